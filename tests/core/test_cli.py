@@ -1,0 +1,155 @@
+"""The `workbench` command: every subcommand and its error paths."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from helpers import make_image_folder
+from workbench.cli import main
+
+
+def run(capsys, *argv):
+    """Run the CLI in-process; argparse's own errors arrive as SystemExit."""
+    try:
+        code = main(list(argv))
+    except SystemExit as e:
+        code = e.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_python_m_workbench_help_and_version():
+    proc = subprocess.run([sys.executable, "-m", "workbench", "--help"], capture_output=True,
+                          text=True)
+    assert proc.returncode == 0
+    for cmd in ("gui", "init", "scan", "train", "predict"):
+        assert cmd in proc.stdout
+    proc = subprocess.run([sys.executable, "-m", "workbench", "--version"], capture_output=True,
+                          text=True)
+    assert proc.returncode == 0 and "workbench" in proc.stdout
+
+
+def test_init_lists_presets(capsys):
+    code, out, _ = run(capsys, "init", "--list-presets")
+    assert code == 0
+    names = [line.split()[0] for line in out.splitlines()]
+    assert {"mlp", "seed-cnn", "lenet5"} <= set(names)
+
+
+def test_init_writes_a_loadable_experiment(capsys, tmp_path, tiny_folder):
+    from workbench.core.experiment import Experiment
+
+    out_file = tmp_path / "exp.json"
+    code, _, err = run(capsys, "init", "--preset", "mlp", "--data", tiny_folder, "-o",
+                       str(out_file))
+    assert code == 0 and "workbench train" in err
+    exp = Experiment.load(out_file)
+    assert exp.data.folder == str(Path(tiny_folder).resolve())
+    assert exp.model.preset == "mlp"
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["init", "--preset", "nope"], "nope"),
+    (["init", "--data", "/no/such/dir"], "does not exist"),
+    (["scan", "/no/such/dir"], "/no/such/dir"),
+    (["train", "/no/such.json", "--out", "x"], "does not exist"),
+    (["train", "exp.json"], "--out"),
+    (["predict", "/no/bundle.pt", "img.png"], "does not exist"),
+    (["frobnicate"], "frobnicate"),
+])
+def test_user_errors_are_one_line_with_exit_code_2(capsys, argv, words, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert words in err
+    assert len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+
+
+def test_argparse_errors_are_one_line_exit_2():
+    proc = subprocess.run([sys.executable, "-m", "workbench", "train", "exp.json"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert len(proc.stderr.strip().splitlines()) == 1 and "--out" in proc.stderr
+
+
+def test_bad_experiment_json_is_one_line(capsys, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"data": {"batch_size": -3}}')
+    code, _, err = run(capsys, "train", str(bad), "--out", str(tmp_path / "run"))
+    assert code == 2 and "data.batch_size" in err and len(err.strip().splitlines()) == 1
+
+
+def test_scan_text_and_json(capsys, tmp_path):
+    root = Path(make_image_folder(tmp_path / "d", per_class=3))
+    (root / "red" / "broken.png").write_bytes(b"nope")
+    code, out, _ = run(capsys, "scan", str(root))
+    assert code == 0 and "3 classes" in out and "broken.png" in out
+    code, out, _ = run(capsys, "scan", str(root), "--json")
+    data = json.loads(out)
+    assert data["classes"] == ["blue", "green", "red"]
+    assert data["counts"] == {"blue": 3, "green": 3, "red": 3}
+    assert [Path(u["path"]).name for u in data["unreadable"]] == ["broken.png"]
+    assert data["unreadable"][0]["reason"]
+
+
+def test_train_writes_bundle_and_metrics_then_predict(capsys, tmp_path, tiny_experiment):
+    exp_file = tmp_path / "exp.json"
+    tiny_experiment.save(exp_file)
+    run_dir = tmp_path / "run"
+    code, out, err = run(capsys, "train", str(exp_file), "--epochs", "3", "--lr", "0.02",
+                         "--batch-size", "4", "--device", "cpu", "--out", str(run_dir))
+    assert code == 0, err
+    assert out.count("epoch ") >= 3 and "epoch 3/3" in out
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert [m["epoch"] for m in metrics["epochs"]] == [1, 2, 3]
+    for m in metrics["epochs"]:
+        assert {"epoch", "train_loss", "train_acc", "val_loss", "val_acc", "seconds"} <= set(m)
+    assert (run_dir / "bundle.pt").is_file()
+    saved = json.loads((run_dir / "experiment.json").read_text())
+    assert saved["optimizer"]["params"]["lr"] == 0.02 and saved["data"]["batch_size"] == 4
+
+    folder = Path(tiny_experiment.data.folder)
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"garbage")
+    code, out, _ = run(capsys, "predict", str(run_dir / "bundle.pt"), str(folder / "red"),
+                       str(bad), "--top-k", "2", "--json")
+    assert code == 0
+    results = json.loads(out)
+    assert len(results) == 11
+    good = [r for r in results if "error" not in r]
+    assert len(good) == 10 and all(len(r["top"]) == 2 for r in good)
+    assert {"class", "prob"} == set(good[0]["top"][0])
+    errors = [r for r in results if "error" in r]
+    assert [Path(r["path"]).name for r in errors] == ["bad.png"]
+
+    code, out, _ = run(capsys, "predict", str(run_dir / "bundle.pt"),
+                       str(folder / "green" / "green_000.png"))
+    assert code == 0 and "green_000.png: " in out and "%" in out
+
+
+def test_train_data_override_and_bad_override(capsys, tmp_path, tiny_experiment, tiny_folder):
+    exp_file = tmp_path / "exp.json"
+    tiny_experiment.data.folder = "/somewhere/else"
+    tiny_experiment.save(exp_file)
+    code, _, err = run(capsys, "train", str(exp_file), "--data", tiny_folder, "--epochs", "0",
+                       "--out", str(tmp_path / "r"))
+    assert code == 2 and "--epochs" in err
+    code, _, err = run(capsys, "train", str(exp_file), "--data", tiny_folder, "--epochs", "1",
+                       "--out", str(tmp_path / "r"))
+    assert code == 0, err
+
+
+def test_predict_on_a_non_bundle_is_one_line(capsys, tmp_path):
+    img = tmp_path / "x.png"
+    Image.new("RGB", (4, 4)).save(img)
+    fake = tmp_path / "fake.pt"
+    fake.write_bytes(b"not torch")
+    code, _, err = run(capsys, "predict", str(fake), str(img))
+    assert code == 2 and "fake.pt" in err and len(err.strip().splitlines()) == 1

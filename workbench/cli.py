@@ -1,0 +1,281 @@
+"""The ``workbench`` command: gui | init | scan | train | predict.
+
+User errors print one line on stderr and exit with code 2; nothing a user can cause shows a
+traceback. Heavy imports (torch, Qt) happen inside the commands so ``--help`` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Sequence
+
+from . import __version__
+
+COMMANDS = ("gui", "init", "scan", "train", "predict")
+EXIT_USER_ERROR = 2
+
+
+class UserError(Exception):
+    """A mistake in the command line that argparse cannot see (e.g. a missing file)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, not usage + message
+        self.exit(EXIT_USER_ERROR, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="workbench", description="Train image classifiers by pointing and "
+                                              "clicking, or headless from the command line.")
+    p.add_argument("--version", action="version", version=f"workbench {__version__}")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
+
+    g = sub.add_parser("gui", help="start the app (the default command)")
+    g.add_argument("--data", metavar="DIR", help="dataset folder to open (default: the demo)")
+    g.add_argument("--experiment", metavar="FILE", help="experiment JSON to open")
+
+    i = sub.add_parser("init", help="write a new experiment JSON from a preset")
+    i.add_argument("--preset", default="seed-cnn", help="network preset (default: seed-cnn)")
+    i.add_argument("--data", metavar="DIR", help="dataset folder the experiment trains on")
+    i.add_argument("-o", "--output", metavar="EXPERIMENT.json",
+                   help="file to write (default: print to stdout)")
+    i.add_argument("--list-presets", action="store_true", help="list the presets and exit")
+
+    s = sub.add_parser("scan", help="list a dataset folder's classes, counts and bad files")
+    s.add_argument("folder", metavar="DIR")
+    s.add_argument("--json", action="store_true", help="print JSON instead of text")
+    s.add_argument("--quick", action="store_true",
+                   help="list files without decoding them (unreadable files not detected)")
+
+    t = sub.add_parser("train", help="train an experiment headless")
+    t.add_argument("experiment", metavar="EXPERIMENT.json")
+    t.add_argument("--data", metavar="DIR", help="dataset folder (overrides the experiment's)")
+    t.add_argument("--epochs", type=int, metavar="N")
+    t.add_argument("--batch-size", type=int, metavar="N")
+    t.add_argument("--lr", type=float, metavar="X", help="learning rate")
+    t.add_argument("--device", metavar="D", help="auto, cpu, cuda, cuda:N or mps")
+    t.add_argument("--out", required=True, metavar="RUN_DIR",
+                   help="folder for bundle.pt, metrics.json and experiment.json")
+
+    r = sub.add_parser("predict", help="classify images with a trained bundle")
+    r.add_argument("bundle", metavar="BUNDLE")
+    r.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
+    r.add_argument("--top-k", type=int, default=5, metavar="K")
+    r.add_argument("--json", action="store_true", help="print JSON instead of text")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # `workbench` alone, or `workbench --data DIR`, starts the GUI.
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
+        argv.insert(0, "gui")
+    args = build_parser().parse_args(argv)
+    from .core.errors import WorkbenchError
+
+    try:
+        return _COMMANDS[args.command](args)
+    except (WorkbenchError, UserError) as e:
+        print(f"workbench {args.command}: error: {e}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print(f"workbench {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+# -- commands ----------------------------------------------------------------------------
+def cmd_gui(args: argparse.Namespace) -> int:
+    if args.data and not Path(args.data).is_dir():
+        raise UserError(f"dataset folder {args.data} does not exist")
+    if args.experiment and not Path(args.experiment).is_file():
+        raise UserError(f"experiment file {args.experiment} does not exist")
+    try:
+        from .qt.app import main as gui_main
+    except ImportError as e:
+        raise UserError(f"the GUI cannot start: {e}. Install the app with scripts/run, or "
+                        f"use the headless commands (workbench --help)") from None
+    return gui_main(data=args.data, experiment=args.experiment)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from .core.model.presets import list_presets, preset_experiment
+
+    if args.list_presets:
+        for name, description in list_presets():
+            print(f"{name:12s} {description}")
+        return 0
+    if args.data and not Path(args.data).is_dir():
+        raise UserError(f"dataset folder {args.data} does not exist")
+    exp = preset_experiment(args.preset, folder=str(Path(args.data).resolve()) if args.data else "")
+    if args.output:
+        exp.save(args.output)
+        print(f"wrote {args.output} (preset {args.preset}); train it with: "
+              f"workbench train {args.output} --out RUN_DIR", file=sys.stderr)
+    else:
+        print(exp.to_json())
+    return 0
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    from .core.data.scan import scan_folder
+
+    index = scan_folder(args.folder, verify=not args.quick)
+    if args.json:
+        print(json.dumps(index.to_json_dict(), indent=2))
+        return 0
+    counts = index.counts()
+    total = sum(counts.values())
+    print(f"{index.root}: {len(index.classes)} classes, {total} images")
+    width = max((len(c) for c in index.classes), default=0)
+    for c in index.classes:
+        print(f"  {c:{width}s}  {counts.get(c, 0)}")
+    for c in index.empty_classes:
+        print(f"  {c:{width}s}  0 (no images: left out)")
+    if index.unreadable:
+        print(f"unreadable files ({len(index.unreadable)}), left out:")
+        for u in index.unreadable:
+            print(f"  {u.path}: {u.reason}")
+    if len(index.classes) < 2:
+        print("note: training needs at least two class sub-folders with images",
+              file=sys.stderr)
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .core.errors import SpecError
+    from .core.experiment import Experiment
+    from .core.io import atomic_write_text
+    from .core.train.trainer import Callback, Trainer
+
+    exp = Experiment.load(args.experiment)
+    if args.data:
+        if not Path(args.data).is_dir():
+            raise UserError(f"dataset folder {args.data} does not exist")
+        exp.data.folder = str(Path(args.data).resolve())
+    overrides = {"epochs": ("training", "epochs", args.epochs),
+                 "batch-size": ("data", "batch_size", args.batch_size),
+                 "device": ("training", "device", args.device)}
+    for flag, (section, name, value) in overrides.items():
+        if value is not None:
+            setattr(getattr(exp, section), name, value)
+    if args.lr is not None:
+        exp.optimizer.params["lr"] = args.lr
+    try:  # re-check: the overrides may be out of range
+        exp = Experiment.from_dict(exp.to_dict())
+    except SpecError as e:
+        flag = {"training.epochs": "--epochs", "data.batch_size": "--batch-size",
+                "training.device": "--device", "optimizer.params.lr": "--lr"}.get(e.field)
+        raise UserError(f"{flag}: {e.problem}" if flag else str(e)) from None
+
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UserError(f"cannot create run folder {out}: {e.strerror}") from None
+    exp.save(out / "experiment.json")
+    metrics_path = out / "metrics.json"
+
+    class Progress(Callback):
+        def on_fit_start(self, trainer, info):
+            print(f"training {exp.name}: {info['num_train']} images ({info['num_val']} for "
+                  f"validation), {len(info['classes'])} classes, {info['num_params']:,} "
+                  f"parameters, on {info['device']}", flush=True)
+
+        def on_skipped(self, trainer, path, reason):
+            print(f"skipped unreadable image {path}: {reason}", file=sys.stderr, flush=True)
+
+        def on_epoch_end(self, trainer, epoch, m):
+            def fmt(v, pct=False):
+                return "-" if v is None else (f"{100 * v:.1f}%" if pct else f"{v:.4f}")
+
+            print(f"epoch {epoch}/{exp.training.epochs}  train_loss {fmt(m['train_loss'])}  "
+                  f"train_acc {fmt(m['train_acc'], True)}  val_loss {fmt(m['val_loss'])}  "
+                  f"val_acc {fmt(m['val_acc'], True)}  ({m['seconds']:.1f} s)", flush=True)
+            # Written every epoch so a stopped or crashed run keeps what it measured.
+            atomic_write_text(metrics_path, json.dumps({"epochs": trainer.history}, indent=2))
+
+    stop = threading.Event()
+    trainer = Trainer(exp, [Progress()], stop_event=stop)
+    previous = _stop_on_sigint(stop)
+    try:
+        result = trainer.fit()
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    atomic_write_text(metrics_path, json.dumps({"epochs": result.history}, indent=2))
+    if result.history:
+        result.save_bundle(out / "bundle.pt")
+        print(f"wrote {out / 'bundle.pt'} and {metrics_path}")
+    if result.stopped:
+        print("stopped before the last epoch" + ("" if result.history else
+                                                 ": no epoch finished, no bundle written"),
+              file=sys.stderr)
+        return 130
+    return 0
+
+
+def _stop_on_sigint(stop: threading.Event):
+    """First Ctrl-C asks the trainer to stop after the current batch (keeping finished
+    epochs); a second one interrupts at once."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handler(signum, frame):
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        print("\nstopping after this batch (Ctrl-C again to abort)", file=sys.stderr, flush=True)
+
+    return signal.signal(signal.SIGINT, handler)
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from .core.data.images import IMG_EXTENSIONS
+    from .core.predict import Prediction, Predictor
+
+    if args.top_k < 1:
+        raise UserError("--top-k must be at least 1")
+    predictor = Predictor(args.bundle)
+    items: list[str] = []
+    missing: dict[str, str] = {}
+    for p in args.paths:
+        path = Path(p)
+        if path.is_dir():
+            found = sorted(str(f) for f in path.rglob("*")
+                           if f.is_file() and f.suffix.lower() in IMG_EXTENSIONS)
+            if not found:
+                missing[p] = "folder holds no images"
+            items.extend(found)
+            if not found:
+                items.append(p)
+        elif path.exists():
+            items.append(p)
+        else:
+            missing[p] = "file not found"
+            items.append(p)
+    readable = [i for i in items if i not in missing]
+    by_path = {pr.path: pr for pr in predictor.predict(readable, top_k=args.top_k)}
+    results = [Prediction(i, error=missing[i]) if i in missing else by_path[i] for i in items]
+    if args.json:
+        print(json.dumps([r.to_dict() for r in results], indent=2))
+    else:
+        for r in results:
+            if r.error:
+                print(f"{r.path}: error: {r.error}")
+            else:
+                tops = ", ".join(f"{c} {100 * p:.1f}%" for c, p in r.top)
+                print(f"{r.path}: {tops}")
+    return 0 if any(r.error is None for r in results) else 1
+
+
+_COMMANDS = {"gui": cmd_gui, "init": cmd_init, "scan": cmd_scan, "train": cmd_train,
+             "predict": cmd_predict}
+
+if __name__ == "__main__":
+    sys.exit(main())

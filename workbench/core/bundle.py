@@ -1,0 +1,123 @@
+"""The bundle: one file carrying weights, the Experiment and the class names.
+
+It is a plain ``torch.save`` of a dict of tensors and JSON-like data::
+
+    {"format_version": 1, "experiment": {...}, "classes": [...], "state_dict": {...}}
+
+so plain PyTorch can read it with ``torch.load(path, weights_only=True)``. It is written
+atomically and read with ``weights_only=True``: a file whose pickle would run code is refused.
+"""
+
+from __future__ import annotations
+
+import pickle
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import torch
+
+from .errors import BundleError, SpecError
+from .experiment import Experiment
+from .io import atomic_write
+
+BUNDLE_FORMAT_VERSION = 1
+
+
+@dataclass
+class Bundle:
+    """A loaded bundle."""
+
+    experiment: Experiment
+    classes: list[str]
+    state_dict: dict[str, torch.Tensor]
+    format_version: int = BUNDLE_FORMAT_VERSION
+    path: str | None = None
+
+    def build_model(self) -> torch.nn.Module:
+        """Rebuild the trained network, load its weights and put it in eval mode.
+
+        Raises
+        ------
+        BundleError
+            When the weights do not fit the network the bundle's Experiment describes.
+        """
+        from .model.builder import build_network
+
+        exp = self.experiment
+        h, w = exp.data.input_size
+        model, _ = build_network(exp.model.layers, (exp.data.channels, h, w), len(self.classes))
+        try:
+            model.load_state_dict(self.state_dict)
+        except RuntimeError as e:
+            first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+            raise BundleError(f"{self.path or 'bundle'}: its weights do not fit the network its "
+                              f"own experiment describes ({first}); the file was altered or "
+                              f"written by another program") from None
+        return model.eval()
+
+
+def save_bundle(path: str | Path, experiment: Experiment, classes: list[str],
+                state_dict: Mapping[str, torch.Tensor]) -> Path:
+    """Write a bundle atomically (a crash mid-write leaves any previous file intact)."""
+    path = Path(path)
+    payload = {
+        "format_version": BUNDLE_FORMAT_VERSION,
+        "experiment": experiment.to_dict(),
+        "classes": [str(c) for c in classes],
+        "state_dict": {k: v.detach().to("cpu").clone() for k, v in state_dict.items()},
+    }
+    atomic_write(path, lambda f: torch.save(payload, f))
+    return path
+
+
+def load_bundle(path: str | Path) -> Bundle:
+    """Read a bundle safely (``weights_only=True``: nothing in the file is executed).
+
+    Raises
+    ------
+    BundleError
+        For a missing, truncated, foreign, unsafe or newer-format file, each with a message
+        saying which and what to do.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise BundleError(f"bundle {path} does not exist")
+    if path.is_dir():
+        raise BundleError(f"{path} is a folder; give the bundle file inside it (bundle.pt)")
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        raise BundleError(f"{path} was refused: it holds objects other than tensors and plain "
+                          f"data, and loading it could run code. Workbench only opens bundles "
+                          f"it wrote ({str(e).splitlines()[0][:200]})") from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as e:
+        raise BundleError(f"{path} is not a readable bundle (truncated, damaged or not a "
+                          f"PyTorch file): {str(e).splitlines()[0][:200] if str(e) else e!r}") \
+            from None
+    return _bundle_from_dict(data, str(path))
+
+
+def _bundle_from_dict(data: Any, where: str) -> Bundle:
+    if not isinstance(data, dict) or not {"experiment", "classes", "state_dict"} <= set(data):
+        raise BundleError(f"{where} is a PyTorch file but not a Workbench bundle (it lacks "
+                          f"experiment, classes or state_dict); train a model in Workbench to "
+                          f"make one")
+    version = data.get("format_version")
+    if not isinstance(version, int) or version < 1:
+        raise BundleError(f"{where}: format_version {version!r} is not valid")
+    if version > BUNDLE_FORMAT_VERSION:
+        raise BundleError(f"{where} is bundle format {version}, written by a newer Workbench; "
+                          f"this one reads up to {BUNDLE_FORMAT_VERSION}: upgrade Workbench")
+    try:
+        experiment = Experiment.from_dict(data["experiment"])
+    except SpecError as e:
+        raise BundleError(f"{where}: its experiment is invalid: {e}") from None
+    classes = data["classes"]
+    if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
+        raise BundleError(f"{where}: classes must be a list of names")
+    state = data["state_dict"]
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise BundleError(f"{where}: state_dict must map names to tensors")
+    return Bundle(experiment, list(classes), dict(state), version, where)

@@ -1,0 +1,273 @@
+"""The Experiment: the one declarative source of truth.
+
+Plain dataclasses with a JSON round-trip. The GUI panels edit parts of it, the CLI reads it,
+the bundle stores it next to the weights. Every registry reference (layer, transform, init,
+optimizer, loss) is a :class:`Component`: ``{"type": name, "params": {...}}``.
+
+Validation is strict: unknown keys, wrong types and out-of-range values raise
+:class:`~workbench.core.errors.SpecError` naming the field.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import SpecError
+from .registry import Param
+
+FORMAT_VERSION = 1
+
+
+def _p(param: Param) -> Any:
+    """A dataclass field whose default, type and bounds come from one :class:`Param`."""
+    default = param.default
+    if isinstance(default, list):
+        return field(default_factory=lambda: list(default), metadata={"param": param})
+    return field(default=default, metadata={"param": param})
+
+
+@dataclass
+class Component:
+    """A reference to a registry entry with its parameter values."""
+
+    type: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.type, "params": copy.deepcopy(self.params)}
+
+
+@dataclass
+class DataConfig:
+    folder: str = _p(Param("folder", str, "", help="Dataset folder (one sub-folder per class). "
+                                                    "Empty: the built-in demo dataset."))
+    input_size: list[int] = _p(Param("input_size", list, [32, 32], min=1, max=4096,
+                                     item_type=int, length=(2,),
+                                     help="Height and width every image is resized to."))
+    channels: int = _p(Param("channels", int, 3, choices=(1, 3),
+                             help="1 for grayscale, 3 for RGB; images are converted."))
+    val_fraction: float = _p(Param("val_fraction", float, 0.2, min=0.0, max=0.9,
+                                   help="Share of each class held out for validation "
+                                        "(ignored when the folder has train/ and val/)."))
+    seed: int = _p(Param("seed", int, 0, min=0, help="Seed of the train/validation split."))
+    batch_size: int = _p(Param("batch_size", int, 32, min=1, max=65536,
+                               help="Images per step; 32-128 suits most CPUs."))
+    mean: list[float] = _p(Param("mean", list, [0.5, 0.5, 0.5], item_type=float, length=(1, 3),
+                                 help="Per-channel mean subtracted after scaling to [0, 1]."))
+    std: list[float] = _p(Param("std", list, [0.5, 0.5, 0.5], item_type=float, length=(1, 3),
+                                min=1e-6, help="Per-channel standard deviation divided by."))
+    num_workers: int = _p(Param("num_workers", int, 0, min=0, max=64,
+                                help="DataLoader worker processes (0: load in the trainer)."))
+
+
+def _default_transforms() -> list[Component]:
+    return [Component("RandomHorizontalFlip", {"p": 0.5})]
+
+
+@dataclass
+class AugmentConfig:
+    # Training-time transforms, in order. Evaluation uses only the deterministic
+    # counterparts (resize, crop, normalise) derived from the same list.
+    transforms: list[Component] = field(default_factory=_default_transforms)
+
+
+def _default_layers() -> list[Component]:
+    from .model.presets import preset_layers  # torch-free; imported late to avoid a cycle
+
+    return preset_layers("seed-cnn")
+
+
+@dataclass
+class ModelConfig:
+    layers: list[Component] = field(default_factory=_default_layers)
+    preset: str = _p(Param("preset", str, "seed-cnn",
+                           help="Name of the preset the layers came from (informative)."))
+
+
+@dataclass
+class TrainingConfig:
+    epochs: int = _p(Param("epochs", int, 10, min=1, max=100000, help="Passes over the data."))
+    device: str = _p(Param("device", str, "auto",
+                           help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps."))
+    seed: int = _p(Param("seed", int, 0, min=0, help="Seed of initialisation and shuffling."))
+
+
+@dataclass
+class Experiment:
+    name: str = _p(Param("name", str, "experiment", help="A name for runs of this experiment."))
+    data: DataConfig = field(default_factory=DataConfig)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    init: Component = field(default_factory=lambda: Component("default"))
+    optimizer: Component = field(default_factory=lambda: Component("Adam", {"lr": 1e-3}))
+    loss: Component = field(default_factory=lambda: Component("CrossEntropy"))
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+
+    # -- serialisation ---------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict, ``format_version`` first."""
+        return {"format_version": FORMAT_VERSION, **_to_dict(self)}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    def save(self, path: str | Path) -> None:
+        """Write the Experiment as JSON (atomically: temporary file, then rename)."""
+        from .io import atomic_write_text
+
+        atomic_write_text(Path(path), self.to_json() + "\n")
+
+    @classmethod
+    def from_dict(cls, data: Any) -> "Experiment":
+        """Build and validate an Experiment; missing fields take their defaults.
+
+        Raises
+        ------
+        SpecError
+            For unknown keys, wrong types, out-of-range values, unknown registry names,
+            or a ``format_version`` newer than this Workbench reads.
+        """
+        if not isinstance(data, dict):
+            raise SpecError("experiment", f"expected a JSON object, got {type(data).__name__}")
+        data = dict(data)
+        version = data.pop("format_version", FORMAT_VERSION)
+        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            raise SpecError("format_version", f"expected a positive integer, got {version!r}")
+        if version > FORMAT_VERSION:
+            raise SpecError("format_version", f"this file is format {version}, written by a newer "
+                                              f"Workbench; this one reads up to format "
+                                              f"{FORMAT_VERSION}: upgrade Workbench to open it")
+        exp = _from_dict(cls, data, "")
+        exp.validate()
+        return exp
+
+    @classmethod
+    def from_json(cls, text: str, source: str = "experiment JSON") -> "Experiment":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise SpecError("", f"{source} is not valid JSON (line {e.lineno}, column {e.colno}: "
+                                f"{e.msg}); fix the file or create a new one with "
+                                f"'workbench init'") from None
+        return cls.from_dict(data)
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Experiment":
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise SpecError("", f"experiment file {path} does not exist") from None
+        except (OSError, UnicodeDecodeError) as e:
+            raise SpecError("", f"cannot read experiment file {path}: {e}") from None
+        return cls.from_json(text, source=str(path))
+
+    def copy(self) -> "Experiment":
+        return copy.deepcopy(self)
+
+    # -- validation ------------------------------------------------------------------
+    def validate(self) -> "Experiment":
+        """Check registry names and parameters; fill every component's defaults in place."""
+        regs = _registries()
+        for i, t in enumerate(self.augment.transforms):
+            _check_component(t, regs["transform"], f"augment.transforms[{i}]")
+        for i, layer in enumerate(self.model.layers):
+            _check_component(layer, regs["layer"], f"model.layers[{i}]")
+        _check_component(self.init, regs["init"], "init")
+        _check_component(self.optimizer, regs["optimizer"], "optimizer")
+        _check_component(self.loss, regs["loss"], "loss")
+        d = self.data
+        for name in ("mean", "std"):
+            n = len(getattr(d, name))
+            if n not in (1, d.channels):
+                raise SpecError(f"data.{name}", f"has {n} values but images have {d.channels} "
+                                                f"channel(s): give 1 or {d.channels} values")
+        dev = self.training.device
+        if not (dev in ("auto", "cpu", "cuda", "mps") or
+                (dev.startswith("cuda:") and dev[5:].isdigit())):
+            raise SpecError("training.device", f"{dev!r} is not a device; use auto, cpu, cuda, "
+                                               f"cuda:N or mps")
+        return self
+
+
+def _registries() -> dict[str, Any]:
+    # Imported here: the registries pull in torch, and the spec itself must not need it
+    # until something is validated or built.
+    from .data.transforms import TRANSFORMS
+    from .model.init import INITS
+    from .model.layers import LAYERS
+    from .train.optim import LOSSES, OPTIMIZERS
+
+    return {"transform": TRANSFORMS, "layer": LAYERS, "init": INITS, "optimizer": OPTIMIZERS,
+            "loss": LOSSES}
+
+
+def _check_component(comp: Component, registry: Any, where: str) -> None:
+    entry = registry.get(comp.type, f"{where}.type")
+    comp.params = entry.validate(comp.params, f"{where}.params")
+
+
+def _to_dict(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj):
+        return {f.name: _to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, list):
+        return [_to_dict(v) for v in obj]
+    if isinstance(obj, dict):
+        return {k: _to_dict(v) for k, v in obj.items()}
+    return copy.deepcopy(obj)
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
+
+
+def _from_dict(cls: type, data: Any, where: str) -> Any:
+    if not isinstance(data, dict):
+        raise SpecError(where or "experiment", f"expected an object, got {data!r}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise SpecError(_join(where, unknown[0]), f"unknown field; known fields are "
+                                                  f"{', '.join(fields)}")
+    kwargs = {}
+    for name, f in fields.items():
+        if name not in data:
+            continue
+        value, here = data[name], _join(where, name)
+        if "param" in f.metadata:
+            kwargs[name] = f.metadata["param"].validate(value, here)
+        elif f.type in ("Component", Component):
+            kwargs[name] = _component(value, here)
+        elif f.type in ("list[Component]",):
+            if not isinstance(value, list):
+                raise SpecError(here, f"expected a list, got {value!r}")
+            kwargs[name] = [_component(v, f"{here}[{i}]") for i, v in enumerate(value)]
+        else:
+            sub = {"DataConfig": DataConfig, "AugmentConfig": AugmentConfig,
+                   "ModelConfig": ModelConfig, "TrainingConfig": TrainingConfig}[f.type]
+            kwargs[name] = _from_dict(sub, value, here)
+    return cls(**kwargs)
+
+
+def _component(value: Any, where: str) -> Component:
+    if isinstance(value, str):  # shorthand: "ReLU" == {"type": "ReLU"}
+        return Component(value, {})
+    if not isinstance(value, dict):
+        raise SpecError(where, f"expected an object like {{\"type\": ..., \"params\": {{...}}}}, "
+                               f"got {value!r}")
+    unknown = sorted(set(value) - {"type", "params"})
+    if unknown:
+        raise SpecError(f"{where}.{unknown[0]}", "unknown field; a component has type and params")
+    if "type" not in value or not isinstance(value["type"], str):
+        raise SpecError(f"{where}.type", "missing: name the registry entry, e.g. \"ReLU\"")
+    params = value.get("params", {})
+    if params is None:
+        params = {}
+    if not isinstance(params, dict):
+        raise SpecError(f"{where}.params", f"expected an object, got {params!r}")
+    return Component(value["type"], dict(params))

@@ -1,0 +1,100 @@
+"""Prediction from a bundle, with the bundle's own evaluation preprocessing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Union
+
+import torch
+from PIL import Image
+
+from .bundle import Bundle, load_bundle
+from .errors import WorkbenchError
+
+ImageLike = Union[str, Path, Image.Image]
+
+
+@dataclass
+class Prediction:
+    """Top classes for one image, or the reason it could not be read."""
+
+    path: str | None
+    top: list[tuple[str, float]] = field(default_factory=list)
+    error: str | None = None
+
+    def to_dict(self) -> dict:
+        d: dict = {"path": self.path, "top": [{"class": c, "prob": p} for c, p in self.top]}
+        if self.error is not None:
+            d["error"] = self.error
+        return d
+
+
+class Predictor:
+    """Classify images with a trained bundle.
+
+    Parameters
+    ----------
+    bundle
+        A :class:`~workbench.core.bundle.Bundle` or the path of a bundle file.
+    device
+        Where to run the network (``"cpu"`` by default: prediction of a few images is
+        dominated by decoding).
+    """
+
+    def __init__(self, bundle: Bundle | str | Path, device: str | torch.device = "cpu"):
+        from .data.transforms import build_eval_transform
+
+        self.bundle = bundle if isinstance(bundle, Bundle) else load_bundle(bundle)
+        self.device = torch.device(device)
+        self.model = self.bundle.build_model().to(self.device)
+        self.transform = build_eval_transform(self.bundle.experiment)
+        self.classes = list(self.bundle.classes)
+        self.channels = self.bundle.experiment.data.channels
+
+    def _load(self, item: ImageLike) -> torch.Tensor:
+        from .data.images import load_image, to_channels
+
+        img = to_channels(item, self.channels) if isinstance(item, Image.Image) else \
+            load_image(item, self.channels)
+        return self.transform(img)
+
+    @torch.no_grad()
+    def predict(self, items: Iterable[ImageLike], top_k: int = 5,
+                batch_size: int = 64) -> list[Prediction]:
+        """Top-``k`` classes with probabilities for each item, in input order.
+
+        An item that cannot be read gets a :class:`Prediction` with ``error`` set; the
+        others are still classified.
+        """
+        items = list(items)
+        k = max(1, min(int(top_k), len(self.classes)))
+        out: list[Prediction] = []
+        pending: list[tuple[int, torch.Tensor]] = []
+
+        def flush() -> None:
+            if not pending:
+                return
+            x = torch.stack([t for _, t in pending]).to(self.device)
+            probs = torch.softmax(self.model(x).float(), dim=1).cpu()
+            values, indices = probs.topk(k, dim=1)
+            for (pos, _), vs, ix in zip(pending, values.tolist(), indices.tolist()):
+                out[pos].top = [(self.classes[j], float(v)) for v, j in zip(vs, ix)]
+            pending.clear()
+
+        for item in items:
+            path = None if isinstance(item, Image.Image) else str(item)
+            out.append(Prediction(path))
+            try:
+                pending.append((len(out) - 1, self._load(item)))
+            except WorkbenchError as e:
+                out[-1].error = getattr(e, "reason", None) or str(e)
+            except (OSError, ValueError) as e:
+                out[-1].error = f"cannot read image: {e}"
+            if len(pending) >= batch_size:
+                flush()
+        flush()
+        return out
+
+    def predict_one(self, item: ImageLike, top_k: int = 5) -> Prediction:
+        return self.predict([item], top_k)[0]

@@ -1,0 +1,225 @@
+"""One small registry type shared by layers, transforms, inits, optimizers and losses.
+
+Each entry declares its parameters (name, type, default, bounds, help). The GUI builds its
+forms from these declarations, the Experiment JSON stores ``{"type": name, "params": {...}}``
+and the builder looks the name up. Adding an entry makes it appear everywhere at once.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+from .errors import SpecError
+
+_TYPE_WORDS = {int: "an integer", float: "a number", bool: "true or false", str: "a string",
+               list: "a list"}
+
+
+@dataclass(frozen=True)
+class Param:
+    """Declaration of one parameter of a registry entry.
+
+    Parameters
+    ----------
+    name
+        Keyword passed to the builder.
+    type
+        One of ``int``, ``float``, ``bool``, ``str`` or ``list``.
+    default
+        Default value (``None`` only when ``auto`` is set).
+    min, max
+        Inclusive bounds for numbers (and for each item of a numeric list).
+    choices
+        Allowed values for strings.
+    help
+        One sentence shown as a tooltip; suggest sensible values.
+    auto
+        When set, ``None`` is allowed and means "filled in automatically"; the text says
+        from what (e.g. ``"input channels"``, ``"number of classes"``).
+    item_type
+        For lists: the type of each item (``float`` or ``int``).
+    length
+        For lists: the allowed lengths (e.g. ``(1, 3)``), or ``None`` for any.
+    log
+        Hint for forms and searches: the value spans orders of magnitude.
+    """
+
+    name: str
+    type: type
+    default: Any
+    min: float | None = None
+    max: float | None = None
+    choices: tuple | None = None
+    help: str = ""
+    auto: str | None = None
+    item_type: type | None = None
+    length: tuple[int, ...] | None = None
+    log: bool = False
+
+    def validate(self, value: Any, where: str) -> Any:
+        """Return ``value`` checked and normalised (ints accepted for floats).
+
+        Raises
+        ------
+        SpecError
+            Naming ``where`` when the value has the wrong type or is out of range.
+        """
+        if value is None:
+            if self.auto is not None:
+                return None
+            raise SpecError(where, f"a value is required ({self._type_word()})")
+        if self.type is list:
+            if not isinstance(value, (list, tuple)):
+                raise SpecError(where, f"expected a list, got {value!r}")
+            if self.length is not None and len(value) not in self.length:
+                lengths = " or ".join(str(n) for n in self.length)
+                raise SpecError(where, f"expected {lengths} values, got {len(value)}")
+            item = Param(self.name, self.item_type or float, None, self.min, self.max)
+            return [item._check_scalar(v, f"{where}[{i}]") for i, v in enumerate(value)]
+        return self._check_scalar(value, where)
+
+    def _type_word(self) -> str:
+        return _TYPE_WORDS.get(self.type, self.type.__name__)
+
+    def _check_scalar(self, value: Any, where: str) -> Any:
+        t = self.type
+        # bool is a subclass of int: never let true/false pass as a number or vice versa.
+        if t is bool:
+            if not isinstance(value, bool):
+                raise SpecError(where, f"expected true or false, got {value!r}")
+            return value
+        if t is int:
+            if isinstance(value, bool) or not isinstance(value, int):
+                if isinstance(value, float) and value.is_integer():
+                    value = int(value)
+                else:
+                    raise SpecError(where, f"expected an integer, got {value!r}")
+        elif t is float:
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise SpecError(where, f"expected a number, got {value!r}")
+            value = float(value)
+            if not math.isfinite(value):
+                raise SpecError(where, f"expected a finite number, got {value!r}")
+        elif t is str:
+            if not isinstance(value, str):
+                raise SpecError(where, f"expected a string, got {value!r}")
+            if self.choices is not None and value not in self.choices:
+                raise SpecError(where, f"{value!r} is not one of {', '.join(map(str, self.choices))}")
+            return value
+        if self.choices is not None and value not in self.choices:
+            raise SpecError(where, f"{value!r} is not one of {', '.join(map(str, self.choices))}")
+        if self.min is not None and value < self.min:
+            raise SpecError(where, f"{value!r} is below the minimum {self.min!r}")
+        if self.max is not None and value > self.max:
+            raise SpecError(where, f"{value!r} is above the maximum {self.max!r}")
+        return value
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One registered item: a name, a builder and its declared parameters."""
+
+    name: str
+    builder: Callable[..., Any]
+    params: tuple[Param, ...] = ()
+    help: str = ""
+    group: str = ""
+    # Free-form extra declarations a particular registry needs (e.g. a transform's
+    # evaluation counterpart, or which parameter a layer fills from the input shape).
+    meta: dict = field(default_factory=dict)
+
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    def defaults(self) -> dict[str, Any]:
+        """The default value of every declared parameter."""
+        return {p.name: (list(p.default) if isinstance(p.default, (list, tuple)) else p.default)
+                for p in self.params}
+
+    def validate(self, params: dict[str, Any] | None, where: str = "params") -> dict[str, Any]:
+        """Fill defaults, reject unknown names and check every value.
+
+        Returns a new dict holding every declared parameter.
+        """
+        if params is None:
+            params = {}
+        if not isinstance(params, dict):
+            raise SpecError(where, f"expected an object of parameters, got {params!r}")
+        known = {p.name for p in self.params}
+        unknown = sorted(set(params) - known)
+        if unknown:
+            hint = f"known parameters are {', '.join(sorted(known))}" if known else \
+                "it takes no parameters"
+            raise SpecError(f"{where}.{unknown[0]}", f"unknown parameter of {self.name}; {hint}")
+        out = {}
+        for p in self.params:
+            out[p.name] = p.validate(params.get(p.name, p.default), f"{where}.{p.name}")
+        return out
+
+    def build(self, **params: Any) -> Any:
+        """Call the builder with validated parameters (defaults filled in)."""
+        return self.builder(**self.validate(params, self.name))
+
+
+class Registry:
+    """Name -> :class:`Entry`, in registration order.
+
+    Parameters
+    ----------
+    kind
+        Singular noun used in messages ("layer", "transform", "optimizer"...).
+    """
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self._entries: dict[str, Entry] = {}
+
+    def add(self, entry: Entry) -> Entry:
+        if entry.name in self._entries:
+            raise ValueError(f"{self.kind} {entry.name!r} is registered twice")
+        self._entries[entry.name] = entry
+        return entry
+
+    def register(self, name: str, params: tuple[Param, ...] | list[Param] = (), help: str = "",
+                 group: str = "", **meta: Any) -> Callable[[Callable], Callable]:
+        """Decorator form of :meth:`add`: ``@REG.register("Name", params=[...])``."""
+
+        def deco(fn: Callable) -> Callable:
+            self.add(Entry(name, fn, tuple(params), help or (fn.__doc__ or "").strip(), group,
+                           dict(meta)))
+            return fn
+
+        return deco
+
+    def get(self, name: str, where: str = "type") -> Entry:
+        """Look ``name`` up; an unknown name raises :class:`SpecError` listing the choices."""
+        try:
+            return self._entries[name]
+        except (KeyError, TypeError):
+            raise SpecError(where, f"unknown {self.kind} {name!r}; choose one of "
+                                   f"{', '.join(self._entries)}") from None
+
+    __getitem__ = get
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(self._entries.values())
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def names(self) -> list[str]:
+        return list(self._entries)
+
+    def groups(self) -> dict[str, list[Entry]]:
+        out: dict[str, list[Entry]] = {}
+        for e in self._entries.values():
+            out.setdefault(e.group or "other", []).append(e)
+        return out

@@ -1,0 +1,1 @@
+"""Training engine: optimizer and loss registries, the Trainer and its callbacks."""

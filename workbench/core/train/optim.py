@@ -1,0 +1,96 @@
+"""Optimizer and loss registries.
+
+Each entry declares the hyperparameters a user may set; ``lr`` is on every optimizer so the
+CLI's ``--lr`` and the Train panel can set it without knowing which optimizer is chosen.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import torch
+from torch import nn
+
+from ..experiment import Component
+from ..registry import Param, Registry
+
+OPTIMIZERS = Registry("optimizer")
+LOSSES = Registry("loss")
+
+
+def _lr(default: float) -> Param:
+    return Param("lr", float, default, min=0.0, max=10.0, log=True,
+                 help="Learning rate: step size of each update. Too high diverges, too low "
+                      "crawls; try 1e-3 for Adam-like optimizers, 0.01-0.1 for SGD.")
+
+
+_WD = Param("weight_decay", float, 0.0, min=0.0, max=1.0, log=True,
+            help="L2 penalty on the weights; 1e-4 to 5e-4 is typical, 0 turns it off.")
+
+
+@OPTIMIZERS.register("SGD", params=[
+    _lr(0.01),
+    Param("momentum", float, 0.9, min=0.0, max=0.999,
+          help="Fraction of the previous update carried over; 0.9 is the usual choice."),
+    Param("nesterov", bool, False, help="Nesterov momentum (needs momentum > 0)."),
+    _WD,
+], help="Stochastic gradient descent with optional (Nesterov) momentum.")
+def _sgd(parameters: Iterable, lr: float, momentum: float, nesterov: bool,
+         weight_decay: float) -> torch.optim.Optimizer:
+    # Nesterov without momentum is an error in PyTorch; treat it as plain momentum-free SGD
+    # rather than refusing the run for a combination the form allows.
+    return torch.optim.SGD(parameters, lr=lr, momentum=momentum,
+                           nesterov=nesterov and momentum > 0, weight_decay=weight_decay)
+
+
+@OPTIMIZERS.register("Adam", params=[_lr(1e-3), _WD],
+                     help="Adaptive moments; a robust default at lr 1e-3.")
+def _adam(parameters: Iterable, lr: float, weight_decay: float) -> torch.optim.Optimizer:
+    return torch.optim.Adam(parameters, lr=lr, weight_decay=weight_decay)
+
+
+@OPTIMIZERS.register("AdamW", params=[
+    _lr(1e-3),
+    Param("weight_decay", float, 0.01, min=0.0, max=1.0, log=True,
+          help="Decoupled weight decay; 0.01-0.05 is typical for AdamW."),
+], help="Adam with decoupled weight decay.")
+def _adamw(parameters: Iterable, lr: float, weight_decay: float) -> torch.optim.Optimizer:
+    return torch.optim.AdamW(parameters, lr=lr, weight_decay=weight_decay)
+
+
+@OPTIMIZERS.register("RMSprop", params=[
+    _lr(1e-3),
+    Param("alpha", float, 0.99, min=0.0, max=0.9999, help="Smoothing of the squared gradient."),
+    Param("momentum", float, 0.0, min=0.0, max=0.999, help="Momentum; 0 turns it off."),
+    _WD,
+], help="Divides each step by a running RMS of the gradient.")
+def _rmsprop(parameters: Iterable, lr: float, alpha: float, momentum: float,
+             weight_decay: float) -> torch.optim.Optimizer:
+    return torch.optim.RMSprop(parameters, lr=lr, alpha=alpha, momentum=momentum,
+                               weight_decay=weight_decay)
+
+
+@OPTIMIZERS.register("Adagrad", params=[_lr(0.01), _WD],
+                     help="Per-parameter learning rates that shrink with accumulated gradients.")
+def _adagrad(parameters: Iterable, lr: float, weight_decay: float) -> torch.optim.Optimizer:
+    return torch.optim.Adagrad(parameters, lr=lr, weight_decay=weight_decay)
+
+
+@LOSSES.register("CrossEntropy", params=[
+    Param("label_smoothing", float, 0.0, min=0.0, max=0.99,
+          help="Spreads this much of the target over all classes; 0.1 often helps a little."),
+], help="Cross-entropy on raw logits (the network must NOT end with Softmax).")
+def _cross_entropy(label_smoothing: float) -> nn.Module:
+    return nn.CrossEntropyLoss(label_smoothing=label_smoothing)
+
+
+def build_optimizer(spec: Component, parameters: Iterable) -> torch.optim.Optimizer:
+    """Build the optimizer ``spec`` names over ``parameters``."""
+    entry = OPTIMIZERS.get(spec.type, "optimizer.type")
+    return entry.builder(parameters, **entry.validate(spec.params, "optimizer.params"))
+
+
+def build_loss(spec: Component) -> nn.Module:
+    """Build the loss ``spec`` names."""
+    entry = LOSSES.get(spec.type, "loss.type")
+    return entry.builder(**entry.validate(spec.params, "loss.params"))

@@ -1,0 +1,249 @@
+"""The training loop: a synchronous lifecycle with callback hooks.
+
+``Trainer.fit()`` knows nothing of Qt. Progress, plots, checkpoints and the CLI's printing
+are callbacks; the GUI runs ``fit`` in a worker thread and stops it through ``stop_event``,
+which is checked at every batch. End hooks run in ``finally`` so they always fire.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+import torch
+
+from ..errors import WorkbenchError
+from ..experiment import Experiment
+
+
+class TrainingDiverged(WorkbenchError):
+    """The loss became NaN or infinite."""
+
+
+class Callback:
+    """Base class of training callbacks; every hook is a no-op.
+
+    Payloads are plain Python values (ints, floats, dicts of them) so a callback may forward
+    them across threads without keeping tensors alive.
+    """
+
+    def on_fit_start(self, trainer: "Trainer", info: dict[str, Any]) -> None: ...
+
+    def on_epoch_start(self, trainer: "Trainer", epoch: int) -> None: ...
+
+    def on_batch_end(self, trainer: "Trainer", epoch: int, batch: int, num_batches: int,
+                     loss: float) -> None: ...
+
+    def on_epoch_end(self, trainer: "Trainer", epoch: int, metrics: dict[str, Any]) -> None: ...
+
+    def on_fit_end(self, trainer: "Trainer", result: "FitResult") -> None: ...
+
+    def on_skipped(self, trainer: "Trainer", path: str, reason: str) -> None: ...
+
+
+@dataclass
+class FitResult:
+    """What a finished (or stopped) run produced."""
+
+    history: list[dict[str, Any]]
+    classes: list[str]
+    model: torch.nn.Module | None
+    stopped: bool
+    experiment: Experiment
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    error: str | None = None
+
+    def save_bundle(self, path: str | Path) -> Path:
+        """Write the trained model with its Experiment and classes as one bundle file."""
+        from ..bundle import save_bundle
+
+        if self.model is None:
+            raise WorkbenchError("there is no trained model to save: the run failed before "
+                                 "its network was built")
+        return save_bundle(path, self.experiment, self.classes, self.model.state_dict())
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+class Trainer:
+    """Train the network an :class:`Experiment` describes on its dataset.
+
+    Parameters
+    ----------
+    experiment
+        Copied and validated; later edits to the caller's object do not affect the run.
+    callbacks
+        :class:`Callback` instances, called in order.
+    stop_event
+        Set it (or call :meth:`request_stop`) to stop at the next batch; the epochs finished
+        so far are kept in the result.
+    index
+        An already scanned :class:`~workbench.core.data.scan.DatasetIndex` of the folder,
+        to skip scanning it again.
+    """
+
+    def __init__(self, experiment: Experiment, callbacks: Iterable[Callback] = (),
+                 stop_event: threading.Event | None = None, index: Any = None):
+        self.experiment = experiment.copy().validate()
+        self.callbacks = list(callbacks)
+        self.stop_event = stop_event if stop_event is not None else threading.Event()
+        self.index = index
+        self.device: torch.device | None = None
+        self.model: torch.nn.Module | None = None
+        self.classes: list[str] = []
+        self.history: list[dict[str, Any]] = []
+        self._skipped: dict[str, str] = {}
+
+    def request_stop(self) -> None:
+        self.stop_event.set()
+
+    @property
+    def stop_requested(self) -> bool:
+        return self.stop_event.is_set()
+
+    # -- setup -------------------------------------------------------------------------
+    def _setup(self) -> dict[str, Any]:
+        from ..data.dataset import make_loader
+        from ..data.scan import scan_folder
+        from ..data.split import split_samples
+        from ..data.transforms import build_eval_transform, build_train_transform
+        from ..model.builder import build_network
+        from ..model.init import apply_init
+        from .device import resolve_device
+        from .optim import build_loss, build_optimizer
+
+        exp = self.experiment
+        self.device = resolve_device(exp.training.device)
+        if self.index is None:
+            folder = exp.data.folder
+            if not folder:
+                from ..data.demo import ensure_demo_dataset
+
+                folder = str(ensure_demo_dataset())
+            self.index = scan_folder(folder)
+        self.index.check_trainable()
+        self.classes = list(self.index.classes)
+        train_s, val_s = split_samples(self.index, exp.data.val_fraction, exp.data.seed)
+
+        seed_everything(exp.training.seed)
+        h, w = exp.data.input_size
+        model, summary = build_network(exp.model.layers, (exp.data.channels, h, w),
+                                       len(self.classes))
+        apply_init(model, exp.init)
+        self.model = model.to(self.device)
+        self.optimizer = build_optimizer(exp.optimizer, self.model.parameters())
+        self.loss_fn = build_loss(exp.loss)
+
+        gen = torch.Generator().manual_seed(exp.training.seed)
+        self.train_loader = make_loader(train_s, build_train_transform(exp), exp, shuffle=True,
+                                        device=self.device, generator=gen)
+        self.val_loader = (make_loader(val_s, build_eval_transform(exp), exp, shuffle=False,
+                                       device=self.device) if val_s else None)
+        return {"epochs": exp.training.epochs, "batches_per_epoch": len(self.train_loader),
+                "device": str(self.device), "num_train": len(train_s), "num_val": len(val_s),
+                "classes": list(self.classes), "num_params": summary.total_params}
+
+    # -- the loop ----------------------------------------------------------------------
+    def fit(self) -> FitResult:
+        """Run every epoch (or until stopped) and return the result.
+
+        Raises
+        ------
+        WorkbenchError
+            For anything the user can fix (dataset, network shapes, device, divergence);
+            the end hooks have run by then.
+        """
+        stopped = False
+        error: str | None = None
+        try:
+            info = self._setup()
+            self._emit("on_fit_start", info)
+            for epoch in range(1, self.experiment.training.epochs + 1):
+                if self.stop_requested:
+                    stopped = True
+                    break
+                self._emit("on_epoch_start", epoch)
+                t0 = time.perf_counter()
+                train = self._run_epoch(epoch, train=True)
+                if train is None:
+                    stopped = True
+                    break
+                val = self._run_epoch(epoch, train=False) if self.val_loader else (None, None)
+                if val is None:
+                    stopped = True
+                    break
+                metrics = {"epoch": epoch, "train_loss": train[0], "train_acc": train[1],
+                           "val_loss": val[0], "val_acc": val[1],
+                           "seconds": time.perf_counter() - t0}
+                self.history.append(metrics)
+                self._emit("on_epoch_end", epoch, dict(metrics))
+        except BaseException as e:
+            error = str(e) or type(e).__name__
+            raise
+        finally:
+            if self.model is not None:
+                self.model.to("cpu").eval()
+            result = FitResult(list(self.history), list(self.classes), self.model, stopped,
+                               self.experiment, sorted(self._skipped.items()), error)
+            self._emit("on_fit_end", result)
+        return result
+
+    def _run_epoch(self, epoch: int, train: bool) -> tuple[float | None, float | None] | None:
+        """One pass over the train or validation loader: (mean loss, accuracy), or None if
+        a stop was requested mid-way."""
+        loader = self.train_loader if train else self.val_loader
+        model, device = self.model, self.device
+        model.train(train)
+        total_loss, correct, seen = 0.0, 0, 0
+        non_blocking = device.type == "cuda"
+        num_batches = len(loader)
+        with torch.set_grad_enabled(train):
+            for i, (x, y, skipped) in enumerate(loader):
+                for path, reason in skipped:
+                    if path not in self._skipped:
+                        self._skipped[path] = reason
+                        self._emit("on_skipped", path, reason)
+                if self.stop_requested:
+                    return None
+                if x is None or len(x) == 0:
+                    continue
+                x = x.to(device, non_blocking=non_blocking)
+                y = y.to(device, non_blocking=non_blocking)
+                logits = model(x)
+                loss = self.loss_fn(logits, y)
+                value = loss.item()
+                if not math.isfinite(value):
+                    raise TrainingDiverged(
+                        f"training diverged: the loss became {value} at epoch {epoch}, batch "
+                        f"{i + 1}. The learning rate ({self._lr()}) is the usual cause: lower it "
+                        f"(e.g. by 10x) and start again")
+                if train:
+                    self.optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                    self.optimizer.step()
+                n = len(y)
+                total_loss += value * n
+                correct += int((logits.argmax(1) == y).sum().item())
+                seen += n
+                if train:
+                    self._emit("on_batch_end", epoch, i + 1, num_batches, value)
+        if seen == 0:
+            return (None, None)
+        return total_loss / seen, correct / seen
+
+    def _lr(self) -> Any:
+        return self.optimizer.param_groups[0].get("lr") if self.optimizer else "?"
+
+    def _emit(self, hook: str, *args: Any) -> None:
+        for cb in self.callbacks:
+            getattr(cb, hook)(self, *args)
