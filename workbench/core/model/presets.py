@@ -1,0 +1,93 @@
+"""Ready-made networks to start from.
+
+Plain data, no torch: listing presets and writing an Experiment must stay instant (the CLI's
+``workbench init`` and the GUI's preset menu use it). Parameters left out take the layer's
+defaults when the Experiment is validated; ``in_channels``/``in_features`` stay auto and the
+last Linear's ``out_features`` is auto (the number of classes), so every preset fits any
+dataset and channel count.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import SpecError
+from ..experiment import Component, DataConfig, Experiment, ModelConfig
+
+
+def _conv(out: int, k: int, pad: int) -> tuple[str, dict[str, Any]]:
+    return ("Conv2d", {"out_channels": out, "kernel_size": k, "stride": 1, "padding": pad})
+
+
+def _pool(kind: str = "MaxPool2d", k: int = 2) -> tuple[str, dict[str, Any]]:
+    return (kind, {"kernel_size": k, "stride": None, "padding": 0})
+
+
+def _linear(out: int | None) -> tuple[str, dict[str, Any]]:
+    return ("Linear", {"out_features": out})
+
+
+_R: tuple[str, dict[str, Any]] = ("ReLU", {})
+_T: tuple[str, dict[str, Any]] = ("Tanh", {})
+_F: tuple[str, dict[str, Any]] = ("Flatten", {})
+
+# name -> (description, layers). Order is the order shown to the user.
+_PRESETS: dict[str, tuple[str, list[tuple[str, dict[str, Any]]]]] = {
+    "seed-cnn": (
+        "Small CNN: two 3x3 convolution blocks (32, 64 filters) with max pooling, then a "
+        "128-unit hidden layer. A good first model for small images.",
+        [_conv(32, 3, 1), _R, _pool(), _conv(64, 3, 1), _R, _pool(), _F, _linear(128), _R,
+         _linear(None)]),
+    "mlp": (
+        "Multilayer perceptron: flattens the pixels into two hidden layers (256, 128). "
+        "Ignores where pixels are; compare it with a CNN.",
+        [_F, _linear(256), _R, _linear(128), _R, _linear(None)]),
+    "lenet5": (
+        "LeNet-5 (LeCun et al., 1998): 5x5 convolutions (6, 16 filters) with tanh and "
+        "average pooling, then 120- and 84-unit layers. Made for 28x28 or 32x32 digits.",
+        [_conv(6, 5, 2), _T, _pool("AvgPool2d"), _conv(16, 5, 0), _T, _pool("AvgPool2d"), _F,
+         _linear(120), _T, _linear(84), _T, _linear(None)]),
+    "cnn-bn": (
+        "CNN with batch normalisation: three Conv-BatchNorm-ReLU blocks (32, 64, 128 filters) "
+        "and global average pooling, so it works at any input size from 8x8 up.",
+        [step for out in (32, 64, 128) for step in
+         (_conv(out, 3, 1), ("BatchNorm2d", {}), _R, _pool())]
+        + [("AdaptiveAvgPool2d", {"output_size": 1}), _F, ("Dropout", {"p": 0.2}),
+           _linear(None)]),
+    "logistic": (
+        "Logistic regression: one Linear layer on the raw pixels. The simplest baseline.",
+        [_F, _linear(None)]),
+}
+
+
+def list_presets() -> list[tuple[str, str]]:
+    """Every preset as ``(name, one-paragraph description)``, in display order."""
+    return [(name, desc) for name, (desc, _) in _PRESETS.items()]
+
+
+def preset_layers(name: str) -> list[Component]:
+    """A fresh copy of the preset's layers.
+
+    Raises
+    ------
+    SpecError
+        For an unknown name, listing the presets there are.
+    """
+    if name not in _PRESETS:
+        raise SpecError("model.preset", f"unknown preset {name!r}; choose one of "
+                                        f"{', '.join(_PRESETS)}")
+    return [Component(kind, dict(params)) for kind, params in _PRESETS[name][1]]
+
+
+def preset_experiment(name: str, folder: str = "") -> Experiment:
+    """A default Experiment whose model is the preset (not validated: no torch needed).
+
+    Parameters
+    ----------
+    name
+        Preset name (see :func:`list_presets`).
+    folder
+        Dataset folder; empty means the built-in demo dataset.
+    """
+    return Experiment(name=name, data=DataConfig(folder=str(folder)),
+                      model=ModelConfig(layers=preset_layers(name), preset=name))
