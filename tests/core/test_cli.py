@@ -62,6 +62,8 @@ def test_init_writes_a_loadable_experiment(capsys, tmp_path, tiny_folder):
     (["train", "exp.json"], "--out"),
     (["predict", "/no/bundle.pt", "img.png"], "does not exist"),
     (["frobnicate"], "frobnicate"),
+    (["gui", "--data", "/no/such/dir"], "does not exist"),
+    (["--experiment", "/no/such.json"], "does not exist"),
 ])
 def test_user_errors_are_one_line_with_exit_code_2(capsys, argv, words, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)

@@ -114,8 +114,8 @@ def test_single_class_folder_is_a_clear_error(tmp_path):
 
 
 def test_divergence_stops_with_an_explanation(tiny_experiment):
-    tiny_experiment.optimizer = Component("SGD", {"lr": 10.0, "momentum": 0.0})
-    tiny_experiment.init = Component("normal", {"mean": 0.0, "std": 1e3})
+    tiny_experiment.optimizer = Component("SGD", {"lr": 10.0, "momentum": 0.9})
+    tiny_experiment.init = Component("normal", {"mean": 0.0, "std": 10.0})
     tiny_experiment.training.epochs = 20
     with pytest.raises(TrainingDiverged, match="learning rate"):
         Trainer(tiny_experiment).fit()

@@ -11,6 +11,7 @@ atomically and read with ``weights_only=True``: a file whose pickle would run co
 from __future__ import annotations
 
 import pickle
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,13 +90,19 @@ def load_bundle(path: str | Path) -> Bundle:
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
-        raise BundleError(f"{path} was refused: it holds objects other than tensors and plain "
-                          f"data, and loading it could run code. Workbench only opens bundles "
-                          f"it wrote ({str(e).splitlines()[0][:200]})") from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as e:
+        # The safe unpickler names the global it refused ("... unsupported GLOBAL
+        # posix.system ..."); any other unpickling error means the bytes are not a pickle.
+        match = re.search(r"GLOBAL ([\w.]+)", str(e))
+        if match:
+            raise BundleError(f"{path} was refused: it asks to load {match.group(1)}, and "
+                              f"loading it could run code. Workbench opens only bundles of "
+                              f"tensors and plain data, such as the ones it writes") from None
         raise BundleError(f"{path} is not a readable bundle (truncated, damaged or not a "
-                          f"PyTorch file): {str(e).splitlines()[0][:200] if str(e) else e!r}") \
-            from None
+                          f"PyTorch file)") from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as e:
+        detail = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
+        raise BundleError(f"{path} is not a readable bundle (truncated, damaged or not a "
+                          f"PyTorch file): {detail}") from None
     return _bundle_from_dict(data, str(path))
 
 

@@ -141,6 +141,8 @@ class Trainer:
                                        len(self.classes))
         apply_init(model, exp.init)
         self.model = model.to(self.device)
+        self._has_batchnorm = any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
+                                  for m in model.modules())
         self.optimizer = build_optimizer(exp.optimizer, self.model.parameters())
         self.loss_fn = build_loss(exp.loss)
 
@@ -216,6 +218,10 @@ class Trainer:
                 if self.stop_requested:
                     return None
                 if x is None or len(x) == 0:
+                    continue
+                if train and len(x) == 1 and self._has_batchnorm:
+                    # BatchNorm cannot estimate statistics from one sample in training mode;
+                    # a last batch of one is dropped rather than failing the run.
                     continue
                 x = x.to(device, non_blocking=non_blocking)
                 y = y.to(device, non_blocking=non_blocking)
