@@ -17,8 +17,9 @@ _BLOCKED = ("PySide6", "shiboken6", "pyqtgraph", "pytestqt", "workbench.qt")
 class _BlockQt(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
         if any(name == b or name.startswith(b + ".") for b in _BLOCKED):
-            raise ImportError(f"{name} is blocked in core tests: workbench.core must not "
-                              f"import Qt")
+            # ModuleNotFoundError, as if Qt were not installed at all.
+            raise ModuleNotFoundError(f"{name} is blocked in core tests: workbench.core must "
+                                      f"not import Qt", name=name)
         return None
 
 

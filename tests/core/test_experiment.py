@@ -70,6 +70,9 @@ def test_edited_values_survive_round_trip():
     ({"augment": {"transforms": [{"type": "RandomHorizontalFlip", "params": {"p": 2}}]}},
      "augment.transforms[0].params.p", "maximum"),
     ({"data": {"channels": 1}}, "data.mean", "channel"),
+    ({"augment": {"transforms": [{"type": "RandomResizedCrop",
+                                  "params": {"scale": [0.9, 0.5]}}]}},
+     "augment.transforms[0].params.scale", "range"),
     ({"format_version": 99}, "format_version", "newer"),
 ])
 def test_bad_values_are_rejected_naming_the_field(patch, field, words):

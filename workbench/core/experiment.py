@@ -175,7 +175,15 @@ class Experiment:
         """Check registry names and parameters; fill every component's defaults in place."""
         regs = _registries()
         for i, t in enumerate(self.augment.transforms):
-            _check_component(t, regs["transform"], f"augment.transforms[{i}]")
+            where = f"augment.transforms[{i}]"
+            _check_component(t, regs["transform"], where)
+            check = regs["transform"].get(t.type).meta.get("check")
+            if check is not None:  # constraints across parameters, e.g. a range given high-low
+                try:
+                    check(t.params)
+                except SpecError as e:
+                    raise SpecError(f"{where}.params.{e.field.split('.')[-1]}", e.problem) \
+                        from None
         for i, layer in enumerate(self.model.layers):
             _check_component(layer, regs["layer"], f"model.layers[{i}]")
         _check_component(self.init, regs["init"], "init")

@@ -1,0 +1,116 @@
+"""The torch Dataset and DataLoader over scanned samples; bad images are skipped, not fatal.
+
+A file that fails to decode at training time (a scan without ``verify`` does not open
+files) makes :class:`ImageDataset` return ``None`` in place of the tensor with the reason;
+:func:`collate_skip_bad` drops it from the batch and hands the reason on, so the trainer can
+report it (``Callback.on_skipped``) and carry on.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Sequence
+
+import torch
+from torch.utils.data import DataLoader, Dataset
+from torchvision.transforms import v2
+
+from ..errors import ImageDecodeError
+from .images import load_image
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..experiment import Experiment
+
+Sample = tuple[str, int]
+Item = tuple["torch.Tensor | None", int, str]
+
+
+class ImageDataset(Dataset):
+    """Images from ``(path, label)`` samples, decoded lazily.
+
+    Parameters
+    ----------
+    samples
+        ``(path, label)`` pairs, e.g. one part of :func:`~.split.split_samples`.
+    transform
+        PIL image -> tensor, e.g. :func:`~.transforms.build_train_transform`; ``None``
+        gives the image as a float32 tensor in [0, 1] at its own size.
+    channels
+        1 or 3: images are converted to this many channels before the transform.
+
+    ``dataset[i]`` is ``(tensor, label, "")``, or ``(None, label, "path\\treason")`` when
+    the file cannot be decoded: a bad image never raises.
+    """
+
+    def __init__(self, samples: Sequence[Sample], transform: Callable[[Any], torch.Tensor] | None,
+                 channels: int):
+        if channels not in (1, 3):
+            raise ValueError(f"channels must be 1 or 3, got {channels!r}")
+        self.samples = list(samples)
+        self.transform = transform if transform is not None else \
+            v2.Compose([v2.PILToTensor(), v2.ToDtype(torch.float32, scale=True)])
+        self.channels = channels
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, i: int) -> Item:
+        path, label = self.samples[i]
+        try:
+            img = load_image(path, self.channels)
+        except ImageDecodeError as e:
+            # The reason loses any tab so that the last tab separates it from the path
+            # (which may contain tabs of its own).
+            return None, int(label), f"{path}\t{e.reason.replace(chr(9), ' ')}"
+        return self.transform(img), int(label), ""
+
+    @property
+    def targets(self) -> list[int]:
+        """Labels in sample order (as ``ImageFolder.targets``)."""
+        return [int(label) for _, label in self.samples]
+
+
+def collate_skip_bad(batch: Sequence[Item]) -> tuple[torch.Tensor | None, torch.Tensor,
+                                                     list[tuple[str, str]]]:
+    """Collate ``ImageDataset`` items, dropping the ones that failed to decode.
+
+    Returns
+    -------
+    (x, y, skipped)
+        ``x`` is a ``(B, C, H, W)`` tensor and ``y`` a ``LongTensor[B]`` of the good
+        items; ``skipped`` lists ``(path, reason)`` of the dropped ones. When every item
+        failed, ``B`` is 0: ``x`` is ``None`` (no image gave the shape) and ``y`` is empty.
+    """
+    xs, ys, skipped = [], [], []
+    for x, y, err in batch:
+        if x is None:
+            path, _, reason = err.rpartition("\t")
+            skipped.append((path, reason))
+        else:
+            xs.append(x)
+            ys.append(y)
+    if not xs:
+        return None, torch.empty(0, dtype=torch.long), skipped
+    return torch.stack(xs), torch.tensor(ys, dtype=torch.long), skipped
+
+
+def make_loader(samples: Sequence[Sample], transform: Callable[[Any], torch.Tensor],
+                exp: "Experiment", shuffle: bool, device: str | torch.device = "cpu",
+                generator: torch.Generator | None = None) -> DataLoader:
+    """A DataLoader over ``samples`` with the experiment's batch size and workers.
+
+    Batches are ``(x, y, skipped)`` from :func:`collate_skip_bad`. Memory is pinned when
+    ``device`` is CUDA (for non-blocking copies). With ``exp.data.num_workers > 0`` the
+    workers persist across epochs and are started with ``spawn``: forking a process that
+    runs other threads (the GUI) can deadlock, and spawn behaves the same on every OS.
+    Pass a seeded ``generator`` for a reproducible shuffle (and worker seeds).
+    """
+    data = exp.data
+    workers = int(data.num_workers)
+    pin = torch.device(device).type == "cuda" and torch.cuda.is_available()
+    kwargs: dict[str, Any] = {}
+    if workers > 0:
+        kwargs.update(persistent_workers=True, multiprocessing_context="spawn")
+    return DataLoader(ImageDataset(samples, transform, data.channels),
+                      batch_size=int(data.batch_size), shuffle=shuffle, num_workers=workers,
+                      collate_fn=collate_skip_bad, pin_memory=pin, generator=generator,
+                      **kwargs)

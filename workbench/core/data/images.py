@@ -1,0 +1,170 @@
+"""Decoding one image file into a PIL image with the experiment's channel count.
+
+Every image that enters training, evaluation or prediction goes through :func:`load_image`
+(files) or :func:`to_channels` (images already in memory), so a photo is converted the same
+way at training time and at prediction time.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from ..errors import ImageDecodeError
+
+#: File extensions treated as images: torchvision's ``IMG_EXTENSIONS``, matched
+#: case-insensitively (``.JPG`` counts), so a folder scans like ``ImageFolder``.
+IMG_EXTENSIONS: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif",
+                                   ".tiff", ".webp")
+
+# Transparent pixels are composited onto white: icons and cut-outs are usually drawn to be
+# seen on a light page, and their hidden RGB values are often meaningless (black or noise).
+_BACKGROUND = (255, 255, 255, 255)
+
+
+def is_image_file(name: str | os.PathLike) -> bool:
+    """Whether ``name`` ends with one of :data:`IMG_EXTENSIONS` (any letter case)."""
+    return os.fspath(name).lower().endswith(IMG_EXTENSIONS)
+
+
+def load_image(path: str | os.PathLike, channels: int) -> Image.Image:
+    """Decode an image file fully and convert it for a network with ``channels`` inputs.
+
+    Parameters
+    ----------
+    path
+        The image file.
+    channels
+        3 for an ``"RGB"`` result, 1 for an ``"L"`` (grayscale) result.
+
+    Returns
+    -------
+    PIL.Image.Image
+        A fully loaded image, independent of the file (which is closed), upright
+        according to its EXIF orientation tag, in mode ``"RGB"`` or ``"L"``. See
+        :func:`to_channels` for how other modes are converted.
+
+    Raises
+    ------
+    ImageDecodeError
+        When the file cannot be decoded; ``reason`` says why in words, e.g.
+        ``"empty file (0 bytes)"``, ``"not an image file (format not recognised)"`` or
+        ``"truncated or corrupt image: image file is truncated (3 bytes not processed)"``.
+    """
+    _check_channels(channels)
+    path = os.fspath(path)
+    try:
+        size = os.path.getsize(path)
+    except FileNotFoundError:
+        raise ImageDecodeError(path, "file not found (moved or deleted?)") from None
+    except OSError as e:
+        raise ImageDecodeError(path, f"cannot read the file: {e.strerror or e}") from None
+    if size == 0:
+        raise ImageDecodeError(path, "empty file (0 bytes)")
+    try:
+        im = Image.open(path)
+    except UnidentifiedImageError:
+        raise ImageDecodeError(path, "not an image file (format not recognised)") from None
+    except Image.DecompressionBombError as e:
+        raise ImageDecodeError(path, f"image too large to decode safely: {e}") from None
+    except IsADirectoryError:
+        raise ImageDecodeError(path, "a folder, not an image file") from None
+    except PermissionError:
+        raise ImageDecodeError(path, "cannot read the file: permission denied") from None
+    except OSError as e:
+        raise ImageDecodeError(path, f"cannot read the file: {e.strerror or e}") from None
+    with im:
+        try:
+            im.load()
+        except MemoryError:
+            raise
+        except Image.DecompressionBombError as e:
+            raise ImageDecodeError(path, f"image too large to decode safely: {e}") from None
+        except Exception as e:  # noqa: BLE001
+            # Pillow's decoders raise OSError, SyntaxError, ValueError, EOFError,
+            # struct.error... on damaged data; every one means the same to a user.
+            raise ImageDecodeError(path, f"truncated or corrupt image: {_describe(e)}") from None
+        try:
+            out = to_channels(_upright(im), channels)
+        except ImageDecodeError as e:
+            raise ImageDecodeError(path, e.reason) from None
+        # The result must outlive the closed file: conversions already made a new image,
+        # copy only when none was needed.
+        return out.copy() if out is im else out
+
+
+def to_channels(img: Image.Image, channels: int) -> Image.Image:
+    """Convert an in-memory image to mode ``"RGB"`` (``channels=3``) or ``"L"`` (1).
+
+    Conversions: transparent images (RGBA, LA, palette or RGB/L with a transparent
+    colour) are composited onto white; palette and bilevel images are expanded; 16-bit
+    and 32-bit integer images are scaled to 8 bits (values above 255 are taken as a
+    16-bit range); float images are taken as [0, 1] when they fit in it, else as 0-255;
+    CMYK and YCbCr go to RGB; RGB to grayscale uses the ITU-R 601 luma weights.
+
+    Raises
+    ------
+    ImageDecodeError
+        With path ``"<image>"`` when the colour mode cannot be converted.
+    """
+    _check_channels(channels)
+    target = "RGB" if channels == 3 else "L"
+    if img.mode == target and "transparency" not in img.info:
+        return img
+    img = _to_8bit(img)
+    if img.mode in ("P", "PA"):
+        img = img.convert("RGBA" if img.mode == "PA" or "transparency" in img.info else "RGB")
+    if img.mode in ("RGBA", "LA", "RGBa", "La") or "transparency" in img.info:
+        rgba = img.convert("RGBA")
+        flat = Image.new("RGBA", img.size, _BACKGROUND)
+        flat.alpha_composite(rgba)
+        img = flat.convert("RGB")
+    if img.mode != target:
+        try:
+            img = img.convert(target)
+        except (ValueError, OSError) as e:
+            raise ImageDecodeError("<image>", f"unsupported colour mode {img.mode}: "
+                                              f"{_describe(e)}") from None
+    return img
+
+
+def _to_8bit(img: Image.Image) -> Image.Image:
+    # Pillow's own convert("L") clips 16-bit values at 255, turning most of a 16-bit
+    # scan white; scale the range down instead.
+    mode = img.mode
+    if not (mode.startswith("I") or mode == "F"):
+        return img
+    arr = np.asarray(img)
+    if mode == "F":
+        arr = np.nan_to_num(arr.astype(np.float64), nan=0.0, posinf=255.0, neginf=0.0)
+        if arr.size and arr.min() >= 0.0 and arr.max() <= 1.0:
+            arr = arr * 255.0
+        out = np.clip(np.rint(arr), 0, 255)
+    else:
+        arr = arr.astype(np.int64)
+        if mode.startswith("I;16") or (arr.size and arr.max() > 255):
+            out = np.rint(np.clip(arr, 0, 65535) / 257.0)
+        else:
+            out = np.clip(arr, 0, 255)
+    return Image.fromarray(out.astype(np.uint8), "L")
+
+
+def _upright(im: Image.Image) -> Image.Image:
+    try:
+        return ImageOps.exif_transpose(im)
+    except Exception:  # noqa: BLE001
+        # A damaged EXIF block must not make a decodable image unusable: keep it as stored.
+        return im
+
+
+def _describe(e: BaseException) -> str:
+    text = str(e).strip()
+    return text if text else type(e).__name__
+
+
+def _check_channels(channels: int) -> None:
+    if channels not in (1, 3):
+        raise ValueError(f"channels must be 1 or 3, got {channels!r}")
+
