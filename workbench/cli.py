@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
@@ -95,6 +96,11 @@ def cmd_gui(args: argparse.Namespace) -> int:
         raise UserError(f"dataset folder {args.data} does not exist")
     if args.experiment and not Path(args.experiment).is_file():
         raise UserError(f"experiment file {args.experiment} does not exist")
+    if (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
+            and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY")):
+        raise UserError("there is no display to open the window on (neither DISPLAY nor "
+                        "WAYLAND_DISPLAY is set): run it from a desktop session or under "
+                        "xvfb-run, or use the headless commands (workbench --help)")
     try:
         from .qt.app import main as gui_main
     except ImportError as e:

@@ -155,3 +155,11 @@ def test_predict_on_a_non_bundle_is_one_line(capsys, tmp_path):
     fake.write_bytes(b"not torch")
     code, _, err = run(capsys, "predict", str(fake), str(img))
     assert code == 2 and "fake.pt" in err and len(err.strip().splitlines()) == 1
+
+
+def test_gui_without_a_display_says_so(capsys, monkeypatch):
+    monkeypatch.setattr(sys, "platform", "linux")
+    for var in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(var, raising=False)
+    code, _, err = run(capsys, "gui")
+    assert code == 2 and "no display" in err and "xvfb-run" in err

@@ -1,0 +1,63 @@
+"""Qt tests: offscreen, with a private WORKBENCH_HOME and tiny generated datasets.
+
+QT_QPA_PLATFORM is set before anything imports Qt so the tests run without a display.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from helpers import make_image_folder  # noqa: E402  (tests/ is on pythonpath)
+
+
+@pytest.fixture(autouse=True)
+def workbench_home(tmp_path, monkeypatch) -> Path:
+    """Nothing a test does may touch the real data directory."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("WORKBENCH_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def image_folder(tmp_path) -> Path:
+    """3 classes (blue, green, red) x 12 images of 16x16 pixels."""
+    return Path(make_image_folder(tmp_path / "colours", per_class=12, size=16))
+
+
+@pytest.fixture
+def tiny_experiment(image_folder):
+    """A fast experiment on ``image_folder``: the mlp preset on 16x16 input, 2 epochs."""
+    from workbench.core.experiment import Experiment
+    from workbench.core.model.presets import preset_layers
+
+    exp = Experiment(name="tiny")
+    exp.data.folder = str(image_folder)
+    exp.data.input_size = [16, 16]
+    exp.data.batch_size = 8
+    exp.data.val_fraction = 0.25
+    exp.model.layers, exp.model.preset = preset_layers("mlp"), "mlp"
+    exp.training.epochs = 2
+    exp.training.device = "cpu"
+    return exp
+
+
+@pytest.fixture
+def bundle_path(tmp_path, tiny_experiment) -> str:
+    """An untrained bundle for ``tiny_experiment`` (weights random but seeded): quick to make."""
+    import torch
+
+    from workbench.core.bundle import save_bundle
+    from workbench.core.model.builder import build_network
+
+    torch.manual_seed(0)
+    model, _ = build_network(tiny_experiment.model.layers, (3, 16, 16), 3)
+    path = tmp_path / "bundle.pt"
+    save_bundle(path, tiny_experiment.copy().validate(), ["blue", "green", "red"],
+                model.state_dict())
+    return str(path)

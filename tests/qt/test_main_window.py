@@ -1,0 +1,90 @@
+"""The main window: panels wired together, drops, closing mid-training, app startup."""
+
+from __future__ import annotations
+
+import os
+
+
+from qt_helpers import drop_urls
+from workbench.qt.main_window import MainWindow
+
+TIMEOUT_MS = 120000
+
+
+def _window(qtbot, experiment) -> MainWindow:
+    window = MainWindow(experiment)
+    qtbot.addWidget(window)
+    return window
+
+
+def test_tabs_and_a_folder_dropped_on_the_window(qtbot, tiny_experiment, image_folder):
+    tiny_experiment.data.folder = ""
+    window = _window(qtbot, tiny_experiment)
+    assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == \
+        ["Data", "Augment", "Model", "Train", "Predict"]
+    with qtbot.waitSignal(window.data_panel.dataset_loaded, timeout=20000):
+        drop_urls(window, [image_folder])
+    assert window.tabs.currentWidget() is window.data_panel
+    assert window.experiment.data.folder == str(image_folder)
+    assert window.model_panel.num_classes == 3
+    assert window.model_panel.row_texts()[-1][3] == "(3)"
+    assert window.train_panel.index is window.data_panel.index
+    assert "colours" in window.windowTitle()
+
+
+def test_train_then_predict_end_to_end(qtbot, tiny_experiment, image_folder):
+    window = _window(qtbot, tiny_experiment)
+    with qtbot.waitSignal(window.data_panel.dataset_loaded, timeout=20000):
+        window.load_folder(str(image_folder))
+    with qtbot.waitSignal(window.predict_panel.bundle_changed, timeout=TIMEOUT_MS) as blocker:
+        window.train_panel.start()
+    assert os.path.isfile(blocker.args[0])
+    with qtbot.waitSignal(window.predict_panel.predictions_finished, timeout=TIMEOUT_MS):
+        drop_urls(window, [image_folder / "blue" / "blue_003.png"])
+    assert window.tabs.currentWidget() is window.predict_panel
+    [row] = window.predict_panel.rows
+    assert row.error is None and len(row.top) == 3
+
+
+def test_closing_mid_training_stops_the_worker_and_joins_its_thread(qtbot, tiny_experiment):
+    tiny_experiment.training.epochs = 500
+    tiny_experiment.data.batch_size = 2
+    window = _window(qtbot, tiny_experiment)
+    window.show()
+    with qtbot.waitSignal(window.train_panel.run.batches_finished, timeout=TIMEOUT_MS):
+        window.train_panel.start()
+    thread = window.train_panel.run._thread
+    worker = window.train_panel.run.worker
+    assert thread.isRunning()
+    window.close()
+    assert worker.stop_event.is_set()
+    assert thread.isFinished()
+    assert not window.train_panel.is_running()
+
+
+def test_create_window_reports_a_bad_experiment_and_uses_defaults(qtbot, monkeypatch, tmp_path,
+                                                                  image_folder):
+    import workbench.qt.app as app
+
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"data": {"batch_size": -3}}')
+    shown = []
+    monkeypatch.setattr(app.QMessageBox, "warning",
+                        lambda parent, title, text: shown.append((title, text)))
+    window = app.create_window(data=str(image_folder), experiment=str(bad))
+    qtbot.addWidget(window)
+    assert shown and "data.batch_size" in shown[0][1]
+    assert window.experiment.data.folder == str(image_folder)
+    qtbot.waitUntil(lambda: window.data_panel.index is not None, timeout=20000)
+
+
+def test_create_window_without_data_uses_the_demo_dataset(qtbot, workbench_home):
+    import workbench.qt.app as app
+
+    window = app.create_window()
+    qtbot.addWidget(window)
+    folder = window.experiment.data.folder
+    assert folder.startswith(str(workbench_home))
+    with qtbot.waitSignal(window.data_panel.dataset_loaded, timeout=60000) as blocker:
+        pass
+    assert blocker.args[0].num_classes >= 3

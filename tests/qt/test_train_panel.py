@@ -1,0 +1,139 @@
+"""Train panel: two-way binding, a full short run with live plots, Stop, errors."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from workbench.core.experiment import Component
+from workbench.qt.common import LogSpinBox
+from workbench.qt.panels.train import TrainPanel
+
+from helpers import make_image_folder
+
+RUN_TIMEOUT_MS = 120000
+
+
+@pytest.fixture
+def panel(qtbot, tiny_experiment):
+    p = TrainPanel(tiny_experiment)
+    qtbot.addWidget(p)
+    yield p
+    p.shutdown()
+
+
+def test_settings_are_bound_both_ways(panel):
+    exp = panel.experiment
+    panel.epochs_spin.setValue(7)
+    assert exp.training.epochs == 7
+    panel.lr_spin.setValue(0.05)
+    assert exp.optimizer.params["lr"] == pytest.approx(0.05)
+    panel.optimizer_combo.setCurrentText("SGD")
+    assert exp.optimizer.type == "SGD"
+    assert exp.optimizer.params["lr"] == pytest.approx(0.01)  # SGD's default
+    assert panel.lr_spin.value() == pytest.approx(0.01)
+
+    exp.training.epochs = 3
+    exp.optimizer = Component("AdamW", {"lr": 3e-4})
+    panel.refresh()
+    assert panel.epochs_spin.value() == 3
+    assert panel.optimizer_combo.currentText() == "AdamW"
+    assert panel.lr_spin.value() == pytest.approx(3e-4)
+    assert panel.lr_spin.text() == "0.0003"
+    assert exp.optimizer.params == {"lr": 3e-4}  # refreshing echoes nothing back
+
+
+def test_learning_rate_steps_along_1_2_5(qtbot):
+    box = LogSpinBox()
+    qtbot.addWidget(box)
+    box.setValue(1e-3)
+    box.stepBy(1)
+    assert box.value() == pytest.approx(2e-3)
+    box.stepBy(1)
+    assert box.value() == pytest.approx(5e-3)
+    box.stepBy(1)
+    assert box.value() == pytest.approx(1e-2)
+    box.stepBy(-4)
+    assert box.value() == pytest.approx(1e-3 / 2)
+
+
+def test_short_run_fills_the_plots_and_saves_a_bundle(qtbot, panel, workbench_home):
+    saved = []
+    panel.bundle_saved.connect(saved.append)
+    with qtbot.waitSignal(panel.training_finished, timeout=RUN_TIMEOUT_MS) as blocker:
+        panel.start_button.click()
+        assert panel.is_running()
+        assert not panel.start_button.isEnabled() and panel.stop_button.isEnabled()
+        assert not panel.epochs_spin.isEnabled()  # the run trains a snapshot
+    summary = blocker.args[0]
+    assert not summary["stopped"]
+    assert len(summary["history"]) == 2
+    assert not panel.is_running()
+    assert panel.start_button.isEnabled() and not panel.stop_button.isEnabled()
+    assert panel.epochs_spin.isEnabled()
+
+    # 27 training images (9 per class after a 25% split) in batches of 8: 4 batches an epoch.
+    per_epoch = panel.info["batches_per_epoch"]
+    assert per_epoch == 4
+    x, y = panel.plots.batch_curve.getData()
+    assert len(x) == len(y) == 2 * per_epoch
+    assert x[-1] == pytest.approx(2.0)  # the per-batch axis is in epochs
+    assert all(v > 0 for v in y)
+    ex, ey = panel.plots.train_loss_curve.getData()
+    assert list(ex) == [1, 2] and len(ey) == 2
+    vx, vy = panel.plots.val_loss_curve.getData()
+    assert list(vx) == [1, 2]
+    ax, ay = panel.plots.train_acc_curve.getData()
+    assert len(ay) == 2 and all(0 <= a <= 100 for a in ay)
+    assert len(panel.plots.val_acc_curve.getData()[1]) == 2
+    assert panel.progress.value() == panel.progress.maximum()
+    assert panel.status.text().startswith("Finished 2 epochs")
+
+    bundle = summary["bundle"]
+    assert saved == [bundle]
+    assert os.path.isfile(bundle) and os.path.basename(bundle) == "bundle.pt"
+    assert os.path.dirname(os.path.dirname(bundle)) == str(workbench_home / "runs")
+    metrics = json.loads(open(os.path.join(os.path.dirname(bundle), "metrics.json")).read())
+    assert [m["epoch"] for m in metrics["epochs"]] == [1, 2]
+    assert bundle in panel.run_label.text()
+
+
+def test_stop_mid_run(qtbot, panel):
+    panel.experiment.training.epochs = 500
+    panel.experiment.data.batch_size = 2
+    panel.refresh()
+    with qtbot.waitSignal(panel.run.batches_finished, timeout=RUN_TIMEOUT_MS):
+        panel.start()
+    thread = panel.run._thread
+    with qtbot.waitSignal(panel.training_finished, timeout=RUN_TIMEOUT_MS) as blocker:
+        panel.stop_button.click()
+        assert panel.status.text().startswith("Stopping")
+    assert blocker.args[0]["stopped"]
+    assert thread.isFinished()
+    assert not panel.is_running()
+    assert panel.status.text().startswith("Stopped after")
+    assert panel.status.level == "warning"
+    assert len(blocker.args[0]["history"]) < 500
+    assert panel.start_button.isEnabled()
+
+
+def test_trainer_errors_arrive_as_a_message(qtbot, panel, tmp_path):
+    panel.experiment.data.folder = str(make_image_folder(tmp_path / "one", classes=("red",),
+                                                   per_class=4))
+    with qtbot.waitSignal(panel.training_errored, timeout=RUN_TIMEOUT_MS) as blocker:
+        panel.start()
+    assert "single class" in blocker.args[0]
+    assert panel.status.level == "error"
+    assert "single class" in panel.status.text()
+    assert not panel.is_running() and panel.start_button.isEnabled()
+    assert panel.last_summary is None
+
+
+def test_invalid_settings_are_refused_before_starting(qtbot, panel):
+    panel.experiment.data.mean = [0.5, 0.5]  # 2 values for 3 channels
+    panel.start()
+    assert not panel.is_running()
+    assert "data.mean" in panel.last_error
+    assert panel.status.level == "error"

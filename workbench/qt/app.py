@@ -1,0 +1,73 @@
+"""Start the desktop application: ``workbench gui [--data DIR] [--experiment FILE]``."""
+
+from __future__ import annotations
+
+import sys
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from workbench.core.errors import WorkbenchError
+from workbench.core.experiment import Experiment
+
+from .common import dispose, quit_on_sigint
+from .main_window import MainWindow, _default_experiment
+from .workers import task_pool
+
+
+def create_window(data: str | None = None, experiment: str | None = None) -> MainWindow:
+    """Build the main window (a QApplication must exist) and start scanning its dataset.
+
+    Parameters
+    ----------
+    data
+        Dataset folder; overrides the experiment's. ``None`` and no folder in the
+        experiment: the built-in demo dataset (generated on first use).
+    experiment
+        Path of an Experiment JSON file. When it cannot be read, a message box says why and
+        the default experiment is used instead.
+    """
+    exp = None
+    if experiment:
+        try:
+            exp = Experiment.load(experiment)
+        except WorkbenchError as e:
+            QMessageBox.warning(None, "Cannot open the experiment",
+                                f"{e}\n\nStarting with the default experiment instead.")
+    if exp is None:
+        exp = _default_experiment()
+    folder = data or exp.data.folder
+    if not folder:
+        from workbench.core.data.demo import ensure_demo_dataset
+
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            folder = str(ensure_demo_dataset())
+        finally:
+            QGuiApplication.restoreOverrideCursor()
+    exp.data.folder = folder
+    window = MainWindow(exp)
+    window.data_panel.load_folder(folder)
+    return window
+
+
+def main(data: str | None = None, experiment: str | None = None) -> int:
+    """Run the GUI until its window closes; returns the exit code."""
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Workbench")
+    app.setOrganizationName("Workbench")
+    quit_on_sigint(app)
+    window = create_window(data, experiment)
+    window.show()
+    try:
+        return app.exec()
+    finally:
+        # Closing the window already stopped the workers; this covers quitting otherwise.
+        window.shutdown()
+        task_pool().waitForDone()
+        dispose(window)
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:2]))

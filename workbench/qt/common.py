@@ -1,0 +1,203 @@
+"""Small pieces shared by the panels: message lines, message boxes, file URLs, launching."""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Callable, Iterable
+
+from PySide6.QtCore import QEvent, QTimer, Qt, QUrl
+from PySide6.QtGui import QValidator
+from PySide6.QtWidgets import (QApplication, QDoubleSpinBox, QLabel, QMessageBox, QProgressBar,
+                               QWidget)
+
+# Colours of the message line: readable on light and dark palettes alike.
+_STYLES = {
+    "info": "",
+    "ok": "color: #1b7a2f;",
+    "warning": "color: #a05a00;",
+    "error": "color: #c62828; font-weight: bold;",
+}
+
+
+class MessageLabel(QLabel):
+    """A word-wrapped status line whose colour says how it went (info/ok/warning/error)."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None):
+        super().__init__(text, parent)
+        self.setWordWrap(True)
+        self.level = "info"
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+    def show_message(self, text: str, level: str = "info") -> None:
+        self.level = level
+        self.setStyleSheet(_STYLES.get(level, ""))
+        self.setText(text)
+
+
+def show_error(parent: QWidget | None, title: str, text: str) -> QMessageBox:
+    """Show an error without blocking: the event loop (and any worker) keeps running."""
+    box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok,
+                      parent)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()
+    return box
+
+
+def stop_busy(bar: QProgressBar) -> None:
+    """End a progress bar's "busy" animation (range 0..0) before the window goes away: a
+    style animation still running at exit makes Qt warn about a malformed program."""
+    if bar.maximum() == 0:
+        bar.setRange(0, 1)
+        bar.setValue(0)
+
+
+def local_paths(urls: Iterable[QUrl]) -> list[str]:
+    """The local file paths among dropped URLs (remote URLs are ignored)."""
+    return [u.toLocalFile() for u in urls if u.isLocalFile() and u.toLocalFile()]
+
+
+class UrlDropTarget:
+    """Mixin for a QWidget that accepts dropped local files or folders.
+
+    The widget defines ``handle_drop(urls) -> bool`` (True when it used the drop); the
+    three Qt drag-and-drop overrides are shared here. List it before the Qt base class.
+    """
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802  (Qt override)
+        if event.mimeData().hasUrls() and local_paths(event.mimeData().urls()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        if self.handle_drop(event.mimeData().urls()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+
+def image_files(paths: Iterable[str]) -> list[str]:
+    """Expand folders into their image files (sorted, recursive); keep files as given.
+
+    Files are kept whatever their extension, so a wrong file dropped by mistake is reported
+    in its row instead of silently ignored.
+    """
+    from workbench.core.data.images import IMG_EXTENSIONS
+
+    exts = {e.lower() for e in IMG_EXTENSIONS}
+    out: list[str] = []
+    for p in paths:
+        if os.path.isdir(p):
+            for root, dirs, files in os.walk(p, followlinks=True):
+                dirs.sort()
+                out.extend(os.path.join(root, f) for f in sorted(files)
+                           if os.path.splitext(f)[1].lower() in exts)
+        else:
+            out.append(p)
+    return out
+
+
+def short_path(path: str, root: str | None = None) -> str:
+    """``path`` relative to ``root`` when inside it, else the path itself."""
+    if root:
+        try:
+            return str(Path(path).relative_to(root))
+        except ValueError:
+            pass
+    return path
+
+
+def quit_on_sigint(app: QApplication) -> None:
+    """Let Ctrl+C in the terminal close the windows (their workers stop cleanly).
+
+    Python runs signal handlers only when it gets control back, which a pure Qt event loop
+    never gives it; a do-nothing timer does, four times a second.
+    """
+    def close_all(*_: object) -> None:
+        app.closeAllWindows()
+        app.quit()
+
+    signal.signal(signal.SIGINT, close_all)
+    timer = QTimer(app)
+    timer.timeout.connect(lambda: None)
+    timer.start(250)
+
+
+def run_standalone(make_widget: Callable[[], QWidget], title: str) -> int:
+    """Show one panel in its own window (``python -m workbench.qt.panels.<name>``)."""
+    app = QApplication.instance() or QApplication(sys.argv)
+    widget = make_widget()
+    widget.setWindowTitle(f"Workbench: {title}")
+    widget.resize(1000, 700)
+    widget.show()
+    quit_on_sigint(app)
+    rc = app.exec()
+    shutdown = getattr(widget, "shutdown", None)
+    if shutdown is not None:
+        shutdown()
+    from .workers import task_pool
+
+    task_pool().waitForDone()
+    dispose(widget)
+    return rc
+
+
+def dispose(widget: QWidget) -> None:
+    """Delete a top-level widget now, while the QApplication still exists.
+
+    Left to Python's exit-time clean-up, a focused line edit can outlive the application's
+    input context, and Qt then warns that the program is malformed.
+    """
+    widget.deleteLater()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+
+
+class LogSpinBox(QDoubleSpinBox):
+    """A spin box for values spanning orders of magnitude (learning rates).
+
+    Shows ``1e-03``-style text and steps along 1, 2, 5, 10, 20, 50...
+    """
+
+    _LADDER = (1.0, 2.0, 5.0)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setDecimals(12)
+        self.setRange(1e-8, 10.0)
+        self.setKeyboardTracking(False)
+
+    def textFromValue(self, value: float) -> str:  # noqa: N802  (Qt override)
+        return f"{value:.3g}"
+
+    def valueFromText(self, text: str) -> float:  # noqa: N802
+        try:
+            return float(text)
+        except ValueError:
+            return self.value()
+
+    def validate(self, text: str, pos: int) -> object:  # noqa: D401
+        try:
+            value = float(text)
+        except ValueError:
+            ok = text == "" or all(c in "0123456789.eE+-" for c in text)
+            state = QValidator.State.Intermediate if ok else QValidator.State.Invalid
+            return state, text, pos
+        ok = self.minimum() <= value <= self.maximum()
+        return (QValidator.State.Acceptable if ok else QValidator.State.Intermediate), text, pos
+
+    def stepBy(self, steps: int) -> None:  # noqa: N802
+        value = max(self.value(), self.minimum())
+        exp = math.floor(math.log10(value))
+        mant = value / 10 ** exp
+        # Position on the ladder (rounding towards the nearest rung first).
+        rung = min(range(len(self._LADDER)), key=lambda i: abs(self._LADDER[i] - mant))
+        pos = exp * len(self._LADDER) + rung + steps
+        e, r = divmod(pos, len(self._LADDER))
+        self.setValue(float(f"{self._LADDER[r] * 10 ** e:.3g}"))

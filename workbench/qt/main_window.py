@@ -1,0 +1,218 @@
+"""The main window: owns the current Experiment and composes the panels."""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import QUrl, Signal, Slot
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QTabWidget, QWidget
+
+from workbench.core.errors import WorkbenchError
+from workbench.core.experiment import Experiment
+
+from .common import UrlDropTarget, local_paths, show_error
+from .panels.augment import AugmentPanel
+from .panels.data import DataPanel
+from .panels.model import ModelPanel
+from .panels.predict import PredictPanel
+from .panels.train import TrainPanel
+from .workers import task_pool
+
+
+class MainWindow(UrlDropTarget, QMainWindow):
+    """Tabs Data, Augment, Model, Train and Predict over one :class:`Experiment`.
+
+    Each panel edits its part of ``self.experiment`` and says so with a past-tense signal;
+    the window passes the news on to the panels that show dependent values (the number of
+    classes to the Model panel, a saved bundle to the Predict panel...).
+
+    Dropping a folder anywhere on the window loads it as the dataset; dropping image files
+    classifies them on the Predict tab.
+
+    Signals
+    -------
+    experiment_replaced()
+        A different Experiment was opened.
+    """
+
+    experiment_replaced = Signal()
+
+    def __init__(self, experiment: Experiment | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.experiment = experiment if experiment is not None else _default_experiment()
+        self._shut_down = False
+        self.tabs = QTabWidget()
+        self.data_panel = DataPanel(self.experiment)
+        self.augment_panel = AugmentPanel(self.experiment)
+        self.model_panel = ModelPanel(self.experiment)
+        self.train_panel = TrainPanel(self.experiment)
+        self.predict_panel = PredictPanel()
+        for panel, title in ((self.data_panel, "Data"), (self.augment_panel, "Augment"),
+                             (self.model_panel, "Model"), (self.train_panel, "Train"),
+                             (self.predict_panel, "Predict")):
+            self.tabs.addTab(panel, title)
+        self.setCentralWidget(self.tabs)
+        self.setAcceptDrops(True)
+        self.resize(1100, 780)
+
+        self.data_panel.dataset_loaded.connect(self._on_dataset_loaded)
+        self.data_panel.scan_failed.connect(self._on_scan_failed)
+        self.model_panel.model_changed.connect(self._on_model_changed)
+        self.train_panel.training_started.connect(self._on_training_started)
+        self.train_panel.training_finished.connect(self._on_training_finished)
+        self.train_panel.training_errored.connect(self._on_training_errored)
+        self.train_panel.bundle_saved.connect(self.predict_panel.set_bundle)
+        self._build_menus()
+        self._update_title()
+
+    # -- menus ---------------------------------------------------------------------------
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        for text, shortcut, slot in (
+                ("Open dataset &folder…", QKeySequence.StandardKey.Open,
+                 self.data_panel.choose_folder),
+                ("Open &experiment…", None, self.open_experiment),
+                ("&Save experiment as…", QKeySequence.StandardKey.SaveAs, self.save_experiment),
+                ("Load &bundle…", None, self._load_bundle),
+                (None, None, None),
+                ("&Quit", QKeySequence.StandardKey.Quit, self.close)):
+            if text is None:
+                file_menu.addSeparator()
+                continue
+            action = QAction(text, self)
+            if shortcut is not None:
+                action.setShortcut(shortcut)
+            action.triggered.connect(slot)
+            file_menu.addAction(action)
+
+    def _update_title(self) -> None:
+        folder = self.experiment.data.folder
+        where = f" · {os.path.basename(folder.rstrip(os.sep))}" if folder else ""
+        self.setWindowTitle(f"Workbench · {self.experiment.name}{where}")
+
+    # -- experiment ------------------------------------------------------------------------
+    def set_experiment(self, experiment: Experiment) -> None:
+        """Show ``experiment`` in every panel and scan its dataset folder."""
+        if self.train_panel.is_running():
+            show_error(self, "Training in progress",
+                       "Stop the current training run before opening another experiment.")
+            return
+        self.experiment = experiment
+        for panel in (self.data_panel, self.augment_panel, self.model_panel,
+                      self.train_panel):
+            panel.set_experiment(experiment)
+        self._update_title()
+        self.experiment_replaced.emit()
+        if experiment.data.folder:
+            self.data_panel.load_folder(experiment.data.folder)
+
+    def load_folder(self, folder: str) -> None:
+        """Scan ``folder`` as the dataset (in the background) and show the Data tab."""
+        self.tabs.setCurrentWidget(self.data_panel)
+        self.data_panel.load_folder(folder)
+
+    @Slot()
+    def open_experiment(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open an experiment", "",
+                                              "Experiments (*.json);;All files (*)")
+        if not path:
+            return
+        try:
+            exp = Experiment.load(path)
+        except WorkbenchError as e:
+            show_error(self, "Cannot open the experiment", str(e))
+            return
+        self.set_experiment(exp)
+
+    @Slot()
+    def save_experiment(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save the experiment",
+                                              f"{self.experiment.name}.json",
+                                              "Experiments (*.json)")
+        if not path:
+            return
+        try:
+            self.experiment.validate()
+            self.experiment.save(path)
+        except (WorkbenchError, OSError) as e:
+            show_error(self, "Cannot save the experiment", str(e))
+            return
+        self.statusBar().showMessage(f"Saved {path}", 5000)
+
+    @Slot()
+    def _load_bundle(self) -> None:
+        self.tabs.setCurrentWidget(self.predict_panel)
+        self.predict_panel.choose_bundle()
+
+    # -- panel news ------------------------------------------------------------------------
+    @Slot(object)
+    def _on_dataset_loaded(self, index) -> None:
+        self.model_panel.set_num_classes(index.num_classes or None)
+        self.train_panel.set_dataset(index)
+        self.augment_panel.refresh()
+        self._update_title()
+        total = sum(index.counts().values())
+        self.statusBar().showMessage(f"Dataset {index.root}: {index.num_classes} classes, "
+                                     f"{total} images, {len(index.unreadable)} unreadable")
+
+    @Slot(str)
+    def _on_scan_failed(self, message: str) -> None:
+        self.statusBar().showMessage(message)
+
+    @Slot()
+    def _on_model_changed(self) -> None:
+        self.statusBar().showMessage(f"Network: preset {self.experiment.model.preset}", 5000)
+
+    @Slot()
+    def _on_training_started(self) -> None:
+        self.statusBar().showMessage("Training…")
+
+    @Slot(object)
+    def _on_training_finished(self, summary: dict) -> None:
+        self.statusBar().showMessage("Training stopped" if summary.get("stopped")
+                                     else "Training finished", 10000)
+
+    @Slot(str)
+    def _on_training_errored(self, message: str) -> None:
+        self.statusBar().showMessage(f"Training failed: {message}")
+
+    # -- drops -----------------------------------------------------------------------------
+    def handle_drop(self, urls: list[QUrl]) -> bool:
+        """One folder: the new dataset. Image files: classify them on the Predict tab."""
+        paths = local_paths(urls)
+        if not paths:
+            return False
+        if len(paths) == 1 and os.path.isdir(paths[0]):
+            self.load_folder(paths[0])
+        else:
+            self.tabs.setCurrentWidget(self.predict_panel)
+            self.predict_panel.add_images(paths)
+        return True
+
+    # -- closing ---------------------------------------------------------------------------
+    def shutdown(self) -> None:
+        """Stop training cooperatively, cancel scans and wait for every worker thread."""
+        if self._shut_down:
+            return
+        self._shut_down = True
+        self.data_panel.shutdown()
+        self.predict_panel.shutdown()
+        self.train_panel.shutdown()
+        task_pool().waitForDone()
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        if self.train_panel.is_running():
+            self.statusBar().showMessage("Stopping the training run…")
+        self.shutdown()
+        super().closeEvent(event)
+
+
+def _default_experiment() -> Experiment:
+    exp = Experiment()
+    if not exp.model.layers:  # the default network when the spec leaves it empty
+        from workbench.core.model.presets import preset_layers
+
+        exp.model.layers, exp.model.preset = preset_layers("seed-cnn"), "seed-cnn"
+    return exp
+
