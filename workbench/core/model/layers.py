@@ -123,18 +123,18 @@ _add(nn.Conv2d, "convolution",
      shape=_window_shape("out_channels"))
 
 # -- pooling ----------------------------------------------------------------------------
-_add(nn.MaxPool2d, "pooling",
-     "Max pooling: keeps the largest value of each window, shrinking the image.",
-     (_kernel(2, "Window size; 2 halves the height and width."), _POOL_STRIDE,
-      _padding(0, "Pixels added on each border; at most half the kernel size, usually 0.")),
-     input="image", auto={"stride": "kernel_size"}, check=_window_problem("pool"),
-     shape=_window_shape(None))
-_add(nn.AvgPool2d, "pooling",
-     "Average pooling: keeps the mean of each window, shrinking the image.",
-     (_kernel(2, "Window size; 2 halves the height and width."), _POOL_STRIDE,
-      _padding(0, "Pixels added on each border; at most half the kernel size, usually 0.")),
-     input="image", auto={"stride": "kernel_size"}, check=_window_problem("pool"),
-     shape=_window_shape(None))
+def _add_pool(cls: type, help: str) -> None:
+    """Max and average pooling declare the same window parameters and shape rule."""
+    _add(cls, "pooling", help,
+         (_kernel(2, "Window size; 2 halves the height and width."), _POOL_STRIDE,
+          _padding(0, "Pixels added on each border; at most half the kernel size, usually 0.")),
+         input="image", auto={"stride": "kernel_size"}, check=_window_problem("pool"),
+         shape=_window_shape(None))
+
+
+_add_pool(nn.MaxPool2d, "Max pooling: keeps the largest value of each window, shrinking the "
+                        "image.")
+_add_pool(nn.AvgPool2d, "Average pooling: keeps the mean of each window, shrinking the image.")
 _add(nn.AdaptiveAvgPool2d, "pooling",
      "Adaptive average pooling: averages the image down to a fixed size, whatever the input.",
      (Param("output_size", int, 1, min=1, max=64,
