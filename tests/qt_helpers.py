@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
@@ -12,8 +12,12 @@ def drop_urls(widget, paths) -> QDropEvent:
     as a real drag from a file manager arrives; returns the drop event."""
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    enter = QDragEnterEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime,
-                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier)
+    try:  # PySide6 >= 6.12 takes a QPointF (the QPoint form is deprecated there)
+        enter = QDragEnterEvent(QPointF(5, 5), *args)
+    except TypeError:  # earlier releases take only a QPoint
+        enter = QDragEnterEvent(QPoint(5, 5), *args)
     QApplication.sendEvent(widget, enter)
     assert enter.isAccepted(), "the widget refused the drag"
     drop = QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime,
