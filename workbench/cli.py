@@ -37,25 +37,29 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
 
     g = sub.add_parser("gui", help="start the app (the default command)")
-    g.add_argument("--data", metavar="DIR", help="dataset folder to open (default: the demo)")
+    g.add_argument("--data", metavar="DIR|CSV",
+                   help="dataset folder or .csv file to open (default: the demo)")
     g.add_argument("--experiment", metavar="FILE", help="experiment JSON to open")
 
     i = sub.add_parser("init", help="write a new experiment JSON from a preset")
     i.add_argument("--preset", default="seed-cnn", help="network preset (default: seed-cnn)")
-    i.add_argument("--data", metavar="DIR", help="dataset folder the experiment trains on")
+    i.add_argument("--data", metavar="DIR|CSV",
+                   help="dataset folder (or .csv file of path,label rows) it trains on")
     i.add_argument("-o", "--output", metavar="EXPERIMENT.json",
                    help="file to write (default: print to stdout)")
     i.add_argument("--list-presets", action="store_true", help="list the presets and exit")
 
     s = sub.add_parser("scan", help="list a dataset folder's classes, counts and bad files")
-    s.add_argument("folder", metavar="DIR")
+    s.add_argument("folder", metavar="DIR|CSV",
+                   help="dataset folder, or .csv file of path,label rows")
     s.add_argument("--json", action="store_true", help="print JSON instead of text")
     s.add_argument("--quick", action="store_true",
                    help="list files without decoding them (unreadable files not detected)")
 
     t = sub.add_parser("train", help="train an experiment headless")
     t.add_argument("experiment", metavar="EXPERIMENT.json")
-    t.add_argument("--data", metavar="DIR", help="dataset folder (overrides the experiment's)")
+    t.add_argument("--data", metavar="DIR|CSV",
+                   help="dataset folder or .csv file (overrides the experiment's)")
     t.add_argument("--epochs", type=int, metavar="N")
     t.add_argument("--batch-size", type=int, metavar="N")
     t.add_argument("--lr", type=float, metavar="X", help="learning rate")
@@ -92,8 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 # -- commands ----------------------------------------------------------------------------
 def cmd_gui(args: argparse.Namespace) -> int:
-    if args.data and not Path(args.data).is_dir():
-        raise UserError(f"dataset folder {args.data} does not exist")
+    if args.data:
+        _check_dataset_path(args.data)
     if args.experiment and not Path(args.experiment).is_file():
         raise UserError(f"experiment file {args.experiment} does not exist")
     if (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
@@ -116,8 +120,8 @@ def cmd_init(args: argparse.Namespace) -> int:
         for name, description in list_presets():
             print(f"{name:12s} {description}")
         return 0
-    if args.data and not Path(args.data).is_dir():
-        raise UserError(f"dataset folder {args.data} does not exist")
+    if args.data:
+        _check_dataset_path(args.data)
     exp = preset_experiment(args.preset, folder=str(Path(args.data).resolve()) if args.data else "")
     if args.output:
         exp.save(args.output)
@@ -126,6 +130,19 @@ def cmd_init(args: argparse.Namespace) -> int:
     else:
         print(exp.to_json())
     return 0
+
+
+def _check_dataset_path(path: str) -> None:
+    """A dataset is a folder or a ``.csv`` file; anything else is a user error."""
+    p = Path(path)
+    if p.is_dir() or (p.is_file() and p.suffix.lower() == ".csv"):
+        return
+    if not p.exists():
+        raise UserError(f"dataset {path} does not exist: give a folder with one sub-folder "
+                        f"of images per class, or a .csv file of path,label rows")
+    raise UserError(f"dataset {path} is neither a folder nor a .csv file: give a folder "
+                    f"with one sub-folder of images per class, or a .csv file of "
+                    f"path,label rows")
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
@@ -148,8 +165,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
         for u in index.unreadable:
             print(f"  {u.path}: {u.reason}")
     if len(index.classes) < 2:
-        print("note: training needs at least two class sub-folders with images",
-              file=sys.stderr)
+        what = "labels" if index.layout == "csv" else "class sub-folders"
+        print(f"note: training needs at least two {what} with images", file=sys.stderr)
     return 0
 
 
@@ -161,8 +178,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     exp = Experiment.load(args.experiment)
     if args.data:
-        if not Path(args.data).is_dir():
-            raise UserError(f"dataset folder {args.data} does not exist")
+        _check_dataset_path(args.data)
         exp.data.folder = str(Path(args.data).resolve())
     overrides = {"epochs": ("training", "epochs", args.epochs),
                  "batch-size": ("data", "batch_size", args.batch_size),

@@ -23,7 +23,17 @@ def test_extensions_match_torchvision_and_any_case():
     assert set(IMG_EXTENSIONS) == set(TV)
     assert is_image_file("a/B.JPG") and is_image_file("x.WebP") and is_image_file("y.tiff")
     assert not is_image_file("notes.txt") and not is_image_file("a.png.bak")
-    assert not is_image_file("gif.gif")
+    assert is_image_file("anim.GIF")  # accepted as an addition (first frame)
+    assert ".gif" not in IMG_EXTENSIONS  # ...but not one of ImageFolder's own
+
+
+def test_hidden_names():
+    from workbench.core.data.images import is_hidden
+
+    for name in (".DS_Store", "._photo.jpg", "Thumbs.db", "a/b/.hidden.png", "desktop.ini"):
+        assert is_hidden(name), name
+    for name in ("photo.jpg", "a.b.png", "dir/x.png"):
+        assert not is_hidden(name), name
 
 
 def test_rgb_file_loads_exactly_and_detached_from_the_file(tmp_path):

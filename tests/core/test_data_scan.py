@@ -254,3 +254,35 @@ def test_json_dict_shape():
     assert d["unreadable"] == [{"path": "/r/b/3.png", "reason": "empty file (0 bytes)"}]
     assert d["empty_classes"] == ["c"] and d["layout"] == "folders"
     assert json.loads(json.dumps(d)) == d
+
+
+def test_gif_is_an_addition_to_imagefolder(tmp_path):
+    from torchvision.datasets import ImageFolder
+
+    root = tmp_path / "data"
+    _messy_tree(root)
+    Image.new("RGB", (4, 4)).save(root / "dog" / "anim.GIF", format="GIF")
+    Image.new("RGB", (4, 4)).save(root / "Cat" / "a.gif")
+    ref = ImageFolder(str(root))
+    index = scan_folder(root)
+    assert index.classes == ref.classes
+    gifs = [s for s in index.samples if s[0].lower().endswith(".gif")]
+    assert sorted(gifs) == sorted([(str(root / "Cat" / "a.gif"), 0),
+                                   (str(root / "dog" / "anim.GIF"), 2)])
+    assert [s for s in index.samples if s not in gifs] == ref.samples
+    # A class folder holding only GIFs is a class (ImageFolder would refuse the folder).
+    Image.new("RGB", (4, 4)).save(_img(root / "emu" / "x.png").with_suffix(".gif"))
+    os.remove(root / "emu" / "x.png")
+    assert scan_folder(root).classes == ["Cat", "bird", "dog", "emu"]
+
+
+def test_hidden_folders_are_neither_classes_nor_searched(tmp_path):
+    _img(tmp_path / "a" / "1.png")
+    _img(tmp_path / "a" / ".ipynb_checkpoints" / "1-checkpoint.png")
+    _img(tmp_path / ".cache" / "x.png")
+    _img(tmp_path / "b" / "1.png")
+    _img(tmp_path / "b" / "._1.png")
+    index = scan_folder(tmp_path)
+    assert index.classes == ["a", "b"] and index.empty_classes == []
+    assert [os.path.relpath(p, tmp_path) for p, _ in index.samples] == \
+        [os.path.join("a", "1.png"), os.path.join("b", "1.png")]

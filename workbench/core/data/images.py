@@ -8,6 +8,8 @@ way at training time and at prediction time.
 from __future__ import annotations
 
 import os
+import re
+import stat
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -19,14 +21,29 @@ from ..errors import ImageDecodeError
 IMG_EXTENSIONS: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif",
                                    ".tiff", ".webp")
 
+#: Extensions accepted in addition to :data:`IMG_EXTENSIONS` (an animated GIF gives its
+#: first frame). Files with these are extra samples: the classes, their order and the
+#: other samples stay exactly ``ImageFolder``'s.
+EXTRA_EXTENSIONS: tuple[str, ...] = (".gif",)
+
+#: Every extension a dataset scan or a folder drop picks up.
+ACCEPTED_EXTENSIONS: tuple[str, ...] = IMG_EXTENSIONS + EXTRA_EXTENSIONS
+
 # Transparent pixels are composited onto white: icons and cut-outs are usually drawn to be
 # seen on a light page, and their hidden RGB values are often meaningless (black or noise).
 _BACKGROUND = (255, 255, 255, 255)
 
 
 def is_image_file(name: str | os.PathLike) -> bool:
-    """Whether ``name`` ends with one of :data:`IMG_EXTENSIONS` (any letter case)."""
-    return os.fspath(name).lower().endswith(IMG_EXTENSIONS)
+    """Whether ``name`` ends with one of :data:`ACCEPTED_EXTENSIONS` (any letter case)."""
+    return os.fspath(name).lower().endswith(ACCEPTED_EXTENSIONS)
+
+
+def is_hidden(name: str | os.PathLike) -> bool:
+    """Whether a file or folder name is one a scan ignores: dotfiles (``.DS_Store``,
+    ``._photo.jpg`` from macOS), ``Thumbs.db`` and ``desktop.ini`` from Windows."""
+    base = os.path.basename(os.fspath(name).rstrip("/\\"))
+    return base.startswith(".") or base.lower() in ("thumbs.db", "desktop.ini")
 
 
 def load_image(path: str | os.PathLike, channels: int) -> Image.Image:
@@ -43,32 +60,41 @@ def load_image(path: str | os.PathLike, channels: int) -> Image.Image:
     -------
     PIL.Image.Image
         A fully loaded image, independent of the file (which is closed), upright
-        according to its EXIF orientation tag, in mode ``"RGB"`` or ``"L"``. See
-        :func:`to_channels` for how other modes are converted.
+        according to its EXIF orientation tag, in mode ``"RGB"`` or ``"L"``; the first
+        frame of an animated image (GIF). See :func:`to_channels` for how other modes
+        are converted.
 
     Raises
     ------
     ImageDecodeError
         When the file cannot be decoded; ``reason`` says why in words, e.g.
         ``"empty file (0 bytes)"``, ``"not an image file (format not recognised)"`` or
-        ``"truncated or corrupt image: image file is truncated (3 bytes not processed)"``.
+        ``"truncated or corrupt image: image file is truncated (3 bytes not processed)"``
+        or, for more pixels than ``PIL.Image.MAX_IMAGE_PIXELS`` (Pillow's warning
+        threshold, not only its error threshold), ``"decompression bomb: 200,000,000
+        pixels, over the limit of 89,478,485"``.
     """
     _check_channels(channels)
     path = os.fspath(path)
     try:
-        size = os.path.getsize(path)
+        st = os.stat(path)
     except FileNotFoundError:
         raise ImageDecodeError(path, "file not found (moved or deleted?)") from None
     except OSError as e:
         raise ImageDecodeError(path, f"cannot read the file: {e.strerror or e}") from None
-    if size == 0:
+    if stat.S_ISDIR(st.st_mode):
+        raise ImageDecodeError(path, "a folder, not an image file")
+    if not stat.S_ISREG(st.st_mode):
+        # A pipe or device named like an image would block the reader forever.
+        raise ImageDecodeError(path, "not a regular file (a pipe, socket or device)")
+    if st.st_size == 0:
         raise ImageDecodeError(path, "empty file (0 bytes)")
     try:
         im = Image.open(path)
     except UnidentifiedImageError:
         raise ImageDecodeError(path, "not an image file (format not recognised)") from None
     except Image.DecompressionBombError as e:
-        raise ImageDecodeError(path, f"image too large to decode safely: {e}") from None
+        raise ImageDecodeError(path, bomb_reason(e)) from None
     except IsADirectoryError:
         raise ImageDecodeError(path, "a folder, not an image file") from None
     except PermissionError:
@@ -76,12 +102,16 @@ def load_image(path: str | os.PathLike, channels: int) -> Image.Image:
     except OSError as e:
         raise ImageDecodeError(path, f"cannot read the file: {e.strerror or e}") from None
     with im:
+        reason = _bomb_check(im)
+        if reason:
+            raise ImageDecodeError(path, reason)
         try:
+            # An animated image (GIF, APNG, WebP) loads its first frame.
             im.load()
         except MemoryError:
             raise
         except Image.DecompressionBombError as e:
-            raise ImageDecodeError(path, f"image too large to decode safely: {e}") from None
+            raise ImageDecodeError(path, bomb_reason(e)) from None
         except Exception as e:  # noqa: BLE001
             # Pillow's decoders raise OSError, SyntaxError, ValueError, EOFError,
             # struct.error... on damaged data; every one means the same to a user.
@@ -93,6 +123,34 @@ def load_image(path: str | os.PathLike, channels: int) -> Image.Image:
         # The result must outlive the closed file: conversions already made a new image,
         # copy only when none was needed.
         return out.copy() if out is im else out
+
+
+def bomb_reason(error: BaseException | None = None, pixels: int | None = None) -> str:
+    """The reason given for an image over Pillow's ``MAX_IMAGE_PIXELS``.
+
+    ``"decompression bomb: N pixels, over the limit of M"``, where ``M`` is
+    ``PIL.Image.MAX_IMAGE_PIXELS``; ``N`` comes from ``pixels`` or from the message of a
+    ``DecompressionBombError``.
+    """
+    if pixels is None and error is not None:
+        m = re.search(r"\((\d+) pixels\)", str(error))
+        pixels = int(m.group(1)) if m else None
+    limit = Image.MAX_IMAGE_PIXELS
+    count = f"{pixels:,} pixels" if pixels is not None else "too many pixels"
+    return f"decompression bomb: {count}, over the limit of {limit:,}" if limit else \
+        f"decompression bomb: {count}"
+
+
+def _bomb_check(im: Image.Image) -> str | None:
+    # Pillow only warns (DecompressionBombWarning) between the limit and twice the limit;
+    # such an image would still take the memory it claims, so it is refused too. Checking
+    # the header size here, rather than turning the warning into an error, stays
+    # thread-safe (warning filters are process-wide).
+    limit = Image.MAX_IMAGE_PIXELS
+    pixels = im.size[0] * im.size[1]
+    if limit and pixels > limit:
+        return bomb_reason(pixels=pixels)
+    return None
 
 
 def to_channels(img: Image.Image, channels: int) -> Image.Image:

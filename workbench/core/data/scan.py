@@ -11,6 +11,13 @@ Two layouts are recognised:
     ``validation/`` are accepted too): the classes come from ``train/``; the ``val/``
     images are labelled by the same class list and used for validation instead of a
     random split.
+``csv``
+    A ``.csv`` file of ``path,label`` rows (see :mod:`.csvdata`): ``scan_folder`` accepts
+    it wherever a folder is accepted.
+
+Hidden entries (dotfiles and dot-folders such as ``.DS_Store`` or ``.ipynb_checkpoints``,
+``Thumbs.db``) are ignored, and so are files of other types; ``.gif`` is accepted besides
+``ImageFolder``'s extensions (see :data:`~.images.EXTRA_EXTENSIONS`).
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..errors import DataError, ImageDecodeError, WorkbenchError
-from .images import IMG_EXTENSIONS, is_image_file, load_image
+from .images import ACCEPTED_EXTENSIONS, is_hidden, is_image_file, load_image
 
 #: Accepted names of the validation folder next to ``train/``, in order of preference.
 VAL_FOLDER_NAMES = ("val", "valid", "validation")
@@ -64,6 +71,8 @@ class DatasetIndex:
     unmatched_val_classes
         ``train_val`` layout only: folders in the validation folder that hold images but
         match no class of ``train/``; their images are left out.
+    source
+        ``"folder"``, or ``"csv"`` when ``root`` is a CSV file of ``path,label`` rows.
     """
 
     root: str
@@ -73,6 +82,7 @@ class DatasetIndex:
     empty_classes: list[str] = field(default_factory=list)
     val_samples: list[tuple[str, int]] | None = None
     unmatched_val_classes: list[str] = field(default_factory=list)
+    source: str = "folder"
 
     @property
     def num_classes(self) -> int:
@@ -80,7 +90,10 @@ class DatasetIndex:
 
     @property
     def layout(self) -> str:
-        """``"train_val"`` when the folder has its own validation part, else ``"folders"``."""
+        """``"csv"`` for a CSV dataset; ``"train_val"`` when the folder has its own
+        validation part; else ``"folders"``."""
+        if self.source == "csv":
+            return "csv"
         return "folders" if self.val_samples is None else "train_val"
 
     def counts(self) -> dict[str, int]:
@@ -115,11 +128,14 @@ class DatasetIndex:
         training part, and no validation folder without a training counterpart.
         """
         root = self.root
+        if self.source == "csv":
+            _check_csv_trainable(self)
+            return
         if not self.classes:
             if self.empty_classes:
                 raise DataError(f"no images in {root}: its sub-folders "
                                 f"({_names(self.empty_classes)}) hold no image files; "
-                                f"supported types are {' '.join(IMG_EXTENSIONS)}")
+                                f"supported types are {' '.join(ACCEPTED_EXTENSIONS)}")
             raise DataError(f"{root} has no class folders: put each class's images in a "
                             f"sub-folder named after the class, e.g. "
                             f"{os.path.join(root, 'cats', '001.jpg')}")
@@ -155,7 +171,8 @@ def scan_folder(root: str | os.PathLike, verify: bool = False,
     Parameters
     ----------
     root
-        The dataset folder (see the module docstring for the layouts).
+        The dataset folder (see the module docstring for the layouts), or a ``.csv`` file
+        of ``path,label`` rows (see :func:`~.csvdata.scan_csv`).
     verify
         Also decode every image (in a thread pool) and move those that fail to
         ``unreadable`` with the reason. Without it nothing is decoded: listing 100k files
@@ -170,17 +187,23 @@ def scan_folder(root: str | os.PathLike, verify: bool = False,
     Raises
     ------
     DataError
-        When ``root`` does not exist, is not a folder or cannot be read.
+        When ``root`` does not exist, is neither a folder nor a ``.csv`` file, or cannot be
+        read; for a CSV file, also when a row is malformed.
     ScanCancelled
         When ``is_cancelled()`` returned true.
     """
     root = os.path.expanduser(os.fspath(root))
     if not os.path.exists(root):
-        raise DataError(f"dataset folder {root} does not exist: choose a folder with one "
-                        f"sub-folder of images per class")
+        what = "file" if root.lower().endswith(".csv") else "folder"
+        raise DataError(f"dataset {what} {root} does not exist: choose a folder with one "
+                        f"sub-folder of images per class, or a .csv file of path,label rows")
+    if os.path.isfile(root) and root.lower().endswith(".csv"):
+        from .csvdata import scan_csv
+
+        return scan_csv(root, verify=verify, progress=progress, is_cancelled=is_cancelled)
     if not os.path.isdir(root):
         raise DataError(f"{root} is a file, not a folder: choose the folder that holds one "
-                        f"sub-folder of images per class")
+                        f"sub-folder of images per class, or a .csv file of path,label rows")
 
     def check_cancel() -> None:
         if is_cancelled is not None and is_cancelled():
@@ -253,7 +276,7 @@ def _class_dirs(folder: str) -> list[str]:
     # followed), sorted by name.
     try:
         with os.scandir(folder) as it:
-            return sorted(e.name for e in it if e.is_dir())
+            return sorted(e.name for e in it if not is_hidden(e.name) and e.is_dir())
     except PermissionError:
         raise DataError(f"cannot read {folder}: permission denied; check its "
                         f"permissions") from None
@@ -265,24 +288,34 @@ def _image_files(top: str) -> list[str]:
     """Image paths under ``top`` in ImageFolder's order: ``sorted(os.walk(top,
     followlinks=True))``, then sorted file names, filtered by extension."""
     walked = []
+    # Real paths of the symlinked folders followed on the way down to each folder: a
+    # link back to one of them (or to a folder holding one) would walk in a circle.
+    followed: dict[str, tuple[str, ...]] = {top: (os.path.realpath(top),)}
     for dirpath, dirnames, filenames in os.walk(top, followlinks=True):
         # Prune a symlink to a folder that contains this one: following it would walk
         # the same files again and again (ImageFolder does, until the OS gives up).
         real = None
+        chain = followed.pop(dirpath, ())
         keep = []
         for d in dirnames:
             child = os.path.join(dirpath, d)
+            if is_hidden(d):
+                continue
+            sub_chain = chain
             if os.path.islink(child):
                 real = real or os.path.realpath(dirpath)
                 target = os.path.realpath(child)
-                if real == target or real.startswith(target.rstrip(os.sep) + os.sep):
+                if any(r == target or r.startswith(target.rstrip(os.sep) + os.sep)
+                       for r in (real, *chain)):
                     continue
+                sub_chain = chain + (target,)
+            followed[child] = sub_chain
             keep.append(d)
         dirnames[:] = keep
         walked.append((dirpath, filenames))
     walked.sort(key=lambda t: t[0])
     return [os.path.join(dirpath, f) for dirpath, filenames in walked
-            for f in sorted(filenames) if is_image_file(f)]
+            for f in sorted(filenames) if is_image_file(f) and not is_hidden(f)]
 
 
 def _check_file(path: str) -> str | None:
@@ -291,6 +324,34 @@ def _check_file(path: str) -> str | None:
     except ImageDecodeError as e:
         return e.reason
     return None
+
+
+def _check_csv_trainable(index: DatasetIndex) -> None:
+    root = index.root
+    if not index.classes:
+        raise DataError(f"{root} lists no images: add rows of path,label (one image per "
+                        f"row, paths relative to the CSV file's folder)")
+    missing = [c for c, n in index.train_counts().items() if n == 0]
+    if missing:
+        raise DataError(f"label {missing[0]!r} in {root} has no usable training images (its "
+                        f"files are missing or unreadable): fix its rows or add images")
+    if len(index.classes) < 2:
+        raise DataError(f"{root} has a single label ({index.classes[0]!r}); a classifier "
+                        f"needs at least two: add rows with another label")
+
+
+def verify_samples(index: DatasetIndex, progress: Callable[[int, int], None] | None = None,
+                   is_cancelled: Callable[[], bool] | None = None) -> None:
+    """Decode every sample of ``index`` and move the failures to ``index.unreadable``.
+
+    What ``scan_folder(..., verify=True)`` does after listing; unreadable entries already
+    in the index are kept (first).
+    """
+    def check_cancel() -> None:
+        if is_cancelled is not None and is_cancelled():
+            raise ScanCancelled(f"the scan of {index.root} was cancelled")
+
+    _verify(index, progress, check_cancel)
 
 
 def _verify(index: DatasetIndex, progress: Callable[[int, int], None] | None,
@@ -313,7 +374,8 @@ def _verify(index: DatasetIndex, progress: Callable[[int, int], None] | None,
                 progress(min(start + chunk, total), total)
     if not reasons:
         return
-    index.unreadable = [Unreadable(p, reasons[p]) for p in paths if p in reasons]
+    index.unreadable = index.unreadable + [Unreadable(p, reasons[p]) for p in paths
+                                           if p in reasons]
     index.samples = [s for s in index.samples if s[0] not in reasons]
     if index.val_samples is not None:
         index.val_samples = [s for s in index.val_samples if s[0] not in reasons]
