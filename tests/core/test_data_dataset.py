@@ -142,3 +142,41 @@ def test_worker_processes_load_and_skip(tmp_path):
     assert loader.persistent_workers
     (x, y, skipped), = list(loader)
     assert x.shape == (4, 3, 32, 32) and len(skipped) == 4
+
+
+# -- class imbalance ---------------------------------------------------------------------
+def test_class_weights_are_inverse_frequency_with_mean_one():
+    from workbench.core.data.dataset import class_weights
+
+    w = class_weights([0] * 30 + [1] * 10 + [2] * 20, 3)
+    assert w.dtype == torch.float32
+    assert torch.allclose(w.mean(), torch.tensor(1.0))
+    assert torch.allclose(w * torch.tensor([30.0, 10.0, 20.0]), (w[0] * 30).expand(3))
+    assert w[1] > w[2] > w[0]
+    # A class with no training image gets 0; the rest still average 1.
+    w = class_weights([0, 0, 2], 3)
+    assert w[1] == 0 and torch.allclose(w[[0, 2]].mean(), torch.tensor(1.0))
+
+
+def test_balanced_sampler_draws_classes_equally():
+    from workbench.core.data.dataset import balanced_sampler
+
+    labels = [0] * 90 + [1] * 10
+    sampler = balanced_sampler(labels, 2, generator=torch.Generator().manual_seed(0))
+    drawn = [labels[i] for _ in range(20) for i in sampler]
+    assert len(drawn) == 20 * len(labels)  # num_samples = len(train) per epoch
+    share = sum(drawn) / len(drawn)
+    assert 0.45 < share < 0.55  # a 10% class drawn about half the time
+
+
+def test_loader_uses_the_sampler(tmp_path):
+    from workbench.core.data.dataset import balanced_sampler, make_loader
+
+    good, _ = _files(tmp_path)
+    exp = Experiment()
+    exp.data.batch_size = 2
+    sampler = balanced_sampler([lab for _, lab in good], 2,
+                               generator=torch.Generator().manual_seed(0))
+    loader = make_loader(good, build_eval_transform(exp), exp, shuffle=True, sampler=sampler)
+    assert loader.sampler is sampler
+    assert sum(len(y) for _, y, _ in loader) == len(good)

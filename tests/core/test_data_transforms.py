@@ -15,7 +15,12 @@ from workbench.core.errors import SpecError
 from workbench.core.experiment import Component, Experiment
 
 NAMES = ["Resize", "CenterCrop", "RandomResizedCrop", "RandomHorizontalFlip",
-         "RandomVerticalFlip", "RandomRotation", "ColorJitter", "Grayscale", "Normalize"]
+         "RandomVerticalFlip", "RandomRotation", "ColorJitter", "Grayscale", "Normalize",
+         "RandomAffine", "RandomPerspective", "RandomGrayscale", "GaussianBlur",
+         "GaussianNoise", "RandomErasing", "RandAugment", "TrivialAugmentWide", "AutoAugment",
+         "MixUp", "CutMix"]
+NEW = NAMES[9:18]
+BATCH = ["MixUp", "CutMix"]
 
 
 def _exp(transforms=(), **data) -> Experiment:
@@ -202,3 +207,111 @@ def test_tensor_input_with_matching_channels_is_accepted():
     assert x.shape == (3, 32, 32) and torch.allclose(x, torch.ones_like(x))
     with pytest.raises(TypeError):
         build_eval_transform(_exp())(torch.zeros(1, 10, 10, dtype=torch.uint8))
+
+
+# -- the entries added for issue 3 -------------------------------------------------------
+@pytest.mark.parametrize("name", NEW + BATCH)
+@pytest.mark.parametrize("channels", [1, 3])
+def test_new_entries_run_in_both_pipelines_on_tiny_images(name, channels):
+    exp = _exp([(name, {})], channels=channels, mean=[0.5], std=[0.5], input_size=[8, 8])
+    exp.validate()
+    torch.manual_seed(0)
+    for img in (_gradient(8, 8), _gradient(3, 5)):
+        for build in (build_train_transform, build_eval_transform):
+            t = build(exp)
+            for _ in range(4):
+                x = t(img)
+                assert x.shape == (channels, 8, 8) and x.dtype == torch.float32, name
+                assert torch.isfinite(x).all()
+    # Random (and batch) steps are dropped from evaluation: it equals the empty pipeline.
+    assert torch.equal(build_eval_transform(exp)(_gradient()),
+                       build_eval_transform(_exp(channels=channels, mean=[0.5], std=[0.5],
+                                                 input_size=[8, 8]))(_gradient()))
+    pickle.loads(pickle.dumps(build_train_transform(exp)))(_gradient())
+
+
+def test_new_entries_declare_bounds_and_helpful_tooltips():
+    for name in NEW + BATCH:
+        entry = TRANSFORMS.get(name)
+        assert entry.meta["random"] is True and entry.meta["eval"] is None
+        assert bool(entry.meta.get("batch")) == (name in BATCH)
+        for p in entry.params:
+            assert len(p.help) > 20, f"{name}.{p.name}"
+            if p.type in (int, float) or p.item_type in (int, float):
+                assert p.min is not None and p.max is not None, f"{name}.{p.name}"
+
+
+def test_new_entries_change_the_image_when_forced():
+    base = build_train_transform(_exp())(_gradient())
+    for name, params in [("RandomAffine", {"degrees": 90, "translate": [0.3, 0.3]}),
+                         ("RandomPerspective", {"distortion_scale": 0.8, "p": 1.0}),
+                         ("GaussianBlur", {"kernel_size": 9, "sigma": [3.0, 4.0]}),
+                         ("GaussianNoise", {"sigma": 0.3}),
+                         ("RandomErasing", {"p": 1.0, "scale": [0.3, 0.5]}),
+                         ("RandAugment", {"num_ops": 4, "magnitude": 20})]:
+        torch.manual_seed(1)
+        outs = [build_train_transform(_exp([(name, params)]))(_gradient()) for _ in range(3)]
+        assert any(not torch.allclose(o, base) for o in outs), name
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_random_grayscale_keeps_the_channel_count(channels):
+    exp = _exp([("RandomGrayscale", {"p": 1.0})], channels=channels,
+               mean=[0.0], std=[1.0])
+    x = build_train_transform(exp)(_gradient())
+    assert x.shape[0] == channels
+    if channels == 3:
+        assert torch.allclose(x[0], x[1]) and torch.allclose(x[1], x[2])
+
+
+def test_erasing_fills_with_value_on_the_0_1_scale():
+    exp = _exp([("RandomErasing", {"p": 1.0, "scale": [0.4, 0.4], "value": 1.0})],
+               mean=[0.0], std=[1.0])
+    x = build_train_transform(exp)(Image.new("RGB", (32, 32), (0, 0, 0)))
+    share = (x == 1.0).all(0).float().mean().item()
+    assert 0.3 < share < 0.5  # a rectangle of ~40% of the area is white, the rest black
+
+
+def test_auto_augment_policies():
+    for policy in ("imagenet", "cifar10", "svhn"):
+        build_train_transform(_exp([("AutoAugment", {"policy": policy})]))(_gradient())
+    with pytest.raises(SpecError) as info:
+        build_train_transform(_exp([("AutoAugment", {"policy": "mnist"})]))
+    assert info.value.field == "augment.transforms[0].params.policy"
+
+
+@pytest.mark.parametrize("spec, field", [
+    (("GaussianBlur", {"kernel_size": 4}), "augment.transforms[0].params.kernel_size"),
+    (("GaussianBlur", {"sigma": [2.0, 1.0]}), "augment.transforms[0].params.sigma"),
+    (("RandomAffine", {"scale": [1.2, 0.8]}), "augment.transforms[0].params.scale"),
+    (("RandomErasing", {"ratio": [3.0, 0.3]}), "augment.transforms[0].params.ratio"),
+    (("MixUp", {"alpha": 0}), "augment.transforms[0].params.alpha"),
+])
+def test_bad_new_params_name_the_field(spec, field):
+    exp = _exp([spec])
+    with pytest.raises(SpecError) as info:
+        exp.validate()
+    assert info.value.field == field
+    if not spec[0] == "MixUp":
+        with pytest.raises(SpecError) as info:
+            build_train_transform(_exp([spec]))
+        assert info.value.field == field
+
+
+def test_batch_steps_are_skipped_per_image_and_described_last():
+    plain = _exp([("RandomHorizontalFlip", {"p": 0.0})])
+    mixed = _exp([("CutMix", {}), ("RandomHorizontalFlip", {"p": 0.0}), ("MixUp", {})])
+    img = _gradient()
+    assert torch.equal(build_train_transform(mixed)(img), build_train_transform(plain)(img))
+    train = describe_pipeline(mixed, True)
+    assert train[:-3] == describe_pipeline(plain, True)
+    assert train[-3] == "Then, per batch, one of:"
+    assert train[-2].startswith("CutMix") and train[-1].startswith("MixUp")
+    assert describe_pipeline(mixed, False) == describe_pipeline(plain, False)
+
+
+def test_noise_is_added_after_scaling_and_before_normalising():
+    exp = _exp([("GaussianNoise", {"sigma": 0.1})])
+    lines = describe_pipeline(exp, True)
+    assert lines.index("Scale pixel values to [0, 1] (float32)") < \
+        lines.index("Gaussian noise, mean 0, sigma 0.1 (values in [0, 1])") < len(lines) - 1

@@ -153,3 +153,95 @@ def test_every_optimizer_builds_and_steps(name):
     model(torch.randn(4, 3)).sum().backward()
     opt.step()
     assert not torch.equal(before, model.weight)
+
+
+# -- issue 3: MixUp/CutMix and class imbalance in training ------------------------------
+class _Spy(Callback):
+    def on_fit_start(self, trainer, info):
+        self.info = info
+        self.trainer = trainer
+
+
+@pytest.mark.parametrize("batch", ["MixUp", "CutMix"])
+def test_fit_with_batch_mixing_uses_soft_targets(tiny_experiment, batch, monkeypatch):
+    tiny_experiment.augment.transforms.append(Component(batch, {"alpha": 0.4}))
+    seen = []
+    import workbench.core.data.batch as batch_mod
+
+    original = batch_mod.BatchAugment.__call__
+
+    def spy(self, x, y, *a, **k):
+        out = original(self, x, y, *a, **k)
+        seen.append(out[1])
+        return out
+
+    monkeypatch.setattr(batch_mod.BatchAugment, "__call__", spy)
+    rec = Recorder()
+    result = Trainer(tiny_experiment, [rec]).fit()
+    n_train_batches = len(rec.batch_losses)
+    assert len(seen) == n_train_batches > 0  # training batches only, never validation
+    for soft in seen:
+        assert soft.shape[1] == 3 and torch.allclose(soft.sum(1), torch.ones(len(soft)))
+    for m in result.history:
+        assert 0.0 <= m["train_acc"] <= 1.0 and 0.0 <= m["val_acc"] <= 1.0
+
+
+def _imbalanced(tiny_experiment, tmp_path, balance):
+    from helpers import make_image_folder
+
+    folder = make_image_folder(tmp_path / "imb", classes=("blue", "red"), per_class=4)
+    from PIL import Image
+    for i in range(16):  # red: 20 images, blue: 4
+        Image.new("RGB", (12, 12), (200, 20, 20)).save(tmp_path / "imb" / "red" / f"x{i}.png")
+    tiny_experiment.data.folder = folder
+    tiny_experiment.data.val_fraction = 0.0
+    tiny_experiment.data.balance = balance
+    tiny_experiment.training.epochs = 1
+    return tiny_experiment
+
+
+def test_weighted_loss_uses_inverse_class_frequency(tiny_experiment, tmp_path):
+    spy = _Spy()
+    Trainer(_imbalanced(tiny_experiment, tmp_path, "weighted_loss"), [spy]).fit()
+    w = spy.trainer.loss_fn.weight
+    assert spy.info["balance"] == "weighted_loss"
+    assert torch.allclose(w, torch.tensor([2 * 20 / 24, 2 * 4 / 24]), atol=1e-6)
+
+
+def test_weighted_sampler_balances_batches(tiny_experiment, tmp_path):
+    from torch.utils.data import WeightedRandomSampler
+
+    spy = _Spy()
+    Trainer(_imbalanced(tiny_experiment, tmp_path, "weighted_sampler"), [spy]).fit()
+    loader = spy.trainer.train_loader
+    assert isinstance(loader.sampler, WeightedRandomSampler)
+    assert loader.sampler.replacement and loader.sampler.num_samples == 24
+    assert spy.trainer.loss_fn.weight is None
+    labels = [lab for _ in range(10) for _, y, _ in loader for lab in y.tolist()]
+    assert 0.35 < sum(labels) / len(labels) < 0.65  # red is 83% of the folder
+
+
+def test_balance_field_validates_and_old_files_load():
+    from workbench.core.experiment import Experiment
+
+    old = Experiment().to_dict()
+    del old["data"]["balance"]
+    assert old["format_version"] == 1
+    assert Experiment.from_dict(old).data.balance == "none"
+    new = Experiment().to_dict()
+    new["data"]["balance"] = "weighted_sampler"
+    assert Experiment.from_json(Experiment.from_dict(new).to_json()).data.balance == \
+        "weighted_sampler"
+    new["data"]["balance"] = "oversample"
+    with pytest.raises(SpecError) as info:
+        Experiment.from_dict(new)
+    assert info.value.field == "data.balance"
+
+
+def test_bad_balance_set_in_code_is_caught_by_validate():
+    from workbench.core.experiment import Experiment
+
+    exp = Experiment()
+    exp.data.balance = "oversample"
+    with pytest.raises(SpecError, match="data.balance: 'oversample' is not one of none"):
+        exp.validate()

@@ -42,6 +42,12 @@ class Component:
         return {"type": self.type, "params": copy.deepcopy(self.params)}
 
 
+_BALANCE = Param("balance", str, "none", choices=("none", "weighted_loss", "weighted_sampler"),
+                 help="Unequal class sizes: none; weighted_loss (rare classes count more in "
+                      "the loss); weighted_sampler (batches drawn with every class equally "
+                      "likely). Worth it when the largest class is over ~3x the smallest.")
+
+
 @dataclass
 class DataConfig:
     folder: str = _p(Param("folder", str, "", help="Dataset folder (one sub-folder per class). "
@@ -63,6 +69,7 @@ class DataConfig:
                                 min=1e-6, help="Per-channel standard deviation divided by."))
     num_workers: int = _p(Param("num_workers", int, 0, min=0, max=64,
                                 help="DataLoader worker processes (0: load in the trainer)."))
+    balance: str = _p(_BALANCE)
 
 
 def _default_transforms() -> list[Component]:
@@ -195,6 +202,7 @@ class Experiment:
             if n not in (1, d.channels):
                 raise SpecError(f"data.{name}", f"has {n} values but images have {d.channels} "
                                                 f"channel(s): give 1 or {d.channels} values")
+        _BALANCE.validate(d.balance, "data.balance")
         dev = self.training.device
         if not (dev in ("auto", "cpu", "cuda", "mps") or
                 (dev.startswith("cuda:") and dev[5:].isdigit())):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, WeightedRandomSampler
 from torchvision.transforms import v2
 
 from ..errors import ImageDecodeError
@@ -93,16 +93,60 @@ def collate_skip_bad(batch: Sequence[Item]) -> tuple[torch.Tensor | None, torch.
     return torch.stack(xs), torch.tensor(ys, dtype=torch.long), skipped
 
 
+def class_imbalance(counts: dict) -> float:
+    """Largest over smallest class count, e.g. ``{"a": 300, "b": 100}`` -> 3.0.
+
+    1.0 when there are no classes (or all counts are equal); ``inf`` when a class has no
+    image at all.
+    """
+    values = [int(v) for v in counts.values()]
+    if not values:
+        return 1.0
+    if min(values) <= 0:
+        return float("inf") if max(values) > 0 else 1.0
+    return max(values) / min(values)
+
+
+def class_weights(labels: Sequence[int], num_classes: int) -> torch.Tensor:
+    """Inverse class frequency of ``labels``, normalised so the classes' weights average 1.
+
+    A class absent from ``labels`` gets weight 0 (it never appears as a target), and the
+    others are normalised among themselves. Returns a float32 tensor of ``num_classes``.
+    """
+    counts = torch.bincount(torch.as_tensor(list(labels), dtype=torch.long),
+                            minlength=num_classes)[:num_classes].double()
+    w = torch.zeros(num_classes, dtype=torch.float64)
+    present = counts > 0
+    w[present] = 1.0 / counts[present]
+    if present.any():
+        w[present] *= int(present.sum()) / w[present].sum()
+    return w.float()
+
+
+def balanced_sampler(labels: Sequence[int], num_classes: int,
+                     generator: torch.Generator | None = None) -> WeightedRandomSampler:
+    """A sampler drawing ``len(labels)`` samples with replacement, every class equally
+    likely (each sample weighted by the inverse of its class's frequency)."""
+    labels = [int(v) for v in labels]
+    per_class = class_weights(labels, num_classes).double()
+    weights = per_class[torch.as_tensor(labels, dtype=torch.long)] if labels else \
+        torch.zeros(0, dtype=torch.float64)
+    return WeightedRandomSampler(weights, num_samples=len(labels), replacement=True,
+                                 generator=generator)
+
+
 def make_loader(samples: Sequence[Sample], transform: Callable[[Any], torch.Tensor],
                 exp: "Experiment", shuffle: bool, device: str | torch.device = "cpu",
-                generator: torch.Generator | None = None) -> DataLoader:
+                generator: torch.Generator | None = None,
+                sampler: Any = None) -> DataLoader:
     """A DataLoader over ``samples`` with the experiment's batch size and workers.
 
     Batches are ``(x, y, skipped)`` from :func:`collate_skip_bad`. Memory is pinned when
     ``device`` is CUDA (for non-blocking copies). With ``exp.data.num_workers > 0`` the
     workers persist across epochs and are started with ``spawn``: forking a process that
     runs other threads (the GUI) can deadlock, and spawn behaves the same on every OS.
-    Pass a seeded ``generator`` for a reproducible shuffle (and worker seeds).
+    Pass a seeded ``generator`` for a reproducible shuffle (and worker seeds). A
+    ``sampler`` (e.g. :func:`balanced_sampler`) replaces shuffling.
     """
     data = exp.data
     workers = int(data.num_workers)
@@ -111,6 +155,7 @@ def make_loader(samples: Sequence[Sample], transform: Callable[[Any], torch.Tens
     if workers > 0:
         kwargs.update(persistent_workers=True, multiprocessing_context="spawn")
     return DataLoader(ImageDataset(samples, transform, data.channels),
-                      batch_size=int(data.batch_size), shuffle=shuffle, num_workers=workers,
+                      batch_size=int(data.batch_size), shuffle=shuffle and sampler is None,
+                      sampler=sampler, num_workers=workers,
                       collate_fn=collate_skip_bad, pin_memory=pin, generator=generator,
                       **kwargs)

@@ -23,6 +23,11 @@ Each entry's ``meta`` holds:
     One line for the read-only pipeline view.
 ``output_size`` (callable(params, exp) -> (h, w) or None), sizing steps only
     The exact size the step produces, or None when it depends on the image.
+``float`` (bool), optional
+    The step needs float input in [0, 1]: scaling from uint8 is placed just before it.
+``batch`` (bool), optional
+    A batch-level step (MixUp, CutMix; see :mod:`.batch`): skipped by both per-image
+    pipelines, applied to whole training batches by the Trainer.
 ``check`` (callable(params)), optional
     Checks across parameters that a single :class:`~workbench.core.registry.Param` cannot
     express (a range given low-high); raises :class:`SpecError` naming the parameter.
@@ -39,13 +44,11 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import torch
 from PIL import Image
-from torchvision import tv_tensors
 from torchvision.transforms import v2
-from torchvision.transforms.v2 import functional as F
 
 from ..errors import SpecError
 from ..registry import Param, Registry
-from .images import to_channels
+from .steps import ToChannelsImage  # noqa: F401  (re-exported: the first step)
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..experiment import Experiment
@@ -275,32 +278,11 @@ TRANSFORMS.register(
     group="normalisation",
     help="An extra (x - mean) / std at this point, on values in [0, 1]. Rarely needed: "
          "every pipeline already ends with data.mean and data.std. Put it last.",
-    random=False, eval=_same(_normalize),
+    random=False, eval=_same(_normalize), float=True,
     describe=lambda p, exp: f"Normalize: mean {p['mean']}, std {p['std']}")(_normalize)
 
 
 # -- fixed steps of every pipeline -------------------------------------------------------
-class ToChannelsImage:
-    """PIL image -> uint8 ``tv_tensors.Image`` with the experiment's channel count.
-
-    Tensors (C, H, W) are passed through when their channel count already fits.
-    """
-
-    def __init__(self, channels: int):
-        self.channels = channels
-
-    def __call__(self, img: Any) -> torch.Tensor:
-        if isinstance(img, Image.Image):
-            return tv_tensors.Image(F.pil_to_tensor(to_channels(img, self.channels)))
-        if isinstance(img, torch.Tensor) and img.ndim == 3 and img.shape[0] == self.channels:
-            return tv_tensors.Image(img)
-        got = tuple(img.shape) if isinstance(img, torch.Tensor) else type(img).__name__
-        raise TypeError(f"expected a PIL image or a ({self.channels}, H, W) tensor, got {got}")
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(channels={self.channels})"
-
-
 @dataclass
 class _Step:
     text: str
@@ -320,6 +302,8 @@ def _plan(exp: "Experiment", train: bool) -> list[_Step]:
     for i, comp in enumerate(exp.augment.transforms):
         where = f"augment.transforms[{i}]"
         entry = TRANSFORMS.get(comp.type, f"{where}.type")
+        if entry.meta.get("batch"):  # MixUp/CutMix: whole batches, see build_batch_transform
+            continue
         listed.append((where, entry, entry.validate(comp.params, f"{where}.params")))
 
     # Decided on the training list for both pipelines, so they agree on sizes.
@@ -355,7 +339,7 @@ def _plan(exp: "Experiment", train: bool) -> list[_Step]:
                     if "output_size" in entry.meta else f"{entry.name} (evaluation form)"
         except SpecError as e:
             raise SpecError(f"{where}.params.{e.field.split('.')[-1]}", e.problem) from None
-        steps.append(_Step(text, step, to_float=entry.name == "Normalize"))
+        steps.append(_Step(text, step, to_float=bool(entry.meta.get("float"))))
     if sizing and last_size != target:
         steps.append(_Step(fit, v2.Resize(list(target), antialias=True)))
 
@@ -406,6 +390,26 @@ def describe_pipeline(exp: "Experiment", train: bool) -> list[str]:
     """The steps of the training (``train=True``) or evaluation pipeline, one line each.
 
     The lines come from the same plan the pipelines are built from, so they cannot
-    disagree with what the model sees.
+    disagree with what the model sees. The training lines end with the batch-level
+    steps (MixUp, CutMix) the Trainer applies after collation.
     """
-    return [s.text for s in _plan(exp, train)]
+    lines = [s.text for s in _plan(exp, train)]
+    if train:
+        from .batch import batch_entries
+
+        batch = batch_entries(exp)
+        if len(batch) > 1:
+            lines.append("Then, per batch, one of:")
+        lines += [e.meta["describe"](p, exp) for e, p in batch]
+    return lines
+
+
+# More entries (affine, blur, noise, erasing, auto-augment policies) and the batch-level
+# ones (MixUp, CutMix) register themselves in TRANSFORMS.
+from . import augments as _augments  # noqa: E402,F401
+from . import batch as _batch  # noqa: E402,F401
+
+
+def build_batch_transform(exp: "Experiment", num_classes: int | None = None) -> Any:
+    """:func:`.batch.build_batch_transform` (MixUp/CutMix), or None."""
+    return _batch.build_batch_transform(exp, num_classes)

@@ -6,6 +6,7 @@ CLI's ``--lr`` and the Train panel can set it without knowing which optimizer is
 
 from __future__ import annotations
 
+import inspect
 from typing import Iterable
 
 import torch
@@ -80,8 +81,9 @@ def _adagrad(parameters: Iterable, lr: float, weight_decay: float) -> torch.opti
     Param("label_smoothing", float, 0.0, min=0.0, max=0.99,
           help="Spreads this much of the target over all classes; 0.1 often helps a little."),
 ], help="Cross-entropy on raw logits (the network must NOT end with Softmax).")
-def _cross_entropy(label_smoothing: float) -> nn.Module:
-    return nn.CrossEntropyLoss(label_smoothing=label_smoothing)
+def _cross_entropy(label_smoothing: float, weight: torch.Tensor | None = None) -> nn.Module:
+    # Targets may be class indices or per-class probabilities (MixUp/CutMix soft labels).
+    return nn.CrossEntropyLoss(weight=weight, label_smoothing=label_smoothing)
 
 
 def build_optimizer(spec: Component, parameters: Iterable) -> torch.optim.Optimizer:
@@ -90,7 +92,19 @@ def build_optimizer(spec: Component, parameters: Iterable) -> torch.optim.Optimi
     return entry.builder(parameters, **entry.validate(spec.params, "optimizer.params"))
 
 
-def build_loss(spec: Component) -> nn.Module:
-    """Build the loss ``spec`` names."""
+def build_loss(spec: Component, class_weights: torch.Tensor | None = None) -> nn.Module:
+    """Build the loss ``spec`` names.
+
+    Parameters
+    ----------
+    spec
+        The experiment's ``loss`` component.
+    class_weights
+        Per-class weights (``data.balance == "weighted_loss"``), passed to losses that
+        take a ``weight``; None for an unweighted loss.
+    """
     entry = LOSSES.get(spec.type, "loss.type")
-    return entry.builder(**entry.validate(spec.params, "loss.params"))
+    params = entry.validate(spec.params, "loss.params")
+    if class_weights is not None and "weight" in inspect.signature(entry.builder).parameters:
+        params["weight"] = class_weights
+    return entry.builder(**params)

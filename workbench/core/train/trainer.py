@@ -90,6 +90,13 @@ class Trainer:
     index
         An already scanned :class:`~workbench.core.data.scan.DatasetIndex` of the folder,
         to skip scanning it again.
+
+    Notes
+    -----
+    ``data.balance`` picks a class-weighted loss (weights from the training split, also
+    used for the validation loss) or a weighted sampler; MixUp/CutMix listed in
+    ``augment.transforms`` mix training batches only, with soft targets (train accuracy
+    counts the class with the largest share).
     """
 
     def __init__(self, experiment: Experiment, callbacks: Iterable[Callback] = (),
@@ -102,6 +109,7 @@ class Trainer:
         self.model: torch.nn.Module | None = None
         self.classes: list[str] = []
         self.history: list[dict[str, Any]] = []
+        self.batch_transform: Any = None
         self._skipped: dict[str, str] = {}
 
     def request_stop(self) -> None:
@@ -113,7 +121,8 @@ class Trainer:
 
     # -- setup -------------------------------------------------------------------------
     def _setup(self) -> dict[str, Any]:
-        from ..data.dataset import make_loader
+        from ..data.batch import build_batch_transform
+        from ..data.dataset import balanced_sampler, class_weights, make_loader
         from ..data.scan import scan_folder
         from ..data.split import split_samples
         from ..data.transforms import build_eval_transform, build_train_transform
@@ -144,16 +153,25 @@ class Trainer:
         self._has_batchnorm = any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
                                   for m in model.modules())
         self.optimizer = build_optimizer(exp.optimizer, self.model.parameters())
-        self.loss_fn = build_loss(exp.loss)
+        k = len(self.classes)
+        train_labels = [int(label) for _, label in train_s]
+        balance = exp.data.balance
+        weights = class_weights(train_labels, k) if balance == "weighted_loss" else None
+        self.loss_fn = build_loss(exp.loss, weights).to(self.device)
+        # MixUp/CutMix: whole training batches, after collation (None when not listed).
+        self.batch_transform = build_batch_transform(exp, num_classes=k)
 
         gen = torch.Generator().manual_seed(exp.training.seed)
+        sampler = (balanced_sampler(train_labels, k, generator=gen)
+                   if balance == "weighted_sampler" else None)
         self.train_loader = make_loader(train_s, build_train_transform(exp), exp, shuffle=True,
-                                        device=self.device, generator=gen)
+                                        device=self.device, generator=gen, sampler=sampler)
         self.val_loader = (make_loader(val_s, build_eval_transform(exp), exp, shuffle=False,
                                        device=self.device) if val_s else None)
         return {"epochs": exp.training.epochs, "batches_per_epoch": len(self.train_loader),
                 "device": str(self.device), "num_train": len(train_s), "num_val": len(val_s),
-                "classes": list(self.classes), "num_params": summary.total_params}
+                "classes": list(self.classes), "num_params": summary.total_params,
+                "balance": balance}
 
     # -- the loop ----------------------------------------------------------------------
     def fit(self) -> FitResult:
@@ -225,8 +243,14 @@ class Trainer:
                     continue
                 x = x.to(device, non_blocking=non_blocking)
                 y = y.to(device, non_blocking=non_blocking)
+                target = y
+                if train and self.batch_transform is not None:
+                    # Soft targets (B, K): the loss takes probabilities; accuracy counts
+                    # the class with the largest share.
+                    x, target = self.batch_transform(x, y)
+                    y = target.argmax(1)
                 logits = model(x)
-                loss = self.loss_fn(logits, y)
+                loss = self.loss_fn(logits, target)
                 value = loss.item()
                 if not math.isfinite(value):
                     raise TrainingDiverged(

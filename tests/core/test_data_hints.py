@@ -1,0 +1,74 @@
+"""Hints where an augmentation may change the label; never errors."""
+
+from __future__ import annotations
+
+from workbench.core.data.hints import augmentation_hints
+from workbench.core.experiment import Component
+
+DIGITS = [str(i) for i in range(10)]
+
+
+def test_vertical_flip_on_digits_names_the_transform_and_the_pair():
+    hints = augmentation_hints(DIGITS, [Component("RandomVerticalFlip", {"p": 0.5})])
+    assert len(hints) == 1
+    assert "RandomVerticalFlip" in hints[0] and "'6'/'9'" in hints[0]
+
+
+def test_letters_and_number_words():
+    [h] = augmentation_hints(["b", "d", "p", "q"], [Component("RandomVerticalFlip")])
+    assert "'b'/'q'" in h and "'d'/'p'" in h
+    [h] = augmentation_hints(["six", "nine"], [{"type": "RandomVerticalFlip"}])
+    assert "'six'/'nine'" in h
+    [h] = augmentation_hints(["b", "d"], ["RandomHorizontalFlip"])
+    assert "RandomHorizontalFlip" in h and "'b'/'d'" in h
+
+
+def test_only_large_rotations_hint():
+    small = [Component("RandomRotation", {"degrees": 15}),
+             Component("RandomAffine", {"degrees": 30})]
+    assert augmentation_hints(DIGITS, small) == []
+    large = [Component("RandomRotation", {"degrees": 45}),
+             Component("RandomAffine", {"degrees": 90})]
+    hints = augmentation_hints(DIGITS, large)
+    assert [h.split()[0] for h in hints] == ["RandomRotation", "RandomAffine"]
+    assert "45 degrees" in hints[0] and "'6'" in hints[0]
+
+
+def test_photos_get_no_orientation_hints():
+    ts = [Component("RandomVerticalFlip"), Component("RandomRotation", {"degrees": 90}),
+          Component("RandomHorizontalFlip")]
+    assert augmentation_hints(["cat", "dog", "horse"], ts) == []
+
+
+def test_colour_classes_by_name():
+    ts = [Component("ColorJitter", {"hue": 0.2, "saturation": 0.0}),
+          Component("RandomGrayscale", {"p": 0.2}), Component("Grayscale")]
+    hints = augmentation_hints(["red_apple", "green apple", "Yellow-Apple"], ts)
+    assert [h.split()[0] for h in hints] == ["ColorJitter", "RandomGrayscale", "Grayscale"]
+    assert "hue 0.2" in hints[0] and "'red_apple'" in hints[0]
+
+
+def test_colour_jitter_thresholds():
+    classes = ["red", "green"]
+    assert augmentation_hints(classes, [Component("ColorJitter", {"hue": 0.05,
+                                                                  "saturation": 0.0})]) == []
+    assert len(augmentation_hints(classes, [Component("ColorJitter", {"hue": 0.0,
+                                                                      "saturation": 0.3})])) == 1
+    assert augmentation_hints(classes, [Component("ColorJitter", {"brightness": 0.5,
+                                                                  "hue": 0.0,
+                                                                  "saturation": 0.0})]) == []
+
+
+def test_colour_classes_by_mean_colour():
+    ts = [Component("Grayscale")]
+    far = {"cat": (220, 30, 30), "dog": (30, 40, 220)}
+    near = {"cat": (0.50, 0.40, 0.30), "dog": (0.52, 0.41, 0.33)}
+    [h] = augmentation_hints(["cat", "dog"], ts, class_colours=far)
+    assert "Grayscale" in h and "'cat', 'dog'" in h
+    assert augmentation_hints(["cat", "dog"], ts, class_colours=near) == []
+    assert augmentation_hints(["cat", "dog"], ts) == []
+
+
+def test_unknown_or_incomplete_transforms_never_raise():
+    assert augmentation_hints(DIGITS, [Component("Nope", {"x": 1}), {"type": "RandomRotation"},
+                                       "MixUp"]) == []

@@ -1,0 +1,167 @@
+"""Hints (not errors) where an augmentation may change what an image shows.
+
+A vertical flip turns a 6 into a 9; a hue shift turns a red traffic light green. Such an
+augmentation teaches the network the wrong label. :func:`augmentation_hints` spots the
+likely cases from the class names (and, optionally, each class's mean colour) so the
+Augment panel can say so; the user decides.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from typing import Any, Sequence
+
+#: Threshold on the largest rotation (degrees) above which glyph-like classes get a hint.
+LARGE_ROTATION = 30.0
+#: Class mean colours (RGB in [0, 1]) further apart than this count as "far apart".
+COLOUR_DISTANCE = 0.25
+
+_NUMBER_WORDS = {"zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
+                 "nine", "ten"}
+_COLOUR_WORDS = {"red", "green", "blue", "yellow", "orange", "purple", "pink", "brown",
+                 "black", "white", "gray", "grey", "cyan", "magenta", "violet", "golden",
+                 "gold", "silver", "amber", "teal", "turquoise", "beige", "maroon"}
+# Pairs one transform turns into each other.
+_UPSIDE_DOWN = [("6", "9"), ("six", "nine"), ("b", "q"), ("d", "p"), ("n", "u"), ("m", "w")]
+_MIRROR = [("b", "d"), ("p", "q")]
+
+
+def _norm(name: str) -> str:
+    return str(name).strip().lower()
+
+
+def _glyph_like(name: str) -> bool:
+    """A digit, a single letter or character, or a number word ("six", "nine")."""
+    n = _norm(name)
+    return len(n) == 1 or n.isdigit() or n in _NUMBER_WORDS
+
+
+def _words(name: str) -> list[str]:
+    out, cur = [], ""
+    for ch in _norm(name):
+        if ch.isalpha():
+            cur += ch
+        elif cur:
+            out.append(cur)
+            cur = ""
+    return out + ([cur] if cur else [])
+
+
+def _colour_named(name: str) -> bool:
+    return any(w in _COLOUR_WORDS for w in _words(name))
+
+
+def _listing(names: Sequence[str], limit: int = 5) -> str:
+    names = list(names)
+    shown = ", ".join(repr(n) for n in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def _spec(t: Any) -> tuple[str, dict]:
+    """(type, params with defaults filled) of a Component, a {"type", "params"} dict or a
+    bare name."""
+    if isinstance(t, str):
+        name, params = t, {}
+    elif isinstance(t, dict):
+        name, params = t.get("type", ""), dict(t.get("params") or {})
+    else:
+        name, params = getattr(t, "type", ""), dict(getattr(t, "params", {}) or {})
+    try:
+        from .transforms import TRANSFORMS
+
+        if name in TRANSFORMS:
+            filled = TRANSFORMS.get(name).defaults()
+            filled.update(params)
+            params = filled
+    except Exception:  # noqa: BLE001 - hints never fail; use what was given
+        pass
+    return name, params
+
+
+def _far_apart(class_colours: dict | None, classes: Sequence[str]) -> list[str]:
+    """Classes whose mean colours are far from some other class's (empty if none)."""
+    if not class_colours:
+        return []
+    cols = {c: [float(v) for v in class_colours[c]] for c in classes if c in class_colours}
+    if len(cols) < 2:
+        return []
+    scale = 255.0 if any(v > 1.0 for rgb in cols.values() for v in rgb) else 1.0
+    far: list[str] = []
+    for a, b in itertools.combinations(cols, 2):
+        ca, cb = cols[a], cols[b]
+        if len(ca) == 1:
+            ca = ca * 3
+        if len(cb) == 1:
+            cb = cb * 3
+        d = math.dist([v / scale for v in ca[:3]], [v / scale for v in cb[:3]])
+        if d > COLOUR_DISTANCE:
+            far += [c for c in (a, b) if c not in far]
+    return [c for c in classes if c in far]
+
+
+def augmentation_hints(classes: Sequence[str], transforms: Sequence[Any],
+                       class_colours: dict | None = None) -> list[str]:
+    """Hints where an augmentation in ``transforms`` may change an image's label.
+
+    Parameters
+    ----------
+    classes
+        The class names.
+    transforms
+        The training transforms: :class:`~workbench.core.experiment.Component` objects,
+        ``{"type": ..., "params": {...}}`` dicts or bare names; missing parameters take
+        their registry defaults.
+    class_colours
+        Optional class -> mean colour of a few of its images, ``(r, g, b)`` in [0, 1] or
+        0-255; classes whose means are far apart count as told apart by colour.
+
+    Returns
+    -------
+    list of str
+        One sentence per (transform, reason), naming the transform and the classes, in the
+        order of ``transforms``; empty when nothing looks risky. These are hints, never
+        errors: orientation or colour may not matter for the user's data.
+    """
+    classes = [str(c) for c in classes]
+    lowered = {_norm(c): c for c in classes}
+    glyphs = [c for c in classes if _glyph_like(c)]
+    upside = [(lowered[a], lowered[b]) for a, b in _UPSIDE_DOWN if a in lowered and b in lowered]
+    mirror = [(lowered[a], lowered[b]) for a, b in _MIRROR if a in lowered and b in lowered]
+    named = [c for c in classes if _colour_named(c)]
+    by_colour = named if len(named) >= 2 else _far_apart(class_colours, classes)
+    why_colour = ("their names are colours" if len(named) >= 2 else
+                  "their images' average colours are far apart")
+
+    def pairs(ps: list[tuple[str, str]]) -> str:
+        return ", ".join(f"{a!r}/{b!r}" for a, b in ps)
+
+    hints: list[str] = []
+    for t in transforms:
+        name, p = _spec(t)
+        if name == "RandomVerticalFlip" and glyphs and p.get("p", 0.5) > 0:
+            turn = (f"; upside down, {pairs(upside)} turn into each other" if upside else "")
+            hints.append(f"{name} may change the label: classes {_listing(glyphs)} look like "
+                         f"digits or letters{turn}. Remove it unless upside-down versions "
+                         f"keep their class.")
+        elif name == "RandomHorizontalFlip" and mirror and p.get("p", 0.5) > 0:
+            hints.append(f"{name} may change the label: mirrored, {pairs(mirror)} turn into "
+                         f"each other. Remove it for letters and digits.")
+        elif name in ("RandomRotation", "RandomAffine") and glyphs and \
+                float(p.get("degrees", 0)) > LARGE_ROTATION:
+            turn = f" ({pairs(upside)} are a half-turn apart)" if upside else ""
+            hints.append(f"{name} rotates up to {float(p['degrees']):g} degrees, which may "
+                         f"change the label: classes {_listing(glyphs)} look like digits or "
+                         f"letters{turn}. Keep it at {LARGE_ROTATION:g} degrees or less.")
+        elif name == "ColorJitter" and by_colour and \
+                (float(p.get("hue", 0)) > 0.05 or float(p.get("saturation", 0)) > 0):
+            what = ", ".join(f"{k} {float(p[k]):g}" for k in ("hue", "saturation")
+                             if float(p.get(k, 0)) > 0)
+            hints.append(f"{name} ({what}) may change the label: classes "
+                         f"{_listing(by_colour)} seem told apart by colour ({why_colour}). "
+                         f"Set hue to 0 and lower saturation, or remove it.")
+        elif name in ("Grayscale", "RandomGrayscale") and by_colour and p.get("p", 1) > 0:
+            hints.append(f"{name} removes colour, which classes {_listing(by_colour)} seem "
+                         f"told apart by ({why_colour}). Remove it unless shape alone tells "
+                         f"them apart.")
+    return hints
