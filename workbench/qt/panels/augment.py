@@ -1,74 +1,317 @@
-"""Augment panel: a read-only view of the training and evaluation pipelines.
+"""Augment panel: edit the training transforms and see what they do.
 
-Both lists come from the same spec (``experiment.augment`` and ``experiment.data``); the
-evaluation one keeps only the deterministic steps. A later version edits the spec here.
+Left: the list of training transforms (add from the registry, grouped; remove; reorder by
+drag), the selected one's parameters (a :class:`~workbench.qt.forms.ParamForm` built from
+the registry's declarations), both pipelines as text and hints where an augmentation may
+change what an image shows. Right: the live preview
+(:class:`~workbench.qt.panels.augment_preview.AugmentPreview`).
+
+Every edit goes straight into ``experiment.augment.transforms`` and emits
+``experiment_changed``.
 """
 
 from __future__ import annotations
 
 import sys
+from typing import Any
 
-from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QListWidget, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import (QAbstractItemView, QGroupBox, QHBoxLayout, QLabel, QListWidget,
+                               QListWidgetItem, QMenu, QPushButton, QScrollArea, QSplitter,
+                               QTabWidget, QToolButton, QVBoxLayout, QWidget)
 
 from workbench.core.errors import WorkbenchError
-from workbench.core.experiment import Experiment
+from workbench.core.experiment import Component, Experiment
 
 from ..common import MessageLabel, run_standalone
+from ..forms import ParamForm
+from .augment_preview import AugmentPreview
+
+_KEY = Qt.ItemDataRole.UserRole
+
+
+def _transforms():
+    from workbench.core.data.transforms import TRANSFORMS
+
+    return TRANSFORMS
 
 
 class AugmentPanel(QWidget):
-    """Lists the steps an image goes through for training and for evaluation."""
+    """Edits ``experiment.augment.transforms`` with a live preview.
+
+    Signals
+    -------
+    experiment_changed()
+        The transform list or a parameter changed.
+    preview_updated()
+        The preview shows the current settings (forwarded from the preview).
+    """
+
+    experiment_changed = Signal()
+    preview_updated = Signal()
 
     def __init__(self, experiment: Experiment, parent: QWidget | None = None):
         super().__init__(parent)
         self.experiment = experiment
-        self.train_list = QListWidget()
-        self.eval_list = QListWidget()
-        for lst in (self.train_list, self.eval_list):
+        self.form: ParamForm | None = None
+        self._components: dict[int, Component] = {}
+        self._next_key = 0
+        self._syncing = False
+
+        self.list = QListWidget()
+        self.list.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
+        self.list.setDefaultDropAction(Qt.DropAction.MoveAction)
+        self.list.setToolTip("Training transforms, applied top to bottom. Drag to reorder.")
+        self.list.currentRowChanged.connect(self._on_selected)
+        model = self.list.model()
+        model.rowsMoved.connect(self._on_rows_changed)
+        model.rowsInserted.connect(self._on_rows_changed)
+        model.rowsRemoved.connect(self._on_rows_changed)
+
+        self.add_button = QToolButton()
+        self.add_button.setText("Add ▾")
+        self.add_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.add_button.setMenu(self._add_menu())
+        self.remove_button = QPushButton("Remove")
+        self.remove_button.clicked.connect(self.remove_selected)
+        self.up_button = QPushButton("Up")
+        self.up_button.clicked.connect(lambda: self.move_selected(-1))
+        self.down_button = QPushButton("Down")
+        self.down_button.clicked.connect(lambda: self.move_selected(1))
+        buttons = QHBoxLayout()
+        for b in (self.add_button, self.remove_button, self.up_button, self.down_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        list_box = QGroupBox("Training transforms (drag to reorder)")
+        lb = QVBoxLayout(list_box)
+        lb.addWidget(self.list, 1)
+        lb.addLayout(buttons)
+
+        self.entry_help = QLabel("")
+        self.entry_help.setWordWrap(True)
+        self.form_area = QScrollArea()
+        self.form_area.setWidgetResizable(True)
+        self.form_box = QGroupBox("Parameters")
+        fb = QVBoxLayout(self.form_box)
+        fb.addWidget(self.entry_help)
+        fb.addWidget(self.form_area, 1)
+
+        self.train_steps = QListWidget()
+        self.eval_steps = QListWidget()
+        for lst in (self.train_steps, self.eval_steps):
             lst.setWordWrap(True)
             lst.setAlternatingRowColors(True)
-        train_box = QGroupBox("Training: random augmentation, then preprocessing")
-        QVBoxLayout(train_box).addWidget(self.train_list)
-        eval_box = QGroupBox("Validation and prediction: deterministic steps only")
-        QVBoxLayout(eval_box).addWidget(self.eval_list)
-        row = QHBoxLayout()
-        row.addWidget(train_box)
-        row.addWidget(eval_box)
-        intro = QLabel("Each image is decoded, converted to the experiment's channels, then "
-                       "passes through these steps. The evaluation pipeline is derived from the "
-                       "same settings, so predictions see exactly the preprocessing used in "
-                       "training. (Editing comes in a later version.)")
-        intro.setWordWrap(True)
+        self.pipelines = QTabWidget()
+        self.pipelines.addTab(self.train_steps, "Training pipeline")
+        self.pipelines.addTab(self.eval_steps, "Validation / prediction pipeline")
+        self.hints = MessageLabel("")
         self.message = MessageLabel("")
+
+        left = QWidget()
+        ll = QVBoxLayout(left)
+        ll.setContentsMargins(0, 0, 0, 0)
+        ll.addWidget(list_box, 3)
+        ll.addWidget(self.form_box, 3)
+        ll.addWidget(self.pipelines, 3)
+        ll.addWidget(self.hints)
+        ll.addWidget(self.message)
+
+        self.preview = AugmentPreview(experiment)
+        self.preview.preview_updated.connect(self.preview_updated)
+        splitter = QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(self.preview)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+        splitter.setSizes([430, 800])
         layout = QVBoxLayout(self)
-        layout.addWidget(intro)
-        layout.addLayout(row, 1)
-        layout.addWidget(self.message)
+        layout.addWidget(splitter)
+        self._rebuild_list()
         self.refresh()
 
+    def _add_menu(self) -> QMenu:
+        menu = QMenu(self)
+        menu.setToolTipsVisible(True)
+        for group, entries in _transforms().groups().items():
+            sub = menu.addMenu(group.capitalize())
+            sub.setToolTipsVisible(True)
+            for entry in entries:
+                action = sub.addAction(entry.name)
+                action.setToolTip(entry.help)
+                action.triggered.connect(lambda _=False, n=entry.name: self.add_transform(n))
+        return menu
+
+    # -- binding ---------------------------------------------------------------------------
     def set_experiment(self, experiment: Experiment) -> None:
         self.experiment = experiment
+        self.preview.set_experiment(experiment)
+        self._rebuild_list()
         self.refresh()
 
+    def set_index(self, index: Any) -> None:
+        """The loaded dataset: class names for the hints, images for the preview."""
+        self.preview.set_index(index)
+        self.refresh()
+
+    def _new_item(self, comp: Component) -> QListWidgetItem:
+        self._next_key += 1
+        self._components[self._next_key] = comp
+        item = QListWidgetItem(comp.type)
+        item.setData(_KEY, self._next_key)
+        item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsDropEnabled)
+        try:
+            item.setToolTip(_transforms().get(comp.type).help)
+        except WorkbenchError:
+            item.setToolTip("Unknown transform: remove it or fix the experiment file.")
+        return item
+
+    def _rebuild_list(self) -> None:
+        self._syncing = True
+        try:
+            self.list.clear()
+            self._components.clear()
+            for comp in self.experiment.augment.transforms:
+                self.list.addItem(self._new_item(comp))
+        finally:
+            self._syncing = False
+        self.list.setCurrentRow(0 if self.list.count() else -1)
+        self._on_selected(self.list.currentRow())
+
+    @Slot()
+    def _on_rows_changed(self, *_: Any) -> None:
+        # A drag-move may arrive as insert + remove: read the list once it has settled.
+        if not self._syncing:
+            QTimer.singleShot(0, self._sync_from_list)
+
+    def _sync_from_list(self) -> None:
+        order = []
+        for row in range(self.list.count()):
+            comp = self._components.get(self.list.item(row).data(_KEY))
+            if comp is not None and all(comp is not c for c in order):
+                order.append(comp)
+        if [id(c) for c in order] != [id(c) for c in self.experiment.augment.transforms]:
+            self.experiment.augment.transforms = order
+            self._changed()
+
+    # -- edits -----------------------------------------------------------------------------
+    def add_transform(self, name: str) -> None:
+        """Insert transform ``name`` (default parameters) after the selected one."""
+        entry = _transforms().get(name)
+        comp = Component(name, entry.defaults())
+        row = self.list.currentRow() + 1 if self.list.currentRow() >= 0 else self.list.count()
+        self.experiment.augment.transforms.insert(row, comp)
+        self._syncing = True
+        try:
+            self.list.insertItem(row, self._new_item(comp))
+        finally:
+            self._syncing = False
+        self.list.setCurrentRow(row)
+        self._changed()
+
+    def remove_selected(self) -> None:
+        row = self.list.currentRow()
+        if row < 0:
+            return
+        del self.experiment.augment.transforms[row]
+        self._syncing = True
+        try:
+            self.list.takeItem(row)
+        finally:
+            self._syncing = False
+        self._on_selected(self.list.currentRow())
+        self._changed()
+
+    def move_selected(self, step: int) -> None:
+        row = self.list.currentRow()
+        new = row + step
+        if row < 0 or not 0 <= new < self.list.count():
+            return
+        items = self.experiment.augment.transforms
+        items.insert(new, items.pop(row))
+        self._syncing = True
+        try:
+            self.list.insertItem(new, self.list.takeItem(row))
+        finally:
+            self._syncing = False
+        self.list.setCurrentRow(new)
+        self._changed()
+
+    @Slot(int)
+    def _on_selected(self, row: int) -> None:
+        if self.form is not None:
+            self.form.deleteLater()
+            self.form = None
+        comps = self.experiment.augment.transforms
+        if not 0 <= row < len(comps):
+            self.entry_help.setText("Select a transform to edit its parameters.")
+            self.form_area.setWidget(QWidget())
+            return
+        comp = comps[row]
+        try:
+            entry = _transforms().get(comp.type)
+        except WorkbenchError as e:
+            self.entry_help.setText(str(e))
+            self.form_area.setWidget(QWidget())
+            return
+        self.entry_help.setText(f"<b>{entry.name}</b>: {entry.help}")
+        auto = {p.name: list(self.experiment.data.input_size) for p in entry.params
+                if p.auto == "data.input_size"}
+        self.form = ParamForm(entry, comp.params, auto_values=auto)
+        self.form.changed.connect(self._on_params)
+        self.form_area.setWidget(self.form)
+
+    @Slot(dict)
+    def _on_params(self, values: dict) -> None:
+        row = self.list.currentRow()
+        if 0 <= row < len(self.experiment.augment.transforms):
+            self.experiment.augment.transforms[row].params = dict(values)
+            self._changed()
+
+    def _changed(self) -> None:
+        self.refresh()
+        self.experiment_changed.emit()
+
+    # -- views -----------------------------------------------------------------------------
     def refresh(self) -> None:
-        """Rebuild both lists from the experiment."""
+        """Rebuild the pipeline lists and hints, and refresh the preview."""
         from workbench.core.data.transforms import describe_pipeline
 
         self.message.show_message("")
-        for lst, train in ((self.train_list, True), (self.eval_list, False)):
+        ok = True
+        for lst, train in ((self.train_steps, True), (self.eval_steps, False)):
             lst.clear()
             try:
                 steps = describe_pipeline(self.experiment, train=train)
             except WorkbenchError as e:
                 self.message.show_message(str(e), "error")
+                ok = False
                 continue
             for i, step in enumerate(steps, 1):
                 lst.addItem(f"{i}. {step}")
+        self._show_hints()
+        if ok:
+            self.preview.schedule()
+
+    def _show_hints(self) -> None:
+        from workbench.core.data.hints import augmentation_hints
+
+        index = self.preview.index
+        classes = list(getattr(index, "classes", []) or [])
+        try:
+            hints = augmentation_hints(classes, list(self.experiment.augment.transforms))
+        except WorkbenchError:
+            hints = []
+        self.hints.show_message("\n".join(f"Hint: {h}" for h in hints),
+                                "warning" if hints else "info")
+        self.hints.setVisible(bool(hints))
 
     def showEvent(self, event) -> None:  # noqa: N802  (Qt override)
         # Cheap, and the data settings may have changed while another tab was shown.
         self.refresh()
         super().showEvent(event)
+
+    def shutdown(self) -> None:
+        self.preview.shutdown()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,96 @@
+"""Preview arrays: what the Augment panel shows of the pipelines."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from helpers import make_image_folder
+from workbench.core.data.preview import augment_tiles, batch_preview, eval_view, mix_label
+from workbench.core.experiment import Component, Experiment
+
+
+def _exp(transforms, size=(8, 8), channels=3):
+    exp = Experiment()
+    exp.data.input_size = list(size)
+    exp.data.channels = channels
+    exp.data.mean, exp.data.std = [0.5], [0.5]
+    exp.augment.transforms = [Component(t, p) for t, p in transforms]
+    return exp
+
+
+def _gradient(w=12, h=10):
+    a = np.zeros((h, w, 3), np.uint8)
+    a[..., 0] = np.linspace(0, 255, w, dtype=np.uint8)[None, :]
+    a[..., 1] = np.linspace(0, 255, h, dtype=np.uint8)[:, None]
+    return Image.fromarray(a)
+
+
+def test_tiles_have_input_size_and_channels_and_depend_on_seed():
+    exp = _exp([("RandomHorizontalFlip", {"p": 0.5}), ("RandomRotation", {"degrees": 90})])
+    tiles = augment_tiles(exp, _gradient(), n=6, seed=1)
+    assert len(tiles) == 6
+    assert all(t.shape == (8, 8, 3) and t.dtype == np.uint8 for t in tiles)
+    # Independent draws: not all the same; the same seed repeats them.
+    assert any(not np.array_equal(tiles[0], t) for t in tiles[1:])
+    again = augment_tiles(exp, _gradient(), n=6, seed=1)
+    assert all(np.array_equal(a, b) for a, b in zip(tiles, again))
+
+
+def test_preview_leaves_global_random_state_alone():
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    augment_tiles(_exp([("RandomRotation", {"degrees": 30})]), _gradient(), n=2, seed=5)
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_eval_view_is_unnormalised_pixels():
+    exp = _exp([], size=(4, 4))
+    img = Image.new("RGB", (4, 4), (200, 100, 0))
+    out = eval_view(exp, img)
+    assert out.shape == (4, 4, 3)
+    assert np.abs(out.astype(int) - [200, 100, 0]).max() <= 1
+
+
+def test_grayscale_experiment_gives_one_channel():
+    tiles = augment_tiles(_exp([], channels=1), _gradient(), n=1, seed=0)
+    assert tiles[0].shape == (8, 8, 1)
+
+
+def test_mix_label_text():
+    assert mix_label([0.0, 1.0], ["cat", "dog"]) == "dog"
+    assert mix_label([0.3, 0.7], ["cat", "dog"]) == "0.70 dog + 0.30 cat"
+
+
+def test_batch_preview_plain_and_mixup(tmp_path):
+    root = make_image_folder(tmp_path / "d", per_class=3, size=8)
+    from workbench.core.data.scan import scan_folder
+
+    index = scan_folder(root)
+    exp = _exp([])
+    plain = batch_preview(exp, index.samples, index.classes, n=4, seed=0)
+    assert len(plain) == 4
+    assert all(text in index.classes for _, text in plain)
+    exp = _exp([("MixUp", {"alpha": 1.0})])
+    mixed = batch_preview(exp, index.samples, index.classes, n=6, seed=0)
+    assert len(mixed) == 6 and all(img.shape == (8, 8, 3) for img, _ in mixed)
+    assert any(" + " in text for _, text in mixed)
+
+
+def test_batch_preview_skips_unreadable(tmp_path):
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"")
+    good = tmp_path / "good.png"
+    Image.new("RGB", (8, 8), (1, 2, 3)).save(good)
+    out = batch_preview(_exp([]), [(str(bad), 0), (str(good), 1)], ["a", "b"], n=4)
+    assert [t for _, t in out] == ["b"]
+
+
+def test_bad_spec_raises_spec_error():
+    from workbench.core.errors import SpecError
+
+    with pytest.raises(SpecError):
+        augment_tiles(_exp([("RandomRotation", {"degrees": -5})]), _gradient(), n=1)

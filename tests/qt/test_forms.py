@@ -1,0 +1,100 @@
+"""ParamForm: editors from declared parameters, bound both ways."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QSpinBox
+
+from workbench.core.registry import Entry, Param
+from workbench.qt.common import LogSpinBox
+from workbench.qt.forms import ParamForm
+
+ENTRY = Entry("Thing", lambda **kw: kw, params=(
+    Param("count", int, 3, min=1, max=10, help="How many."),
+    Param("rate", float, 0.5, min=0.0, max=1.0, help="A share."),
+    Param("lr", float, 1e-3, min=1e-6, max=1.0, log=True, help="Learning rate."),
+    Param("flag", bool, False, help="On or off."),
+    Param("mode", str, "b", choices=("a", "b", "c"), help="Which one."),
+    Param("scale", list, [0.5, 1.0], min=0.0, max=1.0, item_type=float, length=(2,)),
+    Param("size", list, None, min=1, max=4096, item_type=int, length=(1, 2),
+          auto="input size", help="Size."),
+))
+
+
+def _form(qtbot, values=None):
+    form = ParamForm(ENTRY, values or {})
+    qtbot.addWidget(form)
+    return form
+
+
+def test_editor_kinds_and_tooltips(qtbot):
+    form = _form(qtbot)
+    e = form.editors
+    assert isinstance(e["count"], QSpinBox) and e["count"].maximum() == 10
+    assert isinstance(e["rate"], QDoubleSpinBox)
+    assert isinstance(e["lr"], LogSpinBox)
+    assert isinstance(e["flag"], QCheckBox)
+    assert isinstance(e["mode"], QComboBox) and e["mode"].count() == 3
+    assert "How many." in e["count"].toolTip() and "1 to 10" in e["count"].toolTip()
+    assert "size" in form.auto_boxes
+
+
+def test_defaults_shown(qtbot):
+    assert _form(qtbot).values() == {"count": 3, "rate": 0.5, "lr": 1e-3, "flag": False,
+                                     "mode": "b", "scale": [0.5, 1.0], "size": None}
+
+
+def test_model_to_view_does_not_emit(qtbot):
+    form = _form(qtbot)
+    with qtbot.assertNotEmitted(form.changed):
+        form.set_values({"count": 7, "flag": True, "mode": "c", "scale": [0.2, 0.9],
+                         "size": [32]})
+    v = form.values()
+    assert (v["count"], v["flag"], v["mode"], v["scale"], v["size"]) == \
+        (7, True, "c", [0.2, 0.9], [32])
+    assert form.editors["count"].value() == 7
+    assert not form.auto_boxes["size"].isChecked()
+    assert form.editors["size"].isEnabled()
+
+
+def test_view_to_model_emits_all_values(qtbot):
+    form = _form(qtbot)
+    with qtbot.waitSignal(form.changed) as blocker:
+        form.editors["count"].setValue(5)
+    assert blocker.args[0]["count"] == 5 and blocker.args[0]["mode"] == "b"
+    with qtbot.waitSignal(form.changed) as blocker:
+        form.editors["mode"].setCurrentIndex(0)
+    assert blocker.args[0]["mode"] == "a"
+    with qtbot.waitSignal(form.changed) as blocker:
+        form.editors["scale"].boxes[0].setValue(0.25)
+    assert blocker.args[0]["scale"] == [0.25, 1.0]
+
+
+def test_auto_checkbox_toggles_none(qtbot):
+    form = _form(qtbot, {"size": [64, 48]})
+    assert form.values()["size"] == [64, 48]
+    with qtbot.waitSignal(form.changed) as blocker:
+        form.auto_boxes["size"].setChecked(True)
+    assert blocker.args[0]["size"] is None
+    assert not form.editors["size"].isEnabled()
+    with qtbot.waitSignal(form.changed) as blocker:
+        form.auto_boxes["size"].setChecked(False)
+    assert blocker.args[0]["size"] == [64, 48]
+
+
+def test_every_transform_form_round_trips_its_defaults(qtbot):
+    from workbench.core.data.transforms import TRANSFORMS
+
+    for entry in TRANSFORMS:
+        form = ParamForm(entry, entry.defaults())
+        qtbot.addWidget(form)
+        assert entry.validate(form.values()) == entry.validate(entry.defaults()), entry.name
+
+
+def test_auto_values_shown_while_auto_and_used_when_unchecked(qtbot):
+    form = ParamForm(ENTRY, {}, auto_values={"size": [40, 30]})
+    qtbot.addWidget(form)
+    assert form.values()["size"] is None
+    assert not form.editors["size"].isEnabled()
+    assert form.editors["size"].value() == [40, 30]
+    form.auto_boxes["size"].setChecked(False)
+    assert form.values()["size"] == [40, 30]

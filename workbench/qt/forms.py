@@ -1,0 +1,288 @@
+"""Forms built from a registry entry's declared parameters (generic: transforms, layers,
+optimizers...).
+
+:class:`ParamForm` shows one editor per :class:`~workbench.core.registry.Param`:
+
+======================  =====================================================
+declared type           editor
+======================  =====================================================
+``int``                 QSpinBox (bounds from ``min``/``max``)
+``float``               QDoubleSpinBox, or a log-stepping spin box for ``log``
+``bool``                QCheckBox
+``str`` with choices    QComboBox
+``str``                 QLineEdit
+``list``                a row of spin boxes (and a count chooser when several
+                        lengths are allowed)
+======================  =====================================================
+
+A parameter declared ``auto`` gets an "auto" check box beside its editor: checked means
+``None`` (filled in automatically) and disables the editor. Tooltips come from the help
+text and the bounds. Binding is two-way: :meth:`ParamForm.set_values` shows values
+without emitting, user edits emit :attr:`ParamForm.changed` with every value.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout,
+                               QLabel, QLineEdit, QSpinBox, QWidget)
+
+from workbench.core.registry import Entry, Param
+
+from .common import LogSpinBox
+
+_INT_LIMIT = 2_000_000_000
+_FLOAT_LIMIT = 1e9
+
+
+def param_tooltip(p: Param) -> str:
+    """The help text of ``p`` with its bounds, choices and auto meaning."""
+    parts = [p.help] if p.help else []
+    if p.min is not None and p.max is not None:
+        parts.append(f"Range: {p.min:g} to {p.max:g}.")
+    elif p.min is not None:
+        parts.append(f"At least {p.min:g}.")
+    elif p.max is not None:
+        parts.append(f"At most {p.max:g}.")
+    if p.choices:
+        parts.append("One of: " + ", ".join(map(str, p.choices)) + ".")
+    if p.auto:
+        parts.append(f"Auto: from the {p.auto}.")
+    return " ".join(parts)
+
+
+def _number_box(kind: type, p: Param, parent: QWidget | None = None) -> QWidget:
+    """A spin box for one number of ``p`` (``kind`` is int or float)."""
+    if kind is int:
+        box: QWidget = QSpinBox(parent)
+        lo = int(p.min) if p.min is not None else -_INT_LIMIT
+        hi = int(p.max) if p.max is not None else _INT_LIMIT
+        box.setRange(lo, hi)
+    elif p.log:
+        box = LogSpinBox(parent)
+        box.setRange(p.min if p.min is not None and p.min > 0 else 1e-8,
+                     p.max if p.max is not None else _FLOAT_LIMIT)
+    else:
+        box = QDoubleSpinBox(parent)
+        lo = p.min if p.min is not None else -_FLOAT_LIMIT
+        hi = p.max if p.max is not None else _FLOAT_LIMIT
+        box.setDecimals(4)
+        box.setRange(lo, hi)
+        span = hi - lo if p.min is not None and p.max is not None else 10.0
+        box.setSingleStep(0.01 if span <= 1.0 else 0.05 if span <= 5.0 else
+                          0.5 if span <= 100 else 1.0)
+    box.setKeyboardTracking(False)
+    return box
+
+
+def _set_number(box: QWidget, value: Any) -> None:
+    """Show ``value``; remember it exactly so reading back does not round it (4/3)."""
+    box.setValue(value)
+    box.setProperty("exact", float(value))
+
+
+def _read_number(box: QWidget, kind: type) -> Any:
+    value = box.value()
+    if kind is float and not isinstance(box, LogSpinBox):
+        exact = box.property("exact")
+        if exact is not None and abs(exact - value) <= 0.5 * 10 ** -box.decimals():
+            return float(exact)
+    return kind(value)
+
+
+class _ListEditor(QWidget):
+    """A row of spin boxes for a list parameter; a count chooser when lengths vary."""
+
+    edited = Signal()
+
+    def __init__(self, p: Param, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.param = p
+        self.kind = p.item_type or float
+        self.lengths = tuple(p.length) if p.length else (1, 2, 3)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.count = QComboBox()
+        for n in self.lengths:
+            self.count.addItem(f"{n} value{'s' if n > 1 else ''}", n)
+        self.count.setVisible(len(self.lengths) > 1)
+        self.count.setToolTip("How many values: see the parameter's help.")
+        self.boxes = []
+        for _ in range(max(self.lengths)):
+            box = _number_box(self.kind, p)
+            box.valueChanged.connect(self.edited)
+            row.addWidget(box)
+            self.boxes.append(box)
+        row.addWidget(self.count)
+        self.count.currentIndexChanged.connect(self._on_count)
+
+    def _on_count(self) -> None:
+        self._show(self.count.currentData())
+        self.edited.emit()
+
+    def _show(self, n: int) -> None:
+        for i, box in enumerate(self.boxes):
+            box.setVisible(i < n)
+
+    def value(self) -> list:
+        n = self.count.currentData()
+        return [_read_number(b, self.kind) for b in self.boxes[:n]]
+
+    def set_value(self, value: Any) -> None:
+        values = list(value) if isinstance(value, (list, tuple)) else []
+        n = len(values) if len(values) in self.lengths else max(self.lengths)
+        self.count.setCurrentIndex(self.lengths.index(n))
+        self._show(n)
+        for i, box in enumerate(self.boxes[:n]):
+            if values:
+                _set_number(box, values[min(i, len(values) - 1)])
+
+    def setToolTip(self, text: str) -> None:  # noqa: N802  (Qt override)
+        super().setToolTip(text)
+        for box in self.boxes:
+            box.setToolTip(text)
+
+
+class ParamForm(QWidget):
+    """Editors for the declared parameters of one registry entry.
+
+    Parameters
+    ----------
+    entry
+        The registry entry; one row per ``entry.params``.
+    values
+        The current values (missing ones take the declared defaults).
+    auto_values
+        For ``auto`` parameters: the value shown (greyed) while "auto" is checked, and the
+        starting value when the user unchecks it (e.g. the experiment's input size).
+
+    Signals
+    -------
+    changed(dict)
+        After a user edit: every parameter's value (``None`` for "auto").
+    """
+
+    changed = Signal(dict)
+
+    def __init__(self, entry: Entry, values: dict | None = None,
+                 auto_values: dict | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.entry = entry
+        self.auto_values = dict(auto_values or {})
+        self.editors: dict[str, QWidget] = {}
+        self.auto_boxes: dict[str, QCheckBox] = {}
+        self._updating = False
+        layout = QFormLayout(self)
+        layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        if not entry.params:
+            layout.addRow(QLabel(f"{entry.name} has no parameters."))
+        for p in entry.params:
+            editor = self._make_editor(p)
+            tip = param_tooltip(p)
+            editor.setToolTip(tip)
+            self.editors[p.name] = editor
+            field: QWidget = editor
+            if p.auto is not None:
+                field = QWidget()
+                row = QHBoxLayout(field)
+                row.setContentsMargins(0, 0, 0, 0)
+                auto = QCheckBox("auto")
+                auto.setToolTip(f"Filled in automatically from the {p.auto}.")
+                auto.toggled.connect(self._on_auto)
+                self.auto_boxes[p.name] = auto
+                row.addWidget(editor, 1)
+                row.addWidget(auto)
+            label = QLabel(p.name)
+            label.setToolTip(tip)
+            layout.addRow(label, field)
+        self.set_values(values or {})
+
+    # -- editors ---------------------------------------------------------------------------
+    def _make_editor(self, p: Param) -> QWidget:
+        if p.type is bool:
+            w: QWidget = QCheckBox()
+            w.toggled.connect(self._on_edit)
+        elif p.type is list:
+            w = _ListEditor(p)
+            w.edited.connect(self._on_edit)
+        elif p.type is str and p.choices:
+            w = QComboBox()
+            for c in p.choices:
+                w.addItem(str(c), c)
+            w.currentIndexChanged.connect(self._on_edit)
+        elif p.type is str:
+            w = QLineEdit()
+            w.editingFinished.connect(self._on_edit)
+        elif p.type in (int, float):
+            w = _number_box(p.type, p)
+            w.valueChanged.connect(self._on_edit)
+        else:  # pragma: no cover  (Param.validate knows no other types)
+            raise TypeError(f"no editor for parameter {p.name!r} of type {p.type!r}")
+        return w
+
+    def _editor_value(self, p: Param) -> Any:
+        w = self.editors[p.name]
+        if isinstance(w, _ListEditor):
+            return w.value()
+        if isinstance(w, QCheckBox):
+            return w.isChecked()
+        if isinstance(w, QComboBox):
+            return w.currentData()
+        if isinstance(w, QLineEdit):
+            return w.text()
+        return _read_number(w, p.type)
+
+    def _set_editor(self, p: Param, value: Any) -> None:
+        w = self.editors[p.name]
+        if value is None:
+            value = p.default if p.default is not None else self.auto_values.get(p.name)
+        if value is None:
+            return
+        if isinstance(w, _ListEditor):
+            w.set_value(value)
+        elif isinstance(w, QCheckBox):
+            w.setChecked(bool(value))
+        elif isinstance(w, QComboBox):
+            i = w.findData(value)
+            w.setCurrentIndex(i if i >= 0 else 0)
+        elif isinstance(w, QLineEdit):
+            w.setText(str(value))
+        else:
+            _set_number(w, value)
+
+    # -- binding ---------------------------------------------------------------------------
+    def values(self) -> dict[str, Any]:
+        """Every parameter's current value (``None`` where "auto" is checked)."""
+        out = {}
+        for p in self.entry.params:
+            auto = self.auto_boxes.get(p.name)
+            out[p.name] = None if auto is not None and auto.isChecked() else \
+                self._editor_value(p)
+        return out
+
+    def set_values(self, values: dict) -> None:
+        """Show ``values`` (defaults for missing names) without emitting :attr:`changed`."""
+        self._updating = True
+        try:
+            for p in self.entry.params:
+                value = values.get(p.name, p.default)
+                auto = self.auto_boxes.get(p.name)
+                if auto is not None:
+                    auto.setChecked(value is None)
+                    self.editors[p.name].setEnabled(value is not None)
+                self._set_editor(p, value)
+        finally:
+            self._updating = False
+
+    @Slot()
+    def _on_auto(self) -> None:
+        for name, auto in self.auto_boxes.items():
+            self.editors[name].setEnabled(not auto.isChecked())
+        self._on_edit()
+
+    @Slot()
+    def _on_edit(self, *_: Any) -> None:
+        if not self._updating:
+            self.changed.emit(self.values())
