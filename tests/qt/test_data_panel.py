@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from workbench.core.experiment import Experiment
 from workbench.qt.panels.data import DataPanel
 
@@ -75,3 +77,151 @@ def test_a_new_folder_supersedes_the_stale_scan(qtbot, tmp_path, image_folder):
     assert [ix.classes for ix in loaded] == [["a", "b"]]
     assert panel.class_counts() == {"a": 2, "b": 2}
     assert panel.experiment.data.folder == str(other)
+
+
+# -- browser: thumbnails, chart, split, summary, reveal -----------------------------------
+def _loaded(qtbot, folder, experiment=None) -> DataPanel:
+    panel = DataPanel(experiment or Experiment())
+    qtbot.addWidget(panel)
+    with qtbot.waitSignal(panel.dataset_loaded, timeout=20000):
+        panel.load_folder(str(folder))
+    return panel
+
+
+def test_grid_shows_decoded_thumbnails_of_the_selected_class(qtbot, image_folder):
+    from PySide6.QtCore import Qt
+
+    panel = _loaded(qtbot, image_folder)
+    panel.resize(1000, 700)
+    assert panel.thumb_model.rowCount() == 36  # all classes at first
+    panel.show_class("red")
+    model = panel.thumb_model
+    assert model.rowCount() == 12
+    assert all("/red/" in p.replace("\\", "/") for p, _ in model.samples())
+    first = model.samples()[0][0]
+    with qtbot.waitSignal(panel.loader.thumbnail_ready, timeout=10000):
+        panel.show()
+    qtbot.waitUntil(lambda: panel.loader.get(first) is not None, timeout=10000)
+    pix = model.data(model.index(0), Qt.ItemDataRole.DecorationRole)
+    assert pix is panel.loader.get(first)
+    colour = pix.toImage().pixelColor(4, 4)
+    assert colour.red() > 150 and colour.blue() < 100  # a red image, not the placeholder
+    # Selecting a row of the class table shows that class.
+    panel.class_table.selectRow(0)
+    assert panel.class_combo.currentText() == "blue"
+    assert panel.thumb_model.rowCount() == 12
+
+
+def test_bar_chart_heights_equal_the_counts(qtbot, tmp_path):
+    folder = make_image_folder(tmp_path / "uneven", classes=("a", "b"), per_class=2)
+    from PIL import Image
+
+    for i in range(5):
+        Image.new("RGB", (4, 4)).save(tmp_path / "uneven" / "b" / f"extra{i}.png")
+    panel = _loaded(qtbot, folder)
+    assert panel.chart.heights() == {"a": 2, "b": 7} == panel.class_counts()
+
+
+def test_split_counts_follow_the_fraction_and_imbalance_is_flagged(qtbot, tmp_path):
+    folder = make_image_folder(tmp_path / "skewed", classes=("few", "many"), per_class=4)
+    from PIL import Image
+
+    for i in range(36):
+        Image.new("RGB", (4, 4)).save(tmp_path / "skewed" / "many" / f"more{i}.png")
+    panel = _loaded(qtbot, folder)
+    train, val = panel.split_counts()
+    assert train == {"few": 3, "many": 32} and val == {"few": 1, "many": 8}
+    with qtbot.waitSignal(panel.experiment_changed):
+        panel.settings.val_fraction.setValue(0.5)
+    assert panel.experiment.data.val_fraction == 0.5
+    assert panel.split_counts() == ({"few": 2, "many": 20}, {"few": 2, "many": 20})
+    label = panel.settings.imbalance_label
+    assert label.level == "warning" and "10.0×" in label.text()
+    combo = panel.settings.balance_combo
+    combo.setCurrentIndex(combo.findData("weighted_loss"))
+    assert panel.experiment.data.balance == "weighted_loss"
+    assert label.level == "info" and "compensated" in label.text()
+
+
+def test_folder_with_its_own_train_and_val_shows_so(qtbot, tmp_path):
+    make_image_folder(tmp_path / "tv" / "train", classes=("a", "b"), per_class=3)
+    make_image_folder(tmp_path / "tv" / "val", classes=("a", "b"), per_class=1)
+    panel = _loaded(qtbot, tmp_path / "tv")
+    assert panel.settings.folder_split.isVisibleTo(panel)
+    assert panel.settings.folder_split.isChecked()
+    assert not panel.settings.val_fraction.isEnabled()
+    assert panel.split_counts() == ({"a": 3, "b": 3}, {"a": 1, "b": 1})
+
+    plain = _loaded(qtbot, make_image_folder(tmp_path / "plain", classes=("a", "b"),
+                                             per_class=3))
+    assert not plain.settings.folder_split.isVisibleTo(plain)
+    assert plain.settings.val_fraction.isEnabled()
+
+
+def test_image_summary_is_shown(qtbot, image_folder):
+    pytest.importorskip("workbench.core.data.summary")
+    panel = DataPanel(Experiment())
+    qtbot.addWidget(panel)
+    with qtbot.waitSignal(panel.summary_finished, timeout=20000) as blocker:
+        panel.load_folder(str(image_folder))
+    text = panel.summary_label.text()
+    assert blocker.args[0] and text == "\n".join(blocker.args[0])
+    assert "16x16" in text and "RGB" in text
+
+
+def test_reveal_opens_the_folder_of_an_unreadable_file(qtbot, image_folder, monkeypatch):
+    from PySide6.QtGui import QDesktopServices
+
+    opened = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
+    (image_folder / "red" / "broken.png").write_bytes(b"nope")
+    panel = _loaded(qtbot, image_folder)
+    assert not panel.reveal_button.isEnabled()
+    panel.unreadable_list.setCurrentRow(0)
+    assert panel.reveal_button.isEnabled()
+    panel.reveal_button.click()
+    assert [u.toLocalFile() for u in opened] == [str(image_folder / "red")]
+    assert "1" in panel.details.tabText(panel.details.indexOf(panel.unreadable_box))
+
+
+def test_open_csv_button_loads_the_chosen_file(qtbot, monkeypatch, tmp_path):
+    from PySide6.QtWidgets import QFileDialog
+
+    csv = tmp_path / "data.csv"
+    csv.write_text("path,label\n")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        lambda *a, **k: (str(csv), "CSV files (*.csv)"))
+    panel = _panel(qtbot)
+    loaded = []
+    monkeypatch.setattr(panel, "load_folder", loaded.append)
+    panel.csv_button.click()
+    assert loaded == [str(csv)]
+
+
+def test_a_csv_dataset_loads_like_a_folder(qtbot, tmp_path, image_folder):
+    rows = ["path,label"] + [f"colours/{c}/{c}_{i:03d}.png,{c}"
+                             for c in ("blue", "red") for i in range(4)]
+    rows.append("colours/red/gone.png,red")
+    csv = tmp_path / "list.csv"
+    csv.write_text("\n".join(rows) + "\n")
+    panel = _loaded(qtbot, csv)
+    assert panel.experiment.data.folder == str(csv)
+    assert panel.class_counts() == {"blue": 4, "red": 4} == panel.chart.heights()
+    assert panel.thumb_model.rowCount() == 8
+    [item] = [panel.unreadable_list.item(i).text() for i in range(panel.unreadable_list.count())]
+    assert item.startswith("colours/red/gone.png: ") and "not found" in item
+
+
+def test_a_csv_file_dropped_on_the_window_becomes_the_dataset(qtbot, tmp_path, image_folder):
+    from qt_helpers import drop_urls
+    from workbench.qt.main_window import MainWindow
+
+    csv = tmp_path / "list.csv"
+    csv.write_text("".join(f"colours/{c}/{c}_000.png,{c}\n" for c in ("blue", "green")))
+    window = MainWindow(Experiment())
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.data_panel.dataset_loaded, timeout=20000):
+        drop_urls(window, [csv])
+    assert window.tabs.currentWidget() is window.data_panel
+    assert window.experiment.data.folder == str(csv)
+    assert window.data_panel.class_counts() == {"blue": 1, "green": 1}

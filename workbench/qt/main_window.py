@@ -58,6 +58,8 @@ class MainWindow(UrlDropTarget, QMainWindow):
 
         self.data_panel.dataset_loaded.connect(self._on_dataset_loaded)
         self.data_panel.scan_failed.connect(self._on_scan_failed)
+        # Input size, channels and normalisation feed the pipelines the Augment tab shows.
+        self.data_panel.experiment_changed.connect(self.augment_panel.refresh)
         self.model_panel.model_changed.connect(self._on_model_changed)
         self.train_panel.training_started.connect(self._on_training_started)
         self.train_panel.training_finished.connect(self._on_training_finished)
@@ -150,7 +152,7 @@ class MainWindow(UrlDropTarget, QMainWindow):
     def _on_dataset_loaded(self, index) -> None:
         self.model_panel.set_num_classes(index.num_classes or None)
         self.train_panel.set_dataset(index)
-        self.augment_panel.refresh()
+        self.augment_panel.set_index(index)
         self._update_title()
         total = sum(index.counts().values())
         self.statusBar().showMessage(f"Dataset {index.root}: {index.num_classes} classes, "
@@ -179,11 +181,13 @@ class MainWindow(UrlDropTarget, QMainWindow):
 
     # -- drops -----------------------------------------------------------------------------
     def handle_drop(self, urls: list[QUrl]) -> bool:
-        """One folder: the new dataset. Image files: classify them on the Predict tab."""
+        """One folder (or CSV file): the new dataset. Image files: classify them on the Predict
+        tab."""
         paths = local_paths(urls)
         if not paths:
             return False
-        if len(paths) == 1 and os.path.isdir(paths[0]):
+        if len(paths) == 1 and (os.path.isdir(paths[0]) or
+                                paths[0].lower().endswith(".csv")):  # a CSV dataset
             self.load_folder(paths[0])
         else:
             self.tabs.setCurrentWidget(self.predict_panel)
@@ -197,6 +201,7 @@ class MainWindow(UrlDropTarget, QMainWindow):
             return
         self._shut_down = True
         self.data_panel.shutdown()
+        self.augment_panel.shutdown()
         self.predict_panel.shutdown()
         self.train_panel.shutdown()
         task_pool().waitForDone()

@@ -1,7 +1,11 @@
-"""Data panel: choose a dataset folder and see its classes, counts and unreadable files.
+"""Data panel: choose a dataset (folder or CSV file) and see what is in it.
 
-The scan (listing plus a full decode of every file) runs off the GUI thread; choosing another
-folder while one is being scanned supersedes the stale scan.
+Classes with their counts and split, a bar chart of images per class, a lazy thumbnail grid
+of the selected class, a summary of image sizes and colour modes, the unreadable files, and
+the settings of ``experiment.data`` (:mod:`.data_settings`).
+
+The scan (listing plus a full decode of every file) and the image summary run off the GUI
+thread; choosing another folder while one is being scanned supersedes the stale scan.
 """
 
 from __future__ import annotations
@@ -10,18 +14,22 @@ import os
 import sys
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QGroupBox, QHBoxLayout,
-                               QHeaderView, QLabel, QLineEdit, QListWidget, QProgressBar,
-                               QPushButton, QSplitter, QTableWidget, QTableWidgetItem,
+from PySide6.QtCore import QPoint, Qt, Signal, Slot
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QGroupBox, QHBoxLayout, QLabel,
+                               QLineEdit, QProgressBar, QPushButton, QScrollArea, QSplitter,
                                QVBoxLayout, QWidget)
 
-from workbench.core.errors import DataError
+from workbench.core.errors import DataError, WorkbenchError
 from workbench.core.experiment import Experiment
 
-from ..common import MessageLabel, stop_busy, run_standalone, short_path
+from ..common import MessageLabel, run_standalone, stop_busy
+from ..thumbnails import PathRole, ThumbnailLoader, ThumbnailModel, ThumbnailView
 from ..workers import TaskRunner, TaskState
+from .data_settings import DataSettings
+from .data_views import (ClassBarChart, ClassTable, DatasetDetails, reveal_in_file_manager,
+                         reveal_menu)
+
+ALL_CLASSES = "All classes"
 
 
 def _scan(folder: str, state: TaskState) -> Any:
@@ -29,6 +37,16 @@ def _scan(folder: str, state: TaskState) -> Any:
 
     return scan_folder(folder, verify=True, progress=state.set_progress,
                        is_cancelled=state.is_cancelled)
+
+
+def _summarize(paths: list[str], state: TaskState) -> list[str]:
+    try:
+        from workbench.core.data.summary import summarize_images
+    except ImportError:
+        return ["(The image summary is not available in this version.)"]
+    summary = summarize_images(paths, progress=state.set_progress,
+                               is_cancelled=state.is_cancelled)
+    return list(summary.describe())
 
 
 class DataPanel(QWidget):
@@ -42,10 +60,16 @@ class DataPanel(QWidget):
         training: the message line says why).
     scan_failed(message)
         The folder could not be scanned (missing, not a folder...).
+    experiment_changed()
+        A setting changed ``experiment.data`` (split, size, channels, normalisation...).
+    summary_finished(lines)
+        The image size and mode summary of the loaded dataset is shown.
     """
 
     dataset_loaded = Signal(object)
     scan_failed = Signal(str)
+    experiment_changed = Signal()
+    summary_finished = Signal(list)
 
     def __init__(self, experiment: Experiment, parent: QWidget | None = None):
         super().__init__(parent)
@@ -57,59 +81,110 @@ class DataPanel(QWidget):
         self._runner.progressed.connect(self._on_scan_progressed)
         self._runner.finished.connect(self._on_scan_finished)
         self._runner.errored.connect(self._on_scan_errored)
+        self._summary_runner = TaskRunner(self, supersede=True)
+        self._summary_runner.progressed.connect(self._on_summary_progressed)
+        self._summary_runner.finished.connect(self._on_summary_finished)
+        self._summary_runner.errored.connect(self._on_summary_errored)
         self._build()
         self.folder_edit.setText(experiment.data.folder)
 
     # -- layout --------------------------------------------------------------------------
     def _build(self) -> None:
         self.folder_edit = QLineEdit()
-        self.folder_edit.setPlaceholderText("A folder with one sub-folder of images per class")
+        self.folder_edit.setPlaceholderText("A folder with one sub-folder of images per class, "
+                                            "or a CSV file of path,label rows")
         self.folder_edit.returnPressed.connect(
             lambda: self.load_folder(self.folder_edit.text().strip()))
         self.choose_button = QPushButton("Choose folder…")
         self.choose_button.clicked.connect(self.choose_folder)
+        self.csv_button = QPushButton("Open CSV…")
+        self.csv_button.setToolTip("A CSV file of path,label rows (paths relative to the file)")
+        self.csv_button.clicked.connect(self.choose_csv)
         self.rescan_button = QPushButton("Rescan")
         self.rescan_button.setToolTip("Scan the folder again (after adding or fixing images)")
         self.rescan_button.clicked.connect(
             lambda: self.load_folder(self.folder_edit.text().strip()))
         row = QHBoxLayout()
-        row.addWidget(QLabel("Folder:"))
+        row.addWidget(QLabel("Dataset:"))
         row.addWidget(self.folder_edit, 1)
-        row.addWidget(self.choose_button)
-        row.addWidget(self.rescan_button)
+        for button in (self.choose_button, self.csv_button, self.rescan_button):
+            row.addWidget(button)
 
         self.progress = QProgressBar()
         self.progress.setFormat("Checking images… %v / %m")
         self.progress.hide()
         self.message = MessageLabel("Choose a dataset folder, or drop one on the window. "
                                     "Layout: one sub-folder of images per class "
-                                    "(or train/ and val/ folders holding those).")
+                                    "(or train/ and val/ folders holding those), or a CSV file "
+                                    "of path,label rows.")
 
-        self.class_table = QTableWidget(0, 2)
-        self.class_table.setHorizontalHeaderLabels(["Class", "Images"])
-        self.class_table.verticalHeader().setVisible(False)
-        self.class_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.class_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        header = self.class_table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        # Left: classes (with the split) over the bar chart.
+        self.class_table = ClassTable()
+        self.class_table.itemSelectionChanged.connect(self._on_table_selection_changed)
         self.total_label = QLabel("")
+        self.total_label.setWordWrap(True)
         classes_box = QGroupBox("Classes")
         lay = QVBoxLayout(classes_box)
         lay.addWidget(self.class_table)
         lay.addWidget(self.total_label)
+        self.chart = ClassBarChart()
+        chart_box = QGroupBox("Images per class")
+        QVBoxLayout(chart_box).addWidget(self.chart)
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(classes_box)
+        left.addWidget(chart_box)
 
-        self.unreadable_list = QListWidget()
-        self.unreadable_list.setWordWrap(True)
-        self.unreadable_box = QGroupBox("Unreadable files (skipped in training)")
-        lay = QVBoxLayout(self.unreadable_box)
-        lay.addWidget(self.unreadable_list)
+        # Middle: thumbnails over the unreadable files and the image summary.
+        self.class_combo = QComboBox()
+        self.class_combo.currentIndexChanged.connect(self._on_class_chosen)
+        self.grid_label = QLabel("")
+        self.loader = ThumbnailLoader(self)
+        self.thumb_model = ThumbnailModel(self.loader, self)
+        self.thumbs = ThumbnailView()
+        self.thumbs.setModel(self.thumb_model)
+        self.thumbs.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.thumbs.customContextMenuRequested.connect(self._on_thumb_menu)
+        self.thumbs.doubleClicked.connect(lambda i: reveal_in_file_manager(i.data(PathRole)))
+        thumbs_box = QGroupBox("Images")
+        lay = QVBoxLayout(thumbs_box)
+        combo_row = QHBoxLayout()
+        combo_row.addWidget(QLabel("Show:"))
+        combo_row.addWidget(self.class_combo, 1)
+        combo_row.addWidget(self.grid_label)
+        lay.addLayout(combo_row)
+        lay.addWidget(self.thumbs)
+
+        self.details = DatasetDetails()
+        # Shortcuts to the parts tests and the window use.
+        self.unreadable_list = self.details.unreadable_list
+        self.unreadable_box = self.details.unreadable_box
+        self.reveal_button = self.details.reveal_button
+        self.summary_label = self.details.summary_label
+        middle = QSplitter(Qt.Orientation.Vertical)
+        middle.addWidget(thumbs_box)
+        middle.addWidget(self.details)
+        middle.setStretchFactor(0, 3)
+        middle.setStretchFactor(1, 1)
+        middle.setSizes([480, 130])
+
+        # Right: the settings of experiment.data.
+        self.settings = DataSettings(self.experiment)
+        self.settings.experiment_changed.connect(self.experiment_changed)
+        self.settings.split_changed.connect(self._show_split)
+        settings_box = QGroupBox("Settings")
+        QVBoxLayout(settings_box).addWidget(self.settings)
+        scroll = QScrollArea()
+        scroll.setWidget(settings_box)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(300)
 
         split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(classes_box)
-        split.addWidget(self.unreadable_box)
-        split.setStretchFactor(0, 1)
-        split.setStretchFactor(1, 1)
+        for widget, stretch in ((left, 2), (middle, 4), (scroll, 2)):
+            split.addWidget(widget)
+            split.setStretchFactor(split.count() - 1, stretch)
+        split.setSizes([280, 470, 350])
 
         layout = QVBoxLayout(self)
         layout.addLayout(row)
@@ -121,6 +196,8 @@ class DataPanel(QWidget):
     def set_experiment(self, experiment: Experiment) -> None:
         self.experiment = experiment
         self.folder_edit.setText(experiment.data.folder)
+        self.settings.set_experiment(experiment)
+        self._show_split()
 
     @Slot()
     def choose_folder(self) -> None:
@@ -129,8 +206,17 @@ class DataPanel(QWidget):
         if folder:
             self.load_folder(folder)
 
+    @Slot()
+    def choose_csv(self) -> None:
+        start = os.path.dirname(self.folder_edit.text()) or os.path.expanduser("~")
+        path, _ = QFileDialog.getOpenFileName(self, "Open a CSV dataset (path,label rows)",
+                                              start, "CSV files (*.csv);;All files (*)")
+        if path:
+            self.load_folder(path)
+
     def load_folder(self, folder: str) -> None:
-        """Scan ``folder`` in the background; a scan already running is superseded."""
+        """Scan ``folder`` (or a CSV dataset file) in the background; a scan already running
+        is superseded."""
         folder = os.path.abspath(os.path.expanduser(folder)) if folder else ""
         if not folder:
             self.message.show_message("Enter or choose a dataset folder first.", "warning")
@@ -147,7 +233,16 @@ class DataPanel(QWidget):
 
     def shutdown(self) -> None:
         self._runner.cancel_all()
+        self._summary_runner.cancel_all()
+        self.settings.shutdown()
+        self.loader.shutdown()
         stop_busy(self.progress)
+
+    def show_class(self, name: str | None) -> None:
+        """Show the thumbnails of class ``name`` (None: every class)."""
+        i = self.class_combo.findText(name if name else ALL_CLASSES)
+        if i >= 0:
+            self.class_combo.setCurrentIndex(i)
 
     # -- results ---------------------------------------------------------------------------
     @Slot(int, int, int)
@@ -160,6 +255,7 @@ class DataPanel(QWidget):
         self.progress.hide()
         self.index = index
         self.experiment.data.folder = self._pending_folder
+        self.loader.clear_cache()  # a rescan may follow edits of the files
         self._show_index(index)
         try:
             index.check_trainable()
@@ -169,11 +265,11 @@ class DataPanel(QWidget):
         else:
             self.trainable = True
             total = sum(index.counts().values())
-            text = f"Ready: {index.num_classes} classes, {total} images."
+            text = f"Ready: {index.num_classes} classes, {total:,} images."
             if index.unreadable:
                 n = len(index.unreadable)
                 text += (f" {n} file{'s' if n != 1 else ''} cannot be read and will be "
-                         f"skipped (listed on the right).")
+                         f"skipped (see Unreadable files).")
             self.message.show_message(text, "warning" if index.unreadable else "ok")
         self.dataset_loaded.emit(index)
 
@@ -182,51 +278,122 @@ class DataPanel(QWidget):
         self.progress.hide()
         self.index = None
         self.trainable = False
-        self.class_table.setRowCount(0)
-        self.unreadable_list.clear()
-        self.total_label.setText("")
+        self._show_index(None)
         self.message.show_message(message, "error")
         self.scan_failed.emit(message)
 
     def _show_index(self, index: Any) -> None:
-        counts = index.counts()
-        empty = list(getattr(index, "empty_classes", []) or [])
-        self.class_table.setRowCount(0)
-        rows = [(c, counts.get(c, 0), False) for c in index.classes] + \
-               [(c, 0, True) for c in empty]
-        grey = QBrush(QColor("#888888"))
-        for r, (name, n, is_empty) in enumerate(rows):
-            self.class_table.insertRow(r)
-            name_item = QTableWidgetItem(name)
-            count_item = QTableWidgetItem(f"{n:,}" if not is_empty else "0 (no images: left out)")
-            count_item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            count_item.setData(Qt.ItemDataRole.UserRole, n)
-            if is_empty:
-                name_item.setForeground(grey)
-                count_item.setForeground(grey)
-            self.class_table.setItem(r, 0, name_item)
-            self.class_table.setItem(r, 1, count_item)
-        total = sum(counts.values())
-        text = f"Total: {total:,} images in {index.num_classes} classes"
-        if index.val_samples is not None:
-            text += (f" ({len(index.samples):,} in train/, {len(index.val_samples):,} in the "
-                     f"validation folder)")
-        self.total_label.setText(text)
+        counts = index.counts() if index is not None else {}
+        empty = list(getattr(index, "empty_classes", []) or []) if index is not None else []
+        self.class_table.set_rows(counts, empty)
+        self.chart.set_counts(counts)
+        if index is None:
+            self.total_label.setText("")
+        else:
+            text = f"Total: {sum(counts.values()):,} images in {index.num_classes} classes"
+            if index.val_samples is not None:
+                text += (f" ({len(index.samples):,} in train/, {len(index.val_samples):,} in "
+                         f"the validation folder)")
+            self.total_label.setText(text)
 
-        self.unreadable_list.clear()
-        for bad in index.unreadable:
-            self.unreadable_list.addItem(f"{short_path(bad.path, index.root)}: {bad.reason}")
-        n = len(index.unreadable)
-        self.unreadable_box.setTitle(f"Unreadable files: {n}" + (" (skipped in training)"
-                                                                  if n else ""))
+        self.class_combo.blockSignals(True)
+        self.class_combo.clear()
+        if index is not None and index.classes:
+            self.class_combo.addItem(ALL_CLASSES)
+            self.class_combo.addItems(list(index.classes))
+        self.class_combo.blockSignals(False)
+        self._on_class_chosen()
 
+        self.details.set_unreadable(index)
+        self._show_split()
+        self._start_summary(index)
+
+    def _all_samples(self) -> list[tuple[str, int]]:
+        if self.index is None:
+            return []
+        return list(self.index.samples) + list(self.index.val_samples or [])
+
+    @Slot()
+    def _on_class_chosen(self) -> None:
+        samples = self._all_samples()
+        name = self.class_combo.currentText()
+        if self.index is not None and name in self.index.classes:
+            label = self.index.classes.index(name)
+            samples = [s for s in samples if s[1] == label]
+        self.thumb_model.set_samples(samples, list(self.index.classes) if self.index else [])
+        self.thumbs.scrollToTop()
+        self.grid_label.setText(f"{len(samples):,} images" if self.index is not None else "")
+
+    @Slot()
+    def _on_table_selection_changed(self) -> None:
+        rows = {i.row() for i in self.class_table.selectedIndexes()}
+        if len(rows) == 1:
+            self.show_class(self.class_table.item(rows.pop(), 0).text())
+
+    @Slot()
+    def _show_split(self) -> None:
+        """Fill the Train/Val columns and the imbalance line from the current split."""
+        index = self.index
+        train = None
+        if index is not None and index.classes:
+            from workbench.core.data.split import split_samples
+
+            d = self.experiment.data
+            try:
+                train, val = split_samples(index, d.val_fraction, d.seed)
+            except WorkbenchError:
+                train = None
+        if train is None:
+            self.class_table.set_split(None, None)
+            self.settings.set_dataset(index, None, None)
+            return
+        names = index.classes
+        train_counts, val_counts = dict.fromkeys(names, 0), dict.fromkeys(names, 0)
+        for _, label in train:
+            train_counts[names[label]] += 1
+        for _, label in val:
+            val_counts[names[label]] += 1
+        self.class_table.set_split(train_counts, val_counts)
+        self.settings.set_dataset(index, train, train_counts)
+
+    # -- image summary ---------------------------------------------------------------------
+    def _start_summary(self, index: Any) -> None:
+        paths = [p for p, _ in self._all_samples()]
+        if index is None or not paths:
+            self._summary_runner.cancel_all()
+            self.summary_label.setText("")
+            return
+        self.summary_label.setText(f"Reading the headers of {len(paths):,} images…")
+        self._summary_runner.submit(lambda state: _summarize(paths, state))
+
+    @Slot(int, int, int)
+    def _on_summary_progressed(self, job: int, done: int, total: int) -> None:
+        self.summary_label.setText(f"Reading image headers… {done:,} / {total:,}")
+
+    @Slot(int, object)
+    def _on_summary_finished(self, job: int, lines: list[str]) -> None:
+        self.summary_label.setText("\n".join(lines))
+        self.summary_finished.emit(list(lines))
+
+    @Slot(int, str)
+    def _on_summary_errored(self, job: int, message: str) -> None:
+        self.summary_label.setText(f"Could not summarise the images: {message}")
+
+    # -- menus -----------------------------------------------------------------------------
+    @Slot(QPoint)
+    def _on_thumb_menu(self, pos: QPoint) -> None:
+        index = self.thumbs.indexAt(pos)
+        if index.isValid():
+            reveal_menu(self, index.data(PathRole), self.thumbs.viewport().mapToGlobal(pos))
+
+    # -- for tests and scripts -------------------------------------------------------------
     def class_counts(self) -> dict[str, int]:
         """What the table shows: class name -> number of images."""
-        out = {}
-        for r in range(self.class_table.rowCount()):
-            out[self.class_table.item(r, 0).text()] = \
-                self.class_table.item(r, 1).data(Qt.ItemDataRole.UserRole)
-        return out
+        return self.class_table.column_values(1)
+
+    def split_counts(self) -> tuple[dict[str, int | None], dict[str, int | None]]:
+        """What the table shows of the split: (train counts, validation counts)."""
+        return self.class_table.column_values(2), self.class_table.column_values(3)
 
 
 def _main() -> int:

@@ -1,0 +1,293 @@
+"""A lazy, virtualised thumbnail grid for any number of images.
+
+:class:`ThumbnailModel` lists ``(path, label)`` samples; the view asks it for the icons of
+the rows it paints, and only those are decoded, off the GUI thread, by a
+:class:`ThumbnailLoader`. Until an icon is ready the row shows a placeholder. Decoded
+thumbnails live in a bounded LRU cache, so a folder of 100k images opens at once (nothing is
+decoded up front) and scrolling back is instant.
+
+The loader serves the newest requests first and forgets the oldest when its queue is long:
+after a fast scroll the rows now on screen are decoded before those scrolled past.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from PySide6.QtCore import (QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex,
+                            QSize, Qt, Signal, Slot)
+from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
+
+THUMB_SIZE = 88
+#: Thumbnails kept in memory (about 37 KB each at 96x96): a few screens' worth.
+CACHE_SIZE = 2000
+#: Requests waiting beyond this are dropped (oldest first); they are asked again if shown.
+MAX_QUEUE = 400
+PathRole = Qt.ItemDataRole.UserRole + 1
+
+
+def decode_thumbnail(path: str, size: int = THUMB_SIZE) -> QImage:
+    """Decode ``path`` into an RGB :class:`QImage` at most ``size`` pixels on a side.
+
+    Safe to call from any thread (QImage, unlike QPixmap, needs no GUI thread). JPEGs are
+    decoded at reduced scale (``draft``); EXIF orientation is honoured and odd colour modes
+    are converted as for training (:func:`~workbench.core.data.images.to_channels`).
+
+    Raises
+    ------
+    ImageDecodeError
+        When the file cannot be decoded.
+    """
+    from PIL import Image, ImageOps
+
+    from workbench.core.data.images import load_image, to_channels
+    from workbench.core.errors import ImageDecodeError
+
+    try:
+        with Image.open(path) as im:
+            im.draft("RGB", (size, size))  # JPEG: decode at 1/2, 1/4 or 1/8 scale
+            im.load()
+            try:
+                im = ImageOps.exif_transpose(im)
+            except Exception:  # noqa: BLE001  (damaged EXIF: keep the image as stored)
+                pass
+            rgb = to_channels(im, 3)
+    except ImageDecodeError:
+        raise
+    except Exception:  # noqa: BLE001
+        # Let the full loader say why, in the same words as the scan does.
+        rgb = load_image(path, 3)
+    rgb.thumbnail((size, size))
+    scale = size // max(rgb.width, rgb.height)
+    if scale >= 2:  # tiny images (32x32): enlarge by a whole factor, pixels kept sharp
+        rgb = rgb.resize((rgb.width * scale, rgb.height * scale), Image.Resampling.NEAREST)
+    data = rgb.tobytes()
+    image = QImage(data, rgb.width, rgb.height, 3 * rgb.width, QImage.Format.Format_RGB888)
+    return image.copy()  # own the pixels: ``data`` goes away with this frame
+
+
+def _placeholder(size: int, broken: bool = False) -> QPixmap:
+    pix = QPixmap(size, size)
+    pix.fill(QColor("#eeeeee") if not broken else QColor("#fbe9e7"))
+    painter = QPainter(pix)
+    painter.setPen(QPen(QColor("#cccccc"), 1))
+    painter.drawRect(0, 0, size - 1, size - 1)
+    if broken:
+        painter.setPen(QPen(QColor("#c62828"), 3))
+        m = size // 3
+        painter.drawLine(m, m, size - m, size - m)
+        painter.drawLine(size - m, m, m, size - m)
+    painter.end()
+    return pix
+
+
+class _LoaderSignals(QObject):
+    decoded = Signal(str, object)   # path, QImage or None (undecodable)
+
+
+class ThumbnailLoader(QObject):
+    """Decodes thumbnails on a small private thread pool, newest request first.
+
+    The pool is a plain Python one: nothing in Qt's object tree waits for it when a window
+    is deleted, so closing a window never blocks on a decode in progress.
+
+    Signals
+    -------
+    thumbnail_ready(path)
+        The thumbnail of ``path`` is now in the cache (:meth:`get`), or is known to be
+        undecodable (:meth:`is_broken`).
+    """
+
+    thumbnail_ready = Signal(str)
+
+    def __init__(self, parent: QObject | None = None, size: int = THUMB_SIZE,
+                 cache_size: int = CACHE_SIZE, threads: int = 2):
+        super().__init__(parent)
+        self.size = size
+        self.cache_size = cache_size
+        self._cache: collections.OrderedDict[str, QPixmap] = collections.OrderedDict()
+        self._broken: set[str] = set()
+        self._lock = threading.Lock()
+        self._queue: collections.deque[str] = collections.deque()
+        self._pending: set[str] = set()
+        self._active = 0
+        self._stopped = False
+        self._threads = max(1, threads)
+        self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="wb-thumbs")
+        self._signals = _LoaderSignals()
+        self._signals.decoded.connect(self._on_decoded)
+        self.decoded_count = 0  # how many files were decoded (tests: laziness)
+
+    def get(self, path: str) -> QPixmap | None:
+        """The cached thumbnail of ``path`` (marked as recently used), or None."""
+        pix = self._cache.get(path)
+        if pix is not None:
+            self._cache.move_to_end(path)
+        return pix
+
+    def is_broken(self, path: str) -> bool:
+        return path in self._broken
+
+    def request(self, path: str) -> None:
+        """Queue ``path`` for decoding unless it is cached, broken or already queued."""
+        if path in self._cache or path in self._broken:
+            return
+        with self._lock:
+            if self._stopped or path in self._pending:
+                return
+            self._pending.add(path)
+            self._queue.append(path)
+            while len(self._queue) > MAX_QUEUE:
+                self._pending.discard(self._queue.popleft())
+            start = self._active < self._threads
+            if start:
+                self._active += 1
+        if start:
+            self._pool.submit(self._work)
+
+    def clear_queue(self) -> None:
+        """Forget the requests not started yet (the shown rows changed entirely)."""
+        with self._lock:
+            self._queue.clear()
+            self._pending.clear()
+
+    def clear_cache(self) -> None:
+        """Forget every thumbnail (files may have changed: a rescan)."""
+        self.clear_queue()
+        self._cache.clear()
+        self._broken.clear()
+
+    def shutdown(self) -> None:
+        """Drop queued requests and wait for the decodes in progress."""
+        with self._lock:
+            self._stopped = True
+            self._queue.clear()
+            self._pending.clear()
+        self._pool.shutdown(wait=True)
+
+    def _work(self) -> None:
+        # Runs on the pool: decode until the queue is empty, newest request first.
+        while True:
+            with self._lock:
+                if not self._queue or self._stopped:
+                    self._active -= 1
+                    return
+                path = self._queue.pop()
+            try:
+                image: QImage | None = decode_thumbnail(path, self.size)
+            except Exception:  # noqa: BLE001  (any failure: shown as a broken icon)
+                image = None
+            try:
+                self._signals.decoded.emit(path, image)
+            except RuntimeError:  # the loader went away with its window
+                return
+
+    @Slot(str, object)
+    def _on_decoded(self, path: str, image: Any) -> None:
+        with self._lock:
+            self._pending.discard(path)
+        self.decoded_count += 1
+        if image is None:
+            self._broken.add(path)
+        else:
+            self._cache[path] = QPixmap.fromImage(image)
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        self.thumbnail_ready.emit(path)
+
+
+class ThumbnailModel(QAbstractListModel):
+    """The samples of one class (or all) as a list of thumbnails with file names.
+
+    Rows are ``(path, label)`` samples; ``data()`` asks the loader for the thumbnail of a
+    row only when the view asks for its icon, i.e. when the row is painted.
+    """
+
+    def __init__(self, loader: ThumbnailLoader, parent: QObject | None = None):
+        super().__init__(parent)
+        self.loader = loader
+        self._samples: list[tuple[str, int]] = []
+        self._classes: list[str] = []
+        self._rows: dict[str, int] = {}
+        self._placeholder = _placeholder(loader.size)
+        self._broken = _placeholder(loader.size, broken=True)
+        loader.thumbnail_ready.connect(self._on_thumbnail_ready)
+
+    def set_samples(self, samples: list[tuple[str, int]], classes: list[str]) -> None:
+        """Show ``samples`` (labels index ``classes``); nothing is decoded here."""
+        self.beginResetModel()
+        self.loader.clear_queue()
+        self._samples = list(samples)
+        self._classes = list(classes)
+        self._rows = {}
+        self.endResetModel()
+
+    def samples(self) -> list[tuple[str, int]]:
+        return list(self._samples)
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()  # noqa: B008
+                 ) -> int:  # noqa: N802  (Qt override)
+        return 0 if parent.isValid() else len(self._samples)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex,
+             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        row = index.row()
+        if not index.isValid() or not 0 <= row < len(self._samples):
+            return None
+        path, label = self._samples[row]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return os.path.basename(path)
+        if role == Qt.ItemDataRole.DecorationRole:
+            pix = self.loader.get(path)
+            if pix is not None:
+                return pix
+            if self.loader.is_broken(path):
+                return self._broken
+            self._rows[path] = row
+            self.loader.request(path)
+            return self._placeholder
+        if role == Qt.ItemDataRole.ToolTipRole:
+            name = self._classes[label] if 0 <= label < len(self._classes) else str(label)
+            broken = " (cannot be decoded)" if self.loader.is_broken(path) else ""
+            return f"{path}\nclass: {name}{broken}"
+        if role == PathRole:
+            return path
+        return None
+
+    @Slot(str)
+    def _on_thumbnail_ready(self, path: str) -> None:
+        row = self._rows.pop(path, None)
+        if row is not None and row < len(self._samples) and self._samples[row][0] == path:
+            index = self.index(row)
+            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+
+
+class ThumbnailView(QListView):
+    """An icon-mode list laid out as a grid of equal cells (cheap for 100k rows)."""
+
+    def __init__(self, parent: QWidget | None = None, size: int = THUMB_SIZE):
+        super().__init__(parent)
+        self.setViewMode(QListView.ViewMode.IconMode)
+        self.setMovement(QListView.Movement.Static)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setWrapping(True)
+        # Equal cells: the view lays out 100k rows without asking each one its size.
+        self.setUniformItemSizes(True)
+        self.setLayoutMode(QListView.LayoutMode.Batched)
+        self.setBatchSize(500)
+        self.setIconSize(QSize(size, size))
+        self.setGridSize(QSize(size + 14, size + 24))
+        self.setSpacing(2)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.verticalScrollBar().setSingleStep(24)
+
+    def selected_paths(self) -> list[str]:
+        return [i.data(PathRole) for i in self.selectionModel().selectedIndexes()]
