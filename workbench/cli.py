@@ -258,7 +258,7 @@ def _stop_on_sigint(stop: threading.Event):
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from .core.data.images import IMG_EXTENSIONS
+    from .core.data.images import images_in_folder
     from .core.predict import Prediction, Predictor
 
     if args.top_k < 1:
@@ -269,8 +269,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     for p in args.paths:
         path = Path(p)
         if path.is_dir():
-            found = sorted(str(f) for f in path.rglob("*")
-                           if f.is_file() and f.suffix.lower() in IMG_EXTENSIONS)
+            found = images_in_folder(path)
             if not found:
                 missing[p] = "folder holds no images"
             items.extend(found)

@@ -163,3 +163,21 @@ def test_gui_without_a_display_says_so(capsys, monkeypatch):
         monkeypatch.delenv(var, raising=False)
     code, _, err = run(capsys, "gui")
     assert code == 2 and "no display" in err and "xvfb-run" in err
+
+
+def test_predict_folder_includes_gifs_and_skips_hidden_files(capsys, tmp_path, tiny_experiment):
+    exp_file = tmp_path / "exp.json"
+    tiny_experiment.save(exp_file)
+    run_dir = tmp_path / "run"
+    assert run(capsys, "train", str(exp_file), "--epochs", "1", "--out", str(run_dir))[0] == 0
+    folder = tmp_path / "to_classify"
+    (folder / "sub").mkdir(parents=True)
+    Image.new("RGB", (8, 8), (220, 30, 30)).save(folder / "a.PNG")
+    Image.new("RGB", (8, 8), (30, 40, 220)).save(folder / "sub" / "b.gif")
+    (folder / ".DS_Store").write_bytes(b"\x00\x01")
+    (folder / "._a.PNG").write_bytes(b"macOS resource fork")
+    (folder / "notes.txt").write_text("not an image")
+    code, out, _ = run(capsys, "predict", str(run_dir / "bundle.pt"), str(folder), "--json")
+    assert code == 0
+    names = [Path(r["path"]).name for r in json.loads(out)]
+    assert names == ["a.PNG", "b.gif"]

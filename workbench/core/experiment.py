@@ -50,7 +50,8 @@ _BALANCE = Param("balance", str, "none", choices=("none", "weighted_loss", "weig
 
 @dataclass
 class DataConfig:
-    folder: str = _p(Param("folder", str, "", help="Dataset folder (one sub-folder per class). "
+    folder: str = _p(Param("folder", str, "", help="Dataset folder (one sub-folder per class) "
+                                                    "or a CSV file of path,label rows. "
                                                     "Empty: the built-in demo dataset."))
     input_size: list[int] = _p(Param("input_size", list, [32, 32], min=1, max=4096,
                                      item_type=int, length=(2,),

@@ -89,18 +89,11 @@ def image_files(paths: Iterable[str]) -> list[str]:
     Files are kept whatever their extension, so a wrong file dropped by mistake is reported
     in its row instead of silently ignored.
     """
-    from workbench.core.data.images import IMG_EXTENSIONS
+    from workbench.core.data.images import images_in_folder
 
-    exts = {e.lower() for e in IMG_EXTENSIONS}
     out: list[str] = []
     for p in paths:
-        if os.path.isdir(p):
-            for root, dirs, files in os.walk(p, followlinks=True):
-                dirs.sort()
-                out.extend(os.path.join(root, f) for f in sorted(files)
-                           if os.path.splitext(f)[1].lower() in exts)
-        else:
-            out.append(p)
+        out.extend(images_in_folder(p) if os.path.isdir(p) else [p])
     return out
 
 

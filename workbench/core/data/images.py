@@ -39,6 +39,20 @@ def is_image_file(name: str | os.PathLike) -> bool:
     return os.fspath(name).lower().endswith(ACCEPTED_EXTENSIONS)
 
 
+def images_in_folder(folder: str | os.PathLike) -> list[str]:
+    """Every image file under ``folder`` (recursively, sorted, hidden entries skipped).
+
+    Used wherever a user hands over a folder of images to classify rather than a dataset:
+    ``workbench predict DIR`` and folders dropped on the Predict panel.
+    """
+    out: list[str] = []
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not is_hidden(d))
+        out.extend(os.path.join(root, f) for f in sorted(files)
+                   if not is_hidden(f) and is_image_file(f))
+    return out
+
+
 def is_hidden(name: str | os.PathLike) -> bool:
     """Whether a file or folder name is one a scan ignores: dotfiles (``.DS_Store``,
     ``._photo.jpg`` from macOS), ``Thumbs.db`` and ``desktop.ini`` from Windows."""

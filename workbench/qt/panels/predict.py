@@ -188,9 +188,9 @@ class PredictPanel(UrlDropTarget, QWidget):
     # -- images --------------------------------------------------------------------------
     @Slot()
     def choose_images(self) -> None:
-        from workbench.core.data.images import IMG_EXTENSIONS
+        from workbench.core.data.images import ACCEPTED_EXTENSIONS
 
-        pattern = " ".join(f"*{e}" for e in IMG_EXTENSIONS)
+        pattern = " ".join(f"*{e}" for e in ACCEPTED_EXTENSIONS)
         paths, _ = QFileDialog.getOpenFileNames(self, "Open images", "",
                                                 f"Images ({pattern});;All files (*)")
         if paths:
