@@ -79,3 +79,39 @@ def test_existing_validation_part_is_used_as_is():
     train, got = split_samples(index, 0.5, seed=0)
     assert train == index.samples and got == val
     assert train is not index.samples  # copies: the caller may change them
+
+
+def test_unstratified_split_is_one_seeded_draw_over_all_images(tmp_path):
+    from helpers import make_image_folder
+    from workbench.core.data.scan import scan_folder
+    from workbench.core.data.split import split_samples
+
+    index = scan_folder(make_image_folder(tmp_path / "d", classes=("a", "b", "c"),
+                                          per_class=20))
+    train, val = split_samples(index, 0.25, seed=3, stratified=False)
+    assert len(val) == 15 and len(train) == 45
+    assert sorted(train + val) == sorted(index.samples)
+    assert split_samples(index, 0.25, seed=3, stratified=False) == (train, val)
+    assert split_samples(index, 0.25, seed=4, stratified=False) != (train, val)
+    # Over a few seeds, an unstratified draw does not always keep 5 per class.
+    per_class = [sorted(sum(1 for _, y in split_samples(index, 0.25, s, stratified=False)[1]
+                            if y == k) for k in range(3)) for s in range(8)]
+    assert any(counts != [5, 5, 5] for counts in per_class)
+
+
+def test_folder_split_can_be_pooled_and_resplit(tmp_path):
+    from helpers import make_image_folder
+    from workbench.core.data.scan import scan_folder
+    from workbench.core.data.split import split_for, split_samples
+    from workbench.core.experiment import DataConfig
+
+    make_image_folder(tmp_path / "tv" / "train", classes=("a", "b"), per_class=6)
+    make_image_folder(tmp_path / "tv" / "val", classes=("a", "b"), per_class=2)
+    index = scan_folder(tmp_path / "tv")
+    own_train, own_val = split_samples(index, 0.5, 0)
+    assert len(own_train) == 12 and len(own_val) == 4  # the folder's own parts, fraction ignored
+    train, val = split_samples(index, 0.5, 0, use_folder_split=False)
+    assert len(train) == 8 and len(val) == 8
+    assert sorted(train + val) == sorted(own_train + own_val)
+    data = DataConfig(val_fraction=0.5, use_folder_split=False)
+    assert split_for(index, data) == (train, val)

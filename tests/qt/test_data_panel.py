@@ -152,10 +152,30 @@ def test_folder_with_its_own_train_and_val_shows_so(qtbot, tmp_path):
     assert not panel.settings.val_fraction.isEnabled()
     assert panel.split_counts() == ({"a": 3, "b": 3}, {"a": 1, "b": 1})
 
+    # Opting out pools train/ and val/ and splits them by the fraction instead.
+    with qtbot.waitSignal(panel.experiment_changed):
+        panel.settings.folder_split.setChecked(False)
+    assert panel.experiment.data.use_folder_split is False
+    assert panel.settings.val_fraction.isEnabled()
+    panel.settings.val_fraction.setValue(0.5)
+    assert panel.split_counts() == ({"a": 2, "b": 2}, {"a": 2, "b": 2})
+
     plain = _loaded(qtbot, make_image_folder(tmp_path / "plain", classes=("a", "b"),
                                              per_class=3))
     assert not plain.settings.folder_split.isVisibleTo(plain)
     assert plain.settings.val_fraction.isEnabled()
+
+
+def test_stratified_box_is_bound_both_ways(qtbot, tmp_path):
+    panel = _loaded(qtbot, make_image_folder(tmp_path / "d", classes=("a", "b"), per_class=6))
+    box = panel.settings.stratified
+    assert box.isChecked() and panel.experiment.data.stratified
+    with qtbot.waitSignal(panel.experiment_changed):
+        box.setChecked(False)
+    assert panel.experiment.data.stratified is False
+    panel.experiment.data.stratified = True
+    panel.settings.refresh()
+    assert box.isChecked()
 
 
 def test_image_summary_is_shown(qtbot, image_folder):

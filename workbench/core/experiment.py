@@ -62,6 +62,14 @@ class DataConfig:
                                    help="Share of each class held out for validation "
                                         "(ignored when the folder has train/ and val/)."))
     seed: int = _p(Param("seed", int, 0, min=0, help="Seed of the train/validation split."))
+    stratified: bool = _p(Param("stratified", bool, True,
+                                help="Split each class on its own so training and validation "
+                                     "keep the class proportions (recommended); off: one "
+                                     "random split over all images."))
+    use_folder_split: bool = _p(Param("use_folder_split", bool, True,
+                                      help="When the folder has train/ and val/ sub-folders, "
+                                           "use them as they are; off: pool them and split by "
+                                           "val_fraction."))
     batch_size: int = _p(Param("batch_size", int, 32, min=1, max=65536,
                                help="Images per step; 32-128 suits most CPUs."))
     mean: list[float] = _p(Param("mean", list, [0.5, 0.5, 0.5], item_type=float, length=(1, 3),

@@ -9,12 +9,24 @@ from ..errors import SpecError
 from .scan import DatasetIndex
 
 
-def split_samples(index: DatasetIndex, val_fraction: float,
-                  seed: int) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+Samples = list[tuple[str, int]]
+
+
+def split_for(index: DatasetIndex, data) -> tuple[Samples, Samples]:
+    """:func:`split_samples` with the settings of an Experiment's ``data`` section."""
+    return split_samples(index, data.val_fraction, data.seed, stratified=data.stratified,
+                         use_folder_split=data.use_folder_split)
+
+
+def split_samples(index: DatasetIndex, val_fraction: float, seed: int, stratified: bool = True,
+                  use_folder_split: bool = True) -> tuple[Samples, Samples]:
     """Split a scanned dataset into training and validation samples.
 
     When the folder has its own validation part (``index.val_samples`` is set, the
-    ``train_val`` layout) that part is used as is and ``val_fraction`` is ignored.
+    ``train_val`` layout) and ``use_folder_split`` is true, that part is used as is and
+    ``val_fraction`` is ignored; with ``use_folder_split`` false both parts are pooled and
+    split like any folder. With ``stratified`` false the validation share is one seeded
+    random draw over all images, so class proportions may differ between the parts.
     Otherwise each class is split on its own, so both parts keep the class proportions:
     ``round(n * val_fraction)`` of a class's ``n`` images go to validation, but at least
     one when ``val_fraction > 0`` and ``n >= 2``, and never all of them (a class with
@@ -32,6 +44,10 @@ def split_samples(index: DatasetIndex, val_fraction: float,
         Share of each class held out, in ``[0, 1)``; 0 gives an empty validation set.
     seed
         Seed of the split (``data.seed`` of the experiment).
+    stratified
+        Split each class separately (the default) or all images at once.
+    use_folder_split
+        Use a folder's own ``train/`` + ``val/`` parts when it has them.
 
     Returns
     -------
@@ -43,16 +59,25 @@ def split_samples(index: DatasetIndex, val_fraction: float,
     SpecError
         When ``val_fraction`` is outside ``[0, 1)``.
     """
+    samples = list(index.samples)
     if index.val_samples is not None:
-        return list(index.samples), list(index.val_samples)
+        if use_folder_split:
+            return samples, list(index.val_samples)
+        samples += list(index.val_samples)
     if isinstance(val_fraction, bool) or not isinstance(val_fraction, (int, float)) or \
             not 0.0 <= val_fraction < 1.0:
         raise SpecError("data.val_fraction", f"must be at least 0 and below 1, got "
                                              f"{val_fraction!r}; 0.2 holds out a fifth")
     if val_fraction == 0:
-        return list(index.samples), []
+        return samples, []
+    if not stratified:
+        n_val = math.floor(len(samples) * val_fraction + 0.5)
+        order = sorted(samples)
+        random.Random(f"workbench-split:{seed}:all").shuffle(order)
+        held = set(order[:n_val])
+        return [s for s in samples if s not in held], [s for s in samples if s in held]
     by_class: dict[int, list[str]] = {}
-    for path, label in index.samples:
+    for path, label in samples:
         by_class.setdefault(label, []).append(path)
     held_out: set[tuple[str, int]] = set()
     for label, paths in by_class.items():
@@ -67,5 +92,4 @@ def split_samples(index: DatasetIndex, val_fraction: float,
         order = sorted(paths)
         rng.shuffle(order)
         held_out.update((p, label) for p in order[:n_val])
-    samples = [(path, label) for path, label in index.samples]
     return ([s for s in samples if s not in held_out], [s for s in samples if s in held_out])

@@ -124,7 +124,7 @@ class Trainer:
         from ..data.batch import build_batch_transform
         from ..data.dataset import balanced_sampler, class_weights, make_loader
         from ..data.scan import scan_folder
-        from ..data.split import split_samples
+        from ..data.split import split_for
         from ..data.transforms import build_eval_transform, build_train_transform
         from ..model.builder import build_network
         from ..model.init import apply_init
@@ -142,7 +142,7 @@ class Trainer:
             self.index = scan_folder(folder)
         self.index.check_trainable()
         self.classes = list(self.index.classes)
-        train_s, val_s = split_samples(self.index, exp.data.val_fraction, exp.data.seed)
+        train_s, val_s = split_for(self.index, exp.data)
 
         seed_everything(exp.training.seed)
         h, w = exp.data.input_size

@@ -336,11 +336,11 @@ class DataPanel(QWidget):
         index = self.index
         train = None
         if index is not None and index.classes:
-            from workbench.core.data.split import split_samples
+            from workbench.core.data.split import split_for
 
             d = self.experiment.data
             try:
-                train, val = split_samples(index, d.val_fraction, d.seed)
+                train, val = split_for(index, d)
             except WorkbenchError:
                 train = None
         if train is None:

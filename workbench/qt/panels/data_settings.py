@@ -110,14 +110,17 @@ class DataSettings(QWidget):
         self.seed.setRange(0, 2**31 - 1)
         self.seed.setToolTip("Seed of the train/validation split: the same seed gives the same "
                              "split on every machine.")
+        self.stratified = QCheckBox("Stratified (keep class proportions)")
+        self.stratified.setToolTip("Split each class on its own, so training and validation "
+                                   "keep the same class proportions (recommended). Off: one "
+                                   "random split over all images.")
         self.folder_split = QCheckBox("Use the folder's own train/ and val/")
-        self.folder_split.setChecked(True)
-        self.folder_split.setEnabled(False)
-        self.folder_split.setToolTip("This folder has train/ and val/ sub-folders: their "
-                                     "images are used as they are, and the validation fraction "
-                                     "is ignored. Choose the train/ folder itself to split it "
-                                     "at random instead.")
+        self.folder_split.setToolTip("This folder has train/ and val/ sub-folders. On: their "
+                                     "images are used as they are and the validation fraction "
+                                     "is ignored. Off: both are pooled and split by the "
+                                     "validation fraction.")
         self.folder_split.hide()
+        self._layout_is_train_val = False
         self.height_spin, self.width_spin = QSpinBox(), QSpinBox()
         for spin, what in ((self.height_spin, "Height"), (self.width_spin, "Width")):
             spin.setRange(1, 4096)
@@ -170,6 +173,7 @@ class DataSettings(QWidget):
         form.addRow("Validation fraction:", self.val_fraction)
         form.addRow("Split seed:", self.seed)
         form.addRow(self.folder_split)
+        form.addRow("", self.stratified)
         form.addRow("Input size (H × W):", size_row)
         form.addRow("Channels:", self.channels_combo)
         form.addRow("Normalisation:", self.norm_combo)
@@ -187,6 +191,8 @@ class DataSettings(QWidget):
 
         self.val_fraction.valueChanged.connect(self._on_split_edited)
         self.seed.valueChanged.connect(self._on_split_edited)
+        self.stratified.toggled.connect(self._on_split_edited)
+        self.folder_split.toggled.connect(self._on_split_edited)
         self.height_spin.valueChanged.connect(self._on_size_edited)
         self.width_spin.valueChanged.connect(self._on_size_edited)
         self.channels_combo.currentIndexChanged.connect(self._on_channels_edited)
@@ -208,6 +214,9 @@ class DataSettings(QWidget):
         try:
             self.val_fraction.setValue(d.val_fraction)
             self.seed.setValue(d.seed)
+            self.stratified.setChecked(d.stratified)
+            self.folder_split.setChecked(d.use_folder_split)
+            self._enable_split_controls()
             self.height_spin.setValue(int(d.input_size[0]))
             self.width_spin.setValue(int(d.input_size[1]))
             self.channels_combo.setCurrentIndex(self.channels_combo.findData(d.channels))
@@ -238,10 +247,17 @@ class DataSettings(QWidget):
         the imbalance line."""
         self._train_samples = train_samples
         self.compute_button.setEnabled(bool(train_samples) and not self._runner.is_busy())
-        self.folder_split.setVisible(index is not None and index.layout == "train_val")
-        self.val_fraction.setEnabled(index is None or index.layout != "train_val")
+        self._layout_is_train_val = index is not None and index.layout == "train_val"
+        self.folder_split.setVisible(self._layout_is_train_val)
+        self._enable_split_controls()
         self._train_counts = train_counts
         self._show_imbalance()
+
+    def _enable_split_controls(self) -> None:
+        # The folder's own split makes the fraction, seed and stratification irrelevant.
+        fixed = self._layout_is_train_val and self.folder_split.isChecked()
+        for w in (self.val_fraction, self.seed, self.stratified):
+            w.setEnabled(not fixed)
 
     def _show_imbalance(self) -> None:
         counts = self._train_counts
@@ -274,8 +290,12 @@ class DataSettings(QWidget):
     def _on_split_edited(self) -> None:
         if self._updating:
             return
-        self.experiment.data.val_fraction = round(self.val_fraction.value(), 4)
-        self.experiment.data.seed = self.seed.value()
+        d = self.experiment.data
+        d.val_fraction = round(self.val_fraction.value(), 4)
+        d.seed = self.seed.value()
+        d.stratified = self.stratified.isChecked()
+        d.use_folder_split = self.folder_split.isChecked()
+        self._enable_split_controls()
         self._changed()
         self.split_changed.emit()
 
