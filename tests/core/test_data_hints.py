@@ -72,3 +72,26 @@ def test_colour_classes_by_mean_colour():
 def test_unknown_or_incomplete_transforms_never_raise():
     assert augmentation_hints(DIGITS, [Component("Nope", {"x": 1}), {"type": "RandomRotation"},
                                        "MixUp"]) == []
+
+
+def test_class_colours_are_measured_and_drive_the_colour_hint(tmp_path):
+    from helpers import make_image_folder
+    from workbench.core.data.hints import augmentation_hints, class_mean_colours
+    from workbench.core.data.scan import scan_folder
+
+    # Class names that say nothing about colour; the images differ only by colour.
+    root = make_image_folder(tmp_path / "d", classes=("alpha", "beta"), per_class=6)
+    for name, colour in (("alpha", (220, 30, 30)), ("beta", (30, 40, 220))):
+        for f in (tmp_path / "d" / name).iterdir():
+            from PIL import Image
+
+            Image.new("RGB", (12, 12), colour).save(f)
+    index = scan_folder(root)
+    colours = class_mean_colours(index)
+    assert set(colours) == {"alpha", "beta"}
+    assert colours["alpha"][0] > 0.8 and colours["alpha"][2] < 0.2
+    assert colours["beta"][2] > 0.8
+    jitter = [{"type": "ColorJitter", "params": {"hue": 0.3}}]
+    assert augmentation_hints(["alpha", "beta"], jitter) == []
+    hints = augmentation_hints(["alpha", "beta"], jitter, colours)
+    assert hints and "ColorJitter" in hints[0]

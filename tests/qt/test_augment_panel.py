@@ -152,3 +152,26 @@ def test_preview_images_come_from_the_dataset(qtbot, panel, image_folder):
         panel.preview.pick_random()
     assert "red" in panel.preview.image_name
     assert np.asarray(panel.preview.image).shape[:2] == (16, 16)
+
+
+def test_colour_hint_uses_the_datasets_measured_colours(qtbot, tmp_path):
+    from PIL import Image
+
+    from helpers import make_image_folder
+    from workbench.core.data.scan import scan_folder
+    from workbench.core.experiment import Component, Experiment
+    from workbench.qt.panels.augment import AugmentPanel
+
+    root = make_image_folder(tmp_path / "d", classes=("alpha", "beta"), per_class=4)
+    for name, colour in (("alpha", (220, 30, 30)), ("beta", (30, 40, 220))):
+        for f in (tmp_path / "d" / name).iterdir():
+            Image.new("RGB", (12, 12), colour).save(f)
+    exp = Experiment()
+    exp.augment.transforms = [Component("ColorJitter", {"hue": 0.3})]
+    exp.validate()
+    panel = AugmentPanel(exp)
+    qtbot.addWidget(panel)
+    with qtbot.waitSignal(panel.hints_updated, timeout=20000):
+        panel.set_index(scan_folder(root))
+    assert "ColorJitter" in panel.hints.text()
+    panel.shutdown()

@@ -165,3 +165,47 @@ def augmentation_hints(classes: Sequence[str], transforms: Sequence[Any],
                          f"told apart by ({why_colour}). Remove it unless shape alone tells "
                          f"them apart.")
     return hints
+
+
+def class_mean_colours(index: Any, per_class: int = 8, size: int = 32,
+                       is_cancelled: Any = None) -> dict[str, list[float]]:
+    """Mean RGB colour (0-1) of a few images of each class, for the colour hints.
+
+    Parameters
+    ----------
+    index
+        A scanned :class:`~workbench.core.data.scan.DatasetIndex`.
+    per_class
+        Images read per class, spread evenly over the class (deterministic).
+    size
+        Images are shrunk to ``size`` x ``size`` first: the mean barely changes, the cost does.
+    is_cancelled
+        Optional callable; when it returns true the colours found so far are returned.
+
+    Unreadable images are skipped; a class with none readable is left out.
+    """
+    import numpy as np
+
+    from ..errors import ImageDecodeError
+    from .images import load_image
+
+    by_class: dict[int, list[str]] = {}
+    for path, label in index.samples:
+        by_class.setdefault(label, []).append(path)
+    colours: dict[str, list[float]] = {}
+    for label, paths in sorted(by_class.items()):
+        step = max(1, len(paths) // per_class)
+        sums, n = np.zeros(3), 0
+        for path in paths[::step][:per_class]:
+            if is_cancelled is not None and is_cancelled():
+                return colours
+            try:
+                img = load_image(path, 3).resize((size, size))
+            except (ImageDecodeError, OSError, ValueError):
+                continue
+            sums += np.asarray(img, dtype=np.float64).reshape(-1, 3).mean(axis=0) / 255.0
+            n += 1
+        if n:
+            colours[index.classes[label]] = [float(v) for v in sums / n]
+    return colours
+

@@ -24,6 +24,7 @@ from workbench.core.errors import WorkbenchError
 from workbench.core.experiment import Component, Experiment
 
 from ..common import MessageLabel, run_standalone
+from ..workers import TaskRunner
 from ..forms import ParamForm
 from .augment_preview import AugmentPreview
 
@@ -45,14 +46,20 @@ class AugmentPanel(QWidget):
         The transform list or a parameter changed.
     preview_updated()
         The preview shows the current settings (forwarded from the preview).
+    hints_updated()
+        The dataset's class colours are known and the hints take them into account.
     """
 
     experiment_changed = Signal()
     preview_updated = Signal()
+    hints_updated = Signal()
 
     def __init__(self, experiment: Experiment, parent: QWidget | None = None):
         super().__init__(parent)
         self.experiment = experiment
+        self.class_colours: dict[str, list[float]] = {}
+        self._colour_runner = TaskRunner(self, supersede=True)
+        self._colour_runner.finished.connect(self._on_colours_found)
         self.form: ParamForm | None = None
         self._components: dict[int, Component] = {}
         self._next_key = 0
@@ -151,7 +158,21 @@ class AugmentPanel(QWidget):
     def set_index(self, index: Any) -> None:
         """The loaded dataset: class names for the hints, images for the preview."""
         self.preview.set_index(index)
+        self.class_colours: dict[str, list[float]] = {}
+        if index is not None and getattr(index, "samples", None):
+            # A few images per class, decoded off the GUI thread, tell whether the classes
+            # differ mainly by colour (then colour jitter or grayscale may change the label).
+            from workbench.core.data.hints import class_mean_colours
+
+            self._colour_runner.submit(
+                lambda state: class_mean_colours(index, is_cancelled=state.is_cancelled))
         self.refresh()
+
+    @Slot(int, object)
+    def _on_colours_found(self, job: int, colours: dict) -> None:
+        self.class_colours = dict(colours)
+        self._show_hints()
+        self.hints_updated.emit()
 
     def _new_item(self, comp: Component) -> QListWidgetItem:
         self._next_key += 1
@@ -298,7 +319,8 @@ class AugmentPanel(QWidget):
         index = self.preview.index
         classes = list(getattr(index, "classes", []) or [])
         try:
-            hints = augmentation_hints(classes, list(self.experiment.augment.transforms))
+            hints = augmentation_hints(classes, list(self.experiment.augment.transforms),
+                                       self.class_colours or None)
         except WorkbenchError:
             hints = []
         self.hints.show_message("\n".join(f"Hint: {h}" for h in hints),
@@ -311,6 +333,7 @@ class AugmentPanel(QWidget):
         super().showEvent(event)
 
     def shutdown(self) -> None:
+        self._colour_runner.cancel_all()
         self.preview.shutdown()
 
 
