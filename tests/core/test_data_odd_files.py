@@ -207,3 +207,50 @@ def test_a_pipe_named_like_an_image_does_not_block(tmp_path):
     os.mkfifo(tmp_path / "pipe.png")
     with pytest.raises(ImageDecodeError, match="not a regular file"):
         load_image(tmp_path / "pipe.png", 3)
+
+
+@pytest.mark.parametrize("name", list(ODD))
+def test_odd_images_preview_with_the_experiments_channels(tmp_path, name):
+    from workbench.core.data.preview import augment_tiles, eval_view, open_preview_image
+    from workbench.core.experiment import Component, Experiment
+
+    writer, _size, _rgb = ODD[name]
+    path = tmp_path / name
+    writer(path)
+    exp = Experiment()
+    exp.data.input_size = [16, 16]
+    exp.augment.transforms = [Component("RandomRotation", {"degrees": 20.0}),
+                              Component("ColorJitter", {"brightness": 0.2})]
+    exp.validate()
+    img = open_preview_image(path, exp.data.channels)
+    tiles = augment_tiles(exp, img, n=4, seed=0)
+    assert len(tiles) == 4 and all(t.shape == (16, 16, 3) and t.dtype == np.uint8
+                                   for t in tiles)
+    assert eval_view(exp, img).shape == (16, 16, 3)
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+def test_odd_images_are_predicted_and_broken_ones_get_errors(tmp_path, small_bomb_limit):
+    import torch
+
+    from workbench.core.bundle import save_bundle
+    from workbench.core.experiment import Component, Experiment
+    from workbench.core.model.builder import build_network
+    from workbench.core.predict import Predictor
+
+    exp = Experiment()
+    exp.data.input_size = [8, 8]
+    exp.model.layers = [Component("Flatten"), Component("Linear")]
+    exp.validate()
+    torch.manual_seed(0)
+    model, _ = build_network(exp.model.layers, (3, 8, 8), 2)
+    bundle = save_bundle(tmp_path / "b.pt", exp, ["a", "b"], model.state_dict())
+    _write(tmp_path / "odd", ODD)
+    _write(tmp_path / "broken", BROKEN)
+    odd = sorted((tmp_path / "odd").iterdir())
+    broken = sorted((tmp_path / "broken").iterdir())
+    results = Predictor(bundle).predict(odd + broken, top_k=2)
+    for r in results[:len(odd)]:
+        assert r.error is None and len(r.top) == 2, r
+    for r in results[len(odd):]:
+        assert r.error and not r.top, r
