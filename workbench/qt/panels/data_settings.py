@@ -110,7 +110,7 @@ class DataSettings(QWidget):
         self.seed.setRange(0, 2**31 - 1)
         self.seed.setToolTip("Seed of the train/validation split: the same seed gives the same "
                              "split on every machine.")
-        self.stratified = QCheckBox("Stratified (keep class proportions)")
+        self.stratified = QCheckBox("Stratified split")
         self.stratified.setToolTip("Split each class on its own, so training and validation "
                                    "keep the same class proportions (recommended). Off: one "
                                    "random split over all images.")
