@@ -245,3 +245,38 @@ def test_a_csv_file_dropped_on_the_window_becomes_the_dataset(qtbot, tmp_path, i
     assert window.tabs.currentWidget() is window.data_panel
     assert window.experiment.data.folder == str(csv)
     assert window.data_panel.class_counts() == {"blue": 1, "green": 1}
+
+
+def test_a_folder_is_browsable_before_every_image_is_checked(qtbot, tmp_path, monkeypatch):
+    """Listing is fast and shown at once; decoding every image (slow on 100k files) runs
+    afterwards and adds what it finds unreadable."""
+    import threading
+
+    import workbench.core.data.scan as scan_module
+
+    folder = make_image_folder(tmp_path / "d", classes=("a", "b"), per_class=5)
+    (tmp_path / "d" / "b" / "broken.png").write_bytes(b"not a png")
+    release = threading.Event()
+    real_verify = scan_module.verify_samples
+
+    def held_verify(index, progress=None, is_cancelled=None):
+        assert release.wait(20), "the test never released the check"
+        real_verify(index, progress, is_cancelled)
+
+    monkeypatch.setattr(scan_module, "verify_samples", held_verify)
+    panel = DataPanel(Experiment())
+    qtbot.addWidget(panel)
+    with qtbot.waitSignal(panel.dataset_listed, timeout=20000):
+        panel.load_folder(folder)
+    # Browsable while the check still runs: classes, counts (the broken file still listed)
+    # and the thumbnail grid.
+    assert panel.split_counts() is not None
+    assert panel.index.counts() == {"a": 5, "b": 6}
+    assert panel.thumb_model.rowCount() == 11
+    assert "checking" in panel.message.text()
+    with qtbot.waitSignal(panel.dataset_loaded, timeout=20000):
+        release.set()
+    assert panel.index.counts() == {"a": 5, "b": 5}
+    assert [u.path.rsplit("/", 1)[-1] for u in panel.index.unreadable] == ["broken.png"]
+    assert panel.thumb_model.rowCount() == 10
+    assert "cannot be read" in panel.message.text()

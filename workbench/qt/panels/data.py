@@ -24,29 +24,13 @@ from workbench.core.experiment import Experiment
 
 from ..common import MessageLabel, run_standalone, stop_busy
 from ..thumbnails import PathRole, ThumbnailLoader, ThumbnailModel, ThumbnailView
-from ..workers import TaskRunner, TaskState
+from ..workers import TaskRunner
 from .data_settings import DataSettings
+from .data_jobs import list_dataset, summarize, verify_dataset
 from .data_views import (ClassBarChart, ClassTable, DatasetDetails, reveal_in_file_manager,
                          reveal_menu)
 
 ALL_CLASSES = "All classes"
-
-
-def _scan(folder: str, state: TaskState) -> Any:
-    from workbench.core.data.scan import scan_folder
-
-    return scan_folder(folder, verify=True, progress=state.set_progress,
-                       is_cancelled=state.is_cancelled)
-
-
-def _summarize(paths: list[str], state: TaskState) -> list[str]:
-    try:
-        from workbench.core.data.summary import summarize_images
-    except ImportError:
-        return ["(The image summary is not available in this version.)"]
-    summary = summarize_images(paths, progress=state.set_progress,
-                               is_cancelled=state.is_cancelled)
-    return list(summary.describe())
 
 
 class DataPanel(QWidget):
@@ -54,8 +38,11 @@ class DataPanel(QWidget):
 
     Signals
     -------
+    dataset_listed(index)
+        The folder's files are listed (no image decoded yet): classes, counts and
+        thumbnails are shown at once, and checking every image for readability begins.
     dataset_loaded(index)
-        A scan finished; ``experiment.data.folder`` now names the scanned folder. ``index``
+        A scan finished (every image checked); ``experiment.data.folder`` now names the scanned folder. ``index``
         is the :class:`~workbench.core.data.scan.DatasetIndex` (it may still be unusable for
         training: the message line says why).
     scan_failed(message)
@@ -66,6 +53,7 @@ class DataPanel(QWidget):
         The image size and mode summary of the loaded dataset is shown.
     """
 
+    dataset_listed = Signal(object)
     dataset_loaded = Signal(object)
     scan_failed = Signal(str)
     experiment_changed = Signal()
@@ -81,6 +69,10 @@ class DataPanel(QWidget):
         self._runner.progressed.connect(self._on_scan_progressed)
         self._runner.finished.connect(self._on_scan_finished)
         self._runner.errored.connect(self._on_scan_errored)
+        self._verify_runner = TaskRunner(self, supersede=True)
+        self._verify_runner.progressed.connect(self._on_scan_progressed)
+        self._verify_runner.finished.connect(self._on_verify_finished)
+        self._verify_runner.errored.connect(self._on_scan_errored)
         self._summary_runner = TaskRunner(self, supersede=True)
         self._summary_runner.progressed.connect(self._on_summary_progressed)
         self._summary_runner.finished.connect(self._on_summary_finished)
@@ -226,13 +218,15 @@ class DataPanel(QWidget):
         self.progress.setRange(0, 0)  # busy until the scan reports a total
         self.progress.show()
         self.message.show_message(f"Scanning {folder}…")
-        self._runner.submit(lambda state: _scan(folder, state))
+        self._verify_runner.cancel_all()
+        self._runner.submit(lambda state: list_dataset(folder, state))
 
     def is_scanning(self) -> bool:
-        return self._runner.is_busy()
+        return self._runner.is_busy() or self._verify_runner.is_busy()
 
     def shutdown(self) -> None:
         self._runner.cancel_all()
+        self._verify_runner.cancel_all()
         self._summary_runner.cancel_all()
         self.settings.shutdown()
         self.loader.shutdown()
@@ -252,11 +246,26 @@ class DataPanel(QWidget):
 
     @Slot(int, object)
     def _on_scan_finished(self, job: int, index: Any) -> None:
-        self.progress.hide()
+        """The listing is ready: show it now, check every image in the background."""
         self.index = index
         self.experiment.data.folder = self._pending_folder
         self.loader.clear_cache()  # a rescan may follow edits of the files
         self._show_index(index)
+        n = len(index.samples) + len(index.val_samples or [])
+        self.message.show_message(f"{index.num_classes} classes, {n:,} images listed; "
+                                  f"checking that every image can be read…")
+        self.progress.setRange(0, max(n, 1))
+        self.progress.setValue(0)
+        self.dataset_listed.emit(index)
+        self._verify_runner.submit(lambda state: verify_dataset(index, state))
+
+    @Slot(int, object)
+    def _on_verify_finished(self, job: int, index: Any) -> None:
+        self.progress.hide()
+        changed = bool(index.unreadable) or self.index is None
+        self.index = index
+        if changed:  # counts, split and the grid change only when files were left out
+            self._show_index(index)
         try:
             index.check_trainable()
         except DataError as e:
@@ -364,7 +373,7 @@ class DataPanel(QWidget):
             self.summary_label.setText("")
             return
         self.summary_label.setText(f"Reading the headers of {len(paths):,} images…")
-        self._summary_runner.submit(lambda state: _summarize(paths, state))
+        self._summary_runner.submit(lambda state: summarize(paths, state))
 
     @Slot(int, int, int)
     def _on_summary_progressed(self, job: int, done: int, total: int) -> None:
