@@ -53,7 +53,29 @@ def _beta(alpha: float, generator: torch.Generator | None) -> float:
     return 0.5 if s <= 0 or not math.isfinite(s) else float(g[0]) / s
 
 
-class MixUp:
+class _BatchMix:
+    """What MixUp and CutMix share: soft targets, a ``Beta(alpha, alpha)`` weight and the
+    permutation that pairs each image with another of the batch."""
+
+    def __init__(self, alpha: float, num_classes: int | None = None):
+        self.alpha = float(alpha)
+        self.num_classes = num_classes
+
+    def _draw(self, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator | None
+              ) -> tuple[torch.Tensor, float | None, torch.Tensor | None]:
+        """(soft targets, lam, perm); lam and perm are None for a batch of one."""
+        t = soft_targets(y, self.num_classes).to(x.device)
+        if len(x) < 2:
+            return t, None, None
+        lam = _beta(self.alpha, generator)
+        perm = torch.randperm(len(x), generator=generator).to(x.device)
+        return t, lam, perm
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(alpha={self.alpha:g})"
+
+
+class MixUp(_BatchMix):
     """``x = lam * x + (1 - lam) * x[perm]`` and the same for the targets,
     ``lam ~ Beta(alpha, alpha)``.
 
@@ -66,23 +88,17 @@ class MixUp:
     """
 
     def __init__(self, alpha: float = 0.2, num_classes: int | None = None):
-        self.alpha = float(alpha)
-        self.num_classes = num_classes
+        super().__init__(alpha, num_classes)
 
     def __call__(self, x: torch.Tensor, y: torch.Tensor,
                  generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        t = soft_targets(y, self.num_classes).to(x.device)
-        if len(x) < 2:
+        t, lam, perm = self._draw(x, y, generator)
+        if perm is None:
             return x, t
-        lam = _beta(self.alpha, generator)
-        perm = torch.randperm(len(x), generator=generator).to(x.device)
         return lam * x + (1 - lam) * x[perm], lam * t + (1 - lam) * t[perm]
 
-    def __repr__(self) -> str:
-        return f"MixUp(alpha={self.alpha:g})"
 
-
-class CutMix:
+class CutMix(_BatchMix):
     """Paste a random box of ``x[perm]`` into each image; targets weighted by area.
 
     The box covers about ``1 - lam`` of the image, ``lam ~ Beta(alpha, alpha)``; the
@@ -90,16 +106,13 @@ class CutMix:
     """
 
     def __init__(self, alpha: float = 1.0, num_classes: int | None = None):
-        self.alpha = float(alpha)
-        self.num_classes = num_classes
+        super().__init__(alpha, num_classes)
 
     def __call__(self, x: torch.Tensor, y: torch.Tensor,
                  generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        t = soft_targets(y, self.num_classes).to(x.device)
-        if len(x) < 2:
+        t, lam, perm = self._draw(x, y, generator)
+        if perm is None:
             return x, t
-        lam = _beta(self.alpha, generator)
-        perm = torch.randperm(len(x), generator=generator).to(x.device)
         h, w = x.shape[-2:]
         r = math.sqrt(1.0 - lam)
         ch, cw = int(round(h * r)), int(round(w * r))
@@ -111,9 +124,6 @@ class CutMix:
         out[..., y0:y1, x0:x1] = x[perm][..., y0:y1, x0:x1]
         kept = 1.0 - (y1 - y0) * (x1 - x0) / float(h * w)
         return out, kept * t + (1.0 - kept) * t[perm]
-
-    def __repr__(self) -> str:
-        return f"CutMix(alpha={self.alpha:g})"
 
 
 class BatchAugment:
