@@ -24,3 +24,15 @@ def drop_urls(widget, paths) -> QDropEvent:
                       Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(widget, drop)
     return drop
+
+
+def loaded_data_panel(qtbot, folder, experiment=None):
+    """A DataPanel that has scanned ``folder`` (every image checked)."""
+    from workbench.core.experiment import Experiment
+    from workbench.qt.panels.data import DataPanel
+
+    panel = DataPanel(experiment or Experiment())
+    qtbot.addWidget(panel)
+    with qtbot.waitSignal(panel.dataset_loaded, timeout=20000):
+        panel.load_folder(str(folder))
+    return panel

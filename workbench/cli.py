@@ -270,10 +270,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
         path = Path(p)
         if path.is_dir():
             found = images_in_folder(path)
-            if not found:
+            if found:
+                items.extend(found)
+            else:  # reported in its own entry, like a missing file
                 missing[p] = "folder holds no images"
-            items.extend(found)
-            if not found:
                 items.append(p)
         elif path.exists():
             items.append(p)

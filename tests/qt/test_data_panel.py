@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from workbench.core.experiment import Experiment
+from qt_helpers import loaded_data_panel
 from workbench.qt.panels.data import DataPanel
 
 from helpers import make_image_folder
@@ -80,18 +81,12 @@ def test_a_new_folder_supersedes_the_stale_scan(qtbot, tmp_path, image_folder):
 
 
 # -- browser: thumbnails, chart, split, summary, reveal -----------------------------------
-def _loaded(qtbot, folder, experiment=None) -> DataPanel:
-    panel = DataPanel(experiment or Experiment())
-    qtbot.addWidget(panel)
-    with qtbot.waitSignal(panel.dataset_loaded, timeout=20000):
-        panel.load_folder(str(folder))
-    return panel
 
 
 def test_grid_shows_decoded_thumbnails_of_the_selected_class(qtbot, image_folder):
     from PySide6.QtCore import Qt
 
-    panel = _loaded(qtbot, image_folder)
+    panel = loaded_data_panel(qtbot, image_folder)
     panel.resize(1000, 700)
     assert panel.thumb_model.rowCount() == 36  # all classes at first
     panel.show_class("red")
@@ -118,7 +113,7 @@ def test_bar_chart_heights_equal_the_counts(qtbot, tmp_path):
 
     for i in range(5):
         Image.new("RGB", (4, 4)).save(tmp_path / "uneven" / "b" / f"extra{i}.png")
-    panel = _loaded(qtbot, folder)
+    panel = loaded_data_panel(qtbot, folder)
     assert panel.chart.heights() == {"a": 2, "b": 7} == panel.class_counts()
 
 
@@ -128,7 +123,7 @@ def test_split_counts_follow_the_fraction_and_imbalance_is_flagged(qtbot, tmp_pa
 
     for i in range(36):
         Image.new("RGB", (4, 4)).save(tmp_path / "skewed" / "many" / f"more{i}.png")
-    panel = _loaded(qtbot, folder)
+    panel = loaded_data_panel(qtbot, folder)
     train, val = panel.split_counts()
     assert train == {"few": 3, "many": 32} and val == {"few": 1, "many": 8}
     with qtbot.waitSignal(panel.experiment_changed):
@@ -146,7 +141,7 @@ def test_split_counts_follow_the_fraction_and_imbalance_is_flagged(qtbot, tmp_pa
 def test_folder_with_its_own_train_and_val_shows_so(qtbot, tmp_path):
     make_image_folder(tmp_path / "tv" / "train", classes=("a", "b"), per_class=3)
     make_image_folder(tmp_path / "tv" / "val", classes=("a", "b"), per_class=1)
-    panel = _loaded(qtbot, tmp_path / "tv")
+    panel = loaded_data_panel(qtbot, tmp_path / "tv")
     assert panel.settings.folder_split.isVisibleTo(panel)
     assert panel.settings.folder_split.isChecked()
     assert not panel.settings.val_fraction.isEnabled()
@@ -160,14 +155,14 @@ def test_folder_with_its_own_train_and_val_shows_so(qtbot, tmp_path):
     panel.settings.val_fraction.setValue(0.5)
     assert panel.split_counts() == ({"a": 2, "b": 2}, {"a": 2, "b": 2})
 
-    plain = _loaded(qtbot, make_image_folder(tmp_path / "plain", classes=("a", "b"),
+    plain = loaded_data_panel(qtbot, make_image_folder(tmp_path / "plain", classes=("a", "b"),
                                              per_class=3))
     assert not plain.settings.folder_split.isVisibleTo(plain)
     assert plain.settings.val_fraction.isEnabled()
 
 
 def test_stratified_box_is_bound_both_ways(qtbot, tmp_path):
-    panel = _loaded(qtbot, make_image_folder(tmp_path / "d", classes=("a", "b"), per_class=6))
+    panel = loaded_data_panel(qtbot, make_image_folder(tmp_path / "d", classes=("a", "b"), per_class=6))
     box = panel.settings.stratified
     assert box.isChecked() and panel.experiment.data.stratified
     with qtbot.waitSignal(panel.experiment_changed):
@@ -195,7 +190,7 @@ def test_reveal_opens_the_folder_of_an_unreadable_file(qtbot, image_folder, monk
     opened = []
     monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
     (image_folder / "red" / "broken.png").write_bytes(b"nope")
-    panel = _loaded(qtbot, image_folder)
+    panel = loaded_data_panel(qtbot, image_folder)
     assert not panel.reveal_button.isEnabled()
     panel.unreadable_list.setCurrentRow(0)
     assert panel.reveal_button.isEnabled()
@@ -224,7 +219,7 @@ def test_a_csv_dataset_loads_like_a_folder(qtbot, tmp_path, image_folder):
     rows.append("colours/red/gone.png,red")
     csv = tmp_path / "list.csv"
     csv.write_text("\n".join(rows) + "\n")
-    panel = _loaded(qtbot, csv)
+    panel = loaded_data_panel(qtbot, csv)
     assert panel.experiment.data.folder == str(csv)
     assert panel.class_counts() == {"blue": 4, "red": 4} == panel.chart.heights()
     assert panel.thumb_model.rowCount() == 8

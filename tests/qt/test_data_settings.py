@@ -9,15 +9,10 @@ import pytest
 from workbench.core.errors import WorkbenchError
 from workbench.core.experiment import Experiment
 from workbench.qt.panels import data_settings
+from qt_helpers import loaded_data_panel
 from workbench.qt.panels.data import DataPanel
 
 
-def _loaded(qtbot, folder, experiment=None) -> DataPanel:
-    panel = DataPanel(experiment or Experiment())
-    qtbot.addWidget(panel)
-    with qtbot.waitSignal(panel.dataset_loaded, timeout=20000):
-        panel.load_folder(str(folder))
-    return panel
 
 
 def test_widgets_write_the_experiment(qtbot):
@@ -66,7 +61,7 @@ def test_experiment_values_show_in_the_widgets(qtbot):
 
 
 def test_compute_mean_std_stores_the_result(qtbot, image_folder):
-    panel = _loaded(qtbot, image_folder)
+    panel = loaded_data_panel(qtbot, image_folder)
     s = panel.settings
     assert s.compute_button.isEnabled()
     with qtbot.waitSignal(s.normalization_computed, timeout=20000) as blocker:
@@ -92,7 +87,7 @@ def test_compute_can_be_cancelled_and_changes_nothing(qtbot, image_folder, monke
         raise WorkbenchError("cancelled")
 
     monkeypatch.setattr(data_settings, "_compute_mean_std", slow)
-    panel = _loaded(qtbot, image_folder)
+    panel = loaded_data_panel(qtbot, image_folder)
     s = panel.settings
     before = (list(panel.experiment.data.mean), list(panel.experiment.data.std))
     s.compute_button.click()
