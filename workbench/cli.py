@@ -64,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--batch-size", type=int, metavar="N")
     t.add_argument("--lr", type=float, metavar="X", help="learning rate")
     t.add_argument("--device", metavar="D", help="auto, cpu, cuda, cuda:N or mps")
+    t.add_argument("--cache", choices=("auto", "disk", "off"),
+                   help="decoded-image cache (default: the experiment's data.cache)")
     t.add_argument("--out", required=True, metavar="RUN_DIR",
                    help="folder for bundle.pt, metrics.json and experiment.json")
 
@@ -182,7 +184,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         exp.data.folder = str(Path(args.data).resolve())
     overrides = {"epochs": ("training", "epochs", args.epochs),
                  "batch-size": ("data", "batch_size", args.batch_size),
-                 "device": ("training", "device", args.device)}
+                 "device": ("training", "device", args.device),
+                 "cache": ("data", "cache", args.cache)}
     for flag, (section, name, value) in overrides.items():
         if value is not None:
             setattr(getattr(exp, section), name, value)
@@ -208,6 +211,12 @@ def cmd_train(args: argparse.Namespace) -> int:
             print(f"training {exp.name}: {info['num_train']} images ({info['num_val']} for "
                   f"validation), {len(info['classes'])} classes, {info['num_params']:,} "
                   f"parameters, on {info['device']}", flush=True)
+            print(f"decoded-image cache: {info['cache']}", flush=True)
+
+        def on_cache_progress(self, trainer, done, total):
+            if done >= total:
+                print(f"decoded-image cache full ({total:,} images): later epochs skip "
+                      f"decoding", flush=True)
 
         def on_skipped(self, trainer, path, reason):
             print(f"skipped unreadable image {path}: {reason}", file=sys.stderr, flush=True)

@@ -77,8 +77,17 @@ class DataConfig:
     std: list[float] = _p(Param("std", list, [0.5, 0.5, 0.5], item_type=float, length=(1, 3),
                                 min=1e-6, help="Per-channel standard deviation divided by."))
     num_workers: int = _p(Param("num_workers", int, 0, min=0, max=64,
-                                help="DataLoader worker processes (0: load in the trainer)."))
+                                help="DataLoader worker processes when the decoded-image "
+                                     "cache is off (0: load in the trainer)."))
     balance: str = _p(_BALANCE)
+    cache: str = _p(Param("cache", str, "auto", choices=("auto", "disk", "off"),
+                          help="Decoded-image cache: each image is decoded and resized once, "
+                               "then augmented batch-wise every epoch. auto: in RAM when it "
+                               "fits cache_budget_mb, else on disk; disk: a file kept "
+                               "between runs; off: decode every image every epoch."))
+    cache_budget_mb: int = _p(Param("cache_budget_mb", int, 4096, min=0, max=2**24,
+                                    help="Most RAM the decoded-image cache may take, in MB; "
+                                         "a larger dataset is cached on disk."))
 
 
 def _default_transforms() -> list[Component]:
@@ -111,6 +120,14 @@ class TrainingConfig:
     device: str = _p(Param("device", str, "auto",
                            help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps."))
     seed: int = _p(Param("seed", int, 0, min=0, help="Seed of initialisation and shuffling."))
+    amp: str = _p(Param("amp", str, "auto", choices=("auto", "off", "bf16", "fp16"),
+                        help="Mixed precision on a CUDA GPU: auto (bf16 where the GPU "
+                             "supports it, else fp16 with loss scaling), bf16, fp16 or off. "
+                             "The CPU always trains in float32."))
+    channels_last: bool = _p(Param("channels_last", bool, True,
+                                   help="On a CUDA GPU, lay images and convolution weights "
+                                        "out channels-last (faster with tensor cores). No "
+                                        "effect on the CPU."))
 
 
 @dataclass

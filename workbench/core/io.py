@@ -49,3 +49,17 @@ def data_home() -> Path:
 def runs_dir() -> Path:
     """Default folder of training runs."""
     return data_home() / "runs"
+
+
+def cache_home() -> Path:
+    """Where Workbench keeps files it can rebuild (the decoded-image cache):
+    ``$WORKBENCH_CACHE``, else ``$WORKBENCH_HOME/cache`` when that is set, else the XDG
+    cache directory (``~/.cache/workbench``)."""
+    env = os.environ.get("WORKBENCH_CACHE")
+    if env:
+        return Path(env).expanduser()
+    if os.environ.get("WORKBENCH_HOME"):
+        return data_home() / "cache"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "workbench"

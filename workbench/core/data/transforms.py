@@ -288,6 +288,12 @@ class _Step:
     text: str
     transform: Callable[[Any], Any]
     to_float: bool = False  # the step needs float input (placed after scaling to [0, 1])
+    random: bool = False  # draws random numbers (so a batch needs a draw per image)
+    #: The (h, w) every image has after this step; None when it depends on the image;
+    #: "keep" when the step does not change the size.
+    size: Any = "keep"
+    #: "channels", "fit", "scale" or "normalize" for the fixed steps; else the entry name.
+    role: str = ""
 
 
 def _plan(exp: "Experiment", train: bool) -> list[_Step]:
@@ -318,10 +324,11 @@ def _plan(exp: "Experiment", train: bool) -> list[_Step]:
                                              "works on pixel values in [0, 1]")
 
     chan = "RGB (3 channels)" if data.channels == 3 else "grayscale (1 channel)"
-    steps = [_Step(f"Convert to {chan}", ToChannelsImage(data.channels))]
+    steps = [_Step(f"Convert to {chan}", ToChannelsImage(data.channels), role="channels")]
     fit = f"Resize to {_hw(target)} (data.input_size)"
     if not sizing:
-        steps.append(_Step(fit, v2.Resize(list(target), antialias=True)))
+        steps.append(_Step(fit, v2.Resize(list(target), antialias=True), size=target,
+                           role="fit"))
     for where, entry, params in listed:
         try:
             if "check" in entry.meta:  # in both pipelines, so both reject the same specs
@@ -339,15 +346,19 @@ def _plan(exp: "Experiment", train: bool) -> list[_Step]:
                     if "output_size" in entry.meta else f"{entry.name} (evaluation form)"
         except SpecError as e:
             raise SpecError(f"{where}.params.{e.field.split('.')[-1]}", e.problem) from None
-        steps.append(_Step(text, step, to_float=bool(entry.meta.get("float"))))
+        random = train and bool(entry.meta.get("random", False))
+        size = entry.meta["output_size"](params, exp) if "output_size" in entry.meta else "keep"
+        steps.append(_Step(text, step, to_float=bool(entry.meta.get("float")), random=random,
+                           size=size, role=entry.name))
     if sizing and last_size != target:
-        steps.append(_Step(fit, v2.Resize(list(target), antialias=True)))
+        steps.append(_Step(fit, v2.Resize(list(target), antialias=True), size=target,
+                           role="fit"))
 
     # Steps run on uint8 (cheaper, and ColorJitter expects [0, 1] values) until one needs
     # floats; the scaling step goes just before it, or at the end.
     out: list[_Step] = []
     scale = _Step("Scale pixel values to [0, 1] (float32)",
-                  v2.ToDtype(torch.float32, scale=True))
+                  v2.ToDtype(torch.float32, scale=True), role="scale")
     for step in steps:
         if step.to_float and not any(s is scale for s in out):
             out.append(scale)
@@ -355,7 +366,7 @@ def _plan(exp: "Experiment", train: bool) -> list[_Step]:
     if not any(s is scale for s in out):
         out.append(scale)
     out.append(_Step(f"Normalize with data.mean {mean} and data.std {std}",
-                     v2.Normalize(mean, std)))
+                     v2.Normalize(mean, std), role="normalize"))
     return out
 
 

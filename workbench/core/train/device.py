@@ -41,3 +41,22 @@ def resolve_device(name: str = "auto") -> torch.device:
         return torch.device("mps")
     raise SpecError("training.device", f"{name!r} is not a device; use auto, cpu, cuda, cuda:N "
                                        f"or mps")
+
+
+def resolve_amp(name: str, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype for ``training.amp`` on ``device``, or None (float32).
+
+    Mixed precision is used on CUDA only: ``auto`` picks bfloat16 where the GPU supports
+    it (no loss scaling needed) and float16 otherwise. The CPU and MPS always train in
+    float32, so a CPU run gives the same numbers whatever ``amp`` says.
+    """
+    if device.type != "cuda" or name == "off":
+        return None
+    if name == "fp16":
+        return torch.float16
+    if name == "bf16":
+        if not torch.cuda.is_bf16_supported():
+            raise SpecError("training.amp", "bf16 was asked for but this GPU does not support "
+                                            "bfloat16; choose fp16, auto or off")
+        return torch.bfloat16
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16

@@ -7,6 +7,7 @@ which is checked at every batch. End hooks run in ``finally`` so they always fir
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
 import threading
@@ -45,6 +46,10 @@ class Callback:
     def on_fit_end(self, trainer: "Trainer", result: "FitResult") -> None: ...
 
     def on_skipped(self, trainer: "Trainer", path: str, reason: str) -> None: ...
+
+    def on_cache_progress(self, trainer: "Trainer", done: int, total: int) -> None:
+        """The decoded-image cache holds ``done`` of ``total`` images (called while it
+        fills in the first epoch, about every 1%, and once when full)."""
 
 
 @dataclass
@@ -110,6 +115,12 @@ class Trainer:
         self.classes: list[str] = []
         self.history: list[dict[str, Any]] = []
         self.batch_transform: Any = None
+        self.cache: Any = None  # the decoded-image cache (data.cache), once set up
+        self.train_pipeline: Any = None  # batch-wise augmentation on the device, or None
+        self.eval_pipeline: Any = None
+        self._amp: torch.dtype | None = None
+        self._scaler: Any = None
+        self._channels_last = False
         self._skipped: dict[str, str] = {}
 
     def request_stop(self) -> None:
@@ -122,10 +133,9 @@ class Trainer:
     # -- setup -------------------------------------------------------------------------
     def _setup(self) -> dict[str, Any]:
         from ..data.batch import build_batch_transform
-        from ..data.dataset import balanced_sampler, class_weights, make_loader
+        from ..data.dataset import balanced_sampler, class_weights
         from ..data.scan import scan_folder
         from ..data.split import split_for
-        from ..data.transforms import build_eval_transform, build_train_transform
         from ..model.builder import build_network
         from ..model.init import apply_init
         from .device import resolve_device
@@ -164,14 +174,83 @@ class Trainer:
         gen = torch.Generator().manual_seed(exp.training.seed)
         sampler = (balanced_sampler(train_labels, k, generator=gen)
                    if balance == "weighted_sampler" else None)
-        self.train_loader = make_loader(train_s, build_train_transform(exp), exp, shuffle=True,
-                                        device=self.device, generator=gen, sampler=sampler)
-        self.val_loader = (make_loader(val_s, build_eval_transform(exp), exp, shuffle=False,
-                                       device=self.device) if val_s else None)
+        data_note = self._setup_data(train_s, val_s, gen, sampler)
+        self._setup_device_options()
         return {"epochs": exp.training.epochs, "batches_per_epoch": len(self.train_loader),
                 "device": str(self.device), "num_train": len(train_s), "num_val": len(val_s),
                 "classes": list(self.classes), "num_params": summary.total_params,
-                "balance": balance}
+                "balance": balance, "cache": data_note, "amp": _dtype_name(self._amp),
+                "channels_last": self._channels_last}
+
+    def _setup_data(self, train_s: list, val_s: list, gen: torch.Generator,
+                    sampler: Any) -> str:
+        """Loaders, and the batch pipelines run on the device; returns the cache note.
+
+        When the pipeline splits (nearly always) both splits read uint8 images from the
+        decoded-image cache (or decode them afresh when it is off) and augment on the
+        device, batch-wise; otherwise each image runs the whole per-image pipeline in a
+        DataLoader, as in a hand-written loop.
+        """
+        from ..data.cache import CachedBatches, open_cache
+        from ..data.dataset import make_loader
+        from ..data.pipeline import NotSplittable, split_pipeline
+        from ..data.transforms import build_eval_transform, build_train_transform
+
+        exp = self.experiment
+        pin = self.device.type == "cuda"
+        try:
+            split = split_pipeline(exp)
+        except NotSplittable as e:
+            self.train_pipeline = self.eval_pipeline = None
+            self.cache = None
+            self.train_loader = make_loader(train_s, build_train_transform(exp), exp,
+                                            shuffle=True, device=self.device, generator=gen,
+                                            sampler=sampler)
+            self.val_loader = (make_loader(val_s, build_eval_transform(exp), exp, shuffle=False,
+                                           device=self.device) if val_s else None)
+            return f"off: {e}"
+        slot_of: dict[str, int] = {}
+        for path, _ in list(train_s) + list(val_s):
+            slot_of.setdefault(path, len(slot_of))
+        self.cache, note = open_cache(list(slot_of), split, exp.data.cache,
+                                      exp.data.cache_budget_mb)
+        self._cache_reported = -1
+        bs = int(exp.data.batch_size)
+        self.train_loader = CachedBatches(self.cache, [slot_of[p] for p, _ in train_s],
+                                          [lbl for _, lbl in train_s], bs, shuffle=True,
+                                          generator=gen, sampler=sampler, pin=pin)
+        self.val_loader = (CachedBatches(self.cache, [slot_of[p] for p, _ in val_s],
+                                         [lbl for _, lbl in val_s], bs, pin=pin)
+                           if val_s else None)
+        self.train_pipeline, self.eval_pipeline = split.train, split.eval
+        return note
+
+    def _setup_device_options(self) -> None:
+        from .device import resolve_amp
+
+        exp, device = self.experiment, self.device
+        self._amp = resolve_amp(exp.training.amp, device)
+        self._scaler = (torch.amp.GradScaler("cuda") if self._amp == torch.float16 else None)
+        has_conv = any(isinstance(m, torch.nn.Conv2d) for m in self.model.modules())
+        self._channels_last = bool(device.type == "cuda" and exp.training.channels_last
+                                   and has_conv)
+        if self._channels_last:
+            self.model.to(memory_format=torch.channels_last)
+        if device.type == "cuda":
+            # Fixed input sizes: let cuDNN pick the fastest convolution algorithms.
+            self._cudnn_benchmark = torch.backends.cudnn.benchmark
+            torch.backends.cudnn.benchmark = True
+
+    def _report_cache(self) -> None:
+        cache = getattr(self, "cache", None)
+        if cache is None or cache.where == "off":
+            return
+        done, total = cache.done, len(cache)
+        step = max(1, total // 100)
+        if done != self._cache_reported and (done >= total or
+                                             done - self._cache_reported >= step):
+            self._cache_reported = done
+            self._emit("on_cache_progress", done, total)
 
     # -- the loop ----------------------------------------------------------------------
     def fit(self) -> FitResult:
@@ -211,8 +290,9 @@ class Trainer:
             error = str(e) or type(e).__name__
             raise
         finally:
+            self._teardown()
             if self.model is not None:
-                self.model.to("cpu").eval()
+                self.model.to("cpu", memory_format=torch.contiguous_format).eval()
             result = FitResult(list(self.history), list(self.classes), self.model, stopped,
                                self.experiment, sorted(self._skipped.items()), error)
             self._emit("on_fit_end", result)
@@ -226,6 +306,7 @@ class Trainer:
         model.train(train)
         total_loss, correct, seen = 0.0, 0, 0
         non_blocking = device.type == "cuda"
+        pipeline = self.train_pipeline if train else self.eval_pipeline
         num_batches = len(loader)
         with torch.set_grad_enabled(train):
             for i, (x, y, skipped) in enumerate(loader):
@@ -233,6 +314,7 @@ class Trainer:
                     if path not in self._skipped:
                         self._skipped[path] = reason
                         self._emit("on_skipped", path, reason)
+                self._report_cache()
                 if self.stop_requested:
                     return None
                 if x is None or len(x) == 0:
@@ -243,14 +325,20 @@ class Trainer:
                     continue
                 x = x.to(device, non_blocking=non_blocking)
                 y = y.to(device, non_blocking=non_blocking)
+                if pipeline is not None:  # augment and normalise on the device, batch-wise
+                    x = pipeline(x)
+                if self._channels_last and x.ndim == 4:
+                    x = x.contiguous(memory_format=torch.channels_last)
                 target = y
                 if train and self.batch_transform is not None:
                     # Soft targets (B, K): the loss takes probabilities; accuracy counts
                     # the class with the largest share.
                     x, target = self.batch_transform(x, y)
                     y = target.argmax(1)
-                logits = model(x)
-                loss = self.loss_fn(logits, target)
+                with (torch.autocast(device.type, dtype=self._amp) if self._amp is not None
+                      else contextlib.nullcontext()):
+                    logits = model(x)
+                    loss = self.loss_fn(logits, target)
                 value = loss.item()
                 if not math.isfinite(value):
                     raise TrainingDiverged(
@@ -259,17 +347,33 @@ class Trainer:
                         f"(e.g. by 10x) and start again")
                 if train:
                     self.optimizer.zero_grad(set_to_none=True)
-                    loss.backward()
-                    self.optimizer.step()
+                    if self._scaler is not None:
+                        self._scaler.scale(loss).backward()
+                        self._scaler.step(self.optimizer)
+                        self._scaler.update()
+                    else:
+                        loss.backward()
+                        self.optimizer.step()
                 n = len(y)
                 total_loss += value * n
                 correct += int((logits.argmax(1) == y).sum().item())
                 seen += n
                 if train:
                     self._emit("on_batch_end", epoch, i + 1, num_batches, value)
+        self._report_cache()
         if seen == 0:
             return (None, None)
         return total_loss / seen, correct / seen
+
+    def _teardown(self) -> None:
+        cache = getattr(self, "cache", None)
+        if cache is not None:
+            try:
+                cache.close()
+            except OSError:  # a disk cache that cannot be flushed is rebuilt next time
+                pass
+        if hasattr(self, "_cudnn_benchmark"):
+            torch.backends.cudnn.benchmark = self._cudnn_benchmark
 
     def _lr(self) -> Any:
         return self.optimizer.param_groups[0].get("lr") if self.optimizer else "?"
@@ -277,3 +381,7 @@ class Trainer:
     def _emit(self, hook: str, *args: Any) -> None:
         for cb in self.callbacks:
             getattr(cb, hook)(self, *args)
+
+
+def _dtype_name(dtype: torch.dtype | None) -> str:
+    return {torch.bfloat16: "bf16", torch.float16: "fp16"}.get(dtype, "off")
