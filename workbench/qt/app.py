@@ -1,4 +1,9 @@
-"""Start the desktop application: ``workbench gui [--data DIR] [--experiment FILE]``."""
+"""Start the desktop application: ``workbench gui [--data DIR] [--experiment FILE]``.
+
+The window is built and painted without PyTorch; torch is imported in the background right
+after the first paint (:mod:`workbench.qt.startup`), and the parts of the panels that need
+it fill in when it is ready.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from workbench.core.experiment import Experiment
 
 from .common import dispose, quit_on_sigint
 from .main_window import MainWindow, _default_experiment
+from .startup import start_after_first_paint, torch_loader
 from .workers import task_pool
 
 
@@ -26,7 +32,9 @@ def create_window(data: str | None = None, experiment: str | None = None) -> Mai
         experiment: the built-in demo dataset (generated on first use).
     experiment
         Path of an Experiment JSON file. When it cannot be read, a message box says why and
-        the default experiment is used instead.
+        the default experiment is used instead. (Reading one validates it against the
+        registries, which imports torch before the window: only the default experiment
+        starts without it.)
     """
     exp = None
     if experiment:
@@ -58,7 +66,10 @@ def main(data: str | None = None, experiment: str | None = None) -> int:
     app.setApplicationName("Workbench")
     app.setOrganizationName("Workbench")
     quit_on_sigint(app)
+    loader = torch_loader()
+    loader.defer()  # panels built from here on wait for the background import of torch
     window = create_window(data, experiment)
+    start_after_first_paint(window, loader)
     window.show()
     try:
         return app.exec()
@@ -66,6 +77,7 @@ def main(data: str | None = None, experiment: str | None = None) -> int:
         # Closing the window already stopped the workers; this covers quitting otherwise.
         window.shutdown()
         task_pool().waitForDone()
+        loader.wait_for_thread()  # never leave the interpreter half-way through an import
         dispose(window)
 
 

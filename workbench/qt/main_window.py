@@ -1,11 +1,15 @@
-"""The main window: owns the current Experiment and composes the panels."""
+"""The main window: owns the current Experiment and composes the panels.
+
+Building it imports neither torch nor torchvision: the panels fill the parts that need them
+once :mod:`workbench.qt.startup` has imported them in the background.
+"""
 
 from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import QUrl, Signal, Slot
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QUrl, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QTabWidget, QWidget
 
 from workbench.core.errors import WorkbenchError
@@ -17,6 +21,7 @@ from .panels.data import DataPanel
 from .panels.model import ModelPanel
 from .panels.predict import PredictPanel
 from .panels.train import TrainPanel
+from .startup import torch_loader
 from .workers import task_pool
 
 
@@ -65,6 +70,7 @@ class MainWindow(UrlDropTarget, QMainWindow):
         self.train_panel.training_finished.connect(self._on_training_finished)
         self.train_panel.training_errored.connect(self._on_training_errored)
         self.train_panel.bundle_saved.connect(self.predict_panel.set_bundle)
+        torch_loader().failed.connect(self._on_torch_failed)
         self._build_menus()
         self._update_title()
 
@@ -120,6 +126,8 @@ class MainWindow(UrlDropTarget, QMainWindow):
                                               "Experiments (*.json);;All files (*)")
         if not path:
             return
+        if not self._wait_for_torch():  # validation reads the registries (torch)
+            return
         try:
             exp = Experiment.load(path)
         except WorkbenchError as e:
@@ -134,6 +142,8 @@ class MainWindow(UrlDropTarget, QMainWindow):
                                               "Experiments (*.json)")
         if not path:
             return
+        if not self._wait_for_torch():  # validation reads the registries (torch)
+            return
         try:
             self.experiment.validate()
             self.experiment.save(path)
@@ -141,6 +151,21 @@ class MainWindow(UrlDropTarget, QMainWindow):
             show_error(self, "Cannot save the experiment", str(e))
             return
         self.statusBar().showMessage(f"Saved {path}", 5000)
+
+    def _wait_for_torch(self) -> bool:
+        """Block (busy cursor) until torch is imported; False, with a message, when it
+        cannot be. Right after start-up this waits for the background import to finish."""
+        loader = torch_loader()
+        if not loader.is_ready():
+            QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+            try:
+                loader.ensure_loaded()
+            finally:
+                QGuiApplication.restoreOverrideCursor()
+        if loader.state == "failed":
+            show_error(self, "PyTorch could not be loaded", loader.error)
+            return False
+        return True
 
     @Slot()
     def _load_bundle(self) -> None:
@@ -157,6 +182,12 @@ class MainWindow(UrlDropTarget, QMainWindow):
         total = sum(index.counts().values())
         self.statusBar().showMessage(f"Dataset {index.root}: {index.num_classes} classes, "
                                      f"{total} images, {len(index.unreadable)} unreadable")
+
+    @Slot(str)
+    def _on_torch_failed(self, message: str) -> None:
+        show_error(self, "PyTorch could not be loaded",
+                   f"Training, previews and prediction are unavailable: {message}. "
+                   f"Reinstall the app (scripts/run) and start it again.")
 
     @Slot(str)
     def _on_scan_failed(self, message: str) -> None:

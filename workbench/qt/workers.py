@@ -10,6 +10,9 @@ Two kinds:
   dedicated :class:`~PySide6.QtCore.QThread`. A bridge callback turns the trainer's hooks into
   Qt signals carrying plain Python values only (ints, floats, strings, dicts and lists of
   them), never tensors or modules, so nothing of the run is touched from the GUI thread.
+
+Importing this module does not import torch (the window must appear without it, see
+:mod:`workbench.qt.startup`): the trainer is imported when a run starts.
 """
 
 from __future__ import annotations
@@ -24,7 +27,6 @@ from typing import Any, Callable
 from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal, Slot
 
 from workbench.core.errors import WorkbenchError
-from workbench.core.train.trainer import Callback, Trainer
 
 
 def describe_exception(exc: BaseException) -> str:
@@ -257,7 +259,10 @@ class TrainingWorker(QObject):
     @Slot()
     def run(self) -> None:
         try:
-            bridge = _Bridge(self)
+            # Imported already by TrainingRun.start on the GUI thread: nothing new here.
+            from workbench.core.train.trainer import Trainer
+
+            bridge = _bridge_class()(self)
             trainer = Trainer(self.experiment, callbacks=[bridge], stop_event=self.stop_event,
                               index=self.index)
             result = trainer.fit()
@@ -287,11 +292,15 @@ def _write_metrics(run_dir: Path, history: list[dict]) -> None:
                       json.dumps({"epochs": _plain(history)}, indent=2) + "\n")
 
 
-class _Bridge(Callback):
+class _BridgeHooks:
     """Turns trainer hooks into the worker's signals; runs in the training thread.
 
     Batch losses are gathered and sent in chunks (throttled at the source), so a fast run
     cannot flood the GUI's event queue with one event per batch.
+
+    Mixed into the trainer's ``Callback`` by :func:`_bridge_class` (so hooks the trainer
+    adds later stay no-ops here); the mix is made on first use, because the trainer
+    module imports torch.
     """
 
     def __init__(self, worker: TrainingWorker):
@@ -338,6 +347,19 @@ class _Bridge(Callback):
         self.worker.skipped.emit(str(path), str(reason))
 
 
+_BRIDGE: type | None = None
+
+
+def _bridge_class() -> type:
+    """``_BridgeHooks`` on top of :class:`workbench.core.train.trainer.Callback`."""
+    global _BRIDGE
+    if _BRIDGE is None:
+        from workbench.core.train.trainer import Callback
+
+        _BRIDGE = type("_Bridge", (_BridgeHooks, Callback), {})
+    return _BRIDGE
+
+
 class TrainingRun(QObject):
     """Owns the QThread and the :class:`TrainingWorker` of at most one run at a time.
 
@@ -369,6 +391,12 @@ class TrainingRun(QObject):
         """Train a snapshot of ``experiment`` in a new thread."""
         if self.is_running():
             raise RuntimeError("a training run is already in progress")
+        # The training thread must not be the first to import torch (see
+        # workbench.qt.startup): wait for the background import, or import it here.
+        from .startup import torch_loader
+
+        torch_loader().ensure_loaded()
+        _bridge_class()
         worker = TrainingWorker(experiment, index=index, save_bundle=save_bundle)
         thread = QThread()
         thread.setObjectName("workbench-training")

@@ -8,6 +8,10 @@ change what an image shows. Right: the live preview
 
 Every edit goes straight into ``experiment.augment.transforms`` and emits
 ``experiment_changed``.
+
+The transform registry needs torch and torchvision. At start-up the panel shows the list of
+transform names at once; the Add menu, the parameter form, the pipelines, the hints and
+the preview fill in when the background import (:mod:`workbench.qt.startup`) is done.
 """
 
 from __future__ import annotations
@@ -24,15 +28,16 @@ from workbench.core.errors import WorkbenchError
 from workbench.core.experiment import Component, Experiment
 
 from ..common import MessageLabel, run_standalone
-from ..workers import TaskRunner
 from ..forms import ParamForm
+from ..startup import LOADING_TEXT, torch_loader, when_torch_ready
+from ..workers import TaskRunner
 from .augment_preview import AugmentPreview
 
 _KEY = Qt.ItemDataRole.UserRole
 
 
 def _transforms():
-    from workbench.core.data.transforms import TRANSFORMS
+    from workbench.core.data.transforms import TRANSFORMS  # imports torch and torchvision
 
     return TRANSFORMS
 
@@ -64,6 +69,7 @@ class AugmentPanel(QWidget):
         self._components: dict[int, Component] = {}
         self._next_key = 0
         self._syncing = False
+        self._torch = False  # the transform registry is available
 
         self.list = QListWidget()
         self.list.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
@@ -78,7 +84,8 @@ class AugmentPanel(QWidget):
         self.add_button = QToolButton()
         self.add_button.setText("Add ▾")
         self.add_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.add_button.setMenu(self._add_menu())
+        self.add_button.setEnabled(False)  # the menu comes with the registry (_on_torch_ready)
+        self.add_button.setToolTip(LOADING_TEXT)
         self.remove_button = QPushButton("Remove")
         self.remove_button.clicked.connect(self.remove_selected)
         self.up_button = QPushButton("Up")
@@ -133,7 +140,21 @@ class AugmentPanel(QWidget):
         splitter.setSizes([430, 800])
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
-        self._rebuild_list()
+        when_torch_ready(self._on_torch_ready, self)
+        if not self._torch:
+            self._rebuild_list()
+            self.refresh()
+
+    @Slot()
+    def _on_torch_ready(self) -> None:
+        self._torch = True
+        self.add_button.setMenu(self._add_menu())
+        self.add_button.setToolTip("Add a transform after the selected one.")
+        self.add_button.setEnabled(True)
+        row = self.list.currentRow()
+        self._rebuild_list()  # tooltips and the selected transform's form
+        if 0 <= row < self.list.count():
+            self.list.setCurrentRow(row)
         self.refresh()
 
     def _add_menu(self) -> QMenu:
@@ -180,10 +201,11 @@ class AugmentPanel(QWidget):
         item = QListWidgetItem(comp.type)
         item.setData(_KEY, self._next_key)
         item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsDropEnabled)
-        try:
-            item.setToolTip(_transforms().get(comp.type).help)
-        except WorkbenchError:
-            item.setToolTip("Unknown transform: remove it or fix the experiment file.")
+        if self._torch:
+            try:
+                item.setToolTip(_transforms().get(comp.type).help)
+            except WorkbenchError:
+                item.setToolTip("Unknown transform: remove it or fix the experiment file.")
         return item
 
     def _rebuild_list(self) -> None:
@@ -217,6 +239,8 @@ class AugmentPanel(QWidget):
     # -- edits -----------------------------------------------------------------------------
     def add_transform(self, name: str) -> None:
         """Insert transform ``name`` (default parameters) after the selected one."""
+        if not self._torch:  # called before the Add menu exists: wait for the registry
+            torch_loader().ensure_loaded()
         entry = _transforms().get(name)
         comp = Component(name, entry.defaults())
         row = self.list.currentRow() + 1 if self.list.currentRow() >= 0 else self.list.count()
@@ -268,6 +292,10 @@ class AugmentPanel(QWidget):
             self.form_area.setWidget(QWidget())
             return
         comp = comps[row]
+        if not self._torch:
+            self.entry_help.setText(f"<b>{comp.type}</b>: {LOADING_TEXT}")
+            self.form_area.setWidget(QWidget())
+            return
         try:
             entry = _transforms().get(comp.type)
         except WorkbenchError as e:
@@ -295,9 +323,15 @@ class AugmentPanel(QWidget):
     # -- views -----------------------------------------------------------------------------
     def refresh(self) -> None:
         """Rebuild the pipeline lists and hints, and refresh the preview."""
+        self.message.show_message("")
+        if not self._torch:
+            for lst in (self.train_steps, self.eval_steps):
+                lst.clear()
+                lst.addItem(LOADING_TEXT)
+            self._show_hints()
+            return
         from workbench.core.data.transforms import describe_pipeline
 
-        self.message.show_message("")
         ok = True
         for lst, train in ((self.train_steps, True), (self.eval_steps, False)):
             lst.clear()
@@ -314,6 +348,9 @@ class AugmentPanel(QWidget):
             self.preview.schedule()
 
     def _show_hints(self) -> None:
+        if not self._torch:  # the hints look the transforms' defaults up in the registry
+            self.hints.setVisible(False)
+            return
         from workbench.core.data.hints import augmentation_hints
 
         index = self.preview.index

@@ -5,6 +5,11 @@ The work (:mod:`workbench.core.data.preview`) runs off the GUI thread through a
 superseding :class:`~workbench.qt.workers.TaskRunner`: a new request cancels the stale one,
 whose result is dropped. Requests are debounced (~30 ms) so dragging a spin box does not
 queue work.
+
+The preview needs torch and torchvision, imported in the background at start-up
+(:mod:`workbench.qt.startup`): until then the original image is shown, requests wait, and
+the first preview is drawn when the import is done. The pool threads never import torch
+themselves: jobs are submitted only once it is loaded.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout,
 from workbench.core.errors import WorkbenchError
 
 from ..common import MessageLabel
+from ..startup import LOADING_TEXT, when_torch_ready
 from ..workers import TaskRunner
 
 TILES = 16
@@ -81,12 +87,9 @@ class AugmentPreview(QWidget):
 
     def __init__(self, experiment: Any, parent: QWidget | None = None):
         super().__init__(parent)
-        # Import torch/torchvision here, on the GUI thread: a first import of torchvision
-        # inside a pool thread fails half-way (torch's lazy submodules are not thread-safe).
-        from workbench.core.data import preview as _preview  # noqa: F401
-        from workbench.core.data import transforms as _transforms  # noqa: F401
-
         self.experiment = experiment
+        self._torch = False  # torch is imported: previews may be computed
+        self._shut_down = False
         self.index: Any = None
         self.image = sample_image()
         self.image_name = "built-in sample"
@@ -166,6 +169,21 @@ class AugmentPreview(QWidget):
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.message)
         self._show_original()
+        # Never import torch first in a pool thread: a first import of torchvision there
+        # fails half-way (torch's lazy submodules are not thread-safe). Jobs wait for it.
+        when_torch_ready(self._on_torch_ready, self)
+        if not self._torch:
+            self.message.show_message(f"{LOADING_TEXT} The preview appears when it has "
+                                      f"loaded.")
+
+    @Slot()
+    def _on_torch_ready(self) -> None:
+        self._torch = True
+        self.message.show_message("")
+        if self.index is not None and self.index.samples:
+            self.pick_random()
+        else:
+            self.schedule()
 
     # -- inputs ----------------------------------------------------------------------------
     def set_experiment(self, experiment: Any) -> None:
@@ -196,12 +214,19 @@ class AugmentPreview(QWidget):
         if self.index is None or not self.index.samples:
             self.set_image(sample_image(), "built-in sample")
             return
+        if not self._torch:
+            return  # _on_torch_ready picks one
         want = self.class_combo.currentIndex() - 1  # 0 is "any class"
         pool = [s for s in self.index.samples if want < 0 or s[1] == want] or \
             self.index.samples
         self.open_path(self._rng.choice(pool)[0])
 
     def open_path(self, path: str) -> bool:
+        """Preview the image file ``path``; False when it cannot be read (the message line
+        says why) or, while torch is still loading, when it opens later, once it has."""
+        if not self._torch:
+            when_torch_ready(lambda: self.open_path(path), self)
+            return False
         from workbench.core.data.preview import open_preview_image
 
         try:
@@ -231,6 +256,8 @@ class AugmentPreview(QWidget):
         self._timer.start()
 
     def _submit(self) -> None:
+        if not self._torch or self._shut_down:
+            return  # _on_torch_ready schedules the first preview
         exp = self.experiment.copy()
         seed, image = self.seed, self.image
         if self.tabs.currentIndex() == 1:
@@ -280,5 +307,6 @@ class AugmentPreview(QWidget):
         self.message.show_message(f"Cannot preview: {message}", "error")
 
     def shutdown(self) -> None:
+        self._shut_down = True  # torch becoming ready later must not start a preview
         self._timer.stop()
         self.runner.cancel_all()

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
 from workbench.core.experiment import Experiment
 
 from ..common import MessageLabel, stop_busy
+from ..startup import torch_loader
 from ..workers import TaskRunner, TaskState
 
 CUSTOM = "Custom"
@@ -55,7 +56,10 @@ def adapt(values: Sequence[float], channels: int) -> list[float]:
 
 
 def imbalance_ratio(counts: dict[str, int]) -> float:
-    """Largest over smallest class count (1.0 when balanced or empty, inf if a class has 0)."""
+    """Largest over smallest class count (1.0 when balanced or empty, inf if a class has 0).
+
+    Imports torch (``class_imbalance`` lives in ``workbench.core.data.dataset``).
+    """
     from workbench.core.data.stats import class_imbalance
 
     return float(class_imbalance(counts))
@@ -91,6 +95,7 @@ class DataSettings(QWidget):
         self._train_samples: list | None = None
         self._train_counts: dict[str, int] | None = None
         self._updating = False
+        self._imbalance_queued = False
         self._runner = TaskRunner(self, supersede=True)
         self._runner.progressed.connect(self._on_stats_progressed)
         self._runner.finished.connect(self._on_stats_finished)
@@ -264,6 +269,15 @@ class DataSettings(QWidget):
         if not counts:
             self.imbalance_label.show_message("")
             return
+        loader = torch_loader()
+        if loader.is_pending() or loader.state == "failed":
+            # At start-up, torch is still being imported in the background: show the line
+            # when it is (this runs again then, with the counts of that moment).
+            self.imbalance_label.show_message("")
+            if not self._imbalance_queued and loader.is_pending():
+                self._imbalance_queued = True
+                loader.call_when_ready(self._show_imbalance_when_ready, self)
+            return
         ratio = imbalance_ratio(counts)
         if math.isinf(ratio):
             self.imbalance_label.show_message("A class has no training images: see the "
@@ -281,6 +295,10 @@ class DataSettings(QWidget):
             self.imbalance_label.show_message(
                 text + ". Imbalanced: consider the class-weighted loss or the weighted sampler, "
                        "and judge the model per class, not by accuracy alone.", "warning")
+
+    def _show_imbalance_when_ready(self) -> None:
+        self._imbalance_queued = False
+        self._show_imbalance()
 
     # -- widgets -> experiment -----------------------------------------------------------
     def _changed(self) -> None:

@@ -3,6 +3,9 @@
 Shapes come from :func:`workbench.core.model.builder.infer_shapes` for the experiment's input
 (channels, height, width) and the number of classes of the loaded dataset. A layer that does
 not fit is shown in red with the builder's message, which says what to change.
+
+The builder needs torch: at start-up the table stays empty, with a note, until the
+background import (:mod:`workbench.qt.startup`) is done.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from workbench.core.errors import WorkbenchError
 from workbench.core.experiment import Experiment
 
 from ..common import MessageLabel, run_standalone
+from ..startup import LOADING_TEXT, when_torch_ready
 
 #: Classes assumed for the output layer until a dataset is loaded.
 DEFAULT_NUM_CLASSES = 10
@@ -66,6 +70,7 @@ class ModelPanel(QWidget):
         self.experiment = experiment
         self.num_classes = num_classes
         self.summary: Any = None
+        self._torch = False  # the layer builder is available
 
         self.preset_combo = QComboBox()
         self.preset_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
@@ -106,6 +111,13 @@ class ModelPanel(QWidget):
         layout.addWidget(self.totals_label)
         layout.addWidget(self.message)
         self._sync_combo()
+        when_torch_ready(self._on_torch_ready, self)
+        if not self._torch:
+            self.refresh()
+
+    @Slot()
+    def _on_torch_ready(self) -> None:
+        self._torch = True
         self.refresh()
 
     # -- binding ---------------------------------------------------------------------------
@@ -178,9 +190,7 @@ class ModelPanel(QWidget):
         return (int(d.channels), int(d.input_size[0]), int(d.input_size[1]))
 
     def refresh(self) -> None:
-        """Recompute shapes and refill the table."""
-        from workbench.core.model.builder import infer_shapes
-
+        """Recompute shapes and refill the table (once torch is imported)."""
         shape = self.input_shape()
         n_classes = self.num_classes or DEFAULT_NUM_CLASSES
         classes_text = (f"{n_classes} classes (from the dataset)" if self.num_classes else
@@ -190,6 +200,14 @@ class ModelPanel(QWidget):
                                  f"{classes_text}")
         layers = self.experiment.model.layers
         self.table.setRowCount(0)
+        if not self._torch:
+            self.summary = None
+            self.totals_label.setText("")
+            self.message.show_message(f"{LOADING_TEXT} The layers and their shapes appear "
+                                      f"when it has loaded.")
+            return
+        from workbench.core.model.builder import infer_shapes
+
         if not layers:
             self.summary = None
             self.totals_label.setText("")

@@ -3,6 +3,9 @@
 Uses the bundle of the last training run, or one loaded with "Load bundle…". Loading the
 bundle, decoding, thumbnails and the forward pass all happen off the GUI thread; an image
 that cannot be read shows its reason in its row while the others are still classified.
+
+Images dropped while torch is still being imported at start-up (:mod:`workbench.qt.startup`)
+wait in their rows and are classified when it is: the pool threads never import it first.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from PySide6.QtWidgets import (QFileDialog, QFrame, QGridLayout, QHBoxLayout, QL
                                QWidget)
 
 from ..common import MessageLabel, UrlDropTarget, image_files, local_paths, run_standalone
+from ..startup import LOADING_TEXT, torch_loader
 from ..workers import TaskRunner, TaskState
 
 TOP_K = 5
@@ -127,6 +131,7 @@ class PredictPanel(UrlDropTarget, QWidget):
         self._job_rows: dict[int, list[PredictionRow]] = {}
         self._predictors: dict[str, Any] = {}
         self._predictors_lock = threading.Lock()
+        self._shut_down = False
         self._runner = TaskRunner(self, supersede=False)
         self._runner.finished.connect(self._on_predicted)
         self._runner.errored.connect(self._on_prediction_errored)
@@ -225,10 +230,25 @@ class PredictPanel(UrlDropTarget, QWidget):
 
     # -- prediction ----------------------------------------------------------------------
     def _predict(self, rows: list[PredictionRow]) -> None:
+        if self._shut_down:
+            return
         if not self.bundle_path:
             for row in rows:
                 row.set_waiting("Waiting for a model: train one on the Train tab, or use "
                                 "Load bundle…")
+            return
+        loader = torch_loader()
+        if not loader.is_ready():
+            # The pool thread must not be the first to import torch: classify once it is.
+            if loader.is_pending():
+                for row in rows:
+                    row.set_waiting(f"{LOADING_TEXT} This image is classified when it has "
+                                    f"loaded.")
+            loader.call_when_ready(lambda: self._predict([r for r in rows if r in self.rows]),
+                                   self)
+            if loader.state == "failed":
+                for row in rows:
+                    row.set_result([], f"PyTorch could not be loaded ({loader.error})")
             return
         for row in rows:
             row.set_waiting("Classifying…")
@@ -274,6 +294,7 @@ class PredictPanel(UrlDropTarget, QWidget):
         self.predictions_finished.emit([r.path for r in rows])
 
     def shutdown(self) -> None:
+        self._shut_down = True  # torch becoming ready later must not start a prediction
         self._runner.cancel_all()
 
 

@@ -3,6 +3,10 @@
 The run happens in :class:`~workbench.qt.workers.TrainingRun` (a QObject worker in its own
 QThread). Its signals feed :class:`~workbench.qt.plots.TrainingPlots`, which redraws on a
 timer rather than per batch.
+
+The optimizer registry needs torch: until it is imported (in the background at start-up,
+:mod:`workbench.qt.startup`) the optimizer list is empty, and pressing Start queues the run
+for when it is.
 """
 
 from __future__ import annotations
@@ -18,15 +22,21 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QProgressBar
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.experiment import Component, Experiment, TrainingConfig
-from workbench.core.train.optim import OPTIMIZERS
 
 from ..common import LogSpinBox, MessageLabel, stop_busy, run_standalone, show_error
 from ..plots import TrainingPlots
+from ..startup import LOADING_TEXT, when_torch_ready
 from ..workers import TrainingRun
 
 
 def _field_param(cls: type, name: str) -> Any:
     return {f.name: f for f in dataclasses.fields(cls)}[name].metadata["param"]
+
+
+def _optimizers() -> Any:
+    from workbench.core.train.optim import OPTIMIZERS  # imports torch
+
+    return OPTIMIZERS
 
 
 class TrainPanel(QWidget):
@@ -57,6 +67,8 @@ class TrainPanel(QWidget):
         self.index: Any = None
         self.last_summary: dict | None = None
         self.last_error = ""
+        self._torch = False  # the optimizer registry is available
+        self._start_queued = False
         self.run = TrainingRun(self)
         self.run.fit_started.connect(self._on_fit_started)
         self.run.batches_finished.connect(self._on_batches_finished)
@@ -66,7 +78,9 @@ class TrainPanel(QWidget):
         self.run.errored.connect(self._on_run_errored)
         self._build()
         self._clear_run_state()
-        self.refresh()
+        when_torch_ready(self._on_torch_ready, self)
+        if not self._torch:
+            self.refresh()
 
     # -- layout --------------------------------------------------------------------------
     def _build(self) -> None:
@@ -78,10 +92,8 @@ class TrainPanel(QWidget):
         self.lr_spin = LogSpinBox()
         self.lr_spin.valueChanged.connect(self._on_lr_edited)
         self.optimizer_combo = QComboBox()
-        for entry in OPTIMIZERS:
-            self.optimizer_combo.addItem(entry.name)
-            self.optimizer_combo.setItemData(self.optimizer_combo.count() - 1, entry.help,
-                                             Qt.ItemDataRole.ToolTipRole)
+        self.optimizer_combo.setPlaceholderText(LOADING_TEXT)
+        self.optimizer_combo.setEnabled(False)  # filled by _on_torch_ready
         self.optimizer_combo.setToolTip("Choosing an optimizer resets its settings (learning "
                                         "rate included) to that optimizer's defaults.")
         self.optimizer_combo.currentTextChanged.connect(self._on_optimizer_edited)
@@ -124,6 +136,18 @@ class TrainPanel(QWidget):
         layout.addWidget(self.plots, 1)
         layout.addWidget(self.run_label)
 
+    @Slot()
+    def _on_torch_ready(self) -> None:
+        self._torch = True
+        self.optimizer_combo.blockSignals(True)
+        for entry in _optimizers():
+            self.optimizer_combo.addItem(entry.name)
+            self.optimizer_combo.setItemData(self.optimizer_combo.count() - 1, entry.help,
+                                             Qt.ItemDataRole.ToolTipRole)
+        self.optimizer_combo.blockSignals(False)
+        self._set_running(self.is_running())
+        self.refresh()
+
     # -- binding ---------------------------------------------------------------------------
     def set_experiment(self, experiment: Experiment) -> None:
         self.experiment = experiment
@@ -143,13 +167,16 @@ class TrainPanel(QWidget):
             if self.optimizer_combo.findText(exp.optimizer.type) >= 0:
                 self.optimizer_combo.setCurrentText(exp.optimizer.type)
             lr = exp.optimizer.params.get("lr")
-            if lr is None:
-                lr = OPTIMIZERS.get(exp.optimizer.type).defaults().get("lr", 1e-3)
-            self.lr_spin.setValue(float(lr))
-            try:
-                self.lr_spin.setToolTip(OPTIMIZERS.get(exp.optimizer.type).param("lr").help)
-            except (WorkbenchError, KeyError):
-                pass
+            if lr is None and self._torch:
+                lr = _optimizers().get(exp.optimizer.type).defaults().get("lr", 1e-3)
+            if lr is not None:
+                self.lr_spin.setValue(float(lr))
+            if self._torch:
+                try:
+                    self.lr_spin.setToolTip(
+                        _optimizers().get(exp.optimizer.type).param("lr").help)
+                except (WorkbenchError, KeyError):
+                    pass
         finally:
             for w in (self.epochs_spin, self.lr_spin, self.optimizer_combo):
                 w.blockSignals(False)
@@ -168,7 +195,7 @@ class TrainPanel(QWidget):
     def _on_optimizer_edited(self, name: str) -> None:
         if not name or name == self.experiment.optimizer.type:
             return
-        self.experiment.optimizer = Component(name, OPTIMIZERS.get(name).defaults())
+        self.experiment.optimizer = Component(name, _optimizers().get(name).defaults())
         self.refresh()
         self.settings_changed.emit()
 
@@ -178,8 +205,19 @@ class TrainPanel(QWidget):
 
     @Slot()
     def start(self) -> None:
-        """Train a snapshot of the experiment; later edits do not affect this run."""
-        if self.is_running():
+        """Train a snapshot of the experiment; later edits do not affect this run.
+
+        While torch is still being imported at start-up, the run is queued and starts as
+        soon as it is.
+        """
+        if self.is_running() or self._start_queued:
+            return
+        if not self._torch:
+            self._start_queued = True
+            self.start_button.setEnabled(False)
+            self.status.show_message(f"{LOADING_TEXT} Training starts as soon as it has "
+                                     f"loaded.")
+            when_torch_ready(self._start_queued_run, self)
             return
         try:
             self.experiment.validate()
@@ -201,6 +239,12 @@ class TrainPanel(QWidget):
         self.plots.start()
         self.training_started.emit()
 
+    def _start_queued_run(self) -> None:
+        if not self._start_queued:
+            return  # cancelled: the window closed before torch was ready
+        self._start_queued = False
+        self.start()
+
     @Slot()
     def stop(self) -> None:
         if self.is_running():
@@ -209,7 +253,9 @@ class TrainPanel(QWidget):
             self.status.show_message("Stopping after the current batch…")
 
     def shutdown(self) -> None:
-        """Stop a run cooperatively and wait for its thread (the window is closing)."""
+        """Stop a run cooperatively and wait for its thread (the window is closing); a run
+        still waiting for torch is cancelled."""
+        self._start_queued = False
         self.plots.stop()
         self.run.shutdown()
         stop_busy(self.progress)
@@ -298,8 +344,10 @@ class TrainPanel(QWidget):
 
     def _set_running(self, running: bool) -> None:
         # The run trains a snapshot: edits made meanwhile would not apply, so don't invite them.
-        for w in (self.epochs_spin, self.lr_spin, self.optimizer_combo, self.start_button):
+        for w in (self.epochs_spin, self.lr_spin):
             w.setEnabled(not running)
+        self.optimizer_combo.setEnabled(not running and self._torch)
+        self.start_button.setEnabled(not running and not self._start_queued)
         self.stop_button.setEnabled(running)
 
 
