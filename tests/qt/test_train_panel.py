@@ -99,6 +99,13 @@ def test_short_run_fills_the_plots_and_saves_a_bundle(qtbot, panel, workbench_ho
     assert [m["epoch"] for m in metrics["epochs"]] == [1, 2]
     assert bundle in panel.run_label.text()
 
+    # The decoded-image cache filled during the first epoch, and the panel said so.
+    total = panel.info["num_train"] + panel.info["num_val"]
+    assert panel.cache_bar.isVisibleTo(panel)
+    assert panel.cache_bar.value() == panel.cache_bar.maximum() == total
+    assert panel.cache_label.text().startswith("Decoded-image cache full:")
+    assert "in RAM" in panel.cache_label.text()
+
 
 def test_stop_mid_run(qtbot, panel):
     panel.experiment.training.epochs = 500
@@ -137,3 +144,11 @@ def test_invalid_settings_are_refused_before_starting(qtbot, panel):
     assert not panel.is_running()
     assert "data.mean" in panel.last_error
     assert panel.status.level == "error"
+
+
+def test_cache_off_hides_the_cache_progress(qtbot, panel):
+    panel.experiment.data.cache = "off"
+    with qtbot.waitSignal(panel.training_finished, timeout=RUN_TIMEOUT_MS):
+        panel.start_button.click()
+    assert not panel.cache_bar.isVisibleTo(panel)
+    assert panel.cache_label.text().startswith("Decoded-image cache: off")

@@ -240,6 +240,7 @@ class TrainingWorker(QObject):
     batches_finished = Signal(object)
     epoch_finished = Signal(object)
     skipped = Signal(str, str)
+    cache_progressed = Signal(int, int)  # images in the decoded-image cache, of total
     finished = Signal(object)
     errored = Signal(str)
 
@@ -346,6 +347,10 @@ class _BridgeHooks:
     def on_skipped(self, trainer: Any, path: str, reason: str) -> None:
         self.worker.skipped.emit(str(path), str(reason))
 
+    def on_cache_progress(self, trainer: Any, done: int, total: int) -> None:
+        # Throttled at the source (about every 1%).
+        self.worker.cache_progressed.emit(int(done), int(total))
+
 
 _BRIDGE: type | None = None
 
@@ -372,6 +377,7 @@ class TrainingRun(QObject):
     batches_finished = Signal(object)
     epoch_finished = Signal(object)
     skipped = Signal(str, str)
+    cache_progressed = Signal(int, int)  # images in the decoded-image cache, of total
     finished = Signal(object)
     errored = Signal(str)
 
@@ -406,6 +412,7 @@ class TrainingRun(QObject):
         worker.batches_finished.connect(self.batches_finished)
         worker.epoch_finished.connect(self.epoch_finished)
         worker.skipped.connect(self.skipped)
+        worker.cache_progressed.connect(self.cache_progressed)
         worker.finished.connect(self._on_worker_finished)
         worker.errored.connect(self._on_worker_errored)
         thread.started.connect(worker.run)

@@ -17,7 +17,8 @@ import sys
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QProgressBar,
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel,
+                               QProgressBar,
                                QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from workbench.core.errors import WorkbenchError
@@ -74,6 +75,7 @@ class TrainPanel(QWidget):
         self.run.batches_finished.connect(self._on_batches_finished)
         self.run.epoch_finished.connect(self._on_epoch_finished)
         self.run.skipped.connect(self._on_skipped)
+        self.run.cache_progressed.connect(self._on_cache_progressed)
         self.run.finished.connect(self._on_run_finished)
         self.run.errored.connect(self._on_run_errored)
         self._build()
@@ -126,6 +128,16 @@ class TrainPanel(QWidget):
         self.progress.setFormat("")
         self.status = MessageLabel("Press Start to train the model on the loaded dataset.")
         self.run_label = MessageLabel("")
+        # The decoded-image cache fills during the first epoch; later epochs skip decoding.
+        self.cache_bar = QProgressBar()
+        self.cache_bar.setMaximumWidth(240)
+        self.cache_bar.setFormat("%v / %m images")
+        self.cache_label = QLabel("")
+        self.cache_label.setWordWrap(True)
+        cache_row = QHBoxLayout()
+        cache_row.addWidget(self.cache_bar)
+        cache_row.addWidget(self.cache_label, 1)
+        self.cache_bar.hide()
 
         self.plots = TrainingPlots()
 
@@ -133,6 +145,7 @@ class TrainPanel(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
+        layout.addLayout(cache_row)
         layout.addWidget(self.plots, 1)
         layout.addWidget(self.run_label)
 
@@ -277,6 +290,21 @@ class TrainPanel(QWidget):
             f"Training on {info.get('device', '?')}: {info.get('num_train', 0):,} training and "
             f"{info.get('num_val', 0):,} validation images, "
             f"{len(info.get('classes', []))} classes, {info.get('num_params', 0):,} parameters.")
+        note = str(info.get("cache", ""))
+        self.cache_label.setText(f"Decoded-image cache: {note}" if note else "")
+        self.cache_bar.setVisible(bool(note) and not note.startswith("off"))
+        self.cache_bar.setRange(0, max(1, int(info.get("num_train", 0))
+                                       + int(info.get("num_val", 0))))
+        self.cache_bar.setValue(0)
+
+    @Slot(int, int)
+    def _on_cache_progressed(self, done: int, total: int) -> None:
+        self.cache_bar.setRange(0, max(1, total))
+        self.cache_bar.setValue(done)
+        if done >= total:
+            note = str(self.info.get("cache", ""))
+            self.cache_label.setText(f"Decoded-image cache full: {note}. Later epochs skip "
+                                     f"decoding.")
 
     @Slot(object)
     def _on_batches_finished(self, chunk: dict) -> None:
