@@ -130,8 +130,9 @@ class TrainPanel(QWidget):
         self.run_label = MessageLabel("")
         # The decoded-image cache fills during the first epoch; later epochs skip decoding.
         self.cache_bar = QProgressBar()
-        self.cache_bar.setMaximumWidth(240)
-        self.cache_bar.setFormat("%v / %m images")
+        self.cache_bar.setFixedWidth(180)
+        self.cache_bar.setFormat("%v / %m")
+        self.cache_bar.setToolTip("Images decoded into the cache so far")
         self.cache_label = QLabel("")
         self.cache_label.setWordWrap(True)
         cache_row = QHBoxLayout()
@@ -335,7 +336,7 @@ class TrainPanel(QWidget):
                     f"{'s' if len(history) != 1 else ''}.")
             level = "warning"
         else:
-            text = f"Finished {len(history)} epochs."
+            text = f"Finished {len(history)} epoch{'' if len(history) == 1 else 's'}."
             level = "ok"
             self.progress.setValue(self.progress.maximum())
         if history:
