@@ -52,6 +52,17 @@ def _signature(path: str) -> tuple[int, int]:
     return (int(st.st_size), int(st.st_mtime_ns))
 
 
+def _prefix_image(path: str, split: SplitPipeline) -> np.ndarray:
+    """Decode ``path`` and run the pipeline's prefix: uint8 ``(C, H, W)``.
+
+    Raises
+    ------
+    ImageDecodeError
+        When the file cannot be decoded.
+    """
+    return torch.as_tensor(split.prefix(load_image(path, split.channels))).numpy()
+
+
 def _paths_digest(paths: Sequence[str]) -> str:
     h = hashlib.sha256()
     for p in paths:
@@ -106,7 +117,6 @@ class DecodedCache:
         except (OSError, ValueError):
             pass
         n = self.shape[0]
-        mode = "w+" if fresh else "r+"
         if not fresh:
             try:
                 self.images = np.memmap(directory / "images.u8", np.uint8, "r+", shape=self.shape)
@@ -115,12 +125,12 @@ class DecodedCache:
                 failed = json.loads((directory / "failed.json").read_text())
                 self.reasons = {int(k): str(v) for k, v in failed.items()}
             except (OSError, ValueError):
-                fresh, mode = True, "w+"
+                fresh = True
         if fresh:
             meta_path.unlink(missing_ok=True)  # invalid until the arrays exist
-            self.images = np.memmap(directory / "images.u8", np.uint8, mode, shape=self.shape)
-            self.state = np.memmap(directory / "state.u8", np.uint8, mode, shape=(n,))
-            self.sigs = np.memmap(directory / "sigs.i64", np.int64, mode, shape=(n, 2))
+            self.images = np.memmap(directory / "images.u8", np.uint8, "w+", shape=self.shape)
+            self.state = np.memmap(directory / "state.u8", np.uint8, "w+", shape=(n,))
+            self.sigs = np.memmap(directory / "sigs.i64", np.int64, "w+", shape=(n, 2))
             self.reasons = {}
             (directory / "failed.json").write_text("{}")
             meta_path.write_text(json.dumps(meta))
@@ -155,15 +165,14 @@ class DecodedCache:
         path = self.paths[i]
         sig = _signature(path)
         try:
-            img = load_image(path, self.split.channels)
-            out = torch.as_tensor(self.split.prefix(img))
+            out = _prefix_image(path, self.split)
         except ImageDecodeError as e:
             with self._lock:
                 self.reasons[i] = e.reason
             self.sigs[i] = sig
             self.state[i] = FAILED
             return
-        self.images[i] = out.numpy()
+        self.images[i] = out
         self.sigs[i] = sig
         self.state[i] = FILLED  # after the pixels: a filled slot is always complete
 
@@ -244,8 +253,7 @@ class Uncached:
 
     def _decode(self, i: int) -> np.ndarray | str:
         try:
-            img = load_image(self.paths[i], self.split.channels)
-            return torch.as_tensor(self.split.prefix(img)).numpy()
+            return _prefix_image(self.paths[i], self.split)
         except ImageDecodeError as e:
             return e.reason
 

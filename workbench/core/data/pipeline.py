@@ -21,15 +21,15 @@ scaling and normalisation fused into one operation.
     from the original (the "presizing" fastai uses). Evaluation, whose counterpart of a
     random crop is a resize to the same size, gives what the per-image pipeline gives up
     to rounding.
-``None``
+:class:`NotSplittable`
     Neither applies (e.g. a random rotation before a shorter-side resize and a centre
-    crop): the full per-image pipeline runs every epoch, and the reason says why.
+    crop): the full per-image pipeline runs every epoch, and the exception says why.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
 import torch
@@ -75,18 +75,12 @@ class BatchPipeline:
     images at the prefix's size; returns the normalised float32 batch the model sees."""
 
     ops: list[Callable[[torch.Tensor], torch.Tensor]]
-    texts: list[str] = field(default_factory=list)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         x = torch.as_tensor(x)
         for op in self.ops:
             x = op(x)
         return x.as_subclass(torch.Tensor) if type(x) is not torch.Tensor else x
-
-    @property
-    def per_sample(self) -> list[str]:
-        """Descriptions of the steps that run image by image (no vectorised form)."""
-        return [repr(op.transform) for op in self.ops if isinstance(op, PerSample)]
 
 
 @dataclass
@@ -145,7 +139,6 @@ def _size_after(steps: list[_Step]) -> Any:
 
 def _batch_pipeline(steps: list[_Step], mean: list[float], std: list[float]) -> BatchPipeline:
     ops: list[Callable[[torch.Tensor], torch.Tensor]] = []
-    texts: list[str] = []
     pending: list[Callable[[Any], Any]] = []  # consecutive steps with no batch form
 
     def flush() -> None:
@@ -156,7 +149,6 @@ def _batch_pipeline(steps: list[_Step], mean: list[float], std: list[float]) -> 
     body = [s for s in steps if s.role != "normalize"]
     scaled = False
     for i, s in enumerate(body):
-        texts.append(s.text)
         if s.role == "scale":
             if i == len(body) - 1:  # nothing between scaling and normalising: fuse them
                 continue
@@ -176,8 +168,7 @@ def _batch_pipeline(steps: list[_Step], mean: list[float], std: list[float]) -> 
             ops.append(op)
     flush()
     ops.append(FusedNormalize(mean, std, scale=not scaled))
-    texts.append(next(s.text for s in steps if s.role == "normalize"))
-    return BatchPipeline(ops, texts)
+    return BatchPipeline(ops)
 
 
 def split_pipeline(exp: "Experiment") -> SplitPipeline:

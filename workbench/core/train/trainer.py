@@ -116,6 +116,7 @@ class Trainer:
         self.history: list[dict[str, Any]] = []
         self.batch_transform: Any = None
         self.cache: Any = None  # the decoded-image cache (data.cache), once set up
+        self._cache_reported = -1  # images in the cache when progress was last reported
         self.train_pipeline: Any = None  # batch-wise augmentation on the device, or None
         self.eval_pipeline: Any = None
         self._amp: torch.dtype | None = None
@@ -242,9 +243,9 @@ class Trainer:
             torch.backends.cudnn.benchmark = True
 
     def _report_cache(self) -> None:
-        cache = getattr(self, "cache", None)
-        if cache is None or cache.where == "off":
-            return
+        cache = self.cache
+        if cache is None or cache.where == "off" or self._cache_reported >= len(cache):
+            return  # nothing to report, or already reported full: no recount every batch
         done, total = cache.done, len(cache)
         step = max(1, total // 100)
         if done != self._cache_reported and (done >= total or
@@ -366,7 +367,7 @@ class Trainer:
         return total_loss / seen, correct / seen
 
     def _teardown(self) -> None:
-        cache = getattr(self, "cache", None)
+        cache = self.cache
         if cache is not None:
             try:
                 cache.close()
