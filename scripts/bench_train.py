@@ -14,11 +14,16 @@ batch size and epochs, each in its own subprocess so that its peak RSS is its ow
   of the right shape already in memory: the same number of train and validation batches
   per epoch, in the same loop shape. Its accuracy means nothing (random labels).
 
-The sets: ``png32`` (10k 32x32 PNG, 10 classes of noisy coloured shapes on gradient
-backgrounds, trained at 32x32) and ``jpeg64`` (2k 480x480 "photo-like" JPEGs, quality 90,
-trained at 64x64). They are generated once into ``--data-dir`` (default
-``$WORKBENCH_HOME/bench``, else ``~/.cache/workbench-bench``) and reused while their marker
-file matches the generator's parameters.
+The sets (``scripts/bench_sets.py``): ``png32`` (10k 32x32 PNG, 10 classes of noisy
+coloured shapes on gradient backgrounds, trained at 32x32) and ``jpeg64`` (2k 480x480
+"photo-like" JPEGs, quality 90, trained at 64x64). They are generated once into
+``--data-dir`` (default ``$WORKBENCH_HOME/bench``, else ``~/.cache/workbench-bench``) and
+reused while their marker file matches the generator's parameters.
+
+``--repeats R`` runs R rounds, interleaved: round r uses seed ``seed + r`` for all three
+runs and rotates their order, then the summary gives median throughputs, the median of
+the rounds' ratios and the accuracy gap's mean and standard error over the paired rounds.
+On a shared or virtual machine single runs move by 10-20%; read the medians.
 
 Epoch seconds always cover the train pass and the validation pass (as Workbench's history
 does); setup (scanning, building, worker start when it happens once) is reported apart.
@@ -30,10 +35,10 @@ but not their split, shuffle or flips. Measured with an in-memory copy of the lo
 from the same weights): png32 after 3 epochs 96.6-97.2%; jpeg64 (1.6k training images, 25
 steps an epoch) 46-59% after 3 epochs and 85-89% after 12, where 400 validation images
 alone give a standard error of about 1.7 points. Compare accuracies on jpeg64 with
-``--epochs 12`` or more, and against the standard error the table prints.
+``--epochs 12`` or more, over several ``--repeats``, against the standard error printed.
 
-Usage: ``python scripts/bench_train.py [--sets png32,jpeg64] [--epochs 3] [--batch-size 64]
-[--threads T] [--small] [--data-dir DIR] [--json OUT]``
+Usage: ``python scripts/bench_train.py [--sets png32,jpeg64] [--epochs 3] [--repeats 1]
+[--batch-size 64] [--threads T] [--small] [--data-dir DIR] [--json OUT]``
 """
 
 from __future__ import annotations
@@ -44,153 +49,15 @@ import math
 import os
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-GENERATOR_VERSION = 1
-# name -> (images, side of the stored image, format, input size trained at)
-SETS = {"png32": (10000, 32, "PNG", 32), "jpeg64": (2000, 480, "JPEG", 64)}
-SMALL = {"png32": 1000, "jpeg64": 300}
-CLASSES = ["circle", "square", "triangle", "plus", "ring", "star", "tee", "bar",
-           "crescent", "diamond"]
+from bench_sets import SETS, SMALL, ensure_dataset
+
 RUNS = ("reference", "workbench", "limit")
-
-
-# -- data generation -------------------------------------------------------------------
-def _polygon(kind: str) -> list[tuple[float, float]]:
-    """The outline of a shape in unit coordinates (centred at 0, radius about 1)."""
-    def ring(k, r=1.0, phase=0.0):
-        angles = [phase + 2 * math.pi * i / k for i in range(k)]
-        return [(r * math.cos(a), r * math.sin(a)) for a in angles]
-    if kind == "circle":
-        return ring(48)
-    if kind == "square":
-        return [(-.8, -.8), (.8, -.8), (.8, .8), (-.8, .8)]
-    if kind == "triangle":
-        return ring(3, 1.0, -math.pi / 2)
-    if kind == "plus":
-        a, b = .3, 1.0
-        return [(-a, -b), (a, -b), (a, -a), (b, -a), (b, a), (a, a), (a, b), (-a, b), (-a, a),
-                (-b, a), (-b, -a), (-a, -a)]
-    if kind == "star":
-        return [p for i in range(5) for p in (ring(5, 1.0, -math.pi / 2)[i],
-                                              ring(5, .42, -math.pi / 2 + math.pi / 5)[i])]
-    if kind == "tee":
-        return [(-1, -.8), (1, -.8), (1, -.3), (.25, -.3), (.25, 1), (-.25, 1), (-.25, -.3),
-                (-1, -.3)]
-    if kind == "bar":
-        return [(-1, -.3), (1, -.3), (1, .3), (-1, .3)]
-    if kind == "diamond":
-        return [(0, -1), (.75, 0), (0, 1), (-.75, 0)]
-    raise ValueError(kind)
-
-
-def _render(label: int, side: int, rng, photo: bool, size=(.3, .42), noise=(2, 5),
-            contrast=200.0):
-    """One image of class ``label`` as a ``side x side`` RGB PIL image.
-
-    The class is the object's shape only: its colour, size, position, rotation, the
-    background and the noise are drawn at random, so the task is learnable but not trivial.
-    The object's colour keeps at least ``contrast`` (RGB distance) from the background
-    behind it: with harder settings (smaller objects, more noise, less contrast, a hexagon
-    class) seed-cnn was still climbing steeply after 3 epochs of png32 and the accuracies of
-    two runs differed by several points; with these, runs from the same initial weights but
-    another split and order end within about 0.6 points of each other (96.6-97.2%).
-    """
-    import numpy as np
-    from PIL import Image, ImageDraw
-
-    ss = 2 if side < 128 else 1  # small images: draw at 2x, downsample for smooth edges
-    s = side * ss
-    yy, xx = np.mgrid[0:s, 0:s].astype(np.float32) / s
-    # Background: a gradient between two random colours along a random direction, plus
-    # low-frequency blotches (a coarse random grid upsampled) and, for photos, a texture.
-    c0, c1 = rng.uniform(0, 255, 3).astype(np.float32), rng.uniform(0, 255, 3).astype(np.float32)
-    ang = rng.uniform(0, 2 * math.pi)
-    t = np.clip((xx - .5) * math.cos(ang) + (yy - .5) * math.sin(ang) + .5, 0, 1)[..., None]
-    bg = c0 * (1 - t) + c1 * t
-    coarse = rng.normal(0, 25 if photo else 18, (4, 4, 3)).astype(np.float32)
-    bg += np.stack([np.asarray(Image.fromarray(coarse[..., k], "F").resize((s, s), Image.BILINEAR))
-                    for k in range(3)], -1)
-    if photo:
-        f, th = rng.uniform(8, 40), rng.uniform(0, math.pi)
-        wave = np.sin(2 * math.pi * f * (xx * math.cos(th) + yy * math.sin(th)))
-        bg += rng.uniform(5, 20) * wave[..., None]
-    # The object: a mask drawn with PIL, then a fill colour with its own shading.
-    mask = Image.new("L", (s, s), 0)
-    draw = ImageDraw.Draw(mask)
-    r = rng.uniform(*size) * s
-    cx, cy = rng.uniform(r + 1, s - r - 1, 2)
-    rot = rng.uniform(-.35, .35)
-    kind = CLASSES[label]
-
-    def place(points, scale=1.0, dx=0.0):
-        cs, sn = math.cos(rot), math.sin(rot)
-        return [(cx + r * scale * (x * cs - y * sn) + dx * r, cy + r * scale * (x * sn + y * cs))
-                for x, y in points]
-    if kind == "ring":
-        draw.polygon(place(_polygon("circle")), fill=255)
-        draw.polygon(place(_polygon("circle"), .55), fill=0)
-    elif kind == "crescent":
-        draw.polygon(place(_polygon("circle")), fill=255)
-        draw.polygon(place(_polygon("circle"), .85, rng.choice([-.45, .45])), fill=0)
-    else:
-        draw.polygon(place(_polygon(kind)), fill=255)
-    m = (np.asarray(mask, np.float32) / 255.0)[..., None]
-    behind = bg[int(cy), int(cx)]
-    for _ in range(20):  # a random colour far enough from the background behind the object
-        colour = rng.uniform(0, 255, 3).astype(np.float32)
-        if np.linalg.norm(colour - behind) >= contrast:
-            break
-    else:
-        colour = np.where(behind < 128, 255.0, 0.0).astype(np.float32)
-    fg = colour + rng.uniform(-30, 30) * (yy[..., None] - .5)
-    if photo and rng.random() < .5:  # a striped object now and then: texture is not the class
-        fg = fg + 25 * np.sign(np.sin(2 * math.pi * rng.uniform(10, 30) * xx))[..., None]
-    img = bg * (1 - m) + fg * m
-    img += rng.standard_normal(img.shape, dtype=np.float32) * rng.uniform(*noise)
-    out = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8), "RGB")
-    return out.resize((side, side), Image.BOX) if ss > 1 else out
-
-
-def _generate_chunk(job: tuple) -> None:
-    import numpy as np
-
-    root, name, side, fmt, seed, indices = job
-    for i in indices:
-        label = i % len(CLASSES)
-        # One generator per image: the set does not depend on how the work was split.
-        rng = np.random.default_rng([seed, GENERATOR_VERSION, side, i])
-        img = _render(label, side, rng, photo=fmt == "JPEG")
-        path = Path(root) / f"{label}_{CLASSES[label]}" / f"{i:06d}.{fmt.lower()[:4]}"
-        img.save(path, fmt, **({"quality": 90} if fmt == "JPEG" else {}))
-
-
-def ensure_dataset(data_dir: Path, name: str, n: int, seed: int = 0) -> Path:
-    """The folder of set ``name`` with ``n`` images, generated unless a matching one exists."""
-    import shutil
-    from multiprocessing import get_context
-
-    _, side, fmt, _ = SETS[name]
-    params = {"version": GENERATOR_VERSION, "set": name, "n": n, "side": side, "format": fmt,
-              "seed": seed, "classes": CLASSES}
-    root = data_dir / f"{name}-{n}"
-    marker = root / ".bench-params.json"
-    if marker.exists() and json.loads(marker.read_text()) == params:
-        return root
-    t = time.perf_counter()
-    print(f"generating {n} {side}x{side} {fmt} images into {root} ...", flush=True)
-    shutil.rmtree(root, ignore_errors=True)
-    for label, cls in enumerate(CLASSES):
-        (root / f"{label}_{cls}").mkdir(parents=True)
-    jobs = [(str(root), name, side, fmt, seed, range(k, n, 8)) for k in range(8)]
-    with get_context("spawn").Pool(2) as pool:  # 2 processes: the 2-core target machine
-        pool.map(_generate_chunk, jobs)
-    marker.write_text(json.dumps(params))  # last: an interrupted run regenerates
-    print(f"  done in {time.perf_counter() - t:.1f} s", flush=True)
-    return root
 
 
 # -- the three runs (each in a child process) ------------------------------------------
@@ -373,29 +240,43 @@ def _load() -> str:
     return " ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
-def _run_set(name: str, n: int, data_dir: Path, args) -> dict:
-    """The three runs on one set, each in a child process; their JSON by run name."""
-    res = {}
-    for run in RUNS:
-        cmd = [sys.executable, __file__, "--one", run, "--set", name, "--data-dir",
-               str(data_dir), "--epochs", str(args.epochs), "--batch-size", str(args.batch_size),
-               "--seed", str(args.seed), "--threads", str(args.threads)]
-        cmd += ["--small"] if args.small else []
-        load = _load()
-        proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
-        line = next((s for s in proc.stdout.splitlines() if s.startswith("BENCH_JSON ")), None)
-        if proc.returncode or line is None:
-            sys.exit(f"{run} on {name} failed (exit {proc.returncode}):\n{proc.stdout}")
-        res[run] = json.loads(line[len("BENCH_JSON "):])
-        res[run]["load_before"] = load
-    return res
+def _child(run: str, name: str, data_dir: Path, seed: int, args) -> dict:
+    """One run in a child process; its JSON."""
+    cmd = [sys.executable, __file__, "--one", run, "--set", name, "--data-dir", str(data_dir),
+           "--epochs", str(args.epochs), "--batch-size", str(args.batch_size),
+           "--seed", str(seed), "--threads", str(args.threads)]
+    cmd += ["--small"] if args.small else []
+    load = _load()
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
+    line = next((s for s in proc.stdout.splitlines() if s.startswith("BENCH_JSON ")), None)
+    if proc.returncode or line is None:
+        sys.exit(f"{run} on {name} failed (exit {proc.returncode}):\n{proc.stdout}")
+    return {**json.loads(line[len("BENCH_JSON "):]), "load_before": load}
 
 
-def _print_set(res: dict, epochs: int) -> dict:
-    """Print one set's table and ratios; return the ratios and the accuracy gap."""
-    print("   epoch s = train pass + validation pass; img/s = train images / epoch s;\n"
-          "   RSS: peak MiB of the run's process (after imports; a DataLoader worker's peak,"
-          " pages shared with the process included)")
+def _run_set(name: str, data_dir: Path, args) -> list[dict]:
+    """``--repeats`` rounds of the three runs on one set, interleaved.
+
+    Round ``r`` uses seed ``seed + r`` for all three runs (so the reference and Workbench
+    start from the same weights within a round) and rotates their order, so that a machine
+    getting slower or faster over time does not favour one run.
+    """
+    rounds = []
+    for r in range(args.repeats):
+        order = RUNS[r % len(RUNS):] + RUNS[:r % len(RUNS)]
+        seed = args.seed + r
+        runs = {run: _child(run, name, data_dir, seed, args) for run in order}
+        rounds.append({"seed": seed, "order": list(order),
+                       "runs": {run: runs[run] for run in RUNS}})
+    return rounds
+
+
+def _later(epochs: list[dict]) -> list[dict]:
+    return epochs[1:] if len(epochs) > 1 else epochs
+
+
+def _print_round(res: dict, epochs: int) -> dict:
+    """Print one round's table and ratios; return the ratios and the accuracy gap."""
     ep_hdr = "".join(f"  ep{i + 1} s (img/s)  " for i in range(epochs))
     print(f"   {'run':<10}{'setup s':>8}{ep_hdr}{'val acc':>9}   {'RSS':<22}load before")
     for run in RUNS:
@@ -406,14 +287,13 @@ def _print_set(res: dict, epochs: int) -> dict:
         rss = f"{r['rss_mb']:.0f} ({r['rss_base_mb']:.0f}"
         rss += f"; {r['workers_rss_mb']:.0f})" if r["workers_rss_mb"] else ")"
         print(f"   {run:<10}{r['setup']:8.2f}{cells}{acc}   {rss:<22}{r['load_before']}")
-    later = slice(1, None) if epochs > 1 else slice(0, None)
     which = "epochs 2+" if epochs > 1 else "epoch 1"
     wb = res["workbench"]["epochs"]
     out: dict = {"ratios": {}}
     for base in ("reference", "limit"):
         other = res[base]["epochs"]
         first = _throughput(wb[:1]) / _throughput(other[:1])
-        rest = _throughput(wb[later]) / _throughput(other[later])
+        rest = _throughput(_later(wb)) / _throughput(_later(other))
         out["ratios"][base] = {"epoch1": first, "later": rest}
         print(f"   workbench/{base:<9} throughput: {which} {rest:.2f}x   (epoch 1 {first:.2f}x)")
     last = [res[k]["epochs"][-1] for k in ("workbench", "reference")]
@@ -424,6 +304,41 @@ def _print_set(res: dict, epochs: int) -> dict:
         sum(e["val_acc"] * (1 - e["val_acc"]) / max(e["n_val"], 1) for e in last))
     print(f"   val acc workbench - reference (last epoch): {gap:+.2f} points "
           f"(standard error of that difference from the validation sample: {se:.2f})")
+    return out
+
+
+def _mean_se(values: list[float]) -> tuple[float, float]:
+    m = statistics.fmean(values)
+    return m, (statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else math.nan)
+
+
+def _print_summary(rounds: list[dict]) -> dict:
+    """Across rounds: median throughputs, the median of each round's ratio (the runs of a
+    round ran back to back, so their ratio is the least disturbed figure), accuracies'
+    means and the paired accuracy gap's mean and standard error."""
+    n = len(rounds)
+    print(f"   over {n} rounds (seeds {rounds[0]['seed']}-{rounds[-1]['seed']}, order rotated):")
+    out: dict = {"throughput_median": {}, "val_acc_mean": {}, "ratios_median": {}}
+    for run in RUNS:
+        tps = [_throughput(_later(r["runs"][run]["epochs"])) for r in rounds]
+        out["throughput_median"][run] = med = statistics.median(tps)
+        line = f"   {run:<10} img/s (epochs 2+) median {med:6.0f} (range {min(tps):.0f}-" \
+               f"{max(tps):.0f})"
+        if run != "limit":
+            m, se = _mean_se([100 * r["runs"][run]["epochs"][-1]["val_acc"] for r in rounds])
+            out["val_acc_mean"][run] = m
+            line += f"   val acc mean {m:.2f}% (SE {se:.2f})"
+        print(line)
+    for base in ("reference", "limit"):
+        ratios = [r["summary"]["ratios"][base]["later"] for r in rounds]
+        out["ratios_median"][base] = med = statistics.median(ratios)
+        print(f"   workbench/{base:<9} throughput: median of the rounds' ratios {med:.2f}x "
+              f"(range {min(ratios):.2f}-{max(ratios):.2f})")
+    gaps = [r["summary"]["val_acc_gap_points"] for r in rounds]
+    m, se = _mean_se(gaps)
+    out["val_acc_gap_mean_points"], out["val_acc_gap_mean_se_points"] = m, se
+    print(f"   val acc workbench - reference: mean {m:+.2f} points, standard error {se:.2f} "
+          f"over {n} paired rounds (per round: {', '.join(f'{g:+.1f}' for g in gaps)})")
     return out
 
 
@@ -438,13 +353,24 @@ def parent(args) -> None:
         n = SMALL[name] if args.small else SETS[name][0]
         folder = ensure_dataset(data_dir, name, n)
         side, fmt, inp = SETS[name][1:]
-        res = _run_set(name, n, data_dir, args)
-        e0 = res["workbench"]["epochs"][0]
+        rounds = _run_set(name, data_dir, args)
+        e0 = rounds[0]["runs"]["workbench"]["epochs"][0]
         print(f"\n== {name}: {n} {side}x{side} {fmt} images in {folder}, trained at "
               f"{inp}x{inp}; {e0['n_train']} train / {e0['n_val']} val, batch "
-              f"{args.batch_size}, {args.epochs} epochs, torch threads {res['limit']['threads']}")
-        summary = _print_set(res, args.epochs)
-        report["sets"][name] = {"images": n, "folder": str(folder), "runs": res, **summary}
+              f"{args.batch_size}, {args.epochs} epochs, torch threads "
+              f"{rounds[0]['runs']['limit']['threads']}")
+        print("   epoch s = train pass + validation pass; img/s = train images / epoch s;\n"
+              "   RSS: peak MiB of the run's process (after imports; a DataLoader worker's "
+              "peak, pages shared with the process included)")
+        for r in rounds:
+            if len(rounds) > 1:
+                print(f"  round {rounds.index(r) + 1}, seed {r['seed']}, "
+                      f"order {', '.join(r['order'])}:")
+            r["summary"] = _print_round(r["runs"], args.epochs)
+        entry = {"images": n, "folder": str(folder), "rounds": rounds}
+        if len(rounds) > 1:
+            entry["summary"] = _print_summary(rounds)
+        report["sets"][name] = entry
     print(f"\nload average at end: {_load()}")
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2))
@@ -461,7 +387,10 @@ def main() -> None:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--threads", type=int, default=0,
                    help="torch.set_num_threads in each run (0: torch's default)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="round r uses seed + r")
+    p.add_argument("--repeats", type=int, default=1,
+                   help="rounds of the three runs, interleaved; > 1 adds medians and the "
+                        "accuracy gap's mean and standard error over rounds")
     p.add_argument("--small", action="store_true", help="a quick smoke run: 1k / 300 images")
     p.add_argument("--data-dir", default=str(default_dir), help="where the sets are cached")
     p.add_argument("--json", metavar="OUT", help="also write every figure to this JSON file")
@@ -471,8 +400,8 @@ def main() -> None:
     bad = [s for s in args.sets.split(",") if s not in SETS]
     if bad:
         p.error(f"unknown set(s) {', '.join(bad)}; choose from {', '.join(SETS)}")
-    if args.epochs < 1 or args.batch_size < 1:
-        p.error("--epochs and --batch-size must be at least 1")
+    if min(args.epochs, args.batch_size, args.repeats) < 1:
+        p.error("--epochs, --batch-size and --repeats must be at least 1")
     child(args) if args.one else parent(args)
 
 

@@ -90,6 +90,47 @@ def test_deterministic_training_steps_give_the_per_image_result(tmp_path):
     torch.testing.assert_close(split.train(x), want)
 
 
+def test_the_model_sees_what_the_tutorial_imagefolder_loop_gives_it(tmp_path):
+    # The honest comparison behind scripts/bench_train.py: a hand-written loop
+    # (ImageFolder, PIL Resize, ToTensor, Normalize) and Workbench's cached, batch-wise path
+    # feed the network the same numbers, for large JPEGs shrunk with antialiasing and for
+    # PNGs of another aspect ratio; so an accuracy gap between them is not the data's.
+    from torchvision import datasets
+    from torchvision import transforms as v1
+
+    rng = np.random.default_rng(3)
+    for c in ("a", "b"):
+        (tmp_path / "d" / c).mkdir(parents=True)
+        for i in range(3):
+            big = rng.integers(0, 256, (24, 24, 3), dtype=np.uint8)
+            Image.fromarray(big).resize((240, 240), Image.BICUBIC).save(
+                tmp_path / "d" / c / f"{i}.jpg", quality=90)
+            Image.fromarray(rng.integers(0, 256, (30, 50, 3), dtype=np.uint8)).save(
+                tmp_path / "d" / c / f"{i}.png")
+    exp = Experiment()
+    exp.data.folder = str(tmp_path / "d")
+    exp.data.input_size = [32, 32]
+    exp = exp.validate()  # defaults: RandomHorizontalFlip, mean and std 0.5
+    ref = datasets.ImageFolder(exp.data.folder, transform=v1.Compose([
+        v1.Resize((32, 32)), v1.ToTensor(), v1.Normalize(exp.data.mean, exp.data.std)]))
+    split = split_pipeline(exp)
+    x, good, _ = Uncached([p for p, _ in ref.samples], split).gather(np.arange(len(ref)))
+    assert good.all()
+    want = torch.stack([ref[i][0] for i in range(len(ref))])
+    # Equal, but for rounding to the nearest grey level in a few resampled pixels (std 0.5:
+    # one grey level is 2/255 after normalising).
+    got = split.eval(x)
+    torch.testing.assert_close(got, want, atol=2 / 255 + 1e-6, rtol=0)
+    assert (got - want).abs().gt(1e-6).float().mean() < 0.005
+    # Training: the same pixels, each image flipped or not.
+    torch.manual_seed(0)
+    got = split.train(x)
+    near = dict(atol=2 / 255 + 1e-6, rtol=0)
+    flipped = torch.isclose(got, want.flip(-1), **near).flatten(1).all(1)
+    same = torch.isclose(got, want, **near).flatten(1).all(1)
+    assert (flipped | same).all() and flipped.any() and same.any()
+
+
 def test_a_pipeline_that_needs_the_whole_image_is_not_split(tmp_path):
     folder, _ = _textured(tmp_path / "d")
     exp = _exp(folder, [("RandomRotation", {}), ("Resize", {"size": [18]}),
