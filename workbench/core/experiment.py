@@ -33,13 +33,39 @@ def _p(param: Param) -> Any:
 
 @dataclass
 class Component:
-    """A reference to a registry entry with its parameter values."""
+    """A reference to a registry entry with its parameter values.
+
+    Attributes
+    ----------
+    type
+        The registry name, e.g. ``"Conv2d"``.
+    params
+        The entry's parameter values (missing ones take their defaults on validation).
+    init
+        Layers only: this layer's own initialisation, overriding the experiment's ``init``:
+        ``{"weight": {"type": scheme, "params": {...}}, "bias": {...}}``, either key optional
+        (see :func:`workbench.core.model.init.apply_init`). ``None``: the global scheme.
+    share
+        Layers only: the 0-based index of an earlier layer of the same type whose weight and
+        bias this layer uses (a weight tie, see :mod:`workbench.core.model.ties`).
+    """
 
     type: str
     params: dict[str, Any] = field(default_factory=dict)
+    init: dict[str, Any] | None = None
+    share: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"type": self.type, "params": copy.deepcopy(self.params)}
+        """``{"type", "params"}``, plus ``init`` and ``share`` only when set.
+
+        Leaving the optional keys out keeps files written before they existed byte-identical.
+        """
+        out: dict[str, Any] = {"type": self.type, "params": copy.deepcopy(self.params)}
+        if self.init is not None:
+            out["init"] = copy.deepcopy(self.init)
+        if self.share is not None:
+            out["share"] = self.share
+        return out
 
 
 _BALANCE = Param("balance", str, "none", choices=("none", "weighted_loss", "weighted_sampler"),
@@ -217,8 +243,11 @@ class Experiment:
                 except SpecError as e:
                     raise SpecError(f"{where}.params.{e.field.split('.')[-1]}", e.problem) \
                         from None
-        for i, layer in enumerate(self.model.layers):
-            _check_component(layer, regs["layer"], f"model.layers[{i}]")
+        layers = self.model.layers
+        for i, layer in enumerate(layers):
+            _check_component(layer, regs["layer"], f"model.layers[{i}]", extras=True)
+        for i, layer in enumerate(layers):  # after the loop above: ties look at later layers
+            _check_layer_extras(layers, i)
         _check_component(self.init, regs["init"], "init")
         _check_component(self.optimizer, regs["optimizer"], "optimizer")
         _check_component(self.loss, regs["loss"], "loss")
@@ -249,12 +278,38 @@ def _registries() -> dict[str, Any]:
             "loss": LOSSES}
 
 
-def _check_component(comp: Component, registry: Any, where: str) -> None:
+def _check_component(comp: Component, registry: Any, where: str, extras: bool = False) -> None:
+    if not extras:
+        for name in ("init", "share"):
+            if getattr(comp, name, None) is not None:
+                raise SpecError(f"{where}.{name}", "only layers have their own init or share: "
+                                                   "remove it")
     entry = registry.get(comp.type, f"{where}.type")
     comp.params = entry.validate(comp.params, f"{where}.params")
 
 
+def _check_layer_extras(layers: list[Component], i: int) -> None:
+    """Check layer ``i``'s ``share`` and ``init`` (filling the init's defaults in place)."""
+    from .model.init import validate_layer_init
+    from .model.ties import share_problem
+
+    layer, where = layers[i], f"model.layers[{i}]"
+    if layer.share is not None:
+        problem = share_problem(layers, i)
+        if problem:
+            raise SpecError(f"{where}.share", problem)
+        if layer.init is not None:
+            raise SpecError(f"{where}.init", f"layer {i + 1} ({layer.type}) uses layer "
+                                             f"{layer.share + 1}'s weights, so it takes that "
+                                             f"layer's initialisation: set init on layer "
+                                             f"{layer.share + 1} instead, or remove the tie")
+    if layer.init is not None:
+        layer.init = validate_layer_init(layer.init, f"{where}.init")
+
+
 def _to_dict(obj: Any) -> Any:
+    if isinstance(obj, Component):  # its optional keys are written only when set
+        return obj.to_dict()
     if dataclasses.is_dataclass(obj):
         return {f.name: _to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
     if isinstance(obj, list):
@@ -288,7 +343,8 @@ def _from_dict(cls: type, data: Any, where: str) -> Any:
         elif f.type in ("list[Component]",):
             if not isinstance(value, list):
                 raise SpecError(here, f"expected a list, got {value!r}")
-            kwargs[name] = [_component(v, f"{here}[{i}]") for i, v in enumerate(value)]
+            extras = cls is ModelConfig and name == "layers"  # only layers have init/share
+            kwargs[name] = [_component(v, f"{here}[{i}]", extras) for i, v in enumerate(value)]
         else:
             sub = {"DataConfig": DataConfig, "AugmentConfig": AugmentConfig,
                    "ModelConfig": ModelConfig, "TrainingConfig": TrainingConfig}[f.type]
@@ -296,15 +352,18 @@ def _from_dict(cls: type, data: Any, where: str) -> Any:
     return cls(**kwargs)
 
 
-def _component(value: Any, where: str) -> Component:
+def _component(value: Any, where: str, extras: bool = False) -> Component:
     if isinstance(value, str):  # shorthand: "ReLU" == {"type": "ReLU"}
         return Component(value, {})
     if not isinstance(value, dict):
         raise SpecError(where, f"expected an object like {{\"type\": ..., \"params\": {{...}}}}, "
                                f"got {value!r}")
-    unknown = sorted(set(value) - {"type", "params"})
+    known = ("type", "params", "init", "share") if extras else ("type", "params")
+    unknown = sorted(set(value) - set(known))
     if unknown:
-        raise SpecError(f"{where}.{unknown[0]}", "unknown field; a component has type and params")
+        what = "a layer has type, params, init and share" if extras else \
+            "a component has type and params"
+        raise SpecError(f"{where}.{unknown[0]}", f"unknown field; {what}")
     if "type" not in value or not isinstance(value["type"], str):
         raise SpecError(f"{where}.type", "missing: name the registry entry, e.g. \"ReLU\"")
     params = value.get("params", {})
@@ -312,4 +371,14 @@ def _component(value: Any, where: str) -> Component:
         params = {}
     if not isinstance(params, dict):
         raise SpecError(f"{where}.params", f"expected an object, got {params!r}")
-    return Component(value["type"], dict(params))
+    init, share = value.get("init"), value.get("share")
+    if init is not None and not isinstance(init, dict):
+        raise SpecError(f"{where}.init", f"expected an object like {{\"weight\": {{\"type\": "
+                                         f"\"kaiming_normal\"}}}}, got {init!r}")
+    if share is not None and (isinstance(share, bool) or not isinstance(share, int)):
+        if isinstance(share, float) and share.is_integer():
+            share = int(share)
+        else:
+            raise SpecError(f"{where}.share", f"expected the 0-based index of an earlier layer "
+                                              f"(an integer), got {share!r}")
+    return Component(value["type"], dict(params), copy.deepcopy(init), share)

@@ -44,6 +44,10 @@ class Param:
         For lists: the allowed lengths (e.g. ``(1, 3)``), or ``None`` for any.
     log
         Hint for forms and searches: the value spans orders of magnitude.
+    words
+        For numbers: strings also accepted in place of a number, e.g. ``("same", "valid")``
+        for a convolution's padding. ``validate`` returns such a word unchanged, so the
+        builder receives either a number or one of these words.
     """
 
     name: str
@@ -57,6 +61,7 @@ class Param:
     item_type: type | None = None
     length: tuple[int, ...] | None = None
     log: bool = False
+    words: tuple[str, ...] | None = None
 
     def validate(self, value: Any, where: str) -> Any:
         """Return ``value`` checked and normalised (ints accepted for floats).
@@ -81,10 +86,18 @@ class Param:
         return self._check_scalar(value, where)
 
     def _type_word(self) -> str:
-        return _TYPE_WORDS.get(self.type, self.type.__name__)
+        word = _TYPE_WORDS.get(self.type, self.type.__name__)
+        if self.words:  # "an integer, 'same' or 'valid'"
+            *rest, last = [word] + [repr(w) for w in self.words]
+            word = f"{', '.join(rest)} or {last}"
+        return word
 
     def _check_scalar(self, value: Any, where: str) -> Any:
         t = self.type
+        if self.words and t in (int, float) and isinstance(value, str):
+            if value in self.words:
+                return value
+            raise SpecError(where, f"expected {self._type_word()}, got {value!r}")
         # bool is a subclass of int: never let true/false pass as a number or vice versa.
         if t is bool:
             if not isinstance(value, bool):
@@ -95,10 +108,10 @@ class Param:
                 if isinstance(value, float) and value.is_integer():
                     value = int(value)
                 else:
-                    raise SpecError(where, f"expected an integer, got {value!r}")
+                    raise SpecError(where, f"expected {self._type_word()}, got {value!r}")
         elif t is float:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise SpecError(where, f"expected a number, got {value!r}")
+                raise SpecError(where, f"expected {self._type_word()}, got {value!r}")
             value = float(value)
             if not math.isfinite(value):
                 raise SpecError(where, f"expected a finite number, got {value!r}")

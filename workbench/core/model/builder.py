@@ -21,7 +21,8 @@ from torch import nn
 
 from ..errors import ShapeError, SpecError
 from ..experiment import Component
-from .layers import CHANNELS, CLASSES, FEATURES, LAYERS
+from .layers import CLASSES, LAYERS, SOURCES
+from .ties import apply_ties, tie_problem
 
 # A batch of 2, not 1: BatchNorm in training mode refuses a single value per channel, and
 # the batch dimension must never be mistaken for a feature dimension.
@@ -44,7 +45,16 @@ class LayerInfo:
     input_shape, output_shape
         Shapes without the batch dimension; ``None`` where unknown (after a misfit).
     num_params
-        Learnable parameters of this layer.
+        Learnable parameters this layer owns (0 for a layer tied to an earlier one).
+    macs
+        Multiply-adds of one forward pass for one sample (the entry's declared
+        ``meta["macs"]``; 0 where none is declared or the layer does not fit). See
+        :mod:`workbench.core.model.layers` for what counts.
+    shared_with
+        0-based index of the layer whose weight and bias this layer uses (a fitting tie,
+        :mod:`workbench.core.model.ties`), or ``None``.
+    shared_params
+        Parameters this layer uses but does not own (counted at ``shared_with``).
     error
         What does not fit here and what to do, or ``None``.
     """
@@ -55,18 +65,26 @@ class LayerInfo:
     input_shape: tuple | None
     output_shape: tuple | None
     num_params: int = 0
+    macs: int = 0
     error: str | None = None
+    shared_with: int | None = None
+    shared_params: int = 0
 
 
 @dataclass
 class NetworkSummary:
-    """Every layer's shapes and parameter counts, and the first misfit if any."""
+    """Every layer's shapes, parameter counts and multiply-adds, and the first misfit if any.
+
+    ``total_macs`` sums the layers' ``macs``: the compute of one forward pass for one sample
+    (a tied layer computes as much as any other, so ties do not reduce it).
+    """
 
     layers: list[LayerInfo] = field(default_factory=list)
     input_shape: tuple = ()
     output_shape: tuple | None = None
     total_params: int = 0
     trainable_params: int = 0
+    total_macs: int = 0
     error: str | None = None
 
     @property
@@ -103,24 +121,14 @@ def _resolve(entry: Any, params: dict[str, Any], shape: tuple[int, ...],
                       f"list of features: add Flatten before it")
     out = dict(params)
     for name, source in entry.meta.get("auto", {}).items():
-        if source == CHANNELS:
-            actual, what = shape[0], "input channels"
-        elif source == FEATURES:
-            actual, what = shape[0], "input features"
-        elif source == CLASSES:
+        if source in SOURCES:  # read off the incoming shape
+            actual = SOURCES[source].read(shape)
             if out[name] is None:
-                out[name] = num_classes
-            continue
-        else:  # another parameter of the same layer
-            if out[name] is None:
-                out[name] = out[source]
-            continue
-        if out[name] is None:
-            out[name] = actual
-        elif out[name] != actual:
-            what = what if out[name] != 1 else what[:-1]  # "1 input channel"
-            raise _Misfit(f"expects {out[name]} {what} but receives {actual}: set {name} to "
-                          f"auto")
+                out[name] = actual
+            elif (problem := SOURCES[source].mismatch(name, out[name], actual, shape)):
+                raise _Misfit(problem)
+        elif out[name] is None:  # the number of classes, or another parameter of the layer
+            out[name] = num_classes if source == CLASSES else out[source]
     check = entry.meta.get("check")
     problem = check(out, shape) if check is not None else None
     if problem:
@@ -210,6 +218,11 @@ def infer_shapes(layers: Sequence[Component], input_shape: Sequence[int],
             info.error = f"{prefix}: {name + ': ' if name else ''}{e.problem}"
         except _Misfit as e:
             info.error = f"{prefix} {e}"
+        if info.error is None and getattr(comp, "share", None) is not None:
+            info.error = tie_problem(layers, summary.layers, i)  # None when the tie fits
+            if info.error is None:  # its parameters are counted once, at their owner
+                info.shared_with, info.shared_params = comp.share, total
+                total = trainable = 0
         if info.error is not None:
             summary.error = info.error
             shape = None
@@ -217,6 +230,9 @@ def infer_shapes(layers: Sequence[Component], input_shape: Sequence[int],
         info.output_shape, info.num_params = out, total
         summary.total_params += total
         summary.trainable_params += trainable
+        macs = entry.meta.get("macs")
+        info.macs = int(macs(info.params, shape, out)) if macs is not None else 0
+        summary.total_macs += info.macs
         shape = out
     if shape is not None:
         problem = _final_problem(list(layers), summary.layers, shape, num_classes)
@@ -230,6 +246,9 @@ def infer_shapes(layers: Sequence[Component], input_shape: Sequence[int],
 def build_network(layers: Sequence[Component], input_shape: Sequence[int],
                   num_classes: int) -> tuple[nn.Sequential, NetworkSummary]:
     """Build the network as an ``nn.Sequential`` (PyTorch's default initialisation).
+
+    Layers with a ``share`` use their source layer's parameters (see
+    :func:`~workbench.core.model.ties.apply_ties`).
 
     Returns
     -------
@@ -257,7 +276,7 @@ def build_network(layers: Sequence[Component], input_shape: Sequence[int],
         info = summary.layers[bad]
         raise ShapeError(summary.error, bad, info.type, info.input_shape)
     modules = [LAYERS.get(info.type).builder(**info.params) for info in summary.layers]
-    return nn.Sequential(*modules), summary
+    return apply_ties(nn.Sequential(*modules), layers), summary
 
 
 __all__ = ["LayerInfo", "NetworkSummary", "infer_shapes", "build_network"]

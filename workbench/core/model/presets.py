@@ -15,8 +15,11 @@ from ..errors import SpecError
 from ..experiment import Component, DataConfig, Experiment, ModelConfig
 
 
-def _conv(out: int, k: int, pad: int) -> tuple[str, dict[str, Any]]:
-    return ("Conv2d", {"out_channels": out, "kernel_size": k, "stride": 1, "padding": pad})
+def _conv(out: int, k: int, pad: int, bias: bool = True) -> tuple[str, dict[str, Any]]:
+    params = {"out_channels": out, "kernel_size": k, "stride": 1, "padding": pad}
+    if not bias:  # BatchNorm follows: its own offset makes the convolution's redundant
+        params["bias"] = False
+    return ("Conv2d", params)
 
 
 def _pool(kind: str = "MaxPool2d", k: int = 2) -> tuple[str, dict[str, Any]]:
@@ -30,6 +33,12 @@ def _linear(out: int | None) -> tuple[str, dict[str, Any]]:
 _R: tuple[str, dict[str, Any]] = ("ReLU", {})
 _T: tuple[str, dict[str, Any]] = ("Tanh", {})
 _F: tuple[str, dict[str, Any]] = ("Flatten", {})
+
+
+def _vgg_block(out: int) -> list[tuple[str, dict[str, Any]]]:
+    """3x3 convolution, BatchNorm, ReLU: the unit VGG-style networks are stacked from."""
+    return [_conv(out, 3, 1, bias=False), ("BatchNorm2d", {}), _R]
+
 
 # name -> (description, layers). Order is the order shown to the user.
 _PRESETS: dict[str, tuple[str, list[tuple[str, dict[str, Any]]]]] = {
@@ -57,6 +66,24 @@ _PRESETS: dict[str, tuple[str, list[tuple[str, dict[str, Any]]]]] = {
     "logistic": (
         "Logistic regression: one Linear layer on the raw pixels. The simplest baseline.",
         [_F, _linear(None)]),
+    "vgg-small": (
+        "Small VGG-style network: pairs of 3x3 convolutions with batch normalisation (32-32, "
+        "64-64, then 128) between max poolings, global average pooling and dropout. Deeper "
+        "and stronger than seed-cnn; any input size from 8x8 up.",
+        _vgg_block(32) + _vgg_block(32) + [_pool()] + _vgg_block(64) + _vgg_block(64)
+        + [_pool()] + _vgg_block(128) + [_pool(), ("AdaptiveAvgPool2d", {"output_size": 1}),
+                                         _F, ("Dropout", {"p": 0.3}), _linear(None)]),
+    "row-lstm": (
+        "Recurrent network: an LSTM (128 units) reads the image row by row, top to bottom, "
+        "and a Linear layer classifies its final memory. Compare it with a CNN on digits.",
+        [("RowLSTM", {"hidden_size": 128}), _linear(None)]),
+    "resnet18": (
+        "Transfer learning: a ResNet-18 trained on ImageNet extracts features (frozen) and "
+        "one Linear layer learns your classes. Strong with few images; needs RGB input of "
+        "at least 32x32 and the pretrained weights file (else it starts from random "
+        "weights, with a warning).",
+        [("Backbone", {"arch": "resnet18", "weights": "auto", "mode": "feature_extraction"}),
+         _linear(None)]),
 }
 
 

@@ -1,17 +1,20 @@
-"""Optimizer and loss registries.
+"""Optimizer and loss registries, and the parameter groups an optimizer is built over.
 
 Each entry declares the hyperparameters a user may set; ``lr`` is on every optimizer so the
 CLI's ``--lr`` and the Train panel can set it without knowing which optimizer is chosen.
+:func:`parameter_groups` leaves frozen parameters out and gives a layer that declares an
+``lr_scale`` (a fine-tuned pretrained backbone) its own, scaled learning rate.
 """
 
 from __future__ import annotations
 
 import inspect
-from typing import Iterable
+from typing import Any, Iterable, Sequence
 
 import torch
 from torch import nn
 
+from ..errors import WorkbenchError
 from ..experiment import Component
 from ..registry import Param, Registry
 
@@ -87,9 +90,79 @@ def _cross_entropy(label_smoothing: float, weight: torch.Tensor | None = None) -
 
 
 def build_optimizer(spec: Component, parameters: Iterable) -> torch.optim.Optimizer:
-    """Build the optimizer ``spec`` names over ``parameters``."""
+    """Build the optimizer ``spec`` names over ``parameters``.
+
+    ``parameters`` may be tensors or parameter groups (see :func:`parameter_groups`); a
+    group's own ``lr`` overrides the spec's.
+    """
     entry = OPTIMIZERS.get(spec.type, "optimizer.type")
     return entry.builder(parameters, **entry.validate(spec.params, "optimizer.params"))
+
+
+def optimizer_lr(spec: Component) -> float:
+    """The learning rate ``spec`` sets (its declared default when unset)."""
+    entry = OPTIMIZERS.get(spec.type, "optimizer.type")
+    return float(entry.validate(spec.params, "optimizer.params")["lr"])
+
+
+def parameter_groups(model: nn.Module, layers: Sequence[Component] | None,
+                     base_lr: float) -> list[dict[str, Any]]:
+    """The trainable parameters of ``model`` as optimizer parameter groups.
+
+    Parameters
+    ----------
+    model
+        The built ``nn.Sequential`` (any module works: it is then one layer).
+    layers
+        The layer Components the Sequential was built from, to name the groups
+        (``"layer 1 (Backbone)"``); ``None`` names them by class.
+    base_lr
+        The optimizer's learning rate.
+
+    Returns
+    -------
+    list[dict]
+        ``{"params", "lr", "name"}`` dicts, the first holding every ordinary layer at
+        ``base_lr``, then one per layer with an ``lr_scale`` other than 1 (a Backbone in
+        fine_tune mode) at ``base_lr * lr_scale``. Frozen parameters (``requires_grad``
+        off) are left out, and a parameter shared by two layers (a weight tie) is listed
+        once, with the first layer that uses it. Pass the list to :func:`build_optimizer`.
+
+    Raises
+    ------
+    WorkbenchError
+        When nothing is left to train.
+    """
+    children = list(model.children()) if isinstance(model, nn.Sequential) else [model]
+    seen: set[int] = set()
+
+    def fresh(params: Iterable[nn.Parameter]) -> list[nn.Parameter]:
+        out = []
+        for p in params:
+            if p.requires_grad and id(p) not in seen:
+                seen.add(id(p))
+                out.append(p)
+        return out
+
+    main: dict[str, Any] = {"params": [], "lr": base_lr, "name": "network"}
+    groups = [main]
+    for i, module in enumerate(children):
+        scale = float(getattr(module, "lr_scale", 1.0))
+        params = fresh(module.parameters())
+        if scale == 1.0:
+            main["params"] += params
+            continue
+        kind = layers[i].type if layers is not None and i < len(layers) else \
+            type(module).__name__
+        groups.append({"params": params, "lr": base_lr * scale,
+                       "name": f"layer {i + 1} ({kind})"})
+    main["params"] += fresh(model.parameters())  # any not inside a child (a lone module)
+    groups = [g for g in groups if g["params"]]
+    if not groups:
+        raise WorkbenchError("the network has nothing to train: every layer is frozen. Add a "
+                             "layer with weights (such as Linear) after the Backbone, or set "
+                             "its mode to fine_tune")
+    return groups
 
 
 def build_loss(spec: Component, class_weights: torch.Tensor | None = None) -> nn.Module:

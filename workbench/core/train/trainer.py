@@ -137,10 +137,11 @@ class Trainer:
         from ..data.dataset import balanced_sampler, class_weights
         from ..data.scan import scan_folder
         from ..data.split import split_for
+        from ..model.backbones import load_backbone_weights
         from ..model.builder import build_network
         from ..model.init import apply_init
         from .device import resolve_device
-        from .optim import build_loss, build_optimizer
+        from .optim import build_loss, build_optimizer, optimizer_lr, parameter_groups
 
         exp = self.experiment
         self.device = resolve_device(exp.training.device)
@@ -159,11 +160,15 @@ class Trainer:
         h, w = exp.data.input_size
         model, summary = build_network(exp.model.layers, (exp.data.channels, h, w),
                                        len(self.classes))
-        apply_init(model, exp.init)
+        apply_init(model, exp.init, layers=exp.model.layers)  # layers' own init override
+        # Pretrained backbone weights go in after the init scheme, which would overwrite them.
+        notes = load_backbone_weights(model)
         self.model = model.to(self.device)
         self._has_batchnorm = any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
                                   for m in model.modules())
-        self.optimizer = build_optimizer(exp.optimizer, self.model.parameters())
+        # Frozen layers stay out of the optimizer; a fine-tuned backbone gets a scaled lr.
+        self.optimizer = build_optimizer(exp.optimizer, parameter_groups(
+            self.model, exp.model.layers, optimizer_lr(exp.optimizer)))
         k = len(self.classes)
         train_labels = [int(label) for _, label in train_s]
         balance = exp.data.balance
@@ -181,7 +186,7 @@ class Trainer:
                 "device": str(self.device), "num_train": len(train_s), "num_val": len(val_s),
                 "classes": list(self.classes), "num_params": summary.total_params,
                 "balance": balance, "cache": data_note, "amp": _dtype_name(self._amp),
-                "channels_last": self._channels_last}
+                "channels_last": self._channels_last, "notes": notes}
 
     def _setup_data(self, train_s: list, val_s: list, gen: torch.Generator,
                     sampler: Any) -> str:
