@@ -1,4 +1,4 @@
-"""The ``workbench`` command: gui | init | scan | train | predict.
+"""The ``workbench`` command: gui | init | scan | train | predict | export.
 
 User errors print one line on stderr and exit with code 2; nothing a user can cause shows a
 traceback. Heavy imports (torch, Qt) happen inside the commands so ``--help`` is instant.
@@ -17,7 +17,7 @@ from typing import Sequence
 
 from . import __version__
 
-COMMANDS = ("gui", "init", "scan", "train", "predict")
+COMMANDS = ("gui", "init", "scan", "train", "predict", "export")
 EXIT_USER_ERROR = 2
 
 
@@ -74,6 +74,15 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
     r.add_argument("--top-k", type=int, default=5, metavar="K")
     r.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+    x = sub.add_parser("export", help="write a trained bundle's network for use outside "
+                                      "Workbench")
+    x.add_argument("bundle", metavar="BUNDLE")
+    # One option per format; each names its own output file, and any may be combined.
+    fmt = x.add_argument_group("formats (give at least one)")
+    fmt.add_argument("--code", metavar="OUT.py",
+                     help="a PyTorch module whose build_model() loads the bundle's "
+                          "state_dict (- prints it)")
     return p
 
 
@@ -212,6 +221,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                   f"validation), {len(info['classes'])} classes, {info['num_params']:,} "
                   f"parameters, on {info['device']}", flush=True)
             print(f"decoded-image cache: {info['cache']}", flush=True)
+            for note in info.get("notes", ()):  # e.g. a backbone without its weights file
+                print(f"note: {note}", flush=True)
 
         def on_cache_progress(self, trainer, done, total):
             if done >= total:
@@ -304,8 +315,25 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0 if any(r.error is None for r in results) else 1
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from .core.export import bundle_code, export_code, read_bundle
+
+    outputs = {"--code": args.code}
+    if not any(outputs.values()):
+        raise UserError(f"nothing to export: give {' or '.join(outputs)} with the file to "
+                        f"write, e.g. workbench export {args.bundle} --code model.py")
+    bundle = read_bundle(args.bundle)
+    if args.code == "-":
+        print(bundle_code(bundle), end="")
+    elif args.code:
+        path = export_code(bundle, args.code)
+        print(f"wrote {path}: build_model() loads {args.bundle}'s state_dict (see its "
+              f"header)", file=sys.stderr)
+    return 0
+
+
 _COMMANDS = {"gui": cmd_gui, "init": cmd_init, "scan": cmd_scan, "train": cmd_train,
-             "predict": cmd_predict}
+             "predict": cmd_predict, "export": cmd_export}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -181,3 +181,75 @@ def test_predict_folder_includes_gifs_and_skips_hidden_files(capsys, tmp_path, t
     assert code == 0
     names = [Path(r["path"]).name for r in json.loads(out)]
     assert names == ["a.PNG", "b.gif"]
+
+
+def _bundle_file(tmp_path, tiny_experiment):
+    """A bundle of the tiny experiment's network with random weights (no training needed)."""
+    import torch
+
+    from workbench.core.bundle import save_bundle
+    from workbench.core.model.builder import build_network
+
+    h, w = tiny_experiment.data.input_size
+    model, _ = build_network(tiny_experiment.model.layers, (3, h, w), 3)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.normal_()
+    path = save_bundle(tmp_path / "bundle.pt", tiny_experiment, ["blue", "green", "red"],
+                       model.state_dict())
+    return path, model.eval()
+
+
+def test_export_code_writes_a_module_that_loads_the_bundle(capsys, tmp_path, tiny_experiment):
+    import torch
+
+    bundle, model = _bundle_file(tmp_path, tiny_experiment)
+    out_file = tmp_path / "out" / "classifier.py"
+    code, _, err = run(capsys, "export", str(bundle), "--code", str(out_file))
+    assert code == 0 and f"wrote {out_file}" in err
+    text = out_file.read_text()
+    assert "from classifier import build_model" in text and "2: red" in text
+    namespace = {"__name__": "classifier"}
+    exec(compile(text, str(out_file), "exec"), namespace)
+    exported = namespace["build_model"]()
+    exported.load_state_dict(torch.load(bundle, weights_only=True)["state_dict"])
+    x = torch.randn(2, 3, 8, 8)
+    with torch.no_grad():
+        assert torch.equal(exported.eval()(x), model(x))
+
+
+def test_export_code_to_stdout(capsys, tmp_path, tiny_experiment):
+    bundle, _ = _bundle_file(tmp_path, tiny_experiment)
+    code, out, _ = run(capsys, "export", str(bundle), "--code", "-")
+    assert code == 0 and "def build_model() -> nn.Sequential:" in out
+
+
+def _torch_save(obj, path):
+    import torch
+
+    torch.save(obj, path)
+    return path
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda p: p / "missing.pt", ["missing.pt does not exist"]),
+    (lambda p: (p / "notes.txt").write_text("hello") and p / "notes.txt",
+     ["notes.txt is not a readable bundle"]),
+    (lambda p: p, ["is a folder"]),
+    (lambda p: _torch_save({"weights": [1.0]}, p / "other.pt"), ["not a Workbench bundle"]),
+])
+def test_export_of_a_missing_or_foreign_bundle_is_one_line(capsys, tmp_path, make, words):
+    target = make(tmp_path)
+    code, out, err = run(capsys, "export", str(target), "--code", str(tmp_path / "m.py"))
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    for word in words:
+        assert word in err
+    assert not (tmp_path / "m.py").exists()
+
+
+def test_export_needs_a_format_and_a_writable_target(capsys, tmp_path, tiny_experiment):
+    bundle, _ = _bundle_file(tmp_path, tiny_experiment)
+    code, _, err = run(capsys, "export", str(bundle))
+    assert code == 2 and "nothing to export" in err and "--code" in err
+    code, _, err = run(capsys, "export", str(bundle), "--code", str(tmp_path))
+    assert code == 2 and "is a folder" in err and len(err.strip().splitlines()) == 1
