@@ -1,0 +1,333 @@
+"""The model doctor's checks: one small function per mistake.
+
+Each check takes a :class:`~.doctor.Context` and yields :class:`~.doctor.Finding` objects;
+:data:`CHECKS` lists them in the order their findings are shown for the same layer and
+severity. To add a check, write one here and append it to :data:`CHECKS`, with a test that it
+fires on a bad network, stays quiet on a good one, and that its fix makes it go away.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from ..experiment import Component, Experiment
+from .doctor import (ACTIVATIONS, BACKBONES, BATCHNORM_BACKBONES, BATCHNORMS,
+                     BOUNDED_ACTIVATIONS, CONSTANT_INITS, CROSS_ENTROPY_LOSSES, DROPOUTS,
+                     NORMALISATION, TRANSPARENT, WEIGHTED, Check, Context, Finding, Fix,
+                     insert_layer, layers_of, remove_layer)
+from .init import INITS
+from .layers import LAYERS
+
+BATCH_SIZE_FIX = 32
+DOMINANT_SHARE = 0.75
+DOMINANT_MIN_PARAMS = 10_000
+
+
+def check_softmax_before_loss(ctx: Context) -> Iterable[Finding]:
+    """Softmax or LogSoftmax among the last layers while the loss is cross-entropy."""
+    loss = getattr(getattr(ctx.experiment, "loss", None), "type", None)
+    if loss not in CROSS_ENTROPY_LOSSES:
+        return
+    for i in range(ctx.tail_start, len(ctx.types)):
+        if ctx.types[i] == "Softmax":
+            yield Finding(
+                "softmax-before-cross-entropy", "warning", i,
+                f"{ctx.name(i)} turns the class scores into probabilities before "
+                f"CrossEntropyLoss",
+                "CrossEntropyLoss applies log-softmax to the network's outputs itself, so it "
+                "expects raw scores (logits). After a Softmax it receives probabilities "
+                "between 0 and 1, which look like almost equal scores: the loss can never get "
+                "near 0 and its gradients shrink, so training stalls at a poor accuracy. "
+                "Remove the Softmax; the Predict panel already turns scores into "
+                "probabilities.", remove_layer(i, "Softmax"))
+        elif ctx.types[i] == "LogSoftmax":
+            # log_softmax(log_softmax(x)) == log_softmax(x): with this loss the layer is
+            # redundant, not harmful, hence info rather than a warning.
+            yield Finding(
+                "log-softmax-before-cross-entropy", "info", i,
+                f"{ctx.name(i)} repeats what CrossEntropyLoss already does",
+                "CrossEntropyLoss applies log-softmax to the network's outputs itself, and "
+                "log-softmax of log-probabilities changes nothing, so with this loss the layer "
+                "only repeats work. Training is unaffected, but the network's outputs are "
+                "log-probabilities rather than the raw scores CrossEntropyLoss expects. Remove "
+                "it, or keep it with a loss that takes log-probabilities (NLLLoss).",
+                remove_layer(i, "LogSoftmax"))
+
+
+def check_activation_after_output(ctx: Context) -> Iterable[Finding]:
+    """An activation applied to the class scores of the last weighted layer."""
+    out = ctx.output_layer
+    if out is None:
+        return
+    for i in range(out + 1, len(ctx.types)):
+        t = ctx.types[i]
+        if t not in ACTIVATIONS:
+            continue
+        if t in BOUNDED_ACTIVATIONS:
+            effect = (f"{t} squeezes them into a narrow range, so the network can never be "
+                      f"confident: the loss stays high and its gradients fade.")
+        else:
+            effect = (f"{t} cuts or bends the negative scores, so the classes it clips get "
+                      f"(nearly) equal scores and little gradient: training can get stuck "
+                      f"predicting a few classes.")
+        yield Finding(
+            "activation-after-output", "warning", i,
+            f"{ctx.name(i)} is applied to the class scores of {ctx.name(out)}",
+            f"The outputs of {ctx.name(out)} are the class scores (logits); the loss turns "
+            f"them into probabilities and needs them free to be any number. {effect} End the "
+            f"network with the {ctx.types[out]} layer.", remove_layer(i, t))
+
+
+def check_dropout_at_end(ctx: Context) -> Iterable[Finding]:
+    """Dropout with no learned layer after it: it drops class scores, not features."""
+    for i in range(ctx.tail_start, len(ctx.types)):
+        t = ctx.types[i]
+        if t in DROPOUTS and ctx.params(i).get("p") != 0:  # p = 0 drops nothing
+            yield Finding(
+                "dropout-at-end", "warning", i,
+                f"{ctx.name(i)} comes after the last learned layer",
+                "Dropout zeroes random values during training so the layer after it cannot "
+                "rely on any one of them. With no learned layer after it, it zeroes class "
+                "scores instead: the loss is computed on scores the network did not produce, "
+                "and validation (where dropout is off) sees a different network. Put dropout "
+                "before the last Linear layer.", remove_layer(i, t))
+
+
+def check_consecutive_linear(ctx: Context) -> Iterable[Finding]:
+    """Two weighted layers with no nonlinearity between them."""
+    types = ctx.types
+    for i, t in enumerate(types):
+        if t not in WEIGHTED:
+            continue
+        j = i + 1
+        while j < len(types) and types[j] in TRANSPARENT:
+            j += 1
+        if j >= len(types) or types[j] not in WEIGHTED:
+            continue
+        # The usual order is weighted -> normalisation -> activation -> dropout.
+        at = i + 1
+        while at < j and types[at] in NORMALISATION:
+            at += 1
+        after = ctx.name(at - 1)
+        yield Finding(
+            "no-nonlinearity", "warning", i,
+            f"{ctx.name(i)} and {ctx.name(j)} have no activation between them",
+            f"Each of them computes a weighted sum of its inputs, and a weighted sum of "
+            f"weighted sums is still one: together they can only learn what a single "
+            f"{types[j]} layer could, while costing the parameters and time of two. An "
+            f"activation such as ReLU between them lets the network learn curved decision "
+            f"boundaries.",
+            insert_layer(at, "ReLU", f"Insert ReLU after {after}", (i, t)))
+
+
+def _constant(init: Any) -> str | None:
+    """How an init spec (Component or ``{"type", "params"}`` dict) makes weights constant."""
+    if isinstance(init, dict):
+        kind, params = init.get("type"), init.get("params")
+    else:
+        kind, params = getattr(init, "type", None), getattr(init, "params", None)
+    if not isinstance(kind, str) or kind not in INITS:
+        return None
+    try:
+        p = INITS.get(kind).validate(params if params is not None else {})
+    except Exception:  # an invalid spec is reported when the experiment is validated
+        return None
+    if kind in CONSTANT_INITS:
+        value = {"zeros": "0", "ones": "1"}.get(kind, "the same")
+        return f"{kind} initialisation (every weight {value})"
+    if kind == "normal" and p.get("std") == 0:
+        return f"normal initialisation with std 0 (every weight {p.get('mean')})"
+    if kind == "uniform" and p.get("a") == p.get("b"):
+        return f"uniform initialisation with a = b (every weight {p.get('a')})"
+    if p.get("gain") == 0:
+        return f"{kind} initialisation with gain 0 (every weight 0)"
+    return None
+
+
+_SYMMETRY = ("Every unit of a layer then starts with the same weights, computes the same "
+             "output and receives the same gradient, so the units stay identical: the layer "
+             "learns like a single unit. With zeros the gradients of the layers before are "
+             "zero too, and the network may not learn at all.")
+
+
+def check_constant_init(ctx: Context) -> Iterable[Finding]:
+    """Weights of a hidden layer all starting at the same value.
+
+    Only layers with another weighted layer after them count: a constant output layer
+    (logistic regression from zeros, a zero-initialised classifier head) still gets a
+    different gradient for every class, and trains fine.
+    """
+    weighted = [i for i, t in enumerate(ctx.types) if t in WEIGHTED]
+    hidden = weighted[:-1]
+    overrides = {i: getattr(ctx.layers[i], "init", None) for i in hidden}
+    overridden = {i for i, o in overrides.items() if isinstance(o, dict) and "weight" in o}
+    exp = ctx.experiment
+    how = _constant(getattr(exp, "init", None))
+    if how is not None and any(i not in overridden for i in hidden):
+        def apply(e: Experiment) -> None:
+            e.init = Component("default")
+
+        yield Finding(
+            "constant-init", "warning", None,
+            f"The experiment's {how} makes the units of each hidden layer identical",
+            f"{_SYMMETRY} Use a random initialisation: default (PyTorch's) suits most "
+            f"networks.", Fix("Use the default initialisation (PyTorch's)", apply))
+    for i in sorted(overridden):
+        how_i = _constant(overrides[i]["weight"])
+        if how_i is None:
+            continue
+
+        def apply_i(e: Experiment, i: int = i, t: str = ctx.types[i]) -> None:
+            layers = layers_of(e)
+            if i < len(layers) and layers[i].type == t:
+                init = dict(getattr(layers[i], "init", None) or {})
+                if _constant(getattr(e, "init", None)) is None:  # follow the experiment's
+                    init.pop("weight", None)
+                else:  # ... unless that is constant too: PyTorch's own, for this layer
+                    init["weight"] = {"type": "default", "params": {}}
+                layers[i].init = init or None
+
+        yield Finding(
+            "constant-init", "warning", i,
+            f"{ctx.name(i)} starts from {how_i}",
+            f"{_SYMMETRY} Give the layer a random initialisation: remove its own, or use "
+            f"default (PyTorch's).",
+            Fix(f"Use a random initialisation for {ctx.name(i)}", apply_i))
+
+
+def check_output_size(ctx: Context) -> Iterable[Finding]:
+    """The output layer's out_features pinned to a number other than the classes."""
+    out = ctx.output_layer
+    if out is None or ctx.types[out] != "Linear":
+        return
+    n = ctx.params(out).get("out_features")
+    if isinstance(n, bool) or not isinstance(n, int) or n == ctx.num_classes:
+        return
+    k = ctx.num_classes
+
+    def apply(exp: Experiment) -> None:
+        layers = layers_of(exp)
+        if out < len(layers) and layers[out].type == "Linear":
+            layers[out].params["out_features"] = None
+
+    yield Finding(
+        "output-size", "warning", out,
+        f"{ctx.name(out)} outputs {n} scores but the dataset has {k} "
+        f"class{'es' if k != 1 else ''}",
+        f"The last layer must give exactly one score per class. With {n} outputs the "
+        f"network cannot be trained on these labels (or wastes outputs no label uses). Set "
+        f"out_features to auto: it then always follows the number of classes.",
+        Fix(f"Set out_features of {ctx.name(out)} to auto", apply))
+
+
+def check_missing_flatten(ctx: Context) -> Iterable[Finding]:
+    """A layer that needs flat features receiving an image."""
+    if ctx.summary is None:
+        return
+    for info in ctx.summary.layers:
+        i = info.index
+        if i >= len(ctx.types) or info.type != ctx.types[i] or info.type not in LAYERS:
+            continue
+        shape = info.input_shape
+        if LAYERS.get(info.type).meta.get("input") != "flat" or shape is None \
+                or len(shape) != 3:
+            continue
+        source = ctx.name(i - 1) if i > 0 else "the input"
+        dims = "x".join(str(d) for d in shape)
+        yield Finding(
+            "missing-flatten", "warning", i,
+            f"{ctx.name(i)} receives an image from {source}: add Flatten before it",
+            f"{info.type} needs a flat list of features, but {source} gives an image of "
+            f"{dims} (channels x height x width). Flatten turns it into "
+            f"{shape[0] * shape[1] * shape[2]} features; without it the network cannot be "
+            f"built.",
+            insert_layer(i, "Flatten", f"Insert Flatten before {ctx.name(i)}", (i, info.type)))
+
+
+def _has_batchnorm(ctx: Context, i: int) -> bool:
+    t = ctx.types[i]
+    return t in BATCHNORMS or (t in BACKBONES and
+                               ctx.params(i).get("arch", "resnet18") in BATCHNORM_BACKBONES)
+
+
+def check_batchnorm_batch_one(ctx: Context) -> Iterable[Finding]:
+    """BatchNorm with a batch size of 1."""
+    data = getattr(ctx.experiment, "data", None)
+    if getattr(data, "batch_size", None) != 1:
+        return
+    first = next((i for i in range(len(ctx.types)) if _has_batchnorm(ctx, i)), None)
+    if first is None:
+        return
+
+    def apply(exp: Experiment) -> None:
+        exp.data.batch_size = BATCH_SIZE_FIX
+
+    yield Finding(
+        "batchnorm-batch-one", "warning", first,
+        f"{ctx.name(first)} normalises over a batch of 1 image",
+        "BatchNorm rescales each channel with the mean and spread of the current batch. "
+        "One image has no spread to measure: PyTorch refuses BatchNorm1d on it, and "
+        "Workbench skips training batches of one image when the network has BatchNorm, so "
+        f"the network would not learn. Use a batch size of {BATCH_SIZE_FIX} (or at least 8).",
+        Fix(f"Set the batch size to {BATCH_SIZE_FIX}", apply))
+
+
+def check_dominant_layer(ctx: Context) -> Iterable[Finding]:
+    """A Linear layer holding most of a sizeable network's parameters.
+
+    Only Linear layers: the usual cause is a Flatten of a large image, which pooling fixes.
+    The deepest convolution of a CNN holding most parameters is normal, a pretrained
+    backbone is meant to, and in a one-layer network the share says nothing.
+    """
+    s = ctx.summary
+    if s is None or not s.ok or s.total_params <= DOMINANT_MIN_PARAMS \
+            or sum(info.num_params > 0 for info in s.layers) < 2:
+        return
+    total = s.total_params
+    for info in s.layers:
+        if info.type != "Linear" or info.num_params <= DOMINANT_SHARE * total:
+            continue
+        i = info.index
+        share = f"{info.num_params:,} of the network's {total:,} parameters " \
+                f"({100 * info.num_params / total:.0f}%)"
+        n_in, n_out = info.params.get("in_features"), info.params.get("out_features")
+        prev = s.layers[i - 1] if i > 0 else None
+        if prev is not None and prev.type == "Flatten" and prev.input_shape is not None \
+                and len(prev.input_shape) == 3:
+            c, h, w = prev.input_shape
+            where = (f"It connects each of the {c * h * w:,} features {ctx.name(i - 1)} makes "
+                     f"of the {c}x{h}x{w} image to each of its {n_out} outputs. ")
+            if any(t in WEIGHTED for t in ctx.types[:i]):
+                advice = ("Shrink the image before Flatten: another MaxPool2d, "
+                          "AdaptiveAvgPool2d after the last convolution, or fewer channels; "
+                          "or give this layer fewer out_features.")
+            else:  # Linear layers straight on the pixels
+                advice = ("Convolutions with pooling before Flatten (a CNN) or a smaller "
+                          "input size need far fewer; or give this layer fewer out_features.")
+        else:
+            where = f"It connects each of its {n_in:,} inputs to each of its {n_out} outputs. " \
+                if isinstance(n_in, int) else ""
+            advice = "Give it, or the layer before it, fewer features."
+        yield Finding(
+            "dominant-layer", "info", i,
+            f"{ctx.name(i)} holds {share}",
+            f"{where}A layer this large makes training slower, needs more data and tends to "
+            f"memorise the training images (overfit). {advice}")
+
+
+#: Every check, in the order their findings are listed for the same layer and severity.
+#: A check takes a :class:`Context` and yields :class:`Finding` objects; append to add one.
+CHECKS: list[Check] = [
+    check_softmax_before_loss,
+    check_activation_after_output,
+    check_dropout_at_end,
+    check_consecutive_linear,
+    check_constant_init,
+    check_output_size,
+    check_missing_flatten,
+    check_batchnorm_batch_one,
+    check_dominant_layer,
+]
+
+
+__all__ = ["CHECKS", *(check.__name__ for check in CHECKS)]
