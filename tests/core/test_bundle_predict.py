@@ -118,6 +118,8 @@ class Evil:
     (None, "does not exist"),
     (b"", "not a readable bundle"),
     (b"garbage bytes", "not a readable bundle"),
+    (b"hello\n", "not a readable bundle"),  # a text file: torch's unpickler raises KeyError
+    (b"{\"format_version\": 1}", "not a readable bundle"),
 ])
 def test_bad_files_give_clear_messages(tmp_path, content, words):
     path = tmp_path / "x.pt"

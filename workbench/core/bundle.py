@@ -103,6 +103,10 @@ def load_bundle(path: str | Path) -> Bundle:
         detail = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
         raise BundleError(f"{path} is not a readable bundle (truncated, damaged or not a "
                           f"PyTorch file): {detail}") from None
+    except (KeyError, IndexError, TypeError, AttributeError):
+        # What torch's unpickler raises on bytes that are no pickle at all (a text file
+        # given by mistake): its message (a stray byte value) would mean nothing here.
+        raise BundleError(f"{path} is not a readable bundle (not a PyTorch file)") from None
     return _bundle_from_dict(data, str(path))
 
 
