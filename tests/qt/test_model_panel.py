@@ -1,10 +1,11 @@
-"""Model panel: presets, the layer table's shapes and counts, misfits in red."""
+"""Model panel: presets, the layer cards' shapes and counts, misfits in red, the palette."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
 from workbench.core.experiment import Component, Experiment
+from workbench.core.model.layers import LAYERS
 from workbench.qt.panels.model import CUSTOM, ModelPanel
 
 
@@ -14,10 +15,15 @@ def _exp16() -> Experiment:
     return exp
 
 
-def test_preset_fills_the_table_with_shapes_and_counts(qtbot):
-    exp = _exp16()
-    panel = ModelPanel(exp, num_classes=3)
+def _panel(qtbot, exp: Experiment, num_classes: int | None = 3) -> ModelPanel:
+    panel = ModelPanel(exp, num_classes=num_classes)
     qtbot.addWidget(panel)
+    return panel
+
+
+def test_preset_fills_the_cards_with_shapes_and_counts(qtbot):
+    exp = _exp16()
+    panel = _panel(qtbot, exp)
     with qtbot.waitSignal(panel.model_changed):
         panel.set_preset("seed-cnn")
     assert exp.model.preset == "seed-cnn"
@@ -34,12 +40,19 @@ def test_preset_fills_the_table_with_shapes_and_counts(qtbot):
     assert "in_channels=3 (auto)" in rows[0][2]
     assert f"{sum(counts):,}" in panel.totals_label.text()
     assert panel.message.level == "ok"
+    # The cards show the same: one per layer, with shape and count in its header.
+    cards = panel.stack.cards
+    assert [c.type for c in cards] == [r[1] for r in rows]
+    assert cards[3].shape_label.text() == "→ (64, 8, 8)"
+    assert cards[3].params_label.text() == "18,496 params"
+    # Auto parameters show what they resolve to, greyed out.
+    in_channels = cards[3].form.editors["in_channels"]
+    assert in_channels.value() == 32 and not in_channels.isEnabled()
 
 
 def test_number_of_classes_follows_the_dataset(qtbot):
     exp = _exp16()
-    panel = ModelPanel(exp)
-    qtbot.addWidget(panel)
+    panel = _panel(qtbot, exp, num_classes=None)
     panel.set_preset("mlp")
     assert panel.row_texts()[-1][3] == "(10)"  # assumed until a dataset is loaded
     assert "assumed" in panel.input_label.text()
@@ -48,19 +61,143 @@ def test_number_of_classes_follows_the_dataset(qtbot):
     assert panel.row_texts()[0][3] == "(768)"  # Flatten of 3x16x16
 
 
-def test_misfit_row_is_red_with_its_message(qtbot):
+def test_misfit_card_is_red_with_its_message(qtbot):
     exp = _exp16()
     exp.model.layers = [Component("Flatten"), Component("Conv2d", {"out_channels": 8}),
                         Component("Linear", {"out_features": None})]
-    panel = ModelPanel(exp, num_classes=3)
-    qtbot.addWidget(panel)
+    panel = _panel(qtbot, exp)
     assert panel.preset_combo.currentText() == CUSTOM
     assert panel.summary is not None and not panel.summary.ok
     bad = panel.summary.error_index
     assert bad == 1
-    item = panel.table.item(bad, 1)
-    assert item.background().color().red() == 255 and item.background().color().green() < 255
-    assert "layer 2" in item.toolTip()
+    card = panel.stack.cards[bad]
+    assert card.misfit and card.property("misfit") is True
+    assert "ffdddd" in card.styleSheet()
+    assert card.error_label.isVisibleTo(card) and "layer 2" in card.error_label.text()
+    assert card.shape_label.text() == "does not fit"
     assert panel.message.level == "error"
     assert "layer 2" in panel.message.text()
-    assert panel.table.item(0, 1).background().style() == Qt.BrushStyle.NoBrush  # fits
+    assert not panel.stack.cards[0].misfit  # fits
+    assert "ffdddd" not in panel.stack.cards[0].styleSheet()
+
+
+def test_an_edit_that_fixes_a_misfit_clears_the_red(qtbot):
+    exp = _exp16()
+    exp.model.layers = [Component("Conv2d", {"out_channels": 8, "kernel_size": 20,
+                                             "padding": 0}),
+                        Component("Flatten"), Component("Linear", {"out_features": None})]
+    panel = _panel(qtbot, exp)
+    card = panel.stack.cards[0]
+    assert card.misfit and "kernel" in card.error_label.text()
+    card.form.editors["kernel_size"].setValue(3)  # as the user would, through the form
+    assert exp.model.layers[0].params["kernel_size"] == 3
+    qtbot.waitUntil(lambda: not card.misfit)
+    assert panel.stack.cards[0] is card  # edited in place: the focus stays in the box
+    assert not card.error_label.isVisibleTo(card)
+    assert card.shape_label.text() == "→ (8, 14, 14)"
+    assert panel.message.level == "ok"
+
+
+def test_editing_a_parameter_updates_that_layer_and_the_following(qtbot):
+    exp = _exp16()
+    panel = _panel(qtbot, exp)
+    panel.set_preset("seed-cnn")
+    with qtbot.waitSignal(panel.summary_updated):
+        panel.stack.cards[0].form.editors["out_channels"].setValue(16)
+    shapes = [r[3] for r in panel.row_texts()]
+    assert shapes[:4] == ["(16, 16, 16)", "(16, 16, 16)", "(16, 8, 8)", "(64, 8, 8)"]
+    assert panel.row_texts()[3][2].startswith("in_channels=16 (auto)")
+    assert panel.stack.cards[3].form.editors["in_channels"].value() == 16
+    with qtbot.waitSignal(panel.summary_updated):  # the input size counts too
+        exp.data.input_size = [32, 32]
+        panel.refresh()
+    assert panel.row_texts()[6][3] == "(4096)"
+
+
+def test_palette_lists_every_layer_and_filters_by_search(qtbot):
+    panel = _panel(qtbot, _exp16())
+    palette = panel.palette
+    assert sorted(palette.visible_names()) == sorted(LAYERS.names())
+    item = palette.item("Conv2d")
+    assert LAYERS.get("Conv2d").help in item.toolTip(0)
+    palette.search.setText("pool")
+    shown = palette.visible_names()
+    assert {"MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d"} <= set(shown)
+    assert "Linear" not in shown and "ReLU" not in shown
+    for name in shown:  # every match names pooling somewhere
+        entry = LAYERS.get(name)
+        assert "pool" in f"{entry.group} {name} {entry.help}".lower()
+    palette.search.setText("no such layer")
+    assert palette.visible_names() == []
+    assert all(palette.tree.topLevelItem(g).isHidden()
+               for g in range(palette.tree.topLevelItemCount()))
+    palette.search.clear()
+    assert len(palette.visible_names()) == len(LAYERS)
+
+
+def test_double_click_in_the_palette_adds_after_the_selected_layer(qtbot):
+    exp = _exp16()
+    panel = _panel(qtbot, exp)
+    panel.show()
+    qtbot.waitExposed(panel)
+    tree = panel.palette.tree
+
+    def double_click(name: str) -> None:
+        item = panel.palette.item(name)
+        tree.scrollToItem(item)
+        rect = tree.visualItemRect(item)
+        # A real double click arrives as a click, then the double-click event.
+        qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        qtbot.mouseDClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+    n = len(exp.model.layers)
+    panel.select_layer(0)
+    with qtbot.waitSignal(panel.model_changed):
+        double_click("BatchNorm2d")
+    assert [c.type for c in exp.model.layers][:3] == ["Conv2d", "BatchNorm2d", "ReLU"]
+    assert len(exp.model.layers) == n + 1
+    assert panel.selected_layer() == 1  # the new layer, ready to edit
+    assert exp.model.layers[1].params == LAYERS.get("BatchNorm2d").defaults()
+    panel.select_layer(-1)
+    double_click("Dropout")
+    assert exp.model.layers[-1].type == "Dropout"  # nothing selected: at the end
+    assert len(panel.stack.cards) == n + 2
+
+
+def test_round_trip_through_experiment_json(qtbot):
+    exp = _exp16()
+    exp.model.layers = [Component("Flatten"), Component("Linear", {"out_features": 64}),
+                        Component("ReLU"), Component("Linear", {"out_features": 64}),
+                        Component("ReLU"), Component("Linear", {"out_features": 64}),
+                        Component("ReLU"), Component("Linear", {"out_features": None})]
+    exp.model.layers[5].share = 3
+    exp.model.layers[3].init = {"weight": {"type": "xavier_uniform", "params": {}}}
+    original = Experiment.from_dict(exp.to_dict()).to_dict()
+    loaded = Experiment.from_dict(original)
+    panel = _panel(qtbot, _exp16())
+    panel.set_experiment(loaded)
+    assert loaded.to_dict() == original  # showing it changes nothing
+    assert "shares weights with layer 4" in panel.stack.cards[5].badge_label.text()
+    assert "own initialisation" in panel.stack.cards[3].badge_label.text()
+    panel.duplicate_layer(2)
+    panel.move_layer(0, 3)
+    panel.undo_stack.undo()
+    panel.undo_stack.undo()
+    assert loaded.to_dict() == original
+    assert Experiment.from_dict(loaded.to_dict()).to_dict() == original
+
+
+def test_the_panel_works_before_torch_is_loaded(qtbot, monkeypatch):
+    """At start-up torch loads in the background: the cards list the types meanwhile."""
+    from workbench.qt.panels import model as model_module
+
+    monkeypatch.setattr(model_module, "when_torch_ready", lambda fn, owner: None)
+    exp = _exp16()
+    panel = _panel(qtbot, exp)
+    assert [c.type for c in panel.stack.cards] == [c.type for c in exp.model.layers]
+    assert all(c.form is None for c in panel.stack.cards)
+    assert panel.summary is None and panel.network_problem() == ""
+    assert "Loading" in panel.message.text()
+    panel._on_torch_ready()  # what the loader calls once torch is imported
+    assert panel.stack.cards[0].form is not None
+    assert panel.summary.ok

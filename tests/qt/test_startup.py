@@ -112,7 +112,7 @@ app_mod.start_after_first_paint = patched
 
 def on_ready():
     [win] = [w for w in QApplication.topLevelWidgets() if type(w).__name__ == "MainWindow"]
-    report.update(model_rows=win.model_panel.table.rowCount(),
+    report.update(model_rows=sum(1 for r in win.model_panel.row_texts() if r[3]),
                   optimizers=win.train_panel.optimizer_combo.count(),
                   add_enabled=win.augment_panel.add_button.isEnabled(),
                   form=win.augment_panel.form is not None,
@@ -158,7 +158,8 @@ def test_panels_wait_for_torch_then_fill_in_and_a_queued_run_starts(qtbot, loade
     with qtbot.waitSignal(window.data_panel.dataset_loaded, timeout=20000):
         window.load_folder(str(image_folder))
     model, train, augment = window.model_panel, window.train_panel, window.augment_panel
-    assert model.table.rowCount() == 0 and LOADING_TEXT in model.message.text()
+    assert model.summary is None and LOADING_TEXT in model.message.text()
+    assert model.stack.cards and all(card.form is None for card in model.stack.cards)
     assert train.optimizer_combo.count() == 0 and not train.optimizer_combo.isEnabled()
     assert not augment.add_button.isEnabled() and augment.form is None
     assert [augment.list.item(i).text() for i in range(augment.list.count())] == \

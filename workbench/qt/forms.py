@@ -13,12 +13,16 @@ declared type           editor
 ``str``                 QLineEdit
 ``list``                a row of spin boxes (and a count chooser when several
                         lengths are allowed)
+number with ``words``   a chooser of the words ("same", "valid"...) or "number",
+                        and a spin box for the number
 ======================  =====================================================
 
 A parameter declared ``auto`` gets an "auto" check box beside its editor: checked means
 ``None`` (filled in automatically) and disables the editor. Tooltips come from the help
 text and the bounds. Binding is two-way: :meth:`ParamForm.set_values` shows values
 without emitting, user edits emit :attr:`ParamForm.changed` with every value.
+
+A form is one column of "label: editor" rows, or ``columns`` side by side (compact cards).
 """
 
 from __future__ import annotations
@@ -26,8 +30,9 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout,
-                               QLabel, QLineEdit, QSpinBox, QWidget)
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout,
+                               QHBoxLayout, QLabel, QLineEdit, QSpinBox, QWidget)
 
 from workbench.core.registry import Entry, Param
 
@@ -48,6 +53,9 @@ def param_tooltip(p: Param) -> str:
         parts.append(f"At most {p.max:g}.")
     if p.choices:
         parts.append("One of: " + ", ".join(map(str, p.choices)) + ".")
+    words = getattr(p, "words", None)
+    if words:
+        parts.append("Or one of the words: " + ", ".join(map(str, words)) + ".")
     if p.auto:
         parts.append(f"Auto: from the {p.auto}.")
     return " ".join(parts)
@@ -57,8 +65,9 @@ def _number_box(kind: type, p: Param, parent: QWidget | None = None) -> QWidget:
     """A spin box for one number of ``p`` (``kind`` is int or float)."""
     if kind is int:
         box: QWidget = QSpinBox(parent)
-        lo = int(p.min) if p.min is not None else -_INT_LIMIT
-        hi = int(p.max) if p.max is not None else _INT_LIMIT
+        # A QSpinBox holds a 32-bit int: clamp wider declared bounds (Linear's 2**31).
+        lo = max(int(p.min), -_INT_LIMIT) if p.min is not None else -_INT_LIMIT
+        hi = min(int(p.max), _INT_LIMIT) if p.max is not None else _INT_LIMIT
         box.setRange(lo, hi)
     elif p.log:
         box = LogSpinBox(parent)
@@ -145,6 +154,61 @@ class _ListEditor(QWidget):
             box.setToolTip(text)
 
 
+#: The chooser item of a :class:`_WordsEditor` that means "the number in the spin box".
+NUMBER_CHOICE = "number"
+
+
+class _WordsEditor(QWidget):
+    """A number that may also be one of a few words (``padding``: 1, or "same"/"valid").
+
+    A chooser lists the words and "number"; the spin box beside it is enabled only for
+    "number", so the two can never disagree.
+    """
+
+    edited = Signal()
+
+    def __init__(self, p: Param, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.param = p
+        self.words = tuple(str(w) for w in getattr(p, "words", ()) or ())
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.choice = QComboBox()
+        for w in self.words:
+            self.choice.addItem(w, w)
+        self.choice.addItem(NUMBER_CHOICE, None)
+        self.box = _number_box(p.type, p)
+        row.addWidget(self.choice)
+        row.addWidget(self.box, 1)
+        self.choice.currentIndexChanged.connect(self._on_choice)
+        self.box.valueChanged.connect(self.edited)
+
+    def _on_choice(self) -> None:
+        self.box.setEnabled(self.choice.currentData() is None)
+        self.edited.emit()
+
+    def value(self) -> Any:
+        word = self.choice.currentData()
+        return word if word is not None else _read_number(self.box, self.param.type)
+
+    def set_value(self, value: Any) -> None:
+        if isinstance(value, str) and value in self.words:
+            self.choice.setCurrentIndex(self.words.index(value))
+            default = self.param.default
+            if isinstance(default, (int, float)) and not isinstance(default, bool):
+                _set_number(self.box, default)  # where "number" starts when chosen
+        else:
+            self.choice.setCurrentIndex(len(self.words))
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                _set_number(self.box, value)
+        self.box.setEnabled(self.choice.currentData() is None)
+
+    def setToolTip(self, text: str) -> None:  # noqa: N802  (Qt override)
+        super().setToolTip(text)
+        self.choice.setToolTip(text)
+        self.box.setToolTip(text)
+
+
 class ParamForm(QWidget):
     """Editors for the declared parameters of one registry entry.
 
@@ -157,6 +221,8 @@ class ParamForm(QWidget):
     auto_values
         For ``auto`` parameters: the value shown (greyed) while "auto" is checked, and the
         starting value when the user unchecks it (e.g. the experiment's input size).
+    columns
+        How many "label: editor" pairs per row; 1 (the default) is a plain form.
 
     Signals
     -------
@@ -167,18 +233,32 @@ class ParamForm(QWidget):
     changed = Signal(dict)
 
     def __init__(self, entry: Entry, values: dict | None = None,
-                 auto_values: dict | None = None, parent: QWidget | None = None):
+                 auto_values: dict | None = None, parent: QWidget | None = None,
+                 columns: int = 1):
         super().__init__(parent)
         self.entry = entry
         self.auto_values = dict(auto_values or {})
         self.editors: dict[str, QWidget] = {}
         self.auto_boxes: dict[str, QCheckBox] = {}
         self._updating = False
-        layout = QFormLayout(self)
-        layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        columns = max(1, int(columns))
+        grid: QGridLayout | None = None
+        if columns == 1:
+            layout = QFormLayout(self)
+            layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        else:
+            grid = QGridLayout(self)
+            grid.setContentsMargins(0, 0, 0, 0)
+            grid.setHorizontalSpacing(6)
+            for c in range(columns):
+                grid.setColumnStretch(2 * c + 1, 1)
         if not entry.params:
-            layout.addRow(QLabel(f"{entry.name} has no parameters."))
-        for p in entry.params:
+            note = QLabel(f"{entry.name} has no parameters.")
+            if grid is None:
+                layout.addRow(note)
+            else:
+                grid.addWidget(note, 0, 0, 1, 2 * columns)
+        for i, p in enumerate(entry.params):
             editor = self._make_editor(p)
             tip = param_tooltip(p)
             editor.setToolTip(tip)
@@ -196,13 +276,21 @@ class ParamForm(QWidget):
                 row.addWidget(auto)
             label = QLabel(p.name)
             label.setToolTip(tip)
-            layout.addRow(label, field)
+            if grid is None:
+                layout.addRow(label, field)
+            else:
+                r, c = divmod(i, columns)
+                grid.addWidget(label, r, 2 * c, Qt.AlignmentFlag.AlignRight)
+                grid.addWidget(field, r, 2 * c + 1)
         self.set_values(values or {})
 
     # -- editors ---------------------------------------------------------------------------
     def _make_editor(self, p: Param) -> QWidget:
-        if p.type is bool:
-            w: QWidget = QCheckBox()
+        if getattr(p, "words", None) and p.type in (int, float):
+            w: QWidget = _WordsEditor(p)
+            w.edited.connect(self._on_edit)
+        elif p.type is bool:
+            w = QCheckBox()
             w.toggled.connect(self._on_edit)
         elif p.type is list:
             w = _ListEditor(p)
@@ -224,7 +312,7 @@ class ParamForm(QWidget):
 
     def _editor_value(self, p: Param) -> Any:
         w = self.editors[p.name]
-        if isinstance(w, _ListEditor):
+        if isinstance(w, (_ListEditor, _WordsEditor)):
             return w.value()
         if isinstance(w, QCheckBox):
             return w.isChecked()
@@ -240,7 +328,7 @@ class ParamForm(QWidget):
             value = p.default if p.default is not None else self.auto_values.get(p.name)
         if value is None:
             return
-        if isinstance(w, _ListEditor):
+        if isinstance(w, (_ListEditor, _WordsEditor)):
             w.set_value(value)
         elif isinstance(w, QCheckBox):
             w.setChecked(bool(value))
@@ -273,6 +361,22 @@ class ParamForm(QWidget):
                     auto.setChecked(value is None)
                     self.editors[p.name].setEnabled(value is not None)
                 self._set_editor(p, value)
+        finally:
+            self._updating = False
+
+    def show_auto_values(self, auto_values: dict) -> None:
+        """Show what "auto" resolves to (e.g. the incoming channels) where it is checked.
+
+        Does not emit :attr:`changed`; the values stay ``None``.
+        """
+        self.auto_values.update(auto_values)
+        self._updating = True
+        try:
+            for p in self.entry.params:
+                auto = self.auto_boxes.get(p.name)
+                value = auto_values.get(p.name)
+                if auto is not None and auto.isChecked() and value is not None:
+                    self._set_editor(p, value)
         finally:
             self._updating = False
 

@@ -66,6 +66,10 @@ class MainWindow(UrlDropTarget, QMainWindow):
         # Input size, channels and normalisation feed the pipelines the Augment tab shows.
         self.data_panel.experiment_changed.connect(self.augment_panel.refresh)
         self.model_panel.model_changed.connect(self._on_model_changed)
+        # Start training stays disabled, saying why, while the network does not fit.
+        self.model_panel.summary_updated.connect(
+            lambda: self.train_panel.set_network_problem(self.model_panel.network_problem()))
+        self.train_panel.set_network_problem(self.model_panel.network_problem())
         self.train_panel.training_started.connect(self._on_training_started)
         self.train_panel.training_finished.connect(self._on_training_finished)
         self.train_panel.training_errored.connect(self._on_training_errored)
@@ -195,7 +199,8 @@ class MainWindow(UrlDropTarget, QMainWindow):
 
     @Slot()
     def _on_model_changed(self) -> None:
-        self.statusBar().showMessage(f"Network: preset {self.experiment.model.preset}", 5000)
+        n = len(self.experiment.model.layers)
+        self.statusBar().showMessage(f"Network: {n} layer{'s' if n != 1 else ''}", 5000)
 
     @Slot()
     def _on_training_started(self) -> None:

@@ -70,6 +70,7 @@ class TrainPanel(QWidget):
         self.last_error = ""
         self._torch = False  # the optimizer registry is available
         self._start_queued = False
+        self._network_problem = ""  # why the Model tab's network cannot train, or ""
         self.run = TrainingRun(self)
         self.run.fit_started.connect(self._on_fit_started)
         self.run.batches_finished.connect(self._on_batches_finished)
@@ -371,12 +372,28 @@ class TrainPanel(QWidget):
             self.progress.setValue(0)
         self._set_running(False)
 
+    def set_network_problem(self, problem: str) -> None:
+        """Disable Start while the network does not fit, saying why (``""``: it fits)."""
+        if problem == self._network_problem:
+            return
+        self._network_problem = problem
+        self.start_button.setToolTip(f"Fix the network on the Model tab first: {problem}"
+                                     if problem else "")
+        if not self.is_running():
+            self._set_running(False)
+            if problem:
+                self.status.show_message(f"Cannot train yet: {problem} (Model tab)", "warning")
+            elif self.status.text().startswith("Cannot train yet"):
+                self.status.show_message("Press Start to train the model on the loaded "
+                                         "dataset.")
+
     def _set_running(self, running: bool) -> None:
         # The run trains a snapshot: edits made meanwhile would not apply, so don't invite them.
         for w in (self.epochs_spin, self.lr_spin):
             w.setEnabled(not running)
         self.optimizer_combo.setEnabled(not running and self._torch)
-        self.start_button.setEnabled(not running and not self._start_queued)
+        self.start_button.setEnabled(not running and not self._start_queued
+                                     and not self._network_problem)
         self.stop_button.setEnabled(running)
 
 

@@ -1,0 +1,94 @@
+"""The preset chooser: a combo of ready-made networks and the chosen one's description.
+
+It shows "(custom)" while the layers differ from the experiment's preset (edited, or loaded
+from a file). Choosing a preset only says so (:attr:`PresetChooser.preset_chosen`): the
+panel replaces the layers, as an undoable edit.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
+
+from workbench.core.experiment import Experiment
+from workbench.core.model.presets import list_presets, preset_layers  # torch-free
+
+CUSTOM = "(custom)"
+
+
+class PresetChooser(QWidget):
+    """"Preset: [combo] description".
+
+    Signals
+    -------
+    preset_chosen(str)
+        The user chose preset ``name`` (also when it is the one shown).
+    """
+
+    preset_chosen = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.combo = QComboBox()
+        self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.description = QLabel("")
+        self.description.setWordWrap(True)
+        self.presets: dict[str, str] = {}
+        for name, description in list_presets():
+            self.presets[name] = description
+            self.combo.addItem(name)
+            self.combo.setItemData(self.combo.count() - 1, description,
+                                   Qt.ItemDataRole.ToolTipRole)
+        self.combo.setToolTip("Replace the network by a ready-made one (Ctrl+Z undoes)")
+        self.combo.currentTextChanged.connect(self._on_chosen)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(QLabel("Preset:"))
+        row.addWidget(self.combo)
+        row.addWidget(self.description, 1)
+
+    def choose(self, name: str) -> None:
+        """As if the user chose ``name`` in the combo."""
+        if self.combo.currentText() == name:
+            self._on_chosen(name)
+        else:
+            self.combo.setCurrentText(name)
+
+    @Slot(str)
+    def _on_chosen(self, name: str) -> None:
+        if name in self.presets:
+            self.preset_chosen.emit(name)
+
+    def show_for(self, experiment: Experiment) -> None:
+        """Show the experiment's preset, or "(custom)" for layers that differ from it."""
+        name = experiment.model.preset
+        matches = name in self.presets and _same_layers(preset_layers(name),
+                                                         experiment.model.layers)
+        custom_index = self.combo.findText(CUSTOM)
+        self.combo.blockSignals(True)
+        try:
+            if matches:
+                if custom_index >= 0:
+                    self.combo.removeItem(custom_index)
+                self.combo.setCurrentText(name)
+            else:
+                if custom_index < 0:
+                    self.combo.insertItem(0, CUSTOM)
+                    custom_index = 0
+                self.combo.setCurrentIndex(custom_index)
+        finally:
+            self.combo.blockSignals(False)
+        self.description.setText(self.presets.get(
+            self.combo.currentText(), "Your own network (edited, or from the experiment file)."))
+
+
+def _same_layers(a: list, b: list) -> bool:
+    if len(a) != len(b):
+        return False
+    for x, y in zip(a, b):
+        if x.type != y.type:
+            return False
+        # Validation fills defaults into b; compare only what the preset sets.
+        if any(y.params.get(k) != v for k, v in x.params.items()):
+            return False
+    return True
