@@ -177,7 +177,7 @@ def test_round_trip_through_experiment_json(qtbot):
     panel = _panel(qtbot, _exp16())
     panel.set_experiment(loaded)
     assert loaded.to_dict() == original  # showing it changes nothing
-    assert "shares weights with layer 4" in panel.stack.cards[5].badge_label.text()
+    assert "shares layer 4's weight" in panel.stack.cards[5].badge_label.text()
     assert "own initialisation" in panel.stack.cards[3].badge_label.text()
     panel.duplicate_layer(2)
     panel.move_layer(0, 3)

@@ -65,7 +65,12 @@ class MainWindow(UrlDropTarget, QMainWindow):
         self.data_panel.scan_failed.connect(self._on_scan_failed)
         # Input size, channels and normalisation feed the pipelines the Augment tab shows.
         self.data_panel.experiment_changed.connect(self.augment_panel.refresh)
+        # The input size and channels are the network's input: its shapes follow them.
+        self.data_panel.experiment_changed.connect(self.model_panel.refresh)
         self.model_panel.model_changed.connect(self._on_model_changed)
+        # A Model-tab edit (a backbone's preprocessing, a doctor fix, their undo) that set
+        # data fields: the Data and Augment tabs show them again.
+        self.model_panel.data_settings_changed.connect(self._on_data_settings_changed)
         # Start training stays disabled, saying why, while the network does not fit.
         self.model_panel.summary_updated.connect(
             lambda: self.train_panel.set_network_problem(self.model_panel.network_problem()))
@@ -201,6 +206,11 @@ class MainWindow(UrlDropTarget, QMainWindow):
     def _on_model_changed(self) -> None:
         n = len(self.experiment.model.layers)
         self.statusBar().showMessage(f"Network: {n} layer{'s' if n != 1 else ''}", 5000)
+
+    @Slot()
+    def _on_data_settings_changed(self) -> None:
+        self.data_panel.settings.refresh()
+        self.augment_panel.refresh()
 
     @Slot()
     def _on_training_started(self) -> None:

@@ -10,8 +10,12 @@ edits. A layer that does not fit turns red with the builder's message, which say
 change.
 
 The network is ``experiment.model.layers``, edited in place. Every edit (add, delete, move,
-duplicate, parameter change, preset, doctor fix) is an undoable command
-(:mod:`.model_commands`) and emits :attr:`ModelPanel.model_changed`.
+duplicate, parameter change, preset, doctor fix, weight tie, a layer's own initialisation,
+an opened architecture file, a backbone's preprocessing) is an undoable command
+(:mod:`.model_commands`) and emits :attr:`ModelPanel.model_changed`; those that change data
+settings also emit :attr:`ModelPanel.data_settings_changed`. The toolbar's file and
+clipboard tools and the cards' weight-sharing and initialisation actions are in
+:mod:`.model_tools`.
 
 The layer registry needs torch: at start-up the cards show the layer types only, with a
 note, until the background import (:mod:`workbench.qt.startup`) is done.
@@ -19,12 +23,11 @@ note, until the background import (:mod:`workbench.qt.startup`) is done.
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from typing import Any, Callable
 
 from PySide6.QtCore import QPoint, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QUndoStack
+from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (QApplication, QLabel, QMenu, QSplitter, QToolBar, QVBoxLayout,
                                QWidget)
 
@@ -33,12 +36,13 @@ from workbench.core.experiment import Component, Experiment
 
 from ..common import MessageLabel, run_standalone
 from ..startup import LOADING_TEXT, when_torch_ready
-from .model_cards import format_settings, format_shape
+from .model_cards import format_shape
 from .model_doctor import DoctorList
 from .model_edits import NetworkEditor
 from .model_palette import LayerPalette
 from .model_presets import CUSTOM, PresetChooser
 from .model_stack import LayerStack
+from .model_tools import ModelTools
 
 __all__ = ["ModelPanel", "CUSTOM", "DEFAULT_NUM_CLASSES", "format_shape"]
 
@@ -63,10 +67,14 @@ class ModelPanel(QWidget):
         The experiment's layers changed (any edit, undo or redo).
     summary_updated()
         :attr:`summary` was recomputed (shapes, counts, misfits).
+    data_settings_changed()
+        An edit, undo or redo changed ``experiment.data`` fields (a doctor fix's batch size,
+        a backbone's preprocessing): the Data tab should show them again.
     """
 
     model_changed = Signal()
     summary_updated = Signal()
+    data_settings_changed = Signal()
 
     def __init__(self, experiment: Experiment, num_classes: int | None = None,
                  parent: QWidget | None = None):
@@ -79,7 +87,8 @@ class ModelPanel(QWidget):
         self.undo_stack = QUndoStack(self)
         self.edits = NetworkEditor(lambda: self.experiment, self.undo_stack, self._on_restored,
                                    self.select_layer,
-                                   lambda text: self.message.show_message(text, "error"))
+                                   lambda text: self.message.show_message(text, "error"),
+                                   self.data_settings_changed.emit)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(REFRESH_DELAY_MS)
@@ -112,10 +121,8 @@ class ModelPanel(QWidget):
                                              "Add a copy of the selected layer after it")
         self.delete_action = self._action("Delete", "Delete", self._delete_selected,
                                           "Delete the selected layer")
-        self.code_action = QAction("Copy as PyTorch code", self)
-        self.code_action.setToolTip("Copy the network as a runnable PyTorch module")
-        self.code_action.triggered.connect(self.copy_code)
-        self.code_action.setEnabled(False)  # checked once torch is imported
+        self.tools = ModelTools(self)
+        self.code_action = self.tools.code_action
         for a in (self.undo_action, self.redo_action):
             a.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             self.addAction(a)
@@ -124,7 +131,7 @@ class ModelPanel(QWidget):
         self.toolbar.addActions([self.up_action, self.down_action, self.duplicate_action,
                                  self.delete_action])
         self.toolbar.addSeparator()
-        self.toolbar.addAction(self.code_action)
+        self.toolbar.addActions(self.tools.actions)
 
         self.palette = LayerPalette()
         self.palette.layer_chosen.connect(lambda name: self.add_layer(name))
@@ -135,6 +142,7 @@ class ModelPanel(QWidget):
         self.stack.params_edited.connect(self.set_layer_params)
         self.stack.card_clicked.connect(self.select_layer)
         self.stack.menu_requested.connect(self._on_card_menu)
+        self.stack.preprocessing_requested.connect(self.tools.use_backbone_preprocessing)
         self.totals_label = QLabel("")
         self.totals_label.setWordWrap(True)
         self.message = MessageLabel("")
@@ -180,10 +188,7 @@ class ModelPanel(QWidget):
     def _on_torch_ready(self) -> None:
         self._torch = True
         self.palette.set_registry(_layers_registry())
-        if importlib.util.find_spec("workbench.core.model.codegen") is None:
-            self.code_action.setToolTip("Code export is not available in this version")
-        else:
-            self.code_action.setEnabled(True)
+        self.tools.on_torch_ready()
         self.doctor.load()
         self._rebuild_cards()
         self.refresh()
@@ -192,16 +197,28 @@ class ModelPanel(QWidget):
     def set_experiment(self, experiment: Experiment) -> None:
         """Show ``experiment``; the undo history of the previous one is dropped."""
         self.experiment = experiment
+        self.tools.forget_backbone_notes()
         self.undo_stack.clear()
         self._selected = -1
         self._sync_combo()
         self._rebuild_cards()
         self.refresh()
 
+    def showEvent(self, event) -> None:  # noqa: N802  (Qt override)
+        # Back on the tab, maybe after copying a backbone's weights file: look again.
+        self.tools.forget_backbone_notes()
+        self._schedule()
+        super().showEvent(event)
+
     def set_num_classes(self, num_classes: int | None) -> None:
         """The loaded dataset's class count (the output layer's size)."""
         self.num_classes = num_classes if num_classes else None
         self.refresh()
+
+    @property
+    def torch_ready(self) -> bool:
+        """True once the layer registry (torch) is imported."""
+        return self._torch
 
     @property
     def summary(self) -> Any:
@@ -324,6 +341,9 @@ class ModelPanel(QWidget):
         menu = QMenu(self)
         menu.addActions([self.up_action, self.down_action, self.duplicate_action,
                          self.delete_action])
+        menu.addSeparator()
+        self.tools.add_layer_actions(menu, index)
+        menu.setToolTipsVisible(True)
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         menu.popup(where)
 
@@ -386,8 +406,7 @@ class ModelPanel(QWidget):
         layers = self.experiment.model.layers
         summary = infer_shapes(layers, shape, n_classes)
         self._summary = summary
-        for i, card in enumerate(self.stack.cards):
-            card.show_info(summary.layers[i] if i < len(summary.layers) else None)
+        self._show_cards_info(summary)
         macs = getattr(summary, "total_macs", None)
         if macs is None:
             macs = sum(getattr(info, "macs", 0) or 0 for info in summary.layers)
@@ -408,40 +427,26 @@ class ModelPanel(QWidget):
     def row_texts(self) -> list[list[str]]:
         """Each layer as text: index, type, settings, output shape, parameters, multiply-adds
         (for tests and copying)."""
-        summary = self.summary
-        if summary is None:
-            return [[str(i + 1), c.type, "", "", "", ""]
-                    for i, c in enumerate(self.experiment.model.layers)]
-        registry = _layers_registry()
-        rows = []
-        for i, info in enumerate(summary.layers):
-            entry = registry.get(info.type) if info.type in registry else None
-            given = self.experiment.model.layers[i].params
-            rows.append([str(i + 1), info.type,
-                         format_settings(entry, given, info.params or {}),
-                         format_shape(info.output_shape) if info.error is None else
-                         "does not fit", f"{info.num_params:,}",
-                         f"{getattr(info, 'macs', 0) or 0:,}"])
-        return rows
+        return self.tools.row_texts()
 
-    # -- code export -----------------------------------------------------------------------
-    @Slot()
+    def _show_cards_info(self, summary: Any) -> None:
+        """Each card's shapes and counts, who uses its weights, and a Backbone's notes."""
+        users: dict[int, list[int]] = {}
+        for info in summary.layers:
+            if getattr(info, "shared_with", None) is not None:
+                users.setdefault(info.shared_with, []).append(info.index)
+        notes = self.tools.backbone_notes(self.experiment.model.layers) \
+            if any(c.type == "Backbone" for c in self.stack.cards) else []
+        for i, card in enumerate(self.stack.cards):
+            card.show_info(summary.layers[i] if i < len(summary.layers) else None)
+            card.set_shared_by(users.get(i, []))
+            # The core's notes name their layer: "layer 3 (Backbone resnet18): ..."
+            card.set_notes([n for n in notes if n.startswith(f"layer {i + 1} (")])
+
+    # -- tools: files, clipboard, weight ties, a layer's init (self.tools: .model_tools) -----
     def copy_code(self) -> None:
         """Put the network as PyTorch code on the clipboard."""
-        try:
-            from workbench.core.model.codegen import network_code
-        except ImportError:
-            self.code_action.setEnabled(False)
-            self.code_action.setToolTip("Code export is not available in this version")
-            return
-        try:
-            text = network_code(self.experiment, self.num_classes or DEFAULT_NUM_CLASSES)
-        except WorkbenchError as e:
-            self.message.show_message(f"Cannot export the code: {e}", "error")
-            return
-        QGuiApplication.clipboard().setText(text)
-        self.message.show_message(f"Copied the network as PyTorch code ({len(text.splitlines())}"
-                                  f" lines) to the clipboard.", "ok")
+        self.tools.copy_code()
 
 
 if __name__ == "__main__":

@@ -5,15 +5,18 @@ Each command stores deep copies of the whole layer list (with each Component's p
 one snapshot back into ``experiment.model.layers``. Whole snapshots are simple and exact:
 a network has tens of layers, not thousands, and no edit can be undone "almost".
 
-A model-doctor fix may also change the global initialisation and the batch size, so its
-snapshots carry those too; ordinary layer edits leave them out, so undoing a layer edit
-never reverts a batch size chosen meanwhile on the Data tab.
+A model-doctor fix may also change the global initialisation and the batch size, and
+"Use this backbone's preprocessing" the normalisation and input size, so their snapshots
+carry those data fields too (:data:`DATA_FIELDS`); ordinary layer edits leave them out, so
+undoing a layer edit never reverts a batch size chosen meanwhile on the Data tab. Undo and
+redo restore only the data fields the command changed, and say so
+(``on_data_changed``) so that the Data tab can show them.
 """
 
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from PySide6.QtGui import QUndoCommand
@@ -22,6 +25,9 @@ from workbench.core.experiment import Experiment
 
 #: Command id of parameter edits: consecutive edits of one field of one layer merge.
 PARAM_EDIT_ID = 1
+#: The ``experiment.data`` fields an edit with extras may change (doctor fixes, a backbone's
+#: preprocessing).
+DATA_FIELDS = ("batch_size", "mean", "std", "input_size")
 
 _NOT_SET = object()
 
@@ -30,31 +36,44 @@ _NOT_SET = object()
 class Snapshot:
     """What one network edit may change, deep-copied.
 
-    ``init`` and ``batch_size`` are ``_NOT_SET`` unless the edit may change them (doctor
-    fixes), so that restoring the snapshot leaves them alone otherwise.
+    ``init`` is ``_NOT_SET`` and ``data`` empty unless the edit may change them (doctor
+    fixes, a backbone's preprocessing), so that restoring the snapshot leaves them alone
+    otherwise. ``data`` maps :data:`DATA_FIELDS` names to their values.
     """
 
     layers: list
     preset: str
     init: Any = _NOT_SET
-    batch_size: Any = _NOT_SET
+    data: dict = field(default_factory=dict)
 
     @classmethod
     def take(cls, exp: Experiment, extras: bool = False) -> "Snapshot":
         snap = cls(copy.deepcopy(list(exp.model.layers)), exp.model.preset)
         if extras:
             snap.init = copy.deepcopy(exp.init)
-            snap.batch_size = exp.data.batch_size
+            snap.data = {name: copy.deepcopy(getattr(exp.data, name)) for name in DATA_FIELDS}
         return snap
 
-    def restore(self, exp: Experiment) -> None:
-        """Put this state back; the layer list object is kept (others may hold it)."""
+    @property
+    def batch_size(self) -> Any:
+        return self.data.get("batch_size", _NOT_SET)
+
+    def restore(self, exp: Experiment, data_fields: tuple[str, ...] | None = None) -> None:
+        """Put this state back; the layer list object is kept (others may hold it).
+
+        ``data_fields``: which of the snapshot's data fields to put back (all by default).
+        """
         exp.model.layers[:] = copy.deepcopy(self.layers)
         exp.model.preset = self.preset
         if self.init is not _NOT_SET:
             exp.init = copy.deepcopy(self.init)
-        if self.batch_size is not _NOT_SET:
-            exp.data.batch_size = self.batch_size
+        for name in self.data if data_fields is None else data_fields:
+            setattr(exp.data, name, copy.deepcopy(self.data[name]))
+
+    def key(self) -> tuple:
+        """Everything this snapshot holds, comparable: equal keys, nothing changed."""
+        init = self.init.to_dict() if hasattr(self.init, "to_dict") else self.init
+        return (self.layer_dicts(), self.preset, init, self.data)
 
     def layer_dicts(self) -> list[dict]:
         return [layer_dict(c) for c in self.layers]
@@ -87,17 +106,26 @@ class NetworkCommand(QUndoCommand):
     merge_key
         For parameter edits: ``(layer index, field names)``; consecutive edits with the same
         key become one command (dragging a spin box's arrows is one undo step).
+    on_data_changed
+        Called after the first redo, every undo and every redo of a command that changed
+        ``experiment.data`` fields (the Data tab shows them again).
     """
 
     def __init__(self, text: str, experiment_getter: Callable[[], Experiment],
                  before: Snapshot, after: Snapshot, on_restored: Callable[[], None],
-                 merge_key: tuple | None = None):
+                 merge_key: tuple | None = None,
+                 on_data_changed: Callable[[], None] | None = None):
         super().__init__(text)
         self._exp = experiment_getter
         self.before = before
         self.after = after
         self._on_restored = on_restored
         self.merge_key = merge_key
+        self._on_data_changed = on_data_changed
+        # Only the data fields this edit changed are put back: undoing a fix that set the
+        # batch size leaves an input size chosen meanwhile on the Data tab alone.
+        self.data_fields = tuple(name for name in before.data
+                                 if before.data[name] != after.data.get(name))
         self._done = True  # pushed after the edit was made: the first redo only redraws
 
     def id(self) -> int:  # noqa: A003  (Qt override)
@@ -113,9 +141,14 @@ class NetworkCommand(QUndoCommand):
         if self._done:
             self._done = False
         else:
-            self.after.restore(self._exp())
-        self._on_restored()
+            self.after.restore(self._exp(), self.data_fields)
+        self._restored()
 
     def undo(self) -> None:
-        self.before.restore(self._exp())
+        self.before.restore(self._exp(), self.data_fields)
+        self._restored()
+
+    def _restored(self) -> None:
         self._on_restored()
+        if self.data_fields and self._on_data_changed is not None:
+            self._on_data_changed()

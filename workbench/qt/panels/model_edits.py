@@ -17,7 +17,7 @@ from PySide6.QtGui import QUndoStack
 from workbench.core.errors import WorkbenchError
 from workbench.core.experiment import Component, Experiment
 
-from .model_commands import NetworkCommand, Snapshot
+from .model_commands import DATA_FIELDS, NetworkCommand, Snapshot
 
 
 def renumber_shares(layers: list, new_index: list[int | None]) -> None:
@@ -47,16 +47,21 @@ class NetworkEditor:
         ``select(index)``: the layer to select once an edit is made (-1: none).
     report_error
         ``report_error(text)``: an edit that could not be made (e.g. a fix that failed).
+    on_data_changed
+        Called whenever an edit, its undo or its redo changed ``experiment.data`` fields
+        (a doctor fix's batch size, a backbone's preprocessing).
     """
 
     def __init__(self, experiment: Callable[[], Experiment], undo_stack: QUndoStack,
                  on_restored: Callable[[], None], select: Callable[[int], None],
-                 report_error: Callable[[str], None]):
+                 report_error: Callable[[str], None],
+                 on_data_changed: Callable[[], None] | None = None):
         self._exp = experiment
         self.undo_stack = undo_stack
         self._on_restored = on_restored
         self._select = select
         self._report_error = report_error
+        self._on_data_changed = on_data_changed
 
     @property
     def layers(self) -> list[Component]:
@@ -67,7 +72,8 @@ class NetworkEditor:
         """Make an edit through ``mutate`` and push it as a command; False if nothing changed.
 
         A :class:`WorkbenchError` from ``mutate`` leaves the network as it was and is
-        reported. ``extras``: the edit may change the global init and the batch size too.
+        reported. ``extras``: the edit may change the global init and the data fields of
+        :data:`~.model_commands.DATA_FIELDS` too.
         """
         exp = self._exp()
         before = Snapshot.take(exp, extras)
@@ -80,11 +86,10 @@ class NetworkEditor:
         after = Snapshot.take(exp, extras)
         if select is not None:  # also when nothing changed (a layer swapped with its twin)
             self._select(select)
-        if (after.layer_dicts(), after.preset, after.init, after.batch_size) == \
-                (before.layer_dicts(), before.preset, before.init, before.batch_size):
+        if after.key() == before.key():
             return False
         self.undo_stack.push(NetworkCommand(text, self._exp, before, after, self._on_restored,
-                                            merge_key))
+                                            merge_key, self._on_data_changed))
         return True
 
     def insert(self, index: int, comp: Component) -> None:
@@ -171,3 +176,54 @@ class NetworkEditor:
     def apply_fix(self, fix: Any) -> None:
         """Apply a model-doctor fix: it may change the init and batch size too."""
         self.edit(f"Fix: {fix.label}", lambda: fix.apply(self._exp()), extras=True)
+
+    def set_share(self, index: int, source: int | None) -> bool:
+        """Tie layer ``index`` to layer ``source``'s weight and bias (``None``: untie)."""
+        layers = self.layers
+        if not 0 <= index < len(layers):
+            return False
+        comp = layers[index]
+
+        def assign() -> None:
+            comp.share = source
+
+        text = (f"Stop layer {index + 1} sharing weights" if source is None else
+                f"Share layer {source + 1}'s weights with layer {index + 1}")
+        return self.edit(text, assign, select=index)
+
+    def set_init(self, index: int, init: dict | None) -> bool:
+        """Give layer ``index`` its own initialisation (``None``: the global one)."""
+        layers = self.layers
+        if not 0 <= index < len(layers):
+            return False
+        comp = layers[index]
+
+        def assign() -> None:
+            comp.init = copy.deepcopy(init) if init else None
+
+        what = "its own" if init else "the global"
+        return self.edit(f"Give layer {index + 1} {what} initialisation", assign, select=index)
+
+    def load_model(self, text: str, model: Any) -> bool:
+        """Replace the layers (and preset name) by ``model``'s (a ModelConfig): one step."""
+        exp = self._exp()
+
+        def load() -> None:
+            exp.model.layers[:] = copy.deepcopy(list(model.layers))
+            exp.model.preset = model.preset
+
+        return self.edit(text, load, select=-1)
+
+    def set_data(self, text: str, values: dict[str, Any]) -> bool:
+        """Set ``experiment.data`` fields (of :data:`~.model_commands.DATA_FIELDS`) as one
+        undoable step; the Data tab is told (``on_data_changed``)."""
+        data = self._exp().data
+        unknown = set(values) - set(DATA_FIELDS)
+        if unknown:  # a programming error, not a user's
+            raise ValueError(f"not an undoable data field: {sorted(unknown)}")
+
+        def assign() -> None:
+            for name, value in values.items():
+                setattr(data, name, copy.deepcopy(value))
+
+        return self.edit(text, assign, extras=True)

@@ -80,7 +80,8 @@ class LayerStack(QScrollArea):
 
     Signals
     -------
-    params_edited(int, dict), card_clicked(int), menu_requested(int, QPoint)
+    params_edited(int, dict), card_clicked(int), menu_requested(int, QPoint),
+    preprocessing_requested(int)
         Forwarded from the cards (see :class:`~.model_cards.LayerCard`).
     drop_requested(str, object, int)
         ``("type", name, row)``: insert a new layer of type ``name`` at ``row``;
@@ -92,6 +93,7 @@ class LayerStack(QScrollArea):
     params_edited = Signal(int, dict)
     card_clicked = Signal(int)
     menu_requested = Signal(int, QPoint)
+    preprocessing_requested = Signal(int)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -120,6 +122,7 @@ class LayerStack(QScrollArea):
             card.params_edited.connect(self.params_edited)
             card.clicked.connect(self.card_clicked)
             card.menu_requested.connect(self.menu_requested)
+            card.preprocessing_requested.connect(self.preprocessing_requested)
             cards.append(card)
         self.set_cards(cards)
 

@@ -129,6 +129,10 @@ class TrainPanel(QWidget):
         self.progress.setFormat("")
         self.status = MessageLabel("Press Start to train the model on the loaded dataset.")
         self.run_label = MessageLabel("")
+        # What the run decided at its start that the learner should know (e.g. a backbone
+        # trained from random weights because no pretrained file was found).
+        self.notes_label = MessageLabel("")
+        self.notes_label.hide()
         # The decoded-image cache fills during the first epoch; later epochs skip decoding.
         self.cache_bar = QProgressBar()
         self.cache_bar.setFixedWidth(180)
@@ -147,6 +151,7 @@ class TrainPanel(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
+        layout.addWidget(self.notes_label)
         layout.addLayout(cache_row)
         layout.addWidget(self.plots, 1)
         layout.addWidget(self.run_label)
@@ -280,6 +285,7 @@ class TrainPanel(QWidget):
         self.info: dict = {}
         self.skipped: list[tuple[str, str]] = []
         self.plots.clear_data()
+        self.notes_label.hide()
 
     @Slot(object)
     def _on_fit_started(self, info: dict) -> None:
@@ -292,6 +298,10 @@ class TrainPanel(QWidget):
             f"Training on {info.get('device', '?')}: {info.get('num_train', 0):,} training and "
             f"{info.get('num_val', 0):,} validation images, "
             f"{len(info.get('classes', []))} classes, {info.get('num_params', 0):,} parameters.")
+        notes = [str(n) for n in info.get("notes") or []]
+        self.notes_label.show_message("\n".join(f"Note: {n}" for n in notes),
+                                      "warning" if any("random" in n for n in notes) else "info")
+        self.notes_label.setVisible(bool(notes))
         note = str(info.get("cache", ""))
         self.cache_label.setText(f"Decoded-image cache: {note}" if note else "")
         self.cache_bar.setVisible(bool(note) and not note.startswith("off"))
