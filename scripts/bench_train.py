@@ -25,6 +25,10 @@ runs and rotates their order, then the summary gives median throughputs, the med
 the rounds' ratios and the accuracy gap's mean and standard error over the paired rounds.
 On a shared or virtual machine single runs move by 10-20%; read the medians.
 
+Allocator: Workbench's trainer keeps large freed blocks in glibc's heap
+(``workbench/core/train/allocator.py``); every run here gets the same setting, so the
+reference and the limit gain what Workbench gains (``--default-malloc``: none does).
+
 Epoch seconds always cover the train pass and the validation pass (as Workbench's history
 does); setup (scanning, building, worker start when it happens once) is reported apart.
 images/s = training images / epoch seconds. Ratios are throughput ratios (> 1: Workbench is
@@ -38,7 +42,7 @@ alone give a standard error of about 1.7 points. Compare accuracies on jpeg64 wi
 ``--epochs 12`` or more, over several ``--repeats``, against the standard error printed.
 
 Usage: ``python scripts/bench_train.py [--sets png32,jpeg64] [--epochs 3] [--repeats 1]
-[--batch-size 64] [--threads T] [--small] [--data-dir DIR] [--json OUT]``
+[--batch-size 64] [--threads T] [--default-malloc] [--small] [--data-dir DIR] [--json OUT]``
 """
 
 from __future__ import annotations
@@ -197,8 +201,14 @@ def child(args) -> None:
     import torchvision.datasets  # noqa: F401  (every run imports the same, for the base RSS)
     import workbench.core.train.trainer  # noqa: F401
 
+    from workbench.core.train.allocator import tune_host_allocator
+
     if args.threads:
         torch.set_num_threads(args.threads)
+    # Workbench's trainer keeps large freed blocks in the heap (allocator.py); every run
+    # gets the same allocator, so the reference and the limit gain what Workbench gains.
+    # --default-malloc sets WORKBENCH_MALLOC_TUNING=0 for all three instead.
+    tuned = tune_host_allocator()
     # Importing torch starts a helper process: the children's high-water mark before the
     # run is that, not DataLoader workers.
     base, children_base = _maxrss(resource.RUSAGE_SELF), _maxrss(resource.RUSAGE_CHILDREN)
@@ -210,7 +220,7 @@ def child(args) -> None:
     children = _maxrss(resource.RUSAGE_CHILDREN)
     out.update(rss_mb=_maxrss(resource.RUSAGE_SELF), rss_base_mb=base,
                workers_rss_mb=children if children > children_base else None,
-               threads=torch.get_num_threads())
+               threads=torch.get_num_threads(), malloc_tuned=tuned)
     print("BENCH_JSON " + json.dumps(out), flush=True)
 
 
@@ -247,7 +257,8 @@ def _child(run: str, name: str, data_dir: Path, seed: int, args) -> dict:
            "--seed", str(seed), "--threads", str(args.threads)]
     cmd += ["--small"] if args.small else []
     load = _load()
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
+    env = {**os.environ, **({"WORKBENCH_MALLOC_TUNING": "0"} if args.default_malloc else {})}
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, env=env)
     line = next((s for s in proc.stdout.splitlines() if s.startswith("BENCH_JSON ")), None)
     if proc.returncode or line is None:
         sys.exit(f"{run} on {name} failed (exit {proc.returncode}):\n{proc.stdout}")
@@ -358,7 +369,8 @@ def parent(args) -> None:
         print(f"\n== {name}: {n} {side}x{side} {fmt} images in {folder}, trained at "
               f"{inp}x{inp}; {e0['n_train']} train / {e0['n_val']} val, batch "
               f"{args.batch_size}, {args.epochs} epochs, torch threads "
-              f"{rounds[0]['runs']['limit']['threads']}")
+              f"{rounds[0]['runs']['limit']['threads']}, malloc tuned in every run: "
+              f"{'yes' if rounds[0]['runs']['limit'].get('malloc_tuned') else 'no'}")
         print("   epoch s = train pass + validation pass; img/s = train images / epoch s;\n"
               "   RSS: peak MiB of the run's process (after imports; a DataLoader worker's "
               "peak, pages shared with the process included)")
@@ -391,6 +403,10 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=1,
                    help="rounds of the three runs, interleaved; > 1 adds medians and the "
                         "accuracy gap's mean and standard error over rounds")
+    p.add_argument("--default-malloc", action="store_true",
+                   help="keep glibc's allocator defaults in all three runs (Workbench "
+                        "otherwise keeps large freed blocks in the heap, and so does every "
+                        "run here)")
     p.add_argument("--small", action="store_true", help="a quick smoke run: 1k / 300 images")
     p.add_argument("--data-dir", default=str(default_dir), help="where the sets are cached")
     p.add_argument("--json", metavar="OUT", help="also write every figure to this JSON file")

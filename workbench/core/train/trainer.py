@@ -140,11 +140,13 @@ class Trainer:
         from ..model.backbones import load_backbone_weights
         from ..model.builder import build_network
         from ..model.init import apply_init
+        from .allocator import tune_host_allocator
         from .device import resolve_device
         from .optim import build_loss, build_optimizer, optimizer_lr, parameter_groups
 
         exp = self.experiment
         self.device = resolve_device(exp.training.device)
+        tune_host_allocator()  # the same large buffers every step: keep them in the heap
         if self.index is None:
             folder = exp.data.folder
             if not folder:
