@@ -23,8 +23,10 @@ TIMEOUT_MS = 120000
 
 
 def _python(*args: str, **env: str) -> subprocess.CompletedProcess:
+    # faulthandler: a crash of the app prints every thread's stack into the failure.
     return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=PROCESS_TIMEOUT_S, env={**os.environ, **env})
+                          timeout=PROCESS_TIMEOUT_S,
+                          env={**os.environ, "PYTHONFAULTHANDLER": "1", **env})
 
 
 @pytest.fixture

@@ -432,10 +432,15 @@ class TrainingRun(QObject):
         self._join()
 
     def _join(self) -> None:
-        thread, self._thread, self._worker = self._thread, None, None
+        # Hold both until the thread has stopped: dropping the last reference to the worker
+        # while its thread still runs let Python destroy the QObject under that thread (a
+        # segfault about one close in twenty, seen when the window closed mid-run).
+        thread, worker = self._thread, self._worker
+        self._thread = self._worker = None
         if thread is not None:
             thread.quit()
             thread.wait()
+        del worker  # now on this thread, with the training thread finished
 
     def _from_current_worker(self) -> bool:
         # A run shut down by closing the window may still have its last signals queued;
