@@ -165,6 +165,8 @@ class Experiment:
     init: Component = field(default_factory=lambda: Component("default"))
     optimizer: Component = field(default_factory=lambda: Component("Adam", {"lr": 1e-3}))
     loss: Component = field(default_factory=lambda: Component("CrossEntropy"))
+    # Learning-rate schedule; "none" keeps the optimizer's lr constant.
+    scheduler: Component = field(default_factory=lambda: Component("none"))
     training: TrainingConfig = field(default_factory=TrainingConfig)
 
     # -- serialisation ---------------------------------------------------------------
@@ -251,6 +253,7 @@ class Experiment:
         _check_component(self.init, regs["init"], "init")
         _check_component(self.optimizer, regs["optimizer"], "optimizer")
         _check_component(self.loss, regs["loss"], "loss")
+        _check_component(self.scheduler, regs["scheduler"], "scheduler")
         d = self.data
         for name in ("mean", "std"):
             n = len(getattr(d, name))
@@ -273,9 +276,10 @@ def _registries() -> dict[str, Any]:
     from .model.init import INITS
     from .model.layers import LAYERS
     from .train.optim import LOSSES, OPTIMIZERS
+    from .train.schedules import SCHEDULERS
 
     return {"transform": TRANSFORMS, "layer": LAYERS, "init": INITS, "optimizer": OPTIMIZERS,
-            "loss": LOSSES}
+            "loss": LOSSES, "scheduler": SCHEDULERS}
 
 
 def _check_component(comp: Component, registry: Any, where: str, extras: bool = False) -> None:

@@ -14,7 +14,7 @@ from typing import Any, Iterable, Sequence
 import torch
 from torch import nn
 
-from ..errors import WorkbenchError
+from ..errors import SpecError, WorkbenchError
 from ..experiment import Component
 from ..registry import Param, Registry
 
@@ -28,56 +28,151 @@ def _lr(default: float) -> Param:
                       "crawls; try 1e-3 for Adam-like optimizers, 0.01-0.1 for SGD.")
 
 
-_WD = Param("weight_decay", float, 0.0, min=0.0, max=1.0, log=True,
-            help="L2 penalty on the weights; 1e-4 to 5e-4 is typical, 0 turns it off.")
+def _wd(default: float = 0.0, decoupled: bool = False) -> Param:
+    if decoupled:
+        text = ("Decoupled weight decay: shrinks every weight a little each step, apart from "
+                "the gradient; 0.01-0.05 is typical, 0 turns it off.")
+    else:
+        text = "L2 penalty on the weights; 1e-4 to 5e-4 is typical, 0 turns it off."
+    return Param("weight_decay", float, default, min=0.0, max=1.0, log=True, help=text)
+
+
+_WD = _wd()
+
+
+def _eps(default: float) -> Param:
+    return Param("eps", float, default, min=0.0, max=1.0, log=True,
+                 help="Small number added to the denominator so a step never divides by zero; "
+                      f"leave it at {default:g} unless training is unstable.")
+
+
+_BETAS = Param("betas", list, [0.9, 0.999], min=0.0, max=0.99999, item_type=float, length=(2,),
+               help="Decay rates of the running averages of the gradient and of its square; "
+                    "[0.9, 0.999] suits nearly everything, [0.9, 0.98] for transformers.")
+_AMSGRAD = Param("amsgrad", bool, False,
+                 help="AMSGrad variant: never lets the per-weight step grow again; sometimes "
+                      "steadier, usually no better. Off is the usual choice.")
+_MOMENTUM = Param("momentum", float, 0.0, min=0.0, max=0.999,
+                  help="Fraction of the previous update carried over; 0 turns it off, 0.9 is "
+                       "typical when on.")
 
 
 @OPTIMIZERS.register("SGD", params=[
     _lr(0.01),
     Param("momentum", float, 0.9, min=0.0, max=0.999,
-          help="Fraction of the previous update carried over; 0.9 is the usual choice."),
-    Param("nesterov", bool, False, help="Nesterov momentum (needs momentum > 0)."),
+          help="Fraction of the previous update carried over; 0.9 is the usual choice, 0 "
+               "gives plain SGD."),
+    Param("dampening", float, 0.0, min=0.0, max=1.0,
+          help="Shrinks the new gradient's share of the momentum; 0 (the usual) keeps all "
+               "of it. Must be 0 with Nesterov momentum."),
+    Param("nesterov", bool, False,
+          help="Nesterov momentum: looks one step ahead; often a little faster than plain "
+               "momentum. Needs momentum > 0 and dampening 0."),
     _WD,
-], help="Stochastic gradient descent with optional (Nesterov) momentum.")
-def _sgd(parameters: Iterable, lr: float, momentum: float, nesterov: bool,
+], help="Stochastic gradient descent with optional (Nesterov) momentum; lr 0.01-0.1 with "
+        "momentum 0.9 is the classic recipe for CNNs.")
+def _sgd(parameters: Iterable, lr: float, momentum: float, dampening: float, nesterov: bool,
          weight_decay: float) -> torch.optim.Optimizer:
     # Nesterov without momentum is an error in PyTorch; treat it as plain momentum-free SGD
     # rather than refusing the run for a combination the form allows.
-    return torch.optim.SGD(parameters, lr=lr, momentum=momentum,
-                           nesterov=nesterov and momentum > 0, weight_decay=weight_decay)
+    nesterov = nesterov and momentum > 0
+    if nesterov and dampening != 0:
+        raise SpecError("optimizer.params.dampening", f"Nesterov momentum needs dampening 0, "
+                                                      f"got {dampening!r}: set dampening to 0 "
+                                                      f"or turn nesterov off")
+    return torch.optim.SGD(parameters, lr=lr, momentum=momentum, dampening=dampening,
+                           nesterov=nesterov, weight_decay=weight_decay)
 
 
-@OPTIMIZERS.register("Adam", params=[_lr(1e-3), _WD],
+@OPTIMIZERS.register("Adam", params=[_lr(1e-3), _BETAS, _eps(1e-8), _AMSGRAD, _WD],
                      help="Adaptive moments; a robust default at lr 1e-3.")
-def _adam(parameters: Iterable, lr: float, weight_decay: float) -> torch.optim.Optimizer:
-    return torch.optim.Adam(parameters, lr=lr, weight_decay=weight_decay)
+def _adam(parameters: Iterable, lr: float, betas: list[float], eps: float, amsgrad: bool,
+          weight_decay: float) -> torch.optim.Optimizer:
+    return torch.optim.Adam(parameters, lr=lr, betas=tuple(betas), eps=eps, amsgrad=amsgrad,
+                            weight_decay=weight_decay)
 
 
-@OPTIMIZERS.register("AdamW", params=[
-    _lr(1e-3),
-    Param("weight_decay", float, 0.01, min=0.0, max=1.0, log=True,
-          help="Decoupled weight decay; 0.01-0.05 is typical for AdamW."),
-], help="Adam with decoupled weight decay.")
-def _adamw(parameters: Iterable, lr: float, weight_decay: float) -> torch.optim.Optimizer:
-    return torch.optim.AdamW(parameters, lr=lr, weight_decay=weight_decay)
+@OPTIMIZERS.register("AdamW", params=[_lr(1e-3), _BETAS, _eps(1e-8), _AMSGRAD,
+                                      _wd(0.01, decoupled=True)],
+                     help="Adam with decoupled weight decay; the usual choice for fine-tuning "
+                          "pretrained networks (lr 1e-4 to 1e-3).")
+def _adamw(parameters: Iterable, lr: float, betas: list[float], eps: float, amsgrad: bool,
+           weight_decay: float) -> torch.optim.Optimizer:
+    return torch.optim.AdamW(parameters, lr=lr, betas=tuple(betas), eps=eps, amsgrad=amsgrad,
+                             weight_decay=weight_decay)
+
+
+@OPTIMIZERS.register("NAdam", params=[_lr(2e-3), _BETAS, _eps(1e-8), _WD],
+                     help="Adam with Nesterov momentum; often converges a little faster than "
+                          "Adam at lr 1e-3 to 2e-3.")
+def _nadam(parameters: Iterable, lr: float, betas: list[float], eps: float,
+           weight_decay: float) -> torch.optim.Optimizer:
+    return torch.optim.NAdam(parameters, lr=lr, betas=tuple(betas), eps=eps,
+                             weight_decay=weight_decay)
+
+
+@OPTIMIZERS.register("RAdam", params=[_lr(1e-3), _BETAS, _eps(1e-8), _WD],
+                     help="Rectified Adam: damps Adam's erratic first steps, so it needs "
+                          "less learning-rate warm-up; lr 1e-3.")
+def _radam(parameters: Iterable, lr: float, betas: list[float], eps: float,
+           weight_decay: float) -> torch.optim.Optimizer:
+    return torch.optim.RAdam(parameters, lr=lr, betas=tuple(betas), eps=eps,
+                             weight_decay=weight_decay)
+
+
+@OPTIMIZERS.register("Adamax", params=[_lr(2e-3), _BETAS, _eps(1e-8), _WD],
+                     help="Adam variant scaled by the largest past gradient instead of the "
+                          "average square; lr 2e-3.")
+def _adamax(parameters: Iterable, lr: float, betas: list[float], eps: float,
+            weight_decay: float) -> torch.optim.Optimizer:
+    return torch.optim.Adamax(parameters, lr=lr, betas=tuple(betas), eps=eps,
+                              weight_decay=weight_decay)
 
 
 @OPTIMIZERS.register("RMSprop", params=[
     _lr(1e-3),
-    Param("alpha", float, 0.99, min=0.0, max=0.9999, help="Smoothing of the squared gradient."),
-    Param("momentum", float, 0.0, min=0.0, max=0.999, help="Momentum; 0 turns it off."),
+    Param("alpha", float, 0.99, min=0.0, max=0.9999,
+          help="Smoothing of the running average of the squared gradient; 0.99 is typical, "
+               "0.9 reacts faster."),
+    _eps(1e-8),
+    _MOMENTUM,
+    Param("centered", bool, False,
+          help="Divide by the gradient's variance rather than its raw square; can steady "
+               "training at some extra cost. Off is the usual choice."),
     _WD,
-], help="Divides each step by a running RMS of the gradient.")
-def _rmsprop(parameters: Iterable, lr: float, alpha: float, momentum: float,
+], help="Divides each step by a running RMS of the gradient; lr 1e-3 (1e-4 for fine-tuning).")
+def _rmsprop(parameters: Iterable, lr: float, alpha: float, eps: float, momentum: float,
+             centered: bool, weight_decay: float) -> torch.optim.Optimizer:
+    return torch.optim.RMSprop(parameters, lr=lr, alpha=alpha, eps=eps, momentum=momentum,
+                               centered=centered, weight_decay=weight_decay)
+
+
+@OPTIMIZERS.register("Adagrad", params=[
+    _lr(0.01),
+    Param("lr_decay", float, 0.0, min=0.0, max=1.0, log=True,
+          help="Shrinks the learning rate as lr / (1 + steps * lr_decay); 0 (the usual) "
+               "turns it off."),
+    _eps(1e-10),
+    _WD,
+], help="Per-parameter learning rates that shrink with accumulated gradients; good for sparse "
+        "features, lr 0.01.")
+def _adagrad(parameters: Iterable, lr: float, lr_decay: float, eps: float,
              weight_decay: float) -> torch.optim.Optimizer:
-    return torch.optim.RMSprop(parameters, lr=lr, alpha=alpha, momentum=momentum,
+    return torch.optim.Adagrad(parameters, lr=lr, lr_decay=lr_decay, eps=eps,
                                weight_decay=weight_decay)
 
 
-@OPTIMIZERS.register("Adagrad", params=[_lr(0.01), _WD],
-                     help="Per-parameter learning rates that shrink with accumulated gradients.")
-def _adagrad(parameters: Iterable, lr: float, weight_decay: float) -> torch.optim.Optimizer:
-    return torch.optim.Adagrad(parameters, lr=lr, weight_decay=weight_decay)
+@OPTIMIZERS.register("Adadelta", params=[
+    _lr(1.0),
+    Param("rho", float, 0.9, min=0.0, max=0.9999,
+          help="Smoothing of the running averages of squared gradients and updates; 0.9 is "
+               "typical."),
+    _eps(1e-6),
+    _WD,
+], help="Adapts its step from past updates, so lr 1.0 (a multiplier) usually just works.")
+def _adadelta(parameters: Iterable, lr: float, rho: float, eps: float,
+              weight_decay: float) -> torch.optim.Optimizer:
+    return torch.optim.Adadelta(parameters, lr=lr, rho=rho, eps=eps, weight_decay=weight_decay)
 
 
 @LOSSES.register("CrossEntropy", params=[

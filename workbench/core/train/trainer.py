@@ -123,6 +123,7 @@ class Trainer:
         self._scaler: Any = None
         self._channels_last = False
         self._skipped: dict[str, str] = {}
+        self.schedule: Any = None  # the learning-rate Schedule, once set up
 
     def request_stop(self) -> None:
         self.stop_event.set()
@@ -143,6 +144,7 @@ class Trainer:
         from .allocator import tune_host_allocator
         from .device import resolve_device
         from .optim import build_loss, build_optimizer, optimizer_lr, parameter_groups
+        from .schedules import build_scheduler
 
         exp = self.experiment
         self.device = resolve_device(exp.training.device)
@@ -183,6 +185,9 @@ class Trainer:
         sampler = (balanced_sampler(train_labels, k, generator=gen)
                    if balance == "weighted_sampler" else None)
         data_note = self._setup_data(train_s, val_s, gen, sampler)
+        # After the loaders: a per-batch schedule needs the number of steps in an epoch.
+        self.schedule = build_scheduler(exp.scheduler, self.optimizer, len(self.train_loader),
+                                        exp.training.epochs)
         self._setup_device_options()
         return {"epochs": exp.training.epochs, "batches_per_epoch": len(self.train_loader),
                 "device": str(self.device), "num_train": len(train_s), "num_val": len(val_s),
@@ -285,12 +290,14 @@ class Trainer:
                 if train is None:
                     stopped = True
                     break
+                lr = float(self._lr())  # the rate the epoch ended at, before it changes
                 val = self._run_epoch(epoch, train=False) if self.val_loader else (None, None)
                 if val is None:
                     stopped = True
                     break
+                self.schedule.step_epoch(val[0], train[0])
                 metrics = {"epoch": epoch, "train_loss": train[0], "train_acc": train[1],
-                           "val_loss": val[0], "val_acc": val[1],
+                           "val_loss": val[0], "val_acc": val[1], "lr": lr,
                            "seconds": time.perf_counter() - t0}
                 self.history.append(metrics)
                 self._emit("on_epoch_end", epoch, dict(metrics))
@@ -362,6 +369,7 @@ class Trainer:
                     else:
                         loss.backward()
                         self.optimizer.step()
+                    self.schedule.step_batch()
                 n = len(y)
                 total_loss += value * n
                 correct += int((logits.argmax(1) == y).sum().item())
