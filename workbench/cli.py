@@ -1,4 +1,4 @@
-"""The ``workbench`` command: gui | init | scan | train | predict | export.
+"""The ``workbench`` command: gui | init | scan | train | lr-find | predict | export.
 
 User errors print one line on stderr and exit with code 2; nothing a user can cause shows a
 traceback. Heavy imports (torch, Qt) happen inside the commands so ``--help`` is instant.
@@ -17,7 +17,7 @@ from typing import Sequence
 
 from . import __version__
 
-COMMANDS = ("gui", "init", "scan", "train", "predict", "export")
+COMMANDS = ("gui", "init", "scan", "train", "lr-find", "predict", "export")
 EXIT_USER_ERROR = 2
 
 
@@ -68,6 +68,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="decoded-image cache (default: the experiment's data.cache)")
     t.add_argument("--out", required=True, metavar="RUN_DIR",
                    help="folder for bundle.pt, metrics.json and experiment.json")
+
+    f = sub.add_parser("lr-find", help="sweep the learning rate and suggest one")
+    f.add_argument("experiment", metavar="EXPERIMENT.json")
+    f.add_argument("--start", type=float, default=1e-7, metavar="LR",
+                   help="first learning rate of the sweep (default: 1e-7)")
+    f.add_argument("--end", type=float, default=10.0, metavar="LR",
+                   help="last learning rate of the sweep (default: 10)")
+    f.add_argument("--steps", type=int, default=100, metavar="N",
+                   help="training batches to sweep over, one rate each (default: 100)")
+    f.add_argument("--json", action="store_true", help="print JSON instead of text")
+    f.add_argument("--write", action="store_true",
+                   help="write the suggested rate into EXPERIMENT.json (optimizer.params.lr)")
 
     r = sub.add_parser("predict", help="classify images with a trained bundle")
     r.add_argument("bundle", metavar="BUNDLE")
@@ -277,6 +289,42 @@ def _stop_on_sigint(stop: threading.Event):
     return signal.signal(signal.SIGINT, handler)
 
 
+def cmd_lr_find(args: argparse.Namespace) -> int:
+    from .core.errors import SpecError
+    from .core.experiment import Experiment
+    from .core.train.lr_find import find_lr, write_lr
+
+    exp = Experiment.load(args.experiment)
+    stop = threading.Event()
+    previous = _stop_on_sigint(stop)
+    try:
+        result = find_lr(exp, start_lr=args.start, end_lr=args.end, num_steps=args.steps,
+                         stop_event=stop)
+    except SpecError as e:
+        flag = {"start_lr": "--start", "end_lr": "--end", "num_steps": "--steps"}.get(e.field)
+        raise UserError(f"{flag}: {e.problem}" if flag else str(e)) from None
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        print(result.table())
+        print(result.reason)
+        if result.suggested_lr is None:
+            print("suggested learning rate: none")
+        else:
+            print(f"suggested learning rate: {result.suggested_lr:.3g}")
+    if args.write:
+        if result.suggested_lr is None:
+            print(f"no suggestion, so {args.experiment} was not changed", file=sys.stderr)
+            return 1
+        lr = float(f"{result.suggested_lr:.3g}")  # a rate a person can read in the JSON
+        write_lr(args.experiment, lr)
+        print(f"wrote optimizer.params.lr = {lr:g} into {args.experiment}", file=sys.stderr)
+    return 0
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
     from .core.data.images import images_in_folder
     from .core.predict import Prediction, Predictor
@@ -333,7 +381,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 _COMMANDS = {"gui": cmd_gui, "init": cmd_init, "scan": cmd_scan, "train": cmd_train,
-             "predict": cmd_predict, "export": cmd_export}
+             "lr-find": cmd_lr_find, "predict": cmd_predict, "export": cmd_export}
 
 if __name__ == "__main__":
     sys.exit(main())

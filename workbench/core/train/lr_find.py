@@ -1,0 +1,368 @@
+"""The learning-rate finder: an exponential sweep of the learning rate over training batches.
+
+The sweep trains for ``num_steps`` batches, raising every parameter group's learning rate
+geometrically from ``start_lr`` to ``end_lr`` (keeping the groups' ratios, e.g. a fine-tuned
+backbone's scaled rate), and records the loss at each rate. It stops early when the
+smoothed loss blows up or the loss stops being finite. Afterwards the network's weights and
+buffers, the optimizer's state and the global random-number generators are put back as they
+were, so the sweep leaves no trace on a run it is made for.
+
+The suggested rate is the one where the smoothed loss falls fastest against ``log10(lr)``
+(the "steepest negative slope" rule of fastai's ``lr_find`` and Leslie Smith's LR range
+test): training at that rate makes the most progress per step while being well below the
+rate at which the loss diverges. It is a starting point, not an optimum.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import random
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import numpy as np
+import torch
+
+from ..errors import SpecError, WorkbenchError
+from ..experiment import Experiment
+
+# progress(step, num_steps, lr, smoothed_loss): plain values, safe to forward across threads.
+Progress = Callable[[int, int, float, float], None]
+
+# The first points of the curve are dominated by the smoothing's warm-up and by noise;
+# a slope there says little about the rate (fastai skips the first 10 of 100 likewise).
+_SKIP_START_FRACTION = 0.1
+
+
+@dataclass
+class LRFindResult:
+    """What a sweep measured.
+
+    Attributes
+    ----------
+    lrs, losses, smoothed
+        The learning rate of each step, the batch loss at it and the bias-corrected
+        exponential moving average of the losses (all finite; a step whose loss was NaN
+        or infinite is not recorded).
+    suggested_lr
+        The rate at the steepest fall of ``smoothed``, or None (``reason`` says why).
+    stopped_early
+        True when the sweep ended before ``num_steps`` (divergence, a non-finite loss, or
+        a stop request).
+    reason
+        One or two sentences for a person: how the sweep ended and how the suggestion was
+        chosen (or why there is none).
+    diverged_lr
+        The rate at which the loss diverged or became non-finite, or None.
+    """
+
+    lrs: list[float]
+    losses: list[float]
+    smoothed: list[float]
+    suggested_lr: float | None
+    stopped_early: bool
+    reason: str
+    diverged_lr: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready summary the CLI's ``--json`` prints."""
+        return {"lrs": list(self.lrs), "losses": list(self.losses),
+                "smoothed": list(self.smoothed), "suggested_lr": self.suggested_lr,
+                "reason": self.reason}
+
+    def table(self, rows: int = 15, width: int = 30) -> str:
+        """About ``rows`` evenly spaced points of the sweep as text (lr, loss, smoothed),
+        with a bar of the smoothed loss (longer is higher) and the suggested rate marked."""
+        lrs, smoothed = self.lrs, self.smoothed
+        if not lrs:
+            return "no points recorded"
+        picks = {round(i * (len(lrs) - 1) / max(rows - 1, 1)) for i in range(rows)}
+        if self.suggested_lr in lrs:
+            picks.add(lrs.index(self.suggested_lr))
+        low, high = min(smoothed), max(smoothed)
+        span = (high - low) or 1.0
+        lines = [f"{'lr':>10}  {'loss':>10}  {'smoothed':>10}"]
+        for i in sorted(picks):
+            bar = "#" * (1 + round((width - 1) * (smoothed[i] - low) / span))
+            mark = "  <- suggested" if lrs[i] == self.suggested_lr else ""
+            lines.append(f"{lrs[i]:10.3g}  {self.losses[i]:10.4g}  {smoothed[i]:10.4g}  "
+                         f"{bar}{mark}")
+        return "\n".join(lines)
+
+
+def find_lr(experiment: Experiment, start_lr: float = 1e-7, end_lr: float = 10.0,
+            num_steps: int = 100, smoothing: float = 0.98, diverge_factor: float = 4.0,
+            progress: Progress | None = None, stop_event: threading.Event | None = None,
+            index: Any = None) -> LRFindResult:
+    """Sweep the learning rate for ``experiment`` and suggest one.
+
+    Builds the run exactly as :class:`~workbench.core.train.trainer.Trainer` does (same
+    network, initialisation, optimizer, loss, data pipelines and device) and runs
+    :func:`sweep_lr` on it. The caller's ``experiment`` is not modified; use
+    :func:`set_lr` or :func:`write_lr` to adopt the suggestion.
+
+    Parameters
+    ----------
+    experiment
+        The experiment to sweep (copied).
+    start_lr, end_lr
+        The first and last learning rate of the sweep (``0 < start_lr < end_lr``).
+    num_steps
+        Batches to train, one per rate; the training loader is cycled when it has fewer.
+    smoothing
+        Weight of the past in the loss's exponential moving average, in ``[0, 1)``.
+    diverge_factor
+        Stop once the smoothed loss exceeds this multiple of its best value (``> 1``).
+    progress
+        Called after each step with ``(step, num_steps, lr, smoothed_loss)``.
+    stop_event
+        Set it to end the sweep at the next batch; the points so far are returned.
+    index
+        An already scanned dataset index of the experiment's folder, to skip rescanning.
+
+    Returns
+    -------
+    LRFindResult
+
+    Raises
+    ------
+    WorkbenchError
+        For bad sweep settings (a :class:`SpecError` naming the argument) and anything the
+        user can fix in the experiment or dataset. A NaN or infinite loss is *not* an
+        error: the sweep stops and the result says so.
+    """
+    from .trainer import Trainer
+
+    _check_settings(start_lr, end_lr, num_steps, smoothing, diverge_factor)
+    rng = _rng_state()  # the trainer's setup seeds the global generators
+    trainer = Trainer(experiment, stop_event=stop_event, index=index)
+    try:
+        trainer._setup()
+        return sweep_lr(trainer, start_lr, end_lr, num_steps, smoothing, diverge_factor,
+                        progress)
+    finally:
+        trainer._teardown()
+        _set_rng_state(rng)
+
+
+def sweep_lr(trainer: Any, start_lr: float = 1e-7, end_lr: float = 10.0, num_steps: int = 100,
+             smoothing: float = 0.98, diverge_factor: float = 4.0,
+             progress: Progress | None = None) -> LRFindResult:
+    """Run the sweep on a trainer that is already set up, then restore it.
+
+    ``trainer`` needs the attributes :meth:`Trainer._setup` creates (model, optimizer,
+    loss, train loader, pipelines); its stop event ends the sweep early. The model's
+    parameters and buffers (e.g. BatchNorm running statistics), its train/eval mode, the
+    optimizer's state and learning rates, the AMP grad scaler and the global random-number
+    generators are restored bit for bit afterwards, also when the sweep raises.
+
+    Parameters and result as for :func:`find_lr`.
+    """
+    _check_settings(start_lr, end_lr, num_steps, smoothing, diverge_factor)
+    model, optimizer = trainer.model, trainer.optimizer
+    # Deep copies: state_dict() returns views of the live tensors, which training mutates.
+    saved_model = copy.deepcopy(model.state_dict())
+    saved_optim = copy.deepcopy(optimizer.state_dict())
+    scaler = getattr(trainer, "_scaler", None)
+    saved_scaler = copy.deepcopy(scaler.state_dict()) if scaler is not None else None
+    was_training = model.training
+    rng = _rng_state()
+    try:
+        return _sweep(trainer, start_lr, end_lr, num_steps, smoothing, diverge_factor,
+                      progress)
+    finally:
+        model.load_state_dict(saved_model)  # copies into the same tensors: ties survive
+        optimizer.load_state_dict(saved_optim)
+        if scaler is not None:
+            scaler.load_state_dict(saved_scaler)
+        optimizer.zero_grad(set_to_none=True)
+        model.train(was_training)
+        _set_rng_state(rng)
+
+
+def set_lr(experiment: Experiment, lr: float) -> Experiment:
+    """Set ``experiment``'s optimizer learning rate in place (validated) and return it.
+
+    Raises
+    ------
+    SpecError
+        When ``lr`` is not a positive finite number or is outside the optimizer's bounds.
+    """
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) \
+            or lr <= 0:
+        raise SpecError("optimizer.params.lr", f"expected a positive finite number, got {lr!r}")
+    trial = experiment.copy()
+    trial.optimizer.params["lr"] = float(lr)
+    Experiment.from_dict(trial.to_dict())  # range checks of the optimizer's declaration
+    experiment.optimizer.params["lr"] = float(lr)
+    return experiment
+
+
+def write_lr(experiment_path: str | Path, lr: float) -> Experiment:
+    """Set the learning rate in an experiment JSON file (written atomically).
+
+    Returns the updated :class:`Experiment`. Raises :class:`SpecError` for a file that
+    cannot be read or a rate that is not valid; the file is then left unchanged.
+    """
+    exp = set_lr(Experiment.load(experiment_path), lr)
+    exp.save(experiment_path)
+    return exp
+
+
+# -- the sweep ----------------------------------------------------------------------------
+def _sweep(trainer: Any, start_lr: float, end_lr: float, num_steps: int, smoothing: float,
+           diverge_factor: float, progress: Progress | None) -> LRFindResult:
+    optimizer = trainer.optimizer
+    ratios = _group_ratios(optimizer)
+    lrs, losses, smoothed = [], [], []
+    avg, best = 0.0, math.inf
+    stopped, diverged_lr, ending = False, None, f"the sweep ran all {num_steps} steps"
+    trainer.model.train()
+    batches = _cycle(trainer)
+    for step in range(num_steps):
+        if trainer.stop_event.is_set():
+            stopped, ending = True, f"the sweep was stopped after {step} steps"
+            break
+        lr = start_lr * (end_lr / start_lr) ** (step / (num_steps - 1))
+        for group, ratio in zip(optimizer.param_groups, ratios):
+            group["lr"] = lr * ratio
+        x, y = next(batches)
+        loss = _train_step(trainer, x, y)
+        if not math.isfinite(loss):
+            stopped, diverged_lr = True, lr
+            ending = f"the loss became {loss} at lr {lr:.3g} (step {step + 1}), ending the sweep"
+            break
+        avg = smoothing * avg + (1 - smoothing) * loss
+        value = avg / (1 - smoothing ** (step + 1))  # bias correction: avg starts at 0
+        lrs.append(lr)
+        losses.append(loss)
+        smoothed.append(value)
+        if progress is not None:
+            progress(step + 1, num_steps, lr, value)
+        if step > 0 and value > diverge_factor * best:
+            stopped, diverged_lr = True, lr
+            ending = (f"the loss diverged at lr {lr:.3g} (smoothed loss above "
+                      f"{diverge_factor:g}x its best), ending the sweep")
+            break
+        best = min(best, value)
+    suggested, why = suggest(lrs, smoothed)
+    return LRFindResult(lrs, losses, smoothed, suggested, stopped, f"{ending}; {why}",
+                        diverged_lr)
+
+
+def suggest(lrs: list[float], smoothed: list[float]) -> tuple[float | None, str]:
+    """The rate at the steepest fall of ``smoothed`` against ``log10(lr)``, and why.
+
+    Only the points up to the curve's minimum count (past it the loss rises towards
+    divergence), and the first tenth is skipped (the smoothing's warm-up). Returns
+    ``(None, reason)`` when there are too few points or the curve never falls.
+    """
+    n = len(smoothed)
+    if n < 5:
+        return None, (f"too few points ({n}) for a suggestion: sweep more steps or start "
+                      f"at a lower rate")
+    y = np.asarray(smoothed, dtype=float)
+    x = np.log10(np.asarray(lrs, dtype=float))
+    slopes = np.gradient(y, x)
+    lo = min(int(n * _SKIP_START_FRACTION), n - 2)
+    hi = int(np.argmin(y)) + 1
+    if hi - lo < 2:
+        return None, ("the smoothed loss never fell below its starting value, so no rate "
+                      "is suggested: lower start_lr, or check the data and network")
+    i = lo + int(np.argmin(slopes[lo:hi]))
+    if slopes[i] >= 0:
+        return None, ("the smoothed loss never fell, so no rate is suggested: lower "
+                      "start_lr, or check the data and network")
+    return float(lrs[i]), (f"suggested {lrs[i]:.3g}, where the smoothed loss falls fastest "
+                           f"(steepest negative slope against log lr)")
+
+
+def _train_step(trainer: Any, x: torch.Tensor, y: torch.Tensor) -> float:
+    """One optimisation step on a batch, the way ``Trainer._run_epoch`` trains; returns
+    the batch loss (possibly NaN or infinite: the caller decides, nothing raises)."""
+    import contextlib
+
+    device = trainer.device
+    non_blocking = device.type == "cuda"
+    x = x.to(device, non_blocking=non_blocking)
+    y = y.to(device, non_blocking=non_blocking)
+    if trainer.train_pipeline is not None:
+        x = trainer.train_pipeline(x)
+    if getattr(trainer, "_channels_last", False) and x.ndim == 4:
+        x = x.contiguous(memory_format=torch.channels_last)
+    target = y
+    if trainer.batch_transform is not None:
+        x, target = trainer.batch_transform(x, y)
+    amp = getattr(trainer, "_amp", None)
+    with (torch.autocast(device.type, dtype=amp) if amp is not None
+          else contextlib.nullcontext()):
+        loss = trainer.loss_fn(trainer.model(x), target)
+    value = loss.item()
+    if not math.isfinite(value):
+        return value  # stepping on it would only write NaN into the (restored) weights
+    optimizer, scaler = trainer.optimizer, getattr(trainer, "_scaler", None)
+    optimizer.zero_grad(set_to_none=True)
+    if scaler is not None:
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+    else:
+        loss.backward()
+        optimizer.step()
+    return value
+
+
+def _cycle(trainer: Any) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Usable training batches forever, restarting the loader as often as needed."""
+    single_bad = getattr(trainer, "_has_batchnorm", False)
+    while True:
+        usable = 0
+        for x, y, _skipped in trainer.train_loader:
+            if x is None or len(x) == 0 or (len(x) == 1 and single_bad):
+                continue  # as in training: nothing to learn, or BatchNorm cannot use it
+            usable += 1
+            yield x, y
+        if usable == 0:
+            raise WorkbenchError("the learning-rate finder found no usable training batch: "
+                                 "add images to the dataset or lower data.val_fraction")
+
+
+def _group_ratios(optimizer: torch.optim.Optimizer) -> list[float]:
+    """Each parameter group's rate relative to the first (a scaled backbone keeps its
+    scale). ``initial_lr`` is the schedulers' record of the unscheduled rate."""
+    bases = [float(g.get("initial_lr", g["lr"])) for g in optimizer.param_groups]
+    first = bases[0]
+    return [b / first if first > 0 else 1.0 for b in bases]
+
+
+def _check_settings(start_lr: float, end_lr: float, num_steps: int, smoothing: float,
+                    diverge_factor: float) -> None:
+    if not (math.isfinite(start_lr) and start_lr > 0):
+        raise SpecError("start_lr", f"must be a positive number, got {start_lr!r}")
+    if not (math.isfinite(end_lr) and end_lr > start_lr):
+        raise SpecError("end_lr", f"must be larger than start_lr ({start_lr:g}), got {end_lr!r}")
+    if isinstance(num_steps, bool) or not isinstance(num_steps, int) or num_steps < 2:
+        raise SpecError("num_steps", f"must be an integer of at least 2, got {num_steps!r}")
+    if not 0 <= smoothing < 1:
+        raise SpecError("smoothing", f"must be in [0, 1), got {smoothing!r}")
+    if not diverge_factor > 1:
+        raise SpecError("diverge_factor", f"must be larger than 1, got {diverge_factor!r}")
+
+
+def _rng_state() -> dict[str, Any]:
+    state = {"random": random.getstate(), "numpy": np.random.get_state(),
+             "torch": torch.get_rng_state()}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng_state(state: dict[str, Any]) -> None:
+    random.setstate(state["random"])
+    np.random.set_state(state["numpy"])
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state:
+        torch.cuda.set_rng_state_all(state["cuda"])
