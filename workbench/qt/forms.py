@@ -61,6 +61,23 @@ def param_tooltip(p: Param) -> str:
     return " ".join(parts)
 
 
+class _LogOrZeroSpinBox(LogSpinBox):
+    """A log-stepping spin box that also holds 0 (weight decay, a schedule's floor), which
+    a plain :class:`LogSpinBox` would show and read back as its 1e-8 minimum."""
+
+    _SMALLEST = 1e-8  # the rung below which stepping down lands on 0
+
+    def stepBy(self, steps: int) -> None:  # noqa: N802  (Qt override)
+        if self.value() <= 0:
+            if steps > 0:
+                self.setValue(self._SMALLEST)
+                super().stepBy(steps - 1)
+            return
+        super().stepBy(steps)
+        if self.value() < self._SMALLEST:
+            self.setValue(0.0)
+
+
 def _number_box(kind: type, p: Param, parent: QWidget | None = None) -> QWidget:
     """A spin box for one number of ``p`` (``kind`` is int or float)."""
     if kind is int:
@@ -69,6 +86,9 @@ def _number_box(kind: type, p: Param, parent: QWidget | None = None) -> QWidget:
         lo = max(int(p.min), -_INT_LIMIT) if p.min is not None else -_INT_LIMIT
         hi = min(int(p.max), _INT_LIMIT) if p.max is not None else _INT_LIMIT
         box.setRange(lo, hi)
+    elif p.log and p.min == 0:
+        box = _LogOrZeroSpinBox(parent)
+        box.setRange(0.0, p.max if p.max is not None else _FLOAT_LIMIT)
     elif p.log:
         box = LogSpinBox(parent)
         box.setRange(p.min if p.min is not None and p.min > 0 else 1e-8,

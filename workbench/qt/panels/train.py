@@ -4,9 +4,10 @@ The run happens in :class:`~workbench.qt.workers.TrainingRun` (a QObject worker 
 QThread). Its signals feed :class:`~workbench.qt.plots.TrainingPlots`, which redraws on a
 timer rather than per batch.
 
-The optimizer registry needs torch: until it is imported (in the background at start-up,
-:mod:`workbench.qt.startup`) the optimizer list is empty, and pressing Start queues the run
-for when it is.
+The optimizer and schedule editors (:mod:`.train_settings`) build their forms from the
+registries' declarations. Those registries need torch: until it is imported (in the
+background at start-up, :mod:`workbench.qt.startup`) their lists are empty, and pressing
+Start queues the run for when it is.
 """
 
 from __future__ import annotations
@@ -16,28 +17,23 @@ import os
 import sys
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel,
-                               QProgressBar,
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QProgressBar,
                                QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from workbench.core.errors import WorkbenchError
-from workbench.core.experiment import Component, Experiment, TrainingConfig
+from workbench.core.experiment import Experiment, TrainingConfig
 
 from ..common import LogSpinBox, MessageLabel, stop_busy, run_standalone, show_error
 from ..plots import TrainingPlots
 from ..startup import LOADING_TEXT, when_torch_ready
 from ..workers import TrainingRun
+from .train_settings import (ComponentEditor, optimizer_problem, optimizers, scheduler_problem,
+                             schedulers)
 
 
 def _field_param(cls: type, name: str) -> Any:
     return {f.name: f for f in dataclasses.fields(cls)}[name].metadata["param"]
-
-
-def _optimizers() -> Any:
-    from workbench.core.train.optim import OPTIMIZERS  # imports torch
-
-    return OPTIMIZERS
 
 
 class TrainPanel(QWidget):
@@ -46,7 +42,8 @@ class TrainPanel(QWidget):
     Signals
     -------
     settings_changed()
-        Epochs, learning rate or optimizer were changed in the panel.
+        Epochs, the optimizer or the schedule (or one of their settings) were changed in
+        the panel.
     training_started()
     training_finished(summary)
         The run ended (completed or stopped); ``summary`` as in
@@ -68,7 +65,7 @@ class TrainPanel(QWidget):
         self.index: Any = None
         self.last_summary: dict | None = None
         self.last_error = ""
-        self._torch = False  # the optimizer registry is available
+        self._torch = False  # the optimizer and schedule registries are available
         self._start_queued = False
         self._network_problem = ""  # why the Model tab's network cannot train, or ""
         self.run = TrainingRun(self)
@@ -92,18 +89,18 @@ class TrainPanel(QWidget):
         self.epochs_spin.setRange(int(epochs_param.min), int(epochs_param.max))
         self.epochs_spin.setToolTip(epochs_param.help)
         self.epochs_spin.valueChanged.connect(self._on_epochs_edited)
-        self.lr_spin = LogSpinBox()
-        self.lr_spin.valueChanged.connect(self._on_lr_edited)
-        self.optimizer_combo = QComboBox()
-        self.optimizer_combo.setPlaceholderText(LOADING_TEXT)
-        self.optimizer_combo.setEnabled(False)  # filled by _on_torch_ready
-        self.optimizer_combo.setToolTip("Choosing an optimizer resets its settings (learning "
-                                        "rate included) to that optimizer's defaults.")
-        self.optimizer_combo.currentTextChanged.connect(self._on_optimizer_edited)
+        self.optimizer_editor = ComponentEditor("Optimizer", "optimizer", optimizer_problem)
+        self.optimizer_editor.combo.setToolTip("Choosing an optimizer resets its settings "
+                                               "(learning rate included) to its defaults.")
+        self.optimizer_editor.changed.connect(self.settings_changed)
+        self.optimizer_combo: QComboBox = self.optimizer_editor.combo
+        self.schedule_editor = ComponentEditor("Schedule", "scheduler", scheduler_problem)
+        self.schedule_editor.combo.setToolTip("How the learning rate changes during the run; "
+                                              "choosing one resets its settings to its "
+                                              "defaults.")
+        self.schedule_editor.changed.connect(self.settings_changed)
         form = QFormLayout()
         form.addRow("Epochs:", self.epochs_spin)
-        form.addRow("Learning rate:", self.lr_spin)
-        form.addRow("Optimizer:", self.optimizer_combo)
 
         self.start_button = QPushButton("Start training")
         self.start_button.clicked.connect(self.start)
@@ -117,11 +114,14 @@ class TrainPanel(QWidget):
         buttons.addWidget(self.stop_button)
         buttons.addStretch(1)
 
+        left = QVBoxLayout()
+        left.addLayout(form)
+        left.addLayout(buttons)
         top = QHBoxLayout()
-        top.addLayout(form)
-        top.addSpacing(24)
-        top.addLayout(buttons)
-        top.addStretch(1)
+        top.addLayout(left)
+        top.addSpacing(12)
+        top.addWidget(self.optimizer_editor, 1)
+        top.addWidget(self.schedule_editor, 1)
 
         self.progress = QProgressBar()
         self.progress.setRange(0, 1)
@@ -159,12 +159,8 @@ class TrainPanel(QWidget):
     @Slot()
     def _on_torch_ready(self) -> None:
         self._torch = True
-        self.optimizer_combo.blockSignals(True)
-        for entry in _optimizers():
-            self.optimizer_combo.addItem(entry.name)
-            self.optimizer_combo.setItemData(self.optimizer_combo.count() - 1, entry.help,
-                                             Qt.ItemDataRole.ToolTipRole)
-        self.optimizer_combo.blockSignals(False)
+        self.optimizer_editor.set_registry(optimizers())
+        self.schedule_editor.set_registry(schedulers())
         self._set_running(self.is_running())
         self.refresh()
 
@@ -179,44 +175,25 @@ class TrainPanel(QWidget):
 
     def refresh(self) -> None:
         """Show the experiment's values in the widgets (without echoing edits back)."""
-        exp = self.experiment
-        for w in (self.epochs_spin, self.lr_spin, self.optimizer_combo):
-            w.blockSignals(True)
+        self.epochs_spin.blockSignals(True)
         try:
-            self.epochs_spin.setValue(exp.training.epochs)
-            if self.optimizer_combo.findText(exp.optimizer.type) >= 0:
-                self.optimizer_combo.setCurrentText(exp.optimizer.type)
-            lr = exp.optimizer.params.get("lr")
-            if lr is None and self._torch:
-                lr = _optimizers().get(exp.optimizer.type).defaults().get("lr", 1e-3)
-            if lr is not None:
-                self.lr_spin.setValue(float(lr))
-            if self._torch:
-                try:
-                    self.lr_spin.setToolTip(
-                        _optimizers().get(exp.optimizer.type).param("lr").help)
-                except (WorkbenchError, KeyError):
-                    pass
+            self.epochs_spin.setValue(self.experiment.training.epochs)
         finally:
-            for w in (self.epochs_spin, self.lr_spin, self.optimizer_combo):
-                w.blockSignals(False)
+            self.epochs_spin.blockSignals(False)
+        # Before torch is imported the editors have no registry and show nothing yet.
+        self.optimizer_editor.set_experiment(self.experiment)
+        self.schedule_editor.set_experiment(self.experiment)
+
+    @property
+    def lr_spin(self) -> LogSpinBox | None:
+        """The optimizer form's learning-rate editor (``None`` until torch is imported)."""
+        form = self.optimizer_editor.form
+        return form.editors.get("lr") if form is not None else None  # type: ignore[return-value]
 
     @Slot(int)
     def _on_epochs_edited(self, value: int) -> None:
         self.experiment.training.epochs = int(value)
-        self.settings_changed.emit()
-
-    @Slot(float)
-    def _on_lr_edited(self, value: float) -> None:
-        self.experiment.optimizer.params["lr"] = float(value)
-        self.settings_changed.emit()
-
-    @Slot(str)
-    def _on_optimizer_edited(self, name: str) -> None:
-        if not name or name == self.experiment.optimizer.type:
-            return
-        self.experiment.optimizer = Component(name, _optimizers().get(name).defaults())
-        self.refresh()
+        self.schedule_editor.show_problem()  # a warm-up must stay shorter than the run
         self.settings_changed.emit()
 
     # -- running ---------------------------------------------------------------------------
@@ -399,9 +376,8 @@ class TrainPanel(QWidget):
 
     def _set_running(self, running: bool) -> None:
         # The run trains a snapshot: edits made meanwhile would not apply, so don't invite them.
-        for w in (self.epochs_spin, self.lr_spin):
+        for w in (self.epochs_spin, self.optimizer_editor, self.schedule_editor):
             w.setEnabled(not running)
-        self.optimizer_combo.setEnabled(not running and self._torch)
         self.start_button.setEnabled(not running and not self._start_queued
                                      and not self._network_problem)
         self.stop_button.setEnabled(running)
@@ -417,6 +393,8 @@ def _metrics_text(m: dict) -> str:
     text = f"train loss {num(m.get('train_loss'))}, accuracy {pct(m.get('train_acc'))}"
     if m.get("val_loss") is not None:
         text += f"; validation loss {num(m.get('val_loss'))}, accuracy {pct(m.get('val_acc'))}"
+    if m.get("lr") is not None:  # the rate the epoch trained at: shows a schedule at work
+        text += f"; lr {m['lr']:.3g}"
     if m.get("seconds") is not None:
         text += f" ({m['seconds']:.1f} s)"
     return text
