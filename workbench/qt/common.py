@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Iterable
 
-from PySide6.QtCore import QEvent, QTimer, Qt, QUrl
+from PySide6.QtCore import QEvent, QSize, QTimer, Qt, QUrl
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (QApplication, QDoubleSpinBox, QLabel, QMessageBox, QProgressBar,
                                QWidget)
@@ -168,6 +168,16 @@ class LogSpinBox(QDoubleSpinBox):
 
     def textFromValue(self, value: float) -> str:  # noqa: N802  (Qt override)
         return f"{value:.3g}"
+
+    def sizeHint(self) -> QSize:  # noqa: N802  (Qt override)
+        # Qt sizes a spin box from the texts of its bounds ("1e-08", "1e+06"), narrower
+        # than values such as "0.0005" that it shows: leave room for the longest one.
+        hint = super().sizeHint()
+        text = self.fontMetrics().horizontalAdvance("0.000555") + 8
+        return QSize(max(hint.width(), text + hint.height() + 8), hint.height())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return self.sizeHint()
 
     def valueFromText(self, text: str) -> float:  # noqa: N802
         try:
