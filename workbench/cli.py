@@ -19,6 +19,9 @@ from . import __version__
 
 COMMANDS = ("gui", "init", "scan", "train", "lr-find", "predict", "export")
 EXIT_USER_ERROR = 2
+#: ``train`` stopped because the loss became NaN or infinite (scripts can retry with a
+#: lower learning rate).
+EXIT_DIVERGED = 3
 
 
 class UserError(Exception):
@@ -197,7 +200,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .core.errors import SpecError
     from .core.experiment import Experiment
     from .core.io import atomic_write_text
-    from .core.train.trainer import Callback, Trainer
+    from .core.train.trainer import Callback, Trainer, TrainingDiverged
 
     exp = Experiment.load(args.experiment)
     if args.data:
@@ -259,6 +262,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     previous = _stop_on_sigint(stop)
     try:
         result = trainer.fit()
+    except TrainingDiverged as e:
+        # The epochs finished before it are in metrics.json; the weights are not saved
+        # (they hold the NaNs by now).
+        atomic_write_text(metrics_path, json.dumps({"epochs": trainer.history}, indent=2))
+        print(f"workbench train: {e}; no bundle written", file=sys.stderr)
+        return EXIT_DIVERGED
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)

@@ -12,6 +12,7 @@ from PIL import Image
 
 from helpers import make_image_folder
 from workbench.cli import main
+from workbench.core.experiment import Component
 
 
 def run(capsys, *argv):
@@ -299,3 +300,17 @@ def test_lr_find_user_errors_are_one_line(capsys, tmp_path, tiny_experiment, ext
     code, out, err = run(capsys, "lr-find", str(exp_file), *extra)
     assert code == 2 and out == ""
     assert len(err.strip().splitlines()) == 1 and words in err and "Traceback" not in err
+
+
+def test_train_that_diverges_says_so_and_exits_with_3(capsys, tmp_path, tiny_experiment):
+    # A learning rate far too high: the loss overflows within a few batches.
+    exp_file = tmp_path / "exp.json"
+    tiny_experiment.optimizer = Component("SGD", {"lr": 10.0, "momentum": 0.9})
+    tiny_experiment.save(exp_file)
+    run_dir = tmp_path / "run"
+    code, out, err = run(capsys, "train", str(exp_file), "--epochs", "3", "--batch-size", "4",
+                         "--device", "cpu", "--out", str(run_dir))
+    assert code == 3
+    assert "diverged" in err and "learning rate" in err and "no bundle written" in err
+    assert not (run_dir / "bundle.pt").exists()
+    assert "epochs" in json.loads((run_dir / "metrics.json").read_text())
