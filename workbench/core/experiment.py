@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SpecError
+from .io import parse_json, read_text_file
 from .registry import Param
 
 FORMAT_VERSION = 1
@@ -209,24 +210,12 @@ class Experiment:
 
     @classmethod
     def from_json(cls, text: str, source: str = "experiment JSON") -> "Experiment":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise SpecError("", f"{source} is not valid JSON (line {e.lineno}, column {e.colno}: "
-                                f"{e.msg}); fix the file or create a new one with "
-                                f"'workbench init'") from None
-        return cls.from_dict(data)
+        return cls.from_dict(parse_json(text, source, "fix the file or create a new one with "
+                                                      "'workbench init'"))
 
     @classmethod
     def load(cls, path: str | Path) -> "Experiment":
-        path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise SpecError("", f"experiment file {path} does not exist") from None
-        except (OSError, UnicodeDecodeError) as e:
-            raise SpecError("", f"cannot read experiment file {path}: {e}") from None
-        return cls.from_json(text, source=str(path))
+        return cls.from_json(read_text_file(Path(path), "experiment file"), source=str(path))
 
     def copy(self) -> "Experiment":
         return copy.deepcopy(self)

@@ -1,11 +1,35 @@
-"""Small file helpers: atomic writes and the user's data directories."""
+"""Small file helpers: reading JSON documents, atomic writes, the user's data directories."""
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Callable, IO
+from typing import Any, Callable, IO
+
+from .errors import SpecError
+
+
+def read_text_file(path: Path, what: str) -> str:
+    """The text of ``path``; a missing or unreadable file is a :class:`SpecError` that
+    calls it ``what`` (e.g. "experiment file")."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError("", f"{what} {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise SpecError("", f"cannot read {what} {path}: {e}") from None
+
+
+def parse_json(text: str, source: str, fix: str) -> Any:
+    """``json.loads(text)``; bad JSON is a :class:`SpecError` naming ``source``, the line
+    and column, and ending with ``fix`` (what the user can do)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise SpecError("", f"{source} is not valid JSON (line {e.lineno}, column {e.colno}: "
+                            f"{e.msg}); {fix}") from None
 
 
 def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:

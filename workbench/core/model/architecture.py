@@ -22,7 +22,7 @@ from typing import Any
 
 from ..errors import SpecError
 from ..experiment import Experiment, ModelConfig
-from ..io import atomic_write_text
+from ..io import atomic_write_text, parse_json, read_text_file
 from .builder import NetworkSummary
 
 ARCHITECTURE_FORMAT = "workbench-architecture"
@@ -58,17 +58,8 @@ def load_architecture(path: str | Path) -> ModelConfig:
         (e.g. ``layers[2].type: unknown layer 'Conv3d'; choose one of ...``).
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError("", f"architecture file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise SpecError("", f"cannot read architecture file {path}: {e}") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise SpecError("", f"{path} is not valid JSON (line {e.lineno}, column {e.colno}: "
-                            f"{e.msg}); fix the file or save the architecture again") from None
+    data = parse_json(read_text_file(path, "architecture file"), str(path),
+                      "fix the file or save the architecture again")
     return architecture_from_dict(data, str(path))
 
 

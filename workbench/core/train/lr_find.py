@@ -281,37 +281,13 @@ def suggest(lrs: list[float], smoothed: list[float]) -> tuple[float | None, str]
 
 
 def _train_step(trainer: Any, x: torch.Tensor, y: torch.Tensor) -> float:
-    """One optimisation step on a batch, the way ``Trainer._run_epoch`` trains; returns
-    the batch loss (possibly NaN or infinite: the caller decides, nothing raises)."""
-    import contextlib
-
-    device = trainer.device
-    non_blocking = device.type == "cuda"
-    x = x.to(device, non_blocking=non_blocking)
-    y = y.to(device, non_blocking=non_blocking)
-    if trainer.train_pipeline is not None:
-        x = trainer.train_pipeline(x)
-    if getattr(trainer, "_channels_last", False) and x.ndim == 4:
-        x = x.contiguous(memory_format=torch.channels_last)
-    target = y
-    if trainer.batch_transform is not None:
-        x, target = trainer.batch_transform(x, y)
-    amp = getattr(trainer, "_amp", None)
-    with (torch.autocast(device.type, dtype=amp) if amp is not None
-          else contextlib.nullcontext()):
-        loss = trainer.loss_fn(trainer.model(x), target)
+    """One optimisation step on a batch, the Trainer's own; returns the batch loss
+    (possibly NaN or infinite: the caller decides, nothing raises)."""
+    x, target, _ = trainer.batch_inputs(x, y, train=True)
+    _, loss = trainer.forward_loss(x, target)
     value = loss.item()
-    if not math.isfinite(value):
-        return value  # stepping on it would only write NaN into the (restored) weights
-    optimizer, scaler = trainer.optimizer, getattr(trainer, "_scaler", None)
-    optimizer.zero_grad(set_to_none=True)
-    if scaler is not None:
-        scaler.scale(loss).backward()
-        scaler.step(optimizer)
-        scaler.update()
-    else:
-        loss.backward()
-        optimizer.step()
+    if math.isfinite(value):  # stepping on NaN would only write it into the (restored) weights
+        trainer.optimizer_step(loss)
     return value
 
 

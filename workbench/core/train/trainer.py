@@ -317,11 +317,8 @@ class Trainer:
         """One pass over the train or validation loader: (mean loss, accuracy), or None if
         a stop was requested mid-way."""
         loader = self.train_loader if train else self.val_loader
-        model, device = self.model, self.device
-        model.train(train)
+        self.model.train(train)
         total_loss, correct, seen = 0.0, 0, 0
-        non_blocking = device.type == "cuda"
-        pipeline = self.train_pipeline if train else self.eval_pipeline
         num_batches = len(loader)
         with torch.set_grad_enabled(train):
             for i, (x, y, skipped) in enumerate(loader):
@@ -338,22 +335,8 @@ class Trainer:
                     # BatchNorm cannot estimate statistics from one sample in training mode;
                     # a last batch of one is dropped rather than failing the run.
                     continue
-                x = x.to(device, non_blocking=non_blocking)
-                y = y.to(device, non_blocking=non_blocking)
-                if pipeline is not None:  # augment and normalise on the device, batch-wise
-                    x = pipeline(x)
-                if self._channels_last and x.ndim == 4:
-                    x = x.contiguous(memory_format=torch.channels_last)
-                target = y
-                if train and self.batch_transform is not None:
-                    # Soft targets (B, K): the loss takes probabilities; accuracy counts
-                    # the class with the largest share.
-                    x, target = self.batch_transform(x, y)
-                    y = target.argmax(1)
-                with (torch.autocast(device.type, dtype=self._amp) if self._amp is not None
-                      else contextlib.nullcontext()):
-                    logits = model(x)
-                    loss = self.loss_fn(logits, target)
+                x, target, y = self.batch_inputs(x, y, train)
+                logits, loss = self.forward_loss(x, target)
                 value = loss.item()
                 if not math.isfinite(value):
                     raise TrainingDiverged(
@@ -361,14 +344,7 @@ class Trainer:
                         f"{i + 1}. The learning rate ({self._lr()}) is the usual cause: lower it "
                         f"(e.g. by 10x) and start again")
                 if train:
-                    self.optimizer.zero_grad(set_to_none=True)
-                    if self._scaler is not None:
-                        self._scaler.scale(loss).backward()
-                        self._scaler.step(self.optimizer)
-                        self._scaler.update()
-                    else:
-                        loss.backward()
-                        self.optimizer.step()
+                    self.optimizer_step(loss)
                     self.schedule.step_batch()
                 n = len(y)
                 total_loss += value * n
@@ -380,6 +356,49 @@ class Trainer:
         if seen == 0:
             return (None, None)
         return total_loss / seen, correct / seen
+
+    # -- one step (also used by the LR finder) -------------------------------------------
+    def batch_inputs(self, x: torch.Tensor, y: torch.Tensor,
+                     train: bool) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """A loader batch as the network sees it: on the device, augmented and normalised
+        batch-wise, channels-last when set, mixed (MixUp/CutMix) when training.
+
+        Returns ``(x, target, y)``: ``target`` is what the loss takes (soft ``(B, K)``
+        targets when mixed), ``y`` the hard labels accuracy counts (the class with the
+        largest share when mixed).
+        """
+        non_blocking = self.device.type == "cuda"
+        x = x.to(self.device, non_blocking=non_blocking)
+        y = y.to(self.device, non_blocking=non_blocking)
+        pipeline = self.train_pipeline if train else self.eval_pipeline
+        if pipeline is not None:  # augment and normalise on the device, batch-wise
+            x = pipeline(x)
+        if self._channels_last and x.ndim == 4:
+            x = x.contiguous(memory_format=torch.channels_last)
+        target = y
+        if train and self.batch_transform is not None:
+            x, target = self.batch_transform(x, y)
+            y = target.argmax(1)
+        return x, target, y
+
+    def forward_loss(self, x: torch.Tensor,
+                     target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(logits, loss)`` of the model on a prepared batch, under autocast when AMP is on."""
+        with (torch.autocast(self.device.type, dtype=self._amp) if self._amp is not None
+              else contextlib.nullcontext()):
+            logits = self.model(x)
+            return logits, self.loss_fn(logits, target)
+
+    def optimizer_step(self, loss: torch.Tensor) -> None:
+        """Backpropagate ``loss`` and step the optimizer (through the grad scaler for fp16)."""
+        self.optimizer.zero_grad(set_to_none=True)
+        if self._scaler is not None:
+            self._scaler.scale(loss).backward()
+            self._scaler.step(self.optimizer)
+            self._scaler.update()
+        else:
+            loss.backward()
+            self.optimizer.step()
 
     def _teardown(self) -> None:
         cache = self.cache
