@@ -1,4 +1,4 @@
-"""The ``workbench`` command: gui | init | scan | train | lr-find | predict | export.
+"""The ``workbench`` command: gui | init | scan | train | resume | lr-find | predict | export.
 
 User errors print one line on stderr and exit with code 2; nothing a user can cause shows a
 traceback. Heavy imports (torch, Qt) happen inside the commands so ``--help`` is instant.
@@ -17,11 +17,13 @@ from typing import Sequence
 
 from . import __version__
 
-COMMANDS = ("gui", "init", "scan", "train", "lr-find", "predict", "export")
+COMMANDS = ("gui", "init", "scan", "train", "resume", "lr-find", "predict", "export")
 EXIT_USER_ERROR = 2
 #: ``train`` stopped because the loss became NaN or infinite (scripts can retry with a
 #: lower learning rate).
 EXIT_DIVERGED = 3
+#: ``train`` ran out of device memory (scripts can retry with a smaller batch).
+EXIT_OUT_OF_MEMORY = 4
 
 
 class UserError(Exception):
@@ -70,7 +72,19 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--cache", choices=("auto", "disk", "off"),
                    help="decoded-image cache (default: the experiment's data.cache)")
     t.add_argument("--out", required=True, metavar="RUN_DIR",
-                   help="folder for bundle.pt, metrics.json and experiment.json")
+                   help="folder for bundle.pt, metrics.json, experiment.json, run.json and "
+                        "checkpoints/ (resume it with workbench resume RUN_DIR)")
+
+    c = sub.add_parser("resume", help="continue a stopped or finished run from its last "
+                                      "checkpoint")
+    c.add_argument("run_dir", metavar="RUN_DIR", help="the run's folder (or a checkpoint file)")
+    c.add_argument("--epochs", type=int, metavar="N",
+                   help="train N more epochs (default: the epochs the run had left)")
+    c.add_argument("--lr", type=float, metavar="X",
+                   help="continue at this learning rate (e.g. after the run diverged)")
+    c.add_argument("--data", metavar="DIR|CSV",
+                   help="the dataset, when it has moved since the run (same classes)")
+    c.add_argument("--device", metavar="D", help="auto, cpu, cuda, cuda:N or mps")
 
     f = sub.add_parser("lr-find", help="sweep the learning rate and suggest one")
     f.add_argument("experiment", metavar="EXPERIMENT.json")
@@ -197,10 +211,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .core.errors import SpecError
     from .core.experiment import Experiment
-    from .core.io import atomic_write_text
-    from .core.train.trainer import Callback, Trainer, TrainingDiverged
 
     exp = Experiment.load(args.experiment)
     if args.data:
@@ -215,20 +226,62 @@ def cmd_train(args: argparse.Namespace) -> int:
             setattr(getattr(exp, section), name, value)
     if args.lr is not None:
         exp.optimizer.params["lr"] = args.lr
-    try:  # re-check: the overrides may be out of range
-        exp = Experiment.from_dict(exp.to_dict())
-    except SpecError as e:
-        flag = {"training.epochs": "--epochs", "data.batch_size": "--batch-size",
-                "training.device": "--device", "optimizer.params.lr": "--lr"}.get(e.field)
-        raise UserError(f"{flag}: {e.problem}" if flag else str(e)) from None
-
+    exp = _recheck(exp)
     out = Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise UserError(f"cannot create run folder {out}: {e.strerror}") from None
-    exp.save(out / "experiment.json")
-    metrics_path = out / "metrics.json"
+    return _run(exp, out)
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    from .core.train.checkpoint import load_checkpoint
+
+    run_dir = Path(args.run_dir)
+    ckpt = load_checkpoint(run_dir)
+    if run_dir.is_file():  # a checkpoint file: its run folder is two levels up
+        run_dir = run_dir.parent.parent
+    exp = ckpt.experiment
+    planned = exp.training.epochs
+    if args.epochs is not None:
+        if args.epochs < 1:
+            raise UserError("--epochs: give the number of epochs to add, at least 1")
+        exp.training.epochs = ckpt.epoch + args.epochs
+    elif ckpt.epoch >= planned:
+        raise UserError(f"{args.run_dir} has finished all its {planned} epochs: give "
+                        f"--epochs N to train N more")
+    if args.data:
+        _check_dataset_path(args.data)
+        exp.data.folder = str(Path(args.data).resolve())
+    if args.device is not None:
+        exp.training.device = args.device
+    if args.lr is not None:
+        exp.optimizer.params["lr"] = args.lr
+    exp = _recheck(exp)
+    print(f"resuming {run_dir} after epoch {ckpt.epoch}: epochs {ckpt.epoch + 1} to "
+          f"{exp.training.epochs}", flush=True)
+    return _run(exp, run_dir, ckpt)
+
+
+def _recheck(exp):
+    """Validate an Experiment after command-line overrides, naming the flag at fault."""
+    from .core.errors import SpecError
+    from .core.experiment import Experiment
+
+    try:  # re-check: the overrides may be out of range
+        return Experiment.from_dict(exp.to_dict())
+    except SpecError as e:
+        flag = {"training.epochs": "--epochs", "data.batch_size": "--batch-size",
+                "training.device": "--device", "optimizer.params.lr": "--lr"}.get(e.field)
+        raise UserError(f"{flag}: {e.problem}" if flag else str(e)) from None
+
+
+def _run(exp, out: Path, checkpoint=None) -> int:
+    """Train (or continue) ``exp`` into the run folder ``out``; returns the exit code."""
+    from .core.train.record import RunRecorder
+    from .core.train.trainer import (Callback, Trainer, TrainingDiverged,
+                                     TrainingOutOfMemory)
 
     class Progress(Callback):
         def on_fit_start(self, trainer, info):
@@ -251,33 +304,47 @@ def cmd_train(args: argparse.Namespace) -> int:
             def fmt(v, pct=False):
                 return "-" if v is None else (f"{100 * v:.1f}%" if pct else f"{v:.4f}")
 
+            best = trainer.tracker.best
+            mark = f"  * best {best['metric']}" if best and best["epoch"] == epoch else ""
             print(f"epoch {epoch}/{exp.training.epochs}  train_loss {fmt(m['train_loss'])}  "
                   f"train_acc {fmt(m['train_acc'], True)}  val_loss {fmt(m['val_loss'])}  "
-                  f"val_acc {fmt(m['val_acc'], True)}  ({m['seconds']:.1f} s)", flush=True)
-            # Written every epoch so a stopped or crashed run keeps what it measured.
-            atomic_write_text(metrics_path, json.dumps({"epochs": trainer.history}, indent=2))
+                  f"val_acc {fmt(m['val_acc'], True)}  ({m['seconds']:.1f} s){mark}",
+                  flush=True)
 
     stop = threading.Event()
-    trainer = Trainer(exp, [Progress()], stop_event=stop)
+    recorder = RunRecorder(out)
+    trainer = Trainer(exp, [Progress(), recorder], stop_event=stop, checkpoint=checkpoint)
     previous = _stop_on_sigint(stop)
+    last = out / "checkpoints" / "last.pt"
     try:
         result = trainer.fit()
     except TrainingDiverged as e:
-        # The epochs finished before it are in metrics.json; the weights are not saved
-        # (they hold the NaNs by now).
-        atomic_write_text(metrics_path, json.dumps({"epochs": trainer.history}, indent=2))
-        print(f"workbench train: {e}; no bundle written", file=sys.stderr)
+        # The epochs finished before it are in metrics.json and the last checkpoint; the
+        # weights are not saved as a bundle (they hold the NaNs by now).
+        kept = (f"; the last good checkpoint (epoch {trainer.epochs_done}) is {last}: "
+                f"continue from it at a lower rate with: workbench resume {out} --lr X"
+                if trainer.epochs_done else "")
+        print(f"workbench train: {e}; no bundle written{kept}", file=sys.stderr)
         return EXIT_DIVERGED
+    except TrainingOutOfMemory as e:
+        kept = (f" Continue with: workbench resume {out}" if trainer.epochs_done else "")
+        print(f"workbench train: {e}.{kept}", file=sys.stderr)
+        return EXIT_OUT_OF_MEMORY
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
-    atomic_write_text(metrics_path, json.dumps({"epochs": result.history}, indent=2))
-    if result.history:
-        result.save_bundle(out / "bundle.pt")
-        print(f"wrote {out / 'bundle.pt'} and {metrics_path}")
+    metrics_path = out / "metrics.json"
+    if recorder.bundle_path is not None:
+        print(f"wrote {recorder.bundle_path} and {metrics_path}")
+    if result.restored_best and result.best:
+        print(f"the bundle holds epoch {result.best['epoch']}'s weights (best "
+              f"{result.best['metric']} {result.best['value']:.4g})")
+    if result.early_stopped:
+        print(f"stopped early: {result.stop_reason}", file=sys.stderr)
     if result.stopped:
         print("stopped before the last epoch" + ("" if result.history else
-                                                 ": no epoch finished, no bundle written"),
+                                                 ": no epoch finished, no bundle written")
+              + (f"; continue with: workbench resume {out}" if last.exists() else ""),
               file=sys.stderr)
         return 130
     return 0
@@ -390,6 +457,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 _COMMANDS = {"gui": cmd_gui, "init": cmd_init, "scan": cmd_scan, "train": cmd_train,
+             "resume": cmd_resume,
              "lr-find": cmd_lr_find, "predict": cmd_predict, "export": cmd_export}
 
 if __name__ == "__main__":

@@ -314,3 +314,52 @@ def test_train_that_diverges_says_so_and_exits_with_3(capsys, tmp_path, tiny_exp
     assert "diverged" in err and "learning rate" in err and "no bundle written" in err
     assert not (run_dir / "bundle.pt").exists()
     assert "epochs" in json.loads((run_dir / "metrics.json").read_text())
+    assert json.loads((run_dir / "run.json").read_text())["status"] == "diverged"
+
+
+def test_resume_continues_a_run_for_more_epochs(capsys, tmp_path, tiny_experiment):
+    exp_file = tmp_path / "exp.json"
+    tiny_experiment.save(exp_file)
+    run_dir = tmp_path / "run"
+    code, out, err = run(capsys, "train", str(exp_file), "--out", str(run_dir))
+    assert code == 0 and (run_dir / "checkpoints" / "last.pt").exists()
+    info = json.loads((run_dir / "run.json").read_text())
+    assert info["status"] == "finished" and info["epochs_done"] == 2
+
+    code, out, err = run(capsys, "resume", str(run_dir))
+    assert code == 2 and "finished all its 2 epochs" in err and "--epochs N" in err
+
+    code, out, err = run(capsys, "resume", str(run_dir), "--epochs", "2")
+    assert code == 0, err
+    assert "epoch 3/4" in out and "epoch 4/4" in out and "epoch 1/" not in out
+    epochs = json.loads((run_dir / "metrics.json").read_text())["epochs"]
+    assert [m["epoch"] for m in epochs] == [1, 2, 3, 4]
+    assert json.loads((run_dir / "run.json").read_text())["epochs_done"] == 4
+
+
+def test_resume_errors_are_one_line(capsys, tmp_path, tiny_experiment):
+    code, out, err = run(capsys, "resume", str(tmp_path))
+    assert code == 2 and "no checkpoint to resume from" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_stopped_train_says_how_to_resume(capsys, tmp_path, tiny_experiment, monkeypatch):
+    from workbench.core.train import trainer as trainer_module
+
+    exp_file = tmp_path / "exp.json"
+    tiny_experiment.training.epochs = 3
+    tiny_experiment.save(exp_file)
+    real = trainer_module.Trainer._run_epoch
+
+    def stop_in_epoch_2(self, epoch, train):
+        if epoch == 2 and train:
+            self.request_stop()  # as a Ctrl-C would
+        return real(self, epoch, train)
+
+    monkeypatch.setattr(trainer_module.Trainer, "_run_epoch", stop_in_epoch_2)
+    run_dir = tmp_path / "run"
+    code, out, err = run(capsys, "train", str(exp_file), "--out", str(run_dir))
+    assert code == 130 and f"workbench resume {run_dir}" in err
+    monkeypatch.setattr(trainer_module.Trainer, "_run_epoch", real)
+    code, out, err = run(capsys, "resume", str(run_dir))
+    assert code == 0 and "epoch 2/3" in out and "epoch 3/3" in out

@@ -100,3 +100,34 @@ def test_bad_adam_settings_name_the_field(params, field):
 def test_optimizer_lr_reads_the_set_or_default_lr():
     assert optimizer_lr(Component("RMSprop", {"lr": 0.003})) == 0.003
     assert optimizer_lr(Component("Adadelta", {})) == 1.0
+
+
+def test_log_softmax_output_gets_nll_loss_with_the_same_value():
+    import torch
+    from workbench.core.train.optim import build_loss, loss_note
+
+    torch.manual_seed(0)
+    logits, target = torch.randn(6, 3), torch.tensor([0, 1, 2, 2, 1, 0])
+    ce = build_loss(Component("CrossEntropy"))
+    nll = build_loss(Component("CrossEntropy"), log_probs=True)
+    assert isinstance(nll, torch.nn.NLLLoss)
+    log_probs = torch.log_softmax(logits, 1)
+    assert torch.allclose(nll(log_probs, target), ce(logits, target))
+    soft = torch.softmax(torch.randn(6, 3), 1)  # MixUp/CutMix targets
+    assert torch.allclose(nll(log_probs, soft), ce(logits, soft))
+    assert "NLLLoss" in loss_note(Component("CrossEntropy"), True)
+    assert loss_note(Component("CrossEntropy"), False) == ""
+
+
+def test_class_weights_are_used_and_checked_against_the_classes():
+    import torch
+    from workbench.core.errors import SpecError
+    from workbench.core.train.optim import build_loss
+
+    spec = Component("CrossEntropy", {"class_weights": [1.0, 3.0]})
+    loss = build_loss(spec, num_classes=2)
+    assert torch.equal(loss.weight, torch.tensor([1.0, 3.0]))
+    with pytest.raises(SpecError, match="loss.params.class_weights.*2 weights.*3 classes"):
+        build_loss(spec, num_classes=3)
+    with pytest.raises(SpecError, match="every weight is 0"):
+        build_loss(Component("CrossEntropy", {"class_weights": [0.0, 0.0]}), num_classes=2)

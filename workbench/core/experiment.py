@@ -155,6 +155,36 @@ class TrainingConfig:
                                    help="On a CUDA GPU, lay images and convolution weights "
                                         "out channels-last (faster with tensor cores). No "
                                         "effect on the CPU."))
+    deterministic: bool = _p(Param("deterministic", bool, False,
+                                   help="Use only deterministic algorithms, so two runs with "
+                                        "the same seed give the same weights (and a stopped "
+                                        "run resumes to the same weights). Slower on a GPU."))
+    grad_clip: float = _p(Param("grad_clip", float, 0.0, min=0.0, max=1e6,
+                                help="Before each step, scale the gradients down so their "
+                                     "total L2 norm is at most this (0: off). 1.0 is a common "
+                                     "choice for recurrent networks or unstable runs."))
+    accumulate: int = _p(Param("accumulate", int, 1, min=1, max=1024,
+                               help="Add up the gradients of this many batches before each "
+                                    "optimizer step: the effect of a batch this many times "
+                                    "larger without its memory."))
+    monitor: str = _p(Param("monitor", str, "auto",
+                            choices=("auto", "val_loss", "val_acc", "train_loss", "train_acc"),
+                            help="The metric that picks the best epoch (its checkpoint is "
+                                 "kept as best.pt) and that early stopping watches; auto: "
+                                 "val_loss when there is a validation split, else "
+                                 "train_loss."))
+    early_stopping: bool = _p(Param("early_stopping", bool, False,
+                                    help="Stop when the monitored metric has not improved for "
+                                         "'patience' epochs."))
+    patience: int = _p(Param("patience", int, 5, min=1, max=100000,
+                             help="Epochs without improvement before early stopping stops "
+                                  "the run."))
+    min_delta: float = _p(Param("min_delta", float, 0.0, min=0.0, max=1e6,
+                                help="The smallest change of the monitored metric that counts "
+                                     "as an improvement (e.g. 0.001)."))
+    restore_best: bool = _p(Param("restore_best", bool, True,
+                                  help="When early stopping ends the run, go back to the best "
+                                       "epoch's weights (they are what the bundle holds)."))
 
 
 @dataclass

@@ -178,10 +178,27 @@ def _adadelta(parameters: Iterable, lr: float, rho: float, eps: float,
 @LOSSES.register("CrossEntropy", params=[
     Param("label_smoothing", float, 0.0, min=0.0, max=0.99,
           help="Spreads this much of the target over all classes; 0.1 often helps a little."),
-], help="Cross-entropy on raw logits (the network must NOT end with Softmax).")
-def _cross_entropy(label_smoothing: float, weight: torch.Tensor | None = None) -> nn.Module:
+    Param("class_weights", list, [], item_type=float, min=0.0, max=1e6,
+          help="One weight per class, in the order of the class list (rare classes higher); "
+               "empty: every class 1, or computed from the class sizes when data.balance is "
+               "weighted_loss."),
+], help="Cross-entropy on raw logits (the network must NOT end with Softmax). After a "
+        "LogSoftmax layer, NLLLoss is used instead, with the same result.")
+def _cross_entropy(label_smoothing: float, class_weights: list[float],
+                   weight: torch.Tensor | None = None) -> nn.Module:
     # Targets may be class indices or per-class probabilities (MixUp/CutMix soft labels).
     return nn.CrossEntropyLoss(weight=weight, label_smoothing=label_smoothing)
+
+
+class _SoftNLLLoss(nn.NLLLoss):
+    """NLLLoss that also takes per-class probability targets (MixUp/CutMix), as
+    CrossEntropyLoss does: ``-(target * log_probs).sum(1)``, class-weighted, averaged."""
+
+    def forward(self, log_probs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        if target.ndim == log_probs.ndim and target.is_floating_point():
+            w = self.weight if self.weight is not None else 1.0
+            return -(target * w * log_probs).sum(1).mean()
+        return super().forward(log_probs, target)
 
 
 def build_optimizer(spec: Component, parameters: Iterable) -> torch.optim.Optimizer:
@@ -260,7 +277,8 @@ def parameter_groups(model: nn.Module, layers: Sequence[Component] | None,
     return groups
 
 
-def build_loss(spec: Component, class_weights: torch.Tensor | None = None) -> nn.Module:
+def build_loss(spec: Component, class_weights: torch.Tensor | None = None,
+               num_classes: int | None = None, log_probs: bool = False) -> nn.Module:
     """Build the loss ``spec`` names.
 
     Parameters
@@ -269,10 +287,45 @@ def build_loss(spec: Component, class_weights: torch.Tensor | None = None) -> nn
         The experiment's ``loss`` component.
     class_weights
         Per-class weights (``data.balance == "weighted_loss"``), passed to losses that
-        take a ``weight``; None for an unweighted loss.
+        take a ``weight``; None for an unweighted loss. The loss's own ``class_weights``
+        parameter, when given, wins.
+    num_classes
+        The dataset's class count, to check the loss's own ``class_weights`` against.
+    log_probs
+        The network ends with LogSoftmax: a CrossEntropy loss without label smoothing
+        becomes NLLLoss (see :func:`loss_note`).
+
+    Raises
+    ------
+    SpecError
+        When ``class_weights`` does not give one weight per class, or all are zero.
     """
     entry = LOSSES.get(spec.type, "loss.type")
     params = entry.validate(spec.params, "loss.params")
+    own = params.get("class_weights") or []
+    if own:
+        if num_classes is not None and len(own) != num_classes:
+            raise SpecError("loss.params.class_weights",
+                            f"gives {len(own)} weights but the dataset has {num_classes} "
+                            f"classes: give one weight per class, in the class list's order, "
+                            f"or none")
+        if not any(w > 0 for w in own):
+            raise SpecError("loss.params.class_weights", "every weight is 0, so nothing would "
+                                                         "be learnt: give positive weights")
+        class_weights = torch.tensor(own, dtype=torch.float32)
+    if log_probs and spec.type == "CrossEntropy" and not params.get("label_smoothing"):
+        return _SoftNLLLoss(weight=class_weights)
     if class_weights is not None and "weight" in inspect.signature(entry.builder).parameters:
         params["weight"] = class_weights
     return entry.builder(**params)
+
+
+def loss_note(spec: Component, log_probs: bool) -> str:
+    """What the learner should know about the loss the run uses ("" when nothing)."""
+    if not log_probs or spec.type != "CrossEntropy":
+        return ""
+    if spec.params.get("label_smoothing"):
+        return ("the network ends with LogSoftmax; CrossEntropy is kept because label "
+                "smoothing is on (log-softmax applied twice gives the same values)")
+    return ("the network ends with LogSoftmax, so the loss is NLLLoss (CrossEntropy would "
+            "apply log-softmax a second time); the results are the same")

@@ -2,7 +2,12 @@
 
 ``Trainer.fit()`` knows nothing of Qt. Progress, plots, checkpoints and the CLI's printing
 are callbacks; the GUI runs ``fit`` in a worker thread and stops it through ``stop_event``,
-which is checked at every batch. End hooks run in ``finally`` so they always fire.
+which is checked at every batch, and pauses it with :meth:`Trainer.pause`. End hooks run in
+``finally`` so they always fire.
+
+A run continues from a :class:`~workbench.core.train.checkpoint.Checkpoint` (``checkpoint=``):
+weights, optimizer and schedule state, the random-number generators, the history and the
+best epoch are restored and the epoch numbering goes on.
 """
 
 from __future__ import annotations
@@ -21,10 +26,28 @@ import torch
 
 from ..errors import WorkbenchError
 from ..experiment import Experiment
+from .control import (BestTracker, NormSampler, PauseGate, deterministic_mode,
+                      resolve_monitor)
 
 
 class TrainingDiverged(WorkbenchError):
     """The loss became NaN or infinite."""
+
+    def __init__(self, message: str, epoch: int = 0):
+        super().__init__(message)
+        self.epoch = epoch
+
+
+class TrainingOutOfMemory(WorkbenchError):
+    """The device ran out of memory; ``batch_size`` is the size that failed."""
+
+    def __init__(self, message: str, batch_size: int):
+        super().__init__(message)
+        self.batch_size = batch_size
+
+    @property
+    def suggested_batch_size(self) -> int:
+        return max(1, self.batch_size // 2)
 
 
 class Callback:
@@ -51,6 +74,17 @@ class Callback:
         """The decoded-image cache holds ``done`` of ``total`` images (called while it
         fills in the first epoch, about every 1%, and once when full)."""
 
+    def on_paused(self, trainer: "Trainer", epoch: int, batch: int) -> None:
+        """The run is paused before ``batch`` (1-based) of ``epoch``."""
+
+    def on_resumed(self, trainer: "Trainer") -> None:
+        """A paused run goes on."""
+
+    def on_norms(self, trainer: "Trainer", step: int, names: list[str],
+                 grad_norms: list[float], weight_norms: list[float]) -> None:
+        """Per-layer gradient and weight L2 norms after optimizer step ``step`` (every
+        ``norm_interval`` steps when the trainer was given one)."""
+
 
 @dataclass
 class FitResult:
@@ -63,6 +97,24 @@ class FitResult:
     experiment: Experiment
     skipped: list[tuple[str, str]] = field(default_factory=list)
     error: str | None = None
+    #: Early stopping ended the run (``stop_reason`` says why).
+    early_stopped: bool = False
+    stop_reason: str = ""
+    #: The best epoch by the monitored metric: ``{"metric", "value", "epoch"}``, or None.
+    best: dict[str, Any] | None = None
+    #: The model holds the best epoch's weights rather than the last's (restore_best).
+    restored_best: bool = False
+    #: What ended the run when ``error`` is set: "diverged", "out_of_memory" or "failed".
+    error_kind: str = ""
+
+    @property
+    def status(self) -> str:
+        """One of :data:`workbench.core.runs.STATUSES` (never "running")."""
+        if self.error is not None:
+            return self.error_kind or "failed"
+        if self.early_stopped:
+            return "early_stopped"
+        return "stopped" if self.stopped else "finished"
 
     def save_bundle(self, path: str | Path) -> Path:
         """Write the trained model with its Experiment and classes as one bundle file."""
@@ -95,6 +147,12 @@ class Trainer:
     index
         An already scanned :class:`~workbench.core.data.scan.DatasetIndex` of the folder,
         to skip scanning it again.
+    checkpoint
+        Continue this run (:func:`~workbench.core.train.checkpoint.load_checkpoint`) up to
+        ``experiment.training.epochs``; the network must be the checkpoint's.
+    norm_interval
+        Report per-layer gradient and weight norms (``on_norms``) every this many optimizer
+        steps; 0: never.
 
     Notes
     -----
@@ -105,13 +163,17 @@ class Trainer:
     """
 
     def __init__(self, experiment: Experiment, callbacks: Iterable[Callback] = (),
-                 stop_event: threading.Event | None = None, index: Any = None):
+                 stop_event: threading.Event | None = None, index: Any = None,
+                 checkpoint: Any = None, norm_interval: int = 0):
         self.experiment = experiment.copy().validate()
         self.callbacks = list(callbacks)
         self.stop_event = stop_event if stop_event is not None else threading.Event()
         self.index = index
+        self.checkpoint = checkpoint
+        self.norm_interval = max(0, int(norm_interval))
         self.device: torch.device | None = None
         self.model: torch.nn.Module | None = None
+        self.optimizer: torch.optim.Optimizer | None = None
         self.classes: list[str] = []
         self.history: list[dict[str, Any]] = []
         self.batch_transform: Any = None
@@ -124,6 +186,16 @@ class Trainer:
         self._channels_last = False
         self._skipped: dict[str, str] = {}
         self.schedule: Any = None  # the learning-rate Schedule, once set up
+        self.tracker: BestTracker | None = None  # the best epoch and early stopping
+        self.gate = PauseGate()
+        self.steps = 0  # optimizer steps taken, over every segment of the run
+        self.epochs_done = 0
+        self.elapsed = 0.0  # training seconds over every segment, pauses excluded
+        self.schedule_epochs = self.experiment.training.epochs
+        self._gen: torch.Generator | None = None
+        self._norms: NormSampler | None = None
+        self._best_state: dict[str, torch.Tensor] | None = None
+        self._accumulated = 0  # micro-batches whose gradients wait for the next step
 
     def request_stop(self) -> None:
         self.stop_event.set()
@@ -131,6 +203,19 @@ class Trainer:
     @property
     def stop_requested(self) -> bool:
         return self.stop_event.is_set()
+
+    def pause(self) -> None:
+        """Hold the run before its next batch (thread-safe); :meth:`resume` goes on. The
+        optimizer, schedule and data order are untouched, so a paused run ends as an
+        uninterrupted one would."""
+        self.gate.pause()
+
+    def resume(self) -> None:
+        self.gate.resume()
+
+    @property
+    def paused(self) -> bool:
+        return self.gate.paused
 
     # -- setup -------------------------------------------------------------------------
     def _setup(self) -> dict[str, Any]:
@@ -143,7 +228,8 @@ class Trainer:
         from ..model.init import apply_init
         from .allocator import tune_host_allocator
         from .device import resolve_device
-        from .optim import build_loss, build_optimizer, optimizer_lr, parameter_groups
+        from .optim import (build_loss, build_optimizer, loss_note, optimizer_lr,
+                            parameter_groups)
         from .schedules import build_scheduler
 
         exp = self.experiment
@@ -158,6 +244,9 @@ class Trainer:
             self.index = scan_folder(folder)
         self.index.check_trainable()
         self.classes = list(self.index.classes)
+        ckpt = self.checkpoint
+        if ckpt is not None:
+            self._check_checkpoint(ckpt)
         train_s, val_s = split_for(self.index, exp.data)
 
         seed_everything(exp.training.seed)
@@ -166,7 +255,7 @@ class Trainer:
                                        len(self.classes))
         apply_init(model, exp.init, layers=exp.model.layers)  # layers' own init override
         # Pretrained backbone weights go in after the init scheme, which would overwrite them.
-        notes = load_backbone_weights(model)
+        notes = load_backbone_weights(model) if ckpt is None else []
         self.model = model.to(self.device)
         self._has_batchnorm = any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
                                   for m in model.modules())
@@ -177,23 +266,110 @@ class Trainer:
         train_labels = [int(label) for _, label in train_s]
         balance = exp.data.balance
         weights = class_weights(train_labels, k) if balance == "weighted_loss" else None
-        self.loss_fn = build_loss(exp.loss, weights).to(self.device)
+        log_probs = bool(exp.model.layers) and exp.model.layers[-1].type == "LogSoftmax"
+        self.loss_fn = build_loss(exp.loss, weights, num_classes=k,
+                                  log_probs=log_probs).to(self.device)
+        note = loss_note(exp.loss, log_probs)
+        if note:
+            notes.append(note)
         # MixUp/CutMix: whole training batches, after collation (None when not listed).
         self.batch_transform = build_batch_transform(exp, num_classes=k)
 
-        gen = torch.Generator().manual_seed(exp.training.seed)
+        self._gen = gen = torch.Generator().manual_seed(exp.training.seed)
         sampler = (balanced_sampler(train_labels, k, generator=gen)
                    if balance == "weighted_sampler" else None)
         data_note = self._setup_data(train_s, val_s, gen, sampler)
         # After the loaders: a per-batch schedule needs the number of steps in an epoch.
-        self.schedule = build_scheduler(exp.scheduler, self.optimizer, len(self.train_loader),
-                                        exp.training.epochs)
+        self.schedule_epochs = ckpt.schedule_epochs if ckpt is not None else \
+            exp.training.epochs
+        self.schedule = build_scheduler(exp.scheduler, self.optimizer, self.steps_per_epoch,
+                                        self.schedule_epochs)
         self._setup_device_options()
+        t = exp.training
+        self.tracker = BestTracker(resolve_monitor(t.monitor, self.val_loader is not None),
+                                   t.min_delta, t.patience if t.early_stopping else None)
+        labels = [f"{i + 1} {layer.type}" for i, layer in enumerate(exp.model.layers)]
+        self._norms = NormSampler(self.model, labels) if self.norm_interval else None
+        if ckpt is not None:
+            notes.extend(self._restore(ckpt))
         return {"epochs": exp.training.epochs, "batches_per_epoch": len(self.train_loader),
                 "device": str(self.device), "num_train": len(train_s), "num_val": len(val_s),
                 "classes": list(self.classes), "num_params": summary.total_params,
                 "balance": balance, "cache": data_note, "amp": _dtype_name(self._amp),
-                "channels_last": self._channels_last, "notes": notes}
+                "channels_last": self._channels_last, "notes": notes,
+                "batch_size": int(exp.data.batch_size), "monitor": self.tracker.metric,
+                "start_epoch": self.epochs_done + 1, "history": [dict(m) for m in self.history],
+                "steps": self.steps, "best": self.tracker.best,
+                "norm_layers": list(self._norms.names) if self._norms else []}
+
+    @property
+    def steps_per_epoch(self) -> int:
+        """Optimizer steps in one epoch (batches over ``training.accumulate``)."""
+        return max(1, math.ceil(len(self.train_loader) / self.experiment.training.accumulate))
+
+    def _check_checkpoint(self, ckpt: Any) -> None:
+        from .checkpoint import CheckpointError
+
+        if list(ckpt.classes) != self.classes:
+            raise CheckpointError(f"the dataset's classes changed since the checkpoint "
+                                  f"({', '.join(ckpt.classes)} then; "
+                                  f"{', '.join(self.classes)} now): a run resumes on the data "
+                                  f"it was trained on; start a new run instead")
+        then = [c.to_dict() for c in ckpt.experiment.model.layers]
+        now = [c.to_dict() for c in self.experiment.model.layers]
+        if then != now or ckpt.experiment.data.input_size != self.experiment.data.input_size:
+            raise CheckpointError("the network or input size differs from the checkpoint's: a "
+                                  "run resumes with the network it was trained with; start a "
+                                  "new run to train the edited one")
+
+    def _restore(self, ckpt: Any) -> list[str]:
+        """Load ``ckpt``'s state into the freshly set-up run; returns notes for the user."""
+        from .checkpoint import CheckpointError, set_rng_state
+
+        notes = []
+        try:
+            self.model.load_state_dict(ckpt.model)
+            self.optimizer.load_state_dict(ckpt.optimizer)
+            self.schedule.load_state_dict(ckpt.schedule)
+        except (RuntimeError, ValueError, KeyError) as e:
+            first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+            raise CheckpointError(f"{ckpt.path}: its state does not fit this run ({first}); "
+                                  f"resume with the run's own experiment") from None
+        if self._scaler is not None and ckpt.scaler:
+            self._scaler.load_state_dict(ckpt.scaler)
+        old_lr = _lr_of(ckpt.experiment)
+        new_lr = _lr_of(self.experiment)
+        if old_lr and new_lr and abs(new_lr - old_lr) > 1e-12 * old_lr:
+            self._scale_lr(new_lr / old_lr)
+            notes.append(f"learning rate changed from {old_lr:g} to {new_lr:g} on resuming")
+        self.history = [dict(m) for m in ckpt.history]
+        self.epochs_done = int(ckpt.epoch)
+        self.steps = int(ckpt.steps)
+        self.elapsed = float(ckpt.elapsed)
+        bad = ckpt.bad_epochs
+        patience = self.tracker.patience
+        if patience is not None and bad >= patience:
+            bad = 0  # it had stopped early: resuming asks for more epochs, give them
+        self.tracker = BestTracker(self.tracker.metric, self.tracker.min_delta, patience,
+                                   ckpt.best, bad)
+        if self.experiment.training.epochs > self.schedule_epochs \
+                and self.experiment.scheduler.type != "none":
+            notes.append(f"the {self.experiment.scheduler.type} schedule was planned for "
+                         f"{self.schedule_epochs} epochs and keeps that plan; past its end it "
+                         f"follows its own rule")
+        # Last: everything above may draw random numbers; the run goes on from the
+        # generators' state at the checkpoint.
+        set_rng_state(ckpt.rng, self._gen)
+        return notes
+
+    def _scale_lr(self, ratio: float) -> None:
+        for group in self.optimizer.param_groups:
+            group["lr"] *= ratio
+            if "initial_lr" in group:
+                group["initial_lr"] *= ratio
+        scheduler = getattr(self.schedule, "scheduler", None)
+        if scheduler is not None and hasattr(scheduler, "base_lrs"):
+            scheduler.base_lrs = [lr * ratio for lr in scheduler.base_lrs]
 
     def _setup_data(self, train_s: list, val_s: list, gen: torch.Generator,
                     sampler: Any) -> str:
@@ -249,7 +425,7 @@ class Trainer:
                                    and has_conv)
         if self._channels_last:
             self.model.to(memory_format=torch.channels_last)
-        if device.type == "cuda":
+        if device.type == "cuda" and not exp.training.deterministic:
             # Fixed input sizes: let cuDNN pick the fastest convolution algorithms.
             self._cudnn_benchmark = torch.backends.cudnn.benchmark
             torch.backends.cudnn.benchmark = True
@@ -265,6 +441,30 @@ class Trainer:
             self._cache_reported = done
             self._emit("on_cache_progress", done, total)
 
+    # -- checkpoints -----------------------------------------------------------------------
+    def checkpoint_payload(self) -> dict[str, Any]:
+        """Everything :func:`~workbench.core.train.checkpoint.save_checkpoint` stores to
+        continue this run from the end of its last finished epoch.
+
+        Call it from ``on_epoch_end``: the random-number generators are captured as they
+        are then, which is where a resumed run starts drawing.
+        """
+        from .checkpoint import rng_state
+
+        return {
+            "experiment": self.experiment.to_dict(), "classes": list(self.classes),
+            "epoch": self.epochs_done, "history": [dict(m) for m in self.history],
+            "model": {k: v.detach().to("cpu", copy=True)
+                      for k, v in self.model.state_dict().items()},
+            "optimizer": _to_cpu(self.optimizer.state_dict()),
+            "schedule": _to_cpu(self.schedule.state_dict()),
+            "scaler": self._scaler.state_dict() if self._scaler is not None else None,
+            "rng": rng_state(self._gen),
+            "best": dict(self.tracker.best) if self.tracker.best else None,
+            "bad_epochs": self.tracker.bad_epochs, "steps": self.steps,
+            "schedule_epochs": self.schedule_epochs, "elapsed": self.elapsed,
+        }
+
     # -- the loop ----------------------------------------------------------------------
     def fit(self) -> FitResult:
         """Run every epoch (or until stopped) and return the result.
@@ -272,46 +472,73 @@ class Trainer:
         Raises
         ------
         WorkbenchError
-            For anything the user can fix (dataset, network shapes, device, divergence);
-            the end hooks have run by then.
+            For anything the user can fix (dataset, network shapes, device, divergence,
+            out of memory: :class:`TrainingDiverged`, :class:`TrainingOutOfMemory`); the end
+            hooks have run by then.
         """
-        stopped = False
+        stopped = early = restored = False
+        reason = kind = ""
         error: str | None = None
         try:
-            info = self._setup()
-            self._emit("on_fit_start", info)
-            for epoch in range(1, self.experiment.training.epochs + 1):
-                if self.stop_requested:
-                    stopped = True
-                    break
-                self._emit("on_epoch_start", epoch)
-                t0 = time.perf_counter()
-                train = self._run_epoch(epoch, train=True)
-                if train is None:
-                    stopped = True
-                    break
-                lr = float(self._lr())  # the rate the epoch ended at, before it changes
-                val = self._run_epoch(epoch, train=False) if self.val_loader else (None, None)
-                if val is None:
-                    stopped = True
-                    break
-                self.schedule.step_epoch(val[0], train[0])
-                metrics = {"epoch": epoch, "train_loss": train[0], "train_acc": train[1],
-                           "val_loss": val[0], "val_acc": val[1], "lr": lr,
-                           "seconds": time.perf_counter() - t0}
-                self.history.append(metrics)
-                self._emit("on_epoch_end", epoch, dict(metrics))
+            with deterministic_mode(self.experiment.training.deterministic):
+                info = self._setup()
+                self._emit("on_fit_start", info)
+                stopped, early, reason = self._epochs()
+                if early and self.experiment.training.restore_best \
+                        and self._best_state is not None:
+                    self.model.load_state_dict(self._best_state)
+                    restored = True
         except BaseException as e:
+            oom = _out_of_memory(e)
+            if oom:
+                e = self._oom_error()
             error = str(e) or type(e).__name__
+            kind = ("out_of_memory" if oom else
+                    "diverged" if isinstance(e, TrainingDiverged) else "failed")
+            if oom:
+                raise e from None
             raise
         finally:
             self._teardown()
             if self.model is not None:
                 self.model.to("cpu", memory_format=torch.contiguous_format).eval()
+            best = self.tracker.best if self.tracker is not None else None
             result = FitResult(list(self.history), list(self.classes), self.model, stopped,
-                               self.experiment, sorted(self._skipped.items()), error)
+                               self.experiment, sorted(self._skipped.items()), error,
+                               early, reason, dict(best) if best else None, restored, kind)
             self._emit("on_fit_end", result)
         return result
+
+    def _epochs(self) -> tuple[bool, bool, str]:
+        """Train the remaining epochs; returns ``(stopped, early_stopped, reason)``."""
+        exp = self.experiment
+        keep_best = exp.training.early_stopping and exp.training.restore_best
+        for epoch in range(self.epochs_done + 1, exp.training.epochs + 1):
+            if self.stop_requested:
+                return True, False, "stopped"
+            self._emit("on_epoch_start", epoch)
+            t0, paused0 = time.perf_counter(), self.gate.paused_seconds
+            train = self._run_epoch(epoch, train=True)
+            if train is None:
+                return True, False, "stopped"
+            lr = float(self._lr())  # the rate the epoch ended at, before it changes
+            val = self._run_epoch(epoch, train=False) if self.val_loader else (None, None)
+            if val is None:
+                return True, False, "stopped"
+            self.schedule.step_epoch(val[0], train[0])
+            seconds = time.perf_counter() - t0 - (self.gate.paused_seconds - paused0)
+            metrics = {"epoch": epoch, "train_loss": train[0], "train_acc": train[1],
+                       "val_loss": val[0], "val_acc": val[1], "lr": lr, "seconds": seconds}
+            self.history.append(metrics)
+            self.epochs_done = epoch
+            self.elapsed += seconds
+            if self.tracker.update(metrics) and keep_best:
+                self._best_state = {k: v.detach().to("cpu", copy=True)
+                                    for k, v in self.model.state_dict().items()}
+            self._emit("on_epoch_end", epoch, dict(metrics))
+            if self.tracker.should_stop and epoch < exp.training.epochs:
+                return False, True, self.tracker.reason()
+        return False, False, ""
 
     def _run_epoch(self, epoch: int, train: bool) -> tuple[float | None, float | None] | None:
         """One pass over the train or validation loader: (mean loss, accuracy), or None if
@@ -320,6 +547,8 @@ class Trainer:
         self.model.train(train)
         total_loss, correct, seen = 0.0, 0, 0
         num_batches = len(loader)
+        accumulate = self.experiment.training.accumulate
+        self._accumulated = 0
         with torch.set_grad_enabled(train):
             for i, (x, y, skipped) in enumerate(loader):
                 for path, reason in skipped:
@@ -327,7 +556,12 @@ class Trainer:
                         self._skipped[path] = reason
                         self._emit("on_skipped", path, reason)
                 self._report_cache()
+                if train:
+                    self.gate.wait(self.stop_event, lambda: self._emit("on_paused", epoch, i + 1),
+                                   lambda: self._emit("on_resumed"))
                 if self.stop_requested:
+                    if train:
+                        self.optimizer.zero_grad(set_to_none=True)
                     return None
                 if x is None or len(x) == 0:
                     continue
@@ -341,11 +575,18 @@ class Trainer:
                 if not math.isfinite(value):
                     raise TrainingDiverged(
                         f"training diverged: the loss became {value} at epoch {epoch}, batch "
-                        f"{i + 1}. The learning rate ({self._lr()}) is the usual cause: lower it "
-                        f"(e.g. by 10x) and start again")
+                        f"{i + 1}. The learning rate ({self._lr():g}) is the usual cause: lower "
+                        f"it (e.g. by 10x, or find one with the LR finder) and start again",
+                        epoch)
                 if train:
-                    self.optimizer_step(loss)
-                    self.schedule.step_batch()
+                    self._accumulated += 1
+                    last = i + 1 == num_batches
+                    step = self._accumulated >= accumulate or last
+                    self.optimizer_step(loss, step=step, scale=1.0 / accumulate)
+                    if step:
+                        self._accumulated = 0
+                        self.steps += 1
+                        self.schedule.step_batch()
                 n = len(y)
                 total_loss += value * n
                 correct += int((logits.argmax(1) == y).sum().item())
@@ -389,16 +630,49 @@ class Trainer:
             logits = self.model(x)
             return logits, self.loss_fn(logits, target)
 
-    def optimizer_step(self, loss: torch.Tensor) -> None:
-        """Backpropagate ``loss`` and step the optimizer (through the grad scaler for fp16)."""
-        self.optimizer.zero_grad(set_to_none=True)
+    def optimizer_step(self, loss: torch.Tensor, step: bool = True, scale: float = 1.0) -> None:
+        """Backpropagate ``loss`` and, when ``step``, clip the gradients and step the
+        optimizer (through the grad scaler for fp16), leaving the gradients zeroed.
+
+        With gradient accumulation each micro-batch's loss is scaled by ``scale``
+        (1 / accumulate) and only the last one steps, so the step sees the mean gradient.
+        """
+        if scale != 1.0:
+            loss = loss * scale
         if self._scaler is not None:
             self._scaler.scale(loss).backward()
+        else:
+            loss.backward()
+        if not step:
+            return
+        clip = self.experiment.training.grad_clip
+        sample = self._norms is not None and (self.steps + 1) % self.norm_interval == 0
+        if self._scaler is not None and (clip > 0 or sample):
+            self._scaler.unscale_(self.optimizer)  # clip and measure the true gradients
+        if sample:
+            grads, weights = self._norms.sample()
+        if clip > 0:
+            torch.nn.utils.clip_grad_norm_(
+                [p for g in self.optimizer.param_groups for p in g["params"]], clip)
+        if self._scaler is not None:
             self._scaler.step(self.optimizer)
             self._scaler.update()
         else:
-            loss.backward()
             self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        if sample:
+            self._emit("on_norms", self.steps + 1, list(self._norms.names), grads, weights)
+
+    def _oom_error(self) -> TrainingOutOfMemory:
+        bs = int(self.experiment.data.batch_size)
+        if self.device is not None and self.device.type == "cuda":
+            torch.cuda.empty_cache()
+        done = (f" The {self.epochs_done} finished epoch(s) and their checkpoint are kept."
+                if self.epochs_done else "")
+        return TrainingOutOfMemory(
+            f"the {self.device or 'device'} ran out of memory at batch size {bs}.{done} "
+            f"Try batch size {max(1, bs // 2)} (or a smaller input size, or gradient "
+            f"accumulation to keep the effective batch)", bs)
 
     def _teardown(self) -> None:
         cache = self.cache
@@ -416,6 +690,33 @@ class Trainer:
     def _emit(self, hook: str, *args: Any) -> None:
         for cb in self.callbacks:
             getattr(cb, hook)(self, *args)
+
+
+def _lr_of(experiment: Experiment) -> float | None:
+    value = experiment.optimizer.params.get("lr")
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+def _out_of_memory(e: BaseException) -> bool:
+    """A device out-of-memory error (CUDA's own class, or MPS/others' RuntimeError)."""
+    oom_type = getattr(torch, "OutOfMemoryError", None) or getattr(torch.cuda,
+                                                                    "OutOfMemoryError", ())
+    if oom_type and isinstance(e, oom_type):
+        return True
+    return isinstance(e, RuntimeError) and not isinstance(e, WorkbenchError) \
+        and "out of memory" in str(e).lower()
+
+
+def _to_cpu(value: Any) -> Any:
+    """A copy of a state dict with every tensor on the CPU (checkpoints load anywhere)."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().to("cpu", copy=True)
+    if isinstance(value, dict):
+        return {k: _to_cpu(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_to_cpu(v) for v in value)
+    return value
+
 
 
 def _dtype_name(dtype: torch.dtype | None) -> str:

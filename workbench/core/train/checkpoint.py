@@ -1,0 +1,157 @@
+"""Checkpoints: everything a run needs to continue exactly where it left off.
+
+A checkpoint is a plain ``torch.save`` of tensors and JSON-like data, written atomically and
+read with ``weights_only=True`` (nothing in the file is executed)::
+
+    {"format_version": 1, "kind": "workbench-checkpoint", "experiment": {...},
+     "classes": [...], "epoch": 3, "history": [...], "model": state_dict,
+     "optimizer": ..., "schedule": ..., "scaler": ... | None, "rng": {...},
+     "best": {"metric", "value", "epoch"} | None, "bad_epochs": 0, "steps": 120,
+     "schedule_epochs": 10, "elapsed": 12.5}
+
+The trainer writes ``checkpoints/last.pt`` at the end of every epoch and
+``checkpoints/best.pt`` when the monitored metric improves (see
+:class:`~workbench.core.train.record.RunRecorder`). With ``training.deterministic`` on, a run
+resumed from ``last.pt`` ends with the same weights as one that was never interrupted: the
+random-number generators (Python, NumPy, torch CPU and CUDA, and the data loader's own) are
+saved with the weights.
+"""
+
+from __future__ import annotations
+
+import pickle
+import random
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..errors import WorkbenchError
+from ..experiment import Experiment
+from ..io import atomic_write
+
+CHECKPOINT_FORMAT_VERSION = 1
+CHECKPOINT_KIND = "workbench-checkpoint"
+LAST, BEST = "last.pt", "best.pt"
+
+
+class CheckpointError(WorkbenchError):
+    """A checkpoint file cannot be used to resume."""
+
+
+@dataclass
+class Checkpoint:
+    """A loaded checkpoint (see the module docstring for the fields)."""
+
+    experiment: Experiment
+    classes: list[str]
+    epoch: int
+    history: list[dict[str, Any]]
+    model: dict[str, torch.Tensor]
+    optimizer: dict[str, Any]
+    schedule: dict[str, Any]
+    scaler: dict[str, Any] | None
+    rng: dict[str, Any]
+    best: dict[str, Any] | None = None
+    bad_epochs: int = 0
+    steps: int = 0
+    schedule_epochs: int = 0
+    elapsed: float = 0.0
+    path: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def rng_state(generator: torch.Generator | None = None) -> dict[str, Any]:
+    """Every random-number generator a run draws from, as checkpoint-safe values."""
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    state: dict[str, Any] = {
+        "python": random.getstate(),
+        "numpy": [kind, torch.from_numpy(np.asarray(keys, dtype=np.int64)), int(pos),
+                  int(has_gauss), float(cached)],
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+        "loader": generator.get_state() if generator is not None else None,
+    }
+    return state
+
+
+def set_rng_state(state: dict[str, Any], generator: torch.Generator | None = None) -> None:
+    """Restore what :func:`rng_state` captured."""
+    python = state.get("python")
+    if python is not None:
+        version, internal, gauss = python
+        random.setstate((version, tuple(internal), gauss))
+    numpy = state.get("numpy")
+    if numpy is not None:
+        kind, keys, pos, has_gauss, cached = numpy
+        np.random.set_state((kind, np.asarray(keys, dtype=np.uint32), pos, has_gauss, cached))
+    if state.get("torch") is not None:
+        torch.set_rng_state(state["torch"])
+    cuda = state.get("cuda") or []
+    if cuda and torch.cuda.is_available() and len(cuda) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all(cuda)
+    if generator is not None and state.get("loader") is not None:
+        generator.set_state(state["loader"])
+
+
+def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> Path:
+    """Write ``payload`` (the trainer's :meth:`checkpoint_payload`) atomically."""
+    path = Path(path)
+    data = {"format_version": CHECKPOINT_FORMAT_VERSION, "kind": CHECKPOINT_KIND, **payload}
+    atomic_write(path, lambda f: torch.save(data, f))
+    return path
+
+
+def load_checkpoint(path: str | Path) -> Checkpoint:
+    """Read a checkpoint safely.
+
+    ``path`` may be the file or a run folder (then ``checkpoints/last.pt`` inside it).
+
+    Raises
+    ------
+    CheckpointError
+        For a missing, damaged, foreign or newer-format file, each with what to do.
+    """
+    path = Path(path)
+    if path.is_dir():
+        candidate = path / "checkpoints" / LAST
+        if not candidate.exists():
+            raise CheckpointError(f"{path} has no checkpoint to resume from "
+                                  f"(checkpoints/{LAST} is missing): only runs trained by this "
+                                  f"version of Workbench for at least one epoch can be resumed")
+        path = candidate
+    if not path.exists():
+        raise CheckpointError(f"checkpoint {path} does not exist")
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        raise CheckpointError(f"{path} was refused: it is not a checkpoint of tensors and "
+                              f"plain data, and loading it could run code") from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError, KeyError,
+            IndexError, TypeError, AttributeError) as e:
+        detail = str(e).strip().splitlines()[0][:160] if str(e).strip() else type(e).__name__
+        raise CheckpointError(f"{path} is not a readable checkpoint (truncated, damaged or not "
+                              f"a PyTorch file): {detail}") from None
+    if not isinstance(data, dict) or data.get("kind") != CHECKPOINT_KIND:
+        raise CheckpointError(f"{path} is not a Workbench checkpoint (a bundle.pt cannot be "
+                              f"resumed: give the run folder, or its checkpoints/{LAST})")
+    version = data.get("format_version")
+    if not isinstance(version, int) or version > CHECKPOINT_FORMAT_VERSION:
+        raise CheckpointError(f"{path} is checkpoint format {version!r}, written by a newer "
+                              f"Workbench: upgrade Workbench to resume it")
+    try:
+        experiment = Experiment.from_dict(data["experiment"])
+        return Checkpoint(
+            experiment=experiment, classes=[str(c) for c in data["classes"]],
+            epoch=int(data["epoch"]), history=list(data["history"]), model=data["model"],
+            optimizer=data["optimizer"], schedule=data["schedule"], scaler=data.get("scaler"),
+            rng=data.get("rng") or {}, best=data.get("best"),
+            bad_epochs=int(data.get("bad_epochs", 0)), steps=int(data.get("steps", 0)),
+            schedule_epochs=int(data.get("schedule_epochs") or experiment.training.epochs),
+            elapsed=float(data.get("elapsed", 0.0)), path=str(path))
+    except (KeyError, TypeError, ValueError, WorkbenchError) as e:
+        raise CheckpointError(f"{path} is a damaged checkpoint ({e}): resume from "
+                              f"checkpoints/{BEST} or start the run again") from None

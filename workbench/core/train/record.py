@@ -1,0 +1,161 @@
+"""The run folder, written as the run goes: :class:`RunRecorder`.
+
+Used by the CLI and the app alike, so a run looks the same whichever started it (layout:
+:mod:`workbench.core.runs`). Every file is written atomically; ``checkpoints/last.pt`` after
+every epoch and ``checkpoints/best.pt`` whenever the monitored metric improves, so a run that
+is stopped, crashes or diverges keeps everything up to its last finished epoch.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ..errors import WorkbenchError
+from ..io import atomic_write, atomic_write_text, runs_dir
+from ..runs import read_run_info, write_run_info
+from .checkpoint import BEST, LAST, save_checkpoint
+from .trainer import Callback, FitResult
+
+#: Statuses whose final weights are worth a bundle (a diverged run's hold NaNs; an
+#: out-of-memory or failed one stopped mid-batch: its last checkpoint is the usable state).
+_BUNDLED = ("finished", "stopped", "early_stopped")
+
+
+def now_iso() -> str:
+    return datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def new_run_dir(name: str = "run", parent: str | Path | None = None) -> Path:
+    """A fresh ``<parent>/<timestamp>-<name>`` folder (parent: :func:`runs_dir`)."""
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip("._") or "run"
+    stamp = datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
+    base = Path(parent) if parent is not None else runs_dir()
+    path = base / f"{stamp}-{safe}"
+    n = 1
+    while path.exists():
+        n += 1
+        path = base / f"{stamp}-{safe}-{n}"
+    try:
+        path.mkdir(parents=True)
+    except OSError as e:
+        raise WorkbenchError(f"cannot create the run folder {path}: {e.strerror}; choose a "
+                             f"runs folder you can write to") from None
+    return path
+
+
+class RunRecorder(Callback):
+    """Writes a run's folder: run.json, experiment.json, metrics.json, checkpoints, bundle.
+
+    Parameters
+    ----------
+    run_dir
+        The folder to write (created if missing); ``None``: a new folder under ``parent``
+        (default :func:`runs_dir`) named after the experiment, made when the run starts.
+    parent
+        Where to make the folder when ``run_dir`` is None.
+    save_bundle
+        Write ``bundle.pt`` when the run ends with weights worth keeping.
+
+    Attributes
+    ----------
+    bundle_path
+        The bundle written, or None.
+    """
+
+    def __init__(self, run_dir: str | Path | None = None, parent: str | Path | None = None,
+                 save_bundle: bool = True):
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        self.parent = parent
+        self.save_bundle = save_bundle
+        self.bundle_path: Path | None = None
+        self.created_dir = False
+        self.resumed = False
+
+    # -- hooks -------------------------------------------------------------------------
+    def on_fit_start(self, trainer: Any, info: dict[str, Any]) -> None:
+        exp = trainer.experiment
+        self.resumed = trainer.checkpoint is not None
+        if self.run_dir is None:
+            self.run_dir = new_run_dir(exp.name, self.parent)
+            self.created_dir = True
+        elif not self.run_dir.exists():
+            self.created_dir = True
+        self._guard(lambda: self.run_dir.mkdir(parents=True, exist_ok=True))
+        self._guard(lambda: exp.save(self.run_dir / "experiment.json"))
+        info_now = read_run_info(self.run_dir) if self.resumed else {}
+        stamp = now_iso()
+        run = {"name": info_now.get("name") or exp.name, "experiment_name": exp.name,
+               "created": info_now.get("created") or stamp, "updated": stamp, "finished": None,
+               "status": "running", "message": "", "epochs_done": trainer.epochs_done,
+               "epochs_planned": exp.training.epochs, "best": info.get("best"),
+               "duration_s": round(trainer.elapsed, 3), "device": info.get("device", ""),
+               "notes": info_now.get("notes", ""),
+               "resumed": list(info_now.get("resumed") or []) + ([stamp] if self.resumed
+                                                                 else [])}
+        self._write_info(run)
+
+    def on_epoch_end(self, trainer: Any, epoch: int, metrics: dict[str, Any]) -> None:
+        run_dir = self.run_dir
+        self._write_metrics(trainer.history)
+        last = run_dir / "checkpoints" / LAST
+        self._guard(lambda: save_checkpoint(last, trainer.checkpoint_payload()))
+        best = trainer.tracker.best
+        if best is not None and best.get("epoch") == epoch:
+            # The same bytes: copy rather than serialise the state a second time.
+            def copy() -> None:
+                with open(last, "rb") as src:
+                    atomic_write(run_dir / "checkpoints" / BEST,
+                                 lambda f: shutil.copyfileobj(src, f, 1 << 20))
+            self._guard(copy)
+        self._update(epochs_done=trainer.epochs_done, best=best,
+                     duration_s=round(trainer.elapsed, 3))
+
+    def on_fit_end(self, trainer: Any, result: FitResult) -> None:
+        run_dir = self.run_dir
+        if run_dir is None:
+            return  # the run failed before it started: nothing was written
+        if not result.history and not self.resumed and self.created_dir:
+            # Not one epoch finished: there is nothing to keep or resume.
+            shutil.rmtree(run_dir, ignore_errors=True)
+            self.run_dir = None
+            return
+        status = result.status
+        if self.save_bundle and result.history and result.model is not None \
+                and status in _BUNDLED:
+            try:
+                self.bundle_path = result.save_bundle(run_dir / "bundle.pt")
+            except OSError as e:
+                result.error = result.error or f"cannot write the bundle: {e}"
+        message = result.error or result.stop_reason or ""
+        try:
+            self._update(status=status, message=message, finished=now_iso(),
+                         epochs_done=len(result.history), best=result.best,
+                         duration_s=round(trainer.elapsed, 3))
+        except WorkbenchError:
+            pass  # on_fit_end must not mask the run's own outcome
+
+    # -- files -------------------------------------------------------------------------
+    def _write_metrics(self, history: list[dict[str, Any]]) -> None:
+        text = json.dumps({"epochs": history}, indent=2) + "\n"
+        self._guard(lambda: atomic_write_text(self.run_dir / "metrics.json", text))
+
+    def _write_info(self, info: dict[str, Any]) -> None:
+        self._guard(lambda: write_run_info(self.run_dir, info))
+
+    def _update(self, **changes: Any) -> None:
+        info = read_run_info(self.run_dir)
+        info.update(changes, updated=now_iso())
+        self._write_info(info)
+
+    def _guard(self, write: Any) -> Any:
+        try:
+            return write()
+        except OSError as e:
+            raise WorkbenchError(f"cannot write to the run folder {self.run_dir}: "
+                                 f"{e.strerror or e}. Free some disk space or choose a "
+                                 f"writable runs folder; the epochs finished so far are in "
+                                 f"its checkpoints") from None
