@@ -1,6 +1,10 @@
-"""Device selection: ``auto`` picks CUDA, then MPS, then CPU."""
+"""Device selection: ``auto`` picks CUDA, then MPS, then CPU; :func:`list_devices` says what
+this machine has, for a device chooser."""
 
 from __future__ import annotations
+
+import os
+from dataclasses import dataclass
 
 import torch
 
@@ -60,3 +64,77 @@ def resolve_amp(name: str, device: torch.device) -> torch.dtype | None:
                                             "bfloat16; choose fp16, auto or off")
         return torch.bfloat16
     return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    """One device this machine can train on, as a device chooser lists it.
+
+    Attributes
+    ----------
+    name
+        The Experiment's device string: ``"cpu"``, ``"cuda:0"``, ``"mps"``.
+    label
+        For a person, e.g. ``"CPU (16 cores, 31.2 GB RAM)"`` or
+        ``"cuda:0 — NVIDIA H200 (139.8 GB)"``.
+    kind
+        ``"cpu"``, ``"cuda"`` or ``"mps"``.
+    memory_bytes
+        The device's memory (RAM for the CPU), or None when unknown.
+    """
+
+    name: str
+    label: str
+    kind: str
+    memory_bytes: int | None = None
+
+
+def list_devices() -> list[DeviceInfo]:
+    """The devices this machine can train on: the CPU first, then each CUDA GPU, then MPS.
+
+    Never raises: a GPU whose properties cannot be read is still listed (by its name
+    only), and a machine without CUDA or MPS lists the CPU alone.
+    """
+    ram = _ram_bytes()
+    cores = os.cpu_count()
+    details = [f"{cores} core{'s' if cores != 1 else ''}"] if cores else []
+    if ram is not None:
+        details.append(f"{_gb(ram)} RAM")
+    devices = [DeviceInfo("cpu", f"CPU ({', '.join(details)})" if details else "CPU", "cpu",
+                          ram)]
+    if torch.cuda.is_available():
+        for i in range(torch.cuda.device_count()):
+            name = f"cuda:{i}"
+            try:
+                props = torch.cuda.get_device_properties(i)
+            except (RuntimeError, AssertionError) as e:  # one faulty GPU: still list it
+                devices.append(DeviceInfo(name, f"{name} (cannot be queried: {e})", "cuda"))
+                continue
+            memory = int(props.total_memory)
+            devices.append(DeviceInfo(name, f"{name} — {props.name} ({_gb(memory)})", "cuda",
+                                      memory))
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        devices.append(DeviceInfo("mps", "Apple GPU (MPS)", "mps"))
+    return devices
+
+
+def _gb(num_bytes: int) -> str:
+    # Binary gigabytes, as nvidia-smi and the system monitors show them.
+    return f"{num_bytes / 2**30:.1f} GB"
+
+
+def _ram_bytes() -> int | None:
+    """Total RAM from /proc/meminfo (Linux) or sysconf (other Unixes); None elsewhere."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemTotal:"):
+                    return int(line.split()[1]) * 1024  # the file counts kibibytes
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        pages, size = os.sysconf("SC_PHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):  # Windows has no sysconf
+        return None
+    return pages * size if pages > 0 and size > 0 else None

@@ -1,10 +1,12 @@
-"""The Train panel's optimizer and learning-rate schedule editors.
+"""The Train panel's optimizer, learning-rate schedule and loss editors.
 
 :class:`ComponentEditor` edits one registry :class:`~workbench.core.experiment.Component` of
-the Experiment (``optimizer`` or ``scheduler``): a combo box of the registry's entries (help
-text as tooltips) and a :class:`~workbench.qt.forms.ParamForm` built from the chosen entry's
-declared parameters. Binding is two-way: edits write the Experiment at once; :meth:`refresh`
-shows the Experiment's values without echoing them back.
+the Experiment (``optimizer``, ``scheduler`` or ``loss``): a combo box of the registry's
+entries (help text as tooltips) and a :class:`~workbench.qt.forms.ParamForm` built from the
+chosen entry's declared parameters. Binding is two-way: edits write the Experiment at once;
+:meth:`refresh` shows the Experiment's values without echoing them back. Parameters that
+need an editor of their own (the loss's per-class weights, :mod:`.train_loss`) can be left
+out of the form.
 
 A value the core would refuse (milestones out of order, a warm-up as long as the run) is
 still written (the widgets and the Experiment never disagree) and the core's own message is
@@ -13,6 +15,7 @@ shown under the form; pressing Start then refuses it with the same words.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Callable
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -20,6 +23,7 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QVBoxLayout, QW
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.experiment import Component, Experiment
+from workbench.core.registry import Entry
 
 from ..common import MessageLabel
 from ..forms import ParamForm
@@ -41,6 +45,13 @@ def schedulers() -> Any:
     from workbench.core.train.schedules import SCHEDULERS
 
     return SCHEDULERS
+
+
+def losses() -> Any:
+    """The loss registry (imports torch)."""
+    from workbench.core.train.optim import LOSSES
+
+    return LOSSES
 
 
 def optimizer_problem(exp: Experiment) -> str:
@@ -76,6 +87,21 @@ def scheduler_problem(exp: Experiment) -> str:
     return ""
 
 
+def loss_problem(exp: Experiment, num_classes: int | None = None) -> str:
+    """Why ``exp.loss`` would be refused, in the core's words, or ``""``.
+
+    Builds the loss, so that per-class weights that do not match the dataset's
+    ``num_classes`` (when known) or that are all zero are found while editing.
+    """
+    from workbench.core.train.optim import build_loss
+
+    try:
+        build_loss(exp.loss, num_classes=num_classes)
+    except WorkbenchError as e:
+        return str(e)
+    return ""
+
+
 class ComponentEditor(QGroupBox):
     """Chooser and parameter form for one registry component of the Experiment.
 
@@ -89,6 +115,9 @@ class ComponentEditor(QGroupBox):
         Returns the core's message for a value it would refuse, or ``""``.
     parent
         The parent widget.
+    hidden_params
+        Parameters left out of the form because another widget edits them; edits in the
+        form keep their values.
 
     Signals
     -------
@@ -99,10 +128,12 @@ class ComponentEditor(QGroupBox):
     changed = Signal()
 
     def __init__(self, title: str, field: str, check: Check,
-                 parent: QWidget | None = None):
+                 parent: QWidget | None = None, hidden_params: tuple[str, ...] = ()):
         super().__init__(title, parent)
         self.field = field
         self.check = check
+        self.hidden_params = tuple(hidden_params)
+        self._form_entries: dict[str, Entry] = {}  # entry name -> entry less hidden params
         self.experiment: Experiment | None = None
         self.registry: Any = None
         self.form: ParamForm | None = None
@@ -149,7 +180,7 @@ class ComponentEditor(QGroupBox):
         if self.experiment is None or self.registry is None:
             return
         comp = self.component()
-        entry = self.registry.get(comp.type) if comp.type in self.registry else None
+        entry = self._form_entry(comp.type) if comp.type in self.registry else None
         self.combo.blockSignals(True)
         try:
             self.combo.setCurrentIndex(self.combo.findText(comp.type) if entry else -1)
@@ -171,6 +202,19 @@ class ComponentEditor(QGroupBox):
         self.error_label.show_message(problem, "error")
         self.error_label.setVisible(bool(problem))
         return problem
+
+    def _form_entry(self, name: str) -> Entry:
+        """The registry entry ``name`` as the form shows it: without the hidden parameters
+        (one object per name, so that a refresh keeps the form it has)."""
+        entry = self.registry.get(name)
+        if not any(p.name in self.hidden_params for p in entry.params):
+            return entry
+        cached = self._form_entries.get(name)
+        if cached is None or cached.builder is not entry.builder:
+            cached = dataclasses.replace(entry, params=tuple(
+                p for p in entry.params if p.name not in self.hidden_params))
+            self._form_entries[name] = cached
+        return cached
 
     def _set_form(self, form: ParamForm | None) -> None:
         if self.form is not None:
@@ -200,6 +244,7 @@ class ComponentEditor(QGroupBox):
     def _on_params_edited(self, values: dict) -> None:
         if self.experiment is None:
             return
-        self.component().params = dict(values)
+        # Merged: the values of hidden parameters (edited elsewhere) are kept.
+        self.component().params = {**self.component().params, **values}
         self.show_problem()
         self.changed.emit()
