@@ -17,8 +17,6 @@ import math
 import random
 import threading
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Iterable
 
 import numpy as np
@@ -26,104 +24,13 @@ import torch
 
 from ..errors import WorkbenchError
 from ..experiment import Experiment
+from .callbacks import Callback, FitResult, TrainingDiverged, TrainingOutOfMemory
 from .control import (BestTracker, NormSampler, PauseGate, deterministic_mode,
                       resolve_monitor)
+from .resume import Resumable
 
-
-class TrainingDiverged(WorkbenchError):
-    """The loss became NaN or infinite."""
-
-    def __init__(self, message: str, epoch: int = 0):
-        super().__init__(message)
-        self.epoch = epoch
-
-
-class TrainingOutOfMemory(WorkbenchError):
-    """The device ran out of memory; ``batch_size`` is the size that failed."""
-
-    def __init__(self, message: str, batch_size: int):
-        super().__init__(message)
-        self.batch_size = batch_size
-
-    @property
-    def suggested_batch_size(self) -> int:
-        return max(1, self.batch_size // 2)
-
-
-class Callback:
-    """Base class of training callbacks; every hook is a no-op.
-
-    Payloads are plain Python values (ints, floats, dicts of them) so a callback may forward
-    them across threads without keeping tensors alive.
-    """
-
-    def on_fit_start(self, trainer: "Trainer", info: dict[str, Any]) -> None: ...
-
-    def on_epoch_start(self, trainer: "Trainer", epoch: int) -> None: ...
-
-    def on_batch_end(self, trainer: "Trainer", epoch: int, batch: int, num_batches: int,
-                     loss: float) -> None: ...
-
-    def on_epoch_end(self, trainer: "Trainer", epoch: int, metrics: dict[str, Any]) -> None: ...
-
-    def on_fit_end(self, trainer: "Trainer", result: "FitResult") -> None: ...
-
-    def on_skipped(self, trainer: "Trainer", path: str, reason: str) -> None: ...
-
-    def on_cache_progress(self, trainer: "Trainer", done: int, total: int) -> None:
-        """The decoded-image cache holds ``done`` of ``total`` images (called while it
-        fills in the first epoch, about every 1%, and once when full)."""
-
-    def on_paused(self, trainer: "Trainer", epoch: int, batch: int) -> None:
-        """The run is paused before ``batch`` (1-based) of ``epoch``."""
-
-    def on_resumed(self, trainer: "Trainer") -> None:
-        """A paused run goes on."""
-
-    def on_norms(self, trainer: "Trainer", step: int, names: list[str],
-                 grad_norms: list[float], weight_norms: list[float]) -> None:
-        """Per-layer gradient and weight L2 norms after optimizer step ``step`` (every
-        ``norm_interval`` steps when the trainer was given one)."""
-
-
-@dataclass
-class FitResult:
-    """What a finished (or stopped) run produced."""
-
-    history: list[dict[str, Any]]
-    classes: list[str]
-    model: torch.nn.Module | None
-    stopped: bool
-    experiment: Experiment
-    skipped: list[tuple[str, str]] = field(default_factory=list)
-    error: str | None = None
-    #: Early stopping ended the run (``stop_reason`` says why).
-    early_stopped: bool = False
-    stop_reason: str = ""
-    #: The best epoch by the monitored metric: ``{"metric", "value", "epoch"}``, or None.
-    best: dict[str, Any] | None = None
-    #: The model holds the best epoch's weights rather than the last's (restore_best).
-    restored_best: bool = False
-    #: What ended the run when ``error`` is set: "diverged", "out_of_memory" or "failed".
-    error_kind: str = ""
-
-    @property
-    def status(self) -> str:
-        """One of :data:`workbench.core.runs.STATUSES` (never "running")."""
-        if self.error is not None:
-            return self.error_kind or "failed"
-        if self.early_stopped:
-            return "early_stopped"
-        return "stopped" if self.stopped else "finished"
-
-    def save_bundle(self, path: str | Path) -> Path:
-        """Write the trained model with its Experiment and classes as one bundle file."""
-        from ..bundle import save_bundle
-
-        if self.model is None:
-            raise WorkbenchError("there is no trained model to save: the run failed before "
-                                 "its network was built")
-        return save_bundle(path, self.experiment, self.classes, self.model.state_dict())
+__all__ = ["Callback", "FitResult", "Trainer", "TrainingDiverged", "TrainingOutOfMemory",
+           "seed_everything"]
 
 
 def seed_everything(seed: int) -> None:
@@ -132,7 +39,7 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-class Trainer:
+class Trainer(Resumable):
     """Train the network an :class:`Experiment` describes on its dataset.
 
     Parameters
@@ -307,70 +214,6 @@ class Trainer:
         """Optimizer steps in one epoch (batches over ``training.accumulate``)."""
         return max(1, math.ceil(len(self.train_loader) / self.experiment.training.accumulate))
 
-    def _check_checkpoint(self, ckpt: Any) -> None:
-        from .checkpoint import CheckpointError
-
-        if list(ckpt.classes) != self.classes:
-            raise CheckpointError(f"the dataset's classes changed since the checkpoint "
-                                  f"({', '.join(ckpt.classes)} then; "
-                                  f"{', '.join(self.classes)} now): a run resumes on the data "
-                                  f"it was trained on; start a new run instead")
-        then = [c.to_dict() for c in ckpt.experiment.model.layers]
-        now = [c.to_dict() for c in self.experiment.model.layers]
-        if then != now or ckpt.experiment.data.input_size != self.experiment.data.input_size:
-            raise CheckpointError("the network or input size differs from the checkpoint's: a "
-                                  "run resumes with the network it was trained with; start a "
-                                  "new run to train the edited one")
-
-    def _restore(self, ckpt: Any) -> list[str]:
-        """Load ``ckpt``'s state into the freshly set-up run; returns notes for the user."""
-        from .checkpoint import CheckpointError, set_rng_state
-
-        notes = []
-        try:
-            self.model.load_state_dict(ckpt.model)
-            self.optimizer.load_state_dict(ckpt.optimizer)
-            self.schedule.load_state_dict(ckpt.schedule)
-        except (RuntimeError, ValueError, KeyError) as e:
-            first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
-            raise CheckpointError(f"{ckpt.path}: its state does not fit this run ({first}); "
-                                  f"resume with the run's own experiment") from None
-        if self._scaler is not None and ckpt.scaler:
-            self._scaler.load_state_dict(ckpt.scaler)
-        old_lr = _lr_of(ckpt.experiment)
-        new_lr = _lr_of(self.experiment)
-        if old_lr and new_lr and abs(new_lr - old_lr) > 1e-12 * old_lr:
-            self._scale_lr(new_lr / old_lr)
-            notes.append(f"learning rate changed from {old_lr:g} to {new_lr:g} on resuming")
-        self.history = [dict(m) for m in ckpt.history]
-        self.epochs_done = int(ckpt.epoch)
-        self.steps = int(ckpt.steps)
-        self.elapsed = float(ckpt.elapsed)
-        bad = ckpt.bad_epochs
-        patience = self.tracker.patience
-        if patience is not None and bad >= patience:
-            bad = 0  # it had stopped early: resuming asks for more epochs, give them
-        self.tracker = BestTracker(self.tracker.metric, self.tracker.min_delta, patience,
-                                   ckpt.best, bad)
-        if self.experiment.training.epochs > self.schedule_epochs \
-                and self.experiment.scheduler.type != "none":
-            notes.append(f"the {self.experiment.scheduler.type} schedule was planned for "
-                         f"{self.schedule_epochs} epochs and keeps that plan; past its end it "
-                         f"follows its own rule")
-        # Last: everything above may draw random numbers; the run goes on from the
-        # generators' state at the checkpoint.
-        set_rng_state(ckpt.rng, self._gen)
-        return notes
-
-    def _scale_lr(self, ratio: float) -> None:
-        for group in self.optimizer.param_groups:
-            group["lr"] *= ratio
-            if "initial_lr" in group:
-                group["initial_lr"] *= ratio
-        scheduler = getattr(self.schedule, "scheduler", None)
-        if scheduler is not None and hasattr(scheduler, "base_lrs"):
-            scheduler.base_lrs = [lr * ratio for lr in scheduler.base_lrs]
-
     def _setup_data(self, train_s: list, val_s: list, gen: torch.Generator,
                     sampler: Any) -> str:
         """Loaders, and the batch pipelines run on the device; returns the cache note.
@@ -440,30 +283,6 @@ class Trainer:
                                              done - self._cache_reported >= step):
             self._cache_reported = done
             self._emit("on_cache_progress", done, total)
-
-    # -- checkpoints -----------------------------------------------------------------------
-    def checkpoint_payload(self) -> dict[str, Any]:
-        """Everything :func:`~workbench.core.train.checkpoint.save_checkpoint` stores to
-        continue this run from the end of its last finished epoch.
-
-        Call it from ``on_epoch_end``: the random-number generators are captured as they
-        are then, which is where a resumed run starts drawing.
-        """
-        from .checkpoint import rng_state
-
-        return {
-            "experiment": self.experiment.to_dict(), "classes": list(self.classes),
-            "epoch": self.epochs_done, "history": [dict(m) for m in self.history],
-            "model": {k: v.detach().to("cpu", copy=True)
-                      for k, v in self.model.state_dict().items()},
-            "optimizer": _to_cpu(self.optimizer.state_dict()),
-            "schedule": _to_cpu(self.schedule.state_dict()),
-            "scaler": self._scaler.state_dict() if self._scaler is not None else None,
-            "rng": rng_state(self._gen),
-            "best": dict(self.tracker.best) if self.tracker.best else None,
-            "bad_epochs": self.tracker.bad_epochs, "steps": self.steps,
-            "schedule_epochs": self.schedule_epochs, "elapsed": self.elapsed,
-        }
 
     # -- the loop ----------------------------------------------------------------------
     def fit(self) -> FitResult:
@@ -692,11 +511,6 @@ class Trainer:
             getattr(cb, hook)(self, *args)
 
 
-def _lr_of(experiment: Experiment) -> float | None:
-    value = experiment.optimizer.params.get("lr")
-    return float(value) if isinstance(value, (int, float)) else None
-
-
 def _out_of_memory(e: BaseException) -> bool:
     """A device out-of-memory error (CUDA's own class, or MPS/others' RuntimeError)."""
     oom_type = getattr(torch, "OutOfMemoryError", None) or getattr(torch.cuda,
@@ -705,18 +519,6 @@ def _out_of_memory(e: BaseException) -> bool:
         return True
     return isinstance(e, RuntimeError) and not isinstance(e, WorkbenchError) \
         and "out of memory" in str(e).lower()
-
-
-def _to_cpu(value: Any) -> Any:
-    """A copy of a state dict with every tensor on the CPU (checkpoints load anywhere)."""
-    if isinstance(value, torch.Tensor):
-        return value.detach().to("cpu", copy=True)
-    if isinstance(value, dict):
-        return {k: _to_cpu(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(_to_cpu(v) for v in value)
-    return value
-
 
 
 def _dtype_name(dtype: torch.dtype | None) -> str:

@@ -1,0 +1,112 @@
+"""What a training run reports: the :class:`Callback` hooks, the :class:`FitResult`, and the
+errors a run ends with that a user can act on (re-exported by :mod:`.trainer`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from ..errors import WorkbenchError
+from ..experiment import Experiment
+
+if TYPE_CHECKING:
+    from .trainer import Trainer
+
+
+class TrainingDiverged(WorkbenchError):
+    """The loss became NaN or infinite."""
+
+    def __init__(self, message: str, epoch: int = 0):
+        super().__init__(message)
+        self.epoch = epoch
+
+
+class TrainingOutOfMemory(WorkbenchError):
+    """The device ran out of memory; ``batch_size`` is the size that failed."""
+
+    def __init__(self, message: str, batch_size: int):
+        super().__init__(message)
+        self.batch_size = batch_size
+
+    @property
+    def suggested_batch_size(self) -> int:
+        return max(1, self.batch_size // 2)
+
+
+class Callback:
+    """Base class of training callbacks; every hook is a no-op.
+
+    Payloads are plain Python values (ints, floats, dicts of them) so a callback may forward
+    them across threads without keeping tensors alive.
+    """
+
+    def on_fit_start(self, trainer: "Trainer", info: dict[str, Any]) -> None: ...
+
+    def on_epoch_start(self, trainer: "Trainer", epoch: int) -> None: ...
+
+    def on_batch_end(self, trainer: "Trainer", epoch: int, batch: int, num_batches: int,
+                     loss: float) -> None: ...
+
+    def on_epoch_end(self, trainer: "Trainer", epoch: int, metrics: dict[str, Any]) -> None: ...
+
+    def on_fit_end(self, trainer: "Trainer", result: "FitResult") -> None: ...
+
+    def on_skipped(self, trainer: "Trainer", path: str, reason: str) -> None: ...
+
+    def on_cache_progress(self, trainer: "Trainer", done: int, total: int) -> None:
+        """The decoded-image cache holds ``done`` of ``total`` images (called while it
+        fills in the first epoch, about every 1%, and once when full)."""
+
+    def on_paused(self, trainer: "Trainer", epoch: int, batch: int) -> None:
+        """The run is paused before ``batch`` (1-based) of ``epoch``."""
+
+    def on_resumed(self, trainer: "Trainer") -> None:
+        """A paused run goes on."""
+
+    def on_norms(self, trainer: "Trainer", step: int, names: list[str],
+                 grad_norms: list[float], weight_norms: list[float]) -> None:
+        """Per-layer gradient and weight L2 norms after optimizer step ``step`` (every
+        ``norm_interval`` steps when the trainer was given one)."""
+
+
+@dataclass
+class FitResult:
+    """What a finished (or stopped) run produced."""
+
+    history: list[dict[str, Any]]
+    classes: list[str]
+    model: torch.nn.Module | None
+    stopped: bool
+    experiment: Experiment
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    error: str | None = None
+    #: Early stopping ended the run (``stop_reason`` says why).
+    early_stopped: bool = False
+    stop_reason: str = ""
+    #: The best epoch by the monitored metric: ``{"metric", "value", "epoch"}``, or None.
+    best: dict[str, Any] | None = None
+    #: The model holds the best epoch's weights rather than the last's (restore_best).
+    restored_best: bool = False
+    #: What ended the run when ``error`` is set: "diverged", "out_of_memory" or "failed".
+    error_kind: str = ""
+
+    @property
+    def status(self) -> str:
+        """One of :data:`workbench.core.runs.STATUSES` (never "running")."""
+        if self.error is not None:
+            return self.error_kind or "failed"
+        if self.early_stopped:
+            return "early_stopped"
+        return "stopped" if self.stopped else "finished"
+
+    def save_bundle(self, path: str | Path) -> Path:
+        """Write the trained model with its Experiment and classes as one bundle file."""
+        from ..bundle import save_bundle
+
+        if self.model is None:
+            raise WorkbenchError("there is no trained model to save: the run failed before "
+                                 "its network was built")
+        return save_bundle(path, self.experiment, self.classes, self.model.state_dict())
