@@ -181,3 +181,18 @@ def test_before_torch_the_chooser_shows_the_experiment_device(qtbot, monkeypatch
     assert w.device_combo.currentText() == "cuda:2 (not on this machine)" or \
         w.device_combo.currentData() == "cuda:2"
     assert exp.training.device == "cuda:2"
+
+
+def test_loader_workers_are_bound_both_ways(qtbot):
+    from workbench.core.experiment import Experiment
+    from workbench.qt.panels.train_options import RunOptionsEditor
+
+    exp = Experiment()
+    editor = RunOptionsEditor(exp)
+    qtbot.addWidget(editor)
+    with qtbot.waitSignal(editor.changed):
+        editor.workers_spin.setValue(3)
+    assert exp.data.num_workers == 3
+    exp.data.num_workers = 1
+    editor.refresh()
+    assert editor.workers_spin.value() == 1 and exp.data.num_workers == 1

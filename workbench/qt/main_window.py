@@ -20,13 +20,14 @@ from .panels.augment import AugmentPanel
 from .panels.data import DataPanel
 from .panels.model import ModelPanel
 from .panels.predict import PredictPanel
+from .panels.runs import RunsPanel
 from .panels.train import TrainPanel
 from .startup import torch_loader
 from .workers import task_pool
 
 
 class MainWindow(UrlDropTarget, QMainWindow):
-    """Tabs Data, Augment, Model, Train and Predict over one :class:`Experiment`.
+    """Tabs Data, Augment, Model, Train, Runs and Predict over one :class:`Experiment`.
 
     Each panel edits its part of ``self.experiment`` and says so with a past-tense signal;
     the window passes the news on to the panels that show dependent values (the number of
@@ -52,10 +53,11 @@ class MainWindow(UrlDropTarget, QMainWindow):
         self.augment_panel = AugmentPanel(self.experiment)
         self.model_panel = ModelPanel(self.experiment)
         self.train_panel = TrainPanel(self.experiment)
+        self.runs_panel = RunsPanel()
         self.predict_panel = PredictPanel()
         for panel, title in ((self.data_panel, "Data"), (self.augment_panel, "Augment"),
                              (self.model_panel, "Model"), (self.train_panel, "Train"),
-                             (self.predict_panel, "Predict")):
+                             (self.runs_panel, "Runs"), (self.predict_panel, "Predict")):
             self.tabs.addTab(panel, title)
         self.setCentralWidget(self.tabs)
         self.setAcceptDrops(True)
@@ -79,6 +81,14 @@ class MainWindow(UrlDropTarget, QMainWindow):
         self.train_panel.training_finished.connect(self._on_training_finished)
         self.train_panel.training_errored.connect(self._on_training_errored)
         self.train_panel.bundle_saved.connect(self.predict_panel.set_bundle)
+        # A finished run is a new row of the history.
+        self.train_panel.training_finished.connect(lambda _summary: self.runs_panel.refresh())
+        self.runs_panel.open_bundle_requested.connect(self._open_run_bundle)
+        self.runs_panel.continue_requested.connect(self._continue_run)
+        # Selected runs' curves go over the live plots, where the plots can show them.
+        set_overlays = getattr(getattr(self.train_panel, "plots", None), "set_overlays", None)
+        if callable(set_overlays):
+            self.runs_panel.overlay_requested.connect(set_overlays)
         torch_loader().failed.connect(self._on_torch_failed)
         self._build_menus()
         self._update_title()
@@ -176,6 +186,15 @@ class MainWindow(UrlDropTarget, QMainWindow):
             return False
         return True
 
+    @Slot(str)
+    def _open_run_bundle(self, path: str) -> None:
+        self.predict_panel.set_bundle(path)
+        self.tabs.setCurrentWidget(self.predict_panel)
+
+    def _continue_run(self, run_dir: str) -> None:
+        self.tabs.setCurrentWidget(self.train_panel)
+        self.train_panel.continue_run(run_dir)
+
     @Slot()
     def _load_bundle(self) -> None:
         self.tabs.setCurrentWidget(self.predict_panel)
@@ -249,6 +268,7 @@ class MainWindow(UrlDropTarget, QMainWindow):
         self.data_panel.shutdown()
         self.augment_panel.shutdown()
         self.predict_panel.shutdown()
+        self.runs_panel.shutdown()
         self.train_panel.shutdown()
         task_pool().waitForDone()
 

@@ -17,10 +17,10 @@ Importing this module does not import torch (the window must appear without it, 
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 import traceback
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
@@ -180,22 +180,6 @@ class TaskRunner(QObject):
 
 
 # -- training ------------------------------------------------------------------------------
-def new_run_dir(name: str = "run") -> Path:
-    """A fresh ``runs_dir()/<timestamp>-<name>`` folder for one training run."""
-    from workbench.core.io import runs_dir
-
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip("._") or "run"
-    stamp = datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
-    base = runs_dir()
-    path = base / f"{stamp}-{safe}"
-    n = 1
-    while path.exists():
-        n += 1
-        path = base / f"{stamp}-{safe}-{n}"
-    path.mkdir(parents=True)
-    return path
-
-
 def _plain(value: Any) -> Any:
     """Copy a payload into plain Python values (numbers become float/int, no tensors)."""
     if isinstance(value, dict):
@@ -210,94 +194,164 @@ def _plain(value: Any) -> Any:
         return str(value)
 
 
+#: Per-layer gradient and weight norms are sampled every this many optimizer steps.
+NORM_INTERVAL = 10
+#: Python's thread switch interval while a run trains (the default is 5 ms). A repaint
+#: calls into Python many times, and each call may wait a whole interval for the training
+#: thread to let go of the GIL: a shorter one keeps the window's longest stalls short
+#: (scripts/bench_ui.py measures them).
+TRAINING_SWITCH_INTERVAL = 0.001
+
+
 class TrainingWorker(QObject):
     """Runs one :meth:`Trainer.fit` when :meth:`run` is invoked in its thread.
+
+    The run's folder (run.json, experiment.json, metrics.json, checkpoints, bundle) is
+    written as it goes by :class:`~workbench.core.train.record.RunRecorder`.
 
     Signals (all payloads plain Python values):
 
     ``fit_started(info)``
         The trainer's info dict: epochs, batches_per_epoch, device, num_train, num_val,
-        classes, num_params.
+        classes, num_params, batch_size, start_epoch and history (a resumed run's earlier
+        epochs), monitor, best, norm_layers, notes; plus run_dir.
     ``epoch_started(epoch)``
         1-based epoch number.
     ``batches_finished(chunk)``
-        ``{"epoch", "batch", "num_batches", "step", "steps": [...], "losses": [...]}``:
-        the losses of the batches since the previous chunk, with their global 1-based step.
-        Emitted at most about 20 times a second (and at every epoch end), not per batch.
+        ``{"epoch", "batch", "num_batches", "step", "steps": [...], "losses": [...],
+        "rate", "memory", "norms": [(step, grads, weights), ...]}``: the losses of the
+        batches since the previous chunk with their global 1-based batch numbers, batches
+        per second over the chunk, memory in use in bytes (the GPU's on CUDA, else the
+        process's) and the per-layer norms sampled meanwhile. Emitted at most about 20
+        times a second (and at every epoch end), not per batch.
     ``epoch_finished(metrics)``
-        epoch, train_loss, train_acc, val_loss, val_acc (None without validation), seconds.
+        epoch, train_loss, train_acc, val_loss, val_acc (None without validation), lr,
+        seconds; plus ``best`` (the best epoch so far, ``{"metric", "value", "epoch"}``).
+    ``paused(epoch, batch)`` / ``resumed()``
+        The run holds before that batch / goes on.
     ``skipped(path, reason)``
         An image that could not be decoded and was left out.
     ``finished(summary)``
-        ``{"stopped", "history", "classes", "bundle", "run_dir", "skipped"}``; ``bundle`` is
-        the saved bundle's path ("" when nothing could be saved).
+        ``{"status", "stopped", "early_stopped", "stop_reason", "best", "restored_best",
+        "history", "classes", "bundle", "run_dir", "skipped"}``; ``bundle`` is the saved
+        bundle's path ("" when none was written).
     ``errored(message)``
-        The run failed; the message is for a person.
+        The run failed; the message is for a person. :attr:`failure` holds the details:
+        ``{"message", "kind" ("diverged", "out_of_memory", "failed"), "run_dir",
+        "epochs_done", "batch_size", "suggested_batch_size"}``.
     """
 
     fit_started = Signal(object)
     epoch_started = Signal(int)
     batches_finished = Signal(object)
     epoch_finished = Signal(object)
+    paused = Signal(int, int)
+    resumed = Signal()
     skipped = Signal(str, str)
     cache_progressed = Signal(int, int)  # images in the decoded-image cache, of total
     finished = Signal(object)
     errored = Signal(str)
 
     def __init__(self, experiment: Any, index: Any = None, save_bundle: bool = True,
-                 emit_interval: float = 0.05):
+                 emit_interval: float = 0.05, resume_from: str | Path | None = None,
+                 runs_parent: str | Path | None = None):
         super().__init__()
         self.experiment = experiment.copy()
         self.index = index
         self.save_bundle = save_bundle
         self.emit_interval = emit_interval
+        self.resume_from = Path(resume_from) if resume_from else None
+        self.runs_parent = runs_parent
         self.stop_event = threading.Event()
+        self.failure: dict[str, Any] = {}
+        self.trainer: Any = None
+        self._pause_requested = False
 
     def request_stop(self) -> None:
         """Ask the trainer to stop at its next batch (thread-safe)."""
         self.stop_event.set()
 
+    def request_pause(self, pause: bool = True) -> None:
+        """Hold the run before its next batch (``pause=False``: go on); thread-safe."""
+        self._pause_requested = pause
+        trainer = self.trainer
+        if trainer is not None:
+            trainer.pause() if pause else trainer.resume()
+
     @Slot()
     def run(self) -> None:
+        from workbench.core.train.trainer import TrainingDiverged, TrainingOutOfMemory
+
+        recorder = None
+        trainer = None
         try:
             # Imported already by TrainingRun.start on the GUI thread: nothing new here.
+            from workbench.core.train.checkpoint import load_checkpoint
+            from workbench.core.train.record import RunRecorder
             from workbench.core.train.trainer import Trainer
 
+            checkpoint = None
+            run_dir = None
+            if self.resume_from is not None:
+                checkpoint = load_checkpoint(self.resume_from)
+                run_dir = (self.resume_from if self.resume_from.is_dir()
+                           else self.resume_from.parent.parent)
             bridge = _bridge_class()(self)
-            trainer = Trainer(self.experiment, callbacks=[bridge], stop_event=self.stop_event,
-                              index=self.index)
+            recorder = RunRecorder(run_dir, parent=self.runs_parent,
+                                   save_bundle=self.save_bundle)
+            trainer = Trainer(self.experiment, callbacks=[recorder, bridge],
+                              stop_event=self.stop_event, index=self.index,
+                              checkpoint=checkpoint, norm_interval=NORM_INTERVAL)
+            self.trainer = trainer
+            if self._pause_requested:
+                trainer.pause()
             result = trainer.fit()
             bridge.flush()
-            summary = {"stopped": bool(result.stopped), "history": _plain(result.history),
-                       "classes": list(result.classes), "bundle": "", "run_dir": "",
+            summary = {"status": result.status, "stopped": bool(result.stopped),
+                       "early_stopped": bool(result.early_stopped),
+                       "stop_reason": result.stop_reason, "best": _plain(result.best),
+                       "restored_best": bool(result.restored_best),
+                       "history": _plain(result.history), "classes": list(result.classes),
+                       "bundle": str(recorder.bundle_path or ""),
+                       "run_dir": str(recorder.run_dir or ""),
                        "skipped": _plain(result.skipped)}
-            if self.save_bundle and result.model is not None and result.history:
-                run_dir = new_run_dir(self.experiment.name)
-                path = result.save_bundle(run_dir / "bundle.pt")
-                _write_metrics(run_dir, result.history)
-                summary["bundle"], summary["run_dir"] = str(path), str(run_dir)
         except BaseException as e:  # noqa: BLE001  (the thread must report, not die)
             if not isinstance(e, WorkbenchError):
                 traceback.print_exc()
-            self.errored.emit(describe_exception(e))
+            kind = ("diverged" if isinstance(e, TrainingDiverged) else
+                    "out_of_memory" if isinstance(e, TrainingOutOfMemory) else "failed")
+            bs = int(getattr(e, "batch_size", 0) or self.experiment.data.batch_size)
+            self.failure = {
+                "message": describe_exception(e), "kind": kind,
+                "run_dir": str(recorder.run_dir) if recorder and recorder.run_dir else "",
+                "epochs_done": int(trainer.epochs_done) if trainer is not None else 0,
+                "batch_size": bs, "suggested_batch_size": max(1, bs // 2)}
+            self.errored.emit(self.failure["message"])
         else:
             self.finished.emit(summary)
 
 
-def _write_metrics(run_dir: Path, history: list[dict]) -> None:
-    import json
+def _memory_in_use(trainer: Any) -> int:
+    """Bytes in use: the GPU's allocations on CUDA, else the process's resident memory."""
+    device = getattr(trainer, "device", None)
+    if device is not None and device.type == "cuda":
+        import torch
 
-    from workbench.core.io import atomic_write_text
+        return int(torch.cuda.memory_allocated(device))
+    try:
+        import os
 
-    atomic_write_text(run_dir / "metrics.json",
-                      json.dumps({"epochs": _plain(history)}, indent=2) + "\n")
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 class _BridgeHooks:
     """Turns trainer hooks into the worker's signals; runs in the training thread.
 
-    Batch losses are gathered and sent in chunks (throttled at the source), so a fast run
-    cannot flood the GUI's event queue with one event per batch.
+    Batch losses (and sampled norms) are gathered and sent in chunks (throttled at the
+    source), so a fast run cannot flood the GUI's event queue with one event per batch.
 
     Mixed into the trainer's ``Callback`` by :func:`_bridge_class` (so hooks the trainer
     adds later stay no-ops here); the mix is made on first use, because the trainer
@@ -308,38 +362,61 @@ class _BridgeHooks:
         self.worker = worker
         self.steps: list[int] = []
         self.losses: list[float] = []
+        self.norms: list[tuple[int, list[float], list[float]]] = []
         self.step = 0
         self.position = (0, 0, 0)
-        self.last_emit = 0.0
+        self.last_emit = time.monotonic()
+        self.trainer: Any = None
 
     def flush(self) -> None:
-        if not self.steps:
+        if not self.steps and not self.norms:
             return
+        now = time.monotonic()
         epoch, batch, num_batches = self.position
+        rate = len(self.steps) / max(1e-6, now - self.last_emit)
         self.worker.batches_finished.emit({
             "epoch": epoch, "batch": batch, "num_batches": num_batches, "step": self.step,
-            "steps": self.steps, "losses": self.losses})
-        self.steps, self.losses = [], []
-        self.last_emit = time.monotonic()
+            "steps": self.steps, "losses": self.losses, "rate": rate,
+            "memory": _memory_in_use(self.trainer), "norms": self.norms})
+        self.steps, self.losses, self.norms = [], [], []
+        self.last_emit = now
 
     def on_fit_start(self, trainer: Any, info: dict) -> None:
-        self.worker.fit_started.emit(_plain(info))
+        self.trainer = trainer
+        recorder_dirs = [getattr(cb, "run_dir", None) for cb in trainer.callbacks]
+        run_dir = next((str(d) for d in recorder_dirs if d is not None), "")
+        self.last_emit = time.monotonic()
+        self.worker.fit_started.emit(_plain({**info, "run_dir": run_dir}))
 
     def on_epoch_start(self, trainer: Any, epoch: int) -> None:
         self.worker.epoch_started.emit(int(epoch))
 
     def on_batch_end(self, trainer: Any, epoch: int, batch: int, num_batches: int,
                      loss: float) -> None:
-        self.step += 1
+        # Global batch number: a resumed run's plots go on from where the run left off.
+        self.step = (int(epoch) - 1) * int(num_batches) + int(batch)
         self.steps.append(self.step)
         self.losses.append(float(loss))
         self.position = (int(epoch), int(batch), int(num_batches))
         if time.monotonic() - self.last_emit >= self.worker.emit_interval:
             self.flush()
 
+    def on_norms(self, trainer: Any, step: int, names: list, grads: list,
+                 weights: list) -> None:
+        self.norms.append((self.step, [float(g) for g in grads], [float(w) for w in weights]))
+
     def on_epoch_end(self, trainer: Any, epoch: int, metrics: dict) -> None:
         self.flush()
-        self.worker.epoch_finished.emit(_plain(metrics))
+        best = trainer.tracker.best if trainer.tracker is not None else None
+        self.worker.epoch_finished.emit(_plain({**metrics, "best": best}))
+
+    def on_paused(self, trainer: Any, epoch: int, batch: int) -> None:
+        self.flush()
+        self.worker.paused.emit(int(epoch), int(batch))
+
+    def on_resumed(self, trainer: Any) -> None:
+        self.last_emit = time.monotonic()  # the pause is not part of the batch rate
+        self.worker.resumed.emit()
 
     def on_fit_end(self, trainer: Any, result: Any) -> None:
         self.flush()
@@ -376,6 +453,8 @@ class TrainingRun(QObject):
     epoch_started = Signal(int)
     batches_finished = Signal(object)
     epoch_finished = Signal(object)
+    paused = Signal(int, int)
+    resumed = Signal()
     skipped = Signal(str, str)
     cache_progressed = Signal(int, int)  # images in the decoded-image cache, of total
     finished = Signal(object)
@@ -385,6 +464,8 @@ class TrainingRun(QObject):
         super().__init__(parent)
         self._thread: QThread | None = None
         self._worker: TrainingWorker | None = None
+        #: The last failed run's details (see :class:`TrainingWorker`'s ``errored``).
+        self.last_failure: dict[str, Any] = {}
 
     def is_running(self) -> bool:
         return self._thread is not None
@@ -393,8 +474,10 @@ class TrainingRun(QObject):
     def worker(self) -> TrainingWorker | None:
         return self._worker
 
-    def start(self, experiment: Any, index: Any = None, save_bundle: bool = True) -> None:
-        """Train a snapshot of ``experiment`` in a new thread."""
+    def start(self, experiment: Any, index: Any = None, save_bundle: bool = True,
+              resume_from: str | Path | None = None) -> None:
+        """Train a snapshot of ``experiment`` in a new thread; with ``resume_from`` (a run
+        folder or checkpoint file), continue that run up to ``experiment``'s epochs."""
         if self.is_running():
             raise RuntimeError("a training run is already in progress")
         # The training thread must not be the first to import torch (see
@@ -403,7 +486,8 @@ class TrainingRun(QObject):
 
         torch_loader().ensure_loaded()
         _bridge_class()
-        worker = TrainingWorker(experiment, index=index, save_bundle=save_bundle)
+        worker = TrainingWorker(experiment, index=index, save_bundle=save_bundle,
+                                resume_from=resume_from)
         thread = QThread()
         thread.setObjectName("workbench-training")
         worker.moveToThread(thread)
@@ -411,18 +495,27 @@ class TrainingRun(QObject):
         worker.epoch_started.connect(self.epoch_started)
         worker.batches_finished.connect(self.batches_finished)
         worker.epoch_finished.connect(self.epoch_finished)
+        worker.paused.connect(self.paused)
+        worker.resumed.connect(self.resumed)
         worker.skipped.connect(self.skipped)
         worker.cache_progressed.connect(self.cache_progressed)
         worker.finished.connect(self._on_worker_finished)
         worker.errored.connect(self._on_worker_errored)
         thread.started.connect(worker.run)
         self._thread, self._worker = thread, worker
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(self._switch_interval, TRAINING_SWITCH_INTERVAL))
         thread.start()
 
     def stop(self) -> None:
         """Ask the run to stop at its next batch; returns at once."""
         if self._worker is not None:
             self._worker.request_stop()
+
+    def pause(self, pause: bool = True) -> None:
+        """Hold the run before its next batch (``pause=False``: go on); returns at once."""
+        if self._worker is not None:
+            self._worker.request_pause(pause)
 
     def shutdown(self) -> None:
         """Stop the run cooperatively and wait for its thread (used when closing)."""
@@ -440,6 +533,7 @@ class TrainingRun(QObject):
         if thread is not None:
             thread.quit()
             thread.wait()
+            sys.setswitchinterval(self._switch_interval)
         del worker  # now on this thread, with the training thread finished
 
     def _from_current_worker(self) -> bool:
@@ -457,5 +551,6 @@ class TrainingRun(QObject):
     @Slot(str)
     def _on_worker_errored(self, message: str) -> None:
         if self._from_current_worker():
+            self.last_failure = dict(self._worker.failure)
             self._join()
             self.errored.emit(message)

@@ -92,6 +92,8 @@ class RunsPanel(QWidget):
         metrics dicts]}]`` (at most :data:`MAX_OVERLAYS`; ``[]`` clears them).
     open_bundle_requested(path)
         "Open in Predict" on a run with a bundle: the bundle file's path.
+    continue_requested(run_dir)
+        "Continue in Train" on a run with a checkpoint: the run's folder.
     refreshed(count)
         The table shows the runs folder as it is now: ``count`` runs.
     """
@@ -99,6 +101,7 @@ class RunsPanel(QWidget):
     selection_changed = Signal(list)
     overlay_requested = Signal(list)
     open_bundle_requested = Signal(str)
+    continue_requested = Signal(str)
     refreshed = Signal(int)
 
     def __init__(self, root: str | Path | None = None, parent: QWidget | None = None):
@@ -155,12 +158,14 @@ class RunsPanel(QWidget):
         self.export_button.clicked.connect(self.export_selected)
         self.predict_button = QPushButton("Open in Predict")
         self.predict_button.clicked.connect(self.open_selected_bundle)
+        self.continue_button = QPushButton("Continue in Train")
+        self.continue_button.clicked.connect(self.continue_selected)
         top = QHBoxLayout()
         top.addWidget(self.filter_edit, 1)
         top.addWidget(self.refresh_button)
         buttons = QHBoxLayout()
         for b in (self.rename_button, self.notes_button, self.delete_button,
-                  self.export_button, self.predict_button):
+                  self.export_button, self.predict_button, self.continue_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
         self.message = MessageLabel("")
@@ -263,6 +268,11 @@ class RunsPanel(QWidget):
         self.predict_button.setToolTip(
             "Classify images with this run's model" if self.predict_button.isEnabled() else
             "Select one run that saved a model (a bundle)")
+        resumable = one and _has_checkpoint(records[0].path)
+        self.continue_button.setEnabled(resumable)
+        self.continue_button.setToolTip(
+            "Train this run for more epochs on the Train tab, from its last checkpoint"
+            if resumable else "Select one run that has a checkpoint (checkpoints/last.pt)")
 
     # -- actions -------------------------------------------------------------------------
     @Slot()
@@ -356,6 +366,13 @@ class RunsPanel(QWidget):
             return
         self.open_bundle_requested.emit(bundle)
 
+    @Slot()
+    def continue_selected(self) -> None:
+        """Ask (``continue_requested``) to train the selected run further."""
+        records = self.selected_records()
+        if len(records) == 1 and _has_checkpoint(records[0].path):
+            self.continue_requested.emit(str(records[0].path))
+
     def _supersede_stale_listing(self) -> None:
         # A listing read before this change would bring the old values back: read again.
         if self._runner.is_busy():
@@ -377,3 +394,7 @@ def _main() -> int:
 
 if __name__ == "__main__":
     sys.exit(_main())
+
+
+def _has_checkpoint(run_dir: str | Path) -> bool:
+    return (Path(run_dir) / "checkpoints" / "last.pt").is_file()

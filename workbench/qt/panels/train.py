@@ -17,9 +17,12 @@ import os
 import sys
 from typing import Any
 
+from pathlib import Path
+
 from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QProgressBar,
-                               QPushButton, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QMessageBox,
+                               QProgressBar, QPushButton, QScrollArea, QSpinBox, QTabWidget,
+                               QVBoxLayout, QWidget)
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.experiment import Experiment, TrainingConfig
@@ -28,8 +31,11 @@ from ..common import LogSpinBox, MessageLabel, stop_busy, run_standalone, show_e
 from ..plots import TrainingPlots
 from ..startup import LOADING_TEXT, when_torch_ready
 from ..workers import TrainingRun
+from .train_loss import LossEditor
+from .train_options import RunOptionsEditor
 from .train_settings import (ComponentEditor, optimizer_problem, optimizers, scheduler_problem,
                              schedulers)
+from .train_status import Speed, ending_text, metrics_text, progress_text
 
 
 def _field_param(cls: type, name: str) -> Any:
@@ -51,6 +57,12 @@ class TrainPanel(QWidget):
     training_errored(message)
     bundle_saved(path)
         The run's bundle was written to ``path``.
+
+    Run control: Start; Pause/Resume (the run holds before its next batch, its optimizer
+    and schedule untouched); Stop (the finished epochs, their checkpoints and a bundle are
+    kept); Continue (the last run, from its last checkpoint, for more epochs). A device out
+    of memory offers to start again at half the batch size; a diverged run keeps its last
+    good checkpoint, which Continue resumes at the learning rate now set.
     """
 
     settings_changed = Signal()
@@ -65,6 +77,12 @@ class TrainPanel(QWidget):
         self.index: Any = None
         self.last_summary: dict | None = None
         self.last_error = ""
+        self.last_run_dir = ""  # the folder Continue resumes
+        self.speed = Speed()
+        self._resuming = False
+        #: ``ask(title, text) -> bool``: the yes/no question after an out-of-memory error
+        #: (replaceable in tests).
+        self.ask = self._ask
         self._torch = False  # the optimizer and schedule registries are available
         self._start_queued = False
         self._network_problem = ""  # why the Model tab's network cannot train, or ""
@@ -72,6 +90,8 @@ class TrainPanel(QWidget):
         self.run.fit_started.connect(self._on_fit_started)
         self.run.batches_finished.connect(self._on_batches_finished)
         self.run.epoch_finished.connect(self._on_epoch_finished)
+        self.run.paused.connect(self._on_paused)
+        self.run.resumed.connect(self._on_resumed)
         self.run.skipped.connect(self._on_skipped)
         self.run.cache_progressed.connect(self._on_cache_progressed)
         self.run.finished.connect(self._on_run_finished)
@@ -99,6 +119,16 @@ class TrainPanel(QWidget):
                                               "choosing one resets its settings to its "
                                               "defaults.")
         self.schedule_editor.changed.connect(self.settings_changed)
+        self.loss_editor = LossEditor(self.experiment)
+        self.loss_editor.changed.connect(self.settings_changed)
+        self.options_editor = RunOptionsEditor(self.experiment)
+        self.options_editor.changed.connect(self.settings_changed)
+        self.lr_find_button = QPushButton("Find learning rate…")
+        self.lr_find_button.setToolTip("Sweep the learning rate over a few batches and pick "
+                                       "one from the loss curve (the network is restored "
+                                       "afterwards)")
+        self.lr_find_button.clicked.connect(self.open_lr_finder)
+        self.lr_dialog: Any = None
         form = QFormLayout()
         form.addRow("Epochs:", self.epochs_spin)
 
@@ -109,19 +139,56 @@ class TrainPanel(QWidget):
         self.stop_button.setToolTip("Stop after the current batch; finished epochs are kept "
                                     "and saved")
         self.stop_button.clicked.connect(self.stop)
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setEnabled(False)
+        self.pause_button.setToolTip("Hold the run before its next batch; Resume goes on "
+                                     "exactly where it stopped")
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.continue_button = QPushButton("Continue")
+        self.continue_button.setEnabled(False)
+        self.continue_button.setToolTip("Train the last run for more epochs, from its last "
+                                        "checkpoint: weights, optimizer and schedule go on "
+                                        "where they were")
+        self.continue_button.clicked.connect(self.continue_run)
+        self.more_epochs = QSpinBox()
+        self.more_epochs.setRange(1, int(epochs_param.max))
+        self.more_epochs.setValue(5)
+        self.more_epochs.setSuffix(" more")
+        self.more_epochs.setToolTip("Epochs Continue adds to the last run (a stopped run "
+                                    "first finishes the epochs it had planned)")
+        row1, row2 = QHBoxLayout(), QHBoxLayout()
+        row1.addWidget(self.start_button)
+        row1.addWidget(self.pause_button)
+        row1.addWidget(self.stop_button)
+        row2.addWidget(self.continue_button)
+        row2.addWidget(self.more_epochs)
         buttons = QVBoxLayout()
-        buttons.addWidget(self.start_button)
-        buttons.addWidget(self.stop_button)
+        buttons.addLayout(row1)
+        buttons.addLayout(row2)
+        buttons.addWidget(self.lr_find_button)
         buttons.addStretch(1)
 
         left = QVBoxLayout()
         left.addLayout(form)
         left.addLayout(buttons)
+        optim_page = QWidget()
+        optim_row = QHBoxLayout(optim_page)
+        optim_row.setContentsMargins(0, 0, 0, 0)
+        optim_row.addWidget(self.optimizer_editor, 1)
+        optim_row.addWidget(self.schedule_editor, 1)
+        self.settings_tabs = QTabWidget()
+        for page, title in ((optim_page, "Optimizer && schedule"), (self.loss_editor, "Loss"),
+                            (self.options_editor, "Device && run")):
+            scroll = QScrollArea()
+            scroll.setWidget(page)
+            scroll.setWidgetResizable(True)
+            scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+            self.settings_tabs.addTab(scroll, title)
+        self.settings_tabs.setMaximumHeight(260)
         top = QHBoxLayout()
         top.addLayout(left)
         top.addSpacing(12)
-        top.addWidget(self.optimizer_editor, 1)
-        top.addWidget(self.schedule_editor, 1)
+        top.addWidget(self.settings_tabs, 1)
 
         self.progress = QProgressBar()
         self.progress.setRange(0, 1)
@@ -172,6 +239,11 @@ class TrainPanel(QWidget):
     def set_dataset(self, index: Any) -> None:
         """The scanned dataset; reused by the next run when it is of the experiment's folder."""
         self.index = index
+        if index is not None:
+            self.loss_editor.set_classes(list(index.classes))
+            self.loss_editor.set_class_counts(dict(index.counts()))
+        if self.lr_dialog is not None:
+            self.lr_dialog.set_dataset(index)
 
     def refresh(self) -> None:
         """Show the experiment's values in the widgets (without echoing edits back)."""
@@ -183,6 +255,38 @@ class TrainPanel(QWidget):
         # Before torch is imported the editors have no registry and show nothing yet.
         self.optimizer_editor.set_experiment(self.experiment)
         self.schedule_editor.set_experiment(self.experiment)
+        self.loss_editor.set_experiment(self.experiment)
+        self.options_editor.set_experiment(self.experiment)
+        self._show_output_layer()
+
+    def _show_output_layer(self) -> None:
+        layers = self.experiment.model.layers
+        self.loss_editor.set_log_softmax_output(bool(layers) and layers[-1].type == "LogSoftmax")
+
+    @Slot()
+    def open_lr_finder(self) -> None:
+        """The LR finder dialog on a snapshot of the experiment; its "Use this value"
+        writes the rate into the optimizer form."""
+        from .lr_finder import LRFinderDialog
+
+        if self.is_running():
+            return
+        if self.lr_dialog is not None:
+            self.lr_dialog.shutdown()
+            self.lr_dialog.deleteLater()
+        index = self.index
+        if index is not None and os.path.abspath(str(index.root)) != \
+                os.path.abspath(self.experiment.data.folder or "."):
+            index = None
+        self.lr_dialog = LRFinderDialog(self.experiment, index=index, parent=self)
+        self.lr_dialog.lr_chosen.connect(self._on_lr_chosen)
+        self.lr_dialog.show()
+
+    @Slot(float)
+    def _on_lr_chosen(self, lr: float) -> None:
+        self.optimizer_editor.refresh()
+        self.status.show_message(f"Learning rate set to {lr:g} from the LR finder.", "ok")
+        self.settings_changed.emit()
 
     @property
     def lr_spin(self) -> LogSpinBox | None:
@@ -201,11 +305,12 @@ class TrainPanel(QWidget):
         return self.run.is_running()
 
     @Slot()
-    def start(self) -> None:
+    def start(self, resume_from: str = "", experiment: Experiment | None = None) -> None:
         """Train a snapshot of the experiment; later edits do not affect this run.
 
         While torch is still being imported at start-up, the run is queued and starts as
-        soon as it is.
+        soon as it is. With ``resume_from`` (a run folder), ``experiment`` (that run's,
+        with its new epoch count) continues the run from its last checkpoint.
         """
         if self.is_running() or self._start_queued:
             return
@@ -216,23 +321,28 @@ class TrainPanel(QWidget):
                                      f"loaded.")
             when_torch_ready(self._start_queued_run, self)
             return
+        experiment = experiment or self.experiment
         try:
-            self.experiment.validate()
+            experiment.validate()
         except WorkbenchError as e:
             self._report_error(str(e))
             return
         index = self.index
         if index is None or os.path.abspath(str(index.root)) != \
-                os.path.abspath(self.experiment.data.folder or "."):
+                os.path.abspath(experiment.data.folder or "."):
             index = None  # let the trainer scan the folder itself
-        self._clear_run_state()
+        # Continuing the run on show keeps its plots; any other run starts them afresh.
+        self._resuming = bool(resume_from) and resume_from == self.last_run_dir
+        if not self._resuming:
+            self._clear_run_state()
+        self.speed.reset()
         self.last_summary, self.last_error = None, ""
         self.progress.setRange(0, 0)
         self.progress.setFormat("")
         self.run_label.show_message("")
         self.status.show_message("Preparing the data and the network…")
         self._set_running(True)
-        self.run.start(self.experiment, index=index)
+        self.run.start(experiment, index=index, resume_from=resume_from or None)
         self.plots.start()
         self.training_started.emit()
 
@@ -247,12 +357,54 @@ class TrainPanel(QWidget):
         if self.is_running():
             self.run.stop()
             self.stop_button.setEnabled(False)
+            self.pause_button.setEnabled(False)
             self.status.show_message("Stopping after the current batch…")
+
+    @Slot()
+    def toggle_pause(self) -> None:
+        """Pause the run, or resume a paused one."""
+        if not self.is_running():
+            return
+        pause = self.pause_button.text() == "Pause"
+        self.run.pause(pause)
+        self.pause_button.setText("Resume" if pause else "Pause")
+        if pause:
+            self.status.show_message("Pausing before the next batch…")
+
+    @Slot()
+    def continue_run(self, run_dir: str = "") -> None:
+        """Continue a run (the last one, or ``run_dir``) from its last checkpoint for
+        ``more_epochs`` epochs (a stopped run first finishes the epochs it had planned),
+        at the learning rate now set in the optimizer form if it uses the same optimizer."""
+        # A button's clicked(bool) may arrive here as the first argument.
+        run_dir = run_dir if isinstance(run_dir, str) and run_dir else self.last_run_dir
+        if self.is_running() or not run_dir:
+            return
+        try:
+            from workbench.core.runs import read_run_info
+
+            exp = Experiment.load(Path(run_dir) / "experiment.json")
+            info = read_run_info(run_dir)
+            done = int(info.get("epochs_done") or 0)
+            planned = int(info.get("epochs_planned") or exp.training.epochs)
+            status = info.get("status", "")
+            unfinished = status in ("stopped", "out_of_memory", "failed", "diverged") \
+                and done < planned
+            exp.training.epochs = planned if unfinished else done + self.more_epochs.value()
+            lr = self.experiment.optimizer.params.get("lr")
+            if self.experiment.optimizer.type == exp.optimizer.type and lr is not None:
+                exp.optimizer.params["lr"] = lr
+        except WorkbenchError as e:
+            self._report_error(str(e))
+            return
+        self.start(resume_from=run_dir, experiment=exp)
 
     def shutdown(self) -> None:
         """Stop a run cooperatively and wait for its thread (the window is closing); a run
         still waiting for torch is cancelled."""
         self._start_queued = False
+        if self.lr_dialog is not None:
+            self.lr_dialog.shutdown()
         self.plots.stop()
         self.run.shutdown()
         stop_busy(self.progress)
@@ -267,9 +419,15 @@ class TrainPanel(QWidget):
     @Slot(object)
     def _on_fit_started(self, info: dict) -> None:
         self.info = info
-        total = max(1, int(info.get("epochs", 1)) * max(1, int(info.get("batches_per_epoch", 1))))
+        self.last_run_dir = str(info.get("run_dir") or "")
+        bpe = max(1, int(info.get("batches_per_epoch", 1)))
+        history = info.get("history") or []
+        if history and not self._resuming:
+            self.plots.load_history(history, bpe)  # a run resumed from elsewhere
+        self.plots.set_best_epoch((info.get("best") or {}).get("epoch"))
+        total = max(1, int(info.get("epochs", 1)) * bpe)
         self.progress.setRange(0, total)
-        self.progress.setValue(0)
+        self.progress.setValue(min(total, (int(info.get("start_epoch", 1)) - 1) * bpe))
         self.progress.setFormat("%p%")
         self.status.show_message(
             f"Training on {info.get('device', '?')}: {info.get('num_train', 0):,} training and "
@@ -298,17 +456,38 @@ class TrainPanel(QWidget):
     @Slot(object)
     def _on_batches_finished(self, chunk: dict) -> None:
         per_epoch = int(self.info.get("batches_per_epoch") or chunk["num_batches"] or 1)
-        self.plots.add_batches(chunk["steps"], chunk["losses"], per_epoch)
+        if chunk.get("steps"):
+            self.plots.add_batches(chunk["steps"], chunk["losses"], per_epoch)
+        names = self.info.get("norm_layers") or []
+        for step, grads, weights in chunk.get("norms") or []:
+            self.plots.add_norms(step, names, grads, weights)
+        if not chunk.get("steps"):
+            return
+        self.speed.update(float(chunk.get("rate") or 0.0))
         self.progress.setValue(min(chunk["step"], self.progress.maximum()))
-        epochs = self.info.get("epochs", "?")
-        self.status.show_message(f"Epoch {chunk['epoch']}/{epochs} · batch {chunk['batch']}/"
-                                 f"{chunk['num_batches']} · loss {chunk['losses'][-1]:.4f}")
+        self.status.show_message(progress_text(chunk, self.info, self.speed))
 
     @Slot(object)
     def _on_epoch_finished(self, m: dict) -> None:
         self.plots.add_epoch(m)
-        self.status.show_message(f"Epoch {m['epoch']}/{self.info.get('epochs', '?')} done: "
-                                 + _metrics_text(m))
+        best = m.get("best") or {}
+        self.plots.set_best_epoch(best.get("epoch"))
+        mark = " (best so far)" if best.get("epoch") == m["epoch"] else ""
+        self.status.show_message(f"Epoch {m['epoch']}/{self.info.get('epochs', '?')} done"
+                                 f"{mark}: " + metrics_text(m))
+
+    @Slot(int, int)
+    def _on_paused(self, epoch: int, batch: int) -> None:
+        self.pause_button.setText("Resume")
+        self.status.show_message(f"Paused before batch {batch} of epoch {epoch}. Resume goes "
+                                 f"on where it stopped; Stop keeps the finished epochs.",
+                                 "warning")
+
+    @Slot()
+    def _on_resumed(self) -> None:
+        self.pause_button.setText("Pause")
+        self.speed.reset()
+        self.status.show_message("Resumed.")
 
     @Slot(str, str)
     def _on_skipped(self, path: str, reason: str) -> None:
@@ -316,25 +495,18 @@ class TrainPanel(QWidget):
 
     @Slot(object)
     def _on_run_finished(self, summary: dict) -> None:
-        self._end_run()
         self.last_summary = summary
-        history = summary.get("history") or []
-        if summary.get("stopped"):
-            text = (f"Stopped after {len(history)} complete epoch"
-                    f"{'s' if len(history) != 1 else ''}.")
-            level = "warning"
-        else:
-            text = f"Finished {len(history)} epoch{'' if len(history) == 1 else 's'}."
-            level = "ok"
+        self.last_run_dir = str(summary.get("run_dir") or "")
+        self._end_run()
+        text, level = ending_text(summary)
+        if not summary.get("stopped"):
             self.progress.setValue(self.progress.maximum())
-        if history:
-            text += " Last epoch: " + _metrics_text(history[-1])
         if self.skipped:
             text += f" {len(self.skipped)} unreadable images were skipped."
         self.status.show_message(text, level)
         if summary.get("bundle"):
             self.run_label.show_message(f"Model saved to {summary['bundle']} (try it on the "
-                                        f"Predict tab).")
+                                        f"Predict tab). Continue trains this run further.")
         else:
             self.run_label.show_message("Nothing was saved: no epoch was completed.", "warning")
         self.training_finished.emit(summary)
@@ -343,9 +515,34 @@ class TrainPanel(QWidget):
 
     @Slot(str)
     def _on_run_errored(self, message: str) -> None:
+        failure = dict(self.run.last_failure)
+        self.last_run_dir = failure.get("run_dir", "")
         self._end_run()
+        kind, done = failure.get("kind"), int(failure.get("epochs_done") or 0)
+        kept = (f" The {done} finished epoch{'' if done == 1 else 's'} and the last good "
+                f"checkpoint are kept in {self.last_run_dir}." if done and self.last_run_dir
+                else "")
+        if kind == "out_of_memory":
+            half = int(failure.get("suggested_batch_size") or 1)
+            self.last_error = message
+            self.status.show_message(f"Training stopped: {message}{kept}", "error")
+            self.training_errored.emit(message)
+            if self.ask("Out of memory", f"{message}.{kept}\n\nStart again with batch size "
+                                         f"{half}?"):
+                self.experiment.data.batch_size = half
+                self.settings_changed.emit()
+                self.start()
+            return
+        if kind == "diverged":
+            message += (f".{kept} Lower the learning rate in the optimizer form, then press "
+                        f"Continue to go on from that checkpoint, or Start to begin again"
+                        if kept else "")
         self._report_error(message)
         self.training_errored.emit(message)
+
+    def _ask(self, title: str, text: str) -> bool:
+        answer = QMessageBox.question(self, title, text)
+        return answer == QMessageBox.StandardButton.Yes
 
     def _report_error(self, message: str) -> None:
         self.last_error = message
@@ -360,7 +557,11 @@ class TrainPanel(QWidget):
         self._set_running(False)
 
     def set_network_problem(self, problem: str) -> None:
-        """Disable Start while the network does not fit, saying why (``""``: it fits)."""
+        """Disable Start while the network does not fit, saying why (``""``: it fits).
+
+        Called whenever the network changes, so the loss editor's note about a
+        LogSoftmax output is kept current here too."""
+        self._show_output_layer()
         if problem == self._network_problem:
             return
         self._network_problem = problem
@@ -376,28 +577,19 @@ class TrainPanel(QWidget):
 
     def _set_running(self, running: bool) -> None:
         # The run trains a snapshot: edits made meanwhile would not apply, so don't invite them.
-        for w in (self.epochs_spin, self.optimizer_editor, self.schedule_editor):
+        for w in (self.epochs_spin, self.optimizer_editor, self.schedule_editor,
+                  self.loss_editor, self.lr_find_button):
             w.setEnabled(not running)
+        self.options_editor.set_running(running)
         self.start_button.setEnabled(not running and not self._start_queued
                                      and not self._network_problem)
         self.stop_button.setEnabled(running)
-
-
-def _metrics_text(m: dict) -> str:
-    def pct(v: Any) -> str:
-        return "n/a" if v is None else f"{100 * v:.1f}%"
-
-    def num(v: Any) -> str:
-        return "n/a" if v is None else f"{v:.4f}"
-
-    text = f"train loss {num(m.get('train_loss'))}, accuracy {pct(m.get('train_acc'))}"
-    if m.get("val_loss") is not None:
-        text += f"; validation loss {num(m.get('val_loss'))}, accuracy {pct(m.get('val_acc'))}"
-    if m.get("lr") is not None:  # the rate the epoch trained at: shows a schedule at work
-        text += f"; lr {m['lr']:.3g}"
-    if m.get("seconds") is not None:
-        text += f" ({m['seconds']:.1f} s)"
-    return text
+        self.pause_button.setEnabled(running)
+        self.pause_button.setText("Pause")
+        can_continue = bool(self.last_run_dir) and \
+            (Path(self.last_run_dir) / "checkpoints" / "last.pt").exists()
+        self.continue_button.setEnabled(not running and can_continue)
+        self.more_epochs.setEnabled(not running)
 
 
 def _main() -> int:

@@ -21,10 +21,10 @@ import dataclasses
 from typing import Any, Sequence
 
 from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox,
-                               QHBoxLayout, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout,
+                               QSpinBox, QVBoxLayout, QWidget)
 
-from workbench.core.experiment import Experiment, TrainingConfig
+from workbench.core.experiment import DataConfig, Experiment, TrainingConfig
 from workbench.core.registry import Entry, Param
 
 from ..common import MessageLabel
@@ -93,6 +93,13 @@ class RunOptionsEditor(QWidget):
         self.device_combo.currentIndexChanged.connect(self._on_device_chosen)
         self.device_warning = MessageLabel("")
         self.device_warning.hide()
+        # data.num_workers: how images are loaded is a device matter to the person training.
+        workers_param = next(f.metadata["param"] for f in dataclasses.fields(DataConfig)
+                             if f.name == "num_workers")
+        self.workers_spin = QSpinBox()
+        self.workers_spin.setRange(int(workers_param.min), int(workers_param.max))
+        self.workers_spin.setToolTip(workers_param.help)
+        self.workers_spin.valueChanged.connect(self._on_workers_edited)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         for title, names in GROUPS:
@@ -105,6 +112,7 @@ class RunOptionsEditor(QWidget):
                 device_row = QFormLayout()
                 device_row.setContentsMargins(0, 0, 0, 0)
                 device_row.addRow("device", self.device_combo)
+                device_row.addRow("loader workers", self.workers_spin)
                 box_layout.addLayout(device_row)
                 box_layout.addWidget(self.device_warning)
             box_layout.addWidget(form)
@@ -226,6 +234,11 @@ class RunOptionsEditor(QWidget):
             return
         t = self.experiment.training
         self._fill_devices(t.device)
+        self.workers_spin.blockSignals(True)
+        try:
+            self.workers_spin.setValue(self.experiment.data.num_workers)
+        finally:
+            self.workers_spin.blockSignals(False)
         values = {f.name: getattr(t, f.name) for f in dataclasses.fields(t)}
         for form in set(self.forms.values()):
             form.set_values(values)
@@ -246,6 +259,13 @@ class RunOptionsEditor(QWidget):
             return
         self.experiment.training.device = str(name)
         self._show_device_state()
+        self.changed.emit()
+
+    @Slot(int)
+    def _on_workers_edited(self, value: int) -> None:
+        if self.experiment is None or value == self.experiment.data.num_workers:
+            return
+        self.experiment.data.num_workers = int(value)
         self.changed.emit()
 
     @Slot(dict)

@@ -1,0 +1,134 @@
+"""Train panel run control: Pause/Resume, Stop then Continue, out-of-memory retry with half
+the batch, divergence keeping its last good checkpoint."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from workbench.qt.panels.train import TrainPanel
+
+RUN_TIMEOUT_MS = 120000
+
+
+@pytest.fixture
+def panel(qtbot, tiny_experiment):
+    tiny_experiment.training.epochs = 3
+    p = TrainPanel(tiny_experiment)
+    qtbot.addWidget(p)
+    yield p
+    p.shutdown()
+
+
+def test_pause_holds_the_run_and_resume_finishes_it(qtbot, panel):
+    with qtbot.waitSignal(panel.run.paused, timeout=RUN_TIMEOUT_MS):
+        panel.start_button.click()
+        panel.pause_button.click()  # while the run sets up: it holds before its first batch
+    assert panel.pause_button.text() == "Resume" and "Paused" in panel.status.text()
+    assert panel.is_running()
+    with qtbot.waitSignal(panel.training_finished, timeout=RUN_TIMEOUT_MS) as done:
+        panel.pause_button.click()
+    assert done.args[0]["status"] == "finished" and len(done.args[0]["history"]) == 3
+    assert panel.pause_button.text() == "Pause" and not panel.pause_button.isEnabled()
+
+
+def test_stop_then_continue_goes_on_with_the_epoch_numbering(qtbot, panel):
+    panel.run.epoch_finished.connect(lambda m: panel.stop() if m["epoch"] == 1 else None)
+    with qtbot.waitSignal(panel.training_finished, timeout=RUN_TIMEOUT_MS) as stopped:
+        panel.start_button.click()
+    summary = stopped.args[0]
+    assert summary["status"] == "stopped" and len(summary["history"]) == 1
+    run_dir = Path(summary["run_dir"])
+    assert (run_dir / "checkpoints" / "last.pt").exists()
+    assert panel.continue_button.isEnabled()
+    panel.run.epoch_finished.disconnect()
+    panel.run.epoch_finished.connect(panel._on_epoch_finished)
+
+    with qtbot.waitSignal(panel.training_finished, timeout=RUN_TIMEOUT_MS) as resumed:
+        panel.continue_button.click()  # a stopped run first finishes its planned epochs
+    summary = resumed.args[0]
+    assert summary["run_dir"] == str(run_dir)
+    assert [m["epoch"] for m in summary["history"]] == [1, 2, 3]
+    assert panel.plots.point_counts()["epochs"] == 3  # the plots went on, not afresh
+    info = json.loads((run_dir / "run.json").read_text())
+    assert info["status"] == "finished" and info["resumed"]
+
+    panel.more_epochs.setValue(2)
+    with qtbot.waitSignal(panel.training_finished, timeout=RUN_TIMEOUT_MS) as more:
+        panel.continue_button.click()
+    assert [m["epoch"] for m in more.args[0]["history"]] == [1, 2, 3, 4, 5]
+
+
+def test_out_of_memory_offers_half_the_batch_size(qtbot, panel, monkeypatch):
+    import torch
+
+    from workbench.core.train.trainer import Trainer
+
+    oom = getattr(torch, "OutOfMemoryError", None) or torch.cuda.OutOfMemoryError
+    real = Trainer.forward_loss
+
+    def hungry(self, x, target):
+        if self.experiment.data.batch_size > 4:
+            raise oom("CUDA out of memory. Tried to allocate 1.00 GiB")
+        return real(self, x, target)
+
+    monkeypatch.setattr(Trainer, "forward_loss", hungry)
+    asked = []
+    panel.ask = lambda title, text: asked.append(text) or True
+    finished = []
+    panel.training_finished.connect(finished.append)
+    with qtbot.waitSignal(panel.training_errored, timeout=RUN_TIMEOUT_MS):
+        panel.start_button.click()
+    assert asked and "batch size 8" in asked[0] and "batch size 4?" in asked[0]
+    assert panel.experiment.data.batch_size == 4
+    qtbot.waitUntil(lambda: bool(finished), timeout=RUN_TIMEOUT_MS)  # the retry trains
+    assert finished[0]["status"] == "finished"
+
+
+def test_divergence_keeps_the_last_good_checkpoint_and_says_what_to_do(qtbot, panel,
+                                                                       monkeypatch):
+    from workbench.core.train.trainer import Trainer
+
+    real = Trainer.forward_loss
+
+    def poisoned(self, x, target):
+        logits, loss = real(self, x, target)
+        return logits, (loss * float("nan") if self.epochs_done == 1 else loss)
+
+    monkeypatch.setattr(Trainer, "forward_loss", poisoned)
+    monkeypatch.setattr("workbench.qt.panels.train.show_error", lambda *a: None)
+    with qtbot.waitSignal(panel.training_errored, timeout=RUN_TIMEOUT_MS) as err:
+        panel.start_button.click()
+    message = err.args[0]
+    assert "diverged" in message and "learning rate" in message
+    assert "last good checkpoint" in message and "Continue" in message
+    assert panel.continue_button.isEnabled()
+    run_dir = Path(panel.last_run_dir)
+    assert json.loads((run_dir / "run.json").read_text())["status"] == "diverged"
+    assert not (run_dir / "bundle.pt").exists()
+
+
+def test_continue_a_run_from_the_runs_tab(qtbot, panel, tiny_experiment, workbench_home):
+    from workbench.core.io import runs_dir
+    from workbench.core.train.record import RunRecorder
+    from workbench.core.train.trainer import Trainer
+    from workbench.qt.panels.runs import RunsPanel
+
+    tiny_experiment.training.epochs = 2
+    recorder = RunRecorder(parent=runs_dir())
+    Trainer(tiny_experiment, [recorder]).fit()  # e.g. a run of yesterday, or from the CLI
+    runs = RunsPanel()
+    qtbot.addWidget(runs)
+    with qtbot.waitSignal(runs.refreshed, timeout=20000):
+        runs.refresh()
+    runs.select_paths([str(recorder.run_dir)])
+    assert runs.continue_button.isEnabled()
+    runs.continue_requested.connect(panel.continue_run)
+    panel.more_epochs.setValue(1)
+    with qtbot.waitSignal(panel.training_finished, timeout=RUN_TIMEOUT_MS) as done:
+        runs.continue_button.click()
+    assert [m["epoch"] for m in done.args[0]["history"]] == [1, 2, 3]
+    assert done.args[0]["run_dir"] == str(recorder.run_dir)
+    assert panel.plots.point_counts()["epochs"] == 3  # the earlier epochs were drawn too

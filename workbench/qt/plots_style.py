@@ -1,0 +1,72 @@
+"""How the training plots look: colours, axes and grid, epoch curves, the best-epoch line."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt
+
+import pyqtgraph as pg  # after PySide6 (see workbench.qt)
+
+pg.setConfigOptions(antialias=True, background="w", foreground="k")
+
+BLUE, ORANGE, GREEN = (31, 119, 180), (230, 120, 20), (30, 150, 60)
+BEST, GRID = (90, 90, 90), (228, 228, 228)
+
+
+class LogFriendlyAxis(pg.AxisItem):
+    """An axis whose log scale marks 1, 2 and 5 times the powers of ten only.
+
+    pyqtgraph labels every integer multiple (1 to 9) between powers of ten, and within
+    less than a decade the labels of 6 to 9 overlap into an unreadable block.
+    """
+
+    def logTickValues(self, minVal, maxVal, size, stdTicks):  # noqa: N802,N803 (pyqtgraph's)
+        ticks = super().logTickValues(minVal, maxVal, size, stdTicks)
+        if maxVal - minVal < 0.25:  # too little of a decade for 1-2-5 to show any tick
+            return ticks
+        mantissa = np.log10([1.0, 2.0, 5.0, 10.0])
+        return [(spacing, [v for v in values if spacing is not None
+                           or np.isclose(v - np.floor(v), mantissa).any()])
+                for spacing, values in ticks]
+
+
+def style_plot(plot: pg.PlotItem, ylabel: str) -> None:
+    """Labels, downsampling, clipping and the grid of one of the training plots."""
+    plot.setLabel("left", ylabel)
+    plot.setDownsampling(auto=True, mode="peak")
+    plot.setClipToView(True)
+    # pyqtgraph's "Plot Options" menu (log axes, FFT, downsampling...) would bypass the
+    # controls above the plots; the view menu (view all, export) stays.
+    plot.setMenuEnabled(False, enableViewBoxMenu=True)
+    # An opaque light grid: pyqtgraph's default translucent one costs ~20 ms a repaint of
+    # these five plots (blending every grid pixel), more than all the curves together.
+    plot.showGrid(x=True, y=True, alpha=1.0)
+    for side in ("bottom", "left"):
+        axis = plot.getAxis(side)
+        axis.setTickPen(pg.mkPen(GRID))
+        axis.setTextPen(pg.mkPen("k"))
+        axis.setStyle(tickAlpha=255, maxTickLevel=1)
+        axis.setZValue(-1)  # the grid goes under the curves, not over them
+        # "epoch (x0.001)" early in a run reads as a bug: keep plain numbers.
+        axis.enableAutoSIPrefix(False)
+
+
+def epoch_curve(plot: pg.PlotItem, colour: tuple, name: str | None) -> pg.PlotDataItem:
+    """A per-epoch curve: a line with a dot at each epoch."""
+    return plot.plot(pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=6,
+                     symbolBrush=colour, symbolPen=None, name=name)
+
+
+def best_line(plot: pg.PlotItem, position: float) -> pg.InfiniteLine:
+    """A hidden vertical dashed line with a label, added to ``plot`` (the best epoch);
+    the label at ``position`` (0: bottom, 1: top), clear of the plot's legend."""
+    line = pg.InfiniteLine(angle=90, movable=False,
+                           pen=pg.mkPen(BEST, width=1.5, style=Qt.PenStyle.DashLine),
+                           label="best",
+                           # Left of the line, as the best epoch is often the last one.
+                           labelOpts={"position": position, "color": BEST,
+                                      "anchors": [(1, 0.5), (1, 0.5)],
+                                      "fill": (255, 255, 255, 200)})
+    line.hide()
+    plot.addItem(line, ignoreBounds=True)
+    return line
