@@ -210,6 +210,11 @@ class TrainPanel(QWidget):
         cache_row = QHBoxLayout()
         cache_row.addWidget(self.cache_bar)
         cache_row.addWidget(self.cache_label, 1)
+        # Keep the row's height while hidden: showing it when a run starts would otherwise
+        # resize and repaint every plot at once (the longest stall scripts/bench_ui.py saw).
+        policy = self.cache_bar.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.cache_bar.setSizePolicy(policy)
         self.cache_bar.hide()
 
         self.plots = TrainingPlots()
