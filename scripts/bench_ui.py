@@ -187,10 +187,6 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.add_argument("--scenarios", default=",".join(SCENARIOS),
                    help=f"comma-separated subset of {', '.join(SCENARIOS)} (idle always runs)")
-    p.add_argument("--switch-interval", type=float, metavar="MS",
-                   help="Python's thread switch interval while training, in ms (default: "
-                        "the app's, workbench.qt.workers.TRAINING_SWITCH_INTERVAL; 5 is "
-                        "Python's own default, to compare)")
     return p
 
 
@@ -207,10 +203,6 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="wb-bench-ui-") as tmp:
         os.environ["WORKBENCH_HOME"] = str(Path(tmp) / "home")
         import workbench.qt  # noqa: F401  (binds pyqtgraph to PySide6 first)
-        if args.switch_interval is not None:
-            import workbench.qt.workers as workers
-
-            workers.TRAINING_SWITCH_INTERVAL = args.switch_interval / 1000
         from PySide6.QtWidgets import QApplication
 
         app = QApplication.instance() or QApplication(sys.argv[:1])  # noqa: F841

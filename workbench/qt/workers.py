@@ -17,7 +17,6 @@ Importing this module does not import torch (the window must appear without it, 
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 import traceback
@@ -196,11 +195,6 @@ def _plain(value: Any) -> Any:
 
 #: Per-layer gradient and weight norms are sampled every this many optimizer steps.
 NORM_INTERVAL = 10
-#: Python's thread switch interval while a run trains (the default is 5 ms). A repaint
-#: calls into Python many times, and each call may wait a whole interval for the training
-#: thread to let go of the GIL: a shorter one keeps the window's longest stalls short
-#: (scripts/bench_ui.py measures them).
-TRAINING_SWITCH_INTERVAL = 0.001
 
 
 class TrainingWorker(QObject):
@@ -503,8 +497,6 @@ class TrainingRun(QObject):
         worker.errored.connect(self._on_worker_errored)
         thread.started.connect(worker.run)
         self._thread, self._worker = thread, worker
-        self._switch_interval = sys.getswitchinterval()
-        sys.setswitchinterval(min(self._switch_interval, TRAINING_SWITCH_INTERVAL))
         thread.start()
 
     def stop(self) -> None:
@@ -533,7 +525,6 @@ class TrainingRun(QObject):
         if thread is not None:
             thread.quit()
             thread.wait()
-            sys.setswitchinterval(self._switch_interval)
         del worker  # now on this thread, with the training thread finished
 
     def _from_current_worker(self) -> bool:
