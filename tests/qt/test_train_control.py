@@ -132,3 +132,17 @@ def test_continue_a_run_from_the_runs_tab(qtbot, panel, tiny_experiment, workben
     assert [m["epoch"] for m in done.args[0]["history"]] == [1, 2, 3]
     assert done.args[0]["run_dir"] == str(recorder.run_dir)
     assert panel.plots.point_counts()["epochs"] == 3  # the earlier epochs were drawn too
+
+
+def test_status_line_shows_speed_eta_device_and_memory():
+    from workbench.qt.panels.train_status import Speed, progress_text
+
+    speed = Speed()
+    speed.update(10.0)  # batches a second
+    info = {"epochs": 3, "batch_size": 32, "device": "cpu"}
+    chunk = {"epoch": 2, "batch": 40, "num_batches": 100, "losses": [0.5],
+             "memory": 512 * 2**20}
+    text = progress_text(chunk, info, speed)
+    # 60 batches left in this epoch and 100 in the last: 160 batches at 10 a second.
+    assert text == "Epoch 2/3 · batch 40/100 · loss 0.5000 · 320 img/s · ETA 16 s · " \
+                   "cpu · 512.0 MB"

@@ -5,15 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-
-def format_duration(seconds: float) -> str:
-    """``"42 s"``, ``"3 min 12 s"``, ``"2 h 05 min"``."""
-    seconds = max(0, int(round(seconds)))
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+from .runs_model import format_duration
 
 
 def format_bytes(n: float) -> str:
