@@ -1,0 +1,233 @@
+"""Explanations: Grad-CAM finds the discriminative region, feature maps, filters, overlays."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from torch import nn
+
+from workbench.core.errors import WorkbenchError
+from workbench.core.experiment import Component
+from workbench.core.explain import (Explainer, colormap, explainable_layers, feature_grid,
+                                    feature_maps, filter_grid, first_conv_filters, grad_cam,
+                                    overlay)
+from workbench.core.model.builder import build_network
+
+SIZE, SQUARE = 32, 8
+
+
+def _images(n_per_class: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Two classes on the same kind of noise, each told apart only by one small square in
+    a fixed quadrant: class 0 a bright one top-left, class 1 a dark one bottom-right.
+
+    The squares differ in brightness as well as place because the network below ends in
+    global average pooling, which cannot tell two identical squares apart by position."""
+    g = torch.Generator().manual_seed(seed)
+    x = 0.3 + 0.4 * torch.rand(2 * n_per_class, 1, SIZE, SIZE, generator=g)
+    y = torch.arange(2).repeat_interleave(n_per_class)
+    for i, label in enumerate(y.tolist()):
+        # Jitter the square within its quadrant so the network learns "a square", not a pixel.
+        r, c = (int(v) for v in torch.randint(1, SIZE // 2 - SQUARE, (2,), generator=g))
+        if label == 1:
+            r, c = r + SIZE // 2, c + SIZE // 2
+        x[i, 0, r:r + SQUARE, c:c + SQUARE] = 1.0 if label == 0 else 0.0
+    return x, y
+
+
+def _cnn() -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 8, 3, padding=1),
+                         nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 2))
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    # Tiny tensors: on a busy 2-core machine a second thread only adds waiting (20x here).
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def trained_cnn():
+    torch.manual_seed(0)
+    model = _cnn()
+    x, y = _images(16, seed=1)
+    opt = torch.optim.Adam(model.parameters(), lr=0.03)
+    for _ in range(60):
+        opt.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+    model.zero_grad(set_to_none=True)
+    test_x, test_y = _images(10, seed=2)
+    with torch.no_grad():
+        accuracy = (model(test_x).argmax(1) == test_y).float().mean().item()
+    assert accuracy == 1.0, "the synthetic task must be learnt for the test to mean anything"
+    return model.eval(), test_x, test_y
+
+
+def _quadrant_mass(heat: np.ndarray) -> list[float]:
+    """Share of the heat in each quadrant: top-left, top-right, bottom-left, bottom-right."""
+    h = SIZE // 2
+    quads = [heat[:h, :h], heat[:h, h:], heat[h:, :h], heat[h:, h:]]
+    return [float(q.sum() / heat.sum()) for q in quads]
+
+
+def test_grad_cam_highlights_the_discriminative_square(trained_cnn):
+    model, xs, ys = trained_cnn
+    hits = 0
+    for x, y in zip(xs, ys.tolist()):
+        result = grad_cam(model, x)
+        heat = result.heatmap
+        assert result.class_index == y and result.probability > 0.5
+        assert heat.shape == (SIZE, SIZE) and heat.min() >= 0.0 and heat.max() == pytest.approx(1)
+        peak = np.unravel_index(heat.argmax(), heat.shape)
+        in_quadrant = (peak[0] < SIZE // 2) == (y == 0) and (peak[1] < SIZE // 2) == (y == 0)
+        # The square's quadrant holds clearly more heat than any other (a map that ignored
+        # the square would spread it evenly, or put it elsewhere).
+        mass = _quadrant_mass(heat)
+        own = mass.pop(0 if y == 0 else 3)
+        hits += in_quadrant and own > 1.5 * max(mass)
+    assert hits >= 0.9 * len(ys)
+
+
+def test_grad_cam_explains_a_chosen_class_and_layer(trained_cnn):
+    model, xs, ys = trained_cnn
+    layers = explainable_layers(model, xs[0])
+    assert [c.label for c in layers] == ["1 Conv2d", "2 ReLU", "3 Conv2d", "4 ReLU"]
+    assert layers[0].output_shape == (8, SIZE, SIZE)
+    assert grad_cam(model, xs[0]).layer == "4 ReLU"  # default: the last spatial layer
+    other = grad_cam(model, xs[0], target_class=1, layer=layers[2])
+    assert other.class_index == 1 and other.layer == "3 Conv2d"
+    assert other.probability < 0.5
+    assert grad_cam(model, xs[0], layer="3 Conv2d").layer == "3 Conv2d"
+    with pytest.raises(WorkbenchError, match="class 5 does not exist"):
+        grad_cam(model, xs[0], target_class=5)
+    with pytest.raises(WorkbenchError, match="not a spatial map"):
+        grad_cam(model, xs[0], layer=6)  # the Linear
+
+
+def test_grad_cam_leaves_the_model_as_it_was(trained_cnn):
+    model, xs, _ = trained_cnn
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    reference = grad_cam(model, xs[0]).heatmap
+    model.train()
+    model[1].eval()
+    model[0].requires_grad_(False)  # frozen first layer, as a feature extractor would be
+    try:
+        frozen = grad_cam(model, xs[0]).heatmap
+        assert [m.training for m in model] == [True, False] + [True] * 5
+        assert [p.requires_grad for p in model.parameters()] == [False] * 2 + [True] * 4
+        model.requires_grad_(False)  # everything frozen: gradients still reach the layer
+        assert np.allclose(grad_cam(model, xs[0]).heatmap, reference, atol=1e-5)
+        assert not any(p.requires_grad for p in model.parameters())
+    finally:
+        model.requires_grad_(True)
+        model.eval()
+    assert np.allclose(frozen, reference, atol=1e-5)
+    assert all(p.grad is None for p in model.parameters())
+    assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())
+
+
+def test_grad_cam_uses_eval_mode_and_survives_inplace_relu():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(inplace=True), nn.Dropout(0.5),
+                          nn.Flatten(), nn.Linear(4 * 6 * 6, 3)).train()
+    x = torch.randn(3, 8, 8)
+    first = grad_cam(model, x, layer=0).heatmap
+    assert np.array_equal(first, grad_cam(model, x, layer=0).heatmap)  # no dropout draws
+    assert model.training and model[2].training
+
+
+def test_a_network_without_a_spatial_layer_is_refused_clearly():
+    mlp, _ = build_network([Component("Flatten"), Component("Linear", {"out_features": 8}),
+                            Component("ReLU"), Component("Linear")], (3, 8, 8), 2)
+    assert explainable_layers(mlp, (3, 8, 8)) == []
+    with pytest.raises(WorkbenchError, match="need a convolutional layer"):
+        grad_cam(mlp, torch.randn(3, 8, 8))
+    with pytest.raises(WorkbenchError, match="no convolution layer"):
+        first_conv_filters(mlp)
+    with pytest.raises(WorkbenchError, match=r"shape \(channels, height, width\)"):
+        grad_cam(mlp, torch.randn(1, 3, 8, 8))
+
+
+def test_feature_maps_and_their_grid(trained_cnn):
+    model, xs, _ = trained_cnn
+    maps = feature_maps(model, xs[0], layer="2 ReLU")
+    assert maps.shape == (8, SIZE, SIZE) and maps.dtype == np.float32
+    assert maps.min() >= 0.0 and maps.max() <= 1.0
+    grid = feature_grid(maps, pad=1)  # 8 maps: 3 columns, 3 rows
+    assert grid.shape == (3 * (SIZE + 1) - 1, 3 * (SIZE + 1) - 1)
+    assert np.array_equal(grid[:SIZE, :SIZE], maps[0])
+    assert np.array_equal(grid[SIZE + 1:2 * SIZE + 1, :SIZE], maps[3])
+    assert feature_grid(maps, columns=4, pad=0).shape == (2 * SIZE, 4 * SIZE)
+
+
+def test_first_conv_filters_grid(trained_cnn):
+    model, _, _ = trained_cnn
+    filters = first_conv_filters(model)
+    assert filters.shape == (8, 3, 3, 1)
+    assert filters.min() == 0.0 and filters.max() == 1.0
+    assert filter_grid(filters, columns=4).shape == (2 * 4 - 1, 4 * 4 - 1, 1)
+
+
+def test_resnet18_backbone_with_random_weights():
+    net, _ = build_network([Component("Backbone", {"arch": "resnet18", "weights": "random"}),
+                            Component("Linear")], (3, 64, 64), 2)
+    labels = {c.label: c.output_shape for c in explainable_layers(net, (3, 64, 64))}
+    assert labels["1 Backbone › layer4"] == (512, 2, 2)
+    assert "1 Backbone › avgpool" not in labels  # 1x1: locates nothing
+    result = grad_cam(net, torch.randn(3, 64, 64))  # the backbone is frozen
+    assert result.layer == "1 Backbone › layer4" and result.heatmap.shape == (64, 64)
+    assert np.isfinite(result.heatmap).all()
+    assert not any(p.requires_grad for p in net[0].parameters())
+    assert feature_maps(net, torch.randn(3, 64, 64), "1 Backbone › layer3").shape == (256, 4, 4)
+    filters = first_conv_filters(net)
+    assert filters.shape == (64, 7, 7, 3)  # RGB filters, shown in colour
+    assert filter_grid(filters).shape == (8 * 8 - 1, 8 * 8 - 1, 3)
+
+
+def test_overlay_blends_a_colour_map():
+    image = np.full((16, 16, 3), 100, np.uint8)
+    heat = np.zeros((4, 4), np.float32)
+    heat[0, 0] = 1.0
+    assert np.array_equal(overlay(image, heat, alpha=0.0), image)
+    full = overlay(image, heat, alpha=1.0)  # heatmap resized to the image
+    assert full.shape == (16, 16, 3) and full.dtype == np.uint8
+    assert full[0, 0].tolist() == [128, 0, 0]  # hot: dark red
+    assert full[15, 15].tolist() == [0, 0, 128]  # cold: dark blue
+    assert full[8, 8].tolist() == [0, 0, 128]  # the hot pixel stays in its corner
+    assert overlay(image[:, :, 0], np.zeros((16, 16)), 0.5).shape == (16, 16, 3)
+    assert colormap(np.array([0.0, 1.0])).tolist() == [[0, 0, 128], [128, 0, 0]]
+    with pytest.raises(ValueError, match="alpha"):
+        overlay(image, heat, alpha=2)
+
+
+def test_explainer_on_a_bundle_and_image_file(tiny_experiment, tmp_path):
+    from workbench.core.train.trainer import Trainer
+
+    tiny_experiment.model.layers = [Component("Conv2d", {"out_channels": 4}), Component("ReLU"),
+                                    Component("Flatten"), Component("Linear")]
+    path = Trainer(tiny_experiment).fit().save_bundle(tmp_path / "bundle.pt")
+    explainer = Explainer(path)
+    image_file = f"{tiny_experiment.data.folder}/red/red_000.png"
+    image = explainer.load(image_file)
+    assert image.tensor.shape == (3, 8, 8)
+    assert image.display.shape == (8, 8, 3) and image.display.dtype == np.uint8
+    assert image.display[..., 0].mean() > image.display[..., 2].mean()  # red, un-normalised
+    assert [c.label for c in explainer.layers()] == ["1 Conv2d", "2 ReLU"]
+    result = explainer.grad_cam(image_file, target_class="blue")
+    assert (result.class_name, result.class_index) == ("blue", 0)
+    assert result.heatmap.shape == (8, 8)
+    assert overlay(image.display, result.heatmap).shape == (8, 8, 3)
+    assert explainer.feature_maps(image, "1 Conv2d").shape == (4, 8, 8)
+    assert explainer.filters().shape == (4, 3, 3, 3)
+    with pytest.raises(WorkbenchError, match="not one of this model's classes"):
+        explainer.grad_cam(image_file, target_class="purple")
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not an image")
+    with pytest.raises(WorkbenchError, match="bad.png"):
+        explainer.load(bad)
+    assert explainer.grad_cam(Image.open(image_file)).heatmap.shape == (8, 8)
