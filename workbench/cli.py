@@ -1,4 +1,5 @@
-"""The ``workbench`` command: gui | init | scan | train | resume | lr-find | predict | export.
+"""The ``workbench`` command: gui | init | scan | train | resume | lr-find | predict | evaluate |
+export.
 
 User errors print one line on stderr and exit with code 2; nothing a user can cause shows a
 traceback. Heavy imports (torch, Qt) happen inside the commands so ``--help`` is instant.
@@ -17,7 +18,8 @@ from typing import Sequence
 
 from . import __version__
 
-COMMANDS = ("gui", "init", "scan", "train", "resume", "lr-find", "predict", "export")
+COMMANDS = ("gui", "init", "scan", "train", "resume", "lr-find", "predict", "evaluate",
+            "export")
 EXIT_USER_ERROR = 2
 #: ``train`` stopped because the loss became NaN or infinite (scripts can retry with a
 #: lower learning rate).
@@ -104,6 +106,18 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--top-k", type=int, default=5, metavar="K")
     r.add_argument("--json", action="store_true", help="print JSON instead of text")
 
+    v = sub.add_parser("evaluate", help="measure a trained bundle on labelled images: "
+                                        "accuracy, per-class table, confusion matrix")
+    v.add_argument("bundle", metavar="BUNDLE")
+    v.add_argument("folder", nargs="?", metavar="DIR|CSV",
+                   help="labelled dataset (default: the validation split of the dataset "
+                        "the bundle was trained on)")
+    v.add_argument("--top-k", type=int, default=5, metavar="K",
+                   help="k of the top-k accuracy (default: 5)")
+    v.add_argument("--json", action="store_true", help="print JSON instead of text")
+    v.add_argument("--csv-dir", metavar="OUT",
+                   help="also write per_class.csv, confusion.csv and predictions.csv there")
+
     x = sub.add_parser("export", help="write a trained bundle's network for use outside "
                                       "Workbench")
     x.add_argument("bundle", metavar="BUNDLE")
@@ -112,6 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--code", metavar="OUT.py",
                      help="a PyTorch module whose build_model() loads the bundle's "
                           "state_dict (- prints it)")
+    fmt.add_argument("--onnx", metavar="OUT.onnx",
+                     help="ONNX with a dynamic batch dimension, checked at once with "
+                          "onnxruntime; the preprocessing and class names go to OUT.json")
     return p
 
 
@@ -439,10 +456,37 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0 if any(r.error is None for r in results) else 1
 
 
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .core.evaluate import EvaluationCancelled, evaluate
+
+    if args.top_k < 1:
+        raise UserError("--top-k must be at least 1")
+    if args.folder:
+        _check_dataset_path(args.folder)
+    stop = threading.Event()
+    previous = _stop_on_sigint(stop)
+    try:
+        result = evaluate(args.bundle, args.folder, top_k=args.top_k, stop_event=stop)
+    except EvaluationCancelled as e:
+        print(f"workbench evaluate: {e}", file=sys.stderr)
+        return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        print(result.to_text())
+    if args.csv_dir:
+        written = result.write_csvs(args.csv_dir)
+        print("wrote " + ", ".join(str(w) for w in written), file=sys.stderr)
+    return 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from .core.export import bundle_code, export_code, read_bundle
 
-    outputs = {"--code": args.code}
+    outputs = {"--code": args.code, "--onnx": args.onnx}
     if not any(outputs.values()):
         raise UserError(f"nothing to export: give {' or '.join(outputs)} with the file to "
                         f"write, e.g. workbench export {args.bundle} --code model.py")
@@ -453,12 +497,20 @@ def cmd_export(args: argparse.Namespace) -> int:
         path = export_code(bundle, args.code)
         print(f"wrote {path}: build_model() loads {args.bundle}'s state_dict (see its "
               f"header)", file=sys.stderr)
+    if args.onnx:
+        from .core.export_onnx import export_onnx
+
+        report = export_onnx(bundle, args.onnx)
+        print(report.summary(), file=sys.stderr)
+        for warning in report.warnings:
+            print(f"workbench export: warning: {warning}", file=sys.stderr)
     return 0
 
 
 _COMMANDS = {"gui": cmd_gui, "init": cmd_init, "scan": cmd_scan, "train": cmd_train,
              "resume": cmd_resume,
-             "lr-find": cmd_lr_find, "predict": cmd_predict, "export": cmd_export}
+             "lr-find": cmd_lr_find, "predict": cmd_predict, "evaluate": cmd_evaluate,
+             "export": cmd_export}
 
 if __name__ == "__main__":
     sys.exit(main())

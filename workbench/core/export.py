@@ -4,7 +4,9 @@
   ``build_model()`` loads the bundle's ``state_dict`` as is (see
   :mod:`workbench.core.model.codegen`).
 
-ONNX export (issue 7) joins here, reading the same bundle.
+* :func:`workbench.core.export_onnx.export_onnx`: ONNX with a dynamic batch dimension,
+  checked at once with onnxruntime, and its preprocessing as JSON (its own module: it
+  needs the onnx packages, which code export does not).
 """
 
 from __future__ import annotations
