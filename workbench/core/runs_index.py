@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 import zlib
 from dataclasses import asdict, fields
 from pathlib import Path
@@ -31,6 +32,8 @@ COLUMNS = tuple(f.name for f in fields(RunRecord)) + ("fingerprint",)
 # Changes with the columns: an index written with other fields is rebuilt, not misread.
 SCHEMA_VERSION = zlib.crc32(",".join(COLUMNS).encode()) & 0x7FFFFFFF
 LOCK_TIMEOUT_S = 10.0
+#: Immediate lock conflicts are retried this many times before the index gives up.
+LOCK_RETRIES = 8
 
 
 class RunIndex:
@@ -100,7 +103,8 @@ class RunIndex:
                     return fn(con)
                 finally:
                     con.close()
-            for attempt in range(2):
+            discarded = False
+            for attempt in range(LOCK_RETRIES + 1):
                 try:
                     con = self._open()
                     try:
@@ -108,8 +112,15 @@ class RunIndex:
                     finally:
                         con.close()
                 except sqlite3.DatabaseError as e:
-                    if self._damaged(e) and attempt == 0:
+                    if self._damaged(e) and not discarded:
+                        discarded = True
                         self._discard()
+                        continue
+                    if _locked(e) and attempt < LOCK_RETRIES:
+                        # SQLite reports some lock conflicts at once, without waiting out
+                        # the busy timeout (switching a fresh file to WAL while another
+                        # connection opens it; a reader upgrading to a writer): try again.
+                        time.sleep(0.05 * (attempt + 1))
                         continue
                     self._go_to_memory(e)
                     break
@@ -122,7 +133,8 @@ class RunIndex:
         con = sqlite3.connect(self.path, timeout=LOCK_TIMEOUT_S, isolation_level=None)
         try:
             con.row_factory = sqlite3.Row
-            con.execute("PRAGMA journal_mode=WAL")
+            if con.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                con.execute("PRAGMA journal_mode=WAL")  # once per file: it is persistent
             _ensure_schema(con)
         except BaseException:
             con.close()
@@ -149,6 +161,11 @@ class RunIndex:
                 self.problem = (f"the run index {self.path} cannot be used ({e}); runs are "
                                 f"listed from their folders without it")
                 self._memory = _memory_database(check_same_thread=False)
+
+
+def _locked(e: sqlite3.DatabaseError) -> bool:
+    text = str(e).lower()
+    return isinstance(e, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
 
 
 def _memory_database(check_same_thread: bool = True) -> sqlite3.Connection:
