@@ -20,7 +20,7 @@ from typing import Any
 from pathlib import Path
 
 from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QMessageBox,
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel,
                                QProgressBar, QPushButton, QScrollArea, QSpinBox, QTabWidget,
                                QVBoxLayout, QWidget)
 
@@ -31,6 +31,7 @@ from ..common import LogSpinBox, MessageLabel, stop_busy, run_standalone, show_e
 from ..plots import TrainingPlots
 from ..startup import LOADING_TEXT, when_torch_ready
 from ..workers import TrainingRun
+from .train_control import RunControl
 from .train_loss import LossEditor
 from .train_options import RunOptionsEditor
 from .train_settings import (ComponentEditor, optimizer_problem, optimizers, scheduler_problem,
@@ -42,7 +43,7 @@ def _field_param(cls: type, name: str) -> Any:
     return {f.name: f for f in dataclasses.fields(cls)}[name].metadata["param"]
 
 
-class TrainPanel(QWidget):
+class TrainPanel(RunControl, QWidget):
     """Edits the training settings of an :class:`Experiment` and runs it.
 
     Signals
@@ -365,45 +366,6 @@ class TrainPanel(QWidget):
             self.pause_button.setEnabled(False)
             self.status.show_message("Stopping after the current batch…")
 
-    @Slot()
-    def toggle_pause(self) -> None:
-        """Pause the run, or resume a paused one."""
-        if not self.is_running():
-            return
-        pause = self.pause_button.text() == "Pause"
-        self.run.pause(pause)
-        self.pause_button.setText("Resume" if pause else "Pause")
-        if pause:
-            self.status.show_message("Pausing before the next batch…")
-
-    @Slot()
-    def continue_run(self, run_dir: str = "") -> None:
-        """Continue a run (the last one, or ``run_dir``) from its last checkpoint for
-        ``more_epochs`` epochs (a stopped run first finishes the epochs it had planned),
-        at the learning rate now set in the optimizer form if it uses the same optimizer."""
-        # A button's clicked(bool) may arrive here as the first argument.
-        run_dir = run_dir if isinstance(run_dir, str) and run_dir else self.last_run_dir
-        if self.is_running() or not run_dir:
-            return
-        try:
-            from workbench.core.runs import read_run_info
-
-            exp = Experiment.load(Path(run_dir) / "experiment.json")
-            info = read_run_info(run_dir)
-            done = int(info.get("epochs_done") or 0)
-            planned = int(info.get("epochs_planned") or exp.training.epochs)
-            status = info.get("status", "")
-            unfinished = status in ("stopped", "out_of_memory", "failed", "diverged") \
-                and done < planned
-            exp.training.epochs = planned if unfinished else done + self.more_epochs.value()
-            lr = self.experiment.optimizer.params.get("lr")
-            if self.experiment.optimizer.type == exp.optimizer.type and lr is not None:
-                exp.optimizer.params["lr"] = lr
-        except WorkbenchError as e:
-            self._report_error(str(e))
-            return
-        self.start(resume_from=run_dir, experiment=exp)
-
     def shutdown(self) -> None:
         """Stop a run cooperatively and wait for its thread (the window is closing); a run
         still waiting for torch is cancelled."""
@@ -481,19 +443,6 @@ class TrainPanel(QWidget):
         self.status.show_message(f"Epoch {m['epoch']}/{self.info.get('epochs', '?')} done"
                                  f"{mark}: " + metrics_text(m))
 
-    @Slot(int, int)
-    def _on_paused(self, epoch: int, batch: int) -> None:
-        self.pause_button.setText("Resume")
-        self.status.show_message(f"Paused before batch {batch} of epoch {epoch}. Resume goes "
-                                 f"on where it stopped; Stop keeps the finished epochs.",
-                                 "warning")
-
-    @Slot()
-    def _on_resumed(self) -> None:
-        self.pause_button.setText("Pause")
-        self.speed.reset()
-        self.status.show_message("Resumed.")
-
     @Slot(str, str)
     def _on_skipped(self, path: str, reason: str) -> None:
         self.skipped.append((path, reason))
@@ -517,37 +466,6 @@ class TrainPanel(QWidget):
         self.training_finished.emit(summary)
         if summary.get("bundle"):
             self.bundle_saved.emit(summary["bundle"])
-
-    @Slot(str)
-    def _on_run_errored(self, message: str) -> None:
-        failure = dict(self.run.last_failure)
-        self.last_run_dir = failure.get("run_dir", "")
-        self._end_run()
-        kind, done = failure.get("kind"), int(failure.get("epochs_done") or 0)
-        kept = (f" The {done} finished epoch{'' if done == 1 else 's'} and the last good "
-                f"checkpoint are kept in {self.last_run_dir}." if done and self.last_run_dir
-                else "")
-        if kind == "out_of_memory":
-            half = int(failure.get("suggested_batch_size") or 1)
-            self.last_error = message
-            self.status.show_message(f"Training stopped: {message}{kept}", "error")
-            self.training_errored.emit(message)
-            if self.ask("Out of memory", f"{message}.{kept}\n\nStart again with batch size "
-                                         f"{half}?"):
-                self.experiment.data.batch_size = half
-                self.settings_changed.emit()
-                self.start()
-            return
-        if kind == "diverged":
-            message += (f".{kept} Lower the learning rate in the optimizer form, then press "
-                        f"Continue to go on from that checkpoint, or Start to begin again"
-                        if kept else "")
-        self._report_error(message)
-        self.training_errored.emit(message)
-
-    def _ask(self, title: str, text: str) -> bool:
-        answer = QMessageBox.question(self, title, text)
-        return answer == QMessageBox.StandardButton.Yes
 
     def _report_error(self, message: str) -> None:
         self.last_error = message
