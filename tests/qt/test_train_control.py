@@ -146,3 +146,15 @@ def test_status_line_shows_speed_eta_device_and_memory():
     # 60 batches left in this epoch and 100 in the last: 160 batches at 10 a second.
     assert text == "Epoch 2/3 · batch 40/100 · loss 0.5000 · 320 img/s · ETA 16 s · " \
                    "cpu · 512.0 MB"
+
+
+def test_closing_while_paused_stops_the_run_and_keeps_its_epochs(qtbot, panel):
+    panel.run.epoch_finished.connect(lambda m: panel.toggle_pause() if m["epoch"] == 1 else None)
+    with qtbot.waitSignal(panel.run.paused, timeout=RUN_TIMEOUT_MS):
+        panel.start_button.click()
+    run_dir = Path(panel.last_run_dir)
+    panel.shutdown()  # what closing the window does: it must not wait for a Resume
+    assert not panel.is_running()
+    info = json.loads((run_dir / "run.json").read_text())
+    assert info["status"] == "stopped" and info["epochs_done"] == 1
+    assert (run_dir / "checkpoints" / "last.pt").exists()
