@@ -105,6 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
     r.add_argument("--top-k", type=int, default=5, metavar="K")
     r.add_argument("--json", action="store_true", help="print JSON instead of text")
+    r.add_argument("--csv", metavar="OUT", help="also write the predictions to OUT as CSV "
+                   "(path, predicted, confidence, class_i/prob_i, error)")
 
     v = sub.add_parser("evaluate", help="measure a trained bundle on labelled images: "
                                         "accuracy, per-class table, confusion matrix")
@@ -444,6 +446,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
     readable = [i for i in items if i not in missing]
     by_path = {pr.path: pr for pr in predictor.predict(readable, top_k=args.top_k)}
     results = [Prediction(i, error=missing[i]) if i in missing else by_path[i] for i in items]
+    if args.csv:
+        _write_predictions_csv(Path(args.csv), results, args.top_k)
+        print(f"wrote {len(results)} predictions to {args.csv}", file=sys.stderr)
     if args.json:
         print(json.dumps([r.to_dict() for r in results], indent=2))
     else:
@@ -454,6 +459,19 @@ def cmd_predict(args: argparse.Namespace) -> int:
                 tops = ", ".join(f"{c} {100 * p:.1f}%" for c, p in r.top)
                 print(f"{r.path}: {tops}")
     return 0 if any(r.error is None for r in results) else 1
+
+
+def _write_predictions_csv(path: Path, results: list, top_k: int) -> None:
+    """Write ``results`` as CSV (atomically): the layout the Predict panel exports."""
+    from .core.io import atomic_write_text
+    from .core.predict import predictions_csv
+
+    try:
+        atomic_write_text(path, predictions_csv(((r.path, r.top, r.error) for r in results),
+                                                top_k))
+    except OSError as e:
+        raise UserError(f"cannot write {path}: {e.strerror or e}; choose a writable "
+                        f"folder for --csv") from e
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:

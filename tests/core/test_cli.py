@@ -363,3 +363,26 @@ def test_stopped_train_says_how_to_resume(capsys, tmp_path, tiny_experiment, mon
     monkeypatch.setattr(trainer_module.Trainer, "_run_epoch", real)
     code, out, err = run(capsys, "resume", str(run_dir))
     assert code == 0 and "epoch 2/3" in out and "epoch 3/3" in out
+
+
+def test_predict_csv_writes_one_row_per_image_with_top_k_and_errors(capsys, tmp_path,
+                                                                     tiny_experiment):
+    import csv
+
+    bundle, _ = _bundle_file(tmp_path, tiny_experiment)
+    folder = Path(tiny_experiment.data.folder)
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"garbage")
+    out = tmp_path / "out" / "predictions.csv"
+    code, _, err = run(capsys, "predict", str(bundle), str(folder / "red"), str(bad),
+                       "--top-k", "2", "--csv", str(out))
+    assert code == 0 and str(out) in err
+    rows = list(csv.reader(out.open()))
+    assert rows[0] == ["path", "predicted", "confidence", "class_1", "prob_1", "class_2",
+                       "prob_2", "error"]
+    body = {Path(r[0]).name: r for r in rows[1:]}
+    assert len(body) == 11 and body["bad.png"][1:7] == [""] * 6 and body["bad.png"][7]
+    good = [r for name, r in body.items() if name != "bad.png"]
+    for r in good:
+        assert r[1] == r[3] and r[2] == r[4] and r[7] == ""
+        assert r[1] in {"blue", "green", "red"} and float(r[4]) >= float(r[6])

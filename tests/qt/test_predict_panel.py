@@ -1,11 +1,21 @@
-"""Predict panel: dropped images get rows with their top classes; bad files get errors."""
+"""Predict panel: dropped, pasted or opened images get their top classes; bad files get their
+own message; rows sort, filter, export to CSV and can be cancelled in bulk."""
 
 from __future__ import annotations
 
+import csv
+import shutil
+
 import pytest
+from PIL import Image
+from PySide6.QtCore import QMimeData, Qt, QUrl
+from PySide6.QtGui import QColor, QImage
+from PySide6.QtWidgets import QApplication
 
 from qt_helpers import drop_urls
 from workbench.qt.panels.predict import PredictPanel
+from workbench.qt.panels.predict_delegate import bar_texts
+from workbench.qt.panels.predict_model import CANCELLED, DONE, FAILED, csv_header
 
 TIMEOUT_MS = 30000
 
@@ -14,62 +24,63 @@ TIMEOUT_MS = 30000
 def panel(qtbot, bundle_path):
     p = PredictPanel(bundle_path)
     qtbot.addWidget(p)
-    return p
+    yield p
+    p.shutdown()
+
+
+def _corrupt(tmp_path):
+    bad = tmp_path / "corrupt.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n garbage")
+    return bad
 
 
 def test_dropped_image_shows_top_classes_as_bars(qtbot, panel, image_folder):
     image = image_folder / "red" / "red_000.png"
-    with qtbot.waitSignal(panel.predictions_finished, timeout=TIMEOUT_MS):
+    with qtbot.waitSignal(panel.predictions_finished, timeout=TIMEOUT_MS) as blocker:
         drop = drop_urls(panel, [image])
         assert drop.isAccepted()
+    assert blocker.args == [[str(image)]]
     [row] = panel.rows
-    assert row.path == str(image)
-    assert row.error is None
-    assert [c for c, _ in row.top] and set(c for c, _ in row.top) == {"blue", "green", "red"}
+    assert row.path == str(image) and row.error is None and row.status == DONE
+    assert set(c for c, _ in row.top) == {"blue", "green", "red"}
     assert sum(p for _, p in row.top) == pytest.approx(1.0, abs=1e-4)
     probs = [p for _, p in row.top]
     assert probs == sorted(probs, reverse=True)
-    labels = [label.text() for label, _, _ in row.bar_widgets]
-    assert labels == [c for c, _ in row.top]
-    _, first_bar, first_pct = row.bar_widgets[0]
-    assert first_bar.value() == round(probs[0] * 1000)
-    assert first_pct.text() == f"{probs[0] * 100:.1f}%"
-    assert row.thumb.pixmap() is not None and not row.thumb.pixmap().isNull()
+    assert bar_texts(row) == [(c, f"{p * 100:.1f}%") for c, p in row.top]
+    # The thumbnail is decoded when the row is painted.
+    panel.resize(900, 500)
+    panel.show()
+    qtbot.waitUntil(lambda: panel.loader.get(str(image)) is not None, timeout=TIMEOUT_MS)
+    assert not panel.view.isHidden() and panel.hint.isHidden()
 
 
-def test_a_corrupt_file_gets_an_error_row_and_the_others_still_run(qtbot, panel, image_folder,
-                                                                   tmp_path):
-    bad = tmp_path / "corrupt.png"
-    bad.write_bytes(b"\x89PNG\r\n\x1a\n garbage")
-    good = [image_folder / "blue" / "blue_000.png", image_folder / "green" / "green_000.png"]
-    with qtbot.waitSignal(panel.predictions_finished, timeout=TIMEOUT_MS):
-        drop_urls(panel, [good[0], bad, good[1]])
-    assert [r.path for r in panel.rows] == [str(good[0]), str(bad), str(good[1])]
-    ok0, broken, ok1 = panel.rows
-    assert broken.error and broken.top == []
-    assert broken.state.level == "error" and "Cannot classify" in broken.state.text()
-    assert broken.bar_widgets == []
-    assert ok0.error is None and len(ok0.top) == 3
-    assert ok1.error is None and len(ok1.top) == 3
-
-
-def test_a_dropped_folder_expands_to_its_images(qtbot, panel, image_folder):
-    with qtbot.waitSignal(panel.predictions_finished, timeout=TIMEOUT_MS):
-        panel.add_images([str(image_folder / "green")])
-    assert len(panel.rows) == 12
-    assert all(r.error is None and r.top for r in panel.rows)
+def test_drop_of_files_a_folder_and_a_corrupt_file(qtbot, panel, image_folder, tmp_path):
+    bad = _corrupt(tmp_path)
+    good = image_folder / "blue" / "blue_000.png"
+    with qtbot.waitSignal(panel.predictions_finished, timeout=TIMEOUT_MS) as blocker:
+        drop_urls(panel, [good, bad, image_folder / "green"])
+    paths = [r.path for r in panel.rows]
+    assert paths[:2] == [str(good), str(bad)] and len(paths) == 2 + 12
+    assert blocker.args == [paths]  # one request, one signal
+    broken = panel.rows[1]
+    assert broken.status == FAILED and broken.error and broken.top == []
+    others = [r for r in panel.rows if r is not broken]
+    assert all(r.status == DONE and r.error is None and len(r.top) == 3 for r in others)
+    assert "13 classified, 1 could not be read" in panel.status.text()
+    assert panel.progress.isHidden() and panel.cancel_button.isHidden()
     panel.clear()
-    assert panel.rows == []
+    assert panel.rows == [] and panel.shown_items() == []
 
 
 def test_images_wait_for_a_model_then_run_when_one_is_set(qtbot, bundle_path, image_folder):
     panel = PredictPanel()
     qtbot.addWidget(panel)
     [row] = panel.add_images([str(image_folder / "red" / "red_001.png")])
-    assert "Waiting for a model" in row.state.text()
+    assert "Waiting for a model" in row.message
     with qtbot.waitSignal(panel.predictions_finished, timeout=TIMEOUT_MS):
         panel.set_bundle(bundle_path)
     assert row.top and row.error is None
+    panel.shutdown()
 
 
 def test_an_unusable_bundle_is_reported(qtbot, tmp_path, image_folder):
@@ -82,3 +93,170 @@ def test_an_unusable_bundle_is_reported(qtbot, tmp_path, image_folder):
     assert panel.rows[0].error
     assert panel.bundle_label.level == "error"
     assert "fake.pt" in panel.bundle_label.text()
+    panel.shutdown()
+
+
+def test_sort_and_filter_by_class_and_confidence(qtbot, panel, image_folder, tmp_path):
+    bad = _corrupt(tmp_path)
+    with qtbot.waitSignal(panel.predictions_finished, timeout=TIMEOUT_MS):
+        panel.add_images([str(image_folder), str(bad)])
+    items = panel.rows
+    assert len(panel.shown_items()) == 37
+    panel.set_sort("confidence")
+    shown = [i.confidence for i in panel.shown_items()]
+    assert shown[:-1] == sorted(shown[:-1], reverse=True) and shown[-1] is None
+    panel.set_sort("name")
+    names = [i.name.lower() for i in panel.shown_items()]
+    assert names == sorted(names)
+    panel.set_sort("class")
+    classes = [i.predicted for i in panel.shown_items() if i.predicted]
+    assert classes == sorted(classes)
+    panel.set_sort("added")
+    assert panel.shown_items() == items
+
+    first = items[0].predicted
+    listed = [panel.class_combo.itemText(i) for i in range(panel.class_combo.count())]
+    assert listed[0] == "All classes" and first in listed[1:]
+    panel.set_class_filter(first)
+    assert panel.shown_items() == [i for i in items if i.predicted == first]
+    panel.set_class_filter(None)
+    threshold = sorted(i.confidence for i in items if i.top)[18]
+    panel.set_min_confidence(threshold)
+    cut = round(threshold * 100) / 100
+    assert panel.shown_items() == [i for i in items if i.top and i.confidence >= cut]
+    panel.set_min_confidence(0)
+    assert len(panel.shown_items()) == 37
+
+
+def test_export_csv_writes_shown_rows_like_the_cli(qtbot, panel, image_folder, tmp_path,
+                                                   monkeypatch, capsys):
+    from workbench.cli import main
+
+    bad = _corrupt(tmp_path)
+    files = [image_folder / "red" / "red_000.png", bad, image_folder / "blue" / "blue_001.png"]
+    with qtbot.waitSignal(panel.predictions_finished, timeout=TIMEOUT_MS):
+        panel.add_images([str(f) for f in files])
+    out = tmp_path / "out" / "panel.csv"
+    out.parent.mkdir()
+    monkeypatch.setattr(panel, "_ask_csv_path", lambda: str(out))
+    panel.export_button.click()
+    assert "Wrote 3 predictions" in panel.status.text()
+    rows = list(csv.reader(out.open()))
+    assert rows[0] == csv_header(5)
+    assert [r[0] for r in rows[1:]] == [str(f) for f in files]
+    red = rows[1]
+    item = panel.rows[0]
+    assert red[1] == item.predicted and float(red[2]) == pytest.approx(item.confidence, 1e-5)
+    assert red[3:9:2] == [c for c, _ in item.top] and red[9:13] == ["", "", "", ""]
+    assert rows[2][1] == "" and rows[2][-1]  # the corrupt file: no class, its error
+    assert red[-1] == ""
+
+    cli_out = tmp_path / "cli.csv"
+    code = main(["predict", panel.bundle_path, *map(str, files), "--csv", str(cli_out)])
+    capsys.readouterr()
+    assert code == 0
+    cli_rows = list(csv.reader(cli_out.open()))
+    assert cli_rows[0] == rows[0]
+    for a, b in zip(cli_rows[1:], rows[1:]):
+        assert a[0] == b[0] and a[1] == b[1] and bool(a[-1]) == bool(b[-1])
+
+    # Only the rows shown are exported; a filter that shows none exports nothing.
+    panel.set_min_confidence(1.0)
+    assert panel.export_csv(str(tmp_path / "none.csv")) == ""
+    assert "Nothing to export" in panel.status.text()
+
+
+def test_cancel_stops_a_large_batch_and_marks_the_rest(qtbot, panel, tmp_path):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(300):
+        Image.new("RGB", (8, 8), (i % 256, 40, 90)).save(folder / f"img_{i:03d}.png")
+    # Cancel as soon as the first batch shows, before any later one is handled.
+    panel.progress.valueChanged.connect(lambda v: v > 0 and panel.cancel())
+    with qtbot.waitSignal(panel.predictions_finished, timeout=TIMEOUT_MS) as blocker:
+        panel.add_images([str(folder)])
+        assert not panel.progress.isHidden() and not panel.cancel_button.isHidden()
+    assert len(blocker.args[0]) == 300
+    from workbench.qt.workers import task_pool
+
+    task_pool().waitForDone()
+    QApplication.processEvents()  # late batches of the cancelled job are dropped
+    statuses = [r.status for r in panel.rows]
+    assert statuses.count(DONE) == 64 and statuses.count(CANCELLED) == 236
+    assert "236 images were not classified" in panel.status.text()
+    assert panel.progress.isHidden() and not panel.is_busy()
+
+
+def test_paste_an_image_and_file_urls(qtbot, panel, image_folder, workbench_home):
+    image = QImage(20, 20, QImage.Format.Format_RGB32)
+    image.fill(QColor("red"))
+    QApplication.clipboard().setImage(image)
+    with qtbot.waitSignal(panel.predictions_finished, timeout=TIMEOUT_MS):
+        panel.paste_button.click()
+    [row] = panel.rows
+    assert row.path.startswith(str(workbench_home / "cache" / "pasted"))
+    assert row.status == DONE and len(row.top) == 3
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(image_folder / "blue" / "blue_002.png"))])
+    QApplication.clipboard().setMimeData(mime)
+    with qtbot.waitSignal(panel.predictions_finished, timeout=TIMEOUT_MS):
+        panel.paste()
+    assert panel.rows[-1].path == str(image_folder / "blue" / "blue_002.png")
+
+    QApplication.clipboard().setText("just some words")
+    assert panel.paste() == []
+    assert panel.status.level == "warning" and "clipboard" in panel.status.text()
+
+
+def test_model_chooser_lists_saved_runs_and_uses_the_chosen_one(qtbot, bundle_path,
+                                                                image_folder):
+    from workbench.core.io import runs_dir
+    from workbench.core.runs import write_run_info
+
+    run = runs_dir() / "2024-05-01_10-00-00-colours"
+    run.mkdir(parents=True)
+    shutil.copy(bundle_path, run / "bundle.pt")
+    write_run_info(run, {"name": "colours run", "status": "finished", "epochs_done": 2})
+    (runs_dir() / "no-bundle").mkdir()
+    write_run_info(runs_dir() / "no-bundle", {"name": "failed run", "status": "failed"})
+
+    panel = PredictPanel()
+    qtbot.addWidget(panel)
+    texts = [panel.model_combo.itemText(i) for i in range(panel.model_combo.count())]
+    assert "colours run" in texts and "failed run" not in texts
+    assert texts[-1] == "Other bundle file…"
+    index = texts.index("colours run")
+    with qtbot.waitSignal(panel.bundle_changed, timeout=TIMEOUT_MS) as blocker:
+        panel.model_combo.activated.emit(index)
+    assert blocker.args == [str(run / "bundle.pt")]
+    assert panel.model_combo.currentIndex() == index
+    with qtbot.waitSignal(panel.predictions_finished, timeout=TIMEOUT_MS):
+        panel.add_images([str(image_folder / "red" / "red_003.png")])
+    assert panel.rows[0].status == DONE
+    panel.shutdown()
+
+
+def test_explain_action_on_a_row_asks_for_an_explanation(qtbot, panel, image_folder):
+    image = str(image_folder / "green" / "green_004.png")
+    with qtbot.waitSignal(panel.predictions_finished, timeout=TIMEOUT_MS):
+        panel.add_images([image])
+    menu = panel.context_menu(panel.rows[0])
+    explain = menu.actions()[0]
+    assert explain.text() == "Explain…" and explain.isEnabled()
+    with qtbot.waitSignal(panel.explain_requested) as blocker:
+        explain.trigger()
+    assert blocker.args == [panel.bundle_path, image]
+
+
+def test_five_thousand_rows_are_added_in_one_model_insert(qtbot, panel, tmp_path):
+    # No model work: a panel without bundle only lists them (and they wait).
+    waiting = PredictPanel()
+    qtbot.addWidget(waiting)
+    inserts = []
+    waiting.model.rowsInserted.connect(lambda *a: inserts.append(a))
+    paths = [str(tmp_path / f"x{i}.png") for i in range(5000)]
+    added = waiting.add_images(paths)
+    assert len(added) == 5000 and len(inserts) == 1
+    assert waiting.proxy.rowCount() == 5000
+    waiting.shutdown()

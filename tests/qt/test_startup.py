@@ -202,7 +202,7 @@ def test_images_dropped_while_torch_loads_are_classified_when_it_is(qtbot, loade
     panel = PredictPanel(bundle_path)
     qtbot.addWidget(panel)
     [row] = panel.add_images([str(image_folder / "red" / "red_000.png")])
-    assert LOADING_TEXT in row.state.text() and row.top == []
+    assert LOADING_TEXT in row.message and row.top == []
     with qtbot.waitSignal(panel.predictions_finished, timeout=TIMEOUT_MS):
         loader.start()
     assert row.error is None and len(row.top) == 3

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Union
+from typing import Iterable, Sequence, Union
 
 import torch
 from PIL import Image
@@ -98,3 +98,30 @@ class Predictor:
 
     def predict_one(self, item: ImageLike, top_k: int = 5) -> Prediction:
         return self.predict([item], top_k)[0]
+
+
+def predictions_csv(rows: Iterable[tuple[str, Sequence[tuple[str, float]], str]],
+                    top_k: int = 5) -> str:
+    """Predictions as CSV text: ``path, predicted, confidence, class_1, prob_1, ...,
+    class_k, prob_k, error`` (probabilities with 6 decimals; blanks where there are none).
+
+    ``rows`` are ``(path, top, error)``: the layout ``workbench predict --csv`` and the
+    Predict panel's export share.
+    """
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    header = ["path", "predicted", "confidence"]
+    for i in range(1, top_k + 1):
+        header += [f"class_{i}", f"prob_{i}"]
+    writer.writerow(header + ["error"])
+    for path, top, error in rows:
+        top = list(top)[:top_k]
+        row = [path, top[0][0] if top else "", f"{top[0][1]:.6f}" if top else ""]
+        for i in range(top_k):
+            row += [top[i][0], f"{top[i][1]:.6f}"] if i < len(top) else ["", ""]
+        writer.writerow(row + [error or ""])
+    return out.getvalue()
+

@@ -1,8 +1,12 @@
-"""Predict panel: drop images and see each one's top-5 classes as probability bars.
+"""Predict panel: drop images (files or folders), paste or open them, and see each one's
+top-5 classes as probability bars.
 
-Uses the bundle of the last training run, or one loaded with "Load bundle…". Loading the
-bundle, decoding, thumbnails and the forward pass all happen off the GUI thread; an image
-that cannot be read shows its reason in its row while the others are still classified.
+The model is a saved run's bundle (the combo lists the runs that have one), one loaded with
+"Load bundle…", or the bundle of the last training run. Images are classified off the GUI
+thread, 64 at a time: rows fill in as batches finish, a progress bar and Cancel show while
+work is pending, and an image that cannot be read shows its reason in its own row while the
+others are classified. Results can be sorted, filtered by predicted class and confidence,
+and exported to CSV (the same layout as ``workbench predict ... --csv OUT``).
 
 Images dropped while torch is still being imported at start-up (:mod:`workbench.qt.startup`)
 wait in their rows and are classified when it is: the pool threads never import it first.
@@ -12,173 +16,92 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
-from typing import Any, Iterable
+from typing import Iterable
 
-from PySide6.QtCore import QUrl, Qt, Signal, Slot
-from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import (QFileDialog, QFrame, QGridLayout, QHBoxLayout, QLabel,
-                               QProgressBar, QPushButton, QScrollArea, QSizePolicy, QVBoxLayout,
-                               QWidget)
+from PySide6.QtCore import QObject, QPoint, QUrl, Signal, Slot
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QWidget
 
-from ..common import MessageLabel, UrlDropTarget, image_files, local_paths, run_standalone
+from ..common import UrlDropTarget, image_files, local_paths, run_standalone
 from ..startup import LOADING_TEXT, torch_loader
-from ..workers import TaskRunner, TaskState
+from ..thumbnails import ThumbnailLoader
+from ..workers import TaskRunner, TaskState, describe_exception
+from .predict_delegate import THUMB
+from .predict_jobs import PredictorCache, classify_in_batches, pasted_paths
+from .predict_layout import ALL_CLASSES
+from .predict_model import (CANCELLED, DONE, FAILED, QUEUED, SORT_MODES, TOP_K, ItemRole,
+                            PredictionFilter, PredictionItem, PredictionModel, predictions_csv)
 
-TOP_K = 5
-THUMB = 72
-_BAR_STYLE = ("QProgressBar {{ border: 1px solid #bbb; border-radius: 3px; background: #f4f4f4; }}"
-              " QProgressBar::chunk {{ background: {color}; border-radius: 2px; }}")
 
-
-class PredictionRow(QFrame):
-    """One image: thumbnail, file name and its top classes (or why it failed)."""
-
-    def __init__(self, path: str, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.path = path
-        self.top: list[tuple[str, float]] = []
-        self.error: str | None = None
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.thumb = QLabel()
-        self.thumb.setFixedSize(THUMB, THUMB)
-        self.thumb.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.thumb.setStyleSheet("background: #eee; color: #888;")
-        self.name = QLabel(f"<b>{os.path.basename(path)}</b>")
-        self.name.setToolTip(path)
-        self.state = MessageLabel("")
-        self.bars = QGridLayout()
-        self.bars.setHorizontalSpacing(8)
-        self.bars.setVerticalSpacing(2)
-        right = QVBoxLayout()
-        right.addWidget(self.name)
-        right.addWidget(self.state)
-        right.addLayout(self.bars)
-        right.addStretch(1)
-        layout = QHBoxLayout(self)
-        layout.addWidget(self.thumb, 0, Qt.AlignmentFlag.AlignTop)
-        layout.addLayout(right, 1)
-        self.bar_widgets: list[tuple[QLabel, QProgressBar, QLabel]] = []
-
-    def set_waiting(self, text: str) -> None:
-        self._clear_bars()
-        self._show_state(text)
-
-    def _show_state(self, text: str, level: str = "info") -> None:
-        self.state.show_message(text, level)
-        self.state.setVisible(bool(text))
-
-    def set_thumbnail(self, thumb: tuple[int, int, bytes] | None) -> None:
-        if thumb is None:
-            self.thumb.setText("no\npreview")
-            return
-        w, h, data = thumb
-        image = QImage(data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
-        self.thumb.setPixmap(QPixmap.fromImage(image))
-
-    def set_result(self, top: list[tuple[str, float]], error: str | None) -> None:
-        self._clear_bars()
-        self.top, self.error = list(top), error
-        if error:
-            self._show_state(f"Cannot classify this file: {error}", "error")
-            return
-        self._show_state("")
-        for r, (cls, prob) in enumerate(top):
-            label = QLabel(cls)
-            label.setMinimumWidth(90)
-            bar = QProgressBar()
-            bar.setRange(0, 1000)
-            bar.setValue(round(prob * 1000))
-            bar.setFormat(f"{prob * 100:.1f}%")
-            # The percentage goes in its own label: text drawn over a full dark bar is unreadable.
-            bar.setTextVisible(False)
-            bar.setFixedSize(360, 14)
-            bar.setStyleSheet(_BAR_STYLE.format(color="#2e7d32" if r == 0 else "#90a4ae"))
-            pct = QLabel(bar.format())
-            pct.setMinimumWidth(50)
-            pct.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            self.bars.addWidget(label, r, 0)
-            self.bars.addWidget(bar, r, 1)
-            self.bars.addWidget(pct, r, 2)
-            self.bar_widgets.append((label, bar, pct))
-        self.bars.setColumnStretch(3, 1)
-
-    def _clear_bars(self) -> None:
-        for widgets in self.bar_widgets:
-            for w in widgets:
-                w.deleteLater()
-        self.bar_widgets = []
+class _BatchSignals(QObject):
+    # Emitted from the pool thread; delivered (queued) on the GUI thread.
+    batch_ready = Signal(int, int, object)  # group id, start, [(top, error), ...]
 
 
 class PredictPanel(UrlDropTarget, QWidget):
-    """Classifies dropped or opened images with a trained bundle.
+    """Classifies dropped, pasted or opened images with a trained bundle.
 
     Signals
     -------
     bundle_changed(path)
-        A bundle was set (from training or "Load bundle…").
+        A bundle was set (from training, the run combo or "Load bundle…").
     predictions_finished(paths)
-        Rows for these paths got their results (or errors).
+        The images of one request (a drop, a paste, an "Open") got their results or errors,
+        or were cancelled.
+    explain_requested(bundle_path, image_path)
+        "Explain…" was chosen on a row.
     """
 
     bundle_changed = Signal(str)
     predictions_finished = Signal(list)
+    explain_requested = Signal(str, str)
 
     def __init__(self, bundle: str | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.bundle_path = ""
-        self.rows: list[PredictionRow] = []
-        self._job_rows: dict[int, list[PredictionRow]] = {}
-        self._predictors: dict[str, Any] = {}
-        self._predictors_lock = threading.Lock()
+        self._cache = PredictorCache()
+        self._groups: dict[int, list[PredictionItem]] = {}  # request -> its items
+        self._job_group: dict[int, int] = {}
+        self._next_group = 0
+        self._done = self._total = 0
         self._shut_down = False
         self._runner = TaskRunner(self, supersede=False)
-        self._runner.finished.connect(self._on_predicted)
-        self._runner.errored.connect(self._on_prediction_errored)
+        self._runner.finished.connect(self._on_job_finished)
+        self._runner.errored.connect(self._on_job_errored)
+        self._signals = _BatchSignals()
+        self._signals.batch_ready.connect(self._on_batch_ready)
+        self.loader = ThumbnailLoader(self, size=THUMB, threads=1)
+        self.model = PredictionModel(self.loader, self)
+        self.proxy = PredictionFilter(self)
+        self.proxy.setSourceModel(self.model)
         self.setAcceptDrops(True)
         self._build()
+        self.refresh_runs()
         if bundle:
             self.set_bundle(bundle)
 
+    # -- layout ----------------------------------------------------------------------------
     def _build(self) -> None:
-        self.open_button = QPushButton("Open images…")
-        self.open_button.clicked.connect(self.choose_images)
-        self.load_button = QPushButton("Load bundle…")
-        self.load_button.clicked.connect(self.choose_bundle)
-        self.clear_button = QPushButton("Clear")
-        self.clear_button.clicked.connect(self.clear)
-        self.bundle_label = MessageLabel("No model yet: train one on the Train tab, or load a "
-                                         "saved bundle.")
-        row = QHBoxLayout()
-        row.addWidget(self.open_button)
-        row.addWidget(self.load_button)
-        row.addWidget(self.clear_button)
-        row.addWidget(self.bundle_label, 1)
+        from .predict_layout import build_panel
 
-        self.hint = QLabel("Drop image files or folders here to classify them.")
-        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.hint.setStyleSheet("color: #777; font-size: 14pt; padding: 40px;"
-                                "border: 2px dashed #bbb; border-radius: 8px;")
-        self.rows_widget = QWidget()
-        self.rows_layout = QVBoxLayout(self.rows_widget)
-        self.rows_layout.addWidget(self.hint)
-        self.rows_layout.addStretch(1)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setWidget(self.rows_widget)
-        self.scroll.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        layout = QVBoxLayout(self)
-        layout.addLayout(row)
-        layout.addWidget(self.scroll, 1)
+        build_panel(self)
 
-    # -- bundle --------------------------------------------------------------------------
+    # -- bundle ----------------------------------------------------------------------------
     def set_bundle(self, path: str) -> None:
-        """Use the bundle at ``path``; rows already shown are classified again with it."""
+        """Use the bundle at ``path``; images already shown are classified again with it."""
         self.bundle_path = str(path)
         self.bundle_label.show_message(f"Model: {self.bundle_path}")
+        self.model_combo.select(self.bundle_path)
         self.bundle_changed.emit(self.bundle_path)
-        if self.rows:
-            self._predict(self.rows)
+        if self.model.items:
+            self.cancel(quiet=True)
+            self._predict(list(self.model.items))
+
+    def refresh_runs(self) -> None:
+        """List the saved runs that have a bundle in the model chooser again."""
+        problem = self.model_combo.refresh()
+        if problem:
+            self.status.show_message(problem, "warning")
 
     @Slot()
     def choose_bundle(self) -> None:
@@ -190,7 +113,12 @@ class PredictPanel(UrlDropTarget, QWidget):
         if path:
             self.set_bundle(path)
 
-    # -- images --------------------------------------------------------------------------
+    # -- images ----------------------------------------------------------------------------
+    @property
+    def rows(self) -> list[PredictionItem]:
+        """Every image of the panel, in the order added (whatever the sort and filter)."""
+        return list(self.model.items)
+
     @Slot()
     def choose_images(self) -> None:
         from workbench.core.data.images import ACCEPTED_EXTENSIONS
@@ -201,116 +129,266 @@ class PredictPanel(UrlDropTarget, QWidget):
         if paths:
             self.add_images(paths)
 
-    def add_images(self, paths: Iterable[str]) -> list[PredictionRow]:
+    def add_images(self, paths: Iterable[str]) -> list[PredictionItem]:
         """Add one row per image (folders expand to their images) and classify them."""
-        files = image_files(paths)
+        files = image_files([str(p) for p in paths])
         if not files:
+            self.status.show_message("No images there: drop image files or folders that "
+                                     "hold images.", "warning")
             return []
         self.hint.hide()
-        new = []
-        for path in files:
-            row = PredictionRow(path)
-            self.rows_layout.insertWidget(self.rows_layout.count() - 1, row)
-            self.rows.append(row)
-            new.append(row)
+        self.view.show()
+        new = self.model.add(files)
         self._predict(new)
         return new
 
-    def handle_drop(self, urls: Iterable[QUrl]) -> list[PredictionRow]:
+    def handle_drop(self, urls: Iterable[QUrl]) -> list[PredictionItem]:
         """What a drop does: classify the local files (and folders) among ``urls``."""
         return self.add_images(local_paths(urls))
 
     @Slot()
-    def clear(self) -> None:
-        for row in self.rows:
-            row.deleteLater()
-        self.rows = []
-        self._job_rows.clear()
-        self.hint.show()
+    def paste(self) -> list[PredictionItem]:
+        """Classify what the clipboard holds: image data, file URLs or file paths."""
+        try:
+            paths = pasted_paths(QApplication.clipboard().mimeData())
+        except Exception as e:  # noqa: BLE001  (an unwritable cache folder, say)
+            self.status.show_message(f"Cannot paste: {describe_exception(e)}", "error")
+            return []
+        if not paths:
+            self.status.show_message("The clipboard holds no image or image files: copy an "
+                                     "image or some files, then paste again.", "warning")
+            return []
+        return self.add_images(paths)
 
-    # -- prediction ----------------------------------------------------------------------
-    def _predict(self, rows: list[PredictionRow]) -> None:
-        if self._shut_down:
+    @Slot()
+    def clear(self) -> None:
+        self.cancel(quiet=True)
+        self.model.clear()
+        self._refresh_classes()
+        self.view.hide()
+        self.hint.show()
+        self.status.show_message("")
+
+    # -- prediction ------------------------------------------------------------------------
+    def _predict(self, items: list[PredictionItem]) -> None:
+        if self._shut_down or not items:
             return
         if not self.bundle_path:
-            for row in rows:
-                row.set_waiting("Waiting for a model: train one on the Train tab, or use "
-                                "Load bundle…")
+            self._set_pending(items, "waiting", "Waiting for a model: choose a saved run, "
+                                                "train one on the Train tab, or use Load "
+                                                "bundle…")
             return
         loader = torch_loader()
         if not loader.is_ready():
             # The pool thread must not be the first to import torch: classify once it is.
-            if loader.is_pending():
-                for row in rows:
-                    row.set_waiting(f"{LOADING_TEXT} This image is classified when it has "
-                                    f"loaded.")
-            loader.call_when_ready(lambda: self._predict([r for r in rows if r in self.rows]),
-                                   self)
             if loader.state == "failed":
-                for row in rows:
-                    row.set_result([], f"PyTorch could not be loaded ({loader.error})")
+                for item in items:
+                    item.set_result([], f"PyTorch could not be loaded ({loader.error})")
+                self.model.items_changed(items)
+                return
+            if loader.is_pending():
+                self._set_pending(items, "waiting", f"{LOADING_TEXT} This image is "
+                                                    f"classified when it has loaded.")
+            loader.call_when_ready(
+                lambda: self._predict([i for i in items if i in self.model.items]), self)
             return
-        for row in rows:
-            row.set_waiting("Classifying…")
-        bundle, paths = self.bundle_path, [r.path for r in rows]
-        job = self._runner.submit(lambda state: self._classify(bundle, paths, state))
-        self._job_rows[job] = list(rows)
+        self._set_pending(items, QUEUED, "Classifying…")
+        self._next_group += 1
+        group = self._next_group
+        self._groups[group] = list(items)
+        self._total += len(items)
+        self._show_progress()
+        bundle, paths, signals = self.bundle_path, [i.path for i in items], self._signals
 
-    def _predictor(self, bundle: str) -> Any:
-        from workbench.core.predict import Predictor
+        def on_batch(start: int, results: list) -> None:
+            try:
+                signals.batch_ready.emit(group, start, results)
+            except RuntimeError:  # the panel went away while the job ran
+                pass
 
-        with self._predictors_lock:
-            if bundle not in self._predictors:
-                self._predictors.clear()  # one model in memory at a time
-                self._predictors[bundle] = Predictor(bundle)
-            return self._predictors[bundle]
+        def job(state: TaskState) -> int:
+            return classify_in_batches(self._cache, bundle, paths, TOP_K, state, on_batch)
 
-    def _classify(self, bundle: str, paths: list[str], state: TaskState) -> list[dict]:
-        """Runs in a pool thread: plain results (class names, floats, RGB bytes) only."""
-        predictor = self._predictor(bundle)
-        predictions = predictor.predict(paths, top_k=TOP_K)
-        return [{"path": p.path, "top": [(str(c), float(v)) for c, v in p.top],
-                 "error": p.error, "thumb": _thumbnail(path)}
-                for path, p in zip(paths, predictions)]
+        self._job_group[self._runner.submit(job)] = group
+
+    def _set_pending(self, items: list[PredictionItem], status: str, message: str) -> None:
+        for item in items:
+            item.set_pending(status, message)
+        self.model.items_changed(items)
+
+    @Slot(int, int, object)
+    def _on_batch_ready(self, group: int, start: int, results: list) -> None:
+        items = self._groups.get(group)
+        if items is None:
+            return  # cancelled or cleared meanwhile
+        done = items[start:start + len(results)]
+        for item, (top, error) in zip(done, results):
+            item.set_result(top, error)
+        self.model.items_changed(done)
+        self._done += len(done)
+        self._show_progress()
 
     @Slot(int, object)
-    def _on_predicted(self, job: int, results: list[dict]) -> None:
-        rows = self._job_rows.pop(job, [])
-        for row, res in zip(rows, results):
-            if row not in self.rows:
-                continue  # cleared meanwhile
-            row.set_thumbnail(res["thumb"])
-            row.set_result(res["top"], res["error"])
-        self.predictions_finished.emit([r.path for r in rows])
+    def _on_job_finished(self, job: int, _count: object) -> None:
+        group = self._job_group.pop(job, None)
+        if group is not None and group in self._groups:
+            self._finish_group(group)
 
     @Slot(int, str)
-    def _on_prediction_errored(self, job: int, message: str) -> None:
-        rows = self._job_rows.pop(job, [])
-        for row in rows:
-            if row in self.rows:
-                row.set_result([], message)
+    def _on_job_errored(self, job: int, message: str) -> None:
+        group = self._job_group.pop(job, None)
+        if group is None or group not in self._groups:
+            return
+        left = [i for i in self._groups[group] if i.status == QUEUED]
+        for item in left:
+            item.set_result([], message)
+        self.model.items_changed(left)
         self.bundle_label.show_message(f"Cannot use the model {self.bundle_path}: {message}",
                                        "error")
-        self.predictions_finished.emit([r.path for r in rows])
+        self._finish_group(group)
+
+    def _finish_group(self, group: int) -> None:
+        items = self._groups.pop(group)
+        self._refresh_classes()
+        if not self._groups:
+            self._done = self._total = 0
+            self._show_progress()
+            failed = sum(1 for i in self.model.items if i.status == FAILED)
+            done = sum(1 for i in self.model.items if i.status == DONE)
+            self.status.show_message(f"{done} classified" + (f", {failed} could not be read"
+                                                             if failed else ""),
+                                     "warning" if failed else "ok")
+        self.predictions_finished.emit([i.path for i in items])
+
+    @Slot()
+    def cancel(self, quiet: bool = False) -> None:
+        """Stop the pending work: images not classified yet are marked "cancelled"."""
+        self._runner.cancel_all()
+        self._job_group.clear()
+        groups, self._groups = self._groups, {}
+        self._done = self._total = 0
+        self._show_progress()
+        left = [i for items in groups.values() for i in items if i.status == QUEUED]
+        for item in left:
+            item.set_pending(CANCELLED, "Cancelled: not classified. Drop it again to "
+                                        "classify it.")
+        self.model.items_changed(left)
+        if left and not quiet:
+            self.status.show_message(f"Cancelled: {len(left)} images were not classified.",
+                                     "warning")
+        self._refresh_classes()
+        for items in groups.values():
+            self.predictions_finished.emit([i.path for i in items])
+
+    def _show_progress(self) -> None:
+        busy = self._total > 0
+        self.progress.setVisible(busy)
+        self.cancel_button.setVisible(busy)
+        if busy:
+            self.status.show_message(f"Classifying {self._total - self._done} images…")
+            self.progress.setRange(0, self._total)
+            # Last: a slot on valueChanged may cancel, and its message must stand.
+            self.progress.setValue(self._done)
+
+    def is_busy(self) -> bool:
+        return bool(self._groups)
+
+    # -- sort, filter, export --------------------------------------------------------------
+    def set_sort(self, mode: str) -> None:
+        """Sort the rows by ``added``, ``name``, ``class`` or ``confidence``."""
+        self.sort_combo.setCurrentIndex(SORT_MODES.index(mode))
+
+    def set_class_filter(self, name: str | None) -> None:
+        """Show only images predicted as ``name`` (None: all)."""
+        index = self.class_combo.findText(name) if name else 0
+        self.class_combo.setCurrentIndex(max(0, index))
+
+    def set_min_confidence(self, fraction: float) -> None:
+        """Show only images whose top class has at least this probability (0..1)."""
+        self.min_conf.setValue(round(fraction * 100))
+
+    def shown_items(self) -> list[PredictionItem]:
+        """The rows as the view shows them (sorted and filtered)."""
+        return self.proxy.shown_items()
+
+    @Slot(int)
+    def _on_class_filter_changed(self, index: int) -> None:
+        text = self.class_combo.itemText(index)
+        self.proxy.set_class_name(None if index <= 0 else text)
+
+    def _refresh_classes(self) -> None:
+        current = self.class_combo.currentText()
+        classes = self.model.classes()
+        if [self.class_combo.itemText(i) for i in range(1, self.class_combo.count())] == classes:
+            return
+        self.class_combo.blockSignals(True)
+        self.class_combo.clear()
+        self.class_combo.addItems([ALL_CLASSES, *classes])
+        self.class_combo.setCurrentIndex(max(0, self.class_combo.findText(current)))
+        self.class_combo.blockSignals(False)
+        self._on_class_filter_changed(self.class_combo.currentIndex())
+
+    def _ask_csv_path(self) -> str:
+        path, _ = QFileDialog.getSaveFileName(self, "Export predictions", "predictions.csv",
+                                              "CSV files (*.csv);;All files (*)")
+        return path
+
+    def export_csv(self, path: str | None = None) -> str:
+        """Write the rows shown to a CSV file (asked for when ``path`` is None).
+
+        Returns the path written, "" when nothing was (no rows, dialog cancelled, error).
+        """
+        items = self.shown_items()
+        if not items:
+            self.status.show_message("Nothing to export: classify some images first.",
+                                     "warning")
+            return ""
+        path = path or self._ask_csv_path()
+        if not path:
+            return ""
+        from pathlib import Path
+
+        from workbench.core.io import atomic_write_text
+
+        try:
+            atomic_write_text(Path(path), predictions_csv(items))
+        except OSError as e:
+            self.status.show_message(f"Cannot write {path}: {e.strerror or e}. Choose another "
+                                     f"folder.", "error")
+            return ""
+        self.status.show_message(f"Wrote {len(items)} predictions to {path}", "ok")
+        return str(path)
+
+    # -- explain ---------------------------------------------------------------------------
+    @Slot(QPoint)
+    def _on_context_menu(self, pos: QPoint) -> None:
+        index = self.view.indexAt(pos)
+        if not index.isValid():
+            return
+        menu = self.context_menu(index.data(ItemRole))
+        menu.exec(self.view.viewport().mapToGlobal(pos))
+
+    def context_menu(self, item: PredictionItem) -> QMenu:
+        """The menu of one row: Explain… (needs a model) and Copy path."""
+        menu = QMenu(self)
+        explain = QAction("Explain…", menu)
+        explain.setEnabled(bool(self.bundle_path) and item.status == DONE)
+        explain.triggered.connect(lambda: self.request_explain(item.path))
+        copy = QAction("Copy path", menu)
+        copy.triggered.connect(lambda: QApplication.clipboard().setText(item.path))
+        menu.addAction(explain)
+        menu.addAction(copy)
+        return menu
+
+    def request_explain(self, image_path: str) -> None:
+        """Ask for an explanation of ``image_path`` by the current model."""
+        if self.bundle_path:
+            self.explain_requested.emit(self.bundle_path, image_path)
 
     def shutdown(self) -> None:
         self._shut_down = True  # torch becoming ready later must not start a prediction
         self._runner.cancel_all()
-
-
-def _thumbnail(path: str) -> tuple[int, int, bytes] | None:
-    from workbench.core.data.images import load_image
-    from workbench.core.errors import WorkbenchError
-
-    try:
-        img = load_image(path, 3)
-    except (WorkbenchError, OSError, ValueError):
-        return None
-    img.thumbnail((THUMB, THUMB))
-    if img.width < THUMB // 2:  # tiny images (16x16 datasets): enlarge, pixelated
-        scale = max(1, THUMB // max(img.width, img.height))
-        img = img.resize((img.width * scale, img.height * scale), resample=0)
-    return img.width, img.height, img.convert("RGB").tobytes()
+        self.loader.shutdown()
 
 
 def _main() -> int:
