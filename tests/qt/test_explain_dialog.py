@@ -1,0 +1,172 @@
+"""Explain dialog: Grad-CAM over the image, feature maps, filters, and clear messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QFileDialog
+
+from helpers import make_image_folder
+from qt_helpers import drop_urls
+from workbench.qt.panels.explain import ExplainDialog
+
+TIMEOUT_MS = 30000
+
+
+@pytest.fixture(scope="module")
+def cnn_run(tmp_path_factory):
+    """A small trained CNN bundle (Conv2d 4 filters, ReLU, Flatten, Linear) and its folder."""
+    from workbench.core.experiment import Component, Experiment
+    from workbench.core.train.trainer import Trainer
+
+    root = tmp_path_factory.mktemp("explain")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("WORKBENCH_HOME", str(root / "home"))
+        folder = Path(make_image_folder(root / "colours", per_class=12, size=16))
+        exp = Experiment(name="tiny-cnn")
+        exp.data.folder = str(folder)
+        exp.data.input_size = [16, 16]
+        exp.data.batch_size = 8
+        exp.data.val_fraction = 0.25
+        exp.model.layers = [Component("Conv2d", {"out_channels": 4, "kernel_size": 3,
+                                                 "padding": 1}),
+                            Component("ReLU", {}), Component("Flatten", {}),
+                            Component("Linear", {"out_features": 3})]
+        exp.training.epochs = 2
+        exp.training.device = "cpu"
+        bundle = root / "cnn.pt"
+        Trainer(exp).fit().save_bundle(bundle)
+    return str(bundle), folder
+
+
+def _open(qtbot, bundle, image=None):
+    dialog = ExplainDialog(bundle)
+    qtbot.addWidget(dialog)
+    if dialog.setup is None:
+        qtbot.waitUntil(lambda: dialog.setup is not None or dialog.message.level == "error",
+                        timeout=TIMEOUT_MS)
+    if image is not None:
+        with qtbot.waitSignal(dialog.updated, timeout=TIMEOUT_MS):
+            dialog.set_image(str(image))
+    return dialog
+
+
+def test_grad_cam_shows_the_overlay_and_the_predicted_class(qtbot, cnn_run):
+    bundle, folder = cnn_run
+    image = folder / "red" / "red_000.png"
+    dialog = _open(qtbot, bundle)
+    with qtbot.waitSignal(dialog.explained, timeout=TIMEOUT_MS) as blocker:
+        dialog.set_image(str(image))
+    result = blocker.args[0]
+    assert result.heatmap.shape == (16, 16)
+    assert 0.0 <= result.heatmap.min() and result.heatmap.max() <= 1.0
+    predicted = dialog.explanation.top[0][0]
+    assert result.class_name == predicted  # "Predicted class" explains the prediction
+    assert dialog.image_view.image is not None and dialog.overlay_view.image is not None
+    assert not dialog.overlay_view.pixmap().isNull()
+    assert f"Predicted:</b> {predicted}" in dialog.cam_info.text()
+    assert f"Explaining:</b> {predicted}" in dialog.cam_info.text()
+    assert dialog.message.level == "ok"
+    # The class and layer choices come from the bundle.
+    assert [dialog.class_combo.itemText(i) for i in range(dialog.class_combo.count())] == \
+        ["Predicted class", "blue", "green", "red"]
+    layers = [dialog.layer_combo.itemText(i) for i in range(dialog.layer_combo.count())]
+    assert layers == ["1 Conv2d", "2 ReLU"] and dialog.layer_combo.currentText() == "2 ReLU"
+
+
+def test_choosing_another_class_changes_the_heatmap(qtbot, cnn_run):
+    bundle, folder = cnn_run
+    dialog = _open(qtbot, bundle, folder / "green" / "green_000.png")
+    first = dialog.explanation.cam
+    other = next(c for c in ("blue", "green", "red") if c != first.class_name)
+    with qtbot.waitSignal(dialog.explained, timeout=TIMEOUT_MS) as blocker:
+        dialog.class_combo.setCurrentText(other)
+    second = blocker.args[0]
+    assert second.class_name == other and second.class_index != first.class_index
+    assert not np.allclose(second.heatmap, first.heatmap)
+    assert f"Explaining:</b> {other}" in dialog.cam_info.text()
+
+
+def test_opacity_slider_redraws_the_overlay(qtbot, cnn_run):
+    bundle, folder = cnn_run
+    dialog = _open(qtbot, bundle, folder / "blue" / "blue_000.png")
+    before = dialog.overlay_view.image.copy()
+    dialog.opacity.setValue(0)  # no heatmap: the overlay is the image itself
+    assert dialog.overlay_view.image != before
+    assert dialog.overlay_view.image == dialog.image_view.image.convertToFormat(
+        dialog.overlay_view.image.format())
+
+
+def test_feature_maps_and_filters_views_are_filled(qtbot, cnn_run):
+    bundle, folder = cnn_run
+    dialog = _open(qtbot, bundle, folder / "red" / "red_001.png")
+    assert dialog.filters_view.image is not None
+    assert "4 filters" in dialog.filters_note.text()
+    # 4 filters of 3x3 in a 2x2 grid with 1-pixel gaps, shown in colour.
+    assert (dialog.setup.filters.shape) == (7, 7, 3)
+    assert dialog.maps_view.image is not None
+    assert dialog.explanation.maps_total == 4 and dialog.explanation.maps_shown == 4
+    assert "4 feature maps of layer 2 ReLU" in dialog.maps_note.text()
+    with qtbot.waitSignal(dialog.updated, timeout=TIMEOUT_MS):
+        dialog.layer_combo.setCurrentText("1 Conv2d")
+    assert "layer 1 Conv2d" in dialog.maps_note.text()
+    assert dialog.explanation.cam.layer == "1 Conv2d"
+
+
+def test_a_dropped_image_is_explained_and_saved_as_png(qtbot, cnn_run, tmp_path, monkeypatch):
+    bundle, folder = cnn_run
+    dialog = _open(qtbot, bundle)
+    image = folder / "blue" / "blue_002.png"
+    with qtbot.waitSignal(dialog.explained, timeout=TIMEOUT_MS):
+        assert drop_urls(dialog, [image]).isAccepted()
+    assert dialog.image_path == str(image)
+    out = tmp_path / "cam"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *a, **k: (str(out), "PNG images (*.png)")))
+    for tab in range(3):
+        dialog.tabs.setCurrentIndex(tab)
+        saved = dialog.save_png()
+        assert saved == str(out) + ".png"
+        picture = QImage(saved)
+        assert not picture.isNull() and min(picture.width(), picture.height()) >= 256
+
+
+def test_an_unreadable_image_gives_a_message_not_a_traceback(qtbot, cnn_run, tmp_path):
+    bundle, _ = cnn_run
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    dialog = _open(qtbot, bundle)
+    with qtbot.waitSignal(dialog.failed, timeout=TIMEOUT_MS) as blocker:
+        dialog.set_image(str(bad))
+    assert "Cannot explain this image" in blocker.args[0] and "broken.png" in blocker.args[0]
+    assert dialog.message.level == "error"
+    assert dialog.overlay_view.image is None
+
+
+def test_an_mlp_says_it_has_no_convolution_layer(qtbot, bundle_path, image_folder):
+    dialog = _open(qtbot, bundle_path)
+    assert dialog.message.level == "error" and "no convolutional layer" in dialog.message.text()
+    assert dialog.layer_combo.count() == 0 and not dialog.layer_combo.isEnabled()
+    assert dialog.filters_view.image is None
+    assert "no convolution layer" in dialog.filters_view.text()
+    with qtbot.waitSignal(dialog.updated, timeout=TIMEOUT_MS):
+        dialog.set_image(str(image_folder / "red" / "red_000.png"))
+    assert dialog.image_view.image is not None  # the image is still shown
+    assert dialog.overlay_view.image is None and "Conv2d" in dialog.overlay_view.text()
+    assert dialog.maps_view.image is None
+    assert dialog.message.level == "error"
+    assert dialog.explanation.top and dialog.explanation.top[0][0] in ("blue", "green", "red")
+
+
+def test_open_image_uses_the_file_dialog(qtbot, cnn_run, monkeypatch):
+    bundle, folder = cnn_run
+    image = folder / "green" / "green_003.png"
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        staticmethod(lambda *a, **k: (str(image), "")))
+    dialog = _open(qtbot, bundle)
+    with qtbot.waitSignal(dialog.explained, timeout=TIMEOUT_MS):
+        dialog.open_button.click()
+    assert dialog.image_path == str(image)

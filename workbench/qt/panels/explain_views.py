@@ -1,0 +1,115 @@
+"""Showing numpy pictures in Qt: array to QImage, and a label that scales its picture to fit.
+
+Explanation pictures are often tiny (a 16x16 input, 3x3 filters): they are enlarged with
+nearest-neighbour scaling so every pixel stays a crisp square, which is what the user
+inspects. Pictures larger than their view are shrunk smoothly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
+
+#: Saved pictures are enlarged (whole multiples, nearest neighbour) to at least this size.
+SAVE_MIN_SIDE = 512
+
+
+def to_uint8(array: np.ndarray) -> np.ndarray:
+    """A picture as uint8: uint8 stays as is, floats in [0, 1] are scaled to 0-255."""
+    a = np.asarray(array)
+    if a.dtype == np.uint8:
+        return a
+    return (np.nan_to_num(a.astype(np.float32)).clip(0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+def array_to_image(array: np.ndarray) -> QImage:
+    """(H, W), (H, W, 1) or (H, W, 3) picture, uint8 or float in [0, 1], as a QImage.
+
+    The QImage owns a copy of the pixels (it does not refer to the array).
+    """
+    a = to_uint8(array)
+    if a.ndim == 3 and a.shape[2] == 1:
+        a = a[:, :, 0]
+    a = np.ascontiguousarray(a)
+    h, w = a.shape[:2]
+    if a.ndim == 2:
+        return QImage(a.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
+    if a.ndim == 3 and a.shape[2] == 3:
+        return QImage(a.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+    raise ValueError(f"a picture is (H, W) or (H, W, 1 or 3), not shape {a.shape}")
+
+
+def enlarged(image: QImage, min_side: int = SAVE_MIN_SIDE) -> QImage:
+    """``image`` scaled by a whole factor (nearest neighbour) until its shorter side reaches
+    ``min_side``; a large image is returned as it is."""
+    side = min(image.width(), image.height())
+    factor = max(1, -(-min_side // max(side, 1)))
+    if factor == 1:
+        return image
+    return image.scaled(image.width() * factor, image.height() * factor,
+                        Qt.AspectRatioMode.IgnoreAspectRatio,
+                        Qt.TransformationMode.FastTransformation)
+
+
+class ImageView(QLabel):
+    """Shows one picture scaled to fit the label, keeping its aspect ratio; or a text.
+
+    Attributes
+    ----------
+    image
+        The picture at its own resolution (None while a text is shown).
+    """
+
+    def __init__(self, placeholder: str = "", min_side: int = 220,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.image: QImage | None = None
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setWordWrap(True)
+        self.setMinimumSize(min_side, min_side)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setStyleSheet("QLabel { background: #f4f4f4; color: #666; border: 1px solid #ddd; }")
+        self.show_text(placeholder)
+
+    def show_array(self, array: np.ndarray) -> None:
+        """Show a numpy picture (see :func:`array_to_image`)."""
+        self.image = array_to_image(array)
+        self.setText("")
+        self._rescale()
+
+    def show_text(self, text: str, error: bool = False) -> None:
+        """Show a message in place of the picture (red when ``error``)."""
+        self.image = None
+        self.clear()
+        colour = "#c62828" if error else "#666"
+        self.setStyleSheet(f"QLabel {{ background: #f4f4f4; color: {colour}; "
+                           f"border: 1px solid #ddd; padding: 12px; }}")
+        self.setText(text)
+
+    def sizeHint(self) -> QSize:  # noqa: N802  (Qt override)
+        return QSize(320, 320)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802  (Qt override)
+        super().resizeEvent(event)
+        self._rescale()
+
+    def _rescale(self) -> None:
+        if self.image is None:
+            return
+        box = self.contentsRect().size()
+        w, h = self.image.width(), self.image.height()
+        scale = min(box.width() / w, box.height() / h)
+        if scale >= 1:
+            # Whole multiples keep every source pixel the same size on screen.
+            scale = max(1, int(scale))
+            mode = Qt.TransformationMode.FastTransformation
+        else:
+            mode = Qt.TransformationMode.SmoothTransformation
+        size = QSize(max(1, round(w * scale)), max(1, round(h * scale)))
+        self.setPixmap(QPixmap.fromImage(self.image.scaled(
+            size, Qt.AspectRatioMode.KeepAspectRatio, mode)))
+
+
+__all__ = ["ImageView", "SAVE_MIN_SIDE", "array_to_image", "enlarged", "to_uint8"]
