@@ -292,3 +292,25 @@ def test_the_main_window_wires_the_runs_tab(qtbot, monkeypatch, tiny_experiment,
     with qtbot.waitSignal(runs.refreshed, timeout=TIMEOUT_MS) as blocker:
         window.train_panel.training_finished.emit({"stopped": False})
     assert blocker.args == [2]
+
+
+def test_open_in_evaluate_from_the_runs_tab(qtbot, tmp_path, tiny_experiment, workbench_home):
+    from workbench.core.io import runs_dir
+    from workbench.core.train.record import RunRecorder
+    from workbench.core.train.trainer import Trainer
+    from workbench.qt.main_window import MainWindow
+
+    tiny_experiment.training.epochs = 1
+    recorder = RunRecorder(parent=runs_dir())
+    Trainer(tiny_experiment, [recorder]).fit()
+    window = MainWindow()
+    qtbot.addWidget(window)
+    runs = window.runs_panel
+    with qtbot.waitSignal(runs.refreshed, timeout=20000):
+        runs.refresh()
+    runs.select_paths([str(recorder.run_dir)])
+    assert runs.evaluate_button.isEnabled()
+    runs.evaluate_button.click()
+    assert window.tabs.currentWidget() is window.evaluate_panel
+    assert window.evaluate_panel.bundle_path() == str(recorder.bundle_path)
+    window.close()

@@ -18,6 +18,7 @@ from workbench.core.experiment import Experiment
 from .common import UrlDropTarget, local_paths, show_error
 from .panels.augment import AugmentPanel
 from .panels.data import DataPanel
+from .panels.evaluate import EvaluatePanel
 from .panels.model import ModelPanel
 from .panels.predict import PredictPanel
 from .panels.runs import RunsPanel
@@ -27,7 +28,7 @@ from .workers import task_pool
 
 
 class MainWindow(UrlDropTarget, QMainWindow):
-    """Tabs Data, Augment, Model, Train, Runs and Predict over one :class:`Experiment`.
+    """Tabs Data, Augment, Model, Train, Runs, Evaluate and Predict over one :class:`Experiment`.
 
     Each panel edits its part of ``self.experiment`` and says so with a past-tense signal;
     the window passes the news on to the panels that show dependent values (the number of
@@ -54,10 +55,12 @@ class MainWindow(UrlDropTarget, QMainWindow):
         self.model_panel = ModelPanel(self.experiment)
         self.train_panel = TrainPanel(self.experiment)
         self.runs_panel = RunsPanel()
+        self.evaluate_panel = EvaluatePanel()
         self.predict_panel = PredictPanel()
         for panel, title in ((self.data_panel, "Data"), (self.augment_panel, "Augment"),
                              (self.model_panel, "Model"), (self.train_panel, "Train"),
-                             (self.runs_panel, "Runs"), (self.predict_panel, "Predict")):
+                             (self.runs_panel, "Runs"), (self.evaluate_panel, "Evaluate"),
+                             (self.predict_panel, "Predict")):
             self.tabs.addTab(panel, title)
         self.setCentralWidget(self.tabs)
         self.setAcceptDrops(True)
@@ -81,10 +84,16 @@ class MainWindow(UrlDropTarget, QMainWindow):
         self.train_panel.training_finished.connect(self._on_training_finished)
         self.train_panel.training_errored.connect(self._on_training_errored)
         self.train_panel.bundle_saved.connect(self.predict_panel.set_bundle)
+        # The run just trained is the model to measure next.
+        self.train_panel.bundle_saved.connect(self.evaluate_panel.set_bundle)
         # A finished run is a new row of the history.
         self.train_panel.training_finished.connect(lambda _summary: self.runs_panel.refresh())
         self.runs_panel.open_bundle_requested.connect(self._open_run_bundle)
         self.runs_panel.continue_requested.connect(self._continue_run)
+        self.runs_panel.evaluate_requested.connect(self._evaluate_run_bundle)
+        # The Predict panel may offer "Explain" on a row (where it has the signal).
+        if hasattr(self.predict_panel, "explain_requested"):
+            self.predict_panel.explain_requested.connect(self.explain_image)
         # Selected runs' curves go over the live plots, where the plots can show them.
         set_overlays = getattr(getattr(self.train_panel, "plots", None), "set_overlays", None)
         if callable(set_overlays):
@@ -102,6 +111,7 @@ class MainWindow(UrlDropTarget, QMainWindow):
                 ("Open &experiment…", None, self.open_experiment),
                 ("&Save experiment as…", QKeySequence.StandardKey.SaveAs, self.save_experiment),
                 ("Load &bundle…", None, self._load_bundle),
+                ("E&xport model…", None, self.export_model),
                 (None, None, None),
                 ("&Quit", QKeySequence.StandardKey.Quit, self.close)):
             if text is None:
@@ -187,6 +197,10 @@ class MainWindow(UrlDropTarget, QMainWindow):
         return True
 
     @Slot(str)
+    def _evaluate_run_bundle(self, path: str) -> None:
+        self.evaluate_panel.set_bundle(path)
+        self.tabs.setCurrentWidget(self.evaluate_panel)
+
     def _open_run_bundle(self, path: str) -> None:
         self.predict_panel.set_bundle(path)
         self.tabs.setCurrentWidget(self.predict_panel)
@@ -194,6 +208,33 @@ class MainWindow(UrlDropTarget, QMainWindow):
     def _continue_run(self, run_dir: str) -> None:
         self.tabs.setCurrentWidget(self.train_panel)
         self.train_panel.continue_run(run_dir)
+
+    @Slot()
+    def export_model(self):
+        """Open the Export dialog for the Predict tab's bundle (asking for one when there is
+        none yet); returns the dialog."""
+        from .export_dialog import ExportDialog
+
+        bundle = self.predict_panel.bundle_path
+        if not bundle:
+            bundle, _ = QFileDialog.getOpenFileName(self, "Choose a trained bundle to export",
+                                                    "", "Workbench bundles (*.pt);;All files (*)")
+            if not bundle:
+                return None
+        dialog = ExportDialog(bundle, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    @Slot(str, str)
+    def explain_image(self, bundle_path: str, image_path: str):
+        """Open the Explain dialog for one image and bundle; returns the dialog."""
+        from .panels.explain import ExplainDialog
+
+        dialog = ExplainDialog(bundle_path, image_path, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     @Slot()
     def _load_bundle(self) -> None:
@@ -268,6 +309,7 @@ class MainWindow(UrlDropTarget, QMainWindow):
         self.data_panel.shutdown()
         self.augment_panel.shutdown()
         self.predict_panel.shutdown()
+        self.evaluate_panel.shutdown()
         self.runs_panel.shutdown()
         self.train_panel.shutdown()
         task_pool().waitForDone()

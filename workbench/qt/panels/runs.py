@@ -94,6 +94,8 @@ class RunsPanel(QWidget):
         "Open in Predict" on a run with a bundle: the bundle file's path.
     continue_requested(run_dir)
         "Continue in Train" on a run with a checkpoint: the run's folder.
+    evaluate_requested(path)
+        "Open in Evaluate" on a run with a bundle: the bundle file's path.
     refreshed(count)
         The table shows the runs folder as it is now: ``count`` runs.
     """
@@ -102,6 +104,7 @@ class RunsPanel(QWidget):
     overlay_requested = Signal(list)
     open_bundle_requested = Signal(str)
     continue_requested = Signal(str)
+    evaluate_requested = Signal(str)
     refreshed = Signal(int)
 
     def __init__(self, root: str | Path | None = None, parent: QWidget | None = None):
@@ -158,6 +161,8 @@ class RunsPanel(QWidget):
         self.export_button.clicked.connect(self.export_selected)
         self.predict_button = QPushButton("Open in Predict")
         self.predict_button.clicked.connect(self.open_selected_bundle)
+        self.evaluate_button = QPushButton("Open in Evaluate")
+        self.evaluate_button.clicked.connect(self.evaluate_selected_bundle)
         self.continue_button = QPushButton("Continue in Train")
         self.continue_button.clicked.connect(self.continue_selected)
         top = QHBoxLayout()
@@ -165,7 +170,8 @@ class RunsPanel(QWidget):
         top.addWidget(self.refresh_button)
         buttons = QHBoxLayout()
         for b in (self.rename_button, self.notes_button, self.delete_button,
-                  self.export_button, self.predict_button, self.continue_button):
+                  self.export_button, self.predict_button, self.evaluate_button,
+                  self.continue_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
         self.message = MessageLabel("")
@@ -268,6 +274,11 @@ class RunsPanel(QWidget):
         self.predict_button.setToolTip(
             "Classify images with this run's model" if self.predict_button.isEnabled() else
             "Select one run that saved a model (a bundle)")
+        self.evaluate_button.setEnabled(self.predict_button.isEnabled())
+        self.evaluate_button.setToolTip(
+            "Measure this run's model: per-class metrics, confusion matrix, worst mistakes"
+            if self.evaluate_button.isEnabled() else
+            "Select one run that saved a model (a bundle)")
         resumable = one and _has_checkpoint(records[0].path)
         self.continue_button.setEnabled(resumable)
         self.continue_button.setToolTip(
@@ -365,6 +376,13 @@ class RunsPanel(QWidget):
                        f"{bundle} no longer exists; press Refresh to update the list.")
             return
         self.open_bundle_requested.emit(bundle)
+
+    @Slot()
+    def evaluate_selected_bundle(self) -> None:
+        """Ask (``evaluate_requested``) to evaluate the selected run's model."""
+        records = self.selected_records()
+        if len(records) == 1 and records[0].has_bundle and os.path.isfile(records[0].bundle_path):
+            self.evaluate_requested.emit(records[0].bundle_path)
 
     @Slot()
     def continue_selected(self) -> None:
