@@ -1,5 +1,5 @@
 """The ``workbench`` command: gui | init | scan | train | resume | lr-find | predict | evaluate |
-export.
+export | tune.
 
 User errors print one line on stderr and exit with code 2; nothing a user can cause shows a
 traceback. Heavy imports (torch, Qt) happen inside the commands so ``--help`` is instant.
@@ -19,7 +19,7 @@ from typing import Sequence
 from . import __version__
 
 COMMANDS = ("gui", "init", "scan", "train", "resume", "lr-find", "predict", "evaluate",
-            "export")
+            "export", "tune")
 EXIT_USER_ERROR = 2
 #: ``train`` stopped because the loss became NaN or infinite (scripts can retry with a
 #: lower learning rate).
@@ -131,6 +131,24 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--onnx", metavar="OUT.onnx",
                      help="ONNX with a dynamic batch dimension, checked at once with "
                           "onnxruntime; the preprocessing and class names go to OUT.json")
+
+    u = sub.add_parser("tune", help="search hyperparameters with Optuna: one run per trial")
+    u.add_argument("experiment", metavar="EXPERIMENT.json")
+    u.add_argument("--space", required=True, metavar="SPACE.json",
+                   help="the fields to search and their ranges (format in the README; "
+                        "example: workbench/resources/space_example.json)")
+    u.add_argument("--trials", type=int, metavar="N",
+                   help="trials this process runs (processes sharing a study each run theirs)")
+    u.add_argument("--timeout", type=float, metavar="S",
+                   help="start no trial after S seconds (the running one finishes)")
+    u.add_argument("--storage", metavar="URL",
+                   help="Optuna storage URL shared by cooperating processes (default: "
+                        "sqlite:///RUNS_DIR/studies.sqlite)")
+    u.add_argument("--study", metavar="NAME",
+                   help="study name (default: the experiment's name); an existing study is "
+                        "continued")
+    u.add_argument("--apply", action="store_true",
+                   help="write the best parameters into EXPERIMENT.json")
     return p
 
 
@@ -298,15 +316,21 @@ def _recheck(exp):
 
 def _run(exp, out: Path, checkpoint=None) -> int:
     """Train (or continue) ``exp`` into the run folder ``out``; returns the exit code."""
+    from .core.train.distributed import DistributedContext
     from .core.train.record import RunRecorder
     from .core.train.trainer import (Callback, Trainer, TrainingDiverged,
                                      TrainingOutOfMemory)
+
+    # Under torchrun every process runs this; only rank 0 writes the run folder and prints.
+    main_rank = DistributedContext.from_env().is_main
 
     class Progress(Callback):
         def on_fit_start(self, trainer, info):
             print(f"training {exp.name}: {info['num_train']} images ({info['num_val']} for "
                   f"validation), {len(info['classes'])} classes, {info['num_params']:,} "
-                  f"parameters, on {info['device']}", flush=True)
+                  f"parameters, on {info['device']}"
+                  + (f" x {info['world_size']} processes" if "world_size" in info else ""),
+                  flush=True)
             print(f"decoded-image cache: {info['cache']}", flush=True)
             for note in info.get("notes", ()):  # e.g. a backbone without its weights file
                 print(f"note: {note}", flush=True)
@@ -331,8 +355,9 @@ def _run(exp, out: Path, checkpoint=None) -> int:
                   flush=True)
 
     stop = threading.Event()
-    recorder = RunRecorder(out)
-    trainer = Trainer(exp, [Progress(), recorder], stop_event=stop, checkpoint=checkpoint)
+    recorder = RunRecorder(out) if main_rank else None
+    trainer = Trainer(exp, [Progress(), recorder] if main_rank else [], stop_event=stop,
+                      checkpoint=checkpoint)
     previous = _stop_on_sigint(stop)
     last = out / "checkpoints" / "last.pt"
     try:
@@ -352,6 +377,8 @@ def _run(exp, out: Path, checkpoint=None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
+    if not main_rank:
+        return 130 if result.stopped else 0
     metrics_path = out / "metrics.json"
     if recorder.bundle_path is not None:
         print(f"wrote {recorder.bundle_path} and {metrics_path}")
@@ -525,10 +552,72 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tune(args: argparse.Namespace) -> int:
+    from .core.errors import SpecError
+    from .core.experiment import Experiment
+    from .core.tune import run_study
+    from .core.tune_space import SearchSpace, apply_params
+
+    exp = Experiment.load(args.experiment)
+    try:
+        space = SearchSpace.load(args.space)
+    except SpecError as e:
+        raise UserError(f"{args.space}: {e}") from None
+    stop = threading.Event()
+
+    def on_sigint(signum, frame):  # first Ctrl-C: end this trial and the study; second: abort
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        print("\nstopping: this trial ends now and no other starts (Ctrl-C again to abort)",
+              file=sys.stderr, flush=True)
+
+    previous = (signal.signal(signal.SIGINT, on_sigint)
+                if threading.current_thread() is threading.main_thread() else None)
+    try:
+        summary = run_study(exp, space, trials=args.trials, timeout=args.timeout,
+                            storage=args.storage, study_name=args.study, stop_event=stop,
+                            on_trial=lambda t: print(_trial_line(t, space.metric), flush=True))
+    except SpecError as e:
+        flag = {"trials": "--trials", "timeout": "--timeout"}.get(e.field)
+        where = f"{args.space}: " if e.field.startswith("space") else ""
+        raise UserError(f"{flag}: {e.problem}" if flag else f"{where}{e}") from None
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    print(summary.to_text())
+    if args.apply:
+        if summary.best_trial is None:
+            print(f"no trial has completed, so {args.experiment} was not changed",
+                  file=sys.stderr)
+            return 1
+        apply_params(Experiment.load(args.experiment), summary.best_params).save(
+            args.experiment)
+        print(f"wrote trial {summary.best_trial}'s parameters into {args.experiment}",
+              file=sys.stderr)
+    return 130 if stop.is_set() else 0
+
+
+def _trial_line(t: dict, metric: str) -> str:
+    """One line per finished trial: its state, value, parameters and run folder."""
+    def short(v):
+        return f"{v:.4g}" if isinstance(v, float) else repr(v) if isinstance(v, str) else v
+
+    params = "  ".join(f"{k}={short(v)}" for k, v in t["params"].items())
+    head = f"trial {t['number']} {t['state']}"
+    if t["state"] == "complete":
+        head += f"  {metric} {t['value']:.4g}"
+    elif t.get("error"):
+        head += f": {t['error']}"
+    took = f"  ({t['duration_s']:.1f} s)" if t.get("duration_s") is not None else ""
+    run = f"  run {t['run_dir']}" if t.get("run_dir") else ""
+    return f"{head}  {params}{took}{run}"
+
+
 _COMMANDS = {"gui": cmd_gui, "init": cmd_init, "scan": cmd_scan, "train": cmd_train,
              "resume": cmd_resume,
              "lr-find": cmd_lr_find, "predict": cmd_predict, "evaluate": cmd_evaluate,
-             "export": cmd_export}
+             "export": cmd_export, "tune": cmd_tune}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -368,7 +368,9 @@ class CachedBatches:
         self.shuffle, self.generator, self.sampler, self.pin = shuffle, generator, sampler, pin
 
     def __len__(self) -> int:
-        return (len(self.slots) + self.batch_size - 1) // self.batch_size
+        # A sampler sets the epoch's length (a distributed one yields this rank's shard).
+        n = len(self.sampler) if hasattr(self.sampler, "__len__") else len(self.slots)
+        return (n + self.batch_size - 1) // self.batch_size
 
     def _order(self) -> np.ndarray:
         n = len(self.slots)

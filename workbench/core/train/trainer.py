@@ -67,6 +67,10 @@ class Trainer(Resumable):
     used for the validation loss) or a weighted sampler; MixUp/CutMix listed in
     ``augment.transforms`` mix training batches only, with soft targets (train accuracy
     counts the class with the largest share).
+
+    Started by ``torchrun`` (``WORLD_SIZE`` > 1), each process trains its shard of the data
+    in DistributedDataParallel and every rank reports the same all-reduced metrics; see
+    :mod:`.distributed`.
     """
 
     def __init__(self, experiment: Experiment, callbacks: Iterable[Callback] = (),
@@ -103,6 +107,11 @@ class Trainer(Resumable):
         self._norms: NormSampler | None = None
         self._best_state: dict[str, torch.Tensor] | None = None
         self._accumulated = 0  # micro-batches whose gradients wait for the next step
+        # Under torchrun: this process's DistributedContext and the DDP wrapper used for
+        # the training forward pass; None in a single-process run (``self.model`` is
+        # always the plain module, so checkpoints and bundles never see the wrapper).
+        self.dist: Any = None
+        self._ddp: torch.nn.Module | None = None
 
     def request_stop(self) -> None:
         self.stop_event.set()
@@ -141,6 +150,7 @@ class Trainer(Resumable):
 
         exp = self.experiment
         self.device = resolve_device(exp.training.device)
+        self._setup_distributed()
         tune_host_allocator()  # the same large buffers every step: keep them in the heap
         if self.index is None:
             folder = exp.data.folder
@@ -199,7 +209,14 @@ class Trainer(Resumable):
         self._norms = NormSampler(self.model, labels) if self.norm_interval else None
         if ckpt is not None:
             notes.extend(self._restore(ckpt))
-        return {"epochs": exp.training.epochs, "batches_per_epoch": len(self.train_loader),
+        if self.dist is not None:  # last: DDP must wrap the final, restored parameters
+            self._ddp = self.dist.wrap(self.model, self.device)
+            if self.dist.rank:
+                # Each rank draws its own augmentations (and dropout masks); the weights
+                # were broadcast from rank 0 by the wrap, and the shard order has its own
+                # seed in the sampler.
+                seed_everything(exp.training.seed + 7919 * self.dist.rank)
+        info = {"epochs": exp.training.epochs, "batches_per_epoch": len(self.train_loader),
                 "device": str(self.device), "num_train": len(train_s), "num_val": len(val_s),
                 "classes": list(self.classes), "num_params": summary.total_params,
                 "balance": balance, "cache": data_note, "amp": _dtype_name(self._amp),
@@ -208,6 +225,19 @@ class Trainer(Resumable):
                 "start_epoch": self.epochs_done + 1, "history": [dict(m) for m in self.history],
                 "steps": self.steps, "best": self.tracker.best,
                 "norm_layers": list(self._norms.names) if self._norms else []}
+        if self.dist is not None:
+            info.update(world_size=self.dist.world_size, rank=self.dist.rank)
+        return info
+
+    def _setup_distributed(self) -> None:
+        """Join torchrun's process group when this process is one of several (see
+        :mod:`.distributed`); a single process changes nothing."""
+        from .distributed import DistributedContext
+
+        ctx = DistributedContext.from_env()
+        if ctx.active:
+            self.device = ctx.init(self.device)  # cuda:<LOCAL_RANK> on GPUs
+            self.dist = ctx
 
     @property
     def steps_per_epoch(self) -> int:
@@ -230,6 +260,10 @@ class Trainer(Resumable):
 
         exp = self.experiment
         pin = self.device.type == "cuda"
+        val_sampler = None
+        if self.dist is not None:  # each rank reads its own shard of each split
+            sampler = self.dist.train_sampler(len(train_s), exp.training.seed, sampler)
+            val_sampler = self.dist.val_sampler(len(val_s))
         try:
             split = split_pipeline(exp)
         except NotSplittable as e:
@@ -239,20 +273,25 @@ class Trainer(Resumable):
                                             shuffle=True, device=self.device, generator=gen,
                                             sampler=sampler)
             self.val_loader = (make_loader(val_s, build_eval_transform(exp), exp, shuffle=False,
-                                           device=self.device) if val_s else None)
+                                           device=self.device, sampler=val_sampler)
+                               if val_s else None)
             return f"off: {e}"
         slot_of: dict[str, int] = {}
         for path, _ in list(train_s) + list(val_s):
             slot_of.setdefault(path, len(slot_of))
-        self.cache, note = open_cache(list(slot_of), split, exp.data.cache,
-                                      exp.data.cache_budget_mb)
+        # Under torchrun the ranks of a node share a disk cache: one creates it first.
+        with (self.dist.local_main_first() if self.dist is not None
+              else contextlib.nullcontext()):
+            self.cache, note = open_cache(list(slot_of), split, exp.data.cache,
+                                          exp.data.cache_budget_mb)
         self._cache_reported = -1
         bs = int(exp.data.batch_size)
         self.train_loader = CachedBatches(self.cache, [slot_of[p] for p, _ in train_s],
                                           [lbl for _, lbl in train_s], bs, shuffle=True,
                                           generator=gen, sampler=sampler, pin=pin)
         self.val_loader = (CachedBatches(self.cache, [slot_of[p] for p, _ in val_s],
-                                         [lbl for _, lbl in val_s], bs, pin=pin)
+                                         [lbl for _, lbl in val_s], bs, pin=pin,
+                                         sampler=val_sampler)
                            if val_s else None)
         self.train_pipeline, self.eval_pipeline = split.train, split.eval
         return note
@@ -333,8 +372,10 @@ class Trainer(Resumable):
         exp = self.experiment
         keep_best = exp.training.early_stopping and exp.training.restore_best
         for epoch in range(self.epochs_done + 1, exp.training.epochs + 1):
-            if self.stop_requested:
+            if self._stop_everywhere():
                 return True, False, "stopped"
+            if self.dist is not None:  # DistributedSampler reshuffles per epoch
+                getattr(self.train_loader.sampler, "set_epoch", lambda e: None)(epoch)
             self._emit("on_epoch_start", epoch)
             t0, paused0 = time.perf_counter(), self.gate.paused_seconds
             train = self._run_epoch(epoch, train=True)
@@ -378,15 +419,21 @@ class Trainer(Resumable):
                 if train:
                     self.gate.wait(self.stop_event, lambda: self._emit("on_paused", epoch, i + 1),
                                    lambda: self._emit("on_resumed"))
-                if self.stop_requested:
+                stop = self.stop_requested
+                # BatchNorm cannot estimate statistics from one sample in training mode;
+                # a last batch of one is dropped rather than failing the run.
+                skip = x is None or len(x) == 0 or \
+                    (train and len(x) == 1 and self._has_batchnorm)
+                if self.dist is not None:
+                    # DDP's backward all-reduces, so every rank stops, or skips a batch, at
+                    # the same training batch. Validation has no collectives: it finishes,
+                    # and a stop is agreed at the next epoch's start.
+                    stop, skip = self.dist.agree(stop, skip) if train else (False, skip)
+                if stop:
                     if train:
                         self.optimizer.zero_grad(set_to_none=True)
                     return None
-                if x is None or len(x) == 0:
-                    continue
-                if train and len(x) == 1 and self._has_batchnorm:
-                    # BatchNorm cannot estimate statistics from one sample in training mode;
-                    # a last batch of one is dropped rather than failing the run.
+                if skip:
                     continue
                 x, target, y = self.batch_inputs(x, y, train)
                 logits, loss = self.forward_loss(x, target)
@@ -413,6 +460,9 @@ class Trainer(Resumable):
                 if train:
                     self._emit("on_batch_end", epoch, i + 1, num_batches, value)
         self._report_cache()
+        if self.dist is not None:  # sums over every shard: the whole split's metrics
+            total_loss, correct, seen = self.dist.all_reduce_sum([total_loss, correct, seen])
+            correct, seen = int(round(correct)), int(round(seen))
         if seen == 0:
             return (None, None)
         return total_loss / seen, correct / seen
@@ -444,9 +494,12 @@ class Trainer(Resumable):
     def forward_loss(self, x: torch.Tensor,
                      target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``(logits, loss)`` of the model on a prepared batch, under autocast when AMP is on."""
+        # Training goes through the DDP wrapper (it all-reduces the gradients); evaluation
+        # needs no communication and uses the plain module.
+        net = self._ddp if self._ddp is not None and self.model.training else self.model
         with (torch.autocast(self.device.type, dtype=self._amp) if self._amp is not None
               else contextlib.nullcontext()):
-            logits = self.model(x)
+            logits = net(x)
             return logits, self.loss_fn(logits, target)
 
     def optimizer_step(self, loss: torch.Tensor, step: bool = True, scale: float = 1.0) -> None:
@@ -493,7 +546,16 @@ class Trainer(Resumable):
             f"Try batch size {max(1, bs // 2)} (or a smaller input size, or gradient "
             f"accumulation to keep the effective batch)", bs)
 
+    def _stop_everywhere(self) -> bool:
+        """A stop request; under torchrun one rank's request stops every rank."""
+        if self.dist is None:
+            return self.stop_requested
+        return self.dist.agree(self.stop_requested)[0]
+
     def _teardown(self) -> None:
+        self._ddp = None
+        if self.dist is not None:
+            self.dist.shutdown()
         cache = self.cache
         if cache is not None:
             try:

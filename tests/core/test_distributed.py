@@ -1,0 +1,126 @@
+"""Multi-process training under torchrun: sharding, unwrapped weights, a real 2-rank run."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+import torch.distributed as dist
+
+from workbench.core.errors import WorkbenchError
+from workbench.core.train.distributed import (DistributedContext, ShardedSampler,
+                                              StrideSampler, unwrap)
+
+
+def _shards(n, world, seed=0, epoch=0):
+    out = []
+    for rank in range(world):
+        s = DistributedContext(world, rank).train_sampler(n, seed)
+        s.set_epoch(epoch)
+        out.append(list(s))
+    return out
+
+
+@pytest.mark.parametrize("n, world", [(10, 2), (11, 3), (7, 4), (2, 3)])
+def test_train_shards_cover_every_sample_in_equal_parts(n, world):
+    shards = _shards(n, world)
+    assert len({len(s) for s in shards}) == 1  # equal lengths: DDP steps in lockstep
+    flat = [i for s in shards for i in s]
+    assert set(flat) == set(range(n))
+    assert len(flat) - n == (-n) % world  # only the padding repeats
+
+
+def test_train_shards_are_disjoint_and_the_same_order_on_every_rank():
+    a, b = _shards(12, 2, seed=5, epoch=3), _shards(12, 2, seed=5, epoch=3)
+    assert a == b  # the same seed and epoch: every rank derives the same permutation
+    assert not set(a[0]) & set(a[1])
+    assert _shards(12, 2, seed=5, epoch=4) != a  # a new epoch reshuffles
+
+
+def test_validation_shards_count_each_sample_once():
+    parts = [list(StrideSampler(7, r, 3)) for r in range(3)]
+    assert sorted(i for p in parts for i in p) == list(range(7))
+    assert [len(StrideSampler(7, r, 3)) for r in range(3)] == [3, 2, 2]
+
+
+def test_a_weighted_sampler_is_sharded_as_drawn():
+    def base():
+        g = torch.Generator().manual_seed(1)
+        return torch.utils.data.WeightedRandomSampler([1.0] * 9, 9, generator=g)
+
+    drawn = [int(i) for i in base()]
+    parts = [list(ShardedSampler(base(), r, 2)) for r in range(2)]
+    assert [len(p) for p in parts] == [5, 5]
+    assert parts[0][:5] == drawn[0::2][:5] and parts[1][:4] == drawn[1::2]
+
+
+def test_context_from_env():
+    single = DistributedContext.from_env({})
+    assert not single.active and single.is_main
+    ctx = DistributedContext.from_env({"WORLD_SIZE": "4", "RANK": "3", "LOCAL_RANK": "1"})
+    assert ctx.active and not ctx.is_main and (ctx.rank, ctx.local_rank) == (3, 1)
+    for env, words in [({"WORLD_SIZE": "two"}, "WORLD_SIZE"),
+                       ({"WORLD_SIZE": "2", "RANK": "2"}, "torchrun")]:
+        with pytest.raises(WorkbenchError, match=words):
+            DistributedContext.from_env(env)
+
+
+def test_ddp_wrapper_leaves_plain_state_dict_keys(tmp_path):
+    """The weights saved from a run are the unwrapped module's: no ``module.`` prefix."""
+    assert not dist.is_initialized()
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0,
+                            world_size=1)
+    try:
+        model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 3))
+        ctx = DistributedContext(1, 0)
+        ctx.init(torch.device("cpu"))  # joins the existing group, does not own it
+        ddp = ctx.wrap(model, torch.device("cpu"))
+        assert all(k.startswith("module.") for k in ddp.state_dict())
+        assert unwrap(ddp) is model and unwrap(model) is model
+        assert set(unwrap(ddp).state_dict()) == {"1.weight", "1.bias"}
+        assert ctx.all_reduce_sum([1.5, 2]) == [1.5, 2.0]
+        assert ctx.agree(True, False) == (True, False)
+        ctx.shutdown()
+        assert dist.is_initialized()  # not ours to end
+    finally:
+        dist.destroy_process_group()
+
+
+def test_mps_device_is_refused_in_one_line():
+    with pytest.raises(WorkbenchError, match="cuda or cpu"):
+        DistributedContext(2, 0).init(torch.device("mps"))
+
+
+def test_two_process_gloo_torchrun_run_writes_one_bundle_that_predicts(tmp_path,
+                                                                      tiny_experiment):
+    from workbench.core.predict import Predictor
+
+    exp_file = tmp_path / "exp.json"
+    tiny_experiment.save(exp_file)
+    run_dir = tmp_path / "run"
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
+    for k in ("WORLD_SIZE", "RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
+        env.pop(k, None)
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
+           "--rdzv-backend", "c10d", "--rdzv-endpoint", "localhost:0", "--nnodes", "1",
+           "-m", "workbench", "train", str(exp_file), "--out", str(run_dir),
+           "--epochs", "2", "--device", "cpu"]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    out = proc.stdout
+    assert out.count("epoch 1/2") == 1 and out.count("epoch 2/2") == 1  # rank 0 prints
+    assert "x 2 processes" in out
+    history = json.loads((run_dir / "metrics.json").read_text())["epochs"]
+    assert [m["epoch"] for m in history] == [1, 2]
+    assert all(m["val_acc"] is not None for m in history)
+    bundles = list(run_dir.rglob("bundle.pt"))
+    assert len(bundles) == 1
+    pred = Predictor(bundles[0])
+    images = sorted((tmp_path / "tiny" / "red").glob("*.png"))[:2]
+    results = pred.predict([str(p) for p in images], top_k=1)
+    assert len(results) == 2 and all(r.error is None and r.top for r in results)
+    assert {c for r in results for c, _ in r.top} <= {"blue", "green", "red"}
