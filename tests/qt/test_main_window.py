@@ -21,7 +21,7 @@ def test_tabs_and_a_folder_dropped_on_the_window(qtbot, tiny_experiment, image_f
     tiny_experiment.data.folder = ""
     window = _window(qtbot, tiny_experiment)
     assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == \
-        ["Data", "Augment", "Model", "Train", "Runs", "Evaluate", "Predict"]
+        ["Data", "Augment", "Model", "Train", "Tune", "Runs", "Evaluate", "Predict"]
     with qtbot.waitSignal(window.data_panel.dataset_loaded, timeout=20000):
         drop_urls(window, [image_folder])
     assert window.tabs.currentWidget() is window.data_panel

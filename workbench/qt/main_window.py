@@ -23,12 +23,14 @@ from .panels.model import ModelPanel
 from .panels.predict import PredictPanel
 from .panels.runs import RunsPanel
 from .panels.train import TrainPanel
+from .panels.tune import TunePanel
 from .startup import torch_loader
 from .workers import task_pool
 
 
 class MainWindow(UrlDropTarget, QMainWindow):
-    """Tabs Data, Augment, Model, Train, Runs, Evaluate and Predict over one :class:`Experiment`.
+    """Tabs Data, Augment, Model, Train, Tune, Runs, Evaluate and Predict over one
+    :class:`Experiment`.
 
     Each panel edits its part of ``self.experiment`` and says so with a past-tense signal;
     the window passes the news on to the panels that show dependent values (the number of
@@ -54,13 +56,14 @@ class MainWindow(UrlDropTarget, QMainWindow):
         self.augment_panel = AugmentPanel(self.experiment)
         self.model_panel = ModelPanel(self.experiment)
         self.train_panel = TrainPanel(self.experiment)
+        self.tune_panel = TunePanel(self.experiment)
         self.runs_panel = RunsPanel()
         self.evaluate_panel = EvaluatePanel()
         self.predict_panel = PredictPanel()
         for panel, title in ((self.data_panel, "Data"), (self.augment_panel, "Augment"),
                              (self.model_panel, "Model"), (self.train_panel, "Train"),
-                             (self.runs_panel, "Runs"), (self.evaluate_panel, "Evaluate"),
-                             (self.predict_panel, "Predict")):
+                             (self.tune_panel, "Tune"), (self.runs_panel, "Runs"),
+                             (self.evaluate_panel, "Evaluate"), (self.predict_panel, "Predict")):
             self.tabs.addTab(panel, title)
         self.setCentralWidget(self.tabs)
         self.setAcceptDrops(True)
@@ -90,6 +93,10 @@ class MainWindow(UrlDropTarget, QMainWindow):
         self.train_panel.training_finished.connect(lambda _summary: self.runs_panel.refresh())
         self.runs_panel.open_bundle_requested.connect(self._open_run_bundle)
         self.runs_panel.continue_requested.connect(self._continue_run)
+        # Every trial of a study is a run: a new row of the history.
+        self.tune_panel.trial_finished.connect(lambda _trial: self.runs_panel.refresh())
+        # "Apply best" wrote into the shared Experiment: every tab shows it again.
+        self.tune_panel.experiment_changed.connect(self._on_tuned)
         self.runs_panel.evaluate_requested.connect(self._evaluate_run_bundle)
         # The Predict panel may offer "Explain" on a row (where it has the signal).
         if hasattr(self.predict_panel, "explain_requested"):
@@ -137,7 +144,7 @@ class MainWindow(UrlDropTarget, QMainWindow):
             return
         self.experiment = experiment
         for panel in (self.data_panel, self.augment_panel, self.model_panel,
-                      self.train_panel):
+                      self.train_panel, self.tune_panel):
             panel.set_experiment(experiment)
         self._update_title()
         self.experiment_replaced.emit()
@@ -273,6 +280,14 @@ class MainWindow(UrlDropTarget, QMainWindow):
         self.augment_panel.refresh()
 
     @Slot()
+    def _on_tuned(self) -> None:
+        for panel in (self.data_panel, self.augment_panel, self.model_panel,
+                      self.train_panel):
+            panel.set_experiment(self.experiment)
+        self._update_title()
+        self.statusBar().showMessage("Applied the best trial's parameters", 10000)
+
+    @Slot()
     def _on_training_started(self) -> None:
         self.statusBar().showMessage("Training…")
 
@@ -312,6 +327,7 @@ class MainWindow(UrlDropTarget, QMainWindow):
         self.evaluate_panel.shutdown()
         self.runs_panel.shutdown()
         self.train_panel.shutdown()
+        self.tune_panel.shutdown()
         task_pool().waitForDone()
 
     def closeEvent(self, event) -> None:  # noqa: N802
