@@ -286,7 +286,7 @@ def test_main_window_has_the_tab_and_offers_a_trained_bundle(qtbot, tiny_experim
     window = MainWindow(tiny_experiment)
     qtbot.addWidget(window)
     tabs = [window.tabs.tabText(i) for i in range(window.tabs.count())]
-    assert tabs == ["Data", "Augment", "Model", "Train", "Runs", "Evaluate", "Predict"]
+    assert tabs.index("Runs") < tabs.index("Evaluate") < tabs.index("Predict")
     assert window.tabs.widget(tabs.index("Evaluate")) is window.evaluate_panel
     with qtbot.waitSignal(window.data_panel.dataset_loaded, timeout=20000):
         window.load_folder(str(image_folder))
