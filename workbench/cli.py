@@ -26,6 +26,8 @@ EXIT_USER_ERROR = 2
 EXIT_DIVERGED = 3
 #: ``train`` ran out of device memory (scripts can retry with a smaller batch).
 EXIT_OUT_OF_MEMORY = 4
+#: Something went wrong that is not the user's to fix (a bug): one line, not a traceback.
+EXIT_INTERNAL_ERROR = 1
 
 
 class UserError(Exception):
@@ -169,6 +171,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"workbench {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as e:  # noqa: BLE001  (a bug of ours: one line, details on request)
+        if os.environ.get("WORKBENCH_DEBUG"):
+            raise
+        print(f"workbench {args.command}: error: unexpected {type(e).__name__}: {e}. This "
+              f"is a bug in Workbench (set WORKBENCH_DEBUG=1 to see where); files written so "
+              f"far are kept", file=sys.stderr)
+        return EXIT_INTERNAL_ERROR
 
 
 # -- commands ----------------------------------------------------------------------------

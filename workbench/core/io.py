@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Callable, IO
+from typing import IO, Any, Callable, Iterable
 
 from .errors import SpecError
 
@@ -54,6 +55,24 @@ def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
         except OSError:
             pass
         raise
+
+
+def remove_stray_temporaries(folder: Path, names: Iterable[str]) -> list[Path]:
+    """Delete the temporary files :func:`atomic_write` left in ``folder`` for ``names``
+    when its process was killed mid-write; returns those removed.
+
+    Call it only when no other process writes those files (e.g. when a run resumes):
+    a live writer's temporary file would be deleted under it.
+    """
+    removed = []
+    for name in names:
+        for tmp in Path(folder).glob(f".{glob.escape(name)}.*.tmp"):
+            try:
+                tmp.unlink()
+                removed.append(tmp)
+            except OSError:
+                pass  # a leftover that cannot be removed is harmless: it is never read
+    return removed
 
 
 def atomic_write_text(path: Path, text: str) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import WorkbenchError
-from ..io import atomic_write, atomic_write_text, runs_dir
+from ..io import atomic_write, atomic_write_text, remove_stray_temporaries, runs_dir
 from ..runs import read_run_info, write_run_info
 from .checkpoint import BEST, LAST, save_checkpoint
 from .trainer import Callback, FitResult
@@ -23,6 +23,9 @@ from .trainer import Callback, FitResult
 #: Statuses whose final weights are worth a bundle (a diverged run's hold NaNs; an
 #: out-of-memory or failed one stopped mid-batch: its last checkpoint is the usable state).
 _BUNDLED = ("finished", "stopped", "early_stopped")
+
+#: The files a run writes atomically (their temporary files are ``.<name>.*.tmp``).
+_WRITTEN = ("run.json", "experiment.json", "metrics.json", "bundle.pt", LAST, BEST)
 
 
 def now_iso() -> str:
@@ -85,6 +88,9 @@ class RunRecorder(Callback):
         elif not self.run_dir.exists():
             self.created_dir = True
         self._guard(lambda: self.run_dir.mkdir(parents=True, exist_ok=True))
+        if self.resumed:  # a killed earlier process may have left half-written files
+            for folder in (self.run_dir, self.run_dir / "checkpoints"):
+                remove_stray_temporaries(folder, _WRITTEN)
         self._guard(lambda: exp.save(self.run_dir / "experiment.json"))
         info_now = read_run_info(self.run_dir) if self.resumed else {}
         stamp = now_iso()
@@ -124,19 +130,28 @@ class RunRecorder(Callback):
             self.run_dir = None
             return
         status = result.status
+        bundle_error = None
         if self.save_bundle and result.history and result.model is not None \
                 and status in _BUNDLED:
+            bundle = run_dir / "bundle.pt"
             try:
-                self.bundle_path = result.save_bundle(run_dir / "bundle.pt")
+                self.bundle_path = result.save_bundle(bundle)
             except OSError as e:
-                result.error = result.error or f"cannot write the bundle: {e}"
-        message = result.error or result.stop_reason or ""
+                # Not a quiet success: the caller (CLI, app) must say the bundle is missing
+                # and where the trained weights are.
+                bundle_error = (f"cannot write the bundle {bundle}: {e.strerror or e}. Free "
+                                f"some disk space or choose a writable runs folder; the "
+                                f"trained weights are kept in {run_dir / 'checkpoints' / LAST}")
+                status = "failed"
+        message = bundle_error or result.error or result.stop_reason or ""
         try:
             self._update(status=status, message=message, finished=now_iso(),
                          epochs_done=len(result.history), best=result.best,
                          duration_s=round(trainer.elapsed, 3))
         except WorkbenchError:
             pass  # on_fit_end must not mask the run's own outcome
+        if bundle_error is not None:
+            raise WorkbenchError(bundle_error)
 
     # -- files -------------------------------------------------------------------------
     def _write_metrics(self, history: list[dict[str, Any]]) -> None:

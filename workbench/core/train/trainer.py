@@ -347,14 +347,16 @@ class Trainer(Resumable):
                     self.model.load_state_dict(self._best_state)
                     restored = True
         except BaseException as e:
-            oom = _out_of_memory(e)
-            if oom:
-                e = self._oom_error()
-            error = str(e) or type(e).__name__
-            kind = ("out_of_memory" if oom else
-                    "diverged" if isinstance(e, TrainingDiverged) else "failed")
-            if oom:
-                raise e from None
+            # Device memory and dead loader workers arrive as torch's RuntimeErrors: say
+            # what they mean and what to do instead.
+            replacement = (self._oom_error() if _out_of_memory(e) else
+                           self._worker_error(e) if _worker_died(e) else None)
+            failure = replacement or e
+            error = str(failure) or type(failure).__name__
+            kind = ("out_of_memory" if isinstance(failure, TrainingOutOfMemory) else
+                    "diverged" if isinstance(failure, TrainingDiverged) else "failed")
+            if replacement is not None:
+                raise replacement from None
             raise
         finally:
             self._teardown()
@@ -552,6 +554,13 @@ class Trainer(Resumable):
             return self.stop_requested
         return self.dist.agree(self.stop_requested)[0]
 
+    def _worker_error(self, e: BaseException) -> WorkbenchError:
+        return WorkbenchError(
+            f"a data-loading worker process died ({str(e).strip()}). This usually means the "
+            f"machine ran out of memory: lower data.num_workers "
+            f"({self.experiment.data.num_workers}) or the batch size, or use the decoded-image "
+            f"cache (data.cache auto); the finished epochs are kept")
+
     def _teardown(self) -> None:
         self._ddp = None
         if self.dist is not None:
@@ -571,6 +580,13 @@ class Trainer(Resumable):
     def _emit(self, hook: str, *args: Any) -> None:
         for cb in self.callbacks:
             getattr(cb, hook)(self, *args)
+
+
+def _worker_died(e: BaseException) -> bool:
+    """torch's DataLoader reporting a worker process that exited (killed, crashed)."""
+    text = str(e)
+    return isinstance(e, RuntimeError) and "DataLoader worker" in text and \
+        "exited unexpectedly" in text
 
 
 def _out_of_memory(e: BaseException) -> bool:
