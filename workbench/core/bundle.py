@@ -52,7 +52,10 @@ class Bundle:
         try:
             model.load_state_dict(self.state_dict)
         except RuntimeError as e:
-            first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+            # Line 1 is only "Error(s) in loading state_dict for Sequential:"; the next
+            # one says which weight and how ("size mismatch for 1.weight: ...").
+            lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
+            first = lines[1] if len(lines) > 1 else lines[0] if lines else ""
             raise BundleError(f"{self.path or 'bundle'}: its weights do not fit the network its "
                               f"own experiment describes ({first}); the file was altered or "
                               f"written by another program") from None
@@ -128,6 +131,9 @@ def _bundle_from_dict(data: Any, where: str) -> Bundle:
     classes = data["classes"]
     if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
         raise BundleError(f"{where}: classes must be a list of names")
+    if not classes:  # a network with no outputs: prediction would fail deep in torch
+        raise BundleError(f"{where}: it lists no classes; the file was altered or written "
+                          f"by another program")
     state = data["state_dict"]
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise BundleError(f"{where}: state_dict must map names to tensors")

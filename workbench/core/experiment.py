@@ -226,6 +226,7 @@ class Experiment:
         """
         if not isinstance(data, dict):
             raise SpecError("experiment", f"expected a JSON object, got {type(data).__name__}")
+        _check_keys(data)
         data = dict(data)
         version = data.pop("format_version", FORMAT_VERSION)
         if isinstance(version, bool) or not isinstance(version, int) or version < 1:
@@ -240,8 +241,13 @@ class Experiment:
 
     @classmethod
     def from_json(cls, text: str, source: str = "experiment JSON") -> "Experiment":
-        return cls.from_dict(parse_json(text, source, "fix the file or create a new one with "
-                                                      "'workbench init'"))
+        try:
+            data = parse_json(text, source, "fix the file or create a new one with "
+                                            "'workbench init'")
+        except RecursionError:  # json's decoder recurses per level: "[[[[..." exhausts it
+            raise SpecError("", f"{source} is nested too deeply to be an experiment; fix the "
+                                f"file or create a new one with 'workbench init'") from None
+        return cls.from_dict(data)
 
     @classmethod
     def load(cls, path: str | Path) -> "Experiment":
@@ -328,6 +334,25 @@ def _check_layer_extras(layers: list[Component], i: int) -> None:
                                              f"{layer.share + 1} instead, or remove the tie")
     if layer.init is not None:
         layer.init = validate_layer_init(layer.init, f"{where}.init")
+
+
+def _check_keys(data: dict) -> None:
+    """Refuse a key that is not a string anywhere in ``data``.
+
+    JSON keys are always strings, but a bundle's experiment comes from a pickle, whose
+    dicts may have any key: sorting a mix of them deep in validation would be a TypeError.
+    """
+    stack: list[tuple[Any, str]] = [(data, "")]
+    while stack:
+        node, where = stack.pop()
+        items = node.items() if isinstance(node, dict) else enumerate(node) \
+            if isinstance(node, list) else ()
+        for key, value in items:
+            if isinstance(node, dict) and not isinstance(key, str):
+                raise SpecError(where or "experiment", f"has the key {key!r}; every key must "
+                                                       f"be a string (a field name)")
+            here = f"{where}[{key}]" if isinstance(node, list) else _join(where, key)
+            stack.append((value, here))
 
 
 def _to_dict(obj: Any) -> Any:

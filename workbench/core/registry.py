@@ -164,7 +164,7 @@ class Entry:
         if not isinstance(params, dict):
             raise SpecError(where, f"expected an object of parameters, got {params!r}")
         known = {p.name for p in self.params}
-        unknown = sorted(set(params) - known)
+        unknown = sorted(set(params) - known, key=str)
         if unknown:
             hint = f"known parameters are {', '.join(sorted(known))}" if known else \
                 "it takes no parameters"

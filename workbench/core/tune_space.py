@@ -132,22 +132,27 @@ class SearchSpace:
                                             "the other")
         if space.sampler == "grid":
             for p in params.values():
-                values = p.grid_values()
-                if values is None:
+                count = _grid_size(p)  # counted, not listed: 0..10**15 would exhaust memory
+                if count is None:
                     raise SpecError(f"space.params.{p.path}", "the grid sampler needs a "
                                     "finite list of values: give {\"type\": \"categorical\", "
                                     "\"choices\": [...]} (or an int range without log), or "
                                     "use sampler tpe or random")
-                if len(values) > MAX_GRID:
-                    raise SpecError(f"space.params.{p.path}", f"{len(values)} grid values: "
+                if count > MAX_GRID:
+                    raise SpecError(f"space.params.{p.path}", f"{count:,} grid values: "
                                     f"give a larger step or fewer choices")
         return space
 
     @classmethod
     def load(cls, path: str | Path) -> "SearchSpace":
         text = read_text_file(Path(path), "search space file")
-        return cls.from_dict(parse_json(text, str(path), "fix the file (its format is in "
-                                                         "the README, Hyperparameter search)"))
+        fix = "fix the file (its format is in the README, Hyperparameter search)"
+        try:
+            data = parse_json(text, str(path), fix)
+        except RecursionError:  # json's decoder recurses per level: "[[[[..." exhausts it
+            raise SpecError("", f"{path} is nested too deeply to be a search space; "
+                                f"{fix}") from None
+        return cls.from_dict(data)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"format_version": SPACE_FORMAT_VERSION,
@@ -244,6 +249,15 @@ def _set(holder: Any, key: str | int, value: Any) -> None:
         holder[key] = value
     else:
         setattr(holder, key, value)
+
+
+def _grid_size(p: SearchParam) -> int | None:
+    """How many values :meth:`SearchParam.grid_values` would list (None: infinitely many)."""
+    if p.kind == "categorical":
+        return len(p.choices or [])
+    if p.kind == "int" and not p.log:
+        return max(0, (int(p.high) - int(p.low)) // int(p.step or 1) + 1)
+    return None
 
 
 def _ordered(params: dict[str, Any]) -> dict[str, Any]:

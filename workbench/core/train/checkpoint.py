@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import pickle
 import random
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,9 +128,16 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         raise CheckpointError(f"checkpoint {path} does not exist")
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:
-        raise CheckpointError(f"{path} was refused: it is not a checkpoint of tensors and "
-                              f"plain data, and loading it could run code") from None
+    except pickle.UnpicklingError as e:
+        # Only the safe unpickler's refusal names a GLOBAL; any other unpickling error means
+        # the bytes are damaged (a truncated file), which must not be called dangerous.
+        match = re.search(r"GLOBAL ([\w.]+)", str(e))
+        if match:
+            raise CheckpointError(f"{path} was refused: it asks to load {match.group(1)}, "
+                                  f"which is not tensors or plain data, and loading it could "
+                                  f"run code") from None
+        raise CheckpointError(f"{path} is not a readable checkpoint (truncated, damaged or "
+                              f"not a PyTorch file)") from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError, KeyError,
             IndexError, TypeError, AttributeError) as e:
         detail = str(e).strip().splitlines()[0][:160] if str(e).strip() else type(e).__name__
