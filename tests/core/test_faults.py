@@ -298,3 +298,42 @@ def test_a_bundle_that_cannot_be_written_is_an_error_not_a_silent_success(
     assert load_checkpoint(out).epoch == tiny_experiment.training.epochs
     info = _run_info(out)
     assert info["status"] == "failed" and "bundle" in info["message"]
+
+
+def test_every_callback_hears_the_end_even_when_one_fails(tiny_experiment):
+    heard = []
+
+    class Broken(Callback):
+        def on_fit_end(self, trainer, result):
+            raise WorkbenchError("cannot write the bundle")
+
+    class Listener(Callback):
+        def on_fit_end(self, trainer, result):
+            heard.append(result.status)
+
+    tiny_experiment.training.epochs = 1
+    with pytest.raises(WorkbenchError, match="cannot write the bundle"):
+        Trainer(tiny_experiment, [Broken(), Listener()]).fit()
+    assert heard == ["finished"]
+
+
+def test_a_network_too_large_to_build_is_refused_before_any_allocation():
+    from workbench.core.errors import ShapeError
+    from workbench.core.experiment import Component
+    from workbench.core.model.builder import MAX_PARAMS, build_network
+
+    layers = [Component("Flatten"), Component("Linear", {"out_features": 65536}),
+              Component("Linear")]
+    with pytest.raises(ShapeError, match=r"more than Workbench builds.*layer 2 \(Linear\)") as e:
+        build_network(layers, (3, 256, 256), 10)  # 12.9 billion weights in layer 2
+    assert e.value.index == 1 and MAX_PARAMS < 12_884_901_888
+
+
+def test_absurdly_nested_json_files_are_a_message(tmp_path):
+    from workbench.core.errors import SpecError
+    from workbench.core.model.architecture import load_architecture
+
+    path = tmp_path / "net.json"
+    path.write_text("[" * 100000)
+    with pytest.raises(SpecError, match="nested too deeply"):
+        load_architecture(path)

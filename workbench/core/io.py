@@ -31,6 +31,9 @@ def parse_json(text: str, source: str, fix: str) -> Any:
     except json.JSONDecodeError as e:
         raise SpecError("", f"{source} is not valid JSON (line {e.lineno}, column {e.colno}: "
                             f"{e.msg}); {fix}") from None
+    except RecursionError:
+        raise SpecError("", f"{source} is nested too deeply to be read (thousands of levels "
+                            f"of brackets); {fix}") from None
 
 
 def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:

@@ -243,6 +243,13 @@ def infer_shapes(layers: Sequence[Component], input_shape: Sequence[int],
     return summary
 
 
+#: The most parameters :func:`build_network` builds (8 GB of float32 weights, before
+#: gradients and optimizer state); far beyond what a workstation trains, and a typo's
+#: size (a 4096-channel kernel of 64) is refused with a message instead of exhausting
+#: memory.
+MAX_PARAMS = 2_000_000_000
+
+
 def build_network(layers: Sequence[Component], input_shape: Sequence[int],
                   num_classes: int) -> tuple[nn.Sequential, NetworkSummary]:
     """Build the network as an ``nn.Sequential`` (PyTorch's default initialisation).
@@ -262,7 +269,8 @@ def build_network(layers: Sequence[Component], input_shape: Sequence[int],
         For an unknown layer type or an invalid parameter (naming ``model.layers[i]...``).
     ShapeError
         On the first misfit, with its message, 0-based ``index`` (``None`` when the network
-        as a whole does not end in one score per class), ``layer_type`` and ``input_shape``.
+        as a whole does not end in one score per class), ``layer_type`` and ``input_shape``;
+        or when the network has more than :data:`MAX_PARAMS` parameters.
     """
     for i, comp in enumerate(layers):  # spec errors as SpecError, naming the field
         LAYERS.get(comp.type, f"model.layers[{i}].type").validate(
@@ -275,6 +283,14 @@ def build_network(layers: Sequence[Component], input_shape: Sequence[int],
                              if summary.layers else summary.input_shape)
         info = summary.layers[bad]
         raise ShapeError(summary.error, bad, info.type, info.input_shape)
+    if summary.total_params > MAX_PARAMS:
+        # Say so before the allocator is asked for the memory (or the process is killed).
+        big = max(summary.layers, key=lambda info: info.num_params)
+        raise ShapeError(f"the network has {summary.total_params:,} parameters "
+                         f"({summary.total_params * 4 / 2**30:.1f} GB as float32), more than "
+                         f"Workbench builds ({MAX_PARAMS:,}); layer {big.index + 1} ({big.type}) "
+                         f"alone has {big.num_params:,}: make it smaller", big.index, big.type,
+                         big.input_shape)
     modules = [LAYERS.get(info.type).builder(**info.params) for info in summary.layers]
     return apply_ties(nn.Sequential(*modules), layers), summary
 

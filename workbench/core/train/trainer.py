@@ -366,7 +366,11 @@ class Trainer(Resumable):
             result = FitResult(list(self.history), list(self.classes), self.model, stopped,
                                self.experiment, sorted(self._skipped.items()), error,
                                early, reason, dict(best) if best else None, restored, kind)
-            self._emit("on_fit_end", result)
+            # Every callback hears the end, even when one before it fails (a recorder that
+            # cannot write its bundle must not leave the app's bridge, or run.json, waiting).
+            failures = self._emit_all("on_fit_end", result)
+            if failures and error is None:
+                raise failures[0]
         return result
 
     def _epochs(self) -> tuple[bool, bool, str]:
@@ -580,6 +584,16 @@ class Trainer(Resumable):
     def _emit(self, hook: str, *args: Any) -> None:
         for cb in self.callbacks:
             getattr(cb, hook)(self, *args)
+
+    def _emit_all(self, hook: str, *args: Any) -> list[BaseException]:
+        """Call ``hook`` on every callback even if some raise; returns what they raised."""
+        failures = []
+        for cb in self.callbacks:
+            try:
+                getattr(cb, hook)(self, *args)
+            except Exception as e:  # noqa: BLE001  (re-raised by the caller)
+                failures.append(e)
+        return failures
 
 
 def _worker_died(e: BaseException) -> bool:
