@@ -46,19 +46,18 @@ def test_train_then_predict_end_to_end(qtbot, tiny_experiment, image_folder):
     assert row.error is None and len(row.top) == 3
 
 
-def test_closing_mid_training_stops_the_worker_and_joins_its_thread(qtbot, tiny_experiment):
+def test_closing_mid_training_stops_the_worker_and_waits_for_it(qtbot, tiny_experiment):
     tiny_experiment.training.epochs = 500
     tiny_experiment.data.batch_size = 2
     window = _window(qtbot, tiny_experiment)
     window.show()
     with qtbot.waitSignal(window.train_panel.run.batches_finished, timeout=TIMEOUT_MS):
         window.train_panel.start()
-    thread = window.train_panel.run._thread
-    worker = window.train_panel.run.worker
-    assert thread.isRunning()
+    worker, job = window.train_panel.run.worker, window.train_panel.run._job
+    assert not job.done.is_set()
     window.close()
     assert worker.stop_event.is_set()
-    assert thread.isFinished()
+    assert job.done.is_set()  # the run has left the training thread
     assert not window.train_panel.is_running()
 
 

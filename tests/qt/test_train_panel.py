@@ -113,12 +113,12 @@ def test_stop_mid_run(qtbot, panel):
     panel.refresh()
     with qtbot.waitSignal(panel.run.batches_finished, timeout=RUN_TIMEOUT_MS):
         panel.start()
-    thread = panel.run._thread
+    job = panel.run._job
     with qtbot.waitSignal(panel.training_finished, timeout=RUN_TIMEOUT_MS) as blocker:
         panel.stop_button.click()
         assert panel.status.text().startswith("Stopping")
     assert blocker.args[0]["stopped"]
-    assert thread.isFinished()
+    assert job.done.wait(10)  # the run has left the training thread
     assert not panel.is_running()
     assert panel.status.text().startswith("Stopped after")
     assert panel.status.level == "warning"

@@ -17,13 +17,16 @@ Importing this module does not import torch (the window must appear without it, 
 
 from __future__ import annotations
 
+import atexit
 import threading
 import time
 import traceback
+import weakref
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal, Slot
+from PySide6.QtCore import (QCoreApplication, QObject, QRunnable, QThread, QThreadPool,
+                            Signal, Slot)
 
 from workbench.core.errors import WorkbenchError
 
@@ -436,11 +439,83 @@ def _bridge_class() -> type:
     return _BRIDGE
 
 
+class _Runner(QObject):
+    """Lives in the training thread; runs one worker per request, in that thread."""
+
+    @Slot(object)
+    def run_worker(self, request: tuple) -> None:
+        ref, done = request
+        # Weakly held: the worker (a QObject) must be deleted on the GUI thread, by
+        # TrainingRun dropping it after ``done``, never here by this thread letting go last.
+        worker = ref()
+        try:
+            if worker is not None:
+                worker.run()
+        finally:
+            del worker
+            done.set()
+
+
+class _Dispatcher(QObject):
+    requested = Signal(object)
+
+
+_TRAINING_THREAD: tuple | None = None
+
+
+def training_thread() -> QThread:
+    """The one thread every training run uses, started once and kept between runs.
+
+    A fresh thread per run left about 30 KB behind per run in native memory (per-thread
+    state of what a run touches, not Python objects; scripts/soak.py shows it), so runs
+    share this one. It is stopped when the application quits (or at interpreter exit).
+    """
+    global _TRAINING_THREAD
+    if _TRAINING_THREAD is None:
+        thread = QThread()
+        thread.setObjectName("workbench-training")
+        runner = _Runner()
+        runner.moveToThread(thread)
+        dispatcher = _Dispatcher()
+        dispatcher.requested.connect(runner.run_worker)  # queued: runs in ``thread``
+        thread.start()
+        _TRAINING_THREAD = (thread, runner, dispatcher)
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(stop_training_thread)
+        atexit.register(stop_training_thread)
+    return _TRAINING_THREAD[0]
+
+
+def stop_training_thread() -> None:
+    """End the training thread (after the run in it, if any, has returned)."""
+    global _TRAINING_THREAD
+    if _TRAINING_THREAD is not None:
+        thread, _runner, _dispatcher = _TRAINING_THREAD
+        _TRAINING_THREAD = None
+        thread.quit()
+        thread.wait()
+
+
+class _RunJob:
+    """One run handed to the training thread: the worker, weakly, and when it is done."""
+
+    def __init__(self, worker: "TrainingWorker"):
+        self.worker_ref = weakref.ref(worker)
+        self.done = threading.Event()  # set when the worker's run has returned
+
+    def submit(self) -> None:
+        training_thread()
+        _TRAINING_THREAD[2].requested.emit((self.worker_ref, self.done))
+
+
 class TrainingRun(QObject):
-    """Owns the QThread and the :class:`TrainingWorker` of at most one run at a time.
+    """Owns the :class:`TrainingWorker` of at most one run at a time, run on the training
+    thread (:func:`training_thread`).
 
     Re-emits the worker's signals (see :class:`TrainingWorker`); ``finished`` and
-    ``errored`` come after the thread has been joined, so a handler may start the next run.
+    ``errored`` come when the run is over, so a handler may start the next run (it starts
+    once the last one has left the thread).
     """
 
     fit_started = Signal(object)
@@ -456,13 +531,16 @@ class TrainingRun(QObject):
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
-        self._thread: QThread | None = None
         self._worker: TrainingWorker | None = None
+        self._job: _RunJob | None = None
+        # Finished runs' worker and job, kept until the pool thread has surely left them:
+        # a QObject must not be destroyed while another thread is still in its method.
+        self._retired: list[Any] = []
         #: The last failed run's details (see :class:`TrainingWorker`'s ``errored``).
         self.last_failure: dict[str, Any] = {}
 
     def is_running(self) -> bool:
-        return self._thread is not None
+        return self._worker is not None
 
     @property
     def worker(self) -> TrainingWorker | None:
@@ -470,8 +548,9 @@ class TrainingRun(QObject):
 
     def start(self, experiment: Any, index: Any = None, save_bundle: bool = True,
               resume_from: str | Path | None = None) -> None:
-        """Train a snapshot of ``experiment`` in a new thread; with ``resume_from`` (a run
-        folder or checkpoint file), continue that run up to ``experiment``'s epochs."""
+        """Train a snapshot of ``experiment`` on the training thread; with ``resume_from``
+        (a run folder or checkpoint file), continue that run up to ``experiment``'s
+        epochs."""
         if self.is_running():
             raise RuntimeError("a training run is already in progress")
         # The training thread must not be the first to import torch (see
@@ -480,11 +559,9 @@ class TrainingRun(QObject):
 
         torch_loader().ensure_loaded()
         _bridge_class()
+        self._release_retired()
         worker = TrainingWorker(experiment, index=index, save_bundle=save_bundle,
                                 resume_from=resume_from)
-        thread = QThread()
-        thread.setObjectName("workbench-training")
-        worker.moveToThread(thread)
         worker.fit_started.connect(self.fit_started)
         worker.epoch_started.connect(self.epoch_started)
         worker.batches_finished.connect(self.batches_finished)
@@ -495,9 +572,9 @@ class TrainingRun(QObject):
         worker.cache_progressed.connect(self.cache_progressed)
         worker.finished.connect(self._on_worker_finished)
         worker.errored.connect(self._on_worker_errored)
-        thread.started.connect(worker.run)
-        self._thread, self._worker = thread, worker
-        thread.start()
+        job = _RunJob(worker)
+        self._worker, self._job = worker, job
+        job.submit()
 
     def stop(self) -> None:
         """Ask the run to stop at its next batch; returns at once."""
@@ -510,22 +587,25 @@ class TrainingRun(QObject):
             self._worker.request_pause(pause)
 
     def shutdown(self) -> None:
-        """Stop the run cooperatively and wait for its thread (used when closing)."""
-        if self._thread is None:
-            return
-        self.stop()
-        self._join()
+        """Stop the run cooperatively and wait until it has left the thread (used when
+        closing)."""
+        if self._worker is not None:
+            self.stop()
+            self._worker.request_pause(False)  # a paused run must see the stop
+        self._retire()
+        self._release_retired()
 
-    def _join(self) -> None:
-        # Hold both until the thread has stopped: dropping the last reference to the worker
-        # while its thread still runs let Python destroy the QObject under that thread (a
-        # segfault about one close in twenty, seen when the window closed mid-run).
-        thread, worker = self._thread, self._worker
-        self._thread = self._worker = None
-        if thread is not None:
-            thread.quit()
-            thread.wait()
-        del worker  # now on this thread, with the training thread finished
+    def _retire(self) -> None:
+        if self._job is not None:
+            self._retired.append((self._worker, self._job))
+        self._worker = self._job = None
+
+    def _release_retired(self) -> None:
+        # A run reports its end from the training thread, whose last statements run on
+        # for a moment (or, when closing, until the stop request is seen): wait for them.
+        for _worker, job in self._retired:
+            job.done.wait()
+        self._retired.clear()  # the workers go now, on this thread
 
     def _from_current_worker(self) -> bool:
         # A run shut down by closing the window may still have its last signals queued;
@@ -536,12 +616,12 @@ class TrainingRun(QObject):
     @Slot(object)
     def _on_worker_finished(self, summary: dict) -> None:
         if self._from_current_worker():
-            self._join()
+            self._retire()
             self.finished.emit(summary)
 
     @Slot(str)
     def _on_worker_errored(self, message: str) -> None:
         if self._from_current_worker():
             self.last_failure = dict(self._worker.failure)
-            self._join()
+            self._retire()
             self.errored.emit(message)
