@@ -6,8 +6,9 @@ Two kinds:
   :class:`~PySide6.QtCore.QThreadPool`. A job is a plain function receiving a
   :class:`TaskState` (``is_cancelled()``, ``set_progress()``); a new request for the same view
   can supersede the stale one, whose result is then dropped.
-* :class:`TrainingRun` runs :meth:`Trainer.fit` in a :class:`TrainingWorker` moved to a
-  dedicated :class:`~PySide6.QtCore.QThread`. A bridge callback turns the trainer's hooks into
+* :class:`TrainingRun` runs :meth:`Trainer.fit` in a :class:`TrainingWorker`, on the one
+  long-lived training :class:`~PySide6.QtCore.QThread` every run shares
+  (:func:`training_thread`). A bridge callback turns the trainer's hooks into
   Qt signals carrying plain Python values only (ints, floats, strings, dicts and lists of
   them), never tensors or modules, so nothing of the run is touched from the GUI thread.
 

@@ -1,7 +1,7 @@
 """Train panel: training settings, Start/Stop, progress and live plots.
 
-The run happens in :class:`~workbench.qt.workers.TrainingRun` (a QObject worker in its own
-QThread). Its signals feed :class:`~workbench.qt.plots.TrainingPlots`, which redraws on a
+The run happens in :class:`~workbench.qt.workers.TrainingRun` (a QObject worker on the
+training thread). Its signals feed :class:`~workbench.qt.plots.TrainingPlots`, which redraws on a
 timer rather than per batch.
 
 The optimizer and schedule editors (:mod:`.train_settings`) build their forms from the
