@@ -19,7 +19,7 @@ from typing import Any, Mapping
 
 import torch
 
-from .errors import BundleError, SpecError
+from .errors import BundleError, SpecError, WorkbenchError
 from .experiment import Experiment
 from .io import atomic_write
 
@@ -90,27 +90,39 @@ def load_bundle(path: str | Path) -> Bundle:
         raise BundleError(f"bundle {path} does not exist")
     if path.is_dir():
         raise BundleError(f"{path} is a folder; give the bundle file inside it (bundle.pt)")
+    data = load_torch_file(path, "bundle", BundleError)
+    return _bundle_from_dict(data, str(path))
+
+
+def load_torch_file(path: Path, what: str, error: type[WorkbenchError]) -> Any:
+    """``torch.load(path, weights_only=True)`` on the CPU, every failure an ``error``
+    calling the file a ``what`` ("bundle", "checkpoint").
+
+    A file whose pickle would run code is refused by torch's safe unpickler before anything
+    runs; the message names what it asked to load. Damaged bytes are never called
+    dangerous.
+    """
     try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
+        return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
         # The safe unpickler names the global it refused ("... unsupported GLOBAL
-        # posix.system ..."); any other unpickling error means the bytes are not a pickle.
+        # posix.system ..."); any other unpickling error means the bytes are damaged or no
+        # pickle at all.
         match = re.search(r"GLOBAL ([\w.]+)", str(e))
         if match:
-            raise BundleError(f"{path} was refused: it asks to load {match.group(1)}, and "
-                              f"loading it could run code. Workbench opens only bundles of "
-                              f"tensors and plain data, such as the ones it writes") from None
-        raise BundleError(f"{path} is not a readable bundle (truncated, damaged or not a "
-                          f"PyTorch file)") from None
+            raise error(f"{path} was refused: it asks to load {match.group(1)}, and loading it "
+                        f"could run code. Workbench opens only {what}s of tensors and plain "
+                        f"data, such as the ones it writes") from None
+        raise error(f"{path} is not a readable {what} (truncated, damaged or not a PyTorch "
+                    f"file)") from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as e:
         detail = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
-        raise BundleError(f"{path} is not a readable bundle (truncated, damaged or not a "
-                          f"PyTorch file): {detail}") from None
+        raise error(f"{path} is not a readable {what} (truncated, damaged or not a PyTorch "
+                    f"file): {detail}") from None
     except (KeyError, IndexError, TypeError, AttributeError):
         # What torch's unpickler raises on bytes that are no pickle at all (a text file
         # given by mistake): its message (a stray byte value) would mean nothing here.
-        raise BundleError(f"{path} is not a readable bundle (not a PyTorch file)") from None
-    return _bundle_from_dict(data, str(path))
+        raise error(f"{path} is not a readable {what} (not a PyTorch file)") from None
 
 
 def _bundle_from_dict(data: Any, where: str) -> Bundle:

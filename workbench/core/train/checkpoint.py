@@ -19,10 +19,7 @@ saved with the weights.
 
 from __future__ import annotations
 
-import pickle
 import random
-import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +27,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..bundle import load_torch_file
 from ..errors import WorkbenchError
 from ..experiment import Experiment
 from ..io import atomic_write
@@ -126,23 +124,7 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         path = candidate
     if not path.exists():
         raise CheckpointError(f"checkpoint {path} does not exist")
-    try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as e:
-        # Only the safe unpickler's refusal names a GLOBAL; any other unpickling error means
-        # the bytes are damaged (a truncated file), which must not be called dangerous.
-        match = re.search(r"GLOBAL ([\w.]+)", str(e))
-        if match:
-            raise CheckpointError(f"{path} was refused: it asks to load {match.group(1)}, "
-                                  f"which is not tensors or plain data, and loading it could "
-                                  f"run code") from None
-        raise CheckpointError(f"{path} is not a readable checkpoint (truncated, damaged or "
-                              f"not a PyTorch file)") from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError, KeyError,
-            IndexError, TypeError, AttributeError) as e:
-        detail = str(e).strip().splitlines()[0][:160] if str(e).strip() else type(e).__name__
-        raise CheckpointError(f"{path} is not a readable checkpoint (truncated, damaged or not "
-                              f"a PyTorch file): {detail}") from None
+    data = load_torch_file(path, "checkpoint", CheckpointError)
     if not isinstance(data, dict) or data.get("kind") != CHECKPOINT_KIND:
         raise CheckpointError(f"{path} is not a Workbench checkpoint (a bundle.pt cannot be "
                               f"resumed: give the run folder, or its checkpoints/{LAST})")
