@@ -8,13 +8,14 @@ traceback. Heavy imports (torch, Qt) happen inside the commands so ``--help`` is
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 from . import __version__
 
@@ -363,14 +364,13 @@ def _run(exp, out: Path, checkpoint=None) -> int:
                   f"val_acc {fmt(m['val_acc'], True)}  ({m['seconds']:.1f} s){mark}",
                   flush=True)
 
-    stop = threading.Event()
     recorder = RunRecorder(out) if main_rank else None
-    trainer = Trainer(exp, [Progress(), recorder] if main_rank else [], stop_event=stop,
-                      checkpoint=checkpoint)
-    previous = _stop_on_sigint(stop)
     last = out / "checkpoints" / "last.pt"
     try:
-        result = trainer.fit()
+        with _ctrl_c_stops() as stop:
+            trainer = Trainer(exp, [Progress(), recorder] if main_rank else [],
+                              stop_event=stop, checkpoint=checkpoint)
+            result = trainer.fit()
     except TrainingDiverged as e:
         # The epochs finished before it are in metrics.json and the last checkpoint; the
         # weights are not saved as a bundle (they hold the NaNs by now).
@@ -383,9 +383,6 @@ def _run(exp, out: Path, checkpoint=None) -> int:
         kept = (f" Continue with: workbench resume {out}" if trainer.epochs_done else "")
         print(f"workbench train: {e}.{kept}", file=sys.stderr)
         return EXIT_OUT_OF_MEMORY
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
     if not main_rank:
         return 130 if result.stopped else 0
     metrics_path = out / "metrics.json"
@@ -405,19 +402,26 @@ def _run(exp, out: Path, checkpoint=None) -> int:
     return 0
 
 
-def _stop_on_sigint(stop: threading.Event):
-    """First Ctrl-C asks the trainer to stop after the current batch (keeping finished
-    epochs); a second one interrupts at once."""
+@contextlib.contextmanager
+def _ctrl_c_stops(what: str = "stopping after this batch") -> Iterator[threading.Event]:
+    """An event the first Ctrl-C sets (saying ``what`` happens now) while the block runs; a
+    second one interrupts at once. The previous handler is put back afterwards."""
+    stop = threading.Event()
     if threading.current_thread() is not threading.main_thread():
-        return None
+        yield stop  # signals reach the main thread only
+        return
 
     def handler(signum, frame):
         if stop.is_set():
             raise KeyboardInterrupt
         stop.set()
-        print("\nstopping after this batch (Ctrl-C again to abort)", file=sys.stderr, flush=True)
+        print(f"\n{what} (Ctrl-C again to abort)", file=sys.stderr, flush=True)
 
-    return signal.signal(signal.SIGINT, handler)
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def cmd_lr_find(args: argparse.Namespace) -> int:
@@ -426,17 +430,13 @@ def cmd_lr_find(args: argparse.Namespace) -> int:
     from .core.train.lr_find import find_lr, write_lr
 
     exp = Experiment.load(args.experiment)
-    stop = threading.Event()
-    previous = _stop_on_sigint(stop)
     try:
-        result = find_lr(exp, start_lr=args.start, end_lr=args.end, num_steps=args.steps,
-                         stop_event=stop)
+        with _ctrl_c_stops() as stop:
+            result = find_lr(exp, start_lr=args.start, end_lr=args.end, num_steps=args.steps,
+                             stop_event=stop)
     except SpecError as e:
         flag = {"start_lr": "--start", "end_lr": "--end", "num_steps": "--steps"}.get(e.field)
         raise UserError(f"{flag}: {e.problem}" if flag else str(e)) from None
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
     else:
@@ -517,16 +517,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise UserError("--top-k must be at least 1")
     if args.folder:
         _check_dataset_path(args.folder)
-    stop = threading.Event()
-    previous = _stop_on_sigint(stop)
     try:
-        result = evaluate(args.bundle, args.folder, top_k=args.top_k, stop_event=stop)
+        with _ctrl_c_stops() as stop:
+            result = evaluate(args.bundle, args.folder, top_k=args.top_k, stop_event=stop)
     except EvaluationCancelled as e:
         print(f"workbench evaluate: {e}", file=sys.stderr)
         return 130
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
     else:
@@ -572,28 +568,16 @@ def cmd_tune(args: argparse.Namespace) -> int:
         space = SearchSpace.load(args.space)
     except SpecError as e:
         raise UserError(f"{args.space}: {e}") from None
-    stop = threading.Event()
-
-    def on_sigint(signum, frame):  # first Ctrl-C: end this trial and the study; second: abort
-        if stop.is_set():
-            raise KeyboardInterrupt
-        stop.set()
-        print("\nstopping: this trial ends now and no other starts (Ctrl-C again to abort)",
-              file=sys.stderr, flush=True)
-
-    previous = (signal.signal(signal.SIGINT, on_sigint)
-                if threading.current_thread() is threading.main_thread() else None)
     try:
-        summary = run_study(exp, space, trials=args.trials, timeout=args.timeout,
-                            storage=args.storage, study_name=args.study, stop_event=stop,
-                            on_trial=lambda t: print(_trial_line(t, space.metric), flush=True))
+        with _ctrl_c_stops("stopping: this trial ends now and no other starts") as stop:
+            summary = run_study(
+                exp, space, trials=args.trials, timeout=args.timeout, storage=args.storage,
+                study_name=args.study, stop_event=stop,
+                on_trial=lambda t: print(_trial_line(t, space.metric), flush=True))
     except SpecError as e:
         flag = {"trials": "--trials", "timeout": "--timeout"}.get(e.field)
         where = f"{args.space}: " if e.field.startswith("space") else ""
         raise UserError(f"{flag}: {e.problem}" if flag else f"{where}{e}") from None
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
     print(summary.to_text())
     if args.apply:
         if summary.best_trial is None:
