@@ -11,8 +11,8 @@ from typing import Any
 
 import torch
 
-from ..experiment import Experiment
 from .control import BestTracker
+from .optim import optimizer_lr
 
 
 class Resumable:
@@ -71,8 +71,8 @@ class Resumable:
                                   f"resume with the run's own experiment") from None
         if self._scaler is not None and ckpt.scaler:
             self._scaler.load_state_dict(ckpt.scaler)
-        old_lr = _lr_of(ckpt.experiment)
-        new_lr = _lr_of(self.experiment)
+        old_lr = optimizer_lr(ckpt.experiment.optimizer)
+        new_lr = optimizer_lr(self.experiment.optimizer)
         if old_lr and new_lr and abs(new_lr - old_lr) > 1e-12 * old_lr:
             self._scale_lr(new_lr / old_lr)
             notes.append(f"learning rate changed from {old_lr:g} to {new_lr:g} on resuming")
@@ -104,11 +104,6 @@ class Resumable:
         scheduler = getattr(self.schedule, "scheduler", None)
         if scheduler is not None and hasattr(scheduler, "base_lrs"):
             scheduler.base_lrs = [lr * ratio for lr in scheduler.base_lrs]
-
-
-def _lr_of(experiment: Experiment) -> float | None:
-    value = experiment.optimizer.params.get("lr")
-    return float(value) if isinstance(value, (int, float)) else None
 
 
 def _to_cpu(value: Any) -> Any:
