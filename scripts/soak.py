@@ -37,7 +37,6 @@ import argparse
 import gc
 import json
 import os
-import random
 import shutil
 import statistics
 import sys
@@ -48,23 +47,11 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_ui import make_image_folder  # noqa: E402  (one generator for the GUI scripts)
+
 PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 MB = 1 << 20
-
-
-def make_image_folder(root: Path, per_class: int, size: int, seed: int = 0) -> Path:
-    """Classes that differ by colour, ``per_class`` PNGs each (as tests/helpers.py makes)."""
-    from PIL import Image
-
-    colours = {"red": (220, 30, 30), "green": (30, 200, 40), "blue": (30, 40, 220)}
-    rng = random.Random(seed)
-    for name, base in colours.items():
-        d = root / name
-        d.mkdir(parents=True, exist_ok=True)
-        for i in range(per_class):
-            jitter = tuple(max(0, min(255, v + rng.randint(-25, 25))) for v in base)
-            Image.new("RGB", (size, size), jitter).save(d / f"{name}_{i:03d}.png")
-    return root
 
 
 def rss_bytes() -> int:
