@@ -359,7 +359,7 @@ def evaluate(bundle: Bundle | str | os.PathLike, folder: str | os.PathLike | Non
 
     def load(sample: tuple[str, int]):
         try:
-            return predictor._load(sample[0])
+            return predictor.load(sample[0])
         except WorkbenchError as e:
             return getattr(e, "reason", None) or str(e)
         except (OSError, ValueError) as e:

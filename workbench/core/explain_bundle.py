@@ -80,7 +80,7 @@ class Explainer:
 
         where = None if not isinstance(item, (str, Path)) else str(item)
         try:
-            tensor = self.predictor._load(item)
+            tensor = self.predictor.load(item)
         except WorkbenchError:
             raise
         except (OSError, ValueError) as e:

@@ -52,7 +52,16 @@ class Predictor:
         self.classes = list(self.bundle.classes)
         self.channels = self.bundle.experiment.data.channels
 
-    def _load(self, item: ImageLike) -> torch.Tensor:
+    def load(self, item: ImageLike) -> torch.Tensor:
+        """An image file (or PIL image) decoded and preprocessed as the network expects:
+        the bundle's evaluation transform. Evaluation and explanation load through it too,
+        so all three see the same tensors.
+
+        Raises
+        ------
+        WorkbenchError
+            For a file that cannot be read, naming it and why.
+        """
         from .data.images import load_image, to_channels
 
         img = to_channels(item, self.channels) if isinstance(item, Image.Image) else \
@@ -86,7 +95,7 @@ class Predictor:
             path = None if isinstance(item, Image.Image) else str(item)
             out.append(Prediction(path))
             try:
-                pending.append((len(out) - 1, self._load(item)))
+                pending.append((len(out) - 1, self.load(item)))
             except WorkbenchError as e:
                 out[-1].error = getattr(e, "reason", None) or str(e)
             except (OSError, ValueError) as e:
