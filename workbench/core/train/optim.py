@@ -9,7 +9,7 @@ CLI's ``--lr`` and the Train panel can set it without knowing which optimizer is
 from __future__ import annotations
 
 import inspect
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import torch
 from torch import nn
@@ -102,31 +102,25 @@ def _adamw(parameters: Iterable, lr: float, betas: list[float], eps: float, amsg
                              weight_decay=weight_decay)
 
 
-@OPTIMIZERS.register("NAdam", params=[_lr(2e-3), _BETAS, _eps(1e-8), _WD],
-                     help="Adam with Nesterov momentum; often converges a little faster than "
-                          "Adam at lr 1e-3 to 2e-3.")
-def _nadam(parameters: Iterable, lr: float, betas: list[float], eps: float,
-           weight_decay: float) -> torch.optim.Optimizer:
-    return torch.optim.NAdam(parameters, lr=lr, betas=tuple(betas), eps=eps,
-                             weight_decay=weight_decay)
+def _adam_variant(cls: type) -> Callable[..., torch.optim.Optimizer]:
+    """The builder of an Adam variant whose settings are lr, betas, eps and weight decay."""
+    def build(parameters: Iterable, lr: float, betas: list[float], eps: float,
+              weight_decay: float) -> torch.optim.Optimizer:
+        return cls(parameters, lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay)
+    return build
 
 
-@OPTIMIZERS.register("RAdam", params=[_lr(1e-3), _BETAS, _eps(1e-8), _WD],
-                     help="Rectified Adam: damps Adam's erratic first steps, so it needs "
-                          "less learning-rate warm-up; lr 1e-3.")
-def _radam(parameters: Iterable, lr: float, betas: list[float], eps: float,
-           weight_decay: float) -> torch.optim.Optimizer:
-    return torch.optim.RAdam(parameters, lr=lr, betas=tuple(betas), eps=eps,
-                             weight_decay=weight_decay)
-
-
-@OPTIMIZERS.register("Adamax", params=[_lr(2e-3), _BETAS, _eps(1e-8), _WD],
-                     help="Adam variant scaled by the largest past gradient instead of the "
-                          "average square; lr 2e-3.")
-def _adamax(parameters: Iterable, lr: float, betas: list[float], eps: float,
-            weight_decay: float) -> torch.optim.Optimizer:
-    return torch.optim.Adamax(parameters, lr=lr, betas=tuple(betas), eps=eps,
-                              weight_decay=weight_decay)
+for _name, _cls, _default_lr, _help in (
+        ("NAdam", torch.optim.NAdam, 2e-3, "Adam with Nesterov momentum; often converges a "
+                                           "little faster than Adam at lr 1e-3 to 2e-3."),
+        ("RAdam", torch.optim.RAdam, 1e-3, "Rectified Adam: damps Adam's erratic first "
+                                           "steps, so it needs less learning-rate warm-up; "
+                                           "lr 1e-3."),
+        ("Adamax", torch.optim.Adamax, 2e-3, "Adam variant scaled by the largest past "
+                                             "gradient instead of the average square; lr "
+                                             "2e-3.")):
+    OPTIMIZERS.register(_name, params=[_lr(_default_lr), _BETAS, _eps(1e-8), _WD],
+                        help=_help)(_adam_variant(_cls))
 
 
 @OPTIMIZERS.register("RMSprop", params=[
