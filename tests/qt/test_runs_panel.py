@@ -138,6 +138,26 @@ def test_rename_by_editing_the_name_cell(qtbot, root):
     assert listed_panel(qtbot).model.record(0).name == "baseline"
 
 
+def test_a_listing_that_arrives_while_a_name_is_typed_does_not_lose_it(qtbot, root):
+    a = make_run(root, "a", "alpha")
+    panel = listed_panel(qtbot)
+    panel.show()
+    click_row(qtbot, panel, 0)
+    qtbot.mouseClick(panel.rename_button, Qt.MouseButton.LeftButton)
+    editor = panel.table.findChild(QLineEdit)
+    make_run(root, "b", "beta")  # a run that finishes meanwhile
+    with qtbot.waitSignal(panel._runner.finished, timeout=TIMEOUT_MS):
+        panel.refresh()
+    assert panel.table.findChild(QLineEdit) is editor  # still open, text kept
+    editor.selectAll()
+    qtbot.keyClicks(editor, "baseline")
+    with qtbot.waitSignal(panel.refreshed, timeout=TIMEOUT_MS) as listed:
+        qtbot.keyClick(editor, Qt.Key.Key_Return)
+    assert listed.args == [2]  # the listing that waited is shown once the editor closed
+    assert read_run_info(a)["name"] == "baseline"
+    assert sorted(cell(panel, r, "name") for r in range(2)) == ["baseline", "beta"]
+
+
 def test_an_empty_name_is_refused_with_a_message(qtbot, root):
     a = make_run(root, "a", "alpha")
     panel = listed_panel(qtbot)

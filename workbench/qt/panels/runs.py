@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from PySide6.QtCore import (QItemSelection, QItemSelectionModel, QSortFilterProxyModel, Qt,
-                            Signal, Slot)
+                            QTimer, Signal, Slot)
 from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QFileDialog,
                                QHBoxLayout, QLabel, QLineEdit, QMessageBox,
                                QPlainTextEdit, QPushButton, QTableView, QVBoxLayout, QWidget)
@@ -136,6 +136,8 @@ class RunsPanel(QWidget):
         self.table.sortByColumn(COLUMN["created"], Qt.SortOrder.DescendingOrder)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self._listing_waits = False
+        self.table.itemDelegate().closeEditor.connect(self._list_again_after_editing)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
                                    | QAbstractItemView.EditTrigger.EditKeyPressed)
         self.table.setAlternatingRowColors(True)
@@ -200,6 +202,11 @@ class RunsPanel(QWidget):
 
     @Slot(int, object)
     def _on_listed(self, _job: int, result: tuple[list[RunRecord], str]) -> None:
+        if self.table.state() == QAbstractItemView.State.EditingState:
+            # Resetting the model now would close the name being typed and lose it: the
+            # runs are listed again once the editor closes.
+            self._listing_waits = True
+            return
         records, problem = result
         selected = set(self.selected_paths())
         self.table.selectionModel().blockSignals(True)
@@ -220,6 +227,14 @@ class RunsPanel(QWidget):
                                   "warning" if problem else "info")
         self._on_selection_changed()  # curves may have grown; deleted runs are gone
         self.refreshed.emit(count)
+
+    @Slot()
+    def _list_again_after_editing(self, *_args: Any) -> None:
+        # The waiting listing was read before the edit: list again once the view has left
+        # its editing state (closeEditor comes just before).
+        if self._listing_waits:
+            self._listing_waits = False
+            QTimer.singleShot(0, self.refresh)
 
     @Slot(int, str)
     def _on_list_failed(self, _job: int, message: str) -> None:
