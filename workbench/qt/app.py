@@ -19,7 +19,7 @@ from workbench.core.experiment import Experiment
 from .common import dispose, quit_on_sigint
 from .main_window import MainWindow, _default_experiment
 from .startup import start_after_first_paint, torch_loader
-from .workers import task_pool
+from .workers import collect_garbage_on_gui_thread, wait_for_tasks
 
 
 def create_window(data: str | None = None, experiment: str | None = None) -> MainWindow:
@@ -63,6 +63,7 @@ def create_window(data: str | None = None, experiment: str | None = None) -> Mai
 def main(data: str | None = None, experiment: str | None = None) -> int:
     """Run the GUI until its window closes; returns the exit code."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    collect_garbage_on_gui_thread()  # Qt objects must die on the GUI thread
     app.setApplicationName("Workbench")
     app.setOrganizationName("Workbench")
     quit_on_sigint(app)
@@ -76,7 +77,7 @@ def main(data: str | None = None, experiment: str | None = None) -> int:
     finally:
         # Closing the window already stopped the workers; this covers quitting otherwise.
         window.shutdown()
-        task_pool().waitForDone()
+        wait_for_tasks()
         loader.wait_for_thread()  # never leave the interpreter half-way through an import
         dispose(window)
 

@@ -126,6 +126,9 @@ def quit_on_sigint(app: QApplication) -> None:
 def run_standalone(make_widget: Callable[[], QWidget], title: str) -> int:
     """Show one panel in its own window (``python -m workbench.qt.panels.<name>``)."""
     app = QApplication.instance() or QApplication(sys.argv)
+    from .workers import collect_garbage_on_gui_thread
+
+    collect_garbage_on_gui_thread()  # Qt objects must die on the GUI thread
     widget = make_widget()
     widget.setWindowTitle(f"Workbench: {title}")
     widget.resize(1000, 700)
@@ -135,9 +138,9 @@ def run_standalone(make_widget: Callable[[], QWidget], title: str) -> int:
     shutdown = getattr(widget, "shutdown", None)
     if shutdown is not None:
         shutdown()
-    from .workers import task_pool
+    from .workers import wait_for_tasks
 
-    task_pool().waitForDone()
+    wait_for_tasks()
     dispose(widget)
     return rc
 

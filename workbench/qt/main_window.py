@@ -25,7 +25,7 @@ from .panels.runs import RunsPanel
 from .panels.train import TrainPanel
 from .panels.tune import TunePanel
 from .startup import torch_loader
-from .workers import task_pool
+from .workers import wait_for_tasks
 
 
 class MainWindow(UrlDropTarget, QMainWindow):
@@ -328,7 +328,7 @@ class MainWindow(UrlDropTarget, QMainWindow):
         self.runs_panel.shutdown()
         self.train_panel.shutdown()
         self.tune_panel.shutdown()
-        task_pool().waitForDone()
+        wait_for_tasks()
 
     def closeEvent(self, event) -> None:  # noqa: N802
         if self.train_panel.is_running():

@@ -19,6 +19,7 @@ Importing this module does not import torch (the window must appear without it, 
 from __future__ import annotations
 
 import atexit
+import gc
 import threading
 import time
 import traceback
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from PySide6.QtCore import (QCoreApplication, QObject, QRunnable, QThread, QThreadPool,
-                            Signal, Slot)
+                            QTimer, Signal, Slot)
 
 from workbench.core.errors import WorkbenchError
 
@@ -41,6 +42,85 @@ def describe_exception(exc: BaseException) -> str:
                 "try again")
     return (f"unexpected error ({type(exc).__name__}: {exc}). This is a bug in Workbench; "
             f"the details were printed on the console")
+
+
+#: The longest the GUI thread waits for background work when closing (or when a finished
+#: run has to leave the training thread) before it reports the stuck work and goes on.
+CLOSE_WAIT_S = 60.0
+
+
+def report_stuck(what: str, seconds: float) -> None:
+    """Say on the console that ``what`` did not end within ``seconds``, with every
+    thread's stack (where it is stuck), instead of waiting for ever."""
+    import faulthandler
+    import sys
+
+    print(f"Workbench: {what} did not end within {seconds:.0f} s; going on without "
+          f"waiting. Where every thread is:", file=sys.stderr, flush=True)
+    try:
+        faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
+    except (AttributeError, OSError, ValueError):  # stderr is not a real file
+        traceback.print_stack(file=sys.stderr)
+
+
+def wait_for_tasks(timeout_s: float = CLOSE_WAIT_S) -> bool:
+    """Wait (at most ``timeout_s``) for every job on :func:`task_pool`; True when all
+    ended. A job that never ends is reported (:func:`report_stuck`), not waited for."""
+    if task_pool().waitForDone(int(timeout_s * 1000)):
+        return True
+    report_stuck("a background job", timeout_s)
+    return False
+
+
+# -- garbage collection --------------------------------------------------------------------
+class GuiThreadGarbageCollector(QObject):
+    """Python's cycle collector, run on the GUI thread only, from a timer.
+
+    Left automatic, a collection runs in whichever thread happens to allocate: often the
+    training thread or a pool thread. Qt objects in garbage cycles (a closed panel's timers,
+    its helper QObjects) are then destroyed in a thread that does not own them, which Qt
+    forbids ("Timers cannot be stopped from another thread") and which can crash or hang
+    the app later. pyqtgraph's ``GarbageCollector`` does the same for the same reason.
+
+    The thresholds are Python's own; only the thread changes. Reference counting still
+    frees everything that is not in a cycle at once, in any thread.
+    """
+
+    def __init__(self, interval_ms: int = 500, parent: QObject | None = None):
+        super().__init__(parent)
+        self.threshold = gc.get_threshold()
+        gc.disable()
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.check)
+        self.timer.start(interval_ms)
+
+    @Slot()
+    def check(self) -> int:
+        """Collect the generations whose counts passed their thresholds; the number of
+        unreachable objects found."""
+        c0, c1, c2 = gc.get_count()
+        t0, t1, t2 = self.threshold
+        if c0 <= t0:
+            return 0
+        generation = 2 if (c1 > t1 and c2 > t2) else 1 if c1 > t1 else 0
+        return gc.collect(generation)
+
+    def stop(self) -> None:
+        """Give collection back to Python (automatic, in any thread)."""
+        self.timer.stop()
+        gc.enable()
+
+
+_COLLECTOR: GuiThreadGarbageCollector | None = None
+
+
+def collect_garbage_on_gui_thread() -> GuiThreadGarbageCollector:
+    """Install (once) the :class:`GuiThreadGarbageCollector` on the running application;
+    call on the GUI thread once the QApplication exists."""
+    global _COLLECTOR
+    if _COLLECTOR is None:
+        _COLLECTOR = GuiThreadGarbageCollector(parent=QCoreApplication.instance())
+    return _COLLECTOR
 
 
 # -- short tasks ---------------------------------------------------------------------------
@@ -495,7 +575,20 @@ def stop_training_thread() -> None:
         thread, _runner, _dispatcher = _TRAINING_THREAD
         _TRAINING_THREAD = None
         thread.quit()
-        thread.wait()
+        if not thread.wait(int(CLOSE_WAIT_S * 1000)):
+            report_stuck("the training thread", CLOSE_WAIT_S)
+
+
+def abandon_training_thread() -> None:
+    """Leave the training thread to the run stuck in it: the next run starts a new one."""
+    global _TRAINING_THREAD
+    if _TRAINING_THREAD is not None:
+        _ABANDONED.append(_TRAINING_THREAD)  # kept: a running QThread must not be deleted
+        _TRAINING_THREAD[0].quit()  # it ends once the stuck run returns, if ever
+        _TRAINING_THREAD = None
+
+
+_ABANDONED: list[tuple] = []
 
 
 class _RunJob:
@@ -604,9 +697,16 @@ class TrainingRun(QObject):
     def _release_retired(self) -> None:
         # A run reports its end from the training thread, whose last statements run on
         # for a moment (or, when closing, until the stop request is seen): wait for them.
-        for _worker, job in self._retired:
-            job.done.wait()
-        self._retired.clear()  # the workers go now, on this thread
+        stuck = []
+        for worker, job in self._retired:
+            if not job.done.wait(CLOSE_WAIT_S):
+                report_stuck("a training run", CLOSE_WAIT_S)
+                stuck.append((worker, job))
+        # The workers go now, on this thread; a stuck one is kept (its thread is still in
+        # it) and the next run gets a thread of its own.
+        self._retired = stuck
+        if stuck:
+            abandon_training_thread()
 
     def _from_current_worker(self) -> bool:
         # A run shut down by closing the window may still have its last signals queued;

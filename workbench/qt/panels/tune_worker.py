@@ -16,7 +16,11 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from workbench.core.errors import WorkbenchError
 
-from ..workers import _plain, describe_exception
+from ..workers import CLOSE_WAIT_S, _plain, describe_exception, report_stuck
+
+#: Searches whose thread did not end when closing (kept: a running QThread must not be
+#: deleted).
+_STUCK: list[tuple] = []
 
 
 class StudyWorker(QObject):
@@ -169,7 +173,9 @@ class StudyRun(QObject):
         self._thread = self._worker = None
         if thread is not None:
             thread.quit()
-            thread.wait()
+            if not thread.wait(int(CLOSE_WAIT_S * 1000)):
+                report_stuck("the search", CLOSE_WAIT_S)
+                _STUCK.append((thread, worker))  # a running QThread must not be deleted
         del worker
 
     def _current(self) -> bool:

@@ -1,0 +1,59 @@
+"""Background work that never ends must not freeze the app: the GUI thread waits a bounded
+time, says on the console what is stuck and where every thread is, and goes on."""
+
+from __future__ import annotations
+
+import threading
+
+import workbench.qt.workers as workers
+from workbench.qt.workers import TaskRunner, TrainingRun, TrainingWorker, wait_for_tasks
+
+RUN_TIMEOUT_MS = 120000
+
+
+def test_a_job_that_never_ends_is_reported_not_waited_for(qtbot, capfd):
+    release = threading.Event()
+
+    def job_that_hangs(state):
+        release.wait(30)
+
+    runner = TaskRunner()
+    runner.submit(job_that_hangs)
+    try:
+        assert wait_for_tasks(timeout_s=0.3) is False
+        err = capfd.readouterr().err
+        assert "a background job did not end within 0 s" in err
+        assert "job_that_hangs" in err  # the stack shows where it is stuck
+    finally:
+        release.set()
+    assert wait_for_tasks(timeout_s=30)
+
+
+def test_a_run_stuck_after_its_end_gets_its_thread_left_and_the_next_run_trains(
+        qtbot, tiny_experiment, monkeypatch, capfd):
+    monkeypatch.setattr(workers, "CLOSE_WAIT_S", 0.3)
+    release = threading.Event()
+    real_run = TrainingWorker.run
+
+    def run_then_hang(self):
+        real_run(self)  # reports its end...
+        if not release.is_set():
+            release.wait(60)  # ...then never leaves the thread (until released)
+
+    monkeypatch.setattr(TrainingWorker, "run", run_then_hang)
+    run = TrainingRun()
+    stuck_thread = workers.training_thread()
+    try:
+        with qtbot.waitSignal(run.finished, timeout=RUN_TIMEOUT_MS):
+            run.start(tiny_experiment, save_bundle=False)
+        with qtbot.waitSignal(run.finished, timeout=RUN_TIMEOUT_MS) as second:
+            run.start(tiny_experiment, save_bundle=False)  # waits 0.3 s, then goes on
+        assert second.args[0]["status"] == "finished"
+        assert "a training run did not end within 0 s" in capfd.readouterr().err
+        assert workers.training_thread() is not stuck_thread  # the second run had a new one
+        assert stuck_thread.isRunning()
+    finally:
+        release.set()
+    assert stuck_thread.wait(30000)  # released: the old thread ends
+    run.shutdown()
+    assert "did not end" not in capfd.readouterr().err
