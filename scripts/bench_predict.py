@@ -102,6 +102,9 @@ def panel_runs(bundle: str, one: str, folder: str, n: int, drops: int) -> tuple[
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([])
+    from workbench.qt.workers import collect_garbage_on_gui_thread
+
+    collect_garbage_on_gui_thread()  # as the app does
     from workbench.qt.panels.predict import PredictPanel
     from workbench.qt.startup import torch_loader
     from workbench.qt.workers import task_pool

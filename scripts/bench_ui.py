@@ -206,6 +206,9 @@ def main(argv: list[str] | None = None) -> int:
         from PySide6.QtWidgets import QApplication
 
         app = QApplication.instance() or QApplication(sys.argv[:1])  # noqa: F841
+        from workbench.qt.workers import collect_garbage_on_gui_thread
+
+        collect_garbage_on_gui_thread()  # as the app does
         results = []
         for name in names:
             if not args.json:

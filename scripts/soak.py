@@ -196,6 +196,9 @@ def soak(args, root: Path) -> dict:
     from workbench.qt.panels.train import TrainPanel
 
     app = QApplication.instance() or QApplication(sys.argv[:1])  # noqa: F841
+    from workbench.qt.workers import collect_garbage_on_gui_thread
+
+    collect_garbage_on_gui_thread()  # as the app does
     folder = make_image_folder(root / "data", args.per_class, 16)
     panel = TrainPanel(_experiment(folder, args.epochs_per_run))
     panel.resize(1200, 900)

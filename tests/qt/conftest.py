@@ -61,3 +61,12 @@ def bundle_path(tmp_path, tiny_experiment) -> str:
     save_bundle(path, tiny_experiment.copy().validate(), ["blue", "green", "red"],
                 model.state_dict())
     return str(path)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def garbage_collected_on_gui_thread(qapp):
+    """As in the app: Python's cycle collector runs on the GUI thread only (see
+    :class:`workbench.qt.workers.GuiThreadGarbageCollector`)."""
+    from workbench.qt.workers import collect_garbage_on_gui_thread
+
+    return collect_garbage_on_gui_thread()
