@@ -259,6 +259,16 @@ def test_validate_layer_init_fills_defaults_and_accepts_shorthand():
     assert info.value.field == "model.layers[0].init"
 
 
+def test_unknown_keys_of_mixed_types_are_named_not_a_type_error():
+    # Called directly (not through Experiment.from_dict, whose JSON keys are strings).
+    with pytest.raises(SpecError) as info:
+        validate_layer_init({1: "zeros", "x": "zeros"}, "model.layers[0].init")
+    assert info.value.field == "model.layers[0].init.1"
+    with pytest.raises(SpecError) as info:
+        validate_layer_init({"weight": {"type": "zeros", 2: 0, "y": 0}}, "init")
+    assert info.value.field == "init.weight.2"
+
+
 def test_a_layers_init_is_reproducible_with_a_seed_and_differs_without():
     def run(seed):
         model, layers = _layers(l4={"weight": "kaiming_normal", "bias": "normal"})

@@ -109,7 +109,7 @@ def _layer_scheme(value: Any, where: str) -> Component:
     if not isinstance(value, dict):
         raise SpecError(where, f"expected an object like {{\"type\": \"kaiming_normal\", "
                                f"\"params\": {{...}}}}, got {value!r}")
-    unknown = sorted(set(value) - {"type", "params"})
+    unknown = sorted(map(str, set(value) - {"type", "params"}))
     if unknown:
         raise SpecError(f"{where}.{unknown[0]}", "unknown field; a scheme has type and params")
     if not isinstance(value.get("type"), str):
@@ -146,7 +146,7 @@ def validate_layer_init(init: Any, where: str = "init") -> dict[str, Any]:
         raise SpecError(where, f"expected an object like {{\"weight\": {{\"type\": "
                                f"\"kaiming_normal\"}}, \"bias\": {{\"type\": \"zeros\"}}}}, "
                                f"got {init!r}")
-    unknown = sorted(set(init) - {"weight", "bias"})
+    unknown = sorted(map(str, set(init) - {"weight", "bias"}))
     if unknown:
         raise SpecError(f"{where}.{unknown[0]}", "unknown key; a layer's init has weight and "
                                                  "bias (either may be left out)")
