@@ -19,6 +19,8 @@ import pytest
 from workbench import cli
 from workbench.core.bundle import load_bundle
 from workbench.core.errors import WorkbenchError
+from workbench.core.run_lock import INFO_LOCK_NAME, LOCK_NAME
+from workbench.core.runs import run_is_live
 from workbench.core.train.checkpoint import load_checkpoint
 from workbench.core.train.record import RunRecorder
 from workbench.core.train.trainer import Callback, Trainer
@@ -33,6 +35,9 @@ def _loadable_files(run: Path) -> dict[str, object]:
     loaded: dict[str, object] = {}
     for path in sorted(run.rglob("*")):
         if path.is_dir() or path.name.endswith(".tmp"):
+            continue
+        if path.name in (LOCK_NAME, INFO_LOCK_NAME):
+            assert path.stat().st_size == 0  # lock files only, nothing to load
             continue
         name = str(path.relative_to(run))
         if path.suffix == ".json":
@@ -118,6 +123,8 @@ def test_sigkill_at_random_moments_leaves_every_file_loadable(forkserver, tiny_e
         assert len(files["metrics.json"]["epochs"]) >= last.epoch
         assert [m["epoch"] for m in last.history] == list(range(1, last.epoch + 1))
         assert files["run.json"]["status"] == "running"  # killed: it never said otherwise
+        # ...but the killed process's lock went with it: the run is listed as interrupted.
+        assert run_is_live(run) is False
         # The folder resumes from the real checkpoint, never a stray temporary file; a
         # resumed run clears the ones earlier kills left, so at most the last kill's remains.
         assert load_checkpoint(run).path == str(run / "checkpoints" / "last.pt")

@@ -334,3 +334,12 @@ def test_open_in_evaluate_from_the_runs_tab(qtbot, tmp_path, tiny_experiment, wo
     assert window.tabs.currentWidget() is window.evaluate_panel
     assert window.evaluate_panel.bundle_path() == str(recorder.bundle_path)
     window.close()
+
+
+def test_a_run_whose_process_died_is_shown_interrupted_with_what_to_do(qtbot, root):
+    make_run(root, "died", "died", created="2024-05-01T10:00:00", status="running")
+    panel = listed_panel(qtbot)
+    assert cell(panel, 0, "status") == "interrupted"
+    index = panel.proxy.index(0, COLUMN["status"])
+    assert "Continue in Train resumes it" in index.data(Qt.ItemDataRole.ToolTipRole)
+    assert index.data(Qt.ItemDataRole.ForegroundRole) is not None  # stands out

@@ -8,6 +8,7 @@ A run folder holds::
                                    "val_acc", "lr", "seconds"}, ...]}
     bundle.pt         the trained model (absent when no epoch finished or the run diverged)
     checkpoints/last.pt, checkpoints/best.pt   for resuming (see core.train.checkpoint)
+    .lock, .run.json.lock   empty lock files (see core.run_lock)
 
 ``run.json`` keys: ``format_version`` (1), ``name``, ``experiment_name``, ``created``,
 ``updated`` and ``finished`` (ISO 8601 local times; ``finished`` null while running),
@@ -15,6 +16,11 @@ A run folder holds::
 ``epochs_done``, ``epochs_planned``, ``best`` (``{"epoch", "metric", "value"}`` or null),
 ``duration_s`` (training time, pauses excluded), ``device``, ``notes`` (the user's),
 ``resumed`` (ISO times the run was resumed at).
+
+While a process trains into a folder it holds the folder's ``.lock`` (see
+:mod:`workbench.core.run_lock`): a run whose run.json says "running" but whose lock nobody
+holds was cut off (its process crashed or was killed) and is listed as ``"interrupted"``;
+it can be resumed from its last checkpoint, or deleted.
 
 The folders are the truth. :class:`RunStore` keeps an index of them in an SQLite file
 (``runs.sqlite`` next to them) so a history of hundreds of runs lists without reading every
@@ -35,19 +41,24 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SpecError, WorkbenchError
+from .run_lock import editing_run_info, is_live
 from .io import atomic_write_text, runs_dir
 from .runs_index import RunIndex
 from .runs_record import (RUN_INFO, RunRecord, fingerprint, is_run_folder, read_history,
                           read_record)
 
-__all__ = ["RUN_INFO", "RUN_INFO_VERSION", "STATUSES", "RefreshSummary", "RunRecord",
-           "RunStore", "fingerprint", "is_run_folder", "read_history", "read_record",
-           "read_run_info", "update_run_info", "write_run_info"]
+__all__ = ["INTERRUPTED", "RUN_INFO", "RUN_INFO_VERSION", "STATUSES", "RefreshSummary",
+           "RunRecord", "RunStore", "fingerprint", "is_run_folder", "read_history",
+           "read_record", "read_run_info", "run_is_live", "update_run_info",
+           "write_run_info"]
 
 RUN_INFO_VERSION = 1
 STATUSES = ("running", "finished", "stopped", "early_stopped", "diverged", "out_of_memory",
             "failed")
-# A "running" run.json touched this recently belongs to a live run: it may not be deleted.
+#: Listed for a "running" run whose process is gone (never written to run.json).
+INTERRUPTED = "interrupted"
+# Without a lock file to ask (a run from before locks), a "running" run.json touched this
+# recently is taken for a live run: it may not be deleted.
 RUNNING_GRACE_S = 60.0
 CSV_COLUMNS = ("run", "path", "epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr",
                "seconds")
@@ -70,11 +81,32 @@ def write_run_info(run_dir: str | Path, info: dict[str, Any]) -> None:
 
 
 def update_run_info(run_dir: str | Path, **changes: Any) -> dict[str, Any]:
-    """Read run.json, apply ``changes``, write it back; returns the new contents."""
-    info = read_run_info(run_dir)
-    info.update(changes)
-    write_run_info(run_dir, info)
+    """Read run.json, apply ``changes``, write it back; returns the new contents. One
+    writer at a time (the recorder, a rename, another process): none loses another's
+    change."""
+    with editing_run_info(run_dir):
+        info = read_run_info(run_dir)
+        info.update(changes)
+        write_run_info(run_dir, info)
     return info
+
+
+def run_is_live(run_dir: str | Path, info: dict[str, Any] | None = None) -> bool:
+    """Whether a process is training into ``run_dir`` now: its lock is held; without a
+    lock file to ask, whether run.json says "running" and was updated within
+    :data:`RUNNING_GRACE_S`."""
+    live = is_live(run_dir)
+    if live is not None:
+        return live
+    info = read_run_info(run_dir) if info is None else info
+    if info.get("status") != "running":
+        return False
+    try:
+        mtime: float | None = (Path(run_dir) / RUN_INFO).stat().st_mtime
+    except OSError:
+        mtime = None
+    age = _seconds_since(str(info.get("updated") or ""), mtime)
+    return age is not None and age < RUNNING_GRACE_S
 
 
 def _seconds_since(iso: str, fallback_mtime: float | None) -> float | None:
@@ -217,19 +249,12 @@ class RunStore:
         ------
         WorkbenchError
             When ``path`` is not a run folder directly under :attr:`root`, or is a run
-            still training (status "running", run.json updated within the last minute).
+            still training (:func:`run_is_live`).
         """
         folder = self._existing_run(path)
-        info = read_run_info(folder)
-        if info.get("status") == "running":
-            try:
-                mtime: float | None = (folder / RUN_INFO).stat().st_mtime
-            except OSError:
-                mtime = None
-            age = _seconds_since(str(info.get("updated") or ""), mtime)
-            if age is not None and age < RUNNING_GRACE_S:
-                raise WorkbenchError(f"the run {folder.name} is still training: stop it "
-                                     f"before deleting it")
+        if run_is_live(folder):
+            raise WorkbenchError(f"the run {folder.name} is still training: stop it "
+                                 f"before deleting it")
         try:
             shutil.rmtree(folder)
         except OSError as e:
@@ -287,6 +312,10 @@ class RunStore:
     def _with_path(self, record: RunRecord) -> RunRecord:
         # The index stores folder names, so a runs folder that moved still lists right.
         record.path = str(self.root / Path(record.path).name)
+        # Whether a "running" run still is changes without its files changing (its process
+        # died): asked now, never cached in the index.
+        if record.status == "running" and not run_is_live(record.path):
+            record.status = INTERRUPTED
         return record
 
 

@@ -16,7 +16,8 @@ from typing import Any
 
 from ..errors import WorkbenchError
 from ..io import atomic_write, atomic_write_text, remove_stray_temporaries, runs_dir
-from ..runs import read_run_info, write_run_info
+from ..run_lock import RunLock, editing_run_info
+from ..runs import read_run_info, update_run_info, write_run_info
 from .checkpoint import BEST, LAST, save_checkpoint
 from .trainer import Callback, FitResult
 
@@ -77,6 +78,8 @@ class RunRecorder(Callback):
         self.bundle_path: Path | None = None
         self.created_dir = False
         self.resumed = False
+        self._lock: RunLock | None = None
+        self._taken = False  # another process trains into run_dir: touch nothing there
 
     # -- hooks -------------------------------------------------------------------------
     def on_fit_start(self, trainer: Any, info: dict[str, Any]) -> None:
@@ -88,6 +91,13 @@ class RunRecorder(Callback):
         elif not self.run_dir.exists():
             self.created_dir = True
         self._guard(lambda: self.run_dir.mkdir(parents=True, exist_ok=True))
+        lock = RunLock(self.run_dir)
+        if not lock.acquire():
+            self._taken = True
+            raise WorkbenchError(f"the run {self.run_dir} is being trained right now (by "
+                                 f"another window or process): stop that run first, then "
+                                 f"resume it")
+        self._lock = lock
         if self.resumed:  # a killed earlier process may have left half-written files
             for folder in (self.run_dir, self.run_dir / "checkpoints"):
                 remove_stray_temporaries(folder, _WRITTEN)
@@ -121,11 +131,23 @@ class RunRecorder(Callback):
                      duration_s=round(trainer.elapsed, 3))
 
     def on_fit_end(self, trainer: Any, result: FitResult) -> None:
+        try:
+            self._finish(trainer, result)
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def _finish(self, trainer: Any, result: FitResult) -> None:
         run_dir = self.run_dir
-        if run_dir is None:
+        if run_dir is None or self._taken:
             return  # the run failed before it started: nothing was written
         if not result.history and not self.resumed and self.created_dir:
             # Not one epoch finished: there is nothing to keep or resume.
+            self._release()
             shutil.rmtree(run_dir, ignore_errors=True)
             self.run_dir = None
             return
@@ -159,12 +181,14 @@ class RunRecorder(Callback):
         self._guard(lambda: atomic_write_text(self.run_dir / "metrics.json", text))
 
     def _write_info(self, info: dict[str, Any]) -> None:
-        self._guard(lambda: write_run_info(self.run_dir, info))
+        def write() -> None:
+            with editing_run_info(self.run_dir):
+                write_run_info(self.run_dir, info)
+        self._guard(write)
 
     def _update(self, **changes: Any) -> None:
-        info = read_run_info(self.run_dir)
-        info.update(changes, updated=now_iso())
-        self._write_info(info)
+        # Read back, not overwritten: a rename or notes added meanwhile are kept.
+        self._guard(lambda: update_run_info(self.run_dir, **changes, updated=now_iso()))
 
     def _guard(self, write: Any) -> Any:
         try:

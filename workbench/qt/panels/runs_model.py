@@ -27,7 +27,7 @@ COLUMN = {key: i for i, (key, _) in enumerate(COLUMNS)}
 _NUMERIC = {"epochs", "best_val_acc", "duration", "lr", "batch"}
 # Statuses a person should notice: a run that did not end as planned.
 _STATUS_COLOURS = {"running": "#1565c0", "diverged": "#c62828", "out_of_memory": "#c62828",
-                   "failed": "#c62828"}
+                   "failed": "#c62828", "interrupted": "#e65100"}
 _MISSING = -math.inf  # unknown numbers sort below every known one
 
 Index = QModelIndex | QPersistentModelIndex
@@ -91,6 +91,10 @@ def _tooltip(key: str, r: RunRecord) -> str:
         return r.path
     if key == "status":
         lines = [r.message] if r.message else []
+        if r.status == "interrupted":
+            lines.insert(0, "Its process ended mid-run (it crashed, was killed or the machine "
+                            "went down). Continue in Train resumes it from its last "
+                            "checkpoint.")
         if r.problem:
             lines.append(f"Could not read everything: {r.problem}")
         if r.device:

@@ -1,0 +1,150 @@
+"""Which runs are training now, and one writer at a time for run.json.
+
+A run folder's ``.lock`` file is locked (an OS advisory lock) for as long as a process
+trains into that folder. The operating system drops the lock when the process ends,
+however it ends (a crash, SIGKILL, a power cut), so:
+
+* :func:`is_live` tells a run that is training now (in this process or another) from one
+  whose process died mid-run, which run.json alone cannot: it still says "running";
+* a second process cannot train into the same folder (``workbench resume`` of a run that is
+  still training elsewhere is refused);
+* the Runs table shows a dead "running" run as "interrupted", and lets it be deleted.
+
+:func:`editing_run_info` serialises the read-modify-write of run.json (the recorder's
+epoch updates, a rename or notes from the Runs table, another process) through a second
+lock file, ``.run.json.lock``, held only for the moment of the edit.
+
+The locks are ``flock`` on POSIX (per open file, so two opens in one process exclude each
+other too) and ``msvcrt.locking`` on Windows. Where neither works (some network file
+systems), locking is skipped and callers fall back to the time run.json was last updated.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from pathlib import Path
+from typing import IO, Iterator
+
+try:  # POSIX
+    import fcntl
+except ImportError:  # pragma: no cover  (Windows)
+    fcntl = None  # type: ignore[assignment]
+try:  # Windows
+    import msvcrt
+except ImportError:
+    msvcrt = None  # type: ignore[assignment]
+
+LOCK_NAME = ".lock"
+INFO_LOCK_NAME = ".run.json.lock"
+#: How long an edit of run.json waits for another writer before going ahead unlocked.
+EDIT_WAIT_S = 5.0
+
+
+def _try_lock(f: IO[bytes]) -> bool | None:
+    """Lock ``f`` exclusively without waiting: True (locked), False (held by someone
+    else), None (this file system cannot lock)."""
+    try:
+        if fcntl is not None:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        elif msvcrt is not None:  # pragma: no cover  (Windows)
+            f.seek(0)
+            msvcrt.locking(f.fileno(), msvcrt.LK_NBLCK, 1)
+        else:  # pragma: no cover
+            return None
+        return True
+    except BlockingIOError:
+        return False
+    except OSError:
+        # Windows reports a held lock as a plain OSError; on POSIX this file system cannot
+        # lock (ENOLCK, EOPNOTSUPP on some network file systems).
+        return False if fcntl is None else None
+
+
+def _unlock(f: IO[bytes]) -> None:
+    try:
+        if fcntl is not None:
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+        elif msvcrt is not None:  # pragma: no cover  (Windows)
+            f.seek(0)
+            msvcrt.locking(f.fileno(), msvcrt.LK_UNLCK, 1)
+    except OSError:
+        pass  # closing the file releases it anyway
+
+
+class RunLock:
+    """The lock a training process holds on its run folder (see the module doc)."""
+
+    def __init__(self, run_dir: str | Path):
+        self.path = Path(run_dir) / LOCK_NAME
+        self._file: IO[bytes] | None = None
+
+    @property
+    def held(self) -> bool:
+        return self._file is not None
+
+    def acquire(self) -> bool:
+        """Lock the folder; False when another process (or another run in this one) holds
+        it. A folder where no lock can be made (read-only, no locking) counts as free:
+        nothing else would be possible there either."""
+        if self._file is not None:
+            return True
+        try:
+            f = open(self.path, "a+b")
+        except OSError:
+            return True
+        state = _try_lock(f)
+        if state is False:
+            f.close()
+            return False
+        if state is None:
+            f.close()
+            return True
+        self._file = f
+        return True
+
+    def release(self) -> None:
+        f, self._file = self._file, None
+        if f is not None:
+            _unlock(f)
+            f.close()
+
+
+def is_live(run_dir: str | Path) -> bool | None:
+    """True when a process is training into ``run_dir`` now, False when none is, None when
+    it cannot be told (no lock file: a run from before locks, or a folder where it could
+    not be made; or no locking on this file system)."""
+    path = Path(run_dir) / LOCK_NAME
+    try:
+        f = open(path, "rb")
+    except OSError:
+        return None
+    with f:
+        state = _try_lock(f)
+        if state is True:
+            _unlock(f)
+            return False
+        return None if state is None else True
+
+
+@contextlib.contextmanager
+def editing_run_info(run_dir: str | Path) -> Iterator[None]:
+    """Hold the run.json edit lock of ``run_dir`` for the duration of the block (waiting at
+    most :data:`EDIT_WAIT_S` for another writer; after that, or where no lock can be made,
+    the edit goes ahead unlocked rather than failing)."""
+    try:
+        f = open(Path(run_dir) / INFO_LOCK_NAME, "a+b")
+    except OSError:
+        yield
+        return
+    with f:
+        deadline = time.monotonic() + EDIT_WAIT_S
+        state = _try_lock(f)
+        while state is False and time.monotonic() < deadline:
+            time.sleep(0.01)
+            state = _try_lock(f)
+        try:
+            yield
+        finally:
+            if state is True:
+                _unlock(f)
