@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -124,3 +125,30 @@ def test_two_process_gloo_torchrun_run_writes_one_bundle_that_predicts(tmp_path,
     results = pred.predict([str(p) for p in images], top_k=1)
     assert len(results) == 2 and all(r.error is None and r.top for r in results)
     assert {c for r in results for c, _ in r.top} <= {"blue", "green", "red"}
+
+
+@pytest.mark.parametrize("where", ["train", "validation"])
+def test_a_loss_that_diverges_on_one_rank_ends_every_rank(tmp_path, tiny_experiment, where):
+    # Rank 1 alone sees a NaN loss in epoch 2; without agreement rank 0 would wait for its
+    # gradients (or its validation sums) until the process group timed out.
+    exp_file = tmp_path / "exp.json"
+    tiny_experiment.save(exp_file)
+    run_dir = tmp_path / "run"
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1",
+               WORKBENCH_TEST_NAN_IN=where)
+    for k in ("WORLD_SIZE", "RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
+        env.pop(k, None)
+    script = Path(__file__).with_name("_diverge_on_one_rank.py")
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
+           "--rdzv-backend", "c10d", "--rdzv-endpoint", "localhost:0", "--nnodes", "1",
+           str(script), "train", str(exp_file), "--out", str(run_dir), "--epochs", "3",
+           "--device", "cpu"]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180)
+    assert proc.returncode != 0
+    text = proc.stdout + proc.stderr
+    what = "the loss" if where == "train" else "the validation loss"
+    assert f"training diverged: {what} became" in text, text[-3000:]
+    assert "on another process" in text  # rank 0 says why it stopped too
+    info = json.loads((run_dir / "run.json").read_text())
+    assert info["status"] == "diverged" and info["epochs_done"] == 1
+    assert not (run_dir / "bundle.pt").exists()

@@ -412,6 +412,7 @@ class Trainer(Resumable):
         loader = self.train_loader if train else self.val_loader
         self.model.train(train)
         total_loss, correct, seen = 0.0, 0, 0
+        bad_validation: tuple[int, float] | None = None  # under torchrun: agreed at the end
         num_batches = len(loader)
         accumulate = self.experiment.training.accumulate
         self._accumulated = 0
@@ -444,12 +445,18 @@ class Trainer(Resumable):
                 x, target, y = self.batch_inputs(x, y, train)
                 logits, loss = self.forward_loss(x, target)
                 value = loss.item()
-                if not math.isfinite(value):
-                    raise TrainingDiverged(
-                        f"training diverged: the loss became {value} at epoch {epoch}, batch "
-                        f"{i + 1}. The learning rate ({self._lr():g}) is the usual cause: lower "
-                        f"it (e.g. by 10x, or find one with the LR finder) and start again",
-                        epoch)
+                finite = math.isfinite(value)
+                if self.dist is not None and train:
+                    # One rank's divergence is every rank's: the others would otherwise wait
+                    # for its gradients until the process group times out.
+                    finite = not self.dist.agree(not finite)[0]
+                elif self.dist is not None and not finite:
+                    # Validation has no per-batch collectives (shards differ in length):
+                    # this rank says so in the epoch's sums below.
+                    bad_validation = bad_validation or (i + 1, value)
+                    continue
+                if not finite:
+                    raise self._diverged(value, epoch, i + 1)
                 if train:
                     self._accumulated += 1
                     last = i + 1 == num_batches
@@ -467,8 +474,12 @@ class Trainer(Resumable):
                     self._emit("on_batch_end", epoch, i + 1, num_batches, value)
         self._report_cache()
         if self.dist is not None:  # sums over every shard: the whole split's metrics
-            total_loss, correct, seen = self.dist.all_reduce_sum([total_loss, correct, seen])
+            total_loss, correct, seen, bad = self.dist.all_reduce_sum(
+                [total_loss, correct, seen, bad_validation is not None])
             correct, seen = int(round(correct)), int(round(seen))
+            if bad:
+                batch, value = bad_validation or (0, math.nan)
+                raise self._diverged(value, epoch, batch, validation=True)
         if seen == 0:
             return (None, None)
         return total_loss / seen, correct / seen
@@ -551,6 +562,18 @@ class Trainer(Resumable):
             f"the {self.device or 'device'} ran out of memory at batch size {bs}.{done} "
             f"Try batch size {max(1, bs // 2)} (or a smaller input size, or gradient "
             f"accumulation to keep the effective batch)", bs)
+
+    def _diverged(self, value: float, epoch: int, batch: int,
+                  validation: bool = False) -> TrainingDiverged:
+        if batch and not math.isfinite(value):
+            where = f"{value} at epoch {epoch}, batch {batch}"
+        else:  # finite here: another process's loss was not (under torchrun)
+            where = f"not finite at epoch {epoch} on another process"
+        what = "validation loss" if validation else "loss"
+        return TrainingDiverged(
+            f"training diverged: the {what} became {where}. The learning rate "
+            f"({self._lr():g}) is the usual cause: lower it (e.g. by 10x, or find one with "
+            f"the LR finder) and start again", epoch)
 
     def _stop_everywhere(self) -> bool:
         """A stop request; under torchrun one rank's request stops every rank."""
