@@ -24,6 +24,7 @@ from typing import Any, Callable, Iterable
 from .errors import SpecError, WorkbenchError
 from .experiment import Experiment
 from .tune_space import SearchSpace, apply_params
+from .train.allocator import release_free_memory
 from .tune_storage import default_storage, load_study, open_study, redact
 
 __all__ = ["SearchSpace", "StudySummary", "apply_params", "best_params", "default_storage",
@@ -155,6 +156,8 @@ def run_study(experiment: Experiment, space: SearchSpace | dict[str, Any],
         except _TrialFailed:
             failed.add(trial.number)
             raise
+        finally:
+            release_free_memory()  # the trial's buffers, kept by the heap for speed
 
     def after(study: Any, frozen: Any) -> None:
         if on_trial is not None:

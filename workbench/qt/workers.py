@@ -31,6 +31,7 @@ from PySide6.QtCore import (QCoreApplication, QObject, QRunnable, QThread, QThre
                             QTimer, Signal, Slot)
 
 from workbench.core.errors import WorkbenchError
+from workbench.core.train.allocator import release_free_memory
 
 
 def describe_exception(exc: BaseException) -> str:
@@ -384,6 +385,7 @@ class TrainingWorker(QObject):
             if self._pause_requested:
                 trainer.pause()
             result = trainer.fit()
+            self.trainer = None  # freed with this frame, on this thread, when run returns
             bridge.flush()
             summary = {"status": result.status, "stopped": bool(result.stopped),
                        "early_stopped": bool(result.early_stopped),
@@ -407,6 +409,8 @@ class TrainingWorker(QObject):
             self.errored.emit(self.failure["message"])
         else:
             self.finished.emit(summary)
+        finally:
+            self.trainer = None
 
 
 def _memory_in_use(trainer: Any) -> int:
@@ -534,6 +538,9 @@ class _Runner(QObject):
                 worker.run()
         finally:
             del worker
+            # The run's model, optimizer and batches are freed by now; the heap kept them
+            # for speed (core.train.allocator): give the memory back between runs.
+            release_free_memory()
             done.set()
 
 

@@ -9,8 +9,11 @@ about 0.95x; the plain loops gain too). Keeping them in the heap is what
 ``MALLOC_MMAP_THRESHOLD_`` / ``MALLOC_TRIM_THRESHOLD_`` or jemalloc would do; ``mallopt``
 does it from inside the process, for the CLI and the app alike.
 
-The price: memory freed after a peak stays with the process (reused by the next step, not
-returned to the system until the process ends).
+The price: memory freed after a peak stays with the process, reused by the next step. At
+the end of each run :func:`release_free_memory` gives it back (``malloc_trim``), so a
+session of many runs (the app, a search) does not keep every run's high-water mark: without
+it, a soak of 400 short runs in the app grew by about 130 KB a run, all of it free memory
+in the training thread's heap (it went away with a trim).
 """
 
 from __future__ import annotations
@@ -56,3 +59,18 @@ def tune_host_allocator() -> bool:
     _applied = bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and \
         bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
     return _applied
+
+
+def release_free_memory() -> bool:
+    """Return the free memory of every malloc heap (the training thread's included) to the
+    system: glibc's ``malloc_trim(0)``, a few milliseconds. Called when a run ends; True
+    when something was released, False elsewhere (other systems and C libraries)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        trim = ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return False
+    trim.argtypes = [ctypes.c_size_t]
+    trim.restype = ctypes.c_int
+    return bool(trim(0))
