@@ -32,13 +32,15 @@ def test_a_job_that_never_ends_is_reported_not_waited_for(qtbot, capfd):
 def test_a_run_stuck_after_its_end_gets_its_thread_left_and_the_next_run_trains(
         qtbot, tiny_experiment, monkeypatch, capfd):
     monkeypatch.setattr(workers, "CLOSE_WAIT_S", 0.3)
-    release = threading.Event()
+    holds = [threading.Event(), threading.Event()]  # what keeps run 1, run 2 in their thread
     real_run = TrainingWorker.run
+    calls = []
 
     def run_then_hang(self):
+        hold = holds[len(calls)]
+        calls.append(1)
         real_run(self)  # reports its end...
-        if not release.is_set():
-            release.wait(60)  # ...then never leaves the thread (until released)
+        hold.wait(60)  # ...then does not leave the thread until released
 
     monkeypatch.setattr(TrainingWorker, "run", run_then_hang)
     run = TrainingRun()
@@ -50,10 +52,18 @@ def test_a_run_stuck_after_its_end_gets_its_thread_left_and_the_next_run_trains(
             run.start(tiny_experiment, save_bundle=False)  # waits 0.3 s, then goes on
         assert second.args[0]["status"] == "finished"
         assert "a training run did not end within 0 s" in capfd.readouterr().err
-        assert workers.training_thread() is not stuck_thread  # the second run had a new one
+        second_thread = workers.training_thread()
+        assert second_thread is not stuck_thread  # the second run had a new thread
         assert stuck_thread.isRunning()
+        holds[1].set()  # the second run leaves its thread; the first stays stuck...
+        monkeypatch.setattr(TrainingWorker, "run", real_run)
+        with qtbot.waitSignal(run.finished, timeout=RUN_TIMEOUT_MS):
+            run.start(tiny_experiment, save_bundle=False)  # ...and is not waited for again
+        assert "did not end" not in capfd.readouterr().err
+        assert workers.training_thread() is second_thread
     finally:
-        release.set()
+        for hold in holds:
+            hold.set()
     assert stuck_thread.wait(30000)  # released: the old thread ends
     run.shutdown()
     assert "did not end" not in capfd.readouterr().err

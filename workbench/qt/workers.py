@@ -637,6 +637,7 @@ class TrainingRun(QObject):
         # Finished runs' worker and job, kept until the pool thread has surely left them:
         # a QObject must not be destroyed while another thread is still in its method.
         self._retired: list[Any] = []
+        self._stuck: list[Any] = []  # runs that never left their thread (see above)
         #: The last failed run's details (see :class:`TrainingWorker`'s ``errored``).
         self.last_failure: dict[str, Any] = {}
 
@@ -704,15 +705,13 @@ class TrainingRun(QObject):
     def _release_retired(self) -> None:
         # A run reports its end from the training thread, whose last statements run on
         # for a moment (or, when closing, until the stop request is seen): wait for them.
-        stuck = []
-        for worker, job in self._retired:
-            if not job.done.wait(CLOSE_WAIT_S):
-                report_stuck("a training run", CLOSE_WAIT_S)
-                stuck.append((worker, job))
-        # The workers go now, on this thread; a stuck one is kept (its thread is still in
-        # it) and the next run gets a thread of its own.
-        self._retired = stuck
+        stuck = [(w, job) for w, job in self._retired if not job.done.wait(CLOSE_WAIT_S)]
+        self._retired.clear()  # the workers go now, on this thread
         if stuck:
+            # Kept (their thread is still in them) but never waited for again; the next run
+            # gets a thread of its own.
+            report_stuck("a training run", CLOSE_WAIT_S)
+            self._stuck.extend(stuck)
             abandon_training_thread()
 
     def _from_current_worker(self) -> bool:
