@@ -41,8 +41,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SpecError, WorkbenchError
-from .run_lock import editing_run_info, is_live
 from .io import atomic_write_text, runs_dir
+from .run_lock import editing_run_info, is_live
 from .runs_index import RunIndex
 from .runs_record import (RUN_INFO, RunRecord, fingerprint, is_run_folder, read_history,
                           read_record)
