@@ -11,6 +11,11 @@ from workbench.qt.panels.data import DataPanel
 from helpers import make_image_folder
 
 
+#: How long a test waits for work done off the GUI thread (generous: CI machines
+#: may be loaded); a passing wait returns as soon as its condition holds.
+WAIT_MS = 30000
+
+
 def _panel(qtbot) -> DataPanel:
     panel = DataPanel(Experiment())
     qtbot.addWidget(panel)
@@ -126,7 +131,7 @@ def test_split_counts_follow_the_fraction_and_imbalance_is_flagged(qtbot, tmp_pa
     panel = loaded_data_panel(qtbot, folder)
     train, val = panel.split_counts()
     assert train == {"few": 3, "many": 32} and val == {"few": 1, "many": 8}
-    with qtbot.waitSignal(panel.experiment_changed):
+    with qtbot.waitSignal(panel.experiment_changed, timeout=WAIT_MS):
         panel.settings.val_fraction.setValue(0.5)
     assert panel.experiment.data.val_fraction == 0.5
     assert panel.split_counts() == ({"few": 2, "many": 20}, {"few": 2, "many": 20})
@@ -148,7 +153,7 @@ def test_folder_with_its_own_train_and_val_shows_so(qtbot, tmp_path):
     assert panel.split_counts() == ({"a": 3, "b": 3}, {"a": 1, "b": 1})
 
     # Opting out pools train/ and val/ and splits them by the fraction instead.
-    with qtbot.waitSignal(panel.experiment_changed):
+    with qtbot.waitSignal(panel.experiment_changed, timeout=WAIT_MS):
         panel.settings.folder_split.setChecked(False)
     assert panel.experiment.data.use_folder_split is False
     assert panel.settings.val_fraction.isEnabled()
@@ -165,7 +170,7 @@ def test_stratified_box_is_bound_both_ways(qtbot, tmp_path):
     panel = loaded_data_panel(qtbot, make_image_folder(tmp_path / "d", classes=("a", "b"), per_class=6))
     box = panel.settings.stratified
     assert box.isChecked() and panel.experiment.data.stratified
-    with qtbot.waitSignal(panel.experiment_changed):
+    with qtbot.waitSignal(panel.experiment_changed, timeout=WAIT_MS):
         box.setChecked(False)
     assert panel.experiment.data.stratified is False
     panel.experiment.data.stratified = True

@@ -20,6 +20,11 @@ from workbench.qt.workers import task_pool
 TIMEOUT_MS = 60000
 
 
+#: How long a test waits for work done off the GUI thread (generous: CI machines
+#: may be loaded); a passing wait returns as soon as its condition holds.
+WAIT_MS = 30000
+
+
 @pytest.fixture
 def trained_bundle(tmp_path, tiny_experiment) -> str:
     from workbench.core.train.trainer import Trainer
@@ -151,7 +156,7 @@ def test_most_confused_pair_calibration_and_largest_losses(qtbot, make_panel, bu
         item = panel.confusion.pairs.item(0)
         assert item.text().startswith(f"true {pairs[0]['true']} → predicted "
                                       f"{pairs[0]['predicted']}: {pairs[0]['count']}")
-        with qtbot.waitSignal(panel.confusion.heatmap.cell_clicked):
+        with qtbot.waitSignal(panel.confusion.heatmap.cell_clicked, timeout=WAIT_MS):
             panel.confusion.pairs.itemClicked.emit(item)
         assert len(panel.confusion.cell_paths) == pairs[0]["count"]
 
@@ -218,7 +223,7 @@ def test_cancel_drops_the_evaluation(qtbot, make_panel, bundle_path, image_folde
 
 def test_errors_are_shown_in_the_panel(qtbot, make_panel, bundle_path, tmp_path):
     panel = make_panel()
-    with qtbot.waitSignal(panel.failed) as blocker:
+    with qtbot.waitSignal(panel.failed, timeout=WAIT_MS) as blocker:
         panel.evaluate_button.setEnabled(True)
         panel.evaluate()
     assert "Choose a model first" in blocker.args[0]
@@ -240,7 +245,7 @@ def test_model_and_data_choosers(qtbot, make_panel, bundle_path, trained_bundle,
     panel = make_panel()
     assert panel.bundle_path() == "" and not panel.evaluate_button.isEnabled()
     panel.chooser.ask_bundle = lambda *_: trained_bundle
-    with qtbot.waitSignal(panel.bundle_changed) as blocker:
+    with qtbot.waitSignal(panel.bundle_changed, timeout=WAIT_MS) as blocker:
         panel.chooser.load_button.click()
     assert blocker.args == [trained_bundle] and panel.evaluate_button.isEnabled()
     panel.set_bundle(bundle_path)

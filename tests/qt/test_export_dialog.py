@@ -13,6 +13,11 @@ from workbench.qt.export_dialog import ExportDialog
 TIMEOUT_MS = 120000
 
 
+#: How long a test waits for work done off the GUI thread (generous: CI machines
+#: may be loaded); a passing wait returns as soon as its condition holds.
+WAIT_MS = 30000
+
+
 @pytest.fixture
 def dialog(qtbot, bundle_path):
     d = ExportDialog(bundle_path)
@@ -58,12 +63,12 @@ def test_only_the_ticked_format_is_written(qtbot, dialog, tmp_path):
 def test_mistakes_are_explained_in_the_dialog(qtbot, dialog, tmp_path):
     dialog.onnx_check.setChecked(False)
     dialog.code_check.setChecked(False)
-    with qtbot.waitSignal(dialog.failed) as blocker:
+    with qtbot.waitSignal(dialog.failed, timeout=WAIT_MS) as blocker:
         dialog.export()
     assert "Nothing to export" in blocker.args[0] and dialog.message.level == "error"
     dialog.code_check.setChecked(True)
     dialog.code_edit.setText("  ")
-    with qtbot.waitSignal(dialog.failed) as blocker:
+    with qtbot.waitSignal(dialog.failed, timeout=WAIT_MS) as blocker:
         dialog.export()
     assert "Give the code file" in blocker.args[0]
 

@@ -20,6 +20,11 @@ ENTRY = Entry("Thing", lambda **kw: kw, params=(
 ))
 
 
+#: How long a test waits for work done off the GUI thread (generous: CI machines
+#: may be loaded); a passing wait returns as soon as its condition holds.
+WAIT_MS = 30000
+
+
 def _form(qtbot, values=None):
     form = ParamForm(ENTRY, values or {})
     qtbot.addWidget(form)
@@ -58,13 +63,13 @@ def test_model_to_view_does_not_emit(qtbot):
 
 def test_view_to_model_emits_all_values(qtbot):
     form = _form(qtbot)
-    with qtbot.waitSignal(form.changed) as blocker:
+    with qtbot.waitSignal(form.changed, timeout=WAIT_MS) as blocker:
         form.editors["count"].setValue(5)
     assert blocker.args[0]["count"] == 5 and blocker.args[0]["mode"] == "b"
-    with qtbot.waitSignal(form.changed) as blocker:
+    with qtbot.waitSignal(form.changed, timeout=WAIT_MS) as blocker:
         form.editors["mode"].setCurrentIndex(0)
     assert blocker.args[0]["mode"] == "a"
-    with qtbot.waitSignal(form.changed) as blocker:
+    with qtbot.waitSignal(form.changed, timeout=WAIT_MS) as blocker:
         form.editors["scale"].boxes[0].setValue(0.25)
     assert blocker.args[0]["scale"] == [0.25, 1.0]
 
@@ -72,11 +77,11 @@ def test_view_to_model_emits_all_values(qtbot):
 def test_auto_checkbox_toggles_none(qtbot):
     form = _form(qtbot, {"size": [64, 48]})
     assert form.values()["size"] == [64, 48]
-    with qtbot.waitSignal(form.changed) as blocker:
+    with qtbot.waitSignal(form.changed, timeout=WAIT_MS) as blocker:
         form.auto_boxes["size"].setChecked(True)
     assert blocker.args[0]["size"] is None
     assert not form.editors["size"].isEnabled()
-    with qtbot.waitSignal(form.changed) as blocker:
+    with qtbot.waitSignal(form.changed, timeout=WAIT_MS) as blocker:
         form.auto_boxes["size"].setChecked(False)
     assert blocker.args[0]["size"] == [64, 48]
 

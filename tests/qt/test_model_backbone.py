@@ -15,6 +15,11 @@ from workbench.qt.panels.train import TrainPanel
 IMAGENET_MEAN = [0.485, 0.456, 0.406]
 
 
+#: How long a test waits for work done off the GUI thread (generous: CI machines
+#: may be loaded); a passing wait returns as soon as its condition holds.
+WAIT_MS = 30000
+
+
 @pytest.fixture(autouse=True)
 def torch_home(tmp_path, monkeypatch):
     """torchvision's cache in a fresh folder: no pretrained file is found unless a test puts
@@ -57,7 +62,7 @@ def test_backbone_card_says_where_to_put_the_weights(qtbot, torch_home):
     assert "No pretrained weights found" in card.notes_label.text()  # looked up a moment ago
     panel.show()  # coming back to the Model tab looks again
     qtbot.waitUntil(lambda: "Pretrained weights will be loaded from" in
-                    card.notes_label.text())
+                    card.notes_label.text(), timeout=WAIT_MS)
     # Random weights, fine-tuned: nothing to warn about.
     values = {**card.form.values(), "weights": "random", "mode": "fine_tune"}
     panel.set_layer_params(0, values)
@@ -75,10 +80,10 @@ def test_use_backbone_preprocessing_is_one_undoable_step_that_tells_the_data_tab
     assert exp.data.input_size == [224, 224]
     assert panel.input_shape() == (3, 224, 224)
     assert "224" in panel.message.text()
-    with qtbot.waitSignal(panel.data_settings_changed):
+    with qtbot.waitSignal(panel.data_settings_changed, timeout=WAIT_MS):
         panel.undo_action.trigger()
     assert exp.data.mean == [0.5, 0.5, 0.5] and exp.data.input_size == [64, 64]
-    with qtbot.waitSignal(panel.data_settings_changed):
+    with qtbot.waitSignal(panel.data_settings_changed, timeout=WAIT_MS):
         panel.redo_action.trigger()
     assert exp.data.input_size == [224, 224]
     # Pressed again: nothing to change, no new undo step.
@@ -117,10 +122,10 @@ def test_the_doctors_batch_size_fix_tells_the_data_tab_too(qtbot):
     exp.model.layers, exp.model.preset = preset_layers("cnn-bn"), "cnn-bn"
     panel = _panel(qtbot, exp)
     [i] = [n for n, f in enumerate(panel.doctor.findings) if f.code == "batchnorm-batch-one"]
-    with qtbot.waitSignal(panel.data_settings_changed):
+    with qtbot.waitSignal(panel.data_settings_changed, timeout=WAIT_MS):
         panel.apply_fix(i)
     assert exp.data.batch_size == 32
-    with qtbot.waitSignal(panel.data_settings_changed):
+    with qtbot.waitSignal(panel.data_settings_changed, timeout=WAIT_MS):
         panel.undo_action.trigger()
     assert exp.data.batch_size == 1
 

@@ -11,6 +11,11 @@ from workbench.qt.panels.model import ModelPanel
 from workbench.qt.panels.model_cards import card_mime
 
 
+#: How long a test waits for work done off the GUI thread (generous: CI machines
+#: may be loaded); a passing wait returns as soon as its condition holds.
+WAIT_MS = 30000
+
+
 def _panel(qtbot, layers=None, show=False) -> ModelPanel:
     exp = Experiment()
     exp.data.input_size = [16, 16]
@@ -56,7 +61,7 @@ def test_drag_from_the_palette_inserts_at_the_drop_position(qtbot):
     body = panel.stack.body
     # Just above the middle of card 2 (0-based): the new layer lands before it.
     target = panel.stack.card_center(1) + QPoint(0, 1)
-    with qtbot.waitSignal(panel.model_changed):
+    with qtbot.waitSignal(panel.model_changed, timeout=WAIT_MS):
         drop = _drag_and_drop(body, mime, target)
     assert drop.isAccepted()
     assert _types(panel)[:4] == ["Conv2d", "ReLU", "BatchNorm2d", "MaxPool2d"]
@@ -87,7 +92,7 @@ def test_dragging_a_card_reorders(qtbot):
     body = panel.stack.body
     # The first card dropped below the last one: it becomes the last layer.
     below = panel.stack.cards[-1].geometry().bottom() + 3
-    with qtbot.waitSignal(panel.model_changed):
+    with qtbot.waitSignal(panel.model_changed, timeout=WAIT_MS):
         _drag_and_drop(body, card_mime(0), QPoint(20, below))
     assert _types(panel) == before[1:] + before[:1]
     assert panel.selected_layer() == len(before) - 1
@@ -213,7 +218,7 @@ def test_preset_load_is_undoable(qtbot):
 def test_keyboard_shortcuts(qtbot):
     panel = _panel(qtbot, show=True)
     panel.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is panel)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is panel, timeout=WAIT_MS)
     start = _dicts(panel)
     card = panel.stack.cards[1]
     qtbot.mouseClick(card, Qt.MouseButton.LeftButton, pos=QPoint(card.width() // 2, 8))

@@ -13,6 +13,11 @@ from workbench.core.model.architecture import summary_text
 from workbench.qt.panels.model import ModelPanel
 
 
+#: How long a test waits for work done off the GUI thread (generous: CI machines
+#: may be loaded); a passing wait returns as soon as its condition holds.
+WAIT_MS = 30000
+
+
 def _panel(qtbot, layers: list[Component]) -> ModelPanel:
     exp = Experiment()
     exp.data.input_size = [16, 16]
@@ -58,7 +63,7 @@ def test_share_weights_lists_fitting_layers_and_ties_in_one_undo_step(qtbot):
     assert not options[1].isEnabled()
     assert "64x768" in options[1].text() and "remove the tie" in options[1].toolTip()
     assert options[3].isEnabled()
-    with qtbot.waitSignal(panel.model_changed):
+    with qtbot.waitSignal(panel.model_changed, timeout=WAIT_MS):
         options[3].trigger()
     assert exp.model.layers[5].share == 3
     card = panel.stack.cards[5]
@@ -113,7 +118,7 @@ def test_the_card_context_menu_offers_the_layer_actions(qtbot):
     qtbot.waitExposed(panel)
     card = panel.stack.cards[3]
     card.customContextMenuRequested.emit(QPoint(5, 5))
-    qtbot.waitUntil(lambda: isinstance(QApplication.activePopupWidget(), QMenu))
+    qtbot.waitUntil(lambda: isinstance(QApplication.activePopupWidget(), QMenu), timeout=WAIT_MS)
     menu = QApplication.activePopupWidget()
     texts = [a.text() for a in menu.actions()]
     assert "Stop sharing" in texts and "Initialisation…" in texts
@@ -148,7 +153,7 @@ def test_init_dialog_recommends_validates_and_applies_in_one_undo_step(qtbot):
     dialog.bias.combo.setCurrentIndex(dialog.bias.combo.findData("constant"))
     dialog.bias.form.editors["val"].setValue(0.01)
     assert dialog.ok_button.isEnabled()
-    with qtbot.waitSignal(panel.model_changed):
+    with qtbot.waitSignal(panel.model_changed, timeout=WAIT_MS):
         qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
     assert exp.model.layers[0].init["bias"] == {"type": "constant", "params": {"val": 0.01}}
     assert exp.model.layers[0].init["weight"]["type"] == "kaiming_normal"
@@ -209,7 +214,7 @@ def test_save_and_open_an_architecture_file(qtbot, tmp_path, monkeypatch):
     assert exp.model.preset == "cnn-bn"
     steps = panel.undo_stack.count()
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
-    with qtbot.waitSignal(panel.model_changed):
+    with qtbot.waitSignal(panel.model_changed, timeout=WAIT_MS):
         panel.tools.open_action.trigger()
     assert [c.to_dict() for c in exp.model.layers] == saved
     assert "Opened the architecture" in panel.message.text()

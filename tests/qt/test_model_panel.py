@@ -9,6 +9,11 @@ from workbench.core.model.layers import LAYERS
 from workbench.qt.panels.model import CUSTOM, ModelPanel
 
 
+#: How long a test waits for work done off the GUI thread (generous: CI machines
+#: may be loaded); a passing wait returns as soon as its condition holds.
+WAIT_MS = 30000
+
+
 def _exp16() -> Experiment:
     exp = Experiment()
     exp.data.input_size = [16, 16]
@@ -24,7 +29,7 @@ def _panel(qtbot, exp: Experiment, num_classes: int | None = 3) -> ModelPanel:
 def test_preset_fills_the_cards_with_shapes_and_counts(qtbot):
     exp = _exp16()
     panel = _panel(qtbot, exp)
-    with qtbot.waitSignal(panel.model_changed):
+    with qtbot.waitSignal(panel.model_changed, timeout=WAIT_MS):
         panel.set_preset("seed-cnn")
     assert exp.model.preset == "seed-cnn"
     assert [c.type for c in exp.model.layers][:3] == ["Conv2d", "ReLU", "MaxPool2d"]
@@ -91,7 +96,7 @@ def test_an_edit_that_fixes_a_misfit_clears_the_red(qtbot):
     assert card.misfit and "kernel" in card.error_label.text()
     card.form.editors["kernel_size"].setValue(3)  # as the user would, through the form
     assert exp.model.layers[0].params["kernel_size"] == 3
-    qtbot.waitUntil(lambda: not card.misfit)
+    qtbot.waitUntil(lambda: not card.misfit, timeout=WAIT_MS)
     assert panel.stack.cards[0] is card  # edited in place: the focus stays in the box
     assert not card.error_label.isVisibleTo(card)
     assert card.shape_label.text() == "→ (8, 14, 14)"
@@ -102,13 +107,13 @@ def test_editing_a_parameter_updates_that_layer_and_the_following(qtbot):
     exp = _exp16()
     panel = _panel(qtbot, exp)
     panel.set_preset("seed-cnn")
-    with qtbot.waitSignal(panel.summary_updated):
+    with qtbot.waitSignal(panel.summary_updated, timeout=WAIT_MS):
         panel.stack.cards[0].form.editors["out_channels"].setValue(16)
     shapes = [r[3] for r in panel.row_texts()]
     assert shapes[:4] == ["(16, 16, 16)", "(16, 16, 16)", "(16, 8, 8)", "(64, 8, 8)"]
     assert panel.row_texts()[3][2].startswith("in_channels=16 (auto)")
     assert panel.stack.cards[3].form.editors["in_channels"].value() == 16
-    with qtbot.waitSignal(panel.summary_updated):  # the input size counts too
+    with qtbot.waitSignal(panel.summary_updated, timeout=WAIT_MS):  # the input size counts too
         exp.data.input_size = [32, 32]
         panel.refresh()
     assert panel.row_texts()[6][3] == "(4096)"
@@ -152,7 +157,7 @@ def test_double_click_in_the_palette_adds_after_the_selected_layer(qtbot):
 
     n = len(exp.model.layers)
     panel.select_layer(0)
-    with qtbot.waitSignal(panel.model_changed):
+    with qtbot.waitSignal(panel.model_changed, timeout=WAIT_MS):
         double_click("BatchNorm2d")
     assert [c.type for c in exp.model.layers][:3] == ["Conv2d", "BatchNorm2d", "ReLU"]
     assert len(exp.model.layers) == n + 1

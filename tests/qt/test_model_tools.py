@@ -12,6 +12,11 @@ from workbench.qt.forms import ParamForm
 from workbench.qt.panels.model import ModelPanel
 
 
+#: How long a test waits for work done off the GUI thread (generous: CI machines
+#: may be loaded); a passing wait returns as soon as its condition holds.
+WAIT_MS = 30000
+
+
 def _panel(qtbot, exp: Experiment) -> ModelPanel:
     panel = ModelPanel(exp, num_classes=3)
     qtbot.addWidget(panel)
@@ -34,11 +39,12 @@ def test_doctor_fix_is_one_undoable_step_with_the_batch_size(qtbot):
     i = _finding(panel, "batchnorm-batch-one")
     button = panel.doctor.fix_button(i)
     assert button is not None and "batch size" in button.text()
-    with qtbot.waitSignal(panel.model_changed):
+    with qtbot.waitSignal(panel.model_changed, timeout=WAIT_MS):
         qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     assert exp.data.batch_size == 32
+    # The doctor looked again.
     qtbot.waitUntil(lambda: "batchnorm-batch-one" not in
-                    [f.code for f in panel.doctor.findings])  # the doctor looked again
+                    [f.code for f in panel.doctor.findings], timeout=WAIT_MS)
     panel.undo_action.trigger()
     assert exp.data.batch_size == 1
     assert [c.to_dict() for c in exp.model.layers] == before
@@ -61,7 +67,7 @@ def test_doctor_fix_that_inserts_a_layer_and_selecting_a_finding(qtbot):
     assert panel.selected_layer() == 2  # the card the finding is about
     panel.apply_fix(i)
     assert [c.type for c in exp.model.layers] == ["Conv2d", "ReLU", "Flatten", "Linear"]
-    qtbot.waitUntil(lambda: not any(card.misfit for card in panel.stack.cards))
+    qtbot.waitUntil(lambda: not any(card.misfit for card in panel.stack.cards), timeout=WAIT_MS)
     assert panel.message.level == "ok"
     panel.undo_action.trigger()
     assert [c.type for c in exp.model.layers] == ["Conv2d", "ReLU", "Linear"]
@@ -94,11 +100,11 @@ def test_train_button_explains_why_it_is_disabled(qtbot, tiny_experiment):
     start = window.train_panel.start_button
     assert start.isEnabled()
     window.model_panel.add_layer("Conv2d", 1)  # after Flatten: does not fit
-    qtbot.waitUntil(lambda: not start.isEnabled())
+    qtbot.waitUntil(lambda: not start.isEnabled(), timeout=WAIT_MS)
     assert "layer 2 (Conv2d)" in start.toolTip()
     assert "Model tab" in window.train_panel.status.text()
     window.model_panel.undo_action.trigger()
-    qtbot.waitUntil(start.isEnabled)
+    qtbot.waitUntil(start.isEnabled, timeout=WAIT_MS)
     assert start.toolTip() == ""
 
 
@@ -114,10 +120,10 @@ def test_a_number_or_word_parameter_shows_and_takes_either(qtbot):
     assert form.values() == {"padding": "same"}
     assert not editor.box.isEnabled()  # a word: the number is not used
     assert "same" in editor.toolTip() and "valid" in editor.toolTip()
-    with qtbot.waitSignal(form.changed) as blocker:
+    with qtbot.waitSignal(form.changed, timeout=WAIT_MS) as blocker:
         editor.choice.setCurrentIndex(editor.choice.findText("number"))
     assert blocker.args[0] == {"padding": 1} and editor.box.isEnabled()
-    with qtbot.waitSignal(form.changed) as blocker:
+    with qtbot.waitSignal(form.changed, timeout=WAIT_MS) as blocker:
         editor.box.setValue(3)
     assert blocker.args[0] == {"padding": 3}
     with qtbot.assertNotEmitted(form.changed):

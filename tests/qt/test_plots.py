@@ -17,6 +17,11 @@ from workbench.qt.plots_data import GrowableArray, NormHistory, ema
 BPE = 4  # batches per epoch in the small examples
 
 
+#: How long a test waits for work done off the GUI thread (generous: CI machines
+#: may be loaded); a passing wait returns as soon as its condition holds.
+WAIT_MS = 30000
+
+
 def _epoch(e: int, val: bool = True, **extra) -> dict:
     m = {"epoch": e, "train_loss": 1.0 / e, "train_acc": 0.5 + e / 100,
          "val_loss": 1.2 / e if val else None, "val_acc": 0.4 + e / 100 if val else None,
@@ -46,7 +51,7 @@ def _draw(qtbot, plots, *shown):
         return x0 <= x <= x1 and y0 <= y <= y1
 
     for point in shown:
-        qtbot.waitUntil(lambda: in_view(*point))
+        qtbot.waitUntil(lambda: in_view(*point), timeout=WAIT_MS)
 
 
 def _xs(curve):
@@ -309,7 +314,7 @@ def test_clear_data_keeps_overlays_and_settings(qtbot, plots, noisy):
     assert plots.point_counts() == {"batches": 0, "epochs": 0, "norm_samples": 0,
                                     "norm_layers": 0, "overlay_runs": 1}
     # The plots empty over the next passes of the event loop, one at a time.
-    qtbot.waitUntil(lambda: len(_xs(plots.train_loss_curve)) == 0)
+    qtbot.waitUntil(lambda: len(_xs(plots.train_loss_curve)) == 0, timeout=WAIT_MS)
     assert len(_xs(plots.batch_curve)) == 0
     assert list(_xs(plots.overlays.curves[0]["val_loss"])) == [1]
     assert plots.controls.log_check.isChecked()
@@ -336,7 +341,7 @@ def test_the_timer_redraws_one_changed_plot_per_event_loop_pass(qtbot, plots, no
     plots._redraw_next()  # what the timer calls
     assert len(_xs(plots.batch_curve)) == 9
     assert list(_xs(plots.train_loss_curve)) == [1, 2]  # not yet: the next pass
-    qtbot.waitUntil(lambda: list(_xs(plots.lr_curve)) == [1, 2, 3])
+    qtbot.waitUntil(lambda: list(_xs(plots.lr_curve)) == [1, 2, 3], timeout=WAIT_MS)
     assert list(_xs(plots.train_acc_curve)) == [1, 2, 3]
 
     plots.add_norms(10, ["1 Conv2d"], [0.5], [2.0])

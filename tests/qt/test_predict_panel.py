@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 from PIL import Image
-from PySide6.QtCore import QMimeData, Qt, QUrl
+from PySide6.QtCore import QMimeData, QUrl
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication
 
@@ -18,6 +18,11 @@ from workbench.qt.panels.predict_delegate import bar_texts
 from workbench.qt.panels.predict_model import CANCELLED, DONE, FAILED, csv_header
 
 TIMEOUT_MS = 30000
+
+
+#: How long a test waits for work done off the GUI thread (generous: CI machines
+#: may be loaded); a passing wait returns as soon as its condition holds.
+WAIT_MS = 30000
 
 
 @pytest.fixture
@@ -244,7 +249,7 @@ def test_explain_action_on_a_row_asks_for_an_explanation(qtbot, panel, image_fol
     menu = panel.context_menu(panel.rows[0])
     explain = menu.actions()[0]
     assert explain.text() == "Explain…" and explain.isEnabled()
-    with qtbot.waitSignal(panel.explain_requested) as blocker:
+    with qtbot.waitSignal(panel.explain_requested, timeout=WAIT_MS) as blocker:
         explain.trigger()
     assert blocker.args == [panel.bundle_path, image]
 

@@ -20,6 +20,11 @@ from workbench.qt.panels.runs_model import COLUMN, format_duration
 TIMEOUT_MS = 20000
 
 
+#: How long a test waits for work done off the GUI thread (generous: CI machines
+#: may be loaded); a passing wait returns as soon as its condition holds.
+WAIT_MS = 30000
+
+
 def make_run(root: Path, folder: str, name: str, val_accs=(0.5, 0.75), created="2024-05-01",
              status="finished", bundle=False) -> Path:
     d = root / folder
@@ -94,7 +99,7 @@ def test_the_table_shows_a_finished_run(qtbot, tiny_experiment, root):
     assert not panel.predict_button.isEnabled()
     click_row(qtbot, panel, 0)
     assert panel.predict_button.isEnabled()
-    with qtbot.waitSignal(panel.open_bundle_requested) as blocker:
+    with qtbot.waitSignal(panel.open_bundle_requested, timeout=WAIT_MS) as blocker:
         qtbot.mouseClick(panel.predict_button, Qt.MouseButton.LeftButton)
     assert blocker.args == [str(run / "bundle.pt")]
 
@@ -105,10 +110,10 @@ def test_selecting_two_runs_overlays_both(qtbot, root):
     panel = listed_panel(qtbot)
     panel.show()
     assert [cell(panel, r, "name") for r in range(2)] == ["beta", "alpha"]  # newest first
-    with qtbot.waitSignal(panel.overlay_requested) as one:
+    with qtbot.waitSignal(panel.overlay_requested, timeout=WAIT_MS) as one:
         click_row(qtbot, panel, 0)
     assert [o["name"] for o in one.args[0]] == ["beta"]
-    with qtbot.waitSignal(panel.overlay_requested) as two:
+    with qtbot.waitSignal(panel.overlay_requested, timeout=WAIT_MS) as two:
         click_row(qtbot, panel, 1, ctrl=True)
     overlays = {o["name"]: o["history"] for o in two.args[0]}
     assert set(overlays) == {"alpha", "beta"}
@@ -132,7 +137,7 @@ def test_rename_by_editing_the_name_cell(qtbot, root):
     editor.selectAll()
     qtbot.keyClicks(editor, "baseline")
     qtbot.keyClick(editor, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: cell(panel, 0, "name") == "baseline")
+    qtbot.waitUntil(lambda: cell(panel, 0, "name") == "baseline", timeout=WAIT_MS)
     assert read_run_info(a)["name"] == "baseline"
     # The index has it too: another window lists the new name.
     assert listed_panel(qtbot).model.record(0).name == "baseline"
@@ -211,7 +216,7 @@ def test_delete_asks_first_and_refuses_a_live_run(qtbot, root):
     assert "alpha" in questions[0]
 
     panel.confirm = lambda parent, title, text: True
-    with qtbot.waitSignal(panel.overlay_requested) as blocker:
+    with qtbot.waitSignal(panel.overlay_requested, timeout=WAIT_MS) as blocker:
         qtbot.mouseClick(panel.delete_button, Qt.MouseButton.LeftButton)
     assert blocker.args == [[]]  # the deleted run's curves go away
     assert not a.exists()

@@ -14,6 +14,11 @@ GPU0 = DeviceInfo("cuda:0", "cuda:0 — NVIDIA H200 (139.8 GB)", "cuda", 150 * 1
 GPU1 = DeviceInfo("cuda:1", "cuda:1 — NVIDIA L4 (22.0 GB)", "cuda", 23 * 10**9)
 
 
+#: How long a test waits for work done off the GUI thread (generous: CI machines
+#: may be loaded); a passing wait returns as soon as its condition holds.
+WAIT_MS = 30000
+
+
 @pytest.fixture
 def editor(qtbot, tiny_experiment):
     w = RunOptionsEditor(tiny_experiment)
@@ -190,7 +195,7 @@ def test_loader_workers_are_bound_both_ways(qtbot):
     exp = Experiment()
     editor = RunOptionsEditor(exp)
     qtbot.addWidget(editor)
-    with qtbot.waitSignal(editor.changed):
+    with qtbot.waitSignal(editor.changed, timeout=WAIT_MS):
         editor.workers_spin.setValue(3)
     assert exp.data.num_workers == 3
     exp.data.num_workers = 1
