@@ -106,11 +106,6 @@ class GuiThreadGarbageCollector(QObject):
         generation = 2 if (c1 > t1 and c2 > t2) else 1 if c1 > t1 else 0
         return gc.collect(generation)
 
-    def stop(self) -> None:
-        """Give collection back to Python (automatic, in any thread)."""
-        self.timer.stop()
-        gc.enable()
-
 
 _COLLECTOR: GuiThreadGarbageCollector | None = None
 
@@ -385,7 +380,6 @@ class TrainingWorker(QObject):
             if self._pause_requested:
                 trainer.pause()
             result = trainer.fit()
-            self.trainer = None  # freed with this frame, on this thread, when run returns
             bridge.flush()
             summary = {"status": result.status, "stopped": bool(result.stopped),
                        "early_stopped": bool(result.early_stopped),
@@ -410,7 +404,7 @@ class TrainingWorker(QObject):
         else:
             self.finished.emit(summary)
         finally:
-            self.trainer = None
+            self.trainer = None  # freed with this frame, on this thread, when run returns
 
 
 def _memory_in_use(trainer: Any) -> int:
@@ -575,27 +569,40 @@ def training_thread() -> QThread:
     return _TRAINING_THREAD[0]
 
 
+#: Threads that did not end when asked, with the objects they are still in: kept for the
+#: life of the process, because a running QThread (or a QObject a thread is in) must not be
+#: deleted.
+_LEFT_RUNNING: list[tuple] = []
+
+
+def end_thread(thread: QThread, what: str, *in_use: Any) -> bool:
+    """Quit ``thread``'s event loop and wait (at most :data:`CLOSE_WAIT_S`) for it to end;
+    True when it did. One that does not is reported (:func:`report_stuck`) and kept, with
+    the objects ``in_use`` by it."""
+    thread.quit()
+    if thread.wait(int(CLOSE_WAIT_S * 1000)):
+        return True
+    report_stuck(what, CLOSE_WAIT_S)
+    _LEFT_RUNNING.append((thread, *in_use))
+    return False
+
+
 def stop_training_thread() -> None:
     """End the training thread (after the run in it, if any, has returned)."""
     global _TRAINING_THREAD
     if _TRAINING_THREAD is not None:
-        thread, _runner, _dispatcher = _TRAINING_THREAD
+        thread, runner, dispatcher = _TRAINING_THREAD
         _TRAINING_THREAD = None
-        thread.quit()
-        if not thread.wait(int(CLOSE_WAIT_S * 1000)):
-            report_stuck("the training thread", CLOSE_WAIT_S)
+        end_thread(thread, "the training thread", runner, dispatcher)
 
 
 def abandon_training_thread() -> None:
     """Leave the training thread to the run stuck in it: the next run starts a new one."""
     global _TRAINING_THREAD
     if _TRAINING_THREAD is not None:
-        _ABANDONED.append(_TRAINING_THREAD)  # kept: a running QThread must not be deleted
+        _LEFT_RUNNING.append(_TRAINING_THREAD)
         _TRAINING_THREAD[0].quit()  # it ends once the stuck run returns, if ever
         _TRAINING_THREAD = None
-
-
-_ABANDONED: list[tuple] = []
 
 
 class _RunJob:

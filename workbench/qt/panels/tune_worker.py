@@ -16,11 +16,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from workbench.core.errors import WorkbenchError
 
-from ..workers import CLOSE_WAIT_S, _plain, describe_exception, report_stuck
-
-#: Searches whose thread did not end when closing (kept: a running QThread must not be
-#: deleted).
-_STUCK: list[tuple] = []
+from ..workers import _plain, describe_exception, end_thread
 
 
 class StudyWorker(QObject):
@@ -168,14 +164,12 @@ class StudyRun(QObject):
         self._join()
 
     def _join(self) -> None:
-        # Keep the worker referenced until its thread has stopped (see TrainingRun._join).
+        # Keep the worker referenced until its thread has stopped: a QObject must not be
+        # destroyed while its thread is still in it.
         thread, worker = self._thread, self._worker
         self._thread = self._worker = None
         if thread is not None:
-            thread.quit()
-            if not thread.wait(int(CLOSE_WAIT_S * 1000)):
-                report_stuck("the search", CLOSE_WAIT_S)
-                _STUCK.append((thread, worker))  # a running QThread must not be deleted
+            end_thread(thread, "the search", worker)
         del worker
 
     def _current(self) -> bool:
