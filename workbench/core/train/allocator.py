@@ -21,6 +21,7 @@ from __future__ import annotations
 import ctypes
 import os
 import sys
+from typing import Any
 
 #: mallopt parameter numbers (malloc.h).
 M_TRIM_THRESHOLD = -1
@@ -48,11 +49,10 @@ def tune_host_allocator() -> bool:
     if _applied is not None:
         return _applied
     _applied = False
-    if not sys.platform.startswith("linux") or os.environ.get(ENV, "1") == "0":
+    if os.environ.get(ENV, "1") == "0":
         return False
-    try:
-        mallopt = ctypes.CDLL("libc.so.6").mallopt
-    except (OSError, AttributeError):  # musl and other C libraries: leave them be
+    mallopt = _glibc("mallopt")
+    if mallopt is None:
         return False
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt.restype = ctypes.c_int
@@ -65,12 +65,20 @@ def release_free_memory() -> bool:
     """Return the free memory of every malloc heap (the training thread's included) to the
     system: glibc's ``malloc_trim(0)``, a few milliseconds. Called when a run ends; True
     when something was released, False elsewhere (other systems and C libraries)."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        trim = ctypes.CDLL("libc.so.6").malloc_trim
-    except (OSError, AttributeError):
+    trim = _glibc("malloc_trim")
+    if trim is None:
         return False
     trim.argtypes = [ctypes.c_size_t]
     trim.restype = ctypes.c_int
     return bool(trim(0))
+
+
+def _glibc(name: str) -> Any:
+    """glibc's function ``name`` on Linux; None on other systems and C libraries (musl and
+    the like are left alone)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return getattr(ctypes.CDLL("libc.so.6"), name)
+    except (OSError, AttributeError):
+        return None
