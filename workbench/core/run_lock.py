@@ -94,14 +94,11 @@ class RunLock:
         except OSError:
             return True
         state = _try_lock(f)
-        if state is False:
+        if state is True:
+            self._file = f
+        else:
             f.close()
-            return False
-        if state is None:
-            f.close()
-            return True
-        self._file = f
-        return True
+        return state is not False
 
     def release(self) -> None:
         f, self._file = self._file, None

@@ -91,14 +91,14 @@ def update_run_info(run_dir: str | Path, **changes: Any) -> dict[str, Any]:
     return info
 
 
-def run_is_live(run_dir: str | Path, info: dict[str, Any] | None = None) -> bool:
+def run_is_live(run_dir: str | Path) -> bool:
     """Whether a process is training into ``run_dir`` now: its lock is held; without a
     lock file to ask, whether run.json says "running" and was updated within
     :data:`RUNNING_GRACE_S`."""
     live = is_live(run_dir)
     if live is not None:
         return live
-    info = read_run_info(run_dir) if info is None else info
+    info = read_run_info(run_dir)
     if info.get("status") != "running":
         return False
     try:

@@ -23,8 +23,8 @@ from typing import Any, Callable, Iterable
 
 from .errors import SpecError, WorkbenchError
 from .experiment import Experiment
-from .tune_space import SearchSpace, apply_params
 from .train.allocator import release_free_memory
+from .tune_space import SearchSpace, apply_params
 from .tune_storage import default_storage, load_study, open_study, redact
 
 __all__ = ["SearchSpace", "StudySummary", "apply_params", "best_params", "default_storage",
