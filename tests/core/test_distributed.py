@@ -96,21 +96,27 @@ def test_mps_device_is_refused_in_one_line():
         DistributedContext(2, 0).init(torch.device("mps"))
 
 
-def test_two_process_gloo_torchrun_run_writes_one_bundle_that_predicts(tmp_path,
-                                                                      tiny_experiment):
-    from workbench.core.predict import Predictor
-
+def _torchrun_train(tmp_path, experiment, program: list[str], epochs: int, **env_extra):
+    """``workbench train`` (``program``: ``-m workbench`` or a script) under a 2-process
+    Gloo torchrun on the CPU; returns the finished process and the run folder."""
     exp_file = tmp_path / "exp.json"
-    tiny_experiment.save(exp_file)
+    experiment.save(exp_file)
     run_dir = tmp_path / "run"
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1", **env_extra)
     for k in ("WORLD_SIZE", "RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
         env.pop(k, None)
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
            "--rdzv-backend", "c10d", "--rdzv-endpoint", "localhost:0", "--nnodes", "1",
-           "-m", "workbench", "train", str(exp_file), "--out", str(run_dir),
-           "--epochs", "2", "--device", "cpu"]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180)
+           *program, "train", str(exp_file), "--out", str(run_dir),
+           "--epochs", str(epochs), "--device", "cpu"]
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180), run_dir
+
+
+def test_two_process_gloo_torchrun_run_writes_one_bundle_that_predicts(tmp_path,
+                                                                      tiny_experiment):
+    from workbench.core.predict import Predictor
+
+    proc, run_dir = _torchrun_train(tmp_path, tiny_experiment, ["-m", "workbench"], 2)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
     out = proc.stdout
     assert out.count("epoch 1/2") == 1 and out.count("epoch 2/2") == 1  # rank 0 prints
@@ -129,21 +135,11 @@ def test_two_process_gloo_torchrun_run_writes_one_bundle_that_predicts(tmp_path,
 
 @pytest.mark.parametrize("where", ["train", "validation"])
 def test_a_loss_that_diverges_on_one_rank_ends_every_rank(tmp_path, tiny_experiment, where):
-    # Rank 1 alone sees a NaN loss in epoch 2; without agreement rank 0 would wait for its
-    # gradients (or its validation sums) until the process group timed out.
-    exp_file = tmp_path / "exp.json"
-    tiny_experiment.save(exp_file)
-    run_dir = tmp_path / "run"
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1",
-               WORKBENCH_TEST_NAN_IN=where)
-    for k in ("WORLD_SIZE", "RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
-        env.pop(k, None)
+    # Rank 1 alone sees a NaN loss in epoch 2. Without agreement only rank 1 raised, and
+    # torchrun ended rank 0 (the only writer) before it could record why.
     script = Path(__file__).with_name("_diverge_on_one_rank.py")
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
-           "--rdzv-backend", "c10d", "--rdzv-endpoint", "localhost:0", "--nnodes", "1",
-           str(script), "train", str(exp_file), "--out", str(run_dir), "--epochs", "3",
-           "--device", "cpu"]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180)
+    proc, run_dir = _torchrun_train(tmp_path, tiny_experiment, [str(script)], 3,
+                                    WORKBENCH_TEST_NAN_IN=where)
     assert proc.returncode != 0
     text = proc.stdout + proc.stderr
     what = "the loss" if where == "train" else "the validation loss"
