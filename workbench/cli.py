@@ -388,9 +388,7 @@ def _run(exp, out: Path, checkpoint=None) -> int:
     metrics_path = out / "metrics.json"
     if recorder.bundle_path is not None:
         print(f"wrote {recorder.bundle_path} and {metrics_path}")
-    if result.restored_best and result.best:
-        print(f"the bundle holds epoch {result.best['epoch']}'s weights (best "
-              f"{result.best['metric']} {result.best['value']:.4g})")
+        print(_saved_model_line(result))
     if result.early_stopped:
         print(f"stopped early: {result.stop_reason}", file=sys.stderr)
     if result.stopped:
@@ -400,6 +398,17 @@ def _run(exp, out: Path, checkpoint=None) -> int:
               file=sys.stderr)
         return 130
     return 0
+
+
+def _saved_model_line(result) -> str:
+    """Which epoch's weights the bundle holds and what they scored (what evaluate gives)."""
+    metrics = result.weights_metrics or {}
+    scores = ", ".join(f"{key} {metrics[key]:.4f}" for key in ("val_loss", "val_acc")
+                       if isinstance(metrics.get(key), float))
+    which = (f"the best {result.best['metric']}, restored" if result.restored_best
+             and result.best else "the last finished epoch")
+    return (f"the bundle holds epoch {result.weights_epoch}'s weights ({which})"
+            + (f": {scores}" if scores else ""))
 
 
 @contextlib.contextmanager

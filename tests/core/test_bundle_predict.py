@@ -38,7 +38,10 @@ def trained(tmp_path_factory):
 def test_bundle_is_plain_pytorch(trained):
     result, path, _ = trained
     data = torch.load(path, weights_only=True)
-    assert set(data) == {"format_version", "experiment", "classes", "state_dict"}
+    assert set(data) == {"format_version", "experiment", "classes", "state_dict", "info"}
+    # Which weights these are: the last epoch of the 6, and what they scored.
+    assert data["info"]["epoch"] == 6 and data["info"]["restored_best"] is False
+    assert data["info"]["metrics"] == result.history[-1]
     assert data["format_version"] == BUNDLE_FORMAT_VERSION
     assert data["classes"] == ["blue", "green", "red"]
     assert data["experiment"]["data"]["input_size"] == [8, 8]

@@ -2,18 +2,21 @@
 
 It is a plain ``torch.save`` of a dict of tensors and JSON-like data::
 
-    {"format_version": 1, "experiment": {...}, "classes": [...], "state_dict": {...}}
+    {"format_version": 1, "experiment": {...}, "classes": [...], "state_dict": {...},
+     "info": {"epoch": 7, "restored_best": false, "metrics": {"val_acc": ...}, "name": ...}}
 
-so plain PyTorch can read it with ``torch.load(path, weights_only=True)``. It is written
-atomically and read with ``weights_only=True``: a file whose pickle would run code is refused.
+(``info``, optional, says which epoch's weights these are and what they scored), so plain
+PyTorch can read it with ``torch.load(path, weights_only=True)``. It is written atomically
+and read with ``weights_only=True``: a file whose pickle would run code is refused.
 """
 
 from __future__ import annotations
 
+import json
 import pickle
 import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -35,6 +38,23 @@ class Bundle:
     state_dict: dict[str, torch.Tensor]
     format_version: int = BUNDLE_FORMAT_VERSION
     path: str | None = None
+    #: Which weights these are: ``{"epoch", "restored_best", "metrics", "name", ...}``
+    #: (``{}`` for a bundle written without it).
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def epoch(self) -> int | None:
+        """The training epoch these weights are from, when the bundle says."""
+        epoch = self.info.get("epoch")
+        return epoch if isinstance(epoch, int) and not isinstance(epoch, bool) else None
+
+    @property
+    def val_acc(self) -> float | None:
+        """These weights' validation accuracy (0..1) as the run measured it, when known."""
+        metrics = self.info.get("metrics")
+        value = metrics.get("val_acc") if isinstance(metrics, dict) else None
+        return float(value) if isinstance(value, (int, float)) and \
+            not isinstance(value, bool) else None
 
     def build_model(self) -> torch.nn.Module:
         """Rebuild the trained network, load its weights and put it in eval mode.
@@ -63,8 +83,12 @@ class Bundle:
 
 
 def save_bundle(path: str | Path, experiment: Experiment, classes: list[str],
-                state_dict: Mapping[str, torch.Tensor]) -> Path:
-    """Write a bundle atomically (a crash mid-write leaves any previous file intact)."""
+                state_dict: Mapping[str, torch.Tensor],
+                info: Mapping[str, Any] | None = None) -> Path:
+    """Write a bundle atomically (a crash mid-write leaves any previous file intact).
+
+    ``info``: plain JSON-like values saying which weights these are (see :class:`Bundle`).
+    """
     path = Path(path)
     payload = {
         "format_version": BUNDLE_FORMAT_VERSION,
@@ -72,6 +96,8 @@ def save_bundle(path: str | Path, experiment: Experiment, classes: list[str],
         "classes": [str(c) for c in classes],
         "state_dict": {k: v.detach().to("cpu").clone() for k, v in state_dict.items()},
     }
+    if info:
+        payload["info"] = json.loads(json.dumps(dict(info)))  # plain data only
     atomic_write(path, lambda f: torch.save(payload, f))
     return path
 
@@ -149,4 +175,6 @@ def _bundle_from_dict(data: Any, where: str) -> Bundle:
     state = data["state_dict"]
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise BundleError(f"{where}: state_dict must map names to tensors")
-    return Bundle(experiment, list(classes), dict(state), version, where)
+    info = data.get("info")
+    return Bundle(experiment, list(classes), dict(state), version, where,
+                  dict(info) if isinstance(info, dict) else {})

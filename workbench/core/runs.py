@@ -15,7 +15,9 @@ A run folder holds::
 ``status`` (one of :data:`STATUSES`), ``message`` (why it ended, for a person),
 ``epochs_done``, ``epochs_planned``, ``best`` (``{"epoch", "metric", "value"}`` or null),
 ``duration_s`` (training time, pauses excluded), ``device``, ``notes`` (the user's),
-``resumed`` (ISO times the run was resumed at).
+``resumed`` (ISO times the run was resumed at), ``bundle`` (which weights bundle.pt holds:
+``{"epoch", "restored_best", "metrics": {that epoch's metrics.json entry}}``, null when the
+run wrote no bundle).
 
 While a process trains into a folder it holds the folder's ``.lock`` (see
 :mod:`workbench.core.run_lock`): a run whose run.json says "running" but whose lock nobody

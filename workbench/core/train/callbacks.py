@@ -92,6 +92,10 @@ class FitResult:
     restored_best: bool = False
     #: What ended the run when ``error`` is set: "diverged", "out_of_memory" or "failed".
     error_kind: str = ""
+    #: The epoch whose weights ``model`` holds (the last finished one, or the best one when
+    #: restored); None when no epoch finished. A stop mid-epoch goes back to the last
+    #: finished epoch, so the weights are always those whose metrics the run reports.
+    weights_epoch: int | None = None
 
     @property
     def status(self) -> str:
@@ -102,11 +106,27 @@ class FitResult:
             return "early_stopped"
         return "stopped" if self.stopped else "finished"
 
-    def save_bundle(self, path: str | Path) -> Path:
-        """Write the trained model with its Experiment and classes as one bundle file."""
+    @property
+    def weights_metrics(self) -> dict[str, Any] | None:
+        """The history entry of :attr:`weights_epoch` (its losses and accuracies), or None."""
+        for m in self.history:
+            if m.get("epoch") == self.weights_epoch:
+                return dict(m)
+        return None
+
+    def model_info(self, **extra: Any) -> dict[str, Any]:
+        """What the saved weights are: ``{"epoch", "restored_best", "metrics"}`` plus
+        ``extra`` (plain values, stored in the bundle and in run.json)."""
+        return {"epoch": self.weights_epoch, "restored_best": bool(self.restored_best),
+                "metrics": self.weights_metrics, **extra}
+
+    def save_bundle(self, path: str | Path, **info: Any) -> Path:
+        """Write the trained model with its Experiment and classes as one bundle file;
+        ``info`` (plain values, e.g. the run's name) goes with :meth:`model_info`."""
         from ..bundle import save_bundle
 
         if self.model is None:
             raise WorkbenchError("there is no trained model to save: the run failed before "
                                  "its network was built")
-        return save_bundle(path, self.experiment, self.classes, self.model.state_dict())
+        return save_bundle(path, self.experiment, self.classes, self.model.state_dict(),
+                           info=self.model_info(**info))

@@ -63,6 +63,9 @@ class RunRecorder(Callback):
         Where to make the folder when ``run_dir`` is None.
     save_bundle
         Write ``bundle.pt`` when the run ends with weights worth keeping.
+    name
+        The run's name (run.json, and the new folder's name); default the experiment's. A
+        resumed run keeps the name it has.
 
     Attributes
     ----------
@@ -71,8 +74,9 @@ class RunRecorder(Callback):
     """
 
     def __init__(self, run_dir: str | Path | None = None, parent: str | Path | None = None,
-                 save_bundle: bool = True):
+                 save_bundle: bool = True, name: str = ""):
         self.run_dir = Path(run_dir) if run_dir is not None else None
+        self.name = str(name or "")
         self.parent = parent
         self.save_bundle = save_bundle
         self.bundle_path: Path | None = None
@@ -86,7 +90,7 @@ class RunRecorder(Callback):
         exp = trainer.experiment
         self.resumed = trainer.checkpoint is not None
         if self.run_dir is None:
-            self.run_dir = new_run_dir(exp.name, self.parent)
+            self.run_dir = new_run_dir(self.name or exp.name, self.parent)
             self.created_dir = True
         elif not self.run_dir.exists():
             self.created_dir = True
@@ -104,12 +108,15 @@ class RunRecorder(Callback):
         self._guard(lambda: exp.save(self.run_dir / "experiment.json"))
         info_now = read_run_info(self.run_dir) if self.resumed else {}
         stamp = now_iso()
-        run = {"name": info_now.get("name") or exp.name, "experiment_name": exp.name,
+        run = {"name": info_now.get("name") or self.name or exp.name,
+               "experiment_name": exp.name,
                "created": info_now.get("created") or stamp, "updated": stamp, "finished": None,
                "status": "running", "message": "", "epochs_done": trainer.epochs_done,
                "epochs_planned": exp.training.epochs, "best": info.get("best"),
                "duration_s": round(trainer.elapsed, 3), "device": info.get("device", ""),
                "notes": info_now.get("notes", ""),
+               # The bundle an earlier segment wrote stays until this one writes its own.
+               "bundle": info_now.get("bundle"),
                "resumed": list(info_now.get("resumed") or []) + ([stamp] if self.resumed
                                                                  else [])}
         self._write_info(run)
@@ -153,11 +160,14 @@ class RunRecorder(Callback):
             return
         status = result.status
         bundle_error = None
+        saved: dict[str, Any] | None = None
         if self.save_bundle and result.history and result.model is not None \
                 and status in _BUNDLED:
             bundle = run_dir / "bundle.pt"
             try:
-                self.bundle_path = result.save_bundle(bundle)
+                name = read_run_info(run_dir).get("name") or result.experiment.name
+                self.bundle_path = result.save_bundle(bundle, name=str(name))
+                saved = result.model_info()
             except OSError as e:
                 # Not a quiet success: the caller (CLI, app) must say the bundle is missing
                 # and where the trained weights are.
@@ -167,9 +177,12 @@ class RunRecorder(Callback):
                 status = "failed"
         message = bundle_error or result.error or result.stop_reason or ""
         try:
+            # "bundle": which epoch's weights bundle.pt holds and what they scored (the
+            # numbers the Runs table, Evaluate and Predict show of this run's model).
             self._update(status=status, message=message, finished=now_iso(),
                          epochs_done=len(result.history), best=result.best,
-                         duration_s=round(trainer.elapsed, 3))
+                         duration_s=round(trainer.elapsed, 3),
+                         **({"bundle": saved} if saved is not None else {}))
         except WorkbenchError:
             pass  # on_fit_end must not mask the run's own outcome
         if bundle_error is not None:

@@ -30,8 +30,7 @@ class Resumable:
         return {
             "experiment": self.experiment.to_dict(), "classes": list(self.classes),
             "epoch": self.epochs_done, "history": [dict(m) for m in self.history],
-            "model": {k: v.detach().to("cpu", copy=True)
-                      for k, v in self.model.state_dict().items()},
+            "model": self._epoch_weights(),
             "optimizer": _to_cpu(self.optimizer.state_dict()),
             "schedule": _to_cpu(self.schedule.state_dict()),
             "scaler": self._scaler.state_dict() if self._scaler is not None else None,
@@ -40,6 +39,14 @@ class Resumable:
             "bad_epochs": self.tracker.bad_epochs, "steps": self.steps,
             "schedule_epochs": self.schedule_epochs, "elapsed": self.elapsed,
         }
+
+    def _epoch_weights(self) -> dict[str, torch.Tensor]:
+        """The weights at the end of the last finished epoch: the copy the trainer kept
+        then (no second copy), or the model's own when none was kept."""
+        state = getattr(self, "_finished_state", None)
+        if state is not None and not getattr(self, "_dirty", False):
+            return state
+        return {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
 
     def _check_checkpoint(self, ckpt: Any) -> None:
         from .checkpoint import CheckpointError

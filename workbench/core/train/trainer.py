@@ -106,6 +106,11 @@ class Trainer(Resumable):
         self._gen: torch.Generator | None = None
         self._norms: NormSampler | None = None
         self._best_state: dict[str, torch.Tensor] | None = None
+        # The weights (a CPU copy) at the end of the last finished epoch, or as set up (or
+        # restored from the checkpoint) before any: what a stopped run keeps, so its bundle
+        # holds exactly the weights whose metrics the run reports.
+        self._finished_state: dict[str, torch.Tensor] | None = None
+        self._dirty = False  # the weights (or BatchNorm statistics) moved since that copy
         self._accumulated = 0  # micro-batches whose gradients wait for the next step
         # Under torchrun: this process's DistributedContext and the DDP wrapper used for
         # the training forward pass; None in a single-process run (``self.model`` is
@@ -340,12 +345,18 @@ class Trainer(Resumable):
         try:
             with deterministic_mode(self.experiment.training.deterministic):
                 info = self._setup()
+                self._snapshot_weights()
                 self._emit("on_fit_start", info)
                 stopped, early, reason = self._epochs()
                 if early and self.experiment.training.restore_best \
                         and self._best_state is not None:
                     self.model.load_state_dict(self._best_state)
                     restored = True
+                elif stopped and self._dirty:
+                    # Stopped mid-epoch: back to the end of the last finished epoch, the
+                    # weights the run's metrics (and its last.pt) describe.
+                    self.model.load_state_dict(self._finished_state)
+                    self._dirty = False
         except BaseException as e:
             # Device memory and dead loader workers arrive as torch's RuntimeErrors: say
             # what they mean and what to do instead.
@@ -365,7 +376,8 @@ class Trainer(Resumable):
             best = self.tracker.best if self.tracker is not None else None
             result = FitResult(list(self.history), list(self.classes), self.model, stopped,
                                self.experiment, sorted(self._skipped.items()), error,
-                               early, reason, dict(best) if best else None, restored, kind)
+                               early, reason, dict(best) if best else None, restored, kind,
+                               self._weights_epoch(restored, best))
             # Every callback hears the end, even when one before it fails (a recorder that
             # cannot write its bundle must not leave the app's bridge, or run.json, waiting).
             failures = self._emit_all("on_fit_end", result)
@@ -398,9 +410,9 @@ class Trainer(Resumable):
             self.history.append(metrics)
             self.epochs_done = epoch
             self.elapsed += seconds
+            self._snapshot_weights()
             if self.tracker.update(metrics) and keep_best:
-                self._best_state = {k: v.detach().to("cpu", copy=True)
-                                    for k, v in self.model.state_dict().items()}
+                self._best_state = self._finished_state  # replaced, never changed in place
             self._emit("on_epoch_end", epoch, dict(metrics))
             if self.tracker.should_stop and epoch < exp.training.epochs:
                 return False, True, self.tracker.reason()
@@ -411,6 +423,7 @@ class Trainer(Resumable):
         a stop was requested mid-way."""
         loader = self.train_loader if train else self.val_loader
         self.model.train(train)
+        self._dirty = self._dirty or train  # a training pass moves weights and statistics
         total_loss, correct, seen = 0.0, 0, 0
         bad_validation: tuple[int, float] | None = None  # under torchrun: agreed at the end
         num_batches = len(loader)
@@ -574,6 +587,21 @@ class Trainer(Resumable):
             f"training diverged: the {what} became {where}. The learning rate "
             f"({self._lr():g}) is the usual cause: lower it (e.g. by 10x, or find one with "
             f"the LR finder) and start again", epoch)
+
+    def _snapshot_weights(self) -> None:
+        """Keep a CPU copy of the weights as they are now, at an epoch's end (or the run's
+        start): a stop mid-epoch goes back to it, and the checkpoint stores it."""
+        if self.model is None:
+            return
+        self._finished_state = {k: v.detach().to("cpu", copy=True)
+                                for k, v in self.model.state_dict().items()}
+        self._dirty = False
+
+    def _weights_epoch(self, restored: bool, best: dict[str, Any] | None) -> int | None:
+        """The epoch whose weights the model holds at the end (None: none finished)."""
+        if restored and best:
+            return int(best["epoch"])
+        return self.epochs_done or None
 
     def _stop_everywhere(self) -> bool:
         """A stop request; under torchrun one rank's request stops every rank."""
