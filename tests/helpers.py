@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 
-def make_image_folder(root, classes=("blue", "green", "red"), per_class=10, size=12, seed=0):
+def make_image_folder(root, classes=("blue", "green", "red"), per_class=10, size=12, seed=0,
+                      mode="RGB"):
     """A tiny class-per-folder dataset whose classes differ by colour (learnable in a few
-    steps). Returns the root as a string."""
+    steps). ``size`` is one side or a ``(width, height)`` pair; ``mode`` "L" writes
+    grayscale images (the classes differ by brightness). Returns the root as a string."""
     import random
 
     from PIL import Image
@@ -19,5 +21,8 @@ def make_image_folder(root, classes=("blue", "green", "red"), per_class=10, size
         base = colours.get(c, (rng.randrange(256), rng.randrange(256), rng.randrange(256)))
         for i in range(per_class):
             jitter = tuple(max(0, min(255, v + rng.randint(-25, 25))) for v in base)
-            Image.new("RGB", (size, size), jitter).save(d / f"{c}_{i:03d}.png")
+            if mode == "L":
+                jitter = sum(jitter) // 3
+            dims = tuple(size) if isinstance(size, (tuple, list)) else (size, size)
+            Image.new(mode, dims, jitter).save(d / f"{c}_{i:03d}.png")
     return str(root)

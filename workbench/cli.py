@@ -210,6 +210,8 @@ def cmd_init(args: argparse.Namespace) -> int:
     if args.data:
         _check_dataset_path(args.data)
     exp = preset_experiment(args.preset, folder=str(Path(args.data).resolve()) if args.data else "")
+    if args.data:
+        _adopt_data_defaults(exp)
     if args.output:
         exp.save(args.output)
         print(f"wrote {args.output} (preset {args.preset}); train it with: "
@@ -217,6 +219,30 @@ def cmd_init(args: argparse.Namespace) -> int:
     else:
         print(exp.to_json())
     return 0
+
+
+def _adopt_data_defaults(exp) -> None:
+    """Fit ``exp`` to its dataset (input size, channels, no flip for digits or letters) and
+    say on stderr what was chosen and why; a dataset that cannot be scanned keeps the
+    preset's values, with the reason."""
+    from .core.data.defaults import adopt_data_defaults
+    from .core.data.scan import scan_folder
+    from .core.errors import DataError
+
+    folder = exp.data.folder
+    try:
+        index = scan_folder(folder)
+    except DataError as e:
+        print(f"kept the preset's input size, channels and augmentation: {e}", file=sys.stderr)
+        return
+    if not index.samples:
+        print(f"kept the preset's input size, channels and augmentation: {folder} holds no "
+              f"images yet", file=sys.stderr)
+        return
+    defaults = adopt_data_defaults(exp, index)
+    print(f"chose from the data in {folder}:", file=sys.stderr)
+    for reason in defaults.reasons:
+        print(f"  {reason}", file=sys.stderr)
 
 
 def _check_dataset_path(path: str) -> None:

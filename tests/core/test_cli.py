@@ -55,6 +55,36 @@ def test_init_writes_a_loadable_experiment(capsys, tmp_path, tiny_folder):
     assert exp.model.preset == "mlp"
 
 
+def test_init_takes_size_channels_and_flips_from_the_data(capsys, tmp_path):
+    from workbench.core.experiment import Experiment
+
+    digits = make_image_folder(tmp_path / "mnist", classes=[str(i) for i in range(10)],
+                               per_class=2, size=28, mode="L")
+    out_file = tmp_path / "exp.json"
+    code, _, err = run(capsys, "init", "--preset", "seed-cnn", "--data", digits, "-o",
+                       str(out_file))
+    assert code == 0
+    exp = Experiment.load(out_file)
+    assert exp.data.input_size == [28, 28] and exp.data.channels == 1
+    assert exp.augment.transforms == []
+    # It says what it chose and why, on stderr.
+    assert "input 28x28 and 1 channel" in err and "grayscale" in err
+    assert "no horizontal flip" in err and "digits" in err
+
+    # Without --data nothing changes: the preset's 32x32 RGB with a flip.
+    code, out, err = run(capsys, "init", "--preset", "seed-cnn")
+    data = json.loads(out)
+    assert (data["data"]["input_size"], data["data"]["channels"]) == ([32, 32], 3)
+    assert [t["type"] for t in data["augment"]["transforms"]] == ["RandomHorizontalFlip"]
+    assert "chose" not in err
+
+    # A folder without images keeps the preset's values and says why.
+    (tmp_path / "empty" / "a").mkdir(parents=True)
+    code, out, err = run(capsys, "init", "--data", str(tmp_path / "empty"))
+    assert code == 0 and json.loads(out)["data"]["input_size"] == [32, 32]
+    assert "kept the preset's" in err
+
+
 @pytest.mark.parametrize("argv, words", [
     (["init", "--preset", "nope"], "nope"),
     (["init", "--data", "/no/such/dir"], "does not exist"),

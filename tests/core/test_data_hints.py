@@ -95,3 +95,32 @@ def test_class_colours_are_measured_and_drive_the_colour_hint(tmp_path):
     assert augmentation_hints(["alpha", "beta"], jitter) == []
     hints = augmentation_hints(["alpha", "beta"], jitter, colours)
     assert hints and "ColorJitter" in hints[0]
+
+
+def test_horizontal_flip_on_digits_names_the_classes():
+    [h] = augmentation_hints(DIGITS, [Component("RandomHorizontalFlip", {"p": 0.5})])
+    assert h.startswith("RandomHorizontalFlip may change the label")
+    assert "'0', '1'" in h and "digits" in h and "Remove it" in h
+    # Off (p 0), it warns about nothing.
+    assert augmentation_hints(DIGITS, [Component("RandomHorizontalFlip", {"p": 0.0})]) == []
+
+
+def test_horizontal_flip_hint_for_letters_text_and_telling_dataset_names():
+    [h] = augmentation_hints(["a", "e", "k"], ["RandomHorizontalFlip"])
+    assert "letters" in h and "'k'" in h
+    [h] = augmentation_hints(["word_cat", "word_dog"], ["RandomHorizontalFlip"])
+    assert "'word_cat'" in h and "text" in h
+    [h] = augmentation_hints(["cat", "dog"], ["RandomHorizontalFlip"], folder="/data/mnist")
+    assert "'mnist'" in h and "'cat', 'dog'" in h
+    assert augmentation_hints(["cat", "dog"], ["RandomHorizontalFlip"],
+                              folder="/data/fashion-mnist/train") == []
+
+
+def test_label_changing_flips_are_the_ones_the_hints_name():
+    from workbench.core.data.hints import label_changing_flips
+
+    ts = [Component("RandomHorizontalFlip"), Component("RandomRotation", {"degrees": 10}),
+          Component("RandomVerticalFlip"), Component("RandomHorizontalFlip", {"p": 0.0})]
+    assert label_changing_flips(DIGITS, ts) == [0, 2]
+    assert label_changing_flips(["cat", "dog"], ts) == []
+    assert label_changing_flips(["cat", "dog"], ts, folder="/data/letters/train") == [0, 2]

@@ -137,8 +137,10 @@ def _default_layers() -> list[Component]:
 @dataclass
 class ModelConfig:
     layers: list[Component] = field(default_factory=_default_layers)
-    preset: str = _p(Param("preset", str, "seed-cnn",
-                           help="Name of the preset the layers came from (informative)."))
+    # None (JSON null): a custom network, from no preset.
+    preset: str | None = _p(Param("preset", str, "seed-cnn", auto="layers (a custom network)",
+                                  help="Name of the preset the layers came from "
+                                       "(informative); null: a custom network."))
 
 
 @dataclass

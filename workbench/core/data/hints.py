@@ -1,9 +1,11 @@
 """Hints (not errors) where an augmentation may change what an image shows.
 
-A vertical flip turns a 6 into a 9; a hue shift turns a red traffic light green. Such an
-augmentation teaches the network the wrong label. :func:`augmentation_hints` spots the
-likely cases from the class names (and, optionally, each class's mean colour) so the
-Augment panel can say so; the user decides.
+A vertical flip turns a 6 into a 9; a mirror turns a 3 into no digit at all; a hue shift
+turns a red traffic light green. Such an augmentation teaches the network the wrong label.
+:func:`augmentation_hints` spots the likely cases from the class names (and, optionally, the
+dataset's name and each class's mean colour) so the Augment panel can say so; the user
+decides. :func:`mirror_sensitivity` is the same judgement for the defaults a new dataset
+gets (:mod:`.defaults`): no flip for digits, letters or text.
 """
 
 from __future__ import annotations
@@ -25,6 +27,23 @@ _COLOUR_WORDS = {"red", "green", "blue", "yellow", "orange", "purple", "pink", "
 # Pairs one transform turns into each other.
 _UPSIDE_DOWN = [("6", "9"), ("six", "nine"), ("b", "q"), ("d", "p"), ("n", "u"), ("m", "w")]
 _MIRROR = [("b", "d"), ("p", "q")]
+#: Words in a class or dataset name that say its images are digits, letters or text (whole
+#: words: "text" matches "text_a", not "texture").
+_SAYS = {
+    "digits": {"digit", "digits", "numeral", "numerals", "number", "numbers", "mnist",
+               "qmnist", "svhn"},
+    "letters or characters": {"letter", "letters", "alphabet", "alphabets", "character",
+                              "characters", "char", "chars", "glyph", "glyphs", "emnist",
+                              "kmnist", "kanji", "hiragana", "katakana", "omniglot", "font",
+                              "fonts"},
+    "text or handwriting": {"text", "texts", "word", "words", "handwriting", "handwritten",
+                            "writing", "ocr", "captcha", "captchas", "calligraphy"},
+}
+#: Words that take a dataset out of those: Fashion-MNIST is clothes, not digits.
+_NOT_GLYPHS = {"fashion"}
+#: Folder names that say nothing about the dataset (then its parent folder's name counts).
+_GENERIC_FOLDERS = {"train", "training", "test", "testing", "val", "valid", "validation",
+                    "data", "dataset", "datasets", "images", "imgs", "all", "raw"}
 
 
 def _norm(name: str) -> str:
@@ -35,6 +54,17 @@ def _glyph_like(name: str) -> bool:
     """A digit, a single letter or character, or a number word ("six", "nine")."""
     n = _norm(name)
     return len(n) == 1 or n.isdigit() or n in _NUMBER_WORDS
+
+
+def _glyph_kind(names: Sequence[str]) -> str:
+    """What glyph-like ``names`` look like: "digits", "letters", "digits and letters"..."""
+    digits = any(_norm(n).isdigit() or _norm(n) in _NUMBER_WORDS for n in names)
+    letters = any(len(_norm(n)) == 1 and _norm(n).isalpha() for n in names)
+    if digits and letters:
+        return "digits and letters"
+    if digits:
+        return "digits"
+    return "letters" if letters else "characters"
 
 
 def _words(name: str) -> list[str]:
@@ -56,6 +86,64 @@ def _listing(names: Sequence[str], limit: int = 5) -> str:
     names = list(names)
     shown = ", ".join(repr(n) for n in names[:limit])
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def _says(names: Sequence[str]) -> str | None:
+    """The kind ("digits", "letters or characters"...) the words of ``names`` say, if any."""
+    words = {w for n in names for w in _words(n)}
+    if words & _NOT_GLYPHS:
+        return None
+    return next((kind for kind, says in _SAYS.items() if words & says), None)
+
+
+def _dataset_name(folder: str) -> str:
+    """The telling part of a dataset path: its folder's name, or the parent's when the
+    folder is generic (``mnist/train`` -> ``mnist``); a CSV file's name without ``.csv``."""
+    parts = [p for p in str(folder).replace("\\", "/").split("/") if p]
+    if parts and parts[-1].lower().endswith(".csv"):
+        parts[-1] = parts[-1][:-4]
+    while len(parts) > 1 and parts[-1].lower() in _GENERIC_FOLDERS:
+        parts.pop()
+    return parts[-1] if parts else ""
+
+
+def mirror_sensitivity(classes: Sequence[str], folder: str = "") -> str | None:
+    """Why a mirror (a horizontal flip) may change these classes' labels, or None.
+
+    Parameters
+    ----------
+    classes
+        The class names.
+    folder
+        The dataset folder (or CSV file); its name counts too ("mnist", "letters").
+
+    Returns
+    -------
+    str or None
+        A phrase naming the classes, e.g. ``"the classes ('0', '1', '2' and 7 more) look
+        like digits"``, ``"the class names ('digit_0', ...) say they are digits"`` or
+        ``"the dataset's name 'emnist-letters' says its classes ('a', ...) are letters or
+        characters"``; None for classes a
+        mirror leaves alone (photos of cats and dogs). Mirror-sensitive: more than half the
+        classes are single digits, letters or characters, or number words ("17" and "102"
+        do not count: numbered classes may be anything); or more than
+        half the class names, or the dataset's name, say digits, letters or text.
+    """
+    classes = [str(c) for c in classes]
+    if not classes:
+        return None
+    # One character or a number word: "17" or "102" may as well be a species' number.
+    glyphs = [c for c in classes if len(_norm(c)) == 1 or _norm(c) in _NUMBER_WORDS]
+    if 2 * len(glyphs) > len(classes):
+        return f"the classes ({_listing(glyphs)}) look like {_glyph_kind(glyphs)}"
+    telling = [c for c in classes if _says([c])]
+    if 2 * len(telling) > len(classes) and _says(telling):
+        return f"the class names ({_listing(telling)}) say they are {_says(telling)}"
+    name = _dataset_name(folder)
+    kind = _says([name]) if name else None
+    if kind:
+        return f"the dataset's name {name!r} says its classes ({_listing(classes)}) are {kind}"
+    return None
 
 
 def _spec(t: Any) -> tuple[str, dict]:
@@ -101,7 +189,7 @@ def _far_apart(class_colours: dict | None, classes: Sequence[str]) -> list[str]:
 
 
 def augmentation_hints(classes: Sequence[str], transforms: Sequence[Any],
-                       class_colours: dict | None = None) -> list[str]:
+                       class_colours: dict | None = None, folder: str = "") -> list[str]:
     """Hints where an augmentation in ``transforms`` may change an image's label.
 
     Parameters
@@ -115,6 +203,9 @@ def augmentation_hints(classes: Sequence[str], transforms: Sequence[Any],
     class_colours
         Optional class -> mean colour of a few of its images, ``(r, g, b)`` in [0, 1] or
         0-255; classes whose means are far apart count as told apart by colour.
+    folder
+        Optional dataset folder: a name like "mnist" or "letters" makes its classes
+        mirror-sensitive (see :func:`mirror_sensitivity`).
 
     Returns
     -------
@@ -128,6 +219,7 @@ def augmentation_hints(classes: Sequence[str], transforms: Sequence[Any],
     glyphs = [c for c in classes if _glyph_like(c)]
     upside = [(lowered[a], lowered[b]) for a, b in _UPSIDE_DOWN if a in lowered and b in lowered]
     mirror = [(lowered[a], lowered[b]) for a, b in _MIRROR if a in lowered and b in lowered]
+    mirrored = mirror_sensitivity(classes, folder)
     named = [c for c in classes if _colour_named(c)]
     by_colour = named if len(named) >= 2 else _far_apart(class_colours, classes)
     why_colour = ("their names are colours" if len(named) >= 2 else
@@ -139,14 +231,17 @@ def augmentation_hints(classes: Sequence[str], transforms: Sequence[Any],
     hints: list[str] = []
     for t in transforms:
         name, p = _spec(t)
-        if name == "RandomVerticalFlip" and glyphs and p.get("p", 0.5) > 0:
+        if name == "RandomVerticalFlip" and (glyphs or mirrored) and p.get("p", 0.5) > 0:
             turn = (f"; upside down, {pairs(upside)} turn into each other" if upside else "")
-            hints.append(f"{name} may change the label: classes {_listing(glyphs)} look like "
-                         f"digits or letters{turn}. Remove it unless upside-down versions "
-                         f"keep their class.")
-        elif name == "RandomHorizontalFlip" and mirror and p.get("p", 0.5) > 0:
-            hints.append(f"{name} may change the label: mirrored, {pairs(mirror)} turn into "
-                         f"each other. Remove it for letters and digits.")
+            what = (f"classes {_listing(glyphs)} look like digits or letters" if glyphs
+                    else mirrored)
+            hints.append(f"{name} may change the label: {what}{turn}. Remove it unless "
+                         f"upside-down versions keep their class.")
+        elif name == "RandomHorizontalFlip" and (mirror or mirrored) and p.get("p", 0.5) > 0:
+            why = [f"{mirrored}, which a mirror changes"] if mirrored else []
+            why += [f"mirrored, {pairs(mirror)} turn into each other"] if mirror else []
+            hints.append(f"{name} may change the label: {'; '.join(why)}. Remove it for "
+                         f"digits, letters and text.")
         elif name in ("RandomRotation", "RandomAffine") and glyphs and \
                 float(p.get("degrees", 0)) > LARGE_ROTATION:
             turn = f" ({pairs(upside)} are a half-turn apart)" if upside else ""
@@ -165,6 +260,29 @@ def augmentation_hints(classes: Sequence[str], transforms: Sequence[Any],
                          f"told apart by ({why_colour}). Remove it unless shape alone tells "
                          f"them apart.")
     return hints
+
+
+def label_changing_flips(classes: Sequence[str], transforms: Sequence[Any],
+                         folder: str = "") -> list[int]:
+    """Positions in ``transforms`` of the flips :func:`augmentation_hints` warns about.
+
+    A horizontal flip on mirror-sensitive classes (see :func:`mirror_sensitivity`, or a
+    b/d or p/q pair); flips with ``p`` 0 do nothing and are left out. The Augment panel offers to remove these.
+    A vertical flip counts on classes that look like digits or letters, or on
+    mirror-sensitive ones.
+    """
+    classes = [str(c) for c in classes]
+    lowered = {_norm(c) for c in classes}
+    mirror = any(a in lowered and b in lowered for a, b in _MIRROR) or \
+        mirror_sensitivity(classes, folder) is not None
+    glyphs = mirror or any(_glyph_like(c) for c in classes)
+    out = []
+    for i, t in enumerate(transforms):
+        name, p = _spec(t)
+        if p.get("p", 0.5) > 0 and ((name == "RandomHorizontalFlip" and mirror) or
+                                    (name == "RandomVerticalFlip" and glyphs)):
+            out.append(i)
+    return out
 
 
 def class_mean_colours(index: Any, per_class: int = 8, size: int = 32,

@@ -119,6 +119,13 @@ class AugmentPanel(QWidget):
         self.pipelines.addTab(self.train_steps, "Training pipeline")
         self.pipelines.addTab(self.eval_steps, "Validation / prediction pipeline")
         self.hints = MessageLabel("")
+        # The one-click answer to a flip hint: digits and letters must not be mirrored.
+        self.remove_flips_button = QPushButton("Remove the flip")
+        self.remove_flips_button.setToolTip("Remove the flips the hint above warns about: a "
+                                            "mirrored or upside-down image of these classes "
+                                            "may show another class, or none.")
+        self.remove_flips_button.clicked.connect(self.remove_label_changing_flips)
+        self.remove_flips_button.hide()
         self.message = MessageLabel("")
 
         left = QWidget()
@@ -128,6 +135,10 @@ class AugmentPanel(QWidget):
         ll.addWidget(self.form_box, 3)
         ll.addWidget(self.pipelines, 3)
         ll.addWidget(self.hints)
+        flips_row = QHBoxLayout()
+        flips_row.addWidget(self.remove_flips_button)
+        flips_row.addStretch(1)
+        ll.addLayout(flips_row)
         ll.addWidget(self.message)
 
         self.preview = AugmentPreview(experiment)
@@ -281,6 +292,29 @@ class AugmentPanel(QWidget):
         self.list.setCurrentRow(new)
         self._changed()
 
+    @Slot()
+    def remove_label_changing_flips(self) -> None:
+        """Remove the flips a hint warns about (see ``label_changing_flips``)."""
+        rows = self._label_changing_flips()
+        if not rows:
+            return
+        transforms = self.experiment.augment.transforms
+        self.experiment.augment.transforms = [t for i, t in enumerate(transforms)
+                                              if i not in rows]
+        self._rebuild_list()
+        self._changed()
+
+    def _label_changing_flips(self) -> list[int]:
+        from workbench.core.data.hints import label_changing_flips
+
+        index = self.preview.index
+        try:
+            return label_changing_flips(list(getattr(index, "classes", []) or []),
+                                        list(self.experiment.augment.transforms),
+                                        getattr(index, "root", "") or "")
+        except WorkbenchError:
+            return []
+
     @Slot(int)
     def _on_selected(self, row: int) -> None:
         if self.form is not None:
@@ -323,6 +357,9 @@ class AugmentPanel(QWidget):
     # -- views -----------------------------------------------------------------------------
     def refresh(self) -> None:
         """Rebuild the pipeline lists and hints, and refresh the preview."""
+        if not self._syncing and not self._list_shows_experiment():
+            # Another panel replaced the transforms (a new dataset left a flip out).
+            self._rebuild_list()
         self.message.show_message("")
         if not self._torch:
             for lst in (self.train_steps, self.eval_steps):
@@ -347,9 +384,15 @@ class AugmentPanel(QWidget):
         if ok:
             self.preview.schedule()
 
+    def _list_shows_experiment(self) -> bool:
+        shown = [self._components.get(self.list.item(r).data(_KEY))
+                 for r in range(self.list.count())]
+        return [id(c) for c in shown] == [id(c) for c in self.experiment.augment.transforms]
+
     def _show_hints(self) -> None:
         if not self._torch:  # the hints look the transforms' defaults up in the registry
             self.hints.setVisible(False)
+            self.remove_flips_button.setVisible(False)
             return
         from workbench.core.data.hints import augmentation_hints
 
@@ -357,12 +400,17 @@ class AugmentPanel(QWidget):
         classes = list(getattr(index, "classes", []) or [])
         try:
             hints = augmentation_hints(classes, list(self.experiment.augment.transforms),
-                                       self.class_colours or None)
+                                       self.class_colours or None,
+                                       folder=getattr(index, "root", "") or "")
         except WorkbenchError:
             hints = []
         self.hints.show_message("\n".join(f"Hint: {h}" for h in hints),
                                 "warning" if hints else "info")
         self.hints.setVisible(bool(hints))
+        flips = self._label_changing_flips() if hints else []
+        self.remove_flips_button.setText("Remove the flip" if len(flips) == 1
+                                         else "Remove the flips")
+        self.remove_flips_button.setVisible(bool(flips))
 
     def showEvent(self, event) -> None:  # noqa: N802  (Qt override)
         # Cheap, and the data settings may have changed while another tab was shown.

@@ -5,7 +5,8 @@ of the selected class, a summary of image sizes and colour modes, the unreadable
 the settings of ``experiment.data`` (:mod:`.data_settings`).
 
 The scan (listing plus a full decode of every file) and the image summary run off the GUI
-thread; choosing another folder while one is being scanned supersedes the stale scan.
+thread; choosing another folder while one is being scanned supersedes the stale scan. A NEW
+dataset fits the experiment to its images (:mod:`.data_advice`).
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from workbench.core.experiment import Experiment
 from ..common import MessageLabel, run_standalone, stop_busy
 from ..thumbnails import PathRole, ThumbnailLoader, ThumbnailModel, ThumbnailView
 from ..workers import TaskRunner
+from .data_advice import DataAdvice, HeaderSummary
 from .data_settings import DataSettings
-from .data_jobs import list_dataset, summarize, verify_dataset
+from .data_jobs import list_dataset, verify_dataset
 from .data_views import (ClassBarChart, ClassTable, DatasetDetails, reveal_in_file_manager,
                          reveal_menu)
 
@@ -48,9 +50,13 @@ class DataPanel(QWidget):
     scan_failed(message)
         The folder could not be scanned (missing, not a folder...).
     experiment_changed()
-        A setting changed ``experiment.data`` (split, size, channels, normalisation...).
+        A setting changed ``experiment.data`` (split, size, channels, normalisation...), or
+        a new dataset's defaults changed it and ``experiment.augment`` (a flip left out).
     summary_finished(lines)
         The image size and mode summary of the loaded dataset is shown.
+    defaults_adopted(text)
+        A new dataset's defaults were applied (after ``summary_finished``); ``text`` says
+        what was chosen and why (the advice line shows it too).
     """
 
     dataset_listed = Signal(object)
@@ -58,6 +64,7 @@ class DataPanel(QWidget):
     scan_failed = Signal(str)
     experiment_changed = Signal()
     summary_finished = Signal(list)
+    defaults_adopted = Signal(str)
 
     def __init__(self, experiment: Experiment, parent: QWidget | None = None):
         super().__init__(parent)
@@ -65,6 +72,7 @@ class DataPanel(QWidget):
         self.index: Any = None
         self.trainable = False
         self._pending_folder = ""
+        self.image_summary: Any = None  # ImageSummary of the loaded dataset's headers
         self._runner = TaskRunner(self, supersede=True)
         self._runner.progressed.connect(self._on_scan_progressed)
         self._runner.finished.connect(self._on_scan_finished)
@@ -73,11 +81,9 @@ class DataPanel(QWidget):
         self._verify_runner.progressed.connect(self._on_scan_progressed)
         self._verify_runner.finished.connect(self._on_verify_finished)
         self._verify_runner.errored.connect(self._on_scan_errored)
-        self._summary_runner = TaskRunner(self, supersede=True)
-        self._summary_runner.progressed.connect(self._on_summary_progressed)
-        self._summary_runner.finished.connect(self._on_summary_finished)
-        self._summary_runner.errored.connect(self._on_summary_errored)
         self._build()
+        self.headers = HeaderSummary(self.summary_label, self)
+        self.headers.finished.connect(self._on_summary_finished)
         self.folder_edit.setText(experiment.data.folder)
 
     # -- layout --------------------------------------------------------------------------
@@ -109,6 +115,8 @@ class DataPanel(QWidget):
                                     "Layout: one sub-folder of images per class "
                                     "(or train/ and val/ folders holding those), or a CSV file "
                                     "of path,label rows.")
+        self.advice = DataAdvice()
+        self.advice.use_one_channel_clicked.connect(lambda: self.settings.set_channels(1))
 
         # Left: classes (with the split) over the bar chart.
         self.class_table = ClassTable()
@@ -162,6 +170,7 @@ class DataPanel(QWidget):
         # Right: the settings of experiment.data.
         self.settings = DataSettings(self.experiment)
         self.settings.experiment_changed.connect(self.experiment_changed)
+        self.settings.experiment_changed.connect(self._update_suggestion)
         self.settings.split_changed.connect(self._show_split)
         settings_box = QGroupBox("Settings")
         QVBoxLayout(settings_box).addWidget(self.settings)
@@ -182,6 +191,7 @@ class DataPanel(QWidget):
         layout.addLayout(row)
         layout.addWidget(self.progress)
         layout.addWidget(self.message)
+        layout.addWidget(self.advice)
         layout.addWidget(split, 1)
 
     # -- actions ---------------------------------------------------------------------------
@@ -189,7 +199,9 @@ class DataPanel(QWidget):
         self.experiment = experiment
         self.folder_edit.setText(experiment.data.folder)
         self.settings.set_experiment(experiment)
+        self.advice.cancel()
         self._show_split()
+        self._update_suggestion()
 
     @Slot()
     def choose_folder(self) -> None:
@@ -206,13 +218,20 @@ class DataPanel(QWidget):
         if path:
             self.load_folder(path)
 
-    def load_folder(self, folder: str) -> None:
+    def load_folder(self, folder: str, adopt_defaults: bool | None = None) -> None:
         """Scan ``folder`` (or a CSV dataset file) in the background; a scan already running
-        is superseded."""
+        is superseded.
+
+        ``adopt_defaults``: fit the experiment to the data once the images' headers are read
+        (input size, channels, no flip for digits or letters) and say so. None: only for a
+        new dataset, a folder other than ``experiment.data.folder`` (opening the same one
+        again, e.g. restoring the last session, changes nothing); True/False: always, never.
+        """
         folder = os.path.abspath(os.path.expanduser(folder)) if folder else ""
         if not folder:
             self.message.show_message("Enter or choose a dataset folder first.", "warning")
             return
+        self.advice.expect(folder, adopt_defaults, self.experiment.data.folder)
         self._pending_folder = folder
         self.folder_edit.setText(folder)
         self.progress.setRange(0, 0)  # busy until the scan reports a total
@@ -227,7 +246,7 @@ class DataPanel(QWidget):
     def shutdown(self) -> None:
         self._runner.cancel_all()
         self._verify_runner.cancel_all()
-        self._summary_runner.cancel_all()
+        self.headers.cancel_all()
         self.settings.shutdown()
         self.loader.shutdown()
         stop_busy(self.progress)
@@ -285,6 +304,7 @@ class DataPanel(QWidget):
     @Slot(int, str)
     def _on_scan_errored(self, job: int, message: str) -> None:
         self.progress.hide()
+        self.advice.cancel()
         self.index = None
         self.trainable = False
         self._show_index(None)
@@ -367,26 +387,35 @@ class DataPanel(QWidget):
 
     # -- image summary ---------------------------------------------------------------------
     def _start_summary(self, index: Any) -> None:
-        paths = [p for p, _ in self._all_samples()]
-        if index is None or not paths:
-            self._summary_runner.cancel_all()
-            self.summary_label.setText("")
+        paths = [p for p, _ in self._all_samples()] if index is not None else []
+        self.image_summary = None
+        self._update_suggestion()
+        if not paths:
+            self.advice.cancel()
+        self.headers.start(self.experiment.data.folder, paths)
+
+    @Slot(str, list, object)
+    def _on_summary_finished(self, folder: str, lines: list, summary: Any) -> None:
+        if folder != self._pending_folder:  # a summary of the dataset shown before
             return
-        self.summary_label.setText(f"Reading the headers of {len(paths):,} images…")
-        self._summary_runner.submit(lambda state: summarize(paths, state))
-
-    @Slot(int, int, int)
-    def _on_summary_progressed(self, job: int, done: int, total: int) -> None:
-        self.summary_label.setText(f"Reading image headers… {done:,} / {total:,}")
-
-    @Slot(int, object)
-    def _on_summary_finished(self, job: int, lines: list[str]) -> None:
-        self.summary_label.setText("\n".join(lines))
+        self.image_summary = summary
+        adopted = self.advice.summary_ready(self.experiment, self.index, folder, summary)
+        if adopted and adopted[0]:
+            self.settings.refresh()
         self.summary_finished.emit(list(lines))
+        if adopted:
+            if adopted[0]:  # the Augment and Model tabs show the new input and pipeline
+                self.experiment_changed.emit()
+            self.defaults_adopted.emit(adopted[1])
 
-    @Slot(int, str)
-    def _on_summary_errored(self, job: int, message: str) -> None:
-        self.summary_label.setText(f"Could not summarise the images: {message}")
+    @Slot()
+    def _update_suggestion(self) -> None:
+        self.advice.update_suggestion(self.experiment, self.image_summary)
+
+    def showEvent(self, event) -> None:  # noqa: N802  (Qt override)
+        # The Model tab may have changed the channels (a backbone) while it was shown.
+        self._update_suggestion()
+        super().showEvent(event)
 
     # -- menus -----------------------------------------------------------------------------
     @Slot(QPoint)

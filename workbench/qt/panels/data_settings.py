@@ -324,6 +324,11 @@ class DataSettings(QWidget):
         self.experiment.data.input_size = [self.height_spin.value(), self.width_spin.value()]
         self._changed()
 
+    def set_channels(self, channels: int) -> None:
+        """Choose ``channels`` (1 or 3) as if the user picked it: the normalisation adapts
+        and ``experiment_changed`` is emitted (nothing when it is already chosen)."""
+        self.channels_combo.setCurrentIndex(self.channels_combo.findData(int(channels)))
+
     @Slot()
     def _on_channels_edited(self) -> None:
         if self._updating:

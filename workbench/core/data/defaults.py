@@ -1,0 +1,272 @@
+"""Defaults an experiment takes from its dataset: input size, channels, and no mirror flips.
+
+A preset is written for no dataset in particular (32x32 RGB with a horizontal flip). Told
+the dataset, :func:`data_defaults` decides, from the scanned index and the images' headers
+(sizes and colour modes, :mod:`.summary`; nothing is decoded):
+
+- the input size: the images' common size when it is a sensible input (at most
+  :data:`MAX_INPUT_SIDE` on the long side); larger photos keep the experiment's size, and a
+  pretrained backbone keeps the size and the three channels it was set up with;
+- the channels: 1 when every image read is grayscale (or 1-bit), else 3;
+- no ``RandomHorizontalFlip`` / ``RandomVerticalFlip`` when a mirror may change the label
+  (digits, letters, text: :func:`~.hints.mirror_sensitivity`).
+
+Each choice comes with a plain-words reason, so the CLI and the app can say what they chose
+and why: ``input 28x28 and 1 channel: the size and colour mode of the images (all 28x28,
+grayscale); no horizontal flip: the classes ('0', '1', ...) look like digits, which a mirror
+changes``.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Sequence
+
+from .hints import mirror_sensitivity
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..experiment import Experiment
+    from .scan import DatasetIndex
+    from .summary import ImageSummary
+
+#: Images whose long side is at most this many pixels are trained at their own size.
+MAX_INPUT_SIDE = 224
+#: Images with a side under this keep the experiment's size (pooling layers need room).
+MIN_INPUT_SIDE = 8
+#: Headers read by :func:`data_defaults` when it is given no summary (evenly spread).
+SAMPLE_LIMIT = 1000
+#: Pillow modes without colour: 1-bit, 8-bit gray (with alpha), 16/32-bit integer, float.
+GRAYSCALE_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16L", "I;16B", "I;16N",
+                             "F"})
+FLIPS = ("RandomHorizontalFlip", "RandomVerticalFlip")
+
+
+@dataclass
+class DataDefaults:
+    """What :func:`data_defaults` chose for an experiment, and why.
+
+    Attributes
+    ----------
+    input_size
+        ``[height, width]`` the experiment should have.
+    channels
+        1 or 3.
+    transforms
+        The training transforms with the flips left out (copies; the rest unchanged).
+    removed
+        Names of the transforms left out (``["RandomHorizontalFlip"]``), in order.
+    reasons
+        One plain-words line per choice, e.g. ``"input 28x28 and 1 channel: the size and
+        colour mode of the images (all 28x28, grayscale)"``.
+    changes
+        Field -> new value for what differs from the experiment it was decided for
+        (``"data.input_size"``, ``"data.channels"``, ``"augment.transforms"``); empty when
+        the experiment already fits the data.
+    """
+
+    input_size: list[int]
+    channels: int
+    transforms: list[Any]
+    removed: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    changes: dict[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        """The reasons as one sentence: ``"input 28x28 and 1 channel: ...; no horizontal
+        flip: ..."``."""
+        return "; ".join(self.reasons)
+
+
+def is_grayscale(summary: "ImageSummary") -> bool:
+    """True when images were read and every one of them has a colourless mode."""
+    return summary.count > 0 and all(m in GRAYSCALE_MODES for m, n in summary.modes.items()
+                                     if n)
+
+
+def has_backbone(experiment: "Experiment") -> str | None:
+    """The arch of the experiment's pretrained backbone (its first), or None."""
+    for layer in experiment.model.layers:
+        if layer.type == "Backbone":
+            return str((layer.params or {}).get("arch", "resnet18"))
+    return None
+
+
+def grayscale_suggestion(experiment: "Experiment", summary: "ImageSummary") -> str | None:
+    """``"All images are grayscale: use 1 channel"`` when the data is grayscale but kept as
+    RGB (and no pretrained backbone needs RGB); else None."""
+    if int(experiment.data.channels) == 3 and is_grayscale(summary) and \
+            has_backbone(experiment) is None:
+        return "All images are grayscale: use 1 channel"
+    return None
+
+
+def sample_paths(index: "DatasetIndex", limit: int = SAMPLE_LIMIT) -> list[str]:
+    """At most ``limit`` image paths of ``index`` (training and validation parts), spread
+    evenly over them, so every class is represented in a sorted listing."""
+    paths = [p for p, _ in index.samples] + [p for p, _ in (index.val_samples or [])]
+    if len(paths) <= limit:
+        return paths
+    step = len(paths) / limit
+    return [paths[int(i * step)] for i in range(limit)]
+
+
+def data_defaults(experiment: "Experiment", index: "DatasetIndex",
+                  summary: "ImageSummary | None" = None,
+                  is_cancelled: Callable[[], bool] | None = None) -> DataDefaults:
+    """Decide the input size, channels and flips ``experiment`` should have for ``index``.
+
+    Parameters
+    ----------
+    experiment
+        The experiment to fit (read, not changed); its current values are what is kept
+        where the data says nothing (large photos, unreadable images, a backbone).
+    index
+        The scanned dataset (:func:`~.scan.scan_folder`; nothing needs decoding).
+    summary
+        The images' sizes and modes (:func:`~.summary.summarize_images`); None: the headers
+        of up to :data:`SAMPLE_LIMIT` images spread over the dataset are read now.
+    is_cancelled
+        Passed to the header reading when ``summary`` is None.
+
+    Returns
+    -------
+    DataDefaults
+        The choices, their reasons and the changes against ``experiment``.
+    """
+    if summary is None:
+        from .summary import summarize_images
+
+        summary = summarize_images(sample_paths(index), is_cancelled=is_cancelled)
+    d = experiment.data
+    size, channels = [int(v) for v in d.input_size], int(d.channels)
+    reasons: list[str] = []
+    arch = has_backbone(experiment)
+    if arch is not None:
+        channels = 3
+        reasons.append(f"input stays {_hw(size)} and 3 channels: the network starts with a "
+                       f"pretrained {arch}, which takes RGB images (grayscale ones are "
+                       f"converted)")
+    elif summary.count == 0:
+        reasons.append(f"input stays {_hw(size)} and {_channels(channels)}: no image header "
+                       f"could be read to measure")
+    else:
+        size, size_why = _size(summary, size)
+        gray = is_grayscale(summary)
+        channels = 1 if gray else 3
+        mode_why = (f"grayscale, {_modes(summary)}" if gray else
+                    f"in colour, {_modes(summary)}")
+        if size_why is None:
+            reasons.append(f"input {_hw(size)} and {_channels(channels)}: the size and colour "
+                           f"mode of the images ({_common(summary)}, {mode_why})")
+        else:
+            reasons.append(size_why)
+            reasons.append(f"{_channels(channels)}: the colour mode of the images "
+                           f"({mode_why})")
+
+    transforms = [copy.deepcopy(t) for t in experiment.augment.transforms]
+    removed: list[str] = []
+    why = mirror_sensitivity(index.classes, getattr(index, "root", "") or "")
+    if why is not None:
+        removed = [t.type for t in transforms if t.type in FLIPS]
+        transforms = [t for t in transforms if t.type not in FLIPS]
+        if removed:
+            kinds = sorted({name[len("Random"):-len("Flip")].lower() for name in removed},
+                           key=("horizontal", "vertical").index)
+            reasons.append(f"no {' or '.join(kinds)} flip: {why}, which a mirror changes")
+
+    changes: dict[str, Any] = {}
+    if size != [int(v) for v in d.input_size]:
+        changes["data.input_size"] = list(size)
+    if channels != int(d.channels):
+        changes["data.channels"] = channels
+    if removed:
+        changes["augment.transforms"] = transforms
+    return DataDefaults(list(size), channels, transforms, removed, reasons, changes)
+
+
+def apply_data_defaults(experiment: "Experiment", defaults: DataDefaults) -> bool:
+    """Write ``defaults`` into ``experiment`` (in place); True when anything changed.
+
+    Changing the channels keeps ``data.mean`` and ``data.std`` valid (three values become
+    their average; one value is repeated).
+    """
+    d = experiment.data
+    changed = False
+    if [int(v) for v in d.input_size] != defaults.input_size:
+        d.input_size = list(defaults.input_size)
+        changed = True
+    if int(d.channels) != defaults.channels:
+        d.channels = defaults.channels
+        d.mean = adapt_values(d.mean, d.channels)
+        d.std = adapt_values(d.std, d.channels)
+        changed = True
+    if defaults.removed:
+        experiment.augment.transforms = [t for t in experiment.augment.transforms
+                                         if t.type not in defaults.removed]
+        changed = True
+    return changed
+
+
+def adopt_data_defaults(experiment: "Experiment", index: "DatasetIndex",
+                        summary: "ImageSummary | None" = None) -> DataDefaults:
+    """:func:`data_defaults`, then :func:`apply_data_defaults`; returns the choices."""
+    defaults = data_defaults(experiment, index, summary)
+    apply_data_defaults(experiment, defaults)
+    return defaults
+
+
+def adapt_values(values: Sequence[float], channels: int) -> list[float]:
+    """Per-channel ``values`` valid for ``channels``: one value, or one per channel."""
+    values = [float(v) for v in values]
+    if len(values) in (1, channels):
+        return values
+    if channels == 1:
+        return [round(sum(values) / len(values), 6)]
+    return values[:1] * channels
+
+
+def _size(summary: "ImageSummary", current: list[int]) -> tuple[list[int], str | None]:
+    """``(input size, None)`` taken from the images, or ``(current, why it stays)``."""
+    (w, h), n = summary.sizes.most_common(1)[0]
+    if 2 * n < summary.count:  # no size is most of them: the (lower) medians
+        w, h = summary.median_width, summary.median_height
+    if max(w, h) > MAX_INPUT_SIDE:
+        return current, (f"input stays {_hw(current)}: the images are large "
+                         f"({_common(summary)}) and are shrunk to it; a larger input sees "
+                         f"more detail but trains slower")
+    if min(w, h) < MIN_INPUT_SIDE:
+        return current, (f"input stays {_hw(current)}: the images ({_common(summary)}) are "
+                         f"smaller than {MIN_INPUT_SIDE} pixels on a side, too small for "
+                         f"most networks, and are enlarged to it")
+    return [h, w], None
+
+
+def _common(summary: "ImageSummary") -> str:
+    """``"all 28x28"``, ``"900 of 1,000 are 28x28"`` or ``"mixed sizes, median 120x96"``."""
+    (w, h), n = summary.sizes.most_common(1)[0]
+    if n == summary.count:
+        return f"all {w}x{h}"
+    if 2 * n >= summary.count:
+        return f"{n:,} of {summary.count:,} are {w}x{h}"
+    return (f"{len(summary.sizes):,} sizes, median {summary.median_width}x"
+            f"{summary.median_height}")
+
+
+def _modes(summary: "ImageSummary") -> str:
+    modes = summary.modes.most_common()
+    if len(modes) == 1:
+        return f"mode {modes[0][0]}"
+    return "modes " + ", ".join(f"{m} {n:,}" for m, n in modes[:3]) + \
+        (" and more" if len(modes) > 3 else "")
+
+
+def _hw(size: Sequence[int]) -> str:
+    """``[height, width]`` in words: ``"28x28"``, or ``"200x150 (width x height)"`` like
+    the image sizes (which are written width first)."""
+    h, w = int(size[0]), int(size[1])
+    return f"{w}x{h}" if w == h else f"{w}x{h} (width x height)"
+
+
+def _channels(n: int) -> str:
+    return f"{n} channel{'s' if n != 1 else ''}"
