@@ -10,9 +10,9 @@ from torch import nn
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.experiment import Component
-from workbench.core.explain import (Explainer, colormap, explainable_layers, feature_grid,
-                                    feature_maps, filter_grid, first_conv_filters, grad_cam,
-                                    overlay)
+from workbench.core.explain import (Explainer, colormap, default_layer, explainable_layers,
+                                    feature_grid, feature_maps, filter_grid, first_conv_filters,
+                                    grad_cam, overlay)
 from workbench.core.model.builder import build_network
 
 SIZE, SQUARE = 32, 8
@@ -98,7 +98,9 @@ def test_grad_cam_explains_a_chosen_class_and_layer(trained_cnn):
     layers = explainable_layers(model, xs[0])
     assert [c.label for c in layers] == ["1 Conv2d", "2 ReLU", "3 Conv2d", "4 ReLU"]
     assert layers[0].output_shape == (8, SIZE, SIZE)
-    assert grad_cam(model, xs[0]).layer == "4 ReLU"  # default: the last spatial layer
+    assert [c.convolutional for c in layers] == [True, False, True, False]
+    assert default_layer(layers) == layers[2]
+    assert grad_cam(model, xs[0]).layer == "3 Conv2d"  # default: the last convolution
     other = grad_cam(model, xs[0], target_class=1, layer=layers[2])
     assert other.class_index == 1 and other.layer == "3 Conv2d"
     assert other.probability < 0.5
@@ -107,6 +109,64 @@ def test_grad_cam_explains_a_chosen_class_and_layer(trained_cnn):
         grad_cam(model, xs[0], target_class=5)
     with pytest.raises(WorkbenchError, match="not a spatial map"):
         grad_cam(model, xs[0], layer=6)  # the Linear
+
+
+def test_the_default_layer_is_the_last_convolution_not_the_pooling_after_it():
+    # seed-cnn's shape: the last spatial layer is a MaxPool, whose map is often empty.
+    net, _ = build_network([Component("Conv2d", {"out_channels": 4, "padding": 1}),
+                            Component("ReLU"), Component("MaxPool2d", {"kernel_size": 2}),
+                            Component("Conv2d", {"out_channels": 4, "padding": 1}),
+                            Component("ReLU"), Component("MaxPool2d", {"kernel_size": 2}),
+                            Component("Flatten"), Component("Linear")], (1, 16, 16), 2)
+    layers = explainable_layers(net, (1, 16, 16))
+    assert layers[-1].label == "6 MaxPool2d"
+    assert default_layer(layers).label == "4 Conv2d"
+    result = grad_cam(net, torch.rand(1, 16, 16))
+    assert result.layer == "4 Conv2d"
+    assert feature_maps(net, torch.rand(1, 16, 16)).shape == (4, 8, 8)  # the same default
+    assert default_layer([]) is None
+
+
+def _linear_head(weight: float, kernel: int) -> nn.Sequential:
+    """Conv (positive weights), ReLU, Flatten, Linear(2) whose class 0 weights are all
+    ``weight``."""
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(1, 2, kernel, padding=kernel // 2), nn.ReLU(), nn.Flatten(),
+                        nn.Linear(2 * 6 * 6, 2))
+    with torch.no_grad():
+        net[0].weight.fill_(1.0)
+        net[0].bias.fill_(0.1)
+        net[3].weight[0] = weight
+        net[3].bias.zero_()
+    return net
+
+
+def test_an_empty_map_says_so_and_names_the_last_convolution():
+    # Every activation after the ReLU counts against class 0: no place speaks for it.
+    net = _linear_head(-1.0, 3)
+    result = grad_cam(net, torch.rand(1, 6, 6), target_class=0, layer="2 ReLU")
+    assert result.flat == "empty" and not result.heatmap.any()
+    assert result.suggested_layer == "1 Conv2d"
+    assert "is empty" in result.note and "class 0" in result.note
+    assert "the last convolution, 1 Conv2d" in result.note
+    result.class_name = "seven"
+    assert "speaks for seven" in result.note
+
+
+def test_a_constant_map_says_so():
+    # A uniform image through a 1x1 convolution: the same activation at every place.
+    net = _linear_head(1.0, 1)
+    result = grad_cam(net, torch.full((1, 6, 6), 0.5), target_class=0)
+    assert result.layer == "1 Conv2d" and result.flat == "constant"
+    assert np.ptp(result.heatmap) == 0
+    assert result.suggested_layer is None  # it is the last convolution already
+    assert "the same everywhere" in result.note and "earlier convolution" in result.note
+
+
+def test_a_real_map_has_no_note(trained_cnn):
+    model, xs, _ = trained_cnn
+    result = grad_cam(model, xs[0])
+    assert result.flat is None and result.note is None and result.suggested_layer is None
 
 
 def test_grad_cam_leaves_the_model_as_it_was(trained_cnn):
@@ -176,9 +236,13 @@ def test_first_conv_filters_grid(trained_cnn):
 def test_resnet18_backbone_with_random_weights():
     net, _ = build_network([Component("Backbone", {"arch": "resnet18", "weights": "random"}),
                             Component("Linear")], (3, 64, 64), 2)
-    labels = {c.label: c.output_shape for c in explainable_layers(net, (3, 64, 64))}
+    layers = explainable_layers(net, (3, 64, 64))
+    labels = {c.label: c.output_shape for c in layers}
     assert labels["1 Backbone › layer4"] == (512, 2, 2)
     assert "1 Backbone › avgpool" not in labels  # 1x1: locates nothing
+    convs = {c.label.split(" › ")[1]: c.convolutional for c in layers}
+    assert convs["conv1"] and convs["layer3"] and not convs["bn1"] and not convs["maxpool"]
+    assert default_layer(layers).label == "1 Backbone › layer4"  # its last block with convs
     result = grad_cam(net, torch.randn(3, 64, 64))  # the backbone is frozen
     assert result.layer == "1 Backbone › layer4" and result.heatmap.shape == (64, 64)
     assert np.isfinite(result.heatmap).all()
@@ -218,6 +282,7 @@ def test_explainer_on_a_bundle_and_image_file(tiny_experiment, tmp_path):
     assert image.display.shape == (8, 8, 3) and image.display.dtype == np.uint8
     assert image.display[..., 0].mean() > image.display[..., 2].mean()  # red, un-normalised
     assert [c.label for c in explainer.layers()] == ["1 Conv2d", "2 ReLU"]
+    assert explainer.default_layer().label == "1 Conv2d"
     result = explainer.grad_cam(image_file, target_class="blue")
     assert (result.class_name, result.class_index) == ("blue", 0)
     assert result.heatmap.shape == (8, 8)

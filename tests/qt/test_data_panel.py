@@ -204,6 +204,75 @@ def test_reveal_opens_the_folder_of_an_unreadable_file(qtbot, image_folder, monk
     assert "1" in panel.details.tabText(panel.details.indexOf(panel.unreadable_box))
 
 
+def _message_boxes():
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    return [w for w in QApplication.topLevelWidgets()
+            if isinstance(w, QMessageBox) and w.isVisible()]
+
+
+def test_reveal_without_a_file_manager_says_so_and_copies_the_path(qtbot, image_folder,
+                                                                   monkeypatch):
+    from PySide6.QtGui import QDesktopServices
+    from PySide6.QtWidgets import QApplication
+
+    monkeypatch.setattr("sys.platform", "linux")
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: False)  # none installed
+    broken = image_folder / "red" / "broken.png"
+    broken.write_bytes(b"nope")
+    panel = loaded_data_panel(qtbot, image_folder)
+    panel.unreadable_list.setCurrentRow(0)
+    QApplication.clipboard().clear()
+    panel.reveal_button.click()
+    qtbot.waitUntil(lambda: bool(_message_boxes()), timeout=30000)
+    [box] = _message_boxes()
+    assert box.windowTitle() == "Cannot reveal in file manager"
+    assert "No file manager could be opened" in box.text()
+    assert str(image_folder / "red") in box.text() and str(broken) in box.text()
+    assert QApplication.clipboard().text() == str(broken)
+    box.close()
+
+
+def test_reveal_of_a_file_gone_since_the_scan_says_so(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtGui import QDesktopServices
+
+    from workbench.qt.panels.data_views import reveal_in_file_manager
+
+    opened = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
+    gone = tmp_path / "moved" / "away.png"
+    assert reveal_in_file_manager(str(gone)) is False and opened == []
+    qtbot.waitUntil(lambda: bool(_message_boxes()), timeout=30000)
+    [box] = _message_boxes()
+    assert "no longer exists" in box.text() and str(gone) in box.text()
+    box.close()
+
+
+def test_reveal_selects_the_file_on_windows_and_macos(tmp_path, monkeypatch):
+    from PySide6.QtCore import QProcess
+    from PySide6.QtGui import QDesktopServices
+
+    from workbench.qt.panels.data_views import reveal_command, reveal_in_file_manager
+
+    image = tmp_path / "a.png"
+    image.write_bytes(b"x")
+    assert reveal_command(str(image), "win32")[0] == "explorer.exe"
+    assert reveal_command(str(image), "win32")[1][0] == "/select,"
+    assert reveal_command(str(image), "darwin") == ("open", ["-R", str(image)])
+    assert reveal_command(str(image), "linux") is None  # its folder is opened instead
+    started, opened = [], []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
+    monkeypatch.setattr("sys.platform", "darwin")
+    monkeypatch.setattr(QProcess, "startDetached",
+                        lambda program, args: started.append((program, args)) or (True, 1))
+    assert reveal_in_file_manager(str(image)) and opened == []
+    assert started == [("open", ["-R", str(image)])]
+    # Finder would not start: the folder is opened instead.
+    monkeypatch.setattr(QProcess, "startDetached", lambda program, args: (False, -1))
+    assert reveal_in_file_manager(str(image))
+    assert [u.toLocalFile() for u in opened] == [str(tmp_path)]
+
+
 def test_open_csv_button_loads_the_chosen_file(qtbot, monkeypatch, tmp_path):
     from PySide6.QtWidgets import QFileDialog
 

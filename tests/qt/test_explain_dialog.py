@@ -42,6 +42,37 @@ def cnn_run(tmp_path_factory):
     return str(bundle), folder
 
 
+@pytest.fixture(scope="module")
+def pooled_run(tmp_path_factory):
+    """Conv2d, ReLU, MaxPool2d, Flatten, Linear (seed-cnn's ending), whose Linear weighs
+    every pooled activation against class "blue": its Grad-CAM map at the MaxPool is empty."""
+    import torch
+
+    from workbench.core.experiment import Component, Experiment
+    from workbench.core.train.trainer import Trainer
+
+    root = tmp_path_factory.mktemp("explain-pooled")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("WORKBENCH_HOME", str(root / "home"))
+        folder = Path(make_image_folder(root / "colours", per_class=6, size=16))
+        exp = Experiment(name="pooled-cnn")
+        exp.data.folder = str(folder)
+        exp.data.input_size = [16, 16]
+        exp.data.batch_size = 8
+        exp.model.layers = [Component("Conv2d", {"out_channels": 4, "kernel_size": 3,
+                                                 "padding": 1}),
+                            Component("ReLU", {}), Component("MaxPool2d", {"kernel_size": 2}),
+                            Component("Flatten", {}), Component("Linear", {"out_features": 3})]
+        exp.training.epochs = 1
+        exp.training.device = "cpu"
+        result = Trainer(exp).fit()
+        with torch.no_grad():
+            result.model[4].weight[0] = -1.0  # class 0, "blue"
+        bundle = root / "pooled.pt"
+        result.save_bundle(bundle)
+    return str(bundle), folder
+
+
 def _open(qtbot, bundle, image=None):
     dialog = ExplainDialog(bundle)
     qtbot.addWidget(dialog)
@@ -74,7 +105,7 @@ def test_grad_cam_shows_the_overlay_and_the_predicted_class(qtbot, cnn_run):
     assert [dialog.class_combo.itemText(i) for i in range(dialog.class_combo.count())] == \
         ["Predicted class", "blue", "green", "red"]
     layers = [dialog.layer_combo.itemText(i) for i in range(dialog.layer_combo.count())]
-    assert layers == ["1 Conv2d", "2 ReLU"] and dialog.layer_combo.currentText() == "2 ReLU"
+    assert layers == ["1 Conv2d", "2 ReLU"] and dialog.layer_combo.currentText() == "1 Conv2d"
 
 
 def test_choosing_another_class_changes_the_heatmap(qtbot, cnn_run):
@@ -109,11 +140,49 @@ def test_feature_maps_and_filters_views_are_filled(qtbot, cnn_run):
     assert (dialog.setup.filters.shape) == (7, 7, 3)
     assert dialog.maps_view.image is not None
     assert dialog.explanation.maps_total == 4 and dialog.explanation.maps_shown == 4
-    assert "4 feature maps of layer 2 ReLU" in dialog.maps_note.text()
+    assert "4 feature maps of layer 1 Conv2d" in dialog.maps_note.text()
     with qtbot.waitSignal(dialog.updated, timeout=TIMEOUT_MS):
-        dialog.layer_combo.setCurrentText("1 Conv2d")
-    assert "layer 1 Conv2d" in dialog.maps_note.text()
+        dialog.layer_combo.setCurrentText("2 ReLU")
+    assert "layer 2 ReLU" in dialog.maps_note.text()
+    assert dialog.explanation.cam.layer == "2 ReLU"
+
+
+def test_the_default_layer_is_the_last_convolution_not_the_pooling(qtbot, pooled_run):
+    bundle, folder = pooled_run
+    dialog = _open(qtbot, bundle, folder / "red" / "red_000.png")
+    layers = [dialog.layer_combo.itemText(i) for i in range(dialog.layer_combo.count())]
+    assert layers == ["1 Conv2d", "2 ReLU", "3 MaxPool2d"]
+    assert dialog.layer_combo.currentText() == "1 Conv2d"
     assert dialog.explanation.cam.layer == "1 Conv2d"
+    assert "4 feature maps of layer 1 Conv2d" in dialog.maps_note.text()
+
+
+def test_an_empty_map_is_said_plainly_not_captioned_red(qtbot, pooled_run, monkeypatch):
+    bundle, folder = pooled_run
+    dialog = _open(qtbot, bundle, folder / "red" / "red_000.png")
+    with qtbot.waitSignal(dialog.updated, timeout=TIMEOUT_MS):
+        dialog.class_combo.setCurrentText("blue")
+    with qtbot.waitSignal(dialog.explained, timeout=TIMEOUT_MS) as blocker:
+        dialog.layer_combo.setCurrentText("3 MaxPool2d")
+    cam = blocker.args[0]
+    assert cam.flat == "empty" and cam.layer == "3 MaxPool2d"
+    caption = dialog.cam_info.text()
+    assert "Red:" not in caption
+    assert "is empty" in caption and "the last convolution, 1 Conv2d" in caption
+    assert dialog.overlay_view.image is None and "No heatmap" in dialog.overlay_view.text()
+    dialog.opacity.setValue(80)  # nothing to redraw: the note stays
+    assert dialog.overlay_view.image is None
+    assert dialog.message.level == "warning" and "3 MaxPool2d" in dialog.message.text()
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *a, **k: pytest.fail("nothing to save")))
+    assert dialog.save_png() is None and "choose another layer" in dialog.message.text()
+    # A map with a place in it is drawn and captioned again.
+    with qtbot.waitSignal(dialog.explained, timeout=TIMEOUT_MS) as blocker:
+        dialog.class_combo.setCurrentText("Predicted class")
+    name = blocker.args[0].class_name
+    assert blocker.args[0].flat is None
+    assert f"Red: where the evidence for {name}" in dialog.cam_info.text()
+    assert dialog.overlay_view.image is not None and dialog.message.level == "ok"
 
 
 def test_a_dropped_image_is_explained_and_saved_as_png(qtbot, cnn_run, tmp_path, monkeypatch):

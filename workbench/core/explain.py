@@ -24,6 +24,8 @@ from .errors import WorkbenchError
 from .explain_display import colormap, feature_grid, filter_grid, overlay, resize_map
 
 _SEP = " › "
+#: A heatmap (scaled to a maximum of 1) varying by less than this points nowhere.
+_FLAT = 1e-6
 
 
 @dataclass(frozen=True)
@@ -41,12 +43,16 @@ class LayerChoice:
         The module's name in ``model.named_modules()`` (``"4"``, ``"0.net.layer4"``).
     output_shape
         (channels, height, width) for the input it was measured with.
+    convolutional
+        Whether the layer is, or contains, a ``Conv2d``: the last such layer is the default
+        for Grad-CAM (see :func:`default_layer`).
     """
 
     index: int
     label: str
     path: str
     output_shape: tuple[int, int, int]
+    convolutional: bool = False
 
 
 @dataclass
@@ -66,6 +72,13 @@ class GradCamResult:
         Label of the layer the map was taken at.
     class_name
         The class's name where known (:class:`Explainer` fills it).
+    flat
+        ``"empty"`` when the map is all zeros (nothing at this layer speaks for the class),
+        ``"constant"`` when it is the same everywhere (it points nowhere), else None. A
+        flat map shows no place: say :attr:`note` instead of "red: strongest evidence".
+    suggested_layer
+        For a flat map: the label of the last convolution when the map was taken elsewhere
+        (the layer to try), else None.
     """
 
     heatmap: np.ndarray
@@ -73,6 +86,24 @@ class GradCamResult:
     probability: float
     layer: str
     class_name: str | None = None
+    flat: str | None = None
+    suggested_layer: str | None = None
+
+    @property
+    def note(self) -> str | None:
+        """For a flat map, what it means and what to try, in words; None for a real map."""
+        if self.flat is None:
+            return None
+        name = self.class_name or f"class {self.class_index}"
+        if self.flat == "empty":
+            what = (f"The Grad-CAM map at layer {self.layer} is empty: nothing in this "
+                    f"layer's output speaks for {name}, so it shows no place.")
+        else:
+            what = (f"The Grad-CAM map at layer {self.layer} is the same everywhere: this "
+                    f"layer's evidence for {name} points to no part of the image.")
+        if self.suggested_layer:
+            return f"{what} Try another layer: the last convolution, {self.suggested_layer}."
+        return f"{what} Try another layer (an earlier convolution) or another class."
 
 
 LayerRef = Union[LayerChoice, str, int, None]
@@ -148,6 +179,41 @@ def _is_map(t: torch.Tensor | None) -> bool:
     return t is not None and t.dim() == 4 and t.shape[2] * t.shape[3] > 1
 
 
+def _has_conv(module: nn.Module) -> bool:
+    return any(isinstance(m, nn.Conv2d) for m in module.modules())
+
+
+def _default_cand(cands: list, outputs: dict) -> tuple[str, str] | None:
+    """(path, label) of the last convolution with a spatial output, else of the last layer
+    with one; None when there is none.
+
+    The last convolution, not the last spatial layer: a MaxPool or ReLU after it passes the
+    gradient to a few places only, and its Grad-CAM map is often empty."""
+    spatial = [(path, label, m) for _, label, path, m in cands if _is_map(outputs.get(path))]
+    convs = [(path, label) for path, label, m in spatial if _has_conv(m)]
+    if convs:
+        return convs[-1]
+    return (spatial[-1][0], spatial[-1][1]) if spatial else None
+
+
+def default_layer(layers: Sequence[LayerChoice]) -> LayerChoice | None:
+    """The layer Grad-CAM and feature maps are taken at when none is chosen.
+
+    Parameters
+    ----------
+    layers
+        What :func:`explainable_layers` returns.
+
+    Returns
+    -------
+    LayerChoice or None
+        The last convolution (inside a Backbone: its last block that holds one, such as
+        ResNet's ``layer4``), else the last spatial layer; None for an empty list.
+    """
+    convs = [c for c in layers if c.convolutional]
+    return convs[-1] if convs else (layers[-1] if layers else None)
+
+
 def explainable_layers(model: nn.Module, input_shape: Sequence[int] | torch.Tensor,
                        layers: Sequence[Any] | None = None) -> list[LayerChoice]:
     """The layers whose output is a spatial map (more than 1x1), in network order.
@@ -175,20 +241,21 @@ def explainable_layers(model: nn.Module, input_shape: Sequence[int] | torch.Tens
     with _Modes(model), torch.no_grad():
         _, outputs = _record(model, x, cands)
     out = []
-    for i, label, path, _ in cands:
+    for i, label, path, module in cands:
         if _is_map(outputs.get(path)):
             if layers is not None and i < len(layers) and _SEP not in label:
                 label = f"{i + 1} {getattr(layers[i], 'type', label.split(' ', 1)[1])}"
-            out.append(LayerChoice(i, label, path, tuple(outputs[path].shape[1:])))
+            out.append(LayerChoice(i, label, path, tuple(outputs[path].shape[1:]),
+                                   _has_conv(module)))
     return out
 
 
 def _resolve(cands: list, outputs: dict, layer: LayerRef) -> tuple[str, str]:
-    """(path, label) of the layer asked for, or of the last spatial one."""
+    """(path, label) of the layer asked for, or of the default one (the last convolution)."""
     if layer is None:
-        for _, label, path, _ in reversed(cands):
-            if _is_map(outputs.get(path)):
-                return path, label
+        found = _default_cand(cands, outputs)
+        if found is not None:
+            return found
         raise WorkbenchError("Grad-CAM and feature maps need a convolutional layer (one "
                              "whose output is an image-like map): this network has none. "
                              "Add a Conv2d layer, or use a pretrained Backbone")
@@ -228,11 +295,12 @@ def grad_cam(model: nn.Module, image: torch.Tensor, target_class: int | None = N
         Index of the class to explain; default: the predicted class.
     layer
         A :class:`LayerChoice`, its ``path`` or ``label``, or a top-level index; default:
-        the last layer with a spatial output.
+        the last convolution (see :func:`default_layer`).
 
     Returns
     -------
     GradCamResult
+        With ``flat`` set when the map is empty or constant (it then shows no place).
 
     Raises
     ------
@@ -266,7 +334,14 @@ def grad_cam(model: nn.Module, image: torch.Tensor, target_class: int | None = N
                                     align_corners=False)[0, 0].cpu()
     top = float(cam.max())
     heat = (cam / top).clamp(0.0, 1.0) if top > 0 else torch.zeros_like(cam)
-    return GradCamResult(heat.numpy().astype(np.float32), target, float(probs[target]), label)
+    flat = "empty" if top <= 0 else \
+        "constant" if float(heat.max() - heat.min()) < _FLAT else None
+    suggested = None
+    if flat is not None:
+        conv = _default_cand(cands, outputs)
+        suggested = conv[1] if conv is not None and conv[0] != path else None
+    return GradCamResult(heat.numpy().astype(np.float32), target, float(probs[target]), label,
+                         flat=flat, suggested_layer=suggested)
 
 
 # -- feature maps and filters ------------------------------------------------------------
@@ -285,7 +360,7 @@ def feature_maps(model: nn.Module, image: torch.Tensor, layer: LayerRef = None) 
     model, image
         As for :func:`grad_cam`.
     layer
-        As for :func:`grad_cam`; default: the last layer with a spatial output.
+        As for :func:`grad_cam`; default: the last convolution.
 
     Returns
     -------
@@ -339,5 +414,5 @@ def first_conv_filters(model: nn.Module) -> np.ndarray:
 from .explain_bundle import ExplainImage, Explainer  # noqa: E402  (it builds on the above)
 
 __all__ = ["ExplainImage", "Explainer", "GradCamResult", "LayerChoice", "colormap",
-           "explainable_layers", "feature_grid", "feature_maps", "filter_grid", "first_conv",
-           "first_conv_filters", "grad_cam", "overlay", "resize_map"]
+           "default_layer", "explainable_layers", "feature_grid", "feature_maps", "filter_grid",
+           "first_conv", "first_conv_filters", "grad_cam", "overlay", "resize_map"]

@@ -102,6 +102,13 @@ class Explainer:
                                               self.experiment.model.layers)
         return list(self._layers)
 
+    def default_layer(self) -> "LayerChoice | None":
+        """The layer explained when none is chosen: the last convolution (see
+        :func:`~workbench.core.explain.default_layer`); None for a network without one."""
+        from .explain import default_layer
+
+        return default_layer(self.layers())
+
     def _class_index(self, target: int | str | None) -> int | None:
         if isinstance(target, str):
             if target not in self.classes:

@@ -5,17 +5,18 @@ files (each of which can be revealed in the file manager)."""
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
-from PySide6.QtCore import QPoint, Qt, QUrl, Slot
+from PySide6.QtCore import QPoint, QProcess, Qt, QUrl, Slot
 from PySide6.QtGui import QBrush, QColor, QDesktopServices
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel,
-                               QListWidget, QListWidgetItem, QMenu, QPushButton, QTabWidget,
-                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QApplication, QHBoxLayout, QHeaderView,
+                               QLabel, QListWidget, QListWidgetItem, QMenu, QPushButton,
+                               QTabWidget, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 import pyqtgraph as pg  # after PySide6 (see workbench.qt)
 
-from ..common import short_path
+from ..common import short_path, show_error
 from ..thumbnails import PathRole
 
 _BLUE = (31, 119, 180)
@@ -124,16 +125,60 @@ def _number(n: int | None, text: str | None = None) -> QTableWidgetItem:
     return item
 
 
-def reveal_in_file_manager(path: str) -> bool:
-    """Open the folder holding ``path`` (or ``path`` itself if a folder) in the file manager."""
+def reveal_command(path: str, platform: str | None = None) -> tuple[str, list[str]] | None:
+    """The program and arguments that show ``path`` selected in the platform's file
+    manager (Explorer, Finder); None where opening its folder is the way (Linux)."""
+    platform = sys.platform if platform is None else platform
+    if platform.startswith("win"):
+        return "explorer.exe", ["/select,", os.path.normpath(path)]
+    if platform == "darwin":
+        return "open", ["-R", path]
+    return None
+
+
+def reveal_in_file_manager(path: str, parent: QWidget | None = None) -> bool:
+    """Show ``path`` in the file manager: selected where the platform allows (Windows,
+    macOS), else its folder opened (a folder: itself).
+
+    When that cannot be done (no file manager on a minimal desktop or a headless box, or
+    the file is gone), a message says so and names the path, which is also copied to the
+    clipboard. Returns whether a file manager was opened.
+    """
+    path = str(path)
     folder = path if os.path.isdir(path) else os.path.dirname(path)
-    return QDesktopServices.openUrl(QUrl.fromLocalFile(folder))
+    if not os.path.exists(path) and not os.path.isdir(folder):
+        _cannot_reveal(parent, path, f"{path} no longer exists (moved or deleted since the "
+                                     f"folder was scanned): scan the folder again.")
+        return False
+    command = reveal_command(path) if os.path.exists(path) else None
+    if command is not None and QProcess.startDetached(*command)[0]:
+        return True
+    if QDesktopServices.openUrl(QUrl.fromLocalFile(folder)):
+        return True
+    _cannot_reveal(parent, path, f"No file manager could be opened to show {folder}: this "
+                                 f"system has none set up to open folders (on Linux, "
+                                 f"install one, or set the default with xdg-mime).")
+    return False
+
+
+#: Messages shown without a parent window, kept alive until closed (else Python frees them).
+_OPEN_BOXES: set = set()
+
+
+def _cannot_reveal(parent: QWidget | None, path: str, why: str) -> None:
+    QApplication.clipboard().setText(path)
+    parent = parent or QApplication.activeWindow()
+    box = show_error(parent, "Cannot reveal in file manager",
+                     f"{why}\n\nThe path was copied to the clipboard:\n{path}")
+    if parent is None:
+        _OPEN_BOXES.add(box)
+        box.finished.connect(lambda _result: _OPEN_BOXES.discard(box))
 
 
 def reveal_menu(parent: QWidget, path: str, where: QPoint) -> None:
     """A context menu with "Reveal in file manager" for ``path``."""
     menu = QMenu(parent)
-    menu.addAction("Reveal in file manager", lambda: reveal_in_file_manager(path))
+    menu.addAction("Reveal in file manager", lambda: reveal_in_file_manager(path, parent))
     menu.exec(where)
 
 
@@ -152,7 +197,7 @@ class DatasetDetails(QTabWidget):
         self.unreadable_list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.unreadable_list.customContextMenuRequested.connect(self._on_menu_requested)
         self.unreadable_list.itemDoubleClicked.connect(
-            lambda item: reveal_in_file_manager(item.data(PathRole)))
+            lambda item: reveal_in_file_manager(item.data(PathRole), self))
         self.unreadable_list.currentItemChanged.connect(
             lambda item, _prev: self.reveal_button.setEnabled(item is not None))
         self.reveal_button = QPushButton("Reveal in file manager")
@@ -191,7 +236,7 @@ class DatasetDetails(QTabWidget):
     def reveal_selected(self) -> None:
         item = self.unreadable_list.currentItem()
         if item is not None:
-            reveal_in_file_manager(item.data(PathRole))
+            reveal_in_file_manager(item.data(PathRole), self)
 
     def _set_title(self, n: int) -> None:
         self.setTabText(self.indexOf(self.unreadable_box),

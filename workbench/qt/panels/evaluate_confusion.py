@@ -31,6 +31,8 @@ MAX_TICKS = 25
 MAX_NAMED_COLUMNS = 8
 #: Class names on the axes are cut to this many characters.
 TICK_CHARS = 14
+#: Names this short ("7", "a", "cat") label the columns themselves, however many classes.
+SHORT_NAME = 3
 _CMAP = pg.ColorMap([0.0, 1.0], [(255, 255, 255), (8, 48, 107)])
 
 
@@ -50,6 +52,23 @@ def _short(name: str) -> str:
     return name[:head] + "…" + name[-(TICK_CHARS - 1 - head):]
 
 
+def axis_labels(classes: list[str]) -> tuple[list[str], list[str], bool]:
+    """(row labels, column labels, numbered) for the matrix's axes.
+
+    Few classes, or names short enough to sit side by side (digits "0"-"9", letters), are
+    labelled by name alone on both axes. Otherwise the columns get class numbers, which the
+    rows translate as ``"7: cat"`` (``numbered`` is True): with a colon, a number and a
+    class named by a number never read as one ("0 0").
+    """
+    short = all(len(name) <= SHORT_NAME for name in classes)
+    if len(classes) <= MAX_NAMED_COLUMNS or short:
+        names = [_short(name) for name in classes]
+        return names, list(names), False
+    # Side by side, many long names overlap into a smear.
+    return ([f"{i}: {_short(name)}" for i, name in enumerate(classes)],
+            [str(i) for i in range(len(classes))], True)
+
+
 class ConfusionHeatmap(pg.GraphicsLayoutWidget):
     """Rows are true classes, columns predicted ones; counts or row-normalised shares.
 
@@ -67,6 +86,8 @@ class ConfusionHeatmap(pg.GraphicsLayoutWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.classes: list[str] = []
+        self.row_labels: list[str] = []     # what each row and column is labelled on its axis
+        self.column_labels: list[str] = []
         self.confusion = np.zeros((0, 0), dtype=np.int64)
         self.normalized = False
         self.selected: tuple[int, int] | None = None
@@ -99,20 +120,16 @@ class ConfusionHeatmap(pg.GraphicsLayoutWidget):
         self.classes = list(classes)
         self.selected = None
         self.highlight.setVisible(False)
+        rows, columns, numbered = axis_labels(self.classes)
+        self.row_labels, self.column_labels = rows, columns
         k = len(self.classes)
         step = max(1, math.ceil(k / MAX_TICKS))
         shown = [i for i in range(k) if i % step == 0]
-        if k <= MAX_NAMED_COLUMNS:
-            left = bottom = [(i + 0.5, _short(self.classes[i])) for i in shown]
-        else:
-            # Side by side, many names overlap into a smear: columns get the class number,
-            # which the rows' labels ("7 cat") translate.
-            left = [(i + 0.5, f"{i} {_short(self.classes[i])}") for i in shown]
-            bottom = [(i + 0.5, str(i)) for i in shown]
-        self.plot.getAxis("left").setTicks([left])
-        self.plot.getAxis("bottom").setTicks([bottom])
-        self.plot.setLabel("bottom", "predicted class" if k <= MAX_NAMED_COLUMNS
-                           else "predicted class (number)")
+        self.plot.getAxis("left").setTicks([[(i + 0.5, rows[i]) for i in shown]])
+        self.plot.getAxis("bottom").setTicks([[(i + 0.5, columns[i]) for i in shown]])
+        self.plot.setLabel("left", "true class (number: name)" if numbered else "true class")
+        self.plot.setLabel("bottom", "predicted class (number)" if numbered
+                           else "predicted class")
         self._redraw()
         self.plot.setRange(QRectF(0, 0, max(k, 1), max(k, 1)), padding=0.02)
 

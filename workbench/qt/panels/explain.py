@@ -12,6 +12,7 @@ unreadable image) is said in the dialog.
 
 from __future__ import annotations
 
+import html
 import os
 import sys
 from typing import Any
@@ -28,6 +29,9 @@ from .explain_jobs import MAX_MAPS, ExplainSession, Explanation, Setup
 from .explain_views import ImageView, enlarged
 
 NO_IMAGE = "Open an image, or drop one here, to explain it."
+#: Shown in place of the heatmap when the map is flat (GradCamResult.flat).
+FLAT_MAP = {"empty": "No heatmap to draw: the map is empty at this layer (all zero).",
+            "constant": "No heatmap to draw: the map is the same everywhere at this layer."}
 DEFAULT_OPACITY = 45  # percent: the image stays recognisable under the colours
 
 
@@ -95,8 +99,9 @@ class ExplainDialog(UrlDropTarget, QDialog):
         self.class_combo.setToolTip("The class whose evidence Grad-CAM shows")
         self.class_combo.currentIndexChanged.connect(self._on_choice_changed)
         self.layer_combo = QComboBox()
-        self.layer_combo.setToolTip("The layer Grad-CAM and the feature maps are taken at; "
-                                    "the last one is the most class-specific")
+        self.layer_combo.setToolTip("The layer Grad-CAM and the feature maps are taken at. "
+                                    "The default, the last convolution, is usually the most "
+                                    "class-specific one that still shows where")
         self.layer_combo.setMinimumContentsLength(16)
         self.layer_combo.currentIndexChanged.connect(self._on_choice_changed)
         top = QHBoxLayout()
@@ -238,7 +243,9 @@ class ExplainDialog(UrlDropTarget, QDialog):
             self.layer_combo.setItemData(self.layer_combo.count() - 1,
                                          f"output {shape} (channels × height × width)",
                                          Qt.ItemDataRole.ToolTipRole)
-        self.layer_combo.setCurrentIndex(self.layer_combo.count() - 1)
+        default = self.layer_combo.findData(setup.default_layer)
+        self.layer_combo.setCurrentIndex(default if default >= 0
+                                         else self.layer_combo.count() - 1)
         self.layer_combo.setEnabled(bool(setup.layers))
         for combo in (self.class_combo, self.layer_combo):
             combo.blockSignals(False)
@@ -272,13 +279,18 @@ class ExplainDialog(UrlDropTarget, QDialog):
         self.explanation = ex
         self.image_view.show_array(ex.display)
         if ex.cam is not None:
-            self._draw_overlay()
             cam = ex.cam
-            name = cam.class_name or str(cam.class_index)
-            predicted = ", ".join(f"{c} {p * 100:.1f}%" for c, p in ex.top)
+            name = html.escape(cam.class_name or str(cam.class_index))
+            predicted = ", ".join(f"{html.escape(c)} {p * 100:.1f}%" for c, p in ex.top)
+            if cam.flat is None:
+                self._draw_overlay()
+                what = f"Red: where the evidence for {name} is strongest."
+            else:  # a flat map shows no place: "red: strongest" would mislead
+                self.overlay_view.show_text(FLAT_MAP[cam.flat])
+                what = html.escape(cam.note or "", quote=False)
             self.cam_info.setText(f"<b>Predicted:</b> {predicted}<br><b>Explaining:</b> {name} "
-                                  f"({cam.probability * 100:.1f}%) at layer {cam.layer}. "
-                                  f"Red: where the evidence for {name} is strongest.")
+                                  f"({cam.probability * 100:.1f}%) at layer "
+                                  f"{html.escape(cam.layer)}. {what}")
         else:
             self.overlay_view.show_text(ex.cam_error or "", error=True)
             self.cam_info.setText("")
@@ -295,6 +307,10 @@ class ExplainDialog(UrlDropTarget, QDialog):
         error = ex.cam_error or ex.maps_error
         if error:
             self._fail(error)
+        elif ex.cam is not None and ex.cam.flat is not None:
+            self._show_message(f"Explained {ex.path}, but the Grad-CAM map at layer "
+                               f"{ex.cam.layer} shows no place: choose another layer "
+                               f"(see below the picture).", "warning")
         else:
             self._show_message(f"Explained {ex.path}", "ok")
         if ex.cam is not None:
@@ -314,7 +330,7 @@ class ExplainDialog(UrlDropTarget, QDialog):
     @Slot()
     def _draw_overlay(self) -> None:
         ex = self.explanation
-        if ex is None or ex.cam is None:
+        if ex is None or ex.cam is None or ex.cam.flat is not None:
             return
         from workbench.core.explain_display import overlay
 
@@ -331,7 +347,11 @@ class ExplainDialog(UrlDropTarget, QDialog):
         """Ask for a file name and save the current tab's picture, enlarged; returns it."""
         image = self.current_image()
         if image is None:
-            self._show_message("Nothing to save on this tab yet: explain an image first.",
+            cam = self.explanation.cam if self.explanation is not None else None
+            flat = self.tabs.currentIndex() == 0 and cam is not None and cam.flat is not None
+            self._show_message("Nothing to save: the Grad-CAM map shows no place at this layer; "
+                               "choose another layer first." if flat else
+                               "Nothing to save on this tab yet: explain an image first.",
                                "warning")
             return None
         tab = self.tabs.tabText(self.tabs.currentIndex()).lower().replace(" ", "-")

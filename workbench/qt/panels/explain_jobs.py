@@ -29,6 +29,7 @@ class Setup:
     filters: np.ndarray | None        # filter_grid output, float [0, 1]
     filters_error: str | None = None
     filters_count: int = 0
+    default_layer: str | None = None  # path of the layer chosen at first (the last conv)
 
 
 @dataclass
@@ -73,15 +74,20 @@ class ExplainSession:
         with self._lock:
             ex = self._get()
             layers = ex.layers()
+            default = ex.default_layer()
+            out = Setup(list(ex.classes), layers, None,
+                        default_layer=default.path if default is not None else None)
             try:
                 filters = ex.filters()
             except WorkbenchError as e:
-                return Setup(list(ex.classes), layers, None, str(e))
-            return Setup(list(ex.classes), layers, filter_grid(filters), None, len(filters))
+                out.filters_error = str(e)
+            else:
+                out.filters, out.filters_count = filter_grid(filters), len(filters)
+            return out
 
     def explain(self, image_path: str, target: int | None, layer: str | None) -> Explanation:
         """Grad-CAM for ``target`` (None: the predicted class) and the feature maps of
-        ``layer`` (a LayerChoice path; None: the last spatial layer) for one image.
+        ``layer`` (a LayerChoice path; None: the last convolution) for one image.
 
         Raises
         ------

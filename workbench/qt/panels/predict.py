@@ -28,7 +28,7 @@ from ..thumbnails import ThumbnailLoader
 from ..workers import TaskRunner, TaskState, describe_exception
 from .predict_delegate import THUMB
 from .predict_jobs import PredictorCache, classify_in_batches, pasted_paths
-from .predict_layout import ALL_CLASSES
+from .predict_layout import ALL_CLASSES, ask_images
 from .predict_model import (CANCELLED, DONE, FAILED, QUEUED, SORT_MODES, TOP_K, ItemRole,
                             PredictionFilter, PredictionItem, PredictionModel, predictions_csv)
 
@@ -65,6 +65,8 @@ class PredictPanel(UrlDropTarget, QWidget):
         self._next_group = 0
         self._done = self._total = 0
         self._shut_down = False
+        self.ask_images = ask_images  # (parent, start folder) -> paths; tests replace it
+        self._image_folders: list[str] = []  # where "Open images…" may start, latest first
         self._runner = TaskRunner(self, supersede=False)
         self._runner.finished.connect(self._on_job_finished)
         self._runner.errored.connect(self._on_job_errored)
@@ -119,14 +121,29 @@ class PredictPanel(UrlDropTarget, QWidget):
         """Every image of the panel, in the order added (whatever the sort and filter)."""
         return list(self.model.items)
 
+    def set_dataset_folder(self, path: str) -> None:
+        """The current dataset (its folder, or its CSV file): "Open images…" starts there,
+        until images are opened from another folder."""
+        path = str(path)
+        self._remember_folder(os.path.dirname(path) if os.path.isfile(path) else path)
+
+    def _remember_folder(self, folder: str) -> None:
+        if folder:
+            self._image_folders = [folder] + [f for f in self._image_folders if f != folder][:1]
+
+    def images_start_folder(self) -> str:
+        """Where "Open images…" starts: the dataset folder or the folder images were last
+        opened from, whichever came last (the other if that one is gone), else home."""
+        for folder in self._image_folders:
+            if os.path.isdir(folder):
+                return folder
+        return os.path.expanduser("~")
+
     @Slot()
     def choose_images(self) -> None:
-        from workbench.core.data.images import ACCEPTED_EXTENSIONS
-
-        pattern = " ".join(f"*{e}" for e in ACCEPTED_EXTENSIONS)
-        paths, _ = QFileDialog.getOpenFileNames(self, "Open images", "",
-                                                f"Images ({pattern});;All files (*)")
+        paths = self.ask_images(self, self.images_start_folder())
         if paths:
+            self._remember_folder(os.path.dirname(os.path.abspath(paths[0])))
             self.add_images(paths)
 
     def add_images(self, paths: Iterable[str]) -> list[PredictionItem]:

@@ -6,8 +6,9 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel,
-                               QListView, QProgressBar, QPushButton, QVBoxLayout)
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QFileDialog,
+                               QHBoxLayout, QLabel, QListView, QProgressBar, QPushButton,
+                               QVBoxLayout, QWidget)
 
 from ..common import MessageLabel
 from .predict_delegate import PredictionDelegate
@@ -17,6 +18,18 @@ from .predict_runs import RunChooser
 SORT_LABELS = {"added": "Order added", "name": "Name", "class": "Predicted class",
                "confidence": "Confidence"}
 ALL_CLASSES = "All classes"
+
+
+def ask_images(parent: QWidget, start: str) -> list[str]:
+    """The "Open images" file dialog, starting in ``start``; the files chosen (or none).
+
+    The panel calls it through its ``ask_images`` attribute, which tests replace."""
+    from workbench.core.data.images import ACCEPTED_EXTENSIONS
+
+    pattern = " ".join(f"*{e}" for e in ACCEPTED_EXTENSIONS)
+    paths, _ = QFileDialog.getOpenFileNames(parent, "Open images", start,
+                                            f"Images ({pattern});;All files (*)")
+    return list(paths)
 
 
 def build_panel(self: Any) -> None:
