@@ -147,6 +147,40 @@ def test_counts_and_row_normalised_toggle(qtbot, make_panel, bundle_path, image_
     np.testing.assert_array_equal(heatmap.image.image, result.confusion)
 
 
+def _ticks(heatmap, side: str) -> list[str]:
+    """The labels pyqtgraph draws on one axis of the matrix."""
+    return [text for _, text in heatmap.plot.getAxis(side)._tickLevels[0]]
+
+
+def test_digit_classes_are_labelled_by_name_alone(qtbot):
+    from workbench.qt.panels.evaluate_confusion import ConfusionHeatmap
+
+    heatmap = ConfusionHeatmap()
+    qtbot.addWidget(heatmap)
+    digits = [str(d) for d in range(10)]  # more classes than get named columns
+    heatmap.set_confusion(np.eye(10, dtype=np.int64), digits)
+    assert _ticks(heatmap, "left") == digits  # not "0 0", "1 1"
+    assert _ticks(heatmap, "bottom") == digits
+    assert heatmap.plot.getAxis("left").labelText == "true class"
+    assert heatmap.plot.getAxis("bottom").labelText == "predicted class"
+
+
+def test_many_long_class_names_get_numbered_columns_the_rows_translate(qtbot):
+    from workbench.qt.panels.evaluate_confusion import ConfusionHeatmap
+
+    heatmap = ConfusionHeatmap()
+    qtbot.addWidget(heatmap)
+    names = [f"species{i}" for i in range(9)] + ["1000"]
+    heatmap.set_confusion(np.eye(10, dtype=np.int64), names)
+    rows = _ticks(heatmap, "left")
+    assert rows[0] == "0: species0" and rows[9] == "9: 1000"  # never "9 1000"
+    assert _ticks(heatmap, "bottom") == [str(i) for i in range(10)]
+    assert heatmap.plot.getAxis("left").labelText == "true class (number: name)"
+    assert heatmap.plot.getAxis("bottom").labelText == "predicted class (number)"
+    heatmap.set_confusion(np.eye(3, dtype=np.int64), ["cat", "dog", "horse"])  # few: names
+    assert _ticks(heatmap, "bottom") == ["cat", "dog", "horse"] == heatmap.column_labels
+
+
 def test_most_confused_pair_calibration_and_largest_losses(qtbot, make_panel, bundle_path,
                                                            image_folder):
     panel = make_panel(bundle_path, str(image_folder))
@@ -269,19 +303,28 @@ def test_saved_runs_with_bundles_are_listed(qtbot, make_panel, tmp_path, bundle_
     from workbench.core.runs import write_run_info
 
     root = tmp_path / "runs"
-    for folder, name, has_bundle in (("a", "first run", True), ("b", "no bundle", False)):
+    # Two runs of the same name: the chooser tells them apart by date and the saved
+    # model's validation accuracy (the weights in bundle.pt, from run.json).
+    for folder, name, created, has_bundle, acc in (
+            ("a", "experiment", "2024-05-01T10:00:00", True, 0.75),
+            ("c", "experiment", "2024-05-02T09:30:00", True, 0.5),
+            ("b", "no bundle", "2024-05-03T08:00:00", False, None)):
         d = root / folder
         d.mkdir(parents=True)
         if has_bundle:
             shutil.copy(bundle_path, d / "bundle.pt")
-        write_run_info(d, {"name": name, "created": "2024-05-01", "updated": "2024-05-01",
-                           "status": "finished"})
+        write_run_info(d, {"name": name, "created": created, "updated": created,
+                           "status": "finished",
+                           "bundle": {"epoch": 3, "restored_best": False,
+                                      "metrics": {"epoch": 3, "val_acc": acc}}})
     panel = make_panel()
     with qtbot.waitSignal(panel.chooser.runs_listed, timeout=TIMEOUT_MS):
         panel.refresh_runs()
-    assert panel.bundle_paths() == [str(root / "a" / "bundle.pt")]
-    assert panel.chooser.combo.currentText() == "first run (saved run)"
-    assert panel.bundle_path() == str(root / "a" / "bundle.pt")
+    assert panel.bundle_paths() == [str(root / "c" / "bundle.pt"), str(root / "a" / "bundle.pt")]
+    texts = [panel.chooser.combo.itemText(i) for i in range(panel.chooser.combo.count())]
+    assert texts == ["experiment · 2024-05-02 09:30 · val 50.0% (epoch 3)",
+                     "experiment · 2024-05-01 10:00 · val 75.0% (epoch 3)"]
+    assert panel.bundle_path() == str(root / "c" / "bundle.pt")
 
 
 def test_main_window_has_the_tab_and_offers_a_trained_bundle(qtbot, tiny_experiment,

@@ -229,9 +229,11 @@ def test_model_chooser_lists_saved_runs_and_uses_the_chosen_one(qtbot, bundle_pa
     panel = PredictPanel()
     qtbot.addWidget(panel)
     texts = [panel.model_combo.itemText(i) for i in range(panel.model_combo.count())]
-    assert "colours run" in texts and "failed run" not in texts
+    # Name and date (and the saved model's accuracy when run.json says it).
+    listed = "colours run · 2024-05-01 10:00"
+    assert listed in texts and not any(t.startswith("failed run") for t in texts)
     assert texts[-1] == "Other bundle file…"
-    index = texts.index("colours run")
+    index = texts.index(listed)
     with qtbot.waitSignal(panel.bundle_changed, timeout=TIMEOUT_MS) as blocker:
         panel.model_combo.activated.emit(index)
     assert blocker.args == [str(run / "bundle.pt")]
@@ -265,3 +267,50 @@ def test_five_thousand_rows_are_added_in_one_model_insert(qtbot, panel, tmp_path
     assert len(added) == 5000 and len(inserts) == 1
     assert waiting.proxy.rowCount() == 5000
     waiting.shutdown()
+
+
+def test_open_images_starts_in_the_dataset_folder_then_the_last_one_used(
+        qtbot, panel, image_folder, tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    starts = []
+    chosen: list[str] = []
+
+    def ask(parent, start):
+        starts.append(start)
+        return list(chosen)
+    panel.ask_images = ask
+    panel.open_button.click()  # nothing chosen, no dataset yet: home
+    assert starts == [str(home)] and panel.rows == []
+    panel.set_dataset_folder(str(image_folder))
+    panel.open_button.click()
+    assert starts[-1] == str(image_folder)
+    elsewhere = tmp_path / "new photos"
+    elsewhere.mkdir()
+    shutil.copy(image_folder / "red" / "red_000.png", elsewhere / "photo.png")
+    chosen[:] = [str(elsewhere / "photo.png")]
+    with qtbot.waitSignal(panel.predictions_finished, timeout=TIMEOUT_MS):
+        panel.open_button.click()
+    assert panel.rows[0].path == str(elsewhere / "photo.png")
+    chosen.clear()
+    panel.open_button.click()
+    assert starts[-1] == str(elsewhere)  # the folder last opened from
+    shutil.rmtree(elsewhere)
+    panel.open_button.click()
+    assert starts[-1] == str(image_folder)  # that one is gone: the dataset's again
+    csv_file = tmp_path / "labels.csv"
+    csv_file.write_text("path,label\n")
+    panel.set_dataset_folder(str(csv_file))  # a CSV dataset: its folder
+    panel.open_button.click()
+    assert starts[-1] == str(tmp_path)
+
+
+def test_the_main_window_tells_predict_the_dataset_folder(qtbot, tiny_experiment, image_folder):
+    from workbench.qt.main_window import MainWindow
+
+    window = MainWindow(tiny_experiment)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.data_panel.dataset_loaded, timeout=TIMEOUT_MS):
+        window.load_folder(str(image_folder))
+    assert window.predict_panel.images_start_folder() == str(image_folder)

@@ -90,7 +90,8 @@ def test_the_table_shows_a_finished_run(qtbot, tiny_experiment, root):
     assert cell(panel, 0, "created") == now[:16].replace("T", " ")
     assert cell(panel, 0, "status") == "finished"
     assert cell(panel, 0, "epochs") == "1/1"
-    assert cell(panel, 0, "best_val_acc") == f"{best * 100:.1f}"
+    # The saved model's accuracy (1 epoch: the last is the best).
+    assert cell(panel, 0, "val_acc") == f"{best * 100:.1f}"
     assert cell(panel, 0, "duration") == "3 min 12 s"
     assert (cell(panel, 0, "optimizer"), cell(panel, 0, "batch"),
             cell(panel, 0, "preset")) == (tiny_experiment.optimizer.type, "8", "mlp")
@@ -254,14 +255,15 @@ def test_refresh_lists_500_runs_and_sorts_numbers_as_numbers(qtbot, root):
         d.mkdir()
         acc = 1.0 if i == 7 else (i % 97) / 100
         (d / "metrics.json").write_text(json.dumps({"epochs": [{"epoch": 1, "val_acc": acc}]}))
+        (d / "bundle.pt").touch()
         write_run_info(d, {"name": f"run {i}", "created": f"2024-01-01T00:{i // 60:02d}:"
                                                         f"{i % 60:02d}.{i:03d}",
                            "status": "finished"})
     panel = listed_panel(qtbot)
     assert panel.proxy.rowCount() == 500
-    panel.table.sortByColumn(COLUMN["best_val_acc"], Qt.SortOrder.DescendingOrder)
+    panel.table.sortByColumn(COLUMN["val_acc"], Qt.SortOrder.DescendingOrder)
     # 100.0 first: sorted as a number, not as text (where "96.0" > "100.0").
-    assert [cell(panel, r, "best_val_acc") for r in range(2)] == ["100.0", "96.0"]
+    assert [cell(panel, r, "val_acc") for r in range(2)] == ["100.0", "96.0"]
 
     make_run(root, "new", "newest")
     with qtbot.waitSignal(panel.refreshed, timeout=TIMEOUT_MS) as blocker:

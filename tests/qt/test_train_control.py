@@ -46,8 +46,12 @@ def test_stop_then_continue_goes_on_with_the_epoch_numbering(qtbot, panel):
     panel.run.epoch_finished.disconnect()
     panel.run.epoch_finished.connect(panel._on_epoch_finished)
 
+    plans = []
+    panel.ask_continue = lambda plan: plans.append(plan) or plan  # accept what it offers
     with qtbot.waitSignal(panel.training_finished, timeout=RUN_TIMEOUT_MS) as resumed:
-        panel.continue_button.click()  # a stopped run first finishes its planned epochs
+        panel.continue_button.click()
+    # A stopped run is offered to finish its planned epochs first.
+    assert (plans[0].mode, plans[0].done, plans[0].planned) == ("finish", 1, 3)
     summary = resumed.args[0]
     assert summary["run_dir"] == str(run_dir)
     assert [m["epoch"] for m in summary["history"]] == [1, 2, 3]
@@ -55,10 +59,98 @@ def test_stop_then_continue_goes_on_with_the_epoch_numbering(qtbot, panel):
     info = json.loads((run_dir / "run.json").read_text())
     assert info["status"] == "finished" and info["resumed"]
 
-    panel.more_epochs.setValue(2)
+    panel.ask_continue = lambda plan: plans.append(plan) or plan.choose("more", 2)
     with qtbot.waitSignal(panel.training_finished, timeout=RUN_TIMEOUT_MS) as more:
         panel.continue_button.click()
+    assert plans[1].mode == "more" and not plans[1].can_finish  # all 3 were done
     assert [m["epoch"] for m in more.args[0]["history"]] == [1, 2, 3, 4, 5]
+
+
+def test_n_more_on_a_stopped_run_means_n_more(qtbot, panel):
+    """"1 more" after epoch 1 of 3 trains epoch 2 only, not up to the planned 3."""
+    panel.run.epoch_finished.connect(lambda m: panel.stop() if m["epoch"] == 1 else None)
+    with qtbot.waitSignal(panel.training_finished, timeout=RUN_TIMEOUT_MS):
+        panel.start_button.click()
+    panel.run.epoch_finished.disconnect()
+    panel.run.epoch_finished.connect(panel._on_epoch_finished)
+    panel.ask_continue = lambda plan: plan.choose("more", 1)
+    with qtbot.waitSignal(panel.training_finished, timeout=RUN_TIMEOUT_MS) as more:
+        panel.continue_button.click()
+    assert [m["epoch"] for m in more.args[0]["history"]] == [1, 2]
+    assert more.args[0]["status"] == "finished"
+
+
+def test_continue_keeps_the_runs_own_settings_not_the_forms(qtbot, panel):
+    """The form was changed (or reset) since: Continue shows and uses the run's learning
+    rate; a new one only when the user picks it in the dialog."""
+    run_lr = panel.experiment.optimizer.params["lr"]
+    panel.run.epoch_finished.connect(lambda m: panel.stop() if m["epoch"] == 1 else None)
+    with qtbot.waitSignal(panel.training_finished, timeout=RUN_TIMEOUT_MS) as first:
+        panel.start_button.click()
+    panel.run.epoch_finished.disconnect()
+    panel.run.epoch_finished.connect(panel._on_epoch_finished)
+    run_dir = Path(first.args[0]["run_dir"])
+    panel.experiment.optimizer.params["lr"] = run_lr * 7  # the form's value now
+    panel.refresh()
+    plans = []
+    panel.ask_continue = lambda plan: plans.append(plan) or plan
+    with qtbot.waitSignal(panel.run.fit_started, timeout=RUN_TIMEOUT_MS) as started:
+        panel.continue_button.click()
+    assert plans[0].lr == pytest.approx(run_lr)
+    assert f"{run_lr:.3g}" in plans[0].settings_text()
+    assert not any("learning rate changed" in n for n in started.args[0]["notes"])
+    assert "Continuing" in panel.status.text() and "epochs 2–3" in panel.status.text()
+    qtbot.waitUntil(lambda: not panel.is_running(), timeout=RUN_TIMEOUT_MS)
+    saved = json.loads((run_dir / "experiment.json").read_text())
+    assert saved["optimizer"]["params"]["lr"] == pytest.approx(run_lr)
+
+    # Chosen explicitly in the dialog: then it changes, and the run says so.
+    panel.ask_continue = lambda plan: plan.choose("more", 1, lr=run_lr / 10)
+    with qtbot.waitSignal(panel.run.fit_started, timeout=RUN_TIMEOUT_MS) as again:
+        panel.continue_button.click()
+    assert any("learning rate changed" in n for n in again.args[0]["notes"])
+    qtbot.waitUntil(lambda: not panel.is_running(), timeout=RUN_TIMEOUT_MS)
+
+
+def test_cancelling_the_continue_dialog_changes_nothing(qtbot, panel):
+    panel.run.epoch_finished.connect(lambda m: panel.stop() if m["epoch"] == 1 else None)
+    with qtbot.waitSignal(panel.training_finished, timeout=RUN_TIMEOUT_MS) as first:
+        panel.start_button.click()
+    run_dir = Path(first.args[0]["run_dir"])
+    before = (run_dir / "run.json").read_text()
+    panel.ask_continue = lambda plan: None
+    panel.continue_button.click()
+    assert not panel.is_running()
+    assert (run_dir / "run.json").read_text() == before
+
+
+def test_a_stop_mid_epoch_saves_the_model_the_panel_reports(qtbot, panel, monkeypatch):
+    """Stop in the middle of epoch 2: the Train status names epoch 1's numbers, and the
+    bundle, evaluated on the validation split, gives exactly those."""
+    from workbench.core.evaluate import evaluate
+    from workbench.core.train.trainer import Trainer
+
+    real = Trainer.optimizer_step
+    steps = []
+
+    def stop_mid_epoch_2(self, loss, step=True, scale=1.0):
+        real(self, loss, step, scale)
+        steps.append(self.epochs_done)
+        if steps.count(1) == 2:  # two batches into epoch 2: press Stop
+            panel.run.stop()  # thread-safe: what the Stop button calls
+
+    monkeypatch.setattr(Trainer, "optimizer_step", stop_mid_epoch_2)
+    with qtbot.waitSignal(panel.training_finished, timeout=RUN_TIMEOUT_MS) as done:
+        panel.start_button.click()
+    summary = done.args[0]
+    assert summary["status"] == "stopped" and len(summary["history"]) == 1
+    assert summary["model"]["epoch"] == 1
+    reported = summary["history"][0]
+    assert f"accuracy {100 * reported['val_acc']:.1f}%" in panel.status.text()
+    assert "Model kept: epoch 1" in panel.status.text()
+    result = evaluate(summary["bundle"])
+    assert result.accuracy == pytest.approx(reported["val_acc"])
+    assert float(result.losses.mean()) == pytest.approx(reported["val_loss"], rel=1e-4)
 
 
 def test_out_of_memory_offers_half_the_batch_size(qtbot, panel, monkeypatch):
@@ -126,7 +218,7 @@ def test_continue_a_run_from_the_runs_tab(qtbot, panel, tiny_experiment, workben
     runs.select_paths([str(recorder.run_dir)])
     assert runs.continue_button.isEnabled()
     runs.continue_requested.connect(panel.continue_run)
-    panel.more_epochs.setValue(1)
+    panel.ask_continue = lambda plan: plan.choose("more", 1)  # a finished run: 1 more
     with qtbot.waitSignal(panel.training_finished, timeout=RUN_TIMEOUT_MS) as done:
         runs.continue_button.click()
     assert [m["epoch"] for m in done.args[0]["history"]] == [1, 2, 3]

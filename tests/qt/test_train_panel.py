@@ -152,3 +152,51 @@ def test_cache_off_hides_the_cache_progress(qtbot, panel):
         panel.start_button.click()
     assert not panel.cache_bar.isVisibleTo(panel)
     assert panel.cache_label.text().startswith("Decoded-image cache: off")
+
+
+def test_the_run_name_is_telling_and_used_and_the_next_one_counts_up(qtbot, panel):
+    # tiny_experiment: the "colours" folder and the mlp preset.
+    assert panel.name_edit.text() == "colours-mlp-1"
+    with qtbot.waitSignal(panel.training_finished, timeout=RUN_TIMEOUT_MS) as done:
+        panel.start_button.click()
+        assert not panel.name_edit.isEnabled()
+    run_dir = done.args[0]["run_dir"]
+    assert os.path.basename(run_dir).endswith("-colours-mlp-1")
+    with open(os.path.join(run_dir, "run.json")) as f:
+        assert json.load(f)["name"] == "colours-mlp-1"
+    assert panel.name_edit.text() == "colours-mlp-2"  # the next run's, not a repeat
+
+    # A name the user typed is used and survives edits that change the suggestion.
+    panel.name_edit.setText("wide hidden layer")
+    panel.experiment.model.layers[1].params["out_features"] = 99
+    panel.set_network_summary(None)  # the Model tab's news of the edit
+    assert panel.name_edit.text() == "wide hidden layer"
+    panel.name_edit.clear()
+    panel.setup.update_name()
+    assert panel.name_edit.text() == "colours-custom-1"  # edited away from the preset
+
+
+def test_batch_size_is_edited_here_with_a_memory_hint(qtbot, panel):
+    from workbench.core.model.builder import infer_shapes
+    from workbench.core.train.device import DeviceInfo
+
+    exp = panel.experiment
+    panel.batch_spin.setValue(64)
+    assert exp.data.batch_size == 64
+    exp.data.batch_size = 16
+    panel.refresh()
+    assert panel.batch_spin.value() == 16
+    summary = infer_shapes(exp.model.layers, (3, 16, 16), 3)
+    panel.options_editor.set_devices([DeviceInfo("cpu", "CPU", "cpu", 8 << 30)])
+    panel.set_network_summary(summary)
+    hint = panel.setup.memory_label
+    assert hint.isVisibleTo(panel) and "per step" in hint.text() and "cpu" in hint.text()
+    assert "may not fit" not in hint.text()
+    # A device too small for the step: the hint warns and names a batch size that fits.
+    from workbench.core.train.memory import estimate
+
+    need = estimate(summary, exp.optimizer.type)
+    tiny = int((need.fixed + need.per_image * 20) / 0.8)
+    panel.options_editor.set_devices([DeviceInfo("cpu", "CPU", "cpu", tiny)])
+    panel.batch_spin.setValue(200)
+    assert "may not fit, try batch 20 or less" in hint.text()

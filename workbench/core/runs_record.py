@@ -43,8 +43,14 @@ class RunRecord:
     best_val_acc, best_val_loss, last_train_loss
         From metrics.json: the highest validation accuracy (0..1), the lowest validation
         loss, the last epoch's training loss.
+    model_epoch, model_val_acc, model_val_loss, model_restored_best
+        The saved model (bundle.pt): which epoch's weights it holds and their validation
+        accuracy (0..1) and loss, as run.json's ``bundle`` says; for runs written before it
+        did, the last epoch's. ``None`` without a bundle. These, not the best epoch's,
+        describe the model that Evaluate and Predict load.
     optimizer, lr, batch_size, preset, scheduler, input_size
-        Key hyperparameters, from experiment.json.
+        Key hyperparameters, from experiment.json (``preset`` "custom" for a network edited
+        away from its preset, or built without one).
     problem
         Which files could not be read and why ("" when all could).
     """
@@ -60,6 +66,10 @@ class RunRecord:
     best_val_acc: float | None = None
     best_val_loss: float | None = None
     last_train_loss: float | None = None
+    model_epoch: int | None = None
+    model_val_acc: float | None = None
+    model_val_loss: float | None = None
+    model_restored_best: bool = False
     duration_s: float | None = None
     device: str = ""
     notes: str = ""
@@ -162,7 +172,12 @@ def read_record(path: str | Path) -> RunRecord:
     rec.lr = _num(_get(exp, "optimizer", "params", "lr"))
     batch = _get(exp, "data", "batch_size")
     rec.batch_size = batch if isinstance(batch, int) and not isinstance(batch, bool) else None
+    layers = _get(exp, "model", "layers")
     rec.preset = str(_get(exp, "model", "preset") or "")
+    if isinstance(layers, list):  # "custom" once edited away from the preset
+        from .model.presets import network_label  # torch-free
+
+        rec.preset = network_label(rec.preset, layers)
     rec.scheduler = str(_get(exp, "scheduler", "type") or "")
     size = _get(exp, "data", "input_size")
     if isinstance(size, list) and all(isinstance(v, int) for v in size):
@@ -196,8 +211,31 @@ def read_record(path: str | Path) -> RunRecord:
             setattr(rec, key, str(value))
         elif isinstance(value, (int, float)):
             setattr(rec, key, int(value) if kind is int else float(value))
+    _read_model(rec, info, epochs)
     rec.problem = "; ".join(problems)
     return rec
+
+
+def _read_model(rec: RunRecord, info: dict[str, Any], epochs: list[dict[str, Any]]) -> None:
+    """Fill the ``model_*`` fields: what bundle.pt holds (run.json's ``bundle``)."""
+    if not rec.has_bundle:
+        return
+    saved = info.get("bundle")
+    if isinstance(saved, dict):
+        epoch = saved.get("epoch")
+        rec.model_epoch = epoch if isinstance(epoch, int) and not isinstance(epoch, bool) \
+            else None
+        rec.model_restored_best = saved.get("restored_best") is True
+        metrics = saved.get("metrics") if isinstance(saved.get("metrics"), dict) else {}
+    elif epochs:  # written before run.json said: the bundle was saved at the run's end
+        metrics = epochs[-1]
+        epoch = metrics.get("epoch")
+        rec.model_epoch = epoch if isinstance(epoch, int) and not isinstance(epoch, bool) \
+            else len(epochs)
+    else:
+        return
+    rec.model_val_acc = _num(metrics.get("val_acc"))
+    rec.model_val_loss = _num(metrics.get("val_loss"))
 
 
 def _mtimes(path: Path) -> list[float]:

@@ -307,8 +307,9 @@ class TrainingWorker(QObject):
         An image that could not be decoded and was left out.
     ``finished(summary)``
         ``{"status", "stopped", "early_stopped", "stop_reason", "best", "restored_best",
-        "history", "classes", "bundle", "run_dir", "skipped"}``; ``bundle`` is the saved
-        bundle's path ("" when none was written).
+        "model", "history", "classes", "bundle", "run_dir", "skipped"}``; ``bundle`` is the
+        saved bundle's path ("" when none was written), ``model`` which epoch's weights the
+        run ends with (``{"epoch", "restored_best", "metrics"}``).
     ``errored(message)``
         The run failed; the message is for a person. :attr:`failure` holds the details:
         ``{"message", "kind" ("diverged", "out_of_memory", "failed"), "run_dir",
@@ -328,8 +329,9 @@ class TrainingWorker(QObject):
 
     def __init__(self, experiment: Any, index: Any = None, save_bundle: bool = True,
                  emit_interval: float = 0.05, resume_from: str | Path | None = None,
-                 runs_parent: str | Path | None = None):
+                 runs_parent: str | Path | None = None, run_name: str = ""):
         super().__init__()
+        self.run_name = run_name
         self.experiment = experiment.copy()
         self.index = index
         self.save_bundle = save_bundle
@@ -372,7 +374,7 @@ class TrainingWorker(QObject):
                            else self.resume_from.parent.parent)
             bridge = _bridge_class()(self)
             recorder = RunRecorder(run_dir, parent=self.runs_parent,
-                                   save_bundle=self.save_bundle)
+                                   save_bundle=self.save_bundle, name=self.run_name)
             trainer = Trainer(self.experiment, callbacks=[recorder, bridge],
                               stop_event=self.stop_event, index=self.index,
                               checkpoint=checkpoint, norm_interval=NORM_INTERVAL)
@@ -385,6 +387,7 @@ class TrainingWorker(QObject):
                        "early_stopped": bool(result.early_stopped),
                        "stop_reason": result.stop_reason, "best": _plain(result.best),
                        "restored_best": bool(result.restored_best),
+                       "model": _plain(result.model_info()),
                        "history": _plain(result.history), "classes": list(result.classes),
                        "bundle": str(recorder.bundle_path or ""),
                        "run_dir": str(recorder.run_dir or ""),
@@ -656,10 +659,10 @@ class TrainingRun(QObject):
         return self._worker
 
     def start(self, experiment: Any, index: Any = None, save_bundle: bool = True,
-              resume_from: str | Path | None = None) -> None:
+              resume_from: str | Path | None = None, run_name: str = "") -> None:
         """Train a snapshot of ``experiment`` on the training thread; with ``resume_from``
         (a run folder or checkpoint file), continue that run up to ``experiment``'s
-        epochs."""
+        epochs. ``run_name`` names a new run (its folder and run.json)."""
         if self.is_running():
             raise RuntimeError("a training run is already in progress")
         # The training thread must not be the first to import torch (see
@@ -670,7 +673,7 @@ class TrainingRun(QObject):
         _bridge_class()
         self._release_retired()
         worker = TrainingWorker(experiment, index=index, save_bundle=save_bundle,
-                                resume_from=resume_from)
+                                resume_from=resume_from, run_name=run_name)
         worker.fit_started.connect(self.fit_started)
         worker.epoch_started.connect(self.epoch_started)
         worker.batches_finished.connect(self.batches_finished)

@@ -205,6 +205,14 @@ def _comment_block(lines: list[str]) -> str:
     return "\n".join(f"# {line}".rstrip() for line in lines)
 
 
+def _network(exp: Any) -> str:
+    """``preset 'seed-cnn'``, or ``a custom network`` once edited away from its preset."""
+    from .presets import CUSTOM, network_label
+
+    label = network_label(exp.model.preset, exp.model.layers)
+    return "a custom network" if label == CUSTOM else f"preset {literal(label)}"
+
+
 def _header(exp: Any, summary: NetworkSummary, num_classes: int, classes: list[str] | None,
             bundle_name: str, module_name: str) -> str:
     from ... import __version__
@@ -213,8 +221,8 @@ def _header(exp: Any, summary: NetworkSummary, num_classes: int, classes: list[s
     colour = "RGB" if c == 3 else "grayscale" if c == 1 else f"{c}-channel"
     lines = [f"{exp.name}: an image classifier exported by Workbench {__version__}.",
              "",
-             f"A torch.nn.Sequential of {len(summary.layers)} layers (preset "
-             f"{literal(exp.model.preset)}), {summary.total_params:,} parameters.",
+             f"A torch.nn.Sequential of {len(summary.layers)} layers ({_network(exp)}), "
+             f"{summary.total_params:,} parameters.",
              f"Input:  a float batch of shape (batch, {c}, {h}, {w}): {colour} images, "
              f"{h}x{w} pixels.",
              f"Output: one score (logit) per class, shape (batch, {num_classes}); softmax "

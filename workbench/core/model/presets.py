@@ -106,6 +106,37 @@ def preset_layers(name: str) -> list[Component]:
     return [Component(kind, dict(params)) for kind, params in _PRESETS[name][1]]
 
 
+#: What a network is called when its layers are not (or no longer) a preset's.
+CUSTOM = "custom"
+
+
+def same_layers(preset: list, layers: list) -> bool:
+    """Whether ``layers`` (Components or their dicts) are the ``preset`` layers: the same
+    types in the same order, with every setting the preset gives (validation fills the
+    others in with their defaults)."""
+    def spec(layer: Any) -> tuple[str, dict]:
+        if isinstance(layer, dict):
+            return str(layer.get("type", "")), dict(layer.get("params") or {})
+        return layer.type, dict(layer.params)
+
+    if len(preset) != len(layers):
+        return False
+    for x, y in zip(preset, layers):
+        (xt, xp), (yt, yp) = spec(x), spec(y)
+        if xt != yt or any(yp.get(k) != v for k, v in xp.items()):
+            return False
+    return True
+
+
+def network_label(preset: Any, layers: list) -> str:
+    """The preset's name when ``layers`` are still that preset's, else :data:`CUSTOM`
+    (edited away from it, or built without one): what the Runs table and the code
+    export call the network."""
+    if not isinstance(preset, str) or preset not in _PRESETS:
+        return CUSTOM
+    return preset if same_layers(preset_layers(preset), layers) else CUSTOM
+
+
 def preset_experiment(name: str, folder: str = "") -> Experiment:
     """A default Experiment whose model is the preset (not validated: no torch needed).
 

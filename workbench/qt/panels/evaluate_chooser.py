@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QPushButton, QWidget
 
 from ..workers import TaskRunner, TaskState
+from .runs_model import bundle_choice_text, model_choice_text
 
 _TOOLTIP = Qt.ItemDataRole.ToolTipRole
 
@@ -78,7 +79,7 @@ class ModelChooser(QWidget):
             self._loaded.append(path)
         i = self._find(path)
         if i < 0:
-            i = self._add(_bundle_text(path), path)
+            i = self._add(bundle_choice_text(path), path)
         self.combo.setCurrentIndex(i)
 
     @Slot()
@@ -101,7 +102,8 @@ class ModelChooser(QWidget):
 
         def list_runs(state: TaskState) -> list[tuple[str, str]]:
             store.refresh()
-            return [(r.name, r.bundle_path) for r in store.runs() if r.has_bundle]
+            return [(model_choice_text(r), r.bundle_path) for r in store.runs()
+                    if r.has_bundle]
         self._lister.submit(list_runs)
 
     def shutdown(self) -> None:
@@ -127,11 +129,11 @@ class ModelChooser(QWidget):
         self.combo.blockSignals(True)
         try:
             self.combo.clear()
-            for name, path in runs:
-                self._add(f"{name} (saved run)", path)
+            for text, path in runs:
+                self._add(text, path)
             for path in self._loaded:
                 if self._find(path) < 0:
-                    self._add(_bundle_text(path), path)
+                    self._add(bundle_choice_text(path), path)
             i = self._find(current) if current else -1
             self.combo.setCurrentIndex(i if i >= 0 else (0 if runs else -1))
         finally:
@@ -143,7 +145,3 @@ class ModelChooser(QWidget):
     def _on_chosen(self, *_: Any) -> None:
         self.bundle_changed.emit(self.bundle_path())
 
-
-def _bundle_text(path: str) -> str:
-    p = Path(path)
-    return f"{p.name} ({p.parent.name})" if p.parent.name else p.name

@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
 from workbench.core.experiment import Experiment
-from workbench.core.model.presets import list_presets, preset_layers  # torch-free
+from workbench.core.model.presets import list_presets, preset_layers, same_layers  # noqa: E501 torch-free
 
 CUSTOM = "(custom)"
 
@@ -62,7 +62,7 @@ class PresetChooser(QWidget):
     def show_for(self, experiment: Experiment) -> None:
         """Show the experiment's preset, or "(custom)" for layers that differ from it."""
         name = experiment.model.preset
-        matches = name in self.presets and _same_layers(preset_layers(name),
+        matches = name in self.presets and same_layers(preset_layers(name),
                                                          experiment.model.layers)
         custom_index = self.combo.findText(CUSTOM)
         self.combo.blockSignals(True)
@@ -81,14 +81,3 @@ class PresetChooser(QWidget):
         self.description.setText(self.presets.get(
             self.combo.currentText(), "Your own network (edited, or from the experiment file)."))
 
-
-def _same_layers(a: list, b: list) -> bool:
-    if len(a) != len(b):
-        return False
-    for x, y in zip(a, b):
-        if x.type != y.type:
-            return False
-        # Validation fills defaults into b; compare only what the preset sets.
-        if any(y.params.get(k) != v for k, v in x.params.items()):
-            return False
-    return True

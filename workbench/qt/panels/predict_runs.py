@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
-
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QWidget
 
 from ..workers import describe_exception
+from .runs_model import bundle_choice_text, model_choice_text
 
 OTHER_BUNDLE = "Other bundle file…"
 
@@ -48,7 +47,7 @@ class RunChooser(QComboBox):
         self.clear()
         self.addItem("(choose a saved run)", "")
         for rec in runs:
-            self.addItem(rec.name, rec.bundle_path)
+            self.addItem(model_choice_text(rec), rec.bundle_path)
             self.setItemData(self.count() - 1, rec.bundle_path, Qt.ItemDataRole.ToolTipRole)
         self.addItem(OTHER_BUNDLE, None)
         self.blockSignals(False)
@@ -60,7 +59,7 @@ class RunChooser(QComboBox):
         self.current_path = path
         index = self.findData(path) if path else 0
         if index < 0:
-            self.insertItem(self.count() - 1, os.path.basename(path), path)
+            self.insertItem(self.count() - 1, bundle_choice_text(path), path)
             self.setItemData(self.count() - 2, path, Qt.ItemDataRole.ToolTipRole)
             index = self.count() - 2
         self.blockSignals(True)

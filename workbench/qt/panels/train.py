@@ -12,35 +12,23 @@ Start queues the run for when it is.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
-from pathlib import Path
-
 from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel,
-                               QProgressBar, QPushButton, QScrollArea, QSpinBox, QTabWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QWidget
 
 from workbench.core.errors import WorkbenchError
-from workbench.core.experiment import Experiment, TrainingConfig
+from workbench.core.experiment import Experiment
 
-from ..common import LogSpinBox, MessageLabel, stop_busy, run_standalone, show_error
-from ..plots import TrainingPlots
+from ..common import LogSpinBox, stop_busy, run_standalone, show_error
 from ..startup import LOADING_TEXT, when_torch_ready
 from ..workers import TrainingRun
 from .train_control import RunControl
-from .train_loss import LossEditor
-from .train_options import RunOptionsEditor
-from .train_settings import (ComponentEditor, optimizer_problem, optimizers, scheduler_problem,
-                             schedulers)
+from .train_settings import optimizers, schedulers
 from .train_status import Speed, ending_text, metrics_text, progress_text
-
-
-def _field_param(cls: type, name: str) -> Any:
-    return {f.name: f for f in dataclasses.fields(cls)}[name].metadata["param"]
 
 
 class TrainPanel(RunControl, QWidget):
@@ -84,6 +72,9 @@ class TrainPanel(RunControl, QWidget):
         #: ``ask(title, text) -> bool``: the yes/no question after an out-of-memory error
         #: (replaceable in tests).
         self.ask = self._ask
+        #: ``ask_continue(plan) -> plan | None``: the Continue dialog (replaceable in tests).
+        self.ask_continue = self._ask_continue
+        self.continue_summary = ""  # what a Continue is doing, for the status line
         self._torch = False  # the optimizer and schedule registries are available
         self._start_queued = False
         self._network_problem = ""  # why the Model tab's network cannot train, or ""
@@ -105,129 +96,9 @@ class TrainPanel(RunControl, QWidget):
 
     # -- layout --------------------------------------------------------------------------
     def _build(self) -> None:
-        epochs_param = _field_param(TrainingConfig, "epochs")
-        self.epochs_spin = QSpinBox()
-        self.epochs_spin.setRange(int(epochs_param.min), int(epochs_param.max))
-        self.epochs_spin.setToolTip(epochs_param.help)
-        self.epochs_spin.valueChanged.connect(self._on_epochs_edited)
-        self.optimizer_editor = ComponentEditor("Optimizer", "optimizer", optimizer_problem)
-        self.optimizer_editor.combo.setToolTip("Choosing an optimizer resets its settings "
-                                               "(learning rate included) to its defaults.")
-        self.optimizer_editor.changed.connect(self.settings_changed)
-        self.optimizer_combo: QComboBox = self.optimizer_editor.combo
-        self.schedule_editor = ComponentEditor("Schedule", "scheduler", scheduler_problem)
-        self.schedule_editor.combo.setToolTip("How the learning rate changes during the run; "
-                                              "choosing one resets its settings to its "
-                                              "defaults.")
-        self.schedule_editor.changed.connect(self.settings_changed)
-        self.loss_editor = LossEditor(self.experiment)
-        self.loss_editor.changed.connect(self.settings_changed)
-        self.options_editor = RunOptionsEditor(self.experiment)
-        self.options_editor.changed.connect(self.settings_changed)
-        self.lr_find_button = QPushButton("Find learning rate…")
-        self.lr_find_button.setToolTip("Sweep the learning rate over a few batches and pick "
-                                       "one from the loss curve (the network is restored "
-                                       "afterwards)")
-        self.lr_find_button.clicked.connect(self.open_lr_finder)
-        self.lr_dialog: Any = None
-        form = QFormLayout()
-        form.addRow("Epochs:", self.epochs_spin)
+        from .train_layout import build_panel
 
-        self.start_button = QPushButton("Start training")
-        self.start_button.clicked.connect(self.start)
-        self.stop_button = QPushButton("Stop")
-        self.stop_button.setEnabled(False)
-        self.stop_button.setToolTip("Stop after the current batch; finished epochs are kept "
-                                    "and saved")
-        self.stop_button.clicked.connect(self.stop)
-        self.pause_button = QPushButton("Pause")
-        self.pause_button.setEnabled(False)
-        self.pause_button.setToolTip("Hold the run before its next batch; Resume goes on "
-                                     "exactly where it stopped")
-        self.pause_button.clicked.connect(self.toggle_pause)
-        self.continue_button = QPushButton("Continue")
-        self.continue_button.setEnabled(False)
-        self.continue_button.setToolTip("Train the last run for more epochs, from its last "
-                                        "checkpoint: weights, optimizer and schedule go on "
-                                        "where they were")
-        self.continue_button.clicked.connect(self.continue_run)
-        self.more_epochs = QSpinBox()
-        self.more_epochs.setRange(1, int(epochs_param.max))
-        self.more_epochs.setValue(5)
-        self.more_epochs.setSuffix(" more")
-        self.more_epochs.setToolTip("Epochs Continue adds to the last run (a stopped run "
-                                    "first finishes the epochs it had planned)")
-        row1, row2 = QHBoxLayout(), QHBoxLayout()
-        row1.addWidget(self.start_button)
-        row1.addWidget(self.pause_button)
-        row1.addWidget(self.stop_button)
-        row2.addWidget(self.continue_button)
-        row2.addWidget(self.more_epochs)
-        buttons = QVBoxLayout()
-        buttons.addLayout(row1)
-        buttons.addLayout(row2)
-        buttons.addWidget(self.lr_find_button)
-        buttons.addStretch(1)
-
-        left = QVBoxLayout()
-        left.addLayout(form)
-        left.addLayout(buttons)
-        optim_page = QWidget()
-        optim_row = QHBoxLayout(optim_page)
-        optim_row.setContentsMargins(0, 0, 0, 0)
-        optim_row.addWidget(self.optimizer_editor, 1)
-        optim_row.addWidget(self.schedule_editor, 1)
-        self.settings_tabs = QTabWidget()
-        for page, title in ((optim_page, "Optimizer && schedule"), (self.loss_editor, "Loss"),
-                            (self.options_editor, "Device && run")):
-            scroll = QScrollArea()
-            scroll.setWidget(page)
-            scroll.setWidgetResizable(True)
-            scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-            self.settings_tabs.addTab(scroll, title)
-        self.settings_tabs.setMaximumHeight(260)
-        top = QHBoxLayout()
-        top.addLayout(left)
-        top.addSpacing(12)
-        top.addWidget(self.settings_tabs, 1)
-
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self.progress.setFormat("")
-        self.status = MessageLabel("Press Start to train the model on the loaded dataset.")
-        self.run_label = MessageLabel("")
-        # What the run decided at its start that the learner should know (e.g. a backbone
-        # trained from random weights because no pretrained file was found).
-        self.notes_label = MessageLabel("")
-        self.notes_label.hide()
-        # The decoded-image cache fills during the first epoch; later epochs skip decoding.
-        self.cache_bar = QProgressBar()
-        self.cache_bar.setFixedWidth(180)
-        self.cache_bar.setFormat("%v / %m")
-        self.cache_bar.setToolTip("Images decoded into the cache so far")
-        self.cache_label = QLabel("")
-        self.cache_label.setWordWrap(True)
-        cache_row = QHBoxLayout()
-        cache_row.addWidget(self.cache_bar)
-        cache_row.addWidget(self.cache_label, 1)
-        # Keep the row's height while hidden: showing it when a run starts would otherwise
-        # resize and repaint every plot at once (the longest stall scripts/bench_ui.py saw).
-        policy = self.cache_bar.sizePolicy()
-        policy.setRetainSizeWhenHidden(True)
-        self.cache_bar.setSizePolicy(policy)
-        self.cache_bar.hide()
-
-        self.plots = TrainingPlots()
-
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.status)
-        layout.addWidget(self.notes_label)
-        layout.addLayout(cache_row)
-        layout.addWidget(self.plots, 1)
-        layout.addWidget(self.run_label)
+        build_panel(self)
 
     @Slot()
     def _on_torch_ready(self) -> None:
@@ -235,7 +106,7 @@ class TrainPanel(RunControl, QWidget):
         self.optimizer_editor.set_registry(optimizers())
         self.schedule_editor.set_registry(schedulers())
         self._set_running(self.is_running())
-        self.refresh()
+        self.refresh()  # the memory hint now knows the devices
 
     # -- binding ---------------------------------------------------------------------------
     def set_experiment(self, experiment: Experiment) -> None:
@@ -253,11 +124,7 @@ class TrainPanel(RunControl, QWidget):
 
     def refresh(self) -> None:
         """Show the experiment's values in the widgets (without echoing edits back)."""
-        self.epochs_spin.blockSignals(True)
-        try:
-            self.epochs_spin.setValue(self.experiment.training.epochs)
-        finally:
-            self.epochs_spin.blockSignals(False)
+        self.setup.set_experiment(self.experiment)
         # Before torch is imported the editors have no registry and show nothing yet.
         self.optimizer_editor.set_experiment(self.experiment)
         self.schedule_editor.set_experiment(self.experiment)
@@ -300,9 +167,8 @@ class TrainPanel(RunControl, QWidget):
         form = self.optimizer_editor.form
         return form.editors.get("lr") if form is not None else None  # type: ignore[return-value]
 
-    @Slot(int)
-    def _on_epochs_edited(self, value: int) -> None:
-        self.experiment.training.epochs = int(value)
+    @Slot()
+    def _on_epochs_edited(self) -> None:
         self.schedule_editor.show_problem()  # a warm-up must stay shorter than the run
         self.settings_changed.emit()
 
@@ -346,9 +212,14 @@ class TrainPanel(RunControl, QWidget):
         self.progress.setRange(0, 0)
         self.progress.setFormat("")
         self.run_label.show_message("")
-        self.status.show_message("Preparing the data and the network…")
+        if not resume_from:
+            self.continue_summary = ""
+        self.status.show_message(f"{self.continue_summary}. Preparing the data and the "
+                                 f"network…" if self.continue_summary else
+                                 "Preparing the data and the network…")
         self._set_running(True)
-        self.run.start(experiment, index=index, resume_from=resume_from or None)
+        self.run.start(experiment, index=index, resume_from=resume_from or None,
+                       run_name="" if resume_from else self.setup.run_name())
         self.plots.start()
         self.training_started.emit()
 
@@ -396,8 +267,10 @@ class TrainPanel(RunControl, QWidget):
         self.progress.setRange(0, total)
         self.progress.setValue(min(total, (int(info.get("start_epoch", 1)) - 1) * bpe))
         self.progress.setFormat("%p%")
+        lead = f"{self.continue_summary}. " if self.continue_summary else ""
         self.status.show_message(
-            f"Training on {info.get('device', '?')}: {info.get('num_train', 0):,} training and "
+            f"{lead}Training on {info.get('device', '?')}: {info.get('num_train', 0):,} "
+            f"training and "
             f"{info.get('num_val', 0):,} validation images, "
             f"{len(info.get('classes', []))} classes, {info.get('num_params', 0):,} parameters.")
         notes = [str(n) for n in info.get("notes") or []]
@@ -452,6 +325,8 @@ class TrainPanel(RunControl, QWidget):
         self.last_summary = summary
         self.last_run_dir = str(summary.get("run_dir") or "")
         self._end_run()
+        self.setup.name_edit.clear()  # the next run gets a name of its own
+        self.setup.update_name()
         text, level = ending_text(summary)
         if not summary.get("stopped"):
             self.progress.setValue(self.progress.maximum())
@@ -479,6 +354,19 @@ class TrainPanel(RunControl, QWidget):
             self.progress.setValue(0)
         self._set_running(False)
 
+    def set_network_summary(self, summary: Any) -> None:
+        """The Model tab's network summary (shapes, parameters): the batch size's memory
+        hint and the run name's network part follow it."""
+        self.setup.set_summary(summary)
+
+    def _run_device(self) -> Any:
+        """The listed device a run would train on (None until the devices are known)."""
+        options = self.options_editor
+        name = self.experiment.training.device
+        if name == "auto":
+            return options.auto_device()
+        return next((d for d in options.devices or [] if d.name == name), None)
+
     def set_network_problem(self, problem: str) -> None:
         """Disable Start while the network does not fit, saying why (``""``: it fits).
 
@@ -500,8 +388,8 @@ class TrainPanel(RunControl, QWidget):
 
     def _set_running(self, running: bool) -> None:
         # The run trains a snapshot: edits made meanwhile would not apply, so don't invite them.
-        for w in (self.epochs_spin, self.optimizer_editor, self.schedule_editor,
-                  self.loss_editor, self.lr_find_button):
+        for w in (self.optimizer_editor, self.schedule_editor, self.loss_editor,
+                  self.lr_find_button):
             w.setEnabled(not running)
         self.options_editor.set_running(running)
         self.start_button.setEnabled(not running and not self._start_queued
@@ -512,7 +400,7 @@ class TrainPanel(RunControl, QWidget):
         can_continue = bool(self.last_run_dir) and \
             (Path(self.last_run_dir) / "checkpoints" / "last.pt").exists()
         self.continue_button.setEnabled(not running and can_continue)
-        self.more_epochs.setEnabled(not running)
+        self.setup.set_running(running)
 
 
 def _main() -> int:

@@ -2,17 +2,14 @@
 (out of memory: start again at half the batch; diverged: the checkpoint kept).
 
 A mixin of :class:`~workbench.qt.panels.train.TrainPanel`, which owns the widgets
-(``pause_button``, ``more_epochs``, ``status``) and the :class:`~workbench.qt.workers.TrainingRun`.
+(``pause_button``, ``status``) and the :class:`~workbench.qt.workers.TrainingRun`.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtWidgets import QMessageBox
 
 from workbench.core.errors import WorkbenchError
-from workbench.core.experiment import Experiment
 
 
 class RunControl:
@@ -29,30 +26,29 @@ class RunControl:
             self.status.show_message("Pausing before the next batch…")
 
     def continue_run(self, run_dir: str = "") -> None:
-        """Continue a run (the last one, or ``run_dir``) from its last checkpoint for
-        ``more_epochs`` epochs (a stopped run first finishes the epochs it had planned),
-        at the learning rate now set in the optimizer form if it uses the same optimizer."""
+        """Continue a run (the last one, or ``run_dir``) from its last checkpoint, with the
+        run's own settings: :attr:`ask_continue` shows them and asks how far to go (finish
+        the planned epochs, or N more) and whether to change the learning rate."""
+        from workbench.core.run_plan import continue_plan
+
         # A button's clicked(bool) may arrive here as the first argument.
         run_dir = run_dir if isinstance(run_dir, str) and run_dir else self.last_run_dir
         if self.is_running() or not run_dir:
             return
         try:
-            from workbench.core.runs import read_run_info
-
-            exp = Experiment.load(Path(run_dir) / "experiment.json")
-            info = read_run_info(run_dir)
-            done = int(info.get("epochs_done") or 0)
-            planned = int(info.get("epochs_planned") or exp.training.epochs)
-            status = info.get("status", "")
-            unfinished = status in ("stopped", "out_of_memory", "failed", "diverged") \
-                and done < planned
-            exp.training.epochs = planned if unfinished else done + self.more_epochs.value()
-            lr = self.experiment.optimizer.params.get("lr")
-            if self.experiment.optimizer.type == exp.optimizer.type and lr is not None:
-                exp.optimizer.params["lr"] = lr
+            plan = continue_plan(run_dir)
         except WorkbenchError as e:
             self._report_error(str(e))
             return
+        plan = self.ask_continue(plan)
+        if plan is None:
+            return  # cancelled: nothing changes
+        try:
+            exp = plan.experiment()
+        except WorkbenchError as e:
+            self._report_error(str(e))
+            return
+        self.continue_summary = plan.summary()
         self.start(resume_from=run_dir, experiment=exp)
 
     def _on_paused(self, epoch: int, batch: int) -> None:
@@ -91,6 +87,11 @@ class RunControl:
                         if kept else "")
         self._report_error(message)
         self.training_errored.emit(message)
+
+    def _ask_continue(self, plan):
+        from .train_continue import ask_continue
+
+        return ask_continue(self, plan)
 
     def _ask(self, title: str, text: str) -> bool:
         answer = QMessageBox.question(self, title, text)

@@ -74,20 +74,23 @@ def metrics_text(m: dict) -> str:
 
 
 def ending_text(summary: dict) -> tuple[str, str]:
-    """``(text, level)`` saying how a run ended (finished, stopped, stopped early)."""
+    """``(text, level)`` saying how a run ended (finished, stopped, stopped early) and which
+    epoch's weights it kept, with their metrics: the numbers the saved model has."""
     history = summary.get("history") or []
     n = len(history)
     epochs = f"{n} epoch{'' if n == 1 else 's'}"
     if summary.get("early_stopped"):
         text, level = f"Stopped early after {epochs}: {summary.get('stop_reason', '')}.", "ok"
     elif summary.get("stopped"):
-        text, level = f"Stopped after {n} complete epoch{'' if n == 1 else 's'}.", "warning"
+        text, level = (f"Stopped after {n} complete epoch{'' if n == 1 else 's'} (an "
+                       f"unfinished epoch is not kept)."), "warning"
     else:
         text, level = f"Finished {epochs}.", "ok"
-    if history:
-        text += " Last epoch: " + metrics_text(history[-1])
-    best = summary.get("best")
-    if best and summary.get("restored_best"):
-        text += (f" The model holds the best epoch's weights (epoch {best['epoch']}, "
-                 f"{best['metric']} {best['value']:.4g}).")
+    model = summary.get("model") or {}
+    metrics = model.get("metrics") or (history[-1] if history else None)
+    epoch = model.get("epoch") or (metrics or {}).get("epoch")
+    if metrics:
+        which = " (the best epoch, restored)" if model.get("restored_best") or \
+            summary.get("restored_best") else ""
+        text += f" Model kept: epoch {epoch}{which}: " + metrics_text(metrics)
     return text, level

@@ -1,0 +1,65 @@
+"""Names a user can tell runs apart by: ``<dataset>-<network>-<n>`` (``digits-seed-cnn-3``).
+
+The Train tab offers :func:`suggest_run_name` before Start; the run's folder and its
+run.json carry the name (see :mod:`workbench.core.train.record`). Torch-free.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from .io import runs_dir
+
+#: Folder names that say nothing about the dataset: the one above them is used instead.
+_GENERIC = {"train", "training", "images", "imgs", "data", "dataset", "datasets", "all",
+            "photos", "pictures", "img"}
+# A run folder is "<date>_<time>-<name>" (workbench.core.train.record.new_run_dir).
+_FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}_\d{2}-\d{2}-\d{2}-(?P<name>.+)$")
+
+
+def slug(text: str) -> str:
+    """``text`` as a run name: letters, digits, ``-``, ``_`` and ``.``, others as ``-``."""
+    out = re.sub(r"[^A-Za-z0-9._-]+", "-", str(text).strip()).strip("-._")
+    return re.sub(r"-{2,}", "-", out)
+
+
+def dataset_label(folder: str) -> str:
+    """A short name for the dataset at ``folder`` (its folder's name, a CSV file's stem;
+    the parent's name for generic ones such as ``train``); ``"demo"`` for no folder."""
+    if not folder:
+        return "demo"
+    path = Path(str(folder).rstrip("/\\"))
+    name = path.stem if path.suffix.lower() == ".csv" else path.name
+    if name.lower() in _GENERIC and path.parent.name:
+        name = path.parent.name
+    return slug(name) or "data"
+
+
+def suggest_run_name(experiment: Any, root: str | Path | None = None) -> str:
+    """``<dataset>-<network>-<n>`` for a new run of ``experiment``: ``n`` one more than
+    the highest such number among the run folders under ``root`` (default
+    :func:`runs_dir`), so names do not repeat."""
+    from .model.presets import network_label  # torch-free
+
+    data = getattr(experiment, "data", None)
+    model = getattr(experiment, "model", None)
+    network = network_label(getattr(model, "preset", None), list(getattr(model, "layers", [])))
+    base = f"{dataset_label(getattr(data, 'folder', ''))}-{slug(network)}"
+    return f"{base}-{_next_number(base, Path(root) if root is not None else runs_dir())}"
+
+
+def _next_number(base: str, root: Path) -> int:
+    pattern = re.compile(rf"^{re.escape(base)}-(\d+)(?:-\d+)?$")
+    highest = 0
+    try:
+        names = [p.name for p in root.iterdir()]
+    except OSError:
+        return 1
+    for folder in names:
+        m = _FOLDER.match(folder)
+        found = pattern.match(m.group("name")) if m else None
+        if found:
+            highest = max(highest, int(found.group(1)))
+    return highest + 1

@@ -1,0 +1,58 @@
+"""A rough estimate of the memory one training step needs, for the batch-size hint.
+
+It counts the weights, their gradients and the optimizer's state (Adam keeps two values
+per weight, SGD with momentum one), and per image the input and every layer's output (kept
+for the backward pass; about twice their size counting what each operation saves). A
+backbone being fine-tuned keeps its inner activations too: they are estimated from its
+multiply-adds (about one kept value per 300 multiply-adds for torchvision's CNNs at 224 px;
+a frozen backbone keeps none). Good to a factor of two, which is what a hint needs: the
+real figure also depends on the allocator, cuDNN's workspace and AMP.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+#: Values of optimizer state kept per trainable weight.
+_STATE_PER_WEIGHT = {"Adam": 2, "AdamW": 2, "NAdam": 2, "RAdam": 2, "Adamax": 2,
+                     "RMSprop": 1, "Adagrad": 1, "Adadelta": 2, "SGD": 1}
+_BYTES = 4  # float32
+_SAVED_FACTOR = 2.0  # kept for backward: outputs and what each operation saves beside them
+_MACS_PER_INNER_VALUE = 300.0
+
+
+@dataclass
+class MemoryEstimate:
+    """Bytes one training step needs: ``fixed`` (weights, gradients, optimizer state) and
+    ``per_image`` (input and activations), so ``total(batch)`` for any batch size."""
+
+    fixed: float
+    per_image: float
+
+    def total(self, batch_size: int) -> float:
+        return self.fixed + self.per_image * max(1, int(batch_size))
+
+    def largest_batch(self, budget_bytes: float) -> int:
+        """The largest batch size whose estimate fits ``budget_bytes`` (0: none does)."""
+        room = budget_bytes - self.fixed
+        return max(0, int(room // self.per_image)) if self.per_image > 0 else 0
+
+
+def estimate(summary: Any, optimizer: str = "SGD", momentum: float = 0.9) -> MemoryEstimate:
+    """The :class:`MemoryEstimate` of training the network of ``summary`` (a
+    :class:`~workbench.core.model.builder.NetworkSummary`) with ``optimizer``."""
+    trainable = int(getattr(summary, "trainable_params", 0) or 0)
+    total = int(getattr(summary, "total_params", 0) or 0)
+    state = _STATE_PER_WEIGHT.get(optimizer, 2)
+    if optimizer == "SGD" and not momentum:
+        state = 0
+    fixed = _BYTES * (total + trainable * (1 + state))
+    values = float(math.prod(summary.input_shape)) if summary.input_shape else 0.0
+    for info in getattr(summary, "layers", []):
+        if info.output_shape:
+            values += _SAVED_FACTOR * math.prod(info.output_shape)
+        if info.type == "Backbone" and (info.params or {}).get("mode") == "fine_tune":
+            values += _SAVED_FACTOR * (info.macs or 0) / _MACS_PER_INNER_VALUE
+    return MemoryEstimate(float(fixed), _BYTES * values)
