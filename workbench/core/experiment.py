@@ -217,8 +217,12 @@ class Experiment:
         atomic_write_text(Path(path), self.to_json() + "\n")
 
     @classmethod
-    def from_dict(cls, data: Any) -> "Experiment":
+    def from_dict(cls, data: Any, validate: bool = True) -> "Experiment":
         """Build and validate an Experiment; missing fields take their defaults.
+
+        ``validate=False`` checks the structure only (keys, types, the format version),
+        not the registry names and parameters: no torch needed (the app's session file is
+        read so before the first paint).
 
         Raises
         ------
@@ -238,8 +242,7 @@ class Experiment:
                                               f"Workbench; this one reads up to format "
                                               f"{FORMAT_VERSION}: upgrade Workbench to open it")
         exp = _from_dict(cls, data, "")
-        exp.validate()
-        return exp
+        return exp.validate() if validate else exp
 
     @classmethod
     def from_json(cls, text: str, source: str = "experiment JSON") -> "Experiment":

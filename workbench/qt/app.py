@@ -7,57 +7,127 @@ it fill in when it is ready.
 
 from __future__ import annotations
 
+import os
 import sys
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication
+import shiboken6
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.experiment import Experiment
+from workbench.core.session import Session, keep_aside, read_session, session_path
 
-from .common import dispose, quit_on_sigint
-from .main_window import MainWindow, _default_experiment
+from .common import dispose, quit_on_sigint, show_error
+from .main_window import MainWindow, _default_experiment, demo_folder
+from .session import SessionKeeper, place_window, restore_tab
 from .startup import start_after_first_paint, torch_loader
 from .workers import collect_garbage_on_gui_thread, wait_for_tasks
 
 
 def create_window(data: str | None = None, experiment: str | None = None) -> MainWindow:
-    """Build the main window (a QApplication must exist) and start scanning its dataset.
+    """Build the main window (a QApplication must exist), reopening the last session, and
+    start scanning its dataset.
+
+    The session (``session.json`` in the data directory, see :mod:`workbench.qt.session`)
+    gives the experiment, the window geometry and the tab shown last; from then on the
+    window keeps it up to date. A session that cannot be restored is set aside with a
+    message, and the default experiment is used.
 
     Parameters
     ----------
     data
-        Dataset folder; overrides the experiment's. ``None`` and no folder in the
-        experiment: the built-in demo dataset (generated on first use).
+        Dataset folder; overrides the experiment's, as a new dataset (its settings follow
+        the data where the Data tab does that). ``None`` and no folder in the experiment:
+        the built-in demo dataset (generated on first use).
     experiment
-        Path of an Experiment JSON file. When it cannot be read, a message box says why and
-        the default experiment is used instead. (Reading one validates it against the
-        registries, which imports torch before the window: only the default experiment
-        starts without it.)
+        Path of an Experiment JSON file; it wins over the session's. When it cannot be
+        read, a message box says why and the default experiment is used instead. (Reading
+        one validates it against the registries, which imports torch before the window.)
     """
+    loader = torch_loader()
+    # Validating imports torch: at start-up (deferred) only the structure is checked now,
+    # and the registries once torch has loaded in the background.
+    validate_now = loader.state in ("idle", "ready")
+    session = read_session(validate=validate_now)
+    problems = []
+    if session.problem:
+        problems.append(_set_aside(session))
     exp = None
+    restored = False
     if experiment:
         try:
             exp = Experiment.load(experiment)
         except WorkbenchError as e:
             QMessageBox.warning(None, "Cannot open the experiment",
                                 f"{e}\n\nStarting with the default experiment instead.")
+    elif session.experiment is not None:
+        exp, restored = session.experiment, True
     if exp is None:
         exp = _default_experiment()
-    folder = data or exp.data.folder
-    if not folder:
-        from workbench.core.data.demo import ensure_demo_dataset
-
-        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            folder = str(ensure_demo_dataset())
-        finally:
-            QGuiApplication.restoreOverrideCursor()
+    window_ref: list[MainWindow] = []
+    if restored and not validate_now:  # before the window: the panels fill in after it
+        loader.call_when_ready(lambda: _check_restored(window_ref, exp))
+    missing = ""
+    if data:
+        folder, adopt = data, not experiment  # a new dataset for the kept experiment
+    elif exp.data.folder:
+        folder, adopt = exp.data.folder, False  # shown exactly as saved
+        if not os.path.exists(folder):
+            if _is_demo_folder(folder):
+                folder = demo_folder()  # the generated demo: make it again
+            else:
+                missing = folder
+    else:
+        folder, adopt = demo_folder(), False
     exp.data.folder = folder
     window = MainWindow(exp)
-    window.data_panel.load_folder(folder)
+    window_ref.append(window)
+    place_window(window, session.geometry)
+    restore_tab(window, session.tab)
+    if missing:
+        window.show_missing_dataset(missing, "the last session" if restored
+                                    else "the experiment file")
+    else:
+        window.scan_dataset(folder, adopt_defaults=adopt)
+    window.session_keeper = SessionKeeper(window)
+    for text in problems:
+        _tell_later(window, text)
     return window
+
+
+def _set_aside(session: Session) -> str:
+    """The message for a session that cannot be restored, after moving its file aside."""
+    kept = keep_aside(session_path())
+    where = f" The file was kept as {kept}." if kept else ""
+    return f"The last session could not be restored: {session.problem}.{where}"
+
+
+def _check_restored(window_ref: list[MainWindow], exp: Experiment) -> None:
+    """Once torch is loaded: validate the restored experiment; if it no longer validates
+    (written by another version of Workbench, edited by hand), say so and start anew."""
+    try:
+        exp.validate()
+    except WorkbenchError as e:
+        problem = _set_aside(Session(problem=f"its experiment cannot be used: {e}; the app "
+                                             f"starts with the default experiment"))
+        if window_ref and shiboken6.isValid(window_ref[0]):
+            window = window_ref[0]
+            fresh = _default_experiment()
+            fresh.data.folder = demo_folder()
+            window.set_experiment(fresh)
+            _tell_later(window, problem)
+
+
+def _is_demo_folder(folder: str) -> bool:
+    from workbench.core.data.demo import default_demo_root
+
+    return os.path.abspath(folder) == os.path.abspath(default_demo_root())
+
+
+def _tell_later(window: MainWindow, text: str) -> None:
+    """A message box over the window once the event loop runs (the window is shown)."""
+    QTimer.singleShot(0, window, lambda: show_error(window, "Last session not restored", text))
 
 
 def main(data: str | None = None, experiment: str | None = None) -> int:
@@ -76,6 +146,9 @@ def main(data: str | None = None, experiment: str | None = None) -> int:
         return app.exec()
     finally:
         # Closing the window already stopped the workers; this covers quitting otherwise.
+        keeper = getattr(window, "session_keeper", None)
+        if keeper is not None:
+            keeper.save_now()  # e.g. Ctrl-C in the terminal: nothing closed the window
         window.shutdown()
         wait_for_tasks()
         loader.wait_for_thread()  # never leave the interpreter half-way through an import

@@ -10,7 +10,7 @@ import os
 
 from PySide6.QtCore import QUrl, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QTabWidget, QWidget
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QTabWidget, QWidget
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.experiment import Experiment
@@ -24,6 +24,7 @@ from .panels.predict import PredictPanel
 from .panels.runs import RunsPanel
 from .panels.train import TrainPanel
 from .panels.tune import TunePanel
+from .session import size_to_screen
 from .startup import torch_loader
 from .workers import wait_for_tasks
 
@@ -67,7 +68,7 @@ class MainWindow(UrlDropTarget, QMainWindow):
             self.tabs.addTab(panel, title)
         self.setCentralWidget(self.tabs)
         self.setAcceptDrops(True)
-        self.resize(1100, 780)
+        size_to_screen(self)  # a saved geometry, if any, replaces it (qt.session)
 
         self.data_panel.dataset_loaded.connect(self._on_dataset_loaded)
         self.data_panel.scan_failed.connect(self._on_scan_failed)
@@ -83,6 +84,9 @@ class MainWindow(UrlDropTarget, QMainWindow):
         self.model_panel.summary_updated.connect(
             lambda: self.train_panel.set_network_problem(self.model_panel.network_problem()))
         self.train_panel.set_network_problem(self.model_panel.network_problem())
+        # The batch size's memory hint and the run name follow the network.
+        self.model_panel.summary_updated.connect(
+            lambda: self.train_panel.set_network_summary(self.model_panel.summary))
         self.train_panel.training_started.connect(self._on_training_started)
         self.train_panel.training_finished.connect(self._on_training_finished)
         self.train_panel.training_errored.connect(self._on_training_errored)
@@ -113,6 +117,7 @@ class MainWindow(UrlDropTarget, QMainWindow):
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         for text, shortcut, slot in (
+                ("&New experiment", QKeySequence.StandardKey.New, self.new_experiment),
                 ("Open dataset &folder…", QKeySequence.StandardKey.Open,
                  self.data_panel.choose_folder),
                 ("Open &experiment…", None, self.open_experiment),
@@ -149,12 +154,64 @@ class MainWindow(UrlDropTarget, QMainWindow):
         self._update_title()
         self.experiment_replaced.emit()
         if experiment.data.folder:
-            self.data_panel.load_folder(experiment.data.folder)
+            # Shown exactly as it was saved: its own folder adopts nothing from the data.
+            self.scan_dataset(experiment.data.folder, adopt_defaults=False)
 
     def load_folder(self, folder: str) -> None:
         """Scan ``folder`` as the dataset (in the background) and show the Data tab."""
         self.tabs.setCurrentWidget(self.data_panel)
         self.data_panel.load_folder(folder)
+
+    def scan_dataset(self, folder: str, adopt_defaults: bool) -> None:
+        """Scan ``folder`` as the dataset without changing tabs; ``adopt_defaults``: a new
+        dataset whose input size, channels and flip follow the data (see
+        :meth:`DataPanel.load_folder`), else the experiment's settings stay as they are."""
+        self.data_panel.load_folder(folder, adopt_defaults=adopt_defaults)
+
+    def show_missing_dataset(self, folder: str, source: str = "the last session") -> None:
+        """Say, on the Data tab and in the status bar, that ``folder`` (the dataset of
+        ``source``) is gone; the experiment keeps it, and everything else, as it was."""
+        self.tabs.setCurrentWidget(self.data_panel)
+        self.data_panel.message.show_message(
+            f"The dataset folder of {source}, {folder}, is missing (moved, renamed, or on a "
+            f"drive that is not connected). Choose it again with File → Open dataset "
+            f"folder… (or connect the drive and press Rescan). The network, optimizer, "
+            f"augmentation and other settings are kept as they were.", "error")
+        self.statusBar().showMessage(f"Dataset folder missing: {folder}")
+
+    @Slot()
+    def new_experiment(self) -> bool:
+        """Replace the experiment with the default one on the demo dataset, once the user
+        confirms (:meth:`confirm`); True when replaced."""
+        if self.train_panel.is_running():
+            show_error(self, "Training in progress",
+                       "Stop the current training run before starting a new experiment.")
+            return False
+        if not self.confirm("New experiment",
+                            "Start a new experiment: the default network, augmentation and "
+                            "optimizer on the demo dataset?\n\nThe current settings are "
+                            "replaced; to keep them, save them first (File → Save "
+                            "experiment as…)."):
+            return False
+        try:
+            folder = demo_folder()
+        except (WorkbenchError, OSError) as e:
+            show_error(self, "Cannot create the demo dataset", str(e))
+            return False
+        exp = _default_experiment()
+        exp.data.folder = folder
+        self.set_experiment(exp)
+        self.tabs.setCurrentWidget(self.data_panel)
+        self.statusBar().showMessage("New experiment: the defaults on the demo dataset", 10000)
+        return True
+
+    def confirm(self, title: str, question: str) -> bool:
+        """Ask a yes/no ``question``; True for yes. (Tests replace it.)"""
+        answer = QMessageBox.question(self, title, question,
+                                      QMessageBox.StandardButton.Yes |
+                                      QMessageBox.StandardButton.No,
+                                      QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
 
     @Slot()
     def open_experiment(self) -> None:
@@ -254,6 +311,7 @@ class MainWindow(UrlDropTarget, QMainWindow):
         self.model_panel.set_num_classes(index.num_classes or None)
         self.train_panel.set_dataset(index)
         self.augment_panel.set_index(index)
+        self.predict_panel.set_dataset_folder(index.root)  # where "Open images…" starts
         self._update_title()
         total = sum(index.counts().values())
         self.statusBar().showMessage(f"Dataset {index.root}: {index.num_classes} classes, "
@@ -335,6 +393,17 @@ class MainWindow(UrlDropTarget, QMainWindow):
             self.statusBar().showMessage("Stopping the training run…")
         self.shutdown()
         super().closeEvent(event)
+
+
+def demo_folder() -> str:
+    """The built-in demo dataset's folder, generated (busy cursor) on first use."""
+    from workbench.core.data.demo import ensure_demo_dataset
+
+    QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+    try:
+        return str(ensure_demo_dataset())
+    finally:
+        QGuiApplication.restoreOverrideCursor()
 
 
 def _default_experiment() -> Experiment:

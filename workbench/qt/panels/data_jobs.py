@@ -32,11 +32,3 @@ def verify_dataset(index: Any, state: TaskState) -> Any:
     verify_samples(checked, progress=state.set_progress, is_cancelled=state.is_cancelled)
     return checked
 
-
-def summarize(paths: list[str], state: TaskState) -> list[str]:
-    """The image size and colour-mode summary lines (headers only)."""
-    from workbench.core.data.summary import summarize_images
-
-    summary = summarize_images(paths, progress=state.set_progress,
-                               is_cancelled=state.is_cancelled)
-    return list(summary.describe())

@@ -1,0 +1,292 @@
+"""The app reopens where the user left off: the session is kept while editing (a kill loses
+at most a few seconds), and restored (experiment, tab, geometry) by the next window."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from PySide6.QtCore import QRect
+from PySide6.QtWidgets import QMessageBox
+
+import workbench.qt.app as app
+from workbench.core.data.demo import default_demo_root
+from workbench.core.experiment import Component, Experiment
+from workbench.core.session import session_path, session_text, write_session
+from workbench.qt.main_window import MainWindow, _default_experiment
+from workbench.qt.session import (fits_a_screen, initial_geometry, place_window,
+                                  size_to_screen)
+
+TIMEOUT_MS = 30000
+
+
+def _window(qtbot, **kwargs) -> MainWindow:
+    window = app.create_window(**kwargs)
+    qtbot.addWidget(window)
+    return window
+
+
+def _wait_for_summary(qtbot, window) -> None:
+    """Until the dataset's image summary is in, and with it any defaults a new dataset
+    adopts from its images (the summary is reported once they are applied)."""
+    done = []
+    window.data_panel.summary_finished.connect(lambda lines: done.append(lines))
+    qtbot.waitUntil(lambda: bool(done), timeout=TIMEOUT_MS)
+
+
+def _plain(exp: Experiment) -> dict:
+    return json.loads(json.dumps(exp.to_dict()))
+
+
+def _file() -> dict:
+    try:
+        return json.loads(session_path().read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _boxes(window) -> list[str]:
+    return [box.text() for box in window.findChildren(QMessageBox) if box.isVisible()]
+
+
+def _saved(exp: Experiment, tab: str = "Model") -> None:
+    write_session(session_text(exp, b"", tab))
+
+
+def _edited(folder) -> Experiment:
+    exp = _default_experiment()
+    exp.data.folder = str(folder)
+    exp.data.input_size = [16, 16]
+    exp.optimizer = Component("SGD", {"lr": 0.02, "momentum": 0.7})
+    exp.augment.transforms = [Component("RandomRotation", {"degrees": 9.0})]
+    return exp
+
+
+def test_edits_are_written_while_editing_and_the_next_window_finds_them(qtbot, image_folder):
+    window = _window(qtbot, data=str(image_folder))
+    _wait_for_summary(qtbot, window)
+    s = window.data_panel.settings
+    s.channels_combo.setCurrentIndex(s.channels_combo.findData(1))
+    window.augment_panel.list.setCurrentRow(0)
+    window.augment_panel.remove_selected()
+    window.model_panel.select_layer(1)
+    window.model_panel.delete_action.trigger()
+    window.train_panel.optimizer_combo.setCurrentText("SGD")
+    window.train_panel.optimizer_editor.form.editors["momentum"].setValue(0.8)
+    window.tabs.setCurrentWidget(window.model_panel)
+    window.setGeometry(QRect(40, 60, 640, 480))
+    expected = _plain(window.experiment)
+    assert expected["data"]["channels"] == 1 and expected["optimizer"]["type"] == "SGD"
+    # Written by the timer while the window is open: a kill now would lose nothing.
+    qtbot.waitUntil(lambda: _file().get("experiment") == expected
+                    and _file()["window"]["tab"] == "Model", timeout=TIMEOUT_MS)
+    window.session_keeper.timer.stop()  # as if the process had been killed here
+
+    again = _window(qtbot)
+    validated = _plain(window.experiment.copy().validate())  # defaults filled in, as on Train
+    assert _plain(again.experiment) == validated
+    assert again.tabs.currentWidget() is again.model_panel
+    assert again.geometry() == QRect(40, 60, 640, 480)
+    # What the tabs show is the saved experiment, not their defaults.
+    assert again.data_panel.settings.channels_combo.currentData() == 1
+    assert again.train_panel.optimizer_combo.currentText() == "SGD"
+    assert [again.augment_panel.list.item(i).text()
+            for i in range(again.augment_panel.list.count())] == \
+        [t["type"] for t in expected["augment"]["transforms"]]
+    assert len(again.model_panel.row_texts()) == len(expected["model"]["layers"])
+    # Its own folder is scanned, and scanning it changes nothing of what was saved.
+    _wait_for_summary(qtbot, again)
+    assert again.data_panel.index.root == str(image_folder)
+    assert _plain(again.experiment) == validated
+
+
+def test_closing_writes_the_last_edit_at_once(qtbot, image_folder):
+    window = _window(qtbot, data=str(image_folder))
+    window.session_keeper.timer.stop()
+    window.train_panel.optimizer_combo.setCurrentText("SGD")
+    window.tabs.setCurrentWidget(window.runs_panel)
+    window.close()
+    assert _file()["experiment"]["optimizer"]["type"] == "SGD"
+    assert _file()["window"]["tab"] == "Runs"
+
+
+def test_a_restored_experiment_is_shown_exactly_and_its_folder_adopts_nothing(
+        qtbot, image_folder, monkeypatch):
+    scans = []
+    monkeypatch.setattr(MainWindow, "scan_dataset",
+                        lambda self, folder, adopt_defaults: scans.append((folder,
+                                                                           adopt_defaults)))
+    _saved(_edited(image_folder))
+    window = _window(qtbot)
+    assert _plain(window.experiment) == _plain(_edited(image_folder).validate())
+    assert scans == [(str(image_folder), False)]
+
+
+def test_data_keeps_the_restored_experiment_on_a_new_dataset(qtbot, image_folder, tmp_path,
+                                                             monkeypatch):
+    scans = []
+    monkeypatch.setattr(MainWindow, "scan_dataset",
+                        lambda self, folder, adopt_defaults: scans.append((folder,
+                                                                           adopt_defaults)))
+    _saved(_edited(tmp_path / "old"))
+    window = _window(qtbot, data=str(image_folder))
+    assert window.experiment.optimizer.type == "SGD"
+    assert window.experiment.augment.transforms[0].type == "RandomRotation"
+    assert window.experiment.data.folder == str(image_folder)
+    assert scans == [(str(image_folder), True)]  # a new dataset: defaults from its data
+
+
+def test_an_experiment_file_wins_over_the_session(qtbot, image_folder, tmp_path,
+                                                  tiny_experiment):
+    _saved(_edited(image_folder), tab="Train")
+    path = tmp_path / "tiny.json"
+    tiny_experiment.save(path)
+    window = _window(qtbot, experiment=str(path))
+    assert window.experiment.name == "tiny" and window.experiment.optimizer.type == "Adam"
+    assert window.tabs.currentWidget() is window.train_panel  # the window state still is
+
+
+def test_bad_json_starts_the_default_experiment_with_a_message(qtbot):
+    session_path().parent.mkdir(parents=True, exist_ok=True)
+    session_path().write_text('{"session_version": 1, "experiment": {"data": ')
+    window = _window(qtbot)
+    default = _default_experiment()
+    default.data.folder = str(default_demo_root())
+    assert _plain(window.experiment) == _plain(default)
+    qtbot.waitUntil(lambda: bool(_boxes(window)), timeout=TIMEOUT_MS)
+    [text] = _boxes(window)
+    assert "not valid JSON" in text and "session.unreadable.json" in text
+    # The user's file is kept aside, not overwritten by the next write.
+    kept = session_path().with_name("session.unreadable.json")
+    assert kept.read_text().startswith('{"session_version": 1')
+    qtbot.waitUntil(lambda: _file().get("experiment") == _plain(window.experiment),
+                    timeout=TIMEOUT_MS)
+
+
+def test_an_experiment_the_registries_refuse_is_replaced_by_the_default(qtbot, image_folder):
+    exp = _edited(image_folder)
+    exp.optimizer = Component("NoSuchOptimizer", {})
+    _saved(exp)
+    window = _window(qtbot)
+    assert window.experiment.optimizer.type == "Adam"
+    qtbot.waitUntil(lambda: bool(_boxes(window)), timeout=TIMEOUT_MS)
+    assert "optimizer.type" in _boxes(window)[0]
+
+
+def test_a_refused_experiment_found_after_torch_loads_is_replaced_too(qtbot, image_folder,
+                                                                     monkeypatch):
+    """The app's start-up reads the session without torch; the registries check it later."""
+    from workbench.qt import startup
+
+    exp = _edited(image_folder)
+    exp.optimizer = Component("NoSuchOptimizer", {})
+    _saved(exp)
+    loader = startup.TorchLoader()
+    monkeypatch.setattr(startup, "_LOADER", loader)
+    loader.defer()
+    window = _window(qtbot)
+    assert window.experiment.optimizer.type == "NoSuchOptimizer"  # not checked yet
+    assert loader.ensure_loaded()
+    assert window.experiment.optimizer.type == "Adam"
+    assert window.experiment.data.folder == str(default_demo_root())
+    qtbot.waitUntil(lambda: bool(_boxes(window)), timeout=TIMEOUT_MS)
+    assert "NoSuchOptimizer" in _boxes(window)[0]
+
+
+def test_a_missing_dataset_folder_is_said_and_the_rest_is_kept(qtbot, tmp_path):
+    gone = tmp_path / "moved-away"
+    saved = _edited(gone)
+    _saved(saved, tab="Train")
+    window = _window(qtbot)
+    assert _plain(window.experiment) == _plain(saved.validate())  # not the demo
+    assert window.tabs.currentWidget() is window.data_panel
+    text = window.data_panel.message.text()
+    assert str(gone) in text and "File → Open dataset folder" in text
+    assert window.data_panel.message.level == "error"
+    assert not window.data_panel.is_scanning() and window.data_panel.index is None
+    assert str(gone) in window.statusBar().currentMessage()
+
+
+def test_the_demo_folder_is_made_again_when_it_was_removed(qtbot):
+    saved = _edited(default_demo_root())
+    _saved(saved)
+    window = _window(qtbot)
+    qtbot.waitUntil(lambda: window.data_panel.index is not None, timeout=60000)
+    assert window.experiment.optimizer.type == "SGD"
+    assert window.data_panel.index.num_classes >= 3
+
+
+def test_file_new_resets_after_confirmation(qtbot, image_folder):
+    _saved(_edited(image_folder))
+    window = _window(qtbot)
+    [action] = [a for a in window.menuBar().actions()[0].menu().actions()
+                if a.text() == "&New experiment"]
+    asked = []
+    window.confirm = lambda title, question: asked.append(question) or False
+    action.trigger()
+    assert "demo dataset" in asked[0]
+    assert window.experiment.optimizer.type == "SGD"  # "No" changes nothing
+    window.confirm = lambda title, question: True
+    with qtbot.waitSignal(window.experiment_replaced, timeout=TIMEOUT_MS):
+        action.trigger()
+    default = _default_experiment()
+    default.data.folder = str(default_demo_root())
+    assert _plain(window.experiment) == _plain(default)
+    assert window.tabs.currentWidget() is window.data_panel
+    qtbot.waitUntil(lambda: window.data_panel.index is not None
+                    and window.data_panel.index.root == str(default_demo_root()),
+                    timeout=60000)
+    qtbot.waitUntil(lambda: _file().get("experiment") == _plain(window.experiment),
+                    timeout=TIMEOUT_MS)
+
+
+def test_file_new_is_refused_while_training(qtbot, image_folder, monkeypatch):
+    window = _window(qtbot, data=str(image_folder))
+    monkeypatch.setattr(window.train_panel, "is_running", lambda: True)
+    window.confirm = lambda title, question: pytest.fail("asked although training runs")
+    before = _plain(window.experiment)
+    assert window.new_experiment() is False
+    assert _plain(window.experiment) == before
+    assert any("Stop the current training" in t for t in _boxes(window))
+
+
+def test_the_first_window_fits_a_laptop_screen():
+    laptop = QRect(0, 0, 1366, 768 - 40)  # 1366x768 less a 40-pixel panel
+    rect = initial_geometry(laptop)
+    assert laptop.contains(rect)
+    assert rect.height() <= laptop.height() - 50  # room for the title bar
+    assert rect.width() == 1100 and rect.center() == laptop.center()
+    big = initial_geometry(QRect(0, 0, 1920, 1040))
+    assert (big.width(), big.height()) == (1100, 780)
+
+
+def test_a_first_window_takes_the_screen_size_or_its_layout_minimum(qtbot):
+    laptop = QRect(0, 0, 1366, 768 - 40)
+    window = MainWindow()
+    qtbot.addWidget(window)
+    size_to_screen(window, laptop)
+    rect = window.geometry()
+    # As small as the screen asks, unless the tabs' layouts need more; never off the top.
+    assert rect.size() == initial_geometry(laptop).size().expandedTo(window.minimumSizeHint())
+    assert rect.top() >= laptop.top() and rect.left() >= laptop.left()
+    assert abs(rect.center().x() - laptop.center().x()) <= 1
+
+
+def test_a_saved_geometry_that_does_not_fit_the_screen_is_not_used(qtbot):
+    huge = MainWindow()
+    qtbot.addWidget(huge)
+    huge.setGeometry(QRect(0, 0, 4000, 3000))  # saved on a much larger monitor
+    geometry = bytes(huge.saveGeometry().data())
+    other = MainWindow()
+    qtbot.addWidget(other)
+    first = other.geometry()
+    place_window(other, geometry)  # Qt may shrink it to the screen, or we size it anew
+    assert fits_a_screen(other.geometry()) or other.geometry() == first
+    assert other.geometry().width() < 4000
+    assert place_window(other, b"not a geometry") is False
+    assert other.geometry() == first
+    fitting = MainWindow()
+    qtbot.addWidget(fitting)
+    fitting.setGeometry(QRect(10, 40, 600, 500))
+    assert place_window(other, bytes(fitting.saveGeometry().data())) is True
+    assert other.geometry() == QRect(10, 40, 600, 500)

@@ -1,0 +1,169 @@
+"""Keeping the session: the app reopens where the user left off.
+
+:class:`SessionKeeper` writes the window's current experiment, geometry and tab to the
+session file (:mod:`workbench.core.session`) a moment after each change and when the window
+closes, so a crash or a kill loses at most the last couple of seconds of edits. The panels
+edit the one shared Experiment in place, and not every edit emits a signal the window hears,
+so the keeper does not rely on signals: a timer on the GUI thread serialises the state and
+writes only when the text differs from the last write (a few kilobytes of JSON, well under a
+millisecond).
+
+:func:`initial_geometry` sizes a first window to the screen; :func:`place_window` restores a
+saved geometry when it still fits a screen, and falls back to that size otherwise.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import shiboken6
+from PySide6.QtCore import QByteArray, QEvent, QObject, QRect, QTimer, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QMainWindow
+
+from workbench.core.session import session_path, session_text, write_session
+
+#: How often the keeper looks for changes (ms): the most edits a kill can lose.
+SAVE_INTERVAL_MS = 1500
+#: The first window's size where the screen has room for it.
+DEFAULT_SIZE = (1100, 780)
+
+
+def initial_geometry(available: QRect, size: tuple[int, int] = DEFAULT_SIZE) -> QRect:
+    """The first window's geometry: ``size``, shrunk to fit ``available`` (a screen's
+    available geometry: 95% of its width, 92% of its height, leaving room for the title
+    bar), centred in it."""
+    width = min(size[0], int(available.width() * 0.95))
+    height = min(size[1], int(available.height() * 0.92))
+    rect = QRect(0, 0, max(width, 1), max(height, 1))
+    rect.moveCenter(available.center())
+    return rect
+
+
+def available_geometry() -> QRect | None:
+    """The primary screen's available geometry (without panels and docks); ``None``
+    without a screen."""
+    screen = QGuiApplication.primaryScreen()
+    return screen.availableGeometry() if screen is not None else None
+
+
+def fits_a_screen(rect: QRect) -> bool:
+    """Whether ``rect`` lies inside one screen's available geometry."""
+    return any(screen.availableGeometry().contains(rect)
+               for screen in QGuiApplication.screens())
+
+
+def size_to_screen(window: QMainWindow, available: QRect | None = None) -> None:
+    """Give ``window`` the :func:`initial_geometry` of ``available`` (default: the primary
+    screen's available geometry), or its layout's minimum size where that is larger."""
+    available = available if available is not None else available_geometry()
+    if available is None or available.isEmpty():
+        window.resize(*DEFAULT_SIZE)
+        return
+    rect = initial_geometry(available)
+    # Qt will not make the window smaller than its layout's minimum: centre what it will
+    # really be, and when that is taller than the screen keep the top (menus, tabs) on it.
+    rect.setSize(rect.size().expandedTo(window.minimumSizeHint()))
+    rect.moveCenter(available.center())
+    rect.moveTop(max(rect.top(), available.top()))
+    rect.moveLeft(max(rect.left(), available.left()))
+    window.setGeometry(rect)
+
+
+def place_window(window: QMainWindow, geometry: bytes) -> bool:
+    """Restore a saved ``geometry`` (``QMainWindow.saveGeometry()``); True when it was used.
+
+    A geometry that cannot be restored, or that does not fit any screen now (saved on a
+    larger or a second monitor), gives the window the size of a first start instead.
+    """
+    if geometry and window.restoreGeometry(QByteArray(geometry)):
+        if window.isMaximized() or window.isFullScreen() or fits_a_screen(window.geometry()):
+            return True
+    size_to_screen(window)
+    return False
+
+
+def restore_tab(window, title: str) -> bool:
+    """Show the tab called ``title``; False when there is none (an older or newer app)."""
+    tabs = window.tabs
+    for i in range(tabs.count()):
+        if tabs.tabText(i) == title:
+            tabs.setCurrentIndex(i)
+            return True
+    return False
+
+
+class SessionKeeper(QObject):
+    """Writes ``window``'s session to ``path`` (default: the data directory's
+    ``session.json``) whenever it changed, checked every ``interval_ms``, and on closing.
+
+    ``window`` is the :class:`~workbench.qt.main_window.MainWindow`: its ``experiment``
+    (read anew each time: opening an experiment replaces it), geometry and current tab.
+
+    Signals
+    -------
+    saved(path)
+        The session file was written.
+    """
+
+    saved = Signal(str)
+
+    def __init__(self, window, path: Path | str | None = None,
+                 interval_ms: int = SAVE_INTERVAL_MS):
+        super().__init__(window)
+        self.window = window
+        self.path = Path(path) if path is not None else session_path()
+        self.last_text = ""
+        self.error = ""
+        self.timer = QTimer(self)
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self.save_now)
+        self.timer.start()
+        window.installEventFilter(self)
+
+    def state_text(self) -> str:
+        """The session file's text for the window as it is now."""
+        tabs = self.window.tabs
+        return session_text(self.window.experiment, bytes(self.window.saveGeometry().data()),
+                            tabs.tabText(tabs.currentIndex()))
+
+    def save_now(self) -> bool:
+        """Write the session if it changed since the last write; True when written.
+
+        A write that fails (a full disk, a read-only data directory) is said once in the
+        status bar and retried at the next change; it never interrupts the user.
+        """
+        if not shiboken6.isValid(self.window):
+            return False
+        try:
+            text = self.state_text()
+        except (TypeError, ValueError) as e:  # a value JSON cannot hold: keep the last file
+            return self._failed(f"the experiment cannot be written as JSON ({e})")
+        if text == self.last_text:
+            return False
+        try:
+            write_session(text, self.path)
+        except OSError as e:
+            self.last_text = text  # retried when the state changes again, not every tick
+            return self._failed(f"{e.strerror or e}")
+        self.last_text, self.error = text, ""
+        self.saved.emit(str(self.path))
+        return True
+
+    def _failed(self, why: str) -> bool:
+        message = (f"Cannot keep the session in {self.path}: {why}. The app will not reopen "
+                   f"with these settings; save them with File → Save experiment as….")
+        if message != self.error:
+            self.error = message
+            self.window.statusBar().showMessage(message, 15000)
+        return False
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802  (Qt override)
+        if obj is self.window:
+            if event.type() == QEvent.Type.Close:
+                self.save_now()
+                self.timer.stop()
+            elif event.type() == QEvent.Type.Show and not self.timer.isActive():
+                self.timer.start()
+        return False
+
