@@ -87,3 +87,24 @@ def test_create_window_without_data_uses_the_demo_dataset(qtbot, workbench_home)
     with qtbot.waitSignal(window.data_panel.dataset_loaded, timeout=60000) as blocker:
         pass
     assert blocker.args[0].num_classes >= 3
+
+
+def test_every_tab_fits_a_laptop_screen(qtbot):
+    """A 1366x768 screen leaves about 700 px for a window under a panel and a title bar:
+    no tab may need more (plots and tile grids keep their size; settings and grids
+    scroll), so the status bar never falls off the bottom."""
+    from workbench.qt.main_window import _default_experiment
+    from workbench.qt.startup import torch_loader
+
+    torch_loader().ensure_loaded()  # the panels' full forms (optimizer, layers) are built
+    window = MainWindow(_default_experiment())
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window, timeout=30000)
+    size = window.minimumSizeHint()
+    assert size.height() <= 700, size
+    assert size.width() <= 1100, size
+    for i in range(window.tabs.count()):
+        tab = window.tabs.widget(i)
+        assert tab.minimumSizeHint().height() <= 640, (window.tabs.tabText(i),
+                                                       tab.minimumSizeHint())

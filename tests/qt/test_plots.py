@@ -11,6 +11,8 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
+import pyqtgraph as pg  # after PySide6 (see workbench.qt)
+
 from workbench.qt.plots import PLOT_INTERVAL_MS, TrainingPlots
 from workbench.qt.plots_data import GrowableArray, NormHistory, ema
 
@@ -186,17 +188,56 @@ def test_x_axis_switches_between_epochs_and_steps(plots, noisy):
 
 
 def test_best_epoch_marker_sits_at_the_epoch_with_its_label(plots, noisy):
+    epoch_plots = (plots.loss_plot, plots.acc_plot)
     assert not any(line.isVisible() for line in plots.best_lines)
+    assert not any("best" in plots.headers[p].text() for p in epoch_plots)
     plots.set_best_epoch(2)
     plots.update_curves()
-    for line in plots.best_lines:
+    for plot, line in zip(epoch_plots, plots.best_lines):
         assert line.isVisible() and line.value() == 2
-        assert "epoch 2" in line.label.format
+        # Named in the plot's header, not by a label over the curves.
+        assert "best: epoch 2" in plots.headers[plot].text()
     plots.set_x_axis("steps")
     assert all(line.value() == 2 * BPE for line in plots.best_lines)
     plots.set_best_epoch(None)
     plots.update_curves()
     assert not any(line.isVisible() for line in plots.best_lines)
+    assert not any("best" in plots.headers[p].text() for p in epoch_plots)
+
+
+def test_legends_sit_above_the_plots_and_name_every_curve(plots, noisy):
+    """At a laptop's size the legends covered the curves and hid their own entries:
+    each plot's legend is a header line above its data area, naming every curve."""
+    plots.resize(1080, 420)  # the plots' share of the Train tab at 1100x780
+    plots.set_best_epoch(2)
+    plots.update_curves()
+    expected = {plots.batch_plot: ["batch", "smoothed"],
+                plots.loss_plot: ["train", "validation", "best: epoch 2"],
+                plots.acc_plot: ["train", "validation", "best: epoch 2"]}
+    QApplication.processEvents()
+    for plot, names in expected.items():
+        assert plot.legend.shown_texts() == names
+        header, view = plots.headers[plot], plots.views[plot]
+        assert header.isVisible() and all(n in header.text() for n in names)
+        # The header lies wholly above the plot's widget, so it covers nothing in it.
+        top_of_view = view.mapTo(plots, view.rect().topLeft()).y()
+        bottom_of_header = header.mapTo(plots, header.rect().bottomLeft()).y()
+        assert bottom_of_header < top_of_view
+        assert not any(isinstance(item, pg.LegendItem) for item in plot.vb.childItems())
+        assert header.heightForWidth(header.width()) <= header.height()  # not cut off
+    assert "Loss per epoch" in plots.headers[plots.loss_plot].text()
+    assert "Gradient norm per layer" in plots.headers[plots.norms_plot].text()
+
+
+def test_each_plot_keeps_a_readable_height_when_squeezed(plots):
+    plots.resize(1080, 100)  # less room than the plots need: they keep their minimum
+    from workbench.qt.plots_header import MIN_PLOT_HEIGHT
+
+    assert MIN_PLOT_HEIGHT >= 100  # axes and a few ticks; ~50 px was unreadable
+    assert all(view.minimumHeight() >= MIN_PLOT_HEIGHT for view in plots.views.values())
+    assert plots.minimumSizeHint().height() >= 2 * MIN_PLOT_HEIGHT
+    QApplication.processEvents()
+    assert all(view.height() >= MIN_PLOT_HEIGHT for view in plots.views.values())
 
 
 # -- hover ------------------------------------------------------------------------------------
@@ -244,8 +285,9 @@ def test_overlays_add_one_curve_set_per_run_and_clear(qtbot, plots, noisy):
     assert len(drawn) == 8  # train and validation, loss and accuracy, for each run
     assert all(c in plots.loss_plot.listDataItems() + plots.acc_plot.listDataItems()
                for c in drawn)
-    legend = [label.text for _, label in plots.loss_plot.legend.items]
+    legend = plots.loss_plot.legend.shown_texts()
     assert "run-a" in legend and "run-b" in legend
+    assert "run-a" in plots.headers[plots.loss_plot].text()
     a, b = plots.overlays.curves
     assert list(a["val_loss"].getData()[0]) == [1, 2, 3]
     assert list(a["val_acc"].getData()[1]) == pytest.approx([41, 42, 43])
@@ -259,7 +301,7 @@ def test_overlays_add_one_curve_set_per_run_and_clear(qtbot, plots, noisy):
     plots.set_overlays([])
     left = plots.loss_plot.listDataItems() + plots.acc_plot.listDataItems()
     assert not any(c in left for c in drawn)
-    assert [label.text for _, label in plots.loss_plot.legend.items] == ["train", "validation"]
+    assert plots.loss_plot.legend.shown_texts() == ["train", "validation"]
 
 
 def test_norms_fill_lines_and_heatmap(qtbot, plots):

@@ -4,10 +4,12 @@ bound two-way to ``experiment.training``."""
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QStyle, QStyleOptionComboBox
 
 from workbench.core.experiment import Experiment
 from workbench.core.train.device import DeviceInfo, list_devices
-from workbench.qt.panels.train_options import RunOptionsEditor
+from workbench.qt.panels.train_options import RunOptionsEditor, automatic_text, short_label
 
 CPU = DeviceInfo("cpu", "CPU (2 cores, 7.8 GB RAM)", "cpu", 8 * 10**9)
 GPU0 = DeviceInfo("cuda:0", "cuda:0 — NVIDIA H200 (139.8 GB)", "cuda", 150 * 10**9)
@@ -37,9 +39,12 @@ def test_device_chooser_lists_this_machine_with_automatic_first(editor):
     assert combo.itemData(0) == "auto"
     # auto picks CUDA, then MPS, then the CPU (what resolve_device("auto") does)
     picked = next((d for kind in ("cuda", "mps", "cpu") for d in devices if d.kind == kind))
-    assert combo.itemText(0) == f"Automatic: {picked.label}"
+    assert combo.itemText(0) == automatic_text(picked)
+    assert picked.label in combo.itemData(0, Qt.ItemDataRole.ToolTipRole)
     assert [combo.itemData(i) for i in range(1, len(devices) + 1)] == \
         [d.name for d in devices]
+    assert [combo.itemData(i, Qt.ItemDataRole.ToolTipRole)
+            for i in range(1, len(devices) + 1)] == [d.label for d in devices]
     assert combo.currentData() == "cpu"  # tiny_experiment trains on the CPU
 
 
@@ -47,13 +52,15 @@ def test_automatic_names_the_gpu_it_would_pick(editor, tiny_experiment):
     tiny_experiment.training.device = "auto"
     editor.set_devices([CPU, GPU0, GPU1])
     combo = editor.device_combo
-    assert _items(combo) == [("Automatic: cuda:0 — NVIDIA H200 (139.8 GB)", "auto"),
-                             (CPU.label, "cpu"), (GPU0.label, "cuda:0"),
-                             (GPU1.label, "cuda:1")]
+    assert _items(combo) == [("Automatic (cuda:0)", "auto"), ("CPU", "cpu"),
+                             ("cuda:0 — H200", "cuda:0"), ("cuda:1 — L4", "cuda:1")]
     assert combo.currentData() == "auto"
+    # The details are in the tooltips: the chosen device's first, in the box's own.
+    assert GPU0.label in combo.toolTip()
+    assert combo.itemData(1, Qt.ItemDataRole.ToolTipRole) == CPU.label
     assert editor.editor("amp").isEnabled()  # auto means the GPU here: precision applies
     editor.set_devices([CPU])
-    assert combo.itemText(0) == f"Automatic: {CPU.label}"
+    assert combo.itemText(0) == "Automatic (CPU)"
     assert not editor.editor("amp").isEnabled()
 
 
@@ -63,7 +70,7 @@ def test_device_of_another_machine_stays_selected_with_a_warning(editor, tiny_ex
     editor.set_devices([CPU, GPU0])
     combo = editor.device_combo
     assert combo.currentData() == "cuda:1"
-    assert combo.currentText() == "cuda:1 (not on this machine)"
+    assert combo.currentText() == "cuda:1 (not here)"
     assert not editor.device_warning.isHidden()
     assert "cuda:1" in editor.device_warning.text()
     assert "choose Automatic" in editor.device_warning.text()
@@ -183,7 +190,7 @@ def test_before_torch_the_chooser_shows_the_experiment_device(qtbot, monkeypatch
     assert w.editor("seed").isEnabled()  # the rest needs no torch
     waiting[0]()  # torch is ready: the real list arrives
     assert w.device_combo.isEnabled()
-    assert w.device_combo.currentText() == "cuda:2 (not on this machine)" or \
+    assert w.device_combo.currentText() == "cuda:2 (not here)" or \
         w.device_combo.currentData() == "cuda:2"
     assert exp.training.device == "cuda:2"
 
@@ -201,3 +208,43 @@ def test_loader_workers_are_bound_both_ways(qtbot):
     exp.data.num_workers = 1
     editor.refresh()
     assert editor.workers_spin.value() == 1 and exp.data.num_workers == 1
+
+
+def _text_room(combo) -> int:
+    """Width of the box's text field as laid out (the box less its arrow and frame)."""
+    option = QStyleOptionComboBox()
+    combo.initStyleOption(option)
+    return combo.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, option,
+                                        QStyle.SubControl.SC_ComboBoxEditField, combo).width()
+
+
+@pytest.mark.parametrize("width", [690, 1040])  # the settings' width at 1100 and 1366
+def test_the_device_box_shows_its_text_whole_at_laptop_widths(qtbot, tiny_experiment, width):
+    """It read "Automatic: CPU (2" at 1100x780."""
+    tiny_experiment.training.device = "auto"
+    w = RunOptionsEditor(tiny_experiment)
+    qtbot.addWidget(w)
+    w.set_devices([CPU, GPU0, GPU1])
+    w.resize(width, 200)
+    w.show()
+    qtbot.waitExposed(w)
+    QApplication.processEvents()
+    combo = w.device_combo
+    assert w.minimumSizeHint().width() <= width  # fits without scrolling the settings
+    assert w.width() <= width
+    metrics = combo.fontMetrics()
+    for i in range(combo.count()):  # whichever is chosen, it is shown whole
+        assert metrics.horizontalAdvance(combo.itemText(i)) <= _text_room(combo), \
+            combo.itemText(i)
+    assert combo.currentText() == "Automatic (cuda:0)"
+
+
+def test_short_labels_keep_what_tells_devices_apart():
+    from workbench.core.train.device import DeviceInfo
+
+    assert short_label(CPU) == "CPU"
+    assert short_label(GPU0) == "cuda:0 — H200"
+    assert short_label(DeviceInfo("mps", "Apple GPU (MPS)", "mps")) == "Apple GPU (MPS)"
+    long_name = DeviceInfo("cuda:3", "cuda:3 — NVIDIA GeForce RTX 4090 Laptop GPU (16.0 GB)",
+                           "cuda")
+    assert short_label(long_name) == "cuda:3"

@@ -198,3 +198,108 @@ def test_apply_best_in_the_main_window_shows_in_the_other_tabs(qtbot, tiny_exper
     assert window.train_panel.experiment is window.experiment
     assert refreshed
     window.shutdown()
+
+
+# -- the fields follow the experiment ---------------------------------------------------------
+HIDDEN_1 = "model.layers[1].params.out_features"
+HIDDEN_2 = "model.layers[3].params.out_features"
+
+
+def _delete_second_hidden_layer(experiment):
+    """What the Model tab does in place: the mlp loses its second Linear+ReLU (layers 4
+    and 5), so model.layers[3] is now the output layer, which has no width to search."""
+    del experiment.model.layers[3:5]
+
+
+def test_fields_follow_a_model_edit_when_the_tab_is_shown(qtbot, panel, tiny_experiment):
+    editor = panel.editor
+    row = editor.row_of(HIDDEN_2)
+    assert editor.item(row, 0).text() == "Layer 4 (Linear) out_features"  # as the Model tab
+    editor.set_checked(HIDDEN_1)
+    editor.set_cell(HIDDEN_1, "High", "1024")
+    editor.set_checked(HIDDEN_2)
+    panel.hide()
+    _delete_second_hidden_layer(tiny_experiment)
+    panel.show()  # back on the Tune tab
+    assert HIDDEN_2 not in editor.paths
+    assert not any("Layer 4" in editor.item(r, 0).text() for r in range(editor.rowCount()))
+    # The user's ticks and ranges stay on the fields that are still there.
+    assert editor.checked_paths() == [LR, HIDDEN_1]
+    assert editor.space_params()[HIDDEN_1]["high"] == 1024
+    assert panel.message.level == "warning"
+    assert "Layer 4 (Linear) out_features" in panel.message.text()
+    assert "taken out of the search" in panel.message.text()
+
+
+def test_start_checks_the_fields_against_the_experiment_as_it_is_now(qtbot, panel,
+                                                                     tiny_experiment):
+    panel.show()
+    panel.editor.set_checked(HIDDEN_2)
+    _delete_second_hidden_layer(tiny_experiment)  # changed while the tab was open
+    assert not panel.start()  # no study over a field the network no longer has
+    assert not panel.is_running()
+    assert HIDDEN_2 not in panel.editor.paths
+    assert "Layer 4 (Linear) out_features" in panel.message.text()
+    assert "model.layers[3]" not in json.dumps(panel.space_dict())
+    # The fields now match: a second press is the user's informed choice, and starts.
+    with qtbot.waitSignal(panel.study_finished, timeout=TIMEOUT_MS) as blocker:
+        assert panel.start()
+    assert blocker.args[0] is not None
+
+
+def test_a_layer_that_replaced_another_does_not_inherit_its_range(panel, tiny_experiment):
+    from workbench.core.experiment import Component
+
+    dropout = "model.layers[2].params.p"
+    tiny_experiment.model.layers.insert(2, Component("Dropout", {"p": 0.5}))
+    panel.refresh_fields()
+    panel.editor.set_checked(dropout)
+    panel.editor.set_cell(dropout, "High", "0.3")
+    tiny_experiment.model.layers[2] = Component("Dropout2d", {"p": 0.5})  # same path
+    assert panel.refresh_fields() == ["Layer 3 (Dropout) p"]
+    row = panel.editor.row_of(dropout)
+    assert panel.editor.item(row, 0).text() == "Layer 3 (Dropout2d) p"
+    assert dropout not in panel.editor.checked_paths()
+    panel.editor.set_checked(dropout)
+    assert panel.editor.space_params()[dropout]["high"] == 0.7  # its own default range
+
+
+def test_rows_loaded_from_a_space_file_are_kept_while_their_layer_exists(panel, tmp_path,
+                                                                         tiny_experiment):
+    path = tmp_path / "space.json"
+    path.write_text(json.dumps({"params": {
+        "model.layers[5].params.bias": {"type": "categorical", "choices": [True, False]},
+        "model.layers[9].params.p": {"type": "float", "low": 0.1, "high": 0.5}}}))
+    panel.ask_open_path = lambda parent: str(path)
+    panel.load_space()
+    assert "model.layers[9].params.p" in panel.editor.paths  # listed as loaded
+    panel.refresh_fields()
+    # Layer 10 does not exist: taken out, and said; the output layer's bias stays.
+    assert panel.editor.checked_paths() == ["model.layers[5].params.bias"]
+    assert "model.layers[9].params.p" in panel.message.text()
+
+
+def test_field_names_are_shown_whole_at_a_laptop_width(qtbot, tiny_experiment):
+    """At 1366x768 the Field column was cut to "Lea… rate"."""
+    from PySide6.QtWidgets import QApplication
+
+    from workbench.core.model.presets import preset_layers
+
+    tiny_experiment.model.layers = preset_layers("seed-cnn")  # the longest default names
+    p = TunePanel(tiny_experiment)
+    qtbot.addWidget(p)
+    p.resize(1346, 680)  # the Tune tab's page in a 1366x768 window
+    p.show()
+    qtbot.waitExposed(p)
+    QApplication.processEvents()
+    editor = p.editor
+    metrics = editor.fontMetrics()
+    width = editor.columnWidth(0)
+    names = [editor.item(r, 0).text() for r in range(editor.rowCount())]
+    assert "Learning rate" in names and "Layer 8 (Linear) out_features" in names
+    for name in names:
+        # The tick box and the cell's margins take ~30 px of the column.
+        assert metrics.horizontalAdvance(name) + 30 <= width, name
+    assert not editor.wordWrap()
+    assert editor.horizontalScrollBar().maximum() == 0  # every column in view
+    p.shutdown()

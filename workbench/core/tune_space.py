@@ -351,6 +351,17 @@ def _split(path: str, where: str) -> list[str | int]:
     return keys
 
 
+def path_exists(exp: Experiment, path: str) -> bool:
+    """Whether the dotted ``path`` reaches a field of ``exp``, or the component whose
+    parameter it names (a parameter left at its default is not in ``params`` until the
+    experiment is validated)."""
+    try:
+        _resolve(exp, path.split(".params.", 1)[0])
+    except SpecError:
+        return False
+    return True
+
+
 def _resolve(exp: Experiment, path: str) -> tuple[Any, str | int]:
     """The object holding the last key of ``path``, and that key.
 

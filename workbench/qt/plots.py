@@ -16,7 +16,9 @@ redraw was the GUI's longest stall while training.
 A row of controls (:mod:`.plots_controls`) sets the loss smoothing, log scale, x axis (epochs
 or optimizer steps) and how layer norms are shown (:mod:`.plots_norms`); a line under it reads
 out the point nearest the mouse (:mod:`.plots_hover`). Curves of earlier runs can be overlaid
-for comparison (:meth:`~TrainingPlots.set_overlays`, :mod:`.plots_overlays`).
+for comparison (:meth:`~TrainingPlots.set_overlays`, :mod:`.plots_overlays`). Each plot's
+title and legend are a line above it (:mod:`.plots_header`), never over its data, and each
+plot keeps a readable minimum height.
 """
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ import pyqtgraph as pg  # after PySide6 (see workbench.qt)
 
 from .plots_controls import X_AXES, PlotControls
 from .plots_data import LossSeries, NormHistory
+from .plots_header import PlotHeader, add_header
 from .plots_hover import Readout, batch_readout, epoch_readout, num
 from .plots_norms import NORM_KINDS, NORM_MODES, NormsView
 from .plots_overlays import Overlays
@@ -59,6 +62,8 @@ class TrainingPlots(QWidget):
     val_acc_curve, lr_curve : pyqtgraph.PlotDataItem
     best_lines : list of pyqtgraph.InfiniteLine
         The best-epoch markers of the loss and accuracy plots.
+    headers : dict
+        Each plot's :class:`~.plots_header.PlotHeader` (title and legend, above it).
     norms : NormsView
     """
 
@@ -75,13 +80,24 @@ class TrainingPlots(QWidget):
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setSpacing(0)
         self.views: dict[pg.PlotItem, pg.PlotWidget] = {}
+        # A legend inside a plot this small covered its curves: each has a header line.
+        self.headers: dict[pg.PlotItem, PlotHeader] = {}
         titles = ("Loss per batch", "Loss per epoch", "Accuracy per epoch (%)",
-                  "Learning rate", None)
-        cells = ((0, 0, 1, 2), (1, 0, 1, 1), (1, 1, 1, 1), (2, 0, 1, 1), (2, 1, 1, 1))
-        for title, cell in zip(titles, cells):
-            view = pg.PlotWidget(title=title, axisItems={"left": LogFriendlyAxis("left")})
-            grid.addWidget(view, *cell)
+                  "Learning rate", "")
+        # Two rows of plots, not three: at a laptop's height each keeps a readable
+        # MIN_PLOT_HEIGHT; the norms plot gets the width its layer curves need.
+        cells = ((0, 0, 1), (0, 1, 1), (0, 2, 1), (1, 0, 1), (1, 1, 2))  # row, column, span
+        for title, (row, column, columns) in zip(titles, cells):
+            view = pg.PlotWidget(axisItems={"left": LogFriendlyAxis("left")})
+            header = add_header(view, title)
+            grid.addWidget(header, 2 * row, column, 1, columns)
+            grid.addWidget(view, 2 * row + 1, column, 1, columns)
             self.views[view.getPlotItem()] = view
+            self.headers[view.getPlotItem()] = header
+        for column in range(3):
+            grid.setColumnStretch(column, 1)
+        for row in (1, 3):
+            grid.setRowStretch(row, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
@@ -95,9 +111,6 @@ class TrainingPlots(QWidget):
         self._epoch_plots = (self.loss_plot, self.acc_plot, self.lr_plot)
         for plot, ylabel in zip(self._plots, ("loss", "loss", "accuracy (%)", "lr", "norm")):
             style_plot(plot, ylabel)
-        for plot, offset in ((self.batch_plot, (-10, 10)), (self.loss_plot, (-10, 10)),
-                             (self.acc_plot, (-10, -10))):
-            plot.addLegend(offset=offset, brush=(255, 255, 255, 200))
         self.acc_plot.setYRange(0, 100)
         # Rates span decades (warm-up, decay), and a constant one would sit on a linear
         # axis centred on itself, labelled "0".
@@ -119,9 +132,10 @@ class TrainingPlots(QWidget):
         self.train_acc_curve = epoch_curve(self.acc_plot, BLUE, "train")
         self.val_acc_curve = epoch_curve(self.acc_plot, ORANGE, "validation")
         self.lr_curve = epoch_curve(self.lr_plot, GREEN, None)
-        # Labels away from the legends: top right on the loss plot, bottom right on accuracy.
-        self.best_lines = [best_line(self.loss_plot, 0.35), best_line(self.acc_plot, 0.6)]
-        self.norms = NormsView(self.norms_plot)
+        self.best_lines = [best_line(self.loss_plot), best_line(self.acc_plot)]
+        for plot, line in zip((self.loss_plot, self.acc_plot), self.best_lines):
+            plot.legend.addItem(line, "best", shown=False)  # named when there is one
+        self.norms = NormsView(self.norms_plot, self.headers[self.norms_plot])
         self.overlays = Overlays(self.loss_plot, self.acc_plot)
         self._markers: dict[pg.PlotItem, pg.PlotDataItem] = {}  # made on first hover
         # The two plots redrawn many times a second move their ranges in steps.
@@ -379,12 +393,14 @@ class TrainingPlots(QWidget):
         train_curve.setData(self._epochs_x(h), scale * _column(h, f"train_{kind}"))
         val_curve.setData(self._epochs_x(val), scale * _column(val, f"val_{kind}"))
         line = self.best_lines[0 if kind == "loss" else 1]
-        line.setVisible(self._best_epoch is not None)
-        if self._best_epoch is not None:
-            line.setPos(self._best_epoch * self._epoch_scale())
-            text = f"best: epoch {self._best_epoch}"
-            if line.label.format != text:
-                line.label.setFormat(text)  # re-rendering the label text is not free
+        plot = self.loss_plot if kind == "loss" else self.acc_plot
+        best = self._best_epoch
+        line.setVisible(best is not None)
+        if best is not None:
+            line.setPos(best * self._epoch_scale())
+        # Named in the header, where it covers nothing (re-rendered only when it changes).
+        plot.legend.set_entry(line, None if best is None else f"best: epoch {best}",
+                              shown=best is not None)
         self.overlays.draw(kind, self.x_axis == "steps", self._bpe)
 
     # -- hover -----------------------------------------------------------------------------

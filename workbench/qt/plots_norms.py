@@ -16,11 +16,12 @@ from PySide6.QtCore import QRectF
 import pyqtgraph as pg  # after PySide6 (see workbench.qt)
 
 from .plots_data import NormHistory, log10_or_nan, nearest_index
+from .plots_header import PlotHeader
 
 NORM_MODES = ("lines", "heatmap")
 NORM_KINDS = ("grad", "weight")
 _KIND_TITLES = {"grad": "Gradient norm per layer", "weight": "Weight norm per layer"}
-_MAX_LEGEND = 8  # a legend for more layers would hide the curves; the hover read-out names them
+_MAX_LEGEND = 8  # a legend of more layers would be a paragraph; the hover read-out names them
 
 
 class NormsView:
@@ -30,16 +31,19 @@ class NormsView:
     ----------
     plot
         The plot to draw in; this view owns its items, log mode and left-axis ticks.
+    header
+        The plot's title and legend line (:class:`~workbench.qt.plots_header.PlotHeader`).
     """
 
-    def __init__(self, plot: pg.PlotItem):
+    def __init__(self, plot: pg.PlotItem, header: PlotHeader):
         self.plot = plot
+        self.header = header
         self.mode = "lines"
         self.kind = "grad"
         self.curves: list[pg.PlotDataItem] = []
         self._names: list[str] = []
         self._x = np.empty(0)
-        self.legend = plot.addLegend(offset=(-10, 10), brush=(255, 255, 255, 200))
+        self.legend = header.legend
         self.image = pg.ImageItem()
         self.image.setColorMap(pg.colormap.get("viridis"))
         self.image.hide()
@@ -68,7 +72,7 @@ class NormsView:
     def _apply_mode(self) -> None:
         lines = self.mode == "lines"
         scale = "log scale" if lines else "colour: log10"
-        self.plot.setTitle(f"{_KIND_TITLES[self.kind]} ({scale})")
+        self.header.set_title(f"{_KIND_TITLES[self.kind]} ({scale})")
         for c in self.curves:
             c.setVisible(lines)
         self.legend.setVisible(lines and len(self.curves) <= _MAX_LEGEND)

@@ -61,16 +61,11 @@ def epoch_curve(plot: pg.PlotItem, colour: tuple, name: str | None) -> pg.PlotDa
                      symbolBrush=colour, symbolPen=None, name=name, antialias=True)
 
 
-def best_line(plot: pg.PlotItem, position: float) -> pg.InfiniteLine:
-    """A hidden vertical dashed line with a label, added to ``plot`` (the best epoch);
-    the label at ``position`` (0: bottom, 1: top), clear of the plot's legend."""
+def best_line(plot: pg.PlotItem) -> pg.InfiniteLine:
+    """A hidden vertical dashed line added to ``plot`` (the best epoch). It has no label in
+    the plot, where a label covers the curves: the plot's header names it."""
     line = pg.InfiniteLine(angle=90, movable=False,
-                           pen=pg.mkPen(BEST, width=1.5, style=Qt.PenStyle.DashLine),
-                           label="best",
-                           # Left of the line, as the best epoch is often the last one.
-                           labelOpts={"position": position, "color": BEST,
-                                      "anchors": [(1, 0.5), (1, 0.5)],
-                                      "fill": (255, 255, 255, 200)})
+                           pen=pg.mkPen(BEST, width=1.5, style=Qt.PenStyle.DashLine))
     line.hide()
     plot.addItem(line, ignoreBounds=True)
     return line

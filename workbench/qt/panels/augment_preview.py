@@ -21,7 +21,7 @@ import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel,
-                               QPushButton, QTabWidget, QVBoxLayout, QWidget)
+                               QPushButton, QScrollArea, QTabWidget, QVBoxLayout, QWidget)
 
 from workbench.core.errors import WorkbenchError
 
@@ -160,8 +160,14 @@ class AugmentPreview(QWidget):
         bl.addStretch(1)
 
         self.tabs = QTabWidget()
-        self.tabs.addTab(draws, f"{TILES} draws")
-        self.tabs.addTab(batch, "Batch")
+        # The tiles keep their size; on a short screen the grids scroll rather than making
+        # the window taller than the screen.
+        for page, title in ((draws, f"{TILES} draws"), (batch, "Batch")):
+            scroll = QScrollArea()
+            scroll.setWidget(page)
+            scroll.setWidgetResizable(True)
+            scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+            self.tabs.addTab(scroll, title)
         self.tabs.currentChanged.connect(lambda _: self.schedule())
         self.message = MessageLabel("")
         layout = QVBoxLayout(self)

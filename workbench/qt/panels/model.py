@@ -42,7 +42,7 @@ from .model_edits import NetworkEditor
 from .model_palette import LayerPalette
 from .model_presets import CUSTOM, PresetChooser
 from .model_stack import LayerStack
-from .model_tools import ModelTools
+from .model_tools import ModelTools, undo_redo_actions
 
 __all__ = ["ModelPanel", "CUSTOM", "DEFAULT_NUM_CLASSES", "format_shape"]
 
@@ -108,10 +108,7 @@ class ModelPanel(QWidget):
 
         self.toolbar = QToolBar()
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        self.undo_action = self.undo_stack.createUndoAction(self, "Undo")
-        self.undo_action.setShortcuts(QKeySequence.StandardKey.Undo)
-        self.redo_action = self.undo_stack.createRedoAction(self, "Redo")
-        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.undo_action, self.redo_action = undo_redo_actions(self.undo_stack, self)
         self.up_action = self._action("Move up", "Alt+Up", lambda: self._move_selected(-1),
                                       "Move the selected layer one place up")
         self.down_action = self._action("Move down", "Alt+Down",

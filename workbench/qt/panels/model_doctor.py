@@ -5,10 +5,15 @@ once torch is imported, and optional). Each row
 shows its severity (icon and colour), its title, its explanation as tooltip, and a "Fix"
 button when the finding carries a fix. The panel applies fixes (as undoable commands): this
 widget only says which was asked for.
+
+The doctor and the cards agree: while a layer does not fit (its card is red), the first
+row says so, naming the layer and what to change (the builder's message), never "No
+problems found"; the doctor's own checks follow it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from PySide6.QtCore import QSize, Qt, Signal, Slot
@@ -35,6 +40,33 @@ def severity_key(severity: Any) -> str:
     if s.startswith("warn"):
         return "warning"
     return "info"
+
+
+@dataclass(frozen=True)
+class Misfit:
+    """The doctor's row for a network that does not fit together (shaped like the core's
+    :class:`~workbench.core.model.doctor.Finding`)."""
+
+    layer: int | None
+    title: str
+    explanation: str
+    code: str = "does-not-fit"
+    severity: str = "error"
+    fix: Any = None
+
+
+def misfit_finding(summary: Any) -> Misfit | None:
+    """The row for ``summary``'s misfit (the builder's message names the layer and what to
+    change), or None when every layer fits."""
+    error = getattr(summary, "error", None)
+    if not error:
+        return None
+    layer = getattr(summary, "error_index", None)
+    where = f"layer {layer + 1}" if isinstance(layer, int) else "the network"
+    return Misfit(layer, str(error),
+                  f"The network cannot be built, so it cannot train, until {where} fits: "
+                  f"its card is red and says the same. Change what the message says; "
+                  f"Ctrl+Z undoes the edit that broke it.")
 
 
 class DoctorList(QWidget):
@@ -81,15 +113,22 @@ class DoctorList(QWidget):
             self._diagnose = diagnose
 
     def check(self, experiment: Any, num_classes: int, summary: Any) -> None:
-        """Show what the doctor finds in ``experiment``'s network (``summary``: its shapes)."""
+        """Show what the doctor finds in ``experiment``'s network (``summary``: its shapes);
+        a misfit in ``summary`` comes first."""
+        misfit = misfit_finding(summary)
         if self._diagnose is None:
+            if misfit is not None:
+                self.set_findings([misfit])
             return
         try:
             findings = list(self._diagnose(experiment, num_classes, summary))
         except WorkbenchError as e:
+            if misfit is not None:
+                self.set_findings([misfit])
+                return
             self.show_note(f"The model doctor could not check this network: {e}")
             return
-        self.set_findings(findings)
+        self.set_findings(([misfit] if misfit is not None else []) + findings)
 
     def show_note(self, text: str) -> None:
         """No findings to show, and why (not available, loading...)."""

@@ -16,8 +16,8 @@ import time
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Slot
-from PySide6.QtGui import QAction, QGuiApplication
-from PySide6.QtWidgets import QFileDialog, QMenu
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QUndoStack
+from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
 from workbench.core.errors import WorkbenchError
 
@@ -29,6 +29,56 @@ if TYPE_CHECKING:  # pragma: no cover
 NOTES_TTL_S = 5.0
 #: File filter of architecture files.
 ARCHITECTURE_FILTER = "Workbench architectures (*.json);;All files (*)"
+
+
+def undo_redo_actions(stack: QUndoStack, parent: QWidget) -> tuple[QAction, QAction]:
+    """"Undo" and "Redo" actions of ``stack`` whose texts never change (see
+    :class:`StackAction`)."""
+    undo = StackAction("Undo", stack, parent)
+    undo.setShortcuts(QKeySequence.StandardKey.Undo)
+    redo = StackAction("Redo", stack, parent)
+    redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+    return undo, redo
+
+
+class StackAction(QAction):
+    """Undo or redo the last command of a QUndoStack, under a text that never changes.
+
+    ``QUndoStack.createUndoAction`` names the command in the text ("Undo Add Conv2d
+    layer"), so the button grew and shrank with every edit, moving every toolbar button
+    after it under the pointer and pushing the last ones into the overflow menu. Here the
+    command's name is in the tooltip ("Undo Add Conv2d layer (Ctrl+Z)"); the action is
+    enabled while there is something to undo (redo).
+    """
+
+    def __init__(self, verb: str, stack: QUndoStack, parent: QWidget):
+        super().__init__(verb, parent)
+        self.verb = verb
+        undo = verb == "Undo"
+        self._key = "Ctrl+Z" if undo else "Ctrl+Shift+Z"
+        self._can = stack.canUndo() if undo else stack.canRedo()
+        self._what = stack.undoText() if undo else stack.redoText()
+        self.triggered.connect(stack.undo if undo else stack.redo)
+        # The signals carry the state: the stack is not asked (it also signals while
+        # it is being destroyed).
+        (stack.canUndoChanged if undo else stack.canRedoChanged).connect(self._on_can_changed)
+        (stack.undoTextChanged if undo else stack.redoTextChanged).connect(
+            self._on_text_changed)
+        self._show()
+
+    def _on_can_changed(self, can: bool) -> None:
+        self._can = bool(can)
+        self._show()
+
+    def _on_text_changed(self, text: str) -> None:
+        self._what = str(text)
+        self._show()
+
+    def _show(self) -> None:
+        self.setEnabled(self._can)
+        what = self._what if self._can else ""
+        self.setToolTip(f"{self.verb} {what} ({self._key})" if what else
+                        f"Nothing to {self.verb.lower()} ({self._key})")
 
 
 class ModelTools(QObject):

@@ -6,7 +6,9 @@ the :class:`~workbench.core.registry.Param` declared in the field's metadata (a
 :class:`~workbench.qt.forms.ParamForm` per group), so bounds, choices and help text are
 those the core validates with. The device is a chooser of what this machine has
 (:func:`workbench.core.train.device.list_devices`), "Automatic" first, naming what it would
-pick.
+pick. Its items are short ("Automatic (CPU)", "cuda:0 — H200"), so the box shows them whole
+at a laptop's width; the details (cores, memory, the GPU's full name) are in each item's
+tooltip and in the box's.
 
 Binding is two-way, as in :class:`~.train_settings.ComponentEditor`: an edit writes the
 Experiment at once and emits :attr:`~RunOptionsEditor.changed`; :meth:`refresh` shows the
@@ -20,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Sequence
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout,
                                QSpinBox, QVBoxLayout, QWidget)
 
@@ -62,6 +64,29 @@ def device_kind(name: str) -> str:
     return "cuda" if name.startswith("cuda") else name
 
 
+#: Longest device text shown as it is; longer labels are shortened (:func:`short_label`).
+_SHORT = 20
+
+
+def short_label(device: Any) -> str:
+    """A device's name for the chooser: its label when short ("Apple GPU (MPS)"), else
+    without the details in brackets and the vendor ("CPU", "cuda:0 — H200"), else its
+    device string ("cuda:0"). The full label is the item's tooltip."""
+    label = str(device.label)
+    if len(label) <= _SHORT:
+        return label
+    short = label.split(" (", 1)[0].replace("NVIDIA ", "")
+    return short if len(short) <= _SHORT + 4 else str(device.name)
+
+
+def automatic_text(device: Any) -> str:
+    """The "Automatic" item, naming what it picks here: "Automatic (CPU)", "Automatic
+    (cuda:0)"."""
+    if device is None:
+        return "Automatic"
+    return f"Automatic ({'CPU' if device.kind == 'cpu' else device.name})"
+
+
 class RunOptionsEditor(QWidget):
     """Editors for the run options of ``experiment.training``.
 
@@ -89,6 +114,8 @@ class RunOptionsEditor(QWidget):
         self.groups: list[QGroupBox] = []
         self.device_combo = QComboBox()
         self.device_combo.setToolTip(training_param("device").help)
+        # As wide as its longest (short) item, so the chosen device is never cut off.
+        self.device_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.device_combo.setEnabled(False)  # filled once torch is imported
         self.device_combo.currentIndexChanged.connect(self._on_device_chosen)
         self.device_warning = MessageLabel("")
@@ -111,7 +138,9 @@ class RunOptionsEditor(QWidget):
             if title == "Device":
                 device_row = QFormLayout()
                 device_row.setContentsMargins(0, 0, 0, 0)
-                device_row.addRow("device", self.device_combo)
+                # The whole row, under the group's title "Device": the box keeps the width
+                # its items need when the Train tab is narrow.
+                device_row.addRow(self.device_combo)
                 device_row.addRow("loader workers", self.workers_spin)
                 box_layout.addLayout(device_row)
                 box_layout.addWidget(self.device_warning)
@@ -172,20 +201,36 @@ class RunOptionsEditor(QWidget):
                 combo.addItem(current, current)  # what the Experiment says, until known
                 return
             auto = self.auto_device()
-            combo.addItem(f"Automatic: {auto.label}" if auto else "Automatic", "auto")
+            self._add_device_item(automatic_text(auto), "auto",
+                                  "Automatic: a CUDA GPU, else an Apple GPU, else the CPU"
+                                  + (f"; here {auto.label}" if auto else ""))
             for d in self.devices:
-                combo.addItem(d.label, d.name)
+                self._add_device_item(short_label(d), d.name, d.label)
             if combo.findData(current) < 0:
                 # Kept selectable (and selected): the file may be meant for another machine.
                 first_gpu = next((d for d in self.devices if d.kind == "cuda"), None)
                 if current == "cuda" and first_gpu is not None:
-                    combo.addItem(f"cuda: the current GPU ({first_gpu.label})", current)
+                    self._add_device_item("cuda (current GPU)", current,
+                                          f"cuda: the current GPU, here {first_gpu.label}")
                 else:
-                    combo.addItem(f"{current} (not on this machine)", current)
+                    self._add_device_item(f"{current} (not here)", current,
+                                          f"{current}: not on this machine")
                     self.missing_device = current
             combo.setCurrentIndex(combo.findData(current))
         finally:
             combo.blockSignals(False)
+        self._show_device_tip()
+
+    def _add_device_item(self, text: str, name: str, details: str) -> None:
+        combo = self.device_combo
+        combo.addItem(text, name)
+        combo.setItemData(combo.count() - 1, details, Qt.ItemDataRole.ToolTipRole)
+
+    def _show_device_tip(self) -> None:
+        """The box's tooltip: the chosen device in full, then what the setting does."""
+        combo, help_text = self.device_combo, training_param("device").help
+        details = combo.itemData(combo.currentIndex(), Qt.ItemDataRole.ToolTipRole)
+        combo.setToolTip(f"{details}\n\n{help_text}" if details else help_text)
 
     def _show_device_state(self) -> None:
         """The warning for a device this machine lacks, and which options apply."""
@@ -258,6 +303,7 @@ class RunOptionsEditor(QWidget):
         if self.experiment is None or not name or name == self.experiment.training.device:
             return
         self.experiment.training.device = str(name)
+        self._show_device_tip()
         self._show_device_state()
         self.changed.emit()
 

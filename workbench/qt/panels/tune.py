@@ -176,7 +176,9 @@ class TunePanel(QWidget):
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
         split.addWidget(self.results)
-        split.setSizes([560, 740])  # the editor's seven columns need the room
+        split.setStretchFactor(1, 1)
+        self.split = split
+        self._sized = False  # the split is sized to the field names when first shown
 
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
@@ -195,12 +197,36 @@ class TunePanel(QWidget):
     def set_experiment(self, experiment: Experiment) -> None:
         """Search ``experiment`` from now on (a study already running keeps its snapshot)."""
         self.experiment = experiment
-        self.editor.set_experiment(experiment)
+        self.refresh_fields()
 
     def showEvent(self, event: Any) -> None:  # noqa: N802  (Qt override)
-        # Other tabs may have added layers or transforms: offer their fields too.
-        self.editor.set_experiment(self.experiment)
+        # Other tabs may have added, removed or changed layers, transforms or the
+        # optimizer: list the fields the experiment has now.
+        self.refresh_fields()
         super().showEvent(event)
+        if not self._sized:
+            self._sized = True
+            self._size_split()
+
+    def _size_split(self) -> None:
+        """Give the fields table the width its names need (at most 60% of the panel)."""
+        total = sum(self.split.sizes()) or self.width()
+        left = min(self.editor.preferred_width(), int(0.6 * total))
+        self.split.setSizes([left, max(0, total - left)])
+
+    def refresh_fields(self) -> list[str]:
+        """List the searchable fields of the Experiment as it is now, keeping the user's
+        ticks and ranges on the fields still there; a ticked field that is gone (a layer
+        deleted, another layer at its place) is taken out and named on the message line.
+        Returns the names taken out."""
+        dropped = self.editor.set_experiment(self.experiment)
+        if dropped:
+            self.message.show_message(
+                f"The experiment changed since these fields were chosen: "
+                f"{', '.join(dropped)} {'is' if len(dropped) == 1 else 'are'} no longer in "
+                f"it and {'was' if len(dropped) == 1 else 'were'} taken out of the search. "
+                f"Check the ticked fields, then press Start.", "warning")
+        return dropped
 
     # -- the space ---------------------------------------------------------------------------
     def space_dict(self) -> dict[str, Any]:
@@ -271,6 +297,10 @@ class TunePanel(QWidget):
         from workbench.core.tune_space import SearchSpace
         from workbench.core.tune_storage import default_storage
 
+        # The experiment may have changed since the fields were listed (the tab was left
+        # open, or it was edited in code): never search a field it no longer has.
+        if self.refresh_fields():
+            return False
         trials = self.trials_spin.value() or None
         minutes = self.minutes_spin.value()
         try:

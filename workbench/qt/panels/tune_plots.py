@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QWidget
 
 import pyqtgraph as pg  # after PySide6 (see workbench.qt)
 
+from ..plots_header import add_header
 from ..plots_style import BLUE, GREEN, ORANGE, style_plot
 
 
@@ -23,8 +24,9 @@ class HistoryPlot(pg.PlotWidget):
         self.plot_item = self.getPlotItem()
         style_plot(self.plot_item, metric)
         self.plot_item.setLabel("bottom", "trial")
-        self.plot_item.setTitle("Optimisation history")
-        self.plot_item.addLegend(offset=(-10, 10))
+        # Title and legend on a line above the plot (lay out ``header`` above this
+        # widget), where the legend covers no trial.
+        self.header = add_header(self, "Optimisation history")
         self.values = self.plot_item.plot(pen=None, symbol="o", symbolSize=7,
                                           symbolBrush=BLUE, symbolPen=None, name="trial")
         self.pruned = self.plot_item.plot(pen=None, symbol="x", symbolSize=7,
@@ -62,7 +64,7 @@ class ImportancePlot(pg.PlotWidget):
         self.plot_item = self.getPlotItem()
         style_plot(self.plot_item, "")
         self.plot_item.setLabel("bottom", "importance")
-        self.plot_item.setTitle("Parameter importance")
+        self.header = add_header(self, "Parameter importance")
         self.plot_item.setMouseEnabled(x=False, y=False)
         self.bars = pg.BarGraphItem(x0=[], y=[], width=[], height=0.6, brush=BLUE)
         self.plot_item.addItem(self.bars)

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (QAbstractItemView, QSplitter, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
+from ..plots_header import stacked
 from ..workers import TaskRunner, TaskState
 from .tune_plots import HistoryPlot, ImportancePlot, short_name
 
@@ -49,8 +50,8 @@ class TrialsView(QWidget):
         self.history_plot = HistoryPlot(metric)
         self.importance_plot = ImportancePlot()
         plots = QSplitter(Qt.Orientation.Horizontal)
-        plots.addWidget(self.history_plot)
-        plots.addWidget(self.importance_plot)
+        plots.addWidget(stacked(self.history_plot.header, self.history_plot))
+        plots.addWidget(stacked(self.importance_plot.header, self.importance_plot))
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.table)
         split.addWidget(plots)

@@ -3,9 +3,14 @@
 :func:`candidate_fields` lists the fields worth searching in an Experiment (learning rate,
 weight decay, optimizer type, batch size, epochs, each Dropout's ``p``, each Linear's or
 Conv2d's width, each augmentation's probability) with a sensible default range around the
-current value. :class:`SpaceEditor` shows them as a table, one checkable row per field,
-and turns the ticked rows into the ``params`` of a SPACE.json (see
+current value. :class:`SpaceEditor` shows them as a table, one row per field (tick its
+name to search it), and turns the ticked rows into the ``params`` of a SPACE.json (see
 :mod:`workbench.core.tune_space`), which the core then checks.
+
+The rows follow the Experiment: :meth:`SpaceEditor.set_experiment` lists its fields again
+(the panel calls it when the tab is shown and before a study starts), keeping the ticks
+and ranges of the fields still there and taking out those of layers or transforms that
+are gone, so a study never searches a field of an earlier network.
 """
 
 from __future__ import annotations
@@ -19,14 +24,22 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHeaderView, QTable
 
 from workbench.core.errors import SpecError
 from workbench.core.experiment import Experiment
+from workbench.core.tune_space import path_exists
 
 KINDS = ("float", "int", "categorical")
-COLUMNS = ("Search", "Field", "Type", "Low", "High", "Log", "Choices")
+#: The Field column's cell is the row's tick box too: one column less to fit in the width.
+COLUMNS = ("Field", "Type", "Low", "High", "Log", "Choices")
 COL = {name: i for i, name in enumerate(COLUMNS)}
 #: Optimizers offered when the optimizer type is searched (all in the core's registry).
 OPTIMIZER_CHOICES = ["Adam", "AdamW", "SGD"]
 #: Parameter names of augmentation transforms that are a probability (0 to 1).
 _PROBABILITY_NAMES = ("p", "prob", "probability")
+#: What a user sets in a row, kept when the Experiment's fields are listed again.
+_USER_KEYS = ("checked", "type", "low", "high", "log", "choices")
+#: The Field item's role holding what the row was listed as (its candidate label; None
+#: for a row loaded from a space file), so a path that now names another layer's
+#: field does not inherit the old field's range.
+_ORIGIN = Qt.ItemDataRole.UserRole
 
 
 def candidate_fields(experiment: Experiment) -> list[dict[str, Any]]:
@@ -36,8 +49,10 @@ def candidate_fields(experiment: Experiment) -> list[dict[str, Any]]:
     -------
     list of dict
         ``{"path", "label", "type", "low", "high", "log", "choices", "checked"}``; ``path``
-        is the dotted SPACE.json path (``model.layers[3].params.p``). The learning rate is
-        ticked by default: it is the one search nearly everyone wants.
+        is the dotted SPACE.json path (``model.layers[3].params.p``); the label numbers
+        layers and transforms from 1, as the Model and Augment tabs do ("Layer 4 (Dropout)
+        p"). The learning rate is ticked by default: it is the one search nearly everyone
+        wants.
     """
     out: list[dict[str, Any]] = []
 
@@ -62,19 +77,19 @@ def candidate_fields(experiment: Experiment) -> list[dict[str, Any]]:
         p = layer.params or {}
         where = f"model.layers[{i}]"
         if layer.type.startswith("Dropout") and isinstance(p.get("p"), (int, float)):
-            add(f"{where}.params.p", f"Layer {i} {layer.type} p", "float", 0.0, 0.7)
+            add(f"{where}.params.p", f"Layer {i + 1} ({layer.type}) p", "float", 0.0, 0.7)
         for width in ("out_features", "out_channels"):
             value = p.get(width)
             # None is the output layer's "number of classes": not a width to search.
             if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-                add(f"{where}.params.{width}", f"Layer {i} {layer.type} {width}", "int",
+                add(f"{where}.params.{width}", f"Layer {i + 1} ({layer.type}) {width}", "int",
                     max(1, value // 4), max(2, value * 2), log=True)
     for i, t in enumerate(experiment.augment.transforms):
         for name, value in (t.params or {}).items():
             if name.lower() in _PROBABILITY_NAMES and isinstance(value, (int, float)) \
                     and not isinstance(value, bool):
-                add(f"augment.transforms[{i}].params.{name}", f"Augment {i} {t.type} {name}",
-                    "float", 0.0, 1.0)
+                add(f"augment.transforms[{i}].params.{name}",
+                    f"Augment {i + 1} ({t.type}) {name}", "float", 0.0, 1.0)
     return out
 
 
@@ -87,7 +102,7 @@ def _with_current(choices: list[str], current: str) -> list[str]:
 
 
 class SpaceEditor(QTableWidget):
-    """A table of :func:`candidate_fields`: tick a row to search that field.
+    """A table of :func:`candidate_fields`: tick a row's field name to search that field.
 
     Low, High and Choices are typed as text (choices comma-separated) and read by
     :meth:`space_params`, which names the row and cell of any value it cannot read.
@@ -103,28 +118,72 @@ class SpaceEditor(QTableWidget):
     def __init__(self, experiment: Experiment, parent: QWidget | None = None):
         super().__init__(0, len(COLUMNS), parent)
         self.setHorizontalHeaderLabels(list(COLUMNS))
+        self.horizontalHeaderItem(COL["Field"]).setToolTip("Tick a field to search it")
         self.verticalHeader().setVisible(False)
         self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        # One line a row, cut at the end ("…"), never wrapped into a cut second line.
+        self.setWordWrap(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
         header = self.horizontalHeader()
         header.setSectionResizeMode(COL["Field"], QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(COL["Choices"], QHeaderView.ResizeMode.Stretch)
+        for name in ("Type", "Log"):
+            header.setSectionResizeMode(COL[name], QHeaderView.ResizeMode.ResizeToContents)
+        # Ranges and choices are short; the field names get the width that is left.
+        digits = self.fontMetrics().horizontalAdvance("0.00001") + 16
+        for name, width in (("Low", digits), ("High", digits),
+                            ("Choices", self.fontMetrics().horizontalAdvance("Adam, AdamW") + 16)):
+            header.setSectionResizeMode(COL[name], QHeaderView.ResizeMode.Interactive)
+            self.setColumnWidth(COL[name], width)
         self.paths: list[str] = []
         self._filling = False
         self.itemChanged.connect(self._on_item_changed)
         self.set_experiment(experiment)
 
+    def field_width(self) -> int:
+        """Width the Field column needs to show every field name whole."""
+        metrics = self.fontMetrics()
+        names = [self.item(r, COL["Field"]).text() for r in range(self.rowCount())]
+        return max((metrics.horizontalAdvance(n) for n in names), default=0) + 40  # box
+
+    def preferred_width(self) -> int:
+        """Width of the whole table with every field name whole (no horizontal scrolling)."""
+        others = sum(self.columnWidth(c) for c in range(self.columnCount())
+                     if c != COL["Field"])
+        return (self.field_width() + others + self.verticalScrollBar().sizeHint().width()
+                + 2 * self.frameWidth())
+
     # -- experiment -> rows ----------------------------------------------------------------
-    def set_experiment(self, experiment: Experiment) -> None:
-        """List ``experiment``'s fields, keeping the rows already edited (by path)."""
-        kept = {path: row for path, row in self._rows().items()}
+    def set_experiment(self, experiment: Experiment) -> list[str]:
+        """List ``experiment``'s fields, keeping what the user set (tick, type, range,
+        choices) on the fields still there.
+
+        A row of a layer or transform that is gone (or whose path now names another
+        layer's field) is taken out; a row loaded from a space file stays while its path
+        still leads somewhere (the core checks it when the study starts).
+
+        Returns
+        -------
+        list of str
+            The names of the ticked rows taken out (to tell the user), in table order.
+        """
+        kept = self._rows()
         fields = candidate_fields(experiment)
         for f in fields:
-            f.update(kept.get(f["path"], {}))
-        # Fields loaded from a space file that the experiment does not offer stay listed:
-        # the core says what is wrong with them when the study starts.
-        offered = {f["path"] for f in fields}
-        fields += [row for path, row in kept.items() if path not in offered]
+            old = kept.get(f["path"])
+            if old is not None and old["origin"] in (None, f["label"]):
+                f.update({k: old[k] for k in _USER_KEYS})
+        offered = {f["path"]: f for f in fields}
+        dropped = []
+        for path, row in kept.items():
+            if path in offered and row["origin"] in (None, offered[path]["label"]):
+                continue
+            if path not in offered and row["origin"] is None and path_exists(experiment,
+                                                                                 path):
+                fields.append(row)
+            elif row["checked"]:
+                dropped.append(row["label"])
         self._fill(fields)
+        return dropped
 
     def set_params(self, params: dict[str, Any]) -> None:
         """Tick exactly the rows of SPACE.json ``params`` (adding rows for unknown paths)."""
@@ -132,7 +191,7 @@ class SpaceEditor(QTableWidget):
         for row in rows.values():
             row["checked"] = False
         for path, spec in params.items():
-            row = rows.setdefault(path, {"path": path, "label": path})
+            row = rows.setdefault(path, {"path": path, "label": path, "origin": None})
             row.update({"checked": True, "type": spec.get("type", "float"),
                         "low": spec.get("low"), "high": spec.get("high"),
                         "log": bool(spec.get("log", False)), "choices": spec.get("choices")})
@@ -147,21 +206,18 @@ class SpaceEditor(QTableWidget):
                 self._add_row(f)
         finally:
             self._filling = False
-        self.resizeColumnToContents(COL["Search"])
-        self.resizeColumnToContents(COL["Log"])
 
     def _add_row(self, f: dict[str, Any]) -> None:
         r = self.rowCount()
         self.insertRow(r)
         self.paths.append(f["path"])
-        check = QTableWidgetItem()
-        check.setFlags(Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEnabled)
-        check.setCheckState(Qt.CheckState.Checked if f.get("checked")
-                            else Qt.CheckState.Unchecked)
-        self.setItem(r, COL["Search"], check)
         label = QTableWidgetItem(f.get("label") or f["path"])
-        label.setFlags(Qt.ItemFlag.ItemIsEnabled)
-        label.setToolTip(f["path"])
+        label.setFlags(Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEnabled)
+        label.setCheckState(Qt.CheckState.Checked if f.get("checked")
+                            else Qt.CheckState.Unchecked)
+        label.setToolTip(f"{label.text()}: {f['path']}")
+        # A candidate's label; None for a row from a space file (kept by :meth:`_rows`).
+        label.setData(_ORIGIN, f.get("origin", f.get("label")))
         self.setItem(r, COL["Field"], label)
         combo = QComboBox()
         combo.addItems(list(KINDS))
@@ -176,15 +232,17 @@ class SpaceEditor(QTableWidget):
         log.setCheckState(Qt.CheckState.Checked if f.get("log") else Qt.CheckState.Unchecked)
         self.setItem(r, COL["Log"], log)
         choices = f.get("choices")
-        self.setItem(r, COL["Choices"], QTableWidgetItem(
-            ", ".join(_text(c) for c in choices) if choices else ""))
+        text = ", ".join(_text(c) for c in choices) if choices else ""
+        item = QTableWidgetItem(text)
+        item.setToolTip(text)
+        self.setItem(r, COL["Choices"], item)
 
     # -- rows -> SPACE.json ----------------------------------------------------------------
     def row_of(self, path: str) -> int:
         return self.paths.index(path)
 
     def set_checked(self, path: str, checked: bool = True) -> None:
-        self.item(self.row_of(path), COL["Search"]).setCheckState(
+        self.item(self.row_of(path), COL["Field"]).setCheckState(
             Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
 
     def set_cell(self, path: str, column: str, text: str) -> None:
@@ -197,7 +255,7 @@ class SpaceEditor(QTableWidget):
 
     def checked_paths(self) -> list[str]:
         return [p for r, p in enumerate(self.paths)
-                if self.item(r, COL["Search"]).checkState() == Qt.CheckState.Checked]
+                if self.item(r, COL["Field"]).checkState() == Qt.CheckState.Checked]
 
     def space_params(self) -> dict[str, Any]:
         """The ticked rows as SPACE.json ``params``.
@@ -227,8 +285,9 @@ class SpaceEditor(QTableWidget):
     def _read_row(self, r: int) -> dict[str, Any]:
         choices = self.item(r, COL["Choices"]).text()
         low, high = (self.item(r, COL[c]).text().strip() for c in ("Low", "High"))
-        return {"path": self.paths[r], "label": self.item(r, COL["Field"]).text(),
-                "checked": self.item(r, COL["Search"]).checkState() == Qt.CheckState.Checked,
+        field = self.item(r, COL["Field"])
+        return {"path": self.paths[r], "label": field.text(), "origin": field.data(_ORIGIN),
+                "checked": field.checkState() == Qt.CheckState.Checked,
                 "type": self.cellWidget(r, COL["Type"]).currentText(),
                 "low": _value(low) if low else None, "high": _value(high) if high else None,
                 "log": self.item(r, COL["Log"]).checkState() == Qt.CheckState.Checked,

@@ -1,0 +1,93 @@
+"""Model panel at a laptop's size: toolbar buttons keep their place and all fit, and the
+model doctor agrees with the red card of a layer that does not fit."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QApplication, QToolButton
+
+from workbench.core.experiment import Component, Experiment
+from workbench.qt.panels.model import ModelPanel
+
+#: How long a test waits for work done off the GUI thread (generous: CI machines
+#: may be loaded); a passing wait returns as soon as its condition holds.
+WAIT_MS = 30000
+
+
+def _panel(qtbot, exp: Experiment | None = None, width: int = 1080) -> ModelPanel:
+    panel = ModelPanel(exp or Experiment(), num_classes=3)
+    qtbot.addWidget(panel)
+    panel.resize(width, 700)
+    panel.show()
+    qtbot.waitExposed(panel)
+    return panel
+
+
+def _button_places(panel) -> dict[str, tuple[int, int]]:
+    bar = panel.toolbar
+    return {a.text(): (bar.widgetForAction(a).x(), bar.widgetForAction(a).width())
+            for a in bar.actions() if not a.isSeparator()}
+
+
+def test_undo_and_redo_keep_their_text_and_name_the_edit_in_the_tooltip(qtbot):
+    panel = _panel(qtbot)
+    panel.set_preset("seed-cnn")
+    QApplication.processEvents()
+    before = _button_places(panel)
+    n = len(panel.experiment.model.layers)
+    panel.add_layer("Conv2d", 0)
+    QApplication.processEvents()
+    assert panel.undo_action.text() == "Undo" and panel.undo_action.isEnabled()
+    assert "Conv2d" in panel.undo_action.toolTip()
+    assert panel.undo_action.toolTip().startswith("Undo ")
+    assert _button_places(panel) == before  # nothing moved under the pointer
+    panel.undo_action.trigger()
+    QApplication.processEvents()
+    assert panel.redo_action.text() == "Redo" and panel.redo_action.isEnabled()
+    assert "Conv2d" in panel.redo_action.toolTip()
+    assert _button_places(panel) == before
+    panel.redo_action.trigger()
+    assert len(panel.experiment.model.layers) == n + 1
+    assert not panel.redo_action.isEnabled()
+    assert panel.redo_action.toolTip().startswith("Nothing to redo")
+
+
+@pytest.mark.parametrize("width", [1080, 1346])  # the tab's width at 1100 and 1366
+def test_no_toolbar_button_falls_into_the_overflow_menu(qtbot, width):
+    panel = _panel(qtbot, width=width)
+    panel.set_preset("seed-cnn")
+    for name in ("Conv2d", "BatchNorm2d", "Dropout"):  # long undo texts, before the fix
+        panel.add_layer(name, 0)
+    panel.undo_action.trigger()  # something to redo as well
+    QApplication.processEvents()
+    bar = panel.toolbar
+    assert panel.width() <= width
+    for action in bar.actions():
+        if not action.isSeparator():
+            assert bar.widgetForAction(action).isVisible(), action.text()
+    extension = bar.findChild(QToolButton, "qt_toolbar_ext_button")
+    assert extension is None or not extension.isVisible()
+    assert bar.widgetForAction(panel.code_action).geometry().right() <= bar.width()
+
+
+def test_the_doctor_says_which_layer_does_not_fit(qtbot):
+    exp = Experiment()
+    exp.data.input_size = [16, 16]
+    exp.model.layers = [Component("Conv2d", {"out_channels": 8, "kernel_size": 20,
+                                             "padding": 0}),
+                        Component("Flatten"), Component("Linear", {"out_features": None})]
+    panel = _panel(qtbot, exp)
+    assert panel.stack.cards[0].misfit  # the card is red
+    doctor = panel.doctor
+    assert doctor.findings and doctor.findings[0].code == "does-not-fit"
+    assert doctor.findings[0].layer == 0
+    assert not doctor.note.isVisibleTo(doctor) and "No problems" not in doctor.note.text()
+    row = doctor.list.itemWidget(doctor.list.item(0))
+    shown = " ".join(label.text() for label in row.findChildren(type(doctor.title)))
+    assert "layer 1 (Conv2d)" in shown and "kernel_size" in shown  # which, and what to do
+    assert "finding" in doctor.title.text()
+
+    with qtbot.waitSignal(panel.summary_updated, timeout=WAIT_MS):
+        panel.stack.cards[0].form.editors["kernel_size"].setValue(3)
+    assert not panel.stack.cards[0].misfit
+    assert all(f.code != "does-not-fit" for f in doctor.findings)
