@@ -148,6 +148,8 @@ def test_a_stop_mid_epoch_saves_the_model_the_panel_reports(qtbot, panel, monkey
     reported = summary["history"][0]
     assert f"accuracy {100 * reported['val_acc']:.1f}%" in panel.status.text()
     assert "Model kept: epoch 1" in panel.status.text()
+    # The progress bar shows the epoch kept, not the dropped batches of epoch 2.
+    assert panel.progress.value() == panel.info["batches_per_epoch"]
     result = evaluate(summary["bundle"])
     assert result.accuracy == pytest.approx(reported["val_acc"])
     assert float(result.losses.mean()) == pytest.approx(reported["val_loss"], rel=1e-4)
@@ -250,3 +252,34 @@ def test_closing_while_paused_stops_the_run_and_keeps_its_epochs(qtbot, panel):
     info = json.loads((run_dir / "run.json").read_text())
     assert info["status"] == "stopped" and info["epochs_done"] == 1
     assert (run_dir / "checkpoints" / "last.pt").exists()
+
+
+def test_the_continue_dialog_shows_the_run_and_the_choice(qtbot, tmp_path):
+    from workbench.core.run_plan import ContinuePlan
+    from workbench.qt.panels.train_continue import ContinueDialog
+
+    plan = ContinuePlan(run_dir=str(tmp_path), name="digits-seed-cnn-3", status="stopped",
+                        done=12, planned=60, optimizer="Adam", lr=0.000674,
+                        scheduler="CosineAnnealingLR", last_lr=0.0005, mode="finish")
+    dialog = ContinueDialog(plan)
+    qtbot.addWidget(dialog)
+    text = " ".join(label.text() for label in dialog.findChildren(type(dialog.outcome)))
+    assert "digits-seed-cnn-3" in text and "12 of 60" in text
+    assert "Adam" in text and "0.000674" in text and "CosineAnnealingLR" in text
+    assert dialog.finish_radio.isChecked()
+    assert dialog.finish_radio.text() == "Finish the planned epochs: 48 more, to epoch 60"
+    assert dialog.plan().target == 60
+    dialog.more_spin.setValue(6)  # typing a number chooses "N more"
+    assert dialog.more_radio.isChecked() and dialog.plan().target == 18
+    assert dialog.outcome.text().startswith("Trains epochs 13 to 18 (6 epochs)")
+    assert "the run's own" in dialog.lr_note.text()
+    dialog.lr_spin.setValue(0.0001)
+    assert dialog.plan().lr_changed and "changed from the run's 0.000674" in \
+        dialog.lr_note.text()
+    # A finished run has nothing left to finish: only "N more".
+    done = ContinuePlan(run_dir=str(tmp_path), name="r", status="finished", done=60,
+                        planned=60, optimizer="SGD", lr=0.1, scheduler="none")
+    other = ContinueDialog(done)
+    qtbot.addWidget(other)
+    assert not other.finish_radio.isEnabled() and other.more_radio.isChecked()
+    assert other.plan().target == 65

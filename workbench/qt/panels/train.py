@@ -330,6 +330,10 @@ class TrainPanel(RunControl, QWidget):
         text, level = ending_text(summary)
         if not summary.get("stopped"):
             self.progress.setValue(self.progress.maximum())
+        else:  # the epochs kept, not the batches of the unfinished one that were dropped
+            bpe = max(1, int(self.info.get("batches_per_epoch") or 1))
+            self.progress.setValue(min(self.progress.maximum(),
+                                       len(summary.get("history") or []) * bpe))
         if self.skipped:
             text += f" {len(self.skipped)} unreadable images were skipped."
         self.status.show_message(text, level)

@@ -100,7 +100,7 @@ class ContinueDialog(QDialog):
         p = self._plan
         left = p.planned - p.done
         self.finish_radio.setText(
-            f"Finish the planned epochs: {_plural(left)} more, to epoch {p.planned}"
+            f"Finish the planned epochs: {left} more, to epoch {p.planned}"
             if p.can_finish else f"Finish the planned epochs (all {p.planned} are done)")
         self.more_radio.setText(f"Train more epochs, to epoch {p.done + self.more_spin.value()}:")
         plan = self.plan()
