@@ -232,7 +232,7 @@ def test_export_csv_and_save_png(qtbot, make_panel, bundle_path, image_folder, t
     image = QImage(str(tmp_path / "matrix.png"))
     assert not image.isNull() and image.width() > 50
 
-    panel.results.setCurrentWidget(panel.calibration)
+    panel.results.setCurrentWidget(panel.calibration_page)
     panel.ask_png_path = lambda parent, suggested: str(tmp_path / suggested)
     assert panel.save_png() == str(tmp_path / "calibration.png")
     assert not QImage(str(tmp_path / "calibration.png")).isNull()

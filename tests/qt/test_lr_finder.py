@@ -135,3 +135,17 @@ def test_bad_sweep_settings_are_explained(qtbot, dialog):
     with qtbot.waitSignal(dialog.sweep_errored, timeout=SWEEP_TIMEOUT_MS) as blocker:
         dialog.start_button.click()
     assert "end_lr" in blocker.args[0] and "larger than start_lr" in blocker.args[0]
+
+
+def test_the_lr_curve_and_calibration_legends_are_above_their_plots(qtbot):
+    """A legend inside the LR finder's plot sat where the loss climbs at large rates."""
+    import pyqtgraph as pg
+
+    from workbench.qt.panels.evaluate_views import CalibrationPlot
+    from workbench.qt.panels.lr_finder_plot import LRCurvePlot
+
+    for plot, names in ((LRCurvePlot(), ("batch loss", "smoothed")),
+                        (CalibrationPlot(), ("correct", "wrong"))):
+        qtbot.addWidget(plot)
+        assert not any(isinstance(i, pg.LegendItem) for i in plot.scene().items())
+        assert all(name in plot.header.text() for name in names)

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QPro
                                QPushButton, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
 
 from ..common import MessageLabel, run_standalone, stop_busy
+from ..plots_header import stacked
 from ..startup import LOADING_TEXT, torch_loader
 from ..workers import TaskRunner, TaskState
 from .evaluate_chooser import ModelChooser
@@ -140,7 +141,9 @@ class EvaluatePanel(QWidget):
         self.results = QTabWidget()
         self.results.addTab(self.per_class, "Per class")
         self.results.addTab(self.confusion, "Confusion matrix")
-        self.results.addTab(self.calibration, "Calibration")
+        # The histogram with its title and legend above it (what Save PNG saves too).
+        self.calibration_page = stacked(self.calibration.header, self.calibration)
+        self.results.addTab(self.calibration_page, "Calibration")
         self.results.addTab(self.worst, "Largest losses")
         self.results.setEnabled(False)
         self.export_button = QPushButton("Export CSV…")
@@ -348,7 +351,7 @@ class EvaluatePanel(QWidget):
         if self.result is None:
             return ""
         names = {self.per_class: "per_class", self.confusion: "confusion",
-                 self.calibration: "calibration", self.worst: "largest_losses"}
+                 self.calibration_page: "calibration", self.worst: "largest_losses"}
         path = self.ask_png_path(self, f"{names[self.results.currentWidget()]}.png")
         if not path:
             return ""

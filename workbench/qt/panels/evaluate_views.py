@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QTableView, QTabl
 import pyqtgraph as pg  # after PySide6 (see workbench.qt)
 
 from .. import plots_style  # noqa: F401  (white background, like the other plots)
+from ..plots_header import add_header
 from ..thumbnails import ThumbnailLoader
 
 #: Role holding a cell's raw value: numbers sort as numbers, not as their text.
@@ -117,7 +118,8 @@ class CalibrationPlot(pg.PlotWidget):
         self.plot.setLabel("bottom", "confidence (probability of the predicted class)")
         self.plot.setLabel("left", "images")
         self.plot.showGrid(y=True, alpha=0.3)
-        self.plot.addLegend(offset=(10, 10))
+        # The legend is a line above the plot (``header``), where it covers no bar.
+        self.header = add_header(self, "Confidence of correct and wrong predictions")
         self.plot.setMouseEnabled(x=False, y=False)
         self.correct_bars = pg.BarGraphItem(x=[], height=[], width=0.04,
                                             brush=pg.mkBrush(*CORRECT_COLOUR), name="correct")
@@ -125,7 +127,6 @@ class CalibrationPlot(pg.PlotWidget):
                                           brush=pg.mkBrush(*WRONG_COLOUR), name="wrong")
         self.plot.addItem(self.correct_bars)
         self.plot.addItem(self.wrong_bars)
-        self.plot.setTitle("Confidence of correct and wrong predictions")
 
     def set_result(self, result) -> None:
         h = result.confidence_histogram(self.bins)
@@ -136,14 +137,14 @@ class CalibrationPlot(pg.PlotWidget):
         # Side by side in each bin: correct on the left half, wrong on the right.
         self.correct_bars.setOpts(x=centres - width / 2, height=h["correct"], width=width)
         self.wrong_bars.setOpts(x=centres + width / 2, height=h["wrong"], width=width)
-        self.plot.setTitle(f"Confidence of correct and wrong predictions · "
-                           f"ECE {h['ece']:.3f}")
+        self.header.set_title(f"Confidence of correct and wrong predictions · "
+                              f"ECE {h['ece']:.3f}")
         self.plot.setXRange(0, 1, padding=0.02)
         top = max([1, *h["correct"], *h["wrong"]])
         self.plot.setYRange(0, top * 1.1, padding=0)
 
     def title_text(self) -> str:
-        return self.plot.titleLabel.text
+        return self.header.title
 
 
 class WorstLossesTable(QTableWidget):

@@ -30,6 +30,7 @@ from workbench.core.errors import WorkbenchError
 from workbench.core.experiment import Experiment
 
 from ..common import LogSpinBox, MessageLabel, run_standalone, stop_busy
+from ..plots_header import stacked
 from ..startup import LOADING_TEXT, when_torch_ready
 from ..workers import TaskRunner, TaskState
 from .lr_finder_plot import LRCurvePlot
@@ -164,7 +165,7 @@ class LRFinderDialog(QDialog):
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(self.plot, 1)
+        layout.addWidget(stacked(self.plot.header, self.plot), 1)
         layout.addWidget(self.reason_label)
         layout.addLayout(bottom)
         self.resize(760, 560)

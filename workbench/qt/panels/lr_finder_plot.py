@@ -16,6 +16,8 @@ from PySide6.QtWidgets import QWidget
 
 import pyqtgraph as pg  # after PySide6 (see workbench.qt)
 
+from ..plots_header import add_header
+
 _BLUE, _RED = (31, 119, 180), (200, 40, 40)
 
 
@@ -43,7 +45,9 @@ class LRCurvePlot(pg.PlotWidget):
         for side in ("bottom", "left"):  # "(x1e-09)" on a log axis reads as a bug
             item.getAxis(side).enableAutoSIPrefix(False)
         item.setMenuEnabled(False)  # its log/transform options would fight the fixed axes
-        item.addLegend(offset=(-10, 10))
+        # The legend is a line above the plot (``header``): inside, the loss rising at large
+        # rates ran under it.
+        self.header = add_header(self, "Loss against learning rate")
         self.raw_curve = item.plot(pen=None, symbol="o", symbolSize=4, symbolPen=None,
                                    symbolBrush=pg.mkBrush(*_BLUE, 70), name="batch loss")
         self.smooth_curve = item.plot(pen=pg.mkPen(_BLUE, width=3), name="smoothed")
