@@ -175,6 +175,8 @@ def test_ctrl_c_in_workbench_train_keeps_the_reported_epoch(exp, tmp_path, monke
     assert code == 130, err
     assert "epoch 3/4" not in out  # the unfinished epoch was not reported
     assert "the bundle holds epoch 2's weights" in out
+    reported = json.loads((run_dir / "metrics.json").read_text())["epochs"][-1]
+    assert f"val_acc {100 * reported['val_acc']:.1f}%" in out  # as the epoch lines print it
     assert_same_weights(load_bundle(run_dir / "bundle.pt").state_dict,
                         load_checkpoint(run_dir).model)
     assert_bundle_scores_as_reported(run_dir, epoch=2)
