@@ -390,7 +390,9 @@ def _run(exp, out: Path, checkpoint=None) -> int:
                   f"val_acc {fmt(m['val_acc'], True)}  ({m['seconds']:.1f} s){mark}",
                   flush=True)
 
-    recorder = RunRecorder(out) if main_rank else None
+    # Named after its folder (runs/flowers: "flowers"), not the experiment's name that
+    # every run of the file shares; a resumed run keeps the name it has.
+    recorder = RunRecorder(out, name=out.resolve().name) if main_rank else None
     last = out / "checkpoints" / "last.pt"
     try:
         with _ctrl_c_stops() as stop:

@@ -147,6 +147,8 @@ def test_train_writes_bundle_and_metrics_then_predict(capsys, tmp_path, tiny_exp
     assert (run_dir / "bundle.pt").is_file()
     saved = json.loads((run_dir / "experiment.json").read_text())
     assert saved["optimizer"]["params"]["lr"] == 0.02 and saved["data"]["batch_size"] == 4
+    # The Runs tab lists it by its folder's name, not the experiment's ("tiny" for all).
+    assert json.loads((run_dir / "run.json").read_text())["name"] == "run"
 
     folder = Path(tiny_experiment.data.folder)
     bad = tmp_path / "bad.png"
