@@ -11,12 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .io import runs_dir
-
-#: Folder names that say nothing about the dataset: the one above them is used instead.
-_GENERIC = {"train", "training", "images", "imgs", "data", "dataset", "datasets", "all",
-            "photos", "pictures", "img"}
-# A run folder is "<date>_<time>-<name>" (workbench.core.train.record.new_run_dir).
-_FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}_\d{2}-\d{2}-\d{2}-(?P<name>.+)$")
+from .runs_record import name_in_folder
 
 
 def slug(text: str) -> str:
@@ -26,15 +21,14 @@ def slug(text: str) -> str:
 
 
 def dataset_label(folder: str) -> str:
-    """A short name for the dataset at ``folder`` (its folder's name, a CSV file's stem;
-    the parent's name for generic ones such as ``train``); ``"demo"`` for no folder."""
+    """A short name for the dataset at ``folder`` (:func:`~.data.hints.dataset_name`: its
+    folder's name, a CSV file's stem, the parent's name for generic ones such as
+    ``train``), as a run name; ``"demo"`` for no folder."""
+    from .data.hints import dataset_name  # torch-free
+
     if not folder:
         return "demo"
-    path = Path(str(folder).rstrip("/\\"))
-    name = path.stem if path.suffix.lower() == ".csv" else path.name
-    if name.lower() in _GENERIC and path.parent.name:
-        name = path.parent.name
-    return slug(name) or "data"
+    return slug(dataset_name(folder)) or "data"
 
 
 def suggest_run_name(experiment: Any, root: str | Path | None = None) -> str:
@@ -58,8 +52,7 @@ def _next_number(base: str, root: Path) -> int:
     except OSError:
         return 1
     for folder in names:
-        m = _FOLDER.match(folder)
-        found = pattern.match(m.group("name")) if m else None
+        found = pattern.match(name_in_folder(folder))
         if found:
             highest = max(highest, int(found.group(1)))
     return highest + 1

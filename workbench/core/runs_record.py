@@ -93,6 +93,12 @@ _STAMP = re.compile(r"^(\d{4}-\d{2}-\d{2})_(\d{2})-(\d{2})-(\d{2})-?")
 _FINGERPRINTED = (RUN_INFO, "metrics.json", "experiment.json", "bundle.pt")
 
 
+def name_in_folder(folder_name: str) -> str:
+    """The run name a ``<date>_<time>-<name>`` folder's name carries ("" when none)."""
+    stamp = _STAMP.match(folder_name)
+    return folder_name[stamp.end():] if stamp else ""
+
+
 def is_run_folder(path: Path) -> bool:
     """Whether ``path`` is a folder holding a run.json or a metrics.json."""
     return path.is_dir() and ((path / RUN_INFO).is_file() or (path / "metrics.json").is_file())
@@ -163,7 +169,7 @@ def read_record(path: str | Path) -> RunRecord:
 
     stamp = _STAMP.match(path.name)
     # Folders are named "<date>_<time>-<experiment name>": the name without the time.
-    rec = RunRecord(path=str(path), name=(path.name[stamp.end():] if stamp else "") or path.name)
+    rec = RunRecord(path=str(path), name=name_in_folder(path.name) or path.name)
     rec.has_bundle = (path / "bundle.pt").is_file()
     rec.created = (f"{stamp.group(1)}T{stamp.group(2)}:{stamp.group(3)}:{stamp.group(4)}"
                    if stamp else _oldest_mtime(path))
@@ -222,18 +228,16 @@ def _read_model(rec: RunRecord, info: dict[str, Any], epochs: list[dict[str, Any
         return
     saved = info.get("bundle")
     if isinstance(saved, dict):
-        epoch = saved.get("epoch")
-        rec.model_epoch = epoch if isinstance(epoch, int) and not isinstance(epoch, bool) \
-            else None
+        epoch, fallback = saved.get("epoch"), None
         rec.model_restored_best = saved.get("restored_best") is True
         metrics = saved.get("metrics") if isinstance(saved.get("metrics"), dict) else {}
     elif epochs:  # written before run.json said: the bundle was saved at the run's end
         metrics = epochs[-1]
-        epoch = metrics.get("epoch")
-        rec.model_epoch = epoch if isinstance(epoch, int) and not isinstance(epoch, bool) \
-            else len(epochs)
+        epoch, fallback = metrics.get("epoch"), len(epochs)
     else:
         return
+    rec.model_epoch = epoch if isinstance(epoch, int) and not isinstance(epoch, bool) \
+        else fallback
     rec.model_val_acc = _num(metrics.get("val_acc"))
     rec.model_val_loss = _num(metrics.get("val_loss"))
 

@@ -119,22 +119,11 @@ def read_session(path: Path | None = None, validate: bool = True) -> Session:
     session = Session(geometry=_geometry(window.get("geometry")),
                       tab=window.get("tab") if isinstance(window.get("tab"), str) else "")
     try:
-        session.experiment = parse_experiment(doc.get("experiment"), validate)
+        session.experiment = Experiment.from_dict(doc.get("experiment"), validate=validate)
     except WorkbenchError as e:
         session.problem = (f"the experiment of the last session ({path}) cannot be used: "
                            f"{e}; {fix}")
     return session
-
-
-def parse_experiment(data: Any, validate: bool = True) -> Experiment:
-    """An Experiment from its dict; ``validate=False``: structure only, no registries.
-
-    Raises
-    ------
-    SpecError
-        Naming the offending field.
-    """
-    return Experiment.from_dict(data, validate=validate)
 
 
 def keep_aside(path: Path | None = None) -> Path | None:

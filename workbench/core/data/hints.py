@@ -43,7 +43,8 @@ _SAYS = {
 _NOT_GLYPHS = {"fashion"}
 #: Folder names that say nothing about the dataset (then its parent folder's name counts).
 _GENERIC_FOLDERS = {"train", "training", "test", "testing", "val", "valid", "validation",
-                    "data", "dataset", "datasets", "images", "imgs", "all", "raw"}
+                    "data", "dataset", "datasets", "images", "imgs", "img", "all", "raw",
+                    "photos", "pictures"}
 
 
 def _norm(name: str) -> str:
@@ -96,9 +97,10 @@ def _says(names: Sequence[str]) -> str | None:
     return next((kind for kind, says in _SAYS.items() if words & says), None)
 
 
-def _dataset_name(folder: str) -> str:
+def dataset_name(folder: str) -> str:
     """The telling part of a dataset path: its folder's name, or the parent's when the
-    folder is generic (``mnist/train`` -> ``mnist``); a CSV file's name without ``.csv``."""
+    folder is generic (``mnist/train`` -> ``mnist``); a CSV file's name without ``.csv``.
+    Also the first part of a run's suggested name (:mod:`workbench.core.run_names`)."""
     parts = [p for p in str(folder).replace("\\", "/").split("/") if p]
     if parts and parts[-1].lower().endswith(".csv"):
         parts[-1] = parts[-1][:-4]
@@ -139,7 +141,7 @@ def mirror_sensitivity(classes: Sequence[str], folder: str = "") -> str | None:
     telling = [c for c in classes if _says([c])]
     if 2 * len(telling) > len(classes) and _says(telling):
         return f"the class names ({_listing(telling)}) say they are {_says(telling)}"
-    name = _dataset_name(folder)
+    name = dataset_name(folder)
     kind = _says([name]) if name else None
     if kind:
         return f"the dataset's name {name!r} says its classes ({_listing(classes)}) are {kind}"
@@ -267,7 +269,8 @@ def label_changing_flips(classes: Sequence[str], transforms: Sequence[Any],
     """Positions in ``transforms`` of the flips :func:`augmentation_hints` warns about.
 
     A horizontal flip on mirror-sensitive classes (see :func:`mirror_sensitivity`, or a
-    b/d or p/q pair); flips with ``p`` 0 do nothing and are left out. The Augment panel offers to remove these.
+    b/d or p/q pair); flips with ``p`` 0 do nothing and are left out. The Augment panel
+    offers to remove these.
     A vertical flip counts on classes that look like digits or letters, or on
     mirror-sensitive ones.
     """

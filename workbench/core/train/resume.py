@@ -46,7 +46,7 @@ class Resumable:
         state = getattr(self, "_finished_state", None)
         if state is not None and not getattr(self, "_dirty", False):
             return state
-        return {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
+        return _to_cpu(self.model.state_dict())
 
     def _check_checkpoint(self, ckpt: Any) -> None:
         from .checkpoint import CheckpointError

@@ -27,7 +27,7 @@ from ..experiment import Experiment
 from .callbacks import Callback, FitResult, TrainingDiverged, TrainingOutOfMemory
 from .control import (BestTracker, NormSampler, PauseGate, deterministic_mode,
                       resolve_monitor)
-from .resume import Resumable
+from .resume import Resumable, _to_cpu
 
 __all__ = ["Callback", "FitResult", "Trainer", "TrainingDiverged", "TrainingOutOfMemory",
            "seed_everything"]
@@ -593,8 +593,7 @@ class Trainer(Resumable):
         start): a stop mid-epoch goes back to it, and the checkpoint stores it."""
         if self.model is None:
             return
-        self._finished_state = {k: v.detach().to("cpu", copy=True)
-                                for k, v in self.model.state_dict().items()}
+        self._finished_state = _to_cpu(self.model.state_dict())
         self._dirty = False
 
     def _weights_epoch(self, restored: bool, best: dict[str, Any] | None) -> int | None:
