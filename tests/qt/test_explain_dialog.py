@@ -11,34 +11,48 @@ from PySide6.QtWidgets import QFileDialog
 
 from helpers import make_image_folder
 from qt_helpers import drop_urls
+from workbench.core.experiment import Component
 from workbench.qt.panels.explain import ExplainDialog
 
 TIMEOUT_MS = 30000
 
 
-@pytest.fixture(scope="module")
-def cnn_run(tmp_path_factory):
-    """A small trained CNN bundle (Conv2d 4 filters, ReLU, Flatten, Linear) and its folder."""
-    from workbench.core.experiment import Component, Experiment
+def _train_cnn(root: Path, name: str, layers: list, per_class: int, epochs: int,
+               **data: object):
+    """Train ``layers`` on a colours folder under ``root`` (16x16 input, batch 8, on the
+    CPU, in a WORKBENCH_HOME of its own); returns ``(FitResult, folder)``."""
+    from workbench.core.experiment import Experiment
     from workbench.core.train.trainer import Trainer
 
-    root = tmp_path_factory.mktemp("explain")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("WORKBENCH_HOME", str(root / "home"))
-        folder = Path(make_image_folder(root / "colours", per_class=12, size=16))
-        exp = Experiment(name="tiny-cnn")
+        folder = Path(make_image_folder(root / "colours", per_class=per_class, size=16))
+        exp = Experiment(name=name)
         exp.data.folder = str(folder)
         exp.data.input_size = [16, 16]
         exp.data.batch_size = 8
-        exp.data.val_fraction = 0.25
-        exp.model.layers = [Component("Conv2d", {"out_channels": 4, "kernel_size": 3,
-                                                 "padding": 1}),
-                            Component("ReLU", {}), Component("Flatten", {}),
-                            Component("Linear", {"out_features": 3})]
-        exp.training.epochs = 2
+        for key, value in data.items():
+            setattr(exp.data, key, value)
+        exp.model.layers = layers
+        exp.training.epochs = epochs
         exp.training.device = "cpu"
-        bundle = root / "cnn.pt"
-        Trainer(exp).fit().save_bundle(bundle)
+        return Trainer(exp).fit(), folder
+
+
+def _conv() -> Component:
+    return Component("Conv2d", {"out_channels": 4, "kernel_size": 3, "padding": 1})
+
+
+@pytest.fixture(scope="module")
+def cnn_run(tmp_path_factory):
+    """A small trained CNN bundle (Conv2d 4 filters, ReLU, Flatten, Linear) and its folder."""
+    root = tmp_path_factory.mktemp("explain")
+    result, folder = _train_cnn(root, "tiny-cnn",
+                                [_conv(), Component("ReLU", {}), Component("Flatten", {}),
+                                 Component("Linear", {"out_features": 3})],
+                                per_class=12, epochs=2, val_fraction=0.25)
+    bundle = root / "cnn.pt"
+    result.save_bundle(bundle)
     return str(bundle), folder
 
 
@@ -48,28 +62,17 @@ def pooled_run(tmp_path_factory):
     every pooled activation against class "blue": its Grad-CAM map at the MaxPool is empty."""
     import torch
 
-    from workbench.core.experiment import Component, Experiment
-    from workbench.core.train.trainer import Trainer
-
     root = tmp_path_factory.mktemp("explain-pooled")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("WORKBENCH_HOME", str(root / "home"))
-        folder = Path(make_image_folder(root / "colours", per_class=6, size=16))
-        exp = Experiment(name="pooled-cnn")
-        exp.data.folder = str(folder)
-        exp.data.input_size = [16, 16]
-        exp.data.batch_size = 8
-        exp.model.layers = [Component("Conv2d", {"out_channels": 4, "kernel_size": 3,
-                                                 "padding": 1}),
-                            Component("ReLU", {}), Component("MaxPool2d", {"kernel_size": 2}),
-                            Component("Flatten", {}), Component("Linear", {"out_features": 3})]
-        exp.training.epochs = 1
-        exp.training.device = "cpu"
-        result = Trainer(exp).fit()
-        with torch.no_grad():
-            result.model[4].weight[0] = -1.0  # class 0, "blue"
-        bundle = root / "pooled.pt"
-        result.save_bundle(bundle)
+    result, folder = _train_cnn(root, "pooled-cnn",
+                                [_conv(), Component("ReLU", {}),
+                                 Component("MaxPool2d", {"kernel_size": 2}),
+                                 Component("Flatten", {}),
+                                 Component("Linear", {"out_features": 3})],
+                                per_class=6, epochs=1)
+    with torch.no_grad():
+        result.model[4].weight[0] = -1.0  # class 0, "blue"
+    bundle = root / "pooled.pt"
+    result.save_bundle(bundle)
     return str(bundle), folder
 
 

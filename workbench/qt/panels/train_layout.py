@@ -51,7 +51,7 @@ def build_panel(panel: Any) -> None:
                                    "one from the loss curve (the network is restored "
                                    "afterwards)")
     panel.lr_find_button.clicked.connect(panel.open_lr_finder)
-    panel.lr_dialog: Any = None
+    panel.lr_dialog = None
 
     panel.start_button = QPushButton("Start training")
     panel.start_button.clicked.connect(panel.start)
