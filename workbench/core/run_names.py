@@ -31,16 +31,22 @@ def dataset_label(folder: str) -> str:
     return slug(dataset_name(folder)) or "data"
 
 
-def suggest_run_name(experiment: Any, root: str | Path | None = None) -> str:
-    """``<dataset>-<network>-<n>`` for a new run of ``experiment``: ``n`` one more than
-    the highest such number among the run folders under ``root`` (default
-    :func:`runs_dir`), so names do not repeat."""
+def run_name_base(experiment: Any) -> str:
+    """``<dataset>-<network>`` of ``experiment`` (no I/O): the part of a suggested run name
+    before its number."""
     from .model.presets import network_label  # torch-free
 
     data = getattr(experiment, "data", None)
     model = getattr(experiment, "model", None)
     network = network_label(getattr(model, "preset", None), list(getattr(model, "layers", [])))
-    base = f"{dataset_label(getattr(data, 'folder', ''))}-{slug(network)}"
+    return f"{dataset_label(getattr(data, 'folder', ''))}-{slug(network)}"
+
+
+def suggest_run_name(experiment: Any, root: str | Path | None = None) -> str:
+    """``<dataset>-<network>-<n>`` for a new run of ``experiment``: ``n`` one more than
+    the highest such number among the run folders under ``root`` (default
+    :func:`runs_dir`), so names do not repeat."""
+    base = run_name_base(experiment)
     return f"{base}-{_next_number(base, Path(root) if root is not None else runs_dir())}"
 
 

@@ -53,6 +53,7 @@ class RunSetup(QWidget):
         self._device = device
         self._summary: Any = None
         self._suggested = ""
+        self._base = ""  # the <dataset>-<network> part of the suggestion
         self.name_edit = QLineEdit()
         self.name_edit.setToolTip("The new run's name, on the Runs tab and in the Evaluate and "
                                   "Predict model choosers (its folder is named after it too)")
@@ -98,7 +99,7 @@ class RunSetup(QWidget):
         it does not fit): the memory hint's input."""
         self._summary = summary if summary is not None and getattr(summary, "ok", False) \
             else None
-        self.update_name()
+        self.update_name(force=False)
         self.update_memory()
 
     # -- the name ------------------------------------------------------------------------
@@ -106,11 +107,16 @@ class RunSetup(QWidget):
         """The name the next run gets: the user's, else the suggestion."""
         return self.name_edit.text().strip() or self._suggested
 
-    def update_name(self) -> None:
+    def update_name(self, force: bool = True) -> None:
         """Suggest a name again (the dataset, network or the runs changed); a name the
-        user typed is kept."""
-        from workbench.core.run_names import suggest_run_name
+        user typed is kept. ``force=False``: only when the dataset or network part changed
+        (no listing of the runs folder on every network edit)."""
+        from workbench.core.run_names import run_name_base, suggest_run_name
 
+        base = run_name_base(self.experiment)
+        if not force and base == self._base:
+            return
+        self._base = base
         typed = self.name_edit.text().strip()
         suggestion = suggest_run_name(self.experiment)
         keep = bool(typed) and typed != self._suggested
