@@ -314,3 +314,14 @@ def test_diagnose_never_raises_whatever_the_layers(caplog):
 
 def test_every_check_is_listed_once():
     assert len(CHECKS) == len(set(CHECKS)) >= 9
+
+
+def test_a_network_that_does_not_fit_is_the_doctors_first_finding():
+    from workbench.core.model.doctor import misfit_finding
+
+    layers = [C("Conv2d", {"out_channels": 4, "kernel_size": 40}), C("Flatten"), C("Linear")]
+    summary = infer_shapes(layers, (3, 32, 32), 3)
+    finding = misfit_finding(summary)
+    assert (finding.code, finding.severity, finding.layer) == ("does-not-fit", "error", 0)
+    assert finding.title == summary.error and "layer 1 fits" in finding.explanation
+    assert misfit_finding(infer_shapes(layers[1:], (3, 32, 32), 3)) is None

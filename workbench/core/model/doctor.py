@@ -63,7 +63,7 @@ TRANSPARENT = DROPOUTS | NORMALISATION | RESHAPES | AVERAGE_POOLS
 _TAIL = ACTIVATIONS | SOFTMAXES | DROPOUTS | NORMALISATION | RESHAPES | AVERAGE_POOLS \
     | MAX_POOLS
 
-Severity = Literal["warning", "info"]
+Severity = Literal["error", "warning", "info"]
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,8 @@ class Finding:
     code
         Stable identifier, e.g. ``"softmax-before-cross-entropy"``.
     severity
-        ``"warning"`` (training suffers) or ``"info"`` (worth knowing).
+        ``"warning"`` (training suffers) or ``"info"`` (worth knowing); ``"error"`` only
+        for :func:`misfit_finding` (the network cannot be built).
     layer
         0-based index of the layer concerned, or ``None`` for the network as a whole.
     title
@@ -111,6 +112,21 @@ class Finding:
     title: str
     explanation: str
     fix: Fix | None = None
+
+
+def misfit_finding(summary: NetworkSummary | None) -> Finding | None:
+    """The finding for ``summary``'s misfit (the builder's message names the layer and
+    what to change), or None when every layer fits: the doctor's first row while a card
+    is red, so the two never disagree."""
+    error = getattr(summary, "error", None)
+    if not error:
+        return None
+    layer = summary.error_index
+    where = f"layer {layer + 1}" if isinstance(layer, int) else "the network"
+    return Finding("does-not-fit", "error", layer, str(error),
+                   f"The network cannot be built, so it cannot train, until {where} fits: "
+                   f"its card is red and says the same. Change what the message says; "
+                   f"Ctrl+Z undoes the edit that broke it.")
 
 
 @dataclass

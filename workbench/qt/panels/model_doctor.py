@@ -13,7 +13,6 @@ problems found"; the doctor's own checks follow it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable
 
 from PySide6.QtCore import QSize, Qt, Signal, Slot
@@ -42,31 +41,14 @@ def severity_key(severity: Any) -> str:
     return "info"
 
 
-@dataclass(frozen=True)
-class Misfit:
-    """The doctor's row for a network that does not fit together (shaped like the core's
-    :class:`~workbench.core.model.doctor.Finding`)."""
-
-    layer: int | None
-    title: str
-    explanation: str
-    code: str = "does-not-fit"
-    severity: str = "error"
-    fix: Any = None
-
-
-def misfit_finding(summary: Any) -> Misfit | None:
-    """The row for ``summary``'s misfit (the builder's message names the layer and what to
-    change), or None when every layer fits."""
-    error = getattr(summary, "error", None)
-    if not error:
+def misfit_finding(summary: Any) -> Any:
+    """The core doctor's finding for ``summary``'s misfit, or None when it fits (a summary
+    exists only once torch is imported, so the core module is imported only then)."""
+    if not getattr(summary, "error", None):
         return None
-    layer = getattr(summary, "error_index", None)
-    where = f"layer {layer + 1}" if isinstance(layer, int) else "the network"
-    return Misfit(layer, str(error),
-                  f"The network cannot be built, so it cannot train, until {where} fits: "
-                  f"its card is red and says the same. Change what the message says; "
-                  f"Ctrl+Z undoes the edit that broke it.")
+    from workbench.core.model.doctor import misfit_finding as core_misfit
+
+    return core_misfit(summary)
 
 
 class DoctorList(QWidget):
