@@ -183,19 +183,6 @@ def _has_conv(module: nn.Module) -> bool:
     return any(isinstance(m, nn.Conv2d) for m in module.modules())
 
 
-def _default_cand(cands: list, outputs: dict) -> tuple[str, str] | None:
-    """(path, label) of the last convolution with a spatial output, else of the last layer
-    with one; None when there is none.
-
-    The last convolution, not the last spatial layer: a MaxPool or ReLU after it passes the
-    gradient to a few places only, and its Grad-CAM map is often empty."""
-    spatial = [(path, label, m) for _, label, path, m in cands if _is_map(outputs.get(path))]
-    convs = [(path, label) for path, label, m in spatial if _has_conv(m)]
-    if convs:
-        return convs[-1]
-    return (spatial[-1][0], spatial[-1][1]) if spatial else None
-
-
 def default_layer(layers: Sequence[LayerChoice]) -> LayerChoice | None:
     """The layer Grad-CAM and feature maps are taken at when none is chosen.
 
@@ -240,6 +227,13 @@ def explainable_layers(model: nn.Module, input_shape: Sequence[int] | torch.Tens
     x = _as_batch(torch.zeros(shape), model)
     with _Modes(model), torch.no_grad():
         _, outputs = _record(model, x, cands)
+    return _choices(cands, outputs, layers)
+
+
+def _choices(cands: list, outputs: dict,
+             layers: Sequence[Any] | None = None) -> list[LayerChoice]:
+    """The candidates whose recorded output is a spatial map, as :class:`LayerChoice`s
+    (labelled with the Components' type names when ``layers`` are given)."""
     out = []
     for i, label, path, module in cands:
         if _is_map(outputs.get(path)):
@@ -253,9 +247,9 @@ def explainable_layers(model: nn.Module, input_shape: Sequence[int] | torch.Tens
 def _resolve(cands: list, outputs: dict, layer: LayerRef) -> tuple[str, str]:
     """(path, label) of the layer asked for, or of the default one (the last convolution)."""
     if layer is None:
-        found = _default_cand(cands, outputs)
+        found = default_layer(_choices(cands, outputs))
         if found is not None:
-            return found
+            return found.path, found.label
         raise WorkbenchError("Grad-CAM and feature maps need a convolutional layer (one "
                              "whose output is an image-like map): this network has none. "
                              "Add a Conv2d layer, or use a pretrained Backbone")
@@ -338,8 +332,8 @@ def grad_cam(model: nn.Module, image: torch.Tensor, target_class: int | None = N
         "constant" if float(heat.max() - heat.min()) < _FLAT else None
     suggested = None
     if flat is not None:
-        conv = _default_cand(cands, outputs)
-        suggested = conv[1] if conv is not None and conv[0] != path else None
+        conv = default_layer(_choices(cands, outputs))
+        suggested = conv.label if conv is not None and conv.path != path else None
     return GradCamResult(heat.numpy().astype(np.float32), target, float(probs[target]), label,
                          flat=flat, suggested_layer=suggested)
 
