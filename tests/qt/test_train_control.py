@@ -22,6 +22,26 @@ def panel(qtbot, tiny_experiment):
     p.shutdown()
 
 
+def after_epoch(monkeypatch, epoch: int, act) -> None:
+    """Call ``act(trainer)`` as epoch ``epoch`` ends, on the training thread (what Stop or
+    Pause does, at a known point): a click sent from the GUI thread on the epoch's signal
+    may arrive after a run of such short epochs has gone on, or already finished."""
+    from workbench.core.train.record import RunRecorder
+
+    real = RunRecorder.on_epoch_end
+
+    def on_epoch_end(self, trainer, e, metrics):
+        real(self, trainer, e, metrics)
+        if e == epoch:
+            act(trainer)
+
+    monkeypatch.setattr(RunRecorder, "on_epoch_end", on_epoch_end)
+
+
+def stop_after_epoch(monkeypatch, epoch: int) -> None:
+    after_epoch(monkeypatch, epoch, lambda trainer: trainer.request_stop())
+
+
 def test_pause_holds_the_run_and_resume_finishes_it(qtbot, panel):
     with qtbot.waitSignal(panel.run.paused, timeout=RUN_TIMEOUT_MS):
         panel.start_button.click()
@@ -34,8 +54,8 @@ def test_pause_holds_the_run_and_resume_finishes_it(qtbot, panel):
     assert panel.pause_button.text() == "Pause" and not panel.pause_button.isEnabled()
 
 
-def test_stop_then_continue_goes_on_with_the_epoch_numbering(qtbot, panel):
-    panel.run.epoch_finished.connect(lambda m: panel.stop() if m["epoch"] == 1 else None)
+def test_stop_then_continue_goes_on_with_the_epoch_numbering(qtbot, panel, monkeypatch):
+    stop_after_epoch(monkeypatch, 1)
     with qtbot.waitSignal(panel.training_finished, timeout=RUN_TIMEOUT_MS) as stopped:
         panel.start_button.click()
     summary = stopped.args[0]
@@ -43,8 +63,6 @@ def test_stop_then_continue_goes_on_with_the_epoch_numbering(qtbot, panel):
     run_dir = Path(summary["run_dir"])
     assert (run_dir / "checkpoints" / "last.pt").exists()
     assert panel.continue_button.isEnabled()
-    panel.run.epoch_finished.disconnect()
-    panel.run.epoch_finished.connect(panel._on_epoch_finished)
 
     plans = []
     panel.ask_continue = lambda plan: plans.append(plan) or plan  # accept what it offers
@@ -66,13 +84,11 @@ def test_stop_then_continue_goes_on_with_the_epoch_numbering(qtbot, panel):
     assert [m["epoch"] for m in more.args[0]["history"]] == [1, 2, 3, 4, 5]
 
 
-def test_n_more_on_a_stopped_run_means_n_more(qtbot, panel):
+def test_n_more_on_a_stopped_run_means_n_more(qtbot, panel, monkeypatch):
     """"1 more" after epoch 1 of 3 trains epoch 2 only, not up to the planned 3."""
-    panel.run.epoch_finished.connect(lambda m: panel.stop() if m["epoch"] == 1 else None)
+    stop_after_epoch(monkeypatch, 1)
     with qtbot.waitSignal(panel.training_finished, timeout=RUN_TIMEOUT_MS):
         panel.start_button.click()
-    panel.run.epoch_finished.disconnect()
-    panel.run.epoch_finished.connect(panel._on_epoch_finished)
     panel.ask_continue = lambda plan: plan.choose("more", 1)
     with qtbot.waitSignal(panel.training_finished, timeout=RUN_TIMEOUT_MS) as more:
         panel.continue_button.click()
@@ -80,15 +96,13 @@ def test_n_more_on_a_stopped_run_means_n_more(qtbot, panel):
     assert more.args[0]["status"] == "finished"
 
 
-def test_continue_keeps_the_runs_own_settings_not_the_forms(qtbot, panel):
+def test_continue_keeps_the_runs_own_settings_not_the_forms(qtbot, panel, monkeypatch):
     """The form was changed (or reset) since: Continue shows and uses the run's learning
     rate; a new one only when the user picks it in the dialog."""
     run_lr = panel.experiment.optimizer.params["lr"]
-    panel.run.epoch_finished.connect(lambda m: panel.stop() if m["epoch"] == 1 else None)
+    stop_after_epoch(monkeypatch, 1)
     with qtbot.waitSignal(panel.training_finished, timeout=RUN_TIMEOUT_MS) as first:
         panel.start_button.click()
-    panel.run.epoch_finished.disconnect()
-    panel.run.epoch_finished.connect(panel._on_epoch_finished)
     run_dir = Path(first.args[0]["run_dir"])
     panel.experiment.optimizer.params["lr"] = run_lr * 7  # the form's value now
     panel.refresh()
@@ -112,8 +126,8 @@ def test_continue_keeps_the_runs_own_settings_not_the_forms(qtbot, panel):
     qtbot.waitUntil(lambda: not panel.is_running(), timeout=RUN_TIMEOUT_MS)
 
 
-def test_cancelling_the_continue_dialog_changes_nothing(qtbot, panel):
-    panel.run.epoch_finished.connect(lambda m: panel.stop() if m["epoch"] == 1 else None)
+def test_cancelling_the_continue_dialog_changes_nothing(qtbot, panel, monkeypatch):
+    stop_after_epoch(monkeypatch, 1)
     with qtbot.waitSignal(panel.training_finished, timeout=RUN_TIMEOUT_MS) as first:
         panel.start_button.click()
     run_dir = Path(first.args[0]["run_dir"])
@@ -242,8 +256,8 @@ def test_status_line_shows_speed_eta_device_and_memory():
                    "cpu · 512.0 MB"
 
 
-def test_closing_while_paused_stops_the_run_and_keeps_its_epochs(qtbot, panel):
-    panel.run.epoch_finished.connect(lambda m: panel.toggle_pause() if m["epoch"] == 1 else None)
+def test_closing_while_paused_stops_the_run_and_keeps_its_epochs(qtbot, panel, monkeypatch):
+    after_epoch(monkeypatch, 1, lambda trainer: trainer.pause())
     with qtbot.waitSignal(panel.run.paused, timeout=RUN_TIMEOUT_MS):
         panel.start_button.click()
     run_dir = Path(panel.last_run_dir)
