@@ -4,6 +4,7 @@ at most a few seconds), and restored (experiment, tab, geometry) by the next win
 from __future__ import annotations
 
 import json
+import signal
 
 import pytest
 from PySide6.QtCore import QRect
@@ -109,6 +110,27 @@ def test_closing_writes_the_last_edit_at_once(qtbot, image_folder):
     assert _file()["experiment"]["optimizer"]["type"] == "SGD"
     assert _file()["window"]["tab"] == "Runs"
 
+
+
+def test_sigterm_closes_the_window_as_the_user_would_and_keeps_the_last_edit(
+        qtbot, qapp, image_folder):
+    # A desktop session logging out, `kill` or systemd sends SIGTERM: the app must close
+    # as if the user had closed it (runs stop after their batch; the session is written),
+    # not die at once.
+    window = _window(qtbot, data=str(image_folder))
+    window.show()
+    window.session_keeper.timer.stop()
+    window.train_panel.optimizer_combo.setCurrentText("SGD")
+    before = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    timer = app.quit_on_sigint(qapp)
+    try:
+        signal.raise_signal(signal.SIGTERM)  # the handler runs at once, on this thread
+        qtbot.waitUntil(lambda: not window.isVisible(), timeout=TIMEOUT_MS)
+    finally:
+        timer.stop()
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
+    assert _file()["experiment"]["optimizer"]["type"] == "SGD"
 
 def test_a_restored_experiment_is_shown_exactly_and_its_folder_adopts_nothing(
         qtbot, image_folder, monkeypatch):

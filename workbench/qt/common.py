@@ -107,8 +107,10 @@ def short_path(path: str, root: str | None = None) -> str:
     return path
 
 
-def quit_on_sigint(app: QApplication) -> None:
-    """Let Ctrl+C in the terminal close the windows (their workers stop cleanly).
+def quit_on_sigint(app: QApplication) -> QTimer:
+    """Let Ctrl+C in the terminal, and SIGTERM (a desktop session logging out, ``kill``,
+    systemd), close the windows as the user would: a training run stops after its batch and
+    keeps its finished epochs, and the session is saved.
 
     Python runs signal handlers only when it gets control back, which a pure Qt event loop
     never gives it; a do-nothing timer does, four times a second.
@@ -118,9 +120,12 @@ def quit_on_sigint(app: QApplication) -> None:
         app.quit()
 
     signal.signal(signal.SIGINT, close_all)
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, close_all)
     timer = QTimer(app)
     timer.timeout.connect(lambda: None)
     timer.start(250)
+    return timer
 
 
 def run_standalone(make_widget: Callable[[], QWidget], title: str) -> int:
