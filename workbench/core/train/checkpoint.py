@@ -31,6 +31,7 @@ from ..bundle import load_torch_file
 from ..errors import WorkbenchError
 from ..experiment import Experiment
 from ..io import atomic_write
+from .optim import optimizer_lr
 
 CHECKPOINT_FORMAT_VERSION = 1
 CHECKPOINT_KIND = "workbench-checkpoint"
@@ -61,6 +62,11 @@ class Checkpoint:
     elapsed: float = 0.0
     path: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    #: The learning rate the run was set to when saved (``optimizer.params.lr``), read from
+    #: the file: a caller that edits :attr:`experiment` in place to resume at another rate
+    #: (as ``workbench resume --lr`` does) does not change it. ``None``: take it from
+    #: :attr:`experiment`.
+    lr: float | None = None
 
 
 def rng_state(generator: torch.Generator | None = None) -> dict[str, Any]:
@@ -141,7 +147,8 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
             rng=data.get("rng") or {}, best=data.get("best"),
             bad_epochs=int(data.get("bad_epochs", 0)), steps=int(data.get("steps", 0)),
             schedule_epochs=int(data.get("schedule_epochs") or experiment.training.epochs),
-            elapsed=float(data.get("elapsed", 0.0)), path=str(path))
+            elapsed=float(data.get("elapsed", 0.0)), path=str(path),
+            lr=optimizer_lr(experiment.optimizer))
     except (KeyError, TypeError, ValueError, WorkbenchError) as e:
         raise CheckpointError(f"{path} is a damaged checkpoint ({e}): resume from "
                               f"checkpoints/{BEST} or start the run again") from None

@@ -14,6 +14,11 @@ import torch
 from .control import BestTracker
 from .optim import optimizer_lr
 
+#: The key each optimizer parameter group keeps its set learning rate under (the rate the
+#: run was configured with, before any schedule): saved with the optimizer state, so a
+#: resume knows the rate the checkpoint was trained at whatever experiment it is given.
+SET_LR = "set_lr"
+
 
 class Resumable:
     """Checkpoint payload and restore, for :class:`~workbench.core.train.trainer.Trainer`."""
@@ -53,9 +58,9 @@ class Resumable:
 
         if list(ckpt.classes) != self.classes:
             raise CheckpointError(f"the dataset's classes changed since the checkpoint "
-                                  f"({', '.join(ckpt.classes)} then; "
-                                  f"{', '.join(self.classes)} now): a run resumes on the data "
-                                  f"it was trained on; start a new run instead")
+                                  f"({_class_change(list(ckpt.classes), self.classes)}): a "
+                                  f"run resumes on the data it was trained on; start a new "
+                                  f"run instead")
         then = [c.to_dict() for c in ckpt.experiment.model.layers]
         now = [c.to_dict() for c in self.experiment.model.layers]
         if then != now or ckpt.experiment.data.input_size != self.experiment.data.input_size:
@@ -68,6 +73,9 @@ class Resumable:
         from .checkpoint import CheckpointError, set_rng_state
 
         notes = []
+        # The rates this run is set to (as built from its experiment), before the
+        # checkpoint's optimizer state replaces them with the saved ones.
+        set_now = [float(g.get(SET_LR, g["lr"])) for g in self.optimizer.param_groups]
         try:
             self.model.load_state_dict(ckpt.model)
             self.optimizer.load_state_dict(ckpt.optimizer)
@@ -78,11 +86,7 @@ class Resumable:
                                   f"resume with the run's own experiment") from None
         if self._scaler is not None and ckpt.scaler:
             self._scaler.load_state_dict(ckpt.scaler)
-        old_lr = optimizer_lr(ckpt.experiment.optimizer)
-        new_lr = optimizer_lr(self.experiment.optimizer)
-        if old_lr and new_lr and abs(new_lr - old_lr) > 1e-12 * old_lr:
-            self._scale_lr(new_lr / old_lr)
-            notes.append(f"learning rate changed from {old_lr:g} to {new_lr:g} on resuming")
+        notes.extend(self._restore_lr(ckpt, set_now))
         self.history = [dict(m) for m in ckpt.history]
         self.epochs_done = int(ckpt.epoch)
         self.steps = int(ckpt.steps)
@@ -103,14 +107,75 @@ class Resumable:
         set_rng_state(ckpt.rng, self._gen)
         return notes
 
-    def _scale_lr(self, ratio: float) -> None:
-        for group in self.optimizer.param_groups:
-            group["lr"] *= ratio
-            if "initial_lr" in group:
-                group["initial_lr"] *= ratio
-        scheduler = getattr(self.schedule, "scheduler", None)
-        if scheduler is not None and hasattr(scheduler, "base_lrs"):
-            scheduler.base_lrs = [lr * ratio for lr in scheduler.base_lrs]
+    def _restore_lr(self, ckpt: Any, set_now: list[float]) -> list[str]:
+        """Move the restored optimizer and schedule to the rates this run is set to.
+
+        The old rates come from the optimizer state itself (each group's ``set_lr``), so
+        it does not matter how the caller built the new experiment (``workbench resume
+        --lr`` edits the checkpoint's own in place); a checkpoint saved before groups kept
+        them falls back to the rate read from the file (:attr:`Checkpoint.lr`). A schedule
+        keeps its progress: a rate it had decayed to a tenth stays a tenth of the new one.
+        """
+        groups = self.optimizer.param_groups
+        saved = [g.get(SET_LR) for g in groups]
+        new_lr = optimizer_lr(self.experiment.optimizer)
+        old_lr = ckpt.lr if ckpt.lr is not None else optimizer_lr(ckpt.experiment.optimizer)
+        if len(saved) == len(set_now) and all(isinstance(v, (int, float)) for v in saved):
+            then = [float(v) for v in saved]
+        else:
+            then = [now * old_lr / new_lr if new_lr else old_lr for now in set_now]
+        # A group saved at rate 0 gives no ratio: it is left at what it was.
+        ratios = [now / old if old > 0 else 1.0 for now, old in zip(set_now, then)]
+        for group, now in zip(groups, set_now):
+            group[SET_LR] = now  # what the next checkpoint says this run was set to
+        if all(abs(r - 1.0) <= 1e-12 for r in ratios):
+            return []
+        self._scale_lr(ratios)
+        return [f"learning rate changed from {old_lr:g} to {new_lr:g} on resuming"]
+
+    def _scale_lr(self, ratios: list[float]) -> None:
+        """Multiply every rate the optimizer and the schedule keep by each group's ratio:
+        the groups' current ``lr`` (the next step uses it) and the values schedules
+        compute from (``initial_lr``, OneCycleLR's ``max_lr``/``min_lr``, each scheduler's
+        ``base_lrs``, including those inside a warm-up's SequentialLR)."""
+        for group, ratio in zip(self.optimizer.param_groups, ratios):
+            for key in ("lr", "initial_lr", "max_lr", "min_lr"):
+                if isinstance(group.get(key), (int, float)):
+                    group[key] *= ratio
+        for scheduler in _schedulers(getattr(self.schedule, "scheduler", None)):
+            for name in ("base_lrs", "_last_lr"):
+                values = getattr(scheduler, name, None)
+                if isinstance(values, list) and len(values) == len(ratios):
+                    setattr(scheduler, name, [v * r for v, r in zip(values, ratios)])
+
+
+def _class_change(then: list[str], now: list[str], shown: int = 3) -> str:
+    """How two class lists differ, short whatever their length: ``"12 classes then, 11
+    now: 'cat' is missing"``; the first few names each way, then how many more."""
+    def names(items: list[str], verb: tuple[str, str]) -> str:
+        listed = ", ".join(repr(c) for c in items[:shown])
+        more = f" and {len(items) - shown} more" if len(items) > shown else ""
+        return f"{listed}{more} {verb[len(items) == 1]}"
+
+    gone, new = set(then) - set(now), set(now) - set(then)
+    changes = []
+    if gone:
+        changes.append(names([c for c in then if c in gone], ("are missing", "is missing")))
+    if new:
+        changes.append(names([c for c in now if c in new], ("are new", "is new")))
+    # The same names in another order would swap the labels just the same.
+    what = "; ".join(changes) or "the same names in another order"
+    return f"{len(then)} class{'es' * (len(then) != 1)} then, {len(now)} now: {what}"
+
+
+def _schedulers(scheduler: Any) -> list[Any]:
+    """A torch scheduler and those it chains (SequentialLR's warm-up and main part)."""
+    if scheduler is None:
+        return []
+    found = [scheduler]
+    for inner in getattr(scheduler, "_schedulers", None) or ():
+        found.extend(_schedulers(inner))
+    return found
 
 
 def _to_cpu(value: Any) -> Any:

@@ -27,7 +27,8 @@ from ..experiment import Experiment
 from .callbacks import Callback, FitResult, TrainingDiverged, TrainingOutOfMemory
 from .control import (BestTracker, NormSampler, PauseGate, deterministic_mode,
                       resolve_monitor)
-from .resume import Resumable, _to_cpu
+from .resume import SET_LR, Resumable, _to_cpu
+from .unreadable import EpochReads, left_out_note, no_readable_error
 
 __all__ = ["Callback", "FitResult", "Trainer", "TrainingDiverged", "TrainingOutOfMemory",
            "seed_everything"]
@@ -184,6 +185,8 @@ class Trainer(Resumable):
         # Frozen layers stay out of the optimizer; a fine-tuned backbone gets a scaled lr.
         self.optimizer = build_optimizer(exp.optimizer, parameter_groups(
             self.model, exp.model.layers, optimizer_lr(exp.optimizer)))
+        for group in self.optimizer.param_groups:  # saved with it: what a resume compares
+            group[SET_LR] = float(group["lr"])
         k = len(self.classes)
         train_labels = [int(label) for _, label in train_s]
         balance = exp.data.balance
@@ -192,6 +195,9 @@ class Trainer(Resumable):
         self.loss_fn = build_loss(exp.loss, weights, num_classes=k,
                                   log_probs=log_probs).to(self.device)
         note = loss_note(exp.loss, log_probs)
+        if note:
+            notes.append(note)
+        note = left_out_note(self.index)  # e.g. CSV rows whose files are missing
         if note:
             notes.append(note)
         # MixUp/CutMix: whole training batches, after collation (None when not listed).
@@ -425,6 +431,7 @@ class Trainer(Resumable):
         self.model.train(train)
         self._dirty = self._dirty or train  # a training pass moves weights and statistics
         total_loss, correct, seen = 0.0, 0, 0
+        reads = EpochReads()  # images decoded or not: none at all ends the run
         bad_validation: tuple[int, float] | None = None  # under torchrun: agreed at the end
         num_batches = len(loader)
         accumulate = self.experiment.training.accumulate
@@ -435,6 +442,7 @@ class Trainer(Resumable):
                     if path not in self._skipped:
                         self._skipped[path] = reason
                         self._emit("on_skipped", path, reason)
+                reads.add(0 if x is None else len(x), skipped)
                 self._report_cache()
                 if train:
                     self.gate.wait(self.stop_event, lambda: self._emit("on_paused", epoch, i + 1),
@@ -487,12 +495,17 @@ class Trainer(Resumable):
                     self._emit("on_batch_end", epoch, i + 1, num_batches, value)
         self._report_cache()
         if self.dist is not None:  # sums over every shard: the whole split's metrics
-            total_loss, correct, seen, bad = self.dist.all_reduce_sum(
-                [total_loss, correct, seen, bad_validation is not None])
+            total_loss, correct, seen, bad, read, unread = self.dist.all_reduce_sum(
+                [total_loss, correct, seen, bad_validation is not None, reads.read,
+                 reads.unread])
             correct, seen = int(round(correct)), int(round(seen))
+            reads.read, reads.unread = int(round(read)), int(round(unread))
             if bad:
                 batch, value = bad_validation or (0, math.nan)
                 raise self._diverged(value, epoch, batch, validation=True)
+        if reads.read == 0:  # nothing to learn from or to measure: not a finished epoch
+            raise no_readable_error("training" if train else "validation", epoch,
+                                    str(self.index.root), reads, self.epochs_done)
         if seen == 0:
             return (None, None)
         return total_loss / seen, correct / seen
