@@ -143,3 +143,28 @@ def test_cli_scan_init_and_train_accept_a_csv(tmp_path, capsys):
     assert "does not exist" in capsys.readouterr().err
     assert main(["gui", "--data", str(notes)]) == 2
     assert "neither a folder nor a .csv file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("row2, line, words", [
+    # A quote never closed: the csv module reads the cell on to the end of the file.
+    ('a.png,"cat', 2, "is never closed"),
+    ('"a.png,cat', 2, "is never closed"),
+    # Closed on a later line: the cell holds line breaks, never a path or a label.
+    ('a.png,"cat\nb.png,dog"', 2, "is closed only on line 3"),
+])
+def test_an_unclosed_quote_names_the_line_it_opens_on(tmp_path, capsys, row2, line, words):
+    rows = ["path,label", row2] + [f"img{i}.png,dog" for i in range(60)]
+    csv = tmp_path / "data.csv"
+    csv.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert main(["scan", str(csv)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.strip().splitlines()) == 1
+    assert f"{csv} line {line}: a quote opened on this line {words}" in err
+
+
+def test_a_row_spanning_lines_is_named_by_its_first_line(tmp_path, capsys):
+    csv = tmp_path / "data.csv"
+    csv.write_text('path,label\na.png,cat\n"b\nc.png,dog\n",x,y\n', encoding="utf-8")
+    assert main(["scan", str(csv)]) == 2
+    err = capsys.readouterr().err
+    assert f"{csv} line 3: a quote opened on this line is closed only on line 5" in err

@@ -254,3 +254,132 @@ def test_bad_samples_or_opset_name_the_parameter(tmp_path, kwargs, field):
     with pytest.raises(SpecError) as info:
         export_onnx(tmp_path / "never-read.pt", tmp_path / "m.onnx", **kwargs)
     assert info.value.field == field
+
+
+# -- the JSON's conversions, followed literally --------------------------------------------
+def _png16(path, values: np.ndarray) -> None:
+    """A 16-bit grayscale PNG (Pillow opens it as mode I;16)."""
+    from PIL import Image
+
+    Image.fromarray(values.astype(np.uint16)).save(path)
+
+
+def _images(tmp_path):
+    """Files whose decoding is more than Image.open(...).convert(mode)."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    made = {}
+    made["gray16"] = tmp_path / "gray16.png"
+    _png16(made["gray16"], rng.integers(0, 65536, (13, 17)))
+    made["rgba"] = tmp_path / "rgba.png"
+    Image.fromarray(rng.integers(0, 256, (11, 14, 4)).astype(np.uint8), "RGBA").save(made["rgba"])
+    made["palette"] = tmp_path / "palette.png"
+    pal = Image.fromarray(rng.integers(0, 16, (12, 9)).astype(np.uint8), "P")
+    pal.putpalette(list(rng.integers(0, 256, 16 * 3).astype(int)))
+    pal.save(made["palette"], transparency=3)
+    made["exif"] = tmp_path / "exif.png"
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: rotate 90 degrees clockwise to show it upright
+    Image.fromarray(rng.integers(0, 256, (9, 16, 3)).astype(np.uint8)).save(made["exif"],
+                                                                           exif=exif)
+    return made
+
+
+def _follow_the_json(doc: dict, path) -> np.ndarray:
+    """The model's input for ``path``, made by reading the JSON's steps and rules (by id)
+    and doing what they say with Pillow and numpy (torchvision's resize, which the resize
+    step names)."""
+    from PIL import Image, ImageOps
+    from torchvision.transforms.v2 import functional as F
+
+    convert = doc["steps"][0]
+    assert convert["op"] == "convert"
+    rules = {r["id"]: r for r in convert["rules"]}
+    target = convert["mode"]
+    im = Image.open(path)
+    im.load()
+    im = ImageOps.exif_transpose(im)
+    if not (im.mode == target and "transparency" not in im.info):
+        if im.mode.startswith("I;16") or (im.mode == "I" and np.asarray(im).max() > 255):
+            rule = rules["sixteen_bit"]
+            lo, hi = rule["clip"]
+            v = np.clip(np.asarray(im).astype(np.int64), lo, hi) / rule["divide_by"]
+            im = Image.fromarray(np.rint(v).astype(np.uint8), "L")
+        if im.mode in ("P", "PA"):
+            im = im.convert("RGBA" if im.mode == "PA" or "transparency" in im.info else "RGB")
+        if im.mode in ("RGBA", "LA", "RGBa", "La") or "transparency" in im.info:
+            rgba = np.asarray(im.convert("RGBA")).astype(np.int64)
+            c, a = rgba[..., :3], rgba[..., 3:]
+            bg = np.array(rules["transparency"]["background"])
+            im = Image.fromarray(np.floor((c * a + bg * (255 - a)) / 255 + 0.5)
+                                 .astype(np.uint8), "RGB")
+        if im.mode != target:
+            if target == "L" and im.mode == "RGB":
+                w = np.array(rules["to_mode"]["luma_weights"])
+                luma = (np.asarray(im).astype(np.int64) @ w + 32768) >> rules["to_mode"][
+                    "luma_shift"]
+                im = Image.fromarray(luma.astype(np.uint8), "L")
+            else:
+                im = im.convert(target)
+    x = np.asarray(im)
+    x = x[None] if x.ndim == 2 else x.transpose(2, 0, 1)
+    for step in doc["steps"][1:]:
+        if step["op"] == "resize":
+            x = F.resize(torch.from_numpy(np.array(x)), step["size"],
+                         interpolation=F.InterpolationMode(step["interpolation"]),
+                         antialias=step["antialias"]).numpy()
+        elif step["op"] == "scale":
+            x = x.astype(np.float32) / np.float32(step["divide_by"])
+        elif step["op"] == "normalize":
+            mean = np.array(step["mean"], np.float32)[:, None, None]
+            std = np.array(step["std"], np.float32)[:, None, None]
+            x = (x - mean) / std
+        else:
+            raise AssertionError(f"unexpected step {step['op']}")
+    return x[None].astype(np.float32)
+
+
+@pytest.mark.parametrize("channels, name", [(1, "gray16"), (3, "gray16"), (3, "rgba"),
+                                            (1, "rgba"), (3, "palette"), (3, "exif")])
+def test_following_the_json_gives_the_probabilities_predict_gives(capsys, tmp_path, channels,
+                                                                  name):
+    """The issue's case: a 16-bit PNG read by convert('L') alone (what the JSON used to
+    imply) gave probabilities 0.29 away from predict's."""
+    from PIL import Image
+
+    exp = _exp([C("Conv2d", {"out_channels": 4}), C("Tanh"), C("Flatten"), C("Linear")],
+               channels=channels, size=(8, 10))
+    bundle, _ = _bundle(tmp_path, exp, classes=("blue", "green", "red"))
+    report = export_onnx(bundle, tmp_path / "net.onnx", check=False)
+    doc = json.loads(report.preprocessing_path.read_text())
+    image = _images(tmp_path)[name]
+
+    x = _follow_the_json(doc, image)
+    probs = torch.softmax(torch.from_numpy(_run_onnx(report.path, torch.from_numpy(x))), 1)[0]
+    assert main(["predict", str(bundle), str(image), "--json", "--top-k", "3"]) == 0
+    top = json.loads(capsys.readouterr().out)[0]["top"]
+    for entry in top:
+        assert probs[doc["classes"].index(entry["class"])].item() == pytest.approx(
+            entry["prob"], abs=1e-5)
+    if name == "gray16":  # the shortcut the JSON must not leave a reader to take
+        naive = np.asarray(Image.open(image).convert(doc["steps"][0]["mode"]))
+        assert naive.max() == 255 and np.mean(naive == 255) > 0.9  # mostly white
+
+
+def test_the_json_names_every_conversion(tmp_path):
+    exp = _exp([C("Flatten"), C("Linear")], channels=3, size=(8, 8))
+    exp.augment.transforms = [C("Resize", {"size": [10]}), C("CenterCrop"), C("Grayscale")]
+    bundle, _ = _bundle(tmp_path, exp)
+    doc = json.loads(export_onnx(bundle, tmp_path / "m.onnx", check=False)
+                     .preprocessing_path.read_text())
+    ops = [s["op"] for s in doc["steps"]]
+    assert ops == ["convert", "resize", "center_crop", "grayscale", "scale", "normalize"]
+    ids = [r["id"] for r in doc["steps"][0]["rules"]]
+    assert ids == ["decode", "exif_orientation", "already_done", "sixteen_bit",
+                   "thirty_two_bit", "float", "palette", "transparency", "to_mode", "to_array"]
+    text = json.dumps(doc)
+    for words in ("v >> 8", "/ 257", "exif_transpose", "first frame", "opaque white",
+                  "int(size[0] * longer / shorter)", "padded with zeros", "0.2989"):
+        assert words in text
+    assert doc["steps"][1]["mode"] == "shorter_side"

@@ -12,9 +12,12 @@ and read with ``weights_only=True``: a file whose pickle would run code is refus
 
 from __future__ import annotations
 
+import contextlib
 import json
 import pickle
 import re
+import threading
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,7 +132,8 @@ def load_torch_file(path: Path, what: str, error: type[WorkbenchError]) -> Any:
     dangerous.
     """
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        with _torch_warnings_silenced():
+            return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
         # The safe unpickler names the global it refused ("... unsupported GLOBAL
         # posix.system ..."); any other unpickling error means the bytes are damaged or no
@@ -149,6 +153,21 @@ def load_torch_file(path: Path, what: str, error: type[WorkbenchError]) -> Any:
         # What torch's unpickler raises on bytes that are no pickle at all (a text file
         # given by mistake): its message (a stray byte value) would mean nothing here.
         raise error(f"{path} is not a readable {what} (not a PyTorch file)") from None
+
+
+@contextlib.contextmanager
+def _torch_warnings_silenced():
+    """Hide the warnings torch prints while it reads a file (a plain pickle gives "Detected
+    pickle protocol 4 in the checkpoint ..."): they are about the file's format, and the
+    error that follows says what a user can do. Warning filters are process-wide and
+    ``catch_warnings`` is not thread-safe, so only the main thread (where the CLI runs)
+    changes them; elsewhere torch's warnings go to the log as before."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
 
 
 def _bundle_from_dict(data: Any, where: str) -> Bundle:

@@ -24,6 +24,11 @@ from .registry import Param
 FORMAT_VERSION = 1
 
 
+#: Largest seed: torch.manual_seed takes up to 2**64 - 1, and training adds to the seed
+#: (7919 per distributed rank, the epoch in the distributed sampler), so half that range.
+MAX_SEED = 2**63 - 1
+
+
 def _p(param: Param) -> Any:
     """A dataclass field whose default, type and bounds come from one :class:`Param`."""
     default = param.default
@@ -88,7 +93,8 @@ class DataConfig:
     val_fraction: float = _p(Param("val_fraction", float, 0.2, min=0.0, max=0.9,
                                    help="Share of each class held out for validation "
                                         "(ignored when the folder has train/ and val/)."))
-    seed: int = _p(Param("seed", int, 0, min=0, help="Seed of the train/validation split."))
+    seed: int = _p(Param("seed", int, 0, min=0, max=MAX_SEED,
+                         help="Seed of the train/validation split."))
     stratified: bool = _p(Param("stratified", bool, True,
                                 help="Split each class on its own so training and validation "
                                      "keep the class proportions (recommended); off: one "
@@ -148,7 +154,8 @@ class TrainingConfig:
     epochs: int = _p(Param("epochs", int, 10, min=1, max=100000, help="Passes over the data."))
     device: str = _p(Param("device", str, "auto",
                            help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps."))
-    seed: int = _p(Param("seed", int, 0, min=0, help="Seed of initialisation and shuffling."))
+    seed: int = _p(Param("seed", int, 0, min=0, max=MAX_SEED,
+                         help="Seed of initialisation and shuffling."))
     amp: str = _p(Param("amp", str, "auto", choices=("auto", "off", "bf16", "fp16"),
                         help="Mixed precision on a CUDA GPU: auto (bf16 where the GPU "
                              "supports it, else fp16 with loss scaling), bf16, fp16 or off. "

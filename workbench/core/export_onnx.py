@@ -5,8 +5,12 @@
 * ``OUT.onnx``: the network, input ``"image"`` of shape ``(batch, C, H, W)`` with a dynamic
   batch dimension, output ``"logits"`` of shape ``(batch, classes)``;
 * ``OUT.json`` (the ``.onnx`` file's name with the suffix ``.json``): the evaluation
-  preprocessing (size, channels, resize, mean, std), the class names and what the input and
-  output mean, so the model can be used without Workbench (see :mod:`.onnx_preprocessing`).
+  preprocessing (decoding and colour conversions, resize, crop, scaling, mean, std), the
+  class names and what the input and output mean, so the model can be used without
+  Workbench (see :mod:`.onnx_preprocessing`).
+
+Both are written through :func:`~.io.atomic_write`: a symlink's target, a FIFO, never a
+replaced device; ``OUT.onnx`` may not be a device (its ``.json`` would land beside it).
 
 Right after writing, onnxruntime runs the file on sample inputs at batch size 1 and N and
 its outputs are compared with PyTorch's: a file that loads but computes something else is
@@ -36,7 +40,7 @@ import torch
 from .bundle import Bundle
 from .errors import SpecError, WorkbenchError
 from .export import read_bundle
-from .io import atomic_write_text
+from .io import atomic_write, atomic_write_text, output_stream, write_error
 from .onnx_preprocessing import preprocessing_document
 
 INPUT_NAME = "image"
@@ -161,14 +165,17 @@ def export_onnx(bundle: Bundle | str | Path, path: str | Path, check: bool = Tru
     program = _export(model, shape, opset, exp)
     written_opset = int(program.model.opset_imports.get("", 0))
     try:
-        _save_atomically(program, path)
+        data = _serialized(program)
+        # The bytes, not a rename of the exporter's file: a symlink, a FIFO or a device
+        # named by the user is written, never replaced (see atomic_write).
+        atomic_write(path, lambda f: f.write(data))
         doc = preprocessing_document(exp, b.classes, path.name, INPUT_NAME, OUTPUT_NAME)
         atomic_write_text(json_path, json.dumps(doc, indent=2) + "\n")
     except OSError as e:
-        raise WorkbenchError(f"cannot write {e.filename or path}: {e.strerror or e}") from None
+        raise WorkbenchError(write_error(e.filename or path, e)) from None
     report = OnnxReport(path, json_path, written_opset, input_shape=["batch", *shape])
-    if check:
-        _check_parity(model, b, path, samples, report)
+    if check:  # on the bytes written: the path may be a stream that cannot be read back
+        _check_parity(model, b, path, data, samples, report)
     return report
 
 
@@ -190,13 +197,21 @@ def _check_writable(path: Path) -> None:
     if path.is_dir():
         raise WorkbenchError(f"{path} is a folder: give the file to write, e.g. "
                              f"{path / 'model.onnx'}")
-    blocking = next((p for p in path.parents if p.exists()), None)
+    stream = output_stream(path)
+    if stream == "device":  # /dev/null.json, /dev/stdout.json: not a place for a file
+        raise WorkbenchError(f"{path} is a device, not a file: give a file name (or a "
+                             f"FIFO), e.g. model.onnx; its preprocessing is written beside "
+                             f"it, to model.json")
+    if stream == "fifo":
+        return  # written as it is; its folder holds the .json
+    real = Path(os.path.realpath(path))  # a symlink's target is what gets written
+    blocking = next((p for p in real.parents if p.exists()), None)
     if blocking is not None and not blocking.is_dir():
         raise WorkbenchError(f"cannot write {path}: {blocking} is a file, not a folder; "
                              f"choose another place")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        real.parent.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=f".{real.name}.", suffix=".tmp", dir=real.parent)
         os.close(fd)
         os.unlink(probe)
     except OSError as e:
@@ -289,22 +304,18 @@ def _reason(e: BaseException) -> str:
     return _first_line(e)
 
 
-def _save_atomically(program, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+def _serialized(program) -> bytes:
+    """The ``.onnx`` file's bytes, as the exporter saves them."""
+    with tempfile.TemporaryDirectory(prefix="workbench-onnx-") as scratch:
+        tmp = Path(scratch) / "model.onnx"
         with _quiet():
             program.save(tmp, external_data=False)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+        return tmp.read_bytes()
 
 
 # -- the check ---------------------------------------------------------------------------
-def _check_parity(model: torch.nn.Module, bundle: Bundle, path: Path, samples: int,
-                  report: OnnxReport) -> None:
+def _check_parity(model: torch.nn.Module, bundle: Bundle, path: Path, data: bytes,
+                  samples: int, report: OnnxReport) -> None:
     ort = _require("onnxruntime", "check")
     shape = report.input_shape[1:]
     inputs = torch.randn(samples, *shape, generator=torch.Generator().manual_seed(0))
@@ -316,7 +327,7 @@ def _check_parity(model: torch.nn.Module, bundle: Bundle, path: Path, samples: i
     options = ort.SessionOptions()
     options.log_severity_level = 3  # errors only: its graph-optimiser notes are not ours
     try:
-        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
     except Exception as e:  # noqa: BLE001 - onnxruntime raises its own exception types
         raise WorkbenchError(f"{path} was written but onnxruntime cannot load it: "
                              f"{_first_line(e)}") from None

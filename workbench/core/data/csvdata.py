@@ -106,17 +106,21 @@ def _read_rows(path: str) -> list[tuple[int, str, str]]:
     except OSError as e:
         raise DataError(f"cannot read {path}: {e.strerror or e}") from None
     rows: list[tuple[int, str, str]] = []
-    reader = csv.reader(text.splitlines(keepends=True))
+    lines = text.splitlines(keepends=True)
+    reader = csv.reader(lines)
     first = True
+    ended = 0  # the line the previous row ended on: a row starts on the next one
     try:
         for cells in reader:
-            line = reader.line_num
+            # A quoted cell may span lines: a row is named by the line it starts on.
+            line, ended = ended + 1, reader.line_num
             if not cells or all(not c.strip() for c in cells):
                 continue  # blank lines are allowed anywhere
             if first:
                 first = False
                 if _is_header(cells):
                     continue
+            _check_line_breaks(path, lines, line, ended, cells)
             # Trailing empty cells come from spreadsheets that pad rows ("a.png,cat,,").
             while len(cells) > 2 and not cells[-1].strip():
                 cells = cells[:-1]
@@ -131,9 +135,66 @@ def _read_rows(path: str) -> list[tuple[int, str, str]]:
                                 f"{_preview(cells)}; give every row an image path and a label")
             rows.append((line, rel, label))
     except csv.Error as e:
-        raise DataError(f"{path} line {reader.line_num}: not valid CSV ({e}); check its "
+        opened, closed = _spanning_quote(lines, ended)
+        if opened is not None:
+            raise DataError(_quote_message(path, opened, None if closed else "end", e)) \
+                from None
+        raise DataError(f"{path} line {ended + 1}: not valid CSV ({e}); check its "
                         f"quotes") from None
     return rows
+
+
+def _check_line_breaks(path: str, lines: list[str], line: int, ended: int,
+                       cells: list[str]) -> None:
+    """A path or label never holds a line break: a cell that does is a quote left open
+    (the csv module reads on to the closing quote, or to the end of the file)."""
+    if ended == line or not any("\n" in c or "\r" in c for c in cells):
+        return
+    opened, closed = _spanning_quote(lines, line - 1)
+    if opened is None:  # cannot happen with the csv module's dialect; name the row
+        opened = line
+    raise DataError(_quote_message(path, opened, ended if closed else "end"))
+
+
+def _quote_message(path: str, opened: int, runs_to: int | str | None,
+                   error: Exception | None = None) -> str:
+    if runs_to == "end":
+        what = "is never closed: the cell runs on to the end of the file"
+    elif runs_to is None:
+        what = f"is not closed before the csv module's limit ({error})"
+    else:
+        what = f"is closed only on line {runs_to}, so the cell holds line breaks"
+    return (f"{path} line {opened}: a quote opened on this line {what}; close the quote on "
+            f"line {opened} (a quote inside a quoted path or label is written twice: \"\")")
+
+
+def _spanning_quote(lines: list[str], skip: int) -> tuple[int | None, bool]:
+    """Reading ``lines`` after the first ``skip``: the line (1-based) of the first quote
+    that opens a cell running past the end of its line, and whether that cell closes.
+
+    Follows the ``csv`` module's default dialect: a quote opens a cell only at the cell's
+    start, and ``""`` inside a quoted cell is one literal quote.
+    """
+    opened = None  # the line of the quote of the open quoted cell
+    at_start = True
+    for number, text in enumerate(lines[skip:], skip + 1):
+        i = 0
+        while i < len(text):
+            ch = text[i]
+            if opened is not None:
+                if ch == '"':
+                    if text[i + 1:i + 2] == '"':
+                        i += 1
+                    else:
+                        if opened != number:
+                            return opened, True
+                        opened, at_start = None, False
+            elif ch == '"' and at_start:
+                opened = number
+            else:
+                at_start = ch in ",\r\n"
+            i += 1
+    return opened, False
 
 
 def _is_header(cells: list[str]) -> bool:
