@@ -78,7 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="decoded-image cache (default: the experiment's data.cache)")
     t.add_argument("--out", required=True, metavar="RUN_DIR",
                    help="folder for bundle.pt, metrics.json, experiment.json, run.json and "
-                        "checkpoints/ (resume it with workbench resume RUN_DIR)")
+                        "checkpoints/ (resume it with workbench resume RUN_DIR); new or "
+                        "empty, unless --overwrite")
+    t.add_argument("--overwrite", action="store_true",
+                   help="RUN_DIR holds a run: delete that run's files (run.json, "
+                        "experiment.json, metrics.json, bundle.pt, checkpoints/) and train "
+                        "afresh; other files in it are left alone. A run being trained now "
+                        "is still refused")
 
     c = sub.add_parser("resume", help="continue a stopped or finished run from its last "
                                       "checkpoint")
@@ -156,7 +162,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit code."""
+    """Entry point; returns the exit code.
+
+    Called as the process's entry point (``argv`` None), it ignores Ctrl-C once the command
+    has returned: the interpreter's shutdown would otherwise print a KeyboardInterrupt
+    traceback for a Ctrl-C that arrives on the way out.
+    """
+    entry = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
     # `workbench` alone, or `workbench --data DIR`, starts the GUI.
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
@@ -169,9 +181,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (WorkbenchError, UserError) as e:
         print(f"workbench {args.command}: error: {e}", file=sys.stderr)
         return EXIT_USER_ERROR
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
         print(f"workbench {args.command}: interrupted", file=sys.stderr)
-        return 130
+        return 143 if isinstance(e, _Terminated) else 130
     except Exception as e:  # noqa: BLE001  (a bug of ours: one line, details on request)
         if os.environ.get("WORKBENCH_DEBUG"):
             raise
@@ -179,6 +191,9 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"is a bug in Workbench (set WORKBENCH_DEBUG=1 to see where); files written so "
               f"far are kept", file=sys.stderr)
         return EXIT_INTERNAL_ERROR
+    finally:
+        if entry and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 # -- commands ----------------------------------------------------------------------------
@@ -212,8 +227,14 @@ def cmd_init(args: argparse.Namespace) -> int:
     exp = preset_experiment(args.preset, folder=str(Path(args.data).resolve()) if args.data else "")
     if args.data:
         _adopt_data_defaults(exp)
-    if args.output:
-        exp.save(args.output)
+    if args.output and args.output != "-":
+        from .core.io import write_error
+
+        try:
+            exp.save(args.output)
+        except OSError as e:
+            raise UserError(write_error(args.output, e, "choose a folder you can write to, "
+                                                        "or leave out -o to print it")) from None
         print(f"wrote {args.output} (preset {args.preset}); train it with: "
               f"workbench train {args.output} --out RUN_DIR", file=sys.stderr)
     else:
@@ -301,11 +322,69 @@ def cmd_train(args: argparse.Namespace) -> int:
         exp.optimizer.params["lr"] = args.lr
     exp = _recheck(exp)
     out = Path(args.out)
+    lock = _claim_run_folder(out, args.overwrite)
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise UserError(f"cannot create run folder {out}: {e.strerror}") from None
+        return _run(exp, out, lock=lock)
+    finally:
+        if lock is not None:  # the recorder releases it when the run ends; this if not
+            lock.release()
+
+
+def _claim_run_folder(out: Path, overwrite: bool):
+    """Make ``out`` ready for a new run, or refuse: a folder holding a run (or anything
+    else) is replaced only with ``--overwrite``, and never while a process trains into it.
+    Returns the run lock taken to clear it (held), or None."""
+    from .core.run_lock import RunLock
+    from .core.train.distributed import DistributedContext
+    from .core.train.record import clear_run_files, folder_entries, holds_run, unused_sibling
+
+    try:
+        entries = folder_entries(out) if out.is_dir() else []
     except OSError as e:
-        raise UserError(f"cannot create run folder {out}: {e.strerror}") from None
-    return _run(exp, out)
+        raise UserError(f"cannot read the run folder {out}: {e.strerror or e}") from None
+    if not entries:
+        return None
+    fresh = unused_sibling(out)
+    # A run that never finished an epoch (no checkpoint, no bundle) holds nothing to lose:
+    # it is replaced as an empty folder would be.
+    checkpoints = out / "checkpoints"
+    husk = all(p.name in ("run.json", "experiment.json", "metrics.json", "checkpoints")
+               for p in entries) and not (checkpoints / "last.pt").exists() and \
+        not (checkpoints / "best.pt").exists() and \
+        (not checkpoints.is_dir() or all(p.suffix == ".tmp" for p in checkpoints.iterdir()))
+    if not overwrite and not husk:
+        if holds_run(out):
+            raise UserError(f"the folder {out} holds a run already: continue it with "
+                            f"workbench resume {out}, train into a fresh folder (e.g. --out "
+                            f"{fresh}), or give --overwrite to replace it")
+        raise UserError(f"{out} is not empty ({len(entries)} files or folders that are not a "
+                        f"Workbench run): train into a fresh folder (e.g. --out {fresh}) or an "
+                        f"empty one, or give --overwrite to train there anyway (its files "
+                        f"are left alone)")
+    if not DistributedContext.from_env().is_main:
+        return None  # under torchrun, rank 0 clears the folder
+    lock = RunLock(out)
+    if not lock.acquire():
+        raise UserError(f"{out} is being trained right now (by another window or process): "
+                        f"stop that run first, or train into a fresh folder (e.g. --out "
+                        f"{fresh})")
+    try:
+        removed = clear_run_files(out)
+        kept = [str(p.relative_to(out)) for e in folder_entries(out)
+                for p in (sorted(e.iterdir()) if e == checkpoints else [e])]
+    except OSError as e:
+        lock.release()
+        raise UserError(f"cannot delete the run's files in {out}: {e.strerror or e}; "
+                        f"train into a fresh folder (e.g. --out {fresh})") from None
+    if overwrite and removed:
+        shown = ", ".join(kept[:5]) + (f" and {len(kept) - 5} more" if len(kept) > 5 else "")
+        print(f"--overwrite: deleted {', '.join(removed)} from {out}"
+              + (f"; left alone: {shown}" if kept else ""), file=sys.stderr)
+    return lock
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
@@ -317,6 +396,12 @@ def cmd_resume(args: argparse.Namespace) -> int:
         run_dir = run_dir.parent.parent
     exp = ckpt.experiment
     planned = exp.training.epochs
+    if args.epochs is None and Path(ckpt.path).name == "last.pt":
+        from .core.train.finish import unfinished
+
+        todo = unfinished(run_dir, ckpt)
+        if todo is not None:  # trained to its end, but its bundle was never written
+            return _finish_run(run_dir, ckpt, todo)
     if args.epochs is not None:
         if args.epochs < 1:
             raise UserError("--epochs: give the number of epochs to add, at least 1")
@@ -334,7 +419,32 @@ def cmd_resume(args: argparse.Namespace) -> int:
     exp = _recheck(exp)
     print(f"resuming {run_dir} after epoch {ckpt.epoch}: epochs {ckpt.epoch + 1} to "
           f"{exp.training.epochs}", flush=True)
-    return _run(exp, run_dir, ckpt)
+    return _run(exp, run_dir, ckpt, command="resume")
+
+
+def _finish_run(run_dir: Path, ckpt, todo) -> int:
+    """Write the bundle of a run that trained to its end but was cut off (killed, disk
+    full) before its bundle was written, and say what was done."""
+    from .core.train.distributed import DistributedContext
+    from .core.train.finish import finish_run
+
+    if not DistributedContext.from_env().is_main:
+        return 0  # under torchrun, rank 0 writes it
+    done = finish_run(run_dir, ckpt, todo)
+    planned = ckpt.experiment.training.epochs
+    ended = (f"early stopping ended it after epoch {ckpt.epoch}" if todo.status ==
+             "early_stopped" else f"all its {planned} epochs were trained")
+    source = done.source.relative_to(run_dir) if done.source.is_relative_to(run_dir) \
+        else done.source
+    print(f"finished {run_dir}: {ended} but its bundle was never written; wrote "
+          f"{done.bundle} from {source} (epoch {done.result.weights_epoch})")
+    if done.removed:
+        n = len(done.removed)
+        print(f"removed {n} stray temporary file{'s' if n > 1 else ''} of interrupted writes")
+    if done.note:
+        print(f"note: {done.note}", file=sys.stderr)
+    print(_saved_model_line(done.result))
+    return 0
 
 
 def _recheck(exp):
@@ -350,8 +460,13 @@ def _recheck(exp):
         raise UserError(f"{flag}: {e.problem}" if flag else str(e)) from None
 
 
-def _run(exp, out: Path, checkpoint=None) -> int:
-    """Train (or continue) ``exp`` into the run folder ``out``; returns the exit code."""
+def _run(exp, out: Path, checkpoint=None, lock=None, command: str = "train") -> int:
+    """Train (or continue) ``exp`` into the run folder ``out``; returns the exit code.
+
+    ``lock``: the run lock of ``out`` when the caller holds it already (``--overwrite``).
+    Ctrl-C or SIGTERM stops after the batch, keeping the finished epochs (exit 130, or 143
+    for SIGTERM); a second one aborts at once; once the run has ended, they are ignored.
+    """
     from .core.train.distributed import DistributedContext
     from .core.train.record import RunRecorder
     from .core.train.trainer import (Callback, Trainer, TrainingDiverged,
@@ -392,40 +507,56 @@ def _run(exp, out: Path, checkpoint=None) -> int:
 
     # Named after its folder (runs/flowers: "flowers"), not the experiment's name that
     # every run of the file shares; a resumed run keeps the name it has.
-    recorder = RunRecorder(out, name=out.resolve().name) if main_rank else None
+    recorder = (RunRecorder(out, name=out.resolve().name, lock=lock) if main_rank
+                else None)
     last = out / "checkpoints" / "last.pt"
-    try:
-        with _ctrl_c_stops() as stop:
+    trainer = None
+    with _ctrl_c_stops(sigterm=True) as stop:
+        try:
             trainer = Trainer(exp, [Progress(), recorder] if main_rank else [],
                               stop_event=stop, checkpoint=checkpoint)
             result = trainer.fit()
-    except TrainingDiverged as e:
-        # The epochs finished before it are in metrics.json and the last checkpoint; the
-        # weights are not saved as a bundle (they hold the NaNs by now).
-        kept = (f"; the last good checkpoint (epoch {trainer.epochs_done}) is {last}: "
-                f"continue from it at a lower rate with: workbench resume {out} --lr X"
-                if trainer.epochs_done else "")
-        print(f"workbench train: {e}; no bundle written{kept}", file=sys.stderr)
-        return EXIT_DIVERGED
-    except TrainingOutOfMemory as e:
-        kept = (f" Continue with: workbench resume {out}" if trainer.epochs_done else "")
-        print(f"workbench train: {e}.{kept}", file=sys.stderr)
-        return EXIT_OUT_OF_MEMORY
-    if not main_rank:
-        return 130 if result.stopped else 0
-    metrics_path = out / "metrics.json"
-    if recorder.bundle_path is not None:
-        print(f"wrote {recorder.bundle_path} and {metrics_path}")
-        print(_saved_model_line(result))
-    if result.early_stopped:
-        print(f"stopped early: {result.stop_reason}", file=sys.stderr)
-    if result.stopped:
-        print("stopped before the last epoch" + ("" if result.history else
-                                                 ": no epoch finished, no bundle written")
-              + (f"; continue with: workbench resume {out}" if last.exists() else ""),
-              file=sys.stderr)
-        return 130
-    return 0
+        except TrainingDiverged as e:
+            stop.settle()
+            # The epochs finished before it are in metrics.json and the last checkpoint; the
+            # weights are not saved as a bundle (they hold the NaNs by now).
+            kept = (f"; the last good checkpoint (epoch {trainer.epochs_done}) is {last}: "
+                    f"continue from it at a lower rate with: workbench resume {out} --lr X"
+                    if trainer.epochs_done else "")
+            print(f"workbench {command}: {e}; no bundle written{kept}", file=sys.stderr)
+            return EXIT_DIVERGED
+        except TrainingOutOfMemory as e:
+            stop.settle()
+            kept = (f" Continue with: workbench resume {out}" if trainer.epochs_done else "")
+            print(f"workbench {command}: {e}.{kept}", file=sys.stderr)
+            return EXIT_OUT_OF_MEMORY
+        except KeyboardInterrupt as e:  # a second Ctrl-C (or SIGTERM): aborted at once
+            stop.settle()
+            kept = (f"; the finished epochs are kept in {last}: continue (or finish) the run "
+                    f"with workbench resume {out}" if main_rank and last.exists() else "")
+            print(f"workbench {command}: interrupted{kept}", file=sys.stderr)
+            return 143 if isinstance(e, _Terminated) else 130
+        finally:
+            if recorder is not None and trainer is None:
+                recorder.release()  # the Trainer was never made: no end hook releases it
+        # The run has ended and is recorded: a Ctrl-C now has nothing left to stop.
+        stop.settle()
+        stopped_code = 143 if stop.signum == signal.SIGTERM else 130
+        if not main_rank:
+            return stopped_code if result.stopped else 0
+        metrics_path = out / "metrics.json"
+        if recorder.bundle_path is not None:
+            print(f"wrote {recorder.bundle_path} and {metrics_path}")
+            print(_saved_model_line(result))
+        if result.early_stopped:
+            print(f"stopped early: {result.stop_reason}", file=sys.stderr)
+        if result.stopped:
+            print("stopped before the last epoch" + ("" if result.history else
+                                                     ": no epoch finished, no bundle written")
+                  + (f"; continue with: workbench resume {out}" if last.exists() else ""),
+                  file=sys.stderr)
+            return stopped_code
+        return 0
 
 
 def _saved_model_line(result) -> str:
@@ -440,26 +571,58 @@ def _saved_model_line(result) -> str:
             + (f": {scores}" if scores else ""))
 
 
+class _Terminated(KeyboardInterrupt):
+    """A second SIGTERM: abort at once (exit code 143, as a process SIGTERM ends)."""
+
+
+class _StopRequest(threading.Event):
+    """Set by the first Ctrl-C (or SIGTERM); says which signal asked (``signum``), and
+    ignores any once :meth:`settle` says the work is over."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.signum: int | None = None
+        self.settled = False
+
+    def settle(self) -> None:
+        """The work is done (its results written): later signals have nothing to stop."""
+        self.settled = True
+
+
 @contextlib.contextmanager
-def _ctrl_c_stops(what: str = "stopping after this batch") -> Iterator[threading.Event]:
+def _ctrl_c_stops(what: str = "stopping after this batch",
+                  sigterm: bool = False) -> Iterator[_StopRequest]:
     """An event the first Ctrl-C sets (saying ``what`` happens now) while the block runs; a
-    second one interrupts at once. The previous handler is put back afterwards."""
-    stop = threading.Event()
+    second one interrupts at once (``KeyboardInterrupt``). With ``sigterm``, SIGTERM (a
+    desktop logout, systemd, a cluster scheduler) does the same, a second one raising
+    :class:`_Terminated`. After :meth:`_StopRequest.settle` both are ignored. The previous
+    handlers are put back afterwards."""
+    stop = _StopRequest()
     if threading.current_thread() is not threading.main_thread():
         yield stop  # signals reach the main thread only
         return
 
     def handler(signum, frame):
+        if stop.settled:
+            return
         if stop.is_set():
-            raise KeyboardInterrupt
+            raise _Terminated if signum == signal.SIGTERM else KeyboardInterrupt
+        stop.signum = signum
         stop.set()
-        print(f"\n{what} (Ctrl-C again to abort)", file=sys.stderr, flush=True)
+        if signum == signal.SIGTERM:
+            print(f"\nterminated (SIGTERM): {what} (SIGTERM again to abort)", file=sys.stderr,
+                  flush=True)
+        else:
+            print(f"\n{what} (Ctrl-C again to abort)", file=sys.stderr, flush=True)
 
     previous = signal.signal(signal.SIGINT, handler)
+    previous_term = signal.signal(signal.SIGTERM, handler) if sigterm else None
     try:
         yield stop
     finally:
         signal.signal(signal.SIGINT, previous)
+        if previous_term is not None:
+            signal.signal(signal.SIGTERM, previous_term)
 
 
 def cmd_lr_find(args: argparse.Namespace) -> int:
@@ -520,6 +683,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
     readable = [i for i in items if i not in missing]
     by_path = {pr.path: pr for pr in predictor.predict(readable, top_k=args.top_k)}
     results = [Prediction(i, error=missing[i]) if i in missing else by_path[i] for i in items]
+    if all(r.error is not None for r in results):  # nothing to show: a mistake to fix
+        shown = "; ".join(f"{r.path}: {r.error}" for r in results[:3])
+        more = f"; and {len(results) - 3} more" if len(results) > 3 else ""
+        raise UserError(f"no image could be classified ({shown}{more}): give image files "
+                        f"or folders of images")
     if args.csv:
         _write_predictions_csv(Path(args.csv), results, args.top_k)
         print(f"wrote {len(results)} predictions to {args.csv}", file=sys.stderr)
@@ -532,20 +700,19 @@ def cmd_predict(args: argparse.Namespace) -> int:
             else:
                 tops = ", ".join(f"{c} {100 * p:.1f}%" for c, p in r.top)
                 print(f"{r.path}: {tops}")
-    return 0 if any(r.error is None for r in results) else 1
+    return 0
 
 
 def _write_predictions_csv(path: Path, results: list, top_k: int) -> None:
     """Write ``results`` as CSV (atomically): the layout the Predict panel exports."""
-    from .core.io import atomic_write_text
+    from .core.io import atomic_write_text, write_error
     from .core.predict import predictions_csv
 
     try:
         atomic_write_text(path, predictions_csv(((r.path, r.top, r.error) for r in results),
                                                 top_k))
     except OSError as e:
-        raise UserError(f"cannot write {path}: {e.strerror or e}; choose a writable "
-                        f"folder for --csv") from e
+        raise UserError(write_error(path, e, "choose a writable folder for --csv")) from None
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -555,6 +722,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise UserError("--top-k must be at least 1")
     if args.folder:
         _check_dataset_path(args.folder)
+    if args.csv_dir and Path(args.csv_dir).exists() and not Path(args.csv_dir).is_dir():
+        # Checked before the (long) evaluation, not after it.
+        raise UserError(f"--csv-dir {args.csv_dir} is a file, not a folder: give a folder "
+                        f"(created if needed) for per_class.csv, confusion.csv and "
+                        f"predictions.csv")
     try:
         with _ctrl_c_stops() as stop:
             result = evaluate(args.bundle, args.folder, top_k=args.top_k, stop_event=stop)
@@ -578,6 +750,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     if not any(outputs.values()):
         raise UserError(f"nothing to export: give {' or '.join(outputs)} with the file to "
                         f"write, e.g. workbench export {args.bundle} --code model.py")
+    if args.onnx == "-":  # two files (the model, its preprocessing JSON): one stdout
+        raise UserError("--onnx needs a file name, e.g. --onnx model.onnx (the "
+                        "preprocessing goes beside it, to model.json); only --code - prints")
     bundle = read_bundle(args.bundle)
     if args.code == "-":
         print(bundle_code(bundle), end="")

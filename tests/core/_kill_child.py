@@ -74,6 +74,33 @@ def train_until_killed(exp_dict: dict, run_dir: str, writes: Any, in_write: Any,
             checkpoint=checkpoint).fit()
 
 
+def train_until_bundle_write(exp_dict: dict, run_dir: str, in_write: Any) -> None:
+    """Train ``exp_dict`` into ``run_dir`` to its end, and hold between writing the final
+    bundle's temporary file and renaming it (``in_write`` becomes 1), to be killed there."""
+    import torch
+
+    torch.set_num_threads(1)
+
+    import workbench.core.bundle as bundle_mod
+    from workbench.core.experiment import Experiment
+    from workbench.core.train.record import RunRecorder
+    from workbench.core.train.trainer import Trainer
+
+    real = bundle_mod.atomic_write
+
+    def held(path: Any, write: Any) -> None:
+        def write_then_hold(f: Any) -> None:
+            write(f)
+            f.flush()
+            in_write.value = 1
+            time.sleep(60)  # the parent kills us here
+
+        real(path, write_then_hold)
+
+    bundle_mod.atomic_write = held
+    Trainer(Experiment.from_dict(exp_dict), [RunRecorder(run_dir)]).fit()
+
+
 class DieInWorker:
     """A per-image transform that ends the data loader worker process running it, as the
     kernel's out-of-memory killer or a crashing image library would."""

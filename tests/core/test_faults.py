@@ -133,6 +133,49 @@ def test_sigkill_at_random_moments_leaves_every_file_loadable(forkserver, tiny_e
     assert epochs_seen >= 1
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL and forkserver are POSIX")
+def test_sigkill_during_the_bundle_write_then_resume_finishes_the_run(forkserver, capsys,
+                                                                     tiny_experiment,
+                                                                     tmp_path):
+    import _kill_child
+
+    run = tmp_path / "run"
+    in_write = forkserver.Value("i", 0)
+    child = forkserver.Process(target=_kill_child.train_until_bundle_write,
+                               args=(tiny_experiment.to_dict(), str(run), in_write),
+                               daemon=True)
+    child.start()
+    deadline = time.monotonic() + 60
+    try:
+        while in_write.value != 1:
+            assert child.is_alive(), f"the training child died on its own ({child.exitcode})"
+            assert time.monotonic() < deadline, "the training child made no progress"
+            time.sleep(0.001)
+        os.kill(child.pid, signal.SIGKILL)  # the bundle's bytes are written, not renamed
+    finally:
+        child.join(10)
+    assert child.exitcode == -signal.SIGKILL
+    planned = tiny_experiment.training.epochs
+    # What the kill leaves: every epoch checkpointed, no bundle, its temporary file.
+    assert load_checkpoint(run).epoch == planned and not (run / "bundle.pt").exists()
+    assert len(list(run.glob(".bundle.pt.*.tmp"))) == 1
+    assert _run_info(run)["status"] == "running" and run_is_live(run) is False
+
+    code = cli.main(["resume", str(run)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "bundle.pt" in out and "1 stray temporary file" in out
+    files = _loadable_files(run)
+    assert not list(run.rglob("*.tmp"))
+    bundle, last = files["bundle.pt"], files["checkpoints/last.pt"]
+    assert bundle.epoch == planned and set(bundle.state_dict) == set(last.model)
+    for k, v in last.model.items():
+        assert bundle.state_dict[k].equal(v), k
+    info = files["run.json"]
+    assert info["status"] == "finished" and info["finished"]
+    assert info["epochs_done"] == planned and info["bundle"]["epoch"] == planned
+
+
 # -- a callback that raises ----------------------------------------------------------------
 class _RaiseAt(Callback):
     def __init__(self, hook: str, epoch: int, error: BaseException):
@@ -259,8 +302,11 @@ def test_a_full_disk_mid_run_keeps_the_last_checkpoint_and_says_what_to_do(
     with pytest.raises(WorkbenchError) as caught:
         Trainer(tiny_experiment, [RunRecorder(run)]).fit()
     message = str(caught.value)
-    assert str(run) in message and os.strerror(code) in message
-    assert "free some disk space" in message.lower() and "writable" in message
+    assert str(run) in message and os.strerror(code) in message and "writable" in message
+    # Worded by the errno: a read-only disk is not a full one.
+    assert ("free some disk space" in message.lower()) == (code == errno.ENOSPC)
+    assert ("read-only" in message) == (code == errno.EROFS)
+    assert f"epoch 1 is kept in {run / 'checkpoints' / 'last.pt'}" in message
     assert load_checkpoint(run).epoch == 1
     info = _run_info(run)
     assert info["status"] == "failed" and os.strerror(code) in info["message"]

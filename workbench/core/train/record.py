@@ -16,9 +16,10 @@ from typing import Any
 
 from ..errors import WorkbenchError
 from ..io import atomic_write, atomic_write_text, remove_stray_temporaries, runs_dir
-from ..run_lock import RunLock, editing_run_info
+from ..run_lock import INFO_LOCK_NAME, LOCK_NAME, RunLock, editing_run_info
 from ..runs import read_run_info, update_run_info, write_run_info
 from .checkpoint import BEST, LAST, save_checkpoint
+from .disk import describe_write_failure, write_failure
 from .trainer import Callback, FitResult
 
 #: Statuses whose final weights are worth a bundle (a diverged run's hold NaNs; an
@@ -27,6 +28,8 @@ _BUNDLED = ("finished", "stopped", "early_stopped")
 
 #: The files a run writes atomically (their temporary files are ``.<name>.*.tmp``).
 _WRITTEN = ("run.json", "experiment.json", "metrics.json", "bundle.pt", LAST, BEST)
+#: The files of a run folder's top level that are Workbench's (the rest are checkpoints/).
+_TOP_LEVEL = ("run.json", "experiment.json", "metrics.json", "bundle.pt")
 
 
 def now_iso() -> str:
@@ -51,6 +54,56 @@ def new_run_dir(name: str = "run", parent: str | Path | None = None) -> Path:
     return path
 
 
+def folder_entries(folder: Path) -> list[Path]:
+    """What ``folder`` holds, its run locks aside (empty lock files mean nothing)."""
+    return sorted(p for p in Path(folder).iterdir() if p.name not in (LOCK_NAME,
+                                                                        INFO_LOCK_NAME))
+
+
+def holds_run(folder: Path) -> bool:
+    """Whether ``folder`` holds a Workbench run (a run.json or a checkpoint)."""
+    folder = Path(folder)
+    return (folder / "run.json").is_file() or (folder / "checkpoints" / LAST).is_file()
+
+
+def unused_sibling(folder: Path) -> Path:
+    """``folder-2`` (or -3, ...): the first sibling of ``folder`` that does not exist."""
+    folder = Path(folder)
+    n = 2
+    while (candidate := folder.with_name(f"{folder.name}-{n}")).exists():
+        n += 1
+    return candidate
+
+
+def clear_run_files(run_dir: Path) -> list[str]:
+    """Delete the files a run wrote into ``run_dir`` (run.json, experiment.json,
+    metrics.json, bundle.pt, checkpoints/last.pt and best.pt, and the temporary files of
+    interrupted writes of them; checkpoints/ itself when nothing else is left in it), so a
+    new run can start there; returns their names relative to ``run_dir``. Files that are
+    not Workbench's, and the lock files, stay. Hold the folder's :class:`RunLock` while
+    calling it.
+
+    Raises
+    ------
+    OSError
+        When one cannot be deleted (the ones before it are gone).
+    """
+    run_dir = Path(run_dir)
+    removed = []
+    checkpoints = run_dir / "checkpoints"
+    for folder, names in ((run_dir, _TOP_LEVEL), (checkpoints, (LAST, BEST))):
+        if not folder.is_dir():
+            continue
+        for path in [folder / n for n in names] + [
+                p for n in names for p in folder.glob(f".{n}.*.tmp")]:
+            if path.is_file() or path.is_symlink():
+                path.unlink()
+                removed.append(str(path.relative_to(run_dir)))
+    if checkpoints.is_dir() and not any(checkpoints.iterdir()):
+        checkpoints.rmdir()
+    return removed
+
+
 class RunRecorder(Callback):
     """Writes a run's folder: run.json, experiment.json, metrics.json, checkpoints, bundle.
 
@@ -66,6 +119,15 @@ class RunRecorder(Callback):
     name
         The run's name (run.json, and the new folder's name); default the experiment's. A
         resumed run keeps the name it has.
+    lock
+        The :class:`RunLock` of ``run_dir`` when the caller holds it already (``workbench
+        train --overwrite`` takes it before clearing the folder): the recorder takes it
+        over and releases it when the run ends.
+
+    A recorder whose run fails before it starts (``on_fit_start``: a device that does not
+    exist, a dataset whose classes differ from the checkpoint's) writes nothing, so a
+    refused resume leaves the run exactly as it was. run.json counts only the epochs whose
+    checkpoint is on disk.
 
     Attributes
     ----------
@@ -74,7 +136,7 @@ class RunRecorder(Callback):
     """
 
     def __init__(self, run_dir: str | Path | None = None, parent: str | Path | None = None,
-                 save_bundle: bool = True, name: str = ""):
+                 save_bundle: bool = True, name: str = "", lock: RunLock | None = None):
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.name = str(name or "")
         self.parent = parent
@@ -82,26 +144,34 @@ class RunRecorder(Callback):
         self.bundle_path: Path | None = None
         self.created_dir = False
         self.resumed = False
-        self._lock: RunLock | None = None
+        self._lock: RunLock | None = lock
         self._taken = False  # another process trains into run_dir: touch nothing there
+        self._started = False  # on_fit_start has the lock: from then on the run is ours
+        # The last epoch whose last.pt is on disk, and the best epoch as of then: what
+        # run.json may claim.
+        self._saved_epoch = 0
+        self._saved_best: dict[str, Any] | None = None
 
     # -- hooks -------------------------------------------------------------------------
     def on_fit_start(self, trainer: Any, info: dict[str, Any]) -> None:
         exp = trainer.experiment
         self.resumed = trainer.checkpoint is not None
+        self._saved_epoch = trainer.epochs_done  # a resumed run's checkpoint is on disk
+        self._saved_best = info.get("best")
         if self.run_dir is None:
             self.run_dir = new_run_dir(self.name or exp.name, self.parent)
             self.created_dir = True
         elif not self.run_dir.exists():
             self.created_dir = True
         self._guard(lambda: self.run_dir.mkdir(parents=True, exist_ok=True))
-        lock = RunLock(self.run_dir)
+        lock = self._lock or RunLock(self.run_dir)
         if not lock.acquire():
             self._taken = True
             raise WorkbenchError(f"the run {self.run_dir} is being trained right now (by "
                                  f"another window or process): stop that run first, then "
                                  f"resume it")
         self._lock = lock
+        self._started = True
         if self.resumed:  # a killed earlier process may have left half-written files
             for folder in (self.run_dir, self.run_dir / "checkpoints"):
                 remove_stray_temporaries(folder, _WRITTEN)
@@ -126,6 +196,7 @@ class RunRecorder(Callback):
         self._write_metrics(trainer.history)
         last = run_dir / "checkpoints" / LAST
         self._guard(lambda: save_checkpoint(last, trainer.checkpoint_payload()))
+        self._saved_epoch = epoch
         best = trainer.tracker.best
         if best is not None and best.get("epoch") == epoch:
             # The same bytes: copy rather than serialise the state a second time.
@@ -134,7 +205,8 @@ class RunRecorder(Callback):
                     atomic_write(run_dir / "checkpoints" / BEST,
                                  lambda f: shutil.copyfileobj(src, f, 1 << 20))
             self._guard(copy)
-        self._update(epochs_done=trainer.epochs_done, best=best,
+        self._saved_best = dict(best) if best else None
+        self._update(epochs_done=self._saved_epoch, best=self._saved_best,
                      duration_s=round(trainer.elapsed, 3))
 
     def on_fit_end(self, trainer: Any, result: FitResult) -> None:
@@ -143,6 +215,11 @@ class RunRecorder(Callback):
         finally:
             self._release()
 
+    def release(self) -> None:
+        """Let go of the run folder's lock (done when the run ends; for a run that never
+        started, by whoever made the recorder)."""
+        self._release()
+
     def _release(self) -> None:
         if self._lock is not None:
             self._lock.release()
@@ -150,8 +227,8 @@ class RunRecorder(Callback):
 
     def _finish(self, trainer: Any, result: FitResult) -> None:
         run_dir = self.run_dir
-        if run_dir is None or self._taken:
-            return  # the run failed before it started: nothing was written
+        if run_dir is None or self._taken or not self._started:
+            return  # the run failed before it started: nothing was written, nor will be
         if not result.history and not self.resumed and self.created_dir:
             # Not one epoch finished: there is nothing to keep or resume.
             self._release()
@@ -168,19 +245,24 @@ class RunRecorder(Callback):
                 name = read_run_info(run_dir).get("name") or result.experiment.name
                 self.bundle_path = result.save_bundle(bundle, name=str(name))
                 saved = result.model_info()
-            except OSError as e:
+            except (OSError, RuntimeError) as e:
+                failure = write_failure(e)
+                if failure is None:
+                    raise
                 # Not a quiet success: the caller (CLI, app) must say the bundle is missing
                 # and where the trained weights are.
-                bundle_error = (f"cannot write the bundle {bundle}: {e.strerror or e}. Free "
-                                f"some disk space or choose a writable runs folder; the "
-                                f"trained weights are kept in {run_dir / 'checkpoints' / LAST}")
+                what, advice = describe_write_failure(failure, run_dir)
+                bundle_error = (f"cannot write the bundle {bundle}: {what}. {_cap(advice)}; "
+                                f"the trained weights are kept in "
+                                f"{run_dir / 'checkpoints' / LAST}, and resuming the run "
+                                f"(workbench resume {run_dir}) writes the bundle from them")
                 status = "failed"
         message = bundle_error or result.error or result.stop_reason or ""
         try:
             # "bundle": which epoch's weights bundle.pt holds and what they scored (the
             # numbers the Runs table, Evaluate and Predict show of this run's model).
             self._update(status=status, message=message, finished=now_iso(),
-                         epochs_done=len(result.history), best=result.best,
+                         epochs_done=self._saved_epoch, best=self._saved_best,
                          duration_s=round(trainer.elapsed, 3),
                          **({"bundle": saved} if saved is not None else {}))
         except WorkbenchError:
@@ -206,8 +288,19 @@ class RunRecorder(Callback):
     def _guard(self, write: Any) -> Any:
         try:
             return write()
-        except OSError as e:
-            raise WorkbenchError(f"cannot write to the run folder {self.run_dir}: "
-                                 f"{e.strerror or e}. Free some disk space or choose a "
-                                 f"writable runs folder; the epochs finished so far are in "
-                                 f"its checkpoints") from None
+        except (OSError, RuntimeError) as e:
+            failure = write_failure(e)
+            if failure is None:
+                raise
+            what, advice = describe_write_failure(failure, self.run_dir)
+            last = self.run_dir / "checkpoints" / LAST
+            kept = (f"epochs 1 to {self._saved_epoch} are kept in {last}"
+                    if self._saved_epoch > 1 else
+                    f"epoch 1 is kept in {last}" if self._saved_epoch == 1 else
+                    "no checkpoint was written")
+            raise WorkbenchError(f"cannot write to the run folder {self.run_dir}: {what}. "
+                                 f"{_cap(advice)}; {kept}") from None
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]

@@ -1,0 +1,143 @@
+"""Completing a run whose training ended but whose bundle was never written.
+
+A process killed while it wrote ``bundle.pt`` (SIGKILL, a power cut), or a disk that filled
+at that moment, leaves a run with every epoch in ``checkpoints/last.pt``, no bundle (or an
+older segment's), a stray ``.bundle.pt.*.tmp`` and a run.json that still says "running" or
+"failed". Nothing is left to train, so resuming it would refuse; :func:`finish_run` writes
+the bundle the run's normal end would have written instead (the last epoch's weights, or
+the best epoch's from ``best.pt`` when early stopping stopped it with ``restore_best``) and
+records the run as finished.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..bundle import save_bundle
+from ..errors import WorkbenchError
+from ..io import remove_stray_temporaries
+from ..run_lock import RunLock
+from ..runs import read_run_info, update_run_info
+from .callbacks import FitResult
+from .checkpoint import BEST, Checkpoint, CheckpointError, load_checkpoint
+from .control import BestTracker
+from .disk import describe_write_failure, write_failure
+from .record import _BUNDLED, _WRITTEN, now_iso
+
+
+@dataclass
+class Unfinished:
+    """What a run whose training ended still needs (see :func:`unfinished`)."""
+
+    #: "finished" or "early_stopped": how its training ended.
+    status: str
+    #: Early stopping's reason, or "".
+    reason: str
+    #: The best epoch's weights are the model (early stopping with restore_best).
+    restore_best: bool
+
+
+def unfinished(run_dir: Path, ckpt: Checkpoint) -> Unfinished | None:
+    """Whether the run in ``run_dir``, whose last checkpoint is ``ckpt``, finished training
+    but lacks the bundle of it: every planned epoch done (or early stopping's patience run
+    out), and no ``bundle.pt`` whose run.json entry says it holds the weights its end
+    would have kept. None when epochs are left to train, or the bundle is there."""
+    t = ckpt.experiment.training
+    best = ckpt.best
+    early = bool(t.early_stopping and best and ckpt.bad_epochs >= t.patience
+                 and ckpt.epoch < t.epochs)
+    if ckpt.epoch < t.epochs and not early:
+        return None
+    restore = bool(early and t.restore_best and best)
+    epoch = int(best["epoch"]) if restore else ckpt.epoch
+    info = read_run_info(run_dir)
+    entry = info.get("bundle")
+    # A run recorded as ended with a bundle is complete, unless its record says the bundle
+    # holds other weights (an earlier segment's). Killed mid-write, it still says "running";
+    # out of space for the bundle, "failed". (A run.json from before the "bundle" entry
+    # has none: its status is the word.)
+    if ((run_dir / "bundle.pt").is_file() and info.get("status") in _BUNDLED
+            and (not isinstance(entry, dict) or entry.get("epoch") == epoch)):
+        return None
+    reason = ""
+    if early:
+        reason = BestTracker(best["metric"], t.min_delta, t.patience, best,
+                             ckpt.bad_epochs).reason()
+    return Unfinished("early_stopped" if early else "finished", reason, restore)
+
+
+@dataclass
+class Finished:
+    """What :func:`finish_run` did."""
+
+    bundle: Path
+    #: The checkpoint the bundle's weights come from.
+    source: Path
+    #: The stray temporary files of interrupted writes that were deleted.
+    removed: list[Path]
+    #: What the bundle holds, as a training run's result describes it (no model).
+    result: FitResult
+    #: Why best.pt was not used when it should have been ("" when it was, or was not due).
+    note: str = ""
+
+
+def finish_run(run_dir: str | Path, ckpt: Checkpoint, todo: Unfinished) -> Finished:
+    """Write the bundle of a run whose training ended (``todo`` from :func:`unfinished`),
+    delete the temporary files interrupted writes left, and record it in run.json as its
+    normal end would have.
+
+    Raises
+    ------
+    WorkbenchError
+        When another process trains into the run now, or the bundle cannot be written.
+    """
+    run_dir = Path(run_dir)
+    lock = RunLock(run_dir)
+    if not lock.acquire():
+        raise WorkbenchError(f"the run {run_dir} is being trained right now (by another "
+                             f"window or process): let it finish")
+    try:
+        removed = [p for folder in (run_dir, run_dir / "checkpoints")
+                   for p in remove_stray_temporaries(folder, _WRITTEN)]
+        source, weights, note = Path(ckpt.path), ckpt.model, ""
+        restored = False
+        if todo.restore_best:
+            best_epoch = int(ckpt.best["epoch"])
+            best_path = run_dir / "checkpoints" / BEST
+            try:
+                best = load_checkpoint(best_path)
+            except CheckpointError as e:
+                best, note = None, f"{e}"
+            if best is not None and best.epoch != best_epoch:
+                best, note = None, (f"{best_path} holds epoch {best.epoch}, not the best "
+                                    f"epoch {best_epoch}")
+            if best is not None:
+                source, weights, restored = best_path, best.model, True
+            else:
+                note = f"kept the last epoch's weights: {note}"
+        result = FitResult(list(ckpt.history), list(ckpt.classes), None, False,
+                           ckpt.experiment, early_stopped=todo.status == "early_stopped",
+                           stop_reason=todo.reason, best=ckpt.best, restored_best=restored,
+                           weights_epoch=int(ckpt.best["epoch"]) if restored else ckpt.epoch)
+        info = read_run_info(run_dir)
+        name = info.get("name") or run_dir.resolve().name
+        bundle = run_dir / "bundle.pt"
+        try:
+            save_bundle(bundle, ckpt.experiment, ckpt.classes, weights,
+                        info=result.model_info(name=str(name)))
+            # "bundle": as a normal end records it (see RunRecorder._finish).
+            update_run_info(run_dir, status=todo.status, message=todo.reason,
+                            finished=now_iso(), updated=now_iso(), epochs_done=ckpt.epoch,
+                            best=ckpt.best, duration_s=round(ckpt.elapsed, 3),
+                            bundle=result.model_info())
+        except (OSError, RuntimeError) as e:
+            failure = write_failure(e)
+            if failure is None:
+                raise
+            what, advice = describe_write_failure(failure, run_dir)
+            raise WorkbenchError(f"cannot write the bundle {bundle}: {what}; {advice}. The "
+                                 f"trained weights stay in {source}") from None
+        return Finished(bundle, source, removed, result, note)
+    finally:
+        lock.release()
