@@ -235,8 +235,8 @@ class DecodedCache:
 
 class Uncached:
     """The interface of :class:`DecodedCache` with nothing kept: each batch is decoded
-    again (in parallel threads), for ``data.cache = "off"``. The same arithmetic as the
-    cache, so a run gives the same numbers either way."""
+    again (in parallel threads), for ``data.cache = "off"``. The same arithmetic and the
+    same memory layout as the cache, so a run gives bit-identical numbers either way."""
 
     where = "off"
 
@@ -268,9 +268,14 @@ class Uncached:
                    if isinstance(v, str)]
         arrays = [v for v in items if not isinstance(v, str)]
         h, w = self.split.size
-        x = torch.from_numpy(np.stack(arrays)) if arrays else \
-            torch.empty((0, self.split.channels, h, w), dtype=torch.uint8)
-        return x, good, skipped
+        # Copied into a C-contiguous (b, C, H, W) array, as the cache's slots are: a decoded
+        # image is (H, W, C) in memory, np.stack would keep that layout, and a network fed
+        # a channels-last batch rounds its gradients differently (other weights than the
+        # cache's after a few steps).
+        x = np.empty((len(arrays), self.split.channels, h, w), dtype=np.uint8)
+        for j, a in enumerate(arrays):
+            x[j] = a
+        return torch.from_numpy(x), good, skipped
 
     def close(self) -> None:
         if self._pool is not None:

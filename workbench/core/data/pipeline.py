@@ -72,14 +72,21 @@ class FusedNormalize:
 @dataclass
 class BatchPipeline:
     """The steps after the cached prefix, applied to a batch ``(B, C, H, W)`` of uint8
-    images at the prefix's size; returns the normalised float32 batch the model sees."""
+    images at the prefix's size; returns the normalised float32 batch the model sees.
+
+    Input and output are C-contiguous whatever the batch's source: some ops (a contrast
+    change's mean, a convolution's gradient) round differently on another memory layout,
+    and the cache, the disk cache and decoding every epoch must give the same numbers.
+    (Both are no-ops for a contiguous batch.)
+    """
 
     ops: list[Callable[[torch.Tensor], torch.Tensor]]
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        x = torch.as_tensor(x)
+        x = torch.as_tensor(x).contiguous()
         for op in self.ops:
             x = op(x)
+        x = x.contiguous()
         return x.as_subclass(torch.Tensor) if type(x) is not torch.Tensor else x
 
 
