@@ -323,6 +323,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     exp = _recheck(exp)
     out = Path(args.out)
     lock = _claim_run_folder(out, args.overwrite)
+    created = not out.exists()
     try:
         try:
             out.mkdir(parents=True, exist_ok=True)
@@ -332,6 +333,22 @@ def cmd_train(args: argparse.Namespace) -> int:
     finally:
         if lock is not None:  # the recorder releases it when the run ends; this if not
             lock.release()
+        if created:
+            _remove_if_unused(out)
+
+
+def _remove_if_unused(out: Path) -> None:
+    """Remove the run folder this command made when the run left nothing in it (it failed
+    before it started: a network that does not fit, a missing device)."""
+    from .core.train.record import folder_entries
+
+    try:
+        if out.is_dir() and not folder_entries(out):
+            for lock_file in out.iterdir():
+                lock_file.unlink()
+            out.rmdir()
+    except OSError:
+        pass  # an empty folder left behind is harmless
 
 
 def _claim_run_folder(out: Path, overwrite: bool):
@@ -652,7 +669,7 @@ def cmd_lr_find(args: argparse.Namespace) -> int:
             print(f"no suggestion, so {args.experiment} was not changed", file=sys.stderr)
             return 1
         lr = float(f"{result.suggested_lr:.3g}")  # a rate a person can read in the JSON
-        write_lr(args.experiment, lr)
+        _save_experiment(args.experiment, lambda: write_lr(args.experiment, lr))
         print(f"wrote optimizer.params.lr = {lr:g} into {args.experiment}", file=sys.stderr)
     return 0
 
@@ -782,7 +799,8 @@ def cmd_tune(args: argparse.Namespace) -> int:
     except SpecError as e:
         raise UserError(f"{args.space}: {e}") from None
     try:
-        with _ctrl_c_stops("stopping: this trial ends now and no other starts") as stop:
+        with _ctrl_c_stops("stopping: this trial ends now and no other starts",
+                           sigterm=True) as stop:
             summary = run_study(
                 exp, space, trials=args.trials, timeout=args.timeout, storage=args.storage,
                 study_name=args.study, stop_event=stop,
@@ -797,11 +815,24 @@ def cmd_tune(args: argparse.Namespace) -> int:
             print(f"no trial has completed, so {args.experiment} was not changed",
                   file=sys.stderr)
             return 1
-        apply_params(Experiment.load(args.experiment), summary.best_params).save(
-            args.experiment)
+        best = apply_params(Experiment.load(args.experiment), summary.best_params)
+        _save_experiment(args.experiment, lambda: best.save(args.experiment))
         print(f"wrote trial {summary.best_trial}'s parameters into {args.experiment}",
               file=sys.stderr)
-    return 130 if stop.is_set() else 0
+    if not stop.is_set():
+        return 0
+    return 143 if stop.signum == signal.SIGTERM else 130
+
+
+def _save_experiment(path: str, save) -> None:
+    """``save()`` the experiment file ``path``; a write that fails (read-only folder, full
+    disk) is a user error naming the file, and the file is left as it was."""
+    from .core.io import write_error
+
+    try:
+        save()
+    except OSError as e:
+        raise UserError(write_error(path, e)) from None
 
 
 def _trial_line(t: dict, metric: str) -> str:

@@ -322,6 +322,28 @@ def test_lr_find_json_and_write(capsys, tmp_path, tiny_experiment):
     assert written == pytest.approx(data["suggested_lr"], rel=1e-2)
 
 
+
+def test_lr_find_write_that_cannot_write_is_one_line_and_keeps_the_file(
+        capsys, tmp_path, tiny_experiment, monkeypatch):
+    import errno
+
+    import workbench.core.io as io
+
+    exp_file = tmp_path / "exp.json"
+    tiny_experiment.save(exp_file)
+    before = exp_file.read_bytes()
+
+    def read_only(path, text):
+        raise OSError(errno.EROFS, "Read-only file system", str(path))
+
+    monkeypatch.setattr(io, "atomic_write_text", read_only)
+    code, out, err = run(capsys, "lr-find", str(exp_file), "--start", "1e-5", "--end", "1",
+                         "--steps", "20", "--write")
+    assert code == 2, err
+    assert len(err.strip().splitlines()) == 1 and str(exp_file) in err
+    assert "Read-only" in err and "Traceback" not in err
+    assert exp_file.read_bytes() == before
+
 @pytest.mark.parametrize("extra, words", [
     ([], "does not exist"), (["--steps", "1"], "--steps"), (["--start", "0"], "--start"),
     (["--start", "1", "--end", "0.1"], "--end")])

@@ -87,6 +87,22 @@ def test_train_into_an_empty_existing_folder_needs_no_flag(capsys, tmp_path, tin
     assert (out_dir / "bundle.pt").is_file()
 
 
+
+def test_a_train_refused_at_setup_leaves_no_folder_it_made(capsys, tmp_path,
+                                                           tiny_experiment):
+    # A device that is not there: refused before anything is trained or recorded, so the
+    # folder the command made is not left behind (an existing one is kept).
+    exp_file = tmp_path / "exp.json"
+    tiny_experiment.save(exp_file)
+    out_dir = tmp_path / "runs" / "new"
+    code, _, err = run(capsys, "train", exp_file, "--out", out_dir, "--device", "cuda:99")
+    assert code == 2 and "cuda" in err
+    assert not out_dir.exists()
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    code, _, _ = run(capsys, "train", exp_file, "--out", kept, "--device", "cuda:99")
+    assert code == 2 and kept.is_dir()
+
 def test_overwrite_replaces_the_runs_own_files_and_leaves_others(capsys, trained):
     exp_file, run_dir = trained
     (run_dir / "notes.txt").write_text("my notes")

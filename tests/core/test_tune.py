@@ -244,6 +244,71 @@ def test_cli_tune_errors_are_one_line(tiny_experiment, tmp_path, capsys):
     assert "--trials: " in capsys.readouterr().err
 
 
+
+def test_cli_tune_apply_writes_through_a_symlink_and_keeps_the_link(tiny_experiment, tmp_path,
+                                                                    capsys):
+    real_dir = tmp_path / "real"
+    real_dir.mkdir()
+    exp_path, space_path = _files(real_dir, tiny_experiment, space())
+    link = tmp_path / "exp.json"
+    link.symlink_to(exp_path)
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    code = main(["tune", str(link), "--space", str(space_path), "--trials", "1",
+                 "--storage", url, "--study", "link", "--apply"])
+    assert code == 0, capsys.readouterr().err
+    assert link.is_symlink() and link.resolve() == exp_path.resolve()
+    best = best_params(url, "link")["optimizer.params.lr"]
+    assert Experiment.load(exp_path).optimizer.params["lr"] == best
+
+
+def test_cli_tune_apply_that_cannot_write_is_one_line_and_keeps_the_file(
+        tiny_experiment, tmp_path, capsys, monkeypatch):
+    import errno
+
+    import workbench.core.io as io
+
+    exp_path, space_path = _files(tmp_path, tiny_experiment, space())
+    before = exp_path.read_bytes()
+
+    real = io.atomic_write_text
+
+    def full_for_the_experiment(path, text):  # the trials' run folders still write
+        if Path(path) == exp_path:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        real(path, text)
+
+    monkeypatch.setattr(io, "atomic_write_text", full_for_the_experiment)
+    code = main(["tune", str(exp_path), "--space", str(space_path), "--trials", "1",
+                 "--storage", f"sqlite:///{tmp_path / 's.db'}", "--study", "full", "--apply"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    line = [e for e in err.splitlines() if "error" in e]
+    assert len(line) == 1 and str(exp_path) in line[0] and "No space left" in line[0]
+    assert "Traceback" not in err and exp_path.read_bytes() == before
+
+
+def test_cli_tune_stops_on_sigterm_and_exits_with_143(tiny_experiment, tmp_path, capsys,
+                                                       monkeypatch):
+    import signal
+
+    import workbench.core.tune as tune
+
+    exp_path, space_path = _files(tmp_path, tiny_experiment, space())
+    real = tune.run_study
+    seen = {}
+
+    def terminated_at_once(*args, stop_event=None, **kwargs):
+        signal.raise_signal(signal.SIGTERM)  # what logout, kill or a scheduler sends
+        seen["stopped"] = stop_event.is_set()
+        return real(*args, stop_event=stop_event, **kwargs)
+
+    monkeypatch.setattr(tune, "run_study", terminated_at_once)
+    code = main(["tune", str(exp_path), "--space", str(space_path), "--trials", "1",
+                 "--storage", f"sqlite:///{tmp_path / 's.db'}", "--study", "term"])
+    assert seen == {"stopped": True}  # the study was asked to stop, the process lived on
+    assert code == 143, capsys.readouterr().err
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # put back afterwards
+
 def test_two_processes_share_one_study(tiny_experiment, tmp_path):
     exp_path, space_path = _files(tmp_path, tiny_experiment, space(seed=None))
     url = f"sqlite:///{tmp_path / 'shared.db'}"
