@@ -43,6 +43,20 @@ def test_editor_kinds_and_tooltips(qtbot):
     assert "size" in form.auto_boxes
 
 
+
+def test_large_integer_bounds_read_as_numbers_not_floats():
+    import dataclasses
+
+    from workbench.core.experiment import TrainingConfig
+    from workbench.qt.forms import param_tooltip
+
+    seed = next(f.metadata["param"] for f in dataclasses.fields(TrainingConfig)
+                if f.name == "seed")
+    assert "Range: 0 to 2^63-1." in param_tooltip(seed)  # was "0 to 9.22337e+18"
+    big = Param("n", int, 1, min=1, max=100000)
+    assert "Range: 1 to 100,000." in param_tooltip(big)
+    assert "Range: 1e-06 to 1." in param_tooltip(ENTRY.params[2])
+
 def test_defaults_shown(qtbot):
     assert _form(qtbot).values() == {"count": 3, "rate": 0.5, "lr": 1e-3, "flag": False,
                                      "mode": "b", "scale": [0.5, 1.0], "size": None}

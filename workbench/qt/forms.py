@@ -42,15 +42,25 @@ _INT_LIMIT = 2_000_000_000
 _FLOAT_LIMIT = 1e9
 
 
+def _bound(value: float) -> str:
+    """A bound as a person reads it: integers exactly (``2^63-1`` for a seed's maximum, not
+    ``9.22337e+18``), other numbers in short form."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return f"{value:g}"
+    if value >= 2**20 and (value + 1) & value == 0:  # 2^k - 1
+        return f"2^{(value + 1).bit_length() - 1}-1"
+    return f"{value:,}"
+
+
 def param_tooltip(p: Param) -> str:
     """The help text of ``p`` with its bounds, choices and auto meaning."""
     parts = [p.help] if p.help else []
     if p.min is not None and p.max is not None:
-        parts.append(f"Range: {p.min:g} to {p.max:g}.")
+        parts.append(f"Range: {_bound(p.min)} to {_bound(p.max)}.")
     elif p.min is not None:
-        parts.append(f"At least {p.min:g}.")
+        parts.append(f"At least {_bound(p.min)}.")
     elif p.max is not None:
-        parts.append(f"At most {p.max:g}.")
+        parts.append(f"At most {_bound(p.max)}.")
     if p.choices:
         parts.append("One of: " + ", ".join(map(str, p.choices)) + ".")
     words = getattr(p, "words", None)
