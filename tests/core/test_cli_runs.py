@@ -103,6 +103,27 @@ def test_a_train_refused_at_setup_leaves_no_folder_it_made(capsys, tmp_path,
     code, _, _ = run(capsys, "train", exp_file, "--out", kept, "--device", "cuda:99")
     assert code == 2 and kept.is_dir()
 
+
+def test_a_train_that_fails_in_its_first_epoch_leaves_no_folder_it_made(capsys, tmp_path,
+                                                                      tiny_experiment):
+    # The run starts (run.json is written) and fails before any epoch ends: no image can be
+    # read. Nothing is kept, so a folder the command made is not left holding a "failed"
+    # husk (the app's runs leave none either); the message is the run's own.
+    data = tmp_path / "empty_files"
+    for label in ("cat", "dog"):
+        (data / label).mkdir(parents=True)
+        for i in range(4):
+            (data / label / f"{i}.png").write_bytes(b"")
+    tiny_experiment.data.folder = str(data)
+    tiny_experiment.data.cache = "off"
+    exp_file = tmp_path / "exp.json"
+    tiny_experiment.save(exp_file)
+    out_dir = tmp_path / "runs" / "new"
+    code, _, err = run(capsys, "train", exp_file, "--out", out_dir)
+    assert code == 2 and "no image of the training split could be read" in err, err
+    assert not out_dir.exists()
+
+
 def test_overwrite_replaces_the_runs_own_files_and_leaves_others(capsys, trained):
     exp_file, run_dir = trained
     (run_dir / "notes.txt").write_text("my notes")
@@ -383,13 +404,13 @@ def test_a_ctrl_c_after_the_run_ended_does_not_turn_it_into_an_interrupt(
         capsys, monkeypatch, tiny_experiment, tmp_path):
     exp_file = tmp_path / "exp.json"
     tiny_experiment.save(exp_file)
-    real = cli._saved_model_line
+    real = cli.training._saved_model_line
 
     def late_ctrl_c(result):
         os.kill(os.getpid(), signal.SIGINT)  # everything is written: nothing to stop
         return real(result)
 
-    monkeypatch.setattr(cli, "_saved_model_line", late_ctrl_c)
+    monkeypatch.setattr(cli.training, "_saved_model_line", late_ctrl_c)
     code, out, err = run(capsys, "train", exp_file, "--out", tmp_path / "run")
     assert code == 0 and "interrupted" not in err, err
     assert "the bundle holds epoch 2's weights" in out

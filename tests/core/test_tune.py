@@ -245,6 +245,32 @@ def test_cli_tune_errors_are_one_line(tiny_experiment, tmp_path, capsys):
 
 
 
+def test_cli_tune_seed_above_what_optuna_takes_is_one_line(tiny_experiment, tmp_path, capsys):
+    # Optuna seeds numpy's generator, which takes 0 to 2**32 - 1: a larger seed was a
+    # ValueError from inside the sampler ("a bug").
+    exp_path, space_path = _files(tmp_path, tiny_experiment, space(seed=2**32))
+    code = main(["tune", str(exp_path), "--space", str(space_path), "--trials", "1",
+                 "--storage", f"sqlite:///{tmp_path / 's.db'}"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.count("\n") == 1 and "space.seed" in err and "4294967295" in err
+    exp_path, space_path = _files(tmp_path, tiny_experiment, space(seed=2**32 - 1))
+    assert SearchSpace.load(space_path).seed == 2**32 - 1
+
+
+@pytest.mark.parametrize("text, words", [
+    ('{"params": {"optimizer.params.lr": 1}', "is not valid JSON (line 1, column"),
+    ('{"seed": ' + "9" * 5000 + "}", "an integer of 5,000 digits")])
+def test_cli_tune_space_that_is_not_json_is_one_line_naming_it_once(
+        tiny_experiment, tmp_path, capsys, text, words):
+    exp_path, space_path = _files(tmp_path, tiny_experiment, space())
+    space_path.write_text(text)
+    assert main(["tune", str(exp_path), "--space", str(space_path), "--trials", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and words in err and "Traceback" not in err
+    assert err.count(str(space_path)) == 1, err
+
+
 def test_cli_tune_apply_writes_through_a_symlink_and_keeps_the_link(tiny_experiment, tmp_path,
                                                                     capsys):
     real_dir = tmp_path / "real"
@@ -302,12 +328,20 @@ def test_cli_tune_stops_on_sigterm_and_exits_with_143(tiny_experiment, tmp_path,
         seen["stopped"] = stop_event.is_set()
         return real(*args, stop_event=stop_event, **kwargs)
 
+    def outside(signum, frame):  # stands in for the default (which would end pytest)
+        seen["reached the process"] = True
+
     monkeypatch.setattr(tune, "run_study", terminated_at_once)
-    code = main(["tune", str(exp_path), "--space", str(space_path), "--trials", "1",
-                 "--storage", f"sqlite:///{tmp_path / 's.db'}", "--study", "term"])
+    previous = signal.signal(signal.SIGTERM, outside)
+    try:
+        code = main(["tune", str(exp_path), "--space", str(space_path), "--trials", "1",
+                     "--storage", f"sqlite:///{tmp_path / 's.db'}", "--study", "term"])
+        assert signal.getsignal(signal.SIGTERM) is outside  # put back afterwards
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     assert seen == {"stopped": True}  # the study was asked to stop, the process lived on
     assert code == 143, capsys.readouterr().err
-    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # put back afterwards
+
 
 def test_two_processes_share_one_study(tiny_experiment, tmp_path):
     exp_path, space_path = _files(tmp_path, tiny_experiment, space(seed=None))

@@ -35,6 +35,8 @@ METRICS = ("val_acc", "val_loss", "train_acc", "train_loss")
 KINDS = ("float", "int", "categorical")
 #: A grid of more points than this is surely a mistake (an int range without a step).
 MAX_GRID = 10000
+#: The largest ``seed``: Optuna's samplers seed numpy's generator, which takes 0 to 2**32 - 1.
+MAX_SEED = 2**32 - 1
 _SEGMENT = re.compile(r"^([A-Za-z_]\w*)((?:\[\d+\])*)$")
 _SCALAR = (str, int, float, bool, type(None))  # what Optuna stores as a categorical choice
 
@@ -126,6 +128,9 @@ class SearchSpace:
                                       or value < least):
                 raise SpecError(f"space.{name}", f"expected an integer of at least {least}, "
                                                  f"got {value!r}")
+            if name == "seed" and value is not None and value > MAX_SEED:
+                raise SpecError("space.seed", f"{value!r} is above the maximum {MAX_SEED} "
+                                              f"(Optuna's samplers take seeds below 2**32)")
             setattr(space, name, value)
         if space.epochs is not None and "training.epochs" in params:
             raise SpecError("space.epochs", "training.epochs is searched too: give one or "
@@ -145,14 +150,11 @@ class SearchSpace:
 
     @classmethod
     def load(cls, path: str | Path) -> "SearchSpace":
+        """Read and check SPACE.json; a missing file, bad JSON or an integer too long to
+        read is a :class:`SpecError` with no field whose message names the file."""
         text = read_text_file(Path(path), "search space file")
         fix = "fix the file (its format is in the README, Hyperparameter search)"
-        try:
-            data = parse_json(text, str(path), fix)
-        except RecursionError:  # json's decoder recurses per level: "[[[[..." exhausts it
-            raise SpecError("", f"{path} is nested too deeply to be a search space; "
-                                f"{fix}") from None
-        return cls.from_dict(data)
+        return cls.from_dict(parse_json(text, str(path), fix))
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"format_version": SPACE_FORMAT_VERSION,

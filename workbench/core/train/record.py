@@ -123,6 +123,9 @@ class RunRecorder(Callback):
         The :class:`RunLock` of ``run_dir`` when the caller holds it already (``workbench
         train --overwrite`` takes it before clearing the folder): the recorder takes it
         over and releases it when the run ends.
+    created
+        The caller made ``run_dir`` for this run (``workbench train --out NEW``): a run
+        that finishes no epoch is removed with its folder, as a folder made here would be.
 
     A recorder whose run fails before it starts (``on_fit_start``: a device that does not
     exist, a dataset whose classes differ from the checkpoint's) writes nothing, so a
@@ -136,13 +139,14 @@ class RunRecorder(Callback):
     """
 
     def __init__(self, run_dir: str | Path | None = None, parent: str | Path | None = None,
-                 save_bundle: bool = True, name: str = "", lock: RunLock | None = None):
+                 save_bundle: bool = True, name: str = "", lock: RunLock | None = None,
+                 created: bool = False):
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.name = str(name or "")
         self.parent = parent
         self.save_bundle = save_bundle
         self.bundle_path: Path | None = None
-        self.created_dir = False
+        self.created_dir = bool(created)
         self.resumed = False
         self._lock: RunLock | None = lock
         self._taken = False  # another process trains into run_dir: touch nothing there

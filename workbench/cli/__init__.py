@@ -1,0 +1,73 @@
+"""The ``workbench`` command: gui | init | scan | train | resume | lr-find | predict | evaluate |
+export | tune.
+
+User errors print one line on stderr and exit with code 2; nothing a user can cause shows a
+traceback. Heavy imports (torch, Qt) happen inside the commands so ``--help`` is instant.
+
+The package: :mod:`.parser` (the options), :mod:`.common` (exit codes, :class:`UserError`,
+shared checks), :mod:`.signals` (Ctrl-C and SIGTERM), :mod:`.training` and
+:mod:`.run_folder` (train, resume), :mod:`.commands` (gui, init, scan), :mod:`.bundles`
+(predict, evaluate, export), :mod:`.search` (lr-find, tune).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from typing import Sequence
+
+from . import training
+from .bundles import cmd_evaluate, cmd_export, cmd_predict
+from .commands import cmd_gui, cmd_init, cmd_scan
+from .common import (EXIT_DIVERGED, EXIT_INTERNAL_ERROR, EXIT_OUT_OF_MEMORY,
+                     EXIT_USER_ERROR, UserError)
+from .parser import COMMANDS, build_parser
+from .search import cmd_lr_find, cmd_tune
+from .signals import _Terminated
+from .training import cmd_resume, cmd_train
+
+__all__ = ["COMMANDS", "EXIT_DIVERGED", "EXIT_INTERNAL_ERROR", "EXIT_OUT_OF_MEMORY",
+           "EXIT_USER_ERROR", "UserError", "build_parser", "main", "training"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit code.
+
+    Called as the process's entry point (``argv`` None), it ignores Ctrl-C once the command
+    has returned: the interpreter's shutdown would otherwise print a KeyboardInterrupt
+    traceback for a Ctrl-C that arrives on the way out.
+    """
+    entry = argv is None
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # `workbench` alone, or `workbench --data DIR`, starts the GUI.
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
+        argv.insert(0, "gui")
+    args = build_parser().parse_args(argv)
+    from ..core.errors import WorkbenchError
+
+    try:
+        return _COMMANDS[args.command](args)
+    except (WorkbenchError, UserError) as e:
+        print(f"workbench {args.command}: error: {e}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt as e:
+        print(f"workbench {args.command}: interrupted", file=sys.stderr)
+        return 143 if isinstance(e, _Terminated) else 130
+    except Exception as e:  # noqa: BLE001  (a bug of ours: one line, details on request)
+        if os.environ.get("WORKBENCH_DEBUG"):
+            raise
+        print(f"workbench {args.command}: error: unexpected {type(e).__name__}: {e}. This "
+              f"is a bug in Workbench (set WORKBENCH_DEBUG=1 to see where); files written so "
+              f"far are kept", file=sys.stderr)
+        return EXIT_INTERNAL_ERROR
+    finally:
+        if entry and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+_COMMANDS = {"gui": cmd_gui, "init": cmd_init, "scan": cmd_scan, "train": cmd_train,
+             "resume": cmd_resume,
+             "lr-find": cmd_lr_find, "predict": cmd_predict, "evaluate": cmd_evaluate,
+             "export": cmd_export, "tune": cmd_tune}

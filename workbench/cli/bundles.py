@@ -1,0 +1,125 @@
+"""The commands that use a trained bundle: ``workbench predict``, ``evaluate`` and
+``export``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .common import UserError, _check_dataset_path
+from .signals import _ctrl_c_stops
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from ..core.data.images import images_in_folder
+    from ..core.predict import Prediction, Predictor
+
+    if args.top_k < 1:
+        raise UserError("--top-k must be at least 1")
+    predictor = Predictor(args.bundle)
+    items: list[str] = []
+    missing: dict[str, str] = {}
+    for p in args.paths:
+        path = Path(p)
+        if path.is_dir():
+            found = images_in_folder(path)
+            if found:
+                items.extend(found)
+            else:  # reported in its own entry, like a missing file
+                missing[p] = "folder holds no images"
+                items.append(p)
+        elif path.exists():
+            items.append(p)
+        else:
+            missing[p] = "file not found"
+            items.append(p)
+    readable = [i for i in items if i not in missing]
+    by_path = {pr.path: pr for pr in predictor.predict(readable, top_k=args.top_k)}
+    results = [Prediction(i, error=missing[i]) if i in missing else by_path[i] for i in items]
+    if all(r.error is not None for r in results):  # nothing to show: a mistake to fix
+        shown = "; ".join(f"{r.path}: {r.error}" for r in results[:3])
+        more = f"; and {len(results) - 3} more" if len(results) > 3 else ""
+        raise UserError(f"no image could be classified ({shown}{more}): give image files "
+                        f"or folders of images")
+    if args.csv:
+        _write_predictions_csv(Path(args.csv), results, args.top_k)
+        print(f"wrote {len(results)} predictions to {args.csv}", file=sys.stderr)
+    if args.json:
+        print(json.dumps([r.to_dict() for r in results], indent=2))
+    else:
+        for r in results:
+            if r.error:
+                print(f"{r.path}: error: {r.error}")
+            else:
+                tops = ", ".join(f"{c} {100 * p:.1f}%" for c, p in r.top)
+                print(f"{r.path}: {tops}")
+    return 0
+
+
+def _write_predictions_csv(path: Path, results: list, top_k: int) -> None:
+    """Write ``results`` as CSV (atomically): the layout the Predict panel exports."""
+    from ..core.io import atomic_write_text, write_error
+    from ..core.predict import predictions_csv
+
+    try:
+        atomic_write_text(path, predictions_csv(((r.path, r.top, r.error) for r in results),
+                                                top_k))
+    except OSError as e:
+        raise UserError(write_error(path, e, "choose a writable folder for --csv")) from None
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from ..core.evaluate import EvaluationCancelled, evaluate
+
+    if args.top_k < 1:
+        raise UserError("--top-k must be at least 1")
+    if args.folder:
+        _check_dataset_path(args.folder)
+    if args.csv_dir and Path(args.csv_dir).exists() and not Path(args.csv_dir).is_dir():
+        # Checked before the (long) evaluation, not after it.
+        raise UserError(f"--csv-dir {args.csv_dir} is a file, not a folder: give a folder "
+                        f"(created if needed) for per_class.csv, confusion.csv and "
+                        f"predictions.csv")
+    try:
+        with _ctrl_c_stops() as stop:
+            result = evaluate(args.bundle, args.folder, top_k=args.top_k, stop_event=stop)
+    except EvaluationCancelled as e:
+        print(f"workbench evaluate: {e}", file=sys.stderr)
+        return 130
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        print(result.to_text())
+    if args.csv_dir:
+        written = result.write_csvs(args.csv_dir)
+        print("wrote " + ", ".join(str(w) for w in written), file=sys.stderr)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from ..core.export import bundle_code, export_code, read_bundle
+
+    outputs = {"--code": args.code, "--onnx": args.onnx}
+    if not any(outputs.values()):
+        raise UserError(f"nothing to export: give {' or '.join(outputs)} with the file to "
+                        f"write, e.g. workbench export {args.bundle} --code model.py")
+    if args.onnx == "-":  # two files (the model, its preprocessing JSON): one stdout
+        raise UserError("--onnx needs a file name, e.g. --onnx model.onnx (the "
+                        "preprocessing goes beside it, to model.json); only --code - prints")
+    bundle = read_bundle(args.bundle)
+    if args.code == "-":
+        print(bundle_code(bundle), end="")
+    elif args.code:
+        path = export_code(bundle, args.code)
+        print(f"wrote {path}: build_model() loads {args.bundle}'s state_dict (see its "
+              f"header)", file=sys.stderr)
+    if args.onnx:
+        from ..core.export_onnx import export_onnx
+
+        report = export_onnx(bundle, args.onnx)
+        print(report.summary(), file=sys.stderr)
+        for warning in report.warnings:
+            print(f"workbench export: warning: {warning}", file=sys.stderr)
+    return 0

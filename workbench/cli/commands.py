@@ -1,0 +1,106 @@
+"""``workbench gui``, ``init`` and ``scan``: open the app, start an experiment file, and
+look at a dataset before training on it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from .common import UserError, _check_dataset_path
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    if args.data:
+        _check_dataset_path(args.data)
+    if args.experiment and not Path(args.experiment).is_file():
+        raise UserError(f"experiment file {args.experiment} does not exist")
+    if (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
+            and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY")):
+        raise UserError("there is no display to open the window on (neither DISPLAY nor "
+                        "WAYLAND_DISPLAY is set): run it from a desktop session or under "
+                        "xvfb-run, or use the headless commands (workbench --help)")
+    try:
+        from ..qt.app import main as gui_main
+    except ImportError as e:
+        raise UserError(f"the GUI cannot start: {e}. Install the app with scripts/run, or "
+                        f"use the headless commands (workbench --help)") from None
+    return gui_main(data=args.data, experiment=args.experiment)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from ..core.model.presets import list_presets, preset_experiment
+
+    if args.list_presets:
+        for name, description in list_presets():
+            print(f"{name:12s} {description}")
+        return 0
+    if args.data:
+        _check_dataset_path(args.data)
+    exp = preset_experiment(args.preset, folder=str(Path(args.data).resolve()) if args.data else "")
+    if args.data:
+        _adopt_data_defaults(exp)
+    if args.output and args.output != "-":
+        from ..core.io import write_error
+
+        try:
+            exp.save(args.output)
+        except OSError as e:
+            raise UserError(write_error(args.output, e, "choose a folder you can write to, "
+                                                        "or leave out -o to print it")) from None
+        print(f"wrote {args.output} (preset {args.preset}); train it with: "
+              f"workbench train {args.output} --out RUN_DIR", file=sys.stderr)
+    else:
+        print(exp.to_json())
+    return 0
+
+
+def _adopt_data_defaults(exp) -> None:
+    """Fit ``exp`` to its dataset (input size, channels, no flip for digits or letters) and
+    say on stderr what was chosen and why; a dataset that cannot be scanned keeps the
+    preset's values, with the reason."""
+    from ..core.data.defaults import adopt_data_defaults
+    from ..core.data.scan import scan_folder
+    from ..core.errors import DataError
+
+    folder = exp.data.folder
+    try:
+        index = scan_folder(folder)
+    except DataError as e:
+        print(f"kept the preset's input size, channels and augmentation: {e}", file=sys.stderr)
+        return
+    if not index.samples:
+        print(f"kept the preset's input size, channels and augmentation: {folder} holds no "
+              f"images yet", file=sys.stderr)
+        return
+    defaults = adopt_data_defaults(exp, index)
+    print(f"chose from the data in {folder}:", file=sys.stderr)
+    for reason in defaults.reasons:
+        print(f"  {reason}", file=sys.stderr)
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    from ..core.data.scan import scan_folder
+
+    index = scan_folder(args.folder, verify=not args.quick)
+    if args.json:
+        print(json.dumps(index.to_json_dict(), indent=2))
+        return 0
+    counts = index.counts()
+    total = sum(counts.values())
+    print(f"{index.root}: {len(index.classes)} classes, {total} images")
+    width = max((len(c) for c in index.classes), default=0)
+    for c in index.classes:
+        print(f"  {c:{width}s}  {counts.get(c, 0)}")
+    for c in index.empty_classes:
+        print(f"  {c:{width}s}  0 (no images: left out)")
+    if index.unreadable:
+        print(f"unreadable files ({len(index.unreadable)}), left out:")
+        for u in index.unreadable:
+            print(f"  {u.path}: {u.reason}")
+    if len(index.classes) < 2:
+        what = "labels" if index.layout == "csv" else "class sub-folders"
+        print(f"note: training needs at least two {what} with images", file=sys.stderr)
+    return 0

@@ -1,0 +1,58 @@
+"""What every command shares: the exit codes, :class:`UserError`, and the checks of
+command-line values that argparse cannot do (a dataset path, overrides of an Experiment,
+saving the experiment file)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+EXIT_USER_ERROR = 2
+#: ``train`` stopped because the loss became NaN or infinite (scripts can retry with a
+#: lower learning rate).
+EXIT_DIVERGED = 3
+#: ``train`` ran out of device memory (scripts can retry with a smaller batch).
+EXIT_OUT_OF_MEMORY = 4
+#: Something went wrong that is not the user's to fix (a bug): one line, not a traceback.
+EXIT_INTERNAL_ERROR = 1
+
+
+class UserError(Exception):
+    """A mistake in the command line that argparse cannot see (e.g. a missing file)."""
+
+
+def _check_dataset_path(path: str) -> None:
+    """A dataset is a folder or a ``.csv`` file; anything else is a user error."""
+    p = Path(path)
+    if p.is_dir() or (p.is_file() and p.suffix.lower() == ".csv"):
+        return
+    if not p.exists():
+        raise UserError(f"dataset {path} does not exist: give a folder with one sub-folder "
+                        f"of images per class, or a .csv file of path,label rows")
+    raise UserError(f"dataset {path} is neither a folder nor a .csv file: give a folder "
+                    f"with one sub-folder of images per class, or a .csv file of "
+                    f"path,label rows")
+
+
+def _recheck(exp):
+    """Validate an Experiment after command-line overrides, naming the flag at fault."""
+    from ..core.errors import SpecError
+    from ..core.experiment import Experiment
+
+    try:  # re-check: the overrides may be out of range
+        return Experiment.from_dict(exp.to_dict())
+    except SpecError as e:
+        flag = {"training.epochs": "--epochs", "data.batch_size": "--batch-size",
+                "training.device": "--device", "optimizer.params.lr": "--lr"}.get(e.field)
+        raise UserError(f"{flag}: {e.problem}" if flag else str(e)) from None
+
+
+def _save_experiment(path: str, save) -> None:
+    """``save()`` the experiment file ``path``; a write that fails (read-only folder, full
+    disk) is a user error naming the file, and the file is left as it was."""
+    from ..core.io import write_error
+
+    try:
+        save()
+    except OSError as e:
+        raise UserError(write_error(path, e)) from None

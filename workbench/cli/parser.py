@@ -1,0 +1,141 @@
+"""The ``workbench`` command line: :func:`build_parser`, every command's options and help.
+
+Nothing here imports more than ``argparse``: ``workbench --help`` must stay instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from .. import __version__
+from .common import EXIT_USER_ERROR
+
+
+COMMANDS = ("gui", "init", "scan", "train", "resume", "lr-find", "predict", "evaluate",
+            "export", "tune")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, not usage + message
+        self.exit(EXIT_USER_ERROR, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="workbench", description="Train image classifiers by pointing and "
+                                              "clicking, or headless from the command line.")
+    p.add_argument("--version", action="version", version=f"workbench {__version__}")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
+
+    g = sub.add_parser("gui", help="start the app (the default command)")
+    g.add_argument("--data", metavar="DIR|CSV",
+                   help="dataset folder or .csv file to open (default: the demo)")
+    g.add_argument("--experiment", metavar="FILE", help="experiment JSON to open")
+
+    i = sub.add_parser("init", help="write a new experiment JSON from a preset")
+    i.add_argument("--preset", default="seed-cnn", help="network preset (default: seed-cnn)")
+    i.add_argument("--data", metavar="DIR|CSV",
+                   help="dataset folder (or .csv file of path,label rows) it trains on")
+    i.add_argument("-o", "--output", metavar="EXPERIMENT.json",
+                   help="file to write (default: print to stdout)")
+    i.add_argument("--list-presets", action="store_true", help="list the presets and exit")
+
+    s = sub.add_parser("scan", help="list a dataset folder's classes, counts and bad files")
+    s.add_argument("folder", metavar="DIR|CSV",
+                   help="dataset folder, or .csv file of path,label rows")
+    s.add_argument("--json", action="store_true", help="print JSON instead of text")
+    s.add_argument("--quick", action="store_true",
+                   help="list files without decoding them (unreadable files not detected)")
+
+    t = sub.add_parser("train", help="train an experiment headless")
+    t.add_argument("experiment", metavar="EXPERIMENT.json")
+    t.add_argument("--data", metavar="DIR|CSV",
+                   help="dataset folder or .csv file (overrides the experiment's)")
+    t.add_argument("--epochs", type=int, metavar="N")
+    t.add_argument("--batch-size", type=int, metavar="N")
+    t.add_argument("--lr", type=float, metavar="X", help="learning rate")
+    t.add_argument("--device", metavar="D", help="auto, cpu, cuda, cuda:N or mps")
+    t.add_argument("--cache", choices=("auto", "disk", "off"),
+                   help="decoded-image cache (default: the experiment's data.cache)")
+    t.add_argument("--out", required=True, metavar="RUN_DIR",
+                   help="folder for bundle.pt, metrics.json, experiment.json, run.json and "
+                        "checkpoints/ (resume it with workbench resume RUN_DIR); new or "
+                        "empty, unless --overwrite")
+    t.add_argument("--overwrite", action="store_true",
+                   help="RUN_DIR holds a run: delete that run's files (run.json, "
+                        "experiment.json, metrics.json, bundle.pt, checkpoints/) and train "
+                        "afresh; other files in it are left alone. A run being trained now "
+                        "is still refused")
+
+    c = sub.add_parser("resume", help="continue a stopped or finished run from its last "
+                                      "checkpoint")
+    c.add_argument("run_dir", metavar="RUN_DIR", help="the run's folder (or a checkpoint file)")
+    c.add_argument("--epochs", type=int, metavar="N",
+                   help="train N more epochs (default: the epochs the run had left)")
+    c.add_argument("--lr", type=float, metavar="X",
+                   help="continue at this learning rate (e.g. after the run diverged)")
+    c.add_argument("--data", metavar="DIR|CSV",
+                   help="the dataset, when it has moved since the run (same classes)")
+    c.add_argument("--device", metavar="D", help="auto, cpu, cuda, cuda:N or mps")
+
+    f = sub.add_parser("lr-find", help="sweep the learning rate and suggest one")
+    f.add_argument("experiment", metavar="EXPERIMENT.json")
+    f.add_argument("--start", type=float, default=1e-7, metavar="LR",
+                   help="first learning rate of the sweep (default: 1e-7)")
+    f.add_argument("--end", type=float, default=10.0, metavar="LR",
+                   help="last learning rate of the sweep (default: 10)")
+    f.add_argument("--steps", type=int, default=100, metavar="N",
+                   help="training batches to sweep over, one rate each (default: 100)")
+    f.add_argument("--json", action="store_true", help="print JSON instead of text")
+    f.add_argument("--write", action="store_true",
+                   help="write the suggested rate into EXPERIMENT.json (optimizer.params.lr)")
+
+    r = sub.add_parser("predict", help="classify images with a trained bundle")
+    r.add_argument("bundle", metavar="BUNDLE")
+    r.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
+    r.add_argument("--top-k", type=int, default=5, metavar="K")
+    r.add_argument("--json", action="store_true", help="print JSON instead of text")
+    r.add_argument("--csv", metavar="OUT", help="also write the predictions to OUT as CSV "
+                   "(path, predicted, confidence, class_i/prob_i, error)")
+
+    v = sub.add_parser("evaluate", help="measure a trained bundle on labelled images: "
+                                        "accuracy, per-class table, confusion matrix")
+    v.add_argument("bundle", metavar="BUNDLE")
+    v.add_argument("folder", nargs="?", metavar="DIR|CSV",
+                   help="labelled dataset (default: the validation split of the dataset "
+                        "the bundle was trained on)")
+    v.add_argument("--top-k", type=int, default=5, metavar="K",
+                   help="k of the top-k accuracy (default: 5)")
+    v.add_argument("--json", action="store_true", help="print JSON instead of text")
+    v.add_argument("--csv-dir", metavar="OUT",
+                   help="also write per_class.csv, confusion.csv and predictions.csv there")
+
+    x = sub.add_parser("export", help="write a trained bundle's network for use outside "
+                                      "Workbench")
+    x.add_argument("bundle", metavar="BUNDLE")
+    # One option per format; each names its own output file, and any may be combined.
+    fmt = x.add_argument_group("formats (give at least one)")
+    fmt.add_argument("--code", metavar="OUT.py",
+                     help="a PyTorch module whose build_model() loads the bundle's "
+                          "state_dict (- prints it)")
+    fmt.add_argument("--onnx", metavar="OUT.onnx",
+                     help="ONNX with a dynamic batch dimension, checked at once with "
+                          "onnxruntime; the preprocessing and class names go to OUT.json")
+
+    u = sub.add_parser("tune", help="search hyperparameters with Optuna: one run per trial")
+    u.add_argument("experiment", metavar="EXPERIMENT.json")
+    u.add_argument("--space", required=True, metavar="SPACE.json",
+                   help="the fields to search and their ranges (format in the README; "
+                        "example: workbench/resources/space_example.json)")
+    u.add_argument("--trials", type=int, metavar="N",
+                   help="trials this process runs (processes sharing a study each run theirs)")
+    u.add_argument("--timeout", type=float, metavar="S",
+                   help="start no trial after S seconds (the running one finishes)")
+    u.add_argument("--storage", metavar="URL",
+                   help="Optuna storage URL shared by cooperating processes (default: "
+                        "sqlite:///RUNS_DIR/studies.sqlite)")
+    u.add_argument("--study", metavar="NAME",
+                   help="study name (default: the experiment's name); an existing study is "
+                        "continued")
+    u.add_argument("--apply", action="store_true",
+                   help="write the best parameters into EXPERIMENT.json")
+    return p

@@ -1,0 +1,77 @@
+"""The folder ``workbench train --out`` trains into: claimed before the run (refused when
+it holds a run or other files, unless ``--overwrite``; never while a process trains into
+it), and removed afterwards when this command made it and the run left nothing in it."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from .common import UserError
+
+
+def _remove_if_unused(out: Path) -> None:
+    """Remove the run folder this command made when the run left nothing in it (it failed
+    before it started: a network that does not fit, a missing device)."""
+    from ..core.train.record import folder_entries
+
+    try:
+        if out.is_dir() and not folder_entries(out):
+            for lock_file in out.iterdir():
+                lock_file.unlink()
+            out.rmdir()
+    except OSError:
+        pass  # an empty folder left behind is harmless
+
+
+def _claim_run_folder(out: Path, overwrite: bool):
+    """Make ``out`` ready for a new run, or refuse: a folder holding a run (or anything
+    else) is replaced only with ``--overwrite``, and never while a process trains into it.
+    Returns the run lock taken to clear it (held), or None."""
+    from ..core.run_lock import RunLock
+    from ..core.train.distributed import DistributedContext
+    from ..core.train.record import clear_run_files, folder_entries, holds_run, unused_sibling
+
+    try:
+        entries = folder_entries(out) if out.is_dir() else []
+    except OSError as e:
+        raise UserError(f"cannot read the run folder {out}: {e.strerror or e}") from None
+    if not entries:
+        return None
+    fresh = unused_sibling(out)
+    # A run that never finished an epoch (no checkpoint, no bundle) holds nothing to lose:
+    # it is replaced as an empty folder would be.
+    checkpoints = out / "checkpoints"
+    husk = all(p.name in ("run.json", "experiment.json", "metrics.json", "checkpoints")
+               for p in entries) and not (checkpoints / "last.pt").exists() and \
+        not (checkpoints / "best.pt").exists() and \
+        (not checkpoints.is_dir() or all(p.suffix == ".tmp" for p in checkpoints.iterdir()))
+    if not overwrite and not husk:
+        if holds_run(out):
+            raise UserError(f"the folder {out} holds a run already: continue it with "
+                            f"workbench resume {out}, train into a fresh folder (e.g. --out "
+                            f"{fresh}), or give --overwrite to replace it")
+        raise UserError(f"{out} is not empty ({len(entries)} files or folders that are not a "
+                        f"Workbench run): train into a fresh folder (e.g. --out {fresh}) or an "
+                        f"empty one, or give --overwrite to train there anyway (its files "
+                        f"are left alone)")
+    if not DistributedContext.from_env().is_main:
+        return None  # under torchrun, rank 0 clears the folder
+    lock = RunLock(out)
+    if not lock.acquire():
+        raise UserError(f"{out} is being trained right now (by another window or process): "
+                        f"stop that run first, or train into a fresh folder (e.g. --out "
+                        f"{fresh})")
+    try:
+        removed = clear_run_files(out)
+        kept = [str(p.relative_to(out)) for e in folder_entries(out)
+                for p in (sorted(e.iterdir()) if e == checkpoints else [e])]
+    except OSError as e:
+        lock.release()
+        raise UserError(f"cannot delete the run's files in {out}: {e.strerror or e}; "
+                        f"train into a fresh folder (e.g. --out {fresh})") from None
+    if overwrite and removed:
+        shown = ", ".join(kept[:5]) + (f" and {len(kept) - 5} more" if len(kept) > 5 else "")
+        print(f"--overwrite: deleted {', '.join(removed)} from {out}"
+              + (f"; left alone: {shown}" if kept else ""), file=sys.stderr)
+    return lock

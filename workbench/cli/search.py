@@ -1,0 +1,98 @@
+"""The searches: ``workbench lr-find`` (one sweep of the learning rate) and ``workbench
+tune`` (an Optuna study, one run per trial); each can write what it found into the
+experiment file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+
+from .common import UserError, _save_experiment
+from .signals import _ctrl_c_stops
+
+
+def cmd_lr_find(args: argparse.Namespace) -> int:
+    from ..core.errors import SpecError
+    from ..core.experiment import Experiment
+    from ..core.train.lr_find import find_lr, write_lr
+
+    exp = Experiment.load(args.experiment)
+    try:
+        with _ctrl_c_stops() as stop:
+            result = find_lr(exp, start_lr=args.start, end_lr=args.end, num_steps=args.steps,
+                             stop_event=stop)
+    except SpecError as e:
+        flag = {"start_lr": "--start", "end_lr": "--end", "num_steps": "--steps"}.get(e.field)
+        raise UserError(f"{flag}: {e.problem}" if flag else str(e)) from None
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        print(result.table())
+        print(result.reason)
+        if result.suggested_lr is None:
+            print("suggested learning rate: none")
+        else:
+            print(f"suggested learning rate: {result.suggested_lr:.3g}")
+    if args.write:
+        if result.suggested_lr is None:
+            print(f"no suggestion, so {args.experiment} was not changed", file=sys.stderr)
+            return 1
+        lr = float(f"{result.suggested_lr:.3g}")  # a rate a person can read in the JSON
+        _save_experiment(args.experiment, lambda: write_lr(args.experiment, lr))
+        print(f"wrote optimizer.params.lr = {lr:g} into {args.experiment}", file=sys.stderr)
+    return 0
+
+
+def cmd_tune(args: argparse.Namespace) -> int:
+    from ..core.errors import SpecError
+    from ..core.experiment import Experiment
+    from ..core.tune import run_study
+    from ..core.tune_space import SearchSpace, apply_params
+
+    exp = Experiment.load(args.experiment)
+    try:
+        space = SearchSpace.load(args.space)
+    except SpecError as e:  # one without a field (unreadable, not JSON) names the file
+        raise UserError(f"{args.space}: {e}" if e.field else str(e)) from None
+    try:
+        with _ctrl_c_stops("stopping: this trial ends now and no other starts",
+                           sigterm=True) as stop:
+            summary = run_study(
+                exp, space, trials=args.trials, timeout=args.timeout, storage=args.storage,
+                study_name=args.study, stop_event=stop,
+                on_trial=lambda t: print(_trial_line(t, space.metric), flush=True))
+    except SpecError as e:
+        flag = {"trials": "--trials", "timeout": "--timeout"}.get(e.field)
+        where = f"{args.space}: " if e.field.startswith("space") else ""
+        raise UserError(f"{flag}: {e.problem}" if flag else f"{where}{e}") from None
+    print(summary.to_text())
+    if args.apply:
+        if summary.best_trial is None:
+            print(f"no trial has completed, so {args.experiment} was not changed",
+                  file=sys.stderr)
+            return 1
+        best = apply_params(Experiment.load(args.experiment), summary.best_params)
+        _save_experiment(args.experiment, lambda: best.save(args.experiment))
+        print(f"wrote trial {summary.best_trial}'s parameters into {args.experiment}",
+              file=sys.stderr)
+    if not stop.is_set():
+        return 0
+    return 143 if stop.signum == signal.SIGTERM else 130
+
+
+def _trial_line(t: dict, metric: str) -> str:
+    """One line per finished trial: its state, value, parameters and run folder."""
+    def short(v):
+        return f"{v:.4g}" if isinstance(v, float) else repr(v) if isinstance(v, str) else v
+
+    params = "  ".join(f"{k}={short(v)}" for k, v in t["params"].items())
+    head = f"trial {t['number']} {t['state']}"
+    if t["state"] == "complete":
+        head += f"  {metric} {t['value']:.4g}"
+    elif t.get("error"):
+        head += f": {t['error']}"
+    took = f"  ({t['duration_s']:.1f} s)" if t.get("duration_s") is not None else ""
+    run = f"  run {t['run_dir']}" if t.get("run_dir") else ""
+    return f"{head}  {params}{took}{run}"

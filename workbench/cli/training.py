@@ -1,0 +1,223 @@
+"""``workbench train`` and ``workbench resume``: one run, trained into its folder through
+the run façade, its outcome printed once with the exit code it means."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+
+from .common import (EXIT_DIVERGED, EXIT_OUT_OF_MEMORY, UserError, _check_dataset_path,
+                     _recheck)
+from .run_folder import _claim_run_folder, _remove_if_unused
+from .signals import _ctrl_c_stops, _Terminated
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from ..core.experiment import Experiment
+
+    exp = Experiment.load(args.experiment)
+    if args.data:
+        _check_dataset_path(args.data)
+        exp.data.folder = str(Path(args.data).resolve())
+    overrides = {"epochs": ("training", "epochs", args.epochs),
+                 "batch-size": ("data", "batch_size", args.batch_size),
+                 "device": ("training", "device", args.device),
+                 "cache": ("data", "cache", args.cache)}
+    for flag, (section, name, value) in overrides.items():
+        if value is not None:
+            setattr(getattr(exp, section), name, value)
+    if args.lr is not None:
+        exp.optimizer.params["lr"] = args.lr
+    exp = _recheck(exp)
+    out = Path(args.out)
+    lock = _claim_run_folder(out, args.overwrite)
+    created = not out.exists()
+    try:
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise UserError(f"cannot create run folder {out}: {e.strerror}") from None
+        return _run(exp, out, lock=lock, created=created)
+    finally:
+        if lock is not None:  # the recorder releases it when the run ends; this if not
+            lock.release()
+        if created:
+            _remove_if_unused(out)
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    from ..core.train.checkpoint import load_checkpoint
+
+    run_dir = Path(args.run_dir)
+    ckpt = load_checkpoint(run_dir)
+    if run_dir.is_file():  # a checkpoint file: its run folder is two levels up
+        run_dir = run_dir.parent.parent
+    exp = ckpt.experiment
+    planned = exp.training.epochs
+    if args.epochs is None and Path(ckpt.path).name == "last.pt":
+        from ..core.train.finish import unfinished
+
+        todo = unfinished(run_dir, ckpt)
+        if todo is not None:  # trained to its end, but its bundle was never written
+            return _finish_run(run_dir, ckpt, todo)
+    if args.epochs is not None:
+        if args.epochs < 1:
+            raise UserError("--epochs: give the number of epochs to add, at least 1")
+        exp.training.epochs = ckpt.epoch + args.epochs
+    elif ckpt.epoch >= planned:
+        raise UserError(f"{args.run_dir} has finished all its {planned} epochs: give "
+                        f"--epochs N to train N more")
+    if args.data:
+        _check_dataset_path(args.data)
+        exp.data.folder = str(Path(args.data).resolve())
+    if args.device is not None:
+        exp.training.device = args.device
+    if args.lr is not None:
+        exp.optimizer.params["lr"] = args.lr
+    exp = _recheck(exp)
+    print(f"resuming {run_dir} after epoch {ckpt.epoch}: epochs {ckpt.epoch + 1} to "
+          f"{exp.training.epochs}", flush=True)
+    return _run(exp, run_dir, ckpt, command="resume")
+
+
+def _finish_run(run_dir: Path, ckpt, todo) -> int:
+    """Write the bundle of a run that trained to its end but was cut off (killed, disk
+    full) before its bundle was written, and say what was done."""
+    from ..core.train.distributed import DistributedContext
+    from ..core.train.finish import finish_run
+
+    if not DistributedContext.from_env().is_main:
+        return 0  # under torchrun, rank 0 writes it
+    done = finish_run(run_dir, ckpt, todo)
+    planned = ckpt.experiment.training.epochs
+    ended = (f"early stopping ended it after epoch {ckpt.epoch}" if todo.status ==
+             "early_stopped" else f"all its {planned} epochs were trained")
+    source = done.source.relative_to(run_dir) if done.source.is_relative_to(run_dir) \
+        else done.source
+    print(f"finished {run_dir}: {ended} but its bundle was never written; wrote "
+          f"{done.bundle} from {source} (epoch {done.result.weights_epoch})")
+    if done.removed:
+        n = len(done.removed)
+        print(f"removed {n} stray temporary file{'s' if n > 1 else ''} of interrupted writes")
+    if done.note:
+        print(f"note: {done.note}", file=sys.stderr)
+    print(_saved_model_line(done.result))
+    return 0
+
+
+def _run(exp, out: Path, checkpoint=None, lock=None, command: str = "train",
+         created: bool = False) -> int:
+    """Train (or continue) ``exp`` into the run folder ``out``; returns the exit code.
+
+    ``lock``: the run lock of ``out`` when the caller holds it already (``--overwrite``).
+    ``created``: this command made ``out`` just now, so a run that finishes no epoch
+    removes it (as the app's runs do) rather than leave a "failed" run.json there.
+    Ctrl-C or SIGTERM stops after the batch, keeping the finished epochs (exit 130, or 143
+    for SIGTERM); a second one aborts at once; once the run has ended, they are ignored.
+    """
+    from ..core.train.distributed import DistributedContext
+    from ..core.train.record import RunRecorder
+    from ..core.train.trainer import (Callback, Trainer, TrainingDiverged,
+                                     TrainingOutOfMemory)
+
+    # Under torchrun every process runs this; only rank 0 writes the run folder and prints.
+    main_rank = DistributedContext.from_env().is_main
+
+    class Progress(Callback):
+        def on_fit_start(self, trainer, info):
+            print(f"training {exp.name}: {info['num_train']} images ({info['num_val']} for "
+                  f"validation), {len(info['classes'])} classes, {info['num_params']:,} "
+                  f"parameters, on {info['device']}"
+                  + (f" x {info['world_size']} processes" if "world_size" in info else ""),
+                  flush=True)
+            print(f"decoded-image cache: {info['cache']}", flush=True)
+            for note in info.get("notes", ()):  # e.g. a backbone without its weights file
+                print(f"note: {note}", flush=True)
+
+        def on_cache_progress(self, trainer, done, total):
+            if done >= total:
+                print(f"decoded-image cache full ({total:,} images): later epochs skip "
+                      f"decoding", flush=True)
+
+        def on_skipped(self, trainer, path, reason):
+            print(f"skipped unreadable image {path}: {reason}", file=sys.stderr, flush=True)
+
+        def on_epoch_end(self, trainer, epoch, m):
+            def fmt(v, pct=False):
+                return "-" if v is None else (f"{100 * v:.1f}%" if pct else f"{v:.4f}")
+
+            best = trainer.tracker.best
+            mark = f"  * best {best['metric']}" if best and best["epoch"] == epoch else ""
+            print(f"epoch {epoch}/{exp.training.epochs}  train_loss {fmt(m['train_loss'])}  "
+                  f"train_acc {fmt(m['train_acc'], True)}  val_loss {fmt(m['val_loss'])}  "
+                  f"val_acc {fmt(m['val_acc'], True)}  ({m['seconds']:.1f} s){mark}",
+                  flush=True)
+
+    # Named after its folder (runs/flowers: "flowers"), not the experiment's name that
+    # every run of the file shares; a resumed run keeps the name it has.
+    # The folder exists by the time the run starts, so the recorder cannot see that it is
+    # new: told, it removes a run that finished no epoch along with its folder.
+    recorder = (RunRecorder(out, name=out.resolve().name, lock=lock, created=created)
+                if main_rank else None)
+    last = out / "checkpoints" / "last.pt"
+    trainer = None
+    with _ctrl_c_stops(sigterm=True) as stop:
+        try:
+            trainer = Trainer(exp, [Progress(), recorder] if main_rank else [],
+                              stop_event=stop, checkpoint=checkpoint)
+            result = trainer.fit()
+        except TrainingDiverged as e:
+            stop.settle()
+            # The epochs finished before it are in metrics.json and the last checkpoint; the
+            # weights are not saved as a bundle (they hold the NaNs by now).
+            kept = (f"; the last good checkpoint (epoch {trainer.epochs_done}) is {last}: "
+                    f"continue from it at a lower rate with: workbench resume {out} --lr X"
+                    if trainer.epochs_done else "")
+            print(f"workbench {command}: {e}; no bundle written{kept}", file=sys.stderr)
+            return EXIT_DIVERGED
+        except TrainingOutOfMemory as e:
+            stop.settle()
+            kept = (f" Continue with: workbench resume {out}" if trainer.epochs_done else "")
+            print(f"workbench {command}: {e}.{kept}", file=sys.stderr)
+            return EXIT_OUT_OF_MEMORY
+        except KeyboardInterrupt as e:  # a second Ctrl-C (or SIGTERM): aborted at once
+            stop.settle()
+            kept = (f"; the finished epochs are kept in {last}: continue (or finish) the run "
+                    f"with workbench resume {out}" if main_rank and last.exists() else "")
+            print(f"workbench {command}: interrupted{kept}", file=sys.stderr)
+            return 143 if isinstance(e, _Terminated) else 130
+        finally:
+            if recorder is not None and trainer is None:
+                recorder.release()  # the Trainer was never made: no end hook releases it
+        # The run has ended and is recorded: a Ctrl-C now has nothing left to stop.
+        stop.settle()
+        stopped_code = 143 if stop.signum == signal.SIGTERM else 130
+        if not main_rank:
+            return stopped_code if result.stopped else 0
+        metrics_path = out / "metrics.json"
+        if recorder.bundle_path is not None:
+            print(f"wrote {recorder.bundle_path} and {metrics_path}")
+            print(_saved_model_line(result))
+        if result.early_stopped:
+            print(f"stopped early: {result.stop_reason}", file=sys.stderr)
+        if result.stopped:
+            print("stopped before the last epoch" + ("" if result.history else
+                                                     ": no epoch finished, no bundle written")
+                  + (f"; continue with: workbench resume {out}" if last.exists() else ""),
+                  file=sys.stderr)
+            return stopped_code
+        return 0
+
+
+def _saved_model_line(result) -> str:
+    """Which epoch's weights the bundle holds and what they scored (what evaluate gives)."""
+    metrics = result.weights_metrics or {}
+    scores = ", ".join(f"{key} {metrics[key] * 100:.1f}%" if key.endswith("acc") else
+                       f"{key} {metrics[key]:.4f}" for key in ("val_loss", "val_acc")
+                       if isinstance(metrics.get(key), float))
+    which = (f"the best {result.best['metric']}, restored" if result.restored_best
+             and result.best else "the last finished epoch")
+    return (f"the bundle holds epoch {result.weights_epoch}'s weights ({which})"
+            + (f": {scores}" if scores else ""))
