@@ -26,3 +26,33 @@ def make_image_folder(root, classes=("blue", "green", "red"), per_class=10, size
             dims = tuple(size) if isinstance(size, (tuple, list)) else (size, size)
             Image.new(mode, dims, jitter).save(d / f"{c}_{i:03d}.png")
     return str(root)
+
+
+def run_cli(capsys, *argv):
+    """Run ``workbench`` in-process; returns ``(exit code, stdout, stderr)``. argparse's own
+    errors arrive as SystemExit and give its code."""
+    from workbench.cli import main
+
+    try:
+        code = main([str(a) for a in argv])
+    except SystemExit as e:
+        code = e.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def random_bundle(path, experiment, classes=("blue", "green", "red")):
+    """A bundle at ``path`` of ``experiment``'s network with random weights (no training);
+    returns ``(path, model)``, the model in eval mode."""
+    import torch
+
+    from workbench.core.bundle import save_bundle
+    from workbench.core.model.builder import build_network
+
+    h, w = experiment.data.input_size
+    model, _ = build_network(experiment.model.layers, (experiment.data.channels, h, w),
+                             len(classes))
+    with torch.no_grad():
+        for p in model.parameters():
+            p.normal_()
+    return save_bundle(path, experiment, list(classes), model.state_dict()), model.eval()

@@ -10,19 +10,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from helpers import make_image_folder
-from workbench.cli import main
+from helpers import make_image_folder, random_bundle, run_cli as run
 from workbench.core.experiment import Component
-
-
-def run(capsys, *argv):
-    """Run the CLI in-process; argparse's own errors arrive as SystemExit."""
-    try:
-        code = main(list(argv))
-    except SystemExit as e:
-        code = e.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_python_m_workbench_help_and_version():
@@ -218,19 +207,7 @@ def test_predict_folder_includes_gifs_and_skips_hidden_files(capsys, tmp_path, t
 
 def _bundle_file(tmp_path, tiny_experiment):
     """A bundle of the tiny experiment's network with random weights (no training needed)."""
-    import torch
-
-    from workbench.core.bundle import save_bundle
-    from workbench.core.model.builder import build_network
-
-    h, w = tiny_experiment.data.input_size
-    model, _ = build_network(tiny_experiment.model.layers, (3, h, w), 3)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.normal_()
-    path = save_bundle(tmp_path / "bundle.pt", tiny_experiment, ["blue", "green", "red"],
-                       model.state_dict())
-    return path, model.eval()
+    return random_bundle(tmp_path / "bundle.pt", tiny_experiment)
 
 
 def test_export_code_writes_a_module_that_loads_the_bundle(capsys, tmp_path, tiny_experiment):

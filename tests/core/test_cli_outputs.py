@@ -16,19 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from helpers import random_bundle, run_cli as run
 from workbench.cli import main
 from workbench.core.io import atomic_write, atomic_write_text
 
 posix_only = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs (POSIX)")
-
-
-def run(capsys, *argv):
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as e:
-        code = e.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def one_line(err: str) -> bool:
@@ -38,18 +30,7 @@ def one_line(err: str) -> bool:
 @pytest.fixture
 def bundle(tmp_path, tiny_experiment):
     """A bundle of the tiny experiment's network with random weights (no training)."""
-    import torch
-
-    from workbench.core.bundle import save_bundle
-    from workbench.core.model.builder import build_network
-
-    h, w = tiny_experiment.data.input_size
-    model, _ = build_network(tiny_experiment.model.layers, (3, h, w), 3)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.normal_()
-    return save_bundle(tmp_path / "bundle.pt", tiny_experiment, ["blue", "green", "red"],
-                       model.state_dict())
+    return random_bundle(tmp_path / "bundle.pt", tiny_experiment)[0]
 
 
 @pytest.fixture
