@@ -71,7 +71,7 @@ def plain_loop(bundle: str, exp, paths: list[str], batch: int = 64) -> float:
     from PIL import Image
 
     from workbench.core.bundle import load_bundle
-    from workbench.core.data.transforms import build_eval_transform
+    from workbench.core.data.augment.transforms import build_eval_transform
 
     model = load_bundle(bundle).build_model().eval()
     transform = build_eval_transform(exp)
@@ -105,7 +105,7 @@ def panel_runs(bundle: str, one: str, folder: str, n: int, drops: int) -> tuple[
     from workbench.qt.workers import collect_garbage_on_gui_thread
 
     collect_garbage_on_gui_thread()  # as the app does
-    from workbench.qt.panels.predict import PredictPanel
+    from workbench.qt.panels.predict.panel import PredictPanel
     from workbench.qt.startup import torch_loader
     from workbench.qt.workers import task_pool
 

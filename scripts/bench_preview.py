@@ -45,7 +45,7 @@ def bench_preview(repeats: int) -> None:
     from PIL import Image
     from torchvision.transforms import v2
 
-    from workbench.core.data.preview import augment_tiles
+    from workbench.core.data.augment.preview import augment_tiles
     from workbench.core.experiment import Component, Experiment
 
     exp = Experiment()

@@ -125,7 +125,7 @@ def _experiment(folder: Path, preset: str, size: int, batch: int):
 def run_scenario(name: str, seconds: float, data_root: Path) -> dict:
     """Measure one scenario; returns its figures."""
     from workbench.core.experiment import Experiment
-    from workbench.qt.panels.train import TrainPanel
+    from workbench.qt.panels.train.panel import TrainPanel
 
     if name == "idle":
         exp = Experiment(name="bench-ui-idle")

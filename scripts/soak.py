@@ -1,6 +1,6 @@
 """Soak test: many short training runs back to back in a Train panel, watching for leaks.
 
-A :class:`~workbench.qt.panels.train.TrainPanel` is shown (offscreen unless
+A :class:`~workbench.qt.panels.train.panel.TrainPanel` is shown (offscreen unless
 ``QT_QPA_PLATFORM`` says otherwise) on a small generated dataset (3 colour classes of 16x16
 PNGs) and trains the ``mlp`` preset on the CPU, one short run after another, for
 ``--minutes``. A timer on the GUI thread samples, every ``--interval`` seconds:
@@ -193,7 +193,7 @@ def soak(args, root: Path) -> dict:
     import workbench.qt  # noqa: F401  (binds pyqtgraph to PySide6 first)
     from PySide6.QtWidgets import QApplication
 
-    from workbench.qt.panels.train import TrainPanel
+    from workbench.qt.panels.train.panel import TrainPanel
 
     app = QApplication.instance() or QApplication(sys.argv[:1])  # noqa: F841
     from workbench.qt.workers import collect_garbage_on_gui_thread

@@ -29,7 +29,7 @@ def drop_urls(widget, paths) -> QDropEvent:
 def loaded_data_panel(qtbot, folder, experiment=None):
     """A DataPanel that has scanned ``folder`` (every image checked)."""
     from workbench.core.experiment import Experiment
-    from workbench.qt.panels.data import DataPanel
+    from workbench.qt.panels.data.panel import DataPanel
 
     panel = DataPanel(experiment or Experiment())
     qtbot.addWidget(panel)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from workbench.core.data.batch import CutMix, MixUp, build_batch_transform
+from workbench.core.data.augment.mixing import CutMix, MixUp, build_batch_transform
 from workbench.core.experiment import Component, Experiment
 
 

@@ -19,7 +19,7 @@ import torch
 from helpers import make_image_folder, run_cli as run
 from workbench import cli
 from workbench.core.bundle import load_bundle
-from workbench.core.run_lock import RunLock
+from workbench.core.runs.lock import RunLock
 from workbench.core.train.checkpoint import load_checkpoint
 from workbench.core.train.trainer import Trainer
 

@@ -10,7 +10,7 @@ import torch
 from PIL import Image
 
 from workbench.core.data.dataset import ImageDataset, collate_skip_bad, make_loader
-from workbench.core.data.transforms import build_eval_transform, build_train_transform
+from workbench.core.data.augment.transforms import build_eval_transform, build_train_transform
 from workbench.core.experiment import Experiment
 
 

@@ -136,7 +136,7 @@ def test_preset_null_is_a_custom_network_and_round_trips(tmp_path):
     assert exp.to_dict()["model"]["preset"] is None
     assert Experiment.from_json(exp.to_json()).model.preset is None
     # The Runs table reads it from a run folder's experiment.json without failing.
-    from workbench.core.runs_record import read_record
+    from workbench.core.runs.record import read_record
 
     run = tmp_path / "2024-01-01_10-00-00-custom"
     run.mkdir()

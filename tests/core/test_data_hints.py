@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workbench.core.data.hints import augmentation_hints
+from workbench.core.data.augment.hints import augmentation_hints
 from workbench.core.experiment import Component
 
 DIGITS = [str(i) for i in range(10)]
@@ -76,7 +76,7 @@ def test_unknown_or_incomplete_transforms_never_raise():
 
 def test_class_colours_are_measured_and_drive_the_colour_hint(tmp_path):
     from helpers import make_image_folder
-    from workbench.core.data.hints import augmentation_hints, class_mean_colours
+    from workbench.core.data.augment.hints import augmentation_hints, class_mean_colours
     from workbench.core.data.scan import scan_folder
 
     # Class names that say nothing about colour; the images differ only by colour.
@@ -117,7 +117,7 @@ def test_horizontal_flip_hint_for_letters_text_and_telling_dataset_names():
 
 
 def test_label_changing_flips_are_the_ones_the_hints_name():
-    from workbench.core.data.hints import label_changing_flips
+    from workbench.core.data.augment.hints import label_changing_flips
 
     ts = [Component("RandomHorizontalFlip"), Component("RandomRotation", {"degrees": 10}),
           Component("RandomVerticalFlip"), Component("RandomHorizontalFlip", {"p": 0.0})]

@@ -211,7 +211,7 @@ def test_a_pipe_named_like_an_image_does_not_block(tmp_path):
 
 @pytest.mark.parametrize("name", list(ODD))
 def test_odd_images_preview_with_the_experiments_channels(tmp_path, name):
-    from workbench.core.data.preview import augment_tiles, eval_view, open_preview_image
+    from workbench.core.data.augment.preview import augment_tiles, eval_view, open_preview_image
     from workbench.core.experiment import Component, Experiment
 
     writer, _size, _rgb = ODD[name]

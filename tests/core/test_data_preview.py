@@ -8,7 +8,7 @@ import torch
 from PIL import Image
 
 from helpers import make_image_folder
-from workbench.core.data.preview import augment_tiles, batch_preview, eval_view, mix_label
+from workbench.core.data.augment.preview import augment_tiles, batch_preview, eval_view, mix_label
 from workbench.core.experiment import Component, Experiment
 
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
-from workbench.core.data.transforms import (TRANSFORMS, build_eval_transform,
+from workbench.core.data.augment.transforms import (TRANSFORMS, build_eval_transform,
                                             build_train_transform, describe_pipeline)
 from workbench.core.errors import SpecError
 from workbench.core.experiment import Component, Experiment

@@ -14,8 +14,8 @@ import pytest
 from helpers import make_image_folder
 from workbench.cli import main
 from workbench.core.errors import DataError
-from workbench.core.evaluate import EvaluationCancelled, EvaluationResult, evaluate
-from workbench.core.evaluate_metrics import (confidence_histogram, confusion_matrix,
+from workbench.core.evaluate.evaluation import EvaluationCancelled, EvaluationResult, evaluate
+from workbench.core.evaluate.metrics import (confidence_histogram, confusion_matrix,
                                              macro_average, most_confused, normalized_confusion,
                                              per_class_metrics, top_k_accuracy)
 

@@ -10,7 +10,7 @@ from torch import nn
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.experiment import Component
-from workbench.core.explain import (Explainer, colormap, default_layer, explainable_layers,
+from workbench.core.explain.methods import (Explainer, colormap, default_layer, explainable_layers,
                                     feature_grid, feature_maps, filter_grid, first_conv_filters,
                                     grad_cam, overlay)
 from workbench.core.model.builder import build_network

@@ -20,8 +20,8 @@ from workbench.core.model.layers import LAYERS
 from workbench.core.model.presets import list_presets, preset_experiment
 
 ort = pytest.importorskip("onnxruntime")
-from workbench.core import export_onnx as export_module  # noqa: E402
-from workbench.core.export_onnx import export_onnx  # noqa: E402
+from workbench.core.export import onnx as export_module  # noqa: E402
+from workbench.core.export.onnx import export_onnx  # noqa: E402
 
 
 def _bundle(tmp_path, exp: Experiment, classes=("cat", "dog", "fox"), name="bundle.pt"):

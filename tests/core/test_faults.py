@@ -19,8 +19,8 @@ import pytest
 from workbench import cli
 from workbench.core.bundle import load_bundle
 from workbench.core.errors import WorkbenchError
-from workbench.core.run_lock import INFO_LOCK_NAME, LOCK_NAME
-from workbench.core.runs import run_is_live
+from workbench.core.runs.lock import INFO_LOCK_NAME, LOCK_NAME
+from workbench.core.runs.store import run_is_live
 from workbench.core.train.checkpoint import load_checkpoint
 from workbench.core.train.record import RunRecorder
 from workbench.core.train.trainer import Callback, Trainer
@@ -244,8 +244,8 @@ def test_the_cli_reports_an_unexpected_callback_error_in_one_line(capsys, monkey
 def _per_image_pipeline_with(monkeypatch, transform) -> None:
     """Make the trainer use DataLoader workers running ``transform`` (the per-image path
     taken when the pipeline cannot be cached)."""
-    import workbench.core.data.pipeline as pipeline
-    import workbench.core.data.transforms as transforms
+    import workbench.core.data.augment.pipeline as pipeline
+    import workbench.core.data.augment.transforms as transforms
 
     def not_splittable(exp):
         raise pipeline.NotSplittable("a test forces the per-image pipeline")

@@ -40,7 +40,7 @@ FAST = settings(max_examples=80, deadline=None, derandomize=True,
 
 # -- (a) Experiment JSON -------------------------------------------------------------------
 def _registry_words() -> list[str]:
-    from workbench.core.data.transforms import TRANSFORMS
+    from workbench.core.data.augment.transforms import TRANSFORMS
     from workbench.core.model.init import INITS
     from workbench.core.train.optim import LOSSES, OPTIMIZERS
     from workbench.core.train.schedules import SCHEDULERS
@@ -182,7 +182,7 @@ def valid_experiments(draw):
     their defaults, and every declared data and training field drawn within its bounds."""
     import dataclasses
 
-    from workbench.core.data.transforms import TRANSFORMS
+    from workbench.core.data.augment.transforms import TRANSFORMS
     from workbench.core.model.presets import list_presets, preset_experiment
     from workbench.core.train.optim import OPTIMIZERS
     from workbench.core.train.schedules import SCHEDULERS

@@ -370,7 +370,7 @@ def test_misfits_and_bad_specs_are_user_errors():
 
 def test_exported_file_runs_alone_in_a_fresh_python(tmp_path):
     from workbench.core.bundle import Bundle, save_bundle
-    from workbench.core.export import export_code
+    from workbench.core.export.code import export_code
 
     exp = preset_experiment("cnn-bn")
     exp.data.input_size = [16, 16]

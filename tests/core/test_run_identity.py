@@ -10,7 +10,7 @@ import pytest
 
 from workbench.core.experiment import Component, Experiment
 from workbench.core.model.presets import CUSTOM, network_label, preset_layers
-from workbench.core.run_names import dataset_label, suggest_run_name
+from workbench.core.runs.names import dataset_label, suggest_run_name
 
 
 def seed_cnn(folder: str) -> Experiment:
@@ -58,7 +58,7 @@ def test_a_network_edited_away_from_its_preset_is_custom():
 
 def test_runs_table_and_code_export_call_an_edited_network_custom(tmp_path):
     from workbench.core.model.codegen import network_code
-    from workbench.core.runs_record import read_record
+    from workbench.core.runs.record import read_record
 
     exp = seed_cnn("")
     exp.model.layers[3].params["out_channels"] = 16
@@ -78,7 +78,7 @@ def test_runs_table_and_code_export_call_an_edited_network_custom(tmp_path):
 @pytest.fixture
 def stopped_run(tmp_path) -> Path:
     """A run folder as a run stopped after 3 of 10 epochs leaves it (no training needed)."""
-    from workbench.core.runs import write_run_info
+    from workbench.core.runs.store import write_run_info
 
     exp = seed_cnn("")
     exp.optimizer = Component("Adam", {"lr": 0.000674})
@@ -96,7 +96,7 @@ def stopped_run(tmp_path) -> Path:
 
 
 def test_continue_plan_shows_the_runs_own_settings(stopped_run):
-    from workbench.core.run_plan import continue_plan
+    from workbench.core.runs.plan import continue_plan
 
     plan = continue_plan(stopped_run)
     assert (plan.name, plan.status, plan.done, plan.planned) == ("digits-seed-cnn-3",
@@ -112,7 +112,7 @@ def test_continue_plan_shows_the_runs_own_settings(stopped_run):
 
 
 def test_n_more_means_n_more_even_on_an_unfinished_run(stopped_run):
-    from workbench.core.run_plan import continue_plan
+    from workbench.core.runs.plan import continue_plan
 
     plan = continue_plan(stopped_run).choose("more", 5)
     assert plan.target == 8  # 3 done + 5, not the 10 planned
@@ -121,7 +121,7 @@ def test_n_more_means_n_more_even_on_an_unfinished_run(stopped_run):
 
 
 def test_a_new_learning_rate_only_when_chosen(stopped_run):
-    from workbench.core.run_plan import continue_plan
+    from workbench.core.runs.plan import continue_plan
 
     plan = continue_plan(stopped_run)
     assert not plan.lr_changed and "→" not in plan.summary()
@@ -131,8 +131,8 @@ def test_a_new_learning_rate_only_when_chosen(stopped_run):
 
 
 def test_a_finished_run_can_only_go_further(stopped_run):
-    from workbench.core.run_plan import continue_plan
-    from workbench.core.runs import update_run_info
+    from workbench.core.runs.plan import continue_plan
+    from workbench.core.runs.store import update_run_info
 
     update_run_info(stopped_run, status="finished", epochs_done=10)
     plan = continue_plan(stopped_run)
@@ -142,7 +142,7 @@ def test_a_finished_run_can_only_go_further(stopped_run):
 
 def test_continue_needs_a_checkpoint(stopped_run):
     from workbench.core.errors import WorkbenchError
-    from workbench.core.run_plan import continue_plan
+    from workbench.core.runs.plan import continue_plan
 
     (stopped_run / "checkpoints" / "last.pt").unlink()
     with pytest.raises(WorkbenchError, match="no checkpoint to continue from"):

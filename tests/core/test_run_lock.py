@@ -12,8 +12,8 @@ import pytest
 
 from workbench.cli import main
 from workbench.core.errors import WorkbenchError
-from workbench.core.run_lock import LOCK_NAME, RunLock, editing_run_info, is_live
-from workbench.core.runs import (INTERRUPTED, RunStore, read_run_info, run_is_live,
+from workbench.core.runs.lock import LOCK_NAME, RunLock, editing_run_info, is_live
+from workbench.core.runs.store import (INTERRUPTED, RunStore, read_run_info, run_is_live,
                                  update_run_info, write_run_info)
 from workbench.core.train.checkpoint import load_checkpoint
 from workbench.core.train.record import RunRecorder
@@ -167,7 +167,7 @@ def test_concurrent_run_json_edits_lose_nothing(tmp_path):
 
 
 def test_an_edit_goes_ahead_when_the_lock_cannot_be_had(tmp_path, monkeypatch):
-    import workbench.core.run_lock as run_lock
+    import workbench.core.runs.lock as run_lock
 
     monkeypatch.setattr(run_lock, "EDIT_WAIT_S", 0.05)
     run_dir = tmp_path / "run"

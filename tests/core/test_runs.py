@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from workbench.core.errors import SpecError, WorkbenchError
-from workbench.core.runs import (RunStore, read_run_info, update_run_info, write_run_info)
+from workbench.core.runs.store import (RunStore, read_run_info, update_run_info, write_run_info)
 
 
 def epoch(n: int, val_acc: float | None = 0.5, train_loss: float = 1.0) -> dict:

@@ -17,7 +17,7 @@ import torch
 
 from workbench.cli import main
 from workbench.core.bundle import load_bundle
-from workbench.core.evaluate import evaluate
+from workbench.core.evaluate.evaluation import evaluate
 from workbench.core.experiment import Component, Experiment
 from workbench.core.train.checkpoint import load_checkpoint
 from workbench.core.train.record import RunRecorder

@@ -167,7 +167,7 @@ class _Spy(Callback):
 def test_fit_with_batch_mixing_uses_soft_targets(tiny_experiment, batch, monkeypatch):
     tiny_experiment.augment.transforms.append(Component(batch, {"alpha": 0.4}))
     seen = []
-    import workbench.core.data.batch as batch_mod
+    import workbench.core.data.augment.mixing as batch_mod
 
     original = batch_mod.BatchAugment.__call__
 

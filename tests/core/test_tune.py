@@ -17,9 +17,9 @@ optuna = pytest.importorskip("optuna")
 from workbench.cli import main  # noqa: E402
 from workbench.core.errors import SpecError, WorkbenchError  # noqa: E402
 from workbench.core.experiment import Component, Experiment  # noqa: E402
-from workbench.core.runs import read_run_info  # noqa: E402
-from workbench.core.tune import best_params, run_study  # noqa: E402
-from workbench.core.tune_space import SearchSpace, apply_params, space_example  # noqa: E402
+from workbench.core.runs.store import read_run_info  # noqa: E402
+from workbench.core.tune.study import best_params, run_study  # noqa: E402
+from workbench.core.tune.space import SearchSpace, apply_params, space_example  # noqa: E402
 
 LR = {"optimizer.params.lr": {"type": "float", "low": 1e-3, "high": 0.1, "log": True}}
 
@@ -170,7 +170,7 @@ def test_pruner_marks_a_poor_trial_pruned(tiny_experiment, tmp_path):
 
 def test_invalid_trial_fails_with_its_message_and_the_study_goes_on(tiny_experiment,
                                                                      tmp_path, monkeypatch):
-    import workbench.core.tune as tune
+    import workbench.core.tune.study as tune
 
     calls = []
 
@@ -317,7 +317,7 @@ def test_cli_tune_stops_on_sigterm_and_exits_with_143(tiny_experiment, tmp_path,
                                                        monkeypatch):
     import signal
 
-    import workbench.core.tune as tune
+    import workbench.core.tune.study as tune
 
     exp_path, space_path = _files(tmp_path, tiny_experiment, space())
     real = tune.run_study

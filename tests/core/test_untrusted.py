@@ -28,7 +28,7 @@ from workbench.core.experiment import FORMAT_VERSION, Component, Experiment
 from workbench.core.predict import Predictor
 from workbench.core.train.checkpoint import (CHECKPOINT_FORMAT_VERSION, CheckpointError,
                                              load_checkpoint)
-from workbench.core.tune_space import SearchSpace
+from workbench.core.tune.space import SearchSpace
 
 PACKAGE = Path(__file__).resolve().parents[2] / "workbench"
 

@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import QModelIndex
 
 from workbench.core.experiment import Component, Experiment
-from workbench.qt.panels.augment import AugmentPanel
+from workbench.qt.panels.augment.panel import AugmentPanel
 
 
 def _exp() -> Experiment:
@@ -112,7 +112,7 @@ def test_reorder_by_drag_changes_experiment(qtbot, panel):
 
 
 def test_add_menu_offers_every_registered_transform(panel):
-    from workbench.core.data.transforms import TRANSFORMS
+    from workbench.core.data.augment.transforms import TRANSFORMS
 
     names = {a.text() for m in panel.add_button.menu().actions() if m.menu()
              for a in m.menu().actions()}
@@ -160,7 +160,7 @@ def test_colour_hint_uses_the_datasets_measured_colours(qtbot, tmp_path):
     from helpers import make_image_folder
     from workbench.core.data.scan import scan_folder
     from workbench.core.experiment import Component, Experiment
-    from workbench.qt.panels.augment import AugmentPanel
+    from workbench.qt.panels.augment.panel import AugmentPanel
 
     root = make_image_folder(tmp_path / "d", classes=("alpha", "beta"), per_class=4)
     for name, colour in (("alpha", (220, 30, 30)), ("beta", (30, 40, 220))):

@@ -7,7 +7,7 @@ import pytest
 
 from helpers import make_image_folder
 from workbench.core.experiment import Component, Experiment
-from workbench.qt.panels.data import DataPanel
+from workbench.qt.panels.data.panel import DataPanel
 
 WAIT_MS = 30000
 DIGITS = tuple(str(i) for i in range(10))
@@ -131,7 +131,7 @@ def test_a_new_dataset_in_the_window_refreshes_the_augment_list(qtbot, digits):
 
 def test_flip_hint_on_digits_offers_to_remove_the_flip(qtbot, digits):
     from workbench.core.data.scan import scan_folder
-    from workbench.qt.panels.augment import AugmentPanel
+    from workbench.qt.panels.augment.panel import AugmentPanel
 
     exp = Experiment()
     exp.data.input_size = [28, 28]

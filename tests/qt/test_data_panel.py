@@ -6,7 +6,7 @@ import pytest
 
 from workbench.core.experiment import Experiment
 from qt_helpers import loaded_data_panel
-from workbench.qt.panels.data import DataPanel
+from workbench.qt.panels.data.panel import DataPanel
 
 from helpers import make_image_folder
 
@@ -236,7 +236,7 @@ def test_reveal_without_a_file_manager_says_so_and_copies_the_path(qtbot, image_
 def test_reveal_of_a_file_gone_since_the_scan_says_so(qtbot, tmp_path, monkeypatch):
     from PySide6.QtGui import QDesktopServices
 
-    from workbench.qt.panels.data_views import reveal_in_file_manager
+    from workbench.qt.panels.data.views import reveal_in_file_manager
 
     opened = []
     monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
@@ -252,7 +252,7 @@ def test_reveal_selects_the_file_on_windows_and_macos(tmp_path, monkeypatch):
     from PySide6.QtCore import QProcess
     from PySide6.QtGui import QDesktopServices
 
-    from workbench.qt.panels.data_views import reveal_command, reveal_in_file_manager
+    from workbench.qt.panels.data.views import reveal_command, reveal_in_file_manager
 
     image = tmp_path / "a.png"
     image.write_bytes(b"x")

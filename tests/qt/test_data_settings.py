@@ -8,9 +8,9 @@ import pytest
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.experiment import Experiment
-from workbench.qt.panels import data_settings
+from workbench.qt.panels.data import settings as data_settings
 from qt_helpers import loaded_data_panel
-from workbench.qt.panels.data import DataPanel
+from workbench.qt.panels.data.panel import DataPanel
 
 
 

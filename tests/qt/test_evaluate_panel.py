@@ -13,8 +13,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
 from helpers import make_image_folder
-from workbench.qt.panels.evaluate import EvaluatePanel
-from workbench.qt.panels.evaluate_views import PER_CLASS_COLUMNS
+from workbench.qt.panels.evaluate.panel import EvaluatePanel
+from workbench.qt.panels.evaluate.views import PER_CLASS_COLUMNS
 from workbench.qt.workers import task_pool
 
 TIMEOUT_MS = 60000
@@ -153,7 +153,7 @@ def _ticks(heatmap, side: str) -> list[str]:
 
 
 def test_digit_classes_are_labelled_by_name_alone(qtbot):
-    from workbench.qt.panels.evaluate_confusion import ConfusionHeatmap
+    from workbench.qt.panels.evaluate.confusion import ConfusionHeatmap
 
     heatmap = ConfusionHeatmap()
     qtbot.addWidget(heatmap)
@@ -166,7 +166,7 @@ def test_digit_classes_are_labelled_by_name_alone(qtbot):
 
 
 def test_many_long_class_names_get_numbered_columns_the_rows_translate(qtbot):
-    from workbench.qt.panels.evaluate_confusion import ConfusionHeatmap
+    from workbench.qt.panels.evaluate.confusion import ConfusionHeatmap
 
     heatmap = ConfusionHeatmap()
     qtbot.addWidget(heatmap)
@@ -300,7 +300,7 @@ def test_model_and_data_choosers(qtbot, make_panel, bundle_path, trained_bundle,
 
 
 def test_saved_runs_with_bundles_are_listed(qtbot, make_panel, tmp_path, bundle_path):
-    from workbench.core.runs import write_run_info
+    from workbench.core.runs.store import write_run_info
 
     root = tmp_path / "runs"
     # Two runs of the same name: the chooser tells them apart by date and the saved

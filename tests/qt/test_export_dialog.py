@@ -133,7 +133,7 @@ def test_file_menu_export_asks_for_a_bundle_when_there_is_none(qtbot, bundle_pat
 def test_main_window_opens_the_explain_dialog(qtbot, bundle_path, tiny_experiment,
                                               image_folder, monkeypatch):
     from workbench.qt.main_window import MainWindow
-    from workbench.qt.panels.explain import ExplainDialog
+    from workbench.qt.panels.explain.panel import ExplainDialog
 
     shown = []
     monkeypatch.setattr(ExplainDialog, "show", lambda self: shown.append(self))

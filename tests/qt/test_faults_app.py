@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from workbench.qt.panels.train import TrainPanel
+from workbench.qt.panels.train.panel import TrainPanel
 
 RUN_TIMEOUT_MS = 120000
 
@@ -21,7 +21,7 @@ def panel(qtbot, tiny_experiment, monkeypatch):
     p = TrainPanel(tiny_experiment)
     qtbot.addWidget(p)
     shown = []
-    monkeypatch.setattr("workbench.qt.panels.train.show_error",
+    monkeypatch.setattr("workbench.qt.panels.train.panel.show_error",
                         lambda parent, title, text: shown.append(text))
     p.shown_errors = shown
     yield p

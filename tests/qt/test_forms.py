@@ -101,7 +101,7 @@ def test_auto_checkbox_toggles_none(qtbot):
 
 
 def test_every_transform_form_round_trips_its_defaults(qtbot):
-    from workbench.core.data.transforms import TRANSFORMS
+    from workbench.core.data.augment.transforms import TRANSFORMS
 
     for entry in TRANSFORMS:
         form = ParamForm(entry, entry.defaults())

@@ -10,7 +10,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
 
 from helpers import make_image_folder
-from workbench.qt.panels.lr_finder import LRFinderDialog
+from workbench.qt.panels.train.lr_finder import LRFinderDialog
 
 SWEEP_TIMEOUT_MS = 60000
 
@@ -141,8 +141,8 @@ def test_the_lr_curve_and_calibration_legends_are_above_their_plots(qtbot):
     """A legend inside the LR finder's plot sat where the loss climbs at large rates."""
     import pyqtgraph as pg
 
-    from workbench.qt.panels.evaluate_views import CalibrationPlot
-    from workbench.qt.panels.lr_finder_plot import LRCurvePlot
+    from workbench.qt.panels.evaluate.views import CalibrationPlot
+    from workbench.qt.panels.train.lr_finder_plot import LRCurvePlot
 
     for plot, names in ((LRCurvePlot(), ("batch loss", "smoothed")),
                         (CalibrationPlot(), ("correct", "wrong"))):

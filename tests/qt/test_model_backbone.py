@@ -9,8 +9,8 @@ from PySide6.QtCore import Qt
 from workbench.core.experiment import Component, Experiment
 from workbench.core.model.presets import preset_layers
 from workbench.qt.main_window import MainWindow
-from workbench.qt.panels.model import ModelPanel
-from workbench.qt.panels.train import TrainPanel
+from workbench.qt.panels.model.panel import ModelPanel
+from workbench.qt.panels.train.panel import TrainPanel
 
 IMAGENET_MEAN = [0.485, 0.456, 0.406]
 

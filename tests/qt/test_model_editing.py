@@ -7,8 +7,8 @@ from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
 from workbench.core.experiment import Component, Experiment
-from workbench.qt.panels.model import ModelPanel
-from workbench.qt.panels.model_cards import card_mime
+from workbench.qt.panels.model.panel import ModelPanel
+from workbench.qt.panels.model.cards import card_mime
 
 
 #: How long a test waits for work done off the GUI thread (generous: CI machines

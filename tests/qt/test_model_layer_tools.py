@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMenu
 
 from workbench.core.experiment import Component, Experiment
 from workbench.core.model.architecture import summary_text
-from workbench.qt.panels.model import ModelPanel
+from workbench.qt.panels.model.panel import ModelPanel
 
 
 #: How long a test waits for work done off the GUI thread (generous: CI machines

@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtWidgets import QApplication, QToolButton
 
 from workbench.core.experiment import Component, Experiment
-from workbench.qt.panels.model import ModelPanel
+from workbench.qt.panels.model.panel import ModelPanel
 
 #: How long a test waits for work done off the GUI thread (generous: CI machines
 #: may be loaded); a passing wait returns as soon as its condition holds.

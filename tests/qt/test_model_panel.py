@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 
 from workbench.core.experiment import Component, Experiment
 from workbench.core.model.layers import LAYERS
-from workbench.qt.panels.model import CUSTOM, ModelPanel
+from workbench.qt.panels.model.panel import CUSTOM, ModelPanel
 
 
 #: How long a test waits for work done off the GUI thread (generous: CI machines
@@ -194,7 +194,7 @@ def test_round_trip_through_experiment_json(qtbot):
 
 def test_the_panel_works_before_torch_is_loaded(qtbot, monkeypatch):
     """At start-up torch loads in the background: the cards list the types meanwhile."""
-    from workbench.qt.panels import model as model_module
+    from workbench.qt.panels.model import panel as model_module
 
     monkeypatch.setattr(model_module, "when_torch_ready", lambda fn, owner: None)
     exp = _exp16()

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QMenu
 
 from workbench.core.experiment import Component, Experiment
 from workbench.core.model.layers import LAYERS
-from workbench.qt.panels.model import ModelPanel
+from workbench.qt.panels.model.panel import ModelPanel
 
 SEEDS = range(50)
 # Backbones are slow to build (even on the meta device): only the small ones, and rarely.

@@ -9,7 +9,7 @@ from workbench.core.experiment import Component, Experiment
 from workbench.core.model.presets import preset_layers
 from workbench.core.registry import Entry, Param
 from workbench.qt.forms import ParamForm
-from workbench.qt.panels.model import ModelPanel
+from workbench.qt.panels.model.panel import ModelPanel
 
 
 #: How long a test waits for work done off the GUI thread (generous: CI machines

@@ -13,8 +13,8 @@ from PySide6.QtWidgets import QApplication
 
 import pyqtgraph as pg  # after PySide6 (see workbench.qt)
 
-from workbench.qt.plots import PLOT_INTERVAL_MS, TrainingPlots
-from workbench.qt.plots_data import GrowableArray, NormHistory, ema
+from workbench.qt.plots.training import PLOT_INTERVAL_MS, TrainingPlots
+from workbench.qt.plots.data import GrowableArray, NormHistory, ema
 
 BPE = 4  # batches per epoch in the small examples
 
@@ -231,7 +231,7 @@ def test_legends_sit_above_the_plots_and_name_every_curve(plots, noisy):
 
 def test_each_plot_keeps_a_readable_height_when_squeezed(plots):
     plots.resize(1080, 100)  # less room than the plots need: they keep their minimum
-    from workbench.qt.plots_header import MIN_PLOT_HEIGHT
+    from workbench.qt.plots.header import MIN_PLOT_HEIGHT
 
     assert MIN_PLOT_HEIGHT >= 100  # axes and a few ticks; ~50 px was unreadable
     assert all(view.minimumHeight() >= MIN_PLOT_HEIGHT for view in plots.views.values())

@@ -13,9 +13,9 @@ from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication
 
 from qt_helpers import drop_urls
-from workbench.qt.panels.predict import PredictPanel
-from workbench.qt.panels.predict_delegate import bar_texts
-from workbench.qt.panels.predict_model import CANCELLED, DONE, FAILED, csv_header
+from workbench.qt.panels.predict.panel import PredictPanel
+from workbench.qt.panels.predict.delegate import bar_texts
+from workbench.qt.panels.predict.model import CANCELLED, DONE, FAILED, csv_header
 
 TIMEOUT_MS = 30000
 
@@ -217,7 +217,7 @@ def test_paste_an_image_and_file_urls(qtbot, panel, image_folder, workbench_home
 def test_model_chooser_lists_saved_runs_and_uses_the_chosen_one(qtbot, bundle_path,
                                                                 image_folder):
     from workbench.core.io import runs_dir
-    from workbench.core.runs import write_run_info
+    from workbench.core.runs.store import write_run_info
 
     run = runs_dir() / "2024-05-01_10-00-00-colours"
     run.mkdir(parents=True)

@@ -13,9 +13,9 @@ from PySide6.QtCore import QTimer, Qt
 from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox
 
 from workbench.core.io import runs_dir
-from workbench.core.runs import read_run_info, write_run_info
-from workbench.qt.panels.runs import NotesDialog, RunsPanel
-from workbench.qt.panels.runs_model import COLUMN, format_duration
+from workbench.core.runs.store import read_run_info, write_run_info
+from workbench.qt.panels.runs.panel import NotesDialog, RunsPanel
+from workbench.qt.panels.runs.model import COLUMN, format_duration
 
 TIMEOUT_MS = 20000
 
@@ -292,7 +292,7 @@ def test_durations_read_like_a_person_would_say_them():
 def test_the_main_window_wires_the_runs_tab(qtbot, monkeypatch, tiny_experiment, root,
                                             bundle_path):
     from workbench.qt.main_window import MainWindow
-    from workbench.qt.plots import TrainingPlots
+    from workbench.qt.plots.training import TrainingPlots
 
     overlaid = []
     # Whether or not the plots can overlay runs yet, the window must pass selections on.

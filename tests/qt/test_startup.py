@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from workbench.qt import startup
 from workbench.qt.main_window import MainWindow
-from workbench.qt.panels.predict import PredictPanel
+from workbench.qt.panels.predict.panel import PredictPanel
 from workbench.qt.startup import LOADING_TEXT, FirstPaintWatcher, TorchLoader
 
 ROOT = Path(__file__).resolve().parents[2]

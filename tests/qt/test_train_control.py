@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from workbench.qt.panels.train import TrainPanel
+from workbench.qt.panels.train.panel import TrainPanel
 
 RUN_TIMEOUT_MS = 120000
 
@@ -141,7 +141,7 @@ def test_cancelling_the_continue_dialog_changes_nothing(qtbot, panel, monkeypatc
 def test_a_stop_mid_epoch_saves_the_model_the_panel_reports(qtbot, panel, monkeypatch):
     """Stop in the middle of epoch 2: the Train status names epoch 1's numbers, and the
     bundle, evaluated on the validation split, gives exactly those."""
-    from workbench.core.evaluate import evaluate
+    from workbench.core.evaluate.evaluation import evaluate
     from workbench.core.train.trainer import Trainer
 
     real = Trainer.optimizer_step
@@ -206,7 +206,7 @@ def test_divergence_keeps_the_last_good_checkpoint_and_says_what_to_do(qtbot, pa
         return logits, (loss * float("nan") if self.epochs_done == 1 else loss)
 
     monkeypatch.setattr(Trainer, "forward_loss", poisoned)
-    monkeypatch.setattr("workbench.qt.panels.train.show_error", lambda *a: None)
+    monkeypatch.setattr("workbench.qt.panels.train.panel.show_error", lambda *a: None)
     with qtbot.waitSignal(panel.training_errored, timeout=RUN_TIMEOUT_MS) as err:
         panel.start_button.click()
     message = err.args[0]
@@ -222,7 +222,7 @@ def test_continue_a_run_from_the_runs_tab(qtbot, panel, tiny_experiment, workben
     from workbench.core.io import runs_dir
     from workbench.core.train.record import RunRecorder
     from workbench.core.train.trainer import Trainer
-    from workbench.qt.panels.runs import RunsPanel
+    from workbench.qt.panels.runs.panel import RunsPanel
 
     tiny_experiment.training.epochs = 2
     recorder = RunRecorder(parent=runs_dir())
@@ -243,7 +243,7 @@ def test_continue_a_run_from_the_runs_tab(qtbot, panel, tiny_experiment, workben
 
 
 def test_status_line_shows_speed_eta_device_and_memory():
-    from workbench.qt.panels.train_status import Speed, progress_text
+    from workbench.qt.panels.train.status import Speed, progress_text
 
     speed = Speed()
     speed.update(10.0)  # batches a second
@@ -269,8 +269,8 @@ def test_closing_while_paused_stops_the_run_and_keeps_its_epochs(qtbot, panel, m
 
 
 def test_the_continue_dialog_shows_the_run_and_the_choice(qtbot, tmp_path):
-    from workbench.core.run_plan import ContinuePlan
-    from workbench.qt.panels.train_continue import ContinueDialog
+    from workbench.core.runs.plan import ContinuePlan
+    from workbench.qt.panels.train.continue_run import ContinueDialog
 
     plan = ContinuePlan(run_dir=str(tmp_path), name="digits-seed-cnn-3", status="stopped",
                         done=12, planned=60, optimizer="Adam", lr=0.000674,

@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 
 from workbench.core.experiment import Component, Experiment
 from workbench.core.train.optim import loss_note
-from workbench.qt.panels.train_loss import NO_CLASSES_TEXT, LossEditor, inverse_frequency_weights
+from workbench.qt.panels.train.loss import NO_CLASSES_TEXT, LossEditor, inverse_frequency_weights
 
 CLASSES = ["blue", "green", "red"]
 

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QApplication, QStyle, QStyleOptionComboBox
 
 from workbench.core.experiment import Experiment
 from workbench.core.train.device import DeviceInfo, list_devices
-from workbench.qt.panels.train_options import RunOptionsEditor, automatic_text, short_label
+from workbench.qt.panels.train.options import RunOptionsEditor, automatic_text, short_label
 
 CPU = DeviceInfo("cpu", "CPU (2 cores, 7.8 GB RAM)", "cpu", 8 * 10**9)
 GPU0 = DeviceInfo("cuda:0", "cuda:0 — NVIDIA H200 (139.8 GB)", "cuda", 150 * 10**9)
@@ -177,7 +177,7 @@ def test_running_locks_the_options_and_keeps_the_dependent_states(editor, tiny_e
 
 
 def test_before_torch_the_chooser_shows_the_experiment_device(qtbot, monkeypatch):
-    import workbench.qt.panels.train_options as mod
+    import workbench.qt.panels.train.options as mod
 
     waiting = []
     monkeypatch.setattr(mod, "when_torch_ready", lambda fn, owner=None: waiting.append(fn))
@@ -197,7 +197,7 @@ def test_before_torch_the_chooser_shows_the_experiment_device(qtbot, monkeypatch
 
 def test_loader_workers_are_bound_both_ways(qtbot):
     from workbench.core.experiment import Experiment
-    from workbench.qt.panels.train_options import RunOptionsEditor
+    from workbench.qt.panels.train.options import RunOptionsEditor
 
     exp = Experiment()
     editor = RunOptionsEditor(exp)

@@ -9,7 +9,7 @@ import pytest
 
 from workbench.core.experiment import Component
 from workbench.qt.common import LogSpinBox
-from workbench.qt.panels.train import TrainPanel
+from workbench.qt.panels.train.panel import TrainPanel
 
 from helpers import make_image_folder
 

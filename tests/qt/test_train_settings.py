@@ -7,7 +7,7 @@ import pytest
 from workbench.core.experiment import Component, Experiment
 from workbench.core.train.optim import OPTIMIZERS
 from workbench.core.train.schedules import SCHEDULERS
-from workbench.qt.panels.train import TrainPanel
+from workbench.qt.panels.train.panel import TrainPanel
 
 RUN_TIMEOUT_MS = 120000
 

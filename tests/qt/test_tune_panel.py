@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from workbench.core.io import runs_dir
-from workbench.qt.panels.tune import TunePanel
+from workbench.qt.panels.tune.panel import TunePanel
 from workbench.qt.workers import task_pool
 
 TIMEOUT_MS = 120000
@@ -169,7 +169,7 @@ def test_importing_the_panel_imports_neither_torch_nor_optuna():
     import subprocess
 
     code = ("import os; os.environ['QT_QPA_PLATFORM']='offscreen'\n"
-            "import sys, workbench.qt.panels.tune\n"
+            "import sys, workbench.qt.panels.tune.panel\n"
             "print('torch' in sys.modules, 'optuna' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()

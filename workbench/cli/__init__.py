@@ -18,15 +18,15 @@ import sys
 import threading
 from typing import Sequence
 
-from . import training
-from .bundles import cmd_evaluate, cmd_export, cmd_predict
-from .commands import cmd_gui, cmd_init, cmd_scan
-from .common import (EXIT_DIVERGED, EXIT_INTERNAL_ERROR, EXIT_OUT_OF_MEMORY,
+from workbench.cli import training
+from workbench.cli.bundles import cmd_evaluate, cmd_export, cmd_predict
+from workbench.cli.commands import cmd_gui, cmd_init, cmd_scan
+from workbench.cli.common import (EXIT_DIVERGED, EXIT_INTERNAL_ERROR, EXIT_OUT_OF_MEMORY,
                      EXIT_USER_ERROR, UserError)
-from .parser import COMMANDS, build_parser
-from .search import cmd_lr_find, cmd_tune
-from .signals import _Terminated
-from .training import cmd_resume, cmd_train
+from workbench.cli.parser import COMMANDS, build_parser
+from workbench.cli.search import cmd_lr_find, cmd_tune
+from workbench.cli.signals import _Terminated
+from workbench.cli.training import cmd_resume, cmd_train
 
 __all__ = ["COMMANDS", "EXIT_DIVERGED", "EXIT_INTERNAL_ERROR", "EXIT_OUT_OF_MEMORY",
            "EXIT_USER_ERROR", "UserError", "build_parser", "main", "training"]
@@ -45,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
         argv.insert(0, "gui")
     args = build_parser().parse_args(argv)
-    from ..core.errors import WorkbenchError
+    from workbench.core.errors import WorkbenchError
 
     try:
         return _COMMANDS[args.command](args)

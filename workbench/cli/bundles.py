@@ -8,13 +8,13 @@ import json
 import sys
 from pathlib import Path
 
-from .common import UserError, _check_dataset_path
-from .signals import _ctrl_c_stops
+from workbench.cli.common import UserError, _check_dataset_path
+from workbench.cli.signals import _ctrl_c_stops
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from ..core.data.images import images_in_folder
-    from ..core.predict import Prediction, Predictor
+    from workbench.core.data.images import images_in_folder
+    from workbench.core.predict import Prediction, Predictor
 
     if args.top_k < 1:
         raise UserError("--top-k must be at least 1")
@@ -60,8 +60,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 def _write_predictions_csv(path: Path, results: list, top_k: int) -> None:
     """Write ``results`` as CSV (atomically): the layout the Predict panel exports."""
-    from ..core.io import atomic_write_text, write_error
-    from ..core.predict import predictions_csv
+    from workbench.core.io import atomic_write_text, write_error
+    from workbench.core.predict import predictions_csv
 
     try:
         atomic_write_text(path, predictions_csv(((r.path, r.top, r.error) for r in results),
@@ -71,7 +71,7 @@ def _write_predictions_csv(path: Path, results: list, top_k: int) -> None:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from ..core.evaluate import EvaluationCancelled, evaluate
+    from workbench.core.evaluate.evaluation import EvaluationCancelled, evaluate
 
     if args.top_k < 1:
         raise UserError("--top-k must be at least 1")
@@ -99,7 +99,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from ..core.export import bundle_code, export_code, read_bundle
+    from workbench.core.export.code import bundle_code, export_code, read_bundle
 
     outputs = {"--code": args.code, "--onnx": args.onnx}
     if not any(outputs.values()):
@@ -116,7 +116,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(f"wrote {path}: build_model() loads {args.bundle}'s state_dict (see its "
               f"header)", file=sys.stderr)
     if args.onnx:
-        from ..core.export_onnx import export_onnx
+        from workbench.core.export.onnx import export_onnx
 
         report = export_onnx(bundle, args.onnx)
         print(report.summary(), file=sys.stderr)

@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from .common import UserError, _check_dataset_path
+from workbench.cli.common import UserError, _check_dataset_path
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
@@ -23,7 +23,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
                         "WAYLAND_DISPLAY is set): run it from a desktop session or under "
                         "xvfb-run, or use the headless commands (workbench --help)")
     try:
-        from ..qt.app import main as gui_main
+        from workbench.qt.app import main as gui_main
     except ImportError as e:
         raise UserError(f"the GUI cannot start: {e}. Install the app with scripts/run, or "
                         f"use the headless commands (workbench --help)") from None
@@ -31,7 +31,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from ..core.model.presets import list_presets, preset_experiment
+    from workbench.core.model.presets import list_presets, preset_experiment
 
     if args.list_presets:
         for name, description in list_presets():
@@ -43,7 +43,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     if args.data:
         _adopt_data_defaults(exp)
     if args.output and args.output != "-":
-        from ..core.io import write_error
+        from workbench.core.io import write_error
 
         try:
             exp.save(args.output)
@@ -61,9 +61,9 @@ def _adopt_data_defaults(exp) -> None:
     """Fit ``exp`` to its dataset (input size, channels, no flip for digits or letters) and
     say on stderr what was chosen and why; a dataset that cannot be scanned keeps the
     preset's values, with the reason."""
-    from ..core.data.defaults import adopt_data_defaults
-    from ..core.data.scan import scan_folder
-    from ..core.errors import DataError
+    from workbench.core.data.defaults import adopt_data_defaults
+    from workbench.core.data.scan import scan_folder
+    from workbench.core.errors import DataError
 
     folder = exp.data.folder
     try:
@@ -82,7 +82,7 @@ def _adopt_data_defaults(exp) -> None:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    from ..core.data.scan import scan_folder
+    from workbench.core.data.scan import scan_folder
 
     index = scan_folder(args.folder, verify=not args.quick)
     if args.json:

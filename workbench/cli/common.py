@@ -36,8 +36,8 @@ def _check_dataset_path(path: str) -> None:
 
 def _recheck(exp):
     """Validate an Experiment after command-line overrides, naming the flag at fault."""
-    from ..core.errors import SpecError
-    from ..core.experiment import Experiment
+    from workbench.core.errors import SpecError
+    from workbench.core.experiment import Experiment
 
     try:  # re-check: the overrides may be out of range
         return Experiment.from_dict(exp.to_dict())
@@ -50,7 +50,7 @@ def _recheck(exp):
 def _save_experiment(path: str, save) -> None:
     """``save()`` the experiment file ``path``; a write that fails (read-only folder, full
     disk) is a user error naming the file, and the file is left as it was."""
-    from ..core.io import write_error
+    from workbench.core.io import write_error
 
     try:
         save()

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import argparse
 
-from .. import __version__
-from .common import EXIT_USER_ERROR
+from workbench import __version__
+from workbench.cli.common import EXIT_USER_ERROR
 
 
 COMMANDS = ("gui", "init", "scan", "train", "resume", "lr-find", "predict", "evaluate",

@@ -9,14 +9,14 @@ import json
 import signal
 import sys
 
-from .common import UserError, _save_experiment
-from .signals import _ctrl_c_stops
+from workbench.cli.common import UserError, _save_experiment
+from workbench.cli.signals import _ctrl_c_stops
 
 
 def cmd_lr_find(args: argparse.Namespace) -> int:
-    from ..core.errors import SpecError
-    from ..core.experiment import Experiment
-    from ..core.train.lr_find import find_lr, write_lr
+    from workbench.core.errors import SpecError
+    from workbench.core.experiment import Experiment
+    from workbench.core.train.lr_find import find_lr, write_lr
 
     exp = Experiment.load(args.experiment)
     try:
@@ -46,10 +46,10 @@ def cmd_lr_find(args: argparse.Namespace) -> int:
 
 
 def cmd_tune(args: argparse.Namespace) -> int:
-    from ..core.errors import SpecError
-    from ..core.experiment import Experiment
-    from ..core.tune import run_study
-    from ..core.tune_space import SearchSpace, apply_params
+    from workbench.core.errors import SpecError
+    from workbench.core.experiment import Experiment
+    from workbench.core.tune.study import run_study
+    from workbench.core.tune.space import SearchSpace, apply_params
 
     exp = Experiment.load(args.experiment)
     try:

@@ -8,14 +8,14 @@ import signal
 import sys
 from pathlib import Path
 
-from .common import (EXIT_DIVERGED, EXIT_OUT_OF_MEMORY, UserError, _check_dataset_path,
+from workbench.cli.common import (EXIT_DIVERGED, EXIT_OUT_OF_MEMORY, UserError, _check_dataset_path,
                      _recheck)
-from .run_folder import _claim_run_folder, _remove_if_unused
-from .signals import _ctrl_c_stops, _Terminated
+from workbench.cli.run_folder import _claim_run_folder, _remove_if_unused
+from workbench.cli.signals import _ctrl_c_stops, _Terminated
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from ..core.experiment import Experiment
+    from workbench.core.experiment import Experiment
 
     exp = Experiment.load(args.experiment)
     if args.data:
@@ -48,7 +48,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
-    from ..core.train.checkpoint import load_checkpoint
+    from workbench.core.train.checkpoint import load_checkpoint
 
     run_dir = Path(args.run_dir)
     ckpt = load_checkpoint(run_dir)
@@ -57,7 +57,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
     exp = ckpt.experiment
     planned = exp.training.epochs
     if args.epochs is None and Path(ckpt.path).name == "last.pt":
-        from ..core.train.finish import unfinished
+        from workbench.core.train.finish import unfinished
 
         todo = unfinished(run_dir, ckpt)
         if todo is not None:  # trained to its end, but its bundle was never written
@@ -85,8 +85,8 @@ def cmd_resume(args: argparse.Namespace) -> int:
 def _finish_run(run_dir: Path, ckpt, todo) -> int:
     """Write the bundle of a run that trained to its end but was cut off (killed, disk
     full) before its bundle was written, and say what was done."""
-    from ..core.train.distributed import DistributedContext
-    from ..core.train.finish import finish_run
+    from workbench.core.train.distributed import DistributedContext
+    from workbench.core.train.finish import finish_run
 
     if not DistributedContext.from_env().is_main:
         return 0  # under torchrun, rank 0 writes it
@@ -117,9 +117,9 @@ def _run(exp, out: Path, checkpoint=None, lock=None, command: str = "train",
     Ctrl-C or SIGTERM stops after the batch, keeping the finished epochs (exit 130, or 143
     for SIGTERM); a second one aborts at once; once the run has ended, they are ignored.
     """
-    from ..core.train.distributed import DistributedContext
-    from ..core.train.record import RunRecorder
-    from ..core.train.trainer import (Callback, Trainer, TrainingDiverged,
+    from workbench.core.train.distributed import DistributedContext
+    from workbench.core.train.record import RunRecorder
+    from workbench.core.train.trainer import (Callback, Trainer, TrainingDiverged,
                                      TrainingOutOfMemory)
 
     # Under torchrun every process runs this; only rank 0 writes the run folder and prints.

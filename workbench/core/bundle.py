@@ -25,9 +25,9 @@ from typing import Any, Mapping
 
 import torch
 
-from .errors import BundleError, SpecError, WorkbenchError
-from .experiment import Experiment
-from .io import atomic_write
+from workbench.core.errors import BundleError, SpecError, WorkbenchError
+from workbench.core.experiment import Experiment
+from workbench.core.io import atomic_write
 
 BUNDLE_FORMAT_VERSION = 1
 
@@ -67,7 +67,7 @@ class Bundle:
         BundleError
             When the weights do not fit the network the bundle's Experiment describes.
         """
-        from .model.builder import build_network
+        from workbench.core.model.builder import build_network
 
         exp = self.experiment
         h, w = exp.data.input_size

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import SpecError
-from .io import parse_json, read_text_file
-from .registry import Param
+from workbench.core.errors import SpecError
+from workbench.core.io import parse_json, read_text_file
+from workbench.core.registry import Param
 
 FORMAT_VERSION = 1
 
@@ -135,7 +135,7 @@ class AugmentConfig:
 
 
 def _default_layers() -> list[Component]:
-    from .model.presets import preset_layers  # torch-free; imported late to avoid a cycle
+    from workbench.core.model.presets import preset_layers  # torch-free; imported late to avoid a cycle
 
     return preset_layers("seed-cnn")
 
@@ -219,7 +219,7 @@ class Experiment:
 
     def save(self, path: str | Path) -> None:
         """Write the Experiment as JSON (atomically: temporary file, then rename)."""
-        from .io import atomic_write_text
+        from workbench.core.io import atomic_write_text
 
         atomic_write_text(Path(path), self.to_json() + "\n")
 
@@ -309,11 +309,11 @@ class Experiment:
 def _registries() -> dict[str, Any]:
     # Imported here: the registries pull in torch, and the spec itself must not need it
     # until something is validated or built.
-    from .data.transforms import TRANSFORMS
-    from .model.init import INITS
-    from .model.layers import LAYERS
-    from .train.optim import LOSSES, OPTIMIZERS
-    from .train.schedules import SCHEDULERS
+    from workbench.core.data.augment.transforms import TRANSFORMS
+    from workbench.core.model.init import INITS
+    from workbench.core.model.layers import LAYERS
+    from workbench.core.train.optim import LOSSES, OPTIMIZERS
+    from workbench.core.train.schedules import SCHEDULERS
 
     return {"transform": TRANSFORMS, "layer": LAYERS, "init": INITS, "optimizer": OPTIMIZERS,
             "loss": LOSSES, "scheduler": SCHEDULERS}
@@ -331,8 +331,8 @@ def _check_component(comp: Component, registry: Any, where: str, extras: bool = 
 
 def _check_layer_extras(layers: list[Component], i: int) -> None:
     """Check layer ``i``'s ``share`` and ``init`` (filling the init's defaults in place)."""
-    from .model.init import validate_layer_init
-    from .model.ties import share_problem
+    from workbench.core.model.init import validate_layer_init
+    from workbench.core.model.ties import share_problem
 
     layer, where = layers[i], f"model.layers[{i}]"
     if layer.share is not None:

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable
 
-from .errors import SpecError
+from workbench.core.errors import SpecError
 
 
 def read_text_file(path: Path, what: str) -> str:

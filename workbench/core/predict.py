@@ -9,8 +9,8 @@ from typing import Iterable, Sequence, Union
 import torch
 from PIL import Image
 
-from .bundle import Bundle, load_bundle
-from .errors import WorkbenchError
+from workbench.core.bundle import Bundle, load_bundle
+from workbench.core.errors import WorkbenchError
 
 ImageLike = Union[str, Path, Image.Image]
 
@@ -43,7 +43,7 @@ class Predictor:
     """
 
     def __init__(self, bundle: Bundle | str | Path, device: str | torch.device = "cpu"):
-        from .data.transforms import build_eval_transform
+        from workbench.core.data.augment.transforms import build_eval_transform
 
         self.bundle = bundle if isinstance(bundle, Bundle) else load_bundle(bundle)
         self.device = torch.device(device)
@@ -62,7 +62,7 @@ class Predictor:
         WorkbenchError
             For a file that cannot be read, naming it and why.
         """
-        from .data.images import load_image, to_channels
+        from workbench.core.data.images import load_image, to_channels
 
         img = to_channels(item, self.channels) if isinstance(item, Image.Image) else \
             load_image(item, self.channels)

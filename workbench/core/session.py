@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import WorkbenchError
-from .experiment import Experiment
-from .io import atomic_write_text, data_home, parse_json, read_text_file
+from workbench.core.errors import WorkbenchError
+from workbench.core.experiment import Experiment
+from workbench.core.io import atomic_write_text, data_home, parse_json, read_text_file
 
 SESSION_VERSION = 1
 SESSION_NAME = "session.json"

@@ -18,11 +18,11 @@ from workbench.core.errors import WorkbenchError
 from workbench.core.experiment import Experiment
 from workbench.core.session import Session, keep_aside, read_session, session_path
 
-from .common import dispose, quit_on_sigint, show_error
-from .main_window import MainWindow, _default_experiment, demo_folder
-from .session import SessionKeeper, place_window, restore_tab
-from .startup import start_after_first_paint, torch_loader
-from .workers import collect_garbage_on_gui_thread, wait_for_tasks
+from workbench.qt.common import dispose, quit_on_sigint, show_error
+from workbench.qt.main_window import MainWindow, _default_experiment, demo_folder
+from workbench.qt.session import SessionKeeper, place_window, restore_tab
+from workbench.qt.startup import start_after_first_paint, torch_loader
+from workbench.qt.workers import collect_garbage_on_gui_thread, wait_for_tasks
 
 
 def create_window(data: str | None = None, experiment: str | None = None) -> MainWindow:

@@ -131,7 +131,7 @@ def quit_on_sigint(app: QApplication) -> QTimer:
 def run_standalone(make_widget: Callable[[], QWidget], title: str) -> int:
     """Show one panel in its own window (``python -m workbench.qt.panels.<name>``)."""
     app = QApplication.instance() or QApplication(sys.argv)
-    from .workers import collect_garbage_on_gui_thread
+    from workbench.qt.workers import collect_garbage_on_gui_thread
 
     collect_garbage_on_gui_thread()  # Qt objects must die on the GUI thread
     widget = make_widget()
@@ -143,7 +143,7 @@ def run_standalone(make_widget: Callable[[], QWidget], title: str) -> int:
     shutdown = getattr(widget, "shutdown", None)
     if shutdown is not None:
         shutdown()
-    from .workers import wait_for_tasks
+    from workbench.qt.workers import wait_for_tasks
 
     wait_for_tasks()
     dispose(widget)

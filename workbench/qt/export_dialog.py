@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QFileDialog, QGridLayout, QHB
                                QLabel, QLineEdit, QListWidget, QProgressBar, QPushButton,
                                QTextBrowser, QVBoxLayout, QWidget)
 
-from .common import MessageLabel, run_standalone, stop_busy
-from .startup import torch_loader
-from .workers import TaskRunner, describe_exception
+from workbench.qt.common import MessageLabel, run_standalone, stop_busy
+from workbench.qt.startup import torch_loader
+from workbench.qt.workers import TaskRunner, describe_exception
 
 _BUNDLE_FILTER = "Workbench bundles (*.pt);;All files (*)"
 
@@ -35,17 +35,17 @@ def export_bundle(bundle_path: str, onnx_path: str | None, code_path: str | None
     Returns
     -------
     dict
-        ``onnx``: the :class:`~workbench.core.export_onnx.OnnxReport` or None;
+        ``onnx``: the :class:`~workbench.core.export.onnx.OnnxReport` or None;
         ``onnx_error``: why the ONNX export failed, or None; ``code``: the path written or
         None; ``code_error``: why the code export failed, or None.
     """
-    from workbench.core.export import export_code, read_bundle
+    from workbench.core.export.code import export_code, read_bundle
 
     out: dict[str, Any] = {"onnx": None, "onnx_error": None, "code": None, "code_error": None}
     bundle = read_bundle(bundle_path)  # an unreadable bundle fails the whole job
     if onnx_path:
         try:
-            from workbench.core.export_onnx import export_onnx
+            from workbench.core.export.onnx import export_onnx
 
             out["onnx"] = export_onnx(bundle, onnx_path)
         except Exception as e:  # noqa: BLE001 - reported in the dialog, the code still runs

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
 
 from workbench.core.registry import Entry, Param
 
-from .common import LogSpinBox
+from workbench.qt.common import LogSpinBox
 
 _INT_LIMIT = 2_000_000_000
 _FLOAT_LIMIT = 1e9

@@ -15,18 +15,18 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QTabWidget,
 from workbench.core.errors import WorkbenchError
 from workbench.core.experiment import Experiment
 
-from .common import UrlDropTarget, local_paths, show_error
-from .panels.augment import AugmentPanel
-from .panels.data import DataPanel
-from .panels.evaluate import EvaluatePanel
-from .panels.model import ModelPanel
-from .panels.predict import PredictPanel
-from .panels.runs import RunsPanel
-from .panels.train import TrainPanel
-from .panels.tune import TunePanel
-from .session import size_to_screen
-from .startup import torch_loader
-from .workers import wait_for_tasks
+from workbench.qt.common import UrlDropTarget, local_paths, show_error
+from workbench.qt.panels.augment.panel import AugmentPanel
+from workbench.qt.panels.data.panel import DataPanel
+from workbench.qt.panels.evaluate.panel import EvaluatePanel
+from workbench.qt.panels.model.panel import ModelPanel
+from workbench.qt.panels.predict.panel import PredictPanel
+from workbench.qt.panels.runs.panel import RunsPanel
+from workbench.qt.panels.train.panel import TrainPanel
+from workbench.qt.panels.tune.panel import TunePanel
+from workbench.qt.session import size_to_screen
+from workbench.qt.startup import torch_loader
+from workbench.qt.workers import wait_for_tasks
 
 
 class MainWindow(UrlDropTarget, QMainWindow):
@@ -277,7 +277,7 @@ class MainWindow(UrlDropTarget, QMainWindow):
     def export_model(self):
         """Open the Export dialog for the Predict tab's bundle (asking for one when there is
         none yet); returns the dialog."""
-        from .export_dialog import ExportDialog
+        from workbench.qt.export_dialog import ExportDialog
 
         bundle = self.predict_panel.bundle_path
         if not bundle:
@@ -293,7 +293,7 @@ class MainWindow(UrlDropTarget, QMainWindow):
     @Slot(str, str)
     def explain_image(self, bundle_path: str, image_path: str):
         """Open the Explain dialog for one image and bundle; returns the dialog."""
-        from .panels.explain import ExplainDialog
+        from workbench.qt.panels.explain.panel import ExplainDialog
 
         dialog = ExplainDialog(bundle_path, image_path, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

@@ -667,7 +667,7 @@ class TrainingRun(QObject):
             raise RuntimeError("a training run is already in progress")
         # The training thread must not be the first to import torch (see
         # workbench.qt.startup): wait for the background import, or import it here.
-        from .startup import torch_loader
+        from workbench.qt.startup import torch_loader
 
         torch_loader().ensure_loaded()
         _bridge_class()

@@ -33,9 +33,9 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 import torch
 
-from ..errors import ImageDecodeError
-from .images import load_image
-from .pipeline import SplitPipeline
+from workbench.core.errors import ImageDecodeError
+from workbench.core.data.images import load_image
+from workbench.core.data.augment.pipeline import SplitPipeline
 
 EMPTY, FILLED, FAILED = 0, 1, 2
 
@@ -321,7 +321,7 @@ def open_cache(paths: Sequence[str], split: SplitPipeline, mode: str = "auto",
                 cache.revalidate()
         return cache, cache.describe()
     if directory is None:
-        from ..io import cache_home
+        from workbench.core.io import cache_home
 
         directory = cache_home() / "decoded"
     folder = Path(directory) / f"{split.key}-{_paths_digest(paths)}"

@@ -21,8 +21,8 @@ import csv
 import os
 from typing import Callable
 
-from ..errors import DataError
-from .scan import DatasetIndex, ScanCancelled, Unreadable, verify_samples
+from workbench.core.errors import DataError
+from workbench.core.data.scan import DatasetIndex, ScanCancelled, Unreadable, verify_samples
 
 _PATH_HEADERS = {"path", "file", "filename", "file_name", "filepath", "file_path", "image",
                  "image_path", "img", "name"}

@@ -14,11 +14,11 @@ import torch
 from torch.utils.data import DataLoader, Dataset, WeightedRandomSampler
 from torchvision.transforms import v2
 
-from ..errors import ImageDecodeError
-from .images import load_image
+from workbench.core.errors import ImageDecodeError
+from workbench.core.data.images import load_image
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..experiment import Experiment
+    from workbench.core.experiment import Experiment
 
 Sample = tuple[str, int]
 Item = tuple["torch.Tensor | None", int, str]

@@ -23,12 +23,12 @@ import copy
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from .hints import mirror_sensitivity
+from workbench.core.data.augment.hints import mirror_sensitivity
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..experiment import Experiment
-    from .scan import DatasetIndex
-    from .summary import ImageSummary
+    from workbench.core.experiment import Experiment
+    from workbench.core.data.scan import DatasetIndex
+    from workbench.core.data.summary import ImageSummary
 
 #: Images whose long side is at most this many pixels are trained at their own size.
 MAX_INPUT_SIDE = 224
@@ -135,7 +135,7 @@ def data_defaults(experiment: "Experiment", index: "DatasetIndex",
         The choices, their reasons and the changes against ``experiment``.
     """
     if summary is None:
-        from .summary import summarize_images
+        from workbench.core.data.summary import summarize_images
 
         summary = summarize_images(sample_paths(index), is_cancelled=is_cancelled)
     d = experiment.data

@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from ..errors import DataError
-from ..io import data_home
+from workbench.core.errors import DataError
+from workbench.core.io import data_home
 
 #: Class names, in label order (sorted, as a folder scan orders them).
 CLASSES = ("circle", "cross", "square", "triangle")

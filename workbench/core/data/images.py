@@ -14,7 +14,7 @@ import stat
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from ..errors import ImageDecodeError
+from workbench.core.errors import ImageDecodeError
 
 #: File extensions treated as images: torchvision's ``IMG_EXTENSIONS``, matched
 #: case-insensitively (``.JPG`` counts), so a folder scans like ``ImageFolder``.

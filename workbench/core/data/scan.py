@@ -27,8 +27,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ..errors import DataError, ImageDecodeError, WorkbenchError
-from .images import ACCEPTED_EXTENSIONS, is_hidden, is_image_file, load_image
+from workbench.core.errors import DataError, ImageDecodeError, WorkbenchError
+from workbench.core.data.images import ACCEPTED_EXTENSIONS, is_hidden, is_image_file, load_image
 
 #: Accepted names of the validation folder next to ``train/``, in order of preference.
 VAL_FOLDER_NAMES = ("val", "valid", "validation")
@@ -198,7 +198,7 @@ def scan_folder(root: str | os.PathLike, verify: bool = False,
         raise DataError(f"dataset {what} {root} does not exist: choose a folder with one "
                         f"sub-folder of images per class, or a .csv file of path,label rows")
     if os.path.isfile(root) and root.lower().endswith(".csv"):
-        from .csvdata import scan_csv
+        from workbench.core.data.csvdata import scan_csv
 
         return scan_csv(root, verify=verify, progress=progress, is_cancelled=is_cancelled)
     if not os.path.isdir(root):

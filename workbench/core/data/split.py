@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 import random
 
-from ..errors import SpecError
-from .scan import DatasetIndex
+from workbench.core.errors import SpecError
+from workbench.core.data.scan import DatasetIndex
 
 
 Samples = list[tuple[str, int]]

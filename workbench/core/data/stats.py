@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 
-from ..errors import ImageDecodeError, WorkbenchError
+from workbench.core.errors import ImageDecodeError, WorkbenchError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..experiment import Experiment
+    from workbench.core.experiment import Experiment
 
 _IMAGENET_MEAN = (0.485, 0.456, 0.406)
 _IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -37,7 +37,7 @@ def class_imbalance(counts: dict) -> float:
 
     Also importable from :mod:`workbench.core.data.dataset`.
     """
-    from .dataset import class_imbalance as _ci
+    from workbench.core.data.dataset import class_imbalance as _ci
 
     return _ci(counts)
 
@@ -98,7 +98,7 @@ def compute_mean_std(samples: Sequence, exp: "Experiment",
     """
     from PIL import Image
 
-    from .images import load_image
+    from workbench.core.data.images import load_image
 
     channels = int(exp.data.channels)
     h, w = (int(v) for v in exp.data.input_size)

@@ -9,7 +9,7 @@ from PIL import Image
 from torchvision import tv_tensors
 from torchvision.transforms.v2 import functional as F
 
-from .images import to_channels
+from workbench.core.data.images import to_channels
 
 
 class ToChannelsImage:

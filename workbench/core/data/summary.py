@@ -14,7 +14,7 @@ from typing import Callable, Iterable
 
 from PIL import Image
 
-from .scan import ScanCancelled
+from workbench.core.data.scan import ScanCancelled
 
 _EXIF_ORIENTATION = 0x0112
 _SIZES_SHOWN = 3

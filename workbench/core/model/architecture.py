@@ -20,10 +20,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..errors import SpecError
-from ..experiment import Experiment, ModelConfig
-from ..io import atomic_write_text, parse_json, read_text_file
-from .builder import NetworkSummary
+from workbench.core.errors import SpecError
+from workbench.core.experiment import Experiment, ModelConfig
+from workbench.core.io import atomic_write_text, parse_json, read_text_file
+from workbench.core.model.builder import NetworkSummary
 
 ARCHITECTURE_FORMAT = "workbench-architecture"
 ARCHITECTURE_VERSION = 1
@@ -110,7 +110,7 @@ def _short(n: float) -> str:
 
 
 def _call(info: Any) -> str:
-    from .codegen import layer_call
+    from workbench.core.model.codegen import layer_call
 
     try:
         return layer_call(info.type, info.params)

@@ -26,9 +26,9 @@ from typing import Any, Sequence
 import torch
 from torch import nn
 
-from ..errors import WorkbenchError
-from ..registry import Entry, Param
-from .layers import LAYERS
+from workbench.core.errors import WorkbenchError
+from workbench.core.registry import Entry, Param
+from workbench.core.model.layers import LAYERS
 
 # Smallest height/width: every arch halves the image five times; below 32x32 the last
 # stages see less than one pixel (vgg16 fails outright, the others learn nothing useful).

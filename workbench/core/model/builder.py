@@ -19,10 +19,10 @@ from typing import Any, Sequence
 import torch
 from torch import nn
 
-from ..errors import ShapeError, SpecError
-from ..experiment import Component
-from .layers import CLASSES, LAYERS, SOURCES
-from .ties import apply_ties, tie_problem
+from workbench.core.errors import ShapeError, SpecError
+from workbench.core.experiment import Component
+from workbench.core.model.layers import CLASSES, LAYERS, SOURCES
+from workbench.core.model.ties import apply_ties, tie_problem
 
 # A batch of 2, not 1: BatchNorm in training mode refuses a single value per channel, and
 # the batch dimension must never be mistaken for a feature dimension.

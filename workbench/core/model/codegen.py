@@ -24,14 +24,14 @@ from typing import Any, Sequence
 import torch
 from torch import nn
 
-from .. import errors
-from ..experiment import Component
-from .builder import NetworkSummary, infer_shapes
-from .codegen_init import init_statements
-from .codegen_source import class_reference, custom_sources, literal
-from .init import INITS
-from .layers import LAYERS
-from .ties import apply_ties
+from workbench.core import errors
+from workbench.core.experiment import Component
+from workbench.core.model.builder import NetworkSummary, infer_shapes
+from workbench.core.model.codegen_init import init_statements
+from workbench.core.model.codegen_source import class_reference, custom_sources, literal
+from workbench.core.model.init import INITS
+from workbench.core.model.layers import LAYERS
+from workbench.core.model.ties import apply_ties
 
 # Parameters that are sizes are always written out, even when they equal the class's
 # default: a reader should see every layer's sizes without looking anything up.
@@ -207,7 +207,7 @@ def _comment_block(lines: list[str]) -> str:
 
 def _network(exp: Any) -> str:
     """``preset 'seed-cnn'``, or ``a custom network`` once edited away from its preset."""
-    from .presets import CUSTOM, network_label
+    from workbench.core.model.presets import CUSTOM, network_label
 
     label = network_label(exp.model.preset, exp.model.layers)
     return "a custom network" if label == CUSTOM else f"preset {literal(label)}"
@@ -215,7 +215,7 @@ def _network(exp: Any) -> str:
 
 def _header(exp: Any, summary: NetworkSummary, num_classes: int, classes: list[str] | None,
             bundle_name: str, module_name: str) -> str:
-    from ... import __version__
+    from workbench import __version__
 
     c, h, w = summary.input_shape
     colour = "RGB" if c == 3 else "grayscale" if c == 1 else f"{c}-channel"
@@ -255,7 +255,7 @@ def _header(exp: Any, summary: NetworkSummary, num_classes: int, classes: list[s
 def _eval_steps(exp: Any) -> list[str]:
     """The evaluation pipeline's steps, from the same plan the Predictor's pipeline uses."""
     try:
-        from ..data.transforms import describe_pipeline
+        from workbench.core.data.augment.transforms import describe_pipeline
 
         steps = describe_pipeline(exp, train=False)
     except errors.WorkbenchError:

@@ -20,9 +20,9 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from ..experiment import Component
-from .codegen_source import literal
-from .init import INITS, validate_layer_init
+from workbench.core.experiment import Component
+from workbench.core.model.codegen_source import literal
+from workbench.core.model.init import INITS, validate_layer_init
 
 # The modules apply_init gives the experiment's scheme (its _TARGETS).
 _TARGETS = (nn.modules.conv._ConvNd, nn.Linear)

@@ -18,7 +18,7 @@ import inspect
 import json
 from typing import Iterable
 
-from ..errors import WorkbenchError
+from workbench.core.errors import WorkbenchError
 
 # Packages the exported file imports rather than copies: a PyTorch install has them.
 _REFERENCED = ("torch", "torchvision")

@@ -18,8 +18,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Literal, Sequence
 
-from ..experiment import Component, Experiment
-from .builder import NetworkSummary, infer_shapes
+from workbench.core.experiment import Component, Experiment
+from workbench.core.model.builder import NetworkSummary, infer_shapes
 
 _log = logging.getLogger(__name__)
 
@@ -237,7 +237,7 @@ def diagnose(experiment: Experiment, num_classes: int,
     """
     if checks is None:
         # Imported here: the checks module imports this one for Finding, Fix and Context.
-        from .doctor_checks import CHECKS as checks
+        from workbench.core.model.doctor_checks import CHECKS as checks
     ctx = _context(experiment, num_classes, summary)
     findings: list[Finding] = []
     for check in checks:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from ..experiment import Component, Experiment
-from .doctor import (ACTIVATIONS, BACKBONES, BATCHNORM_BACKBONES, BATCHNORMS,
+from workbench.core.experiment import Component, Experiment
+from workbench.core.model.doctor import (ACTIVATIONS, BACKBONES, BATCHNORM_BACKBONES, BATCHNORMS,
                      BOUNDED_ACTIVATIONS, CONSTANT_INITS, CROSS_ENTROPY_LOSSES, DROPOUTS,
                      NORMALISATION, TRANSPARENT, WEIGHTED, Check, Context, Finding, Fix,
                      insert_layer, layers_of, remove_layer)
-from .init import INITS
-from .layers import LAYERS
+from workbench.core.model.init import INITS
+from workbench.core.model.layers import LAYERS
 
 BATCH_SIZE_FIX = 32
 DOMINANT_SHARE = 0.75

@@ -16,9 +16,9 @@ from typing import Any, Callable, Sequence
 import torch
 from torch import nn
 
-from ..errors import SpecError
-from ..experiment import Component
-from ..registry import Entry, Param, Registry
+from workbench.core.errors import SpecError
+from workbench.core.experiment import Component
+from workbench.core.registry import Entry, Param, Registry
 
 INITS = Registry("init")
 
@@ -294,7 +294,7 @@ def recommended_scheme(layers: Sequence[Component], index: int) -> Component | N
         layer without a weight matrix, or when no activation follows before the next
         weighted layer (the output layer, say).
     """
-    from .layers import LAYERS
+    from workbench.core.model.layers import LAYERS
 
     if not 0 <= index < len(layers) or layers[index].type not in LAYERS or \
             LAYERS.get(layers[index].type).group not in _WEIGHTED:

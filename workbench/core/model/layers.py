@@ -45,9 +45,9 @@ from typing import Any, Callable
 
 from torch import nn
 
-from ..registry import Entry, Param, Registry
-from . import layer_rules as rules
-from . import recurrent
+from workbench.core.registry import Entry, Param, Registry
+from workbench.core.model import layer_rules as rules
+from workbench.core.model import recurrent
 
 LAYERS = Registry("layer")
 
@@ -326,4 +326,4 @@ _add(nn.Linear, "dense",
      macs=lambda p, s, out: p["in_features"] * p["out_features"])
 
 # Last, as it adds to LAYERS (and imports it from here): registers "Backbone".
-from . import backbones as _backbones  # noqa: E402,F401
+from workbench.core.model import backbones as _backbones  # noqa: E402,F401

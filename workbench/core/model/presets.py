@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import SpecError
-from ..experiment import Component, DataConfig, Experiment, ModelConfig
+from workbench.core.errors import SpecError
+from workbench.core.experiment import Component, DataConfig, Experiment, ModelConfig
 
 
 def _conv(out: int, k: int, pad: int, bias: bool = True) -> tuple[str, dict[str, Any]]:

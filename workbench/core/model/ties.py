@@ -24,8 +24,8 @@ from typing import Any, Mapping, Sequence
 import torch
 from torch import nn
 
-from ..errors import ShapeError
-from ..experiment import Component
+from workbench.core.errors import ShapeError
+from workbench.core.experiment import Component
 
 # What to change so that two layers' weights have the same shape, by layer type.
 _FIX = {"Linear": "make their in/out features equal",
@@ -61,7 +61,7 @@ def share_problem(layers: Sequence[Component], j: int) -> str | None:
 
 def _param_shapes(comp_type: str, params: dict[str, Any]) -> dict[str, tuple[int, ...]] | None:
     """Parameter name -> shape of one layer, built on the meta device (no memory)."""
-    from .layers import LAYERS
+    from workbench.core.model.layers import LAYERS
 
     try:
         with torch.device("meta"):

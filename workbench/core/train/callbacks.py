@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from ..errors import WorkbenchError
-from ..experiment import Experiment
+from workbench.core.errors import WorkbenchError
+from workbench.core.experiment import Experiment
 
 if TYPE_CHECKING:
-    from .trainer import Trainer
+    from workbench.core.train.trainer import Trainer
 
 
 class TrainingDiverged(WorkbenchError):
@@ -99,7 +99,7 @@ class FitResult:
 
     @property
     def status(self) -> str:
-        """One of :data:`workbench.core.runs.STATUSES` (never "running")."""
+        """One of :data:`workbench.core.runs.store.STATUSES` (never "running")."""
         if self.error is not None:
             return self.error_kind or "failed"
         if self.early_stopped:
@@ -123,7 +123,7 @@ class FitResult:
     def save_bundle(self, path: str | Path, **info: Any) -> Path:
         """Write the trained model with its Experiment and classes as one bundle file;
         ``info`` (plain values, e.g. the run's name) goes with :meth:`model_info`."""
-        from ..bundle import save_bundle
+        from workbench.core.bundle import save_bundle
 
         if self.model is None:
             raise WorkbenchError("there is no trained model to save: the run failed before "

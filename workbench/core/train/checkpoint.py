@@ -27,11 +27,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..bundle import load_torch_file
-from ..errors import WorkbenchError
-from ..experiment import Experiment
-from ..io import atomic_write
-from .optim import optimizer_lr
+from workbench.core.bundle import load_torch_file
+from workbench.core.errors import WorkbenchError
+from workbench.core.experiment import Experiment
+from workbench.core.io import atomic_write
+from workbench.core.train.optim import optimizer_lr
 
 CHECKPOINT_FORMAT_VERSION = 1
 CHECKPOINT_KIND = "workbench-checkpoint"

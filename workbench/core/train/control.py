@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterator
 
 import torch
 
-from ..errors import SpecError
+from workbench.core.errors import SpecError
 
 #: Metrics the trainer can monitor, and whether larger is better.
 MONITORS = {"val_loss": False, "val_acc": True, "train_loss": False, "train_acc": True}

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..errors import SpecError
+from workbench.core.errors import SpecError
 
 
 def resolve_device(name: str = "auto") -> torch.device:

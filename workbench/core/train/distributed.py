@@ -39,7 +39,7 @@ import torch.distributed as dist
 from torch.utils.data import Sampler
 from torch.utils.data.distributed import DistributedSampler
 
-from ..errors import WorkbenchError
+from workbench.core.errors import WorkbenchError
 
 __all__ = ["DistributedContext", "ShardedSampler", "StrideSampler", "unwrap"]
 

@@ -14,16 +14,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..bundle import save_bundle
-from ..errors import WorkbenchError
-from ..io import remove_stray_temporaries
-from ..run_lock import RunLock
-from ..runs import read_run_info, update_run_info
-from .callbacks import FitResult
-from .checkpoint import BEST, Checkpoint, CheckpointError, load_checkpoint
-from .control import BestTracker
-from .disk import describe_write_failure, write_failure
-from .record import _BUNDLED, _WRITTEN, now_iso
+from workbench.core.bundle import save_bundle
+from workbench.core.errors import WorkbenchError
+from workbench.core.io import remove_stray_temporaries
+from workbench.core.runs.lock import RunLock
+from workbench.core.runs.store import read_run_info, update_run_info
+from workbench.core.train.callbacks import FitResult
+from workbench.core.train.checkpoint import BEST, Checkpoint, CheckpointError, load_checkpoint
+from workbench.core.train.control import BestTracker
+from workbench.core.train.disk import describe_write_failure, write_failure
+from workbench.core.train.record import _BUNDLED, _WRITTEN, now_iso
 
 
 @dataclass

@@ -26,8 +26,8 @@ from typing import Any, Callable, Iterator
 import numpy as np
 import torch
 
-from ..errors import SpecError, WorkbenchError
-from ..experiment import Experiment
+from workbench.core.errors import SpecError, WorkbenchError
+from workbench.core.experiment import Experiment
 
 # progress(step, num_steps, lr, smoothed_loss): plain values, safe to forward across threads.
 Progress = Callable[[int, int, float, float], None]
@@ -134,7 +134,7 @@ def find_lr(experiment: Experiment, start_lr: float = 1e-7, end_lr: float = 10.0
         user can fix in the experiment or dataset. A NaN or infinite loss is *not* an
         error: the sweep stops and the result says so.
     """
-    from .trainer import Trainer
+    from workbench.core.train.trainer import Trainer
 
     _check_settings(start_lr, end_lr, num_steps, smoothing, diverge_factor)
     rng = _rng_state()  # the trainer's setup seeds the global generators

@@ -14,9 +14,9 @@ from typing import Any, Callable, Iterable, Sequence
 import torch
 from torch import nn
 
-from ..errors import SpecError, WorkbenchError
-from ..experiment import Component
-from ..registry import Param, Registry
+from workbench.core.errors import SpecError, WorkbenchError
+from workbench.core.experiment import Component
+from workbench.core.registry import Param, Registry
 
 OPTIMIZERS = Registry("optimizer")
 LOSSES = Registry("loss")

@@ -1,7 +1,7 @@
 """The run folder, written as the run goes: :class:`RunRecorder`.
 
 Used by the CLI and the app alike, so a run looks the same whichever started it (layout:
-:mod:`workbench.core.runs`). Every file is written atomically; ``checkpoints/last.pt`` after
+:mod:`workbench.core.runs.store`). Every file is written atomically; ``checkpoints/last.pt`` after
 every epoch and ``checkpoints/best.pt`` whenever the monitored metric improves, so a run that
 is stopped, crashes or diverges keeps everything up to its last finished epoch.
 """
@@ -14,13 +14,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import WorkbenchError
-from ..io import atomic_write, atomic_write_text, remove_stray_temporaries, runs_dir
-from ..run_lock import INFO_LOCK_NAME, LOCK_NAME, RunLock, editing_run_info
-from ..runs import read_run_info, update_run_info, write_run_info
-from .checkpoint import BEST, LAST, save_checkpoint
-from .disk import describe_write_failure, write_failure
-from .trainer import Callback, FitResult
+from workbench.core.errors import WorkbenchError
+from workbench.core.io import atomic_write, atomic_write_text, remove_stray_temporaries, runs_dir
+from workbench.core.runs.lock import INFO_LOCK_NAME, LOCK_NAME, RunLock, editing_run_info
+from workbench.core.runs.store import read_run_info, update_run_info, write_run_info
+from workbench.core.train.checkpoint import BEST, LAST, save_checkpoint
+from workbench.core.train.disk import describe_write_failure, write_failure
+from workbench.core.train.trainer import Callback, FitResult
 
 #: Statuses whose final weights are worth a bundle (a diverged run's hold NaNs; an
 #: out-of-memory or failed one stopped mid-batch: its last checkpoint is the usable state).

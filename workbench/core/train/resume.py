@@ -11,8 +11,8 @@ from typing import Any
 
 import torch
 
-from .control import BestTracker
-from .optim import optimizer_lr
+from workbench.core.train.control import BestTracker
+from workbench.core.train.optim import optimizer_lr
 
 #: The key each optimizer parameter group keeps its set learning rate under (the rate the
 #: run was configured with, before any schedule): saved with the optimizer state, so a
@@ -30,7 +30,7 @@ class Resumable:
         Call it from ``on_epoch_end``: the random-number generators are captured as they
         are then, which is where a resumed run starts drawing.
         """
-        from .checkpoint import rng_state
+        from workbench.core.train.checkpoint import rng_state
 
         return {
             "experiment": self.experiment.to_dict(), "classes": list(self.classes),
@@ -54,7 +54,7 @@ class Resumable:
         return _to_cpu(self.model.state_dict())
 
     def _check_checkpoint(self, ckpt: Any) -> None:
-        from .checkpoint import CheckpointError
+        from workbench.core.train.checkpoint import CheckpointError
 
         if list(ckpt.classes) != self.classes:
             raise CheckpointError(f"the dataset's classes changed since the checkpoint "
@@ -70,7 +70,7 @@ class Resumable:
 
     def _restore(self, ckpt: Any) -> list[str]:
         """Load ``ckpt``'s state into the freshly set-up run; returns notes for the user."""
-        from .checkpoint import CheckpointError, set_rng_state
+        from workbench.core.train.checkpoint import CheckpointError, set_rng_state
 
         notes = []
         # The rates this run is set to (as built from its experiment), before the

@@ -20,9 +20,9 @@ from typing import Any
 import torch
 from torch.optim import lr_scheduler
 
-from ..errors import SpecError
-from ..experiment import Component
-from ..registry import Param, Registry
+from workbench.core.errors import SpecError
+from workbench.core.experiment import Component
+from workbench.core.registry import Param, Registry
 
 SCHEDULERS = Registry("scheduler")
 

@@ -22,13 +22,13 @@ from typing import Any, Iterable
 import numpy as np
 import torch
 
-from ..errors import WorkbenchError
-from ..experiment import Experiment
-from .callbacks import Callback, FitResult, TrainingDiverged, TrainingOutOfMemory
-from .control import (BestTracker, NormSampler, PauseGate, deterministic_mode,
+from workbench.core.errors import WorkbenchError
+from workbench.core.experiment import Experiment
+from workbench.core.train.callbacks import Callback, FitResult, TrainingDiverged, TrainingOutOfMemory
+from workbench.core.train.control import (BestTracker, NormSampler, PauseGate, deterministic_mode,
                       resolve_monitor)
-from .resume import SET_LR, Resumable, _to_cpu
-from .unreadable import EpochReads, left_out_note, no_readable_error
+from workbench.core.train.resume import SET_LR, Resumable, _to_cpu
+from workbench.core.train.unreadable import EpochReads, left_out_note, no_readable_error
 
 __all__ = ["Callback", "FitResult", "Trainer", "TrainingDiverged", "TrainingOutOfMemory",
            "seed_everything"]
@@ -141,18 +141,18 @@ class Trainer(Resumable):
 
     # -- setup -------------------------------------------------------------------------
     def _setup(self) -> dict[str, Any]:
-        from ..data.batch import build_batch_transform
-        from ..data.dataset import balanced_sampler, class_weights
-        from ..data.scan import scan_folder
-        from ..data.split import split_for
-        from ..model.backbones import load_backbone_weights
-        from ..model.builder import build_network
-        from ..model.init import apply_init
-        from .allocator import tune_host_allocator
-        from .device import resolve_device
-        from .optim import (build_loss, build_optimizer, loss_note, optimizer_lr,
+        from workbench.core.data.augment.mixing import build_batch_transform
+        from workbench.core.data.dataset import balanced_sampler, class_weights
+        from workbench.core.data.scan import scan_folder
+        from workbench.core.data.split import split_for
+        from workbench.core.model.backbones import load_backbone_weights
+        from workbench.core.model.builder import build_network
+        from workbench.core.model.init import apply_init
+        from workbench.core.train.allocator import tune_host_allocator
+        from workbench.core.train.device import resolve_device
+        from workbench.core.train.optim import (build_loss, build_optimizer, loss_note, optimizer_lr,
                             parameter_groups)
-        from .schedules import build_scheduler
+        from workbench.core.train.schedules import build_scheduler
 
         exp = self.experiment
         self.device = resolve_device(exp.training.device)
@@ -161,7 +161,7 @@ class Trainer(Resumable):
         if self.index is None:
             folder = exp.data.folder
             if not folder:
-                from ..data.demo import ensure_demo_dataset
+                from workbench.core.data.demo import ensure_demo_dataset
 
                 folder = str(ensure_demo_dataset())
             self.index = scan_folder(folder)
@@ -243,7 +243,7 @@ class Trainer(Resumable):
     def _setup_distributed(self) -> None:
         """Join torchrun's process group when this process is one of several (see
         :mod:`.distributed`); a single process changes nothing."""
-        from .distributed import DistributedContext
+        from workbench.core.train.distributed import DistributedContext
 
         ctx = DistributedContext.from_env()
         if ctx.active:
@@ -264,10 +264,10 @@ class Trainer(Resumable):
         device, batch-wise; otherwise each image runs the whole per-image pipeline in a
         DataLoader, as in a hand-written loop.
         """
-        from ..data.cache import CachedBatches, open_cache
-        from ..data.dataset import make_loader
-        from ..data.pipeline import NotSplittable, split_pipeline
-        from ..data.transforms import build_eval_transform, build_train_transform
+        from workbench.core.data.cache import CachedBatches, open_cache
+        from workbench.core.data.dataset import make_loader
+        from workbench.core.data.augment.pipeline import NotSplittable, split_pipeline
+        from workbench.core.data.augment.transforms import build_eval_transform, build_train_transform
 
         exp = self.experiment
         pin = self.device.type == "cuda"
@@ -308,7 +308,7 @@ class Trainer(Resumable):
         return note
 
     def _setup_device_options(self) -> None:
-        from .device import resolve_amp
+        from workbench.core.train.device import resolve_amp
 
         exp, device = self.experiment, self.device
         self._amp = resolve_amp(exp.training.amp, device)

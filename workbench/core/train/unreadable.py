@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ..errors import DataError
+from workbench.core.errors import DataError
 
 #: How many files a message names before "and N more".
 SHOWN = 3

@@ -1,2 +1,3 @@
-"""One module per panel of the main window; each can be launched alone with
-``python -m workbench.qt.panels.<name>``."""
+"""One package per tab of the main window (data, augment, model, train, tune, runs, evaluate,
+predict) and the explain dialog; each tab's ``panel`` module can be launched alone with
+``python -m workbench.qt.panels.<tab>.panel``."""

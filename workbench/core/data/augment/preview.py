@@ -1,0 +1,176 @@
+"""What the augmentation pipelines do to images, as arrays for display (headless).
+
+The Augment panel shows these; :mod:`scripts.bench_preview` times them. Every function
+builds the pipelines from the experiment exactly as training does
+(:func:`~workbench.core.data.augment.transforms.build_train_transform` and friends), then undoes
+the final normalisation by ``data.mean`` / ``data.std`` so the result can be shown.
+
+Random draws use a private, seeded copy of torch's generator state
+(:func:`torch.random.fork_rng`), so a preview is repeatable for a given seed and leaves
+the global random state as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+import torch
+from PIL import Image
+
+from workbench.core.errors import WorkbenchError
+from workbench.core.data.images import load_image
+
+if TYPE_CHECKING:  # pragma: no cover
+    from workbench.core.experiment import Experiment
+
+
+def to_display(x: torch.Tensor, exp: "Experiment") -> np.ndarray:
+    """A normalised float tensor (C, H, W) -> uint8 array (H, W, C) for display.
+
+    Undoes ``(x - data.mean) / data.std`` and clips to [0, 255].
+    """
+    c = x.shape[0]
+    mean = _per_channel(exp.data.mean, c)
+    std = _per_channel(exp.data.std, c)
+    x = x.detach().float().cpu() * std[:, None, None] + mean[:, None, None]
+    arr = (x.clamp(0.0, 1.0) * 255.0 + 0.5).to(torch.uint8)
+    return np.ascontiguousarray(arr.permute(1, 2, 0).numpy())
+
+
+def _per_channel(values: Sequence[float], c: int) -> torch.Tensor:
+    vals = [float(v) for v in values]
+    if len(vals) == 1:
+        vals = vals * c
+    return torch.tensor(vals[:c], dtype=torch.float32)
+
+
+def augment_tiles(exp: "Experiment", image: Image.Image, n: int = 16,
+                  seed: int = 0) -> list[np.ndarray]:
+    """``n`` independent draws of the training pipeline applied to ``image``.
+
+    Parameters
+    ----------
+    exp
+        Its ``augment.transforms`` and ``data`` (input size, channels, mean, std).
+    image
+        Any PIL image; it is converted to the experiment's channels like training data.
+    n
+        Number of draws.
+    seed
+        Same seed, same tiles.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        ``n`` uint8 arrays (H, W, C), (H, W) = ``data.input_size``, C = ``data.channels``,
+        un-normalised for display. Batch-level steps (MixUp, CutMix) are not applied here:
+        see :func:`batch_preview`.
+
+    Raises
+    ------
+    SpecError
+        When the augmentation list or the data settings are not valid.
+    """
+    from workbench.core.data.augment.transforms import build_train_transform
+
+    transform = build_train_transform(exp)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(seed))
+        return [to_display(transform(image), exp) for _ in range(int(n))]
+
+
+def eval_view(exp: "Experiment", image: Image.Image) -> np.ndarray:
+    """``image`` through the evaluation pipeline (what validation and prediction see),
+    as a uint8 array (H, W, C)."""
+    from workbench.core.data.augment.transforms import build_eval_transform
+
+    return to_display(build_eval_transform(exp)(image), exp)
+
+
+def mix_label(weights: Sequence[float], classes: Sequence[str], min_weight: float = 0.005
+              ) -> str:
+    """Soft target row -> text: ``"0.7 cat + 0.3 dog"``, or ``"cat"`` for a one-hot row."""
+    pairs = sorted(((float(w), i) for i, w in enumerate(weights) if float(w) > min_weight),
+                   reverse=True)
+    if not pairs:
+        return "?"
+    if len(pairs) == 1:
+        return _name(classes, pairs[0][1])
+    return " + ".join(f"{w:.2f} {_name(classes, i)}" for w, i in pairs)
+
+
+def _name(classes: Sequence[str], i: int) -> str:
+    return classes[i] if 0 <= i < len(classes) else str(i)
+
+
+def batch_preview(exp: "Experiment", samples: Sequence[tuple[str, int]],
+                  classes: Sequence[str], n: int = 16, seed: int = 0
+                  ) -> list[tuple[np.ndarray, str]]:
+    """One augmented training batch as the model sees it, with its labels.
+
+    Parameters
+    ----------
+    exp
+        The experiment; when it lists MixUp or CutMix they are applied to the batch
+        (helper :func:`~workbench.core.data.augment.mixing.build_batch_transform`).
+    samples
+        ``(path, class index)`` pairs to draw the batch from (the training split).
+    classes
+        Class names, indexed by the samples' labels.
+    n
+        Batch size shown (fewer when there are fewer readable samples).
+    seed
+        Same seed, same batch.
+
+    Returns
+    -------
+    list of (numpy.ndarray, str)
+        uint8 (H, W, C) images and label texts: the class name, or for blended images
+        their mix, e.g. ``"0.70 cat + 0.30 dog"``. Unreadable files are skipped.
+    """
+    from workbench.core.data.augment.transforms import build_train_transform
+
+    transform = build_train_transform(exp)
+    rng = random.Random(int(seed))
+    pool = list(samples)
+    rng.shuffle(pool)
+    xs, ys = [], []
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(seed))
+        for path, label in pool:
+            if len(xs) >= n:
+                break
+            try:
+                img = load_image(path, exp.data.channels)
+            except (WorkbenchError, OSError):
+                continue
+            xs.append(transform(img))
+            ys.append(int(label))
+        if not xs:
+            return []
+        x = torch.stack(xs)
+        y = torch.tensor(ys)
+        fn = _batch_fn(exp, len(classes))
+        if fn is None:
+            soft = torch.nn.functional.one_hot(y, max(len(classes), int(y.max()) + 1)).float()
+        else:
+            gen = torch.Generator().manual_seed(int(seed))
+            x, soft = fn(x, y, generator=gen)
+    return [(to_display(x[i], exp), mix_label(soft[i].tolist(), classes))
+            for i in range(len(x))]
+
+
+def _batch_fn(exp: "Experiment", num_classes: int) -> Any:
+    try:
+        from workbench.core.data.augment.mixing import build_batch_transform
+    except ImportError:  # pragma: no cover  (batch-level augmentation not available)
+        return None
+    return build_batch_transform(exp, num_classes=num_classes)
+
+
+def open_preview_image(path: str | os.PathLike, channels: int) -> Image.Image:
+    """Decode an image for the preview like training data (raises ImageDecodeError)."""
+    return load_image(path, channels)

@@ -1,0 +1,96 @@
+"""Text and CSV renderings of an :class:`~.evaluate.EvaluationResult`."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from workbench.core.evaluate.evaluation import EvaluationResult
+
+#: Above this many classes the text report leaves the confusion matrix out (it would be
+#: too wide to read); the JSON and CSV outputs always carry it.
+MAX_TEXT_MATRIX = 20
+
+
+def _pct(v: float) -> str:
+    return f"{100 * v:.1f}%"
+
+
+def format_report(r: "EvaluationResult") -> str:
+    """The text report ``workbench evaluate`` prints."""
+    what = "the validation split of " if r.split == "val" else ""
+    lines = [f"evaluated {r.bundle_path or 'the bundle'} on {what}{r.source}: "
+             f"{r.num_images} images, {len(r.classes)} classes",
+             f"accuracy {_pct(r.accuracy)}   top-{r.top_k} accuracy {_pct(r.top_k_accuracy)}",
+             ""]
+    width = max([len("macro average")] + [len(c) for c in r.classes])
+    lines.append(f"{'class':{width}s}  precision  recall     f1  support")
+    for row in r.per_class():
+        lines.append(f"{row['class']:{width}s}  {row['precision']:9.3f}  {row['recall']:6.3f}  "
+                     f"{row['f1']:5.3f}  {row['support']:7d}")
+    macro = r.macro_average()
+    lines.append(f"{'macro average':{width}s}  {macro['precision']:9.3f}  "
+                 f"{macro['recall']:6.3f}  {macro['f1']:5.3f}  {r.num_images:7d}")
+    lines.append("")
+    m = r.confusion
+    if len(r.classes) <= MAX_TEXT_MATRIX:
+        lines.append("confusion matrix (rows: true class, columns: predicted class)")
+        cell = max([len(c) for c in r.classes] + [len(str(int(m.max()))) if m.size else 1])
+        name_w = max(len(c) for c in r.classes)
+        lines.append(" " * name_w + "  " + " ".join(f"{c:>{cell}s}" for c in r.classes))
+        for name, row in zip(r.classes, m.tolist()):
+            lines.append(f"{name:{name_w}s}  " + " ".join(f"{v:>{cell}d}" for v in row))
+    else:
+        lines.append(f"confusion matrix: {len(r.classes)} classes, too wide to print; see "
+                     f"--json or --csv-dir")
+    pairs = r.most_confused(10)
+    lines.append("")
+    if pairs:
+        lines.append("most confused (true -> predicted: images)")
+        lines += [f"  {p['true']} -> {p['predicted']}: {p['count']}" for p in pairs]
+    else:
+        lines.append("no mistakes")
+    if r.unreadable:
+        lines.append("")
+        lines.append(f"unreadable images ({len(r.unreadable)}), left out:")
+        lines += [f"  {p}: {reason}" for p, reason in r.unreadable]
+    return "\n".join(lines)
+
+
+def _csv(rows) -> str:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    return buf.getvalue()
+
+
+def _num(v: float) -> str:
+    return f"{v:.6g}"
+
+
+def per_class_csv_text(r: "EvaluationResult") -> str:
+    rows = [["class", "precision", "recall", "f1", "support"]]
+    rows += [[m["class"], _num(m["precision"]), _num(m["recall"]), _num(m["f1"]),
+              m["support"]] for m in r.per_class()]
+    return _csv(rows)
+
+
+def confusion_csv_text(r: "EvaluationResult") -> str:
+    rows = [["true \\ predicted"] + list(r.classes)]
+    rows += [[name] + row for name, row in zip(r.classes, r.confusion.tolist())]
+    return _csv(rows)
+
+
+def predictions_csv_text(r: "EvaluationResult") -> str:
+    rows = [["path", "true", "predicted", "correct", "confidence", "true_prob", "loss",
+             "error"]]
+    conf, ok = r.confidences, r.correct
+    for i, path in enumerate(r.paths):
+        t, p = int(r.y_true[i]), int(r.y_pred[i])
+        rows.append([path, r.classes[t], r.classes[p], int(bool(ok[i])), _num(conf[i]),
+                     _num(r.probs[i, t]), _num(r.losses[i]), ""])
+    # Unreadable images have no prediction; their true class is lost with the sample
+    # list, so only the path and the reason are written.
+    rows += [[path, "", "", "", "", "", "", reason] for path, reason in r.unreadable]
+    return _csv(rows)

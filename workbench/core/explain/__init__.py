@@ -1,0 +1,1 @@
+"""Why a network decided what it did: :mod:`.methods` (Grad-CAM, feature maps, filters), :mod:`.bundle` (for a bundle and an image file), :mod:`.display` (arrays into pictures). Import from the submodules."""

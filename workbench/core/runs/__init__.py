@@ -1,0 +1,1 @@
+"""Run folders on disk: :mod:`.store` (run.json, the runs list), :mod:`.record` (what a folder says), :mod:`.index` (the SQLite index), :mod:`.lock` (who is training), :mod:`.names` (run names), :mod:`.plan` (continuing a run). Import from the submodules."""

@@ -1,0 +1,64 @@
+"""Names a user can tell runs apart by: ``<dataset>-<network>-<n>`` (``digits-seed-cnn-3``).
+
+The Train tab offers :func:`suggest_run_name` before Start; the run's folder and its
+run.json carry the name (see :mod:`workbench.core.train.record`). Torch-free.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from workbench.core.io import runs_dir
+from workbench.core.runs.record import name_in_folder
+
+
+def slug(text: str) -> str:
+    """``text`` as a run name: letters, digits, ``-``, ``_`` and ``.``, others as ``-``."""
+    out = re.sub(r"[^A-Za-z0-9._-]+", "-", str(text).strip()).strip("-._")
+    return re.sub(r"-{2,}", "-", out)
+
+
+def dataset_label(folder: str) -> str:
+    """A short name for the dataset at ``folder`` (:func:`~.data.hints.dataset_name`: its
+    folder's name, a CSV file's stem, the parent's name for generic ones such as
+    ``train``), as a run name; ``"demo"`` for no folder."""
+    from workbench.core.data.augment.hints import dataset_name  # torch-free
+
+    if not folder:
+        return "demo"
+    return slug(dataset_name(folder)) or "data"
+
+
+def run_name_base(experiment: Any) -> str:
+    """``<dataset>-<network>`` of ``experiment`` (no I/O): the part of a suggested run name
+    before its number."""
+    from workbench.core.model.presets import network_label  # torch-free
+
+    data = getattr(experiment, "data", None)
+    model = getattr(experiment, "model", None)
+    network = network_label(getattr(model, "preset", None), list(getattr(model, "layers", [])))
+    return f"{dataset_label(getattr(data, 'folder', ''))}-{slug(network)}"
+
+
+def suggest_run_name(experiment: Any, root: str | Path | None = None) -> str:
+    """``<dataset>-<network>-<n>`` for a new run of ``experiment``: ``n`` one more than
+    the highest such number among the run folders under ``root`` (default
+    :func:`runs_dir`), so names do not repeat."""
+    base = run_name_base(experiment)
+    return f"{base}-{_next_number(base, Path(root) if root is not None else runs_dir())}"
+
+
+def _next_number(base: str, root: Path) -> int:
+    pattern = re.compile(rf"^{re.escape(base)}-(\d+)(?:-\d+)?$")
+    highest = 0
+    try:
+        names = [p.name for p in root.iterdir()]
+    except OSError:
+        return 1
+    for folder in names:
+        found = pattern.match(name_in_folder(folder))
+        if found:
+            highest = max(highest, int(found.group(1)))
+    return highest + 1

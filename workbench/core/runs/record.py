@@ -1,0 +1,266 @@
+"""What one run folder says: :class:`RunRecord`, read from the folder's files.
+
+Reading never fails on a bad file: a run whose run.json or metrics.json is damaged is
+still listed with what could be read, and its ``problem`` names the files that could not.
+Runs written before run.json existed (only experiment.json, metrics.json and bundle.pt)
+get what their files suggest: the name and date from the folder's name
+(``2024-05-01_14-03-22-name``), the status from the bundle and the epoch count.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+RUN_INFO = "run.json"
+
+
+# -- one run, as listed ----------------------------------------------------------------------
+@dataclass
+class RunRecord:
+    """What the runs table shows of one run folder.
+
+    Values come from run.json where it has them and are otherwise derived from
+    metrics.json, experiment.json and the folder (runs written before run.json existed).
+    ``None`` means unknown.
+
+    Attributes
+    ----------
+    path
+        The run folder.
+    name, notes
+        The user's (run.json); a legacy run is named after its folder.
+    created, updated
+        ISO 8601 local times.
+    status
+        One of :data:`workbench.core.runs.store.STATUSES`, or "unknown".
+    epochs_done, epochs_planned, duration_s
+        Progress, and training time in seconds (pauses excluded).
+    best_val_acc, best_val_loss, last_train_loss
+        From metrics.json: the highest validation accuracy (0..1), the lowest validation
+        loss, the last epoch's training loss.
+    model_epoch, model_val_acc, model_val_loss, model_restored_best
+        The saved model (bundle.pt): which epoch's weights it holds and their validation
+        accuracy (0..1) and loss, as run.json's ``bundle`` says; for runs written before it
+        did, the last epoch's. ``None`` without a bundle. These, not the best epoch's,
+        describe the model that Evaluate and Predict load.
+    optimizer, lr, batch_size, preset, scheduler, input_size
+        Key hyperparameters, from experiment.json (``preset`` "custom" for a network edited
+        away from its preset, or built without one).
+    problem
+        Which files could not be read and why ("" when all could).
+    """
+
+    path: str
+    name: str
+    created: str = ""
+    updated: str = ""
+    status: str = "unknown"
+    message: str = ""
+    epochs_done: int = 0
+    epochs_planned: int | None = None
+    best_val_acc: float | None = None
+    best_val_loss: float | None = None
+    last_train_loss: float | None = None
+    model_epoch: int | None = None
+    model_val_acc: float | None = None
+    model_val_loss: float | None = None
+    model_restored_best: bool = False
+    duration_s: float | None = None
+    device: str = ""
+    notes: str = ""
+    has_bundle: bool = False
+    experiment_name: str = ""
+    optimizer: str = ""
+    lr: float | None = None
+    batch_size: int | None = None
+    preset: str = ""
+    scheduler: str = ""
+    input_size: tuple[int, ...] | None = None
+    problem: str = ""
+
+    @property
+    def bundle_path(self) -> str:
+        """Where the run's bundle is (or would be)."""
+        return str(Path(self.path) / "bundle.pt")
+
+
+_STAMP = re.compile(r"^(\d{4}-\d{2}-\d{2})_(\d{2})-(\d{2})-(\d{2})-?")
+_FINGERPRINTED = (RUN_INFO, "metrics.json", "experiment.json", "bundle.pt")
+
+
+def name_in_folder(folder_name: str) -> str:
+    """The run name a ``<date>_<time>-<name>`` folder's name carries ("" when none)."""
+    stamp = _STAMP.match(folder_name)
+    return folder_name[stamp.end():] if stamp else ""
+
+
+def is_run_folder(path: Path) -> bool:
+    """Whether ``path`` is a folder holding a run.json or a metrics.json."""
+    return path.is_dir() and ((path / RUN_INFO).is_file() or (path / "metrics.json").is_file())
+
+
+def fingerprint(path: Path) -> str:
+    """Changes whenever a file :func:`read_record` reads is written, added or removed."""
+    parts = []
+    for name in _FINGERPRINTED:
+        try:
+            st = (path / name).stat()
+            # The inode too: run.json is replaced atomically (a new file), so an edit shows
+            # even where mtimes are coarse and the size did not change.
+            parts.append(f"{st.st_mtime_ns}:{st.st_size}:{st.st_ino}")
+        except OSError:
+            parts.append("-")
+    return "|".join(parts)
+
+
+def _read_json(path: Path, problems: list[str]) -> Any:
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as e:
+        problems.append(f"{path.name} is not valid JSON ({e})")
+    except OSError as e:
+        problems.append(f"cannot read {path.name} ({e.strerror or e})")
+    return None
+
+
+def read_history(path: str | Path) -> list[dict[str, Any]]:
+    """The epochs of ``path``/metrics.json; ``[]`` when missing or unreadable."""
+    data = _read_json(Path(path) / "metrics.json", [])
+    epochs = data.get("epochs") if isinstance(data, dict) else None
+    return [e for e in epochs if isinstance(e, dict)] if isinstance(epochs, list) else []
+
+
+def _num(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if value == value else None  # NaN (a diverged epoch) is unknown
+
+
+def _get(d: Any, *keys: str) -> Any:
+    for k in keys:
+        d = d.get(k) if isinstance(d, dict) else None
+    return d
+
+
+def read_record(path: str | Path) -> RunRecord:
+    """The :class:`RunRecord` of the run folder ``path``, read from its files.
+
+    Never raises for a bad file: what cannot be read is left unknown and named in
+    ``problem``.
+    """
+    path = Path(path)
+    problems: list[str] = []
+    info = _read_json(path / RUN_INFO, problems)
+    if info is not None and not isinstance(info, dict):
+        problems.append(f"{RUN_INFO} is not a JSON object")
+    info = info if isinstance(info, dict) else {}
+    metrics = _read_json(path / "metrics.json", problems)
+    epochs = _get(metrics, "epochs")
+    epochs = [e for e in epochs if isinstance(e, dict)] if isinstance(epochs, list) else []
+    exp = _read_json(path / "experiment.json", problems)
+    exp = exp if isinstance(exp, dict) else {}
+
+    stamp = _STAMP.match(path.name)
+    # Folders are named "<date>_<time>-<experiment name>": the name without the time.
+    rec = RunRecord(path=str(path), name=name_in_folder(path.name) or path.name)
+    rec.has_bundle = (path / "bundle.pt").is_file()
+    rec.created = (f"{stamp.group(1)}T{stamp.group(2)}:{stamp.group(3)}:{stamp.group(4)}"
+                   if stamp else _oldest_mtime(path))
+    rec.experiment_name = str(exp.get("name") or "")
+    rec.optimizer = str(_get(exp, "optimizer", "type") or "")
+    rec.lr = _num(_get(exp, "optimizer", "params", "lr"))
+    batch = _get(exp, "data", "batch_size")
+    rec.batch_size = batch if isinstance(batch, int) and not isinstance(batch, bool) else None
+    layers = _get(exp, "model", "layers")
+    rec.preset = str(_get(exp, "model", "preset") or "")
+    if isinstance(layers, list):  # "custom" once edited away from the preset
+        from workbench.core.model.presets import network_label  # torch-free
+
+        rec.preset = network_label(rec.preset, layers)
+    rec.scheduler = str(_get(exp, "scheduler", "type") or "")
+    size = _get(exp, "data", "input_size")
+    if isinstance(size, list) and all(isinstance(v, int) for v in size):
+        rec.input_size = tuple(size)
+    planned = _get(exp, "training", "epochs")
+    rec.epochs_planned = planned if isinstance(planned, int) else None
+    rec.device = str(_get(exp, "training", "device") or "")
+
+    rec.epochs_done = len(epochs)
+    val_accs = [v for v in (_num(e.get("val_acc")) for e in epochs) if v is not None]
+    val_losses = [v for v in (_num(e.get("val_loss")) for e in epochs) if v is not None]
+    rec.best_val_acc = max(val_accs) if val_accs else None
+    rec.best_val_loss = min(val_losses) if val_losses else None
+    rec.last_train_loss = _num(epochs[-1].get("train_loss")) if epochs else None
+    seconds = [v for v in (_num(e.get("seconds")) for e in epochs) if v is not None]
+    rec.duration_s = sum(seconds) if seconds else None
+    rec.updated = _newest_mtime(path)
+    # Runs written before run.json existed saved a bundle once training ended.
+    if rec.has_bundle and rec.epochs_planned is not None:
+        rec.status = "finished" if rec.epochs_done >= rec.epochs_planned else "stopped"
+
+    # run.json, where it has a value, knows better than the derivations above.
+    for key, kind in (("name", str), ("created", str), ("updated", str), ("status", str),
+                      ("message", str), ("device", str), ("notes", str),
+                      ("experiment_name", str), ("epochs_done", int),
+                      ("epochs_planned", int), ("duration_s", float)):
+        value = info.get(key)
+        if value is None or isinstance(value, bool) or value == "":
+            continue
+        if kind is str:
+            setattr(rec, key, str(value))
+        elif isinstance(value, (int, float)):
+            setattr(rec, key, int(value) if kind is int else float(value))
+    _read_model(rec, info, epochs)
+    rec.problem = "; ".join(problems)
+    return rec
+
+
+def _read_model(rec: RunRecord, info: dict[str, Any], epochs: list[dict[str, Any]]) -> None:
+    """Fill the ``model_*`` fields: what bundle.pt holds (run.json's ``bundle``)."""
+    if not rec.has_bundle:
+        return
+    saved = info.get("bundle")
+    if isinstance(saved, dict):
+        epoch, fallback = saved.get("epoch"), None
+        rec.model_restored_best = saved.get("restored_best") is True
+        metrics = saved.get("metrics") if isinstance(saved.get("metrics"), dict) else {}
+    elif epochs:  # written before run.json said: the bundle was saved at the run's end
+        metrics = epochs[-1]
+        epoch, fallback = metrics.get("epoch"), len(epochs)
+    else:
+        return
+    rec.model_epoch = epoch if isinstance(epoch, int) and not isinstance(epoch, bool) \
+        else fallback
+    rec.model_val_acc = _num(metrics.get("val_acc"))
+    rec.model_val_loss = _num(metrics.get("val_loss"))
+
+
+def _mtimes(path: Path) -> list[float]:
+    out = []
+    for name in _FINGERPRINTED:
+        try:
+            out.append((path / name).stat().st_mtime)
+        except OSError:
+            pass
+    return out
+
+
+def _oldest_mtime(path: Path) -> str:
+    times = _mtimes(path)
+    return _iso(min(times)) if times else ""
+
+
+def _newest_mtime(path: Path) -> str:
+    times = _mtimes(path)
+    return _iso(max(times)) if times else ""
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp).isoformat(timespec="seconds")

@@ -1,0 +1,327 @@
+"""Training runs on disk: one folder per run, described by its ``run.json``.
+
+A run folder holds::
+
+    run.json          what this module reads and writes (below)
+    experiment.json   the Experiment the run trained
+    metrics.json      {"epochs": [{"epoch", "train_loss", "train_acc", "val_loss",
+                                   "val_acc", "lr", "seconds"}, ...]}
+    bundle.pt         the trained model (absent when no epoch finished or the run diverged)
+    checkpoints/last.pt, checkpoints/best.pt   for resuming (see core.train.checkpoint)
+    .lock, .run.json.lock   empty lock files (see core.run_lock)
+
+``run.json`` keys: ``format_version`` (1), ``name``, ``experiment_name``, ``created``,
+``updated`` and ``finished`` (ISO 8601 local times; ``finished`` null while running),
+``status`` (one of :data:`STATUSES`), ``message`` (why it ended, for a person),
+``epochs_done``, ``epochs_planned``, ``best`` (``{"epoch", "metric", "value"}`` or null),
+``duration_s`` (training time, pauses excluded), ``device``, ``notes`` (the user's),
+``resumed`` (ISO times the run was resumed at), ``bundle`` (which weights bundle.pt holds:
+``{"epoch", "restored_best", "metrics": {that epoch's metrics.json entry}}``, null when the
+run wrote no bundle).
+
+While a process trains into a folder it holds the folder's ``.lock`` (see
+:mod:`workbench.core.runs.lock`): a run whose run.json says "running" but whose lock nobody
+holds was cut off (its process crashed or was killed) and is listed as ``"interrupted"``;
+it can be resumed from its last checkpoint, or deleted.
+
+The folders are the truth. :class:`RunStore` keeps an index of them in an SQLite file
+(``runs.sqlite`` next to them) so a history of hundreds of runs lists without reading every
+JSON file each time; the index can always be rebuilt from the folders.
+:mod:`workbench.core.runs.record` reads one folder, :mod:`workbench.core.runs.index` is
+the SQLite side.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from workbench.core.errors import SpecError, WorkbenchError
+from workbench.core.io import atomic_write_text, runs_dir
+from workbench.core.runs.lock import editing_run_info, is_live
+from workbench.core.runs.index import RunIndex
+from workbench.core.runs.record import (RUN_INFO, RunRecord, fingerprint, is_run_folder, read_history,
+                          read_record)
+
+__all__ = ["INTERRUPTED", "RUN_INFO", "RUN_INFO_VERSION", "STATUSES", "RefreshSummary",
+           "RunRecord", "RunStore", "fingerprint", "is_run_folder", "read_history",
+           "read_record", "read_run_info", "run_is_live", "update_run_info",
+           "write_run_info"]
+
+RUN_INFO_VERSION = 1
+STATUSES = ("running", "finished", "stopped", "early_stopped", "diverged", "out_of_memory",
+            "failed")
+#: Listed for a "running" run whose process is gone (never written to run.json).
+INTERRUPTED = "interrupted"
+# Without a lock file to ask (a run from before locks), a "running" run.json touched this
+# recently is taken for a live run: it may not be deleted.
+RUNNING_GRACE_S = 60.0
+CSV_COLUMNS = ("run", "path", "epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr",
+               "seconds")
+
+
+def read_run_info(run_dir: str | Path) -> dict[str, Any]:
+    """``run_dir``'s run.json as a dict; ``{}`` when it is missing or unreadable."""
+    try:
+        data = json.loads((Path(run_dir) / RUN_INFO).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def write_run_info(run_dir: str | Path, info: dict[str, Any]) -> None:
+    """Write ``info`` as ``run_dir``'s run.json (atomically)."""
+    data = {"format_version": RUN_INFO_VERSION, **{k: v for k, v in info.items()
+                                                   if k != "format_version"}}
+    atomic_write_text(Path(run_dir) / RUN_INFO, json.dumps(data, indent=2) + "\n")
+
+
+def update_run_info(run_dir: str | Path, **changes: Any) -> dict[str, Any]:
+    """Read run.json, apply ``changes``, write it back; returns the new contents. One
+    writer at a time (the recorder, a rename, another process): none loses another's
+    change."""
+    with editing_run_info(run_dir):
+        info = read_run_info(run_dir)
+        info.update(changes)
+        write_run_info(run_dir, info)
+    return info
+
+
+def run_is_live(run_dir: str | Path) -> bool:
+    """Whether a process is training into ``run_dir`` now: its lock is held; without a
+    lock file to ask, whether run.json says "running" and was updated within
+    :data:`RUNNING_GRACE_S`."""
+    live = is_live(run_dir)
+    if live is not None:
+        return live
+    info = read_run_info(run_dir)
+    if info.get("status") != "running":
+        return False
+    try:
+        mtime: float | None = (Path(run_dir) / RUN_INFO).stat().st_mtime
+    except OSError:
+        mtime = None
+    age = _seconds_since(str(info.get("updated") or ""), mtime)
+    return age is not None and age < RUNNING_GRACE_S
+
+
+def _seconds_since(iso: str, fallback_mtime: float | None) -> float | None:
+    """Seconds from the ISO time ``iso`` (local when naive) to now; the file mtime when
+    ``iso`` is not a time."""
+    try:
+        then = datetime.fromisoformat(iso)
+    except (TypeError, ValueError):
+        if fallback_mtime is None:
+            return None
+        return datetime.now().timestamp() - fallback_mtime
+    now = datetime.now(timezone.utc) if then.tzinfo else datetime.now()
+    return (now - then).total_seconds()
+
+
+# -- the index -------------------------------------------------------------------------------
+@dataclass
+class RefreshSummary:
+    """What :meth:`RunStore.refresh` changed in the index."""
+
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+
+
+class RunStore:
+    """The run folders under ``root`` and an SQLite index of them.
+
+    Parameters
+    ----------
+    root
+        The folder of run folders (default :func:`workbench.core.io.runs_dir`). The index
+        is ``root / "runs.sqlite"``.
+
+    The index is a cache: :meth:`refresh` brings it in line with the folders (one level
+    under ``root``), a corrupt index file is deleted and rebuilt, and where no index can
+    be written at all (a read-only folder) the store lists from memory instead. Every
+    call opens its own short-lived connection, so a store may be used from several threads
+    and several windows may share one index (it is in WAL mode).
+    """
+
+    def __init__(self, root: str | Path | None = None):
+        self.root = Path(root) if root is not None else runs_dir()
+        self._index = RunIndex(self.root / "runs.sqlite")
+
+    @property
+    def index_path(self) -> Path:
+        return self._index.path
+
+    @property
+    def index_problem(self) -> str:
+        """Why the SQLite index is not in use ("" when it is)."""
+        return self._index.problem
+
+    # -- listing -------------------------------------------------------------------------
+    def refresh(self) -> RefreshSummary:
+        """Index new run folders, re-read changed ones and forget vanished ones."""
+        folders: dict[str, Path] = {}
+        if self.root.is_dir():
+            try:
+                children = list(self.root.iterdir())
+            except OSError as e:
+                raise WorkbenchError(f"cannot list the runs folder {self.root}: "
+                                     f"{e.strerror or e}") from None
+            folders = {p.name: p for p in children if is_run_folder(p)}
+        for _ in range(2):
+            in_memory = self._index.in_memory
+            summary = self._sync(folders)
+            if self._index.in_memory == in_memory:
+                break
+            # The file failed half-way and the index moved to memory: fill that one too.
+        return summary
+
+    def _sync(self, folders: dict[str, Path]) -> RefreshSummary:
+        known = self._index.fingerprints()
+        summary = RefreshSummary()
+        changed: list[tuple[str, RunRecord]] = []
+        for key, folder in folders.items():
+            fp = fingerprint(folder)
+            if known.get(key) == fp:
+                continue
+            if key in known:
+                summary.updated += 1
+            else:
+                summary.added += 1
+            changed.append((fp, read_record(folder)))
+        gone = [key for key in known if key not in folders]
+        summary.removed = len(gone)
+        if changed or gone:
+            self._index.apply(changed, gone)
+        return summary
+
+    def runs(self) -> list[RunRecord]:
+        """The indexed runs, newest first (call :meth:`refresh` first to see new ones)."""
+        return [self._with_path(r) for r in self._index.records()]
+
+    def get(self, path: str | Path) -> RunRecord | None:
+        """The run at ``path`` (indexing it now when it is new); None when it is no run."""
+        folder = self._folder(path)
+        if not is_run_folder(folder):
+            return None
+        fp = fingerprint(folder)
+        record = self._index.record(folder.name, fp)
+        if record is None:
+            record = read_record(folder)
+            self._index.apply([(fp, record)], [])
+        return self._with_path(record)
+
+    def history(self, path: str | Path) -> list[dict[str, Any]]:
+        """The run's epoch metrics (metrics.json's ``epochs``); ``[]`` when unreadable."""
+        return read_history(self._folder(path))
+
+    # -- editing -------------------------------------------------------------------------
+    def rename(self, path: str | Path, name: str) -> RunRecord:
+        """Call the run ``name`` (in its run.json and the index)."""
+        name = str(name).strip()
+        if not name:
+            raise SpecError("name", "a run's name cannot be empty: type a name")
+        return self._update(path, name=name)
+
+    def annotate(self, path: str | Path, notes: str) -> RunRecord:
+        """Set the run's notes (in its run.json and the index)."""
+        return self._update(path, notes=str(notes))
+
+    def _update(self, path: str | Path, **changes: Any) -> RunRecord:
+        folder = self._existing_run(path)
+        try:
+            update_run_info(folder, **changes)
+        except OSError as e:
+            raise WorkbenchError(f"cannot write {folder / RUN_INFO}: {e.strerror or e}; check "
+                                 f"that the folder is writable") from None
+        record = read_record(folder)
+        self._index.apply([(fingerprint(folder), record)], [])
+        return self._with_path(record)
+
+    def delete(self, path: str | Path) -> None:
+        """Delete the run folder ``path`` and its index entry.
+
+        Raises
+        ------
+        WorkbenchError
+            When ``path`` is not a run folder directly under :attr:`root`, or is a run
+            still training (:func:`run_is_live`).
+        """
+        folder = self._existing_run(path)
+        if run_is_live(folder):
+            raise WorkbenchError(f"the run {folder.name} is still training: stop it "
+                                 f"before deleting it")
+        try:
+            shutil.rmtree(folder)
+        except OSError as e:
+            raise WorkbenchError(f"cannot delete the run folder {folder}: "
+                                 f"{e.strerror or e}") from None
+        self._index.apply([], [folder.name])
+
+    def export_csv(self, paths: list[str | Path], out_path: str | Path) -> int:
+        """Write the epochs of the runs at ``paths`` to the CSV file ``out_path``.
+
+        One row per epoch per run, columns :data:`CSV_COLUMNS`; unknown values are empty.
+        Returns the number of rows written.
+        """
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(CSV_COLUMNS)
+        rows = 0
+        for p in paths:
+            folder = self._existing_run(p)
+            record = self.get(folder)
+            name = record.name if record else folder.name
+            for e in read_history(folder):
+                writer.writerow([name, str(folder)] + [_csv_value(e.get(c))
+                                                       for c in CSV_COLUMNS[2:]])
+                rows += 1
+        try:
+            atomic_write_text(Path(out_path), buf.getvalue())
+        except OSError as e:
+            raise WorkbenchError(f"cannot write {out_path}: {e.strerror or e}; choose another "
+                                 f"file or folder") from None
+        return rows
+
+    # -- paths ---------------------------------------------------------------------------
+    def _folder(self, path: str | Path) -> Path:
+        """``path`` as a folder directly under :attr:`root` (the index knows no deeper)."""
+        p = Path(path)
+        if not p.is_absolute():
+            p = self.root / p
+        try:
+            inside = p.resolve().parent == self.root.resolve()
+        except OSError:
+            inside = False
+        if not inside:
+            raise WorkbenchError(f"{path} is not a run folder of {self.root}: only runs in "
+                                 f"that folder can be changed here")
+        return self.root / p.name
+
+    def _existing_run(self, path: str | Path) -> Path:
+        folder = self._folder(path)
+        if not is_run_folder(folder):
+            raise WorkbenchError(f"{folder} is not a training run (no run.json or "
+                                 f"metrics.json in it); refresh the list of runs")
+        return folder
+
+    def _with_path(self, record: RunRecord) -> RunRecord:
+        # The index stores folder names, so a runs folder that moved still lists right.
+        record.path = str(self.root / Path(record.path).name)
+        # Whether a "running" run still is changes without its files changing (its process
+        # died): asked now, never cached in the index.
+        if record.status == "running" and not run_is_live(record.path):
+            record.status = INTERRUPTED
+        return record
+
+
+def _csv_value(value: Any) -> str:
+    if value is None or isinstance(value, (dict, list)):
+        return ""
+    return str(value)

@@ -1,0 +1,142 @@
+"""Where a study lives: its Optuna storage (a database URL), and opening or creating a
+study in it with the sampler and pruner a :class:`~.tune_space.SearchSpace` names.
+
+Several processes, on one machine or many, that open the same study name in the same
+storage cooperate: Optuna hands each its own trials.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+from workbench.core.errors import SpecError, WorkbenchError
+from workbench.core.tune.space import SearchSpace
+
+#: Seconds a cooperating process waits for the SQLite file to be free (sqlite's default, 5 s,
+#: is short while another process writes a trial).
+_SQLITE_TIMEOUT_S = 60
+#: A trial whose process stopped sending heartbeats this long ago (killed, machine lost) is
+#: marked failed by the next process that starts a trial, instead of "running" forever.
+_HEARTBEAT_S, _GRACE_S = 30, 120
+
+
+def default_storage(runs_parent: str | Path | None = None) -> str:
+    """``sqlite:///<runs dir>/studies.sqlite`` (creating the folder)."""
+    from workbench.core.io import runs_dir
+
+    folder = Path(runs_parent) if runs_parent is not None else runs_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise WorkbenchError(f"cannot create the runs folder {folder}: {e.strerror}; choose "
+                             f"a writable one or give a storage URL") from None
+    return f"sqlite:///{(folder / 'studies.sqlite').resolve()}"
+
+
+def make_sampler(optuna: Any, space: SearchSpace) -> Any:
+    """The Optuna sampler ``space.sampler`` names, seeded with ``space.seed``."""
+    if space.sampler == "grid":
+        return optuna.samplers.GridSampler({p: s.grid_values() for p, s in
+                                            space.params.items()}, seed=space.seed)
+    if space.sampler == "random":
+        return optuna.samplers.RandomSampler(seed=space.seed)
+    return optuna.samplers.TPESampler(seed=space.seed)
+
+
+def make_pruner(optuna: Any, space: SearchSpace) -> Any:
+    """The Optuna pruner ``space.pruner`` names, with its options (SpecError for unknown
+    ones)."""
+    spec = dict(space.pruner)
+    kind = spec.pop("type")
+    cls = {"median": optuna.pruners.MedianPruner, "hyperband": optuna.pruners.HyperbandPruner,
+           "threshold": optuna.pruners.ThresholdPruner, "none": optuna.pruners.NopPruner}[kind]
+    if kind == "hyperband" and space.epochs and "max_resource" not in spec:
+        spec["max_resource"] = space.epochs  # an epoch is the resource
+    known = [n for n in inspect.signature(cls).parameters]
+    unknown = sorted(set(spec) - set(known))
+    if unknown:
+        raise SpecError(f"space.pruner.{unknown[0]}", f"not an option of the {kind} pruner; "
+                                                      f"it has {', '.join(known) or 'none'}")
+    try:
+        return cls(**spec)
+    except (TypeError, ValueError) as e:
+        raise SpecError("space.pruner", f"{e}") from None
+
+
+def open_storage(optuna: Any, url: str) -> Any:
+    """An Optuna ``RDBStorage`` for ``url``, with heartbeats so a dead process's trial is
+    failed, not left running; WorkbenchError naming the URL when it cannot be opened."""
+    kwargs = {"connect_args": {"timeout": _SQLITE_TIMEOUT_S}} if url.startswith("sqlite") \
+        else {}
+    last: Exception | None = None
+    for attempt in range(5):  # two processes creating the same new file race on its tables
+        try:
+            with warnings.catch_warnings():  # Optuna still marks heartbeats experimental
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return optuna.storages.RDBStorage(url, engine_kwargs=kwargs,
+                                                  heartbeat_interval=_HEARTBEAT_S,
+                                                  grace_period=_GRACE_S)
+        except Exception as e:  # sqlalchemy's errors, a bad URL, a missing driver
+            last = e
+            # The loser of a race to create a new file's tables sees one of these; by the
+            # next attempt the winner has made them. Anything else (a bad URL) is final.
+            if type(e).__name__ not in ("OperationalError", "IntegrityError"):
+                break
+            time.sleep(0.5 * (attempt + 1))
+    raise WorkbenchError(f"cannot open the study storage {redact(url)}: "
+                         f"{str(last).splitlines()[0] if last else 'unknown error'}; give an "
+                         f"Optuna storage URL such as sqlite:///studies.sqlite") from None
+
+
+def open_study(optuna: Any, url: str, name: str, space: SearchSpace) -> Any:
+    """Create study ``name`` in ``url``, or load it when it exists (another process may be
+    creating it at the same moment); SpecError when it measures another metric or
+    direction than ``space``."""
+    storage = open_storage(optuna, url)
+    for attempt in range(5):
+        try:
+            study = optuna.create_study(storage=storage, study_name=name,
+                                        sampler=make_sampler(optuna, space),
+                                        pruner=make_pruner(optuna, space),
+                                        direction=space.direction, load_if_exists=True)
+            break
+        except optuna.exceptions.DuplicatedStudyError:  # created by another process just now
+            time.sleep(0.2 * (attempt + 1))
+    else:
+        raise WorkbenchError(f"cannot create or load study {name} in {redact(url)}")
+    if study.direction.name.lower() != space.direction:
+        raise SpecError("space.direction", f"study {name} already exists and "
+                                           f"{study.direction.name.lower()}s its value: use "
+                                           f"the same direction, or another study name")
+    metric = study.user_attrs.get("metric")
+    if metric is None:
+        study.set_user_attr("metric", space.metric)
+        study.set_user_attr("space", space.to_dict())
+    elif metric != space.metric:
+        raise SpecError("space.metric", f"study {name} already measures {metric}: use the "
+                                        f"same metric, or another study name")
+    return study
+
+
+def load_study(optuna: Any, url: str, name: str) -> Any:
+    """An existing study; WorkbenchError listing the storage's studies when it is not there."""
+    storage = open_storage(optuna, url)
+    try:
+        return optuna.load_study(study_name=name, storage=storage)
+    except KeyError:
+        names = [s.study_name for s in optuna.get_all_study_summaries(storage)]
+        raise WorkbenchError(f"there is no study {name} in {redact(url)}; it has "
+                             f"{', '.join(names) or 'none'}") from None
+
+
+def redact(url: str) -> str:
+    """A storage URL without its password (it is printed and stored in summaries)."""
+    if "://" in url and "@" in url.split("://", 1)[1]:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}"
+    return url

@@ -1,0 +1,200 @@
+"""The Data panel's image headers and advice: what was chosen from a new dataset, and
+one-click suggestions.
+
+:class:`HeaderSummary` reads the loaded dataset's image headers (sizes and colour modes)
+off the GUI thread. When the user opens a new dataset, the panel then fits the experiment
+to it (:func:`workbench.core.data.defaults.data_defaults`: input size, channels, no flip for
+digits or letters) and :class:`DataAdvice` says what it chose and why. When the images are
+all grayscale but the experiment keeps three channels, it offers "Use 1 channel".
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from workbench.core.experiment import Experiment
+
+from workbench.qt.common import MessageLabel
+from workbench.qt.workers import TaskRunner, TaskState
+
+
+def summarize_headers(folder: str, paths: list[str], state: TaskState) -> tuple:
+    """``(folder, summary lines, ImageSummary)`` of ``paths`` (headers only), off the GUI
+    thread; ``folder`` tells the panel which dataset the result belongs to."""
+    from workbench.core.data.summary import summarize_images
+
+    summary = summarize_images(paths, progress=state.set_progress,
+                               is_cancelled=state.is_cancelled)
+    return folder, list(summary.describe()), summary
+
+
+class HeaderSummary(QObject):
+    """Reads image headers in the background and shows the summary lines in ``label``; a
+    new request supersedes the running one.
+
+    Signals
+    -------
+    finished(folder, lines, summary)
+        The headers of ``folder``'s images are read: the lines shown and the
+        :class:`~workbench.core.data.summary.ImageSummary`.
+    """
+
+    finished = Signal(str, list, object)
+
+    def __init__(self, label: QLabel, parent: QObject | None = None):
+        super().__init__(parent)
+        self.label = label
+        self._runner = TaskRunner(self, supersede=True)
+        self._runner.progressed.connect(self._on_progressed)
+        self._runner.finished.connect(self._on_finished)
+        self._runner.errored.connect(self._on_errored)
+
+    def start(self, folder: str, paths: list[str]) -> None:
+        """Read the headers of ``paths``, the images of ``folder`` (none: clear the label)."""
+        if not paths:
+            self.cancel_all()
+            self.label.setText("")
+            return
+        self.label.setText(f"Reading the headers of {len(paths):,} images…")
+        self._runner.submit(lambda state: summarize_headers(folder, paths, state))
+
+    def cancel_all(self) -> None:
+        self._runner.cancel_all()
+
+    @Slot(int, int, int)
+    def _on_progressed(self, job: int, done: int, total: int) -> None:
+        self.label.setText(f"Reading image headers… {done:,} / {total:,}")
+
+    @Slot(int, object)
+    def _on_finished(self, job: int, result: tuple) -> None:
+        folder, lines, summary = result
+        self.label.setText("\n".join(lines))
+        self.finished.emit(folder, list(lines), summary)
+
+    @Slot(int, str)
+    def _on_errored(self, job: int, message: str) -> None:
+        self.label.setText(f"Could not summarise the images: {message}")
+
+
+def same_folder(a: str, b: str) -> bool:
+    """Whether two dataset paths name the same folder (or CSV file); empty names none."""
+    if not a or not b:
+        return False
+
+    def norm(p: str) -> str:
+        return os.path.normcase(os.path.realpath(os.path.abspath(os.path.expanduser(p))))
+
+    return norm(a) == norm(b)
+
+
+class DataAdvice(QWidget):
+    """Two lines under the Data panel's message: the defaults chosen from a new dataset,
+    and a suggestion with its button. Hidden while empty.
+
+    Signals
+    -------
+    use_one_channel_clicked()
+        The user accepted "All images are grayscale: use 1 channel".
+    """
+
+    use_one_channel_clicked = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.chosen = MessageLabel("")
+        self.suggestion = MessageLabel("")
+        self.use_one_channel = QPushButton("Use 1 channel")
+        self.use_one_channel.setToolTip("Train and predict on grayscale images: the network "
+                                        "gets one input channel instead of three copies of "
+                                        "the same values (a third of the first layer's "
+                                        "weights and memory).")
+        self.use_one_channel.clicked.connect(self.use_one_channel_clicked)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.suggestion, 1)
+        row.addWidget(self.use_one_channel)
+        self._row = QWidget()
+        self._row.setLayout(row)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.chosen)
+        layout.addWidget(self._row)
+        self.show_chosen("")
+        self.show_suggestion(None)
+        self._adopt_folder = ""  # the new dataset whose header summary sets the defaults
+
+    # -- a new dataset's defaults ----------------------------------------------------------
+    def expect(self, folder: str, adopt: bool | None, current: str) -> None:
+        """A scan of ``folder`` starts; ``current`` is ``experiment.data.folder`` before it.
+        ``adopt`` None: fit the experiment only when ``folder`` is another dataset."""
+        if adopt is None:
+            adopt = not same_folder(folder, current)
+        self._adopt_folder = folder if adopt else ""
+        if adopt:
+            self.show_chosen("")
+
+    def cancel(self) -> None:
+        """The scan failed or another experiment was opened: adopt nothing."""
+        self._adopt_folder = ""
+
+    def summary_ready(self, experiment: Experiment, index: Any, folder: str,
+                      summary: Any) -> tuple[bool, str] | None:
+        """The header ``summary`` of ``folder`` is read. If that dataset is the new one
+        expected, fit ``experiment`` to it and say so: returns ``(changed, text)``; else
+        None. Either way the grayscale suggestion follows the summary."""
+        adopt = bool(self._adopt_folder) and self._adopt_folder == folder
+        self._adopt_folder = ""
+        result = None
+        if adopt and index is not None:
+            result = adopt_defaults(experiment, index, summary)
+            self.show_chosen(result[1])
+        self.update_suggestion(experiment, summary)
+        return result
+
+    def show_chosen(self, text: str, level: str = "info") -> None:
+        """The line saying what was chosen from the data ("" hides it)."""
+        self.chosen.show_message(text, level)
+        self.chosen.setVisible(bool(text))
+        self._update_visible()
+
+    def show_suggestion(self, text: str | None) -> None:
+        """The grayscale suggestion with its button (None hides both)."""
+        self.suggestion.show_message(text or "", "info")
+        self._row.setVisible(bool(text))
+        self._update_visible()
+
+    def update_suggestion(self, experiment: Experiment, summary: Any) -> None:
+        """Show the suggestion when ``summary`` (an ImageSummary, or None) says every image
+        is grayscale and ``experiment`` keeps three channels."""
+        text = None
+        if summary is not None:
+            from workbench.core.data.defaults import grayscale_suggestion
+
+            text = grayscale_suggestion(experiment, summary)
+            if text:
+                text += (" (the network then gets one input channel instead of three copies "
+                         "of the same values)")
+        self.show_suggestion(text)
+
+    def suggestion_text(self) -> str:
+        return self.suggestion.text() if self._row.isVisibleTo(self) else ""
+
+    def _update_visible(self) -> None:
+        self.setVisible(bool(self.chosen.text()) or bool(self.suggestion.text()))
+
+
+def adopt_defaults(experiment: Experiment, index: Any, summary: Any) -> tuple[bool, str]:
+    """Fit ``experiment`` to the dataset ``index`` (sizes and modes from ``summary``), in
+    place; returns ``(changed, the sentence saying what was chosen and why)``."""
+    from workbench.core.data.defaults import apply_data_defaults, data_defaults
+
+    defaults = data_defaults(experiment, index, summary)
+    changed = apply_data_defaults(experiment, defaults)
+    text = f"Chosen for this dataset: {defaults.describe()}."
+    if changed:
+        text += " Change them in Settings (and Augment) if they do not suit."
+    return changed, text

@@ -1,0 +1,450 @@
+"""Data panel: choose a dataset (folder or CSV file) and see what is in it.
+
+Classes with their counts and split, a bar chart of images per class, a lazy thumbnail grid
+of the selected class, a summary of image sizes and colour modes, the unreadable files, and
+the settings of ``experiment.data`` (:mod:`.data_settings`).
+
+The scan (listing plus a full decode of every file) and the image summary run off the GUI
+thread; choosing another folder while one is being scanned supersedes the stale scan. A NEW
+dataset fits the experiment to its images (:mod:`.data_advice`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from PySide6.QtCore import QPoint, Qt, Signal, Slot
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QGroupBox, QHBoxLayout, QLabel,
+                               QLineEdit, QProgressBar, QPushButton, QScrollArea, QSplitter,
+                               QVBoxLayout, QWidget)
+
+from workbench.core.errors import DataError, WorkbenchError
+from workbench.core.experiment import Experiment
+
+from workbench.qt.common import MessageLabel, run_standalone, stop_busy
+from workbench.qt.thumbnails import PathRole, ThumbnailLoader, ThumbnailModel, ThumbnailView
+from workbench.qt.workers import TaskRunner
+from workbench.qt.panels.data.advice import DataAdvice, HeaderSummary
+from workbench.qt.panels.data.settings import DataSettings
+from workbench.qt.panels.data.jobs import list_dataset, verify_dataset
+from workbench.qt.panels.data.views import (ClassBarChart, ClassTable, DatasetDetails, reveal_in_file_manager,
+                         reveal_menu)
+
+ALL_CLASSES = "All classes"
+
+
+class DataPanel(QWidget):
+    """Shows the dataset of ``experiment.data.folder`` and lets the user choose another.
+
+    Signals
+    -------
+    dataset_listed(index)
+        The folder's files are listed (no image decoded yet): classes, counts and
+        thumbnails are shown at once, and checking every image for readability begins.
+    dataset_loaded(index)
+        A scan finished (every image checked); ``experiment.data.folder`` now names the scanned folder. ``index``
+        is the :class:`~workbench.core.data.scan.DatasetIndex` (it may still be unusable for
+        training: the message line says why).
+    scan_failed(message)
+        The folder could not be scanned (missing, not a folder...).
+    experiment_changed()
+        A setting changed ``experiment.data`` (split, size, channels, normalisation...), or
+        a new dataset's defaults changed it and ``experiment.augment`` (a flip left out).
+    summary_finished(lines)
+        The image size and mode summary of the loaded dataset is shown.
+    defaults_adopted(text)
+        A new dataset's defaults were applied (after ``summary_finished``); ``text`` says
+        what was chosen and why (the advice line shows it too).
+    """
+
+    dataset_listed = Signal(object)
+    dataset_loaded = Signal(object)
+    scan_failed = Signal(str)
+    experiment_changed = Signal()
+    summary_finished = Signal(list)
+    defaults_adopted = Signal(str)
+
+    def __init__(self, experiment: Experiment, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.experiment = experiment
+        self.index: Any = None
+        self.trainable = False
+        self._pending_folder = ""
+        self.image_summary: Any = None  # ImageSummary of the loaded dataset's headers
+        self._runner = TaskRunner(self, supersede=True)
+        self._runner.progressed.connect(self._on_scan_progressed)
+        self._runner.finished.connect(self._on_scan_finished)
+        self._runner.errored.connect(self._on_scan_errored)
+        self._verify_runner = TaskRunner(self, supersede=True)
+        self._verify_runner.progressed.connect(self._on_scan_progressed)
+        self._verify_runner.finished.connect(self._on_verify_finished)
+        self._verify_runner.errored.connect(self._on_scan_errored)
+        self._build()
+        self.headers = HeaderSummary(self.summary_label, self)
+        self.headers.finished.connect(self._on_summary_finished)
+        self.folder_edit.setText(experiment.data.folder)
+
+    # -- layout --------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.folder_edit = QLineEdit()
+        self.folder_edit.setPlaceholderText("A folder with one sub-folder of images per class, "
+                                            "or a CSV file of path,label rows")
+        self.folder_edit.returnPressed.connect(
+            lambda: self.load_folder(self.folder_edit.text().strip()))
+        self.choose_button = QPushButton("Choose folder…")
+        self.choose_button.clicked.connect(self.choose_folder)
+        self.csv_button = QPushButton("Open CSV…")
+        self.csv_button.setToolTip("A CSV file of path,label rows (paths relative to the file)")
+        self.csv_button.clicked.connect(self.choose_csv)
+        self.rescan_button = QPushButton("Rescan")
+        self.rescan_button.setToolTip("Scan the folder again (after adding or fixing images)")
+        self.rescan_button.clicked.connect(
+            lambda: self.load_folder(self.folder_edit.text().strip()))
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Dataset:"))
+        row.addWidget(self.folder_edit, 1)
+        for button in (self.choose_button, self.csv_button, self.rescan_button):
+            row.addWidget(button)
+
+        self.progress = QProgressBar()
+        self.progress.setFormat("Checking images… %v / %m")
+        self.progress.hide()
+        self.message = MessageLabel("Choose a dataset folder, or drop one on the window. "
+                                    "Layout: one sub-folder of images per class "
+                                    "(or train/ and val/ folders holding those), or a CSV file "
+                                    "of path,label rows.")
+        self.advice = DataAdvice()
+        self.advice.use_one_channel_clicked.connect(lambda: self.settings.set_channels(1))
+
+        # Left: classes (with the split) over the bar chart.
+        self.class_table = ClassTable()
+        self.class_table.itemSelectionChanged.connect(self._on_table_selection_changed)
+        self.total_label = QLabel("")
+        self.total_label.setWordWrap(True)
+        classes_box = QGroupBox("Classes")
+        lay = QVBoxLayout(classes_box)
+        lay.addWidget(self.class_table)
+        lay.addWidget(self.total_label)
+        self.chart = ClassBarChart()
+        chart_box = QGroupBox("Images per class")
+        QVBoxLayout(chart_box).addWidget(self.chart)
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(classes_box)
+        left.addWidget(chart_box)
+
+        # Middle: thumbnails over the unreadable files and the image summary.
+        self.class_combo = QComboBox()
+        self.class_combo.currentIndexChanged.connect(self._on_class_chosen)
+        self.grid_label = QLabel("")
+        self.loader = ThumbnailLoader(self)
+        self.thumb_model = ThumbnailModel(self.loader, self)
+        self.thumbs = ThumbnailView()
+        self.thumbs.setModel(self.thumb_model)
+        self.thumbs.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.thumbs.customContextMenuRequested.connect(self._on_thumb_menu)
+        self.thumbs.doubleClicked.connect(lambda i: reveal_in_file_manager(i.data(PathRole)))
+        thumbs_box = QGroupBox("Images")
+        lay = QVBoxLayout(thumbs_box)
+        combo_row = QHBoxLayout()
+        combo_row.addWidget(QLabel("Show:"))
+        combo_row.addWidget(self.class_combo, 1)
+        combo_row.addWidget(self.grid_label)
+        lay.addLayout(combo_row)
+        lay.addWidget(self.thumbs)
+
+        self.details = DatasetDetails()
+        # Shortcuts to the parts tests and the window use.
+        self.unreadable_list = self.details.unreadable_list
+        self.unreadable_box = self.details.unreadable_box
+        self.reveal_button = self.details.reveal_button
+        self.summary_label = self.details.summary_label
+        middle = QSplitter(Qt.Orientation.Vertical)
+        middle.addWidget(thumbs_box)
+        middle.addWidget(self.details)
+        middle.setStretchFactor(0, 3)
+        middle.setStretchFactor(1, 1)
+        middle.setSizes([480, 130])
+
+        # Right: the settings of experiment.data.
+        self.settings = DataSettings(self.experiment)
+        self.settings.experiment_changed.connect(self.experiment_changed)
+        self.settings.experiment_changed.connect(self._update_suggestion)
+        self.settings.split_changed.connect(self._show_split)
+        settings_box = QGroupBox("Settings")
+        QVBoxLayout(settings_box).addWidget(self.settings)
+        scroll = QScrollArea()
+        scroll.setWidget(settings_box)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(300)
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        for widget, stretch in ((left, 2), (middle, 4), (scroll, 2)):
+            split.addWidget(widget)
+            split.setStretchFactor(split.count() - 1, stretch)
+        split.setSizes([280, 470, 350])
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.message)
+        layout.addWidget(self.advice)
+        layout.addWidget(split, 1)
+
+    # -- actions ---------------------------------------------------------------------------
+    def set_experiment(self, experiment: Experiment) -> None:
+        self.experiment = experiment
+        self.folder_edit.setText(experiment.data.folder)
+        self.settings.set_experiment(experiment)
+        self.advice.cancel()
+        self._show_split()
+        self._update_suggestion()
+
+    @Slot()
+    def choose_folder(self) -> None:
+        start = self.folder_edit.text() or os.path.expanduser("~")
+        folder = QFileDialog.getExistingDirectory(self, "Choose a dataset folder", start)
+        if folder:
+            self.load_folder(folder)
+
+    @Slot()
+    def choose_csv(self) -> None:
+        start = os.path.dirname(self.folder_edit.text()) or os.path.expanduser("~")
+        path, _ = QFileDialog.getOpenFileName(self, "Open a CSV dataset (path,label rows)",
+                                              start, "CSV files (*.csv);;All files (*)")
+        if path:
+            self.load_folder(path)
+
+    def load_folder(self, folder: str, adopt_defaults: bool | None = None) -> None:
+        """Scan ``folder`` (or a CSV dataset file) in the background; a scan already running
+        is superseded.
+
+        ``adopt_defaults``: fit the experiment to the data once the images' headers are read
+        (input size, channels, no flip for digits or letters) and say so. None: only for a
+        new dataset, a folder other than ``experiment.data.folder`` (opening the same one
+        again, e.g. restoring the last session, changes nothing); True/False: always, never.
+        """
+        folder = os.path.abspath(os.path.expanduser(folder)) if folder else ""
+        if not folder:
+            self.message.show_message("Enter or choose a dataset folder first.", "warning")
+            return
+        self.advice.expect(folder, adopt_defaults, self.experiment.data.folder)
+        self._pending_folder = folder
+        self.folder_edit.setText(folder)
+        self.progress.setRange(0, 0)  # busy until the scan reports a total
+        self.progress.show()
+        self.message.show_message(f"Scanning {folder}…")
+        self._verify_runner.cancel_all()
+        self._runner.submit(lambda state: list_dataset(folder, state))
+
+    def is_scanning(self) -> bool:
+        return self._runner.is_busy() or self._verify_runner.is_busy()
+
+    def shutdown(self) -> None:
+        self._runner.cancel_all()
+        self._verify_runner.cancel_all()
+        self.headers.cancel_all()
+        self.settings.shutdown()
+        self.loader.shutdown()
+        stop_busy(self.progress)
+
+    def show_class(self, name: str | None) -> None:
+        """Show the thumbnails of class ``name`` (None: every class)."""
+        i = self.class_combo.findText(name if name else ALL_CLASSES)
+        if i >= 0:
+            self.class_combo.setCurrentIndex(i)
+
+    # -- results ---------------------------------------------------------------------------
+    @Slot(int, int, int)
+    def _on_scan_progressed(self, job: int, done: int, total: int) -> None:
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+
+    @Slot(int, object)
+    def _on_scan_finished(self, job: int, index: Any) -> None:
+        """The listing is ready: show it now, check every image in the background."""
+        self.index = index
+        self.experiment.data.folder = self._pending_folder
+        self.loader.clear_cache()  # a rescan may follow edits of the files
+        self._show_index(index)
+        n = len(index.samples) + len(index.val_samples or [])
+        self.message.show_message(f"{index.num_classes} classes, {n:,} images listed; "
+                                  f"checking that every image can be read…")
+        self.progress.setRange(0, max(n, 1))
+        self.progress.setValue(0)
+        self.dataset_listed.emit(index)
+        self._verify_runner.submit(lambda state: verify_dataset(index, state))
+
+    @Slot(int, object)
+    def _on_verify_finished(self, job: int, index: Any) -> None:
+        self.progress.hide()
+        changed = bool(index.unreadable) or self.index is None
+        self.index = index
+        if changed:  # counts, split and the grid change only when files were left out
+            self._show_index(index)
+        try:
+            index.check_trainable()
+        except DataError as e:
+            self.trainable = False
+            self.message.show_message(f"This folder cannot be trained on yet: {e}", "warning")
+        else:
+            self.trainable = True
+            total = sum(index.counts().values())
+            text = f"Ready: {index.num_classes} classes, {total:,} images."
+            if index.unreadable:
+                n = len(index.unreadable)
+                text += (f" {n} file{'s' if n != 1 else ''} cannot be read and will be "
+                         f"skipped (see Unreadable files).")
+            self.message.show_message(text, "warning" if index.unreadable else "ok")
+        self.dataset_loaded.emit(index)
+
+    @Slot(int, str)
+    def _on_scan_errored(self, job: int, message: str) -> None:
+        self.progress.hide()
+        self.advice.cancel()
+        self.index = None
+        self.trainable = False
+        self._show_index(None)
+        self.message.show_message(message, "error")
+        self.scan_failed.emit(message)
+
+    def _show_index(self, index: Any) -> None:
+        counts = index.counts() if index is not None else {}
+        empty = list(getattr(index, "empty_classes", []) or []) if index is not None else []
+        self.class_table.set_rows(counts, empty)
+        self.chart.set_counts(counts)
+        if index is None:
+            self.total_label.setText("")
+        else:
+            text = f"Total: {sum(counts.values()):,} images in {index.num_classes} classes"
+            if index.val_samples is not None:
+                text += (f" ({len(index.samples):,} in train/, {len(index.val_samples):,} in "
+                         f"the validation folder)")
+            self.total_label.setText(text)
+
+        self.class_combo.blockSignals(True)
+        self.class_combo.clear()
+        if index is not None and index.classes:
+            self.class_combo.addItem(ALL_CLASSES)
+            self.class_combo.addItems(list(index.classes))
+        self.class_combo.blockSignals(False)
+        self._on_class_chosen()
+
+        self.details.set_unreadable(index)
+        self._show_split()
+        self._start_summary(index)
+
+    def _all_samples(self) -> list[tuple[str, int]]:
+        if self.index is None:
+            return []
+        return list(self.index.samples) + list(self.index.val_samples or [])
+
+    @Slot()
+    def _on_class_chosen(self) -> None:
+        samples = self._all_samples()
+        name = self.class_combo.currentText()
+        if self.index is not None and name in self.index.classes:
+            label = self.index.classes.index(name)
+            samples = [s for s in samples if s[1] == label]
+        self.thumb_model.set_samples(samples, list(self.index.classes) if self.index else [])
+        self.thumbs.scrollToTop()
+        self.grid_label.setText(f"{len(samples):,} images" if self.index is not None else "")
+
+    @Slot()
+    def _on_table_selection_changed(self) -> None:
+        rows = {i.row() for i in self.class_table.selectedIndexes()}
+        if len(rows) == 1:
+            self.show_class(self.class_table.item(rows.pop(), 0).text())
+
+    @Slot()
+    def _show_split(self) -> None:
+        """Fill the Train/Val columns and the imbalance line from the current split."""
+        index = self.index
+        train = None
+        if index is not None and index.classes:
+            from workbench.core.data.split import split_for
+
+            d = self.experiment.data
+            try:
+                train, val = split_for(index, d)
+            except WorkbenchError:
+                train = None
+        if train is None:
+            self.class_table.set_split(None, None)
+            self.settings.set_dataset(index, None, None)
+            return
+        names = index.classes
+        train_counts, val_counts = dict.fromkeys(names, 0), dict.fromkeys(names, 0)
+        for _, label in train:
+            train_counts[names[label]] += 1
+        for _, label in val:
+            val_counts[names[label]] += 1
+        self.class_table.set_split(train_counts, val_counts)
+        self.settings.set_dataset(index, train, train_counts)
+
+    # -- image summary ---------------------------------------------------------------------
+    def _start_summary(self, index: Any) -> None:
+        paths = [p for p, _ in self._all_samples()] if index is not None else []
+        self.image_summary = None
+        self._update_suggestion()
+        if not paths:
+            self.advice.cancel()
+        self.headers.start(self.experiment.data.folder, paths)
+
+    @Slot(str, list, object)
+    def _on_summary_finished(self, folder: str, lines: list, summary: Any) -> None:
+        if folder != self._pending_folder:  # a summary of the dataset shown before
+            return
+        self.image_summary = summary
+        adopted = self.advice.summary_ready(self.experiment, self.index, folder, summary)
+        if adopted and adopted[0]:
+            self.settings.refresh()
+        self.summary_finished.emit(list(lines))
+        if adopted:
+            if adopted[0]:  # the Augment and Model tabs show the new input and pipeline
+                self.experiment_changed.emit()
+            self.defaults_adopted.emit(adopted[1])
+
+    @Slot()
+    def _update_suggestion(self) -> None:
+        self.advice.update_suggestion(self.experiment, self.image_summary)
+
+    def showEvent(self, event) -> None:  # noqa: N802  (Qt override)
+        # The Model tab may have changed the channels (a backbone) while it was shown.
+        self._update_suggestion()
+        super().showEvent(event)
+
+    # -- menus -----------------------------------------------------------------------------
+    @Slot(QPoint)
+    def _on_thumb_menu(self, pos: QPoint) -> None:
+        index = self.thumbs.indexAt(pos)
+        if index.isValid():
+            reveal_menu(self, index.data(PathRole), self.thumbs.viewport().mapToGlobal(pos))
+
+    # -- for tests and scripts -------------------------------------------------------------
+    def class_counts(self) -> dict[str, int]:
+        """What the table shows: class name -> number of images."""
+        return self.class_table.column_values(1)
+
+    def split_counts(self) -> tuple[dict[str, int | None], dict[str, int | None]]:
+        """What the table shows of the split: (train counts, validation counts)."""
+        return self.class_table.column_values(2), self.class_table.column_values(3)
+
+
+def _main() -> int:
+    def make() -> DataPanel:
+        from workbench.core.data.demo import ensure_demo_dataset
+
+        exp = Experiment()
+        panel = DataPanel(exp)
+        panel.load_folder(sys.argv[1] if len(sys.argv) > 1 else str(ensure_demo_dataset()))
+        return panel
+
+    return run_standalone(make, "Data")
+
+
+if __name__ == "__main__":
+    sys.exit(_main())

@@ -1,0 +1,249 @@
+"""Read-only views of a scanned dataset for the Data panel: the per-class bar chart, the
+table of classes with their split counts, and the tabs of image summary and unreadable
+files (each of which can be revealed in the file manager)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from PySide6.QtCore import QPoint, QProcess, Qt, QUrl, Slot
+from PySide6.QtGui import QBrush, QColor, QDesktopServices
+from PySide6.QtWidgets import (QAbstractItemView, QApplication, QHBoxLayout, QHeaderView,
+                               QLabel, QListWidget, QListWidgetItem, QMenu, QPushButton,
+                               QTabWidget, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+import pyqtgraph as pg  # after PySide6 (see workbench.qt)
+
+from workbench.qt.common import short_path, show_error
+from workbench.qt.thumbnails import PathRole
+
+_BLUE = (31, 119, 180)
+_MAX_TICK_LABELS = 40  # beyond this the class names overlap: label every n-th bar only
+
+
+class ClassBarChart(pg.PlotWidget):
+    """Images per class as vertical bars, one per class in label order."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent, background="w")
+        self.setMinimumHeight(140)
+        plot = self.getPlotItem()
+        plot.setMenuEnabled(False)
+        plot.setMouseEnabled(x=False, y=False)
+        plot.hideButtons()
+        plot.showGrid(y=True, alpha=0.2)
+        plot.setLabel("left", "images")
+        plot.getAxis("left").enableAutoSIPrefix(False)
+        self._bars: pg.BarGraphItem | None = None
+        self._classes: list[str] = []
+
+    def set_counts(self, counts: dict[str, int]) -> None:
+        """Draw one bar per class; an empty dict clears the chart."""
+        plot = self.getPlotItem()
+        if self._bars is not None:
+            plot.removeItem(self._bars)
+            self._bars = None
+        self._classes = list(counts)
+        heights = [int(n) for n in counts.values()]
+        axis = plot.getAxis("bottom")
+        if not heights:
+            axis.setTicks([[]])
+            return
+        self._bars = pg.BarGraphItem(x=list(range(len(heights))), height=heights, width=0.7,
+                                     brush=pg.mkBrush(*_BLUE), pen=pg.mkPen(None))
+        plot.addItem(self._bars)
+        step = max(1, -(-len(heights) // _MAX_TICK_LABELS))
+        axis.setTicks([[(i, _short(name)) for i, name in enumerate(self._classes)
+                        if i % step == 0]])
+        plot.setXRange(-0.6, len(heights) - 0.4, padding=0)
+        plot.setYRange(0, max(heights) * 1.08 or 1, padding=0)
+
+    def heights(self) -> dict[str, int]:
+        """What the chart shows: class name -> bar height."""
+        if self._bars is None:
+            return {}
+        return {c: int(h) for c, h in zip(self._classes, self._bars.opts["height"])}
+
+
+def _short(name: str, limit: int = 12) -> str:
+    return name if len(name) <= limit else name[:limit - 1] + "…"
+
+
+class ClassTable(QTableWidget):
+    """Class, images, and how many of them train and validate under the current split."""
+
+    COLUMNS = ("Class", "Images", "Train", "Val")
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(0, len(self.COLUMNS), parent)
+        self.setHorizontalHeaderLabels(list(self.COLUMNS))
+        self.verticalHeader().setVisible(False)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for c in range(1, len(self.COLUMNS)):
+            header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+
+    def set_rows(self, counts: dict[str, int], empty: list[str]) -> None:
+        """One row per class with its count, then the empty (left out) class folders."""
+        self.setRowCount(0)
+        rows = [(c, n, False) for c, n in counts.items()] + [(c, 0, True) for c in empty]
+        grey = QBrush(QColor("#888888"))
+        self.setRowCount(len(rows))
+        for r, (name, n, is_empty) in enumerate(rows):
+            name_item = QTableWidgetItem(name)
+            count_item = _number(n, "0 (no images: left out)" if is_empty else None)
+            items = [name_item, count_item, _number(None), _number(None)]
+            for c, item in enumerate(items):
+                if is_empty:
+                    item.setForeground(grey)
+                self.setItem(r, c, item)
+
+    def set_split(self, train: dict[str, int] | None, val: dict[str, int] | None) -> None:
+        """Fill the Train and Val columns (``None``: unknown, shown empty)."""
+        for r in range(self.rowCount()):
+            name = self.item(r, 0).text()
+            for col, counts in ((2, train), (3, val)):
+                n = None if counts is None or name not in counts else counts[name]
+                item = self.item(r, col)
+                item.setText("" if n is None else f"{n:,}")
+                item.setData(Qt.ItemDataRole.UserRole, n)
+
+    def column_values(self, col: int) -> dict[str, int | None]:
+        return {self.item(r, 0).text(): self.item(r, col).data(Qt.ItemDataRole.UserRole)
+                for r in range(self.rowCount())}
+
+
+def _number(n: int | None, text: str | None = None) -> QTableWidgetItem:
+    item = QTableWidgetItem(text if text is not None else ("" if n is None else f"{n:,}"))
+    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    item.setData(Qt.ItemDataRole.UserRole, n)
+    return item
+
+
+def reveal_command(path: str, platform: str | None = None) -> tuple[str, list[str]] | None:
+    """The program and arguments that show ``path`` selected in the platform's file
+    manager (Explorer, Finder); None where opening its folder is the way (Linux)."""
+    platform = sys.platform if platform is None else platform
+    if platform.startswith("win"):
+        return "explorer.exe", ["/select,", os.path.normpath(path)]
+    if platform == "darwin":
+        return "open", ["-R", path]
+    return None
+
+
+def reveal_in_file_manager(path: str, parent: QWidget | None = None) -> bool:
+    """Show ``path`` in the file manager: selected where the platform allows (Windows,
+    macOS), else its folder opened (a folder: itself).
+
+    When that cannot be done (no file manager on a minimal desktop or a headless box, or
+    the file is gone), a message says so and names the path, which is also copied to the
+    clipboard. Returns whether a file manager was opened.
+    """
+    path = str(path)
+    folder = path if os.path.isdir(path) else os.path.dirname(path)
+    if not os.path.exists(path) and not os.path.isdir(folder):
+        _cannot_reveal(parent, path, f"{path} no longer exists (moved or deleted since the "
+                                     f"folder was scanned): scan the folder again.")
+        return False
+    command = reveal_command(path) if os.path.exists(path) else None
+    if command is not None and QProcess.startDetached(*command)[0]:
+        return True
+    if QDesktopServices.openUrl(QUrl.fromLocalFile(folder)):
+        return True
+    _cannot_reveal(parent, path, f"No file manager could be opened to show {folder}: this "
+                                 f"system has none set up to open folders (on Linux, "
+                                 f"install one, or set the default with xdg-mime).")
+    return False
+
+
+#: Messages shown without a parent window, kept alive until closed (else Python frees them).
+_OPEN_BOXES: set = set()
+
+
+def _cannot_reveal(parent: QWidget | None, path: str, why: str) -> None:
+    QApplication.clipboard().setText(path)
+    parent = parent or QApplication.activeWindow()
+    box = show_error(parent, "Cannot reveal in file manager",
+                     f"{why}\n\nThe path was copied to the clipboard:\n{path}")
+    if parent is None:
+        _OPEN_BOXES.add(box)
+        box.finished.connect(lambda _result: _OPEN_BOXES.discard(box))
+
+
+def reveal_menu(parent: QWidget, path: str, where: QPoint) -> None:
+    """A context menu with "Reveal in file manager" for ``path``."""
+    menu = QMenu(parent)
+    menu.addAction("Reveal in file manager", lambda: reveal_in_file_manager(path, parent))
+    menu.exec(where)
+
+
+class DatasetDetails(QTabWidget):
+    """Two tabs: the image size/mode summary, and the unreadable files with their reasons."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.summary_label = QLabel("")
+        self.summary_label.setWordWrap(True)
+        self.summary_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.summary_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.summary_label.setContentsMargins(6, 6, 6, 6)
+        self.unreadable_list = QListWidget()
+        self.unreadable_list.setWordWrap(True)
+        self.unreadable_list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.unreadable_list.customContextMenuRequested.connect(self._on_menu_requested)
+        self.unreadable_list.itemDoubleClicked.connect(
+            lambda item: reveal_in_file_manager(item.data(PathRole), self))
+        self.unreadable_list.currentItemChanged.connect(
+            lambda item, _prev: self.reveal_button.setEnabled(item is not None))
+        self.reveal_button = QPushButton("Reveal in file manager")
+        self.reveal_button.setToolTip("Open the folder of the selected file")
+        self.reveal_button.setEnabled(False)
+        self.reveal_button.clicked.connect(self.reveal_selected)
+        self.unreadable_box = QWidget()
+        lay = QVBoxLayout(self.unreadable_box)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(self.unreadable_list)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.reveal_button)
+        lay.addLayout(row)
+        self.addTab(self.summary_label, "Sizes and modes")
+        self.addTab(self.unreadable_box, "")
+        self._set_title(0)
+
+    def set_unreadable(self, index: Any) -> None:
+        """List ``index.unreadable`` (None: clear); the tab comes forward when there are any."""
+        self.unreadable_list.clear()
+        root = index.root if index is not None and os.path.isdir(index.root) else \
+            os.path.dirname(index.root) if index is not None else ""  # a CSV file's folder
+        for bad in (index.unreadable if index is not None else []):
+            item = QListWidgetItem(f"{short_path(bad.path, root)}: {bad.reason}")
+            item.setData(PathRole, bad.path)
+            item.setToolTip(f"{bad.path}\nDouble-click to show it in the file manager")
+            self.unreadable_list.addItem(item)
+        n = self.unreadable_list.count()
+        self._set_title(n)
+        if n:
+            self.setCurrentWidget(self.unreadable_box)
+        self.reveal_button.setEnabled(False)
+
+    @Slot()
+    def reveal_selected(self) -> None:
+        item = self.unreadable_list.currentItem()
+        if item is not None:
+            reveal_in_file_manager(item.data(PathRole), self)
+
+    def _set_title(self, n: int) -> None:
+        self.setTabText(self.indexOf(self.unreadable_box),
+                        f"Unreadable files: {n}" + (" (skipped in training)" if n else ""))
+
+    @Slot(QPoint)
+    def _on_menu_requested(self, pos: QPoint) -> None:
+        item = self.unreadable_list.itemAt(pos)
+        if item is not None:
+            reveal_menu(self, item.data(PathRole), self.unreadable_list.viewport().mapToGlobal(pos))

@@ -1,0 +1,397 @@
+"""Evaluate panel: measure a trained model on its validation split or on any labelled folder.
+
+Choose a model (a saved run's bundle, the run just trained, or "Load bundle…") and the data
+("Validation split of its training data" or a folder), press Evaluate. The evaluation runs
+off the GUI thread (:func:`workbench.core.evaluate.evaluation.evaluate`, with progress and Cancel) and
+fills four views: the sortable per-class table, the confusion matrix (click a cell to see
+its images), the confidence histogram of right against wrong predictions, and the images
+with the largest loss. "Export CSV…" writes the per-class, confusion and prediction tables;
+"Save PNG…" saves the view on show.
+
+Importing this module does not import torch; the evaluation does, once the start-up import
+(:mod:`workbench.qt.startup`) has finished.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import Any, Callable
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QProgressBar,
+                               QPushButton, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
+
+from workbench.qt.common import MessageLabel, run_standalone, stop_busy
+from workbench.qt.plots.header import stacked
+from workbench.qt.startup import LOADING_TEXT, torch_loader
+from workbench.qt.workers import TaskRunner, TaskState
+from workbench.qt.panels.evaluate.chooser import ModelChooser
+from workbench.qt.panels.evaluate.confusion import ConfusionView
+from workbench.qt.panels.evaluate.views import CalibrationPlot, PerClassTable, WorstLossesTable
+
+VALIDATION, FOLDER = 0, 1
+_VALIDATION_TEXT = "Validation split of its training data"
+_FOLDER_TEXT = "All images of a folder…"
+_TOOLTIP = Qt.ItemDataRole.ToolTipRole
+
+
+# Dialogs: attributes of the panel, so tests can answer them without a person.
+def ask_folder(parent: QWidget, title: str, start: str) -> str:
+    return QFileDialog.getExistingDirectory(parent, title, start)
+
+
+def ask_png_path(parent: QWidget, suggested: str) -> str:
+    path, _ = QFileDialog.getSaveFileName(parent, "Save the view as PNG", suggested,
+                                          "PNG images (*.png)")
+    return path
+
+
+class EvaluatePanel(QWidget):
+    """Evaluates a bundle on labelled data and shows every metric of the result.
+
+    Parameters
+    ----------
+    bundle, folder
+        Optional model and dataset to start with (see :meth:`set_bundle`, :meth:`set_folder`).
+    runs_root
+        The runs folder listed in the model chooser (default: the app's runs folder).
+
+    Signals
+    -------
+    evaluated(result)
+        An evaluation finished: its :class:`~workbench.core.evaluate.evaluation.EvaluationResult`.
+    failed(message)
+        An evaluation could not run; ``message`` (also shown in the panel) says why.
+    bundle_changed(path)
+        The chosen model changed.
+    """
+
+    evaluated = Signal(object)
+    failed = Signal(str)
+    bundle_changed = Signal(str)
+
+    def __init__(self, bundle: str | None = None, folder: str | None = None,
+                 runs_root: str | Path | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.folder = ""
+        self.result: Any = None
+        self.ask_folder: Callable[[QWidget, str, str], str] = ask_folder
+        self.ask_png_path: Callable[[QWidget, str], str] = ask_png_path
+        self._stop: threading.Event | None = None
+        self._shut_down = False
+        self._runner = TaskRunner(self, supersede=True)
+        self._runner.progressed.connect(self._on_progressed)
+        self._runner.finished.connect(self._on_evaluated)
+        self._runner.errored.connect(self._on_failed)
+        self.chooser = ModelChooser(runs_root)
+        self.chooser.bundle_changed.connect(lambda _path: self._update_buttons())
+        self.chooser.bundle_changed.connect(self.bundle_changed)
+        self._build()
+        if bundle:
+            self.set_bundle(bundle)
+        if folder:
+            self.set_folder(folder)
+        self._update_buttons()
+
+    # -- building --------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.data_combo = QComboBox()
+        self.data_combo.addItems([_VALIDATION_TEXT, _FOLDER_TEXT])
+        self.data_combo.activated.connect(self._on_data_chosen)
+        self.data_combo.currentIndexChanged.connect(lambda _i: self._update_buttons())
+        self.top_k = QSpinBox()
+        self.top_k.setRange(1, 20)
+        self.top_k.setValue(5)
+        self.top_k.setPrefix("top-")
+        self.top_k.setToolTip("k of the top-k accuracy: the true class among the k most "
+                              "probable ones")
+        self.evaluate_button = QPushButton("Evaluate")
+        self.evaluate_button.setDefault(True)
+        self.evaluate_button.clicked.connect(self.evaluate)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel)
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(220)
+        self.progress.setVisible(False)
+        chooser = QHBoxLayout()
+        chooser.addWidget(QLabel("Model:"))
+        chooser.addWidget(self.chooser, 2)
+        chooser.addSpacing(12)
+        chooser.addWidget(QLabel("Data:"))
+        chooser.addWidget(self.data_combo, 2)
+        run = QHBoxLayout()
+        run.addWidget(self.top_k)
+        run.addWidget(self.evaluate_button)
+        run.addWidget(self.cancel_button)
+        run.addWidget(self.progress)
+        run.addStretch(1)
+        self.message = MessageLabel("Choose a model and the data to measure it on, then "
+                                    "press Evaluate.")
+        self.summary = QLabel("")
+        self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+
+        self.per_class = PerClassTable()
+        self.confusion = ConfusionView()
+        self.calibration = CalibrationPlot()
+        self.worst = WorstLossesTable()
+        self.results = QTabWidget()
+        self.results.addTab(self.per_class, "Per class")
+        self.results.addTab(self.confusion, "Confusion matrix")
+        # The histogram with its title and legend above it (what Save PNG saves too).
+        self.calibration_page = stacked(self.calibration.header, self.calibration)
+        self.results.addTab(self.calibration_page, "Calibration")
+        self.results.addTab(self.worst, "Largest losses")
+        self.results.setEnabled(False)
+        self.export_button = QPushButton("Export CSV…")
+        self.export_button.setToolTip("Write per_class.csv, confusion.csv and predictions.csv "
+                                      "into a folder")
+        self.export_button.clicked.connect(self.export_csv)
+        self.png_button = QPushButton("Save PNG…")
+        self.png_button.setToolTip("Save the view on show (matrix, histogram, table) as an "
+                                   "image")
+        self.png_button.clicked.connect(self.save_png)
+        exports = QHBoxLayout()
+        exports.addStretch(1)
+        exports.addWidget(self.export_button)
+        exports.addWidget(self.png_button)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(chooser)
+        layout.addLayout(run)
+        layout.addWidget(self.message)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.results, 1)
+        layout.addLayout(exports)
+
+    # -- model -----------------------------------------------------------------------------
+    def bundle_path(self) -> str:
+        """The chosen bundle's path ("" when none)."""
+        return self.chooser.bundle_path()
+
+    def set_bundle(self, path: str) -> None:
+        """Choose the bundle at ``path`` (added to the chooser when it is not listed)."""
+        self.chooser.set_bundle(path)
+
+    def bundle_paths(self) -> list[str]:
+        """Every bundle the chooser offers, in its order."""
+        return self.chooser.bundle_paths()
+
+    @Slot()
+    def refresh_runs(self) -> None:
+        """List the saved runs that have a bundle (off the GUI thread)."""
+        self.chooser.refresh_runs()
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802  (Qt override)
+        super().showEvent(event)
+        self.refresh_runs()  # runs finish (or are written by the CLI) while the tab is hidden
+
+    # -- data ------------------------------------------------------------------------------
+    def set_folder(self, path: str) -> None:
+        """Evaluate on every image of the labelled folder (or .csv file) ``path``."""
+        self.folder = str(path)
+        self.data_combo.setItemText(FOLDER, f"Folder: {self.folder}")
+        self.data_combo.setItemData(FOLDER, self.folder, _TOOLTIP)
+        self.data_combo.setCurrentIndex(FOLDER)
+
+    def use_validation_split(self) -> None:
+        """Evaluate on the validation split of the data the bundle was trained on."""
+        self.data_combo.setCurrentIndex(VALIDATION)
+
+    @Slot(int)
+    def _on_data_chosen(self, index: int) -> None:
+        if index != FOLDER:
+            return
+        path = self.ask_folder(self, "Choose a labelled folder to evaluate on",
+                               self.folder or "")
+        if path:
+            self.set_folder(path)
+        elif not self.folder:
+            self.data_combo.setCurrentIndex(VALIDATION)
+
+    # -- evaluating ------------------------------------------------------------------------
+    def is_running(self) -> bool:
+        return self._stop is not None
+
+    @Slot()
+    def evaluate(self) -> None:
+        """Evaluate the chosen model on the chosen data (off the GUI thread)."""
+        if self._shut_down or self.is_running():
+            return
+        bundle = self.bundle_path()
+        if not bundle:
+            self._show_failure("Choose a model first: train one on the Train tab, pick a saved "
+                               "run, or use Load bundle…")
+            return
+        folder = self.folder if self.data_combo.currentIndex() == FOLDER else None
+        if self.data_combo.currentIndex() == FOLDER and not folder:
+            self._show_failure("Choose the folder to evaluate on (Data: All images of a "
+                               "folder…)")
+            return
+        loader = torch_loader()
+        if not loader.is_ready():
+            if loader.state == "failed":
+                self._show_failure(f"PyTorch could not be loaded ({loader.error}): "
+                                   f"reinstall the app and start it again")
+                return
+            # A pool thread must not be the first to import torch: evaluate once it is.
+            self.message.show_message(f"{LOADING_TEXT} The evaluation starts when it has "
+                                      f"loaded.")
+            loader.call_when_ready(self.evaluate, self)
+            return
+        top_k = self.top_k.value()
+        stop = self._stop = threading.Event()
+
+        def job(state: TaskState) -> Any:
+            from workbench.core.evaluate.evaluation import evaluate
+
+            def progress(done: int, total: int) -> None:
+                state.set_progress(done, total)
+                if state.is_cancelled():
+                    stop.set()
+            result = evaluate(bundle, folder, split=None, top_k=top_k, progress=progress,
+                              stop_event=stop)
+            result.confusion  # noqa: B018  (computed here, not on the GUI thread)
+            return result
+        self._runner.submit(job)
+        where = f"the folder {folder}" if folder else "the validation split of its training data"
+        self.message.show_message(f"Evaluating {os.path.basename(bundle)} on {where}…")
+        self.progress.setRange(0, 0)  # busy until the first progress report
+        self.progress.setVisible(True)
+        self._update_buttons()
+
+    @Slot()
+    def cancel(self) -> None:
+        """Stop the evaluation in progress; its partial result is dropped."""
+        if not self.is_running():
+            return
+        self._stop.set()
+        self._runner.cancel_all()
+        self._finish_run()
+        self.message.show_message("Evaluation cancelled.", "warning")
+
+    def _finish_run(self) -> None:
+        self._stop = None
+        stop_busy(self.progress)
+        self.progress.setVisible(False)
+        self._update_buttons()
+
+    @Slot(int, int, int)
+    def _on_progressed(self, _job: int, done: int, total: int) -> None:
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+        self.progress.setFormat(f"{done} / {total} images")
+
+    @Slot(int, object)
+    def _on_evaluated(self, _job: int, result: Any) -> None:
+        self._finish_run()
+        self.show_result(result)
+        self.evaluated.emit(result)
+
+    @Slot(int, str)
+    def _on_failed(self, _job: int, message: str) -> None:
+        self._finish_run()
+        self._show_failure(f"Cannot evaluate: {message}")
+
+    def _show_failure(self, message: str) -> None:
+        self.message.show_message(message, "error")
+        self.failed.emit(message)
+
+    def show_result(self, result: Any) -> None:
+        """Fill every view with an :class:`~workbench.core.evaluate.evaluation.EvaluationResult`."""
+        self.result = result
+        macro = result.macro_average()
+        unreadable = len(result.unreadable)
+        self.summary.setText(
+            f"<b>Accuracy {result.accuracy:.1%}</b> · top-{result.top_k} accuracy "
+            f"{result.top_k_accuracy:.1%} · macro F1 {macro['f1']:.3f} · "
+            f"{result.num_images} images · {unreadable} unreadable")
+        self.summary.setToolTip("\n".join(f"{p}: {r}" for p, r in result.unreadable[:20]))
+        what = "its validation split" if result.split == "val" else "all images"
+        self.message.show_message(f"Evaluated {result.bundle_path or 'the model'} on {what} "
+                                  f"of {result.source}.", "ok")
+        self.per_class.set_result(result)
+        self.confusion.set_result(result)
+        self.calibration.set_result(result)
+        self.worst.set_result(result)
+        self.results.setEnabled(True)
+        self._update_buttons()
+
+    # -- export ----------------------------------------------------------------------------
+    @Slot()
+    def export_csv(self) -> list[str]:
+        """Ask for a folder and write per_class.csv, confusion.csv and predictions.csv there."""
+        if self.result is None:
+            return []
+        folder = self.ask_folder(self, "Export the evaluation as CSV files into", "")
+        if not folder:
+            return []
+        from workbench.core.errors import WorkbenchError
+
+        try:
+            written = [str(p) for p in self.result.write_csvs(folder)]
+        except WorkbenchError as e:
+            self.message.show_message(str(e), "error")
+            return []
+        self.message.show_message(f"Wrote {', '.join(os.path.basename(p) for p in written)} "
+                                  f"in {folder}", "ok")
+        return written
+
+    def figure_widget(self) -> QWidget:
+        """The widget "Save PNG…" saves: the matrix, the histogram, or the table on show."""
+        current = self.results.currentWidget()
+        return self.confusion.heatmap if current is self.confusion else current
+
+    @Slot()
+    def save_png(self) -> str:
+        """Ask for a file name and save the view on show as a PNG image."""
+        if self.result is None:
+            return ""
+        names = {self.per_class: "per_class", self.confusion: "confusion",
+                 self.calibration_page: "calibration", self.worst: "largest_losses"}
+        path = self.ask_png_path(self, f"{names[self.results.currentWidget()]}.png")
+        if not path:
+            return ""
+        if not path.lower().endswith(".png"):
+            path += ".png"
+        if not self.figure_widget().grab().save(path, "PNG"):
+            self.message.show_message(f"Cannot write {path}: choose a folder you can write to",
+                                      "error")
+            return ""
+        self.message.show_message(f"Saved {path}", "ok")
+        return path
+
+    # -- state -----------------------------------------------------------------------------
+    def _update_buttons(self) -> None:
+        running = self.is_running()
+        self.evaluate_button.setEnabled(not running and bool(self.bundle_path()))
+        self.cancel_button.setEnabled(running)
+        for w in (self.chooser, self.data_combo, self.top_k):
+            w.setEnabled(not running)
+        has_result = self.result is not None
+        self.export_button.setEnabled(has_result)
+        self.png_button.setEnabled(has_result)
+
+    def shutdown(self) -> None:
+        """Stop the evaluation and the thumbnail decoders (the window is closing)."""
+        self._shut_down = True
+        if self._stop is not None:
+            self._stop.set()
+        self._runner.cancel_all()
+        self.chooser.shutdown()
+        stop_busy(self.progress)
+        self.confusion.shutdown()
+        self.worst.shutdown()
+
+
+def _main() -> int:
+    bundle = sys.argv[1] if len(sys.argv) > 1 else None
+    folder = sys.argv[2] if len(sys.argv) > 2 else None
+    return run_standalone(lambda: EvaluatePanel(bundle, folder), "Evaluate")
+
+
+if __name__ == "__main__":
+    sys.exit(_main())

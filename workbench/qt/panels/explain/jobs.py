@@ -1,0 +1,147 @@
+"""The Explain dialog's work, run in pool threads: plain functions over one :class:`Explainer`.
+
+Nothing here touches a widget. Results are plain values and numpy arrays; an explanation
+that cannot be made for this network (an MLP has no spatial layer) comes back as a message
+in the result instead of an exception, so the parts that do work are still shown.
+
+torch is imported only inside the functions: the module is imported with the dialog, which
+the main window imports before torch is loaded.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+#: Feature maps shown at most: a layer of 512 channels would make tiles too small to read.
+MAX_MAPS = 64
+
+
+@dataclass
+class Setup:
+    """What the dialog needs before any image: choices and the first layer's filters."""
+
+    classes: list[str]
+    layers: list[Any]                 # LayerChoice, in network order
+    filters: np.ndarray | None        # filter_grid output, float [0, 1]
+    filters_error: str | None = None
+    filters_count: int = 0
+    default_layer: str | None = None  # path of the layer chosen at first (the last conv)
+
+
+@dataclass
+class Explanation:
+    """Everything shown for one image, class and layer."""
+
+    path: str
+    display: np.ndarray                          # (H, W, 3) uint8, what the network saw
+    top: list[tuple[str, float]] = field(default_factory=list)  # predicted classes, best first
+    cam: Any = None                              # GradCamResult, or None with cam_error
+    cam_error: str | None = None
+    maps: np.ndarray | None = None               # feature grid, (H, W, 3) uint8
+    maps_shown: int = 0
+    maps_total: int = 0
+    maps_error: str | None = None
+
+
+class ExplainSession:
+    """One bundle's :class:`~workbench.core.explain.methods.Explainer`, made on first use.
+
+    Jobs of the same dialog may overlap (a superseded job still runs to its end), and the
+    explainer's forward hooks are per call, so one lock serialises the use of the model.
+    """
+
+    def __init__(self, bundle_path: str):
+        self.bundle_path = str(bundle_path)
+        self._explainer = None
+        self._lock = threading.Lock()
+
+    def _get(self):
+        from workbench.core.explain.methods import Explainer
+
+        if self._explainer is None:
+            self._explainer = Explainer(self.bundle_path)
+        return self._explainer
+
+    def setup(self) -> Setup:
+        """Load the bundle; list its classes, its spatial layers and its first filters."""
+        from workbench.core.errors import WorkbenchError
+        from workbench.core.explain.methods import filter_grid
+
+        with self._lock:
+            ex = self._get()
+            layers = ex.layers()
+            default = ex.default_layer()
+            out = Setup(list(ex.classes), layers, None,
+                        default_layer=default.path if default is not None else None)
+            try:
+                filters = ex.filters()
+            except WorkbenchError as e:
+                out.filters_error = str(e)
+            else:
+                out.filters, out.filters_count = filter_grid(filters), len(filters)
+            return out
+
+    def explain(self, image_path: str, target: int | None, layer: str | None) -> Explanation:
+        """Grad-CAM for ``target`` (None: the predicted class) and the feature maps of
+        ``layer`` (a LayerChoice path; None: the last convolution) for one image.
+
+        Raises
+        ------
+        WorkbenchError
+            When the image cannot be read (naming it).
+        """
+        from workbench.core.errors import WorkbenchError
+        from workbench.core.explain.methods import feature_grid
+
+        with self._lock:
+            ex = self._get()
+            image = ex.load(image_path)
+            out = Explanation(image_path, image.display, top=_top(ex, image.tensor))
+            try:
+                out.cam = ex.grad_cam(image, target, layer)
+            except WorkbenchError as e:
+                out.cam_error = str(e)
+            try:
+                maps = ex.feature_maps(image, layer)
+            except WorkbenchError as e:
+                out.maps_error = str(e)
+            else:
+                out.maps_total = int(maps.shape[0])
+                out.maps_shown = min(out.maps_total, MAX_MAPS)
+                out.maps = _coloured_gaps(feature_grid(maps[:MAX_MAPS], pad_value=-1.0))
+            return out
+
+
+#: Colour of the lines between feature maps: white or black would read as an activation.
+GAP_RGB = (70, 130, 180)
+
+
+def _coloured_gaps(grid: np.ndarray) -> np.ndarray:
+    """A feature grid padded with negative values as RGB uint8: maps grey, gaps coloured."""
+    grey = (grid.clip(0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    rgb = np.repeat(grey[:, :, None], 3, axis=2)
+    rgb[grid < 0] = GAP_RGB
+    return rgb
+
+
+def _top(ex: Any, tensor: Any, k: int = 3) -> list[tuple[str, float]]:
+    """The ``k`` most probable classes for one preprocessed image."""
+    import torch
+
+    from workbench.core.explain.methods import _Modes
+
+    param = next(ex.model.parameters(), None)
+    device = param.device if param is not None else torch.device("cpu")
+    with _Modes(ex.model) as model, torch.no_grad():
+        probs = torch.softmax(model(tensor.unsqueeze(0).to(device)).float(), dim=1)[0].cpu()
+    values, idx = probs.topk(min(k, probs.numel()))
+    names = ex.classes
+    return [(names[i] if i < len(names) else str(i), float(v))
+            for v, i in zip(values.tolist(), idx.tolist())]
+
+
+__all__ = ["Explanation", "ExplainSession", "MAX_MAPS", "Setup"]

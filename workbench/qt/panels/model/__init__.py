@@ -1,0 +1,1 @@
+"""The Model tab: :mod:`.panel` is the tab itself; the rest are its parts (:mod:`.cards`, :mod:`.commands`, :mod:`.doctor`, :mod:`.edits`, :mod:`.layer_dialogs`, :mod:`.palette`, :mod:`.presets`, :mod:`.stack`, :mod:`.tools`)."""

@@ -1,0 +1,144 @@
+"""The layer palette: every registered layer type, grouped, searchable, draggable.
+
+Generated from ``LAYERS.groups()``: a new registry entry appears here with its help text as
+tooltip, with no change to this module. Double-click a layer to add it (after the selected
+card); drag it into the stack to insert it where it is dropped. The drag carries the layer
+type under :data:`LAYER_TYPE_MIME`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from PySide6.QtCore import QMimeData, Qt, Signal, Slot
+from PySide6.QtWidgets import (QAbstractItemView, QLabel, QLineEdit, QTreeWidget,
+                               QTreeWidgetItem, QVBoxLayout, QWidget)
+
+from workbench.qt.startup import LOADING_TEXT
+
+#: Mime type of a palette drag: the layer type's name, UTF-8.
+LAYER_TYPE_MIME = "application/x-workbench-layer-type"
+
+_NAME = Qt.ItemDataRole.UserRole
+
+
+class _PaletteTree(QTreeWidget):
+    """A tree whose leaf items drag their layer type (and nothing else); Enter adds."""
+
+    return_pressed = Signal(QTreeWidgetItem)
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802  (Qt override)
+        # Not itemActivated: where the style activates on a single click, that would add a
+        # layer on every click (and at the start of every drag).
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentItem():
+            self.return_pressed.emit(self.currentItem())
+            return
+        super().keyPressEvent(event)
+
+    def mimeTypes(self) -> list[str]:  # noqa: N802  (Qt override)
+        return [LAYER_TYPE_MIME]
+
+    def mimeData(self, items: Sequence[QTreeWidgetItem]) -> QMimeData:  # noqa: N802
+        mime = QMimeData()
+        names = [it.data(0, _NAME) for it in items if it.data(0, _NAME)]
+        if names:
+            mime.setData(LAYER_TYPE_MIME, names[0].encode("utf-8"))
+        return mime
+
+
+class LayerPalette(QWidget):
+    """Searchable list of the layer types, grouped as the registry groups them.
+
+    Signals
+    -------
+    layer_chosen(str)
+        A layer type was double-clicked (or Enter was pressed on it).
+    """
+
+    layer_chosen = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search layers…")
+        self.search.setClearButtonEnabled(True)
+        self.search.setToolTip("Filter the layers by name or description.")
+        self.search.textChanged.connect(self._on_search)
+        self.tree = _PaletteTree()
+        self.tree.setHeaderHidden(True)
+        self.tree.setDragEnabled(True)
+        self.tree.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.tree.setToolTip("Double-click a layer to add it after the selected one, or drag "
+                             "it into the network.")
+        self.tree.return_pressed.connect(self._on_activated)
+        self.tree.itemDoubleClicked.connect(self._on_activated)
+        self.note = QLabel(LOADING_TEXT)
+        self.note.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(QLabel("<b>Layers</b>"))
+        layout.addWidget(self.search)
+        layout.addWidget(self.tree, 1)
+        layout.addWidget(self.note)
+        self.search.setEnabled(False)
+
+    def set_registry(self, registry: Any) -> None:
+        """Fill the tree from ``registry.groups()`` (called once torch is imported)."""
+        self.tree.clear()
+        for group, entries in registry.groups().items():
+            top = QTreeWidgetItem([group.capitalize()])
+            top.setFlags(Qt.ItemFlag.ItemIsEnabled)  # a heading: not selectable or draggable
+            font = top.font(0)
+            font.setBold(True)
+            top.setFont(0, font)
+            for entry in entries:
+                item = QTreeWidgetItem([entry.name])
+                item.setData(0, _NAME, entry.name)
+                item.setToolTip(0, f"<b>{entry.name}</b>: {entry.help}")
+                item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+                              | Qt.ItemFlag.ItemIsDragEnabled)
+                top.addChild(item)
+            self.tree.addTopLevelItem(top)
+        self.tree.expandAll()
+        self.note.setVisible(False)
+        self.search.setEnabled(True)
+        self._on_search(self.search.text())
+
+    def items(self) -> list[QTreeWidgetItem]:
+        """Every layer item (leaves), in order."""
+        out = []
+        for g in range(self.tree.topLevelItemCount()):
+            top = self.tree.topLevelItem(g)
+            out.extend(top.child(i) for i in range(top.childCount()))
+        return out
+
+    def item(self, name: str) -> QTreeWidgetItem | None:
+        for it in self.items():
+            if it.data(0, _NAME) == name:
+                return it
+        return None
+
+    def visible_names(self) -> list[str]:
+        """The layer types the search leaves visible."""
+        return [it.data(0, _NAME) for it in self.items() if not it.isHidden()]
+
+    @Slot(str)
+    def _on_search(self, text: str) -> None:
+        words = text.lower().split()
+        for g in range(self.tree.topLevelItemCount()):
+            top = self.tree.topLevelItem(g)
+            group = top.text(0).lower()
+            shown = 0
+            for i in range(top.childCount()):
+                it = top.child(i)
+                haystack = f"{group} {it.text(0)} {it.toolTip(0)}".lower()
+                hide = not all(w in haystack for w in words)
+                it.setHidden(hide)
+                shown += not hide
+            top.setHidden(shown == 0)
+
+    @Slot(QTreeWidgetItem, int)
+    def _on_activated(self, item: QTreeWidgetItem, _column: int = 0) -> None:
+        name = item.data(0, _NAME)
+        if name:
+            self.layer_chosen.emit(name)

@@ -1,0 +1,450 @@
+"""Model panel: assemble the network from layer cards, with live shapes and a model doctor.
+
+Left, the layer palette (:mod:`.model_palette`); in the middle, the network as a stack of
+cards, one per layer, each with its parameter form, output shape, parameter count and
+multiply-adds (:mod:`.model_cards`); below it the model doctor's findings
+(:mod:`.model_doctor`). Shapes come from
+:func:`workbench.core.model.builder.infer_shapes` for the experiment's input (channels,
+height, width) and the dataset's number of classes, recomputed on a short timer after
+edits. A layer that does not fit turns red with the builder's message, which says what to
+change.
+
+The network is ``experiment.model.layers``, edited in place. Every edit (add, delete, move,
+duplicate, parameter change, preset, doctor fix, weight tie, a layer's own initialisation,
+an opened architecture file, a backbone's preprocessing) is an undoable command
+(:mod:`.model_commands`) and emits :attr:`ModelPanel.model_changed`; those that change data
+settings also emit :attr:`ModelPanel.data_settings_changed`. The toolbar's file and
+clipboard tools and the cards' weight-sharing and initialisation actions are in
+:mod:`.model_tools`.
+
+The layer registry needs torch: at start-up the cards show the layer types only, with a
+note, until the background import (:mod:`workbench.qt.startup`) is done.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable
+
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QKeySequence, QUndoStack
+from PySide6.QtWidgets import (QApplication, QLabel, QMenu, QSplitter, QToolBar, QVBoxLayout,
+                               QWidget)
+
+from workbench.core.errors import WorkbenchError
+from workbench.core.experiment import Component, Experiment
+
+from workbench.qt.common import MessageLabel, run_standalone
+from workbench.qt.startup import LOADING_TEXT, when_torch_ready
+from workbench.qt.panels.model.cards import format_shape
+from workbench.qt.panels.model.doctor import DoctorList
+from workbench.qt.panels.model.edits import NetworkEditor
+from workbench.qt.panels.model.palette import LayerPalette
+from workbench.qt.panels.model.presets import CUSTOM, PresetChooser
+from workbench.qt.panels.model.stack import LayerStack
+from workbench.qt.panels.model.tools import ModelTools, undo_redo_actions
+
+__all__ = ["ModelPanel", "CUSTOM", "DEFAULT_NUM_CLASSES", "format_shape"]
+
+#: Classes assumed for the output layer until a dataset is loaded.
+DEFAULT_NUM_CLASSES = 10
+#: Milliseconds between the last edit and the shape update (edits in a burst: one update).
+REFRESH_DELAY_MS = 50
+
+
+def _layers_registry():
+    from workbench.core.model.layers import LAYERS  # imports torch
+
+    return LAYERS
+
+
+class ModelPanel(QWidget):
+    """Edits ``experiment.model``: presets, the layer palette, the layer cards, the doctor.
+
+    Signals
+    -------
+    model_changed()
+        The experiment's layers changed (any edit, undo or redo).
+    summary_updated()
+        :attr:`summary` was recomputed (shapes, counts, misfits).
+    data_settings_changed()
+        An edit, undo or redo changed ``experiment.data`` fields (a doctor fix's batch size,
+        a backbone's preprocessing): the Data tab should show them again.
+    """
+
+    model_changed = Signal()
+    summary_updated = Signal()
+    data_settings_changed = Signal()
+
+    def __init__(self, experiment: Experiment, num_classes: int | None = None,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.experiment = experiment
+        self.num_classes = num_classes
+        self._summary: Any = None
+        self._torch = False  # the layer registry is available
+        self._selected = -1
+        self.undo_stack = QUndoStack(self)
+        self.edits = NetworkEditor(lambda: self.experiment, self.undo_stack, self._on_restored,
+                                   self.select_layer,
+                                   lambda text: self.message.show_message(text, "error"),
+                                   self.data_settings_changed.emit)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(REFRESH_DELAY_MS)
+        self._timer.timeout.connect(self.refresh)
+        self._build()
+        self._sync_combo()
+        self._rebuild_cards()
+        when_torch_ready(self._on_torch_ready, self)
+        if not self._torch:
+            self.refresh()
+
+    # -- layout ----------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.presets = PresetChooser()
+        self.presets.preset_chosen.connect(self._on_preset_chosen)
+        self.preset_combo = self.presets.combo  # the chooser's combo, for tests and callers
+
+        self.toolbar = QToolBar()
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.undo_action, self.redo_action = undo_redo_actions(self.undo_stack, self)
+        self.up_action = self._action("Move up", "Alt+Up", lambda: self._move_selected(-1),
+                                      "Move the selected layer one place up")
+        self.down_action = self._action("Move down", "Alt+Down",
+                                        lambda: self._move_selected(1),
+                                        "Move the selected layer one place down")
+        self.duplicate_action = self._action("Duplicate", "Ctrl+D", self._duplicate_selected,
+                                             "Add a copy of the selected layer after it")
+        self.delete_action = self._action("Delete", "Delete", self._delete_selected,
+                                          "Delete the selected layer")
+        self.tools = ModelTools(self)
+        self.code_action = self.tools.code_action
+        for a in (self.undo_action, self.redo_action):
+            a.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.addAction(a)
+        self.toolbar.addActions([self.undo_action, self.redo_action])
+        self.toolbar.addSeparator()
+        self.toolbar.addActions([self.up_action, self.down_action, self.duplicate_action,
+                                 self.delete_action])
+        self.toolbar.addSeparator()
+        self.toolbar.addActions(self.tools.actions)
+
+        self.palette = LayerPalette()
+        self.palette.layer_chosen.connect(lambda name: self.add_layer(name))
+        self.input_label = QLabel("")
+        self.input_label.setWordWrap(True)
+        self.stack = LayerStack()
+        self.stack.drop_requested.connect(self._on_drop)
+        self.stack.params_edited.connect(self.set_layer_params)
+        self.stack.card_clicked.connect(self.select_layer)
+        self.stack.menu_requested.connect(self._on_card_menu)
+        self.stack.preprocessing_requested.connect(self.tools.use_backbone_preprocessing)
+        self.totals_label = QLabel("")
+        self.totals_label.setWordWrap(True)
+        self.message = MessageLabel("")
+        self.doctor = DoctorList()
+        self.doctor.fix_requested.connect(self.apply_fix)
+        self.doctor.layer_requested.connect(self.select_layer)
+        self.doctor.show_note(LOADING_TEXT)
+
+        network = QWidget()
+        nl = QVBoxLayout(network)
+        nl.setContentsMargins(0, 0, 0, 0)
+        nl.addWidget(self.input_label)
+        nl.addWidget(self.stack, 1)
+        nl.addWidget(self.totals_label)
+        nl.addWidget(self.message)
+        middle = QSplitter(Qt.Orientation.Vertical)
+        middle.addWidget(network)
+        middle.addWidget(self.doctor)
+        middle.setStretchFactor(0, 4)
+        middle.setStretchFactor(1, 1)
+        middle.setSizes([560, 120])
+        splitter = QSplitter()
+        splitter.addWidget(self.palette)
+        splitter.addWidget(middle)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([190, 900])
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.presets)
+        layout.addWidget(self.toolbar)
+        layout.addWidget(splitter, 1)
+
+    def _action(self, text: str, shortcut: str, slot: Callable, tip: str) -> QAction:
+        action = QAction(text, self)
+        action.setShortcut(QKeySequence(shortcut))
+        # Only while the focus is in this panel: other tabs keep their own keys.
+        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        action.setToolTip(f"{tip} ({shortcut})")
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    @Slot()
+    def _on_torch_ready(self) -> None:
+        self._torch = True
+        self.palette.set_registry(_layers_registry())
+        self.tools.on_torch_ready()
+        self.doctor.load()
+        self._rebuild_cards()
+        self.refresh()
+
+    # -- binding ---------------------------------------------------------------------------
+    def set_experiment(self, experiment: Experiment) -> None:
+        """Show ``experiment``; the undo history of the previous one is dropped."""
+        self.experiment = experiment
+        self.tools.forget_backbone_notes()
+        self.undo_stack.clear()
+        self._selected = -1
+        self._sync_combo()
+        self._rebuild_cards()
+        self.refresh()
+
+    def showEvent(self, event) -> None:  # noqa: N802  (Qt override)
+        # Back on the tab, maybe after copying a backbone's weights file: look again.
+        self.tools.forget_backbone_notes()
+        self._schedule()
+        super().showEvent(event)
+
+    def set_num_classes(self, num_classes: int | None) -> None:
+        """The loaded dataset's class count (the output layer's size)."""
+        self.num_classes = num_classes if num_classes else None
+        self.refresh()
+
+    @property
+    def torch_ready(self) -> bool:
+        """True once the layer registry (torch) is imported."""
+        return self._torch
+
+    @property
+    def summary(self) -> Any:
+        """The current :class:`~workbench.core.model.builder.NetworkSummary` (``None`` before
+        torch is imported); a pending update is made first."""
+        self._flush()
+        return self._summary
+
+    def network_problem(self) -> str:
+        """Why the network cannot be trained as it is, or ``""`` (also while unknown)."""
+        if not self.experiment.model.layers:
+            return "The network has no layers: choose a preset on the Model tab."
+        summary = self.summary
+        return summary.error if summary is not None and summary.error else ""
+
+    # -- presets ---------------------------------------------------------------------------
+    def set_preset(self, name: str) -> None:
+        """Replace the experiment's layers by preset ``name`` (as if chosen in the combo)."""
+        self.presets.choose(name)
+
+    @Slot(str)
+    def _on_preset_chosen(self, name: str) -> None:
+        from workbench.core.model.presets import preset_layers
+
+        if not self.edits.load_preset(name, preset_layers(name)):
+            self.model_changed.emit()  # already this preset: still say so
+
+    def _sync_combo(self) -> None:
+        self.presets.show_for(self.experiment)
+
+    # -- edits (each one undoable, made by self.edits) -------------------------------------
+    def _on_restored(self) -> None:
+        n = len(self.experiment.model.layers)
+        self._selected = min(self._selected, n - 1)
+        self._sync_combo()
+        if self._sync_cards():
+            self.refresh()  # new cards are blank until then; not a keystroke: no need to wait
+        else:
+            self._schedule()
+        self.model_changed.emit()
+
+    def add_layer(self, type_name: str, index: int | None = None) -> None:
+        """Insert a ``type_name`` layer (default parameters) at ``index``; by default after
+        the selected layer, or at the end."""
+        n = len(self.experiment.model.layers)
+        if index is None:
+            index = self._selected + 1 if 0 <= self._selected < n else n
+        try:
+            params = _layers_registry().get(type_name).defaults() if self._torch else {}
+        except WorkbenchError as e:
+            self.message.show_message(str(e), "error")
+            return
+        self.edits.insert(index, Component(type_name, params))
+
+    def remove_layer(self, index: int) -> None:
+        self.edits.remove(index)
+
+    def move_layer(self, index: int, to: int) -> None:
+        """Move layer ``index`` so that it ends up at position ``to`` (both 0-based)."""
+        self.edits.move(index, to)
+
+    def duplicate_layer(self, index: int) -> None:
+        """Insert a copy of layer ``index`` right after it."""
+        self.edits.duplicate(index)
+
+    @Slot(int, dict)
+    def set_layer_params(self, index: int, values: dict) -> None:
+        """Set layer ``index``'s parameters; consecutive edits of one field undo together."""
+        layers = self.experiment.model.layers
+        if 0 <= index < len(layers) and layers[index].type in _layers_registry():
+            defaults = _layers_registry().get(layers[index].type).defaults()
+            self.edits.set_params(index, values, defaults)
+
+    @Slot(int)
+    def apply_fix(self, i: int) -> None:
+        """Apply the fix of doctor finding ``i`` (undoable, with the init and batch size)."""
+        if 0 <= i < len(self.doctor.findings) and self.doctor.findings[i].fix is not None:
+            self.edits.apply_fix(self.doctor.findings[i].fix)
+
+    def _move_selected(self, step: int) -> None:
+        if self._selected >= 0:
+            self.move_layer(self._selected, self._selected + step)
+
+    def _duplicate_selected(self) -> None:
+        self.duplicate_layer(self._selected)
+
+    def _delete_selected(self) -> None:
+        self.remove_layer(self._selected)
+
+    @Slot(str, object, int)
+    def _on_drop(self, kind: str, payload: Any, row: int) -> None:
+        if kind == "type":
+            self.add_layer(str(payload), row)
+        elif kind == "index":
+            src = int(payload)
+            self.move_layer(src, row - 1 if row > src else row)
+
+    # -- selection -------------------------------------------------------------------------
+    @Slot(int)
+    def select_layer(self, index: int) -> None:
+        """Select (highlight) layer ``index``; -1 selects none."""
+        n = len(self.experiment.model.layers)
+        self._selected = index if 0 <= index < n else -1
+        self.stack.select(self._selected)
+        self._update_actions()
+
+    def selected_layer(self) -> int:
+        return self._selected
+
+    def _update_actions(self) -> None:
+        n, s = len(self.experiment.model.layers), self._selected
+        self.up_action.setEnabled(s > 0)
+        self.down_action.setEnabled(0 <= s < n - 1)
+        for a in (self.duplicate_action, self.delete_action):
+            a.setEnabled(0 <= s < n)
+
+    @Slot(int, QPoint)
+    def _on_card_menu(self, index: int, where: QPoint) -> None:
+        self.select_layer(index)
+        menu = QMenu(self)
+        menu.addActions([self.up_action, self.down_action, self.duplicate_action,
+                         self.delete_action])
+        menu.addSeparator()
+        self.tools.add_layer_actions(menu, index)
+        menu.setToolTipsVisible(True)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(where)
+
+    # -- cards -----------------------------------------------------------------------------
+    def _rebuild_cards(self) -> None:
+        # The focused card is about to go: hand the focus to the new selected card, so
+        # Delete, Ctrl+D and Ctrl+Z keep working without another click.
+        focus = QApplication.focusWidget()
+        had_focus = focus is not None and self.stack.isAncestorOf(focus)
+        self.stack.show_layers(self.experiment.model.layers,
+                               _layers_registry() if self._torch else None, LOADING_TEXT)
+        self.select_layer(self._selected)
+        if had_focus:
+            cards = self.stack.cards
+            target = cards[self._selected] if 0 <= self._selected < len(cards) else self.stack
+            target.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _sync_cards(self) -> bool:
+        """Show the layers: new values in place when only parameters changed, new cards
+        otherwise; True when the cards are new."""
+        registry = _layers_registry() if self._torch else None
+        if self.stack.update_values(self.experiment.model.layers, registry):
+            self.select_layer(self._selected)
+            return False
+        self._rebuild_cards()
+        return True
+
+    # -- shapes ----------------------------------------------------------------------------
+    def _schedule(self) -> None:
+        self._timer.start()
+
+    def _flush(self) -> None:
+        if self._timer.isActive():
+            self._timer.stop()
+            self.refresh()
+
+    def input_shape(self) -> tuple[int, int, int]:
+        d = self.experiment.data
+        return (int(d.channels), int(d.input_size[0]), int(d.input_size[1]))
+
+    def refresh(self) -> None:
+        """Recompute shapes, counts and findings, and show them (once torch is imported)."""
+        self._timer.stop()
+        shape = self.input_shape()
+        n_classes = self.num_classes or DEFAULT_NUM_CLASSES
+        classes_text = (f"{n_classes} classes (from the dataset)" if self.num_classes else
+                        f"{n_classes} classes assumed until a dataset is loaded")
+        self.input_label.setText(f"Input: {format_shape(shape)} (channels, height, width: the "
+                                 f"experiment's data.channels and data.input_size) · output: "
+                                 f"{classes_text}")
+        if not self._torch:
+            self._summary = None
+            self.totals_label.setText("")
+            self.message.show_message(f"{LOADING_TEXT} The layer settings and shapes appear "
+                                      f"when it has loaded.")
+            self.summary_updated.emit()
+            return
+        from workbench.core.model.builder import infer_shapes
+
+        layers = self.experiment.model.layers
+        summary = infer_shapes(layers, shape, n_classes)
+        self._summary = summary
+        self._show_cards_info(summary)
+        macs = getattr(summary, "total_macs", None)
+        if macs is None:
+            macs = sum(getattr(info, "macs", 0) or 0 for info in summary.layers)
+        self.totals_label.setText(
+            f"<b>Total parameters: {summary.total_params:,}</b> (trainable: "
+            f"{summary.trainable_params:,}) · multiply-adds per image: {macs:,} · output "
+            f"shape: {format_shape(summary.output_shape)}")
+        if not layers:
+            self.message.show_message("The network has no layers: choose a preset, or add "
+                                      "layers from the list on the left.", "warning")
+        elif summary.error:
+            self.message.show_message(summary.error, "error")
+        else:
+            self.message.show_message("The layers fit together.", "ok")
+        self.doctor.check(self.experiment, n_classes, summary)
+        self.summary_updated.emit()
+
+    def row_texts(self) -> list[list[str]]:
+        """Each layer as text: index, type, settings, output shape, parameters, multiply-adds
+        (for tests and copying)."""
+        return self.tools.row_texts()
+
+    def _show_cards_info(self, summary: Any) -> None:
+        """Each card's shapes and counts, who uses its weights, and a Backbone's notes."""
+        users: dict[int, list[int]] = {}
+        for info in summary.layers:
+            if getattr(info, "shared_with", None) is not None:
+                users.setdefault(info.shared_with, []).append(info.index)
+        notes = self.tools.backbone_notes(self.experiment.model.layers) \
+            if any(c.type == "Backbone" for c in self.stack.cards) else []
+        for i, card in enumerate(self.stack.cards):
+            card.show_info(summary.layers[i] if i < len(summary.layers) else None)
+            card.set_shared_by(users.get(i, []))
+            # The core's notes name their layer: "layer 3 (Backbone resnet18): ..."
+            card.set_notes([n for n in notes if n.startswith(f"layer {i + 1} (")])
+
+    # -- tools: files, clipboard, weight ties, a layer's init (self.tools: .model_tools) -----
+    def copy_code(self) -> None:
+        """Put the network as PyTorch code on the clipboard."""
+        self.tools.copy_code()
+
+
+if __name__ == "__main__":
+    sys.exit(run_standalone(lambda: ModelPanel(Experiment(), num_classes=4), "Model"))

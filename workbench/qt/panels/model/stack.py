@@ -1,0 +1,186 @@
+"""The network stack: the layer cards top to bottom, reordered by drag and drop.
+
+:class:`LayerStack` holds one :class:`~.model_cards.LayerCard` per layer in a scroll area
+and accepts two drags: a layer type from the palette
+(:data:`~.model_palette.LAYER_TYPE_MIME`: insert it there) and a card's own grip
+(:data:`~.model_cards.LAYER_INDEX_MIME`: move it there). The stack only reports what was
+asked for (:attr:`LayerStack.drop_requested`); the panel makes the edit, so a drop and a
+menu action take the same, undoable, path.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QMimeData, QPoint, Qt, Signal, Slot
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
+
+from workbench.core.errors import WorkbenchError
+
+from workbench.qt.panels.model.cards import LAYER_INDEX_MIME, LayerCard, card_signature
+from workbench.qt.panels.model.palette import LAYER_TYPE_MIME
+
+
+class _StackBody(QWidget):
+    """The widget inside the scroll area: lays the cards out and receives the drops."""
+
+    def __init__(self, stack: "LayerStack"):
+        super().__init__()
+        self._stack = stack
+        self.setAcceptDrops(True)
+        self.column = QVBoxLayout(self)
+        self.column.setContentsMargins(4, 4, 4, 4)
+        self.column.setSpacing(6)
+        self.column.addStretch(1)
+        # Where a drop would land: a line drawn over the layout, not in it.
+        self.indicator = QFrame(self)
+        self.indicator.setFrameShape(QFrame.Shape.HLine)
+        self.indicator.setStyleSheet("background: palette(highlight); border: none;")
+        self.indicator.hide()
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802  (Qt override)
+        if self._stack.parse_mime(event.mimeData()) is None:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self._show_indicator(event.position().toPoint().y())
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802
+        self.dragEnterEvent(event)
+
+    def dragLeaveEvent(self, event) -> None:  # noqa: N802
+        self.indicator.hide()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        self.indicator.hide()
+        parsed = self._stack.parse_mime(event.mimeData())
+        if parsed is None:
+            event.ignore()
+            return
+        row = self._stack.drop_row(event.position().toPoint().y())
+        event.acceptProposedAction()
+        self._stack.drop_requested.emit(parsed[0], parsed[1], row)
+
+    def _show_indicator(self, y: int) -> None:
+        row = self._stack.drop_row(y)
+        cards = self._stack.cards
+        if not cards:
+            top = 4
+        elif row < len(cards):
+            top = cards[row].geometry().top() - 4
+        else:
+            top = cards[-1].geometry().bottom() + 2
+        self.indicator.setGeometry(4, max(0, top), self.width() - 8, 3)
+        self.indicator.raise_()
+        self.indicator.show()
+
+
+class LayerStack(QScrollArea):
+    """The cards, top (input) to bottom (output), in a scroll area that accepts drops.
+
+    Signals
+    -------
+    params_edited(int, dict), card_clicked(int), menu_requested(int, QPoint),
+    preprocessing_requested(int)
+        Forwarded from the cards (see :class:`~.model_cards.LayerCard`).
+    drop_requested(str, object, int)
+        ``("type", name, row)``: insert a new layer of type ``name`` at ``row``;
+        ``("index", i, row)``: move layer ``i`` to just before the card now at ``row``
+        (``row`` counts the cards before the move; ``len(cards)`` means the end).
+    """
+
+    drop_requested = Signal(str, object, int)
+    params_edited = Signal(int, dict)
+    card_clicked = Signal(int)
+    menu_requested = Signal(int, QPoint)
+    preprocessing_requested = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.body = _StackBody(self)
+        self.setWidget(self.body)
+        self.cards: list[LayerCard] = []
+        self.empty_label = QLabel("The network has no layers: choose a preset, or double-click "
+                                  "or drag layers from the list on the left.")
+        self.empty_label.setWordWrap(True)
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.body.column.insertWidget(0, self.empty_label)
+
+    def show_layers(self, layers: list, registry: Any, note: str) -> None:
+        """New cards for ``layers``; without a ``registry`` (torch not yet imported), cards
+        without forms, showing ``note``."""
+        cards = []
+        for i, comp in enumerate(layers):
+            entry, why = None, note
+            if registry is not None:
+                try:
+                    entry = registry.get(comp.type, f"model.layers[{i}].type")
+                except WorkbenchError as e:
+                    why = f"{e}: delete this layer or fix the experiment file."
+            card = LayerCard(i, comp, entry, why)
+            card.params_edited.connect(self.params_edited)
+            card.clicked.connect(self.card_clicked)
+            card.menu_requested.connect(self.menu_requested)
+            card.preprocessing_requested.connect(self.preprocessing_requested)
+            cards.append(card)
+        self.set_cards(cards)
+
+    def update_values(self, layers: list, registry: Any) -> bool:
+        """Show new parameter values in the cards, in place (the focus stays in the edited
+        box); False, changing nothing, when the cards no longer match the layers."""
+        if len(self.cards) != len(layers):
+            return False
+        for card, comp in zip(self.cards, layers):
+            entry = registry.get(comp.type) if registry is not None and \
+                comp.type in registry else None
+            if card.signature != card_signature(comp, entry):
+                return False
+        for card, comp in zip(self.cards, layers):
+            card.set_values(comp.params)
+        return True
+
+    def set_cards(self, cards: list[LayerCard]) -> None:
+        """Replace every card (the old ones are deleted)."""
+        for card in self.cards:
+            self.body.column.removeWidget(card)
+            card.hide()
+            card.deleteLater()
+        self.cards = list(cards)
+        for i, card in enumerate(self.cards):
+            self.body.column.insertWidget(i, card)
+            card.show()  # now, not on the next event loop pass: drop_row needs its place
+        self.empty_label.setVisible(not self.cards)
+
+    def drop_row(self, y: int) -> int:
+        """The insertion row for a drop at height ``y`` of the body: before the first card
+        whose middle is below ``y``."""
+        self.body.column.activate()  # cards added since the last layout pass get places
+        for i, card in enumerate(self.cards):
+            if y < card.geometry().center().y():
+                return i
+        return len(self.cards)
+
+    def card_center(self, index: int) -> QPoint:
+        """Centre of card ``index`` in body coordinates (for tests and drop positions)."""
+        self.body.column.activate()
+        return self.cards[index].geometry().center()
+
+    @staticmethod
+    def parse_mime(mime: QMimeData) -> tuple[str, Any] | None:
+        """``("type", name)`` or ``("index", i)`` for our drags; ``None`` for anything else."""
+        if mime.hasFormat(LAYER_TYPE_MIME):
+            name = bytes(mime.data(LAYER_TYPE_MIME)).decode("utf-8", "replace").strip()
+            return ("type", name) if name else None
+        if mime.hasFormat(LAYER_INDEX_MIME):
+            text = bytes(mime.data(LAYER_INDEX_MIME)).decode("ascii", "replace").strip()
+            return ("index", int(text)) if text.isdigit() else None
+        return None
+
+    @Slot(int)
+    def select(self, index: int) -> None:
+        """Highlight card ``index`` (-1: none) and scroll it into view."""
+        for i, card in enumerate(self.cards):
+            card.set_selected(i == index)
+        if 0 <= index < len(self.cards):
+            self.ensureWidgetVisible(self.cards[index], 10, 10)

@@ -1,0 +1,123 @@
+"""Paints one Predict row: thumbnail, file name, and the top classes as probability bars
+(or why the file could not be classified, or what the row waits for).
+
+Painting instead of widgets per row keeps thousands of rows cheap: nothing exists for a row
+that is not on screen.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, QRect, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPalette
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
+
+from workbench.qt.panels.predict.model import CANCELLED, FAILED, TOP_K, ItemRole
+
+THUMB = 72
+PAD = 6
+NAME_WIDTH = 220
+BAR_HEIGHT = 11
+BAR_GAP = 3
+LABEL_WIDTH = 120
+PCT_WIDTH = 52
+MAX_BAR = 360
+TOP_COLOR = QColor("#2e7d32")
+OTHER_COLOR = QColor("#90a4ae")
+TRACK_COLOR = QColor("#eceff1")
+ERROR_COLOR = QColor("#c62828")
+MUTED_COLOR = QColor("#757575")
+
+
+class PredictionDelegate(QStyledItemDelegate):
+    """Draws a :class:`~workbench.qt.panels.predict.model.PredictionItem` row."""
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:  # noqa: N802
+        bars = TOP_K * (BAR_HEIGHT + BAR_GAP)
+        return QSize(THUMB + NAME_WIDTH + 3 * PAD + 300, max(THUMB, bars) + 2 * PAD)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,  # noqa: D401
+              index: QModelIndex) -> None:
+        item = index.data(ItemRole)
+        if item is None:
+            return
+        painter.save()
+        rect = option.rect
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        if selected:
+            painter.fillRect(rect, option.palette.color(QPalette.ColorRole.Highlight).lighter(170))
+        painter.setPen(QColor("#e0e0e0"))
+        painter.drawLine(rect.left(), rect.bottom(), rect.right(), rect.bottom())
+
+        pix = index.data(Qt.ItemDataRole.DecorationRole)
+        box = QRect(rect.left() + PAD, rect.top() + PAD, THUMB, THUMB)
+        if pix is not None and not pix.isNull():
+            scaled = pix if max(pix.width(), pix.height()) <= THUMB else pix.scaled(
+                THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio)
+            x = box.left() + (THUMB - scaled.width()) // 2
+            y = box.top() + (THUMB - scaled.height()) // 2
+            painter.drawPixmap(x, y, scaled)
+
+        text_left = box.right() + PAD + 4
+        name_rect = QRect(text_left, rect.top() + PAD, NAME_WIDTH, 18)
+        bold = QFont(option.font)
+        bold.setBold(True)
+        painter.setFont(bold)
+        painter.setPen(option.palette.color(QPalette.ColorRole.Text))
+        metrics = painter.fontMetrics()
+        painter.drawText(name_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         metrics.elidedText(item.name, Qt.TextElideMode.ElideMiddle,
+                                            NAME_WIDTH))
+        painter.setFont(option.font)
+        below = QRect(text_left, name_rect.bottom() + 4, NAME_WIDTH,
+                      rect.bottom() - name_rect.bottom() - PAD - 4)
+        if item.top:
+            cls, prob = item.top[0]
+            painter.setPen(TOP_COLOR)
+            painter.drawText(below, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
+                             painter.fontMetrics().elidedText(
+                                 f"{cls}  {prob * 100:.1f}%", Qt.TextElideMode.ElideRight,
+                                 NAME_WIDTH))
+            self._paint_bars(painter, rect, below.right() + 2 * PAD, item.top)
+        else:
+            # The reason (or the wait) uses the whole width: error messages can be long.
+            wide = QRect(below.left(), below.top(), rect.right() - below.left() - PAD,
+                         below.height())
+            color = (ERROR_COLOR if item.status == FAILED else
+                     MUTED_COLOR if item.status != CANCELLED else QColor("#a05a00"))
+            text = (f"Cannot classify this file: {item.error}" if item.status == FAILED
+                    else item.message)
+            painter.setPen(color)
+            painter.drawText(wide, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+                             | int(Qt.TextFlag.TextWordWrap), text)
+        painter.restore()
+
+    def _paint_bars(self, painter: QPainter, rect: QRect, left: int,
+                    top: list[tuple[str, float]]) -> None:
+        metrics = painter.fontMetrics()
+        small = QFont(painter.font())
+        small.setPointSizeF(max(7.0, small.pointSizeF() - 1))
+        painter.setFont(small)
+        metrics = painter.fontMetrics()
+        bar_left = left + LABEL_WIDTH + PAD
+        bar_width = max(40, min(MAX_BAR, rect.right() - bar_left - PCT_WIDTH - 2 * PAD))
+        y = rect.top() + PAD + 2
+        for r, (cls, prob) in enumerate(top[:TOP_K]):
+            line = QRect(left, y, LABEL_WIDTH, BAR_HEIGHT + BAR_GAP)
+            painter.setPen(QColor("#424242"))
+            painter.drawText(line, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                             metrics.elidedText(cls, Qt.TextElideMode.ElideRight, LABEL_WIDTH))
+            track = QRect(bar_left, y + 1, bar_width, BAR_HEIGHT)
+            painter.fillRect(track, TRACK_COLOR)
+            filled = QRect(bar_left, y + 1, max(1, round(bar_width * prob)), BAR_HEIGHT)
+            painter.fillRect(filled, TOP_COLOR if r == 0 else OTHER_COLOR)
+            pct = QRect(track.right() + PAD, y, PCT_WIDTH, BAR_HEIGHT + BAR_GAP)
+            painter.drawText(pct, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                             f"{prob * 100:.1f}%")
+            y += BAR_HEIGHT + BAR_GAP
+
+
+def bar_texts(item: Any) -> list[tuple[str, str]]:
+    """What the bars of ``item`` read: ``[(class, "12.3%"), ...]`` (tests, accessibility)."""
+    return [(cls, f"{prob * 100:.1f}%") for cls, prob in item.top[:TOP_K]]

@@ -1,0 +1,111 @@
+"""The Predict panel's work off the GUI thread, and what a paste brings in.
+
+:func:`classify_in_batches` runs in a pool thread: it classifies a list of paths a batch at
+a time, hands each batch's plain results (class names and floats) to a callback, and stops
+between batches when the job is cancelled. Torch is imported only inside it, once
+:mod:`workbench.qt.startup` has loaded it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from PySide6.QtCore import QMimeData
+from PySide6.QtGui import QImage
+
+from workbench.qt.workers import TaskState
+
+#: Images per batch: big enough for the network to run efficiently, small enough that the
+#: rows fill in (and a cancel takes effect) within a fraction of a second.
+BATCH = 64
+_paste_counter = itertools.count(1)
+
+
+class PredictorCache:
+    """One :class:`~workbench.core.predict.Predictor` at a time, shared by the jobs."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._predictors: dict[str, Any] = {}
+
+    def get(self, bundle: str) -> Any:
+        from workbench.core.predict import Predictor
+
+        with self._lock:
+            if bundle not in self._predictors:
+                self._predictors.clear()  # one model in memory at a time
+                self._predictors[bundle] = Predictor(bundle)
+            return self._predictors[bundle]
+
+
+def classify_in_batches(cache: PredictorCache, bundle: str, paths: list[str], top_k: int,
+                        state: TaskState,
+                        on_batch: Callable[[int, list[tuple[list, str | None]]], None],
+                        batch: int = BATCH) -> int:
+    """Classify ``paths`` ``batch`` at a time; returns how many were done.
+
+    ``on_batch(start, results)`` gets, for ``paths[start:start + len(results)]``, one
+    ``(top, error)`` pair each. Stops before the next batch once ``state`` is cancelled.
+    """
+    predictor = cache.get(bundle)
+    done = 0
+    for start in range(0, len(paths), batch):
+        if state.is_cancelled():
+            break
+        chunk = paths[start:start + batch]
+        predictions = predictor.predict(chunk, top_k=top_k, batch_size=batch)
+        on_batch(start, [([(str(c), float(p)) for c, p in pr.top], pr.error)
+                         for pr in predictions])
+        done += len(chunk)
+        state.set_progress(done, len(paths))
+    return done
+
+
+# -- paste -----------------------------------------------------------------------------------
+def pasted_paths(mime: QMimeData | None) -> list[str]:
+    """The files a clipboard's contents stand for.
+
+    Local file URLs (files copied in a file manager) or lines of text that name existing
+    files or folders are used as they are; image data (a screenshot, "Copy image" in a
+    browser) is saved as a PNG under the Workbench cache folder and that file is used.
+    """
+    if mime is None:
+        return []
+    if mime.hasUrls():
+        paths = [u.toLocalFile() for u in mime.urls() if u.isLocalFile() and u.toLocalFile()]
+        if paths:
+            return paths
+    if mime.hasImage():
+        image = mime.imageData()
+        if isinstance(image, QImage) and not image.isNull():
+            return [save_pasted_image(image)]
+    if mime.hasText():
+        lines = [ln.strip().strip('"') for ln in mime.text().splitlines()]
+        paths = [os.path.expanduser(ln) for ln in lines if ln]
+        if paths and all(os.path.exists(p) for p in paths):
+            return paths
+    return []
+
+
+def save_pasted_image(image: QImage) -> str:
+    """Write ``image`` as a new PNG in ``<cache>/pasted``; returns its path."""
+    from workbench.core.errors import WorkbenchError
+    from workbench.core.io import cache_home
+
+    folder = Path(cache_home()) / "pasted"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise WorkbenchError(f"cannot create {folder} for the pasted image ({e}): check that "
+                             f"the folder is writable") from e
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path = folder / f"pasted-{stamp}-{os.getpid()}-{next(_paste_counter)}.png"
+    if not image.save(str(path), "PNG"):
+        raise WorkbenchError(f"cannot write the pasted image to {path}: check that the folder "
+                             f"is writable and the disk is not full")
+    return str(path)

@@ -1,0 +1,122 @@
+"""The Predict panel's widgets and their layout (kept apart from its behaviour)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QFileDialog,
+                               QHBoxLayout, QLabel, QListView, QProgressBar, QPushButton,
+                               QVBoxLayout, QWidget)
+
+from workbench.qt.common import MessageLabel
+from workbench.qt.panels.predict.delegate import PredictionDelegate
+from workbench.qt.panels.predict.model import SORT_MODES
+from workbench.qt.panels.predict.runs import RunChooser
+
+SORT_LABELS = {"added": "Order added", "name": "Name", "class": "Predicted class",
+               "confidence": "Confidence"}
+ALL_CLASSES = "All classes"
+
+
+def ask_images(parent: QWidget, start: str) -> list[str]:
+    """The "Open images" file dialog, starting in ``start``; the files chosen (or none).
+
+    The panel calls it through its ``ask_images`` attribute, which tests replace."""
+    from workbench.core.data.images import ACCEPTED_EXTENSIONS
+
+    pattern = " ".join(f"*{e}" for e in ACCEPTED_EXTENSIONS)
+    paths, _ = QFileDialog.getOpenFileNames(parent, "Open images", start,
+                                            f"Images ({pattern});;All files (*)")
+    return list(paths)
+
+
+def build_panel(self: Any) -> None:
+    """Create the widgets of ``self`` (a PredictPanel), connect them and lay them out."""
+    self.model_combo = RunChooser()
+    self.model_combo.bundle_chosen.connect(self.set_bundle)
+    self.model_combo.other_requested.connect(self.choose_bundle)
+    self.load_button = QPushButton("Load bundle…")
+    self.load_button.clicked.connect(self.choose_bundle)
+    self.bundle_label = MessageLabel("No model yet: train one on the Train tab, choose a "
+                                     "saved run, or load a bundle file.")
+    top = QHBoxLayout()
+    top.addWidget(QLabel("Model:"))
+    top.addWidget(self.model_combo)
+    top.addWidget(self.load_button)
+    top.addWidget(self.bundle_label, 1)
+
+    self.open_button = QPushButton("Open images…")
+    self.open_button.clicked.connect(self.choose_images)
+    self.paste_button = QPushButton("Paste")
+    self.paste_button.setToolTip("Classify the image or image files on the clipboard "
+                                 "(Ctrl+V)")
+    self.paste_button.clicked.connect(self.paste)
+    self.clear_button = QPushButton("Clear")
+    self.clear_button.clicked.connect(self.clear)
+    self.export_button = QPushButton("Export CSV…")
+    self.export_button.setToolTip("Save the rows shown (sorted and filtered) as CSV")
+    self.export_button.clicked.connect(lambda: self.export_csv())
+    self.sort_combo = QComboBox()
+    for mode in SORT_MODES:
+        self.sort_combo.addItem(SORT_LABELS[mode], mode)
+    self.sort_combo.currentIndexChanged.connect(
+        lambda _: self.proxy.set_sort_mode(self.sort_combo.currentData()))
+    self.class_combo = QComboBox()
+    self.class_combo.addItem(ALL_CLASSES)
+    self.class_combo.setMinimumWidth(120)
+    self.class_combo.currentIndexChanged.connect(self._on_class_filter_changed)
+    self.min_conf = QDoubleSpinBox()
+    self.min_conf.setRange(0, 100)
+    self.min_conf.setDecimals(0)
+    self.min_conf.setSuffix(" %")
+    self.min_conf.setToolTip("Show only images whose top class has at least this "
+                             "probability")
+    self.min_conf.valueChanged.connect(lambda v: self.proxy.set_min_confidence(v / 100))
+    tools = QHBoxLayout()
+    for w in (self.open_button, self.paste_button, self.clear_button, self.export_button):
+        tools.addWidget(w)
+    tools.addStretch(1)
+    for text, w in (("Sort:", self.sort_combo), ("Class:", self.class_combo),
+                    ("Min. confidence:", self.min_conf)):
+        tools.addWidget(QLabel(text))
+        tools.addWidget(w)
+
+    self.progress = QProgressBar()
+    self.progress.setFormat("%v / %m images")
+    self.cancel_button = QPushButton("Cancel")
+    self.cancel_button.clicked.connect(self.cancel)
+    self.status = MessageLabel("")
+    progress_row = QHBoxLayout()
+    progress_row.addWidget(self.progress, 1)
+    progress_row.addWidget(self.cancel_button)
+    progress_row.addWidget(self.status, 1)
+    self.progress.hide()
+    self.cancel_button.hide()
+
+    self.hint = QLabel("Drop image files or folders here to classify them, or paste an "
+                       "image (Ctrl+V).")
+    self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    self.hint.setStyleSheet("color: #777; font-size: 14pt; padding: 40px;"
+                            "border: 2px dashed #bbb; border-radius: 8px;")
+    self.view = QListView()
+    self.view.setModel(self.proxy)
+    self.view.setItemDelegate(PredictionDelegate(self.view))
+    # Equal rows: the view lays out thousands of them without asking each one its size.
+    self.view.setUniformItemSizes(True)
+    self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+    self.view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+    self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+    self.view.customContextMenuRequested.connect(self._on_context_menu)
+    self.view.hide()
+    paste = QShortcut(QKeySequence(QKeySequence.StandardKey.Paste), self)
+    paste.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+    paste.activated.connect(self.paste)
+
+    layout = QVBoxLayout(self)
+    layout.addLayout(top)
+    layout.addLayout(tools)
+    layout.addLayout(progress_row)
+    layout.addWidget(self.hint, 1)
+    layout.addWidget(self.view, 1)

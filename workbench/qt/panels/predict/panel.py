@@ -1,0 +1,417 @@
+"""Predict panel: drop images (files or folders), paste or open them, and see each one's
+top-5 classes as probability bars.
+
+The model is a saved run's bundle (the combo lists the runs that have one), one loaded with
+"Load bundle…", or the bundle of the last training run. Images are classified off the GUI
+thread, 64 at a time: rows fill in as batches finish, a progress bar and Cancel show while
+work is pending, and an image that cannot be read shows its reason in its own row while the
+others are classified. Results can be sorted, filtered by predicted class and confidence,
+and exported to CSV (the same layout as ``workbench predict ... --csv OUT``).
+
+Images dropped while torch is still being imported at start-up (:mod:`workbench.qt.startup`)
+wait in their rows and are classified when it is: the pool threads never import it first.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Iterable
+
+from PySide6.QtCore import QObject, QPoint, QUrl, Signal, Slot
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QWidget
+
+from workbench.qt.common import UrlDropTarget, image_files, local_paths, run_standalone
+from workbench.qt.startup import LOADING_TEXT, torch_loader
+from workbench.qt.thumbnails import ThumbnailLoader
+from workbench.qt.workers import TaskRunner, TaskState, describe_exception
+from workbench.qt.panels.predict.delegate import THUMB
+from workbench.qt.panels.predict.jobs import PredictorCache, classify_in_batches, pasted_paths
+from workbench.qt.panels.predict.layout import ALL_CLASSES, ask_images
+from workbench.qt.panels.predict.model import (CANCELLED, DONE, FAILED, QUEUED, SORT_MODES, TOP_K, ItemRole,
+                            PredictionFilter, PredictionItem, PredictionModel, predictions_csv)
+
+
+class _BatchSignals(QObject):
+    # Emitted from the pool thread; delivered (queued) on the GUI thread.
+    batch_ready = Signal(int, int, object)  # group id, start, [(top, error), ...]
+
+
+class PredictPanel(UrlDropTarget, QWidget):
+    """Classifies dropped, pasted or opened images with a trained bundle.
+
+    Signals
+    -------
+    bundle_changed(path)
+        A bundle was set (from training, the run combo or "Load bundle…").
+    predictions_finished(paths)
+        The images of one request (a drop, a paste, an "Open") got their results or errors,
+        or were cancelled.
+    explain_requested(bundle_path, image_path)
+        "Explain…" was chosen on a row.
+    """
+
+    bundle_changed = Signal(str)
+    predictions_finished = Signal(list)
+    explain_requested = Signal(str, str)
+
+    def __init__(self, bundle: str | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.bundle_path = ""
+        self._cache = PredictorCache()
+        self._groups: dict[int, list[PredictionItem]] = {}  # request -> its items
+        self._job_group: dict[int, int] = {}
+        self._next_group = 0
+        self._done = self._total = 0
+        self._shut_down = False
+        self.ask_images = ask_images  # (parent, start folder) -> paths; tests replace it
+        self._image_folders: list[str] = []  # where "Open images…" may start, latest first
+        self._runner = TaskRunner(self, supersede=False)
+        self._runner.finished.connect(self._on_job_finished)
+        self._runner.errored.connect(self._on_job_errored)
+        self._signals = _BatchSignals()
+        self._signals.batch_ready.connect(self._on_batch_ready)
+        self.loader = ThumbnailLoader(self, size=THUMB, threads=1)
+        self.model = PredictionModel(self.loader, self)
+        self.proxy = PredictionFilter(self)
+        self.proxy.setSourceModel(self.model)
+        self.setAcceptDrops(True)
+        self._build()
+        self.refresh_runs()
+        if bundle:
+            self.set_bundle(bundle)
+
+    # -- layout ----------------------------------------------------------------------------
+    def _build(self) -> None:
+        from workbench.qt.panels.predict.layout import build_panel
+
+        build_panel(self)
+
+    # -- bundle ----------------------------------------------------------------------------
+    def set_bundle(self, path: str) -> None:
+        """Use the bundle at ``path``; images already shown are classified again with it."""
+        self.bundle_path = str(path)
+        self.bundle_label.show_message(f"Model: {self.bundle_path}")
+        self.model_combo.select(self.bundle_path)
+        self.bundle_changed.emit(self.bundle_path)
+        if self.model.items:
+            self.cancel(quiet=True)
+            self._predict(list(self.model.items))
+
+    def refresh_runs(self) -> None:
+        """List the saved runs that have a bundle in the model chooser again."""
+        problem = self.model_combo.refresh()
+        if problem:
+            self.status.show_message(problem, "warning")
+
+    @Slot()
+    def choose_bundle(self) -> None:
+        from workbench.core.io import runs_dir
+
+        start = os.path.dirname(self.bundle_path) if self.bundle_path else str(runs_dir())
+        path, _ = QFileDialog.getOpenFileName(self, "Load a trained bundle", start,
+                                              "Workbench bundles (*.pt);;All files (*)")
+        if path:
+            self.set_bundle(path)
+
+    # -- images ----------------------------------------------------------------------------
+    @property
+    def rows(self) -> list[PredictionItem]:
+        """Every image of the panel, in the order added (whatever the sort and filter)."""
+        return list(self.model.items)
+
+    def set_dataset_folder(self, path: str) -> None:
+        """The current dataset (its folder, or its CSV file): "Open images…" starts there,
+        until images are opened from another folder."""
+        path = str(path)
+        self._remember_folder(os.path.dirname(path) if os.path.isfile(path) else path)
+
+    def _remember_folder(self, folder: str) -> None:
+        if folder:
+            self._image_folders = [folder] + [f for f in self._image_folders if f != folder][:1]
+
+    def images_start_folder(self) -> str:
+        """Where "Open images…" starts: the dataset folder or the folder images were last
+        opened from, whichever came last (the other if that one is gone), else home."""
+        for folder in self._image_folders:
+            if os.path.isdir(folder):
+                return folder
+        return os.path.expanduser("~")
+
+    @Slot()
+    def choose_images(self) -> None:
+        paths = self.ask_images(self, self.images_start_folder())
+        if paths:
+            self._remember_folder(os.path.dirname(os.path.abspath(paths[0])))
+            self.add_images(paths)
+
+    def add_images(self, paths: Iterable[str]) -> list[PredictionItem]:
+        """Add one row per image (folders expand to their images) and classify them."""
+        files = image_files([str(p) for p in paths])
+        if not files:
+            self.status.show_message("No images there: drop image files or folders that "
+                                     "hold images.", "warning")
+            return []
+        self.hint.hide()
+        self.view.show()
+        new = self.model.add(files)
+        self._predict(new)
+        return new
+
+    def handle_drop(self, urls: Iterable[QUrl]) -> list[PredictionItem]:
+        """What a drop does: classify the local files (and folders) among ``urls``."""
+        return self.add_images(local_paths(urls))
+
+    @Slot()
+    def paste(self) -> list[PredictionItem]:
+        """Classify what the clipboard holds: image data, file URLs or file paths."""
+        try:
+            paths = pasted_paths(QApplication.clipboard().mimeData())
+        except Exception as e:  # noqa: BLE001  (an unwritable cache folder, say)
+            self.status.show_message(f"Cannot paste: {describe_exception(e)}", "error")
+            return []
+        if not paths:
+            self.status.show_message("The clipboard holds no image or image files: copy an "
+                                     "image or some files, then paste again.", "warning")
+            return []
+        return self.add_images(paths)
+
+    @Slot()
+    def clear(self) -> None:
+        self.cancel(quiet=True)
+        self.model.clear()
+        self._refresh_classes()
+        self.view.hide()
+        self.hint.show()
+        self.status.show_message("")
+
+    # -- prediction ------------------------------------------------------------------------
+    def _predict(self, items: list[PredictionItem]) -> None:
+        if self._shut_down or not items:
+            return
+        if not self.bundle_path:
+            self._set_pending(items, "waiting", "Waiting for a model: choose a saved run, "
+                                                "train one on the Train tab, or use Load "
+                                                "bundle…")
+            return
+        loader = torch_loader()
+        if not loader.is_ready():
+            # The pool thread must not be the first to import torch: classify once it is.
+            if loader.state == "failed":
+                for item in items:
+                    item.set_result([], f"PyTorch could not be loaded ({loader.error})")
+                self.model.items_changed(items)
+                return
+            if loader.is_pending():
+                self._set_pending(items, "waiting", f"{LOADING_TEXT} This image is "
+                                                    f"classified when it has loaded.")
+            loader.call_when_ready(
+                lambda: self._predict([i for i in items if i in self.model.items]), self)
+            return
+        self._set_pending(items, QUEUED, "Classifying…")
+        self._next_group += 1
+        group = self._next_group
+        self._groups[group] = list(items)
+        self._total += len(items)
+        self._show_progress()
+        bundle, paths, signals = self.bundle_path, [i.path for i in items], self._signals
+
+        def on_batch(start: int, results: list) -> None:
+            try:
+                signals.batch_ready.emit(group, start, results)
+            except RuntimeError:  # the panel went away while the job ran
+                pass
+
+        def job(state: TaskState) -> int:
+            return classify_in_batches(self._cache, bundle, paths, TOP_K, state, on_batch)
+
+        self._job_group[self._runner.submit(job)] = group
+
+    def _set_pending(self, items: list[PredictionItem], status: str, message: str) -> None:
+        for item in items:
+            item.set_pending(status, message)
+        self.model.items_changed(items)
+
+    @Slot(int, int, object)
+    def _on_batch_ready(self, group: int, start: int, results: list) -> None:
+        items = self._groups.get(group)
+        if items is None:
+            return  # cancelled or cleared meanwhile
+        done = items[start:start + len(results)]
+        for item, (top, error) in zip(done, results):
+            item.set_result(top, error)
+        self.model.items_changed(done)
+        self._done += len(done)
+        self._show_progress()
+
+    @Slot(int, object)
+    def _on_job_finished(self, job: int, _count: object) -> None:
+        group = self._job_group.pop(job, None)
+        if group is not None and group in self._groups:
+            self._finish_group(group)
+
+    @Slot(int, str)
+    def _on_job_errored(self, job: int, message: str) -> None:
+        group = self._job_group.pop(job, None)
+        if group is None or group not in self._groups:
+            return
+        left = [i for i in self._groups[group] if i.status == QUEUED]
+        for item in left:
+            item.set_result([], message)
+        self.model.items_changed(left)
+        self.bundle_label.show_message(f"Cannot use the model {self.bundle_path}: {message}",
+                                       "error")
+        self._finish_group(group)
+
+    def _finish_group(self, group: int) -> None:
+        items = self._groups.pop(group)
+        self._refresh_classes()
+        if not self._groups:
+            self._done = self._total = 0
+            self._show_progress()
+            failed = sum(1 for i in self.model.items if i.status == FAILED)
+            done = sum(1 for i in self.model.items if i.status == DONE)
+            self.status.show_message(f"{done} classified" + (f", {failed} could not be read"
+                                                             if failed else ""),
+                                     "warning" if failed else "ok")
+        self.predictions_finished.emit([i.path for i in items])
+
+    @Slot()
+    def cancel(self, quiet: bool = False) -> None:
+        """Stop the pending work: images not classified yet are marked "cancelled"."""
+        self._runner.cancel_all()
+        self._job_group.clear()
+        groups, self._groups = self._groups, {}
+        self._done = self._total = 0
+        self._show_progress()
+        left = [i for items in groups.values() for i in items if i.status == QUEUED]
+        for item in left:
+            item.set_pending(CANCELLED, "Cancelled: not classified. Drop it again to "
+                                        "classify it.")
+        self.model.items_changed(left)
+        if left and not quiet:
+            self.status.show_message(f"Cancelled: {len(left)} images were not classified.",
+                                     "warning")
+        self._refresh_classes()
+        for items in groups.values():
+            self.predictions_finished.emit([i.path for i in items])
+
+    def _show_progress(self) -> None:
+        busy = self._total > 0
+        self.progress.setVisible(busy)
+        self.cancel_button.setVisible(busy)
+        if busy:
+            self.status.show_message(f"Classifying {self._total - self._done} images…")
+            self.progress.setRange(0, self._total)
+            # Last: a slot on valueChanged may cancel, and its message must stand.
+            self.progress.setValue(self._done)
+
+    def is_busy(self) -> bool:
+        return bool(self._groups)
+
+    # -- sort, filter, export --------------------------------------------------------------
+    def set_sort(self, mode: str) -> None:
+        """Sort the rows by ``added``, ``name``, ``class`` or ``confidence``."""
+        self.sort_combo.setCurrentIndex(SORT_MODES.index(mode))
+
+    def set_class_filter(self, name: str | None) -> None:
+        """Show only images predicted as ``name`` (None: all)."""
+        index = self.class_combo.findText(name) if name else 0
+        self.class_combo.setCurrentIndex(max(0, index))
+
+    def set_min_confidence(self, fraction: float) -> None:
+        """Show only images whose top class has at least this probability (0..1)."""
+        self.min_conf.setValue(round(fraction * 100))
+
+    def shown_items(self) -> list[PredictionItem]:
+        """The rows as the view shows them (sorted and filtered)."""
+        return self.proxy.shown_items()
+
+    @Slot(int)
+    def _on_class_filter_changed(self, index: int) -> None:
+        text = self.class_combo.itemText(index)
+        self.proxy.set_class_name(None if index <= 0 else text)
+
+    def _refresh_classes(self) -> None:
+        current = self.class_combo.currentText()
+        classes = self.model.classes()
+        if [self.class_combo.itemText(i) for i in range(1, self.class_combo.count())] == classes:
+            return
+        self.class_combo.blockSignals(True)
+        self.class_combo.clear()
+        self.class_combo.addItems([ALL_CLASSES, *classes])
+        self.class_combo.setCurrentIndex(max(0, self.class_combo.findText(current)))
+        self.class_combo.blockSignals(False)
+        self._on_class_filter_changed(self.class_combo.currentIndex())
+
+    def _ask_csv_path(self) -> str:
+        path, _ = QFileDialog.getSaveFileName(self, "Export predictions", "predictions.csv",
+                                              "CSV files (*.csv);;All files (*)")
+        return path
+
+    def export_csv(self, path: str | None = None) -> str:
+        """Write the rows shown to a CSV file (asked for when ``path`` is None).
+
+        Returns the path written, "" when nothing was (no rows, dialog cancelled, error).
+        """
+        items = self.shown_items()
+        if not items:
+            self.status.show_message("Nothing to export: classify some images first.",
+                                     "warning")
+            return ""
+        path = path or self._ask_csv_path()
+        if not path:
+            return ""
+        from pathlib import Path
+
+        from workbench.core.io import atomic_write_text
+
+        try:
+            atomic_write_text(Path(path), predictions_csv(items))
+        except OSError as e:
+            self.status.show_message(f"Cannot write {path}: {e.strerror or e}. Choose another "
+                                     f"folder.", "error")
+            return ""
+        self.status.show_message(f"Wrote {len(items)} predictions to {path}", "ok")
+        return str(path)
+
+    # -- explain ---------------------------------------------------------------------------
+    @Slot(QPoint)
+    def _on_context_menu(self, pos: QPoint) -> None:
+        index = self.view.indexAt(pos)
+        if not index.isValid():
+            return
+        menu = self.context_menu(index.data(ItemRole))
+        menu.exec(self.view.viewport().mapToGlobal(pos))
+
+    def context_menu(self, item: PredictionItem) -> QMenu:
+        """The menu of one row: Explain… (needs a model) and Copy path."""
+        menu = QMenu(self)
+        explain = QAction("Explain…", menu)
+        explain.setEnabled(bool(self.bundle_path) and item.status == DONE)
+        explain.triggered.connect(lambda: self.request_explain(item.path))
+        copy = QAction("Copy path", menu)
+        copy.triggered.connect(lambda: QApplication.clipboard().setText(item.path))
+        menu.addAction(explain)
+        menu.addAction(copy)
+        return menu
+
+    def request_explain(self, image_path: str) -> None:
+        """Ask for an explanation of ``image_path`` by the current model."""
+        if self.bundle_path:
+            self.explain_requested.emit(self.bundle_path, image_path)
+
+    def shutdown(self) -> None:
+        self._shut_down = True  # torch becoming ready later must not start a prediction
+        self._runner.cancel_all()
+        self.loader.shutdown()
+
+
+def _main() -> int:
+    bundle = sys.argv[1] if len(sys.argv) > 1 else None
+    return run_standalone(lambda: PredictPanel(bundle), "Predict")
+
+
+if __name__ == "__main__":
+    sys.exit(_main())

@@ -1,0 +1,261 @@
+"""The runs table's model: one row per :class:`~workbench.core.runs.store.RunRecord`.
+
+Cells show formatted text (``3 min 12 s``, ``87.5``); :data:`SORT_ROLE` gives the raw value
+so a :class:`~PySide6.QtCore.QSortFilterProxyModel` sorts numbers as numbers and dates as
+dates. The name cell is editable: an edit is announced with :attr:`RunsTableModel.name_edited`
+and the panel writes it to the run's folder.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+
+from workbench.core.runs.store import RunRecord
+
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+#: The table's columns: (key, header).
+COLUMNS = (("name", "Name"), ("created", "Date"), ("status", "Status"), ("epochs", "Epochs"),
+           ("val_acc", "Val acc %"), ("duration", "Duration"),
+           ("optimizer", "Optimizer"), ("lr", "LR"), ("batch", "Batch"), ("preset", "Preset"),
+           ("notes", "Notes"))
+COLUMN = {key: i for i, (key, _) in enumerate(COLUMNS)}
+_NUMERIC = {"epochs", "val_acc", "duration", "lr", "batch"}
+# Statuses a person should notice: a run that did not end as planned.
+_STATUS_COLOURS = {"running": "#1565c0", "diverged": "#c62828", "out_of_memory": "#c62828",
+                   "failed": "#c62828", "interrupted": "#e65100"}
+_MISSING = -math.inf  # unknown numbers sort below every known one
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+def format_duration(seconds: float | None) -> str:
+    """``"45 s"``, ``"3 min 12 s"``, ``"2 h 05 min"``; ``""`` when unknown."""
+    if seconds is None or not math.isfinite(seconds) or seconds < 0:
+        return ""
+    s = int(round(seconds))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60} s"
+    return f"{s // 3600} h {s % 3600 // 60:02d} min"
+
+
+def format_date(iso: str) -> str:
+    """An ISO 8601 time as ``"2024-05-01 14:03"`` (the text itself when it is no time)."""
+    try:
+        return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M")
+    except (TypeError, ValueError):
+        return iso or ""
+
+
+def model_choice_text(r: RunRecord) -> str:
+    """A run's saved model as a model chooser lists it: ``name · date · val 98.1%
+    (epoch 12)``, so two runs never read alike."""
+    parts = [r.name, format_date(r.created)]
+    if r.model_val_acc is not None:
+        parts.append(f"val {r.model_val_acc * 100:.1f}%" +
+                     (f" (epoch {r.model_epoch})" if r.model_epoch is not None else ""))
+    elif r.model_epoch is not None:
+        parts.append(f"epoch {r.model_epoch}")
+    return " · ".join(p for p in parts if p)
+
+
+def bundle_choice_text(path: str) -> str:
+    """A bundle file as a model chooser lists it: the run's text when it is a run's
+    bundle.pt, else ``file name (folder) · date``."""
+    from workbench.core.runs.record import is_run_folder, read_record
+
+    p = Path(path)
+    if p.name == "bundle.pt" and is_run_folder(p.parent):
+        return model_choice_text(read_record(p.parent))
+    where = f"{p.name} ({p.parent.name})" if p.parent.name else p.name
+    try:
+        stamp = datetime.fromtimestamp(os.path.getmtime(p)).isoformat(timespec="seconds")
+    except OSError:
+        return where
+    return f"{where} · {format_date(stamp)}"
+
+
+def model_description(r: RunRecord) -> str:
+    """What the run's saved model is, for a person: which epoch's weights, what they scored,
+    and the best epoch when that is another one."""
+    best = (f"Best validation accuracy: {r.best_val_acc * 100:.1f}%"
+            if r.best_val_acc is not None else "")
+    if not r.has_bundle:
+        return "No saved model (bundle.pt)." + (f" {best}." if best else "")
+    if r.model_epoch is None:
+        return "The saved model (bundle.pt)." + (f" {best}." if best else "")
+    which = "the best epoch's, restored" if r.model_restored_best else "the last finished epoch's"
+    acc = (f": validation accuracy {r.model_val_acc * 100:.1f}%"
+           if r.model_val_acc is not None else "")
+    text = f"The saved model (bundle.pt) holds epoch {r.model_epoch}'s weights ({which}){acc}."
+    if best and (r.model_val_acc is None or abs(r.best_val_acc - r.model_val_acc) > 1e-12):
+        text += f" {best} (another epoch)."
+    return text
+
+
+def _epochs(r: RunRecord) -> str:
+    return f"{r.epochs_done}/{r.epochs_planned}" if r.epochs_planned else str(r.epochs_done)
+
+
+_TEXT: dict[str, Callable[[RunRecord], str]] = {
+    "name": lambda r: r.name,
+    "created": lambda r: format_date(r.created),
+    "status": lambda r: r.status.replace("_", " ") + (" ⚠" if r.problem else ""),
+    "epochs": _epochs,
+    # The saved model's (bundle.pt), which Evaluate and Predict load: not the best epoch's.
+    "val_acc": lambda r: "" if r.model_val_acc is None else f"{r.model_val_acc * 100:.1f}",
+    "duration": lambda r: format_duration(r.duration_s),
+    "optimizer": lambda r: r.optimizer,
+    "lr": lambda r: "" if r.lr is None else f"{r.lr:.3g}",
+    "batch": lambda r: "" if r.batch_size is None else str(r.batch_size),
+    "preset": lambda r: r.preset,
+    "notes": lambda r: r.notes.splitlines()[0] if r.notes.strip() else "",
+}
+
+_SORT: dict[str, Callable[[RunRecord], Any]] = {
+    "name": lambda r: r.name.lower(),
+    "created": lambda r: r.created,
+    "status": lambda r: r.status,
+    "epochs": lambda r: float(r.epochs_done),
+    "val_acc": lambda r: _MISSING if r.model_val_acc is None else r.model_val_acc,
+    "duration": lambda r: _MISSING if r.duration_s is None else r.duration_s,
+    "optimizer": lambda r: r.optimizer.lower(),
+    "lr": lambda r: _MISSING if r.lr is None else r.lr,
+    "batch": lambda r: _MISSING if r.batch_size is None else float(r.batch_size),
+    "preset": lambda r: r.preset.lower(),
+    "notes": lambda r: r.notes.lower(),
+}
+
+
+def _tooltip(key: str, r: RunRecord) -> str:
+    if key == "name":
+        return r.path
+    if key == "status":
+        lines = [r.message] if r.message else []
+        if r.status == "interrupted":
+            lines.insert(0, "Its process ended mid-run (it crashed, was killed or the machine "
+                            "went down). Continue in Train resumes it from its last "
+                            "checkpoint.")
+        if r.problem:
+            lines.append(f"Could not read everything: {r.problem}")
+        if r.device:
+            lines.append(f"Device: {r.device}")
+        return "\n".join(lines)
+    if key == "notes":
+        return r.notes
+    if key == "val_acc":
+        return model_description(r)
+    if key in ("optimizer", "lr", "batch", "preset"):
+        size = "×".join(str(v) for v in r.input_size) if r.input_size else "?"
+        return f"scheduler: {r.scheduler or '?'}, input size: {size}"
+    return ""
+
+
+class RunsTableModel(QAbstractTableModel):
+    """The runs as table rows (in the order given; sorting is the proxy's job).
+
+    Signals
+    -------
+    name_edited(path, name)
+        The user typed a new name into a run's name cell.
+    """
+
+    name_edited = Signal(str, str)
+
+    def __init__(self, parent: Any = None):
+        super().__init__(parent)
+        self._records: list[RunRecord] = []
+
+    # -- contents ------------------------------------------------------------------------
+    def set_records(self, records: list[RunRecord]) -> None:
+        self.beginResetModel()
+        self._records = list(records)
+        self.endResetModel()
+
+    def records(self) -> list[RunRecord]:
+        return list(self._records)
+
+    def record(self, row: int) -> RunRecord:
+        return self._records[row]
+
+    def row_of(self, path: str) -> int | None:
+        for i, r in enumerate(self._records):
+            if r.path == path:
+                return i
+        return None
+
+    def update_record(self, record: RunRecord) -> None:
+        """Show ``record`` in place of the row with the same path."""
+        row = self.row_of(record.path)
+        if row is None:
+            return
+        self._records[row] = record
+        self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+
+    def remove_paths(self, paths: list[str]) -> None:
+        for path in paths:
+            row = self.row_of(path)
+            if row is not None:
+                self.beginRemoveRows(QModelIndex(), row, row)
+                del self._records[row]
+                self.endRemoveRows()
+
+    # -- Qt model interface --------------------------------------------------------------
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self._records)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section][1]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        r = self._records[index.row()]
+        key = COLUMNS[index.column()][0]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return _TEXT[key](r)
+        if role == Qt.ItemDataRole.EditRole:
+            return r.name if key == "name" else _TEXT[key](r)
+        if role == SORT_ROLE:
+            return _SORT[key](r)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return _tooltip(key, r) or None
+        if role == Qt.ItemDataRole.TextAlignmentRole and key in _NUMERIC:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ForegroundRole and key == "status":
+            colour = _STATUS_COLOURS.get(r.status)
+            return QBrush(QColor(colour)) if colour else None
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        flags = super().flags(index)
+        if index.isValid() and COLUMNS[index.column()][0] == "name":
+            flags |= Qt.ItemFlag.ItemIsEditable
+        return flags
+
+    def setData(self, index: Index, value: Any,  # noqa: N802
+                role: int = Qt.ItemDataRole.EditRole) -> bool:
+        if (role != Qt.ItemDataRole.EditRole or not index.isValid()
+                or COLUMNS[index.column()][0] != "name"):
+            return False
+        r = self._records[index.row()]
+        name = str(value).strip()
+        if name == r.name:
+            return False
+        # The panel writes the name to run.json and then updates the row (or says why not).
+        self.name_edited.emit(r.path, name)
+        return True

@@ -1,0 +1,1 @@
+"""The Train tab: :mod:`.panel` is the tab itself; the rest are its parts (:mod:`.continue_run`, :mod:`.control`, :mod:`.layout`, :mod:`.loss`, :mod:`.lr_finder`, :mod:`.lr_finder_plot`, :mod:`.options`, :mod:`.settings`, :mod:`.setup`, :mod:`.status`)."""

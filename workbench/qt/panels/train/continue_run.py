@@ -1,0 +1,126 @@
+"""The Continue dialog: a run's own settings, and an explicit choice of how far to go.
+
+Continuing never takes the Train form's values: the dialog shows the run's epochs done and
+planned, its optimizer, learning rate and schedule (:class:`~workbench.core.runs.plan.
+ContinuePlan`), and the user picks "finish the planned epochs" or "N more", and may type a
+new learning rate.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (QButtonGroup, QDialog, QDialogButtonBox, QFormLayout,
+                               QHBoxLayout, QLabel, QRadioButton, QSpinBox, QVBoxLayout,
+                               QWidget)
+
+from workbench.core.runs.plan import FINISH, MORE, ContinuePlan
+
+from workbench.qt.common import LogSpinBox
+
+
+def _plural(n: int) -> str:
+    return f"{n} epoch{'' if n == 1 else 's'}"
+
+
+class ContinueDialog(QDialog):
+    """Edits a :class:`ContinuePlan`; :meth:`plan` is the user's choice once accepted."""
+
+    def __init__(self, plan: ContinuePlan, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._plan = plan
+        self.setWindowTitle(f"Continue {plan.name}")
+        status = plan.status.replace("_", " ") or "unknown"
+        heading = QLabel(f"<b>{plan.name}</b> ({status}): {plan.done} of {plan.planned} "
+                         f"planned epochs done.")
+        heading.setWordWrap(True)
+        settings = QLabel(f"Its settings: {plan.settings_text()}. Continuing goes on with "
+                          f"them, from its last checkpoint (weights, optimizer, schedule).")
+        settings.setWordWrap(True)
+
+        self.finish_radio = QRadioButton()
+        self.more_radio = QRadioButton()
+        self.more_spin = QSpinBox()
+        self.more_spin.setRange(1, 100000)
+        self.more_spin.setValue(plan.more)
+        self.more_spin.setSuffix(" more")
+        group = QButtonGroup(self)
+        group.addButton(self.finish_radio)
+        group.addButton(self.more_radio)
+        self.finish_radio.setEnabled(plan.can_finish)
+        (self.finish_radio if plan.mode == FINISH and plan.can_finish
+         else self.more_radio).setChecked(True)
+        more_row = QHBoxLayout()
+        more_row.addWidget(self.more_radio)
+        more_row.addWidget(self.more_spin)
+        more_row.addStretch(1)
+
+        self.lr_spin = LogSpinBox()
+        if plan.lr is not None:
+            self.lr_spin.setValue(plan.new_lr if plan.new_lr is not None else plan.lr)
+        else:
+            self.lr_spin.setEnabled(False)
+        self.lr_note = QLabel("")
+        self.lr_note.setWordWrap(True)
+        lr_row = QHBoxLayout()
+        lr_row.addWidget(self.lr_spin)
+        lr_row.addWidget(self.lr_note, 1)
+        form = QFormLayout()
+        form.addRow("Learning rate:", lr_row)
+
+        self.outcome = QLabel("")
+        self.outcome.setWordWrap(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.continue_button = buttons.addButton("Continue training",
+                                                 QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading)
+        layout.addWidget(settings)
+        layout.addWidget(self.finish_radio)
+        layout.addLayout(more_row)
+        layout.addLayout(form)
+        layout.addWidget(self.outcome)
+        layout.addWidget(buttons)
+        for signal in (self.finish_radio.toggled, self.more_radio.toggled,
+                       self.more_spin.valueChanged, self.lr_spin.valueChanged):
+            signal.connect(self._update)
+        self.more_spin.valueChanged.connect(lambda _v: self.more_radio.setChecked(True))
+        self._update()
+        self.setMinimumWidth(460)
+
+    def plan(self) -> ContinuePlan:
+        """The plan as the dialog shows it now."""
+        p = self._plan
+        p.choose(FINISH if self.finish_radio.isChecked() else MORE, self.more_spin.value(),
+                 self.lr_spin.value() if self.lr_spin.isEnabled() else None)
+        return p
+
+    def _update(self, *_args: object) -> None:
+        p = self._plan
+        left = p.planned - p.done
+        self.finish_radio.setText(
+            f"Finish the planned epochs: {left} more, to epoch {p.planned}"
+            if p.can_finish else f"Finish the planned epochs (all {p.planned} are done)")
+        self.more_radio.setText(f"Train more epochs, to epoch {p.done + self.more_spin.value()}:")
+        plan = self.plan()
+        if plan.lr_changed:
+            self.lr_note.setText(f"changed from the run's {p.lr:.3g}: the schedule's rates "
+                                 f"scale by the same factor")
+        else:
+            self.lr_note.setText("the run's own")
+        note = ""
+        if plan.target > p.planned and p.scheduler not in ("", "none"):
+            note = (f" Its {p.scheduler} schedule was planned for {p.planned} epochs and "
+                    f"keeps that plan; past its end it follows its own rule.")
+        self.outcome.setText(f"Trains epochs {p.done + 1} to {plan.target} "
+                             f"({_plural(plan.target - p.done)}).{note}")
+
+
+def ask_continue(parent: QWidget, plan: ContinuePlan) -> ContinuePlan | None:
+    """Show the dialog; the chosen plan, or None when cancelled."""
+    dialog = ContinueDialog(plan, parent)
+    try:
+        return dialog.plan() if dialog.exec() == QDialog.DialogCode.Accepted else None
+    finally:
+        dialog.deleteLater()

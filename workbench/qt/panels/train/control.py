@@ -1,0 +1,98 @@
+"""The Train panel's run control: Pause/Resume, Continue, and what a failed run offers
+(out of memory: start again at half the batch; diverged: the checkpoint kept).
+
+A mixin of :class:`~workbench.qt.panels.train.panel.TrainPanel`, which owns the widgets
+(``pause_button``, ``status``) and the :class:`~workbench.qt.workers.TrainingRun`.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QMessageBox
+
+from workbench.core.errors import WorkbenchError
+
+
+class RunControl:
+    """Pause/Resume, Continue and failure handling for the Train panel."""
+
+    def toggle_pause(self) -> None:
+        """Pause the run, or resume a paused one."""
+        if not self.is_running():
+            return
+        pause = self.pause_button.text() == "Pause"
+        self.run.pause(pause)
+        self.pause_button.setText("Resume" if pause else "Pause")
+        if pause:
+            self.status.show_message("Pausing before the next batch…")
+
+    def continue_run(self, run_dir: str = "") -> None:
+        """Continue a run (the last one, or ``run_dir``) from its last checkpoint, with the
+        run's own settings: :attr:`ask_continue` shows them and asks how far to go (finish
+        the planned epochs, or N more) and whether to change the learning rate."""
+        from workbench.core.runs.plan import continue_plan
+
+        # A button's clicked(bool) may arrive here as the first argument.
+        run_dir = run_dir if isinstance(run_dir, str) and run_dir else self.last_run_dir
+        if self.is_running() or not run_dir:
+            return
+        try:
+            plan = continue_plan(run_dir)
+        except WorkbenchError as e:
+            self._report_error(str(e))
+            return
+        plan = self.ask_continue(plan)
+        if plan is None:
+            return  # cancelled: nothing changes
+        try:
+            exp = plan.experiment()
+        except WorkbenchError as e:
+            self._report_error(str(e))
+            return
+        self.continue_summary = plan.summary()
+        self.start(resume_from=run_dir, experiment=exp)
+
+    def _on_paused(self, epoch: int, batch: int) -> None:
+        self.pause_button.setText("Resume")
+        self.status.show_message(f"Paused before batch {batch} of epoch {epoch}. Resume goes "
+                                 f"on where it stopped; Stop keeps the finished epochs.",
+                                 "warning")
+
+    def _on_resumed(self) -> None:
+        self.pause_button.setText("Pause")
+        self.speed.reset()
+        self.status.show_message("Resumed.")
+
+    def _on_run_errored(self, message: str) -> None:
+        failure = dict(self.run.last_failure)
+        self.last_run_dir = failure.get("run_dir", "")
+        self._end_run()
+        kind, done = failure.get("kind"), int(failure.get("epochs_done") or 0)
+        kept = (f" The {done} finished epoch{'' if done == 1 else 's'} and the last good "
+                f"checkpoint are kept in {self.last_run_dir}." if done and self.last_run_dir
+                else "")
+        if kind == "out_of_memory":
+            half = int(failure.get("suggested_batch_size") or 1)
+            self.last_error = message
+            self.status.show_message(f"Training stopped: {message}{kept}", "error")
+            self.training_errored.emit(message)
+            if self.ask("Out of memory", f"{message}.{kept}\n\nStart again with batch size "
+                                         f"{half}?"):
+                self.experiment.data.batch_size = half
+                self.settings_changed.emit()
+                self.start()
+            return
+        if kind == "diverged":
+            message += (f".{kept} Lower the learning rate in the optimizer form, then press "
+                        f"Continue to go on from that checkpoint, or Start to begin again"
+                        if kept else "")
+        self._report_error(message)
+        self.training_errored.emit(message)
+
+    def _ask_continue(self, plan):
+        from workbench.qt.panels.train.continue_run import ask_continue
+
+        return ask_continue(self, plan)
+
+    def _ask(self, title: str, text: str) -> bool:
+        answer = QMessageBox.question(self, title, text)
+        return answer == QMessageBox.StandardButton.Yes

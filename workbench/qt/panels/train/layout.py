@@ -1,0 +1,162 @@
+"""The Train panel's widgets and their layout (kept apart from its behaviour).
+
+Run setup and controls on the left, the settings tabs beside them, and below a splitter
+the progress, status and live plots. The plots keep a readable height: the settings
+scroll, and the handle between them shares the height as the user likes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton,
+                               QScrollArea, QSplitter, QTabWidget, QVBoxLayout,
+                               QWidget)
+
+from workbench.qt.common import MessageLabel
+from workbench.qt.plots.training import TrainingPlots
+from workbench.qt.panels.train.loss import LossEditor
+from workbench.qt.panels.train.options import RunOptionsEditor
+from workbench.qt.panels.train.settings import ComponentEditor, optimizer_problem, scheduler_problem
+from workbench.qt.panels.train.setup import RunSetup
+
+
+def build_panel(panel: Any) -> None:
+    """Create the Train panel's widgets as attributes of ``panel`` and lay them out."""
+    panel.setup = RunSetup(panel.experiment, device=panel._run_device)
+    panel.setup.epochs_changed.connect(panel._on_epochs_edited)
+    panel.setup.batch_size_changed.connect(panel.settings_changed)
+    panel.epochs_spin = panel.setup.epochs_spin
+    panel.batch_spin = panel.setup.batch_spin
+    panel.name_edit = panel.setup.name_edit
+    panel.optimizer_editor = ComponentEditor("Optimizer", "optimizer", optimizer_problem)
+    panel.optimizer_editor.combo.setToolTip("Choosing an optimizer resets its settings "
+                                           "(learning rate included) to its defaults.")
+    panel.optimizer_editor.changed.connect(panel.settings_changed)
+    panel.optimizer_editor.changed.connect(panel.setup.update_memory)  # Adam keeps more
+    panel.optimizer_combo = panel.optimizer_editor.combo
+    panel.schedule_editor = ComponentEditor("Schedule", "scheduler", scheduler_problem)
+    panel.schedule_editor.combo.setToolTip("How the learning rate changes during the run; "
+                                          "choosing one resets its settings to its "
+                                          "defaults.")
+    panel.schedule_editor.changed.connect(panel.settings_changed)
+    panel.loss_editor = LossEditor(panel.experiment)
+    panel.loss_editor.changed.connect(panel.settings_changed)
+    panel.options_editor = RunOptionsEditor(panel.experiment)
+    panel.options_editor.changed.connect(panel.settings_changed)
+    panel.options_editor.changed.connect(panel.setup.update_memory)  # the device
+    panel.lr_find_button = QPushButton("Find learning rate…")
+    panel.lr_find_button.setToolTip("Sweep the learning rate over a few batches and pick "
+                                   "one from the loss curve (the network is restored "
+                                   "afterwards)")
+    panel.lr_find_button.clicked.connect(panel.open_lr_finder)
+    panel.lr_dialog = None
+
+    panel.start_button = QPushButton("Start training")
+    panel.start_button.clicked.connect(panel.start)
+    panel.stop_button = QPushButton("Stop")
+    panel.stop_button.setEnabled(False)
+    panel.stop_button.setToolTip("Stop after the current batch; finished epochs are kept "
+                                "and saved (an unfinished epoch is not)")
+    panel.stop_button.clicked.connect(panel.stop)
+    panel.pause_button = QPushButton("Pause")
+    panel.pause_button.setEnabled(False)
+    panel.pause_button.setToolTip("Hold the run before its next batch; Resume goes on "
+                                 "exactly where it stopped")
+    panel.pause_button.clicked.connect(panel.toggle_pause)
+    panel.continue_button = QPushButton("Continue…")
+    panel.continue_button.setEnabled(False)
+    panel.continue_button.setToolTip("Train the last run further, from its last checkpoint, "
+                                    "with its own settings: finish its planned epochs or "
+                                    "add more (you choose)")
+    panel.continue_button.clicked.connect(panel.continue_run)
+    row1, row2 = QHBoxLayout(), QHBoxLayout()
+    row1.addWidget(panel.start_button)
+    row1.addWidget(panel.pause_button)
+    row1.addWidget(panel.stop_button)
+    row2.addWidget(panel.continue_button)
+    row2.addWidget(panel.lr_find_button)
+    left = QVBoxLayout()
+    left.setContentsMargins(0, 0, 0, 0)
+    left.addWidget(panel.setup)
+    left.addLayout(row1)
+    left.addLayout(row2)
+    left.addStretch(1)
+    left_box = QWidget()
+    left_box.setLayout(left)
+    left_box.setMinimumWidth(330)
+    left_box.setMaximumWidth(420)
+
+    optim_page = QWidget()
+    optim_row = QHBoxLayout(optim_page)
+    optim_row.setContentsMargins(0, 0, 0, 0)
+    optim_row.addWidget(panel.optimizer_editor, 1)
+    optim_row.addWidget(panel.schedule_editor, 1)
+    panel.settings_tabs = QTabWidget()
+    for page, title in ((optim_page, "Optimizer && schedule"), (panel.loss_editor, "Loss"),
+                        (panel.options_editor, "Device && run")):
+        scroll = QScrollArea()
+        scroll.setWidget(page)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        panel.settings_tabs.addTab(scroll, title)
+    panel.settings_tabs.setMinimumHeight(120)  # settings scroll; the plots keep their room
+    top = QWidget()
+    top_row = QHBoxLayout(top)
+    top_row.setContentsMargins(0, 0, 0, 0)
+    top_row.addWidget(left_box)
+    top_row.addSpacing(12)
+    top_row.addWidget(panel.settings_tabs, 1)
+    # The run controls are never cut: the settings beside them scroll instead.
+    top.setMinimumHeight(left_box.sizeHint().height())
+
+    panel.progress = QProgressBar()
+    panel.progress.setRange(0, 1)
+    panel.progress.setValue(0)
+    panel.progress.setFormat("")
+    panel.status = MessageLabel("Press Start to train the model on the loaded dataset.")
+    panel.run_label = MessageLabel("")
+    # What the run decided at its start that the learner should know (e.g. a backbone
+    # trained from random weights because no pretrained file was found).
+    panel.notes_label = MessageLabel("")
+    panel.notes_label.hide()
+    # The decoded-image cache fills during the first epoch; later epochs skip decoding.
+    panel.cache_bar = QProgressBar()
+    panel.cache_bar.setFixedWidth(180)
+    panel.cache_bar.setFormat("%v / %m")
+    panel.cache_bar.setToolTip("Images decoded into the cache so far")
+    panel.cache_label = QLabel("")
+    panel.cache_label.setWordWrap(True)
+    cache_row = QHBoxLayout()
+    cache_row.addWidget(panel.cache_bar)
+    cache_row.addWidget(panel.cache_label, 1)
+    # Keep the row's height while hidden: showing it when a run starts would otherwise
+    # resize and repaint every plot at once (the longest stall scripts/bench_ui.py saw).
+    policy = panel.cache_bar.sizePolicy()
+    policy.setRetainSizeWhenHidden(True)
+    panel.cache_bar.setSizePolicy(policy)
+    panel.cache_bar.hide()
+
+    panel.plots = TrainingPlots()
+    bottom = QWidget()
+    lower = QVBoxLayout(bottom)
+    lower.setContentsMargins(0, 0, 0, 0)
+    lower.addWidget(panel.progress)
+    lower.addWidget(panel.status)
+    lower.addWidget(panel.notes_label)
+    lower.addLayout(cache_row)
+    lower.addWidget(panel.plots, 1)
+    lower.addWidget(panel.run_label)
+
+    # Settings above, plots below; drag the handle to share the height. The plots never
+    # shrink below a readable size: the settings scroll instead.
+    panel.splitter = QSplitter(Qt.Orientation.Vertical)
+    panel.splitter.addWidget(top)
+    panel.splitter.addWidget(bottom)
+    panel.splitter.setChildrenCollapsible(False)
+    panel.splitter.setStretchFactor(0, 0)
+    panel.splitter.setStretchFactor(1, 1)
+    panel.splitter.setSizes([max(top.minimumHeight(), 250), 10000])
+    layout = QVBoxLayout(panel)
+    layout.addWidget(panel.splitter)

@@ -1,0 +1,426 @@
+"""Train panel: training settings, Start/Stop, progress and live plots.
+
+The run happens in :class:`~workbench.qt.workers.TrainingRun` (a QObject worker on the
+training thread). Its signals feed :class:`~workbench.qt.plots.training.TrainingPlots`, which redraws on a
+timer rather than per batch.
+
+The optimizer and schedule editors (:mod:`.train_settings`) build their forms from the
+registries' declarations. Those registries need torch: until it is imported (in the
+background at start-up, :mod:`workbench.qt.startup`) their lists are empty, and pressing
+Start queues the run for when it is.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import QWidget
+
+from workbench.core.errors import WorkbenchError
+from workbench.core.experiment import Experiment
+
+from workbench.qt.common import LogSpinBox, stop_busy, run_standalone, show_error
+from workbench.qt.startup import LOADING_TEXT, when_torch_ready
+from workbench.qt.workers import TrainingRun
+from workbench.qt.panels.train.control import RunControl
+from workbench.qt.panels.train.settings import optimizers, schedulers
+from workbench.qt.panels.train.status import Speed, ending_text, metrics_text, progress_text
+
+
+class TrainPanel(RunControl, QWidget):
+    """Edits the training settings of an :class:`Experiment` and runs it.
+
+    Signals
+    -------
+    settings_changed()
+        Epochs, the optimizer or the schedule (or one of their settings) were changed in
+        the panel.
+    training_started()
+    training_finished(summary)
+        The run ended (completed or stopped); ``summary`` as in
+        :class:`~workbench.qt.workers.TrainingWorker`.
+    training_errored(message)
+    bundle_saved(path)
+        The run's bundle was written to ``path``.
+
+    Run control: Start; Pause/Resume (the run holds before its next batch, its optimizer
+    and schedule untouched); Stop (the finished epochs, their checkpoints and a bundle are
+    kept); Continue (the last run, from its last checkpoint, for more epochs). A device out
+    of memory offers to start again at half the batch size; a diverged run keeps its last
+    good checkpoint, which Continue resumes at the learning rate now set.
+    """
+
+    settings_changed = Signal()
+    training_started = Signal()
+    training_finished = Signal(object)
+    training_errored = Signal(str)
+    bundle_saved = Signal(str)
+
+    def __init__(self, experiment: Experiment, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.experiment = experiment
+        self.index: Any = None
+        self.last_summary: dict | None = None
+        self.last_error = ""
+        self.last_run_dir = ""  # the folder Continue resumes
+        self.speed = Speed()
+        self._resuming = False
+        #: ``ask(title, text) -> bool``: the yes/no question after an out-of-memory error
+        #: (replaceable in tests).
+        self.ask = self._ask
+        #: ``ask_continue(plan) -> plan | None``: the Continue dialog (replaceable in tests).
+        self.ask_continue = self._ask_continue
+        self.continue_summary = ""  # what a Continue is doing, for the status line
+        self._torch = False  # the optimizer and schedule registries are available
+        self._start_queued = False
+        self._network_problem = ""  # why the Model tab's network cannot train, or ""
+        self.run = TrainingRun(self)
+        self.run.fit_started.connect(self._on_fit_started)
+        self.run.batches_finished.connect(self._on_batches_finished)
+        self.run.epoch_finished.connect(self._on_epoch_finished)
+        self.run.paused.connect(self._on_paused)
+        self.run.resumed.connect(self._on_resumed)
+        self.run.skipped.connect(self._on_skipped)
+        self.run.cache_progressed.connect(self._on_cache_progressed)
+        self.run.finished.connect(self._on_run_finished)
+        self.run.errored.connect(self._on_run_errored)
+        self._build()
+        self._clear_run_state()
+        when_torch_ready(self._on_torch_ready, self)
+        if not self._torch:
+            self.refresh()
+
+    # -- layout --------------------------------------------------------------------------
+    def _build(self) -> None:
+        from workbench.qt.panels.train.layout import build_panel
+
+        build_panel(self)
+
+    @Slot()
+    def _on_torch_ready(self) -> None:
+        self._torch = True
+        self.optimizer_editor.set_registry(optimizers())
+        self.schedule_editor.set_registry(schedulers())
+        self._set_running(self.is_running())
+        self.refresh()  # the memory hint now knows the devices
+
+    # -- binding ---------------------------------------------------------------------------
+    def set_experiment(self, experiment: Experiment) -> None:
+        self.experiment = experiment
+        self.refresh()
+
+    def set_dataset(self, index: Any) -> None:
+        """The scanned dataset; reused by the next run when it is of the experiment's folder."""
+        self.index = index
+        if index is not None:
+            self.loss_editor.set_classes(list(index.classes))
+            self.loss_editor.set_class_counts(dict(index.counts()))
+        if self.lr_dialog is not None:
+            self.lr_dialog.set_dataset(index)
+
+    def refresh(self) -> None:
+        """Show the experiment's values in the widgets (without echoing edits back)."""
+        self.setup.set_experiment(self.experiment)
+        # Before torch is imported the editors have no registry and show nothing yet.
+        self.optimizer_editor.set_experiment(self.experiment)
+        self.schedule_editor.set_experiment(self.experiment)
+        self.loss_editor.set_experiment(self.experiment)
+        self.options_editor.set_experiment(self.experiment)
+        self._show_output_layer()
+
+    def _show_output_layer(self) -> None:
+        layers = self.experiment.model.layers
+        self.loss_editor.set_log_softmax_output(bool(layers) and layers[-1].type == "LogSoftmax")
+
+    @Slot()
+    def open_lr_finder(self) -> None:
+        """The LR finder dialog on a snapshot of the experiment; its "Use this value"
+        writes the rate into the optimizer form."""
+        from workbench.qt.panels.train.lr_finder import LRFinderDialog
+
+        if self.is_running():
+            return
+        if self.lr_dialog is not None:
+            self.lr_dialog.shutdown()
+            self.lr_dialog.deleteLater()
+        index = self.index
+        if index is not None and os.path.abspath(str(index.root)) != \
+                os.path.abspath(self.experiment.data.folder or "."):
+            index = None
+        self.lr_dialog = LRFinderDialog(self.experiment, index=index, parent=self)
+        self.lr_dialog.lr_chosen.connect(self._on_lr_chosen)
+        self.lr_dialog.show()
+
+    @Slot(float)
+    def _on_lr_chosen(self, lr: float) -> None:
+        self.optimizer_editor.refresh()
+        self.status.show_message(f"Learning rate set to {lr:g} from the LR finder.", "ok")
+        self.settings_changed.emit()
+
+    @property
+    def lr_spin(self) -> LogSpinBox | None:
+        """The optimizer form's learning-rate editor (``None`` until torch is imported)."""
+        form = self.optimizer_editor.form
+        return form.editors.get("lr") if form is not None else None  # type: ignore[return-value]
+
+    @Slot()
+    def _on_epochs_edited(self) -> None:
+        self.schedule_editor.show_problem()  # a warm-up must stay shorter than the run
+        self.settings_changed.emit()
+
+    # -- running ---------------------------------------------------------------------------
+    def is_running(self) -> bool:
+        return self.run.is_running()
+
+    @Slot()
+    def start(self, resume_from: str = "", experiment: Experiment | None = None) -> None:
+        """Train a snapshot of the experiment; later edits do not affect this run.
+
+        While torch is still being imported at start-up, the run is queued and starts as
+        soon as it is. With ``resume_from`` (a run folder), ``experiment`` (that run's,
+        with its new epoch count) continues the run from its last checkpoint.
+        """
+        if self.is_running() or self._start_queued:
+            return
+        if not self._torch:
+            self._start_queued = True
+            self.start_button.setEnabled(False)
+            self.status.show_message(f"{LOADING_TEXT} Training starts as soon as it has "
+                                     f"loaded.")
+            when_torch_ready(self._start_queued_run, self)
+            return
+        experiment = experiment or self.experiment
+        try:
+            experiment.validate()
+        except WorkbenchError as e:
+            self._report_error(str(e))
+            return
+        index = self.index
+        if index is None or os.path.abspath(str(index.root)) != \
+                os.path.abspath(experiment.data.folder or "."):
+            index = None  # let the trainer scan the folder itself
+        # Continuing the run on show keeps its plots; any other run starts them afresh.
+        self._resuming = bool(resume_from) and resume_from == self.last_run_dir
+        if not self._resuming:
+            self._clear_run_state()
+        self.speed.reset()
+        self.last_summary, self.last_error = None, ""
+        self.progress.setRange(0, 0)
+        self.progress.setFormat("")
+        self.run_label.show_message("")
+        if not resume_from:
+            self.continue_summary = ""
+        self.status.show_message(f"{self.continue_summary}. Preparing the data and the "
+                                 f"network…" if self.continue_summary else
+                                 "Preparing the data and the network…")
+        self._set_running(True)
+        self.run.start(experiment, index=index, resume_from=resume_from or None,
+                       run_name="" if resume_from else self.setup.run_name())
+        self.plots.start()
+        self.training_started.emit()
+
+    def _start_queued_run(self) -> None:
+        if not self._start_queued:
+            return  # cancelled: the window closed before torch was ready
+        self._start_queued = False
+        self.start()
+
+    @Slot()
+    def stop(self) -> None:
+        if self.is_running():
+            self.run.stop()
+            self.stop_button.setEnabled(False)
+            self.pause_button.setEnabled(False)
+            self.status.show_message("Stopping after the current batch…")
+
+    def shutdown(self) -> None:
+        """Stop a run cooperatively and wait for its thread (the window is closing); a run
+        still waiting for torch is cancelled."""
+        self._start_queued = False
+        if self.lr_dialog is not None:
+            self.lr_dialog.shutdown()
+        self.plots.stop()
+        self.run.shutdown()
+        stop_busy(self.progress)
+
+    # -- run events -------------------------------------------------------------------------
+    def _clear_run_state(self) -> None:
+        self.info: dict = {}
+        self.skipped: list[tuple[str, str]] = []
+        self.plots.clear_data()
+        self.notes_label.hide()
+
+    @Slot(object)
+    def _on_fit_started(self, info: dict) -> None:
+        self.info = info
+        self.last_run_dir = str(info.get("run_dir") or "")
+        bpe = max(1, int(info.get("batches_per_epoch", 1)))
+        history = info.get("history") or []
+        if history and not self._resuming:
+            self.plots.load_history(history, bpe)  # a run resumed from elsewhere
+        self.plots.set_best_epoch((info.get("best") or {}).get("epoch"))
+        total = max(1, int(info.get("epochs", 1)) * bpe)
+        self.progress.setRange(0, total)
+        self.progress.setValue(min(total, (int(info.get("start_epoch", 1)) - 1) * bpe))
+        self.progress.setFormat("%p%")
+        lead = f"{self.continue_summary}. " if self.continue_summary else ""
+        self.status.show_message(
+            f"{lead}Training on {info.get('device', '?')}: {info.get('num_train', 0):,} "
+            f"training and "
+            f"{info.get('num_val', 0):,} validation images, "
+            f"{len(info.get('classes', []))} classes, {info.get('num_params', 0):,} parameters.")
+        notes = [str(n) for n in info.get("notes") or []]
+        self.notes_label.show_message("\n".join(f"Note: {n}" for n in notes),
+                                      "warning" if any("random" in n for n in notes) else "info")
+        self.notes_label.setVisible(bool(notes))
+        note = str(info.get("cache", ""))
+        self.cache_label.setText(f"Decoded-image cache: {note}" if note else "")
+        self.cache_bar.setVisible(bool(note) and not note.startswith("off"))
+        self.cache_bar.setRange(0, max(1, int(info.get("num_train", 0))
+                                       + int(info.get("num_val", 0))))
+        self.cache_bar.setValue(0)
+
+    @Slot(int, int)
+    def _on_cache_progressed(self, done: int, total: int) -> None:
+        self.cache_bar.setRange(0, max(1, total))
+        self.cache_bar.setValue(done)
+        if done >= total:
+            note = str(self.info.get("cache", ""))
+            self.cache_label.setText(f"Decoded-image cache full: {note}. Later epochs skip "
+                                     f"decoding.")
+
+    @Slot(object)
+    def _on_batches_finished(self, chunk: dict) -> None:
+        per_epoch = int(self.info.get("batches_per_epoch") or chunk["num_batches"] or 1)
+        if chunk.get("steps"):
+            self.plots.add_batches(chunk["steps"], chunk["losses"], per_epoch)
+        names = self.info.get("norm_layers") or []
+        for step, grads, weights in chunk.get("norms") or []:
+            self.plots.add_norms(step, names, grads, weights)
+        if not chunk.get("steps"):
+            return
+        self.speed.update(float(chunk.get("rate") or 0.0))
+        self.progress.setValue(min(chunk["step"], self.progress.maximum()))
+        self.status.show_message(progress_text(chunk, self.info, self.speed))
+
+    @Slot(object)
+    def _on_epoch_finished(self, m: dict) -> None:
+        self.plots.add_epoch(m)
+        best = m.get("best") or {}
+        self.plots.set_best_epoch(best.get("epoch"))
+        mark = " (best so far)" if best.get("epoch") == m["epoch"] else ""
+        self.status.show_message(f"Epoch {m['epoch']}/{self.info.get('epochs', '?')} done"
+                                 f"{mark}: " + metrics_text(m))
+
+    @Slot(str, str)
+    def _on_skipped(self, path: str, reason: str) -> None:
+        self.skipped.append((path, reason))
+
+    @Slot(object)
+    def _on_run_finished(self, summary: dict) -> None:
+        self.last_summary = summary
+        self.last_run_dir = str(summary.get("run_dir") or "")
+        self._end_run()
+        self.setup.name_edit.clear()  # the next run gets a name of its own
+        self.setup.update_name()
+        text, level = ending_text(summary)
+        if not summary.get("stopped"):
+            self.progress.setValue(self.progress.maximum())
+        else:  # the epochs kept, not the batches of the unfinished one that were dropped
+            bpe = max(1, int(self.info.get("batches_per_epoch") or 1))
+            self.progress.setValue(min(self.progress.maximum(),
+                                       len(summary.get("history") or []) * bpe))
+        if self.skipped:
+            text += f" {len(self.skipped)} unreadable images were skipped."
+        self.status.show_message(text, level)
+        if summary.get("bundle"):
+            self.run_label.show_message(f"Model saved to {summary['bundle']} (try it on the "
+                                        f"Predict tab). Continue trains this run further.")
+        else:
+            self.run_label.show_message("Nothing was saved: no epoch was completed.", "warning")
+        self.training_finished.emit(summary)
+        if summary.get("bundle"):
+            self.bundle_saved.emit(summary["bundle"])
+
+    def _report_error(self, message: str) -> None:
+        self.last_error = message
+        self.status.show_message(f"Training failed: {message}", "error")
+        show_error(self, "Training failed", message)
+
+    def _end_run(self) -> None:
+        self.plots.stop()
+        if self.progress.maximum() == 0:  # still "busy": the run ended during setup
+            self.progress.setRange(0, 1)
+            self.progress.setValue(0)
+        self._set_running(False)
+
+    def set_network_summary(self, summary: Any) -> None:
+        """The Model tab's network summary (shapes, parameters): the batch size's memory
+        hint and the run name's network part follow it."""
+        self.setup.set_summary(summary)
+
+    def _run_device(self) -> Any:
+        """The listed device a run would train on (None until the devices are known)."""
+        options = self.options_editor
+        name = self.experiment.training.device
+        if name == "auto":
+            return options.auto_device()
+        return next((d for d in options.devices or [] if d.name == name), None)
+
+    def set_network_problem(self, problem: str) -> None:
+        """Disable Start while the network does not fit, saying why (``""``: it fits).
+
+        Called whenever the network changes, so the loss editor's note about a
+        LogSoftmax output is kept current here too."""
+        self._show_output_layer()
+        if problem == self._network_problem:
+            return
+        self._network_problem = problem
+        self.start_button.setToolTip(f"Fix the network on the Model tab first: {problem}"
+                                     if problem else "")
+        if not self.is_running():
+            self._set_running(False)
+            if problem:
+                self.status.show_message(f"Cannot train yet: {problem} (Model tab)", "warning")
+            elif self.status.text().startswith("Cannot train yet"):
+                self.status.show_message("Press Start to train the model on the loaded "
+                                         "dataset.")
+
+    def _set_running(self, running: bool) -> None:
+        # The run trains a snapshot: edits made meanwhile would not apply, so don't invite them.
+        for w in (self.optimizer_editor, self.schedule_editor, self.loss_editor,
+                  self.lr_find_button):
+            w.setEnabled(not running)
+        self.options_editor.set_running(running)
+        self.start_button.setEnabled(not running and not self._start_queued
+                                     and not self._network_problem)
+        self.stop_button.setEnabled(running)
+        self.pause_button.setEnabled(running)
+        self.pause_button.setText("Pause")
+        can_continue = bool(self.last_run_dir) and \
+            (Path(self.last_run_dir) / "checkpoints" / "last.pt").exists()
+        self.continue_button.setEnabled(not running and can_continue)
+        self.setup.set_running(running)
+
+
+def _main() -> int:
+    def make() -> TrainPanel:
+        from workbench.core.data.demo import ensure_demo_dataset
+
+        exp = Experiment()
+        exp.data.folder = sys.argv[1] if len(sys.argv) > 1 else str(ensure_demo_dataset())
+        if not exp.model.layers:
+            from workbench.core.model.presets import preset_layers
+
+            exp.model.layers, exp.model.preset = preset_layers("seed-cnn"), "seed-cnn"
+        return TrainPanel(exp)
+
+    return run_standalone(make, "Train")
+
+
+if __name__ == "__main__":
+    sys.exit(_main())

@@ -1,0 +1,250 @@
+"""The Train panel's optimizer, learning-rate schedule and loss editors.
+
+:class:`ComponentEditor` edits one registry :class:`~workbench.core.experiment.Component` of
+the Experiment (``optimizer``, ``scheduler`` or ``loss``): a combo box of the registry's
+entries (help text as tooltips) and a :class:`~workbench.qt.forms.ParamForm` built from the
+chosen entry's declared parameters. Binding is two-way: edits write the Experiment at once;
+:meth:`refresh` shows the Experiment's values without echoing them back. Parameters that
+need an editor of their own (the loss's per-class weights, :mod:`.train_loss`) can be left
+out of the form.
+
+A value the core would refuse (milestones out of order, a warm-up as long as the run) is
+still written (the widgets and the Experiment never disagree) and the core's own message is
+shown under the form; pressing Start then refuses it with the same words.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QVBoxLayout, QWidget
+
+from workbench.core.errors import WorkbenchError
+from workbench.core.experiment import Component, Experiment
+from workbench.core.registry import Entry
+
+from workbench.qt.common import MessageLabel
+from workbench.qt.forms import ParamForm
+from workbench.qt.startup import LOADING_TEXT
+
+#: ``check(experiment)`` returns why the edited component cannot train, or ``""``.
+Check = Callable[[Experiment], str]
+
+
+def optimizers() -> Any:
+    """The optimizer registry (imports torch)."""
+    from workbench.core.train.optim import OPTIMIZERS
+
+    return OPTIMIZERS
+
+
+def schedulers() -> Any:
+    """The learning-rate schedule registry (imports torch)."""
+    from workbench.core.train.schedules import SCHEDULERS
+
+    return SCHEDULERS
+
+
+def losses() -> Any:
+    """The loss registry (imports torch)."""
+    from workbench.core.train.optim import LOSSES
+
+    return LOSSES
+
+
+def optimizer_problem(exp: Experiment) -> str:
+    """Why ``exp.optimizer`` would be refused, in the core's words, or ``""``."""
+    try:
+        entry = optimizers().get(exp.optimizer.type, "optimizer.type")
+        entry.validate(exp.optimizer.params, "optimizer.params")
+    except WorkbenchError as e:
+        return str(e)
+    return ""
+
+
+def scheduler_problem(exp: Experiment) -> str:
+    """Why ``exp.scheduler`` would be refused, in the core's words, or ``""``.
+
+    Builds the schedule over a one-weight optimizer, so the checks that only the builder
+    makes (milestones in order, a warm-up shorter than the run) are found while editing
+    rather than when the run starts.
+    """
+    import torch
+
+    from workbench.core.train.schedules import build_scheduler
+
+    try:
+        weight = torch.zeros(1, requires_grad=True)
+        opt = torch.optim.SGD([weight], lr=1e-3, momentum=0.9)
+        build_scheduler(exp.scheduler, opt, steps_per_epoch=1,
+                        epochs=max(1, int(exp.training.epochs)))
+    except WorkbenchError as e:
+        return str(e)
+    except (ValueError, TypeError) as e:  # torch's own refusal of a value we let through
+        return f"scheduler.params: {e}"
+    return ""
+
+
+def loss_problem(exp: Experiment, num_classes: int | None = None) -> str:
+    """Why ``exp.loss`` would be refused, in the core's words, or ``""``.
+
+    Builds the loss, so that per-class weights that do not match the dataset's
+    ``num_classes`` (when known) or that are all zero are found while editing.
+    """
+    from workbench.core.train.optim import build_loss
+
+    try:
+        build_loss(exp.loss, num_classes=num_classes)
+    except WorkbenchError as e:
+        return str(e)
+    return ""
+
+
+class ComponentEditor(QGroupBox):
+    """Chooser and parameter form for one registry component of the Experiment.
+
+    Parameters
+    ----------
+    title
+        The group's title ("Optimizer", "Schedule").
+    field
+        The Experiment attribute edited: ``"optimizer"`` or ``"scheduler"``.
+    check
+        Returns the core's message for a value it would refuse, or ``""``.
+    parent
+        The parent widget.
+    hidden_params
+        Parameters left out of the form because another widget edits them; edits in the
+        form keep their values.
+
+    Signals
+    -------
+    changed()
+        The user changed the component's type or one of its parameters.
+    """
+
+    changed = Signal()
+
+    def __init__(self, title: str, field: str, check: Check,
+                 parent: QWidget | None = None, hidden_params: tuple[str, ...] = ()):
+        super().__init__(title, parent)
+        self.field = field
+        self.check = check
+        self.hidden_params = tuple(hidden_params)
+        self._form_entries: dict[str, Entry] = {}  # entry name -> entry less hidden params
+        self.experiment: Experiment | None = None
+        self.registry: Any = None
+        self.form: ParamForm | None = None
+        self.combo = QComboBox()
+        self.combo.setPlaceholderText(LOADING_TEXT)
+        self.combo.setEnabled(False)  # filled by set_registry once torch is imported
+        self.combo.setToolTip(f"Choosing another {title.lower()} resets its settings to that "
+                              f"one's defaults.")
+        self.combo.currentTextChanged.connect(self._on_type_chosen)
+        self.error_label = MessageLabel("")
+        self.error_label.hide()
+        top = QFormLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addRow("Type:", self.combo)
+        self._layout = QVBoxLayout(self)
+        self._layout.addLayout(top)
+        self._layout.addWidget(self.error_label)
+        self._layout.addStretch(1)
+
+    # -- binding -------------------------------------------------------------------------
+    def component(self) -> Component:
+        return getattr(self.experiment, self.field)
+
+    def set_registry(self, registry: Any) -> None:
+        """List ``registry``'s entries, each with its help as tooltip."""
+        self.registry = registry
+        self.combo.blockSignals(True)
+        try:
+            self.combo.clear()
+            for entry in registry:
+                self.combo.addItem(entry.name)
+                self.combo.setItemData(self.combo.count() - 1, entry.help,
+                                       Qt.ItemDataRole.ToolTipRole)
+        finally:
+            self.combo.blockSignals(False)
+        self.combo.setEnabled(True)
+
+    def set_experiment(self, experiment: Experiment) -> None:
+        self.experiment = experiment
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Show the Experiment's component (without writing anything back)."""
+        if self.experiment is None or self.registry is None:
+            return
+        comp = self.component()
+        entry = self._form_entry(comp.type) if comp.type in self.registry else None
+        self.combo.blockSignals(True)
+        try:
+            self.combo.setCurrentIndex(self.combo.findText(comp.type) if entry else -1)
+        finally:
+            self.combo.blockSignals(False)
+        if entry is None:
+            self._set_form(None)
+        elif self.form is None or self.form.entry is not entry:
+            self._set_form(ParamForm(entry, comp.params))
+        else:
+            self.form.set_values(comp.params)
+        self.show_problem()
+
+    def show_problem(self) -> str:
+        """Show (and return) why the current value would be refused; hide the line if not."""
+        if self.experiment is None or self.registry is None:
+            return ""
+        problem = self.check(self.experiment)
+        self.error_label.show_message(problem, "error")
+        self.error_label.setVisible(bool(problem))
+        return problem
+
+    def _form_entry(self, name: str) -> Entry:
+        """The registry entry ``name`` as the form shows it: without the hidden parameters
+        (one object per name, so that a refresh keeps the form it has)."""
+        entry = self.registry.get(name)
+        if not any(p.name in self.hidden_params for p in entry.params):
+            return entry
+        cached = self._form_entries.get(name)
+        if cached is None or cached.builder is not entry.builder:
+            cached = dataclasses.replace(entry, params=tuple(
+                p for p in entry.params if p.name not in self.hidden_params))
+            self._form_entries[name] = cached
+        return cached
+
+    def _set_form(self, form: ParamForm | None) -> None:
+        if self.form is not None:
+            self._layout.removeWidget(self.form)
+            # Hidden and unparented at once: deleteLater waits for the event loop, and until
+            # then the old form would still paint over the new one.
+            self.form.hide()
+            self.form.setParent(None)
+            self.form.deleteLater()
+        self.form = form
+        if form is not None:
+            form.layout().setContentsMargins(0, 0, 0, 0)
+            form.changed.connect(self._on_params_edited)
+            self._layout.insertWidget(1, form)  # between the chooser and the message
+
+    # -- edits ---------------------------------------------------------------------------
+    @Slot(str)
+    def _on_type_chosen(self, name: str) -> None:
+        if not name or self.experiment is None or name == self.component().type:
+            return
+        setattr(self.experiment, self.field,
+                Component(name, self.registry.get(name).defaults()))
+        self.refresh()
+        self.changed.emit()
+
+    @Slot(dict)
+    def _on_params_edited(self, values: dict) -> None:
+        if self.experiment is None:
+            return
+        # Merged: the values of hidden parameters (edited elsewhere) are kept.
+        self.component().params = {**self.component().params, **values}
+        self.show_problem()
+        self.changed.emit()

@@ -1,0 +1,176 @@
+"""The Train tab's run setup: the run's name, epochs, and the batch size with a memory hint.
+
+The name defaults to something telling (``<dataset>-<network>-<n>``, e.g.
+``digits-seed-cnn-3``: :func:`~workbench.core.runs.names.suggest_run_name`) and follows the
+dataset and the network until the user types one of their own. The batch size edits
+``data.batch_size`` and says roughly how much memory a training step takes on the chosen
+device (:mod:`workbench.core.train.memory`), warning when it may not fit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import QFormLayout, QLineEdit, QSpinBox, QWidget
+
+from workbench.core.experiment import DataConfig, Experiment, TrainingConfig
+
+from workbench.qt.common import MessageLabel
+from workbench.qt.panels.train.status import format_bytes
+
+#: Above this share of the device's memory the hint warns.
+TIGHT = 0.8
+
+
+def _param(cls: type, name: str) -> Any:
+    return {f.name: f for f in dataclasses.fields(cls)}[name].metadata["param"]
+
+
+class RunSetup(QWidget):
+    """Run name, epochs and batch size of the next run.
+
+    Parameters
+    ----------
+    device
+        Returns the :class:`~workbench.core.train.device.DeviceInfo` the run would use, or
+        None while unknown (the memory hint then names no device).
+
+    Signals
+    -------
+    epochs_changed()
+    batch_size_changed()
+    """
+
+    epochs_changed = Signal()
+    batch_size_changed = Signal()
+
+    def __init__(self, experiment: Experiment, device: Callable[[], Any] = lambda: None,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.experiment = experiment
+        self._device = device
+        self._summary: Any = None
+        self._suggested = ""
+        self._base = ""  # the <dataset>-<network> part of the suggestion
+        self.name_edit = QLineEdit()
+        self.name_edit.setToolTip("The new run's name, on the Runs tab and in the Evaluate and "
+                                  "Predict model choosers (its folder is named after it too)")
+        epochs = _param(TrainingConfig, "epochs")
+        self.epochs_spin = QSpinBox()
+        self.epochs_spin.setRange(int(epochs.min), int(epochs.max))
+        self.epochs_spin.setToolTip(epochs.help)
+        self.epochs_spin.valueChanged.connect(self._on_epochs_edited)
+        batch = _param(DataConfig, "batch_size")
+        self.batch_spin = QSpinBox()
+        self.batch_spin.setRange(int(batch.min), int(batch.max))
+        self.batch_spin.setToolTip(f"{batch.help} Larger batches train faster per image but "
+                                   f"need more memory; halve it if the device runs out.")
+        self.batch_spin.valueChanged.connect(self._on_batch_edited)
+        self.memory_label = MessageLabel("")
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.addRow("Run name:", self.name_edit)
+        form.addRow("Epochs:", self.epochs_spin)
+        form.addRow("Batch size:", self.batch_spin)
+        form.addRow(self.memory_label)
+        self.refresh()
+
+    # -- binding -------------------------------------------------------------------------
+    def set_experiment(self, experiment: Experiment) -> None:
+        self.experiment = experiment
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Show the experiment's epochs and batch size (without echoing them back)."""
+        for spin, value in ((self.epochs_spin, self.experiment.training.epochs),
+                            (self.batch_spin, self.experiment.data.batch_size)):
+            spin.blockSignals(True)
+            try:
+                spin.setValue(int(value))
+            finally:
+                spin.blockSignals(False)
+        self.update_name()
+        self.update_memory()
+
+    def set_summary(self, summary: Any) -> None:
+        """The network's :class:`~workbench.core.model.builder.NetworkSummary` (None while
+        it does not fit): the memory hint's input."""
+        self._summary = summary if summary is not None and getattr(summary, "ok", False) \
+            else None
+        self.update_name(force=False)
+        self.update_memory()
+
+    # -- the name ------------------------------------------------------------------------
+    def run_name(self) -> str:
+        """The name the next run gets: the user's, else the suggestion."""
+        return self.name_edit.text().strip() or self._suggested
+
+    def update_name(self, force: bool = True) -> None:
+        """Suggest a name again (the dataset, network or the runs changed); a name the
+        user typed is kept. ``force=False``: only when the dataset or network part changed
+        (no listing of the runs folder on every network edit)."""
+        from workbench.core.runs.names import run_name_base, suggest_run_name
+
+        base = run_name_base(self.experiment)
+        if not force and base == self._base:
+            return
+        self._base = base
+        typed = self.name_edit.text().strip()
+        suggestion = suggest_run_name(self.experiment)
+        keep = bool(typed) and typed != self._suggested
+        self._suggested = suggestion
+        self.name_edit.setPlaceholderText(suggestion)
+        if not keep:
+            self.name_edit.setText(suggestion)
+
+    # -- the batch size and its memory ---------------------------------------------------
+    def update_memory(self) -> None:
+        """Say roughly how much memory a step needs at this batch size, on the device."""
+        summary = self._summary
+        if summary is None:
+            self.memory_label.show_message("")
+            self.memory_label.hide()
+            return
+        from workbench.core.train.memory import estimate
+
+        opt = self.experiment.optimizer
+        need = estimate(summary, opt.type, float(opt.params.get("momentum", 0.9) or 0.0))
+        bs = int(self.experiment.data.batch_size)
+        text = f"≈ {format_bytes(need.total(bs))} per step"
+        level = "info"
+        device = self._device()
+        memory = getattr(device, "memory_bytes", None) if device is not None else None
+        if device is not None:
+            where = "GPU" if device.kind == "cuda" else "RAM" if device.kind == "cpu" else ""
+            text += f" · {device.name}: {format_bytes(memory)} {where}".rstrip() if memory \
+                else f" · {device.name}"
+            if memory and need.total(bs) > TIGHT * memory:
+                fits = need.largest_batch(TIGHT * memory)
+                level = "warning"
+                text += (f": may not fit, try batch {fits} or less" if fits else
+                         ": the network alone may not fit")
+        self.memory_label.setToolTip(
+            f"About {format_bytes(need.total(bs))} of memory per training step at batch size "
+            f"{bs} (rough, within about a factor of two): {format_bytes(need.fixed)} for the "
+            f"weights, their gradients and the optimizer's state, and "
+            f"{format_bytes(need.per_image)} per image for its activations, kept for the "
+            f"backward pass.")
+        self.memory_label.show_message(text, level)
+        self.memory_label.show()
+
+    def set_running(self, running: bool) -> None:
+        for w in (self.name_edit, self.epochs_spin, self.batch_spin):
+            w.setEnabled(not running)
+
+    @Slot(int)
+    def _on_epochs_edited(self, value: int) -> None:
+        self.experiment.training.epochs = int(value)
+        self.epochs_changed.emit()
+
+    @Slot(int)
+    def _on_batch_edited(self, value: int) -> None:
+        self.experiment.data.batch_size = int(value)
+        self.update_memory()
+        self.batch_size_changed.emit()

@@ -1,0 +1,96 @@
+"""Texts of the Train panel's status lines: progress with speed, ETA, device and memory;
+epoch metrics; how a run ended."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from workbench.qt.panels.runs.model import format_duration
+
+
+def format_bytes(n: float) -> str:
+    for unit, size in (("GB", 1 << 30), ("MB", 1 << 20), ("kB", 1 << 10)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}"
+    return f"{int(n)} B"
+
+
+class Speed:
+    """Batches per second, smoothed over the chunks the worker sends, and the ETA."""
+
+    def __init__(self, smoothing: float = 0.8):
+        self.smoothing = smoothing
+        self.rate: float | None = None
+
+    def reset(self) -> None:
+        self.rate = None
+
+    def update(self, rate: float) -> None:
+        if rate <= 0:
+            return
+        self.rate = rate if self.rate is None else \
+            self.smoothing * self.rate + (1 - self.smoothing) * rate
+
+    def eta(self, remaining_batches: int) -> float | None:
+        return remaining_batches / self.rate if self.rate else None
+
+
+def progress_text(chunk: dict, info: dict, speed: Speed) -> str:
+    """``Epoch 3/10 · batch 12/50 · loss 0.4312 · 1,234 img/s · ETA 1 min 05 s · cpu ·
+    512.0 MB``."""
+    epochs = int(info.get("epochs") or 0)
+    epoch, batch, nb = int(chunk["epoch"]), int(chunk["batch"]), int(chunk["num_batches"])
+    parts = [f"Epoch {epoch}/{epochs or '?'}", f"batch {batch}/{nb}",
+             f"loss {chunk['losses'][-1]:.4f}" if chunk.get("losses") else ""]
+    if speed.rate:
+        bs = int(info.get("batch_size") or 0)
+        parts.append(f"{speed.rate * bs:,.0f} img/s" if bs else f"{speed.rate:.1f} batches/s")
+        remaining = max(0, (epochs - epoch) * nb + (nb - batch))
+        eta = speed.eta(remaining)
+        if eta is not None:
+            parts.append(f"ETA {format_duration(eta)}")
+    if info.get("device"):
+        parts.append(str(info["device"]))
+    if chunk.get("memory"):
+        parts.append(format_bytes(chunk["memory"]))
+    return " · ".join(p for p in parts if p)
+
+
+def metrics_text(m: dict) -> str:
+    def pct(v: Any) -> str:
+        return "n/a" if v is None else f"{100 * v:.1f}%"
+
+    def num(v: Any) -> str:
+        return "n/a" if v is None else f"{v:.4f}"
+
+    text = f"train loss {num(m.get('train_loss'))}, accuracy {pct(m.get('train_acc'))}"
+    if m.get("val_loss") is not None:
+        text += f"; validation loss {num(m.get('val_loss'))}, accuracy {pct(m.get('val_acc'))}"
+    if m.get("lr") is not None:  # the rate the epoch trained at: shows a schedule at work
+        text += f"; lr {m['lr']:.3g}"
+    if m.get("seconds") is not None:
+        text += f" ({m['seconds']:.1f} s)"
+    return text
+
+
+def ending_text(summary: dict) -> tuple[str, str]:
+    """``(text, level)`` saying how a run ended (finished, stopped, stopped early) and which
+    epoch's weights it kept, with their metrics: the numbers the saved model has."""
+    history = summary.get("history") or []
+    n = len(history)
+    epochs = f"{n} epoch{'' if n == 1 else 's'}"
+    if summary.get("early_stopped"):
+        text, level = f"Stopped early after {epochs}: {summary.get('stop_reason', '')}.", "ok"
+    elif summary.get("stopped"):
+        text, level = (f"Stopped after {n} complete epoch{'' if n == 1 else 's'} (an "
+                       f"unfinished epoch is not kept)."), "warning"
+    else:
+        text, level = f"Finished {epochs}.", "ok"
+    model = summary.get("model") or {}
+    metrics = model.get("metrics") or (history[-1] if history else None)
+    epoch = model.get("epoch") or (metrics or {}).get("epoch")
+    if metrics:
+        which = " (the best epoch, restored)" if model.get("restored_best") or \
+            summary.get("restored_best") else ""
+        text += f" Model kept: epoch {epoch}{which}: " + metrics_text(metrics)
+    return text, level

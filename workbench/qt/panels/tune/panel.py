@@ -1,0 +1,437 @@
+"""Tune panel: a hyperparameter search (Optuna) over the current Experiment.
+
+The space editor (:mod:`.tune_space_editor`) lists the Experiment's searchable fields; the
+settings choose Optuna's sampler and pruner, the budget and the study's storage (by default
+``studies.sqlite`` in the runs folder, so a study survives a restart and can be continued).
+The study runs in a background thread (:mod:`.tune_worker`) and fills a live trials table
+and two plots (:mod:`.tune_plots`); every trial is an ordinary run in the run history.
+"Apply best" writes the best trial's parameters into the panel's Experiment, in place.
+
+The file dialogs are attributes (``ask_open_path``, ``ask_save_path``) so a test can answer
+them. ``python -m workbench.qt.panels.tune.panel [folder]`` shows the panel alone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
+                               QHBoxLayout, QLineEdit, QPushButton, QSpinBox, QSplitter,
+                               QVBoxLayout, QWidget)
+
+from workbench.core.errors import WorkbenchError
+from workbench.core.experiment import Experiment
+
+from workbench.qt.common import MessageLabel, run_standalone
+from workbench.qt.panels.tune.results import TrialsView, fmt
+from workbench.qt.panels.tune.space_editor import SpaceEditor
+from workbench.qt.panels.tune.worker import StudyRun, StudyWorker
+
+SAMPLERS = ("tpe", "random", "grid")
+PRUNERS = ("median", "hyperband", "none")
+METRICS = ("val_acc", "val_loss", "train_acc", "train_loss")
+
+
+def ask_open_path(parent: QWidget) -> str:
+    path, _ = QFileDialog.getOpenFileName(parent, "Load a search space", "",
+                                          "Search spaces (*.json);;All files (*)")
+    return path
+
+
+def ask_save_path(parent: QWidget, suggested: str) -> str:
+    path, _ = QFileDialog.getSaveFileName(parent, "Save the search space", suggested,
+                                          "Search spaces (*.json)")
+    return path
+
+
+class TunePanel(QWidget):
+    """Search an Experiment's hyperparameters with Optuna, in the background.
+
+    Parameters
+    ----------
+    experiment
+        The app's shared Experiment: studies start from a snapshot of it, and "Apply best"
+        writes into this very object.
+    runs_parent
+        Where trials' run folders (and the default storage) go; default the runs folder.
+
+    Signals
+    -------
+    study_started()
+        A study began in the background.
+    trial_finished(trial)
+        One of this study's trials ended: ``{"number", "state", "value", "params",
+        "duration_s", "run_dir", "error"}``.
+    study_finished(summary)
+        The study ended (budget spent, or stopped): a
+        :class:`~workbench.core.tune.study.StudySummary`; or None when it could not run (the
+        message line says why).
+    experiment_changed()
+        "Apply best" changed the Experiment.
+    """
+
+    study_started = Signal()
+    trial_finished = Signal(object)
+    study_finished = Signal(object)
+    experiment_changed = Signal()
+
+    def __init__(self, experiment: Experiment, runs_parent: str | Path | None = None,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.experiment = experiment
+        self.runs_parent = runs_parent
+        self.ask_open_path: Callable[[QWidget], str] = ask_open_path
+        self.ask_save_path: Callable[[QWidget, str], str] = ask_save_path
+        self.summary: Any = None
+        self._study_name = ""
+        self._shut_down = False
+        self.run = StudyRun(self)
+        self.run.loaded.connect(self._on_loaded)
+        self.run.epoch_finished.connect(self._on_epoch_finished)
+        self.run.trial_finished.connect(self._on_trial_finished)
+        self.run.finished.connect(self._on_study_finished)
+        self.run.errored.connect(self._on_study_errored)
+        self._build()
+        self._update_buttons()
+
+    # -- layout ----------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.editor = SpaceEditor(self.experiment)
+        self.sampler_combo = QComboBox()
+        self.sampler_combo.addItems(list(SAMPLERS))
+        self.pruner_combo = QComboBox()
+        self.pruner_combo.addItems(list(PRUNERS))
+        self.pruner_combo.setToolTip("Stops poor trials early, judged on the metric after "
+                                     "each epoch")
+        self.metric_combo = QComboBox()
+        self.metric_combo.addItems(list(METRICS))
+        self.trials_spin = QSpinBox()
+        self.trials_spin.setRange(0, 100000)
+        self.trials_spin.setValue(20)
+        self.trials_spin.setSpecialValueText("no limit")
+        self.minutes_spin = QDoubleSpinBox()
+        self.minutes_spin.setRange(0, 100000)
+        self.minutes_spin.setDecimals(1)
+        self.minutes_spin.setSuffix(" min")
+        self.minutes_spin.setSpecialValueText("no limit")
+        self.epochs_spin = QSpinBox()
+        self.epochs_spin.setRange(0, 100000)
+        self.epochs_spin.setSpecialValueText("the experiment's")
+        self.epochs_spin.setToolTip("Epochs each trial trains (0: the experiment's epochs)")
+        self.name_edit = QLineEdit()
+        self.name_edit.setPlaceholderText("the experiment's name")
+        self.storage_edit = QLineEdit()
+        self.storage_edit.setPlaceholderText(self.default_storage_text())
+        self.storage_edit.setToolTip("An Optuna storage URL (sqlite:///file.sqlite, "
+                                     "postgresql://...). Empty: studies.sqlite in the runs "
+                                     "folder")
+        self.continue_check = QCheckBox("Continue study (add to its stored trials)")
+        self.continue_check.setChecked(True)
+        form = QFormLayout()
+        for label, widget in (("Sampler", self.sampler_combo), ("Pruner", self.pruner_combo),
+                              ("Metric", self.metric_combo), ("Trials", self.trials_spin),
+                              ("Time budget", self.minutes_spin),
+                              ("Epochs per trial", self.epochs_spin),
+                              ("Study name", self.name_edit), ("Storage", self.storage_edit)):
+            form.addRow(label, widget)
+        form.addRow("", self.continue_check)
+
+        self.load_button = QPushButton("Load space…")
+        self.load_button.clicked.connect(self.load_space)
+        self.save_button = QPushButton("Save space…")
+        self.save_button.clicked.connect(self.save_space)
+        self.start_button = QPushButton("Start")
+        self.start_button.clicked.connect(self.start)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.clicked.connect(self.stop)
+        self.apply_button = QPushButton("Apply best")
+        self.apply_button.setToolTip("Write the best trial's parameters into the experiment")
+        self.apply_button.clicked.connect(self.apply_best)
+        buttons = QHBoxLayout()
+        for b in (self.load_button, self.save_button, self.start_button, self.stop_button,
+                  self.apply_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        self.message = MessageLabel("")
+        self.status = MessageLabel("")
+
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.editor, 1)
+        left_layout.addLayout(form)
+
+        self.results = TrialsView(self.metric_combo.currentText())
+        self.results.trials_changed.connect(self._update_buttons)
+        self.metric_combo.currentTextChanged.connect(self.results.history_plot.set_metric)
+        # Short names for what tests and the main window look at.
+        self.trials_table = self.results.table
+        self.history_plot = self.results.history_plot
+        self.importance_plot = self.results.importance_plot
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(self.results)
+        split.setStretchFactor(1, 1)
+        self.split = split
+        self._sized = False  # the split is sized to the field names when first shown
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(buttons)
+        layout.addWidget(self.message)
+        layout.addWidget(self.status)
+        layout.addWidget(split, 1)
+
+    def default_storage_text(self) -> str:
+        """The storage a study uses when none is typed (shown, not created)."""
+        from workbench.core.io import runs_dir
+
+        folder = Path(self.runs_parent) if self.runs_parent is not None else runs_dir()
+        return f"sqlite:///{folder.resolve() / 'studies.sqlite'}"
+
+    # -- experiment ------------------------------------------------------------------------
+    def set_experiment(self, experiment: Experiment) -> None:
+        """Search ``experiment`` from now on (a study already running keeps its snapshot)."""
+        self.experiment = experiment
+        self.refresh_fields()
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802  (Qt override)
+        # Other tabs may have added, removed or changed layers, transforms or the
+        # optimizer: list the fields the experiment has now.
+        self.refresh_fields()
+        super().showEvent(event)
+        if not self._sized:
+            self._sized = True
+            self._size_split()
+
+    def _size_split(self) -> None:
+        """Give the fields table the width its names need (at most 60% of the panel)."""
+        total = sum(self.split.sizes()) or self.width()
+        left = min(self.editor.preferred_width(), int(0.6 * total))
+        self.split.setSizes([left, max(0, total - left)])
+
+    def refresh_fields(self) -> list[str]:
+        """List the searchable fields of the Experiment as it is now, keeping the user's
+        ticks and ranges on the fields still there; a ticked field that is gone (a layer
+        deleted, another layer at its place) is taken out and named on the message line.
+        Returns the names taken out."""
+        dropped = self.editor.set_experiment(self.experiment)
+        if dropped:
+            self.message.show_message(
+                f"The experiment changed since these fields were chosen: "
+                f"{', '.join(dropped)} {'is' if len(dropped) == 1 else 'are'} no longer in "
+                f"it and {'was' if len(dropped) == 1 else 'were'} taken out of the search. "
+                f"Check the ticked fields, then press Start.", "warning")
+        return dropped
+
+    # -- the space ---------------------------------------------------------------------------
+    def space_dict(self) -> dict[str, Any]:
+        """The SPACE.json the panel shows (raises SpecError for a cell it cannot read)."""
+        space: dict[str, Any] = {"format_version": 1, "params": self.editor.space_params(),
+                                 "sampler": self.sampler_combo.currentText(),
+                                 "pruner": self.pruner_combo.currentText(),
+                                 "metric": self.metric_combo.currentText()}
+        if self.epochs_spin.value() > 0:
+            space["epochs"] = self.epochs_spin.value()
+        return space
+
+    @Slot()
+    def save_space(self) -> None:
+        try:
+            space = self.space_dict()
+            from workbench.core.tune.space import SearchSpace
+
+            text = json.dumps(SearchSpace.from_dict(space).to_dict(), indent=2)
+        except WorkbenchError as e:
+            self.message.show_message(str(e), "error")
+            return
+        path = self.ask_save_path(self, f"{self.experiment.name}-space.json")
+        if not path:
+            return
+        try:
+            Path(path).write_text(text + "\n", encoding="utf-8")
+        except OSError as e:
+            self.message.show_message(f"cannot write {path}: {e.strerror}; choose another "
+                                      f"folder", "error")
+            return
+        self.message.show_message(f"Saved the search space to {path}", "ok")
+
+    @Slot()
+    def load_space(self) -> None:
+        from workbench.core.tune.space import SearchSpace
+
+        path = self.ask_open_path(self)
+        if not path:
+            return
+        try:
+            space = SearchSpace.load(path)
+        except WorkbenchError as e:
+            self.message.show_message(str(e), "error")
+            return
+        self.editor.set_params({p: s.to_dict() for p, s in space.params.items()})
+        self.sampler_combo.setCurrentText(space.sampler)
+        pruner = space.pruner.get("type", "median")
+        if pruner in PRUNERS:
+            self.pruner_combo.setCurrentText(pruner)
+        self.metric_combo.setCurrentText(space.metric)
+        self.epochs_spin.setValue(space.epochs or 0)
+        self.message.show_message(f"Loaded the search space {path}", "ok")
+
+    # -- the study ---------------------------------------------------------------------------
+    def is_running(self) -> bool:
+        return self.run.is_running()
+
+    @Slot()
+    def start(self) -> bool:
+        """Check the space against the Experiment and start the study; False (with the
+        core's message on the message line) when it cannot start."""
+        if self.is_running() or self._shut_down:
+            return False
+        from workbench.qt.startup import torch_loader
+
+        torch_loader().ensure_loaded()  # checking the space validates (torch registries)
+        from workbench.core.tune.space import SearchSpace
+        from workbench.core.tune.storage import default_storage
+
+        # The experiment may have changed since the fields were listed (the tab was left
+        # open, or it was edited in code): never search a field it no longer has.
+        if self.refresh_fields():
+            return False
+        trials = self.trials_spin.value() or None
+        minutes = self.minutes_spin.value()
+        try:
+            space = self.space_dict()
+            parsed = SearchSpace.from_dict(space)
+            parsed.check(self.experiment)
+            if trials is None and not minutes and parsed.sampler != "grid":
+                raise WorkbenchError("trials: give a number of trials and/or a time budget "
+                                     "(a search has no natural end)")
+            url = self.storage_edit.text().strip() or default_storage(self.runs_parent)
+        except WorkbenchError as e:
+            self.message.show_message(str(e), "error")
+            return False
+        self._study_name = self.name_edit.text().strip() or self.experiment.name
+        self.summary = None
+        self.results.reset(url, self._study_name, parsed.metric,
+                           parsed.direction == "maximize")
+        worker = StudyWorker(self.experiment, space, trials, minutes * 60 if minutes else None,
+                             url, self._study_name, self.continue_check.isChecked(),
+                             self.runs_parent)
+        self.run.start(worker)
+        self.message.show_message(f"Study {self._study_name} running ({url})")
+        self.status.show_message("Starting the first trial…")
+        self._update_buttons()
+        self.study_started.emit()
+        return True
+
+    @Slot()
+    def stop(self) -> None:
+        """Stop the study: the running trial ends at its next batch, no other starts."""
+        if self.is_running():
+            self.run.stop()
+            self.status.show_message("Stopping after the running trial's current batch…")
+
+    @Slot(list)
+    def _on_loaded(self, trials: list) -> None:
+        self.results.add_trials(trials)
+        if trials:
+            self.message.show_message(f"Continuing study {self._study_name}: "
+                                      f"{len(trials)} earlier trial(s)")
+
+    @Slot(object)
+    def _on_epoch_finished(self, info: dict) -> None:
+        metric = self.metric_combo.currentText()
+        value = info.get(metric)
+        shown = "-" if value is None else f"{value:.4g}"
+        epochs = info.get("epochs")
+        self.status.show_message(f"Running trial: epoch {info.get('epoch')}"
+                                 f"{f'/{epochs}' if epochs else ''}, {metric} {shown}")
+
+    @Slot(object)
+    def _on_trial_finished(self, trial: dict) -> None:
+        self.results.add_trials([trial])
+        self.trial_finished.emit(trial)
+
+    @Slot(object)
+    def _on_study_finished(self, summary: Any) -> None:
+        self.summary = summary
+        self.results.add_trials(summary.trials)  # every process's trials, as stored
+        best = ("no trial completed" if summary.best_trial is None else
+                f"best: trial {summary.best_trial}, {summary.metric} {summary.best_value:.4g}")
+        self.status.show_message("")
+        self.message.show_message(f"Study {summary.study_name} ended: {len(summary.trials)} "
+                                  f"trial(s); {best}", "ok")
+        self._update_buttons()
+        self.study_finished.emit(summary)
+
+    @Slot(str)
+    def _on_study_errored(self, message: str) -> None:
+        self.status.show_message("")
+        self.message.show_message(message, "error")
+        self._update_buttons()
+        self.study_finished.emit(None)
+
+    # -- apply best --------------------------------------------------------------------------
+    def best_trial(self) -> dict[str, Any] | None:
+        """The best complete trial shown (None when none has completed)."""
+        return self.results.best_trial()
+
+    @Slot()
+    def apply_best(self) -> bool:
+        """Write the best trial's parameters into the Experiment (the same object, so every
+        panel sharing it sees them) and emit ``experiment_changed``."""
+        best = self.best_trial()
+        if best is None:
+            self.message.show_message("No trial has completed yet: run the study first",
+                                      "warning")
+            return False
+        from workbench.qt.startup import torch_loader
+
+        torch_loader().ensure_loaded()  # apply_params validates (torch registries)
+        from workbench.core.tune.space import apply_params
+
+        try:
+            new = apply_params(self.experiment, best["params"])
+        except WorkbenchError as e:
+            self.message.show_message(f"Cannot apply trial {best['number']}: {e}", "error")
+            return False
+        for f in dataclasses.fields(Experiment):
+            setattr(self.experiment, f.name, getattr(new, f.name))
+        self.editor.set_experiment(self.experiment)
+        shown = ", ".join(f"{k} = {fmt(v)}" for k, v in best["params"].items())
+        self.message.show_message(f"Applied trial {best['number']}: {shown}", "ok")
+        self.experiment_changed.emit()
+        return True
+
+    def _update_buttons(self) -> None:
+        running = self.is_running()
+        self.start_button.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+        self.load_button.setEnabled(not running)
+        self.apply_button.setEnabled(self.best_trial() is not None)
+
+    # -- closing -----------------------------------------------------------------------------
+    def shutdown(self) -> None:
+        """Stop the study and wait for its thread (the running trial ends at a batch)."""
+        self._shut_down = True
+        self.results.shutdown()
+        self.run.shutdown()
+
+
+def _main() -> int:
+    from workbench.core.model.presets import preset_layers
+
+    exp = Experiment()
+    if len(sys.argv) > 1:
+        exp.data.folder = sys.argv[1]
+    if not exp.model.layers:
+        exp.model.layers, exp.model.preset = preset_layers("seed-cnn"), "seed-cnn"
+    return run_standalone(lambda: TunePanel(exp), "Tune")
+
+
+if __name__ == "__main__":
+    sys.exit(_main())

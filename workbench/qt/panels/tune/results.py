@@ -1,0 +1,159 @@
+"""The Tune panel's results: the live trials table, the optimisation history and the
+parameter importances (computed off the GUI thread by Optuna)."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (QAbstractItemView, QSplitter, QTableWidget, QTableWidgetItem,
+                               QVBoxLayout, QWidget)
+
+from workbench.qt.plots.header import stacked
+from workbench.qt.workers import TaskRunner, TaskState
+from workbench.qt.panels.tune.plots import HistoryPlot, ImportancePlot, short_name
+
+TRIAL_COLUMNS = ("#", "State", "Value", "Duration (s)")
+
+
+class TrialsView(QWidget):
+    """A study's trials (one row each, one column per searched parameter) and plots.
+
+    Trials are plain dicts (:func:`workbench.core.tune.study.trial_dict`), kept by number in
+    :attr:`trials`, so a trial reported twice (live, then in the final summary) is one row.
+
+    Signals
+    -------
+    trials_changed()
+        Trials were added or the view was reset.
+    """
+
+    trials_changed = Signal()
+
+    def __init__(self, metric: str = "val_acc", parent: QWidget | None = None):
+        super().__init__(parent)
+        self.trials: dict[int, dict[str, Any]] = {}
+        self.maximize = True
+        self._param_columns: list[str] = []
+        self._study: tuple[str, str] = ("", "")  # storage URL, study name
+        self._shut_down = False
+        self._importance_runner = TaskRunner(self, supersede=True)
+        self._importance_runner.finished.connect(self._on_importances)
+        self._importance_runner.errored.connect(self._on_importance_failed)
+
+        self.table = QTableWidget(0, len(TRIAL_COLUMNS))
+        self.table.setHorizontalHeaderLabels(list(TRIAL_COLUMNS))
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.history_plot = HistoryPlot(metric)
+        self.importance_plot = ImportancePlot()
+        plots = QSplitter(Qt.Orientation.Horizontal)
+        plots.addWidget(stacked(self.history_plot.header, self.history_plot))
+        plots.addWidget(stacked(self.importance_plot.header, self.importance_plot))
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.table)
+        split.addWidget(plots)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(split)
+
+    def reset(self, storage_url: str, study_name: str, metric: str, maximize: bool) -> None:
+        """Empty the table and plots for a new study."""
+        self._study = (storage_url, study_name)
+        self.maximize = maximize
+        self.trials.clear()
+        self._param_columns = []
+        self.history_plot.set_metric(metric)
+        self.importance_plot.clear_importances()
+        self._show()
+        self.trials_changed.emit()
+
+    def add_trials(self, trials: list[dict[str, Any]]) -> None:
+        """Show ``trials`` (new ones, or newer states of shown ones); refresh importances."""
+        for t in trials:
+            self.trials[int(t["number"])] = t
+        self._show()
+        self._schedule_importances()
+        self.trials_changed.emit()
+
+    def best_trial(self) -> dict[str, Any] | None:
+        """The best complete trial shown (None when none has completed)."""
+        done = [t for t in self.trials.values()
+                if t.get("state") == "complete" and t.get("value") is not None]
+        if not done:
+            return None
+        pick = max if self.maximize else min
+        return pick(done, key=lambda t: t["value"])
+
+    def shutdown(self) -> None:
+        self._shut_down = True
+        self._importance_runner.cancel_all()
+
+    # -- drawing ---------------------------------------------------------------------------
+    def _show(self) -> None:
+        trials = [self.trials[n] for n in sorted(self.trials)]
+        for t in trials:
+            for p in t.get("params") or {}:
+                if p not in self._param_columns:
+                    self._param_columns.append(p)
+        table = self.table
+        table.setColumnCount(len(TRIAL_COLUMNS) + len(self._param_columns))
+        table.setHorizontalHeaderLabels(list(TRIAL_COLUMNS)
+                                        + [short_name(p) for p in self._param_columns])
+        for c, path in enumerate(self._param_columns, start=len(TRIAL_COLUMNS)):
+            table.horizontalHeaderItem(c).setToolTip(path)
+        table.setRowCount(len(trials))
+        for r, t in enumerate(trials):
+            duration = t.get("duration_s")
+            cells = [str(t["number"]), str(t.get("state", "")), fmt(t.get("value")),
+                     "" if duration is None else f"{duration:.1f}"]
+            cells += [fmt((t.get("params") or {}).get(p)) for p in self._param_columns]
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if t.get("error"):  # why a trial failed: on hover, on every cell of its row
+                    item.setToolTip(str(t["error"]))
+                table.setItem(r, c, item)
+        self.history_plot.set_trials(trials, self.maximize)
+
+    def _schedule_importances(self) -> None:
+        complete = [t for t in self.trials.values() if t.get("state") == "complete"]
+        if len(complete) < 2 or self._shut_down:
+            return
+        url, name = self._study
+
+        def importances(state: TaskState) -> dict[str, float]:
+            # Off the GUI thread: Optuna reads every trial and fits its estimate.
+            import optuna
+
+            from workbench.core.tune.storage import load_study
+
+            study = load_study(optuna, url, name)
+            # With few trials Optuna's default (PED-ANOVA) estimate warns that all
+            # importances are equal; the bars show that already.
+            warnings.filterwarnings("ignore", message="Target and region quantiles",
+                                    category=UserWarning)
+            return {k: float(v) for k, v in
+                    optuna.importance.get_param_importances(study).items()}
+        self._importance_runner.submit(importances)
+
+    @Slot(int, object)
+    def _on_importances(self, _job: int, result: dict) -> None:
+        if result:
+            self.importance_plot.set_importances(result)
+        else:
+            self.importance_plot.clear_importances("no parameter varied")
+
+    @Slot(int, str)
+    def _on_importance_failed(self, _job: int, message: str) -> None:
+        self.importance_plot.clear_importances(f"importance unavailable: {message}")
+
+
+def fmt(value: Any) -> str:
+    """A table cell: floats to 4 significant digits, None as nothing."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)

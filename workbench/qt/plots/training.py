@@ -1,0 +1,449 @@
+"""Live training plots: per-batch loss, per-epoch loss, accuracy and learning rate, layer norms.
+
+Data arrive through :meth:`TrainingPlots.add_batches`, :meth:`~TrainingPlots.add_epoch` and
+:meth:`~TrainingPlots.add_norms` into numpy buffers (:mod:`.plots_data`); while
+:meth:`~TrainingPlots.start` is in effect a QTimer at about 15 Hz pushes what changed into
+the curves, one plot per pass of the event loop, so drawing cost does not grow with the
+number of batches per second and the GUI never waits for all plots at once. Each curve is
+created once and only ever updated with ``setData``; long curves are peak-downsampled to
+the plot's pixel width and clipped to the visible range by pyqtgraph, so 100k+ batches
+redraw quickly, and the live plots' ranges grow in steps (:mod:`.plots_range`).
+
+Why the care: the GUI thread shares the interpreter lock with the training thread, and a
+repaint of a pyqtgraph plot runs much Python; measured with ``scripts/bench_ui.py``, the
+redraw was the GUI's longest stall while training.
+
+A row of controls (:mod:`.plots_controls`) sets the loss smoothing, log scale, x axis (epochs
+or optimizer steps) and how layer norms are shown (:mod:`.plots_norms`); a line under it reads
+out the point nearest the mouse (:mod:`.plots_hover`). Curves of earlier runs can be overlaid
+for comparison (:meth:`~TrainingPlots.set_overlays`, :mod:`.plots_overlays`). Each plot's
+title and legend are a line above it (:mod:`.plots_header`), never over its data, and each
+plot keeps a readable minimum height.
+"""
+from __future__ import annotations
+
+import math
+import time
+from functools import partial
+
+import numpy as np
+from PySide6.QtCore import QPointF, QTimer, Slot
+from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
+
+import pyqtgraph as pg  # after PySide6 (see workbench.qt)
+
+from workbench.qt.plots.controls import X_AXES, PlotControls
+from workbench.qt.plots.data import LossSeries, NormHistory
+from workbench.qt.plots.header import PlotHeader, add_header
+from workbench.qt.plots.hover import Readout, batch_readout, epoch_readout, num
+from workbench.qt.plots.norms import NORM_KINDS, NORM_MODES, NormsView
+from workbench.qt.plots.overlays import Overlays
+from workbench.qt.plots.range import StickyRange
+from workbench.qt.plots.style import (BLUE, GREEN, ORANGE, LogFriendlyAxis, best_line, epoch_curve,
+                          style_plot)
+
+PLOT_INTERVAL_MS = 66  # ~15 Hz: smooth enough to watch, and never more than 20 Hz
+NORMS_REDRAW_S = 0.5  # layer norms change slowly; their plot has many curves
+_HINT = "Hover over a plot to read its values."
+
+
+class TrainingPlots(QWidget):
+    """Controls, a hover read-out and five plots: loss per batch, loss per epoch, accuracy
+    per epoch (%), learning rate per epoch and per-layer norms.
+
+    Attributes
+    ----------
+    controls : PlotControls
+        The row of controls.
+    readout : QLabel
+        Describes the point nearest the mouse.
+    batch_plot, loss_plot, acc_plot, lr_plot, norms_plot : pyqtgraph.PlotItem
+    batch_curve, batch_smooth_curve, train_loss_curve, val_loss_curve, train_acc_curve,
+    val_acc_curve, lr_curve : pyqtgraph.PlotDataItem
+    best_lines : list of pyqtgraph.InfiniteLine
+        The best-epoch markers of the loss and accuracy plots.
+    headers : dict
+        Each plot's :class:`~.plots_header.PlotHeader` (title and legend, above it).
+    norms : NormsView
+    """
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.controls = PlotControls()
+        self.readout = QLabel(_HINT)
+        self.readout.setMinimumHeight(self.readout.fontMetrics().height())
+        # One view (and scene) per plot: the per-batch plot repaints many times a second,
+        # and in a shared scene each repaint also walks the other plots' items, calling
+        # into Python for each; with the training thread holding the interpreter lock
+        # between those calls, that made each repaint several times slower.
+        grid = QGridLayout()
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setSpacing(0)
+        self.views: dict[pg.PlotItem, pg.PlotWidget] = {}
+        # A legend inside a plot this small covered its curves: each has a header line.
+        self.headers: dict[pg.PlotItem, PlotHeader] = {}
+        titles = ("Loss per batch", "Loss per epoch", "Accuracy per epoch (%)",
+                  "Learning rate", "")
+        # Two rows of plots, not three: at a laptop's height each keeps a readable
+        # MIN_PLOT_HEIGHT; the norms plot gets the width its layer curves need.
+        cells = ((0, 0, 1), (0, 1, 1), (0, 2, 1), (1, 0, 1), (1, 1, 2))  # row, column, span
+        for title, (row, column, columns) in zip(titles, cells):
+            view = pg.PlotWidget(axisItems={"left": LogFriendlyAxis("left")})
+            header = add_header(view, title)
+            grid.addWidget(header, 2 * row, column, 1, columns)
+            grid.addWidget(view, 2 * row + 1, column, 1, columns)
+            self.views[view.getPlotItem()] = view
+            self.headers[view.getPlotItem()] = header
+        for column in range(3):
+            grid.setColumnStretch(column, 1)
+        for row in (1, 3):
+            grid.setRowStretch(row, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.controls)
+        layout.addWidget(self.readout)
+        layout.addLayout(grid, 1)
+
+        self._plots = tuple(self.views)  # also the order of a staged redraw
+        self.batch_plot, self.loss_plot, self.acc_plot, self.lr_plot, self.norms_plot = \
+            self._plots
+        self._epoch_plots = (self.loss_plot, self.acc_plot, self.lr_plot)
+        for plot, ylabel in zip(self._plots, ("loss", "loss", "accuracy (%)", "lr", "norm")):
+            style_plot(plot, ylabel)
+        self.acc_plot.setYRange(0, 100)
+        # Rates span decades (warm-up, decay), and a constant one would sit on a linear
+        # axis centred on itself, labelled "0".
+        self.lr_plot.setLogMode(x=False, y=True)
+        # The raw curve is the bulk of the points: drawn without antialiasing, it costs a
+        # fraction; the smoothed line on top is what the eye follows.
+        # autoDownsampleFactor 1: peak downsampling to one min/max pair per pixel column,
+        # which draws the same envelope as every point would (pyqtgraph's default is 5).
+        self.batch_curve = self.batch_plot.plot(pen=pg.mkPen((*BLUE, 90), width=1),
+                                                name="batch", antialias=False,
+                                                autoDownsampleFactor=1.0)
+        self.batch_smooth_curve = self.batch_plot.plot(pen=pg.mkPen(BLUE, width=2),
+                                                       name="smoothed",
+                                                       autoDownsampleFactor=1.0)
+        # Already smooth: a mean per pixel column draws it with half the points of "peak".
+        self.batch_smooth_curve.setDownsampling(auto=True, method="mean")
+        self.train_loss_curve = epoch_curve(self.loss_plot, BLUE, "train")
+        self.val_loss_curve = epoch_curve(self.loss_plot, ORANGE, "validation")
+        self.train_acc_curve = epoch_curve(self.acc_plot, BLUE, "train")
+        self.val_acc_curve = epoch_curve(self.acc_plot, ORANGE, "validation")
+        self.lr_curve = epoch_curve(self.lr_plot, GREEN, None)
+        self.best_lines = [best_line(self.loss_plot), best_line(self.acc_plot)]
+        for plot, line in zip((self.loss_plot, self.acc_plot), self.best_lines):
+            plot.legend.addItem(line, "best", shown=False)  # named when there is one
+        self.norms = NormsView(self.norms_plot, self.headers[self.norms_plot])
+        self.overlays = Overlays(self.loss_plot, self.acc_plot)
+        self._markers: dict[pg.PlotItem, pg.PlotDataItem] = {}  # made on first hover
+        # The two plots redrawn many times a second move their ranges in steps.
+        self._ranges = {p: StickyRange(p.vb) for p in (self.batch_plot, self.norms_plot)}
+
+        self._smoothing = self.controls.smoothing()
+        self._log_y = False
+        self.x_axis = "epochs"
+        c = self.controls
+        c.smoothing_changed.connect(self._on_smoothing_changed)
+        c.log_scale_toggled.connect(self._on_log_scale_toggled)
+        c.x_axis_changed.connect(self._on_x_axis_changed)
+        c.norms_mode_changed.connect(self._on_norms_view_changed)
+        c.norms_kind_changed.connect(self._on_norms_view_changed)
+        for plot, view in self.views.items():
+            view.scene().sigMouseMoved.connect(partial(self._on_mouse_moved, plot))
+
+        self._timer = QTimer(self)
+        self._timer.setInterval(PLOT_INTERVAL_MS)
+        self._timer.timeout.connect(self._redraw_next)
+        self._next_timer = QTimer(self)  # the rest of a staged redraw, in the next pass
+        self._next_timer.setSingleShot(True)
+        self._next_timer.setInterval(0)
+        self._next_timer.timeout.connect(self._redraw_next)
+        self.clear_data()
+        self._set_axis_labels()
+
+    # -- data in ---------------------------------------------------------------------------
+    def clear_data(self) -> None:
+        """Forget the run's data (batches, epochs, norms, best epoch); overlays and the
+        controls' settings stay."""
+        self.batches = LossSeries(self._smoothing)
+        self._history: list[dict] = []
+        self._bpe = 0
+        self._best_epoch: int | None = None
+        self.norm_history = NormHistory()
+        self.norms.clear()
+        for sticky in self._ranges.values():
+            sticky.reset()
+        self._dirty: set[pg.PlotItem] = set(self._plots)
+        self._norms_drawn_at = -math.inf
+        # Emptied one plot per event-loop pass, like a timer redraw: a run starts with
+        # this, while the panel around is busy too.
+        self._next_timer.start()
+
+    def start(self) -> None:
+        """Redraw periodically (while a run is going)."""
+        self._timer.start()
+
+    def stop(self) -> None:
+        """Stop redrawing, after drawing what is buffered."""
+        self._timer.stop()
+        self._next_timer.stop()
+        self.update_curves()
+        for sticky in self._ranges.values():
+            sticky.release()  # no more growth to make room for: fit the data tightly
+
+    def add_batches(self, steps: list[int], losses: list[float], batches_per_epoch: int) -> None:
+        """Buffer per-batch losses; ``steps`` are global 1-based optimizer-step numbers.
+
+        Steps at or before ones already held (a run resumed from an earlier checkpoint)
+        replace those and everything after them.
+        """
+        if not len(steps):
+            return
+        self._bpe = max(1, int(batches_per_epoch))
+        self.batches.add(steps, losses, self._bpe)
+        self._dirty.add(self.batch_plot)
+
+    def add_epoch(self, m: dict) -> None:
+        """Buffer one epoch's metrics (accuracies as fractions; val_* None without a split).
+
+        An epoch number at or before ones already held (a run resumed from an earlier
+        checkpoint) replaces those and the epochs after them.
+        """
+        epoch = int(m["epoch"])
+        self._history = [h for h in self._history if int(h["epoch"]) < epoch]
+        self._history.append(dict(m))
+        self._dirty.update(self._epoch_plots)
+
+    def load_history(self, history: list[dict], batches_per_epoch: int) -> None:
+        """Show the epochs of an earlier segment of a run (it is being resumed): later
+        :meth:`add_epoch` calls continue its curves and its epoch numbering. No per-batch
+        losses are drawn for it. Call after :meth:`clear_data`."""
+        self._history = [dict(m) for m in history]
+        if batches_per_epoch:
+            self._bpe = max(1, int(batches_per_epoch))
+        self._dirty.update(self._plots)
+
+    def add_norms(self, step: int, names: list[str], grad_norms: list[float],
+                  weight_norms: list[float]) -> None:
+        """Buffer one sample of per-layer L2 norms (a layer's gradient norm may be 0 or NaN:
+        it is left out of the log-scale drawing). Memory stays bounded on long runs (see
+        :class:`~workbench.qt.plots.data.NormHistory`)."""
+        if self.norm_history.add(int(step), names, grad_norms, weight_norms):
+            self._dirty.add(self.norms_plot)
+
+    def set_best_epoch(self, epoch: int | None) -> None:
+        """Mark ``epoch`` as the best one on the loss and accuracy plots (``None``: none)."""
+        self._best_epoch = None if epoch is None else int(epoch)
+        self._dirty.update((self.loss_plot, self.acc_plot))
+
+    def set_overlays(self, runs: list[dict]) -> None:
+        """Overlay earlier runs' per-epoch curves, dashed, one colour and legend entry each.
+
+        Parameters
+        ----------
+        runs
+            ``{"name": str, "history": [metrics dicts]}`` each, optionally with
+            ``"batches_per_epoch"`` (for the steps axis; else the current run's is used).
+            ``[]`` removes the overlays.
+        """
+        self.overlays.set_runs(runs)
+        self._dirty.update((self.loss_plot, self.acc_plot))
+        self.update_curves()
+
+    # -- settings --------------------------------------------------------------------------
+    def set_smoothing(self, value: float) -> None:
+        """EMA factor of the per-batch loss (0 = raw .. 0.999); moves the slider."""
+        self.controls.set_smoothing(value)
+
+    def set_log_scale(self, on: bool) -> None:
+        """Loss plots on a log y axis; ticks the box."""
+        self.controls.log_check.setChecked(bool(on))
+
+    def set_x_axis(self, axis: str) -> None:
+        """``"epochs"`` or ``"steps"``; selects it in the combo."""
+        self.controls.set_choice(self.controls.x_combo, axis, X_AXES)
+
+    def set_norms_mode(self, mode: str) -> None:
+        """``"lines"`` or ``"heatmap"``."""
+        self.controls.set_choice(self.controls.norms_mode_combo, mode, NORM_MODES)
+
+    def set_norms_kind(self, kind: str) -> None:
+        """``"grad"`` or ``"weight"``."""
+        self.controls.set_choice(self.controls.norms_kind_combo, kind, NORM_KINDS)
+
+    def point_counts(self) -> dict[str, int]:
+        """How many points are held: batches, epochs, norm samples and layers, overlay runs."""
+        return {"batches": len(self.batches), "epochs": len(self._history),
+                "norm_samples": len(self.norm_history),
+                "norm_layers": len(self.norm_history.names),
+                "overlay_runs": len(self.overlays.runs)}
+
+    @Slot(float)
+    def _on_smoothing_changed(self, value: float) -> None:
+        self._smoothing = value
+        self.batches.set_smoothing(value)
+        self._dirty.add(self.batch_plot)
+        self.update_curves()
+
+    @Slot(bool)
+    def _on_log_scale_toggled(self, on: bool) -> None:
+        self._log_y = on
+        for plot in (self.batch_plot, self.loss_plot):
+            plot.setLogMode(x=False, y=on)
+        self._ranges[self.batch_plot].reset()
+        self._dirty.add(self.batch_plot)
+        self.update_curves()
+
+    @Slot(str)
+    def _on_x_axis_changed(self, axis: str) -> None:
+        self.x_axis = axis
+        self._set_axis_labels()
+        for plot in self._plots:  # the old ranges are in the other unit
+            if plot in self._ranges:
+                self._ranges[plot].reset()
+            else:
+                plot.enableAutoRange(axis="x")
+        self._dirty.update(self._plots)
+        self.update_curves()
+
+    @Slot(str)
+    def _on_norms_view_changed(self, _value: str) -> None:
+        self.norms.set_mode(self.controls.norms_mode())
+        self.norms.set_kind(self.controls.norms_kind())
+        self._hide_marker(self.norms_plot)
+        self._ranges[self.norms_plot].reset()
+        self._dirty.add(self.norms_plot)
+        self.update_curves()
+
+    def _set_axis_labels(self) -> None:
+        for plot in self._plots:
+            plot.setLabel("bottom", "epoch" if self.x_axis == "epochs" else "step")
+
+    # -- drawing ---------------------------------------------------------------------------
+    def _epoch_scale(self) -> float:
+        """x of epoch ``e`` is ``e * scale`` (1 on the epochs axis)."""
+        return 1.0 if self.x_axis == "epochs" else float(max(1, self._bpe))
+
+    def _step_scale(self) -> float:
+        """x of step ``s`` is ``s / scale``."""
+        return float(max(1, self._bpe)) if self.x_axis == "epochs" else 1.0
+
+    def _batch_x(self) -> np.ndarray:
+        return self.batches.x(in_steps=self.x_axis == "steps")
+
+    @Slot()
+    def update_curves(self) -> None:
+        """Push everything buffered into the curves now (cheap when nothing changed)."""
+        for plot in [p for p in self._plots if p in self._dirty]:
+            self._redraw(plot)
+
+    @Slot()
+    def _redraw_next(self) -> None:
+        """The timer's redraw: one plot per pass of the event loop.
+
+        Each changed plot costs an update and a repaint; done one at a time, with the event
+        loop running in between (input, the run's signals), the GUI never stalls for all of
+        them together (at an epoch's end four plots change at once). The norms plot, which
+        changes every few batches, is redrawn at most every :data:`NORMS_REDRAW_S`.
+        """
+        norms_due = time.monotonic() - self._norms_drawn_at >= NORMS_REDRAW_S
+        due = [p for p in self._plots if p in self._dirty
+               and (p is not self.norms_plot or norms_due)]
+        if due:
+            self._redraw(due[0])
+            if due[0] is self.norms_plot:
+                self._norms_drawn_at = time.monotonic()
+        if len(due) > 1:
+            self._next_timer.start()
+
+    def _redraw(self, plot: pg.PlotItem) -> None:
+        self._dirty.discard(plot)
+        if plot is self.batch_plot:
+            x = self._batch_x()
+            self.batch_curve.setData(x, self.batches.losses.data)
+            self.batch_smooth_curve.setData(x, self.batches.smoothed.data)
+        elif plot is self.lr_plot:
+            with_lr = [m for m in self._history if m.get("lr") is not None]
+            self.lr_curve.setData(self._epochs_x(with_lr), _column(with_lr, "lr"))
+        elif plot is self.norms_plot:
+            self.norms.update(self.norm_history, self._step_scale())
+        else:
+            self._draw_epoch_plot("loss" if plot is self.loss_plot else "acc")
+        if plot is self.batch_plot:
+            self._ranges[plot].update(*self.batches.bounds(self.x_axis == "steps", self._log_y))
+        elif plot is self.norms_plot:
+            self._ranges[plot].update(*self.norms.bounds(self.norm_history))
+        # Fit the range (and the curves' downsampled data) to the new data now: done by
+        # the paint itself, it changes what is drawn and the plot is painted a second time.
+        plot.vb.prepareForPaint()
+
+    def _epochs_x(self, history: list[dict]) -> np.ndarray:
+        return np.array([m["epoch"] for m in history], dtype=float) * self._epoch_scale()
+
+    def _draw_epoch_plot(self, kind: str) -> None:
+        """The loss or accuracy plot: the run's curves, the best epoch, the overlays."""
+        h = self._history
+        val = [m for m in h if m.get("val_loss") is not None]
+        scale = 100.0 if kind == "acc" else 1.0
+        train_curve, val_curve = ((self.train_loss_curve, self.val_loss_curve)
+                                  if kind == "loss" else
+                                  (self.train_acc_curve, self.val_acc_curve))
+        train_curve.setData(self._epochs_x(h), scale * _column(h, f"train_{kind}"))
+        val_curve.setData(self._epochs_x(val), scale * _column(val, f"val_{kind}"))
+        line = self.best_lines[0 if kind == "loss" else 1]
+        plot = self.loss_plot if kind == "loss" else self.acc_plot
+        best = self._best_epoch
+        line.setVisible(best is not None)
+        if best is not None:
+            line.setPos(best * self._epoch_scale())
+        # Named in the header, where it covers nothing (re-rendered only when it changes).
+        plot.legend.set_entry(line, None if best is None else f"best: epoch {best}",
+                              shown=best is not None)
+        self.overlays.draw(kind, self.x_axis == "steps", self._bpe)
+
+    # -- hover -----------------------------------------------------------------------------
+    def _on_mouse_moved(self, plot: pg.PlotItem, scene_pos: QPointF) -> None:
+        """Show what is nearest the mouse at ``scene_pos`` in ``plot``'s scene."""
+        found = None
+        if plot.vb.sceneBoundingRect().contains(scene_pos):
+            p = plot.vb.mapSceneToView(scene_pos)
+            found = self._readout_at(plot, p.x(), p.y())
+        for other in self._markers:
+            if other is not plot or found is None or found[1] is None:
+                self._hide_marker(other)
+        if found is None:
+            return
+        text, point = found
+        self.readout.setText(text)
+        if point is not None:
+            self._marker(plot).setData([point[0]], [point[1]])
+
+    def _marker(self, plot: pg.PlotItem) -> pg.PlotDataItem:
+        """The ring that marks the read-out point on ``plot`` (made when first needed:
+        every item in a plot adds to the cost of its repaints)."""
+        if plot not in self._markers:
+            self._markers[plot] = plot.plot(pen=None, symbol="o", symbolSize=11,
+                                            symbolBrush=None,
+                                            symbolPen=pg.mkPen("k", width=1.5))
+        return self._markers[plot]
+
+    def _hide_marker(self, plot: pg.PlotItem) -> None:
+        if plot in self._markers:
+            self._markers[plot].setData([], [])
+
+    def _readout_at(self, plot: pg.PlotItem, x: float, y: float) -> Readout:
+        if plot is self.norms_plot:
+            return self.norms.readout(self.norm_history, x, y)
+        if plot is self.batch_plot:
+            s = self.batches
+            return batch_readout(x, self._batch_x(), s.steps.data, s.losses.data,
+                                 s.smoothed.data, self._bpe)
+        kind = "lr" if plot is self.lr_plot else "loss" if plot is self.loss_plot else "acc"
+        scale = self._epoch_scale()
+        return epoch_readout(x / scale, kind, self._history, self.overlays, scale)
+
+
+def _column(history: list[dict], key: str) -> np.ndarray:
+    return np.array([num(m.get(key)) for m in history], dtype=float)
