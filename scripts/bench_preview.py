@@ -46,7 +46,8 @@ def bench_preview(repeats: int) -> None:
     from torchvision.transforms import v2
 
     from workbench.core.data.augment.preview import augment_tiles
-    from workbench.core.experiment import Component, Experiment
+    from workbench.core.experiment import Experiment
+    from workbench.core.registry import Component
 
     exp = Experiment()
     exp.data.input_size = [224, 224]

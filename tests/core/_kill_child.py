@@ -50,15 +50,15 @@ def train_until_killed(exp_dict: dict, run_dir: str, writes: Any, in_write: Any,
     import workbench.core.bundle as bundle_mod
     import workbench.core.io as io_mod
     import workbench.core.train.checkpoint as ckpt_mod
-    import workbench.core.train.record as record_mod
+    import workbench.core.train.callbacks.checkpoints as writer_mod
     from workbench.core.experiment import Experiment
     from workbench.core.train.checkpoint import load_checkpoint
-    from workbench.core.train.record import RunRecorder
+    from workbench.core.runs.recorder import RunRecorder
     from workbench.core.train.trainer import Callback, Trainer
 
     counting = _counting(io_mod.atomic_write, writes, in_write, hold_at)
     # Every module that imported the name: atomic_write_text looks it up in io.
-    for mod in (io_mod, ckpt_mod, bundle_mod, record_mod):
+    for mod in (io_mod, ckpt_mod, bundle_mod, writer_mod):
         mod.atomic_write = counting
 
     class BundleEveryEpoch(Callback):
@@ -83,7 +83,7 @@ def train_until_bundle_write(exp_dict: dict, run_dir: str, in_write: Any) -> Non
 
     import workbench.core.bundle as bundle_mod
     from workbench.core.experiment import Experiment
-    from workbench.core.train.record import RunRecorder
+    from workbench.core.runs.recorder import RunRecorder
     from workbench.core.train.trainer import Trainer
 
     real = bundle_mod.atomic_write

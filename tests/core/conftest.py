@@ -43,7 +43,8 @@ def tiny_folder(tmp_path):
 @pytest.fixture
 def tiny_experiment(tiny_folder):
     """A fast experiment on ``tiny_folder``: 8x8 input, a small MLP, 2 epochs."""
-    from workbench.core.experiment import Component, Experiment
+    from workbench.core.experiment import Experiment
+    from workbench.core.registry import Component
 
     exp = Experiment()
     exp.data.folder = tiny_folder

@@ -61,3 +61,104 @@ def test_qt_is_really_blocked_in_the_headless_run():
         pytest.skip("only meaningful in the Qt-blocked run of scripts/test")
     with pytest.raises(ImportError):
         import PySide6  # noqa: F401
+
+
+# -- import cycles, file sizes, the Experiment as a leaf (issue 17) -------------------------
+# Read from the source with ast (tests/import_graph.py), so these need neither Qt nor torch
+# and run on a fresh clone.
+import import_graph  # noqa: E402
+
+#: Subpackages the Experiment must not import: it is plain data, validated by the catalog.
+REGISTRY_PACKAGES = ("workbench.core.data", "workbench.core.model", "workbench.core.train")
+MAX_LINES = 450
+REASON = "Over 450 lines:"
+
+
+def _cycles(package: str) -> list[list[str]]:
+    root = PKG.joinpath(*package.split(".")[1:])
+    return import_graph.cycles(import_graph.graph(root, package))
+
+
+def test_the_cycle_finder_finds_a_cycle(tmp_path):
+    # Guards the two tests below against a finder that finds nothing.
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("from pkg.b import x\n")
+    (pkg / "b.py").write_text("def f():\n    from pkg import a\n")  # a lazy import counts
+    (pkg / "c.py").write_text("from typing import TYPE_CHECKING\n"
+                              "if TYPE_CHECKING:\n    from pkg import a\n")  # never runs
+    (pkg / "d.py").write_text("from . import c\n")
+    assert import_graph.cycles(import_graph.graph(pkg, "pkg")) == [["pkg.a", "pkg.b"]]
+
+
+def test_no_import_cycle_inside_core():
+    found = _cycles("workbench.core")
+    assert not found, "import cycles in workbench.core (move the shared piece to a module " \
+                      "both can import): " + "; ".join(" <-> ".join(c) for c in found)
+
+
+def test_no_import_cycle_inside_qt():
+    found = _cycles("workbench.qt")
+    assert not found, "import cycles in workbench.qt (move the shared piece to a module " \
+                      "both can import): " + "; ".join(" <-> ".join(c) for c in found)
+
+
+def test_no_source_file_over_450_lines_without_a_reason():
+    too_long = []
+    for path in sorted(PKG.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        n = len(text.splitlines())
+        if n <= MAX_LINES:
+            continue
+        doc = ast.get_docstring(ast.parse(text)) or ""
+        reasons = [line.split(REASON, 1)[1].strip() for line in doc.splitlines()
+                   if REASON in line]
+        if not any(reasons):
+            too_long.append(f"{path.relative_to(PKG.parent)} ({n} lines)")
+    assert not too_long, (f"split these by concern, or say why not in a line of the module "
+                          f"docstring containing {REASON!r}: " + ", ".join(too_long))
+
+
+def test_the_experiment_imports_no_registry():
+    path = PKG / "core" / "experiment.py"
+    everywhere = import_graph.imported_names("workbench.core.experiment", path)
+    at_import = import_graph.imported_names("workbench.core.experiment", path,
+                                            top_level_only=True)
+    reaching = sorted(n for n in everywhere
+                      if any(n == p or n.startswith(p + ".") for p in REGISTRY_PACKAGES))
+    assert not reaching, f"experiment.py imports {reaching}: the Experiment is a leaf; " \
+                         f"checks against the registries belong in workbench.core.catalog"
+    # Experiment.validate() may import the catalog when called, never when imported.
+    assert not [n for n in at_import if n.startswith("workbench.core.catalog")]
+
+
+def _python_prints(code: str) -> str:
+    """What a fresh interpreter running ``code`` prints (it must succeed)."""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def test_the_experiment_loads_without_torch():
+    # The app reads its session file before the first paint, before torch is imported.
+    code = ("import sys; from workbench.core.experiment import Experiment; "
+            "Experiment.from_dict(Experiment().to_dict(), validate=False); "
+            "print('torch' in sys.modules)")
+    assert _python_prints(code).strip() == "False"
+
+
+def test_every_registry_is_complete_from_its_own_module():
+    # A registry's entries may be declared in several modules; whoever imports the registry
+    # from its module (the palettes, the builder) gets every entry, with nothing else
+    # imported first.
+    code = ("import sys; from workbench.core.data.augment.transforms import TRANSFORMS; "
+            "from workbench.core.model.layers import LAYERS; "
+            "print(','.join(TRANSFORMS.names())); print(','.join(LAYERS.names()))")
+    transforms, layers = _python_prints(code).split()
+    from workbench.core import catalog
+
+    assert transforms.split(",") == catalog.TRANSFORMS.names()
+    assert layers.split(",") == catalog.LAYERS.names()
+    assert {"RandomAffine", "MixUp", "CutMix"} <= set(catalog.TRANSFORMS.names())
+    assert "Backbone" in catalog.LAYERS

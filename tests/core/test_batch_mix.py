@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from workbench.core.data.augment.mixing import CutMix, MixUp, build_batch_transform
-from workbench.core.experiment import Component, Experiment
+from workbench.core.data.augment.mixing import CutMix, MixUp
+from workbench.core.data.augment.transforms import build_batch_transform
+from workbench.core.experiment import Experiment
+from workbench.core.registry import Component
 
 
 def _exp(*transforms) -> Experiment:

@@ -9,7 +9,8 @@ from torchvision.transforms import v2
 from torchvision.transforms.v2 import functional as F
 
 from workbench.core.data.augment.more_transforms import _GaussianBlur, _GaussianNoise, _RandomGrayscale
-from workbench.core.data.augment.batch_ops import BatchTransform, PerSample, vectorize
+from workbench.core.data.augment.batch_base import BatchTransform
+from workbench.core.data.augment.batch_ops import PerSample, vectorize
 from workbench.core.data.augment.transforms import TRANSFORMS
 
 B, H, W = 6, 14, 18  # not square, so a swapped height and width shows

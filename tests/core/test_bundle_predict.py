@@ -18,7 +18,8 @@ from workbench.core.train.trainer import Trainer
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     from helpers import make_image_folder
-    from workbench.core.experiment import Component, Experiment
+    from workbench.core.experiment import Experiment
+    from workbench.core.registry import Component
 
     root = tmp_path_factory.mktemp("bundle")
     exp = Experiment()

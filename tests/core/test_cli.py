@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from helpers import make_image_folder, random_bundle, run_cli as run
-from workbench.core.experiment import Component
+from workbench.core.registry import Component
 
 
 def test_python_m_workbench_help_and_version():

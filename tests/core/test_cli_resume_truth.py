@@ -13,10 +13,11 @@ import torch
 
 from helpers import make_image_folder, run_cli as run
 from workbench.core.errors import DataError
-from workbench.core.experiment import Component, Experiment
+from workbench.core.experiment import Experiment
+from workbench.core.registry import Component
 from workbench.core.runs.store import read_run_info
 from workbench.core.train.checkpoint import load_checkpoint
-from workbench.core.train.record import RunRecorder
+from workbench.core.runs.recorder import RunRecorder
 from workbench.core.train.trainer import Callback, Trainer
 
 

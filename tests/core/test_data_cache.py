@@ -16,7 +16,8 @@ from workbench.core.data import cache as cache_mod
 from workbench.core.data.cache import CachedBatches, DecodedCache, Uncached, open_cache
 from workbench.core.data.augment.pipeline import NotSplittable, split_pipeline
 from workbench.core.data.augment.transforms import build_eval_transform, build_train_transform
-from workbench.core.experiment import Component, Experiment
+from workbench.core.experiment import Experiment
+from workbench.core.registry import Component
 from workbench.core.train.trainer import Callback, Trainer
 
 

@@ -9,7 +9,8 @@ import pytest
 from PIL import Image
 
 from workbench.cli import main
-from workbench.core.data.scan import ScanCancelled, scan_folder
+from workbench.core.data.index import ScanCancelled
+from workbench.core.data.scan import scan_folder
 from workbench.core.data.split import split_samples
 from workbench.core.errors import DataError
 

@@ -9,7 +9,8 @@ from workbench.core.data.defaults import (adopt_data_defaults, data_defaults,
                                           grayscale_suggestion, sample_paths)
 from workbench.core.data.scan import scan_folder
 from workbench.core.data.summary import summarize_images
-from workbench.core.experiment import Component, Experiment
+from workbench.core.experiment import Experiment
+from workbench.core.registry import Component
 from workbench.core.model.presets import preset_experiment
 
 DIGITS = tuple(str(i) for i in range(10))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from workbench.core.data.augment.hints import augmentation_hints
-from workbench.core.experiment import Component
+from workbench.core.registry import Component
 
 DIGITS = [str(i) for i in range(10)]
 

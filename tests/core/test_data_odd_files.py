@@ -212,7 +212,8 @@ def test_a_pipe_named_like_an_image_does_not_block(tmp_path):
 @pytest.mark.parametrize("name", list(ODD))
 def test_odd_images_preview_with_the_experiments_channels(tmp_path, name):
     from workbench.core.data.augment.preview import augment_tiles, eval_view, open_preview_image
-    from workbench.core.experiment import Component, Experiment
+    from workbench.core.experiment import Experiment
+    from workbench.core.registry import Component
 
     writer, _size, _rgb = ODD[name]
     path = tmp_path / name
@@ -234,7 +235,8 @@ def test_odd_images_are_predicted_and_broken_ones_get_errors(tmp_path, small_bom
     import torch
 
     from workbench.core.bundle import save_bundle
-    from workbench.core.experiment import Component, Experiment
+    from workbench.core.experiment import Experiment
+    from workbench.core.registry import Component
     from workbench.core.model.builder import build_network
     from workbench.core.predict import Predictor
 

@@ -9,7 +9,8 @@ from PIL import Image
 
 from helpers import make_image_folder
 from workbench.core.data.augment.preview import augment_tiles, batch_preview, eval_view, mix_label
-from workbench.core.experiment import Component, Experiment
+from workbench.core.experiment import Experiment
+from workbench.core.registry import Component
 
 
 def _exp(transforms, size=(8, 8), channels=3):

@@ -9,7 +9,8 @@ import shutil
 import pytest
 from PIL import Image
 
-from workbench.core.data.scan import DatasetIndex, ScanCancelled, Unreadable, scan_folder
+from workbench.core.data.index import DatasetIndex, ScanCancelled, Unreadable
+from workbench.core.data.scan import scan_folder
 from workbench.core.errors import DataError
 
 

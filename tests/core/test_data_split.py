@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from workbench.core.data.scan import DatasetIndex
+from workbench.core.data.index import DatasetIndex
 from workbench.core.data.split import split_samples
 from workbench.core.errors import SpecError
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from workbench.core.data.scan import ScanCancelled
+from workbench.core.data.index import ScanCancelled
 from workbench.core.data.summary import ImageSummary, summarize_images
 
 

@@ -12,7 +12,8 @@ from PIL import Image
 from workbench.core.data.augment.transforms import (TRANSFORMS, build_eval_transform,
                                             build_train_transform, describe_pipeline)
 from workbench.core.errors import SpecError
-from workbench.core.experiment import Component, Experiment
+from workbench.core.experiment import Experiment
+from workbench.core.registry import Component
 
 NAMES = ["Resize", "CenterCrop", "RandomResizedCrop", "RandomHorizontalFlip",
          "RandomVerticalFlip", "RandomRotation", "ColorJitter", "Grayscale", "Normalize",
@@ -315,3 +316,14 @@ def test_noise_is_added_after_scaling_and_before_normalising():
     lines = describe_pipeline(exp, True)
     assert lines.index("Scale pixel values to [0, 1] (float32)") < \
         lines.index("Gaussian noise, mean 0, sigma 0.1 (values in [0, 1])") < len(lines) - 1
+
+
+def test_an_entry_used_without_an_experiment_sizes_itself_like_a_default_experiment():
+    # common.DEFAULT_DATA stands in for DataConfig() (the registry may not import the
+    # experiment module), so the two must agree.
+    from workbench.core.data.augment.common import DEFAULT_DATA
+    from workbench.core.experiment import DataConfig
+
+    assert list(DEFAULT_DATA.input_size) == DataConfig().input_size
+    assert DEFAULT_DATA.channels == DataConfig().channels
+    assert TRANSFORMS.get("Resize").build().size == DataConfig().input_size

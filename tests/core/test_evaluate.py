@@ -121,7 +121,8 @@ def test_result_exports_by_hand(tmp_path):
 # -- evaluate on a trained bundle ----------------------------------------------------------
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    from workbench.core.experiment import Component, Experiment
+    from workbench.core.experiment import Experiment
+    from workbench.core.registry import Component
     from workbench.core.train.trainer import Trainer
 
     root = tmp_path_factory.mktemp("evaluate")

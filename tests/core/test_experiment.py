@@ -7,7 +7,8 @@ import json
 import pytest
 
 from workbench.core.errors import SpecError
-from workbench.core.experiment import FORMAT_VERSION, Component, Experiment
+from workbench.core.experiment import FORMAT_VERSION, Experiment
+from workbench.core.registry import Component
 
 
 def test_default_round_trips_through_json(tmp_path):

@@ -9,10 +9,11 @@ from PIL import Image
 from torch import nn
 
 from workbench.core.errors import WorkbenchError
-from workbench.core.experiment import Component
-from workbench.core.explain.methods import (Explainer, colormap, default_layer, explainable_layers,
-                                    feature_grid, feature_maps, filter_grid, first_conv_filters,
-                                    grad_cam, overlay)
+from workbench.core.registry import Component
+from workbench.core.explain.bundle import Explainer
+from workbench.core.explain.methods import (colormap, default_layer, explainable_layers,
+                                            feature_grid, feature_maps, filter_grid,
+                                            first_conv_filters, grad_cam, overlay)
 from workbench.core.model.builder import build_network
 
 SIZE, SQUARE = 32, 8

@@ -13,7 +13,7 @@ import torch
 from workbench.cli import main
 from workbench.core.bundle import save_bundle
 from workbench.core.errors import SpecError, WorkbenchError
-from workbench.core.experiment import Component as C
+from workbench.core.registry import Component as C
 from workbench.core.experiment import Experiment
 from workbench.core.model.builder import build_network
 from workbench.core.model.layers import LAYERS

@@ -22,7 +22,7 @@ from workbench.core.errors import WorkbenchError
 from workbench.core.runs.lock import INFO_LOCK_NAME, LOCK_NAME
 from workbench.core.runs.store import run_is_live
 from workbench.core.train.checkpoint import load_checkpoint
-from workbench.core.train.record import RunRecorder
+from workbench.core.runs.recorder import RunRecorder
 from workbench.core.train.trainer import Callback, Trainer
 
 #: Kill iterations; CI runs a bounded number, WORKBENCH_KILL_ITERATIONS=200 for a soak.
@@ -56,7 +56,7 @@ def forkserver():
     """Children forked from a server that has torch and the trainer imported already."""
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["torch", "workbench.core.train.trainer",
-                                "workbench.core.train.record", "_kill_child"])
+                                "workbench.core.runs.recorder", "_kill_child"])
     return ctx
 
 
@@ -372,7 +372,7 @@ def test_every_callback_hears_the_end_even_when_one_fails(tiny_experiment):
 
 def test_a_network_too_large_to_build_is_refused_before_any_allocation():
     from workbench.core.errors import ShapeError
-    from workbench.core.experiment import Component
+    from workbench.core.registry import Component
     from workbench.core.model.builder import MAX_PARAMS, build_network
 
     layers = [Component("Flatten"), Component("Linear", {"out_features": 65536}),

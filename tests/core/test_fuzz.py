@@ -29,7 +29,8 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from workbench.core.errors import ShapeError, SpecError
-from workbench.core.experiment import Component, Experiment
+from workbench.core.experiment import Experiment
+from workbench.core.registry import Component
 from workbench.core.model.builder import build_network
 from workbench.core.model.layers import LAYERS
 

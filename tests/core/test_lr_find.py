@@ -12,7 +12,8 @@ import pytest
 import torch
 
 from workbench.core.errors import SpecError
-from workbench.core.experiment import Component, Experiment
+from workbench.core.experiment import Experiment
+from workbench.core.registry import Component
 from workbench.core.train.lr_find import find_lr, set_lr, suggest, sweep_lr, write_lr
 from workbench.core.train.trainer import Trainer
 
@@ -196,3 +197,25 @@ def test_write_lr_round_trips_and_rejects_bad_rates(tmp_path, tiny_experiment):
     assert Experiment.load(path).optimizer.params["lr"] == 0.0123  # left unchanged
     exp = tiny_experiment.copy()
     assert set_lr(exp, 0.5) is exp and exp.optimizer.params["lr"] == 0.5
+
+
+def test_lr_find_out_of_memory_names_the_batch_size_as_training_does(capsys, tmp_path,
+                                                                     tiny_experiment,
+                                                                     monkeypatch):
+    """The sweep is the training loop: device memory running out is reported as in
+    training (the batch size, and half of it to try), not as a bug."""
+    from workbench import cli
+
+    oom = getattr(torch, "OutOfMemoryError", None) or torch.cuda.OutOfMemoryError
+
+    def hungry(self, x, target):
+        raise oom("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr(Trainer, "forward_loss", hungry)
+    exp_file = tmp_path / "exp.json"
+    tiny_experiment.save(exp_file)
+    code = cli.main(["lr-find", str(exp_file), "--steps", "10"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "ran out of memory at batch size 8" in err and "Try batch size 4" in err
+    assert "bug" not in err

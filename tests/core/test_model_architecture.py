@@ -8,7 +8,7 @@ import os
 import pytest
 
 from workbench.core.errors import SpecError
-from workbench.core.experiment import Component as C
+from workbench.core.registry import Component as C
 from workbench.core.experiment import Experiment, ModelConfig
 from workbench.core.model.architecture import (ARCHITECTURE_FORMAT, load_architecture,
                                                save_architecture, summary_text)

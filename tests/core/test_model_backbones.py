@@ -15,7 +15,7 @@ import torchvision
 from torch import nn
 
 from workbench.core.errors import WorkbenchError
-from workbench.core.experiment import Component as C
+from workbench.core.registry import Component as C
 from workbench.core.model.backbones import (Backbone, backbone_notes, backbone_preprocessing,
                                             load_backbone_weights)
 from workbench.core.model.builder import build_network, infer_shapes

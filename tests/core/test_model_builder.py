@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from workbench.core.errors import ShapeError, SpecError
-from workbench.core.experiment import Component as C
+from workbench.core.registry import Component as C
 from workbench.core.model.builder import build_network, infer_shapes
 from workbench.core.model.layers import LAYERS
 

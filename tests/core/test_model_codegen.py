@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from workbench.core.errors import ShapeError, SpecError, WorkbenchError
-from workbench.core.experiment import Component as C
+from workbench.core.registry import Component as C
 from workbench.core.experiment import Experiment
 from workbench.core.model.builder import build_network, infer_shapes
 from workbench.core.model.codegen import layer_call, network_code

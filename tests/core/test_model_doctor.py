@@ -9,10 +9,11 @@ import random
 
 import pytest
 
-from workbench.core.experiment import Component as C
+from workbench.core.registry import Component as C
 from workbench.core.experiment import Experiment
 from workbench.core.model.builder import infer_shapes
-from workbench.core.model.doctor import Finding, diagnose
+from workbench.core.model.doctor import diagnose
+from workbench.core.model.findings import Finding
 from workbench.core.model.doctor_checks import CHECKS
 from workbench.core.model.layers import LAYERS
 from workbench.core.model.presets import list_presets, preset_layers

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from workbench.core.errors import SpecError
-from workbench.core.experiment import Component
+from workbench.core.registry import Component
 from workbench.core.model.init import (INITS, apply_init, recommended_init,
                                        recommended_scheme, validate_layer_init)
 

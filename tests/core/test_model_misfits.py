@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from workbench.core.errors import ShapeError, SpecError
-from workbench.core.experiment import Component as C
+from workbench.core.registry import Component as C
 from workbench.core.model.builder import build_network, infer_shapes
 
 TAIL = [C("Flatten"), C("Linear")]

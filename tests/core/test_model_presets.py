@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from workbench.core.errors import SpecError
-from workbench.core.experiment import Component, Experiment
+from workbench.core.experiment import Experiment
+from workbench.core.registry import Component
 from workbench.core.model.builder import build_network, infer_shapes
 from workbench.core.model.layers import LAYERS
 from workbench.core.model.presets import list_presets, preset_experiment, preset_layers
@@ -181,3 +182,11 @@ def test_presets_do_not_import_torch():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_a_new_experiment_starts_from_the_seed_cnn_preset():
+    exp = Experiment()
+    assert exp.model.preset == "seed-cnn"
+    assert exp.model.layers == preset_layers("seed-cnn")
+    exp.model.layers[0].params["out_channels"] = 7  # a fresh copy each time
+    assert Experiment().model.layers == preset_layers("seed-cnn")

@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from workbench.core.experiment import Component as C
+from workbench.core.registry import Component as C
 from workbench.core.model import recurrent
 from workbench.core.model.builder import build_network
 from workbench.core.model.layers import LAYERS

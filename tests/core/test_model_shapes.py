@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from workbench.core.errors import ShapeError
-from workbench.core.experiment import Component as C
+from workbench.core.registry import Component as C
 from workbench.core.model.builder import build_network, infer_shapes
 from workbench.core.model.layers import LAYERS
 

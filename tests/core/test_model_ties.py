@@ -10,7 +10,8 @@ import torch
 
 from workbench.core.bundle import load_bundle, save_bundle
 from workbench.core.errors import ShapeError, SpecError
-from workbench.core.experiment import Component, Experiment
+from workbench.core.experiment import Experiment
+from workbench.core.registry import Component
 from workbench.core.model.builder import build_network, infer_shapes
 from workbench.core.model.init import apply_init
 from workbench.core.model.ties import apply_ties, check_ties, remap_shares

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from workbench.core.experiment import Component, Experiment
+from workbench.core.experiment import Experiment
+from workbench.core.registry import Component
 from workbench.core.model.presets import CUSTOM, network_label, preset_layers
 from workbench.core.runs.names import dataset_label, suggest_run_name
 

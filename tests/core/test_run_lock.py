@@ -16,7 +16,7 @@ from workbench.core.runs.lock import LOCK_NAME, RunLock, editing_run_info, is_li
 from workbench.core.runs.store import (INTERRUPTED, RunStore, read_run_info, run_is_live,
                                  update_run_info, write_run_info)
 from workbench.core.train.checkpoint import load_checkpoint
-from workbench.core.train.record import RunRecorder
+from workbench.core.runs.recorder import RunRecorder
 from workbench.core.train.trainer import Callback, Trainer
 
 RUN_TIMEOUT_S = 120

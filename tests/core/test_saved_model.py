@@ -18,9 +18,10 @@ import torch
 from workbench.cli import main
 from workbench.core.bundle import load_bundle
 from workbench.core.evaluate.evaluation import evaluate
-from workbench.core.experiment import Component, Experiment
+from workbench.core.experiment import Experiment
+from workbench.core.registry import Component
 from workbench.core.train.checkpoint import load_checkpoint
-from workbench.core.train.record import RunRecorder
+from workbench.core.runs.recorder import RunRecorder
 from workbench.core.train.trainer import Callback, Trainer
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from workbench.core.experiment import Component, Experiment
+from workbench.core.experiment import Experiment
+from workbench.core.registry import Component
 from workbench.core.io import data_home
 from workbench.core.session import (SESSION_VERSION, keep_aside, read_session, session_path,
                                     session_text, write_session)

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from workbench.core.errors import DataError, ShapeError, SpecError
-from workbench.core.experiment import Component
+from workbench.core.registry import Component
 from workbench.core.train.optim import OPTIMIZERS, build_optimizer
 from workbench.core.train.trainer import Callback, Trainer, TrainingDiverged
 

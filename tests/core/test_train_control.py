@@ -8,10 +8,10 @@ import threading
 import pytest
 import torch
 
-from workbench.core.experiment import Component
+from workbench.core.registry import Component
 from workbench.core.runs.store import read_run_info
 from workbench.core.train.checkpoint import CheckpointError, load_checkpoint
-from workbench.core.train.record import RunRecorder
+from workbench.core.runs.recorder import RunRecorder
 from workbench.core.train.trainer import (Callback, Trainer, TrainingDiverged,
                                           TrainingOutOfMemory)
 

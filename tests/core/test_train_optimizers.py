@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from workbench.core.errors import SpecError
-from workbench.core.experiment import Component, Experiment
+from workbench.core.experiment import Experiment
+from workbench.core.registry import Component
 from workbench.core.train.optim import OPTIMIZERS, build_optimizer, optimizer_lr
 
 

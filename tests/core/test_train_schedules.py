@@ -8,7 +8,8 @@ import torch
 from torch.optim import lr_scheduler
 
 from workbench.core.errors import SpecError
-from workbench.core.experiment import Component, Experiment
+from workbench.core.experiment import Experiment
+from workbench.core.registry import Component
 from workbench.core.train.schedules import SCHEDULERS, build_scheduler
 from workbench.core.train.trainer import Trainer
 

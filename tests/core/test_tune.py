@@ -16,7 +16,8 @@ optuna = pytest.importorskip("optuna")
 
 from workbench.cli import main  # noqa: E402
 from workbench.core.errors import SpecError, WorkbenchError  # noqa: E402
-from workbench.core.experiment import Component, Experiment  # noqa: E402
+from workbench.core.experiment import Experiment  # noqa: E402
+from workbench.core.registry import Component
 from workbench.core.runs.store import read_run_info  # noqa: E402
 from workbench.core.tune.study import best_params, run_study  # noqa: E402
 from workbench.core.tune.space import SearchSpace, apply_params, space_example  # noqa: E402

@@ -24,7 +24,8 @@ import torch
 from workbench.cli import main
 from workbench.core.bundle import BUNDLE_FORMAT_VERSION, load_bundle
 from workbench.core.errors import BundleError, SpecError, WorkbenchError
-from workbench.core.experiment import FORMAT_VERSION, Component, Experiment
+from workbench.core.experiment import FORMAT_VERSION, Experiment
+from workbench.core.registry import Component
 from workbench.core.predict import Predictor
 from workbench.core.train.checkpoint import (CHECKPOINT_FORMAT_VERSION, CheckpointError,
                                              load_checkpoint)
@@ -480,7 +481,7 @@ def test_training_predict_and_export_use_no_network(tiny_experiment, tmp_path, n
 
 def test_backbone_auto_without_a_local_file_falls_back_offline(tmp_path, monkeypatch,
                                                                no_network):
-    from workbench.core.experiment import Component as C
+    from workbench.core.registry import Component as C
     from workbench.core.model.backbones import backbone_notes, load_backbone_weights
     from workbench.core.model.builder import build_network
 

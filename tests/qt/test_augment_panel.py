@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QModelIndex
 
-from workbench.core.experiment import Component, Experiment
+from workbench.core.experiment import Experiment
+from workbench.core.registry import Component
 from workbench.qt.panels.augment.panel import AugmentPanel
 
 
@@ -159,7 +160,8 @@ def test_colour_hint_uses_the_datasets_measured_colours(qtbot, tmp_path):
 
     from helpers import make_image_folder
     from workbench.core.data.scan import scan_folder
-    from workbench.core.experiment import Component, Experiment
+    from workbench.core.experiment import Experiment
+    from workbench.core.registry import Component
     from workbench.qt.panels.augment.panel import AugmentPanel
 
     root = make_image_folder(tmp_path / "d", classes=("alpha", "beta"), per_class=4)

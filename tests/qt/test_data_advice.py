@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from helpers import make_image_folder
-from workbench.core.experiment import Component, Experiment
+from workbench.core.experiment import Experiment
+from workbench.core.registry import Component
 from workbench.qt.panels.data.panel import DataPanel
 
 WAIT_MS = 30000

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from helpers import make_image_folder
 from qt_helpers import drop_urls
-from workbench.core.experiment import Component
+from workbench.core.registry import Component
 from workbench.qt.panels.explain.panel import ExplainDialog
 
 TIMEOUT_MS = 30000

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from workbench.core.experiment import Component, Experiment
+from workbench.core.experiment import Experiment
+from workbench.core.registry import Component
 from workbench.core.model.presets import preset_layers
 from workbench.qt.main_window import MainWindow
 from workbench.qt.panels.model.panel import ModelPanel

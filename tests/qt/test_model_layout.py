@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from PySide6.QtWidgets import QApplication, QToolButton
 
-from workbench.core.experiment import Component, Experiment
+from workbench.core.experiment import Experiment
+from workbench.core.registry import Component
 from workbench.qt.panels.model.panel import ModelPanel
 
 #: How long a test waits for work done off the GUI thread (generous: CI machines

@@ -12,7 +12,8 @@ import random
 
 from PySide6.QtWidgets import QMenu
 
-from workbench.core.experiment import Component, Experiment
+from workbench.core.experiment import Experiment
+from workbench.core.registry import Component
 from workbench.core.model.layers import LAYERS
 from workbench.qt.panels.model.panel import ModelPanel
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import gc
 import weakref
 
-import workbench.qt.workers as workers
+import workbench.qt.workers.threads as threads
 from workbench.qt.workers import TrainingRun
 
 RUN_TIMEOUT_MS = 120000
@@ -15,7 +15,7 @@ RUN_TIMEOUT_MS = 120000
 def test_after_a_run_the_trainer_is_gone_and_free_memory_is_released(qtbot, tiny_experiment,
                                                                      monkeypatch):
     released = []
-    monkeypatch.setattr(workers, "release_free_memory", lambda: released.append(1) or True)
+    monkeypatch.setattr(threads, "release_free_memory", lambda: released.append(1) or True)
     run = TrainingRun()
     trainers = []
     run.fit_started.connect(lambda info: trainers.append(weakref.ref(run.worker.trainer)))

@@ -323,7 +323,7 @@ def test_the_main_window_wires_the_runs_tab(qtbot, monkeypatch, tiny_experiment,
 
 def test_open_in_evaluate_from_the_runs_tab(qtbot, tmp_path, tiny_experiment, workbench_home):
     from workbench.core.io import runs_dir
-    from workbench.core.train.record import RunRecorder
+    from workbench.core.runs.recorder import RunRecorder
     from workbench.core.train.trainer import Trainer
     from workbench.qt.main_window import MainWindow
 

@@ -12,7 +12,8 @@ from PySide6.QtWidgets import QMessageBox
 
 import workbench.qt.app as app
 from workbench.core.data.demo import default_demo_root
-from workbench.core.experiment import Component, Experiment
+from workbench.core.experiment import Experiment
+from workbench.core.registry import Component
 from workbench.core.session import session_path, session_text, write_session
 from workbench.qt.main_window import MainWindow, _default_experiment
 from workbench.qt.session import (fits_a_screen, initial_geometry, place_window,

@@ -2,10 +2,11 @@
 
 Closing the window while a run was starting, or in the middle of an epoch, once crashed the
 app about one close in twenty (a segfault: the worker QObject destroyed under its running
-thread; fixed in ``TrainingRun._join``). This test repeats the close at moments spread over
-a run's life: at once (the thread just started, the trainer scanning), when the run has
-started, after a random number of batches, and just after an epoch ended (its checkpoint
-just written). A segfault here kills pytest, which fails the suite too.
+thread; the worker is now plain Python, let go of once its thread has left it). This test
+repeats the close at moments spread over a run's life: at once (the thread just started,
+the trainer scanning), when the run has started, after a random number of batches, and
+just after an epoch ended (its checkpoint just written). A segfault here kills pytest,
+which fails the suite too.
 
 After every close: the run is no longer running, its thread has finished (the QThread
 and the system thread alike), and the run folder is either absent (closed before the first
@@ -88,10 +89,9 @@ def _close_at(qtbot, window: MainWindow, moment: str, wanted_batches: int) -> di
         panel.start()
         assert panel.is_running()
         job = panel.run._job
-        # Direct connections to the worker itself run in the training thread: they tell
-        # that thread's system id (the panel's signals arrive queued on the GUI thread).
-        for signal in (panel.run.worker.fit_started, panel.run.worker.batches_finished):
-            signal.connect(in_training_thread, Qt.ConnectionType.DirectConnection)
+        # Direct connections to the worker's own signals run in the training thread: they
+        # tell that thread's system id (the panel's signals arrive queued on the GUI thread).
+        panel.run.signals.yielded.connect(in_training_thread, Qt.ConnectionType.DirectConnection)
         reached = {"at once": lambda: True, "fit started": lambda: seen["fit"],
                    "after batches": lambda: seen["batches"] >= wanted_batches,
                    "epoch ended": lambda: seen["epochs"] >= 1}[moment]

@@ -26,7 +26,7 @@ def after_epoch(monkeypatch, epoch: int, act) -> None:
     """Call ``act(trainer)`` as epoch ``epoch`` ends, on the training thread (what Stop or
     Pause does, at a known point): a click sent from the GUI thread on the epoch's signal
     may arrive after a run of such short epochs has gone on, or already finished."""
-    from workbench.core.train.record import RunRecorder
+    from workbench.core.runs.recorder import RunRecorder
 
     real = RunRecorder.on_epoch_end
 
@@ -220,7 +220,7 @@ def test_divergence_keeps_the_last_good_checkpoint_and_says_what_to_do(qtbot, pa
 
 def test_continue_a_run_from_the_runs_tab(qtbot, panel, tiny_experiment, workbench_home):
     from workbench.core.io import runs_dir
-    from workbench.core.train.record import RunRecorder
+    from workbench.core.runs.recorder import RunRecorder
     from workbench.core.train.trainer import Trainer
     from workbench.qt.panels.runs.panel import RunsPanel
 

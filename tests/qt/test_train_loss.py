@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from workbench.core.experiment import Component, Experiment
+from workbench.core.experiment import Experiment
+from workbench.core.registry import Component
 from workbench.core.train.optim import loss_note
 from workbench.qt.panels.train.loss import NO_CLASSES_TEXT, LossEditor, inverse_frequency_weights
 

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from workbench.core.experiment import Component
+from workbench.core.registry import Component
 from workbench.qt.common import LogSpinBox
 from workbench.qt.panels.train.panel import TrainPanel
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from workbench.core.experiment import Component, Experiment
+from workbench.core.experiment import Experiment
+from workbench.core.registry import Component
 from workbench.core.train.optim import OPTIMIZERS
 from workbench.core.train.schedules import SCHEDULERS
 from workbench.qt.panels.train.panel import TrainPanel

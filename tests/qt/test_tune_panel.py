@@ -248,7 +248,7 @@ def test_start_checks_the_fields_against_the_experiment_as_it_is_now(qtbot, pane
 
 
 def test_a_layer_that_replaced_another_does_not_inherit_its_range(panel, tiny_experiment):
-    from workbench.core.experiment import Component
+    from workbench.core.registry import Component
 
     dropout = "model.layers[2].params.p"
     tiny_experiment.model.layers.insert(2, Component("Dropout", {"p": 0.5}))

@@ -13,7 +13,7 @@ from workbench.cli.common import UserError
 def _remove_if_unused(out: Path) -> None:
     """Remove the run folder this command made when the run left nothing in it (it failed
     before it started: a network that does not fit, a missing device)."""
-    from workbench.core.train.record import folder_entries
+    from workbench.core.runs.recorder import folder_entries
 
     try:
         if out.is_dir() and not folder_entries(out):
@@ -30,7 +30,7 @@ def _claim_run_folder(out: Path, overwrite: bool):
     Returns the run lock taken to clear it (held), or None."""
     from workbench.core.runs.lock import RunLock
     from workbench.core.train.distributed import DistributedContext
-    from workbench.core.train.record import clear_run_files, folder_entries, holds_run, unused_sibling
+    from workbench.core.runs.recorder import clear_run_files, folder_entries, holds_run, unused_sibling
 
     try:
         entries = folder_entries(out) if out.is_dir() else []

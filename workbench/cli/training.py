@@ -117,88 +117,55 @@ def _run(exp, out: Path, checkpoint=None, lock=None, command: str = "train",
     Ctrl-C or SIGTERM stops after the batch, keeping the finished epochs (exit 130, or 143
     for SIGTERM); a second one aborts at once; once the run has ended, they are ignored.
     """
+    from workbench.core.train.callbacks.progress import ConsoleProgress
     from workbench.core.train.distributed import DistributedContext
-    from workbench.core.train.record import RunRecorder
-    from workbench.core.train.trainer import (Callback, Trainer, TrainingDiverged,
-                                     TrainingOutOfMemory)
+    from workbench.core.train.run import run_training
 
-    # Under torchrun every process runs this; only rank 0 writes the run folder and prints.
+    # Under torchrun every process runs this; only rank 0 writes the run folder (the
+    # façade records there only) and prints.
     main_rank = DistributedContext.from_env().is_main
-
-    class Progress(Callback):
-        def on_fit_start(self, trainer, info):
-            print(f"training {exp.name}: {info['num_train']} images ({info['num_val']} for "
-                  f"validation), {len(info['classes'])} classes, {info['num_params']:,} "
-                  f"parameters, on {info['device']}"
-                  + (f" x {info['world_size']} processes" if "world_size" in info else ""),
-                  flush=True)
-            print(f"decoded-image cache: {info['cache']}", flush=True)
-            for note in info.get("notes", ()):  # e.g. a backbone without its weights file
-                print(f"note: {note}", flush=True)
-
-        def on_cache_progress(self, trainer, done, total):
-            if done >= total:
-                print(f"decoded-image cache full ({total:,} images): later epochs skip "
-                      f"decoding", flush=True)
-
-        def on_skipped(self, trainer, path, reason):
-            print(f"skipped unreadable image {path}: {reason}", file=sys.stderr, flush=True)
-
-        def on_epoch_end(self, trainer, epoch, m):
-            def fmt(v, pct=False):
-                return "-" if v is None else (f"{100 * v:.1f}%" if pct else f"{v:.4f}")
-
-            best = trainer.tracker.best
-            mark = f"  * best {best['metric']}" if best and best["epoch"] == epoch else ""
-            print(f"epoch {epoch}/{exp.training.epochs}  train_loss {fmt(m['train_loss'])}  "
-                  f"train_acc {fmt(m['train_acc'], True)}  val_loss {fmt(m['val_loss'])}  "
-                  f"val_acc {fmt(m['val_acc'], True)}  ({m['seconds']:.1f} s){mark}",
-                  flush=True)
-
-    # Named after its folder (runs/flowers: "flowers"), not the experiment's name that
-    # every run of the file shares; a resumed run keeps the name it has.
-    # The folder exists by the time the run starts, so the recorder cannot see that it is
-    # new: told, it removes a run that finished no epoch along with its folder.
-    recorder = (RunRecorder(out, name=out.resolve().name, lock=lock, created=created)
-                if main_rank else None)
     last = out / "checkpoints" / "last.pt"
-    trainer = None
     with _ctrl_c_stops(sigterm=True) as stop:
         try:
-            trainer = Trainer(exp, [Progress(), recorder] if main_rank else [],
-                              stop_event=stop, checkpoint=checkpoint)
-            result = trainer.fit()
-        except TrainingDiverged as e:
-            stop.settle()
-            # The epochs finished before it are in metrics.json and the last checkpoint; the
-            # weights are not saved as a bundle (they hold the NaNs by now).
-            kept = (f"; the last good checkpoint (epoch {trainer.epochs_done}) is {last}: "
-                    f"continue from it at a lower rate with: workbench resume {out} --lr X"
-                    if trainer.epochs_done else "")
-            print(f"workbench {command}: {e}; no bundle written{kept}", file=sys.stderr)
-            return EXIT_DIVERGED
-        except TrainingOutOfMemory as e:
-            stop.settle()
-            kept = (f" Continue with: workbench resume {out}" if trainer.epochs_done else "")
-            print(f"workbench {command}: {e}.{kept}", file=sys.stderr)
-            return EXIT_OUT_OF_MEMORY
+            # Named after its folder (runs/flowers: "flowers"), not the experiment's name
+            # that every run of the file shares; a resumed run keeps the name it has. The
+            # folder exists by the time the run starts, so the recorder cannot see that it
+            # is new: told (created), it removes a run that finished no epoch with it.
+            outcome = run_training(exp, out, [ConsoleProgress()] if main_rank else [],
+                                   name=out.resolve().name, lock=lock, created=created,
+                                   checkpoint=checkpoint, stop_event=stop)
         except KeyboardInterrupt as e:  # a second Ctrl-C (or SIGTERM): aborted at once
             stop.settle()
             kept = (f"; the finished epochs are kept in {last}: continue (or finish) the run "
                     f"with workbench resume {out}" if main_rank and last.exists() else "")
             print(f"workbench {command}: interrupted{kept}", file=sys.stderr)
             return 143 if isinstance(e, _Terminated) else 130
-        finally:
-            if recorder is not None and trainer is None:
-                recorder.release()  # the Trainer was never made: no end hook releases it
+        if outcome.status == "diverged":
+            stop.settle()
+            # The epochs finished before it are in metrics.json and the last checkpoint; the
+            # weights are not saved as a bundle (they hold the NaNs by now).
+            kept = (f"; the last good checkpoint (epoch {outcome.epochs_done}) is {last}: "
+                    f"continue from it at a lower rate with: workbench resume {out} --lr X"
+                    if outcome.epochs_done else "")
+            print(f"workbench {command}: {outcome.error}; no bundle written{kept}",
+                  file=sys.stderr)
+            return EXIT_DIVERGED
+        if outcome.status == "out_of_memory":
+            stop.settle()
+            kept = (f" Continue with: workbench resume {out}" if outcome.epochs_done else "")
+            print(f"workbench {command}: {outcome.error}.{kept}", file=sys.stderr)
+            return EXIT_OUT_OF_MEMORY
+        if outcome.failed:  # the user's to fix (exit 2) or a bug (exit 1): main says which
+            raise outcome.error
         # The run has ended and is recorded: a Ctrl-C now has nothing left to stop.
         stop.settle()
+        result = outcome.result
         stopped_code = 143 if stop.signum == signal.SIGTERM else 130
         if not main_rank:
             return stopped_code if result.stopped else 0
         metrics_path = out / "metrics.json"
-        if recorder.bundle_path is not None:
-            print(f"wrote {recorder.bundle_path} and {metrics_path}")
+        if outcome.bundle_path is not None:
+            print(f"wrote {outcome.bundle_path} and {metrics_path}")
             print(_saved_model_line(result))
         if result.early_stopped:
             print(f"stopped early: {result.stop_reason}", file=sys.stderr)

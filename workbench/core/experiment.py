@@ -2,10 +2,14 @@
 
 Plain dataclasses with a JSON round-trip. The GUI panels edit parts of it, the CLI reads it,
 the bundle stores it next to the weights. Every registry reference (layer, transform, init,
-optimizer, loss) is a :class:`Component`: ``{"type": name, "params": {...}}``.
+optimizer, loss) is a :class:`~workbench.core.registry.Component`:
+``{"type": name, "params": {...}}``.
 
 Validation is strict: unknown keys, wrong types and out-of-range values raise
-:class:`~workbench.core.errors.SpecError` naming the field.
+:class:`~workbench.core.errors.SpecError` naming the field. Reading checks the structure
+here; the registry names and parameters are checked by :func:`workbench.core.catalog.validate`
+(``Experiment.validate`` calls it), so this module imports no registry and stays a leaf that
+any module may import.
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from workbench.core.errors import SpecError
+from workbench.core.events import Evented
 from workbench.core.io import parse_json, read_text_file
-from workbench.core.registry import Param
+from workbench.core.registry import Component, Param
 
 FORMAT_VERSION = 1
 
@@ -37,43 +42,6 @@ def _p(param: Param) -> Any:
     return field(default=default, metadata={"param": param})
 
 
-@dataclass
-class Component:
-    """A reference to a registry entry with its parameter values.
-
-    Attributes
-    ----------
-    type
-        The registry name, e.g. ``"Conv2d"``.
-    params
-        The entry's parameter values (missing ones take their defaults on validation).
-    init
-        Layers only: this layer's own initialisation, overriding the experiment's ``init``:
-        ``{"weight": {"type": scheme, "params": {...}}, "bias": {...}}``, either key optional
-        (see :func:`workbench.core.model.init.apply_init`). ``None``: the global scheme.
-    share
-        Layers only: the 0-based index of an earlier layer of the same type whose weight and
-        bias this layer uses (a weight tie, see :mod:`workbench.core.model.ties`).
-    """
-
-    type: str
-    params: dict[str, Any] = field(default_factory=dict)
-    init: dict[str, Any] | None = None
-    share: int | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """``{"type", "params"}``, plus ``init`` and ``share`` only when set.
-
-        Leaving the optional keys out keeps files written before they existed byte-identical.
-        """
-        out: dict[str, Any] = {"type": self.type, "params": copy.deepcopy(self.params)}
-        if self.init is not None:
-            out["init"] = copy.deepcopy(self.init)
-        if self.share is not None:
-            out["share"] = self.share
-        return out
-
-
 _BALANCE = Param("balance", str, "none", choices=("none", "weighted_loss", "weighted_sampler"),
                  help="Unequal class sizes: none; weighted_loss (rare classes count more in "
                       "the loss); weighted_sampler (batches drawn with every class equally "
@@ -81,7 +49,7 @@ _BALANCE = Param("balance", str, "none", choices=("none", "weighted_loss", "weig
 
 
 @dataclass
-class DataConfig:
+class DataConfig(Evented):
     folder: str = _p(Param("folder", str, "", help="Dataset folder (one sub-folder per class) "
                                                     "or a CSV file of path,label rows. "
                                                     "Empty: the built-in demo dataset."))
@@ -128,20 +96,36 @@ def _default_transforms() -> list[Component]:
 
 
 @dataclass
-class AugmentConfig:
+class AugmentConfig(Evented):
     # Training-time transforms, in order. Evaluation uses only the deterministic
     # counterparts (resize, crop, normalise) derived from the same list.
     transforms: list[Component] = field(default_factory=_default_transforms)
 
 
-def _default_layers() -> list[Component]:
-    from workbench.core.model.presets import preset_layers  # torch-free; imported late to avoid a cycle
+#: The network of a new Experiment, as plain ``(type, params)`` data: the "seed-cnn" preset
+#: (:mod:`workbench.core.model.presets` takes it from here, so the two cannot drift apart).
+#: Parameters left out take the layer's defaults on validation; the last Linear's
+#: ``out_features`` is auto (the number of classes).
+SEED_CNN: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("Conv2d", {"out_channels": 32, "kernel_size": 3, "stride": 1, "padding": 1}),
+    ("ReLU", {}),
+    ("MaxPool2d", {"kernel_size": 2, "stride": None, "padding": 0}),
+    ("Conv2d", {"out_channels": 64, "kernel_size": 3, "stride": 1, "padding": 1}),
+    ("ReLU", {}),
+    ("MaxPool2d", {"kernel_size": 2, "stride": None, "padding": 0}),
+    ("Flatten", {}),
+    ("Linear", {"out_features": 128}),
+    ("ReLU", {}),
+    ("Linear", {"out_features": None}),
+)
 
-    return preset_layers("seed-cnn")
+
+def _default_layers() -> list[Component]:
+    return [Component(kind, copy.deepcopy(params)) for kind, params in SEED_CNN]
 
 
 @dataclass
-class ModelConfig:
+class ModelConfig(Evented):
     layers: list[Component] = field(default_factory=_default_layers)
     # None (JSON null): a custom network, from no preset.
     preset: str | None = _p(Param("preset", str, "seed-cnn", auto="layers (a custom network)",
@@ -150,7 +134,7 @@ class ModelConfig:
 
 
 @dataclass
-class TrainingConfig:
+class TrainingConfig(Evented):
     epochs: int = _p(Param("epochs", int, 10, min=1, max=100000, help="Passes over the data."))
     device: str = _p(Param("device", str, "auto",
                            help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps."))
@@ -197,7 +181,7 @@ class TrainingConfig:
 
 
 @dataclass
-class Experiment:
+class Experiment(Evented):
     name: str = _p(Param("name", str, "experiment", help="A name for runs of this experiment."))
     data: DataConfig = field(default_factory=DataConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
@@ -270,82 +254,14 @@ class Experiment:
 
     # -- validation ------------------------------------------------------------------
     def validate(self) -> "Experiment":
-        """Check registry names and parameters; fill every component's defaults in place."""
-        regs = _registries()
-        for i, t in enumerate(self.augment.transforms):
-            where = f"augment.transforms[{i}]"
-            _check_component(t, regs["transform"], where)
-            check = regs["transform"].get(t.type).meta.get("check")
-            if check is not None:  # constraints across parameters, e.g. a range given high-low
-                try:
-                    check(t.params)
-                except SpecError as e:
-                    raise SpecError(f"{where}.params.{e.field.split('.')[-1]}", e.problem) \
-                        from None
-        layers = self.model.layers
-        for i, layer in enumerate(layers):
-            _check_component(layer, regs["layer"], f"model.layers[{i}]", extras=True)
-        for i, layer in enumerate(layers):  # after the loop above: ties look at later layers
-            _check_layer_extras(layers, i)
-        _check_component(self.init, regs["init"], "init")
-        _check_component(self.optimizer, regs["optimizer"], "optimizer")
-        _check_component(self.loss, regs["loss"], "loss")
-        _check_component(self.scheduler, regs["scheduler"], "scheduler")
-        d = self.data
-        for name in ("mean", "std"):
-            n = len(getattr(d, name))
-            if n not in (1, d.channels):
-                raise SpecError(f"data.{name}", f"has {n} values but images have {d.channels} "
-                                                f"channel(s): give 1 or {d.channels} values")
-        _BALANCE.validate(d.balance, "data.balance")
-        dev = self.training.device
-        if not (dev in ("auto", "cpu", "cuda", "mps") or
-                (dev.startswith("cuda:") and dev[5:].isdigit())):
-            raise SpecError("training.device", f"{dev!r} is not a device; use auto, cpu, cuda, "
-                                               f"cuda:N or mps")
-        return self
+        """Check registry names and parameters; fill every component's defaults in place.
 
+        :func:`workbench.core.catalog.validate`, imported when called: the registries pull
+        in torch, and nothing the catalog imports imports this module, so no cycle.
+        """
+        from workbench.core.catalog import validate
 
-def _registries() -> dict[str, Any]:
-    # Imported here: the registries pull in torch, and the spec itself must not need it
-    # until something is validated or built.
-    from workbench.core.data.augment.transforms import TRANSFORMS
-    from workbench.core.model.init import INITS
-    from workbench.core.model.layers import LAYERS
-    from workbench.core.train.optim import LOSSES, OPTIMIZERS
-    from workbench.core.train.schedules import SCHEDULERS
-
-    return {"transform": TRANSFORMS, "layer": LAYERS, "init": INITS, "optimizer": OPTIMIZERS,
-            "loss": LOSSES, "scheduler": SCHEDULERS}
-
-
-def _check_component(comp: Component, registry: Any, where: str, extras: bool = False) -> None:
-    if not extras:
-        for name in ("init", "share"):
-            if getattr(comp, name, None) is not None:
-                raise SpecError(f"{where}.{name}", "only layers have their own init or share: "
-                                                   "remove it")
-    entry = registry.get(comp.type, f"{where}.type")
-    comp.params = entry.validate(comp.params, f"{where}.params")
-
-
-def _check_layer_extras(layers: list[Component], i: int) -> None:
-    """Check layer ``i``'s ``share`` and ``init`` (filling the init's defaults in place)."""
-    from workbench.core.model.init import validate_layer_init
-    from workbench.core.model.ties import share_problem
-
-    layer, where = layers[i], f"model.layers[{i}]"
-    if layer.share is not None:
-        problem = share_problem(layers, i)
-        if problem:
-            raise SpecError(f"{where}.share", problem)
-        if layer.init is not None:
-            raise SpecError(f"{where}.init", f"layer {i + 1} ({layer.type}) uses layer "
-                                             f"{layer.share + 1}'s weights, so it takes that "
-                                             f"layer's initialisation: set init on layer "
-                                             f"{layer.share + 1} instead, or remove the tie")
-    if layer.init is not None:
-        layer.init = validate_layer_init(layer.init, f"{where}.init")
+        return validate(self)
 
 
 def _check_keys(data: dict) -> None:

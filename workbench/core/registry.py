@@ -1,15 +1,17 @@
 """One small registry type shared by layers, transforms, inits, optimizers and losses.
 
 Each entry declares its parameters (name, type, default, bounds, help). The GUI builds its
-forms from these declarations, the Experiment JSON stores ``{"type": name, "params": {...}}``
-and the builder looks the name up. Adding an entry makes it appear everywhere at once.
+forms from these declarations, the Experiment JSON stores a :class:`Component`
+(``{"type": name, "params": {...}}``) and the builder looks the name up. Adding an entry
+makes it appear everywhere at once. Every registry is listed in :mod:`workbench.core.catalog`.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from workbench.core.errors import SpecError
 
@@ -130,6 +132,43 @@ class Param:
         return value
 
 
+@dataclass
+class Component:
+    """A reference to a registry entry with its parameter values.
+
+    Attributes
+    ----------
+    type
+        The registry name, e.g. ``"Conv2d"``.
+    params
+        The entry's parameter values (missing ones take their defaults on validation).
+    init
+        Layers only: this layer's own initialisation, overriding the experiment's ``init``:
+        ``{"weight": {"type": scheme, "params": {...}}, "bias": {...}}``, either key optional
+        (see :func:`workbench.core.model.init.apply_init`). ``None``: the global scheme.
+    share
+        Layers only: the 0-based index of an earlier layer of the same type whose weight and
+        bias this layer uses (a weight tie, see :mod:`workbench.core.model.ties`).
+    """
+
+    type: str
+    params: dict[str, Any] = field(default_factory=dict)
+    init: dict[str, Any] | None = None
+    share: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"type", "params"}``, plus ``init`` and ``share`` only when set.
+
+        Leaving the optional keys out keeps files written before they existed byte-identical.
+        """
+        out: dict[str, Any] = {"type": self.type, "params": copy.deepcopy(self.params)}
+        if self.init is not None:
+            out["init"] = copy.deepcopy(self.init)
+        if self.share is not None:
+            out["share"] = self.share
+        return out
+
+
 @dataclass(frozen=True)
 class Entry:
     """One registered item: a name, a builder and its declared parameters."""
@@ -197,6 +236,11 @@ class Registry:
             raise ValueError(f"{self.kind} {entry.name!r} is registered twice")
         self._entries[entry.name] = entry
         return entry
+
+    def extend(self, entries: Iterable[Entry]) -> None:
+        """:meth:`add` every entry, in order (e.g. another module's registry of entries)."""
+        for entry in entries:
+            self.add(entry)
 
     def register(self, name: str, params: tuple[Param, ...] | list[Param] = (), help: str = "",
                  group: str = "", **meta: Any) -> Callable[[Callable], Callable]:

@@ -22,7 +22,7 @@ from workbench.qt.common import dispose, quit_on_sigint, show_error
 from workbench.qt.main_window import MainWindow, _default_experiment, demo_folder
 from workbench.qt.session import SessionKeeper, place_window, restore_tab
 from workbench.qt.startup import start_after_first_paint, torch_loader
-from workbench.qt.workers import collect_garbage_on_gui_thread, wait_for_tasks
+from workbench.qt.workers import await_workers, collect_garbage_on_gui_thread
 
 
 def create_window(data: str | None = None, experiment: str | None = None) -> MainWindow:
@@ -150,7 +150,7 @@ def main(data: str | None = None, experiment: str | None = None) -> int:
         if keeper is not None:
             keeper.save_now()  # e.g. Ctrl-C in the terminal: nothing closed the window
         window.shutdown()
-        wait_for_tasks()
+        await_workers()  # every worker still live (a pool job, a run), bounded
         loader.wait_for_thread()  # never leave the interpreter half-way through an import
         dispose(window)
 

@@ -143,9 +143,9 @@ def run_standalone(make_widget: Callable[[], QWidget], title: str) -> int:
     shutdown = getattr(widget, "shutdown", None)
     if shutdown is not None:
         shutdown()
-    from workbench.qt.workers import wait_for_tasks
+    from workbench.qt.workers import await_workers
 
-    wait_for_tasks()
+    await_workers()
     dispose(widget)
     return rc
 

@@ -13,9 +13,11 @@ from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QTabWidget, QWidget
 
 from workbench.core.errors import WorkbenchError
+from workbench.core.events import CurrentExperiment
 from workbench.core.experiment import Experiment
 
 from workbench.qt.common import UrlDropTarget, local_paths, show_error
+from workbench.qt.evented import subscribe
 from workbench.qt.panels.augment.panel import AugmentPanel
 from workbench.qt.panels.data.panel import DataPanel
 from workbench.qt.panels.evaluate.panel import EvaluatePanel
@@ -26,16 +28,19 @@ from workbench.qt.panels.train.panel import TrainPanel
 from workbench.qt.panels.tune.panel import TunePanel
 from workbench.qt.session import size_to_screen
 from workbench.qt.startup import torch_loader
-from workbench.qt.workers import wait_for_tasks
+from workbench.qt.workers import await_workers
 
 
 class MainWindow(UrlDropTarget, QMainWindow):
     """Tabs Data, Augment, Model, Train, Tune, Runs, Evaluate and Predict over one
     :class:`Experiment`.
 
-    Each panel edits its part of ``self.experiment`` and says so with a past-tense signal;
-    the window passes the news on to the panels that show dependent values (the number of
-    classes to the Model panel, a saved bundle to the Predict panel...).
+    The window owns ``self.current``, the :class:`~workbench.core.events.CurrentExperiment`
+    every Experiment panel is built from: a panel's edit is announced by the Experiment and
+    heard by the others (the Data tab shows the input size the Model tab set); opening,
+    resetting or tuning the experiment is one ``replaced`` event every panel hears. The
+    window connects what is not the Experiment's: the scanned dataset (the number of
+    classes to the Model panel), the network summary, saved bundles and runs.
 
     Dropping a folder anywhere on the window loads it as the dataset; dropping image files
     classifies them on the Predict tab.
@@ -43,21 +48,22 @@ class MainWindow(UrlDropTarget, QMainWindow):
     Signals
     -------
     experiment_replaced()
-        A different Experiment was opened.
+        A different Experiment was opened (or the current one replaced in place: tuned).
     """
 
     experiment_replaced = Signal()
 
     def __init__(self, experiment: Experiment | None = None, parent: QWidget | None = None):
         super().__init__(parent)
-        self.experiment = experiment if experiment is not None else _default_experiment()
+        self.current = CurrentExperiment(experiment if experiment is not None
+                                         else _default_experiment())
         self._shut_down = False
         self.tabs = QTabWidget()
-        self.data_panel = DataPanel(self.experiment)
-        self.augment_panel = AugmentPanel(self.experiment)
-        self.model_panel = ModelPanel(self.experiment)
-        self.train_panel = TrainPanel(self.experiment)
-        self.tune_panel = TunePanel(self.experiment)
+        self.data_panel = DataPanel(self.current)
+        self.augment_panel = AugmentPanel(self.current)
+        self.model_panel = ModelPanel(self.current)
+        self.train_panel = TrainPanel(self.current)
+        self.tune_panel = TunePanel(self.current)
         self.runs_panel = RunsPanel()
         self.evaluate_panel = EvaluatePanel()
         self.predict_panel = PredictPanel()
@@ -70,16 +76,11 @@ class MainWindow(UrlDropTarget, QMainWindow):
         self.setAcceptDrops(True)
         size_to_screen(self)  # a saved geometry, if any, replaces it (qt.session)
 
+        subscribe(self, self.current.replaced, self._on_experiment_replaced)
+        subscribe(self, self.current.changed, self._on_experiment_changed)
         self.data_panel.dataset_loaded.connect(self._on_dataset_loaded)
         self.data_panel.scan_failed.connect(self._on_scan_failed)
-        # Input size, channels and normalisation feed the pipelines the Augment tab shows.
-        self.data_panel.experiment_changed.connect(self.augment_panel.refresh)
-        # The input size and channels are the network's input: its shapes follow them.
-        self.data_panel.experiment_changed.connect(self.model_panel.refresh)
         self.model_panel.model_changed.connect(self._on_model_changed)
-        # A Model-tab edit (a backbone's preprocessing, a doctor fix, their undo) that set
-        # data fields: the Data and Augment tabs show them again.
-        self.model_panel.data_settings_changed.connect(self._on_data_settings_changed)
         # Start training stays disabled, saying why, while the network does not fit.
         self.model_panel.summary_updated.connect(
             lambda: self.train_panel.set_network_problem(self.model_panel.network_problem()))
@@ -99,16 +100,11 @@ class MainWindow(UrlDropTarget, QMainWindow):
         self.runs_panel.continue_requested.connect(self._continue_run)
         # Every trial of a study is a run: a new row of the history.
         self.tune_panel.trial_finished.connect(lambda _trial: self.runs_panel.refresh())
-        # "Apply best" wrote into the shared Experiment: every tab shows it again.
         self.tune_panel.experiment_changed.connect(self._on_tuned)
         self.runs_panel.evaluate_requested.connect(self._evaluate_run_bundle)
-        # The Predict panel may offer "Explain" on a row (where it has the signal).
-        if hasattr(self.predict_panel, "explain_requested"):
-            self.predict_panel.explain_requested.connect(self.explain_image)
-        # Selected runs' curves go over the live plots, where the plots can show them.
-        set_overlays = getattr(getattr(self.train_panel, "plots", None), "set_overlays", None)
-        if callable(set_overlays):
-            self.runs_panel.overlay_requested.connect(set_overlays)
+        self.predict_panel.explain_requested.connect(self.explain_image)
+        # Selected runs' curves go over the live plots.
+        self.runs_panel.overlay_requested.connect(self.train_panel.plots.set_overlays)
         torch_loader().failed.connect(self._on_torch_failed)
         self._build_menus()
         self._update_title()
@@ -135,6 +131,11 @@ class MainWindow(UrlDropTarget, QMainWindow):
             action.triggered.connect(slot)
             file_menu.addAction(action)
 
+    @property
+    def experiment(self) -> Experiment:
+        """The current Experiment (``self.current``'s)."""
+        return self.current.experiment
+
     def _update_title(self) -> None:
         folder = self.experiment.data.folder
         where = f" · {os.path.basename(folder.rstrip(os.sep))}" if folder else ""
@@ -147,12 +148,7 @@ class MainWindow(UrlDropTarget, QMainWindow):
             show_error(self, "Training in progress",
                        "Stop the current training run before opening another experiment.")
             return
-        self.experiment = experiment
-        for panel in (self.data_panel, self.augment_panel, self.model_panel,
-                      self.train_panel, self.tune_panel):
-            panel.set_experiment(experiment)
-        self._update_title()
-        self.experiment_replaced.emit()
+        self.current.replace(experiment)  # every panel hears it
         if experiment.data.folder:
             # Shown exactly as it was saved: its own folder adopts nothing from the data.
             self.scan_dataset(experiment.data.folder, adopt_defaults=False)
@@ -332,17 +328,17 @@ class MainWindow(UrlDropTarget, QMainWindow):
         n = len(self.experiment.model.layers)
         self.statusBar().showMessage(f"Network: {n} layer{'s' if n != 1 else ''}", 5000)
 
-    @Slot()
-    def _on_data_settings_changed(self) -> None:
-        self.data_panel.settings.refresh()
-        self.augment_panel.refresh()
+    def _on_experiment_replaced(self, _experiment: Experiment) -> None:
+        self._update_title()
+        self.experiment_replaced.emit()
+
+    def _on_experiment_changed(self, section: str, field: str | None) -> None:
+        if section == "name" or (section == "data" and field in ("folder", None)):
+            self._update_title()
 
     @Slot()
     def _on_tuned(self) -> None:
-        for panel in (self.data_panel, self.augment_panel, self.model_panel,
-                      self.train_panel):
-            panel.set_experiment(self.experiment)
-        self._update_title()
+        # Every tab heard the tuned experiment from it ("replaced"): only the status is ours.
         self.statusBar().showMessage("Applied the best trial's parameters", 10000)
 
     @Slot()
@@ -386,7 +382,7 @@ class MainWindow(UrlDropTarget, QMainWindow):
         self.runs_panel.shutdown()
         self.train_panel.shutdown()
         self.tune_panel.shutdown()
-        wait_for_tasks()
+        await_workers()
 
     def closeEvent(self, event) -> None:  # noqa: N802
         if self.train_panel.is_running():

@@ -2,11 +2,12 @@
 
 :class:`SessionKeeper` writes the window's current experiment, geometry and tab to the
 session file (:mod:`workbench.core.session`) a moment after each change and when the window
-closes, so a crash or a kill loses at most the last couple of seconds of edits. The panels
-edit the one shared Experiment in place, and not every edit emits a signal the window hears,
-so the keeper does not rely on signals: a timer on the GUI thread serialises the state and
-writes only when the text differs from the last write (a few kilobytes of JSON, well under a
-millisecond).
+closes, so a crash or a kill loses at most the last couple of seconds of edits. The panels'
+edits are announced by the Experiment's events (:mod:`workbench.core.events`), but the
+geometry and the tab are not, and a field edited in place without ``announce`` would go
+unheard: so the keeper does not rely on events. A timer on the GUI thread serialises the
+state and writes only when the text differs from the last write (a few kilobytes of JSON,
+well under a millisecond), reading ``window.experiment`` (the current one) anew each time.
 
 :func:`initial_geometry` sizes a first window to the screen; :func:`place_window` restores a
 saved geometry when it still fits a screen, and falls back to that size otherwise.

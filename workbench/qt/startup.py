@@ -80,6 +80,7 @@ TORCH_MODULES = (
     "workbench.core.model.architecture",
     "workbench.core.train.device",
     "workbench.core.train.optim",
+    "workbench.core.catalog",  # Experiment.validate imports it when first called
     "workbench.core.train.trainer",
     "workbench.core.bundle",
     "workbench.core.predict",

@@ -21,8 +21,8 @@ import csv
 import os
 from typing import Callable
 
+from workbench.core.data.index import DatasetIndex, ScanCancelled, Unreadable, verify_samples
 from workbench.core.errors import DataError
-from workbench.core.data.scan import DatasetIndex, ScanCancelled, Unreadable, verify_samples
 
 _PATH_HEADERS = {"path", "file", "filename", "file_name", "filepath", "file_path", "image",
                  "image_path", "img", "name"}
@@ -33,7 +33,7 @@ _PROGRESS_EVERY = 2048
 def scan_csv(path: str | os.PathLike, verify: bool = False,
              progress: Callable[[int, int], None] | None = None,
              is_cancelled: Callable[[], bool] | None = None) -> DatasetIndex:
-    """Read a CSV dataset file into a :class:`~.scan.DatasetIndex` (layout ``"csv"``).
+    """Read a CSV dataset file into a :class:`~.index.DatasetIndex` (layout ``"csv"``).
 
     Parameters
     ----------

@@ -27,7 +27,7 @@ from workbench.core.data.augment.hints import mirror_sensitivity
 
 if TYPE_CHECKING:  # pragma: no cover
     from workbench.core.experiment import Experiment
-    from workbench.core.data.scan import DatasetIndex
+    from workbench.core.data.index import DatasetIndex
     from workbench.core.data.summary import ImageSummary
 
 #: Images whose long side is at most this many pixels are trained at their own size.

@@ -6,7 +6,7 @@ import math
 import random
 
 from workbench.core.errors import SpecError
-from workbench.core.data.scan import DatasetIndex
+from workbench.core.data.index import DatasetIndex
 
 
 Samples = list[tuple[str, int]]

@@ -14,7 +14,7 @@ from typing import Callable, Iterable
 
 from PIL import Image
 
-from workbench.core.data.scan import ScanCancelled
+from workbench.core.data.index import ScanCancelled
 
 _EXIF_ORIENTATION = 0x0112
 _SIZES_SHOWN = 3
@@ -129,7 +129,7 @@ def summarize_images(paths: Iterable[str | os.PathLike],
     progress
         Called as ``progress(done, total)`` after each batch of files.
     is_cancelled
-        Polled between batches; when it returns true, :class:`~.scan.ScanCancelled` is
+        Polled between batches; when it returns true, :class:`~.index.ScanCancelled` is
         raised.
 
     Returns

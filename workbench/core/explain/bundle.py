@@ -10,17 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
-
 import numpy as np
 import torch
 
 from workbench.core.bundle import Bundle
 from workbench.core.errors import WorkbenchError
+from workbench.core.explain import methods
+from workbench.core.explain.methods import GradCamResult, LayerChoice, LayerRef
 from workbench.core.predict import ImageLike, Predictor
-
-if TYPE_CHECKING:  # pragma: no cover
-    from workbench.core.explain.methods import GradCamResult, LayerChoice, LayerRef
 
 
 @dataclass
@@ -94,20 +91,16 @@ class Explainer:
 
     def layers(self) -> "list[LayerChoice]":
         """The network's layers with a spatial output (measured once, then cached)."""
-        from workbench.core.explain.methods import explainable_layers
-
         if self._layers is None:
             h, w = self.experiment.data.input_size
-            self._layers = explainable_layers(self.model, (self.experiment.data.channels, h, w),
-                                              self.experiment.model.layers)
+            self._layers = methods.explainable_layers(
+                self.model, (self.experiment.data.channels, h, w), self.experiment.model.layers)
         return list(self._layers)
 
     def default_layer(self) -> "LayerChoice | None":
         """The layer explained when none is chosen: the last convolution (see
         :func:`~workbench.core.explain.methods.default_layer`); None for a network without one."""
-        from workbench.core.explain.methods import default_layer
-
-        return default_layer(self.layers())
+        return methods.default_layer(self.layers())
 
     def _class_index(self, target: int | str | None) -> int | None:
         if isinstance(target, str):
@@ -121,10 +114,8 @@ class Explainer:
                  layer: "LayerRef" = None) -> "GradCamResult":
         """Grad-CAM for an image; ``target_class`` is an index or a class name (default:
         the predicted class). See :func:`~workbench.core.explain.methods.grad_cam`."""
-        from workbench.core.explain.methods import grad_cam
-
         image = self.load(item)
-        result = grad_cam(self.model, image.tensor, self._class_index(target_class), layer)
+        result = methods.grad_cam(self.model, image.tensor, self._class_index(target_class), layer)
         if result.class_index < len(self.classes):
             result.class_name = self.classes[result.class_index]
         return result
@@ -133,16 +124,12 @@ class Explainer:
                      ) -> np.ndarray:
         """Feature maps of one layer for an image; see
         :func:`~workbench.core.explain.methods.feature_maps`."""
-        from workbench.core.explain.methods import feature_maps
-
-        return feature_maps(self.model, self.load(item).tensor, layer)
+        return methods.feature_maps(self.model, self.load(item).tensor, layer)
 
     def filters(self) -> np.ndarray:
         """The first convolution's filters; see
         :func:`~workbench.core.explain.methods.first_conv_filters`."""
-        from workbench.core.explain.methods import first_conv_filters
-
-        return first_conv_filters(self.model)
+        return methods.first_conv_filters(self.model)
 
 
 __all__ = ["ExplainImage", "Explainer"]

@@ -1,14 +1,14 @@
 """Why a network decided what it did: Grad-CAM, feature maps and first-layer filters.
 
-Everything here returns numpy arrays for the GUI to draw; :mod:`.explain_display` (re-exported
+Everything here returns numpy arrays for the GUI to draw; :mod:`.display` (re-exported
 here) turns them into pictures. The functions work on any ``nn.Module`` built by the layer
 builder, including a :class:`~workbench.core.model.backbones.Backbone` layer, whose inner
 stages (``layer4`` of a ResNet...) are offered since the Backbone itself outputs flat features.
 
 None of them changes the model: train/eval mode is restored in ``finally``, no parameter's
 ``requires_grad`` is touched and gradients are taken with :func:`torch.autograd.grad`, so no
-``.grad`` is written. :class:`Explainer` does the same for a bundle and an image file, with the
-bundle's own evaluation preprocessing.
+``.grad`` is written. :class:`~.bundle.Explainer` does the same for a bundle and an image file,
+with the bundle's own evaluation preprocessing.
 """
 
 from __future__ import annotations
@@ -405,8 +405,6 @@ def first_conv_filters(model: nn.Module) -> np.ndarray:
     return _normalise(np.ascontiguousarray(w.transpose(0, 2, 3, 1)), (1, 2, 3))
 
 
-from workbench.core.explain.bundle import ExplainImage, Explainer  # noqa: E402  (it builds on the above)
-
-__all__ = ["ExplainImage", "Explainer", "GradCamResult", "LayerChoice", "colormap",
+__all__ = ["GradCamResult", "LayerChoice", "colormap",
            "default_layer", "explainable_layers", "feature_grid", "feature_maps", "filter_grid",
            "first_conv", "first_conv_filters", "grad_cam", "overlay", "resize_map"]

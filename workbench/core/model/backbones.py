@@ -28,7 +28,6 @@ from torch import nn
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.registry import Entry, Param
-from workbench.core.model.layers import LAYERS
 
 # Smallest height/width: every arch halves the image five times; below 32x32 the last
 # stages see less than one pixel (vgg16 fails outright, the others learn nothing useful).
@@ -266,13 +265,14 @@ _PARAMS = (
                "keeps its pretrained features from being wrecked early on."),
 )
 
-LAYERS.add(Entry(
+#: The "Backbone" layer entry; :mod:`.layers` adds it to :data:`~.layers.LAYERS`, last.
+BACKBONE = Entry(
     "Backbone", Backbone, _PARAMS,
     "Pretrained backbone (transfer learning): a torchvision ImageNet network without its "
     "classifier; turns an RGB image into flat features. Follow it with Linear(auto) as the "
     "new head.", "pretrained",
     {"input": "image", "auto": {}, "check": _check, "shape": _shape, "macs": _macs,
-     "torch": f"{__name__}.Backbone", "export_always": ("arch",)}))
+     "torch": f"{__name__}.Backbone", "export_always": ("arch",)})
 
 
 def backbone_preprocessing(arch: str) -> dict[str, Any]:
@@ -380,7 +380,7 @@ def backbone_notes(layers: Sequence[Any]) -> list[str]:
         One note per Backbone layer that has something to say; a missing file with
         ``weights="pretrained"`` is a note here (training will stop on it).
     """
-    entry, notes = LAYERS.get("Backbone"), []
+    entry, notes = BACKBONE, []
     for i, comp in enumerate(layers):
         if getattr(comp, "type", None) != "Backbone":
             continue
@@ -399,5 +399,5 @@ def backbone_notes(layers: Sequence[Any]) -> list[str]:
     return notes
 
 
-__all__ = ["ARCHS", "MIN_SIZE", "Backbone", "backbone_notes", "backbone_preprocessing",
+__all__ = ["ARCHS", "BACKBONE", "MIN_SIZE", "Backbone", "backbone_notes", "backbone_preprocessing",
            "load_backbone_weights"]

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from workbench.core.errors import ShapeError, SpecError
-from workbench.core.experiment import Component
+from workbench.core.registry import Component
 from workbench.core.model.layers import CLASSES, LAYERS, SOURCES
 from workbench.core.model.ties import apply_ties, tie_problem
 

@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from workbench.core import errors
-from workbench.core.experiment import Component
+from workbench.core.registry import Component
 from workbench.core.model.builder import NetworkSummary, infer_shapes
 from workbench.core.model.codegen_init import init_statements
 from workbench.core.model.codegen_source import class_reference, custom_sources, literal

@@ -20,7 +20,7 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from workbench.core.experiment import Component
+from workbench.core.registry import Component
 from workbench.core.model.codegen_source import literal
 from workbench.core.model.init import INITS, validate_layer_init
 

@@ -1,6 +1,6 @@
 """The model doctor's checks: one small function per mistake.
 
-Each check takes a :class:`~.doctor.Context` and yields :class:`~.doctor.Finding` objects;
+Each check takes a :class:`~.findings.Context` and yields :class:`~.findings.Finding` objects;
 :data:`CHECKS` lists them in the order their findings are shown for the same layer and
 severity. To add a check, write one here and append it to :data:`CHECKS`, with a test that it
 fires on a bad network, stays quiet on a good one, and that its fix makes it go away.
@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from workbench.core.experiment import Component, Experiment
-from workbench.core.model.doctor import (ACTIVATIONS, BACKBONES, BATCHNORM_BACKBONES, BATCHNORMS,
+from workbench.core.experiment import Experiment
+from workbench.core.registry import Component
+from workbench.core.model.findings import (ACTIVATIONS, BACKBONES, BATCHNORM_BACKBONES, BATCHNORMS,
                      BOUNDED_ACTIVATIONS, CONSTANT_INITS, CROSS_ENTROPY_LOSSES, DROPOUTS,
                      NORMALISATION, TRANSPARENT, WEIGHTED, Check, Context, Finding, Fix,
                      insert_layer, layers_of, remove_layer)

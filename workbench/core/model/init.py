@@ -4,7 +4,7 @@ Each :data:`INITS` entry's builder takes the entry's parameters and returns a fu
 initialises one tensor in place (or ``None`` for ``default``: keep PyTorch's own
 initialisation). :func:`apply_init` applies the experiment's scheme to the weights of every
 convolution and linear layer and zeroes their biases; a layer's own ``init``
-(:attr:`Component.init <workbench.core.experiment.Component.init>`) overrides it for that
+(:attr:`Component.init <workbench.core.registry.Component.init>`) overrides it for that
 layer, its weight and bias each. :func:`recommended_init` suggests the scheme that suits the
 activation following a layer.
 """
@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from workbench.core.errors import SpecError
-from workbench.core.experiment import Component
+from workbench.core.registry import Component
 from workbench.core.registry import Entry, Param, Registry
 
 INITS = Registry("init")

@@ -45,9 +45,10 @@ from typing import Any, Callable
 
 from torch import nn
 
-from workbench.core.registry import Entry, Param, Registry
 from workbench.core.model import layer_rules as rules
 from workbench.core.model import recurrent
+from workbench.core.model.backbones import BACKBONE
+from workbench.core.registry import Entry, Param, Registry
 
 LAYERS = Registry("layer")
 
@@ -325,5 +326,5 @@ _add(nn.Linear, "dense",
      shape=lambda p, s: (p["out_features"],),
      macs=lambda p, s, out: p["in_features"] * p["out_features"])
 
-# Last, as it adds to LAYERS (and imports it from here): registers "Backbone".
-from workbench.core.model import backbones as _backbones  # noqa: E402,F401
+# -- pretrained -------------------------------------------------------------------------
+LAYERS.add(BACKBONE)  # declared in backbones.py with the module it builds

@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from workbench.core.errors import SpecError
-from workbench.core.experiment import Component, DataConfig, Experiment, ModelConfig
+from workbench.core.experiment import SEED_CNN, DataConfig, Experiment, ModelConfig
+from workbench.core.registry import Component
 
 
 def _conv(out: int, k: int, pad: int, bias: bool = True) -> tuple[str, dict[str, Any]]:
@@ -45,8 +46,10 @@ _PRESETS: dict[str, tuple[str, list[tuple[str, dict[str, Any]]]]] = {
     "seed-cnn": (
         "Small CNN: two 3x3 convolution blocks (32, 64 filters) with max pooling, then a "
         "128-unit hidden layer. A good first model for small images.",
-        [_conv(32, 3, 1), _R, _pool(), _conv(64, 3, 1), _R, _pool(), _F, _linear(128), _R,
-         _linear(None)]),
+        # A new Experiment's network, so its layers are declared with the Experiment's
+        # defaults: Conv2d(32, 3, padding 1), ReLU, MaxPool2d(2), Conv2d(64, ...), ReLU,
+        # MaxPool2d(2), Flatten, Linear(128), ReLU, Linear(auto).
+        [(kind, dict(params)) for kind, params in SEED_CNN]),
     "mlp": (
         "Multilayer perceptron: flattens the pixels into two hidden layers (256, 128). "
         "Ignores where pixels are; compare it with a CNN.",

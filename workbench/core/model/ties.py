@@ -1,6 +1,6 @@
 """Weight sharing ("ties"): a layer that uses an earlier layer's weight and bias.
 
-A layer's :attr:`~workbench.core.experiment.Component.share` is the 0-based index of an
+A layer's :attr:`~workbench.core.registry.Component.share` is the 0-based index of an
 earlier layer of the same type. The tied layer holds no parameters of its own: after
 :func:`apply_ties`, ``model[j].weight is model[i].weight`` (one ``nn.Parameter``), so the
 optimizer sees it once (``model.parameters()`` removes duplicates), a gradient step moves
@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from workbench.core.errors import ShapeError
-from workbench.core.experiment import Component
+from workbench.core.registry import Component
 
 # What to change so that two layers' weights have the same shape, by layer type.
 _FIX = {"Linear": "make their in/out features equal",
@@ -40,7 +40,7 @@ def share_problem(layers: Sequence[Component], j: int) -> str | None:
     """What is wrong with layer ``j``'s ``share`` index alone (no shapes), or ``None``.
 
     Checks that it names an earlier layer of the same type. Used by
-    ``Experiment.validate``; :func:`check_ties` adds the shape checks.
+    :func:`workbench.core.catalog.validate`; :func:`check_ties` adds the shape checks.
     """
     i = layers[j].share
     if i is None:

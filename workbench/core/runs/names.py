@@ -1,7 +1,7 @@
 """Names a user can tell runs apart by: ``<dataset>-<network>-<n>`` (``digits-seed-cnn-3``).
 
 The Train tab offers :func:`suggest_run_name` before Start; the run's folder and its
-run.json carry the name (see :mod:`workbench.core.train.record`). Torch-free.
+run.json carry the name (see :mod:`workbench.core.runs.recorder`). Torch-free.
 """
 
 from __future__ import annotations

@@ -7,11 +7,16 @@ read with ``weights_only=True`` (nothing in the file is executed)::
      "classes": [...], "epoch": 3, "history": [...], "model": state_dict,
      "optimizer": ..., "schedule": ..., "scaler": ... | None, "rng": {...},
      "best": {"metric", "value", "epoch"} | None, "bad_epochs": 0, "steps": 120,
-     "schedule_epochs": 10, "elapsed": 12.5}
+     "schedule_epochs": 10, "elapsed": 12.5,
+     "callbacks": {"early_stopping": {"best": ..., "bad_epochs": 0}, ...}}
+
+``callbacks`` holds each callback's own ``state_dict()`` under its ``state_key``; a
+checkpoint written before callbacks kept their state has none, and its early stopping state
+is read from ``best`` and ``bad_epochs``.
 
 The trainer writes ``checkpoints/last.pt`` at the end of every epoch and
 ``checkpoints/best.pt`` when the monitored metric improves (see
-:class:`~workbench.core.train.record.RunRecorder`). With ``training.deterministic`` on, a run
+:class:`~workbench.core.runs.recorder.RunRecorder`). With ``training.deterministic`` on, a run
 resumed from ``last.pt`` ends with the same weights as one that was never interrupted: the
 random-number generators (Python, NumPy, torch CPU and CUDA, and the data loader's own) are
 saved with the weights.
@@ -67,6 +72,13 @@ class Checkpoint:
     #: (as ``workbench resume --lr`` does) does not change it. ``None``: take it from
     #: :attr:`experiment`.
     lr: float | None = None
+    #: Each callback's saved state, by its ``state_key``.
+    callbacks: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if "early_stopping" not in self.callbacks:  # written before callbacks kept theirs
+            self.callbacks = {**self.callbacks, "early_stopping": {
+                "best": self.best, "bad_epochs": int(self.bad_epochs)}}
 
 
 def rng_state(generator: torch.Generator | None = None) -> dict[str, Any]:
@@ -148,7 +160,18 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
             bad_epochs=int(data.get("bad_epochs", 0)), steps=int(data.get("steps", 0)),
             schedule_epochs=int(data.get("schedule_epochs") or experiment.training.epochs),
             elapsed=float(data.get("elapsed", 0.0)), path=str(path),
-            lr=optimizer_lr(experiment.optimizer))
+            lr=optimizer_lr(experiment.optimizer),
+            callbacks=_callback_states(data))
     except (KeyError, TypeError, ValueError, WorkbenchError) as e:
         raise CheckpointError(f"{path} is a damaged checkpoint ({e}): resume from "
                               f"checkpoints/{BEST} or start the run again") from None
+
+
+def _callback_states(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The callbacks' states of a checkpoint's data (none in a file written before
+    callbacks kept their own: :class:`Checkpoint` then takes early stopping's from the
+    top-level ``best`` and ``bad_epochs``)."""
+    states = data.get("callbacks")
+    if not isinstance(states, dict):
+        return {}
+    return {str(k): dict(v) for k, v in states.items() if isinstance(v, dict)}

@@ -1,10 +1,12 @@
 """Device selection: ``auto`` picks CUDA, then MPS, then CPU; :func:`list_devices` says what
-this machine has, for a device chooser."""
+this machine has, for a device chooser; :func:`deterministic_mode` for reproducible runs."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
+from typing import Iterator
 
 import torch
 
@@ -138,3 +140,28 @@ def _ram_bytes() -> int | None:
     except (AttributeError, ValueError, OSError):  # Windows has no sysconf
         return None
     return pages * size if pages > 0 and size > 0 else None
+
+
+@contextlib.contextmanager
+def deterministic_mode(on: bool) -> Iterator[None]:
+    """Deterministic algorithms (and cuDNN's deterministic kernels) while the block runs,
+    restoring the previous settings after."""
+    if not on:
+        yield
+        return
+    previous = (torch.are_deterministic_algorithms_enabled(),
+                torch.is_deterministic_algorithms_warn_only_enabled(),
+                torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark)
+    # cuBLAS needs this workspace setting to be deterministic (PyTorch's reproducibility
+    # notes); it only takes effect if set before CUDA starts, so set it as early as we can.
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    # warn_only: an operation without a deterministic kernel warns instead of failing the run.
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    torch.backends.cudnn.deterministic = True
+    torch.backends.cudnn.benchmark = False
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(previous[0], warn_only=previous[1])
+        torch.backends.cudnn.deterministic = previous[2]
+        torch.backends.cudnn.benchmark = previous[3]

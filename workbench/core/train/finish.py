@@ -19,11 +19,11 @@ from workbench.core.errors import WorkbenchError
 from workbench.core.io import remove_stray_temporaries
 from workbench.core.runs.lock import RunLock
 from workbench.core.runs.store import read_run_info, update_run_info
-from workbench.core.train.callbacks import FitResult
+from workbench.core.train.callbacks.base import FitResult
 from workbench.core.train.checkpoint import BEST, Checkpoint, CheckpointError, load_checkpoint
-from workbench.core.train.control import BestTracker
+from workbench.core.train.callbacks.early_stopping import BestTracker
 from workbench.core.train.disk import describe_write_failure, write_failure
-from workbench.core.train.record import _BUNDLED, _WRITTEN, now_iso
+from workbench.core.runs.recorder import _BUNDLED, _WRITTEN, now_iso
 
 
 @dataclass

@@ -7,6 +7,11 @@ smoothed loss blows up or the loss stops being finite. Afterwards the network's 
 buffers, the optimizer's state and the global random-number generators are put back as they
 were, so the sweep leaves no trace on a run it is made for.
 
+:func:`find_lr` is the ordinary training loop (:meth:`Trainer.fit
+<workbench.core.train.trainer.Trainer.fit>`) with the
+:class:`~workbench.core.train.callbacks.lr_finder.LRFinder` callback setting each batch's
+rate; :func:`sweep_lr` drives the same callback's steps on a trainer already set up.
+
 The suggested rate is the one where the smoothed loss falls fastest against ``log10(lr)``
 (the "steepest negative slope" rule of fastai's ``lr_find`` and Leslie Smith's LR range
 test): training at that rate makes the most progress per step while being well below the
@@ -21,16 +26,14 @@ import random
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import numpy as np
 import torch
 
 from workbench.core.errors import SpecError, WorkbenchError
 from workbench.core.experiment import Experiment
-
-# progress(step, num_steps, lr, smoothed_loss): plain values, safe to forward across threads.
-Progress = Callable[[int, int, float, float], None]
+from workbench.core.train.callbacks.lr_finder import LRFinder, Progress
 
 # The first points of the curve are dominated by the smoothing's warm-up and by noise;
 # a slope there says little about the rate (fastai skips the first 10 of 100 likewise).
@@ -99,9 +102,11 @@ def find_lr(experiment: Experiment, start_lr: float = 1e-7, end_lr: float = 10.0
             index: Any = None) -> LRFindResult:
     """Sweep the learning rate for ``experiment`` and suggest one.
 
-    Builds the run exactly as :class:`~workbench.core.train.trainer.Trainer` does (same
-    network, initialisation, optimizer, loss, data pipelines and device) and runs
-    :func:`sweep_lr` on it. The caller's ``experiment`` is not modified; use
+    Runs the ordinary :class:`~workbench.core.train.trainer.Trainer` (same network,
+    initialisation, optimizer, loss, data pipelines and device) with an
+    :class:`~workbench.core.train.callbacks.lr_finder.LRFinder`: one optimizer step a
+    batch, no validation pass, nothing written. The caller's ``experiment`` is not
+    modified; use
     :func:`set_lr` or :func:`write_lr` to adopt the suggestion.
 
     Parameters
@@ -134,18 +139,26 @@ def find_lr(experiment: Experiment, start_lr: float = 1e-7, end_lr: float = 10.0
         user can fix in the experiment or dataset. A NaN or infinite loss is *not* an
         error: the sweep stops and the result says so.
     """
-    from workbench.core.train.trainer import Trainer
+    from workbench.core.train.trainer import Trainer, TrainingDiverged
 
     _check_settings(start_lr, end_lr, num_steps, smoothing, diverge_factor)
+    finder = LRFinder(start_lr, end_lr, num_steps, smoothing, diverge_factor, progress,
+                      stop_event)
+    exp = experiment.copy()
+    # The ordinary loop, stepping at every batch for as many epochs as the steps need (an
+    # epoch gives at least one, or the finder ends the run), with nothing but the finder
+    # ending it early.
+    exp.training.epochs = min(num_steps, 100000)
+    exp.training.early_stopping = False
+    exp.training.accumulate = 1
     rng = _rng_state()  # the trainer's setup seeds the global generators
-    trainer = Trainer(experiment, stop_event=stop_event, index=index)
     try:
-        trainer._setup()
-        return sweep_lr(trainer, start_lr, end_lr, num_steps, smoothing, diverge_factor,
-                        progress)
+        Trainer(exp, [finder], index=index).fit()
+    except TrainingDiverged as e:  # a NaN or infinite loss ends the sweep, not an error
+        finder.not_finite(e.value)
     finally:
-        trainer._teardown()
         _set_rng_state(rng)
+    return _result(finder)
 
 
 def sweep_lr(trainer: Any, start_lr: float = 1e-7, end_lr: float = 10.0, num_steps: int = 100,
@@ -153,8 +166,9 @@ def sweep_lr(trainer: Any, start_lr: float = 1e-7, end_lr: float = 10.0, num_ste
              progress: Progress | None = None) -> LRFindResult:
     """Run the sweep on a trainer that is already set up, then restore it.
 
-    ``trainer`` needs the attributes :meth:`Trainer._setup` creates (model, optimizer,
-    loss, train loader, pipelines); its stop event ends the sweep early. The model's
+    ``trainer`` needs the attributes its setup creates (model, optimizer, loss, train
+    loader, pipelines), e.g. a run mid-way; its stop event ends the sweep early. The steps
+    are the trainer's own and the sweep :class:`LRFinder`'s, as in :func:`find_lr`. The model's
     parameters and buffers (e.g. BatchNorm running statistics), its train/eval mode, the
     optimizer's state and learning rates, the AMP grad scaler and the global random-number
     generators are restored bit for bit afterwards, also when the sweep raises.
@@ -215,42 +229,26 @@ def write_lr(experiment_path: str | Path, lr: float) -> Experiment:
 # -- the sweep ----------------------------------------------------------------------------
 def _sweep(trainer: Any, start_lr: float, end_lr: float, num_steps: int, smoothing: float,
            diverge_factor: float, progress: Progress | None) -> LRFindResult:
-    optimizer = trainer.optimizer
-    ratios = _group_ratios(optimizer)
-    lrs, losses, smoothed = [], [], []
-    avg, best = 0.0, math.inf
-    stopped, diverged_lr, ending = False, None, f"the sweep ran all {num_steps} steps"
+    finder = LRFinder(start_lr, end_lr, num_steps, smoothing, diverge_factor, progress,
+                      trainer.stop_event)
+    finder.begin(trainer.optimizer)
     trainer.model.train()
     batches = _cycle(trainer)
-    for step in range(num_steps):
-        if trainer.stop_event.is_set():
-            stopped, ending = True, f"the sweep was stopped after {step} steps"
-            break
-        lr = start_lr * (end_lr / start_lr) ** (step / (num_steps - 1))
-        for group, ratio in zip(optimizer.param_groups, ratios):
-            group["lr"] = lr * ratio
+    while not finder.done and not finder.stop_requested():
+        finder.set_lr()
         x, y = next(batches)
         loss = _train_step(trainer, x, y)
-        if not math.isfinite(loss):
-            stopped, diverged_lr = True, lr
-            ending = f"the loss became {loss} at lr {lr:.3g} (step {step + 1}), ending the sweep"
-            break
-        avg = smoothing * avg + (1 - smoothing) * loss
-        value = avg / (1 - smoothing ** (step + 1))  # bias correction: avg starts at 0
-        lrs.append(lr)
-        losses.append(loss)
-        smoothed.append(value)
-        if progress is not None:
-            progress(step + 1, num_steps, lr, value)
-        if step > 0 and value > diverge_factor * best:
-            stopped, diverged_lr = True, lr
-            ending = (f"the loss diverged at lr {lr:.3g} (smoothed loss above "
-                      f"{diverge_factor:g}x its best), ending the sweep")
-            break
-        best = min(best, value)
-    suggested, why = suggest(lrs, smoothed)
-    return LRFindResult(lrs, losses, smoothed, suggested, stopped, f"{ending}; {why}",
-                        diverged_lr)
+        if math.isfinite(loss):
+            finder.record(loss)
+        else:
+            finder.not_finite(loss)
+    return _result(finder)
+
+
+def _result(finder: LRFinder) -> LRFindResult:
+    suggested, why = suggest(finder.lrs, finder.smoothed)
+    return LRFindResult(finder.lrs, finder.losses, finder.smoothed, suggested,
+                        finder.stopped, f"{finder.ending}; {why}", finder.diverged_lr)
 
 
 def suggest(lrs: list[float], smoothed: list[float]) -> tuple[float | None, str]:
@@ -304,14 +302,6 @@ def _cycle(trainer: Any) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         if usable == 0:
             raise WorkbenchError("the learning-rate finder found no usable training batch: "
                                  "add images to the dataset or lower data.val_fraction")
-
-
-def _group_ratios(optimizer: torch.optim.Optimizer) -> list[float]:
-    """Each parameter group's rate relative to the first (a scaled backbone keeps its
-    scale). ``initial_lr`` is the schedulers' record of the unscheduled rate."""
-    bases = [float(g.get("initial_lr", g["lr"])) for g in optimizer.param_groups]
-    first = bases[0]
-    return [b / first if first > 0 else 1.0 for b in bases]
 
 
 def _check_settings(start_lr: float, end_lr: float, num_steps: int, smoothing: float,

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from workbench.core.errors import SpecError, WorkbenchError
-from workbench.core.experiment import Component
+from workbench.core.registry import Component
 from workbench.core.registry import Param, Registry
 
 OPTIMIZERS = Registry("optimizer")

@@ -1,8 +1,9 @@
 """Continuing a run: what the trainer saves in a checkpoint and how it restores it.
 
 :class:`Resumable` is mixed into :class:`~workbench.core.train.trainer.Trainer`; it works on
-the attributes the trainer's setup creates (model, optimizer, schedule, grad scaler, tracker,
-the loader's generator).
+the attributes the trainer's setup creates (model, optimizer, schedule, grad scaler, the
+loader's generator). Callbacks keep their own state in the checkpoint: every callback with a
+``state_key`` is saved under ``"callbacks"`` and handed its state back on resuming.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from typing import Any
 
 import torch
 
-from workbench.core.train.control import BestTracker
 from workbench.core.train.optim import optimizer_lr
 
 #: The key each optimizer parameter group keeps its set learning rate under (the rate the
@@ -40,8 +40,11 @@ class Resumable:
             "schedule": _to_cpu(self.schedule.state_dict()),
             "scaler": self._scaler.state_dict() if self._scaler is not None else None,
             "rng": rng_state(self._gen),
+            # The best epoch at the top level too: what the run's other readers (and the
+            # checkpoints of earlier versions) know it by.
             "best": dict(self.tracker.best) if self.tracker.best else None,
             "bad_epochs": self.tracker.bad_epochs, "steps": self.steps,
+            "callbacks": {cb.state_key: cb.state_dict() for cb in self.hooks if cb.state_key},
             "schedule_epochs": self.schedule_epochs, "elapsed": self.elapsed,
         }
 
@@ -91,12 +94,9 @@ class Resumable:
         self.epochs_done = int(ckpt.epoch)
         self.steps = int(ckpt.steps)
         self.elapsed = float(ckpt.elapsed)
-        bad = ckpt.bad_epochs
-        patience = self.tracker.patience
-        if patience is not None and bad >= patience:
-            bad = 0  # it had stopped early: resuming asks for more epochs, give them
-        self.tracker = BestTracker(self.tracker.metric, self.tracker.min_delta, patience,
-                                   ckpt.best, bad)
+        for cb in self.hooks:  # early stopping's best epoch and patience, and the rest
+            if cb.state_key and cb.state_key in ckpt.callbacks:
+                cb.load_state_dict(dict(ckpt.callbacks[cb.state_key]))
         if self.experiment.training.epochs > self.schedule_epochs \
                 and self.experiment.scheduler.type != "none":
             notes.append(f"the {self.experiment.scheduler.type} schedule was planned for "

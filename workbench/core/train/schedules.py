@@ -21,7 +21,7 @@ import torch
 from torch.optim import lr_scheduler
 
 from workbench.core.errors import SpecError
-from workbench.core.experiment import Component
+from workbench.core.registry import Component
 from workbench.core.registry import Param, Registry
 
 SCHEDULERS = Registry("scheduler")

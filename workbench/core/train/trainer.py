@@ -1,46 +1,44 @@
-"""The training loop: a synchronous lifecycle with callback hooks.
+"""The training loop: a synchronous lifecycle with one hook runner.
 
-``Trainer.fit()`` knows nothing of Qt. Progress, plots, checkpoints and the CLI's printing
-are callbacks; the GUI runs ``fit`` in a worker thread and stops it through ``stop_event``,
-which is checked at every batch, and pauses it with :meth:`Trainer.pause`. End hooks run in
-``finally`` so they always fire.
+``Trainer.fit()`` knows nothing of Qt. Every hook goes through :meth:`Trainer.emit`, to the
+run's own callbacks first (pausing, early stopping, norm sampling: :mod:`.callbacks`) and
+then the caller's (progress, plots, the run folder); ``on_fit_start``/``on_fit_end``
+bracket the run, ``on_epoch_start``/``on_epoch_end`` each epoch, ``on_batch_start``/
+``on_batch_end`` each training batch, and the end of the run is heard in ``finally``, by
+every callback, whatever happened. The GUI runs ``fit`` in a worker thread and stops it
+through ``stop_event``, which is checked at every batch, and pauses it with
+:meth:`Trainer.pause`.
 
-A run continues from a :class:`~workbench.core.train.checkpoint.Checkpoint` (``checkpoint=``):
-weights, optimizer and schedule state, the random-number generators, the history and the
-best epoch are restored and the epoch numbering goes on.
+Building the run is :mod:`.setup`'s, one step :mod:`.step`'s, continuing from a checkpoint
+:mod:`.resume`'s, and how a run fails :mod:`.failures`'; callers that want one outcome
+rather than an exception use the run façade, :mod:`.run`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
-import random
 import threading
 import time
 from typing import Any, Iterable
 
-import numpy as np
 import torch
 
-from workbench.core.errors import WorkbenchError
 from workbench.core.experiment import Experiment
-from workbench.core.train.callbacks import Callback, FitResult, TrainingDiverged, TrainingOutOfMemory
-from workbench.core.train.control import (BestTracker, NormSampler, PauseGate, deterministic_mode,
-                      resolve_monitor)
-from workbench.core.train.resume import SET_LR, Resumable, _to_cpu
-from workbench.core.train.unreadable import EpochReads, left_out_note, no_readable_error
+from workbench.core.train.callbacks.base import Callback, FitResult
+from workbench.core.train.callbacks.pause import PauseGate
+from workbench.core.train.device import deterministic_mode
+from workbench.core.train.failures import (TrainingDiverged, TrainingOutOfMemory,
+                                           diverged_error, failure_kind, translate)
+from workbench.core.train.resume import Resumable, _to_cpu
+from workbench.core.train.setup import RunSetup, seed_everything
+from workbench.core.train.step import Steps
+from workbench.core.train.unreadable import EpochReads, no_readable_error
 
 __all__ = ["Callback", "FitResult", "Trainer", "TrainingDiverged", "TrainingOutOfMemory",
            "seed_everything"]
 
 
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-
-
-class Trainer(Resumable):
+class Trainer(RunSetup, Steps, Resumable):
     """Train the network an :class:`Experiment` describes on its dataset.
 
     Parameters
@@ -53,7 +51,7 @@ class Trainer(Resumable):
         Set it (or call :meth:`request_stop`) to stop at the next batch; the epochs finished
         so far are kept in the result.
     index
-        An already scanned :class:`~workbench.core.data.scan.DatasetIndex` of the folder,
+        An already scanned :class:`~workbench.core.data.index.DatasetIndex` of the folder,
         to skip scanning it again.
     checkpoint
         Continue this run (:func:`~workbench.core.train.checkpoint.load_checkpoint`) up to
@@ -98,14 +96,24 @@ class Trainer(Resumable):
         self._channels_last = False
         self._skipped: dict[str, str] = {}
         self.schedule: Any = None  # the learning-rate Schedule, once set up
-        self.tracker: BestTracker | None = None  # the best epoch and early stopping
         self.gate = PauseGate()
+        # The run's own callbacks, made by the setup; ``hooks``: every callback the hook
+        # runner calls, those first.
+        self.early_stopping: Any = None
+        self.norms: Any = None
+        self.hooks: list[Callback] = list(self.callbacks)
+        self._early_reason = ""  # set by stop_early: why the run ends after this epoch
+        #: Run the validation pass after each epoch (the LR finder turns it off).
+        self.validate = True
+        #: The run folder this run is written to (set by the run-folder recorder), or None.
+        self.run_dir: Any = None
+        #: What :meth:`fit` produced, also when it raised (None: it never got that far).
+        self.result: FitResult | None = None
         self.steps = 0  # optimizer steps taken, over every segment of the run
         self.epochs_done = 0
         self.elapsed = 0.0  # training seconds over every segment, pauses excluded
         self.schedule_epochs = self.experiment.training.epochs
         self._gen: torch.Generator | None = None
-        self._norms: NormSampler | None = None
         self._best_state: dict[str, torch.Tensor] | None = None
         # The weights (a CPU copy) at the end of the last finished epoch, or as set up (or
         # restored from the checkpoint) before any: what a stopped run keeps, so its bundle
@@ -139,200 +147,20 @@ class Trainer(Resumable):
     def paused(self) -> bool:
         return self.gate.paused
 
-    # -- setup -------------------------------------------------------------------------
-    def _setup(self) -> dict[str, Any]:
-        from workbench.core.data.augment.mixing import build_batch_transform
-        from workbench.core.data.dataset import balanced_sampler, class_weights
-        from workbench.core.data.scan import scan_folder
-        from workbench.core.data.split import split_for
-        from workbench.core.model.backbones import load_backbone_weights
-        from workbench.core.model.builder import build_network
-        from workbench.core.model.init import apply_init
-        from workbench.core.train.allocator import tune_host_allocator
-        from workbench.core.train.device import resolve_device
-        from workbench.core.train.optim import (build_loss, build_optimizer, loss_note, optimizer_lr,
-                            parameter_groups)
-        from workbench.core.train.schedules import build_scheduler
-
-        exp = self.experiment
-        self.device = resolve_device(exp.training.device)
-        self._setup_distributed()
-        tune_host_allocator()  # the same large buffers every step: keep them in the heap
-        if self.index is None:
-            folder = exp.data.folder
-            if not folder:
-                from workbench.core.data.demo import ensure_demo_dataset
-
-                folder = str(ensure_demo_dataset())
-            self.index = scan_folder(folder)
-        self.index.check_trainable()
-        self.classes = list(self.index.classes)
-        ckpt = self.checkpoint
-        if ckpt is not None:
-            self._check_checkpoint(ckpt)
-        train_s, val_s = split_for(self.index, exp.data)
-
-        seed_everything(exp.training.seed)
-        h, w = exp.data.input_size
-        model, summary = build_network(exp.model.layers, (exp.data.channels, h, w),
-                                       len(self.classes))
-        apply_init(model, exp.init, layers=exp.model.layers)  # layers' own init override
-        # Pretrained backbone weights go in after the init scheme, which would overwrite them.
-        notes = load_backbone_weights(model) if ckpt is None else []
-        self.model = model.to(self.device)
-        self._has_batchnorm = any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
-                                  for m in model.modules())
-        # Frozen layers stay out of the optimizer; a fine-tuned backbone gets a scaled lr.
-        self.optimizer = build_optimizer(exp.optimizer, parameter_groups(
-            self.model, exp.model.layers, optimizer_lr(exp.optimizer)))
-        for group in self.optimizer.param_groups:  # saved with it: what a resume compares
-            group[SET_LR] = float(group["lr"])
-        k = len(self.classes)
-        train_labels = [int(label) for _, label in train_s]
-        balance = exp.data.balance
-        weights = class_weights(train_labels, k) if balance == "weighted_loss" else None
-        log_probs = bool(exp.model.layers) and exp.model.layers[-1].type == "LogSoftmax"
-        self.loss_fn = build_loss(exp.loss, weights, num_classes=k,
-                                  log_probs=log_probs).to(self.device)
-        note = loss_note(exp.loss, log_probs)
-        if note:
-            notes.append(note)
-        note = left_out_note(self.index)  # e.g. CSV rows whose files are missing
-        if note:
-            notes.append(note)
-        # MixUp/CutMix: whole training batches, after collation (None when not listed).
-        self.batch_transform = build_batch_transform(exp, num_classes=k)
-
-        self._gen = gen = torch.Generator().manual_seed(exp.training.seed)
-        sampler = (balanced_sampler(train_labels, k, generator=gen)
-                   if balance == "weighted_sampler" else None)
-        data_note = self._setup_data(train_s, val_s, gen, sampler)
-        # After the loaders: a per-batch schedule needs the number of steps in an epoch.
-        self.schedule_epochs = ckpt.schedule_epochs if ckpt is not None else \
-            exp.training.epochs
-        self.schedule = build_scheduler(exp.scheduler, self.optimizer, self.steps_per_epoch,
-                                        self.schedule_epochs)
-        self._setup_device_options()
-        t = exp.training
-        self.tracker = BestTracker(resolve_monitor(t.monitor, self.val_loader is not None),
-                                   t.min_delta, t.patience if t.early_stopping else None)
-        labels = [f"{i + 1} {layer.type}" for i, layer in enumerate(exp.model.layers)]
-        self._norms = NormSampler(self.model, labels) if self.norm_interval else None
-        if ckpt is not None:
-            notes.extend(self._restore(ckpt))
-        if self.dist is not None:  # last: DDP must wrap the final, restored parameters
-            self._ddp = self.dist.wrap(self.model, self.device)
-            if self.dist.rank:
-                # Each rank draws its own augmentations (and dropout masks); the weights
-                # were broadcast from rank 0 by the wrap, and the shard order has its own
-                # seed in the sampler.
-                seed_everything(exp.training.seed + 7919 * self.dist.rank)
-        info = {"epochs": exp.training.epochs, "batches_per_epoch": len(self.train_loader),
-                "device": str(self.device), "num_train": len(train_s), "num_val": len(val_s),
-                "classes": list(self.classes), "num_params": summary.total_params,
-                "balance": balance, "cache": data_note, "amp": _dtype_name(self._amp),
-                "channels_last": self._channels_last, "notes": notes,
-                "batch_size": int(exp.data.batch_size), "monitor": self.tracker.metric,
-                "start_epoch": self.epochs_done + 1, "history": [dict(m) for m in self.history],
-                "steps": self.steps, "best": self.tracker.best,
-                "norm_layers": list(self._norms.names) if self._norms else []}
-        if self.dist is not None:
-            info.update(world_size=self.dist.world_size, rank=self.dist.rank)
-        return info
-
-    def _setup_distributed(self) -> None:
-        """Join torchrun's process group when this process is one of several (see
-        :mod:`.distributed`); a single process changes nothing."""
-        from workbench.core.train.distributed import DistributedContext
-
-        ctx = DistributedContext.from_env()
-        if ctx.active:
-            self.device = ctx.init(self.device)  # cuda:<LOCAL_RANK> on GPUs
-            self.dist = ctx
-
     @property
-    def steps_per_epoch(self) -> int:
-        """Optimizer steps in one epoch (batches over ``training.accumulate``)."""
-        return max(1, math.ceil(len(self.train_loader) / self.experiment.training.accumulate))
+    def tracker(self) -> Any:
+        """The best epoch so far and the epochs without improvement
+        (:class:`~.callbacks.early_stopping.BestTracker`), once set up; else None."""
+        return self.early_stopping.tracker if self.early_stopping is not None else None
 
-    def _setup_data(self, train_s: list, val_s: list, gen: torch.Generator,
-                    sampler: Any) -> str:
-        """Loaders, and the batch pipelines run on the device; returns the cache note.
+    def stop_early(self, reason: str) -> None:
+        """End the run after the epoch being finished (early stopping); ``reason`` is for
+        a person."""
+        self._early_reason = reason
 
-        When the pipeline splits (nearly always) both splits read uint8 images from the
-        decoded-image cache (or decode them afresh when it is off) and augment on the
-        device, batch-wise; otherwise each image runs the whole per-image pipeline in a
-        DataLoader, as in a hand-written loop.
-        """
-        from workbench.core.data.cache import CachedBatches, open_cache
-        from workbench.core.data.dataset import make_loader
-        from workbench.core.data.augment.pipeline import NotSplittable, split_pipeline
-        from workbench.core.data.augment.transforms import build_eval_transform, build_train_transform
-
-        exp = self.experiment
-        pin = self.device.type == "cuda"
-        val_sampler = None
-        if self.dist is not None:  # each rank reads its own shard of each split
-            sampler = self.dist.train_sampler(len(train_s), exp.training.seed, sampler)
-            val_sampler = self.dist.val_sampler(len(val_s))
-        try:
-            split = split_pipeline(exp)
-        except NotSplittable as e:
-            self.train_pipeline = self.eval_pipeline = None
-            self.cache = None
-            self.train_loader = make_loader(train_s, build_train_transform(exp), exp,
-                                            shuffle=True, device=self.device, generator=gen,
-                                            sampler=sampler)
-            self.val_loader = (make_loader(val_s, build_eval_transform(exp), exp, shuffle=False,
-                                           device=self.device, sampler=val_sampler)
-                               if val_s else None)
-            return f"off: {e}"
-        slot_of: dict[str, int] = {}
-        for path, _ in list(train_s) + list(val_s):
-            slot_of.setdefault(path, len(slot_of))
-        # Under torchrun the ranks of a node share a disk cache: one creates it first.
-        with (self.dist.local_main_first() if self.dist is not None
-              else contextlib.nullcontext()):
-            self.cache, note = open_cache(list(slot_of), split, exp.data.cache,
-                                          exp.data.cache_budget_mb)
-        self._cache_reported = -1
-        bs = int(exp.data.batch_size)
-        self.train_loader = CachedBatches(self.cache, [slot_of[p] for p, _ in train_s],
-                                          [lbl for _, lbl in train_s], bs, shuffle=True,
-                                          generator=gen, sampler=sampler, pin=pin)
-        self.val_loader = (CachedBatches(self.cache, [slot_of[p] for p, _ in val_s],
-                                         [lbl for _, lbl in val_s], bs, pin=pin,
-                                         sampler=val_sampler)
-                           if val_s else None)
-        self.train_pipeline, self.eval_pipeline = split.train, split.eval
-        return note
-
-    def _setup_device_options(self) -> None:
-        from workbench.core.train.device import resolve_amp
-
-        exp, device = self.experiment, self.device
-        self._amp = resolve_amp(exp.training.amp, device)
-        self._scaler = (torch.amp.GradScaler("cuda") if self._amp == torch.float16 else None)
-        has_conv = any(isinstance(m, torch.nn.Conv2d) for m in self.model.modules())
-        self._channels_last = bool(device.type == "cuda" and exp.training.channels_last
-                                   and has_conv)
-        if self._channels_last:
-            self.model.to(memory_format=torch.channels_last)
-        if device.type == "cuda" and not exp.training.deterministic:
-            # Fixed input sizes: let cuDNN pick the fastest convolution algorithms.
-            self._cudnn_benchmark = torch.backends.cudnn.benchmark
-            torch.backends.cudnn.benchmark = True
-
-    def _report_cache(self) -> None:
-        cache = self.cache
-        if cache is None or cache.where == "off" or self._cache_reported >= len(cache):
-            return  # nothing to report, or already reported full: no recount every batch
-        done, total = cache.done, len(cache)
-        step = max(1, total // 100)
-        if done != self._cache_reported and (done >= total or
-                                             done - self._cache_reported >= step):
-            self._cache_reported = done
-            self._emit("on_cache_progress", done, total)
+    def keep_best_weights(self) -> None:
+        """The epoch just finished is the best: keep its weights for ``restore_best``."""
+        self._best_state = self._finished_state  # replaced, never changed in place
 
     # -- the loop ----------------------------------------------------------------------
     def fit(self) -> FitResult:
@@ -352,7 +180,7 @@ class Trainer(Resumable):
             with deterministic_mode(self.experiment.training.deterministic):
                 info = self._setup()
                 self._snapshot_weights()
-                self._emit("on_fit_start", info)
+                self.emit("on_fit_start", info)
                 stopped, early, reason = self._epochs()
                 if early and self.experiment.training.restore_best \
                         and self._best_state is not None:
@@ -366,12 +194,10 @@ class Trainer(Resumable):
         except BaseException as e:
             # Device memory and dead loader workers arrive as torch's RuntimeErrors: say
             # what they mean and what to do instead.
-            replacement = (self._oom_error() if _out_of_memory(e) else
-                           self._worker_error(e) if _worker_died(e) else None)
+            replacement = translate(e, self)
             failure = replacement or e
             error = str(failure) or type(failure).__name__
-            kind = ("out_of_memory" if isinstance(failure, TrainingOutOfMemory) else
-                    "diverged" if isinstance(failure, TrainingDiverged) else "failed")
+            kind = failure_kind(failure)
             if replacement is not None:
                 raise replacement from None
             raise
@@ -384,6 +210,7 @@ class Trainer(Resumable):
                                self.experiment, sorted(self._skipped.items()), error,
                                early, reason, dict(best) if best else None, restored, kind,
                                self._weights_epoch(restored, best))
+            self.result = result
             # Every callback hears the end, even when one before it fails (a recorder that
             # cannot write its bundle must not leave the app's bridge, or run.json, waiting).
             failures = self._emit_all("on_fit_end", result)
@@ -394,19 +221,19 @@ class Trainer(Resumable):
     def _epochs(self) -> tuple[bool, bool, str]:
         """Train the remaining epochs; returns ``(stopped, early_stopped, reason)``."""
         exp = self.experiment
-        keep_best = exp.training.early_stopping and exp.training.restore_best
         for epoch in range(self.epochs_done + 1, exp.training.epochs + 1):
             if self._stop_everywhere():
                 return True, False, "stopped"
             if self.dist is not None:  # DistributedSampler reshuffles per epoch
                 getattr(self.train_loader.sampler, "set_epoch", lambda e: None)(epoch)
-            self._emit("on_epoch_start", epoch)
+            self.emit("on_epoch_start", epoch)
             t0, paused0 = time.perf_counter(), self.gate.paused_seconds
             train = self._run_epoch(epoch, train=True)
             if train is None:
                 return True, False, "stopped"
             lr = float(self._lr())  # the rate the epoch ended at, before it changes
-            val = self._run_epoch(epoch, train=False) if self.val_loader else (None, None)
+            val = (self._run_epoch(epoch, train=False) if self.val_loader and self.validate
+                   else (None, None))
             if val is None:
                 return True, False, "stopped"
             self.schedule.step_epoch(val[0], train[0])
@@ -417,11 +244,9 @@ class Trainer(Resumable):
             self.epochs_done = epoch
             self.elapsed += seconds
             self._snapshot_weights()
-            if self.tracker.update(metrics) and keep_best:
-                self._best_state = self._finished_state  # replaced, never changed in place
-            self._emit("on_epoch_end", epoch, dict(metrics))
-            if self.tracker.should_stop and epoch < exp.training.epochs:
-                return False, True, self.tracker.reason()
+            self.emit("on_epoch_end", epoch, dict(metrics))  # early stopping hears it first
+            if self._early_reason:
+                return False, True, self._early_reason
         return False, False, ""
 
     def _run_epoch(self, epoch: int, train: bool) -> tuple[float | None, float | None] | None:
@@ -441,12 +266,11 @@ class Trainer(Resumable):
                 for path, reason in skipped:
                     if path not in self._skipped:
                         self._skipped[path] = reason
-                        self._emit("on_skipped", path, reason)
+                        self.emit("on_skipped", path, reason)
                 reads.add(0 if x is None else len(x), skipped)
                 self._report_cache()
                 if train:
-                    self.gate.wait(self.stop_event, lambda: self._emit("on_paused", epoch, i + 1),
-                                   lambda: self._emit("on_resumed"))
+                    self.emit("on_batch_start", epoch, i + 1)  # a pause waits here
                 stop = self.stop_requested
                 # BatchNorm cannot estimate statistics from one sample in training mode;
                 # a last batch of one is dropped rather than failing the run.
@@ -477,7 +301,7 @@ class Trainer(Resumable):
                     bad_validation = bad_validation or (i + 1, value)
                     continue
                 if not finite:
-                    raise self._diverged(value, epoch, i + 1)
+                    raise diverged_error(value, epoch, i + 1, self._lr())
                 if train:
                     self._accumulated += 1
                     last = i + 1 == num_batches
@@ -492,7 +316,7 @@ class Trainer(Resumable):
                 correct += int((logits.argmax(1) == y).sum().item())
                 seen += n
                 if train:
-                    self._emit("on_batch_end", epoch, i + 1, num_batches, value)
+                    self.emit("on_batch_end", epoch, i + 1, num_batches, value)
         self._report_cache()
         if self.dist is not None:  # sums over every shard: the whole split's metrics
             total_loss, correct, seen, bad, read, unread = self.dist.all_reduce_sum(
@@ -502,104 +326,13 @@ class Trainer(Resumable):
             reads.read, reads.unread = int(round(read)), int(round(unread))
             if bad:
                 batch, value = bad_validation or (0, math.nan)
-                raise self._diverged(value, epoch, batch, validation=True)
+                raise diverged_error(value, epoch, batch, self._lr(), validation=True)
         if reads.read == 0:  # nothing to learn from or to measure: not a finished epoch
             raise no_readable_error("training" if train else "validation", epoch,
                                     str(self.index.root), reads, self.epochs_done)
         if seen == 0:
             return (None, None)
         return total_loss / seen, correct / seen
-
-    # -- one step (also used by the LR finder) -------------------------------------------
-    def batch_inputs(self, x: torch.Tensor, y: torch.Tensor,
-                     train: bool) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """A loader batch as the network sees it: on the device, augmented and normalised
-        batch-wise, channels-last when set, mixed (MixUp/CutMix) when training.
-
-        Returns ``(x, target, y)``: ``target`` is what the loss takes (soft ``(B, K)``
-        targets when mixed), ``y`` the hard labels accuracy counts (the class with the
-        largest share when mixed).
-        """
-        non_blocking = self.device.type == "cuda"
-        x = x.to(self.device, non_blocking=non_blocking)
-        y = y.to(self.device, non_blocking=non_blocking)
-        pipeline = self.train_pipeline if train else self.eval_pipeline
-        if pipeline is not None:  # augment and normalise on the device, batch-wise
-            x = pipeline(x)
-        if self._channels_last and x.ndim == 4:
-            x = x.contiguous(memory_format=torch.channels_last)
-        target = y
-        if train and self.batch_transform is not None:
-            x, target = self.batch_transform(x, y)
-            y = target.argmax(1)
-        return x, target, y
-
-    def forward_loss(self, x: torch.Tensor,
-                     target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(logits, loss)`` of the model on a prepared batch, under autocast when AMP is on."""
-        # Training goes through the DDP wrapper (it all-reduces the gradients); evaluation
-        # needs no communication and uses the plain module.
-        net = self._ddp if self._ddp is not None and self.model.training else self.model
-        with (torch.autocast(self.device.type, dtype=self._amp) if self._amp is not None
-              else contextlib.nullcontext()):
-            logits = net(x)
-            return logits, self.loss_fn(logits, target)
-
-    def optimizer_step(self, loss: torch.Tensor, step: bool = True, scale: float = 1.0) -> None:
-        """Backpropagate ``loss`` and, when ``step``, clip the gradients and step the
-        optimizer (through the grad scaler for fp16), leaving the gradients zeroed.
-
-        With gradient accumulation each micro-batch's loss is scaled by ``scale``
-        (1 / accumulate) and only the last one steps, so the step sees the mean gradient.
-        """
-        if scale != 1.0:
-            loss = loss * scale
-        if self._scaler is not None:
-            self._scaler.scale(loss).backward()
-        else:
-            loss.backward()
-        if not step:
-            return
-        clip = self.experiment.training.grad_clip
-        sample = self._norms is not None and (self.steps + 1) % self.norm_interval == 0
-        if self._scaler is not None and (clip > 0 or sample):
-            self._scaler.unscale_(self.optimizer)  # clip and measure the true gradients
-        if sample:
-            grads, weights = self._norms.sample()
-        if clip > 0:
-            torch.nn.utils.clip_grad_norm_(
-                [p for g in self.optimizer.param_groups for p in g["params"]], clip)
-        if self._scaler is not None:
-            self._scaler.step(self.optimizer)
-            self._scaler.update()
-        else:
-            self.optimizer.step()
-        self.optimizer.zero_grad(set_to_none=True)
-        if sample:
-            self._emit("on_norms", self.steps + 1, list(self._norms.names), grads, weights)
-
-    def _oom_error(self) -> TrainingOutOfMemory:
-        bs = int(self.experiment.data.batch_size)
-        if self.device is not None and self.device.type == "cuda":
-            torch.cuda.empty_cache()
-        done = (f" The {self.epochs_done} finished epoch(s) and their checkpoint are kept."
-                if self.epochs_done else "")
-        return TrainingOutOfMemory(
-            f"the {self.device or 'device'} ran out of memory at batch size {bs}.{done} "
-            f"Try batch size {max(1, bs // 2)} (or a smaller input size, or gradient "
-            f"accumulation to keep the effective batch)", bs)
-
-    def _diverged(self, value: float, epoch: int, batch: int,
-                  validation: bool = False) -> TrainingDiverged:
-        if batch and not math.isfinite(value):
-            where = f"{value} at epoch {epoch}, batch {batch}"
-        else:  # finite here: another process's loss was not (under torchrun)
-            where = f"not finite at epoch {epoch} on another process"
-        what = "validation loss" if validation else "loss"
-        return TrainingDiverged(
-            f"training diverged: the {what} became {where}. The learning rate "
-            f"({self._lr():g}) is the usual cause: lower it (e.g. by 10x, or find one with "
-            f"the LR finder) and start again", epoch)
 
     def _snapshot_weights(self) -> None:
         """Keep a CPU copy of the weights as they are now, at an epoch's end (or the run's
@@ -621,60 +354,21 @@ class Trainer(Resumable):
             return self.stop_requested
         return self.dist.agree(self.stop_requested)[0]
 
-    def _worker_error(self, e: BaseException) -> WorkbenchError:
-        return WorkbenchError(
-            f"a data-loading worker process died ({str(e).strip()}). This usually means the "
-            f"machine ran out of memory: lower data.num_workers "
-            f"({self.experiment.data.num_workers}) or the batch size, or use the decoded-image "
-            f"cache (data.cache auto); the finished epochs are kept")
-
-    def _teardown(self) -> None:
-        self._ddp = None
-        if self.dist is not None:
-            self.dist.shutdown()
-        cache = self.cache
-        if cache is not None:
-            try:
-                cache.close()
-            except OSError:  # a disk cache that cannot be flushed is rebuilt next time
-                pass
-        if hasattr(self, "_cudnn_benchmark"):
-            torch.backends.cudnn.benchmark = self._cudnn_benchmark
-
     def _lr(self) -> Any:
         return self.optimizer.param_groups[0].get("lr") if self.optimizer else "?"
 
-    def _emit(self, hook: str, *args: Any) -> None:
-        for cb in self.callbacks:
+    # -- the hook runner ------------------------------------------------------------------
+    def emit(self, hook: str, *args: Any) -> None:
+        """Call ``hook`` on every callback, the run's own first, in order."""
+        for cb in self.hooks:
             getattr(cb, hook)(self, *args)
 
     def _emit_all(self, hook: str, *args: Any) -> list[BaseException]:
         """Call ``hook`` on every callback even if some raise; returns what they raised."""
         failures = []
-        for cb in self.callbacks:
+        for cb in self.hooks:
             try:
                 getattr(cb, hook)(self, *args)
             except Exception as e:  # noqa: BLE001  (re-raised by the caller)
                 failures.append(e)
         return failures
-
-
-def _worker_died(e: BaseException) -> bool:
-    """torch's DataLoader reporting a worker process that exited (killed, crashed)."""
-    text = str(e)
-    return isinstance(e, RuntimeError) and "DataLoader worker" in text and \
-        "exited unexpectedly" in text
-
-
-def _out_of_memory(e: BaseException) -> bool:
-    """A device out-of-memory error (CUDA's own class, or MPS/others' RuntimeError)."""
-    oom_type = getattr(torch, "OutOfMemoryError", None) or getattr(torch.cuda,
-                                                                    "OutOfMemoryError", ())
-    if oom_type and isinstance(e, oom_type):
-        return True
-    return isinstance(e, RuntimeError) and not isinstance(e, WorkbenchError) \
-        and "out of memory" in str(e).lower()
-
-
-def _dtype_name(dtype: torch.dtype | None) -> str:
-    return {torch.bfloat16: "bf16", torch.float16: "fp16"}.get(dtype, "off")

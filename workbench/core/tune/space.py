@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from workbench.core.errors import SpecError
-from workbench.core.experiment import Component, Experiment
+from workbench.core.experiment import Experiment
+from workbench.core.registry import Component
 from workbench.core.io import parse_json, read_text_file
 
 SPACE_FORMAT_VERSION = 1

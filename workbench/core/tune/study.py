@@ -211,8 +211,8 @@ def _run_trial(trial: Any, exp: Experiment, space: SearchSpace, study_name: str,
     import optuna
 
     from workbench.core.runs.store import update_run_info
-    from workbench.core.train.record import RunRecorder
-    from workbench.core.train.trainer import Callback, Trainer
+    from workbench.core.train.callbacks.base import Callback
+    from workbench.core.train.run import run_training
 
     params = _suggest(trial, space)
     try:
@@ -236,25 +236,27 @@ def _run_trial(trial: Any, exp: Experiment, space: SearchSpace, study_name: str,
                 trainer.request_stop()
 
     report = Report()
-    recorder = RunRecorder(parent=runs_parent)
     # Its own stop flag: a pruned trial must not stop the study's later trials.
     own_stop = threading.Event()
-    trainer = Trainer(trial_exp, [report, recorder, *extra], stop_event=own_stop, index=index)
     relay = threading.Thread(target=_relay, args=(stop_event, own_stop), daemon=True)
     relay.start()
     try:
-        result = trainer.fit()
-    except WorkbenchError as e:  # diverged, out of memory, a network the widths break
-        _fail(trial, str(e), recorder.run_dir)
+        outcome = run_training(trial_exp, None, [report], extra, runs_parent=runs_parent,
+                               stop_event=own_stop, index=index)
     finally:
         own_stop.set()  # ends the relay thread
         relay.join()
-        if recorder.run_dir is not None:
-            trial.set_user_attr("run_dir", str(recorder.run_dir))
+    if outcome.run_dir is not None:
+        trial.set_user_attr("run_dir", str(outcome.run_dir))
+    if outcome.failed:
+        if not isinstance(outcome.error, WorkbenchError):
+            raise outcome.error  # a bug of ours, not the trial's
+        _fail(trial, outcome.message, outcome.run_dir)  # diverged, out of memory, ...
+    result = outcome.result
     if report.pruned_at is not None:
         why = f"pruned by Optuna after epoch {report.pruned_at} (study {study_name})"
         with contextlib.suppress(OSError, WorkbenchError):
-            update_run_info(recorder.run_dir, message=why)
+            update_run_info(outcome.run_dir, message=why)
         raise optuna.TrialPruned(why)
     if result.stopped:
         _fail(trial, f"stopped by the user after {len(result.history)} epoch(s)")

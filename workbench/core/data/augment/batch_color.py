@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as nnf
 from torchvision.transforms import v2
 
-from workbench.core.data.augment.batch_ops import BatchTransform, Params, uniform, where_selected
+from workbench.core.data.augment.batch_base import BatchTransform, Params, uniform, where_selected
 
 _BRIGHTNESS, _CONTRAST, _SATURATION, _HUE = range(4)
 

@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as nnf
 from torchvision.transforms import InterpolationMode, v2
 
-from workbench.core.data.augment.batch_ops import BatchTransform, Params, coin, randint, uniform, where_selected
+from workbench.core.data.augment.batch_base import BatchTransform, Params, coin, randint, uniform, where_selected
 
 
 def _mode(interpolation: Any) -> str | None:

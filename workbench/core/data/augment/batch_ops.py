@@ -16,8 +16,9 @@ that keeps per-image draws while doing the work in a few tensor operations over 
 
 Every vectorised op is a :class:`BatchTransform`: ``op.draw(shape)`` draws the parameters
 of a batch and ``op.apply(x, params)`` applies them, so the two can be checked separately;
-``op(x)`` does both. The colour ops live in :mod:`.batch_color`, the geometric ones (and
-RandomErasing, which shares the crop's box drawing) in :mod:`.batch_geometry`.
+``op(x)`` does both (the base and the draw helpers are in :mod:`.batch_base`). The colour
+ops live in :mod:`.batch_color`, the geometric ones (and RandomErasing, which shares the
+crop's box drawing) in :mod:`.batch_geometry`.
 
 Deterministic transforms need nothing of this: v2 applies them to a batch as to one image.
 """
@@ -29,74 +30,10 @@ from typing import Any, Callable
 import torch
 from torchvision.transforms import v2
 
-BatchOp = Callable[[torch.Tensor], torch.Tensor]
-Params = dict[str, torch.Tensor]
-
-
-class BatchTransform:
-    """A random transform with one draw per image of a batch ``(B, C, H, W)``.
-
-    Subclasses implement :meth:`draw` and :meth:`apply`; calling the op does both.
-    """
-
-    def draw(self, shape: torch.Size) -> Params:
-        """Random parameters for a batch of ``shape``: CPU tensors with one row per image."""
-        raise NotImplementedError
-
-    def apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
-        """The batch ``x`` (uint8, or float in [0, 1]; any device) transformed with
-        ``params``; ``x`` itself is left untouched."""
-        raise NotImplementedError
-
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        if x.ndim != 4:
-            raise ValueError(f"expected a batch (B, C, H, W), got shape {tuple(x.shape)}")
-        if len(x) == 0:
-            return x
-        return self.apply(x, self.draw(x.shape))
-
-    def __repr__(self) -> str:
-        return type(self).__name__
-
-
-def coin(batch: int, p: float) -> torch.Tensor:
-    """A CPU bool mask of ``batch`` independent draws that are true with probability p
-    (v2's own test per call: ``torch.rand(1) < p``)."""
-    return torch.rand(batch) < p
-
-
-def uniform(batch: int, lo: float, hi: float) -> torch.Tensor:
-    """``batch`` draws from U(lo, hi), as float64 holding float32 values: v2 draws
-    ``torch.empty(1).uniform_(lo, hi).item()``, a float32 it then uses as a Python float."""
-    return torch.empty(batch).uniform_(lo, hi).double()
-
-
-def randint(high: torch.Tensor) -> torch.Tensor:
-    """One integer in ``[0, high)`` per element of the CPU tensor ``high`` (all >= 1)."""
-    u = torch.rand(high.shape, dtype=torch.float64)
-    return torch.minimum((u * high).long(), high.long() - 1)
-
-
-def where_selected(x: torch.Tensor, selected: torch.Tensor,
-                   fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
-                   inplace: bool = False) -> torch.Tensor:
-    """``fn(images, index)`` on the images ``selected`` (a CPU bool mask) picks; the others
-    unchanged. ``index`` (CPU, long) says which images ``fn`` got, to pick their parameters.
-
-    Only the selected images are computed, so a mask that is mostly false costs little.
-    ``inplace`` writes them into ``x`` (for a caller that owns ``x``) instead of a copy.
-    """
-    if not bool(selected.any()):
-        return x
-    if bool(selected.all()):
-        return fn(x, torch.arange(len(x)))
-    idx = selected.nonzero().squeeze(1)
-    idx_dev = idx.to(x.device)
-    out = fn(x.index_select(0, idx_dev), idx)
-    if out.shape[1:] != x.shape[1:]:
-        raise ValueError("a masked op must keep the image size")
-    return (x if inplace else x.clone()).index_copy_(0, idx_dev, out.to(x.dtype))
-
+from workbench.core.data.augment import batch_color, batch_geometry
+from workbench.core.data.augment.batch_base import (BatchOp, BatchTransform, Params, coin,
+                                                   where_selected)
+from workbench.core.data.augment.more_transforms import _GaussianNoise, _RandomGrayscale
 
 class Masked(BatchTransform):
     """Apply a deterministic ``fn`` to the images a per-image coin selects (flips,
@@ -145,10 +82,6 @@ def vectorize(transform: Any) -> BatchOp | None:
         :class:`BatchTransform` except for GaussianNoise), or ``None`` when the transform
         has no vectorised form.
     """
-    from workbench.core.data.augment import batch_color as batch_color
-    from workbench.core.data.augment import batch_geometry as batch_geometry
-    from workbench.core.data.augment.more_transforms import _GaussianNoise, _RandomGrayscale
-
     if isinstance(transform, v2.RandomHorizontalFlip):
         return Masked(transform.p, lambda x: x.flip(-1), "HorizontalFlip")
     if isinstance(transform, v2.RandomVerticalFlip):

@@ -199,7 +199,7 @@ def augmentation_hints(classes: Sequence[str], transforms: Sequence[Any],
     classes
         The class names.
     transforms
-        The training transforms: :class:`~workbench.core.experiment.Component` objects,
+        The training transforms: :class:`~workbench.core.registry.Component` objects,
         ``{"type": ..., "params": {...}}`` dicts or bare names; missing parameters take
         their registry defaults.
     class_colours
@@ -295,7 +295,7 @@ def class_mean_colours(index: Any, per_class: int = 8, size: int = 32,
     Parameters
     ----------
     index
-        A scanned :class:`~workbench.core.data.scan.DatasetIndex`.
+        A scanned :class:`~workbench.core.data.index.DatasetIndex`.
     per_class
         Images read per class, spread evenly over the class (deterministic).
     size

@@ -4,8 +4,8 @@ They blend pairs of images in a batch and their labels with the same weights, so
 work on whole batches after collation rather than on single images. They are listed in
 ``augment.transforms`` like the others (registry entries with ``meta["batch"] = True``,
 skipped by the per-image pipelines; their place in the list does not matter) and
-:func:`build_batch_transform` turns them into one callable the Trainer applies to
-training batches only.
+:func:`~.transforms.build_batch_transform` turns them into one callable the Trainer
+applies to training batches only.
 
 With both MixUp and CutMix listed, each batch gets one of them, chosen at random.
 """
@@ -17,11 +17,13 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import torch
 
-from workbench.core.registry import Param
-from workbench.core.data.augment.transforms import TRANSFORMS
+from workbench.core.registry import Param, Registry
 
 if TYPE_CHECKING:  # pragma: no cover
     from workbench.core.experiment import Experiment
+
+#: The batch-level entries of :data:`~.transforms.TRANSFORMS` (``meta["batch"]``).
+ENTRIES = Registry("transform")
 
 BatchFn = Callable[..., tuple[torch.Tensor, torch.Tensor]]
 
@@ -157,7 +159,7 @@ def _cutmix(alpha: float = 1.0, *, exp: "Experiment | None" = None) -> CutMix:
     return CutMix(alpha)
 
 
-TRANSFORMS.register(
+ENTRIES.register(
     "MixUp", params=[_alpha(0.2)], group="batch",
     help="Blend pairs of training images and their labels (whole batches, training only); "
          "a strong regulariser for longer runs. Its place in the list does not matter.",
@@ -165,7 +167,7 @@ TRANSFORMS.register(
     describe=lambda p, exp: f"MixUp (per batch): blend image pairs and their labels, "
                             f"weight ~ Beta({p['alpha']:g}, {p['alpha']:g})")(_mixup)
 
-TRANSFORMS.register(
+ENTRIES.register(
     "CutMix", params=[_alpha(1.0)], group="batch",
     help="Paste a random box from another training image; labels mixed by area (whole "
          "batches, training only). Its place in the list does not matter.",
@@ -173,38 +175,3 @@ TRANSFORMS.register(
     describe=lambda p, exp: f"CutMix (per batch): paste a box of another image, labels "
                             f"mixed by area, weight ~ Beta({p['alpha']:g}, "
                             f"{p['alpha']:g})")(_cutmix)
-
-
-def batch_entries(exp: "Experiment") -> list[tuple[Any, dict]]:
-    """The batch-level ``(entry, validated params)`` listed in ``exp.augment.transforms``."""
-    out = []
-    for i, comp in enumerate(exp.augment.transforms):
-        entry = TRANSFORMS.get(comp.type, f"augment.transforms[{i}].type")
-        if entry.meta.get("batch"):
-            out.append((entry, entry.validate(comp.params, f"augment.transforms[{i}].params")))
-    return out
-
-
-def build_batch_transform(exp: "Experiment", num_classes: int | None = None
-                          ) -> BatchAugment | None:
-    """The batch-level augmentation of ``exp``, or None when it lists none.
-
-    Parameters
-    ----------
-    exp
-        Its ``augment.transforms`` may list MixUp and/or CutMix (anywhere in the list).
-    num_classes
-        Width of the soft targets; without it, ``fn(x, y, num_classes=K)`` may give it
-        per call, else the largest label + 1 is used.
-
-    Returns
-    -------
-    callable or None
-        ``fn(x, y) -> (x, y_soft)``: ``x`` a float batch ``(B, C, H, W)``, ``y`` class
-        indices ``(B,)``; ``y_soft`` is float ``(B, num_classes)``, each row summing to 1.
-        Random draws use torch's global generator, or ``generator=`` when given.
-    """
-    choices = [entry.builder(**params, exp=exp) for entry, params in batch_entries(exp)]
-    for c in choices:
-        c.num_classes = num_classes
-    return BatchAugment(choices, num_classes) if choices else None

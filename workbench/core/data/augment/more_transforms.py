@@ -1,9 +1,9 @@
-"""More training-time transform entries of :data:`~.transforms.TRANSFORMS`.
+"""More training-time transform entries; :mod:`.transforms` adds them to its registry.
 
 Geometry (RandomAffine, RandomPerspective), colour (RandomGrayscale), blur and noise
 (GaussianBlur, GaussianNoise), occlusion (RandomErasing, a.k.a. Cutout) and the learned
 or random policies (RandAugment, TrivialAugmentWide, AutoAugment). Every one is random,
-so evaluation drops it. Imported by :mod:`.transforms`; the meta keys are documented there.
+so evaluation drops it. The meta keys are documented in :mod:`.transforms`.
 """
 
 from __future__ import annotations
@@ -14,12 +14,15 @@ import torch
 from torchvision.transforms import v2
 from torchvision.transforms.v2 import functional as F
 
+from workbench.core.data.augment.common import _data
 from workbench.core.errors import SpecError
-from workbench.core.registry import Param
-from workbench.core.data.augment.transforms import TRANSFORMS, _data
+from workbench.core.registry import Param, Registry
 
 if TYPE_CHECKING:  # pragma: no cover
     from workbench.core.experiment import Experiment
+
+#: The entries of this module, in the order they are listed.
+ENTRIES = Registry("transform")
 
 
 def _check_order(*names: str):
@@ -53,7 +56,7 @@ def _describe_affine(p: dict, exp: Any) -> str:
             f"{ty:.0%}, scale {s0:g}-{s1:g}, shear up to {p['shear']:g} degrees")
 
 
-TRANSFORMS.register(
+ENTRIES.register(
     "RandomAffine",
     params=[Param("degrees", float, 10.0, min=0.0, max=180.0,
                   help="Largest rotation either way, in degrees; 0-15 suits photos."),
@@ -75,7 +78,7 @@ def _perspective(distortion_scale: float = 0.3, p: float = 0.5, *,
     return v2.RandomPerspective(distortion_scale=distortion_scale, p=p)
 
 
-TRANSFORMS.register(
+ENTRIES.register(
     "RandomPerspective",
     params=[Param("distortion_scale", float, 0.3, min=0.0, max=1.0,
                   help="How far corners may move, as a share of the size; 0.2-0.5 is "
@@ -106,7 +109,7 @@ def _random_grayscale(p: float = 0.1, *, exp: "Experiment | None" = None) -> Any
     return _RandomGrayscale(p)
 
 
-TRANSFORMS.register(
+ENTRIES.register(
     "RandomGrayscale", params=[_prob(0.1, "converting to grayscale")], group="colour",
     help="Drop colour at random (channel count kept), so the model relies on shape; "
          "not when colour tells classes apart. No effect on grayscale experiments.",
@@ -146,7 +149,7 @@ def _blur(kernel_size: int = 5, sigma: list[float] = (0.1, 2.0), *,
     return _GaussianBlur(kernel_size, (float(sigma[0]), float(sigma[1])))
 
 
-TRANSFORMS.register(
+ENTRIES.register(
     "GaussianBlur",
     params=[Param("kernel_size", int, 5, min=1, max=31,
                   help="Odd size of the blur kernel in pixels; about a tenth of the image "
@@ -181,7 +184,7 @@ def _noise(mean: float = 0.0, sigma: float = 0.05, *,
     return _GaussianNoise(mean, sigma)  # pragma: no cover (older torchvision)
 
 
-TRANSFORMS.register(
+ENTRIES.register(
     "GaussianNoise",
     params=[Param("mean", float, 0.0, min=-1.0, max=1.0,
                   help="Mean of the noise on pixel values in [0, 1]; keep 0."),
@@ -202,7 +205,7 @@ def _erasing(p: float = 0.5, scale: list[float] = (0.02, 0.2),
     return v2.RandomErasing(p=p, scale=tuple(scale), ratio=tuple(ratio), value=value)
 
 
-TRANSFORMS.register(
+ENTRIES.register(
     "RandomErasing",
     params=[_prob(0.5, "erasing a rectangle of"),
             Param("scale", list, [0.02, 0.2], min=0.001, max=1.0, item_type=float,
@@ -227,7 +230,7 @@ def _randaugment(num_ops: int = 2, magnitude: int = 9, *,
     return v2.RandAugment(num_ops=num_ops, magnitude=magnitude)
 
 
-TRANSFORMS.register(
+ENTRIES.register(
     "RandAugment",
     params=[Param("num_ops", int, 2, min=1, max=10,
                   help="Operations applied to each image; 2 is the usual choice."),
@@ -244,7 +247,7 @@ def _trivial(*, exp: "Experiment | None" = None) -> v2.Transform:
     return v2.TrivialAugmentWide()
 
 
-TRANSFORMS.register(
+ENTRIES.register(
     "TrivialAugmentWide", params=[], group="policies",
     help="One random operation at a random strength per image; no parameters to tune and "
          "a strong default.", random=True, eval=None,
@@ -259,7 +262,7 @@ def _autoaugment(policy: str = "imagenet", *, exp: "Experiment | None" = None) -
     return v2.AutoAugment(_POLICIES[policy])
 
 
-TRANSFORMS.register(
+ENTRIES.register(
     "AutoAugment",
     params=[Param("policy", str, "imagenet", choices=tuple(_POLICIES),
                   help="Policy learned on imagenet (photos), cifar10 (small photos) or svhn "

@@ -115,7 +115,7 @@ def batch_preview(exp: "Experiment", samples: Sequence[tuple[str, int]],
     ----------
     exp
         The experiment; when it lists MixUp or CutMix they are applied to the batch
-        (helper :func:`~workbench.core.data.augment.mixing.build_batch_transform`).
+        (helper :func:`~workbench.core.data.augment.transforms.build_batch_transform`).
     samples
         ``(path, class index)`` pairs to draw the batch from (the training split).
     classes
@@ -165,7 +165,7 @@ def batch_preview(exp: "Experiment", samples: Sequence[tuple[str, int]],
 
 def _batch_fn(exp: "Experiment", num_classes: int) -> Any:
     try:
-        from workbench.core.data.augment.mixing import build_batch_transform
+        from workbench.core.data.augment.transforms import build_batch_transform
     except ImportError:  # pragma: no cover  (batch-level augmentation not available)
         return None
     return build_batch_transform(exp, num_classes=num_classes)

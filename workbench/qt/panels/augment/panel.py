@@ -6,8 +6,9 @@ the registry's declarations), both pipelines as text and hints where an augmenta
 change what an image shows. Right: the live preview
 (:class:`~workbench.qt.panels.augment.preview.AugmentPreview`).
 
-Every edit goes straight into ``experiment.augment.transforms`` and emits
-``experiment_changed``.
+Every edit goes into ``experiment.augment.transforms``, is announced through the Experiment's
+events and emits ``experiment_changed``; the panel shows what the Experiment says changed in
+``data`` or ``augment`` (a new dataset's defaults, the input size) or that it was replaced.
 
 The transform registry needs torch and torchvision. At start-up the panel shows the list of
 transform names at once; the Add menu, the parameter form, the pipelines, the hints and
@@ -25,9 +26,12 @@ from PySide6.QtWidgets import (QAbstractItemView, QGroupBox, QHBoxLayout, QLabel
                                QTabWidget, QToolButton, QVBoxLayout, QWidget)
 
 from workbench.core.errors import WorkbenchError
-from workbench.core.experiment import Component, Experiment
+from workbench.core.events import CurrentExperiment
+from workbench.core.experiment import Experiment
+from workbench.core.registry import Component
 
 from workbench.qt.common import MessageLabel, run_standalone
+from workbench.qt.evented import subscribe
 from workbench.qt.forms import ParamForm
 from workbench.qt.startup import LOADING_TEXT, torch_loader, when_torch_ready
 from workbench.qt.workers import TaskRunner
@@ -59,9 +63,10 @@ class AugmentPanel(QWidget):
     preview_updated = Signal()
     hints_updated = Signal()
 
-    def __init__(self, experiment: Experiment, parent: QWidget | None = None):
+    def __init__(self, experiment: Experiment | CurrentExperiment,
+                 parent: QWidget | None = None):
         super().__init__(parent)
-        self.experiment = experiment
+        self.current = CurrentExperiment.of(experiment)
         self.class_colours: dict[str, list[float]] = {}
         self._colour_runner = TaskRunner(self, supersede=True)
         self._colour_runner.finished.connect(self._on_colours_found)
@@ -69,6 +74,7 @@ class AugmentPanel(QWidget):
         self._components: dict[int, Component] = {}
         self._next_key = 0
         self._syncing = False
+        self._announcing = False  # this panel's own edit is being announced
         self._torch = False  # the transform registry is available
 
         self.list = QListWidget()
@@ -141,7 +147,7 @@ class AugmentPanel(QWidget):
         ll.addLayout(flips_row)
         ll.addWidget(self.message)
 
-        self.preview = AugmentPreview(experiment)
+        self.preview = AugmentPreview(self.current)
         self.preview.preview_updated.connect(self.preview_updated)
         splitter = QSplitter()
         splitter.addWidget(left)
@@ -155,6 +161,12 @@ class AugmentPanel(QWidget):
         if not self._torch:
             self._rebuild_list()
             self.refresh()
+        subscribe(self, self.current.replaced, self._on_experiment_replaced)
+        subscribe(self, self.current.changed, self._on_experiment_changed)
+
+    @property
+    def experiment(self) -> Experiment:
+        return self.current.experiment
 
     @Slot()
     def _on_torch_ready(self) -> None:
@@ -182,10 +194,17 @@ class AugmentPanel(QWidget):
 
     # -- binding ---------------------------------------------------------------------------
     def set_experiment(self, experiment: Experiment) -> None:
-        self.experiment = experiment
-        self.preview.set_experiment(experiment)
+        """Show ``experiment`` (it replaces the current one, for every view of it)."""
+        self.current.replace(experiment)
+
+    def _on_experiment_replaced(self, _experiment: Experiment) -> None:
         self._rebuild_list()
         self.refresh()
+
+    def _on_experiment_changed(self, section: str, _field: str | None) -> None:
+        # The pipelines follow the input size, channels and normalisation too.
+        if section in ("data", "augment") and not self._announcing:
+            self.refresh()
 
     def set_index(self, index: Any) -> None:
         """The loaded dataset: class names for the hints, images for the preview."""
@@ -244,7 +263,7 @@ class AugmentPanel(QWidget):
             if comp is not None and all(comp is not c for c in order):
                 order.append(comp)
         if [id(c) for c in order] != [id(c) for c in self.experiment.augment.transforms]:
-            self.experiment.augment.transforms = order
+            self.experiment.augment.transforms[:] = order
             self._changed()
 
     # -- edits -----------------------------------------------------------------------------
@@ -299,8 +318,7 @@ class AugmentPanel(QWidget):
         if not rows:
             return
         transforms = self.experiment.augment.transforms
-        self.experiment.augment.transforms = [t for i, t in enumerate(transforms)
-                                              if i not in rows]
+        transforms[:] = [t for i, t in enumerate(transforms) if i not in rows]
         self._rebuild_list()
         self._changed()
 
@@ -351,6 +369,11 @@ class AugmentPanel(QWidget):
             self._changed()
 
     def _changed(self) -> None:
+        self._announcing = True  # every other view of the transforms hears it from there
+        try:
+            self.experiment.augment.announce("transforms")
+        finally:
+            self._announcing = False
         self.refresh()
         self.experiment_changed.emit()
 

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout,
                                QPushButton, QScrollArea, QTabWidget, QVBoxLayout, QWidget)
 
 from workbench.core.errors import WorkbenchError
+from workbench.core.events import CurrentExperiment
 
 from workbench.qt.common import MessageLabel
 from workbench.qt.startup import LOADING_TEXT, when_torch_ready
@@ -87,7 +88,8 @@ class AugmentPreview(QWidget):
 
     def __init__(self, experiment: Any, parent: QWidget | None = None):
         super().__init__(parent)
-        self.experiment = experiment
+        # The holder of the current Experiment (the Augment panel's): read anew each time.
+        self.current = CurrentExperiment.of(experiment)
         self._torch = False  # torch is imported: previews may be computed
         self._shut_down = False
         self.index: Any = None
@@ -191,10 +193,11 @@ class AugmentPreview(QWidget):
         else:
             self.schedule()
 
+    @property
+    def experiment(self) -> Any:
+        return self.current.experiment
+
     # -- inputs ----------------------------------------------------------------------------
-    def set_experiment(self, experiment: Any) -> None:
-        self.experiment = experiment
-        self.schedule()
 
     def set_index(self, index: Any) -> None:
         """The loaded dataset (``classes``, ``samples``): preview images come from it."""

@@ -26,7 +26,7 @@ def verify_dataset(index: Any, state: TaskState) -> Any:
 
     The copy keeps the GUI's index untouched while this runs in another thread.
     """
-    from workbench.core.data.scan import verify_samples
+    from workbench.core.data.index import verify_samples
 
     checked = copy.deepcopy(index)
     verify_samples(checked, progress=state.set_progress, is_cancelled=state.is_cancelled)

@@ -20,14 +20,17 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QGroupBox, QHBoxLayout, Q
                                QLineEdit, QProgressBar, QPushButton, QScrollArea, QSplitter,
                                QVBoxLayout, QWidget)
 
-from workbench.core.errors import DataError, WorkbenchError
+from workbench.core.errors import DataError
+from workbench.core.events import CurrentExperiment
 from workbench.core.experiment import Experiment
 
 from workbench.qt.common import MessageLabel, run_standalone, stop_busy
+from workbench.qt.evented import subscribe
 from workbench.qt.thumbnails import PathRole, ThumbnailLoader, ThumbnailModel, ThumbnailView
 from workbench.qt.workers import TaskRunner
 from workbench.qt.panels.data.advice import DataAdvice, HeaderSummary
 from workbench.qt.panels.data.settings import DataSettings
+from workbench.qt.panels.data.stats import split_counts
 from workbench.qt.panels.data.jobs import list_dataset, verify_dataset
 from workbench.qt.panels.data.views import (ClassBarChart, ClassTable, DatasetDetails, reveal_in_file_manager,
                          reveal_menu)
@@ -45,13 +48,15 @@ class DataPanel(QWidget):
         thumbnails are shown at once, and checking every image for readability begins.
     dataset_loaded(index)
         A scan finished (every image checked); ``experiment.data.folder`` now names the scanned folder. ``index``
-        is the :class:`~workbench.core.data.scan.DatasetIndex` (it may still be unusable for
+        is the :class:`~workbench.core.data.index.DatasetIndex` (it may still be unusable for
         training: the message line says why).
     scan_failed(message)
         The folder could not be scanned (missing, not a folder...).
     experiment_changed()
         A setting changed ``experiment.data`` (split, size, channels, normalisation...), or
         a new dataset's defaults changed it and ``experiment.augment`` (a flip left out).
+        The other tabs hear those edits from the Experiment's events; edits made elsewhere
+        (the Model tab's backbone preprocessing) are shown here the same way.
     summary_finished(lines)
         The image size and mode summary of the loaded dataset is shown.
     defaults_adopted(text)
@@ -66,9 +71,10 @@ class DataPanel(QWidget):
     summary_finished = Signal(list)
     defaults_adopted = Signal(str)
 
-    def __init__(self, experiment: Experiment, parent: QWidget | None = None):
+    def __init__(self, experiment: Experiment | CurrentExperiment,
+                 parent: QWidget | None = None):
         super().__init__(parent)
-        self.experiment = experiment
+        self.current = CurrentExperiment.of(experiment)
         self.index: Any = None
         self.trainable = False
         self._pending_folder = ""
@@ -84,7 +90,13 @@ class DataPanel(QWidget):
         self._build()
         self.headers = HeaderSummary(self.summary_label, self)
         self.headers.finished.connect(self._on_summary_finished)
-        self.folder_edit.setText(experiment.data.folder)
+        self.folder_edit.setText(self.experiment.data.folder)
+        subscribe(self, self.current.replaced, self._on_experiment_replaced)
+        subscribe(self, self.current.changed, self._on_experiment_changed)
+
+    @property
+    def experiment(self) -> Experiment:
+        return self.current.experiment
 
     # -- layout --------------------------------------------------------------------------
     def _build(self) -> None:
@@ -168,9 +180,8 @@ class DataPanel(QWidget):
         middle.setSizes([480, 130])
 
         # Right: the settings of experiment.data.
-        self.settings = DataSettings(self.experiment)
+        self.settings = DataSettings(self.current)
         self.settings.experiment_changed.connect(self.experiment_changed)
-        self.settings.experiment_changed.connect(self._update_suggestion)
         self.settings.split_changed.connect(self._show_split)
         settings_box = QGroupBox("Settings")
         QVBoxLayout(settings_box).addWidget(self.settings)
@@ -196,12 +207,18 @@ class DataPanel(QWidget):
 
     # -- actions ---------------------------------------------------------------------------
     def set_experiment(self, experiment: Experiment) -> None:
-        self.experiment = experiment
+        """Show ``experiment`` (it replaces the current one, for every view of it)."""
+        self.current.replace(experiment)
+
+    def _on_experiment_replaced(self, experiment: Experiment) -> None:
         self.folder_edit.setText(experiment.data.folder)
-        self.settings.set_experiment(experiment)
         self.advice.cancel()
         self._show_split()
         self._update_suggestion()
+
+    def _on_experiment_changed(self, section: str, _field: str | None) -> None:
+        if section == "data":  # e.g. the Model tab set a backbone's channels and size
+            self._update_suggestion()
 
     @Slot()
     def choose_folder(self) -> None:
@@ -362,28 +379,14 @@ class DataPanel(QWidget):
     @Slot()
     def _show_split(self) -> None:
         """Fill the Train/Val columns and the imbalance line from the current split."""
-        index = self.index
-        train = None
-        if index is not None and index.classes:
-            from workbench.core.data.split import split_for
-
-            d = self.experiment.data
-            try:
-                train, val = split_for(index, d)
-            except WorkbenchError:
-                train = None
-        if train is None:
+        split = split_counts(self.index, self.experiment.data)
+        if split is None:
             self.class_table.set_split(None, None)
-            self.settings.set_dataset(index, None, None)
+            self.settings.set_dataset(self.index, None, None)
             return
-        names = index.classes
-        train_counts, val_counts = dict.fromkeys(names, 0), dict.fromkeys(names, 0)
-        for _, label in train:
-            train_counts[names[label]] += 1
-        for _, label in val:
-            val_counts[names[label]] += 1
+        train, train_counts, val_counts = split
         self.class_table.set_split(train_counts, val_counts)
-        self.settings.set_dataset(index, train, train_counts)
+        self.settings.set_dataset(self.index, train, train_counts)
 
     # -- image summary ---------------------------------------------------------------------
     def _start_summary(self, index: Any) -> None:
@@ -400,22 +403,15 @@ class DataPanel(QWidget):
             return
         self.image_summary = summary
         adopted = self.advice.summary_ready(self.experiment, self.index, folder, summary)
-        if adopted and adopted[0]:
-            self.settings.refresh()
         self.summary_finished.emit(list(lines))
         if adopted:
-            if adopted[0]:  # the Augment and Model tabs show the new input and pipeline
+            if adopted[0]:  # (the tabs showing them heard the Experiment's events)
                 self.experiment_changed.emit()
             self.defaults_adopted.emit(adopted[1])
 
     @Slot()
     def _update_suggestion(self) -> None:
         self.advice.update_suggestion(self.experiment, self.image_summary)
-
-    def showEvent(self, event) -> None:  # noqa: N802  (Qt override)
-        # The Model tab may have changed the channels (a backbone) while it was shown.
-        self._update_suggestion()
-        super().showEvent(event)
 
     # -- menus -----------------------------------------------------------------------------
     @Slot(QPoint)

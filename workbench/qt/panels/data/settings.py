@@ -1,24 +1,30 @@
 """The Data panel's settings: split, input size and channels, normalisation, class balance.
 
 Every control is bound both ways to ``experiment.data``: an edit writes the field at once
-and emits ``experiment_changed``; :meth:`DataSettings.refresh` shows the experiment's values
-(after another experiment was opened). Computing the normalisation statistics of the
+(the Experiment announces it) and emits ``experiment_changed``; a change made elsewhere (the
+Model tab's backbone preprocessing, a new dataset's defaults, another experiment opened) is
+heard from the Experiment's events and shown. Computing the normalisation statistics of the
 training split runs off the GUI thread with a progress bar and a Cancel button.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout,
                                QLabel, QProgressBar, QPushButton, QSpinBox, QVBoxLayout,
                                QWidget)
 
+from workbench.core.events import CurrentExperiment
 from workbench.core.experiment import Experiment
 
 from workbench.qt.common import MessageLabel, stop_busy
+from workbench.qt.evented import subscribe
+from workbench.qt.panels.data.stats import (adapt, close_values, fmt_values, imbalance_ratio,
+                                            preset_names, preset_values)
 from workbench.qt.startup import torch_loader
 from workbench.qt.workers import TaskRunner, TaskState
 
@@ -28,41 +34,6 @@ BALANCE_CHOICES = (("none", "None"),
                    ("weighted_sampler", "Weighted sampler"))
 #: Largest/smallest class ratio above which the imbalance is shown as a warning.
 IMBALANCE_WARNING = 3.0
-
-
-def preset_names() -> list[str]:
-    """Names of the normalisation presets (``NORMALIZATION_PRESETS`` of the core)."""
-    from workbench.core.data.stats import NORMALIZATION_PRESETS
-
-    return list(NORMALIZATION_PRESETS)
-
-
-def preset_values(name: str, channels: int) -> tuple[list[float], list[float]]:
-    """The preset's ``(mean, std)`` with ``channels`` values each (gray: mean of the three)."""
-    from workbench.core.data.stats import normalization_preset
-
-    mean, std = normalization_preset(name, channels)
-    return [float(v) for v in mean], [float(v) for v in std]
-
-
-def adapt(values: Sequence[float], channels: int) -> list[float]:
-    """``values`` with ``channels`` entries: 3 -> 1 averages, 1 -> 3 repeats."""
-    values = [float(v) for v in values]
-    if len(values) == channels:
-        return values
-    if channels == 1:
-        return [round(sum(values) / len(values), 6)]
-    return values[:1] * channels
-
-
-def imbalance_ratio(counts: dict[str, int]) -> float:
-    """Largest over smallest class count (1.0 when balanced or empty, inf if a class has 0).
-
-    Imports torch (``class_imbalance`` lives in ``workbench.core.data.dataset``).
-    """
-    from workbench.core.data.stats import class_imbalance
-
-    return float(class_imbalance(counts))
 
 
 def _compute_mean_std(samples: list, experiment: Experiment, state: TaskState) -> Any:
@@ -89,12 +60,14 @@ class DataSettings(QWidget):
     split_changed = Signal()
     normalization_computed = Signal(list, list)
 
-    def __init__(self, experiment: Experiment, parent: QWidget | None = None):
+    def __init__(self, experiment: Experiment | CurrentExperiment,
+                 parent: QWidget | None = None):
         super().__init__(parent)
-        self.experiment = experiment
+        self.current = CurrentExperiment.of(experiment)
         self._train_samples: list | None = None
         self._train_counts: dict[str, int] | None = None
         self._updating = False
+        self._writing = False  # a control is writing the experiment: its events echo it
         self._imbalance_queued = False
         self._runner = TaskRunner(self, supersede=True)
         self._runner.progressed.connect(self._on_stats_progressed)
@@ -102,6 +75,13 @@ class DataSettings(QWidget):
         self._runner.errored.connect(self._on_stats_errored)
         self._build()
         self.refresh()
+        subscribe(self, self.current.replaced, self._on_experiment_replaced)
+        subscribe(self, self.current.changed, self._on_experiment_changed)
+
+    @property
+    def experiment(self) -> Experiment:
+        """The current Experiment (the holder's: never a copy of its own)."""
+        return self.current.experiment
 
     # -- layout --------------------------------------------------------------------------
     def _build(self) -> None:
@@ -208,9 +188,25 @@ class DataSettings(QWidget):
 
     # -- experiment -> widgets -----------------------------------------------------------
     def set_experiment(self, experiment: Experiment) -> None:
+        """Show ``experiment`` (it replaces the current one, for every view of it)."""
+        self.current.replace(experiment)
+
+    def _on_experiment_replaced(self, _experiment: Experiment) -> None:
         self.cancel_computation()
-        self.experiment = experiment
         self.refresh()
+
+    def _on_experiment_changed(self, section: str, _field: str | None) -> None:
+        if section == "data" and not self._writing:
+            self.refresh()
+
+    @contextmanager
+    def _write(self) -> Iterator[Any]:
+        """Write ``experiment.data`` from the controls (the events of it are not shown back)."""
+        self._writing = True
+        try:
+            yield self.experiment.data
+        finally:
+            self._writing = False
 
     def refresh(self) -> None:
         """Show the experiment's values (without writing them back)."""
@@ -239,12 +235,12 @@ class DataSettings(QWidget):
         chosen = -1
         for name in preset_names():
             self.norm_combo.addItem(name, name)
-            if _close(preset_values(name, d.channels), current):
+            if close_values(preset_values(name, d.channels), current):
                 chosen = self.norm_combo.count() - 1
         self.norm_combo.addItem(CUSTOM, CUSTOM)
         self.norm_combo.setCurrentIndex(chosen if chosen >= 0 else self.norm_combo.count() - 1)
         self.norm_combo.blockSignals(False)
-        self.norm_values.setText(f"mean {_fmt(d.mean)}, std {_fmt(d.std)}")
+        self.norm_values.setText(f"mean {fmt_values(d.mean)}, std {fmt_values(d.std)}")
 
     def set_dataset(self, index: Any, train_samples: list | None,
                     train_counts: dict[str, int] | None) -> None:
@@ -308,11 +304,11 @@ class DataSettings(QWidget):
     def _on_split_edited(self) -> None:
         if self._updating:
             return
-        d = self.experiment.data
-        d.val_fraction = round(self.val_fraction.value(), 4)
-        d.seed = self.seed.value()
-        d.stratified = self.stratified.isChecked()
-        d.use_folder_split = self.folder_split.isChecked()
+        with self._write() as d:
+            d.val_fraction = round(self.val_fraction.value(), 4)
+            d.seed = self.seed.value()
+            d.stratified = self.stratified.isChecked()
+            d.use_folder_split = self.folder_split.isChecked()
         self._enable_split_controls()
         self._changed()
         self.split_changed.emit()
@@ -321,7 +317,8 @@ class DataSettings(QWidget):
     def _on_size_edited(self) -> None:
         if self._updating:
             return
-        self.experiment.data.input_size = [self.height_spin.value(), self.width_spin.value()]
+        with self._write() as d:
+            d.input_size = [self.height_spin.value(), self.width_spin.value()]
         self._changed()
 
     def set_channels(self, channels: int) -> None:
@@ -333,13 +330,13 @@ class DataSettings(QWidget):
     def _on_channels_edited(self) -> None:
         if self._updating:
             return
-        d = self.experiment.data
-        d.channels = int(self.channels_combo.currentData())
-        # Keep mean/std valid for the new channel count (1 value, or one per channel).
-        if len(d.mean) not in (1, d.channels):
-            d.mean = adapt(d.mean, d.channels)
-        if len(d.std) not in (1, d.channels):
-            d.std = adapt(d.std, d.channels)
+        with self._write() as d:
+            d.channels = int(self.channels_combo.currentData())
+            # Keep mean/std valid for the new channel count (1 value, or one per channel).
+            if len(d.mean) not in (1, d.channels):
+                d.mean = adapt(d.mean, d.channels)
+            if len(d.std) not in (1, d.channels):
+                d.std = adapt(d.std, d.channels)
         self._refresh_normalization()
         self._changed()
 
@@ -348,16 +345,17 @@ class DataSettings(QWidget):
         name = self.norm_combo.currentData()
         if self._updating or name not in preset_names():
             return
-        d = self.experiment.data
-        d.mean, d.std = preset_values(name, d.channels)
-        self.norm_values.setText(f"mean {_fmt(d.mean)}, std {_fmt(d.std)}")
+        with self._write() as d:
+            d.mean, d.std = preset_values(name, d.channels)
+        self.norm_values.setText(f"mean {fmt_values(d.mean)}, std {fmt_values(d.std)}")
         self._changed()
 
     @Slot()
     def _on_balance_edited(self) -> None:
         if self._updating:
             return
-        self.experiment.data.balance = self.balance_combo.currentData()
+        with self._write() as d:
+            d.balance = self.balance_combo.currentData()
         self._show_imbalance()
         self._changed()
 
@@ -402,11 +400,11 @@ class DataSettings(QWidget):
     def _on_stats_finished(self, job: int, result: Any) -> None:
         self._end_computation()
         mean, std = ([round(float(v), 6) for v in part] for part in result)
-        d = self.experiment.data
-        d.mean, d.std = mean, std
+        with self._write() as d:
+            d.mean, d.std = mean, std
         self._refresh_normalization()
         self.stats_message.show_message(f"Computed from the training split: mean "
-                                        f"{_fmt(mean)}, std {_fmt(std)}.", "ok")
+                                        f"{fmt_values(mean)}, std {fmt_values(std)}.", "ok")
         self._changed()
         self.normalization_computed.emit(mean, std)
 
@@ -419,11 +417,3 @@ class DataSettings(QWidget):
         self._runner.cancel_all()
         stop_busy(self.stats_progress)
 
-
-def _close(a: tuple[list[float], list[float]], b: tuple[list[float], list[float]]) -> bool:
-    return all(len(x) == len(y) and all(abs(u - v) < 1e-4 for u, v in zip(x, y))
-               for x, y in zip(a, b))
-
-
-def _fmt(values: Sequence[float]) -> str:
-    return "(" + ", ".join(f"{v:.3f}" for v in values) + ")"

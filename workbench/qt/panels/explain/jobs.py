@@ -48,7 +48,7 @@ class Explanation:
 
 
 class ExplainSession:
-    """One bundle's :class:`~workbench.core.explain.methods.Explainer`, made on first use.
+    """One bundle's :class:`~workbench.core.explain.bundle.Explainer`, made on first use.
 
     Jobs of the same dialog may overlap (a superseded job still runs to its end), and the
     explainer's forward hooks are per call, so one lock serialises the use of the model.
@@ -60,7 +60,7 @@ class ExplainSession:
         self._lock = threading.Lock()
 
     def _get(self):
-        from workbench.core.explain.methods import Explainer
+        from workbench.core.explain.bundle import Explainer
 
         if self._explainer is None:
             self._explainer = Explainer(self.bundle_path)

@@ -62,6 +62,20 @@ def format_settings(entry: Any, given: dict, resolved: dict) -> str:
     return ", ".join(parts)
 
 
+def init_badge(init: Any) -> str:
+    """The card's short description of a layer's own init, e.g. ``"own initialisation:
+    weight kaiming_normal, bias zeros"``."""
+    if not isinstance(init, dict) or not init:
+        return "own initialisation"
+
+    def name(v: Any) -> str:
+        return v if isinstance(v, str) else str(v.get("type", "?")) if isinstance(v, dict) \
+            else "?"
+
+    return "own initialisation: " + ", ".join(f"{k} {name(init[k])}"
+                                              for k in ("weight", "bias") if k in init)
+
+
 def showable_values(entry: Any, params: Any) -> dict:
     """The values of ``params`` a form can show: each one its parameter accepts.
 
@@ -146,8 +160,6 @@ class LayerCard(QFrame):
             tips.append(f"This layer uses layer {self.share + 1}'s weight and bias (one set of "
                         f"parameters, counted once): right-click › Stop sharing to untie it.")
         if getattr(comp, "init", None):
-            from workbench.qt.panels.model.layer_dialogs import init_badge
-
             badges.append(init_badge(comp.init))
             tips.append("This layer has its own initialisation, overriding the experiment's: "
                         "right-click › Initialisation… to change it.")

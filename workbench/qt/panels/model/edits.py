@@ -15,7 +15,8 @@ from typing import Any, Callable
 from PySide6.QtGui import QUndoStack
 
 from workbench.core.errors import WorkbenchError
-from workbench.core.experiment import Component, Experiment
+from workbench.core.experiment import Experiment
+from workbench.core.registry import Component
 
 from workbench.qt.panels.model.commands import DATA_FIELDS, NetworkCommand, Snapshot
 

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QGroupBox, 
                                QLabel, QPushButton, QVBoxLayout, QWidget)
 
 from workbench.core.errors import SpecError, WorkbenchError
-from workbench.core.experiment import Component
+from workbench.core.registry import Component
 
 from workbench.qt.common import MessageLabel
 from workbench.qt.forms import ParamForm
@@ -316,19 +316,5 @@ class InitDialog(QDialog):
         self.ok_button.setEnabled(problem is None)
 
 
-def init_badge(init: Any) -> str:
-    """The card's short description of a layer's own init, e.g. ``"own initialisation:
-    weight kaiming_normal, bias zeros"``."""
-    if not isinstance(init, dict) or not init:
-        return "own initialisation"
-
-    def name(v: Any) -> str:
-        return v if isinstance(v, str) else str(v.get("type", "?")) if isinstance(v, dict) \
-            else "?"
-
-    return "own initialisation: " + ", ".join(f"{k} {name(init[k])}"
-                                              for k in ("weight", "bias") if k in init)
-
-
-__all__ = ["GLOBAL", "InitDialog", "SchemeEditor", "ShareOption", "init_badge",
+__all__ = ["GLOBAL", "InitDialog", "SchemeEditor", "ShareOption",
            "init_problem", "layer_tensors", "share_options"]

@@ -12,9 +12,10 @@ change.
 The network is ``experiment.model.layers``, edited in place. Every edit (add, delete, move,
 duplicate, parameter change, preset, doctor fix, weight tie, a layer's own initialisation,
 an opened architecture file, a backbone's preprocessing) is an undoable command
-(:mod:`.model_commands`) and emits :attr:`ModelPanel.model_changed`; those that change data
-settings also emit :attr:`ModelPanel.data_settings_changed`. The toolbar's file and
-clipboard tools and the cards' weight-sharing and initialisation actions are in
+(:mod:`.model_commands`), announced through the Experiment's events (the Data tab hears a
+backbone's input size from there) and emits :attr:`ModelPanel.model_changed`; those that
+change data settings also emit :attr:`ModelPanel.data_settings_changed`. The toolbar's file
+and clipboard tools and the cards' menu (weight sharing, initialisation) are in
 :mod:`.model_tools`.
 
 The layer registry needs torch: at start-up the cards show the layer types only, with a
@@ -24,17 +25,20 @@ note, until the background import (:mod:`workbench.qt.startup`) is done.
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable
+from typing import Any
 
-from PySide6.QtCore import QPoint, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QKeySequence, QUndoStack
-from PySide6.QtWidgets import (QApplication, QLabel, QMenu, QSplitter, QToolBar, QVBoxLayout,
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QUndoStack
+from PySide6.QtWidgets import (QApplication, QLabel, QSplitter, QToolBar, QVBoxLayout,
                                QWidget)
 
 from workbench.core.errors import WorkbenchError
-from workbench.core.experiment import Component, Experiment
+from workbench.core.events import CurrentExperiment
+from workbench.core.experiment import Experiment
+from workbench.core.registry import Component
 
 from workbench.qt.common import MessageLabel, run_standalone
+from workbench.qt.evented import subscribe
 from workbench.qt.startup import LOADING_TEXT, when_torch_ready
 from workbench.qt.panels.model.cards import format_shape
 from workbench.qt.panels.model.doctor import DoctorList
@@ -42,7 +46,7 @@ from workbench.qt.panels.model.edits import NetworkEditor
 from workbench.qt.panels.model.palette import LayerPalette
 from workbench.qt.panels.model.presets import CUSTOM, PresetChooser
 from workbench.qt.panels.model.stack import LayerStack
-from workbench.qt.panels.model.tools import ModelTools, undo_redo_actions
+from workbench.qt.panels.model.tools import ModelTools, panel_action, undo_redo_actions
 
 __all__ = ["ModelPanel", "CUSTOM", "DEFAULT_NUM_CLASSES", "format_shape"]
 
@@ -69,21 +73,22 @@ class ModelPanel(QWidget):
         :attr:`summary` was recomputed (shapes, counts, misfits).
     data_settings_changed()
         An edit, undo or redo changed ``experiment.data`` fields (a doctor fix's batch size,
-        a backbone's preprocessing): the Data tab should show them again.
+        a backbone's preprocessing); the Experiment announces them too.
     """
 
     model_changed = Signal()
     summary_updated = Signal()
     data_settings_changed = Signal()
 
-    def __init__(self, experiment: Experiment, num_classes: int | None = None,
-                 parent: QWidget | None = None):
+    def __init__(self, experiment: Experiment | CurrentExperiment,
+                 num_classes: int | None = None, parent: QWidget | None = None):
         super().__init__(parent)
-        self.experiment = experiment
+        self.current = CurrentExperiment.of(experiment)
         self.num_classes = num_classes
         self._summary: Any = None
         self._torch = False  # the layer registry is available
         self._selected = -1
+        self._announcing = False  # this panel's own edit is being announced
         self.undo_stack = QUndoStack(self)
         self.edits = NetworkEditor(lambda: self.experiment, self.undo_stack, self._on_restored,
                                    self.select_layer,
@@ -99,6 +104,12 @@ class ModelPanel(QWidget):
         when_torch_ready(self._on_torch_ready, self)
         if not self._torch:
             self.refresh()
+        subscribe(self, self.current.replaced, self._on_experiment_replaced)
+        subscribe(self, self.current.changed, self._on_experiment_changed)
+
+    @property
+    def experiment(self) -> Experiment:
+        return self.current.experiment
 
     # -- layout ----------------------------------------------------------------------------
     def _build(self) -> None:
@@ -109,14 +120,16 @@ class ModelPanel(QWidget):
         self.toolbar = QToolBar()
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.undo_action, self.redo_action = undo_redo_actions(self.undo_stack, self)
-        self.up_action = self._action("Move up", "Alt+Up", lambda: self._move_selected(-1),
+        self.up_action = panel_action(self, "Move up", "Alt+Up", lambda: self._move_selected(-1),
                                       "Move the selected layer one place up")
-        self.down_action = self._action("Move down", "Alt+Down",
+        self.down_action = panel_action(self, "Move down", "Alt+Down",
                                         lambda: self._move_selected(1),
                                         "Move the selected layer one place down")
-        self.duplicate_action = self._action("Duplicate", "Ctrl+D", self._duplicate_selected,
-                                             "Add a copy of the selected layer after it")
-        self.delete_action = self._action("Delete", "Delete", self._delete_selected,
+        self.duplicate_action = panel_action(
+            self, "Duplicate", "Ctrl+D", lambda: self.duplicate_layer(self._selected),
+            "Add a copy of the selected layer after it")
+        self.delete_action = panel_action(self, "Delete", "Delete",
+                                          lambda: self.remove_layer(self._selected),
                                           "Delete the selected layer")
         self.tools = ModelTools(self)
         self.code_action = self.tools.code_action
@@ -138,7 +151,7 @@ class ModelPanel(QWidget):
         self.stack.drop_requested.connect(self._on_drop)
         self.stack.params_edited.connect(self.set_layer_params)
         self.stack.card_clicked.connect(self.select_layer)
-        self.stack.menu_requested.connect(self._on_card_menu)
+        self.stack.menu_requested.connect(self.tools.show_card_menu)
         self.stack.preprocessing_requested.connect(self.tools.use_backbone_preprocessing)
         self.totals_label = QLabel("")
         self.totals_label.setWordWrap(True)
@@ -171,16 +184,6 @@ class ModelPanel(QWidget):
         layout.addWidget(self.toolbar)
         layout.addWidget(splitter, 1)
 
-    def _action(self, text: str, shortcut: str, slot: Callable, tip: str) -> QAction:
-        action = QAction(text, self)
-        action.setShortcut(QKeySequence(shortcut))
-        # Only while the focus is in this panel: other tabs keep their own keys.
-        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        action.setToolTip(f"{tip} ({shortcut})")
-        action.triggered.connect(slot)
-        self.addAction(action)
-        return action
-
     @Slot()
     def _on_torch_ready(self) -> None:
         self._torch = True
@@ -192,14 +195,25 @@ class ModelPanel(QWidget):
 
     # -- binding ---------------------------------------------------------------------------
     def set_experiment(self, experiment: Experiment) -> None:
-        """Show ``experiment``; the undo history of the previous one is dropped."""
-        self.experiment = experiment
+        """Show ``experiment`` (it replaces the current one, for every view of it)."""
+        self.current.replace(experiment)
+
+    def _on_experiment_replaced(self, _experiment: Experiment) -> None:
+        # Another experiment (or a tuned one): the undo history of the previous is dropped.
         self.tools.forget_backbone_notes()
         self.undo_stack.clear()
         self._selected = -1
         self._sync_combo()
         self._rebuild_cards()
         self.refresh()
+
+    def _on_experiment_changed(self, section: str, field: str | None) -> None:
+        if section == "model" and not self._announcing:  # not by this panel: show it
+            self._sync_combo()
+            self._sync_cards()
+        # The input shape, the layers, the doctor's inputs (a new folder: set_num_classes).
+        if section in ("data", "model", "init") and field != "folder":
+            self._schedule()
 
     def showEvent(self, event) -> None:  # noqa: N802  (Qt override)
         # Back on the tab, maybe after copying a backbone's weights file: look again.
@@ -211,6 +225,10 @@ class ModelPanel(QWidget):
         """The loaded dataset's class count (the output layer's size)."""
         self.num_classes = num_classes if num_classes else None
         self.refresh()
+
+    def output_classes(self) -> int:
+        """The output layer's size: the dataset's classes, or a default until one is loaded."""
+        return self.num_classes or DEFAULT_NUM_CLASSES
 
     @property
     def torch_ready(self) -> bool:
@@ -255,6 +273,11 @@ class ModelPanel(QWidget):
             self.refresh()  # new cards are blank until then; not a keystroke: no need to wait
         else:
             self._schedule()
+        self._announcing = True
+        try:  # the layers were edited in place: the other views hear it from the Experiment
+            self.experiment.model.announce("layers")
+        finally:
+            self._announcing = False
         self.model_changed.emit()
 
     def add_layer(self, type_name: str, index: int | None = None) -> None:
@@ -299,12 +322,6 @@ class ModelPanel(QWidget):
         if self._selected >= 0:
             self.move_layer(self._selected, self._selected + step)
 
-    def _duplicate_selected(self) -> None:
-        self.duplicate_layer(self._selected)
-
-    def _delete_selected(self) -> None:
-        self.remove_layer(self._selected)
-
     @Slot(str, object, int)
     def _on_drop(self, kind: str, payload: Any, row: int) -> None:
         if kind == "type":
@@ -331,18 +348,6 @@ class ModelPanel(QWidget):
         self.down_action.setEnabled(0 <= s < n - 1)
         for a in (self.duplicate_action, self.delete_action):
             a.setEnabled(0 <= s < n)
-
-    @Slot(int, QPoint)
-    def _on_card_menu(self, index: int, where: QPoint) -> None:
-        self.select_layer(index)
-        menu = QMenu(self)
-        menu.addActions([self.up_action, self.down_action, self.duplicate_action,
-                         self.delete_action])
-        menu.addSeparator()
-        self.tools.add_layer_actions(menu, index)
-        menu.setToolTipsVisible(True)
-        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        menu.popup(where)
 
     # -- cards -----------------------------------------------------------------------------
     def _rebuild_cards(self) -> None:
@@ -385,7 +390,7 @@ class ModelPanel(QWidget):
         """Recompute shapes, counts and findings, and show them (once torch is imported)."""
         self._timer.stop()
         shape = self.input_shape()
-        n_classes = self.num_classes or DEFAULT_NUM_CLASSES
+        n_classes = self.output_classes()
         classes_text = (f"{n_classes} classes (from the dataset)" if self.num_classes else
                         f"{n_classes} classes assumed until a dataset is loaded")
         self.input_label.setText(f"Input: {format_shape(shape)} (channels, height, width: the "
@@ -428,17 +433,9 @@ class ModelPanel(QWidget):
 
     def _show_cards_info(self, summary: Any) -> None:
         """Each card's shapes and counts, who uses its weights, and a Backbone's notes."""
-        users: dict[int, list[int]] = {}
-        for info in summary.layers:
-            if getattr(info, "shared_with", None) is not None:
-                users.setdefault(info.shared_with, []).append(info.index)
         notes = self.tools.backbone_notes(self.experiment.model.layers) \
             if any(c.type == "Backbone" for c in self.stack.cards) else []
-        for i, card in enumerate(self.stack.cards):
-            card.show_info(summary.layers[i] if i < len(summary.layers) else None)
-            card.set_shared_by(users.get(i, []))
-            # The core's notes name their layer: "layer 3 (Backbone resnet18): ..."
-            card.set_notes([n for n in notes if n.startswith(f"layer {i + 1} (")])
+        self.stack.show_summary(summary, notes)
 
     # -- tools: files, clipboard, weight ties, a layer's init (self.tools: .model_tools) -----
     def copy_code(self) -> None:

@@ -177,6 +177,19 @@ class LayerStack(QScrollArea):
             return ("index", int(text)) if text.isdigit() else None
         return None
 
+    def show_summary(self, summary: Any, notes: list[str]) -> None:
+        """Each card's shapes and counts (``summary``: a NetworkSummary), who uses its
+        weights, and the Backbone ``notes`` naming its layer."""
+        users: dict[int, list[int]] = {}
+        for info in summary.layers:
+            if getattr(info, "shared_with", None) is not None:
+                users.setdefault(info.shared_with, []).append(info.index)
+        for i, card in enumerate(self.cards):
+            card.show_info(summary.layers[i] if i < len(summary.layers) else None)
+            card.set_shared_by(users.get(i, []))
+            # The core's notes name their layer: "layer 3 (Backbone resnet18): ..."
+            card.set_notes([n for n in notes if n.startswith(f"layer {i + 1} (")])
+
     @Slot(int)
     def select(self, index: int) -> None:
         """Highlight card ``index`` (-1: none) and scroll it into view."""

@@ -13,9 +13,9 @@ nothing.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
-from PySide6.QtCore import QObject, Slot
+from PySide6.QtCore import QObject, QPoint, Qt, Slot
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QUndoStack
 from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
@@ -39,6 +39,19 @@ def undo_redo_actions(stack: QUndoStack, parent: QWidget) -> tuple[QAction, QAct
     redo = StackAction("Redo", stack, parent)
     redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
     return undo, redo
+
+
+def panel_action(panel: QWidget, text: str, shortcut: str, slot: Callable[[], None],
+                 tip: str) -> QAction:
+    """An action of ``panel`` whose ``shortcut`` works only while the focus is in it (other
+    tabs keep their own keys)."""
+    action = QAction(text, panel)
+    action.setShortcut(QKeySequence(shortcut))
+    action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+    action.setToolTip(f"{tip} ({shortcut})")
+    action.triggered.connect(slot)
+    panel.addAction(action)
+    return action
 
 
 class StackAction(QAction):
@@ -138,8 +151,6 @@ class ModelTools(QObject):
     @Slot()
     def copy_code(self) -> None:
         """Put the network as PyTorch code on the clipboard."""
-        from workbench.qt.panels.model.panel import DEFAULT_NUM_CLASSES
-
         try:
             from workbench.core.model.codegen import network_code
         except ImportError:
@@ -148,7 +159,7 @@ class ModelTools(QObject):
             return
         panel = self.panel
         try:
-            text = network_code(panel.experiment, panel.num_classes or DEFAULT_NUM_CLASSES)
+            text = network_code(panel.experiment, panel.output_classes())
         except WorkbenchError as e:
             self._say(f"Cannot export the code: {e}", "error")
             return
@@ -241,6 +252,19 @@ class ModelTools(QObject):
         return True
 
     # -- card actions ----------------------------------------------------------------------
+    def show_card_menu(self, index: int, where: QPoint) -> None:
+        """Select layer ``index`` and pop up its menu at ``where`` (global coordinates)."""
+        panel = self.panel
+        panel.select_layer(index)
+        menu = QMenu(panel)
+        menu.addActions([panel.up_action, panel.down_action, panel.duplicate_action,
+                         panel.delete_action])
+        menu.addSeparator()
+        self.add_layer_actions(menu, index)
+        menu.setToolTipsVisible(True)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(where)
+
     def add_layer_actions(self, menu: QMenu, index: int) -> None:
         """Add the weight-sharing and initialisation actions of layer ``index`` to ``menu``."""
         from workbench.qt.panels.model.layer_dialogs import share_options
@@ -344,7 +368,8 @@ class ModelTools(QObject):
 
     def use_backbone_preprocessing(self, index: int) -> None:
         """Set ``data.mean``, ``data.std`` and ``data.input_size`` from Backbone layer
-        ``index``'s pretrained weights (one undo step; the Data tab is told)."""
+        ``index``'s pretrained weights (one undo step; the Data tab hears it from the
+        Experiment)."""
         from workbench.core.model.backbones import backbone_preprocessing
 
         panel = self.panel

@@ -21,9 +21,11 @@ from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QWidget
 
 from workbench.core.errors import WorkbenchError
+from workbench.core.events import CurrentExperiment
 from workbench.core.experiment import Experiment
 
 from workbench.qt.common import LogSpinBox, stop_busy, run_standalone, show_error
+from workbench.qt.evented import subscribe
 from workbench.qt.startup import LOADING_TEXT, when_torch_ready
 from workbench.qt.workers import TrainingRun
 from workbench.qt.panels.train.control import RunControl
@@ -60,9 +62,10 @@ class TrainPanel(RunControl, QWidget):
     training_errored = Signal(str)
     bundle_saved = Signal(str)
 
-    def __init__(self, experiment: Experiment, parent: QWidget | None = None):
+    def __init__(self, experiment: Experiment | CurrentExperiment,
+                 parent: QWidget | None = None):
         super().__init__(parent)
-        self.experiment = experiment
+        self.current = CurrentExperiment.of(experiment)
         self.index: Any = None
         self.last_summary: dict | None = None
         self.last_error = ""
@@ -89,10 +92,20 @@ class TrainPanel(RunControl, QWidget):
         self.run.finished.connect(self._on_run_finished)
         self.run.errored.connect(self._on_run_errored)
         self._build()
+        # The editors change components' params in place: the Experiment says so.
+        for editor, section in ((self.optimizer_editor, "optimizer"),
+                                (self.schedule_editor, "scheduler"), (self.loss_editor, "loss")):
+            editor.changed.connect(lambda _s=section: self.experiment.announce(_s))
         self._clear_run_state()
         when_torch_ready(self._on_torch_ready, self)
         if not self._torch:
             self.refresh()
+        subscribe(self, self.current.replaced, lambda _experiment: self.refresh())
+        subscribe(self, self.current.changed, self._on_experiment_changed)
+
+    @property
+    def experiment(self) -> Experiment:
+        return self.current.experiment
 
     # -- layout --------------------------------------------------------------------------
     def _build(self) -> None:
@@ -110,8 +123,15 @@ class TrainPanel(RunControl, QWidget):
 
     # -- binding ---------------------------------------------------------------------------
     def set_experiment(self, experiment: Experiment) -> None:
-        self.experiment = experiment
-        self.refresh()
+        """Show ``experiment`` (it replaces the current one, for every view of it)."""
+        self.current.replace(experiment)
+
+    def _on_experiment_changed(self, section: str, field: str | None) -> None:
+        # Edits made elsewhere: a doctor fix's batch size, the network's output layer.
+        if section == "data" and field in ("batch_size", None):
+            self.setup.refresh()
+        elif section == "model":
+            self._show_output_layer()
 
     def set_dataset(self, index: Any) -> None:
         """The scanned dataset; reused by the next run when it is of the experiment's folder."""
@@ -157,6 +177,7 @@ class TrainPanel(RunControl, QWidget):
 
     @Slot(float)
     def _on_lr_chosen(self, lr: float) -> None:
+        self.experiment.announce("optimizer")
         self.optimizer_editor.refresh()
         self.status.show_message(f"Learning rate set to {lr:g} from the LR finder.", "ok")
         self.settings_changed.emit()

@@ -1,6 +1,6 @@
 """The Train panel's optimizer, learning-rate schedule and loss editors.
 
-:class:`ComponentEditor` edits one registry :class:`~workbench.core.experiment.Component` of
+:class:`ComponentEditor` edits one registry :class:`~workbench.core.registry.Component` of
 the Experiment (``optimizer``, ``scheduler`` or ``loss``): a combo box of the registry's
 entries (help text as tooltips) and a :class:`~workbench.qt.forms.ParamForm` built from the
 chosen entry's declared parameters. Binding is two-way: edits write the Experiment at once;
@@ -22,7 +22,8 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QVBoxLayout, QWidget
 
 from workbench.core.errors import WorkbenchError
-from workbench.core.experiment import Component, Experiment
+from workbench.core.experiment import Experiment
+from workbench.core.registry import Component
 from workbench.core.registry import Entry
 
 from workbench.qt.common import MessageLabel

@@ -5,7 +5,8 @@ settings choose Optuna's sampler and pruner, the budget and the study's storage 
 ``studies.sqlite`` in the runs folder, so a study survives a restart and can be continued).
 The study runs in a background thread (:mod:`.tune_worker`) and fills a live trials table
 and two plots (:mod:`.tune_plots`); every trial is an ordinary run in the run history.
-"Apply best" writes the best trial's parameters into the panel's Experiment, in place.
+"Apply best" writes the best trial's parameters into the current Experiment, in place, and
+the Experiment announces it as replaced: every tab shows the tuned values.
 
 The file dialogs are attributes (``ask_open_path``, ``ask_save_path``) so a test can answer
 them. ``python -m workbench.qt.panels.tune.panel [folder]`` shows the panel alone.
@@ -13,7 +14,6 @@ them. ``python -m workbench.qt.panels.tune.panel [folder]`` shows the panel alon
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -25,9 +25,11 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
                                QVBoxLayout, QWidget)
 
 from workbench.core.errors import WorkbenchError
+from workbench.core.events import CurrentExperiment
 from workbench.core.experiment import Experiment
 
 from workbench.qt.common import MessageLabel, run_standalone
+from workbench.qt.evented import subscribe
 from workbench.qt.panels.tune.results import TrialsView, fmt
 from workbench.qt.panels.tune.space_editor import SpaceEditor
 from workbench.qt.panels.tune.worker import StudyRun, StudyWorker
@@ -55,8 +57,8 @@ class TunePanel(QWidget):
     Parameters
     ----------
     experiment
-        The app's shared Experiment: studies start from a snapshot of it, and "Apply best"
-        writes into this very object.
+        The current Experiment (or its holder, shared by the app's tabs): studies start
+        from a snapshot of it, and "Apply best" writes into this very object.
     runs_parent
         Where trials' run folders (and the default storage) go; default the runs folder.
 
@@ -80,10 +82,10 @@ class TunePanel(QWidget):
     study_finished = Signal(object)
     experiment_changed = Signal()
 
-    def __init__(self, experiment: Experiment, runs_parent: str | Path | None = None,
-                 parent: QWidget | None = None):
+    def __init__(self, experiment: Experiment | CurrentExperiment,
+                 runs_parent: str | Path | None = None, parent: QWidget | None = None):
         super().__init__(parent)
-        self.experiment = experiment
+        self.current = CurrentExperiment.of(experiment)
         self.runs_parent = runs_parent
         self.ask_open_path: Callable[[QWidget], str] = ask_open_path
         self.ask_save_path: Callable[[QWidget, str], str] = ask_save_path
@@ -98,6 +100,11 @@ class TunePanel(QWidget):
         self.run.errored.connect(self._on_study_errored)
         self._build()
         self._update_buttons()
+        subscribe(self, self.current.replaced, lambda _experiment: self.refresh_fields())
+
+    @property
+    def experiment(self) -> Experiment:
+        return self.current.experiment
 
     # -- layout ----------------------------------------------------------------------------
     def _build(self) -> None:
@@ -195,9 +202,9 @@ class TunePanel(QWidget):
 
     # -- experiment ------------------------------------------------------------------------
     def set_experiment(self, experiment: Experiment) -> None:
-        """Search ``experiment`` from now on (a study already running keeps its snapshot)."""
-        self.experiment = experiment
-        self.refresh_fields()
+        """Search ``experiment`` from now on (a study already running keeps its snapshot);
+        it replaces the current one, for every view of it."""
+        self.current.replace(experiment)
 
     def showEvent(self, event: Any) -> None:  # noqa: N802  (Qt override)
         # Other tabs may have added, removed or changed layers, transforms or the
@@ -382,8 +389,8 @@ class TunePanel(QWidget):
 
     @Slot()
     def apply_best(self) -> bool:
-        """Write the best trial's parameters into the Experiment (the same object, so every
-        panel sharing it sees them) and emit ``experiment_changed``."""
+        """Write the best trial's parameters into the Experiment (the same object), announce
+        it as replaced (every view shows it anew) and emit ``experiment_changed``."""
         best = self.best_trial()
         if best is None:
             self.message.show_message("No trial has completed yet: run the study first",
@@ -399,9 +406,7 @@ class TunePanel(QWidget):
         except WorkbenchError as e:
             self.message.show_message(f"Cannot apply trial {best['number']}: {e}", "error")
             return False
-        for f in dataclasses.fields(Experiment):
-            setattr(self.experiment, f.name, getattr(new, f.name))
-        self.editor.set_experiment(self.experiment)
+        self.current.replace(new, in_place=True)  # the fields list follows (refresh_fields)
         shown = ", ".join(f"{k} = {fmt(v)}" for k, v in best["params"].items())
         self.message.show_message(f"Applied trial {best['number']}: {shown}", "ok")
         self.experiment_changed.emit()

@@ -1,8 +1,10 @@
 """The run folder, written as the run goes: :class:`RunRecorder`.
 
-Used by the CLI and the app alike, so a run looks the same whichever started it (layout:
+Made by the run façade (:mod:`workbench.core.train.run`) for the CLI, the app and tune
+trials alike, so a run looks the same whichever started it (layout:
 :mod:`workbench.core.runs.store`). Every file is written atomically; ``checkpoints/last.pt`` after
-every epoch and ``checkpoints/best.pt`` whenever the monitored metric improves, so a run that
+every epoch and ``checkpoints/best.pt`` whenever the monitored metric improves (its
+:class:`~workbench.core.train.callbacks.checkpoints.CheckpointWriter`), so a run that
 is stopped, crashes or diverges keeps everything up to its last finished epoch.
 """
 
@@ -15,12 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from workbench.core.errors import WorkbenchError
-from workbench.core.io import atomic_write, atomic_write_text, remove_stray_temporaries, runs_dir
+from workbench.core.io import atomic_write_text, remove_stray_temporaries, runs_dir
 from workbench.core.runs.lock import INFO_LOCK_NAME, LOCK_NAME, RunLock, editing_run_info
 from workbench.core.runs.store import read_run_info, update_run_info, write_run_info
-from workbench.core.train.checkpoint import BEST, LAST, save_checkpoint
+from workbench.core.train.callbacks.base import Callback, FitResult
+from workbench.core.train.callbacks.checkpoints import CheckpointWriter
+from workbench.core.train.checkpoint import BEST, LAST
 from workbench.core.train.disk import describe_write_failure, write_failure
-from workbench.core.train.trainer import Callback, FitResult
 
 #: Statuses whose final weights are worth a bundle (a diverged run's hold NaNs; an
 #: out-of-memory or failed one stopped mid-batch: its last checkpoint is the usable state).
@@ -176,6 +179,7 @@ class RunRecorder(Callback):
                                  f"resume it")
         self._lock = lock
         self._started = True
+        trainer.run_dir = self.run_dir  # what the run's other callbacks know the folder by
         if self.resumed:  # a killed earlier process may have left half-written files
             for folder in (self.run_dir, self.run_dir / "checkpoints"):
                 remove_stray_temporaries(folder, _WRITTEN)
@@ -196,20 +200,11 @@ class RunRecorder(Callback):
         self._write_info(run)
 
     def on_epoch_end(self, trainer: Any, epoch: int, metrics: dict[str, Any]) -> None:
-        run_dir = self.run_dir
         self._write_metrics(trainer.history)
-        last = run_dir / "checkpoints" / LAST
-        self._guard(lambda: save_checkpoint(last, trainer.checkpoint_payload()))
+        checkpoints = CheckpointWriter(self.run_dir / "checkpoints", self._guard)
+        checkpoints.write_last(trainer)
         self._saved_epoch = epoch
-        best = trainer.tracker.best
-        if best is not None and best.get("epoch") == epoch:
-            # The same bytes: copy rather than serialise the state a second time.
-            def copy() -> None:
-                with open(last, "rb") as src:
-                    atomic_write(run_dir / "checkpoints" / BEST,
-                                 lambda f: shutil.copyfileobj(src, f, 1 << 20))
-            self._guard(copy)
-        self._saved_best = dict(best) if best else None
+        self._saved_best = checkpoints.write_best(trainer, epoch)
         self._update(epochs_done=self._saved_epoch, best=self._saved_best,
                      duration_s=round(trainer.elapsed, 3))
 

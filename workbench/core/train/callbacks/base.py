@@ -1,5 +1,12 @@
-"""What a training run reports: the :class:`Callback` hooks, the :class:`FitResult`, and the
-errors a run ends with that a user can act on (re-exported by :mod:`.trainer`)."""
+"""The hooks a training run calls (:class:`Callback`) and what a run produced
+(:class:`FitResult`).
+
+A callback that keeps state across a run (early stopping's best epoch and patience, say)
+names it with :attr:`Callback.state_key` and returns it from :meth:`Callback.state_dict`:
+the trainer saves it in every checkpoint and hands it back through
+:meth:`Callback.load_state_dict` when the run is resumed, so resuming needs no code of
+its own for it (Lightning's ``Callback.state_dict``).
+"""
 
 from __future__ import annotations
 
@@ -16,26 +23,6 @@ if TYPE_CHECKING:
     from workbench.core.train.trainer import Trainer
 
 
-class TrainingDiverged(WorkbenchError):
-    """The loss became NaN or infinite."""
-
-    def __init__(self, message: str, epoch: int = 0):
-        super().__init__(message)
-        self.epoch = epoch
-
-
-class TrainingOutOfMemory(WorkbenchError):
-    """The device ran out of memory; ``batch_size`` is the size that failed."""
-
-    def __init__(self, message: str, batch_size: int):
-        super().__init__(message)
-        self.batch_size = batch_size
-
-    @property
-    def suggested_batch_size(self) -> int:
-        return max(1, self.batch_size // 2)
-
-
 class Callback:
     """Base class of training callbacks; every hook is a no-op.
 
@@ -43,9 +30,23 @@ class Callback:
     them across threads without keeping tensors alive.
     """
 
+    #: The name this callback's :meth:`state_dict` is saved under in a checkpoint; ""
+    #: (the default): it keeps no state across a resume.
+    state_key = ""
+
+    def state_dict(self) -> dict[str, Any]:
+        """Plain values (and tensors) to save in the checkpoint; see :attr:`state_key`."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Take back what :meth:`state_dict` returned, when a run is resumed."""
+
     def on_fit_start(self, trainer: "Trainer", info: dict[str, Any]) -> None: ...
 
     def on_epoch_start(self, trainer: "Trainer", epoch: int) -> None: ...
+
+    def on_batch_start(self, trainer: "Trainer", epoch: int, batch: int) -> None:
+        """Before training batch ``batch`` (1-based) of ``epoch``; a pause waits here."""
 
     def on_batch_end(self, trainer: "Trainer", epoch: int, batch: int, num_batches: int,
                      loss: float) -> None: ...

@@ -1,0 +1,67 @@
+"""What the transform entries and the pipelines share: the experiment's data settings (or
+their defaults without an experiment), sizes, per-channel values, parameter declarations.
+
+The entries themselves are in :mod:`.basic_transforms`, :mod:`.more_transforms` and
+:mod:`.mixing`; :mod:`.transforms` gathers them into the registry and builds the pipelines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable
+
+from workbench.core.errors import SpecError
+from workbench.core.registry import Param
+
+if TYPE_CHECKING:  # pragma: no cover
+    from workbench.core.experiment import Experiment
+
+_AUTO_SIZE = "data.input_size"
+
+
+@dataclass(frozen=True)
+class _Data:
+    input_size: tuple[int, int]
+    channels: int
+
+
+#: What an entry used without an experiment sizes itself by: the defaults of
+#: :class:`~workbench.core.experiment.DataConfig` (a test holds them equal). Not read from
+#: that module: the experiment validates itself through the catalog, which imports this one.
+DEFAULT_DATA = _Data(input_size=(32, 32), channels=3)
+
+
+def _data(exp: "Experiment | None") -> Any:
+    return DEFAULT_DATA if exp is None else exp.data
+
+
+def _size(size: list[int] | None, exp: "Experiment | None") -> list[int]:
+    return list(_data(exp).input_size) if size is None else list(size)
+
+
+def _exact(size: list[int]) -> tuple[int, int]:
+    return (size[0], size[0]) if len(size) == 1 else (size[0], size[1])
+
+
+def _hw(size: tuple[int, int] | list[int]) -> str:
+    return f"{size[0]}x{size[1]}"
+
+
+def _per_channel(values: list[float], channels: int, where: str) -> list[float]:
+    if len(values) == 1:
+        return [float(values[0])] * channels
+    if len(values) != channels:
+        raise SpecError(where, f"has {len(values)} values but images have {channels} "
+                               f"channel(s): give 1 or {channels} values")
+    return [float(v) for v in values]
+
+
+def _size_param(what: str) -> Param:
+    return Param("size", list, None, min=1, max=4096, item_type=int, length=(1, 2),
+                 auto=_AUTO_SIZE, help=f"{what} as [height, width], or [n] for n x n. "
+                                       f"Empty (auto): the experiment's input size.")
+
+
+def _same(builder: Callable[..., Any]) -> Callable[[dict, Any], Any]:
+    """Evaluation counterpart of a deterministic step: the step itself."""
+    return lambda params, exp: builder(**params, exp=exp)

@@ -1,0 +1,220 @@
+"""What a scan found: the :class:`DatasetIndex` of a dataset (classes, samples, the files
+left out and why), whether a classifier can be trained on it, and decoding its samples to
+find the unreadable ones.
+
+Made by :func:`~.scan.scan_folder` for a folder and :func:`~.csvdata.scan_csv` for a CSV file
+of ``path,label`` rows.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Callable
+
+from workbench.core.data.images import ACCEPTED_EXTENSIONS, load_image
+from workbench.core.errors import DataError, ImageDecodeError, WorkbenchError
+
+_SPLIT_NAMES = {"train", "test", "val", "valid", "validation"}
+
+
+class ScanCancelled(WorkbenchError):
+    """The scan was stopped because ``is_cancelled()`` returned true."""
+
+
+@dataclass
+class Unreadable:
+    """An image file that could not be decoded, and why (in words)."""
+
+    path: str
+    reason: str
+
+
+@dataclass
+class DatasetIndex:
+    """The result of :func:`~.scan.scan_folder` (or :func:`~.csvdata.scan_csv`).
+
+    Attributes
+    ----------
+    root
+        The scanned folder, as given (with ``~`` expanded).
+    classes
+        Class names in label order (sorted, as ``ImageFolder``); folders without images
+        are left out (see ``empty_classes``).
+    samples
+        ``(path, label)`` pairs in ``ImageFolder`` order; in the ``train_val`` layout, the
+        training part only.
+    unreadable
+        Files left out because they failed to decode (only filled by ``verify=True``).
+    empty_classes
+        Class folders that hold no image file; they get no label.
+    val_samples
+        The validation part in the ``train_val`` layout, else ``None`` (then the
+        validation set is split off ``samples``, see :func:`~.split.split_samples`).
+    unmatched_val_classes
+        ``train_val`` layout only: folders in the validation folder that hold images but
+        match no class of ``train/``; their images are left out.
+    source
+        ``"folder"``, or ``"csv"`` when ``root`` is a CSV file of ``path,label`` rows.
+    """
+
+    root: str
+    classes: list[str]
+    samples: list[tuple[str, int]]
+    unreadable: list[Unreadable] = field(default_factory=list)
+    empty_classes: list[str] = field(default_factory=list)
+    val_samples: list[tuple[str, int]] | None = None
+    unmatched_val_classes: list[str] = field(default_factory=list)
+    source: str = "folder"
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    @property
+    def layout(self) -> str:
+        """``"csv"`` for a CSV dataset; ``"train_val"`` when the folder has its own
+        validation part; else ``"folders"``."""
+        if self.source == "csv":
+            return "csv"
+        return "folders" if self.val_samples is None else "train_val"
+
+    def counts(self) -> dict[str, int]:
+        """Images per class (training and validation parts together), in label order."""
+        counts = dict.fromkeys(self.classes, 0)
+        for _, label in self.samples + (self.val_samples or []):
+            counts[self.classes[label]] += 1
+        return counts
+
+    def train_counts(self) -> dict[str, int]:
+        """Images per class in ``samples`` only (the part training can draw from)."""
+        counts = dict.fromkeys(self.classes, 0)
+        for _, label in self.samples:
+            counts[self.classes[label]] += 1
+        return counts
+
+    def to_json_dict(self) -> dict:
+        """A JSON-ready summary (what ``workbench scan --json`` prints)."""
+        return {
+            "classes": list(self.classes),
+            "counts": self.counts(),
+            "unreadable": [{"path": u.path, "reason": u.reason} for u in self.unreadable],
+            "empty_classes": list(self.empty_classes),
+            "layout": self.layout,
+            "unmatched_val_classes": list(self.unmatched_val_classes),
+        }
+
+    def check_trainable(self) -> None:
+        """Raise :class:`DataError` unless a classifier can be trained on this dataset.
+
+        Needs at least two classes, each with at least one (readable) image in the
+        training part, and no validation folder without a training counterpart.
+        """
+        root = self.root
+        if self.source == "csv":
+            _check_csv_trainable(self)
+            return
+        if not self.classes:
+            if self.empty_classes:
+                raise DataError(f"no images in {root}: its sub-folders "
+                                f"({_names(self.empty_classes)}) hold no image files; "
+                                f"supported types are {' '.join(ACCEPTED_EXTENSIONS)}")
+            raise DataError(f"{root} has no class folders: put each class's images in a "
+                            f"sub-folder named after the class, e.g. "
+                            f"{os.path.join(root, 'cats', '001.jpg')}")
+        if self.layout == "folders" and set(self.classes) <= _SPLIT_NAMES:
+            raise DataError(f"the class folders of {root} are named {_names(self.classes)}: "
+                            f"these look like dataset splits, not classes. Choose the folder "
+                            f"whose sub-folders are the classes (e.g. "
+                            f"{os.path.join(root, 'train')}), or put the validation images "
+                            f"in {os.path.join(root, 'val')} next to train/")
+        if self.unmatched_val_classes:
+            name = self.unmatched_val_classes[0]
+            raise DataError(f"the validation folder of {root} has a class folder {name!r} "
+                            f"that has no images in train/: add training images to "
+                            f"train/{name} or remove that validation folder")
+        train_counts = self.train_counts()
+        missing = [c for c, n in train_counts.items() if n == 0]
+        if missing:
+            c = missing[0]
+            bad = sum(1 for u in self.unreadable if _in_class(u.path, root, c))
+            why = f" (all {bad} of its files are unreadable)" if bad else ""
+            raise DataError(f"class {c!r} in {root} has no usable training images{why}: add "
+                            f"readable images to it or remove the folder")
+        if len(self.classes) < 2:
+            raise DataError(f"{root} has a single class ({self.classes[0]!r}); a classifier "
+                            f"needs at least two: add another sub-folder of images")
+
+
+def _check_file(path: str) -> str | None:
+    try:
+        load_image(path, 3)
+    except ImageDecodeError as e:
+        return e.reason
+    return None
+
+
+def _check_csv_trainable(index: DatasetIndex) -> None:
+    root = index.root
+    if not index.classes:
+        raise DataError(f"{root} lists no images: add rows of path,label (one image per "
+                        f"row, paths relative to the CSV file's folder)")
+    missing = [c for c, n in index.train_counts().items() if n == 0]
+    if missing:
+        raise DataError(f"label {missing[0]!r} in {root} has no usable training images (its "
+                        f"files are missing or unreadable): fix its rows or add images")
+    if len(index.classes) < 2:
+        raise DataError(f"{root} has a single label ({index.classes[0]!r}); a classifier "
+                        f"needs at least two: add rows with another label")
+
+
+def verify_samples(index: DatasetIndex, progress: Callable[[int, int], None] | None = None,
+                   is_cancelled: Callable[[], bool] | None = None) -> None:
+    """Decode every sample of ``index`` and move the failures to ``index.unreadable``.
+
+    What ``scan_folder(..., verify=True)`` does after listing; unreadable entries already
+    in the index are kept (first).
+    """
+    def check_cancel() -> None:
+        if is_cancelled is not None and is_cancelled():
+            raise ScanCancelled(f"the scan of {index.root} was cancelled")
+
+    _verify(index, progress, check_cancel)
+
+
+def _verify(index: DatasetIndex, progress: Callable[[int, int], None] | None,
+            check_cancel: Callable[[], None]) -> None:
+    paths = [p for p, _ in index.samples] + [p for p, _ in (index.val_samples or [])]
+    total = len(paths)
+    reasons: dict[str, str] = {}
+    workers = min(32, (os.cpu_count() or 1) + 4)
+    # Chunks bound the number of pending futures (100k files) and give natural points to
+    # report progress and to notice a cancellation.
+    chunk = workers * 8
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wb-verify") as pool:
+        for start in range(0, total, chunk):
+            check_cancel()
+            part = paths[start:start + chunk]
+            for path, reason in zip(part, pool.map(_check_file, part)):
+                if reason is not None:
+                    reasons[path] = reason
+            if progress is not None:
+                progress(min(start + chunk, total), total)
+    if not reasons:
+        return
+    index.unreadable = index.unreadable + [Unreadable(p, reasons[p]) for p in paths
+                                           if p in reasons]
+    index.samples = [s for s in index.samples if s[0] not in reasons]
+    if index.val_samples is not None:
+        index.val_samples = [s for s in index.val_samples if s[0] not in reasons]
+
+
+def _in_class(path: str, root: str, cls: str) -> bool:
+    rel = os.path.relpath(path, root).split(os.sep)
+    return cls in rel[:2]
+
+
+def _names(names: list[str], limit: int = 5) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")

@@ -1,0 +1,119 @@
+"""The best epoch and early stopping: :class:`EarlyStopping`, the callback every run has
+(its :class:`BestTracker` says which epoch ``best.pt`` and ``restore_best`` keep, and it
+ends the run when the monitored metric stops improving for ``training.patience`` epochs
+with ``training.early_stopping`` on). Its state is saved in the checkpoint."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from workbench.core.errors import SpecError
+from workbench.core.train.callbacks.base import Callback
+
+#: Metrics the trainer can monitor, and whether larger is better.
+MONITORS = {"val_loss": False, "val_acc": True, "train_loss": False, "train_acc": True}
+
+
+def resolve_monitor(name: str, has_validation: bool) -> str:
+    """The metric ``training.monitor`` names on this run ("auto": val_loss, or train_loss
+    without a validation split).
+
+    Raises
+    ------
+    SpecError
+        A validation metric asked for on a run without a validation split.
+    """
+    if name == "auto":
+        return "val_loss" if has_validation else "train_loss"
+    if name.startswith("val_") and not has_validation:
+        raise SpecError("training.monitor", f"is {name} but this run has no validation split: "
+                                            f"choose train_loss or train_acc, or hold out a "
+                                            f"validation fraction on the Data tab")
+    return name
+
+
+class BestTracker:
+    """Follows the monitored metric: the best epoch so far and epochs without improvement.
+
+    An epoch improves on the best when its value is better by more than ``min_delta``
+    (as Keras's EarlyStopping counts it).
+    """
+
+    def __init__(self, metric: str, min_delta: float = 0.0, patience: int | None = None,
+                 best: dict[str, Any] | None = None, bad_epochs: int = 0):
+        self.metric = metric
+        self.higher = MONITORS[metric]
+        self.min_delta = float(min_delta)
+        self.patience = patience  # None: early stopping is off
+        self.best = dict(best) if best and best.get("metric") == metric else None
+        self.bad_epochs = int(bad_epochs) if self.best is not None else 0
+
+    def update(self, metrics: dict[str, Any]) -> bool:
+        """Record an epoch; True when it is the new best."""
+        value = metrics.get(self.metric)
+        if value is None:
+            return False
+        value = float(value)
+        if self.best is None or self._better(value, float(self.best["value"])):
+            self.best = {"metric": self.metric, "value": value, "epoch": int(metrics["epoch"])}
+            self.bad_epochs = 0
+            return True
+        self.bad_epochs += 1
+        return False
+
+    def _better(self, value: float, best: float) -> bool:
+        return value > best + self.min_delta if self.higher else value < best - self.min_delta
+
+    @property
+    def should_stop(self) -> bool:
+        return self.patience is not None and self.bad_epochs >= self.patience
+
+    def reason(self) -> str:
+        """Why early stopping ended the run, for a person."""
+        b = self.best or {}
+        return (f"early stopping: {self.metric} did not improve by more than {self.min_delta:g} "
+                f"for {self.bad_epochs} epochs (best {b.get('value', float('nan')):.4g} at "
+                f"epoch {b.get('epoch', '?')})")
+
+
+class EarlyStopping(Callback):
+    """Follows the monitored metric every epoch and ends the run early when it stopped
+    improving (patience None: it only follows the best epoch).
+
+    When an epoch is the new best and ``restore_best`` is on, it asks the trainer to keep
+    that epoch's weights (:meth:`Trainer.keep_best_weights`); when patience has run out
+    before the last epoch, it asks the trainer to stop (:meth:`Trainer.stop_early`).
+    """
+
+    state_key = "early_stopping"
+
+    def __init__(self, metric: str, min_delta: float = 0.0, patience: int | None = None,
+                 restore_best: bool = False):
+        self.tracker = BestTracker(metric, min_delta, patience)
+        self.restore_best = bool(restore_best and patience is not None)
+
+    @classmethod
+    def for_training(cls, training: Any, has_validation: bool) -> "EarlyStopping":
+        """The callback ``experiment.training`` asks for (:func:`resolve_monitor` raises
+        for a validation metric on a run without validation)."""
+        t = training
+        return cls(resolve_monitor(t.monitor, has_validation), t.min_delta,
+                   t.patience if t.early_stopping else None, t.restore_best)
+
+    def on_epoch_end(self, trainer: Any, epoch: int, metrics: dict[str, Any]) -> None:
+        tracker = self.tracker
+        if tracker.update(metrics) and self.restore_best:
+            trainer.keep_best_weights()
+        if tracker.should_stop and epoch < trainer.experiment.training.epochs:
+            trainer.stop_early(tracker.reason())
+
+    def state_dict(self) -> dict[str, Any]:
+        t = self.tracker
+        return {"best": dict(t.best) if t.best else None, "bad_epochs": t.bad_epochs}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        t = self.tracker
+        bad = int(state.get("bad_epochs") or 0)
+        if t.patience is not None and bad >= t.patience:
+            bad = 0  # it had stopped early: resuming asks for more epochs, give them
+        self.tracker = BestTracker(t.metric, t.min_delta, t.patience, state.get("best"), bad)

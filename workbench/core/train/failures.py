@@ -1,0 +1,120 @@
+"""How a run fails, classified in one place: the errors a user can act on
+(:class:`TrainingDiverged`, :class:`TrainingOutOfMemory`), what torch's own errors mean
+(:func:`translate`), and the outcome each failure is (:func:`failure_kind`).
+
+The trainer translates an exception once, as it leaves :meth:`Trainer.fit`, so every
+caller sees the same error; the run façade (:mod:`workbench.core.train.run`) and the
+:class:`~workbench.core.train.callbacks.base.FitResult` take their status from
+:func:`failure_kind`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+
+from workbench.core.errors import WorkbenchError
+
+#: The outcomes of a run that ended with an error.
+FAILURES = ("diverged", "out_of_memory", "failed")
+
+
+class TrainingDiverged(WorkbenchError):
+    """The loss became NaN or infinite (``value``: the loss, when this process saw it)."""
+
+    def __init__(self, message: str, epoch: int = 0, value: float = math.nan):
+        super().__init__(message)
+        self.epoch = epoch
+        self.value = value
+
+
+class TrainingOutOfMemory(WorkbenchError):
+    """The device ran out of memory; ``batch_size`` is the size that failed."""
+
+    def __init__(self, message: str, batch_size: int):
+        super().__init__(message)
+        self.batch_size = batch_size
+
+    @property
+    def suggested_batch_size(self) -> int:
+        return max(1, self.batch_size // 2)
+
+
+def failure_kind(error: BaseException) -> str:
+    """``"diverged"``, ``"out_of_memory"`` or ``"failed"``: the outcome ``error`` (as
+    :func:`translate` left it) ends a run with."""
+    if isinstance(error, TrainingOutOfMemory):
+        return "out_of_memory"
+    if isinstance(error, TrainingDiverged):
+        return "diverged"
+    return "failed"
+
+
+def user_message(error: BaseException) -> str:
+    """One message for a person: a WorkbenchError's own text, else a hint that it is a bug."""
+    if isinstance(error, WorkbenchError):
+        return str(error) or type(error).__name__
+    if isinstance(error, MemoryError) or "out of memory" in str(error).lower():
+        return ("out of memory: lower the batch size or the input size in the experiment and "
+                "try again")
+    return (f"unexpected error ({type(error).__name__}: {error}). This is a bug in Workbench; "
+            f"the details were printed on the console")
+
+
+def translate(error: BaseException, trainer: Any) -> BaseException | None:
+    """What torch's ``RuntimeError`` means, as an error naming what to do: device memory
+    (:class:`TrainingOutOfMemory`) and dead loader workers; None for any other error."""
+    if out_of_memory(error):
+        return oom_error(trainer)
+    if worker_died(error):
+        return WorkbenchError(
+            f"a data-loading worker process died ({str(error).strip()}). This usually means "
+            f"the machine ran out of memory: lower data.num_workers "
+            f"({trainer.experiment.data.num_workers}) or the batch size, or use the "
+            f"decoded-image cache (data.cache auto); the finished epochs are kept")
+    return None
+
+
+def oom_error(trainer: Any) -> TrainingOutOfMemory:
+    bs = int(trainer.experiment.data.batch_size)
+    device = trainer.device
+    if device is not None and device.type == "cuda":
+        torch.cuda.empty_cache()
+    done = (f" The {trainer.epochs_done} finished epoch(s) and their checkpoint are kept."
+            if trainer.epochs_done else "")
+    return TrainingOutOfMemory(
+        f"the {device or 'device'} ran out of memory at batch size {bs}.{done} "
+        f"Try batch size {max(1, bs // 2)} (or a smaller input size, or gradient "
+        f"accumulation to keep the effective batch)", bs)
+
+
+def diverged_error(value: float, epoch: int, batch: int, lr: Any,
+                   validation: bool = False) -> TrainingDiverged:
+    if batch and not math.isfinite(value):
+        where = f"{value} at epoch {epoch}, batch {batch}"
+    else:  # finite here: another process's loss was not (under torchrun)
+        where = f"not finite at epoch {epoch} on another process"
+    what = "validation loss" if validation else "loss"
+    return TrainingDiverged(
+        f"training diverged: the {what} became {where}. The learning rate "
+        f"({lr:g}) is the usual cause: lower it (e.g. by 10x, or find one with "
+        f"the LR finder) and start again", epoch, value)
+
+
+def worker_died(e: BaseException) -> bool:
+    """torch's DataLoader reporting a worker process that exited (killed, crashed)."""
+    text = str(e)
+    return isinstance(e, RuntimeError) and "DataLoader worker" in text and \
+        "exited unexpectedly" in text
+
+
+def out_of_memory(e: BaseException) -> bool:
+    """A device out-of-memory error (CUDA's own class, or MPS/others' RuntimeError)."""
+    oom_type = getattr(torch, "OutOfMemoryError", None) or getattr(torch.cuda,
+                                                                    "OutOfMemoryError", ())
+    if oom_type and isinstance(e, oom_type):
+        return True
+    return isinstance(e, RuntimeError) and not isinstance(e, WorkbenchError) \
+        and "out of memory" in str(e).lower()

@@ -1,0 +1,75 @@
+"""The numbers behind the Data tab: the split's per-class counts, normalisation presets, mean
+and std adapted to a channel count, and the class imbalance (the core computes them; torch
+is imported only when they are asked for)."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from workbench.core.errors import WorkbenchError
+
+
+def split_counts(index: Any, data: Any) -> tuple[list, dict[str, int], dict[str, int]] | None:
+    """The training samples of ``index`` split by ``data`` (an experiment's ``data``), and
+    the images per class in training and in validation; None without a usable split."""
+    if index is None or not index.classes:
+        return None
+    from workbench.core.data.split import split_for
+
+    try:
+        train, val = split_for(index, data)
+    except WorkbenchError:
+        return None
+    names = index.classes
+    train_counts, val_counts = dict.fromkeys(names, 0), dict.fromkeys(names, 0)
+    for _, label in train:
+        train_counts[names[label]] += 1
+    for _, label in val:
+        val_counts[names[label]] += 1
+    return train, train_counts, val_counts
+
+
+def preset_names() -> list[str]:
+    """Names of the normalisation presets (``NORMALIZATION_PRESETS`` of the core)."""
+    from workbench.core.data.stats import NORMALIZATION_PRESETS
+
+    return list(NORMALIZATION_PRESETS)
+
+
+def preset_values(name: str, channels: int) -> tuple[list[float], list[float]]:
+    """The preset's ``(mean, std)`` with ``channels`` values each (gray: mean of the three)."""
+    from workbench.core.data.stats import normalization_preset
+
+    mean, std = normalization_preset(name, channels)
+    return [float(v) for v in mean], [float(v) for v in std]
+
+
+def adapt(values: Sequence[float], channels: int) -> list[float]:
+    """``values`` with ``channels`` entries: 3 -> 1 averages, 1 -> 3 repeats."""
+    values = [float(v) for v in values]
+    if len(values) == channels:
+        return values
+    if channels == 1:
+        return [round(sum(values) / len(values), 6)]
+    return values[:1] * channels
+
+
+def imbalance_ratio(counts: dict[str, int]) -> float:
+    """Largest over smallest class count (1.0 when balanced or empty, inf if a class has 0).
+
+    Imports torch (``class_imbalance`` lives in ``workbench.core.data.dataset``).
+    """
+    from workbench.core.data.stats import class_imbalance
+
+    return float(class_imbalance(counts))
+
+
+def close_values(a: tuple[list[float], list[float]], b: tuple[list[float], list[float]]) -> bool:
+    """Whether two ``(mean, std)`` pairs are the same to 4 decimals."""
+    return all(len(x) == len(y) and all(abs(u - v) < 1e-4 for u, v in zip(x, y))
+               for x, y in zip(a, b))
+
+
+def fmt_values(values: Sequence[float]) -> str:
+    """``(0.485, 0.456, 0.406)``: values as the settings show them."""
+    return "(" + ", ".join(f"{v:.3f}" for v in values) + ")"

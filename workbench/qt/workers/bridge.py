@@ -1,0 +1,130 @@
+"""The training bridge: a trainer callback that turns the trainer's hooks into the news
+a :class:`~workbench.qt.workers.training.TrainingWorker` sends its
+:class:`~workbench.qt.workers.training.TrainingRun` (plain Python values only).
+
+Runs in the training thread. Importing this module does not import torch: the callback
+class is made on first use (:func:`bridge_class`).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from workbench.qt.workers.worker import plain
+
+#: Per-layer gradient and weight norms are sampled every this many optimizer steps.
+NORM_INTERVAL = 10
+
+
+def memory_in_use(trainer: Any) -> int:
+    """Bytes in use: the GPU's allocations on CUDA, else the process's resident memory."""
+    device = getattr(trainer, "device", None)
+    if device is not None and device.type == "cuda":
+        import torch
+
+        return int(torch.cuda.memory_allocated(device))
+    try:
+        import os
+
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+class _BridgeHooks:
+    """Turns trainer hooks into the worker's news (``state.send((signal name, args))``).
+
+    Batch losses (and sampled norms) are gathered and sent in chunks (throttled at the
+    source), so a fast run cannot flood the GUI's event queue with one event per batch.
+
+    Mixed into the trainer's ``Callback`` by :func:`bridge_class` (so hooks the trainer
+    adds later stay no-ops here); the mix is made on first use, because the trainer
+    module imports torch.
+    """
+
+    def __init__(self, worker: Any):
+        self.worker = worker
+        self.steps: list[int] = []
+        self.losses: list[float] = []
+        self.norms: list[tuple[int, list[float], list[float]]] = []
+        self.step = 0
+        self.position = (0, 0, 0)
+        self.last_emit = time.monotonic()
+        self.trainer: Any = None
+
+    def send(self, name: str, *args: Any) -> None:
+        self.worker.state.send((name, args))
+
+    def flush(self) -> None:
+        if not self.steps and not self.norms:
+            return
+        now = time.monotonic()
+        epoch, batch, num_batches = self.position
+        rate = len(self.steps) / max(1e-6, now - self.last_emit)
+        self.send("batches_finished", {
+            "epoch": epoch, "batch": batch, "num_batches": num_batches, "step": self.step,
+            "steps": self.steps, "losses": self.losses, "rate": rate,
+            "memory": memory_in_use(self.trainer), "norms": self.norms})
+        self.steps, self.losses, self.norms = [], [], []
+        self.last_emit = now
+
+    def on_fit_start(self, trainer: Any, info: dict) -> None:
+        self.trainer = trainer
+        run_dir = str(trainer.run_dir or "")  # the recorder's folder (it hears it first)
+        self.last_emit = time.monotonic()
+        self.send("fit_started", plain({**info, "run_dir": run_dir}))
+
+    def on_epoch_start(self, trainer: Any, epoch: int) -> None:
+        self.send("epoch_started", int(epoch))
+
+    def on_batch_end(self, trainer: Any, epoch: int, batch: int, num_batches: int,
+                     loss: float) -> None:
+        # Global batch number: a resumed run's plots go on from where the run left off.
+        self.step = (int(epoch) - 1) * int(num_batches) + int(batch)
+        self.steps.append(self.step)
+        self.losses.append(float(loss))
+        self.position = (int(epoch), int(batch), int(num_batches))
+        if time.monotonic() - self.last_emit >= self.worker.emit_interval:
+            self.flush()
+
+    def on_norms(self, trainer: Any, step: int, names: list, grads: list,
+                 weights: list) -> None:
+        self.norms.append((self.step, [float(g) for g in grads], [float(w) for w in weights]))
+
+    def on_epoch_end(self, trainer: Any, epoch: int, metrics: dict) -> None:
+        self.flush()
+        best = trainer.tracker.best if trainer.tracker is not None else None
+        self.send("epoch_finished", plain({**metrics, "best": best}))
+
+    def on_paused(self, trainer: Any, epoch: int, batch: int) -> None:
+        self.flush()
+        self.send("paused", int(epoch), int(batch))
+
+    def on_resumed(self, trainer: Any) -> None:
+        self.last_emit = time.monotonic()  # the pause is not part of the batch rate
+        self.send("resumed")
+
+    def on_fit_end(self, trainer: Any, result: Any) -> None:
+        self.flush()
+
+    def on_skipped(self, trainer: Any, path: str, reason: str) -> None:
+        self.send("skipped", str(path), str(reason))
+
+    def on_cache_progress(self, trainer: Any, done: int, total: int) -> None:
+        # Throttled at the source (about every 1%).
+        self.send("cache_progressed", int(done), int(total))
+
+
+_BRIDGE: type | None = None
+
+
+def bridge_class() -> type:
+    """``_BridgeHooks`` on top of :class:`workbench.core.train.trainer.Callback`."""
+    global _BRIDGE
+    if _BRIDGE is None:
+        from workbench.core.train.trainer import Callback
+
+        _BRIDGE = type("_Bridge", (_BridgeHooks, Callback), {})
+    return _BRIDGE
