@@ -2,7 +2,7 @@
 
 A training run spends most of its data time decoding the same JPEG and PNG files every
 epoch. :class:`DecodedCache` keeps the output of a pipeline's deterministic prefix
-(:func:`~.pipeline.split_pipeline`: channels converted, resized to the input size) as
+(:func:`~.augment.pipeline.split_pipeline`: channels converted, resized to the input size) as
 uint8, in one ``(N, C, H, W)`` array:
 
 * in RAM when it fits ``data.cache_budget_mb``, kept for the next run in the same process

@@ -32,7 +32,7 @@ class ImageDataset(Dataset):
     samples
         ``(path, label)`` pairs, e.g. one part of :func:`~.split.split_samples`.
     transform
-        PIL image -> tensor, e.g. :func:`~.transforms.build_train_transform`; ``None``
+        PIL image -> tensor, e.g. :func:`~.augment.transforms.build_train_transform`; ``None``
         gives the image as a float32 tensor in [0, 1] at its own size.
     channels
         1 or 3: images are converted to this many channels before the transform.

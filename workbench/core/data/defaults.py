@@ -9,7 +9,7 @@ the dataset, :func:`data_defaults` decides, from the scanned index and the image
   pretrained backbone keeps the size and the three channels it was set up with;
 - the channels: 1 when every image read is grayscale (or 1-bit), else 3;
 - no ``RandomHorizontalFlip`` / ``RandomVerticalFlip`` when a mirror may change the label
-  (digits, letters, text: :func:`~.hints.mirror_sensitivity`).
+  (digits, letters, text: :func:`~.augment.hints.mirror_sensitivity`).
 
 Each choice comes with a plain-words reason, so the CLI and the app can say what they chose
 and why: ``input 28x28 and 1 channel: the size and colour mode of the images (all 28x28,

@@ -7,8 +7,8 @@ derived from them (accuracy, top-k accuracy, per-class precision/recall/F1, the 
 matrix, the most-confused pairs, a confidence histogram and the largest-loss images),
 as JSON-ready data, a text report or CSV files.
 
-The metric functions themselves live in :mod:`.evaluate_metrics`; the text and CSV
-formats in :mod:`.evaluate_report`.
+The metric functions themselves live in :mod:`.metrics`; the text and CSV
+formats in :mod:`.report`.
 """
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ class EvaluationResult:
 
     def per_class(self) -> list[dict]:
         """Precision, recall, F1 and support per class (see
-        :func:`~.evaluate_metrics.per_class_metrics`; 0/0 counts as 0.0)."""
+        :func:`~.metrics.per_class_metrics`; 0/0 counts as 0.0)."""
         return metrics.per_class_metrics(self.confusion, self.classes)
 
     def macro_average(self) -> dict:
@@ -130,7 +130,7 @@ class EvaluationResult:
 
     def confidence_histogram(self, bins: int = 10) -> dict:
         """Confidence of right and wrong predictions (see
-        :func:`~.evaluate_metrics.confidence_histogram`)."""
+        :func:`~.metrics.confidence_histogram`)."""
         return metrics.confidence_histogram(self.confidences, self.correct, bins)
 
     def worst(self, n: int = WORST_DEFAULT, top: int = 3) -> list[dict]:
@@ -306,7 +306,7 @@ def evaluate(bundle: Bundle | str | os.PathLike, folder: str | os.PathLike | Non
     Parameters
     ----------
     bundle
-        A :class:`~.bundle.Bundle` or the path of a bundle file.
+        A :class:`~..bundle.Bundle` or the path of a bundle file.
     folder
         The dataset (class-per-folder, ``train/`` + ``val/``, or ``.csv``). Its classes
         are matched to the bundle's by name: it may hold fewer (the others get support 0),

@@ -1,4 +1,4 @@
-"""Text and CSV renderings of an :class:`~.evaluate.EvaluationResult`."""
+"""Text and CSV renderings of an :class:`~.evaluation.EvaluationResult`."""
 
 from __future__ import annotations
 

@@ -7,9 +7,9 @@
 * ``OUT.json`` (the ``.onnx`` file's name with the suffix ``.json``): the evaluation
   preprocessing (decoding and colour conversions, resize, crop, scaling, mean, std), the
   class names and what the input and output mean, so the model can be used without
-  Workbench (see :mod:`.onnx_preprocessing`).
+  Workbench (see :mod:`.preprocessing`).
 
-Both are written through :func:`~.io.atomic_write`: a symlink's target, a FIFO, never a
+Both are written through :func:`~..io.atomic_write`: a symlink's target, a FIFO, never a
 replaced device; ``OUT.onnx`` may not be a device (its ``.json`` would land beside it).
 
 Right after writing, onnxruntime runs the file on sample inputs at batch size 1 and N and

@@ -3,7 +3,7 @@
 The steps come from the same plan the evaluation pipeline is built from
 (:func:`workbench.core.data.augment.transforms._plan` with ``train=False``), so the file cannot
 describe a different preprocessing than the one the model was validated with. The first
-step, ``convert``, lists in ``rules`` every conversion :func:`~.data.images.load_image`
+step, ``convert``, lists in ``rules`` every conversion :func:`~..data.images.load_image`
 applies to a file (EXIF orientation, 16-bit to 8-bit, palette and transparency onto
 white, the colour mode) with the formulas, so a program without Workbench that follows
 them feeds the model the same numbers. Example::

@@ -21,7 +21,7 @@ def slug(text: str) -> str:
 
 
 def dataset_label(folder: str) -> str:
-    """A short name for the dataset at ``folder`` (:func:`~.data.hints.dataset_name`: its
+    """A short name for the dataset at ``folder`` (:func:`~..data.hints.dataset_name`: its
     folder's name, a CSV file's stem, the parent's name for generic ones such as
     ``train``), as a run name; ``"demo"`` for no folder."""
     from workbench.core.data.augment.hints import dataset_name  # torch-free

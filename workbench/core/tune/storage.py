@@ -1,5 +1,5 @@
 """Where a study lives: its Optuna storage (a database URL), and opening or creating a
-study in it with the sampler and pruner a :class:`~.tune_space.SearchSpace` names.
+study in it with the sampler and pruner a :class:`~.space.SearchSpace` names.
 
 Several processes, on one machine or many, that open the same study name in the same
 storage cooperate: Optuna hands each its own trials.

@@ -1,7 +1,7 @@
 """Hyperparameter search over an Experiment with Optuna: :func:`run_study`.
 
 Optuna does the searching (samplers, pruners) and the bookkeeping (its RDB storage); this
-module only turns a trial's values into an Experiment (:mod:`.tune_space`), trains it with
+module only turns a trial's values into an Experiment (:mod:`.space`), trains it with
 the ordinary :class:`~workbench.core.train.trainer.Trainer`, and reports each epoch's metric
 back so a pruner can stop a poor trial early. Every trial is an ordinary run folder, so it
 appears in the run history like any other.

@@ -1,23 +1,23 @@
 """Live training plots: per-batch loss, per-epoch loss, accuracy and learning rate, layer norms.
 
 Data arrive through :meth:`TrainingPlots.add_batches`, :meth:`~TrainingPlots.add_epoch` and
-:meth:`~TrainingPlots.add_norms` into numpy buffers (:mod:`.plots_data`); while
+:meth:`~TrainingPlots.add_norms` into numpy buffers (:mod:`.data`); while
 :meth:`~TrainingPlots.start` is in effect a QTimer at about 15 Hz pushes what changed into
 the curves, one plot per pass of the event loop, so drawing cost does not grow with the
 number of batches per second and the GUI never waits for all plots at once. Each curve is
 created once and only ever updated with ``setData``; long curves are peak-downsampled to
 the plot's pixel width and clipped to the visible range by pyqtgraph, so 100k+ batches
-redraw quickly, and the live plots' ranges grow in steps (:mod:`.plots_range`).
+redraw quickly, and the live plots' ranges grow in steps (:mod:`.range`).
 
 Why the care: the GUI thread shares the interpreter lock with the training thread, and a
 repaint of a pyqtgraph plot runs much Python; measured with ``scripts/bench_ui.py``, the
 redraw was the GUI's longest stall while training.
 
-A row of controls (:mod:`.plots_controls`) sets the loss smoothing, log scale, x axis (epochs
-or optimizer steps) and how layer norms are shown (:mod:`.plots_norms`); a line under it reads
-out the point nearest the mouse (:mod:`.plots_hover`). Curves of earlier runs can be overlaid
-for comparison (:meth:`~TrainingPlots.set_overlays`, :mod:`.plots_overlays`). Each plot's
-title and legend are a line above it (:mod:`.plots_header`), never over its data, and each
+A row of controls (:mod:`.controls`) sets the loss smoothing, log scale, x axis (epochs
+or optimizer steps) and how layer norms are shown (:mod:`.norms`); a line under it reads
+out the point nearest the mouse (:mod:`.hover`). Curves of earlier runs can be overlaid
+for comparison (:meth:`~TrainingPlots.set_overlays`, :mod:`.overlays`). Each plot's
+title and legend are a line above it (:mod:`.header`), never over its data, and each
 plot keeps a readable minimum height.
 """
 from __future__ import annotations
@@ -63,7 +63,7 @@ class TrainingPlots(QWidget):
     best_lines : list of pyqtgraph.InfiniteLine
         The best-epoch markers of the loss and accuracy plots.
     headers : dict
-        Each plot's :class:`~.plots_header.PlotHeader` (title and legend, above it).
+        Each plot's :class:`~.header.PlotHeader` (title and legend, above it).
     norms : NormsView
     """
 

@@ -5,7 +5,7 @@ turns a red traffic light green. Such an augmentation teaches the network the wr
 :func:`augmentation_hints` spots the likely cases from the class names (and, optionally, the
 dataset's name and each class's mean colour) so the Augment panel can say so; the user
 decides. :func:`mirror_sensitivity` is the same judgement for the defaults a new dataset
-gets (:mod:`.defaults`): no flip for digits, letters or text.
+gets (:mod:`..defaults`): no flip for digits, letters or text.
 """
 
 from __future__ import annotations

@@ -2,11 +2,11 @@
 
 Classes with their counts and split, a bar chart of images per class, a lazy thumbnail grid
 of the selected class, a summary of image sizes and colour modes, the unreadable files, and
-the settings of ``experiment.data`` (:mod:`.data_settings`).
+the settings of ``experiment.data`` (:mod:`.settings`).
 
 The scan (listing plus a full decode of every file) and the image summary run off the GUI
 thread; choosing another folder while one is being scanned supersedes the stale scan. A NEW
-dataset fits the experiment to its images (:mod:`.data_advice`).
+dataset fits the experiment to its images (:mod:`.advice`).
 """
 
 from __future__ import annotations

@@ -54,7 +54,7 @@ class ExplainDialog(UrlDropTarget, QDialog):
         :class:`~workbench.core.explain.methods.GradCamResult`.
     updated(explanation)
         Every view for the current image was refreshed (an
-        :class:`~.explain_jobs.Explanation`, Grad-CAM or not).
+        :class:`~.jobs.Explanation`, Grad-CAM or not).
     failed(message)
         Something could not be shown; the message is in the dialog too.
     """

@@ -1,4 +1,4 @@
-"""One layer's card in the network stack (:mod:`.model_stack`).
+"""One layer's card in the network stack (:mod:`.stack`).
 
 A :class:`LayerCard` shows a layer's index, type, parameter form (built from the registry
 declarations by :class:`~workbench.qt.forms.ParamForm`), output shape, parameter count and

@@ -3,7 +3,7 @@
 :class:`NetworkEditor` changes ``experiment.model.layers`` in place (insert, delete, move,
 duplicate, parameters, preset, doctor fix), keeps weight ties (``Component.share``) pointing
 at the same layers when others move, and pushes each change as a
-:class:`~.model_commands.NetworkCommand` holding before/after snapshots. It knows no
+:class:`~.commands.NetworkCommand` holding before/after snapshots. It knows no
 widgets: the panel gives it callbacks to select a layer, redraw, and show an error.
 """
 

@@ -1,9 +1,9 @@
 """Model panel: assemble the network from layer cards, with live shapes and a model doctor.
 
-Left, the layer palette (:mod:`.model_palette`); in the middle, the network as a stack of
+Left, the layer palette (:mod:`.palette`); in the middle, the network as a stack of
 cards, one per layer, each with its parameter form, output shape, parameter count and
-multiply-adds (:mod:`.model_cards`); below it the model doctor's findings
-(:mod:`.model_doctor`). Shapes come from
+multiply-adds (:mod:`.cards`); below it the model doctor's findings
+(:mod:`.doctor`). Shapes come from
 :func:`workbench.core.model.builder.infer_shapes` for the experiment's input (channels,
 height, width) and the dataset's number of classes, recomputed on a short timer after
 edits. A layer that does not fit turns red with the builder's message, which says what to
@@ -12,11 +12,11 @@ change.
 The network is ``experiment.model.layers``, edited in place. Every edit (add, delete, move,
 duplicate, parameter change, preset, doctor fix, weight tie, a layer's own initialisation,
 an opened architecture file, a backbone's preprocessing) is an undoable command
-(:mod:`.model_commands`), announced through the Experiment's events (the Data tab hears a
+(:mod:`.commands`), announced through the Experiment's events (the Data tab hears a
 backbone's input size from there) and emits :attr:`ModelPanel.model_changed`; those that
 change data settings also emit :attr:`ModelPanel.data_settings_changed`. The toolbar's file
 and clipboard tools and the cards' menu (weight sharing, initialisation) are in
-:mod:`.model_tools`.
+:mod:`.tools`.
 
 The layer registry needs torch: at start-up the cards show the layer types only, with a
 note, until the background import (:mod:`workbench.qt.startup`) is done.

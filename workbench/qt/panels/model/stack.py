@@ -1,6 +1,6 @@
 """The network stack: the layer cards top to bottom, reordered by drag and drop.
 
-:class:`LayerStack` holds one :class:`~.model_cards.LayerCard` per layer in a scroll area
+:class:`LayerStack` holds one :class:`~.cards.LayerCard` per layer in a scroll area
 and accepts two drags: a layer type from the palette
 (:data:`~.model_palette.LAYER_TYPE_MIME`: insert it there) and a card's own grip
 (:data:`~.model_cards.LAYER_INDEX_MIME`: move it there). The stack only reports what was
@@ -82,7 +82,7 @@ class LayerStack(QScrollArea):
     -------
     params_edited(int, dict), card_clicked(int), menu_requested(int, QPoint),
     preprocessing_requested(int)
-        Forwarded from the cards (see :class:`~.model_cards.LayerCard`).
+        Forwarded from the cards (see :class:`~.cards.LayerCard`).
     drop_requested(str, object, int)
         ``("type", name, row)``: insert a new layer of type ``name`` at ``row``;
         ``("index", i, row)``: move layer ``i`` to just before the card now at ``row``

@@ -4,8 +4,8 @@
 as PyTorch code, copy the ``print(model)``-style summary, save and open an architecture
 file) and the card actions that edit more than a layer's parameters: weight sharing
 ("Share weights with…", "Stop sharing"), the layer's own initialisation
-(:class:`~.model_layer_dialogs.InitDialog`) and a Backbone's preprocessing. Every edit goes
-through the panel's :class:`~.model_edits.NetworkEditor`, so it is one undo step; every
+(:class:`~.layer_dialogs.InitDialog`) and a Backbone's preprocessing. Every edit goes
+through the panel's :class:`~.edits.NetworkEditor`, so it is one undo step; every
 mistake (a bad file, an unknown layer) is said in the panel's message line and changes
 nothing.
 """
@@ -95,7 +95,7 @@ class StackAction(QAction):
 
 
 class ModelTools(QObject):
-    """Actions of one :class:`~.model.ModelPanel` (its toolbar's and its cards' menus).
+    """Actions of one :class:`~..model.ModelPanel` (its toolbar's and its cards' menus).
 
     Attributes
     ----------

@@ -1,6 +1,6 @@
 """The Train panel's loss editor: the loss type, its settings and per-class weights.
 
-:class:`LossEditor` is a :class:`~.train_settings.ComponentEditor` for ``experiment.loss``
+:class:`LossEditor` is a :class:`~.settings.ComponentEditor` for ``experiment.loss``
 whose ``class_weights`` parameter gets an editor of its own, :class:`ClassWeightsEditor`: a
 table of the dataset's classes with one weight each, a "use weights" check box (off: the
 empty list, every class counts the same) and a button that fills inverse-frequency weights

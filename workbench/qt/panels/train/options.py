@@ -10,7 +10,7 @@ pick. Its items are short ("Automatic (CPU)", "cuda:0 — H200"), so the box sho
 at a laptop's width; the details (cores, memory, the GPU's full name) are in each item's
 tooltip and in the box's.
 
-Binding is two-way, as in :class:`~.train_settings.ComponentEditor`: an edit writes the
+Binding is two-way, as in :class:`~.settings.ComponentEditor`: an edit writes the
 Experiment at once and emits :attr:`~RunOptionsEditor.changed`; :meth:`refresh` shows the
 Experiment without echoing it back. Listing the devices imports torch, so the list is filled
 once torch is imported (:func:`~workbench.qt.startup.when_torch_ready`); until then the

@@ -1,10 +1,10 @@
 """Train panel: training settings, Start/Stop, progress and live plots.
 
-The run happens in :class:`~workbench.qt.workers.TrainingRun` (a QObject worker on the
-training thread). Its signals feed :class:`~workbench.qt.plots.training.TrainingPlots`, which redraws on a
-timer rather than per batch.
+The run happens in :class:`~workbench.qt.workers.TrainingRun` (a worker on the shared
+training thread). Its signals feed :class:`~workbench.qt.plots.training.TrainingPlots`,
+which redraws on a timer rather than per batch.
 
-The optimizer and schedule editors (:mod:`.train_settings`) build their forms from the
+The optimizer and schedule editors (:mod:`.settings`) build their forms from the
 registries' declarations. Those registries need torch: until it is imported (in the
 background at start-up, :mod:`workbench.qt.startup`) their lists are empty, and pressing
 Start queues the run for when it is.

@@ -5,7 +5,7 @@ the Experiment (``optimizer``, ``scheduler`` or ``loss``): a combo box of the re
 entries (help text as tooltips) and a :class:`~workbench.qt.forms.ParamForm` built from the
 chosen entry's declared parameters. Binding is two-way: edits write the Experiment at once;
 :meth:`refresh` shows the Experiment's values without echoing them back. Parameters that
-need an editor of their own (the loss's per-class weights, :mod:`.train_loss`) can be left
+need an editor of their own (the loss's per-class weights, :mod:`.loss`) can be left
 out of the form.
 
 A value the core would refuse (milestones out of order, a warm-up as long as the run) is

@@ -1,10 +1,10 @@
 """Tune panel: a hyperparameter search (Optuna) over the current Experiment.
 
-The space editor (:mod:`.tune_space_editor`) lists the Experiment's searchable fields; the
+The space editor (:mod:`.space_editor`) lists the Experiment's searchable fields; the
 settings choose Optuna's sampler and pruner, the budget and the study's storage (by default
 ``studies.sqlite`` in the runs folder, so a study survives a restart and can be continued).
-The study runs in a background thread (:mod:`.tune_worker`) and fills a live trials table
-and two plots (:mod:`.tune_plots`); every trial is an ordinary run in the run history.
+The study runs in a background thread (:mod:`.worker`) and fills a live trials table
+and two plots (:mod:`.plots`); every trial is an ordinary run in the run history.
 "Apply best" writes the best trial's parameters into the current Experiment, in place, and
 the Experiment announces it as replaced: every tab shows the tuned values.
 
