@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -162,3 +163,37 @@ def test_every_registry_is_complete_from_its_own_module():
     assert layers.split(",") == catalog.LAYERS.names()
     assert {"RandomAffine", "MixUp", "CutMix"} <= set(catalog.TRANSFORMS.names())
     assert "Backbone" in catalog.LAYERS
+
+
+def _module_exists(base: Path, dotted: str) -> bool:
+    path = base.joinpath(*dotted.split("."))
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+
+def test_docstrings_name_modules_that_exist():
+    # A docstring's cross-reference is how a newcomer finds the code it speaks of; after a
+    # move, a reference to the old module name misleads. Relative references (":mod:`.jobs`",
+    # ":class:`~..bundle.Bundle`") must start with a module beside (or above) the file;
+    # absolute ones ("workbench.core.train.run") must name a module, plus at most an
+    # attribute and its attribute.
+    role = re.compile(r":(?:mod|class|meth|func|attr|data):`~?(\.*)([A-Za-z_][\w.]*)`")
+    stale = []
+    for path in sorted(PKG.rglob("*.py")):
+        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            for dots, name in role.findall(line):
+                parts = name.split(".")
+                if dots:
+                    base = path.parent
+                    for _ in range(len(dots) - 1):
+                        base = base.parent
+                    ok = _module_exists(base, parts[0]) or not parts[0].islower()
+                elif parts[0] == "workbench":
+                    known = max((i for i in range(1, len(parts) + 1)
+                                 if _module_exists(PKG.parent, ".".join(parts[:i]))),
+                                default=0)
+                    ok = len(parts) - known <= 2
+                else:
+                    continue
+                if not ok:
+                    stale.append(f"{path.relative_to(PKG.parent)}:{lineno} {dots}{name}")
+    assert not stale, "docstrings name modules that do not exist: " + ", ".join(stale)

@@ -74,7 +74,7 @@ class NetworkEditor:
 
         A :class:`WorkbenchError` from ``mutate`` leaves the network as it was and is
         reported. ``extras``: the edit may change the global init and the data fields of
-        :data:`~.model_commands.DATA_FIELDS` too.
+        :data:`~.commands.DATA_FIELDS` too.
         """
         exp = self._exp()
         before = Snapshot.take(exp, extras)
@@ -216,7 +216,7 @@ class NetworkEditor:
         return self.edit(text, load, select=-1)
 
     def set_data(self, text: str, values: dict[str, Any]) -> bool:
-        """Set ``experiment.data`` fields (of :data:`~.model_commands.DATA_FIELDS`) as one
+        """Set ``experiment.data`` fields (of :data:`~.commands.DATA_FIELDS`) as one
         undoable step; the Data tab is told (``on_data_changed``)."""
         data = self._exp().data
         unknown = set(values) - set(DATA_FIELDS)

@@ -2,8 +2,8 @@
 
 :class:`LayerStack` holds one :class:`~.cards.LayerCard` per layer in a scroll area
 and accepts two drags: a layer type from the palette
-(:data:`~.model_palette.LAYER_TYPE_MIME`: insert it there) and a card's own grip
-(:data:`~.model_cards.LAYER_INDEX_MIME`: move it there). The stack only reports what was
+(:data:`~.palette.LAYER_TYPE_MIME`: insert it there) and a card's own grip
+(:data:`~.cards.LAYER_INDEX_MIME`: move it there). The stack only reports what was
 asked for (:attr:`LayerStack.drop_requested`); the panel makes the edit, so a drop and a
 menu action take the same, undoable, path.
 """
