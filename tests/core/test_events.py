@@ -100,3 +100,22 @@ def test_listened_to_experiments_copy_pickle_compare_and_serialise_as_before():
     assert back == exp
     assert "_listeners" not in json.dumps(exp.to_dict())
     assert exp.copy() == exp
+
+
+def test_the_scan_and_the_network_are_kept_for_views_made_after_them():
+    current = CurrentExperiment(Experiment())
+    assert current.dataset is None and current.network is None
+    heard = []
+    current.dataset_changed.connect(lambda index: heard.append(("dataset", index)))
+    current.network_changed.connect(lambda *args: heard.append(("network", *args)))
+    current.set_dataset("scan 1")
+    current.set_network("summary", "the layers do not fit")
+    current.set_dataset("scan 2")
+    assert heard == [("dataset", "scan 1"), ("network", "summary", "the layers do not fit"),
+                     ("dataset", "scan 2")]
+    assert current.dataset == "scan 2"
+    assert current.network == ("summary", "the layers do not fit")
+    assert current.dataset_changed.last == ("scan 2",)
+    # Edits are news of the moment, not state: nothing is kept of them.
+    current.experiment.training.epochs = 3
+    assert current.changed.last is None and current.replaced.last is None

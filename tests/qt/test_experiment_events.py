@@ -101,3 +101,40 @@ def test_a_deleted_panel_no_longer_listens(qtbot):
     current.experiment.data.batch_size = 4  # would call the deleted panel's handler
     current.replace(Experiment())
     assert len(current.changed) == 0 and len(current.replaced) == 0
+
+
+def test_the_data_tabs_scan_and_the_model_tabs_shapes_reach_the_other_tabs_by_themselves(
+        qtbot, tiny_experiment, workbench_home):
+    """No window in between: the tabs that show the scan or the network's shapes hear them
+    from the current experiment, and a tab made after the news is given it at once."""
+    from workbench.qt.panels.predict.panel import PredictPanel
+
+    current = CurrentExperiment(tiny_experiment)
+    data, model = DataPanel(current), ModelPanel(current)
+    train, augment = TrainPanel(current), AugmentPanel(current)
+    for panel in (data, model, train, augment):
+        qtbot.addWidget(panel)
+    with qtbot.waitSignal(data.dataset_loaded, timeout=WAIT_MS) as scanned:
+        data.load_folder(tiny_experiment.data.folder)
+    index = scanned.args[0]
+    assert current.dataset is index
+    assert model.num_classes == 3 and model.output_classes() == 3
+    assert train.index is index and augment.preview.index is index
+    predict = PredictPanel(experiment=current)  # made after the scan
+    qtbot.addWidget(predict)
+    assert predict.images_start_folder() == str(index.root)
+
+    # A network that does not fit keeps Start disabled, saying why; a fix enables it.
+    layers = current.experiment.model.layers
+    layers.insert(1, Component("Conv2d", {"out_channels": 4}))  # after Flatten: no image
+    current.experiment.announce("model")
+    qtbot.waitUntil(lambda: bool(current.network and current.network[1]), timeout=WAIT_MS)
+    assert not train.start_button.isEnabled()
+    assert "Fix the network on the Model tab first" in train.start_button.toolTip()
+    late = TrainPanel(current)  # a Train tab made now knows it too
+    qtbot.addWidget(late)
+    assert not late.start_button.isEnabled()
+    del layers[1]
+    current.experiment.announce("model")
+    qtbot.waitUntil(lambda: current.network[1] == "", timeout=WAIT_MS)
+    assert train.start_button.isEnabled() and late.start_button.isEnabled()

@@ -169,7 +169,7 @@ def test_the_run_name_is_telling_and_used_and_the_next_one_counts_up(qtbot, pane
     # A name the user typed is used and survives edits that change the suggestion.
     panel.name_edit.setText("wide hidden layer")
     panel.experiment.model.layers[1].params["out_features"] = 99
-    panel.set_network_summary(None)  # the Model tab's news of the edit
+    panel.current.set_network(None, "")  # the Model tab's news of the edit
     assert panel.name_edit.text() == "wide hidden layer"
     panel.name_edit.clear()
     panel.setup.update_name()
@@ -188,7 +188,7 @@ def test_batch_size_is_edited_here_with_a_memory_hint(qtbot, panel):
     assert panel.batch_spin.value() == 16
     summary = infer_shapes(exp.model.layers, (3, 16, 16), 3)
     panel.options_editor.set_devices([DeviceInfo("cpu", "CPU", "cpu", 8 << 30)])
-    panel.set_network_summary(summary)
+    panel.current.set_network(summary, "")  # as the Model tab publishes it
     hint = panel.setup.memory_label
     assert hint.isVisibleTo(panel) and "per step" in hint.text() and "cpu" in hint.text()
     assert "may not fit" not in hint.text()

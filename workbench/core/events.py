@@ -10,6 +10,10 @@ The views do not listen to the sections one by one: :class:`CurrentExperiment` h
 experiment the app shows, listens to all of its sections, and re-emits every edit as
 ``changed(section, field)``; opening another experiment is one ``replaced(experiment)``
 that every view hears (napari's evented models, psygnal underneath, work the same way).
+It also holds what is worked out from the experiment and shown on several tabs: the scan
+of its dataset (``dataset_changed``) and the shapes of its network (``network_changed``).
+The tab that works one out publishes it here; the others subscribe, so no tab asks
+another and the window relays nothing.
 
 Listeners are plain callables kept outside the dataclass fields: ``copy.deepcopy``,
 pickling, ``==``, ``to_dict`` and ``from_dict`` see an Experiment exactly as before, and a
@@ -28,12 +32,18 @@ _MISSING = object()
 
 class Emitter:
     """A list of callbacks called in order by :meth:`emit` (psygnal's ``SignalInstance``,
-    reduced to what the Experiment needs)."""
+    reduced to what the Experiment needs).
 
-    __slots__ = ("_callbacks",)
+    With ``remember``, :attr:`last` keeps the arguments of the last :meth:`emit` (None
+    before the first), so a view made later can show the news it missed.
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("_callbacks", "_remember", "last")
+
+    def __init__(self, remember: bool = False) -> None:
         self._callbacks: list[Callable[..., Any]] = []
+        self._remember = remember
+        self.last: tuple | None = None
 
     def connect(self, callback: Callable[..., Any]) -> Callable[..., Any]:
         """Call ``callback(*args)`` on every :meth:`emit`; returns it (usable as a decorator)."""
@@ -48,6 +58,8 @@ class Emitter:
             pass
 
     def emit(self, *args: Any) -> None:
+        if self._remember:
+            self.last = args
         # A copy: a callback may disconnect itself (or another) while this runs.
         for callback in tuple(self._callbacks):
             callback(*args)
@@ -115,11 +127,24 @@ class CurrentExperiment:
         assigned (``experiment.optimizer = Component(...)``).
     replaced
         ``replaced(experiment)`` after :meth:`replace`: every view shows ``experiment`` anew.
+    dataset_changed
+        ``dataset_changed(index)`` after :meth:`set_dataset`: the experiment's dataset was
+        scanned (a :class:`~workbench.core.data.index.DatasetIndex`); :attr:`dataset` is
+        the last one.
+    network_changed
+        ``network_changed(summary, problem)`` after :meth:`set_network`: the network's
+        shapes were worked out again (a :class:`~workbench.core.model.builder.NetworkSummary`,
+        None before torch is imported) and ``problem`` says why it cannot be trained as it
+        is ("": it can); :attr:`network` is the last pair.
+
+    The last two remember their last news (:attr:`Emitter.last`) for views made after it.
     """
 
     def __init__(self, experiment: Any):
         self.changed = Emitter()
         self.replaced = Emitter()
+        self.dataset_changed = Emitter(remember=True)
+        self.network_changed = Emitter(remember=True)
         self._experiment: Any = None
         self._sections: dict[str, tuple[Evented, Callable]] = {}
         self._attach(experiment)
@@ -151,6 +176,26 @@ class CurrentExperiment:
             self._detach()
         self._attach(experiment)
         self.replaced.emit(experiment)
+
+    @property
+    def dataset(self) -> Any:
+        """The last scan of the dataset (None before the first)."""
+        last = self.dataset_changed.last
+        return last[0] if last else None
+
+    @property
+    def network(self) -> tuple[Any, str] | None:
+        """The last ``(summary, problem)`` of the network (None before the first)."""
+        return self.network_changed.last
+
+    def set_dataset(self, index: Any) -> None:
+        """Publish the scan of the experiment's dataset (by the tab that scanned it)."""
+        self.dataset_changed.emit(index)
+
+    def set_network(self, summary: Any, problem: str) -> None:
+        """Publish the network's shapes and why it cannot be trained ("" when it can), by
+        the tab that worked them out."""
+        self.network_changed.emit(summary, problem)
 
     # -- wiring ----------------------------------------------------------------------------
     def _attach(self, experiment: Any) -> None:

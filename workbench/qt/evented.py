@@ -15,8 +15,13 @@ from PySide6.QtCore import QObject
 from workbench.core.events import Emitter
 
 
-def subscribe(owner: QObject, emitter: Emitter, callback: Callable[..., Any]) -> None:
-    """Call ``callback(*args)`` on each of ``emitter``'s events while ``owner`` lives."""
+def subscribe(owner: QObject, emitter: Emitter, callback: Callable[..., Any],
+              replay: bool = False) -> None:
+    """Call ``callback(*args)`` on each of ``emitter``'s events while ``owner`` lives.
+
+    ``replay``: also call it now with the last event's arguments, when the emitter
+    remembers one (a view made after the news, such as a tab built after the first scan).
+    """
 
     def relay(*args: Any) -> None:
         if shiboken6.isValid(owner):
@@ -25,3 +30,5 @@ def subscribe(owner: QObject, emitter: Emitter, callback: Callable[..., Any]) ->
             emitter.disconnect(relay)
 
     emitter.connect(relay)
+    if replay and emitter.last is not None:
+        callback(*emitter.last)

@@ -38,9 +38,11 @@ class MainWindow(UrlDropTarget, QMainWindow):
     The window owns ``self.current``, the :class:`~workbench.core.events.CurrentExperiment`
     every Experiment panel is built from: a panel's edit is announced by the Experiment and
     heard by the others (the Data tab shows the input size the Model tab set); opening,
-    resetting or tuning the experiment is one ``replaced`` event every panel hears. The
-    window connects what is not the Experiment's: the scanned dataset (the number of
-    classes to the Model panel), the network summary, saved bundles and runs.
+    resetting or tuning the experiment is one ``replaced`` event every panel hears. What a
+    tab works out from the Experiment (the Data tab's scan, the Model tab's shapes) is
+    published on ``self.current`` too, and the tabs that show it subscribe. The window
+    connects only what happens beyond the Experiment: a run's bundle saved (for Evaluate
+    and Predict), the runs list to refresh, and requests to change tab.
 
     Dropping a folder anywhere on the window loads it as the dataset; dropping image files
     classifies them on the Predict tab.
@@ -66,7 +68,7 @@ class MainWindow(UrlDropTarget, QMainWindow):
         self.tune_panel = TunePanel(self.current)
         self.runs_panel = RunsPanel()
         self.evaluate_panel = EvaluatePanel()
-        self.predict_panel = PredictPanel()
+        self.predict_panel = PredictPanel(experiment=self.current)
         for panel, title in ((self.data_panel, "Data"), (self.augment_panel, "Augment"),
                              (self.model_panel, "Model"), (self.train_panel, "Train"),
                              (self.tune_panel, "Tune"), (self.runs_panel, "Runs"),
@@ -78,16 +80,9 @@ class MainWindow(UrlDropTarget, QMainWindow):
 
         subscribe(self, self.current.replaced, self._on_experiment_replaced)
         subscribe(self, self.current.changed, self._on_experiment_changed)
-        self.data_panel.dataset_loaded.connect(self._on_dataset_loaded)
+        subscribe(self, self.current.dataset_changed, self._on_dataset_loaded)
         self.data_panel.scan_failed.connect(self._on_scan_failed)
         self.model_panel.model_changed.connect(self._on_model_changed)
-        # Start training stays disabled, saying why, while the network does not fit.
-        self.model_panel.summary_updated.connect(
-            lambda: self.train_panel.set_network_problem(self.model_panel.network_problem()))
-        self.train_panel.set_network_problem(self.model_panel.network_problem())
-        # The batch size's memory hint and the run name follow the network.
-        self.model_panel.summary_updated.connect(
-            lambda: self.train_panel.set_network_summary(self.model_panel.summary))
         self.train_panel.training_started.connect(self._on_training_started)
         self.train_panel.training_finished.connect(self._on_training_finished)
         self.train_panel.training_errored.connect(self._on_training_errored)
@@ -304,10 +299,7 @@ class MainWindow(UrlDropTarget, QMainWindow):
     # -- panel news ------------------------------------------------------------------------
     @Slot(object)
     def _on_dataset_loaded(self, index) -> None:
-        self.model_panel.set_num_classes(index.num_classes or None)
-        self.train_panel.set_dataset(index)
-        self.augment_panel.set_index(index)
-        self.predict_panel.set_dataset_folder(index.root)  # where "Open images…" starts
+        # The tabs hear the scan from self.current as this does: only the status is ours.
         self._update_title()
         total = sum(index.counts().values())
         self.statusBar().showMessage(f"Dataset {index.root}: {index.num_classes} classes, "

@@ -163,6 +163,7 @@ class AugmentPanel(QWidget):
             self.refresh()
         subscribe(self, self.current.replaced, self._on_experiment_replaced)
         subscribe(self, self.current.changed, self._on_experiment_changed)
+        subscribe(self, self.current.dataset_changed, self.set_index, replay=True)
 
     @property
     def experiment(self) -> Experiment:

@@ -316,6 +316,7 @@ class DataPanel(QWidget):
                 text += (f" {n} file{'s' if n != 1 else ''} cannot be read and will be "
                          f"skipped (see Unreadable files).")
             self.message.show_message(text, "warning" if index.unreadable else "ok")
+        self.current.set_dataset(index)  # the other tabs hear it from the Experiment's holder
         self.dataset_loaded.emit(index)
 
     @Slot(int, str)

@@ -1,13 +1,12 @@
 """Model panel: assemble the network from layer cards, with live shapes and a model doctor.
 
-Left, the layer palette (:mod:`.palette`); in the middle, the network as a stack of
-cards, one per layer, each with its parameter form, output shape, parameter count and
-multiply-adds (:mod:`.cards`); below it the model doctor's findings
-(:mod:`.doctor`). Shapes come from
+Left, the layer palette (:mod:`.palette`); in the middle, the network as a stack of cards,
+one per layer, with its parameter form, output shape, parameter count and multiply-adds
+(:mod:`.cards`); below it the model doctor's findings (:mod:`.doctor`). Shapes come from
 :func:`workbench.core.model.builder.infer_shapes` for the experiment's input (channels,
-height, width) and the dataset's number of classes, recomputed on a short timer after
-edits. A layer that does not fit turns red with the builder's message, which says what to
-change.
+height, width) and the dataset's classes, recomputed on a short timer after edits and
+published for the Train tab (``CurrentExperiment.set_network``). A layer that does not fit
+turns red with the builder's message, which says what to change.
 
 The network is ``experiment.model.layers``, edited in place. Every edit (add, delete, move,
 duplicate, parameter change, preset, doctor fix, weight tie, a layer's own initialisation,
@@ -70,7 +69,7 @@ class ModelPanel(QWidget):
     model_changed()
         The experiment's layers changed (any edit, undo or redo).
     summary_updated()
-        :attr:`summary` was recomputed (shapes, counts, misfits).
+        :attr:`summary` was recomputed (shapes, counts, misfits) and published.
     data_settings_changed()
         An edit, undo or redo changed ``experiment.data`` fields (a doctor fix's batch size,
         a backbone's preprocessing); the Experiment announces them too.
@@ -98,6 +97,8 @@ class ModelPanel(QWidget):
         self._timer.setSingleShot(True)
         self._timer.setInterval(REFRESH_DELAY_MS)
         self._timer.timeout.connect(self.refresh)
+        self.summary_updated.connect(
+            lambda: self.current.set_network(self._summary, self.network_problem()))
         self._build()
         self._sync_combo()
         self._rebuild_cards()
@@ -106,6 +107,8 @@ class ModelPanel(QWidget):
             self.refresh()
         subscribe(self, self.current.replaced, self._on_experiment_replaced)
         subscribe(self, self.current.changed, self._on_experiment_changed)
+        subscribe(self, self.current.dataset_changed,  # the output layer's size
+                  lambda index: self.set_num_classes(index.num_classes), replay=True)
 
     @property
     def experiment(self) -> Experiment:

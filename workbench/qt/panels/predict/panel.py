@@ -22,7 +22,10 @@ from PySide6.QtCore import QObject, QPoint, QUrl, Signal, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QWidget
 
+from workbench.core.events import CurrentExperiment
+
 from workbench.qt.common import UrlDropTarget, image_files, local_paths, run_standalone
+from workbench.qt.evented import subscribe
 from workbench.qt.startup import LOADING_TEXT, torch_loader
 from workbench.qt.thumbnails import ThumbnailLoader
 from workbench.qt.workers import TaskRunner, TaskState, describe_exception
@@ -56,7 +59,8 @@ class PredictPanel(UrlDropTarget, QWidget):
     predictions_finished = Signal(list)
     explain_requested = Signal(str, str)
 
-    def __init__(self, bundle: str | None = None, parent: QWidget | None = None):
+    def __init__(self, bundle: str | None = None, parent: QWidget | None = None,
+                 experiment: CurrentExperiment | None = None):
         super().__init__(parent)
         self.bundle_path = ""
         self._cache = PredictorCache()
@@ -81,6 +85,9 @@ class PredictPanel(UrlDropTarget, QWidget):
         self.refresh_runs()
         if bundle:
             self.set_bundle(bundle)
+        if experiment is not None:  # "Open images…" starts in the dataset's folder
+            subscribe(self, experiment.dataset_changed,
+                      lambda index: self.set_dataset_folder(index.root), replay=True)
 
     # -- layout ----------------------------------------------------------------------------
     def _build(self) -> None:

@@ -102,6 +102,8 @@ class TrainPanel(RunControl, QWidget):
             self.refresh()
         subscribe(self, self.current.replaced, lambda _experiment: self.refresh())
         subscribe(self, self.current.changed, self._on_experiment_changed)
+        subscribe(self, self.current.dataset_changed, self.set_dataset, replay=True)
+        subscribe(self, self.current.network_changed, self._on_network_changed, replay=True)
 
     @property
     def experiment(self) -> Experiment:
@@ -379,9 +381,10 @@ class TrainPanel(RunControl, QWidget):
             self.progress.setValue(0)
         self._set_running(False)
 
-    def set_network_summary(self, summary: Any) -> None:
-        """The Model tab's network summary (shapes, parameters): the batch size's memory
-        hint and the run name's network part follow it."""
+    def _on_network_changed(self, summary: Any, problem: str) -> None:
+        # The Model tab's news: Start waits for a network that fits; the batch size's
+        # memory hint and the run name's network part follow its shapes.
+        self.set_network_problem(problem)
         self.setup.set_summary(summary)
 
     def _run_device(self) -> Any:
