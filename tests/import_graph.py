@@ -121,17 +121,6 @@ def cycles(g: dict[str, set[str]]) -> list[list[str]]:
     return sorted(found)
 
 
-def reachable(g: dict[str, set[str]], start: str) -> set[str]:
-    """Every module ``start`` imports, directly or through others (``start`` included)."""
-    seen, todo = {start}, [start]
-    while todo:
-        for w in g.get(todo.pop(), ()):
-            if w in g and w not in seen:
-                seen.add(w)
-                todo.append(w)
-    return seen
-
-
 if __name__ == "__main__":
     found = cycles(graph(Path(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2
                          else Path(sys.argv[1]).name))
