@@ -47,11 +47,17 @@ class FifoReader:
         self.path = path
         self.data = b""
         self._hold = os.open(path, os.O_RDWR)
+        self._opened = threading.Event()
         self._thread = threading.Thread(target=self._read, daemon=True)
         self._thread.start()
+        # Open before the writer can: a writer that wrote and closed before the reader
+        # opened, followed by finish() closing the hold, would leave no opener, and the
+        # kernel drops what was written (the reader then waits for ever; seen under load).
+        assert self._opened.wait(30)
 
     def _read(self) -> None:
         with open(self.path, "rb") as f:
+            self._opened.set()
             self.data = f.read()
 
     def finish(self) -> bytes:

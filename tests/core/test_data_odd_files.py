@@ -223,7 +223,7 @@ def test_odd_images_preview_with_the_experiments_channels(tmp_path, name):
     exp.augment.transforms = [Component("RandomRotation", {"degrees": 20.0}),
                               Component("ColorJitter", {"brightness": 0.2})]
     exp.validate()
-    img = open_preview_image(path, exp.data.channels)
+    img = open_preview_image(path, exp)
     tiles = augment_tiles(exp, img, n=4, seed=0)
     assert len(tiles) == 4 and all(t.shape == (16, 16, 3) and t.dtype == np.uint8
                                    for t in tiles)

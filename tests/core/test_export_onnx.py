@@ -283,6 +283,12 @@ def _images(tmp_path):
     exif[0x0112] = 6  # Orientation: rotate 90 degrees clockwise to show it upright
     Image.fromarray(rng.integers(0, 256, (9, 16, 3)).astype(np.uint8)).save(made["exif"],
                                                                            exif=exif)
+    # A photo much larger than the model's input: decoded at a fraction of its size, and
+    # turned upright after that.
+    made["photo"] = tmp_path / "photo.jpg"
+    y, x = np.mgrid[0:120, 0:200]
+    photo = np.stack([x % 256, y * 2, (x + y) % 256], -1).astype(np.uint8)
+    Image.fromarray(photo).save(made["photo"], quality=90, exif=exif)
     return made
 
 
@@ -298,6 +304,9 @@ def _follow_the_json(doc: dict, path) -> np.ndarray:
     rules = {r["id"]: r for r in convert["rules"]}
     target = convert["mode"]
     im = Image.open(path)
+    draft = rules["jpeg_draft"]
+    if im.format in draft["formats"] and min(im.size) >= 2 * draft["min_side"]:
+        im.draft(im.mode, (draft["min_side"], draft["min_side"]))
     im.load()
     im = ImageOps.exif_transpose(im)
     if not (im.mode == target and "transparency" not in im.info):
@@ -341,7 +350,8 @@ def _follow_the_json(doc: dict, path) -> np.ndarray:
 
 
 @pytest.mark.parametrize("channels, name", [(1, "gray16"), (3, "gray16"), (3, "rgba"),
-                                            (1, "rgba"), (3, "palette"), (3, "exif")])
+                                            (1, "rgba"), (3, "palette"), (3, "exif"),
+                                            (3, "photo"), (1, "photo")])
 def test_following_the_json_gives_the_probabilities_predict_gives(capsys, tmp_path, channels,
                                                                   name):
     """The issue's case: a 16-bit PNG read by convert('L') alone (what the JSON used to
@@ -376,7 +386,7 @@ def test_the_json_names_every_conversion(tmp_path):
     ops = [s["op"] for s in doc["steps"]]
     assert ops == ["convert", "resize", "center_crop", "grayscale", "scale", "normalize"]
     ids = [r["id"] for r in doc["steps"][0]["rules"]]
-    assert ids == ["decode", "exif_orientation", "already_done", "sixteen_bit",
+    assert ids == ["decode", "jpeg_draft", "exif_orientation", "already_done", "sixteen_bit",
                    "thirty_two_bit", "float", "palette", "transparency", "to_mode", "to_array"]
     text = json.dumps(doc)
     for words in ("v >> 8", "/ 257", "exif_transpose", "first frame", "opaque white",

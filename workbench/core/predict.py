@@ -43,6 +43,7 @@ class Predictor:
     """
 
     def __init__(self, bundle: Bundle | str | Path, device: str | torch.device = "cpu"):
+        from workbench.core.data.augment.pipeline import decode_side
         from workbench.core.data.augment.transforms import build_eval_transform
 
         self.bundle = bundle if isinstance(bundle, Bundle) else load_bundle(bundle)
@@ -51,6 +52,8 @@ class Predictor:
         self.transform = build_eval_transform(self.bundle.experiment)
         self.classes = list(self.bundle.classes)
         self.channels = self.bundle.experiment.data.channels
+        #: JPEGs are decoded at this size, as training decoded them (no larger: faster).
+        self.decode_side = decode_side(self.bundle.experiment)
 
     def load(self, item: ImageLike) -> torch.Tensor:
         """An image file (or PIL image) decoded and preprocessed as the network expects:
@@ -65,7 +68,7 @@ class Predictor:
         from workbench.core.data.images import load_image, to_channels
 
         img = to_channels(item, self.channels) if isinstance(item, Image.Image) else \
-            load_image(item, self.channels)
+            load_image(item, self.channels, min_side=self.decode_side)
         return self.transform(img)
 
     @torch.no_grad()

@@ -60,7 +60,8 @@ def _prefix_image(path: str, split: SplitPipeline) -> np.ndarray:
     ImageDecodeError
         When the file cannot be decoded.
     """
-    return torch.as_tensor(split.prefix(load_image(path, split.channels))).numpy()
+    image = load_image(path, split.channels, min_side=split.decode_side or None)
+    return torch.as_tensor(split.prefix(image)).numpy()
 
 
 def _paths_digest(paths: Sequence[str]) -> str:

@@ -36,19 +36,23 @@ class ImageDataset(Dataset):
         gives the image as a float32 tensor in [0, 1] at its own size.
     channels
         1 or 3: images are converted to this many channels before the transform.
+    min_side
+        JPEGs are decoded at no less than this width and height (None: in full); see
+        :func:`~.augment.pipeline.decode_side`.
 
     ``dataset[i]`` is ``(tensor, label, "")``, or ``(None, label, "path\\treason")`` when
     the file cannot be decoded: a bad image never raises.
     """
 
     def __init__(self, samples: Sequence[Sample], transform: Callable[[Any], torch.Tensor] | None,
-                 channels: int):
+                 channels: int, min_side: int | None = None):
         if channels not in (1, 3):
             raise ValueError(f"channels must be 1 or 3, got {channels!r}")
         self.samples = list(samples)
         self.transform = transform if transform is not None else \
             v2.Compose([v2.PILToTensor(), v2.ToDtype(torch.float32, scale=True)])
         self.channels = channels
+        self.min_side = min_side
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -56,7 +60,7 @@ class ImageDataset(Dataset):
     def __getitem__(self, i: int) -> Item:
         path, label = self.samples[i]
         try:
-            img = load_image(path, self.channels)
+            img = load_image(path, self.channels, min_side=self.min_side)
         except ImageDecodeError as e:
             # The reason loses any tab so that the last tab separates it from the path
             # (which may contain tabs of its own).
@@ -148,13 +152,15 @@ def make_loader(samples: Sequence[Sample], transform: Callable[[Any], torch.Tens
     Pass a seeded ``generator`` for a reproducible shuffle (and worker seeds). A
     ``sampler`` (e.g. :func:`balanced_sampler`) replaces shuffling.
     """
+    from workbench.core.data.augment.pipeline import decode_side
+
     data = exp.data
     workers = int(data.num_workers)
     pin = torch.device(device).type == "cuda" and torch.cuda.is_available()
     kwargs: dict[str, Any] = {}
     if workers > 0:
         kwargs.update(persistent_workers=True, multiprocessing_context="spawn")
-    return DataLoader(ImageDataset(samples, transform, data.channels),
+    return DataLoader(ImageDataset(samples, transform, data.channels, decode_side(exp)),
                       batch_size=int(data.batch_size), shuffle=shuffle and sampler is None,
                       sampler=sampler, num_workers=workers,
                       collate_fn=collate_skip_bad, pin_memory=pin, generator=generator,

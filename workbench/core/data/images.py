@@ -60,8 +60,9 @@ def is_hidden(name: str | os.PathLike) -> bool:
     return base.startswith(".") or base.lower() in ("thumbs.db", "desktop.ini")
 
 
-def load_image(path: str | os.PathLike, channels: int) -> Image.Image:
-    """Decode an image file fully and convert it for a network with ``channels`` inputs.
+def load_image(path: str | os.PathLike, channels: int,
+               min_side: int | None = None) -> Image.Image:
+    """Decode an image file and convert it for a network with ``channels`` inputs.
 
     Parameters
     ----------
@@ -69,6 +70,14 @@ def load_image(path: str | os.PathLike, channels: int) -> Image.Image:
         The image file.
     channels
         3 for an ``"RGB"`` result, 1 for an ``"L"`` (grayscale) result.
+    min_side
+        The smallest width and height the caller needs (None: the full size). A JPEG
+        is then decoded at the smallest of 1/8, 1/4 or 1/2 of its size that keeps both
+        sides at least ``min_side`` (Pillow's draft mode: libjpeg scales in the DCT
+        domain, several times faster than decoding every pixel of a 12-megapixel photo);
+        other formats are decoded in full. Callers ask for twice the size they resize to
+        (:func:`~workbench.core.data.augment.pipeline.decode_side`), so their own
+        antialiased resize still does the real work.
 
     Returns
     -------
@@ -119,6 +128,8 @@ def load_image(path: str | os.PathLike, channels: int) -> Image.Image:
         reason = _bomb_check(im)
         if reason:
             raise ImageDecodeError(path, reason)
+        if min_side:
+            _draft(im, int(min_side))
         try:
             # An animated image (GIF, APNG, WebP) loads its first frame.
             im.load()
@@ -137,6 +148,16 @@ def load_image(path: str | os.PathLike, channels: int) -> Image.Image:
         # The result must outlive the closed file: conversions already made a new image,
         # copy only when none was needed.
         return out.copy() if out is im else out
+
+
+def _draft(im: Image.Image, min_side: int) -> None:
+    # The colour mode stays the file's: only the scale changes, so every later conversion
+    # (to_channels) is the same arithmetic as for a full decode. A no-op for other formats.
+    if im.format in ("JPEG", "MPO") and min(im.size) >= 2 * min_side:
+        try:
+            im.draft(im.mode, (min_side, min_side))
+        except (OSError, ValueError):  # pragma: no cover  (then decode in full)
+            pass
 
 
 def bomb_reason(error: BaseException | None = None, pixels: int | None = None) -> str:

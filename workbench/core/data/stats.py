@@ -116,7 +116,7 @@ def compute_mean_std(samples: Sequence, exp: "Experiment",
                             f"images; nothing was changed")
         path = sample[0] if isinstance(sample, (tuple, list)) else sample
         try:
-            img = load_image(path, channels)
+            img = load_image(path, channels, min_side=2 * max(h, w))
         except ImageDecodeError:
             img = None
         if img is not None:

@@ -366,6 +366,7 @@ def _real_images(bundle: Bundle) -> tuple[torch.Tensor | None, str | None]:
         return None, None  # the demo dataset or a moved folder: random inputs suffice
     from workbench.core.data.images import load_image
     from workbench.core.data.scan import scan_folder
+    from workbench.core.data.augment.pipeline import decode_side
     from workbench.core.data.augment.transforms import build_eval_transform
 
     try:
@@ -373,7 +374,9 @@ def _real_images(bundle: Bundle) -> tuple[torch.Tensor | None, str | None]:
         # Spread over the listing (sorted by class) so they are not all of one class.
         items = samples[::max(1, len(samples) // REAL_IMAGES)][:REAL_IMAGES]
         transform = build_eval_transform(bundle.experiment)
-        tensors = [transform(load_image(p, bundle.experiment.data.channels)) for p, _ in items]
+        exp = bundle.experiment
+        tensors = [transform(load_image(p, exp.data.channels, min_side=decode_side(exp)))
+                   for p, _ in items]
     except (WorkbenchError, OSError, ValueError) as e:
         return None, f"images of {folder} not used in the check: {_first_line(e)}"
     return (torch.stack(tensors) if tensors else None), None

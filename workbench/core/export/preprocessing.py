@@ -40,7 +40,7 @@ _CONVERT_NOTE = ("decode the file with Pillow and make it upright (EXIF), scale 
 _LUMA = [19595, 38470, 7471]
 
 
-def _convert_rules(target: str) -> list[dict[str, Any]]:
+def _convert_rules(target: str, min_side: int) -> list[dict[str, Any]]:
     """What :func:`workbench.core.data.images.load_image` does to a file, step by step: the
     conversions a reader must repeat to feed the model what it was trained on."""
     if target == "L":
@@ -57,6 +57,14 @@ def _convert_rules(target: str) -> list[dict[str, Any]]:
                "and 16-bit gray+alpha images (e.g. PNG) to 8 bits by keeping each sample's "
                "high byte (v >> 8); a 16-bit grayscale image stays 16-bit (mode I;16) for "
                "the rule 'sixteen_bit'"},
+        {"id": "jpeg_draft",
+         "when": f"the file is a JPEG (Pillow's format JPEG or MPO) whose shorter side is at "
+                 f"least {2 * min_side} pixels",
+         "do": f"before load(): image.draft(image.mode, ({min_side}, {min_side})): libjpeg "
+               f"decodes at 1/2, 1/4 or 1/8 of the size, the smallest that keeps both sides "
+               f"at least {min_side} (twice the largest size the steps below resize or crop "
+               f"to), in the file's own colour mode",
+         "formats": ["JPEG", "MPO"], "min_side": min_side},
         {"id": "exif_orientation", "when": "the image has an EXIF Orientation tag",
          "do": "turn it upright: PIL.ImageOps.exif_transpose(image) (a damaged EXIF block is "
                "ignored: the image is kept as stored)"},
@@ -97,13 +105,14 @@ def _convert_rules(target: str) -> list[dict[str, Any]]:
     return rules
 
 
-def _step(step: Any) -> dict[str, Any]:
-    """One pipeline step as plain data another program can follow."""
+def _step(step: Any, min_side: int) -> dict[str, Any]:
+    """One pipeline step as plain data another program can follow (``min_side``: the size
+    JPEGs are decoded at, :func:`~workbench.core.data.augment.pipeline.decode_side`)."""
     t = step.transform
     if isinstance(t, ToChannelsImage):
         mode = "RGB" if t.channels == 3 else "L"
         return {"op": "convert", "mode": mode, "note": _CONVERT_NOTE,
-                "rules": _convert_rules(mode)}
+                "rules": _convert_rules(mode, min_side)}
     if isinstance(t, v2.Resize):
         size = [int(s) for s in t.size]
         return {"op": "resize", "size": size,
@@ -154,6 +163,7 @@ def preprocessing_document(exp: Any, classes: list[str], model_file: str, input_
     input_name, output_name
         The graph's input and output names.
     """
+    from workbench.core.data.augment.pipeline import decode_side
     from workbench.core.data.augment.transforms import _plan
 
     data = exp.data
@@ -176,7 +186,7 @@ def preprocessing_document(exp: Any, classes: list[str], model_file: str, input_
         "channels": int(data.channels),
         "mean": [float(m) for m in normalize.mean],
         "std": [float(s) for s in normalize.std],
-        "steps": [_step(s) for s in plan],
+        "steps": [_step(s, decode_side(exp)) for s in plan],
         "description": [s.text for s in plan],
     }
 

@@ -321,7 +321,7 @@ def class_mean_colours(index: Any, per_class: int = 8, size: int = 32,
             if is_cancelled is not None and is_cancelled():
                 return colours
             try:
-                img = load_image(path, 3).resize((size, size))
+                img = load_image(path, 3, min_side=2 * size).resize((size, size))
             except (ImageDecodeError, OSError, ValueError):
                 continue
             sums += np.asarray(img, dtype=np.float64).reshape(-1, 3).mean(axis=0) / 255.0

@@ -42,7 +42,28 @@ if TYPE_CHECKING:  # pragma: no cover
     from workbench.core.experiment import Experiment
 
 #: Bumped when what the cache stores for a given plan changes (forces a refill on disk).
-CACHE_FORMAT = 1
+#: 2: JPEGs are decoded at :func:`decode_side`, not in full.
+CACHE_FORMAT = 2
+
+
+def decode_side(exp: "Experiment") -> int:
+    """The smallest width and height an image must be decoded at for ``exp``'s pipelines
+    to lose nothing: twice the largest size any of their steps resizes or crops to (the
+    input size, a Resize's shorter side, a crop's size).
+
+    Training (the cache, or decoding every epoch), evaluation and prediction all decode
+    at this size (:func:`~workbench.core.data.images.load_image`'s ``min_side``), so a
+    bundle sees at prediction exactly the pixels it was trained on, and the antialiased
+    resize after decoding still does the real work.
+    """
+    sides = [int(v) for v in exp.data.input_size]
+    for step in _plan(exp, train=True) + _plan(exp, train=False):
+        for size in (step.size, getattr(step.transform, "size", None)):
+            if isinstance(size, int):
+                sides.append(size)
+            elif isinstance(size, (list, tuple)):
+                sides.extend(int(v) for v in size if isinstance(v, int))
+    return 2 * max(sides)
 
 
 class FusedNormalize:
@@ -107,10 +128,12 @@ class SplitPipeline:
     mode
         ``"exact"`` or ``"presized"`` (see the module's docstring).
     key
-        Identifies what the prefix computes (steps, parameters, size, channels): equal
-        keys mean interchangeable cached images.
+        Identifies what the prefix computes (steps, parameters, size, channels, decoding
+        size): equal keys mean interchangeable cached images.
     texts
         One line per prefix step.
+    decode_side
+        The size files are decoded at before the prefix (:func:`decode_side`).
     """
 
     prefix: Callable[[Any], torch.Tensor]
@@ -121,6 +144,7 @@ class SplitPipeline:
     mode: str
     key: str
     texts: list[str]
+    decode_side: int = 0
 
 
 class NotSplittable(Exception):
@@ -217,15 +241,17 @@ def split_pipeline(exp: "Experiment") -> SplitPipeline:
     mean = [float(v) for v in _normalize_of(train).mean]
     std = [float(v) for v in _normalize_of(train).std]
     texts = [s.text for s in prefix]
+    side = decode_side(exp)
     key_text = "\n".join([f"format {CACHE_FORMAT}", f"channels {exp.data.channels}",
-                          f"size {size[0]}x{size[1]}"] +
+                          f"size {size[0]}x{size[1]}", f"decoded at {side}"] +
                          [f"{s.text}: {s.transform!r}" for s in prefix])
     return SplitPipeline(
         prefix=v2.Compose([s.transform for s in prefix]), size=(int(size[0]), int(size[1])),
         channels=int(exp.data.channels),
         train=_batch_pipeline(train[n:], mean, std),
         eval=_batch_pipeline(eval_rest, mean, std), mode=mode,
-        key=hashlib.sha256(key_text.encode()).hexdigest()[:24], texts=texts)
+        key=hashlib.sha256(key_text.encode()).hexdigest()[:24], texts=texts,
+        decode_side=side)
 
 
 def _normalize_of(steps: list[_Step]) -> v2.Normalize:

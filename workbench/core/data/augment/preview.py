@@ -21,6 +21,7 @@ import torch
 from PIL import Image
 
 from workbench.core.errors import WorkbenchError
+from workbench.core.data.augment.pipeline import decode_side
 from workbench.core.data.images import load_image
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -144,7 +145,7 @@ def batch_preview(exp: "Experiment", samples: Sequence[tuple[str, int]],
             if len(xs) >= n:
                 break
             try:
-                img = load_image(path, exp.data.channels)
+                img = load_image(path, exp.data.channels, min_side=decode_side(exp))
             except (WorkbenchError, OSError):
                 continue
             xs.append(transform(img))
@@ -171,6 +172,7 @@ def _batch_fn(exp: "Experiment", num_classes: int) -> Any:
     return build_batch_transform(exp, num_classes=num_classes)
 
 
-def open_preview_image(path: str | os.PathLike, channels: int) -> Image.Image:
-    """Decode an image for the preview like training data (raises ImageDecodeError)."""
-    return load_image(path, channels)
+def open_preview_image(path: str | os.PathLike, exp: "Experiment") -> Image.Image:
+    """Decode an image for the preview as training decodes it, at the experiment's
+    :func:`~.pipeline.decode_side` (raises ImageDecodeError)."""
+    return load_image(path, exp.data.channels, min_side=decode_side(exp))

@@ -239,7 +239,7 @@ class AugmentPreview(QWidget):
         from workbench.core.data.augment.preview import open_preview_image
 
         try:
-            img = open_preview_image(path, self.experiment.data.channels)
+            img = open_preview_image(path, self.experiment)
         except WorkbenchError as e:
             self.message.show_message(str(e), "error")
             return False
