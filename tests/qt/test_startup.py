@@ -52,9 +52,10 @@ def test_the_probe_prints_the_first_paint_without_torch_and_quits(image_folder):
                    WORKBENCH_STARTUP_PROBE="1")
     assert proc.returncode == 0, proc.stderr
     [line] = [ln for ln in proc.stdout.splitlines() if ln.startswith("first-paint ")]
-    _, when, torch = line.split()
+    _, when, torch, pyqtgraph = line.split()
     assert float(when) > 0
     assert torch == "torch=0"
+    assert pyqtgraph == "pyqtgraph=0"  # the plots, on tabs not shown, come after the frame
     assert "torch-ready" not in proc.stdout
 
 
@@ -134,7 +135,7 @@ def test_the_window_paints_first_then_torch_loads_in_one_thread_and_the_tabs_fil
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     [paint] = [ln for ln in lines if ln.startswith("first-paint ")]
-    assert paint.endswith(" torch=0")  # painted before torch was imported
+    assert paint.split()[2:] == ["torch=0", "pyqtgraph=0"]  # painted before either import
     assert any(ln.startswith("torch-ready ") for ln in lines)
     [line] = [ln for ln in lines if ln.startswith("REPORT ")]
     report = json.loads(line[len("REPORT "):])
@@ -268,3 +269,39 @@ def test_first_paint_watcher_reports_once_after_the_window_is_painted(qtbot):
     widget.repaint()
     QApplication.processEvents()
     assert seen == []
+
+
+def test_only_the_tabs_needed_are_built_before_the_first_frame_and_the_rest_after_it(
+        qtbot, monkeypatch, tiny_experiment):
+    from workbench.qt.main_window import TABS
+
+    monkeypatch.setattr(startup, "_AFTER_PAINT", None)
+    startup.defer_until_painted()  # as the app does before building its window
+    window = MainWindow(tiny_experiment)
+    qtbot.addWidget(window)
+    names = [name for name, *_ in TABS]
+
+    def built() -> list[str]:
+        return [n for n in names if window.tabs.built_page(n) is not None]
+
+    assert built() == ["data"]  # the tab shown (it scans the dataset too)
+    assert window.data_panel.chart.plot_widget is None  # pyqtgraph waits for the frame
+    window.tabs.setCurrentIndex(names.index("runs"))  # a tab opened is built then
+    assert built() == ["data", "runs"]
+    assert window.tabs.currentWidget() is window.runs_panel
+    with qtbot.waitSignal(window.data_panel.dataset_loaded, timeout=20000):
+        window.scan_dataset(tiny_experiment.data.folder, adopt_defaults=False)
+
+    startup.run_after_paint_work()  # what the first frame sets off: one tab a turn
+    qtbot.waitUntil(lambda: built() == names, timeout=20000)
+    assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == \
+        [title for _, title, *_ in TABS]
+    assert [window.tabs.widget(i) for i in range(len(names))] == \
+        [window.tabs.built_page(n) for n in names]
+    assert window.tabs.currentWidget() is window.runs_panel  # building moved no tab
+    # Tabs built after the scan know it, and after the frame the chart is drawn.
+    assert window.model_panel.num_classes == 3 and window.train_panel.index is not None
+    assert window.data_panel.chart.heights() == window.data_panel.class_counts()
+    # A tab built late is connected: Continue on the Runs tab opens the Train tab.
+    window.runs_panel.continue_requested.emit("/no/such/run")
+    assert window.tabs.currentWidget() is window.train_panel

@@ -21,7 +21,7 @@ from workbench.core.session import Session, keep_aside, read_session, session_pa
 from workbench.qt.common import dispose, quit_on_sigint, show_error
 from workbench.qt.main_window import MainWindow, _default_experiment, demo_folder
 from workbench.qt.session import SessionKeeper, place_window, restore_tab
-from workbench.qt.startup import start_after_first_paint, torch_loader
+from workbench.qt.startup import defer_until_painted, start_after_first_paint, torch_loader
 from workbench.qt.workers import await_workers, collect_garbage_on_gui_thread
 
 
@@ -139,6 +139,7 @@ def main(data: str | None = None, experiment: str | None = None) -> int:
     quit_on_sigint(app)
     loader = torch_loader()
     loader.defer()  # panels built from here on wait for the background import of torch
+    defer_until_painted()  # and the tabs not shown (and pyqtgraph) for the first frame
     window = create_window(data, experiment)
     start_after_first_paint(window, loader)
     window.show()

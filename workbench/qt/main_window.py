@@ -1,16 +1,18 @@
 """The main window: owns the current Experiment and composes the panels.
 
 Building it imports neither torch nor torchvision: the panels fill the parts that need them
-once :mod:`workbench.qt.startup` has imported them in the background.
+once :mod:`workbench.qt.startup` has imported them in the background. Nor does it build
+the tabs it does not show: they are built after the first frame (:mod:`.lazy_tabs`).
 """
 
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from PySide6.QtCore import QUrl, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QTabWidget, QWidget
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QWidget
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.events import CurrentExperiment
@@ -18,17 +20,21 @@ from workbench.core.experiment import Experiment
 
 from workbench.qt.common import UrlDropTarget, local_paths, show_error
 from workbench.qt.evented import subscribe
-from workbench.qt.panels.augment.panel import AugmentPanel
-from workbench.qt.panels.data.panel import DataPanel
-from workbench.qt.panels.evaluate.panel import EvaluatePanel
-from workbench.qt.panels.model.panel import ModelPanel
-from workbench.qt.panels.predict.panel import PredictPanel
-from workbench.qt.panels.runs.panel import RunsPanel
-from workbench.qt.panels.train.panel import TrainPanel
-from workbench.qt.panels.tune.panel import TunePanel
+from workbench.qt.lazy_tabs import LazyTabs, Page, page_factory
 from workbench.qt.session import size_to_screen
-from workbench.qt.startup import torch_loader
+from workbench.qt.startup import after_first_paint, torch_loader
 from workbench.qt.workers import await_workers
+
+#: The tabs, in order: name (``window.<name>_panel``, ``workbench.qt.panels.<name>.panel``),
+#: title, the panel's class, and whether the panel is built from the current Experiment.
+TABS = (("data", "Data", "DataPanel", True),
+        ("augment", "Augment", "AugmentPanel", True),
+        ("model", "Model", "ModelPanel", True),
+        ("train", "Train", "TrainPanel", True),
+        ("tune", "Tune", "TunePanel", True),
+        ("runs", "Runs", "RunsPanel", False),
+        ("evaluate", "Evaluate", "EvaluatePanel", False),
+        ("predict", "Predict", "PredictPanel", True))
 
 
 class MainWindow(UrlDropTarget, QMainWindow):
@@ -55,25 +61,21 @@ class MainWindow(UrlDropTarget, QMainWindow):
 
     experiment_replaced = Signal()
 
+    # ``window.train_panel``: the Train tab's panel, built when first asked for.
+    data_panel, augment_panel, model_panel, train_panel = (Page(), Page(), Page(), Page())
+    tune_panel, runs_panel, evaluate_panel, predict_panel = (Page(), Page(), Page(), Page())
+
     def __init__(self, experiment: Experiment | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.current = CurrentExperiment(experiment if experiment is not None
                                          else _default_experiment())
         self._shut_down = False
-        self.tabs = QTabWidget()
-        self.data_panel = DataPanel(self.current)
-        self.augment_panel = AugmentPanel(self.current)
-        self.model_panel = ModelPanel(self.current)
-        self.train_panel = TrainPanel(self.current)
-        self.tune_panel = TunePanel(self.current)
-        self.runs_panel = RunsPanel()
-        self.evaluate_panel = EvaluatePanel()
-        self.predict_panel = PredictPanel(experiment=self.current)
-        for panel, title in ((self.data_panel, "Data"), (self.augment_panel, "Augment"),
-                             (self.model_panel, "Model"), (self.train_panel, "Train"),
-                             (self.tune_panel, "Tune"), (self.runs_panel, "Runs"),
-                             (self.evaluate_panel, "Evaluate"), (self.predict_panel, "Predict")):
-            self.tabs.addTab(panel, title)
+        self.tabs = LazyTabs()
+        for name, title, cls, from_experiment in TABS:
+            kwargs = {"experiment": self.current} if from_experiment else {}
+            self.tabs.add_page(name, title, page_factory(
+                f"workbench.qt.panels.{name}.panel", cls, **kwargs))
+        self.tabs.page_built.connect(self._on_page_built)
         self.setCentralWidget(self.tabs)
         self.setAcceptDrops(True)
         size_to_screen(self)  # a saved geometry, if any, replaces it (qt.session)
@@ -81,28 +83,60 @@ class MainWindow(UrlDropTarget, QMainWindow):
         subscribe(self, self.current.replaced, self._on_experiment_replaced)
         subscribe(self, self.current.changed, self._on_experiment_changed)
         subscribe(self, self.current.dataset_changed, self._on_dataset_loaded)
-        self.data_panel.scan_failed.connect(self._on_scan_failed)
-        self.model_panel.model_changed.connect(self._on_model_changed)
-        self.train_panel.training_started.connect(self._on_training_started)
-        self.train_panel.training_finished.connect(self._on_training_finished)
-        self.train_panel.training_errored.connect(self._on_training_errored)
-        self.train_panel.bundle_saved.connect(self.predict_panel.set_bundle)
-        # The run just trained is the model to measure next.
-        self.train_panel.bundle_saved.connect(self.evaluate_panel.set_bundle)
-        # A finished run is a new row of the history.
-        self.train_panel.training_finished.connect(lambda _summary: self.runs_panel.refresh())
-        self.runs_panel.open_bundle_requested.connect(self._open_run_bundle)
-        self.runs_panel.continue_requested.connect(self._continue_run)
-        # Every trial of a study is a run: a new row of the history.
-        self.tune_panel.trial_finished.connect(lambda _trial: self.runs_panel.refresh())
-        self.tune_panel.experiment_changed.connect(self._on_tuned)
-        self.runs_panel.evaluate_requested.connect(self._evaluate_run_bundle)
-        self.predict_panel.explain_requested.connect(self.explain_image)
-        # Selected runs' curves go over the live plots.
-        self.runs_panel.overlay_requested.connect(self.train_panel.plots.set_overlays)
         torch_loader().failed.connect(self._on_torch_failed)
         self._build_menus()
         self._update_title()
+        self.tabs.activate()  # the tab shown now; the others after the first frame:
+        for name, *_ in TABS:
+            after_first_paint(lambda _name=name: self.tabs.page(_name), self)
+
+    # -- the tabs' news ----------------------------------------------------------------------
+    def _on_page_built(self, name: str, panel: QWidget) -> None:
+        wire = getattr(self, f"_wire_{name}", None)
+        if wire is not None:
+            wire(panel)
+
+    def _wire_data(self, panel: Any) -> None:
+        panel.scan_failed.connect(self._on_scan_failed)
+
+    def _wire_model(self, panel: Any) -> None:
+        panel.model_changed.connect(self._on_model_changed)
+
+    def _wire_train(self, panel: Any) -> None:
+        panel.training_started.connect(self._on_training_started)
+        panel.training_finished.connect(self._on_training_finished)
+        panel.training_errored.connect(self._on_training_errored)
+        panel.bundle_saved.connect(self._on_bundle_saved)
+
+    def _wire_tune(self, panel: Any) -> None:
+        # Every trial of a study is a run: a new row of the history.
+        panel.trial_finished.connect(lambda _trial: self._refresh_runs())
+        panel.experiment_changed.connect(self._on_tuned)
+
+    def _wire_runs(self, panel: Any) -> None:
+        panel.open_bundle_requested.connect(self._open_run_bundle)
+        panel.continue_requested.connect(self._continue_run)
+        panel.evaluate_requested.connect(self._evaluate_run_bundle)
+        # Selected runs' curves go over the live plots.
+        panel.overlay_requested.connect(lambda runs: self.train_panel.plots.set_overlays(runs))
+
+    def _wire_predict(self, panel: Any) -> None:
+        panel.explain_requested.connect(self.explain_image)
+
+    def _on_bundle_saved(self, path: str) -> None:
+        # The run just trained is the model to measure and to try next.
+        self.predict_panel.set_bundle(path)
+        self.evaluate_panel.set_bundle(path)
+
+    def _refresh_runs(self) -> None:
+        runs = self.tabs.built_page("runs")  # one not built yet lists the runs when it is
+        if runs is not None:
+            runs.refresh()
+
+    def is_training(self) -> bool:
+        """Whether a training run is going on (the Train tab is not built for asking)."""
+        train = self.tabs.built_page("train")
+        return train is not None and train.is_running()
 
     # -- menus ---------------------------------------------------------------------------
     def _build_menus(self) -> None:
@@ -110,7 +144,7 @@ class MainWindow(UrlDropTarget, QMainWindow):
         for text, shortcut, slot in (
                 ("&New experiment", QKeySequence.StandardKey.New, self.new_experiment),
                 ("Open dataset &folder…", QKeySequence.StandardKey.Open,
-                 self.data_panel.choose_folder),
+                 lambda: self.data_panel.choose_folder()),
                 ("Open &experiment…", None, self.open_experiment),
                 ("&Save experiment as…", QKeySequence.StandardKey.SaveAs, self.save_experiment),
                 ("Load &bundle…", None, self._load_bundle),
@@ -139,7 +173,7 @@ class MainWindow(UrlDropTarget, QMainWindow):
     # -- experiment ------------------------------------------------------------------------
     def set_experiment(self, experiment: Experiment) -> None:
         """Show ``experiment`` in every panel and scan its dataset folder."""
-        if self.train_panel.is_running():
+        if self.is_training():
             show_error(self, "Training in progress",
                        "Stop the current training run before opening another experiment.")
             return
@@ -174,7 +208,7 @@ class MainWindow(UrlDropTarget, QMainWindow):
     def new_experiment(self) -> bool:
         """Replace the experiment with the default one on the demo dataset, once the user
         confirms (:meth:`confirm`); True when replaced."""
-        if self.train_panel.is_running():
+        if self.is_training():
             show_error(self, "Training in progress",
                        "Stop the current training run before starting a new experiment.")
             return False
@@ -341,6 +375,7 @@ class MainWindow(UrlDropTarget, QMainWindow):
     def _on_training_finished(self, summary: dict) -> None:
         self.statusBar().showMessage("Training stopped" if summary.get("stopped")
                                      else "Training finished", 10000)
+        self._refresh_runs()  # a finished run is a new row of the history
 
     @Slot(str)
     def _on_training_errored(self, message: str) -> None:
@@ -367,17 +402,14 @@ class MainWindow(UrlDropTarget, QMainWindow):
         if self._shut_down:
             return
         self._shut_down = True
-        self.data_panel.shutdown()
-        self.augment_panel.shutdown()
-        self.predict_panel.shutdown()
-        self.evaluate_panel.shutdown()
-        self.runs_panel.shutdown()
-        self.train_panel.shutdown()
-        self.tune_panel.shutdown()
+        for name in ("data", "augment", "predict", "evaluate", "runs", "train", "tune"):
+            panel = self.tabs.built_page(name)  # a tab never built has nothing to stop
+            if panel is not None:
+                panel.shutdown()
         await_workers()
 
     def closeEvent(self, event) -> None:  # noqa: N802
-        if self.train_panel.is_running():
+        if self.is_training():
             self.statusBar().showMessage("Stopping the training run…")
         self.shutdown()
         super().closeEvent(event)

@@ -32,6 +32,11 @@ When nothing called :meth:`~TorchLoader.defer` (tests, ``python -m
 workbench.qt.panels.<name>``), :meth:`~TorchLoader.call_when_ready` imports on the spot and
 runs the callback at once: panels then behave as if torch had always been there.
 
+What is not needed for the first frame waits for it the same way, without torch:
+:func:`after_first_paint` queues work (the tabs not shown, the Data tab's chart and with it
+pyqtgraph) until :func:`start_after_first_paint` sees the frame; nothing waits when the app
+did not call :func:`defer_until_painted` first.
+
 ``WORKBENCH_STARTUP_PROBE`` (for ``scripts/bench_startup.py`` and the tests): ``1`` makes
 the app print ``first-paint <unix time> torch=<0|1>`` once its first frame is painted and
 quit; ``ready`` prints that line, then ``torch-ready <unix time>`` once the background
@@ -244,6 +249,51 @@ def when_torch_ready(fn: Callable[[], None], owner: QObject | None = None) -> No
     torch_loader().call_when_ready(fn, owner)
 
 
+#: Work waiting for the first frame (None: nothing waits, it has been painted or nobody
+#: asked to wait): ``(fn, owner)`` in the order queued.
+_AFTER_PAINT: list[tuple[Callable[[], None], QObject | None]] | None = None
+
+
+def defer_until_painted() -> None:
+    """From now on, :func:`after_first_paint` queues its work until the window's first
+    frame (the app calls this before building the window)."""
+    global _AFTER_PAINT
+    if _AFTER_PAINT is None:
+        _AFTER_PAINT = []
+
+
+def after_first_paint(fn: Callable[[], None], owner: QObject | None = None) -> None:
+    """Run ``fn`` once the window's first frame is painted, or now when it has been (or
+    nothing deferred it: tests, a panel shown alone). Not when ``owner`` has been deleted
+    meanwhile."""
+    if _AFTER_PAINT is None:
+        fn()
+    else:
+        _AFTER_PAINT.append((fn, owner))
+
+
+def run_after_paint_work() -> None:
+    """Run what :func:`after_first_paint` queued, each in its own turn of the event loop
+    (so input and repaints go on between them); later requests run at once."""
+    global _AFTER_PAINT
+    queued, _AFTER_PAINT = _AFTER_PAINT or [], None
+
+    def run_next() -> None:
+        while queued:
+            fn, owner = queued.pop(0)
+            if owner is not None and not shiboken6.isValid(owner):
+                continue
+            try:
+                fn()
+            except Exception:  # noqa: BLE001  (one broken part must not starve the others)
+                traceback.print_exc()
+            if queued:
+                QTimer.singleShot(0, run_next)
+            return
+
+    run_next()
+
+
 class FirstPaintWatcher(QObject):
     """Emits :attr:`first_painted` once ``widget``'s first frame is complete.
 
@@ -278,15 +328,15 @@ def start_after_first_paint(window: QWidget, loader: TorchLoader | None = None,
 
     def on_painted() -> None:
         if probe:
-            print(f"first-paint {time.time():.6f} torch={int('torch' in sys.modules)}",
-                  flush=True)
+            print(f"first-paint {time.time():.6f} torch={int('torch' in sys.modules)} "
+                  f"pyqtgraph={int('pyqtgraph' in sys.modules)}", flush=True)
             if probe == "paint":
                 QApplication.quit()
                 return
-            if probe == "ready" and loader.is_ready():  # something needed it already
-                QTimer.singleShot(0, on_ready)
-                return
-        loader.start()
+        loader.start()  # nothing when something needed torch already and it is loaded
+        run_after_paint_work()  # the tabs not shown, one an event-loop turn
+        if probe == "ready" and loader.is_ready():
+            QTimer.singleShot(0, on_ready)
 
     def on_ready() -> None:
         print(f"torch-ready {time.time():.6f} import-seconds={loader.seconds:.3f}",

@@ -14,39 +14,61 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QHBoxLayout, QHe
                                QLabel, QListWidget, QListWidgetItem, QMenu, QPushButton,
                                QTabWidget, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-import pyqtgraph as pg  # after PySide6 (see workbench.qt)
-
 from workbench.qt.common import short_path, show_error
+from workbench.qt.startup import after_first_paint
 from workbench.qt.thumbnails import PathRole
 
 _BLUE = (31, 119, 180)
 _MAX_TICK_LABELS = 40  # beyond this the class names overlap: label every n-th bar only
 
 
-class ClassBarChart(pg.PlotWidget):
-    """Images per class as vertical bars, one per class in label order."""
+class ClassBarChart(QWidget):
+    """Images per class as vertical bars, one per class in label order.
+
+    The plot is pyqtgraph's, whose import takes about 0.2 s: it is made after the window's
+    first frame (:func:`~workbench.qt.startup.after_first_paint`), and counts set before
+    then are drawn when it is.
+    """
 
     def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent, background="w")
+        super().__init__(parent)
         self.setMinimumHeight(140)
-        plot = self.getPlotItem()
+        QVBoxLayout(self).setContentsMargins(0, 0, 0, 0)
+        self.plot_widget: Any = None
+        self._bars: Any = None
+        self._counts: dict[str, int] = {}
+        after_first_paint(self._make_plot, self)
+
+    def _make_plot(self) -> None:
+        import pyqtgraph as pg  # after PySide6 (see workbench.qt)
+
+        from workbench.qt.plots import style  # noqa: F401  (black on white, like the others)
+
+        self.plot_widget = pg.PlotWidget(background="w")
+        plot = self.plot_widget.getPlotItem()
         plot.setMenuEnabled(False)
         plot.setMouseEnabled(x=False, y=False)
         plot.hideButtons()
         plot.showGrid(y=True, alpha=0.2)
         plot.setLabel("left", "images")
         plot.getAxis("left").enableAutoSIPrefix(False)
-        self._bars: pg.BarGraphItem | None = None
-        self._classes: list[str] = []
+        self.layout().addWidget(self.plot_widget)
+        self._draw()
 
     def set_counts(self, counts: dict[str, int]) -> None:
         """Draw one bar per class; an empty dict clears the chart."""
-        plot = self.getPlotItem()
+        self._counts = {str(c): int(n) for c, n in counts.items()}
+        if self.plot_widget is not None:
+            self._draw()
+
+    def _draw(self) -> None:
+        import pyqtgraph as pg
+
+        plot = self.plot_widget.getPlotItem()
         if self._bars is not None:
             plot.removeItem(self._bars)
             self._bars = None
-        self._classes = list(counts)
-        heights = [int(n) for n in counts.values()]
+        classes, heights = list(self._counts), list(self._counts.values())
         axis = plot.getAxis("bottom")
         if not heights:
             axis.setTicks([[]])
@@ -55,16 +77,15 @@ class ClassBarChart(pg.PlotWidget):
                                      brush=pg.mkBrush(*_BLUE), pen=pg.mkPen(None))
         plot.addItem(self._bars)
         step = max(1, -(-len(heights) // _MAX_TICK_LABELS))
-        axis.setTicks([[(i, _short(name)) for i, name in enumerate(self._classes)
-                        if i % step == 0]])
+        axis.setTicks([[(i, _short(name)) for i, name in enumerate(classes) if i % step == 0]])
         plot.setXRange(-0.6, len(heights) - 0.4, padding=0)
         plot.setYRange(0, max(heights) * 1.08 or 1, padding=0)
 
     def heights(self) -> dict[str, int]:
-        """What the chart shows: class name -> bar height."""
+        """What the chart shows: class name -> bar height (nothing before it is drawn)."""
         if self._bars is None:
             return {}
-        return {c: int(h) for c, h in zip(self._classes, self._bars.opts["height"])}
+        return {c: int(h) for c, h in zip(self._counts, self._bars.opts["height"])}
 
 
 def _short(name: str, limit: int = 12) -> str:
