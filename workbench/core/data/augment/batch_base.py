@@ -19,8 +19,16 @@ Params = dict[str, torch.Tensor]
 class BatchTransform:
     """A random transform with one draw per image of a batch ``(B, C, H, W)``.
 
-    Subclasses implement :meth:`draw` and :meth:`apply`; calling the op does both.
+    Subclasses implement :meth:`draw` and :meth:`apply`; calling the op does both. Those
+    that set :attr:`cpu_batched_up_to` also implement :meth:`apply_each`, and calling the op
+    on the CPU with larger images takes that path instead (:meth:`path_for`): the same
+    draws, torchvision's kernels image by image, which beat the batched arithmetic there.
     """
+
+    #: On the CPU, the largest image side (pixels) up to which :meth:`apply` is faster than
+    #: :meth:`apply_each`, as ``scripts/bench_augment.py`` measures (batches of 64, one
+    #: thread; the figures are in that script's table in the README). None: always batched.
+    cpu_batched_up_to: int | None = None
 
     def draw(self, shape: torch.Size) -> Params:
         """Random parameters for a batch of ``shape``: CPU tensors with one row per image."""
@@ -31,12 +39,33 @@ class BatchTransform:
         ``params``; ``x`` itself is left untouched."""
         raise NotImplementedError
 
+    def apply_each(self, x: torch.Tensor, params: Params) -> torch.Tensor:
+        """What :meth:`apply` gives, computed image by image with torchvision v2's own
+        kernels and ``params`` (so exactly v2's result for those parameters)."""
+        raise NotImplementedError
+
+    def path_for(self, x: torch.Tensor) -> str:
+        """``"per image"`` when :meth:`apply_each` is the faster way to do ``x``, else
+        ``"batched"``."""
+        limit = self.cpu_batched_up_to
+        if limit is not None and x.device.type == "cpu" and max(x.shape[-2:]) > limit:
+            return "per image"
+        return "batched"
+
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         if x.ndim != 4:
             raise ValueError(f"expected a batch (B, C, H, W), got shape {tuple(x.shape)}")
         if len(x) == 0:
             return x
-        return self.apply(x, self.draw(x.shape))
+        params = self.draw(x.shape)  # the same draws whichever path does the work
+        if self.path_for(x) == "per image":
+            return self.apply_each(x, params)
+        return self.apply(x, params)
+
+
+def each_image(x: torch.Tensor, fn: Callable[[int, torch.Tensor], torch.Tensor]) -> torch.Tensor:
+    """``fn(i, image)`` for every image of the batch ``x``, stacked back into a batch."""
+    return torch.stack([fn(i, img) for i, img in enumerate(x.unbind(0))])
 
     def __repr__(self) -> str:
         return type(self).__name__

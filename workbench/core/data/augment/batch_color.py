@@ -16,7 +16,8 @@ import torch
 import torch.nn.functional as nnf
 from torchvision.transforms import v2
 
-from workbench.core.data.augment.batch_base import BatchTransform, Params, uniform, where_selected
+from workbench.core.data.augment.batch_base import (BatchTransform, Params, each_image, uniform,
+                                                   where_selected)
 
 _BRIGHTNESS, _CONTRAST, _SATURATION, _HUE = range(4)
 
@@ -124,7 +125,10 @@ class BatchColorJitter(BatchTransform):
     and each image is computed once per step.
     """
 
+    cpu_batched_up_to = 96
+
     def __init__(self, transform: v2.ColorJitter):
+        self.transform = transform
         self.ranges = [transform.brightness, transform.contrast, transform.saturation,
                        transform.hue]
         self.active = [k for k, r in enumerate(self.ranges) if r is not None]
@@ -148,6 +152,15 @@ class BatchColorJitter(BatchTransform):
                                    lambda imgs, idx, fn=fn, step=step:
                                    fn(imgs, factors[idx, step]), inplace=True)
         return x
+
+    def apply_each(self, x: torch.Tensor, params: Params) -> torch.Tensor:
+        if not self.active:
+            return x
+        names = ("brightness_factor", "contrast_factor", "saturation_factor", "hue_factor")
+        order, factors = params["order"], params["factors"].tolist()
+        return each_image(x, lambda i, img: self.transform.transform(img, {
+            "fn_idx": order[i], **{n: None if math.isnan(f) else f
+                                   for n, f in zip(names, factors[i])}}))
 
     def __repr__(self) -> str:
         names = ("brightness", "contrast", "saturation", "hue")
@@ -181,8 +194,16 @@ class BatchGaussianBlur(BatchTransform):
             return k, k
         return (ks, ks) if isinstance(ks, int) else (int(ks[0]), int(ks[1]))
 
+    cpu_batched_up_to = 160
+
     def draw(self, shape: torch.Size) -> Params:
         return {"sigma": uniform(shape[0], *self.sigma)}
+
+    def apply_each(self, x: torch.Tensor, params: Params) -> torch.Tensor:
+        kx, ky = self._size(*x.shape[-2:])
+        sigma = params["sigma"].tolist()
+        return each_image(x, lambda i, img: v2.functional.gaussian_blur(
+            img, [kx, ky], [sigma[i], sigma[i]]))
 
     def apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         b, c, h, w = x.shape

@@ -31,13 +31,13 @@ import torch
 import torch.nn.functional as nnf
 from torchvision.transforms import InterpolationMode, v2
 
-from workbench.core.data.augment.batch_base import BatchTransform, Params, coin, randint, uniform, where_selected
+from workbench.core.data.augment.batch_base import (BatchTransform, Params, coin, each_image,
+                                                   randint, uniform, where_selected)
 
 
 def _mode(interpolation: Any) -> str | None:
-    """The grid_sample mode of a transform's interpolation, ``"nearest"`` or
-    ``"bilinear"`` (v2 keeps an InterpolationMode or its string value); None for the
-    other modes, which have no batch form here."""
+    """The grid_sample mode of an interpolation (an InterpolationMode or its value, as v2
+    keeps it): ``"nearest"`` or ``"bilinear"``, else None (no batch form here)."""
     try:
         value = InterpolationMode(interpolation).value
     except ValueError:
@@ -123,7 +123,10 @@ class BatchRandomResizedCrop(BatchTransform):
     ``make_params`` (ten tries, then the central fallback).
     """
 
+    cpu_batched_up_to = 48
+
     def __init__(self, transform: v2.RandomResizedCrop):
+        self.transform = transform
         self.size = (int(transform.size[0]), int(transform.size[1]))
         self.scale, self.ratio = tuple(transform.scale), tuple(transform.ratio)
         self.antialias = bool(transform.antialias)
@@ -157,6 +160,11 @@ class BatchRandomResizedCrop(BatchTransform):
         if not x.is_floating_point():
             out = out.round_().clamp_(0, 255).to(x.dtype)
         return out.view(b, oh, c, ow).transpose(1, 2).contiguous()
+
+    def apply_each(self, x: torch.Tensor, params: Params) -> torch.Tensor:
+        box = {k: params[k].tolist() for k in ("top", "left", "height", "width")}
+        return each_image(x, lambda i, img: self.transform.transform(
+            img, {k: int(v[i]) for k, v in box.items()}))
 
     def __repr__(self) -> str:
         return f"BatchRandomResizedCrop(size={self.size}, scale={self.scale}, " \
@@ -195,6 +203,7 @@ class _Warp(BatchTransform):
     (a ones channel marks the pixels that came from inside the image, for the fill)."""
 
     def __init__(self, transform: Any):
+        self.transform = transform
         self.mode = _mode(transform.interpolation)
         self.fill = _fill(transform)
 
@@ -260,11 +269,18 @@ class BatchRandomRotation(_AffineWarp):
     def draw(self, shape: torch.Size) -> Params:
         return {"angle": uniform(shape[0], *self.degrees)}
 
+    cpu_batched_up_to = 96
+
     def matrices(self, params: Params) -> torch.Tensor:
         # v2.functional.rotate turns by -(angle % 360) in affine's convention.
         angle = -torch.remainder(params["angle"], 360.0)
         zero = torch.zeros_like(angle)
         return _inverse_affine(angle, zero, zero, torch.ones_like(angle), zero, zero)
+
+    def apply_each(self, x: torch.Tensor, params: Params) -> torch.Tensor:
+        angles = params["angle"].tolist()
+        return each_image(x, lambda i, img: self.transform.transform(
+            img, {"angle": angles[i]}))
 
     def __repr__(self) -> str:
         return f"BatchRandomRotation(degrees={self.degrees})"
@@ -295,9 +311,17 @@ class BatchRandomAffine(_AffineWarp):
                 p["shear_y"] = uniform(b, t.shear[2], t.shear[3])
         return p
 
+    cpu_batched_up_to = 128
+
     def matrices(self, params: Params) -> torch.Tensor:
         return _inverse_affine(params["angle"], params["tx"], params["ty"], params["scale"],
                                params["shear_x"], params["shear_y"])
+
+    def apply_each(self, x: torch.Tensor, params: Params) -> torch.Tensor:
+        p = {k: v.tolist() for k, v in params.items()}
+        return each_image(x, lambda i, img: self.transform.transform(img, {
+            "angle": p["angle"][i], "translate": (int(p["tx"][i]), int(p["ty"][i])),
+            "scale": p["scale"][i], "shear": (p["shear_x"][i], p["shear_y"][i])}))
 
 
 class BatchRandomPerspective(_Warp):
@@ -341,9 +365,16 @@ class BatchRandomPerspective(_Warp):
                                                                device=device)))
         return g1.div_(base.bmm(theta2.transpose(1, 2))).sub_(1.0)
 
+    cpu_batched_up_to = 160
+
     def apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         return where_selected(x, params["apply"], lambda imgs, idx: self.warp(
             imgs, {"coefficients": params["coefficients"][idx]}))
+
+    def apply_each(self, x: torch.Tensor, params: Params) -> torch.Tensor:
+        on, coefficients = params["apply"].tolist(), params["coefficients"].tolist()
+        return each_image(x, lambda i, img: self.transform.transform(
+            img, {"coefficients": coefficients[i]}) if on[i] else img)
 
     def __repr__(self) -> str:
         return f"BatchRandomPerspective(distortion_scale={self.distortion:g}, p={self.p:g})"
@@ -354,7 +385,10 @@ class BatchRandomErasing(BatchTransform):
     """v2.RandomErasing with a constant value. ``draw`` gives ``apply`` (B,: the coin and
     a box found in ten tries, as v2) and ``top``, ``left``, ``height``, ``width`` (B,)."""
 
+    cpu_batched_up_to = 96
+
     def __init__(self, transform: v2.RandomErasing):
+        self.transform = transform
         self.p, self.value = float(transform.p), list(transform.value)
         self.scale, self.ratio = tuple(transform.scale), tuple(transform.ratio)
 
@@ -381,6 +415,14 @@ class BatchRandomErasing(BatchTransform):
         # v2 writes its float32 value into the image: a cast, truncating for uint8.
         value = torch.tensor(self.value, dtype=torch.float32).to(x.dtype).to(dev)
         return torch.where(inside, value.view(1, -1, 1, 1), x)
+
+    def apply_each(self, x: torch.Tensor, params: Params) -> torch.Tensor:
+        on = params["apply"].tolist()
+        box = [params[k].tolist() for k in ("top", "left", "height", "width")]
+        value = torch.tensor(self.value, dtype=torch.float32)[:, None, None]
+        return each_image(x, lambda i, img: self.transform.transform(img, {
+            "i": box[0][i], "j": box[1][i], "h": box[2][i], "w": box[3][i], "v": value})
+            if on[i] else img)
 
     def __repr__(self) -> str:
         return f"BatchRandomErasing(p={self.p:g}, scale={self.scale}, ratio={self.ratio})"

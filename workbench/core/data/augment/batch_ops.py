@@ -32,7 +32,7 @@ from torchvision.transforms import v2
 
 from workbench.core.data.augment import batch_color, batch_geometry
 from workbench.core.data.augment.batch_base import (BatchOp, BatchTransform, Params, coin,
-                                                   where_selected)
+                                                   each_image, where_selected)
 from workbench.core.data.augment.more_transforms import _GaussianNoise, _RandomGrayscale
 
 class Masked(BatchTransform):
@@ -45,8 +45,14 @@ class Masked(BatchTransform):
     def draw(self, shape: torch.Size) -> Params:
         return {"apply": coin(shape[0], self.p)}
 
+    cpu_batched_up_to = 96
+
     def apply(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         return where_selected(x, params["apply"], lambda imgs, idx: self.fn(imgs))
+
+    def apply_each(self, x: torch.Tensor, params: Params) -> torch.Tensor:
+        on = params["apply"].tolist()
+        return each_image(x, lambda i, img: self.fn(img[None])[0] if on[i] else img)
 
     def __repr__(self) -> str:
         return f"Batch{self.name}(p={self.p:g})"
