@@ -2,8 +2,11 @@
 
 ``png32``: 10k 32x32 PNG images, 10 classes of noisy coloured shapes on gradient
 backgrounds; ``jpeg64``: 2k 480x480 "photo-like" JPEGs (quality 90) of the same classes,
-trained at 64x64. :func:`ensure_dataset` generates a set once and reuses it while its
-marker file matches the generator's parameters.
+trained at 64x64; ``phone64``: 160 phone-sized photos (4032x3024 JPEGs, quality 90, 3-5 MB
+each: the scene drawn at 1008x756, enlarged, with per-pixel sensor noise), trained at 64x64;
+``transfer112`` and ``transfer224``: 600 480x480 photo-like JPEGs for transfer learning
+(a frozen resnet18) at 112x112 and 224x224. :func:`ensure_dataset` generates a set once and
+reuses it while its marker file matches the generator's parameters.
 """
 
 from __future__ import annotations
@@ -15,8 +18,13 @@ from pathlib import Path
 
 GENERATOR_VERSION = 1
 # name -> (images, side of the stored image, format, input size trained at)
-SETS = {"png32": (10000, 32, "PNG", 32), "jpeg64": (2000, 480, "JPEG", 64)}
-SMALL = {"png32": 1000, "jpeg64": 300}
+SETS = {"png32": (10000, 32, "PNG", 32), "jpeg64": (2000, 480, "JPEG", 64),
+        "phone64": (160, 4032, "JPEG", 64), "transfer112": (600, 480, "JPEG", 112),
+        "transfer224": (600, 480, "JPEG", 224)}
+SMALL = {"png32": 1000, "jpeg64": 300, "phone64": 40, "transfer112": 150, "transfer224": 150}
+#: Sets trained with a frozen resnet18 and a Linear head instead of seed-cnn.
+TRANSFER = ("transfer112", "transfer224")
+PHONE = (4032, 3024)  # a 12-megapixel phone photo, landscape
 CLASSES = ["circle", "square", "triangle", "plus", "ring", "star", "tee", "bar",
            "crescent", "diamond"]
 
@@ -117,6 +125,18 @@ def _render(label: int, side: int, rng, photo: bool, size=(.3, .42), noise=(2, 5
     return out.resize((side, side), Image.BOX) if ss > 1 else out
 
 
+def _phone(label: int, rng):
+    """A 4032x3024 photo: the scene drawn at a quarter of the size, enlarged, with
+    per-pixel noise (which keeps the file as large as a camera's)."""
+    import numpy as np
+    from PIL import Image
+
+    small = _render(label, 1008, rng, photo=True).resize((1008, 756), Image.BILINEAR)
+    big = np.asarray(small.resize(PHONE, Image.BICUBIC), dtype=np.int16)
+    big = big + rng.integers(-12, 13, big.shape, dtype=np.int16)
+    return Image.fromarray(np.clip(big, 0, 255).astype(np.uint8), "RGB")
+
+
 def _generate_chunk(job: tuple) -> None:
     import numpy as np
 
@@ -125,7 +145,8 @@ def _generate_chunk(job: tuple) -> None:
         label = i % len(CLASSES)
         # One generator per image: the set does not depend on how the work was split.
         rng = np.random.default_rng([seed, GENERATOR_VERSION, side, i])
-        img = _render(label, side, rng, photo=fmt == "JPEG")
+        img = _phone(label, rng) if side == PHONE[0] else \
+            _render(label, side, rng, photo=fmt == "JPEG")
         path = Path(root) / f"{label}_{CLASSES[label]}" / f"{i:06d}.{fmt.lower()[:4]}"
         img.save(path, fmt, **({"quality": 90} if fmt == "JPEG" else {}))
 
@@ -143,7 +164,8 @@ def ensure_dataset(data_dir: Path, name: str, n: int, seed: int = 0) -> Path:
     if marker.exists() and json.loads(marker.read_text()) == params:
         return root
     t = time.perf_counter()
-    print(f"generating {n} {side}x{side} {fmt} images into {root} ...", flush=True)
+    stored = "x".join(map(str, PHONE)) if side == PHONE[0] else f"{side}x{side}"
+    print(f"generating {n} {stored} {fmt} images into {root} ...", flush=True)
     shutil.rmtree(root, ignore_errors=True)
     for label, cls in enumerate(CLASSES):
         (root / f"{label}_{cls}").mkdir(parents=True)

@@ -59,16 +59,27 @@ import sys
 import time
 from pathlib import Path
 
-from bench_sets import SETS, SMALL, ensure_dataset
+from bench_sets import PHONE, SETS, SMALL, TRANSFER, ensure_dataset
 
 RUNS = ("reference", "workbench", "limit")
 
 
 # -- the three runs (each in a child process) ------------------------------------------
-def _experiment(folder: Path, input_size: int, args):
+def _experiment(folder: Path, input_size: int, args, transfer: bool = False):
     from workbench.core.experiment import Experiment
+    from workbench.core.registry import Component
 
     exp = Experiment()  # seed-cnn, Adam lr 1e-3, RandomHorizontalFlip, val 0.2, mean/std 0.5
+    if transfer:
+        # The seeds' feature-extraction recipe: resnet18 frozen, a new Linear head. Random
+        # weights (nothing can be downloaded here): the compute is the pretrained one's.
+        # No random augmentation, in the reference loop too: the backbone's features are
+        # then the same every epoch (Workbench computes them once, training.feature_cache).
+        exp.model.layers = [Component("Backbone", {"arch": "resnet18", "weights": "random",
+                                                   "mode": "feature_extraction"}),
+                            Component("Linear")]
+        exp.model.preset = None
+        exp.augment.transforms = []
     exp.data.folder = str(folder)
     exp.data.input_size = [input_size, input_size]
     exp.data.batch_size = args.batch_size
@@ -129,8 +140,8 @@ def run_reference(folder: Path, exp, args) -> dict:
     t = time.perf_counter()
     size = tuple(exp.data.input_size)
     norm = transforms.Normalize(exp.data.mean, exp.data.std)
-    train_tf = transforms.Compose([transforms.Resize(size), transforms.RandomHorizontalFlip(),
-                                   transforms.ToTensor(), norm])
+    flip = [transforms.RandomHorizontalFlip()] if exp.augment.transforms else []
+    train_tf = transforms.Compose([transforms.Resize(size), *flip, transforms.ToTensor(), norm])
     eval_tf = transforms.Compose([transforms.Resize(size), transforms.ToTensor(), norm])
     train_ds = datasets.ImageFolder(str(folder), transform=train_tf)
     val_ds = datasets.ImageFolder(str(folder), transform=eval_tf)
@@ -214,7 +225,7 @@ def child(args) -> None:
     base, children_base = _maxrss(resource.RUSAGE_SELF), _maxrss(resource.RUSAGE_CHILDREN)
     n = SMALL[args.set] if args.small else SETS[args.set][0]
     folder = ensure_dataset(Path(args.data_dir), args.set, n)
-    exp = _experiment(folder, SETS[args.set][3], args)
+    exp = _experiment(folder, SETS[args.set][3], args, transfer=args.set in TRANSFER)
     out = {"reference": run_reference, "workbench": run_workbench, "limit": run_limit}[args.one](
         folder, exp, args)
     children = _maxrss(resource.RUSAGE_CHILDREN)
@@ -307,6 +318,11 @@ def _print_round(res: dict, epochs: int) -> dict:
         rest = _throughput(_later(wb)) / _throughput(_later(other))
         out["ratios"][base] = {"epoch1": first, "later": rest}
         print(f"   workbench/{base:<9} throughput: {which} {rest:.2f}x   (epoch 1 {first:.2f}x)")
+    whole = {k: res[k]["setup"] + sum(e["seconds"] for e in res[k]["epochs"])
+             for k in ("workbench", "reference")}
+    out["whole_run_speedup"] = whole["reference"] / whole["workbench"]
+    print(f"   whole run (setup + {epochs} epochs): workbench {whole['workbench']:.1f} s, "
+          f"reference {whole['reference']:.1f} s: {out['whole_run_speedup']:.2f}x")
     last = [res[k]["epochs"][-1] for k in ("workbench", "reference")]
     out["val_acc_gap_points"] = gap = 100 * (last[0]["val_acc"] - last[1]["val_acc"])
     # The validation sets are samples: their binomial error alone bounds what a gap means
@@ -366,7 +382,9 @@ def parent(args) -> None:
         side, fmt, inp = SETS[name][1:]
         rounds = _run_set(name, data_dir, args)
         e0 = rounds[0]["runs"]["workbench"]["epochs"][0]
-        print(f"\n== {name}: {n} {side}x{side} {fmt} images in {folder}, trained at "
+        stored = "x".join(map(str, PHONE)) if side == PHONE[0] else f"{side}x{side}"
+        model = "frozen resnet18 + Linear" if name in TRANSFER else "seed-cnn"
+        print(f"\n== {name} ({model}): {n} {stored} {fmt} images in {folder}, trained at "
               f"{inp}x{inp}; {e0['n_train']} train / {e0['n_val']} val, batch "
               f"{args.batch_size}, {args.epochs} epochs, torch threads "
               f"{rounds[0]['runs']['limit']['threads']}, malloc tuned in every run: "
@@ -394,7 +412,8 @@ def main() -> None:
     default_dir = Path(home) / "bench" if home else Path.home() / ".cache" / "workbench-bench"
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--sets", default="png32,jpeg64", help="comma-separated: png32, jpeg64")
+    p.add_argument("--sets", default="png32,jpeg64",
+                   help="comma-separated: " + ", ".join(SETS))
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--threads", type=int, default=0,

@@ -152,6 +152,14 @@ class TrainingConfig(Evented):
                                    help="Use only deterministic algorithms, so two runs with "
                                         "the same seed give the same weights (and a stopped "
                                         "run resumes to the same weights). Slower on a GPU."))
+    feature_cache: str = _p(Param("feature_cache", str, "auto", choices=("auto", "off"),
+                                  help="With a frozen pretrained backbone first and no random "
+                                       "augmentation, each image's features are the same "
+                                       "every epoch. auto: compute them once, in the first "
+                                       "epoch, and train the layers after the backbone on "
+                                       "them (much faster); off: run the backbone every "
+                                       "batch. The saved model is the same network either "
+                                       "way."))
     grad_clip: float = _p(Param("grad_clip", float, 0.0, min=0.0, max=1e6,
                                 help="Before each step, scale the gradients down so their "
                                      "total L2 norm is at most this (0: off). 1.0 is a common "

@@ -344,8 +344,16 @@ def open_cache(paths: Sequence[str], split: SplitPipeline, mode: str = "auto",
     return cache, cache.describe()
 
 
+class Batch(tuple):
+    """A loader batch ``(x, y, skipped)`` that also knows the cache slot of each image of
+    ``x`` (:attr:`slots`), by which other per-image results are kept (backbone features)."""
+
+    slots: np.ndarray
+
+
 class CachedBatches:
-    """Batches ``(x_uint8, y, skipped)`` from a :class:`DecodedCache`, one batch ahead.
+    """Batches ``(x_uint8, y, skipped)`` from a :class:`DecodedCache`, one batch ahead (each
+    a :class:`Batch`).
 
     Parameters
     ----------
@@ -386,12 +394,14 @@ class CachedBatches:
             return torch.randperm(n, generator=self.generator).numpy()
         return np.arange(n, dtype=np.int64)
 
-    def _batch(self, pos: np.ndarray) -> tuple[torch.Tensor, torch.Tensor, list]:
+    def _batch(self, pos: np.ndarray) -> Batch:
         x, good, skipped = self.cache.gather(self.slots[pos])
         y = self.labels[torch.from_numpy(pos[good])]
         if self.pin:
             x = x.pin_memory()
-        return x, y, skipped
+        batch = Batch((x, y, skipped))
+        batch.slots = self.slots[pos][good]
+        return batch
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor, list]]:
         order = self._order()

@@ -43,8 +43,9 @@ class RunSetup:
         from workbench.core.model.init import apply_init
         from workbench.core.train.allocator import tune_host_allocator
         from workbench.core.train.device import resolve_device
-        from workbench.core.train.optim import (build_loss, build_optimizer, loss_note, optimizer_lr,
-                            parameter_groups)
+        from workbench.core.train.features import FeatureCache, plan_features
+        from workbench.core.train.optim import (build_loss, build_optimizer, loss_note,
+                                                optimizer_lr, parameter_groups)
         from workbench.core.train.schedules import build_scheduler
 
         exp = self.experiment
@@ -99,7 +100,14 @@ class RunSetup:
         self._gen = gen = torch.Generator().manual_seed(exp.training.seed)
         sampler = (balanced_sampler(train_labels, k, generator=gen)
                    if balance == "weighted_sampler" else None)
-        data_note = self._setup_data(train_s, val_s, gen, sampler)
+        data_note, split = self._setup_data(train_s, val_s, gen, sampler)
+        features_on, features_note = plan_features(
+            exp, self.model, split, self.batch_transform, self.dist, summary,
+            len(self.cache) if self.cache is not None else 0)
+        if features_on:
+            self.features = FeatureCache(len(self.cache), tuple(summary.layers[0].output_shape))
+        if features_note:
+            notes.append(features_note)
         # After the loaders: a per-batch schedule needs the number of steps in an epoch.
         self.schedule_epochs = ckpt.schedule_epochs if ckpt is not None else \
             exp.training.epochs
@@ -128,6 +136,7 @@ class RunSetup:
                 "classes": list(self.classes), "num_params": summary.total_params,
                 "balance": balance, "cache": data_note, "amp": _dtype_name(self._amp),
                 "channels_last": self._channels_last, "notes": notes,
+                "features": "cached" if features_on else "off" if features_note else "",
                 "batch_size": int(exp.data.batch_size), "monitor": self.tracker.metric,
                 "start_epoch": self.epochs_done + 1, "history": [dict(m) for m in self.history],
                 "steps": self.steps, "best": self.tracker.best,
@@ -152,8 +161,9 @@ class RunSetup:
         return max(1, math.ceil(len(self.train_loader) / self.experiment.training.accumulate))
 
     def _setup_data(self, train_s: list, val_s: list, gen: torch.Generator,
-                    sampler: Any) -> str:
-        """Loaders, and the batch pipelines run on the device; returns the cache note.
+                    sampler: Any) -> tuple[str, Any]:
+        """Loaders, and the batch pipelines run on the device; returns the cache note and
+        the split pipeline (None: the pipeline runs whole, per image).
 
         When the pipeline splits (nearly always) both splits read uint8 images from the
         decoded-image cache (or decode them afresh when it is off) and augment on the
@@ -182,7 +192,7 @@ class RunSetup:
             self.val_loader = (make_loader(val_s, build_eval_transform(exp), exp, shuffle=False,
                                            device=self.device, sampler=val_sampler)
                                if val_s else None)
-            return f"off: {e}"
+            return f"off: {e}", None
         slot_of: dict[str, int] = {}
         for path, _ in list(train_s) + list(val_s):
             slot_of.setdefault(path, len(slot_of))
@@ -201,7 +211,7 @@ class RunSetup:
                                          sampler=val_sampler)
                            if val_s else None)
         self.train_pipeline, self.eval_pipeline = split.train, split.eval
-        return note
+        return note, split
 
     def _setup_device_options(self) -> None:
         from workbench.core.train.device import resolve_amp

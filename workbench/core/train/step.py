@@ -37,14 +37,22 @@ class Steps:
             y = target.argmax(1)
         return x, target, y
 
+    def autocast(self) -> contextlib.AbstractContextManager:
+        """Autocast to the run's AMP dtype (a no-op context when AMP is off)."""
+        return (torch.autocast(self.device.type, dtype=self._amp) if self._amp is not None
+                else contextlib.nullcontext())
+
     def forward_loss(self, x: torch.Tensor,
                      target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(logits, loss)`` of the model on a prepared batch, under autocast when AMP is on."""
+        """``(logits, loss)`` of the model on a prepared batch, under autocast when AMP is on.
+        With cached backbone features (:mod:`.features`), ``x`` holds them and only the
+        layers after the backbone run."""
         # Training goes through the DDP wrapper (it all-reduces the gradients); evaluation
         # needs no communication and uses the plain module.
         net = self._ddp if self._ddp is not None and self.model.training else self.model
-        with (torch.autocast(self.device.type, dtype=self._amp) if self._amp is not None
-              else contextlib.nullcontext()):
+        if self.features is not None:
+            net = self.model[1:]
+        with self.autocast():
             logits = net(x)
             return logits, self.loss_fn(logits, target)
 

@@ -88,6 +88,7 @@ class Trainer(RunSetup, Steps, Resumable):
         self.history: list[dict[str, Any]] = []
         self.batch_transform: Any = None
         self.cache: Any = None  # the decoded-image cache (data.cache), once set up
+        self.features: Any = None  # a frozen backbone's cached output (see .features)
         self._cache_reported = -1  # images in the cache when progress was last reported
         self.train_pipeline: Any = None  # batch-wise augmentation on the device, or None
         self.eval_pipeline: Any = None
@@ -262,7 +263,8 @@ class Trainer(RunSetup, Steps, Resumable):
         accumulate = self.experiment.training.accumulate
         self._accumulated = 0
         with torch.set_grad_enabled(train):
-            for i, (x, y, skipped) in enumerate(loader):
+            for i, batch in enumerate(loader):
+                x, y, skipped = batch
                 for path, reason in skipped:
                     if path not in self._skipped:
                         self._skipped[path] = reason
@@ -287,7 +289,8 @@ class Trainer(RunSetup, Steps, Resumable):
                     return None
                 if skip:
                     continue
-                x, target, y = self.batch_inputs(x, y, train)
+                x, target, y = (self.features.batch(self, batch, train) if self.features
+                                 is not None else self.batch_inputs(x, y, train))
                 logits, loss = self.forward_loss(x, target)
                 value = loss.item()
                 finite = math.isfinite(value)

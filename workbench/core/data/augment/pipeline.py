@@ -134,6 +134,8 @@ class SplitPipeline:
         One line per prefix step.
     decode_side
         The size files are decoded at before the prefix (:func:`decode_side`).
+    random
+        Whether the training rest draws random numbers (augments differently each time).
     """
 
     prefix: Callable[[Any], torch.Tensor]
@@ -145,6 +147,7 @@ class SplitPipeline:
     key: str
     texts: list[str]
     decode_side: int = 0
+    random: bool = False
 
 
 class NotSplittable(Exception):
@@ -251,7 +254,7 @@ def split_pipeline(exp: "Experiment") -> SplitPipeline:
         train=_batch_pipeline(train[n:], mean, std),
         eval=_batch_pipeline(eval_rest, mean, std), mode=mode,
         key=hashlib.sha256(key_text.encode()).hexdigest()[:24], texts=texts,
-        decode_side=side)
+        decode_side=side, random=any(s.random for s in train[n:]))
 
 
 def _normalize_of(steps: list[_Step]) -> v2.Normalize:

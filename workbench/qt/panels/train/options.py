@@ -37,7 +37,7 @@ from workbench.qt.startup import when_torch_ready
 #: panel's Start button.)
 GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Device", ("amp", "channels_last")),  # the device chooser comes first in this group
-    ("Run", ("seed", "deterministic", "grad_clip", "accumulate")),
+    ("Run", ("seed", "deterministic", "grad_clip", "accumulate", "feature_cache")),
     ("Best epoch && early stopping", ("monitor", "early_stopping", "patience", "min_delta",
                                       "restore_best")),
 )

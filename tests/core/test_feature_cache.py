@@ -1,0 +1,104 @@
+"""A frozen backbone's features are computed once per image and reused every epoch, when
+nothing random happens to an image before the backbone; the run says whether they were,
+and switching the cache off trains the same weights (up to float rounding)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from workbench.core.evaluate.evaluation import evaluate
+from workbench.core.registry import Component as C
+from workbench.core.runs.recorder import RunRecorder
+from workbench.core.train.trainer import Callback, Trainer
+
+
+class Seen(Callback):
+    """What the run said at its start."""
+
+    def __init__(self):
+        self.info = {}
+
+    def on_fit_start(self, trainer, info):
+        self.info = info
+
+
+@pytest.fixture
+def transfer(tiny_experiment, tmp_path, monkeypatch):
+    """A frozen resnet18 (random weights: nothing to download) and a Linear head, 3 epochs,
+    no random augmentation; counts the images the backbone runs on."""
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
+    exp = tiny_experiment
+    exp.data.input_size = [32, 32]
+    exp.augment.transforms = []
+    exp.model.layers = [C("Backbone", {"arch": "resnet18", "weights": "random",
+                                       "mode": "feature_extraction"}),
+                        C("Dropout", {"p": 0.2}), C("Linear")]
+    exp.training.epochs = 3
+    return exp
+
+
+class CountBackbone(Callback):
+    """Counts the images the backbone runs on (a forward hook, once the model exists)."""
+
+    def __init__(self):
+        self.images = []
+
+    def on_fit_start(self, trainer, info):
+        trainer.model[0].register_forward_hook(
+            lambda module, args, out: self.images.append(len(args[0])))
+
+
+def _fit(exp, *callbacks):
+    seen, count = Seen(), CountBackbone()
+    trainer = Trainer(exp, [seen, count, *callbacks])
+    return trainer.fit(), trainer, seen.info, count.images
+
+
+def test_the_backbone_runs_once_per_image_and_the_head_trains_on_its_features(transfer,
+                                                                             tmp_path):
+    result, trainer, info, counted = _fit(transfer, RunRecorder(tmp_path / "run"))
+    images = info["num_train"] + info["num_val"]
+    assert info["features"] == "cached"
+    assert any("Backbone features cached" in n for n in info["notes"])
+    assert sum(counted) == images == trainer.features.computed  # epoch 1 only, val included
+    assert len(result.history) == 3
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["features"] == "cached"
+    # The bundle is the whole network: evaluated from the images, it scores as reported.
+    evaluated = evaluate(tmp_path / "run" / "bundle.pt")
+    last = result.history[-1]
+    assert evaluated.accuracy == pytest.approx(last["val_acc"], abs=1e-9)
+    assert float(evaluated.losses.mean()) == pytest.approx(last["val_loss"], rel=1e-4)
+
+
+def test_switched_off_the_backbone_runs_every_batch_and_the_weights_are_the_same(transfer):
+    cached, _, _, _ = _fit(transfer.copy())
+    transfer.training.feature_cache = "off"
+    live, trainer, info, counted = _fit(transfer)
+    assert info["features"] == "off" and trainer.features is None
+    assert any("training.feature_cache is off" in n for n in info["notes"])
+    assert sum(counted) == 3 * (info["num_train"] + info["num_val"])
+    a, b = cached.model.state_dict(), live.model.state_dict()
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], rtol=1e-4, atol=1e-5)
+    for m, n in zip(cached.history, live.history):
+        assert m["val_acc"] == n["val_acc"]
+        assert m["train_loss"] == pytest.approx(n["train_loss"], rel=1e-4)
+
+
+def test_random_augmentation_keeps_the_backbone_running_and_says_why(transfer):
+    transfer.augment.transforms = [C("RandomHorizontalFlip", {"p": 0.5})]
+    _, trainer, info, counted = _fit(transfer)
+    assert info["features"] == "off" and trainer.features is None
+    [note] = [n for n in info["notes"] if "Backbone features" in n]
+    assert "augmentation is random" in note
+    assert sum(counted) == 3 * (info["num_train"] + info["num_val"])
+
+
+def test_a_fine_tuned_backbone_is_not_cached_and_nothing_is_said(transfer):
+    transfer.model.layers[0].params["mode"] = "fine_tune"
+    _, trainer, info, _ = _fit(transfer)
+    assert info["features"] == "" and trainer.features is None
+    assert not any("Backbone features" in n for n in info["notes"])

@@ -1,0 +1,93 @@
+"""A frozen backbone's features, computed once per image and reused every epoch.
+
+When the network starts with a pretrained ``Backbone`` in feature-extraction mode (frozen,
+and in eval mode even while the layers after it train) and nothing random happens to an
+image before it (the training pipeline after the cached prefix draws nothing, and there is
+no MixUp or CutMix), the backbone gives an image the same features every epoch. Running it
+again each epoch is most of a transfer-learning run's time. So, with
+``training.feature_cache`` on ``auto``, :class:`FeatureCache` keeps them in RAM, by the
+image's slot in the decoded-image cache: the first epoch runs the backbone once on each
+image and stores its output (float32); after that the layers after the backbone
+(``model[1:]``) train, and validate, on the stored features. The network, the bundle,
+prediction and export are the same as without it: only where the backbone's output comes
+from changes. Switched off, a seeded run gives the same weights up to float rounding (the
+backbone saw other batch compositions).
+
+With random augmentation each epoch shows the backbone other pixels, so the cache is off
+and the run's notes say why (caching K augmented views per image, as Create ML does, is not
+done yet). It is off under torchrun, and when the features would not fit
+``data.cache_budget_mb``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+
+from workbench.core.data.cache import Batch
+
+
+def plan_features(exp: Any, model: Any, split: Any, batch_transform: Any, dist: Any,
+                  summary: Any, slots: int) -> tuple[bool, str]:
+    """Whether a run caches its backbone's features, and the note that says so ("": the
+    question does not arise: no frozen backbone first)."""
+    layers = exp.model.layers
+    if not layers or layers[0].type != "Backbone" or not getattr(model[0], "frozen", False):
+        return False, ""
+    off = "Backbone features are computed every batch"
+    if exp.training.feature_cache == "off":
+        return False, f"{off}: training.feature_cache is off."
+    if dist is not None:
+        return False, f"{off}: the feature cache is not used under torchrun."
+    if split is None or split.random or batch_transform is not None:
+        return False, (f"{off}: the training augmentation is random, so the frozen backbone "
+                       f"sees each image differently every epoch. Without random steps its "
+                       f"features would be computed once (training.feature_cache).")
+    shape = summary.layers[0].output_shape if summary.layers else None
+    nbytes = 4 * slots * math.prod(shape or (0,))
+    budget = int(exp.data.cache_budget_mb) << 20
+    if not shape or nbytes > budget:
+        return False, (f"{off}: they would take {nbytes / 2**20:,.0f} MB, over "
+                       f"data.cache_budget_mb ({exp.data.cache_budget_mb:,} MB).")
+    return True, ("Backbone features cached: the frozen backbone runs once per image, in the "
+                  "first epoch; later epochs train the layers after it on its stored "
+                  "features (training.feature_cache).")
+
+
+class FeatureCache:
+    """The frozen backbone's output for each decoded-cache slot, filled as batches come.
+
+    Parameters
+    ----------
+    slots
+        How many images the decoded-image cache holds (train and validation).
+    shape
+        One image's feature shape (the backbone's output without the batch dimension).
+    """
+
+    def __init__(self, slots: int, shape: tuple[int, ...]):
+        self.values = torch.empty((slots, *shape), dtype=torch.float32)
+        self.filled = torch.zeros(slots, dtype=torch.bool)
+        self.computed = 0  # images the backbone has run on (for tests and the notes)
+
+    def batch(self, trainer: Any, batch: Batch,
+              train: bool) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(features, target, y)`` on the trainer's device for a loader batch: stored
+        features, after running the backbone on the images not seen yet."""
+        x, y, _ = batch
+        slots = torch.as_tensor(np.asarray(batch.slots, dtype=np.int64))
+        missing = ~self.filled[slots]
+        if bool(missing.any()):
+            images, _, _ = trainer.batch_inputs(x[missing], y[missing], train)
+            with torch.no_grad(), trainer.autocast():
+                features = trainer.model[0](images)
+            self.values[slots[missing]] = features.float().cpu()
+            self.filled[slots[missing]] = True
+            self.computed += int(missing.sum())
+        device = trainer.device
+        non_blocking = device.type == "cuda"
+        y = y.to(device, non_blocking=non_blocking)
+        return self.values[slots].to(device, non_blocking=non_blocking), y, y
