@@ -93,8 +93,27 @@ def test_random_augmentation_keeps_the_backbone_running_and_says_why(transfer):
     _, trainer, info, counted = _fit(transfer)
     assert info["features"] == "off" and trainer.features is None
     [note] = [n for n in info["notes"] if "Backbone features" in n]
-    assert "augmentation is random" in note
+    assert "augmentation is random" in note and "training.feature_views" in note
     assert sum(counted) == 3 * (info["num_train"] + info["num_val"])
+
+
+def test_with_random_augmentation_k_views_are_computed_then_cycled(transfer):
+    transfer.augment.transforms = [C("ColorJitter", {"brightness": 0.5})]
+    transfer.training.feature_views = 2
+    transfer.training.epochs = 4
+    result, trainer, info, counted = _fit(transfer)
+    assert info["features"] == "cached, 2 views"
+    assert any("2 augmented views" in n for n in info["notes"])
+    # Epochs 1 and 2 compute a view each of every training image, validation once; epochs
+    # 3 and 4 run no backbone at all.
+    assert sum(counted) == 2 * info["num_train"] + info["num_val"] == trainer.features.computed
+    assert len(result.history) == 4
+    # The views differ: each is its own random draw of the augmentation.
+    values, filled = trainer.features.values, trainer.features.filled
+    assert filled.sum() == 2 * info["num_train"] + info["num_val"]
+    both = filled[0] & filled[1]
+    assert both.sum() == info["num_train"]
+    assert not torch.equal(values[0][both], values[1][both])
 
 
 def test_a_fine_tuned_backbone_is_not_cached_and_nothing_is_said(transfer):

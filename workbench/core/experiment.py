@@ -160,6 +160,12 @@ class TrainingConfig(Evented):
                                        "them (much faster); off: run the backbone every "
                                        "batch. The saved model is the same network either "
                                        "way."))
+    feature_views: int = _p(Param("feature_views", int, 0, min=0, max=64,
+                                  help="With a frozen backbone and random augmentation: keep "
+                                       "this many augmented views of each image's features "
+                                       "(computed in the first epochs) and cycle through them "
+                                       "after that, as Create ML does; 0: run the backbone on "
+                                       "a new augmentation every batch."))
     grad_clip: float = _p(Param("grad_clip", float, 0.0, min=0.0, max=1e6,
                                 help="Before each step, scale the gradients down so their "
                                      "total L2 norm is at most this (0: off). 1.0 is a common "

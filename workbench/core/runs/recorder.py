@@ -192,7 +192,8 @@ class RunRecorder(Callback):
                "status": "running", "message": "", "epochs_done": trainer.epochs_done,
                "epochs_planned": exp.training.epochs, "best": info.get("best"),
                "duration_s": round(trainer.elapsed, 3), "device": info.get("device", ""),
-               # Whether a frozen backbone's features were cached ("cached"/"off"/"").
+               # Whether a frozen backbone's features were cached: "cached", "cached, K
+               # views", "off" or "" (no frozen backbone first).
                "features": info.get("features", ""),
                "notes": info_now.get("notes", ""),
                # The bundle an earlier segment wrote stays until this one writes its own.

@@ -14,9 +14,11 @@ from changes. Switched off, a seeded run gives the same weights up to float roun
 backbone saw other batch compositions).
 
 With random augmentation each epoch shows the backbone other pixels, so the cache is off
-and the run's notes say why (caching K augmented views per image, as Create ML does, is not
-done yet). It is off under torchrun, and when the features would not fit
-``data.cache_budget_mb``.
+and the run's notes say why, unless ``training.feature_views`` is K > 0 (Create ML's
+approach): epoch e then uses augmented view (e - 1) mod K of each image, so the first K
+epochs compute K views (each from a fresh random draw) and later epochs cycle through them;
+validation (deterministic) is computed once. It is off under torchrun, and when the
+features would not fit ``data.cache_budget_mb``.
 """
 
 from __future__ import annotations
@@ -31,30 +33,39 @@ from workbench.core.data.cache import Batch
 
 
 def plan_features(exp: Any, model: Any, split: Any, batch_transform: Any, dist: Any,
-                  summary: Any, slots: int) -> tuple[bool, str]:
-    """Whether a run caches its backbone's features, and the note that says so ("": the
-    question does not arise: no frozen backbone first)."""
+                  summary: Any, slots: int) -> tuple[int, str]:
+    """How many views of each image's backbone features a run keeps (0: none), and the
+    note that says so ("": the question does not arise: no frozen backbone first)."""
     layers = exp.model.layers
     if not layers or layers[0].type != "Backbone" or not getattr(model[0], "frozen", False):
-        return False, ""
+        return 0, ""
     off = "Backbone features are computed every batch"
     if exp.training.feature_cache == "off":
-        return False, f"{off}: training.feature_cache is off."
+        return 0, f"{off}: training.feature_cache is off."
     if dist is not None:
-        return False, f"{off}: the feature cache is not used under torchrun."
-    if split is None or split.random or batch_transform is not None:
-        return False, (f"{off}: the training augmentation is random, so the frozen backbone "
-                       f"sees each image differently every epoch. Without random steps its "
-                       f"features would be computed once (training.feature_cache).")
+        return 0, f"{off}: the feature cache is not used under torchrun."
+    if split is None or batch_transform is not None:
+        return 0, (f"{off}: MixUp or CutMix mixes images before the backbone, differently "
+                   f"every epoch.")
+    views = int(exp.training.feature_views) if split.random else 1
+    if views < 1:
+        return 0, (f"{off}: the training augmentation is random, so the frozen backbone sees "
+                   f"each image differently every epoch. Set training.feature_views to K to "
+                   f"compute K augmented views of each image once and cycle through them "
+                   f"(much faster), or drop the random steps to compute its features once.")
     shape = summary.layers[0].output_shape if summary.layers else None
-    nbytes = 4 * slots * math.prod(shape or (0,))
+    nbytes = 4 * slots * views * math.prod(shape or (0,))
     budget = int(exp.data.cache_budget_mb) << 20
     if not shape or nbytes > budget:
-        return False, (f"{off}: they would take {nbytes / 2**20:,.0f} MB, over "
-                       f"data.cache_budget_mb ({exp.data.cache_budget_mb:,} MB).")
-    return True, ("Backbone features cached: the frozen backbone runs once per image, in the "
-                  "first epoch; later epochs train the layers after it on its stored "
-                  "features (training.feature_cache).")
+        return 0, (f"{off}: they would take {nbytes / 2**20:,.0f} MB, over "
+                   f"data.cache_budget_mb ({exp.data.cache_budget_mb:,} MB).")
+    if views > 1 or split.random:
+        return views, (f"Backbone features cached, {views} augmented view"
+                       f"{'s' if views != 1 else ''} of each image (training.feature_views): "
+                       f"epochs 1-{views} compute them, later epochs cycle through them.")
+    return 1, ("Backbone features cached: the frozen backbone runs once per image, in the "
+               "first epoch; later epochs train the layers after it on its stored features "
+               "(training.feature_cache).")
 
 
 class FeatureCache:
@@ -66,28 +77,33 @@ class FeatureCache:
         How many images the decoded-image cache holds (train and validation).
     shape
         One image's feature shape (the backbone's output without the batch dimension).
+    views
+        Views kept per training image (validation keeps one).
     """
 
-    def __init__(self, slots: int, shape: tuple[int, ...]):
-        self.values = torch.empty((slots, *shape), dtype=torch.float32)
-        self.filled = torch.zeros(slots, dtype=torch.bool)
+    def __init__(self, slots: int, shape: tuple[int, ...], views: int = 1):
+        self.views = max(1, int(views))
+        self.values = torch.empty((self.views, slots, *shape), dtype=torch.float32)
+        self.filled = torch.zeros((self.views, slots), dtype=torch.bool)
         self.computed = 0  # images the backbone has run on (for tests and the notes)
 
-    def batch(self, trainer: Any, batch: Batch,
-              train: bool) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """``(features, target, y)`` on the trainer's device for a loader batch: stored
-        features, after running the backbone on the images not seen yet."""
+    def batch(self, trainer: Any, batch: Batch, train: bool,
+              epoch: int = 1) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(features, target, y)`` on the trainer's device for a loader batch in
+        ``epoch``: stored features (of view ``(epoch - 1) % views`` when training), after
+        running the backbone on the images whose view is not stored yet."""
         x, y, _ = batch
         slots = torch.as_tensor(np.asarray(batch.slots, dtype=np.int64))
-        missing = ~self.filled[slots]
+        view = (epoch - 1) % self.views if train else 0
+        missing = ~self.filled[view, slots]
         if bool(missing.any()):
             images, _, _ = trainer.batch_inputs(x[missing], y[missing], train)
             with torch.no_grad(), trainer.autocast():
                 features = trainer.model[0](images)
-            self.values[slots[missing]] = features.float().cpu()
-            self.filled[slots[missing]] = True
+            self.values[view, slots[missing]] = features.float().cpu()
+            self.filled[view, slots[missing]] = True
             self.computed += int(missing.sum())
         device = trainer.device
         non_blocking = device.type == "cuda"
         y = y.to(device, non_blocking=non_blocking)
-        return self.values[slots].to(device, non_blocking=non_blocking), y, y
+        return self.values[view, slots].to(device, non_blocking=non_blocking), y, y

@@ -101,11 +101,12 @@ class RunSetup:
         sampler = (balanced_sampler(train_labels, k, generator=gen)
                    if balance == "weighted_sampler" else None)
         data_note, split = self._setup_data(train_s, val_s, gen, sampler)
-        features_on, features_note = plan_features(
+        views, features_note = plan_features(
             exp, self.model, split, self.batch_transform, self.dist, summary,
             len(self.cache) if self.cache is not None else 0)
-        if features_on:
-            self.features = FeatureCache(len(self.cache), tuple(summary.layers[0].output_shape))
+        if views:
+            self.features = FeatureCache(len(self.cache), tuple(summary.layers[0].output_shape),
+                                         views)
         if features_note:
             notes.append(features_note)
         # After the loaders: a per-batch schedule needs the number of steps in an epoch.
@@ -136,7 +137,8 @@ class RunSetup:
                 "classes": list(self.classes), "num_params": summary.total_params,
                 "balance": balance, "cache": data_note, "amp": _dtype_name(self._amp),
                 "channels_last": self._channels_last, "notes": notes,
-                "features": "cached" if features_on else "off" if features_note else "",
+                "features": ("cached" if views == 1 else f"cached, {views} views" if views
+                             else "off" if features_note else ""),
                 "batch_size": int(exp.data.batch_size), "monitor": self.tracker.metric,
                 "start_epoch": self.epochs_done + 1, "history": [dict(m) for m in self.history],
                 "steps": self.steps, "best": self.tracker.best,

@@ -289,8 +289,8 @@ class Trainer(RunSetup, Steps, Resumable):
                     return None
                 if skip:
                     continue
-                x, target, y = (self.features.batch(self, batch, train) if self.features
-                                 is not None else self.batch_inputs(x, y, train))
+                x, target, y = (self.features.batch(self, batch, train, epoch) if
+                                 self.features is not None else self.batch_inputs(x, y, train))
                 logits, loss = self.forward_loss(x, target)
                 value = loss.item()
                 finite = math.isfinite(value)

@@ -37,7 +37,8 @@ from workbench.qt.startup import when_torch_ready
 #: panel's Start button.)
 GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Device", ("amp", "channels_last")),  # the device chooser comes first in this group
-    ("Run", ("seed", "deterministic", "grad_clip", "accumulate", "feature_cache")),
+    ("Run", ("seed", "deterministic", "grad_clip", "accumulate", "feature_cache",
+             "feature_views")),
     ("Best epoch && early stopping", ("monitor", "early_stopping", "patience", "min_delta",
                                       "restore_best")),
 )
