@@ -80,16 +80,35 @@ def test_a_phone_photo_is_turned_upright_after_the_reduced_decode(tmp_path):
     assert diff.mean().item() <= MEAN_TOLERANCE and diff.max().item() <= MAX_TOLERANCE
 
 
-def test_other_formats_and_small_jpegs_are_decoded_in_full(tmp_path):
+def test_other_formats_are_reduced_by_a_whole_factor_and_small_images_kept_whole(tmp_path):
     png = tmp_path / "big.png"
     Image.new("RGB", (800, 600), (10, 20, 30)).save(png)
-    assert load_image(png, 3, min_side=50).size == (800, 600)
+    assert load_image(png, 3, min_side=50).size == (100, 75)  # by 12, capped at 8
+    assert load_image(png, 3, min_side=100).size == (134, 100)  # by 6 (sides rounded up)
+    assert load_image(png, 3, min_side=250).size == (800, 600)  # by 2: not worth it
+    palette = tmp_path / "palette.png"
+    Image.new("P", (800, 600), 3).save(palette)
+    assert load_image(palette, 3, min_side=50).size == (800, 600)  # converted whole
     small = photo(tmp_path / "small.jpg", width=120, height=90)
     assert load_image(small, 3, min_side=64).size == (120, 90)  # 1/2 would be under 64
     gray = tmp_path / "gray.jpg"
     Image.new("L", (800, 600), 77).save(gray)
     reduced = load_image(gray, 1, min_side=50)
     assert reduced.size == (100, 75) and reduced.mode == "L"  # the file's own mode
+
+
+@pytest.mark.parametrize("size", [32, 112])
+def test_a_large_png_reduced_first_gives_nearly_what_the_full_image_gives(tmp_path, size):
+    path = tmp_path / "scan.png"
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.open(photo(tmp_path / "source.jpg")).save(path, exif=exif)
+    exp = Experiment()
+    exp.data.input_size = [size, size]
+    assert load_image(path, 3, min_side=decode_side(exp)).size[1] > \
+        load_image(path, 3, min_side=decode_side(exp)).size[0]  # still turned upright
+    diff = (_prefix(exp, path, full=False) - _prefix(exp, path, full=True)).abs().float()
+    assert diff.mean().item() <= MEAN_TOLERANCE and diff.max().item() <= MAX_TOLERANCE
 
 
 def test_the_decoding_size_covers_every_resize_and_crop():

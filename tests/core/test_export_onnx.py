@@ -289,6 +289,8 @@ def _images(tmp_path):
     y, x = np.mgrid[0:120, 0:200]
     photo = np.stack([x % 256, y * 2, (x + y) % 256], -1).astype(np.uint8)
     Image.fromarray(photo).save(made["photo"], quality=90, exif=exif)
+    made["scan"] = tmp_path / "scan.png"  # a large PNG: reduced by a whole factor
+    Image.fromarray(photo).save(made["scan"], exif=exif)
     return made
 
 
@@ -308,6 +310,13 @@ def _follow_the_json(doc: dict, path) -> np.ndarray:
     if im.format in draft["formats"] and min(im.size) >= 2 * draft["min_side"]:
         im.draft(im.mode, (draft["min_side"], draft["min_side"]))
     im.load()
+    reduce = rules["reduce"]
+    factor = min(min(im.size) // reduce["min_side"], reduce["largest_factor"])
+    if im.mode in ("RGB", "L") and factor >= reduce["smallest_factor"]:
+        info, exif = dict(im.info), im.getexif()
+        im = im.reduce(factor)
+        im.info = info
+        im.getexif().update(exif)
     im = ImageOps.exif_transpose(im)
     if not (im.mode == target and "transparency" not in im.info):
         if im.mode.startswith("I;16") or (im.mode == "I" and np.asarray(im).max() > 255):
@@ -351,7 +360,7 @@ def _follow_the_json(doc: dict, path) -> np.ndarray:
 
 @pytest.mark.parametrize("channels, name", [(1, "gray16"), (3, "gray16"), (3, "rgba"),
                                             (1, "rgba"), (3, "palette"), (3, "exif"),
-                                            (3, "photo"), (1, "photo")])
+                                            (3, "photo"), (1, "photo"), (3, "scan")])
 def test_following_the_json_gives_the_probabilities_predict_gives(capsys, tmp_path, channels,
                                                                   name):
     """The issue's case: a 16-bit PNG read by convert('L') alone (what the JSON used to
@@ -386,8 +395,9 @@ def test_the_json_names_every_conversion(tmp_path):
     ops = [s["op"] for s in doc["steps"]]
     assert ops == ["convert", "resize", "center_crop", "grayscale", "scale", "normalize"]
     ids = [r["id"] for r in doc["steps"][0]["rules"]]
-    assert ids == ["decode", "jpeg_draft", "exif_orientation", "already_done", "sixteen_bit",
-                   "thirty_two_bit", "float", "palette", "transparency", "to_mode", "to_array"]
+    assert ids == ["decode", "jpeg_draft", "reduce", "exif_orientation", "already_done",
+                   "sixteen_bit", "thirty_two_bit", "float", "palette", "transparency",
+                   "to_mode", "to_array"]
     text = json.dumps(doc)
     for words in ("v >> 8", "/ 257", "exif_transpose", "first frame", "opaque white",
                   "int(size[0] * longer / shorter)", "padded with zeros", "0.2989"):

@@ -65,6 +65,13 @@ def _convert_rules(target: str, min_side: int) -> list[dict[str, Any]]:
                f"at least {min_side} (twice the largest size the steps below resize or crop "
                f"to), in the file's own colour mode",
          "formats": ["JPEG", "MPO"], "min_side": min_side},
+        {"id": "reduce",
+         "when": f"after load(): the mode is RGB or L and the shorter side is at least "
+                 f"{4 * min_side} pixels (never after a jpeg_draft)",
+         "do": f"image = image.reduce(min(min(width, height) // {min_side}, 8)): Pillow's "
+               f"average of each whole-factor box (factors 4 to 8), keeping image.info and "
+               f"the EXIF block for the rules below",
+         "min_side": min_side, "smallest_factor": 4, "largest_factor": 8},
         {"id": "exif_orientation", "when": "the image has an EXIF Orientation tag",
          "do": "turn it upright: PIL.ImageOps.exif_transpose(image) (a damaged EXIF block is "
                "ignored: the image is kept as stored)"},
