@@ -56,15 +56,6 @@ class LazyTabs(QTabWidget):
         """The page ``name`` if it has been built, else None (nothing is built)."""
         return self._pages.get(name)
 
-    def built_pages(self) -> list[QWidget]:
-        """Every page built so far, in tab order."""
-        return [self._pages[n] for n in self._names if n in self._pages]
-
-    def build_all(self) -> None:
-        """Build every page not built yet."""
-        for name in self._names:
-            self.page(name)
-
     def _build(self, name: str) -> QWidget:
         page = self._factories[name]()
         self._pages[name] = page
