@@ -12,6 +12,7 @@ import torch
 from workbench.core.evaluate.evaluation import evaluate
 from workbench.core.registry import Component as C
 from workbench.core.runs.recorder import RunRecorder
+from workbench.core.train.features import FeatureCache
 from workbench.core.train.trainer import Callback, Trainer
 
 
@@ -121,3 +122,37 @@ def test_a_fine_tuned_backbone_is_not_cached_and_nothing_is_said(transfer):
     _, trainer, info, _ = _fit(transfer)
     assert info["features"] == "" and trainer.features is None
     assert not any("Backbone features" in n for n in info["notes"])
+
+
+def test_features_over_the_ram_budget_go_to_a_file_that_the_run_removes(transfer, tmp_path,
+                                                                        monkeypatch):
+    in_ram, _, _, _ = _fit(transfer.copy())
+    monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path / "cache"))
+    transfer.data.cache_budget_mb = 0  # nothing fits in RAM
+    made = []
+    real_init = FeatureCache.__init__
+
+    def spy(self, *args, **kwargs):
+        real_init(self, *args, **kwargs)
+        made.append(self.path)
+    monkeypatch.setattr(FeatureCache, "__init__", spy)
+    on_disk, trainer, info, counted = _fit(transfer)
+    assert info["features"] == "cached"
+    assert any("are kept in" in n and str(tmp_path / "cache") in n for n in info["notes"])
+    assert sum(counted) == info["num_train"] + info["num_val"]
+    [path] = made
+    assert path is not None and path.parent == tmp_path / "cache" and not path.exists()
+    for key, value in in_ram.model.state_dict().items():
+        assert torch.equal(value, on_disk.model.state_dict()[key]), key
+
+
+def test_when_no_file_can_hold_them_the_backbone_runs_every_batch(transfer, tmp_path,
+                                                                  monkeypatch):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("WORKBENCH_CACHE", str(blocker))  # cannot make files in it
+    transfer.data.cache_budget_mb = 0
+    _, trainer, info, counted = _fit(transfer)
+    assert info["features"] == "off" and trainer.features is None
+    assert any("no file could hold them" in n for n in info["notes"])
+    assert sum(counted) == 3 * (info["num_train"] + info["num_val"])

@@ -17,13 +17,19 @@ With random augmentation each epoch shows the backbone other pixels, so the cach
 and the run's notes say why, unless ``training.feature_views`` is K > 0 (Create ML's
 approach): epoch e then uses augmented view (e - 1) mod K of each image, so the first K
 epochs compute K views (each from a fresh random draw) and later epochs cycle through them;
-validation (deterministic) is computed once. It is off under torchrun, and when the
-features would not fit ``data.cache_budget_mb``.
+validation (deterministic) is computed once. Features that would not fit
+``data.cache_budget_mb`` are kept in a file under the cache folder instead
+(:func:`~workbench.core.io.cache_home`, its space reserved up front, removed when the run
+ends); when even that cannot be had the backbone runs every batch, with a note. It is off
+under torchrun.
 """
 
 from __future__ import annotations
 
 import math
+import os
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -35,7 +41,8 @@ from workbench.core.data.cache import Batch
 def plan_features(exp: Any, model: Any, split: Any, batch_transform: Any, dist: Any,
                   summary: Any, slots: int) -> tuple[int, str]:
     """How many views of each image's backbone features a run keeps (0: none), and the
-    note that says so ("": the question does not arise: no frozen backbone first)."""
+    note that says so ("": the question does not arise: no frozen backbone first). Whether
+    they fit in RAM is :func:`open_features`' to say."""
     layers = exp.model.layers
     if not layers or layers[0].type != "Backbone" or not getattr(model[0], "frozen", False):
         return 0, ""
@@ -44,7 +51,9 @@ def plan_features(exp: Any, model: Any, split: Any, batch_transform: Any, dist: 
         return 0, f"{off}: training.feature_cache is off."
     if dist is not None:
         return 0, f"{off}: the feature cache is not used under torchrun."
-    if split is None or batch_transform is not None:
+    if split is None:
+        return 0, f"{off}: the images are not cached (the pipeline needs whole images)."
+    if batch_transform is not None:
         return 0, (f"{off}: MixUp or CutMix mixes images before the backbone, differently "
                    f"every epoch.")
     views = int(exp.training.feature_views) if split.random else 1
@@ -53,12 +62,8 @@ def plan_features(exp: Any, model: Any, split: Any, batch_transform: Any, dist: 
                    f"each image differently every epoch. Set training.feature_views to K to "
                    f"compute K augmented views of each image once and cycle through them "
                    f"(much faster), or drop the random steps to compute its features once.")
-    shape = summary.layers[0].output_shape if summary.layers else None
-    nbytes = 4 * slots * views * math.prod(shape or (0,))
-    budget = int(exp.data.cache_budget_mb) << 20
-    if not shape or nbytes > budget:
-        return 0, (f"{off}: they would take {nbytes / 2**20:,.0f} MB, over "
-                   f"data.cache_budget_mb ({exp.data.cache_budget_mb:,} MB).")
+    if not summary.layers or not summary.layers[0].output_shape:
+        return 0, f"{off}: the backbone's output shape is unknown."
     if views > 1 or split.random:
         return views, (f"Backbone features cached, {views} augmented view"
                        f"{'s' if views != 1 else ''} of each image (training.feature_views): "
@@ -66,6 +71,26 @@ def plan_features(exp: Any, model: Any, split: Any, batch_transform: Any, dist: 
     return 1, ("Backbone features cached: the frozen backbone runs once per image, in the "
                "first epoch; later epochs train the layers after it on its stored features "
                "(training.feature_cache).")
+
+
+def open_features(exp: Any, slots: int, shape: tuple[int, ...],
+                  views: int) -> tuple["FeatureCache | None", str]:
+    """The run's :class:`FeatureCache`, in RAM within ``data.cache_budget_mb`` or else in
+    a file, and a note when it is not in RAM (or cannot be had at all: None)."""
+    nbytes = 4 * slots * views * math.prod(shape)
+    if nbytes <= int(exp.data.cache_budget_mb) << 20:
+        return FeatureCache(slots, shape, views), ""
+    from workbench.core.io import cache_home
+
+    size = f"{nbytes / 2**20:,.0f} MB"
+    try:
+        cache = FeatureCache(slots, shape, views, directory=cache_home())
+    except OSError as e:
+        return None, (f"Backbone features are computed every batch: they would take {size}, "
+                      f"over data.cache_budget_mb, and no file could hold them "
+                      f"({e.strerror or e}).")
+    return cache, (f"The cached backbone features ({size}, over data.cache_budget_mb) are "
+                   f"kept in {cache.path}, removed when the run ends.")
 
 
 class FeatureCache:
@@ -79,13 +104,48 @@ class FeatureCache:
         One image's feature shape (the backbone's output without the batch dimension).
     views
         Views kept per training image (validation keeps one).
+    directory
+        Keep the features in a file made in this folder (None: in RAM).
+
+    Raises
+    ------
+    OSError
+        When the file cannot be made or its space reserved (a full disk).
     """
 
-    def __init__(self, slots: int, shape: tuple[int, ...], views: int = 1):
+    def __init__(self, slots: int, shape: tuple[int, ...], views: int = 1,
+                 directory: Path | None = None):
         self.views = max(1, int(views))
-        self.values = torch.empty((self.views, slots, *shape), dtype=torch.float32)
+        self.path: Path | None = None
+        full = (self.views, slots, *shape)
+        if directory is None:
+            self.values = torch.empty(full, dtype=torch.float32)
+        else:
+            Path(directory).mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(prefix="features-", suffix=".f32", dir=directory)
+            self.path = Path(name)
+            try:
+                # Reserved now: a memory-mapped write to a full disk would kill the process.
+                if hasattr(os, "posix_fallocate"):
+                    os.posix_fallocate(fd, 0, 4 * math.prod(full))
+                array = np.memmap(name, np.float32, "w+", shape=full)
+            except OSError:
+                self.path.unlink(missing_ok=True)
+                raise
+            finally:
+                os.close(fd)
+            self.values = torch.from_numpy(array)
         self.filled = torch.zeros((self.views, slots), dtype=torch.bool)
         self.computed = 0  # images the backbone has run on (for tests and the notes)
+
+    def close(self) -> None:
+        """Remove the features' file, if they have one (RAM goes with this object)."""
+        if self.path is not None:
+            self.values = torch.empty(0)  # unmapped first: Windows keeps a mapped file
+            try:
+                self.path.unlink(missing_ok=True)
+            except OSError:  # pragma: no cover  (left to the cache folder's clean-up)
+                pass
 
     def batch(self, trainer: Any, batch: Batch, train: bool,
               epoch: int = 1) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -43,7 +43,7 @@ class RunSetup:
         from workbench.core.model.init import apply_init
         from workbench.core.train.allocator import tune_host_allocator
         from workbench.core.train.device import resolve_device
-        from workbench.core.train.features import FeatureCache, plan_features
+        from workbench.core.train.features import open_features, plan_features
         from workbench.core.train.optim import (build_loss, build_optimizer, loss_note,
                                                 optimizer_lr, parameter_groups)
         from workbench.core.train.schedules import build_scheduler
@@ -105,10 +105,12 @@ class RunSetup:
             exp, self.model, split, self.batch_transform, self.dist, summary,
             len(self.cache) if self.cache is not None else 0)
         if views:
-            self.features = FeatureCache(len(self.cache), tuple(summary.layers[0].output_shape),
-                                         views)
+            self.features, where = open_features(exp, len(self.cache),
+                                                 tuple(summary.layers[0].output_shape), views)
+            views = views if self.features is not None else 0
+            features_note = where if self.features is None else f"{features_note} {where}"
         if features_note:
-            notes.append(features_note)
+            notes.append(features_note.strip())
         # After the loaders: a per-batch schedule needs the number of steps in an epoch.
         self.schedule_epochs = ckpt.schedule_epochs if ckpt is not None else \
             exp.training.epochs
@@ -246,6 +248,8 @@ class RunSetup:
         self._ddp = None
         if self.dist is not None:
             self.dist.shutdown()
+        if self.features is not None:
+            self.features.close()
         cache = self.cache
         if cache is not None:
             try:
