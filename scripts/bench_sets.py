@@ -3,7 +3,8 @@
 ``png32``: 10k 32x32 PNG images, 10 classes of noisy coloured shapes on gradient
 backgrounds; ``jpeg64``: 2k 480x480 "photo-like" JPEGs (quality 90) of the same classes,
 trained at 64x64; ``phone64``: 160 phone-sized photos (4032x3024 JPEGs, quality 90, 3-5 MB
-each: the scene drawn at 1008x756, enlarged, with per-pixel sensor noise), trained at 64x64;
+each: the scene drawn at 1008x756, enlarged, with per-pixel sensor noise), trained at 64x64
+(``phone224``: the same at 224x224);
 ``transfer112`` and ``transfer224``: 600 480x480 photo-like JPEGs for transfer learning
 (a frozen resnet18) at 112x112 and 224x224. :func:`ensure_dataset` generates a set once and
 reuses it while its marker file matches the generator's parameters.
@@ -19,9 +20,11 @@ from pathlib import Path
 GENERATOR_VERSION = 1
 # name -> (images, side of the stored image, format, input size trained at)
 SETS = {"png32": (10000, 32, "PNG", 32), "jpeg64": (2000, 480, "JPEG", 64),
-        "phone64": (160, 4032, "JPEG", 64), "transfer112": (600, 480, "JPEG", 112),
+        "phone64": (160, 4032, "JPEG", 64), "phone224": (160, 4032, "JPEG", 224),
+        "transfer112": (600, 480, "JPEG", 112),
         "transfer224": (600, 480, "JPEG", 224)}
-SMALL = {"png32": 1000, "jpeg64": 300, "phone64": 40, "transfer112": 150, "transfer224": 150}
+SMALL = {"png32": 1000, "jpeg64": 300, "phone64": 40, "phone224": 40, "transfer112": 150,
+         "transfer224": 150}
 #: Sets trained with a frozen resnet18 and a Linear head instead of seed-cnn.
 TRANSFER = ("transfer112", "transfer224")
 PHONE = (4032, 3024)  # a 12-megapixel phone photo, landscape
