@@ -10,7 +10,7 @@ uint8, in one ``(N, C, H, W)`` array:
 * otherwise in a memory-mapped file under :func:`~workbench.core.io.cache_home`, kept
   between runs and processes (a second ``workbench train`` starts warm).
 
-It fills as the first epoch asks for batches, decoding in a few threads ahead of the
+It fills as the first epoch asks for batches, decoding in one thread per core ahead of the
 training step (Pillow and torch release the GIL while they work); later epochs only copy
 bytes. What is cached is keyed by the prefix's steps, size and channels
 (:attr:`SplitPipeline.key <.pipeline.SplitPipeline>`) and by the list of files; each
@@ -42,6 +42,15 @@ EMPTY, FILLED, FAILED = 0, 1, 2
 # The RAM cache of the last run, reused by the next run over the same files and prefix.
 _last_ram: dict[str, "DecodedCache"] = {}
 _last_ram_lock = threading.Lock()
+
+
+def decode_threads() -> int:
+    """How many threads decode images: one per core this process may run on (Pillow and
+    torch release the interpreter lock while they work, so they run side by side)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not Linux
+        return max(1, os.cpu_count() or 2)
 
 
 def _signature(path: str) -> tuple[int, int]:
@@ -103,7 +112,7 @@ class DecodedCache:
             self.images = np.zeros(self.shape, dtype=np.uint8)
             self.state = np.zeros(n, dtype=np.uint8)
             self.sigs = np.zeros((n, 2), dtype=np.int64)
-        self._threads = max(1, threads or min(8, os.cpu_count() or 2))
+        self._threads = max(1, threads or decode_threads())
         self._pool: ThreadPoolExecutor | None = None
 
     # -- storage -----------------------------------------------------------------------
@@ -244,7 +253,7 @@ class Uncached:
     def __init__(self, paths: Sequence[str], split: SplitPipeline, threads: int | None = None):
         self.paths = list(paths)
         self.split = split
-        self._threads = max(1, threads or min(8, os.cpu_count() or 2))
+        self._threads = max(1, threads or decode_threads())
         self._pool: ThreadPoolExecutor | None = None
         self.done = 0
         self.nbytes = 0
