@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from workbench.core.train.callbacks.doctor import ExplodingLoss
 from workbench.core.train.callbacks.early_stopping import EarlyStopping
 from workbench.core.train.callbacks.norms import NormSampling
 from workbench.core.train.callbacks.pause import Pause
@@ -96,6 +97,7 @@ class RunSetup:
             notes.append(note)
         # MixUp/CutMix: whole training batches, after collation (None when not listed).
         self.batch_transform = build_batch_transform(exp, num_classes=k)
+        self.explosion = ExplodingLoss(k)  # a loss far above ln(k): diverged, not "best"
 
         self._gen = gen = torch.Generator().manual_seed(exp.training.seed)
         sampler = (balanced_sampler(train_labels, k, generator=gen)

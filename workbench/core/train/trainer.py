@@ -89,6 +89,7 @@ class Trainer(RunSetup, Steps, Resumable):
         self.batch_transform: Any = None
         self.cache: Any = None  # the decoded-image cache (data.cache), once set up
         self.features: Any = None  # a frozen backbone's cached output (see .features)
+        self.explosion: Any = None  # the doctor's exploded-loss check (callbacks.doctor)
         self._cache_reported = -1  # images in the cache when progress was last reported
         self.train_pipeline: Any = None  # batch-wise augmentation on the device, or None
         self.eval_pipeline: Any = None
@@ -232,6 +233,10 @@ class Trainer(RunSetup, Steps, Resumable):
             train = self._run_epoch(epoch, train=True)
             if train is None:
                 return True, False, "stopped"
+            if self.explosion is not None and train[0] is not None and \
+                    self.explosion.epoch(train[0]):
+                raise TrainingDiverged(self.explosion.message(train[0], epoch, 0, self._lr()),
+                                       epoch, train[0])
             lr = float(self._lr())  # the rate the epoch ended at, before it changes
             val = (self._run_epoch(epoch, train=False) if self.val_loader and self.validate
                    else (None, None))
@@ -293,7 +298,9 @@ class Trainer(RunSetup, Steps, Resumable):
                                  self.features is not None else self.batch_inputs(x, y, train))
                 logits, loss = self.forward_loss(x, target)
                 value = loss.item()
-                finite = math.isfinite(value)
+                exploded = train and self.explosion is not None and \
+                    self.explosion.batch(value)
+                finite = math.isfinite(value) and not exploded
                 if self.dist is not None and train:
                     # One rank's divergence is every rank's: the others would otherwise wait
                     # for its gradients until the process group times out.
@@ -304,6 +311,9 @@ class Trainer(RunSetup, Steps, Resumable):
                     bad_validation = bad_validation or (i + 1, value)
                     continue
                 if not finite:
+                    if exploded:  # the loss is a number, but far from any sane one
+                        raise TrainingDiverged(self.explosion.message(
+                            value, epoch, i + 1, self._lr()), epoch, value)
                     raise diverged_error(value, epoch, i + 1, self._lr())
                 if train:
                     self._accumulated += 1

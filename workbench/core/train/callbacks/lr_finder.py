@@ -65,6 +65,9 @@ class LRFinder(Callback):
     # -- hooks (over Trainer.fit) ----------------------------------------------------------
     def on_fit_start(self, trainer: Any, info: dict[str, Any]) -> None:
         trainer.validate = False  # the sweep measures training batches only
+        # The sweep raises the rate until the loss blows up, on purpose: its own divergence
+        # test ends it, not the training doctor's.
+        trainer.explosion = None
         self.begin(trainer.optimizer)
 
     def on_epoch_start(self, trainer: Any, epoch: int) -> None:
