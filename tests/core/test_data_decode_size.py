@@ -89,6 +89,8 @@ def test_other_formats_are_reduced_by_a_whole_factor_and_small_images_kept_whole
     palette = tmp_path / "palette.png"
     Image.new("P", (800, 600), 3).save(palette)
     assert load_image(palette, 3, min_side=50).size == (800, 600)  # converted whole
+    big_jpeg = photo(tmp_path / "big.jpg")  # 1600x1200: 1/8 leaves 200x150, then by 7
+    assert load_image(big_jpeg, 3, min_side=20).size == (29, 22)
     small = photo(tmp_path / "small.jpg", width=120, height=90)
     assert load_image(small, 3, min_side=64).size == (120, 90)  # 1/2 would be under 64
     gray = tmp_path / "gray.jpg"

@@ -80,8 +80,9 @@ def load_image(path: str | os.PathLike, channels: int,
         is then decoded at the smallest of 1/8, 1/4 or 1/2 of its size that keeps both
         sides at least ``min_side`` (Pillow's draft mode: libjpeg scales in the DCT
         domain, several times faster than decoding every pixel of a 12-megapixel photo);
-        an RGB or grayscale image of another format is decoded in full, then reduced by
-        the largest whole factor (4 to 8) that keeps both sides at least ``min_side``
+        an RGB or grayscale image still at least 4 times ``min_side`` after that (another
+        format, or a JPEG larger than 1/8 scale brings down) is reduced by the largest
+        whole factor (4 to 8) that keeps both sides at least ``min_side``
         (``Image.reduce``: a box average, much cheaper than the antialiased resize of the
         full image that follows otherwise). Callers ask for twice the size they resize to
         (:func:`~workbench.core.data.augment.pipeline.decode_side`), so their own
@@ -171,9 +172,9 @@ def _draft(im: Image.Image, min_side: int) -> None:
 
 
 def _reduce(im: Image.Image, min_side: int) -> Image.Image:
-    # After a JPEG's draft there is nothing left to reduce (its sides are then under twice
-    # min_side). Other modes (palette, alpha, 16-bit) are left whole: averaging them before
-    # their conversion would change what the conversion gives. By 2 or 3 the box average
+    # Usually nothing is left to reduce after a JPEG's draft; one too large for its 1/8
+    # scale (a panorama) is reduced further. Other modes (palette, alpha, 16-bit) are left
+    # whole: averaging them before their conversion would change what it gives. By 2 or 3 the box average
     # costs about what it saves the resize after it (measured on 1600x1200 and 4032x3024).
     factor = min(min(im.size) // min_side, REDUCE_AT_MOST)
     if factor < REDUCE_AT_LEAST or im.mode not in ("RGB", "L"):

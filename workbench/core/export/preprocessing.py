@@ -67,7 +67,8 @@ def _convert_rules(target: str, min_side: int) -> list[dict[str, Any]]:
          "formats": ["JPEG", "MPO"], "min_side": min_side},
         {"id": "reduce",
          "when": f"after load(): the mode is RGB or L and the shorter side is at least "
-                 f"{4 * min_side} pixels (never after a jpeg_draft)",
+                 f"{4 * min_side} pixels (after a jpeg_draft too, when 1/8 left it that "
+                 f"large)",
          "do": f"image = image.reduce(min(min(width, height) // {min_side}, 8)): Pillow's "
                f"average of each whole-factor box (factors 4 to 8), keeping image.info and "
                f"the EXIF block for the rules below",
