@@ -73,18 +73,18 @@ def plan_features(exp: Any, model: Any, split: Any, batch_transform: Any, dist: 
                "(training.feature_cache).")
 
 
-def open_features(exp: Any, slots: int, shape: tuple[int, ...],
+def open_features(exp: Any, model: Any, slots: int, shape: tuple[int, ...],
                   views: int) -> tuple["FeatureCache | None", str]:
-    """The run's :class:`FeatureCache`, in RAM within ``data.cache_budget_mb`` or else in
-    a file, and a note when it is not in RAM (or cannot be had at all: None)."""
+    """The run's :class:`FeatureCache` for ``model``, in RAM within ``data.cache_budget_mb``
+    or else in a file, and a note when it is not in RAM (or cannot be had at all: None)."""
     nbytes = 4 * slots * views * math.prod(shape)
     if nbytes <= int(exp.data.cache_budget_mb) << 20:
-        return FeatureCache(slots, shape, views), ""
+        return FeatureCache(model, slots, shape, views), ""
     from workbench.core.io import cache_home
 
     size = f"{nbytes / 2**20:,.0f} MB"
     try:
-        cache = FeatureCache(slots, shape, views, directory=cache_home())
+        cache = FeatureCache(model, slots, shape, views, directory=cache_home())
     except OSError as e:
         return None, (f"Backbone features are computed every batch: they would take {size}, "
                       f"over data.cache_budget_mb, and no file could hold them "
@@ -98,6 +98,9 @@ class FeatureCache:
 
     Parameters
     ----------
+    model
+        The run's network: ``backbone`` (its first layer) makes the features and ``head``
+        (the layers after it, one Sequential made once) trains on them.
     slots
         How many images the decoded-image cache holds (train and validation).
     shape
@@ -113,8 +116,9 @@ class FeatureCache:
         When the file cannot be made or its space reserved (a full disk).
     """
 
-    def __init__(self, slots: int, shape: tuple[int, ...], views: int = 1,
+    def __init__(self, model: Any, slots: int, shape: tuple[int, ...], views: int = 1,
                  directory: Path | None = None):
+        self.backbone, self.head = model[0], model[1:]
         self.views = max(1, int(views))
         self.path: Path | None = None
         full = (self.views, slots, *shape)
@@ -159,7 +163,7 @@ class FeatureCache:
         if bool(missing.any()):
             images, _, _ = trainer.batch_inputs(x[missing], y[missing], train)
             with torch.no_grad(), trainer.autocast():
-                features = trainer.model[0](images)
+                features = self.backbone(images)
             self.values[view, slots[missing]] = features.float().cpu()
             self.filled[view, slots[missing]] = True
             self.computed += int(missing.sum())

@@ -107,7 +107,7 @@ class RunSetup:
             exp, self.model, split, self.batch_transform, self.dist, summary,
             len(self.cache) if self.cache is not None else 0)
         if views:
-            self.features, where = open_features(exp, len(self.cache),
+            self.features, where = open_features(exp, self.model, len(self.cache),
                                                  tuple(summary.layers[0].output_shape), views)
             views = views if self.features is not None else 0
             features_note = where if self.features is None else f"{features_note} {where}"

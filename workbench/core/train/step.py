@@ -51,7 +51,7 @@ class Steps:
         # needs no communication and uses the plain module.
         net = self._ddp if self._ddp is not None and self.model.training else self.model
         if self.features is not None:
-            net = self.model[1:]
+            net = self.features.head
         with self.autocast():
             logits = net(x)
             return logits, self.loss_fn(logits, target)

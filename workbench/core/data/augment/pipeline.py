@@ -46,7 +46,7 @@ if TYPE_CHECKING:  # pragma: no cover
 CACHE_FORMAT = 2
 
 
-def decode_side(exp: "Experiment") -> int:
+def decode_side(exp: "Experiment", plans: tuple[list, list] | None = None) -> int:
     """The smallest width and height an image must be decoded at for ``exp``'s pipelines
     to lose nothing: twice the largest size any of their steps resizes or crops to (the
     input size, a Resize's shorter side, a crop's size).
@@ -54,10 +54,12 @@ def decode_side(exp: "Experiment") -> int:
     Training (the cache, or decoding every epoch), evaluation and prediction all decode
     at this size (:func:`~workbench.core.data.images.load_image`'s ``min_side``), so a
     bundle sees at prediction exactly the pixels it was trained on, and the antialiased
-    resize after decoding still does the real work.
+    resize after decoding still does the real work. ``plans``: the training and evaluation
+    plans when the caller has them already.
     """
+    train, evals = plans or (_plan(exp, train=True), _plan(exp, train=False))
     sides = [int(v) for v in exp.data.input_size]
-    for step in _plan(exp, train=True) + _plan(exp, train=False):
+    for step in train + evals:
         for size in (step.size, getattr(step.transform, "size", None)):
             if isinstance(size, int):
                 sides.append(size)
@@ -244,7 +246,7 @@ def split_pipeline(exp: "Experiment") -> SplitPipeline:
     mean = [float(v) for v in _normalize_of(train).mean]
     std = [float(v) for v in _normalize_of(train).std]
     texts = [s.text for s in prefix]
-    side = decode_side(exp)
+    side = decode_side(exp, (train, evals))
     key_text = "\n".join([f"format {CACHE_FORMAT}", f"channels {exp.data.channels}",
                           f"size {size[0]}x{size[1]}", f"decoded at {side}"] +
                          [f"{s.text}: {s.transform!r}" for s in prefix])
