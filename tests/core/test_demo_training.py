@@ -20,6 +20,8 @@ def test_default_experiment_reaches_90_percent_on_the_demo():
     best = max(m["val_acc"] for m in result.history)
     assert result.history[-1]["val_acc"] >= 0.9, result.history
     assert best >= 0.9
+    # The training doctor has nothing to warn about on a healthy run.
+    assert [f for f in result.findings if f["severity"] != "info"] == []
 
 
 @pytest.mark.parametrize("name", [n for n, _ in list_presets()])
@@ -44,6 +46,7 @@ def test_every_preset_loads_and_trains_on_the_demo(name, tmp_path, monkeypatch):
     (epoch,) = result.history
     assert math.isfinite(epoch["train_loss"]) and math.isfinite(epoch["val_loss"])
     assert epoch["val_acc"] is not None
+    assert [f for f in result.findings if f["severity"] != "info"] == []
     notes = " ".join(infos[0]["notes"])
     if name == "resnet18":
         assert "random" in notes and str(tmp_path / "hub") in notes

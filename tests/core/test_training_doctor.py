@@ -8,12 +8,13 @@ import math
 
 import pytest
 
-from helpers import make_image_folder, run_cli
+from helpers import make_digits, make_image_folder, run_cli
 from workbench.core.experiment import Experiment
 from workbench.core.model.presets import preset_layers
 from workbench.core.registry import Component
 from workbench.core.train.callbacks.doctor import (EXPLODED_FACTOR, SUSTAINED_BATCHES,
                                                    ExplodingLoss)
+from workbench.core.train.checkpoint import load_checkpoint
 from workbench.core.train.run import run_training
 
 
@@ -71,3 +72,87 @@ def test_the_command_line_exits_with_3_and_a_healthy_run_is_left_alone(capsys, t
                              tmp_path / "good")
     assert code == 0, err
     assert json.loads((tmp_path / "good" / "run.json").read_text())["status"] == "finished"
+
+
+# -- the doctor on whole runs a user would recognise (digits: 10 classes, 16 px) ----------
+@pytest.fixture(scope="module")
+def digits(tmp_path_factory):
+    return make_digits(tmp_path_factory.mktemp("digits"), per_class=100)
+
+
+def _digits_experiment(folder, epochs=8, lr=1e-3) -> Experiment:
+    exp = Experiment(name="digits")
+    exp.data.folder = folder
+    exp.data.input_size, exp.data.channels = [16, 16], 1
+    exp.data.mean, exp.data.std = [0.2], [0.3]
+    exp.model.layers, exp.model.preset = preset_layers("seed-cnn"), "seed-cnn"
+    exp.augment.transforms = []
+    exp.optimizer = Component("Adam", {"lr": lr})
+    exp.training.epochs = epochs
+    exp.training.device = "cpu"
+    return exp.validate()
+
+
+def _findings(run_dir):
+    return json.loads((run_dir / "run.json").read_text()).get("findings")
+
+
+def test_a_healthy_digits_run_gets_no_warning(digits, tmp_path):
+    outcome = run_training(_digits_experiment(digits), tmp_path / "run")
+    assert outcome.status == "finished"
+    assert outcome.result.history[-1]["val_acc"] > 0.9  # it did learn
+    assert [f for f in outcome.result.findings if f["severity"] != "info"] == []
+    assert _findings(tmp_path / "run") == outcome.result.findings
+
+
+def test_adam_lr_10_on_the_digits_stops_as_diverged_naming_the_rate(digits, capsys, tmp_path):
+    _digits_experiment(digits, lr=10.0).save(tmp_path / "exp.json")
+    (tmp_path / "run").mkdir()  # a folder of the user's: kept, with run.json saying why
+    code, out, err = run_cli(capsys, "train", tmp_path / "exp.json", "--out", tmp_path / "run")
+    assert code == 3, err
+    lines = [ln for ln in out.splitlines() if ln.startswith("doctor:")]
+    assert lines[0].startswith("doctor: diverged at epoch 1 (error)")
+    assert "learning rate (10)" in lines[0] and "--lr 0.001" in lines[0]
+    (diverged,) = [f for f in _findings(tmp_path / "run") if f["kind"] == "diverged"]
+    assert diverged["severity"] == "error" and diverged["epoch"] == 1
+    assert not (tmp_path / "run" / "bundle.pt").exists()
+    # Then the LR finder proposes a rate for this network and data, and the finding takes it.
+    (suggestion,) = [ln for ln in out.splitlines() if "the LR finder suggests" in ln]
+    lr = float(suggestion.rsplit("--lr ", 1)[1].rstrip(")"))
+    assert 1e-5 <= lr <= 1.0
+    assert diverged["action"]["set"] == {"optimizer.params.lr": lr}
+    assert f"--lr {lr:g}" in diverged["fix"]
+    # And the rate it proposes trains the network (the sweep's steepest fall, 0.026, did not).
+    retry = run_training(_digits_experiment(digits, lr=lr), tmp_path / "retry")
+    assert retry.result.history[-1]["val_acc"] > 0.8, retry.result.history
+    assert [f for f in retry.result.findings if f["severity"] != "info"] == []
+
+
+def test_shuffled_labels_get_not_learning_once(tmp_path):
+    folder = make_digits(tmp_path / "shuffled", per_class=100, shuffle_labels=True)
+    outcome = run_training(_digits_experiment(folder), tmp_path / "run")
+    kinds = [f["kind"] for f in outcome.result.findings]
+    assert kinds.count("not_learning") == 1, kinds
+    (f,) = [f for f in outcome.result.findings if f["kind"] == "not_learning"]
+    assert f["epoch"] == 3 and "labels" in f["message"]
+    assert _findings(tmp_path / "run") == outcome.result.findings
+
+
+def test_sixty_images_for_forty_epochs_get_overfitting(tmp_path):
+    folder = make_digits(tmp_path / "few", per_class=8)  # 64 for training, 16 to validate
+    outcome = run_training(_digits_experiment(folder, epochs=40), tmp_path / "run")
+    (f,) = [f for f in outcome.result.findings if f["kind"] == "overfitting"]
+    assert 5 < f["epoch"] < 40 and "best validation loss was at epoch" in f["message"]
+    assert f["action"]["set"] == {"training.early_stopping": True}
+
+
+def test_a_resumed_run_keeps_its_findings_and_repeats_none(digits, capsys, tmp_path):
+    exp = _digits_experiment(digits, epochs=3, lr=1e-6)  # far too small: nothing moves
+    first = run_training(exp, tmp_path / "run")
+    assert [f["kind"] for f in first.result.findings] == ["lr_too_low", "not_learning"]
+    ckpt = load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")
+    assert ckpt.callbacks["doctor"]["findings"] == first.result.findings
+    code, out, err = run_cli(capsys, "resume", tmp_path / "run", "--epochs", "5")
+    assert code == 0, err
+    assert "doctor:" not in out  # said once, in the first segment
+    assert _findings(tmp_path / "run") == first.result.findings

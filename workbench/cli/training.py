@@ -107,6 +107,17 @@ def _finish_run(run_dir: Path, ckpt, todo) -> int:
     return 0
 
 
+def _suggest_lr(exp, outcome) -> None:
+    """After a divergence: the LR finder's rate, when it can run (the training doctor's
+    ``diverged`` finding then carries it, in run.json too)."""
+    from workbench.core.train.doctor.suggest import BUDGET_S, lr_after_divergence
+
+    print(f"doctor: diverged: asking the LR finder for a rate (at most {BUDGET_S:.0f} s)...",
+          flush=True)
+    _, text = lr_after_divergence(exp, outcome.result.findings, outcome.run_dir)
+    print(f"doctor: diverged: {text}", flush=True)
+
+
 def _run(exp, out: Path, checkpoint=None, lock=None, command: str = "train",
          created: bool = False) -> int:
     """Train (or continue) ``exp`` into the run folder ``out``; returns the exit code.
@@ -149,6 +160,9 @@ def _run(exp, out: Path, checkpoint=None, lock=None, command: str = "train",
                     if outcome.epochs_done else "")
             print(f"workbench {command}: {outcome.error}; no bundle written{kept}",
                   file=sys.stderr)
+            if main_rank and checkpoint is None and outcome.result is not None and \
+                    DistributedContext.from_env().world_size == 1:  # a fresh run's rate
+                _suggest_lr(exp, outcome)
             return EXIT_DIVERGED
         if outcome.status == "out_of_memory":
             stop.settle()

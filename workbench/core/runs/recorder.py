@@ -196,6 +196,8 @@ class RunRecorder(Callback):
                # views", "off" or "" (no frozen backbone first).
                "features": info.get("features", ""),
                "notes": info_now.get("notes", ""),
+               # The training doctor's findings (a resumed run's earlier ones included).
+               "findings": list(trainer.findings),
                # The bundle an earlier segment wrote stays until this one writes its own.
                "bundle": info_now.get("bundle"),
                "resumed": list(info_now.get("resumed") or []) + ([stamp] if self.resumed
@@ -210,6 +212,10 @@ class RunRecorder(Callback):
         self._saved_best = checkpoints.write_best(trainer, epoch)
         self._update(epochs_done=self._saved_epoch, best=self._saved_best,
                      duration_s=round(trainer.elapsed, 3))
+
+    def on_finding(self, trainer: Any, finding: dict[str, Any]) -> None:
+        if self._started and not self._taken and self.run_dir is not None:
+            self._update(findings=list(trainer.findings))
 
     def on_fit_end(self, trainer: Any, result: FitResult) -> None:
         try:

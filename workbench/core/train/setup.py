@@ -8,6 +8,7 @@ pausing, norm sampling); undone by :meth:`RunSetup._teardown`.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import math
 import random
@@ -16,7 +17,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from workbench.core.train.callbacks.doctor import ExplodingLoss
+from workbench.core.train.callbacks.doctor import (SAMPLES_PER_EPOCH, ExplodingLoss,
+                                                   TrainingDoctor)
 from workbench.core.train.callbacks.early_stopping import EarlyStopping
 from workbench.core.train.callbacks.norms import NormSampling
 from workbench.core.train.callbacks.pause import Pause
@@ -84,6 +86,8 @@ class RunSetup:
             group[SET_LR] = float(group["lr"])
         k = len(self.classes)
         train_labels = [int(label) for _, label in train_s]
+        self.class_counts = {name: _per_class(split, k)
+                             for name, split in (("train", train_s), ("val", val_s)) if split}
         balance = exp.data.balance
         weights = class_weights(train_labels, k) if balance == "weighted_loss" else None
         log_probs = bool(exp.model.layers) and exp.model.layers[-1].type == "LogSoftmax"
@@ -123,10 +127,12 @@ class RunSetup:
         self.early_stopping = EarlyStopping.for_training(exp.training,
                                                          self.val_loader is not None)
         labels = [f"{i + 1} {layer.type}" for i, layer in enumerate(exp.model.layers)]
-        self.norms = (NormSampling(self.norm_interval, self.model, labels)
-                      if self.norm_interval else None)
-        self.hooks = [Pause(self.gate), self.early_stopping,
-                      *([self.norms] if self.norms else []), *self.callbacks]
+        # The doctor's gradient checks need a few samples an epoch when nobody asked for more.
+        interval = self.norm_interval or max(1, self.steps_per_epoch // SAMPLES_PER_EPOCH)
+        self.norms = NormSampling(interval, self.model, labels)
+        self.doctor = TrainingDoctor()
+        self.hooks = [Pause(self.gate), self.early_stopping, self.norms, self.doctor,
+                      *self.callbacks]
         if ckpt is not None:
             notes.extend(self._restore(ckpt))
         if self.dist is not None:  # last: DDP must wrap the final, restored parameters
@@ -146,7 +152,7 @@ class RunSetup:
                 "batch_size": int(exp.data.batch_size), "monitor": self.tracker.metric,
                 "start_epoch": self.epochs_done + 1, "history": [dict(m) for m in self.history],
                 "steps": self.steps, "best": self.tracker.best,
-                "norm_layers": list(self.norms.names) if self.norms else []}
+                "norm_layers": list(self.norms.names)}
         if self.dist is not None:
             info.update(world_size=self.dist.world_size, rank=self.dist.rank)
         return info
@@ -265,3 +271,8 @@ class RunSetup:
 def _dtype_name(dtype: torch.dtype | None) -> str:
     return {torch.bfloat16: "bf16", torch.float16: "fp16"}.get(dtype, "off")
 
+
+def _per_class(split: list[tuple[Any, int]], k: int) -> list[int]:
+    """Images per class of a split of ``(path, label)`` pairs."""
+    counts = collections.Counter(int(label) for _, label in split)
+    return [counts.get(c, 0) for c in range(k)]

@@ -90,6 +90,12 @@ class Trainer(RunSetup, Steps, Resumable):
         self.cache: Any = None  # the decoded-image cache (data.cache), once set up
         self.features: Any = None  # a frozen backbone's cached output (see .features)
         self.explosion: Any = None  # the doctor's exploded-loss check (callbacks.doctor)
+        #: What the training doctor noticed (finding dicts; :mod:`.doctor.findings`).
+        self.findings: list[dict[str, Any]] = []
+        #: Images per class of each split, ``{"train": [...], "val": [...]}``, once set up.
+        self.class_counts: dict[str, list[int]] = {}
+        #: Validation predictions per class in the last validation pass (None: none yet).
+        self.val_predicted: list[int] | None = None
         self._cache_reported = -1  # images in the cache when progress was last reported
         self.train_pipeline: Any = None  # batch-wise augmentation on the device, or None
         self.eval_pipeline: Any = None
@@ -103,6 +109,7 @@ class Trainer(RunSetup, Steps, Resumable):
         # runner calls, those first.
         self.early_stopping: Any = None
         self.norms: Any = None
+        self.doctor: Any = None  # the training doctor (callbacks.doctor.TrainingDoctor)
         self.hooks: list[Callback] = list(self.callbacks)
         self._early_reason = ""  # set by stop_early: why the run ends after this epoch
         #: Run the validation pass after each epoch (the LR finder turns it off).
@@ -211,7 +218,7 @@ class Trainer(RunSetup, Steps, Resumable):
             result = FitResult(list(self.history), list(self.classes), self.model, stopped,
                                self.experiment, sorted(self._skipped.items()), error,
                                early, reason, dict(best) if best else None, restored, kind,
-                               self._weights_epoch(restored, best))
+                               self._weights_epoch(restored, best), self.findings)
             self.result = result
             # Every callback hears the end, even when one before it fails (a recorder that
             # cannot write its bundle must not leave the app's bridge, or run.json, waiting).
@@ -264,6 +271,9 @@ class Trainer(RunSetup, Steps, Resumable):
         total_loss, correct, seen = 0.0, 0, 0
         reads = EpochReads()  # images decoded or not: none at all ends the run
         bad_validation: tuple[int, float] | None = None  # under torchrun: agreed at the end
+        # Validation predictions per class (the doctor's class_never_predicted).
+        predicted = None if train else torch.zeros(len(self.classes), dtype=torch.long,
+                                                   device=self.device)
         num_batches = len(loader)
         accumulate = self.experiment.training.accumulate
         self._accumulated = 0
@@ -326,15 +336,19 @@ class Trainer(RunSetup, Steps, Resumable):
                         self.schedule.step_batch()
                 n = len(y)
                 total_loss += value * n
-                correct += int((logits.argmax(1) == y).sum().item())
+                guess = logits.argmax(1)
+                correct += int((guess == y).sum().item())
+                if predicted is not None:
+                    predicted += torch.bincount(guess, minlength=len(predicted))[:len(predicted)]
                 seen += n
                 if train:
                     self.emit("on_batch_end", epoch, i + 1, num_batches, value)
         self._report_cache()
+        counts = predicted.tolist() if predicted is not None else []
         if self.dist is not None:  # sums over every shard: the whole split's metrics
-            total_loss, correct, seen, bad, read, unread = self.dist.all_reduce_sum(
+            total_loss, correct, seen, bad, read, unread, *counts = self.dist.all_reduce_sum(
                 [total_loss, correct, seen, bad_validation is not None, reads.read,
-                 reads.unread])
+                 reads.unread, *counts])
             correct, seen = int(round(correct)), int(round(seen))
             reads.read, reads.unread = int(round(read)), int(round(unread))
             if bad:
@@ -345,6 +359,8 @@ class Trainer(RunSetup, Steps, Resumable):
                                     str(self.index.root), reads, self.epochs_done)
         if seen == 0:
             return (None, None)
+        if predicted is not None:
+            self.val_predicted = [int(round(c)) for c in counts]
         return total_loss / seen, correct / seen
 
     def _snapshot_weights(self) -> None:

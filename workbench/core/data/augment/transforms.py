@@ -199,6 +199,11 @@ def describe_pipeline(exp: "Experiment", train: bool) -> list[str]:
     return lines
 
 
+def augments_randomly(exp: "Experiment") -> bool:
+    """Whether training draws random augmentation: a random transform, MixUp or CutMix."""
+    return any(s.random for s in _plan(exp, True)) or bool(batch_entries(exp))
+
+
 # -- batch-level steps (MixUp, CutMix), applied by the Trainer after collation -----------
 def batch_entries(exp: "Experiment") -> list[tuple[Any, dict]]:
     """The batch-level ``(entry, validated params)`` listed in ``exp.augment.transforms``."""

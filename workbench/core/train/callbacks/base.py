@@ -67,6 +67,10 @@ class Callback:
     def on_resumed(self, trainer: "Trainer") -> None:
         """A paused run goes on."""
 
+    def on_finding(self, trainer: "Trainer", finding: dict[str, Any]) -> None:
+        """The training doctor noticed something (once per kind and run):
+        :meth:`~workbench.core.train.doctor.findings.RunFinding.to_dict`'s plain values."""
+
     def on_norms(self, trainer: "Trainer", step: int, names: list[str],
                  grad_norms: list[float], weight_norms: list[float]) -> None:
         """Per-layer gradient and weight L2 norms after optimizer step ``step`` (every
@@ -97,6 +101,9 @@ class FitResult:
     #: restored); None when no epoch finished. A stop mid-epoch goes back to the last
     #: finished epoch, so the weights are always those whose metrics the run reports.
     weights_epoch: int | None = None
+    #: What the training doctor noticed (:class:`~workbench.core.train.doctor.findings.
+    #: RunFinding` dicts, in order), over every segment of the run.
+    findings: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def status(self) -> str:

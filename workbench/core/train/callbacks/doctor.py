@@ -1,4 +1,7 @@
-"""The training doctor's checks on a live run (issue 19; the first: a loss that exploded).
+"""The training doctor on a live run (issue 19): :class:`TrainingDoctor` runs the checks of
+:mod:`workbench.core.train.doctor.checks` after every epoch and reports each finding once
+(``on_finding``), and :class:`ExplodingLoss` is the trainer's own test of a loss that
+exploded.
 
 A learning rate far too large does not always give a NaN: with Adam or SGD at lr 10 the
 loss climbs to 1e8-1e36 and the network then dies into constant outputs, and the run used
@@ -12,6 +15,13 @@ a NaN loss does (exit 3 in the CLI, the finished epochs' checkpoint kept, no bun
 from __future__ import annotations
 
 import math
+from typing import Any
+
+from workbench.core.train.callbacks.base import Callback
+from workbench.core.train.doctor.checks import (CHECKS, GRADIENT_SAMPLES,
+                                                NEVER_PREDICTED_EPOCHS, RunView, lower_lr)
+from workbench.core.train.doctor.findings import RunFinding
+from workbench.core.train.doctor.probes import DeadUnitProbe, relative_change
 
 #: How many times ln(classes) counts as exploded. A healthy run's batch losses stay within a
 #: few times ln(classes) (measured: at most 1.1 for 3 classes, i.e. 1x, with Adam at lr
@@ -53,3 +63,140 @@ class ExplodingLoss:
                 f"guessing every class equally. The learning rate ({lr:g}) is far too large: "
                 f"lower it (e.g. to {lr / 10:g}, or find one with the LR finder) and start "
                 f"again")
+
+
+#: The run's first training batches whose mean loss is "where it started" (lr_too_low).
+FIRST_BATCHES = 5
+#: Norm samples an epoch when the caller asked for none (the gradient checks need a few).
+SAMPLES_PER_EPOCH = 4
+
+
+class TrainingDoctor(Callback):
+    """Watches a run and reports what goes wrong, once per kind (see
+    :mod:`workbench.core.train.doctor`).
+
+    Made by the trainer's setup, heard before the caller's callbacks (so a finding reaches
+    run.json with the epoch that showed it). Its findings go to ``trainer.findings`` (the
+    :class:`~.base.FitResult`'s) and, each as it comes, to every callback's ``on_finding``;
+    they are kept in the checkpoint, so a resumed run neither loses nor repeats them.
+    """
+
+    state_key = "doctor"
+
+    def __init__(self) -> None:
+        self.findings: list[dict[str, Any]] = []
+        self.first_losses: list[float] = []
+        self.predicted: list[list[int]] = []
+        self.grads: list[tuple[list[str], list[float], list[float]]] = []
+        self.view: RunView | None = None
+        self.probe: DeadUnitProbe | None = None
+        self._trainable: set[str] = set()
+        self._weights: Any = None  # the trainer's weight copy at the last epoch's end
+
+    # -- state ---------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        return {"findings": [dict(f) for f in self.findings],
+                "first_losses": list(self.first_losses), "predicted": self.predicted[-NEVER_PREDICTED_EPOCHS:]}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.findings = [dict(f) for f in state.get("findings") or []]
+        self.first_losses = [float(x) for x in state.get("first_losses") or []]
+        self.predicted = [list(p) for p in state.get("predicted") or []]
+
+    @property
+    def fired(self) -> set[str]:
+        return {f["kind"] for f in self.findings}
+
+    # -- hooks ---------------------------------------------------------------------------
+    def on_fit_start(self, trainer: Any, info: dict[str, Any]) -> None:
+        from workbench.core.data.augment.transforms import augments_randomly
+        from workbench.core.registry import Component
+        from workbench.core.train.optim import optimizer_lr
+
+        trainer.findings[:] = self.findings  # a resumed run's, from its checkpoint
+        exp = trainer.experiment
+        model = trainer.model
+        self._trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+        counts = trainer.class_counts.get("val") or trainer.class_counts.get("train") or [1]
+        self.view = RunView(
+            classes=list(trainer.classes), history=trainer.history,
+            chance=max(counts) / max(1, sum(counts)), lr=optimizer_lr(exp.optimizer),
+            default_lr=optimizer_lr(Component(exp.optimizer.type, {})),
+            epochs_planned=exp.training.epochs,
+            trainable=sum(p.numel() for p in model.parameters() if p.requires_grad),
+            early_stopping=bool(exp.training.early_stopping),
+            augmented=augments_randomly(exp), best=None,
+            val_counts=trainer.class_counts.get("val") or None)
+        self.probe = DeadUnitProbe(model)
+        self._weights = trainer._finished_state
+
+    def on_batch_start(self, trainer: Any, epoch: int, batch: int) -> None:
+        if batch == 1 and self.probe is not None and _watching(trainer):
+            self.probe.arm()
+
+    def on_batch_end(self, trainer: Any, epoch: int, batch: int, num_batches: int,
+                     loss: float) -> None:
+        if len(self.first_losses) < FIRST_BATCHES and trainer.steps <= FIRST_BATCHES \
+                and math.isfinite(loss):
+            self.first_losses.append(float(loss))
+        probe = self.probe
+        if probe is not None and probe.armed:
+            probe.count(int(trainer.experiment.data.batch_size))
+            if probe.done:
+                probe.disarm()
+
+    def on_norms(self, trainer: Any, step: int, names: list[str], grad_norms: list[float],
+                 weight_norms: list[float]) -> None:
+        self.grads = [*self.grads, (list(names), list(grad_norms),
+                                    list(weight_norms))][-GRADIENT_SAMPLES:]
+
+    def on_epoch_end(self, trainer: Any, epoch: int, metrics: dict[str, Any]) -> None:
+        v = self.view
+        if v is None or not _watching(trainer):
+            return
+        if self.probe is not None:
+            self.probe.disarm()
+            v.dead = self.probe.shares()
+        state = trainer._finished_state
+        v.weight_change = relative_change(self._weights, state, self._trainable)
+        self._weights = state
+        if trainer.val_predicted is not None:
+            self.predicted = [*self.predicted, list(trainer.val_predicted)][-NEVER_PREDICTED_EPOCHS:]
+        v.predicted, v.grads = self.predicted, self.grads
+        v.first_loss = (sum(self.first_losses) / len(self.first_losses)
+                        if self.first_losses else None)
+        v.best = trainer.tracker.best if trainer.tracker is not None else None
+        fired = self.fired
+        for check in CHECKS:
+            if check.__name__ in fired:
+                continue
+            finding = check(v)
+            if finding is not None:
+                self.report(trainer, finding)
+                fired.add(finding.kind)
+
+    def on_fit_end(self, trainer: Any, result: Any) -> None:
+        if self.probe is not None:
+            self.probe.disarm()
+        if result.error_kind == "diverged" and self.view is not None and _watching(trainer) \
+                and "diverged" not in self.fired:
+            lr = lower_lr(self.view)
+            self.report(trainer, RunFinding(
+                "diverged", int(getattr(trainer, "epochs_done", 0)) + 1, "error",
+                str(result.error), f"use a learning rate of {lr:g} (--lr {lr:g}), or find "
+                f"one with the LR finder (workbench lr-find)",
+                {"label": f"Train with lr {lr:g}", "set": {"optimizer.params.lr": lr},
+                 "continue": False, "open": ""}))
+
+    def report(self, trainer: Any, finding: RunFinding) -> None:
+        """Keep ``finding`` and tell every callback (``on_finding``)."""
+        d = finding.to_dict()
+        self.findings.append(d)
+        trainer.findings.append(d)
+        trainer.emit("on_finding", dict(d))
+
+
+def _watching(trainer: Any) -> bool:
+    """Whether the run is one the doctor watches: the LR finder's sweep (no validation, a
+    rate raised until the loss blows up on purpose) is not."""
+    return bool(trainer.validate)

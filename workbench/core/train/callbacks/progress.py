@@ -1,6 +1,7 @@
 """Console progress: :class:`ConsoleProgress` prints what ``workbench train`` and
 ``resume`` show as a run goes (the run's size and device, notes, each epoch's metrics with
-the best epoch marked, skipped images, the cache filling)."""
+the best epoch marked, skipped images, the cache filling, the training doctor's findings
+as lines beginning ``doctor:``)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,22 @@ class ConsoleProgress(Callback):
     def on_skipped(self, trainer: Any, path: str, reason: str) -> None:
         print(f"skipped unreadable image {path}: {reason}", file=sys.stderr, flush=True)
 
+    def __init__(self) -> None:
+        self._findings: list[dict[str, Any]] = []  # printed after the epoch's own line
+
+    def on_finding(self, trainer: Any, finding: dict[str, Any]) -> None:
+        self._findings.append(finding)
+
+    def _print_findings(self) -> None:
+        from workbench.core.train.doctor.findings import RunFinding
+
+        for f in self._findings:
+            print(RunFinding.from_dict(f).line(), flush=True)
+        self._findings = []
+
+    def on_fit_end(self, trainer: Any, result: Any) -> None:
+        self._print_findings()
+
     def on_epoch_end(self, trainer: Any, epoch: int, m: dict[str, Any]) -> None:
         best = trainer.tracker.best
         mark = f"  * best {best['metric']}" if best and best["epoch"] == epoch else ""
@@ -42,3 +59,4 @@ class ConsoleProgress(Callback):
               f"train_loss {_fmt(m['train_loss'])}  train_acc {_fmt(m['train_acc'], True)}  "
               f"val_loss {_fmt(m['val_loss'])}  val_acc {_fmt(m['val_acc'], True)}  "
               f"({m['seconds']:.1f} s){mark}", flush=True)
+        self._print_findings()

@@ -1,0 +1,359 @@
+"""The training doctor's checks: each a small function of a :class:`RunView` (what the run
+has shown so far) returning a :class:`~.findings.RunFinding` or None.
+
+Every threshold is a named constant with the reason beside it. A check may be asked after
+every epoch; the callback keeps the first finding of each kind and never asks that check
+again (:class:`~workbench.core.train.callbacks.doctor.TrainingDoctor`). The checks look at
+the end of the history, so they need no state of their own and a resumed run is checked as
+an uninterrupted one would be.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from workbench.core.train.doctor.findings import RunFinding, action
+
+# -- thresholds ----------------------------------------------------------------------------
+#: Epochs before a run at chance level is called not learning: the first epoch or two of a
+#: healthy run may still be there (a deep network, a warm-up), three is past that.
+NOT_LEARNING_EPOCHS = 3
+#: Accuracy within this of chance (always answering the most common class) counts as
+#: chance: below it on 10 classes is 1 image in 20 more than guessing.
+CHANCE_MARGIN = 0.05
+#: Training accuracy this far above chance while validation stays at chance: the network
+#: learns the training images by heart, not anything that carries over.
+MEMORISING_MARGIN = 0.15
+#: Epochs past the best validation loss, with it rising, before the run is called
+#: overfitting: one or two worse epochs are noise.
+OVERFIT_EPOCHS = 3
+#: How far above its best the validation loss must be (relative): noise stays within a few %.
+OVERFIT_RISE = 0.15
+#: Or: training accuracy this much above validation accuracy, growing, and the validation
+#: loss no better for OVERFIT_STALL epochs (on a small validation split the gap is noisy
+#: while the validation loss still improves: measured, 40 points at epoch 5 of 40 on 20
+#: images, with the best epoch yet to come).
+OVERFIT_GAP = 0.25
+OVERFIT_STALL = 2
+#: Epochs before underfitting is judged, and the window whose losses must be flat.
+UNDERFIT_EPOCHS = 5
+UNDERFIT_WINDOW = 3
+#: Flat: the training loss fell by less than this share over the window.
+UNDERFIT_FLAT = 0.03
+#: High: both losses at least this share of ln(classes), the loss of guessing (half of it
+#: is still about 1 in 3 wrong on 10 classes).
+UNDERFIT_HIGH = 0.5
+#: A learning rate too small to move the loss: after this many epochs the training loss is
+#: within LR_LOW_DROP of the first batches' and the weights moved less than LR_LOW_CHANGE
+#: (relative) in the last epoch. A healthy run moves its weights by 1-30% an epoch.
+LR_LOW_EPOCHS = 2
+LR_LOW_DROP = 0.05
+LR_LOW_CHANGE = 1e-3
+#: Silent ReLU units: a layer where this share never fires on 64 training samples (a
+#: healthy layer: a few %; a dead one after too large a step: nearly all), and at least
+#: this many units (a 4-unit layer is too small to judge).
+DEAD_LAYER_SHARE = 0.9
+DEAD_MIN_UNITS = 8
+#: Or this share of all ReLU units in the network (a healthy seed-cnn on digits: 31%, with
+#: 55% of its 128-unit hidden layer silent).
+DEAD_SHARE = 0.75
+#: Vanishing gradients: the first trainable layer's gradient, relative to its weights, is
+#: below this share of the last layer's (a healthy network: within 1/30 to 30x), in
+#: GRADIENT_SAMPLES samples in a row, while the loss is still above a tenth of guessing.
+VANISHING_RATIO = 1e-4
+#: Exploding gradients: the whole network's gradient norm above this (a healthy
+#: cross-entropy network: 0.1 to 50) in GRADIENT_SAMPLES samples in a row.
+EXPLODING_NORM = 1e3
+GRADIENT_SAMPLES = 3
+#: A class the network never predicts on the validation split, in this many epochs in a
+#: row, from this epoch on and past half the planned epochs: a healthy run's early epochs
+#: may leave a hard class out for a while (measured: a digit for 2 epochs of 8).
+NEVER_PREDICTED_EPOCHS = 3
+NEVER_PREDICTED_FROM = 5
+#: Validation images the class needs: missing two of two is often chance.
+NEVER_PREDICTED_IMAGES = 5
+
+
+@dataclass
+class RunView:
+    """What the checks read: the run's settings and what it has shown so far."""
+
+    classes: list[str]
+    history: list[dict[str, Any]]
+    #: Accuracy of always answering the most common class of the validation split (of the
+    #: training split without validation).
+    chance: float
+    lr: float
+    default_lr: float
+    epochs_planned: int = 0
+    first_loss: float | None = None  # mean of the run's first training batches
+    trainable: int = 1  # trainable parameters
+    early_stopping: bool = False
+    augmented: bool = False  # a random transform in the training pipeline
+    best: dict[str, Any] | None = None  # the monitored metric's best epoch
+    dead: dict[str, tuple[int, int]] = field(default_factory=dict)  # silent, units
+    #: Recent gradient samples: ``(layer names, grad norms, weight norms)``, oldest first.
+    grads: list[tuple[list[str], list[float], list[float]]] = field(default_factory=list)
+    weight_change: float | None = None  # relative, over the last epoch
+    #: Validation predictions and images per class, one list per epoch (latest last).
+    predicted: list[list[int]] = field(default_factory=list)
+    val_counts: list[int] | None = None
+
+    @property
+    def epoch(self) -> int:
+        return int(self.history[-1]["epoch"]) if self.history else 0
+
+    @property
+    def guess_loss(self) -> float:
+        """The cross-entropy of guessing every class equally: ln(classes)."""
+        return math.log(max(2, len(self.classes)))
+
+    def series(self, key: str) -> list[float]:
+        return [float(m[key]) for m in self.history if m.get(key) is not None]
+
+    def accuracy(self) -> tuple[list[float], bool]:
+        """Validation accuracies (training ones without validation), and which it is."""
+        val = self.series("val_acc")
+        return (val, True) if val else (self.series("train_acc"), False)
+
+
+# -- fixes ---------------------------------------------------------------------------------
+def lower_lr(v: RunView) -> float:
+    """A learning rate to try after one that was too large: the optimizer's default when
+    the rate is far above it, else a tenth."""
+    if v.default_lr > 0 and v.lr > 10 * v.default_lr:
+        return v.default_lr
+    return float(f"{v.lr / 10:.2g}")
+
+
+def _lr_fix(lr: float, continue_: bool = False) -> tuple[str, dict[str, Any]]:
+    lr = float(f"{lr:.2g}")  # a rate a person would type
+    verb = "continue with" if continue_ else "use"
+    return (f"{verb} a learning rate of {lr:g} (--lr {lr:g})",
+            action(f"{'Continue' if continue_ else 'Train'} with lr {lr:g}",
+                   {"optimizer.params.lr": lr}, continue_))
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+# -- the checks ----------------------------------------------------------------------------
+def not_learning(v: RunView) -> RunFinding | None:
+    acc, on_val = v.accuracy()
+    if v.epoch < NOT_LEARNING_EPOCHS or len(acc) < NOT_LEARNING_EPOCHS:
+        return None
+    if max(acc[-NOT_LEARNING_EPOCHS:]) > v.chance + CHANCE_MARGIN:
+        return None
+    split = "validation" if on_val else "training"
+    what = (f"after {v.epoch} epochs the {split} accuracy is {_pct(acc[-1])}, what always "
+            f"answering the most common class gets ({_pct(v.chance)}): the network has "
+            f"learned nothing yet.")
+    train_acc = v.series("train_acc")
+    losses = v.series("train_loss")
+    fix, act = "", None
+    if v.trainable == 0:
+        why = "Every layer is frozen, so no weight can change"
+        fix, act = "unfreeze the backbone (mode fine_tune) or add trainable layers after it", \
+            action("Open the Model tab", open_="model")
+    elif any(silent / n >= DEAD_LAYER_SHARE for silent, n in v.dead.values() if n):
+        why = ("Its ReLU units have gone silent (they output 0 for every image), usually "
+               "after a step far too large")
+        fix, act = _lr_fix(lower_lr(v))
+    elif v.weight_change is not None and v.weight_change < LR_LOW_CHANGE:
+        why = (f"Its weights barely move ({v.weight_change:.1e} of their size in the last "
+               f"epoch): the learning rate ({v.lr:g}) is too small")
+        fix, act = _lr_fix(v.lr * 10)
+    elif on_val and train_acc and train_acc[-1] > v.chance + MEMORISING_MARGIN:
+        why = (f"Yet the training accuracy is {_pct(train_acc[-1])}: it learns the training "
+               f"images by heart and nothing that carries over. The labels may not match "
+               f"the images (open a few of each class), or the validation images differ "
+               f"from the training ones")
+        fix = "check the labels: open a few images of each class folder"
+    elif losses and v.lr > 10 * v.default_lr:
+        why = (f"The learning rate ({v.lr:g}) is far above the optimizer's usual "
+               f"{v.default_lr:g}: the steps overshoot")
+        fix, act = _lr_fix(lower_lr(v))
+    else:
+        why = ("The usual causes: labels that do not match the images (open a few of each "
+               "class), a learning rate far too large or too small (the LR finder tells), or "
+               "a network too small for the task")
+        fix, act = "find a learning rate (workbench lr-find) and check the labels", \
+            action("Find a learning rate", open_="lr_finder")
+    return RunFinding("not_learning", v.epoch, "warning", f"{what} {why}.", fix, act)
+
+
+def overfitting(v: RunView) -> RunFinding | None:
+    val, train = v.series("val_loss"), v.series("train_loss")
+    if len(val) < OVERFIT_EPOCHS + 1 or len(val) != len(train):
+        return None
+    best = min(range(len(val)), key=val.__getitem__)
+    rising = (len(val) - 1 - best >= OVERFIT_EPOCHS
+              and val[-1] >= val[best] * (1 + OVERFIT_RISE) and train[-1] < train[best])
+    tacc, vacc = v.series("train_acc"), v.series("val_acc")
+    gaps = [t - a for t, a in zip(tacc, vacc)][-OVERFIT_EPOCHS:]
+    widening = (len(gaps) == OVERFIT_EPOCHS and gaps[-1] >= OVERFIT_GAP
+                and gaps[-1] > gaps[0] and len(val) - 1 - best >= OVERFIT_STALL)
+    if not (rising or widening):
+        return None
+    best_epoch = int(v.history[best]["epoch"])
+    if rising:
+        what = (f"the validation loss has risen for {len(val) - 1 - best} epochs, from "
+                f"{val[best]:.3f} at epoch {best_epoch} to {val[-1]:.3f}, while the training "
+                f"loss kept falling")
+    else:
+        what = (f"the training accuracy is {_pct(tacc[-1])} but the validation accuracy "
+                f"{_pct(vacc[-1])}, and the gap is growing")
+    remedies = []
+    if not v.augmented:
+        remedies.append("add random augmentation")
+    remedies += ["add dropout or weight decay", "use more training images"]
+    if not v.early_stopping:
+        remedies.insert(0, "turn on early stopping")
+        act = action("Turn on early stopping", {"training.early_stopping": True})
+    elif not v.augmented:
+        act = action("Open the Augment tab", open_="augment")
+    else:
+        act = None
+    message = (f"Overfitting: {what}. The network learns the training images rather than "
+               f"what generalises. The best validation loss was at epoch {best_epoch}; its "
+               f"weights are in checkpoints/best.pt.")
+    return RunFinding("overfitting", v.epoch, "warning", message, "; ".join(remedies), act)
+
+
+def underfitting(v: RunView) -> RunFinding | None:
+    train, val = v.series("train_loss"), v.series("val_loss")
+    if v.epoch < UNDERFIT_EPOCHS or len(train) < UNDERFIT_WINDOW + 1:
+        return None
+    acc, _ = v.accuracy()
+    if acc and max(acc[-NOT_LEARNING_EPOCHS:]) <= v.chance + CHANCE_MARGIN:
+        return None  # at chance: not_learning's
+    window = train[-UNDERFIT_WINDOW - 1:]
+    flat = window[0] - window[-1] < UNDERFIT_FLAT * window[0]
+    high = window[-1] >= UNDERFIT_HIGH * v.guess_loss and \
+        (not val or val[-1] >= UNDERFIT_HIGH * v.guess_loss)
+    if not (flat and high):
+        return None
+    message = (f"Underfitting: the training loss has stayed near {window[-1]:.3f} for "
+               f"{UNDERFIT_WINDOW} epochs, over half of what guessing costs "
+               f"({v.guess_loss:.3f}), and the validation loss too: the network does not fit "
+               f"even the training images.")
+    fix, act = _lr_fix(v.lr * 3, continue_=True)
+    return RunFinding("underfitting", v.epoch, "warning", message,
+                      f"a larger network (more channels or layers), or {fix}, or more "
+                      f"epochs", act)
+
+
+def lr_too_low(v: RunView) -> RunFinding | None:
+    losses = v.series("train_loss")
+    if v.epoch < LR_LOW_EPOCHS or not losses or v.first_loss is None or v.trainable == 0:
+        return None
+    if v.weight_change is None or v.weight_change >= LR_LOW_CHANGE:
+        return None
+    if losses[-1] < v.first_loss * (1 - LR_LOW_DROP):
+        return None
+    message = (f"The learning rate ({v.lr:g}) is too small to move the loss: after "
+               f"{v.epoch} epochs the training loss is {losses[-1]:.3f}, against "
+               f"{v.first_loss:.3f} at the start, and the weights moved "
+               f"{v.weight_change:.1e} of their size in the last epoch.")
+    fix, act = _lr_fix(v.lr * 10, continue_=True)
+    return RunFinding("lr_too_low", v.epoch, "warning", message, fix, act)
+
+
+def dead_units(v: RunView) -> RunFinding | None:
+    if not v.dead or v.epoch < 1:
+        return None
+    silent = sum(s for s, _ in v.dead.values())
+    total = sum(n for _, n in v.dead.values())
+    worst = max(v.dead.items(), key=lambda kv: kv[1][0] / max(1, kv[1][1]))
+    name, (s, n) = worst
+    layer_dead = n >= DEAD_MIN_UNITS and s / n >= DEAD_LAYER_SHARE
+    if not (layer_dead or (total and silent / total >= DEAD_SHARE)):
+        return None
+    message = (f"{_pct(silent / max(1, total))} of the network's ReLU units never fire on a "
+               f"batch of training images ({s} of the {n} of {name}): a dead ReLU outputs 0 "
+               f"for every input, so it passes no gradient and never recovers. A step far too "
+               f"large (the learning rate, {v.lr:g}) or a bad initialisation does this.")
+    fix, act = _lr_fix(lower_lr(v))
+    return RunFinding("dead_units", v.epoch, "warning", message,
+                      f"{fix}; or use LeakyReLU, or He (kaiming) initialisation", act)
+
+
+def _in_a_row(v: RunView, test: Callable[[list[float], list[float]], bool]) -> bool:
+    recent = v.grads[-GRADIENT_SAMPLES:]
+    return len(recent) == GRADIENT_SAMPLES and all(test(g, w) for _, g, w in recent)
+
+
+def vanishing_gradients(v: RunView) -> RunFinding | None:
+    if not v.grads or len(v.grads[-1][1]) < 2:
+        return None
+    losses = v.series("train_loss")
+    if losses and losses[-1] < 0.1 * v.guess_loss:
+        return None  # a loss near 0 has small gradients everywhere, rightly
+
+    def rel(g: float, w: float) -> float:
+        return g / w if w > 0 else g
+
+    def vanishing(g: list[float], w: list[float]) -> bool:
+        last = rel(g[-1], w[-1])
+        return last > 0 and rel(g[0], w[0]) < VANISHING_RATIO * last
+
+    if not _in_a_row(v, vanishing):
+        return None
+    names, g, w = v.grads[-1]
+    message = (f"Vanishing gradients: the first layer ({names[0]}) gets a gradient "
+               f"{rel(g[0], w[0]) / max(1e-30, rel(g[-1], w[-1])):.1e} times the last "
+               f"layer's ({names[-1]}), relative to its weights: the early layers hardly "
+               f"learn. Deep stacks of Sigmoid or Tanh, or no normalisation, do this.")
+    return RunFinding("vanishing_gradients", v.epoch, "warning", message,
+                      "use ReLU activations, add BatchNorm after the convolutions or linear "
+                      "layers, or use He (kaiming) initialisation",
+                      action("Open the Model tab", open_="model"))
+
+
+def exploding_gradients(v: RunView) -> RunFinding | None:
+    def exploding(g: list[float], w: list[float]) -> bool:
+        return math.sqrt(sum(x * x for x in g)) > EXPLODING_NORM
+
+    if not _in_a_row(v, exploding):
+        return None
+    names, g, _ = v.grads[-1]
+    big = max(range(len(g)), key=g.__getitem__)
+    message = (f"Exploding gradients: the gradient's norm is "
+               f"{math.sqrt(sum(x * x for x in g)):.3g} (largest at {names[big]}), far above "
+               f"a healthy network's 0.1-50: each step throws the weights about.")
+    fix, act = _lr_fix(lower_lr(v), continue_=True)
+    return RunFinding("exploding_gradients", v.epoch, "warning", message,
+                      f"{fix}, or clip the gradients (training.grad_clip 1.0)", act)
+
+
+def class_never_predicted(v: RunView) -> RunFinding | None:
+    if v.epoch < max(NEVER_PREDICTED_FROM, v.epochs_planned / 2) or not v.val_counts or \
+            len(v.predicted) < NEVER_PREDICTED_EPOCHS:
+        return None
+    acc, _ = v.accuracy()
+    if acc and max(acc[-NOT_LEARNING_EPOCHS:]) <= v.chance + CHANCE_MARGIN:
+        return None  # at chance it answers one class: not_learning's
+    recent = v.predicted[-NEVER_PREDICTED_EPOCHS:]
+    never = [i for i, n in enumerate(v.val_counts)
+             if n >= NEVER_PREDICTED_IMAGES and all(p[i] == 0 for p in recent)]
+    if not never:
+        return None
+    names = ", ".join(repr(v.classes[i]) for i in never[:5]) + \
+        (f" and {len(never) - 5} more" if len(never) > 5 else "")
+    message = (f"The network never predicts {names} on the validation images "
+               f"({sum(v.val_counts[i] for i in never)} of them), in the last "
+               f"{NEVER_PREDICTED_EPOCHS} epochs: every one is called something else. A class "
+               f"with few training images, or one that looks like another, does this.")
+    return RunFinding("class_never_predicted", v.epoch, "warning", message,
+                      "balance the classes (data.balance weighted_loss), or add images of it",
+                      action("Weight the loss by class", {"data.balance": "weighted_loss"}))
+
+
+#: Every check on a live run, in the order they are asked (diverged is not one: the trainer
+#: ends a diverged run itself, and the callback reports it).
+CHECKS: tuple[Callable[[RunView], RunFinding | None], ...] = (
+    not_learning, exploding_gradients, vanishing_gradients, dead_units, lr_too_low,
+    class_never_predicted, overfitting, underfitting)

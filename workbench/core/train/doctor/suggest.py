@@ -1,0 +1,84 @@
+"""A learning rate for a run that diverged, from the LR finder when it can run.
+
+The diverged finding proposes a rate at once (the optimizer's default, or a tenth of the
+rate that diverged: :func:`~.checks.lower_lr`). ``workbench train`` then asks the LR
+finder (:func:`~workbench.core.train.lr_find.find_lr`), the same sweep as ``workbench
+lr-find``, and adopts its suggestion in the finding (run.json's too) when the sweep is
+affordable: it is abandoned as soon as it would take longer than :data:`BUDGET_S`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from workbench.core.experiment import Experiment
+from workbench.core.train.doctor.findings import action
+
+#: Seconds the sweep may take; measured after its first steps, and given up beyond.
+BUDGET_S = 60.0
+#: Steps of the sweep (``workbench lr-find``'s default).
+SWEEP_STEPS = 100
+_JUDGE_AFTER = 3  # steps timed before the sweep's whole length is projected
+
+
+def safe_rate(result: Any) -> float | None:
+    """A rate after a divergence: the sweep's suggestion (its steepest fall), but at most a
+    tenth of the rate where its loss was lowest (fastai's rule), because a rate that has
+    just diverged calls for caution and the smoothed curve lags the raw one. Measured on the
+    digits with Adam: the steepest fall was at 0.026 and the lowest loss too, and 0.026
+    kills every ReLU; 0.0026 reaches 99%."""
+    if result.suggested_lr is None or not result.smoothed:
+        return None
+    lowest = result.lrs[min(range(len(result.smoothed)), key=result.smoothed.__getitem__)]
+    return float(f"{min(result.suggested_lr, lowest / 10):.2g}")
+
+
+def lr_after_divergence(experiment: Experiment, findings: list[dict[str, Any]],
+                        run_dir: str | Path | None = None, index: Any = None,
+                        budget_s: float = BUDGET_S) -> tuple[float | None, str]:
+    """Run the LR finder on ``experiment`` and put its suggestion in the ``diverged`` entry
+    of ``findings`` (a run's, edited in place, and run.json's in ``run_dir``).
+
+    Returns ``(suggested rate or None, a sentence for a person)``; never raises for what
+    the sweep finds (a bad experiment is the run's own error, reported already).
+    """
+    from workbench.core.errors import WorkbenchError
+    from workbench.core.train.lr_find import find_lr
+
+    stop = threading.Event()
+    started = time.perf_counter()
+    too_long = []
+
+    def progress(step: int, num_steps: int, lr: float, smoothed: float) -> None:
+        elapsed = time.perf_counter() - started
+        if step >= _JUDGE_AFTER and elapsed / step * num_steps > budget_s:
+            too_long.append(elapsed / step * num_steps)
+            stop.set()
+
+    try:
+        result = find_lr(experiment, num_steps=SWEEP_STEPS, progress=progress,
+                         stop_event=stop, index=index)
+    except WorkbenchError as e:
+        return None, f"the LR finder could not run ({e}): try workbench lr-find"
+    if too_long:
+        return None, (f"the LR finder would take about {too_long[0]:.0f} s here, so it was "
+                      f"not run: find a rate with workbench lr-find")
+    lr = safe_rate(result)
+    if lr is None:
+        return None, f"the LR finder has no suggestion: {result.reason}"
+    for f in findings:
+        if f.get("kind") == "diverged":
+            f["fix"] = (f"use a learning rate of {lr:g} (--lr {lr:g}), the LR finder's "
+                        f"rate for this network and data")
+            f["action"] = action(f"Train with lr {lr:g}", {"optimizer.params.lr": lr})
+    if run_dir is not None and (Path(run_dir) / "run.json").is_file():
+        from workbench.core.runs.store import update_run_info
+
+        try:
+            update_run_info(run_dir, findings=findings)
+        except OSError:
+            pass  # the suggestion is still printed; run.json keeps the first proposal
+    return lr, f"the LR finder suggests a learning rate of {lr:g} (--lr {lr:g})"
