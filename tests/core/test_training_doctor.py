@@ -156,3 +156,18 @@ def test_a_resumed_run_keeps_its_findings_and_repeats_none(digits, capsys, tmp_p
     assert code == 0, err
     assert "doctor:" not in out  # said once, in the first segment
     assert _findings(tmp_path / "run") == first.result.findings
+
+
+def test_a_deep_sigmoid_stack_gets_vanishing_gradients_and_not_learning_says_why(tmp_path):
+    folder = make_digits(tmp_path / "d", per_class=30)
+    exp = _digits_experiment(folder, epochs=3, lr=0.01)
+    layers = [Component("Flatten", {})]
+    for _ in range(10):
+        layers += [Component("Linear", {"out_features": 64}), Component("Sigmoid", {})]
+    exp.model.layers, exp.model.preset = [*layers, Component("Linear", {"out_features": 10})], None
+    exp.optimizer = Component("SGD", {"lr": 0.01})
+    outcome = run_training(exp.validate(), tmp_path / "run")
+    found = {f["kind"]: f for f in outcome.result.findings}
+    assert found["vanishing_gradients"]["epoch"] == 1  # measured: 4e-9 of the last layer's
+    assert "Linear" in found["vanishing_gradients"]["message"]
+    assert "vanishing" in found["not_learning"]["message"]

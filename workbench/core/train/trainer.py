@@ -274,6 +274,7 @@ class Trainer(RunSetup, Steps, Resumable):
         # Validation predictions per class (the doctor's class_never_predicted).
         predicted = None if train else torch.zeros(len(self.classes), dtype=torch.long,
                                                    device=self.device)
+        classes = torch.arange(len(self.classes), device=self.device)
         num_batches = len(loader)
         accumulate = self.experiment.training.accumulate
         self._accumulated = 0
@@ -338,8 +339,8 @@ class Trainer(RunSetup, Steps, Resumable):
                 total_loss += value * n
                 guess = logits.argmax(1)
                 correct += int((guess == y).sum().item())
-                if predicted is not None:
-                    predicted += torch.bincount(guess, minlength=len(predicted))[:len(predicted)]
+                if predicted is not None:  # (bincount has no deterministic CUDA kernel)
+                    predicted += (guess[:, None] == classes).sum(0)
                 seen += n
                 if train:
                     self.emit("on_batch_end", epoch, i + 1, num_batches, value)

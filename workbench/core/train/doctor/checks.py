@@ -162,6 +162,11 @@ def not_learning(v: RunView) -> RunFinding | None:
         why = ("Its ReLU units have gone silent (they output 0 for every image), usually "
                "after a step far too large")
         fix, act = _lr_fix(lower_lr(v))
+    elif vanishing_gradients(v) is not None:
+        why = ("Its first layers get almost no gradient (vanishing gradients): a deep stack "
+               "of Sigmoid or Tanh without normalisation passes next to nothing back")
+        fix, act = "use ReLU activations or add BatchNorm", action("Open the Model tab",
+                                                                    open_="model")
     elif v.weight_change is not None and v.weight_change < LR_LOW_CHANGE:
         why = (f"Its weights barely move ({v.weight_change:.1e} of their size in the last "
                f"epoch): the learning rate ({v.lr:g}) is too small")
