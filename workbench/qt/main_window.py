@@ -107,6 +107,9 @@ class MainWindow(UrlDropTarget, QMainWindow):
         panel.training_finished.connect(self._on_training_finished)
         panel.training_errored.connect(self._on_training_errored)
         panel.bundle_saved.connect(self._on_bundle_saved)
+        # A training doctor's fix that asks for the Augment or Model tab.
+        panel.findings.open_requested.connect(
+            lambda name: self.tabs.setCurrentWidget(getattr(self, f"{name}_panel")))
 
     def _wire_tune(self, panel: Any) -> None:
         # Every trial of a study is a run: a new row of the history.

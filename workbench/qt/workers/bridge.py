@@ -112,6 +112,12 @@ class _BridgeHooks:
     def on_skipped(self, trainer: Any, path: str, reason: str) -> None:
         self.send("skipped", str(path), str(reason))
 
+    def on_finding(self, trainer: Any, finding: dict) -> None:
+        # Once per finding: sent at once (with the losses before it, so the plots show
+        # what the doctor saw).
+        self.flush()
+        self.send("finding", plain(finding))
+
     def on_cache_progress(self, trainer: Any, done: int, total: int) -> None:
         # Throttled at the source (about every 1%).
         self.send("cache_progressed", int(done), int(total))

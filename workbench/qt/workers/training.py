@@ -149,6 +149,10 @@ class TrainingRun(WorkerRun):
         An image that could not be decoded and was left out.
     ``cache_progressed(done, total)``
         Images in the decoded-image cache, of total.
+    ``finding(finding)``
+        The training doctor noticed something: a
+        :class:`~workbench.core.train.doctor.findings.RunFinding` as its plain dict
+        (``{"kind", "epoch", "severity", "message", "fix", "action"}``).
     ``finished(summary)``
         ``{"status", "stopped", "early_stopped", "stop_reason", "best", "restored_best",
         "model", "history", "classes", "bundle", "run_dir", "skipped"}``; ``bundle`` is the
@@ -167,8 +171,9 @@ class TrainingRun(WorkerRun):
     resumed = Signal()
     skipped = Signal(str, str)
     cache_progressed = Signal(int, int)
+    finding = Signal(object)
     events = ("fit_started", "epoch_started", "batches_finished", "epoch_finished", "paused",
-              "resumed", "skipped", "cache_progressed")
+              "resumed", "skipped", "cache_progressed", "finding")
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)

@@ -148,7 +148,7 @@ def not_learning(v: RunView) -> RunFinding | None:
     if max(acc[-NOT_LEARNING_EPOCHS:]) > v.chance + CHANCE_MARGIN:
         return None
     split = "validation" if on_val else "training"
-    what = (f"after {v.epoch} epochs the {split} accuracy is {_pct(acc[-1])}, what always "
+    what = (f"After {v.epoch} epochs the {split} accuracy is {_pct(acc[-1])}, what always "
             f"answering the most common class gets ({_pct(v.chance)}): the network has "
             f"learned nothing yet.")
     train_acc = v.series("train_acc")

@@ -3,7 +3,8 @@
 The table lists the run folders of :class:`~workbench.core.runs.store.RunStore` (the runs folder
 and its SQLite index). Selecting rows overlays their curves (``overlay_requested``, which
 the main window sends to the Train tab's plots); the buttons rename, annotate, delete and
-export runs, and open a run's bundle on the Predict tab.
+export runs, and open a run's bundle on the Predict tab. One selected run's training doctor
+findings are listed under the table (:mod:`workbench.qt.panels.train.findings`).
 
 The dialogs this panel opens are attributes (``confirm``, ``ask_notes``, ``ask_save_path``)
 so a test, or another front end, can answer them without a person.
@@ -29,6 +30,7 @@ from workbench.core.runs.store import RunRecord, RunStore
 from workbench.qt.common import MessageLabel, run_standalone, show_error
 from workbench.qt.workers import TaskRunner, TaskState
 from workbench.qt.panels.runs.model import COLUMN, SORT_ROLE, RunsTableModel
+from workbench.qt.panels.train.findings import FindingsView, run_findings
 
 #: More curves than this make an unreadable plot: the first ones selected are overlaid.
 MAX_OVERLAYS = 12
@@ -177,9 +179,14 @@ class RunsPanel(QWidget):
             buttons.addWidget(b)
         buttons.addStretch(1)
         self.message = MessageLabel("")
+        # The selected run's training doctor findings (run.json), while it has some.
+        self.findings = FindingsView(with_fixes=False, title="Training doctor")
+        self.findings.setMaximumHeight(160)
+        self.findings.hide()
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.findings)
         layout.addLayout(buttons)
         layout.addWidget(self.message)
 
@@ -270,6 +277,8 @@ class RunsPanel(QWidget):
     def _on_selection_changed(self, *_: Any) -> None:
         records = self.selected_records()
         self._update_buttons()
+        self.findings.set_findings(run_findings(records[0].path) if len(records) == 1 else [])
+        self.findings.setVisible(bool(self.findings.findings))
         self.selection_changed.emit([r.path for r in records])
         overlays = [{"name": r.name, "history": self.store.history(r.path)}
                     for r in records[:MAX_OVERLAYS]]

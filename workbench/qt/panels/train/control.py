@@ -25,31 +25,48 @@ class RunControl:
         if pause:
             self.status.show_message("Pausing before the next batch…")
 
-    def continue_run(self, run_dir: str = "") -> None:
+    def continue_run(self, run_dir: str = "", settings: dict | None = None) -> bool:
         """Continue a run (the last one, or ``run_dir``) from its last checkpoint, with the
         run's own settings: :attr:`ask_continue` shows them and asks how far to go (finish
-        the planned epochs, or N more) and whether to change the learning rate."""
+        the planned epochs, or N more) and whether to change the learning rate.
+
+        ``settings`` (``{dotted experiment path: value}``, a training doctor's fix) change
+        the run's settings too: a learning rate among them is the one the dialog offers.
+        True when the continued run was started."""
         from workbench.core.runs.plan import continue_plan
 
         # A button's clicked(bool) may arrive here as the first argument.
         run_dir = run_dir if isinstance(run_dir, str) and run_dir else self.last_run_dir
         if self.is_running() or not run_dir:
-            return
+            return False
+        settings = dict(settings or {})
         try:
             plan = continue_plan(run_dir)
         except WorkbenchError as e:
             self._report_error(str(e))
-            return
+            return False
+        lr = settings.get("optimizer.params.lr")
+        if plan.lr is not None and isinstance(lr, (int, float)) and not isinstance(lr, bool) \
+                and "optimizer.type" not in settings:
+            plan.choose(plan.mode, lr=float(settings.pop("optimizer.params.lr")))
         plan = self.ask_continue(plan)
         if plan is None:
-            return  # cancelled: nothing changes
+            return False  # cancelled: nothing changes
         try:
             exp = plan.experiment()
+            if settings:
+                from workbench.core.tune.space import apply_params
+
+                exp = apply_params(exp, settings)
         except WorkbenchError as e:
             self._report_error(str(e))
-            return
-        self.continue_summary = plan.summary()
+            return False
+        from workbench.qt.panels.train.fixes import settings_text
+
+        shown = settings_text(settings)
+        self.continue_summary = plan.summary() + (f"; with {shown}" if shown else "")
         self.start(resume_from=run_dir, experiment=exp)
+        return True
 
     def _on_paused(self, epoch: int, batch: int) -> None:
         self.pause_button.setText("Resume")

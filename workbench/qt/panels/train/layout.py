@@ -1,8 +1,9 @@
 """The Train panel's widgets and their layout (kept apart from its behaviour).
 
-Run setup and controls on the left, the settings tabs beside them, and below a splitter
-the progress, status and live plots. The plots keep a readable height: the settings
-scroll, and the handle between them shares the height as the user likes.
+Run setup and controls on the left, the settings tabs beside them (and the training
+doctor's findings as one more tab, :mod:`.fixes`, while the run has some), and below a
+splitter the progress, status and live plots. The plots keep a readable height: the
+settings scroll, and the handle between them shares the height as the user likes.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton,
 
 from workbench.qt.common import MessageLabel
 from workbench.qt.plots.training import TrainingPlots
+from workbench.qt.panels.train.fixes import TrainFindings
 from workbench.qt.panels.train.loss import LossEditor
 from workbench.qt.panels.train.options import RunOptionsEditor
 from workbench.qt.panels.train.settings import ComponentEditor, optimizer_problem, scheduler_problem
@@ -102,6 +104,8 @@ def build_panel(panel: Any) -> None:
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         panel.settings_tabs.addTab(scroll, title)
     panel.settings_tabs.setMinimumHeight(120)  # settings scroll; the plots keep their room
+    # The training doctor's findings: one more tab there, while the run has some.
+    panel.findings = TrainFindings(panel)
     top = QWidget()
     top_row = QHBoxLayout(top)
     top_row.setContentsMargins(0, 0, 0, 0)

@@ -1,0 +1,301 @@
+"""The training doctor's findings as a list: one row each, with its fix button.
+
+A finding is the plain dict the trainer's ``on_finding`` hook carries and run.json keeps
+(:class:`~workbench.core.train.doctor.findings.RunFinding`'s ``to_dict()``): ``{"kind",
+"epoch", "severity", "message", "fix", "action"}``. A row shows the severity (icon and
+colour), the epoch, the message and the fix, word-wrapped (the whole text is also its
+tooltip), and, when the finding has an ``action``, a button labelled with it.
+
+:class:`FindingsView` only shows findings and says which fix was asked for
+(``fix_requested``); the Train tab applies it (:mod:`workbench.qt.panels.train.fixes`).
+The Runs tab shows a selected run's findings with the same view, without buttons.
+Importing this module does not import torch.
+"""
+
+from __future__ import annotations
+
+import html
+import sys
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QStyle,
+                               QVBoxLayout, QWidget)
+
+SEVERITIES = ("error", "warning", "info")
+#: Severity -> (standard icon, colour of its "Epoch N" and of the Doctor tab's title).
+_LOOK = {
+    "error": (QStyle.StandardPixmap.SP_MessageBoxCritical, "#c62828"),
+    "warning": (QStyle.StandardPixmap.SP_MessageBoxWarning, "#a05a00"),
+    "info": (QStyle.StandardPixmap.SP_MessageBoxInformation, "#1f5fa8"),
+}
+#: What a tab or tool named by ``action["open"]`` is called in the button's tooltip.
+OPENS = {"augment": "the Augment tab", "model": "the Model tab",
+         "lr_finder": "the learning-rate finder"}
+
+
+def normalised(finding: Any) -> dict[str, Any] | None:
+    """``finding`` with every key present and of its type (run.json is a file anyone may
+    edit); None when it is not a finding at all."""
+    if not isinstance(finding, dict) or not finding.get("message"):
+        return None
+    severity = str(finding.get("severity") or "info").lower()
+    try:
+        epoch = int(finding.get("epoch") or 0)
+    except (TypeError, ValueError):
+        epoch = 0
+    action = finding.get("action")
+    if isinstance(action, dict) and action.get("label"):
+        settings = action.get("set")
+        action = {"label": str(action["label"]),
+                  "set": dict(settings) if isinstance(settings, dict) else {},
+                  "continue": bool(action.get("continue")),
+                  "open": str(action.get("open") or "")}
+    else:
+        action = None
+    return {"kind": str(finding.get("kind") or ""), "epoch": epoch,
+            "severity": severity if severity in SEVERITIES else "info",
+            "message": str(finding["message"]), "fix": str(finding.get("fix") or ""),
+            "action": action}
+
+
+def run_findings(run_dir: str | Path) -> list[dict[str, Any]]:
+    """The findings run.json of ``run_dir`` holds (``[]`` for a run from before the
+    doctor, or an unreadable run.json)."""
+    from workbench.core.runs.store import read_run_info
+
+    found = read_run_info(run_dir).get("findings") if run_dir else None
+    return [f for f in map(normalised, found if isinstance(found, list) else []) if f]
+
+
+def action_text(action: dict[str, Any] | None) -> str:
+    """What pressing the fix button does, in words (its tooltip)."""
+    if not action:
+        return ""
+    parts = [f"set {path} = {value!r}" for path, value in action["set"].items()]
+    if action["continue"]:
+        parts.append("continue the run with it")
+    if action["open"]:
+        parts.append(f"open {OPENS.get(action['open'], action['open'])}")
+    return (", ".join(parts) or "apply the fix").capitalize()
+
+
+def worst(findings: list[dict[str, Any]]) -> str:
+    """The most severe severity among ``findings`` ("info" when there are none)."""
+    return next((s for s in SEVERITIES if any(f["severity"] == s for f in findings)), "info")
+
+
+def severity_icon(widget: QWidget, severity: str) -> QIcon:
+    return widget.style().standardIcon(_LOOK.get(severity, _LOOK["info"])[0])
+
+
+def severity_colour(severity: str) -> str:
+    """The colour that marks ``severity`` ("#rrggbb")."""
+    return _LOOK.get(severity, _LOOK["info"])[1]
+
+
+class FindingRow(QFrame):
+    """One finding: severity icon, "Epoch N", message and fix, and its fix button.
+
+    Signals
+    -------
+    fix_requested(finding)
+        The fix button was pressed.
+    """
+
+    fix_requested = Signal(object)
+
+    def __init__(self, finding: dict[str, Any], with_fix: bool = True,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.finding = finding
+        severity = finding["severity"]
+        colour = _LOOK[severity][1]
+        icon = QLabel()
+        icon.setPixmap(severity_icon(self, severity).pixmap(16, 16))
+        icon.setToolTip(severity)
+        icon.setAlignment(Qt.AlignmentFlag.AlignTop)
+        where = f"Epoch {finding['epoch']}" if finding["epoch"] else "Setup"
+        fix = (f"&nbsp; <i>Fix: {html.escape(finding['fix'], quote=False)}</i>"
+               if finding["fix"] else "")
+        #: The row's text without markup.
+        self.plain = f"{where}: {finding['message']}" + \
+            (f" Fix: {finding['fix']}" if finding["fix"] else "")
+        self.text = QLabel(f"<b style='color: {colour};'>{where}:</b> "
+                           f"{html.escape(finding['message'], quote=False)}{fix}")
+        self.text.setWordWrap(True)
+        self.text.setTextFormat(Qt.TextFormat.RichText)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        tip = f"{where} ({severity}, {finding['kind'] or 'finding'}): {finding['message']}"
+        self.text.setToolTip(tip + (f"\n\nFix: {finding['fix']}" if finding["fix"] else ""))
+        row = QHBoxLayout(self)
+        row.setContentsMargins(6, 2, 2, 2)
+        row.addWidget(icon)
+        row.addWidget(self.text, 1)
+        self.button: QPushButton | None = None
+        action = finding["action"]
+        if with_fix and action is not None:
+            self.button = QPushButton(action["label"])
+            self.button.setToolTip(action_text(action))
+            self.button.clicked.connect(lambda _=False: self.fix_requested.emit(self.finding))
+            row.addWidget(self.button, 0, Qt.AlignmentFlag.AlignTop)
+
+
+class FindingsView(QWidget):
+    """The findings of one run, in the order they came, each a :class:`FindingRow`.
+
+    Parameters
+    ----------
+    with_fixes
+        Show the fix buttons (the Train tab); without, the rows only say what to do.
+    title
+        A heading above the rows (with the count), or none.
+
+    Signals
+    -------
+    fix_requested(finding)
+        A row's fix button was pressed (``finding["action"]`` says what to do).
+    changed(count)
+        The findings shown changed; ``count`` of them now.
+    """
+
+    fix_requested = Signal(object)
+    changed = Signal(int)
+
+    def __init__(self, with_fixes: bool = True, title: str = "",
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.with_fixes = with_fixes
+        self._title = title
+        self.title = QLabel("")
+        self.title.setVisible(bool(title))
+        self.findings: list[dict[str, Any]] = []
+        self.rows: list[FindingRow] = []
+        self._running = False
+        self._box = QWidget()
+        self._rows = QVBoxLayout(self._box)
+        self._rows.setContentsMargins(0, 0, 0, 0)
+        self._rows.setSpacing(2)
+        self._rows.addStretch(1)
+        self.scroll = QScrollArea()
+        self.scroll.setWidget(self._box)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.title)
+        layout.addWidget(self.scroll)
+
+    def sizeHint(self) -> QSize:  # noqa: N802  (Qt override)
+        # As tall as the rows wrapped at the width there is (a maximum height caps it;
+        # beyond, they scroll), not the scroll area's small default.
+        width = max(100, self.scroll.viewport().width())
+        rows = self._box.layout()
+        content = rows.heightForWidth(width) if rows.hasHeightForWidth() else \
+            rows.sizeHint().height()
+        title = self.title.sizeHint().height() + 2 if not self.title.isHidden() else 0
+        return QSize(super().sizeHint().width(), title + content + 4)
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802  (Qt override)
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self.updateGeometry()  # the rows wrap anew: another height fits them
+
+    def clear(self) -> None:
+        self.set_findings([])
+
+    def set_findings(self, findings: list[Any]) -> None:
+        """Show ``findings`` (dicts as run.json holds them) instead of those shown."""
+        for row in self.rows:
+            self._rows.removeWidget(row)  # gone now, not at the next event loop
+            row.hide()
+            row.deleteLater()
+        self.findings, self.rows = [], []
+        for f in findings:
+            self._add(f)
+        self._changed()
+
+    def add_finding(self, finding: Any) -> bool:
+        """Add one finding (as the run reports it); False when it is shown already (a
+        resumed run's earlier findings are read from run.json and may come again)."""
+        added = self._add(finding)
+        if added:
+            self._changed()
+        return added
+
+    def _changed(self) -> None:
+        n = len(self.findings)
+        self.title.setText(f"<b>{html.escape(self._title)}</b>: {n} finding"
+                           f"{'' if n == 1 else 's'}")
+        self.updateGeometry()
+        self.changed.emit(n)
+
+    def _add(self, finding: Any) -> bool:
+        f = normalised(finding)
+        key = (lambda g: (g["kind"], g["epoch"], g["message"]))
+        if f is None or any(key(g) == key(f) for g in self.findings):
+            return False
+        row = FindingRow(f, self.with_fixes)
+        row.fix_requested.connect(self.fix_requested)
+        self.findings.append(f)
+        self.rows.append(row)
+        self._rows.insertWidget(self._rows.count() - 1, row)  # above the stretch
+        self._enable(row)
+        return True
+
+    def set_running(self, running: bool) -> None:
+        """While a run trains, fixes that change its settings wait for its end (it trains
+        a snapshot); those that only open a tab stay available."""
+        self._running = running
+        for row in self.rows:
+            self._enable(row)
+
+    def _enable(self, row: FindingRow) -> None:
+        if row.button is None:
+            return
+        action = row.finding["action"]
+        opens_only = not action["set"] and not action["continue"] and \
+            action["open"] in ("augment", "model")
+        row.button.setEnabled(not self._running or opens_only)
+        row.button.setToolTip(action_text(action) if row.button.isEnabled() else
+                              f"{action_text(action)}: available when the run has ended")
+
+    def fix_button(self, i: int) -> QPushButton | None:
+        """Finding ``i``'s fix button (None when it has none)."""
+        return self.rows[i].button if 0 <= i < len(self.rows) else None
+
+    def texts(self) -> list[str]:
+        """Each row's text without markup."""
+        return [row.plain for row in self.rows]
+
+
+def _main() -> int:
+    from workbench.qt.common import run_standalone
+
+    def make() -> FindingsView:
+        view = FindingsView()
+        if len(sys.argv) > 1:
+            view.set_findings(run_findings(sys.argv[1]))
+        else:
+            view.set_findings([
+                {"kind": "diverged", "epoch": 3, "severity": "error",
+                 "message": "The loss became NaN.", "fix": "Lower the learning rate.",
+                 "action": {"label": "Continue at lr 0.0001", "set":
+                            {"optimizer.params.lr": 1e-4}, "continue": True, "open": ""}},
+                {"kind": "overfitting", "epoch": 8, "severity": "warning",
+                 "message": "Validation loss rises while training loss falls.",
+                 "fix": "Add augmentation.", "action": {"label": "Open Augment", "set": {},
+                                                        "continue": False,
+                                                        "open": "augment"}}])
+        view.fix_requested.connect(lambda f: print("fix:", f["action"]))
+        return view
+
+    return run_standalone(make, "Training doctor")
+
+
+if __name__ == "__main__":
+    sys.exit(_main())

@@ -1,0 +1,217 @@
+"""The Train tab's training doctor: the run's findings in a "Doctor" tab beside the
+settings, and what their fix buttons do.
+
+The tab appears (and is shown) when the run's first finding arrives, and goes when a new
+run starts, so it takes no room from the plots and none at all while there is nothing to
+say. A continued run shows its earlier segments' findings too (read from its run.json).
+
+A fix (a finding's ``action``, see :mod:`workbench.core.train.doctor.findings`):
+
+- ``set``: written into the app's current Experiment through its change events, the path
+  every tab hears (:class:`~workbench.core.events.CurrentExperiment`), after
+  :func:`~workbench.core.tune.space.apply_params` has validated it; a bad path or value is
+  shown in the status line, nothing changes;
+- ``continue``: then continues the run with those settings, through the Train tab's own
+  Continue (its dialog asks how far; see :meth:`~workbench.qt.panels.train.control.
+  RunControl.continue_run`); a run with no checkpoint says to press Start instead;
+- ``open``: "augment" or "model" asks for that tab (``open_requested``, the window switches),
+  "lr_finder" opens the learning-rate finder.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtGui import QColor
+
+from workbench.core.errors import WorkbenchError
+from workbench.core.events import CurrentExperiment, Evented
+from workbench.core.registry import Component
+
+from workbench.qt.panels.train.findings import (OPENS, FindingsView, run_findings,
+                                                severity_colour, severity_icon, worst)
+
+
+def _value_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def settings_text(settings: dict[str, Any]) -> str:
+    """``{"optimizer.params.lr": 0.001}`` in words: ``lr = 0.001``."""
+    return ", ".join(f"{path.rsplit('.', 1)[-1]} = {_value_text(v)}"
+                     for path, v in settings.items())
+
+
+def _section_fields(settings: dict[str, Any]) -> dict[str, set[str | None]]:
+    """The Experiment's sections each path changes, with the section's field (None: the
+    path names the section itself)."""
+    touched: dict[str, set[str | None]] = {}
+    for path in settings:
+        keys = [k.split("[", 1)[0] for k in path.split(".")]
+        touched.setdefault(keys[0], set()).add(keys[1] if len(keys) > 1 else None)
+    return touched
+
+
+def apply_settings(current: CurrentExperiment, settings: dict[str, Any]) -> str:
+    """Set each dotted path of ``settings`` in ``current``'s Experiment (the same object);
+    returns the change in words.
+
+    The values are checked first, on a copy (:func:`~workbench.core.tune.space.
+    apply_params`); then each changed field is written into the current Experiment, whose
+    sections announce it (``changed(section, field)``), so every view of it follows, as
+    with an edit made on its own tab. Component parameters (``optimizer.params.lr``) are
+    written into the component's own dict, which the forms show.
+
+    Raises
+    ------
+    WorkbenchError
+        (SpecError) for a path the Experiment does not have or a value it refuses.
+    """
+    from workbench.qt.startup import torch_loader
+
+    torch_loader().ensure_loaded()  # apply_params validates (the registries need torch)
+    from workbench.core.tune.space import apply_params
+
+    exp = current.experiment
+    new = apply_params(exp, settings)
+    for section, fields in _section_fields(settings).items():
+        old, fresh = getattr(exp, section), getattr(new, section)
+        if isinstance(old, Component):
+            for f in dataclasses.fields(old):
+                if f.name != "params":
+                    setattr(old, f.name, getattr(fresh, f.name))
+            old.params.clear()
+            old.params.update(fresh.params)
+            exp.announce(section)
+        elif isinstance(old, Evented) and None not in fields:
+            for name in fields:
+                setattr(old, name, getattr(fresh, name))  # announced by the section
+        else:
+            setattr(exp, section, fresh)  # announced by the Experiment
+    return settings_text(settings)
+
+
+class TrainFindings(QObject):
+    """The Train panel's findings (:attr:`view`, a tab of ``panel.settings_tabs`` while
+    there are some) and their fixes.
+
+    Signals
+    -------
+    open_requested(name)
+        A fix asks for the "augment" or "model" tab.
+    """
+
+    open_requested = Signal(str)
+    TITLE = "Doctor"
+
+    def __init__(self, panel: Any):
+        super().__init__(panel)
+        self.panel = panel
+        self.view = FindingsView(with_fixes=True, parent=panel.settings_tabs)
+        self.view.hide()  # a tab of it once there is a finding (_on_changed)
+        self.view.setToolTip("What the training doctor noticed during this run, and a fix "
+                             "for each where there is one")
+        self.run_dir = ""  # the run the findings are of
+        self.view.fix_requested.connect(self.fix)
+        self.view.changed.connect(self._on_changed)
+        panel.run.finding.connect(self.view.add_finding)
+        panel.run.fit_started.connect(self._on_fit_started)
+        panel.run.finished.connect(lambda _summary: self.view.set_running(False))
+        panel.run.errored.connect(lambda _message: self.view.set_running(False))
+        panel.training_started.connect(self._on_training_started)
+
+    @property
+    def findings(self) -> list[dict[str, Any]]:
+        return self.view.findings
+
+    def fix_button(self, i: int) -> Any:
+        """Finding ``i``'s fix button (None when it has none)."""
+        return self.view.fix_button(i)
+
+    # -- the run's news ----------------------------------------------------------------------
+    @Slot()
+    def _on_training_started(self) -> None:
+        self.view.set_running(True)
+        if not self.panel.continue_summary:  # a new run (a continued one: at fit start)
+            self.view.clear()
+
+    @Slot(object)
+    def _on_fit_started(self, info: dict) -> None:
+        run_dir = str(info.get("run_dir") or "")
+        earlier = info.get("findings")
+        if not isinstance(earlier, list):
+            earlier = run_findings(run_dir)  # a continued run's earlier segments' findings
+        if run_dir != self.run_dir:
+            self.view.set_findings(earlier)
+        else:
+            for f in earlier:
+                self.view.add_finding(f)
+        self.run_dir = run_dir
+
+    @Slot(int)
+    def _on_changed(self, count: int) -> None:
+        tabs = self.panel.settings_tabs
+        i = tabs.indexOf(self.view)
+        if count == 0:
+            if i >= 0:
+                tabs.removeTab(i)
+            return
+        if i < 0:  # the first finding: show it
+            i = tabs.addTab(self.view, self.TITLE)
+            tabs.setCurrentIndex(i)
+        severity = worst(self.view.findings)
+        tabs.setTabText(i, f"{self.TITLE} ({count})")
+        tabs.setTabIcon(i, severity_icon(self.view, severity))
+        tabs.setTabToolTip(i, f"The training doctor noticed {count} thing"
+                              f"{'' if count == 1 else 's'} in this run")
+        tabs.tabBar().setTabTextColor(i, QColor(severity_colour(severity)))
+
+    # -- fixes -------------------------------------------------------------------------------
+    @Slot(object)
+    def fix(self, finding: dict[str, Any]) -> None:
+        """Apply ``finding``'s action (see the module docstring)."""
+        action = finding.get("action")
+        panel = self.panel
+        if not action:
+            return
+        settings, label = dict(action["set"]), action["label"]
+        if settings and panel.is_running():
+            return  # the run trains a snapshot: the button waits for its end
+        shown = ""
+        if settings:
+            try:
+                shown = apply_settings(panel.current, settings)
+            except WorkbenchError as e:
+                panel.status.show_message(f"Cannot apply “{label}”: {e}", "error")
+                return
+            panel.refresh()  # the forms show the new values
+            panel.settings_changed.emit()
+            panel.status.show_message(f"{label}: {shown} set. Start training trains a new "
+                                      f"run with it.", "ok")
+        if action["continue"]:
+            self._continue(label, settings, shown)
+        where = action["open"]
+        if where == "lr_finder":
+            panel.open_lr_finder()
+        elif where in ("augment", "model"):
+            if not shown:
+                panel.status.show_message(f"{label}: see {OPENS[where]}.")
+            self.open_requested.emit(where)
+
+    def _continue(self, label: str, settings: dict[str, Any], shown: str) -> None:
+        panel = self.panel
+        run_dir = self.run_dir or panel.last_run_dir
+        if not run_dir or not (Path(run_dir) / "checkpoints" / "last.pt").is_file():
+            done = f"{shown} set" if shown else "Nothing to continue"
+            panel.status.show_message(f"{label}: {done}. This run kept no checkpoint to "
+                                      f"continue from: press Start training to train "
+                                      f"again.", "warning")
+            return
+        panel.continue_run(run_dir, settings=settings)
