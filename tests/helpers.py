@@ -88,3 +88,56 @@ def make_digits(root, per_class=40, size=16, seed=0, shuffle_labels=False):
             Image.fromarray(np.clip(a, 0, 255).astype(np.uint8)).save(
                 root / str(label) / f"d{d}_{i:03d}.png")
     return str(root)
+
+
+def make_planted_digits(root, side=32, conflicts=10, near=20, flips=20, limit=None, seed=0):
+    """scikit-learn's 1,797 real handwritten digits (8x8, scaled to ``side`` px PNGs) with
+    three kinds of planted faults; returns ``(root, planted)``:
+
+    - ``conflicts``: images copied, pixel for pixel, into another digit's folder;
+    - ``near``: images saved again beside themselves re-encoded (JPEG q80) or resized by
+      one pixel: near copies (which may land on both sides of a split);
+    - ``flips``: images moved to a wrong digit's folder (a wrong label).
+
+    ``planted`` maps each kind to ``[(path, ...)]``: the conflict pairs, the near pairs, and
+    ``(path, true digit)`` for the flips."""
+    import random
+
+    import numpy as np
+    from PIL import Image
+    from sklearn.datasets import load_digits
+
+    rng = random.Random(seed)
+    digits = load_digits()
+    n = len(digits.images) if limit is None else limit
+    for d in range(10):
+        (root / str(d)).mkdir(parents=True, exist_ok=True)
+    order = list(range(n))
+    rng.shuffle(order)
+    flipped = set(order[:flips])
+    copied = order[flips:flips + conflicts]
+    doubled = order[flips + conflicts:flips + conflicts + near]
+    planted = {"conflicts": [], "near": [], "flips": []}
+    for i in range(n):
+        img = Image.fromarray((digits.images[i] * 255 / 16).astype(np.uint8))
+        img = img.resize((side, side), Image.BICUBIC)
+        true = int(digits.target[i])
+        label = (true + rng.randint(1, 9)) % 10 if i in flipped else true
+        path = root / str(label) / f"{i:04d}.png"
+        img.save(path)
+        if i in flipped:
+            planted["flips"].append((str(path), str(true)))
+        if i in copied:
+            other = root / str((true + 1 + i % 9) % 10) / f"{i:04d}_copy.png"
+            img.save(other)
+            planted["conflicts"].append((str(path), str(other)))
+        if i in doubled:
+            twin = root / str(label) / f"{i:04d}_again"
+            if i % 2:
+                img.convert("RGB").save(str(twin) + ".jpg", quality=80)
+                twin = str(twin) + ".jpg"
+            else:
+                img.resize((side + 1, side + 1), Image.BICUBIC).save(str(twin) + ".png")
+                twin = str(twin) + ".png"
+            planted["near"].append((str(path), twin))
+    return str(root), planted

@@ -213,6 +213,8 @@ def _in_range(p):
         return st.booleans()
     if p.type is str:
         return st.sampled_from(list(p.choices)) if p.choices else st.text(max_size=4)
+    if p.type is list and p.item_type is str:  # e.g. data.exclude: any names
+        return st.lists(st.text(max_size=8), max_size=3)
     if p.type is list:
         lo = int(p.min or 1)
         item = st.integers(lo, max(lo, min(int(p.max or SMALL), SMALL)))

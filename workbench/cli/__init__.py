@@ -1,4 +1,4 @@
-"""The ``workbench`` command: gui | init | scan | train | resume | lr-find | predict | evaluate |
+"""The ``workbench`` command: gui | init | scan | check | train | resume | lr-find | predict | evaluate |
 export | tune.
 
 User errors print one line on stderr and exit with code 2; nothing a user can cause shows a
@@ -6,7 +6,8 @@ traceback. Heavy imports (torch, Qt) happen inside the commands so ``--help`` is
 
 The package: :mod:`.parser` (the options), :mod:`.common` (exit codes, :class:`UserError`,
 shared checks), :mod:`.signals` (Ctrl-C and SIGTERM), :mod:`.training` and
-:mod:`.run_folder` (train, resume), :mod:`.commands` (gui, init, scan), :mod:`.bundles`
+:mod:`.run_folder` (train, resume), :mod:`.commands` (gui, init, scan), :mod:`.health`
+(check), :mod:`.bundles`
 (predict, evaluate, export), :mod:`.search` (lr-find, tune).
 """
 
@@ -21,6 +22,7 @@ from typing import Sequence
 from workbench.cli import training
 from workbench.cli.bundles import cmd_evaluate, cmd_export, cmd_predict
 from workbench.cli.commands import cmd_gui, cmd_init, cmd_scan
+from workbench.cli.health import cmd_check
 from workbench.cli.common import (EXIT_DIVERGED, EXIT_INTERNAL_ERROR, EXIT_OUT_OF_MEMORY,
                      EXIT_USER_ERROR, UserError)
 from workbench.cli.parser import COMMANDS, build_parser
@@ -67,7 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-_COMMANDS = {"gui": cmd_gui, "init": cmd_init, "scan": cmd_scan, "train": cmd_train,
+_COMMANDS = {"gui": cmd_gui, "init": cmd_init, "scan": cmd_scan, "check": cmd_check,
+             "train": cmd_train,
              "resume": cmd_resume,
              "lr-find": cmd_lr_find, "predict": cmd_predict, "evaluate": cmd_evaluate,
              "export": cmd_export, "tune": cmd_tune}

@@ -11,7 +11,7 @@ from workbench import __version__
 from workbench.cli.common import EXIT_USER_ERROR
 
 
-COMMANDS = ("gui", "init", "scan", "train", "resume", "lr-find", "predict", "evaluate",
+COMMANDS = ("gui", "init", "scan", "check", "train", "resume", "lr-find", "predict", "evaluate",
             "export", "tune")
 
 
@@ -45,6 +45,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print JSON instead of text")
     s.add_argument("--quick", action="store_true",
                    help="list files without decoding them (unreadable files not detected)")
+
+    h = sub.add_parser("check", help="check a dataset's health: copies, conflicting labels, "
+                                      "train/validation leaks, likely wrong labels")
+    h.add_argument("folder", nargs="?", metavar="DIR|CSV",
+                   help="dataset folder, or .csv file (default: the experiment's)")
+    h.add_argument("--experiment", metavar="EXP.json",
+                   help="use this experiment's split, input size, exclusions and network")
+    h.add_argument("--labels", action="store_true",
+                   help="also find likely mislabelled images (5-fold cross-validation with "
+                        "the network, ranked by confident learning; minutes)")
+    h.add_argument("--json", action="store_true", help="print JSON instead of text")
 
     t = sub.add_parser("train", help="train an experiment headless")
     t.add_argument("experiment", metavar="EXPERIMENT.json")

@@ -81,6 +81,11 @@ class DataConfig(Evented):
                                 help="DataLoader worker processes when the decoded-image "
                                      "cache is off (0: load in the trainer)."))
     balance: str = _p(_BALANCE)
+    exclude: list[str] = _p(Param("exclude", list, [], item_type=str,
+                                  help="Images left out of training, validation, evaluation "
+                                       "and tuning, as paths relative to the dataset folder "
+                                       "(the Data tab's Health view adds them); remove an "
+                                       "entry to bring the image back."))
     cache: str = _p(Param("cache", str, "auto", choices=("auto", "disk", "off"),
                           help="Decoded-image cache: each image is decoded and resized once, "
                                "then augmented batch-wise every epoch. auto: in RAM when it "

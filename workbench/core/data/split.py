@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import random
 
 from workbench.core.errors import SpecError
@@ -13,9 +14,39 @@ Samples = list[tuple[str, int]]
 
 
 def split_for(index: DatasetIndex, data) -> tuple[Samples, Samples]:
-    """:func:`split_samples` with the settings of an Experiment's ``data`` section."""
-    return split_samples(index, data.val_fraction, data.seed, stratified=data.stratified,
-                         use_folder_split=data.use_folder_split)
+    """:func:`split_samples` with the settings of an Experiment's ``data`` section, less
+    the images ``data.exclude`` names (:func:`excluded_paths`).
+
+    The split is made over every image first and the excluded ones are then dropped from
+    their side, so excluding an image never moves another across the split."""
+    train, val = split_samples(index, data.val_fraction, data.seed,
+                               stratified=data.stratified,
+                               use_folder_split=data.use_folder_split)
+    drop = excluded_paths(index, getattr(data, "exclude", None) or [])
+    if not drop:
+        return train, val
+    return [s for s in train if s[0] not in drop], [s for s in val if s[0] not in drop]
+
+
+def relative_path(index: DatasetIndex, path: str) -> str:
+    """``path`` as ``data.exclude`` names it: relative to the dataset's folder (the CSV
+    file's folder for a CSV dataset), with forward slashes; absolute when outside it."""
+    root = os.path.dirname(index.root) if index.source == "csv" else index.root
+    try:
+        rel = os.path.relpath(path, root)
+    except ValueError:  # another drive (Windows)
+        return path.replace(os.sep, "/")
+    return path.replace(os.sep, "/") if rel.startswith("..") else rel.replace(os.sep, "/")
+
+
+def excluded_paths(index: DatasetIndex, exclude: list[str]) -> set[str]:
+    """The sample paths of ``index`` that the ``data.exclude`` entries name."""
+    if not exclude:
+        return set()
+    wanted = {e.replace("\\", "/").strip("/") if not os.path.isabs(e) else e.replace("\\", "/")
+              for e in exclude}
+    return {p for p, _ in list(index.samples) + list(index.val_samples or [])
+            if relative_path(index, p) in wanted}
 
 
 def split_samples(index: DatasetIndex, val_fraction: float, seed: int, stratified: bool = True,

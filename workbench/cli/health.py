@@ -1,0 +1,120 @@
+"""``workbench check DIR``: the dataset's health (:mod:`workbench.core.data.health`):
+copies, conflicting labels, train/validation leaks, odd images and, with ``--labels``,
+likely mislabelled images."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from workbench.cli.common import UserError, _check_dataset_path
+from workbench.cli.signals import _ctrl_c_stops
+
+#: Entries of each kind the text output lists (all of them are in --json).
+SHOWN = 20
+
+
+def _experiment(args: argparse.Namespace):
+    from workbench.core.experiment import Experiment
+
+    if args.experiment:
+        exp = Experiment.load(args.experiment)
+        if args.folder:
+            exp.data.folder = args.folder
+        return exp.validate()
+    from workbench.cli.commands import _adopt_data_defaults
+
+    exp = Experiment(name="check")
+    exp.data.folder = args.folder
+    _adopt_data_defaults(exp)  # the input size and channels the images suggest
+    return exp.validate()
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from workbench.core.data.health.labels import LabelCheckCancelled
+    from workbench.core.data.health.report import check_dataset
+
+    if args.folder:
+        _check_dataset_path(args.folder)
+    elif not args.experiment:
+        raise UserError("give a dataset folder (workbench check DIR) or --experiment EXP.json")
+    exp = _experiment(args)
+    last = [-1]
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage == "labels" and done != last[0]:
+            last[0] = done
+            what = (f"training fold {done + 1} of {total}" if done < total
+                    else "ranking with confident learning")
+            print(f"label check: {what}", file=sys.stderr, flush=True)
+
+    try:
+        with _ctrl_c_stops() as stop:
+            report = check_dataset(exp, labels=args.labels, progress=progress,
+                                   stop_event=stop)
+    except LabelCheckCancelled:
+        print("workbench check: the label check was interrupted", file=sys.stderr)
+        return 130
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2))
+        return 0
+    _print_text(report)
+    return 0
+
+
+def _rel(report, path: str) -> str:
+    try:
+        rel = os.path.relpath(path, report.root)
+    except ValueError:
+        return path
+    return path if rel.startswith("..") else rel
+
+
+def _groups(report, title: str, groups: list[list[str]], why: str) -> None:
+    if not groups:
+        return
+    print(f"{title} ({len(groups)}): {why}")
+    for g in groups[:SHOWN]:
+        print("  " + "  =  ".join(f"{_rel(report, p)} [{report.side_of.get(p, '?')}]"
+                                  for p in g))
+    if len(groups) > SHOWN:
+        print(f"  ... and {len(groups) - SHOWN} more (--json lists them all)")
+
+
+def _print_text(report) -> None:
+    print(f"{report.root}: {report.num_images} images, {len(report.classes)} classes"
+          + (f" ({report.excluded} excluded by the experiment)" if report.excluded else ""))
+    _groups(report, "conflicting labels", report.conflicting_labels,
+            "the same picture filed under different classes")
+    _groups(report, "train/validation leaks", report.train_val_leaks,
+            "copies on both sides of the split inflate the validation accuracy")
+    _groups(report, "exact duplicates", report.exact_duplicates, "the same pixels")
+    _groups(report, "near duplicates", report.near_duplicates,
+            "re-encoded, resized or recompressed copies")
+    for title, items in (("blank images", [{"path": p} for p in report.blank_images]),
+                         ("extreme aspect ratios", report.extreme_aspect),
+                         ("tiny images", report.tiny_images)):
+        if items:
+            print(f"{title} ({len(items)}):")
+            for it in items[:SHOWN]:
+                size = f" ({it['width']}x{it['height']})" if "width" in it else ""
+                print(f"  {_rel(report, it['path'])}{size}")
+    if report.unreadable:
+        print(f"unreadable ({len(report.unreadable)}):")
+        for u in report.unreadable[:SHOWN]:
+            print(f"  {_rel(report, u['path'])}: {u['reason']}")
+    if report.labels_checked:
+        issues = report.label_issues
+        print(f"likely mislabelled ({len(issues)}), most likely first:")
+        for it in issues[:SHOWN]:
+            print(f"  {_rel(report, it['path'])}: filed as {it['given']!r}, looks like "
+                  f"{it['suggested']!r} (score {it['score']:.2f})")
+    else:
+        print("labels not checked: add --labels for the cross-validated check (it trains "
+              "the network 5 times)")
+    if report.clean and report.labels_checked:
+        print("no problems found")
+    secs = ", ".join(f"{k} {v:.1f} s" for k, v in report.seconds.items())
+    print(f"took {secs}")
