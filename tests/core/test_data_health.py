@@ -162,3 +162,22 @@ def test_real_digits_with_planted_faults(planted, capsys):
     true_of = dict(faults["flips"])
     suggested = [i for i in data["label_issues"] if i["path"] in true_of]
     assert sum(i["suggested"] == true_of[i["path"]] for i in suggested) >= 0.8 * len(suggested)
+
+
+def test_moving_an_image_to_its_suggested_class_and_undoing_it(tmp_path):
+    from workbench.core.data.health.actions import move_to_class, undo
+    from workbench.core.errors import DataError
+
+    root = _photos(tmp_path / "d")
+    (root / "dogs" / "cats_03.png").write_bytes(b"a dog of that name already")
+    index = scan_folder(str(root))
+    src = str(root / "cats" / "cats_03.png")
+    move = move_to_class(index, src, "dogs")
+    assert move.target == str(root / "dogs" / "cats_03-2.png")  # never over another file
+    assert not (root / "cats" / "cats_03.png").exists()
+    assert [p for p, lb in scan_folder(str(root)).samples if p == move.target]
+    undo(move)
+    assert (root / "cats" / "cats_03.png").is_file()
+    assert (root / "dogs" / "cats_03.png").read_bytes() == b"a dog of that name already"
+    with pytest.raises(DataError, match="no class 'ferrets'"):
+        move_to_class(index, src, "ferrets")

@@ -5,5 +5,6 @@
 copies on both sides of the train/validation split); :mod:`.cheap` the blank, oddly shaped
 and tiny images; :mod:`.labels` the likely mislabelled images, by cross-validation and
 confident learning; :mod:`.report` puts it together (:func:`~.report.check_dataset`) in
-the JSON that ``workbench check --json`` prints.
+the JSON that ``workbench check --json`` prints; :mod:`.actions` moves an image to another
+class folder (and back).
 """
