@@ -181,3 +181,24 @@ def test_moving_an_image_to_its_suggested_class_and_undoing_it(tmp_path):
     assert (root / "dogs" / "cats_03.png").read_bytes() == b"a dog of that name already"
     with pytest.raises(DataError, match="no class 'ferrets'"):
         move_to_class(index, src, "ferrets")
+
+
+def test_training_and_evaluation_leave_excluded_images_out(tmp_path):
+    from workbench.core.evaluate.evaluation import evaluate
+    from workbench.core.train.trainer import Callback, Trainer
+
+    root = _photos(tmp_path / "d")
+    exp = _experiment(root)
+    exp.data.exclude = ["cats/cats_00.png", "dogs/dogs_01.png", "owls/owls_02.png"]
+    exp.training.epochs = 1
+    infos = []
+
+    class Keep(Callback):
+        def on_fit_start(self, trainer, info):
+            infos.append(info)
+
+    result = Trainer(exp.validate(), [Keep()]).fit()
+    assert infos[0]["num_train"] + infos[0]["num_val"] == 36 - 3
+    bundle = result.save_bundle(tmp_path / "b.pt")
+    evaluation = evaluate(bundle)  # its validation split, without the excluded images
+    assert evaluation.num_images == infos[0]["num_val"]
