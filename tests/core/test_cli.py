@@ -422,3 +422,41 @@ def test_predict_csv_writes_one_row_per_image_with_top_k_and_errors(capsys, tmp_
     for r in good:
         assert r[1] == r[3] and r[2] == r[4] and r[7] == ""
         assert r[1] in {"blue", "green", "red"} and float(r[4]) >= float(r[6])
+
+
+def test_set_overrides_reach_the_run_and_a_wrong_one_is_one_line(capsys, tmp_path):
+    data = make_image_folder(tmp_path / "data", per_class=6, size=12)
+    code, _, err = run(capsys, "init", "--preset", "mlp", "--data", data, "-o",
+                       tmp_path / "exp.json")
+    assert code == 0, err
+    code, _, err = run(capsys, "train", tmp_path / "exp.json", "--out", tmp_path / "run",
+                       "--epochs", "1", "--device", "cpu",
+                       "--set", "optimizer.params.lr=0.02", "--set", "data.batch_size=4",
+                       "--set", "training.early_stopping=true",
+                       "--set", "model.layers[1].params.out_features=7")
+    assert code == 0, err
+    ran = json.loads((tmp_path / "run" / "experiment.json").read_text())
+    assert ran["optimizer"]["params"]["lr"] == 0.02 and ran["data"]["batch_size"] == 4
+    assert ran["training"]["early_stopping"] is True
+    assert ran["model"]["layers"][1]["params"]["out_features"] == 7
+    for bad, says in (("optimizer.params.lrr=0.1", "no parameter 'lrr'"),
+                      ("data.batch_size=-3", "below the minimum"),
+                      ("data.nothing=1", "no field 'nothing'"),
+                      ("optimizer.params.lr", "expected PATH=VALUE")):
+        code, out, err = run(capsys, "train", tmp_path / "exp.json", "--out",
+                             tmp_path / "other", "--set", bad)
+        assert code == 2 and says in err and err.count("\n") == 1, (bad, err)
+        assert "--set" in err
+    # --data and --set wherever an experiment is taken: lr-find too.
+    code, out, err = run(capsys, "lr-find", tmp_path / "exp.json", "--data", data,
+                         "--steps", "5", "--json", "--set", "training.device=cpu")
+    assert code == 0, err
+    assert json.loads(out)["lrs"]
+    code, _, err = run(capsys, "lr-find", tmp_path / "exp.json", "--data", tmp_path / "none")
+    assert code == 2 and "does not exist" in err
+    code, _, err = run(capsys, "tune", tmp_path / "exp.json", "--space", tmp_path / "s.json",
+                       "--data", tmp_path / "none")
+    assert code == 2 and "does not exist" in err
+    code, _, err = run(capsys, "tune", tmp_path / "exp.json", "--space", tmp_path / "s.json",
+                       "--set", "optimizer.params.nope=1")
+    assert code == 2 and "--set optimizer.params.nope" in err

@@ -4,7 +4,9 @@ saving the experiment file)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 
 EXIT_USER_ERROR = 2
@@ -56,3 +58,45 @@ def _save_experiment(path: str, save) -> None:
         save()
     except OSError as e:
         raise UserError(write_error(path, e)) from None
+
+
+def parse_sets(values: list[str] | None) -> dict[str, Any]:
+    """``--set PATH=VALUE`` options as ``{dotted path: value}``: the value read as JSON
+    (``0.01``, ``true``, ``[64, 64]``, ``"adam"``) where it parses, else as text."""
+    out: dict[str, Any] = {}
+    for item in values or []:
+        path, sep, raw = item.partition("=")
+        path = path.strip()
+        if not sep or not path:
+            raise UserError(f"--set {item!r}: expected PATH=VALUE, e.g. "
+                            f"optimizer.params.lr=0.01 or data.batch_size=64")
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = raw
+        out[path] = value
+    return out
+
+
+def apply_sets(exp, values: list[str] | None):
+    """``exp`` with every ``--set`` applied and validated by the registries' declared
+    parameters (the paths and messages of SPACE.json); a wrong path or value is a
+    :class:`UserError` naming the option."""
+    sets = parse_sets(values)
+    if not sets:
+        return exp
+    from workbench.core.errors import SpecError
+    from workbench.core.tune.space import apply_params
+
+    try:
+        return apply_params(exp, sets)
+    except SpecError as e:
+        where = e.field.removeprefix("space.params.")
+        raise UserError(f"--set {where}: {e.problem}") from None
+
+
+def dataset_override(exp, data: str | None) -> None:
+    """``--data DIR``: train on this dataset instead of the experiment's."""
+    if data:
+        _check_dataset_path(data)
+        exp.data.folder = str(Path(data).resolve())

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from workbench.cli.common import (EXIT_DIVERGED, EXIT_OUT_OF_MEMORY, UserError, _check_dataset_path,
-                     _recheck)
+                                 _recheck, apply_sets)
 from workbench.cli.run_folder import _claim_run_folder, _remove_if_unused
 from workbench.cli.signals import _ctrl_c_stops, _Terminated
 
@@ -30,7 +30,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             setattr(getattr(exp, section), name, value)
     if args.lr is not None:
         exp.optimizer.params["lr"] = args.lr
-    exp = _recheck(exp)
+    exp = apply_sets(_recheck(exp), args.set)
     out = Path(args.out)
     lock = _claim_run_folder(out, args.overwrite)
     created = not out.exists()
@@ -76,7 +76,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
         exp.training.device = args.device
     if args.lr is not None:
         exp.optimizer.params["lr"] = args.lr
-    exp = _recheck(exp)
+    exp = apply_sets(_recheck(exp), args.set)
     print(f"resuming {run_dir} after epoch {ckpt.epoch}: epochs {ckpt.epoch + 1} to "
           f"{exp.training.epochs}", flush=True)
     return _run(exp, run_dir, ckpt, command="resume")

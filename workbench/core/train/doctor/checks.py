@@ -216,7 +216,7 @@ def overfitting(v: RunView) -> RunFinding | None:
         remedies.append("add random augmentation")
     remedies += ["add dropout or weight decay", "use more training images"]
     if not v.early_stopping:
-        remedies.insert(0, "turn on early stopping")
+        remedies.insert(0, "turn on early stopping (--set training.early_stopping=true)")
         act = action("Turn on early stopping", {"training.early_stopping": True})
     elif not v.augmented:
         act = action("Open the Augment tab", open_="augment")
@@ -331,7 +331,7 @@ def exploding_gradients(v: RunView) -> RunFinding | None:
                f"a healthy network's 0.1-50: each step throws the weights about.")
     fix, act = _lr_fix(lower_lr(v), continue_=True)
     return RunFinding("exploding_gradients", v.epoch, "warning", message,
-                      f"{fix}, or clip the gradients (training.grad_clip 1.0)", act)
+                      f"{fix}, or clip the gradients (--set training.grad_clip=1.0)", act)
 
 
 def class_never_predicted(v: RunView) -> RunFinding | None:
@@ -353,7 +353,8 @@ def class_never_predicted(v: RunView) -> RunFinding | None:
                f"{NEVER_PREDICTED_EPOCHS} epochs: every one is called something else. A class "
                f"with few training images, or one that looks like another, does this.")
     return RunFinding("class_never_predicted", v.epoch, "warning", message,
-                      "balance the classes (data.balance weighted_loss), or add images of it",
+                      "weight the loss by class (--set data.balance=weighted_loss), or add "
+                      "images of it",
                       action("Weight the loss by class", {"data.balance": "weighted_loss"}))
 
 
