@@ -33,6 +33,8 @@ _BUNDLED = ("finished", "stopped", "early_stopped")
 _WRITTEN = ("run.json", "experiment.json", "metrics.json", "bundle.pt", LAST, BEST)
 #: The files of a run folder's top level that are Workbench's (the rest are checkpoints/).
 _TOP_LEVEL = ("run.json", "experiment.json", "metrics.json", "bundle.pt")
+#: How TensorBoard's event files (:mod:`.tensorboard`) begin.
+EVENTS_PREFIX = "events.out.tfevents."
 
 
 def now_iso() -> str:
@@ -80,7 +82,8 @@ def unused_sibling(folder: Path) -> Path:
 
 def clear_run_files(run_dir: Path) -> list[str]:
     """Delete the files a run wrote into ``run_dir`` (run.json, experiment.json,
-    metrics.json, bundle.pt, checkpoints/last.pt and best.pt, and the temporary files of
+    metrics.json, bundle.pt, TensorBoard's event files, checkpoints/last.pt and best.pt,
+    and the temporary files of
     interrupted writes of them; checkpoints/ itself when nothing else is left in it), so a
     new run can start there; returns their names relative to ``run_dir``. Files that are
     not Workbench's, and the lock files, stay. Hold the folder's :class:`RunLock` while
@@ -102,6 +105,10 @@ def clear_run_files(run_dir: Path) -> list[str]:
             if path.is_file() or path.is_symlink():
                 path.unlink()
                 removed.append(str(path.relative_to(run_dir)))
+    for path in sorted(run_dir.glob(f"{EVENTS_PREFIX}*")) if run_dir.is_dir() else ():
+        if path.is_file():  # TensorBoard's event files (runs.tensorboard)
+            path.unlink()
+            removed.append(path.name)
     if checkpoints.is_dir() and not any(checkpoints.iterdir()):
         checkpoints.rmdir()
     return removed

@@ -176,6 +176,12 @@ class DistributedContext:
         dist.all_reduce(t, op=dist.ReduceOp.SUM)
         return [float(v) for v in t.tolist()]
 
+    def all_reduce_tensor(self, t: torch.Tensor) -> torch.Tensor:
+        """A tensor of counts summed element-wise over every rank (float64, on the CPU)."""
+        t = t.to(self._comm_device, torch.float64)
+        dist.all_reduce(t, op=dist.ReduceOp.SUM)
+        return t.cpu()
+
     def agree(self, *flags: bool) -> tuple[bool, ...]:
         """Each flag OR-ed over every rank: one rank's stop (or skip) is everyone's."""
         t = torch.tensor([1 if f else 0 for f in flags], dtype=torch.int32,

@@ -4,7 +4,8 @@ returns one :class:`RunOutcome`, classified here and nowhere else.
 
 It builds the :class:`~workbench.core.train.trainer.Trainer` with the caller's callbacks
 and, on the process that writes it (rank 0 under torchrun), the run folder's
-:class:`~workbench.core.runs.recorder.RunRecorder`, runs it, and says how it ended:
+:class:`~workbench.core.runs.recorder.RunRecorder` and
+:class:`~workbench.core.runs.tensorboard.TensorBoardWriter`, runs it, and says how it ended:
 finished, stopped, early-stopped, diverged, out of memory or failed, with the
 :class:`~workbench.core.train.callbacks.base.FitResult`, the error and a message for a
 person. ``KeyboardInterrupt`` (a second Ctrl-C) is not an outcome: it goes on up once every
@@ -13,6 +14,7 @@ end hook has run.
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,6 +102,7 @@ def run_training(experiment: Experiment, run_dir: str | Path | None = None,
         Called with the trainer once it is made, before it runs (to pause it, say).
     """
     from workbench.core.runs.recorder import RunRecorder
+    from workbench.core.runs.tensorboard import TensorBoardWriter
     from workbench.core.train.distributed import DistributedContext
     from workbench.core.train.trainer import Trainer
 
@@ -107,6 +110,10 @@ def run_training(experiment: Experiment, run_dir: str | Path | None = None,
     if record and DistributedContext.from_env().is_main:
         recorder = RunRecorder(run_dir, parent=runs_parent, save_bundle=save_bundle,
                                name=name, lock=lock, created=created)
+        # TensorBoard events in the run folder: heard before the recorder, so its files
+        # are closed before the recorder ends the run (and may remove an empty one).
+        if os.environ.get("WORKBENCH_TENSORBOARD", "1") != "0":  # 0: none written
+            callbacks = [*callbacks, TensorBoardWriter()]
     trainer = None
     try:
         trainer = Trainer(experiment, [*callbacks, *([recorder] if recorder else []),

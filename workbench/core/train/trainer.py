@@ -94,7 +94,9 @@ class Trainer(RunSetup, Steps, Resumable):
         self.findings: list[dict[str, Any]] = []
         #: Images per class of each split, ``{"train": [...], "val": [...]}``, once set up.
         self.class_counts: dict[str, list[int]] = {}
-        #: Validation predictions per class in the last validation pass (None: none yet).
+        #: The last validation pass's confusion matrix (rows: true class, columns: the
+        #: class predicted) and its column sums, the predictions per class (None: none yet).
+        self.val_confusion: list[list[int]] | None = None
         self.val_predicted: list[int] | None = None
         self._cache_reported = -1  # images in the cache when progress was last reported
         self.train_pipeline: Any = None  # batch-wise augmentation on the device, or None
@@ -271,10 +273,10 @@ class Trainer(RunSetup, Steps, Resumable):
         total_loss, correct, seen = 0.0, 0, 0
         reads = EpochReads()  # images decoded or not: none at all ends the run
         bad_validation: tuple[int, float] | None = None  # under torchrun: agreed at the end
-        # Validation predictions per class (the doctor's class_never_predicted).
-        predicted = None if train else torch.zeros(len(self.classes), dtype=torch.long,
-                                                   device=self.device)
-        classes = torch.arange(len(self.classes), device=self.device)
+        # The validation confusion matrix (the doctor's class_never_predicted, TensorBoard).
+        k = len(self.classes)
+        confusion = None if train else torch.zeros(k, k, device=self.device)
+        classes = torch.arange(k, device=self.device)
         num_batches = len(loader)
         accumulate = self.experiment.training.accumulate
         self._accumulated = 0
@@ -339,17 +341,19 @@ class Trainer(RunSetup, Steps, Resumable):
                 total_loss += value * n
                 guess = logits.argmax(1)
                 correct += int((guess == y).sum().item())
-                if predicted is not None:  # (bincount has no deterministic CUDA kernel)
-                    predicted += (guess[:, None] == classes).sum(0)
+                if confusion is not None:  # exact in float: counts of one batch, summed
+                    confusion += (y[:, None] == classes).float().T @ \
+                        (guess[:, None] == classes).float()
                 seen += n
                 if train:
                     self.emit("on_batch_end", epoch, i + 1, num_batches, value)
         self._report_cache()
-        counts = predicted.tolist() if predicted is not None else []
         if self.dist is not None:  # sums over every shard: the whole split's metrics
-            total_loss, correct, seen, bad, read, unread, *counts = self.dist.all_reduce_sum(
+            total_loss, correct, seen, bad, read, unread = self.dist.all_reduce_sum(
                 [total_loss, correct, seen, bad_validation is not None, reads.read,
-                 reads.unread, *counts])
+                 reads.unread])
+            if confusion is not None:
+                confusion = self.dist.all_reduce_tensor(confusion)
             correct, seen = int(round(correct)), int(round(seen))
             reads.read, reads.unread = int(round(read)), int(round(unread))
             if bad:
@@ -360,8 +364,9 @@ class Trainer(RunSetup, Steps, Resumable):
                                     str(self.index.root), reads, self.epochs_done)
         if seen == 0:
             return (None, None)
-        if predicted is not None:
-            self.val_predicted = [int(round(c)) for c in counts]
+        if confusion is not None:
+            self.val_confusion = confusion.round().long().tolist()
+            self.val_predicted = [sum(col) for col in zip(*self.val_confusion)]
         return total_loss / seen, correct / seen
 
     def _snapshot_weights(self) -> None:

@@ -1,0 +1,187 @@
+"""TensorBoard event files in every run folder: :class:`TensorBoardWriter`.
+
+``tensorboard --logdir <runs folder>`` then shows every run (app, ``workbench train``,
+tune trials, rank 0 under torchrun) under its folder's name: the loss of every training
+batch, each epoch's losses, accuracies, learning rate and seconds, the per-layer gradient
+and weight norms when they are sampled, the training doctor's findings as text, the
+run's hyperparameters with its best metrics (the HParams tab) and, at the end, the
+validation confusion matrix as an image.
+
+It uses ``torch.utils.tensorboard.SummaryWriter`` (which needs the ``tensorboard``
+package for its protocol buffers). The hooks only put plain values on a queue; a
+background thread builds and writes the events, so the training thread pays about a
+microsecond a batch. Anything that fails to write (a full disk, a missing package) turns
+the writer off with one warning in run.json (``"tensorboard"``), never fails the run.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from typing import Any
+
+import numpy as np
+
+from workbench.core.train.callbacks.base import Callback
+
+_STOP = object()
+#: Seconds the end of a run waits for the writer thread to write what is queued.
+CLOSE_TIMEOUT_S = 30.0
+
+
+def hparams_of(exp: Any) -> dict[str, Any]:
+    """The experiment's main settings as TensorBoard hyperparameters (plain values)."""
+    opt = exp.optimizer
+    return {"optimizer": str(opt.type), "lr": float(opt.params.get("lr", 0.0) or 0.0),
+            "weight_decay": float(opt.params.get("weight_decay", 0.0) or 0.0),
+            "batch_size": int(exp.data.batch_size), "epochs": int(exp.training.epochs),
+            "scheduler": str(getattr(exp.scheduler, "type", "") or "none"),
+            "network": str(exp.model.preset or "custom"),
+            "input_size": "x".join(str(int(v)) for v in exp.data.input_size),
+            "augment": ", ".join(c.type for c in exp.augment.transforms) or "none",
+            "seed": int(exp.training.seed)}
+
+
+def confusion_image(confusion: list[list[int]], classes: list[str]) -> np.ndarray:
+    """The confusion matrix (rows: true class) as an ``(H, W, 3)`` uint8 heatmap, each
+    row scaled to its own total, with the class names when they fit."""
+    from PIL import Image, ImageDraw
+
+    m = np.asarray(confusion, dtype=np.float64)
+    k = len(m)
+    share = m / np.clip(m.sum(axis=1, keepdims=True), 1, None)
+    cell = int(max(6, min(40, 600 // max(1, k))))
+    label_w = 90 if k <= 40 else 0
+    img = Image.new("RGB", (label_w + k * cell + 1, label_w + k * cell + 1), "white")
+    draw = ImageDraw.Draw(img)
+    for i in range(k):
+        for j in range(k):
+            v = share[i, j]
+            colour = tuple(int(255 - v * (255 - c)) for c in (31, 119, 180))
+            x, y = label_w + j * cell, label_w + i * cell
+            draw.rectangle([x, y, x + cell, y + cell], fill=colour, outline=(220, 220, 220))
+            if cell >= 24 and m[i, j]:
+                draw.text((x + 3, y + cell // 3), str(int(m[i, j])),
+                          fill="white" if v > 0.5 else "black")
+    if label_w:
+        for i, name in enumerate(classes[:k]):
+            draw.text((2, label_w + i * cell + cell // 3), name[:12], fill="black")
+            draw.text((label_w + i * cell + 2, 2 + (i % 4) * 20), name[:6], fill="black")
+    return np.asarray(img)
+
+
+class TensorBoardWriter(Callback):
+    """Writes the run's TensorBoard events into its run folder (see the module docstring).
+    Heard before the run-folder recorder, so its files are closed before the recorder ends
+    the run; it starts writing at the first batch, once the recorder has named the folder
+    (``trainer.run_dir``)."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self.failure = ""  # why writing stopped, for run.json
+        self._num_batches = 1
+        self._step = 0
+        self._notes: list[str] = []
+        self._run_dir = ""
+
+    # -- the training thread's side: plain values on a queue ---------------------------
+    def _put(self, *item: Any) -> None:
+        if self._thread is not None and not self.failure:
+            self._queue.put(item)
+
+    def on_fit_start(self, trainer: Any, info: dict[str, Any]) -> None:
+        self._num_batches = max(1, int(info.get("batches_per_epoch") or 1))
+        self._notes = [str(n) for n in info.get("notes", ())]
+
+    def _start(self, trainer: Any) -> None:
+        """Start the writer at the first batch: the recorder, heard after this callback,
+        has named the run folder by then."""
+        if self._thread is not None or self.failure or trainer.run_dir is None:
+            return
+        self._run_dir = str(trainer.run_dir)
+        self._thread = threading.Thread(target=self._write, name="tensorboard",
+                                        daemon=True)
+        self._thread.start()
+        for note in self._notes:
+            self._put("text", "notes", note, 0)
+
+    def on_batch_end(self, trainer: Any, epoch: int, batch: int, num_batches: int,
+                     loss: float) -> None:
+        if self._thread is None:
+            self._start(trainer)
+        self._step = (int(epoch) - 1) * int(num_batches) + int(batch)
+        self._put("scalar", "loss/train_batch", float(loss), self._step)
+
+    def on_epoch_end(self, trainer: Any, epoch: int, metrics: dict[str, Any]) -> None:
+        step = int(epoch) * self._num_batches
+        for tag, key in (("loss/train", "train_loss"), ("loss/val", "val_loss"),
+                         ("accuracy/train", "train_acc"), ("accuracy/val", "val_acc"),
+                         ("lr", "lr"), ("seconds_per_epoch", "seconds")):
+            if metrics.get(key) is not None:
+                self._put("scalar", tag, float(metrics[key]), step)
+        self._put("scalar", "epoch", float(epoch), step)
+
+    def on_norms(self, trainer: Any, step: int, names: list[str], grad_norms: list[float],
+                 weight_norms: list[float]) -> None:
+        for name, g, w in zip(names, grad_norms, weight_norms):
+            self._put("scalar", f"grad_norm/{name}", float(g), self._step)
+            self._put("scalar", f"weight_norm/{name}", float(w), self._step)
+
+    def on_finding(self, trainer: Any, finding: dict[str, Any]) -> None:
+        self._put("text", f"doctor/{finding.get('kind')}",
+                  f"epoch {finding.get('epoch')} ({finding.get('severity')}): "
+                  f"{finding.get('message')} Fix: {finding.get('fix')}", self._step)
+
+    def on_fit_end(self, trainer: Any, result: Any) -> None:
+        if self._thread is None:
+            return
+        if trainer.val_confusion is not None and result.history:
+            self._put("image", "confusion/val", (trainer.val_confusion, list(result.classes)),
+                      self._step)
+        best = result.best or {}
+        last = result.history[-1] if result.history else {}
+        metrics = {f"hparam/{k}": float(v) for k, v in
+                   (("best_" + str(best.get("metric", "")), best.get("value")),
+                    ("final_val_acc", last.get("val_acc")),
+                    ("final_val_loss", last.get("val_loss"))) if v is not None}
+        self._put("hparams", hparams_of(result.experiment), metrics, 0)
+        self._queue.put((_STOP,))
+        self._thread.join(CLOSE_TIMEOUT_S)
+        self._thread = None
+        if self.failure:
+            from workbench.core.runs.store import update_run_info
+
+            try:
+                update_run_info(self._run_dir, tensorboard=f"not written: {self.failure}")
+            except OSError:
+                pass
+
+    # -- the writer thread -------------------------------------------------------------
+    def _write(self) -> None:
+        writer = None
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+
+            writer = SummaryWriter(log_dir=self._run_dir)
+            while True:
+                item = self._queue.get()
+                if item[0] is _STOP:
+                    break
+                kind, tag, value, step = item
+                if kind == "scalar":
+                    writer.add_scalar(tag, value, step)
+                elif kind == "text":
+                    writer.add_text(tag, value, step)
+                elif kind == "image":
+                    writer.add_image(tag, confusion_image(*value), step, dataformats="HWC")
+                elif kind == "hparams":
+                    writer.add_hparams(tag, value, run_name=".")
+        except Exception as e:  # noqa: BLE001  (a warning, never a failed run)
+            self.failure = f"{type(e).__name__}: {e}"
+        finally:
+            if writer is not None:
+                try:
+                    writer.close()
+                except Exception as e:  # noqa: BLE001
+                    self.failure = self.failure or f"{type(e).__name__}: {e}"
