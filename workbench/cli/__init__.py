@@ -1,5 +1,5 @@
-"""The ``workbench`` command: gui | init | scan | check | train | resume | lr-find | predict | evaluate |
-export | tune.
+"""The ``workbench`` command: gui | init | scan | check | train | resume | lr-find | predict |
+evaluate | export | report | tune.
 
 User errors print one line on stderr and exit with code 2; nothing a user can cause shows a
 traceback. Heavy imports (torch, Qt) happen inside the commands so ``--help`` is instant.
@@ -7,7 +7,7 @@ traceback. Heavy imports (torch, Qt) happen inside the commands so ``--help`` is
 The package: :mod:`.parser` (the options), :mod:`.common` (exit codes, :class:`UserError`,
 shared checks), :mod:`.signals` (Ctrl-C and SIGTERM), :mod:`.training` and
 :mod:`.run_folder` (train, resume), :mod:`.commands` (gui, init, scan), :mod:`.health`
-(check), :mod:`.bundles`
+(check, report), :mod:`.bundles`
 (predict, evaluate, export), :mod:`.search` (lr-find, tune).
 """
 
@@ -22,7 +22,7 @@ from typing import Sequence
 from workbench.cli import training
 from workbench.cli.bundles import cmd_evaluate, cmd_export, cmd_predict
 from workbench.cli.commands import cmd_gui, cmd_init, cmd_scan
-from workbench.cli.health import cmd_check
+from workbench.cli.health import cmd_check, cmd_report
 from workbench.cli.common import (EXIT_DIVERGED, EXIT_INTERNAL_ERROR, EXIT_OUT_OF_MEMORY,
                      EXIT_USER_ERROR, UserError)
 from workbench.cli.parser import COMMANDS, build_parser
@@ -73,4 +73,4 @@ _COMMANDS = {"gui": cmd_gui, "init": cmd_init, "scan": cmd_scan, "check": cmd_ch
              "train": cmd_train,
              "resume": cmd_resume,
              "lr-find": cmd_lr_find, "predict": cmd_predict, "evaluate": cmd_evaluate,
-             "export": cmd_export, "tune": cmd_tune}
+             "export": cmd_export, "report": cmd_report, "tune": cmd_tune}

@@ -1,6 +1,7 @@
 """``workbench check DIR``: the dataset's health (:mod:`workbench.core.data.health`):
 copies, conflicting labels, train/validation leaks, odd images and, with ``--labels``,
-likely mislabelled images."""
+likely mislabelled images; and ``workbench report RUN_DIR``: a run as one HTML file
+(:mod:`workbench.core.runs.report`)."""
 
 from __future__ import annotations
 
@@ -118,3 +119,15 @@ def _print_text(report) -> None:
         print("no problems found")
     secs = ", ".join(f"{k} {v:.1f} s" for k, v in report.seconds.items())
     print(f"took {secs}")
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from workbench.core.io import write_error
+    from workbench.core.runs.report import write_report
+
+    try:
+        path = write_report(args.run_dir, args.output)
+    except OSError as e:
+        raise UserError(write_error(args.output, e)) from None
+    print(f"wrote {path}")
+    return 0

@@ -12,7 +12,7 @@ from workbench.cli.common import EXIT_USER_ERROR
 
 
 COMMANDS = ("gui", "init", "scan", "check", "train", "resume", "lr-find", "predict", "evaluate",
-            "export", "tune")
+            "export", "report", "tune")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -145,6 +145,11 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--onnx", metavar="OUT.onnx",
                      help="ONNX with a dynamic batch dimension, checked at once with "
                           "onnxruntime; the preprocessing and class names go to OUT.json")
+
+    o = sub.add_parser("report", help="write a run as one self-contained HTML file (curves, "
+                                      "network, confusion matrix, worst images, findings)")
+    o.add_argument("run_dir", metavar="RUN_DIR")
+    o.add_argument("-o", "--output", required=True, metavar="REPORT.html")
 
     u = sub.add_parser("tune", help="search hyperparameters with Optuna: one run per trial")
     u.add_argument("experiment", metavar="EXPERIMENT.json")

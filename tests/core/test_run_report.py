@@ -1,0 +1,44 @@
+"""``workbench report``: a run as one self-contained HTML file."""
+
+from __future__ import annotations
+
+import re
+
+from helpers import make_image_folder, run_cli
+from workbench.core.experiment import Experiment
+from workbench.core.runs.store import update_run_info
+from workbench.core.train.run import run_training
+
+
+def test_the_report_is_one_html_file_with_everything_embedded(capsys, tmp_path):
+    exp = Experiment(name="report-me")
+    exp.data.folder = make_image_folder(tmp_path / "data", per_class=20, size=16)
+    exp.data.input_size = [16, 16]
+    exp.training.epochs = 2
+    exp.training.device = "cpu"
+    outcome = run_training(exp.validate(), tmp_path / "run")
+    assert outcome.status == "finished"
+    update_run_info(tmp_path / "run", findings=[{
+        "kind": "overfitting", "epoch": 2, "severity": "warning",
+        "message": "the validation loss <rose>", "fix": "turn on early stopping",
+        "action": None}])
+    code, out, err = run_cli(capsys, "report", tmp_path / "run", "-o", tmp_path / "r.html")
+    assert code == 0, err
+    text = (tmp_path / "r.html").read_text()
+    assert text.startswith("<!DOCTYPE html>") and text.rstrip().endswith("</html>")
+    # Nothing fetched from anywhere: no URL, no external src or href.
+    bare = re.sub(r"base64,[A-Za-z0-9+/=]+", "", text)
+    assert not re.search(r"(https?:)?//|url\(", bare)
+    assert not re.search(r'(src|href)="(?!data:)', text)
+    # The images are embedded: the confusion matrix and the largest-loss thumbnails.
+    assert text.count('src="data:image/png;base64,') == 1
+    assert text.count('src="data:image/jpeg;base64,') >= 5
+    for part in ("Conv2d", "150,979 parameters", "Adam", "<svg", "Per class", "precision",
+                 "Largest losses", "overfitting", "the validation loss &lt;rose&gt;",
+                 "PyTorch", "Flip left-right"):
+        assert part in text, part
+
+
+def test_a_folder_without_a_run_is_one_line(capsys, tmp_path):
+    code, _, err = run_cli(capsys, "report", tmp_path, "-o", tmp_path / "r.html")
+    assert code == 2 and "holds no run" in err and err.count("\n") == 1

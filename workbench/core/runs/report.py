@@ -1,0 +1,251 @@
+"""A run as one self-contained HTML file: :func:`write_report` (``workbench report`` and the
+app's File → Export report…).
+
+Everything is inside the file (the curves as inline SVG, the confusion matrix and the
+image thumbnails as base64 PNG/JPEG ``data:`` URIs, the style in a ``<style>`` element):
+nothing is fetched from the network, so it opens anywhere, offline, and can be handed in
+or attached to a ticket. It holds the experiment (data, augmentation, the network table
+with shapes and parameters, optimizer, schedule), the curves, the bundle's evaluation on
+its validation split (confusion matrix, per-class metrics, the largest-loss images), the
+training doctor's findings, and the environment (versions, device).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import platform
+from pathlib import Path
+from typing import Any
+
+from workbench.core.errors import WorkbenchError
+
+#: Largest-loss images shown, with thumbnails of this side.
+WORST_SHOWN = 12
+THUMB_SIDE = 96
+
+_STYLE = """
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2em auto;max-width:1000px;
+color:#222;line-height:1.4}h1{font-size:1.6em}h2{border-bottom:1px solid #ddd;margin-top:1.6em}
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:3px 8px;
+text-align:left;font-size:.92em}th{background:#f4f4f4}.num{text-align:right}
+.error{color:#b00020}.warning{color:#9a6700}.info{color:#1f5fa8}
+.thumbs{display:flex;flex-wrap:wrap;gap:10px}.thumbs figure{margin:0;width:140px;
+font-size:.8em}.thumbs img{width:96px;height:96px;object-fit:contain;background:#eee}
+svg text{font-size:11px;font-family:sans-serif}
+"""
+
+
+def _e(text: Any) -> str:
+    return html.escape(str(text))
+
+
+def _png_uri(array_or_image: Any, fmt: str = "PNG") -> str:
+    from PIL import Image
+
+    img = array_or_image if isinstance(array_or_image, Image.Image) else \
+        Image.fromarray(array_or_image)
+    buf = io.BytesIO()
+    img.save(buf, fmt, quality=85) if fmt == "JPEG" else img.save(buf, fmt)
+    return f"data:image/{fmt.lower()};base64,{base64.b64encode(buf.getvalue()).decode()}"
+
+
+def curve_svg(history: list[dict[str, Any]], keys: tuple[str, str], title: str,
+              width: int = 460, height: int = 240) -> str:
+    """An inline SVG line chart of two history series (training and validation)."""
+    series = [[(m["epoch"], m[k]) for m in history if m.get(k) is not None] for k in keys]
+    points = [p for s in series for p in s]
+    if not points:
+        return f"<p>No {title.lower()} recorded.</p>"
+    x0, x1 = min(p[0] for p in points), max(p[0] for p in points)
+    y0, y1 = min(p[1] for p in points), max(p[1] for p in points)
+    if y1 == y0:
+        y1 = y0 + 1.0
+    left, right, top, bottom = 50, 10, 24, 30
+
+    def xy(x: float, y: float) -> str:
+        px = left + (x - x0) / max(x1 - x0, 1) * (width - left - right)
+        py = top + (1 - (y - y0) / (y1 - y0)) * (height - top - bottom)
+        return f"{px:.1f},{py:.1f}"
+
+    parts = [f'<svg width="{width}" height="{height}" '
+             f'role="img" aria-label="{_e(title)}">',
+             f'<text x="{left}" y="14">{_e(title)}</text>',
+             f'<rect x="{left}" y="{top}" width="{width - left - right}" '
+             f'height="{height - top - bottom}" fill="none" stroke="#ccc"/>']
+    for frac in (0.0, 0.5, 1.0):
+        y = y0 + frac * (y1 - y0)
+        py = xy(x0, y).split(",")[1]
+        parts.append(f'<text x="4" y="{py}">{y:.3g}</text>')
+    parts.append(f'<text x="{left}" y="{height - 8}">epoch {x0}</text>'
+                 f'<text x="{width - 70}" y="{height - 8}">epoch {x1}</text>')
+    for (name, colour), s in zip((("training", "#1f77b4"), ("validation", "#ff7f0e")), series):
+        if s:
+            pts = " ".join(xy(x, y) for x, y in s)
+            parts.append(f'<polyline points="{pts}" fill="none" stroke="{colour}" '
+                         f'stroke-width="2"/>')
+            lx = xy(*s[-1]).split(",")
+            parts.append(f'<text x="{float(lx[0]) - 60:.0f}" y="{float(lx[1]) - 6:.0f}" '
+                         f'fill="{colour}">{name}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _params(params: dict[str, Any]) -> str:
+    return _e(", ".join(f"{k} {v}" for k, v in params.items()) or "defaults")
+
+
+def _table(rows: list[list[Any]], head: list[str], num: set[int] = frozenset()) -> str:
+    out = ["<table><tr>" + "".join(f"<th>{_e(h)}</th>" for h in head) + "</tr>"]
+    for r in rows:
+        out.append("<tr>" + "".join(
+            f'<td class="num">{_e(v)}</td>' if i in num else f"<td>{_e(v)}</td>"
+            for i, v in enumerate(r)) + "</tr>")
+    return "".join(out) + "</table>"
+
+
+def _network(exp: Any, classes: list[str]) -> str:
+    from workbench.core.model.builder import infer_shapes
+
+    h, w = exp.data.input_size
+    s = infer_shapes(exp.model.layers, (exp.data.channels, h, w), max(1, len(classes)))
+    rows = [[i.index + 1, i.type, "x".join(map(str, i.output_shape or ())) or "?",
+             f"{i.num_params:,}"] for i in s.layers]
+    return (_table(rows, ["#", "layer", "output shape", "parameters"], {0, 3})
+            + f"<p>{s.total_params:,} parameters ({s.trainable_params:,} trainable), "
+              f"{s.total_macs:,} multiply-adds per image.</p>")
+
+
+def _thumb(path: str) -> str:
+    from workbench.core.data.images import load_image
+
+    try:
+        img = load_image(path, 3, min_side=THUMB_SIDE)
+        img.thumbnail((THUMB_SIDE, THUMB_SIDE))
+        return _png_uri(img, "JPEG")
+    except Exception:  # noqa: BLE001  (the image may be gone since: no thumbnail)
+        return ""
+
+
+def _evaluation(run_dir: Path) -> str:
+    from workbench.core.evaluate.evaluation import evaluate
+    from workbench.core.runs.tensorboard import confusion_image
+
+    bundle = run_dir / "bundle.pt"
+    if not bundle.is_file():
+        return "<p>No bundle was written, so the model was not evaluated.</p>"
+    try:
+        r = evaluate(str(bundle))
+    except WorkbenchError as e:
+        return f"<p>Not evaluated: {_e(e)}</p>"
+    matrix = _png_uri(confusion_image(r.confusion.tolist(), r.classes))
+    out = [f"<p>Accuracy {100 * r.accuracy:.2f}% on {r.num_images} images "
+           f"({'the validation split' if r.split == 'val' else _e(r.source)}).</p>",
+           f'<img alt="confusion matrix" src="{matrix}">',
+           "<h3>Per class</h3>",
+           _table([[c["class"], f"{c['precision']:.3f}", f"{c['recall']:.3f}",
+                    f"{c['f1']:.3f}", c["support"]] for c in r.per_class()],
+                  ["class", "precision", "recall", "F1", "support"], {1, 2, 3, 4}),
+           "<h3>Largest losses</h3><div class=\"thumbs\">"]
+    for wrong in r.worst(WORST_SHOWN):
+        out.append(f'<figure><img alt="" src="{_thumb(wrong["path"])}"><figcaption>'
+                   f'{_e(Path(wrong["path"]).name)}<br>true {_e(wrong["true"])}, predicted '
+                   f'{_e(wrong["predicted"])} (loss {wrong["loss"]:.2f})</figcaption></figure>')
+    out.append("</div>")
+    return "".join(out)
+
+
+def _environment(info: dict[str, Any]) -> str:
+    import torch
+    import torchvision
+
+    from workbench import __version__
+
+    rows = [["Workbench", __version__], ["Python", platform.python_version()],
+            ["PyTorch", torch.__version__], ["torchvision", torchvision.__version__],
+            ["platform", platform.platform()], ["device", info.get("device", "?")]]
+    return _table(rows, ["", "version"])
+
+
+def _classes(run_dir: Path, exp: Any) -> list[str]:
+    """The run's classes: its bundle's, else its dataset's (for the network's last shape)."""
+    try:
+        from workbench.core.bundle import load_bundle
+
+        return list(load_bundle(run_dir / "bundle.pt").classes)
+    except Exception:  # noqa: BLE001  (no bundle, or unreadable: ask the dataset)
+        pass
+    try:
+        from workbench.core.data.scan import scan_folder
+
+        return list(scan_folder(exp.data.folder).classes) if exp.data.folder else []
+    except Exception:  # noqa: BLE001
+        return []
+
+
+def build_report(run_dir: str | Path) -> str:
+    """The HTML report of the run in ``run_dir`` (see the module docstring).
+
+    Raises
+    ------
+    WorkbenchError
+        When ``run_dir`` holds no run.
+    """
+    from workbench.core.data.augment.transforms import describe_pipeline
+    from workbench.core.experiment import Experiment
+    from workbench.core.runs.store import read_run_info
+    from workbench.core.train.doctor.findings import RunFinding
+
+    run_dir = Path(run_dir)
+    if not (run_dir / "run.json").is_file() or not (run_dir / "experiment.json").is_file():
+        raise WorkbenchError(f"{run_dir} holds no run (run.json and experiment.json): give "
+                             f"a run folder, as workbench train --out writes it")
+    info = read_run_info(run_dir)
+    exp = Experiment.load(run_dir / "experiment.json")
+    import json
+
+    try:
+        history = json.loads((run_dir / "metrics.json").read_text())["epochs"]
+    except (OSError, ValueError, KeyError):
+        history = []
+    classes = _classes(run_dir, exp)
+    name = info.get("name") or exp.name
+    opt = exp.optimizer
+    parts = [f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{_e(name)}</title>"
+             f"<style>{_STYLE}</style></head><body>",
+             f"<h1>{_e(name)}</h1><p>Status <b>{_e(info.get('status'))}</b>, "
+             f"{_e(info.get('epochs_done'))} of {_e(info.get('epochs_planned'))} epochs, "
+             f"{float(info.get('duration_s') or 0):.1f} s; created {_e(info.get('created'))}."
+             f"{' ' + _e(info.get('message')) if info.get('message') else ''}</p>",
+             "<h2>Data</h2>", f"<p>{_e(exp.data.folder or 'the built-in demo dataset')}; "
+             f"input {exp.data.input_size[0]}x{exp.data.input_size[1]}, "
+             f"{exp.data.channels} channel(s), batch {exp.data.batch_size}, validation "
+             f"share {exp.data.val_fraction} (seed {exp.data.seed}).</p>",
+             "<h2>Augmentation</h2><ol>" + "".join(
+                 f"<li>{_e(s)}</li>" for s in describe_pipeline(exp, True)) + "</ol>",
+             "<h2>Network</h2>", _network(exp, classes or ["?", "?"]),
+             "<h2>Optimisation</h2>",
+             f"<p>{_e(opt.type)} ({_params(opt.params)}); schedule "
+             f"{_e(exp.scheduler.type)} ({_params(exp.scheduler.params)}); loss "
+             f"{_e(exp.loss.type)} ({_params(exp.loss.params)}); seed "
+             f"{exp.training.seed}.</p>",
+             "<h2>Curves</h2>", curve_svg(history, ("train_loss", "val_loss"), "Loss"),
+             curve_svg(history, ("train_acc", "val_acc"), "Accuracy"),
+             "<h2>Evaluation</h2>", _evaluation(run_dir)]
+    findings = [RunFinding.from_dict(f) for f in info.get("findings") or []]
+    if findings:
+        parts.append("<h2>Training doctor</h2><ul>" + "".join(
+            f'<li class="{_e(f.severity)}"><b>{_e(f.kind)}</b>, epoch {f.epoch}: '
+            f"{_e(f.message)} <i>Fix: {_e(f.fix)}</i></li>" for f in findings) + "</ul>")
+    parts += ["<h2>Environment</h2>", _environment(info), "</body></html>"]
+    return "\n".join(parts)
+
+
+def write_report(run_dir: str | Path, out: str | Path) -> Path:
+    """Write :func:`build_report` to ``out`` (atomically); returns its path."""
+    from workbench.core.io import atomic_write_text
+
+    text = build_report(run_dir)
+    atomic_write_text(Path(out), text)
+    return Path(out)
