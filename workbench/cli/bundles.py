@@ -101,10 +101,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from workbench.core.export.code import bundle_code, export_code, read_bundle
 
-    outputs = {"--code": args.code, "--onnx": args.onnx}
+    outputs = {"--code": args.code, "--onnx": args.onnx, "--safetensors": args.safetensors}
     if not any(outputs.values()):
         raise UserError(f"nothing to export: give {' or '.join(outputs)} with the file to "
                         f"write, e.g. workbench export {args.bundle} --code model.py")
+    if args.int8 and not args.onnx:
+        raise UserError("--int8 quantizes the ONNX model: give --onnx OUT.onnx with it")
     if args.onnx == "-":  # two files (the model, its preprocessing JSON): one stdout
         raise UserError("--onnx needs a file name, e.g. --onnx model.onnx (the "
                         "preprocessing goes beside it, to model.json); only --code - prints")
@@ -122,4 +124,14 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(report.summary(), file=sys.stderr)
         for warning in report.warnings:
             print(f"workbench export: warning: {warning}", file=sys.stderr)
+        if args.int8:
+            from workbench.core.export.int8 import quantize_onnx
+
+            print(quantize_onnx(bundle, args.onnx).summary(), file=sys.stderr)
+    if args.safetensors:
+        from workbench.core.export.weights import export_safetensors
+
+        weights, doc = export_safetensors(bundle, args.safetensors)
+        print(f"wrote {weights} (weights, safetensors) and {doc} (experiment, classes)",
+              file=sys.stderr)
     return 0

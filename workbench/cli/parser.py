@@ -145,6 +145,12 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--onnx", metavar="OUT.onnx",
                      help="ONNX with a dynamic batch dimension, checked at once with "
                           "onnxruntime; the preprocessing and class names go to OUT.json")
+    fmt.add_argument("--safetensors", metavar="OUT.safetensors",
+                     help="the weights as safetensors (no pickle), with the experiment and "
+                          "classes in OUT.json; load them into --code's build_model()")
+    x.add_argument("--int8", action="store_true",
+                   help="with --onnx: quantize the model to int8 (static, calibrated on "
+                        "training images) and print both models' validation accuracy")
 
     o = sub.add_parser("report", help="write a run as one self-contained HTML file (curves, "
                                       "network, confusion matrix, worst images, findings)")

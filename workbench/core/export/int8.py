@@ -1,0 +1,162 @@
+"""int8 ONNX: static quantization with onnxruntime's tools, calibrated on training images,
+and the accuracy of the float and int8 models side by side on the validation split.
+
+``workbench export BUNDLE --onnx OUT --int8`` writes the float model with
+:func:`~workbench.core.export.onnx.export_onnx` (its preprocessing JSON beside it, which
+holds for both), then :func:`quantize_onnx` replaces OUT with the int8 model: QDQ format,
+weights int8 per channel, activations uint8, the ranges calibrated (MinMax) on a sample of
+the experiment's training images through its evaluation preprocessing.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from workbench.core.errors import WorkbenchError
+
+#: Training images the activation ranges are calibrated on.
+CALIBRATION_IMAGES = 256
+#: Validation images the two models are compared on (all of them up to this).
+COMPARE_IMAGES = 2000
+_BATCH = 32
+
+
+@dataclass
+class Int8Report:
+    """What :func:`quantize_onnx` wrote and measured."""
+
+    path: Path
+    calibration_images: int
+    float_accuracy: float | None = None
+    int8_accuracy: float | None = None
+    compared_images: int = 0
+    float_bytes: int = 0
+    int8_bytes: int = 0
+    note: str = ""
+
+    def summary(self) -> str:
+        size = (f"{self.int8_bytes / 1e6:.2f} MB (float: {self.float_bytes / 1e6:.2f} MB)")
+        acc = ("" if self.float_accuracy is None else
+               f"; validation accuracy on {self.compared_images} images: float "
+               f"{100 * self.float_accuracy:.2f}%, int8 {100 * self.int8_accuracy:.2f}% "
+               f"({100 * (self.int8_accuracy - self.float_accuracy):+.2f} points)")
+        return (f"wrote {self.path}: int8 (static, QDQ, calibrated on "
+                f"{self.calibration_images} training images), {size}{acc}"
+                + (f". {self.note}" if self.note else ""))
+
+
+def _batches(bundle: Any, samples: list[tuple[str, int]]) -> Iterator[tuple[np.ndarray,
+                                                                            np.ndarray]]:
+    """The samples through the bundle's evaluation preprocessing, in batches (unreadable
+    images left out)."""
+    import torch
+
+    from workbench.core.predict import Predictor
+
+    loader = Predictor(bundle)
+    xs, ys = [], []
+    for path, label in samples:
+        try:
+            xs.append(loader.load(path))
+            ys.append(label)
+        except (WorkbenchError, OSError, ValueError):
+            continue
+        if len(xs) == _BATCH:
+            yield torch.stack(xs).numpy(), np.array(ys)
+            xs, ys = [], []
+    if xs:
+        yield torch.stack(xs).numpy(), np.array(ys)
+
+
+def _splits(bundle: Any) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    from workbench.core.data.scan import scan_folder
+    from workbench.core.data.split import split_for
+
+    exp = bundle.experiment
+    folder = exp.data.folder
+    if not folder:
+        from workbench.core.data.demo import ensure_demo_dataset
+
+        folder = str(ensure_demo_dataset())
+    index = scan_folder(folder)
+    if list(index.classes) != list(bundle.classes):
+        raise WorkbenchError(f"{folder} no longer has the bundle's classes, so there are no "
+                             f"training images to calibrate the int8 model on")
+    return split_for(index, exp.data)
+
+
+def _accuracy(session: Any, batches: list[tuple[np.ndarray, np.ndarray]]) -> float:
+    name = session.get_inputs()[0].name
+    correct = total = 0
+    for x, y in batches:
+        logits = session.run(None, {name: x.astype(np.float32)})[0]
+        correct += int((logits.argmax(1) == y).sum())
+        total += len(y)
+    return correct / max(1, total)
+
+
+def quantize_onnx(bundle: Any, path: str | Path) -> Int8Report:
+    """Replace the float ONNX model at ``path`` (written by ``export_onnx`` for
+    ``bundle``) with its int8 quantization, and compare their validation accuracy."""
+    import onnxruntime as ort
+    from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod,
+                                          QuantFormat, QuantType, quantize_static)
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    path = Path(path)
+    train, val = _splits(bundle)
+    rng = np.random.default_rng(0)
+    pick = rng.permutation(len(train))[:CALIBRATION_IMAGES]
+    calib = list(_batches(bundle, [train[i] for i in sorted(pick)]))
+    if not calib:
+        raise WorkbenchError(f"none of the training images of {bundle.experiment.data.folder} "
+                             f"could be read to calibrate the int8 model")
+
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            self._it = iter(calib)
+
+        def get_next(self) -> dict[str, np.ndarray] | None:
+            nxt = next(self._it, None)
+            return None if nxt is None else {"image": nxt[0].astype(np.float32)}
+
+    float_bytes = path.stat().st_size
+    with tempfile.TemporaryDirectory() as tmp:
+        pre = os.path.join(tmp, "pre.onnx")
+        out = os.path.join(tmp, "int8.onnx")
+        try:
+            quant_pre_process(str(path), pre, skip_symbolic_shape=True)
+        except Exception:  # noqa: BLE001  (optional optimisation: quantize the model as is)
+            pre = str(path)
+        try:
+            quantize_static(pre, out, Reader(), quant_format=QuantFormat.QDQ,
+                            per_channel=True, activation_type=QuantType.QUInt8,
+                            weight_type=QuantType.QInt8,
+                            calibrate_method=CalibrationMethod.MinMax)
+        except Exception as e:  # noqa: BLE001  (onnxruntime's own errors: say which step)
+            raise WorkbenchError(f"onnxruntime could not quantize {path}: "
+                                 f"{str(e).splitlines()[0] if str(e) else type(e).__name__}; "
+                                 f"the float model is kept there") from None
+        float_session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        int8_session = ort.InferenceSession(out, providers=["CPUExecutionProvider"])
+        report = Int8Report(path, sum(len(y) for _, y in calib), float_bytes=float_bytes,
+                            int8_bytes=os.path.getsize(out))
+        compare = list(_batches(bundle, val[:COMPARE_IMAGES]))
+        if compare:
+            report.float_accuracy = _accuracy(float_session, compare)
+            report.int8_accuracy = _accuracy(int8_session, compare)
+            report.compared_images = sum(len(y) for _, y in compare)
+        else:
+            report.note = "no validation images to compare the two models on"
+        del float_session, int8_session
+        from workbench.core.io import atomic_write
+
+        data = Path(out).read_bytes()
+        atomic_write(path, lambda f: f.write(data))
+    return report
