@@ -16,8 +16,9 @@ from torch import nn
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.registry import Component as C
-from workbench.core.model.backbones import (Backbone, backbone_notes, backbone_preprocessing,
-                                            load_backbone_weights)
+from workbench.core.model.backbone_weights import (backbone_notes, backbone_preprocessing,
+                                                   load_backbone_weights)
+from workbench.core.model.backbones import Backbone
 from workbench.core.model.builder import build_network, infer_shapes
 from workbench.core.train.optim import build_optimizer, parameter_groups
 

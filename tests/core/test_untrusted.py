@@ -482,7 +482,7 @@ def test_training_predict_and_export_use_no_network(tiny_experiment, tmp_path, n
 def test_backbone_auto_without_a_local_file_falls_back_offline(tmp_path, monkeypatch,
                                                                no_network):
     from workbench.core.registry import Component as C
-    from workbench.core.model.backbones import backbone_notes, load_backbone_weights
+    from workbench.core.model.backbone_weights import backbone_notes, load_backbone_weights
     from workbench.core.model.builder import build_network
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))  # an empty cache

@@ -1,16 +1,21 @@
-"""Pretrained backbones: transfer learning from torchvision's ImageNet models.
+"""Pretrained backbones: transfer learning from torchvision's and timm's ImageNet models.
 
 One layer type, ``"Backbone"``, holds a whole torchvision classifier (resnet18, resnet50,
 mobilenet_v3_small, efficientnet_b0 or vgg16) with its 1000-class head replaced by
-``nn.Identity``: it takes an RGB image and outputs flat features, so the layers after it in
-the Sequential are the new head (usually one ``Linear``).
+``nn.Identity``, or a curated timm model (``timm/convnext_nano``, ...: :data:`TIMM`) built
+without its head: it takes an RGB image and outputs flat features, so the layers after it
+in the Sequential are the new head (usually one ``Linear``).
 
 Weights are never downloaded. Building the layer gives random weights and reads no file (cheap,
 so shape inference and loading a bundle, whose own weights replace them, cost nothing);
 the Trainer then calls :func:`load_backbone_weights`, *after* the initialisation scheme has
 run so a global scheme cannot overwrite pretrained weights. It reads ``weights_file`` or
 torchvision's cache file ``<torch.hub.get_dir()>/checkpoints/<file name of the weights
-URL>``, the file ``torchvision.models.resnet18(weights="DEFAULT")`` would have saved.
+URL>``, the file ``torchvision.models.resnet18(weights="DEFAULT")`` would have saved; for a
+timm model, ``weights_file`` (``.safetensors``, ``.pth`` or ``.bin``) or the Hugging Face
+cache's ``model.safetensors`` of its ``timm/<name>.<tag>`` repository, the file
+``timm.create_model(name, pretrained=True)`` would have fetched. Weight loading and notes
+are :mod:`.backbone_weights`'.
 
 Modes: ``feature_extraction`` freezes the backbone (no gradients, and its BatchNorm keeps
 its ImageNet statistics even while the Sequential trains); ``fine_tune`` trains it too, at
@@ -59,10 +64,13 @@ class Backbone(nn.Module):
     and torchvision, so code export can copy it as is.
     """
 
-    # Per arch: the head attribute replaced by nn.Identity, and the feature size it received.
+    # Per arch: the head attribute replaced by nn.Identity, and the feature size it received
+    # (timm models are built without a head: num_classes=0).
     HEADS = {"resnet18": ("fc", 512), "resnet50": ("fc", 2048),
              "mobilenet_v3_small": ("classifier", 576), "efficientnet_b0": ("classifier", 1280),
-             "vgg16": ("classifier", 25088)}
+             "vgg16": ("classifier", 25088), "timm/convnext_nano": ("", 640),
+             "timm/efficientnet_b0": ("", 1280), "timm/mobilenetv3_large_100": ("", 1280),
+             "timm/vit_tiny_patch16_224": ("", 192)}
 
     def __init__(self, arch: str = "resnet18", weights: str = "auto", weights_file: str = "",
                  mode: str = "feature_extraction", backbone_lr_scale: float = 0.1):
@@ -79,8 +87,18 @@ class Backbone(nn.Module):
         if self.frozen:
             self.net.requires_grad_(False)
 
+    @staticmethod
+    def _timm_args(arch: str) -> dict:
+        # A ViT takes any input size (a multiple of its 16 px patches) rather than 224 only.
+        return {"dynamic_img_size": True} if "vit_" in arch else {}
+
     @classmethod
     def _make(cls, arch: str) -> nn.Module:
+        if arch.startswith("timm/"):
+            import timm
+
+            return timm.create_model(arch[5:], pretrained=False, num_classes=0,
+                                     **cls._timm_args(arch))
         import torchvision
 
         head = cls.HEADS[arch][0]
@@ -114,10 +132,18 @@ class Backbone(nn.Module):
         return self.backbone_lr_scale if self.mode == "fine_tune" else 1.0
 
     def weights_url(self) -> str:
-        """Where torchvision downloads this arch's default ImageNet weights from."""
+        """Where torchvision (or timm, from the Hugging Face hub) downloads this arch's
+        default ImageNet weights from."""
+        if self.arch.startswith("timm/"):
+            return f"https://huggingface.co/{self._hub_id()}"
         import torchvision
 
         return torchvision.models.get_model_weights(self.arch).DEFAULT.url
+
+    def _hub_id(self) -> str:
+        import timm
+
+        return timm.models.get_pretrained_cfg(self.arch[5:]).hf_hub_id
 
     def pretrained_path(self) -> "Path":
         """The file :meth:`load_pretrained` reads: ``weights_file`` or torchvision's cache."""
@@ -128,6 +154,14 @@ class Backbone(nn.Module):
 
         if self.weights_file:
             return Path(os.path.expanduser(self.weights_file))
+        if self.arch.startswith("timm/"):  # the Hugging Face cache, never the network
+            from huggingface_hub import constants, try_to_load_from_cache
+
+            found = try_to_load_from_cache(self._hub_id(), "model.safetensors")
+            if isinstance(found, str):
+                return Path(found)
+            return (Path(constants.HF_HUB_CACHE) / f"models--{self._hub_id().replace('/', '--')}"
+                    / "snapshots" / "<revision>" / "model.safetensors")
         name = os.path.basename(urlparse(self.weights_url()).path)
         return Path(torch.hub.get_dir()) / "checkpoints" / name
 
@@ -150,6 +184,19 @@ class Backbone(nn.Module):
         path = Path(path) if path is not None else self.pretrained_path()
         if not path.is_file():
             raise FileNotFoundError(str(path))
+        if self.arch.startswith("timm/"):  # timm reads the file and drops its own head
+            import timm
+
+            try:
+                src = timm.create_model(self.arch[5:], pretrained=True, num_classes=0,
+                                        pretrained_cfg_overlay={"file": str(path)},
+                                        **self._timm_args(self.arch))
+                self.net.load_state_dict(src.state_dict())
+            except Exception as e:  # noqa: BLE001  (any reader error: not these weights)
+                reason = (str(e).strip().splitlines() or [type(e).__name__])[0]
+                raise ValueError(f"cannot be read as {self.arch} weights ({reason[:200]})") \
+                    from None
+            return path
         try:
             state = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as e:  # pickle, zip and I/O errors all mean "not a weights file"
@@ -192,6 +239,11 @@ class Backbone(nn.Module):
 
 
 ARCHS = tuple(Backbone.HEADS)
+#: The timm models the palette offers: parameters (without the head) and pretrained size.
+TIMM = {"timm/convnext_nano": "15.0M parameters, 224 px",
+        "timm/efficientnet_b0": "4.0M parameters, 224 px",
+        "timm/mobilenetv3_large_100": "4.2M parameters, 224 px",
+        "timm/vit_tiny_patch16_224": "5.5M parameters, 224 px (any multiple of 16)"}
 
 
 def _check(params: dict[str, Any], shape: tuple[int, ...]) -> str | None:
@@ -249,7 +301,8 @@ _PARAMS = (
     Param("arch", str, "resnet18", choices=ARCHS,
           help="The pretrained network: resnet18 (fast, 11M parameters), resnet50 (stronger, "
                "slower), mobilenet_v3_small (smallest, for CPUs), efficientnet_b0 (accurate "
-               "for its size), vgg16 (large, 25088 features)."),
+               "for its size), vgg16 (large, 25088 features); from timm: " +
+               "; ".join(f"{k[5:]} ({v})" for k, v in TIMM.items()) + "."),
     Param("weights", str, "auto", choices=("auto", "pretrained", "random"),
           help="auto: ImageNet weights if the file is on this machine, else random weights "
                "with a warning; pretrained: stop if the file is missing; random: train from "
@@ -275,129 +328,4 @@ BACKBONE = Entry(
      "torch": f"{__name__}.Backbone", "export_always": ("arch",)})
 
 
-def backbone_preprocessing(arch: str) -> dict[str, Any]:
-    """The input preprocessing ``arch``'s pretrained weights expect.
-
-    Returns
-    -------
-    dict
-        ``{"mean": [r, g, b], "std": [r, g, b], "input_size": [h, w], "resize_size": n}``
-        from the torchvision weights' evaluation transforms: ImageNet's mean and standard
-        deviation, the crop size it was evaluated at (``input_size``) and the size its
-        shorter side is resized to first.
-
-    Raises
-    ------
-    WorkbenchError
-        For an unknown arch.
-    """
-    if arch not in Backbone.HEADS:
-        raise WorkbenchError(f"unknown backbone {arch!r}: choose one of {', '.join(ARCHS)}")
-    import torchvision
-
-    t = torchvision.models.get_model_weights(arch).DEFAULT.transforms()
-    crop = list(t.crop_size) * (2 if len(t.crop_size) == 1 else 1)
-    return {"mean": [float(v) for v in t.mean], "std": [float(v) for v in t.std],
-            "input_size": [int(v) for v in crop[:2]], "resize_size": int(t.resize_size[0])}
-
-
-def _label(index: int, arch: str) -> str:
-    return f"layer {index + 1} (Backbone {arch})"
-
-
-def _status(index: int, module: Backbone, load: bool) -> str | None:
-    """Load (or, with ``load`` off, look for) one backbone's weights; the note to show."""
-    label, arch = _label(index, module.arch), module.arch
-    if module.weights == "random":
-        if module.frozen:
-            return (f"{label}: random weights in feature_extraction mode: the frozen backbone "
-                    f"gives random features and only the layers after it learn; choose mode "
-                    f"fine_tune, or weights auto or pretrained")
-        return None
-    path, url = module.pretrained_path(), module.weights_url()
-    if not path.is_file():
-        if module.weights == "pretrained":
-            raise WorkbenchError(
-                f"{label}: pretrained weights not found at {path}. Put the file there "
-                f"(download {url} on a machine with internet access), set weights_file to "
-                f"where you saved it, or choose weights 'random' to train from scratch")
-        return (f"{label}: no pretrained weights found at {path}; training from random "
-                f"weights (to use ImageNet weights, download {url} to that path)")
-    if not load:
-        return f"{label}: pretrained weights will be loaded from {path}"
-    try:
-        module.load_pretrained(path)
-    except (OSError, ValueError) as e:
-        raise WorkbenchError(
-            f"{label}: the weights file {path} {e}. Point weights_file at the {arch} file "
-            f"({url}), or choose weights 'random' to train from scratch") from None
-    return f"{label}: pretrained weights loaded from {path}"
-
-
-def _backbones(model: nn.Module) -> list[tuple[int, Backbone]]:
-    children = list(model.children()) if isinstance(model, nn.Sequential) else [model]
-    return [(i, m) for i, m in enumerate(children) if isinstance(m, Backbone)]
-
-
-def load_backbone_weights(model: nn.Module) -> list[str]:
-    """Load the pretrained weights of every Backbone layer of ``model``, as each asks.
-
-    Call it after the initialisation scheme has run (which would overwrite them).
-
-    Parameters
-    ----------
-    model
-        The built ``nn.Sequential`` (or a lone :class:`Backbone`).
-
-    Returns
-    -------
-    list[str]
-        One note per backbone for the user: weights loaded from where, or (``auto``) not
-        found so training starts from random weights, or frozen random features.
-
-    Raises
-    ------
-    WorkbenchError
-        ``weights="pretrained"`` and the file is missing (naming the path to put it at and
-        the URL to get it from), or a file that is not this arch's weights.
-    """
-    notes = [_status(i, m, load=True) for i, m in _backbones(model)]
-    return [n for n in notes if n]
-
-
-def backbone_notes(layers: Sequence[Any]) -> list[str]:
-    """What training will do about each Backbone layer's weights, without loading any.
-
-    Parameters
-    ----------
-    layers
-        The experiment's layer Components; invalid Backbone parameters are skipped (the
-        shape inference reports them).
-
-    Returns
-    -------
-    list[str]
-        One note per Backbone layer that has something to say; a missing file with
-        ``weights="pretrained"`` is a note here (training will stop on it).
-    """
-    entry, notes = BACKBONE, []
-    for i, comp in enumerate(layers):
-        if getattr(comp, "type", None) != "Backbone":
-            continue
-        try:
-            params = entry.validate(comp.params)
-        except WorkbenchError:
-            continue
-        with torch.device("meta"):  # only the attributes are needed: no memory, no init
-            module = Backbone(**params)
-        try:
-            note = _status(i, module, load=False)
-        except WorkbenchError as e:
-            note = f"{e} (training will stop on this)"
-        if note:
-            notes.append(note)
-    return notes
-
-
-__all__ = ["ARCHS", "BACKBONE", "MIN_SIZE", "Backbone", "backbone_notes", "backbone_preprocessing",
-           "load_backbone_weights"]
+__all__ = ["ARCHS", "BACKBONE", "MIN_SIZE", "TIMM", "Backbone"]

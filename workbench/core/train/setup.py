@@ -41,7 +41,7 @@ class RunSetup:
         from workbench.core.data.dataset import balanced_sampler, class_weights
         from workbench.core.data.scan import scan_folder
         from workbench.core.data.split import split_for
-        from workbench.core.model.backbones import load_backbone_weights
+        from workbench.core.model.backbone_weights import load_backbone_weights
         from workbench.core.model.builder import build_network
         from workbench.core.model.init import apply_init
         from workbench.core.train.allocator import tune_host_allocator

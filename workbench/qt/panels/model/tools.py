@@ -354,7 +354,7 @@ class ModelTools(QObject):
         and looked up again after :data:`NOTES_TTL_S` (a weights file copied meanwhile) or
         :meth:`forget_backbone_notes`.
         """
-        from workbench.core.model.backbones import backbone_notes
+        from workbench.core.model.backbone_weights import backbone_notes
 
         key = repr([(i, c.params) for i, c in enumerate(layers) if c.type == "Backbone"])
         now = time.monotonic()
@@ -370,7 +370,7 @@ class ModelTools(QObject):
         """Set ``data.mean``, ``data.std`` and ``data.input_size`` from Backbone layer
         ``index``'s pretrained weights (one undo step; the Data tab hears it from the
         Experiment)."""
-        from workbench.core.model.backbones import backbone_preprocessing
+        from workbench.core.model.backbone_weights import backbone_preprocessing
 
         panel = self.panel
         layers = panel.experiment.model.layers

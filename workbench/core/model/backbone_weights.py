@@ -1,0 +1,150 @@
+"""A Backbone layer's pretrained weights: what each expects as input
+(:func:`backbone_preprocessing`), and loading them (:func:`load_backbone_weights`) or saying
+what training will do about them (:func:`backbone_notes`), never downloading anything.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import torch
+from torch import nn
+
+from workbench.core.errors import WorkbenchError
+from workbench.core.model.backbones import ARCHS, BACKBONE, TIMM, Backbone
+
+
+def backbone_preprocessing(arch: str) -> dict[str, Any]:
+    """The input preprocessing ``arch``'s pretrained weights expect.
+
+    Returns
+    -------
+    dict
+        ``{"mean": [r, g, b], "std": [r, g, b], "input_size": [h, w], "resize_size": n}``
+        from the torchvision weights' evaluation transforms (timm's pretrained configuration
+        for a timm model): ImageNet's mean and standard
+        deviation, the crop size it was evaluated at (``input_size``) and the size its
+        shorter side is resized to first.
+
+    Raises
+    ------
+    WorkbenchError
+        For an unknown arch.
+    """
+    if arch not in Backbone.HEADS:
+        raise WorkbenchError(f"unknown backbone {arch!r}: choose one of {', '.join(ARCHS)}")
+    if arch in TIMM:  # timm's pretrained configuration says the same things
+        import timm
+
+        cfg = timm.models.get_pretrained_cfg(arch[5:])
+        _, h, w = cfg.input_size
+        return {"mean": [float(v) for v in cfg.mean], "std": [float(v) for v in cfg.std],
+                "input_size": [int(h), int(w)],
+                "resize_size": int(round(h / float(cfg.crop_pct or 1.0)))}
+    import torchvision
+
+    t = torchvision.models.get_model_weights(arch).DEFAULT.transforms()
+    crop = list(t.crop_size) * (2 if len(t.crop_size) == 1 else 1)
+    return {"mean": [float(v) for v in t.mean], "std": [float(v) for v in t.std],
+            "input_size": [int(v) for v in crop[:2]], "resize_size": int(t.resize_size[0])}
+
+
+def _label(index: int, arch: str) -> str:
+    return f"layer {index + 1} (Backbone {arch})"
+
+
+def _status(index: int, module: Backbone, load: bool) -> str | None:
+    """Load (or, with ``load`` off, look for) one backbone's weights; the note to show."""
+    label, arch = _label(index, module.arch), module.arch
+    if module.weights == "random":
+        if module.frozen:
+            return (f"{label}: random weights in feature_extraction mode: the frozen backbone "
+                    f"gives random features and only the layers after it learn; choose mode "
+                    f"fine_tune, or weights auto or pretrained")
+        return None
+    path, url = module.pretrained_path(), module.weights_url()
+    if not path.is_file():
+        if module.weights == "pretrained":
+            raise WorkbenchError(
+                f"{label}: pretrained weights not found at {path}. Put the file there "
+                f"(download {url} on a machine with internet access), set weights_file to "
+                f"where you saved it, or choose weights 'random' to train from scratch")
+        return (f"{label}: no pretrained weights found at {path}; training from random "
+                f"weights (to use ImageNet weights, download {url} to that path)")
+    if not load:
+        return f"{label}: pretrained weights will be loaded from {path}"
+    try:
+        module.load_pretrained(path)
+    except (OSError, ValueError) as e:
+        raise WorkbenchError(
+            f"{label}: the weights file {path} {e}. Point weights_file at the {arch} file "
+            f"({url}), or choose weights 'random' to train from scratch") from None
+    return f"{label}: pretrained weights loaded from {path}"
+
+
+def _backbones(model: nn.Module) -> list[tuple[int, Backbone]]:
+    children = list(model.children()) if isinstance(model, nn.Sequential) else [model]
+    return [(i, m) for i, m in enumerate(children) if isinstance(m, Backbone)]
+
+
+def load_backbone_weights(model: nn.Module) -> list[str]:
+    """Load the pretrained weights of every Backbone layer of ``model``, as each asks.
+
+    Call it after the initialisation scheme has run (which would overwrite them).
+
+    Parameters
+    ----------
+    model
+        The built ``nn.Sequential`` (or a lone :class:`Backbone`).
+
+    Returns
+    -------
+    list[str]
+        One note per backbone for the user: weights loaded from where, or (``auto``) not
+        found so training starts from random weights, or frozen random features.
+
+    Raises
+    ------
+    WorkbenchError
+        ``weights="pretrained"`` and the file is missing (naming the path to put it at and
+        the URL to get it from), or a file that is not this arch's weights.
+    """
+    notes = [_status(i, m, load=True) for i, m in _backbones(model)]
+    return [n for n in notes if n]
+
+
+def backbone_notes(layers: Sequence[Any]) -> list[str]:
+    """What training will do about each Backbone layer's weights, without loading any.
+
+    Parameters
+    ----------
+    layers
+        The experiment's layer Components; invalid Backbone parameters are skipped (the
+        shape inference reports them).
+
+    Returns
+    -------
+    list[str]
+        One note per Backbone layer that has something to say; a missing file with
+        ``weights="pretrained"`` is a note here (training will stop on it).
+    """
+    entry, notes = BACKBONE, []
+    for i, comp in enumerate(layers):
+        if getattr(comp, "type", None) != "Backbone":
+            continue
+        try:
+            params = entry.validate(comp.params)
+        except WorkbenchError:
+            continue
+        with torch.device("meta"):  # only the attributes are needed: no memory, no init
+            module = Backbone(**params)
+        try:
+            note = _status(i, module, load=False)
+        except WorkbenchError as e:
+            note = f"{e} (training will stop on this)"
+        if note:
+            notes.append(note)
+    return notes
+
+
+__all__ = ["backbone_notes", "backbone_preprocessing", "load_backbone_weights"]
