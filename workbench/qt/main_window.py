@@ -152,6 +152,7 @@ class MainWindow(UrlDropTarget, QMainWindow):
                 ("&Save experiment as…", QKeySequence.StandardKey.SaveAs, self.save_experiment),
                 ("Load &bundle…", None, self._load_bundle),
                 ("E&xport model…", None, self.export_model),
+                ("Export &report…", None, self.export_report),
                 (None, None, None),
                 ("&Quit", QKeySequence.StandardKey.Quit, self.close)):
             if text is None:
@@ -162,6 +163,15 @@ class MainWindow(UrlDropTarget, QMainWindow):
                 action.setShortcut(shortcut)
             action.triggered.connect(slot)
             file_menu.addAction(action)
+
+    def export_report(self) -> int | None:
+        """The run selected on the Runs tab (else the last one trained) as an HTML report."""
+        selected = self.runs_panel.selected_records()
+        run_dir = str(selected[0].path) if len(selected) == 1 else self.train_panel.last_run_dir
+        if not run_dir:
+            show_error(self, "No run", "Train a run, or select one on the Runs tab, first.")
+            return None
+        return self.runs_panel.sharing.export_report(run_dir)
 
     @property
     def experiment(self) -> Experiment:

@@ -30,6 +30,7 @@ from workbench.core.runs.store import RunRecord, RunStore
 from workbench.qt.common import MessageLabel, run_standalone, show_error
 from workbench.qt.workers import TaskRunner, TaskState
 from workbench.qt.panels.runs.model import COLUMN, SORT_ROLE, RunsTableModel
+from workbench.qt.panels.runs.share import RunSharing
 from workbench.qt.panels.train.findings import FindingsView, run_findings
 
 #: More curves than this make an unreadable plot: the first ones selected are overlaid.
@@ -172,10 +173,12 @@ class RunsPanel(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.filter_edit, 1)
         top.addWidget(self.refresh_button)
+        self.sharing = RunSharing(self)  # TensorBoard, Report… (share.py)
         buttons = QHBoxLayout()
         for b in (self.rename_button, self.notes_button, self.delete_button,
                   self.export_button, self.predict_button, self.evaluate_button,
-                  self.continue_button):
+                  self.continue_button, self.sharing.report_button,
+                  self.sharing.tensorboard_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
         self.message = MessageLabel("")
@@ -292,6 +295,7 @@ class RunsPanel(QWidget):
         one = len(records) == 1
         self.rename_button.setEnabled(one)
         self.notes_button.setEnabled(one)
+        self.sharing.update(one)
         self.delete_button.setEnabled(bool(records))
         self.export_button.setEnabled(bool(records))
         self.predict_button.setEnabled(one and records[0].has_bundle)

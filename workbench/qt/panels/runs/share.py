@@ -1,0 +1,125 @@
+"""Sharing runs from the Runs tab: "TensorBoard" opens every run in TensorBoard, "Report…"
+writes the selected run as one HTML file (:mod:`workbench.core.runs.report`), also File →
+Export report… in the main window.
+
+The TensorBoard button starts ``tensorboard --logdir <runs folder>`` (the command beside the
+Python running Workbench, or on the PATH) and opens its page; without the command it shows
+the command line to run instead. The report is written off the GUI thread (it evaluates the
+run's model on its validation split first).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, QProcess, QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QPushButton, QWidget
+
+from workbench.qt.common import show_error
+from workbench.qt.workers import TaskRunner, TaskState
+
+#: The port TensorBoard is asked to serve on.
+TENSORBOARD_PORT = 6006
+
+
+def tensorboard_command() -> str | None:
+    """The ``tensorboard`` program: beside this Python (a virtual environment), else on the
+    PATH; None when there is none."""
+    here = Path(sys.executable).parent / ("tensorboard.exe" if os.name == "nt" else "tensorboard")
+    return str(here) if here.is_file() else shutil.which("tensorboard")
+
+
+def ask_report_path(parent: QWidget, suggested: str) -> str:
+    path, _ = QFileDialog.getSaveFileName(parent, "Export the run as an HTML report",
+                                          suggested, "HTML files (*.html);;All files (*)")
+    return path
+
+
+def show_command(parent: QWidget, command: str) -> None:
+    QMessageBox.information(parent, "TensorBoard", "TensorBoard is not installed here. "
+                            "Install it (pip install tensorboard), then run:\n\n" + command)
+
+
+class RunSharing(QObject):
+    """The Runs tab's TensorBoard and Report… buttons (``panel``: the RunsPanel).
+
+    The dialogs and the launcher are attributes (``ask_path``, ``show_command``,
+    ``start_detached``, ``open_url``) so a test can answer them without a person.
+    """
+
+    def __init__(self, panel: Any):
+        super().__init__(panel)
+        self.panel = panel
+        self.tensorboard_button = QPushButton("TensorBoard")
+        self.tensorboard_button.setToolTip("Open every run in TensorBoard (each run folder "
+                                           "holds its event files)")
+        self.tensorboard_button.clicked.connect(self.open_tensorboard)
+        self.report_button = QPushButton("Report…")
+        self.report_button.setToolTip("Write the selected run as one HTML file: settings, "
+                                      "network, curves, confusion matrix, worst images")
+        self.report_button.clicked.connect(lambda: self.export_report())
+        self.ask_path: Callable[[QWidget, str], str] = ask_report_path
+        self.show_command: Callable[[QWidget, str], None] = show_command
+        self.start_detached: Callable[[str, list[str]], bool] = \
+            lambda program, args: QProcess.startDetached(program, args)[0]
+        self.open_url: Callable[[str], Any] = lambda url: QDesktopServices.openUrl(QUrl(url))
+        self._runner = TaskRunner(self, supersede=True)
+        self._runner.finished.connect(self._on_written)
+        self._runner.errored.connect(self._on_failed)
+        self.update(False)
+
+    def update(self, one_selected: bool) -> None:
+        self.report_button.setEnabled(one_selected)
+
+    # -- TensorBoard -------------------------------------------------------------------
+    def open_tensorboard(self) -> str:
+        """Start TensorBoard on the runs folder (or show how); returns the command line."""
+        logdir = str(self.panel.store.root)
+        program = tensorboard_command()
+        args = ["--logdir", logdir, "--port", str(TENSORBOARD_PORT)]
+        line = " ".join(["tensorboard", *(f'"{a}"' if " " in a else a for a in args)])
+        if program is None:
+            self.show_command(self.panel, line)
+            return line
+        if not self.start_detached(program, args):
+            show_error(self.panel, "Cannot start TensorBoard", f"{program} did not start; "
+                       f"run it yourself:\n\n{line}")
+            return line
+        url = f"http://localhost:{TENSORBOARD_PORT}/"
+        self.open_url(url)
+        self.panel.message.show_message(f"TensorBoard started ({line}); it serves {url}",
+                                        "ok")
+        return line
+
+    # -- report ------------------------------------------------------------------------
+    def export_report(self, run_dir: str | None = None) -> int | None:
+        """Ask where, then write ``run_dir``'s report (the selected run by default) off the
+        GUI thread; returns the job id (None: nothing to do)."""
+        if run_dir is None:
+            records = self.panel.selected_records()
+            if len(records) != 1:
+                return None
+            run_dir = str(records[0].path)
+        name = Path(run_dir).name
+        path = self.ask_path(self.panel, os.path.join(str(Path.home()), f"{name}.html"))
+        if not path:
+            return None
+        self.panel.message.show_message(f"Writing the report of {name}…")
+
+        def work(state: TaskState) -> str:
+            from workbench.core.runs.report import write_report
+
+            return str(write_report(run_dir, path))
+
+        return self._runner.submit(work)
+
+    def _on_written(self, _job: int, path: str) -> None:
+        self.panel.message.show_message(f"Wrote the report {path}", "ok")
+
+    def _on_failed(self, _job: int, message: str) -> None:
+        show_error(self.panel, "Cannot write the report", message)
