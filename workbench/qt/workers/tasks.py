@@ -30,6 +30,7 @@ class TaskRunner(QObject):
     """
 
     progressed = Signal(int, int, int)   # job id, done, total
+    yielded = Signal(int, object)        # job id, a value the job sent (TaskState.send)
     finished = Signal(int, object)       # job id, result
     errored = Signal(int, str)           # job id, message
 
@@ -38,6 +39,7 @@ class TaskRunner(QObject):
         self.supersede = supersede
         self._signals = WorkerSignals()
         self._signals.progressed.connect(self._on_progressed)
+        self._signals.yielded.connect(self._on_yielded)
         self._signals.returned.connect(self._on_returned)
         self._signals.errored.connect(self._on_errored)
         self._jobs: dict[int, Worker] = {}
@@ -68,6 +70,11 @@ class TaskRunner(QObject):
     def _on_progressed(self, job_id: int, done: int, total: int) -> None:
         if self._is_current(job_id):
             self.progressed.emit(job_id, done, total)
+
+    @Slot(int, object)
+    def _on_yielded(self, job_id: int, value: Any) -> None:
+        if self._is_current(job_id):
+            self.yielded.emit(job_id, value)
 
     @Slot(int, object)
     def _on_returned(self, job_id: int, result: Any) -> None:

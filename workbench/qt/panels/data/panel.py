@@ -18,7 +18,7 @@ from typing import Any
 from PySide6.QtCore import QPoint, Qt, Signal, Slot
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QGroupBox, QHBoxLayout, QLabel,
                                QLineEdit, QProgressBar, QPushButton, QScrollArea, QSplitter,
-                               QVBoxLayout, QWidget)
+                               QTabWidget, QVBoxLayout, QWidget)
 
 from workbench.core.errors import DataError
 from workbench.core.events import CurrentExperiment
@@ -30,7 +30,8 @@ from workbench.qt.thumbnails import PathRole, ThumbnailLoader, ThumbnailModel, T
 from workbench.qt.workers import TaskRunner
 from workbench.qt.panels.data.advice import DataAdvice, HeaderSummary
 from workbench.qt.panels.data.settings import DataSettings
-from workbench.qt.panels.data.stats import split_counts
+from workbench.qt.panels.data.health.view import HealthView
+from workbench.qt.panels.data.stats import split_counts, total_text
 from workbench.qt.panels.data.jobs import list_dataset, verify_dataset
 from workbench.qt.panels.data.views import (ClassBarChart, ClassTable, DatasetDetails, reveal_in_file_manager,
                          reveal_menu)
@@ -203,7 +204,13 @@ class DataPanel(QWidget):
         layout.addWidget(self.progress)
         layout.addWidget(self.message)
         layout.addWidget(self.advice)
-        layout.addWidget(split, 1)
+        self.health = HealthView(self.current)  # the Health tab: findings and fixes
+        self.health.rescan_requested.connect(self.rescan_button.click)
+        self.views = QTabWidget()
+        self.views.addTab(split, "Dataset")
+        self.views.addTab(self.health, "Health")
+        self.health.title_changed.connect(lambda text: self.views.setTabText(1, text))
+        layout.addWidget(self.views, 1)
 
     # -- actions ---------------------------------------------------------------------------
     def set_experiment(self, experiment: Experiment) -> None:
@@ -219,6 +226,8 @@ class DataPanel(QWidget):
     def _on_experiment_changed(self, section: str, _field: str | None) -> None:
         if section == "data":  # e.g. the Model tab set a backbone's channels and size
             self._update_suggestion()
+        if section == "data" and _field in ("exclude", None):  # the Health tab's exclusions
+            self._show_split()
 
     @Slot()
     def choose_folder(self) -> None:
@@ -265,6 +274,7 @@ class DataPanel(QWidget):
         self._verify_runner.cancel_all()
         self.headers.cancel_all()
         self.settings.shutdown()
+        self.health.shutdown()
         self.loader.shutdown()
         stop_busy(self.progress)
 
@@ -334,14 +344,6 @@ class DataPanel(QWidget):
         empty = list(getattr(index, "empty_classes", []) or []) if index is not None else []
         self.class_table.set_rows(counts, empty)
         self.chart.set_counts(counts)
-        if index is None:
-            self.total_label.setText("")
-        else:
-            text = f"Total: {sum(counts.values()):,} images in {index.num_classes} classes"
-            if index.val_samples is not None:
-                text += (f" ({len(index.samples):,} in train/, {len(index.val_samples):,} in "
-                         f"the validation folder)")
-            self.total_label.setText(text)
 
         self.class_combo.blockSignals(True)
         self.class_combo.clear()
@@ -379,7 +381,8 @@ class DataPanel(QWidget):
 
     @Slot()
     def _show_split(self) -> None:
-        """Fill the Train/Val columns and the imbalance line from the current split."""
+        """Fill the Train/Val columns and the total and imbalance lines from the split."""
+        self.total_label.setText(total_text(self.index, self.experiment.data))
         split = split_counts(self.index, self.experiment.data)
         if split is None:
             self.class_table.set_split(None, None)

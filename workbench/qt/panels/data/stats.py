@@ -29,6 +29,25 @@ def split_counts(index: Any, data: Any) -> tuple[list, dict[str, int], dict[str,
     return train, train_counts, val_counts
 
 
+def total_text(index: Any, data: Any) -> str:
+    """The line under the class table: images and classes, the folder's own split, and
+    how many images ``data.exclude`` leaves out ("" without a dataset)."""
+    if index is None:
+        return ""
+    counts = index.counts()
+    text = f"Total: {sum(counts.values()):,} images in {index.num_classes} classes"
+    if index.val_samples is not None:
+        text += (f" ({len(index.samples):,} in train/, {len(index.val_samples):,} in the "
+                 f"validation folder)")
+    exclude = getattr(data, "exclude", None) or []
+    if exclude:
+        from workbench.core.data.split import excluded_paths
+
+        n = len(excluded_paths(index, list(exclude)))
+        text += f"; {n} excluded from training"
+    return text
+
+
 def preset_names() -> list[str]:
     """Names of the normalisation presets (``NORMALIZATION_PRESETS`` of the core)."""
     from workbench.core.data.stats import NORMALIZATION_PRESETS

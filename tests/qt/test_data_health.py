@@ -1,0 +1,238 @@
+"""The Data tab's Health view: checks run off the GUI thread, findings as rows, and the
+actions on them (exclude from training, move to the suggested class with undo), on small
+planted sets. The slow cross-validated label check is replaced by fakes."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import Qt
+
+from qt_helpers import loaded_data_panel
+from workbench.core.data.health import report as report_module
+from workbench.core.data.health.labels import LabelCheckCancelled
+from workbench.core.experiment import Experiment
+from workbench.qt.main_window import MainWindow
+from workbench.qt.panels.data.health.findings import findings_of
+from workbench.qt.panels.data.health.table import COLUMNS, FindingRole
+
+WAIT_MS = 30000
+
+
+def _photos(root, classes=("cats", "dogs", "owls"), per_class=12, side=48, seed=0):
+    """Distinct photo-like images: smooth random colour fields, each drawn afresh."""
+    rng = np.random.default_rng(seed)
+    for c in classes:
+        (root / c).mkdir(parents=True, exist_ok=True)
+        for i in range(per_class):
+            small = rng.integers(0, 256, (6, 6, 3), dtype=np.uint8)
+            img = Image.fromarray(small).resize((side, side), Image.BICUBIC)
+            img.save(root / c / f"{c}_{i:02d}.png")
+    return root
+
+
+def _experiment(folder=None) -> Experiment:
+    exp = Experiment(name="health")
+    if folder is not None:
+        exp.data.folder = str(folder)
+    exp.data.input_size = [32, 32]
+    exp.training.device = "cpu"
+    return exp
+
+
+def _check(qtbot, health, labels=False):
+    """Press Check (or Check labels) and wait for the rows; returns the findings."""
+    with qtbot.waitSignal(health.checked, timeout=WAIT_MS):
+        (health.labels_button if labels else health.check_button).click()
+    return list(health.model.findings)
+
+
+@pytest.fixture
+def with_label_issue(monkeypatch):
+    """check_dataset whose label check "finds" cats_03 to be a dog (no network trained)."""
+    real = report_module.check_dataset
+
+    def fake(experiment, index=None, labels=False, progress=None, stop_event=None, **_kw):
+        report = real(experiment, index=index, progress=progress)
+        if labels:
+            cat = next(p for p in report.label_of if p.endswith("cats_03.png"))
+            owl = next(p for p in report.label_of if p.endswith("owls_07.png"))
+            report.label_issues = [
+                {"path": owl, "given": "owls", "suggested": "cats", "score": 0.61},
+                {"path": cat, "given": "cats", "suggested": "dogs", "score": 0.93}]
+            report.labels_checked = True
+            report.seconds["labels"] = 0.1
+        return report
+
+    monkeypatch.setattr(report_module, "check_dataset", fake)
+
+
+def test_a_copy_across_classes_is_found_and_excluding_it_is_an_experiment_setting(
+        qtbot, tmp_path):
+    root = _photos(tmp_path / "d")
+    shutil.copy(root / "cats" / "cats_00.png", root / "dogs" / "dogs_copy.png")
+    window = MainWindow(_experiment())
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.data_panel.dataset_loaded, timeout=WAIT_MS):
+        window.load_folder(str(root))
+    panel = window.data_panel
+    health = panel.health
+    assert panel.views.tabText(panel.views.indexOf(health)) == "Health"
+
+    findings = _check(qtbot, health)
+    pair = [str(root / "cats" / "cats_00.png"), str(root / "dogs" / "dogs_copy.png")]
+    [conflict] = [f for f in findings if f.kind == "conflict"]
+    assert list(conflict.paths) == pair
+    assert conflict.classes == ("cats", "dogs")
+    assert set(conflict.sides) <= {"train", "val"}
+    assert health.stack.currentWidget() is health.table
+    assert health.table.model().rowCount() == len(findings) >= 1
+    assert "1 conflicting label" in health.summary.text()
+    assert panel.views.tabText(panel.views.indexOf(health)) == f"Health ({len(findings)})"
+    train, val = panel.split_counts()
+    assert train["dogs"] + val["dogs"] == 13
+
+    # Choose the copy (the second image of the row) and exclude it.
+    health.select(conflict, image=1)
+    assert health.chosen_path() == pair[1]
+    health.exclude_button.click()
+    assert window.experiment.data.exclude == ["dogs/dogs_copy.png"]
+    assert pair[1] in health.model.excluded
+    assert health.excluded.entries() == ["dogs/dogs_copy.png"]
+    assert health.exclude_button.text() == "Include again"
+    assert "1 excluded" in panel.total_label.text()
+    train, val = panel.split_counts()
+    assert train["dogs"] + val["dogs"] == 12  # left out of the split the tabs train on
+
+    # Reversible from the list of excluded images.
+    health.excluded.list.item(0).setSelected(True)
+    health.excluded.include_button.click()
+    assert window.experiment.data.exclude == []
+    assert "excluded" not in panel.total_label.text()
+    assert health.exclude_button.text() == "Exclude from training"
+
+
+def test_a_clean_set_shows_the_empty_state(qtbot, tmp_path):
+    panel = loaded_data_panel(qtbot, _photos(tmp_path / "clean"), _experiment())
+    health = panel.health
+    assert health.stack.currentWidget() is health.empty  # what Check does, before it
+    assert _check(qtbot, health) == []
+    assert health.stack.currentWidget() is health.empty
+    assert health.empty.text().startswith("No problems found in 36 images")
+    assert health.summary.text().startswith("Checked 36 images in ")
+    assert not health.exclude_button.isEnabled() and not health.move_button.isEnabled()
+
+
+def test_move_to_the_suggested_class_asks_first_and_undo_puts_it_back(
+        qtbot, tmp_path, with_label_issue):
+    root = _photos(tmp_path / "d")
+    panel = loaded_data_panel(qtbot, root, _experiment())
+    health = panel.health
+    findings = _check(qtbot, health, labels=True)
+    assert [f.kind for f in findings] == ["label", "label"]
+    source, target = root / "cats" / "cats_03.png", root / "dogs" / "cats_03.png"
+    [issue] = [f for f in findings if f.paths == (str(source),)]
+    assert issue.class_text == "cats → dogs" and issue.score == pytest.approx(0.93)
+    health.select(issue)
+    assert health.move_button.isEnabled()
+
+    questions = []
+    health.confirm = lambda parent, title, text: questions.append(text) or False
+    health.move_button.click()
+    assert source.is_file() and not target.exists()  # answered no: nothing moved
+    assert "cats/cats_03.png" in questions[0]
+    assert "'cats'" in questions[0] and "'dogs'" in questions[0]
+
+    health.confirm = lambda parent, title, text: True
+    with qtbot.waitSignal(panel.dataset_loaded, timeout=WAIT_MS):  # the folder rescanned
+        health.move_button.click()
+    assert not source.exists() and target.is_file()
+    assert panel.class_counts() == {"cats": 11, "dogs": 13, "owls": 12}
+    assert health.model.moved == {str(source): "dogs"}
+    assert health.undo_button.isEnabled() and not health.move_button.isEnabled()
+    assert "Moved cats/cats_03.png" in health.status.text()
+
+    with qtbot.waitSignal(panel.dataset_loaded, timeout=WAIT_MS):
+        health.undo_button.click()
+    assert source.is_file() and not target.exists()
+    assert panel.class_counts() == {"cats": 12, "dogs": 12, "owls": 12}
+    assert health.model.moved == {} and not health.undo_button.isEnabled()
+    assert health.move_button.isEnabled()
+
+
+def test_rows_sort_by_score_and_filter_by_kind(qtbot, tmp_path, with_label_issue):
+    root = _photos(tmp_path / "d")
+    shutil.copy(root / "owls" / "owls_01.png", root / "cats" / "owl_copy.png")
+    panel = loaded_data_panel(qtbot, root, _experiment())
+    health = panel.health
+    findings = _check(qtbot, health, labels=True)
+    assert sorted(f.kind for f in findings) == ["conflict", "label", "label"]
+    table, proxy = health.table, health.table.proxy
+    # By kind, most serious first, and label issues most likely wrong first.
+    shown = [proxy.index(r, 0).data(FindingRole) for r in range(proxy.rowCount())]
+    assert [(f.kind, f.score) for f in shown] == [("conflict", None), ("label", 0.93),
+                                                  ("label", 0.61)]
+    # A label issue shows an ordinary image of the suggested and of the given class.
+    assert [c for _, c in shown[1].examples] == ["dogs", "cats"]
+
+    table.sortByColumn(COLUMNS.index("Score"), Qt.SortOrder.AscendingOrder)
+    scores = [proxy.index(r, COLUMNS.index("Score")).data() for r in range(proxy.rowCount())]
+    assert scores == ["", "0.610", "0.930"]
+    health.kind_combo.setCurrentIndex(health.kind_combo.findData("label"))
+    assert proxy.rowCount() == 2
+    assert health.kind_combo.currentText() == "Likely mislabelled (2)"
+    health.kind_combo.setCurrentIndex(0)
+    assert proxy.rowCount() == 3
+
+
+def test_cancel_stops_a_running_label_check(qtbot, tmp_path, monkeypatch):
+    started, stopped = threading.Event(), threading.Event()
+
+    def slow(experiment, index=None, labels=False, progress=None, stop_event=None, **_kw):
+        progress("labels", 0, 5)
+        started.set()
+        if stop_event.wait(WAIT_MS / 1000):
+            stopped.set()
+            raise LabelCheckCancelled("the label check was cancelled")
+        raise AssertionError("the check was not cancelled")
+
+    monkeypatch.setattr(report_module, "check_dataset", slow)
+    panel = loaded_data_panel(qtbot, _photos(tmp_path / "d", per_class=4), _experiment())
+    health = panel.health
+    health.labels_button.click()
+    qtbot.waitUntil(started.is_set, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: "training network 1 of 5" in health.progress.format(),
+                    timeout=WAIT_MS)
+    assert health.is_checking() and not health.cancel_button.isHidden()
+    assert not health.check_button.isEnabled()
+
+    health.cancel_button.click()
+    qtbot.waitUntil(stopped.is_set, timeout=WAIT_MS)
+    assert not health.is_checking()
+    assert health.progress.isHidden() and health.cancel_button.isHidden()
+    assert health.check_button.isEnabled() and health.labels_button.isEnabled()
+    assert "Cancelled" in health.status.text()
+    assert health.report is None
+
+
+def test_findings_show_a_group_once_with_its_other_kinds():
+    class Report:
+        root = "/d"
+        label_of = {"/d/a/1.png": "a", "/d/b/1.png": "b", "/d/a/2.png": "a"}
+        side_of = {"/d/a/1.png": "train", "/d/b/1.png": "val", "/d/a/2.png": "train"}
+        conflicting_labels = train_val_leaks = exact_duplicates = [["/d/a/1.png",
+                                                                    "/d/b/1.png"]]
+        near_duplicates, label_issues, unreadable = [], [], []
+        blank_images = ["/d/a/2.png"]
+        tiny_images = [{"path": "/d/a/2.png", "width": 4, "height": 4}]
+        extreme_aspect = []
+
+    rows = findings_of(Report(), (32, 32))
+    assert [f.kind for f in rows] == ["conflict", "blank", "tiny"]
+    assert rows[0].also == ("leak", "exact") and rows[0].sides == ("train", "val")
+    assert "Also: train/val leak, exact duplicates." in rows[0].detail
+    assert "4×4 px" in rows[2].detail and "32×32" in rows[2].detail

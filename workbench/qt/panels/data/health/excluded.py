@@ -1,0 +1,82 @@
+"""The images the experiment leaves out (``data.exclude``), listed with the means to bring
+them back: the Health view's right-hand column."""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import (QAbstractItemView, QGroupBox, QHBoxLayout, QListWidget,
+                               QPushButton, QVBoxLayout, QWidget)
+
+
+def edited(exclude: list[str], entries: list[str], excluded: bool) -> list[str]:
+    """``exclude`` (``data.exclude``) with ``entries`` (relative paths) added, or taken out
+    however they are written there (``a\\b.png``, ``a/b.png/``)."""
+    current = list(exclude)
+    if excluded:
+        return current + [e for e in dict.fromkeys(entries) if e not in current]
+    return [e for e in current if _norm(e) not in entries]
+
+
+def _norm(entry: str) -> str:
+    entry = entry.replace("\\", "/")
+    return entry if os.path.isabs(entry) else entry.strip("/")
+
+
+class ExcludedList(QGroupBox):
+    """``data.exclude`` as a list (paths relative to the dataset folder).
+
+    Signals
+    -------
+    include_requested(entries)
+        "Include again" (the selected entries) or "Include all" (every entry) was pressed.
+    """
+
+    include_requested = Signal(list)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__("Excluded from training (0)", parent)
+        self.setToolTip("Images the experiment leaves out of training, validation, "
+                        "evaluation and tuning (saved with it as data.exclude)")
+        self.list = QListWidget()
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.list.itemSelectionChanged.connect(self._update_buttons)
+        self.include_button = QPushButton("Include again")
+        self.include_button.setToolTip("Bring the selected images back into training")
+        self.include_button.clicked.connect(self._on_include_clicked)
+        self.include_all_button = QPushButton("Include all")
+        self.include_all_button.clicked.connect(
+            lambda: self.include_requested.emit(self.entries()))
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(6, 6, 6, 6)
+        lay.addWidget(self.list, 1)
+        row = QHBoxLayout()
+        row.addWidget(self.include_button)
+        row.addWidget(self.include_all_button)
+        lay.addLayout(row)
+        self._update_buttons()
+
+    def set_entries(self, entries: list[str]) -> None:
+        """Show ``entries`` (``data.exclude``), keeping the selection where it can."""
+        selected = {i.text() for i in self.list.selectedItems()}
+        self.list.clear()
+        for e in entries:
+            self.list.addItem(e)
+            if e in selected:
+                self.list.item(self.list.count() - 1).setSelected(True)
+        self.setTitle(f"Excluded from training ({len(entries)})")
+        self._update_buttons()
+
+    def entries(self) -> list[str]:
+        return [self.list.item(i).text() for i in range(self.list.count())]
+
+    @Slot()
+    def _on_include_clicked(self) -> None:
+        chosen = [i.text() for i in self.list.selectedItems()]
+        if chosen:
+            self.include_requested.emit(chosen)
+
+    def _update_buttons(self) -> None:
+        self.include_button.setEnabled(bool(self.list.selectedItems()))
+        self.include_all_button.setEnabled(self.list.count() > 0)

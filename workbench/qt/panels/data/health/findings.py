@@ -1,0 +1,205 @@
+"""A :class:`~workbench.core.data.health.report.HealthReport` as rows for the Health view:
+one :class:`Finding` per group of copies or per odd image, and the summary line.
+
+A group of copies is shown once, as its most serious kind (a conflicting label before a
+train/validation leak before a plain duplicate); the other kinds it also is are named in
+its details. No Qt here: the rows are plain data the table model shows.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+#: kind -> (title, what it means and what to do), most serious first: the default order.
+KINDS: dict[str, tuple[str, str]] = {
+    "conflict": ("Conflicting labels",
+                 "the same picture filed under different classes: exclude the wrong one"),
+    "leak": ("Train/val leak",
+             "copies on both sides of the split inflate the validation accuracy: exclude "
+             "one side's copy"),
+    "label": ("Likely mislabelled",
+              "a network that never trained on it says it looks like another class"),
+    "exact": ("Exact duplicates", "the same pixels: one copy is enough"),
+    "near": ("Near duplicates", "re-encoded, resized or recompressed copies"),
+    "unreadable": ("Unreadable", "cannot be decoded: it is skipped in training"),
+    "blank": ("Blank image", "(nearly) one colour: an empty or failed picture"),
+    "tiny": ("Tiny image", "far below the input size: the network sees mostly "
+                           "interpolation"),
+    "aspect": ("Extreme aspect", "squeezed into the input's shape, it loses most detail"),
+}
+ORDER = {kind: i for i, kind in enumerate(KINDS)}
+_PLURAL = {"conflict": "conflicting labels", "leak": "train/validation leaks",
+           "label": "likely mislabelled", "exact": "exact duplicate groups",
+           "near": "near duplicate groups", "unreadable": "unreadable",
+           "blank": "blank", "tiny": "tiny", "aspect": "extreme aspect ratio"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One row: ``paths`` (one image, or a group of copies) with each one's class and side
+    of the split ("train", "val", or "" when not in the split)."""
+
+    kind: str
+    paths: tuple[str, ...]
+    classes: tuple[str, ...]
+    sides: tuple[str, ...]
+    detail: str = ""
+    score: float | None = None   # label issues: 0-1, higher is more likely wrong
+    suggested: str = ""          # label issues: the class the network says
+    also: tuple[str, ...] = ()   # the other kinds the same group is
+    #: ``(path, class)`` of ordinary images shown beside a label issue, for comparison.
+    examples: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def title(self) -> str:
+        return KINDS[self.kind][0]
+
+    @property
+    def class_text(self) -> str:
+        if self.kind == "label":
+            return f"{self.classes[0]} → {self.suggested}"
+        return " / ".join(dict.fromkeys(c for c in self.classes if c))
+
+
+def same_path(a: Any, b: Any) -> bool:
+    """Whether two paths name the same file or folder (as written; links not followed)."""
+    return os.path.normcase(os.path.abspath(str(a))) == os.path.normcase(os.path.abspath(str(b)))
+
+
+def _class_of(report: Any, path: str) -> str:
+    # Unreadable files are not among the samples: their folder names the class.
+    return report.label_of.get(path) or os.path.basename(os.path.dirname(path))
+
+
+def relative(report: Any, path: str) -> str:
+    """``path`` relative to the report's dataset folder (as the user knows it)."""
+    root = report.root if os.path.isdir(report.root) else os.path.dirname(report.root)
+    try:
+        rel = os.path.relpath(path, root)
+    except ValueError:
+        return path
+    return path if rel.startswith("..") else rel
+
+
+def _make(report: Any, kind: str, paths: list[str], **fields: Any) -> Finding:
+    return Finding(kind, tuple(paths), tuple(_class_of(report, p) for p in paths),
+                   tuple(report.side_of.get(p, "") for p in paths), **fields)
+
+
+def _group_detail(report: Any, kinds: list[str], paths: list[str]) -> str:
+    names = ", ".join(relative(report, p) for p in paths[:4])
+    more = f" and {len(paths) - 4} more" if len(paths) > 4 else ""
+    also = [KINDS[k][0].lower() for k in kinds[1:]]
+    text = f"{KINDS[kinds[0]][1][0].upper()}{KINDS[kinds[0]][1][1:]}. {names}{more}."
+    return text + (f" Also: {', '.join(also)}." if also else "")
+
+
+def findings_of(report: Any, input_size: tuple[int, int] | None = None) -> list[Finding]:
+    """The rows of ``report``, most serious kind first (label issues most likely wrong
+    first)."""
+    rows: list[Finding] = []
+    groups: dict[frozenset, tuple[list[str], list[str]]] = {}
+    for kind, found in (("conflict", report.conflicting_labels),
+                        ("leak", report.train_val_leaks),
+                        ("exact", report.exact_duplicates),
+                        ("near", report.near_duplicates)):
+        for group in found:
+            groups.setdefault(frozenset(group), (list(group), []))[1].append(kind)
+    for paths, kinds in groups.values():
+        rows.append(_make(report, kinds[0], paths, also=tuple(kinds[1:]),
+                          detail=_group_detail(report, kinds, paths)))
+
+    examples = _examples(report)
+    for issue in report.label_issues:
+        path, given, suggested = issue["path"], issue["given"], issue["suggested"]
+        shown = tuple((examples[c], c) for c in (suggested, given) if c in examples)
+        rows.append(Finding(
+            "label", (path,), (given,), (report.side_of.get(path, ""),),
+            detail=f"Filed as {given}; a network that never trained on it says "
+                   f"{suggested}. {relative(report, path)}",
+            score=float(issue["score"]), suggested=suggested, examples=shown))
+
+    for u in report.unreadable:
+        rows.append(_make(report, "unreadable", [u["path"]],
+                          detail=f"{relative(report, u['path'])}: {u['reason']}"))
+    for path in report.blank_images:
+        rows.append(_make(report, "blank", [path],
+                          detail=f"{KINDS['blank'][1].capitalize()}. "
+                                 f"{relative(report, path)}"))
+    size = f" {input_size[0]}×{input_size[1]}" if input_size else ""
+    for kind, items in (("tiny", report.tiny_images), ("aspect", report.extreme_aspect)):
+        for it in items:
+            why = (f"far below the input size{size}" if kind == "tiny"
+                   else f"squeezed into the input{size}, it loses detail")
+            rows.append(_make(report, kind, [it["path"]],
+                              detail=f"{it['width']}×{it['height']} px: {why}. "
+                                     f"{relative(report, it['path'])}"))
+    rows.sort(key=lambda f: ORDER[f.kind])  # stable: each kind keeps the report's order
+    return rows
+
+
+def _examples(report: Any) -> dict[str, str]:
+    """One ordinary image per class (the first by path that no finding names), shown
+    beside label issues so the user can compare."""
+    flagged = {i["path"] for i in report.label_issues}
+    for groups in (report.conflicting_labels, report.exact_duplicates,
+                   report.near_duplicates):
+        for g in groups:
+            flagged.update(g)
+    flagged.update(report.blank_images)
+    flagged.update(it["path"] for it in report.tiny_images + report.extreme_aspect)
+    out: dict[str, str] = {}
+    for path in sorted(report.label_of):
+        cls = report.label_of[path]
+        if cls not in out and path not in flagged:
+            out[cls] = path
+    return out
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    m, s = divmod(int(round(seconds)), 60)
+    return f"{m} min {s:02d} s"
+
+
+def counts_of(findings: list[Finding]) -> dict[str, int]:
+    """Rows per kind, in :data:`KINDS` order (kinds without rows left out)."""
+    counts = dict.fromkeys(KINDS, 0)
+    for f in findings:
+        counts[f.kind] += 1
+    return {k: n for k, n in counts.items() if n}
+
+
+def summary_text(report: Any, findings: list[Finding]) -> str:
+    """One line: what was checked, how long it took, and how many of each finding."""
+    n = report.num_images
+    fast = sum(v for k, v in report.seconds.items() if k != "labels")
+    text = f"Checked {n:,} image{'s' if n != 1 else ''} in {_duration(fast)}"
+    if report.excluded:
+        text += f" (leaving out {report.excluded} excluded)"
+    counts = counts_of(findings)
+    if counts:
+        text += ": " + ", ".join(f"{c} {_PLURAL[k]}" for k, c in counts.items())
+    else:
+        text += ": no problems found"
+    if report.labels_checked:
+        text += f". Labels checked in {_duration(report.seconds.get('labels', 0.0))}"
+        if not report.label_issues:
+            text += ": none looks mislabelled"
+        text += "."
+    else:
+        text += (". Labels not checked: Check labels trains the network 5 times to find "
+                 "images whose label it contradicts.")
+    return text
+
+
+def empty_text(report: Any) -> str:
+    """What the view says instead of rows when ``report`` found nothing."""
+    n = report.num_images
+    text = f"No problems found in {n:,} image{'s' if n != 1 else ''}."
+    if not report.labels_checked:
+        text += "\n\nLabels were not checked: Check labels looks for mislabelled images."
+    return text

@@ -1,0 +1,345 @@
+"""The Health view's table: one row per :class:`~.findings.Finding`, its images painted
+side by side (each with its class and side of the split), sortable by kind, class and
+score and filtered by kind.
+
+Thumbnails are decoded off the GUI thread by a
+:class:`~workbench.qt.thumbnails.ThumbnailLoader`, only for the rows painted. Clicking an
+image of a row chooses it: the actions (exclude, reveal) apply to the chosen image.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QPersistentModelIndex, QPoint,
+                            QRect, QSize, QSortFilterProxyModel, Qt, Signal)
+from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPen
+from PySide6.QtWidgets import (QAbstractItemView, QApplication, QHeaderView, QStyle,
+                               QStyledItemDelegate, QStyleOptionViewItem, QTableView)
+
+from workbench.qt.panels.data.health.findings import ORDER, Finding
+from workbench.qt.thumbnails import ThumbnailLoader, _placeholder
+
+#: Thumbnail side in the rows, the gap between them, and the caption under each.
+THUMB = 80
+GAP = 10
+CAPTION = 18
+PAD = 4
+#: Images of a group drawn at most (a "+N more" after them).
+MAX_SHOWN = 5
+ROW_HEIGHT = THUMB + CAPTION + 2 * PAD + 3  # 3: room for the chosen image's frame
+
+FindingRole = Qt.ItemDataRole.UserRole + 10
+SortRole = Qt.ItemDataRole.UserRole + 11
+COLUMNS = ("Finding", "Class", "Score", "Images", "Details")
+IMAGES = COLUMNS.index("Images")
+
+
+class FindingsModel(QAbstractTableModel):
+    """The findings, and what became of their images since the check: excluded from
+    training (the experiment's ``data.exclude``, told by :meth:`set_excluded`) or moved to
+    another class (:meth:`set_moved`)."""
+
+    def __init__(self, loader: ThumbnailLoader, parent: Any = None):
+        super().__init__(parent)
+        self.loader = loader
+        self.findings: list[Finding] = []
+        self.excluded: set[str] = set()
+        self.moved: dict[str, str] = {}   # path -> class it was moved to
+        self.chosen: dict[int, int] = {}  # row -> image of it chosen (default: the last)
+        self._rows_of: dict[str, list[int]] = {}
+        loader.thumbnail_ready.connect(self._on_thumbnail_ready)
+
+    def set_findings(self, findings: list[Finding]) -> None:
+        self.beginResetModel()
+        self.findings = list(findings)
+        self.chosen = {}
+        self.moved = {}
+        self._rows_of = {}
+        for r, f in enumerate(self.findings):
+            for p in f.paths + tuple(p for p, _ in f.examples):
+                self._rows_of.setdefault(p, []).append(r)
+        self.endResetModel()
+
+    def chosen_image(self, row: int) -> int:
+        """The image of ``row`` the actions apply to: the one clicked, else a leak's first
+        validation copy (excluding it ends the leak and keeps the training images), else
+        the last (a copy's name usually sorts after its original's)."""
+        if row in self.chosen:
+            return self.chosen[row]
+        f = self.findings[row]
+        if f.kind == "leak" and "val" in f.sides:
+            return f.sides.index("val")
+        return len(f.paths) - 1
+
+    def choose(self, row: int, image: int) -> None:
+        self.chosen[row] = image
+        self._changed_rows([row])
+
+    def set_excluded(self, paths: set[str]) -> None:
+        changed = paths ^ self.excluded
+        self.excluded = set(paths)
+        self._changed_rows({r for p in changed for r in self._rows_of.get(p, [])})
+
+    def set_moved(self, path: str, to_class: str | None) -> None:
+        if to_class is None:
+            self.moved.pop(path, None)
+        else:
+            self.moved[path] = to_class
+        self._changed_rows(self._rows_of.get(path, []))
+
+    def _changed_rows(self, rows: Any) -> None:
+        for r in rows:
+            self.dataChanged.emit(self.index(r, 0), self.index(r, len(COLUMNS) - 1))
+
+    def _on_thumbnail_ready(self, path: str) -> None:
+        for r in self._rows_of.get(path, []):
+            cell = self.index(r, IMAGES)
+            self.dataChanged.emit(cell, cell)
+
+    # -- Qt model --------------------------------------------------------------------------
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()  # noqa: B008
+                 ) -> int:  # noqa: N802  (Qt override)
+        return 0 if parent.isValid() else len(self.findings)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()  # noqa: B008
+                    ) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex,
+             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        f, col = self.findings[index.row()], index.column()
+        if role == FindingRole:
+            return f
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (f.title, f.class_text, "" if f.score is None else f"{f.score:.3f}",
+                    None, f.detail)[col]
+        if role == SortRole:
+            return (ORDER[f.kind] * 10 - (f.score or 0.0), f.class_text,
+                    -1.0 if f.score is None else f.score, index.row(), f.detail)[col]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return "\n".join(f"{p}  ({c}, {s or 'not in the split'})"
+                             for p, c, s in zip(f.paths, f.classes, f.sides))
+        if role == Qt.ItemDataRole.TextAlignmentRole and col == 2:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+
+class FindingsProxy(QSortFilterProxyModel):
+    """Sorts by :data:`SortRole` and shows one kind (``kind`` None: every kind)."""
+
+    def __init__(self, parent: Any = None):
+        super().__init__(parent)
+        self.kind: str | None = None
+        self.setSortRole(SortRole)
+
+    def set_kind(self, kind: str | None) -> None:
+        if hasattr(self, "beginFilterChange"):  # Qt 6.9: invalidateFilter() is deprecated
+            self.beginFilterChange()
+            self.kind = kind
+            self.endFilterChange()
+        else:
+            self.kind = kind
+            self.invalidateFilter()
+
+    def filterAcceptsRow(self, row: int, parent: QModelIndex | QPersistentModelIndex
+                         ) -> bool:  # noqa: N802  (Qt override)
+        if self.kind is None:
+            return True
+        return self.sourceModel().findings[row].kind == self.kind
+
+
+def image_rects(f: Finding, cell: QRect) -> list[QRect]:
+    """Where each shown image of ``f`` is drawn in ``cell`` (its own, then its examples)."""
+    n = min(len(f.paths), MAX_SHOWN)
+    rects = [QRect(cell.left() + PAD + i * (THUMB + GAP), cell.top() + PAD, THUMB, THUMB)
+             for i in range(n)]
+    x = cell.left() + PAD + n * (THUMB + GAP) + 2 * GAP  # a gap, then the examples
+    rects += [QRect(x + i * (THUMB + GAP), cell.top() + PAD, THUMB, THUMB)
+              for i in range(len(f.examples))]
+    return rects
+
+
+def image_at(f: Finding, cell: QRect, pos: QPoint) -> int | None:
+    """The image of ``f`` (not an example) under ``pos``, or None."""
+    for i, rect in enumerate(image_rects(f, cell)[:min(len(f.paths), MAX_SHOWN)]):
+        if rect.adjusted(-GAP // 2, 0, GAP // 2, CAPTION).contains(pos):
+            return i
+    return None
+
+
+def _width(f: Finding) -> int:
+    n = min(len(f.paths), MAX_SHOWN) + len(f.examples)
+    return (PAD * 2 + n * (THUMB + GAP) + (2 * GAP if f.examples else 0)
+            + (70 if len(f.paths) > MAX_SHOWN else 0))
+
+
+def images_width(findings: list[Finding]) -> int:
+    """The Images column's width that shows every row's images (at least two)."""
+    return max([PAD * 2 + 2 * (THUMB + GAP)] + [_width(f) for f in findings])
+
+
+class ImagesDelegate(QStyledItemDelegate):
+    """Paints the Images cell: each image with ``class · side`` under it, the chosen one
+    framed, excluded ones greyed, moved ones marked; a label issue's example images of the
+    suggested and the given class after a gap."""
+
+    def __init__(self, model: FindingsModel, parent: Any = None):
+        super().__init__(parent)
+        self.model = model
+        self._placeholder = _placeholder(THUMB)
+        self._broken = _placeholder(THUMB, broken=True)
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex  # noqa: N802
+                 ) -> QSize:
+        return QSize(_width(index.data(FindingRole)), ROW_HEIGHT)
+
+    def _pixmap(self, path: str) -> Any:
+        pix = self.model.loader.get(path)
+        if pix is not None:
+            return pix
+        if self.model.loader.is_broken(path):
+            return self._broken
+        self.model.loader.request(path)
+        return self._placeholder
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex) -> None:
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        style = opt.widget.style() if opt.widget else QApplication.style()
+        style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, opt, painter,
+                            opt.widget)
+        f: Finding = index.data(FindingRole)
+        source_row = _source_row(index)
+        chosen = self.model.chosen_image(source_row) if source_row is not None else -1
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        rects = image_rects(f, opt.rect)
+        own = min(len(f.paths), MAX_SHOWN)
+        painter.save()
+        font = painter.font()
+        small = QApplication.font()
+        small.setPointSizeF(max(7.0, font.pointSizeF() - 1))
+        painter.setFont(small)
+        for i, rect in enumerate(rects):
+            example = i >= own
+            path, cls = (f.examples[i - own] if example
+                         else (f.paths[i], f.classes[i]))
+            self._draw_image(painter, rect, path)
+            text = opt.palette.color(opt.palette.ColorGroup.Normal,
+                                     opt.palette.ColorRole.HighlightedText if selected
+                                     else opt.palette.ColorRole.Text)
+            if example:
+                caption = f"e.g. {cls}"
+                text.setAlpha(215 if selected else 150)  # fainter than the row's own images
+            else:
+                side = {"val": "val", "train": "train"}.get(f.sides[i], "")
+                caption = f"{cls} · {side}" if side else cls
+                self._draw_state(painter, rect, path, selected and i == chosen)
+            painter.setPen(text)
+            text_rect = QRect(rect.left() - GAP // 2, rect.bottom() + 4, THUMB + GAP, CAPTION)
+            painter.drawText(text_rect, Qt.AlignmentFlag.AlignCenter,
+                             painter.fontMetrics().elidedText(
+                                 caption, Qt.TextElideMode.ElideRight, THUMB + GAP))
+        if len(f.paths) > MAX_SHOWN:
+            x = rects[own - 1].right() + GAP // 2
+            painter.drawText(QRect(x, opt.rect.top(), 60, ROW_HEIGHT),
+                             Qt.AlignmentFlag.AlignVCenter,
+                             f"+{len(f.paths) - MAX_SHOWN} more")
+        painter.restore()
+
+    def _draw_image(self, painter: QPainter, rect: QRect, path: str) -> None:
+        pix = self._pixmap(path)
+        scaled = pix if max(pix.width(), pix.height()) <= THUMB else pix.scaled(
+            THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.SmoothTransformation)
+        x = rect.left() + (THUMB - scaled.width()) // 2
+        y = rect.top() + (THUMB - scaled.height()) // 2
+        painter.drawPixmap(x, y, scaled)
+
+    def _draw_state(self, painter: QPainter, rect: QRect, path: str, chosen: bool) -> None:
+        pen = painter.pen()
+        label = ("excluded" if path in self.model.excluded else
+                 f"moved to {self.model.moved[path]}" if path in self.model.moved else "")
+        if label:
+            painter.fillRect(rect, QColor(255, 255, 255, 170))
+            band = QRect(rect.left(), rect.center().y() - 9, rect.width(), 18)
+            painter.fillRect(band, QColor("#c62828") if label == "excluded"
+                             else QColor("#1565c0"))
+            painter.setPen(QColor("white"))
+            painter.drawText(band, Qt.AlignmentFlag.AlignCenter, label)
+        if chosen:
+            painter.setPen(QPen(QColor("#ff9800"), 3))
+            painter.drawRect(rect.adjusted(-2, -2, 2, 2))
+        painter.setPen(pen)
+
+
+def _source_row(index: QModelIndex) -> int | None:
+    model = index.model()
+    if isinstance(model, QSortFilterProxyModel):
+        index = model.mapToSource(index)
+    return index.row() if index.isValid() else None
+
+
+class FindingsTable(QTableView):
+    """The findings' table: fixed-height rows, whole-row selection, sortable columns.
+
+    Signals
+    -------
+    image_pressed(row, image)
+        An image of a row was pressed (``row`` of the source model): it becomes the
+        chosen one before the row is selected.
+    """
+
+    image_pressed = Signal(int, int)
+
+    def __init__(self, model: FindingsModel, parent: Any = None):
+        super().__init__(parent)
+        self.proxy = FindingsProxy(self)
+        self.proxy.setSourceModel(model)
+        self.setModel(self.proxy)
+        self.setItemDelegateForColumn(IMAGES, ImagesDelegate(model, self))
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setWordWrap(True)
+        self.setSortingEnabled(True)
+        self.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        rows = self.verticalHeader()
+        rows.setVisible(False)
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setDefaultSectionSize(ROW_HEIGHT)
+        header = self.horizontalHeader()
+        header.setStretchLastSection(True)
+        for col, width in ((0, 130), (1, 80), (2, 56), (IMAGES, images_width([]))):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
+            self.setColumnWidth(col, width)
+
+    def source_row(self, index: QModelIndex) -> int | None:
+        return _source_row(index) if index.isValid() else None
+
+    def image_at(self, pos: QPoint) -> tuple[int, int] | None:
+        """``(source row, image)`` under ``pos`` (viewport coordinates), or None."""
+        index = self.indexAt(pos)
+        if not index.isValid() or index.column() != IMAGES:
+            return None
+        image = image_at(index.data(FindingRole), self.visualRect(index), pos)
+        row = self.source_row(index)
+        return None if image is None or row is None else (row, image)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802  (Qt override)
+        hit = self.image_at(event.position().toPoint())
+        if hit is not None:
+            self.image_pressed.emit(*hit)
+        super().mousePressEvent(event)

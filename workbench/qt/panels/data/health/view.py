@@ -1,0 +1,420 @@
+"""The Health view of the Data tab: check the dataset, see what is wrong, fix it.
+
+*Check* runs the fast checks (:mod:`workbench.core.data.health`: copies, conflicting
+labels, train/validation leaks, blank, tiny and oddly shaped images; seconds) and *Check
+labels* adds the cross-validated label check (the network trained 5 times: minutes), both
+off the GUI thread, with progress and Cancel. Each finding is a row with its images side by
+side (:mod:`.table`); clicking an image chooses it for the actions:
+
+- **Exclude from training** adds the image to the experiment's ``data.exclude`` (every
+  tab hears it; the list on the right, or *Include again*, takes it back);
+- **Move to suggested class** (likely mislabelled images) moves the file after a
+  confirmation, offers *Undo move*, and has the folder scanned again;
+- **Reveal in file manager**.
+
+The dialog is an attribute (``confirm``) so a test can answer it without a person.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable
+
+from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal, Slot
+from PySide6.QtWidgets import QLabel, QSplitter, QStackedWidget, QVBoxLayout, QWidget
+
+from workbench.core.errors import DataError
+from workbench.core.events import CurrentExperiment
+from workbench.core.experiment import Experiment
+
+from workbench.qt.common import MessageLabel, run_standalone
+from workbench.qt.evented import subscribe
+from workbench.qt.panels.data.health import jobs
+from workbench.qt.panels.data.health.controls import ActionBar, CheckBar, confirm
+from workbench.qt.panels.data.health.excluded import ExcludedList, edited
+from workbench.qt.panels.data.health.findings import (KINDS, Finding, counts_of, empty_text,
+                                                      same_path,
+                                                      findings_of, relative, summary_text)
+from workbench.qt.panels.data.health.table import (IMAGES, THUMB, FindingsModel,
+                                                   FindingsTable, images_width)
+from workbench.qt.panels.data.views import reveal_in_file_manager
+from workbench.qt.thumbnails import ThumbnailLoader
+from workbench.qt.workers import TaskRunner
+
+#: Fields of ``data`` whose change makes a report's split (its leaks) stale.
+_SPLIT_FIELDS = {"val_fraction", "seed", "stratified", "use_folder_split", "folder"}
+_BEFORE = ("Check the dataset for copies filed under two classes, copies on both sides of "
+           "the train/validation split, and blank, tiny or oddly shaped images (seconds).\n\n"
+           "Check labels also finds images whose label looks wrong: it trains the network "
+           "5 times on parts of the data (minutes on a large dataset).")
+
+
+class HealthView(QWidget):
+    """The findings of the dataset of ``experiment`` and the actions on them.
+
+    Signals
+    -------
+    checked(report)
+        A check finished; its rows (or the empty state) are shown.
+    check_failed(message)
+        A check could not be done (the message is shown too).
+    rescan_requested()
+        Files were moved (or moved back): the dataset should be scanned again.
+    experiment_changed()
+        ``data.exclude`` was changed here (the Experiment announced it to every view).
+    title_changed(text)
+        What the view's tab should say ("Health (12)").
+    """
+
+    checked = Signal(object)
+    check_failed = Signal(str)
+    rescan_requested = Signal()
+    experiment_changed = Signal()
+    title_changed = Signal(str)
+
+    def __init__(self, experiment: Experiment | CurrentExperiment,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.current = CurrentExperiment.of(experiment)
+        self.report: Any = None
+        self.index: Any = None  # the scan the report was made on, kept current by rescans
+        self.moves: list[Any] = []  # the files moved here, last last (Undo takes it back)
+        # The dialog, replaceable (tests answer it without a person).
+        self.confirm: Callable[[QWidget, str, str], bool] = confirm
+        self._checking = ""  # the folder of the running check
+        self._runner = TaskRunner(self, supersede=True)
+        self._runner.yielded.connect(lambda _job, v: self.bar.show_progress(*v))
+        self._runner.finished.connect(self._on_checked)
+        self._runner.errored.connect(self._on_errored)
+        self.loader = ThumbnailLoader(self, size=THUMB)
+        self.model = FindingsModel(self.loader, self)
+        self._build()
+        subscribe(self, self.current.replaced, lambda _exp: self._show_excluded())
+        subscribe(self, self.current.changed, self._on_experiment_changed)
+        subscribe(self, self.current.dataset_changed, self._on_dataset_changed, replay=True)
+        self._show_excluded()
+
+    @property
+    def experiment(self) -> Experiment:
+        return self.current.experiment
+
+    # -- layout ----------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.bar = CheckBar()
+        self.bar.check_requested.connect(self.check)
+        self.bar.cancel_requested.connect(self.cancel)
+        self.bar.kind_combo.currentIndexChanged.connect(self._on_kind_chosen)
+        self.summary = MessageLabel("")
+
+        self.table = FindingsTable(self.model)
+        self.table.image_pressed.connect(self.model.choose)
+        self.table.selectionModel().selectionChanged.connect(self._update_actions)
+        self.model.dataChanged.connect(self._update_actions)
+        self.table.doubleClicked.connect(self._on_double_clicked)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._on_menu_requested)
+        self.empty = QLabel(_BEFORE)
+        self.empty.setWordWrap(True)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setMargin(24)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(self.table)
+        self.excluded = ExcludedList()
+        self.excluded.include_requested.connect(self.include_entries)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.stack)
+        split.addWidget(self.excluded)
+        split.setStretchFactor(0, 1)
+        split.setSizes([1000, 250])
+
+        self.actions = ActionBar()
+        self.actions.exclude_button.clicked.connect(self.toggle_exclude)
+        self.actions.move_button.clicked.connect(self.move_to_suggested)
+        self.actions.undo_button.clicked.connect(self.undo_move)
+        self.actions.reveal_button.clicked.connect(
+            lambda: self.chosen_path() and reveal_in_file_manager(self.chosen_path(), self))
+        # Shortcuts to the parts tests and the panel use.
+        self.check_button, self.labels_button = self.bar.check_button, self.bar.labels_button
+        self.cancel_button, self.progress = self.bar.cancel_button, self.bar.progress
+        self.kind_combo, self.status = self.bar.kind_combo, self.actions.status
+        (self.exclude_button, self.move_button, self.undo_button,
+         self.reveal_button) = self.actions.buttons()
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.summary)
+        layout.addWidget(split, 1)
+        layout.addWidget(self.actions)
+        self._fill_kinds([])
+        self._update_actions()
+
+    # -- checking --------------------------------------------------------------------------
+    @Slot(bool)
+    def check(self, labels: bool = False) -> None:
+        """Check the experiment's dataset in the background (``labels``: the label check
+        too); a check already running is superseded."""
+        exp, index = self.experiment.copy(), self._scanned_index()
+        self._checking = exp.data.folder
+        self.bar.start(labels)
+        self._runner.submit(lambda state: jobs.check(exp, index, labels, state))
+
+    def _scanned_index(self) -> Any:
+        """The Data tab's scan, when it is of the experiment's folder (else None: the job
+        scans it)."""
+        index, folder = self.current.dataset, self.experiment.data.folder
+        return index if index is not None and folder and same_path(index.root, folder) else None
+
+    def is_checking(self) -> bool:
+        return self._runner.is_busy()
+
+    @Slot()
+    def cancel(self) -> None:
+        """Stop the running check (the label check stops at its next batch)."""
+        if not self._runner.is_busy():
+            return
+        self._runner.cancel_all()
+        self.bar.end()
+        self._say("Cancelled: the findings shown are those of the last check.", "warning")
+
+    @Slot(int, object)
+    def _on_checked(self, _job: int, result: Any) -> None:
+        self.bar.end()
+        self.report, self.index = result
+        findings = findings_of(self.report, tuple(self.experiment.data.input_size))
+        self.model.set_findings(findings)
+        self.table.setColumnWidth(IMAGES, images_width(findings))
+        self._fill_kinds(findings)
+        self._show_excluded()
+        self.summary.show_message(summary_text(self.report, findings),
+                                  "warning" if findings else "ok")
+        if findings:
+            self.stack.setCurrentWidget(self.table)
+            self.table.selectRow(0)
+        else:
+            self.empty.setText(empty_text(self.report))
+            self.stack.setCurrentWidget(self.empty)
+        self._say("")
+        self.title_changed.emit(f"Health ({len(findings)})" if findings else "Health")
+        self._update_actions()
+        self.checked.emit(self.report)
+
+    @Slot(int, str)
+    def _on_errored(self, _job: int, message: str) -> None:
+        self.bar.end()
+        self._say(f"The check could not be done: {message}", "error")
+        self.check_failed.emit(message)
+
+    def _fill_kinds(self, findings: list[Finding]) -> None:
+        combo = self.bar.kind_combo
+        combo.blockSignals(True)
+        combo.clear()
+        combo.addItem(f"All findings ({len(findings)})", None)
+        for kind, n in counts_of(findings).items():
+            combo.addItem(f"{KINDS[kind][0]} ({n})", kind)
+        combo.blockSignals(False)
+        combo.setEnabled(bool(findings))
+        self.table.proxy.set_kind(None)
+
+    @Slot()
+    def _on_kind_chosen(self) -> None:
+        self.table.proxy.set_kind(self.bar.kind_combo.currentData())
+        rows = self.table.selectionModel().selectedRows()
+        if rows:  # the selected row is still shown
+            self.table.scrollTo(rows[0], self.table.ScrollHint.PositionAtCenter)
+        elif self.table.proxy.rowCount():
+            self.table.selectRow(0)
+            self.table.scrollToTop()
+        self._update_actions()
+
+    # -- the experiment's news -------------------------------------------------------------
+    def _on_experiment_changed(self, section: str, field: str | None) -> None:
+        if section != "data":
+            return
+        if field in ("exclude", None):
+            self._show_excluded()
+        if self.report is not None and field in _SPLIT_FIELDS:
+            self._say("The split changed since the check: Check again to see its leaks.",
+                      "warning")
+
+    def _on_dataset_changed(self, index: Any) -> None:
+        if index is not None and self.is_checking() and self._checking and \
+                not same_path(index.root, self._checking):
+            self.cancel()  # another dataset was opened: the running check is of the old one
+        if self.report is not None and index is not None and \
+                not same_path(index.root, self.report.root):
+            self.report = None
+            self.moves.clear()
+            self.model.set_findings([])
+            self._fill_kinds([])
+            self.summary.show_message("")
+            self.empty.setText(_BEFORE)
+            self.stack.setCurrentWidget(self.empty)
+            self.title_changed.emit("Health")
+        self.index = index
+        self._show_excluded()
+
+    def _show_excluded(self) -> None:
+        from workbench.core.data.split import excluded_paths
+
+        exclude = list(self.experiment.data.exclude)
+        self.excluded.set_entries(exclude)
+        self.model.set_excluded(excluded_paths(self.index, exclude) if self.index else set())
+
+    # -- actions ---------------------------------------------------------------------------
+    def selected(self) -> tuple[int, Finding] | None:
+        """``(source row, finding)`` of the selected row, or None."""
+        rows = self.table.selectionModel().selectedRows()
+        row = self.table.source_row(rows[0]) if rows else None
+        return None if row is None else (row, self.model.findings[row])
+
+    def chosen_path(self) -> str:
+        """The chosen image of the selected row ("" when none is selected)."""
+        sel = self.selected()
+        return sel[1].paths[self.model.chosen_image(sel[0])] if sel else ""
+
+    def select(self, finding: Finding, image: int | None = None) -> None:
+        """Select ``finding``'s row (and choose its ``image``), as a click does."""
+        row = self.model.findings.index(finding)
+        if image is not None:
+            self.model.choose(row, image)
+        self.table.selectRow(self.table.proxy.mapFromSource(self.model.index(row, 0)).row())
+
+    def set_excluded(self, paths: list[str], excluded: bool = True) -> None:
+        """Exclude ``paths`` from training (or include them again) through the experiment's
+        ``data.exclude``: every tab hears it."""
+        if self.index is None:
+            return
+        from workbench.core.data.split import relative_path
+
+        rels = [relative_path(self.index, p) for p in paths]
+        self._change_exclude(edited(self.experiment.data.exclude, rels, excluded))
+
+    @Slot(list)
+    def include_entries(self, entries: list[str]) -> None:
+        """Take ``entries`` (as ``data.exclude`` names them) out of the exclusion list."""
+        self._change_exclude([e for e in self.experiment.data.exclude if e not in entries])
+
+    def _change_exclude(self, new: list[str]) -> None:
+        if new != list(self.experiment.data.exclude):
+            self.experiment.data.exclude = new
+            self.experiment_changed.emit()
+
+    @Slot()
+    def toggle_exclude(self) -> None:
+        path = self.chosen_path()
+        if path:
+            self.set_excluded([path], path not in self.model.excluded)
+
+    @Slot()
+    def move_to_suggested(self) -> None:
+        """Move the selected likely mislabelled image into its suggested class's folder,
+        after a confirmation; the folder is scanned again."""
+        from workbench.core.data.health.actions import move_to_class
+
+        sel = self.selected()
+        if sel is None or sel[1].kind != "label" or self.index is None:
+            return
+        f = sel[1]
+        path, given, to = f.paths[0], f.classes[0], f.suggested
+        name = relative(self.report, path)
+        if not self.confirm(self, "Move to another class",
+                            f"Move {name} from class {given!r} to class {to!r}?\n\nThe file "
+                            f"moves into the folder of {to!r}; Undo move puts it back."):
+            return
+        try:
+            move = move_to_class(self.index, path, to)
+        except DataError as e:
+            self._say(f"Not moved: {e}", "error")
+            return
+        self.moves.append(move)
+        self.model.set_moved(path, to)
+        self._say(f"Moved {name} from {given!r} to {to!r} "
+                  f"({relative(self.report, move.target)}). Undo move puts it back.", "ok")
+        self.rescan_requested.emit()
+        self._update_actions()
+
+    @Slot()
+    def undo_move(self) -> None:
+        """Move the last moved file back where it was; the folder is scanned again."""
+        from workbench.core.data.health.actions import undo
+
+        if not self.moves:
+            return
+        move = self.moves[-1]
+        try:
+            undo(move)
+        except DataError as e:
+            self._say(f"Cannot undo: {e}", "error")
+            return
+        self.moves.pop()
+        self.model.set_moved(move.source, None)
+        self._say(f"Moved {relative(self.report, move.source)} back.", "ok")
+        self.rescan_requested.emit()
+        self._update_actions()
+
+    def _say(self, text: str, level: str = "info") -> None:
+        self.actions.say(text, level)
+
+    @Slot()
+    def _update_actions(self, *_: Any) -> None:
+        sel = self.selected()
+        path = self.chosen_path()
+        moved = path in self.model.moved
+        excluded = path in self.model.excluded
+        skipped = sel is not None and sel[1].kind == "unreadable"  # never trained on anyway
+        self.exclude_button.setEnabled(bool(path) and not moved and not skipped
+                                       and self.index is not None)
+        self.exclude_button.setText("Include again" if excluded else "Exclude from training")
+        self.move_button.setEnabled(sel is not None and sel[1].kind == "label" and not moved
+                                    and not excluded)
+        self.undo_button.setEnabled(bool(self.moves))
+        self.reveal_button.setEnabled(bool(path))
+        if sel is None:
+            text = "Select a finding; click one of its images to choose it."
+        else:
+            f, i = sel[1], self.model.chosen_image(sel[0])
+            where = f"{f.classes[i]}, {f.sides[i]}" if f.sides[i] else f.classes[i]
+            state = (" — excluded" if excluded else
+                     f" — moved to {self.model.moved[path]}" if moved else "")
+            more = "  (click another image of the row to choose it)" if len(f.paths) > 1 \
+                else ""
+            text = f"Chosen: {relative(self.report, path)} ({where}){state}{more}"
+        self.actions.chosen_label.setText(text)
+
+    @Slot(QModelIndex)
+    def _on_double_clicked(self, index: QModelIndex) -> None:
+        if index.column() == IMAGES and self.chosen_path():
+            reveal_in_file_manager(self.chosen_path(), self)
+
+    @Slot(QPoint)
+    def _on_menu_requested(self, pos: QPoint) -> None:
+        hit = self.table.image_at(pos)
+        if hit is None:
+            return
+        self.model.choose(*hit)
+        self.table.selectRow(self.table.proxy.mapFromSource(self.model.index(hit[0], 0)).row())
+        self.actions.menu(self).exec(self.table.viewport().mapToGlobal(pos))
+
+    def shutdown(self) -> None:
+        self._runner.cancel_all()
+        self.bar.end()
+        self.loader.shutdown()
+
+
+def _main() -> int:
+    def make() -> HealthView:
+        from workbench.core.data.demo import ensure_demo_dataset
+
+        exp = Experiment()
+        exp.data.folder = sys.argv[1] if len(sys.argv) > 1 else str(ensure_demo_dataset())
+        view = HealthView(exp)
+        view.check()
+        return view
+
+    return run_standalone(make, "Data health")
+
+
+if __name__ == "__main__":
+    sys.exit(_main())
