@@ -151,16 +151,18 @@ def test_train_val_layout_is_recognised(tmp_path, val_name):
     _img(tmp_path / val_name / "emu" / "9.png")  # no val/cat or val/dog: labels still by train
     _img(tmp_path / val_name / "emu" / "8.png")
     (tmp_path / val_name / "dog").mkdir()
-    _img(tmp_path / "test" / "cat" / "5.png")  # a test/ folder is ignored
+    _img(tmp_path / "test" / "cat" / "5.png")  # a test part, kept apart (issue 22)
     index = scan_folder(tmp_path)
-    assert index.layout == "train_val"
+    assert index.layout == "train_val_test"
+    assert index.test_samples == [(str(tmp_path / "test" / "cat" / "5.png"), 0)]
     ref = ImageFolder(str(tmp_path / "train"))
     assert index.classes == ref.classes == ["cat", "dog", "emu"]
     assert index.samples == ref.samples
     assert index.val_samples == [(str(tmp_path / val_name / "emu" / "8.png"), 2),
                                  (str(tmp_path / val_name / "emu" / "9.png"), 2)]
     assert index.counts() == {"cat": 2, "dog": 1, "emu": 3}
-    assert index.to_json_dict()["layout"] == "train_val"
+    assert index.to_json_dict()["layout"] == "train_val_test"
+    assert index.to_json_dict()["splits"] == {"train": 4, "val": 2, "test": 1}
     index.check_trainable()
 
 

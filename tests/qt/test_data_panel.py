@@ -349,3 +349,31 @@ def test_a_folder_is_browsable_before_every_image_is_checked(qtbot, tmp_path, mo
     assert [u.path.rsplit("/", 1)[-1] for u in panel.index.unreadable] == ["broken.png"]
     assert panel.thumb_model.rowCount() == 10
     assert "cannot be read" in panel.message.text()
+
+
+def test_split_folders_and_a_suspicious_layout_are_shown(qtbot, tmp_path):
+    from PIL import Image
+
+    from workbench.qt.panels.data.panel import DataPanel
+
+    for part, n in (("train", 4), ("test", 2)):
+        for cls in ("cats", "dogs"):
+            (tmp_path / "kaggle" / part / cls).mkdir(parents=True)
+            for i in range(n):
+                Image.new("RGB", (8, 8), (i * 40, 0, 0)).save(
+                    tmp_path / "kaggle" / part / cls / f"{i}.png")
+    panel = DataPanel(Experiment())
+    qtbot.addWidget(panel)
+    with qtbot.waitSignal(panel.dataset_loaded, timeout=20000):
+        panel.load_folder(str(tmp_path / "kaggle"))
+    assert panel.index.classes == ["cats", "dogs"]
+    assert "8 in train/, 4 in test/" in panel.total_label.text()
+    assert "never trained on" in panel.total_label.text()
+    odd = tmp_path / "odd"
+    for cls in ("train", "eval"):
+        (odd / cls).mkdir(parents=True)
+        for i in range(2):
+            Image.new("RGB", (8, 8), (0, i * 90, 0)).save(odd / cls / f"{i}.png")
+    with qtbot.waitSignal(panel.dataset_loaded, timeout=20000):
+        panel.load_folder(str(odd))
+    assert "Warning:" in panel.message.text() and "dataset parts" in panel.message.text()

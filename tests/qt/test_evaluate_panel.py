@@ -89,7 +89,7 @@ def test_trained_bundle_on_a_folder_shows_accuracy_and_a_sortable_table(
 def test_validation_split_of_the_training_data_is_the_default(qtbot, make_panel,
                                                               trained_bundle):
     panel = make_panel(trained_bundle)
-    assert panel.data_combo.currentText() == "Validation split of its training data"
+    assert panel.data_combo.currentText() == "Its dataset's test part (or validation split)"
     result = _evaluate(qtbot, panel)
     assert result.split == "val" and 0 < result.num_images < 36
     assert f"{result.num_images} images" in panel.summary.text()

@@ -91,6 +91,16 @@ def cmd_scan(args: argparse.Namespace) -> int:
     counts = index.counts()
     total = sum(counts.values())
     print(f"{index.root}: {len(index.classes)} classes, {total} images")
+    for note in index.notes:
+        print(f"note: {note}")
+    splits = index.split_counts()
+    if index.layout not in ("folders", "csv"):
+        print(f"layout {index.layout}: " + ", ".join(
+            f"{n:,} in {part}/" for part, n in splits.items() if n is not None)
+            + ("" if splits["val"] is not None else
+               "; validation is held out of train/ by the experiment's settings")
+            + ("; the test part is never trained on (workbench evaluate uses it)"
+               if splits["test"] is not None else ""))
     width = max((len(c) for c in index.classes), default=0)
     for c in index.classes:
         print(f"  {c:{width}s}  {counts.get(c, 0)}")
@@ -100,6 +110,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
         print(f"unreadable files ({len(index.unreadable)}), left out:")
         for u in index.unreadable:
             print(f"  {u.path}: {u.reason}")
+    for warning in index.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     if len(index.classes) < 2:
         what = "labels" if index.layout == "csv" else "class sub-folders"
         print(f"note: training needs at least two {what} with images", file=sys.stderr)

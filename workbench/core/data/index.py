@@ -56,7 +56,19 @@ class DatasetIndex:
         ``train_val`` layout only: folders in the validation folder that hold images but
         match no class of ``train/``; their images are left out.
     source
-        ``"folder"``, or ``"csv"`` when ``root`` is a CSV file of ``path,label`` rows.
+        ``"folder"``, ``"csv"`` when ``root`` is a CSV file of ``path,label`` rows, or
+        ``"metadata"`` when the labels come from Hugging Face ``metadata.csv``/``.jsonl``
+        files.
+    test_samples
+        The test part (a ``test/`` folder), else ``None``: never trained on, used for early
+        stopping, tuning or the best epoch; what ``evaluate`` measures by default.
+    unmatched_test_classes
+        Like ``unmatched_val_classes``, for the test folder.
+    notes
+        What the scan did that a user should know (a wrapper folder followed, an archive
+        unpacked, labels read from a metadata file).
+    warnings
+        Likely mistakes in the layout (class folders named like dataset parts).
     """
 
     root: str
@@ -67,6 +79,10 @@ class DatasetIndex:
     val_samples: list[tuple[str, int]] | None = None
     unmatched_val_classes: list[str] = field(default_factory=list)
     source: str = "folder"
+    test_samples: list[tuple[str, int]] | None = None
+    unmatched_test_classes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def num_classes(self) -> int:
@@ -74,11 +90,20 @@ class DatasetIndex:
 
     @property
     def layout(self) -> str:
-        """``"csv"`` for a CSV dataset; ``"train_val"`` when the folder has its own
-        validation part; else ``"folders"``."""
+        """``"csv"`` for a CSV dataset; ``"train_val"``, ``"train_test"`` or
+        ``"train_val_test"`` when the folder has its own parts; else ``"folders"``."""
         if self.source == "csv":
             return "csv"
-        return "folders" if self.val_samples is None else "train_val"
+        parts = [p for p, s in (("val", self.val_samples), ("test", self.test_samples))
+                 if s is not None]
+        return "_".join(["train", *parts]) if parts else "folders"
+
+    def split_counts(self) -> dict[str, int | None]:
+        """Images in each part the folder has (``None``: no such part; without a val
+        part, validation is split off train by the experiment's settings)."""
+        return {"train": len(self.samples),
+                "val": None if self.val_samples is None else len(self.val_samples),
+                "test": None if self.test_samples is None else len(self.test_samples)}
 
     def counts(self) -> dict[str, int]:
         """Images per class (training and validation parts together), in label order."""
@@ -103,6 +128,9 @@ class DatasetIndex:
             "empty_classes": list(self.empty_classes),
             "layout": self.layout,
             "unmatched_val_classes": list(self.unmatched_val_classes),
+            "splits": self.split_counts(),
+            "notes": list(self.notes),
+            "warnings": list(self.warnings),
         }
 
     def check_trainable(self) -> None:
@@ -187,7 +215,8 @@ def verify_samples(index: DatasetIndex, progress: Callable[[int, int], None] | N
 
 def _verify(index: DatasetIndex, progress: Callable[[int, int], None] | None,
             check_cancel: Callable[[], None]) -> None:
-    paths = [p for p, _ in index.samples] + [p for p, _ in (index.val_samples or [])]
+    paths = [p for p, _ in index.samples] + [p for p, _ in (index.val_samples or [])] + \
+        [p for p, _ in (index.test_samples or [])]
     total = len(paths)
     reasons: dict[str, str] = {}
     workers = min(32, (os.cpu_count() or 1) + 4)
@@ -210,6 +239,8 @@ def _verify(index: DatasetIndex, progress: Callable[[int, int], None] | None,
     index.samples = [s for s in index.samples if s[0] not in reasons]
     if index.val_samples is not None:
         index.val_samples = [s for s in index.val_samples if s[0] not in reasons]
+    if index.test_samples is not None:
+        index.test_samples = [s for s in index.test_samples if s[0] not in reasons]
 
 
 def _in_class(path: str, root: str, cls: str) -> bool:

@@ -1,19 +1,29 @@
 """Scanning a dataset folder: classes and image files, without decoding (unless asked).
 
-Two layouts are recognised:
+Layouts recognised (:mod:`.layouts`):
 
 ``folders``
     ``root/<class>/**/<image>``: exactly what ``torchvision.datasets.ImageFolder(root)``
     reads, with the same class order and the same sample-to-label mapping, so a model
     trained here labels its outputs like one trained with plain PyTorch.
-``train_val``
-    ``root/train/<class>/...`` and ``root/val/<class>/...`` (``valid/`` and
-    ``validation/`` are accepted too): the classes come from ``train/``; the ``val/``
-    images are labelled by the same class list and used for validation instead of a
-    random split.
+``train_val``, ``train_test``, ``train_val_test``
+    ``root/train/<class>/...`` (or ``training/``) with ``val/`` (``valid/``,
+    ``validation/``) and/or ``test/`` (``testing/``) beside it, any case: the classes
+    come from ``train/``; the other parts are labelled by the same class list. ``val/`` is
+    used for validation instead of a random split; without it validation is held out of
+    train (seeded, stratified); ``test/`` is never trained on.
+Hugging Face ``imagefolder`` metadata
+    A ``metadata.csv`` or ``metadata.jsonl`` (``file_name`` and a label column) at the top
+    or in each part's folder gives the labels; classes are the sorted labels, as
+    ImageFolder would order folders of those names.
 ``csv``
     A ``.csv`` file of ``path,label`` rows (see :mod:`.csvdata`): ``scan_folder`` accepts
     it wherever a folder is accepted.
+
+A ``.zip`` or ``.tar(.gz)`` of such a folder is unpacked once into the cache and scanned
+there (:mod:`.archives`); a wrapper folder (``my_data/my_data/train/...``) is followed;
+both are said in ``notes``. Class folders named like dataset parts in a layout that is not
+recognised give a warning (``warnings``), never a silent train-versus-test model.
 
 Hidden entries (dotfiles and dot-folders such as ``.DS_Store`` or ``.ipynb_checkpoints``,
 ``Thumbs.db``) are ignored, and so are files of other types; ``.gif`` is accepted besides
@@ -25,13 +35,16 @@ from __future__ import annotations
 import os
 from typing import Callable
 
+from workbench.core.data.archives import is_archive, unpack
 from workbench.core.data.csvdata import scan_csv
 from workbench.core.data.images import is_hidden, is_image_file
-from workbench.core.data.index import DatasetIndex, ScanCancelled, verify_samples
+from workbench.core.data.index import DatasetIndex, ScanCancelled, Unreadable, verify_samples
+from workbench.core.data.layouts import (SPLIT_FOLDERS, find_metadata, find_splits,
+                                         read_metadata, split_name_warning, unwrap)
 from workbench.core.errors import DataError
 
 #: Accepted names of the validation folder next to ``train/``, in order of preference.
-VAL_FOLDER_NAMES = ("val", "valid", "validation")
+VAL_FOLDER_NAMES = SPLIT_FOLDERS["val"]
 
 
 def scan_folder(root: str | os.PathLike, verify: bool = False,
@@ -68,76 +81,140 @@ def scan_folder(root: str | os.PathLike, verify: bool = False,
         what = "file" if root.lower().endswith(".csv") else "folder"
         raise DataError(f"dataset {what} {root} does not exist: choose a folder with one "
                         f"sub-folder of images per class, or a .csv file of path,label rows")
-    if os.path.isfile(root) and root.lower().endswith(".csv"):
+    notes: list[str] = []
+    if is_archive(root):
+        root, note = unpack(root, progress)
+        notes.append(note)
+    elif os.path.isfile(root) and root.lower().endswith(".csv"):
         return scan_csv(root, verify=verify, progress=progress, is_cancelled=is_cancelled)
-    if not os.path.isdir(root):
+    elif not os.path.isdir(root):
         raise DataError(f"{root} is a file, not a folder: choose the folder that holds one "
-                        f"sub-folder of images per class, or a .csv file of path,label rows")
+                        f"sub-folder of images per class, a .csv file of path,label rows, or "
+                        f"a .zip or .tar(.gz) of such a folder")
+    root, wrapped = unwrap(root, archive=bool(notes))
+    notes += wrapped
 
     def check_cancel() -> None:
         if is_cancelled is not None and is_cancelled():
             raise ScanCancelled(f"the scan of {root} was cancelled")
 
-    split = _find_split(root)
-    train_root = split[0] if split else root
-    train_dirs = _class_dirs(train_root)
-    val_dirs = _class_dirs(split[1]) if split else []
-    total_dirs = len(train_dirs) + len(val_dirs)
+    splits = find_splits(root)
+    parts = {"train": splits["train"] if splits else root,
+             "val": splits["val"] if splits else None,
+             "test": splits["test"] if splits else None}
+    meta = _metadata_parts(root, parts)
+    if meta is not None:
+        notes.append("labels read from the Hugging Face metadata file"
+                     + ("s" if len(meta[1]) > 1 else "") + " " + ", ".join(meta[1]))
+    total_dirs = sum(len(_class_dirs(d)) for d in parts.values() if d)
+    done = 0
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, max(total_dirs, done))
 
     classes: list[str] = []
     empty: list[str] = []
     samples: list[tuple[str, int]] = []
-    done = 0
-    for name in train_dirs:
-        check_cancel()
-        files = _image_files(os.path.join(train_root, name))
-        if files:
-            samples.extend((f, len(classes)) for f in files)
-            classes.append(name)
-        else:
-            empty.append(name)
-        done += 1
-        if progress is not None:
-            progress(done, total_dirs)
-
-    val_samples: list[tuple[str, int]] | None = None
-    unmatched: list[str] = []
-    if split:
-        val_samples = []
+    missing: list[Unreadable] = []
+    if meta is not None and meta[0]["train"]:
+        rows = meta[0]["train"]
+        classes = sorted({label for _, label in rows})
         label_of = {c: i for i, c in enumerate(classes)}
-        for name in val_dirs:
+        samples, missing = _existing([(p, label_of[lb]) for p, lb in rows])
+    else:
+        for name in _class_dirs(parts["train"]):
             check_cancel()
-            files = _image_files(os.path.join(split[1], name))
-            if name in label_of:
-                val_samples.extend((f, label_of[name]) for f in files)
-            elif files:
-                unmatched.append(name)
-            done += 1
-            if progress is not None:
-                progress(done, total_dirs)
+            files = _image_files(os.path.join(parts["train"], name))
+            if files:
+                samples.extend((f, len(classes)) for f in files)
+                classes.append(name)
+            else:
+                empty.append(name)
+            tick()
 
-    index = DatasetIndex(root, classes, samples, [], empty, val_samples, unmatched)
+    held: dict[str, tuple[list[tuple[str, int]] | None, list[str]]] = {}
+    for split in ("val", "test"):
+        folder = parts[split]
+        if folder is None:
+            held[split] = (None, [])
+            continue
+        check_cancel()
+        rows = meta[0][split] if meta is not None and meta[0][split] else None
+        part, unmatched, lost = _labelled_part(folder, classes, rows, tick)
+        held[split] = (part, unmatched)
+        missing += lost
+
+    index = DatasetIndex(root, classes, samples, missing, empty, held["val"][0],
+                         held["val"][1], source="metadata" if meta is not None else "folder",
+                         test_samples=held["test"][0], unmatched_test_classes=held["test"][1],
+                         notes=notes)
+    warning = split_name_warning(classes, recognised=splits is not None)
+    if warning:
+        index.warnings.append(warning)
+    if held["test"][1]:
+        index.warnings.append(f"the test folder has class folder(s) {', '.join(held['test'][1])} "
+                              f"that train/ does not have: their images are left out")
     if verify:
         verify_samples(index, progress, is_cancelled)
     return index
 
 
-def _find_split(root: str) -> tuple[str, str] | None:
-    """``(train_dir, val_dir)`` when ``root`` has the train/val layout, else None."""
-    by_lower: dict[str, str] = {}
-    for name in _class_dirs(root):
-        by_lower.setdefault(name.lower(), name)  # sorted: an exact lower-case name wins
-    if "train" not in by_lower:
+def _metadata_parts(root: str, parts: dict[str, str | None]
+                    ) -> tuple[dict[str, list[tuple[str, str]]], list[str]] | None:
+    """Rows of the Hugging Face metadata files (at the top and in each part's folder), by
+    part (a top-level file's rows go to the part whose folder holds the image), and the
+    files read; None when there is none."""
+    found = {s: find_metadata(d) for s, d in parts.items() if d and d != root}
+    top = find_metadata(root)
+    if top is None and not any(found.values()):
         return None
-    val = next((by_lower[v] for v in VAL_FOLDER_NAMES if v in by_lower), None)
-    if val is None:
-        return None
-    train_dir, val_dir = os.path.join(root, by_lower["train"]), os.path.join(root, val)
-    # Both must hold class folders; otherwise the folder is read like ImageFolder reads
-    # it (and check_trainable explains that "train" and "val" are not classes).
-    if _class_dirs(train_dir) and _class_dirs(val_dir):
-        return train_dir, val_dir
-    return None
+    out: dict[str, list[tuple[str, str]]] = {"train": [], "val": [], "test": []}
+    files = []
+    for split, path in found.items():
+        if path:
+            out[split] += read_metadata(path)
+            files.append(path)
+    if top is not None:
+        files.append(top)
+        for path, label in read_metadata(top):
+            split = next((s for s, d in parts.items() if d and d != root
+                          and path.startswith(d.rstrip(os.sep) + os.sep)), "train")
+            out[split].append((path, label))
+    return out, files
+
+
+def _existing(samples: list[tuple[str, int]]) -> tuple[list[tuple[str, int]],
+                                                       list[Unreadable]]:
+    """The samples whose file exists, and the others as "file not found"."""
+    kept, lost = [], []
+    for path, label in samples:
+        (kept if os.path.isfile(path) else lost).append((path, label))
+    return kept, [Unreadable(p, "file not found (listed in the metadata file)") for p, _ in lost]
+
+
+def _labelled_part(folder: str, classes: list[str], rows: list[tuple[str, str]] | None,
+                   tick: Callable[[], None]
+                   ) -> tuple[list[tuple[str, int]], list[str], list[Unreadable]]:
+    """A validation or test part labelled by the training part's ``classes``: its samples,
+    its classes unknown to training (left out), and listed files that are missing."""
+    label_of = {c: i for i, c in enumerate(classes)}
+    unmatched: list[str] = []
+    if rows is not None:
+        unmatched = sorted({lb for _, lb in rows if lb not in label_of})
+        kept, lost = _existing([(p, label_of[lb]) for p, lb in rows if lb in label_of])
+        return kept, unmatched, lost
+    part: list[tuple[str, int]] = []
+    for name in _class_dirs(folder):
+        files = _image_files(os.path.join(folder, name))
+        if name in label_of:
+            part.extend((f, label_of[name]) for f in files)
+        elif files:
+            unmatched.append(name)
+        tick()
+    return part, unmatched, []
 
 
 def _class_dirs(folder: str) -> list[str]:

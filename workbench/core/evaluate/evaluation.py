@@ -28,7 +28,7 @@ from workbench.core.evaluate import metrics
 from workbench.core.bundle import Bundle
 from workbench.core.errors import DataError, SpecError, WorkbenchError
 
-SPLITS = ("all", "val")
+SPLITS = ("all", "val", "test", "auto")
 #: Largest-loss images kept in :meth:`EvaluationResult.to_dict` by default.
 WORST_DEFAULT = 16
 
@@ -62,8 +62,8 @@ class EvaluationResult:
     source
         The dataset folder or CSV file evaluated.
     split
-        ``"all"`` (every image of ``source``) or ``"val"`` (its validation split, as the
-        bundle's experiment makes it).
+        ``"all"`` (every image of ``source``), ``"test"`` (its test part) or ``"val"`` (its
+        validation split, as the bundle's experiment makes it).
     bundle_path
         Where the bundle was read from, when known.
     """
@@ -227,7 +227,7 @@ def _write(path: str | Path, text: str) -> Path:
 
 
 def labelled_samples(bundle: Bundle, folder: str | os.PathLike | None = None,
-                     split: str = "all") -> tuple[list[tuple[str, int]], str]:
+                     split: str = "all") -> tuple[list[tuple[str, int]], str, str]:
     """The images to evaluate and their labels in the *bundle's* class order.
 
     Parameters
@@ -238,14 +238,16 @@ def labelled_samples(bundle: Bundle, folder: str | os.PathLike | None = None,
         A labelled dataset (folder or ``.csv``); ``None`` means the one the bundle was
         trained on (its experiment's ``data.folder``, or the demo dataset when empty).
     split
-        ``"all"``: every image (both parts of a ``train/`` + ``val/`` folder); ``"val"``:
-        the validation split exactly as training made it (same settings, same seed), so
-        long as the folder has not changed since.
+        ``"all"``: every image (every part of a ``train/`` + ``val/`` + ``test/`` folder);
+        ``"val"``: the validation split exactly as training made it (same settings, same
+        seed), so long as the folder has not changed since; ``"test"``: the folder's
+        ``test/`` part; ``"auto"``: ``"test"`` when the folder has one, else ``"val"``.
 
     Returns
     -------
-    (samples, source)
-        ``(path, label)`` pairs and the dataset path.
+    (samples, source, split)
+        ``(path, label)`` pairs, the dataset path and the split evaluated (``"auto"``
+        resolved).
 
     Raises
     ------
@@ -280,20 +282,28 @@ def labelled_samples(bundle: Bundle, folder: str | os.PathLike | None = None,
                         f"that the model does not know (it was trained on: {model}); "
                         f"remove or rename {'them' if len(unknown) > 1 else 'it'}, or "
                         f"evaluate a model trained on {'them' if len(unknown) > 1 else 'it'}")
-    if split == "val":
+    if split == "auto":
+        split = "test" if index.test_samples is not None else "val"
+    if split == "test":
+        samples = list(index.test_samples or [])
+        if not samples:
+            raise DataError(f"{index.root} has no test part (a test/ folder beside train/) "
+                            f"with images: evaluate its validation split instead")
+    elif split == "val":
         _, samples = split_for(index, exp.data)
         if not samples and (index.samples or index.val_samples):
             raise DataError(f"the experiment holds out no validation images from "
                             f"{index.root} (data.val_fraction is 0): evaluate all of it, "
                             f"or give another dataset")
     else:
-        samples = list(index.samples) + list(index.val_samples or [])
+        samples = list(index.samples) + list(index.val_samples or []) + \
+            list(index.test_samples or [])
     if not samples:
         raise DataError(f"{index.root} holds no labelled images: give a folder with one "
                         f"sub-folder of images per class (named like the model's classes), "
                         f"or a .csv file of path,label rows")
     remap = [known[c] for c in index.classes]
-    return [(p, remap[label]) for p, label in samples], index.root
+    return [(p, remap[label]) for p, label in samples], index.root, split
 
 
 def evaluate(bundle: Bundle | str | os.PathLike, folder: str | os.PathLike | None = None,
@@ -313,8 +323,10 @@ def evaluate(bundle: Bundle | str | os.PathLike, folder: str | os.PathLike | Non
         but not one the model does not know. ``None``: the dataset the bundle was
         trained on.
     split
-        ``"all"`` or ``"val"`` (see :func:`labelled_samples`); default ``"val"`` when
-        ``folder`` is ``None`` (the images training did not learn from), else ``"all"``.
+        ``"all"``, ``"val"``, ``"test"`` or ``"auto"`` (see :func:`labelled_samples`);
+        default ``"auto"`` when ``folder`` is ``None`` (the test part when the dataset has
+        one, else the validation split: images training did not learn from), else
+        ``"all"``.
     top_k
         ``k`` of the top-k accuracy; more than the number of classes means all of them.
     progress
@@ -341,7 +353,7 @@ def evaluate(bundle: Bundle | str | os.PathLike, folder: str | os.PathLike | Non
     from workbench.core.predict import Predictor
 
     if split is None:
-        split = "val" if folder is None else "all"
+        split = "auto" if folder is None else "all"
     if split not in SPLITS:
         raise SpecError("split", f"must be one of {', '.join(SPLITS)}, got {split!r}")
     if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
@@ -353,7 +365,7 @@ def evaluate(bundle: Bundle | str | os.PathLike, folder: str | os.PathLike | Non
     # it guarantees the same preprocessing as `workbench predict` and the GUI.
     predictor = Predictor(bundle, device=device)
     b = predictor.bundle
-    samples, source = labelled_samples(b, folder, split)
+    samples, source, split = labelled_samples(b, folder, split)
     k = len(b.classes)
     total = len(samples)
 

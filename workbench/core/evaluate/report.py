@@ -20,7 +20,8 @@ def _pct(v: float) -> str:
 
 def format_report(r: "EvaluationResult") -> str:
     """The text report ``workbench evaluate`` prints."""
-    what = "the validation split of " if r.split == "val" else ""
+    what = {"val": "the validation split of ",
+            "test": "the test part (never trained on) of "}.get(r.split, "")
     lines = [f"evaluated {r.bundle_path or 'the bundle'} on {what}{r.source}: "
              f"{r.num_images} images, {len(r.classes)} classes",
              f"accuracy {_pct(r.accuracy)}   top-{r.top_k} accuracy {_pct(r.top_k_accuracy)}",

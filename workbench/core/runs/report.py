@@ -21,6 +21,7 @@ from typing import Any
 
 from workbench.core.errors import WorkbenchError
 
+_SPLIT_WORDS = {"val": "the validation split", "test": "the test part, never trained on"}
 #: Largest-loss images shown, with thumbnails of this side.
 WORST_SHOWN = 12
 THUMB_SIDE = 96
@@ -141,7 +142,7 @@ def _evaluation(run_dir: Path) -> str:
         return f"<p>Not evaluated: {_e(e)}</p>"
     matrix = _png_uri(confusion_image(r.confusion.tolist(), r.classes))
     out = [f"<p>Accuracy {100 * r.accuracy:.2f}% on {r.num_images} images "
-           f"({'the validation split' if r.split == 'val' else _e(r.source)}).</p>",
+           f"({_SPLIT_WORDS.get(r.split) or _e(r.source)}).</p>",
            f'<img alt="confusion matrix" src="{matrix}">',
            "<h3>Per class</h3>",
            _table([[c["class"], f"{c['precision']:.3f}", f"{c['recall']:.3f}",

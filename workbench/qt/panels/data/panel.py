@@ -31,7 +31,7 @@ from workbench.qt.workers import TaskRunner
 from workbench.qt.panels.data.advice import DataAdvice, HeaderSummary
 from workbench.qt.panels.data.settings import DataSettings
 from workbench.qt.panels.data.health.view import HealthView
-from workbench.qt.panels.data.stats import split_counts, total_text
+from workbench.qt.panels.data.stats import ready_text, split_counts, total_text
 from workbench.qt.panels.data.jobs import list_dataset, verify_dataset
 from workbench.qt.panels.data.views import (ClassBarChart, ClassTable, DatasetDetails, reveal_in_file_manager,
                          reveal_menu)
@@ -319,13 +319,7 @@ class DataPanel(QWidget):
             self.message.show_message(f"This folder cannot be trained on yet: {e}", "warning")
         else:
             self.trainable = True
-            total = sum(index.counts().values())
-            text = f"Ready: {index.num_classes} classes, {total:,} images."
-            if index.unreadable:
-                n = len(index.unreadable)
-                text += (f" {n} file{'s' if n != 1 else ''} cannot be read and will be "
-                         f"skipped (see Unreadable files).")
-            self.message.show_message(text, "warning" if index.unreadable else "ok")
+            self.message.show_message(*ready_text(index))
         self.current.set_dataset(index)  # the other tabs hear it from the Experiment's holder
         self.dataset_loaded.emit(index)
 

@@ -248,7 +248,7 @@ class DataSettings(QWidget):
         the imbalance line."""
         self._train_samples = train_samples
         self.compute_button.setEnabled(bool(train_samples) and not self._runner.is_busy())
-        self._layout_is_train_val = index is not None and index.layout == "train_val"
+        self._layout_is_train_val = index is not None and index.val_samples is not None
         self.folder_split.setVisible(self._layout_is_train_val)
         self._enable_split_controls()
         self._train_counts = train_counts

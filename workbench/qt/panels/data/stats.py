@@ -29,6 +29,23 @@ def split_counts(index: Any, data: Any) -> tuple[list, dict[str, int], dict[str,
     return train, train_counts, val_counts
 
 
+def ready_text(index: Any) -> tuple[str, str]:
+    """The Data tab's message once a dataset is scanned and trainable, and its level: the
+    counts, unreadable files, and what the scan did or suspects (a wrapper followed, an
+    archive unpacked, class folders named like dataset parts)."""
+    total = sum(index.counts().values())
+    text = f"Ready: {index.num_classes} classes, {total:,} images."
+    if index.unreadable:
+        n = len(index.unreadable)
+        text += (f" {n} file{'s' if n != 1 else ''} cannot be read and will be skipped "
+                 f"(see Unreadable files).")
+    notes = list(getattr(index, "notes", []) or [])
+    warnings = list(getattr(index, "warnings", []) or [])
+    text += "".join(f" Note: {n}." for n in notes)
+    text += "".join(f" Warning: {w}." for w in warnings)
+    return text, "warning" if index.unreadable or warnings else "ok"
+
+
 def total_text(index: Any, data: Any) -> str:
     """The line under the class table: images and classes, the folder's own split, and
     how many images ``data.exclude`` leaves out ("" without a dataset)."""
@@ -36,9 +53,11 @@ def total_text(index: Any, data: Any) -> str:
         return ""
     counts = index.counts()
     text = f"Total: {sum(counts.values()):,} images in {index.num_classes} classes"
-    if index.val_samples is not None:
-        text += (f" ({len(index.samples):,} in train/, {len(index.val_samples):,} in the "
-                 f"validation folder)")
+    parts = {k: n for k, n in index.split_counts().items() if n is not None}
+    if len(parts) > 1:  # the folder's own parts: train/ with val/ and/or test/
+        text += " (" + ", ".join(f"{n:,} in {k}/" for k, n in parts.items()) + ")"
+    if index.test_samples is not None:
+        text += "; test/ is never trained on: Evaluate measures the model on it"
     exclude = getattr(data, "exclude", None) or []
     if exclude:
         from workbench.core.data.split import excluded_paths

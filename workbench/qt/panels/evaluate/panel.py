@@ -1,7 +1,7 @@
 """Evaluate panel: measure a trained model on its validation split or on any labelled folder.
 
 Choose a model (a saved run's bundle, the run just trained, or "Load bundle…") and the data
-("Validation split of its training data" or a folder), press Evaluate. The evaluation runs
+("Its dataset's test part (or validation split)" or a folder), press Evaluate. The evaluation runs
 off the GUI thread (:func:`workbench.core.evaluate.evaluation.evaluate`, with progress and Cancel) and
 fills four views: the sortable per-class table, the confusion matrix (click a cell to see
 its images), the confidence histogram of right against wrong predictions, and the images
@@ -33,7 +33,9 @@ from workbench.qt.panels.evaluate.confusion import ConfusionView
 from workbench.qt.panels.evaluate.views import CalibrationPlot, PerClassTable, WorstLossesTable
 
 VALIDATION, FOLDER = 0, 1
-_VALIDATION_TEXT = "Validation split of its training data"
+#: The images of its own dataset it never trained on: the test/ part first, when the
+#: dataset has one, else the validation split (evaluate's split "auto").
+_VALIDATION_TEXT = "Its dataset's test part (or validation split)"
 _FOLDER_TEXT = "All images of a folder…"
 _TOOLTIP = Qt.ItemDataRole.ToolTipRole
 
@@ -257,7 +259,8 @@ class EvaluatePanel(QWidget):
             result.confusion  # noqa: B018  (computed here, not on the GUI thread)
             return result
         self._runner.submit(job)
-        where = f"the folder {folder}" if folder else "the validation split of its training data"
+        where = f"the folder {folder}" if folder else \
+            "its dataset's test part (its validation split if it has none)"
         self.message.show_message(f"Evaluating {os.path.basename(bundle)} on {where}…")
         self.progress.setRange(0, 0)  # busy until the first progress report
         self.progress.setVisible(True)
@@ -310,7 +313,8 @@ class EvaluatePanel(QWidget):
             f"{result.top_k_accuracy:.1%} · macro F1 {macro['f1']:.3f} · "
             f"{result.num_images} images · {unreadable} unreadable")
         self.summary.setToolTip("\n".join(f"{p}: {r}" for p, r in result.unreadable[:20]))
-        what = "its validation split" if result.split == "val" else "all images"
+        what = {"val": "its validation split", "test": "its test part (never trained on)"
+                }.get(result.split, "all images")
         self.message.show_message(f"Evaluated {result.bundle_path or 'the model'} on {what} "
                                   f"of {result.source}.", "ok")
         self.per_class.set_result(result)

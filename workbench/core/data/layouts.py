@@ -1,0 +1,170 @@
+"""How a dataset folder is laid out, as users have them: split folders (``train/``,
+``val/``, ``test/``), wrapper folders left by unzipping, Hugging Face ``imagefolder``
+metadata files, and class names that look like split names.
+
+- :func:`find_splits`: ``train/`` (or ``training/``) with ``val/``, ``valid/``,
+  ``validation/`` and/or ``test/``, ``testing/`` beside it, any case, each holding the
+  class folders (or a metadata file).
+- :func:`unwrap`: a folder whose only entry is another folder that holds folders (and no
+  images) is a wrapper (``my_data/my_data/train/...``): the scan goes down into it.
+- :func:`find_metadata` / :func:`read_metadata`: a ``metadata.csv`` or ``metadata.jsonl``
+  with ``file_name`` and a label column, as ``load_dataset("imagefolder")`` reads it.
+- :func:`split_name_warning`: class folders named like splits in a layout that is not
+  recognised (``train/`` with ``eval/`` beside it, say): the likely mistake, said.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+
+from workbench.core.data.images import is_hidden, is_image_file
+from workbench.core.errors import DataError
+
+#: Accepted names of each split's folder (any case), in order of preference.
+SPLIT_FOLDERS = {"train": ("train", "training"), "val": ("val", "valid", "validation"),
+                 "test": ("test", "testing")}
+#: Class names that are more likely a dataset's parts than its classes.
+SPLIT_LIKE_NAMES = frozenset({"train", "training", "test", "testing", "val", "valid",
+                              "validation", "eval", "images", "data", "dataset"})
+METADATA_FILES = ("metadata.csv", "metadata.jsonl")
+#: Label columns tried in a metadata file, in order; else its only other column.
+LABEL_COLUMNS = ("label", "labels", "class", "category", "target")
+
+
+def _entries(folder: str) -> tuple[list[str], list[str]]:
+    """(sub-folder names, file names) of ``folder``, hidden ones left out, sorted."""
+    try:
+        with os.scandir(folder) as it:
+            entries = [e for e in it if not is_hidden(e.name)]
+    except OSError as e:
+        raise DataError(f"cannot read {folder}: {e.strerror or e}") from None
+    dirs = sorted(e.name for e in entries if e.is_dir())
+    files = sorted(e.name for e in entries if not e.is_dir())
+    return dirs, files
+
+
+def find_splits(root: str) -> dict[str, str | None] | None:
+    """``{"train": dir, "val": dir or None, "test": dir or None}`` when ``root`` has a
+    ``train/`` folder and a validation or test folder beside it, each holding class
+    folders or a metadata file; else None."""
+    dirs, _ = _entries(root)
+    by_lower: dict[str, str] = {}
+    for name in dirs:
+        by_lower.setdefault(name.lower(), name)  # sorted: an exact lower-case name wins
+    found: dict[str, str | None] = {}
+    for split, names in SPLIT_FOLDERS.items():
+        name = next((by_lower[n] for n in names if n in by_lower), None)
+        path = os.path.join(root, name) if name else None
+        found[split] = path if path and _holds_dataset(path) else None
+    if found["train"] is None or (found["val"] is None and found["test"] is None):
+        return None
+    return found
+
+
+def _holds_dataset(folder: str) -> bool:
+    dirs, files = _entries(folder)
+    return bool(dirs) or any(f in METADATA_FILES for f in files)
+
+
+def unwrap(root: str, archive: bool = False) -> tuple[str, list[str]]:
+    """Go down through wrapper folders; returns ``(dataset folder, notes)``.
+
+    A wrapper holds exactly one folder and no image or metadata file, and that folder holds
+    a dataset: split folders or a metadata file, or class folders when it has the wrapper's
+    own name (``my_data/my_data/``) or the wrapper is an unpacked ``archive``. A lone class
+    folder with sub-folders (``cats/indoor/``, ``cats/outdoor/``) is not a wrapper.
+    """
+    notes: list[str] = []
+    for _ in range(8):  # a few levels at most: deeper is not an unzip accident
+        dirs, files = _entries(root)
+        if len(dirs) != 1 or any(is_image_file(f) or f in METADATA_FILES for f in files):
+            break
+        inner = os.path.join(root, dirs[0])
+        inner_dirs, inner_files = _entries(inner)
+        same_name = dirs[0].lower() == os.path.basename(root.rstrip(os.sep)).lower()
+        if not (find_splits(inner) or any(f in METADATA_FILES for f in inner_files)
+                or (inner_dirs and (same_name or archive))):
+            break
+        notes.append(f"{root} holds only the folder {dirs[0]}/: read the dataset in {inner}")
+        root, archive = inner, False
+    return root, notes
+
+
+def find_metadata(folder: str) -> str | None:
+    """The Hugging Face metadata file of ``folder`` (``metadata.csv`` first), or None."""
+    for name in METADATA_FILES:
+        path = os.path.join(folder, name)
+        if os.path.isfile(path):
+            return path
+    return None
+
+
+def read_metadata(path: str) -> list[tuple[str, str]]:
+    """``(image path, label)`` rows of a metadata file; ``file_name`` is relative to the
+    file's folder (as in ``imagefolder``), the label is the first of
+    :data:`LABEL_COLUMNS` the file has, else its only column besides ``file_name``.
+
+    Raises
+    ------
+    DataError
+        For an unreadable file, a missing ``file_name`` or label column, or a bad row,
+        naming the file and the line.
+    """
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            if path.endswith(".jsonl"):
+                rows = []
+                for n, line in enumerate(f, 1):
+                    if line.strip():
+                        try:
+                            row = json.loads(line)
+                        except ValueError as e:
+                            raise DataError(f"{path} line {n} is not JSON: {e}") from None
+                        if not isinstance(row, dict):
+                            raise DataError(f"{path} line {n} is not a JSON object")
+                        rows.append((n, row))
+            else:
+                rows = [(n + 2, row) for n, row in enumerate(csv.DictReader(f))]
+    except OSError as e:
+        raise DataError(f"cannot read {path}: {e.strerror or e}") from None
+    except (UnicodeDecodeError, csv.Error) as e:
+        raise DataError(f"{path} is not a readable CSV file: {e}") from None
+    if not rows:
+        return []
+    columns = list(rows[0][1].keys())
+    if "file_name" not in columns:
+        raise DataError(f"{path} has no file_name column (it has {', '.join(columns)}): the "
+                        f"Hugging Face imagefolder format names each image in file_name")
+    label = next((c for c in LABEL_COLUMNS if c in columns), None)
+    others = [c for c in columns if c != "file_name"]
+    if label is None and len(others) == 1:
+        label = others[0]
+    if label is None:
+        raise DataError(f"{path} has no label column: add one named label (it has "
+                        f"{', '.join(columns)})")
+    folder = os.path.dirname(os.path.abspath(path))
+    out = []
+    for n, row in rows:
+        name, value = row.get("file_name"), row.get(label)
+        if not name or value is None or str(value) == "":
+            raise DataError(f"{path} line {n}: file_name and {label} must both be given")
+        out.append((os.path.normpath(os.path.join(folder, str(name))), str(value)))
+    return out
+
+
+def split_name_warning(classes: list[str], recognised: bool) -> str | None:
+    """A warning when class folders are named like dataset parts in a layout that is not
+    recognised as split folders (None: nothing to say)."""
+    if recognised:
+        return None
+    like = [c for c in classes if c.lower() in SPLIT_LIKE_NAMES]
+    if not like:
+        return None
+    names = ", ".join(repr(c) for c in like)
+    return (f"the class folder{'s' if len(like) > 1 else ''} {names} look{'' if len(like) > 1 else 's'} "
+            f"like {'dataset parts' if len(like) > 1 else 'a dataset part'}, not classes: "
+            f"a model trained on them would learn to tell the parts apart. Put the class "
+            f"folders inside train/ (with val/ or test/ beside it), or choose the folder "
+            f"that holds the classes")
