@@ -8,23 +8,26 @@ run's hyperparameters with its best metrics (the HParams tab) and, at the end, t
 validation confusion matrix as an image.
 
 It uses ``torch.utils.tensorboard.SummaryWriter`` (which needs the ``tensorboard``
-package for its protocol buffers). The hooks only put plain values on a queue; a
-background thread builds and writes the events, so the training thread pays about a
-microsecond a batch. Anything that fails to write (a full disk, a missing package) turns
+package for its protocol buffers). The hooks only append plain values to a list; a
+background thread wakes every :data:`WRITE_EVERY_S` seconds and builds and writes the
+events of that stretch in one go, so the training thread pays about a microsecond a batch
+and is not made to hand the interpreter lock to the writer at every batch (waking the
+writer per event cost 5% of a short-batch epoch: ``scripts/bench_tensorboard.py``). Anything that fails to write (a full disk, a missing package) turns
 the writer off with one warning in run.json (``"tensorboard"``), never fails the run.
 """
 
 from __future__ import annotations
 
-import queue
 import threading
+from collections import deque
 from typing import Any
 
 import numpy as np
 
 from workbench.core.train.callbacks.base import Callback
 
-_STOP = object()
+#: Seconds between the writer thread's bursts.
+WRITE_EVERY_S = 2.0
 #: Seconds the end of a run waits for the writer thread to write what is queued.
 CLOSE_TIMEOUT_S = 30.0
 
@@ -77,7 +80,8 @@ class TensorBoardWriter(Callback):
     (``trainer.run_dir``)."""
 
     def __init__(self) -> None:
-        self._queue: queue.Queue = queue.Queue()
+        self._pending: deque[tuple] = deque()  # appended by the training thread (atomic)
+        self._wake = threading.Event()  # set at the end: write the rest and stop
         self._thread: threading.Thread | None = None
         self.failure = ""  # why writing stopped, for run.json
         self._num_batches = 1
@@ -88,7 +92,7 @@ class TensorBoardWriter(Callback):
     # -- the training thread's side: plain values on a queue ---------------------------
     def _put(self, *item: Any) -> None:
         if self._thread is not None and not self.failure:
-            self._queue.put(item)
+            self._pending.append(item)
 
     def on_fit_start(self, trainer: Any, info: dict[str, Any]) -> None:
         self._num_batches = max(1, int(info.get("batches_per_epoch") or 1))
@@ -146,7 +150,7 @@ class TensorBoardWriter(Callback):
                     ("final_val_acc", last.get("val_acc")),
                     ("final_val_loss", last.get("val_loss"))) if v is not None}
         self._put("hparams", hparams_of(result.experiment), metrics, 0)
-        self._queue.put((_STOP,))
+        self._wake.set()
         self._thread.join(CLOSE_TIMEOUT_S)
         self._thread = None
         if self.failure:
@@ -164,19 +168,20 @@ class TensorBoardWriter(Callback):
             from torch.utils.tensorboard import SummaryWriter
 
             writer = SummaryWriter(log_dir=self._run_dir)
-            while True:
-                item = self._queue.get()
-                if item[0] is _STOP:
-                    break
-                kind, tag, value, step = item
-                if kind == "scalar":
-                    writer.add_scalar(tag, value, step)
-                elif kind == "text":
-                    writer.add_text(tag, value, step)
-                elif kind == "image":
-                    writer.add_image(tag, confusion_image(*value), step, dataformats="HWC")
-                elif kind == "hparams":
-                    writer.add_hparams(tag, value, run_name=".")
+            done = False
+            while not done:
+                done = self._wake.wait(WRITE_EVERY_S)
+                while self._pending:  # everything appended so far, in order
+                    kind, tag, value, step = self._pending.popleft()
+                    if kind == "scalar":
+                        writer.add_scalar(tag, value, step)
+                    elif kind == "text":
+                        writer.add_text(tag, value, step)
+                    elif kind == "image":
+                        writer.add_image(tag, confusion_image(*value), step,
+                                         dataformats="HWC")
+                    elif kind == "hparams":
+                        writer.add_hparams(tag, value, run_name=".")
         except Exception as e:  # noqa: BLE001  (a warning, never a failed run)
             self.failure = f"{type(e).__name__}: {e}"
         finally:
