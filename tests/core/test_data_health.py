@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers import make_planted_digits, run_cli
+from helpers import make_photo_folder, make_planted_digits, run_cli
 from workbench.core.data.health.cheap import ASPECT_LIMIT
 from workbench.core.data.health.report import check_dataset
 from workbench.core.data.scan import scan_folder
@@ -18,16 +18,7 @@ from workbench.core.data.split import split_for
 from workbench.core.experiment import Experiment
 
 
-def _photos(root, classes=("cats", "dogs", "owls"), per_class=12, side=48, seed=0):
-    """Distinct photo-like images: smooth random colour fields, each drawn afresh."""
-    rng = np.random.default_rng(seed)
-    for c in classes:
-        (root / c).mkdir(parents=True, exist_ok=True)
-        for i in range(per_class):
-            small = rng.integers(0, 256, (6, 6, 3), dtype=np.uint8)
-            img = Image.fromarray(small).resize((side, side), Image.BICUBIC)
-            img.save(root / c / f"{c}_{i:02d}.png")
-    return root
+_photos = make_photo_folder
 
 
 def _experiment(folder, **data) -> Experiment:

@@ -7,11 +7,10 @@ from __future__ import annotations
 import shutil
 import threading
 
-import numpy as np
 import pytest
-from PIL import Image
 from PySide6.QtCore import Qt
 
+from helpers import make_photo_folder
 from qt_helpers import loaded_data_panel
 from workbench.core.data.health import report as report_module
 from workbench.core.data.health.labels import LabelCheckCancelled
@@ -23,16 +22,7 @@ from workbench.qt.panels.data.health.table import COLUMNS, FindingRole
 WAIT_MS = 30000
 
 
-def _photos(root, classes=("cats", "dogs", "owls"), per_class=12, side=48, seed=0):
-    """Distinct photo-like images: smooth random colour fields, each drawn afresh."""
-    rng = np.random.default_rng(seed)
-    for c in classes:
-        (root / c).mkdir(parents=True, exist_ok=True)
-        for i in range(per_class):
-            small = rng.integers(0, 256, (6, 6, 3), dtype=np.uint8)
-            img = Image.fromarray(small).resize((side, side), Image.BICUBIC)
-            img.save(root / c / f"{c}_{i:02d}.png")
-    return root
+_photos = make_photo_folder
 
 
 def _experiment(folder=None) -> Experiment:

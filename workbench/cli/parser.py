@@ -20,6 +20,19 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USER_ERROR, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+def _add_set(p: argparse.ArgumentParser) -> None:
+    """``--set PATH=VALUE``, on every command that takes an experiment."""
+    p.add_argument("--set", action="append", metavar="PATH=VALUE",
+                   help="set any experiment field by its dotted path, as in SPACE.json "
+                        "(optimizer.params.lr=0.01, model.layers[3].params.out_channels=32); "
+                        "repeatable")
+
+
+def _add_data(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", metavar="DIR|CSV",
+                   help="the dataset (default: the experiment's data.folder)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="workbench", description="Train image classifiers by pointing and "
                                               "clicking, or headless from the command line.")
@@ -71,10 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="folder for bundle.pt, metrics.json, experiment.json, run.json and "
                         "checkpoints/ (resume it with workbench resume RUN_DIR); new or "
                         "empty, unless --overwrite")
-    t.add_argument("--set", action="append", metavar="PATH=VALUE",
-                   help="set any experiment field by its dotted path, as in SPACE.json "
-                        "(optimizer.params.lr=0.01, model.layers[3].params.out_channels=32); "
-                        "repeatable")
+    _add_set(t)
     t.add_argument("--overwrite", action="store_true",
                    help="RUN_DIR holds a run: delete that run's files (run.json, "
                         "experiment.json, metrics.json, bundle.pt, checkpoints/) and train "
@@ -91,10 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--data", metavar="DIR|CSV",
                    help="the dataset, when it has moved since the run (same classes)")
     c.add_argument("--device", metavar="D", help="auto, cpu, cuda, cuda:N or mps")
-    c.add_argument("--set", action="append", metavar="PATH=VALUE",
-                   help="set any experiment field by its dotted path, as in SPACE.json "
-                        "(optimizer.params.lr=0.01, model.layers[3].params.out_channels=32); "
-                        "repeatable")
+    _add_set(c)
 
     f = sub.add_parser("lr-find", help="sweep the learning rate and suggest one")
     f.add_argument("experiment", metavar="EXPERIMENT.json")
@@ -105,12 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--steps", type=int, default=100, metavar="N",
                    help="training batches to sweep over, one rate each (default: 100)")
     f.add_argument("--json", action="store_true", help="print JSON instead of text")
-    f.add_argument("--set", action="append", metavar="PATH=VALUE",
-                   help="set any experiment field by its dotted path, as in SPACE.json "
-                        "(optimizer.params.lr=0.01, model.layers[3].params.out_channels=32); "
-                        "repeatable")
-    f.add_argument("--data", metavar="DIR|CSV",
-                   help="the dataset (default: the experiment's data.folder)")
+    _add_set(f)
+    _add_data(f)
     f.add_argument("--write", action="store_true",
                    help="write the suggested rate into EXPERIMENT.json (optimizer.params.lr)")
 
@@ -159,12 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     u = sub.add_parser("tune", help="search hyperparameters with Optuna: one run per trial")
     u.add_argument("experiment", metavar="EXPERIMENT.json")
-    u.add_argument("--set", action="append", metavar="PATH=VALUE",
-                   help="set any experiment field by its dotted path, as in SPACE.json "
-                        "(optimizer.params.lr=0.01, model.layers[3].params.out_channels=32); "
-                        "repeatable")
-    u.add_argument("--data", metavar="DIR|CSV",
-                   help="the dataset (default: the experiment's data.folder)")
+    _add_set(u)
+    _add_data(u)
     u.add_argument("--space", required=True, metavar="SPACE.json",
                    help="the fields to search and their ranges (format in the README; "
                         "example: workbench/resources/space_example.json)")
