@@ -276,7 +276,6 @@ class Trainer(RunSetup, Steps, Resumable):
         # The validation confusion matrix (the doctor's class_never_predicted, TensorBoard).
         k = len(self.classes)
         confusion = None if train else torch.zeros(k, k, device=self.device)
-        classes = torch.arange(k, device=self.device)
         num_batches = len(loader)
         accumulate = self.experiment.training.accumulate
         self._accumulated = 0
@@ -341,9 +340,9 @@ class Trainer(RunSetup, Steps, Resumable):
                 total_loss += value * n
                 guess = logits.argmax(1)
                 correct += int((guess == y).sum().item())
-                if confusion is not None:  # exact in float: counts of one batch, summed
-                    confusion += (y[:, None] == classes).float().T @ \
-                        (guess[:, None] == classes).float()
+                if confusion is not None:  # whole counts: exact in float, in any order
+                    confusion.index_put_((y, guess), torch.ones_like(guess, dtype=torch.float),
+                                         accumulate=True)
                 seen += n
                 if train:
                     self.emit("on_batch_end", epoch, i + 1, num_batches, value)
