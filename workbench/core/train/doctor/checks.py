@@ -148,9 +148,9 @@ def not_learning(v: RunView) -> RunFinding | None:
     if max(acc[-NOT_LEARNING_EPOCHS:]) > v.chance + CHANCE_MARGIN:
         return None
     split = "validation" if on_val else "training"
-    what = (f"After {v.epoch} epochs the {split} accuracy is {_pct(acc[-1])}, what always "
-            f"answering the most common class gets ({_pct(v.chance)}): the network has "
-            f"learned nothing yet.")
+    what = (f"After {v.epoch} epochs the {split} accuracy is {_pct(acc[-1])}, no better "
+            f"than always answering the most common class ({_pct(v.chance)}): the network "
+            f"has learned nothing yet.")
     train_acc = v.series("train_acc")
     losses = v.series("train_loss")
     fix, act = "", None
