@@ -19,7 +19,8 @@ from typing import Any
 
 from workbench.core.train.callbacks.base import Callback
 from workbench.core.train.doctor.checks import (CHECKS, GRADIENT_SAMPLES,
-                                                NEVER_PREDICTED_EPOCHS, RunView, lower_lr)
+                                                NEVER_PREDICTED_EPOCHS, RunView, lower_lr,
+                                                proposed_lr)
 from workbench.core.train.doctor.findings import RunFinding
 from workbench.core.train.doctor.probes import DeadUnitProbe, relative_change
 
@@ -39,10 +40,14 @@ class ExplodingLoss:
     ----------
     num_classes
         The classes the network predicts (the scale of a sane loss is ``ln(num_classes)``).
+    default_lr
+        The optimizer's usual learning rate, for the rate the message proposes
+        (:func:`~workbench.core.train.doctor.checks.proposed_lr`).
     """
 
-    def __init__(self, num_classes: int):
+    def __init__(self, num_classes: int, default_lr: float = 0.0):
         self.limit = EXPLODED_FACTOR * math.log(max(2, int(num_classes)))
+        self.default_lr = float(default_lr)  # the optimizer's usual rate (0: unknown)
         self._run = 0  # consecutive training batches above the limit
 
     def batch(self, loss: float) -> bool:
@@ -61,8 +66,8 @@ class ExplodingLoss:
         return (f"training diverged: the loss exploded to {value:.3g} at {where}, over "
                 f"{EXPLODED_FACTOR:g} times the {self.limit / EXPLODED_FACTOR:.2f} of "
                 f"guessing every class equally. The learning rate ({lr:g}) is far too large: "
-                f"lower it (e.g. to {lr / 10:g}, or find one with the LR finder) and start "
-                f"again")
+                f"lower it (e.g. to {proposed_lr(lr, self.default_lr):g}, or find one with "
+                f"the LR finder) and start again")
 
 
 #: The run's first training batches whose mean loss is "where it started" (lr_too_low).

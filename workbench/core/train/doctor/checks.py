@@ -120,12 +120,17 @@ class RunView:
 
 
 # -- fixes ---------------------------------------------------------------------------------
+def proposed_lr(lr: float, default_lr: float = 0.0) -> float:
+    """A learning rate to try after ``lr`` was too large: the optimizer's default
+    (``default_lr``, 0: unknown) when ``lr`` is far above it, else a tenth."""
+    if default_lr > 0 and lr > 10 * default_lr:
+        return default_lr
+    return float(f"{lr / 10:.2g}")
+
+
 def lower_lr(v: RunView) -> float:
-    """A learning rate to try after one that was too large: the optimizer's default when
-    the rate is far above it, else a tenth."""
-    if v.default_lr > 0 and v.lr > 10 * v.default_lr:
-        return v.default_lr
-    return float(f"{v.lr / 10:.2g}")
+    """:func:`proposed_lr` for the run ``v``."""
+    return proposed_lr(v.lr, v.default_lr)
 
 
 def _lr_fix(lr: float, continue_: bool = False) -> tuple[str, dict[str, Any]]:
