@@ -66,8 +66,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def _rel(report, path: str) -> str:
+    root = os.path.dirname(report.root) if os.path.isfile(report.root) else report.root
     try:
-        rel = os.path.relpath(path, report.root)
+        rel = os.path.relpath(path, root)
     except ValueError:
         return path
     return path if rel.startswith("..") else rel
