@@ -193,3 +193,25 @@ def test_training_and_evaluation_leave_excluded_images_out(tmp_path):
     bundle = result.save_bundle(tmp_path / "b.pt")
     evaluation = evaluate(bundle)  # its validation split, without the excluded images
     assert evaluation.num_images == infos[0]["num_val"]
+
+
+def test_a_second_check_decodes_only_what_changed(tmp_path, monkeypatch):
+    from workbench.core.data.health import fingerprint as fp_module
+
+    monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path / "cache"))
+    root = _photos(tmp_path / "d")
+    shutil.copy(root / "cats" / "cats_00.png", root / "dogs" / "dogs_copy.png")
+    (root / "owls" / "broken.png").write_bytes(b"not an image")
+    first = check_dataset(_experiment(root)).to_json()
+    decoded = []
+    real = fp_module.fingerprint
+    monkeypatch.setattr(fp_module, "fingerprint", lambda p: decoded.append(p) or real(p))
+    again = check_dataset(_experiment(root)).to_json()
+    assert decoded == [] and {k: v for k, v in again.items() if k != "seconds"} == \
+        {k: v for k, v in first.items() if k != "seconds"}
+    # A changed file is decoded again: here it stops being a copy.
+    Image.fromarray(np.random.default_rng(9).integers(0, 255, (48, 48, 3), dtype=np.uint8)
+                    ).save(root / "dogs" / "dogs_copy.png")
+    third = check_dataset(_experiment(root))
+    assert decoded == [str(root / "dogs" / "dogs_copy.png")]
+    assert third.conflicting_labels == [] and third.unreadable == first["unreadable"]

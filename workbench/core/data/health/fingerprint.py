@@ -26,9 +26,8 @@ from typing import Callable, Sequence
 import numpy as np
 from PIL import Image
 
-#: Side of the grey image the hash and thumbnail are made from.
+#: Side of the grey image the hash and the thumbnail are made from.
 HASH_SIDE = 32
-THUMB_SIDE = 32
 _ORIENTATION = 0x0112  # EXIF tag; values 5-8 swap width and height
 
 
@@ -38,11 +37,12 @@ class Fingerprint:
 
     path: str
     phash: int = 0
-    thumb: np.ndarray | None = None  # (16, 16) float32, zero mean, unit variance
+    thumb: np.ndarray | None = None  # (32, 32) float32, zero mean, unit variance
     spread: float = 0.0  # standard deviation of the grey thumbnail, 0-255
     width: int = 0
     height: int = 0
     error: str = ""
+    grey: np.ndarray | None = None  # the (32, 32) uint8 grey image all the above come from
 
 
 def _dct_matrix(n: int) -> np.ndarray:
@@ -78,15 +78,20 @@ def fingerprint(path: str) -> Fingerprint:
                 pass
         img = load_image(path, 1, min_side=2 * HASH_SIDE)
         grey = np.asarray(img.resize((HASH_SIDE, HASH_SIDE), Image.BILINEAR,
-                                     reducing_gap=2.0), dtype=np.float32)
+                                     reducing_gap=2.0), dtype=np.uint8)
     except Exception as e:  # noqa: BLE001  (any decoder error is the file's, reported)
         return Fingerprint(path, error=str(e) or type(e).__name__)
-    small = grey if THUMB_SIDE == HASH_SIDE else \
-        grey.reshape(THUMB_SIDE, HASH_SIDE // THUMB_SIDE, THUMB_SIDE,
-                     HASH_SIDE // THUMB_SIDE).mean(axis=(1, 3))
+    return from_grey(path, grey, width, height)
+
+
+def from_grey(path: str, grey: np.ndarray, width: int, height: int) -> Fingerprint:
+    """The fingerprint of an image whose ``(32, 32)`` uint8 grey version is ``grey`` (what
+    :func:`fingerprint` decodes, or what :mod:`.fpcache` kept of it)."""
+    small = grey.astype(np.float32)
     spread = float(small.std())
     thumb = (small - small.mean()) / max(spread, 1e-3)
-    return Fingerprint(path, phash(grey), thumb.astype(np.float32), spread, width, height)
+    return Fingerprint(path, phash(small), thumb.astype(np.float32), spread, int(width),
+                       int(height), grey=grey)
 
 
 def fingerprints(paths: Sequence[str], progress: Callable[[int, int], None] | None = None,

@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 from workbench.core.data.health import cheap
 from workbench.core.data.health.duplicates import conflicting, find_copies, leaks
-from workbench.core.data.health.fingerprint import fingerprints
+from workbench.core.data.health.fpcache import cached_fingerprints
 
 #: progress(stage, done, total): stage is "fingerprints" or "labels".
 Progress = Callable[[str, int, int], None]
@@ -104,8 +104,8 @@ def check_dataset(experiment: Any, index: Any = None, labels: bool = False,
 
     t = time.perf_counter()
     paths = [p for p, _ in samples]
-    fps = fingerprints(paths, None if progress is None else
-                       (lambda done, total: progress("fingerprints", done, total)))
+    fps = cached_fingerprints(str(index.root), paths, None if progress is None else
+                              (lambda done, total: progress("fingerprints", done, total)))
     for f in fps:
         if f.error and not any(u["path"] == f.path for u in report.unreadable):
             report.unreadable.append({"path": f.path, "reason": f.error})
