@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import tarfile
 import zipfile
 
@@ -133,6 +134,11 @@ def test_archives_open_as_datasets_once(tmp_path, monkeypatch):
     assert any("unpacked" in n for n in index.notes)
     again = scan_folder(zpath)
     assert again.samples == index.samples and any("before" in n for n in again.notes)
+    # A changed archive is unpacked afresh, and its earlier copy removed.
+    st = zpath.stat()
+    os.utime(zpath, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    assert not any("before" in n for n in scan_folder(zpath).notes)
+    assert len(list((tmp_path / "cache" / "archives").iterdir())) == 1
     tpath = tmp_path / "my_data.tar.gz"
     with tarfile.open(tpath, "w:gz") as t:
         t.add(src, arcname="my_data")

@@ -7,7 +7,7 @@ tar.gz cannot be read at random without decompressing it from the start, and the
 tab's thumbnails, the Health view and "Reveal in file manager" all want real files. The
 copy is kept under ``<cache>/archives/<name>-<key>``, the key made of the archive's path,
 size and modification time, so a changed archive is unpacked afresh and an unchanged one
-only once.
+only once; unpacking a changed archive removes the copy of its earlier version.
 
 No member may land outside the target: an absolute path, a ``..`` component, a link, or a
 device file refuses the whole archive (zip-slip) before anything is written.
@@ -108,9 +108,10 @@ def unpack(archive: str | os.PathLike,
                         i += 1
                         _write(partial, _safe_name(m.name, archive), t.extractfile(m))
                         _tick(progress, i, len(files))
-        (partial / _DONE).write_text(archive)
+        (partial / _DONE).write_text(os.path.abspath(archive))
         shutil.rmtree(dest, ignore_errors=True)
         os.replace(partial, dest)
+        _remove_older(dest, os.path.abspath(archive))
     except (zipfile.BadZipFile, tarfile.TarError, EOFError) as e:
         shutil.rmtree(partial, ignore_errors=True)
         raise DataError(f"cannot unpack the archive {archive}: {e}") from None
@@ -120,6 +121,18 @@ def unpack(archive: str | os.PathLike,
                         f"free some space there or set WORKBENCH_CACHE to another "
                         f"folder") from None
     return str(dest), f"unpacked {archive} ({len(files):,} files) into {dest}"
+
+
+def _remove_older(dest: Path, archive: str) -> None:
+    """Delete the copies of earlier versions of ``archive`` (same path, other size or
+    date): only the newest is kept."""
+    for other in dest.parent.iterdir():
+        marker = other / _DONE
+        try:
+            if other != dest and marker.is_file() and marker.read_text() == archive:
+                shutil.rmtree(other, ignore_errors=True)
+        except OSError:
+            continue
 
 
 def _write(root: Path, name: str, src) -> None:
