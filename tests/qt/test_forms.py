@@ -117,3 +117,16 @@ def test_auto_values_shown_while_auto_and_used_when_unchecked(qtbot):
     assert form.editors["size"].value() == [40, 30]
     form.auto_boxes["size"].setChecked(False)
     assert form.values()["size"] == [40, 30]
+
+
+def test_choices_show_their_notes_and_keep_their_values(qtbot):
+    from workbench.core.model.backbones import BACKBONE
+
+    form = ParamForm(BACKBONE, {"arch": "resnet18"})
+    qtbot.addWidget(form)
+    combo = form.editors["arch"]
+    texts = [combo.itemText(i) for i in range(combo.count())]
+    assert "timm/convnext_nano  (15.0M parameters, 224 px)" in texts
+    assert "resnet18  (11.2M parameters, 224 px)" in texts
+    combo.setCurrentIndex(combo.findData("timm/vit_tiny_patch16_224"))
+    assert form.values()["arch"] == "timm/vit_tiny_patch16_224"

@@ -50,6 +50,9 @@ class Param:
         For numbers: strings also accepted in place of a number, e.g. ``("same", "valid")``
         for a convolution's padding. ``validate`` returns such a word unchanged, so the
         builder receives either a number or one of these words.
+    choice_notes
+        For choices: a few words about some of them (``{"resnet18": "11.2M parameters,
+        224 px"}``), shown beside them in forms.
     """
 
     name: str
@@ -64,6 +67,7 @@ class Param:
     length: tuple[int, ...] | None = None
     log: bool = False
     words: tuple[str, ...] | None = None
+    choice_notes: dict[str, str] | None = None
 
     def validate(self, value: Any, where: str) -> Any:
         """Return ``value`` checked and normalised (ints accepted for floats).

@@ -327,8 +327,9 @@ class ParamForm(QWidget):
             w.edited.connect(self._on_edit)
         elif p.type is str and p.choices:
             w = QComboBox()
-            for c in p.choices:
-                w.addItem(str(c), c)
+            notes = p.choice_notes or {}
+            for c in p.choices:  # the value is the item's data; a note only shows
+                w.addItem(f"{c}  ({notes[c]})" if c in notes else str(c), c)
             w.currentIndexChanged.connect(self._on_edit)
         elif p.type is str:
             w = QLineEdit()

@@ -244,6 +244,11 @@ TIMM = {"timm/convnext_nano": "15.0M parameters, 224 px",
         "timm/efficientnet_b0": "4.0M parameters, 224 px",
         "timm/mobilenetv3_large_100": "4.2M parameters, 224 px",
         "timm/vit_tiny_patch16_224": "5.5M parameters, 224 px (any multiple of 16)"}
+#: What the Backbone card shows beside each arch (parameters without the head, measured).
+ARCH_NOTES = {"resnet18": "11.2M parameters, 224 px", "resnet50": "23.5M parameters, 224 px",
+              "mobilenet_v3_small": "0.9M parameters, 224 px",
+              "efficientnet_b0": "4.0M parameters, 224 px",
+              "vgg16": "14.7M parameters, 224 px", **TIMM}
 
 
 def _check(params: dict[str, Any], shape: tuple[int, ...]) -> str | None:
@@ -298,7 +303,7 @@ def _macs(params: dict[str, Any], shape: tuple[int, ...], out: tuple[int, ...]) 
 
 
 _PARAMS = (
-    Param("arch", str, "resnet18", choices=ARCHS,
+    Param("arch", str, "resnet18", choices=ARCHS, choice_notes=ARCH_NOTES,
           help="The pretrained network: resnet18 (fast, 11M parameters), resnet50 (stronger, "
                "slower), mobilenet_v3_small (smallest, for CPUs), efficientnet_b0 (accurate "
                "for its size), vgg16 (large, 25088 features); from timm: " +
