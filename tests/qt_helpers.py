@@ -36,3 +36,19 @@ def loaded_data_panel(qtbot, folder, experiment=None):
     with qtbot.waitSignal(panel.dataset_loaded, timeout=20000):
         panel.load_folder(str(folder))
     return panel
+
+
+def after_epoch(monkeypatch, epoch: int, act) -> None:
+    """Call ``act(trainer)`` as epoch ``epoch`` ends, on the training thread (what Stop or
+    Pause does, at a known point): a click sent from the GUI thread on the epoch's signal
+    may arrive after a run of such short epochs has gone on, or already finished."""
+    from workbench.core.runs.recorder import RunRecorder
+
+    real = RunRecorder.on_epoch_end
+
+    def on_epoch_end(self, trainer, e, metrics):
+        real(self, trainer, e, metrics)
+        if e == epoch:
+            act(trainer)
+
+    monkeypatch.setattr(RunRecorder, "on_epoch_end", on_epoch_end)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from qt_helpers import after_epoch
 from workbench.qt.panels.train.panel import TrainPanel
 
 RUN_TIMEOUT_MS = 120000
@@ -20,22 +21,6 @@ def panel(qtbot, tiny_experiment):
     qtbot.addWidget(p)
     yield p
     p.shutdown()
-
-
-def after_epoch(monkeypatch, epoch: int, act) -> None:
-    """Call ``act(trainer)`` as epoch ``epoch`` ends, on the training thread (what Stop or
-    Pause does, at a known point): a click sent from the GUI thread on the epoch's signal
-    may arrive after a run of such short epochs has gone on, or already finished."""
-    from workbench.core.runs.recorder import RunRecorder
-
-    real = RunRecorder.on_epoch_end
-
-    def on_epoch_end(self, trainer, e, metrics):
-        real(self, trainer, e, metrics)
-        if e == epoch:
-            act(trainer)
-
-    monkeypatch.setattr(RunRecorder, "on_epoch_end", on_epoch_end)
 
 
 def stop_after_epoch(monkeypatch, epoch: int) -> None:

@@ -12,6 +12,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from workbench.core.runs.store import update_run_info, write_run_info
+from qt_helpers import after_epoch
 from workbench.qt.panels.train.panel import TrainPanel
 
 RUN_TIMEOUT_MS = 120000
@@ -44,20 +45,6 @@ def doctor_tab(panel) -> int:
 def index_of(panel, message: str) -> int:
     """The row of the finding with this message (the doctor may add findings of its own)."""
     return [f["message"] for f in panel.findings.findings].index(message)
-
-
-def after_epoch(monkeypatch, epoch: int, act) -> None:
-    """Call ``act(trainer)`` as epoch ``epoch`` ends, on the training thread."""
-    from workbench.core.runs.recorder import RunRecorder
-
-    real = RunRecorder.on_epoch_end
-
-    def on_epoch_end(self, trainer, e, metrics):
-        real(self, trainer, e, metrics)
-        if e == epoch:
-            act(trainer)
-
-    monkeypatch.setattr(RunRecorder, "on_epoch_end", on_epoch_end)
 
 
 def test_the_bridge_sends_a_finding_as_plain_values():
