@@ -89,9 +89,12 @@ def cross_validated_probs(experiment: Any, index: Any, folds: int = FOLDS,
     samples = [s for s in list(index.samples) + list(index.val_samples or [])
                if s[0] not in exclude]
     counts = np.bincount([lb for _, lb in samples], minlength=len(index.classes))
-    if len(samples) < 2 * folds or (counts > 0).sum() < 2:
-        raise WorkbenchError(f"the label check needs at least two classes and {2 * folds} "
-                             f"images ({folds} folds); the dataset has {len(samples)}")
+    if (counts > 0).sum() < 2:
+        raise WorkbenchError(f"the label check needs at least two classes with images; "
+                             f"{index.root} has {int((counts > 0).sum())}")
+    if len(samples) < 2 * folds:
+        raise WorkbenchError(f"the label check needs at least {2 * folds} images ({folds} "
+                             f"folds); {index.root} has {len(samples)}")
     k = len(index.classes)
     probs = np.zeros((len(samples), k), dtype=np.float64)
     stop = stop_event or threading.Event()
