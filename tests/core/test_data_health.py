@@ -121,6 +121,10 @@ def test_the_command_line_prints_the_contract_keys_and_refuses_a_missing_folder(
     assert code == 0 and "conflicting labels (1)" in out and "--labels" in out
     code, _, err = run_cli(capsys, "check", tmp_path / "nowhere")
     assert code == 2 and "does not exist" in err
+    one = _photos(tmp_path / "one", classes=("cats",))
+    code, _, err = run_cli(capsys, "check", one, "--labels")
+    errors = [ln for ln in err.splitlines() if ln.startswith("workbench check: error")]
+    assert code == 2 and len(errors) == 1 and "needs at least two classes" in errors[0]
 
 
 @pytest.fixture(scope="module")
