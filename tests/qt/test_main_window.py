@@ -108,3 +108,26 @@ def test_every_tab_fits_a_laptop_screen(qtbot):
         tab = window.tabs.widget(i)
         assert tab.minimumSizeHint().height() <= 640, (window.tabs.tabText(i),
                                                        tab.minimumSizeHint())
+
+
+def test_a_dropped_zip_of_a_dataset_opens_as_the_dataset(qtbot, tmp_path, monkeypatch):
+    import zipfile
+
+    from PySide6.QtCore import QUrl
+
+    from helpers import make_image_folder
+    from workbench.qt.main_window import MainWindow
+
+    monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path / "cache"))
+    folder = make_image_folder(tmp_path / "colours", per_class=4, size=8)
+    archive = tmp_path / "colours.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for f in sorted((tmp_path / "colours").rglob("*.png")):
+            z.write(f, f.relative_to(tmp_path).as_posix())
+    window = MainWindow()
+    qtbot.addWidget(window)
+    data = window.data_panel
+    with qtbot.waitSignal(data.dataset_loaded, timeout=20000):
+        assert window.handle_drop([QUrl.fromLocalFile(str(archive))])
+    assert data.index.classes == ["blue", "green", "red"] and len(data.index.samples) == 12
+    assert "unpacked" in data.message.text() and str(folder) not in data.index.root

@@ -14,6 +14,7 @@ from PySide6.QtCore import QUrl, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QWidget
 
+from workbench.core.data.archives import SUFFIXES as ARCHIVE_SUFFIXES
 from workbench.core.errors import WorkbenchError
 from workbench.core.events import CurrentExperiment
 from workbench.core.experiment import Experiment
@@ -396,13 +397,13 @@ class MainWindow(UrlDropTarget, QMainWindow):
 
     # -- drops -----------------------------------------------------------------------------
     def handle_drop(self, urls: list[QUrl]) -> bool:
-        """One folder (or CSV file): the new dataset. Image files: classify them on the Predict
-        tab."""
+        """One folder (or CSV file, or archive of one): the new dataset. Image files: classify
+        them on the Predict tab."""
         paths = local_paths(urls)
         if not paths:
             return False
-        if len(paths) == 1 and (os.path.isdir(paths[0]) or
-                                paths[0].lower().endswith(".csv")):  # a CSV dataset
+        if len(paths) == 1 and (os.path.isdir(paths[0]) or  # a CSV dataset, an archive
+                                paths[0].lower().endswith((".csv", *ARCHIVE_SUFFIXES))):
             self.load_folder(paths[0])
         else:
             self.tabs.setCurrentWidget(self.predict_panel)

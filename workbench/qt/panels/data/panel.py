@@ -103,13 +103,14 @@ class DataPanel(QWidget):
     def _build(self) -> None:
         self.folder_edit = QLineEdit()
         self.folder_edit.setPlaceholderText("A folder with one sub-folder of images per class, "
-                                            "or a CSV file of path,label rows")
+                                            "a CSV file of path,label rows, or a .zip of them")
         self.folder_edit.returnPressed.connect(
             lambda: self.load_folder(self.folder_edit.text().strip()))
         self.choose_button = QPushButton("Choose folder…")
         self.choose_button.clicked.connect(self.choose_folder)
-        self.csv_button = QPushButton("Open CSV…")
-        self.csv_button.setToolTip("A CSV file of path,label rows (paths relative to the file)")
+        self.csv_button = QPushButton("Open file…")
+        self.csv_button.setToolTip("A CSV file of path,label rows (paths relative to the "
+                                   "file), or a .zip or .tar(.gz) of a dataset folder")
         self.csv_button.clicked.connect(self.choose_csv)
         self.rescan_button = QPushButton("Rescan")
         self.rescan_button.setToolTip("Scan the folder again (after adding or fixing images)")
@@ -239,8 +240,9 @@ class DataPanel(QWidget):
     @Slot()
     def choose_csv(self) -> None:
         start = os.path.dirname(self.folder_edit.text()) or os.path.expanduser("~")
-        path, _ = QFileDialog.getOpenFileName(self, "Open a CSV dataset (path,label rows)",
-                                              start, "CSV files (*.csv);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open a CSV dataset or an archive of a dataset folder", start,
+            "Datasets (*.csv *.zip *.tar *.tar.gz *.tgz *.tar.bz2 *.tar.xz);;All files (*)")
         if path:
             self.load_folder(path)
 
