@@ -60,6 +60,12 @@ def default_demo_root() -> Path:
     return data_home() / "demo" / "shapes"
 
 
+def dataset_folder(folder: str) -> str:
+    """The dataset an experiment's ``data.folder`` names: ``folder`` itself, or the built-in
+    demo dataset (generated on first use) when it is empty."""
+    return folder or str(ensure_demo_dataset())
+
+
 def ensure_demo_dataset(root: Path | str | None = None) -> Path:
     """Return the demo dataset folder, generating it first if needed.
 

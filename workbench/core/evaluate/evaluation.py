@@ -261,11 +261,9 @@ def labelled_samples(bundle: Bundle, folder: str | os.PathLike | None = None,
     exp = bundle.experiment
     own = folder is None
     if own:
-        folder = exp.data.folder
-        if not folder:
-            from workbench.core.data.demo import ensure_demo_dataset
+        from workbench.core.data.demo import dataset_folder
 
-            folder = str(ensure_demo_dataset())
+        folder = dataset_folder(exp.data.folder)
     try:
         index = scan_folder(folder)
     except DataError as e:

@@ -79,11 +79,9 @@ def _splits(bundle: Any) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
     from workbench.core.data.split import split_for
 
     exp = bundle.experiment
-    folder = exp.data.folder
-    if not folder:
-        from workbench.core.data.demo import ensure_demo_dataset
+    from workbench.core.data.demo import dataset_folder
 
-        folder = str(ensure_demo_dataset())
+    folder = dataset_folder(exp.data.folder)
     index = scan_folder(folder)
     if list(index.classes) != list(bundle.classes):
         raise WorkbenchError(f"{folder} no longer has the bundle's classes, so there are no "

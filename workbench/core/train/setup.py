@@ -57,12 +57,9 @@ class RunSetup:
         self._setup_distributed()
         tune_host_allocator()  # the same large buffers every step: keep them in the heap
         if self.index is None:
-            folder = exp.data.folder
-            if not folder:
-                from workbench.core.data.demo import ensure_demo_dataset
+            from workbench.core.data.demo import dataset_folder
 
-                folder = str(ensure_demo_dataset())
-            self.index = scan_folder(folder)
+            self.index = scan_folder(dataset_folder(exp.data.folder))
         self.index.check_trainable()
         self.classes = list(self.index.classes)
         ckpt = self.checkpoint

@@ -311,14 +311,10 @@ def _check_budget(trials: int | None, timeout: float | None, space: SearchSpace)
 def _scan_once(exp: Experiment) -> Any:
     """Scan the dataset before the first trial: a missing folder is the study's error, not
     every trial's, and later trials reuse the scan."""
+    from workbench.core.data.demo import dataset_folder
     from workbench.core.data.scan import scan_folder
 
-    folder = exp.data.folder
-    if not folder:
-        from workbench.core.data.demo import ensure_demo_dataset
-
-        folder = str(ensure_demo_dataset())
-    index = scan_folder(folder)
+    index = scan_folder(dataset_folder(exp.data.folder))
     index.check_trainable()
     return index
 

@@ -85,12 +85,9 @@ def check_dataset(experiment: Any, index: Any = None, labels: bool = False,
 
     t0 = time.perf_counter()
     if index is None:
-        folder = experiment.data.folder
-        if not folder:
-            from workbench.core.data.demo import ensure_demo_dataset
+        from workbench.core.data.demo import dataset_folder
 
-            folder = str(ensure_demo_dataset())
-        index = scan_folder(folder, verify=True)
+        index = scan_folder(dataset_folder(experiment.data.folder), verify=True)
     drop = excluded_paths(index, list(experiment.data.exclude))
     train, val = split_for(index, experiment.data)
     samples = train + val

@@ -22,11 +22,11 @@ def check(experiment: Any, index: Any, labels: bool, state: TaskState) -> tuple[
     from workbench.core.data.health.report import check_dataset
 
     if index is None:
-        from workbench.core.data.demo import ensure_demo_dataset
+        from workbench.core.data.demo import dataset_folder
         from workbench.core.data.scan import scan_folder
 
-        folder = experiment.data.folder or str(ensure_demo_dataset())
-        index = scan_folder(folder, verify=True, is_cancelled=state.is_cancelled)
+        index = scan_folder(dataset_folder(experiment.data.folder), verify=True,
+                            is_cancelled=state.is_cancelled)
     report = check_dataset(experiment, index=index, labels=labels,
                            progress=lambda stage, d, t: state.send((stage, d, t)),
                            stop_event=state.cancel_event)
