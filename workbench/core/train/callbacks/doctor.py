@@ -21,7 +21,7 @@ from workbench.core.train.callbacks.base import Callback
 from workbench.core.train.doctor.checks import (CHECKS, GRADIENT_SAMPLES,
                                                 NEVER_PREDICTED_EPOCHS, RunView, lower_lr,
                                                 proposed_lr)
-from workbench.core.train.doctor.findings import RunFinding
+from workbench.core.train.doctor.findings import RunFinding, action
 from workbench.core.train.doctor.probes import DeadUnitProbe, relative_change
 
 #: How many times ln(classes) counts as exploded. A healthy run's batch losses stay within a
@@ -101,7 +101,8 @@ class TrainingDoctor(Callback):
     # -- state ---------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         return {"findings": [dict(f) for f in self.findings],
-                "first_losses": list(self.first_losses), "predicted": self.predicted[-NEVER_PREDICTED_EPOCHS:]}
+                "first_losses": list(self.first_losses),
+                "predicted": self.predicted[-NEVER_PREDICTED_EPOCHS:]}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.findings = [dict(f) for f in state.get("findings") or []]
@@ -118,7 +119,9 @@ class TrainingDoctor(Callback):
         from workbench.core.registry import Component
         from workbench.core.train.optim import optimizer_lr
 
-        trainer.findings[:] = self.findings  # a resumed run's, from its checkpoint
+        # One list: the trainer's (its FitResult's) is the doctor's, a resumed run's earlier
+        # findings (from its checkpoint) included.
+        trainer.findings = self.findings
         exp = trainer.experiment
         model = trainer.model
         self._trainable = {n for n, p in model.named_parameters() if p.requires_grad}
@@ -130,7 +133,7 @@ class TrainingDoctor(Callback):
             epochs_planned=exp.training.epochs,
             trainable=sum(p.numel() for p in model.parameters() if p.requires_grad),
             early_stopping=bool(exp.training.early_stopping),
-            augmented=augments_randomly(exp), best=None,
+            augmented=augments_randomly(exp),
             val_counts=trainer.class_counts.get("val") or None)
         self.probe = DeadUnitProbe(model)
         self._weights = trainer._finished_state
@@ -166,11 +169,11 @@ class TrainingDoctor(Callback):
         v.weight_change = relative_change(self._weights, state, self._trainable)
         self._weights = state
         if trainer.val_predicted is not None:
-            self.predicted = [*self.predicted, list(trainer.val_predicted)][-NEVER_PREDICTED_EPOCHS:]
+            self.predicted = [*self.predicted,
+                              list(trainer.val_predicted)][-NEVER_PREDICTED_EPOCHS:]
         v.predicted, v.grads = self.predicted, self.grads
         v.first_loss = (sum(self.first_losses) / len(self.first_losses)
                         if self.first_losses else None)
-        v.best = trainer.tracker.best if trainer.tracker is not None else None
         fired = self.fired
         for check in CHECKS:
             if check.__name__ in fired:
@@ -190,14 +193,12 @@ class TrainingDoctor(Callback):
                 "diverged", int(getattr(trainer, "epochs_done", 0)) + 1, "error",
                 str(result.error), f"use a learning rate of {lr:g} (--lr {lr:g}), or find "
                 f"one with the LR finder (workbench lr-find)",
-                {"label": f"Train with lr {lr:g}", "set": {"optimizer.params.lr": lr},
-                 "continue": False, "open": ""}))
+                action(f"Train with lr {lr:g}", {"optimizer.params.lr": lr})))
 
     def report(self, trainer: Any, finding: RunFinding) -> None:
         """Keep ``finding`` and tell every callback (``on_finding``)."""
         d = finding.to_dict()
-        self.findings.append(d)
-        trainer.findings.append(d)
+        self.findings.append(d)  # trainer.findings too: the same list
         trainer.emit("on_finding", dict(d))
 
 

@@ -102,7 +102,6 @@ class RunView:
     trainable: int = 1  # trainable parameters
     early_stopping: bool = False
     augmented: bool = False  # a random transform in the training pipeline
-    best: dict[str, Any] | None = None  # the monitored metric's best epoch
     dead: dict[str, tuple[int, int]] = field(default_factory=dict)  # silent, units
     #: Recent gradient samples: ``(layer names, grad norms, weight norms)``, oldest first.
     grads: list[tuple[list[str], list[float], list[float]]] = field(default_factory=list)
@@ -122,6 +121,11 @@ class RunView:
 
     def series(self, key: str) -> list[float]:
         return [float(m[key]) for m in self.history if m.get(key) is not None]
+
+    def at_chance(self) -> bool:
+        """Whether the last :data:`NOT_LEARNING_EPOCHS` accuracies are all at chance."""
+        acc, _ = self.accuracy()
+        return bool(acc) and max(acc[-NOT_LEARNING_EPOCHS:]) <= self.chance + CHANCE_MARGIN
 
     def accuracy(self) -> tuple[list[float], bool]:
         """Validation accuracies (training ones without validation), and which it is."""
@@ -160,7 +164,7 @@ def not_learning(v: RunView) -> RunFinding | None:
     acc, on_val = v.accuracy()
     if v.epoch < NOT_LEARNING_EPOCHS or len(acc) < NOT_LEARNING_EPOCHS:
         return None
-    if max(acc[-NOT_LEARNING_EPOCHS:]) > v.chance + CHANCE_MARGIN:
+    if not v.at_chance():
         return None
     split = "validation" if on_val else "training"
     what = (f"After {v.epoch} epochs the {split} accuracy is {_pct(acc[-1])}, no better "
@@ -260,9 +264,8 @@ def underfitting(v: RunView) -> RunFinding | None:
     train, val = v.series("train_loss"), v.series("val_loss")
     if v.epoch < UNDERFIT_EPOCHS or len(train) < UNDERFIT_WINDOW + 1:
         return None
-    acc, _ = v.accuracy()
-    if acc and max(acc[-NOT_LEARNING_EPOCHS:]) <= v.chance + CHANCE_MARGIN:
-        return None  # at chance: not_learning's
+    if v.at_chance():
+        return None  # not_learning's
     window = train[-UNDERFIT_WINDOW - 1:]
     flat = window[0] - window[-1] < UNDERFIT_FLAT * window[0]
     high = window[-1] >= UNDERFIT_HIGH * v.guess_loss and \
@@ -366,8 +369,7 @@ def class_never_predicted(v: RunView) -> RunFinding | None:
     if v.epoch < max(NEVER_PREDICTED_FROM, v.epochs_planned / 2) or not v.val_counts or \
             len(v.predicted) < NEVER_PREDICTED_EPOCHS:
         return None
-    acc, _ = v.accuracy()
-    if acc and max(acc[-NOT_LEARNING_EPOCHS:]) <= v.chance + CHANCE_MARGIN:
+    if v.at_chance():
         return None  # at chance it answers one class: not_learning's
     recent = v.predicted[-NEVER_PREDICTED_EPOCHS:]
     never = [i for i, n in enumerate(v.val_counts)
