@@ -79,8 +79,6 @@ def cross_validated_probs(experiment: Any, index: Any, folds: int = FOLDS,
     ``progress(fold, folds, text)`` before each fold; a set ``stop_event`` raises
     :class:`LabelCheckCancelled` between batches.
     """
-    import torch
-
     from workbench.core.bundle import Bundle
     from workbench.core.data.index import DatasetIndex
     from workbench.core.predict import Predictor
@@ -119,15 +117,14 @@ def cross_validated_probs(experiment: Any, index: Any, folds: int = FOLDS,
             raise LabelCheckCancelled("the label check was cancelled")
         bundle = Bundle(result.experiment, list(result.classes),
                         {n: t.detach().cpu() for n, t in result.model.state_dict().items()})
-        predictor = Predictor(bundle)
-        with torch.no_grad():
-            preds = predictor.predict([samples[i][0] for i in held], top_k=k)
+        preds = Predictor(bundle).predict([samples[i][0] for i in held], top_k=k)
+        column = {name: j for j, name in enumerate(result.classes)}
         for i, p in zip(held, preds):
             if p.error:
                 probs[i] = 1.0 / k  # unreadable: no opinion
                 continue
             for name, value in p.top:
-                probs[i, result.classes.index(name)] = value
+                probs[i, column[name]] = value
     if progress is not None:
         progress(folds, folds, "ranking with confident learning")
     return samples, probs
