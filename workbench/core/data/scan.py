@@ -106,7 +106,8 @@ def scan_folder(root: str | os.PathLike, verify: bool = False,
     if meta is not None:
         notes.append("labels read from the Hugging Face metadata file"
                      + ("s" if len(meta[1]) > 1 else "") + " " + ", ".join(meta[1]))
-    total_dirs = sum(len(_class_dirs(d)) for d in parts.values() if d)
+    listed = {part: _class_dirs(d) for part, d in parts.items() if d}  # each folder once
+    total_dirs = sum(len(names) for names in listed.values())
     done = 0
 
     def tick() -> None:
@@ -125,7 +126,7 @@ def scan_folder(root: str | os.PathLike, verify: bool = False,
         label_of = {c: i for i, c in enumerate(classes)}
         samples, missing = _existing([(p, label_of[lb]) for p, lb in rows])
     else:
-        for name in _class_dirs(parts["train"]):
+        for name in listed["train"]:
             check_cancel()
             files = _image_files(os.path.join(parts["train"], name))
             if files:
@@ -143,7 +144,7 @@ def scan_folder(root: str | os.PathLike, verify: bool = False,
             continue
         check_cancel()
         rows = meta[0][split] if meta is not None and meta[0][split] else None
-        part, unmatched, lost = _labelled_part(folder, classes, rows, tick)
+        part, unmatched, lost = _labelled_part(folder, listed[split], classes, rows, tick)
         held[split] = (part, unmatched)
         missing += lost
 
@@ -195,11 +196,12 @@ def _existing(samples: list[tuple[str, int]]) -> tuple[list[tuple[str, int]],
     return kept, [Unreadable(p, "file not found (listed in the metadata file)") for p, _ in lost]
 
 
-def _labelled_part(folder: str, classes: list[str], rows: list[tuple[str, str]] | None,
-                   tick: Callable[[], None]
+def _labelled_part(folder: str, names: list[str], classes: list[str],
+                   rows: list[tuple[str, str]] | None, tick: Callable[[], None]
                    ) -> tuple[list[tuple[str, int]], list[str], list[Unreadable]]:
-    """A validation or test part labelled by the training part's ``classes``: its samples,
-    its classes unknown to training (left out), and listed files that are missing."""
+    """A validation or test part (``folder``, its class folders ``names``) labelled by the
+    training part's ``classes``: its samples, its classes unknown to training (left out),
+    and listed files that are missing."""
     label_of = {c: i for i, c in enumerate(classes)}
     unmatched: list[str] = []
     if rows is not None:
@@ -207,7 +209,7 @@ def _labelled_part(folder: str, classes: list[str], rows: list[tuple[str, str]] 
         kept, lost = _existing([(p, label_of[lb]) for p, lb in rows if lb in label_of])
         return kept, unmatched, lost
     part: list[tuple[str, int]] = []
-    for name in _class_dirs(folder):
+    for name in names:
         files = _image_files(os.path.join(folder, name))
         if name in label_of:
             part.extend((f, label_of[name]) for f in files)
