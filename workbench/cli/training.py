@@ -8,8 +8,8 @@ import signal
 import sys
 from pathlib import Path
 
-from workbench.cli.common import (EXIT_DIVERGED, EXIT_OUT_OF_MEMORY, UserError, _check_dataset_path,
-                                 _recheck, apply_sets)
+from workbench.cli.common import (EXIT_DIVERGED, EXIT_OUT_OF_MEMORY, UserError, _recheck,
+                                 apply_sets, dataset_override)
 from workbench.cli.run_folder import _claim_run_folder, _remove_if_unused
 from workbench.cli.signals import _ctrl_c_stops, _Terminated
 
@@ -18,9 +18,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from workbench.core.experiment import Experiment
 
     exp = Experiment.load(args.experiment)
-    if args.data:
-        _check_dataset_path(args.data)
-        exp.data.folder = str(Path(args.data).resolve())
+    dataset_override(exp, args.data)
     overrides = {"epochs": ("training", "epochs", args.epochs),
                  "batch-size": ("data", "batch_size", args.batch_size),
                  "device": ("training", "device", args.device),
@@ -69,9 +67,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
     elif ckpt.epoch >= planned:
         raise UserError(f"{args.run_dir} has finished all its {planned} epochs: give "
                         f"--epochs N to train N more")
-    if args.data:
-        _check_dataset_path(args.data)
-        exp.data.folder = str(Path(args.data).resolve())
+    dataset_override(exp, args.data)
     if args.device is not None:
         exp.training.device = args.device
     if args.lr is not None:
