@@ -195,6 +195,7 @@ def build_report(run_dir: str | Path) -> str:
     """
     from workbench.core.data.augment.transforms import describe_pipeline
     from workbench.core.experiment import Experiment
+    from workbench.core.runs.record import read_history
     from workbench.core.runs.store import read_run_info
     from workbench.core.train.doctor.findings import RunFinding
 
@@ -204,12 +205,7 @@ def build_report(run_dir: str | Path) -> str:
                              f"a run folder, as workbench train --out writes it")
     info = read_run_info(run_dir)
     exp = Experiment.load(run_dir / "experiment.json")
-    import json
-
-    try:
-        history = json.loads((run_dir / "metrics.json").read_text())["epochs"]
-    except (OSError, ValueError, KeyError):
-        history = []
+    history = read_history(run_dir)
     classes = _classes(run_dir, exp)
     name = info.get("name") or exp.name
     opt = exp.optimizer
