@@ -1,4 +1,4 @@
-"""Sharing runs from the Runs tab: "TensorBoard" opens every run in TensorBoard, "Report…"
+"""Sharing runs from the Runs tab: "Open in TensorBoard" opens every run there, "Report…"
 writes the selected run as one HTML file (:mod:`workbench.core.runs.report`), also File →
 Export report… in the main window.
 
@@ -55,7 +55,7 @@ class RunSharing(QObject):
     def __init__(self, panel: Any):
         super().__init__(panel)
         self.panel = panel
-        self.tensorboard_button = QPushButton("TensorBoard")
+        self.tensorboard_button = QPushButton("Open in TensorBoard")
         self.tensorboard_button.setToolTip("Open every run in TensorBoard (each run folder "
                                            "holds its event files)")
         self.tensorboard_button.clicked.connect(self.open_tensorboard)
