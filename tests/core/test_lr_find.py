@@ -169,8 +169,19 @@ def test_no_suggestion_when_the_curve_never_falls():
     assert lr is None and "never fell" in why
     lr, why = suggest(lrs[:3], [3.0, 2.0, 1.0])
     assert lr is None and "too few" in why
-    lr, _ = suggest(lrs, [10.0 - i * 0.1 if i != 12 else 5.0 for i in range(20)])
-    assert lr == lrs[11]  # the steepest drop leads into step 12
+
+
+def test_the_suggestion_is_the_lower_of_the_steepest_fall_and_a_tenth_of_the_lowest():
+    lrs = list(np.logspace(-5, 0, 20))  # 3.8 steps a decade
+    # A sharp drop just before the minimum (the shape of a smoothed curve that lags): the
+    # steepest fall leads into step 12, where the loss is lowest, so a tenth of that wins.
+    lr, why = suggest(lrs, [10.0 - i * 0.1 if i != 12 else 5.0 for i in range(20)])
+    assert lr == lrs[8] and lr == pytest.approx(lrs[12] / 10, rel=0.2)
+    assert "a tenth of" in why and f"{lrs[12]:.3g}" in why
+    # An early fall, then a long flat valley: the steepest fall is the lower rate.
+    curve = [5.0, 5.0, 5.0, 4.0, 1.0] + [0.9 - 0.001 * i for i in range(15)]
+    lr, why = suggest(lrs, curve)
+    assert lr == lrs[3] and "falls fastest" in why
 
 
 @pytest.mark.parametrize("kwargs, field", [

@@ -122,7 +122,7 @@ def test_adam_lr_10_on_the_digits_stops_as_diverged_naming_the_rate(digits, caps
     assert 1e-5 <= lr <= 1.0
     assert diverged["action"]["set"] == {"optimizer.params.lr": lr}
     assert f"--lr {lr:g}" in diverged["fix"]
-    # And the rate it proposes trains the network (the sweep's steepest fall, 0.026, did not).
+    # And the rate it proposes trains the network (the steepest fall alone, 0.026, did not).
     retry = run_training(_digits_experiment(digits, lr=lr), tmp_path / "retry")
     assert retry.result.history[-1]["val_acc"] > 0.8, retry.result.history
     assert [f for f in retry.result.findings if f["severity"] != "info"] == []

@@ -4,7 +4,9 @@ The diverged finding proposes a rate at once (the optimizer's default, or a tent
 rate that diverged: :func:`~.checks.lower_lr`). ``workbench train`` then asks the LR
 finder (:func:`~workbench.core.train.lr_find.find_lr`), the same sweep as ``workbench
 lr-find``, and adopts its suggestion in the finding (run.json's too) when the sweep is
-affordable: it is abandoned as soon as it would take longer than :data:`BUDGET_S`.
+affordable: it is abandoned as soon as it would take longer than :data:`BUDGET_S`. The
+suggestion is the sweep's own (:func:`~workbench.core.train.lr_find.suggest`): at most a
+tenth of the rate where its loss was lowest, which is cautious enough after a divergence.
 """
 
 from __future__ import annotations
@@ -22,18 +24,6 @@ BUDGET_S = 60.0
 #: Steps of the sweep (``workbench lr-find``'s default).
 SWEEP_STEPS = 100
 _JUDGE_AFTER = 3  # steps timed before the sweep's whole length is projected
-
-
-def safe_rate(result: Any) -> float | None:
-    """A rate after a divergence: the sweep's suggestion (its steepest fall), but at most a
-    tenth of the rate where its loss was lowest (fastai's rule), because a rate that has
-    just diverged calls for caution and the smoothed curve lags the raw one. Measured on the
-    digits with Adam: the steepest fall was at 0.026 and the lowest loss too, and 0.026
-    kills every ReLU; 0.0026 reaches 99%."""
-    if result.suggested_lr is None or not result.smoothed:
-        return None
-    lowest = result.lrs[min(range(len(result.smoothed)), key=result.smoothed.__getitem__)]
-    return float(f"{min(result.suggested_lr, lowest / 10):.2g}")
 
 
 def lr_after_divergence(experiment: Experiment, findings: list[dict[str, Any]],
@@ -66,9 +56,9 @@ def lr_after_divergence(experiment: Experiment, findings: list[dict[str, Any]],
     if too_long:
         return None, (f"the LR finder would take about {too_long[0]:.0f} s here, so it was "
                       f"not run: find a rate with workbench lr-find")
-    lr = safe_rate(result)
-    if lr is None:
+    if result.suggested_lr is None:
         return None, f"the LR finder has no suggestion: {result.reason}"
+    lr = float(f"{result.suggested_lr:.2g}")
     for f in findings:
         if f.get("kind") == "diverged":
             f["fix"] = (f"use a learning rate of {lr:g} (--lr {lr:g}), the LR finder's "
