@@ -49,16 +49,21 @@ say() { echo "$*" | tee -a "$LOG"; }
 
 PY="${WORKBENCH_PYTHON:-$ROOT/.venv/bin/python}"
 if [ ! -x "$PY" ]; then
-    say "gpu_check: no Python at $PY. This script only uses an existing environment (the GPU"
-    say "machine has no internet access): carry over .venv (see scripts/_env.sh, which builds"
-    say "it) or set WORKBENCH_PYTHON to a Python with torch (CUDA build) and this checkout's"
-    say "dependencies installed."
-    if command -v python3 >/dev/null && python3 -c 'import torch, torchvision, numpy, PIL, pytest' \
-        2>/dev/null; then
-        say "python3 here imports torch, torchvision, numpy, Pillow and pytest: to try it, run"
-        say "  WORKBENCH_PYTHON=$(command -v python3) $0 $*"
+    # The lent GPU machines have no internet and .venv (several GB) cannot travel to them,
+    # but their plain python3 holds a CUDA torch, torchvision, numpy, Pillow and pytest
+    # (/work/.library/device/KINDS.md): use it rather than spend a start on a hint.
+    if [ -z "${WORKBENCH_PYTHON:-}" ] && command -v python3 >/dev/null \
+        && python3 -c 'import torch, torchvision, numpy, PIL, pytest' 2>/dev/null; then
+        say "gpu_check: no .venv here; python3 imports torch, torchvision, numpy, Pillow and"
+        say "pytest, so it is used ($(command -v python3))"
+        PY="$(command -v python3)"
+    else
+        say "gpu_check: no Python at $PY. This script only uses an existing environment (the"
+        say "GPU machine has no internet access): carry over .venv (see scripts/_env.sh, which"
+        say "builds it) or set WORKBENCH_PYTHON to a Python with torch (CUDA build) and this"
+        say "checkout's dependencies installed."
+        exit 3
     fi
-    exit 3
 fi
 if ! "$PY" -c 'import torch, torchvision, workbench' >>"$LOG" 2>&1; then
     say "gpu_check: $PY cannot import torch, torchvision and workbench (see $LOG)"
