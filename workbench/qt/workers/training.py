@@ -113,7 +113,8 @@ class TrainingWorker(Worker):
                 "message": describe_exception(e), "kind": outcome.status if failed else "failed",
                 "run_dir": str(outcome.run_dir or "") if failed else "",
                 "epochs_done": outcome.epochs_done if failed else 0,
-                "batch_size": bs, "suggested_batch_size": max(1, bs // 2)}
+                "batch_size": bs, "suggested_batch_size": max(1, bs // 2),
+                "experiment": self.experiment.to_dict()}  # what the run trained
             raise
         finally:
             self.trainer = None  # freed with this frame, on this thread, when work returns

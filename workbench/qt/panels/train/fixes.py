@@ -31,6 +31,7 @@ from workbench.core.errors import WorkbenchError
 from workbench.core.events import CurrentExperiment, Evented
 from workbench.core.registry import Component
 
+from workbench.qt.panels.train.after_divergence import LRAfterDivergence
 from workbench.qt.panels.train.findings import (OPENS, FindingsView, run_findings,
                                                 severity_colour, severity_icon, worst)
 
@@ -126,10 +127,16 @@ class TrainFindings(QObject):
         panel.run.finished.connect(lambda _summary: self.view.set_running(False))
         panel.run.errored.connect(lambda _message: self.view.set_running(False))
         panel.training_started.connect(self._on_training_started)
+        # First of the run's errored handlers: the sweep starts before any message box.
+        self.after_divergence = LRAfterDivergence(panel)
 
     @property
     def findings(self) -> list[dict[str, Any]]:
         return self.view.findings
+
+    def shutdown(self) -> None:
+        """Stop the learning-rate sweep after a divergence, if one runs (closing)."""
+        self.after_divergence.shutdown()
 
     def fix_button(self, i: int) -> Any:
         """Finding ``i``'s fix button (None when it has none)."""

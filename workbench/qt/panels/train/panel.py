@@ -53,7 +53,8 @@ class TrainPanel(RunControl, QWidget):
     and schedule untouched); Stop (the finished epochs, their checkpoints and a bundle are
     kept); Continue (the last run, from its last checkpoint, for more epochs). A device out
     of memory offers to start again at half the batch size; a diverged run keeps its last
-    good checkpoint, which Continue resumes at the learning rate now set.
+    good checkpoint, which Continue resumes at the learning rate now set (the LR finder's
+    proposal follows in the Doctor tab: :mod:`.after_divergence`).
     """
 
     settings_changed = Signal()
@@ -68,12 +69,10 @@ class TrainPanel(RunControl, QWidget):
         self.current = CurrentExperiment.of(experiment)
         self.index: Any = None
         self.last_summary: dict | None = None
-        self.last_error = ""
-        self.last_run_dir = ""  # the folder Continue resumes
+        self.last_error, self.last_run_dir = "", ""  # last_run_dir: what Continue resumes
         self.speed = Speed()
         self._resuming = False
-        #: ``ask(title, text) -> bool``: the yes/no question after an out-of-memory error
-        #: (replaceable in tests).
+        #: ``ask(title, text) -> bool``: the yes/no question after out of memory (for tests).
         self.ask = self._ask
         #: ``ask_continue(plan) -> plan | None``: the Continue dialog (replaceable in tests).
         self.ask_continue = self._ask_continue
@@ -90,8 +89,8 @@ class TrainPanel(RunControl, QWidget):
         self.run.skipped.connect(self._on_skipped)
         self.run.cache_progressed.connect(self._on_cache_progressed)
         self.run.finished.connect(self._on_run_finished)
+        self._build()  # before the next: the sweep after a divergence starts before any box
         self.run.errored.connect(self._on_run_errored)
-        self._build()
         # The editors change components' params in place: the Experiment says so.
         for editor, section in ((self.optimizer_editor, "optimizer"),
                                 (self.schedule_editor, "scheduler"), (self.loss_editor, "loss")):
@@ -266,6 +265,7 @@ class TrainPanel(RunControl, QWidget):
         self._start_queued = False
         if self.lr_dialog is not None:
             self.lr_dialog.shutdown()
+        self.findings.shutdown()
         self.plots.stop()
         self.run.shutdown()
         stop_busy(self.progress)
