@@ -217,11 +217,18 @@ def test_overfitting_when_the_losses_grow_apart_once_the_training_set_is_fitted(
     # 60 real 8x8 digits for 40 epochs (measured): 93% validation accuracy, but the training
     # loss goes to 0.03 while the validation loss stays near 0.2.
     train = [0.6, 0.41, 0.28, 0.2, 0.135, 0.1, 0.073, 0.055, 0.042, 0.032, 0.027]
-    val = [0.59, 0.42, 0.33, 0.26, 0.27, 0.26, 0.23, 0.2, 0.234, 0.206, 0.179]
+    val = [0.59, 0.42, 0.33, 0.26, 0.27, 0.26, 0.23, 0.2, 0.234, 0.206, 0.215]
     f = C.overfitting(view(history(train, val)))
     assert f is not None and "times as much" in f.message
+    assert "so far was at epoch 8" in f.message  # never stale: best.pt keeps the best
     # Healthy digits end at 0.03 against 0.10: apart by 3x, not 4, and 0.07, not 0.1.
     assert C.overfitting(view(history(train[:-1] + [0.034], val[:-1] + [0.104]))) is None
+    # Not while the validation loss still improves, however far apart (measured: 45 phone
+    # photos fitted at once, the validation loss falling every epoch from 0.99 to 0.20).
+    fitted = [1.19, 0.08, 0.078, 0.025, 0.036, 0.023, 0.019, 0.017]
+    falling = [0.99, 0.88, 0.74, 0.60, 0.46, 0.35, 0.26, 0.20]
+    assert all(C.overfitting(view(history(fitted[:n], falling[:n]))) is None
+               for n in range(4, 9))
     # Not while the training set is still being fitted (a loss above a tenth of ln(10)).
     unfitted = [1.0 - 0.02 * i for i in range(11)]
     assert C.overfitting(view(history(unfitted, [5.0] * 11))) is None

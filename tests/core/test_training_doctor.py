@@ -57,6 +57,30 @@ def test_a_learning_rate_far_too_large_ends_the_run_as_diverged(tmp_path, optimi
     assert outcome.bundle_path is None and not (tmp_path / "run" / "bundle.pt").exists()
 
 
+def test_a_validation_loss_that_explodes_ends_the_run_and_keeps_only_sane_epochs(
+        tmp_path, monkeypatch):
+    # Measured in the app: Adam lr 10 on cnn-bn trained at a loss of 31.6 (under the
+    # training limit) while the validation loss was 1.2e6 and 3.4e5; the run went on and
+    # kept those epochs as its "last good" checkpoint, from which Continue diverged again.
+    from workbench.core.train.trainer import Trainer
+
+    real = Trainer.forward_loss
+
+    def wrecked_in_eval(self, x, target):  # from epoch 2 on, the eval-mode network is wrecked
+        logits, loss = real(self, x, target)
+        return logits, (loss * 1e6 if not self.model.training and self.epochs_done >= 1
+                        else loss)
+
+    monkeypatch.setattr(Trainer, "forward_loss", wrecked_in_eval)
+    exp = _experiment(tmp_path, Component("Adam", {"lr": 1e-3}))
+    outcome = run_training(exp, tmp_path / "run")
+    assert outcome.status == "diverged"
+    assert "validation loss exploded" in outcome.message and "epoch 2" in outcome.message
+    assert outcome.epochs_done == 1  # epoch 2 is not kept: the checkpoint is epoch 1's
+    assert load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt").epoch == 1
+    assert outcome.bundle_path is None
+
+
 def test_the_command_line_exits_with_3_and_a_healthy_run_is_left_alone(capsys, tmp_path):
     bad = _experiment(tmp_path, Component("Adam", {"lr": 10.0}))
     bad.save(tmp_path / "bad.json")
@@ -142,7 +166,7 @@ def test_sixty_images_for_forty_epochs_get_overfitting(tmp_path):
     folder = make_digits(tmp_path / "few", per_class=8)  # 64 for training, 16 to validate
     outcome = run_training(_digits_experiment(folder, epochs=40), tmp_path / "run")
     (f,) = [f for f in outcome.result.findings if f["kind"] == "overfitting"]
-    assert 5 < f["epoch"] < 40 and "best validation loss was at epoch" in f["message"]
+    assert 5 < f["epoch"] < 40 and "best validation loss so far was at epoch" in f["message"]
     assert f["action"]["set"] == {"training.early_stopping": True}
 
 

@@ -201,6 +201,18 @@ def test_divergence_keeps_the_last_good_checkpoint_and_says_what_to_do(qtbot, pa
     run_dir = Path(panel.last_run_dir)
     assert json.loads((run_dir / "run.json").read_text())["status"] == "diverged"
     assert not (run_dir / "bundle.pt").exists()
+    # Continue offers the training doctor's rate (the LR finder's, once its sweep is done),
+    # not the rate that diverged.
+    sweep = panel.findings.after_divergence
+    qtbot.waitUntil(lambda: not sweep.is_running(), timeout=RUN_TIMEOUT_MS)
+    info = json.loads((run_dir / "run.json").read_text())
+    (proposal,) = [f["action"]["set"]["optimizer.params.lr"] for f in info["findings"]
+                   if f["kind"] == "diverged"]
+    plans = []
+    panel.ask_continue = lambda plan: plans.append(plan)  # look, then cancel
+    assert not panel.continue_run()
+    assert plans[0].lr == pytest.approx(panel.experiment.optimizer.params["lr"])
+    assert plans[0].new_lr == pytest.approx(proposal) and plans[0].new_lr < plans[0].lr
 
 
 def test_continue_a_run_from_the_runs_tab(qtbot, panel, tiny_experiment, workbench_home):

@@ -60,10 +60,15 @@ class ExplodingLoss:
         did not follow one another still make the epoch's loss meaningless)."""
         return mean_loss > self.limit
 
-    def message(self, value: float, epoch: int, batch: int, lr: float) -> str:
-        """What went wrong and what to do, for a person."""
+    def message(self, value: float, epoch: int, batch: int, lr: float,
+                validation: bool = False) -> str:
+        """What went wrong and what to do, for a person (``validation``: ``value`` is the
+        epoch's validation loss)."""
         where = f"batch {batch} of epoch {epoch}" if batch else f"epoch {epoch} (its mean)"
-        return (f"training diverged: the loss exploded to {value:.3g} at {where}, over "
+        what = "loss"
+        if validation:
+            what, where = "validation loss", f"epoch {epoch}"
+        return (f"training diverged: the {what} exploded to {value:.3g} at {where}, over "
                 f"{EXPLODED_FACTOR:g} times the {self.limit / EXPLODED_FACTOR:.2f} of "
                 f"guessing every class equally. The learning rate ({lr:g}) is far too large: "
                 f"lower it (e.g. to {proposed_lr(lr, self.default_lr):g}, or find one with "

@@ -45,6 +45,8 @@ class RunControl:
         except WorkbenchError as e:
             self._report_error(str(e))
             return False
+        if plan.status == "diverged" and "optimizer.params.lr" not in settings:
+            settings.update(_proposed_rate(run_dir))  # not again at the rate that diverged
         lr = settings.get("optimizer.params.lr")
         if plan.lr is not None and isinstance(lr, (int, float)) and not isinstance(lr, bool) \
                 and "optimizer.type" not in settings:
@@ -99,9 +101,9 @@ class RunControl:
                 self.start()
             return
         if kind == "diverged":
-            message += (f".{kept} Lower the learning rate in the optimizer form, then press "
-                        f"Continue to go on from that checkpoint, or Start to begin again"
-                        if kept else "")
+            message += (f".{kept} Continue… goes on from that checkpoint at a lower learning "
+                        f"rate (it offers the Doctor tab's); or set one in the optimizer form "
+                        f"and press Start training to begin again" if kept else "")
         self._report_error(message)
         self.training_errored.emit(message)
 
@@ -113,3 +115,16 @@ class RunControl:
     def _ask(self, title: str, text: str) -> bool:
         answer = QMessageBox.question(self, title, text)
         return answer == QMessageBox.StandardButton.Yes
+
+
+def _proposed_rate(run_dir: str) -> dict:
+    """``{"optimizer.params.lr": rate}``: what the training doctor proposed after the run
+    diverged (the LR finder's rate once it has run), from run.json; ``{}`` when none."""
+    from workbench.qt.panels.train.findings import run_findings
+
+    for f in run_findings(run_dir):
+        lr = (f["action"] or {}).get("set", {}).get("optimizer.params.lr")
+        if f["kind"] == "diverged" and isinstance(lr, (int, float)) and \
+                not isinstance(lr, bool):
+            return {"optimizer.params.lr": float(lr)}
+    return {}
