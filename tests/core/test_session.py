@@ -24,15 +24,28 @@ def _edited() -> Experiment:
 
 def test_a_written_session_reads_back_whole(tmp_path):
     path = tmp_path / "session.json"
-    write_session(session_text(_edited(), b"\x01\x02geometry\xff", "Model"), path)
+    write_session(session_text(_edited(), b"\x01\x02geometry\xff", "Model", "/runs/a-1"), path)
     session = read_session(path)
-    assert session.problem == ""
+    assert session.problem == "" and session.last_run == "/runs/a-1"
     assert session.experiment.to_dict() == _edited().validate().to_dict()
     assert session.geometry == b"\x01\x02geometry\xff"
     assert session.tab == "Model"
     doc = json.loads(path.read_text())
     assert doc["session_version"] == SESSION_VERSION
     assert doc["experiment"]["optimizer"]["type"] == "SGD"
+
+
+def test_a_session_of_an_older_app_or_a_damaged_last_run_just_has_none(tmp_path):
+    path = tmp_path / "session.json"
+    doc = json.loads(session_text(_edited(), b"", "Train"))
+    for train in (None, [], {"last_run": 7}):
+        if train is None:
+            doc.pop("train")
+        else:
+            doc["train"] = train
+        path.write_text(json.dumps(doc))
+        session = read_session(path)
+        assert session.problem == "" and session.last_run == "" and session.tab == "Train"
 
 
 def test_the_file_lives_in_the_data_directory():

@@ -24,6 +24,14 @@ def workbench_home(tmp_path, monkeypatch) -> Path:
     return home
 
 
+@pytest.fixture(autouse=True)
+def close_without_asking(monkeypatch):
+    """Closing the window mid-run asks first (workbench.qt.closing): a test that closes it
+    then means it. tests/qt/test_closing.py checks the question itself."""
+    monkeypatch.setattr("workbench.qt.main_window.MainWindow.confirm_close",
+                        staticmethod(lambda window: True))
+
+
 @pytest.fixture
 def image_folder(tmp_path) -> Path:
     """3 classes (blue, green, red) x 12 images of 16x16 pixels."""

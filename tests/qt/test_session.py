@@ -313,3 +313,49 @@ def test_a_saved_geometry_that_does_not_fit_the_screen_is_not_used(qtbot):
     fitting.setGeometry(QRect(10, 40, 600, 500))
     assert place_window(other, bytes(fitting.saveGeometry().data())) is True
     assert other.geometry() == QRect(10, 40, 600, 500)
+
+
+def test_the_next_start_shows_the_last_run_and_continue_goes_on_from_it(
+        qtbot, image_folder):
+    # A run stopped after its first epoch, the window closed, the app started again
+    # tomorrow: the Train tab shows that run's epochs and Continue… goes on from it; the
+    # Predict tab has its model.
+    from qt_helpers import after_epoch
+
+    window = _window(qtbot, data=str(image_folder))
+    _wait_for_summary(qtbot, window)
+    window.experiment.data.input_size = [16, 16]
+    window.experiment.training.epochs = 3
+    window.experiment.training.device = "cpu"
+    with pytest.MonkeyPatch.context() as stop_after_1:
+        after_epoch(stop_after_1, 1, lambda trainer: trainer.request_stop())
+        with qtbot.waitSignal(window.train_panel.training_finished,
+                              timeout=TIMEOUT_MS) as done:
+            window.train_panel.start()
+    run_dir = done.args[0]["run_dir"]
+    window.close()
+    assert _file()["train"]["last_run"] == run_dir
+
+    again = _window(qtbot)
+    train = again.train_panel
+    assert train.last_run_dir == run_dir and train.continue_button.isEnabled()
+    assert train.plots.point_counts()["epochs"] == 1
+    assert "1 of 3 planned epochs" in train.run_label.text() and "Continue" in \
+        train.run_label.text()
+    assert again.predict_panel.bundle_path.startswith(run_dir)
+    plans = []
+    train.ask_continue = lambda plan: plans.append(plan) or plan  # finish the plan
+    with qtbot.waitSignal(train.training_finished, timeout=TIMEOUT_MS) as resumed:
+        train.continue_button.click()
+    assert plans[0].done == 1 and plans[0].planned == 3
+    assert resumed.args[0]["run_dir"] == run_dir
+    assert [m["epoch"] for m in resumed.args[0]["history"]] == [1, 2, 3]
+    assert train.plots.point_counts()["epochs"] == 3
+
+
+def test_a_last_run_that_is_gone_is_left_out(qtbot, image_folder, tmp_path):
+    exp = _edited(image_folder)
+    write_session(session_text(exp, b"", "Train", str(tmp_path / "deleted-run")))
+    window = _window(qtbot)
+    assert window.train_panel.last_run_dir == ""
+    assert not window.train_panel.continue_button.isEnabled()

@@ -7,7 +7,8 @@ with no Qt in it::
 
     {"session_version": 1,
      "experiment": {...Experiment.to_dict()...},
-     "window": {"geometry": "<base64 of QMainWindow.saveGeometry()>", "tab": "Model"}}
+     "window": {"geometry": "<base64 of QMainWindow.saveGeometry()>", "tab": "Model"},
+     "train": {"last_run": "<the run folder the Train tab's Continue… goes on from>"}}
 
 Reading is tolerant: a missing file is a fresh start, and a file that cannot be read (bad
 JSON, a newer format, an experiment that no longer validates) gives a :class:`Session`
@@ -54,6 +55,9 @@ class Session:
         The window geometry as ``QMainWindow.saveGeometry()`` wrote it; empty when unknown.
     tab
         The title of the tab shown last; empty when unknown.
+    last_run
+        The folder of the run the Train tab showed last (Continue… goes on from it); empty
+        when none.
     problem
         Why the file, or its experiment, could not be restored; empty when all went well.
     """
@@ -61,19 +65,22 @@ class Session:
     experiment: Experiment | None = None
     geometry: bytes = b""
     tab: str = ""
+    last_run: str = ""
     problem: str = ""
 
 
-def session_text(experiment: Experiment | dict, geometry: bytes = b"", tab: str = "") -> str:
+def session_text(experiment: Experiment | dict, geometry: bytes = b"", tab: str = "",
+                 last_run: str = "") -> str:
     """The session file's text for ``experiment`` (an Experiment or its ``to_dict()``),
-    the window ``geometry`` and the ``tab`` title.
+    the window ``geometry``, the ``tab`` title and the Train tab's ``last_run`` folder.
 
     Equal states give equal text, so a writer can skip a write when nothing changed.
     """
     exp = experiment.to_dict() if isinstance(experiment, Experiment) else experiment
     doc = {"session_version": SESSION_VERSION, "experiment": exp,
            "window": {"geometry": base64.b64encode(bytes(geometry)).decode("ascii"),
-                      "tab": tab}}
+                      "tab": tab},
+           "train": {"last_run": str(last_run or "")}}
     return json.dumps(doc, indent=1, default=_plain) + "\n"
 
 
@@ -116,8 +123,11 @@ def read_session(path: Path | None = None, validate: bool = True) -> Session:
                                f"newer Workbench (this one reads up to {SESSION_VERSION}); "
                                f"{fix}")
     window = doc.get("window") if isinstance(doc.get("window"), dict) else {}
+    train = doc.get("train") if isinstance(doc.get("train"), dict) else {}
+    last_run = train.get("last_run")
     session = Session(geometry=_geometry(window.get("geometry")),
-                      tab=window.get("tab") if isinstance(window.get("tab"), str) else "")
+                      tab=window.get("tab") if isinstance(window.get("tab"), str) else "",
+                      last_run=last_run if isinstance(last_run, str) else "")
     try:
         session.experiment = Experiment.from_dict(doc.get("experiment"), validate=validate)
     except WorkbenchError as e:

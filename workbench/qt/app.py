@@ -18,9 +18,9 @@ from workbench.core.errors import WorkbenchError
 from workbench.core.experiment import Experiment
 from workbench.core.session import Session, keep_aside, read_session, session_path
 
-from workbench.qt.common import dispose, quit_on_sigint, show_error
+from workbench.qt.common import QUIT_WITHOUT_ASKING, dispose, quit_on_sigint, show_error
 from workbench.qt.main_window import MainWindow, _default_experiment, demo_folder
-from workbench.qt.session import SessionKeeper, place_window, restore_tab
+from workbench.qt.session import SessionKeeper, place_window, restore_last_run, restore_tab
 from workbench.qt.startup import defer_until_painted, start_after_first_paint, torch_loader
 from workbench.qt.workers import await_workers, collect_garbage_on_gui_thread
 
@@ -90,7 +90,8 @@ def create_window(data: str | None = None, experiment: str | None = None) -> Mai
                                     else "the experiment file")
     else:
         window.scan_dataset(folder, adopt_defaults=adopt)
-    window.session_keeper = SessionKeeper(window)
+    restore_last_run(window, session.last_run)
+    window.session_keeper = SessionKeeper(window, last_run=session.last_run)
     for text in problems:
         _tell_later(window, text)
     return window
@@ -146,6 +147,7 @@ def main(data: str | None = None, experiment: str | None = None) -> int:
     try:
         return app.exec()
     finally:
+        app.setProperty(QUIT_WITHOUT_ASKING, True)  # the loop has ended: nobody to ask
         # Closing the window already stopped the workers; this covers quitting otherwise.
         keeper = getattr(window, "session_keeper", None)
         if keeper is not None:

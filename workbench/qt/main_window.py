@@ -19,7 +19,9 @@ from workbench.core.errors import WorkbenchError
 from workbench.core.events import CurrentExperiment
 from workbench.core.experiment import Experiment
 
+from workbench.qt.closing import ask_stop_training, may_close
 from workbench.qt.common import UrlDropTarget, local_paths, show_error
+from workbench.qt.defaults import default_experiment as _default_experiment, demo_folder
 from workbench.qt.evented import subscribe
 from workbench.qt.lazy_tabs import LazyTabs, Page, page_factory
 from workbench.qt.session import size_to_screen
@@ -61,7 +63,8 @@ class MainWindow(UrlDropTarget, QMainWindow):
     """
 
     experiment_replaced = Signal()
-
+    #: ``confirm_close(window) -> bool``: asked before closing mid-run (tests replace it).
+    confirm_close = staticmethod(ask_stop_training)
     # ``window.train_panel``: the Train tab's panel, built when first asked for.
     data_panel, augment_panel, model_panel, train_panel = (Page(), Page(), Page(), Page())
     tune_panel, runs_panel, evaluate_panel, predict_panel = (Page(), Page(), Page(), Page())
@@ -423,28 +426,9 @@ class MainWindow(UrlDropTarget, QMainWindow):
         await_workers()
 
     def closeEvent(self, event) -> None:  # noqa: N802
+        if not may_close(self):
+            return event.ignore()  # "Keep training"
         if self.is_training():
             self.statusBar().showMessage("Stopping the training run…")
         self.shutdown()
         super().closeEvent(event)
-
-
-def demo_folder() -> str:
-    """The built-in demo dataset's folder, generated (busy cursor) on first use."""
-    from workbench.core.data.demo import ensure_demo_dataset
-
-    QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-    try:
-        return str(ensure_demo_dataset())
-    finally:
-        QGuiApplication.restoreOverrideCursor()
-
-
-def _default_experiment() -> Experiment:
-    exp = Experiment()
-    if not exp.model.layers:  # the default network when the spec leaves it empty
-        from workbench.core.model.presets import preset_layers
-
-        exp.model.layers, exp.model.preset = preset_layers("seed-cnn"), "seed-cnn"
-    return exp
-

@@ -9,7 +9,8 @@ unheard: so the keeper does not rely on events. A timer on the GUI thread serial
 state and writes only when the text differs from the last write (a few kilobytes of JSON,
 well under a millisecond), reading ``window.experiment`` (the current one) anew each time.
 
-:func:`initial_geometry` sizes a first window to the screen; :func:`place_window` restores a
+It also keeps the Train tab's last run, which :func:`restore_last_run` gives back to the Train
+and Predict tabs. :func:`initial_geometry` sizes a first window to the screen; :func:`place_window` restores a
 saved geometry when it still fits a screen, and falls back to that size otherwise.
 """
 
@@ -94,6 +95,28 @@ def restore_tab(window, title: str) -> bool:
     return False
 
 
+def restore_last_run(window, run_dir: str) -> None:
+    """Give the Train tab the last session's run (``run_dir``) once it is built, so that
+    Continue… goes on from it and its plots show its epochs; and the Predict tab its model
+    when it has none yet. Nothing when the folder is gone."""
+    if not run_dir or not Path(run_dir, "run.json").is_file():
+        return
+    tabs = window.tabs
+
+    def give(name: str, page) -> None:
+        if name == "train":
+            page.restore_last_run(run_dir)
+        elif name == "predict" and not page.bundle_path and \
+                Path(run_dir, "bundle.pt").is_file():
+            page.set_bundle(str(Path(run_dir, "bundle.pt")))
+
+    for name in ("train", "predict"):
+        page = tabs.built_page(name)
+        if page is not None:
+            give(name, page)
+    tabs.page_built.connect(give)
+
+
 class SessionKeeper(QObject):
     """Writes ``window``'s session to ``path`` (default: the data directory's
     ``session.json``) whenever it changed, checked every ``interval_ms``, and on closing.
@@ -110,9 +133,11 @@ class SessionKeeper(QObject):
     saved = Signal(str)
 
     def __init__(self, window, path: Path | str | None = None,
-                 interval_ms: int = SAVE_INTERVAL_MS):
+                 interval_ms: int = SAVE_INTERVAL_MS, last_run: str = ""):
         super().__init__(window)
         self.window = window
+        #: The last session's run, kept until the Train tab is built (it then holds it).
+        self.last_run = last_run
         self.path = Path(path) if path is not None else session_path()
         self.last_text = ""
         self.error = ""
@@ -125,8 +150,11 @@ class SessionKeeper(QObject):
     def state_text(self) -> str:
         """The session file's text for the window as it is now."""
         tabs = self.window.tabs
+        train = tabs.built_page("train")  # never built for this: it may not be yet
+        if train is not None:
+            self.last_run = train.last_run_dir or self.last_run
         return session_text(self.window.experiment, bytes(self.window.saveGeometry().data()),
-                            tabs.tabText(tabs.currentIndex()))
+                            tabs.tabText(tabs.currentIndex()), self.last_run)
 
     def save_now(self) -> bool:
         """Write the session if it changed since the last write; True when written.
@@ -162,7 +190,8 @@ class SessionKeeper(QObject):
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802  (Qt override)
         if obj is self.window:
             if event.type() == QEvent.Type.Close:
-                self.save_now()
+                self.save_now()  # the close may yet be refused (a run trains: qt.closing)
+            elif event.type() == QEvent.Type.Hide:
                 self.timer.stop()
             elif event.type() == QEvent.Type.Show and not self.timer.isActive():
                 self.timer.start()

@@ -318,6 +318,14 @@ class FirstPaintWatcher(QObject):
         return False
 
 
+def _quit() -> None:
+    """The probe's quit: no window asks first (a run the probe started trains)."""
+    from workbench.qt.common import QUIT_WITHOUT_ASKING
+
+    QApplication.instance().setProperty(QUIT_WITHOUT_ASKING, True)
+    QApplication.quit()
+
+
 def start_after_first_paint(window: QWidget, loader: TorchLoader | None = None,
                             probe: str | None = None) -> FirstPaintWatcher:
     """Start ``loader``'s background import once ``window`` is painted; with a probe (see
@@ -331,7 +339,7 @@ def start_after_first_paint(window: QWidget, loader: TorchLoader | None = None,
             print(f"first-paint {time.time():.6f} torch={int('torch' in sys.modules)} "
                   f"pyqtgraph={int('pyqtgraph' in sys.modules)}", flush=True)
             if probe == "paint":
-                QApplication.quit()
+                _quit()
                 return
         loader.start()  # nothing when something needed torch already and it is loaded
         run_after_paint_work()  # the tabs not shown, one an event-loop turn
@@ -341,7 +349,7 @@ def start_after_first_paint(window: QWidget, loader: TorchLoader | None = None,
     def on_ready() -> None:
         print(f"torch-ready {time.time():.6f} import-seconds={loader.seconds:.3f}",
               flush=True)
-        QApplication.quit()
+        _quit()
 
     watcher.first_painted.connect(on_painted)
     if probe == "ready":

@@ -7,6 +7,8 @@ A mixin of :class:`~workbench.qt.panels.train.panel.TrainPanel`, which owns the 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtWidgets import QMessageBox
 
 from workbench.core.errors import WorkbenchError
@@ -24,6 +26,34 @@ class RunControl:
         self.pause_button.setText("Resume" if pause else "Pause")
         if pause:
             self.status.show_message("Pausing before the next batch…")
+
+    def restore_last_run(self, run_dir: str) -> bool:
+        """Show the last session's run ``run_dir`` as the last run: its epochs in the plots,
+        a line saying where it stands, and Continue… going on from it. False (nothing
+        changes) while a run trains, or when it cannot be read."""
+        from workbench.core.runs.plan import continue_plan
+        from workbench.core.runs.record import read_history
+        from workbench.core.runs.store import read_run_info
+
+        if self.is_running() or self.last_run_dir:
+            return False
+        try:
+            plan = continue_plan(run_dir)
+        except WorkbenchError:
+            return False  # e.g. a run folder of a newer app: the session just starts empty
+        self.last_run_dir = str(run_dir)
+        self.plots.clear_data()
+        info = read_run_info(run_dir)
+        self.plots.load_history(read_history(run_dir), int(info.get("batches_per_epoch") or 1))
+        self.plots.set_best_epoch((info.get("best") or {}).get("epoch"))
+        self.plots.update_curves()
+        status = plan.status.replace("_", " ") or "unknown"
+        more = (" Continue… trains it further from its last checkpoint." if
+                (Path(run_dir) / "checkpoints" / "last.pt").is_file() else "")
+        self.run_label.show_message(f"Last run: {plan.name} ({status}), {plan.done} of "
+                                    f"{plan.planned} planned epochs.{more}")
+        self._set_running(False)  # Continue… follows the run's checkpoint
+        return True
 
     def continue_run(self, run_dir: str = "", settings: dict | None = None) -> bool:
         """Continue a run (the last one, or ``run_dir``) from its last checkpoint, with the

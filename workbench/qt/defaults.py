@@ -1,0 +1,31 @@
+"""The app's starting points: the built-in demo dataset (generated on first use, with a busy
+cursor) and the default experiment (the seed-cnn network when the spec leaves it empty)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+
+from workbench.core.experiment import Experiment
+
+
+def demo_folder() -> str:
+    """The built-in demo dataset's folder, generated (busy cursor) on first use."""
+    from workbench.core.data.demo import ensure_demo_dataset
+
+    QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+    try:
+        return str(ensure_demo_dataset())
+    finally:
+        QGuiApplication.restoreOverrideCursor()
+
+
+def default_experiment() -> Experiment:
+    """A new Experiment with the default network (seed-cnn where the spec has none)."""
+    exp = Experiment()
+    if not exp.model.layers:  # the default network when the spec leaves it empty
+        from workbench.core.model.presets import preset_layers
+
+        exp.model.layers, exp.model.preset = preset_layers("seed-cnn"), "seed-cnn"
+    return exp
+
