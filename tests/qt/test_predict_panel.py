@@ -145,7 +145,7 @@ def test_export_csv_writes_shown_rows_like_the_cli(qtbot, panel, image_folder, t
     out.parent.mkdir()
     monkeypatch.setattr(panel, "_ask_csv_path", lambda: str(out))
     panel.export_button.click()
-    assert "Wrote 3 predictions" in panel.status.text()
+    assert "Wrote 2 predictions and 1 unreadable image to" in panel.status.text()
     rows = list(csv.reader(out.open()))
     assert rows[0] == csv_header(5)
     assert [r[0] for r in rows[1:]] == [str(f) for f in files]

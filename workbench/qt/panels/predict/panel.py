@@ -380,7 +380,11 @@ class PredictPanel(UrlDropTarget, QWidget):
             self.status.show_message(f"Cannot write {path}: {e.strerror or e}. Choose another "
                                      f"folder.", "error")
             return ""
-        self.status.show_message(f"Wrote {len(items)} predictions to {path}", "ok")
+        failed = sum(1 for i in items if i.error)
+        done = len(items) - failed
+        also = f" and {failed} unreadable image{'' if failed == 1 else 's'}" if failed else ""
+        self.status.show_message(f"Wrote {done} prediction{'' if done == 1 else 's'}{also} "
+                                 f"to {path}", "ok")
         return str(path)
 
     # -- explain ---------------------------------------------------------------------------
