@@ -9,10 +9,11 @@ import sys
 from pathlib import Path
 from typing import Callable, Iterable
 
-from PySide6.QtCore import QEvent, QSize, QTimer, Qt, QUrl
-from PySide6.QtGui import QValidator
+from PySide6.QtCore import QEvent, QRect, QSize, QTimer, Qt, QUrl
+from PySide6.QtGui import QFontMetrics, QPainter, QTextLayout, QTextOption, QValidator
+from PySide6.QtGui import Qt as GuiQt  # carries Qt::mightBeRichText
 from PySide6.QtWidgets import (QApplication, QDoubleSpinBox, QLabel, QMessageBox, QProgressBar,
-                               QWidget)
+                               QSizePolicy, QWidget)
 
 # Colours of the message line: readable on light and dark palettes alike.
 _STYLES = {
@@ -36,6 +37,128 @@ class MessageLabel(QLabel):
         self.level = level
         self.setStyleSheet(_STYLES.get(level, ""))
         self.setText(text)
+
+
+class BoundedMessageLabel(MessageLabel):
+    """A message line that asks for at most ``max_lines`` lines and insists on one.
+
+    A word-wrapped QLabel's height for its width is a minimum its layout must keep, so a
+    long message (a training error with its advice, a few notes) made the window taller
+    than the screen. This label's size hint is the lines its text needs, up to
+    ``max_lines``, and its minimum is one line (none while empty): the layout shows as
+    much as it has room for. A text cut short ends in "…" and the whole of it is the
+    tooltip; Select all and Copy (the context menu) still take the whole text.
+    """
+
+    def __init__(self, text: str = "", parent: QWidget | None = None, max_lines: int = 3):
+        self.max_lines = max(1, max_lines)
+        self._tooltip = ""  # the caller's own tooltip, shown while the text fits
+        self._shown_width = -1
+        super().__init__(text, parent)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+
+    # -- size --------------------------------------------------------------------------
+    def hasHeightForWidth(self) -> bool:  # noqa: N802  (Qt override)
+        return False  # else a layout keeps the height of every wrapped line as a minimum
+
+    def _wrap_width(self) -> int:
+        """The width the text wraps at: the label's own once laid out."""
+        if self.testAttribute(Qt.WidgetAttribute.WA_Resized) or self.isVisible():
+            return max(1, self.width())
+        return max(1, super().sizeHint().width())
+
+    def _line_height(self) -> int:
+        return self.fontMetrics().lineSpacing()
+
+    def _height(self, lines: int) -> int:
+        if not self.text():
+            return 0
+        margins = self.contentsMargins()
+        extra = margins.top() + margins.bottom() + 2 * self.margin()
+        full = QLabel.heightForWidth(self, self._wrap_width())
+        return min(full, lines * self._line_height() + extra)
+
+    def sizeHint(self) -> QSize:  # noqa: N802  (Qt override)
+        return QSize(super().sizeHint().width(), self._height(self.max_lines))
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802  (Qt override)
+        return QSize(super().minimumSizeHint().width(), self._height(1))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802  (Qt override)
+        super().resizeEvent(event)
+        if self.width() != self._shown_width:  # the lines the text needs changed
+            self._shown_width = self.width()
+            self.updateGeometry()
+        self._update_tooltip()
+
+    # -- text and tooltip --------------------------------------------------------------
+    def setText(self, text: str) -> None:  # noqa: N802  (Qt override)
+        super().setText(text)
+        self._update_tooltip()
+
+    def setToolTip(self, text: str) -> None:  # noqa: N802  (Qt override)
+        self._tooltip = text
+        self._update_tooltip()
+
+    def is_cut(self) -> bool:
+        """Whether the text needs more lines than the label shows."""
+        if not self.text() or self.width() <= 1:
+            return False
+        return QLabel.heightForWidth(self, self.width()) > self.height()
+
+    def _update_tooltip(self) -> None:
+        QLabel.setToolTip(self, self.text() if self.is_cut() else self._tooltip)
+
+    def _rich(self) -> bool:
+        fmt = self.textFormat()
+        return fmt == Qt.TextFormat.RichText or (fmt == Qt.TextFormat.AutoText
+                                                 and GuiQt.mightBeRichText(self.text()))
+
+    def visible_lines(self) -> list[str]:
+        """The lines painted: as many as fit, the last elided with "…" when cut."""
+        rect = self.contentsRect().adjusted(self.margin(), self.margin(), -self.margin(),
+                                            -self.margin())
+        metrics = QFontMetrics(self.font())
+        room = max(1, rect.height() // max(1, metrics.lineSpacing()))
+        text = self.text()
+        # A line separator breaks a QTextLayout line as "\n" breaks a label's.
+        layout = QTextLayout(text.replace("\n", "\u2028"), self.font())
+        option = QTextOption()
+        option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+        layout.setTextOption(option)
+        spans: list[tuple[int, int]] = []
+        layout.beginLayout()
+        while True:
+            line = layout.createLine()
+            if not line.isValid():
+                break
+            line.setLineWidth(rect.width())
+            spans.append((line.textStart(), line.textLength()))
+        layout.endLayout()
+        lines = [text[a:a + n].rstrip("\n") for a, n in spans[:room]]
+        if len(spans) > room and lines:
+            rest = " ".join(text[spans[room - 1][0]:].split())
+            lines[-1] = metrics.elidedText(rest + " …", Qt.TextElideMode.ElideRight,
+                                           rect.width())
+        return lines
+
+    def paintEvent(self, event) -> None:  # noqa: N802  (Qt override)
+        if not self.is_cut() or self._rich():
+            super().paintEvent(event)
+            return
+        rect = self.contentsRect().adjusted(self.margin(), self.margin(), -self.margin(),
+                                            -self.margin())
+        metrics = QFontMetrics(self.font())
+        painter = QPainter(self)
+        painter.setFont(self.font())
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        top = rect.top()
+        for line in self.visible_lines():
+            painter.drawText(QRect(rect.left(), top, rect.width(), metrics.height()),
+                             int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+                             line)
+            top += metrics.lineSpacing()
+        painter.end()
 
 
 def show_error(parent: QWidget | None, title: str, text: str) -> QMessageBox:

@@ -18,10 +18,11 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from PySide6.QtCore import (QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex,
-                            QSize, Qt, Signal, Slot)
-from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
+from PySide6.QtCore import (QAbstractListModel, QEvent, QModelIndex, QObject,
+                            QPersistentModelIndex, QRect, QSize, Qt, Signal, Slot)
+from PySide6.QtGui import QColor, QFontMetrics, QImage, QPainter, QPalette, QPen, QPixmap
+from PySide6.QtWidgets import (QAbstractItemView, QApplication, QListView, QStyle,
+                               QStyledItemDelegate, QStyleOptionViewItem, QWidget)
 
 THUMB_SIZE = 88
 #: Thumbnails kept in memory (about 37 KB each at 96x96): a few screens' worth.
@@ -267,8 +268,85 @@ class ThumbnailModel(QAbstractListModel):
             self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
 
 
+class ThumbnailDelegate(QStyledItemDelegate):
+    """Paints a cell as an icon square over a one-line caption, whatever the image's shape.
+
+    The stock delegate sizes the icon area by the pixmap it is given; with uniform item
+    sizes the view then takes the first row's height for every row, so after a wide first
+    image a portrait one covered its caption. Here every cell has the same geometry: the
+    thumbnail is scaled to fit the ``size`` square (both sides) and centred in it, and the
+    caption, elided to the cell's width, has a line of its own below.
+    """
+
+    #: Gap around the icon square and between it and the caption.
+    PAD = 3
+
+    def __init__(self, size: int = THUMB_SIZE, parent: QObject | None = None):
+        super().__init__(parent)
+        self.size = size
+
+    def cell_size(self, metrics: QFontMetrics) -> QSize:
+        """The size of every cell for captions drawn with ``metrics``."""
+        return QSize(self.size + 2 * self.PAD + 2, self.size + 3 * self.PAD + metrics.height())
+
+    def icon_rect(self, cell: QRect) -> QRect:
+        """The square the thumbnail is fitted into, in a cell whose rect is ``cell``."""
+        left = cell.x() + (cell.width() - self.size) // 2
+        return QRect(left, cell.y() + self.PAD, self.size, self.size)
+
+    def caption_rect(self, cell: QRect, metrics: QFontMetrics) -> QRect:
+        """Where the caption goes: one text line under the icon square."""
+        top = cell.y() + 2 * self.PAD + self.size
+        return QRect(cell.x() + 1, top, cell.width() - 2, metrics.height())
+
+    def pixmap_rect(self, pixmap_size: QSize, cell: QRect) -> QRect:
+        """The rect a pixmap of ``pixmap_size`` is drawn in: fitted to, and centred in,
+        :meth:`icon_rect` (never enlarged: tiny images are enlarged when decoded)."""
+        square = self.icon_rect(cell)
+        size = QSize(pixmap_size)
+        if size.width() > self.size or size.height() > self.size:
+            size = size.scaled(self.size, self.size, Qt.AspectRatioMode.KeepAspectRatio)
+        rect = QRect(0, 0, max(1, size.width()), max(1, size.height()))
+        rect.moveCenter(square.center())
+        return rect
+
+    def sizeHint(self, option: QStyleOptionViewItem,  # noqa: N802  (Qt override)
+                 index: QModelIndex | QPersistentModelIndex) -> QSize:
+        return self.cell_size(option.fontMetrics)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        widget = opt.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        # Selection and hover background, as the style draws them.
+        style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, opt, painter, widget)
+        pix = index.data(Qt.ItemDataRole.DecorationRole)
+        if isinstance(pix, QPixmap) and not pix.isNull():
+            target = self.pixmap_rect(pix.deviceIndependentSize().toSize(), opt.rect)
+            painter.save()
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            painter.drawPixmap(target, pix)
+            painter.restore()
+        caption = self.caption_rect(opt.rect, opt.fontMetrics)
+        text = opt.fontMetrics.elidedText(opt.text or "", opt.textElideMode, caption.width())
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+        painter.save()
+        painter.setFont(opt.font)
+        painter.setPen(opt.palette.color(role))
+        painter.drawText(caption, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter,
+                         text)
+        painter.restore()
+
+
 class ThumbnailView(QListView):
-    """An icon-mode list laid out as a grid of equal cells (cheap for 100k rows)."""
+    """An icon-mode list laid out as a grid of equal cells (cheap for 100k rows).
+
+    Cells are drawn by a :class:`ThumbnailDelegate`: any aspect ratio fits the icon square
+    and the caption always has its own line.
+    """
 
     def __init__(self, parent: QWidget | None = None, size: int = THUMB_SIZE):
         super().__init__(parent)
@@ -276,18 +354,32 @@ class ThumbnailView(QListView):
         self.setMovement(QListView.Movement.Static)
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setWrapping(True)
-        # Equal cells: the view lays out 100k rows without asking each one its size.
+        # Equal cells: the view lays out 100k rows without asking each one its size (the
+        # delegate gives every row the same size, so the first row's is right for all).
         self.setUniformItemSizes(True)
         self.setLayoutMode(QListView.LayoutMode.Batched)
         self.setBatchSize(500)
+        self.delegate = ThumbnailDelegate(size, self)
+        self.setItemDelegate(self.delegate)
         self.setIconSize(QSize(size, size))
-        self.setGridSize(QSize(size + 14, size + 24))
         self.setSpacing(2)
+        self._update_grid()
         self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.verticalScrollBar().setSingleStep(24)
+
+    def _update_grid(self) -> None:
+        # The caption line's height follows the font, so the grid does too.
+        cell = self.delegate.cell_size(self.fontMetrics())
+        self.setGridSize(QSize(cell.width() + 2 * self.spacing() + 2,
+                               cell.height() + 2 * self.spacing() + 2))
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802  (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._update_grid()
 
     def selected_paths(self) -> list[str]:
         return [i.data(PathRole) for i in self.selectionModel().selectedIndexes()]

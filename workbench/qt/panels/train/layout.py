@@ -10,18 +10,74 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton,
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
+from PySide6.QtWidgets import (QHBoxLayout, QProgressBar, QPushButton,
                                QScrollArea, QSplitter, QTabWidget, QVBoxLayout,
                                QWidget)
 
-from workbench.qt.common import MessageLabel
+from workbench.qt.common import BoundedMessageLabel
 from workbench.qt.plots.training import TrainingPlots
 from workbench.qt.panels.train.fixes import TrainFindings
 from workbench.qt.panels.train.loss import LossEditor
 from workbench.qt.panels.train.options import RunOptionsEditor
 from workbench.qt.panels.train.settings import ComponentEditor, optimizer_problem, scheduler_problem
 from workbench.qt.panels.train.setup import RunSetup
+
+
+class PlotsArea(QWidget):
+    """Holds the plots and asks for their minimum height only: they grow by stretch.
+
+    Their wrapped headers give the plots a height for each width, which a box layout
+    keeps as a minimum: the message lines above them gave up their lines first.
+    """
+
+    def __init__(self, plots: QWidget):
+        super().__init__()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(plots)
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802  (Qt override)
+        return False
+
+    def sizeHint(self) -> QSize:  # noqa: N802  (Qt override)
+        return QSize(super().sizeHint().width(), self.minimumSizeHint().height())
+
+
+class MessageRoom(QObject):
+    """Moves the splitter's handle up when a message line needs more lines than it has.
+
+    The room comes from the settings above (which scroll), down to their minimum, never
+    from the plots and never from the window: a long message shows in full where there is
+    room and is cut short (its tooltip then has it all) where there is not.
+    """
+
+    def __init__(self, splitter: QSplitter, labels: tuple[QWidget, ...]):
+        super().__init__(splitter)
+        self.splitter, self.labels = splitter, labels
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(0)  # after the layout has placed the new text
+        self._timer.timeout.connect(self.fit)
+        splitter.widget(1).installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.LayoutRequest:
+            self._timer.start()
+        return False
+
+    def fit(self) -> None:
+        """Give the message lines the height they ask for, if the settings can spare it."""
+        short = sum(max(0, label.sizeHint().height() - label.height())
+                    for label in self.labels if label.isVisible())
+        sizes = self.splitter.sizes()
+        if short <= 0 or len(sizes) != 2 or not self.splitter.isVisible():
+            return
+        top = self.splitter.widget(0)
+        least = max(top.minimumHeight(), top.minimumSizeHint().height())
+        give = min(short, sizes[0] - least)
+        if give > 0:
+            self.splitter.setSizes([sizes[0] - give, sizes[1] + give])
 
 
 def build_panel(panel: Any) -> None:
@@ -112,45 +168,50 @@ def build_panel(panel: Any) -> None:
     top_row.addWidget(left_box)
     top_row.addSpacing(12)
     top_row.addWidget(panel.settings_tabs, 1)
-    # The run controls are never cut: the settings beside them scroll instead.
-    top.setMinimumHeight(left_box.sizeHint().height())
+    # The run controls are never cut: the settings beside them scroll instead. (No fixed
+    # minimum: the controls' height, known once their forms are built, is the minimum.)
 
     panel.progress = QProgressBar()
     panel.progress.setRange(0, 1)
     panel.progress.setValue(0)
     panel.progress.setFormat("")
-    panel.status = MessageLabel("Press Start to train the model on the loaded dataset.")
-    panel.run_label = MessageLabel("")
+    # The message lines ask for a few lines and need one (none while empty): a long error
+    # or several notes never make the window taller; cut short, they end in "…" and the
+    # whole text is their tooltip.
+    panel.status = BoundedMessageLabel("Press Start to train the model on the loaded dataset.",
+                                       max_lines=3)
+    panel.run_label = BoundedMessageLabel("", max_lines=2)
     # What the run decided at its start that the learner should know (e.g. a backbone
     # trained from random weights because no pretrained file was found).
-    panel.notes_label = MessageLabel("")
+    panel.notes_label = BoundedMessageLabel("", max_lines=3)
     panel.notes_label.hide()
     # The decoded-image cache fills during the first epoch; later epochs skip decoding.
     panel.cache_bar = QProgressBar()
     panel.cache_bar.setFixedWidth(180)
     panel.cache_bar.setFormat("%v / %m")
     panel.cache_bar.setToolTip("Images decoded into the cache so far")
-    panel.cache_label = QLabel("")
-    panel.cache_label.setWordWrap(True)
-    cache_row = QHBoxLayout()
-    cache_row.addWidget(panel.cache_bar)
-    cache_row.addWidget(panel.cache_label, 1)
-    # Keep the row's height while hidden: showing it when a run starts would otherwise
-    # resize and repaint every plot at once (the longest stall scripts/bench_ui.py saw).
-    policy = panel.cache_bar.sizePolicy()
-    policy.setRetainSizeWhenHidden(True)
-    panel.cache_bar.setSizePolicy(policy)
     panel.cache_bar.hide()
+    panel.cache_label = BoundedMessageLabel("", max_lines=2)
+    # The cache bar shares the progress bar's row, and the cache line keeps its height while
+    # empty: a run starting changes neither height, so the plots are not resized and
+    # repainted all at once (the longest stall scripts/bench_ui.py saw).
+    panel.cache_label.setMinimumHeight(panel.cache_label.fontMetrics().lineSpacing())
+    progress_row = QHBoxLayout()
+    progress_row.addWidget(panel.progress, 1)
+    progress_row.addWidget(panel.cache_bar)
+    messages = QVBoxLayout()
+    messages.setSpacing(0)  # lines of one text block; an empty line takes no room
+    for label in (panel.status, panel.notes_label, panel.cache_label):
+        messages.addWidget(label)
 
     panel.plots = TrainingPlots()
     bottom = QWidget()
     lower = QVBoxLayout(bottom)
     lower.setContentsMargins(0, 0, 0, 0)
-    lower.addWidget(panel.progress)
-    lower.addWidget(panel.status)
-    lower.addWidget(panel.notes_label)
-    lower.addLayout(cache_row)
-    lower.addWidget(panel.plots, 1)
+    lower.setSpacing(4)
+    lower.addLayout(progress_row)
+    lower.addLayout(messages)
+    lower.addWidget(PlotsArea(panel.plots), 1)
     lower.addWidget(panel.run_label)
 
     # Settings above, plots below; drag the handle to share the height. The plots never
@@ -161,6 +222,14 @@ def build_panel(panel: Any) -> None:
     panel.splitter.setChildrenCollapsible(False)
     panel.splitter.setStretchFactor(0, 0)
     panel.splitter.setStretchFactor(1, 1)
-    panel.splitter.setSizes([max(top.minimumHeight(), 250), 10000])
+    panel.splitter.setSizes([max(top.minimumSizeHint().height(), 250), 10000])
+    panel.message_room = MessageRoom(panel.splitter, (panel.status, panel.notes_label,
+                                                      panel.cache_label, panel.run_label))
+    # On a screen too small for even the minimum (a window forced shorter than it), the
+    # tab scrolls: the plots keep their height instead of being squashed together.
+    panel.scroll = QScrollArea()
+    panel.scroll.setWidget(panel.splitter)
+    panel.scroll.setWidgetResizable(True)
+    panel.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
     layout = QVBoxLayout(panel)
-    layout.addWidget(panel.splitter)
+    layout.addWidget(panel.scroll)
