@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from workbench.qt.closing import may_close, stop_training_question
-from workbench.qt.common import QUIT_WITHOUT_ASKING
+from workbench.qt.closing import QUIT_WITHOUT_ASKING, may_close, stop_training_question
 from workbench.qt.main_window import MainWindow
 
 TIMEOUT_MS = 60000

@@ -18,7 +18,8 @@ from workbench.core.errors import WorkbenchError
 from workbench.core.experiment import Experiment
 from workbench.core.session import Session, keep_aside, read_session, session_path
 
-from workbench.qt.common import QUIT_WITHOUT_ASKING, dispose, quit_on_sigint, show_error
+from workbench.qt.closing import QUIT_WITHOUT_ASKING
+from workbench.qt.common import dispose, quit_on_sigint, show_error
 from workbench.qt.main_window import MainWindow, _default_experiment, demo_folder
 from workbench.qt.session import SessionKeeper, place_window, restore_last_run, restore_tab
 from workbench.qt.startup import defer_until_painted, start_after_first_paint, torch_loader

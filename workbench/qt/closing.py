@@ -14,7 +14,8 @@ from typing import Any
 
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
-from workbench.qt.common import QUIT_WITHOUT_ASKING
+#: Set on the application when a signal closes the windows: none asks a question first.
+QUIT_WITHOUT_ASKING = "workbench_quit_without_asking"
 
 
 def stop_training_question(panel: Any) -> str:

@@ -230,10 +230,6 @@ def short_path(path: str, root: str | None = None) -> str:
     return path
 
 
-#: Set on the application when a signal closes the windows: none asks a question first.
-QUIT_WITHOUT_ASKING = "workbench_quit_without_asking"
-
-
 def quit_on_sigint(app: QApplication) -> QTimer:
     """Let Ctrl+C in the terminal, and SIGTERM (a desktop session logging out, ``kill``,
     systemd), close the windows as the user would: a training run stops after its batch and
@@ -243,6 +239,8 @@ def quit_on_sigint(app: QApplication) -> QTimer:
     never gives it; a do-nothing timer does, four times a second.
     """
     def close_all(*_: object) -> None:
+        from workbench.qt.closing import QUIT_WITHOUT_ASKING
+
         app.setProperty(QUIT_WITHOUT_ASKING, True)  # a signal is not answered (qt.closing)
         app.closeAllWindows()
         app.quit()

@@ -320,7 +320,7 @@ class FirstPaintWatcher(QObject):
 
 def _quit() -> None:
     """The probe's quit: no window asks first (a run the probe started trains)."""
-    from workbench.qt.common import QUIT_WITHOUT_ASKING
+    from workbench.qt.closing import QUIT_WITHOUT_ASKING
 
     QApplication.instance().setProperty(QUIT_WITHOUT_ASKING, True)
     QApplication.quit()
