@@ -95,6 +95,32 @@ def apply_sets(exp, values: list[str] | None):
         raise UserError(f"--set {where}: {e.problem}") from None
 
 
+def apply_overrides(exp, sets: list[str] | None, data: str | None = None,
+                    flags: dict[str, Any] | None = None):
+    """``exp`` with the command line applied: every ``--set``, then ``--data``, then the
+    dedicated flags (``flags``: ``{dotted path: value}``, None for a flag not given), and
+    validated, naming the option at fault.
+
+    The dedicated flags go last so that they win whatever order they were typed in: a
+    ``--set optimizer.type=SGD`` resets the optimizer's parameters to SGD's defaults,
+    which must not undo an ``--lr`` given beside it.
+    """
+    exp = apply_sets(exp, sets)
+    dataset_override(exp, data)
+    for path, value in (flags or {}).items():
+        if value is None:
+            continue
+        *parents, key = path.split(".")
+        holder = exp
+        for name in parents:
+            holder = getattr(holder, name)
+        if isinstance(holder, dict):
+            holder[key] = value
+        else:
+            setattr(holder, key, value)
+    return _recheck(exp)
+
+
 def dataset_override(exp, data: str | None) -> None:
     """``--data DIR``: train on this dataset instead of the experiment's."""
     if data:

@@ -9,7 +9,7 @@ import json
 import signal
 import sys
 
-from workbench.cli.common import UserError, _save_experiment, apply_sets, dataset_override
+from workbench.cli.common import UserError, _save_experiment, apply_overrides
 from workbench.cli.signals import _ctrl_c_stops
 
 
@@ -18,9 +18,7 @@ def cmd_lr_find(args: argparse.Namespace) -> int:
     from workbench.core.experiment import Experiment
     from workbench.core.train.lr_find import find_lr, write_lr
 
-    exp = Experiment.load(args.experiment)
-    dataset_override(exp, args.data)
-    exp = apply_sets(exp, args.set)
+    exp = apply_overrides(Experiment.load(args.experiment), args.set, args.data)
     try:
         with _ctrl_c_stops() as stop:
             result = find_lr(exp, start_lr=args.start, end_lr=args.end, num_steps=args.steps,
@@ -53,9 +51,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
     from workbench.core.tune.study import run_study
     from workbench.core.tune.space import SearchSpace, apply_params
 
-    exp = Experiment.load(args.experiment)
-    dataset_override(exp, args.data)
-    exp = apply_sets(exp, args.set)
+    exp = apply_overrides(Experiment.load(args.experiment), args.set, args.data)
     try:
         space = SearchSpace.load(args.space)
     except SpecError as e:  # one without a field (unreadable, not JSON) names the file

@@ -8,8 +8,8 @@ import signal
 import sys
 from pathlib import Path
 
-from workbench.cli.common import (EXIT_DIVERGED, EXIT_OUT_OF_MEMORY, UserError, _recheck,
-                                 apply_sets, dataset_override)
+from workbench.cli.common import (EXIT_DIVERGED, EXIT_OUT_OF_MEMORY, UserError,
+                                 apply_overrides)
 from workbench.cli.run_folder import _claim_run_folder, _remove_if_unused
 from workbench.cli.signals import _ctrl_c_stops, _Terminated
 
@@ -17,18 +17,10 @@ from workbench.cli.signals import _ctrl_c_stops, _Terminated
 def cmd_train(args: argparse.Namespace) -> int:
     from workbench.core.experiment import Experiment
 
-    exp = Experiment.load(args.experiment)
-    dataset_override(exp, args.data)
-    overrides = {"epochs": ("training", "epochs", args.epochs),
-                 "batch-size": ("data", "batch_size", args.batch_size),
-                 "device": ("training", "device", args.device),
-                 "cache": ("data", "cache", args.cache)}
-    for flag, (section, name, value) in overrides.items():
-        if value is not None:
-            setattr(getattr(exp, section), name, value)
-    if args.lr is not None:
-        exp.optimizer.params["lr"] = args.lr
-    exp = apply_sets(_recheck(exp), args.set)
+    exp = apply_overrides(Experiment.load(args.experiment), args.set, args.data, {
+        "training.epochs": args.epochs, "data.batch_size": args.batch_size,
+        "training.device": args.device, "data.cache": args.cache,
+        "optimizer.params.lr": args.lr})
     out = Path(args.out)
     lock = _claim_run_folder(out, args.overwrite)
     created = not out.exists()
@@ -63,16 +55,12 @@ def cmd_resume(args: argparse.Namespace) -> int:
     if args.epochs is not None:
         if args.epochs < 1:
             raise UserError("--epochs: give the number of epochs to add, at least 1")
-        exp.training.epochs = ckpt.epoch + args.epochs
     elif ckpt.epoch >= planned:
         raise UserError(f"{args.run_dir} has finished all its {planned} epochs: give "
                         f"--epochs N to train N more")
-    dataset_override(exp, args.data)
-    if args.device is not None:
-        exp.training.device = args.device
-    if args.lr is not None:
-        exp.optimizer.params["lr"] = args.lr
-    exp = apply_sets(_recheck(exp), args.set)
+    exp = apply_overrides(exp, args.set, args.data, {
+        "training.epochs": None if args.epochs is None else ckpt.epoch + args.epochs,
+        "training.device": args.device, "optimizer.params.lr": args.lr})
     print(f"resuming {run_dir} after epoch {ckpt.epoch}: epochs {ckpt.epoch + 1} to "
           f"{exp.training.epochs}", flush=True)
     return _run(exp, run_dir, ckpt, command="resume")

@@ -8,9 +8,9 @@ import io
 import json
 import os
 import re
+import secrets
 import stat
 import sys
-import tempfile
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable
 
@@ -85,7 +85,8 @@ def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
     folder, is flushed and fsynced, then renamed over the file (atomic on POSIX and
     Windows); a crash mid-write leaves the previous file intact and at most a stray
     ``.tmp`` file. A symlink is followed: its final target is written so, in the target's
-    folder, and the link stays a link; a replaced file keeps its permission bits.
+    folder, and the link stays a link; a replaced file keeps its permission bits, and a
+    new file gets those ``open(path, "w")`` would give it (0o666 less the umask).
 
     A stream is written directly, never replaced: a FIFO, a character device
     (``/dev/null``, a terminal), and ``/dev/stdout``, ``/dev/stderr`` or ``/dev/fd/N``
@@ -125,9 +126,29 @@ def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
                                     f"device", os.fspath(path))
 
 
+def _make_temporary(path: Path) -> tuple[int, str]:
+    """Create ``.NAME.XXXXXXXX.tmp`` beside ``path``, open for writing: ``(fd, its path)``.
+
+    Made with mode 0o666, so the kernel applies the umask (and a folder's default ACL)
+    exactly as for ``open(path, "w")``: a new file gets the permissions any other program
+    would give it. :func:`tempfile.mkstemp` would make it 0o600, private to its owner. We
+    never read or set the umask: ``os.umask`` can only be read by changing it, which races
+    with other threads creating files.
+    """
+    flags = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+             | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0))
+    for _ in range(100):
+        tmp = os.path.join(path.parent, f".{path.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no unused temporary file name", os.fspath(path))
+
+
 def _replace(path: Path, write: Callable[[IO[bytes]], None], mode: int | None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = _make_temporary(path)
     try:
         with os.fdopen(fd, "wb") as f:
             if mode is not None and hasattr(os, "fchmod"):

@@ -12,7 +12,7 @@ import re
 import stat
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError, features
 
 from workbench.core.errors import ImageDecodeError
 
@@ -21,10 +21,43 @@ from workbench.core.errors import ImageDecodeError
 IMG_EXTENSIONS: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif",
                                    ".tiff", ".webp")
 
+#: Phone-camera formats that Pillow reads only with a plugin (HEIC, HEIF: pillow-heif) or a
+#: recent build (AVIF): extension -> format name. Those this Pillow can read are accepted
+#: (see :data:`EXTRA_EXTENSIONS`); the others are never ignored silently: a scan lists
+#: them as unreadable, with :func:`unsupported_reason` saying what to do.
+PHOTO_FORMATS: dict[str, str] = {".heic": "HEIC", ".heif": "HEIF", ".avif": "AVIF"}
+
+
+def _register_plugins() -> None:
+    """Read HEIC/HEIF photos when the optional ``pillow-heif`` package is installed (it is
+    not a dependency: an iPhone user can add it)."""
+    try:
+        from pillow_heif import register_heif_opener
+    except ImportError:
+        return
+    try:
+        register_heif_opener()
+    except Exception:  # noqa: BLE001 - a broken plugin: its files are listed as unreadable
+        pass
+
+
+def _readable(ext: str) -> bool:
+    try:
+        if ext == ".avif" and not features.check("avif"):
+            return False  # Pillow registers its AVIF plugin even when built without libavif
+        return ext in Image.registered_extensions()
+    except Exception:  # noqa: BLE001 - an odd Pillow build: treat the format as unreadable
+        return False
+
+
+_register_plugins()
+_READABLE_PHOTOS: tuple[str, ...] = tuple(e for e in PHOTO_FORMATS if _readable(e))
+
 #: Extensions accepted in addition to :data:`IMG_EXTENSIONS` (an animated GIF gives its
-#: first frame). Files with these are extra samples: the classes, their order and the
-#: other samples stay exactly ``ImageFolder``'s.
-EXTRA_EXTENSIONS: tuple[str, ...] = (".gif",)
+#: first frame), and those of :data:`PHOTO_FORMATS` this Pillow can read. Files with these
+#: are extra samples: the classes, their order and the other samples stay exactly
+#: ``ImageFolder``'s.
+EXTRA_EXTENSIONS: tuple[str, ...] = (".gif",) + _READABLE_PHOTOS
 
 #: Every extension a dataset scan or a folder drop picks up.
 ACCEPTED_EXTENSIONS: tuple[str, ...] = IMG_EXTENSIONS + EXTRA_EXTENSIONS
@@ -44,17 +77,34 @@ def is_image_file(name: str | os.PathLike) -> bool:
     return os.fspath(name).lower().endswith(ACCEPTED_EXTENSIONS)
 
 
+def unsupported_reason(name: str | os.PathLike) -> str | None:
+    """Why a photo named ``name`` cannot be read here and what to do (a HEIC photo without
+    pillow-heif installed, an AVIF image on a Pillow without AVIF support), or None."""
+    ext = os.path.splitext(os.fspath(name))[1].lower()
+    fmt = PHOTO_FORMATS.get(ext)
+    if fmt is None or ext in _READABLE_PHOTOS:
+        return None
+    if ext == ".avif":
+        return ("AVIF images cannot be read by this Pillow: convert them to JPEG or PNG, "
+                "or upgrade Pillow (pip install -U pillow)")
+    return (f"{fmt} photos cannot be read: export them as JPEG (on an iPhone: Settings > "
+            f"Camera > Formats > Most Compatible), or install pillow-heif "
+            f"(pip install pillow-heif)")
+
+
 def images_in_folder(folder: str | os.PathLike) -> list[str]:
     """Every image file under ``folder`` (recursively, sorted, hidden entries skipped).
 
     Used wherever a user hands over a folder of images to classify rather than a dataset:
-    ``workbench predict DIR`` and folders dropped on the Predict panel.
+    ``workbench predict DIR`` and folders dropped on the Predict panel. Photos in a format
+    this Pillow cannot read (:func:`unsupported_reason`) are included, so that they are
+    reported with the reason rather than missing without a word.
     """
     out: list[str] = []
     for root, dirs, files in os.walk(folder, followlinks=False):
         dirs[:] = sorted(d for d in dirs if not is_hidden(d))
-        out.extend(os.path.join(root, f) for f in sorted(files)
-                   if not is_hidden(f) and is_image_file(f))
+        out.extend(os.path.join(root, f) for f in sorted(files) if not is_hidden(f)
+                   and (is_image_file(f) or unsupported_reason(f) is not None))
     return out
 
 
@@ -124,7 +174,8 @@ def load_image(path: str | os.PathLike, channels: int,
     try:
         im = Image.open(path)
     except UnidentifiedImageError:
-        raise ImageDecodeError(path, "not an image file (format not recognised)") from None
+        raise ImageDecodeError(path, unsupported_reason(path)
+                               or "not an image file (format not recognised)") from None
     except Image.DecompressionBombError as e:
         raise ImageDecodeError(path, bomb_reason(e)) from None
     except IsADirectoryError:

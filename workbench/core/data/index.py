@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from workbench.core.data.images import ACCEPTED_EXTENSIONS, load_image
+from workbench.core.data.layouts import SPLIT_FOLDERS
 from workbench.core.errors import DataError, ImageDecodeError, WorkbenchError
 
 _SPLIT_NAMES = {"train", "test", "val", "valid", "validation"}
@@ -69,6 +70,9 @@ class DatasetIndex:
         unpacked, labels read from a metadata file).
     warnings
         Likely mistakes in the layout (class folders named like dataset parts).
+    verified
+        Every sample was decoded (:func:`verify_samples`): the counts are of readable
+        images. Without it a damaged file still counts until it is met.
     """
 
     root: str
@@ -83,6 +87,7 @@ class DatasetIndex:
     unmatched_test_classes: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    verified: bool = False
 
     @property
     def num_classes(self) -> int:
@@ -144,6 +149,12 @@ class DatasetIndex:
             _check_csv_trainable(self)
             return
         if not self.classes:
+            if self.unreadable:  # e.g. every photo a HEIC one, without pillow-heif
+                first = self.unreadable[0]
+                n = len(self.unreadable)
+                raise DataError(f"no usable images in {root}: {n:,} file"
+                                f"{'s' if n != 1 else ''} cannot be read, e.g. "
+                                f"{os.path.basename(first.path)}: {first.reason}")
             if self.empty_classes:
                 raise DataError(f"no images in {root}: its sub-folders "
                                 f"({_names(self.empty_classes)}) hold no image files; "
@@ -162,6 +173,14 @@ class DatasetIndex:
             raise DataError(f"the validation folder of {root} has a class folder {name!r} "
                             f"that has no images in train/: add training images to "
                             f"train/{name} or remove that validation folder")
+        if self.val_samples == []:
+            bad = [u for u in self.unreadable if _part(u.path, root) in SPLIT_FOLDERS["val"]]
+            if bad:  # all of them: a run would validate on nothing
+                raise DataError(f"the validation folder of {root} has no readable image (all "
+                                f"{len(bad)} of its files are unreadable, e.g. "
+                                f"{os.path.basename(bad[0].path)}: {bad[0].reason}): replace "
+                                f"them, or remove that folder to hold validation images out "
+                                f"of train/")
         train_counts = self.train_counts()
         missing = [c for c, n in train_counts.items() if n == 0]
         if missing:
@@ -211,12 +230,12 @@ def verify_samples(index: DatasetIndex, progress: Callable[[int, int], None] | N
             raise ScanCancelled(f"the scan of {index.root} was cancelled")
 
     _verify(index, progress, check_cancel)
+    index.verified = True
 
 
-def _verify(index: DatasetIndex, progress: Callable[[int, int], None] | None,
-            check_cancel: Callable[[], None]) -> None:
-    paths = [p for p, _ in index.samples] + [p for p, _ in (index.val_samples or [])] + \
-        [p for p, _ in (index.test_samples or [])]
+def undecodable(paths: list[str], progress: Callable[[int, int], None] | None = None,
+                check_cancel: Callable[[], None] | None = None) -> dict[str, str]:
+    """Decode ``paths`` in a thread pool: ``{path: reason}`` of those that fail."""
     total = len(paths)
     reasons: dict[str, str] = {}
     workers = min(32, (os.cpu_count() or 1) + 4)
@@ -225,13 +244,22 @@ def _verify(index: DatasetIndex, progress: Callable[[int, int], None] | None,
     chunk = workers * 8
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wb-verify") as pool:
         for start in range(0, total, chunk):
-            check_cancel()
+            if check_cancel is not None:
+                check_cancel()
             part = paths[start:start + chunk]
             for path, reason in zip(part, pool.map(_check_file, part)):
                 if reason is not None:
                     reasons[path] = reason
             if progress is not None:
                 progress(min(start + chunk, total), total)
+    return reasons
+
+
+def _verify(index: DatasetIndex, progress: Callable[[int, int], None] | None,
+            check_cancel: Callable[[], None]) -> None:
+    paths = [p for p, _ in index.samples] + [p for p, _ in (index.val_samples or [])] + \
+        [p for p, _ in (index.test_samples or [])]
+    reasons = undecodable(paths, progress, check_cancel)
     if not reasons:
         return
     index.unreadable = index.unreadable + [Unreadable(p, reasons[p]) for p in paths
@@ -241,6 +269,12 @@ def _verify(index: DatasetIndex, progress: Callable[[int, int], None] | None,
         index.val_samples = [s for s in index.val_samples if s[0] not in reasons]
     if index.test_samples is not None:
         index.test_samples = [s for s in index.test_samples if s[0] not in reasons]
+
+
+def _part(path: str, root: str) -> str:
+    """The first folder of ``path`` under ``root``, lower case (``"val"`` for a file in
+    ``root/Val/cat``)."""
+    return os.path.relpath(path, root).split(os.sep)[0].lower()
 
 
 def _in_class(path: str, root: str, cls: str) -> bool:

@@ -27,7 +27,9 @@ recognised give a warning (``warnings``), never a silent train-versus-test model
 
 Hidden entries (dotfiles and dot-folders such as ``.DS_Store`` or ``.ipynb_checkpoints``,
 ``Thumbs.db``) are ignored, and so are files of other types; ``.gif`` is accepted besides
-``ImageFolder``'s extensions (see :data:`~.images.EXTRA_EXTENSIONS`).
+``ImageFolder``'s extensions (see :data:`~.images.EXTRA_EXTENSIONS`). Phone photos in a
+format this Pillow cannot read (HEIC without pillow-heif) are listed in ``unreadable``
+with what to do, never ignored (:func:`~.images.unsupported_reason`).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from typing import Callable
 
 from workbench.core.data.archives import is_archive, unpack
 from workbench.core.data.csvdata import scan_csv
-from workbench.core.data.images import is_hidden, is_image_file
+from workbench.core.data.images import is_hidden, is_image_file, unsupported_reason
 from workbench.core.data.index import DatasetIndex, ScanCancelled, Unreadable, verify_samples
 from workbench.core.data.layouts import (SPLIT_FOLDERS, find_metadata, find_splits,
                                          read_metadata, split_name_warning, unwrap)
@@ -128,7 +130,8 @@ def scan_folder(root: str | os.PathLike, verify: bool = False,
     else:
         for name in listed["train"]:
             check_cancel()
-            files = _image_files(os.path.join(parts["train"], name))
+            files, odd = _image_files(os.path.join(parts["train"], name))
+            missing += odd
             if files:
                 samples.extend((f, len(classes)) for f in files)
                 classes.append(name)
@@ -209,14 +212,16 @@ def _labelled_part(folder: str, names: list[str], classes: list[str],
         kept, lost = _existing([(p, label_of[lb]) for p, lb in rows if lb in label_of])
         return kept, unmatched, lost
     part: list[tuple[str, int]] = []
+    lost: list[Unreadable] = []
     for name in names:
-        files = _image_files(os.path.join(folder, name))
+        files, odd = _image_files(os.path.join(folder, name))
         if name in label_of:
             part.extend((f, label_of[name]) for f in files)
+            lost += odd
         elif files:
             unmatched.append(name)
         tick()
-    return part, unmatched, []
+    return part, unmatched, lost
 
 
 def _class_dirs(folder: str) -> list[str]:
@@ -232,9 +237,10 @@ def _class_dirs(folder: str) -> list[str]:
         raise DataError(f"cannot read {folder}: {e.strerror or e}") from None
 
 
-def _image_files(top: str) -> list[str]:
+def _image_files(top: str) -> tuple[list[str], list[Unreadable]]:
     """Image paths under ``top`` in ImageFolder's order: ``sorted(os.walk(top,
-    followlinks=True))``, then sorted file names, filtered by extension."""
+    followlinks=True))``, then sorted file names, filtered by extension; and the photos
+    in a format this Pillow cannot read (HEIC without pillow-heif), as unreadable."""
     walked = []
     # Real paths of the symlinked folders followed on the way down to each folder: a
     # link back to one of them (or to a folder holding one) would walk in a circle.
@@ -262,5 +268,15 @@ def _image_files(top: str) -> list[str]:
         dirnames[:] = keep
         walked.append((dirpath, filenames))
     walked.sort(key=lambda t: t[0])
-    return [os.path.join(dirpath, f) for dirpath, filenames in walked
-            for f in sorted(filenames) if is_image_file(f) and not is_hidden(f)]
+    images, odd = [], []
+    for dirpath, filenames in walked:
+        for f in sorted(filenames):
+            if is_hidden(f):
+                continue
+            if is_image_file(f):
+                images.append(os.path.join(dirpath, f))
+            else:
+                reason = unsupported_reason(f)
+                if reason is not None:
+                    odd.append(Unreadable(os.path.join(dirpath, f), reason))
+    return images, odd
