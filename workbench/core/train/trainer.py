@@ -251,9 +251,9 @@ class Trainer(RunSetup, Steps, Resumable):
                    else (None, None))
             if val is None:
                 return True, False, "stopped"
-            if self.explosion is not None and val[0] is not None and \
-                    self.explosion.epoch(val[0]):
-                # The weights are wrecked though the training loss may look merely high
+            if self.explosion is not None and None not in (val[0], train[0]) and \
+                    self.explosion.validation(val[0], train[0]):
+                # The weights are wrecked though the training loss stayed under the line
                 # (measured: Adam lr 10 on cnn-bn, training 31.6, validation 1.2e6): the
                 # epoch is not kept, so the last checkpoint is the last sane one.
                 raise TrainingDiverged(self.explosion.message(val[0], epoch, 0, self._lr(),
