@@ -70,9 +70,6 @@ class DatasetIndex:
         unpacked, labels read from a metadata file).
     warnings
         Likely mistakes in the layout (class folders named like dataset parts).
-    verified
-        Every sample was decoded (:func:`verify_samples`): the counts are of readable
-        images. Without it a damaged file still counts until it is met.
     """
 
     root: str
@@ -87,7 +84,6 @@ class DatasetIndex:
     unmatched_test_classes: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    verified: bool = False
 
     @property
     def num_classes(self) -> int:
@@ -230,7 +226,6 @@ def verify_samples(index: DatasetIndex, progress: Callable[[int, int], None] | N
             raise ScanCancelled(f"the scan of {index.root} was cancelled")
 
     _verify(index, progress, check_cancel)
-    index.verified = True
 
 
 def undecodable(paths: list[str], progress: Callable[[int, int], None] | None = None,

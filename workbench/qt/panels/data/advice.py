@@ -137,10 +137,6 @@ class DataAdvice(QWidget):
         if adopt:
             self.show_chosen("")
 
-    def waiting(self, folder: str) -> bool:
-        """Whether ``folder``'s defaults are still to be chosen (from a verified index)."""
-        return bool(folder) and self._adopt_folder == folder
-
     def cancel(self) -> None:
         """The scan failed or another experiment was opened: adopt nothing."""
         self._adopt_folder = ""
@@ -149,15 +145,8 @@ class DataAdvice(QWidget):
                       summary: Any) -> tuple[bool, str] | None:
         """The header ``summary`` of ``folder`` is read. If that dataset is the new one
         expected, fit ``experiment`` to it and say so: returns ``(changed, text)``; else
-        None. Either way the grayscale suggestion follows the summary.
-
-        The summary of a listing not yet verified adopts nothing: it counts files that may
-        not decode (a photo cut off in a copy), which training leaves out; the panel asks
-        again for the verified index (see :meth:`waiting`)."""
+        None. Either way the grayscale suggestion follows the summary."""
         adopt = bool(self._adopt_folder) and self._adopt_folder == folder
-        if adopt and index is not None and not getattr(index, "verified", True):
-            self.update_suggestion(experiment, summary)
-            return None
         self._adopt_folder = ""
         result = None
         if adopt and index is not None:

@@ -310,8 +310,7 @@ class DataPanel(QWidget):
     @Slot(int, object)
     def _on_verify_finished(self, job: int, index: Any) -> None:
         self.progress.hide()
-        changed = bool(index.unreadable) or self.index is None or \
-            self.advice.waiting(self._pending_folder)  # the defaults need its summary
+        changed = bool(index.unreadable) or self.index is None
         self.index = index
         if changed:  # counts, split and the grid change only when files were left out
             self._show_index(index)
