@@ -215,3 +215,15 @@ def test_a_deep_sigmoid_stack_gets_vanishing_gradients_and_not_learning_says_why
     assert found["vanishing_gradients"]["epoch"] == 1  # measured: 4e-9 of the last layer's
     assert "Linear" in found["vanishing_gradients"]["message"]
     assert "vanishing" in found["not_learning"]["message"]
+
+
+def test_the_lr_finder_after_a_divergence_is_not_run_beyond_its_budget(tmp_path):
+    from workbench.core.train.doctor.suggest import lr_after_divergence
+
+    exp = _experiment(tmp_path, Component("Adam", {"lr": 10.0}))
+    before = {"kind": "diverged", "fix": "use a learning rate of 0.001 (--lr 0.001)",
+              "action": None}
+    findings = [dict(before)]
+    lr, text = lr_after_divergence(exp, findings, budget_s=1e-6, finder="the finder button")
+    assert lr is None and "would take about" in text and "(the finder button)" in text
+    assert findings == [before]  # the first proposal stands

@@ -29,14 +29,16 @@ _JUDGE_AFTER = 3  # steps timed before the sweep's whole length is projected
 def lr_after_divergence(experiment: Experiment, findings: list[dict[str, Any]],
                         run_dir: str | Path | None = None, index: Any = None,
                         budget_s: float = BUDGET_S,
-                        stop_event: threading.Event | None = None) -> tuple[float | None, str]:
+                        stop_event: threading.Event | None = None,
+                        finder: str = "workbench lr-find") -> tuple[float | None, str]:
     """Run the LR finder on ``experiment`` and put its suggestion in the ``diverged`` entry
     of ``findings`` (a run's, edited in place, and run.json's in ``run_dir``).
 
     Returns ``(suggested rate or None, a sentence for a person)``; never raises for what
     the sweep finds (a bad experiment is the run's own error, reported already). Setting
     ``stop_event`` (the app's, when a new run starts or the window closes) ends the sweep
-    at its next batch, and then nothing is changed.
+    at its next batch, and then nothing is changed. ``finder`` names the LR finder as the
+    front end offers it, for the messages that send the user there.
     """
     from workbench.core.errors import WorkbenchError
     from workbench.core.train.lr_find import find_lr
@@ -55,10 +57,10 @@ def lr_after_divergence(experiment: Experiment, findings: list[dict[str, Any]],
         result = find_lr(experiment, num_steps=SWEEP_STEPS, progress=progress,
                          stop_event=stop, index=index)
     except WorkbenchError as e:
-        return None, f"the LR finder could not run ({e}): try it yourself (workbench lr-find)"
+        return None, f"the LR finder could not run ({e}): try it yourself ({finder})"
     if too_long:
         return None, (f"the LR finder would take about {too_long[0]:.0f} s here, so it was "
-                      f"not run: find a rate with it yourself (workbench lr-find)")
+                      f"not run: find a rate with it yourself ({finder})")
     if stop.is_set():
         return None, "the LR finder was stopped"
     if result.suggested_lr is None:

@@ -72,7 +72,8 @@ class LRAfterDivergence(QObject):
         def job(state: TaskState) -> Any:
             try:
                 return lr_after_divergence(experiment, findings, run_dir, index,
-                                           stop_event=stop), findings
+                                           stop_event=stop,
+                                           finder="Find learning rate… on this tab"), findings
             finally:
                 done.set()
 
