@@ -106,6 +106,7 @@ def patched(window, loader=None, probe=None):
         for i in range(window.tabs.count()):
             window.tabs.setCurrentIndex(i)
             QApplication.processEvents()
+        report["restored"] = window.train_panel.last_run_dir  # before its own run starts
         window.train_panel.start()
         report["queued"] = window.train_panel.status.text()
     watcher.first_painted.connect(use_every_tab)
@@ -129,8 +130,27 @@ print("REPORT " + json.dumps(report))
 """
 
 
+def _last_session_with_a_run(home: Path) -> str:
+    """A session whose last run is a stopped one (its files as a run
+    writes them; restoring it must not need torch)."""
+    from workbench.core.experiment import Experiment
+    from workbench.core.session import session_text, write_session
+
+    run = home / "runs" / "yesterday"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "checkpoints" / "last.pt").write_bytes(b"")
+    (run / "run.json").write_text(json.dumps({"name": "yesterday", "status": "stopped",
+                                              "epochs_done": 1, "epochs_planned": 3}))
+    (run / "metrics.json").write_text(json.dumps({"epochs": [
+        {"epoch": 1, "train_loss": 1.0, "train_acc": 0.5, "val_loss": 1.1, "val_acc": 0.4,
+         "lr": 0.001, "seconds": 1.0}]}))
+    write_session(session_text(Experiment(), b"", "Data", str(run)))
+    return str(run)
+
+
 def test_the_window_paints_first_then_torch_loads_in_one_thread_and_the_tabs_fill(
-        image_folder):
+        image_folder, workbench_home):
+    last_run = _last_session_with_a_run(workbench_home)
     proc = _python("-c", CHECK_APP, str(image_folder), WORKBENCH_STARTUP_PROBE="ready")
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
@@ -144,6 +164,7 @@ def test_the_window_paints_first_then_torch_loads_in_one_thread_and_the_tabs_fil
     # shown and training was requested meanwhile.
     assert report["early"] == []
     assert report["threads"] == ["workbench-import-torch"]
+    assert report["restored"] == last_run  # the last session's run, shown without torch
     assert LOADING_TEXT in report["queued"]
     # Then the parts that need torch filled in, and the queued run started.
     assert report["model_rows"] > 0

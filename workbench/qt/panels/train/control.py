@@ -30,28 +30,31 @@ class RunControl:
     def restore_last_run(self, run_dir: str) -> bool:
         """Show the last session's run ``run_dir`` as the last run: its epochs in the plots,
         a line saying where it stands, and Continue… going on from it. False (nothing
-        changes) while a run trains, or when it cannot be read."""
-        from workbench.core.runs.plan import continue_plan
+        changes) while a run trains. Reads run.json and metrics.json only: at start-up this
+        runs before torch is imported, which the GUI thread must not do."""
         from workbench.core.runs.record import read_history
-        from workbench.core.runs.store import read_run_info
+        from workbench.core.runs.store import INTERRUPTED, read_run_info, run_is_live
 
         if self.is_running() or self.last_run_dir:
             return False
-        try:
-            plan = continue_plan(run_dir)
-        except WorkbenchError:
-            return False  # e.g. a run folder of a newer app: the session just starts empty
+        info, history = read_run_info(run_dir), read_history(run_dir)
         self.last_run_dir = str(run_dir)
         self.plots.clear_data()
-        info = read_run_info(run_dir)
-        self.plots.load_history(read_history(run_dir), int(info.get("batches_per_epoch") or 1))
+        self.plots.load_history(history, 1)
         self.plots.set_best_epoch((info.get("best") or {}).get("epoch"))
         self.plots.update_curves()
-        status = plan.status.replace("_", " ") or "unknown"
+        name = str(info.get("name") or Path(run_dir).name)
+        status = str(info.get("status") or "unknown")
+        if status == "running" and not run_is_live(run_dir):
+            status = INTERRUPTED  # its process is gone (a crash, a kill)
+        status = status.replace("_", " ")
+        done = info.get("epochs_done", len(history))
+        planned = info.get("epochs_planned")
+        of = f" of {planned} planned" if planned else ""
         more = (" Continue… trains it further from its last checkpoint." if
                 (Path(run_dir) / "checkpoints" / "last.pt").is_file() else "")
-        self.run_label.show_message(f"Last run: {plan.name} ({status}), {plan.done} of "
-                                    f"{plan.planned} planned epochs.{more}")
+        self.run_label.show_message(f"Last run: {name} ({status}), {done}{of} epochs."
+                                    f"{more}")
         self._set_running(False)  # Continue… follows the run's checkpoint
         return True
 
