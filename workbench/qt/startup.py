@@ -262,14 +262,15 @@ def defer_until_painted() -> None:
         _AFTER_PAINT = []
 
 
-def after_first_paint(fn: Callable[[], None], owner: QObject | None = None) -> None:
+def after_first_paint(fn: Callable[[], None], owner: QObject | None = None,
+                      first: bool = False) -> None:
     """Run ``fn`` once the window's first frame is painted, or now when it has been (or
     nothing deferred it: tests, a panel shown alone). Not when ``owner`` has been deleted
-    meanwhile."""
+    meanwhile. ``first``: before what was queued earlier."""
     if _AFTER_PAINT is None:
         fn()
     else:
-        _AFTER_PAINT.append((fn, owner))
+        _AFTER_PAINT.insert(0 if first else len(_AFTER_PAINT), (fn, owner))
 
 
 def run_after_paint_work() -> None:
