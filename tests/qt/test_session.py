@@ -14,6 +14,7 @@ import workbench.qt.app as app
 from workbench.core.data.demo import default_demo_root
 from workbench.core.experiment import Experiment
 from workbench.core.registry import Component
+from workbench.core.runs.batches import read_batches
 from workbench.core.session import session_path, session_text, write_session
 from workbench.qt.main_window import MainWindow, _default_experiment
 from workbench.qt.session import (fits_a_screen, initial_geometry, place_window,
@@ -340,6 +341,8 @@ def test_the_next_start_shows_the_last_run_and_continue_goes_on_from_it(
     train = again.train_panel
     assert train.last_run_dir == run_dir and train.continue_button.isEnabled()
     assert train.plots.point_counts()["epochs"] == 1
+    kept = sum(len(e["loss"]) for e in read_batches(run_dir))
+    assert kept > 0 and train.plots.point_counts()["batches"] == kept  # epoch 1's batches
     assert "1 of 3 planned epochs" in train.run_label.text() and "Continue" in \
         train.run_label.text()
     assert again.predict_panel.bundle_path.startswith(run_dir)
@@ -351,6 +354,7 @@ def test_the_next_start_shows_the_last_run_and_continue_goes_on_from_it(
     assert resumed.args[0]["run_dir"] == run_dir
     assert [m["epoch"] for m in resumed.args[0]["history"]] == [1, 2, 3]
     assert train.plots.point_counts()["epochs"] == 3
+    assert train.plots.point_counts()["batches"] > kept  # the new epochs' after epoch 1's
 
 
 def test_a_last_run_that_is_gone_is_left_out(qtbot, image_folder, tmp_path):

@@ -130,10 +130,15 @@ def _read_json(path: Path, problems: list[str]) -> Any:
     return None
 
 
+def read_metrics(path: str | Path) -> dict[str, Any]:
+    """``path``/metrics.json as a dict; ``{}`` when missing, unreadable or not an object."""
+    data = _read_json(Path(path) / "metrics.json", [])
+    return data if isinstance(data, dict) else {}
+
+
 def read_history(path: str | Path) -> list[dict[str, Any]]:
     """The epochs of ``path``/metrics.json; ``[]`` when missing or unreadable."""
-    data = _read_json(Path(path) / "metrics.json", [])
-    epochs = data.get("epochs") if isinstance(data, dict) else None
+    epochs = read_metrics(path).get("epochs")
     return [e for e in epochs if isinstance(e, dict)] if isinstance(epochs, list) else []
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.io import atomic_write_text, remove_stray_temporaries, runs_dir
+from workbench.core.runs.batches import BatchLosses, read_batches
 from workbench.core.runs.lock import INFO_LOCK_NAME, LOCK_NAME, RunLock, editing_run_info
 from workbench.core.runs.store import read_run_info, update_run_info, write_run_info
 from workbench.core.train.callbacks.base import Callback, FitResult
@@ -165,6 +166,7 @@ class RunRecorder(Callback):
         # run.json may claim.
         self._saved_epoch = 0
         self._saved_best: dict[str, Any] | None = None
+        self.batches = BatchLosses()  # the batches' losses, coarsely (runs.batches)
 
     # -- hooks -------------------------------------------------------------------------
     def on_fit_start(self, trainer: Any, info: dict[str, Any]) -> None:
@@ -187,6 +189,8 @@ class RunRecorder(Callback):
         self._lock = lock
         self._started = True
         trainer.run_dir = self.run_dir  # what the run's other callbacks know the folder by
+        self.batches = BatchLosses(read_batches(self.run_dir) if self.resumed else [])
+        self.batches.keep_until(trainer.epochs_done)
         if self.resumed:  # a killed earlier process may have left half-written files
             for folder in (self.run_dir, self.run_dir / "checkpoints"):
                 remove_stray_temporaries(folder, _WRITTEN)
@@ -211,7 +215,12 @@ class RunRecorder(Callback):
                                                                  else [])}
         self._write_info(run)
 
+    def on_batch_end(self, trainer: Any, epoch: int, batch: int, num_batches: int,
+                     loss: float) -> None:
+        self.batches.add(loss, num_batches)
+
     def on_epoch_end(self, trainer: Any, epoch: int, metrics: dict[str, Any]) -> None:
+        self.batches.end_epoch(epoch)
         self._write_metrics(trainer.history)
         checkpoints = CheckpointWriter(self.run_dir / "checkpoints", self._guard)
         checkpoints.write_last(trainer)
@@ -287,7 +296,7 @@ class RunRecorder(Callback):
 
     # -- files -------------------------------------------------------------------------
     def _write_metrics(self, history: list[dict[str, Any]]) -> None:
-        text = json.dumps({"epochs": history}, indent=2) + "\n"
+        text = json.dumps({"epochs": history, "batches": self.batches.epochs}, indent=2) + "\n"
         self._guard(lambda: atomic_write_text(self.run_dir / "metrics.json", text))
 
     def _write_info(self, info: dict[str, Any]) -> None:

@@ -7,18 +7,14 @@ the curves, one plot per pass of the event loop, so drawing cost does not grow w
 number of batches per second and the GUI never waits for all plots at once. Each curve is
 created once and only ever updated with ``setData``; long curves are peak-downsampled to
 the plot's pixel width and clipped to the visible range by pyqtgraph, so 100k+ batches
-redraw quickly, and the live plots' ranges grow in steps (:mod:`.range`).
+redraw quickly, and the live plots' ranges grow in steps (:mod:`.range`): the GUI thread
+shares the interpreter lock with training, and a pyqtgraph repaint runs much Python (the
+GUI's longest stall while training, ``scripts/bench_ui.py``).
 
-Why the care: the GUI thread shares the interpreter lock with the training thread, and a
-repaint of a pyqtgraph plot runs much Python; measured with ``scripts/bench_ui.py``, the
-redraw was the GUI's longest stall while training.
-
-A row of controls (:mod:`.controls`) sets the loss smoothing, log scale, x axis (epochs
-or optimizer steps) and how layer norms are shown (:mod:`.norms`); a line under it reads
-out the point nearest the mouse (:mod:`.hover`). Curves of earlier runs can be overlaid
-for comparison (:meth:`~TrainingPlots.set_overlays`, :mod:`.overlays`). Each plot's
-title and legend are a line above it (:mod:`.header`), never over its data, and each
-plot keeps a readable minimum height.
+Controls (:mod:`.controls`): loss smoothing, log scale, x axis (epochs or steps), layer
+norms (:mod:`.norms`); a line reads out the point under the mouse (:mod:`.hover`); earlier
+runs can be overlaid (:meth:`~TrainingPlots.set_overlays`). Titles and legends are a line
+above each plot (:mod:`.header`), and each plot keeps a readable minimum height.
 """
 from __future__ import annotations
 
@@ -32,6 +28,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 import pyqtgraph as pg  # after PySide6 (see workbench.qt)
 
+from workbench.core.runs.batches import batch_steps
 from workbench.qt.plots.controls import X_AXES, PlotControls
 from workbench.qt.plots.data import LossSeries, NormHistory
 from workbench.qt.plots.header import PlotHeader, add_header
@@ -39,8 +36,8 @@ from workbench.qt.plots.hover import Readout, batch_readout, epoch_readout, num
 from workbench.qt.plots.norms import NORM_KINDS, NORM_MODES, NormsView
 from workbench.qt.plots.overlays import Overlays
 from workbench.qt.plots.range import StickyRange
-from workbench.qt.plots.style import (BLUE, GREEN, ORANGE, LogFriendlyAxis, best_line, epoch_curve,
-                          style_plot)
+from workbench.qt.plots.style import (BLUE, GREEN, ORANGE, LogFriendlyAxis, best_line,
+                                      epoch_curve, style_plot)
 
 PLOT_INTERVAL_MS = 66  # ~15 Hz: smooth enough to watch, and never more than 20 Hz
 NORMS_REDRAW_S = 0.5  # layer norms change slowly; their plot has many curves
@@ -216,11 +213,16 @@ class TrainingPlots(QWidget):
         self._history.append(dict(m))
         self._dirty.update(self._epoch_plots)
 
-    def load_history(self, history: list[dict], batches_per_epoch: int) -> None:
-        """Show the epochs of an earlier segment of a run (it is being resumed): later
-        :meth:`add_epoch` calls continue its curves and its epoch numbering. No per-batch
-        losses are drawn for it. Call after :meth:`clear_data`."""
+    def load_history(self, history: list[dict], batches_per_epoch: int,
+                     batches: list[dict] | None = None) -> None:
+        """Show an earlier segment of a run (resumed, reopened): its epochs, and ``batches``,
+        its coarse batch losses (:func:`~workbench.core.runs.batches.read_batches`); later
+        :meth:`add_epoch` calls continue the curves. Call after :meth:`clear_data`."""
         self._history = [dict(m) for m in history]
+        for entry in batches or []:
+            batches_per_epoch = batches_per_epoch or entry["num_batches"]
+            self.batches.add(batch_steps(entry, batches_per_epoch), entry["loss"],
+                             batches_per_epoch)
         if batches_per_epoch:
             self._bpe = max(1, int(batches_per_epoch))
         self._dirty.update(self._plots)
@@ -276,9 +278,8 @@ class TrainingPlots(QWidget):
     def point_counts(self) -> dict[str, int]:
         """How many points are held: batches, epochs, norm samples and layers, overlay runs."""
         return {"batches": len(self.batches), "epochs": len(self._history),
-                "norm_samples": len(self.norm_history),
-                "norm_layers": len(self.norm_history.names),
-                "overlay_runs": len(self.overlays.runs)}
+                "norm_samples": len(self.norm_history), "overlay_runs": len(self.overlays.runs),
+                "norm_layers": len(self.norm_history.names)}
 
     @Slot(float)
     def _on_smoothing_changed(self, value: float) -> None:

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QWidget
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.events import CurrentExperiment
+from workbench.core.runs.batches import read_batches
 from workbench.core.experiment import Experiment
 
 from workbench.qt.common import LogSpinBox, stop_busy, run_standalone, show_error
@@ -282,9 +283,8 @@ class TrainPanel(RunControl, QWidget):
         self.info = info
         self.last_run_dir = str(info.get("run_dir") or "")
         bpe = max(1, int(info.get("batches_per_epoch", 1)))
-        history = info.get("history") or []
-        if history and not self._resuming:
-            self.plots.load_history(history, bpe)  # a run resumed from elsewhere
+        if info.get("history") and not self._resuming:  # a run resumed from elsewhere
+            self.plots.load_history(info["history"], bpe, read_batches(self.last_run_dir))
         self.plots.set_best_epoch((info.get("best") or {}).get("epoch"))
         total = max(1, int(info.get("epochs", 1)) * bpe)
         self.progress.setRange(0, total)

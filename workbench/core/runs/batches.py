@@ -1,0 +1,83 @@
+"""The training losses of a run's batches, kept coarsely with its epochs.
+
+metrics.json holds one entry per epoch; a plot of the loss per batch needs more, and a run
+continued tomorrow (or reopened by the app) would otherwise show its batches only from the
+continuation on. :class:`BatchLosses` keeps, per finished epoch, at most
+:data:`POINTS_PER_EPOCH` means of consecutive batches' losses (all of them when the epoch
+has fewer batches), written beside the epochs as metrics.json's ``"batches"``::
+
+    {"epochs": [...], "batches": [{"epoch": 1, "num_batches": 313, "loss": [2.31, ...]}]}
+
+About 1 KB an epoch, whatever the dataset's size. :func:`batch_steps` places the points on
+the run's global step axis, as the live plot numbers its batches.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+#: The most points kept for one epoch (each the mean of consecutive batches' losses).
+POINTS_PER_EPOCH = 50
+
+
+def binned(values: list[float], points: int = POINTS_PER_EPOCH) -> list[float]:
+    """``values`` as at most ``points`` means of consecutive runs of them, in order."""
+    n = len(values)
+    if n <= points:
+        return [float(v) for v in values]
+    edges = [round(i * n / points) for i in range(points + 1)]
+    return [sum(values[a:b]) / (b - a) for a, b in zip(edges, edges[1:])]
+
+
+class BatchLosses:
+    """Collects a run's batch losses epoch by epoch (``earlier``: a continued run's entries,
+    as :func:`read_batches` gives them)."""
+
+    def __init__(self, earlier: list[dict[str, Any]] | None = None):
+        self.epochs: list[dict[str, Any]] = list(earlier or [])
+        self._current: list[float] = []
+        self._num_batches = 0
+
+    def keep_until(self, epoch: int) -> None:
+        """Forget the entries after ``epoch`` (a run resumed from an earlier checkpoint)."""
+        self.epochs = [e for e in self.epochs if e["epoch"] <= epoch]
+        self._current = []
+
+    def add(self, loss: float, num_batches: int) -> None:
+        if math.isfinite(loss):
+            self._current.append(float(loss))
+        self._num_batches = int(num_batches)
+
+    def end_epoch(self, epoch: int) -> None:
+        self.epochs = [e for e in self.epochs if e["epoch"] < epoch]
+        self.epochs.append({"epoch": int(epoch), "num_batches": self._num_batches,
+                            "loss": [round(v, 6) for v in binned(self._current)]})
+        self._current = []
+
+
+def read_batches(run_dir: str | Path) -> list[dict[str, Any]]:
+    """The ``"batches"`` of ``run_dir``/metrics.json, each entry checked; ``[]`` for a run
+    from before they were kept, or a file that cannot be read."""
+    from workbench.core.runs.record import read_metrics
+
+    kept = []
+    for e in read_metrics(run_dir).get("batches") or []:
+        if not isinstance(e, dict):
+            continue
+        epoch, n, loss = e.get("epoch"), e.get("num_batches"), e.get("loss")
+        if isinstance(epoch, int) and isinstance(n, int) and n > 0 and \
+                isinstance(loss, list) and 0 < len(loss) <= n and \
+                all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in loss):
+            kept.append({"epoch": epoch, "num_batches": n, "loss": [float(v) for v in loss]})
+    return kept
+
+
+def batch_steps(entry: dict[str, Any], batches_per_epoch: int) -> list[int]:
+    """Global 1-based step numbers for ``entry``'s points: each at the middle of the batches
+    it averages, in epoch ``entry["epoch"]`` of ``batches_per_epoch`` steps (the entry's
+    own ``num_batches``, unless the run says otherwise)."""
+    bpe, k = max(1, int(batches_per_epoch or entry["num_batches"])), len(entry["loss"])
+    start = (entry["epoch"] - 1) * bpe
+    return [start + min(bpe, int((i + 0.5) * bpe / k) + 1) for i in range(k)]
