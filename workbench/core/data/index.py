@@ -70,6 +70,11 @@ class DatasetIndex:
         unpacked, labels read from a metadata file).
     warnings
         Likely mistakes in the layout (class folders named like dataset parts).
+    dropped
+        The training and validation samples the decode check (:func:`verify_samples`)
+        took out as unreadable, with their labels: the split is made with them and then
+        drops them (:func:`~.split.split_samples`), so it is the same whether or not the
+        check ran (the app checks, a command-line run meets a damaged file as it goes).
     """
 
     root: str
@@ -84,6 +89,7 @@ class DatasetIndex:
     unmatched_test_classes: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    dropped: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def num_classes(self) -> int:
@@ -259,6 +265,8 @@ def _verify(index: DatasetIndex, progress: Callable[[int, int], None] | None,
         return
     index.unreadable = index.unreadable + [Unreadable(p, reasons[p]) for p in paths
                                            if p in reasons]
+    index.dropped = index.dropped + [s for s in list(index.samples) +
+                                     list(index.val_samples or []) if s[0] in reasons]
     index.samples = [s for s in index.samples if s[0] not in reasons]
     if index.val_samples is not None:
         index.val_samples = [s for s in index.val_samples if s[0] not in reasons]

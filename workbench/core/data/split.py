@@ -101,14 +101,17 @@ def split_samples(index: DatasetIndex, val_fraction: float, seed: int, stratifie
                                              f"{val_fraction!r}; 0.2 holds out a fifth")
     if val_fraction == 0:
         return samples, []
+    # Made as if no file had been found unreadable, then without those: the same split
+    # whether the decode check ran or a run meets a damaged file as it goes.
+    pool = samples + list(getattr(index, "dropped", None) or [])
     if not stratified:
-        n_val = math.floor(len(samples) * val_fraction + 0.5)
-        order = sorted(samples)
+        n_val = math.floor(len(pool) * val_fraction + 0.5)
+        order = sorted(pool)
         random.Random(f"workbench-split:{seed}:all").shuffle(order)
         held = set(order[:n_val])
         return [s for s in samples if s not in held], [s for s in samples if s in held]
     by_class: dict[int, list[str]] = {}
-    for path, label in samples:
+    for path, label in pool:
         by_class.setdefault(label, []).append(path)
     held_out: set[tuple[str, int]] = set()
     for label, paths in by_class.items():
