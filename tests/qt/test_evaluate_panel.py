@@ -344,3 +344,29 @@ def test_main_window_has_the_tab_and_offers_a_trained_bundle(qtbot, tiny_experim
     assert path.endswith(".pt") and window.evaluate_panel.bundle_path() == path
     assert path in window.evaluate_panel.bundle_paths()
     window.close()
+
+
+def test_a_continued_runs_bundle_is_listed_with_its_new_epoch(qtbot, make_panel, tmp_path,
+                                                              tiny_experiment):
+    # A run continued from 1 to 3 epochs writes its bundle to the same path: the model
+    # choosers of Evaluate and Predict must not keep saying "(epoch 1)".
+    from workbench.core.runs.recorder import RunRecorder
+    from workbench.core.train.checkpoint import load_checkpoint
+    from workbench.core.train.trainer import Trainer
+    from workbench.qt.panels.predict.runs import RunChooser
+
+    run = tmp_path / "runs" / "continued"
+    tiny_experiment.training.epochs = 1
+    Trainer(tiny_experiment, [RunRecorder(run)]).fit()
+    bundle = str(run / "bundle.pt")
+    panel, chooser = make_panel(), RunChooser()
+    qtbot.addWidget(chooser)
+    panel.set_bundle(bundle)
+    chooser.select(bundle)
+    assert "(epoch 1)" in panel.chooser.combo.currentText() == chooser.currentText()
+    tiny_experiment.training.epochs = 3
+    tiny_experiment.training.restore_best = False  # the bundle is the last epoch's
+    Trainer(tiny_experiment, [RunRecorder(run)], checkpoint=load_checkpoint(run)).fit()
+    panel.set_bundle(bundle)  # as the window does when the run's bundle is saved
+    chooser.select(bundle)
+    assert "(epoch 3)" in panel.chooser.combo.currentText() == chooser.currentText()

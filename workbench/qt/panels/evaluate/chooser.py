@@ -80,6 +80,8 @@ class ModelChooser(QWidget):
         i = self._find(path)
         if i < 0:
             i = self._add(bundle_choice_text(path), path)
+        else:  # a run continued since: its bundle (same path) is of a later epoch now
+            self.combo.setItemText(i, bundle_choice_text(path))
         self.combo.setCurrentIndex(i)
 
     @Slot()

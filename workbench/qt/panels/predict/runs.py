@@ -62,6 +62,8 @@ class RunChooser(QComboBox):
             self.insertItem(self.count() - 1, bundle_choice_text(path), path)
             self.setItemData(self.count() - 2, path, Qt.ItemDataRole.ToolTipRole)
             index = self.count() - 2
+        elif path:  # a run continued since: its bundle (same path) is of a later epoch now
+            self.setItemText(index, bundle_choice_text(path))
         self.blockSignals(True)
         self.setCurrentIndex(max(0, index))
         self.blockSignals(False)
