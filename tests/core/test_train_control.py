@@ -314,3 +314,17 @@ def test_every_schedule_resumes_from_a_safe_checkpoint(exp, tmp_path, name):
     resumed = fit(e, checkpoint=load_checkpoint(run))  # loaded with weights_only=True
     assert [m["lr"] for m in resumed.history] == [m["lr"] for m in straight.history]
     assert same_weights(straight.model.state_dict(), resumed.model.state_dict())
+
+
+def test_a_sparse_norm_interval_still_samples_every_epoch(tiny_experiment):
+    # The app asks for every 10th step; a run of 3 steps an epoch drew none at all and its
+    # gradient-norm plot stayed empty.
+    seen = []
+
+    class Norms(Callback):
+        def on_norms(self, trainer, step, names, grads, weights):
+            seen.append(step)
+
+    tiny_experiment.training.epochs = 3
+    fit(tiny_experiment, Norms(), norm_interval=10)
+    assert seen[0] < 10 and seen == [seen[0] * k for k in (1, 2, 3)]  # each epoch's end

@@ -126,8 +126,11 @@ class RunSetup:
         self.early_stopping = EarlyStopping.for_training(exp.training,
                                                          self.val_loader is not None)
         labels = [f"{i + 1} {layer.type}" for i, layer in enumerate(exp.model.layers)]
-        # The doctor's gradient checks need a few samples an epoch when nobody asked for more.
-        interval = self.norm_interval or max(1, self.steps_per_epoch // SAMPLES_PER_EPOCH)
+        # The doctor's gradient checks need a few samples an epoch when nobody asked for more,
+        # and an interval asked for (the app's 10) samples at least once an epoch: a run of
+        # 2 batches an epoch drew no norms at all in 3 epochs.
+        interval = min(self.norm_interval, max(1, self.steps_per_epoch)) \
+            if self.norm_interval else max(1, self.steps_per_epoch // SAMPLES_PER_EPOCH)
         self.norms = NormSampling(interval, self.model, labels)
         self.doctor = TrainingDoctor()
         self.hooks = [Pause(self.gate), self.early_stopping, self.norms, self.doctor,
