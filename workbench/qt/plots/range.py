@@ -43,10 +43,11 @@ class StickyRange:
         self.following = False
 
     def reset(self) -> None:
-        """Follow the data again, from a fresh range (e.g. the units of an axis changed)."""
+        """Follow the data again, from a fresh range (e.g. the units of an axis changed, or
+        a new run starts: not the last run's axes until its first points)."""
         self.following = True
         self._range = None
-        self.view.disableAutoRange()
+        self.view.setRange(xRange=(0, 1), yRange=(0, 1), padding=0.0, disableAutoRange=True)
 
     def release(self) -> None:
         """Hand the range back to pyqtgraph's auto-range (a tight fit), unless the user
@@ -105,3 +106,11 @@ def _nice_step(at_most: float) -> float:
     """The largest round number (1, 2 or 5 times a power of 10) not above ``at_most``."""
     base = 10 ** math.floor(math.log10(at_most))
     return max(m * base for m in (1, 2, 5) if m * base <= at_most * (1 + 1e-9))
+
+
+def empty_frame(view: pg.ViewBox, y: tuple[float, float] = (0, 1)) -> None:
+    """Give an auto-ranged ``view`` the frame of no data (x 0..1, ``y``), not the last
+    data's: with no points pyqtgraph's auto-range keeps the range it had (a new run's
+    epoch plots showed the last run's 86 epochs until their first point)."""
+    view.setRange(xRange=(0, 1), yRange=y, padding=0.0)
+    view.enableAutoRange()

@@ -35,7 +35,7 @@ from workbench.qt.plots.header import PlotHeader, add_header
 from workbench.qt.plots.hover import Readout, batch_readout, epoch_readout, num
 from workbench.qt.plots.norms import NORM_KINDS, NORM_MODES, NormsView
 from workbench.qt.plots.overlays import Overlays
-from workbench.qt.plots.range import StickyRange
+from workbench.qt.plots.range import StickyRange, empty_frame
 from workbench.qt.plots.style import (BLUE, GREEN, ORANGE, LogFriendlyAxis, best_line,
                                       epoch_curve, style_plot)
 
@@ -108,9 +108,7 @@ class TrainingPlots(QWidget):
         self._epoch_plots = (self.loss_plot, self.acc_plot, self.lr_plot)
         for plot, ylabel in zip(self._plots, ("loss", "loss", "accuracy (%)", "lr", "norm")):
             style_plot(plot, ylabel)
-        self.acc_plot.setYRange(0, 100)
-        # Rates span decades (warm-up, decay), and a constant one would sit on a linear
-        # axis centred on itself, labelled "0".
+        # Rates span decades; a constant one would sit on a linear axis labelled "0".
         self.lr_plot.setLogMode(x=False, y=True)
         # The raw curve is the bulk of the points: drawn without antialiasing, it costs a
         # fraction; the smoothed line on top is what the eye follows.
@@ -172,6 +170,8 @@ class TrainingPlots(QWidget):
         self.norms.clear()
         for sticky in self._ranges.values():
             sticky.reset()
+        for plot in self._epoch_plots:  # accuracy in %: 0-100 until the first epoch
+            empty_frame(plot.vb, (0, 100) if plot is self.acc_plot else (0, 1))
         self._dirty: set[pg.PlotItem] = set(self._plots)
         self._norms_drawn_at = -math.inf
         # Emptied one plot per event-loop pass, like a timer redraw: a run starts with
