@@ -60,7 +60,10 @@ def test_good_network_and_every_preset_have_no_warnings():
     for name, _ in list_presets():
         exp = Experiment()
         exp.model.layers = preset_layers(name)
-        warnings = [f for f in diagnose(exp, K) if f.severity == "warning"]
+        # The resnet18 preset's frozen backbone is right with its weights file, and rightly
+        # warned about without it (test_a_frozen_backbone_without_weights_...).
+        warnings = [f for f in diagnose(exp, K) if f.severity == "warning"
+                    and f.code != "frozen-random-backbone"]
         assert warnings == [], name
 
 
@@ -242,6 +245,29 @@ def test_backbone_with_batchnorm_and_batches_of_one():
     assert f.layer == 0 and "layer 1 (Backbone)" in f.title
     exp.model.layers[0].params["arch"] = "vgg16"  # torchvision's vgg16 has no BatchNorm
     assert _found(exp, "batchnorm-batch-one") == []
+
+
+def test_a_frozen_backbone_without_weights_is_a_warning_and_fine_tuning_fixes_it(tmp_path):
+    # From a user's day: the resnet18 preset on a machine without its weights file (auto
+    # falls back to random weights) got "No problems found", though only its last layer
+    # could learn, on random features.
+    _needs("Backbone")
+    missing = str(tmp_path / "nowhere.pth")
+    exp = _exp([("Backbone", {"arch": "resnet18", "weights": "auto", "weights_file": missing,
+                              "mode": "feature_extraction"}), ("Linear", {})])
+    [f] = _found(exp, "frozen-random-backbone")
+    assert f.layer == 0 and f.severity == "warning" and "layer 1 (Backbone)" in f.title
+    assert "fine_tune" in f.explanation
+    fixed = _fix(exp, f)
+    assert fixed.model.layers[0].params["mode"] == "fine_tune"
+    assert _found(fixed, "frozen-random-backbone") == []
+    exp.model.layers[0].params.update(weights="random", weights_file="")
+    assert len(_found(exp, "frozen-random-backbone")) == 1
+    # With its weights file on this machine, freezing it is the point.
+    present = tmp_path / "resnet18.pth"
+    present.write_bytes(b"weights")
+    exp.model.layers[0].params.update(weights="auto", weights_file=str(present))
+    assert _found(exp, "frozen-random-backbone") == []
 
 
 def test_one_linear_layer_holding_most_parameters():

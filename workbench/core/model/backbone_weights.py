@@ -147,4 +147,25 @@ def backbone_notes(layers: Sequence[Any]) -> list[str]:
     return notes
 
 
-__all__ = ["backbone_notes", "backbone_preprocessing", "load_backbone_weights"]
+def frozen_without_weights(params: dict[str, Any]) -> bool:
+    """Whether a Backbone layer with ``params`` would train frozen on random weights: mode
+    feature_extraction with weights random, or auto and no weights file on this machine
+    (False for parameters that do not validate: the shape inference reports those)."""
+    try:
+        params = BACKBONE.validate(params)
+    except WorkbenchError:
+        return False
+    if params["mode"] != "feature_extraction":
+        return False
+    if params["weights"] == "random":
+        return True
+    with torch.device("meta"):
+        module = Backbone(**params)
+    try:
+        return params["weights"] == "auto" and not module.pretrained_path().is_file()
+    except Exception:  # noqa: BLE001 - e.g. timm's cache lookup failing: say nothing
+        return False
+
+
+__all__ = ["backbone_notes", "backbone_preprocessing", "frozen_without_weights",
+           "load_backbone_weights"]

@@ -318,6 +318,31 @@ def check_dominant_layer(ctx: Context) -> Iterable[Finding]:
 
 #: Every check, in the order their findings are listed for the same layer and severity.
 #: A check takes a :class:`Context` and yields :class:`Finding` objects; append to add one.
+def check_frozen_random_backbone(ctx: Context) -> Iterable[Finding]:
+    """A frozen backbone (feature_extraction) that would start from random weights."""
+    from workbench.core.model.backbone_weights import frozen_without_weights
+
+    for i, t in enumerate(ctx.types):
+        if t not in BACKBONES or not frozen_without_weights(dict(ctx.params(i))):
+            continue
+
+        def apply(exp: Experiment, i: int = i) -> None:
+            layer = layers_of(exp)[i]
+            params = layer.params if isinstance(layer.params, dict) else {}
+            layer.params = {**params, "mode": "fine_tune"}
+
+        yield Finding(
+            "frozen-random-backbone", "warning", i,
+            f"{ctx.name(i)} is frozen but has no pretrained weights",
+            "In feature_extraction mode the backbone is never trained: it is worth keeping "
+            "only for the ImageNet features its pretrained weights give. With random "
+            "weights (none are on this machine, or weights is random) it turns every image "
+            "into random features, and only the layers after it learn: expect little better "
+            "than guessing. Train it too (mode fine_tune), or put its weights file where its "
+            "card says.",
+            Fix("Train the backbone too (mode fine_tune)", apply))
+
+
 CHECKS: list[Check] = [
     check_softmax_before_loss,
     check_activation_after_output,
@@ -328,6 +353,7 @@ CHECKS: list[Check] = [
     check_missing_flatten,
     check_batchnorm_batch_one,
     check_dominant_layer,
+    check_frozen_random_backbone,
 ]
 
 
