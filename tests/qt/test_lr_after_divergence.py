@@ -48,6 +48,12 @@ def test_after_a_divergence_the_doctor_proposes_the_lr_finders_rate_and_it_train
     f = diverged(panel)
     assert f["action"]["set"] == {"optimizer.params.lr": lr}
     assert "LR finder" in f["fix"] and f"{lr:g}" in panel.run_label.text()
+    # The attempt stays listed (the next run does not take its name), with the proposal.
+    info = json.loads((Path(panel.last_run_dir) / "run.json").read_text())
+    assert info["status"] == "diverged" and info["epochs_done"] == 0
+    (kept,) = [g for g in info["findings"] if g["kind"] == "diverged"]
+    assert kept["action"]["set"] == {"optimizer.params.lr": lr}
+    assert not panel.continue_button.isEnabled()  # nothing to continue from
     button = panel.findings.fix_button(panel.findings.findings.index(f))
     assert button.text() == f"Train with lr {lr:g}" and button.isEnabled()
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)

@@ -253,8 +253,11 @@ class RunRecorder(Callback):
         run_dir = self.run_dir
         if run_dir is None or self._taken or not self._started:
             return  # the run failed before it started: nothing was written, nor will be
-        if not result.history and not self.resumed and self.created_dir:
-            # Not one epoch finished: there is nothing to keep or resume.
+        if not result.history and not self.resumed and self.created_dir and \
+                result.status != "diverged":
+            # Not one epoch finished: there is nothing to keep or resume. A run that diverged
+            # stays listed, with what the doctor said about it (and the next run does not
+            # take its name), though it has nothing to resume.
             self._release()
             shutil.rmtree(run_dir, ignore_errors=True)
             self.run_dir = None
