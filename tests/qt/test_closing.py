@@ -43,7 +43,9 @@ def test_keep_training_refuses_the_close_and_stop_and_quit_stops_the_run(
 def test_the_question_names_the_run_its_epoch_and_how_to_go_on(training_window):
     panel = training_window.train_panel
     text = stop_training_question(panel)
-    name = panel.last_run_dir.rstrip("/").rsplit("/", 1)[-1]
+    from workbench.core.runs.store import read_run_info
+
+    name = read_run_info(panel.last_run_dir)["name"]  # as the Runs tab lists it
     done = panel.plots.point_counts()["epochs"]
     assert f"“{name}” is training: epoch {done + 1} of 500" in text
     assert "kept" in text and "Continue…" in text

@@ -10,6 +10,7 @@ a logout) close without asking (:func:`may_close`): nobody is there to answer.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
@@ -23,7 +24,12 @@ def stop_training_question(panel: Any) -> str:
     info = getattr(panel, "info", None) or {}
     epochs = int(info.get("epochs") or panel.experiment.training.epochs)
     done = int(panel.plots.point_counts().get("epochs", 0))  # the epochs drawn: finished
-    name = str(info.get("run_dir") or "").rstrip("/").rsplit("/", 1)[-1]
+    run_dir = str(info.get("run_dir") or "")
+    name = ""
+    if run_dir:  # its name as the Runs tab shows it, not its folder's
+        from workbench.core.runs.store import read_run_info
+
+        name = str(read_run_info(run_dir).get("name") or os.path.basename(run_dir))
     run = f"“{name}”" if name else "A run"
     return (f"{run} is training: epoch {min(done + 1, epochs)} of {epochs}.\n\n"
             f"Quitting stops it. The finished epochs, their checkpoint and a model are "
