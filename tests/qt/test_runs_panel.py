@@ -350,3 +350,22 @@ def test_a_run_whose_process_died_is_shown_interrupted_with_what_to_do(qtbot, ro
     index = panel.proxy.index(0, COLUMN["status"])
     assert "Continue in Train resumes it" in index.data(Qt.ItemDataRole.ToolTipRole)
     assert index.data(Qt.ItemDataRole.ForegroundRole) is not None  # stands out
+
+
+def test_short_numbers_are_never_cut(qtbot, root):
+    # From a user's day: the columns were fitted to the first listing (lr 0.001); a later
+    # run's 0.00091 then read "0.0…".
+    make_run(root, "first", "first")
+    panel = listed_panel(qtbot, root)
+    panel.resize(1366, 500)
+    panel.show()
+    d = make_run(root, "slow", "slow", created="2024-05-02")
+    exp = json.loads((d / "experiment.json").read_text())
+    exp["optimizer"]["params"]["lr"] = 0.00091
+    (d / "experiment.json").write_text(json.dumps(exp))
+    with qtbot.waitSignal(panel.refreshed, timeout=TIMEOUT_MS):
+        panel.refresh()
+    assert "0.00091" in [cell(panel, row, "lr") for row in range(2)]
+    column = COLUMN["lr"]
+    qtbot.waitUntil(lambda: panel.table.columnWidth(column) >=
+                    panel.table.sizeHintForColumn(column), timeout=TIMEOUT_MS)

@@ -21,7 +21,7 @@ from typing import Any, Callable
 from PySide6.QtCore import (QItemSelection, QItemSelectionModel, QSortFilterProxyModel, Qt,
                             QTimer, Signal, Slot)
 from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QFileDialog,
-                               QHBoxLayout, QLabel, QLineEdit, QMessageBox,
+                               QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMessageBox,
                                QPlainTextEdit, QPushButton, QTableView, QVBoxLayout, QWidget)
 
 from workbench.core.errors import WorkbenchError
@@ -146,6 +146,9 @@ class RunsPanel(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setStretchLastSection(True)
+        for key in ("epochs", "val_acc", "lr", "batch"):  # short numbers: never cut to "0.0…"
+            self.table.horizontalHeader().setSectionResizeMode(
+                COLUMN[key], QHeaderView.ResizeMode.ResizeToContents)
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
 
         self.filter_edit = QLineEdit()
