@@ -226,3 +226,28 @@ def test_findings_show_a_group_once_with_its_other_kinds():
     assert rows[0].also == ("leak", "exact") and rows[0].sides == ("train", "val")
     assert "Also: train/val leak, exact duplicates." in rows[0].detail
     assert "4×4 px" in rows[2].detail and "32×32" in rows[2].detail
+
+
+def test_a_big_group_never_pushes_the_details_out_of_sight(qtbot, tmp_path, with_label_issue):
+    # From a user's day at 1366x768: ten copies of one photo made the Images column 530 px
+    # wide, for every filter, and the Details column read as two-letter fragments.
+    from workbench.qt.panels.data.health.table import DETAILS_MIN, IMAGES, images_width
+
+    root = _photos(tmp_path / "d")
+    for i in range(10):
+        shutil.copy(root / "owls" / "owls_01.png", root / "owls" / f"copy_{i}.png")
+    panel = loaded_data_panel(qtbot, root, _experiment())
+    panel.resize(1366, 700)
+    panel.show()
+    health = panel.health
+    _check(qtbot, health, labels=True)
+    panel.views.setCurrentWidget(health)  # the Health tab, as the user opens it
+    table = health.table
+    qtbot.waitUntil(table.isVisible, timeout=WAIT_MS)
+    details = lambda: table.viewport().width() - sum(table.columnWidth(c)  # noqa: E731
+                                                     for c in range(IMAGES + 1))
+    assert details() >= DETAILS_MIN - 1
+    health.kind_combo.setCurrentIndex(health.kind_combo.findData("label"))
+    labels = [table.proxy.index(r, 0).data(FindingRole) for r in range(table.proxy.rowCount())]
+    assert table.columnWidth(IMAGES) == images_width(labels)  # as wide as those rows need
+    assert details() >= DETAILS_MIN - 1

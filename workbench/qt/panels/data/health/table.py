@@ -25,6 +25,8 @@ THUMB = 80
 GAP = 10
 CAPTION = 18
 PAD = 4
+#: The least width the Details column keeps when the Images column is fitted.
+DETAILS_MIN = 240
 #: Images of a group drawn at most (a "+N more" after them).
 MAX_SHOWN = 5
 ROW_HEIGHT = THUMB + CAPTION + 2 * PAD + 3  # 3: room for the chosen image's frame
@@ -325,6 +327,22 @@ class FindingsTable(QTableView):
         for col, width in ((0, 130), (1, 80), (2, 56), (IMAGES, images_width([]))):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
             self.setColumnWidth(col, width)
+
+    def fit_images_column(self) -> None:
+        """The Images column as wide as the rows shown need, but leaving the Details column
+        at least :data:`DETAILS_MIN` of the table's width (at 1366x768 one group of ten
+        copies made it 530 px wide and pushed the details out of sight); it stays
+        resizable by hand."""
+        shown = [self.proxy.index(r, IMAGES).data(FindingRole)
+                 for r in range(self.proxy.rowCount())]
+        room = self.viewport().width() - sum(self.columnWidth(c) for c in range(IMAGES)) \
+            - DETAILS_MIN
+        self.setColumnWidth(IMAGES, max(images_width([]),
+                                        min(images_width([f for f in shown if f]), room)))
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802  (Qt override)
+        super().resizeEvent(event)
+        self.fit_images_column()  # the room for the Details column changed
 
     def source_row(self, index: QModelIndex) -> int | None:
         return _source_row(index) if index.isValid() else None

@@ -36,7 +36,7 @@ from workbench.qt.panels.data.health.findings import (KINDS, Finding, counts_of,
                                                       same_path,
                                                       findings_of, relative, summary_text)
 from workbench.qt.panels.data.health.table import (IMAGES, THUMB, FindingsModel,
-                                                   FindingsTable, images_width)
+                                                   FindingsTable)
 from workbench.qt.panels.data.views import reveal_in_file_manager
 from workbench.qt.thumbnails import ThumbnailLoader
 from workbench.qt.workers import TaskRunner
@@ -184,7 +184,7 @@ class HealthView(QWidget):
         self.report, self.index = result
         findings = findings_of(self.report, tuple(self.experiment.data.input_size))
         self.model.set_findings(findings)
-        self.table.setColumnWidth(IMAGES, images_width(findings))
+        self.table.fit_images_column()
         self._fill_kinds(findings)
         self._show_excluded()
         self.summary.show_message(summary_text(self.report, findings),
@@ -220,6 +220,7 @@ class HealthView(QWidget):
     @Slot()
     def _on_kind_chosen(self) -> None:
         self.table.proxy.set_kind(self.bar.kind_combo.currentData())
+        self.table.fit_images_column()
         rows = self.table.selectionModel().selectedRows()
         if rows:  # the selected row is still shown
             self.table.scrollTo(rows[0], self.table.ScrollHint.PositionAtCenter)
