@@ -94,6 +94,7 @@ def test_a_copy_across_classes_is_found_and_excluding_it_is_an_experiment_settin
     assert pair[1] in health.model.excluded
     assert health.excluded.entries() == ["dogs/dogs_copy.png"]
     assert health.exclude_button.text() == "Include again"
+    assert health.status.text() == "Excluded dogs/dogs_copy.png from training."
     assert "1 excluded" in panel.total_label.text()
     train, val = panel.split_counts()
     assert train["dogs"] + val["dogs"] == 12  # left out of the split the tabs train on

@@ -291,6 +291,9 @@ class HealthView(QWidget):
 
         rels = [relative_path(self.index, p) for p in paths]
         self._change_exclude(edited(self.experiment.data.exclude, rels, excluded))
+        what = rels[0] if len(rels) == 1 else f"{len(rels)} images"
+        self._say(f"Excluded {what} from training." if excluded else
+                  f"{what} is included in training again.", "ok")
 
     @Slot(list)
     def include_entries(self, entries: list[str]) -> None:
