@@ -444,19 +444,3 @@ def test_100k_batches_are_downsampled_and_clipped_to_the_view(qtbot, plots):
     assert shown.min() >= 9.9 and shown.max() <= 20.1
     assert len(shown) <= 4 * width
 
-
-def test_a_new_run_starts_from_an_empty_frame_not_the_last_runs_axes(qtbot, plots):
-    # Measured in the app: after an 86-epoch run, a new run's loss and accuracy plots kept
-    # their 0-86 x axis (and the norms plot its range) until the new run's first points.
-    plots.add_batches(list(range(1, 801)), [1.0] * 800, 10)
-    for e in range(1, 81):
-        plots.add_epoch(_epoch(e))
-    plots.add_norms(800, ["2 Linear"], [0.5], [3.0])
-    _draw(qtbot, plots, (plots.loss_plot, 80.0, 1.2 / 80), (plots.batch_plot, 80.0, 1.0))
-    plots.clear_data()
-    plots.update_curves()
-    for plot in (plots.batch_plot, plots.loss_plot, plots.acc_plot, plots.norms_plot):
-        (x0, x1), _ = plot.vb.viewRange()
-        assert x1 < 2, plot.titleLabel.text
-    (_, _), (y0, y1) = plots.acc_plot.vb.viewRange()
-    assert y1 >= 99  # accuracy keeps its 0-100 % frame
