@@ -78,3 +78,16 @@ def garbage_collected_on_gui_thread(qapp):
     from workbench.qt.workers import collect_garbage_on_gui_thread
 
     return collect_garbage_on_gui_thread()
+
+
+@pytest.fixture
+def plots(qtbot):
+    """The Train tab's plots, shown at 900x700."""
+    from workbench.qt.plots.training import TrainingPlots
+
+    w = TrainingPlots()
+    qtbot.addWidget(w)
+    w.resize(900, 700)
+    w.show()
+    qtbot.waitExposed(w)
+    return w

@@ -2,21 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-
-from workbench.qt.plots.training import TrainingPlots
-
 WAIT_MS = 10000
-
-
-@pytest.fixture
-def plots(qtbot):
-    w = TrainingPlots()
-    qtbot.addWidget(w)
-    w.resize(900, 700)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
 
 
 def _epoch(e: int) -> dict:

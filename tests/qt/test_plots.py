@@ -62,16 +62,6 @@ def _xs(curve):
 
 
 @pytest.fixture
-def plots(qtbot):
-    w = TrainingPlots()
-    qtbot.addWidget(w)
-    w.resize(900, 700)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
-
-
-@pytest.fixture
 def noisy(qtbot, plots):
     """Two epochs of noisy per-batch losses and their epoch metrics."""
     rng = np.random.default_rng(0)
