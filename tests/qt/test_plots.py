@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication
 
 import pyqtgraph as pg  # after PySide6 (see workbench.qt)
 
-from workbench.qt.plots.training import PLOT_INTERVAL_MS, TrainingPlots
+from workbench.qt.plots.training import PLOT_INTERVAL_MS
 from workbench.qt.plots.data import GrowableArray, NormHistory, ema
 
 BPE = 4  # batches per epoch in the small examples
