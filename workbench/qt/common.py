@@ -6,6 +6,7 @@ import math
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -13,7 +14,7 @@ from PySide6.QtCore import QEvent, QRect, QSize, QTimer, Qt, QUrl
 from PySide6.QtGui import QFontMetrics, QPainter, QTextLayout, QTextOption, QValidator
 from PySide6.QtGui import Qt as GuiQt  # carries Qt::mightBeRichText
 from PySide6.QtWidgets import (QApplication, QDoubleSpinBox, QLabel, QMessageBox, QProgressBar,
-                               QSizePolicy, QWidget)
+                               QSizePolicy, QStatusBar, QWidget)
 
 # Colours of the message line: readable on light and dark palettes alike.
 _STYLES = {
@@ -22,6 +23,34 @@ _STYLES = {
     "warning": "color: #a05a00;",
     "error": "color: #c62828; font-weight: bold;",
 }
+
+
+class ElidedStatusBar(QStatusBar):
+    """A status bar whose message ends in "…" where it is too long for the bar (QStatusBar
+    cuts it mid-word), elided anew when the bar is resized; the whole message is the
+    tooltip and what :meth:`currentMessage` returns."""
+
+    _full, _until = "", None
+
+    def showMessage(self, message: str, timeout: int = 0) -> None:  # noqa: N802
+        self._full = str(message)
+        self._until = time.monotonic() + timeout / 1000 if timeout else None
+        self._show()
+
+    def currentMessage(self) -> str:  # noqa: N802
+        return self._full if super().currentMessage() else ""
+
+    def resizeEvent(self, event: object) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if super().currentMessage():
+            self._show()
+
+    def _show(self) -> None:
+        left = 0 if self._until is None else max(1, int((self._until - time.monotonic()) * 1000))
+        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight,
+                                              max(40, self.width() - 30))
+        self.setToolTip(self._full if shown != self._full else "")
+        super().showMessage(shown, left)
 
 
 class MessageLabel(QLabel):

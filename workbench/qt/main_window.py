@@ -20,7 +20,7 @@ from workbench.core.events import CurrentExperiment
 from workbench.core.experiment import Experiment
 
 from workbench.qt.closing import ask_stop_training, may_close
-from workbench.qt.common import UrlDropTarget, local_paths, show_error
+from workbench.qt.common import ElidedStatusBar, UrlDropTarget, local_paths, show_error
 from workbench.qt.defaults import default_experiment as _default_experiment, demo_folder
 from workbench.qt.evented import subscribe
 from workbench.qt.lazy_tabs import LazyTabs, Page, page_factory
@@ -81,6 +81,7 @@ class MainWindow(UrlDropTarget, QMainWindow):
                 f"workbench.qt.panels.{name}.panel", cls, **kwargs))
         self.tabs.page_built.connect(self._on_page_built)
         self.setCentralWidget(self.tabs)
+        self.setStatusBar(ElidedStatusBar(self))  # a long message ends in "…", not mid-word
         self.setAcceptDrops(True)
         size_to_screen(self)  # a saved geometry, if any, replaces it (qt.session)
 
