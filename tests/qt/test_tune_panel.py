@@ -61,6 +61,14 @@ def test_a_two_trial_study_fills_the_table_and_plot_and_apply_best_updates_the_e
     run_dirs = {t["run_dir"] for t in summary.trials}
     assert all(d and d.startswith(str(runs_dir())) for d in run_dirs)
     assert len(run_dirs) == 2
+    # Unnamed, the study and its trials are named as runs are (not "experiment-trial-0").
+    from workbench.core.runs.names import run_name_base
+    from workbench.core.runs.store import read_run_info
+
+    base = run_name_base(experiment)
+    assert summary.study_name == base
+    assert sorted(read_run_info(d)["name"] for d in run_dirs) == [f"{base}-trial-0",
+                                                                    f"{base}-trial-1"]
     # Importance is computed off the GUI thread once two trials are complete.
     qtbot.waitUntil(lambda: bool(panel.importance_plot.importances), timeout=30000)
     assert set(panel.importance_plot.importances) == {LR}

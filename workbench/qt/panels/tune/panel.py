@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
 from workbench.core.errors import WorkbenchError
 from workbench.core.events import CurrentExperiment
 from workbench.core.experiment import Experiment
+from workbench.core.runs.names import run_name_base
 
 from workbench.qt.common import MessageLabel, run_standalone
 from workbench.qt.evented import subscribe
@@ -131,7 +132,7 @@ class TunePanel(QWidget):
         self.epochs_spin.setSpecialValueText("the experiment's")
         self.epochs_spin.setToolTip("Epochs each trial trains (0: the experiment's epochs)")
         self.name_edit = QLineEdit()
-        self.name_edit.setPlaceholderText("the experiment's name")
+        self.name_edit.setPlaceholderText("<dataset>-<network>, as runs are named")
         self.storage_edit = QLineEdit()
         self.storage_edit.setPlaceholderText(self.default_storage_text())
         self.storage_edit.setToolTip("An Optuna storage URL (sqlite:///file.sqlite, "
@@ -321,7 +322,8 @@ class TunePanel(QWidget):
         except WorkbenchError as e:
             self.message.show_message(str(e), "error")
             return False
-        self._study_name = self.name_edit.text().strip() or self.experiment.name
+        # Unnamed, a study (and its trials' runs) is named as runs are: <dataset>-<network>.
+        self._study_name = self.name_edit.text().strip() or run_name_base(self.experiment)
         self.summary = None
         self.results.reset(url, self._study_name, parsed.metric,
                            parsed.direction == "maximize")
