@@ -58,7 +58,7 @@ class LRAfterDivergence(QObject):
             experiment = Experiment.from_dict(failure["experiment"])
         except (KeyError, TypeError, WorkbenchError):
             experiment = self.panel.experiment.copy()
-        # A run that diverged in its first epoch keeps no folder: nothing to write then.
+        # No folder when the run failed before making one: then there is nothing to write.
         run_dir = str(failure.get("run_dir") or "") or None
         index = self.panel.index
         if index is None or Path(str(index.root)).resolve() != \
