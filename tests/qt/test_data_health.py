@@ -252,3 +252,23 @@ def test_a_big_group_never_pushes_the_details_out_of_sight(qtbot, tmp_path, with
     labels = [table.proxy.index(r, 0).data(FindingRole) for r in range(table.proxy.rowCount())]
     assert table.columnWidth(IMAGES) == images_width(labels)  # as wide as those rows need
     assert details() >= DETAILS_MIN - 1
+
+
+def test_a_big_conflict_chooses_its_odd_one_out_and_shows_it(qtbot, tmp_path):
+    # From a user's day: in a group of ten copies the chosen image (the one filed under
+    # another class) sat hidden under "+9 more".
+    from workbench.qt.panels.data.health.table import MAX_SHOWN
+
+    root = _photos(tmp_path / "d")
+    for i in range(8):
+        shutil.copy(root / "owls" / "owls_01.png", root / "owls" / f"owls_copy_{i}.png")
+    shutil.copy(root / "owls" / "owls_01.png", root / "cats" / "zz_owl.png")
+    panel = loaded_data_panel(qtbot, root, _experiment())
+    health = panel.health
+    findings = _check(qtbot, health)
+    [conflict] = [f for f in findings if f.kind == "conflict"]
+    assert len(conflict.paths) == 10 > MAX_SHOWN and conflict.classes[0] == "cats"
+    row = list(health.model.findings).index(conflict)
+    assert health.model.chosen_image(row) == 0 < MAX_SHOWN  # drawn, and the one to act on
+    health.table.selectRow(health.table.proxy.mapFromSource(health.model.index(row, 0)).row())
+    assert health.chosen_path().endswith("zz_owl.png")

@@ -108,6 +108,9 @@ def findings_of(report: Any, input_size: tuple[int, int] | None = None) -> list[
         for group in found:
             groups.setdefault(frozenset(group), (list(group), []))[1].append(kind)
     for paths, kinds in groups.values():
+        if kinds[0] == "conflict":  # the least common class first: never under "+N more"
+            of = [_class_of(report, p) for p in paths]
+            paths = sorted(paths, key=lambda p: of.count(_class_of(report, p)))
         rows.append(_make(report, kinds[0], paths, also=tuple(kinds[1:]),
                           detail=_group_detail(report, kinds, paths)))
 
