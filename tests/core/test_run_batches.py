@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from workbench.core.runs.batches import (POINTS_PER_EPOCH, BatchLosses, batch_steps, binned,
-                                         read_batches)
+from workbench.core.runs.batches import (POINTS_PER_EPOCH, BatchLosses, EpochNorms,
+                                         batch_steps, binned, read_batches, read_norms)
 from workbench.core.runs.recorder import RunRecorder
 from workbench.core.train.checkpoint import load_checkpoint
 from workbench.core.train.trainer import Trainer
@@ -59,6 +59,23 @@ def test_the_recorder_writes_them_and_a_continued_run_keeps_the_earlier_ones(
     Trainer(tiny_experiment, [RunRecorder(run)], checkpoint=load_checkpoint(run)).fit()
     again = read_batches(run)
     assert [e["epoch"] for e in again] == [1, 2, 3] and again[:2] == first
+    # The layer-norm samples too (four an epoch when nobody asks for more), likewise.
+    norms = read_norms(run)
+    assert [e["epoch"] for e in norms] == [1, 2, 3]
+    assert norms[0]["names"] == ["2 Linear", "4 Linear"]
+    step, grads, weights = norms[0]["samples"][0]
+    assert step >= 1 and len(grads) == len(weights) == 2 and all(w > 0 for w in weights)
+
+
+def test_norms_written_with_a_non_finite_value_read_back_as_nan(tmp_path):
+    norms = EpochNorms()
+    norms.add(3, ["2 Linear"], [float("nan")], [1.5])
+    norms.end_epoch(1)
+    (tmp_path / "metrics.json").write_text(json.dumps({"epochs": [], "norms": norms.epochs},
+                                                      allow_nan=False))
+    [entry] = read_norms(tmp_path)
+    [[step, grads, weights]] = entry["samples"]
+    assert step == 3 and grads[0] != grads[0] and weights == [1.5]
 
 
 def test_a_run_from_before_or_a_damaged_entry_reads_as_none(tmp_path):

@@ -343,6 +343,7 @@ def test_the_next_start_shows_the_last_run_and_continue_goes_on_from_it(
     assert train.plots.point_counts()["epochs"] == 1
     kept = sum(len(e["loss"]) for e in read_batches(run_dir))
     assert kept > 0 and train.plots.point_counts()["batches"] == kept  # epoch 1's batches
+    assert train.plots.point_counts()["norm_samples"] > 0  # and its layer norms
     assert "1 of 3 planned epochs" in train.run_label.text() and "Continue" in \
         train.run_label.text()
     assert again.predict_panel.bundle_path.startswith(run_dir)

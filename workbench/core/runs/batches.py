@@ -1,4 +1,4 @@
-"""The training losses of a run's batches, kept coarsely with its epochs.
+"""The training losses of a run's batches, and its layer-norm samples, kept with its epochs.
 
 metrics.json holds one entry per epoch; a plot of the loss per batch needs more, and a run
 continued tomorrow (or reopened by the app) would otherwise show its batches only from the
@@ -9,7 +9,10 @@ has fewer batches), written beside the epochs as metrics.json's ``"batches"``::
     {"epochs": [...], "batches": [{"epoch": 1, "num_batches": 313, "loss": [2.31, ...]}]}
 
 About 1 KB an epoch, whatever the dataset's size. :func:`batch_steps` places the points on
-the run's global step axis, as the live plot numbers its batches.
+the run's global step axis, as the live plot numbers its batches. :class:`EpochNorms` keeps
+the per-layer gradient and weight norms the trainer samples (a few an epoch) the same way,
+as ``"norms"``: ``[{"epoch", "names", "samples": [[step, [grad...], [weight...]], ...]}]``
+(a norm that is not finite is written as null).
 """
 
 from __future__ import annotations
@@ -81,3 +84,65 @@ def batch_steps(entry: dict[str, Any], batches_per_epoch: int) -> list[int]:
     bpe, k = max(1, int(batches_per_epoch or entry["num_batches"])), len(entry["loss"])
     start = (entry["epoch"] - 1) * bpe
     return [start + min(bpe, int((i + 0.5) * bpe / k) + 1) for i in range(k)]
+
+
+def _finite(values: list[float]) -> list[float | None]:
+    return [round(float(v), 6) if math.isfinite(v) else None for v in values]
+
+
+class EpochNorms:
+    """Collects the trainer's norm samples epoch by epoch (``earlier``: a continued run's
+    entries, as :func:`read_norms` gives them)."""
+
+    def __init__(self, earlier: list[dict[str, Any]] | None = None):
+        self.epochs: list[dict[str, Any]] = list(earlier or [])
+        self._current: list[list[Any]] = []
+        self._names: list[str] = []
+
+    def keep_until(self, epoch: int) -> None:
+        """Forget the entries after ``epoch`` (a run resumed from an earlier checkpoint)."""
+        self.epochs = [e for e in self.epochs if e["epoch"] <= epoch]
+        self._current = []
+
+    def add(self, step: int, names: list[str], grads: list[float],
+            weights: list[float]) -> None:
+        self._names = [str(n) for n in names]
+        self._current.append([int(step), _finite(grads), _finite(weights)])
+
+    def end_epoch(self, epoch: int) -> None:
+        self.epochs = [e for e in self.epochs if e["epoch"] < epoch]
+        if self._current:
+            self.epochs.append({"epoch": int(epoch), "names": self._names,
+                                "samples": self._current})
+        self._current = []
+
+
+def read_norms(run_dir: str | Path) -> list[dict[str, Any]]:
+    """The ``"norms"`` of ``run_dir``/metrics.json, each entry checked (a null norm read as
+    NaN); ``[]`` for a run from before they were kept, or a file that cannot be read."""
+    from workbench.core.runs.record import read_metrics
+
+    def numbers(values: Any, n: int) -> list[float] | None:
+        if not isinstance(values, list) or len(values) != n:
+            return None
+        if not all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
+                   for v in values):
+            return None
+        return [math.nan if v is None else float(v) for v in values]
+
+    kept = []
+    for e in read_metrics(run_dir).get("norms") or []:
+        names = e.get("names") if isinstance(e, dict) else None
+        if not isinstance(e, dict) or not isinstance(e.get("epoch"), int) or \
+                not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            continue
+        samples = []
+        for s in e.get("samples") if isinstance(e.get("samples"), list) else []:
+            if isinstance(s, list) and len(s) == 3 and isinstance(s[0], int):
+                g, w = numbers(s[1], len(names)), numbers(s[2], len(names))
+                if g is not None and w is not None:
+                    samples.append([s[0], g, w])
+        if samples:
+            kept.append({"epoch": e["epoch"], "names": names, "samples": samples})
+    return kept
+

@@ -18,7 +18,7 @@ from typing import Any
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.io import atomic_write_text, remove_stray_temporaries, runs_dir
-from workbench.core.runs.batches import BatchLosses, read_batches
+from workbench.core.runs.batches import BatchLosses, EpochNorms, read_batches, read_norms
 from workbench.core.runs.lock import INFO_LOCK_NAME, LOCK_NAME, RunLock, editing_run_info
 from workbench.core.runs.store import read_run_info, update_run_info, write_run_info
 from workbench.core.train.callbacks.base import Callback, FitResult
@@ -167,6 +167,7 @@ class RunRecorder(Callback):
         self._saved_epoch = 0
         self._saved_best: dict[str, Any] | None = None
         self.batches = BatchLosses()  # the batches' losses, coarsely (runs.batches)
+        self.norms = EpochNorms()  # the layer-norm samples (runs.batches)
 
     # -- hooks -------------------------------------------------------------------------
     def on_fit_start(self, trainer: Any, info: dict[str, Any]) -> None:
@@ -190,7 +191,9 @@ class RunRecorder(Callback):
         self._started = True
         trainer.run_dir = self.run_dir  # what the run's other callbacks know the folder by
         self.batches = BatchLosses(read_batches(self.run_dir) if self.resumed else [])
-        self.batches.keep_until(trainer.epochs_done)
+        self.norms = EpochNorms(read_norms(self.run_dir) if self.resumed else [])
+        for kept in (self.batches, self.norms):
+            kept.keep_until(trainer.epochs_done)
         if self.resumed:  # a killed earlier process may have left half-written files
             for folder in (self.run_dir, self.run_dir / "checkpoints"):
                 remove_stray_temporaries(folder, _WRITTEN)
@@ -219,8 +222,13 @@ class RunRecorder(Callback):
                      loss: float) -> None:
         self.batches.add(loss, num_batches)
 
+    def on_norms(self, trainer: Any, step: int, names: list[str], grad_norms: list[float],
+                 weight_norms: list[float]) -> None:
+        self.norms.add(step, names, grad_norms, weight_norms)
+
     def on_epoch_end(self, trainer: Any, epoch: int, metrics: dict[str, Any]) -> None:
         self.batches.end_epoch(epoch)
+        self.norms.end_epoch(epoch)
         self._write_metrics(trainer.history)
         checkpoints = CheckpointWriter(self.run_dir / "checkpoints", self._guard)
         checkpoints.write_last(trainer)
@@ -299,7 +307,8 @@ class RunRecorder(Callback):
 
     # -- files -------------------------------------------------------------------------
     def _write_metrics(self, history: list[dict[str, Any]]) -> None:
-        text = json.dumps({"epochs": history, "batches": self.batches.epochs}, indent=2) + "\n"
+        text = json.dumps({"epochs": history, "batches": self.batches.epochs,
+                           "norms": self.norms.epochs}, indent=2) + "\n"
         self._guard(lambda: atomic_write_text(self.run_dir / "metrics.json", text))
 
     def _write_info(self, info: dict[str, Any]) -> None:

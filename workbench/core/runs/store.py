@@ -6,8 +6,9 @@ A run folder holds::
     experiment.json   the Experiment the run trained
     metrics.json      {"epochs": [{"epoch", "train_loss", "train_acc", "val_loss",
                                    "val_acc", "lr", "seconds"}, ...],
-                       "batches": [{"epoch", "num_batches", "loss": [...]}, ...]}
-                      (the batches' losses, coarsely: core.runs.batches)
+                       "batches": [{"epoch", "num_batches", "loss": [...]}, ...],
+                       "norms": [{"epoch", "names", "samples": [...]}, ...]}
+                      (the batches' losses, coarsely, and the layer norms: core.runs.batches)
     bundle.pt         the trained model (absent when no epoch finished or the run diverged)
     checkpoints/last.pt, checkpoints/best.pt   for resuming (see core.train.checkpoint)
     .lock, .run.json.lock   empty lock files (see core.run_lock)

@@ -32,8 +32,8 @@ class RunControl:
         a line saying where it stands, and Continue… going on from it. False (nothing
         changes) while a run trains. Reads run.json and metrics.json only: at start-up this
         runs before torch is imported, which the GUI thread must not do."""
-        from workbench.core.runs.batches import read_batches
         from workbench.core.runs.record import read_history
+        from workbench.qt.plots.earlier import load_run
         from workbench.core.runs.store import INTERRUPTED, read_run_info, run_is_live
 
         if self.is_running() or self.last_run_dir:
@@ -41,7 +41,7 @@ class RunControl:
         info, history = read_run_info(run_dir), read_history(run_dir)
         self.last_run_dir = str(run_dir)
         self.plots.clear_data()
-        self.plots.load_history(history, 0, read_batches(run_dir))
+        load_run(self.plots, run_dir, history)
         self.plots.set_best_epoch((info.get("best") or {}).get("epoch"))
         self.plots.update_curves()
         name = str(info.get("name") or Path(run_dir).name)

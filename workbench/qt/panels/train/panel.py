@@ -22,11 +22,11 @@ from PySide6.QtWidgets import QWidget
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.events import CurrentExperiment
-from workbench.core.runs.batches import read_batches
 from workbench.core.experiment import Experiment
 
 from workbench.qt.common import LogSpinBox, stop_busy, run_standalone, show_error
 from workbench.qt.evented import subscribe
+from workbench.qt.plots.earlier import load_run
 from workbench.qt.startup import LOADING_TEXT, when_torch_ready
 from workbench.qt.workers import TrainingRun
 from workbench.qt.panels.train.control import RunControl
@@ -284,7 +284,7 @@ class TrainPanel(RunControl, QWidget):
         self.last_run_dir = str(info.get("run_dir") or "")
         bpe = max(1, int(info.get("batches_per_epoch", 1)))
         if info.get("history") and not self._resuming:  # a run resumed from elsewhere
-            self.plots.load_history(info["history"], bpe, read_batches(self.last_run_dir))
+            load_run(self.plots, self.last_run_dir, info["history"], bpe)
         self.plots.set_best_epoch((info.get("best") or {}).get("epoch"))
         total = max(1, int(info.get("epochs", 1)) * bpe)
         self.progress.setRange(0, total)
