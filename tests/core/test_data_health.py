@@ -117,8 +117,14 @@ def test_the_command_line_prints_the_contract_keys_and_refuses_a_missing_folder(
     assert data["conflicting_labels"] == [[str(root / "cats" / "cats_01.png"),
                                            str(root / "owls" / "owl_copy.png")]]
     assert data["labels_checked"] is False
-    code, out, _ = run_cli(capsys, "check", root)
+    code, out, err = run_cli(capsys, "check", root)
     assert code == 0 and "conflicting labels (1)" in out and "--labels" in out
+    # Without an experiment it says whose split and exclusions it used.
+    assert "no --experiment: checked with the default split (0.2 held out, seed 0)" in err
+    exp_file = tmp_path / "exp.json"
+    _experiment(root).save(exp_file)
+    code, _, err = run_cli(capsys, "check", "--experiment", exp_file)
+    assert code == 0 and "no --experiment" not in err
     code, _, err = run_cli(capsys, "check", tmp_path / "nowhere")
     assert code == 2 and "does not exist" in err
     one = _photos(tmp_path / "one", classes=("cats",))

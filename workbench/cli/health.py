@@ -30,6 +30,12 @@ def _experiment(args: argparse.Namespace):
     exp = Experiment(name="check")
     exp.data.folder = args.folder
     _adopt_data_defaults(exp)  # the input size and channels the images suggest
+    # Leaks and exclusions are the experiment's: say whose, or the app's Health view (on the
+    # user's experiment) and this report differ without a word why.
+    print(f"note: no --experiment: checked with the default split ({exp.data.val_fraction:g} "
+          f"held out, seed {exp.data.seed}), input size {exp.data.input_size[0]}x"
+          f"{exp.data.input_size[1]} and no exclusions; give --experiment EXP.json to check "
+          f"as a run of it trains", file=sys.stderr)
     return exp.validate()
 
 
