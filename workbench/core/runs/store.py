@@ -53,8 +53,8 @@ from workbench.core.runs.record import (RUN_INFO, RunRecord, fingerprint, is_run
                           read_record)
 
 __all__ = ["INTERRUPTED", "RUN_INFO", "RUN_INFO_VERSION", "STATUSES", "RefreshSummary",
-           "RunRecord", "RunStore", "fingerprint", "is_run_folder", "read_history",
-           "read_record", "read_run_info", "run_is_live", "update_run_info",
+           "RunRecord", "RunStore", "current_status", "fingerprint", "is_run_folder",
+           "read_history", "read_record", "read_run_info", "run_is_live", "update_run_info",
            "write_run_info"]
 
 RUN_INFO_VERSION = 1
@@ -94,6 +94,12 @@ def update_run_info(run_dir: str | Path, **changes: Any) -> dict[str, Any]:
         info.update(changes)
         write_run_info(run_dir, info)
     return info
+
+
+def current_status(run_dir: str | Path, status: str) -> str:
+    """``status`` as run.json gives it, but :data:`INTERRUPTED` for a "running" run whose
+    process is gone (killed, crashed): whether it still runs is asked now."""
+    return INTERRUPTED if status == "running" and not run_is_live(run_dir) else status
 
 
 def run_is_live(run_dir: str | Path) -> bool:
@@ -319,8 +325,7 @@ class RunStore:
         record.path = str(self.root / Path(record.path).name)
         # Whether a "running" run still is changes without its files changing (its process
         # died): asked now, never cached in the index.
-        if record.status == "running" and not run_is_live(record.path):
-            record.status = INTERRUPTED
+        record.status = current_status(record.path, record.status)
         return record
 
 

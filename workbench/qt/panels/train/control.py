@@ -34,7 +34,7 @@ class RunControl:
         runs before torch is imported, which the GUI thread must not do."""
         from workbench.core.runs.record import read_history
         from workbench.qt.plots.earlier import load_run
-        from workbench.core.runs.store import INTERRUPTED, read_run_info, run_is_live
+        from workbench.core.runs.store import current_status, read_run_info
 
         if self.is_running() or self.last_run_dir:
             return False
@@ -45,9 +45,7 @@ class RunControl:
         self.plots.set_best_epoch((info.get("best") or {}).get("epoch"))
         self.plots.update_curves()
         name = str(info.get("name") or Path(run_dir).name)
-        status = str(info.get("status") or "unknown")
-        if status == "running" and not run_is_live(run_dir):
-            status = INTERRUPTED  # its process is gone (a crash, a kill)
+        status = current_status(run_dir, str(info.get("status") or "unknown"))
         status = status.replace("_", " ")
         done = info.get("epochs_done", len(history))
         planned = info.get("epochs_planned")
