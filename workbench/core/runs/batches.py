@@ -34,30 +34,45 @@ def binned(values: list[float], points: int = POINTS_PER_EPOCH) -> list[float]:
     return [sum(values[a:b]) / (b - a) for a, b in zip(edges, edges[1:])]
 
 
-class BatchLosses:
-    """Collects a run's batch losses epoch by epoch (``earlier``: a continued run's entries,
-    as :func:`read_batches` gives them)."""
+class _ByEpoch:
+    """What a run collects during an epoch, kept as one entry per finished epoch
+    (``earlier``: a continued run's entries, as its reader gives them)."""
 
     def __init__(self, earlier: list[dict[str, Any]] | None = None):
         self.epochs: list[dict[str, Any]] = list(earlier or [])
-        self._current: list[float] = []
-        self._num_batches = 0
+        self._current: list[Any] = []
 
     def keep_until(self, epoch: int) -> None:
         """Forget the entries after ``epoch`` (a run resumed from an earlier checkpoint)."""
         self.epochs = [e for e in self.epochs if e["epoch"] <= epoch]
         self._current = []
 
+    def end_epoch(self, epoch: int) -> None:
+        """Close ``epoch``: its entry replaces any of the same or a later epoch."""
+        self.epochs = [e for e in self.epochs if e["epoch"] < epoch]
+        entry = self._entry()
+        if entry is not None:
+            self.epochs.append({"epoch": int(epoch), **entry})
+        self._current = []
+
+    def _entry(self) -> dict[str, Any] | None:
+        raise NotImplementedError
+
+
+class BatchLosses(_ByEpoch):
+    """Collects a run's batch losses epoch by epoch (entries as :func:`read_batches` reads
+    them)."""
+
+    _num_batches = 0
+
     def add(self, loss: float, num_batches: int) -> None:
         if math.isfinite(loss):
             self._current.append(float(loss))
         self._num_batches = int(num_batches)
 
-    def end_epoch(self, epoch: int) -> None:
-        self.epochs = [e for e in self.epochs if e["epoch"] < epoch]
-        self.epochs.append({"epoch": int(epoch), "num_batches": self._num_batches,
-                            "loss": [round(v, 6) for v in binned(self._current)]})
-        self._current = []
+    def _entry(self) -> dict[str, Any]:
+        return {"num_batches": self._num_batches,
+                "loss": [round(v, 6) for v in binned(self._current)]}
 
 
 def read_batches(run_dir: str | Path) -> list[dict[str, Any]]:
@@ -90,31 +105,19 @@ def _finite(values: list[float]) -> list[float | None]:
     return [round(float(v), 6) if math.isfinite(v) else None for v in values]
 
 
-class EpochNorms:
-    """Collects the trainer's norm samples epoch by epoch (``earlier``: a continued run's
-    entries, as :func:`read_norms` gives them)."""
+class EpochNorms(_ByEpoch):
+    """Collects the trainer's norm samples epoch by epoch (entries as :func:`read_norms`
+    reads them)."""
 
-    def __init__(self, earlier: list[dict[str, Any]] | None = None):
-        self.epochs: list[dict[str, Any]] = list(earlier or [])
-        self._current: list[list[Any]] = []
-        self._names: list[str] = []
-
-    def keep_until(self, epoch: int) -> None:
-        """Forget the entries after ``epoch`` (a run resumed from an earlier checkpoint)."""
-        self.epochs = [e for e in self.epochs if e["epoch"] <= epoch]
-        self._current = []
+    _names: list[str] = []
 
     def add(self, step: int, names: list[str], grads: list[float],
             weights: list[float]) -> None:
         self._names = [str(n) for n in names]
         self._current.append([int(step), _finite(grads), _finite(weights)])
 
-    def end_epoch(self, epoch: int) -> None:
-        self.epochs = [e for e in self.epochs if e["epoch"] < epoch]
-        if self._current:
-            self.epochs.append({"epoch": int(epoch), "names": self._names,
-                                "samples": self._current})
-        self._current = []
+    def _entry(self) -> dict[str, Any] | None:
+        return {"names": self._names, "samples": self._current} if self._current else None
 
 
 def read_norms(run_dir: str | Path) -> list[dict[str, Any]]:
