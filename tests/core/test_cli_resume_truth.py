@@ -155,6 +155,13 @@ def test_a_validation_split_of_unreadable_files_fails(capsys, tmp_path, tiny_exp
     code, out, err = run(capsys, "train", exp_file, "--data", data, "--out", tmp_path / "run")
     assert code == 2 and "no image of the validation split could be read in epoch 1" in err
     assert not (tmp_path / "run" / "bundle.pt").exists()
+    # Checked first (as the app's Data tab does), the folder is refused before training.
+    from workbench.core.data.scan import scan_folder
+    from workbench.core.errors import DataError
+
+    with pytest.raises(DataError, match="the validation folder of .* has no readable image "
+                                        r"\(all 2 of its files are unreadable"):
+        scan_folder(data, verify=True).check_trainable()
 
 
 def test_a_dataset_deleted_during_the_run_keeps_the_finished_epochs(tmp_path, tiny_experiment):

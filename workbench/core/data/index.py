@@ -234,9 +234,10 @@ def verify_samples(index: DatasetIndex, progress: Callable[[int, int], None] | N
     _verify(index, progress, check_cancel)
 
 
-def undecodable(paths: list[str], progress: Callable[[int, int], None] | None = None,
-                check_cancel: Callable[[], None] | None = None) -> dict[str, str]:
-    """Decode ``paths`` in a thread pool: ``{path: reason}`` of those that fail."""
+def _verify(index: DatasetIndex, progress: Callable[[int, int], None] | None,
+            check_cancel: Callable[[], None]) -> None:
+    paths = [p for p, _ in index.samples] + [p for p, _ in (index.val_samples or [])] + \
+        [p for p, _ in (index.test_samples or [])]
     total = len(paths)
     reasons: dict[str, str] = {}
     workers = min(32, (os.cpu_count() or 1) + 4)
@@ -245,22 +246,13 @@ def undecodable(paths: list[str], progress: Callable[[int, int], None] | None = 
     chunk = workers * 8
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wb-verify") as pool:
         for start in range(0, total, chunk):
-            if check_cancel is not None:
-                check_cancel()
+            check_cancel()
             part = paths[start:start + chunk]
             for path, reason in zip(part, pool.map(_check_file, part)):
                 if reason is not None:
                     reasons[path] = reason
             if progress is not None:
                 progress(min(start + chunk, total), total)
-    return reasons
-
-
-def _verify(index: DatasetIndex, progress: Callable[[int, int], None] | None,
-            check_cancel: Callable[[], None]) -> None:
-    paths = [p for p, _ in index.samples] + [p for p, _ in (index.val_samples or [])] + \
-        [p for p, _ in (index.test_samples or [])]
-    reasons = undecodable(paths, progress, check_cancel)
     if not reasons:
         return
     index.unreadable = index.unreadable + [Unreadable(p, reasons[p]) for p in paths
