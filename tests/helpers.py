@@ -157,3 +157,13 @@ def make_photo_folder(root, classes=("cats", "dogs", "owls"), per_class=12, side
             img = Image.fromarray(small).resize((side, side), Image.BICUBIC)
             img.save(root / c / f"{c}_{i:02d}.png")
     return root
+
+
+def one_line(capsys, rc, *words):
+    """The CLI refused with exit code 2 and one line naming ``words``; returns that line."""
+    err = capsys.readouterr().err.strip()
+    assert rc == 2, err
+    assert "Traceback" not in err and len(err.splitlines()) == 1, err
+    for w in words:
+        assert w in err, err
+    return err
