@@ -253,6 +253,21 @@ def test_a_big_group_never_pushes_the_details_out_of_sight(qtbot, tmp_path, with
     assert table.columnWidth(IMAGES) == images_width(labels)  # as wide as those rows need
     assert details() >= DETAILS_MIN - 1
 
+    # A width dragged by hand stays: through a window resize, another filter and a new check
+    # (it used to be refitted at once), narrowed only while the Details column needs room.
+    fixed = sum(table.columnWidth(c) for c in range(IMAGES))
+    table.horizontalHeader().resizeSection(IMAGES, table.viewport().width() - fixed
+                                           - DETAILS_MIN - 10)  # as a drag does
+    dragged = table.columnWidth(IMAGES)
+    assert dragged > images_width(labels)
+    panel.resize(1300, 700)
+    qtbot.waitUntil(lambda: details() >= DETAILS_MIN - 1, timeout=WAIT_MS)
+    assert table.columnWidth(IMAGES) < dragged  # narrowed to leave the details their room
+    health.kind_combo.setCurrentIndex(0)
+    _check(qtbot, health, labels=True)
+    panel.resize(1366, 700)
+    qtbot.waitUntil(lambda: table.columnWidth(IMAGES) == dragged, timeout=WAIT_MS)
+
 
 def test_a_big_conflict_chooses_its_odd_one_out_and_shows_it(qtbot, tmp_path):
     # From a user's day: in a group of ten copies the chosen image (the one filed under

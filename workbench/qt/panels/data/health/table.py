@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QPersistentModelIndex, QPoint,
-                            QRect, QSize, QSortFilterProxyModel, Qt, Signal)
+                            QRect, QSize, QSortFilterProxyModel, Qt, Signal, Slot)
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPen
 from PySide6.QtWidgets import (QAbstractItemView, QApplication, QHeaderView, QStyle,
                                QStyledItemDelegate, QStyleOptionViewItem, QTableView)
@@ -332,18 +332,36 @@ class FindingsTable(QTableView):
         for col, width in ((0, 130), (1, 80), (2, 56), (IMAGES, images_width([]))):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
             self.setColumnWidth(col, width)
+        self._hand_width: int | None = None  # the Images column's width dragged by hand
+        self._fitting = False
+        header.sectionResized.connect(self._on_section_resized)
 
     def fit_images_column(self) -> None:
         """The Images column as wide as the rows shown need, but leaving the Details column
         at least :data:`DETAILS_MIN` of the table's width (at 1366x768 one group of ten
-        copies made it 530 px wide and pushed the details out of sight); it stays
-        resizable by hand."""
-        shown = [self.proxy.index(r, IMAGES).data(FindingRole)
-                 for r in range(self.proxy.rowCount())]
+        copies made it 530 px wide and pushed the details out of sight).
+
+        A width the user dragged is kept instead of the fitted one (only narrowed while
+        the table is too narrow to leave the Details column its room), through resizes,
+        filters and new checks."""
+        if self._hand_width is not None:
+            wanted = self._hand_width
+        else:
+            shown = [self.proxy.index(r, IMAGES).data(FindingRole)
+                     for r in range(self.proxy.rowCount())]
+            wanted = images_width([f for f in shown if f])
         room = self.viewport().width() - sum(self.columnWidth(c) for c in range(IMAGES)) \
             - DETAILS_MIN
-        self.setColumnWidth(IMAGES, max(images_width([]),
-                                        min(images_width([f for f in shown if f]), room)))
+        self._fitting = True
+        try:
+            self.setColumnWidth(IMAGES, max(images_width([]), min(wanted, room)))
+        finally:
+            self._fitting = False
+
+    @Slot(int, int, int)
+    def _on_section_resized(self, column: int, _old: int, new: int) -> None:
+        if column == IMAGES and not self._fitting:
+            self._hand_width = new
 
     def resizeEvent(self, event: Any) -> None:  # noqa: N802  (Qt override)
         super().resizeEvent(event)
