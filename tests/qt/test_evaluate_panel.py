@@ -370,3 +370,47 @@ def test_a_continued_runs_bundle_is_listed_with_its_new_epoch(qtbot, make_panel,
     panel.set_bundle(bundle)  # as the window does when the run's bundle is saved
     chooser.select(bundle)
     assert "(epoch 3)" in panel.chooser.combo.currentText() == chooser.currentText()
+
+
+def test_a_result_never_stays_under_another_model_data_or_a_failure(
+        qtbot, make_panel, bundle_path, trained_bundle, image_folder, tmp_path):
+    # From a user's day: after evaluating one model, choosing another (or another folder),
+    # cancelling, or an evaluation that failed left the old accuracy, matrix and exports on
+    # screen under the new model's name.
+    panel = make_panel(bundle_path, str(image_folder))
+    shown = lambda: panel.result_stack.currentWidget() is panel.results  # noqa: E731
+
+    def measured():
+        _evaluate(qtbot, panel)
+        assert shown() and "Accuracy" in panel.summary.text()
+        assert panel.export_button.isEnabled() and panel.png_button.isEnabled()
+
+    def gone():
+        assert panel.result is None and not shown() and panel.summary.text() == ""
+        assert not panel.export_button.isEnabled() and not panel.png_button.isEnabled()
+
+    assert not shown()  # nothing measured yet
+    measured()
+    panel.set_bundle(trained_bundle)  # another model
+    gone()
+    assert "press Evaluate" in panel.no_result.text()
+    measured()
+    other = tmp_path / "other"
+    shutil.copytree(image_folder, other)
+    panel.set_folder(str(other))  # other data
+    gone()
+    measured()
+    panel.evaluate_button.click()
+    panel.cancel_button.click()  # a cancelled evaluation replaces it with nothing
+    gone()
+    assert "Cancelled" in panel.no_result.text()
+    measured()
+    shutil.rmtree(other / "blue")
+    (other / "purple").mkdir()  # a class the model does not know: the evaluation fails
+    make_image_folder(tmp_path / "p", classes=("purple",), per_class=2)
+    for f in (tmp_path / "p" / "purple").iterdir():
+        shutil.copy(f, other / "purple" / f.name)
+    with qtbot.waitSignal(panel.failed, timeout=WAIT_MS):
+        panel.evaluate_button.click()
+    gone()
+    assert panel.message.level == "error"

@@ -22,7 +22,8 @@ from typing import Any, Callable
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QProgressBar,
-                               QPushButton, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
+                               QPushButton, QSpinBox, QStackedWidget, QTabWidget, QVBoxLayout,
+                               QWidget)
 
 from workbench.qt.common import MessageLabel, run_standalone, stop_busy
 from workbench.qt.plots.header import stacked
@@ -38,6 +39,7 @@ VALIDATION, FOLDER = 0, 1
 _VALIDATION_TEXT = "Its dataset's test part (or validation split)"
 _FOLDER_TEXT = "All images of a folder…"
 _TOOLTIP = Qt.ItemDataRole.ToolTipRole
+_NO_RESULT_TEXT = "No result for the model and data chosen: press Evaluate."
 
 
 # Dialogs: attributes of the panel, so tests can answer them without a person.
@@ -80,6 +82,7 @@ class EvaluatePanel(QWidget):
         super().__init__(parent)
         self.folder = ""
         self.result: Any = None
+        self._result_of: tuple[str, str | None] | None = None  # (bundle, folder) measured
         self.ask_folder: Callable[[QWidget, str, str], str] = ask_folder
         self.ask_png_path: Callable[[QWidget, str], str] = ask_png_path
         self._stop: threading.Event | None = None
@@ -89,7 +92,7 @@ class EvaluatePanel(QWidget):
         self._runner.finished.connect(self._on_evaluated)
         self._runner.errored.connect(self._on_failed)
         self.chooser = ModelChooser(runs_root)
-        self.chooser.bundle_changed.connect(lambda _path: self._update_buttons())
+        self.chooser.bundle_changed.connect(lambda _path: self._choice_changed())
         self.chooser.bundle_changed.connect(self.bundle_changed)
         self._build()
         if bundle:
@@ -103,7 +106,7 @@ class EvaluatePanel(QWidget):
         self.data_combo = QComboBox()
         self.data_combo.addItems([_VALIDATION_TEXT, _FOLDER_TEXT])
         self.data_combo.activated.connect(self._on_data_chosen)
-        self.data_combo.currentIndexChanged.connect(lambda _i: self._update_buttons())
+        self.data_combo.currentIndexChanged.connect(lambda _i: self._choice_changed())
         self.top_k = QSpinBox()
         self.top_k.setRange(1, 20)
         self.top_k.setValue(5)
@@ -148,6 +151,14 @@ class EvaluatePanel(QWidget):
         self.results.addTab(self.calibration_page, "Calibration")
         self.results.addTab(self.worst, "Largest losses")
         self.results.setEnabled(False)
+        # What the views would show for another model or data (or a failed or cancelled
+        # evaluation) is not kept on screen: a line saying there is no result takes its place.
+        self.no_result = QLabel(_NO_RESULT_TEXT)
+        self.no_result.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.no_result.setWordWrap(True)
+        self.result_stack = QStackedWidget()
+        self.result_stack.addWidget(self.no_result)
+        self.result_stack.addWidget(self.results)
         self.export_button = QPushButton("Export CSV…")
         self.export_button.setToolTip("Write per_class.csv, confusion.csv and predictions.csv "
                                       "into a folder")
@@ -166,7 +177,7 @@ class EvaluatePanel(QWidget):
         layout.addLayout(run)
         layout.addWidget(self.message)
         layout.addWidget(self.summary)
-        layout.addWidget(self.results, 1)
+        layout.addWidget(self.result_stack, 1)
         layout.addLayout(exports)
 
     # -- model -----------------------------------------------------------------------------
@@ -198,6 +209,7 @@ class EvaluatePanel(QWidget):
         self.data_combo.setItemText(FOLDER, f"Folder: {self.folder}")
         self.data_combo.setItemData(FOLDER, self.folder, _TOOLTIP)
         self.data_combo.setCurrentIndex(FOLDER)
+        self._choice_changed()  # another folder while Folder was already chosen
 
     def use_validation_split(self) -> None:
         """Evaluate on the validation split of the data the bundle was trained on."""
@@ -246,6 +258,8 @@ class EvaluatePanel(QWidget):
             return
         top_k = self.top_k.value()
         stop = self._stop = threading.Event()
+        self._forget_result("Evaluating…")
+        self._result_of = (bundle, folder)
 
         def job(state: TaskState) -> Any:
             from workbench.core.evaluate.evaluation import evaluate
@@ -274,6 +288,7 @@ class EvaluatePanel(QWidget):
         self._stop.set()
         self._runner.cancel_all()
         self._finish_run()
+        self._forget_result("Cancelled: no result. Press Evaluate to measure again.")
         self.message.show_message("Evaluation cancelled.", "warning")
 
     def _finish_run(self) -> None:
@@ -297,6 +312,7 @@ class EvaluatePanel(QWidget):
     @Slot(int, str)
     def _on_failed(self, _job: int, message: str) -> None:
         self._finish_run()
+        self._forget_result("No result: the evaluation failed (the message above says why).")
         self._show_failure(f"Cannot evaluate: {message}")
 
     def _show_failure(self, message: str) -> None:
@@ -306,6 +322,7 @@ class EvaluatePanel(QWidget):
     def show_result(self, result: Any) -> None:
         """Fill every view with an :class:`~workbench.core.evaluate.evaluation.EvaluationResult`."""
         self.result = result
+        self.result_stack.setCurrentWidget(self.results)
         macro = result.macro_average()
         unreadable = len(result.unreadable)
         self.summary.setText(
@@ -369,6 +386,26 @@ class EvaluatePanel(QWidget):
         return path
 
     # -- state -----------------------------------------------------------------------------
+    def _chosen(self) -> tuple[str, str | None]:
+        """``(bundle, folder)`` chosen now (folder None: the bundle's own split)."""
+        return (self.bundle_path(),
+                self.folder if self.data_combo.currentIndex() == FOLDER else None)
+
+    def _choice_changed(self) -> None:
+        if self.result is not None and self._chosen() != self._result_of:
+            self._forget_result(_NO_RESULT_TEXT)
+        self._update_buttons()
+
+    def _forget_result(self, text: str) -> None:
+        """Take the result off screen (its exports with it): it is not of the model and
+        data chosen, or a new evaluation replaces it."""
+        self.result = None
+        self.summary.setText("")
+        self.summary.setToolTip("")
+        self.no_result.setText(text)
+        self.result_stack.setCurrentWidget(self.no_result)
+        self._update_buttons()
+
     def _update_buttons(self) -> None:
         running = self.is_running()
         self.evaluate_button.setEnabled(not running and bool(self.bundle_path()))
