@@ -360,3 +360,20 @@ def test_predict_with_some_usable_paths_lists_the_others(capsys, tmp_path, bundl
     assert [r["path"] for r in results] == [str(image), str(missing)]
     assert results[0]["top"] and "error" not in results[0]
     assert results[1] == {"path": str(missing), "top": [], "error": "file not found"}
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path, bundle, image):
+    # `workbench predict BUNDLE FOLDER | head -2` printed "unexpected BrokenPipeError ...
+    # This is a bug in Workbench" and exited 1.
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(1500):  # far more output than a pipe holds (64 KiB)
+        os.link(image, folder / f"image_with_a_long_name_{i:05d}.png")
+    proc = subprocess.Popen([sys.executable, "-m", "workbench", "predict", str(bundle),
+                             str(folder)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "WORKBENCH_HOME": str(tmp_path / "home")})
+    assert proc.stdout.readline()  # as `head -1` does, then it closes the pipe
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141, err
+    assert err == ""

@@ -23,8 +23,8 @@ from workbench.cli import training
 from workbench.cli.bundles import cmd_evaluate, cmd_export, cmd_predict
 from workbench.cli.commands import cmd_gui, cmd_init, cmd_scan
 from workbench.cli.health import cmd_check, cmd_report
-from workbench.cli.common import (EXIT_DIVERGED, EXIT_INTERNAL_ERROR, EXIT_OUT_OF_MEMORY,
-                     EXIT_USER_ERROR, UserError)
+from workbench.cli.common import (EXIT_BROKEN_PIPE, EXIT_DIVERGED, EXIT_INTERNAL_ERROR,
+                                  EXIT_OUT_OF_MEMORY, EXIT_USER_ERROR, UserError)
 from workbench.cli.parser import COMMANDS, build_parser
 from workbench.cli.search import cmd_lr_find, cmd_tune
 from workbench.cli.signals import _Terminated
@@ -57,6 +57,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt as e:
         print(f"workbench {args.command}: interrupted", file=sys.stderr)
         return 143 if isinstance(e, _Terminated) else 130
+    except BrokenPipeError:  # the reader of stdout went away (`... | head`): end quietly
+        if entry:  # or the interpreter's flush of stdout on exit raises it again
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except Exception as e:  # noqa: BLE001  (a bug of ours: one line, details on request)
         if os.environ.get("WORKBENCH_DEBUG"):
             raise

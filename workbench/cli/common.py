@@ -17,6 +17,9 @@ EXIT_DIVERGED = 3
 EXIT_OUT_OF_MEMORY = 4
 #: Something went wrong that is not the user's to fix (a bug): one line, not a traceback.
 EXIT_INTERNAL_ERROR = 1
+#: stdout's reader went away (``workbench predict ... | head``): ended quietly, as a program
+#: killed by SIGPIPE ends (128 + 13).
+EXIT_BROKEN_PIPE = 141
 
 
 class UserError(Exception):
