@@ -190,6 +190,13 @@ def test_cancel_stops_a_large_batch_and_marks_the_rest(qtbot, panel, tmp_path):
     assert statuses.count(DONE) == 64 and statuses.count(CANCELLED) == 236
     assert "236 images were not classified" in panel.status.text()
     assert panel.progress.isHidden() and not panel.is_busy()
+    # Export CSV then counts the rows apart (it said "Wrote 300 predictions").
+    (folder / "broken.png").write_bytes(b"not a png")
+    with qtbot.waitSignal(panel.predictions_finished, timeout=TIMEOUT_MS):
+        panel.add_images([str(folder / "broken.png")])
+    assert panel.export_csv(str(tmp_path / "p.csv"))
+    assert ("Wrote 64 predictions, 1 unreadable image and 236 not classified (cancelled) to "
+            in panel.status.text())
 
 
 def test_paste_an_image_and_file_urls(qtbot, panel, image_folder, workbench_home):

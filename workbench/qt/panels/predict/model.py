@@ -244,6 +244,24 @@ def csv_header(top_k: int = TOP_K) -> list[str]:
     return next(csv.reader(io.StringIO(core_predictions_csv([], top_k))))
 
 
+def csv_counts(items: Iterable[PredictionItem]) -> str:
+    """What a CSV of ``items`` holds, for a person: "12 predictions, 2 unreadable images and
+    30 not classified (cancelled)"; only rows with a result count as predictions."""
+    items = list(items)
+    done = sum(1 for i in items if i.status == DONE and not i.error)
+    failed = sum(1 for i in items if i.error)
+    cancelled = sum(1 for i in items if not i.error and i.status == CANCELLED)
+    other = len(items) - done - failed - cancelled
+    parts = [f"{done} prediction{'' if done == 1 else 's'}"]
+    if failed:
+        parts.append(f"{failed} unreadable image{'' if failed == 1 else 's'}")
+    if cancelled:
+        parts.append(f"{cancelled} not classified (cancelled)")
+    if other:
+        parts.append(f"{other} not classified yet")
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
 def predictions_csv(items: Iterable[PredictionItem], top_k: int = TOP_K) -> str:
     """The CSV text of ``items`` (see :func:`workbench.core.predict.predictions_csv`); rows
     not classified say why in the error column."""

@@ -33,7 +33,8 @@ from workbench.qt.panels.predict.delegate import THUMB
 from workbench.qt.panels.predict.jobs import PredictorCache, classify_in_batches, pasted_paths
 from workbench.qt.panels.predict.layout import ALL_CLASSES, ask_images
 from workbench.qt.panels.predict.model import (CANCELLED, DONE, FAILED, QUEUED, SORT_MODES, TOP_K, ItemRole,
-                            PredictionFilter, PredictionItem, PredictionModel, predictions_csv)
+                            PredictionFilter, PredictionItem, PredictionModel, csv_counts,
+                            predictions_csv)
 
 
 class _BatchSignals(QObject):
@@ -380,11 +381,7 @@ class PredictPanel(UrlDropTarget, QWidget):
             self.status.show_message(f"Cannot write {path}: {e.strerror or e}. Choose another "
                                      f"folder.", "error")
             return ""
-        failed = sum(1 for i in items if i.error)
-        done = len(items) - failed
-        also = f" and {failed} unreadable image{'' if failed == 1 else 's'}" if failed else ""
-        self.status.show_message(f"Wrote {done} prediction{'' if done == 1 else 's'}{also} "
-                                 f"to {path}", "ok")
+        self.status.show_message(f"Wrote {csv_counts(items)} to {path}", "ok")
         return str(path)
 
     # -- explain ---------------------------------------------------------------------------
