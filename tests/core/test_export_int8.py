@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -51,6 +52,36 @@ def test_int8_onnx_runs_and_keeps_the_float_accuracy_on_the_digits(digits_bundle
     code, _, err = run_cli(capsys, "export", digits_bundle, "--code", tmp_path / "m.py",
                            "--int8")
     assert code == 2 and "--onnx" in err
+
+
+def test_int8_of_a_bundle_whose_dataset_moved_writes_nothing_or_takes_data(
+        digits_bundle, capsys, tmp_path):
+    # From a user's day: with the dataset renamed, --int8 wrote the float model under the
+    # int8 name, then failed with "dataset folder ... does not exist", and nothing could
+    # point it at the dataset's new place.
+    import shutil
+
+    from workbench.core.export.code import read_bundle
+
+    folder = Path(read_bundle(digits_bundle).experiment.data.folder)
+    moved = folder.with_name(folder.name + "_moved")
+    out = tmp_path / "model.onnx"
+    shutil.move(folder, moved)
+    try:
+        code, _, err = run_cli(capsys, "export", digits_bundle, "--onnx", out, "--int8")
+        assert code == 2 and len(err.strip().splitlines()) == 1, err
+        assert str(folder) in err and "--data" in err
+        assert list(tmp_path.iterdir()) == []  # no float model left under the int8 name
+        code, _, err = run_cli(capsys, "export", digits_bundle, "--onnx", out, "--int8",
+                               "--data", moved)
+        assert code == 0 and re.search(r"float [\d.]+%, int8 [\d.]+%", err), err
+        kinds = {n.op_type for n in __import__("onnx").load(str(out)).graph.node}
+        assert "QuantizeLinear" in kinds
+    finally:
+        shutil.move(moved, folder)
+    code, _, err = run_cli(capsys, "export", digits_bundle, "--code", tmp_path / "m.py",
+                           "--data", folder)
+    assert code == 2 and "--int8" in err and not (tmp_path / "m.py").exists()
 
 
 def test_safetensors_load_into_the_exported_code_without_pickle(digits_bundle, capsys,

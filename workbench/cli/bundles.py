@@ -111,6 +111,16 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise UserError("--onnx needs a file name, e.g. --onnx model.onnx (the "
                         "preprocessing goes beside it, to model.json); only --code - prints")
     bundle = read_bundle(args.bundle)
+    splits = None
+    if args.int8:  # its training images first: a missing dataset must not leave a float model
+        from workbench.core.export.int8 import calibration_splits
+
+        if args.data:
+            _check_dataset_path(args.data)
+        splits = calibration_splits(bundle, args.data)
+    elif args.data:
+        raise UserError("--data is the dataset the --int8 model is calibrated on: give it "
+                        "with --onnx OUT.onnx --int8")
     if args.code == "-":
         print(bundle_code(bundle), end="")
     elif args.code:
@@ -127,7 +137,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         if args.int8:
             from workbench.core.export.int8 import quantize_onnx
 
-            print(quantize_onnx(bundle, args.onnx).summary(), file=sys.stderr)
+            print(quantize_onnx(bundle, args.onnx, splits).summary(), file=sys.stderr)
     if args.safetensors:
         from workbench.core.export.weights import export_safetensors
 

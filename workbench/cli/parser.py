@@ -154,6 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--int8", action="store_true",
                    help="with --onnx: quantize the model to int8 (static, calibrated on "
                         "training images) and print both models' validation accuracy")
+    x.add_argument("--data", metavar="DIR|CSV",
+                   help="with --int8: the bundle's dataset, where it has moved (default: the "
+                        "folder it was trained on)")
 
     o = sub.add_parser("report", help="write a run as one self-contained HTML file (curves, "
                                       "network, confusion matrix, worst images, findings)")

@@ -6,6 +6,8 @@ and the accuracy of the float and int8 models side by side on the validation spl
 holds for both), then :func:`quantize_onnx` replaces OUT with the int8 model: QDQ format,
 weights int8 per channel, activations uint8, the ranges calibrated (MinMax) on a sample of
 the experiment's training images through its evaluation preprocessing.
+:func:`calibration_splits` finds those images (``--data`` where the dataset has moved); the
+command looks for them before it writes anything.
 """
 
 from __future__ import annotations
@@ -74,18 +76,33 @@ def _batches(bundle: Any, samples: list[tuple[str, int]]) -> Iterator[tuple[np.n
         yield torch.stack(xs).numpy(), np.array(ys)
 
 
-def _splits(bundle: Any) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+Splits = tuple[list[tuple[str, int]], list[tuple[str, int]]]
+
+
+def calibration_splits(bundle: Any, folder: str | Path | None = None) -> Splits:
+    """The bundle's training and validation split (``(path, label)`` lists) that
+    :func:`quantize_onnx` calibrates on and compares with: of its experiment's dataset, or
+    of ``folder`` when the dataset has moved there (split as in training).
+
+    Call it before writing anything: it raises :class:`WorkbenchError` naming the folder and
+    what to do when the dataset is gone or no longer has the bundle's classes.
+    """
+    from workbench.core.data.demo import dataset_folder
     from workbench.core.data.scan import scan_folder
     from workbench.core.data.split import split_for
 
     exp = bundle.experiment
-    from workbench.core.data.demo import dataset_folder
-
-    folder = dataset_folder(exp.data.folder)
+    folder = str(folder) if folder else dataset_folder(exp.data.folder)
+    if not Path(folder).exists():
+        raise WorkbenchError(f"the int8 model is calibrated on the bundle's training images, "
+                             f"but its dataset {folder} does not exist (moved or deleted?): "
+                             f"give the dataset's new place with --data DIR")
     index = scan_folder(folder)
     if list(index.classes) != list(bundle.classes):
-        raise WorkbenchError(f"{folder} no longer has the bundle's classes, so there are no "
-                             f"training images to calibrate the int8 model on")
+        raise WorkbenchError(f"{folder} does not have the bundle's classes "
+                             f"({', '.join(bundle.classes)}), so there are no training images "
+                             f"to calibrate the int8 model on: give the bundle's dataset "
+                             f"with --data DIR")
     return split_for(index, exp.data)
 
 
@@ -99,16 +116,19 @@ def _accuracy(session: Any, batches: list[tuple[np.ndarray, np.ndarray]]) -> flo
     return correct / max(1, total)
 
 
-def quantize_onnx(bundle: Any, path: str | Path) -> Int8Report:
+def quantize_onnx(bundle: Any, path: str | Path, splits: Splits | None = None) -> Int8Report:
     """Replace the float ONNX model at ``path`` (written by ``export_onnx`` for
-    ``bundle``) with its int8 quantization, and compare their validation accuracy."""
+    ``bundle``) with its int8 quantization, and compare their validation accuracy.
+
+    ``splits``: :func:`calibration_splits`'s result (by default, of the bundle's dataset).
+    """
     import onnxruntime as ort
     from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod,
                                           QuantFormat, QuantType, quantize_static)
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     path = Path(path)
-    train, val = _splits(bundle)
+    train, val = splits if splits is not None else calibration_splits(bundle)
     rng = np.random.default_rng(0)
     pick = rng.permutation(len(train))[:CALIBRATION_IMAGES]
     calib = list(_batches(bundle, [train[i] for i in sorted(pick)]))
