@@ -274,6 +274,38 @@ def test_file_new_is_refused_while_training(qtbot, image_folder, monkeypatch):
     assert any("Stop the current training" in t for t in _boxes(window))
 
 
+def test_file_open_asks_before_replacing_and_names_a_broken_file(qtbot, image_folder,
+                                                                  monkeypatch, tmp_path):
+    # From a user's day: File → Open experiment… replaced unsaved edits without asking (New
+    # asks), and a broken file's message did not say which file.
+    window = _window(qtbot, data=str(image_folder))
+    other = _edited(image_folder)
+    other.optimizer = Component("SGD", {"lr": 0.3})
+    good, broken = tmp_path / "other.json", tmp_path / "broken.json"
+    other.save(good)
+    broken.write_text('{"model": ')
+    chosen = []
+    monkeypatch.setattr("workbench.qt.main_window.QFileDialog.getOpenFileName",
+                        lambda *a, **k: (str(chosen[-1]), ""))
+    before = _plain(window.experiment)
+    asked = []
+    window.confirm = lambda title, question: asked.append(question) or False
+    chosen.append(good)
+    window.open_experiment()
+    assert "other.json" in asked[0] and "save them first" in asked[0]
+    assert _plain(window.experiment) == before  # "No" keeps the edits
+    chosen.append(broken)
+    window.open_experiment()
+    assert len(asked) == 1  # no question for a file that cannot be opened
+    assert any(str(broken) in t for t in _boxes(window))
+    assert _plain(window.experiment) == before
+    window.confirm = lambda title, question: True
+    chosen.append(good)
+    with qtbot.waitSignal(window.experiment_replaced, timeout=TIMEOUT_MS):
+        window.open_experiment()
+    assert window.experiment.optimizer.params["lr"] == 0.3
+
+
 def test_the_first_window_fits_a_laptop_screen():
     laptop = QRect(0, 0, 1366, 768 - 40)  # 1366x768 less a 40-pixel panel
     rect = initial_geometry(laptop)

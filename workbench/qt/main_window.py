@@ -260,16 +260,21 @@ class MainWindow(UrlDropTarget, QMainWindow):
     def open_experiment(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open an experiment", "",
                                               "Experiments (*.json);;All files (*)")
-        if not path:
+        if not path or not self._wait_for_torch():  # validation reads the registries (torch)
             return
-        if not self._wait_for_torch():  # validation reads the registries (torch)
+        if self.is_training():
+            show_error(self, "Training in progress",
+                       "Stop the current training run before opening another experiment.")
             return
         try:
             exp = Experiment.load(path)
         except WorkbenchError as e:
-            show_error(self, "Cannot open the experiment", str(e))
+            show_error(self, "Cannot open the experiment", f"{path}:\n{e}")
             return
-        self.set_experiment(exp)
+        if self.confirm("Open experiment", f"Open {os.path.basename(path)}?\n\nThe current "
+                        f"settings are replaced; to keep them, save them first (File → Save "
+                        f"experiment as…)."):
+            self.set_experiment(exp)
 
     @Slot()
     def save_experiment(self) -> None:
