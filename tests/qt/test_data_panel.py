@@ -122,6 +122,30 @@ def test_bar_chart_heights_equal_the_counts(qtbot, tmp_path):
     assert panel.chart.heights() == {"a": 2, "b": 7} == panel.class_counts()
 
 
+def test_every_bar_is_named_and_every_class_row_shows_at_the_default_size(qtbot, tmp_path):
+    # From a user's day at the app's default 1100x706: the first bar's "Zürich café" had no
+    # label (pyqtgraph drops one that overhangs), and the table showed 3 of 4 classes.
+    from PySide6.QtGui import QFontMetrics
+
+    folder = make_image_folder(tmp_path / "d", classes=("Zürich café", "bird", "cat", "dog"),
+                               per_class=3)
+    panel = loaded_data_panel(qtbot, folder)
+    panel.resize(1100, 620)  # the Data tab's share of the default window
+    panel.show()
+    chart = panel.chart
+    qtbot.waitUntil(lambda: chart.plot_widget is not None and bool(chart.heights()),
+                    timeout=WAIT_MS)
+    view = chart.plot_widget.getPlotItem().getViewBox()
+    qtbot.waitUntil(lambda: view.width() > 100, timeout=WAIT_MS)
+    labels = chart.tick_labels()
+    assert labels[1:] == ["bird", "cat", "dog"] and labels[0].startswith("Z")
+    axis = chart.plot_widget.getPlotItem().getAxis("bottom")
+    metrics = QFontMetrics(axis.style.get("tickFont") or chart.plot_widget.font())
+    assert max(metrics.horizontalAdvance(s) for s in labels) < view.width() / 4  # all drawn
+    table = panel.class_table
+    assert table.viewport().height() >= 4 * table.rowHeight(0)
+
+
 def test_split_counts_follow_the_fraction_and_imbalance_is_flagged(qtbot, tmp_path):
     folder = make_image_folder(tmp_path / "skewed", classes=("few", "many"), per_class=4)
     from PIL import Image

@@ -147,6 +147,9 @@ class DataPanel(QWidget):
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(classes_box)
         left.addWidget(chart_box)
+        left.setStretchFactor(0, 3)  # the table's rows before the chart's height (at the
+        left.setStretchFactor(1, 2)  # default window size the fourth class was cut off)
+        left.setSizes([300, 200])
 
         # Middle: thumbnails over the unreadable files and the image summary.
         self.class_combo = QComboBox()
