@@ -154,3 +154,30 @@ def test_flip_hint_on_digits_offers_to_remove_the_flip(qtbot, digits):
     assert changed and not panel.remove_flips_button.isVisible()
     assert "RandomHorizontalFlip" not in panel.hints.text()
     panel.shutdown()
+
+
+def test_the_chosen_line_counts_what_the_tab_counts_once_damaged_images_are_found(
+        qtbot, tmp_path):
+    # From a user's day: a cut-off JPEG's header reads, so the line said "modes RGB 11, L 2"
+    # while the tab (the image left out once it failed to decode) counted 12 images.
+    import io
+
+    from PIL import Image
+
+    root = tmp_path / "d"
+    for c in ("cats", "dogs"):
+        (root / c).mkdir(parents=True)
+        for i in range(5):
+            Image.new("RGB", (40, 30), (i * 40, 100, 50)).save(root / c / f"{i}.png")
+        Image.new("L", (40, 30), 90).save(root / c / "gray.png")
+    buf = io.BytesIO()
+    Image.effect_noise((40, 30), 60).convert("RGB").save(buf, "JPEG", quality=95)
+    (root / "cats" / "cut.jpg").write_bytes(buf.getvalue()[: len(buf.getvalue()) // 2])
+    exp = Experiment()
+    panel = _panel(qtbot, exp)
+    with qtbot.waitSignal(panel.dataset_loaded, timeout=WAIT_MS):
+        panel.load_folder(str(root))
+    assert sum(panel.index.counts().values()) == 12 and len(panel.index.unreadable) == 1
+    qtbot.waitUntil(lambda: "modes RGB 10, L 2" in panel.advice.chosen.text(),
+                    timeout=WAIT_MS)
+    assert exp.data.input_size == [30, 40] and exp.data.channels == 3

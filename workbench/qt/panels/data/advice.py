@@ -126,6 +126,9 @@ class DataAdvice(QWidget):
         self.show_chosen("")
         self.show_suggestion(None)
         self._adopt_folder = ""  # the new dataset whose header summary sets the defaults
+        # (folder, the experiment before, what was chosen, changed) of the last adoption: a
+        # later summary of that folder (its damaged images left out) re-words the line.
+        self._adopted: tuple[str, Experiment, tuple, bool] | None = None
 
     # -- a new dataset's defaults ----------------------------------------------------------
     def expect(self, folder: str, adopt: bool | None, current: str) -> None:
@@ -135,25 +138,40 @@ class DataAdvice(QWidget):
             adopt = not same_folder(folder, current)
         self._adopt_folder = folder if adopt else ""
         if adopt:
+            self._adopted = None
             self.show_chosen("")
 
     def cancel(self) -> None:
         """The scan failed or another experiment was opened: adopt nothing."""
         self._adopt_folder = ""
+        self._adopted = None
 
     def summary_ready(self, experiment: Experiment, index: Any, folder: str,
                       summary: Any) -> tuple[bool, str] | None:
         """The header ``summary`` of ``folder`` is read. If that dataset is the new one
         expected, fit ``experiment`` to it and say so: returns ``(changed, text)``; else
-        None. Either way the grayscale suggestion follows the summary."""
+        None. Either way the grayscale suggestion follows the summary.
+
+        A later summary of the adopted folder (the images that could not be decoded left
+        out) re-words the "Chosen for this dataset" line with its counts, when it would
+        choose the same: the line then counts what the rest of the tab counts."""
         adopt = bool(self._adopt_folder) and self._adopt_folder == folder
         self._adopt_folder = ""
         result = None
         if adopt and index is not None:
+            before = experiment.copy()
             result = adopt_defaults(experiment, index, summary)
+            self._adopted = (folder, before, _choice(result[2]), result[0])
             self.show_chosen(result[1])
+        elif self._adopted is not None and self._adopted[0] == folder and index is not None:
+            from workbench.core.data.defaults import data_defaults
+
+            _, before, chosen, changed = self._adopted
+            defaults = data_defaults(before, index, summary)
+            if _choice(defaults) == chosen:
+                self.show_chosen(_chosen_text(defaults, changed))
         self.update_suggestion(experiment, summary)
-        return result
+        return result[:2] if result else None
 
     def show_chosen(self, text: str, level: str = "info") -> None:
         """The line saying what was chosen from the data ("" hides it)."""
@@ -187,14 +205,25 @@ class DataAdvice(QWidget):
         self.setVisible(bool(self.chosen.text()) or bool(self.suggestion.text()))
 
 
-def adopt_defaults(experiment: Experiment, index: Any, summary: Any) -> tuple[bool, str]:
+def adopt_defaults(experiment: Experiment, index: Any,
+                   summary: Any) -> tuple[bool, str, Any]:
     """Fit ``experiment`` to the dataset ``index`` (sizes and modes from ``summary``), in
-    place; returns ``(changed, the sentence saying what was chosen and why)``."""
+    place; returns ``(changed, the sentence saying what was chosen and why, the
+    DataDefaults)``."""
     from workbench.core.data.defaults import apply_data_defaults, data_defaults
 
     defaults = data_defaults(experiment, index, summary)
     changed = apply_data_defaults(experiment, defaults)
+    return changed, _chosen_text(defaults, changed), defaults
+
+
+def _chosen_text(defaults: Any, changed: bool) -> str:
     text = f"Chosen for this dataset: {defaults.describe()}."
     if changed:
         text += " Change them in Settings (and Augment) if they do not suit."
-    return changed, text
+    return text
+
+
+def _choice(defaults: Any) -> tuple:
+    """What a DataDefaults decided, without its reasons (to compare two)."""
+    return (list(defaults.input_size), int(defaults.channels), list(defaults.removed))
