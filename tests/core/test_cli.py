@@ -121,6 +121,25 @@ def test_scan_text_and_json(capsys, tmp_path):
     assert data["unreadable"][0]["reason"]
 
 
+@pytest.mark.parametrize("files, words", [
+    ({"a/1.jpg": b"x", "b/2.png": b"y"}, "no usable training images"),  # all unreadable
+    ({"a/1.png": None}, "a single class"),
+    ({}, "no class folders")])
+def test_scan_says_what_training_would_refuse(capsys, tmp_path, files, words):
+    # An all-unreadable folder said "2 classes, 0 images" and nothing else.
+    root = tmp_path / "d"
+    root.mkdir()
+    for name, data in files.items():
+        (root / name).parent.mkdir(exist_ok=True)
+        if data is None:
+            Image.new("RGB", (4, 4)).save(root / name)
+        else:
+            (root / name).write_bytes(data)
+    code, out, err = run(capsys, "scan", str(root))
+    assert code == 0 and "note: cannot be trained on yet: " in err and words in err, err
+    assert ("1 class, 1 image" in out) == (words == "a single class")
+
+
 def test_train_writes_bundle_and_metrics_then_predict(capsys, tmp_path, tiny_experiment):
     exp_file = tmp_path / "exp.json"
     tiny_experiment.save(exp_file)

@@ -90,7 +90,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
         return 0
     counts = index.counts()
     total = sum(counts.values())
-    print(f"{index.root}: {len(index.classes)} classes, {total} images")
+    k = len(index.classes)
+    print(f"{index.root}: {k} class{'' if k == 1 else 'es'}, {total:,} "
+          f"image{'' if total == 1 else 's'}")
     for note in index.notes:
         print(f"note: {note}")
     splits = index.split_counts()
@@ -112,7 +114,10 @@ def cmd_scan(args: argparse.Namespace) -> int:
             print(f"  {u.path}: {u.reason}")
     for warning in index.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    if len(index.classes) < 2:
-        what = "labels" if index.layout == "csv" else "class sub-folders"
-        print(f"note: training needs at least two {what} with images", file=sys.stderr)
+    from workbench.core.errors import DataError
+
+    try:  # what training would refuse (one class, no readable image, ...), said up front
+        index.check_trainable()
+    except DataError as e:
+        print(f"note: cannot be trained on yet: {e}", file=sys.stderr)
     return 0
