@@ -8,6 +8,7 @@ import threading
 import pytest
 import torch
 
+from workbench.core.errors import WorkbenchError
 from workbench.core.registry import Component
 from workbench.core.runs.store import read_run_info
 from workbench.core.train.checkpoint import CheckpointError, load_checkpoint
@@ -188,16 +189,26 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(exp, tmp_path, monkey
     assert not (run / "bundle.pt").exists()
 
 
+_CUDA_OOM = getattr(torch, "OutOfMemoryError", None) or torch.cuda.OutOfMemoryError
+
+
+@pytest.mark.parametrize("error", [
+    _CUDA_OOM("CUDA out of memory. Tried to allocate 2.00 GiB"),
+    # The CPU's (this was "unexpected RuntimeError ... a bug in Workbench"):
+    RuntimeError("[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't "
+                 "allocate memory: you tried to allocate 34359738368 bytes. Error code 12 "
+                 "(Cannot allocate memory)"),
+    MemoryError()], ids=["cuda", "cpu-allocator", "MemoryError"])
 def test_out_of_memory_stops_keeps_the_checkpoint_and_suggests_half_the_batch(exp, tmp_path,
-                                                                               monkeypatch):
+                                                                               monkeypatch,
+                                                                               error):
     run = tmp_path / "run"
     trainer = Trainer(exp, [RunRecorder(run)])
     real = trainer.forward_loss
-    oom = getattr(torch, "OutOfMemoryError", None) or torch.cuda.OutOfMemoryError
 
     def hungry(x, target):
         if trainer.epochs_done == 1:
-            raise oom("CUDA out of memory. Tried to allocate 2.00 GiB")
+            raise error
         return real(x, target)
 
     monkeypatch.setattr(trainer, "forward_loss", hungry)
@@ -207,6 +218,21 @@ def test_out_of_memory_stops_keeps_the_checkpoint_and_suggests_half_the_batch(ex
     assert info.value.suggested_batch_size == 4
     assert load_checkpoint(run).epoch == 1
     assert read_run_info(run)["status"] == "out_of_memory"
+
+
+def test_a_network_too_big_for_memory_says_so_not_the_batch(exp, monkeypatch):
+    # seed-cnn at 4096x4096 (8.6 G parameters): the CPU allocator fails while the network
+    # is built, before any batch, where halving the batch would not help.
+    import workbench.core.model.builder as builder
+
+    def too_big(*a, **k):
+        raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to "
+                           "allocate 34359738368 bytes. Error code 12 (Cannot allocate memory)")
+
+    monkeypatch.setattr(builder, "build_network", too_big)
+    with pytest.raises(WorkbenchError, match="network does not fit") as info:
+        Trainer(exp).fit()
+    assert not isinstance(info.value, TrainingOutOfMemory) and "batch size" not in str(info.value)
 
 
 def test_gradient_clipping_bounds_each_step(tiny_experiment):

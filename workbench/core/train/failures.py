@@ -56,7 +56,7 @@ def user_message(error: BaseException) -> str:
     """One message for a person: a WorkbenchError's own text, else a hint that it is a bug."""
     if isinstance(error, WorkbenchError):
         return str(error) or type(error).__name__
-    if isinstance(error, MemoryError) or "out of memory" in str(error).lower():
+    if out_of_memory(error):
         return ("out of memory: lower the batch size or the input size in the experiment and "
                 "try again")
     return (f"unexpected error ({type(error).__name__}: {error}). This is a bug in Workbench; "
@@ -77,9 +77,16 @@ def translate(error: BaseException, trainer: Any) -> BaseException | None:
     return None
 
 
-def oom_error(trainer: Any) -> TrainingOutOfMemory:
+def oom_error(trainer: Any) -> WorkbenchError:
     bs = int(trainer.experiment.data.batch_size)
     device = trainer.device
+    if getattr(trainer, "model", None) is None:  # the network itself, before any batch
+        h, w = trainer.experiment.data.input_size
+        return WorkbenchError(
+            f"the network does not fit in the {device or 'machine'}'s memory (at input "
+            f"{w}x{h}), before a single batch: make it smaller (a smaller data.input_size, "
+            f"pooling or a stride before Flatten, or AdaptiveAvgPool2d before Flatten; the "
+            f"Model tab shows each layer's parameters)")
     if device is not None and device.type == "cuda":
         torch.cuda.empty_cache()
     done = (f" The {trainer.epochs_done} finished epoch(s) and their checkpoint are kept."
@@ -110,11 +117,18 @@ def worker_died(e: BaseException) -> bool:
         "exited unexpectedly" in text
 
 
+#: How allocators say they ran out: CUDA and MPS ("out of memory"), the CPU's
+#: DefaultCPUAllocator ("can't allocate memory: you tried to allocate N bytes").
+_OUT_OF_MEMORY_WORDS = ("out of memory", "can't allocate memory", "cannot allocate memory")
+
+
 def out_of_memory(e: BaseException) -> bool:
-    """A device out-of-memory error (CUDA's own class, or MPS/others' RuntimeError)."""
+    """An out-of-memory error of a device or of the machine: CUDA's own class, Python's
+    MemoryError, or the RuntimeError of MPS and of torch's CPU allocator."""
     oom_type = getattr(torch, "OutOfMemoryError", None) or getattr(torch.cuda,
                                                                     "OutOfMemoryError", ())
-    if oom_type and isinstance(e, oom_type):
+    if (oom_type and isinstance(e, oom_type)) or isinstance(e, MemoryError):
         return True
+    text = str(e).lower()
     return isinstance(e, RuntimeError) and not isinstance(e, WorkbenchError) \
-        and "out of memory" in str(e).lower()
+        and any(w in text for w in _OUT_OF_MEMORY_WORDS)
