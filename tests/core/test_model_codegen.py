@@ -268,10 +268,18 @@ def test_header_says_what_it_is_and_how_to_load_it():
     namespace = _exec(code)
     assert namespace["CLASSES"] == ["cat", "dog"] and namespace["INPUT_SHAPE"] == (1, 28, 28)
     assert namespace["MEAN"] == [0.1307] and namespace["STD"] == [0.3081]
-    imported = {n.names[0].name.split(".")[0] if isinstance(n, ast.Import) else
+    tree = ast.parse(code)
+
+    def imported(nodes):
+        return {n.names[0].name.split(".")[0] if isinstance(n, ast.Import) else
                 (n.module or "").split(".")[0]
-                for n in ast.walk(ast.parse(code)) if isinstance(n, (ast.Import, ast.ImportFrom))}
-    assert imported <= {"__future__", "torch", "torchvision", "sys", "math", "typing"}
+                for n in nodes if isinstance(n, (ast.Import, ast.ImportFrom))}
+
+    # Importing the file (build_model) needs torch alone; preprocess() imports Pillow and
+    # numpy when it is called.
+    assert imported(tree.body) <= {"__future__", "torch", "torchvision", "sys", "math", "typing"}
+    assert imported(ast.walk(tree)) <= {"__future__", "torch", "torchvision", "sys", "math",
+                                        "typing", "PIL", "numpy", "platform"}
 
 
 def test_custom_layer_source_is_copied():

@@ -35,10 +35,24 @@ def test_the_report_is_one_html_file_with_everything_embedded(capsys, tmp_path):
     assert text.count('src="data:image/jpeg;base64,') >= 5
     for part in ("Conv2d", "150,979 parameters", "Adam", "<svg", "Per class", "precision",
                  "Largest losses", "overfitting", "the validation loss &lt;rose&gt;",
-                 "PyTorch", "Flip left-right"):
+                 "PyTorch", "Flip left-right", "each row is a true class"):
         assert part in text, part
 
 
 def test_a_folder_without_a_run_is_one_line(capsys, tmp_path):
     code, _, err = run_cli(capsys, "report", tmp_path, "-o", tmp_path / "r.html")
     assert code == 2 and "holds no run" in err and err.count("\n") == 1
+
+
+def test_curve_legend_sits_above_the_plot_area_not_on_the_lines():
+    from workbench.core.runs.report import curve_svg
+
+    history = [{"epoch": e, "train_loss": 1.0 / e, "val_loss": 1.2 / e} for e in range(1, 6)]
+    svg = curve_svg(history, ("train_loss", "val_loss"), "Loss")
+    top = float(re.search(r'<rect x="[\d.]+" y="([\d.]+)"', svg).group(1))
+    for name in ("training", "validation"):
+        y = float(re.search(rf'<text x="[\d.]+" y="([\d.]+)"[^>]*>{name}</text>', svg).group(1))
+        assert y < top, name  # in the title row, above every curve
+    ys = [float(p.split(",")[1]) for pts in re.findall(r'points="([^"]+)"', svg)
+          for p in pts.split()]
+    assert min(ys) >= top

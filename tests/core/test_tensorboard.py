@@ -78,3 +78,25 @@ def test_the_confusion_image_is_a_heatmap_of_the_matrix():
     assert img.ndim == 3 and img.shape[2] == 3 and img.dtype == np.uint8
     big = confusion_image(np.eye(100, dtype=int).tolist(), [str(i) for i in range(100)])
     assert big.shape[0] <= 700  # stays a readable size
+
+
+def test_the_confusion_image_names_every_class_in_full_and_titles_its_axes(monkeypatch):
+    from PIL import ImageDraw
+
+    drawn: list[str] = []
+    real = ImageDraw.ImageDraw.text
+    monkeypatch.setattr(ImageDraw.ImageDraw, "text",
+                        lambda self, xy, text, *a, **k: (drawn.append(text),
+                                                         real(self, xy, text, *a, **k))[1])
+    names = ["triangle", "hexagon_large", "a very long class name"]
+    img = confusion_image([[5, 1, 0], [0, 6, 1], [2, 0, 4]], names)
+    for name in names:  # once as a row (true class), once as a column (predicted)
+        assert drawn.count(name) == 2, (name, drawn)
+    assert "true class" in drawn and "predicted class" in drawn
+    assert img.shape[0] > 3 * 40 + 100  # room above the cells for the upright names
+
+    drawn.clear()
+    endless = "an extraordinarily long class name that never seems to end at all"
+    confusion_image([[1, 0], [0, 1]], ["cat", endless])
+    cut = [t for t in drawn if t.startswith("2. an extra") and t.endswith("…")]
+    assert len(cut) == 2 and f"2. {endless}" in drawn  # cut short, and in full in the key

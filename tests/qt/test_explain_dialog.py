@@ -233,6 +233,23 @@ def test_an_mlp_says_it_has_no_convolution_layer(qtbot, bundle_path, image_folde
     assert dialog.explanation.top and dialog.explanation.top[0][0] in ("blue", "green", "red")
 
 
+def test_an_mlp_still_shows_the_prediction_and_the_chosen_classs_probability(
+        qtbot, bundle_path, image_folder):
+    dialog = _open(qtbot, bundle_path, image_folder / "red" / "red_000.png")
+    assert dialog.layer_combo.placeholderText() == "none (no convolution)"
+    top = dialog.explanation.top
+    assert f"<b>Predicted:</b> {top[0][0]} ({top[0][1] * 100:.1f}%)" in dialog.cam_info.text()
+    assert "Chosen" not in dialog.cam_info.text() and not dialog.opacity.isEnabled()
+    other = next(c for c in ("blue", "green", "red") if c != top[0][0])
+    with qtbot.waitSignal(dialog.updated, timeout=TIMEOUT_MS):
+        dialog.class_combo.setCurrentText(other)
+    probs = dict(zip(("blue", "green", "red"), dialog.explanation.probabilities))
+    assert sum(probs.values()) == pytest.approx(1.0, abs=1e-5)
+    text = dialog.cam_info.text()
+    assert f"<b>Chosen:</b> {other} ({probs[other] * 100:.1f}%)" in text
+    assert f"<b>Predicted:</b> {top[0][0]}" in text and "No heatmap" in text
+
+
 def test_open_image_uses_the_file_dialog(qtbot, cnn_run, monkeypatch):
     bundle, folder = cnn_run
     image = folder / "green" / "green_003.png"

@@ -149,3 +149,18 @@ def test_the_lr_curve_and_calibration_legends_are_above_their_plots(qtbot):
         qtbot.addWidget(plot)
         assert not any(isinstance(i, pg.LegendItem) for i in plot.scene().items())
         assert all(name in plot.header.text() for name in names)
+
+
+def test_the_calibration_legend_shows_the_bars_colours(qtbot):
+    """Its swatches were black lines (the bars' outline pen) beside green and red bars."""
+    from PySide6.QtGui import QColor
+
+    from workbench.qt.panels.evaluate.views import CORRECT_COLOUR, WRONG_COLOUR, CalibrationPlot
+
+    plot = CalibrationPlot()
+    qtbot.addWidget(plot)
+    text = plot.header.text()
+    for name, colour in (("correct", CORRECT_COLOUR), ("wrong", WRONG_COLOUR)):
+        swatch = f"<span style='color:{QColor(*colour).name()}'>■</span>&nbsp;{name}"
+        assert swatch in text, (name, text)
+    assert "━" not in text and QColor("black").name() not in text

@@ -2,10 +2,13 @@
 
 :func:`network_code` writes the Python source of a file that needs only torch (and
 torchvision where a layer comes from it): a header saying what the network is, what it
-expects and how to load the trained weights; the source of any custom layer classes of ours
-it uses; and ``build_model()``, which returns the same ``nn.Sequential`` Workbench builds,
-with every size written out, the experiment's initialisation as ``torch.nn.init`` calls and
-the weight ties. Module ``i`` is layer ``i``, so the bundle's ``state_dict`` loads as is.
+expects (every preprocessing step) and how to load the trained weights; the source of any
+custom layer classes of ours it uses; ``build_model()``, which returns the same
+``nn.Sequential`` Workbench builds, with every size written out, the experiment's
+initialisation as ``torch.nn.init`` calls and the weight ties; and ``preprocess()`` and
+``predict()``, which prepare image files as Workbench does (these also need Pillow and
+numpy; see :mod:`.codegen_preprocess`). Module ``i`` is layer ``i``, so the bundle's
+``state_dict`` loads as is.
 
 Everything comes from the registries' declarations: a layer's class is its entry's
 ``meta["torch"]``, and an init scheme ``name`` is ``torch.nn.init.<name>_`` with the
@@ -28,6 +31,7 @@ from workbench.core import errors
 from workbench.core.registry import Component
 from workbench.core.model.builder import NetworkSummary, infer_shapes
 from workbench.core.model.codegen_init import init_statements
+from workbench.core.model.codegen_preprocess import Preprocessing, preprocessing_code
 from workbench.core.model.codegen_source import class_reference, custom_sources, literal
 from workbench.core.model.init import INITS
 from workbench.core.model.layers import LAYERS
@@ -185,11 +189,13 @@ def network_code(experiment: Any, num_classes: int, classes: list[str] | None = 
     qualnames = [LAYERS.get(info.type).meta.get("torch", "") for info in summary.layers]
     imports, sources = custom_sources(qualnames)
     body = _build_model_source(summary, layers, _meta_model(summary, layers), exp.init)
+    prep = preprocessing_code(exp, has_classes=classes is not None)
     head = "\n\n".join([_header(exp, summary, num_classes, classes, bundle_name,
-                                module_name),
+                                module_name, prep),
                         "from __future__ import annotations",
                         "\n".join(["import torch", "from torch import nn", *imports])])
-    parts = [head, _constants(exp, input_shape, num_classes, classes), *sources, body, _MAIN]
+    parts = [head, _constants(exp, input_shape, num_classes, classes), *sources, body,
+             prep.source, _MAIN if prep.source else _MAIN_WITHOUT_PREDICT]
     return "\n\n\n".join(p.strip("\n") for p in parts) + "\n"
 
 
@@ -214,7 +220,7 @@ def _network(exp: Any) -> str:
 
 
 def _header(exp: Any, summary: NetworkSummary, num_classes: int, classes: list[str] | None,
-            bundle_name: str, module_name: str) -> str:
+            bundle_name: str, module_name: str, prep: Preprocessing) -> str:
     from workbench import __version__
 
     c, h, w = summary.input_shape
@@ -230,41 +236,32 @@ def _header(exp: Any, summary: NetworkSummary, num_classes: int, classes: list[s
     if classes is not None:
         lines += ["Classes, in output order:"]
         lines += [f"  {i}: {name}" for i, name in enumerate(classes)]
-    lines += ["", "Preprocessing: the network was trained on images prepared like this; "
-                  "do the same before", "calling it:"]
-    lines += [f"  - {step}" for step in _eval_steps(exp)]
-    lines += ["  (INPUT_SHAPE, MEAN and STD below hold these sizes and constants.)",
+    lines += ["", *prep.header,
               "",
               "Load the trained weights from the Workbench bundle (a torch.save'd dict: the "
               "weights are", "under \"state_dict\", next to \"experiment\" and "
               "\"classes\"):",
               "",
               "    import torch",
-              f"    from {module_name} import build_model  # this file, as {module_name}.py",
+              f"    from {module_name} import build_model{', predict' if prep.source else ''}"
+              f"  # this file, as {module_name}.py",
               "",
               "    model = build_model()",
               f"    state = torch.load({literal(bundle_name)}, weights_only=True)[\"state_dict\"]",
               "    model.load_state_dict(state)",
               "    model.eval()",
               "",
-              f"Or run it: python {module_name}.py [{bundle_name}] builds it, loads the weights "
-              f"if given, and prints it."]
+              ""]
+    if prep.source:
+        lines += ["    print(predict(model, [\"photo.jpg\"]))  # [{class: probability, ...}]",
+                  "",
+                  f"Or run it: python {module_name}.py [{bundle_name} [IMAGE ...]] builds it, "
+                  f"loads the weights", "if given, prints it and the probabilities for each "
+                  "IMAGE."]
+    else:
+        lines += [f"Or run it: python {module_name}.py [{bundle_name}] builds it, loads the "
+                  f"weights if given, and prints it."]
     return _comment_block(lines)
-
-
-def _eval_steps(exp: Any) -> list[str]:
-    """The evaluation pipeline's steps, from the same plan the Predictor's pipeline uses."""
-    try:
-        from workbench.core.data.augment.transforms import describe_pipeline
-
-        steps = describe_pipeline(exp, train=False)
-    except errors.WorkbenchError:
-        steps = []
-    if steps:
-        return list(steps)
-    h, w = exp.data.input_size
-    return [f"resize to {h}x{w}", "convert to a float tensor in [0, 1]",
-            f"normalise with mean {exp.data.mean} and std {exp.data.std}"]
 
 
 def _constants(exp: Any, input_shape: tuple, num_classes: int,
@@ -316,7 +313,7 @@ def _shape(shape: tuple | None) -> str:
     return "?" if shape is None else str(tuple(shape))
 
 
-_MAIN = '''
+_MAIN_WITHOUT_PREDICT = '''
 if __name__ == "__main__":
     # A quick look: python model.py [bundle.pt]
     import sys
@@ -329,6 +326,11 @@ if __name__ == "__main__":
     with torch.no_grad():
         scores = model(torch.zeros(1, *INPUT_SHAPE))
     print("output shape", tuple(scores.shape))
+'''
+
+_MAIN = _MAIN_WITHOUT_PREDICT + '''    for path in sys.argv[2:]:  # python model.py bundle.pt IMAGE ...
+        top = sorted(predict(model, path)[0].items(), key=lambda kv: -kv[1])
+        print(path, "  ".join(f"{name} {p:.4f}" for name, p in top[:5]))
 '''
 
 __all__ = ["network_code", "layer_arguments", "layer_call"]

@@ -52,9 +52,14 @@ def _png_uri(array_or_image: Any, fmt: str = "PNG") -> str:
     return f"data:image/{fmt.lower()};base64,{base64.b64encode(buf.getvalue()).decode()}"
 
 
+#: The two series of a curve chart, with their colours.
+_SERIES = (("training", "#1f77b4"), ("validation", "#ff7f0e"))
+
+
 def curve_svg(history: list[dict[str, Any]], keys: tuple[str, str], title: str,
               width: int = 460, height: int = 240) -> str:
-    """An inline SVG line chart of two history series (training and validation)."""
+    """An inline SVG line chart of two history series (training and validation), its
+    legend in the title row above the plot area."""
     series = [[(m["epoch"], m[k]) for m in history if m.get(k) is not None] for k in keys]
     points = [p for s in series for p in s]
     if not points:
@@ -81,14 +86,19 @@ def curve_svg(history: list[dict[str, Any]], keys: tuple[str, str], title: str,
         parts.append(f'<text x="4" y="{py}">{y:.3g}</text>')
     parts.append(f'<text x="{left}" y="{height - 8}">epoch {x0}</text>'
                  f'<text x="{width - 70}" y="{height - 8}">epoch {x1}</text>')
-    for (name, colour), s in zip((("training", "#1f77b4"), ("validation", "#ff7f0e")), series):
+    # The legend sits in the title row, right-aligned above the plot: never on a curve.
+    at = width - right
+    for (name, colour), s in reversed(list(zip(_SERIES, series))):
+        if s:
+            at -= 22 + 7 * len(name)
+            parts.append(f'<g class="legend"><line x1="{at}" y1="10" x2="{at + 16}" y2="10" '
+                         f'stroke="{colour}" stroke-width="2"/><text x="{at + 20}" y="14" '
+                         f'fill="{colour}">{name}</text></g>')
+    for (name, colour), s in zip(_SERIES, series):
         if s:
             pts = " ".join(xy(x, y) for x, y in s)
             parts.append(f'<polyline points="{pts}" fill="none" stroke="{colour}" '
                          f'stroke-width="2"/>')
-            lx = xy(*s[-1]).split(",")
-            parts.append(f'<text x="{float(lx[0]) - 60:.0f}" y="{float(lx[1]) - 6:.0f}" '
-                         f'fill="{colour}">{name}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -143,7 +153,11 @@ def _evaluation(run_dir: Path) -> str:
     matrix = _png_uri(confusion_image(r.confusion.tolist(), r.classes))
     out = [f"<p>Accuracy {100 * r.accuracy:.2f}% on {r.num_images} images "
            f"({_SPLIT_WORDS.get(r.split) or _e(r.source)}).</p>",
-           f'<img alt="confusion matrix" src="{matrix}">',
+           f'<figure><img alt="confusion matrix: rows are the true class, columns the '
+           f'predicted class" src="{matrix}"><figcaption>Confusion matrix: each row is a '
+           f'true class, each column the class predicted for its images; a cell counts '
+           f'the images of its row given its column, shaded by its share of the row (the '
+           f'diagonal is the correct predictions).</figcaption></figure>',
            "<h3>Per class</h3>",
            _table([[c["class"], f"{c['precision']:.3f}", f"{c['recall']:.3f}",
                     f"{c['f1']:.3f}", c["support"]] for c in r.per_class()],

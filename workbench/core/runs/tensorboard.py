@@ -45,32 +45,100 @@ def hparams_of(exp: Any) -> dict[str, Any]:
             "seed": int(exp.training.seed)}
 
 
+#: Longest class name drawn in full beside the confusion matrix, in pixels; longer names are
+#: cut with "…" and written out in full in a key under the matrix.
+NAME_MAX_PX = 220
+
+
 def confusion_image(confusion: list[list[int]], classes: list[str]) -> np.ndarray:
-    """The confusion matrix (rows: true class) as an ``(H, W, 3)`` uint8 heatmap, each
-    row scaled to its own total, with the class names when they fit."""
+    """The confusion matrix as an ``(H, W, 3)`` uint8 heatmap, each row scaled to its own
+    total: rows are the true class (axis title "true class", names on the left), columns
+    the predicted class (axis title "predicted class", names written upwards above them).
+    Names are drawn in full up to :data:`NAME_MAX_PX`; a longer one is numbered, cut with
+    "…" and listed in full under its number in a key under the matrix. Over 40 classes the cells are too small for
+    names: only the axis titles are drawn."""
     from PIL import Image, ImageDraw
 
     m = np.asarray(confusion, dtype=np.float64)
     k = len(m)
     share = m / np.clip(m.sum(axis=1, keepdims=True), 1, None)
     cell = int(max(6, min(40, 600 // max(1, k))))
-    label_w = 90 if k <= 40 else 0
-    img = Image.new("RGB", (label_w + k * cell + 1, label_w + k * cell + 1), "white")
+    font = _font(12)
+    names = [str(c) for c in classes[:k]] if k <= 40 else []
+    # A name cut short is numbered, as it is in the key.
+    shown = [n if _fit(n, font, NAME_MAX_PX) == n else _fit(f"{i + 1}. {n}", font, NAME_MAX_PX)
+             for i, n in enumerate(names)]
+    cut = [(i, n) for i, (n, s) in enumerate(zip(names, shown)) if s != n]
+    label = max((_width(s, font) for s in shown), default=0) + (6 if shown else 0)
+    line = 16
+    x0, y0 = 8 + line + label, 8 + line + label  # axis title, then the names
+    grid = k * cell
+    key_h = (line * (len(cut) + 1) + 4) if cut else 0
+    key_w = max((_width(f"{i + 1}. {n}", font) for i, n in cut), default=0) + 16
+    img = Image.new("RGB", (max(x0 + grid + 9, key_w), y0 + grid + 9 + key_h), "white")
     draw = ImageDraw.Draw(img)
     for i in range(k):
         for j in range(k):
             v = share[i, j]
             colour = tuple(int(255 - v * (255 - c)) for c in (31, 119, 180))
-            x, y = label_w + j * cell, label_w + i * cell
+            x, y = x0 + j * cell, y0 + i * cell
             draw.rectangle([x, y, x + cell, y + cell], fill=colour, outline=(220, 220, 220))
             if cell >= 24 and m[i, j]:
-                draw.text((x + 3, y + cell // 3), str(int(m[i, j])),
-                          fill="white" if v > 0.5 else "black")
-    if label_w:
-        for i, name in enumerate(classes[:k]):
-            draw.text((2, label_w + i * cell + cell // 3), name[:12], fill="black")
-            draw.text((label_w + i * cell + 2, 2 + (i % 4) * 20), name[:6], fill="black")
+                draw.text((x + cell / 2, y + cell / 2), str(int(m[i, j])), font=font,
+                          anchor="mm", fill="white" if v > 0.5 else "black")
+    for i, name in enumerate(shown):
+        middle = i * cell + cell / 2
+        draw.text((x0 - 4, y0 + middle), name, font=font, anchor="rm", fill="black")
+        _paste_upwards(img, name, font, (x0 + middle, y0 - 4), anchor="bottom")
+    draw.text((x0 + grid / 2, 6), "predicted class", font=font, anchor="mt", fill="#444")
+    _paste_upwards(img, "true class", font, (6, y0 + grid / 2), anchor="left")
+    if cut:
+        y = y0 + grid + 12
+        draw.text((8, y), "Names cut short above, in full:", font=font, fill="#444")
+        for n, (i, name) in enumerate(cut, 1):
+            draw.text((8, y + n * line), f"{i + 1}. {name}", font=font, fill="black")
     return np.asarray(img)
+
+
+def _font(size: int) -> Any:
+    from PIL import ImageFont
+
+    try:
+        return ImageFont.load_default(size=size)
+    except (TypeError, OSError):  # pragma: no cover  (a Pillow without FreeType)
+        return ImageFont.load_default()
+
+
+def _width(text: str, font: Any) -> int:
+    box = font.getbbox(text)
+    return int(box[2] - box[0])
+
+
+def _fit(name: str, font: Any, limit: int) -> str:
+    """``name``, or its longest start that fits ``limit`` pixels followed by "…"."""
+    if _width(name, font) <= limit:
+        return name
+    while name and _width(name + "…", font) > limit:
+        name = name[:-1]
+    return name.rstrip() + "…"
+
+
+def _paste_upwards(img: Any, text: str, font: Any, at: tuple[float, float],
+                   anchor: str) -> None:
+    """Draw ``text`` turned 90° (read bottom to top). ``anchor`` "bottom": ``at`` is the
+    middle of its lower end; "left": the middle of its left side."""
+    from PIL import Image, ImageDraw
+
+    box = font.getbbox(text)
+    w, h = int(box[2]) + 2, int(font.getbbox("Hg")[3]) + 2
+    strip = Image.new("L", (max(1, w), h), 0)
+    ImageDraw.Draw(strip).text((1, 0), text, font=font, fill=255)
+    turned = strip.rotate(90, expand=True)  # width h, height w
+    if anchor == "bottom":
+        x, y = at[0] - turned.width / 2, at[1] - turned.height
+    else:
+        x, y = at[0], at[1] - turned.height / 2
+    img.paste((0, 0, 0) if anchor == "bottom" else (68, 68, 68), (round(x), round(y)), turned)
 
 
 class TensorBoardWriter(Callback):

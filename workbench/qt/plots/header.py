@@ -139,8 +139,11 @@ def stacked(header: PlotHeader, view: QWidget) -> QWidget:
 
 
 def _sample(item: Any) -> str:
-    """A few characters drawn like ``item``: its colour, line style and symbol."""
+    """A few characters drawn like ``item``: its colour, line style and symbol; a block of
+    its fill colour for a filled item (bars), whose outline is not what the eye sees."""
     opts = getattr(item, "opts", None)
+    if isinstance(opts, dict) and "symbol" not in opts and opts.get("brush") is not None:
+        return _span(pg.mkBrush(opts["brush"]).color(), "■")  # a BarGraphItem
     if isinstance(opts, dict):  # a PlotDataItem
         pen = pg.mkPen(opts.get("pen")) if opts.get("pen") is not None else None
         symbol = opts.get("symbol")

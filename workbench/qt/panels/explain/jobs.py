@@ -39,6 +39,7 @@ class Explanation:
     path: str
     display: np.ndarray                          # (H, W, 3) uint8, what the network saw
     top: list[tuple[str, float]] = field(default_factory=list)  # predicted classes, best first
+    probabilities: list[float] = field(default_factory=list)    # every class's, in class order
     cam: Any = None                              # GradCamResult, or None with cam_error
     cam_error: str | None = None
     maps: np.ndarray | None = None               # feature grid, (H, W, 3) uint8
@@ -100,7 +101,9 @@ class ExplainSession:
         with self._lock:
             ex = self._get()
             image = ex.load(image_path)
-            out = Explanation(image_path, image.display, top=_top(ex, image.tensor))
+            probs = _probabilities(ex, image.tensor)
+            out = Explanation(image_path, image.display, top=_top(ex.classes, probs),
+                              probabilities=probs)
             try:
                 out.cam = ex.grad_cam(image, target, layer)
             except WorkbenchError as e:
@@ -128,8 +131,8 @@ def _coloured_gaps(grid: np.ndarray) -> np.ndarray:
     return rgb
 
 
-def _top(ex: Any, tensor: Any, k: int = 3) -> list[tuple[str, float]]:
-    """The ``k`` most probable classes for one preprocessed image."""
+def _probabilities(ex: Any, tensor: Any) -> list[float]:
+    """Every class's probability for one preprocessed image, in class order."""
     import torch
 
     from workbench.core.explain.methods import _Modes
@@ -138,10 +141,13 @@ def _top(ex: Any, tensor: Any, k: int = 3) -> list[tuple[str, float]]:
     device = param.device if param is not None else torch.device("cpu")
     with _Modes(ex.model) as model, torch.no_grad():
         probs = torch.softmax(model(tensor.unsqueeze(0).to(device)).float(), dim=1)[0].cpu()
-    values, idx = probs.topk(min(k, probs.numel()))
-    names = ex.classes
-    return [(names[i] if i < len(names) else str(i), float(v))
-            for v, i in zip(values.tolist(), idx.tolist())]
+    return [float(v) for v in probs.tolist()]
+
+
+def _top(names: list[str], probs: list[float], k: int = 3) -> list[tuple[str, float]]:
+    """The ``k`` most probable classes, best first (ties: the earlier class)."""
+    order = sorted(range(len(probs)), key=lambda i: -probs[i])[:k]
+    return [(names[i] if i < len(names) else str(i), probs[i]) for i in order]
 
 
 __all__ = ["Explanation", "ExplainSession", "MAX_MAPS", "Setup"]

@@ -247,6 +247,10 @@ class ExplainDialog(UrlDropTarget, QDialog):
         self.layer_combo.setCurrentIndex(default if default >= 0
                                          else self.layer_combo.count() - 1)
         self.layer_combo.setEnabled(bool(setup.layers))
+        if not setup.layers:
+            self.layer_combo.setPlaceholderText("none (no convolution)")
+            self.class_combo.setToolTip("The class whose probability is shown (Grad-CAM "
+                                        "needs a convolutional layer)")
         for combo in (self.class_combo, self.layer_combo):
             combo.blockSignals(False)
         if setup.filters is not None:
@@ -278,10 +282,11 @@ class ExplainDialog(UrlDropTarget, QDialog):
         self._set_busy(False)
         self.explanation = ex
         self.image_view.show_array(ex.display)
+        predicted = _predicted(ex.top)
+        self.opacity.setEnabled(ex.cam is not None)  # nothing to fade without a heatmap
         if ex.cam is not None:
             cam = ex.cam
             name = html.escape(cam.class_name or str(cam.class_index))
-            predicted = ", ".join(f"{html.escape(c)} {p * 100:.1f}%" for c, p in ex.top)
             if cam.flat is None:
                 self._draw_overlay()
                 what = f"Red: where the evidence for {name} is strongest."
@@ -292,8 +297,15 @@ class ExplainDialog(UrlDropTarget, QDialog):
                                   f"({cam.probability * 100:.1f}%) at layer "
                                   f"{html.escape(cam.layer)}. {what}")
         else:
+            # No Grad-CAM (an MLP has no convolution): the prediction, and the chosen
+            # class's probability, are still what the user asked about.
             self.overlay_view.show_text(ex.cam_error or "", error=True)
-            self.cam_info.setText("")
+            chosen = self.target_class()
+            text = f"<b>Predicted:</b> {predicted}"
+            if chosen is not None and chosen < len(ex.probabilities):
+                text += (f"<br><b>Chosen:</b> {html.escape(self.class_combo.currentText())} "
+                         f"({ex.probabilities[chosen] * 100:.1f}%)")
+            self.cam_info.setText(f"{text}<br>No heatmap (the reason is above).")
         if ex.maps is not None:
             self.maps_view.show_array(ex.maps)
             capped = (f" (the first {ex.maps_shown} of {ex.maps_total})"
@@ -397,6 +409,17 @@ class ExplainDialog(UrlDropTarget, QDialog):
     def closeEvent(self, event: Any) -> None:  # noqa: N802  (Qt override)
         self.shutdown()
         super().closeEvent(event)
+
+
+def _predicted(top: list[tuple[str, float]]) -> str:
+    """``cat (91.2%), then dog 5.1%, bird 3.7%`` (HTML-escaped)."""
+    if not top:
+        return "?"
+    (best, p), rest = top[0], top[1:]
+    text = f"{html.escape(best)} ({p * 100:.1f}%)"
+    if rest:
+        text += ", then " + ", ".join(f"{html.escape(c)} {q * 100:.1f}%" for c, q in rest)
+    return text
 
 
 def _page(note: QLabel, view: ImageView) -> QWidget:
