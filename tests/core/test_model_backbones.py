@@ -229,3 +229,60 @@ def test_parameter_groups_list_a_tied_parameter_once_and_refuse_an_all_frozen_ne
     model.requires_grad_(False)
     with pytest.raises(WorkbenchError, match="nothing to train"):
         parameter_groups(model, None, 0.1)
+
+
+def test_any_error_of_a_backbone_forward_is_a_misfit_of_that_layer(monkeypatch):
+    # Shape inference runs a backbone once on the meta device (to count multiply-adds):
+    # whatever that raises must be the layer's misfit, never an exception of the panel.
+    from workbench.core.model import backbones
+
+    def refuse(self, x):
+        raise AssertionError("Input height (72) should be divisible by 7")
+
+    monkeypatch.setattr(Backbone, "forward", refuse)
+    backbones._arch_macs.cache_clear()
+    try:
+        s = infer_shapes([C("Backbone", {"weights": "random"}), C("Linear")], (3, 72, 88), 4)
+    finally:
+        backbones._arch_macs.cache_clear()
+    assert not s.ok and s.error_index == 0
+    assert s.error.startswith("layer 1 (Backbone) cannot take an input of shape (3, 72, 88)")
+    assert "divisible by 7" in s.error
+
+
+def test_a_folder_or_a_file_that_cannot_be_weights_is_named_before_training(torch_home,
+                                                                             tmp_path):
+    # From a tester's day: a 7-byte file got "pretrained weights will be loaded from ...",
+    # and a folder "not found at ..." though it exists.
+    garbage = tmp_path / "garbage.pth"
+    garbage.write_bytes(b"garbage")
+    folder = tmp_path / "weights"
+    folder.mkdir()
+    for weights in ("auto", "pretrained"):
+        (note,) = backbone_notes([C("Backbone", {"weights": weights,
+                                                 "weights_file": str(garbage)})])
+        assert str(garbage) in note and "cannot be read as weights" in note
+        assert "7 bytes" in note and "will be loaded" not in note
+        assert note.endswith("(training will stop on this)")
+        (note,) = backbone_notes([C("Backbone", {"weights": weights,
+                                                 "weights_file": str(folder)})])
+        assert f"{folder} is a folder: choose the .pth or .safetensors" in note
+        assert "not found" not in note
+    # Training says the same about the folder (a file is loaded, and says why it fails).
+    with pytest.raises(WorkbenchError, match="is a folder"):
+        load_backbone_weights(net(weights="auto", weights_file=str(folder)))
+    # Files torch.save and safetensors write pass the quick look.
+    fake_weights(tmp_path / "real.pth", "resnet18")
+    (note,) = backbone_notes([C("Backbone", {"weights_file": str(tmp_path / "real.pth")})])
+    assert "will be loaded from" in note
+    from safetensors.torch import save_file
+
+    save_file({"w": torch.zeros(2)}, str(tmp_path / "real.safetensors"))
+    old = tmp_path / "old.pth"
+    torch.save({"w": torch.zeros(2)}, old, _use_new_zipfile_serialization=False)
+    from workbench.core.model.backbone_weights import weights_file_problem
+
+    assert weights_file_problem(tmp_path / "real.safetensors") is None
+    assert weights_file_problem(old) is None
+    (tmp_path / "empty.pth").write_bytes(b"")
+    assert "empty" in weights_file_problem(tmp_path / "empty.pth")

@@ -352,3 +352,56 @@ def test_a_network_that_does_not_fit_is_the_doctors_first_finding():
     assert (finding.code, finding.severity, finding.layer) == ("does-not-fit", "error", 0)
     assert finding.title == summary.error and "layer 1 fits" in finding.explanation
     assert misfit_finding(infer_shapes(layers[1:], (3, 32, 32), 3)) is None
+
+
+def test_a_network_too_big_to_train_is_an_error_with_its_size_and_a_pooling_fix():
+    # From a tester's day: the seed CNN at 4096x4096 has 8.6 billion parameters (128 GB to
+    # train with Adam) and the doctor only said "dominant layer" (info).
+    exp = Experiment()
+    exp.model.layers = preset_layers("seed-cnn")
+    exp.data.input_size = [4096, 4096]
+    [f] = _found(exp, "network-too-big")
+    assert (f.severity, f.layer) == ("error", 7)
+    total = infer_shapes(exp.model.layers, (3, 4096, 4096), K).total_params  # 8.6e9
+    assert "128.0 GB" in f.title and f"({total:,} parameters)" in f.title
+    assert "AdaptiveAvgPool2d" in f.title and "smaller input size" in f.title
+    assert "layer 8 (Linear)" in f.explanation and "data.input_size" in f.explanation
+    assert f.fix.label == "Insert AdaptiveAvgPool2d(1) before layer 7 (Flatten)"
+    fixed = _fix(exp, f)
+    assert [c.type for c in fixed.model.layers[5:8]] == ["MaxPool2d", "AdaptiveAvgPool2d",
+                                                         "Flatten"]
+    summary = infer_shapes(fixed.model.layers, (3, 4096, 4096), K)
+    assert summary.ok and summary.total_params < 100_000
+    assert _found(fixed, "network-too-big") == []
+    exp.data.input_size = [64, 64]
+    assert _found(exp, "network-too-big") == []
+
+
+def test_network_size_against_the_devices_memory(monkeypatch):
+    from workbench.core.model import doctor_size
+
+    exp = Experiment()
+    exp.model.layers = preset_layers("seed-cnn")
+    exp.data.input_size = [1024, 1024]  # 537M parameters: 8 GB with Adam, 6 GB with SGD
+    exp.training.device = "cuda:0"
+    asked = []
+
+    def memory(gb):
+        def device_memory(device):
+            asked.append(device)
+            return "the GPU cuda:0", gb * 2**30
+        return device_memory
+
+    monkeypatch.setattr(doctor_size, "device_memory", memory(6))
+    [f] = _found(exp, "network-too-big")
+    assert f.severity == "error" and "more than the 6.0 GB of the GPU cuda:0" in f.title
+    assert "8.0 GB" in f.title and asked == ["cuda:0"]
+    exp.optimizer = C("SGD", {"lr": 0.1, "momentum": 0.0})  # no optimizer state: 4.0 GB
+    [f] = _found(exp, "network-too-big")
+    assert f.severity == "warning" and "over half of the 6.0 GB" in f.title
+    monkeypatch.setattr(doctor_size, "device_memory", memory(64))
+    [f] = _found(exp, "network-too-big")  # fits, but 4 GB of weights is no classifier
+    assert f.severity == "warning" and "4.0 GB" in f.title
+    exp.data.input_size = [256, 256]
+    asked.clear()
+    assert _found(exp, "network-too-big") == [] and asked == []  # small: memory not asked

@@ -95,3 +95,26 @@ print(float((m(x) - ref(x)).abs().max()))
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert float(done.stdout.strip()) < 1e-5
+
+
+def test_a_vit_at_a_size_that_is_not_a_multiple_of_its_patch_is_a_misfit(capsys, tmp_path):
+    # From a tester's day: timm/vit_tiny_patch16_224 at 120x160 crashed the shape check
+    # (an AssertionError from timm's patch embedding) and the CLI called it a bug.
+    vit = "timm/vit_tiny_patch16_224"
+    layers = [C("Backbone", {"arch": vit, "weights": "random"}), C("Linear")]
+    s = infer_shapes(layers, (3, 120, 160), 4)
+    assert not s.ok and s.error_index == 0
+    assert s.error.startswith("layer 1 (Backbone)")
+    assert vit in s.error and "multiples of 16" in s.error
+    assert "data.input_size" in s.error and "128x160" in s.error
+    assert infer_shapes(layers, (3, 128, 160), 4).ok
+    exp = Experiment(name="vit")
+    exp.data.folder = make_image_folder(tmp_path / "data", per_class=2, size=32)
+    exp.model.layers = [C("Backbone", {"arch": ARCH}), C("Linear")]
+    exp.save(tmp_path / "exp.json")
+    code, _, err = run_cli(capsys, "train", tmp_path / "exp.json", "--out", tmp_path / "run",
+                           "--set", f"model.layers[0].params.arch={vit}",
+                           "--set", "data.input_size=[120,160]")
+    assert code == 2
+    assert "multiples of 16" in err and "128x160" in err
+    assert "bug" not in err and len(err.strip().splitlines()) == 1

@@ -57,8 +57,10 @@ def test_backbone_card_says_where_to_put_the_weights(qtbot, torch_home):
     path = text.split("found at ")[1].split(";")[0]
     import os
 
+    import torch
+
     os.makedirs(os.path.dirname(path))
-    open(path, "wb").close()
+    torch.save({}, path)  # a PyTorch file: the card's quick look does not load it
     panel.refresh()
     assert "No pretrained weights found" in card.notes_label.text()  # looked up a moment ago
     panel.show()  # coming back to the Model tab looks again
@@ -155,3 +157,41 @@ def test_the_train_tab_shows_the_runs_notes(qtbot):
     assert note in panel.notes_label.text() and panel.notes_label.level == "warning"
     panel.run.fit_started.emit({**info, "notes": []})
     assert panel.notes_label.isHidden()
+
+
+def test_a_vit_at_a_size_off_its_patch_grid_turns_its_card_red(qtbot):
+    # From a tester's day: the shape check raised, the cards kept resnet18's figures and
+    # the panel still said "The layers fit together".
+    exp = _backbone_experiment()
+    exp.data.input_size = [120, 160]
+    panel = _panel(qtbot, exp)
+    card = panel.stack.cards[0]
+    assert not card.misfit and "params" in card.params_label.text()
+    panel.set_layer_params(0, {**card.form.values(), "arch": "timm/vit_tiny_patch16_224",
+                               "weights": "random", "mode": "fine_tune"})
+    panel.refresh()
+    assert card.misfit and card.params_label.text() == ""
+    for shown in (card.error_label.text(), panel.message.text(),
+                  panel.doctor.findings[0].title):
+        assert "timm/vit_tiny_patch16_224" in shown and "multiples of 16" in shown
+        assert "128x160" in shown and "data.input_size" in shown
+    assert "fit together" not in panel.message.text()
+
+
+def test_a_weights_file_that_is_a_folder_or_garbage_is_a_red_note_on_its_card(qtbot,
+                                                                               tmp_path):
+    garbage = tmp_path / "garbage.pth"
+    garbage.write_bytes(b"garbage")
+    panel = _panel(qtbot, _backbone_experiment())
+    card = panel.stack.cards[0]
+    panel.set_layer_params(0, {**card.form.values(), "weights": "pretrained",
+                               "weights_file": str(garbage)})
+    panel.refresh()
+    text = card.notes_label.text()
+    assert "cannot be read as weights" in text and "will be loaded" not in text
+    assert "training will stop" in text and "b71c1c" in card.notes_label.styleSheet()
+    panel.set_layer_params(0, {**card.form.values(), "weights_file": str(tmp_path)})
+    panel.refresh()
+    text = card.notes_label.text()
+    assert f"{tmp_path} is a folder: choose the .pth or .safetensors" in text
+    assert "not found" not in text

@@ -92,3 +92,25 @@ def test_the_doctor_says_which_layer_does_not_fit(qtbot):
         panel.stack.cards[0].form.editors["kernel_size"].setValue(3)
     assert not panel.stack.cards[0].misfit
     assert all(f.code != "does-not-fit" for f in doctor.findings)
+
+
+@pytest.mark.parametrize("width", [942, 1080, 1346])  # the tab at 962, 1100, 1366 wide
+def test_the_backbone_card_fits_and_its_weights_file_has_room(qtbot, width):
+    # From a tester's day: at the default window size the weights_file box was 35 px wide,
+    # and at 962 px the card ran off the right edge behind a horizontal scrollbar.
+    exp = Experiment()
+    exp.model.layers = [Component("Backbone", {"arch": "timm/vit_tiny_patch16_224"}),
+                        Component("Linear")]
+    panel = _panel(qtbot, exp, width=width)
+    QApplication.processEvents()
+    stack = panel.stack
+    assert not stack.horizontalScrollBar().isVisible()
+    card = stack.cards[0]
+    path = card.form.editors["weights_file"]
+    assert path.width() >= 0.5 * card.width()
+    right = path.mapTo(card, path.rect().topRight()).x()
+    assert right <= card.width() and card.width() <= stack.viewport().width()
+    for name in ("arch", "weights", "mode", "backbone_lr_scale"):  # none squeezed away
+        editor = card.form.editors[name]
+        assert editor.width() >= 80 and editor.mapTo(card, editor.rect().topRight()).x() \
+            <= card.width(), name

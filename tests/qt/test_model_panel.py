@@ -207,3 +207,25 @@ def test_the_panel_works_before_torch_is_loaded(qtbot, monkeypatch):
     panel._on_torch_ready()  # what the loader calls once torch is imported
     assert panel.stack.cards[0].form is not None
     assert panel.summary.ok
+
+
+def test_a_network_too_big_to_train_is_the_doctors_red_first_row_with_a_fix(qtbot):
+    # From a tester's day: the seed CNN at 4096x4096 (8.6 billion parameters) "fit
+    # together" with only an info note; now the doctor says how big and offers pooling.
+    exp = Experiment()
+    exp.data.input_size = [4096, 4096]
+    panel = _panel(qtbot, exp)
+    with qtbot.waitSignal(panel.model_changed, timeout=WAIT_MS):
+        panel.set_preset("seed-cnn")
+    first = panel.doctor.findings[0]
+    assert (first.code, first.severity) == ("network-too-big", "error")
+    assert "GB" in first.title
+    button = panel.doctor.fix_button(0)
+    assert button is not None and "AdaptiveAvgPool2d(1)" in button.text()
+    with qtbot.waitSignal(panel.summary_updated, timeout=WAIT_MS):
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert [c.type for c in exp.model.layers][6:8] == ["AdaptiveAvgPool2d", "Flatten"]
+    assert panel.summary.total_params < 100_000
+    assert all(f.code != "network-too-big" for f in panel.doctor.findings)
+    panel.undo_action.trigger()  # one undo step puts the network back
+    assert [c.type for c in exp.model.layers][6] == "Flatten"

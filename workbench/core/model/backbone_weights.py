@@ -5,6 +5,8 @@ what training will do about them (:func:`backbone_notes`), never downloading any
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any, Sequence
 
 import torch
@@ -53,6 +55,42 @@ def _label(index: int, arch: str) -> str:
     return f"layer {index + 1} (Backbone {arch})"
 
 
+#: How a weights file starts: a zip archive (``torch.save`` since PyTorch 1.6, numpy's
+#: .npz) or a pickle (older ``torch.save``, protocols 2 to 5); a safetensors file starts
+#: with its JSON header's length (8 bytes, little-endian), then ``{``.
+_ZIP, _PICKLES = b"PK\x03\x04", tuple(bytes((0x80, n)) for n in range(2, 6))
+
+
+def weights_file_problem(path: "str | os.PathLike") -> str | None:
+    """Why ``path`` cannot be a weights file, from a cheap look at it, or ``None``.
+
+    Only its type, size and first bytes are read (never the weights, so it is quick enough
+    for the GUI thread): a folder, an unreadable or empty file, or one that is neither a
+    PyTorch file (zip or pickle) nor a safetensors file. A file that passes may still hold
+    another arch's weights: loading them says so. A missing file is ``None`` too (the
+    callers say where to put it).
+    """
+    path = Path(path)
+    if path.is_dir():
+        return "is a folder: choose the .pth or .safetensors weights file in it"
+    if not path.exists():
+        return None
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as f:
+            head = f.read(9)
+    except OSError as e:
+        return f"cannot be read ({e.strerror or type(e).__name__}): check its permissions"
+    if size == 0:
+        return "is empty (0 bytes): it holds no weights"
+    if head.startswith(_ZIP) or head.startswith(_PICKLES):
+        return None
+    if len(head) == 9 and head[8:9] == b"{" and 0 < int.from_bytes(head[:8], "little") <= size - 8:
+        return None
+    return (f"cannot be read as weights: its {size:,} byte{'s' if size != 1 else ''} are "
+            f"neither a PyTorch file (.pth, .pt, .bin) nor a .safetensors file")
+
+
 def _status(index: int, module: Backbone, load: bool) -> str | None:
     """Load (or, with ``load`` off, look for) one backbone's weights; the note to show."""
     label, arch = _label(index, module.arch), module.arch
@@ -63,6 +101,12 @@ def _status(index: int, module: Backbone, load: bool) -> str | None:
                     f"fine_tune, or weights auto or pretrained")
         return None
     path, url = module.pretrained_path(), module.weights_url()
+    # A folder, or (before training: nothing is loaded here) a file that is no weights file.
+    problem = weights_file_problem(path) if not load or path.is_dir() else None
+    if problem:
+        raise WorkbenchError(
+            f"{label}: the weights file {path} {problem}. Point weights_file at the {arch} "
+            f"file ({url}), or choose weights 'random' to train from scratch")
     if not path.is_file():
         if module.weights == "pretrained":
             raise WorkbenchError(
@@ -107,7 +151,8 @@ def load_backbone_weights(model: nn.Module) -> list[str]:
     ------
     WorkbenchError
         ``weights="pretrained"`` and the file is missing (naming the path to put it at and
-        the URL to get it from), or a file that is not this arch's weights.
+        the URL to get it from), a folder given as the file, or a file that is not this
+        arch's weights.
     """
     notes = [_status(i, m, load=True) for i, m in _backbones(model)]
     return [n for n in notes if n]
@@ -126,7 +171,9 @@ def backbone_notes(layers: Sequence[Any]) -> list[str]:
     -------
     list[str]
         One note per Backbone layer that has something to say; a missing file with
-        ``weights="pretrained"`` is a note here (training will stop on it).
+        ``weights="pretrained"``, a folder, or a file that cannot be weights (by
+        :func:`weights_file_problem`'s quick look) is a note here (training will stop on
+        it).
     """
     entry, notes = BACKBONE, []
     for i, comp in enumerate(layers):
@@ -162,10 +209,12 @@ def frozen_without_weights(params: dict[str, Any]) -> bool:
     with torch.device("meta"):
         module = Backbone(**params)
     try:
-        return params["weights"] == "auto" and not module.pretrained_path().is_file()
+        # A folder or a broken file is not "no weights": training stops on it (the card
+        # says why), so fine-tuning on random weights is not the advice.
+        return params["weights"] == "auto" and not module.pretrained_path().exists()
     except Exception:  # noqa: BLE001 - e.g. timm's cache lookup failing: say nothing
         return False
 
 
 __all__ = ["backbone_notes", "backbone_preprocessing", "frozen_without_weights",
-           "load_backbone_weights"]
+           "load_backbone_weights", "weights_file_problem"]

@@ -26,6 +26,7 @@ the learning rate times ``backbone_lr_scale`` (see
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any, Sequence
 
 import torch
@@ -262,7 +263,20 @@ def _check(params: dict[str, Any], shape: tuple[int, ...]) -> str | None:
         return (f"gets a {h}x{w} input, smaller than the {MIN_SIZE}x{MIN_SIZE} {arch} needs: "
                 f"set data.input_size to at least {MIN_SIZE}x{MIN_SIZE} (224x224 is what it "
                 f"was pretrained at)")
+    patch = patch_size(arch)
+    if patch and (h % patch or w % patch):
+        fit = "x".join(str(-(-n // patch) * patch) for n in (h, w))  # rounded up
+        return (f"gets a {h}x{w} input, but {arch} needs a height and width that are "
+                f"multiples of {patch} (it cuts the image into {patch}x{patch} patches): "
+                f"change data.input_size, e.g. to {fit}")
     return None
+
+
+def patch_size(arch: str) -> int | None:
+    """The patch size of a vision transformer arch (``"vit_tiny_patch16_224"``: 16), whose
+    input height and width must be multiples of it; ``None`` for a CNN."""
+    found = re.search(r"vit_.*patch(\d+)", arch)
+    return int(found.group(1)) if found else None
 
 
 def _shape(params: dict[str, Any], shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -333,4 +347,4 @@ BACKBONE = Entry(
      "torch": f"{__name__}.Backbone", "export_always": ("arch",)})
 
 
-__all__ = ["ARCHS", "BACKBONE", "MIN_SIZE", "TIMM", "Backbone"]
+__all__ = ["ARCHS", "BACKBONE", "MIN_SIZE", "TIMM", "Backbone", "patch_size"]

@@ -152,13 +152,30 @@ def _run(entry: Any, params: dict[str, Any],
         else:  # no declared rule: ask PyTorch (slower, and its first call imports a lot)
             module.eval()
             out = tuple(module(torch.empty((_BATCH, *shape), device="meta")).shape[1:])
-    except (RuntimeError, ValueError, TypeError, IndexError) as e:
-        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise _Misfit(f"cannot take an input of shape {_shape_text(shape)} ({reason}): "
-                      f"change its parameters or the layers before it") from None
+    except Exception as e:  # noqa: BLE001  (whatever a forward raises: AssertionError too)
+        raise _cannot_take(shape, e) from None
     total = sum(p.numel() for p in module.parameters())
     trainable = sum(p.numel() for p in module.parameters() if p.requires_grad)
     return out, total, trainable
+
+
+def _cannot_take(shape: tuple[int, ...], e: Exception) -> _Misfit:
+    reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    return _Misfit(f"cannot take an input of shape {_shape_text(shape)} ({reason}): "
+                   f"change its parameters or the layers before it")
+
+
+def _count_macs(entry: Any, params: dict[str, Any], shape: tuple[int, ...],
+                out: tuple[int, ...]) -> int:
+    """The entry's multiply-adds; a rule that fails (a backbone's meta forward pass
+    refusing the input, say) is a misfit of the layer, never an exception of the caller."""
+    macs = entry.meta.get("macs")
+    if macs is None:
+        return 0
+    try:
+        return int(macs(params, shape, out))
+    except Exception as e:  # noqa: BLE001
+        raise _cannot_take(shape, e) from None
 
 
 def _final_problem(layers: list[Component], infos: list[LayerInfo], shape: tuple[int, ...],
@@ -212,6 +229,7 @@ def infer_shapes(layers: Sequence[Component], input_shape: Sequence[int],
             info.params = entry.validate(raw, f"model.layers[{i}].params")
             info.params = _resolve(entry, info.params, shape, num_classes)
             out, total, trainable = _run(entry, info.params, shape)
+            macs = _count_macs(entry, info.params, shape, out)
         except SpecError as e:
             # "model.layers[2].params.out_channels" -> "out_channels: ..."
             name = e.field.split(".params.", 1)[1] if ".params." in e.field else ""
@@ -230,8 +248,7 @@ def infer_shapes(layers: Sequence[Component], input_shape: Sequence[int],
         info.output_shape, info.num_params = out, total
         summary.total_params += total
         summary.trainable_params += trainable
-        macs = entry.meta.get("macs")
-        info.macs = int(macs(info.params, shape, out)) if macs is not None else 0
+        info.macs = macs
         summary.total_macs += info.macs
         shape = out
     if shape is not None:

@@ -3,7 +3,9 @@
 Each check takes a :class:`~.findings.Context` and yields :class:`~.findings.Finding` objects;
 :data:`CHECKS` lists them in the order their findings are shown for the same layer and
 severity. To add a check, write one here and append it to :data:`CHECKS`, with a test that it
-fires on a bad network, stays quiet on a good one, and that its fix makes it go away.
+fires on a bad network, stays quiet on a good one, and that its fix makes it go away. The
+network-size check (weights, gradients and optimizer state against the device's memory) is
+:mod:`.doctor_size`'s.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from workbench.core.model.findings import (ACTIVATIONS, BACKBONES, BATCHNORM_BAC
                      BOUNDED_ACTIVATIONS, CONSTANT_INITS, CROSS_ENTROPY_LOSSES, DROPOUTS,
                      NORMALISATION, TRANSPARENT, WEIGHTED, Check, Context, Finding, Fix,
                      insert_layer, layers_of, remove_layer)
+from workbench.core.model.doctor_size import check_network_size
 from workbench.core.model.init import INITS
 from workbench.core.model.layers import LAYERS
 
@@ -354,6 +357,7 @@ CHECKS: list[Check] = [
     check_batchnorm_batch_one,
     check_dominant_layer,
     check_frozen_random_backbone,
+    check_network_size,
 ]
 
 

@@ -88,8 +88,9 @@ class Finding:
     code
         Stable identifier, e.g. ``"softmax-before-cross-entropy"``.
     severity
-        ``"warning"`` (training suffers) or ``"info"`` (worth knowing); ``"error"`` only
-        for :func:`misfit_finding` (the network cannot be built).
+        ``"warning"`` (training suffers) or ``"info"`` (worth knowing); ``"error"`` when
+        training cannot start: :func:`~.doctor.misfit_finding` (the network cannot be
+        built) and :func:`~.doctor_size.check_network_size` (it cannot fit in memory).
     layer
         0-based index of the layer concerned, or ``None`` for the network as a whole.
     title

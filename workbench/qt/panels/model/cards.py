@@ -15,8 +15,9 @@ from typing import Any
 
 from PySide6.QtCore import QMimeData, QPoint, Qt, Signal
 from PySide6.QtGui import QDrag
-from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QFrame, QHBoxLayout, QLabel,
-                               QLineEdit, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QComboBox, QFrame, QGridLayout,
+                               QHBoxLayout, QLabel, QLineEdit, QPushButton,
+                               QVBoxLayout, QWidget)
 
 from workbench.core.errors import WorkbenchError
 
@@ -92,6 +93,57 @@ def showable_values(entry: Any, params: Any) -> dict:
             except (WorkbenchError, TypeError, ValueError):
                 continue
     return out
+
+
+#: Columns of "label: editor" pairs in a card's form, and the characters a choice box
+#: keeps room for (its longest item, "timm/vit_tiny_patch16_224  (5.5M parameters, ...)",
+#: would make a card wider than the window; the open list still shows items whole).
+FORM_COLUMNS = 3
+CHOICE_CHARS = 18
+
+
+def fit_form_to_card(form: ParamForm, columns: int = FORM_COLUMNS) -> None:
+    """Lay ``form`` out so its card fits a narrow window: free-text fields (a Backbone's
+    ``weights_file`` path) get a row of their own across the card, the other pairs flow
+    at most ``columns`` to a row, and choice boxes may shrink below their longest item."""
+    for box in form.findChildren(QComboBox):
+        if max((len(box.itemText(i)) for i in range(box.count())), default=0) > CHOICE_CHARS:
+            box.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(CHOICE_CHARS)
+    grid = form.layout()
+    wide = {e for e in form.editors.values() if type(e) is QLineEdit}
+    if not isinstance(grid, QGridLayout) or not wide:
+        return
+    placed = []  # (row, column, widget), in reading order: label, field, label, field...
+    for i in range(grid.count()):
+        r, c, _, _ = grid.getItemPosition(i)
+        placed.append((r, c, grid.itemAt(i).widget()))
+    placed.sort(key=lambda t: t[:2])
+    if len(placed) % 2:
+        return  # not the label/field grid expected: leave it as the form made it
+    pairs = [(placed[k][2], placed[k + 1][2]) for k in range(0, len(placed) - 1, 2)]
+    if any(w is None for pair in pairs for w in pair):
+        return  # not the label/field grid expected: leave it as the form made it
+    for _, _, w in placed:
+        grid.removeWidget(w)
+    narrow = [p for p in pairs if p[1] not in wide]
+    # As many rows as ``columns`` would need, but spread over as few columns as fill them
+    # (a Backbone's four choices: two by two, narrower than three and one).
+    used = -(-len(narrow) // -(-len(narrow) // columns)) if narrow else 1
+    for c in range(used, grid.columnCount() // 2):  # the form stretched every column
+        grid.setColumnStretch(2 * c + 1, 0)
+    columns = used
+    for i, (label, field) in enumerate(narrow):
+        r, c = divmod(i, columns)
+        grid.addWidget(label, r, 2 * c, Qt.AlignmentFlag.AlignRight)
+        grid.addWidget(field, r, 2 * c + 1)
+    row = -(-len(narrow) // columns)
+    for label, field in (p for p in pairs if p[1] in wide):
+        field.setMinimumWidth(240)
+        grid.addWidget(label, row, 0, Qt.AlignmentFlag.AlignRight)
+        grid.addWidget(field, row, 1, 1, 2 * columns - 1)
+        row += 1
 
 
 def card_signature(comp: Any, entry: Any) -> tuple:
@@ -197,7 +249,9 @@ class LayerCard(QFrame):
         layout.setSpacing(3)
         layout.addLayout(header)
         if entry is not None and entry.params:
-            self.form = ParamForm(entry, showable_values(entry, comp.params), columns=3)
+            self.form = ParamForm(entry, showable_values(entry, comp.params),
+                                  columns=FORM_COLUMNS)
+            fit_form_to_card(self.form)
             self.form.changed.connect(lambda values: self.params_edited.emit(self.index, values))
             # A drop on a number box would be taken for text: let the card receive it.
             for child in self.form.findChildren(QAbstractSpinBox) + \
@@ -303,8 +357,10 @@ class LayerCard(QFrame):
         # The card names the layer already: "layer 1 (Backbone resnet18): no ..." -> "No ..."
         texts = [n.split("): ", 1)[1] if "): " in n else n for n in notes]
         self.notes_label.setText("\n".join(t[:1].upper() + t[1:] for t in texts))
+        stop = any("training will stop" in n for n in notes)  # a missing or broken file
         warn = any("random" in n or "not found" in n for n in notes)
-        self.notes_label.setStyleSheet("color: #a05a00;" if warn else "")
+        self.notes_label.setStyleSheet("color: #b71c1c;" if stop else
+                                       "color: #a05a00;" if warn else "")
         self.notes_label.setVisible(bool(notes))
 
     def set_values(self, params: dict) -> None:
