@@ -220,6 +220,8 @@ def test_a_network_too_big_to_train_is_the_doctors_red_first_row_with_a_fix(qtbo
     first = panel.doctor.findings[0]
     assert (first.code, first.severity) == ("network-too-big", "error")
     assert "GB" in first.title
+    # The line above says so too (it said "The layers fit together.").
+    assert panel.message.level == "error" and "cannot be trained" in panel.message.text()
     button = panel.doctor.fix_button(0)
     assert button is not None and "AdaptiveAvgPool2d(1)" in button.text()
     with qtbot.waitSignal(panel.summary_updated, timeout=WAIT_MS):
@@ -227,5 +229,6 @@ def test_a_network_too_big_to_train_is_the_doctors_red_first_row_with_a_fix(qtbo
     assert [c.type for c in exp.model.layers][6:8] == ["AdaptiveAvgPool2d", "Flatten"]
     assert panel.summary.total_params < 100_000
     assert all(f.code != "network-too-big" for f in panel.doctor.findings)
+    assert panel.message.text() == "The layers fit together."
     panel.undo_action.trigger()  # one undo step puts the network back
     assert [c.type for c in exp.model.layers][6] == "Flatten"

@@ -51,6 +51,21 @@ def misfit_finding(summary: Any) -> Any:
     return core_misfit(summary)
 
 
+def fit_message(layers: list, summary: Any, findings: list) -> tuple[str, str]:
+    """The line above the doctor: ``(text, level)``. A network whose layers fit but that
+    the doctor says cannot be trained (one 128 GB to train, say) is not called fine."""
+    if not layers:
+        return ("The network has no layers: choose a preset, or add layers from the list "
+                "on the left.", "warning")
+    if summary.error:
+        return summary.error, "error"
+    errors = [f for f in findings if severity_key(f.severity) == "error"]
+    if errors:
+        return (f"The layers fit together, but the network cannot be trained as it is: "
+                f"{errors[0].title} (the Model doctor below has the fix).", "error")
+    return "The layers fit together.", "ok"
+
+
 class DoctorList(QWidget):
     """The findings, worst first, each with its fix button.
 

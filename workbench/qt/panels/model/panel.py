@@ -40,7 +40,7 @@ from workbench.qt.common import MessageLabel, run_standalone
 from workbench.qt.evented import subscribe
 from workbench.qt.startup import LOADING_TEXT, when_torch_ready
 from workbench.qt.panels.model.cards import format_shape
-from workbench.qt.panels.model.doctor import DoctorList
+from workbench.qt.panels.model.doctor import DoctorList, fit_message
 from workbench.qt.panels.model.edits import NetworkEditor
 from workbench.qt.panels.model.palette import LayerPalette
 from workbench.qt.panels.model.presets import CUSTOM, PresetChooser
@@ -419,14 +419,8 @@ class ModelPanel(QWidget):
             f"<b>Total parameters: {summary.total_params:,}</b> (trainable: "
             f"{summary.trainable_params:,}) · multiply-adds per image: {macs:,} · output "
             f"shape: {format_shape(summary.output_shape)}")
-        if not layers:
-            self.message.show_message("The network has no layers: choose a preset, or add "
-                                      "layers from the list on the left.", "warning")
-        elif summary.error:
-            self.message.show_message(summary.error, "error")
-        else:
-            self.message.show_message("The layers fit together.", "ok")
         self.doctor.check(self.experiment, n_classes, summary)
+        self.message.show_message(*fit_message(layers, summary, self.doctor.findings))
         self.summary_updated.emit()
 
     def row_texts(self) -> list[list[str]]:
