@@ -124,3 +124,76 @@ def test_label_changing_flips_are_the_ones_the_hints_name():
     assert label_changing_flips(DIGITS, ts) == [0, 2]
     assert label_changing_flips(["cat", "dog"], ts) == []
     assert label_changing_flips(["cat", "dog"], ts, folder="/data/letters/train") == [0, 2]
+
+
+# -- one-click fixes ----------------------------------------------------------------------
+def test_large_rotations_get_one_limit_fix_that_silences_their_hints():
+    from workbench.core.data.augment.fixes import apply_fix, offered_fixes
+    from workbench.core.data.augment.hints import label_hints
+
+    ts = [Component("RandomRotation", {"degrees": 180.0}),
+          Component("RandomAffine", {"degrees": 180.0, "shear": 5.0})]
+    [fix] = offered_fixes(label_hints(DIGITS, ts))
+    assert fix.label == "Limit rotation to 30°"
+    assert "RandomRotation (step 1): set degrees to 30" in fix.describe()
+    fixed = apply_fix(ts, fix)
+    assert [t.params["degrees"] for t in fixed] == [30.0, 30.0]
+    assert fixed[1].params["shear"] == 5.0  # the rest of the step is left alone
+    assert ts[0].params["degrees"] == 180.0  # the list given is not changed
+    assert augmentation_hints(DIGITS, fixed) == []
+
+
+def test_flip_hints_share_one_remove_button():
+    from workbench.core.data.augment.fixes import FLIPS, apply_fix, offered_fixes
+    from workbench.core.data.augment.hints import label_hints
+
+    ts = [Component("RandomHorizontalFlip"), Component("RandomRotation", {"degrees": 10.0}),
+          Component("RandomVerticalFlip")]
+    [fix] = offered_fixes(label_hints(DIGITS, ts))
+    assert fix.key == FLIPS and fix.label == "Remove the flips"
+    assert [t.type for t in apply_fix(ts, fix)] == ["RandomRotation"]
+    [one] = offered_fixes(label_hints(DIGITS, ts[:1]))
+    assert one.label == "Remove the flip"
+
+
+def test_colour_jitter_hint_advises_only_what_is_not_already_done():
+    from workbench.core.data.augment.fixes import apply_fix
+    from workbench.core.data.augment.hints import label_hints
+
+    classes = ["red", "green"]
+    # hue already 0: the hint and its fix are about saturation alone.
+    [h] = label_hints(classes, [Component("ColorJitter", {"hue": 0.0, "saturation": 0.4})])
+    assert "hue" not in h.text.lower() and "saturation 0.4" in h.text
+    assert "Lower saturation to 0.1" in h.text and h.fix.label == "Lower saturation to 0.1"
+    # saturation already low: only the hue.
+    [h] = label_hints(classes, [Component("ColorJitter", {"hue": 0.3, "saturation": 0.05})])
+    assert "Set hue to 0, or remove it" in h.text and "saturation" not in h.text
+    assert h.fix.label == "Set hue to 0"
+    both = [Component("ColorJitter", {"brightness": 0.4, "hue": 0.3, "saturation": 0.5})]
+    [h] = label_hints(classes, both)
+    fixed = apply_fix(both, h.fix)
+    assert fixed[0].params == {"brightness": 0.4, "hue": 0.0, "saturation": 0.1}
+    assert label_hints(classes, fixed) == []
+
+
+def test_grayscale_hints_offer_to_remove_the_step():
+    from workbench.core.data.augment.fixes import apply_fix, offered_fixes
+    from workbench.core.data.augment.hints import label_hints
+
+    ts = [Component("RandomGrayscale", {"p": 0.2}), Component("RandomRotation"),
+          Component("Grayscale")]
+    fixes = offered_fixes(label_hints(["red", "green"], ts))
+    assert [f.label for f in fixes] == ["Remove RandomGrayscale", "Remove Grayscale"]
+    for fix in reversed(fixes):  # from the end: earlier positions stay valid
+        ts = apply_fix(ts, fix)
+    assert [t.type for t in ts] == ["RandomRotation"]
+
+
+def test_a_fix_skips_a_step_that_is_no_longer_there():
+    from workbench.core.data.augment.fixes import apply_fix
+    from workbench.core.data.augment.hints import label_hints
+
+    ts = [Component("RandomRotation", {"degrees": 90.0})]
+    [h] = label_hints(DIGITS, ts)
+    moved = [Component("RandomHorizontalFlip"), ts[0]]
+    assert apply_fix(moved, h.fix) == moved  # index 0 is a flip now: left alone

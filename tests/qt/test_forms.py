@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QSpinBox
 
 from workbench.core.registry import Entry, Param
@@ -130,3 +131,34 @@ def test_choices_show_their_notes_and_keep_their_values(qtbot):
     assert "resnet18  (11.2M parameters, 224 px)" in texts
     combo.setCurrentIndex(combo.findData("timm/vit_tiny_patch16_224"))
     assert form.values()["arch"] == "timm/vit_tiny_patch16_224"
+
+
+def test_small_floats_show_as_entered_and_read_back(qtbot):
+    from PySide6.QtCore import Qt
+
+    from workbench.core.data.augment.transforms import TRANSFORMS
+
+    form = ParamForm(TRANSFORMS.get("Normalize"), {"mean": [0.5], "std": [1e-06]})
+    qtbot.addWidget(form)
+    box = form.editors["std"].boxes[0]
+    assert box.text() == "1e-06"  # was "0.0000"
+    assert form.values()["std"] == [1e-06]
+    assert form.editors["mean"].boxes[0].text() == "0.5"
+    # Typed in scientific notation, as the lr field takes it.
+    box.lineEdit().selectAll()
+    with qtbot.waitSignal(form.changed, timeout=WAIT_MS) as blocker:
+        qtbot.keyClicks(box, "2e-5")
+        qtbot.keyClick(box, Qt.Key.Key_Return)
+    assert blocker.args[0]["std"] == [pytest.approx(2e-05)]
+    assert box.text() == "2e-05"
+    # Other numbers look as before, without trailing zeros; 4/3 still reads back exactly.
+    form = _form(qtbot, {"rate": 0.25, "scale": [4 / 3 / 2, 1.0]})
+    assert form.editors["rate"].text() == "0.25"
+    assert form.editors["scale"].boxes[0].text() == "0.6667"
+    assert form.values()["scale"][0] == 4 / 3 / 2
+    # Enter on the shown text, unchanged, keeps the exact value and emits nothing.
+    box = form.editors["scale"].boxes[0]
+    box.setFocus()
+    with qtbot.assertNotEmitted(form.changed):
+        qtbot.keyClick(box, Qt.Key.Key_Return)
+    assert form.values()["scale"][0] == 4 / 3 / 2

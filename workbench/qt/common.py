@@ -367,3 +367,60 @@ class LogSpinBox(QDoubleSpinBox):
         pos = exp * len(self._LADDER) + rung + steps
         e, r = divmod(pos, len(self._LADDER))
         self.setValue(float(f"{self._LADDER[r] * 10 ** e:.3g}"))
+
+
+def float_text(value: float) -> str:
+    """A number as a person writes it: ``"0.5"``, ``"180"``, ``"1.3333"``, ``"0.001234"``,
+    ``"1e-06"``: up to 4 decimals from 1 up, 4 significant digits below 1, never a
+    fixed-decimals ``"0.0000"`` for a small value that is not 0."""
+    value = float(value)
+    if value == 0:
+        return "0"
+    if abs(value) >= 1:
+        return f"{value:.4f}".rstrip("0").rstrip(".")
+    return f"{value:.4g}"
+
+
+class FloatSpinBox(QDoubleSpinBox):
+    """A spin box for plain numbers (no log steps) that shows small values as entered.
+
+    A QDoubleSpinBox rounds what it shows and holds to its decimals: with 4, a std of
+    1e-06 shows as "0.0000" (and reads back as 0). This one keeps 12 decimals and shows
+    :func:`float_text` ("0.5", "1e-06"); typing "1e-6" is accepted.
+    """
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setDecimals(12)
+        self.setKeyboardTracking(False)
+
+    def textFromValue(self, value: float) -> str:  # noqa: N802  (Qt override)
+        return float_text(value)
+
+    def valueFromText(self, text: str) -> float:  # noqa: N802  (Qt override)
+        if text == self.textFromValue(self.value()):
+            return self.value()  # Enter on the shown "1.3333" keeps 4/3
+        try:
+            return float(text)
+        except ValueError:
+            return self.value()
+
+    def validate(self, text: str, pos: int) -> object:  # noqa: D401  (Qt override)
+        try:
+            value = float(text)
+        except ValueError:
+            ok = text == "" or all(c in "0123456789.eE+-" for c in text)
+            state = QValidator.State.Intermediate if ok else QValidator.State.Invalid
+            return state, text, pos
+        ok = self.minimum() <= value <= self.maximum()
+        return (QValidator.State.Acceptable if ok else QValidator.State.Intermediate), text, pos
+
+    def sizeHint(self) -> QSize:  # noqa: N802  (Qt override)
+        # Qt sizes a spin box from the texts of its bounds ("0" and "1" for a share), too
+        # narrow for the values between ("0.1235"): leave room for those.
+        hint = super().sizeHint()
+        text = self.fontMetrics().horizontalAdvance("-0.00000") + 8
+        return QSize(max(hint.width(), text + hint.height() + 8), hint.height())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802  (Qt override)
+        return self.sizeHint()

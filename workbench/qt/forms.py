@@ -7,7 +7,8 @@ optimizers...).
 declared type           editor
 ======================  =====================================================
 ``int``                 QSpinBox (bounds from ``min``/``max``)
-``float``               QDoubleSpinBox, or a log-stepping spin box for ``log``
+``float``               a FloatSpinBox (small values shown as entered:
+                        1e-06, not 0.0000), or a log-stepping spin box for ``log``
 ``bool``                QCheckBox
 ``str`` with choices    QComboBox
 ``str``                 QLineEdit
@@ -31,12 +32,12 @@ from typing import Any
 
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGridLayout,
                                QHBoxLayout, QLabel, QLineEdit, QSpinBox, QWidget)
 
 from workbench.core.registry import Entry, Param
 
-from workbench.qt.common import LogSpinBox
+from workbench.qt.common import FloatSpinBox, LogSpinBox
 
 _INT_LIMIT = 2_000_000_000
 _FLOAT_LIMIT = 1e9
@@ -104,10 +105,9 @@ def _number_box(kind: type, p: Param, parent: QWidget | None = None) -> QWidget:
         box.setRange(p.min if p.min is not None and p.min > 0 else 1e-8,
                      p.max if p.max is not None else _FLOAT_LIMIT)
     else:
-        box = QDoubleSpinBox(parent)
+        box = FloatSpinBox(parent)  # shows 1e-06 as that, not as "0.0000"
         lo = p.min if p.min is not None else -_FLOAT_LIMIT
         hi = p.max if p.max is not None else _FLOAT_LIMIT
-        box.setDecimals(4)
         box.setRange(lo, hi)
         span = hi - lo if p.min is not None and p.max is not None else 10.0
         box.setSingleStep(0.01 if span <= 1.0 else 0.05 if span <= 5.0 else

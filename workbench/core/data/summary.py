@@ -158,6 +158,13 @@ def summarize_images(paths: Iterable[str | os.PathLike],
     return out
 
 
+def image_header(path: str) -> tuple[tuple[int, int], str] | None:
+    """``((width, height), mode)`` of the image file ``path`` as displayed (EXIF rotation
+    applied), from its header only; None when it cannot be read. The size of the file
+    itself, whatever size a reader decodes it at (JPEG draft mode)."""
+    return _header(path)
+
+
 def _header(path: str) -> tuple[tuple[int, int], str] | None:
     try:
         with Image.open(path) as im:

@@ -4,8 +4,9 @@ A vertical flip turns a 6 into a 9; a mirror turns a 3 into no digit at all; a h
 turns a red traffic light green. Such an augmentation teaches the network the wrong label.
 :func:`augmentation_hints` spots the likely cases from the class names (and, optionally, the
 dataset's name and each class's mean colour) so the Augment panel can say so; the user
-decides. :func:`mirror_sensitivity` is the same judgement for the defaults a new dataset
-gets (:mod:`..defaults`): no flip for digits, letters or text.
+decides, helped by a one-click fix (:func:`label_hints`, :mod:`.fixes`).
+:func:`mirror_sensitivity` is the same judgement for the defaults a new dataset gets
+(:mod:`..defaults`): no flip for digits, letters or text.
 """
 
 from __future__ import annotations
@@ -14,8 +15,14 @@ import itertools
 import math
 from typing import Any, Sequence
 
+from workbench.core.data.augment.fixes import FLIPS, Fix, Hint, remove, set_params
+
 #: Threshold on the largest rotation (degrees) above which glyph-like classes get a hint.
 LARGE_ROTATION = 30.0
+#: ColorJitter's hue above this gets a hint (a shift of 0.05 of a turn keeps red red).
+SAFE_HUE = 0.05
+#: ColorJitter's saturation above this gets a hint (a factor in [0.9, 1.1] keeps colours).
+SAFE_SATURATION = 0.1
 #: Class mean colours (RGB in [0, 1]) further apart than this count as "far apart".
 COLOUR_DISTANCE = 0.25
 
@@ -214,7 +221,20 @@ def augmentation_hints(classes: Sequence[str], transforms: Sequence[Any],
     list of str
         One sentence per (transform, reason), naming the transform and the classes, in the
         order of ``transforms``; empty when nothing looks risky. These are hints, never
-        errors: orientation or colour may not matter for the user's data.
+        errors: orientation or colour may not matter for the user's data. The texts of
+        :func:`label_hints`, which also carry the one-click fixes.
+    """
+    return [h.text for h in label_hints(classes, transforms, class_colours, folder)]
+
+
+def label_hints(classes: Sequence[str], transforms: Sequence[Any],
+                class_colours: dict | None = None, folder: str = "") -> list[Hint]:
+    """:func:`augmentation_hints` as :class:`~.fixes.Hint` objects, each with its fix.
+
+    The fixes: remove the flips (one button for all, key :data:`~.fixes.FLIPS`); limit a
+    rotation to :data:`LARGE_ROTATION` degrees; set ColorJitter's hue to 0 and/or its
+    saturation to :data:`SAFE_SATURATION` (only what is not so already); remove a
+    Grayscale or RandomGrayscale.
     """
     classes = [str(c) for c in classes]
     lowered = {_norm(c): c for c in classes}
@@ -230,38 +250,75 @@ def augmentation_hints(classes: Sequence[str], transforms: Sequence[Any],
     def pairs(ps: list[tuple[str, str]]) -> str:
         return ", ".join(f"{a!r}/{b!r}" for a, b in ps)
 
-    hints: list[str] = []
-    for t in transforms:
+    def flip(i: int, name: str) -> Fix:
+        return remove(i, name, "Remove the flip", key=FLIPS, many="Remove the flips")
+
+    hints: list[Hint] = []
+    for i, t in enumerate(transforms):
         name, p = _spec(t)
         if name == "RandomVerticalFlip" and (glyphs or mirrored) and p.get("p", 0.5) > 0:
             turn = (f"; upside down, {pairs(upside)} turn into each other" if upside else "")
             what = (f"classes {_listing(glyphs)} look like digits or letters" if glyphs
                     else mirrored)
-            hints.append(f"{name} may change the label: {what}{turn}. Remove it unless "
-                         f"upside-down versions keep their class.")
+            hints.append(Hint(f"{name} may change the label: {what}{turn}. Remove it unless "
+                              f"upside-down versions keep their class.", i, flip(i, name)))
         elif name == "RandomHorizontalFlip" and (mirror or mirrored) and p.get("p", 0.5) > 0:
             why = [f"{mirrored}, which a mirror changes"] if mirrored else []
             why += [f"mirrored, {pairs(mirror)} turn into each other"] if mirror else []
-            hints.append(f"{name} may change the label: {'; '.join(why)}. Remove it for "
-                         f"digits, letters and text.")
+            hints.append(Hint(f"{name} may change the label: {'; '.join(why)}. Remove it "
+                              f"for digits, letters and text.", i, flip(i, name)))
         elif name in ("RandomRotation", "RandomAffine") and glyphs and \
-                float(p.get("degrees", 0)) > LARGE_ROTATION:
+                _num(p.get("degrees")) > LARGE_ROTATION:
             turn = f" ({pairs(upside)} are a half-turn apart)" if upside else ""
-            hints.append(f"{name} rotates up to {float(p['degrees']):g} degrees, which may "
-                         f"change the label: classes {_listing(glyphs)} look like digits or "
-                         f"letters{turn}. Keep it at {LARGE_ROTATION:g} degrees or less.")
-        elif name == "ColorJitter" and by_colour and \
-                (float(p.get("hue", 0)) > 0.05 or float(p.get("saturation", 0)) > 0):
-            what = ", ".join(f"{k} {float(p[k]):g}" for k in ("hue", "saturation")
-                             if float(p.get(k, 0)) > 0)
-            hints.append(f"{name} ({what}) may change the label: classes "
-                         f"{_listing(by_colour)} seem told apart by colour ({why_colour}). "
-                         f"Set hue to 0 and lower saturation, or remove it.")
+            fix = set_params(i, name, {"degrees": LARGE_ROTATION},
+                             f"Limit rotation to {LARGE_ROTATION:g}°", key="rotation")
+            hints.append(Hint(
+                f"{name} rotates up to {_num(p['degrees']):g} degrees, which may change the "
+                f"label: classes {_listing(glyphs)} look like digits or letters{turn}. Keep "
+                f"it at {LARGE_ROTATION:g} degrees or less.", i, fix))
+        elif name == "ColorJitter" and by_colour:
+            hint = _jitter_hint(i, name, p, by_colour, why_colour)
+            if hint is not None:
+                hints.append(hint)
         elif name in ("Grayscale", "RandomGrayscale") and by_colour and p.get("p", 1) > 0:
-            hints.append(f"{name} removes colour, which classes {_listing(by_colour)} seem "
-                         f"told apart by ({why_colour}). Remove it unless shape alone tells "
-                         f"them apart.")
+            hints.append(Hint(
+                f"{name} removes colour, which classes {_listing(by_colour)} seem told "
+                f"apart by ({why_colour}). Remove it unless shape alone tells them apart.",
+                i, remove(i, name)))
     return hints
+
+
+def _num(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def _jitter_hint(i: int, name: str, p: dict, by_colour: list[str], why: str) -> Hint | None:
+    """The ColorJitter hint: only the hue and saturation it has too much of, and a fix
+    that changes only those."""
+    hue, sat = _num(p.get("hue")), _num(p.get("saturation"))
+    change: dict[str, float] = {}
+    if hue > SAFE_HUE:
+        change["hue"] = 0.0
+    if sat > SAFE_SATURATION:
+        change["saturation"] = SAFE_SATURATION
+    if not change:
+        return None
+    what = ", ".join(f"{k} {v:g}" for k, v in (("hue", hue), ("saturation", sat))
+                     if k in change)
+    advice = []
+    if "hue" in change:
+        advice.append("set hue to 0")
+    if "saturation" in change:
+        advice.append(f"lower saturation to {SAFE_SATURATION:g} or less")
+    todo = " and ".join(advice)
+    label = ", ".join(f"{k} to {v:g}" for k, v in change.items())
+    fix = set_params(i, name, change, ("Set " if "hue" in change else "Lower ") + label)
+    return Hint(f"{name} ({what}) may change the label: classes {_listing(by_colour)} seem "
+                f"told apart by colour ({why}). {todo[0].upper()}{todo[1:]}, or remove it.",
+                i, fix)
 
 
 def label_changing_flips(classes: Sequence[str], transforms: Sequence[Any],

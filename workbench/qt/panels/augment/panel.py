@@ -3,7 +3,8 @@
 Left: the list of training transforms (add from the registry, grouped; remove; reorder by
 drag), the selected one's parameters (a :class:`~workbench.qt.forms.ParamForm` built from
 the registry's declarations), both pipelines as text and hints where an augmentation may
-change what an image shows. Right: the live preview
+change what an image shows or a step misses the images, each with its one-click fix and an
+Undo (:class:`~workbench.qt.panels.augment.hints_view.HintsView`). Right: the live preview
 (:class:`~workbench.qt.panels.augment.preview.AugmentPreview`).
 
 Every edit goes into ``experiment.augment.transforms``, is announced through the Experiment's
@@ -17,6 +18,7 @@ the preview fill in when the background import (:mod:`workbench.qt.startup`) is 
 
 from __future__ import annotations
 
+import copy
 import sys
 from typing import Any
 
@@ -25,6 +27,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QGroupBox, QHBoxLayout, QLabel
                                QListWidgetItem, QMenu, QPushButton, QScrollArea, QSplitter,
                                QTabWidget, QToolButton, QVBoxLayout, QWidget)
 
+from workbench.core.data.augment.fixes import Fix, apply_fix
 from workbench.core.errors import WorkbenchError
 from workbench.core.events import CurrentExperiment
 from workbench.core.experiment import Experiment
@@ -34,7 +37,7 @@ from workbench.qt.common import MessageLabel, run_standalone
 from workbench.qt.evented import subscribe
 from workbench.qt.forms import ParamForm
 from workbench.qt.startup import LOADING_TEXT, torch_loader, when_torch_ready
-from workbench.qt.workers import TaskRunner
+from workbench.qt.panels.augment.hints_view import HintsView
 from workbench.qt.panels.augment.preview import AugmentPreview
 
 _KEY = Qt.ItemDataRole.UserRole
@@ -56,7 +59,8 @@ class AugmentPanel(QWidget):
     preview_updated()
         The preview shows the current settings (forwarded from the preview).
     hints_updated()
-        The dataset's class colours are known and the hints take them into account.
+        The dataset's class colours and typical image size are known and the hints take
+        them into account.
     """
 
     experiment_changed = Signal()
@@ -67,9 +71,7 @@ class AugmentPanel(QWidget):
                  parent: QWidget | None = None):
         super().__init__(parent)
         self.current = CurrentExperiment.of(experiment)
-        self.class_colours: dict[str, list[float]] = {}
-        self._colour_runner = TaskRunner(self, supersede=True)
-        self._colour_runner.finished.connect(self._on_colours_found)
+        self._undo: tuple[str, list[Component]] | None = None  # the last fix, to undo
         self.form: ParamForm | None = None
         self._components: dict[int, Component] = {}
         self._next_key = 0
@@ -124,14 +126,12 @@ class AugmentPanel(QWidget):
         self.pipelines = QTabWidget()
         self.pipelines.addTab(self.train_steps, "Training pipeline")
         self.pipelines.addTab(self.eval_steps, "Validation / prediction pipeline")
-        self.hints = MessageLabel("")
-        # The one-click answer to a flip hint: digits and letters must not be mirrored.
-        self.remove_flips_button = QPushButton("Remove the flip")
-        self.remove_flips_button.setToolTip("Remove the flips the hint above warns about: a "
-                                            "mirrored or upside-down image of these classes "
-                                            "may show another class, or none.")
-        self.remove_flips_button.clicked.connect(self.remove_label_changing_flips)
-        self.remove_flips_button.hide()
+        self.hint_view = HintsView()
+        self.hint_view.measured.connect(self._on_measured)
+        self.hint_view.fix_requested.connect(self.apply_fix)
+        self.hint_view.undo_requested.connect(self.undo_fix)
+        self.hints = self.hint_view.label
+        self.remove_flips_button = self.hint_view.flip_button
         self.message = MessageLabel("")
 
         left = QWidget()
@@ -140,11 +140,7 @@ class AugmentPanel(QWidget):
         ll.addWidget(list_box, 3)
         ll.addWidget(self.form_box, 3)
         ll.addWidget(self.pipelines, 3)
-        ll.addWidget(self.hints)
-        flips_row = QHBoxLayout()
-        flips_row.addWidget(self.remove_flips_button)
-        flips_row.addStretch(1)
-        ll.addLayout(flips_row)
+        ll.addWidget(self.hint_view)
         ll.addWidget(self.message)
 
         self.preview = AugmentPreview(self.current)
@@ -199,30 +195,25 @@ class AugmentPanel(QWidget):
         self.current.replace(experiment)
 
     def _on_experiment_replaced(self, _experiment: Experiment) -> None:
+        self._set_undo(None)
         self._rebuild_list()
         self.refresh()
 
     def _on_experiment_changed(self, section: str, _field: str | None) -> None:
         # The pipelines follow the input size, channels and normalisation too.
         if section in ("data", "augment") and not self._announcing:
+            if section == "augment":
+                self._set_undo(None)  # the list changed elsewhere: the snapshot is stale
             self.refresh()
 
     def set_index(self, index: Any) -> None:
         """The loaded dataset: class names for the hints, images for the preview."""
         self.preview.set_index(index)
-        self.class_colours: dict[str, list[float]] = {}
-        if index is not None and getattr(index, "samples", None):
-            # A few images per class, decoded off the GUI thread, tell whether the classes
-            # differ mainly by colour (then colour jitter or grayscale may change the label).
-            from workbench.core.data.augment.hints import class_mean_colours
-
-            self._colour_runner.submit(
-                lambda state: class_mean_colours(index, is_cancelled=state.is_cancelled))
+        self.hint_view.measure(index)
         self.refresh()
 
-    @Slot(int, object)
-    def _on_colours_found(self, job: int, colours: dict) -> None:
-        self.class_colours = dict(colours)
+    @Slot()
+    def _on_measured(self) -> None:
         self._show_hints()
         self.hints_updated.emit()
 
@@ -312,27 +303,30 @@ class AugmentPanel(QWidget):
         self.list.setCurrentRow(new)
         self._changed()
 
-    @Slot()
-    def remove_label_changing_flips(self) -> None:
-        """Remove the flips a hint warns about (see ``label_changing_flips``)."""
-        rows = self._label_changing_flips()
-        if not rows:
-            return
+    @Slot(object)
+    def apply_fix(self, fix: Fix) -> None:
+        """Make the edit of a hint's fix (:func:`~workbench.core.data.augment.fixes.apply_fix`);
+        Undo (:meth:`undo_fix`) puts the list back until the next edit."""
         transforms = self.experiment.augment.transforms
-        transforms[:] = [t for i, t in enumerate(transforms) if i not in rows]
+        before = [copy.deepcopy(t) for t in transforms]
+        transforms[:] = apply_fix(transforms, fix)
+        self._rebuild_list()
+        self._changed()
+        self._set_undo((fix.label, before))
+
+    @Slot()
+    def undo_fix(self) -> None:
+        """Put the transforms back as they were before the last fix."""
+        if self._undo is None:
+            return
+        _, before = self._undo
+        self.experiment.augment.transforms[:] = before
         self._rebuild_list()
         self._changed()
 
-    def _label_changing_flips(self) -> list[int]:
-        from workbench.core.data.augment.hints import label_changing_flips
-
-        index = self.preview.index
-        try:
-            return label_changing_flips(list(getattr(index, "classes", []) or []),
-                                        list(self.experiment.augment.transforms),
-                                        getattr(index, "root", "") or "")
-        except WorkbenchError:
-            return []
+    def _set_undo(self, undo: tuple[str, list[Component]] | None) -> None:
+        self._undo = undo
+        self.hint_view.set_undo(undo[0] if undo else None)
 
     @Slot(int)
     def _on_selected(self, row: int) -> None:
@@ -370,6 +364,7 @@ class AugmentPanel(QWidget):
             self._changed()
 
     def _changed(self) -> None:
+        self._set_undo(None)  # after another edit, the snapshot would undo that one too
         self._announcing = True  # every other view of the transforms hears it from there
         try:
             self.experiment.augment.announce("transforms")
@@ -391,6 +386,7 @@ class AugmentPanel(QWidget):
                 lst.addItem(LOADING_TEXT)
             self._show_hints()
             return
+        from workbench.core.data.augment.naming import describe_spec_error
         from workbench.core.data.augment.transforms import describe_pipeline
 
         ok = True
@@ -399,7 +395,9 @@ class AugmentPanel(QWidget):
             try:
                 steps = describe_pipeline(self.experiment, train=train)
             except WorkbenchError as e:
-                self.message.show_message(str(e), "error")
+                error = describe_spec_error(e, self.experiment.augment.transforms)
+                self.message.show_message(error, "error")
+                lst.addItem(f"Not built: {error}")
                 ok = False
                 continue
             for i, step in enumerate(steps, 1):
@@ -407,6 +405,8 @@ class AugmentPanel(QWidget):
         self._show_hints()
         if ok:
             self.preview.schedule()
+        else:  # the draws on show are not of this pipeline
+            self.preview.mark_stale(self.message.text())
 
     def _list_shows_experiment(self) -> bool:
         shown = [self._components.get(self.list.item(r).data(_KEY))
@@ -415,26 +415,19 @@ class AugmentPanel(QWidget):
 
     def _show_hints(self) -> None:
         if not self._torch:  # the hints look the transforms' defaults up in the registry
-            self.hints.setVisible(False)
-            self.remove_flips_button.setVisible(False)
+            self.hint_view.show_hints([])
             return
-        from workbench.core.data.augment.hints import augmentation_hints
+        from workbench.core.data.augment.pipeline_hints import all_hints
 
         index = self.preview.index
-        classes = list(getattr(index, "classes", []) or [])
         try:
-            hints = augmentation_hints(classes, list(self.experiment.augment.transforms),
-                                       self.class_colours or None,
-                                       folder=getattr(index, "root", "") or "")
+            view = self.hint_view
+            hints = all_hints(self.experiment, list(getattr(index, "classes", []) or []),
+                              getattr(index, "root", "") or "", view.class_colours or None,
+                              view.image_size)
         except WorkbenchError:
             hints = []
-        self.hints.show_message("\n".join(f"Hint: {h}" for h in hints),
-                                "warning" if hints else "info")
-        self.hints.setVisible(bool(hints))
-        flips = self._label_changing_flips() if hints else []
-        self.remove_flips_button.setText("Remove the flip" if len(flips) == 1
-                                         else "Remove the flips")
-        self.remove_flips_button.setVisible(bool(flips))
+        self.hint_view.show_hints(hints)
 
     def showEvent(self, event) -> None:  # noqa: N802  (Qt override)
         # Cheap, and the data settings may have changed while another tab was shown.
@@ -442,7 +435,7 @@ class AugmentPanel(QWidget):
         super().showEvent(event)
 
     def shutdown(self) -> None:
-        self._colour_runner.cancel_all()
+        self.hint_view.shutdown()
         self.preview.shutdown()
 
 

@@ -18,8 +18,8 @@ import random
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QImage, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel,
                                QPushButton, QScrollArea, QTabWidget, QVBoxLayout, QWidget)
 
@@ -67,12 +67,64 @@ def sample_image(size: int = 224):
     return img
 
 
+class TileCaption(QLabel):
+    """A batch tile's label: one line per part of a mix ("0.50 Zürich café +" over
+    "0.50 dog"), each cut with "…" to the label's width; :meth:`text` and the tooltip keep
+    the whole label."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__("", parent)
+        self.setMinimumWidth(TILE_PX)
+
+    def setText(self, text: str) -> None:  # noqa: N802  (Qt override)
+        super().setText(text)
+        self.setToolTip(text)
+        self.updateGeometry()
+
+    def shown_lines(self) -> list[str]:
+        """The lines drawn: the label split at " + ", each elided to the width."""
+        parts = self.text().split(" + ") if self.text() else []
+        width = max(1, self.contentsRect().width())
+        fm = self.fontMetrics()
+        return [fm.elidedText(p + (" +" if i < len(parts) - 1 else ""),
+                              Qt.TextElideMode.ElideRight, width)
+                for i, p in enumerate(parts)]
+
+    def sizeHint(self) -> QSize:  # noqa: N802  (Qt override)
+        lines = max(1, len(self.text().split(" + ")))
+        return QSize(TILE_PX, self.fontMetrics().lineSpacing() * lines + 2)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802  (Qt override)
+        return QSize(TILE_PX, self.sizeHint().height())
+
+    def paintEvent(self, event) -> None:  # noqa: N802  (Qt override)
+        painter = QPainter(self)
+        painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
+        painter.drawText(self.contentsRect(), int(Qt.AlignmentFlag.AlignHCenter |
+                                                  Qt.AlignmentFlag.AlignTop),
+                         "\n".join(self.shown_lines()))
+
+
 def _tile_label() -> QLabel:
     lab = QLabel()
     lab.setFixedSize(TILE_PX + 4, TILE_PX + 4)
     lab.setAlignment(Qt.AlignmentFlag.AlignCenter)
     lab.setStyleSheet("background: #202020; border: 1px solid #555;")
     return lab
+
+
+def _named(exp: Any, job: Any) -> Any:
+    """``job`` as a task whose invalid-step error names the step as the list shows it
+    ("RandomResizedCrop (step 1) → scale"), not by its path in the experiment."""
+    def run(_state: Any) -> Any:
+        from workbench.core.data.augment.naming import describe_spec_error
+        from workbench.core.errors import SpecError
+
+        try:
+            return job()
+        except SpecError as e:
+            raise WorkbenchError(describe_spec_error(e, exp.augment.transforms)) from None
+    return run
 
 
 class AugmentPreview(QWidget):
@@ -95,6 +147,8 @@ class AugmentPreview(QWidget):
         self.index: Any = None
         self.image = sample_image()
         self.image_name = "built-in sample"
+        #: The file's own ``((width, height), mode)``, when the image came from a file.
+        self.file_header: tuple[tuple[int, int], str] | None = None
         self.seed = 0
         self._rng = random.Random(0)
         self.runner = TaskRunner(self, supersede=True)
@@ -144,11 +198,10 @@ class AugmentPreview(QWidget):
         row.addStretch(1)
 
         self.batch_tiles = [_tile_label() for _ in range(TILES)]
-        self.batch_texts = [QLabel("") for _ in range(TILES)]
+        self.batch_texts = [TileCaption() for _ in range(TILES)]
         batch_grid = QGridLayout()
         batch_grid.setSpacing(2)
         for i, (lab, text) in enumerate(zip(self.batch_tiles, self.batch_texts)):
-            text.setAlignment(Qt.AlignmentFlag.AlignCenter)
             text.setMaximumWidth(TILE_PX + 40)
             text.setStyleSheet("font-size: 9pt;")
             batch_grid.addWidget(lab, (i // 4) * 2, i % 4, Qt.AlignmentFlag.AlignCenter)
@@ -211,9 +264,11 @@ class AugmentPreview(QWidget):
             self.class_combo.addItem(SAMPLE)
         self.pick_random()
 
-    def set_image(self, image: Any, name: str = "") -> None:
-        """Preview ``image`` (a PIL image)."""
-        self.image, self.image_name = image, name
+    def set_image(self, image: Any, name: str = "",
+                  header: tuple[tuple[int, int], str] | None = None) -> None:
+        """Preview ``image`` (a PIL image); ``header`` is the file's own ``((width,
+        height), mode)`` when it was decoded from a file at a reduced size."""
+        self.image, self.image_name, self.file_header = image, name, header
         self._show_original()
         self.schedule()
 
@@ -237,13 +292,14 @@ class AugmentPreview(QWidget):
             when_torch_ready(lambda: self.open_path(path), self)
             return False
         from workbench.core.data.augment.preview import open_preview_image
+        from workbench.core.data.summary import image_header
 
         try:
             img = open_preview_image(path, self.experiment)
         except WorkbenchError as e:
             self.message.show_message(str(e), "error")
             return False
-        self.set_image(img, path)
+        self.set_image(img, path, image_header(path))
         return True
 
     @Slot()
@@ -277,19 +333,24 @@ class AugmentPreview(QWidget):
             from workbench.core.data.augment.preview import batch_preview
 
             samples, classes = list(index.samples), list(index.classes)
-            self.runner.submit(lambda state: ("batch", batch_preview(
-                exp, samples, classes, n=min(TILES, exp.data.batch_size), seed=seed)))
+            self.runner.submit(_named(exp, lambda: ("batch", batch_preview(
+                exp, samples, classes, n=min(TILES, exp.data.batch_size), seed=seed))))
         else:
             from workbench.core.data.augment.preview import augment_tiles, eval_view
 
-            self.runner.submit(lambda state: ("draws", augment_tiles(exp, image, TILES, seed),
-                                              eval_view(exp, image)))
+            self.runner.submit(_named(exp, lambda: (
+                "draws", augment_tiles(exp, image, TILES, seed), eval_view(exp, image))))
 
     def _show_original(self) -> None:
         arr = np.asarray(self.image)
         self.original.setPixmap(to_pixmap(arr))
         w, h = self.image.size
-        self.original.setToolTip(f"{self.image_name} ({w}x{h}, {self.image.mode})")
+        if self.file_header is None or self.file_header[0] == (w, h):
+            self.original.setToolTip(f"{self.image_name} ({w}x{h}, {self.image.mode})")
+        else:  # a large JPEG is decoded at a fraction of its size (draft mode)
+            (fw, fh), mode = self.file_header
+            self.original.setToolTip(f"{self.image_name} ({fw}x{fh}, {mode}; decoded at "
+                                     f"{w}x{h} for the preview)")
 
     @Slot(int, object)
     def _on_finished(self, job_id: int, result: Any) -> None:
@@ -313,7 +374,24 @@ class AugmentPreview(QWidget):
 
     @Slot(int, str)
     def _on_errored(self, job_id: int, message: str) -> None:
+        self._clear_tiles()
         self.message.show_message(f"Cannot preview: {message}", "error")
+
+    def mark_stale(self, reason: str) -> None:
+        """The pipeline cannot be built (``reason``): clear the draws and the batch, which
+        show an earlier pipeline, and say why until the next preview."""
+        self._timer.stop()
+        self.runner.cancel_all()
+        self._clear_tiles()
+        self.message.show_message(f"No preview until the pipeline is fixed: {reason}",
+                                  "error")
+
+    def _clear_tiles(self) -> None:
+        for lab in [*self.tiles, self.eval_tile, *self.batch_tiles]:
+            lab.setPixmap(QPixmap())
+        for text in self.batch_texts:
+            text.setText("")
+        self.batch_note.setText("")
 
     def shutdown(self) -> None:
         self._shut_down = True  # torch becoming ready later must not start a preview
