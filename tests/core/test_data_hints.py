@@ -116,14 +116,19 @@ def test_horizontal_flip_hint_for_letters_text_and_telling_dataset_names():
                               folder="/data/fashion-mnist/train") == []
 
 
-def test_label_changing_flips_are_the_ones_the_hints_name():
-    from workbench.core.data.augment.hints import label_changing_flips
+def test_the_flips_hinted_about_are_the_ones_that_change_the_label():
+    from workbench.core.data.augment.fixes import FLIPS
+    from workbench.core.data.augment.hints import label_hints
+
+    def flips(classes, folder=""):
+        return [h.index for h in label_hints(classes, ts, folder=folder)
+                if h.fix is not None and h.fix.key == FLIPS]
 
     ts = [Component("RandomHorizontalFlip"), Component("RandomRotation", {"degrees": 10}),
           Component("RandomVerticalFlip"), Component("RandomHorizontalFlip", {"p": 0.0})]
-    assert label_changing_flips(DIGITS, ts) == [0, 2]
-    assert label_changing_flips(["cat", "dog"], ts) == []
-    assert label_changing_flips(["cat", "dog"], ts, folder="/data/letters/train") == [0, 2]
+    assert flips(DIGITS) == [0, 2]  # a flip with p 0 does nothing: no hint
+    assert flips(["cat", "dog"]) == []
+    assert flips(["cat", "dog"], folder="/data/letters/train") == [0, 2]
 
 
 # -- one-click fixes ----------------------------------------------------------------------

@@ -321,30 +321,6 @@ def _jitter_hint(i: int, name: str, p: dict, by_colour: list[str], why: str) -> 
                 i, fix)
 
 
-def label_changing_flips(classes: Sequence[str], transforms: Sequence[Any],
-                         folder: str = "") -> list[int]:
-    """Positions in ``transforms`` of the flips :func:`augmentation_hints` warns about.
-
-    A horizontal flip on mirror-sensitive classes (see :func:`mirror_sensitivity`, or a
-    b/d or p/q pair); flips with ``p`` 0 do nothing and are left out. The Augment panel
-    offers to remove these.
-    A vertical flip counts on classes that look like digits or letters, or on
-    mirror-sensitive ones.
-    """
-    classes = [str(c) for c in classes]
-    lowered = {_norm(c) for c in classes}
-    mirror = any(a in lowered and b in lowered for a, b in _MIRROR) or \
-        mirror_sensitivity(classes, folder) is not None
-    glyphs = mirror or any(_glyph_like(c) for c in classes)
-    out = []
-    for i, t in enumerate(transforms):
-        name, p = _spec(t)
-        if p.get("p", 0.5) > 0 and ((name == "RandomHorizontalFlip" and mirror) or
-                                    (name == "RandomVerticalFlip" and glyphs)):
-            out.append(i)
-    return out
-
-
 def class_mean_colours(index: Any, per_class: int = 8, size: int = 32,
                        is_cancelled: Any = None) -> dict[str, list[float]]:
     """Mean RGB colour (0-1) of a few images of each class, for the colour hints.
