@@ -345,7 +345,8 @@ def test_cli_tune_stops_on_sigterm_and_exits_with_143(tiny_experiment, tmp_path,
 
 
 def test_two_processes_share_one_study(tiny_experiment, tmp_path):
-    exp_path, space_path = _files(tmp_path, tiny_experiment, space(seed=None))
+    # Seeded, as the README's example is: each process must still draw its own values.
+    exp_path, space_path = _files(tmp_path, tiny_experiment, space(seed=0))
     url = f"sqlite:///{tmp_path / 'shared.db'}"
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     cmd = [sys.executable, "-m", "workbench", "tune", str(exp_path), "--space",
@@ -358,3 +359,4 @@ def test_two_processes_share_one_study(tiny_experiment, tmp_path):
     assert len(study.trials) == 4
     assert all(t.state.name == "COMPLETE" for t in study.trials)
     assert len({t.number for t in study.trials}) == 4
+    assert len({t.params["optimizer.params.lr"] for t in study.trials}) == 4

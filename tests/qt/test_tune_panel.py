@@ -125,6 +125,21 @@ def test_a_bad_range_shows_the_cores_message(qtbot, panel):
     assert not panel.is_running()
 
 
+def test_a_study_whose_every_trial_failed_says_why(qtbot, panel, monkeypatch):
+    import workbench.core.tune.study as tune
+    from workbench.core.errors import SpecError
+
+    def refused(exp, params):
+        raise SpecError("data.batch_size", "too big for this dataset")
+
+    monkeypatch.setattr(tune, "apply_params", refused)
+    with qtbot.waitSignal(panel.study_finished, timeout=TIMEOUT_MS):
+        assert panel.start()
+    assert panel.message.level == "error"
+    assert "trial 0 failed: invalid combination" in panel.message.text()
+    assert "too big for this dataset" in panel.message.text()
+
+
 def test_no_budget_is_refused(panel):
     panel.trials_spin.setValue(0)
     assert not panel.start()

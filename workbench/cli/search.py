@@ -9,7 +9,8 @@ import json
 import signal
 import sys
 
-from workbench.cli.common import UserError, _save_experiment, apply_overrides
+from workbench.cli.common import (EXIT_DIVERGED, EXIT_OUT_OF_MEMORY, EXIT_USER_ERROR,
+                                  UserError, _save_experiment, apply_overrides)
 from workbench.cli.signals import _ctrl_c_stops
 
 
@@ -68,18 +69,31 @@ def cmd_tune(args: argparse.Namespace) -> int:
         where = f"{args.space}: " if e.field.startswith("space") else ""
         raise UserError(f"{flag}: {e.problem}" if flag else f"{where}{e}") from None
     print(summary.to_text())
+    failed = None if stop.is_set() else summary.all_failed()
     if args.apply:
         if summary.best_trial is None:
             print(f"no trial has completed, so {args.experiment} was not changed",
                   file=sys.stderr)
-            return 1
+            return _failed(failed, len(summary.ran)) if failed else 1
         best = apply_params(Experiment.load(args.experiment), summary.best_params)
         _save_experiment(args.experiment, lambda: best.save(args.experiment))
         print(f"wrote trial {summary.best_trial}'s parameters into {args.experiment}",
               file=sys.stderr)
-    if not stop.is_set():
-        return 0
-    return 143 if stop.signum == signal.SIGTERM else 130
+    if stop.is_set():
+        return 143 if stop.signum == signal.SIGTERM else 130
+    return _failed(failed, len(summary.ran)) if failed else 0
+
+
+def _failed(first: dict, ran: int) -> int:
+    """Say why every trial of this run failed (the first one's error), and exit as ``train``
+    would for it: 3 diverged, 4 out of memory, else 2 (the experiment's or the space's to
+    fix, e.g. a runs folder it cannot write)."""
+    which = (f"trial {first['number']} failed" if ran == 1 else
+             f"all {ran} trials of this run failed; the first, trial {first['number']}")
+    print(f"workbench tune: no trial completed: {which}: "
+          f"{first.get('error') or 'no reason recorded'}", file=sys.stderr)
+    return {"diverged": EXIT_DIVERGED, "out_of_memory": EXIT_OUT_OF_MEMORY}.get(
+        first.get("failure"), EXIT_USER_ERROR)
 
 
 def _trial_line(t: dict, metric: str) -> str:

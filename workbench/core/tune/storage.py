@@ -2,7 +2,9 @@
 study in it with the sampler and pruner a :class:`~.space.SearchSpace` names.
 
 Several processes, on one machine or many, that open the same study name in the same
-storage cooperate: Optuna hands each its own trials.
+storage cooperate: Optuna hands each its own trials (numbers), and the sampler
+(:mod:`.sampling`) seeds each trial from its number, so processes do not repeat each
+other's draws.
 """
 
 from __future__ import annotations
@@ -35,16 +37,6 @@ def default_storage(runs_parent: str | Path | None = None) -> str:
         raise WorkbenchError(f"cannot create the runs folder {folder}: {e.strerror}; choose "
                              f"a writable one or give a storage URL") from None
     return f"sqlite:///{(folder / 'studies.sqlite').resolve()}"
-
-
-def make_sampler(optuna: Any, space: SearchSpace) -> Any:
-    """The Optuna sampler ``space.sampler`` names, seeded with ``space.seed``."""
-    if space.sampler == "grid":
-        return optuna.samplers.GridSampler({p: s.grid_values() for p, s in
-                                            space.params.items()}, seed=space.seed)
-    if space.sampler == "random":
-        return optuna.samplers.RandomSampler(seed=space.seed)
-    return optuna.samplers.TPESampler(seed=space.seed)
 
 
 def make_pruner(optuna: Any, space: SearchSpace) -> Any:
@@ -95,12 +87,15 @@ def open_storage(optuna: Any, url: str) -> Any:
 def open_study(optuna: Any, url: str, name: str, space: SearchSpace) -> Any:
     """Create study ``name`` in ``url``, or load it when it exists (another process may be
     creating it at the same moment); SpecError when it measures another metric or
-    direction than ``space``."""
+    direction than ``space``. Its sampler is :func:`.sampling.make_sampler`'s (a seed fixes
+    what each trial number draws, so cooperating processes and re-runs draw new values)."""
+    from workbench.core.tune.sampling import make_sampler
+
     storage = open_storage(optuna, url)
     for attempt in range(5):
         try:
             study = optuna.create_study(storage=storage, study_name=name,
-                                        sampler=make_sampler(optuna, space),
+                                        sampler=make_sampler(space),
                                         pruner=make_pruner(optuna, space),
                                         direction=space.direction, load_if_exists=True)
             break

@@ -17,6 +17,7 @@ import contextlib
 import logging
 import re
 import threading
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -24,6 +25,7 @@ from typing import Any, Callable, Iterable
 from workbench.core.errors import SpecError, WorkbenchError
 from workbench.core.experiment import Experiment
 from workbench.core.train.allocator import release_free_memory
+from workbench.core.tune.sampling import grid_progress
 from workbench.core.tune.space import SearchSpace, apply_params
 from workbench.core.tune.storage import default_storage, load_study, open_study, redact
 
@@ -42,7 +44,12 @@ class StudySummary:
     ----------
     trials
         One dict per trial, oldest first: ``number, state, value, params, duration_s,
-        run_dir, error`` (``state``: complete, pruned, fail, running, waiting).
+        run_dir, error, failure`` (``state``: complete, pruned, fail, running, waiting;
+        ``failure``, for a failed trial: diverged, out_of_memory, failed or stopped).
+    ran
+        The numbers of the trials this call of :func:`run_study` ran.
+    note
+        Why this call ran no trial, when it ran none for a reason (a grid that is done).
     """
 
     study_name: str
@@ -54,18 +61,30 @@ class StudySummary:
     best_trial: int | None = None
     best_run_dir: str | None = None
     trials: list[dict[str, Any]] = field(default_factory=list)
+    ran: list[int] = field(default_factory=list)
+    note: str | None = None
+
+    def all_failed(self) -> dict[str, Any] | None:
+        """The first trial this call ran, when every trial it ran failed (none completed or
+        was pruned); None when one did, or when it ran none."""
+        mine = [t for t in self.trials if t["number"] in self.ran]
+        if mine and all(t["state"] == "fail" for t in mine):
+            return mine[0]
+        return None
 
     def to_dict(self) -> dict[str, Any]:
         return {"study_name": self.study_name, "storage": self.storage, "metric": self.metric,
                 "direction": self.direction, "best_value": self.best_value,
                 "best_params": dict(self.best_params), "best_trial": self.best_trial,
-                "best_run_dir": self.best_run_dir, "trials": [dict(t) for t in self.trials]}
+                "best_run_dir": self.best_run_dir, "trials": [dict(t) for t in self.trials],
+                "ran": list(self.ran), "note": self.note}
 
     def to_text(self) -> str:
         counts: dict[str, int] = {}
         for t in self.trials:
             counts[t["state"]] = counts.get(t["state"], 0) + 1
-        lines = [f"study {self.study_name} ({self.storage}): {len(self.trials)} trial(s)"
+        lines = [self.note] if self.note else []
+        lines += [f"study {self.study_name} ({self.storage}): {len(self.trials)} trial(s)"
                  + (f" ({', '.join(f'{n} {s}' for s, n in counts.items())})" if counts else "")]
         if self.best_trial is None:
             lines.append("no trial has completed yet")
@@ -83,7 +102,8 @@ def trial_dict(trial: Any) -> dict[str, Any]:
     duration = trial.duration.total_seconds() if trial.duration is not None else None
     return {"number": trial.number, "state": trial.state.name.lower(), "value": trial.value,
             "params": dict(trial.params), "duration_s": duration,
-            "run_dir": trial.user_attrs.get("run_dir"), "error": trial.user_attrs.get("error")}
+            "run_dir": trial.user_attrs.get("run_dir"), "error": trial.user_attrs.get("error"),
+            "failure": trial.user_attrs.get("failure")}
 
 
 def run_study(experiment: Experiment, space: SearchSpace | dict[str, Any],
@@ -104,7 +124,8 @@ def run_study(experiment: Experiment, space: SearchSpace | dict[str, Any],
     trials, timeout
         This process's budget: a number of trials and/or seconds (no trial starts after the
         timeout; the running one finishes). Other processes on the study have their own.
-        A grid search may give neither: it ends when the grid is done.
+        A grid search may give neither: it ends when the grid is done, and runs no trial
+        (saying so in the summary's ``note``) when every combination has been started.
     storage
         An Optuna storage URL (``sqlite:///file``, ``postgresql://...``); default
         :func:`default_storage` of ``runs_parent``.
@@ -148,8 +169,10 @@ def run_study(experiment: Experiment, space: SearchSpace | dict[str, Any],
     extra = list(callbacks)
 
     failed: set[int] = set()  # trials that failed for a reason on_trial reports
+    ran: list[int] = []
 
     def objective(trial: Any) -> float:
+        ran.append(trial.number)
         try:
             return _run_trial(trial, exp, space, study_name, runs_parent, extra, stop_event,
                               index)
@@ -162,14 +185,19 @@ def run_study(experiment: Experiment, space: SearchSpace | dict[str, Any],
     def after(study: Any, frozen: Any) -> None:
         if on_trial is not None:
             on_trial(trial_dict(frozen))
-        if stop_event.is_set():
+        if stop_event.is_set() or _grid_done(study, space) is not None:
             study.stop()
 
-    if not stop_event.is_set():
+    # Optuna's grid sampler would run a done grid's combinations again (with a warning):
+    # nothing is left to this process once every combination is finished or running.
+    note = _grid_done(study, space) if not stop_event.is_set() else None
+    if not stop_event.is_set() and note is None:
         with _quiet_expected_failures(failed):
             study.optimize(objective, n_trials=trials, timeout=timeout,
                            catch=(_TrialFailed,), callbacks=[after])
-    return summarize(study, storage_url, space.metric)
+    summary = summarize(study, storage_url, space.metric)
+    summary.ran, summary.note = ran, note
+    return summary
 
 
 def best_params(storage: str, study_name: str) -> dict[str, Any]:
@@ -251,7 +279,7 @@ def _run_trial(trial: Any, exp: Experiment, space: SearchSpace, study_name: str,
     if outcome.failed:
         if not isinstance(outcome.error, WorkbenchError):
             raise outcome.error  # a bug of ours, not the trial's
-        _fail(trial, outcome.message, outcome.run_dir)  # diverged, out of memory, ...
+        _fail(trial, outcome.message, outcome.run_dir, outcome.status)  # diverged, ...
     result = outcome.result
     if report.pruned_at is not None:
         why = f"pruned by Optuna after epoch {report.pruned_at} (study {study_name})"
@@ -259,7 +287,8 @@ def _run_trial(trial: Any, exp: Experiment, space: SearchSpace, study_name: str,
             update_run_info(outcome.run_dir, message=why)
         raise optuna.TrialPruned(why)
     if result.stopped:
-        _fail(trial, f"stopped by the user after {len(result.history)} epoch(s)")
+        _fail(trial, f"stopped by the user after {len(result.history)} epoch(s)",
+              kind="stopped")
     values = [m[space.metric] for m in result.history if m.get(space.metric) is not None]
     if not values:
         _fail(trial, f"no {space.metric} was measured: "
@@ -275,8 +304,9 @@ def _relay(study_stop: threading.Event, trial_stop: threading.Event) -> None:
             trial_stop.set()
 
 
-def _fail(trial: Any, message: str, run_dir: Any = None) -> None:
+def _fail(trial: Any, message: str, run_dir: Any = None, kind: str = "failed") -> None:
     trial.set_user_attr("error", message)
+    trial.set_user_attr("failure", kind)
     if run_dir is not None:
         trial.set_user_attr("run_dir", str(run_dir))
     raise _TrialFailed(message)
@@ -306,6 +336,26 @@ def _check_budget(trials: int | None, timeout: float | None, space: SearchSpace)
     if trials is None and timeout is None and space.sampler != "grid":
         raise SpecError("trials", "give a number of trials and/or a time budget (a search "
                                   "has no natural end)")
+
+
+def _grid_done(study: Any, space: SearchSpace) -> str | None:
+    """Why a grid search has nothing left to run (None: it has, or it is no grid search)."""
+    if space.sampler != "grid":
+        return None
+    import optuna
+
+    with warnings.catch_warnings():  # Optuna still marks it experimental
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)  # a dead process's trial is not running
+    total, finished, running = grid_progress(study, space)
+    if finished + running < total:
+        return None
+    if running:
+        return (f"every combination of the grid of {total} has been started (study "
+                f"{study.study_name}; {running} still running in another process): nothing "
+                f"to run")
+    return (f"the grid of {total} combinations is done (study {study.study_name}): nothing "
+            f"to run")
 
 
 def _scan_once(exp: Experiment) -> Any:

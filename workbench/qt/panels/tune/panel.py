@@ -371,9 +371,13 @@ class TunePanel(QWidget):
         self.results.add_trials(summary.trials)  # every process's trials, as stored
         best = ("no trial completed" if summary.best_trial is None else
                 f"best: trial {summary.best_trial}, {summary.metric} {summary.best_value:.4g}")
+        failed = summary.all_failed()  # why none of this study's new trials has a value
+        failed = failed if failed and failed.get("failure") != "stopped" else None
+        why = f"; trial {failed['number']} failed: {failed['error']}" if failed else ""
         self.status.show_message("")
-        self.message.show_message(f"Study {summary.study_name} ended: {len(summary.trials)} "
-                                  f"trial(s); {best}", "ok")
+        self.message.show_message(summary.note or f"Study {summary.study_name} ended: "
+                                  f"{len(summary.trials)} trial(s); {best}{why}",
+                                  "error" if failed else "ok")
         self._update_buttons()
         self.study_finished.emit(summary)
 
