@@ -89,7 +89,7 @@ def test_safetensors_load_into_the_exported_code_without_pickle(digits_bundle, c
     code, _, err = run_cli(capsys, "export", digits_bundle, "--code", tmp_path / "model.py",
                            "--safetensors", tmp_path / "model.safetensors")
     assert code == 0, err
-    doc = json.loads((tmp_path / "model.json").read_text())
+    doc = json.loads((tmp_path / "model.safetensors.json").read_text())
     assert doc["classes"] == [str(i) for i in range(10)] and doc["experiment"]["data"]
     # A fresh interpreter with plain PyTorch, safetensors and the exported code only.
     script = f"""

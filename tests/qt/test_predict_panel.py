@@ -147,12 +147,12 @@ def test_export_csv_writes_shown_rows_like_the_cli(qtbot, panel, image_folder, t
     panel.export_button.click()
     assert "Wrote 2 predictions and 1 unreadable image to" in panel.status.text()
     rows = list(csv.reader(out.open()))
-    assert rows[0] == csv_header(5)
+    assert rows[0] == csv_header(3)  # top 5 asked, but the model has only 3 classes
     assert [r[0] for r in rows[1:]] == [str(f) for f in files]
     red = rows[1]
     item = panel.rows[0]
     assert red[1] == item.predicted and float(red[2]) == pytest.approx(item.confidence, 1e-5)
-    assert red[3:9:2] == [c for c, _ in item.top] and red[9:13] == ["", "", "", ""]
+    assert red[3:9:2] == [c for c, _ in item.top] and len(red) == len(rows[0])
     assert rows[2][1] == "" and rows[2][-1]  # the corrupt file: no class, its error
     assert red[-1] == ""
 

@@ -18,6 +18,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     if args.top_k < 1:
         raise UserError("--top-k must be at least 1")
+    if args.csv == "-" and args.json:
+        raise UserError("--csv - and --json both print to stdout: give --csv a file name, "
+                        "or leave out --json")
     predictor = Predictor(args.bundle)
     items: list[str] = []
     missing: dict[str, str] = {}
@@ -43,9 +46,12 @@ def cmd_predict(args: argparse.Namespace) -> int:
         more = f"; and {len(results) - 3} more" if len(results) > 3 else ""
         raise UserError(f"no image could be classified ({shown}{more}): give image files "
                         f"or folders of images")
+    if args.csv == "-":  # the CSV is the output, instead of the text listing
+        print(_predictions_csv(results, args.top_k), end="")
+        return 0
     if args.csv:
         _write_predictions_csv(Path(args.csv), results, args.top_k)
-        print(f"wrote {len(results)} predictions to {args.csv}", file=sys.stderr)
+        print(f"wrote {_counted(results)} to {args.csv}", file=sys.stderr)
     if args.json:
         print(json.dumps([r.to_dict() for r in results], indent=2))
     else:
@@ -58,14 +64,28 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_predictions_csv(path: Path, results: list, top_k: int) -> None:
-    """Write ``results`` as CSV (atomically): the layout the Predict panel exports."""
-    from workbench.core.io import atomic_write_text, write_error
+def _counted(results: list) -> str:
+    """``"203 predictions and 2 unreadable files"``: a row with an error is no prediction."""
+    bad = sum(1 for r in results if r.error is not None)
+    good = len(results) - bad
+    text = f"{good} prediction{'' if good == 1 else 's'}"
+    return text + (f" and {bad} unreadable file{'' if bad == 1 else 's'}" if bad else "")
+
+
+def _predictions_csv(results: list, top_k: int) -> str:
+    """``results`` as CSV text: the layout the Predict panel exports (no ``class_k``
+    columns beyond the model's classes)."""
     from workbench.core.predict import predictions_csv
 
+    return predictions_csv(((r.path, r.top, r.error) for r in results), top_k)
+
+
+def _write_predictions_csv(path: Path, results: list, top_k: int) -> None:
+    """Write ``results`` as CSV (atomically)."""
+    from workbench.core.io import atomic_write_text, write_error
+
     try:
-        atomic_write_text(path, predictions_csv(((r.path, r.top, r.error) for r in results),
-                                                top_k))
+        atomic_write_text(path, _predictions_csv(results, top_k))
     except OSError as e:
         raise UserError(write_error(path, e, "choose a writable folder for --csv")) from None
 
@@ -77,6 +97,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise UserError("--top-k must be at least 1")
     if args.folder:
         _check_dataset_path(args.folder)
+    if args.csv_dir == "-":  # three files: no one stream holds them
+        raise UserError("--csv-dir needs a folder (created if needed) for per_class.csv, "
+                        "confusion.csv and predictions.csv, not -: three files cannot "
+                        "share stdout (--json prints the results there)")
     if args.csv_dir and Path(args.csv_dir).exists() and not Path(args.csv_dir).is_dir():
         # Checked before the (long) evaluation, not after it.
         raise UserError(f"--csv-dir {args.csv_dir} is a file, not a folder: give a folder "
@@ -110,6 +134,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.onnx == "-":  # two files (the model, its preprocessing JSON): one stdout
         raise UserError("--onnx needs a file name, e.g. --onnx model.onnx (the "
                         "preprocessing goes beside it, to model.json); only --code - prints")
+    if args.safetensors == "-":
+        raise UserError("--safetensors needs a file name, e.g. --safetensors "
+                        "model.safetensors (its description goes beside it, to "
+                        "model.safetensors.json); only --code - prints")
+    _check_distinct_outputs(args)
     bundle = read_bundle(args.bundle)
     splits = None
     if args.int8:  # its training images first: a missing dataset must not leave a float model
@@ -145,3 +174,31 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(f"wrote {weights} (weights, safetensors) and {doc} (experiment, classes)",
               file=sys.stderr)
     return 0
+
+
+def _check_distinct_outputs(args: argparse.Namespace) -> None:
+    """Refuse, before anything is written, two outputs of one export that are the same
+    file (``--code m.json --onnx m.onnx``: the ONNX preprocessing would replace the code).
+    An option clashing with itself (``--onnx m.json``) is left to its exporter's words."""
+    import os
+
+    from workbench.core.export.onnx import preprocessing_file
+    from workbench.core.export.weights import description_path
+
+    files: list[tuple[str, str, str]] = []  # (option, what is written, file)
+    if args.code and args.code != "-":
+        files.append(("--code", "--code", args.code))
+    if args.onnx:
+        files += [("--onnx", "--onnx", args.onnx),
+                  ("--onnx", "--onnx's preprocessing", str(preprocessing_file(args.onnx)))]
+    if args.safetensors:
+        files += [("--safetensors", "--safetensors", args.safetensors),
+                  ("--safetensors", "--safetensors' description",
+                   str(description_path(args.safetensors)))]
+    seen: dict[str, tuple[str, str]] = {}
+    for option, what, name in files:
+        key = os.path.normcase(os.path.realpath(name))
+        if key in seen and seen[key][0] != option:
+            raise UserError(f"{seen[key][1]} and {what} would both write {name}: give them "
+                            f"different file names")
+        seen.setdefault(key, (option, what))

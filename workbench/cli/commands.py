@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from workbench.cli.common import UserError, _check_dataset_path
+from workbench.cli.common import UserError, _check_dataset_path, dataset_notes
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
@@ -54,6 +54,8 @@ def cmd_init(args: argparse.Namespace) -> int:
               f"workbench train {args.output} --out RUN_DIR", file=sys.stderr)
     else:
         print(exp.to_json())
+    for note in dataset_notes(exp):  # no --data: the demo (kept: the app relies on it)
+        print(f"note: {note}", file=sys.stderr)
     return 0
 
 
@@ -85,10 +87,14 @@ def cmd_scan(args: argparse.Namespace) -> int:
     from workbench.core.data.scan import scan_folder
 
     index = scan_folder(args.folder, verify=not args.quick)
-    if args.json:
-        print(json.dumps(index.to_json_dict(), indent=2))
-        return 0
     counts = index.counts()
+    # Classes whose every file is unreadable: listed, unlike an empty folder, but with
+    # nothing to train on (check_trainable refuses them); said like an empty one.
+    unreadable_classes = [c for c in index.classes if not counts.get(c)]
+    if args.json:
+        print(json.dumps({**index.to_json_dict(), "unreadable_classes": unreadable_classes},
+                         indent=2))
+        return 0
     total = sum(counts.values())
     k = len(index.classes)
     print(f"{index.root}: {k} class{'' if k == 1 else 'es'}, {total:,} "
@@ -105,7 +111,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
                if splits["test"] is not None else ""))
     width = max((len(c) for c in index.classes), default=0)
     for c in index.classes:
-        print(f"  {c:{width}s}  {counts.get(c, 0)}")
+        print(f"  {c:{width}s}  {counts.get(c, 0)}" + (
+            " (no readable images: every file unreadable, see below)"
+            if c in unreadable_classes else ""))
     for c in index.empty_classes:
         print(f"  {c:{width}s}  0 (no images: left out)")
     if index.unreadable:

@@ -5,6 +5,7 @@ saving the experiment file)."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -26,17 +27,109 @@ class UserError(Exception):
     """A mistake in the command line that argparse cannot see (e.g. a missing file)."""
 
 
+def torchrun_ranks() -> tuple[int, int]:
+    """``(RANK, LOCAL_RANK)`` torchrun gave this process: ``(0, 0)`` outside torchrun, or
+    where they do not read as whole numbers (the run itself says so then). Read from the
+    environment, without importing torch: a command's error path asks it too."""
+    def number(name: str, default: int) -> int:
+        try:
+            return int(os.environ.get(name) or default)
+        except ValueError:
+            return default
+
+    rank = number("RANK", 0)
+    return rank, number("LOCAL_RANK", rank)
+
+
+def main_process() -> bool:
+    """Whether this process prints: the only one, or rank 0 under torchrun (every rank
+    runs the same command; the others stay quiet)."""
+    return torchrun_ranks()[0] == 0
+
+
+#: What a dataset may be, for the messages that refuse something else.
+DATASET_KINDS = ("a folder with one sub-folder of images per class, a .csv file of "
+                 "path,label rows, or a .zip or .tar(.gz) of such a folder")
+
+
 def _check_dataset_path(path: str) -> None:
-    """A dataset is a folder or a ``.csv`` file; anything else is a user error."""
+    """A dataset is a folder, a ``.csv`` file, or an archive of a folder (``.zip``,
+    ``.tar``, ``.tar.gz``...: :func:`~workbench.core.data.scan.scan_folder` unpacks it once
+    into the cache, as the app does); anything else is a user error."""
+    from workbench.core.data.archives import is_archive
+
     p = Path(path)
-    if p.is_dir() or (p.is_file() and p.suffix.lower() == ".csv"):
+    if p.is_dir() or (p.is_file() and p.suffix.lower() == ".csv") or is_archive(p):
         return
     if not p.exists():
-        raise UserError(f"dataset {path} does not exist: give a folder with one sub-folder "
-                        f"of images per class, or a .csv file of path,label rows")
-    raise UserError(f"dataset {path} is neither a folder nor a .csv file: give a folder "
-                    f"with one sub-folder of images per class, or a .csv file of "
-                    f"path,label rows")
+        raise UserError(f"dataset {path} does not exist: give {DATASET_KINDS}")
+    raise UserError(f"dataset {path} is neither a folder, a .csv file nor an archive: give "
+                    f"{DATASET_KINDS}")
+
+
+def dataset_notes(exp) -> list[str]:
+    """What a user should hear before ``exp`` trains (printed as ``note:`` lines): that it
+    trains on the built-in demo dataset (``data.folder`` is empty), and which
+    ``data.exclude`` entries match no image (see :func:`unmatched_excludes`; the folder
+    is listed for it, without decoding, only when there are entries)."""
+    notes = []
+    if not exp.data.folder:
+        from workbench.core.data.demo import CLASSES
+
+        notes.append(f"data.folder is empty: this trains on the built-in demo dataset "
+                     f"({len(CLASSES)} classes of generated shapes: {', '.join(CLASSES)}); "
+                     f"choose your dataset with --data DIR (a folder, .csv file or archive)")
+    if exp.data.exclude:
+        from workbench.core.data.demo import dataset_folder
+        from workbench.core.data.scan import scan_folder
+        from workbench.core.errors import WorkbenchError
+
+        try:
+            index = scan_folder(dataset_folder(exp.data.folder))
+        except WorkbenchError:  # the run itself says what is wrong with the dataset
+            return notes
+        note = exclude_note(index, exp.data.exclude)
+        if note:
+            notes.append(note)
+    return notes
+
+
+def unmatched_excludes(index, exclude: list[str]) -> list[str]:
+    """The ``data.exclude`` entries that name no image of ``index`` (its training and
+    validation parts, unreadable files included): a typo, or a file moved or renamed
+    since. They are matched as :func:`~workbench.core.data.split.excluded_paths` matches
+    them (relative to the dataset folder, forward slashes)."""
+    from workbench.core.data.split import relative_path
+
+    samples = list(index.samples) + list(index.val_samples or []) + list(index.dropped)
+    known = {relative_path(index, p) for p, _ in samples}
+    known.update(relative_path(index, u.path) for u in index.unreadable)
+    out = []
+    for entry in exclude:
+        name = entry.replace("\\", "/")
+        if not os.path.isabs(entry):
+            name = name.strip("/")
+        if name not in known:
+            out.append(entry)
+    return out
+
+
+def exclude_note(index, exclude: list[str]) -> str | None:
+    """A ``note:`` line naming the ``data.exclude`` entries that match nothing, or None."""
+    from workbench.core.data.split import relative_path
+
+    missing = unmatched_excludes(index, exclude)
+    if not missing:
+        return None
+    n = len(missing)
+    shown = ", ".join(repr(m) for m in missing[:5]) + (f" and {n - 5} more" if n > 5 else "")
+    root = os.path.dirname(index.root) if index.source == "csv" else index.root
+    first = next(iter(index.samples), None)
+    example = relative_path(index, first[0]) if first else "cats/001.jpg"
+    return (f"data.exclude: {shown} match{'es' if n == 1 else ''} no image of {root}, so "
+            f"{'it excludes' if n == 1 else 'they exclude'} nothing: correct "
+            f"{'it' if n == 1 else 'them'} (paths relative to that folder, e.g. "
+            f"{example!r}) or remove {'it' if n == 1 else 'them'}")
 
 
 def _recheck(exp):

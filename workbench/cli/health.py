@@ -9,8 +9,9 @@ import argparse
 import json
 import os
 import sys
+import time
 
-from workbench.cli.common import UserError, _check_dataset_path
+from workbench.cli.common import UserError, _check_dataset_path, exclude_note
 from workbench.cli.signals import _ctrl_c_stops
 
 #: Entries of each kind the text output lists (all of them are in --json).
@@ -48,6 +49,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     elif not args.experiment:
         raise UserError("give a dataset folder (workbench check DIR) or --experiment EXP.json")
     exp = _experiment(args)
+    started = time.perf_counter()
+    index = _scan(exp)
+    scanned = time.perf_counter() - started
     last = [-1]
 
     def progress(stage: str, done: int, total: int) -> None:
@@ -59,16 +63,31 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     try:
         with _ctrl_c_stops() as stop:
-            report = check_dataset(exp, labels=args.labels, progress=progress,
-                                   stop_event=stop)
+            report = check_dataset(exp, index=index, labels=args.labels,
+                                   progress=progress, stop_event=stop)
     except LabelCheckCancelled:
         print("workbench check: the label check was interrupted", file=sys.stderr)
         return 130
+    report.seconds["scan"] = report.seconds.get("scan", 0.0) + scanned  # done here, not there
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
         return 0
     _print_text(report)
     return 0
+
+
+def _scan(exp):
+    """The experiment's dataset, scanned and verified as ``check_dataset`` would (passed to
+    it, so it is done once); a ``note:`` names the ``data.exclude`` entries that match no
+    image (a typo would otherwise exclude nothing without a word)."""
+    from workbench.core.data.demo import dataset_folder
+    from workbench.core.data.scan import scan_folder
+
+    index = scan_folder(dataset_folder(exp.data.folder), verify=True)
+    note = exclude_note(index, list(exp.data.exclude))
+    if note:
+        print(f"note: {note}", file=sys.stderr)
+    return index
 
 
 def _rel(report, path: str) -> str:
@@ -130,11 +149,23 @@ def _print_text(report) -> None:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from workbench.core.io import write_error
-    from workbench.core.runs.report import write_report
+    from workbench.core.runs.report import build_report, write_report
 
-    try:
-        path = write_report(args.run_dir, args.output)
-    except OSError as e:
-        raise UserError(write_error(args.output, e)) from None
-    print(f"wrote {path}")
+    if args.data:
+        _check_dataset_path(args.data)
+    notes: list[str] = []
+    if args.output == "-":  # the HTML is the output
+        sys.stdout.write(build_report(args.run_dir, args.data, notes))
+        sys.stdout.flush()
+    else:
+        try:
+            path = write_report(args.run_dir, args.output, args.data, notes)
+        except OSError as e:
+            raise UserError(write_error(args.output, e)) from None
+        print(f"wrote {path}")
+    for note in notes:
+        # The run's dataset has moved (evaluate's words for it): say how to give it here.
+        if not args.data and "give the dataset to evaluate on" in note:
+            note += " with --data DIR"
+        print(f"note: {note}", file=sys.stderr)
     return 0

@@ -30,7 +30,8 @@ def _add_set(p: argparse.ArgumentParser) -> None:
 
 def _add_data(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", metavar="DIR|CSV",
-                   help="the dataset (default: the experiment's data.folder)")
+                   help="the dataset: a folder, .csv file or .zip/.tar(.gz) of a folder "
+                        "(default: the experiment's data.folder)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,14 +48,16 @@ def build_parser() -> argparse.ArgumentParser:
     i = sub.add_parser("init", help="write a new experiment JSON from a preset")
     i.add_argument("--preset", default="seed-cnn", help="network preset (default: seed-cnn)")
     i.add_argument("--data", metavar="DIR|CSV",
-                   help="dataset folder (or .csv file of path,label rows) it trains on")
+                   help="dataset folder (or .csv file of path,label rows, or .zip/.tar(.gz) "
+                        "of a folder) it trains on (default: the built-in demo dataset)")
     i.add_argument("-o", "--output", metavar="EXPERIMENT.json",
                    help="file to write (default: print to stdout)")
     i.add_argument("--list-presets", action="store_true", help="list the presets and exit")
 
     s = sub.add_parser("scan", help="list a dataset folder's classes, counts and bad files")
     s.add_argument("folder", metavar="DIR|CSV",
-                   help="dataset folder, or .csv file of path,label rows")
+                   help="dataset folder, .csv file of path,label rows, or .zip/.tar(.gz) of "
+                        "a folder")
     s.add_argument("--json", action="store_true", help="print JSON instead of text")
     s.add_argument("--quick", action="store_true",
                    help="list files without decoding them (unreadable files not detected)")
@@ -62,7 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     h = sub.add_parser("check", help="check a dataset's health: copies, conflicting labels, "
                                       "train/validation leaks, likely wrong labels")
     h.add_argument("folder", nargs="?", metavar="DIR|CSV",
-                   help="dataset folder, or .csv file (default: the experiment's)")
+                   help="dataset folder, .csv file or .zip/.tar(.gz) of a folder (default: "
+                        "the experiment's)")
     h.add_argument("--experiment", metavar="EXP.json",
                    help="use this experiment's split, input size, exclusions and network")
     h.add_argument("--labels", action="store_true",
@@ -73,7 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train an experiment headless")
     t.add_argument("experiment", metavar="EXPERIMENT.json")
     t.add_argument("--data", metavar="DIR|CSV",
-                   help="dataset folder or .csv file (overrides the experiment's)")
+                   help="dataset folder, .csv file or .zip/.tar(.gz) of a folder (overrides "
+                        "the experiment's; an archive is recorded as given and unpacked "
+                        "once into the cache)")
     t.add_argument("--epochs", type=int, metavar="N")
     t.add_argument("--batch-size", type=int, metavar="N")
     t.add_argument("--lr", type=float, metavar="X", help="learning rate")
@@ -123,19 +129,22 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--top-k", type=int, default=5, metavar="K")
     r.add_argument("--json", action="store_true", help="print JSON instead of text")
     r.add_argument("--csv", metavar="OUT", help="also write the predictions to OUT as CSV "
-                   "(path, predicted, confidence, class_i/prob_i, error)")
+                   "(path, predicted, confidence, class_i/prob_i, error); - prints the CSV "
+                   "instead of the text")
 
     v = sub.add_parser("evaluate", help="measure a trained bundle on labelled images: "
                                         "accuracy, per-class table, confusion matrix")
     v.add_argument("bundle", metavar="BUNDLE")
     v.add_argument("folder", nargs="?", metavar="DIR|CSV",
-                   help="labelled dataset (default: the validation split of the dataset "
-                        "the bundle was trained on)")
+                   help="labelled dataset, every image of it (default: the dataset the "
+                        "bundle was trained on: its test/ part when it has one, else the "
+                        "validation split as training made it)")
     v.add_argument("--top-k", type=int, default=5, metavar="K",
                    help="k of the top-k accuracy (default: 5)")
     v.add_argument("--json", action="store_true", help="print JSON instead of text")
     v.add_argument("--csv-dir", metavar="OUT",
-                   help="also write per_class.csv, confusion.csv and predictions.csv there")
+                   help="also write per_class.csv, confusion.csv and predictions.csv in this "
+                        "folder (created if needed)")
 
     x = sub.add_parser("export", help="write a trained bundle's network for use outside "
                                       "Workbench")
@@ -150,7 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "onnxruntime; the preprocessing and class names go to OUT.json")
     fmt.add_argument("--safetensors", metavar="OUT.safetensors",
                      help="the weights as safetensors (no pickle), with the experiment and "
-                          "classes in OUT.json; load them into --code's build_model()")
+                          "classes in OUT.safetensors.json; load them into --code's "
+                          "build_model()")
     x.add_argument("--int8", action="store_true",
                    help="with --onnx: quantize the model to int8 (static, calibrated on "
                         "training images) and print both models' validation accuracy")
@@ -161,7 +171,12 @@ def build_parser() -> argparse.ArgumentParser:
     o = sub.add_parser("report", help="write a run as one self-contained HTML file (curves, "
                                       "network, confusion matrix, worst images, findings)")
     o.add_argument("run_dir", metavar="RUN_DIR")
-    o.add_argument("-o", "--output", required=True, metavar="REPORT.html")
+    o.add_argument("-o", "--output", required=True, metavar="REPORT.html",
+                   help="file to write (- prints the HTML)")
+    o.add_argument("--data", metavar="DIR|CSV",
+                   help="the run's dataset, where it has moved since the run: the report "
+                        "evaluates the bundle on its test/ part or validation split (default: "
+                        "the dataset the run trained on)")
 
     u = sub.add_parser("tune", help="search hyperparameters with Optuna: one run per trial")
     u.add_argument("experiment", metavar="EXPERIMENT.json")

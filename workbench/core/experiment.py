@@ -256,17 +256,29 @@ class Experiment(Evented):
 
     @classmethod
     def from_json(cls, text: str, source: str = "experiment JSON") -> "Experiment":
-        try:
-            data = parse_json(text, source, "fix the file or create a new one with "
-                                            "'workbench init'")
-        except RecursionError:  # json's decoder recurses per level: "[[[[..." exhausts it
-            raise SpecError("", f"{source} is nested too deeply to be an experiment; fix the "
-                                f"file or create a new one with 'workbench init'") from None
-        return cls.from_dict(data)
+        return cls.from_dict(_parse(text, source))
 
     @classmethod
     def load(cls, path: str | Path) -> "Experiment":
-        return cls.from_json(read_text_file(Path(path), "experiment file"), source=str(path))
+        """Read an experiment file.
+
+        Stricter than :meth:`from_dict` on one point: a file that sets some sections but
+        lacks ``"data"`` or ``"model"`` is refused, since the defaults would quietly train
+        the built-in demo dataset or the seed-cnn network (a section lost in an edit). A
+        file with no section at all (``{}``, or a name only) is the default experiment, as
+        intended.
+
+        Raises
+        ------
+        SpecError
+            For a missing or unreadable file, bad JSON, a missing section (named), and
+            whatever :meth:`from_dict` refuses.
+        """
+        source = str(path)
+        data = _parse(read_text_file(Path(path), "experiment file"), source)
+        exp = cls.from_dict(data)  # what is there is checked first, then what is missing
+        _check_sections(data, source)
+        return exp
 
     def copy(self) -> "Experiment":
         return copy.deepcopy(self)
@@ -281,6 +293,37 @@ class Experiment(Evented):
         from workbench.core.catalog import validate
 
         return validate(self)
+
+
+def _parse(text: str, source: str) -> Any:
+    """The JSON value of an experiment's text; bad JSON is a :class:`SpecError`."""
+    try:
+        return parse_json(text, source, "fix the file or create a new one with "
+                                        "'workbench init'")
+    except RecursionError:  # json's decoder recurses per level: "[[[[..." exhausts it
+        raise SpecError("", f"{source} is nested too deeply to be an experiment; fix the "
+                            f"file or create a new one with 'workbench init'") from None
+
+
+#: The sections whose absence from a file would change what trains without a word, and
+#: what the defaults would do instead.
+_REQUIRED_SECTIONS = {
+    "data": ("the run would use the built-in demo dataset and the default input size; add "
+             "a \"data\" section with the \"folder\" to train on"),
+    "model": ("the default seed-cnn network would be trained; add a \"model\" section "
+              "with the network's \"layers\""),
+}
+
+
+def _check_sections(data: Any, source: str) -> None:
+    """Refuse a file that sets some sections but not all of :data:`_REQUIRED_SECTIONS`
+    (see :meth:`Experiment.load`); ``data`` has passed :meth:`Experiment.from_dict`."""
+    if not set(data) - {"format_version", "name"}:
+        return  # no section at all: the default experiment, on purpose
+    for section, instead in _REQUIRED_SECTIONS.items():
+        if section not in data:
+            raise SpecError(section, f"missing from {source}: {instead} ('workbench init' "
+                                     f"writes a complete file)")
 
 
 def _check_keys(data: dict) -> None:

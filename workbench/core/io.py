@@ -148,7 +148,10 @@ def _make_temporary(path: Path) -> tuple[int, str]:
 
 def _replace(path: Path, write: Callable[[IO[bytes]], None], mode: int | None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = _make_temporary(path)
+    try:
+        fd, tmp = _make_temporary(path)
+    except OSError as e:  # a read-only folder: name the file asked for, not .NAME.XXXX.tmp
+        raise _naming(e, path) from None
     try:
         with os.fdopen(fd, "wb") as f:
             if mode is not None and hasattr(os, "fchmod"):
@@ -157,12 +160,21 @@ def _replace(path: Path, write: Callable[[IO[bytes]], None], mode: int | None) -
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(e, OSError) and e.filename in (tmp, None):
+            raise _naming(e, path) from None
         raise
+
+
+def _naming(error: OSError, path: Path) -> OSError:
+    """``error``'s errno and reason with ``filename`` the file the caller asked for: the
+    temporary file is ours, and a message naming it would puzzle a user. (``OSError``
+    picks the subclass from the errno: EACCES gives a ``PermissionError`` again.)"""
+    return OSError(error.errno, error.strerror or str(error), os.fspath(path))
 
 
 def _write_stream(path: Path, write: Callable[[IO[bytes]], None], fd: int | None = None,

@@ -118,11 +118,15 @@ def predictions_csv(rows: Iterable[tuple[str, Sequence[tuple[str, float]], str]]
     class_k, prob_k, error`` (probabilities with 6 decimals; blanks where there are none).
 
     ``rows`` are ``(path, top, error)``: the layout ``workbench predict --csv`` and the
-    Predict panel's export share.
+    Predict panel's export share. ``k`` is ``top_k``, or fewer when no row has that many
+    classes (a 3-class model has no ``class_4``: the columns could only stay blank).
     """
     import csv
     import io
 
+    rows = [(path, list(top or [])[:top_k], error) for path, top, error in rows]
+    longest = max((len(top) for _, top, _ in rows), default=0)
+    top_k = min(top_k, longest) if longest else top_k
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     header = ["path", "predicted", "confidence"]
@@ -130,7 +134,6 @@ def predictions_csv(rows: Iterable[tuple[str, Sequence[tuple[str, float]], str]]
         header += [f"class_{i}", f"prob_{i}"]
     writer.writerow(header + ["error"])
     for path, top, error in rows:
-        top = list(top)[:top_k]
         row = [path, top[0][0] if top else "", f"{top[0][1]:.6f}" if top else ""]
         for i in range(top_k):
             row += [top[i][0], f"{top[i][1]:.6f}"] if i < len(top) else ["", ""]

@@ -148,7 +148,7 @@ def export_onnx(bundle: Bundle | str | Path, path: str | Path, check: bool = Tru
         onnx/onnxscript/onnxruntime packages are missing.
     """
     path = Path(path)
-    json_path = path.with_suffix(".json")
+    json_path = preprocessing_file(path)
     if path.suffix.lower() == ".json":
         raise WorkbenchError(f"{path}: give the model file a .onnx name; its preprocessing "
                              f"is written beside it as .json")
@@ -177,6 +177,12 @@ def export_onnx(bundle: Bundle | str | Path, path: str | Path, check: bool = Tru
     if check:  # on the bytes written: the path may be a stream that cannot be read back
         _check_parity(model, b, path, data, samples, report)
     return report
+
+
+def preprocessing_file(path: str | Path) -> Path:
+    """Where :func:`export_onnx` writes the preprocessing of the model ``path``: the same
+    name with the suffix ``.json`` (``model.onnx`` -> ``model.json``)."""
+    return Path(path).with_suffix(".json")
 
 
 # -- export ------------------------------------------------------------------------------
@@ -382,4 +388,5 @@ def _real_images(bundle: Bundle) -> tuple[torch.Tensor | None, str | None]:
     return (torch.stack(tensors) if tensors else None), None
 
 
-__all__ = ["OnnxReport", "export_onnx", "INPUT_NAME", "OUTPUT_NAME", "RELATIVE_TOLERANCE"]
+__all__ = ["OnnxReport", "export_onnx", "preprocessing_file", "INPUT_NAME", "OUTPUT_NAME",
+           "RELATIVE_TOLERANCE"]

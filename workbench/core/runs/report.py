@@ -139,16 +139,18 @@ def _thumb(path: str) -> str:
         return ""
 
 
-def _evaluation(run_dir: Path) -> str:
+def _evaluation(run_dir: Path, data: str | None, notes: list[str]) -> str:
     from workbench.core.evaluate.evaluation import evaluate
     from workbench.core.runs.tensorboard import confusion_image
 
     bundle = run_dir / "bundle.pt"
     if not bundle.is_file():
+        notes.append("no bundle was written, so the model was not evaluated")
         return "<p>No bundle was written, so the model was not evaluated.</p>"
-    try:
-        r = evaluate(str(bundle))
+    try:  # a dataset given: its test part or validation split, as for the run's own
+        r = evaluate(str(bundle), data, split=None if data is None else "auto")
     except WorkbenchError as e:
+        notes.append(f"the model was not evaluated: {e}")
         return f"<p>Not evaluated: {_e(e)}</p>"
     matrix = _png_uri(confusion_image(r.confusion.tolist(), r.classes))
     out = [f"<p>Accuracy {100 * r.accuracy:.2f}% on {r.num_images} images "
@@ -199,8 +201,14 @@ def _classes(run_dir: Path, exp: Any) -> list[str]:
         return []
 
 
-def build_report(run_dir: str | Path) -> str:
+def build_report(run_dir: str | Path, data: str | None = None,
+                 notes: list[str] | None = None) -> str:
     """The HTML report of the run in ``run_dir`` (see the module docstring).
+
+    ``data``: the dataset to evaluate the bundle on (its test part or validation split),
+    where the run's own has moved; None: the run's own. ``notes`` (a list) receives a line
+    for each part of the report that could not be made (the evaluation), for a caller to
+    show beside the file.
 
     Raises
     ------
@@ -243,7 +251,8 @@ def build_report(run_dir: str | Path) -> str:
              f"{exp.training.seed}.</p>",
              "<h2>Curves</h2>", curve_svg(history, ("train_loss", "val_loss"), "Loss"),
              curve_svg(history, ("train_acc", "val_acc"), "Accuracy"),
-             "<h2>Evaluation</h2>", _evaluation(run_dir)]
+             "<h2>Evaluation</h2>", _evaluation(run_dir, data, [] if notes is None
+                                                 else notes)]
     findings = [RunFinding.from_dict(f) for f in info.get("findings") or []]
     if findings:
         parts.append("<h2>Training doctor</h2><ul>" + "".join(
@@ -253,10 +262,12 @@ def build_report(run_dir: str | Path) -> str:
     return "\n".join(parts)
 
 
-def write_report(run_dir: str | Path, out: str | Path) -> Path:
-    """Write :func:`build_report` to ``out`` (atomically); returns its path."""
+def write_report(run_dir: str | Path, out: str | Path, data: str | None = None,
+                 notes: list[str] | None = None) -> Path:
+    """Write :func:`build_report` (with ``data`` and ``notes``) to ``out`` (atomically);
+    returns its path."""
     from workbench.core.io import atomic_write_text
 
-    text = build_report(run_dir)
+    text = build_report(run_dir, data, notes)
     atomic_write_text(Path(out), text)
     return Path(out)
