@@ -326,7 +326,7 @@ def test_resume_continues_a_run_for_more_epochs(capsys, tmp_path, tiny_experimen
 
 def test_resume_errors_are_one_line(capsys, tmp_path, tiny_experiment):
     code, out, err = run(capsys, "resume", str(tmp_path))
-    assert code == 2 and "no checkpoint to resume from" in err
+    assert code == 2 and f"{tmp_path} is not a run folder" in err
     assert len(err.strip().splitlines()) == 1
 
 

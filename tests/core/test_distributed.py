@@ -96,20 +96,26 @@ def test_mps_device_is_refused_in_one_line():
         DistributedContext(2, 0).init(torch.device("mps"))
 
 
-def _torchrun_train(tmp_path, experiment, program: list[str], epochs: int, **env_extra):
-    """``workbench train`` (``program``: ``-m workbench`` or a script) under a 2-process
-    Gloo torchrun on the CPU; returns the finished process and the run folder."""
-    exp_file = tmp_path / "exp.json"
-    experiment.save(exp_file)
-    run_dir = tmp_path / "run"
+def _torchrun(program: list[str], args: list[str], **env_extra):
+    """``program`` (``-m workbench`` or a script) with ``args`` under a 2-process Gloo
+    torchrun on the CPU; returns the finished process."""
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1", **env_extra)
     for k in ("WORLD_SIZE", "RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
         env.pop(k, None)
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
            "--rdzv-backend", "c10d", "--rdzv-endpoint", "localhost:0", "--nnodes", "1",
-           *program, "train", str(exp_file), "--out", str(run_dir),
-           "--epochs", str(epochs), "--device", "cpu"]
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180), run_dir
+           *program, *args]
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180)
+
+
+def _torchrun_train(tmp_path, experiment, program: list[str], epochs: int, **env_extra):
+    """``workbench train`` under :func:`_torchrun`; returns the finished process and the
+    run folder."""
+    exp_file = tmp_path / "exp.json"
+    experiment.save(exp_file)
+    run_dir = tmp_path / "run"
+    return _torchrun(program, ["train", str(exp_file), "--out", str(run_dir), "--epochs",
+                               str(epochs), "--device", "cpu"], **env_extra), run_dir
 
 
 def test_two_process_gloo_torchrun_run_writes_one_bundle_that_predicts(tmp_path,
@@ -131,6 +137,11 @@ def test_two_process_gloo_torchrun_run_writes_one_bundle_that_predicts(tmp_path,
     results = pred.predict([str(p) for p in images], top_k=1)
     assert len(results) == 2 and all(r.error is None and r.top for r in results)
     assert {c for r in results for c, _ in r.top} <= {"blue", "green", "red"}
+    # Resumed under torchrun too, rank 0 alone says so (each rank said it).
+    proc = _torchrun(["-m", "workbench"], ["resume", str(run_dir), "--epochs", "1"])
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    assert proc.stdout.count(f"resuming {run_dir} after epoch 2") == 1, proc.stdout
+    assert proc.stdout.count("epoch 3/3") == 1
 
 
 @pytest.mark.parametrize("where", ["train", "validation"])
@@ -145,6 +156,8 @@ def test_a_loss_that_diverges_on_one_rank_ends_every_rank(tmp_path, tiny_experim
     what = "the loss" if where == "train" else "the validation loss"
     assert f"training diverged: {what} became" in text, text[-3000:]
     assert "on another process" in text  # rank 0 says why it stopped too
+    # Every rank stops at the same batch; rank 0 alone says so (each rank said it).
+    assert proc.stderr.count("workbench train: training diverged") == 1, proc.stderr
     info = json.loads((run_dir / "run.json").read_text())
     assert info["status"] == "diverged" and info["epochs_done"] == 1
     assert not (run_dir / "bundle.pt").exists()

@@ -68,7 +68,8 @@ def test_not_learning_at_chance_and_why():
     # The cause it names is the one that applies.
     assert "frozen" in C.not_learning(view(shuffled, trainable=0)).message
     slow = C.not_learning(view(shuffled, weight_change=1e-5, lr=1e-6))
-    assert "too small" in slow.message and slow.action["set"] == {"optimizer.params.lr": 1e-5}
+    # Far below the optimizer's usual 1e-3: that rate (ten times, 1e-5, moves nothing either).
+    assert "too small" in slow.message and slow.action["set"] == {"optimizer.params.lr": 1e-3}
     dead = C.not_learning(view(shuffled, dead={"8": (127, 128)}, lr=0.5))
     assert "silent" in dead.message and dead.action["set"]["optimizer.params.lr"] == 1e-3
     memorised = history([2.0, 1.0, 0.5], [2.4, 2.5, 2.7], [0.3, 0.6, 0.9], [0.1, 0.1, 0.1])
@@ -124,9 +125,18 @@ def test_lr_too_low_when_neither_loss_nor_weights_move():
     still = history([2.313, 2.312], [2.31, 2.31], [0.1, 0.1], [0.1, 0.1])
     f = C.lr_too_low(view(still, lr=1e-6, first_loss=2.312, weight_change=3e-4))
     assert f.kind == "lr_too_low" and "1e-06" in f.message
-    assert f.action == {"label": "Continue with lr 1e-05",
-                        "set": {"optimizer.params.lr": 1e-5}, "continue": True, "open": ""}
-    assert "--lr 1e-05" in f.fix
+    # Far below the optimizer's usual rate: that rate, not ten times 1e-6 (1e-5 moved
+    # nothing either, and the finding is said once a run).
+    assert f.action == {"label": "Continue with lr 0.001",
+                        "set": {"optimizer.params.lr": 1e-3}, "continue": True, "open": ""}
+    assert "--lr 0.001" in f.fix and "usual rate" in f.fix and "workbench lr-find" in f.fix
+    sgd = C.lr_too_low(view(still, lr=1e-6, default_lr=0.01, first_loss=2.312,
+                            weight_change=3e-4))
+    assert sgd.action["set"] == {"optimizer.params.lr": 0.01}
+    # Near the usual rate already: ten times it.
+    near = C.lr_too_low(view(still, lr=2e-4, first_loss=2.312, weight_change=3e-4))
+    assert near.action["set"] == {"optimizer.params.lr": pytest.approx(2e-3)}
+    assert "usual rate" not in near.fix
     # The weights move (a real rate on a hard task), or the loss falls: not too low.
     assert C.lr_too_low(view(still, first_loss=2.312, weight_change=0.05)) is None
     assert C.lr_too_low(healthy_view(weight_change=1e-4)) is None

@@ -30,7 +30,8 @@ def test_the_line_is_far_above_guessing_and_only_a_sustained_excess_counts():
     assert check.epoch(1e4) and not check.epoch(3.0)
     text = check.message(1.5e10, 1, 7, 10.0)
     assert "1.5e+10" in text and "batch 7 of epoch 1" in text
-    assert "learning rate (10)" in text and "to 1" in text
+    # The rate and the way forward are the doctor's diverged finding's, said once.
+    assert "learning rate (10)" in text and "lower it" in text and "start again" not in text
 
 
 def _experiment(tmp_path, optimizer: Component) -> Experiment:
@@ -155,17 +156,19 @@ def test_adam_lr_10_on_the_digits_stops_as_diverged_naming_the_rate(digits, caps
     code, out, err = run_cli(capsys, "train", tmp_path / "exp.json", "--out", tmp_path / "run")
     assert code == 3, err
     lines = [ln for ln in out.splitlines() if ln.startswith("doctor:")]
-    assert lines[0].startswith("doctor: diverged at epoch 1 (error)")
-    assert "learning rate (10)" in lines[0] and "--lr 0.001" in lines[0]
     (diverged,) = [f for f in _findings(tmp_path / "run") if f["kind"] == "diverged"]
     assert diverged["severity"] == "error" and diverged["epoch"] == 1
     assert not (tmp_path / "run" / "bundle.pt").exists()
-    # Then the LR finder proposes a rate for this network and data, and the finding takes it.
+    # The LR finder proposes a rate for this network and data, and the finding takes it:
+    # the finding's line comes last, with that rate alone.
     (suggestion,) = [ln for ln in out.splitlines() if "the LR finder suggests" in ln]
     lr = float(suggestion.rsplit("--lr ", 1)[1].rstrip(")"))
     assert 1e-5 <= lr <= 1.0
+    assert lines[-1].startswith("doctor: diverged at epoch 1 (error)")
+    assert "learning rate (10)" in lines[-1] and f"--lr {lr:g}" in lines[-1]
+    assert "--lr 0.001" not in out or lr == 0.001
     assert diverged["action"]["set"] == {"optimizer.params.lr": lr}
-    assert f"--lr {lr:g}" in diverged["fix"]
+    assert f"--lr {lr:g}" in diverged["fix"] and "start again" in diverged["fix"]
     # And the rate it proposes trains the network (the steepest fall alone, 0.026, did not).
     retry = run_training(_digits_experiment(digits, lr=lr), tmp_path / "retry")
     assert retry.result.history[-1]["val_acc"] > 0.8, retry.result.history

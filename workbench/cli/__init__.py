@@ -24,7 +24,8 @@ from workbench.cli.bundles import cmd_evaluate, cmd_export, cmd_predict
 from workbench.cli.commands import cmd_gui, cmd_init, cmd_scan
 from workbench.cli.health import cmd_check, cmd_report
 from workbench.cli.common import (EXIT_BROKEN_PIPE, EXIT_DIVERGED, EXIT_INTERNAL_ERROR,
-                                  EXIT_OUT_OF_MEMORY, EXIT_USER_ERROR, UserError)
+                                  EXIT_OUT_OF_MEMORY, EXIT_USER_ERROR, UserError,
+                                  torchrun_ranks)
 from workbench.cli.parser import COMMANDS, build_parser
 from workbench.cli.search import cmd_lr_find, cmd_tune
 from workbench.cli.signals import _Terminated
@@ -49,13 +50,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from workbench.core.errors import WorkbenchError
 
+    # Under torchrun every process runs the command and meets the same errors: rank 0 says
+    # them (and the first process of each other machine, whose files or devices may be
+    # its own trouble); a bug is said by every process that meets one, with its rank.
+    rank, local_rank = torchrun_ranks()
     try:
         return _COMMANDS[args.command](args)
     except (WorkbenchError, UserError) as e:
-        print(f"workbench {args.command}: error: {e}", file=sys.stderr)
+        if rank == 0 or local_rank == 0:
+            print(f"workbench {args.command}: error: {e}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt as e:
-        print(f"workbench {args.command}: interrupted", file=sys.stderr)
+        if rank == 0:
+            print(f"workbench {args.command}: interrupted", file=sys.stderr)
         return 143 if isinstance(e, _Terminated) else 130
     except BrokenPipeError:  # the reader of stdout went away (`... | head`): end quietly
         if entry:  # or the interpreter's flush of stdout on exit raises it again
@@ -64,9 +71,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as e:  # noqa: BLE001  (a bug of ours: one line, details on request)
         if os.environ.get("WORKBENCH_DEBUG"):
             raise
-        print(f"workbench {args.command}: error: unexpected {type(e).__name__}: {e}. This "
-              f"is a bug in Workbench (set WORKBENCH_DEBUG=1 to see where); files written so "
-              f"far are kept", file=sys.stderr)
+        where = f" (rank {rank})" if rank else ""
+        print(f"workbench {args.command}{where}: error: unexpected {type(e).__name__}: "
+              f"{e}. This is a bug in Workbench (set WORKBENCH_DEBUG=1 to see where); files "
+              f"written so far are kept", file=sys.stderr)
         return EXIT_INTERNAL_ERROR
     finally:
         if entry and threading.current_thread() is threading.main_thread():

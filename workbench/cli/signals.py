@@ -10,6 +10,8 @@ import sys
 import threading
 from typing import Iterator
 
+from workbench.cli.common import main_process
+
 
 class _Terminated(KeyboardInterrupt):
     """A second SIGTERM: abort at once (exit code 143, as a process SIGTERM ends)."""
@@ -41,6 +43,8 @@ def _ctrl_c_stops(what: str = "stopping after this batch",
     if threading.current_thread() is not threading.main_thread():
         yield stop  # signals reach the main thread only
         return
+    # Under torchrun a Ctrl-C reaches every process; rank 0 alone says what happens.
+    quiet = not main_process()
 
     def handler(signum, frame):
         if stop.settled:
@@ -49,6 +53,8 @@ def _ctrl_c_stops(what: str = "stopping after this batch",
             raise _Terminated if signum == signal.SIGTERM else KeyboardInterrupt
         stop.signum = signum
         stop.set()
+        if quiet:
+            return
         if signum == signal.SIGTERM:
             print(f"\nterminated (SIGTERM): {what} (SIGTERM again to abort)", file=sys.stderr,
                   flush=True)

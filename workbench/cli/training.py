@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from workbench.cli.common import (EXIT_DIVERGED, EXIT_OUT_OF_MEMORY, UserError,
-                                 apply_overrides)
+                                 apply_overrides, main_process)
 from workbench.cli.run_folder import _claim_run_folder, _remove_if_unused
 from workbench.cli.signals import _ctrl_c_stops, _Terminated
 
@@ -39,6 +39,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_resume(args: argparse.Namespace) -> int:
     from workbench.core.train.checkpoint import load_checkpoint
+    from workbench.core.train.resume import check_resumable
 
     run_dir = Path(args.run_dir)
     ckpt = load_checkpoint(run_dir)
@@ -58,12 +59,36 @@ def cmd_resume(args: argparse.Namespace) -> int:
     elif ckpt.epoch >= planned:
         raise UserError(f"{args.run_dir} has finished all its {planned} epochs: give "
                         f"--epochs N to train N more")
+    saved = exp.copy()  # the overrides below may edit the checkpoint's own in place
     exp = apply_overrides(exp, args.set, args.data, {
         "training.epochs": None if args.epochs is None else ckpt.epoch + args.epochs,
         "training.device": args.device, "optimizer.params.lr": args.lr})
-    print(f"resuming {run_dir} after epoch {ckpt.epoch}: epochs {ckpt.epoch + 1} to "
-          f"{exp.training.epochs}", flush=True)
-    return _run(exp, run_dir, ckpt, command="resume")
+    # Everything that refuses the resume before a word of it is said or written: what the
+    # checkpoint cannot carry over, and another process training the run now.
+    check_resumable(saved, exp)
+    lock = _lock_run(run_dir)
+    try:
+        if main_process():
+            print(f"resuming {run_dir} after epoch {ckpt.epoch}: epochs {ckpt.epoch + 1} to "
+                  f"{exp.training.epochs}", flush=True)
+        return _run(exp, run_dir, ckpt, lock=lock, command="resume")
+    finally:
+        if lock is not None:  # the recorder releases it when the run ends; this if not
+            lock.release()
+
+
+def _lock_run(run_dir: Path):
+    """The run lock of ``run_dir``, held (None on the other ranks under torchrun: rank 0
+    holds it); a run another process trains now is refused."""
+    from workbench.core.runs.lock import RunLock
+
+    if not main_process():
+        return None
+    lock = RunLock(run_dir)
+    if not lock.acquire():
+        raise UserError(f"the run {run_dir} is being trained right now (by another window "
+                        f"or process): stop that run first, then resume it")
+    return lock
 
 
 def _finish_run(run_dir: Path, ckpt, todo) -> int:
@@ -91,15 +116,34 @@ def _finish_run(run_dir: Path, ckpt, todo) -> int:
     return 0
 
 
-def _suggest_lr(exp, outcome) -> None:
-    """After a divergence: the LR finder's rate, when it can run (the training doctor's
-    ``diverged`` finding then carries it, in run.json too)."""
-    from workbench.core.train.doctor.suggest import BUDGET_S, lr_after_divergence
+def _report_divergence(exp, outcome, out: Path, command: str, fresh: bool) -> None:
+    """Say that the run diverged, then the training doctor's one way forward at one rate:
+    for a fresh single-process run, the LR finder's when it can run (the ``diverged``
+    finding, run.json's too, then carries it), else the doctor's own proposal."""
+    from workbench.core.train.distributed import DistributedContext
+    from workbench.core.train.doctor.findings import RunFinding
 
-    print(f"doctor: diverged: asking the LR finder for a rate (at most {BUDGET_S:.0f} s)...",
-          flush=True)
-    _, text = lr_after_divergence(exp, outcome.result.findings, outcome.run_dir)
-    print(f"doctor: diverged: {text}", flush=True)
+    last = out / "checkpoints" / "last.pt"
+    # The epochs finished before it are in metrics.json and the last checkpoint; the
+    # weights are not saved as a bundle (they hold the NaNs by now).
+    kept = (f"; the last good checkpoint (epoch {outcome.epochs_done}) is {last}"
+            if outcome.epochs_done else "")
+    print(f"workbench {command}: {outcome.error}; no bundle written{kept}", file=sys.stderr)
+    findings = outcome.result.findings if outcome.result is not None else []
+    if fresh and outcome.result is not None and \
+            DistributedContext.from_env().world_size == 1:  # a fresh run's rate
+        from workbench.core.train.doctor.suggest import BUDGET_S, lr_after_divergence
+
+        print(f"doctor: diverged: asking the LR finder for a rate (at most {BUDGET_S:.0f} "
+              f"s)...", flush=True)
+        _, text = lr_after_divergence(exp, findings, outcome.run_dir)
+        print(f"doctor: diverged: {text}", flush=True)
+    diverged = [f for f in findings if f.get("kind") == "diverged"]
+    if diverged:  # held back by the progress lines until the rate was settled
+        print(RunFinding.from_dict(diverged[-1]).line(), flush=True)
+    elif outcome.epochs_done:
+        print(f"continue from it at a lower rate with: workbench resume {out} --lr X",
+              file=sys.stderr)
 
 
 def _run(exp, out: Path, checkpoint=None, lock=None, command: str = "train",
@@ -126,27 +170,21 @@ def _run(exp, out: Path, checkpoint=None, lock=None, command: str = "train",
             # that every run of the file shares; a resumed run keeps the name it has. The
             # folder exists by the time the run starts, so the recorder cannot see that it
             # is new: told (created), it removes a run that finished no epoch with it.
-            outcome = run_training(exp, out, [ConsoleProgress()] if main_rank else [],
+            outcome = run_training(exp, out, [ConsoleProgress(held=("diverged",))]
+                                   if main_rank else [],
                                    name=out.resolve().name, lock=lock, created=created,
                                    checkpoint=checkpoint, stop_event=stop)
         except KeyboardInterrupt as e:  # a second Ctrl-C (or SIGTERM): aborted at once
             stop.settle()
             kept = (f"; the finished epochs are kept in {last}: continue (or finish) the run "
-                    f"with workbench resume {out}" if main_rank and last.exists() else "")
-            print(f"workbench {command}: interrupted{kept}", file=sys.stderr)
+                    f"with workbench resume {out}" if last.exists() else "")
+            if main_rank:
+                print(f"workbench {command}: interrupted{kept}", file=sys.stderr)
             return 143 if isinstance(e, _Terminated) else 130
         if outcome.status == "diverged":
             stop.settle()
-            # The epochs finished before it are in metrics.json and the last checkpoint; the
-            # weights are not saved as a bundle (they hold the NaNs by now).
-            kept = (f"; the last good checkpoint (epoch {outcome.epochs_done}) is {last}: "
-                    f"continue from it at a lower rate with: workbench resume {out} --lr X"
-                    if outcome.epochs_done else "")
-            print(f"workbench {command}: {outcome.error}; no bundle written{kept}",
-                  file=sys.stderr)
-            if main_rank and checkpoint is None and outcome.result is not None and \
-                    DistributedContext.from_env().world_size == 1:  # a fresh run's rate
-                _suggest_lr(exp, outcome)
+            if main_rank:  # every rank stops at the same batch; rank 0 says why
+                _report_divergence(exp, outcome, out, command, fresh=checkpoint is None)
             return EXIT_DIVERGED
         if outcome.status == "out_of_memory":
             stop.settle()

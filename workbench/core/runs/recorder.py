@@ -296,9 +296,11 @@ class RunRecorder(Callback):
         try:
             # "bundle": which epoch's weights bundle.pt holds and what they scored (the
             # numbers the Runs table, Evaluate and Predict show of this run's model).
+            # The seconds trained, an epoch cut short included (the checkpoint's count,
+            # which a resume goes on from, has finished epochs only).
             self._update(status=status, message=message, finished=now_iso(),
                          epochs_done=self._saved_epoch, best=self._saved_best,
-                         duration_s=round(trainer.elapsed, 3),
+                         duration_s=round(getattr(trainer, "duration", trainer.elapsed), 3),
                          **({"bundle": saved} if saved is not None else {}))
         except WorkbenchError:
             pass  # on_fit_end must not mask the run's own outcome

@@ -133,15 +133,24 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         For a missing, damaged, foreign or newer-format file, each with what to do.
     """
     path = Path(path)
+    if not path.exists():
+        if path.suffix == ".pt":
+            raise CheckpointError(f"checkpoint {path} does not exist: give a run folder, or "
+                                  f"its checkpoints/{LAST} or {BEST}")
+        raise CheckpointError(f"run folder {path} does not exist: give the folder a run was "
+                              f"trained into (workbench train --out)")
     if path.is_dir():
         candidate = path / "checkpoints" / LAST
         if not candidate.exists():
-            raise CheckpointError(f"{path} has no checkpoint to resume from "
-                                  f"(checkpoints/{LAST} is missing): only runs trained by this "
-                                  f"version of Workbench for at least one epoch can be resumed")
+            if not (path / "run.json").is_file():
+                raise CheckpointError(f"{path} is not a run folder (no run.json, no "
+                                      f"checkpoints/{LAST}): give the folder a run was "
+                                      f"trained into (workbench train --out)")
+            raise CheckpointError(f"run folder {path} has no checkpoint to resume from "
+                                  f"(checkpoints/{LAST} is missing): a run resumes from the "
+                                  f"end of an epoch, and this one finished none (or was "
+                                  f"trained by an older Workbench); train it again instead")
         path = candidate
-    if not path.exists():
-        raise CheckpointError(f"checkpoint {path} does not exist")
     data = load_torch_file(path, "checkpoint", CheckpointError)
     if not isinstance(data, dict) or data.get("kind") != CHECKPOINT_KIND:
         raise CheckpointError(f"{path} is not a Workbench checkpoint (a bundle.pt cannot be "

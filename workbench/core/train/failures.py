@@ -104,10 +104,11 @@ def diverged_error(value: float, epoch: int, batch: int, lr: Any,
     else:  # finite here: another process's loss was not (under torchrun)
         where = f"not finite at epoch {epoch} on another process"
     what = "validation loss" if validation else "loss"
+    # No rate and no way forward here: the training doctor's diverged finding gives both,
+    # once it knows whether an epoch was kept and what the LR finder says.
     return TrainingDiverged(
         f"training diverged: the {what} became {where}. The learning rate "
-        f"({lr:g}) is the usual cause: lower it (e.g. by 10x, or find one with "
-        f"the LR finder) and start again", epoch, value)
+        f"({lr:g}) is the usual cause: lower it", epoch, value)
 
 
 def worker_died(e: BaseException) -> bool:

@@ -8,16 +8,77 @@ loader's generator). Callbacks keep their own state in the checkpoint: every cal
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import torch
 
+from workbench.core.errors import SpecError
+from workbench.core.experiment import Experiment
 from workbench.core.train.optim import optimizer_lr
 
 #: The key each optimizer parameter group keeps its set learning rate under (the rate the
 #: run was configured with, before any schedule): saved with the optimizer state, so a
 #: resume knows the rate the checkpoint was trained at whatever experiment it is given.
 SET_LR = "set_lr"
+
+#: Optimizer settings that, turned on, need per-weight state the optimizer keeps only while
+#: they are on (torch's Adam and AdamW keep ``max_exp_avg_sq`` only with amsgrad; RMSprop
+#: keeps ``grad_avg`` only when centred and ``momentum_buffer`` only with momentum): a
+#: checkpoint saved with one off cannot go on with it on (measured: KeyError at the first
+#: step). Turning one off, and every other setting, is applied on resuming.
+STATEFUL_SETTINGS = {"Adam": ("amsgrad",), "AdamW": ("amsgrad",),
+                     "RMSprop": ("centered", "momentum")}
+
+#: A schedule whose rate ended under this share of the set rate has ended "near zero":
+#: epochs added past its end barely move the weights (OneCycleLR ends at 4e-5 of it;
+#: measured, 3e-5 of the validation loss an epoch, BatchNorm's statistics alone).
+NEAR_ZERO = 0.01
+
+
+def check_resumable(then: Experiment, now: Experiment) -> None:
+    """Refuse to continue a run saved with experiment ``then`` as experiment ``now`` when
+    the checkpoint cannot carry over: another network or input size, another schedule or
+    optimizer type, or an optimizer setting (:data:`STATEFUL_SETTINGS`) turned on that
+    needs state the checkpoint does not hold. Cheap (it reads the two experiments only), so
+    a front end can ask before it says or writes anything; the trainer asks again.
+
+    Raises
+    ------
+    CheckpointError
+        For another network or input size.
+    SpecError
+        Naming ``scheduler.type``, ``optimizer.type`` or ``optimizer.params.<name>``.
+    """
+    from workbench.core.train.checkpoint import CheckpointError
+
+    if [c.to_dict() for c in then.model.layers] != [c.to_dict() for c in now.model.layers] \
+            or list(then.data.input_size) != list(now.data.input_size):
+        raise CheckpointError("the network or input size differs from the checkpoint's: a "
+                              "run resumes with the network it was trained with; start a "
+                              "new run to train the edited one")
+    if then.scheduler.type != now.scheduler.type:  # its progress is the checkpoint's
+        raise SpecError("scheduler.type", f"the checkpoint was saved with the "
+                                          f"{then.scheduler.type!r} schedule, not "
+                                          f"{now.scheduler.type!r}: resume with the same "
+                                          f"schedule, or start a new run with "
+                                          f"{now.scheduler.type!r}")
+    old, new = then.optimizer, now.optimizer
+    if old.type != new.type:
+        raise SpecError("optimizer.type", f"the run was trained with {old.type} and its "
+                                          f"checkpoint holds {old.type}'s state, which "
+                                          f"{new.type} cannot continue from: resume with "
+                                          f"{old.type} (its learning rate may change, with "
+                                          f"--lr), or start a new run with {new.type}")
+    for name in STATEFUL_SETTINGS.get(new.type, ()):
+        before, after = old.params.get(name), new.params.get(name)
+        if not before and after:
+            was, wanted = json.dumps(before), json.dumps(after)  # as --set takes them
+            raise SpecError(f"optimizer.params.{name}",
+                            f"the run was trained with {name} {was}, and {name} {wanted} "
+                            f"needs state its checkpoint's {new.type} optimizer did not "
+                            f"keep: resume with {name} {was}, or start a new run with "
+                            f"{name} {wanted}")
 
 
 class Resumable:
@@ -64,12 +125,7 @@ class Resumable:
                                   f"({_class_change(list(ckpt.classes), self.classes)}): a "
                                   f"run resumes on the data it was trained on; start a new "
                                   f"run instead")
-        then = [c.to_dict() for c in ckpt.experiment.model.layers]
-        now = [c.to_dict() for c in self.experiment.model.layers]
-        if then != now or ckpt.experiment.data.input_size != self.experiment.data.input_size:
-            raise CheckpointError("the network or input size differs from the checkpoint's: a "
-                                  "run resumes with the network it was trained with; start a "
-                                  "new run to train the edited one")
+        check_resumable(ckpt.experiment, self.experiment)
 
     def _restore(self, ckpt: Any) -> list[str]:
         """Load ``ckpt``'s state into the freshly set-up run; returns notes for the user."""
@@ -79,6 +135,10 @@ class Resumable:
         # The rates this run is set to (as built from its experiment), before the
         # checkpoint's optimizer state replaces them with the saved ones.
         set_now = [float(g.get(SET_LR, g["lr"])) for g in self.optimizer.param_groups]
+        # The settings this run is built with: loading the optimizer's state puts the saved
+        # ones back, and those the experiment changes are then set again.
+        fresh = [{k: v for k, v in g.items() if k != "params"}
+                 for g in self.optimizer.param_groups]
         try:
             self.model.load_state_dict(ckpt.model)
             self.optimizer.load_state_dict(ckpt.optimizer)
@@ -89,7 +149,13 @@ class Resumable:
                                   f"resume with the run's own experiment") from None
         if self._scaler is not None and ckpt.scaler:
             self._scaler.load_state_dict(ckpt.scaler)
-        notes.extend(self._restore_lr(ckpt, set_now))
+        notes.extend(self._restore_settings(ckpt, fresh))
+        # A per-batch schedule (OneCycleLR) holds its last rate past its end: no progress
+        # is left to keep there, unlike the epoch schedules, which go on by their rule.
+        past_end = ckpt.epoch >= self.schedule_epochs and self.schedule.per_batch and \
+            self.experiment.scheduler.type != "none"
+        rate_notes = self._restore_lr(ckpt, set_now, past_end)
+        notes.extend(rate_notes)
         self.history = [dict(m) for m in ckpt.history]
         self.epochs_done = int(ckpt.epoch)
         self.steps = int(ckpt.steps)
@@ -99,15 +165,50 @@ class Resumable:
                 cb.load_state_dict(dict(ckpt.callbacks[cb.state_key]))
         if self.experiment.training.epochs > self.schedule_epochs \
                 and self.experiment.scheduler.type != "none":
-            notes.append(f"the {self.experiment.scheduler.type} schedule was planned for "
-                         f"{self.schedule_epochs} epochs and keeps that plan; past its end it "
-                         f"follows its own rule")
+            notes.append(self._schedule_note(past_end, set_now, bool(rate_notes)))
         # Last: everything above may draw random numbers; the run goes on from the
         # generators' state at the checkpoint.
         set_rng_state(ckpt.rng, self._gen)
         return notes
 
-    def _restore_lr(self, ckpt: Any, set_now: list[float]) -> list[str]:
+    def _restore_settings(self, ckpt: Any, fresh: list[dict[str, Any]]) -> list[str]:
+        """Set the optimizer settings (other than the rate) that this run's experiment
+        changes from the checkpoint's back on the restored optimizer's groups, from the
+        groups as built (``fresh``), which loading the saved state had replaced."""
+        old, new = ckpt.experiment.optimizer.params, self.experiment.optimizer.params
+        changed = [k for k in new if k != "lr" and new[k] != old.get(k)]
+        groups = self.optimizer.param_groups
+        applied = []
+        for key in changed:
+            if len(fresh) == len(groups) and all(key in f for f in fresh):
+                for group, built in zip(groups, fresh):
+                    group[key] = built[key]
+                applied.append(f"{key} {json.dumps(old.get(key))} to "
+                               f"{json.dumps(new[key])}")
+        return [f"optimizer settings changed on resuming: {', '.join(applied)}"] \
+            if applied else []
+
+    def _schedule_note(self, past_end: bool, set_now: list[float], new_rate: bool) -> str:
+        """What the schedule does with the epochs added past its plan; past the end of one
+        that holds its last rate (``past_end``), the rate it holds, and when that is near
+        zero and no new rate was given, the rate to give."""
+        kind = self.experiment.scheduler.type
+        rate = float(self.optimizer.param_groups[0]["lr"])
+        set_rate = set_now[0] if set_now else 0.0
+        if past_end and new_rate:
+            return (f"the {kind} schedule ended with epoch {self.schedule_epochs}: the added "
+                    f"epochs train at the constant learning rate given, {rate:g}")
+        if past_end and set_rate > 0 and rate < NEAR_ZERO * set_rate:
+            lr = float(f"{set_rate / 10:.2g}")
+            return (f"the {kind} schedule ended with epoch {self.schedule_epochs} at a "
+                    f"learning rate of {rate:.2g}, too small to change the weights: to train "
+                    f"on usefully, give a constant rate (--lr {lr:g}, a tenth of the "
+                    f"{set_rate:g} the run was set to)")
+        return (f"the {kind} schedule was planned for {self.schedule_epochs} epochs and keeps "
+                f"that plan; past its end it follows its own rule")
+
+    def _restore_lr(self, ckpt: Any, set_now: list[float], past_end: bool = False
+                    ) -> list[str]:
         """Move the restored optimizer and schedule to the rates this run is set to.
 
         The old rates come from the optimizer state itself (each group's ``set_lr``), so
@@ -115,6 +216,10 @@ class Resumable:
         --lr`` edits the checkpoint's own in place); a checkpoint saved before groups kept
         them falls back to the rate read from the file (:attr:`Checkpoint.lr`). A schedule
         keeps its progress: a rate it had decayed to a tenth stays a tenth of the new one.
+        Past the end of a schedule that holds its last rate (``past_end``: OneCycleLR)
+        there is no progress to keep: the groups train at the new rate itself (scaled,
+        the 4e-5 of the set rate OneCycleLR ends at would stay near zero whatever the rate
+        given).
         """
         groups = self.optimizer.param_groups
         saved = [g.get(SET_LR) for g in groups]
@@ -131,6 +236,10 @@ class Resumable:
         if all(abs(r - 1.0) <= 1e-12 for r in ratios):
             return []
         self._scale_lr(ratios)
+        if past_end:
+            for group, now in zip(groups, set_now):
+                group["lr"] = now
+            self._last_lrs(list(set_now))
         return [f"learning rate changed from {old_lr:g} to {new_lr:g} on resuming"]
 
     def _scale_lr(self, ratios: list[float]) -> None:
@@ -147,6 +256,14 @@ class Resumable:
                 values = getattr(scheduler, name, None)
                 if isinstance(values, list) and len(values) == len(ratios):
                     setattr(scheduler, name, [v * r for v, r in zip(values, ratios)])
+
+    def _last_lrs(self, rates: list[float]) -> None:
+        """Tell the schedulers the groups' rates are now ``rates`` (what they report as
+        their last rates)."""
+        for scheduler in _schedulers(getattr(self.schedule, "scheduler", None)):
+            if isinstance(getattr(scheduler, "_last_lr", None), list) and \
+                    len(scheduler._last_lr) == len(rates):
+                scheduler._last_lr = list(rates)
 
 
 def _class_change(then: list[str], now: list[str], shown: int = 3) -> str:

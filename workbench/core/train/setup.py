@@ -49,7 +49,6 @@ class RunSetup:
         from workbench.core.train.features import open_features, plan_features
         from workbench.core.train.optim import (build_loss, build_optimizer, loss_note,
                                                 optimizer_lr, parameter_groups)
-        from workbench.core.registry import Component
         from workbench.core.train.schedules import build_scheduler
 
         exp = self.experiment
@@ -99,8 +98,8 @@ class RunSetup:
             notes.append(note)
         # MixUp/CutMix: whole training batches, after collation (None when not listed).
         self.batch_transform = build_batch_transform(exp, num_classes=k)
-        # A loss far above ln(k): diverged, not "best" (proposing a rate as the doctor does).
-        self.explosion = ExplodingLoss(k, optimizer_lr(Component(exp.optimizer.type, {})))
+        # A loss far above ln(k): diverged, not "best" (the doctor proposes the rate).
+        self.explosion = ExplodingLoss(k)
 
         self._gen = gen = torch.Generator().manual_seed(exp.training.seed)
         sampler = (balanced_sampler(train_labels, k, generator=gen)

@@ -123,6 +123,8 @@ class Trainer(RunSetup, Steps, Resumable):
         self.steps = 0  # optimizer steps taken, over every segment of the run
         self.epochs_done = 0
         self.elapsed = 0.0  # training seconds over every segment, pauses excluded
+        # When the epoch under way started (perf_counter, paused seconds then), or None.
+        self._epoch_clock: tuple[float, float] | None = None
         self.schedule_epochs = self.experiment.training.epochs
         self._gen: torch.Generator | None = None
         self._best_state: dict[str, torch.Tensor] | None = None
@@ -239,6 +241,7 @@ class Trainer(RunSetup, Steps, Resumable):
                 getattr(self.train_loader.sampler, "set_epoch", lambda e: None)(epoch)
             self.emit("on_epoch_start", epoch)
             t0, paused0 = time.perf_counter(), self.gate.paused_seconds
+            self._epoch_clock = (t0, paused0)
             train = self._run_epoch(epoch, train=True)
             if train is None:
                 return True, False, "stopped"
@@ -265,6 +268,7 @@ class Trainer(RunSetup, Steps, Resumable):
             self.history.append(metrics)
             self.epochs_done = epoch
             self.elapsed += seconds
+            self._epoch_clock = None
             self._snapshot_weights()
             self.emit("on_epoch_end", epoch, dict(metrics))  # early stopping hears it first
             if self._early_reason:
@@ -388,6 +392,17 @@ class Trainer(RunSetup, Steps, Resumable):
         if restored and best:
             return int(best["epoch"])
         return self.epochs_done or None
+
+    @property
+    def duration(self) -> float:
+        """Seconds this run has trained, pauses excluded: :attr:`elapsed` (the finished
+        epochs, over every segment) and the epoch under way or cut short (a run that
+        diverged in its first epoch trained for those seconds too)."""
+        if self._epoch_clock is None:
+            return self.elapsed
+        t0, paused0 = self._epoch_clock
+        return self.elapsed + max(0.0, time.perf_counter() - t0 -
+                                  (self.gate.paused_seconds - paused0))
 
     def _stop_everywhere(self) -> bool:
         """A stop request; under torchrun one rank's request stops every rank."""

@@ -19,9 +19,9 @@ from typing import Any
 
 from workbench.core.train.callbacks.base import Callback
 from workbench.core.train.doctor.checks import (CHECKS, GRADIENT_SAMPLES,
-                                                NEVER_PREDICTED_EPOCHS, RunView, lower_lr,
-                                                proposed_lr)
-from workbench.core.train.doctor.findings import RunFinding, action
+                                                NEVER_PREDICTED_EPOCHS, RunView, diverged_fix,
+                                                lower_lr)
+from workbench.core.train.doctor.findings import RunFinding
 from workbench.core.train.doctor.probes import DeadUnitProbe, relative_change
 
 #: How many times ln(classes) counts as exploded. A healthy run's batch losses stay within a
@@ -46,14 +46,10 @@ class ExplodingLoss:
     ----------
     num_classes
         The classes the network predicts (the scale of a sane loss is ``ln(num_classes)``).
-    default_lr
-        The optimizer's usual learning rate, for the rate the message proposes
-        (:func:`~workbench.core.train.doctor.checks.proposed_lr`).
     """
 
-    def __init__(self, num_classes: int, default_lr: float = 0.0):
+    def __init__(self, num_classes: int):
         self.limit = EXPLODED_FACTOR * math.log(max(2, int(num_classes)))
-        self.default_lr = float(default_lr)  # the optimizer's usual rate (0: unknown)
         self._run = 0  # consecutive training batches above the limit
 
     def batch(self, loss: float) -> bool:
@@ -80,11 +76,12 @@ class ExplodingLoss:
         what = "loss"
         if validation:
             what, where = "validation loss", f"epoch {epoch}"
+        # No rate and no way forward here: the diverged finding gives both (see
+        # TrainingDoctor.on_fit_end), so a run says one rate, the LR finder's once it ran.
         return (f"training diverged: the {what} exploded to {value:.3g} at {where}, over "
                 f"{EXPLODED_FACTOR:g} times the {self.limit / EXPLODED_FACTOR:.2f} of "
                 f"guessing every class equally. The learning rate ({lr:g}) is far too large: "
-                f"lower it (e.g. to {proposed_lr(lr, self.default_lr):g}, or find one with "
-                f"the LR finder) and start again")
+                f"lower it")
 
 
 #: The run's first training batches whose mean loss is "where it started" (lr_too_low).
@@ -205,12 +202,11 @@ class TrainingDoctor(Callback):
             self.probe.disarm()
         if result.error_kind == "diverged" and self.view is not None and _watching(trainer) \
                 and "diverged" not in self.fired:
-            lr = lower_lr(self.view)
-            self.report(trainer, RunFinding(
-                "diverged", int(getattr(trainer, "epochs_done", 0)) + 1, "error",
-                str(result.error), f"use a learning rate of {lr:g} (--lr {lr:g}), or find "
-                f"one with the LR finder (workbench lr-find)",
-                action(f"Train with lr {lr:g}", {"optimizer.params.lr": lr})))
+            done = int(getattr(trainer, "epochs_done", 0))
+            fix, act = diverged_fix(lower_lr(self.view), done, trainer.run_dir)
+            self.report(trainer, RunFinding("diverged", done + 1, "error", str(result.error),
+                                            f"{fix}, or find one with the LR finder "
+                                            f"(workbench lr-find)", act))
 
     def report(self, trainer: Any, finding: RunFinding) -> None:
         """Keep ``finding`` and tell every callback (``on_finding``)."""

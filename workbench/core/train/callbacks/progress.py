@@ -18,9 +18,17 @@ def _fmt(value: float | None, pct: bool = False) -> str:
 class ConsoleProgress(Callback):
     """Prints a run's progress: lines on stdout, skipped images on stderr."""
 
+    def __init__(self, held: tuple[str, ...] = ()) -> None:
+        self._findings: list[dict[str, Any]] = []  # printed after the epoch's own line
+        #: Kinds of finding not printed here: the caller prints them once it is done with
+        #: them (the CLI's diverged one, after the LR finder has proposed its rate).
+        self.held = tuple(held)
+
     def on_fit_start(self, trainer: Any, info: dict[str, Any]) -> None:
-        print(f"training {trainer.experiment.name}: {info['num_train']} images "
-              f"({info['num_val']} for validation), {len(info['classes'])} classes, "
+        # Both splits: the files listed (damaged ones are skipped as the epochs meet them).
+        train, val = info["num_train"], info["num_val"]
+        print(f"training {trainer.experiment.name}: {train + val} images ({train} for "
+              f"training, {val or 'none'} for validation), {len(info['classes'])} classes, "
               f"{info['num_params']:,} parameters, on {info['device']}"
               + (f" x {info['world_size']} processes" if "world_size" in info else ""),
               flush=True)
@@ -36,11 +44,9 @@ class ConsoleProgress(Callback):
     def on_skipped(self, trainer: Any, path: str, reason: str) -> None:
         print(f"skipped unreadable image {path}: {reason}", file=sys.stderr, flush=True)
 
-    def __init__(self) -> None:
-        self._findings: list[dict[str, Any]] = []  # printed after the epoch's own line
-
     def on_finding(self, trainer: Any, finding: dict[str, Any]) -> None:
-        self._findings.append(finding)
+        if finding.get("kind") not in self.held:
+            self._findings.append(finding)
 
     def _print_findings(self) -> None:
         from workbench.core.train.doctor.findings import RunFinding

@@ -147,6 +147,32 @@ def lower_lr(v: RunView) -> float:
     return proposed_lr(v.lr, v.default_lr)
 
 
+def raised_lr(v: RunView) -> float:
+    """A learning rate to try after ``v.lr`` was too small to move anything: the
+    optimizer's usual rate when ``v.lr`` is far below it (ten times 1e-6 on SGD, 1e-5, moves
+    nothing either), else ten times ``v.lr``."""
+    if v.default_lr > 0 and 10 * v.lr < v.default_lr:
+        return v.default_lr
+    return v.lr * 10
+
+
+def diverged_fix(lr: float, epochs_done: int, run_dir: Any = None,
+                 source: str = "") -> tuple[str, dict[str, Any]]:
+    """The way forward after a run diverged, at the rate ``lr`` (``source``: where the
+    rate comes from, for a person): from its last good checkpoint when an epoch was kept
+    (``epochs_done``; ``run_dir``: the run folder, to name the command), else from the
+    start. Returns the fix and its action."""
+    lr = float(f"{lr:.2g}")  # a rate a person would type
+    why = f", {source}" if source else ""
+    if epochs_done:
+        how = f"workbench resume {run_dir} --lr {lr:g}" if run_dir else f"--lr {lr:g}"
+        return (f"continue from the last good checkpoint (epoch {epochs_done}) at a learning "
+                f"rate of {lr:g}{why} ({how})",
+                action(f"Continue with lr {lr:g}", {"optimizer.params.lr": lr}, True))
+    return (f"start again at a learning rate of {lr:g}{why} (--lr {lr:g})",
+            action(f"Train with lr {lr:g}", {"optimizer.params.lr": lr}))
+
+
 def _lr_fix(lr: float, continue_: bool = False) -> tuple[str, dict[str, Any]]:
     lr = float(f"{lr:.2g}")  # a rate a person would type
     verb = "continue with" if continue_ else "use"
@@ -189,7 +215,7 @@ def not_learning(v: RunView) -> RunFinding | None:
     elif v.weight_change is not None and v.weight_change < LR_LOW_CHANGE:
         why = (f"Its weights barely move ({v.weight_change:.1e} of their size in the last "
                f"epoch): the learning rate ({v.lr:g}) is too small")
-        fix, act = _lr_fix(v.lr * 10)
+        fix, act = _lr_fix(raised_lr(v))
     elif on_val and train_acc and train_acc[-1] > v.chance + MEMORISING_MARGIN:
         why = (f"Yet the training accuracy is {_pct(train_acc[-1])}: it learns the training "
                f"images by heart and nothing that carries over. The labels may not match "
@@ -297,8 +323,11 @@ def lr_too_low(v: RunView) -> RunFinding | None:
                f"{v.epoch} epochs the training loss is {losses[-1]:.3f}, against "
                f"{v.first_loss:.3f} at the start, and the weights moved "
                f"{v.weight_change:.1e} of their size in the last epoch.")
-    fix, act = _lr_fix(v.lr * 10, continue_=True)
-    return RunFinding("lr_too_low", v.epoch, "warning", message, fix, act)
+    lr = raised_lr(v)
+    fix, act = _lr_fix(lr, continue_=True)
+    usual = ", the optimizer's usual rate" if lr == v.default_lr else ""
+    return RunFinding("lr_too_low", v.epoch, "warning", message,
+                      f"{fix}{usual}; or find one with the LR finder (workbench lr-find)", act)
 
 
 def dead_units(v: RunView) -> RunFinding | None:

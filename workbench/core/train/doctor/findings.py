@@ -49,8 +49,9 @@ class RunFinding:
     def line(self) -> str:
         """One line for the console: ``doctor: <kind> at epoch N (severity): message``."""
         where = f" at epoch {self.epoch}" if self.epoch else ""
+        end = "" if not self.fix or self.message.endswith((".", "!", "?")) else "."
         fix = f" Fix: {self.fix}" if self.fix else ""
-        return f"doctor: {self.kind}{where} ({self.severity}): {self.message}{fix}"
+        return f"doctor: {self.kind}{where} ({self.severity}): {self.message}{end}{fix}"
 
 
 def action(label: str, set_: dict[str, Any] | None = None, continue_: bool = False,

@@ -1,7 +1,9 @@
 """A learning rate for a run that diverged, from the LR finder when it can run.
 
 The diverged finding proposes a rate at once (the optimizer's default, or a tenth of the
-rate that diverged: :func:`~.checks.lower_lr`). ``workbench train`` then asks the LR
+rate that diverged: :func:`~.checks.lower_lr`), and a way forward
+(:func:`~.checks.diverged_fix`: from the last good checkpoint, or from the start when no
+epoch was kept). ``workbench train`` then asks the LR
 finder (:func:`~workbench.core.train.lr_find.find_lr`), the same sweep as ``workbench
 lr-find``, and adopts its suggestion in the finding (run.json's too) when the sweep is
 affordable: it is abandoned as soon as it would take longer than :data:`BUDGET_S`. The
@@ -17,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.core.experiment import Experiment
-from workbench.core.train.doctor.findings import action
+from workbench.core.train.doctor.checks import diverged_fix
 
 #: Seconds the sweep may take; measured after its first steps, and given up beyond.
 BUDGET_S = 60.0
@@ -68,9 +70,11 @@ def lr_after_divergence(experiment: Experiment, findings: list[dict[str, Any]],
     lr = float(f"{result.suggested_lr:.2g}")
     for f in findings:
         if f.get("kind") == "diverged":
-            f["fix"] = (f"use a learning rate of {lr:g} (--lr {lr:g}), the LR finder's "
-                        f"rate for this network and data")
-            f["action"] = action(f"Train with lr {lr:g}", {"optimizer.params.lr": lr})
+            # The same way forward as the doctor's first proposal: from the last good
+            # checkpoint when the epoch before the one that diverged was kept.
+            f["fix"], f["action"] = diverged_fix(
+                lr, max(0, int(f.get("epoch") or 1) - 1), run_dir,
+                "the LR finder's rate for this network and data")
     if run_dir is not None and (Path(run_dir) / "run.json").is_file():
         from workbench.core.runs.store import update_run_info
 
