@@ -69,6 +69,13 @@ def test_the_train_notes_name_exclude_entries_that_match_nothing(typo_experiment
     assert "'red/red_0001.png', 'gren/x.png' match no image" in note
 
 
+def test_train_names_exclude_entries_that_match_nothing(capsys, tmp_path, typo_experiment):
+    code, _, err = run_cli(capsys, "train", typo_experiment, "--epochs", "1", "--out",
+                           tmp_path / "run")
+    assert code == 0, err
+    assert "note: data.exclude: 'red/red_0001.png', 'gren/x.png' match no image" in err
+
+
 def test_matching_excludes_and_unreadable_ones_get_no_note(capsys, tmp_path,
                                                           tiny_experiment):
     from workbench.cli.common import exclude_note

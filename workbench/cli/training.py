@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from workbench.cli.common import (EXIT_DIVERGED, EXIT_OUT_OF_MEMORY, UserError,
-                                 apply_overrides, main_process)
+                                 apply_overrides, dataset_notes, main_process)
 from workbench.cli.run_folder import _claim_run_folder, _remove_if_unused
 from workbench.cli.signals import _ctrl_c_stops, _Terminated
 
@@ -29,6 +29,9 @@ def cmd_train(args: argparse.Namespace) -> int:
             out.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise UserError(f"cannot create run folder {out}: {e.strerror}") from None
+        if main_process():  # the demo dataset; data.exclude entries that match nothing
+            for note in dataset_notes(exp):
+                print(f"note: {note}", file=sys.stderr)
         return _run(exp, out, lock=lock, created=created)
     finally:
         if lock is not None:  # the recorder releases it when the run ends; this if not
