@@ -139,11 +139,11 @@ def test_cli_scan_init_and_train_accept_a_csv(tmp_path, capsys):
     notes.write_text("x")
     capsys.readouterr()
     assert main(["train", str(exp_path), "--data", str(notes), "--out", "r"]) == 2
-    assert "neither a folder nor a .csv file" in capsys.readouterr().err
+    assert "neither a folder, a .csv file nor an archive" in capsys.readouterr().err
     assert main(["init", "--data", str(tmp_path / "no.csv")]) == 2
     assert "does not exist" in capsys.readouterr().err
     assert main(["gui", "--data", str(notes)]) == 2
-    assert "neither a folder nor a .csv file" in capsys.readouterr().err
+    assert "neither a folder, a .csv file nor an archive" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("row2, line, words", [
