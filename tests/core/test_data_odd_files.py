@@ -53,6 +53,9 @@ ODD = {
     "SHOUT.JPEG": (lambda p: Image.new("RGB", (8, 8), RED).save(p, format="JPEG"), (8, 8),
                    RED),
     "with space ü 猫.png": (lambda p: Image.new("RGB", (2, 3), RED).save(p), (2, 3), RED),
+    # With small_bomb_limit: over Pillow's warning threshold, under the limit (a 200 MP
+    # photo at the real ones), so decoded, and no warning printed.
+    "big_photo.png": (lambda p: Image.new("RGB", (30, 30), RED).save(p), (30, 30), RED),
 }
 
 
@@ -63,23 +66,24 @@ def _truncated(p):
     p.write_bytes(data[: len(data) // 2])
 
 
-#: file name -> (writer, start of the reason); the bombs assume MAX_IMAGE_PIXELS = 1000
+#: file name -> (writer, start of the reason); the bombs assume small_bomb_limit
 BROKEN = {
     "zero.png": (lambda p: p.write_bytes(b""), "empty file (0 bytes)"),
     "truncated.png": (_truncated, "truncated or corrupt image"),
     "text.jpg": (lambda p: p.write_text("<html>a web page</html>"), "not an image file"),
-    "bomb_warn.png": (lambda p: Image.new("L", (40, 40)).save(p),
-                      "decompression bomb: 1,600 pixels, over the limit of 1,000"),
-    "bomb_error.png": (lambda p: Image.new("L", (50, 50)).save(p),
-                       "decompression bomb: 2,500 pixels, over the limit of 1,000"),
+    "bomb.png": (lambda p: Image.new("L", (40, 40)).save(p),
+                 "decompression bomb: 1,600 pixels, over the limit of 1,000"),
+    "bomb_big.png": (lambda p: Image.new("L", (50, 50)).save(p),
+                     "decompression bomb: 2,500 pixels, over the limit of 1,000"),
 }
 
 
 @pytest.fixture
 def small_bomb_limit(monkeypatch):
-    # Pillow warns above MAX_IMAGE_PIXELS and refuses above twice that; a small limit makes
-    # tiny files count as bombs, so the test writes a few bytes, not gigabytes.
-    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+    # Pillow warns above MAX_IMAGE_PIXELS and refuses above twice that, the limit
+    # (workbench.core.data.images.pixel_limit); a small one makes tiny files count as bombs
+    # or as huge photos, so the test writes a few bytes, not gigabytes.
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 500)
 
 
 def _write(folder, table):
@@ -107,7 +111,7 @@ def _tree(root):
     (root / "empty" / "readme.txt").write_text("no images")
 
 
-@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+@pytest.mark.filterwarnings("error::PIL.Image.DecompressionBombWarning")  # none printed
 def test_scan_verify_keeps_odd_files_and_reports_broken_ones(tmp_path, small_bomb_limit):
     root = tmp_path / "data"
     _tree(root)
@@ -123,7 +127,7 @@ def test_scan_verify_keeps_odd_files_and_reports_broken_ones(tmp_path, small_bom
     index.check_trainable()
 
 
-@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+@pytest.mark.filterwarnings("error::PIL.Image.DecompressionBombWarning")  # none printed
 def test_listing_without_verify_ignores_hidden_and_stray_files(tmp_path, small_bomb_limit):
     root = tmp_path / "data"
     _tree(root)
@@ -145,7 +149,7 @@ def test_odd_images_load_upright_and_converted(tmp_path, name, channels):
     assert np.abs(px - rgb).max() <= 40, (name, px.tolist())
 
 
-@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+@pytest.mark.filterwarnings("error::PIL.Image.DecompressionBombWarning")  # none printed
 @pytest.mark.parametrize("name", list(BROKEN))
 def test_broken_files_raise_with_reason(tmp_path, small_bomb_limit, name):
     writer, reason = BROKEN[name]
@@ -157,7 +161,7 @@ def test_broken_files_raise_with_reason(tmp_path, small_bomb_limit, name):
     assert str(path) in str(info.value)
 
 
-@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+@pytest.mark.filterwarnings("error::PIL.Image.DecompressionBombWarning")  # none printed
 def test_training_loader_keeps_odd_images_and_skips_broken_ones(tmp_path, small_bomb_limit):
     import torch
     from torch.utils.data import DataLoader
@@ -230,7 +234,7 @@ def test_odd_images_preview_with_the_experiments_channels(tmp_path, name):
     assert eval_view(exp, img).shape == (16, 16, 3)
 
 
-@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+@pytest.mark.filterwarnings("error::PIL.Image.DecompressionBombWarning")  # none printed
 def test_odd_images_are_predicted_and_broken_ones_get_errors(tmp_path, small_bomb_limit):
     import torch
 

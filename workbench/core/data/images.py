@@ -7,9 +7,12 @@ way at training time and at prediction time.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import stat
+import threading
+import warnings
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError, features
@@ -50,6 +53,29 @@ def _readable(ext: str) -> bool:
         return False
 
 
+def _raise_pillow_limit() -> None:
+    # Pillow warns above MAX_IMAGE_PIXELS (89 MP by default) and refuses twice that (179 MP,
+    # less than a 200 MP photo). Its refusal is made our limit, so every Image.open in the
+    # process (thumbnails, header reads) refuses what load_image refuses. Never lowered: an
+    # application may have raised it further (or turned it off with None).
+    if Image.MAX_IMAGE_PIXELS is not None and 2 * Image.MAX_IMAGE_PIXELS < MAX_PIXELS:
+        Image.MAX_IMAGE_PIXELS = MAX_PIXELS // 2
+
+
+def quiet_bomb_warnings() -> None:
+    """Keep Pillow's ``DecompressionBombWarning`` off stderr (an ignore filter, first).
+
+    Pillow warns about every image over half of :func:`pixel_limit`: photos that are
+    decoded (a 200-megapixel one), and bombs, which :func:`load_image` refuses with a
+    reason. The warning (a file:line trace) tells a user nothing more either way. Called
+    before each open, as a filter set once can be undone: ``warnings.catch_warnings``
+    blocks restore the filters they found when they end.
+    """
+    filters = warnings.filters
+    if not filters or filters[0] != _QUIET:
+        warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+
+
 _register_plugins()
 _READABLE_PHOTOS: tuple[str, ...] = tuple(e for e in PHOTO_FORMATS if _readable(e))
 
@@ -66,6 +92,31 @@ ACCEPTED_EXTENSIONS: tuple[str, ...] = IMG_EXTENSIONS + EXTRA_EXTENSIONS
 #: at most 8, as far as a JPEG's draft goes (a box average over larger blocks, resized
 #: after, drifts from the full image's antialiased resize by several grey levels).
 REDUCE_AT_LEAST, REDUCE_AT_MOST = 4, 8
+
+#: The most pixels an image may have: 16384 x 16384 (268 megapixels). Today's largest
+#: photos fit (a 200-megapixel phone sensor gives 16320 x 12240, medium format 150 MP, a
+#: pixel-shift frame 240 MP); a file that claims more is refused as a decompression bomb
+#: (a few KB that would decode into gigabytes). See :func:`pixel_limit`.
+MAX_PIXELS = 16384 * 16384
+#: An image that decodes to more pixels than this (after a JPEG's reduced-size draft) is
+#: decoded while no other such image is, in this process: a 200-megapixel PNG takes 600 MB
+#: as RGB and twice that while it is converted, too much to hold once per decoding thread.
+BIG_DECODE_PIXELS = 32_000_000
+_BIG_DECODE = threading.Lock()
+
+
+def _new_gate() -> None:
+    # A process forked while one of its threads held the gate (a DataLoader worker started
+    # during a big decode) would wait on it for ever: the child gets a gate of its own.
+    global _BIG_DECODE
+    _BIG_DECODE = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_gate)
+_QUIET = ("ignore", None, Image.DecompressionBombWarning, None, 0)
+_raise_pillow_limit()
+quiet_bomb_warnings()
 
 # Transparent pixels are composited onto white: icons and cut-outs are usually drawn to be
 # seen on a light page, and their hidden RGB values are often meaningless (black or noise).
@@ -152,9 +203,13 @@ def load_image(path: str | os.PathLike, channels: int,
         When the file cannot be decoded; ``reason`` says why in words, e.g.
         ``"empty file (0 bytes)"``, ``"not an image file (format not recognised)"`` or
         ``"truncated or corrupt image: image file is truncated (3 bytes not processed)"``
-        or, for more pixels than ``PIL.Image.MAX_IMAGE_PIXELS`` (Pillow's warning
-        threshold, not only its error threshold), ``"decompression bomb: 200,000,000
-        pixels, over the limit of 89,478,485"``.
+        or, for more pixels than :func:`pixel_limit` (:data:`MAX_PIXELS`),
+        ``"decompression bomb: 400,000,000 pixels, over the limit of 268,435,456"``.
+
+    Notes
+    -----
+    Pillow's ``DecompressionBombWarning`` is never printed (:func:`quiet_bomb_warnings`),
+    and an image of more than :data:`BIG_DECODE_PIXELS` is decoded while no other one is.
     """
     _check_channels(channels)
     path = os.fspath(path)
@@ -171,6 +226,7 @@ def load_image(path: str | os.PathLike, channels: int,
         raise ImageDecodeError(path, "not a regular file (a pipe, socket or device)")
     if st.st_size == 0:
         raise ImageDecodeError(path, "empty file (0 bytes)")
+    quiet_bomb_warnings()
     try:
         im = Image.open(path)
     except UnidentifiedImageError:
@@ -190,26 +246,32 @@ def load_image(path: str | os.PathLike, channels: int,
             raise ImageDecodeError(path, reason)
         if min_side:
             _draft(im, int(min_side))
-        try:
-            # An animated image (GIF, APNG, WebP) loads its first frame.
-            im.load()
-        except MemoryError:
-            raise
-        except Image.DecompressionBombError as e:
-            raise ImageDecodeError(path, bomb_reason(e)) from None
-        except Exception as e:  # noqa: BLE001
-            # Pillow's decoders raise OSError, SyntaxError, ValueError, EOFError,
-            # struct.error... on damaged data; every one means the same to a user.
-            raise ImageDecodeError(path, f"truncated or corrupt image: {_describe(e)}") from None
-        if min_side:
-            im = _reduce(im, int(min_side))
-        try:
-            out = to_channels(_upright(im), channels)
-        except ImageDecodeError as e:
-            raise ImageDecodeError(path, e.reason) from None
-        # The result must outlive the closed file: conversions already made a new image,
-        # copy only when none was needed.
-        return out.copy() if out is im else out
+        big = im.size[0] * im.size[1] > BIG_DECODE_PIXELS
+        with _BIG_DECODE if big else contextlib.nullcontext():
+            return _decode(im, path, channels, min_side)
+
+
+def _decode(im: Image.Image, path: str, channels: int, min_side: int | None) -> Image.Image:
+    try:
+        # An animated image (GIF, APNG, WebP) loads its first frame.
+        im.load()
+    except MemoryError:
+        raise
+    except Image.DecompressionBombError as e:
+        raise ImageDecodeError(path, bomb_reason(e)) from None
+    except Exception as e:  # noqa: BLE001
+        # Pillow's decoders raise OSError, SyntaxError, ValueError, EOFError,
+        # struct.error... on damaged data; every one means the same to a user.
+        raise ImageDecodeError(path, f"truncated or corrupt image: {_describe(e)}") from None
+    if min_side:
+        im = _reduce(im, int(min_side))
+    try:
+        out = to_channels(_upright(im), channels)
+    except ImageDecodeError as e:
+        raise ImageDecodeError(path, e.reason) from None
+    # The result must outlive the closed file: conversions already made a new image,
+    # copy only when none was needed.
+    return out.copy() if out is im else out
 
 
 def _draft(im: Image.Image, min_side: int) -> None:
@@ -236,28 +298,33 @@ def _reduce(im: Image.Image, min_side: int) -> Image.Image:
     return reduced
 
 
-def bomb_reason(error: BaseException | None = None, pixels: int | None = None) -> str:
-    """The reason given for an image over Pillow's ``MAX_IMAGE_PIXELS``.
+def pixel_limit() -> int | None:
+    """The most pixels :func:`load_image` decodes: Pillow's error threshold, twice
+    ``PIL.Image.MAX_IMAGE_PIXELS``, which importing this module raises to
+    :data:`MAX_PIXELS` (None: no limit, where an application turned Pillow's off)."""
+    limit = Image.MAX_IMAGE_PIXELS
+    return 2 * int(limit) if limit else None
 
-    ``"decompression bomb: N pixels, over the limit of M"``, where ``M`` is
-    ``PIL.Image.MAX_IMAGE_PIXELS``; ``N`` comes from ``pixels`` or from the message of a
-    ``DecompressionBombError``.
+
+def bomb_reason(error: BaseException | None = None, pixels: int | None = None) -> str:
+    """The reason given for an image over :func:`pixel_limit`.
+
+    ``"decompression bomb: N pixels, over the limit of M"``; ``N`` comes from ``pixels``
+    or from the message of a ``DecompressionBombError``.
     """
     if pixels is None and error is not None:
         m = re.search(r"\((\d+) pixels\)", str(error))
         pixels = int(m.group(1)) if m else None
-    limit = Image.MAX_IMAGE_PIXELS
+    limit = pixel_limit()
     count = f"{pixels:,} pixels" if pixels is not None else "too many pixels"
     return f"decompression bomb: {count}, over the limit of {limit:,}" if limit else \
         f"decompression bomb: {count}"
 
 
 def _bomb_check(im: Image.Image) -> str | None:
-    # Pillow only warns (DecompressionBombWarning) between the limit and twice the limit;
-    # such an image would still take the memory it claims, so it is refused too. Checking
-    # the header size here, rather than turning the warning into an error, stays
-    # thread-safe (warning filters are process-wide).
-    limit = Image.MAX_IMAGE_PIXELS
+    # Image.open refuses the same already (its error threshold is pixel_limit); checked
+    # again so that the refusal does not depend on each Pillow plugin calling its check.
+    limit = pixel_limit()
     pixels = im.size[0] * im.size[1]
     if limit and pixels > limit:
         return bomb_reason(pixels=pixels)

@@ -1,7 +1,7 @@
 """The cheap checks: blank images, extreme aspect ratios, images far below the input size.
 
-They read only the :class:`~.fingerprint.Fingerprint` (the original size and the spread of
-a small grey version), so they cost nothing beyond the one small decode.
+They read only the :class:`~.fingerprint.Fingerprint` (the original size and the colour
+spread of a small version), so they cost nothing beyond the one small decode.
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ TINY_SHARE = 0.25
 
 
 def blank_images(fps: Sequence[Fingerprint]) -> list[str]:
-    """Images of (nearly) one colour: a grey spread under :data:`BLANK_SPREAD` of 255."""
+    """Images of (nearly) one colour: a colour spread under :data:`BLANK_SPREAD` of 255
+    (:func:`~.fingerprint.colour_spread`: a picture whose colours differ but whose
+    brightness does not is not blank)."""
     return sorted(f.path for f in fps if not f.error and f.spread < BLANK_SPREAD)
 
 

@@ -1,11 +1,14 @@
 """Exact and near copies among a dataset's images, and what they imply.
 
 Two images are **near copies** when their perceptual hashes differ in at most
-:data:`NEAR_HASH_BITS` of 64 bits *and* their normalised 16x16 thumbnails differ by at
-most :data:`NEAR_THUMB_DIFF` on average: the hash finds candidates quickly, the thumbnails
-keep two different pictures that merely look alike (two handwritten 1s) apart. They are
-**exact copies** when every decoded pixel is the same (:func:`~.fingerprint.pixel_hash`,
-computed only for candidates with identical hashes and sizes).
+:data:`NEAR_HASH_BITS` of 64 bits (or in all but that many: the main colour axis the hash
+is taken along has no sign of its own) *and* their normalised 32x32 colour thumbnails
+(:attr:`~.fingerprint.Fingerprint.thumb`) differ by at most :data:`NEAR_THUMB_DIFF` on
+average: the hash finds candidates quickly, the thumbnails keep two different pictures
+that merely look alike apart (two handwritten 1s, or two red circles on grounds of
+different colours). They are **exact copies** when every decoded pixel is the same
+(:func:`~.fingerprint.pixel_hash`, computed only for candidates with identical hashes and
+sizes).
 
 Copies are grouped transitively (a union-find over the pairs). A group whose images are
 filed under more than one class is a **conflicting label**; one with images on both sides
@@ -27,18 +30,23 @@ from workbench.core.data.health.fingerprint import Fingerprint, pixel_hash
 #: resized, slightly blurred and brightened copies of photos and digits: 0-6 bits; two
 #: different images: 20-40 bits (a pair of similar digits can come down to ~10).
 NEAR_HASH_BITS = 10
-#: Mean absolute difference of the normalised 32x32 thumbnails (in standard deviations) a
-#: near copy may have. Measured on scikit-learn's real digits stored at 32 px: a JPEG
-#: re-encoding, a 1-2 px resize, a slight blur or brightening stay within 0.06, while the
-#: closest two different digits are 0.076 apart (5 pairs of 1,797 images under 0.1, 57
-#: under 0.13); on sharper rendered digits at 28 px a JPEG at quality 60 reaches 0.09.
+#: Mean absolute difference of the normalised 32x32 colour thumbnails (in standard
+#: deviations) a near copy may have. Measured on scikit-learn's real digits stored at
+#: 32 px: a JPEG re-encoding, a 1-2 px resize, a slight blur or brightening stay within
+#: 0.06, while the closest two different digits are 0.076 apart (5 pairs of 1,797 images
+#: under 0.1, 57 under 0.13); on sharper rendered digits at 28 px a JPEG at quality 60
+#: reaches 0.09. On coloured shapes (96 px JPEGs with noise): copies re-encoded at quality
+#: 80-95, resized, blurred, brightened by 10% or less contrasted stay within 0.075 (quality
+#: 60 up to 0.11), two different pictures of one shape in one place 0.2 or more apart.
 #: Images of 8-16 px cannot be told apart this way (a 1 px resize of an 8x8 digit moves
 #: it 0.15-0.33): they are reported as tiny.
 NEAR_THUMB_DIFF = 0.1
-#: Images with less spread than this (0-255 grey) are blank: every blank image hashes
-#: alike, so they are reported as blank and not paired as near copies.
+#: Images with less colour spread than this (0-255, :func:`~.fingerprint.colour_spread`)
+#: are blank: every blank image hashes alike, so they are reported as blank and not paired
+#: as near copies.
 BLANK_SPREAD = 2.0
 _BLOCK = 2048  # rows of the pairwise hash-distance matrix computed at once
+_PAIRS = 4096  # candidate pairs whose thumbnails are compared at once
 
 
 @dataclass
@@ -66,24 +74,35 @@ _BYTE_BITS = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
 
 def near_pairs(fps: Sequence[Fingerprint]) -> list[tuple[int, int]]:
     """Index pairs ``(i, j)``, ``i < j``, of near copies (see the module docstring)."""
-    usable = [i for i, f in enumerate(fps) if not f.error and f.thumb is not None
+    usable = [i for i, f in enumerate(fps) if not f.error and f.rgb is not None
               and f.spread >= BLANK_SPREAD]
     if len(usable) < 2:
         return []
     hashes = np.array([fps[i].phash for i in usable], dtype=np.uint64)
-    thumbs = np.stack([fps[i].thumb for i in usable]).reshape(len(usable), -1)
+    rgbs = np.stack([fps[i].rgb for i in usable])
+    levels = np.array([fps[i].level for i in usable], dtype=np.float32)[:, None]
+    spreads = np.array([fps[i].spread for i in usable], dtype=np.float32)[:, None]
+    # The thumbnails averaged over 4x4 blocks: their mean difference is never more than
+    # the full one's, so a pair it puts over the limit is out without the full comparison.
+    n = len(usable)
+    coarse = rgbs.reshape(n, 8, 4, 8, 4, 3).mean(axis=(2, 4), dtype=np.float32)
+    coarse = (coarse.reshape(n, -1) - levels) / spreads
+    rgbs = rgbs.reshape(n, -1)
     pairs = []
-    for start in range(0, len(usable), _BLOCK):
+    for start in range(0, n, _BLOCK):
         block = hashes[start:start + _BLOCK]
         dist = _popcount(block[:, None] ^ hashes[None, :])
-        rows, cols = np.nonzero(dist <= NEAR_HASH_BITS)
+        rows, cols = np.nonzero((dist <= NEAR_HASH_BITS) | (dist >= 64 - NEAR_HASH_BITS))
         keep = cols > rows + start
         rows, cols = rows[keep] + start, cols[keep]
-        if len(rows) == 0:
-            continue
-        diff = np.abs(thumbs[rows] - thumbs[cols]).mean(axis=1)
-        for a, b in zip(rows[diff <= NEAR_THUMB_DIFF], cols[diff <= NEAR_THUMB_DIFF]):
-            pairs.append((usable[int(a)], usable[int(b)]))
+        for at in range(0, len(rows), _PAIRS):
+            a, b = rows[at:at + _PAIRS], cols[at:at + _PAIRS]
+            maybe = np.abs(coarse[a] - coarse[b]).mean(axis=1) <= NEAR_THUMB_DIFF
+            a, b = a[maybe], b[maybe]
+            diff = np.abs((rgbs[a] - levels[a]) / spreads[a]
+                          - (rgbs[b] - levels[b]) / spreads[b]).mean(axis=1)
+            near = diff <= NEAR_THUMB_DIFF
+            pairs += [(usable[int(i)], usable[int(j)]) for i, j in zip(a[near], b[near])]
     return pairs
 
 

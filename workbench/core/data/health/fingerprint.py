@@ -2,15 +2,18 @@
 
 Each image is decoded once at a small size (JPEG draft mode and ``reduce`` through
 :func:`~workbench.core.data.images.load_image`, so a 12-megapixel photo costs a few ms),
-in parallel threads, into:
+in parallel threads, into a 32x32 colour version, and from that:
 
 - a 64-bit perceptual hash (pHash: the signs of the 8x8 lowest frequencies of a 32x32
-  grey thumbnail's DCT, against their median), which survives re-encoding, resizing,
-  slight blur and recompression;
-- a 16x16 grey thumbnail, normalised to zero mean and unit variance, to confirm that two
-  images with close hashes really are copies (and not two similar pictures);
-- the original size (after the EXIF orientation) and the thumbnail's spread, for the cheap
-  checks.
+  image's DCT, against their median), which survives re-encoding, resizing, slight blur
+  and recompression. It is taken along the image's main colour axis (the direction in RGB
+  along which its pixels vary most): the grey axis for a grey image and for most photos,
+  but blue-green for a blue triangle on a green ground of the same brightness, whose grey
+  version is nearly flat and would hash noise;
+- its colour spread (:func:`colour_spread`) and mean level, to normalise the 32x32 colour
+  version (:attr:`Fingerprint.thumb`) that confirms two images with close hashes really are
+  copies (and not two similar pictures: the colours count too), and for the blank check;
+- the original size (after the EXIF orientation), for the cheap checks.
 
 The exact-pixel hash (the whole decoded image) is computed only for images that may be
 exact copies (:func:`pixel_hash`).
@@ -26,7 +29,7 @@ from typing import Callable, Sequence
 import numpy as np
 from PIL import Image
 
-#: Side of the grey image the hash and the thumbnail are made from.
+#: Side of the colour image the hash and the thumbnail are made from.
 HASH_SIDE = 32
 _ORIENTATION = 0x0112  # EXIF tag; values 5-8 swap width and height
 
@@ -37,12 +40,21 @@ class Fingerprint:
 
     path: str
     phash: int = 0
-    thumb: np.ndarray | None = None  # (32, 32) float32, zero mean, unit variance
-    spread: float = 0.0  # standard deviation of the grey thumbnail, 0-255
+    spread: float = 0.0  # colour spread of the 32x32 version, 0-255 (colour_spread)
+    level: float = 0.0  # mean of its values (all three channels)
     width: int = 0
     height: int = 0
     error: str = ""
-    grey: np.ndarray | None = None  # the (32, 32) uint8 grey image all the above come from
+    rgb: np.ndarray | None = None  # the (32, 32, 3) uint8 image all the above come from
+
+    @property
+    def thumb(self) -> np.ndarray | None:
+        """The ``(32, 32, 3)`` float32 thumbnail, less its mean level, over its spread:
+        one offset and scale for all three channels, so a brighter or more contrasted
+        copy gives the same thumbnail while another colour does not."""
+        if self.rgb is None:
+            return None
+        return (self.rgb.astype(np.float32) - self.level) / max(self.spread, 1e-3)
 
 
 def _dct_matrix(n: int) -> np.ndarray:
@@ -64,34 +76,62 @@ def phash(grey: np.ndarray) -> int:
     return int(np.packbits(bits.astype(np.uint8)).view(">u8")[0])
 
 
+def colour_spread(rgb: np.ndarray) -> float:
+    """How much an ``(..., 3)`` image varies, 0-255: the root mean square of its three
+    channels' standard deviations. For a grey image, the grey standard deviation; a blue
+    triangle on a green ground of the same brightness varies little in grey, much here."""
+    return _colour_stats(rgb)[1]
+
+
+def main_axis(rgb: np.ndarray) -> np.ndarray:
+    """The ``(32, 32)`` projection of an ``(32, 32, 3)`` image on its main colour axis (the
+    first principal direction of its pixels' colours, signed towards white)."""
+    return _colour_stats(rgb)[2]
+
+
+def _colour_stats(rgb: np.ndarray) -> tuple[float, float, np.ndarray]:
+    # The mean level, the colour spread and the main-axis projection, from one covariance.
+    flat = rgb.reshape(-1, 3).astype(np.float64)
+    centred = flat - flat.mean(axis=0)
+    cov = centred.T @ centred / len(flat)
+    _, vectors = np.linalg.eigh(cov)
+    axis = vectors[:, -1]
+    if axis.sum() < 0:
+        axis = -axis
+    spread = float(np.sqrt(max(np.trace(cov), 0.0) / 3))
+    return float(flat.mean()), spread, (flat @ axis).reshape(rgb.shape[:-1])
+
+
 def fingerprint(path: str) -> Fingerprint:
-    """Decode ``path`` small and fingerprint it; a file that cannot be read gets ``error``."""
+    """Decode ``path`` small and fingerprint it; a file that cannot be read gets ``error``
+    (the reason :func:`~workbench.core.data.images.load_image` gives)."""
     from workbench.core.data.images import load_image
+    from workbench.core.errors import ImageDecodeError
 
     try:
-        with Image.open(path) as im:
+        img = load_image(path, 3, min_side=2 * HASH_SIDE)
+        rgb = np.asarray(img.resize((HASH_SIDE, HASH_SIDE), Image.BILINEAR,
+                                    reducing_gap=2.0), dtype=np.uint8)
+        with Image.open(path) as im:  # only the header: the size before any reduction
             width, height = im.size
             try:
                 if im.getexif().get(_ORIENTATION, 1) in (5, 6, 7, 8):
                     width, height = height, width
             except Exception:  # noqa: BLE001  (a broken EXIF block: keep the stored size)
                 pass
-        img = load_image(path, 1, min_side=2 * HASH_SIDE)
-        grey = np.asarray(img.resize((HASH_SIDE, HASH_SIDE), Image.BILINEAR,
-                                     reducing_gap=2.0), dtype=np.uint8)
+    except ImageDecodeError as e:
+        return Fingerprint(path, error=e.reason)
     except Exception as e:  # noqa: BLE001  (any decoder error is the file's, reported)
         return Fingerprint(path, error=str(e) or type(e).__name__)
-    return from_grey(path, grey, width, height)
+    return from_rgb(path, rgb, width, height)
 
 
-def from_grey(path: str, grey: np.ndarray, width: int, height: int) -> Fingerprint:
-    """The fingerprint of an image whose ``(32, 32)`` uint8 grey version is ``grey`` (what
-    :func:`fingerprint` decodes, or what :mod:`.fpcache` kept of it)."""
-    small = grey.astype(np.float32)
-    spread = float(small.std())
-    thumb = (small - small.mean()) / max(spread, 1e-3)
-    return Fingerprint(path, phash(small), thumb.astype(np.float32), spread, int(width),
-                       int(height), grey=grey)
+def from_rgb(path: str, rgb: np.ndarray, width: int, height: int) -> Fingerprint:
+    """The fingerprint of an image whose ``(32, 32, 3)`` uint8 colour version is ``rgb``
+    (what :func:`fingerprint` decodes, or what :mod:`.fpcache` kept of it)."""
+    level, spread, projection = _colour_stats(rgb)
+    return Fingerprint(path, phash(projection), spread, level, int(width), int(height),
+                       rgb=rgb)
 
 
 def fingerprints(paths: Sequence[str], progress: Callable[[int, int], None] | None = None,

@@ -1,12 +1,12 @@
 """Fingerprints kept between checks: a second check of a folder decodes only what changed.
 
 One file per dataset folder, ``<cache>/health/<key>.npz`` (numpy arrays, no pickle): each
-image's path, size, modification time, original width and height, its 32x32 grey version
-(1 KB, from which the hash and thumbnail are recomputed exactly) and, for a file that
-could not be read, why. An entry is used only while the file's size and modification
-time are those recorded, as the decoded-image cache does; a cache that cannot be read is
-ignored, and one that cannot be written is skipped (the check's result does not depend on
-it).
+image's path, size, modification time, original width and height, its 32x32 colour
+version (3 KB) with the hash, level and spread computed from it and, for a file that could
+not be read, why. An entry is used only while the file's size and
+modification time are those recorded, as the decoded-image cache does; a cache that cannot
+be read is ignored, and one that cannot be written is skipped (the check's result does not
+depend on it).
 """
 
 from __future__ import annotations
@@ -18,17 +18,17 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from workbench.core.data.health.fingerprint import (HASH_SIDE, Fingerprint, fingerprints,
-                                                    from_grey)
+from workbench.core.data.health.fingerprint import HASH_SIDE, Fingerprint, fingerprints
 
-#: Bump when what a fingerprint is made of changes: older files are then ignored.
-FORMAT = 1
+#: Bump when what a fingerprint is made of changes: older files are then ignored (and
+#: removed when the new one is written). 2: a colour version instead of a grey one.
+FORMAT = 2
 
 
-def _file(root: str) -> Path:
+def _file(root: str, fmt: int = FORMAT) -> Path:
     from workbench.core.io import cache_home
 
-    key = hashlib.sha1(f"{FORMAT}|{os.path.abspath(root)}".encode()).hexdigest()[:16]
+    key = hashlib.sha1(f"{fmt}|{os.path.abspath(root)}".encode()).hexdigest()[:16]
     return cache_home() / "health" / f"{key}.npz"
 
 
@@ -44,7 +44,8 @@ def _load(file: Path) -> dict[str, tuple[tuple[int, int], Fingerprint]]:
     try:
         with np.load(file, allow_pickle=False) as z:
             paths, stats, sizes = z["paths"], z["stats"], z["sizes"]
-            greys, errors = z["greys"], z["errors"]
+            rgbs, errors, hashes = z["rgbs"], z["errors"], z["hashes"]
+            levels, spreads = z["levels"], z["spreads"]
     except (OSError, ValueError, KeyError):
         return {}
     out = {}
@@ -53,30 +54,39 @@ def _load(file: Path) -> dict[str, tuple[tuple[int, int], Fingerprint]]:
         if errors[i]:
             out[p] = (stat, Fingerprint(p, error=str(errors[i])))
         else:
-            out[p] = (stat, from_grey(p, greys[i], int(sizes[i, 0]), int(sizes[i, 1])))
+            out[p] = (stat, Fingerprint(p, int(hashes[i]), float(spreads[i]),
+                                        float(levels[i]), int(sizes[i, 0]), int(sizes[i, 1]),
+                                        rgb=rgbs[i]))
     return out
 
 
-def _save(file: Path, entries: dict[str, tuple[tuple[int, int], Fingerprint]]) -> None:
+def _save(root: str, file: Path,
+          entries: dict[str, tuple[tuple[int, int], Fingerprint]]) -> None:
     paths = list(entries)
     n = len(paths)
-    greys = np.zeros((n, HASH_SIDE, HASH_SIDE), dtype=np.uint8)
+    rgbs = np.zeros((n, HASH_SIDE, HASH_SIDE, 3), dtype=np.uint8)
     stats = np.zeros((n, 2), dtype=np.int64)
     sizes = np.zeros((n, 2), dtype=np.int64)
+    hashes = np.zeros(n, dtype=np.uint64)
+    levels, spreads = np.zeros(n), np.zeros(n)
     errors = []
     for i, p in enumerate(paths):
         stat, fp = entries[p]
         stats[i] = stat
         sizes[i] = (fp.width, fp.height)
-        if fp.grey is not None:
-            greys[i] = fp.grey
+        hashes[i], levels[i], spreads[i] = fp.phash, fp.level, fp.spread
+        if fp.rgb is not None:
+            rgbs[i] = fp.rgb
         errors.append(fp.error)
     try:
         file.parent.mkdir(parents=True, exist_ok=True)
         tmp = file.with_name(f".{file.stem}.{os.getpid()}.tmp.npz")
-        np.savez(tmp, paths=np.array(paths, dtype=str), stats=stats, sizes=sizes, greys=greys,
+        np.savez(tmp, paths=np.array(paths, dtype=str), stats=stats, sizes=sizes, rgbs=rgbs,
+                 hashes=hashes, levels=levels, spreads=spreads,
                  errors=np.array(errors, dtype=str))
         os.replace(tmp, file)
+        for fmt in range(1, FORMAT):  # what older versions kept of this folder
+            _file(root, fmt).unlink(missing_ok=True)
     except OSError:
         pass  # a read-only or full cache folder: the next check decodes again
 
@@ -95,5 +105,5 @@ def cached_fingerprints(root: str, paths: Sequence[str],
         progress(len(paths), len(paths))
     entries = {p: (stats[p], fresh[p] if p in fresh else known[p][1]) for p in paths}
     if todo or len(known) != len(entries):
-        _save(file, entries)
+        _save(root, file, entries)
     return [entries[p][1] for p in paths]
