@@ -113,3 +113,23 @@ def test_cache_keeps_the_most_recent_thumbnails(qtbot, tmp_path):
     assert loader.get(paths[0]) is None  # evicted, least recently used
     assert loader.get(paths[1]) is not None and loader.get(paths[2]) is not None
     loader.shutdown()
+
+
+def test_a_huge_images_thumbnail_waits_for_another_huge_decode(tmp_path, monkeypatch):
+    # A 200-megapixel PNG is 600 MB decoded: thumbnails decode through the training loader,
+    # whose huge decodes run one at a time (the thumbnail threads each held their own).
+    import threading
+
+    from workbench.core.data import images
+
+    monkeypatch.setattr(images, "BIG_DECODE_PIXELS", 100)  # 20x20 counts as huge here
+    path = tmp_path / "big.png"
+    Image.new("RGB", (20, 20), (200, 10, 10)).save(path)
+    done = threading.Event()
+    worker = threading.Thread(target=lambda: (decode_thumbnail(str(path), 16), done.set()))
+    with images._BIG_DECODE:  # another huge image is being decoded
+        worker.start()
+        assert not done.wait(0.3)
+    worker.join(10)
+    assert done.is_set()
+    assert decode_thumbnail(str(path), 16).pixelColor(4, 4).red() > 150

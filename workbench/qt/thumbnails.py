@@ -35,34 +35,24 @@ PathRole = Qt.ItemDataRole.UserRole + 1
 def decode_thumbnail(path: str, size: int = THUMB_SIZE) -> QImage:
     """Decode ``path`` into an RGB :class:`QImage` at most ``size`` pixels on a side.
 
-    Safe to call from any thread (QImage, unlike QPixmap, needs no GUI thread). JPEGs are
-    decoded at reduced scale (``draft``); EXIF orientation is honoured and odd colour modes
-    are converted as for training (:func:`~workbench.core.data.images.to_channels`).
+    Safe to call from any thread (QImage, unlike QPixmap, needs no GUI thread). Decoded by
+    :func:`~workbench.core.data.images.load_image` at reduced size, as for training: JPEGs
+    in draft mode, EXIF orientation honoured, odd colour modes converted, huge images one
+    at a time.
 
     Raises
     ------
     ImageDecodeError
         When the file cannot be decoded.
     """
-    from PIL import Image, ImageOps
+    from PIL import Image
 
-    from workbench.core.data.images import load_image, to_channels
-    from workbench.core.errors import ImageDecodeError
+    from workbench.core.data.images import load_image
 
-    try:
-        with Image.open(path) as im:
-            im.draft("RGB", (size, size))  # JPEG: decode at 1/2, 1/4 or 1/8 scale
-            im.load()
-            try:
-                im = ImageOps.exif_transpose(im)
-            except Exception:  # noqa: BLE001  (damaged EXIF: keep the image as stored)
-                pass
-            rgb = to_channels(im, 3)
-    except ImageDecodeError:
-        raise
-    except Exception:  # noqa: BLE001
-        # Let the full loader say why, in the same words as the scan does.
-        rgb = load_image(path, 3)
+    # The training loader's decode at reduced size (JPEG draft, or a box reduce of a big
+    # PNG), EXIF and modes as in training, and its one-at-a-time rule for huge images (a
+    # 200-megapixel PNG is 600 MB decoded; the thumbnail threads would hold several).
+    rgb = load_image(path, 3, min_side=size)
     rgb.thumbnail((size, size))
     scale = size // max(rgb.width, rgb.height)
     if scale >= 2:  # tiny images (32x32): enlarge by a whole factor, pixels kept sharp
