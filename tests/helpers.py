@@ -167,3 +167,13 @@ def one_line(capsys, rc, *words):
     for w in words:
         assert w in err, err
     return err
+
+
+def refused(result, *words) -> str:
+    """``run_cli``'s result is exit code 2 with one line naming ``words``; that line."""
+    code, out, err = result
+    assert code == 2 and out == "", err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    for w in words:
+        assert w in err, err
+    return err.strip()

@@ -12,16 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import random_bundle, run_cli
-
-
-def refused(result, *words) -> str:
-    code, out, err = result
-    assert code == 2 and out == "", err
-    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
-    for w in words:
-        assert w in err, err
-    return err.strip()
+from helpers import random_bundle, refused, run_cli
 
 
 # -- the demo dataset -------------------------------------------------------------------------

@@ -11,17 +11,7 @@ import os
 
 import pytest
 
-from helpers import random_bundle, run_cli
-
-
-def refused(result, *words) -> str:
-    """``run_cli``'s result is exit code 2 with one line naming ``words``; that line."""
-    code, out, err = result
-    assert code == 2 and out == "", err
-    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
-    for w in words:
-        assert w in err, err
-    return err.strip()
+from helpers import random_bundle, refused, run_cli
 
 
 @pytest.fixture

@@ -349,14 +349,7 @@ class LogSpinBox(QDoubleSpinBox):
             return self.value()
 
     def validate(self, text: str, pos: int) -> object:  # noqa: D401
-        try:
-            value = float(text)
-        except ValueError:
-            ok = text == "" or all(c in "0123456789.eE+-" for c in text)
-            state = QValidator.State.Intermediate if ok else QValidator.State.Invalid
-            return state, text, pos
-        ok = self.minimum() <= value <= self.maximum()
-        return (QValidator.State.Acceptable if ok else QValidator.State.Intermediate), text, pos
+        return validate_number(self, text, pos)
 
     def stepBy(self, steps: int) -> None:  # noqa: N802
         value = max(self.value(), self.minimum())
@@ -367,6 +360,18 @@ class LogSpinBox(QDoubleSpinBox):
         pos = exp * len(self._LADDER) + rung + steps
         e, r = divmod(pos, len(self._LADDER))
         self.setValue(float(f"{self._LADDER[r] * 10 ** e:.3g}"))
+
+
+def validate_number(box: QDoubleSpinBox, text: str, pos: int) -> tuple:
+    """A spin box's ``validate`` for numbers typed freely ("1e-6"): acceptable within its
+    bounds, intermediate while it may still become a number or is out of bounds."""
+    try:
+        value = float(text)
+    except ValueError:
+        ok = text == "" or all(c in "0123456789.eE+-" for c in text)
+        return (QValidator.State.Intermediate if ok else QValidator.State.Invalid), text, pos
+    ok = box.minimum() <= value <= box.maximum()
+    return (QValidator.State.Acceptable if ok else QValidator.State.Intermediate), text, pos
 
 
 def float_text(value: float) -> str:
@@ -406,14 +411,7 @@ class FloatSpinBox(QDoubleSpinBox):
             return self.value()
 
     def validate(self, text: str, pos: int) -> object:  # noqa: D401  (Qt override)
-        try:
-            value = float(text)
-        except ValueError:
-            ok = text == "" or all(c in "0123456789.eE+-" for c in text)
-            state = QValidator.State.Intermediate if ok else QValidator.State.Invalid
-            return state, text, pos
-        ok = self.minimum() <= value <= self.maximum()
-        return (QValidator.State.Acceptable if ok else QValidator.State.Intermediate), text, pos
+        return validate_number(self, text, pos)
 
     def sizeHint(self) -> QSize:  # noqa: N802  (Qt override)
         # Qt sizes a spin box from the texts of its bounds ("0" and "1" for a share), too
