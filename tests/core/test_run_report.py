@@ -37,6 +37,28 @@ def test_the_report_is_one_html_file_with_everything_embedded(capsys, tmp_path):
                  "Largest losses", "overfitting", "the validation loss &lt;rose&gt;",
                  "PyTorch", "Flip left-right", "each row is a true class"):
         assert part in text, part
+    # The saved model's own figures, as the Runs tab shows them, and how it was validated.
+    assert re.search(r"The saved model holds epoch 2: validation accuracy \d+\.\d\d%", text)
+    assert "validation share 0.2 (seed 0)" in text
+
+
+def test_a_dataset_with_its_own_val_folder_is_reported_as_such(capsys, tmp_path):
+    # From a user's day: a train/ val/ test/ dataset was reported as "validation share 0.2".
+    root = tmp_path / "data"
+    for part in ("train", "val", "test"):
+        make_image_folder(root / part, per_class=6, size=16)
+    exp = Experiment(name="split")
+    exp.data.folder = str(root)
+    exp.data.input_size = [16, 16]
+    exp.training.epochs = 1
+    exp.training.device = "cpu"
+    assert run_training(exp.validate(), tmp_path / "run").status == "finished"
+    code, _, err = run_cli(capsys, "report", tmp_path / "run", "-o", tmp_path / "r.html")
+    assert code == 0, err
+    text = (tmp_path / "r.html").read_text()
+    assert "validation on its own val/ folder; its test/ part never trained on" in text
+    assert "validation share" not in text
+    assert "The saved model holds epoch 1" in text and "the test part, never trained on" in text
 
 
 def test_a_folder_without_a_run_is_one_line(capsys, tmp_path):

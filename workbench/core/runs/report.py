@@ -173,6 +173,42 @@ def _evaluation(run_dir: Path, data: str | None, notes: list[str]) -> str:
     return "".join(out)
 
 
+def _split_text(exp: Any) -> str:
+    """How the run was validated: the dataset's own val/ (and test/) folders when it has
+    them and the experiment uses them, else the held-out share."""
+    share = f"validation share {exp.data.val_fraction} (seed {exp.data.seed})"
+    folder = exp.data.folder
+    if not (exp.data.use_folder_split and folder and Path(folder).is_dir()):
+        return share
+    from workbench.core.data.layouts import find_splits
+
+    try:
+        splits = find_splits(folder)
+    except OSError:
+        return share
+    if not splits:
+        return share
+    val = (f"validation on its own {Path(splits['val']).name}/ folder" if splits["val"]
+           else f"validation held out of {Path(splits['train']).name}/: {share}")
+    test = (f"; its {Path(splits['test']).name}/ part never trained on" if splits["test"]
+            else "")
+    return val + test
+
+
+def _saved_model(info: dict[str, Any]) -> str:
+    """What the bundle's weights scored when they were trained (the Runs tab's figures)."""
+    saved = info.get("bundle") or {}
+    metrics = saved.get("metrics") or {}
+    if "val_acc" not in metrics:
+        return ""
+    loss = metrics.get("val_loss")
+    best = " (the best epoch, restored)" if saved.get("restored_best") else ""
+    return (f"<p>The saved model holds epoch {_e(saved.get('epoch'))}{best}: validation "
+            f"accuracy {100 * float(metrics['val_acc']):.2f}%"
+            + (f", loss {float(loss):.4f}" if loss is not None else "")
+            + " during training (what the Runs tab shows).</p>")
+
+
 def _environment(info: dict[str, Any]) -> str:
     import torch
     import torchvision
@@ -239,8 +275,8 @@ def build_report(run_dir: str | Path, data: str | None = None,
              f"{' ' + _e(info.get('message')) if info.get('message') else ''}</p>",
              "<h2>Data</h2>", f"<p>{_e(exp.data.folder or 'the built-in demo dataset')}; "
              f"input {exp.data.input_size[0]}x{exp.data.input_size[1]}, "
-             f"{exp.data.channels} channel(s), batch {exp.data.batch_size}, validation "
-             f"share {exp.data.val_fraction} (seed {exp.data.seed}).</p>",
+             f"{exp.data.channels} channel(s), batch {exp.data.batch_size}; "
+             f"{_e(_split_text(exp))}.</p>",
              "<h2>Augmentation</h2><ol>" + "".join(
                  f"<li>{_e(s)}</li>" for s in describe_pipeline(exp, True)) + "</ol>",
              "<h2>Network</h2>", _network(exp, classes or ["?", "?"]),
@@ -251,8 +287,8 @@ def build_report(run_dir: str | Path, data: str | None = None,
              f"{exp.training.seed}.</p>",
              "<h2>Curves</h2>", curve_svg(history, ("train_loss", "val_loss"), "Loss"),
              curve_svg(history, ("train_acc", "val_acc"), "Accuracy"),
-             "<h2>Evaluation</h2>", _evaluation(run_dir, data, [] if notes is None
-                                                 else notes)]
+             "<h2>Evaluation</h2>", _saved_model(info),
+             _evaluation(run_dir, data, [] if notes is None else notes)]
     findings = [RunFinding.from_dict(f) for f in info.get("findings") or []]
     if findings:
         parts.append("<h2>Training doctor</h2><ul>" + "".join(
