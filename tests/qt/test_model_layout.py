@@ -114,3 +114,18 @@ def test_the_backbone_card_fits_and_its_weights_file_has_room(qtbot, width):
         editor = card.form.editors[name]
         assert editor.width() >= 80 and editor.mapTo(card, editor.rect().topRight()).x() \
             <= card.width(), name
+
+
+def test_a_cards_shape_and_counts_never_run_together(qtbot):
+    # "→ (64, 20, 20)18,496 params": right-aligned texts that filled their labels touched.
+    exp = Experiment()
+    exp.data.input_size = [40, 40]
+    panel = _panel(qtbot, exp, width=1080)
+    panel.set_preset("seed-cnn")
+    qtbot.waitUntil(lambda: all(c.params_label.text() for c in panel.stack.cards))
+    QApplication.processEvents()
+    for card in panel.stack.cards:
+        shape, params = card.shape_label, card.params_label
+        text_start = params.x() + params.width() - params.fontMetrics().horizontalAdvance(
+            params.text())
+        assert text_start - (shape.x() + shape.width()) >= 8, (shape.text(), params.text())

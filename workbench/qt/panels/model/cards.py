@@ -241,6 +241,8 @@ class LayerCard(QFrame):
             header.addWidget(w)
         header.addStretch(1)
         for w in (self.shape_label, self.params_label, self.macs_label, more):
+            if w is not self.shape_label:  # right-aligned texts that fill their label:
+                header.addSpacing(10)      # "(64, 20, 20)18,496 params" ran together
             header.addWidget(w)
 
         self.form: ParamForm | None = None
