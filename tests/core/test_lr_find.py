@@ -167,8 +167,12 @@ def test_no_suggestion_when_the_curve_never_falls():
     lrs = list(np.logspace(-5, 0, 20))
     lr, why = suggest(lrs, [1.0 + i for i in range(20)])
     assert lr is None and "never fell" in why
+    # For a person, in the app or on the command line: no parameter names (start_lr).
+    assert "start_lr" not in why and "Model doctor" in why and "--start" in why
+    lr, why = suggest(lrs, [5.0] * 20)  # flat: it never fell below its start either
+    assert lr is None and "start_lr" not in why and "never fell" in why
     lr, why = suggest(lrs[:3], [3.0, 2.0, 1.0])
-    assert lr is None and "too few" in why
+    assert lr is None and "too few" in why and "--steps" in why
 
 
 def test_the_suggestion_is_the_lower_of_the_steepest_fall_and_a_tenth_of_the_lowest():

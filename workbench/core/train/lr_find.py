@@ -256,6 +256,13 @@ def _result(finder: LRFinder) -> LRFindResult:
                         finder.stopped, f"{finder.ending}; {why}", finder.diverged_lr)
 
 
+#: Why there is no suggestion when the loss never fell: for an app user and a command-line
+#: user alike (the sweep's first rate is "Start lr" in the app, ``--start`` on the CLI).
+_NEVER_FELL = ("the loss never fell during the sweep, so no rate is suggested: the network "
+               "or the data may be at fault (see the Model doctor), or the sweep started too "
+               "high (a lower Start lr in the app, workbench lr-find --start)")
+
+
 def suggest(lrs: list[float], smoothed: list[float]) -> tuple[float | None, str]:
     """The suggested rate (one of ``lrs``), and why.
 
@@ -267,8 +274,9 @@ def suggest(lrs: list[float], smoothed: list[float]) -> tuple[float | None, str]
     """
     n = len(smoothed)
     if n < 5:
-        return None, (f"too few points ({n}) for a suggestion: sweep more steps or start "
-                      f"at a lower rate")
+        return None, (f"too few points ({n}) for a suggestion: sweep more steps, or start "
+                      f"at a lower rate (the sweep's Steps and Start lr in the app, --steps "
+                      f"and --start of workbench lr-find)")
     y = np.asarray(smoothed, dtype=float)
     x = np.log10(np.asarray(lrs, dtype=float))
     slopes = np.gradient(y, x)
@@ -276,12 +284,10 @@ def suggest(lrs: list[float], smoothed: list[float]) -> tuple[float | None, str]
     lowest = int(np.argmin(y))
     hi = lowest + 1
     if hi - lo < 2:
-        return None, ("the smoothed loss never fell below its starting value, so no rate "
-                      "is suggested: lower start_lr, or check the data and network")
+        return None, _NEVER_FELL
     steepest = lo + int(np.argmin(slopes[lo:hi]))
     if slopes[steepest] >= 0:
-        return None, ("the smoothed loss never fell, so no rate is suggested: lower "
-                      "start_lr, or check the data and network")
+        return None, _NEVER_FELL
     tenth = int(np.argmin(np.abs(x[:hi] - (x[lowest] - 1))))
     if steepest <= tenth:
         return float(lrs[steepest]), (

@@ -21,6 +21,7 @@ from workbench.core.train.callbacks.base import Callback
 from workbench.core.train.doctor.checks import (CHECKS, GRADIENT_SAMPLES,
                                                 NEVER_PREDICTED_EPOCHS, RunView, diverged_fix,
                                                 lower_lr)
+from workbench.core.train.doctor.causes import model_causes, skipped_cause
 from workbench.core.train.doctor.findings import RunFinding
 from workbench.core.train.doctor.probes import DeadUnitProbe, relative_change
 
@@ -111,6 +112,7 @@ class TrainingDoctor(Callback):
         self.probe: DeadUnitProbe | None = None
         self._trainable: set[str] = set()
         self._weights: Any = None  # the trainer's weight copy at the last epoch's end
+        self._started = self._ended = 0  # training batches of this epoch: begun, trained
 
     # -- state ---------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -148,16 +150,21 @@ class TrainingDoctor(Callback):
             trainable=sum(p.numel() for p in model.parameters() if p.requires_grad),
             early_stopping=bool(exp.training.early_stopping),
             augmented=augments_randomly(exp),
-            val_counts=trainer.class_counts.get("val") or None)
+            val_counts=trainer.class_counts.get("val") or None,
+            # Once per run: what in the network itself stops it learning (not the rate).
+            causes=model_causes(exp, len(trainer.classes)),
+            activations=frozenset(type(m).__name__ for m in model.modules()))
         self.probe = DeadUnitProbe(model)
         self._weights = trainer._finished_state
 
     def on_batch_start(self, trainer: Any, epoch: int, batch: int) -> None:
+        self._started += 1  # a training batch, perhaps skipped (on_batch_end: trained)
         if batch == 1 and self.probe is not None and _watching(trainer):
             self.probe.arm()
 
     def on_batch_end(self, trainer: Any, epoch: int, batch: int, num_batches: int,
                      loss: float) -> None:
+        self._ended += 1
         if len(self.first_losses) < FIRST_BATCHES and trainer.steps <= FIRST_BATCHES \
                 and math.isfinite(loss):
             self.first_losses.append(float(loss))
@@ -174,8 +181,12 @@ class TrainingDoctor(Callback):
 
     def on_epoch_end(self, trainer: Any, epoch: int, metrics: dict[str, Any]) -> None:
         v = self.view
+        started, ended = self._started, self._ended
+        self._started = self._ended = 0
         if v is None or not _watching(trainer):
             return
+        # Every training batch skipped (batches of one image with BatchNorm): nothing moved.
+        v.skipped = skipped_cause(epoch) if started and not ended else None
         if self.probe is not None:
             self.probe.disarm()
             v.dead = self.probe.shares()

@@ -14,7 +14,11 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from workbench.core.train.doctor.causes import Cause, layer_name, squashing, vanishing_fix
 from workbench.core.train.doctor.findings import RunFinding, action
+# The rate fixes live in .fixes; diverged_fix, lower_lr and proposed_lr are read from here.
+from workbench.core.train.doctor.fixes import (_lr_fix, diverged_fix, lower_lr,  # noqa: F401
+                                               proposed_lr, raised_lr)
 
 # -- thresholds ----------------------------------------------------------------------------
 #: Epochs before a run at chance level is called not learning: the first epoch or two of a
@@ -109,6 +113,18 @@ class RunView:
     #: Validation predictions and images per class, one list per epoch (latest last).
     predicted: list[list[int]] = field(default_factory=list)
     val_counts: list[int] | None = None
+    #: What stops the network learning, not the rate (:mod:`.causes`): the model doctor's
+    #: (asked at the run's start), and ``skipped`` when every training batch of the last
+    #: epoch was skipped. The activation layers' types, to advise only what is not there.
+    causes: list[Cause] = field(default_factory=list)
+    skipped: Cause | None = None
+    activations: frozenset[str] = frozenset()
+
+    def cause(self, stops: bool = True) -> Cause | None:
+        """The first known cause that stops learning outright (``stops`` False: any)."""
+        if self.skipped is not None:
+            return self.skipped
+        return next((c for c in self.causes if c.stops or not stops), None)
 
     @property
     def epoch(self) -> int:
@@ -133,60 +149,16 @@ class RunView:
         return (val, True) if val else (self.series("train_acc"), False)
 
 
-# -- fixes ---------------------------------------------------------------------------------
-def proposed_lr(lr: float, default_lr: float = 0.0) -> float:
-    """A learning rate to try after ``lr`` was too large: the optimizer's default
-    (``default_lr``, 0: unknown) when ``lr`` is far above it, else a tenth."""
-    if default_lr > 0 and lr > 10 * default_lr:
-        return default_lr
-    return float(f"{lr / 10:.2g}")
-
-
-def lower_lr(v: RunView) -> float:
-    """:func:`proposed_lr` for the run ``v``."""
-    return proposed_lr(v.lr, v.default_lr)
-
-
-def raised_lr(v: RunView) -> float:
-    """A learning rate to try after ``v.lr`` was too small to move anything: the
-    optimizer's usual rate when ``v.lr`` is far below it (ten times 1e-6 on SGD, 1e-5, moves
-    nothing either), else ten times ``v.lr``."""
-    if v.default_lr > 0 and 10 * v.lr < v.default_lr:
-        return v.default_lr
-    return v.lr * 10
-
-
-def diverged_fix(lr: float, epochs_done: int, run_dir: Any = None,
-                 source: str = "") -> tuple[str, dict[str, Any]]:
-    """The way forward after a run diverged, at the rate ``lr`` (``source``: where the
-    rate comes from, for a person): from its last good checkpoint when an epoch was kept
-    (``epochs_done``; ``run_dir``: the run folder, to name the command), else from the
-    start. Returns the fix and its action."""
-    lr = float(f"{lr:.2g}")  # a rate a person would type
-    why = f", {source}" if source else ""
-    if epochs_done:
-        how = f"workbench resume {run_dir} --lr {lr:g}" if run_dir else f"--lr {lr:g}"
-        return (f"continue from the last good checkpoint (epoch {epochs_done}) at a learning "
-                f"rate of {lr:g}{why} ({how})",
-                action(f"Continue with lr {lr:g}", {"optimizer.params.lr": lr}, True))
-    return (f"start again at a learning rate of {lr:g}{why} (--lr {lr:g})",
-            action(f"Train with lr {lr:g}", {"optimizer.params.lr": lr}))
-
-
-def _lr_fix(lr: float, continue_: bool = False) -> tuple[str, dict[str, Any]]:
-    lr = float(f"{lr:.2g}")  # a rate a person would type
-    verb = "continue with" if continue_ else "use"
-    return (f"{verb} a learning rate of {lr:g} (--lr {lr:g})",
-            action(f"{'Continue' if continue_ else 'Train'} with lr {lr:g}",
-                   {"optimizer.params.lr": lr}, continue_))
-
-
 def _pct(x: float) -> str:
     return f"{100 * x:.0f}%"
 
 
 # -- the checks ----------------------------------------------------------------------------
 def not_learning(v: RunView) -> RunFinding | None:
+    if v.skipped is not None:  # nothing trained: said at once, whatever the accuracy
+        c = v.skipped
+        return RunFinding("not_learning", v.epoch, "warning",
+                          f"The network cannot learn. {c.why}.", c.fix, c.action)
     acc, on_val = v.accuracy()
     if v.epoch < NOT_LEARNING_EPOCHS or len(acc) < NOT_LEARNING_EPOCHS:
         return None
@@ -203,15 +175,17 @@ def not_learning(v: RunView) -> RunFinding | None:
         why = "Every layer is frozen, so no weight can change"
         fix, act = "unfreeze the backbone (mode fine_tune) or add trainable layers after it", \
             action("Open the Model tab", open_="model")
+    elif (cause := v.cause(stops=False)) is not None:
+        why, fix, act = f"The network itself is the cause: {cause.why}", cause.fix, cause.action
     elif any(silent / n >= DEAD_LAYER_SHARE for silent, n in v.dead.values() if n):
         why = ("Its ReLU units have gone silent (they output 0 for every image), usually "
                "after a step far too large")
         fix, act = _lr_fix(lower_lr(v))
     elif vanishing_gradients(v) is not None:
         why = ("Its first layers get almost no gradient (vanishing gradients): a deep stack "
-               "of Sigmoid or Tanh without normalisation passes next to nothing back")
-        fix, act = "use ReLU activations or add BatchNorm", action("Open the Model tab",
-                                                                    open_="model")
+               f"of {squashing(v.activations) or 'layers'} without normalisation passes next "
+               "to nothing back")
+        fix, act = vanishing_fix(v.activations), action("Open the Model tab", open_="model")
     elif v.weight_change is not None and v.weight_change < LR_LOW_CHANGE:
         why = (f"Its weights barely move ({v.weight_change:.1e} of their size in the last "
                f"epoch): the learning rate ({v.lr:g}) is too small")
@@ -313,7 +287,8 @@ def underfitting(v: RunView) -> RunFinding | None:
 
 def lr_too_low(v: RunView) -> RunFinding | None:
     losses = v.series("train_loss")
-    if v.epoch < LR_LOW_EPOCHS or not losses or v.first_loss is None or v.trainable == 0:
+    if v.epoch < LR_LOW_EPOCHS or not losses or v.first_loss is None or v.trainable == 0 \
+            or v.cause() is not None:  # the network's doing: not_learning names it
         return None
     if v.weight_change is None or v.weight_change >= LR_LOW_CHANGE:
         return None
@@ -340,10 +315,17 @@ def dead_units(v: RunView) -> RunFinding | None:
     layer_dead = n >= DEAD_MIN_UNITS and s / n >= DEAD_LAYER_SHARE
     if not (layer_dead or (total and silent / total >= DEAD_SHARE)):
         return None
+    which = f"all {n}" if s == n else f"{s} of the {n}"
     message = (f"{_pct(silent / max(1, total))} of the network's ReLU units never fire on a "
-               f"batch of training images ({s} of the {n} of {name}): a dead ReLU outputs 0 "
-               f"for every input, so it passes no gradient and never recovers. A step far too "
-               f"large (the learning rate, {v.lr:g}) or a bad initialisation does this.")
+               f"batch of training images ({which} units of {layer_name(name)}): a dead ReLU "
+               f"outputs 0 for every input, so it passes no gradient and never recovers.")
+    cause = v.cause()
+    if cause is not None:  # the network's own doing: a lower rate would not help
+        return RunFinding("dead_units", v.epoch, "warning",
+                          f"{message} The network itself is the cause: {cause.why}.",
+                          cause.fix, cause.action)
+    message += (f" A step far too large (the learning rate, {v.lr:g}) or a bad "
+                f"initialisation does this.")
     fix, act = _lr_fix(lower_lr(v))
     return RunFinding("dead_units", v.epoch, "warning", message,
                       f"{fix}; or use LeakyReLU, or He (kaiming) initialisation", act)
@@ -374,11 +356,17 @@ def vanishing_gradients(v: RunView) -> RunFinding | None:
     message = (f"Vanishing gradients: the first layer ({names[0]}) gets a gradient "
                f"{rel(g[0], w[0]) / max(1e-30, rel(g[-1], w[-1])):.1e} times the last "
                f"layer's ({names[-1]}), relative to its weights: the early layers hardly "
-               f"learn. Deep stacks of Sigmoid or Tanh, or no normalisation, do this.")
+               f"learn.")
+    cause = v.cause()
+    if cause is not None:  # the network's doing: say so, with its fix
+        return RunFinding("vanishing_gradients", v.epoch, "warning",
+                          f"{message} The network itself is the cause: {cause.why}.",
+                          cause.fix, cause.action)
+    squash = squashing(v.activations)
+    message += f" {'Deep stacks of ' + squash + ', or n' if squash else 'N'}o normalisation, " \
+        "do this."
     return RunFinding("vanishing_gradients", v.epoch, "warning", message,
-                      "use ReLU activations, add BatchNorm after the convolutions or linear "
-                      "layers, or use He (kaiming) initialisation",
-                      action("Open the Model tab", open_="model"))
+                      vanishing_fix(v.activations), action("Open the Model tab", open_="model"))
 
 
 def exploding_gradients(v: RunView) -> RunFinding | None:

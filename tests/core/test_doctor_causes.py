@@ -1,0 +1,127 @@
+"""The training doctor names what in the network or the run stops it learning (every
+training batch skipped, a constant initialisation, an activation on the class scores)
+instead of blaming the learning rate, whose fix could not help (learner-tester report)."""
+
+from __future__ import annotations
+
+from helpers import make_digits
+from workbench.core.experiment import Experiment
+from workbench.core.registry import Component
+from workbench.core.train.doctor import checks as C
+from workbench.core.train.doctor.causes import layer_name, model_causes, skipped_cause
+from workbench.core.train.run import run_training
+
+CLASSES = [str(i) for i in range(10)]
+FLAT = [{"epoch": i + 1, "train_loss": 2.303, "val_loss": 2.303, "train_acc": 0.1,
+         "val_acc": 0.1} for i in range(3)]
+
+
+def _view(**kw):
+    kw.setdefault("chance", 0.1)
+    kw.setdefault("lr", 1e-3)
+    kw.setdefault("default_lr", 1e-3)
+    kw.setdefault("first_loss", 2.303)
+    return C.RunView(classes=CLASSES, history=FLAT, **kw)
+
+
+def _mlp(**init) -> Experiment:
+    exp = Experiment()
+    exp.model.layers = [Component("Flatten"), Component("Linear", {"out_features": 32}),
+                        Component("ReLU"), Component("Linear")]
+    if init:
+        exp.init = Component(**init)
+    return exp
+
+
+def _no_rate(findings):
+    for f in findings:
+        assert "optimizer.params.lr" not in ((f.get("action") or {}).get("set") or {}), f
+        assert "learning rate" not in f["fix"], f
+
+
+def test_a_constant_init_is_the_cause_not_the_rate():
+    causes = model_causes(_mlp(type="zeros"), 10)
+    assert [c.code for c in causes] == ["constant-init"]
+    dead = {"1 (32 units)": (32, 32)}
+    v = _view(causes=causes, dead=dead, weight_change=0.0,
+              grads=[(["1", "3"], [0.0, 1.0], [1.0, 1.0])] * C.GRADIENT_SAMPLES,
+              activations=frozenset({"ReLU", "Linear", "Flatten"}))
+    found = [f.to_dict() for f in (C.not_learning(v), C.dead_units(v),
+                                   C.vanishing_gradients(v))]
+    for f in found:
+        assert "zeros initialisation" in f["message"], f
+        assert f["action"]["set"] == {"init.type": "default"}
+        assert "step far too large" not in f["message"] and "ReLU activations" not in f["fix"]
+    _no_rate(found)
+    assert C.lr_too_low(v) is None  # the network's doing, not the rate's
+    # The silent layer is named as the network's layers are, not as "32 of the 32 of 1
+    # (32 units)".
+    assert "all 32 units of the ReLU at layer 2" in found[1]["message"]
+    assert layer_name("layer4.1.relu (64 units)") == "the ReLU layer4.1.relu"
+
+
+def test_without_a_cause_the_rate_is_still_blamed_and_relu_is_advised_only_where_missing():
+    v = _view(dead={"1 (32 units)": (30, 32)})
+    f = C.dead_units(v)
+    assert "30 of the 32 units" in f.message and "step far too large" in f.message
+    assert "optimizer.params.lr" in f.action["set"]
+    g = [(["1", "3"], [0.0, 1.0], [1.0, 1.0])] * C.GRADIENT_SAMPLES
+    assert "ReLU" not in C.vanishing_gradients(_view(grads=g,
+                                                     activations=frozenset({"ReLU"}))).fix
+    assert "ReLU" in C.vanishing_gradients(_view(grads=g,
+                                                 activations=frozenset({"Sigmoid"}))).fix
+
+
+def test_an_activation_on_the_class_scores_is_named_with_its_fix():
+    exp = _mlp()
+    exp.model.layers.append(Component("ReLU"))
+    (cause,) = model_causes(exp, 10)
+    assert cause.code == "activation-after-output" and "layer 5 (ReLU)" in cause.why
+    v = _view(causes=[cause], dead={"4 (10 units)": (10, 10)}, weight_change=0.0)
+    found = [C.not_learning(v).to_dict(), C.dead_units(v).to_dict()]
+    for f in found:
+        assert "remove layer 5 (ReLU)" in f["fix"] and f["action"]["open"] == "model"
+    _no_rate(found)
+    assert model_causes(_mlp(), 10) == []  # a sound network: the rate may be blamed
+
+
+def test_every_batch_skipped_is_said_at_once_with_the_batch_size_fix():
+    v = _view(weight_change=0.0, skipped=skipped_cause(1))
+    v.history = [{"epoch": 1, "train_loss": None, "val_loss": 2.3, "train_acc": None,
+                  "val_acc": 0.1}]
+    f = C.not_learning(v)
+    assert f is not None and f.epoch == 1 and "skipped" in f.message
+    assert "BatchNorm" in f.message and f.action["set"] == {"data.batch_size": 32}
+
+
+def test_a_run_with_batch_size_one_and_batchnorm_names_the_skipped_batches(tmp_path):
+    exp = Experiment()
+    exp.data.folder = make_digits(tmp_path / "d", per_class=4, size=8)
+    exp.data.input_size, exp.data.channels, exp.data.batch_size = [8, 8], 1, 1
+    exp.data.mean, exp.data.std = [0.2], [0.3]
+    exp.model.layers = [Component("Conv2d", {"out_channels": 4}), Component("BatchNorm2d"),
+                        Component("ReLU"), Component("Flatten"), Component("Linear")]
+    exp.augment.transforms = []
+    exp.training.epochs, exp.training.device = 2, "cpu"
+    outcome = run_training(exp.validate(), tmp_path / "run")
+    findings = outcome.result.findings
+    assert [f["kind"] for f in findings] == ["not_learning"], findings
+    assert "Every training batch of epoch 1 was skipped" in findings[0]["message"]
+    assert findings[0]["action"]["set"] == {"data.batch_size": 32}
+    _no_rate(findings)
+
+
+def test_a_zero_initialised_run_names_the_init(tmp_path):
+    exp = Experiment()
+    exp.data.folder = make_digits(tmp_path / "d", per_class=6, size=8)
+    exp.data.input_size, exp.data.channels = [8, 8], 1
+    exp.data.mean, exp.data.std = [0.2], [0.3]
+    exp.model.layers = _mlp().model.layers
+    exp.init = Component("zeros")
+    exp.augment.transforms = []
+    exp.training.epochs, exp.training.device = 3, "cpu"
+    outcome = run_training(exp.validate(), tmp_path / "run")
+    findings = outcome.result.findings
+    assert findings and all("zeros initialisation" in f["message"] for f in findings), \
+        findings
+    _no_rate(findings)

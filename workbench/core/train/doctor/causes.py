@@ -1,0 +1,136 @@
+"""Causes of a run that does not learn which are not the learning rate: the training doctor
+asks these before it blames the rate (``not_learning``, ``dead_units``, ``lr_too_low`` of
+:mod:`.checks`), since a lower or higher rate cannot help them and its fix button would
+only waste a run.
+
+- :func:`model_causes`: the model doctor's findings
+  (:func:`~workbench.core.model.doctor.diagnose`) that stop a network from learning (a
+  constant initialisation, an activation on the class scores, a Softmax before
+  cross-entropy, two weighted layers with nothing between them, BatchNorm on batches of
+  one), each with the model doctor's fix carried as a fix button's action where a setting
+  does it, else as a button that opens the Model tab, where the model doctor's own one-click
+  fix is;
+- :func:`skipped_cause`: every training batch of an epoch skipped (the trainer skips a
+  training batch of one image when the network has BatchNorm), so no weight moved.
+
+Asked once per run, when it starts (:class:`~workbench.core.train.callbacks.doctor.
+TrainingDoctor`).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from workbench.core.train.doctor.findings import action
+
+_log = logging.getLogger(__name__)
+
+#: The batch size the fixes propose (the model doctor's ``BATCH_SIZE_FIX``).
+BATCH_SIZE = 32
+
+#: What each model-doctor finding does to a run, after its title: why the network does not
+#: learn. ``stops``: it stops learning outright (so a silent layer or weights that do not
+#: move are its doing, not the rate's); the others make learning poor.
+_EFFECTS: dict[str, tuple[str, bool]] = {
+    "constant-init": ("so the units of a layer learn as one, and from zeros the layers "
+                      "before the last get no gradient at all", True),
+    "activation-after-output": ("so the class scores it clips get (nearly) equal scores and "
+                                "little or no gradient", True),
+    "softmax-before-cross-entropy": ("so the loss receives almost equal scores and its "
+                                     "gradients shrink", True),
+    "batchnorm-batch-one": ("and the trainer skips a training batch of one image when the "
+                            "network has BatchNorm, so nothing trains", True),
+    "no-nonlinearity": ("so together they can learn no more than a single layer", False),
+}
+
+
+@dataclass(frozen=True)
+class Cause:
+    """A reason a run does not learn, with its fix (as a :class:`~.findings.RunFinding`
+    carries one)."""
+
+    code: str  # the model doctor's finding code, or "skipped"
+    why: str  # a sentence for a person, no final full stop
+    fix: str
+    action: dict[str, Any] | None = field(default=None)
+    stops: bool = True  # it stops learning outright (see _EFFECTS)
+
+
+def _fix_of(code: str, layer: int | None, label: str) -> tuple[str, dict[str, Any] | None]:
+    """The model doctor's fix ``label`` as a fix text and a fix button's action."""
+    if code == "constant-init" and layer is None:
+        return ("use the default initialisation, PyTorch's (--set init.type=default)",
+                action("Use the default initialisation", {"init.type": "default"}))
+    if code == "batchnorm-batch-one":
+        return _batch_fix()
+    text = label[:1].lower() + label[1:]
+    return (f"{text} (the Model doctor on the Model tab does it in one click)",
+            action("Open the Model tab", open_="model"))
+
+
+def _batch_fix() -> tuple[str, dict[str, Any]]:
+    return (f"set the batch size to {BATCH_SIZE}, or at least 2 "
+            f"(--set data.batch_size={BATCH_SIZE})",
+            action(f"Set the batch size to {BATCH_SIZE}", {"data.batch_size": BATCH_SIZE}))
+
+
+def model_causes(experiment: Any, num_classes: int) -> list[Cause]:
+    """The model doctor's findings on ``experiment`` that explain a run that does not
+    learn, those that stop it outright first. Never raises (a lint must not stop a run)."""
+    from workbench.core.model import doctor_checks as M
+    from workbench.core.model.doctor import diagnose
+
+    checks = (M.check_constant_init, M.check_activation_after_output,
+              M.check_softmax_before_loss, M.check_batchnorm_batch_one,
+              M.check_consecutive_linear)
+    try:
+        found = diagnose(experiment, int(num_classes), checks=checks)
+    except Exception:  # never stand between the learner and the run
+        _log.exception("the model doctor failed on the run's experiment")
+        return []
+    causes = []
+    for f in found:
+        if f.code not in _EFFECTS or f.severity != "warning":
+            continue
+        effect, stops = _EFFECTS[f.code]
+        fix, act = _fix_of(f.code, f.layer, f.fix.label if f.fix else "")
+        title = f.title[:1].lower() + f.title[1:]  # it follows a colon
+        causes.append(Cause(f.code, f"{title}, {effect}", fix, act, stops))
+    return sorted(causes, key=lambda c: not c.stops)
+
+
+def skipped_cause(epoch: int) -> Cause:
+    """Every training batch of ``epoch`` was skipped: batches of one image with BatchNorm
+    (the only batches the trainer skips without an unreadable image, which ends the run)."""
+    fix, act = _batch_fix()
+    return Cause("skipped",
+                 f"Every training batch of epoch {epoch} was skipped, so no weight changed: "
+                 f"the batch size is 1, and BatchNorm cannot train on a batch of one image "
+                 f"(it has no spread to measure), so the trainer skips such batches", fix, act)
+
+
+def layer_name(key: str) -> str:
+    """A silent-unit probe's layer key (``"1 (32 units)"``: the module's name and its
+    units) for a person: ``"the ReLU at layer 2"`` (a network's layers count from 1)."""
+    name = key.rsplit(" (", 1)[0] if key.endswith(" units)") else key
+    return f"the ReLU at layer {int(name) + 1}" if name.isdigit() else f"the ReLU {name}"
+
+
+#: Activations that squash their input into a narrow range, whose gradients vanish in depth.
+SQUASHING = ("Sigmoid", "Tanh", "Hardsigmoid", "Hardtanh", "Softsign")
+
+
+def squashing(activations: frozenset[str] | set[str]) -> str:
+    """The squashing activations among ``activations`` (layer types), as "Sigmoid or Tanh";
+    both of those when ``activations`` is empty (unknown); "" when the network has none."""
+    found = [a for a in SQUASHING if a in activations] if activations else ["Sigmoid", "Tanh"]
+    return " or ".join(found)
+
+
+def vanishing_fix(activations: frozenset[str] | set[str]) -> str:
+    """The fix for vanishing gradients: ReLU only where the network squashes (see
+    :func:`squashing`)."""
+    first = "use ReLU activations, add BatchNorm" if squashing(activations) else "add BatchNorm"
+    return f"{first} after the convolutions or linear layers, or use He (kaiming) initialisation"
