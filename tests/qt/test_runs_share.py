@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import socket
+import sys
+
 from helpers import make_image_folder
 from workbench.core.experiment import Experiment
 from workbench.core.train.run import run_training
 from workbench.qt.panels.runs import share
 from workbench.qt.panels.runs.panel import RunsPanel
+from workbench.qt.panels.runs.tensorboard import free_port
 
 
 def _run(tmp_path, runs=None):
@@ -43,23 +47,83 @@ def test_report_writes_the_selected_run_as_html(qtbot, tmp_path):
     assert "Wrote the report" in panel.message.text()
 
 
-def test_tensorboard_starts_on_the_runs_folder_or_shows_the_command(qtbot, tmp_path,
-                                                                   monkeypatch):
-    _run(tmp_path)
+#: Stand-ins for TensorBoard: one serving on its --port after a moment, one failing as
+#: TensorBoard does when its port is taken, one that never listens.
+SERVES = ("import socket, sys, time; port = int(sys.argv[sys.argv.index('--port') + 1]); "
+          "time.sleep(0.3); s = socket.socket(); s.bind(('127.0.0.1', port)); s.listen(); "
+          "time.sleep(60)")
+FAILS = ("import sys; print('TensorBoard 2.x starting', file=sys.stderr); "
+         "print('E1206 could not bind to port 6006, it was already in use', file=sys.stderr); "
+         "sys.exit(1)")
+SILENT = "import time; time.sleep(60)"
+
+
+def _stand_in(panel, script):
+    """Make the TensorBoard button run ``script``; returns the list of its commands."""
+    commands = []
+
+    def command(logdir, port):
+        commands.append((logdir, port))
+        return [sys.executable, "-c", script, "--logdir", logdir, "--port", str(port)]
+
+    panel.sharing.command = command
+    return commands
+
+
+def test_tensorboard_page_opens_once_it_serves_on_a_free_port_and_is_reused(qtbot, tmp_path):
     panel = _panel(qtbot, tmp_path)
-    started, opened, shown = [], [], []
-    panel.sharing.start_detached = lambda program, args: started.append((program, args)) \
-        or True
+    opened, errors = [], []
     panel.sharing.open_url = opened.append
-    panel.sharing.show_command = lambda parent, line: shown.append(line)
-    monkeypatch.setattr(share, "tensorboard_command", lambda: "/venv/bin/tensorboard")
+    panel.sharing.show_error = lambda parent, title, text: errors.append(text)
+    commands = _stand_in(panel, SERVES)
+    taken = socket.socket()  # a port in use (as another TensorBoard's 6006 was) is skipped
+    taken.bind(("127.0.0.1", free_port()))
+    taken.listen()
+    try:
+        panel.sharing.tensorboard_button.click()
+        assert not opened and "Starting TensorBoard" in panel.message.text()
+        qtbot.waitUntil(lambda: bool(opened), timeout=20000)
+        (logdir, port), = commands
+        assert logdir == str(tmp_path / "runs") and port != taken.getsockname()[1]
+        assert opened == [f"http://localhost:{port}/"] and not errors
+        assert f"serves the runs at http://localhost:{port}/" in panel.message.text()
+        panel.sharing.tensorboard_button.click()  # the same instance: no second process
+        assert opened == [f"http://localhost:{port}/"] * 2
+        assert commands == [(logdir, port)]
+    finally:
+        taken.close()
+        panel.shutdown()
+
+
+def test_tensorboard_that_fails_shows_its_error_and_opens_nothing(qtbot, tmp_path):
+    panel = _panel(qtbot, tmp_path)
+    opened, errors = [], []
+    panel.sharing.open_url = opened.append
+    panel.sharing.show_error = lambda parent, title, text: errors.append((title, text))
+    _stand_in(panel, FAILS)
     panel.sharing.tensorboard_button.click()
-    assert started == [("/venv/bin/tensorboard",
-                        ["--logdir", str(tmp_path / "runs"), "--port", "6006"])]
-    assert opened == ["http://localhost:6006/"] and not shown
+    qtbot.waitUntil(lambda: bool(errors), timeout=20000)
+    (title, text), = errors
+    assert title == "TensorBoard did not start"
+    assert text.endswith("E1206 could not bind to port 6006, it was already in use")
+    assert "could not bind" in panel.message.text() and "serves" not in panel.message.text()
+    # One that never listens is given up (and ended) after the timeout.
+    _stand_in(panel, SILENT)
+    panel.sharing.launcher.timeout_s = 0.5
+    panel.sharing.tensorboard_button.click()
+    qtbot.waitUntil(lambda: len(errors) == 2, timeout=20000)
+    assert "did not serve" in errors[1][1] and not opened
+    assert panel.sharing.launcher.instance(str(tmp_path / "runs")) is None
+    panel.shutdown()
+
+
+def test_tensorboard_not_installed_shows_the_command(qtbot, tmp_path, monkeypatch):
+    panel = _panel(qtbot, tmp_path)
+    shown = []
+    panel.sharing.show_command = lambda parent, line: shown.append(line)
     monkeypatch.setattr(share, "tensorboard_command", lambda: None)
     panel.sharing.tensorboard_button.click()
-    assert shown and shown[0].startswith("tensorboard --logdir ") and len(started) == 1
+    assert shown and shown[0].startswith("tensorboard --logdir ")
 
 
 def test_file_export_report_uses_the_selected_run(qtbot, tmp_path, workbench_home):

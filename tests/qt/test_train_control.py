@@ -294,3 +294,50 @@ def test_the_continue_dialog_shows_the_run_and_the_choice(qtbot, tmp_path):
     qtbot.addWidget(other)
     assert not other.finish_radio.isEnabled() and other.more_radio.isChecked()
     assert other.plan().target == 65
+
+
+def _recorded_run(experiment) -> Path:
+    from workbench.core.io import runs_dir
+    from workbench.core.runs.recorder import RunRecorder
+    from workbench.core.train.trainer import Trainer
+
+    recorder = RunRecorder(parent=runs_dir())
+    Trainer(experiment, [recorder]).fit()  # e.g. a run of yesterday, or from the CLI
+    return Path(recorder.run_dir)
+
+
+def test_deleting_the_last_run_on_the_runs_tab_makes_the_train_tab_forget_it(
+        qtbot, tiny_experiment, workbench_home):
+    from workbench.qt.main_window import MainWindow
+
+    run_dir = _recorded_run(tiny_experiment)
+    window = MainWindow()
+    qtbot.addWidget(window)
+    train, runs = window.train_panel, window.runs_panel
+    assert train.restore_last_run(str(run_dir))
+    assert train.continue_button.isEnabled() and "Continue" in train.run_label.text()
+    assert train.plots.point_counts()["epochs"] > 0  # its epochs are drawn
+    with qtbot.waitSignal(runs.refreshed, timeout=20000):
+        runs.refresh()
+    runs.select_paths([str(run_dir)])
+    runs.confirm = lambda *_: True
+    runs.delete_button.click()
+    assert not run_dir.exists()
+    assert not train.continue_button.isEnabled() and not train.last_run_dir
+    assert f"Last run {run_dir.name} was deleted" in train.run_label.text()
+    assert train.plots.point_counts()["epochs"] == 0
+    assert not train.continue_run()  # nothing to continue: no "Training failed" box
+
+
+def test_continue_without_a_checkpoint_says_cannot_continue_not_training_failed(
+        qtbot, panel, tiny_experiment, workbench_home, monkeypatch):
+    run_dir = _recorded_run(tiny_experiment)
+    (run_dir / "checkpoints" / "last.pt").unlink()
+    boxes = []
+    monkeypatch.setattr("workbench.qt.panels.train.control.show_error",
+                        lambda parent, title, text: boxes.append(title))
+    monkeypatch.setattr("workbench.qt.panels.train.panel.show_error",
+                        lambda parent, title, text: boxes.append(title))
+    assert not panel.continue_run(str(run_dir))
+    assert boxes == ["Cannot continue"]
+    assert panel.status.text().startswith("Cannot continue: ")

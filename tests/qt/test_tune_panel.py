@@ -95,7 +95,21 @@ def test_stop_mid_study_ends_it_cleanly(qtbot, panel, tiny_experiment):
     summary = blocker.args[0]
     assert len(summary.trials) == 1 and summary.trials[0]["state"] == "fail"
     assert "stopped" in summary.trials[0]["error"]
+    assert panel.trials_table.item(0, 1).text() == "stopped"  # not "fail"
     assert not panel.is_running() and panel.start_button.isEnabled()
+
+
+def test_trials_table_says_how_a_failed_trial_failed(qtbot):
+    from workbench.qt.panels.tune.results import TrialsView
+
+    view = TrialsView()
+    qtbot.addWidget(view)
+    kinds = ["stopped", "diverged", "out_of_memory", "failed", None]
+    view.add_trials([{"number": i, "state": "fail", "failure": kind, "value": None,
+                      "params": {}, "error": "why"} for i, kind in enumerate(kinds)]
+                    + [{"number": 5, "state": "complete", "value": 0.5, "params": {}}])
+    states = [view.table.item(r, 1).text() for r in range(view.table.rowCount())]
+    assert states == ["stopped", "diverged", "out of memory", "fail", "fail", "complete"]
 
 
 def test_shutdown_mid_study_stops_and_joins_the_thread(qtbot, panel, tiny_experiment):

@@ -12,7 +12,6 @@ so a test, or another front end, can answer them without a person.
 
 from __future__ import annotations
 
-import html
 import os
 import sys
 from pathlib import Path
@@ -20,62 +19,22 @@ from typing import Any, Callable
 
 from PySide6.QtCore import (QItemSelection, QItemSelectionModel, QSortFilterProxyModel, Qt,
                             QTimer, Signal, Slot)
-from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QFileDialog,
-                               QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMessageBox,
-                               QPlainTextEdit, QPushButton, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLineEdit,
+                               QPushButton, QTableView, QVBoxLayout, QWidget)
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.runs.store import RunRecord, RunStore
 
 from workbench.qt.common import MessageLabel, run_standalone, show_error
 from workbench.qt.workers import TaskRunner, TaskState
+from workbench.qt.panels.runs.dialogs import (  # noqa: F401 (NotesDialog: re-exported)
+    NotesDialog, ask_notes, ask_save_path, confirm)
 from workbench.qt.panels.runs.model import COLUMN, SORT_ROLE, RunsTableModel
 from workbench.qt.panels.runs.share import RunSharing
 from workbench.qt.panels.train.findings import FindingsView, run_findings
 
 #: More curves than this make an unreadable plot: the first ones selected are overlaid.
 MAX_OVERLAYS = 12
-
-
-class NotesDialog(QDialog):
-    """A multi-line editor for a run's notes."""
-
-    def __init__(self, name: str, notes: str, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setWindowTitle(f"Notes on {name}")
-        self.editor = QPlainTextEdit(notes)
-        self.editor.setPlaceholderText("What was tried, what was learned…")
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(f"Notes on the run <b>{html.escape(name)}</b>:"))
-        layout.addWidget(self.editor, 1)
-        layout.addWidget(buttons)
-        self.resize(480, 300)
-
-    def notes(self) -> str:
-        return self.editor.toPlainText()
-
-
-def ask_notes(parent: QWidget, name: str, notes: str) -> str | None:
-    """The edited notes, or None when the dialog was cancelled."""
-    dialog = NotesDialog(name, notes, parent)
-    return dialog.notes() if dialog.exec() == QDialog.DialogCode.Accepted else None
-
-
-def confirm(parent: QWidget, title: str, text: str) -> bool:
-    answer = QMessageBox.question(parent, title, text, QMessageBox.StandardButton.Yes
-                                  | QMessageBox.StandardButton.No,
-                                  QMessageBox.StandardButton.No)
-    return answer == QMessageBox.StandardButton.Yes
-
-
-def ask_save_path(parent: QWidget, suggested: str) -> str:
-    path, _ = QFileDialog.getSaveFileName(parent, "Export metrics as CSV", suggested,
-                                          "CSV files (*.csv);;All files (*)")
-    return path
 
 
 class RunsPanel(QWidget):
@@ -101,6 +60,9 @@ class RunsPanel(QWidget):
         "Open in Evaluate" on a run with a bundle: the bundle file's path.
     refreshed(count)
         The table shows the runs folder as it is now: ``count`` runs.
+    runs_deleted(run_dirs)
+        Delete… removed these run folders (str paths); the Train tab forgets its last run
+        when it is one of them.
     """
 
     selection_changed = Signal(list)
@@ -109,6 +71,7 @@ class RunsPanel(QWidget):
     continue_requested = Signal(str)
     evaluate_requested = Signal(str)
     refreshed = Signal(int)
+    runs_deleted = Signal(list)
 
     def __init__(self, root: str | Path | None = None, parent: QWidget | None = None):
         super().__init__(parent)
@@ -372,6 +335,8 @@ class RunsPanel(QWidget):
                 deleted.append(r.path)
         self.model.remove_paths(deleted)
         self._on_selection_changed()
+        if deleted:
+            self.runs_deleted.emit([str(p) for p in deleted])
         if errors:
             show_error(self, "Some runs were not deleted", "\n".join(errors))
         self.message.show_message(f"Deleted {len(deleted)} run{'s' if len(deleted) != 1 else ''}.",
@@ -430,6 +395,7 @@ class RunsPanel(QWidget):
     def shutdown(self) -> None:
         self._shut_down = True
         self._runner.cancel_all()
+        self.sharing.launcher.stop_all()
 
 
 def _safe(name: str) -> str:

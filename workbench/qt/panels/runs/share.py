@@ -2,9 +2,11 @@
 writes the selected run as one HTML file (:mod:`workbench.core.runs.report`), also File →
 Export report… in the main window.
 
-The TensorBoard button starts ``tensorboard --logdir <runs folder>`` (the command beside the
-Python running Workbench, or on the PATH) and opens its page; without the command it shows
-the command line to run instead. The report is written off the GUI thread (it evaluates the
+The TensorBoard button starts ``tensorboard --logdir <runs folder> --port <free port>`` (the
+command beside the Python running Workbench, or on the PATH) through
+:class:`~workbench.qt.panels.runs.tensorboard.TensorBoardLauncher`, and opens its page once
+it serves (an instance already started for the folder is reused); when it fails it shows
+TensorBoard's last error line, and without the command it shows the command line to run. The report is written off the GUI thread (it evaluates the
 run's model on its validation split first).
 """
 
@@ -16,15 +18,13 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, QProcess, QUrl
+from PySide6.QtCore import QObject, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QPushButton, QWidget
 
 from workbench.qt.common import show_error
+from workbench.qt.panels.runs.tensorboard import TensorBoardLauncher
 from workbench.qt.workers import TaskRunner, TaskState
-
-#: The port TensorBoard is asked to serve on.
-TENSORBOARD_PORT = 6006
 
 
 def tensorboard_command() -> str | None:
@@ -32,6 +32,12 @@ def tensorboard_command() -> str | None:
     PATH; None when there is none."""
     here = Path(sys.executable).parent / ("tensorboard.exe" if os.name == "nt" else "tensorboard")
     return str(here) if here.is_file() else shutil.which("tensorboard")
+
+
+def tensorboard_argv(logdir: str, port: int) -> list[str] | None:
+    """``[program, --logdir, logdir, --port, port]``; None when TensorBoard is not installed."""
+    program = tensorboard_command()
+    return None if program is None else [program, "--logdir", logdir, "--port", str(port)]
 
 
 def ask_report_path(parent: QWidget, suggested: str) -> str:
@@ -48,8 +54,9 @@ def show_command(parent: QWidget, command: str) -> None:
 class RunSharing(QObject):
     """The Runs tab's TensorBoard and Report… buttons (``panel``: the RunsPanel).
 
-    The dialogs and the launcher are attributes (``ask_path``, ``show_command``,
-    ``start_detached``, ``open_url``) so a test can answer them without a person.
+    The dialogs, the TensorBoard command and the browser are attributes (``ask_path``,
+    ``show_command``, ``command``, ``open_url``, ``show_error``) so a test can answer them
+    without a person; ``launcher`` keeps the TensorBoard processes.
     """
 
     def __init__(self, panel: Any):
@@ -65,9 +72,13 @@ class RunSharing(QObject):
         self.report_button.clicked.connect(lambda: self.export_report())
         self.ask_path: Callable[[QWidget, str], str] = ask_report_path
         self.show_command: Callable[[QWidget, str], None] = show_command
-        self.start_detached: Callable[[str, list[str]], bool] = \
-            lambda program, args: QProcess.startDetached(program, args)[0]
+        #: ``command(logdir, port) -> [program, *args]`` (None: not installed).
+        self.command: Callable[[str, int], list[str] | None] = tensorboard_argv
         self.open_url: Callable[[str], Any] = lambda url: QDesktopServices.openUrl(QUrl(url))
+        self.show_error: Callable[[QWidget, str, str], Any] = show_error
+        self.launcher = TensorBoardLauncher(self)
+        self.launcher.serving.connect(self._on_serving)
+        self.launcher.failed.connect(self._on_tensorboard_failed)
         self._runner = TaskRunner(self, supersede=True)
         self._runner.finished.connect(self._on_written)
         self._runner.errored.connect(self._on_failed)
@@ -78,23 +89,25 @@ class RunSharing(QObject):
 
     # -- TensorBoard -------------------------------------------------------------------
     def open_tensorboard(self) -> str:
-        """Start TensorBoard on the runs folder (or show how); returns the command line."""
+        """Start TensorBoard on the runs folder, or reuse the one started (or show how to);
+        returns the command line. The page opens when it serves (``launcher.serving``)."""
         logdir = str(self.panel.store.root)
-        program = tensorboard_command()
-        args = ["--logdir", logdir, "--port", str(TENSORBOARD_PORT)]
-        line = " ".join(["tensorboard", *(f'"{a}"' if " " in a else a for a in args)])
-        if program is None:
+        line = " ".join(["tensorboard", *(f'"{a}"' if " " in a else a
+                                          for a in ["--logdir", logdir])])
+        how = self.launcher.start(logdir, lambda port: self.command(logdir, port))
+        if how == "missing":
             self.show_command(self.panel, line)
-            return line
-        if not self.start_detached(program, args):
-            show_error(self.panel, "Cannot start TensorBoard", f"{program} did not start; "
-                       f"run it yourself:\n\n{line}")
-            return line
-        url = f"http://localhost:{TENSORBOARD_PORT}/"
-        self.open_url(url)
-        self.panel.message.show_message(f"TensorBoard started ({line}); it serves {url}",
-                                        "ok")
+        elif how != "reused":
+            self.panel.message.show_message(f"Starting TensorBoard ({line})…")
         return line
+
+    def _on_serving(self, url: str) -> None:
+        self.open_url(url)
+        self.panel.message.show_message(f"TensorBoard serves the runs at {url}", "ok")
+
+    def _on_tensorboard_failed(self, message: str) -> None:
+        self.panel.message.show_message(message, "error")
+        self.show_error(self.panel, "TensorBoard did not start", message)
 
     # -- report ------------------------------------------------------------------------
     def export_report(self, run_dir: str | None = None) -> int | None:

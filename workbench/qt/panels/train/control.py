@@ -12,6 +12,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QMessageBox
 
 from workbench.core.errors import WorkbenchError
+from workbench.qt.common import show_error
 
 
 class RunControl:
@@ -36,8 +37,8 @@ class RunControl:
         from workbench.qt.plots.earlier import load_run
         from workbench.core.runs.store import current_status, read_run_info
 
-        if self.is_running() or self.last_run_dir:
-            return False
+        if self.is_running() or self.last_run_dir or not Path(run_dir, "run.json").is_file():
+            return False  # (a folder deleted since: nothing to show)
         info, history = read_run_info(run_dir), read_history(run_dir)
         self.last_run_dir = str(run_dir)
         self.plots.clear_data()
@@ -74,8 +75,8 @@ class RunControl:
         settings = dict(settings or {})
         try:
             plan = continue_plan(run_dir)
-        except WorkbenchError as e:
-            self._report_error(str(e))
+        except WorkbenchError as e:  # no checkpoint, say: nothing was training
+            self._report_cannot_continue(str(e))
             return False
         if plan.status == "diverged" and "optimizer.params.lr" not in settings:
             settings.update(_proposed_rate(run_dir))  # not again at the rate that diverged
@@ -93,7 +94,7 @@ class RunControl:
 
                 exp = apply_params(exp, settings)
         except WorkbenchError as e:
-            self._report_error(str(e))
+            self._report_cannot_continue(str(e))
             return False
         from workbench.qt.panels.train.fixes import settings_text
 
@@ -101,6 +102,28 @@ class RunControl:
         self.continue_summary = plan.summary() + (f"; with {shown}" if shown else "")
         self.start(resume_from=run_dir, experiment=exp)
         return True
+
+    def forget_runs(self, run_dirs: list[str]) -> bool:
+        """The Runs tab deleted ``run_dirs``: when the last run is one of them, forget it (no
+        Continue…, no plots of it, a line saying so). True when it was forgotten."""
+        last = self.last_run_dir
+        if not last or self.is_running() or \
+                Path(last).resolve() not in {Path(d).resolve() for d in run_dirs}:
+            return False
+        self.last_run_dir = ""
+        self.plots.clear_data()
+        self.plots.update_curves()
+        if self.findings.run_dir == last:
+            self.findings.view.clear()
+            self.findings.run_dir = ""
+        self.run_label.show_message(f"Last run {Path(last).name} was deleted (Runs tab).",
+                                    "warning")
+        self._set_running(False)  # Continue… has nothing to go on from
+        return True
+
+    def _report_cannot_continue(self, message: str) -> None:
+        self.status.show_message(f"Cannot continue: {message}", "error")
+        show_error(self, "Cannot continue", message)
 
     def _on_paused(self, epoch: int, batch: int) -> None:
         self.pause_button.setText("Resume")

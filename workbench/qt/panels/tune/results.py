@@ -107,7 +107,7 @@ class TrialsView(QWidget):
         table.setRowCount(len(trials))
         for r, t in enumerate(trials):
             duration = t.get("duration_s")
-            cells = [str(t["number"]), str(t.get("state", "")), fmt(t.get("value")),
+            cells = [str(t["number"]), state_text(t), fmt(t.get("value")),
                      "" if duration is None else f"{duration:.1f}"]
             cells += [fmt((t.get("params") or {}).get(p)) for p in self._param_columns]
             for c, text in enumerate(cells):
@@ -157,3 +157,17 @@ def fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)
+
+
+#: How the State column names a failed trial's ``failure`` kind (core: ``trial_dict``).
+FAILURE_STATES = {"stopped": "stopped", "diverged": "diverged",
+                  "out_of_memory": "out of memory"}
+
+
+def state_text(trial: dict) -> str:
+    """The State cell: Optuna's state, or for a failed trial how it failed (a trial cut
+    short by Stop is "stopped", not "fail")."""
+    state = str(trial.get("state", ""))
+    if state == "fail":
+        return FAILURE_STATES.get(str(trial.get("failure")), state)
+    return state
