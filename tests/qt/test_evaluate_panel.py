@@ -68,7 +68,8 @@ def test_trained_bundle_on_a_folder_shows_accuracy_and_a_sortable_table(
     assert result.num_images == 33 and result.source == str(folder)
     text = panel.summary.text()
     assert f"Accuracy {result.accuracy:.1%}" in text
-    assert f"top-3 accuracy {result.top_k_accuracy:.1%}" in text
+    assert f"top-2 accuracy {result.top_k_accuracy:.1%}" in text
+    assert panel.top_k.maximum() == 2 and result.top_k == 2  # 3 classes: top-3 is always 100%
     assert "33 images" in text and "0 unreadable" in text
     assert panel.message.level == "ok"
 

@@ -36,7 +36,7 @@ TABS = (("data", "Data", "DataPanel", True),
         ("train", "Train", "TrainPanel", True),
         ("tune", "Tune", "TunePanel", True),
         ("runs", "Runs", "RunsPanel", False),
-        ("evaluate", "Evaluate", "EvaluatePanel", False),
+        ("evaluate", "Evaluate", "EvaluatePanel", True),
         ("predict", "Predict", "PredictPanel", True))
 
 
@@ -125,8 +125,14 @@ class MainWindow(UrlDropTarget, QMainWindow):
         panel.open_bundle_requested.connect(self._open_run_bundle)
         panel.continue_requested.connect(self._continue_run)
         panel.evaluate_requested.connect(self._evaluate_run_bundle)
+        panel.runs_deleted.connect(self._on_runs_deleted)
         # Selected runs' curves go over the live plots.
         panel.overlay_requested.connect(lambda runs: self.train_panel.plots.set_overlays(runs))
+
+    def _on_runs_deleted(self, run_dirs: list) -> None:
+        train = self.tabs.built_page("train")  # one built later restores no deleted run
+        if train is not None:
+            train.forget_runs(run_dirs)
 
     def _wire_predict(self, panel: Any) -> None:
         panel.explain_requested.connect(self.explain_image)

@@ -9,9 +9,10 @@ unheard: so the keeper does not rely on events. A timer on the GUI thread serial
 state and writes only when the text differs from the last write (a few kilobytes of JSON,
 well under a millisecond), reading ``window.experiment`` (the current one) anew each time.
 
-It also keeps the Train tab's last run, which :func:`restore_last_run` gives back to the Train
-and Predict tabs. :func:`initial_geometry` sizes a first window to the screen; :func:`place_window` restores a
-saved geometry when it still fits a screen, and falls back to that size otherwise.
+It also keeps the Train tab's last run, which :func:`restore_last_run` gives back to the Train,
+Predict and Evaluate tabs. :func:`initial_geometry` sizes a first window to the screen;
+:func:`place_window` restores a saved geometry when it still fits a screen, and falls back to
+that size otherwise.
 """
 
 from __future__ import annotations
@@ -97,8 +98,8 @@ def restore_tab(window, title: str) -> bool:
 
 def restore_last_run(window, run_dir: str) -> None:
     """Give the Train tab the last session's run (``run_dir``) once it is built, so that
-    Continue… goes on from it and its plots show its epochs; and the Predict tab its model
-    when it has none yet. Nothing when the folder is gone."""
+    Continue… goes on from it and its plots show its epochs; and the Predict and Evaluate
+    tabs its model when they have none chosen yet. Nothing when the folder is gone."""
     if not run_dir or not Path(run_dir, "run.json").is_file():
         return
     tabs = window.tabs
@@ -109,8 +110,10 @@ def restore_last_run(window, run_dir: str) -> None:
         elif name == "predict" and not page.bundle_path and \
                 Path(run_dir, "bundle.pt").is_file():
             page.set_bundle(str(Path(run_dir, "bundle.pt")))
+        elif name == "evaluate" and Path(run_dir, "bundle.pt").is_file():
+            page.restore_bundle(str(Path(run_dir, "bundle.pt")))
 
-    for name in ("train", "predict"):
+    for name in ("train", "predict", "evaluate"):
         page = tabs.built_page(name)
         if page is not None:
             give(name, page)

@@ -2,6 +2,8 @@
 
 The runs folder is listed off the GUI thread (:class:`~workbench.core.runs.store.RunStore`);
 bundles chosen by hand or saved by a training run stay listed when it is listed again.
+Models trained on other classes than the loaded dataset's (:meth:`ModelChooser.set_dataset_classes`)
+are greyed, noted and listed last, and chosen by default only when no other model fits.
 """
 
 from __future__ import annotations
@@ -10,13 +12,13 @@ import os
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QPushButton, QWidget
 
+from workbench.core.runs.classes import bundle_classes, same_classes
+from workbench.qt.model_classes import CLASSES_ROLE, add_choice, first_fitting, order_choices
 from workbench.qt.workers import TaskRunner, TaskState
 from workbench.qt.panels.runs.model import bundle_choice_text, model_choice_text
-
-_TOOLTIP = Qt.ItemDataRole.ToolTipRole
 
 
 def ask_bundle(parent: QWidget, start: str) -> str:
@@ -39,6 +41,10 @@ class ModelChooser(QWidget):
         Another bundle was chosen ("" when none is).
     runs_listed()
         The runs folder was listed into the combo box.
+
+    Without a choice of the user's (:meth:`set_bundle`, or picking an item), the chooser
+    picks the model given to :meth:`restore` when it is listed, else the first that fits
+    the dataset's classes, else the first.
     """
 
     bundle_changed = Signal(str)
@@ -51,12 +57,17 @@ class ModelChooser(QWidget):
         self.ask_bundle: Callable[[QWidget, str], str] = ask_bundle
         self._loaded: list[str] = []  # bundles set by hand or by training, kept on relisting
         self._shut_down = False
+        self._runs: list[tuple[str, str, list[str] | None]] = []  # the last listing
+        self._dataset: list[str] | None = None  # the loaded dataset's classes
+        self._restored = ""  # the last session's model, chosen when nothing else is
+        self._auto = True  # the current choice was the chooser's, not the user's
         self._lister = TaskRunner(self, supersede=True)
         self._lister.finished.connect(self._on_runs_listed)
         self.combo = QComboBox()
         self.combo.setMinimumContentsLength(30)
         self.combo.setPlaceholderText("No saved model yet: train one, or Load bundle…")
         self.combo.currentIndexChanged.connect(self._on_chosen)
+        self.combo.activated.connect(self._on_user_chose)
         self.load_button = QPushButton("Load bundle…")
         self.load_button.clicked.connect(self.choose_bundle)
         layout = QHBoxLayout(self)
@@ -72,17 +83,32 @@ class ModelChooser(QWidget):
         """Every bundle offered, in the combo box's order."""
         return [self.combo.itemData(i) for i in range(self.combo.count())]
 
+    def bundle_classes(self) -> list[str] | None:
+        """The chosen model's classes (None when unknown or none is chosen)."""
+        i = self.combo.currentIndex()
+        return self.combo.itemData(i, CLASSES_ROLE) if i >= 0 else None
+
     def set_bundle(self, path: str) -> None:
         """Choose the bundle at ``path`` (added when it is not listed yet)."""
         path = str(path)
+        self._auto = False
         if path not in self._loaded:
             self._loaded.append(path)
-        i = self._find(path)
-        if i < 0:
-            i = self._add(bundle_choice_text(path), path)
-        else:  # a run continued since: its bundle (same path) is of a later epoch now
-            self.combo.setItemText(i, bundle_choice_text(path))
-        self.combo.setCurrentIndex(i)
+        self._rebuild(path)  # a run continued since: its bundle is of a later epoch now
+
+    def restore(self, path: str) -> None:
+        """Choose ``path`` (the last session's model) unless the user chose one already; a
+        later listing keeps it chosen."""
+        self._restored = str(path)
+        if self._auto:
+            self.set_bundle(path)
+            self._auto = True
+
+    def set_dataset_classes(self, classes: list[str] | None) -> None:
+        """The loaded dataset's classes: models of other classes are marked, listed last,
+        and no longer the chooser's own choice when one that fits is listed."""
+        self._dataset = list(classes) if classes else None
+        self._rebuild(self.bundle_path())
 
     @Slot()
     def choose_bundle(self) -> None:
@@ -102,10 +128,10 @@ class ModelChooser(QWidget):
 
         store = RunStore(self.runs_root)
 
-        def list_runs(state: TaskState) -> list[tuple[str, str]]:
+        def list_runs(state: TaskState) -> list[tuple[str, str, list[str] | None]]:
             store.refresh()
-            return [(model_choice_text(r), r.bundle_path) for r in store.runs()
-                    if r.has_bundle]
+            return [(model_choice_text(r), r.bundle_path, bundle_classes(r.bundle_path))
+                    for r in store.runs() if r.has_bundle]
         self._lister.submit(list_runs)
 
     def shutdown(self) -> None:
@@ -119,31 +145,48 @@ class ModelChooser(QWidget):
                 return i
         return -1
 
-    def _add(self, text: str, path: str) -> int:
-        self.combo.addItem(text, path)
-        i = self.combo.count() - 1
-        self.combo.setItemData(i, path, _TOOLTIP)
-        return i
-
     @Slot(int, object)
-    def _on_runs_listed(self, _job: int, runs: list[tuple[str, str]]) -> None:
-        current = self.bundle_path()
+    def _on_runs_listed(self, _job: int, runs: list[tuple[str, str, list[str] | None]]) -> None:
+        self._runs = list(runs)
+        self._rebuild(self.bundle_path())
+        self.runs_listed.emit()
+
+    def _rebuild(self, current: str) -> None:
+        """Fill the combo box again (listed runs, then bundles loaded) and choose ``current``,
+        or the chooser's own choice when the user made none; ``bundle_changed`` when the
+        choice is another."""
+        before = self.bundle_path()
+        listed = {os.path.normcase(os.path.abspath(p)) for _, p, _ in self._runs}
+        choices = list(self._runs) + [
+            (bundle_choice_text(p), p, bundle_classes(p)) for p in self._loaded
+            if os.path.normcase(os.path.abspath(p)) not in listed]
         self.combo.blockSignals(True)
         try:
             self.combo.clear()
-            for text, path in runs:
-                self._add(text, path)
-            for path in self._loaded:
-                if self._find(path) < 0:
-                    self._add(bundle_choice_text(path), path)
+            for text, path, classes in order_choices(choices, self._dataset):
+                add_choice(self.combo, text, path, classes, self._dataset)
             i = self._find(current) if current else -1
-            self.combo.setCurrentIndex(i if i >= 0 else (0 if runs else -1))
+            if self._auto and (i < 0 or not same_classes(
+                    self.combo.itemData(i, CLASSES_ROLE), self._dataset)):
+                i = self._default_index()
+            self.combo.setCurrentIndex(i)
         finally:
             self.combo.blockSignals(False)
-        if self.bundle_path() != current:
+        if self.bundle_path() != before:
             self._on_chosen()
-        self.runs_listed.emit()
+
+    def _default_index(self) -> int:
+        """The chooser's own choice: the restored model, else the first that fits the
+        dataset, else the first (-1: none listed)."""
+        i = self._find(self._restored) if self._restored else -1
+        if i >= 0 and same_classes(self.combo.itemData(i, CLASSES_ROLE), self._dataset):
+            return i
+        fit = first_fitting(self.combo, self._dataset)
+        return fit if fit >= 0 else (i if i >= 0 else (0 if self.combo.count() else -1))
+
+    @Slot(int)
+    def _on_user_chose(self, _index: int) -> None:
+        self._auto = False
 
     def _on_chosen(self, *_: Any) -> None:
         self.bundle_changed.emit(self.bundle_path())
-

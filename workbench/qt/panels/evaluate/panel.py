@@ -22,16 +22,18 @@ from typing import Any, Callable
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QProgressBar,
-                               QPushButton, QSpinBox, QStackedWidget, QTabWidget, QVBoxLayout,
+                               QPushButton, QSpinBox, QVBoxLayout,
                                QWidget)
 
+from workbench.core.events import CurrentExperiment
+
 from workbench.qt.common import MessageLabel, run_standalone, stop_busy
-from workbench.qt.plots.header import stacked
+from workbench.qt.evented import subscribe
 from workbench.qt.startup import LOADING_TEXT, torch_loader
 from workbench.qt.workers import TaskRunner, TaskState
 from workbench.qt.panels.evaluate.chooser import ModelChooser
-from workbench.qt.panels.evaluate.confusion import ConfusionView
-from workbench.qt.panels.evaluate.views import CalibrationPlot, PerClassTable, WorstLossesTable
+from workbench.qt.panels.evaluate.layout import (MAX_TOP_K, NO_RESULT_TEXT, build_results,
+                                                 cap_top_k, summary_text)
 
 VALIDATION, FOLDER = 0, 1
 #: The images of its own dataset it never trained on: the test/ part first, when the
@@ -39,7 +41,6 @@ VALIDATION, FOLDER = 0, 1
 _VALIDATION_TEXT = "Its dataset's test part (or validation split)"
 _FOLDER_TEXT = "All images of a folder…"
 _TOOLTIP = Qt.ItemDataRole.ToolTipRole
-_NO_RESULT_TEXT = "No result for the model and data chosen: press Evaluate."
 
 
 # Dialogs: attributes of the panel, so tests can answer them without a person.
@@ -62,6 +63,9 @@ class EvaluatePanel(QWidget):
         Optional model and dataset to start with (see :meth:`set_bundle`, :meth:`set_folder`).
     runs_root
         The runs folder listed in the model chooser (default: the app's runs folder).
+    experiment
+        The app's :class:`~workbench.core.events.CurrentExperiment`: the chooser marks the
+        models trained on other classes than its dataset's.
 
     Signals
     -------
@@ -78,7 +82,8 @@ class EvaluatePanel(QWidget):
     bundle_changed = Signal(str)
 
     def __init__(self, bundle: str | None = None, folder: str | None = None,
-                 runs_root: str | Path | None = None, parent: QWidget | None = None):
+                 runs_root: str | Path | None = None, parent: QWidget | None = None,
+                 experiment: CurrentExperiment | None = None):
         super().__init__(parent)
         self.folder = ""
         self.result: Any = None
@@ -100,6 +105,9 @@ class EvaluatePanel(QWidget):
         if folder:
             self.set_folder(folder)
         self._update_buttons()
+        if experiment is not None:
+            subscribe(self, experiment.dataset_changed,
+                      lambda index: self.chooser.set_dataset_classes(index.classes), replay=True)
 
     # -- building --------------------------------------------------------------------------
     def _build(self) -> None:
@@ -108,7 +116,7 @@ class EvaluatePanel(QWidget):
         self.data_combo.activated.connect(self._on_data_chosen)
         self.data_combo.currentIndexChanged.connect(lambda _i: self._choice_changed())
         self.top_k = QSpinBox()
-        self.top_k.setRange(1, 20)
+        self.top_k.setRange(1, MAX_TOP_K)
         self.top_k.setValue(5)
         self.top_k.setPrefix("top-")
         self.top_k.setToolTip("k of the top-k accuracy: the true class among the k most "
@@ -139,45 +147,14 @@ class EvaluatePanel(QWidget):
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.RichText)
 
-        self.per_class = PerClassTable()
-        self.confusion = ConfusionView()
-        self.calibration = CalibrationPlot()
-        self.worst = WorstLossesTable()
-        self.results = QTabWidget()
-        self.results.addTab(self.per_class, "Per class")
-        self.results.addTab(self.confusion, "Confusion matrix")
-        # The histogram with its title and legend above it (what Save PNG saves too).
-        self.calibration_page = stacked(self.calibration.header, self.calibration)
-        self.results.addTab(self.calibration_page, "Calibration")
-        self.results.addTab(self.worst, "Largest losses")
-        self.results.setEnabled(False)
-        # What the views would show for another model or data (or a failed or cancelled
-        # evaluation) is not kept on screen: a line saying there is no result takes its place.
-        self.no_result = QLabel(_NO_RESULT_TEXT)
-        self.no_result.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.no_result.setWordWrap(True)
-        self.result_stack = QStackedWidget()
-        self.result_stack.addWidget(self.no_result)
-        self.result_stack.addWidget(self.results)
-        self.export_button = QPushButton("Export CSV…")
-        self.export_button.setToolTip("Write per_class.csv, confusion.csv and predictions.csv "
-                                      "into a folder")
-        self.export_button.clicked.connect(self.export_csv)
-        self.png_button = QPushButton("Save PNG…")
-        self.png_button.setToolTip("Save the view on show (matrix, histogram, table) as an "
-                                   "image")
-        self.png_button.clicked.connect(self.save_png)
-        exports = QHBoxLayout()
-        exports.addStretch(1)
-        exports.addWidget(self.export_button)
-        exports.addWidget(self.png_button)
+        stack, exports = build_results(self)
 
         layout = QVBoxLayout(self)
         layout.addLayout(chooser)
         layout.addLayout(run)
         layout.addWidget(self.message)
         layout.addWidget(self.summary)
-        layout.addWidget(self.result_stack, 1)
+        layout.addWidget(stack, 1)
         layout.addLayout(exports)
 
     # -- model -----------------------------------------------------------------------------
@@ -188,6 +165,10 @@ class EvaluatePanel(QWidget):
     def set_bundle(self, path: str) -> None:
         """Choose the bundle at ``path`` (added to the chooser when it is not listed)."""
         self.chooser.set_bundle(path)
+
+    def restore_bundle(self, path: str) -> None:
+        """Choose ``path`` (the last session's model) unless a model was chosen already."""
+        self.chooser.restore(path)
 
     def bundle_paths(self) -> list[str]:
         """Every bundle the chooser offers, in its order."""
@@ -323,12 +304,7 @@ class EvaluatePanel(QWidget):
         """Fill every view with an :class:`~workbench.core.evaluate.evaluation.EvaluationResult`."""
         self.result = result
         self.result_stack.setCurrentWidget(self.results)
-        macro = result.macro_average()
-        unreadable = len(result.unreadable)
-        self.summary.setText(
-            f"<b>Accuracy {result.accuracy:.1%}</b> · top-{result.top_k} accuracy "
-            f"{result.top_k_accuracy:.1%} · macro F1 {macro['f1']:.3f} · "
-            f"{result.num_images} images · {unreadable} unreadable")
+        self.summary.setText(summary_text(result))
         self.summary.setToolTip("\n".join(f"{p}: {r}" for p, r in result.unreadable[:20]))
         what = {"val": "its validation split", "test": "its test part (never trained on)"
                 }.get(result.split, "all images")
@@ -392,8 +368,9 @@ class EvaluatePanel(QWidget):
                 self.folder if self.data_combo.currentIndex() == FOLDER else None)
 
     def _choice_changed(self) -> None:
+        cap_top_k(self.top_k, self.chooser.bundle_classes())
         if self.result is not None and self._chosen() != self._result_of:
-            self._forget_result(_NO_RESULT_TEXT)
+            self._forget_result(NO_RESULT_TEXT)
         self._update_buttons()
 
     def _forget_result(self, text: str) -> None:

@@ -46,6 +46,9 @@ def build_panel(self: Any) -> None:
     top.addWidget(self.model_combo)
     top.addWidget(self.load_button)
     top.addWidget(self.bundle_label, 1)
+    # Shown while the model's classes are not the loaded dataset's.
+    self.classes_warning = MessageLabel("")
+    self.classes_warning.hide()
 
     self.open_button = QPushButton("Open images…")
     self.open_button.clicked.connect(self.choose_images)
@@ -116,6 +119,7 @@ def build_panel(self: Any) -> None:
 
     layout = QVBoxLayout(self)
     layout.addLayout(top)
+    layout.addWidget(self.classes_warning)
     layout.addLayout(tools)
     layout.addLayout(progress_row)
     layout.addWidget(self.hint, 1)

@@ -26,6 +26,7 @@ from workbench.core.events import CurrentExperiment
 
 from workbench.qt.common import UrlDropTarget, image_files, local_paths, run_standalone
 from workbench.qt.evented import subscribe
+from workbench.qt.model_classes import mismatch_warning
 from workbench.qt.startup import LOADING_TEXT, torch_loader
 from workbench.qt.thumbnails import ThumbnailLoader
 from workbench.qt.workers import TaskRunner, TaskState, describe_exception
@@ -87,8 +88,7 @@ class PredictPanel(UrlDropTarget, QWidget):
         if bundle:
             self.set_bundle(bundle)
         if experiment is not None:  # "Open images…" starts in the dataset's folder
-            subscribe(self, experiment.dataset_changed,
-                      lambda index: self.set_dataset_folder(index.root), replay=True)
+            subscribe(self, experiment.dataset_changed, self._on_dataset_scanned, replay=True)
 
     # -- layout ----------------------------------------------------------------------------
     def _build(self) -> None:
@@ -102,10 +102,22 @@ class PredictPanel(UrlDropTarget, QWidget):
         self.bundle_path = str(path)
         self.bundle_label.show_message(f"Model: {self.bundle_path}")
         self.model_combo.select(self.bundle_path)
+        self._update_classes_warning()
         self.bundle_changed.emit(self.bundle_path)
         if self.model.items:
             self.cancel(quiet=True)
             self._predict(list(self.model.items))
+
+    def _on_dataset_scanned(self, index) -> None:
+        self.set_dataset_folder(index.root)
+        self.model_combo.set_dataset_classes(index.classes)
+        self._update_classes_warning()
+
+    def _update_classes_warning(self) -> None:
+        """Say, above the images, when the model's classes are not the loaded dataset's."""
+        text = mismatch_warning(self.model_combo.bundle_classes(), self.model_combo.dataset_classes)
+        self.classes_warning.show_message(text, "warning")
+        self.classes_warning.setVisible(bool(text))
 
     def refresh_runs(self) -> None:
         """List the saved runs that have a bundle in the model chooser again."""

@@ -1,10 +1,16 @@
-"""The Predict panel's model chooser: saved runs that have a bundle, plus any bundle file."""
+"""The Predict panel's model chooser: saved runs that have a bundle, plus any bundle file.
+
+Models trained on other classes than the loaded dataset's
+(:meth:`RunChooser.set_dataset_classes`) are greyed, noted and listed last.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QComboBox, QWidget
 
+from workbench.core.runs.classes import bundle_classes
+from workbench.qt.model_classes import add_choice, order_choices
 from workbench.qt.workers import describe_exception
 from workbench.qt.panels.runs.model import bundle_choice_text, model_choice_text
 
@@ -30,6 +36,8 @@ class RunChooser(QComboBox):
         self.setMinimumWidth(260)
         self.setToolTip("Saved runs that have a trained bundle")
         self.current_path = ""
+        self._runs: list[tuple[str, str, list[str] | None]] = []  # the last listing
+        self.dataset_classes: list[str] | None = None  # the loaded dataset's (None: unknown)
         self.activated.connect(self._on_activated)
 
     def refresh(self) -> str:
@@ -40,30 +48,45 @@ class RunChooser(QComboBox):
         try:
             store = RunStore()
             store.refresh()
-            runs = [r for r in store.runs() if r.has_bundle]
+            # Each bundle's classes: a few kilobytes read, cached (core.runs.classes).
+            runs = [(model_choice_text(r), r.bundle_path, bundle_classes(r.bundle_path))
+                    for r in store.runs() if r.has_bundle]
         except Exception as e:  # noqa: BLE001  (a damaged runs folder must not break the tab)
             runs, problem = [], f"Cannot list the saved runs: {describe_exception(e)}"
+        self._runs = runs
+        self._fill()
+        return problem
+
+    def set_dataset_classes(self, classes: list[str] | None) -> None:
+        """The loaded dataset's classes: models of other classes are marked and listed last."""
+        self.dataset_classes = list(classes) if classes else None
+        self._fill()
+
+    def bundle_classes(self) -> list[str] | None:
+        """The classes of the model in use (None when unknown or none is)."""
+        return bundle_classes(self.current_path) if self.current_path else None
+
+    def _fill(self) -> None:
         self.blockSignals(True)
         self.clear()
         self.addItem("(choose a saved run)", "")
-        for rec in runs:
-            self.addItem(model_choice_text(rec), rec.bundle_path)
-            self.setItemData(self.count() - 1, rec.bundle_path, Qt.ItemDataRole.ToolTipRole)
+        for text, path, classes in order_choices(self._runs, self.dataset_classes):
+            add_choice(self, text, path, classes, self.dataset_classes)
         self.addItem(OTHER_BUNDLE, None)
         self.blockSignals(False)
         self.select(self.current_path)
-        return problem
 
     def select(self, path: str) -> None:
         """Show ``path`` as the current model (a file outside the runs is listed as itself)."""
         self.current_path = path
         index = self.findData(path) if path else 0
         if index < 0:
-            self.insertItem(self.count() - 1, bundle_choice_text(path), path)
-            self.setItemData(self.count() - 2, path, Qt.ItemDataRole.ToolTipRole)
-            index = self.count() - 2
+            index = add_choice(self, bundle_choice_text(path), path, bundle_classes(path),
+                               self.dataset_classes, self.count() - 1)
         elif path:  # a run continued since: its bundle (same path) is of a later epoch now
-            self.setItemText(index, bundle_choice_text(path))
+            self.removeItem(index)
+            add_choice(self, bundle_choice_text(path), path, bundle_classes(path),
+                       self.dataset_classes, index)
         self.blockSignals(True)
         self.setCurrentIndex(max(0, index))
         self.blockSignals(False)
