@@ -200,3 +200,22 @@ def test_batch_size_is_edited_here_with_a_memory_hint(qtbot, panel):
     panel.options_editor.set_devices([DeviceInfo("cpu", "CPU", "cpu", tiny)])
     panel.batch_spin.setValue(200)
     assert "may not fit, try batch 20 or less" in hint.text()
+
+
+def test_a_run_of_a_network_the_model_doctor_warns_about_says_so_as_it_starts(
+        qtbot, panel, workbench_home):
+    # From a learner's day: a zero-initialised network trained with no word on the Train
+    # tab; only the training doctor, afterwards, said anything (and blamed the rate).
+    from workbench.core.data.scan import scan_folder
+
+    panel.index = scan_folder(panel.experiment.data.folder)
+    panel.experiment.init = Component("zeros")
+    with qtbot.waitSignal(panel.training_finished, timeout=RUN_TIMEOUT_MS):
+        panel.start_button.click()
+        assert panel.run_label.level == "warning"
+        assert "The Model doctor warns" in panel.run_label.text()
+        assert "zeros" in panel.run_label.text()
+    panel.experiment.init = Component("default")
+    with qtbot.waitSignal(panel.training_finished, timeout=RUN_TIMEOUT_MS):
+        panel.start_button.click()
+        assert "Model doctor" not in panel.run_label.text()

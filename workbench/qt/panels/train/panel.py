@@ -1,8 +1,7 @@
 """Train panel: training settings, Start/Stop, progress and live plots.
 
-The run happens in :class:`~workbench.qt.workers.TrainingRun` (a worker on the shared
-training thread). Its signals feed :class:`~workbench.qt.plots.training.TrainingPlots`,
-which redraws on a timer rather than per batch.
+The run happens in :class:`~workbench.qt.workers.TrainingRun` (a worker on the shared training
+thread); its signals feed :class:`~workbench.qt.plots.training.TrainingPlots` (a timer redraws).
 
 The optimizer and schedule editors (:mod:`.settings`) build their forms from the
 registries' declarations. Those registries need torch: until it is imported (in the
@@ -31,7 +30,8 @@ from workbench.qt.startup import LOADING_TEXT, when_torch_ready
 from workbench.qt.workers import TrainingRun
 from workbench.qt.panels.train.control import RunControl
 from workbench.qt.panels.train.settings import optimizers, schedulers
-from workbench.qt.panels.train.status import Speed, ending_text, metrics_text, progress_text
+from workbench.qt.panels.train.status import (Speed, ending_text, metrics_text,
+                                              model_doctor_line, progress_text)
 
 
 class TrainPanel(RunControl, QWidget):
@@ -234,7 +234,7 @@ class TrainPanel(RunControl, QWidget):
         self.last_summary, self.last_error = None, ""
         self.progress.setRange(0, 0)
         self.progress.setFormat("")
-        self.run_label.show_message("")
+        self.run_label.show_message(*model_doctor_line(experiment, index or self.index))
         if not resume_from:
             self.continue_summary = ""
         self.status.show_message(f"{self.continue_summary}. Preparing the data and the "

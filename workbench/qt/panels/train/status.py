@@ -94,3 +94,25 @@ def ending_text(summary: dict) -> tuple[str, str]:
             summary.get("restored_best") else ""
         text += f" Model kept: epoch {epoch}{which}: " + metrics_text(metrics)
     return text, level
+
+
+def model_doctor_line(experiment: Any, index: Any) -> tuple[str, str]:
+    """The line under the plots as a run starts: what the Model doctor warns about the
+    network being trained (``("", "info")`` when nothing), so a learner who never opened
+    the Model tab hears it before the run, not only from the training doctor after it.
+    Needs torch (imported by then); never raises."""
+    if index is None or not getattr(index, "classes", None):
+        return "", "info"
+    try:
+        from workbench.core.model.doctor import diagnose
+
+        found = [f for f in diagnose(experiment, len(index.classes))
+                 if str(getattr(f.severity, "value", f.severity)).lower().startswith(
+                     ("err", "warn"))]
+    except Exception:  # noqa: BLE001  (a hint: never in the way of a run)
+        return "", "info"
+    if not found:
+        return "", "info"
+    more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+    return (f"The Model doctor warns about this network: {found[0].title}{more}. The Model "
+            f"tab has the fix.", "warning")
