@@ -219,3 +219,19 @@ def test_a_run_of_a_network_the_model_doctor_warns_about_says_so_as_it_starts(
     with qtbot.waitSignal(panel.training_finished, timeout=RUN_TIMEOUT_MS):
         panel.start_button.click()
         assert "Model doctor" not in panel.run_label.text()
+
+
+def test_start_waits_for_a_dataset_that_can_be_trained_on(qtbot, panel, tmp_path):
+    # From a learner's day: a one-class folder left Start enabled, and the run failed at
+    # once with "Training failed".
+    from workbench.core.data.scan import scan_folder
+
+    one = scan_folder(make_image_folder(tmp_path / "one", classes=("cats",), per_class=4))
+    panel.set_dataset(one)
+    assert not panel.start_button.isEnabled()
+    assert panel.status.text().startswith("Cannot train yet: ") and "(Data tab)" in \
+        panel.status.text()
+    assert "single class" in panel.start_button.toolTip()
+    panel.set_dataset(scan_folder(panel.experiment.data.folder))
+    assert panel.start_button.isEnabled() and panel.start_button.toolTip() == ""
+    assert not panel.status.text().startswith("Cannot train yet")

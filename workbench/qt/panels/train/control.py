@@ -1,4 +1,5 @@
-"""The Train panel's run control: Pause/Resume, Continue, and what a failed run offers
+"""The Train panel's run control: whether Start can be pressed (a network that fits, a
+dataset that can be trained on), Pause/Resume, Continue, and what a failed run offers
 (out of memory: start again at half the batch; diverged: the checkpoint kept).
 
 A mixin of :class:`~workbench.qt.panels.train.panel.TrainPanel`, which owns the widgets
@@ -17,6 +18,44 @@ from workbench.qt.common import show_error
 
 class RunControl:
     """Pause/Resume, Continue and failure handling for the Train panel."""
+
+    def set_network_problem(self, problem: str) -> None:
+        """Disable Start while the network does not fit, saying why (``""``: it fits).
+
+        Called whenever the network changes, so the loss editor's note about a
+        LogSoftmax output is kept current here too."""
+        self._show_output_layer()
+        if problem == self._network_problem:
+            return
+        self._network_problem = problem
+        self._show_problems()
+
+    def set_data_problem(self, index) -> None:
+        """Disable Start while the dataset cannot be trained on (one class, no readable
+        image...), saying why: the run used to start and fail at once."""
+        problem = ""
+        if index is not None:
+            try:
+                index.check_trainable()
+            except WorkbenchError as e:
+                problem = str(e)
+        if problem != self._data_problem:
+            self._data_problem = problem
+            self._show_problems()
+
+    def _show_problems(self) -> None:
+        problem, what, tab = ((self._network_problem, "network", "Model")
+                              if self._network_problem else
+                              (self._data_problem, "dataset", "Data"))
+        self.start_button.setToolTip(f"Fix the {what} on the {tab} tab first: {problem}"
+                                     if problem else "")
+        if not self.is_running():
+            self._set_running(False)
+            if problem:
+                self.status.show_message(f"Cannot train yet: {problem} ({tab} tab)", "warning")
+            elif self.status.text().startswith("Cannot train yet"):
+                self.status.show_message("Press Start to train the model on the loaded "
+                                         "dataset.")
 
     def toggle_pause(self) -> None:
         """Pause the run, or resume a paused one."""

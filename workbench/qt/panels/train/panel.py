@@ -81,6 +81,7 @@ class TrainPanel(RunControl, QWidget):
         self._torch = False  # the optimizer and schedule registries are available
         self._start_queued = False
         self._network_problem = ""  # why the Model tab's network cannot train, or ""
+        self._data_problem = ""  # why the Data tab's dataset cannot be trained on, or ""
         self.run = TrainingRun(self)
         self.run.fit_started.connect(self._on_fit_started)
         self.run.batches_finished.connect(self._on_batches_finished)
@@ -138,6 +139,7 @@ class TrainPanel(RunControl, QWidget):
     def set_dataset(self, index: Any) -> None:
         """The scanned dataset; reused by the next run when it is of the experiment's folder."""
         self.index = index
+        self.set_data_problem(index)
         if index is not None:
             self.loss_editor.set_classes(list(index.classes))
             self.loss_editor.set_class_counts(dict(index.counts()))
@@ -395,25 +397,6 @@ class TrainPanel(RunControl, QWidget):
             return options.auto_device()
         return next((d for d in options.devices or [] if d.name == name), None)
 
-    def set_network_problem(self, problem: str) -> None:
-        """Disable Start while the network does not fit, saying why (``""``: it fits).
-
-        Called whenever the network changes, so the loss editor's note about a
-        LogSoftmax output is kept current here too."""
-        self._show_output_layer()
-        if problem == self._network_problem:
-            return
-        self._network_problem = problem
-        self.start_button.setToolTip(f"Fix the network on the Model tab first: {problem}"
-                                     if problem else "")
-        if not self.is_running():
-            self._set_running(False)
-            if problem:
-                self.status.show_message(f"Cannot train yet: {problem} (Model tab)", "warning")
-            elif self.status.text().startswith("Cannot train yet"):
-                self.status.show_message("Press Start to train the model on the loaded "
-                                         "dataset.")
-
     def _set_running(self, running: bool) -> None:
         # The run trains a snapshot: edits made meanwhile would not apply, so don't invite them.
         for w in (self.optimizer_editor, self.schedule_editor, self.loss_editor,
@@ -421,7 +404,7 @@ class TrainPanel(RunControl, QWidget):
             w.setEnabled(not running)
         self.options_editor.set_running(running)
         self.start_button.setEnabled(not running and not self._start_queued
-                                     and not self._network_problem)
+                                     and not self._network_problem and not self._data_problem)
         self.stop_button.setEnabled(running)
         self.pause_button.setEnabled(running)
         self.pause_button.setText("Pause")
