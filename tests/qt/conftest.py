@@ -91,3 +91,23 @@ def plots(qtbot):
     w.show()
     qtbot.waitExposed(w)
     return w
+
+
+@pytest.fixture
+def make_evaluate_panel(qtbot, tmp_path):
+    """``make(bundle=None, folder=None, runs_root=tmp_path / "runs", **kwargs)``: Evaluate
+    panels shut down, and their pool work finished, when the test ends."""
+    from workbench.qt.panels.evaluate.panel import EvaluatePanel
+    from workbench.qt.workers import task_pool
+
+    panels = []
+
+    def make(bundle=None, folder=None, runs_root=None, **kwargs):
+        p = EvaluatePanel(bundle, folder, runs_root=runs_root or tmp_path / "runs", **kwargs)
+        qtbot.addWidget(p)
+        panels.append(p)
+        return p
+    yield make
+    for p in panels:
+        p.shutdown()
+    task_pool().waitForDone()

@@ -13,7 +13,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
 from helpers import make_image_folder
-from workbench.qt.panels.evaluate.panel import EvaluatePanel
 from workbench.qt.panels.evaluate.views import PER_CLASS_COLUMNS
 from workbench.qt.workers import task_pool
 
@@ -35,18 +34,8 @@ def trained_bundle(tmp_path, tiny_experiment) -> str:
 
 
 @pytest.fixture
-def make_panel(qtbot, tmp_path):
-    panels = []
-
-    def make(bundle=None, folder=None) -> EvaluatePanel:
-        p = EvaluatePanel(bundle, folder, runs_root=tmp_path / "runs")
-        qtbot.addWidget(p)
-        panels.append(p)
-        return p
-    yield make
-    for p in panels:
-        p.shutdown()
-    task_pool().waitForDone()
+def make_panel(make_evaluate_panel):
+    return make_evaluate_panel
 
 
 def _evaluate(qtbot, panel):

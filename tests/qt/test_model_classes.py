@@ -15,7 +15,6 @@ from workbench.core.experiment import Experiment
 from workbench.qt.panels.evaluate.layout import summary_text
 from workbench.qt.panels.evaluate.panel import EvaluatePanel
 from workbench.qt.panels.predict.panel import PredictPanel
-from workbench.qt.workers import task_pool
 
 FRUIT = ["apple", "banana", "cherry", "grape"]
 ANIMALS = ["cat", "dog", "fox", "owl"]
@@ -60,18 +59,8 @@ def _animals_open() -> CurrentExperiment:
 
 
 @pytest.fixture
-def evaluate_panel(qtbot, workbench_home):
-    panels = []
-
-    def make(**kwargs) -> EvaluatePanel:
-        p = EvaluatePanel(runs_root=workbench_home / "runs", **kwargs)
-        qtbot.addWidget(p)
-        panels.append(p)
-        return p
-    yield make
-    for p in panels:
-        p.shutdown()
-    task_pool().waitForDone()
+def evaluate_panel(make_evaluate_panel, workbench_home):
+    return lambda **kwargs: make_evaluate_panel(runs_root=workbench_home / "runs", **kwargs)
 
 
 def _listed(qtbot, panel: EvaluatePanel) -> None:
