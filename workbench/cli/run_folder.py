@@ -24,12 +24,26 @@ def _remove_if_unused(out: Path) -> None:
         pass  # an empty folder left behind is harmless
 
 
+def _hold_run_lock(folder: Path, what_to_do: str):
+    """The run lock of ``folder``, held; None on the other ranks under torchrun (rank 0
+    holds it). A run another window or process trains now is refused, saying
+    ``what_to_do``."""
+    from workbench.cli.common import main_process
+    from workbench.core.runs.lock import RunLock
+
+    if not main_process():
+        return None
+    lock = RunLock(folder)
+    if not lock.acquire():
+        raise UserError(f"{folder} is being trained right now (by another window or "
+                        f"process): {what_to_do}")
+    return lock
+
+
 def _claim_run_folder(out: Path, overwrite: bool):
     """Make ``out`` ready for a new run, or refuse: a folder holding a run (or anything
     else) is replaced only with ``--overwrite``, and never while a process trains into it.
     Returns the run lock taken to clear it (held), or None."""
-    from workbench.core.runs.lock import RunLock
-    from workbench.core.train.distributed import DistributedContext
     from workbench.core.runs.recorder import clear_run_files, folder_entries, holds_run, unused_sibling
 
     try:
@@ -55,13 +69,10 @@ def _claim_run_folder(out: Path, overwrite: bool):
                         f"Workbench run): train into a fresh folder (e.g. --out {fresh}) or an "
                         f"empty one, or give --overwrite to train there anyway (its files "
                         f"are left alone)")
-    if not DistributedContext.from_env().is_main:
+    lock = _hold_run_lock(out, f"stop that run first, or train into a fresh folder (e.g. "
+                                f"--out {fresh})")
+    if lock is None:
         return None  # under torchrun, rank 0 clears the folder
-    lock = RunLock(out)
-    if not lock.acquire():
-        raise UserError(f"{out} is being trained right now (by another window or process): "
-                        f"stop that run first, or train into a fresh folder (e.g. --out "
-                        f"{fresh})")
     try:
         removed = clear_run_files(out)
         kept = [str(p.relative_to(out)) for e in folder_entries(out)

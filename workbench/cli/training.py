@@ -10,7 +10,7 @@ from pathlib import Path
 
 from workbench.cli.common import (EXIT_DIVERGED, EXIT_OUT_OF_MEMORY, UserError,
                                  apply_overrides, dataset_notes, main_process)
-from workbench.cli.run_folder import _claim_run_folder, _remove_if_unused
+from workbench.cli.run_folder import _claim_run_folder, _hold_run_lock, _remove_if_unused
 from workbench.cli.signals import _ctrl_c_stops, _Terminated
 
 
@@ -69,7 +69,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
     # Everything that refuses the resume before a word of it is said or written: what the
     # checkpoint cannot carry over, and another process training the run now.
     check_resumable(saved, exp)
-    lock = _lock_run(run_dir)
+    lock = _hold_run_lock(run_dir, "stop that run first, then resume it")
     try:
         if main_process():
             print(f"resuming {run_dir} after epoch {ckpt.epoch}: epochs {ckpt.epoch + 1} to "
@@ -78,20 +78,6 @@ def cmd_resume(args: argparse.Namespace) -> int:
     finally:
         if lock is not None:  # the recorder releases it when the run ends; this if not
             lock.release()
-
-
-def _lock_run(run_dir: Path):
-    """The run lock of ``run_dir``, held (None on the other ranks under torchrun: rank 0
-    holds it); a run another process trains now is refused."""
-    from workbench.core.runs.lock import RunLock
-
-    if not main_process():
-        return None
-    lock = RunLock(run_dir)
-    if not lock.acquire():
-        raise UserError(f"the run {run_dir} is being trained right now (by another window "
-                        f"or process): stop that run first, then resume it")
-    return lock
 
 
 def _finish_run(run_dir: Path, ckpt, todo) -> int:
