@@ -39,7 +39,7 @@ def cmd_lr_find(args: argparse.Namespace) -> int:
     if args.write:
         if result.suggested_lr is None:
             print(f"no suggestion, so {args.experiment} was not changed", file=sys.stderr)
-            return 1
+            return EXIT_USER_ERROR  # nothing to write: not a bug, as `tune --apply` below
         lr = float(f"{result.suggested_lr:.3g}")  # a rate a person can read in the JSON
         _save_experiment(args.experiment, lambda: write_lr(args.experiment, lr))
         print(f"wrote optimizer.params.lr = {lr:g} into {args.experiment}", file=sys.stderr)
@@ -70,11 +70,12 @@ def cmd_tune(args: argparse.Namespace) -> int:
         raise UserError(f"{flag}: {e.problem}" if flag else f"{where}{e}") from None
     print(summary.to_text())
     failed = None if stop.is_set() else summary.all_failed()
-    if args.apply:
-        if summary.best_trial is None:
-            print(f"no trial has completed, so {args.experiment} was not changed",
-                  file=sys.stderr)
-            return _failed(failed, len(summary.ran)) if failed else 1
+    if args.apply and summary.best_trial is None:
+        print(f"no trial has completed, so {args.experiment} was not changed",
+              file=sys.stderr)
+        if not stop.is_set():  # nothing to apply: the space's or the budget's to change
+            return _failed(failed, len(summary.ran)) if failed else EXIT_USER_ERROR
+    elif args.apply:
         best = apply_params(Experiment.load(args.experiment), summary.best_params)
         _save_experiment(args.experiment, lambda: best.save(args.experiment))
         print(f"wrote trial {summary.best_trial}'s parameters into {args.experiment}",
