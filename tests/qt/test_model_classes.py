@@ -145,3 +145,38 @@ def test_predict_warns_while_its_model_knows_other_classes(qtbot, runs):
     panel.set_bundle(runs["animals"])
     assert not panel.classes_warning.isVisibleTo(panel)
     panel.shutdown()
+
+
+def test_predict_uses_the_newest_model_of_the_datasets_classes_until_the_user_chooses(
+        qtbot, runs):
+    current = _animals_open()
+    panel = PredictPanel(experiment=current)
+    qtbot.addWidget(panel)
+    # Dropped images are classified at once, by a model that knows the dataset's classes.
+    assert panel.bundle_path == runs["animals"]
+    assert "newest saved run trained on these classes" in panel.bundle_label.text()
+    assert panel.model_combo.currentData() == runs["animals"]
+    current.set_dataset(SimpleNamespace(root="/data/fruit", classes=list(FRUIT)))
+    assert panel.bundle_path == runs["newest"]
+
+    panel.set_bundle(runs["fruit"])  # the user's choice stays, whatever is loaded next
+    current.set_dataset(SimpleNamespace(root="/data/animals", classes=list(ANIMALS)))
+    assert panel.bundle_path == runs["fruit"]
+    panel.restore_bundle(runs["newest"])  # nor does the last session's model replace it
+    assert panel.bundle_path == runs["fruit"]
+    panel.shutdown()
+
+
+def test_predict_chooses_nothing_without_a_dataset_or_a_model_that_fits(qtbot, runs):
+    panel = PredictPanel()
+    qtbot.addWidget(panel)
+    assert panel.bundle_path == "" and "No model yet" in panel.bundle_label.text()
+    panel.shutdown()
+    other = CurrentExperiment(Experiment())
+    other.set_dataset(SimpleNamespace(root="/data/birds", classes=["crow", "wren"]))
+    panel = PredictPanel(experiment=other)
+    qtbot.addWidget(panel)
+    assert panel.bundle_path == ""  # a model of other classes is never chosen for the user
+    panel.restore_bundle(runs["fruit"])  # the last session's is the user's own choice
+    assert panel.bundle_path == runs["fruit"] and panel.classes_warning.isVisibleTo(panel)
+    panel.shutdown()

@@ -107,9 +107,8 @@ def restore_last_run(window, run_dir: str) -> None:
     def give(name: str, page) -> None:
         if name == "train":
             page.restore_last_run(run_dir)
-        elif name == "predict" and not page.bundle_path and \
-                Path(run_dir, "bundle.pt").is_file():
-            page.set_bundle(str(Path(run_dir, "bundle.pt")))
+        elif name == "predict" and Path(run_dir, "bundle.pt").is_file():
+            page.restore_bundle(str(Path(run_dir, "bundle.pt")))
         elif name == "evaluate" and Path(run_dir, "bundle.pt").is_file():
             page.restore_bundle(str(Path(run_dir, "bundle.pt")))
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QFileDialog,
-                               QHBoxLayout, QLabel, QListView, QProgressBar, QPushButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
+from PySide6.QtWidgets import (QAbstractItemView, QApplication, QComboBox, QDoubleSpinBox,
+                               QFileDialog, QHBoxLayout, QLabel, QListView, QMenu,
+                               QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
 from workbench.qt.common import MessageLabel
 from workbench.qt.panels.predict.delegate import PredictionDelegate
@@ -30,6 +30,19 @@ def ask_images(parent: QWidget, start: str) -> list[str]:
     paths, _ = QFileDialog.getOpenFileNames(parent, "Open images", start,
                                             f"Images ({pattern});;All files (*)")
     return list(paths)
+
+
+def row_menu(panel: Any, item: Any, can_explain: bool) -> QMenu:
+    """The context menu of one of ``panel``'s rows: Explain… and Copy path."""
+    menu = QMenu(panel)
+    explain = QAction("Explain…", menu)
+    explain.setEnabled(can_explain)
+    explain.triggered.connect(lambda: panel.request_explain(item.path))
+    copy = QAction("Copy path", menu)
+    copy.triggered.connect(lambda: QApplication.clipboard().setText(item.path))
+    menu.addAction(explain)
+    menu.addAction(copy)
+    return menu
 
 
 def build_panel(self: Any) -> None:

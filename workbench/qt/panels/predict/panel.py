@@ -19,7 +19,6 @@ import sys
 from typing import Iterable
 
 from PySide6.QtCore import QObject, QPoint, QUrl, Signal, Slot
-from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QWidget
 
 from workbench.core.events import CurrentExperiment
@@ -65,6 +64,7 @@ class PredictPanel(UrlDropTarget, QWidget):
                  experiment: CurrentExperiment | None = None):
         super().__init__(parent)
         self.bundle_path = ""
+        self._auto = True  # the model in use is the panel's own choice, not the user's
         self._cache = PredictorCache()
         self._groups: dict[int, list[PredictionItem]] = {}  # request -> its items
         self._job_group: dict[int, int] = {}
@@ -99,8 +99,25 @@ class PredictPanel(UrlDropTarget, QWidget):
     # -- bundle ----------------------------------------------------------------------------
     def set_bundle(self, path: str) -> None:
         """Use the bundle at ``path``; images already shown are classified again with it."""
+        self._auto = False
+        self._use_bundle(path)
+
+    def restore_bundle(self, path: str) -> None:
+        """Use the last session's model unless the user has chosen one since."""
+        if self._auto or not self.bundle_path:
+            self.set_bundle(path)
+
+    def _choose_default(self) -> None:
+        """While the user has chosen no model, use :meth:`.RunChooser.default_path`'s (the
+        newest that fits the dataset): dropped images are then classified at once."""
+        path = self.model_combo.default_path() if self._auto else ""
+        if path and path != self.bundle_path:
+            self._use_bundle(path, " (the newest saved run trained on these classes; choose "
+                                   "another above)")
+
+    def _use_bundle(self, path: str, why: str = "") -> None:
         self.bundle_path = str(path)
-        self.bundle_label.show_message(f"Model: {self.bundle_path}")
+        self.bundle_label.show_message(f"Model: {self.bundle_path}{why}")
         self.model_combo.select(self.bundle_path)
         self._update_classes_warning()
         self.bundle_changed.emit(self.bundle_path)
@@ -112,6 +129,7 @@ class PredictPanel(UrlDropTarget, QWidget):
         self.set_dataset_folder(index.root)
         self.model_combo.set_dataset_classes(index.classes)
         self._update_classes_warning()
+        self._choose_default()
 
     def _update_classes_warning(self) -> None:
         """Say, above the images, when the model's classes are not the loaded dataset's."""
@@ -124,6 +142,7 @@ class PredictPanel(UrlDropTarget, QWidget):
         problem = self.model_combo.refresh()
         if problem:
             self.status.show_message(problem, "warning")
+        self._choose_default()
 
     @Slot()
     def choose_bundle(self) -> None:
@@ -407,15 +426,9 @@ class PredictPanel(UrlDropTarget, QWidget):
 
     def context_menu(self, item: PredictionItem) -> QMenu:
         """The menu of one row: Explain… (needs a model) and Copy path."""
-        menu = QMenu(self)
-        explain = QAction("Explain…", menu)
-        explain.setEnabled(bool(self.bundle_path) and item.status == DONE)
-        explain.triggered.connect(lambda: self.request_explain(item.path))
-        copy = QAction("Copy path", menu)
-        copy.triggered.connect(lambda: QApplication.clipboard().setText(item.path))
-        menu.addAction(explain)
-        menu.addAction(copy)
-        return menu
+        from workbench.qt.panels.predict.layout import row_menu
+
+        return row_menu(self, item, can_explain=bool(self.bundle_path) and item.status == DONE)
 
     def request_explain(self, image_path: str) -> None:
         """Ask for an explanation of ``image_path`` by the current model."""

@@ -10,7 +10,7 @@ from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QComboBox, QWidget
 
 from workbench.core.runs.classes import bundle_classes
-from workbench.qt.model_classes import add_choice, order_choices
+from workbench.qt.model_classes import add_choice, first_fitting, order_choices
 from workbench.qt.workers import describe_exception
 from workbench.qt.panels.runs.model import bundle_choice_text, model_choice_text
 
@@ -65,6 +65,13 @@ class RunChooser(QComboBox):
     def bundle_classes(self) -> list[str] | None:
         """The classes of the model in use (None when unknown or none is)."""
         return bundle_classes(self.current_path) if self.current_path else None
+
+    def default_path(self) -> str:
+        """The model to use while the user has chosen none: the newest saved run's that
+        fits the loaded dataset; "" when no dataset is loaded or none fits (a model trained
+        on other classes is never chosen for the user)."""
+        row = first_fitting(self, self.dataset_classes) if self.dataset_classes else -1
+        return (self.itemData(row) or "") if row >= 0 else ""
 
     def _fill(self) -> None:
         self.blockSignals(True)
