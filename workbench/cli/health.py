@@ -1,6 +1,7 @@
 """``workbench check DIR``: the dataset's health (:mod:`workbench.core.data.health`):
 copies, conflicting labels, train/validation leaks, odd images and, with ``--labels``,
-likely mislabelled images; and ``workbench report RUN_DIR``: a run as one HTML file
+likely mislabelled images (and, with ``--experiment``, a ``note:`` on an optimizer setting
+that will very likely fail the run); and ``workbench report RUN_DIR``: a run as one HTML file
 (:mod:`workbench.core.runs.report`)."""
 
 from __future__ import annotations
@@ -49,6 +50,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     elif not args.experiment:
         raise UserError("give a dataset folder (workbench check DIR) or --experiment EXP.json")
     exp = _experiment(args)
+    from workbench.cli.training import optimizer_note
+
+    note = optimizer_note(exp)  # an experiment's rate that will very likely diverge
+    if note:
+        print(f"note: {note}", file=sys.stderr)
     started = time.perf_counter()
     index = _scan(exp)
     scanned = time.perf_counter() - started

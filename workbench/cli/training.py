@@ -29,15 +29,33 @@ def cmd_train(args: argparse.Namespace) -> int:
             out.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise UserError(f"cannot create run folder {out}: {e.strerror}") from None
-        if main_process():  # the demo dataset; data.exclude entries that match nothing
-            for note in dataset_notes(exp):
-                print(f"note: {note}", file=sys.stderr)
+        if main_process():  # the demo dataset; data.exclude entries that match nothing;
+            # a learning rate that will very likely diverge (said before, not after, the run)
+            for note in dataset_notes(exp) + [optimizer_note(exp)]:
+                if note:
+                    print(f"note: {note}", file=sys.stderr)
         return _run(exp, out, lock=lock, created=created)
     finally:
         if lock is not None:  # the recorder releases it when the run ends; this if not
             lock.release()
         if created:
             _remove_if_unused(out)
+
+
+def optimizer_note(exp) -> str:
+    """The advice on ``exp``'s optimizer settings
+    (:func:`workbench.core.train.optim_advice.optimizer_advice`) with the option that fixes
+    it, or ``""``: printed as a ``note:`` by ``train`` and ``check``; it stops nothing."""
+    from workbench.core.train.optim_advice import fmt, optimizer_advice
+
+    advice = optimizer_advice(exp.optimizer)
+    if advice is None:
+        return ""
+    value = fmt(advice.suggested)
+    option = f"--lr {value}" if advice.param == "lr" else \
+        f"--set optimizer.params.{advice.param}={value}"
+    return (f"{advice.message} On the command line: {option}, or set "
+            f"optimizer.params.{advice.param} in the experiment file.")
 
 
 def cmd_resume(args: argparse.Namespace) -> int:

@@ -10,7 +10,9 @@ out of the form.
 
 A value the core would refuse (milestones out of order, a warm-up as long as the run) is
 still written (the widgets and the Experiment never disagree) and the core's own message is
-shown under the form; pressing Start then refuses it with the same words.
+shown under the form; pressing Start then refuses it with the same words. A value the core
+accepts but that will very likely fail (Adam at lr 10, :func:`optimizer_advice`) is shown
+there as a warning, with a button that sets the suggested value; Start is not blocked.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ import dataclasses
 from typing import Any, Callable
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QPushButton,
+                               QVBoxLayout, QWidget)
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.experiment import Experiment
@@ -32,6 +35,9 @@ from workbench.qt.startup import LOADING_TEXT
 
 #: ``check(experiment)`` returns why the edited component cannot train, or ``""``.
 Check = Callable[[Experiment], str]
+#: ``advise(experiment)`` returns a warning about the edited component with a suggested
+#: value (an :class:`~workbench.core.train.optim_advice.OptimizerAdvice`), or ``None``.
+Advise = Callable[[Experiment], Any]
 
 
 def optimizers() -> Any:
@@ -63,6 +69,18 @@ def optimizer_problem(exp: Experiment) -> str:
     except WorkbenchError as e:
         return str(e)
     return ""
+
+
+def optimizer_advice(exp: Experiment) -> Any:
+    """The warning about ``exp.optimizer`` that does not block a run (a learning rate far
+    outside the optimizer's usual range), or ``None``."""
+    from workbench.core.train.optim_advice import optimizer_advice as advice
+
+    return advice(exp.optimizer)
+
+
+#: The advice each edited field gets when the caller names none.
+_ADVICE: dict[str, Advise] = {"optimizer": optimizer_advice}
 
 
 def scheduler_problem(exp: Experiment) -> str:
@@ -119,6 +137,10 @@ class ComponentEditor(QGroupBox):
     hidden_params
         Parameters left out of the form because another widget edits them; edits in the
         form keep their values.
+    advise
+        Returns a warning with a suggested value (see :data:`Advise`), shown under the
+        form when nothing is refused, with a button that applies it; by default the
+        optimizer gets :func:`optimizer_advice` and the other fields none.
 
     Signals
     -------
@@ -129,10 +151,13 @@ class ComponentEditor(QGroupBox):
     changed = Signal()
 
     def __init__(self, title: str, field: str, check: Check,
-                 parent: QWidget | None = None, hidden_params: tuple[str, ...] = ()):
+                 parent: QWidget | None = None, hidden_params: tuple[str, ...] = (),
+                 advise: Advise | None = None):
         super().__init__(title, parent)
         self.field = field
         self.check = check
+        self.advise = advise if advise is not None else _ADVICE.get(field)
+        self.advice: Any = None  # the warning shown now
         self.hidden_params = tuple(hidden_params)
         self._form_entries: dict[str, Entry] = {}  # entry name -> entry less hidden params
         self.experiment: Experiment | None = None
@@ -146,12 +171,22 @@ class ComponentEditor(QGroupBox):
         self.combo.currentTextChanged.connect(self._on_type_chosen)
         self.error_label = MessageLabel("")
         self.error_label.hide()
+        self.advice_label = MessageLabel("")
+        self.fix_button = QPushButton()
+        self.fix_button.clicked.connect(self._on_fix_clicked)
+        self.advice_row = QWidget()
+        row = QHBoxLayout(self.advice_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.advice_label, 1)
+        row.addWidget(self.fix_button, 0, Qt.AlignmentFlag.AlignTop)
+        self.advice_row.hide()
         top = QFormLayout()
         top.setContentsMargins(0, 0, 0, 0)
         top.addRow("Type:", self.combo)
         self._layout = QVBoxLayout(self)
         self._layout.addLayout(top)
         self._layout.addWidget(self.error_label)
+        self._layout.addWidget(self.advice_row)
         self._layout.addStretch(1)
 
     # -- binding -------------------------------------------------------------------------
@@ -196,12 +231,21 @@ class ComponentEditor(QGroupBox):
         self.show_problem()
 
     def show_problem(self) -> str:
-        """Show (and return) why the current value would be refused; hide the line if not."""
+        """Show (and return) why the current value would be refused; hide the line if not.
+
+        When nothing is refused, the advice (if any) is shown instead, as a warning with
+        its one-click fix: a refusal wins, since Start would stop at it first."""
         if self.experiment is None or self.registry is None:
             return ""
         problem = self.check(self.experiment)
         self.error_label.show_message(problem, "error")
         self.error_label.setVisible(bool(problem))
+        self.advice = None if problem or self.advise is None else self.advise(self.experiment)
+        if self.advice is not None:
+            self.advice_label.show_message(self.advice.message, "warning")
+            self.fix_button.setText(self.advice.fix_label)
+            self.fix_button.setToolTip(f"Set {self.advice.param} to the suggested value")
+        self.advice_row.setVisible(self.advice is not None)
         return problem
 
     def _form_entry(self, name: str) -> Entry:
@@ -239,6 +283,15 @@ class ComponentEditor(QGroupBox):
         setattr(self.experiment, self.field,
                 Component(name, self.registry.get(name).defaults()))
         self.refresh()
+        self.changed.emit()
+
+    @Slot()
+    def _on_fix_clicked(self) -> None:
+        advice = self.advice
+        if advice is None or self.experiment is None:
+            return
+        self.component().params = {**self.component().params, advice.param: advice.suggested}
+        self.refresh()  # the form shows the value, and the warning goes
         self.changed.emit()
 
     @Slot(dict)

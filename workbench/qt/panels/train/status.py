@@ -97,12 +97,41 @@ def ending_text(summary: dict) -> tuple[str, str]:
 
 
 def model_doctor_line(experiment: Any, index: Any) -> tuple[str, str]:
-    """The line under the plots as a run starts: what the Model doctor warns about the
-    network being trained (``("", "info")`` when nothing), so a learner who never opened
-    the Model tab hears it before the run, not only from the training doctor after it.
+    """The line under the plots as a run starts: the learning-rate advice
+    (:mod:`workbench.core.train.optim_advice`) and what the Model doctor warns about the
+    network being trained (``("", "info")`` when neither), so a learner who never looked at
+    the optimizer or opened the Model tab hears it before the run, not only from the
+    training doctor after it. One line, the rate first: it is what makes a run diverge.
     Needs torch (imported by then); never raises."""
+    lr = _optimizer_warning(experiment)
+    doctor = _doctor_warning(experiment, index)
+    if lr and doctor:
+        return (f"{lr} (Optimizer settings on the Train tab.) The Model doctor also warns "
+                f"about this network: {doctor} (the Model tab has the fix).", "warning")
+    if lr:
+        return f"{lr} The Optimizer settings on the Train tab have the fix.", "warning"
+    if doctor:
+        return (f"The Model doctor warns about this network: {doctor}. The Model tab has the "
+                f"fix.", "warning")
+    return "", "info"
+
+
+def _optimizer_warning(experiment: Any) -> str:
+    """The learning-rate (or weight-decay) advice about ``experiment.optimizer``, or ``""``."""
+    try:
+        from workbench.core.train.optim_advice import optimizer_advice
+
+        advice = optimizer_advice(getattr(experiment, "optimizer", None))
+    except Exception:  # noqa: BLE001  (a hint: never in the way of a run)
+        return ""
+    return advice.message if advice is not None else ""
+
+
+def _doctor_warning(experiment: Any, index: Any) -> str:
+    """The Model doctor's first warning about the network (``"title (and 2 more)"``), or
+    ``""``."""
     if index is None or not getattr(index, "classes", None):
-        return "", "info"
+        return ""
     try:
         from workbench.core.model.doctor import diagnose
 
@@ -110,9 +139,8 @@ def model_doctor_line(experiment: Any, index: Any) -> tuple[str, str]:
                  if str(getattr(f.severity, "value", f.severity)).lower().startswith(
                      ("err", "warn"))]
     except Exception:  # noqa: BLE001  (a hint: never in the way of a run)
-        return "", "info"
+        return ""
     if not found:
-        return "", "info"
+        return ""
     more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
-    return (f"The Model doctor warns about this network: {found[0].title}{more}. The Model "
-            f"tab has the fix.", "warning")
+    return f"{found[0].title}{more}"
