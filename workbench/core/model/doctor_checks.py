@@ -5,7 +5,7 @@ Each check takes a :class:`~.findings.Context` and yields :class:`~.findings.Fin
 severity. To add a check, write one here and append it to :data:`CHECKS`, with a test that it
 fires on a bad network, stays quiet on a good one, and that its fix makes it go away. The
 network-size check (weights, gradients and optimizer state against the device's memory) is
-:mod:`.doctor_size`'s.
+:mod:`.doctor_size`'s, the dropout-rate checks :mod:`.doctor_dropout`'s.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from workbench.core.model.findings import (ACTIVATIONS, BACKBONES, BATCHNORM_BAC
                      BOUNDED_ACTIVATIONS, CONSTANT_INITS, CROSS_ENTROPY_LOSSES, DROPOUTS,
                      NORMALISATION, TRANSPARENT, WEIGHTED, Check, Context, Finding, Fix,
                      insert_layer, layers_of, remove_layer)
+from workbench.core.model.doctor_dropout import check_high_dropout, check_input_dropout
 from workbench.core.model.doctor_size import check_network_size
 from workbench.core.model.init import INITS
 from workbench.core.model.layers import LAYERS
@@ -350,6 +351,8 @@ CHECKS: list[Check] = [
     check_softmax_before_loss,
     check_activation_after_output,
     check_dropout_at_end,
+    check_high_dropout,
+    check_input_dropout,
     check_consecutive_linear,
     check_constant_init,
     check_output_size,

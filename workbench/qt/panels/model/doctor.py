@@ -1,10 +1,13 @@
 """The model doctor's findings: what may go wrong with this network, and one-click fixes.
 
 The findings come from :func:`workbench.core.model.doctor.diagnose` (headless; looked up
-once torch is imported, and optional). Each row
-shows its severity (icon and colour), its title, its explanation as tooltip, and a "Fix"
-button when the finding carries a fix. The panel applies fixes (as undoable commands): this
-widget only says which was asked for.
+once torch is imported, and optional). Each row shows its severity (icon and colour), its
+title and a "Fix" button when the finding carries a fix. Below the list, the selected
+finding's explanation (why it matters, what happens in training) is shown in full, word
+wrapped: the worst finding's at first, another's once it is clicked or reached with the
+arrow keys. A learner does not hover, so the explanation is never a tooltip only, and the
+pane keeps room for a few rows and a few lines of explanation however small the window.
+The panel applies fixes (as undoable commands): this widget only says which was asked for.
 
 The doctor and the cards agree: while a layer does not fit (its card is red), the first
 row says so, naming the layer and what to change (the builder's message), never "No
@@ -15,13 +18,20 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from PySide6.QtCore import QSize, Qt, Signal, Slot
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton,
-                               QStyle, QVBoxLayout, QWidget)
+from PySide6.QtCore import QEvent, QSize, Qt, Signal, Slot
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import (QAbstractItemView, QFrame, QHBoxLayout, QLabel, QListWidget,
+                               QListWidgetItem, QPushButton, QScrollArea, QStyle, QVBoxLayout,
+                               QWidget)
 
 from workbench.core.errors import WorkbenchError
 
 _ROW = Qt.ItemDataRole.UserRole
+#: Rows of the findings list, and lines of the explanation below it, that always have room.
+MIN_ROWS = 3
+MIN_EXPLANATION_LINES = 4
+#: Height of a row: the fix button's (a title that wraps makes its row taller).
+ROW_HEIGHT = 30
 
 # Severity words a finding may use -> (standard icon, text colour, sort order).
 _SEVERITY = {
@@ -85,19 +95,60 @@ class DoctorList(QWidget):
         self.findings: list[Any] = []
         self._diagnose: Callable | None = None
         self.title = QLabel("<b>Model doctor</b>")
-        self.title.setToolTip("Checks the network for common mistakes: each finding says "
-                              "why it matters; hover for the details.")
+        self.title.setToolTip("Checks the network for common mistakes: click a finding to "
+                              "read why it matters below the list; its Fix button repairs "
+                              "it (Ctrl+Z undoes the fix).")
         self.list = QListWidget()
         self.list.setWordWrap(True)
         self.list.setUniformItemSizes(False)
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.list.itemClicked.connect(self._on_clicked)
+        self.list.currentRowChanged.connect(self._on_current_row_changed)
+        # A row is as high as its fix button (or its title, where that wraps: _fit_rows).
+        self._row_height = max(ROW_HEIGHT, QPushButton("Fix").sizeHint().height() + 4)
+        self.list.setMinimumHeight(MIN_ROWS * self._row_height + 2 * self.list.frameWidth())
+        selected = self._soften_selection()
+        self.list.viewport().installEventFilter(self)
+        # The selected finding's explanation: a label in a frameless scroll area, so a long
+        # one scrolls rather than pushing the layer cards up.
+        self.explanation = QLabel("")
+        self.explanation.setWordWrap(True)
+        self.explanation.setTextFormat(Qt.TextFormat.PlainText)
+        self.explanation.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.explanation.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.explanation.setContentsMargins(6, 4, 6, 4)
+        # The selected row's colour: the text below reads as that row's.
+        self.explanation.setStyleSheet(f"QLabel {{ background: {selected}; }}")
+        self.explanation_area = QScrollArea()
+        self.explanation_area.setWidget(self.explanation)
+        self.explanation_area.setWidgetResizable(True)
+        self.explanation_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.explanation_area.setHorizontalScrollBarPolicy(
+            Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        lines = self.fontMetrics().lineSpacing() * MIN_EXPLANATION_LINES
+        self.explanation_area.setMinimumHeight(lines + 8 + 4)  # the label's margins, and air
+        policy = self.explanation_area.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)  # the pane keeps its height with no findings
+        self.explanation_area.setSizePolicy(policy)
+        self.explanation_area.setVisible(False)
         self.note = QLabel("")
         self.note.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
-        layout.addWidget(self.list, 1)
+        layout.addWidget(self.list, 2)
         layout.addWidget(self.note)
+        layout.addWidget(self.explanation_area, 3)
+
+    def _soften_selection(self) -> str:
+        """Give the selected row a light background (the rows' coloured titles stay readable
+        on it; the style's own highlight is dark in some) and return its colour."""
+        pal = self.list.palette()
+        base, mark = pal.color(QPalette.ColorRole.Base), pal.color(QPalette.ColorRole.Highlight)
+        mix = QColor(*(round(0.75 * a + 0.25 * b) for a, b in
+                       zip(base.getRgb()[:3], mark.getRgb()[:3])))
+        self.list.setStyleSheet(f"QListWidget::item:selected {{ background: {mix.name()}; }}")
+        return mix.name()
 
     def load(self) -> None:
         """Find the doctor (once torch is imported); without it, say so."""
@@ -131,20 +182,29 @@ class DoctorList(QWidget):
         """No findings to show, and why (not available, loading...)."""
         self.findings = []
         self.list.clear()
+        self._show_explanation(-1)
         self.note.setText(text)
         self.note.setVisible(True)
 
     def set_findings(self, findings: list[Any]) -> None:
         order = {k: v[2] for k, v in _SEVERITY.items()}
+        shown = self.selected_finding()
         self.findings = sorted(findings, key=lambda f: order[severity_key(f.severity)])
+        self.list.blockSignals(True)  # the explanation is shown once, after the rows
         self.list.clear()
         for i, f in enumerate(self.findings):
             item = QListWidgetItem()
             item.setData(_ROW, i)
             self.list.addItem(item)
-            row = self._row_widget(i, f)
-            item.setSizeHint(row.sizeHint().expandedTo(QSize(0, 30)))
-            self.list.setItemWidget(item, row)
+            self.list.setItemWidget(item, self._row_widget(i, f))
+        self._fit_rows()
+        # The finding that was selected stays selected (an edit elsewhere rebuilds the rows);
+        # else the worst one is, so its explanation shows without a click.
+        keys = [_key(f) for f in self.findings]
+        current = keys.index(_key(shown)) if shown is not None and _key(shown) in keys else 0
+        self.list.setCurrentRow(current if self.findings else -1)
+        self.list.blockSignals(False)
+        self._show_explanation(self.list.currentRow())
         self.note.setText("No problems found." if not findings else "")
         self.note.setVisible(not findings)
         self.title.setText(f"<b>Model doctor</b> ({len(findings)} finding"
@@ -181,6 +241,41 @@ class DoctorList(QWidget):
             row.addWidget(button)
         return w
 
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802  (Qt override)
+        if watched is self.list.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_rows()  # the rows' titles wrap (or unwrap) at the list's new width
+        return super().eventFilter(watched, event)
+
+    def _fit_rows(self) -> None:
+        """Make each row as high as it needs at the list's width: one line for a title that
+        fits, more for one that wraps (a label's own size hint guesses two lines or more)."""
+        width = self.list.viewport().width()
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            row = self.list.itemWidget(item)
+            if row is None:
+                continue
+            height = row.heightForWidth(width) if row.hasHeightForWidth() else -1
+            height = max(height, row.minimumSizeHint().height(), self._row_height)
+            if item.sizeHint().height() != height:
+                item.setSizeHint(QSize(0, height))
+
+    def selected_finding(self) -> Any:
+        """The finding whose explanation is shown, or ``None``."""
+        i = self.list.currentRow()
+        return self.findings[i] if 0 <= i < len(self.findings) else None
+
+    @Slot(int)
+    def _on_current_row_changed(self, row: int) -> None:
+        self._show_explanation(row)
+
+    def _show_explanation(self, row: int) -> None:
+        f = self.findings[row] if 0 <= row < len(self.findings) else None
+        text = str(getattr(f, "explanation", "") or "") if f is not None else ""
+        self.explanation.setText(text)
+        self.explanation_area.setVisible(f is not None)
+        self.explanation_area.verticalScrollBar().setValue(0)
+
     def fix_button(self, i: int) -> QPushButton | None:
         """Finding ``i``'s fix button (``None`` when it has no fix)."""
         item = self.list.item(i)
@@ -193,3 +288,9 @@ class DoctorList(QWidget):
         layer = getattr(self.findings[i], "layer", None) if 0 <= i < len(self.findings) else None
         if isinstance(layer, int):
             self.layer_requested.emit(layer)
+
+
+def _key(f: Any) -> tuple:
+    """What identifies a finding across refreshes (a new list is diagnosed after each edit;
+    its title may change with the edit, as a dropout rate's does)."""
+    return (getattr(f, "code", None), getattr(f, "layer", None))
