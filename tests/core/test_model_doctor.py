@@ -276,6 +276,11 @@ def test_one_linear_layer_holding_most_parameters():
     [f] = _found(exp, "dominant-layer")
     assert (f.layer, f.severity, f.fix) == (7, "info", None)
     assert "layer 8 (Linear)" in f.title and "96%" in f.title
+    # Almost all is not all: a share of 99.7% is not rounded up to 100%.
+    exp.model.layers[7].params["out_features"] = 4096
+    [f] = _found(exp, "dominant-layer")
+    assert "(99." in f.title and "100%" not in f.title, f.title
+    exp.model.layers = preset_layers("seed-cnn")
     assert "64x8x8" in f.explanation and "pool" in f.explanation.lower()
     # Global average pooling before Flatten keeps the Linear layer small.
     exp.model.layers = preset_layers("cnn-bn")

@@ -10,6 +10,8 @@ network-size check (weights, gradients and optimizer state against the device's 
 
 from __future__ import annotations
 
+import math
+
 from typing import Any, Iterable
 
 from workbench.core.experiment import Experiment
@@ -293,8 +295,9 @@ def check_dominant_layer(ctx: Context) -> Iterable[Finding]:
         if info.type != "Linear" or info.num_params <= DOMINANT_SHARE * total:
             continue
         i = info.index
-        share = f"{info.num_params:,} of the network's {total:,} parameters " \
-                f"({100 * info.num_params / total:.0f}%)"
+        pct = 100 * info.num_params / total  # never "100%" while another layer has some
+        pct_text = f"{pct:.0f}%" if pct < 99.5 else f"{math.floor(pct * 10) / 10:g}%"
+        share = f"{info.num_params:,} of the network's {total:,} parameters ({pct_text})"
         n_in, n_out = info.params.get("in_features"), info.params.get("out_features")
         prev = s.layers[i - 1] if i > 0 else None
         if prev is not None and prev.type == "Flatten" and prev.input_shape is not None \
