@@ -226,6 +226,10 @@ def test_cli_text_report(trained, capsys):
     assert "confusion matrix" in out and "precision" in out
     for c in ("blue", "green", "red"):
         assert c in out
+    # The default k of 5 over 3 classes would always read 100%: it is left out, saying why.
+    code, out, _ = run(capsys, "evaluate", str(bundle), str(folder))
+    assert code == 0 and "top-3 accuracy" not in out and "top-5" not in out
+    assert "the model has 3 classes" in out and "--top-k 2" in out
 
 
 def test_cli_json_keys_and_csv_dir(trained, capsys, tmp_path):

@@ -18,14 +18,24 @@ def _pct(v: float) -> str:
     return f"{100 * v:.1f}%"
 
 
+def _top_k(r: "EvaluationResult") -> str:
+    """The top-k accuracy, or why it is left out: with k at the number of classes every
+    image's true class is among the top k, so it would read 100% whatever the model does
+    (as the Evaluate tab, which caps k below the number of classes)."""
+    if r.top_k < len(r.classes):
+        return f"top-{r.top_k} accuracy {_pct(r.top_k_accuracy)}"
+    return (f"(no top-k accuracy: the model has {len(r.classes)} classes, so a top-"
+            f"{len(r.classes)} is always 100%; use --top-k {max(1, len(r.classes) - 1)} or "
+            f"less)")
+
+
 def format_report(r: "EvaluationResult") -> str:
     """The text report ``workbench evaluate`` prints."""
     what = {"val": "the validation split of ",
             "test": "the test part (never trained on) of "}.get(r.split, "")
     lines = [f"evaluated {r.bundle_path or 'the bundle'} on {what}{r.source}: "
              f"{r.num_images} images, {len(r.classes)} classes",
-             f"accuracy {_pct(r.accuracy)}   top-{r.top_k} accuracy {_pct(r.top_k_accuracy)}",
-             ""]
+             f"accuracy {_pct(r.accuracy)}   {_top_k(r)}", ""]
     width = max([len("macro average")] + [len(c) for c in r.classes])
     lines.append(f"{'class':{width}s}  precision  recall     f1  support")
     for row in r.per_class():
