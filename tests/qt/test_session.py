@@ -396,3 +396,21 @@ def test_a_last_run_that_is_gone_is_left_out(qtbot, image_folder, tmp_path):
     window = _window(qtbot)
     assert window.train_panel.last_run_dir == ""
     assert not window.train_panel.continue_button.isEnabled()
+
+
+def test_a_broken_experiment_file_keeps_the_last_sessions_work(qtbot, image_folder, tmp_path,
+                                                              monkeypatch):
+    # From a tester's day: `workbench --experiment broken.json` used to start the demo and
+    # write it over the session, so the dataset, network and settings were lost for good.
+    edited = _edited(image_folder)
+    _saved(edited)
+    bad = tmp_path / "broken.json"
+    bad.write_text('{"data": {"batch_size": 8} "model": {}}')
+    shown = []
+    monkeypatch.setattr(app.QMessageBox, "warning",
+                        lambda parent, title, text: shown.append(text))
+    window = _window(qtbot, experiment=str(bad))
+    assert shown and "not valid JSON" in shown[0] and "last session's settings" in shown[0]
+    assert _plain(window.experiment) == _plain(edited.validate())
+    window.close()
+    assert _file().get("experiment") == _plain(edited.validate())

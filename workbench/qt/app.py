@@ -44,7 +44,8 @@ def create_window(data: str | None = None, experiment: str | None = None) -> Mai
         the built-in demo dataset (generated on first use).
     experiment
         Path of an Experiment JSON file; it wins over the session's. When it cannot be
-        read, a message box says why and the default experiment is used instead. (Reading
+        read, a message box says why and the last session's experiment (else the default)
+        is used instead. (Reading
         one validates it against the registries, which imports torch before the window.)
     """
     loader = torch_loader()
@@ -61,9 +62,13 @@ def create_window(data: str | None = None, experiment: str | None = None) -> Mai
         try:
             exp = Experiment.load(experiment)
         except WorkbenchError as e:
+            # The last session's work, not the demo, and the session file is kept: a typo
+            # in a file named on the command line must not cost the user their settings.
+            instead = ("the last session's settings instead; the file is left as it is" if
+                       session.experiment is not None else "the default experiment instead")
             QMessageBox.warning(None, "Cannot open the experiment",
-                                f"{e}\n\nStarting with the default experiment instead.")
-    elif session.experiment is not None:
+                                f"{e}\n\nStarting with {instead}.")
+    if exp is None and session.experiment is not None:
         exp, restored = session.experiment, True
     if exp is None:
         exp = _default_experiment()
