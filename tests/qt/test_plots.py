@@ -276,8 +276,11 @@ def test_overlays_add_one_curve_set_per_run_and_clear(qtbot, plots, noisy):
     assert all(c in plots.loss_plot.listDataItems() + plots.acc_plot.listDataItems()
                for c in drawn)
     legend = plots.loss_plot.legend.shown_texts()
-    assert "run-a" in legend and "run-b" in legend
-    assert "run-a" in plots.headers[plots.loss_plot].text()
+    # Named with non-breaking hyphens (a wrapped header split "run-" / "a"); run-b: no
+    # validation, no entry for it.
+    assert [t.replace("\u2011", "-") for t in legend[-3:]] == ["run-a train", "run-a val",
+                                                                "run-b train"]
+    assert "run\u2011a train" in plots.headers[plots.loss_plot].text()
     a, b = plots.overlays.curves
     assert list(a["val_loss"].getData()[0]) == [1, 2, 3]
     assert list(a["val_acc"].getData()[1]) == pytest.approx([41, 42, 43])

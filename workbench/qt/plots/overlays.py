@@ -1,7 +1,12 @@
 """Earlier runs' per-epoch curves drawn over the live ones, for comparison.
 
-Each run gets one colour: validation dashed, training dotted, on the loss and the accuracy
-plot, and one legend entry (on the loss plot). The live run keeps the solid blue and orange.
+Each run gets one colour, on the loss and the accuracy plot. The live run's curves are solid
+with a dot at each epoch (train blue, validation orange); an overlaid run's validation curve
+is dashed with a ring at each epoch and its training curve dotted without marks, so the two
+differ in both line and marks, not only in a dash pattern hard to tell at 1.5 px. The loss
+plot's legend names both: "run-3 train" and "run-3 val", the name shortened in the middle
+(:func:`short_name`, so "…-cnn-12" and "…-cnn-13" still differ) to keep an entry shorter
+than the narrowest header; the header's tooltip and the hover read-out give the full names.
 """
 
 from __future__ import annotations
@@ -14,9 +19,17 @@ from PySide6.QtCore import Qt
 
 import pyqtgraph as pg  # after PySide6 (see workbench.qt)
 
+from workbench.qt.plots.header import PlotHeader
+
 # Distinct from the live run's blue and orange, and readable on white.
 _PALETTE = [(44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75), (227, 119, 194),
             (127, 127, 127), (188, 189, 34), (23, 190, 207), (0, 0, 128), (128, 0, 0)]
+#: Longest run name a legend entry shows whole; longer ones lose their middle.
+NAME_CHARS = 18
+NB_HYPHEN = "\u2011"  # looks like "-"; no line break after it
+JOINER = "\u2060"  # the word joiner: invisible, no line break on either side
+#: The legend's word for each split (the hover read-out spells "validation" out).
+SPLIT_WORDS = {"train": "train", "val": "val"}
 
 
 def overlay_colour(i: int) -> tuple[int, int, int]:
@@ -26,12 +39,42 @@ def overlay_colour(i: int) -> tuple[int, int, int]:
     return int(r * shade), int(g * shade), int(b * shade)
 
 
-class Overlays:
-    """The overlaid runs and their curves on ``loss_plot`` and ``acc_plot``."""
+def short_name(name: str, limit: int = NAME_CHARS) -> str:
+    """``name`` as a legend shows it: whole when at most ``limit`` characters, else its
+    start and end around "…" (run names share prefixes, "shapes-seed-cnn-1" and "-2": the
+    end tells them apart), unbreakable: a header wrapping its entries split one as
+    "shapes-" / "seed-cnn-1" (Qt breaks a line after a hyphen even inside a
+    ``white-space: nowrap`` span, which only keeps its spaces together)."""
+    if len(name) > limit:
+        tail = (limit - 1) // 2
+        name = name[:limit - 1 - tail].rstrip() + "…" + name[-tail:].lstrip()
+    # A line may also break after "…" and "/": joined to the next character, they don't.
+    return (name.replace("-", NB_HYPHEN).replace("…", "…" + JOINER)
+            .replace("/", "/" + JOINER))
 
-    def __init__(self, loss_plot: pg.PlotItem, acc_plot: pg.PlotItem):
+
+def overlay_pens(colour: tuple[int, int, int]) -> dict[str, dict[str, Any]]:
+    """The ``plot()`` keywords of a run's "train" and "val" curves in ``colour``: validation
+    dashed with white-filled rings at the epochs, training dotted and unmarked."""
+    return {
+        "val": {"pen": pg.mkPen(colour, width=2, style=Qt.PenStyle.DashLine),
+                "symbol": "o", "symbolSize": 7, "symbolBrush": "w",
+                "symbolPen": pg.mkPen(colour, width=1.5), "antialias": True},
+        "train": {"pen": pg.mkPen(colour, width=2, style=Qt.PenStyle.DotLine),
+                  "antialias": True},
+    }
+
+
+class Overlays:
+    """The overlaid runs and their curves on ``loss_plot`` and ``acc_plot``; ``header``
+    (the loss plot's, optional) gets the runs' full names as its tooltip."""
+
+    def __init__(self, loss_plot: pg.PlotItem, acc_plot: pg.PlotItem,
+                 header: PlotHeader | None = None):
         self.loss_plot = loss_plot
         self.acc_plot = acc_plot
+        self.header = header
+        self._tooltip = header.toolTip() if header is not None else ""
         self.runs: list[dict[str, Any]] = []
         self.curves: list[dict[str, pg.PlotDataItem]] = []
 
@@ -47,18 +90,28 @@ class Overlays:
                               "history": history,
                               "batches_per_epoch": int(run.get("batches_per_epoch") or 0)})
         for i, run in enumerate(self.runs):
-            colour = overlay_colour(i)
-            dash = pg.mkPen(colour, width=1.5, style=Qt.PenStyle.DashLine)
-            dots = pg.mkPen(colour, width=1.5, style=Qt.PenStyle.DotLine)
-            has_val = any(m.get("val_loss") is not None for m in run["history"])
-            curves = {
-                "val_loss": self.loss_plot.plot(pen=dash, name=run["name"] if has_val else None),
-                "train_loss": self.loss_plot.plot(pen=dots,
-                                                  name=None if has_val else run["name"]),
-                "val_acc": self.acc_plot.plot(pen=dash),
-                "train_acc": self.acc_plot.plot(pen=dots),
-            }
+            styles = overlay_pens(overlay_colour(i))
+            curves = {f"{split}_{kind}": plot.plot(**styles[split])
+                      for kind, plot in (("loss", self.loss_plot), ("acc", self.acc_plot))
+                      for split in ("train", "val")}
+            # Named by hand, in the live run's order (train, then validation); a split the
+            # run lacks (no validation set) gets no entry.
+            for split in ("train", "val"):
+                if any(m.get(f"{split}_loss") is not None for m in run["history"]):
+                    name = f"{short_name(run['name'])} {SPLIT_WORDS[split]}"
+                    self.loss_plot.legend.addItem(curves[f"{split}_loss"], name)
             self.curves.append(curves)
+        self._show_tooltip()
+
+    def _show_tooltip(self) -> None:
+        if self.header is None:
+            return
+        if not self.runs:
+            self.header.setToolTip(self._tooltip)
+            return
+        lines = ["Overlaid runs: validation dashed with rings, train dotted."]
+        lines += [f"• {run['name']}" for run in self.runs]
+        self.header.setToolTip("\n".join(lines))
 
     def _remove_curves(self) -> None:
         for curves in self.curves:

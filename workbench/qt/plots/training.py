@@ -131,7 +131,7 @@ class TrainingPlots(QWidget):
         for plot, line in zip((self.loss_plot, self.acc_plot), self.best_lines):
             plot.legend.addItem(line, "best", shown=False)  # named when there is one
         self.norms = NormsView(self.norms_plot, self.headers[self.norms_plot])
-        self.overlays = Overlays(self.loss_plot, self.acc_plot)
+        self.overlays = Overlays(self.loss_plot, self.acc_plot, self.headers[self.loss_plot])
         self._markers: dict[pg.PlotItem, pg.PlotDataItem] = {}  # made on first hover
         # The two plots redrawn many times a second move their ranges in steps.
         self._ranges = {p: StickyRange(p.vb) for p in (self.batch_plot, self.norms_plot)}
@@ -241,7 +241,7 @@ class TrainingPlots(QWidget):
         self._dirty.update((self.loss_plot, self.acc_plot))
 
     def set_overlays(self, runs: list[dict]) -> None:
-        """Overlay earlier runs' per-epoch curves, dashed, one colour and legend entry each.
+        """Overlay earlier runs' per-epoch curves, one colour each (:mod:`.overlays`).
 
         Parameters
         ----------

@@ -3,19 +3,23 @@
 Run setup and controls on the left, the settings tabs beside them (and the training
 doctor's findings as one more tab, :mod:`.fixes`, while the run has some), and below a
 splitter the progress, status and live plots. The plots keep a readable height: the
-settings scroll, and the handle between them shares the height as the user likes.
+settings scroll, and the handle between them shares the height as the user likes. A
+settings page shows whole rows only (:class:`WholeRowsScroll`): at a laptop's 1366x768 its
+last visible row was cut through the middle, which read as a broken form.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
-from PySide6.QtWidgets import (QHBoxLayout, QProgressBar, QPushButton,
-                               QScrollArea, QSplitter, QTabWidget, QVBoxLayout,
-                               QWidget)
+from PySide6.QtCore import QEvent, QObject, QPoint, QSize, Qt, QTimer, Slot
+from PySide6.QtWidgets import (QAbstractButton, QAbstractScrollArea, QAbstractSlider,
+                               QAbstractSpinBox, QComboBox, QGroupBox, QHBoxLayout, QLabel,
+                               QLineEdit, QProgressBar, QPushButton, QScrollArea, QSplitter,
+                               QTabWidget, QVBoxLayout, QWidget)
 
 from workbench.qt.common import BoundedMessageLabel
+from workbench.qt.plots.header import MIN_PLOT_HEIGHT
 from workbench.qt.plots.training import TrainingPlots
 from workbench.qt.panels.train.fixes import TrainFindings
 from workbench.qt.panels.train.loss import LossEditor
@@ -33,6 +37,7 @@ class PlotsArea(QWidget):
 
     def __init__(self, plots: QWidget):
         super().__init__()
+        self.plots = plots
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(plots)
@@ -40,8 +45,23 @@ class PlotsArea(QWidget):
     def hasHeightForWidth(self) -> bool:  # noqa: N802  (Qt override)
         return False
 
+    def minimumSizeHint(self) -> QSize:  # noqa: N802  (Qt override)
+        """The least height at the width the plots have, once shown: Qt's own minimum
+        wraps each header as if the plots were their narrowest (~70 px too much at the
+        default 1100x706, so after a run the whole tab scrolled and cut the plots)."""
+        hint = super().minimumSizeHint()
+        inner = self.plots.layout()
+        if not self.isVisible() or inner is None:
+            return hint
+        return QSize(hint.width(), inner.totalMinimumHeightForWidth(self.width()))
+
     def sizeHint(self) -> QSize:  # noqa: N802  (Qt override)
         return QSize(super().sizeHint().width(), self.minimumSizeHint().height())
+
+    def resizeEvent(self, event) -> None:  # noqa: N802  (Qt override)
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self.updateGeometry()  # the headers wrap anew: the minimum height changed
 
 
 class MessageRoom(QObject):
@@ -78,6 +98,160 @@ class MessageRoom(QObject):
         give = min(short, sizes[0] - least)
         if give > 0:
             self.splitter.setSizes([sizes[0] - give, sizes[1] + give])
+
+
+#: The height of each plot the first share of the tab keeps, where the window allows:
+#: the settings above then show as many whole rows as fit (and scroll).
+ROOMY_PLOT_HEIGHT = 150
+
+
+class FirstShare(QObject):
+    """Shares the splitter's height once, when the tab is first shown at its real size:
+    the settings get the height they ask for, but never so much that a plot is lower than
+    :data:`ROOMY_PLOT_HEIGHT` (nor less than their own minimum). Later the handle is the
+    user's (and :class:`MessageRoom`'s)."""
+
+    def __init__(self, splitter: QSplitter):
+        super().__init__(splitter)
+        self.splitter = splitter
+        self.done = False
+        splitter.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.Show and not self.done:
+            QTimer.singleShot(0, self, self.share)  # once the layouts have run
+        return False
+
+    def share(self) -> None:
+        sizes = self.splitter.sizes()
+        if self.done or len(sizes) != 2 or not self.splitter.isVisible():
+            return
+        self.done = True
+        self.splitter.removeEventFilter(self)
+        top, bottom = self.splitter.widget(0), self.splitter.widget(1)
+        roomy = (bottom.minimumSizeHint().height()
+                 + 2 * max(0, ROOMY_PLOT_HEIGHT - MIN_PLOT_HEIGHT))  # two rows of plots
+        least = max(top.minimumHeight(), top.minimumSizeHint().height())
+        height = max(least, min(top.sizeHint().height(), sum(sizes) - roomy))
+        self.splitter.setSizes([height, sum(sizes) - height])
+
+
+#: What a settings page is read in: each is a line (or a block of lines) that the edge of
+#: the visible part must not cut through. Containers (group boxes, plain widgets) are
+#: looked into instead.
+ROW_WIDGETS = (QLabel, QAbstractButton, QAbstractSpinBox, QComboBox, QLineEdit,
+               QAbstractSlider, QAbstractScrollArea, QProgressBar)
+
+
+def row_spans(page: QWidget) -> list[tuple[int, int]]:
+    """``(top, bottom)`` in ``page``'s coordinates of each row widget shown in it, and of
+    each group box's title line."""
+    spans: list[tuple[int, int]] = []
+    stack = [page]
+    while stack:
+        for child in stack.pop().findChildren(QWidget, options=Qt.FindChildOption
+                                              .FindDirectChildrenOnly):
+            if child.isHidden() or child.isWindow():
+                continue
+            top = child.mapTo(page, QPoint(0, 0)).y()
+            if isinstance(child, ROW_WIDGETS):
+                spans.append((top, top + child.height()))
+                continue
+            if isinstance(child, QGroupBox) and child.title():
+                spans.append((top, top + child.fontMetrics().height()))
+            stack.append(child)
+    return spans
+
+
+def line_above(spans: list[tuple[int, int]], y: int, lowest: int) -> int | None:
+    """The lowest line at or above ``y`` (and not above ``lowest``) that cuts no span."""
+    while y >= lowest:
+        crossed = [top for top, bottom in spans if top < y < bottom]
+        if not crossed:
+            return y
+        y = min(crossed)
+    return None
+
+
+def line_below(spans: list[tuple[int, int]], y: int) -> int:
+    """The highest line at or below ``y`` that cuts no span."""
+    while True:
+        crossed = [bottom for top, bottom in spans if top < y < bottom]
+        if not crossed:
+            return y
+        y = max(crossed)
+
+
+class WholeRowsScroll(QScrollArea):
+    """A scroll area (for a settings page) that never shows a row cut through.
+
+    Where the page goes on below, the visible part ends at the last row that fits whole
+    (the few pixels under it stay blank, like the space after a form); scrolling stops at
+    a row's edge, moving on in the direction it went. At the end of the page the top row
+    may be cut, so the last rows can always be reached.
+    """
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.trimmed = 0  # pixels left blank at the bottom
+        self._value = 0
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(0)  # once the page's layout has placed its rows
+        self._timer.timeout.connect(self.fit)
+        self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
+
+    def setWidget(self, widget: QWidget) -> None:  # noqa: N802  (Qt override)
+        super().setWidget(widget)
+        # A form rebuilt inside a group box may move rows without resizing the page: its
+        # containers' layout requests say so too.
+        for container in [widget] + widget.findChildren(QWidget):
+            if not isinstance(container, ROW_WIDGETS):
+                container.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() in (QEvent.Type.LayoutRequest, QEvent.Type.Resize):
+            self._timer.start()
+        return False
+
+    def resizeEvent(self, event) -> None:  # noqa: N802  (Qt override)
+        super().resizeEvent(event)
+        self.fit()
+
+    def showEvent(self, event) -> None:  # noqa: N802  (Qt override)
+        super().showEvent(event)
+        self._timer.start()
+
+    def fit(self) -> None:
+        """End the visible part at a row's edge (or at the viewport's, when the rest of
+        the page shows or no edge is in its lower half)."""
+        page = self.widget()
+        if page is None:
+            return
+        full = self.viewport().height() + self.trimmed
+        top = self.verticalScrollBar().value()
+        trim = 0
+        if top + full < page.height():
+            cut = line_above(row_spans(page), top + full, top + full // 2)
+            trim = top + full - cut if cut is not None else 0
+        if trim != self.trimmed:
+            self.trimmed = trim
+            self.setViewportMargins(0, 0, 0, trim)
+
+    @Slot(int)
+    def _on_scrolled(self, value: int) -> None:
+        bar, page = self.verticalScrollBar(), self.widget()
+        previous, self._value = self._value, value
+        if page is not None and 0 < value < bar.maximum():
+            spans = row_spans(page)
+            snapped = (line_below(spans, value) if value > previous
+                       else line_above(spans, value, 0))
+            if snapped is not None and snapped != value:
+                bar.setValue(min(snapped, bar.maximum()))  # comes back here, then fits
+                return
+        self.fit()
 
 
 def build_panel(panel: Any) -> None:
@@ -154,10 +328,8 @@ def build_panel(panel: Any) -> None:
     panel.settings_tabs = QTabWidget()
     for page, title in ((optim_page, "Optimizer && schedule"), (panel.loss_editor, "Loss"),
                         (panel.options_editor, "Device && run")):
-        scroll = QScrollArea()
+        scroll = WholeRowsScroll()
         scroll.setWidget(page)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         panel.settings_tabs.addTab(scroll, title)
     panel.settings_tabs.setMinimumHeight(120)  # settings scroll; the plots keep their room
     # The training doctor's findings: one more tab there, while the run has some.
@@ -223,6 +395,7 @@ def build_panel(panel: Any) -> None:
     panel.splitter.setStretchFactor(0, 0)
     panel.splitter.setStretchFactor(1, 1)
     panel.splitter.setSizes([max(top.minimumSizeHint().height(), 250), 10000])
+    panel.first_share = FirstShare(panel.splitter)
     panel.message_room = MessageRoom(panel.splitter, (panel.status, panel.notes_label,
                                                       panel.cache_label, panel.run_label))
     # On a screen too small for even the minimum (a window forced shorter than it), the

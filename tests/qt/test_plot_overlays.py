@@ -1,0 +1,113 @@
+"""Overlaid runs on the Train tab's plots: train and validation drawn apart, named apart in
+the legend, and names that a wrapping header never breaks in the middle."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextDocument, QTextOption
+
+from workbench.qt.plots.overlays import JOINER, NAME_CHARS, NB_HYPHEN, short_name
+
+LONG = "2026-12-06 resnet18-pretrained-augmented-lr0.01-run-13"
+
+
+def _epoch(e: int, val: bool = True) -> dict:
+    return {"epoch": e, "train_loss": 1.0 / e, "train_acc": 0.5 + e / 100,
+            "val_loss": 1.2 / e if val else None, "val_acc": 0.4 + e / 100 if val else None}
+
+
+def _plain(text: str) -> str:
+    return text.replace(NB_HYPHEN, "-").replace(JOINER, "")
+
+
+def test_an_overlays_train_and_validation_curves_differ_in_line_and_marks(plots):
+    """Both were dashed in one colour (1.5 px dashes and dots looked alike): now the
+    validation curve is dashed with a ring at each epoch, the train curve dotted and bare,
+    and the live run keeps its solid lines."""
+    plots.set_overlays([{"name": "run-3", "history": [_epoch(e) for e in (1, 2, 3)]}])
+    curves = plots.overlays.curves[0]
+    for kind in ("loss", "acc"):
+        train, val = curves[f"train_{kind}"], curves[f"val_{kind}"]
+        assert val.opts["pen"].style() == Qt.PenStyle.DashLine
+        assert train.opts["pen"].style() == Qt.PenStyle.DotLine
+        assert val.opts["symbol"] == "o" and train.opts["symbol"] is None
+        assert val.opts["pen"].color() == train.opts["pen"].color()  # one colour a run
+        assert val.opts["pen"].widthF() >= 2 and train.opts["pen"].widthF() >= 2
+    for live in (plots.train_loss_curve, plots.val_loss_curve):
+        assert live.opts["pen"].style() == Qt.PenStyle.SolidLine
+    assert curves["val_loss"].opts["pen"].color() != plots.val_loss_curve.opts["pen"].color()
+
+
+def test_the_legend_names_each_overlays_train_and_validation_curve(plots):
+    plots.set_overlays([{"name": "run-3", "history": [_epoch(e) for e in (1, 2)]},
+                        {"name": "run-4", "history": [_epoch(1, val=False)]}])
+    legend = plots.loss_plot.legend
+    assert [_plain(t) for t in legend.shown_texts()] == [
+        "train", "validation", "run-3 train", "run-3 val", "run-4 train"]  # run-4: no val
+    a = plots.overlays.curves[0]
+    assert _plain(legend.entry(a["train_loss"]).text) == "run-3 train"
+    assert _plain(legend.entry(a["val_loss"]).text) == "run-3 val"
+    header = plots.headers[plots.loss_plot].text()
+    assert "┄┄" in header and "╌●╌" in header  # the samples: dotted, dashed with a mark
+    assert plots.acc_plot.legend.shown_texts() == ["train", "validation"]  # named once
+
+    plots.set_overlays([])
+    assert legend.shown_texts() == ["train", "validation"]
+
+
+def test_long_run_names_lose_their_middle_and_keep_their_end():
+    assert short_name("run-3") == f"run{NB_HYPHEN}3"
+    short = _plain(short_name(LONG))
+    assert len(short) == NAME_CHARS and "…" in short
+    assert short.startswith("2026-12-") and short.endswith("lr0.01-run-13"[-8:])
+    # Names that differ only at the end stay apart.
+    assert short_name(LONG[:-1] + "4") != short_name(LONG)
+    assert "-" not in short_name(LONG)  # only non-breaking hyphens
+
+
+def test_the_header_tooltip_and_the_hover_give_the_full_names(plots):
+    plots.set_overlays([{"name": LONG, "history": [_epoch(e) for e in (1, 2)]}])
+    header = plots.headers[plots.loss_plot]
+    assert LONG not in _plain(header.text())  # shortened in the legend...
+    assert LONG in header.toolTip()  # ...whole in its tooltip
+    assert "dashed" in header.toolTip() and "dotted" in header.toolTip()
+    plots.update_curves()
+    assert f"{LONG}: train loss" in plots.overlays.readout(1, "loss")
+    plots.set_overlays([])
+    assert header.toolTip() == ""
+
+
+def _lines(html: str, font, width: int) -> list[str]:
+    """The lines a word-wrapped label ``width`` px wide shows ``html`` in."""
+    doc = QTextDocument()
+    doc.setDefaultFont(font)
+    option = QTextOption()
+    option.setWrapMode(QTextOption.WrapMode.WordWrap)  # as a QLabel with word wrap
+    doc.setDefaultTextOption(option)
+    doc.setHtml(html)
+    doc.setTextWidth(width)
+    doc.size()  # lays the text out
+    lines, block = [], doc.begin()
+    while block.isValid():
+        layout = block.layout()
+        for i in range(layout.lineCount()):
+            line = layout.lineAt(i)
+            lines.append(block.text()[line.textStart():line.textStart() + line.textLength()])
+        block = block.next()
+    return lines
+
+
+@pytest.mark.parametrize("name", ["shapes-seed-cnn-1", LONG, "my run 2", "cnn/aug-on"])
+def test_a_wrapping_header_never_breaks_an_overlay_entry(plots, name):
+    """The header wraps whole entries: "shapes-" / "seed-cnn-1 val" was split at a hyphen
+    (Qt breaks after one even inside white-space: nowrap)."""
+    plots.set_overlays([{"name": name, "history": [_epoch(e) for e in (1, 2)]}])
+    header = plots.headers[plots.loss_plot]
+    entries = [t for t in header.legend.shown_texts() if t.endswith((" train", " val"))]
+    assert len(entries) == 2
+    for width in range(150, 460, 10):
+        lines = [line.replace("\xa0", " ") for line in _lines(header.text(), header.font(),
+                                                               width)]
+        for entry in entries:
+            assert any(entry in line for line in lines), (width, entry, lines)
