@@ -144,3 +144,16 @@ def test_preset_null_is_a_custom_network_and_round_trips(tmp_path):
     exp.save(run / "experiment.json")
     rec = read_record(run)
     assert isinstance(rec.preset, str) and "None" not in rec.preset
+
+
+def test_colour_modes_are_named_and_and_more_counts_what_is_left():
+    from collections import Counter
+
+    from workbench.core.data.defaults import _modes
+    from workbench.core.data.summary import ImageSummary
+
+    # From a tester's photos: "modes RGB 64, RGBA 1, CMYK 1 and more" hid one grayscale.
+    four = ImageSummary(modes=Counter({"RGB": 64, "RGBA": 1, "CMYK": 1, "L": 1}))
+    assert _modes(four) == "modes RGB 64, RGBA 1, CMYK 1, L 1"
+    five = ImageSummary(modes=Counter({"RGB": 60, "RGBA": 3, "CMYK": 2, "L": 1, "P": 1}))
+    assert _modes(five) == "modes RGB 60, RGBA 3, CMYK 2 and 2 more (2 images)"

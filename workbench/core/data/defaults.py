@@ -257,8 +257,10 @@ def _modes(summary: "ImageSummary") -> str:
     modes = summary.modes.most_common()
     if len(modes) == 1:
         return f"mode {modes[0][0]}"
-    return "modes " + ", ".join(f"{m} {n:,}" for m, n in modes[:3]) + \
-        (" and more" if len(modes) > 3 else "")
+    shown = modes if len(modes) <= 4 else modes[:3]  # "and more" only for two or more
+    rest = sum(n for _, n in modes[len(shown):])
+    return "modes " + ", ".join(f"{m} {n:,}" for m, n in shown) + \
+        (f" and {len(modes) - len(shown)} more ({rest:,} images)" if rest else "")
 
 
 def _hw(size: Sequence[int]) -> str:
