@@ -24,6 +24,7 @@ from workbench.core.train.doctor.checks import (CHECKS, GRADIENT_SAMPLES,
 from workbench.core.train.doctor.causes import model_causes, skipped_cause
 from workbench.core.train.doctor.findings import RunFinding
 from workbench.core.train.doctor.probes import DeadUnitProbe, relative_change
+from workbench.core.train.doctor.segments import learning_settings
 
 #: How many times ln(classes) counts as exploded. A healthy run's batch losses stay within a
 #: few times ln(classes) (measured: at most 1.1 for 3 classes, i.e. 1x, with Adam at lr
@@ -98,7 +99,9 @@ class TrainingDoctor(Callback):
     Made by the trainer's setup, heard before the caller's callbacks (so a finding reaches
     run.json with the epoch that showed it). Its findings go to ``trainer.findings`` (the
     :class:`~.base.FitResult`'s) and, each as it comes, to every callback's ``on_finding``;
-    they are kept in the checkpoint, so a resumed run neither loses nor repeats them.
+    they are kept in the checkpoint, so a resumed run neither loses nor repeats them. A run
+    resumed with other settings starts a new segment (:mod:`~workbench.core.train.doctor.
+    segments`): the checks judge the epochs since, and may say each kind again.
     """
 
     state_key = "doctor"
@@ -113,21 +116,28 @@ class TrainingDoctor(Callback):
         self._trainable: set[str] = set()
         self._weights: Any = None  # the trainer's weight copy at the last epoch's end
         self._started = self._ended = 0  # training batches of this epoch: begun, trained
+        self.since = 0  # the last epoch before the settings last changed
+        self._segment = 0  # self.findings[self._segment:]: said at the current settings
+        self._settings: dict[str, Any] | None = None  # learning_settings of the run
 
     # -- state ---------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         return {"findings": [dict(f) for f in self.findings],
                 "first_losses": list(self.first_losses),
-                "predicted": self.predicted[-NEVER_PREDICTED_EPOCHS:]}
+                "predicted": self.predicted[-NEVER_PREDICTED_EPOCHS:],
+                "since": self.since, "segment": self._segment, "settings": self._settings}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.findings = [dict(f) for f in state.get("findings") or []]
         self.first_losses = [float(x) for x in state.get("first_losses") or []]
         self.predicted = [list(p) for p in state.get("predicted") or []]
+        self.since = int(state.get("since") or 0)
+        self._segment = int(state.get("segment") or 0)
+        self._settings = state.get("settings")
 
     @property
     def fired(self) -> set[str]:
-        return {f["kind"] for f in self.findings}
+        return {f["kind"] for f in self.findings[self._segment:]}
 
     # -- hooks ---------------------------------------------------------------------------
     def on_fit_start(self, trainer: Any, info: dict[str, Any]) -> None:
@@ -140,6 +150,16 @@ class TrainingDoctor(Callback):
         trainer.findings = self.findings
         exp = trainer.experiment
         model = trainer.model
+        settings = learning_settings(exp)
+        ckpt = getattr(trainer, "checkpoint", None)
+        if trainer.epochs_done and ckpt is not None:  # resumed: with other settings?
+            then = self._settings if self._settings is not None else \
+                learning_settings(ckpt.experiment)  # a checkpoint from before segments
+            if then != settings:
+                self.since, self._segment = int(trainer.epochs_done), len(self.findings)
+                self.predicted = []  # the old settings' predictions
+        self._settings = settings
+        own_weights = exp.loss.params.get("class_weights")
         self._trainable = {n for n, p in model.named_parameters() if p.requires_grad}
         counts = trainer.class_counts.get("val") or trainer.class_counts.get("train") or [1]
         self.view = RunView(
@@ -151,6 +171,10 @@ class TrainingDoctor(Callback):
             early_stopping=bool(exp.training.early_stopping),
             augmented=augments_randomly(exp),
             val_counts=trainer.class_counts.get("val") or None,
+            train_counts=trainer.class_counts.get("train") or None,
+            balanced="class_weights" if own_weights else
+            ("" if exp.data.balance == "none" else str(exp.data.balance)),
+            since=self.since,
             # Once per run: what in the network itself stops it learning (not the rate).
             causes=model_causes(exp, len(trainer.classes)),
             activations=frozenset(type(m).__name__ for m in model.modules()))

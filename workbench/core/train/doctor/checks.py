@@ -1,32 +1,34 @@
-"""The training doctor's checks: each a small function of a :class:`RunView` (what the run
-has shown so far) returning a :class:`~.findings.RunFinding` or None.
+"""The training doctor's checks: each a small function of a :class:`~.view.RunView` (what
+the run has shown so far) returning a :class:`~.findings.RunFinding` or None; those on the
+classes predicted are in :mod:`.classes`.
 
 Every threshold is a named constant with the reason beside it. A check may be asked after
 every epoch; the callback keeps the first finding of each kind and never asks that check
-again (:class:`~workbench.core.train.callbacks.doctor.TrainingDoctor`). The checks look at
-the end of the history, so they need no state of their own and a resumed run is checked as
-an uninterrupted one would be.
+again while the run's settings stay the same
+(:class:`~workbench.core.train.callbacks.doctor.TrainingDoctor`). The checks look at the end
+of the history, so they need no state of their own and a resumed run is checked as an
+uninterrupted one would be; one continued with other settings is judged on the epochs since
+the change only (:attr:`~.view.RunView.since`).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Callable
 
-from workbench.core.train.doctor.causes import Cause, layer_name, squashing, vanishing_fix
+from workbench.core.train.doctor.causes import layer_name, squashing, vanishing_fix
+# The checks on the classes, and the view, are read from here too (CHECKS, the callback).
+from workbench.core.train.doctor.classes import (NEVER_PREDICTED_EPOCHS,  # noqa: F401
+                                                 class_imbalance, class_never_predicted,
+                                                 ignored_classes)
 from workbench.core.train.doctor.findings import RunFinding, action
 # The rate fixes live in .fixes; diverged_fix, lower_lr and proposed_lr are read from here.
 from workbench.core.train.doctor.fixes import (_lr_fix, diverged_fix, lower_lr,  # noqa: F401
                                                proposed_lr, raised_lr)
+from workbench.core.train.doctor.view import (CHANCE_MARGIN, NOT_LEARNING_EPOCHS,  # noqa: F401
+                                              RunView, pct)
 
 # -- thresholds ----------------------------------------------------------------------------
-#: Epochs before a run at chance level is called not learning: the first epoch or two of a
-#: healthy run may still be there (a deep network, a warm-up), three is past that.
-NOT_LEARNING_EPOCHS = 3
-#: Accuracy within this of chance (always answering the most common class) counts as
-#: chance: below it on 10 classes is 1 image in 20 more than guessing.
-CHANCE_MARGIN = 0.05
 #: Training accuracy this far above chance while validation stays at chance: the network
 #: learns the training images by heart, not anything that carries over.
 MEMORISING_MARGIN = 0.15
@@ -81,76 +83,6 @@ VANISHING_RATIO = 1e-4
 #: cross-entropy network: 0.1 to 50) in GRADIENT_SAMPLES samples in a row.
 EXPLODING_NORM = 1e3
 GRADIENT_SAMPLES = 3
-#: A class the network never predicts on the validation split, in this many epochs in a
-#: row, from this epoch on and past half the planned epochs: a healthy run's early epochs
-#: may leave a hard class out for a while (measured: a digit for 2 epochs of 8).
-NEVER_PREDICTED_EPOCHS = 3
-NEVER_PREDICTED_FROM = 5
-#: Validation images the class needs: missing two of two is often chance.
-NEVER_PREDICTED_IMAGES = 5
-
-
-@dataclass
-class RunView:
-    """What the checks read: the run's settings and what it has shown so far."""
-
-    classes: list[str]
-    history: list[dict[str, Any]]
-    #: Accuracy of always answering the most common class of the validation split (of the
-    #: training split without validation).
-    chance: float
-    lr: float
-    default_lr: float
-    epochs_planned: int = 0
-    first_loss: float | None = None  # mean of the run's first training batches
-    trainable: int = 1  # trainable parameters
-    early_stopping: bool = False
-    augmented: bool = False  # a random transform in the training pipeline
-    dead: dict[str, tuple[int, int]] = field(default_factory=dict)  # silent, units
-    #: Recent gradient samples: ``(layer names, grad norms, weight norms)``, oldest first.
-    grads: list[tuple[list[str], list[float], list[float]]] = field(default_factory=list)
-    weight_change: float | None = None  # relative, over the last epoch
-    #: Validation predictions and images per class, one list per epoch (latest last).
-    predicted: list[list[int]] = field(default_factory=list)
-    val_counts: list[int] | None = None
-    #: What stops the network learning, not the rate (:mod:`.causes`): the model doctor's
-    #: (asked at the run's start), and ``skipped`` when every training batch of the last
-    #: epoch was skipped. The activation layers' types, to advise only what is not there.
-    causes: list[Cause] = field(default_factory=list)
-    skipped: Cause | None = None
-    activations: frozenset[str] = frozenset()
-
-    def cause(self, stops: bool = True) -> Cause | None:
-        """The first known cause that stops learning outright (``stops`` False: any)."""
-        if self.skipped is not None:
-            return self.skipped
-        return next((c for c in self.causes if c.stops or not stops), None)
-
-    @property
-    def epoch(self) -> int:
-        return int(self.history[-1]["epoch"]) if self.history else 0
-
-    @property
-    def guess_loss(self) -> float:
-        """The cross-entropy of guessing every class equally: ln(classes)."""
-        return math.log(max(2, len(self.classes)))
-
-    def series(self, key: str) -> list[float]:
-        return [float(m[key]) for m in self.history if m.get(key) is not None]
-
-    def at_chance(self) -> bool:
-        """Whether the last :data:`NOT_LEARNING_EPOCHS` accuracies are all at chance."""
-        acc, _ = self.accuracy()
-        return bool(acc) and max(acc[-NOT_LEARNING_EPOCHS:]) <= self.chance + CHANCE_MARGIN
-
-    def accuracy(self) -> tuple[list[float], bool]:
-        """Validation accuracies (training ones without validation), and which it is."""
-        val = self.series("val_acc")
-        return (val, True) if val else (self.series("train_acc"), False)
-
-
-def _pct(x: float) -> str:
-    return f"{100 * x:.0f}%"
 
 
 # -- the checks ----------------------------------------------------------------------------
@@ -160,13 +92,13 @@ def not_learning(v: RunView) -> RunFinding | None:
         return RunFinding("not_learning", v.epoch, "warning",
                           f"The network cannot learn. {c.why}.", c.fix, c.action)
     acc, on_val = v.accuracy()
-    if v.epoch < NOT_LEARNING_EPOCHS or len(acc) < NOT_LEARNING_EPOCHS:
+    if v.epochs_since < NOT_LEARNING_EPOCHS or len(acc) < NOT_LEARNING_EPOCHS:
         return None
     if not v.at_chance():
         return None
     split = "validation" if on_val else "training"
-    what = (f"After {v.epoch} epochs the {split} accuracy is {_pct(acc[-1])}, no better "
-            f"than always answering the most common class ({_pct(v.chance)}): the network "
+    what = (f"{v.after()} the {split} accuracy is {pct(acc[-1])}, no better "
+            f"than always answering the most common class ({pct(v.chance)}): the network "
             f"has learned nothing yet.")
     train_acc = v.series("train_acc")
     losses = v.series("train_loss")
@@ -191,11 +123,15 @@ def not_learning(v: RunView) -> RunFinding | None:
                f"epoch): the learning rate ({v.lr:g}) is too small")
         fix, act = _lr_fix(raised_lr(v))
     elif on_val and train_acc and train_acc[-1] > v.chance + MEMORISING_MARGIN:
-        why = (f"Yet the training accuracy is {_pct(train_acc[-1])}: it learns the training "
+        why = (f"Yet the training accuracy is {pct(train_acc[-1])}: it learns the training "
                f"images by heart and nothing that carries over. The labels may not match "
                f"the images (open a few of each class), or the validation images differ "
                f"from the training ones")
         fix = "check the labels: open a few images of each class folder"
+    elif ignored_classes(v, epochs=1) is not None:
+        # It answers the big class of an imbalanced set (at chance: the big class's share):
+        # class_imbalance's, said once that has lasted IMBALANCE_EPOCHS.
+        return None
     elif losses and v.lr > 10 * v.default_lr:
         why = (f"The learning rate ({v.lr:g}) is far above the optimizer's usual "
                f"{v.default_lr:g}: the steps overshoot")
@@ -234,14 +170,14 @@ def overfitting(v: RunView) -> RunFinding | None:
              and len(val) - 1 - best >= OVERFIT_STALL)
     if not (rising or widening or apart):
         return None
-    best_epoch = int(v.history[best]["epoch"])
+    best_epoch = [int(m["epoch"]) for m in v.recent if m.get("val_loss") is not None][best]
     if rising:
         what = (f"the validation loss has risen for {len(val) - 1 - best} epochs, from "
                 f"{val[best]:.3f} at epoch {best_epoch} to {val[-1]:.3f}, while the training "
                 f"loss kept falling")
     elif widening:
-        what = (f"the training accuracy is {_pct(tacc[-1])} but the validation accuracy "
-                f"{_pct(vacc[-1])}, and the gap is growing")
+        what = (f"the training accuracy is {pct(tacc[-1])} but the validation accuracy "
+                f"{pct(vacc[-1])}, and the gap is growing")
     else:
         what = (f"the training loss is down to {train[-1]:.3f} but the validation loss is "
                 f"{val[-1]:.3f}, {val[-1] / max(train[-1], 1e-12):.0f} times as much, and "
@@ -258,7 +194,8 @@ def overfitting(v: RunView) -> RunFinding | None:
     else:
         act = None
     message = (f"Overfitting: {what}. The network learns the training images rather than "
-               f"what generalises. The best validation loss so far was at epoch "
+               f"what generalises. The best validation loss "
+               f"{'since the settings changed' if v.since else 'so far'} was at epoch "
                f"{best_epoch}; the run keeps its best epoch's weights (checkpoints/best.pt).")
     return RunFinding("overfitting", v.epoch, "warning", message, "; ".join(remedies), act)
 
@@ -287,16 +224,18 @@ def underfitting(v: RunView) -> RunFinding | None:
 
 def lr_too_low(v: RunView) -> RunFinding | None:
     losses = v.series("train_loss")
-    if v.epoch < LR_LOW_EPOCHS or not losses or v.first_loss is None or v.trainable == 0 \
+    start = v.start_loss  # the run's first batches', or where the settings changed
+    if v.epochs_since < LR_LOW_EPOCHS or not losses or start is None or v.trainable == 0 \
             or v.cause() is not None:  # the network's doing: not_learning names it
         return None
     if v.weight_change is None or v.weight_change >= LR_LOW_CHANGE:
         return None
-    if losses[-1] < v.first_loss * (1 - LR_LOW_DROP):
+    if losses[-1] < start * (1 - LR_LOW_DROP):
         return None
-    message = (f"The learning rate ({v.lr:g}) is too small to move the loss: after "
-               f"{v.epoch} epochs the training loss is {losses[-1]:.3f}, against "
-               f"{v.first_loss:.3f} at the start, and the weights moved "
+    message = (f"The learning rate ({v.lr:g}) is too small to move the loss: "
+               f"{v.after().lower()} the training loss is {losses[-1]:.3f}, against "
+               f"{start:.3f} {'before the change' if v.since else 'at the start'}, and the "
+               f"weights moved "
                f"{v.weight_change:.1e} of their size in the last epoch.")
     lr = raised_lr(v)
     fix, act = _lr_fix(lr, continue_=True)
@@ -316,7 +255,7 @@ def dead_units(v: RunView) -> RunFinding | None:
     if not (layer_dead or (total and silent / total >= DEAD_SHARE)):
         return None
     which = f"all {n}" if s == n else f"{s} of the {n}"
-    message = (f"{_pct(silent / max(1, total))} of the network's ReLU units never fire on a "
+    message = (f"{pct(silent / max(1, total))} of the network's ReLU units never fire on a "
                f"batch of training images ({which} units of {layer_name(name)}): a dead ReLU "
                f"outputs 0 for every input, so it passes no gradient and never recovers.")
     cause = v.cause()
@@ -385,31 +324,8 @@ def exploding_gradients(v: RunView) -> RunFinding | None:
                       f"{fix}, or clip the gradients (--set training.grad_clip=1.0)", act)
 
 
-def class_never_predicted(v: RunView) -> RunFinding | None:
-    if v.epoch < max(NEVER_PREDICTED_FROM, v.epochs_planned / 2) or not v.val_counts or \
-            len(v.predicted) < NEVER_PREDICTED_EPOCHS:
-        return None
-    if v.at_chance():
-        return None  # at chance it answers one class: not_learning's
-    recent = v.predicted[-NEVER_PREDICTED_EPOCHS:]
-    never = [i for i, n in enumerate(v.val_counts)
-             if n >= NEVER_PREDICTED_IMAGES and all(p[i] == 0 for p in recent)]
-    if not never:
-        return None
-    names = ", ".join(repr(v.classes[i]) for i in never[:5]) + \
-        (f" and {len(never) - 5} more" if len(never) > 5 else "")
-    message = (f"The network never predicts {names} on the validation images "
-               f"({sum(v.val_counts[i] for i in never)} of them), in the last "
-               f"{NEVER_PREDICTED_EPOCHS} epochs: every one is called something else. A class "
-               f"with few training images, or one that looks like another, does this.")
-    return RunFinding("class_never_predicted", v.epoch, "warning", message,
-                      "weight the loss by class (--set data.balance=weighted_loss), or add "
-                      "images of it",
-                      action("Weight the loss by class", {"data.balance": "weighted_loss"}))
-
-
 #: Every check on a live run, in the order they are asked (diverged is not one: the trainer
 #: ends a diverged run itself, and the callback reports it).
 CHECKS: tuple[Callable[[RunView], RunFinding | None], ...] = (
     not_learning, exploding_gradients, vanishing_gradients, dead_units, lr_too_low,
-    class_never_predicted, overfitting, underfitting)
+    class_imbalance, class_never_predicted, overfitting, underfitting)

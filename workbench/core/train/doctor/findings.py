@@ -16,13 +16,15 @@ from typing import Any
 
 #: Every kind of finding, in the order a person should read them.
 KINDS = ("diverged", "not_learning", "exploding_gradients", "vanishing_gradients",
-         "dead_units", "lr_too_low", "class_never_predicted", "overfitting", "underfitting")
+         "dead_units", "lr_too_low", "class_imbalance", "class_never_predicted",
+         "overfitting", "underfitting")
 SEVERITIES = ("error", "warning", "info")
 
 
 @dataclass(frozen=True)
 class RunFinding:
-    """One thing the training doctor noticed, once per run (see the module docstring)."""
+    """One thing the training doctor noticed, once per run and settings (see the module
+    docstring)."""
 
     kind: str
     epoch: int

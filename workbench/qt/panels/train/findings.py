@@ -7,9 +7,13 @@ colour), the epoch, the message and the fix, word-wrapped (the whole text is als
 tooltip), and, when the finding has an ``action``, a button labelled with it.
 
 :class:`FindingsView` only shows findings and says which fix was asked for
-(``fix_requested``); the Train tab applies it (:mod:`workbench.qt.panels.train.fixes`).
-The Runs tab shows a selected run's findings with the same view, without buttons.
-Importing this module does not import torch.
+(``fix_requested``); the Train tab applies it (:mod:`workbench.qt.panels.train.fixes`)
+and then marks every finding shown as addressed (:meth:`FindingsView.mark_addressed`): the
+row greyed with a note ("Fixed: lr = 0.003." on the one applied, "Found before the fix
+(lr = 0.003)." on the others) and its fix button disabled ("Applied" on the one applied),
+so an outdated fix, or a second one over the first, cannot be pressed; findings the run
+reports after it come with their buttons. The Runs tab shows a selected run's findings
+with the same view, without buttons. Importing this module does not import torch.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ _LOOK = {
     "warning": (QStyle.StandardPixmap.SP_MessageBoxWarning, "#a05a00"),
     "info": (QStyle.StandardPixmap.SP_MessageBoxInformation, "#1f5fa8"),
 }
+#: The colour of a finding addressed by a fix (:meth:`FindingRow.address`).
+ADDRESSED = "#808080"
 #: What a tab or tool named by ``action["open"]`` is called in the button's tooltip.
 OPENS = {"augment": "the Augment tab", "model": "the Model tab",
          "lr_finder": "the learning-rate finder"}
@@ -111,20 +117,17 @@ class FindingRow(QFrame):
                  parent: QWidget | None = None):
         super().__init__(parent)
         self.finding = finding
+        #: Why the finding no longer stands as it was ("" while it does): a fix applied.
+        self.note = ""
+        self.applied = False  # its own fix was the one applied
         severity = finding["severity"]
-        colour = _LOOK[severity][1]
         icon = QLabel()
         icon.setPixmap(severity_icon(self, severity).pixmap(16, 16))
         icon.setToolTip(severity)
         icon.setAlignment(Qt.AlignmentFlag.AlignTop)
         where = f"Epoch {finding['epoch']}" if finding["epoch"] else "Setup"
-        fix = (f"&nbsp; <i>Fix: {html.escape(finding['fix'], quote=False)}</i>"
-               if finding["fix"] else "")
-        #: The row's text without markup.
-        self.plain = f"{where}: {finding['message']}" + \
-            (f" Fix: {finding['fix']}" if finding["fix"] else "")
-        self.text = QLabel(f"<b style='color: {colour};'>{where}:</b> "
-                           f"{html.escape(finding['message'], quote=False)}{fix}")
+        self.text = QLabel()
+        self._render()
         self.text.setWordWrap(True)
         self.text.setTextFormat(Qt.TextFormat.RichText)
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -141,6 +144,28 @@ class FindingRow(QFrame):
             self.button.setToolTip(action_text(action))
             self.button.clicked.connect(lambda _=False: self.fix_requested.emit(self.finding))
             row.addWidget(self.button, 0, Qt.AlignmentFlag.AlignTop)
+
+    def _render(self) -> None:
+        f = self.finding
+        where = f"Epoch {f['epoch']}" if f["epoch"] else "Setup"
+        colour = ADDRESSED if self.note else _LOOK[f["severity"]][1]
+        fix = f"&nbsp; <i>Fix: {html.escape(f['fix'], quote=False)}</i>" if f["fix"] else ""
+        note = f"&nbsp; <b>{html.escape(self.note, quote=False)}</b>" if self.note else ""
+        body = f"{html.escape(f['message'], quote=False)}{fix}{note}"
+        if self.note:
+            body = f"<span style='color: {ADDRESSED};'>{body}</span>"
+        #: The row's text without markup.
+        self.plain = f"{where}: {f['message']}" + (f" Fix: {f['fix']}" if f["fix"] else "") \
+            + (f" {self.note}" if self.note else "")
+        self.text.setText(f"<b style='color: {colour};'>{where}:</b> {body}")
+
+    def address(self, note: str, applied: bool = False) -> None:
+        """Show the finding as addressed by a fix: greyed, with ``note``; ``applied``: its
+        own fix was the one applied (its button then says "Applied")."""
+        self.note, self.applied = note, applied
+        self._render()
+        if self.button is not None and applied:
+            self.button.setText("Applied")
 
 
 class FindingsView(QWidget):
@@ -254,12 +279,37 @@ class FindingsView(QWidget):
         for row in self.rows:
             self._enable(row)
 
+    def mark_addressed(self, applied: dict[str, Any], what: str) -> None:
+        """A fix was applied: ``applied`` (a finding shown) set ``what`` (in words). Every
+        finding shown was found before it, at the settings it changed, so each is greyed
+        with a note and its fix that sets or continues is disabled (a fix that only opens
+        a tab stays); one addressed by an earlier fix keeps its note."""
+        key = (lambda g: (g.get("kind"), g.get("epoch"), g.get("message")))
+        for row in self.rows:
+            if row.note:
+                continue
+            if key(row.finding) == key(applied):
+                row.address(f"Fixed: {what}.", applied=True)
+            else:
+                row.address(f"Found before the fix ({what}).")
+            self._enable(row)
+        self.updateGeometry()
+
+    def addressed(self) -> list[str]:
+        """Each row's note ("" for a finding no fix has addressed)."""
+        return [row.note for row in self.rows]
+
     def _enable(self, row: FindingRow) -> None:
         if row.button is None:
             return
         action = row.finding["action"]
         opens_only = not action["set"] and not action["continue"] and \
             action["open"] in ("augment", "model")
+        if row.note and not opens_only:
+            row.button.setEnabled(False)
+            row.button.setToolTip(f"{row.note} Train again, or continue the run, to see "
+                                  f"whether it still holds.")
+            return
         row.button.setEnabled(not self._running or opens_only)
         row.button.setToolTip(action_text(action) if row.button.isEnabled() else
                               f"{action_text(action)}: available when the run has ended")

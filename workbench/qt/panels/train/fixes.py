@@ -16,6 +16,12 @@ A fix (a finding's ``action``, see :mod:`workbench.core.train.doctor.findings`):
   RunControl.continue_run`); a run with no checkpoint says to press Start instead;
 - ``open``: "augment" or "model" asks for that tab (``open_requested``, the window switches),
   "lr_finder" opens the learning-rate finder.
+
+Once a fix has set something, every finding shown was found at the settings it changed:
+they are shown as addressed (:meth:`~workbench.qt.panels.train.findings.FindingsView.
+mark_addressed`), their buttons disabled, until a new run clears them or the continued
+run's epochs bring findings of their own. A learning-rate sweep still looking for a rate
+after a divergence is stopped: its proposal would be a second fix over the one chosen.
 """
 
 from __future__ import annotations
@@ -200,6 +206,8 @@ class TrainFindings(QObject):
                 return
             panel.refresh()  # the forms show the new values
             panel.settings_changed.emit()
+            self.after_divergence.stop()  # its rate would come as a second fix over this
+            self.view.mark_addressed(finding, shown)
             panel.status.show_message(f"{label}: {shown} set. Start training trains a new "
                                       f"run with it.", "ok")
         if action["continue"]:

@@ -1,0 +1,143 @@
+"""The training doctor's checks on the classes a network predicts (part of :mod:`.checks`):
+a class it never predicts (``class_never_predicted``), and small classes of a strongly
+imbalanced training set that it ignores, reaching the accuracy of always answering the big
+class (``class_imbalance``: with 100/5/5 training images, 1 validation image of each small
+class is too few for the first, and always answering the big class scores 91%).
+"""
+
+from __future__ import annotations
+
+from workbench.core.train.doctor.findings import RunFinding, action
+from workbench.core.train.doctor.view import CHANCE_MARGIN, RunView, pct
+
+#: A class the network never predicts on the validation split, in this many epochs in a
+#: row, from this epoch on and past half the planned epochs: a healthy run's early epochs
+#: may leave a hard class out for a while (measured: a digit for 2 epochs of 8).
+NEVER_PREDICTED_EPOCHS = 3
+NEVER_PREDICTED_FROM = 5
+#: Validation images the class needs: missing two of two is often chance.
+NEVER_PREDICTED_IMAGES = 5
+#: A strongly imbalanced training set: a class with this many times fewer training images
+#: than the largest (100 against 5 is 20 times). At 4 to 1, always answering the big class
+#: already scores 80% on two classes: a minimum a small network settles in.
+IMBALANCE_RATIO = 4
+#: Epochs in a row (at the current settings) the small classes must be ignored: as long as
+#: not_learning waits, since at the big class's share the run is at chance too.
+IMBALANCE_EPOCHS = 3
+#: Ignored: the network predicts the class for at most this share of its validation images
+#: (none of 1 to 9, 1 of 10).
+IMBALANCE_PREDICTED = 0.1
+#: How the run already evens out unequal classes (:attr:`RunView.balanced`), in words.
+BALANCED = {"weighted_loss": "the loss weighted by class (data.balance weighted_loss)",
+            "weighted_sampler": "balanced batches (data.balance weighted_sampler)",
+            "class_weights": "the loss's own class weights"}
+
+
+def _names(v: RunView, idx: list[int], conj: str = "and", shown: int = 5) -> str:
+    names = [repr(v.classes[i]) for i in idx[:shown]]
+    if len(idx) > shown:
+        return f"{', '.join(names)} and {len(idx) - shown} more"
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} {conj} {names[-1]}"
+
+
+def ignored_classes(v: RunView, epochs: int = IMBALANCE_EPOCHS
+                    ) -> tuple[list[int], float] | None:
+    """The small classes of a strongly imbalanced training set that the network has
+    (almost) never predicted on the validation images for ``epochs`` epochs,
+    with the accuracy of never answering them, when its accuracy is that (within
+    :data:`~.view.CHANCE_MARGIN`); None otherwise (balanced data, too early, the network
+    learns them, or it gets the big classes wrong too)."""
+    counts, val = v.train_counts, v.val_counts
+    recent = v.segment_predicted[-epochs:]
+    acc = v.series("val_acc")[-epochs:]
+    if not counts or not val or len(counts) != len(val) or len(acc) < epochs \
+            or len(recent) < epochs or any(len(p) != len(val) for p in recent):
+        return None
+    largest = max(counts)
+    small = [i for i, n in enumerate(counts)
+             if 0 < n and n * IMBALANCE_RATIO <= largest and val[i] > 0]
+    ignored = [i for i in small if all(p[i] <= IMBALANCE_PREDICTED * val[i] for p in recent)]
+    if not ignored:
+        return None
+    ceiling = 1 - sum(val[i] for i in ignored) / max(1, sum(val))
+    if max(acc) > ceiling + CHANCE_MARGIN:
+        return None  # it learns more than the big classes: not this
+    if min(acc) < ceiling - CHANCE_MARGIN:
+        return None  # nor does it answer the big classes right: not the imbalance alone
+    return ignored, ceiling
+
+
+def class_imbalance(v: RunView) -> RunFinding | None:
+    if v.skipped is not None or v.trainable == 0 or v.cause() is not None:
+        return None  # nothing can be learnt at all: not_learning says why
+    found = ignored_classes(v)
+    if found is None or v.train_counts is None or v.val_counts is None:
+        return None
+    ignored, ceiling = found
+    counts, val = v.train_counts, v.val_counts
+    big = max(range(len(counts)), key=counts.__getitem__)
+    others = [i for i, n in enumerate(counts) if n * IMBALANCE_RATIO > counts[big]]
+    sizes = [f"{v.classes[big]!r} has {counts[big]} training images"] + \
+        [f"{v.classes[i]!r} {counts[i]}" for i in ignored[:5]]
+    sizes_text = sizes[0] if len(sizes) == 1 else \
+        f"{', '.join(sizes[:-1])} and {sizes[-1]}" + \
+        (f" (and {len(ignored) - 5} more as small)" if len(ignored) > 5 else "")
+    recent = v.segment_predicted[-IMBALANCE_EPOCHS:]
+    never = "never" if all(p[i] == 0 for p in recent for i in ignored) else "hardly ever"
+    n_val = [val[i] for i in ignored]
+    images = (f"{n_val[0]} validation image{'s' * (n_val[0] != 1)}"
+              f"{' each' if len(n_val) > 1 else ''}" if len(set(n_val)) == 1
+              else f"{sum(n_val)} validation images")
+    total = sum(val)
+    if len(others) == 1:
+        answer = f"Always answering {v.classes[others[0]]!r}"
+    else:
+        answer = f"Never answering {_names(v, ignored, 'or')}"
+    acc = v.series("val_acc")[-1]
+    small = "the small class" + "es" * (len(ignored) > 1)
+    message = (f"The training set is strongly imbalanced ({sizes_text}), and the network "
+               f"ignores {small}: in the last {IMBALANCE_EPOCHS} epochs it {never} "
+               f"predicted {_names(v, ignored, 'or')} ({images}). {answer} scores "
+               f"{pct(ceiling)} on the validation images ({total - sum(n_val)} of {total}), "
+               f"and the network reaches {pct(acc)}: its high accuracy hides that it has "
+               f"not learnt {small}.")
+    if v.balanced:
+        few = counts[ignored[0]]
+        return RunFinding("class_imbalance", v.epoch, "warning",
+                          f"{message} It does so even with "
+                          f"{BALANCED.get(v.balanced, v.balanced)}.",
+                          f"add images of {small} ({few} of "
+                          f"{v.classes[ignored[0]]!r} are too few to learn from), or weight "
+                          f"them more in the loss's class weights (loss.params.class_weights)")
+    ratio = counts[big] / counts[ignored[0]]
+    return RunFinding("class_imbalance", v.epoch, "warning", message,
+                      f"weight the loss by class (--set data.balance=weighted_loss: an image "
+                      f"of {v.classes[ignored[0]]!r} then counts {ratio:.0f} times one of "
+                      f"{v.classes[big]!r}), or draw balanced batches (--set "
+                      f"data.balance=weighted_sampler); more images of {small} help most",
+                      action("Weight the loss by class", {"data.balance": "weighted_loss"}))
+
+
+def class_never_predicted(v: RunView) -> RunFinding | None:
+    recent = v.segment_predicted[-NEVER_PREDICTED_EPOCHS:]
+    if v.epoch < max(NEVER_PREDICTED_FROM, v.epochs_planned / 2) or not v.val_counts or \
+            len(recent) < NEVER_PREDICTED_EPOCHS:
+        return None
+    if v.at_chance():
+        return None  # at chance it answers one class: not_learning's
+    if class_imbalance(v) is not None:
+        return None  # the small classes of an imbalanced set: class_imbalance says so
+    never = [i for i, n in enumerate(v.val_counts)
+             if n >= NEVER_PREDICTED_IMAGES and all(p[i] == 0 for p in recent)]
+    if not never:
+        return None
+    names = ", ".join(repr(v.classes[i]) for i in never[:5]) + \
+        (f" and {len(never) - 5} more" if len(never) > 5 else "")
+    message = (f"The network never predicts {names} on the validation images "
+               f"({sum(v.val_counts[i] for i in never)} of them), in the last "
+               f"{NEVER_PREDICTED_EPOCHS} epochs: every one is called something else. A class "
+               f"with few training images, or one that looks like another, does this.")
+    return RunFinding("class_never_predicted", v.epoch, "warning", message,
+                      "weight the loss by class (--set data.balance=weighted_loss), or add "
+                      "images of it",
+                      action("Weight the loss by class", {"data.balance": "weighted_loss"}))

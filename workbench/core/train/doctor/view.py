@@ -1,0 +1,128 @@
+"""What the training doctor's checks read: a :class:`RunView` of the run so far.
+
+A run continued with other settings (a new learning rate, class weights) starts a new
+*segment* (:mod:`.segments`): :attr:`RunView.since` is the last epoch trained before the
+change, and every check that judges a trend (:meth:`RunView.series`,
+:meth:`RunView.accuracy`, :attr:`RunView.segment_predicted`) sees only the epochs after it,
+so the first epochs at the new settings are not judged by the old ones. A run continued
+with its own settings is one segment, judged on its whole history.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from workbench.core.train.doctor.causes import Cause
+
+#: Epochs before a run at chance level is called not learning: the first epoch or two of a
+#: healthy run may still be there (a deep network, a warm-up), three is past that.
+NOT_LEARNING_EPOCHS = 3
+#: Accuracy within this of chance (always answering the most common class) counts as
+#: chance: below it on 10 classes is 1 image in 20 more than guessing.
+CHANCE_MARGIN = 0.05
+
+
+@dataclass
+class RunView:
+    """What the checks read: the run's settings and what it has shown so far."""
+
+    classes: list[str]
+    history: list[dict[str, Any]]
+    #: Accuracy of always answering the most common class of the validation split (of the
+    #: training split without validation).
+    chance: float
+    lr: float
+    default_lr: float
+    epochs_planned: int = 0
+    first_loss: float | None = None  # mean of the run's first training batches
+    trainable: int = 1  # trainable parameters
+    early_stopping: bool = False
+    augmented: bool = False  # a random transform in the training pipeline
+    dead: dict[str, tuple[int, int]] = field(default_factory=dict)  # silent, units
+    #: Recent gradient samples: ``(layer names, grad norms, weight norms)``, oldest first.
+    grads: list[tuple[list[str], list[float], list[float]]] = field(default_factory=list)
+    weight_change: float | None = None  # relative, over the last epoch
+    #: Validation predictions and images per class, one list per epoch (latest last).
+    predicted: list[list[int]] = field(default_factory=list)
+    val_counts: list[int] | None = None
+    #: Training images per class, and how the run evens out unequal classes already
+    #: ("weighted_loss", "weighted_sampler", "class_weights": the loss's own; "": not).
+    train_counts: list[int] | None = None
+    balanced: str = ""
+    #: What stops the network learning, not the rate (:mod:`.causes`): the model doctor's
+    #: (asked at the run's start), and ``skipped`` when every training batch of the last
+    #: epoch was skipped. The activation layers' types, to advise only what is not there.
+    causes: list[Cause] = field(default_factory=list)
+    skipped: Cause | None = None
+    activations: frozenset[str] = frozenset()
+    #: The last epoch trained before the run's settings last changed (0: they never did).
+    since: int = 0
+
+    def cause(self, stops: bool = True) -> Cause | None:
+        """The first known cause that stops learning outright (``stops`` False: any)."""
+        if self.skipped is not None:
+            return self.skipped
+        return next((c for c in self.causes if c.stops or not stops), None)
+
+    @property
+    def epoch(self) -> int:
+        return int(self.history[-1]["epoch"]) if self.history else 0
+
+    @property
+    def epochs_since(self) -> int:
+        """Epochs trained at the current settings (all of them when they never changed)."""
+        return self.epoch - self.since
+
+    @property
+    def recent(self) -> list[dict[str, Any]]:
+        """The history since the settings last changed (all of it when they never did)."""
+        return [m for m in self.history if int(m.get("epoch") or 0) > self.since]
+
+    @property
+    def segment_predicted(self) -> list[list[int]]:
+        """:attr:`predicted` of the epochs since the settings last changed."""
+        n = len(self.recent)
+        return self.predicted[-n:] if n else []
+
+    @property
+    def start_loss(self) -> float | None:
+        """Where the training loss started: the first batches' (:attr:`first_loss`), or,
+        after a change of settings, the last epoch's before it."""
+        if self.since:
+            before = [m.get("train_loss") for m in self.history
+                      if int(m.get("epoch") or 0) == self.since]
+            if before and before[0] is not None:
+                return float(before[0])
+        return self.first_loss
+
+    def after(self) -> str:
+        """``"After 6 epochs"``, or ``"After 3 epochs with the changed settings"``."""
+        n = self.epochs_since
+        changed = " with the changed settings" if self.since else ""
+        return f"After {n} epoch{'s' * (n != 1)}{changed}"
+
+    @property
+    def guess_loss(self) -> float:
+        """The cross-entropy of guessing every class equally: ln(classes)."""
+        return math.log(max(2, len(self.classes)))
+
+    def series(self, key: str) -> list[float]:
+        """The values of ``key`` since the settings last changed (:attr:`recent`)."""
+        return [float(m[key]) for m in self.recent if m.get(key) is not None]
+
+    def at_chance(self) -> bool:
+        """Whether the last :data:`NOT_LEARNING_EPOCHS` accuracies are all at chance."""
+        acc, _ = self.accuracy()
+        return bool(acc) and max(acc[-NOT_LEARNING_EPOCHS:]) <= self.chance + CHANCE_MARGIN
+
+    def accuracy(self) -> tuple[list[float], bool]:
+        """Validation accuracies (training ones without validation), and which it is."""
+        val = self.series("val_acc")
+        return (val, True) if val else (self.series("train_acc"), False)
+
+
+def pct(x: float) -> str:
+    """``0.913`` as ``"91%"``."""
+    return f"{100 * x:.0f}%"
