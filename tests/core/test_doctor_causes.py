@@ -125,3 +125,17 @@ def test_a_zero_initialised_run_names_the_init(tmp_path):
     assert findings and all("zeros initialisation" in f["message"] for f in findings), \
         findings
     _no_rate(findings)
+
+
+def test_dropout_that_lets_nothing_through_is_the_cause_not_the_rate():
+    exp = _mlp()
+    exp.model.layers.insert(2, Component("Dropout", {"p": 1.0}))
+    (cause,) = model_causes(exp, 10)
+    assert cause.code == "dropout-drops-everything" and cause.stops
+    assert "layer 3 (Dropout)" in cause.why and "no gradient" in cause.why
+    assert "set p of layer 3 (dropout) to 0.5" in cause.fix.lower()
+    found = [C.not_learning(_view(causes=[cause], weight_change=0.0)).to_dict()]
+    _no_rate(found)
+    exp.model.layers[2].params["p"] = 0.9  # learns from scraps: named, after a stopping cause
+    (cause,) = model_causes(exp, 10)
+    assert cause.code == "dropout-too-high" and not cause.stops

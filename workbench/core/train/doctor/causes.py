@@ -43,6 +43,11 @@ _EFFECTS: dict[str, tuple[str, bool]] = {
     "batchnorm-batch-one": ("and the trainer skips a training batch of one image when the "
                             "network has BatchNorm, so nothing trains", True),
     "no-nonlinearity": ("so together they can learn no more than a single layer", False),
+    "dropout-drops-everything": ("so in training every value it passes on is 0: the layers "
+                                 "after it see nothing of the image and the layers before it "
+                                 "get no gradient", True),
+    "dropout-too-high": ("so the layers after it learn from scraps, slowly and noisily",
+                         False),
 }
 
 
@@ -84,7 +89,7 @@ def model_causes(experiment: Any, num_classes: int) -> list[Cause]:
 
     checks = (M.check_constant_init, M.check_activation_after_output,
               M.check_softmax_before_loss, M.check_batchnorm_batch_one,
-              M.check_consecutive_linear)
+              M.check_consecutive_linear, M.check_high_dropout)
     try:
         found = diagnose(experiment, int(num_classes), checks=checks)
     except Exception:  # never stand between the learner and the run
