@@ -1,7 +1,8 @@
 """Building a run from its Experiment: the network, its initialisation and optimizer, the
 loss, the data loaders and device pipelines, the schedule, the device options (AMP,
 channels-last), torchrun's process group, and the run's own callbacks (early stopping,
-pausing, norm sampling); undone by :meth:`RunSetup._teardown`.
+pausing, norm sampling, and the split a resumed run keeps:
+:mod:`.callbacks.split_keeper`); undone by :meth:`RunSetup._teardown`.
 
 :class:`RunSetup` is mixed into :class:`~workbench.core.train.trainer.Trainer`.
 """
@@ -40,7 +41,7 @@ class RunSetup:
         from workbench.core.data.augment.transforms import build_batch_transform
         from workbench.core.data.dataset import balanced_sampler, class_weights
         from workbench.core.data.scan import scan_folder
-        from workbench.core.data.split import split_for
+        from workbench.core.train.callbacks.split_keeper import SplitKeeper
         from workbench.core.model.backbone_weights import load_backbone_weights
         from workbench.core.model.builder import build_network
         from workbench.core.model.init import apply_init
@@ -64,7 +65,9 @@ class RunSetup:
         ckpt = self.checkpoint
         if ckpt is not None:
             self._check_checkpoint(ckpt)
-        train_s, val_s = split_for(self.index, exp.data)
+        # A resumed run keeps the split its folder recorded, however the data changed.
+        self.split_keeper = SplitKeeper.for_run(self.index, exp.data, ckpt)
+        train_s, val_s = self.split_keeper.train, self.split_keeper.val
 
         seed_everything(exp.training.seed)
         h, w = exp.data.input_size
@@ -96,6 +99,8 @@ class RunSetup:
         note = left_out_note(self.index)  # e.g. CSV rows whose files are missing
         if note:
             notes.append(note)
+        if self.split_keeper.note:  # images added or removed since the checkpoint
+            notes.append(self.split_keeper.note)
         # MixUp/CutMix: whole training batches, after collation (None when not listed).
         self.batch_transform = build_batch_transform(exp, num_classes=k)
         # A loss far above ln(k): diverged, not "best" (the doctor proposes the rate).
@@ -133,7 +138,7 @@ class RunSetup:
         self.norms = NormSampling(interval, self.model, labels)
         self.doctor = TrainingDoctor()
         self.hooks = [Pause(self.gate), self.early_stopping, self.norms, self.doctor,
-                      *self.callbacks]
+                      self.split_keeper, *self.callbacks]
         if ckpt is not None:
             notes.extend(self._restore(ckpt))
         if self.dist is not None:  # last: DDP must wrap the final, restored parameters

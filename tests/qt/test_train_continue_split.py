@@ -1,0 +1,55 @@
+"""Continue… after images were added to and removed from the dataset folder: the Train
+tab says what changed, and the run validates on the images it validated on before."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PIL import Image
+
+from qt_helpers import after_epoch
+from workbench.core.data.split_record import read_split_record
+from workbench.qt.panels.train.continue_run import ContinueDialog
+from workbench.qt.panels.train.panel import TrainPanel
+
+RUN_TIMEOUT_MS = 120000
+
+
+def test_continue_after_the_folder_changed_says_so_and_keeps_validation(
+        qtbot, tiny_experiment, image_folder, monkeypatch):
+    from workbench.core.data.scan import scan_folder
+
+    tiny_experiment.training.epochs = 3
+    panel = TrainPanel(tiny_experiment)
+    qtbot.addWidget(panel)
+    try:
+        after_epoch(monkeypatch, 1, lambda trainer: trainer.request_stop())
+        with qtbot.waitSignal(panel.training_finished, timeout=RUN_TIMEOUT_MS) as done:
+            panel.start_button.click()
+        run_dir = Path(done.args[0]["run_dir"])
+        assert "dataset changed" not in panel.notes_label.text()
+        val = read_split_record(run_dir).val
+        gone = sorted(r for r in val if r.startswith("green/"))[0]
+        os.remove(image_folder / gone)
+        for i in range(4):
+            Image.new("RGB", (16, 16), (30, 40, 210 + i)).save(
+                image_folder / "blue" / f"n{i}.png")
+        panel.set_dataset(scan_folder(str(image_folder)))  # the Data tab's rescan
+
+        def ask(plan):
+            dialog = ContinueDialog(plan, panel)
+            qtbot.addWidget(dialog)
+            return dialog.plan()
+
+        panel.ask_continue = ask
+        with qtbot.waitSignal(panel.training_finished, timeout=RUN_TIMEOUT_MS) as resumed:
+            panel.continue_button.click()
+        assert [m["epoch"] for m in resumed.args[0]["history"]] == [1, 2, 3]
+        said = panel.notes_label.text() + panel.notes_label.toolTip()
+        assert "Note: the dataset changed since epoch 1: 4 images added (" in said
+        assert "1 removed (from validation)" in said
+        kept = read_split_record(run_dir)
+        assert val - {gone} <= kept.val and kept.missing == {gone}
+    finally:
+        panel.shutdown()
