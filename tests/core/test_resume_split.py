@@ -157,3 +157,24 @@ def test_cli_resume_says_what_changed(capsys, tmp_path, tiny_experiment):
                            "training, 2 to validation), 1 removed (from validation).")
     # train --overwrite clears the record with the run's other files.
     assert SPLIT_FILE in clear_run_files(run_dir)
+
+
+def test_evaluate_measures_the_runs_own_validation_images_after_the_folder_changed(
+        tmp_path, tiny_experiment):
+    from workbench.core.bundle import load_bundle
+    from workbench.core.evaluate.evaluation import labelled_samples
+
+    run_dir = tmp_path / "run"
+    assert run_training(tiny_experiment, run_dir).status == "finished"
+    folder = tiny_experiment.data.folder
+    record = read_split_record(run_dir)
+    gone, _ = _change_folder(folder, record.val)
+    _, fresh_val = split_for(scan_folder(folder), tiny_experiment.data)
+    samples, _, split = labelled_samples(load_bundle(run_dir / "bundle.pt"), split="val")
+    assert split == "val"
+    # The recorded validation images still there, plus only new images the rule sends
+    # there: never an image the run trained on, as the fresh split would have it.
+    assert _rels(folder, samples) - (record.val - {gone}) <= \
+        {r for r in _rels(folder, samples) if r.startswith("blue/n")}
+    assert not _rels(folder, samples) & record.train
+    assert _rels(folder, fresh_val) & record.train, "the plain split would differ here"

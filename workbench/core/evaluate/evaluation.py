@@ -240,7 +240,8 @@ def labelled_samples(bundle: Bundle, folder: str | os.PathLike | None = None,
     split
         ``"all"``: every image (every part of a ``train/`` + ``val/`` + ``test/`` folder);
         ``"val"``: the validation split exactly as training made it (same settings, same
-        seed), so long as the folder has not changed since; ``"test"``: the folder's
+        seed; from the run's ``split.json`` when the bundle is in its run folder, so it
+        stays the run's after images were added or removed); ``"test"``: the folder's
         ``test/`` part; ``"auto"``: ``"test"`` when the folder has one, else ``"val"``.
 
     Returns
@@ -256,7 +257,7 @@ def labelled_samples(bundle: Bundle, folder: str | os.PathLike | None = None,
         not know, or when ``split="val"`` gives no images.
     """
     from workbench.core.data.scan import scan_folder
-    from workbench.core.data.split import split_for
+    from workbench.core.data.split_record import split_of_run
 
     exp = bundle.experiment
     own = folder is None
@@ -288,7 +289,10 @@ def labelled_samples(bundle: Bundle, folder: str | os.PathLike | None = None,
             raise DataError(f"{index.root} has no test part (a test/ folder beside train/) "
                             f"with images: evaluate its validation split instead")
     elif split == "val":
-        _, samples = split_for(index, exp.data)
+        # A bundle in its run folder: the split the run recorded (and kept on resumes),
+        # so images added to the folder since do not move trained-on images into it.
+        run_dir = Path(bundle.path).parent if bundle.path else None
+        _, samples = split_of_run(index, exp.data, run_dir)
         if not samples and (index.samples or index.val_samples):
             raise DataError(f"the experiment holds out no validation images from "
                             f"{index.root} (data.val_fraction is 0): evaluate all of it, "
