@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 
 from workbench.core.experiment import Experiment
 from workbench.core.registry import Component
@@ -76,6 +77,13 @@ def test_runs_table_and_code_export_call_an_edited_network_custom(tmp_path):
 
 
 # -- Continue ----------------------------------------------------------------------------
+def save_checkpoint_head(run: Path, exp: Experiment, epoch: int) -> None:
+    """What the plan reads of a checkpoint: its experiment, classes and epoch."""
+    torch.save({"kind": "workbench-checkpoint", "format_version": 1,
+                "experiment": exp.to_dict(), "classes": ["a", "b"], "epoch": epoch},
+               run / "checkpoints" / "last.pt")
+
+
 @pytest.fixture
 def stopped_run(tmp_path) -> Path:
     """A run folder as a run stopped after 3 of 10 epochs leaves it (no training needed)."""
@@ -87,8 +95,8 @@ def stopped_run(tmp_path) -> Path:
     exp.training.epochs = 10
     run = tmp_path / "run"
     (run / "checkpoints").mkdir(parents=True)
-    (run / "checkpoints" / "last.pt").write_bytes(b"checkpoint")
-    exp.copy().validate().save(run / "experiment.json")
+    exp.validate().save(run / "experiment.json")
+    save_checkpoint_head(run, exp, 3)
     epochs = [{"epoch": i, "val_acc": 0.5, "lr": 0.000674 * (1 - i / 20)} for i in (1, 2, 3)]
     (run / "metrics.json").write_text(json.dumps({"epochs": epochs}))
     write_run_info(run, {"name": "digits-seed-cnn-3", "status": "stopped", "epochs_done": 3,
@@ -136,6 +144,7 @@ def test_a_finished_run_can_only_go_further(stopped_run):
     from workbench.core.runs.store import update_run_info
 
     update_run_info(stopped_run, status="finished", epochs_done=10)
+    save_checkpoint_head(stopped_run, Experiment.load(stopped_run / "experiment.json"), 10)
     plan = continue_plan(stopped_run)
     assert not plan.can_finish and plan.mode == "more" and plan.target == 15
     assert plan.choose("finish").mode == "more"  # nothing left to finish

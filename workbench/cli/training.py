@@ -60,36 +60,47 @@ def optimizer_note(exp) -> str:
 
 def cmd_resume(args: argparse.Namespace) -> int:
     from workbench.core.train.checkpoint import load_checkpoint
+    from workbench.core.train.continuing import missing_dataset, run_settings
     from workbench.core.train.resume import check_resumable
 
     run_dir = Path(args.run_dir)
     ckpt = load_checkpoint(run_dir)
     if run_dir.is_file():  # a checkpoint file: its run folder is two levels up
         run_dir = run_dir.parent.parent
-    exp = ckpt.experiment
-    planned = exp.training.epochs
     if args.epochs is None and Path(ckpt.path).name == "last.pt":
         from workbench.core.train.finish import unfinished
 
         todo = unfinished(run_dir, ckpt)
         if todo is not None:  # trained to its end, but its bundle was never written
             return _finish_run(run_dir, ckpt, todo)
+    # The checkpoint's settings, with an edit of RUN/experiment.json applied (the rule the
+    # app's Continue… follows too); an invalid or unfollowable edit refuses the resume.
+    settings = run_settings(run_dir, ckpt)
+    exp = settings.experiment
+    planned = exp.training.epochs
     if args.epochs is not None:
         if args.epochs < 1:
             raise UserError("--epochs: give the number of epochs to add, at least 1")
     elif ckpt.epoch >= planned:
         raise UserError(f"{args.run_dir} has finished all its {planned} epochs: give "
                         f"--epochs N to train N more")
-    saved = exp.copy()  # the overrides below may edit the checkpoint's own in place
     exp = apply_overrides(exp, args.set, args.data, {
         "training.epochs": None if args.epochs is None else ckpt.epoch + args.epochs,
         "training.device": args.device, "optimizer.params.lr": args.lr})
     # Everything that refuses the resume before a word of it is said or written: what the
-    # checkpoint cannot carry over, and another process training the run now.
-    check_resumable(saved, exp)
+    # checkpoint cannot carry over, a dataset that is gone, and another process training
+    # the run now.
+    check_resumable(settings.saved, exp)
+    gone = missing_dataset(exp.data.folder, f"give where it is now with --data DIR (a "
+                                            f"folder with the same classes): workbench "
+                                            f"resume {args.run_dir} --data DIR")
+    if gone:
+        raise UserError(gone)
     lock = _hold_run_lock(run_dir, "stop that run first, then resume it")
     try:
         if main_process():
+            for note in settings.notes:
+                print(f"note: {note}", file=sys.stderr)
             print(f"resuming {run_dir} after epoch {ckpt.epoch}: epochs {ckpt.epoch + 1} to "
                   f"{exp.training.epochs}", flush=True)
         return _run(exp, run_dir, ckpt, lock=lock, command="resume")

@@ -2,7 +2,8 @@
 
 A user who closes the window (or presses Ctrl+Q) mid-run may have forgotten the run, and
 quitting stops it: the finished epochs, their checkpoint and a model are kept, but the
-epochs still planned are not trained. :func:`ask_stop_training` says that and asks; the
+epochs still planned are not trained (and before its first epoch has finished, nothing of
+the run is kept: the last run stays the one Continue… goes on from). :func:`ask_stop_training` says that and asks; the
 window only closes on "Stop and quit" (:class:`~workbench.qt.main_window.MainWindow`'s
 ``confirm_close``, replaceable in tests). Ctrl+C in the terminal and SIGTERM (``kill``,
 a logout) close without asking (:func:`may_close`): nobody is there to answer.
@@ -20,21 +21,31 @@ QUIT_WITHOUT_ASKING = "workbench_quit_without_asking"
 
 
 def stop_training_question(panel: Any) -> str:
-    """What the question says for the Train panel ``panel`` and its running run."""
+    """What the question says for the Train panel ``panel`` and its running run: what
+    quitting keeps (nothing, before the run's first epoch has finished)."""
+    from workbench.core.runs.store import read_run_info
+
     info = getattr(panel, "info", None) or {}
     epochs = int(info.get("epochs") or panel.experiment.training.epochs)
     done = int(panel.plots.point_counts().get("epochs", 0))  # the epochs drawn: finished
     run_dir = str(info.get("run_dir") or "")
-    name = ""
-    if run_dir:  # its name as the Runs tab shows it, not its folder's
-        from workbench.core.runs.store import read_run_info
-
-        name = str(read_run_info(run_dir).get("name") or os.path.basename(run_dir))
+    # Its name as the Runs tab shows it, not its folder's.
+    name = str(read_run_info(run_dir).get("name") or os.path.basename(run_dir)) \
+        if run_dir else ""
     run = f"“{name}”" if name else "A run"
-    return (f"{run} is training: epoch {min(done + 1, epochs)} of {epochs}.\n\n"
-            f"Quitting stops it. The finished epochs, their checkpoint and a model are "
-            f"kept, and Continue… on the Train tab trains it further after the next start "
-            f"(or `workbench resume`).")
+    text = f"{run} is training: epoch {min(done + 1, epochs)} of {epochs}.\n\n"
+    if done:
+        return text + ("Quitting stops it. The finished epochs, their checkpoint and a model "
+                       "are kept, and Continue… on the Train tab trains it further after "
+                       "the next start (or `workbench resume`).")
+    text += "No epoch has finished yet: quitting now keeps nothing of this run."
+    last = str(getattr(panel, "last_run_dir", "") or "")
+    if last and last != run_dir and os.path.isfile(os.path.join(last, "checkpoints",
+                                                                "last.pt")):
+        last_name = read_run_info(last).get("name") or os.path.basename(last)
+        text += (f" The last run, “{last_name}”, stays as it was: Continue… on the Train "
+                 f"tab trains it further after the next start.")
+    return text
 
 
 def ask_stop_training(window: QWidget) -> bool:

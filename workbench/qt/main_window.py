@@ -24,6 +24,7 @@ from workbench.qt.common import ElidedStatusBar, UrlDropTarget, local_paths, sho
 from workbench.qt.defaults import default_experiment as _default_experiment, demo_folder
 from workbench.qt.evented import subscribe
 from workbench.qt.lazy_tabs import LazyTabs, Page, page_factory
+from workbench.qt.missing_dataset import MissingDataset
 from workbench.qt.session import size_to_screen
 from workbench.qt.startup import after_first_paint, torch_loader
 from workbench.qt.workers import await_workers
@@ -88,6 +89,7 @@ class MainWindow(UrlDropTarget, QMainWindow):
         subscribe(self, self.current.replaced, self._on_experiment_replaced)
         subscribe(self, self.current.changed, self._on_experiment_changed)
         subscribe(self, self.current.dataset_changed, self._on_dataset_loaded)
+        self.missing_dataset = MissingDataset(self)  # (after: its line outlasts the above)
         torch_loader().failed.connect(self._on_torch_failed)
         self._build_menus()
         self._update_title()
@@ -103,6 +105,7 @@ class MainWindow(UrlDropTarget, QMainWindow):
 
     def _wire_data(self, panel: Any) -> None:
         panel.scan_failed.connect(self._on_scan_failed)
+        panel.dataset_listed.connect(self.missing_dataset.on_listed)
 
     def _wire_model(self, panel: Any) -> None:
         panel.model_changed.connect(self._on_model_changed)
@@ -218,15 +221,9 @@ class MainWindow(UrlDropTarget, QMainWindow):
         self.data_panel.load_folder(folder, adopt_defaults=adopt_defaults)
 
     def show_missing_dataset(self, folder: str, source: str = "the last session") -> None:
-        """Say, on the Data tab and in the status bar, that ``folder`` (the dataset of
-        ``source``) is gone; the experiment keeps it, and everything else, as it was."""
-        self.tabs.setCurrentWidget(self.data_panel)
-        self.data_panel.message.show_message(
-            f"The dataset folder of {source}, {folder}, is missing (moved, renamed, or on a "
-            f"drive that is not connected). Choose it again with File → Open dataset "
-            f"folder… (or connect the drive and press Rescan). The network, optimizer, "
-            f"augmentation and other settings are kept as they were.", "error")
-        self.statusBar().showMessage(f"Dataset folder missing: {folder}")
+        """Say that ``folder`` (the dataset of ``source``) is gone; the folder the user
+        then opens replaces it, the settings kept (:mod:`workbench.qt.missing_dataset`)."""
+        self.missing_dataset.show(folder, source)
 
     @Slot()
     def new_experiment(self) -> bool:

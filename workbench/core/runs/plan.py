@@ -1,16 +1,23 @@
 """Continuing a run, as the user chose it: :class:`ContinuePlan`.
 
-A run is continued with its OWN settings (the ones in its folder's experiment.json), never
-the Train form's: the plan shows them (epochs done and planned, optimizer, learning rate,
-schedule) and changes only what the user explicitly picks: how far to go ("finish the
-planned epochs" or "N more") and, optionally, a new learning rate. ``workbench resume``
-follows the same rule (no ``--epochs``: finish the plan; ``--epochs N``: N more).
+A run is continued with its OWN settings, never the Train form's: its checkpoint's, with
+an edit of its experiment.json applied (:func:`workbench.core.train.continuing.run_settings`,
+the rule ``workbench resume`` follows too). The plan shows them (epochs done and planned,
+optimizer, learning rate, schedule) and changes only what the user explicitly picks: how
+far to go ("finish the planned epochs" or "N more") and, optionally, a new learning rate.
+``workbench resume`` follows the same rule (no ``--epochs``: finish the plan; ``--epochs
+N``: N more).
+
+The dataset is the run's own folder, as for ``resume``. Where that folder is gone, the
+folder open on the Data tab takes its place when it has the run's classes (``resume
+--data DIR``); with other classes, continuing is refused (:func:`choose_dataset`).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +52,13 @@ class ContinuePlan:
         Epochs added in :data:`MORE` mode.
     new_lr
         A learning rate the user chose instead of the run's (None: keep the run's).
+    base
+        The settings continuing starts from (None: read the run's experiment.json).
+    notes
+        What the user should hear about them (experiment.json's edit applied).
+    data_folder, data_note
+        The dataset folder to continue on when not the run's own (``""``: its own), and
+        the sentence saying which folder is used and why (``""``: nothing to say).
     """
 
     run_dir: str
@@ -59,6 +73,10 @@ class ContinuePlan:
     mode: str = MORE
     more: int = DEFAULT_MORE
     new_lr: float | None = None
+    base: Experiment | None = None
+    notes: list[str] = field(default_factory=list)
+    data_folder: str = ""
+    data_note: str = ""
 
     @property
     def can_finish(self) -> bool:
@@ -90,8 +108,12 @@ class ContinuePlan:
         return self
 
     def experiment(self) -> Experiment:
-        """The run's own experiment, with the chosen epochs (and learning rate)."""
-        exp = Experiment.load(Path(self.run_dir) / "experiment.json")
+        """The run's own experiment, with the chosen epochs (and learning rate, and the
+        dataset folder that replaces a missing one)."""
+        exp = self.base.copy() if self.base is not None else \
+            Experiment.load(Path(self.run_dir) / "experiment.json")
+        if self.data_folder:
+            exp.data.folder = self.data_folder
         exp.training.epochs = self.target
         if self.lr_changed:
             exp.optimizer.params["lr"] = float(self.new_lr)
@@ -112,20 +134,29 @@ class ContinuePlan:
     def summary(self) -> str:
         """One line for the Train tab's status while the continued run trains."""
         lr = (f"; learning rate {self.lr:.3g} → {self.new_lr:.3g}" if self.lr_changed else "")
+        data = f"; on {self.data_folder}" if self.data_folder else ""
         return (f"Continuing {self.name}: epochs {self.done + 1}–{self.target} "
-                f"({self.settings_text()}{lr})")
+                f"({self.settings_text()}{lr}{data})")
 
 
-def continue_plan(run_dir: str | Path) -> ContinuePlan:
+def continue_plan(run_dir: str | Path, open_folder: str = "",
+                  open_classes: list[str] | None = None) -> ContinuePlan:
     """The plan to continue ``run_dir``, defaulting to finishing its planned epochs when
     it has some left, else :data:`DEFAULT_MORE` more.
+
+    ``open_folder``, ``open_classes``: the dataset open on the Data tab and its classes
+    (None: not known yet), for :func:`choose_dataset`. Reads the checkpoint's settings
+    (not its tensors): torch must be imported.
 
     Raises
     ------
     WorkbenchError
-        When the run is training right now, has no checkpoint to continue from, or its
-        experiment.json cannot be read.
+        When the run is training right now, has no checkpoint to continue from, its
+        settings cannot be used (:func:`~workbench.core.train.continuing.run_settings`),
+        or its dataset folder is gone and no folder with its classes replaces it.
     """
+    from workbench.core.train.continuing import run_settings
+
     run_dir = Path(run_dir)
     if run_is_live(run_dir):
         raise WorkbenchError(f"the run {run_dir} is training right now: stop it first, then "
@@ -133,25 +164,80 @@ def continue_plan(run_dir: str | Path) -> ContinuePlan:
     if not (run_dir / "checkpoints" / "last.pt").is_file():
         raise WorkbenchError(f"{run_dir} has no checkpoint to continue from "
                              f"(checkpoints/last.pt): start a new run instead")
-    exp = Experiment.load(run_dir / "experiment.json")
+    settings = run_settings(run_dir)
+    exp = settings.experiment
+    folder, data_note = choose_dataset(exp.data.folder, settings.classes, open_folder,
+                                       open_classes)
     info = read_run_info(run_dir)
     history = read_history(run_dir)
-    done = _int(info.get("epochs_done"), len(history))
-    planned = _int(info.get("epochs_planned"), exp.training.epochs)
     status = str(info.get("status") or "")
     if status == "running":
         status = INTERRUPTED  # not live (checked above): its process is gone
     last_lr = _float(history[-1].get("lr")) if history else None
+    # Epochs done: the checkpoint's (a resume elsewhere may have added some since the run
+    # was shown); planned: the settings' (what `workbench resume` finishes).
     plan = ContinuePlan(run_dir=str(run_dir), name=str(info.get("name") or run_dir.name),
-                        status=status, done=done, planned=planned,
+                        status=status, done=settings.epoch, planned=exp.training.epochs,
                         optimizer=exp.optimizer.type, lr=_float(exp.optimizer.params.get("lr")),
-                        scheduler=exp.scheduler.type, last_lr=last_lr)
+                        scheduler=exp.scheduler.type, last_lr=last_lr, base=exp,
+                        notes=list(settings.notes),
+                        data_folder="" if folder == exp.data.folder else folder,
+                        data_note=data_note)
     plan.mode = FINISH if plan.can_finish else MORE
     return plan
 
 
-def _int(value: Any, default: int) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else int(default)
+def choose_dataset(run_folder: str, classes: list[str], open_folder: str = "",
+                   open_classes: list[str] | None = None) -> tuple[str, str]:
+    """``(folder, note)``: the dataset folder to continue a run on, and the sentence saying
+    which one is used when that is worth saying (``""``: nothing to say).
+
+    The run's own ``run_folder`` while it exists (as ``workbench resume`` without
+    ``--data``), even with another folder open on the Data tab (``open_folder``). Where
+    it is gone, the open folder takes its place when it has the run's ``classes``
+    (``open_classes`` None: not known yet; the run checks them as it starts).
+
+    Raises
+    ------
+    WorkbenchError
+        When the run's folder is gone and nothing replaces it, or the folder that would
+        has other classes; or the run's own folder, open on the Data tab, has other
+        classes now.
+    """
+    from workbench.core.train.continuing import missing_dataset
+    from workbench.core.train.resume import class_change
+
+    same = bool(open_folder) and _same_path(open_folder, run_folder)
+    if not run_folder or os.path.exists(run_folder):
+        if same and open_classes is not None and list(open_classes) != list(classes):
+            raise WorkbenchError(f"the dataset's classes changed since the checkpoint "
+                                 f"({class_change(list(classes), list(open_classes))}): a "
+                                 f"run continues on the data it was trained on; start a new "
+                                 f"run instead")
+        if open_folder and not same and run_folder:
+            return run_folder, (f"Continues on the run's own dataset folder {run_folder}, "
+                                f"not {open_folder} (open on the Data tab), as `workbench "
+                                f"resume` does.")
+        return run_folder, ""
+    gone = missing_dataset(run_folder, "open it where it is now on the Data tab (File → "
+                                       "Open dataset folder…), then Continue… again")
+    if not open_folder or same or not os.path.exists(open_folder):
+        raise WorkbenchError(gone)
+    if open_classes is not None and list(open_classes) != list(classes):
+        raise WorkbenchError(f"the run's dataset folder {run_folder} is missing, and the "
+                             f"folder open on the Data tab, {open_folder}, has other classes "
+                             f"({class_change(list(classes), list(open_classes))}): a run "
+                             f"continues on the data it was trained on. Open the run's "
+                             f"dataset where it is now, or press Start training to train a "
+                             f"new run on {open_folder}")
+    checked = "same classes" if open_classes is not None else \
+        "its classes are checked against the run's as it starts"
+    return open_folder, (f"The run's folder {run_folder} is missing; continuing on "
+                         f"{open_folder} ({checked}).")
+
+
+def _same_path(a: str, b: str) -> bool:
+    return os.path.normcase(os.path.abspath(a)) == os.path.normcase(os.path.abspath(b))
 
 
 def _float(value: Any) -> float | None:

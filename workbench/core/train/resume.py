@@ -122,7 +122,7 @@ class Resumable:
 
         if list(ckpt.classes) != self.classes:
             raise CheckpointError(f"the dataset's classes changed since the checkpoint "
-                                  f"({_class_change(list(ckpt.classes), self.classes)}): a "
+                                  f"({class_change(list(ckpt.classes), self.classes)}): a "
                                   f"run resumes on the data it was trained on; start a new "
                                   f"run instead")
         check_resumable(ckpt.experiment, self.experiment)
@@ -266,7 +266,7 @@ class Resumable:
                 scheduler._last_lr = list(rates)
 
 
-def _class_change(then: list[str], now: list[str], shown: int = 3) -> str:
+def class_change(then: list[str], now: list[str], shown: int = 3) -> str:
     """How two class lists differ, short whatever their length: ``"12 classes then, 11
     now: 'cat' is missing"``; the first few names each way, then how many more."""
     def names(items: list[str], verb: tuple[str, str]) -> str:

@@ -2,8 +2,10 @@
 
 Continuing never takes the Train form's values: the dialog shows the run's epochs done and
 planned, its optimizer, learning rate and schedule (:class:`~workbench.core.runs.plan.
-ContinuePlan`), and the user picks "finish the planned epochs" or "N more", and may type a
-new learning rate.
+ContinuePlan`), which dataset folder it continues on when that needs saying (the run's
+folder is missing and the Data tab's replaces it, or another folder is open there) and a
+hand edit of its experiment.json applied; the user picks "finish the planned epochs" or "N
+more", and may type a new learning rate.
 """
 
 from __future__ import annotations
@@ -35,6 +37,12 @@ class ContinueDialog(QDialog):
         settings = QLabel(f"Its settings: {plan.settings_text()}. Continuing goes on with "
                           f"them, from its last checkpoint (weights, optimizer, schedule).")
         settings.setWordWrap(True)
+        # Which dataset folder it continues on (when not simply the run's own, there), and
+        # the run's experiment.json edit applied: said before the user accepts.
+        lines = [plan.data_note] + [f"Note: {n}" for n in plan.notes]
+        self.notes_label = QLabel("\n".join(line for line in lines if line))
+        self.notes_label.setWordWrap(True)
+        self.notes_label.setVisible(bool(self.notes_label.text()))
 
         self.finish_radio = QRadioButton()
         self.more_radio = QRadioButton()
@@ -77,6 +85,7 @@ class ContinueDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(heading)
         layout.addWidget(settings)
+        layout.addWidget(self.notes_label)
         layout.addWidget(self.finish_radio)
         layout.addLayout(more_row)
         layout.addLayout(form)

@@ -8,6 +8,7 @@ A mixin of :class:`~workbench.qt.panels.train.panel.TrainPanel`, which owns the 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from PySide6.QtWidgets import QMessageBox
@@ -69,54 +70,116 @@ class RunControl:
 
     def restore_last_run(self, run_dir: str) -> bool:
         """Show the last session's run ``run_dir`` as the last run: its epochs in the plots,
-        a line saying where it stands, and Continue… going on from it. False (nothing
-        changes) while a run trains. Reads run.json and metrics.json only: at start-up this
-        runs before torch is imported, which the GUI thread must not do."""
-        from workbench.core.runs.record import read_history
-        from workbench.qt.plots.earlier import load_run
-        from workbench.core.runs.store import current_status, read_run_info
-
+        a line saying where it stands, the progress bar at its epochs done of those planned,
+        and Continue… going on from it. False (nothing changes) while a run trains. Reads
+        run.json and metrics.json only: at start-up this runs before torch is imported,
+        which the GUI thread must not do."""
         if self.is_running() or self.last_run_dir or not Path(run_dir, "run.json").is_file():
             return False  # (a folder deleted since: nothing to show)
-        info, history = read_run_info(run_dir), read_history(run_dir)
         self.last_run_dir = str(run_dir)
+        self._show_saved_run(run_dir)
+        self._set_running(False)  # Continue… follows the run's checkpoint
+        return True
+
+    def _show_saved_run(self, run_dir: str) -> None:
+        """Show ``run_dir`` as its folder keeps it: its epochs plotted, the line saying
+        where it stands, the progress bar at its epochs done of those planned."""
+        from workbench.core.runs.record import read_history
+        from workbench.core.runs.store import read_run_info
+
+        info, history = read_run_info(run_dir), read_history(run_dir)
+        self._show_run(run_dir, history, best=(info.get("best") or {}).get("epoch"))
+        self._show_last_run_line(run_dir)
+        done, planned = _count(info.get("epochs_done"), len(history)), \
+            _count(info.get("epochs_planned"), 0)
+        if planned:
+            self.progress.setRange(0, max(planned, done))
+            self.progress.setValue(done)
+            self.progress.setFormat(f"{done} of {planned} epochs")
+
+    def _show_run(self, run_dir: str, history: list[dict], batches_per_epoch: int = 0,
+                  best: int | None = None) -> None:
+        """Plot ``run_dir`` as its folder keeps it (``history``: its epochs): what was
+        plotted before is replaced, the batches of an epoch that was dropped included."""
+        from workbench.qt.plots.earlier import load_run
+
         self.plots.clear_data()
-        load_run(self.plots, run_dir, history)
-        self.plots.set_best_epoch((info.get("best") or {}).get("epoch"))
+        load_run(self.plots, run_dir, history, batches_per_epoch)
+        self.plots.set_best_epoch(best)
         self.plots.update_curves()
+
+    def _show_last_run_line(self, run_dir: str) -> None:
+        """``Last run: NAME (stopped), 3 of 8 planned epochs. Continue… trains it further
+        from its last checkpoint.`` under the plots."""
+        from workbench.core.runs.record import read_history
+        from workbench.core.runs.store import current_status, read_run_info
+
+        info = read_run_info(run_dir)
         name = str(info.get("name") or Path(run_dir).name)
         status = current_status(run_dir, str(info.get("status") or "unknown"))
         status = status.replace("_", " ")
-        done = info.get("epochs_done", len(history))
+        done = info.get("epochs_done")
+        done = done if isinstance(done, int) else len(read_history(run_dir))
         planned = info.get("epochs_planned")
         of = f" of {planned} planned" if planned else ""
         more = (" Continue… trains it further from its last checkpoint." if
                 (Path(run_dir) / "checkpoints" / "last.pt").is_file() else "")
         self.run_label.show_message(f"Last run: {name} ({status}), {done}{of} epochs."
                                     f"{more}")
-        self._set_running(False)  # Continue… follows the run's checkpoint
-        return True
+
+    def _keep_run(self, run_dir: str) -> None:
+        """A run ended in ``run_dir``: it is the last run (what Continue… and the next
+        session go on from) when its folder holds a run; one that kept nothing (no epoch
+        finished: its folder was removed) leaves the last run as it was."""
+        if run_dir and Path(run_dir, "run.json").is_file():
+            self.last_run_dir = str(run_dir)
+
+    def _nothing_kept_text(self) -> str:
+        """The line under the plots after a run that finished no epoch (and so kept
+        nothing): Continue… still goes on from the last run, when there is one."""
+        from workbench.core.runs.store import read_run_info
+
+        text = "Nothing was saved: no epoch was completed."
+        if self._can_continue():
+            name = read_run_info(self.last_run_dir).get("name") or \
+                Path(self.last_run_dir).name
+            text += f" Continue… still goes on from the last run, {name}."
+        return text
 
     def continue_run(self, run_dir: str = "", settings: dict | None = None) -> bool:
         """Continue a run (the last one, or ``run_dir``) from its last checkpoint, with the
         run's own settings: :attr:`ask_continue` shows them and asks how far to go (finish
         the planned epochs, or N more) and whether to change the learning rate.
 
+        The run trains on its own dataset folder; where that is gone, on the folder open on
+        the Data tab when it has the run's classes
+        (:func:`~workbench.core.runs.plan.choose_dataset`): the dialog says which.
+
         ``settings`` (``{dotted experiment path: value}``, a training doctor's fix) change
         the run's settings too: a learning rate among them is the one the dialog offers.
         True when the continued run was started."""
-        from workbench.core.runs.plan import continue_plan
-
         # A button's clicked(bool) may arrive here as the first argument.
         run_dir = run_dir if isinstance(run_dir, str) and run_dir else self.last_run_dir
         if self.is_running() or not run_dir:
             return False
+        if not self._torch:  # the run's settings are read from its checkpoint (torch)
+            from workbench.qt.startup import LOADING_TEXT, when_torch_ready
+
+            self.status.show_message(f"{LOADING_TEXT} Continue… opens as soon as it has "
+                                     f"loaded.")
+            when_torch_ready(lambda: self._torch and self.continue_run(run_dir, settings),
+                             self)
+            return False
+        from workbench.core.runs.plan import continue_plan
+
         settings = dict(settings or {})
         try:
-            plan = continue_plan(run_dir)
-        except WorkbenchError as e:  # no checkpoint, say: nothing was training
+            plan = continue_plan(run_dir, *self._open_dataset())
+        except WorkbenchError as e:  # no checkpoint, a dataset gone, say: nothing trains
             self._report_cannot_continue(str(e))
             return False
+        if plan.done != self.plots.point_counts()["epochs"] and run_dir == self.last_run_dir:
+            self._show_saved_run(run_dir)  # resumed elsewhere since it was shown
         if plan.status == "diverged" and "optimizer.params.lr" not in settings:
             settings.update(_proposed_rate(run_dir))  # not again at the rate that diverged
         lr = settings.get("optimizer.params.lr")
@@ -141,6 +204,15 @@ class RunControl:
         self.continue_summary = plan.summary() + (f"; with {shown}" if shown else "")
         self.start(resume_from=run_dir, experiment=exp)
         return True
+
+    def _open_dataset(self) -> tuple[str, list[str] | None]:
+        """The dataset folder open on the Data tab and its classes (None: not scanned yet,
+        or the scan is of another folder)."""
+        folder = self.experiment.data.folder
+        index = self.index
+        same = index is not None and folder and \
+            os.path.abspath(str(index.root)) == os.path.abspath(folder)
+        return folder, (list(index.classes) if same else None)
 
     def forget_runs(self, run_dirs: list[str]) -> bool:
         """The Runs tab deleted ``run_dirs``: when the last run is one of them, forget it (no
@@ -177,7 +249,7 @@ class RunControl:
 
     def _on_run_errored(self, message: str) -> None:
         failure = dict(self.run.last_failure)
-        self.last_run_dir = failure.get("run_dir", "")
+        self._keep_run(failure.get("run_dir", ""))
         self._end_run()
         kind, done = failure.get("kind"), int(failure.get("epochs_done") or 0)
         kept = (f" The {done} finished epoch{'' if done == 1 else 's'} and the last good "
@@ -198,6 +270,9 @@ class RunControl:
             message += (f".{kept} Continue… goes on from that checkpoint at a lower learning "
                         f"rate (it offers the Doctor tab's); or set one in the optimizer form "
                         f"and press Start training to begin again" if kept else "")
+        if self.last_run_dir and \
+                (Path(self.last_run_dir) / "checkpoints" / "last.pt").is_file():
+            self._show_last_run_line(self.last_run_dir)  # still there to continue
         self._report_error(message)
         self.training_errored.emit(message)
 
@@ -222,3 +297,7 @@ def _proposed_rate(run_dir: str) -> dict:
                 not isinstance(lr, bool):
             return {"optimizer.params.lr": float(lr)}
     return {}
+
+
+def _count(value, default: int) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else int(default)

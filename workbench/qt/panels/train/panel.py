@@ -25,7 +25,6 @@ from workbench.core.experiment import Experiment
 
 from workbench.qt.common import LogSpinBox, stop_busy, run_standalone, show_error
 from workbench.qt.evented import subscribe
-from workbench.qt.plots.earlier import load_run
 from workbench.qt.startup import LOADING_TEXT, when_torch_ready
 from workbench.qt.workers import TrainingRun
 from workbench.qt.panels.train.control import RunControl
@@ -282,11 +281,13 @@ class TrainPanel(RunControl, QWidget):
 
     @Slot(object)
     def _on_fit_started(self, info: dict) -> None:
+        # The run becomes the last run (Continue…, the next session) once it has kept an
+        # epoch: until then the last one stays, as a run that finishes none is removed.
         self.info = info
-        self.last_run_dir = str(info.get("run_dir") or "")
         bpe = max(1, int(info.get("batches_per_epoch", 1)))
-        if info.get("history") and not self._resuming:  # a run resumed from elsewhere
-            load_run(self.plots, self.last_run_dir, info["history"], bpe)
+        if info.get("history"):  # a resumed run: its epochs as on disk (those a resume in
+            # another process added since it was shown too)
+            self._show_run(str(info.get("run_dir") or ""), info["history"], bpe)
         self.plots.set_best_epoch((info.get("best") or {}).get("epoch"))
         total = max(1, int(info.get("epochs", 1)) * bpe)
         self.progress.setRange(0, total)
@@ -334,6 +335,7 @@ class TrainPanel(RunControl, QWidget):
 
     @Slot(object)
     def _on_epoch_finished(self, m: dict) -> None:
+        self._keep_run(str(self.info.get("run_dir") or ""))
         self.plots.add_epoch(m)
         best = m.get("best") or {}
         self.plots.set_best_epoch(best.get("epoch"))
@@ -348,7 +350,8 @@ class TrainPanel(RunControl, QWidget):
     @Slot(object)
     def _on_run_finished(self, summary: dict) -> None:
         self.last_summary = summary
-        self.last_run_dir = str(summary.get("run_dir") or "")
+        run_dir = str(summary.get("run_dir") or "")
+        self._keep_run(run_dir)
         self._end_run()
         self.setup.name_edit.clear()  # the next run gets a name of its own
         self.setup.update_name()
@@ -359,6 +362,9 @@ class TrainPanel(RunControl, QWidget):
             bpe = max(1, int(self.info.get("batches_per_epoch") or 1))
             self.progress.setValue(min(self.progress.maximum(),
                                        len(summary.get("history") or []) * bpe))
+            kept = run_dir and run_dir == self.last_run_dir
+            self._show_run(run_dir if kept else "", summary.get("history") if kept else [],
+                           bpe, (summary.get("best") or {}).get("epoch") if kept else None)
         if self.skipped:
             text += f" {len(self.skipped)} unreadable images were skipped."
         self.status.show_message(text, level)
@@ -366,7 +372,7 @@ class TrainPanel(RunControl, QWidget):
             self.run_label.show_message(f"Model saved to {summary['bundle']} (try it on the "
                                         f"Predict tab). Continue trains this run further.")
         else:
-            self.run_label.show_message("Nothing was saved: no epoch was completed.", "warning")
+            self.run_label.show_message(self._nothing_kept_text(), "warning")
         self.training_finished.emit(summary)
         if summary.get("bundle"):
             self.bundle_saved.emit(summary["bundle"])
@@ -408,10 +414,12 @@ class TrainPanel(RunControl, QWidget):
         self.stop_button.setEnabled(running)
         self.pause_button.setEnabled(running)
         self.pause_button.setText("Pause")
-        can_continue = bool(self.last_run_dir) and \
-            (Path(self.last_run_dir) / "checkpoints" / "last.pt").exists()
-        self.continue_button.setEnabled(not running and can_continue)
+        self.continue_button.setEnabled(not running and self._can_continue())
         self.setup.set_running(running)
+
+    def _can_continue(self) -> bool:
+        return bool(self.last_run_dir) and \
+            (Path(self.last_run_dir) / "checkpoints" / "last.pt").exists()
 
 
 def _main() -> int:
