@@ -225,8 +225,15 @@ def test_findings_show_a_group_once_with_its_other_kinds():
     rows = findings_of(Report(), (32, 32))
     assert [f.kind for f in rows] == ["conflict", "blank", "tiny"]
     assert rows[0].also == ("leak", "exact") and rows[0].sides == ("train", "val")
-    assert "Also: train/val leak, exact duplicates." in rows[0].detail
+    assert "Also: leak between parts, exact duplicates." in rows[0].detail
     assert "4×4 px" in rows[2].detail and "32×32" in rows[2].detail
+    # A copy of a test/ image in training is a leak too (the test accuracy inflated).
+    Report.leaks = [{"parts": ["train", "test"], "paths": ["/d/a/2.png", "/d/t/2.png"]}]
+    Report.side_of = {**Report.side_of, "/d/t/2.png": "test"}
+    Report.label_of = {**Report.label_of, "/d/t/2.png": "a"}
+    leak = [f for f in findings_of(Report(), (32, 32)) if f.kind == "leak"]
+    assert [(f.paths, f.sides) for f in leak] == [(("/d/a/2.png", "/d/t/2.png"),
+                                                  ("train", "test"))]
 
 
 def test_a_big_group_never_pushes_the_details_out_of_sight(qtbot, tmp_path, with_label_issue):

@@ -10,6 +10,12 @@ picks the images whose given label the probabilities contradict, and
 ``cleanlab.rank.get_label_quality_scores`` ranks them. cleanlab is the maintained
 implementation of the method; writing our own would mean re-deriving its per-class
 thresholds and pruning rules, and keeping them right.
+
+Confident learning is only as good as the probabilities: a network that gets half the
+held-out images wrong flags a large share of any dataset. :func:`label_quality` measures
+the out-of-fold accuracy against the share of the most common class (what always guessing
+that class scores) and calls the findings unreliable below :data:`RELIABLE_SKILL` of the way
+from there to perfect; :func:`summary_line` says so, in the app and in ``workbench check``.
 """
 
 from __future__ import annotations
@@ -28,6 +34,13 @@ FOLDS = 5
 #: Epochs each fold trains at most (the experiment's own count when smaller): the
 #: probabilities need a network that has learned the easy cases, not a finished one.
 FOLD_EPOCHS = 5
+#: The share of the gap between guessing the most common class and being always right that
+#: the held-out predictions must close for the findings to be trusted (a skill score, as
+#: Cohen's kappa is one against chance): 60% on 5 balanced classes, 75% on 2, 55% on 10.
+#: Below it the network's own mistakes outnumber the wrong labels it could point at, and
+#: confident learning flags a third or more of a sound dataset (48% on 5 classes flagged
+#: 38-43% of one).
+RELIABLE_SKILL = 0.5
 
 
 class LabelCheckCancelled(WorkbenchError):
@@ -48,6 +61,111 @@ class LabelIssue:
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "given": self.given, "suggested": self.suggested,
                 "score": round(float(self.score), 4)}
+
+
+@dataclass(frozen=True)
+class LabelQuality:
+    """How far the label check's findings can be trusted: the out-of-fold accuracy of its
+    networks against :attr:`chance`, the share of the most common class."""
+
+    accuracy: float
+    chance: float
+    images: int
+    #: Epochs each fold trained, and the most the check allows (None: not known).
+    epochs: int | None = None
+    max_epochs: int = FOLD_EPOCHS
+
+    @property
+    def needed(self) -> float:
+        """The accuracy the findings need (:data:`RELIABLE_SKILL` of the way from
+        :attr:`chance` to 1)."""
+        return self.chance + RELIABLE_SKILL * (1.0 - self.chance)
+
+    @property
+    def reliable(self) -> bool:
+        return self.accuracy >= self.needed
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"accuracy": round(self.accuracy, 4), "chance": round(self.chance, 4),
+                "needed": round(self.needed, 4), "reliable": self.reliable,
+                "images": self.images, "epochs": self.epochs, "max_epochs": self.max_epochs}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> LabelQuality:
+        return cls(float(d["accuracy"]), float(d["chance"]), int(d.get("images", 0)),
+                   None if d.get("epochs") is None else int(d["epochs"]),
+                   int(d.get("max_epochs", FOLD_EPOCHS)))
+
+    def advice(self) -> str:
+        """What would make the findings trustworthy."""
+        if self.epochs is not None and self.epochs < self.max_epochs:
+            return (f"train longer (more epochs: each fold trained {self.epochs}, the "
+                    f"experiment's count, of at most {self.max_epochs}) or use a stronger "
+                    f"network")
+        return ("use a stronger network (a pretrained backbone, say): each fold already "
+                f"trained the check's most epochs ({self.max_epochs})")
+
+
+def fold_epochs(experiment: Any, epochs: int = FOLD_EPOCHS) -> int:
+    """The epochs each fold trains: ``epochs``, or the experiment's own count when smaller."""
+    return max(1, min(int(epochs), int(experiment.training.epochs)))
+
+
+def label_quality(samples: list[tuple[str, int]], probs: np.ndarray,
+                  epochs: int | None = None, max_epochs: int = FOLD_EPOCHS) -> LabelQuality:
+    """The out-of-fold accuracy of ``probs`` (from :func:`cross_validated_probs`) on the
+    given labels of ``samples``, with the share of their most common class."""
+    labels = np.array([lb for _, lb in samples], dtype=np.int64)
+    if not len(labels):
+        return LabelQuality(0.0, 0.0, 0, epochs, max_epochs)
+    accuracy = float((probs.argmax(axis=1) == labels).mean())
+    chance = float(np.bincount(labels).max() / len(labels))
+    return LabelQuality(accuracy, chance, len(labels), epochs, max_epochs)
+
+
+def duration_text(seconds: float) -> str:
+    """``12.3 s`` or ``4 min 05 s``."""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    m, s = divmod(int(round(seconds)), 60)
+    return f"{m} min {s:02d} s"
+
+
+def summary_line(report: Any) -> str:
+    """What the label check of ``report`` (a
+    :class:`~workbench.core.data.health.report.HealthReport`) found, in one sentence, with
+    how far to trust it: "Labels checked in 42.0 s: the network reached 91% on held-out
+    folds; 3 likely mislabelled." ("" when the labels were not checked)."""
+    if not report.labels_checked:
+        return ""
+    n = len(report.label_issues)
+    text = f"Labels checked in {duration_text(report.seconds.get('labels', 0.0))}"
+    found = f"{n} likely mislabelled" if n else "none looks mislabelled"
+    q = quality_of(report)
+    if q is None:
+        return f"{text}: {found}."
+    if q.reliable:
+        return f"{text}: the network reached {q.accuracy:.0%} on held-out folds; {found}."
+    return (f"{text}, but the network reaches only {q.accuracy:.0%} on held-out folds "
+            f"(chance is {q.chance:.0%}; trusting it takes {q.needed:.0%}): "
+            + (f"these {n} findings are unreliable" if n else "its verdict is unreliable")
+            + f"; {q.advice()}.")
+
+
+def quality_of(report: Any) -> LabelQuality | None:
+    """The :class:`LabelQuality` of ``report``'s label check (its ``label_quality``, a
+    dict as the JSON holds it), or None when it has none."""
+    q = getattr(report, "label_quality", None)
+    if not q:
+        return None
+    return q if isinstance(q, LabelQuality) else LabelQuality.from_dict(q)
+
+
+def is_reliable(report: Any) -> bool:
+    """Whether ``report``'s label findings can be acted on (True when the report does not
+    say how well its networks did)."""
+    q = quality_of(report)
+    return q is None or q.reliable
 
 
 def _folds(samples: list[tuple[str, int]], k: int, seed: int) -> list[list[int]]:
@@ -109,7 +227,7 @@ def cross_validated_probs(experiment: Any, index: Any, folds: int = FOLDS,
             val_samples=[samples[i] for i in held], source=index.source)
         exp = experiment.copy()
         exp.data.use_folder_split = True
-        exp.training.epochs = max(1, min(int(epochs), int(experiment.training.epochs)))
+        exp.training.epochs = fold_epochs(experiment, epochs)
         exp.training.early_stopping = False
         trainer = Trainer(exp, stop_event=stop, index=fold_index)
         result = trainer.fit()

@@ -1,6 +1,7 @@
-"""The Health view's two bars: :class:`CheckBar` (Check, Check labels, Cancel and the
-progress of a running check) above the findings, and :class:`ActionBar` (the chosen image
-and what can be done with it) below them; and the question asked before a file moves."""
+"""The Health view's bars: :class:`CheckBar` (Check, Check labels, Cancel and the
+progress of a running check) and :class:`StaleBar` (why the findings shown may be out of
+date, with *Check again*) above the findings, and :class:`ActionBar` (the chosen image and
+what can be done with it) below them; and the question asked before a file moves."""
 
 from __future__ import annotations
 
@@ -111,6 +112,40 @@ class CheckBar(QWidget):
             if done < total else f"Ranking the images with confident learning · {spent}")
 
 
+class StaleBar(QWidget):
+    """Why the findings shown may no longer hold (files moved, the split changed, the
+    folder changed since a kept check), and *Check again*; hidden when they hold.
+
+    Signals
+    -------
+    check_requested()
+        *Check again* was pressed.
+    """
+
+    check_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.label = MessageLabel("")
+        self.button = QPushButton("Check again")
+        self.button.setToolTip("Run the fast checks again (seconds); the label check's "
+                               "findings are kept for the images still filed as checked")
+        self.button.clicked.connect(self.check_requested)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.label, 1)
+        row.addWidget(self.button, 0, Qt.AlignmentFlag.AlignTop)
+        self.hide()
+
+    def text(self) -> str:
+        return self.label.text() if not self.isHidden() else ""
+
+    def show_stale(self, text: str, level: str = "warning") -> None:
+        """Say ``text`` ("" hides the bar)."""
+        self.label.show_message(text, level)
+        self.setVisible(bool(text))
+
+
 class ActionBar(QWidget):
     """The chosen image, the buttons acting on it, and a line saying how the last action
     went (hidden when there is nothing to say)."""
@@ -124,8 +159,9 @@ class ActionBar(QWidget):
                                        "evaluation and tuning (the experiment keeps the "
                                        "list; Include again brings it back)")
         self.move_button = QPushButton("Move to suggested class")
-        self.move_button.setToolTip("Move the file into the folder of the class the network "
-                                    "suggests (after asking; Undo move puts it back)")
+        self.move_tip = ("Move the file into the folder of the class the network suggests "
+                         "(after asking; Undo move puts it back)")
+        self.move_button.setToolTip(self.move_tip)
         self.undo_button = QPushButton("Undo move")
         self.undo_button.setToolTip("Put the last moved file back where it was")
         self.reveal_button = QPushButton("Reveal in file manager")

@@ -4,6 +4,7 @@ them back: the Health view's right-hand column."""
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (QAbstractItemView, QGroupBox, QHBoxLayout, QListWidget,
@@ -17,6 +18,29 @@ def edited(exclude: list[str], entries: list[str], excluded: bool) -> list[str]:
     if excluded:
         return current + [e for e in dict.fromkeys(entries) if e not in current]
     return [e for e in current if _norm(e) not in entries]
+
+
+def set_excluded(experiment: Any, index: Any, paths: list[str], excluded: bool = True
+                 ) -> tuple[list[str], bool]:
+    """Exclude ``paths`` (images of ``index``) from training, or include them again,
+    through ``experiment.data.exclude`` (the Experiment announces it to every view): the
+    Health view's and the thumbnail grid's way. Returns the entries (paths relative to
+    the dataset folder) and whether the list changed."""
+    from workbench.core.data.split import relative_path
+
+    rels = [relative_path(index, p) for p in paths]
+    new = edited(experiment.data.exclude, rels, excluded)
+    changed = new != list(experiment.data.exclude)
+    if changed:
+        experiment.data.exclude = new
+    return rels, changed
+
+
+def excluded_text(entries: list[str], excluded: bool) -> str:
+    """What the views say after :func:`set_excluded`."""
+    what = entries[0] if len(entries) == 1 else f"{len(entries)} images"
+    return (f"Excluded {what} from training." if excluded else
+            f"{what} {'is' if len(entries) == 1 else 'are'} included in training again.")
 
 
 def _norm(entry: str) -> str:

@@ -12,13 +12,15 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from workbench.core.data.health.labels import quality_of
+
 #: kind -> (title, what it means and what to do), most serious first: the default order.
 KINDS: dict[str, tuple[str, str]] = {
     "conflict": ("Conflicting labels",
                  "the same picture filed under different classes: exclude the wrong one"),
-    "leak": ("Train/val leak",
-             "copies on both sides of the split inflate the validation accuracy: exclude "
-             "one side's copy"),
+    "leak": ("Leak between parts",
+             "copies in training and in validation (or test/) inflate the accuracy measured "
+             "on them: exclude one side's copy"),
     "label": ("Likely mislabelled",
               "a network that never trained on it says it looks like another class"),
     "exact": ("Exact duplicates", "the same pixels: one copy is enough"),
@@ -30,7 +32,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "aspect": ("Extreme aspect", "squeezed into the input's shape, it loses most detail"),
 }
 ORDER = {kind: i for i, kind in enumerate(KINDS)}
-_PLURAL = {"conflict": "conflicting labels", "leak": "train/validation leaks",
+_PLURAL = {"conflict": "conflicting labels", "leak": "leaks between parts",
            "label": "likely mislabelled", "exact": "exact duplicate groups",
            "near": "near duplicate groups", "unreadable": "unreadable",
            "blank": "blank", "tiny": "tiny", "aspect": "extreme aspect ratio"}
@@ -51,6 +53,8 @@ class Finding:
     also: tuple[str, ...] = ()   # the other kinds the same group is
     #: ``(path, class)`` of ordinary images shown beside a label issue, for comparison.
     examples: tuple[tuple[str, str], ...] = ()
+    #: Each image's pixel size (groups of copies: which one is the big one), or None.
+    sizes: tuple[tuple[int, int] | None, ...] = ()
 
     @property
     def title(self) -> str:
@@ -88,21 +92,32 @@ def _make(report: Any, kind: str, paths: list[str], **fields: Any) -> Finding:
                    tuple(report.side_of.get(p, "") for p in paths), **fields)
 
 
-def _group_detail(report: Any, kinds: list[str], paths: list[str]) -> str:
-    names = ", ".join(relative(report, p) for p in paths[:4])
+def _group_detail(report: Any, kinds: list[str], paths: list[str],
+                  sizes: dict[str, tuple[int, int]]) -> str:
+    names = ", ".join(relative(report, p) + size_text(sizes, p) for p in paths[:4])
     more = f" and {len(paths) - 4} more" if len(paths) > 4 else ""
     also = [KINDS[k][0].lower() for k in kinds[1:]]
     text = f"{KINDS[kinds[0]][1][0].upper()}{KINDS[kinds[0]][1][1:]}. {names}{more}."
     return text + (f" Also: {', '.join(also)}." if also else "")
 
 
-def findings_of(report: Any, input_size: tuple[int, int] | None = None) -> list[Finding]:
+def size_text(sizes: dict[str, tuple[int, int]], path: str) -> str:
+    """`` (4032×3024)`` when the pixel size of ``path`` is known, else ""."""
+    size = sizes.get(path)
+    return f" ({size[0]}×{size[1]})" if size else ""
+
+
+def findings_of(report: Any, input_size: tuple[int, int] | None = None,
+                sizes: dict[str, tuple[int, int]] | None = None) -> list[Finding]:
     """The rows of ``report``, most serious kind first (label issues most likely wrong
-    first)."""
+    first); ``sizes`` (path -> pixel size) names each copy's size in its group's row."""
     rows: list[Finding] = []
+    sizes = sizes or {}
     groups: dict[frozenset, tuple[list[str], list[str]]] = {}
     for kind, found in (("conflict", report.conflicting_labels),
-                        ("leak", report.train_val_leaks),
+                        # Every part's: train/val, and those reaching into test/.
+                        ("leak", [g["paths"] for g in getattr(report, "leaks", None) or []]
+                         or report.train_val_leaks),
                         ("exact", report.exact_duplicates),
                         ("near", report.near_duplicates)):
         for group in found:
@@ -112,16 +127,20 @@ def findings_of(report: Any, input_size: tuple[int, int] | None = None) -> list[
             of = [_class_of(report, p) for p in paths]
             paths = sorted(paths, key=lambda p: of.count(_class_of(report, p)))
         rows.append(_make(report, kinds[0], paths, also=tuple(kinds[1:]),
-                          detail=_group_detail(report, kinds, paths)))
+                          detail=_group_detail(report, kinds, paths, sizes),
+                          sizes=tuple(sizes.get(p) for p in paths)))
 
     examples = _examples(report)
+    quality = quality_of(report)
+    doubt = "" if quality is None or quality.reliable else (
+        f" Unreliable: the network reached only {quality.accuracy:.0%} on held-out folds.")
     for issue in report.label_issues:
         path, given, suggested = issue["path"], issue["given"], issue["suggested"]
         shown = tuple((examples[c], c) for c in (suggested, given) if c in examples)
         rows.append(Finding(
             "label", (path,), (given,), (report.side_of.get(path, ""),),
             detail=f"Filed as {given}; a network that never trained on it says "
-                   f"{suggested}. {relative(report, path)}",
+                   f"{suggested}. {relative(report, path)}{doubt}",
             score=float(issue["score"]), suggested=suggested, examples=shown))
 
     for u in report.unreadable:
@@ -161,13 +180,6 @@ def _examples(report: Any) -> dict[str, str]:
     return out
 
 
-def _duration(seconds: float) -> str:
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    m, s = divmod(int(round(seconds)), 60)
-    return f"{m} min {s:02d} s"
-
-
 def counts_of(findings: list[Finding]) -> dict[str, int]:
     """Rows per kind, in :data:`KINDS` order (kinds without rows left out)."""
     counts = dict.fromkeys(KINDS, 0)
@@ -177,10 +189,14 @@ def counts_of(findings: list[Finding]) -> dict[str, int]:
 
 
 def summary_text(report: Any, findings: list[Finding]) -> str:
-    """One line: what was checked, how long it took, and how many of each finding."""
+    """One line: what was checked, how long it took, and how many of each finding; for a
+    label check, how well its network did and whether its findings can be trusted
+    (:func:`~workbench.core.data.health.labels.summary_line`)."""
+    from workbench.core.data.health.labels import duration_text, summary_line
+
     n = report.num_images
     fast = sum(v for k, v in report.seconds.items() if k != "labels")
-    text = f"Checked {n:,} image{'s' if n != 1 else ''} in {_duration(fast)}"
+    text = f"Checked {n:,} image{'s' if n != 1 else ''} in {duration_text(fast)}"
     if report.excluded:
         text += f" (leaving out {report.excluded} excluded)"
     counts = counts_of(findings)
@@ -189,14 +205,9 @@ def summary_text(report: Any, findings: list[Finding]) -> str:
     else:
         text += ": no problems found"
     if report.labels_checked:
-        text += f". Labels checked in {_duration(report.seconds.get('labels', 0.0))}"
-        if not report.label_issues:
-            text += ": none looks mislabelled"
-        text += "."
-    else:
-        text += (". Labels not checked: Check labels trains the network 5 times to find "
-                 "images whose label it contradicts.")
-    return text
+        return f"{text}. {summary_line(report)}"
+    return text + (". Labels not checked: Check labels trains the network 5 times to find "
+                   "images whose label it contradicts.")
 
 
 def empty_text(report: Any) -> str:

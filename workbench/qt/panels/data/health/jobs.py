@@ -9,10 +9,12 @@ from typing import Any
 from workbench.qt.workers import TaskState
 
 
-def check(experiment: Any, index: Any, labels: bool, state: TaskState) -> tuple[Any, Any]:
-    """``(report, index)``: ``experiment``'s dataset checked (``labels``: the
-    cross-validated label check too), and the scan it was checked on (``index``, or the
-    folder scanned here when None).
+def check(experiment: Any, index: Any, labels: bool, state: TaskState
+          ) -> tuple[Any, Any, dict[str, tuple[int, int]]]:
+    """``(report, index, sizes)``: ``experiment``'s dataset checked (``labels``: the
+    cross-validated label check too), the scan it was checked on (``index``, or the
+    folder scanned here when None), and the pixel size of every image in a group of
+    copies (:func:`group_sizes`).
 
     Progress goes out as ``state.send((stage, done, total))``: ``stage`` is
     "fingerprints" or "labels" (``done`` folds trained of ``total``). Cancelling the job
@@ -30,4 +32,22 @@ def check(experiment: Any, index: Any, labels: bool, state: TaskState) -> tuple[
     report = check_dataset(experiment, index=index, labels=labels,
                            progress=lambda stage, d, t: state.send((stage, d, t)),
                            stop_event=state.cancel_event)
-    return report, index
+    return report, index, group_sizes(report)
+
+
+def group_sizes(report: Any) -> dict[str, tuple[int, int]]:
+    """``path -> (width, height)`` of the images of ``report``'s groups of copies, from
+    their headers (as displayed: EXIF rotation applied), so that the rows can say which
+    copy is the big one; images whose header cannot be read are left out."""
+    from workbench.core.data.summary import image_header
+
+    paths = {p for groups in (report.conflicting_labels, report.train_val_leaks,
+                              report.exact_duplicates, report.near_duplicates,
+                              getattr(report, "test_leaks", None) or [])
+             for g in groups for p in g}
+    sizes = {}
+    for p in sorted(paths):
+        header = image_header(p)
+        if header is not None:
+            sizes[p] = header[0]
+    return sizes

@@ -133,8 +133,10 @@ class FindingsModel(QAbstractTableModel):
             return (ORDER[f.kind] * 10 - (f.score or 0.0), f.class_text,
                     -1.0 if f.score is None else f.score, index.row(), f.detail)[col]
         if role == Qt.ItemDataRole.ToolTipRole:
-            return "\n".join(f"{p}  ({c}, {s or 'not in the split'})"
-                             for p, c, s in zip(f.paths, f.classes, f.sides))
+            sizes = f.sizes or (None,) * len(f.paths)
+            return "\n".join(f"{p}  ({c}, {s or 'not in the split'}"
+                             + (f", {z[0]}×{z[1]} px)" if z else ")")
+                             for p, c, s, z in zip(f.paths, f.classes, f.sides, sizes))
         if role == Qt.ItemDataRole.TextAlignmentRole and col == 2:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.TextAlignmentRole:
@@ -197,8 +199,8 @@ def images_width(findings: list[Finding]) -> int:
 
 
 class ImagesDelegate(QStyledItemDelegate):
-    """Paints the Images cell: each image with ``class · side`` under it, the chosen one
-    framed, excluded ones greyed, moved ones marked; a label issue's example images of the
+    """Paints the Images cell: each image with ``class · side`` under it (and a copy's
+    pixel size on its foot), the chosen one framed, excluded ones greyed, moved ones marked; a label issue's example images of the
     suggested and the given class after a gap."""
 
     def __init__(self, model: FindingsModel, parent: Any = None):
@@ -250,8 +252,10 @@ class ImagesDelegate(QStyledItemDelegate):
                 caption = f"e.g. {cls}"
                 text.setAlpha(215 if selected else 150)  # fainter than the row's own images
             else:
-                side = {"val": "val", "train": "train"}.get(f.sides[i], "")
+                side = {"val": "val", "train": "train", "test": "test"}.get(f.sides[i], "")
                 caption = f"{cls} · {side}" if side else cls
+                if f.sizes and f.sizes[i]:
+                    _draw_size(painter, rect, f.sizes[i])
                 self._draw_state(painter, rect, path, selected and i == chosen)
             painter.setPen(text)
             text_rect = QRect(rect.left() - GAP // 2, rect.bottom() + 4, THUMB + GAP, CAPTION)
@@ -289,6 +293,16 @@ class ImagesDelegate(QStyledItemDelegate):
             painter.setPen(QPen(QColor("#ff9800"), 3))
             painter.drawRect(rect.adjusted(-2, -2, 2, 2))
         painter.setPen(pen)
+
+
+def _draw_size(painter: QPainter, rect: QRect, size: tuple[int, int]) -> None:
+    """``4032×3024`` over the foot of a thumbnail: which copy is the big one."""
+    band = QRect(rect.left(), rect.bottom() - 14, rect.width(), 15)
+    pen = painter.pen()
+    painter.fillRect(band, QColor(0, 0, 0, 150))
+    painter.setPen(QColor("white"))
+    painter.drawText(band, Qt.AlignmentFlag.AlignCenter, f"{size[0]}×{size[1]}")
+    painter.setPen(pen)
 
 
 def _source_row(index: QModelIndex) -> int | None:

@@ -9,8 +9,14 @@ side (:mod:`.table`); clicking an image chooses it for the actions:
 - **Exclude from training** adds the image to the experiment's ``data.exclude`` (every
   tab hears it; the list on the right, or *Include again*, takes it back);
 - **Move to suggested class** (likely mislabelled images) moves the file after a
-  confirmation, offers *Undo move*, and has the folder scanned again;
+  confirmation, offers *Undo move*, and has the folder scanned again (:mod:`.moves`); it
+  is off when the label check's network was too weak to trust;
 - **Reveal in file manager**.
+
+A move, an undo or a change of the split settings makes the findings shown out of date: a
+bar says why, with *Check again* (:class:`~.controls.StaleBar`). The last check of a folder
+and its moves are kept (:mod:`workbench.core.data.health.saved`) and shown again when the
+folder is opened in a later session, marked out of date when the folder changed since.
 
 The dialog is an attribute (``confirm``) so a test can answer it without a person.
 """
@@ -18,20 +24,23 @@ The dialog is an attribute (``confirm``) so a test can answer it without a perso
 from __future__ import annotations
 
 import sys
+import time
 from typing import Any, Callable
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal, Slot
 from PySide6.QtWidgets import QLabel, QSplitter, QStackedWidget, QVBoxLayout, QWidget
 
-from workbench.core.errors import DataError
+from workbench.core.data.health import saved
+from workbench.core.data.health.labels import is_reliable, quality_of
 from workbench.core.events import CurrentExperiment
 from workbench.core.experiment import Experiment
 
 from workbench.qt.common import MessageLabel, run_standalone
 from workbench.qt.evented import subscribe
 from workbench.qt.panels.data.health import jobs
-from workbench.qt.panels.data.health.controls import ActionBar, CheckBar, confirm
-from workbench.qt.panels.data.health.excluded import ExcludedList, edited
+from workbench.qt.panels.data.health.controls import ActionBar, CheckBar, StaleBar, confirm
+from workbench.qt.panels.data.health.excluded import ExcludedList, excluded_text, set_excluded
+from workbench.qt.panels.data.health.moves import MoveActions
 from workbench.qt.panels.data.health.findings import (KINDS, Finding, counts_of, empty_text,
                                                       same_path,
                                                       findings_of, relative, summary_text)
@@ -49,7 +58,7 @@ _BEFORE = ("Check the dataset for copies filed under two classes, copies on both
            "5 times on parts of the data (minutes on a large dataset).")
 
 
-class HealthView(QWidget):
+class HealthView(MoveActions, QWidget):
     """The findings of the dataset of ``experiment`` and the actions on them.
 
     Signals
@@ -79,6 +88,8 @@ class HealthView(QWidget):
         self.report: Any = None
         self.index: Any = None  # the scan the report was made on, kept current by rescans
         self.moves: list[Any] = []  # the files moved here, last last (Undo takes it back)
+        self.sizes: dict[str, tuple[int, int]] = {}  # pixel sizes of the copies shown
+        self._labels = False  # whether the running check includes the label check
         # The dialog, replaceable (tests answer it without a person).
         self.confirm: Callable[[QWidget, str, str], bool] = confirm
         self._checking = ""  # the folder of the running check
@@ -105,6 +116,8 @@ class HealthView(QWidget):
         self.bar.cancel_requested.connect(self.cancel)
         self.bar.kind_combo.currentIndexChanged.connect(self._on_kind_chosen)
         self.summary = MessageLabel("")
+        self.stale = StaleBar()
+        self.stale.check_requested.connect(lambda: self.check(False))
 
         self.table = FindingsTable(self.model)
         self.table.image_pressed.connect(self.model.choose)
@@ -145,6 +158,7 @@ class HealthView(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.bar)
         layout.addWidget(self.summary)
+        layout.addWidget(self.stale)
         layout.addWidget(split, 1)
         layout.addWidget(self.actions)
         self._fill_kinds([])
@@ -156,7 +170,7 @@ class HealthView(QWidget):
         """Check the experiment's dataset in the background (``labels``: the label check
         too); a check already running is superseded."""
         exp, index = self.experiment.copy(), self._scanned_index()
-        self._checking = exp.data.folder
+        self._checking, self._labels = exp.data.folder, labels
         self.bar.start(labels)
         self._runner.submit(lambda state: jobs.check(exp, index, labels, state))
 
@@ -176,29 +190,52 @@ class HealthView(QWidget):
             return
         self._runner.cancel_all()
         self.bar.end()
-        self._say("Cancelled: the findings shown are those of the last check.", "warning")
+        if self.report is None:
+            text = "no labels were checked" if self._labels else "nothing was checked"
+        elif self._labels and not self.report.labels_checked:
+            text = ("no labels were checked; the findings shown are those of the last "
+                    "check, without the label check")
+        else:
+            text = "the findings shown are those of the last check"
+        self._say(f"Cancelled: {text}.", "warning")
 
     @Slot(int, object)
     def _on_checked(self, _job: int, result: Any) -> None:
         self.bar.end()
-        self.report, self.index = result
-        findings = findings_of(self.report, tuple(self.experiment.data.input_size))
+        report, self.index, self.sizes = result
+        saved.keep_labels(self.report, report)  # a fast check keeps the label findings
+        self.report = report
+        saved.save_report(self.index, self.experiment.data, report, self.sizes)
+        self._show_report()
+        self._say("")
+        self.checked.emit(self.report)
+
+    def _show_report(self, stale: str = "", level: str = "warning") -> None:
+        """Show the rows of ``self.report``; ``stale``: why they may be out of date."""
+        findings = findings_of(self.report, tuple(self.experiment.data.input_size),
+                               self.sizes)
         self.model.set_findings(findings)
+        self.show_moves()
         self.table.fit_images_column()
         self._fill_kinds(findings)
         self._show_excluded()
+        doubt = quality_of(self.report) is not None and not is_reliable(self.report)
         self.summary.show_message(summary_text(self.report, findings),
-                                  "warning" if findings else "ok")
+                                  "warning" if findings or doubt else "ok")
+        self.stale.show_stale(stale, level)
         if findings:
             self.stack.setCurrentWidget(self.table)
             self.table.selectRow(0)
         else:
             self.empty.setText(empty_text(self.report))
             self.stack.setCurrentWidget(self.empty)
-        self._say("")
         self.title_changed.emit(f"Health ({len(findings)})" if findings else "Health")
         self._update_actions()
-        self.checked.emit(self.report)
+
+    def mark_stale(self, text: str) -> None:
+        """Say why the findings shown are out of date (with *Check again*)."""
+        if self.report is not None:
+            self.stale.show_stale(text)
 
     @Slot(int, str)
     def _on_errored(self, _job: int, message: str) -> None:
@@ -235,26 +272,43 @@ class HealthView(QWidget):
             return
         if field in ("exclude", None):
             self._show_excluded()
-        if self.report is not None and field in _SPLIT_FIELDS:
-            self._say("The split changed since the check: Check again to see its leaks.",
-                      "warning")
+        if field in _SPLIT_FIELDS:
+            self.mark_stale("The split changed since the check: Check again to see its "
+                            "leaks.")
 
     def _on_dataset_changed(self, index: Any) -> None:
         if index is not None and self.is_checking() and self._checking and \
                 not same_path(index.root, self._checking):
             self.cancel()  # another dataset was opened: the running check is of the old one
+        opened = index is not None and (self.index is None
+                                        or not same_path(index.root, self.index.root))
         if self.report is not None and index is not None and \
                 not same_path(index.root, self.report.root):
-            self.report = None
-            self.moves.clear()
+            self.report, self.sizes = None, {}
             self.model.set_findings([])
             self._fill_kinds([])
             self.summary.show_message("")
+            self.stale.show_stale("")
             self.empty.setText(_BEFORE)
             self.stack.setCurrentWidget(self.empty)
             self.title_changed.emit("Health")
         self.index = index
+        if opened:
+            self._restore(index)
         self._show_excluded()
+
+    def _restore(self, index: Any) -> None:
+        """Show what was kept of ``index``'s folder: its moves (for Undo) and, when no
+        check of it is shown, its last check, marked out of date if the folder changed."""
+        kept = saved.load(index, self.experiment.data)
+        self.moves = kept.moves
+        if kept.report is not None and (self.report is None or not same_path(
+                self.report.root, index.root)) and not self.is_checking():
+            self.report, self.sizes = kept.report, kept.sizes
+            when = time.strftime("%d %b %Y %H:%M", time.localtime(kept.checked_at))
+            self._show_report(kept.stale or f"Shown: the check of {when}, kept from an "
+                              f"earlier session.", "warning" if kept.stale else "info")
+        self._update_actions()
 
     def _show_excluded(self) -> None:
         from workbench.core.data.split import excluded_paths
@@ -287,13 +341,10 @@ class HealthView(QWidget):
         ``data.exclude``: every tab hears it."""
         if self.index is None:
             return
-        from workbench.core.data.split import relative_path
-
-        rels = [relative_path(self.index, p) for p in paths]
-        self._change_exclude(edited(self.experiment.data.exclude, rels, excluded))
-        what = rels[0] if len(rels) == 1 else f"{len(rels)} images"
-        self._say(f"Excluded {what} from training." if excluded else
-                  f"{what} is included in training again.", "ok")
+        rels, changed = set_excluded(self.experiment, self.index, paths, excluded)
+        if changed:
+            self.experiment_changed.emit()
+        self._say(excluded_text(rels, excluded), "ok")
 
     @Slot(list)
     def include_entries(self, entries: list[str]) -> None:
@@ -311,52 +362,8 @@ class HealthView(QWidget):
         if path:
             self.set_excluded([path], path not in self.model.excluded)
 
-    @Slot()
-    def move_to_suggested(self) -> None:
-        """Move the selected likely mislabelled image into its suggested class's folder,
-        after a confirmation; the folder is scanned again."""
-        from workbench.core.data.health.actions import move_to_class
-
-        sel = self.selected()
-        if sel is None or sel[1].kind != "label" or self.index is None:
-            return
-        f = sel[1]
-        path, given, to = f.paths[0], f.classes[0], f.suggested
-        name = relative(self.report, path)
-        if not self.confirm(self, "Move to another class",
-                            f"Move {name} from class {given!r} to class {to!r}?\n\nThe file "
-                            f"moves into the folder of {to!r}; Undo move puts it back."):
-            return
-        try:
-            move = move_to_class(self.index, path, to)
-        except DataError as e:
-            self._say(f"Not moved: {e}", "error")
-            return
-        self.moves.append(move)
-        self.model.set_moved(path, to)
-        self._say(f"Moved {name} from {given!r} to {to!r} "
-                  f"({relative(self.report, move.target)}). Undo move puts it back.", "ok")
-        self.rescan_requested.emit()
-        self._update_actions()
-
-    @Slot()
-    def undo_move(self) -> None:
-        """Move the last moved file back where it was; the folder is scanned again."""
-        from workbench.core.data.health.actions import undo
-
-        if not self.moves:
-            return
-        move = self.moves[-1]
-        try:
-            undo(move)
-        except DataError as e:
-            self._say(f"Cannot undo: {e}", "error")
-            return
-        self.moves.pop()
-        self.model.set_moved(move.source, None)
-        self._say(f"Moved {relative(self.report, move.source)} back.", "ok")
-        self.rescan_requested.emit()
-        self._update_actions()
+    move_to_suggested = Slot()(MoveActions.move_to_suggested)
+    undo_move = Slot()(MoveActions.undo_move)
 
     def _say(self, text: str, level: str = "info") -> None:
         self.actions.say(text, level)
@@ -371,8 +378,13 @@ class HealthView(QWidget):
         self.exclude_button.setEnabled(bool(path) and not moved and not skipped
                                        and self.index is not None)
         self.exclude_button.setText("Include again" if excluded else "Exclude from training")
+        trusted = self.report is not None and is_reliable(self.report)
         self.move_button.setEnabled(sel is not None and sel[1].kind == "label" and not moved
-                                    and not excluded)
+                                    and not excluded and trusted)
+        self.move_button.setToolTip(self.actions.move_tip if trusted else (
+            "Off: the label check's network was too weak for its findings to be trusted "
+            "(see the line above). Exclude the image if you are sure it is wrong, or check "
+            "the labels again with a stronger network"))
         self.undo_button.setEnabled(bool(self.moves))
         self.reveal_button.setEnabled(bool(path))
         if sel is None:

@@ -1,0 +1,194 @@
+"""What the Health view remembers of a dataset folder between sessions: its last check's
+report (the label check's findings took minutes) and the files it moved, so *Undo move*
+still works after a restart.
+
+One JSON file per dataset folder, ``<data home>/health/<key>.json``, written atomically:
+the report's JSON (:meth:`~workbench.core.data.health.report.HealthReport.to_json`, with
+the label check's quality and the images' pixel sizes), the split settings it was made
+with, a signature of the folder's image list (relative path and class of every image) and
+the size and modification time of every image a finding names. :func:`load` gives the
+report back, rebuilt on the folder's current scan, and says why it may be out of date
+(images added, removed, moved or changed since; other split settings); a file that cannot
+be read is ignored, and one that cannot be written is skipped (nothing depends on it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from workbench.core.data.health.actions import Move
+
+#: Bump when the file's content changes meaning: older files are then ignored.
+FORMAT = 1
+#: ``data`` settings a report's split (its leaks and sides) depends on.
+SPLIT_FIELDS = ("val_fraction", "seed", "stratified", "use_folder_split")
+
+
+@dataclass
+class Saved:
+    """What :func:`load` found: the last report (None: no check was kept), the moves still
+    undoable, when the check was made, and why the report may be out of date ("")."""
+
+    report: Any = None
+    moves: list[Move] = field(default_factory=list)
+    checked_at: float = 0.0
+    stale: str = ""
+    sizes: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+
+def file_for(root: str) -> Path:
+    from workbench.core.io import data_home
+
+    key = hashlib.sha1(os.path.abspath(root).encode()).hexdigest()[:16]
+    return data_home() / "health" / f"{key}.json"
+
+
+def _rel(root: str, path: str) -> str:
+    prefix = root.rstrip(os.sep) + os.sep
+    return path[len(prefix):] if path.startswith(prefix) else path
+
+
+def _all(index: Any) -> list[tuple[str, int]]:
+    return (list(index.samples) + list(index.val_samples or [])
+            + list(getattr(index, "test_samples", None) or []))
+
+
+def signature(index: Any) -> str:
+    """A digest of ``index``'s images (relative path and class of each): it changes when
+    an image is added, removed, renamed or moved to another class."""
+    h = hashlib.sha1()
+    for path, label in sorted(_all(index)):
+        h.update(f"{_rel(index.root, path)}\0{index.classes[label]}\n".encode())
+    return h.hexdigest()
+
+
+def _named(report: Any) -> set[str]:
+    """The images ``report``'s findings name."""
+    paths = {i["path"] for i in report.label_issues} | set(report.blank_images)
+    for groups in (report.exact_duplicates, report.near_duplicates,
+                   report.conflicting_labels, report.train_val_leaks,
+                   getattr(report, "test_leaks", None) or []):
+        for g in groups:
+            paths.update(g)
+    paths.update(it["path"] for it in report.tiny_images + report.extreme_aspect)
+    return paths
+
+
+def _stat(path: str) -> list[int]:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return [-1, -1]
+    return [int(st.st_size), int(st.st_mtime_ns)]
+
+
+def _read(root: str) -> dict[str, Any]:
+    try:
+        data = json.loads(file_for(root).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    ok = isinstance(data, dict) and data.get("format") == FORMAT and \
+        os.path.abspath(str(data.get("root", ""))) == os.path.abspath(root)
+    return data if ok else {}
+
+
+def _write(root: str, data: dict[str, Any]) -> None:
+    from workbench.core.io import atomic_write_text
+
+    file = file_for(root)
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(file, json.dumps(data))
+    except OSError:
+        pass  # a read-only or full data folder: the next session starts without it
+
+
+def save_report(index: Any, data: Any, report: Any,
+                sizes: dict[str, tuple[int, int]] | None = None) -> None:
+    """Keep ``report`` (checked on ``index`` with the ``data`` settings) for the folder."""
+    saved = _read(index.root) or {"format": FORMAT, "root": os.path.abspath(index.root)}
+    body = report.to_json()
+    body["label_quality"] = getattr(report, "label_quality", None)
+    body["seconds"] = dict(report.seconds)  # unrounded: the summary reads the same again
+    saved.update({
+        "report": body, "checked_at": time.time(), "signature": signature(index),
+        "split": {f: getattr(data, f) for f in SPLIT_FIELDS},
+        "stats": {p: _stat(p) for p in sorted(_named(report))},
+        "sizes": {p: list(s) for p, s in (sizes or {}).items()}})
+    _write(index.root, saved)
+
+
+def save_moves(root: str, moves: list[Move]) -> None:
+    """Keep the moves *Undo move* can take back (last last) for the folder ``root``."""
+    saved = _read(root) or {"format": FORMAT, "root": os.path.abspath(root)}
+    saved["moves"] = [m.to_dict() for m in moves]
+    _write(root, saved)
+
+
+def load(index: Any, data: Any) -> Saved:
+    """What was kept for ``index``'s folder, the report rebuilt on ``index`` split with
+    the ``data`` settings (its images' classes and sides)."""
+    from workbench.core.data.health.report import HealthReport
+    from workbench.core.data.split import split_for
+
+    saved = _read(index.root)
+    moves = []
+    for m in saved.get("moves", []):
+        try:
+            move = Move.from_dict(m)
+        except (KeyError, TypeError, ValueError):
+            continue
+        if os.path.isfile(move.target) and not os.path.exists(move.source):
+            moves.append(move)  # still undoable
+    out = Saved(moves=moves)
+    body = saved.get("report")
+    if not isinstance(body, dict):
+        return out
+    names = {f.name for f in dataclasses.fields(HealthReport)}
+    try:
+        report = HealthReport(**{k: v for k, v in body.items() if k in names})
+        report.label_quality = body.get("label_quality")
+        train, val = split_for(index, data)
+    except (TypeError, ValueError):
+        return out
+    test = list(getattr(index, "test_samples", None) or [])
+    report.label_of = {p: index.classes[lb] for p, lb in train + val + test}
+    report.side_of = {**{p: "train" for p, _ in train}, **{p: "val" for p, _ in val},
+                      **{p: "test" for p, _ in test}}
+    out.report, out.checked_at = report, float(saved.get("checked_at", 0.0))
+    out.sizes = {p: (int(s[0]), int(s[1])) for p, s in saved.get("sizes", {}).items()}
+    out.stale = _staleness(index, data, saved)
+    return out
+
+
+def _staleness(index: Any, data: Any, saved: dict[str, Any]) -> str:
+    changed = [p for p, st in saved.get("stats", {}).items() if _stat(p) != list(st)]
+    if saved.get("signature") != signature(index) or changed:
+        what = f" ({len(changed)} of the images shown changed or went)" if changed else ""
+        return (f"The folder changed since this check{what}: images were added, removed, "
+                f"moved or edited. Check again to see its findings now.")
+    if any(saved.get("split", {}).get(f) != getattr(data, f) for f in SPLIT_FIELDS):
+        return "The split changed since this check: Check again to see its leaks."
+    return ""
+
+
+def keep_labels(old: Any, new: Any) -> bool:
+    """Carry ``old``'s label check into ``new`` (a check without one, of the same folder):
+    its findings about images still filed under the class they were checked in, its
+    quality and its time. Returns whether anything was carried."""
+    if old is None or not old.labels_checked or new.labels_checked or \
+            os.path.abspath(old.root) != os.path.abspath(new.root):
+        return False
+    new.label_issues = [i for i in old.label_issues
+                        if new.label_of.get(i["path"]) == i["given"]]
+    new.labels_checked = True
+    new.label_quality = getattr(old, "label_quality", None)
+    new.seconds["labels"] = old.seconds.get("labels", 0.0)
+    return True
