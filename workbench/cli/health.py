@@ -1,7 +1,9 @@
 """``workbench check DIR``: the dataset's health (:mod:`workbench.core.data.health`):
-copies, conflicting labels, train/validation leaks, odd images and, with ``--labels``,
-likely mislabelled images (and, with ``--experiment``, a ``note:`` on an optimizer setting
-that will very likely fail the run); and ``workbench report RUN_DIR``: a run as one HTML file
+copies, conflicting labels, leaks between the training, validation and test parts, odd
+images and, with ``--labels``, likely mislabelled images (and, with ``--experiment``, a
+``note:`` on an optimizer setting that will very likely fail the run); with ``--strict``
+it exits with :data:`EXIT_FINDINGS` when it finds conflicting labels or leaks, to gate a
+pipeline. And ``workbench report RUN_DIR``: a run as one HTML file
 (:mod:`workbench.core.runs.report`)."""
 
 from __future__ import annotations
@@ -17,6 +19,19 @@ from workbench.cli.signals import _ctrl_c_stops
 
 #: Entries of each kind the text output lists (all of them are in --json).
 SHOWN = 20
+#: ``check --strict`` found conflicting labels or leaks between parts (beside the codes of
+#: :mod:`workbench.cli.common`: 1 a bug, 2 a user error, 3 diverged, 4 out of memory).
+EXIT_FINDINGS = 5
+
+#: Leaks by the parts they span: the title and why it matters.
+_LEAKS = {("train", "val"): ("train/validation leaks", "copies on both sides of the split "
+                                                      "inflate the validation accuracy"),
+          ("train", "test"): ("train/test leaks", "copies of test images in training "
+                                                  "inflate the test accuracy"),
+          ("val", "test"): ("validation/test leaks", "copies of test images in validation "
+                                                     "pick the best epoch on test pictures"),
+          ("train", "val", "test"): ("train/validation/test leaks",
+                                     "copies in every part inflate both accuracies")}
 
 
 def _experiment(args: argparse.Namespace):
@@ -32,13 +47,33 @@ def _experiment(args: argparse.Namespace):
     exp = Experiment(name="check")
     exp.data.folder = args.folder
     _adopt_data_defaults(exp)  # the input size and channels the images suggest
-    # Leaks and exclusions are the experiment's: say whose, or the app's Health view (on the
-    # user's experiment) and this report differ without a word why.
-    print(f"note: no --experiment: checked with the default split ({exp.data.val_fraction:g} "
-          f"held out, seed {exp.data.seed}), input size {exp.data.input_size[0]}x"
-          f"{exp.data.input_size[1]} and no exclusions; give --experiment EXP.json to check "
-          f"as a run of it trains", file=sys.stderr)
     return exp.validate()
+
+
+def default_note(exp, index) -> str:
+    """What a check without ``--experiment`` assumed (printed as a ``note:``): leaks and
+    exclusions are the experiment's, and without a word why the app's Health view (on the
+    user's experiment) and this report could differ. The split named is the one used: the
+    folder's own validation part when it has one, else the held-out share."""
+    if index.val_samples is not None and exp.data.use_folder_split:
+        split = (f"the folder's own {_part_name(index, index.val_samples, 'val')}/ part as "
+                 f"validation")
+    else:
+        held = (f" of {_part_name(index, index.samples, 'train')}/"
+                if index.test_samples is not None else "")
+        split = (f"the default split ({exp.data.val_fraction:g} held out{held}, seed "
+                 f"{exp.data.seed})")
+    return (f"no --experiment: checked with {split}, input size {exp.data.input_size[0]}x"
+            f"{exp.data.input_size[1]} and no exclusions; give --experiment EXP.json to "
+            f"check as a run of it trains")
+
+
+def _part_name(index, samples, default: str) -> str:
+    """The folder of a dataset part (``val``, ``Validation``...), as its first image lies."""
+    if not samples:
+        return default
+    rel = os.path.relpath(samples[0][0], index.root).split(os.sep)
+    return rel[0] if len(rel) > 2 else default
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -58,6 +93,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     index = _scan(exp)
     scanned = time.perf_counter() - started
+    if not args.experiment:
+        print(f"note: {default_note(exp, index)}", file=sys.stderr)
     last = [-1]
 
     def progress(stage: str, done: int, total: int) -> None:
@@ -77,22 +114,29 @@ def cmd_check(args: argparse.Namespace) -> int:
     report.seconds["scan"] = report.seconds.get("scan", 0.0) + scanned  # done here, not there
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
-        return 0
-    _print_text(report)
+    else:
+        _print_text(report)
+    if args.strict and report.gating:
+        n = report.gating
+        print(f"workbench check: --strict: {n} finding{'s' if n != 1 else ''} "
+              f"(conflicting labels, leaks between parts) would mislead a run's accuracy: "
+              f"exit code {EXIT_FINDINGS}", file=sys.stderr)
+        return EXIT_FINDINGS
     return 0
 
 
 def _scan(exp):
     """The experiment's dataset, scanned and verified as ``check_dataset`` would (passed to
-    it, so it is done once); a ``note:`` names the ``data.exclude`` entries that match no
-    image (a typo would otherwise exclude nothing without a word)."""
+    it, so it is done once); ``note:`` lines say what the scan noticed (images in no class
+    folder, unused) and name the ``data.exclude`` entries that match no image (a typo would
+    otherwise exclude nothing without a word)."""
     from workbench.core.data.demo import dataset_folder
     from workbench.core.data.scan import scan_folder
 
     index = scan_folder(dataset_folder(exp.data.folder), verify=True)
-    note = exclude_note(index, list(exp.data.exclude))
-    if note:
-        print(f"note: {note}", file=sys.stderr)
+    for note in [*index.notes, exclude_note(index, list(exp.data.exclude))]:
+        if note:
+            print(f"note: {note}", file=sys.stderr)
     return index
 
 
@@ -117,12 +161,16 @@ def _groups(report, title: str, groups: list[list[str]], why: str) -> None:
 
 
 def _print_text(report) -> None:
-    print(f"{report.root}: {report.num_images} images, {len(report.classes)} classes"
+    parts = report.parts
+    where = (f" ({parts['train']} for training, {parts['val']} for validation, "
+             f"{parts['test']} in test/)" if "test" in parts else "")
+    print(f"{report.root}: {report.num_images} images{where}, {len(report.classes)} classes"
           + (f" ({report.excluded} excluded by the experiment)" if report.excluded else ""))
     _groups(report, "conflicting labels", report.conflicting_labels,
             "the same picture filed under different classes")
-    _groups(report, "train/validation leaks", report.train_val_leaks,
-            "copies on both sides of the split inflate the validation accuracy")
+    for key, (title, why) in _LEAKS.items():
+        _groups(report, title, [g["paths"] for g in report.leaks
+                                if tuple(g["parts"]) == key], why)
     _groups(report, "exact duplicates", report.exact_duplicates, "the same pixels")
     _groups(report, "near duplicates", report.near_duplicates,
             "re-encoded, resized or recompressed copies")
@@ -139,7 +187,10 @@ def _print_text(report) -> None:
         for u in report.unreadable[:SHOWN]:
             print(f"  {_rel(report, u['path'])}: {u['reason']}")
     if report.labels_checked:
+        from workbench.core.data.health.labels import summary_line
+
         issues = report.label_issues
+        print(summary_line(report))  # the held-out accuracy: how far to trust what follows
         print(f"likely mislabelled ({len(issues)}), most likely first:")
         for it in issues[:SHOWN]:
             print(f"  {_rel(report, it['path'])}: filed as {it['given']!r}, looks like "

@@ -63,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="list files without decoding them (unreadable files not detected)")
 
     h = sub.add_parser("check", help="check a dataset's health: copies, conflicting labels, "
-                                      "train/validation leaks, likely wrong labels")
+                                      "leaks between train/val/test, likely wrong labels")
     h.add_argument("folder", nargs="?", metavar="DIR|CSV",
                    help="dataset folder, .csv file or .zip/.tar(.gz) of a folder (default: "
                         "the experiment's)")
@@ -73,6 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also find likely mislabelled images (5-fold cross-validation with "
                         "the network, ranked by confident learning; minutes)")
     h.add_argument("--json", action="store_true", help="print JSON instead of text")
+    h.add_argument("--strict", action="store_true",
+                   help="exit with code 5 when it finds conflicting labels or copies "
+                        "spanning the training, validation and test parts (to gate a "
+                        "pipeline); default: exit 0 whatever it finds")
 
     t = sub.add_parser("train", help="train an experiment headless")
     t.add_argument("experiment", metavar="EXPERIMENT.json")

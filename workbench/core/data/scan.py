@@ -23,7 +23,9 @@ Hugging Face ``imagefolder`` metadata
 A ``.zip`` or ``.tar(.gz)`` of such a folder is unpacked once into the cache and scanned
 there (:mod:`.archives`); a wrapper folder (``my_data/my_data/train/...``) is followed;
 both are said in ``notes``. Class folders named like dataset parts in a layout that is not
-recognised give a warning (``warnings``), never a silent train-versus-test model.
+recognised give a warning (``warnings``), never a silent train-versus-test model. Images
+lying at the top of the folder (or of ``train/``, ``val/``, ``test/``), in no class folder,
+are used by no run: a note counts them and names one (:func:`loose_images_note`).
 
 Hidden entries (dotfiles and dot-folders such as ``.DS_Store`` or ``.ipynb_checkpoints``,
 ``Thumbs.db``) are ignored, and so are files of other types; ``.gif`` is accepted besides
@@ -151,6 +153,10 @@ def scan_folder(root: str | os.PathLike, verify: bool = False,
         held[split] = (part, unmatched)
         missing += lost
 
+    if meta is None:  # (a metadata file labels the images wherever they lie)
+        note = loose_images_note(root, [d for d in parts.values() if d])
+        if note:
+            notes.append(note)
     index = DatasetIndex(root, classes, samples, missing, empty, held["val"][0],
                          held["val"][1], source="metadata" if meta is not None else "folder",
                          test_samples=held["test"][0], unmatched_test_classes=held["test"][1],
@@ -164,6 +170,29 @@ def scan_folder(root: str | os.PathLike, verify: bool = False,
     if verify:
         verify_samples(index, progress, is_cancelled)
     return index
+
+
+def loose_images_note(root: str, folders: list[str]) -> str | None:
+    """A note on the image files directly in ``folders`` (the dataset folder and its
+    parts' folders), outside every class folder: no class, so no run uses them. None when
+    there are none."""
+    loose: list[str] = []
+    for folder in dict.fromkeys([root, *folders]):
+        try:
+            with os.scandir(folder) as it:
+                loose += sorted(e.path for e in it if not is_hidden(e.name)
+                                and is_image_file(e.name) and e.is_file())
+        except OSError:
+            continue  # an unreadable part is said where it is listed
+    if not loose:
+        return None
+    n = len(loose)
+    first = os.path.relpath(loose[0], root)
+    if n == 1:
+        return (f"1 image is not in a class folder, so it is not used: {first} (move it "
+                f"into the sub-folder of its class)")
+    return (f"{n} images are not in a class folder, so they are not used, e.g. {first} "
+            f"(move each into the sub-folder of its class)")
 
 
 def _metadata_parts(root: str, parts: dict[str, str | None]

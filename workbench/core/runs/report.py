@@ -195,6 +195,14 @@ def _split_text(exp: Any) -> str:
     return val + test
 
 
+def _data_text(info: dict[str, Any]) -> str:
+    """The images the run used (run.json's ``data``), or ``""`` for a run from before."""
+    from workbench.core.data.usage import describe_counts
+
+    text = describe_counts(info.get("data") or {})
+    return f" Images: {_e(text)}." if text else ""
+
+
 def _saved_model(info: dict[str, Any]) -> str:
     """What the bundle's weights scored when they were trained (the Runs tab's figures)."""
     saved = info.get("bundle") or {}
@@ -276,7 +284,7 @@ def build_report(run_dir: str | Path, data: str | None = None,
              "<h2>Data</h2>", f"<p>{_e(exp.data.folder or 'the built-in demo dataset')}; "
              f"input {exp.data.input_size[0]}x{exp.data.input_size[1]}, "
              f"{exp.data.channels} channel(s), batch {exp.data.batch_size}; "
-             f"{_e(_split_text(exp))}.</p>",
+             f"{_e(_split_text(exp))}.{_data_text(info)}</p>",
              "<h2>Augmentation</h2><ol>" + "".join(
                  f"<li>{_e(s)}</li>" for s in describe_pipeline(exp, True)) + "</ol>",
              "<h2>Network</h2>", _network(exp, classes or ["?", "?"]),

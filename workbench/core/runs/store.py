@@ -20,7 +20,9 @@ A run folder holds::
 ``duration_s`` (training time, pauses excluded), ``device``, ``notes`` (the user's),
 ``resumed`` (ISO times the run was resumed at), ``bundle`` (which weights bundle.pt holds:
 ``{"epoch", "restored_best", "metrics": {that epoch's metrics.json entry}}``, null when the
-run wrote no bundle).
+run wrote no bundle), ``data`` (the images it used, as the Data tab counts them:
+``{"train", "val", "test", "excluded", "unreadable"}``, ``test`` null without a test part;
+see :mod:`workbench.core.data.usage`).
 
 While a process trains into a folder it holds the folder's ``.lock`` (see
 :mod:`workbench.core.runs.lock`): a run whose run.json says "running" but whose lock nobody

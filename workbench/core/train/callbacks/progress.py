@@ -1,13 +1,20 @@
 """Console progress: :class:`ConsoleProgress` prints what ``workbench train`` and
 ``resume`` show as a run goes (the run's size and device, notes, each epoch's metrics with
 the best epoch marked, skipped images, the cache filling, the training doctor's findings
-as lines beginning ``doctor:``)."""
+as lines beginning ``doctor:``).
+
+The header counts the images as the app's Data tab does (:mod:`workbench.core.data.usage`):
+those the run trains and validates on, less ``data.exclude`` (counted) and the files known
+to be unreadable (named in a note). A file no scan decoded before the run (the command line
+does not decode twice) is met and skipped as it goes; a line at the end of the run then
+says what it used in the end, as run.json records it."""
 
 from __future__ import annotations
 
 import sys
 from typing import Any
 
+from workbench.core.data.usage import describe_counts, run_counts
 from workbench.core.train.callbacks.base import Callback
 
 
@@ -25,10 +32,15 @@ class ConsoleProgress(Callback):
         self.held = tuple(held)
 
     def on_fit_start(self, trainer: Any, info: dict[str, Any]) -> None:
-        # Both splits: the files listed (damaged ones are skipped as the epochs meet them).
+        # Both splits, as the Data tab counts them (excluded and known-unreadable files
+        # left out; a damaged file no scan decoded is skipped when an epoch meets it).
         train, val = info["num_train"], info["num_val"]
-        print(f"training {trainer.experiment.name}: {train + val} images ({train} for "
-              f"training, {val or 'none'} for validation), {len(info['classes'])} classes, "
+        counts = run_counts(getattr(trainer, "index", None), trainer.experiment.data) or {}
+        counts.update(train=train, val=val)  # what the run's own split holds
+        counts.pop("unreadable", None)  # the files the scan left out have their own note
+        print(f"training {trainer.experiment.name}: {train + val:,} images "
+              f"({describe_counts(counts)}), "
+              f"{len(info['classes'])} classes, "
               f"{info['num_params']:,} parameters, on {info['device']}"
               + (f" x {info['world_size']} processes" if "world_size" in info else ""),
               flush=True)
@@ -57,6 +69,14 @@ class ConsoleProgress(Callback):
 
     def on_fit_end(self, trainer: Any, result: Any) -> None:
         self._print_findings()
+        skipped = [p for p, _ in getattr(result, "skipped", None) or []]
+        counts = (run_counts(getattr(trainer, "index", None), trainer.experiment.data,
+                             skipped) if skipped and result.history else None)
+        if counts:  # the header's counts were of files listed, not decoded: say the truth
+            n = len(skipped)
+            print(f"{n} unreadable image{'s were' if n != 1 else ' was'} skipped: the run "
+                  f"used {counts['train']:,} for training and "
+                  f"{counts['val']:,} for validation", flush=True)
 
     def on_epoch_end(self, trainer: Any, epoch: int, m: dict[str, Any]) -> None:
         best = trainer.tracker.best

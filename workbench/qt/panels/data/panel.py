@@ -2,7 +2,8 @@
 
 Classes with their counts and split, a bar chart of images per class, a lazy thumbnail grid
 of the selected class, a summary of image sizes and colour modes, the unreadable files, and
-the settings of ``experiment.data`` (:mod:`.settings`).
+the settings of ``experiment.data`` (:mod:`.settings`). Opening another dataset folder
+clears the exclusions made for the previous one, and says so (:mod:`.exclusions`).
 
 The scan (listing plus a full decode of every file) and the image summary run off the GUI
 thread; choosing another folder while one is being scanned supersedes the stale scan. A NEW
@@ -15,10 +16,10 @@ import os
 import sys
 from typing import Any
 
-from PySide6.QtCore import QPoint, Qt, Signal, Slot
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QGroupBox, QHBoxLayout, QLabel,
-                               QLineEdit, QProgressBar, QPushButton, QScrollArea, QSplitter,
-                               QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (QFileDialog, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
+                               QProgressBar, QPushButton, QScrollArea, QSplitter, QTabWidget,
+                               QVBoxLayout, QWidget)
 
 from workbench.core.errors import DataError
 from workbench.core.events import CurrentExperiment
@@ -26,17 +27,16 @@ from workbench.core.experiment import Experiment
 
 from workbench.qt.common import MessageLabel, run_standalone, stop_busy
 from workbench.qt.evented import subscribe
-from workbench.qt.thumbnails import PathRole, ThumbnailLoader, ThumbnailModel, ThumbnailView
 from workbench.qt.workers import TaskRunner
 from workbench.qt.panels.data.advice import DataAdvice, HeaderSummary
+from workbench.qt.panels.data.exclusions import ExclusionNotice
 from workbench.qt.panels.data.settings import DataSettings
 from workbench.qt.panels.data.health.view import HealthView
+from workbench.qt.panels.data.marks import ExcludedMarks
 from workbench.qt.panels.data.stats import ready_text, split_counts, total_text
 from workbench.qt.panels.data.jobs import list_dataset, verify_dataset
-from workbench.qt.panels.data.views import (ClassBarChart, ClassTable, DatasetDetails, reveal_in_file_manager,
-                         reveal_menu)
-
-ALL_CLASSES = "All classes"
+from workbench.qt.panels.data.thumbs import ClassImages
+from workbench.qt.panels.data.views import ClassBarChart, ClassTable, DatasetDetails
 
 
 class DataPanel(QWidget):
@@ -131,6 +131,8 @@ class DataPanel(QWidget):
                                     "of path,label rows.")
         self.advice = DataAdvice()
         self.advice.use_one_channel_clicked.connect(lambda: self.settings.set_channels(1))
+        self.exclusions = ExclusionNotice(self.current)  # of another dataset, or matching none
+        self.exclusions.experiment_changed.connect(self.experiment_changed)
 
         # Left: classes (with the split) over the bar chart.
         self.class_table = ClassTable()
@@ -152,24 +154,12 @@ class DataPanel(QWidget):
         left.setSizes([300, 200])
 
         # Middle: thumbnails over the unreadable files and the image summary.
-        self.class_combo = QComboBox()
-        self.class_combo.currentIndexChanged.connect(self._on_class_chosen)
-        self.grid_label = QLabel("")
-        self.loader = ThumbnailLoader(self)
-        self.thumb_model = ThumbnailModel(self.loader, self)
-        self.thumbs = ThumbnailView()
-        self.thumbs.setModel(self.thumb_model)
-        self.thumbs.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.thumbs.customContextMenuRequested.connect(self._on_thumb_menu)
-        self.thumbs.doubleClicked.connect(lambda i: reveal_in_file_manager(i.data(PathRole)))
-        thumbs_box = QGroupBox("Images")
-        lay = QVBoxLayout(thumbs_box)
-        combo_row = QHBoxLayout()
-        combo_row.addWidget(QLabel("Show:"))
-        combo_row.addWidget(self.class_combo, 1)
-        combo_row.addWidget(self.grid_label)
-        lay.addLayout(combo_row)
-        lay.addWidget(self.thumbs)
+        self.images = thumbs_box = ClassImages()
+        self.class_combo, self.grid_label = self.images.class_combo, self.images.grid_label
+        self.loader, self.thumb_model = self.images.loader, self.images.thumb_model
+        self.thumbs = self.images.thumbs
+        # Excluded images greyed in the grid, and its menu to exclude or include them.
+        self.marks = ExcludedMarks(self.thumbs, self.current, lambda: self.images.index)
 
         self.details = DatasetDetails()
         # Shortcuts to the parts tests and the window use.
@@ -208,6 +198,7 @@ class DataPanel(QWidget):
         layout.addWidget(self.progress)
         layout.addWidget(self.message)
         layout.addWidget(self.advice)
+        layout.addWidget(self.exclusions)
         self.health = HealthView(self.current)  # the Health tab: findings and fixes
         self.health.rescan_requested.connect(self.rescan_button.click)
         self.views = QTabWidget()
@@ -263,6 +254,7 @@ class DataPanel(QWidget):
             self.message.show_message("Enter or choose a dataset folder first.", "warning")
             return
         self.advice.expect(folder, adopt_defaults, self.experiment.data.folder)
+        self.exclusions.expect(folder, self.experiment.data.folder)
         self._pending_folder = folder
         self.folder_edit.setText(folder)
         self.progress.setRange(0, 0)  # busy until the scan reports a total
@@ -285,9 +277,7 @@ class DataPanel(QWidget):
 
     def show_class(self, name: str | None) -> None:
         """Show the thumbnails of class ``name`` (None: every class)."""
-        i = self.class_combo.findText(name if name else ALL_CLASSES)
-        if i >= 0:
-            self.class_combo.setCurrentIndex(i)
+        self.images.show_class(name)
 
     # -- results ---------------------------------------------------------------------------
     @Slot(int, int, int)
@@ -300,6 +290,8 @@ class DataPanel(QWidget):
         """The listing is ready: show it now, check every image in the background."""
         self.index = index
         self.experiment.data.folder = self._pending_folder
+        # Another folder: the exclusions made for the one before are cleared (and said).
+        self.exclusions.dataset_opened(self._pending_folder, index)
         self.loader.clear_cache()  # a rescan may follow edits of the files
         self._show_index(index)
         n = len(index.samples) + len(index.val_samples or [])
@@ -332,6 +324,7 @@ class DataPanel(QWidget):
     def _on_scan_errored(self, job: int, message: str) -> None:
         self.progress.hide()
         self.advice.cancel()
+        self.exclusions.cancel()
         self.index = None
         self.trainable = False
         self._show_index(None)
@@ -343,34 +336,11 @@ class DataPanel(QWidget):
         empty = list(getattr(index, "empty_classes", []) or []) if index is not None else []
         self.class_table.set_rows(counts, empty)
         self.chart.set_counts(counts)
-
-        self.class_combo.blockSignals(True)
-        self.class_combo.clear()
-        if index is not None and index.classes:
-            self.class_combo.addItem(ALL_CLASSES)
-            self.class_combo.addItems(list(index.classes))
-        self.class_combo.blockSignals(False)
-        self._on_class_chosen()
-
+        self.images.set_index(index)
+        self.exclusions.set_index(index)
         self.details.set_unreadable(index)
         self._show_split()
         self._start_summary(index)
-
-    def _all_samples(self) -> list[tuple[str, int]]:
-        if self.index is None:
-            return []
-        return list(self.index.samples) + list(self.index.val_samples or [])
-
-    @Slot()
-    def _on_class_chosen(self) -> None:
-        samples = self._all_samples()
-        name = self.class_combo.currentText()
-        if self.index is not None and name in self.index.classes:
-            label = self.index.classes.index(name)
-            samples = [s for s in samples if s[1] == label]
-        self.thumb_model.set_samples(samples, list(self.index.classes) if self.index else [])
-        self.thumbs.scrollToTop()
-        self.grid_label.setText(f"{len(samples):,} images" if self.index is not None else "")
 
     @Slot()
     def _on_table_selection_changed(self) -> None:
@@ -393,7 +363,7 @@ class DataPanel(QWidget):
 
     # -- image summary ---------------------------------------------------------------------
     def _start_summary(self, index: Any) -> None:
-        paths = [p for p, _ in self._all_samples()] if index is not None else []
+        paths = [p for p, _ in self.images.samples()] if index is not None else []
         self.image_summary = None
         self._update_suggestion()
         if not paths:
@@ -415,13 +385,6 @@ class DataPanel(QWidget):
     @Slot()
     def _update_suggestion(self) -> None:
         self.advice.update_suggestion(self.experiment, self.image_summary)
-
-    # -- menus -----------------------------------------------------------------------------
-    @Slot(QPoint)
-    def _on_thumb_menu(self, pos: QPoint) -> None:
-        index = self.thumbs.indexAt(pos)
-        if index.isValid():
-            reveal_menu(self, index.data(PathRole), self.thumbs.viewport().mapToGlobal(pos))
 
     # -- for tests and scripts -------------------------------------------------------------
     def class_counts(self) -> dict[str, int]:

@@ -11,22 +11,18 @@ from workbench.core.errors import WorkbenchError
 
 def split_counts(index: Any, data: Any) -> tuple[list, dict[str, int], dict[str, int]] | None:
     """The training samples of ``index`` split by ``data`` (an experiment's ``data``), and
-    the images per class in training and in validation; None without a usable split."""
+    the images per class in training and in validation; None without a usable split.
+    Counted as a run counts them (:func:`workbench.core.data.usage.data_use`)."""
     if index is None or not index.classes:
         return None
-    from workbench.core.data.split import split_for
+    from workbench.core.data.usage import data_use
 
     try:
-        train, val = split_for(index, data)
+        use = data_use(index, data)
     except WorkbenchError:
         return None
-    names = index.classes
-    train_counts, val_counts = dict.fromkeys(names, 0), dict.fromkeys(names, 0)
-    for _, label in train:
-        train_counts[names[label]] += 1
-    for _, label in val:
-        val_counts[names[label]] += 1
-    return train, train_counts, val_counts
+    train_counts, val_counts = use.per_class(list(index.classes))
+    return use.train, train_counts, val_counts
 
 
 def ready_text(index: Any) -> tuple[str, str]:
@@ -58,12 +54,10 @@ def total_text(index: Any, data: Any) -> str:
         text += " (" + ", ".join(f"{n:,} in {k}/" for k, n in parts.items()) + ")"
     if index.test_samples is not None:
         text += "; test/ is never trained on: Evaluate measures the model on it"
-    exclude = getattr(data, "exclude", None) or []
-    if exclude:
-        from workbench.core.data.split import excluded_paths
+    if getattr(data, "exclude", None):
+        from workbench.core.data.usage import left_out
 
-        n = len(excluded_paths(index, list(exclude)))
-        text += f"; {n} excluded from training"
+        text += f"; {left_out(index, data)[0]} excluded from training"
     return text
 
 

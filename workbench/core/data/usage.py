@@ -1,0 +1,146 @@
+"""What an experiment uses of a scanned dataset, counted once for everyone who shows it.
+
+:func:`data_use` gives the images a run trains and validates on (the experiment's split,
+less the images ``data.exclude`` names and the files found unreadable), the size of the
+test part, and how many images were left out and why. The Data tab's table and total line,
+the run's console header (:mod:`workbench.core.train.callbacks.progress`) and its run.json
+(:mod:`workbench.core.runs.recorder`) all count with it, so they agree.
+
+:func:`unmatched_excludes` names the ``data.exclude`` entries that match no image (a typo,
+a file moved, or exclusions made for another dataset): they exclude nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+Samples = list[tuple[str, int]]
+
+
+@dataclass(frozen=True)
+class DataUse:
+    """The images an experiment's run uses of a dataset (see :func:`data_use`).
+
+    Attributes
+    ----------
+    train, val
+        ``(path, label)`` of the images trained and validated on.
+    test
+        Images in the dataset's test part (never trained on), or None without one.
+    excluded
+        Training and validation images that ``data.exclude`` leaves out.
+    unreadable
+        Files left out because they cannot be read (found by a decoding scan, or met and
+        skipped by the run).
+    """
+
+    train: Samples
+    val: Samples
+    test: int | None
+    excluded: int
+    unreadable: int
+
+    def per_class(self, classes: list[str]) -> tuple[dict[str, int], dict[str, int]]:
+        """Images per class in training and in validation (every class named, 0 if none)."""
+        train, val = dict.fromkeys(classes, 0), dict.fromkeys(classes, 0)
+        for counts, samples in ((train, self.train), (val, self.val)):
+            for _, label in samples:
+                counts[classes[label]] += 1
+        return train, val
+
+    def to_json(self) -> dict[str, int | None]:
+        """The counts as run.json records them under ``"data"``."""
+        return {"train": len(self.train), "val": len(self.val), "test": self.test,
+                "excluded": self.excluded, "unreadable": self.unreadable}
+
+    def describe(self) -> str:
+        """``"177 for training, 42 for validation; left out: 5 excluded, 3 unreadable"``."""
+        return describe_counts(self.to_json())
+
+
+def describe_counts(counts: dict[str, Any]) -> str:
+    """A run.json ``"data"`` entry (:meth:`DataUse.to_json`) in words, as the training
+    header says it; ``""`` for an entry without counts (a run from before they were kept)."""
+    if not isinstance(counts, dict) or "train" not in counts:
+        return ""
+    val = counts.get("val")
+    text = f"{counts['train']:,} for training, {f'{val:,}' if val else 'none'} for validation"
+    left = [f"{counts[k]:,} {what}" for k, what in (("excluded", "excluded"),
+                                                   ("unreadable", "unreadable"))
+            if counts.get(k)]
+    if left:
+        text += "; left out: " + ", ".join(left)
+    if counts.get("test"):
+        text += f"; {counts['test']:,} in test/, never trained on"
+    return text
+
+
+def left_out(index: Any, data: Any) -> tuple[int, int]:
+    """``(excluded, unreadable)``: the images of ``index`` that ``data.exclude`` leaves
+    out, and the files the scan found unreadable."""
+    from workbench.core.data.split import excluded_paths
+
+    excluded = len(excluded_paths(index, list(getattr(data, "exclude", None) or [])))
+    return excluded, len(getattr(index, "unreadable", None) or [])
+
+
+def data_use(index: Any, data: Any, skipped: Iterable[str] = ()) -> DataUse:
+    """What a run of an experiment whose ``data`` section is ``data`` uses of ``index``.
+
+    ``skipped``: paths the run met and could not decode (a scan that did not decode every
+    file does not know them): they leave their side and count as unreadable.
+
+    Raises
+    ------
+    SpecError
+        When ``data``'s split settings are invalid (:func:`~.split.split_for`).
+    """
+    from workbench.core.data.split import split_for
+
+    train, val = split_for(index, data)
+    excluded, unreadable = left_out(index, data)
+    gone = set(skipped)
+    if gone:
+        n = len(train) + len(val)
+        train = [s for s in train if s[0] not in gone]
+        val = [s for s in val if s[0] not in gone]
+        unreadable += n - len(train) - len(val)
+    test = index.test_samples
+    return DataUse(train, val, None if test is None else len(test), excluded, unreadable)
+
+
+def run_counts(index: Any, data: Any, skipped: Iterable[str] = ()) -> dict[str, Any] | None:
+    """:func:`data_use` as run.json records it (:meth:`DataUse.to_json`); None without a
+    dataset (``index`` None) or with split settings the run itself refuses (it says so)."""
+    from workbench.core.errors import WorkbenchError
+
+    if index is None:
+        return None
+    try:
+        return data_use(index, data, skipped).to_json()
+    except WorkbenchError:
+        return None
+
+
+def unmatched_excludes(index: Any, exclude: list[str]) -> list[str]:
+    """The ``data.exclude`` entries that name no image of ``index`` (its training and
+    validation parts, unreadable files included): a typo, a file moved or renamed since,
+    or an entry made for another dataset. Matched as
+    :func:`~workbench.core.data.split.excluded_paths` matches them (relative to the
+    dataset folder, forward slashes)."""
+    from workbench.core.data.split import relative_path
+
+    samples = list(index.samples) + list(index.val_samples or []) + \
+        list(getattr(index, "dropped", None) or [])
+    known = {relative_path(index, p) for p, _ in samples}
+    known.update(relative_path(index, u.path) for u in index.unreadable)
+    out = []
+    for entry in exclude:
+        name = entry.replace("\\", "/")
+        if not os.path.isabs(entry):
+            name = name.strip("/")
+        if name not in known:
+            out.append(entry)
+    return out
