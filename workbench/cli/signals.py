@@ -1,6 +1,8 @@
 """Ctrl-C and SIGTERM while a command works: the first asks the work to stop (after the
 batch, the trial), a second aborts at once, and once the results are written both are
-ignored."""
+ignored. A second one that arrives while an epoch's checkpoints and run.json are written
+aborts once they are (:func:`workbench.core.interrupts.uninterrupted`: at most a few
+seconds; a third aborts at once), so they never disagree."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import threading
 from typing import Iterator
 
 from workbench.cli.common import main_process
+from workbench.core.interrupts import postpone
 
 
 class _Terminated(KeyboardInterrupt):
@@ -35,10 +38,11 @@ class _StopRequest(threading.Event):
 def _ctrl_c_stops(what: str = "stopping after this batch",
                   sigterm: bool = False) -> Iterator[_StopRequest]:
     """An event the first Ctrl-C sets (saying ``what`` happens now) while the block runs; a
-    second one interrupts at once (``KeyboardInterrupt``). With ``sigterm``, SIGTERM (a
-    desktop logout, systemd, a cluster scheduler) does the same, a second one raising
-    :class:`_Terminated`. After :meth:`_StopRequest.settle` both are ignored. The previous
-    handlers are put back afterwards."""
+    second one interrupts at once (``KeyboardInterrupt``; inside an
+    :func:`~workbench.core.interrupts.uninterrupted` block, when the block ends). With
+    ``sigterm``, SIGTERM (a desktop logout, systemd, a cluster scheduler) does the same, a
+    second one raising :class:`_Terminated`. After :meth:`_StopRequest.settle` both are
+    ignored. The previous handlers are put back afterwards."""
     stop = _StopRequest()
     if threading.current_thread() is not threading.main_thread():
         yield stop  # signals reach the main thread only
@@ -50,7 +54,15 @@ def _ctrl_c_stops(what: str = "stopping after this batch",
         if stop.settled:
             return
         if stop.is_set():
-            raise _Terminated if signum == signal.SIGTERM else KeyboardInterrupt
+            error = _Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+            doing = postpone(error)  # an epoch's checkpoint and run.json are written whole
+            if doing is None:
+                raise error
+            if not quiet:
+                again = "SIGTERM" if signum == signal.SIGTERM else "Ctrl-C"
+                print(f"\n{doing} first, then aborting ({again} again to abort at once)",
+                      file=sys.stderr, flush=True)
+            return
         stop.signum = signum
         stop.set()
         if quiet:

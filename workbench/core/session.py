@@ -13,8 +13,10 @@ with no Qt in it::
 Reading is tolerant: a missing file is a fresh start, and a file that cannot be read (bad
 JSON, a newer format, an experiment that no longer validates) gives a :class:`Session`
 whose ``problem`` says why in words, while whatever part is still good (geometry, tab)
-is kept. :func:`keep_aside` moves such a file out of the way so the next write does not
-destroy what the user might want to recover.
+is kept. Even from a file that is not valid JSON the Train tab's last run is salvaged
+(:func:`salvaged_last_run`) when the text names one that still exists. :func:`keep_aside`
+moves such a file out of the way so the next write does not destroy what the user might
+want to recover.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import base64
 import binascii
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +38,8 @@ SESSION_VERSION = 1
 SESSION_NAME = "session.json"
 #: Where an unreadable session file is moved (next to it), see :func:`keep_aside`.
 SET_ASIDE_NAME = "session.unreadable.json"
+#: ``"last_run": "<a JSON string>"`` in a session file's raw text.
+_LAST_RUN = re.compile(r'"last_run"\s*:\s*("(?:[^"\\\n]|\\.)*")')
 
 
 def session_path() -> Path:
@@ -108,18 +113,24 @@ def read_session(path: Path | None = None, validate: bool = True) -> Session:
         return Session()
     fix = "the app starts with the default experiment"
     try:
-        doc = parse_json(read_text_file(path, "session file"), f"the session file {path}", fix)
+        text = read_text_file(path, "session file")
     except WorkbenchError as e:
         return Session(problem=str(e))
+    try:
+        doc = parse_json(text, f"the session file {path}", fix)
+    except WorkbenchError as e:
+        return Session(last_run=salvaged_last_run(text), problem=str(e))
     if not isinstance(doc, dict):
         return Session(problem=f"the session file {path} holds {type(doc).__name__}, not a "
                                f"JSON object; {fix}")
     version = doc.get("session_version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        return Session(problem=f"the session file {path} has no valid session_version "
+        return Session(last_run=salvaged_last_run(text),
+                       problem=f"the session file {path} has no valid session_version "
                                f"(got {version!r}); {fix}")
     if version > SESSION_VERSION:
-        return Session(problem=f"the session file {path} is format {version}, written by a "
+        return Session(last_run=salvaged_last_run(text),
+                       problem=f"the session file {path} is format {version}, written by a "
                                f"newer Workbench (this one reads up to {SESSION_VERSION}); "
                                f"{fix}")
     window = doc.get("window") if isinstance(doc.get("window"), dict) else {}
@@ -134,6 +145,23 @@ def read_session(path: Path | None = None, validate: bool = True) -> Session:
         session.problem = (f"the experiment of the last session ({path}) cannot be used: "
                            f"{e}; {fix}")
     return session
+
+
+def salvaged_last_run(text: str) -> str:
+    """The Train tab's last run named in ``text``, a session file that cannot be read as
+    one (bad JSON, no version): the last ``"last_run": "..."`` string in it, kept only when
+    it names a run folder that exists with its run.json; ``""`` otherwise."""
+    for match in reversed(list(_LAST_RUN.finditer(text))):
+        try:
+            folder = json.loads(match.group(1))
+        except ValueError:
+            continue
+        try:
+            if folder and "\0" not in folder and (Path(folder) / "run.json").is_file():
+                return folder
+        except OSError:
+            continue  # a name the system refuses (too long)
+    return ""
 
 
 def keep_aside(path: Path | None = None) -> Path | None:

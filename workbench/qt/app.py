@@ -110,7 +110,11 @@ def _set_aside(session: Session) -> str:
     """The message for a session that cannot be restored, after moving its file aside."""
     kept = keep_aside(session_path())
     where = f" The file was kept as {kept}." if kept else ""
-    return f"The last session could not be restored: {session.problem}.{where}"
+    # Salvaged even from a damaged file (core.session.salvaged_last_run).
+    run = (f" The last run, {os.path.basename(os.path.normpath(session.last_run))}, was "
+           f"kept: the Train tab shows it." if session.last_run and
+           os.path.isfile(os.path.join(session.last_run, "run.json")) else "")
+    return f"The last session could not be restored: {session.problem}.{where}{run}"
 
 
 def _check_restored(window_ref: list[MainWindow], exp: Experiment) -> None:

@@ -16,7 +16,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from workbench.core.data.usage import run_counts
 from workbench.core.errors import WorkbenchError
+from workbench.core.interrupts import aborting, uninterrupted
 from workbench.core.io import atomic_write_text, remove_stray_temporaries, runs_dir
 from workbench.core.runs.batches import BatchLosses, EpochNorms, read_batches, read_norms
 from workbench.core.runs.lock import INFO_LOCK_NAME, LOCK_NAME, RunLock, editing_run_info
@@ -31,9 +33,11 @@ from workbench.core.train.disk import describe_write_failure, write_failure
 _BUNDLED = ("finished", "stopped", "early_stopped")
 
 #: The files a run writes atomically (their temporary files are ``.<name>.*.tmp``).
-_WRITTEN = ("run.json", "experiment.json", "metrics.json", "bundle.pt", LAST, BEST)
+_WRITTEN = ("run.json", "experiment.json", "metrics.json", "bundle.pt", "split.json", LAST,
+            BEST)
 #: The files of a run folder's top level that are Workbench's (the rest are checkpoints/).
-_TOP_LEVEL = ("run.json", "experiment.json", "metrics.json", "bundle.pt")
+#: split.json: the run's split (:mod:`workbench.core.data.split_record`).
+_TOP_LEVEL = ("run.json", "experiment.json", "metrics.json", "bundle.pt", "split.json")
 #: How TensorBoard's event files (:mod:`.tensorboard`) begin.
 EVENTS_PREFIX = "events.out.tfevents."
 
@@ -83,11 +87,11 @@ def unused_sibling(folder: Path) -> Path:
 
 def clear_run_files(run_dir: Path) -> list[str]:
     """Delete the files a run wrote into ``run_dir`` (run.json, experiment.json,
-    metrics.json, bundle.pt, TensorBoard's event files, checkpoints/last.pt and best.pt,
-    and the temporary files of
-    interrupted writes of them; checkpoints/ itself when nothing else is left in it), so a
-    new run can start there; returns their names relative to ``run_dir``. Files that are
-    not Workbench's, and the lock files, stay. Hold the folder's :class:`RunLock` while
+    metrics.json, bundle.pt, split.json, TensorBoard's event files,
+    checkpoints/last.pt and best.pt, and the temporary files of interrupted writes of
+    them; checkpoints/ itself when nothing else is left in it), so a new run can start
+    there; returns their names relative to ``run_dir``. Files that are not Workbench's,
+    and the lock files, stay. Hold the folder's :class:`RunLock` while
     calling it.
 
     Raises
@@ -199,6 +203,8 @@ class RunRecorder(Callback):
                 remove_stray_temporaries(folder, _WRITTEN)
         self._guard(lambda: exp.save(self.run_dir / "experiment.json"))
         info_now = read_run_info(self.run_dir) if self.resumed else {}
+        if getattr(trainer, "doctor", None) is not None:  # said after the last checkpoint
+            trainer.doctor.recover(info_now.get("findings"))  # (diverged): kept, not dropped
         stamp = now_iso()
         run = {"name": info_now.get("name") or self.name or exp.name,
                "experiment_name": exp.name,
@@ -209,6 +215,9 @@ class RunRecorder(Callback):
                # Whether a frozen backbone's features were cached: "cached", "cached, K
                # views", "off" or "" (no frozen backbone first).
                "features": info.get("features", ""),
+               # What it trains on, as the Data tab counts it (core.data.usage): the
+               # images for training and validation, the test part, and those left out.
+               "data": run_counts(getattr(trainer, "index", None), exp.data),
                "notes": info_now.get("notes", ""),
                # The training doctor's findings (a resumed run's earlier ones included).
                "findings": list(trainer.findings),
@@ -229,13 +238,16 @@ class RunRecorder(Callback):
     def on_epoch_end(self, trainer: Any, epoch: int, metrics: dict[str, Any]) -> None:
         self.batches.end_epoch(epoch)
         self.norms.end_epoch(epoch)
-        self._write_metrics(trainer.history)
-        checkpoints = CheckpointWriter(self.run_dir / "checkpoints", self._guard)
-        checkpoints.write_last(trainer)
-        self._saved_epoch = epoch
-        self._saved_best = checkpoints.write_best(trainer, epoch)
-        self._update(epochs_done=self._saved_epoch, best=self._saved_best,
-                     duration_s=round(trainer.elapsed, 3))
+        # Written whole: a second Ctrl-C waits for all four (core.interrupts), so last.pt,
+        # best.pt and run.json never tell different epochs.
+        with uninterrupted(f"writing epoch {epoch}'s checkpoint"):
+            self._write_metrics(trainer.history)
+            checkpoints = CheckpointWriter(self.run_dir / "checkpoints", self._guard)
+            checkpoints.write_last(trainer)
+            self._saved_epoch = epoch
+            self._saved_best = checkpoints.write_best(trainer, epoch)
+            self._update(epochs_done=self._saved_epoch, best=self._saved_best,
+                         duration_s=round(trainer.elapsed, 3))
 
     def on_finding(self, trainer: Any, finding: dict[str, Any]) -> None:
         if self._started and not self._taken and self.run_dir is not None:
@@ -271,10 +283,15 @@ class RunRecorder(Callback):
             self.run_dir = None
             return
         status = result.status
+        # A second Ctrl-C (or SIGTERM) on its way up: the user's abort, not a failure. The
+        # model holds the cut epoch's weights: no bundle of them.
+        aborted = aborting()
+        if aborted:
+            status = "stopped"
         bundle_error = None
         saved: dict[str, Any] | None = None
         if self.save_bundle and result.history and result.model is not None \
-                and status in _BUNDLED:
+                and status in _BUNDLED and not aborted:
             bundle = run_dir / "bundle.pt"
             try:
                 name = read_run_info(run_dir).get("name") or result.experiment.name
@@ -293,6 +310,16 @@ class RunRecorder(Callback):
                                 f"(workbench resume {run_dir}) writes the bundle from them")
                 status = "failed"
         message = bundle_error or result.error or result.stop_reason or ""
+        if aborted:
+            n = self._saved_epoch
+            message = "aborted at once (a second Ctrl-C or SIGTERM) " + (
+                f"after epoch {n}, whose checkpoint is kept: continue the run to go on "
+                f"from it" if n else "before its first epoch ended")
+        # Files met unreadable (a scan that decoded nothing could not leave them out): the
+        # counts become those of the images the run did use.
+        skipped = [p for p, _ in result.skipped or []]
+        used = run_counts(getattr(trainer, "index", None), result.experiment.data,
+                          skipped) if skipped else None
         try:
             # "bundle": which epoch's weights bundle.pt holds and what they scored (the
             # numbers the Runs table, Evaluate and Predict show of this run's model).
@@ -301,7 +328,8 @@ class RunRecorder(Callback):
             self._update(status=status, message=message, finished=now_iso(),
                          epochs_done=self._saved_epoch, best=self._saved_best,
                          duration_s=round(getattr(trainer, "duration", trainer.elapsed), 3),
-                         **({"bundle": saved} if saved is not None else {}))
+                         **({"bundle": saved} if saved is not None else {}),
+                         **({"data": used} if used is not None else {}))
         except WorkbenchError:
             pass  # on_fit_end must not mask the run's own outcome
         if bundle_error is not None:

@@ -101,7 +101,9 @@ class TrainingDoctor(Callback):
     :class:`~.base.FitResult`'s) and, each as it comes, to every callback's ``on_finding``;
     they are kept in the checkpoint, so a resumed run neither loses nor repeats them. A run
     resumed with other settings starts a new segment (:mod:`~workbench.core.train.doctor.
-    segments`): the checks judge the epochs since, and may say each kind again.
+    segments`): the checks judge the epochs since, and may say each kind again. A finding
+    said after the last checkpoint was written (``diverged``, said as the run ends) is
+    only in run.json: the recorder hands it back as the run resumes (:meth:`recover`).
     """
 
     state_key = "doctor"
@@ -119,6 +121,7 @@ class TrainingDoctor(Callback):
         self.since = 0  # the last epoch before the settings last changed
         self._segment = 0  # self.findings[self._segment:]: said at the current settings
         self._settings: dict[str, Any] | None = None  # learning_settings of the run
+        self._new_segment = False  # this resume started a segment (on_fit_start)
 
     # -- state ---------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -158,6 +161,7 @@ class TrainingDoctor(Callback):
             if then != settings:
                 self.since, self._segment = int(trainer.epochs_done), len(self.findings)
                 self.predicted = []  # the old settings' predictions
+                self._new_segment = True
         self._settings = settings
         own_weights = exp.loss.params.get("class_weights")
         self._trainable = {n for n, p in model.named_parameters() if p.requires_grad}
@@ -235,19 +239,42 @@ class TrainingDoctor(Callback):
     def on_fit_end(self, trainer: Any, result: Any) -> None:
         if self.probe is not None:
             self.probe.disarm()
+        done = int(getattr(trainer, "epochs_done", 0))
+        # Once per divergence: a resumed run that diverges again (a recovered finding says
+        # the earlier one) says so, at its own epoch.
         if result.error_kind == "diverged" and self.view is not None and _watching(trainer) \
-                and "diverged" not in self.fired:
-            done = int(getattr(trainer, "epochs_done", 0))
+                and not any(f.get("kind") == "diverged" and f.get("epoch") == done + 1
+                            for f in self.findings[self._segment:]):
             fix, act = diverged_fix(lower_lr(self.view), done, trainer.run_dir)
             self.report(trainer, RunFinding("diverged", done + 1, "error", str(result.error),
                                             f"{fix}, or find one with the LR finder "
                                             f"(workbench lr-find)", act))
+
+    def recover(self, recorded: Any) -> list[dict[str, Any]]:
+        """Take back the findings of ``recorded`` (run.json's list) that the checkpoint
+        lacks: those said after its epoch was written (the diverged finding, said as the run
+        ended), which a resumed run would otherwise drop. Called by the recorder as a
+        resumed run starts, after :meth:`on_fit_start`; they stay in the segment they were
+        said in (before the one a resume with other settings starts). Returns those added.
+        """
+        said = {_key(f) for f in self.findings}
+        missing = [dict(f) for f in recorded if isinstance(f, dict) and f.get("kind")
+                   and _key(f) not in said] if isinstance(recorded, list) else []
+        self.findings.extend(missing)  # trainer.findings too: the same list
+        if self._new_segment:
+            self._segment += len(missing)
+        return missing
 
     def report(self, trainer: Any, finding: RunFinding) -> None:
         """Keep ``finding`` and tell every callback (``on_finding``)."""
         d = finding.to_dict()
         self.findings.append(d)  # trainer.findings too: the same list
         trainer.emit("on_finding", dict(d))
+
+
+def _key(finding: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """What tells one finding from another: its kind, epoch and message."""
+    return finding.get("kind"), finding.get("epoch"), finding.get("message")
 
 
 def _watching(trainer: Any) -> bool:

@@ -183,7 +183,8 @@ class FindingsView(QWidget):
     fix_requested(finding)
         A row's fix button was pressed (``finding["action"]`` says what to do).
     changed(count)
-        The findings shown changed; ``count`` of them now.
+        The findings shown changed, or a fix addressed some; ``count`` are shown now
+        (:meth:`open_findings`: those no fix has addressed).
     """
 
     fix_requested = Signal(object)
@@ -293,7 +294,11 @@ class FindingsView(QWidget):
             else:
                 row.address(f"Found before the fix ({what}).")
             self._enable(row)
-        self.updateGeometry()
+        self._changed()  # the Doctor tab counts and colours only the open ones
+
+    def open_findings(self) -> list[dict[str, Any]]:
+        """The findings shown that no fix has addressed yet."""
+        return [row.finding for row in self.rows if not row.note]
 
     def addressed(self) -> list[str]:
         """Each row's note ("" for a finding no fix has addressed)."""

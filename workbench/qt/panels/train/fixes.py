@@ -20,8 +20,10 @@ A fix (a finding's ``action``, see :mod:`workbench.core.train.doctor.findings`):
 Once a fix has set something, every finding shown was found at the settings it changed:
 they are shown as addressed (:meth:`~workbench.qt.panels.train.findings.FindingsView.
 mark_addressed`), their buttons disabled, until a new run clears them or the continued
-run's epochs bring findings of their own. A learning-rate sweep still looking for a rate
-after a divergence is stopped: its proposal would be a second fix over the one chosen.
+run's epochs bring findings of their own. The Doctor tab's title, icon and colour tell only
+the findings still open ("Doctor (1)"; "Doctor (fixed)", grey, when a fix addressed all).
+A learning-rate sweep still looking for a rate after a divergence is stopped: its proposal
+would be a second fix over the one chosen.
 """
 
 from __future__ import annotations
@@ -31,14 +33,14 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QIcon
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.events import CurrentExperiment, Evented
 from workbench.core.registry import Component
 
 from workbench.qt.panels.train.after_divergence import LRAfterDivergence
-from workbench.qt.panels.train.findings import (OPENS, FindingsView, run_findings,
+from workbench.qt.panels.train.findings import (ADDRESSED, OPENS, FindingsView, run_findings,
                                                 severity_colour, severity_icon, worst)
 
 
@@ -179,12 +181,26 @@ class TrainFindings(QObject):
         if i < 0:  # the first finding: show it
             i = tabs.addTab(self.view, self.TITLE)
             tabs.setCurrentIndex(i)
-        severity = worst(self.view.findings)
-        tabs.setTabText(i, f"{self.TITLE} ({count})")
-        tabs.setTabIcon(i, severity_icon(self.view, severity))
-        tabs.setTabToolTip(i, f"The training doctor noticed {count} thing"
-                              f"{'' if count == 1 else 's'} in this run")
-        tabs.tabBar().setTabTextColor(i, QColor(severity_colour(severity)))
+        # Counted and coloured by the findings still open: a fixed divergence is not red.
+        open_ = self.view.open_findings()
+        noticed = f"The training doctor noticed {count} thing{'' if count == 1 else 's'} " \
+                  f"in this run"
+        if open_:
+            severity = worst(open_)
+            fixed = count - len(open_)
+            tabs.setTabText(i, f"{self.TITLE} ({len(open_)})")
+            tabs.setTabIcon(i, severity_icon(self.view, severity))
+            tabs.setTabToolTip(i, noticed + (f"; a fix addresses {fixed} of them" if fixed
+                                             else ""))
+            colour = severity_colour(severity)
+        else:
+            tabs.setTabText(i, f"{self.TITLE} (fixed)")
+            tabs.setTabIcon(i, QIcon())
+            tabs.setTabToolTip(i, f"{noticed}; the fix applied addresses "
+                                  f"{'it' if count == 1 else 'them'}: train again, or "
+                                  f"continue the run, to see whether it worked")
+            colour = ADDRESSED
+        tabs.tabBar().setTabTextColor(i, QColor(colour))
 
     # -- fixes -------------------------------------------------------------------------------
     @Slot(object)
