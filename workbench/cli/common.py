@@ -16,6 +16,9 @@ EXIT_USER_ERROR = 2
 EXIT_DIVERGED = 3
 #: ``train`` ran out of device memory (scripts can retry with a smaller batch).
 EXIT_OUT_OF_MEMORY = 4
+#: ``check --strict`` found conflicting labels or leaks between parts (a pipeline can stop
+#: on them before training).
+EXIT_FINDINGS = 5
 #: Something went wrong that is not the user's to fix (a bug): one line, not a traceback.
 EXIT_INTERNAL_ERROR = 1
 #: stdout's reader went away (``workbench predict ... | head``): ended quietly, as a program
@@ -70,7 +73,7 @@ def _check_dataset_path(path: str) -> None:
 def dataset_notes(exp) -> list[str]:
     """What a user should hear before ``exp`` trains (printed as ``note:`` lines): that it
     trains on the built-in demo dataset (``data.folder`` is empty), and which
-    ``data.exclude`` entries match no image (see :func:`unmatched_excludes`; the folder
+    ``data.exclude`` entries match no image (see :func:`~workbench.core.data.usage.unmatched_excludes`; the folder
     is listed for it, without decoding, only when there are entries)."""
     notes = []
     if not exp.data.folder:
@@ -94,29 +97,10 @@ def dataset_notes(exp) -> list[str]:
     return notes
 
 
-def unmatched_excludes(index, exclude: list[str]) -> list[str]:
-    """The ``data.exclude`` entries that name no image of ``index`` (its training and
-    validation parts, unreadable files included): a typo, or a file moved or renamed
-    since. They are matched as :func:`~workbench.core.data.split.excluded_paths` matches
-    them (relative to the dataset folder, forward slashes)."""
-    from workbench.core.data.split import relative_path
-
-    samples = list(index.samples) + list(index.val_samples or []) + list(index.dropped)
-    known = {relative_path(index, p) for p, _ in samples}
-    known.update(relative_path(index, u.path) for u in index.unreadable)
-    out = []
-    for entry in exclude:
-        name = entry.replace("\\", "/")
-        if not os.path.isabs(entry):
-            name = name.strip("/")
-        if name not in known:
-            out.append(entry)
-    return out
-
-
 def exclude_note(index, exclude: list[str]) -> str | None:
     """A ``note:`` line naming the ``data.exclude`` entries that match nothing, or None."""
     from workbench.core.data.split import relative_path
+    from workbench.core.data.usage import unmatched_excludes
 
     missing = unmatched_excludes(index, exclude)
     if not missing:

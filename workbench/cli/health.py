@@ -14,14 +14,11 @@ import os
 import sys
 import time
 
-from workbench.cli.common import UserError, _check_dataset_path, exclude_note
+from workbench.cli.common import EXIT_FINDINGS, UserError, _check_dataset_path, exclude_note
 from workbench.cli.signals import _ctrl_c_stops
 
 #: Entries of each kind the text output lists (all of them are in --json).
 SHOWN = 20
-#: ``check --strict`` found conflicting labels or leaks between parts (beside the codes of
-#: :mod:`workbench.cli.common`: 1 a bug, 2 a user error, 3 diverged, 4 out of memory).
-EXIT_FINDINGS = 5
 
 #: Leaks by the parts they span: the title and why it matters.
 _LEAKS = {("train", "val"): ("train/validation leaks", "copies on both sides of the split "
