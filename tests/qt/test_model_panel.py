@@ -101,7 +101,8 @@ def test_an_edit_that_fixes_a_misfit_clears_the_red(qtbot):
     assert panel.stack.cards[0] is card  # edited in place: the focus stays in the box
     assert not card.error_label.isVisibleTo(card)
     assert card.shape_label.text() == "→ (8, 14, 14)"
-    assert panel.message.level == "ok"
+    # The red is gone; the doctor's warning (no activation between the two) is still said.
+    assert panel.message.level == "warning" and "fit together" in panel.message.text()
 
 
 def test_editing_a_parameter_updates_that_layer_and_the_following(qtbot):

@@ -63,7 +63,8 @@ def misfit_finding(summary: Any) -> Any:
 
 def fit_message(layers: list, summary: Any, findings: list) -> tuple[str, str]:
     """The line above the doctor: ``(text, level)``. A network whose layers fit but that
-    the doctor says cannot be trained (one 128 GB to train, say) is not called fine."""
+    the doctor says cannot be trained (one 128 GB to train, say) is not called fine; nor,
+    in green, one the doctor right below warns about (the line points to its warnings)."""
     if not layers:
         return ("The network has no layers: choose a preset, or add layers from the list "
                 "on the left.", "warning")
@@ -73,6 +74,10 @@ def fit_message(layers: list, summary: Any, findings: list) -> tuple[str, str]:
     if errors:
         return (f"The layers fit together, but the network cannot be trained as it is: "
                 f"{errors[0].title} (the Model doctor below has the fix).", "error")
+    warnings = sum(severity_key(f.severity) == "warning" for f in findings)
+    if warnings:
+        return (f"The layers fit together, but the Model doctor has {warnings} "
+                f"warning{'s' if warnings != 1 else ''} below.", "warning")
     return "The layers fit together.", "ok"
 
 

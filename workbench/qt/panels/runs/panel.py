@@ -35,6 +35,23 @@ from workbench.qt.panels.train.findings import FindingsView, run_findings
 
 #: More curves than this make an unreadable plot: the first ones selected are overlaid.
 MAX_OVERLAYS = 12
+#: Room added to a column fitted to its cells, so no text touches the column's border.
+COLUMN_PADDING = 16
+#: The Name column's width, fitted to the names: at least, at most.
+NAME_WIDTH = (160, 300)
+
+
+def fit_columns(table: QTableView) -> None:
+    """Fit the columns the user may resize to the runs listed, with :data:`COLUMN_PADDING`
+    to spare (a name such as "shapesA-seed-cnn-1" touched the border); the columns sized
+    to their numbers, and the last (stretched), keep their own width."""
+    table.resizeColumnsToContents()
+    header = table.horizontalHeader()
+    for c in range(header.count() - 1):
+        if header.sectionResizeMode(c) == QHeaderView.ResizeMode.Interactive:
+            header.resizeSection(c, header.sectionSize(c) + COLUMN_PADDING)
+    low, high = NAME_WIDTH
+    header.resizeSection(COLUMN["name"], min(high, max(low, header.sectionSize(COLUMN["name"]))))
 
 
 class RunsPanel(QWidget):
@@ -193,9 +210,7 @@ class RunsPanel(QWidget):
             self.table.selectionModel().blockSignals(False)
         if not self._sized and records:
             self._sized = True
-            self.table.resizeColumnsToContents()
-            header = self.table.horizontalHeader()
-            header.resizeSection(COLUMN["name"], min(260, max(120, header.sectionSize(0))))
+            fit_columns(self.table)
         count = len(records)
         text = (f"{count} run{'s' if count != 1 else ''} in {self.store.root}" if count else
                 f"No runs yet in {self.store.root}: runs appear here when training ends.")

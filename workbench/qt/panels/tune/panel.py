@@ -20,36 +20,26 @@ from pathlib import Path
 from typing import Any, Callable
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
-                               QHBoxLayout, QLineEdit, QPushButton, QSpinBox, QSplitter,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout,
+                               QLineEdit, QPushButton, QSpinBox, QSplitter, QVBoxLayout,
+                               QWidget)
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.events import CurrentExperiment
 from workbench.core.experiment import Experiment
 from workbench.core.runs.names import run_name_base
 
-from workbench.qt.common import MessageLabel, run_standalone
+from workbench.qt.common import run_standalone
 from workbench.qt.evented import subscribe
 from workbench.qt.panels.tune.results import TrialsView, fmt
 from workbench.qt.panels.tune.space_editor import SpaceEditor
+from workbench.qt.panels.tune.widgets import (HidingMessageLabel, WholeRows, ask_open_path,
+                                              ask_save_path)
 from workbench.qt.panels.tune.worker import StudyRun, StudyWorker
 
 SAMPLERS = ("tpe", "random", "grid")
 PRUNERS = ("median", "hyperband", "none")
 METRICS = ("val_acc", "val_loss", "train_acc", "train_loss")
-
-
-def ask_open_path(parent: QWidget) -> str:
-    path, _ = QFileDialog.getOpenFileName(parent, "Load a search space", "",
-                                          "Search spaces (*.json);;All files (*)")
-    return path
-
-
-def ask_save_path(parent: QWidget, suggested: str) -> str:
-    path, _ = QFileDialog.getSaveFileName(parent, "Save the search space", suggested,
-                                          "Search spaces (*.json)")
-    return path
 
 
 class TunePanel(QWidget):
@@ -165,14 +155,16 @@ class TunePanel(QWidget):
                   self.apply_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
-        self.message = MessageLabel("")
-        self.status = MessageLabel("")
+        self.message = HidingMessageLabel("")  # hidden while empty: no blank band
+        self.status = HidingMessageLabel("")
 
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.addWidget(self.editor, 1)
+        self.editor_rows = WholeRows(self.editor)  # rows shown whole, the form right below
+        left_layout.addWidget(self.editor_rows)
         left_layout.addLayout(form)
+        left_layout.addStretch(1)
 
         self.results = TrialsView(self.metric_combo.currentText())
         self.results.trials_changed.connect(self._update_buttons)

@@ -45,6 +45,7 @@ class TrialsView(QWidget):
         self.table = QTableWidget(0, len(TRIAL_COLUMNS))
         self.table.setHorizontalHeaderLabels(list(TRIAL_COLUMNS))
         self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setStretchLastSection(True)  # no blank stub after it
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.history_plot = HistoryPlot(metric)

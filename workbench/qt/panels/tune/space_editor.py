@@ -32,6 +32,8 @@ COLUMNS = ("Field", "Type", "Low", "High", "Log", "Choices")
 COL = {name: i for i, name in enumerate(COLUMNS)}
 #: Optimizers offered when the optimizer type is searched (all in the core's registry).
 OPTIMIZER_CHOICES = ["Adam", "AdamW", "SGD"]
+#: The widest the Choices column grows to fit its lists, in characters.
+MAX_CHOICES_WIDTH = 32
 #: Parameter names of augmentation transforms that are a probability (0 to 1).
 _PROBABILITY_NAMES = ("p", "prob", "probability")
 #: What a user sets in a row, kept when the Experiment's fields are listed again.
@@ -128,16 +130,25 @@ class SpaceEditor(QTableWidget):
         header.setSectionResizeMode(COL["Field"], QHeaderView.ResizeMode.Stretch)
         for name in ("Type", "Log"):
             header.setSectionResizeMode(COL[name], QHeaderView.ResizeMode.ResizeToContents)
-        # Ranges and choices are short; the field names get the width that is left.
+        # Ranges and choices are short; the field names get the width that is left. The
+        # Choices column shows the offered optimizers whole (it read "Adam, Adam…").
         digits = self.fontMetrics().horizontalAdvance("0.00001") + 16
         for name, width in (("Low", digits), ("High", digits),
-                            ("Choices", self.fontMetrics().horizontalAdvance("Adam, AdamW") + 16)):
+                            ("Choices", self.choices_width(", ".join(OPTIMIZER_CHOICES)))):
             header.setSectionResizeMode(COL[name], QHeaderView.ResizeMode.Interactive)
             self.setColumnWidth(COL[name], width)
         self.paths: list[str] = []
         self._filling = False
         self.itemChanged.connect(self._on_item_changed)
         self.set_experiment(experiment)
+
+    def choices_width(self, text: str) -> int:
+        """Width of the Choices column that shows ``text`` whole (at most
+        :data:`MAX_CHOICES_WIDTH` characters' worth: longer lists end in "…", whole in the
+        cell's tooltip)."""
+        metrics = self.fontMetrics()
+        return min(metrics.horizontalAdvance(text),
+                   metrics.averageCharWidth() * MAX_CHOICES_WIDTH) + 16
 
     def field_width(self) -> int:
         """Width the Field column needs to show every field name whole."""
@@ -206,6 +217,11 @@ class SpaceEditor(QTableWidget):
                 self._add_row(f)
         finally:
             self._filling = False
+        # Loaded choices may be longer than the optimizers offered: widen, never narrow.
+        texts = [self.item(r, COL["Choices"]).text() for r in range(self.rowCount())]
+        needed = max((self.choices_width(t) for t in texts), default=0)
+        if needed > self.columnWidth(COL["Choices"]):
+            self.setColumnWidth(COL["Choices"], needed)
 
     def _add_row(self, f: dict[str, Any]) -> None:
         r = self.rowCount()

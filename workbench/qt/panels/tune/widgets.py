@@ -1,0 +1,118 @@
+"""Small widgets of the Tune panel: its file dialogs, a message line that takes no room
+while it has nothing to say, and a frame that shows a table's rows whole.
+
+:class:`HidingMessageLabel` is hidden while its text is empty: two empty message lines
+under the toolbar left a blank band of about 40 px above the fields table.
+
+:class:`WholeRows` holds a table: the table is as tall as its rows when they fit (no
+scrollbar, no blank area under the last row) and otherwise as tall as a whole number of
+rows, scrolling a row at a time, so the bottom row is never cut in half.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize
+from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QSizePolicy, QTableView,
+                               QWidget)
+
+from workbench.qt.common import MessageLabel
+
+
+def ask_open_path(parent: QWidget) -> str:
+    path, _ = QFileDialog.getOpenFileName(parent, "Load a search space", "",
+                                          "Search spaces (*.json);;All files (*)")
+    return path
+
+
+def ask_save_path(parent: QWidget, suggested: str) -> str:
+    path, _ = QFileDialog.getSaveFileName(parent, "Save the search space", suggested,
+                                          "Search spaces (*.json)")
+    return path
+
+
+class HidingMessageLabel(MessageLabel):
+    """A :class:`~workbench.qt.common.MessageLabel` shown only while it has text."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None):
+        super().__init__(text, parent)
+        self.setHidden(not text)
+
+    def setText(self, text: str) -> None:  # noqa: N802  (Qt override)
+        super().setText(text)
+        # Shown with no parent it would open as a window of its own.
+        if not text or self.parentWidget() is not None:
+            self.setHidden(not text)
+
+
+class WholeRows(QWidget):
+    """Shows ``table`` at the height of its rows when they fit, else at a whole number of
+    rows (at least ``min_rows``). Its size policy never asks for more than the rows need:
+    a layout puts whatever is left below the widgets that follow it."""
+
+    def __init__(self, table: QTableView, min_rows: int = 3, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.table = table
+        self.min_rows = max(1, min_rows)
+        table.setParent(self)
+        # A scroll step is a whole row: scrolled to the end, the last row is whole too.
+        table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerItem)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        model = table.model()
+        for signal in (model.rowsInserted, model.rowsRemoved, model.modelReset,
+                       model.layoutChanged):
+            signal.connect(self._rows_changed)
+        table.verticalHeader().sectionResized.connect(self._rows_changed)
+        table.horizontalScrollBar().rangeChanged.connect(self._rows_changed)
+
+    # -- heights -----------------------------------------------------------------------
+    def row_step(self) -> int:
+        """The height of a row (the tallest, should they differ)."""
+        table = self.table
+        heights = [table.rowHeight(r) for r in range(table.model().rowCount())]
+        return max(heights, default=0) or table.verticalHeader().defaultSectionSize()
+
+    def overhead(self) -> int:
+        """The table's height that is not rows: frame, header, horizontal scrollbar."""
+        table = self.table
+        height = 2 * table.frameWidth()
+        if not table.horizontalHeader().isHidden():
+            height += table.horizontalHeader().sizeHint().height()
+        bar = table.horizontalScrollBar()
+        if bar.maximum() > bar.minimum():
+            height += bar.sizeHint().height()
+        return height
+
+    def full_height(self) -> int:
+        """The height that shows every row."""
+        table = self.table
+        rows = sum(table.rowHeight(r) for r in range(table.model().rowCount()))
+        return self.overhead() + max(rows, self.row_step())
+
+    def table_height(self, room: int) -> int:
+        """The table's height in ``room`` pixels: all rows, or as many whole rows as fit."""
+        full = self.full_height()
+        if full <= room:
+            return full
+        step = max(1, self.row_step())
+        rows = max(1, (room - self.overhead()) // step)
+        return min(room, self.overhead() + rows * step)
+
+    def sizeHint(self) -> QSize:  # noqa: N802  (Qt override)
+        return QSize(self.table.sizeHint().width(), self.full_height())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802  (Qt override)
+        rows = min(self.min_rows, max(1, self.table.model().rowCount()))
+        return QSize(self.table.minimumSizeHint().width(),
+                     min(self.full_height(), self.overhead() + rows * self.row_step()))
+
+    # -- placing -------------------------------------------------------------------------
+    def _rows_changed(self, *_args) -> None:
+        self.updateGeometry()
+        self._place()
+
+    def _place(self) -> None:
+        self.table.setGeometry(0, 0, self.width(), self.table_height(self.height()))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802  (Qt override)
+        super().resizeEvent(event)
+        self._place()
