@@ -33,14 +33,25 @@ from workbench.qt.panels.data.advice import same_folder
 SHOWN = 3
 
 
-def cleared_text(n: int, old_folder: str) -> str:
-    """The line saying that ``n`` exclusions made for ``old_folder`` were cleared."""
+def cleared_text(n: int, old_folder: str, named: int | None = None) -> str:
+    """The line saying that ``n`` exclusions made for ``old_folder`` were cleared;
+    ``named``: how many of them named an image of that folder (None: not known)."""
     what = f"{n} exclusion{'s' if n != 1 else ''}"
     old = old_folder or "the built-in demo dataset"
-    return (f"Cleared {what} made for the previous dataset, {old}: "
-            f"{'it named an image' if n == 1 else 'they named images'} of that folder, not "
-            f"of this one. If this folder is the same dataset (moved or copied), keep "
-            f"{'it' if n == 1 else 'them'}.")
+    if named is None:
+        why = "they were made for that folder, not for this one"
+        why = "it was made for that folder, not for this one" if n == 1 else why
+    elif named >= n:
+        why = (f"{'it named an image' if n == 1 else 'they named images'} of that folder, "
+               f"not of this one")
+    elif named == 0:
+        why = (f"{'it named no image' if n == 1 else 'none of them named an image'} of "
+               f"that folder either")
+    else:
+        why = (f"{named} of them named images of that folder, not of this one "
+               f"({n - named} named no image at all)")
+    return (f"Cleared {what} made for the previous dataset, {old}: {why}. If this folder "
+            f"is the same dataset (moved or copied), keep {'it' if n == 1 else 'them'}.")
 
 
 def kept_text(n: int, old_folder: str) -> str:
@@ -60,6 +71,16 @@ def unmatched_text(entries: list[str]) -> str:
     return (f"{n} data.exclude entr{'y matches' if n == 1 else 'ies match'} no image of "
             f"this dataset, so {'it excludes' if n == 1 else 'they exclude'} nothing: "
             f"{shown}.")
+
+
+def _named(index: Any, folder: str, exclude: list[str]) -> int | None:
+    """How many ``exclude`` entries name an image of ``index``, the scan of ``folder``
+    (None: ``index`` is not of that folder)."""
+    if index is None or not folder or not same_folder(str(index.root), folder):
+        return None
+    from workbench.core.data.usage import unmatched_excludes
+
+    return len(exclude) - len(unmatched_excludes(index, exclude))
 
 
 class ExclusionNotice(QWidget):
@@ -127,7 +148,7 @@ class ExclusionNotice(QWidget):
         dataset: when it is another folder than the experiment's before, its exclusions
         are cleared, and said. Returns whether ``data.exclude`` changed."""
         pending, self._pending = self._pending, None
-        self.index = index
+        before, self.index = self.index, index
         changed = False
         if pending is not None and pending[1] == folder:
             exclude, old = list(self.experiment.data.exclude), pending[0]
@@ -137,7 +158,8 @@ class ExclusionNotice(QWidget):
                 self._show_cleared(kept_text(len(exclude), old))
             elif exclude:
                 self.dropped = exclude
-                self._show_cleared(cleared_text(len(exclude), old))
+                self._show_cleared(cleared_text(len(exclude), old, _named(before, old,
+                                                                          exclude)))
                 self.experiment.data.exclude = []
                 self.experiment_changed.emit()
                 changed = True

@@ -36,7 +36,8 @@ from workbench.qt.panels.data.marks import ExcludedMarks
 from workbench.qt.panels.data.stats import ready_text, split_counts, total_text
 from workbench.qt.panels.data.jobs import list_dataset, verify_dataset
 from workbench.qt.panels.data.thumbs import ClassImages
-from workbench.qt.panels.data.views import ClassBarChart, ClassTable, DatasetDetails
+from workbench.qt.panels.data.chart import ClassBarChart
+from workbench.qt.panels.data.views import ClassTable, DatasetDetails
 
 
 class DataPanel(QWidget):
@@ -149,9 +150,9 @@ class DataPanel(QWidget):
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(classes_box)
         left.addWidget(chart_box)
-        left.setStretchFactor(0, 3)  # the table's rows before the chart's height (at the
-        left.setStretchFactor(1, 2)  # default window size the fourth class was cut off)
-        left.setSizes([300, 200])
+        left.setStretchFactor(0, 1)  # four rows of the table show at the default window
+        left.setStretchFactor(1, 1)  # size, and the chart has room for turned names
+        left.setSizes([270, 250])
 
         # Middle: thumbnails over the unreadable files and the image summary.
         self.images = thumbs_box = ClassImages()

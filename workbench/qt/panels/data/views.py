@@ -1,6 +1,6 @@
-"""Read-only views of a scanned dataset for the Data panel: the per-class bar chart, the
-table of classes with their split counts, and the tabs of image summary and unreadable
-files (each of which can be revealed in the file manager)."""
+"""Read-only views of a scanned dataset for the Data panel: the table of classes with their
+split counts, and the tabs of image summary and unreadable files (each of which can be
+revealed in the file manager); the per-class bar chart is :mod:`.chart`'s."""
 
 from __future__ import annotations
 
@@ -9,109 +9,14 @@ import sys
 from typing import Any
 
 from PySide6.QtCore import QPoint, QProcess, Qt, QUrl, Slot
-from PySide6.QtGui import QBrush, QColor, QDesktopServices, QFontMetrics
+from PySide6.QtGui import QBrush, QColor, QDesktopServices
 from PySide6.QtWidgets import (QAbstractItemView, QApplication, QHBoxLayout, QHeaderView,
                                QLabel, QListWidget, QListWidgetItem, QMenu, QPushButton,
                                QTabWidget, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from workbench.qt.common import short_path, show_error
-from workbench.qt.startup import after_first_paint
+from workbench.qt.panels.data.chart import ClassBarChart  # noqa: F401  (its home before)
 from workbench.qt.thumbnails import PathRole
-
-_BLUE = (31, 119, 180)
-_MAX_TICK_LABELS = 40  # beyond this the class names overlap: label every n-th bar only
-
-
-class ClassBarChart(QWidget):
-    """Images per class as vertical bars, one per class in label order.
-
-    The plot is pyqtgraph's, whose import takes about 0.2 s: it is made after the window's
-    first frame (:func:`~workbench.qt.startup.after_first_paint`), and counts set before
-    then are drawn when it is.
-    """
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setMinimumHeight(140)
-        QVBoxLayout(self).setContentsMargins(0, 0, 0, 0)
-        self.plot_widget: Any = None
-        self._bars: Any = None
-        self._counts: dict[str, int] = {}
-        after_first_paint(self._make_plot, self)
-
-    def _make_plot(self) -> None:
-        import pyqtgraph as pg  # after PySide6 (see workbench.qt)
-
-        from workbench.qt.plots import style  # noqa: F401  (black on white, like the others)
-
-        self.plot_widget = pg.PlotWidget(background="w")
-        plot = self.plot_widget.getPlotItem()
-        plot.setMenuEnabled(False)
-        plot.setMouseEnabled(x=False, y=False)
-        plot.hideButtons()
-        plot.showGrid(y=True, alpha=0.2)
-        plot.setLabel("left", "images")
-        plot.getAxis("left").enableAutoSIPrefix(False)
-        plot.getViewBox().sigResized.connect(self._label_bars)  # names fit the bars' width
-        self.layout().addWidget(self.plot_widget)
-        self._draw()
-
-    def set_counts(self, counts: dict[str, int]) -> None:
-        """Draw one bar per class; an empty dict clears the chart."""
-        self._counts = {str(c): int(n) for c, n in counts.items()}
-        if self.plot_widget is not None:
-            self._draw()
-
-    def _draw(self) -> None:
-        import pyqtgraph as pg
-
-        plot = self.plot_widget.getPlotItem()
-        if self._bars is not None:
-            plot.removeItem(self._bars)
-            self._bars = None
-        classes, heights = list(self._counts), list(self._counts.values())
-        axis = plot.getAxis("bottom")
-        if not heights:
-            axis.setTicks([[]])
-            return
-        self._bars = pg.BarGraphItem(x=list(range(len(heights))), height=heights, width=0.7,
-                                     brush=pg.mkBrush(*_BLUE), pen=pg.mkPen(None))
-        plot.addItem(self._bars)
-        self._label_bars()
-        plot.setXRange(-0.6, len(heights) - 0.4, padding=0)
-        plot.setYRange(0, max(heights) * 1.08 or 1, padding=0)
-
-    def _label_bars(self, *_: Any) -> None:
-        """The class names under the bars, each shortened to the width it has (pyqtgraph
-        leaves out a label that overhangs the axis or its neighbour: a long first name, e.g.
-        "Zürich café" under the first of four bars at the default window size, vanished)."""
-        classes = list(self._counts)
-        if not classes or self.plot_widget is None:
-            return
-        axis = self.plot_widget.getPlotItem().getAxis("bottom")
-        step = max(1, -(-len(classes) // _MAX_TICK_LABELS))
-        room = int(self.plot_widget.getPlotItem().getViewBox().width() / len(classes) * step) - 6
-        metrics = QFontMetrics(axis.style.get("tickFont") or self.plot_widget.font())
-        label = (lambda name: metrics.elidedText(name, Qt.TextElideMode.ElideRight, room)) \
-            if room > 0 else _short  # not laid out yet
-        axis.setTicks([[(i, label(name)) for i, name in enumerate(classes) if i % step == 0]])
-
-    def tick_labels(self) -> list[str]:
-        """The labels shown under the bars (for tests)."""
-        ticks = self.plot_widget.getPlotItem().getAxis("bottom")._tickLevels if \
-            self.plot_widget is not None else None
-        return [text for _pos, text in ticks[0]] if ticks else []
-
-    def heights(self) -> dict[str, int]:
-        """What the chart shows: class name -> bar height (nothing before it is drawn)."""
-        if self._bars is None:
-            return {}
-        return {c: int(h) for c, h in zip(self._counts, self._bars.opts["height"])}
-
-
-def _short(name: str, limit: int = 12) -> str:
-    return name if len(name) <= limit else name[:limit - 1] + "…"
-
 
 class ClassTable(QTableWidget):
     """Class, images, and how many of them train and validate under the current split."""
@@ -259,7 +164,8 @@ class DatasetDetails(QTabWidget):
         self._set_title(0)
 
     def set_unreadable(self, index: Any) -> None:
-        """List ``index.unreadable`` (None: clear); the tab comes forward when there are any."""
+        """List ``index.unreadable`` (None: clear); the tab comes forward when there are any,
+        and gives way to the image summary when there are none."""
         self.unreadable_list.clear()
         root = index.root if index is not None and os.path.isdir(index.root) else \
             os.path.dirname(index.root) if index is not None else ""  # a CSV file's folder
@@ -272,6 +178,8 @@ class DatasetDetails(QTabWidget):
         self._set_title(n)
         if n:
             self.setCurrentWidget(self.unreadable_box)
+        elif self.currentWidget() is self.unreadable_box:  # an empty box: nothing to see
+            self.setCurrentWidget(self.summary_label)
         self.reveal_button.setEnabled(False)
 
     @Slot()

@@ -5,9 +5,11 @@ what can be done with it) below them; and the question asked before a file moves
 
 from __future__ import annotations
 
-from PySide6.QtCore import QElapsedTimer, Qt, QTimer, Signal, Slot
+from typing import Any
+
+from PySide6.QtCore import QElapsedTimer, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QMenu, QMessageBox,
-                               QProgressBar, QPushButton, QVBoxLayout, QWidget)
+                               QProgressBar, QPushButton, QSizePolicy, QVBoxLayout, QWidget)
 
 from workbench.qt.common import MessageLabel, stop_busy
 
@@ -146,13 +148,55 @@ class StaleBar(QWidget):
         self.setVisible(bool(text))
 
 
+class ElidedLabel(QLabel):
+    """One line that ends in "…" where it is too long for the room it has (the whole text
+    is then its tooltip): a long path never widens the window. :meth:`text` is the whole
+    text, :meth:`shown_text` what is drawn."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None):
+        super().__init__(parent)
+        self._full = ""
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:  # noqa: N802  (Qt's name)
+        self._full = str(text)
+        self._elide()
+
+    def text(self) -> str:
+        return self._full
+
+    def shown_text(self) -> str:
+        return QLabel.text(self)
+
+    def sizeHint(self) -> QSize:  # noqa: N802  (Qt override)
+        return QSize(min(self.fontMetrics().horizontalAdvance(self._full) + 4, 400),
+                     super().sizeHint().height())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802  (Qt override)
+        least = self.fontMetrics().horizontalAdvance("Chosen: …")
+        return QSize(min(least, self.sizeHint().width()), super().minimumSizeHint().height())
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802  (Qt override)
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        width = self.contentsRect().width()
+        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight,
+                                              width) if width > 0 else self._full
+        self.setToolTip(self._full if shown != self._full else "")
+        if shown != QLabel.text(self):
+            QLabel.setText(self, shown)
+
+
 class ActionBar(QWidget):
     """The chosen image, the buttons acting on it, and a line saying how the last action
     went (hidden when there is nothing to say)."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.chosen_label = QLabel("")
+        self.chosen_label = ElidedLabel("")  # a long path ends in "…", never widens
         self.chosen_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.exclude_button = QPushButton("Exclude from training")
         self.exclude_button.setToolTip("Leave the chosen image out of training, validation, "

@@ -4,11 +4,16 @@ them back: the Health view's right-hand column."""
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Iterable
 
-from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import (QAbstractItemView, QGroupBox, QHBoxLayout, QListWidget,
-                               QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (QAbstractItemView, QGroupBox, QHBoxLayout, QLabel,
+                               QListWidget, QListWidgetItem, QPushButton, QVBoxLayout,
+                               QWidget)
+
+#: The mark after an entry that names no image of the dataset.
+NO_IMAGE = "\n    (matches no image)"  # a line of its own: the column is narrow
 
 
 def edited(exclude: list[str], entries: list[str], excluded: bool) -> list[str]:
@@ -37,7 +42,9 @@ def set_excluded(experiment: Any, index: Any, paths: list[str], excluded: bool =
 
 
 def excluded_text(entries: list[str], excluded: bool) -> str:
-    """What the views say after :func:`set_excluded`."""
+    """What the views say after :func:`set_excluded`: each image counted once, however
+    often ``entries`` names it."""
+    entries = list(dict.fromkeys(_norm(e) for e in entries))
     what = entries[0] if len(entries) == 1 else f"{len(entries)} images"
     return (f"Excluded {what} from training." if excluded else
             f"{what} {'is' if len(entries) == 1 else 'are'} included in training again.")
@@ -75,29 +82,56 @@ class ExcludedList(QGroupBox):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
         lay.addWidget(self.list, 1)
+        self.note = QLabel("")  # how many images, when some entries match none
+        self.note.setWordWrap(True)
+        self.note.hide()
+        lay.addWidget(self.note)
         row = QHBoxLayout()
         row.addWidget(self.include_button)
         row.addWidget(self.include_all_button)
         lay.addLayout(row)
         self._update_buttons()
 
-    def set_entries(self, entries: list[str]) -> None:
-        """Show ``entries`` (``data.exclude``), keeping the selection where it can."""
-        selected = {i.text() for i in self.list.selectedItems()}
+    def set_entries(self, entries: list[str], unmatched: Iterable[str] = (),
+                    images: int | None = None) -> None:
+        """Show ``entries`` (``data.exclude``), keeping the selection where it can.
+
+        ``unmatched``: the entries that name no image of the dataset (marked, and not
+        counted); ``images``: how many images the entries exclude (None: no dataset is
+        known, each entry counts)."""
+        selected = set(self.selected_entries())
+        unmatched = set(unmatched)
         self.list.clear()
+        grey = QBrush(QColor("#888888"))
         for e in entries:
-            self.list.addItem(e)
-            if e in selected:
-                self.list.item(self.list.count() - 1).setSelected(True)
-        self.setTitle(f"Excluded from training ({len(entries)})")
+            item = QListWidgetItem(e + (NO_IMAGE if e in unmatched else ""))
+            item.setData(Qt.ItemDataRole.UserRole, e)
+            if e in unmatched:
+                item.setForeground(grey)
+                item.setToolTip("This entry names no image of the dataset, so it excludes "
+                                "nothing (a typo, or a file renamed or moved since)")
+            self.list.addItem(item)
+            item.setSelected(e in selected)
+        n = len(entries) if images is None else images
+        self.setTitle(f"Excluded from training ({n})")
+        none = sum(e in unmatched for e in entries)
+        self.note.setText(f"{n} image{'s' if n != 1 else ''} ({none} "
+                          f"entr{'y matches' if none == 1 else 'ies match'} none)"
+                          if none else "")
+        self.note.setVisible(bool(none))
         self._update_buttons()
 
     def entries(self) -> list[str]:
-        return [self.list.item(i).text() for i in range(self.list.count())]
+        """The ``data.exclude`` entries listed (without the marks)."""
+        return [self.list.item(i).data(Qt.ItemDataRole.UserRole)
+                for i in range(self.list.count())]
+
+    def selected_entries(self) -> list[str]:
+        return [i.data(Qt.ItemDataRole.UserRole) for i in self.list.selectedItems()]
 
     @Slot()
     def _on_include_clicked(self) -> None:
-        chosen = [i.text() for i in self.list.selectedItems()]
+        chosen = self.selected_entries()
         if chosen:
             self.include_requested.emit(chosen)
 

@@ -32,10 +32,15 @@ KINDS: dict[str, tuple[str, str]] = {
     "aspect": ("Extreme aspect", "squeezed into the input's shape, it loses most detail"),
 }
 ORDER = {kind: i for i, kind in enumerate(KINDS)}
-_PLURAL = {"conflict": "conflicting labels", "leak": "leaks between parts",
-           "label": "likely mislabelled", "exact": "exact duplicate groups",
-           "near": "near duplicate groups", "unreadable": "unreadable",
-           "blank": "blank", "tiny": "tiny", "aspect": "extreme aspect ratio"}
+#: kind -> (one, several): how the summary line counts each kind.
+_COUNTED = {"conflict": ("conflicting label", "conflicting labels"),
+            "leak": ("leak between parts", "leaks between parts"),
+            "label": ("likely mislabelled", "likely mislabelled"),
+            "exact": ("exact duplicate group", "exact duplicate groups"),
+            "near": ("near duplicate group", "near duplicate groups"),
+            "unreadable": ("unreadable", "unreadable"), "blank": ("blank", "blank"),
+            "tiny": ("tiny", "tiny"),
+            "aspect": ("extreme aspect ratio", "extreme aspect ratios")}
 
 
 @dataclass(frozen=True)
@@ -201,7 +206,7 @@ def summary_text(report: Any, findings: list[Finding]) -> str:
         text += f" (leaving out {report.excluded} excluded)"
     counts = counts_of(findings)
     if counts:
-        text += ": " + ", ".join(f"{c} {_PLURAL[k]}" for k, c in counts.items())
+        text += ": " + ", ".join(f"{c} {_COUNTED[k][c != 1]}" for k, c in counts.items())
     else:
         text += ": no problems found"
     if report.labels_checked:

@@ -294,6 +294,7 @@ class HealthView(MoveActions, QWidget):
             self.title_changed.emit("Health")
         self.index = index
         if opened:
+            self._say("")  # what the last action did was to the dataset before
             self._restore(index)
         self._show_excluded()
 
@@ -312,10 +313,13 @@ class HealthView(MoveActions, QWidget):
 
     def _show_excluded(self) -> None:
         from workbench.core.data.split import excluded_paths
+        from workbench.core.data.usage import unmatched_excludes
 
-        exclude = list(self.experiment.data.exclude)
-        self.excluded.set_entries(exclude)
-        self.model.set_excluded(excluded_paths(self.index, exclude) if self.index else set())
+        exclude, index = list(self.experiment.data.exclude), self.index
+        paths = excluded_paths(index, exclude) if index is not None else set()
+        self.excluded.set_entries(exclude, unmatched_excludes(index, exclude) if index
+                                  is not None else (), None if index is None else len(paths))
+        self.model.set_excluded(paths)
 
     # -- actions ---------------------------------------------------------------------------
     def selected(self) -> tuple[int, Finding] | None:
@@ -388,7 +392,8 @@ class HealthView(MoveActions, QWidget):
         self.undo_button.setEnabled(bool(self.moves))
         self.reveal_button.setEnabled(bool(path))
         if sel is None:
-            text = "Select a finding; click one of its images to choose it."
+            text = "Select a finding; click one of its images to choose it." \
+                if self.table.proxy.rowCount() else ""
         else:
             f, i = sel[1], self.model.chosen_image(sel[0])
             where = f"{f.classes[i]}, {f.sides[i]}" if f.sides[i] else f.classes[i]

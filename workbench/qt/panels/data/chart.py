@@ -1,0 +1,209 @@
+"""The Data tab's bar chart: images per class, one bar per class in label order.
+
+Each class is named under its bar: upright where every name fits the width of its bar (at
+the axis font, or a point smaller), else turned to read upwards, which a name of a dozen
+characters does at the default window size; only a name longer than :data:`LONGEST`
+characters ends in "…". Hovering a bar or its name shows the class, whole, and its count.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from workbench.qt.startup import after_first_paint
+
+_BLUE = (31, 119, 180)
+_MAX_TICK_LABELS = 40  # beyond this the class names overlap: label every n-th bar only
+#: Characters a turned name shows whole; a longer one ends in "…" (its tooltip has it all).
+LONGEST = 14
+_GAP = 8  # pixels at least between two upright names
+
+
+class ClassBarChart(QWidget):
+    """Images per class as vertical bars, one per class in label order.
+
+    The plot is pyqtgraph's, whose import takes about 0.2 s: it is made after the window's
+    first frame (:func:`~workbench.qt.startup.after_first_paint`), and counts set before
+    then are drawn when it is.
+    """
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setMinimumHeight(140)
+        QVBoxLayout(self).setContentsMargins(0, 0, 0, 0)
+        self.plot_widget: Any = None
+        self.axis: Any = None  # the bottom axis, naming the bars
+        self._bars: Any = None
+        self._counts: dict[str, int] = {}
+        after_first_paint(self._make_plot, self)
+
+    def _make_plot(self) -> None:
+        import pyqtgraph as pg  # after PySide6 (see workbench.qt)
+
+        from workbench.qt.plots import style  # noqa: F401  (black on white, like the others)
+
+        self.axis = _names_axis()
+        self.plot_widget = pg.PlotWidget(background="w", axisItems={"bottom": self.axis})
+        plot = self.plot_widget.getPlotItem()
+        plot.setMenuEnabled(False)
+        plot.setMouseEnabled(x=False, y=False)
+        plot.hideButtons()
+        plot.showGrid(y=True, alpha=0.2)
+        plot.setLabel("left", "images")
+        plot.getAxis("left").enableAutoSIPrefix(False)
+        plot.getViewBox().sigResized.connect(self._label_bars)  # names fit the bars' width
+        self.plot_widget.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.layout().addWidget(self.plot_widget)
+        self._draw()
+
+    def set_counts(self, counts: dict[str, int]) -> None:
+        """Draw one bar per class; an empty dict clears the chart."""
+        self._counts = {str(c): int(n) for c, n in counts.items()}
+        if self.plot_widget is not None:
+            self._draw()
+
+    def _draw(self) -> None:
+        import pyqtgraph as pg
+
+        plot = self.plot_widget.getPlotItem()
+        if self._bars is not None:
+            plot.removeItem(self._bars)
+            self._bars = None
+        heights = list(self._counts.values())
+        if not heights:
+            self.axis.show_names([], self.plot_widget.font(), turned=False)
+            return
+        self._bars = pg.BarGraphItem(x=list(range(len(heights))), height=heights, width=0.7,
+                                     brush=pg.mkBrush(*_BLUE), pen=pg.mkPen(None))
+        plot.addItem(self._bars)
+        self._label_bars()
+        plot.setXRange(-0.6, len(heights) - 0.4, padding=0)
+        plot.setYRange(0, max(heights) * 1.08 or 1, padding=0)
+
+    def _label_bars(self, *_: Any) -> None:
+        """The class names under the bars: upright when each fits its bar's width (at the
+        axis font or a point smaller), else turned (pyqtgraph leaves out an upright name
+        that overhangs the axis or its neighbour, and the default window size cut
+        "triangle" to "trian…")."""
+        classes = list(self._counts)
+        if not classes or self.plot_widget is None:
+            return
+        step = max(1, -(-len(classes) // _MAX_TICK_LABELS))
+        slot = self.plot_widget.getPlotItem().getViewBox().width() / len(classes)
+        base = QFont(self.plot_widget.font())
+        if slot <= 0:  # not laid out yet
+            self.axis.show_names([(i, _short(c)) for i, c in enumerate(classes)
+                                  if i % step == 0], base, turned=False)
+            return
+        small = QFont(base)
+        small.setPointSizeF(max(7.0, base.pointSizeF() - 1))
+        shown = [(i, c) for i, c in enumerate(classes) if i % step == 0]
+        for font in (base, small):
+            if _fit_upright([QFontMetrics(font).horizontalAdvance(c) for _, c in shown],
+                            slot * step, 0.6 * slot):
+                self.axis.show_names(shown, font, turned=False)
+                return
+        # Turned, a point smaller, and at most half the chart's height: the bars keep theirs.
+        metrics = QFontMetrics(small)
+        step = max(step, math.ceil((metrics.height() + 1) / slot))
+        room = min(metrics.horizontalAdvance("n" * LONGEST),
+                   max(40, self.plot_widget.height() // 2))
+        self.axis.show_names([(i, metrics.elidedText(c, Qt.TextElideMode.ElideRight, room))
+                              for i, c in enumerate(classes) if i % step == 0],
+                             small, turned=True)
+
+    def _on_mouse_moved(self, pos: Any) -> None:
+        plot = self.plot_widget.getPlotItem()
+        plot.setToolTip(self.tip_at(plot.getViewBox().mapSceneToView(pos).x()))
+
+    def tip_at(self, x: float) -> str:
+        """The tooltip over ``x`` (in bars: 0 is the first bar's middle): its class and
+        count, or "" beside the bars."""
+        i = round(x)
+        if not 0 <= i < len(self._counts) or abs(x - i) > 0.5:
+            return ""
+        name, n = list(self._counts.items())[i]
+        return f"{name}: {n:,} image{'s' if n != 1 else ''}"
+
+    def is_turned(self) -> bool:
+        """Whether the names under the bars are turned (they do not fit upright)."""
+        return bool(self.axis is not None and self.axis.turned)
+
+    def tick_labels(self) -> list[str]:
+        """The labels shown under the bars (for tests)."""
+        return [text for _pos, text in self.axis.names] if self.axis is not None else []
+
+    def heights(self) -> dict[str, int]:
+        """What the chart shows: class name -> bar height (nothing before it is drawn)."""
+        if self._bars is None:
+            return {}
+        return {c: int(h) for c, h in zip(self._counts, self._bars.opts["height"])}
+
+
+def _fit_upright(widths: list[int], room: float, edge: float) -> bool:
+    """Whether upright names of ``widths``, ``room`` pixels apart, leave :data:`_GAP`
+    between neighbours and stay within the axis (the first name's middle is ``edge``
+    pixels from its end, and the last one's at least as far)."""
+    ends = max(widths[0], widths[-1]) / 2 <= edge
+    return ends and all((a + b) / 2 + _GAP <= room for a, b in zip(widths, widths[1:]))
+
+
+def _short(name: str, limit: int = 12) -> str:
+    return name if len(name) <= limit else name[:limit - 1] + "…"
+
+
+_AXIS_CLASS: Any = None
+
+
+def _names_axis() -> Any:
+    """A bottom axis that names the bars (:meth:`show_names`), upright or turned."""
+    global _AXIS_CLASS
+    if _AXIS_CLASS is None:
+        import pyqtgraph as pg
+
+        class NamesAxis(pg.AxisItem):
+            def __init__(self) -> None:
+                super().__init__("bottom")
+                self.names: list[tuple[int, str]] = []  # (bar, name) as shown
+                self.turned = False
+
+            def show_names(self, names: list[tuple[int, str]], font: QFont,
+                           turned: bool) -> None:
+                self.names, self.turned = list(names), turned and bool(names)
+                self.setStyle(tickFont=font)
+                if self.turned:  # the ticks stay; the names are drawn in drawPicture
+                    self.setTicks([[(i, "") for i, _ in self.names]])
+                    longest = max(QFontMetrics(font).horizontalAdvance(t) for _, t in names)
+                    self.setHeight(longest + self._text_top() + 4)
+                else:  # a height of its own: pyqtgraph's measure cut the descenders
+                    self.setTicks([self.names])
+                    self.setHeight(QFontMetrics(font).height() + self._text_top() + 3)
+
+            def _text_top(self) -> int:
+                return max(0, self.style["tickLength"]) + self.style["tickTextOffset"][1]
+
+            def drawPicture(self, p: Any, axisSpec: Any, tickSpecs: Any,  # noqa: N802,N803
+                            textSpecs: Any) -> None:  # noqa: N803  (pyqtgraph's names)
+                super().drawPicture(p, axisSpec, tickSpecs, [] if self.turned else textSpecs)
+                view = self.linkedView()
+                if not self.turned or view is None:
+                    return
+                top = self.mapRectFromParent(self.geometry()).top() + self._text_top()
+                line = QFontMetrics(p.font()).height()
+                for pos, text in self.names:
+                    x = self.mapFromScene(view.mapViewToScene(QPointF(pos, 0))).x()
+                    p.save()
+                    p.translate(x, top)
+                    p.rotate(-90)  # reads upwards, ending under its bar
+                    p.drawText(QRectF(-4000, -line / 2, 4000, line),
+                               int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
+                               text)
+                    p.restore()
+
+        _AXIS_CLASS = NamesAxis
+    return _AXIS_CLASS()
