@@ -151,8 +151,8 @@ def test_a_restored_run_shows_its_epochs_on_the_progress_bar(
     assert again.restore_last_run(str(run_dir))
     progress = again.progress
     assert (progress.value(), progress.maximum(), progress.format()) == \
-        (1, 3, "1 of 3 epochs")
-    assert progress.text() == "1 of 3 epochs"
+        (1, 3, "Stopped after 1 of 3 epochs")
+    assert progress.text() == "Stopped after 1 of 3 epochs"
     again.shutdown()
 
 

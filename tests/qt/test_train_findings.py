@@ -201,8 +201,8 @@ def test_the_runs_tab_shows_a_runs_findings(qtbot, workbench_home):
     panel.select_paths([str(with_findings)])
     view = panel.findings
     assert view.isVisible()
-    assert view.texts() == ["Epoch 7: Validation loss rises. Fix: Add augmentation.",
-                            "Epoch 2: Class 'cat' is never predicted. Fix: Raise the "
+    assert view.texts() == ["Epoch 7: Validation loss rises.\nFix: Add augmentation.",
+                            "Epoch 2: Class 'cat' is never predicted.\nFix: Raise the "
                             "learning rate to 0.01."]
     assert view.fix_button(0) is None  # the rows say what to do; the Train tab fixes
     assert "2 findings" in view.title.text()

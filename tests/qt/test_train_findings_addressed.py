@@ -55,7 +55,7 @@ def test_a_fix_applied_marks_every_earlier_finding_addressed(qtbot, panel):
     assert opens.isEnabled()  # it only opens a tab: no fix over the first
     assert view.addressed() == ["Fixed: lr = 0.02.", "Found before the fix (lr = 0.02).",
                                 "Found before the fix (lr = 0.02)."]
-    assert view.texts()[0] == "Epoch 1: The loss barely moves. Fix: do it Fixed: lr = 0.02."
+    assert view.texts()[0] == "Epoch 1: The loss barely moves.\nFix: Do it. Fixed: lr = 0.02."
     assert "#808080" in view.rows[1].text.text()  # greyed
     # Pressing the outdated one does nothing: it is disabled.
     click(qtbot, panel, 1)

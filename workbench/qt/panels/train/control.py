@@ -2,6 +2,10 @@
 dataset that can be trained on), Pause/Resume, Continue, and what a failed run offers
 (out of memory: start again at half the batch; diverged: the checkpoint kept).
 
+A run that diverged is said once, in the status line, with the Doctor tab's finding
+beside it: no message box over the plots (the learner's rate was too large, not the app
+broken). A run that failed otherwise (a bug, a file gone) still gets its box.
+
 A mixin of :class:`~workbench.qt.panels.train.panel.TrainPanel`, which owns the widgets
 (``pause_button``, ``status``) and the :class:`~workbench.qt.workers.TrainingRun`.
 """
@@ -15,6 +19,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from workbench.core.errors import WorkbenchError
 from workbench.qt.common import show_error
+from workbench.qt.panels.train.run_end import show_run_end
 
 
 class RunControl:
@@ -85,17 +90,16 @@ class RunControl:
         """Show ``run_dir`` as its folder keeps it: its epochs plotted, the line saying
         where it stands, the progress bar at its epochs done of those planned."""
         from workbench.core.runs.record import read_history
-        from workbench.core.runs.store import read_run_info
+        from workbench.core.runs.store import current_status, read_run_info
 
         info, history = read_run_info(run_dir), read_history(run_dir)
         self._show_run(run_dir, history, best=(info.get("best") or {}).get("epoch"))
         self._show_last_run_line(run_dir)
         done, planned = _count(info.get("epochs_done"), len(history)), \
             _count(info.get("epochs_planned"), 0)
-        if planned:
-            self.progress.setRange(0, max(planned, done))
-            self.progress.setValue(done)
-            self.progress.setFormat(f"{done} of {planned} epochs")
+        if planned:  # as a run that ended here would show it
+            show_run_end(self, current_status(run_dir, str(info.get("status") or "")), done,
+                         planned, per_epoch=1)
 
     def _show_run(self, run_dir: str, history: list[dict], batches_per_epoch: int = 0,
                   best: int | None = None) -> None:
@@ -252,28 +256,38 @@ class RunControl:
         self._keep_run(failure.get("run_dir", ""))
         self._end_run()
         kind, done = failure.get("kind"), int(failure.get("epochs_done") or 0)
+        if kind not in ("diverged", "out_of_memory"):  # the epochs shown were finished
+            done = int(self.plots.point_counts().get("epochs", 0))
+        show_run_end(self, kind if kind in ("diverged", "out_of_memory") else "failed", done)
         kept = (f" The {done} finished epoch{'' if done == 1 else 's'} and the last good "
                 f"checkpoint are kept in {self.last_run_dir}." if done and self.last_run_dir
-                else "")
+                and kind in ("diverged", "out_of_memory") else "")
         if kind == "out_of_memory":
             half = int(failure.get("suggested_batch_size") or 1)
             self.last_error = message
-            self.status.show_message(f"Training stopped: {message}{kept}", "error")
+            self.status.show_message(f"Training stopped: {_full_stop(message)}{kept}",
+                                     "error")
             self.training_errored.emit(message)
-            if self.ask("Out of memory", f"{message}.{kept}\n\nStart again with batch size "
-                                         f"{half}?"):
+            if self.ask("Out of memory", f"{_full_stop(message)}{kept}\n\nStart again with "
+                                         f"batch size {half}?"):
                 self.experiment.data.batch_size = half
                 self.settings_changed.emit()
                 self.start()
             return
-        if kind == "diverged":
-            message += (f".{kept} Continue… goes on from that checkpoint at a lower learning "
-                        f"rate (it offers the Doctor tab's); or set one in the optimizer form "
-                        f"and press Start training to begin again" if kept else "")
         if self.last_run_dir and \
                 (Path(self.last_run_dir) / "checkpoints" / "last.pt").is_file():
             self._show_last_run_line(self.last_run_dir)  # still there to continue
-        self._report_error(message)
+        if kind == "diverged":
+            message = _full_stop(message) + (
+                f"{kept} Continue… goes on from that checkpoint at a lower learning rate (it "
+                f"offers the Doctor tab's); or set one in the optimizer form and press Start "
+                f"training to begin again." if kept else
+                " The Doctor tab proposes a learning rate to start again with.")
+            # Said once, here: the Doctor tab explains it, a box over the plots would not.
+            self.last_error = message
+            self.status.show_message(message[:1].upper() + message[1:], "error")
+        else:
+            self._report_error(message)
         self.training_errored.emit(message)
 
     def _ask_continue(self, plan):
@@ -297,6 +311,12 @@ def _proposed_rate(run_dir: str) -> dict:
                 not isinstance(lr, bool):
             return {"optimizer.params.lr": float(lr)}
     return {}
+
+
+def _full_stop(text: str) -> str:
+    """``text`` ending as a sentence does (the core's messages may end without)."""
+    text = text.rstrip()
+    return text if text.endswith((".", "!", "?", "…")) else text + "."
 
 
 def _count(value, default: int) -> int:

@@ -3,8 +3,10 @@
 A finding is the plain dict the trainer's ``on_finding`` hook carries and run.json keeps
 (:class:`~workbench.core.train.doctor.findings.RunFinding`'s ``to_dict()``): ``{"kind",
 "epoch", "severity", "message", "fix", "action"}``. A row shows the severity (icon and
-colour), the epoch, the message and the fix, word-wrapped (the whole text is also its
-tooltip), and, when the finding has an ``action``, a button labelled with it.
+colour), the epoch and the message, the fix on a line of its own under it, word-wrapped
+(the whole text is also its tooltip), and, when the finding has an ``action``, a button
+labelled with it. The core's texts are written for the command line too ("lower it (--lr
+0.01)", "the LR finder (workbench lr-find)"): :func:`app_text` says them the app's way.
 
 :class:`FindingsView` only shows findings and says which fix was asked for
 (``fix_requested``); the Train tab applies it (:mod:`workbench.qt.panels.train.fixes`)
@@ -19,6 +21,7 @@ with the same view, without buttons. Importing this module does not import torch
 from __future__ import annotations
 
 import html
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -65,6 +68,53 @@ def normalised(finding: Any) -> dict[str, Any] | None:
             "severity": severity if severity in SEVERITIES else "info",
             "message": str(finding["message"]), "fix": str(finding.get("fix") or ""),
             "action": action}
+
+
+#: The command-line parts of the core's texts, and what the app says instead (in order).
+_CLI = (
+    # "the LR finder (workbench lr-find)": the app's finder is a button on the Train tab.
+    (re.compile(r"\(workbench lr-find\)"), "(Find learning rate… on the Train tab)"),
+    # "at a learning rate of 0.01 (workbench resume RUN --lr 0.01)": the rate is said
+    # already, and the fix button continues the run (a run folder may hold parentheses).
+    (re.compile(r"\s*\(workbench resume .*? --lr [^\s()]+\)"), ""),
+    (re.compile(r"\s*\(--lr [^\s()]+\)"), ""),
+    # "(--set training.grad_clip=1.0)": the setting as the forms name it, "grad_clip = 1.0".
+    (re.compile(r"--set ([\w.]+)=([^\s():;,]+)"), lambda m: _setting(*m.groups())),
+    # "the loss's class weights (loss.params.class_weights)": a path in the experiment file
+    (re.compile(r"\s*\((?:data|training|optimizer|scheduler|loss|model|init|augment)"
+                r"(?:\.\w+)+\)"), ""),
+    # Any other command: a terminal's, not the app's.
+    (re.compile(r"\s*\((?:--|workbench )[^()]*\)"), ""),
+)
+
+
+def _setting(path: str, value: str) -> str:
+    """``training.grad_clip``, ``1.0`` as the app's forms name it: ``grad_clip = 1.0``
+    (``init.type``: ``init = default``)."""
+    parts = [p for p in path.split(".") if p != "params"]
+    name = parts[-2] if parts[-1] == "type" and len(parts) > 1 else parts[-1]
+    value = {"true": "on", "false": "off"}.get(value.lower(), value)
+    return f"{name} = {value}"
+
+
+def app_text(text: str) -> str:
+    """``text`` (a finding's message or fix) as the app says it: without the commands and
+    flags in parentheses that a terminal user types (the app's buttons and tabs do that),
+    a setting named as the forms name it. The command line keeps them (this is the app's
+    view only)."""
+    for pattern, replacement in _CLI:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def sentence(text: str) -> str:
+    """``text`` as a sentence of its own: a capital first letter and a final full stop (the
+    core's fixes are written to follow "Fix: ", its messages may end without one)."""
+    text = text.strip()
+    if not text:
+        return text
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "!", "?", "…")) else text + "."
 
 
 def run_findings(run_dir: str | Path) -> list[dict[str, Any]]:
@@ -131,8 +181,9 @@ class FindingRow(QFrame):
         self.text.setWordWrap(True)
         self.text.setTextFormat(Qt.TextFormat.RichText)
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        tip = f"{where} ({severity}, {finding['kind'] or 'finding'}): {finding['message']}"
-        self.text.setToolTip(tip + (f"\n\nFix: {finding['fix']}" if finding["fix"] else ""))
+        message, fix = self.app_texts()
+        tip = f"{where} ({severity}, {finding['kind'] or 'finding'}): {message}"
+        self.text.setToolTip(tip + (f"\n\nFix: {fix}" if fix else ""))
         row = QHBoxLayout(self)
         row.setContentsMargins(6, 2, 2, 2)
         row.addWidget(icon)
@@ -145,17 +196,26 @@ class FindingRow(QFrame):
             self.button.clicked.connect(lambda _=False: self.fix_requested.emit(self.finding))
             row.addWidget(self.button, 0, Qt.AlignmentFlag.AlignTop)
 
+    def app_texts(self) -> tuple[str, str]:
+        """The finding's message and fix as the app says them (:func:`app_text`), each a
+        sentence; the fix ``""`` when it has none."""
+        f = self.finding
+        fix = sentence(app_text(f["fix"])) if f["fix"] else ""
+        return sentence(app_text(f["message"])), fix
+
     def _render(self) -> None:
         f = self.finding
         where = f"Epoch {f['epoch']}" if f["epoch"] else "Setup"
         colour = ADDRESSED if self.note else _LOOK[f["severity"]][1]
-        fix = f"&nbsp; <i>Fix: {html.escape(f['fix'], quote=False)}</i>" if f["fix"] else ""
+        message, fix = self.app_texts()
+        # The fix on a line of its own: run on after the message, the two read as one.
+        shown = f"<br><i>Fix: {html.escape(fix, quote=False)}</i>" if fix else ""
         note = f"&nbsp; <b>{html.escape(self.note, quote=False)}</b>" if self.note else ""
-        body = f"{html.escape(f['message'], quote=False)}{fix}{note}"
+        body = f"{html.escape(message, quote=False)}{shown}{note}"
         if self.note:
             body = f"<span style='color: {ADDRESSED};'>{body}</span>"
-        #: The row's text without markup.
-        self.plain = f"{where}: {f['message']}" + (f" Fix: {f['fix']}" if f["fix"] else "") \
+        #: The row's text without markup (a line break where the row has one).
+        self.plain = f"{where}: {message}" + (f"\nFix: {fix}" if fix else "") \
             + (f" {self.note}" if self.note else "")
         self.text.setText(f"<b style='color: {colour};'>{where}:</b> {body}")
 

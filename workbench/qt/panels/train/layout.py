@@ -24,6 +24,7 @@ from workbench.qt.plots.training import TrainingPlots
 from workbench.qt.panels.train.fixes import TrainFindings
 from workbench.qt.panels.train.loss import LossEditor
 from workbench.qt.panels.train.options import RunOptionsEditor
+from workbench.qt.panels.train.run_end import show_running
 from workbench.qt.panels.train.settings import ComponentEditor, optimizer_problem, scheduler_problem
 from workbench.qt.panels.train.setup import RunSetup
 
@@ -347,6 +348,8 @@ def build_panel(panel: Any) -> None:
     panel.progress.setRange(0, 1)
     panel.progress.setValue(0)
     panel.progress.setFormat("")
+    # A run that ended short of its plan greys the bar (.run_end); the next one restores it.
+    panel.training_started.connect(lambda: show_running(panel))
     # The message lines ask for a few lines and need one (none while empty): a long error
     # or several notes never make the window taller; cut short, they end in "…" and the
     # whole text is their tooltip.

@@ -28,6 +28,7 @@ from workbench.qt.evented import subscribe
 from workbench.qt.startup import LOADING_TEXT, when_torch_ready
 from workbench.qt.workers import TrainingRun
 from workbench.qt.panels.train.control import RunControl
+from workbench.qt.panels.train.run_end import show_run_end
 from workbench.qt.panels.train.settings import optimizers, schedulers
 from workbench.qt.panels.train.status import (Speed, ending_text, metrics_text,
                                               model_doctor_line, progress_text)
@@ -356,12 +357,9 @@ class TrainPanel(RunControl, QWidget):
         self.setup.name_edit.clear()  # the next run gets a name of its own
         self.setup.update_name()
         text, level = ending_text(summary)
-        if not summary.get("stopped"):
-            self.progress.setValue(self.progress.maximum())
-        else:  # the epochs kept, not the batches of the unfinished one that were dropped
+        show_run_end(self, str(summary.get("status") or ""), len(summary.get("history") or []))
+        if summary.get("stopped"):  # the batches of the unfinished epoch were dropped
             bpe = max(1, int(self.info.get("batches_per_epoch") or 1))
-            self.progress.setValue(min(self.progress.maximum(),
-                                       len(summary.get("history") or []) * bpe))
             kept = run_dir and run_dir == self.last_run_dir
             self._show_run(run_dir if kept else "", summary.get("history") if kept else [],
                            bpe, (summary.get("best") or {}).get("epoch") if kept else None)

@@ -10,9 +10,13 @@ out of the form.
 
 A value the core would refuse (milestones out of order, a warm-up as long as the run) is
 still written (the widgets and the Experiment never disagree) and the core's own message is
-shown under the form; pressing Start then refuses it with the same words. A value the core
-accepts but that will very likely fail (Adam at lr 10, :func:`optimizer_advice`) is shown
-there as a warning, with a button that sets the suggested value; Start is not blocked.
+shown above the form, right under the Type row; pressing Start then refuses it with the
+same words. A value the core accepts but that will very likely fail (Adam at lr 10,
+:func:`optimizer_advice`) is shown there as a warning, with a button that sets the
+suggested value; Start is not blocked. Above the form, not under it: a settings page
+scrolls (:class:`~workbench.qt.panels.train.layout.WholeRowsScroll`), and at 1366x768 a
+line under the form was below its visible part, so the warning went unseen. When the line
+appears while the page is scrolled down, the page scrolls up to show it.
 """
 
 from __future__ import annotations
@@ -20,9 +24,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Callable
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QPushButton,
-                               QVBoxLayout, QWidget)
+                               QScrollArea, QVBoxLayout, QWidget)
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.experiment import Experiment
@@ -138,7 +142,7 @@ class ComponentEditor(QGroupBox):
         Parameters left out of the form because another widget edits them; edits in the
         form keep their values.
     advise
-        Returns a warning with a suggested value (see :data:`Advise`), shown under the
+        Returns a warning with a suggested value (see :data:`Advise`), shown above the
         form when nothing is refused, with a button that applies it; by default the
         optimizer gets :func:`optimizer_advice` and the other fields none.
 
@@ -188,6 +192,10 @@ class ComponentEditor(QGroupBox):
         self._layout.addWidget(self.error_label)
         self._layout.addWidget(self.advice_row)
         self._layout.addStretch(1)
+        self._reveal_timer = QTimer(self)
+        self._reveal_timer.setSingleShot(True)
+        self._reveal_timer.setInterval(0)  # once the line has its place in the page
+        self._reveal_timer.timeout.connect(self._reveal)
 
     # -- binding -------------------------------------------------------------------------
     def component(self) -> Component:
@@ -237,6 +245,7 @@ class ComponentEditor(QGroupBox):
         its one-click fix: a refusal wins, since Start would stop at it first."""
         if self.experiment is None or self.registry is None:
             return ""
+        shown = self.error_label.isVisibleTo(self), self.advice_row.isVisibleTo(self)
         problem = self.check(self.experiment)
         self.error_label.show_message(problem, "error")
         self.error_label.setVisible(bool(problem))
@@ -246,7 +255,22 @@ class ComponentEditor(QGroupBox):
             self.fix_button.setText(self.advice.fix_label)
             self.fix_button.setToolTip(f"Set {self.advice.param} to the suggested value")
         self.advice_row.setVisible(self.advice is not None)
+        if (problem and not shown[0]) or (self.advice is not None and not shown[1]):
+            self._reveal_timer.start()  # a line has just appeared
         return problem
+
+    def _reveal(self) -> None:
+        """Scroll the page this editor is on so that its message line shows (the page may
+        have been scrolled down to a parameter low in the form)."""
+        line = self.error_label if self.error_label.isVisibleTo(self) else self.advice_row
+        area = self.parentWidget()
+        while area is not None and not isinstance(area, QScrollArea):
+            area = area.parentWidget()
+        if area is None or not line.isVisibleTo(self) or area.widget() is None:
+            return
+        if area.widget().layout() is not None:
+            area.widget().layout().activate()  # the line's place, now it is shown
+        area.ensureWidgetVisible(line, 0, 0)
 
     def _form_entry(self, name: str) -> Entry:
         """The registry entry ``name`` as the form shows it: without the hidden parameters
@@ -273,7 +297,14 @@ class ComponentEditor(QGroupBox):
         if form is not None:
             form.layout().setContentsMargins(0, 0, 0, 0)
             form.changed.connect(self._on_params_edited)
-            self._layout.insertWidget(1, form)  # between the chooser and the message
+            # Under the chooser and its message lines: a warning about a value shows where
+            # it is seen first, not below the rows the page has room for. (A subclass's
+            # own widgets, put in at the message lines' place, follow the form: the
+            # loss's class weights.)
+            for at, line in enumerate((self.error_label, self.advice_row), start=1):
+                self._layout.removeWidget(line)
+                self._layout.insertWidget(at, line)
+            self._layout.insertWidget(3, form)
 
     # -- edits ---------------------------------------------------------------------------
     @Slot(str)

@@ -1,0 +1,126 @@
+"""A run that ended looks ended: the progress bar says where ("Diverged in epoch 2 of 3; 1
+epoch kept", "Stopped after 2 of 6 epochs") in grey, not "33%" in the busy colour, and the
+cache's part-filled bar goes. A diverged run is said once, in the status line (the Doctor
+tab has the finding): no message box over the plots; a run that failed otherwise keeps its
+box (UI review: the same error four times, the bars as if still running)."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtGui import QColor, QPalette
+
+from workbench.qt.panels.train.panel import TrainPanel
+from workbench.qt.panels.train.run_end import ENDED_COLOUR, run_end_text, show_run_end
+
+RUN_TIMEOUT_MS = 120000
+
+
+@pytest.fixture
+def panel(qtbot, tiny_experiment):
+    tiny_experiment.training.epochs = 3
+    p = TrainPanel(tiny_experiment)
+    qtbot.addWidget(p)
+    yield p
+    p.shutdown()
+
+
+@pytest.fixture
+def boxes(monkeypatch):
+    """The message boxes the panel opens (their titles)."""
+    shown = []
+    for where in ("panel", "control"):
+        monkeypatch.setattr(f"workbench.qt.panels.train.{where}.show_error",
+                            lambda parent, title, text: shown.append(title))
+    return shown
+
+
+def highlight(bar) -> QColor:
+    return bar.palette().color(QPalette.ColorRole.Highlight)
+
+
+def test_the_words_for_each_ending():
+    assert run_end_text("finished", 6, 6) == "Finished: 6 of 6 epochs"
+    assert run_end_text("early_stopped", 4, 10) == "Stopped early after 4 of 10 epochs"
+    assert run_end_text("stopped", 2, 6) == "Stopped after 2 of 6 epochs"
+    assert run_end_text("diverged", 1, 3) == "Diverged in epoch 2 of 3; 1 epoch kept"
+    assert run_end_text("diverged", 0, 2) == "Diverged in epoch 1 of 2; nothing kept"
+    assert run_end_text("out_of_memory", 2, 6) == "Out of memory in epoch 3 of 6; 2 epochs kept"
+    assert run_end_text("failed", 3, 3) == "Failed after 3 of 3 epochs"  # while saving
+    assert run_end_text("interrupted", 1, 3) == "Interrupted after 1 of 3 epochs"
+    assert run_end_text("running", 1, 3) == "1 of 3 epochs"
+
+
+def test_an_ended_run_greys_the_bar_and_the_next_run_gives_it_its_colour_back(qtbot, panel):
+    bar, busy = panel.progress, QColor(highlight(panel.progress))
+    panel.info = {"epochs": 6, "batches_per_epoch": 10}
+    bar.setRange(0, 60)
+    bar.setValue(25)  # two and a half epochs
+    bar.setFormat("%p%")
+    panel.cache_bar.setRange(0, 240)
+    panel.cache_bar.setValue(160)  # the first epoch never ended: the cache part-filled
+    panel.cache_bar.show()
+    show_run_end(panel, "stopped", 2)
+    assert (bar.value(), bar.maximum(), bar.text()) == (20, 60, "Stopped after 2 of 6 epochs")
+    assert highlight(bar) == QColor(ENDED_COLOUR) != busy
+    assert not panel.cache_bar.isVisibleTo(panel)
+    panel.cache_bar.setValue(240)  # a full cache's bar stays, in the same grey
+    panel.cache_bar.show()
+    show_run_end(panel, "stopped", 2)
+    assert panel.cache_bar.isVisibleTo(panel)
+    assert highlight(panel.cache_bar) == QColor(ENDED_COLOUR)
+    panel.training_started.emit()
+    assert highlight(bar) == busy == highlight(panel.cache_bar)
+    show_run_end(panel, "finished", 6)
+    assert (bar.value(), bar.text()) == (60, "Finished: 6 of 6 epochs")
+    assert highlight(bar) == busy
+
+
+def test_a_diverged_run_is_said_once_and_its_bar_shows_where_it_ended(
+        qtbot, panel, monkeypatch, boxes):
+    from workbench.core.train.trainer import Trainer
+
+    real = Trainer.forward_loss
+
+    def poisoned(self, x, target):
+        logits, loss = real(self, x, target)
+        return logits, (loss * float("nan") if self.epochs_done == 1 else loss)
+
+    monkeypatch.setattr(Trainer, "forward_loss", poisoned)
+    with qtbot.waitSignal(panel.training_errored, timeout=RUN_TIMEOUT_MS) as err:
+        panel.start_button.click()
+    assert boxes == []  # no box over the plots: the status line and the Doctor tab say it
+    status = panel.status.text()
+    assert panel.status.level == "error" and status.startswith("Training diverged: ")
+    assert status.endswith("begin again.") and err.args[0].endswith("begin again.")
+    assert "diverged" in [f["kind"] for f in panel.findings.findings]
+    bar = panel.progress
+    assert bar.text() == "Diverged in epoch 2 of 3; 1 epoch kept"
+    assert bar.value() == panel.info["batches_per_epoch"]  # the epoch kept
+    assert highlight(bar) == QColor(ENDED_COLOUR)
+
+
+def test_a_diverged_run_that_kept_nothing_ends_its_sentence_and_says_where_to_look(
+        qtbot, panel, monkeypatch, boxes):
+    from workbench.core.train.trainer import Trainer
+
+    real = Trainer.forward_loss
+    monkeypatch.setattr(Trainer, "forward_loss", lambda self, x, target: (
+        lambda out: (out[0], out[1] * float("nan")))(real(self, x, target)))
+    with qtbot.waitSignal(panel.training_errored, timeout=RUN_TIMEOUT_MS):
+        panel.start_button.click()
+    assert boxes == []
+    assert panel.status.text().endswith(". The Doctor tab proposes a learning rate to start "
+                                        "again with.")
+    assert panel.progress.text() == "Diverged in epoch 1 of 3; nothing kept"
+
+
+def test_a_run_that_failed_otherwise_keeps_its_box(qtbot, panel, tmp_path, boxes):
+    from helpers import make_image_folder
+
+    panel.experiment.data.folder = str(make_image_folder(tmp_path / "one", classes=("red",),
+                                                         per_class=4))
+    with qtbot.waitSignal(panel.training_errored, timeout=RUN_TIMEOUT_MS):
+        panel.start()
+    assert boxes == ["Training failed"]
+    assert panel.status.text().startswith("Training failed: ")
+    assert panel.progress.text() == ""  # it never began to train: nothing to say there
