@@ -131,3 +131,17 @@ def test_a_dropped_zip_of_a_dataset_opens_as_the_dataset(qtbot, tmp_path, monkey
         assert window.handle_drop([QUrl.fromLocalFile(str(archive))])
     assert data.index.classes == ["blue", "green", "red"] and len(data.index.samples) == 12
     assert "unpacked" in data.message.text() and str(folder) not in data.index.root
+
+
+def test_a_stopped_run_is_one_short_status_bar_line(qtbot, workbench_home):
+    from workbench.qt.main_window import MainWindow
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window._on_training_errored("training diverged: the loss exploded to 242 at epoch 1, "
+                                "over 20 times the 1.10 of guessing every class equally. "
+                                "The learning rate (10) is far too large: lower it")
+    text = window.statusBar().currentMessage()
+    assert text == "Training stopped: diverged (the Train tab says why and what to do)"
+    window._on_training_errored("something odd happened")
+    assert window.statusBar().currentMessage().startswith("Training stopped: failed (")

@@ -405,7 +405,12 @@ class MainWindow(UrlDropTarget, QMainWindow):
 
     @Slot(str)
     def _on_training_errored(self, message: str) -> None:
-        self.statusBar().showMessage(f"Training failed: {message}")
+        # One short line: the Train tab says the whole of it (a diverged run's message
+        # used to be said a third time here, in full, as "Training failed: ...").
+        what = message.split(":", 1)[0].strip() if ":" in message[:80] else ""
+        what = what.removeprefix("training ").removeprefix("Training ")
+        self.statusBar().showMessage(f"Training stopped: {what or 'failed'} (the Train tab "
+                                     f"says why and what to do)")
 
     # -- drops -----------------------------------------------------------------------------
     def handle_drop(self, urls: list[QUrl]) -> bool:
