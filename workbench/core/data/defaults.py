@@ -9,7 +9,9 @@ the dataset, :func:`data_defaults` decides, from the scanned index and the image
   pretrained backbone keeps the size and the three channels it was set up with;
 - the channels: 1 when every image read is grayscale (or 1-bit), else 3;
 - no ``RandomHorizontalFlip`` / ``RandomVerticalFlip`` when a mirror may change the label
-  (digits, letters, text: :func:`~.augment.hints.mirror_sensitivity`).
+  (digits, letters, text: :func:`~.augment.hints.mirror_sensitivity`), and no flip that
+  swaps the only difference between two class names ("turn_left"/"turn_right": no
+  horizontal flip; "up"/"down": no vertical one; :func:`~.augment.hints.direction_sensitivity`).
 
 Each choice comes with a plain-words reason, so the CLI and the app can say what they chose
 and why: ``input 28x28 and 1 channel: the size and colour mode of the images (all 28x28,
@@ -23,7 +25,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from workbench.core.data.augment.hints import mirror_sensitivity
+from workbench.core.data.augment.hints import direction_sensitivity, mirror_sensitivity
 
 if TYPE_CHECKING:  # pragma: no cover
     from workbench.core.experiment import Experiment
@@ -174,6 +176,12 @@ def data_defaults(experiment: "Experiment", index: "DatasetIndex",
             kinds = sorted({name[len("Random"):-len("Flip")].lower() for name in removed},
                            key=("horizontal", "vertical").index)
             reasons.append(f"no {' or '.join(kinds)} flip: {why}, which a mirror changes")
+    for flip, why_dir in direction_sensitivity(index.classes).items():
+        if any(t.type == flip for t in transforms):
+            removed.append(flip)
+            transforms = [t for t in transforms if t.type != flip]
+            kind = flip[len("Random"):-len("Flip")].lower()
+            reasons.append(f"no {kind} flip: {why_dir}, which a {kind} flip swaps")
 
     changes: dict[str, Any] = {}
     if size != [int(v) for v in d.input_size]:

@@ -157,49 +157,79 @@ _SYMMETRY = ("Every unit of a layer then starts with the same weights, computes 
              "zero too, and the network may not learn at all.")
 
 
+def _names(ctx: Context, idx: list[int]) -> str:
+    """``"layer 4 (Conv2d)"``, or ``"layers 1 (Conv2d), 4 (Conv2d) and 10 (Linear)"``."""
+    if len(idx) == 1:
+        return ctx.name(idx[0])
+    parts = [ctx.name(i).removeprefix("layer ") for i in idx]
+    return f"layers {', '.join(parts[:-1])} and {parts[-1]}"
+
+
+def _randomise_layers(e: Experiment, layers: dict[int, str]) -> None:
+    """Give each of ``layers`` (index: type) a random weight initialisation: drop its own
+    where the experiment's is random, else use PyTorch's default for it."""
+    own = layers_of(e)
+    global_constant = _constant(getattr(e, "init", None)) is not None
+    for i, t in layers.items():
+        if i < len(own) and own[i].type == t:
+            init = dict(getattr(own[i], "init", None) or {})
+            if not global_constant:  # follow the experiment's
+                init.pop("weight", None)
+            else:  # ... unless that is constant too: PyTorch's own, for this layer
+                init["weight"] = {"type": "default", "params": {}}
+            own[i].init = init or None
+
+
 def check_constant_init(ctx: Context) -> Iterable[Finding]:
-    """Weights of a hidden layer all starting at the same value.
+    """Weights of hidden layers all starting at the same value.
 
     Only layers with another weighted layer after them count: a constant output layer
     (logistic regression from zeros, a zero-initialised classifier head) still gets a
-    different gradient for every class, and trains fine.
+    different gradient for every class, and trains fine. The experiment's own constant
+    initialisation is one finding (its fix also randomises layers with their own constant
+    one); the layers with their own constant initialisation are another, naming them all,
+    whose one fix randomises them all (its layer is the first of them).
     """
     weighted = [i for i, t in enumerate(ctx.types) if t in WEIGHTED]
     hidden = weighted[:-1]
     overrides = {i: getattr(ctx.layers[i], "init", None) for i in hidden}
     overridden = {i for i, o in overrides.items() if isinstance(o, dict) and "weight" in o}
+    hows = {i: _constant(overrides[i]["weight"]) for i in sorted(overridden)}
+    constant = {i: ctx.types[i] for i, h in hows.items() if h is not None}
     exp = ctx.experiment
     how = _constant(getattr(exp, "init", None))
     if how is not None and any(i not in overridden for i in hidden):
         def apply(e: Experiment) -> None:
             e.init = Component("default")
+            _randomise_layers(e, constant)
 
+        one = len(constant) == 1
+        also = (f" {_names(ctx, list(constant))} also set{'s' if one else ''} a constant "
+                f"initialisation of {'its' if one else 'their'} own: the fix gives "
+                f"{'it' if one else 'them'} a random one too." if constant else "")
         yield Finding(
             "constant-init", "warning", None,
             f"The experiment's {how} makes the units of each hidden layer identical",
             f"{_SYMMETRY} Use a random initialisation: default (PyTorch's) suits most "
-            f"networks.", Fix("Use the default initialisation (PyTorch's)", apply))
-    for i in sorted(overridden):
-        how_i = _constant(overrides[i]["weight"])
-        if how_i is None:
-            continue
-
-        def apply_i(e: Experiment, i: int = i, t: str = ctx.types[i]) -> None:
-            layers = layers_of(e)
-            if i < len(layers) and layers[i].type == t:
-                init = dict(getattr(layers[i], "init", None) or {})
-                if _constant(getattr(e, "init", None)) is None:  # follow the experiment's
-                    init.pop("weight", None)
-                else:  # ... unless that is constant too: PyTorch's own, for this layer
-                    init["weight"] = {"type": "default", "params": {}}
-                layers[i].init = init or None
-
-        yield Finding(
-            "constant-init", "warning", i,
-            f"{ctx.name(i)} starts from {how_i}",
-            f"{_SYMMETRY} Give the layer a random initialisation: remove its own, or use "
-            f"default (PyTorch's).",
-            Fix(f"Use a random initialisation for {ctx.name(i)}", apply_i))
+            f"networks.{also}", Fix("Use the default initialisation (PyTorch's)", apply))
+    if not constant:
+        return
+    idx = list(constant)
+    names = _names(ctx, idx)
+    kinds = {hows[i] for i in idx}
+    if len(idx) == 1:
+        title = f"{names} starts from {hows[idx[0]]}"
+        advice = "Give the layer a random initialisation: remove its own, or use"
+    else:
+        shared = kinds.pop() if len(kinds) == 1 else (
+            "constant initialisation (every weight of a layer the same)")
+        title = f"{names} start from {shared}"
+        advice = ("Give them all a random initialisation: remove their own, or use")
+    yield Finding(
+        "constant-init", "warning", idx[0], title,
+        f"{_SYMMETRY} {advice} default (PyTorch's).",
+        Fix(f"Use a random initialisation for {names}",
+            lambda e: _randomise_layers(e, constant)))
 
 
 def check_output_size(ctx: Context) -> Iterable[Finding]:

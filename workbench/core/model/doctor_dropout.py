@@ -27,6 +27,8 @@ CHANNEL_DROPOUTS = frozenset({"Dropout1d", "Dropout2d", "Dropout3d", "FeatureAlp
 
 _TYPICAL = ("0.2-0.5 is typical before a Linear layer, 0.1-0.3 for Dropout2d after a "
             "convolution.")
+_ON_INPUT = (" On the raw pixels, before any layer has looked at them, 0.1-0.2 is the most: "
+             "more hides the detail that tells the classes apart.")
 
 
 def _rate(ctx: Context, i: int) -> float | None:
@@ -69,14 +71,32 @@ def set_rate(i: int, kind: str, p: float, name: str) -> Fix:
     return Fix(f"Set p of {name} to {p:g}", apply)
 
 
+def _on_input(ctx: Context) -> set[int]:
+    """The dropout layers that see the raw pixels (before any layer but a reshape)."""
+    found = set()
+    for i, t in enumerate(ctx.types):
+        if t in DROPOUTS:
+            found.add(i)
+        elif t not in RESHAPES:
+            break
+    return found
+
+
 def check_high_dropout(ctx: Context) -> Iterable[Finding]:
-    """A dropout layer with ``p`` of 0.8 or more before the last learned layer."""
+    """A dropout layer with ``p`` of 0.8 or more before the last learned layer.
+
+    On the raw pixels the fix sets the rate :func:`check_input_dropout` asks for there
+    (:data:`INPUT_FIX_P`), so one click is enough rather than a second finding after it.
+    """
+    on_input = _on_input(ctx)
     for i in range(min(ctx.tail_start, len(ctx.types))):
         t = ctx.types[i]
         p = _rate(ctx, i) if t in DROPOUTS else None
         if p is None or p < HIGH_P:
             continue
-        name, what, safe = ctx.name(i), _what(t), safe_rate(t)
+        name, what = ctx.name(i), _what(t)
+        safe = INPUT_FIX_P if i in on_input else safe_rate(t)
+        typical = _TYPICAL + (_ON_INPUT if i in on_input else "")
         fix = set_rate(i, t, safe, name)
         if p >= 1:
             yield Finding(
@@ -86,7 +106,7 @@ def check_high_dropout(ctx: Context) -> Iterable[Finding]:
                 f"network's output no longer depends on the image: the layers after it can "
                 f"only learn one fixed answer from their biases, and the layers before it "
                 f"get no gradient and never learn. Validation, where dropout is off, then "
-                f"sees their untrained weights. {_TYPICAL} Set p to {safe:g}.", fix)
+                f"sees their untrained weights. {typical} Set p to {safe:g}.", fix)
             continue
         kept = 1 - p
         yield Finding(
@@ -98,7 +118,7 @@ def check_high_dropout(ctx: Context) -> Iterable[Finding]:
             f"At p = {p:g} only {_share(kept)} get through, a different few at each "
             f"step, so training is slow and noisy (the loss falls slowly and jumps about), "
             f"and validation, where dropout is off, sees a network trained on scraps. "
-            f"{_TYPICAL} Set p to {safe:g} or less.", fix)
+            f"{typical} Set p to {safe:g} or less.", fix)
 
 
 def check_input_dropout(ctx: Context) -> Iterable[Finding]:
@@ -107,26 +127,24 @@ def check_input_dropout(ctx: Context) -> Iterable[Finding]:
     0.8 and more is :func:`check_high_dropout`'s warning, so the same layer is not told
     twice that its rate is too high.
     """
-    for i, t in enumerate(ctx.types):
-        if t in DROPOUTS:
-            p = _rate(ctx, i)
-            if p is not None and INPUT_P <= p < HIGH_P and i < ctx.tail_start:
-                name = ctx.name(i)
-                unit = "colour channels" if t in CHANNEL_DROPOUTS else "pixels"
-                yield Finding(
-                    "dropout-on-input", "info", i,
-                    f"{name} drops {_share(p)} of the image's {unit} before any layer "
-                    f"has looked at it",
-                    f"Dropout on the input hides part of every training image: a little "
-                    f"(p = 0.1-0.2) acts like an augmentation, but at p = {p:g} each "
-                    f"image loses {_share(p)} of its {unit}, with the detail that tells "
-                    f"the classes apart, so training is slower and noisier. Dropout usually "
-                    f"goes between learned layers, before a Linear layer; to make the "
-                    f"network robust to missing parts of the image, RandomErasing on the "
-                    f"Augment tab is the usual tool. Set p to {INPUT_FIX_P:g}, or move the "
-                    f"layer.", set_rate(i, t, INPUT_FIX_P, name))
-        if t not in DROPOUTS and t not in RESHAPES:
-            return
+    for i in sorted(_on_input(ctx)):
+        t = ctx.types[i]
+        p = _rate(ctx, i)
+        if p is not None and INPUT_P <= p < HIGH_P and i < ctx.tail_start:
+            name = ctx.name(i)
+            unit = "colour channels" if t in CHANNEL_DROPOUTS else "pixels"
+            yield Finding(
+                "dropout-on-input", "info", i,
+                f"{name} drops {_share(p)} of the image's {unit} before any layer "
+                f"has looked at it",
+                f"Dropout on the input hides part of every training image: a little "
+                f"(p = 0.1-0.2) acts like an augmentation, but at p = {p:g} each "
+                f"image loses {_share(p)} of its {unit}, with the detail that tells "
+                f"the classes apart, so training is slower and noisier. Dropout usually "
+                f"goes between learned layers, before a Linear layer; to make the "
+                f"network robust to missing parts of the image, RandomErasing on the "
+                f"Augment tab is the usual tool. Set p to {INPUT_FIX_P:g}, or move the "
+                f"layer.", set_rate(i, t, INPUT_FIX_P, name))
 
 
 __all__ = ["check_high_dropout", "check_input_dropout", "safe_rate", "set_rate"]

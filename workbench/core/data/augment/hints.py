@@ -17,6 +17,9 @@ from typing import Any, Sequence
 
 from workbench.core.data.augment.fixes import FLIPS, Fix, Hint, remove, set_params
 
+#: The flips, horizontal first.
+FLIP_NAMES = ("RandomHorizontalFlip", "RandomVerticalFlip")
+
 #: Threshold on the largest rotation (degrees) above which glyph-like classes get a hint.
 LARGE_ROTATION = 30.0
 #: ColorJitter's hue above this gets a hint (a shift of 0.05 of a turn keeps red red).
@@ -34,6 +37,15 @@ _COLOUR_WORDS = {"red", "green", "blue", "yellow", "orange", "purple", "pink", "
 # Pairs one transform turns into each other.
 _UPSIDE_DOWN = [("6", "9"), ("six", "nine"), ("b", "q"), ("d", "p"), ("n", "u"), ("m", "w")]
 _MIRROR = [("b", "d"), ("p", "q")]
+#: Direction words: (axis, side). Class names that differ only in one such word, same axis,
+#: other side ("turn_left"/"turn_right"), are told apart by what a flip swaps.
+_DIRECTIONS = {"left": ("h", 0), "right": ("h", 1), "up": ("v", 0), "down": ("v", 1),
+               "cw": ("r", 0), "clockwise": ("r", 0), "ccw": ("r", 1),
+               "anticlockwise": ("r", 1), "counterclockwise": ("r", 1)}
+#: Each axis in words, and the flips that swap its sides (either mirror turns a clockwise
+#: arrow counterclockwise).
+_AXES = {"h": ("left and right", FLIP_NAMES[:1]), "v": ("up and down", FLIP_NAMES[1:]),
+         "r": ("clockwise and counterclockwise", FLIP_NAMES)}
 #: Words in a class or dataset name that say its images are digits, letters or text (whole
 #: words: "text" matches "text_a", not "texture").
 _SAYS = {
@@ -155,6 +167,64 @@ def mirror_sensitivity(classes: Sequence[str], folder: str = "") -> str | None:
     return None
 
 
+def _tokens(name: str) -> tuple[str, ...]:
+    """A class name's words, lower case, split at ``_``, ``-``, spaces and dots, with
+    "counter clockwise" and "anti-clockwise" joined ("turn_Left" -> ("turn", "left"))."""
+    out: list[str] = []
+    for w in "".join(c if c.isalnum() else " " for c in _norm(name)).split():
+        if w == "clockwise" and out and out[-1] in ("counter", "anti"):
+            w = out.pop() + w
+        out.append(w)
+    return tuple(out)
+
+
+def direction_pairs(classes: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+    """Pairs of class names that differ only by a direction word, by the flip that swaps
+    them: ``{"RandomHorizontalFlip": [("left_arrow", "right_arrow")]}``.
+
+    The words: left/right (a horizontal flip swaps them), up/down (a vertical flip),
+    cw/ccw and clockwise/anticlockwise/counterclockwise (either flip); whole words, any
+    case, split at ``_``, ``-`` and spaces. Single letters ("L"/"R") do not count.
+    """
+    found: dict[str, list[tuple[str, str]]] = {}
+    for a, b in itertools.combinations([str(c) for c in classes], 2):
+        ta, tb = _tokens(a), _tokens(b)
+        diff = [k for k in range(len(ta)) if len(ta) == len(tb) and ta[k] != tb[k]]
+        x, y = (_DIRECTIONS.get(t[diff[0]]) if len(diff) == 1 else None for t in (ta, tb))
+        if x and y and x[0] == y[0] and x[1] != y[1]:
+            for flip in _AXES[x[0]][1]:
+                found.setdefault(flip, []).append((a, b))
+    return found
+
+
+def direction_sensitivity(classes: Sequence[str]) -> dict[str, str]:
+    """Why each flip may change these classes' labels, by flip name: ``{"RandomHorizontalFlip":
+    "the classes 'left_arrow'/'right_arrow' differ only by left and right"}``; empty when no
+    two classes differ only by a direction (see :func:`direction_pairs`)."""
+    out = {}
+    for flip, ps in direction_pairs(classes).items():
+        axes = {_DIRECTIONS[x][0] for a, b in ps for x, y in zip(_tokens(a), _tokens(b))
+                if x != y}
+        what = " or ".join(_AXES[k][0] for k in _AXES if k in axes)
+        shown = ", ".join(f"{a!r}/{b!r}" for a, b in ps[:3])
+        more = f" and {len(ps) - 3} more pairs" if len(ps) > 3 else ""
+        out[flip] = f"the classes {shown}{more} differ only by {what}"
+    return out
+
+
+def label_changing_hints(experiment: Any, classes: Sequence[str]) -> list[str]:
+    """The texts of the hints where ``experiment``'s training augmentation may change an
+    image's label (:func:`augmentation_hints` on its transforms, its dataset folder's name
+    counting too); empty when none, or when the experiment cannot be read. For the
+    training doctor, to ask whether the augmentation is why a run does not learn."""
+    try:
+        transforms = list(experiment.augment.transforms)
+        folder = str(getattr(experiment.data, "folder", "") or "")
+        return augmentation_hints(classes, transforms, folder=folder)
+    except Exception:  # noqa: BLE001 - a hint never stands in the way
+        return []
+
+
 def _spec(t: Any) -> tuple[str, dict]:
     """(type, params with defaults filled) of a Component, a {"type", "params"} dict or a
     bare name."""
@@ -231,7 +301,9 @@ def label_hints(classes: Sequence[str], transforms: Sequence[Any],
                 class_colours: dict | None = None, folder: str = "") -> list[Hint]:
     """:func:`augmentation_hints` as :class:`~.fixes.Hint` objects, each with its fix.
 
-    The fixes: remove the flips (one button for all, key :data:`~.fixes.FLIPS`); limit a
+    A flip also gets a hint when two classes differ only by a direction it swaps
+    (:func:`direction_sensitivity`). The fixes: remove the flips (one button for all, key
+    :data:`~.fixes.FLIPS`); limit a
     rotation to :data:`LARGE_ROTATION` degrees; set ColorJitter's hue to 0 and/or its
     saturation to :data:`SAFE_SATURATION` (only what is not so already); remove a
     Grayscale or RandomGrayscale.
@@ -242,6 +314,7 @@ def label_hints(classes: Sequence[str], transforms: Sequence[Any],
     upside = [(lowered[a], lowered[b]) for a, b in _UPSIDE_DOWN if a in lowered and b in lowered]
     mirror = [(lowered[a], lowered[b]) for a, b in _MIRROR if a in lowered and b in lowered]
     mirrored = mirror_sensitivity(classes, folder)
+    dirs = direction_sensitivity(classes)
     named = [c for c in classes if _colour_named(c)]
     by_colour = named if len(named) >= 2 else _far_apart(class_colours, classes)
     why_colour = ("their names are colours" if len(named) >= 2 else
@@ -256,17 +329,23 @@ def label_hints(classes: Sequence[str], transforms: Sequence[Any],
     hints: list[Hint] = []
     for i, t in enumerate(transforms):
         name, p = _spec(t)
-        if name == "RandomVerticalFlip" and (glyphs or mirrored) and p.get("p", 0.5) > 0:
+        swaps = [f"{dirs[name]}, which it swaps"] if name in dirs else []
+        if name == "RandomVerticalFlip" and (glyphs or mirrored or swaps) and \
+                p.get("p", 0.5) > 0:
             turn = (f"; upside down, {pairs(upside)} turn into each other" if upside else "")
             what = (f"classes {_listing(glyphs)} look like digits or letters" if glyphs
                     else mirrored)
-            hints.append(Hint(f"{name} may change the label: {what}{turn}. Remove it unless "
+            why = "; ".join(([f"{what}{turn}"] if what else []) + swaps)
+            hints.append(Hint(f"{name} may change the label: {why}. Remove it unless "
                               f"upside-down versions keep their class.", i, flip(i, name)))
-        elif name == "RandomHorizontalFlip" and (mirror or mirrored) and p.get("p", 0.5) > 0:
+        elif name == "RandomHorizontalFlip" and (mirror or mirrored or swaps) and \
+                p.get("p", 0.5) > 0:
             why = [f"{mirrored}, which a mirror changes"] if mirrored else []
             why += [f"mirrored, {pairs(mirror)} turn into each other"] if mirror else []
-            hints.append(Hint(f"{name} may change the label: {'; '.join(why)}. Remove it "
-                              f"for digits, letters and text.", i, flip(i, name)))
+            advice = ("for digits, letters and text" if mirror or mirrored else
+                      "unless mirrored images keep their class")
+            hints.append(Hint(f"{name} may change the label: {'; '.join(why + swaps)}. "
+                              f"Remove it {advice}.", i, flip(i, name)))
         elif name in ("RandomRotation", "RandomAffine") and glyphs and \
                 _num(p.get("degrees")) > LARGE_ROTATION:
             turn = f" ({pairs(upside)} are a half-turn apart)" if upside else ""
