@@ -86,6 +86,11 @@ def test_the_start_line_names_the_rate_and_where_to_fix_it(tiny_experiment):
     text, level = model_doctor_line(tiny_experiment, index)
     assert text.startswith("lr 10 is very high") and "Model doctor also warns" in text
     assert "zeros" in text and "\n" not in text
+    assert ") (" not in text and ".)" not in text  # sentences, not stacked brackets
+    tiny_experiment.model.layers.append(Component("Softmax"))
+    text, _ = model_doctor_line(tiny_experiment, index)
+    assert ", and 1 more warning; the Model tab has the fix." in text, text
+    tiny_experiment.model.layers.pop()
     tiny_experiment.optimizer = Component("Adam", {"lr": 1e-3})
     text, _ = model_doctor_line(tiny_experiment, index)
     assert text.startswith("The Model doctor warns") and "lr " not in text

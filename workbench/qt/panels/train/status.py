@@ -105,14 +105,14 @@ def model_doctor_line(experiment: Any, index: Any) -> tuple[str, str]:
     Needs torch (imported by then); never raises."""
     lr = _optimizer_warning(experiment)
     doctor = _doctor_warning(experiment, index)
+    where = "The Optimizer settings on the Train tab have the fix."
+    said = f"The Model doctor warns about this network: {doctor}; the Model tab has the fix."
     if lr and doctor:
-        return (f"{lr} (Optimizer settings on the Train tab.) The Model doctor also warns "
-                f"about this network: {doctor} (the Model tab has the fix).", "warning")
+        return f"{lr} {where} {said.replace(' warns', ' also warns', 1)}", "warning"
     if lr:
-        return f"{lr} The Optimizer settings on the Train tab have the fix.", "warning"
+        return f"{lr} {where}", "warning"
     if doctor:
-        return (f"The Model doctor warns about this network: {doctor}. The Model tab has the "
-                f"fix.", "warning")
+        return said, "warning"
     return "", "info"
 
 
@@ -128,8 +128,8 @@ def _optimizer_warning(experiment: Any) -> str:
 
 
 def _doctor_warning(experiment: Any, index: Any) -> str:
-    """The Model doctor's first warning about the network (``"title (and 2 more)"``), or
-    ``""``."""
+    """The Model doctor's first warning about the network (``"title, and 2 more
+    warnings"``), or ``""``."""
     if index is None or not getattr(index, "classes", None):
         return ""
     try:
@@ -142,5 +142,6 @@ def _doctor_warning(experiment: Any, index: Any) -> str:
         return ""
     if not found:
         return ""
-    more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+    n = len(found) - 1  # in words, not one more bracket after the title's own
+    more = f", and {n} more warning{'' if n == 1 else 's'}" if n else ""
     return f"{found[0].title}{more}"
