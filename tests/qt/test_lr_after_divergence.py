@@ -55,7 +55,7 @@ def test_after_a_divergence_the_doctor_proposes_the_lr_finders_rate_and_it_train
     assert kept["action"]["set"] == {"optimizer.params.lr": lr}
     assert not panel.continue_button.isEnabled()  # nothing to continue from
     button = panel.findings.fix_button(panel.findings.findings.index(f))
-    assert button.text() == f"Train with lr {lr:g}" and button.isEnabled()
+    assert button.text() == f"Use lr {lr:g}" and button.isEnabled()
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     assert panel.experiment.optimizer.params["lr"] == pytest.approx(lr)
     # The proposed rate trains: no divergence this time.

@@ -3,10 +3,11 @@
 ``workbench train`` runs the LR finder after a diverged run when its sweep fits in a minute
 (:func:`~workbench.core.train.doctor.suggest.lr_after_divergence`); the Train tab does the
 same, off the GUI thread, with the experiment the run trained. The Doctor tab's
-``diverged`` finding then proposes the finder's rate instead of a guess (its button sets
-it), run.json keeps it (when the run kept a folder), and the line under the plots says so.
-While the sweep runs that line says what is happening; a new run, or closing the window,
-stops it at its next batch and changes nothing.
+``diverged`` finding then proposes the finder's rate instead of a guess (its button, "Use
+lr …", sets it; its row says "Updated: …" when the rate changed), run.json keeps it (when
+the run kept a folder), and the line under the plots says so. While the sweep runs that
+line says what is happening; a new run, or closing the window, stops it at its next batch
+and changes nothing; a fix chosen meanwhile stops it too, and the line says so.
 """
 
 from __future__ import annotations
@@ -95,10 +96,21 @@ class LRAfterDivergence(QObject):
                 self.panel.run_label.show_message(f"No learning rate proposed: {text}.",
                                                   "warning")
             return
-        self.panel.findings.view.set_findings(findings)
+        view = self.panel.findings.view
+        before = {f["kind"]: f["action"]["set"].get("optimizer.params.lr")
+                  for f in view.findings if f["action"]}.get("diverged")
+        view.set_findings(findings)
+        self.panel.findings.recheck()  # the rows are new: fixes made elsewhere, again
+        for i, f in enumerate(view.findings):
+            now = f["action"]["set"].get("optimizer.params.lr") if f["action"] else None
+            if f["kind"] == "diverged" and now is not None and before is not None \
+                    and float(now) != float(before):
+                view.set_remark(i, f"Updated: the LR finder proposes {float(now):g} for this "
+                                   f"network and data (instead of {float(before):g}).")
         self.panel.run_label.show_message(
             f"The learning-rate finder proposes {lr:g} for this network and data: the "
-            f"Doctor tab's “Train with lr {lr:g}” sets it.", "ok")
+            f"Doctor tab's “Use lr {lr:g}” sets it, then Start training trains with it.",
+            "ok")
 
     @Slot(int, str)
     def _on_errored(self, job_id: int, message: str) -> None:

@@ -5,7 +5,9 @@ planned, its optimizer, learning rate and schedule (:class:`~workbench.core.runs
 ContinuePlan`), which dataset folder it continues on when that needs saying (the run's
 folder is missing and the Data tab's replaces it, or another folder is open there) and a
 hand edit of its experiment.json applied; the user picks "finish the planned epochs" or "N
-more", and may type a new learning rate.
+more", and may type a new learning rate. A fix made on the Model or Augment tab since the
+run (the Train tab's Doctor shows it as fixed there) is said too: continuing goes on with the
+run's own network and weights, so only a new run trains it.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ def _plural(n: int) -> str:
 class ContinueDialog(QDialog):
     """Edits a :class:`ContinuePlan`; :meth:`plan` is the user's choice once accepted."""
 
-    def __init__(self, plan: ContinuePlan, parent: QWidget | None = None):
+    def __init__(self, plan: ContinuePlan, parent: QWidget | None = None, warning: str = ""):
         super().__init__(parent)
         self._plan = plan
         self.setWindowTitle(f"Continue {plan.name}")
@@ -43,6 +45,11 @@ class ContinueDialog(QDialog):
         self.notes_label = QLabel("\n".join(line for line in lines if line))
         self.notes_label.setWordWrap(True)
         self.notes_label.setVisible(bool(self.notes_label.text()))
+        #: A fix continuing cannot apply (see :func:`ask_continue`); hidden when none.
+        self.warning_label = QLabel(warning)
+        self.warning_label.setWordWrap(True)
+        self.warning_label.setStyleSheet("color: #a05a00;")
+        self.warning_label.setVisible(bool(warning))
 
         self.finish_radio = QRadioButton()
         self.more_radio = QRadioButton()
@@ -86,6 +93,7 @@ class ContinueDialog(QDialog):
         layout.addWidget(heading)
         layout.addWidget(settings)
         layout.addWidget(self.notes_label)
+        layout.addWidget(self.warning_label)
         layout.addWidget(self.finish_radio)
         layout.addLayout(more_row)
         layout.addLayout(form)
@@ -127,8 +135,12 @@ class ContinueDialog(QDialog):
 
 
 def ask_continue(parent: QWidget, plan: ContinuePlan) -> ContinuePlan | None:
-    """Show the dialog; the chosen plan, or None when cancelled."""
-    dialog = ContinueDialog(plan, parent)
+    """Show the dialog; the chosen plan, or None when cancelled. A Train panel ``parent``
+    says a fix made on another tab since the run that continuing cannot apply (its
+    ``findings.continue_note``)."""
+    findings = getattr(parent, "findings", None)
+    note = getattr(findings, "continue_note", None)
+    dialog = ContinueDialog(plan, parent, note(plan.run_dir) if callable(note) else "")
     try:
         return dialog.plan() if dialog.exec() == QDialog.DialogCode.Accepted else None
     finally:

@@ -58,7 +58,7 @@ def normalised(finding: Any) -> dict[str, Any] | None:
     action = finding.get("action")
     if isinstance(action, dict) and action.get("label"):
         settings = action.get("set")
-        action = {"label": str(action["label"]),
+        action = {"label": button_label(action),
                   "set": dict(settings) if isinstance(settings, dict) else {},
                   "continue": bool(action.get("continue")),
                   "open": str(action.get("open") or "")}
@@ -68,6 +68,16 @@ def normalised(finding: Any) -> dict[str, Any] | None:
             "severity": severity if severity in SEVERITIES else "info",
             "message": str(finding["message"]), "fix": str(finding.get("fix") or ""),
             "action": action}
+
+
+def button_label(action: dict[str, Any]) -> str:
+    """A fix button's label saying what it does: a fix that only sets a rate is "Use lr
+    0.001", not the core's "Train with lr 0.001" (it trains nothing: Start training does)."""
+    label = str(action["label"])
+    if label.startswith("Train with ") and not action.get("continue") and \
+            not action.get("open"):
+        return "Use " + label[len("Train with "):]
+    return label
 
 
 #: The command-line parts of the core's texts, and what the app says instead (in order).
@@ -170,6 +180,8 @@ class FindingRow(QFrame):
         #: Why the finding no longer stands as it was ("" while it does): a fix applied.
         self.note = ""
         self.applied = False  # its own fix was the one applied
+        #: News about the finding that leaves it open ("Updated: …"), "" when none.
+        self.remark = ""
         severity = finding["severity"]
         icon = QLabel()
         icon.setPixmap(severity_icon(self, severity).pixmap(16, 16))
@@ -211,12 +223,14 @@ class FindingRow(QFrame):
         # The fix on a line of its own: run on after the message, the two read as one.
         shown = f"<br><i>Fix: {html.escape(fix, quote=False)}</i>" if fix else ""
         note = f"&nbsp; <b>{html.escape(self.note, quote=False)}</b>" if self.note else ""
-        body = f"{html.escape(message, quote=False)}{shown}{note}"
+        remark = f"<br><b>{html.escape(self.remark, quote=False)}</b>" if self.remark else ""
+        body = f"{html.escape(message, quote=False)}{shown}{note}{remark}"
         if self.note:
             body = f"<span style='color: {ADDRESSED};'>{body}</span>"
         #: The row's text without markup (a line break where the row has one).
         self.plain = f"{where}: {message}" + (f"\nFix: {fix}" if fix else "") \
-            + (f" {self.note}" if self.note else "")
+            + (f" {self.note}" if self.note else "") \
+            + (f"\n{self.remark}" if self.remark else "")
         self.text.setText(f"<b style='color: {colour};'>{where}:</b> {body}")
 
     def address(self, note: str, applied: bool = False) -> None:
@@ -226,6 +240,11 @@ class FindingRow(QFrame):
         self._render()
         if self.button is not None and applied:
             self.button.setText("Applied")
+
+    def set_remark(self, text: str) -> None:
+        """Say ``text`` under the finding (news that leaves it open); "" says nothing."""
+        self.remark = text
+        self._render()
 
 
 class FindingsView(QWidget):
@@ -355,6 +374,21 @@ class FindingsView(QWidget):
                 row.address(f"Found before the fix ({what}).")
             self._enable(row)
         self._changed()  # the Doctor tab counts and colours only the open ones
+
+    def mark_fixed_elsewhere(self, i: int, note: str) -> None:
+        """Row ``i``'s cause was fixed on another tab (``note`` says so), or came back
+        (``note`` ""): only that row is greyed, or open again."""
+        row = self.rows[i]
+        if row.note == note:
+            return
+        row.address(note)
+        self._enable(row)
+        self._changed()
+
+    def set_remark(self, i: int, text: str) -> None:
+        """Say ``text`` under row ``i`` (:meth:`FindingRow.set_remark`)."""
+        self.rows[i].set_remark(text)
+        self.updateGeometry()
 
     def open_findings(self) -> list[dict[str, Any]]:
         """The findings shown that no fix has addressed yet."""

@@ -23,12 +23,20 @@ mark_addressed`), their buttons disabled, until a new run clears them or the con
 run's epochs bring findings of their own. The Doctor tab's title, icon and colour tell only
 the findings still open ("Doctor (1)"; "Doctor (fixed)", grey, when a fix addressed all).
 A learning-rate sweep still looking for a rate after a divergence is stopped: its proposal
-would be a second fix over the one chosen.
+would be a second fix over the one chosen (the line under the plots says so).
+
+A finding whose fix is on another tab ("Open the Model tab": the network itself is the
+cause, :func:`~workbench.core.train.doctor.causes.model_causes`; "Open the Augment tab": an
+augmentation that changes the label) is checked again at each edit of the experiment: when
+its cause is gone it is shown as addressed ("Fixed on the Model tab: …"), saying that only
+a new run trains the fixed network (continuing goes on with the run's own network and
+weights: the Continue dialog says so too, :meth:`TrainFindings.continue_note`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +46,8 @@ from PySide6.QtGui import QColor, QIcon
 from workbench.core.errors import WorkbenchError
 from workbench.core.events import CurrentExperiment, Evented
 from workbench.core.registry import Component
+
+from workbench.qt.evented import subscribe
 
 from workbench.qt.panels.train.after_divergence import LRAfterDivergence
 from workbench.qt.panels.train.findings import (ADDRESSED, OPENS, FindingsView, run_findings,
@@ -137,6 +147,10 @@ class TrainFindings(QObject):
         panel.training_started.connect(self._on_training_started)
         # First of the run's errored handlers: the sweep starts before any message box.
         self.after_divergence = LRAfterDivergence(panel)
+        self.trained: Any = None  # the Experiment the run trained (its causes: recheck)
+        self.classes: list[str] = []
+        self._run_causes: list[Any] | None = None
+        subscribe(self, panel.current.changed, lambda _s, _f: self.recheck())
 
     @property
     def findings(self) -> list[dict[str, Any]]:
@@ -156,10 +170,20 @@ class TrainFindings(QObject):
         self.view.set_running(True)
         if not self.panel.continue_summary:  # a new run (a continued one: at fit start)
             self.view.clear()
+            self.trained, self._run_causes = self.panel.experiment.copy(), None
 
     @Slot(object)
     def _on_fit_started(self, info: dict) -> None:
         run_dir = str(info.get("run_dir") or "")
+        self.classes = [str(c) for c in info.get("classes") or []]
+        saved = Path(run_dir) / "experiment.json"
+        if run_dir and saved.is_file():  # a continued run trains its own experiment
+            from workbench.core.experiment import Experiment
+
+            try:
+                self.trained, self._run_causes = Experiment.load(saved), None
+            except (OSError, ValueError, WorkbenchError):
+                pass
         earlier = info.get("findings")
         if not isinstance(earlier, list):
             earlier = run_findings(run_dir)  # a continued run's earlier segments' findings
@@ -222,10 +246,17 @@ class TrainFindings(QObject):
                 return
             panel.refresh()  # the forms show the new values
             panel.settings_changed.emit()
-            self.after_divergence.stop()  # its rate would come as a second fix over this
+            # Its rate would come as a second fix over this one.
+            stopped = self.after_divergence.is_running()
+            self.after_divergence.stop()
+            if stopped:
+                panel.run_label.show_message(f"The LR finder's sweep was stopped: your "
+                                             f"choice ({shown}) stands.")
             self.view.mark_addressed(finding, shown)
-            panel.status.show_message(f"{label}: {shown} set. Start training trains a new "
-                                      f"run with it.", "ok")
+            panel.status.show_message(
+                f"{label}: {shown} set. Start training trains a new run with it."
+                + (" The LR finder's sweep was stopped: your choice stands." if stopped
+                   else ""), "ok")
         if action["continue"]:
             self._continue(label, settings, shown)
         where = action["open"]
@@ -246,3 +277,74 @@ class TrainFindings(QObject):
                                       f"again.", "warning")
             return
         panel.continue_run(run_dir, settings=settings)
+
+    # -- fixes made on another tab -----------------------------------------------------------
+    def _causes(self, experiment: Any) -> list[Any]:
+        from workbench.core.train.doctor.causes import label_cause, model_causes
+
+        n = len(self.classes) or len(getattr(self.panel.index, "classes", []) or [])
+        causes = list(model_causes(experiment, n)) if n else []
+        label = label_cause(experiment, self.classes) if self.classes else None
+        return causes + ([label] if label is not None else [])
+
+    def recheck(self) -> None:
+        """Show the findings whose fix is on the Model or Augment tab as fixed there when the
+        current experiment no longer has their cause (or open again when it came back)."""
+        rows = [(i, r) for i, r in enumerate(self.view.rows) if r.finding["action"]
+                and not r.finding["action"]["set"] and not r.finding["action"]["continue"]
+                and r.finding["action"]["open"] in ("model", "augment")
+                and (not r.note or r.note.startswith("Fixed on the "))]
+        if not rows or self.trained is None:
+            return
+        if self._run_causes is None:
+            self._run_causes = self._causes(self.trained)
+        now = self._causes(self.panel.experiment)
+        fixed = []
+        for i, row in rows:
+            f = row.finding
+            cause = next((c for c in self._run_causes if c.why in f["message"]
+                          or (c.fix and f["fix"].startswith(c.fix))), None)
+            if cause is None:
+                continue  # not a cause the Model or Augment tab fixes (or an older text)
+            tab = "Augment" if f["action"]["open"] == "augment" else "Model"
+            gone = all(c.why != cause.why for c in now) and \
+                (tab == "Augment" or not any(c.stops for c in now))
+            self.view.mark_fixed_elsewhere(i, _fixed_note(tab, cause.why) if gone else "")
+            if gone:
+                fixed.append(tab)
+        if fixed and not self.panel.is_running():
+            what = "network" if "Model" in fixed else "augmentation"
+            self.panel.run_label.show_message(
+                f"Fixed on the {' and '.join(sorted(set(fixed), reverse=True))} tab since this "
+                f"run: {_NEW_RUN.format(what=what)}", "ok")
+
+    def continue_note(self, run_dir: str) -> str:
+        """What the Continue dialog of ``run_dir`` says when a fix made on the Model or
+        Augment tab since that run is pending ("" when none is)."""
+        if not run_dir or Path(run_dir).resolve() != Path(self.run_dir or ".").resolve():
+            return ""
+        notes = [r.note for r in self.view.rows if r.note.startswith("Fixed on the ")]
+        if not notes:
+            return ""
+        model = any(n.startswith("Fixed on the Model tab") for n in notes)
+        what, tab = ("network", "Model") if model else ("augmentation", "Augment")
+        return (f"The {what} was fixed on the {tab} tab after this run, and continuing "
+                f"cannot apply that fix: it goes on with the run's own {what}, from the "
+                f"weights trained before the fix"
+                + (" (a new initialisation only takes effect in a new run)" if model else "")
+                + f". Cancel, then press Start training, to train a new run with the fixed "
+                  f"{what}.")
+
+
+_NEW_RUN = ("Start training trains a new run with the fixed {what}; Continue… would go on "
+            "from the weights trained before the fix.")
+
+
+def _fixed_note(tab: str, why: str) -> str:
+    """The note of a finding whose cause ``why`` was fixed on ``tab``."""
+    if tab == "Model":
+        title = re.split(r", (?:so|and) ", why, maxsplit=1)[0]
+        return (f"Fixed on the Model tab: the Model doctor no longer finds that {title}. "
+                + _NEW_RUN.format(what="network"))
+    return (f"Fixed on the Augment tab: it no longer warns that {why}. "
+            + _NEW_RUN.format(what="augmentation"))
