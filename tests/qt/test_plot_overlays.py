@@ -50,10 +50,42 @@ def test_the_legend_names_each_overlays_train_and_validation_curve(plots):
     assert _plain(legend.entry(a["val_loss"]).text) == "run-3 val"
     header = plots.headers[plots.loss_plot].text()
     assert "┄┄" in header and "╌●╌" in header  # the samples: dotted, dashed with a mark
-    assert plots.acc_plot.legend.shown_texts() == ["train", "validation"]  # named once
+    # The accuracy plot (a third of the width) has one entry for them, in their colours.
+    acc_legend = plots.acc_plot.legend
+    assert acc_legend.shown_texts() == ["train", "validation", "2 overlaid runs"]
+    acc_header = plots.headers[plots.acc_plot]
+    for curves in plots.overlays.curves:
+        assert curves["val_acc"].opts["pen"].color().name() in acc_header.text()
+    assert "run-4" in acc_header.toolTip()
 
     plots.set_overlays([])
     assert legend.shown_texts() == ["train", "validation"]
+    assert acc_legend.shown_texts() == ["train", "validation"]
+    assert acc_header.toolTip() == ""
+
+
+@pytest.mark.parametrize("val", [True, False])
+def test_the_accuracy_plot_names_a_single_overlaid_run(plots, val):
+    """Only the loss plot named an overlaid run: its accuracy curves were anonymous."""
+    plots.set_overlays([{"name": "run-3", "history": [_epoch(e, val) for e in (1, 2)]}])
+    acc_legend = plots.acc_plot.legend
+    assert [_plain(t) for t in acc_legend.shown_texts()] == ["train", "validation", "run-3"]
+    curves = plots.overlays.curves[0]
+    assert acc_legend.entry(curves["val_acc" if val else "train_acc"]) is not None
+    header = plots.headers[plots.acc_plot].text()
+    assert ("╌●╌" if val else "┄┄") in header  # its validation (or train) curve's sample
+
+
+@pytest.mark.parametrize("runs", [1, 2, 5])
+def test_the_accuracy_header_keeps_to_two_lines_with_overlays(plots, runs):
+    """At the default window size (1100x706) the plots are 1078 px wide: the accuracy
+    plot's header is a third of it, less its padding."""
+    plots.set_overlays([{"name": f"{LONG}-{i}", "history": [_epoch(e) for e in (1, 2)]}
+                        for i in range(runs)])
+    plots.set_best_epoch(10)
+    plots.update_curves()
+    header = plots.headers[plots.acc_plot]
+    assert len(_lines(header.text(), header.font(), 1078 // 3 - 4)) <= 2
 
 
 def test_long_run_names_lose_their_middle_and_keep_their_end():

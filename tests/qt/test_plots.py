@@ -241,14 +241,14 @@ def test_hover_reads_out_the_nearest_epoch_and_marks_it(plots, noisy):
     text = plots.readout.text()
     assert text.startswith("epoch 2:")
     assert "train loss 0.5" in text and "validation loss 0.6" in text
-    marker = plots._markers[plots.loss_plot]
+    marker = plots.marks.rings[plots.loss_plot]
     assert list(marker.getData()[0]) == [2] and list(marker.getData()[1]) == [0.6]
 
     _hover(plots, plots.acc_plot, 1.2, 50)
     assert plots.readout.text() == ("epoch 1: train accuracy 51.0%, validation accuracy "
                                     "41.0%")
     assert len(_xs(marker)) == 0  # only the plot under the mouse has a marker
-    assert list(_xs(plots._markers[plots.acc_plot])) == [1]
+    assert list(_xs(plots.marks.rings[plots.acc_plot])) == [1]
 
 
 def test_hover_through_a_mouse_move_event_reads_the_batch_plot(plots, noisy):

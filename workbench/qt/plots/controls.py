@@ -128,3 +128,30 @@ class PlotControls(QWidget):
     def _show_smoothing(self) -> None:
         value = self.smoothing()
         self.smoothing_label.setText("raw" if value == 0 else f"{value:.3f}".rstrip("0"))
+
+
+class ControlSetters:
+    """The setters of a widget holding a :class:`PlotControls` as ``controls`` (the
+    training plots): each moves a control, whose signal carries the change."""
+
+    controls: PlotControls
+
+    def set_smoothing(self, value: float) -> None:
+        """EMA factor of the per-batch loss (0 = raw .. 0.999); moves the slider."""
+        self.controls.set_smoothing(value)
+
+    def set_log_scale(self, on: bool) -> None:
+        """Loss plots on a log y axis; ticks the box."""
+        self.controls.log_check.setChecked(bool(on))
+
+    def set_x_axis(self, axis: str) -> None:
+        """``"epochs"`` or ``"steps"``; selects it in the combo."""
+        self.controls.set_choice(self.controls.x_combo, axis, X_AXES)
+
+    def set_norms_mode(self, mode: str) -> None:
+        """``"lines"`` or ``"heatmap"``."""
+        self.controls.set_choice(self.controls.norms_mode_combo, mode, NORM_MODES)
+
+    def set_norms_kind(self, kind: str) -> None:
+        """``"grad"`` or ``"weight"``."""
+        self.controls.set_choice(self.controls.norms_kind_combo, kind, NORM_KINDS)

@@ -111,7 +111,7 @@ class PlotHeader(QLabel):
         """Show the title and the shown entries again."""
         parts = [f"<b>{html.escape(self.title)}</b>"] if self.title else []
         if self.legend.isVisible():
-            parts += [f"<span style='white-space:nowrap'>{_sample(item)}&nbsp;"
+            parts += [f"<span style='white-space:nowrap'>{sample_html(item)}&nbsp;"
                       f"{html.escape(entry.text)}</span>"
                       for item, entry in self.legend.items if entry.shown]
         self.setText("&nbsp;&nbsp; ".join(parts))
@@ -138,9 +138,12 @@ def stacked(header: PlotHeader, view: QWidget) -> QWidget:
     return box
 
 
-def _sample(item: Any) -> str:
+def sample_html(item: Any) -> str:
     """A few characters drawn like ``item``: its colour, line style and symbol; a block of
-    its fill colour for a filled item (bars), whose outline is not what the eye sees."""
+    its fill colour for a filled item (bars), whose outline is not what the eye sees; or
+    the item's own ``legend_sample`` (rich text), when it has one."""
+    if isinstance(getattr(item, "legend_sample", None), str):
+        return item.legend_sample
     opts = getattr(item, "opts", None)
     if isinstance(opts, dict) and "symbol" not in opts and opts.get("brush") is not None:
         return _span(pg.mkBrush(opts["brush"]).color(), "■")  # a BarGraphItem

@@ -64,6 +64,11 @@ def epoch_readout(epoch_x: float, kind: str, history: list[dict], overlays: Over
     return text, (float(m["epoch"]) * scale, 100 * value if kind == "acc" else value)
 
 
+def history_column(history: list[dict], key: str) -> np.ndarray:
+    """``key`` of each of ``history``'s dicts, as floats (None is NaN)."""
+    return np.array([num(m.get(key)) for m in history], dtype=float)
+
+
 def num(value: Any) -> float:
     """``value`` as a float; None is NaN."""
     return math.nan if value is None else float(value)

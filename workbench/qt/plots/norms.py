@@ -4,6 +4,11 @@ Norms of different layers span several decades, and what matters is their trend 
 gradient shrinking towards zero: vanishing; growing by decades: exploding), so the lines are
 drawn on a log axis and the heatmap colours ``log10(norm)``. Samples come from a
 :class:`~workbench.qt.plots.data.NormHistory`, whose size is bounded.
+
+A norm of 0 or a non-finite one (NaN, inf: the run diverged) has no logarithm and is not
+drawn: a layer with no other value is named so in the legend ("8 Linear (0)"), the samples
+holding a non-finite norm get a red cross at the top of the lines, and when no value at all
+can be drawn a note in the plot says why instead of a legend over an empty plot.
 """
 
 from __future__ import annotations
@@ -17,11 +22,13 @@ import pyqtgraph as pg  # after PySide6 (see workbench.qt)
 
 from workbench.qt.plots.data import NormHistory, log10_or_nan, nearest_index
 from workbench.qt.plots.header import PlotHeader
+from workbench.qt.plots.notes import NO_DATA, PlotNote
 
 NORM_MODES = ("lines", "heatmap")
 NORM_KINDS = ("grad", "weight")
 _KIND_TITLES = {"grad": "Gradient norm per layer", "weight": "Weight norm per layer"}
 _MAX_LEGEND = 8  # a legend of more layers would be a paragraph; the hover read-out names them
+_RED = (200, 30, 30)
 
 
 class NormsView:
@@ -33,17 +40,29 @@ class NormsView:
         The plot to draw in; this view owns its items, log mode and left-axis ticks.
     header
         The plot's title and legend line (:class:`~workbench.qt.plots.header.PlotHeader`).
+    note
+        The plot's note (made here when not given).
     """
 
-    def __init__(self, plot: pg.PlotItem, header: PlotHeader):
+    def __init__(self, plot: pg.PlotItem, header: PlotHeader, note: PlotNote | None = None):
         self.plot = plot
         self.header = header
+        self.note = note if note is not None else PlotNote(
+            plot, ended="No layer norms: the run ended before the first sample")
+        self.note.set(NO_DATA)
         self.mode = "lines"
         self.kind = "grad"
         self.curves: list[pg.PlotDataItem] = []
         self._names: list[str] = []
         self._x = np.empty(0)
+        #: :meth:`bounds` as last drawn (kept: the batch plot's redraws read it too).
+        self.drawn_bounds: tuple = (None, None)
         self.legend = header.legend
+        self._nothing_drawn = False  # every value is 0 or not finite: the note says so
+        # Samples with a NaN or infinite norm: crosses along the top of the lines.
+        self.non_finite = plot.plot(pen=None, symbol="x", symbolSize=9,
+                                    symbolPen=pg.mkPen(_RED, width=1.5), symbolBrush=_RED)
+        self.legend.addItem(self.non_finite, "not finite (NaN, inf)", shown=False)
         self.image = pg.ImageItem()
         self.image.setColorMap(pg.colormap.get("viridis"))
         self.image.hide()
@@ -75,7 +94,9 @@ class NormsView:
         self.header.set_title(f"{_KIND_TITLES[self.kind]} ({scale})")
         for c in self.curves:
             c.setVisible(lines)
-        self.legend.setVisible(lines and len(self.curves) <= _MAX_LEGEND)
+        self.non_finite.setVisible(lines)
+        self.legend.setVisible(lines and len(self.curves) <= _MAX_LEGEND
+                               and not self._nothing_drawn)
         self.image.setVisible(not lines)
         self.colour_bar.setVisible(not lines)
         self.plot.setLogMode(x=False, y=lines)
@@ -86,7 +107,10 @@ class NormsView:
     def clear(self) -> None:
         self._set_layers([])
         self._x = np.empty(0)
+        self.drawn_bounds = (None, None)
         self.image.clear()
+        self.non_finite.setData([], [])
+        self._show_state(np.empty((0, 0)))
 
     def update(self, history: NormHistory, x_scale: float) -> None:
         """Redraw from ``history``, with x = step / ``x_scale``."""
@@ -94,11 +118,39 @@ class NormsView:
             self._set_layers(history.names)
         self._x = history.steps / x_scale
         values = self._values(history)
+        self._show_state(values)
+        self.drawn_bounds = self.bounds(history)
         if self.mode == "lines":
             for i, curve in enumerate(self.curves):
                 curve.setData(self._x, values[:, i])
+            self._mark_non_finite(values)
             return
         self._draw_heatmap(values)
+
+    def _show_state(self, values: np.ndarray) -> None:
+        """The note (no data, or why nothing can be drawn) and the legend's layer names."""
+        reason = (NO_DATA if values.size == 0
+                  else nothing_drawn_reason(values, self._kind_word()))
+        self.note.set(reason)
+        nothing = values.size > 0 and reason is not None
+        if nothing != self._nothing_drawn:
+            self._nothing_drawn = nothing
+            self._apply_mode()
+        if nothing:
+            return
+        for i, curve in enumerate(self.curves[:_MAX_LEGEND]):
+            self.legend.set_entry(curve, self._names[i] + _layer_suffix(values[:, i]))
+
+    def _mark_non_finite(self, values: np.ndarray) -> None:
+        bad = ~np.isfinite(values).all(axis=1) if values.size else np.zeros(0, bool)
+        shown = bool(bad.any()) and not self._nothing_drawn
+        if shown:
+            # At the top of the lines (the log axis's data: the largest drawable norm).
+            top = 10 ** float(np.nanmax(log10_or_nan(values)))
+            self.non_finite.setData(self._x[bad], np.full(int(bad.sum()), top))
+        elif self.non_finite.xData is not None and len(self.non_finite.xData):
+            self.non_finite.setData([], [])
+        self.legend.set_entry(self.non_finite, shown=shown)
 
     def _values(self, history: NormHistory) -> np.ndarray:
         return history.grad if self.kind == "grad" else history.weight
@@ -120,7 +172,9 @@ class NormsView:
             if len(names) <= _MAX_LEGEND:
                 self.legend.addItem(curve, name)
             self.curves.append(curve)
-        self.legend.setVisible(lines and len(names) <= _MAX_LEGEND)
+        self.legend.removeItem(self.non_finite)  # last in the legend, after the layers
+        self.legend.addItem(self.non_finite, "not finite (NaN, inf)", shown=False)
+        self.legend.setVisible(lines and len(names) <= _MAX_LEGEND and not self._nothing_drawn)
 
     def _draw_heatmap(self, values: np.ndarray) -> None:
         n, layers = values.shape if values.ndim == 2 else (0, 0)
@@ -183,6 +237,31 @@ class NormsView:
 
     def _kind_word(self) -> str:
         return "gradient norm" if self.kind == "grad" else "weight norm"
+
+
+def nothing_drawn_reason(values: np.ndarray, word: str) -> str | None:
+    """Why none of ``values`` (norms, any shape) can be drawn on a log scale, for a
+    person; ``None`` when one can (a positive finite value)."""
+    finite = np.isfinite(values)
+    if (finite & (values > 0)).any():
+        return None
+    if not finite.any():
+        return f"No finite {word}s (all NaN or inf):\nthe run diverged"
+    if finite.all():
+        if word.startswith("gradient"):
+            return ("Every gradient norm is 0: no gradient reached the layers\n"
+                    "(dead units, a saturated output, or frozen layers)")
+        return f"Every {word} is 0"
+    return f"No {word} to draw: each is 0 or not finite (NaN, inf)"
+
+
+def _layer_suffix(column: np.ndarray) -> str:
+    """What a layer's legend entry adds when none of its values can be drawn."""
+    finite = np.isfinite(column)
+    if column.size == 0 or (finite & (column > 0)).any():
+        return ""
+    return " (0)" if finite.all() else " (not finite)" if not finite.any() \
+        else " (0 or not finite)"
 
 
 def _fmt(value: float) -> str:

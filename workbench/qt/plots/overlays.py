@@ -6,7 +6,10 @@ is dashed with a ring at each epoch and its training curve dotted without marks,
 differ in both line and marks, not only in a dash pattern hard to tell at 1.5 px. The loss
 plot's legend names both: "run-3 train" and "run-3 val", the name shortened in the middle
 (:func:`short_name`, so "…-cnn-12" and "…-cnn-13" still differ) to keep an entry shorter
-than the narrowest header; the header's tooltip and the hover read-out give the full names.
+than the narrowest header; the headers' tooltips and the hover read-out give the full names.
+The accuracy plot's header, a third of the width, has room for one more entry in its two
+lines: it names a single run once ("╌●╌ run-3", in the loss plot's styles), and more runs
+together, in their colours ("╌●╌╌●╌ 2 overlaid runs": the loss plot names them).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from PySide6.QtCore import Qt
 
 import pyqtgraph as pg  # after PySide6 (see workbench.qt)
 
-from workbench.qt.plots.header import PlotHeader
+from workbench.qt.plots.header import PlotHeader, sample_html
 
 # Distinct from the live run's blue and orange, and readable on white.
 _PALETTE = [(44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75), (227, 119, 194),
@@ -30,6 +33,8 @@ NB_HYPHEN = "\u2011"  # looks like "-"; no line break after it
 JOINER = "\u2060"  # the word joiner: invisible, no line break on either side
 #: The legend's word for each split (the hover read-out spells "validation" out).
 SPLIT_WORDS = {"train": "train", "val": "val"}
+#: The most runs whose colours the accuracy plot's one entry for them all shows.
+ACC_SAMPLES = 4
 
 
 def overlay_colour(i: int) -> tuple[int, int, int]:
@@ -67,16 +72,18 @@ def overlay_pens(colour: tuple[int, int, int]) -> dict[str, dict[str, Any]]:
 
 class Overlays:
     """The overlaid runs and their curves on ``loss_plot`` and ``acc_plot``; ``header``
-    (the loss plot's, optional) gets the runs' full names as its tooltip."""
+    and ``acc_header`` (the plots' headers, optional) get the runs' full names as their
+    tooltips."""
 
     def __init__(self, loss_plot: pg.PlotItem, acc_plot: pg.PlotItem,
-                 header: PlotHeader | None = None):
+                 header: PlotHeader | None = None, acc_header: PlotHeader | None = None):
         self.loss_plot = loss_plot
         self.acc_plot = acc_plot
-        self.header = header
-        self._tooltip = header.toolTip() if header is not None else ""
+        self.headers = [h for h in (header, acc_header) if h is not None]
+        self._tooltips = [h.toolTip() for h in self.headers]
         self.runs: list[dict[str, Any]] = []
         self.curves: list[dict[str, pg.PlotDataItem]] = []
+        self._runs_entry: RunsEntry | None = None  # "2 overlaid runs" on acc_plot
 
     def set_runs(self, runs: list[dict]) -> None:
         """Replace the overlaid runs (see :meth:`TrainingPlots.set_overlays`)."""
@@ -101,19 +108,36 @@ class Overlays:
                     name = f"{short_name(run['name'])} {SPLIT_WORDS[split]}"
                     self.loss_plot.legend.addItem(curves[f"{split}_loss"], name)
             self.curves.append(curves)
+        self._name_on_acc_plot()
         self._show_tooltip()
 
+    def _name_on_acc_plot(self) -> None:
+        """One entry in the accuracy plot's legend: the run (its validation curve's
+        sample, or its training curve's without one), or the runs in their colours."""
+        legend = self.acc_plot.legend
+        if legend is None or not self.runs:
+            return
+        if len(self.runs) == 1:
+            run, curves = self.runs[0], self.curves[0]
+            has_val = any(m.get("val_acc") is not None for m in run["history"])
+            legend.addItem(curves["val_acc" if has_val else "train_acc"],
+                           short_name(run["name"]))
+            return
+        samples = [sample_html(curves["val_acc"]) for curves in self.curves[:ACC_SAMPLES]]
+        more = "…" if len(self.runs) > ACC_SAMPLES else ""
+        self._runs_entry = RunsEntry("".join(samples) + more)
+        legend.addItem(self._runs_entry, f"{len(self.runs)} overlaid runs")
+
     def _show_tooltip(self) -> None:
-        if self.header is None:
-            return
-        if not self.runs:
-            self.header.setToolTip(self._tooltip)
-            return
         lines = ["Overlaid runs: validation dashed with rings, train dotted."]
         lines += [f"• {run['name']}" for run in self.runs]
-        self.header.setToolTip("\n".join(lines))
+        for header, tooltip in zip(self.headers, self._tooltips):
+            header.setToolTip("\n".join(lines) if self.runs else tooltip)
 
     def _remove_curves(self) -> None:
+        if self._runs_entry is not None and self.acc_plot.legend is not None:
+            self.acc_plot.legend.removeItem(self._runs_entry)
+        self._runs_entry = None
         for curves in self.curves:
             for key, curve in curves.items():
                 plot = self.loss_plot if key.endswith("loss") else self.acc_plot
@@ -149,6 +173,13 @@ class Overlays:
             if values:
                 parts.append(f"{run['name']}: {', '.join(values)}")
         return " · ".join(parts)
+
+
+class RunsEntry:
+    """A legend entry of its own drawing (``legend_sample``, rich text), for several runs."""
+
+    def __init__(self, legend_sample: str):
+        self.legend_sample = legend_sample
 
 
 def _is_number(value: Any) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from PySide6.QtCore import Qt
 
@@ -17,12 +19,40 @@ BLUE, ORANGE, GREEN = (31, 119, 180), (230, 120, 20), (30, 150, 60)
 BEST, GRID = (90, 90, 90), (228, 228, 228)
 
 
+#: A log axis whose whole range lies within these is labelled with plain numbers (0.001 to
+#: 10000); one reaching beyond, with powers of ten throughout.
+PLAIN_LOG_RANGE = (1e-3, 1e4)
+_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def log_tick_strings(values: list[float], plain: bool) -> list[str]:
+    """Labels of log-axis ticks at ``log10`` positions ``values`` (one significant digit, as
+    pyqtgraph's): plain numbers ("0.002", "10") or powers of ten ("2·10⁻³", "10¹"), never
+    a mix (pyqtgraph wrote "10⁻⁷" and "0.0001" on one axis)."""
+    labels = []
+    for value in values:
+        mantissa, exponent = f"{10 ** float(value):.0e}".split("e")
+        if plain:
+            labels.append(f"{int(mantissa) * 10.0 ** int(exponent):g}")
+        else:
+            power = "10" + str(int(exponent)).translate(_SUPERSCRIPTS)
+            labels.append(power if mantissa == "1" else f"{mantissa}·{power}")
+    return labels
+
+
 class LogFriendlyAxis(pg.AxisItem):
-    """An axis whose log scale marks 1, 2 and 5 times the powers of ten only.
+    """An axis whose log scale marks 1, 2 and 5 times the powers of ten only, labelled all
+    in one style (:func:`log_tick_strings`).
 
     pyqtgraph labels every integer multiple (1 to 9) between powers of ten, and within
     less than a decade the labels of 6 to 9 overlap into an unreadable block.
     """
+
+    def logTickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph's)
+        lo, hi = sorted(float(v) for v in self.range)  # log10 of the range's ends
+        plain = lo >= math.log10(PLAIN_LOG_RANGE[0]) - 1e-3 \
+            and hi <= math.log10(PLAIN_LOG_RANGE[1]) + 1e-3
+        return log_tick_strings(values, plain)
 
     def logTickValues(self, minVal, maxVal, size, stdTicks):  # noqa: N802,N803 (pyqtgraph's)
         ticks = super().logTickValues(minVal, maxVal, size, stdTicks)

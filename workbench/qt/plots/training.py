@@ -14,7 +14,8 @@ GUI's longest stall while training, ``scripts/bench_ui.py``).
 Controls (:mod:`.controls`): loss smoothing, log scale, x axis (epochs or steps), layer
 norms (:mod:`.norms`); a line reads out the point under the mouse (:mod:`.hover`); earlier
 runs can be overlaid (:meth:`~TrainingPlots.set_overlays`). Titles and legends are a line
-above each plot (:mod:`.header`), and each plot keeps a readable minimum height.
+above each plot (:mod:`.header`), and each plot keeps a readable minimum height; a plot with
+no data says so instead of showing the numbers of a made-up range (:mod:`.notes`).
 """
 from __future__ import annotations
 
@@ -29,11 +30,13 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 import pyqtgraph as pg  # after PySide6 (see workbench.qt)
 
 from workbench.core.runs.batches import batch_steps
-from workbench.qt.plots.controls import X_AXES, PlotControls
+from workbench.qt.plots.controls import ControlSetters, PlotControls
 from workbench.qt.plots.data import LossSeries, NormHistory
 from workbench.qt.plots.header import PlotHeader, add_header
-from workbench.qt.plots.hover import Readout, batch_readout, epoch_readout, num
-from workbench.qt.plots.norms import NORM_KINDS, NORM_MODES, NormsView
+from workbench.qt.plots.hover import Readout, batch_readout, epoch_readout, history_column
+from workbench.qt.plots.marks import HoverMarks
+from workbench.qt.plots.norms import NormsView
+from workbench.qt.plots.notes import NO_DATA, PlotNote
 from workbench.qt.plots.overlays import Overlays
 from workbench.qt.plots.range import StickyRange, empty_frame
 from workbench.qt.plots.style import (BLUE, GREEN, ORANGE, LogFriendlyAxis, best_line,
@@ -44,7 +47,7 @@ NORMS_REDRAW_S = 0.5  # layer norms change slowly; their plot has many curves
 _HINT = "Hover over a plot to read its values."
 
 
-class TrainingPlots(QWidget):
+class TrainingPlots(QWidget, ControlSetters):
     """Controls, a hover read-out and five plots: loss per batch, loss per epoch, accuracy
     per epoch (%), learning rate per epoch and per-layer norms.
 
@@ -130,9 +133,13 @@ class TrainingPlots(QWidget):
         self.best_lines = [best_line(self.loss_plot), best_line(self.acc_plot)]
         for plot, line in zip((self.loss_plot, self.acc_plot), self.best_lines):
             plot.legend.addItem(line, "best", shown=False)  # named when there is one
+        self.notes = {plot: PlotNote(plot, ended="No batch finished" if plot is self.batch_plot
+                                     else "No epoch finished") for plot in self._plots[:-1]}
         self.norms = NormsView(self.norms_plot, self.headers[self.norms_plot])
-        self.overlays = Overlays(self.loss_plot, self.acc_plot, self.headers[self.loss_plot])
-        self._markers: dict[pg.PlotItem, pg.PlotDataItem] = {}  # made on first hover
+        self.notes[self.norms_plot] = self.norms.note  # the norms view says more in it
+        self.overlays = Overlays(self.loss_plot, self.acc_plot, self.headers[self.loss_plot],
+                                 self.headers[self.acc_plot])
+        self.marks = HoverMarks()
         # The two plots redrawn many times a second move their ranges in steps.
         self._ranges = {p: StickyRange(p.vb) for p in (self.batch_plot, self.norms_plot)}
 
@@ -174,6 +181,10 @@ class TrainingPlots(QWidget):
             empty_frame(plot.vb, (0, 100) if plot is self.acc_plot else (0, 1))
         self._dirty: set[pg.PlotItem] = set(self._plots)
         self._norms_drawn_at = -math.inf
+        for plot, note in self.notes.items():
+            note.set_ended(False)
+            if plot is not self.norms_plot:
+                self._note(plot)
         # Emptied one plot per event-loop pass, like a timer redraw: a run starts with
         # this, while the panel around is busy too.
         self._next_timer.start()
@@ -189,6 +200,8 @@ class TrainingPlots(QWidget):
         self.update_curves()
         for sticky in self._ranges.values():
             sticky.release()  # no more growth to make room for: fit the data tightly
+        for note in self.notes.values():  # an empty plot will not get data now
+            note.set_ended(True)
 
     def add_batches(self, steps: list[int], losses: list[float], batches_per_epoch: int) -> None:
         """Buffer per-batch losses; ``steps`` are global 1-based optimizer-step numbers.
@@ -254,27 +267,8 @@ class TrainingPlots(QWidget):
         self._dirty.update((self.loss_plot, self.acc_plot))
         self.update_curves()
 
-    # -- settings --------------------------------------------------------------------------
-    def set_smoothing(self, value: float) -> None:
-        """EMA factor of the per-batch loss (0 = raw .. 0.999); moves the slider."""
-        self.controls.set_smoothing(value)
-
-    def set_log_scale(self, on: bool) -> None:
-        """Loss plots on a log y axis; ticks the box."""
-        self.controls.log_check.setChecked(bool(on))
-
-    def set_x_axis(self, axis: str) -> None:
-        """``"epochs"`` or ``"steps"``; selects it in the combo."""
-        self.controls.set_choice(self.controls.x_combo, axis, X_AXES)
-
-    def set_norms_mode(self, mode: str) -> None:
-        """``"lines"`` or ``"heatmap"``."""
-        self.controls.set_choice(self.controls.norms_mode_combo, mode, NORM_MODES)
-
-    def set_norms_kind(self, kind: str) -> None:
-        """``"grad"`` or ``"weight"``."""
-        self.controls.set_choice(self.controls.norms_kind_combo, kind, NORM_KINDS)
-
+    # -- settings (set_smoothing, set_log_scale, set_x_axis, set_norms_mode, set_norms_kind:
+    # from ControlSetters) ------------------------------------------------------------------
     def point_counts(self) -> dict[str, int]:
         """How many points are held: batches, epochs, norm samples and layers, overlay runs."""
         return {"batches": len(self.batches), "epochs": len(self._history),
@@ -313,7 +307,7 @@ class TrainingPlots(QWidget):
     def _on_norms_view_changed(self, _value: str) -> None:
         self.norms.set_mode(self.controls.norms_mode())
         self.norms.set_kind(self.controls.norms_kind())
-        self._hide_marker(self.norms_plot)
+        self.marks.hide(self.norms_plot)
         self._ranges[self.norms_plot].reset()
         self._dirty.add(self.norms_plot)
         self.update_curves()
@@ -367,18 +361,37 @@ class TrainingPlots(QWidget):
             self.batch_smooth_curve.setData(x, self.batches.smoothed.data)
         elif plot is self.lr_plot:
             with_lr = [m for m in self._history if m.get("lr") is not None]
-            self.lr_curve.setData(self._epochs_x(with_lr), _column(with_lr, "lr"))
+            self.lr_curve.setData(self._epochs_x(with_lr), history_column(with_lr, "lr"))
         elif plot is self.norms_plot:
             self.norms.update(self.norm_history, self._step_scale())
         else:
             self._draw_epoch_plot("loss" if plot is self.loss_plot else "acc")
+        if plot is not self.norms_plot:
+            self._note(plot)
         if plot is self.batch_plot:
             self._ranges[plot].update(*self.batches.bounds(self.x_axis == "steps", self._log_y))
-        elif plot is self.norms_plot:
-            self._ranges[plot].update(*self.norms.bounds(self.norm_history))
+        if plot in self._ranges:
+            self._follow_batches()
         # Fit the range (and the curves' downsampled data) to the new data now: done by
         # the paint itself, it changes what is drawn and the plot is painted a second time.
         plot.vb.prepareForPaint()
+
+    def _follow_batches(self) -> None:
+        """Range the norms plot over its samples and the batches so far: the samples are
+        taken at batches, and the two plots of batches share their x range while a run
+        goes (a sample an epoch left the norms plot's axis far behind the batch plot's)."""
+        x, y = self.norms.drawn_bounds
+        batches = self.batches.bounds(self.x_axis == "steps", False)[0]
+        if x is not None and batches is not None:
+            x = (min(x[0], batches[0]), max(x[1], batches[1]))
+        self._ranges[self.norms_plot].update(x, y)
+
+    def _note(self, plot: pg.PlotItem) -> None:
+        """"No data yet" in an empty ``plot`` (not the norms plot: its view keeps its note)."""
+        has = (len(self.batches) > 0 if plot is self.batch_plot else
+               any(m.get("lr") is not None for m in self._history) if plot is self.lr_plot
+               else bool(self._history or self.overlays.runs))
+        self.notes[plot].set(None if has else NO_DATA)
 
     def _epochs_x(self, history: list[dict]) -> np.ndarray:
         return np.array([m["epoch"] for m in history], dtype=float) * self._epoch_scale()
@@ -391,8 +404,8 @@ class TrainingPlots(QWidget):
         train_curve, val_curve = ((self.train_loss_curve, self.val_loss_curve)
                                   if kind == "loss" else
                                   (self.train_acc_curve, self.val_acc_curve))
-        train_curve.setData(self._epochs_x(h), scale * _column(h, f"train_{kind}"))
-        val_curve.setData(self._epochs_x(val), scale * _column(val, f"val_{kind}"))
+        train_curve.setData(self._epochs_x(h), scale * history_column(h, f"train_{kind}"))
+        val_curve.setData(self._epochs_x(val), scale * history_column(val, f"val_{kind}"))
         line = self.best_lines[0 if kind == "loss" else 1]
         plot = self.loss_plot if kind == "loss" else self.acc_plot
         best = self._best_epoch
@@ -411,28 +424,13 @@ class TrainingPlots(QWidget):
         if plot.vb.sceneBoundingRect().contains(scene_pos):
             p = plot.vb.mapSceneToView(scene_pos)
             found = self._readout_at(plot, p.x(), p.y())
-        for other in self._markers:
-            if other is not plot or found is None or found[1] is None:
-                self._hide_marker(other)
+        self.marks.hide_all_but(plot if found is not None and found[1] is not None else None)
         if found is None:
             return
         text, point = found
         self.readout.setText(text)
         if point is not None:
-            self._marker(plot).setData([point[0]], [point[1]])
-
-    def _marker(self, plot: pg.PlotItem) -> pg.PlotDataItem:
-        """The ring that marks the read-out point on ``plot`` (made when first needed:
-        every item in a plot adds to the cost of its repaints)."""
-        if plot not in self._markers:
-            self._markers[plot] = plot.plot(pen=None, symbol="o", symbolSize=11,
-                                            symbolBrush=None,
-                                            symbolPen=pg.mkPen("k", width=1.5))
-        return self._markers[plot]
-
-    def _hide_marker(self, plot: pg.PlotItem) -> None:
-        if plot in self._markers:
-            self._markers[plot].setData([], [])
+            self.marks.show(plot, point)
 
     def _readout_at(self, plot: pg.PlotItem, x: float, y: float) -> Readout:
         if plot is self.norms_plot:
@@ -444,7 +442,3 @@ class TrainingPlots(QWidget):
         kind = "lr" if plot is self.lr_plot else "loss" if plot is self.loss_plot else "acc"
         scale = self._epoch_scale()
         return epoch_readout(x / scale, kind, self._history, self.overlays, scale)
-
-
-def _column(history: list[dict], key: str) -> np.ndarray:
-    return np.array([num(m.get(key)) for m in history], dtype=float)

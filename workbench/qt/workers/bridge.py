@@ -49,6 +49,7 @@ class _BridgeHooks:
         self.steps: list[int] = []
         self.losses: list[float] = []
         self.norms: list[tuple[int, list[float], list[float]]] = []
+        self.batch_norms: list[tuple[list[float], list[float]]] = []  # this batch's samples
         self.step = 0
         self.position = (0, 0, 0)
         self.last_emit = time.monotonic()
@@ -85,13 +86,18 @@ class _BridgeHooks:
         self.step = (int(epoch) - 1) * int(num_batches) + int(batch)
         self.steps.append(self.step)
         self.losses.append(float(loss))
+        self.norms += [(self.step, grads, weights) for grads, weights in self.batch_norms]
+        self.batch_norms = []
         self.position = (int(epoch), int(batch), int(num_batches))
         if time.monotonic() - self.last_emit >= self.worker.emit_interval:
             self.flush()
 
     def on_norms(self, trainer: Any, step: int, names: list, grads: list,
                  weights: list) -> None:
-        self.norms.append((self.step, [float(g) for g in grads], [float(w) for w in weights]))
+        # Heard in the optimizer step of a batch, before that batch's on_batch_end: the
+        # sample gets that batch's step there (self.step is still the batch before's, which
+        # drew the norms a batch early: 0.9 and 1.9 against the epochs' 1 and 2).
+        self.batch_norms.append(([float(g) for g in grads], [float(w) for w in weights]))
 
     def on_epoch_end(self, trainer: Any, epoch: int, metrics: dict) -> None:
         self.flush()

@@ -34,6 +34,7 @@ from workbench.qt.plots.header import stacked
 from workbench.qt.startup import LOADING_TEXT, when_torch_ready
 from workbench.qt.workers import TaskRunner, TaskState
 from workbench.qt.panels.train.lr_finder_plot import LRCurvePlot
+from workbench.qt.panels.train.lr_finder_text import sweep_message
 
 DEFAULT_START_LR, DEFAULT_END_LR, DEFAULT_STEPS = 1e-7, 10.0, 100
 LIVE_INTERVAL_MS = 100  # redraw of the curve while the sweep runs
@@ -148,6 +149,9 @@ class LRFinderDialog(QDialog):
         self.plot = LRCurvePlot()
         self.plot.setMinimumHeight(260)
         self.plot.lr_picked.connect(self._on_lr_picked)
+        self._frame_sweep()  # before one: the rates it will sweep
+        for spin in (self.start_spin, self.end_spin):
+            spin.valueChanged.connect(self._frame_sweep)
         self.reason_label = MessageLabel("Press Start to sweep the learning rate. Then click "
                                          "on the curve to pick a rate, or use the suggested "
                                          "one.")
@@ -170,6 +174,11 @@ class LRFinderDialog(QDialog):
         layout.addLayout(bottom)
         self.resize(760, 560)
         self._show_current_lr()
+
+    @Slot()
+    def _frame_sweep(self) -> None:
+        if not self.plot.lrs and not self.is_running():
+            self.plot.frame(self.start_spin.value(), self.end_spin.value())
 
     def _show_current_lr(self) -> None:
         opt = self.experiment.optimizer
@@ -288,7 +297,8 @@ class LRFinderDialog(QDialog):
             return
         self._job = None
         self.last_result = result
-        self._end_running(result.reason[0].upper() + result.reason[1:] + ".")
+        self._end_running(sweep_message(result, self.start_spin.value(),
+                                        self.start_spin.minimum()))
         self.plot.show_sweep(result.lrs, result.losses, result.smoothed)
         self.chosen_lr = result.suggested_lr
         self.plot.show_lr(self.chosen_lr)

@@ -3,6 +3,10 @@
 Raw batch losses are faint points, the smoothed loss a bold line, and a vertical line marks
 the chosen rate with its value. The user picks another rate by clicking on the plot or
 dragging the line; the choice snaps to the nearest rate the sweep measured.
+
+Before a sweep the x axis spans the rates it will sweep and a note says there is no curve
+yet (the loss axis, with nothing to measure, shows no numbers); the rates are labelled as
+powers of ten throughout (:class:`~workbench.qt.plots.style.LogFriendlyAxis`).
 """
 
 from __future__ import annotations
@@ -17,8 +21,12 @@ from PySide6.QtWidgets import QWidget
 import pyqtgraph as pg  # after PySide6 (see workbench.qt)
 
 from workbench.qt.plots.header import add_header
+from workbench.qt.plots.notes import NO_DATA, PlotNote
+from workbench.qt.plots.style import LogFriendlyAxis
 
 _BLUE, _RED = (31, 119, 180), (200, 40, 40)
+#: What the plot says before a sweep.
+NO_SWEEP = "No sweep yet: press Start"
 
 
 class LRCurvePlot(pg.PlotWidget):
@@ -34,7 +42,7 @@ class LRCurvePlot(pg.PlotWidget):
     lr_picked = Signal(float)
 
     def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
+        super().__init__(parent, axisItems={"bottom": LogFriendlyAxis("bottom")})
         self.lrs: list[float] = []
         self.setBackground("w")
         item = self.getPlotItem()
@@ -63,6 +71,8 @@ class LRCurvePlot(pg.PlotWidget):
         item.addItem(self.marker, ignoreBounds=True)
         self.marker.sigPositionChangeFinished.connect(self._on_marker_dragged)
         self.scene().sigMouseClicked.connect(self._on_clicked)
+        self.note = PlotNote(item, axes=("left",))  # the rates' axis keeps its numbers
+        self.note.set(NO_SWEEP)
 
     # -- data ----------------------------------------------------------------------------
     def clear_curves(self) -> None:
@@ -70,17 +80,25 @@ class LRCurvePlot(pg.PlotWidget):
         self.raw_curve.setData([], [])
         self.smooth_curve.setData([], [])
         self.marker.hide()
+        self.note.set(NO_SWEEP)
+
+    def frame(self, start_lr: float, end_lr: float) -> None:
+        """Span the rates from ``start_lr`` to ``end_lr`` (valid ones) on the x axis."""
+        if 0 < start_lr < end_lr:
+            self.getPlotItem().setXRange(math.log10(start_lr), math.log10(end_lr),
+                                         padding=0.02)
 
     def begin_sweep(self, start_lr: float, end_lr: float) -> None:
         """Clear the curves and frame the whole sweep, so the curve grows left to right."""
         self.clear_curves()
-        item = self.getPlotItem()
-        item.setXRange(math.log10(start_lr), math.log10(end_lr))
-        item.enableAutoRange(y=True)
+        self.note.set(NO_DATA)
+        self.frame(start_lr, end_lr)
+        self.getPlotItem().enableAutoRange(y=True)
 
     def show_live(self, lrs: Sequence[float], smoothed: Sequence[float]) -> None:
         """The smoothed loss so far, while the sweep runs."""
         self.smooth_curve.setData(np.asarray(lrs, float), np.asarray(smoothed, float))
+        self.note.set(None if len(lrs) else NO_DATA)
 
     def show_sweep(self, lrs: Sequence[float], losses: Sequence[float],
                    smoothed: Sequence[float]) -> None:
@@ -89,6 +107,7 @@ class LRCurvePlot(pg.PlotWidget):
         x = np.asarray(self.lrs, float)
         self.raw_curve.setData(x, np.asarray(losses, float))
         self.smooth_curve.setData(x, np.asarray(smoothed, float))
+        self.note.set(None if self.lrs else "No finite loss was measured")
         if self.lrs:
             self.marker.setBounds((math.log10(self.lrs[0]), math.log10(self.lrs[-1])))
             # The raw losses of the last steps can be huge (divergence): frame the
