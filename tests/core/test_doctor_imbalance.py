@@ -37,7 +37,7 @@ def test_the_big_class_answered_for_everything_is_named_with_the_fix():
         in f.message
     assert "data.balance=weighted_loss" in f.fix and "20 times" in f.fix
     assert "weighted_sampler" in f.fix
-    assert f.action == {"label": "Weight the loss by class",
+    assert f.action == {"label": "Use a class-weighted loss",
                         "set": {"data.balance": "weighted_loss"}, "continue": False,
                         "open": ""}
     # It is the one finding: not_learning (at chance, 91%) and class_never_predicted leave

@@ -122,11 +122,19 @@ class FitResult:
                 return dict(m)
         return None
 
+    @property
+    def untrained(self) -> bool:
+        """No training batch ran in any finished epoch (every one was skipped: batches of
+        one image with BatchNorm), so the model holds the weights it started with."""
+        return bool(self.history) and all(m.get("train_loss") is None for m in self.history)
+
     def model_info(self, **extra: Any) -> dict[str, Any]:
         """What the saved weights are: ``{"epoch", "restored_best", "metrics"}`` plus
-        ``extra`` (plain values, stored in the bundle and in run.json)."""
+        ``extra`` (plain values, stored in the bundle and in run.json), and
+        ``"untrained": true`` when no training batch ran (:attr:`untrained`)."""
+        flag = {"untrained": True} if self.untrained else {}
         return {"epoch": self.weights_epoch, "restored_best": bool(self.restored_best),
-                "metrics": self.weights_metrics, **extra}
+                "metrics": self.weights_metrics, **flag, **extra}
 
     def save_bundle(self, path: str | Path, **info: Any) -> Path:
         """Write the trained model with its Experiment and classes as one bundle file;

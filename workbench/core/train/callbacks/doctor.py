@@ -21,7 +21,7 @@ from workbench.core.train.callbacks.base import Callback
 from workbench.core.train.doctor.checks import (CHECKS, GRADIENT_SAMPLES,
                                                 NEVER_PREDICTED_EPOCHS, RunView, diverged_fix,
                                                 lower_lr)
-from workbench.core.train.doctor.causes import model_causes, skipped_cause
+from workbench.core.train.doctor.causes import label_cause, model_causes, skipped_cause
 from workbench.core.train.doctor.findings import RunFinding
 from workbench.core.train.doctor.probes import DeadUnitProbe, relative_change
 from workbench.core.train.doctor.segments import learning_settings
@@ -53,6 +53,9 @@ class ExplodingLoss:
     def __init__(self, num_classes: int):
         self.limit = EXPLODED_FACTOR * math.log(max(2, int(num_classes)))
         self._run = 0  # consecutive training batches above the limit
+        #: What in the network itself makes it diverge (the training doctor's known cause,
+        #: :meth:`~workbench.core.train.doctor.view.RunView.cause`), or "": then the rate.
+        self.cause = ""
 
     def batch(self, loss: float) -> bool:
         """One training batch's loss; True when the run has exploded."""
@@ -80,10 +83,18 @@ class ExplodingLoss:
             what, where = "validation loss", f"epoch {epoch}"
         # No rate and no way forward here: the diverged finding gives both (see
         # TrainingDoctor.on_fit_end), so a run says one rate, the LR finder's once it ran.
+        why = (f"The network itself is the cause: {self.cause}" if self.cause else
+               f"The learning rate ({_rate(lr)}) is far too large: lower it")
         return (f"training diverged: the {what} exploded to {value:.3g} at {where}, over "
                 f"{EXPLODED_FACTOR:g} times the {self.limit / EXPLODED_FACTOR:.2f} of "
-                f"guessing every class equally. The learning rate ({lr:g}) is far too large: "
-                f"lower it")
+                f"guessing every class equally. {why}")
+
+
+def _rate(lr: Any) -> str:
+    """``lr`` as :func:`~workbench.core.train.optim_advice.fmt` writes it (``"?"`` as is)."""
+    from workbench.core.train.optim_advice import fmt
+
+    return fmt(float(lr)) if isinstance(lr, (int, float)) else str(lr)
 
 
 #: The run's first training batches whose mean loss is "where it started" (lr_too_low).
@@ -170,9 +181,11 @@ class TrainingDoctor(Callback):
             classes=list(trainer.classes), history=trainer.history,
             chance=max(counts) / max(1, sum(counts)), lr=optimizer_lr(exp.optimizer),
             default_lr=optimizer_lr(Component(exp.optimizer.type, {})),
+            optimizer=str(exp.optimizer.type),
             epochs_planned=exp.training.epochs,
             trainable=sum(p.numel() for p in model.parameters() if p.requires_grad),
             early_stopping=bool(exp.training.early_stopping),
+            restore_best=bool(exp.training.restore_best),
             augmented=augments_randomly(exp),
             val_counts=trainer.class_counts.get("val") or None,
             train_counts=trainer.class_counts.get("train") or None,
@@ -181,7 +194,12 @@ class TrainingDoctor(Callback):
             since=self.since,
             # Once per run: what in the network itself stops it learning (not the rate).
             causes=model_causes(exp, len(trainer.classes)),
-            activations=frozenset(type(m).__name__ for m in model.modules()))
+            activations=frozenset(type(m).__name__ for m in model.modules()),
+            label_change=label_cause(exp, list(trainer.classes)))
+        cause = self.view.cause()
+        explosion = getattr(trainer, "explosion", None)
+        if explosion is not None:  # a divergence then names the network, not the rate
+            explosion.cause = cause.why if cause is not None else ""
         self.probe = DeadUnitProbe(model)
         self._weights = trainer._finished_state
 
@@ -245,10 +263,14 @@ class TrainingDoctor(Callback):
         if result.error_kind == "diverged" and self.view is not None and _watching(trainer) \
                 and not any(f.get("kind") == "diverged" and f.get("epoch") == done + 1
                             for f in self.findings[self._segment:]):
-            fix, act = diverged_fix(lower_lr(self.view), done, trainer.run_dir)
+            cause = self.view.cause()
+            if cause is not None:  # the network's doing: a lower rate would not help
+                fix, act = f"{cause.fix}, then train again", cause.action
+            else:
+                fix, act = diverged_fix(lower_lr(self.view), done, trainer.run_dir)
+                fix += ", or find one with the LR finder (workbench lr-find)"
             self.report(trainer, RunFinding("diverged", done + 1, "error", str(result.error),
-                                            f"{fix}, or find one with the LR finder "
-                                            f"(workbench lr-find)", act))
+                                            fix, act))
 
     def recover(self, recorded: Any) -> list[dict[str, Any]]:
         """Take back the findings of ``recorded`` (run.json's list) that the checkpoint

@@ -10,6 +10,9 @@ only waste a run.
   one), each with the model doctor's fix carried as a fix button's action where a setting
   does it, else as a button that opens the Model tab, where the model doctor's own one-click
   fix is;
+- :func:`label_cause`: an augmentation that may change the label (the Augment tab's hint,
+  :func:`~workbench.core.data.augment.hints.label_hints`): a mirrored left arrow is a right
+  one, so the network is taught contradictions;
 - :func:`skipped_cause`: every training batch of an epoch skipped (the trainer skips a
   training batch of one image when the network has BatchNorm), so no weight moved.
 
@@ -27,8 +30,10 @@ from workbench.core.train.doctor.findings import action
 
 _log = logging.getLogger(__name__)
 
-#: The batch size the fixes propose (the model doctor's ``BATCH_SIZE_FIX``).
+#: The batch size the fixes propose (the model doctor's ``BATCH_SIZE_FIX``), and the least
+#: that BatchNorm measures a sound mean and spread on (the model doctor's advice too).
 BATCH_SIZE = 32
+MIN_BATCH = 8
 
 #: What each model-doctor finding does to a run, after its title: why the network does not
 #: learn. ``stops``: it stops learning outright (so a silent layer or weights that do not
@@ -76,7 +81,7 @@ def _fix_of(code: str, layer: int | None, label: str) -> tuple[str, dict[str, An
 
 
 def _batch_fix() -> tuple[str, dict[str, Any]]:
-    return (f"set the batch size to {BATCH_SIZE}, or at least 2 "
+    return (f"set the batch size to {BATCH_SIZE}, or at least {MIN_BATCH} "
             f"(--set data.batch_size={BATCH_SIZE})",
             action(f"Set the batch size to {BATCH_SIZE}", {"data.batch_size": BATCH_SIZE}))
 
@@ -106,6 +111,29 @@ def model_causes(experiment: Any, num_classes: int) -> list[Cause]:
     return sorted(causes, key=lambda c: not c.stops)
 
 
+def label_cause(experiment: Any, classes: list[str]) -> Cause | None:
+    """The first augmentation of ``experiment`` that may change the label of ``classes``
+    (a flip of left/right arrows, a half-turn of 6/9), as the Augment tab's hint says it;
+    None when there is none. Never raises (a hint must not stop a run)."""
+    try:
+        from workbench.core.data.augment.hints import label_hints
+
+        hints = label_hints(list(classes), list(experiment.augment.transforms),
+                            folder=str(experiment.data.folder or ""))
+    except Exception:  # noqa: BLE001  (never stand between the learner and the run)
+        _log.exception("the augmentation hints failed on the run's experiment")
+        return None
+    if not hints:
+        return None
+    h = hints[0]
+    text = h.text.rstrip(".")
+    label = h.fix.label if h.fix is not None else "Open the Augment tab"
+    fix = (f"{label[:1].lower() + label[1:]} on the Augment tab (the augmentation teaches the "
+           f"network that one class is the other)")
+    return Cause("label-changing-augmentation", text,
+                 fix, action("Open the Augment tab", open_="augment"), stops=False)
+
+
 def skipped_cause(epoch: int) -> Cause:
     """Every training batch of ``epoch`` was skipped: batches of one image with BatchNorm
     (the only batches the trainer skips without an unreadable image, which ends the run)."""
@@ -125,6 +153,13 @@ def layer_name(key: str) -> str:
 
 #: Activations that squash their input into a narrow range, whose gradients vanish in depth.
 SQUASHING = ("Sigmoid", "Tanh", "Hardsigmoid", "Hardtanh", "Softsign")
+
+
+def grad_layer(name: str) -> str:
+    """A gradient sample's layer name (``"1 Conv2d"``: its place and type) as the model
+    doctor says it: ``"layer 1 (Conv2d)"``; any other name as it is."""
+    place, _, kind = name.partition(" ")
+    return f"layer {place} ({kind})" if place.isdigit() and kind else name
 
 
 def squashing(activations: frozenset[str] | set[str]) -> str:

@@ -16,17 +16,18 @@ from __future__ import annotations
 import math
 from typing import Callable
 
-from workbench.core.train.doctor.causes import layer_name, squashing, vanishing_fix
+from workbench.core.train.doctor.causes import grad_layer, layer_name, squashing, vanishing_fix
 # The checks on the classes, and the view, are read from here too (CHECKS, the callback).
 from workbench.core.train.doctor.classes import (NEVER_PREDICTED_EPOCHS,  # noqa: F401
                                                  class_imbalance, class_never_predicted,
                                                  ignored_classes)
 from workbench.core.train.doctor.findings import RunFinding, action
 # The rate fixes live in .fixes; diverged_fix, lower_lr and proposed_lr are read from here.
-from workbench.core.train.doctor.fixes import (_lr_fix, diverged_fix, lower_lr,  # noqa: F401
-                                               proposed_lr, raised_lr)
+from workbench.core.train.doctor.fixes import (_lr_fix, bounded, diverged_fix,  # noqa: F401
+                                               lower_lr, proposed_lr, raised_lr)
 from workbench.core.train.doctor.view import (CHANCE_MARGIN, NOT_LEARNING_EPOCHS,  # noqa: F401
                                               RunView, pct)
+from workbench.core.train.optim_advice import fmt
 
 # -- thresholds ----------------------------------------------------------------------------
 #: Training accuracy this far above chance while validation stays at chance: the network
@@ -109,6 +110,9 @@ def not_learning(v: RunView) -> RunFinding | None:
             action("Open the Model tab", open_="model")
     elif (cause := v.cause(stops=False)) is not None:
         why, fix, act = f"The network itself is the cause: {cause.why}", cause.fix, cause.action
+    elif (change := v.label_change) is not None:  # before the rate: no rate learns that
+        why = f"The likely cause is the augmentation: {change.why}"
+        fix, act = change.fix, change.action
     elif any(silent / n >= DEAD_LAYER_SHARE for silent, n in v.dead.values() if n):
         why = ("Its ReLU units have gone silent (they output 0 for every image), usually "
                "after a step far too large")
@@ -120,7 +124,7 @@ def not_learning(v: RunView) -> RunFinding | None:
         fix, act = vanishing_fix(v.activations), action("Open the Model tab", open_="model")
     elif v.weight_change is not None and v.weight_change < LR_LOW_CHANGE:
         why = (f"Its weights barely move ({v.weight_change:.1e} of their size in the last "
-               f"epoch): the learning rate ({v.lr:g}) is too small")
+               f"epoch): the learning rate ({fmt(v.lr)}) is too small")
         fix, act = _lr_fix(raised_lr(v))
     elif on_val and train_acc and train_acc[-1] > v.chance + MEMORISING_MARGIN:
         why = (f"Yet the training accuracy is {pct(train_acc[-1])}: it learns the training "
@@ -133,8 +137,8 @@ def not_learning(v: RunView) -> RunFinding | None:
         # class_imbalance's, said once that has lasted IMBALANCE_EPOCHS.
         return None
     elif losses and v.lr > 10 * v.default_lr:
-        why = (f"The learning rate ({v.lr:g}) is far above the optimizer's usual "
-               f"{v.default_lr:g}: the steps overshoot")
+        why = (f"The learning rate ({fmt(v.lr)}) is far above the optimizer's usual "
+               f"{fmt(v.default_lr)}: the steps overshoot")
         fix, act = _lr_fix(lower_lr(v))
     else:
         why = ("The usual causes: labels that do not match the images (open a few of each "
@@ -142,7 +146,8 @@ def not_learning(v: RunView) -> RunFinding | None:
                "a network too small for the task")
         fix, act = "find a learning rate (workbench lr-find) and check the labels", \
             action("Find a learning rate", open_="lr_finder")
-    return RunFinding("not_learning", v.epoch, "warning", f"{what} {why}.", fix, act)
+    caveat = v.small_val_caveat() if on_val else ""
+    return RunFinding("not_learning", v.epoch, "warning", f"{what} {why}.{caveat}", fix, act)
 
 
 def overfitting(v: RunView) -> RunFinding | None:
@@ -193,10 +198,18 @@ def overfitting(v: RunView) -> RunFinding | None:
         act = action("Open the Augment tab", open_="augment")
     else:
         act = None
+    if v.early_stopping and v.restore_best:
+        kept = ("if early stopping ends the run, the saved model (bundle.pt) gets that "
+                "epoch's weights; if the run trains every planned epoch, it holds the last "
+                "epoch's (the best epoch's stay in checkpoints/best.pt)")
+    else:
+        kept = ("the saved model (bundle.pt) will hold the last epoch's weights, not these "
+                "(they stay in checkpoints/best.pt); early stopping with its restore best "
+                "weights option on saves the best epoch's weights as the model")
     message = (f"Overfitting: {what}. The network learns the training images rather than "
                f"what generalises. The best validation loss "
                f"{'since the settings changed' if v.since else 'so far'} was at epoch "
-               f"{best_epoch}; the run keeps its best epoch's weights (checkpoints/best.pt).")
+               f"{best_epoch}: {kept}.{v.small_val_caveat()}")
     return RunFinding("overfitting", v.epoch, "warning", message, "; ".join(remedies), act)
 
 
@@ -216,7 +229,7 @@ def underfitting(v: RunView) -> RunFinding | None:
                f"{UNDERFIT_WINDOW} epochs, over half of what guessing costs "
                f"({v.guess_loss:.3f}), and the validation loss too: the network does not fit "
                f"even the training images.")
-    fix, act = _lr_fix(v.lr * 3, continue_=True)
+    fix, act = _lr_fix(bounded(v, v.lr * 3), continue_=True)
     return RunFinding("underfitting", v.epoch, "warning", message,
                       f"a larger network (more channels or layers), or {fix}, or more "
                       f"epochs", act)
@@ -232,7 +245,7 @@ def lr_too_low(v: RunView) -> RunFinding | None:
         return None
     if losses[-1] < start * (1 - LR_LOW_DROP):
         return None
-    message = (f"The learning rate ({v.lr:g}) is too small to move the loss: "
+    message = (f"The learning rate ({fmt(v.lr)}) is too small to move the loss: "
                f"{v.after().lower()} the training loss is {losses[-1]:.3f}, against "
                f"{start:.3f} {'before the change' if v.since else 'at the start'}, and the "
                f"weights moved "
@@ -263,7 +276,7 @@ def dead_units(v: RunView) -> RunFinding | None:
         return RunFinding("dead_units", v.epoch, "warning",
                           f"{message} The network itself is the cause: {cause.why}.",
                           cause.fix, cause.action)
-    message += (f" A step far too large (the learning rate, {v.lr:g}) or a bad "
+    message += (f" A step far too large (the learning rate, {fmt(v.lr)}) or a bad "
                 f"initialisation does this.")
     fix, act = _lr_fix(lower_lr(v))
     return RunFinding("dead_units", v.epoch, "warning", message,
@@ -292,9 +305,9 @@ def vanishing_gradients(v: RunView) -> RunFinding | None:
     if not _in_a_row(v, vanishing):
         return None
     names, g, w = v.grads[-1]
-    message = (f"Vanishing gradients: the first layer ({names[0]}) gets a gradient "
-               f"{rel(g[0], w[0]) / max(1e-30, rel(g[-1], w[-1])):.1e} times the last "
-               f"layer's ({names[-1]}), relative to its weights: the early layers hardly "
+    message = (f"Vanishing gradients: the first layer, {grad_layer(names[0])}, gets a "
+               f"gradient {rel(g[0], w[0]) / max(1e-30, rel(g[-1], w[-1])):.1e} times that of "
+               f"the last, {grad_layer(names[-1])}, relative to its weights: the early layers hardly "
                f"learn.")
     cause = v.cause()
     if cause is not None:  # the network's doing: say so, with its fix
@@ -317,8 +330,13 @@ def exploding_gradients(v: RunView) -> RunFinding | None:
     names, g, _ = v.grads[-1]
     big = max(range(len(g)), key=g.__getitem__)
     message = (f"Exploding gradients: the gradient's norm is "
-               f"{math.sqrt(sum(x * x for x in g)):.3g} (largest at {names[big]}), far above "
+               f"{math.sqrt(sum(x * x for x in g)):.3g}, largest at {grad_layer(names[big])}, far above "
                f"a healthy network's 0.1-50: each step throws the weights about.")
+    cause = v.cause()
+    if cause is not None:  # the network's doing (a constant initialisation): not the rate
+        return RunFinding("exploding_gradients", v.epoch, "warning",
+                          f"{message} The network itself is the cause: {cause.why}.",
+                          cause.fix, cause.action)
     fix, act = _lr_fix(lower_lr(v), continue_=True)
     return RunFinding("exploding_gradients", v.epoch, "warning", message,
                       f"{fix}, or clip the gradients (--set training.grad_clip=1.0)", act)

@@ -27,9 +27,12 @@ IMBALANCE_EPOCHS = 3
 #: Ignored: the network predicts the class for at most this share of its validation images
 #: (none of 1 to 9, 1 of 10).
 IMBALANCE_PREDICTED = 0.1
+#: The fix button that sets ``data.balance`` to ``weighted_loss``, in the Data tab's words.
+WEIGHTED_LOSS = "Use a class-weighted loss"
 #: How the run already evens out unequal classes (:attr:`RunView.balanced`), in words.
-BALANCED = {"weighted_loss": "the loss weighted by class (data.balance weighted_loss)",
-            "weighted_sampler": "balanced batches (data.balance weighted_sampler)",
+BALANCED = {"weighted_loss": "a class-weighted loss (data.balance weighted_loss)",
+            "weighted_sampler": "balanced batches, the weighted sampler "
+                                "(data.balance weighted_sampler)",
             "class_weights": "the loss's own class weights"}
 
 
@@ -111,11 +114,12 @@ def class_imbalance(v: RunView) -> RunFinding | None:
                           f"them more in the loss's class weights (loss.params.class_weights)")
     ratio = counts[big] / counts[ignored[0]]
     return RunFinding("class_imbalance", v.epoch, "warning", message,
-                      f"weight the loss by class (--set data.balance=weighted_loss: an image "
-                      f"of {v.classes[ignored[0]]!r} then counts {ratio:.0f} times one of "
-                      f"{v.classes[big]!r}), or draw balanced batches (--set "
+                      f"use a class-weighted loss, where an image of "
+                      f"{v.classes[ignored[0]]!r} counts {ratio:.0f} times one of "
+                      f"{v.classes[big]!r} (--set data.balance=weighted_loss), or draw "
+                      f"balanced batches with the weighted sampler (--set "
                       f"data.balance=weighted_sampler); more images of {small} help most",
-                      action("Weight the loss by class", {"data.balance": "weighted_loss"}))
+                      action(WEIGHTED_LOSS, {"data.balance": "weighted_loss"}))
 
 
 def class_never_predicted(v: RunView) -> RunFinding | None:
@@ -138,6 +142,6 @@ def class_never_predicted(v: RunView) -> RunFinding | None:
                f"{NEVER_PREDICTED_EPOCHS} epochs: every one is called something else. A class "
                f"with few training images, or one that looks like another, does this.")
     return RunFinding("class_never_predicted", v.epoch, "warning", message,
-                      "weight the loss by class (--set data.balance=weighted_loss), or add "
+                      "use a class-weighted loss (--set data.balance=weighted_loss), or add "
                       "images of it",
-                      action("Weight the loss by class", {"data.balance": "weighted_loss"}))
+                      action(WEIGHTED_LOSS, {"data.balance": "weighted_loss"}))

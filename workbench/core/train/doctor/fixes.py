@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from workbench.core.train.doctor.findings import action
+from workbench.core.train.optim_advice import fmt, lr_bounds
 
 
 def proposed_lr(lr: float, default_lr: float = 0.0) -> float:
@@ -18,9 +19,20 @@ def proposed_lr(lr: float, default_lr: float = 0.0) -> float:
     return float(f"{lr / 10:.2g}")
 
 
+def bounded(v: Any, lr: float) -> float:
+    """``lr`` kept within what the run ``v``'s optimizer trains at
+    (:func:`~workbench.core.train.optim_advice.lr_bounds`, the bounds the optimizer advice
+    warns outside of): a fix must never propose a rate the app itself calls very low or
+    very high."""
+    low, high = lr_bounds(str(getattr(v, "optimizer", "") or ""), v.default_lr)
+    if v.default_lr <= 0 and not getattr(v, "optimizer", ""):
+        return lr  # nothing known to bound it by
+    return min(max(lr, low), high)
+
+
 def lower_lr(v: Any) -> float:
-    """:func:`proposed_lr` for the run ``v``."""
-    return proposed_lr(v.lr, v.default_lr)
+    """:func:`proposed_lr` for the run ``v``, within its optimizer's bounds."""
+    return bounded(v, proposed_lr(v.lr, v.default_lr))
 
 
 def raised_lr(v: Any) -> float:
@@ -29,7 +41,7 @@ def raised_lr(v: Any) -> float:
     nothing either), else ten times ``v.lr``."""
     if v.default_lr > 0 and 10 * v.lr < v.default_lr:
         return v.default_lr
-    return v.lr * 10
+    return bounded(v, v.lr * 10)
 
 
 def diverged_fix(lr: float, epochs_done: int, run_dir: Any = None,
@@ -41,17 +53,17 @@ def diverged_fix(lr: float, epochs_done: int, run_dir: Any = None,
     lr = float(f"{lr:.2g}")  # a rate a person would type
     why = f", {source}" if source else ""
     if epochs_done:
-        how = f"workbench resume {run_dir} --lr {lr:g}" if run_dir else f"--lr {lr:g}"
+        how = f"workbench resume {run_dir} --lr {fmt(lr)}" if run_dir else f"--lr {fmt(lr)}"
         return (f"continue from the last good checkpoint (epoch {epochs_done}) at a learning "
-                f"rate of {lr:g}{why} ({how})",
-                action(f"Continue with lr {lr:g}", {"optimizer.params.lr": lr}, True))
-    return (f"start again at a learning rate of {lr:g}{why} (--lr {lr:g})",
-            action(f"Train with lr {lr:g}", {"optimizer.params.lr": lr}))
+                f"rate of {fmt(lr)}{why} ({how})",
+                action(f"Continue with lr {fmt(lr)}", {"optimizer.params.lr": lr}, True))
+    return (f"start again at a learning rate of {fmt(lr)}{why} (--lr {fmt(lr)})",
+            action(f"Train with lr {fmt(lr)}", {"optimizer.params.lr": lr}))
 
 
 def _lr_fix(lr: float, continue_: bool = False) -> tuple[str, dict[str, Any]]:
     lr = float(f"{lr:.2g}")  # a rate a person would type
     verb = "continue with" if continue_ else "use"
-    return (f"{verb} a learning rate of {lr:g} (--lr {lr:g})",
-            action(f"{'Continue' if continue_ else 'Train'} with lr {lr:g}",
+    return (f"{verb} a learning rate of {fmt(lr)} (--lr {fmt(lr)})",
+            action(f"{'Continue' if continue_ else 'Train'} with lr {fmt(lr)}",
                    {"optimizer.params.lr": lr}, continue_))

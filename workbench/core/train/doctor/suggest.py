@@ -9,6 +9,13 @@ lr-find``, and adopts its suggestion in the finding (run.json's too) when the sw
 affordable: it is abandoned as soon as it would take longer than :data:`BUDGET_S`. The
 suggestion is the sweep's own (:func:`~workbench.core.train.lr_find.suggest`): at most a
 tenth of the rate where its loss was lowest, which is cautious enough after a divergence.
+
+Two things keep it from proposing a rate that cannot help. When the diverged finding names
+the network itself as the cause (a constant initialisation: its fix is not a rate), no
+sweep is run: a sweep of a broken network measures the breakage. And a suggestion outside
+the rates the optimizer trains at (:func:`~workbench.core.train.optim_advice.lr_bounds`,
+where the app's own optimizer advice calls a rate very low or very high) is not adopted:
+the sweep is then not trustworthy for this network, and the finding keeps its fix.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from typing import Any
 
 from workbench.core.experiment import Experiment
 from workbench.core.train.doctor.checks import diverged_fix
+from workbench.core.train.optim_advice import fmt, lr_bounds
 
 #: Seconds the sweep may take; measured after its first steps, and given up beyond.
 BUDGET_S = 60.0
@@ -43,7 +51,15 @@ def lr_after_divergence(experiment: Experiment, findings: list[dict[str, Any]],
     front end offers it, for the messages that send the user there.
     """
     from workbench.core.errors import WorkbenchError
+    from workbench.core.registry import Component
     from workbench.core.train.lr_find import find_lr
+    from workbench.core.train.optim import optimizer_lr
+
+    diverged = [f for f in findings if f.get("kind") == "diverged"]
+    if diverged and not _sets_rate(diverged[-1]):
+        return None, ("the network itself is the cause of the divergence, not the learning "
+                      "rate: fix it first (the Doctor's finding says how); a learning-rate "
+                      "sweep of this network would measure what is wrong with it")
 
     stop = stop_event or threading.Event()
     started = time.perf_counter()
@@ -68,6 +84,15 @@ def lr_after_divergence(experiment: Experiment, findings: list[dict[str, Any]],
     if result.suggested_lr is None:
         return None, f"the LR finder has no suggestion: {result.reason}"
     lr = float(f"{result.suggested_lr:.2g}")
+    name = str(experiment.optimizer.type)
+    default = optimizer_lr(Component(name, {}))
+    low, high = lr_bounds(name, default)
+    if not low <= lr <= high:
+        where = f"below the {fmt(low)}" if lr < low else f"above the {fmt(high)}"
+        return None, (f"the LR finder's rate, {fmt(lr)}, is {where} that {name} trains at, so "
+                      f"its sweep is not trustworthy for this network as it is: check the "
+                      f"Model doctor on the Model tab, and start again at {name}'s usual rate, "
+                      f"{fmt(default)}")
     for f in findings:
         if f.get("kind") == "diverged":
             # The same way forward as the doctor's first proposal: from the last good
@@ -82,4 +107,10 @@ def lr_after_divergence(experiment: Experiment, findings: list[dict[str, Any]],
             update_run_info(run_dir, findings=findings)
         except OSError:
             pass  # the suggestion is still printed; run.json keeps the first proposal
-    return lr, f"the LR finder suggests a learning rate of {lr:g} (--lr {lr:g})"
+    return lr, f"the LR finder suggests a learning rate of {fmt(lr)} (--lr {fmt(lr)})"
+
+
+def _sets_rate(finding: dict[str, Any]) -> bool:
+    """Whether ``finding``'s fix is a learning rate (not the network's own fix)."""
+    act = finding.get("action")
+    return not isinstance(act, dict) or "optimizer.params.lr" in (act.get("set") or {})

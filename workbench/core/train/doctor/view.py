@@ -22,6 +22,9 @@ NOT_LEARNING_EPOCHS = 3
 #: Accuracy within this of chance (always answering the most common class) counts as
 #: chance: below it on 10 classes is 1 image in 20 more than guessing.
 CHANCE_MARGIN = 0.05
+#: Fewer validation images than this make a judgement on validation accuracy shaky: one
+#: image moves it by more than 5 points, so the findings say so.
+SMALL_VAL = 20
 
 
 @dataclass
@@ -35,10 +38,12 @@ class RunView:
     chance: float
     lr: float
     default_lr: float
+    optimizer: str = ""  # its type: the rates a fix proposes stay within its bounds
     epochs_planned: int = 0
     first_loss: float | None = None  # mean of the run's first training batches
     trainable: int = 1  # trainable parameters
     early_stopping: bool = False
+    restore_best: bool = False  # early stopping's: the saved model gets the best weights
     augmented: bool = False  # a random transform in the training pipeline
     dead: dict[str, tuple[int, int]] = field(default_factory=dict)  # silent, units
     #: Recent gradient samples: ``(layer names, grad norms, weight norms)``, oldest first.
@@ -57,6 +62,9 @@ class RunView:
     causes: list[Cause] = field(default_factory=list)
     skipped: Cause | None = None
     activations: frozenset[str] = frozenset()
+    #: An augmentation that may change the label (a flip of arrows, a half-turn of 6/9):
+    #: the Augment tab's hint (:func:`~workbench.core.data.augment.hints.label_hints`).
+    label_change: Cause | None = None
     #: The last epoch trained before the run's settings last changed (0: they never did).
     since: int = 0
 
@@ -116,6 +124,21 @@ class RunView:
         """Whether the last :data:`NOT_LEARNING_EPOCHS` accuracies are all at chance."""
         acc, _ = self.accuracy()
         return bool(acc) and max(acc[-NOT_LEARNING_EPOCHS:]) <= self.chance + CHANCE_MARGIN
+
+    @property
+    def val_images(self) -> int:
+        """Validation images (0: none, or unknown)."""
+        return sum(self.val_counts) if self.val_counts else 0
+
+    def small_val_caveat(self) -> str:
+        """A sentence on how little a small validation split says, or "" (see
+        :data:`SMALL_VAL`)."""
+        n = self.val_images
+        if not 0 < n < SMALL_VAL:
+            return ""
+        return (f" With only {n} validation image{'s' * (n != 1)}, one image moves accuracy "
+                f"by {100 / n:.0f} points: more validation images (a larger validation share) "
+                f"would make this judgement firmer.")
 
     def accuracy(self) -> tuple[list[float], bool]:
         """Validation accuracies (training ones without validation), and which it is."""
