@@ -45,15 +45,13 @@ def test_a_continued_runs_fix_loses_its_command_even_with_a_folder_in_parenthese
 
 
 def test_settings_are_named_as_the_forms_name_them():
+    # The words say the setting and the button sets it: no experiment names in the app.
     assert app_text("or clip the gradients (--set training.grad_clip=1.0)") == \
-        "or clip the gradients (grad_clip = 1.0)"
-    assert app_text("turn on early stopping (--set training.early_stopping=true)") == \
-        "turn on early stopping (early_stopping = on)"
-    assert app_text("weight the loss by class (--set data.balance=weighted_loss: an image of "
-                    "'a' then counts 9 times one of 'b')") == \
-        "weight the loss by class (balance = weighted_loss: an image of 'a' then counts 9 " \
-        "times one of 'b')"
-    assert app_text("use PyTorch's (--set init.type=default)") == "use PyTorch's (init = default)"
+        "or clip the gradients"
+    assert app_text("use a class-weighted loss, where an image of 'a' counts 9 times one of "
+                    "'b' (--set data.balance=weighted_loss), or balanced batches") == \
+        "use a class-weighted loss, where an image of 'a' counts 9 times one of 'b', or " \
+        "balanced batches"
     assert app_text("weight them in the loss's class weights (loss.params.class_weights)") == \
         "weight them in the loss's class weights"
     # What is not a command stays.
@@ -66,3 +64,12 @@ def test_the_runs_tab_shows_them_the_same_way(qtbot):
     qtbot.addWidget(view)
     view.set_findings([diverged("start again at a learning rate of 0.01 (--lr 0.01)")])
     assert view.texts()[0].endswith("lower it.\nFix: Start again at a learning rate of 0.01.")
+
+
+def test_an_applied_fix_is_said_in_the_forms_words():
+    from workbench.qt.panels.train.fixes import settings_text
+
+    assert settings_text({"data.balance": "weighted_loss"}) == "a class-weighted loss"
+    assert settings_text({"training.early_stopping": True}) == "early stopping on"
+    assert settings_text({"optimizer.params.lr": 1e-06}) == "lr = 1e-6"
+    assert settings_text({"data.batch_size": 32}) == "batch_size = 32"

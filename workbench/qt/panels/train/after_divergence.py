@@ -18,6 +18,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Slot
 
+from workbench.core.train.optim_advice import fmt
+
 from workbench.qt.workers import TaskRunner, TaskState
 
 #: How long shutting down waits for a stopped sweep to leave the core (it stops at the
@@ -108,8 +110,8 @@ class LRAfterDivergence(QObject):
                 view.set_remark(i, f"Updated: the LR finder proposes {float(now):g} for this "
                                    f"network and data (instead of {float(before):g}).")
         self.panel.run_label.show_message(
-            f"The learning-rate finder proposes {lr:g} for this network and data: the "
-            f"Doctor tab's “Use lr {lr:g}” sets it, then Start training trains with it.",
+            f"The learning-rate finder proposes {fmt(lr)} for this network and data: the "
+            f"Doctor tab's “Use lr {fmt(lr)}” sets it, then Start training trains with it.",
             "ok")
 
     @Slot(int, str)

@@ -282,7 +282,7 @@ class RunControl:
                 f"{kept} Continue… goes on from that checkpoint at a lower learning rate (it "
                 f"offers the Doctor tab's); or set one in the optimizer form and press Start "
                 f"training to begin again." if kept else
-                " The Doctor tab proposes a learning rate to start again with.")
+                " The Doctor tab says how to start again.")  # the rate, or the network's fix
             # Said once, here: the Doctor tab explains it, a box over the plots would not.
             self.last_error = message
             self.status.show_message(message[:1].upper() + message[1:], "error")

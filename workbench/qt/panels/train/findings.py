@@ -88,23 +88,15 @@ _CLI = (
     # already, and the fix button continues the run (a run folder may hold parentheses).
     (re.compile(r"\s*\(workbench resume .*? --lr [^\s()]+\)"), ""),
     (re.compile(r"\s*\(--lr [^\s()]+\)"), ""),
-    # "(--set training.grad_clip=1.0)": the setting as the forms name it, "grad_clip = 1.0".
-    (re.compile(r"--set ([\w.]+)=([^\s():;,]+)"), lambda m: _setting(*m.groups())),
+    # "a class-weighted loss (--set data.balance=weighted_loss)": the words say it, the
+    # button sets it; the experiment's names ("balance = weighted_loss") are a file's.
+    (re.compile(r"\s*\(--set [^()]*\)"), ""),
     # "the loss's class weights (loss.params.class_weights)": a path in the experiment file
     (re.compile(r"\s*\((?:data|training|optimizer|scheduler|loss|model|init|augment)"
                 r"(?:\.\w+)+\)"), ""),
     # Any other command: a terminal's, not the app's.
     (re.compile(r"\s*\((?:--|workbench )[^()]*\)"), ""),
 )
-
-
-def _setting(path: str, value: str) -> str:
-    """``training.grad_clip``, ``1.0`` as the app's forms name it: ``grad_clip = 1.0``
-    (``init.type``: ``init = default``)."""
-    parts = [p for p in path.split(".") if p != "params"]
-    name = parts[-2] if parts[-1] == "type" and len(parts) > 1 else parts[-1]
-    value = {"true": "on", "false": "off"}.get(value.lower(), value)
-    return f"{name} = {value}"
 
 
 def app_text(text: str) -> str:

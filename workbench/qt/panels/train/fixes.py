@@ -55,16 +55,29 @@ from workbench.qt.panels.train.findings import (ADDRESSED, OPENS, FindingsView, 
 
 
 def _value_text(value: Any) -> str:
+    from workbench.core.train.optim_advice import fmt
+
     if isinstance(value, bool):
         return "on" if value else "off"
     if isinstance(value, float):
-        return f"{value:g}"
+        return fmt(value)  # 1e-6, as the optimizer's advice writes it
     return str(value)
 
 
+#: Settings a learner knows by the forms' words, not the experiment file's names.
+_WORDS = {("data.balance", "weighted_loss"): "a class-weighted loss",
+          ("data.balance", "weighted_sampler"): "the weighted sampler",
+          ("data.balance", "none"): "no class balancing",
+          ("training.early_stopping", True): "early stopping on",
+          ("training.early_stopping", False): "early stopping off",
+          ("init.type", "default"): "the default initialisation"}
+
+
 def settings_text(settings: dict[str, Any]) -> str:
-    """``{"optimizer.params.lr": 0.001}`` in words: ``lr = 0.001``."""
-    return ", ".join(f"{path.rsplit('.', 1)[-1]} = {_value_text(v)}"
+    """``{"optimizer.params.lr": 0.001}`` in words: ``lr = 0.001``; a setting the forms
+    name in words is said so (``data.balance = weighted_loss``: "a class-weighted loss")."""
+    return ", ".join(_WORDS.get((path, v)) if isinstance(v, (str, bool)) and (path, v) in
+                     _WORDS else f"{path.rsplit('.', 1)[-1]} = {_value_text(v)}"
                      for path, v in settings.items())
 
 
