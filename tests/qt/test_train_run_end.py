@@ -109,8 +109,7 @@ def test_a_diverged_run_that_kept_nothing_ends_its_sentence_and_says_where_to_lo
     with qtbot.waitSignal(panel.training_errored, timeout=RUN_TIMEOUT_MS):
         panel.start_button.click()
     assert boxes == []
-    assert panel.status.text().endswith(". The Doctor tab proposes a learning rate to start "
-                                        "again with.")
+    assert panel.status.text().endswith(". The Doctor tab says how to start again.")
     assert panel.progress.text() == "Diverged in epoch 1 of 3; nothing kept"
 
 
@@ -124,3 +123,15 @@ def test_a_run_that_failed_otherwise_keeps_its_box(qtbot, panel, tmp_path, boxes
     assert boxes == ["Training failed"]
     assert panel.status.text().startswith("Training failed: ")
     assert panel.progress.text() == ""  # it never began to train: nothing to say there
+
+
+def test_a_run_whose_every_batch_was_skipped_says_its_model_is_untrained():
+    from workbench.qt.panels.train.status import saved_model_line
+
+    skipped = {"bundle": "/runs/a/bundle.pt", "history": [
+        {"epoch": 1, "train_loss": None, "train_acc": None, "val_loss": 1.1, "val_acc": 0.3}]}
+    text, level = saved_model_line(skipped)
+    assert level == "warning" and "untrained" in text and "Predict" not in text
+    trained = {"bundle": "/runs/a/bundle.pt", "history": [{"epoch": 1, "train_loss": 0.9}]}
+    text, level = saved_model_line(trained)
+    assert level == "info" and text.startswith("Model saved to /runs/a/bundle.pt")

@@ -31,7 +31,8 @@ from workbench.qt.panels.train.control import RunControl
 from workbench.qt.panels.train.run_end import show_run_end
 from workbench.qt.panels.train.settings import optimizers, schedulers
 from workbench.qt.panels.train.status import (Speed, ending_text, metrics_text,
-                                              model_doctor_line, progress_text)
+                                              model_doctor_line, progress_text,
+                                              saved_model_line)
 
 
 class TrainPanel(RunControl, QWidget):
@@ -367,8 +368,7 @@ class TrainPanel(RunControl, QWidget):
             text += f" {len(self.skipped)} unreadable images were skipped."
         self.status.show_message(text, level)
         if summary.get("bundle"):
-            self.run_label.show_message(f"Model saved to {summary['bundle']} (try it on the "
-                                        f"Predict tab). Continue trains this run further.")
+            self.run_label.show_message(*saved_model_line(summary))
         else:
             self.run_label.show_message(self._nothing_kept_text(), "warning")
         self.training_finished.emit(summary)

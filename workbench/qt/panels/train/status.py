@@ -96,6 +96,18 @@ def ending_text(summary: dict) -> tuple[str, str]:
     return text, level
 
 
+def saved_model_line(summary: dict) -> tuple[str, str]:
+    """The line under the plots once a run saved its model: where, and what to do next; a
+    warning when no training batch ran (every batch skipped: the model is untrained)."""
+    history = summary.get("history") or []
+    if history and all(h.get("train_loss") is None for h in history):
+        return (f"No training batch ran (every batch was skipped), so the saved model "
+                f"{summary['bundle']} is untrained. Set the batch size to 32 (at least 8 "
+                f"with BatchNorm) and train again.", "warning")
+    return (f"Model saved to {summary['bundle']} (try it on the Predict tab). Continue trains "
+            f"this run further.", "info")
+
+
 def model_doctor_line(experiment: Any, index: Any) -> tuple[str, str]:
     """The line under the plots as a run starts: the learning-rate advice
     (:mod:`workbench.core.train.optim_advice`) and what the Model doctor warns about the
