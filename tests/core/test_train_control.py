@@ -144,6 +144,7 @@ def test_early_stopping_triggers_and_restores_the_best_epoch(exp, tmp_path):
     result = fit(e, RunRecorder(run))
     assert result.early_stopped and len(result.history) == 3
     assert result.best["epoch"] == 1 and "did not improve" in result.stop_reason
+    assert "by more than 100" in result.stop_reason and "the training loss" in result.stop_reason
     assert result.restored_best
     best = load_checkpoint(run / "checkpoints" / "best.pt")
     last = load_checkpoint(run / "checkpoints" / "last.pt")
@@ -354,3 +355,15 @@ def test_a_sparse_norm_interval_still_samples_every_epoch(tiny_experiment):
     tiny_experiment.training.epochs = 3
     fit(tiny_experiment, Norms(), norm_interval=10)
     assert seen[0] < 10 and seen == [seen[0] * k for k in (1, 2, 3)]  # each epoch's end
+
+
+def test_the_early_stopping_reason_is_said_in_words():
+    from workbench.core.train.callbacks.early_stopping import BestTracker
+
+    tracker = BestTracker("val_loss", patience=2)
+    for epoch, loss in enumerate((1.0, 1.2, 1.3), start=1):
+        tracker.update({"epoch": epoch, "val_loss": loss})
+    text = tracker.reason()
+    # From a learner's day: "val_loss did not improve by more than 0 for 2 epochs".
+    assert text.startswith("early stopping: the validation loss (val_loss) did not improve "
+                           "for 2 epochs") and "more than 0" not in text, text

@@ -81,8 +81,11 @@ class BestTracker:
     def reason(self) -> str:
         """Why early stopping ended the run, for a person."""
         b = self.best or {}
-        return (f"early stopping: {self.metric} did not improve by more than {self.min_delta:g} "
-                f"for {self.bad_epochs} epochs (best {b.get('value', float('nan')):.4g} at "
+        name = {"val_loss": "the validation loss", "val_acc": "the validation accuracy",
+                "train_loss": "the training loss"}.get(self.metric, self.metric)
+        by = f" by more than {self.min_delta:g}" if self.min_delta else ""
+        return (f"early stopping: {name} ({self.metric}) did not improve{by} for "
+                f"{self.bad_epochs} epochs (best {b.get('value', float('nan')):.4g} at "
                 f"epoch {b.get('epoch', '?')})")
 
 
