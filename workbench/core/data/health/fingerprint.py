@@ -2,18 +2,23 @@
 
 Each image is decoded once at a small size (JPEG draft mode and ``reduce`` through
 :func:`~workbench.core.data.images.load_image`, so a 12-megapixel photo costs a few ms),
-in parallel threads, into a 32x32 colour version, and from that:
+in parallel threads, into a 32x32 colour version (:attr:`Fingerprint.rgb`), and from that:
 
-- a 64-bit perceptual hash (pHash: the signs of the 8x8 lowest frequencies of a 32x32
-  image's DCT, against their median), which survives re-encoding, resizing, slight blur
-  and recompression. It is taken along the image's main colour axis (the direction in RGB
-  along which its pixels vary most): the grey axis for a grey image and for most photos,
-  but blue-green for a blue triangle on a green ground of the same brightness, whose grey
-  version is nearly flat and would hash noise;
+- two 64-bit perceptual hashes (pHash: the signs of the 8x8 lowest frequencies of a 32x32
+  image's DCT, against their median), which survive re-encoding, resizing, slight blur
+  and recompression: one of the brightness (luma, :attr:`Fingerprint.lhash`), which JPEG
+  keeps best, and one along the image's main colour axis (the direction in RGB along
+  which its pixels vary most, :attr:`Fingerprint.phash`): blue-green for a blue triangle
+  on a green ground of the same brightness, whose luma is nearly flat and would hash
+  noise. A small JPEG blurs colour (it keeps it at half the resolution), which can turn
+  the main axis of a picture whose colours vary finely: its luma hash still matches;
 - its colour spread (:func:`colour_spread`) and mean level, to normalise the 32x32 colour
-  version (:attr:`Fingerprint.thumb`) that confirms two images with close hashes really are
-  copies (and not two similar pictures: the colours count too), and for the blank check;
-- the original size (after the EXIF orientation), for the cheap checks.
+  version (:attr:`Fingerprint.thumb`), and for the blank check;
+- the luma hashes of the 32x32 version enlarged about its centre as if
+  :data:`CROP_PIXELS` had been cut from each side of the original
+  (:attr:`Fingerprint.crop_hashes`), to find its cropped copies (:mod:`.crops`);
+- the original size (after the EXIF orientation), for the cheap checks and to know how
+  much of the 32x32 version is the image's own detail.
 
 The exact-pixel hash (the whole decoded image) is computed only for images that may be
 exact copies (:func:`pixel_hash`).
@@ -24,6 +29,7 @@ from __future__ import annotations
 import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable, Sequence
 
 import numpy as np
@@ -31,6 +37,9 @@ from PIL import Image
 
 #: Side of the colour image the hash and the thumbnail are made from.
 HASH_SIDE = 32
+#: Pixels cut from each side of an original whose cropped copies are looked for (they are
+#: hashed into each fingerprint: changing them calls for a new :data:`.fpcache.FORMAT`).
+CROP_PIXELS = (2, 3)
 _ORIENTATION = 0x0112  # EXIF tag; values 5-8 swap width and height
 
 
@@ -46,6 +55,10 @@ class Fingerprint:
     height: int = 0
     error: str = ""
     rgb: np.ndarray | None = None  # the (32, 32, 3) uint8 image all the above come from
+    lhash: int = 0  # the pHash of its luma (phash: along its main colour axis)
+    #: The pHashes of its luma enlarged as if CROP_PIXELS were cut from each side (by
+    #: crop_zoom): what a crop of it, resized, hashes like.
+    crop_hashes: tuple[int, ...] = ()
 
     @property
     def thumb(self) -> np.ndarray | None:
@@ -68,12 +81,43 @@ def _dct_matrix(n: int) -> np.ndarray:
 _DCT = _dct_matrix(HASH_SIDE)
 
 
-def phash(grey: np.ndarray) -> int:
-    """The 64-bit perceptual hash of a ``(32, 32)`` grey image."""
-    freq = _DCT @ grey.astype(np.float64) @ _DCT.T
-    low = freq[:8, :8].flatten()
+def phash(grey: np.ndarray, zoom: float = 1.0) -> int:
+    """The 64-bit perceptual hash of a ``(32, 32)`` grey image (first enlarged ``zoom``
+    times about its centre, :func:`zoom_matrix`, if ``zoom`` is not 1)."""
+    m = _low_dct(zoom)  # only the 8x8 lowest frequencies are needed
+    low = (m @ grey.astype(np.float64) @ m.T).flatten()
     bits = low > np.median(low[1:])  # the DC term (overall brightness) left out of the median
     return int(np.packbits(bits.astype(np.uint8)).view(">u8")[0])
+
+
+@lru_cache(maxsize=256)
+def _low_dct(zoom: float) -> np.ndarray:
+    """The ``(8, 32)`` rows of the DCT for the 8 lowest frequencies, after ``zoom``."""
+    return _DCT[:8] if zoom == 1.0 else _DCT[:8] @ zoom_matrix(zoom)
+
+
+_LUMA = np.array([0.299, 0.587, 0.114])  # Rec. 601 brightness
+
+
+def crop_zoom(side: float, pixels: float) -> float:
+    """How much cutting ``pixels`` from each side of an image of (smaller) ``side``
+    enlarges what is left, once resized (rounded: the zooms of one size are shared)."""
+    return round(float(side) / max(float(side) - 2 * pixels, 1.0), 4)
+
+
+@lru_cache(maxsize=256)
+def zoom_matrix(zoom: float) -> np.ndarray:
+    """The ``(32, 32)`` bilinear matrix that enlarges a line ``zoom`` times about its
+    centre (``m @ image @ m.T`` enlarges an image)."""
+    half = HASH_SIDE / 2
+    x = half + (np.arange(HASH_SIDE) + 0.5 - half) / zoom - 0.5
+    lo = np.clip(np.floor(x).astype(int), 0, HASH_SIDE - 1)
+    hi = np.clip(lo + 1, 0, HASH_SIDE - 1)
+    w = x - np.floor(x)
+    m = np.zeros((HASH_SIDE, HASH_SIDE))
+    m[np.arange(HASH_SIDE), lo] += 1 - w
+    m[np.arange(HASH_SIDE), hi] += w
+    return m
 
 
 def colour_spread(rgb: np.ndarray) -> float:
@@ -130,8 +174,11 @@ def from_rgb(path: str, rgb: np.ndarray, width: int, height: int) -> Fingerprint
     """The fingerprint of an image whose ``(32, 32, 3)`` uint8 colour version is ``rgb``
     (what :func:`fingerprint` decodes, or what :mod:`.fpcache` kept of it)."""
     level, spread, projection = _colour_stats(rgb)
+    side = min(int(width), int(height)) or HASH_SIDE
+    luma = rgb.reshape(-1, 3).astype(np.float64).dot(_LUMA).reshape(rgb.shape[:2])
     return Fingerprint(path, phash(projection), spread, level, int(width), int(height),
-                       rgb=rgb)
+                       rgb=rgb, lhash=phash(luma),
+                       crop_hashes=tuple(phash(luma, crop_zoom(side, c)) for c in CROP_PIXELS))
 
 
 def fingerprints(paths: Sequence[str], progress: Callable[[int, int], None] | None = None,

@@ -2,8 +2,8 @@
 
 One file per dataset folder, ``<cache>/health/<key>.npz`` (numpy arrays, no pickle): each
 image's path, size, modification time, original width and height, its 32x32 colour
-version (3 KB) with the hash, level and spread computed from it and, for a file that could
-not be read, why. An entry is used only while the file's size and
+version (3 KB) with the hashes, level and spread computed from it and, for a file that
+could not be read, why. An entry is used only while the file's size and
 modification time are those recorded, as the decoded-image cache does; a cache that cannot
 be read is ignored, and one that cannot be written is skipped (the check's result does not
 depend on it).
@@ -18,11 +18,14 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from workbench.core.data.health.fingerprint import HASH_SIDE, Fingerprint, fingerprints
+from workbench.core.data.health.fingerprint import (CROP_PIXELS, HASH_SIDE, Fingerprint,
+                                                    fingerprints)
 
 #: Bump when what a fingerprint is made of changes: older files are then ignored (and
-#: removed when the new one is written). 2: a colour version instead of a grey one.
-FORMAT = 2
+#: removed when the new one is written). 2: a colour version instead of a grey one; 3: a
+#: hash of the luma and those of its enlargements (:attr:`~.fingerprint.Fingerprint.lhash`,
+#: :attr:`~.fingerprint.Fingerprint.crop_hashes`).
+FORMAT = 3
 
 
 def _file(root: str, fmt: int = FORMAT) -> Path:
@@ -45,7 +48,8 @@ def _load(file: Path) -> dict[str, tuple[tuple[int, int], Fingerprint]]:
         with np.load(file, allow_pickle=False) as z:
             paths, stats, sizes = z["paths"], z["stats"], z["sizes"]
             rgbs, errors, hashes = z["rgbs"], z["errors"], z["hashes"]
-            levels, spreads = z["levels"], z["spreads"]
+            levels, spreads, lhashes = z["levels"], z["spreads"], z["lhashes"]
+            crops = z["crops"]
     except (OSError, ValueError, KeyError):
         return {}
     out = {}
@@ -56,7 +60,8 @@ def _load(file: Path) -> dict[str, tuple[tuple[int, int], Fingerprint]]:
         else:
             out[p] = (stat, Fingerprint(p, int(hashes[i]), float(spreads[i]),
                                         float(levels[i]), int(sizes[i, 0]), int(sizes[i, 1]),
-                                        rgb=rgbs[i]))
+                                        rgb=rgbs[i], lhash=int(lhashes[i]),
+                                        crop_hashes=tuple(int(h) for h in crops[i])))
     return out
 
 
@@ -68,13 +73,18 @@ def _save(root: str, file: Path,
     stats = np.zeros((n, 2), dtype=np.int64)
     sizes = np.zeros((n, 2), dtype=np.int64)
     hashes = np.zeros(n, dtype=np.uint64)
+    lhashes = np.zeros(n, dtype=np.uint64)
+    crops = np.zeros((n, len(CROP_PIXELS)), dtype=np.uint64)
     levels, spreads = np.zeros(n), np.zeros(n)
     errors = []
     for i, p in enumerate(paths):
         stat, fp = entries[p]
         stats[i] = stat
         sizes[i] = (fp.width, fp.height)
-        hashes[i], levels[i], spreads[i] = fp.phash, fp.level, fp.spread
+        hashes[i], lhashes[i] = fp.phash, fp.lhash
+        if fp.crop_hashes:
+            crops[i] = fp.crop_hashes
+        levels[i], spreads[i] = fp.level, fp.spread
         if fp.rgb is not None:
             rgbs[i] = fp.rgb
         errors.append(fp.error)
@@ -82,7 +92,8 @@ def _save(root: str, file: Path,
         file.parent.mkdir(parents=True, exist_ok=True)
         tmp = file.with_name(f".{file.stem}.{os.getpid()}.tmp.npz")
         np.savez(tmp, paths=np.array(paths, dtype=str), stats=stats, sizes=sizes, rgbs=rgbs,
-                 hashes=hashes, levels=levels, spreads=spreads,
+                 hashes=hashes, lhashes=lhashes, crops=crops, levels=levels,
+                 spreads=spreads,
                  errors=np.array(errors, dtype=str))
         os.replace(tmp, file)
         for fmt in range(1, FORMAT):  # what older versions kept of this folder
