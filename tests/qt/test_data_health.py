@@ -294,3 +294,21 @@ def test_a_big_conflict_chooses_its_odd_one_out_and_shows_it(qtbot, tmp_path):
     assert health.model.chosen_image(row) == 0 < MAX_SHOWN  # drawn, and the one to act on
     health.table.selectRow(health.table.proxy.mapFromSource(health.model.index(row, 0)).row())
     assert health.chosen_path().endswith("zz_owl.png")
+
+
+def test_a_conflict_that_only_looks_alike_is_offered_for_review(capsys):
+    from workbench.cli.health import _print_text
+    from workbench.core.data.health.report import HealthReport
+
+    pair = ["/d/a/1.png", "/d/b/1.png"]
+    report = HealthReport("/d", ["a", "b"], 2, near_duplicates=[pair],
+                          conflicting_labels=[pair], look_alike=[pair],
+                          label_of={pair[0]: "a", pair[1]: "b"},
+                          side_of={pair[0]: "train", pair[1]: "val"})
+    [row] = [f for f in findings_of(report, (32, 32)) if f.kind == "conflict"]
+    assert "look alike, review" in row.detail.lower() and "same picture filed" not in \
+        row.detail
+    _print_text(report)
+    out = capsys.readouterr().out
+    assert "look alike across classes (1)" in out and "conflicting labels (" not in out
+    assert report.to_json()["look_alike"] == [pair]

@@ -163,8 +163,14 @@ def _print_text(report) -> None:
              f"{parts['test']} in test/)" if "test" in parts else "")
     print(f"{report.root}: {report.num_images} images{where}, {len(report.classes)} classes"
           + (f" ({report.excluded} excluded by the experiment)" if report.excluded else ""))
-    _groups(report, "conflicting labels", report.conflicting_labels,
+    alike = {frozenset(g) for g in getattr(report, "look_alike", None) or []}
+    _groups(report, "conflicting labels", [g for g in report.conflicting_labels
+                                           if frozenset(g) not in alike],
             "the same picture filed under different classes")
+    _groups(report, "look alike across classes", [g for g in report.conflicting_labels
+                                                  if frozenset(g) in alike],
+            "look alike, review: maybe the same picture under two classes, maybe two "
+            "similar pictures")
     for key, (title, why) in _LEAKS.items():
         _groups(report, title, [g["paths"] for g in report.leaks
                                 if tuple(g["parts"]) == key], why)

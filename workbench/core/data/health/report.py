@@ -77,6 +77,9 @@ class HealthReport:
     #: How far the label check's networks can be trusted (:func:`~.labels.label_quality`'s
     #: ``to_dict()``): None when the labels were not checked.
     label_quality: dict[str, Any] | None = None
+    #: Groups of copies that only look alike (every link near a limit, none exact): shown
+    #: for review rather than as the same picture (:attr:`.duplicates.CopyGroups.look_alike`).
+    look_alike: list[list[str]] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
@@ -102,7 +105,7 @@ class HealthReport:
                 "train_val_leaks": self.train_val_leaks, "test_leaks": self.test_leaks,
                 "leaks": self.leaks, "parts": dict(self.parts), "notes": list(self.notes),
                 "label_issues": self.label_issues, "labels_checked": self.labels_checked,
-                "label_quality": self.label_quality,
+                "label_quality": self.label_quality, "look_alike": self.look_alike,
                 "blank_images": self.blank_images, "extreme_aspect": self.extreme_aspect,
                 "tiny_images": self.tiny_images, "unreadable": self.unreadable,
                 "seconds": {k: round(v, 2) for k, v in self.seconds.items()}}
@@ -157,6 +160,7 @@ def check_dataset(experiment: Any, index: Any = None, labels: bool = False,
     copies = find_copies(fps)
     report.exact_duplicates, report.near_duplicates = copies.exact, copies.near
     report.conflicting_labels = conflicting(copies.components, report.label_of)
+    report.look_alike = [list(g) for g in copies.look_alike]
     report.leaks = part_leaks(copies.components, report.side_of)
     report.train_val_leaks = [g["paths"] for g in report.leaks
                               if {"train", "val"} <= set(g["parts"])]

@@ -32,6 +32,11 @@ KINDS: dict[str, tuple[str, str]] = {
     "aspect": ("Extreme aspect", "squeezed into the input's shape, it loses most detail"),
 }
 ORDER = {kind: i for i, kind in enumerate(KINDS)}
+#: What a conflict whose pictures only look alike
+#: (:attr:`workbench.core.data.health.report.HealthReport.look_alike`)
+#: is said to be instead of "the same picture".
+LOOK_ALIKE = ("look alike, review: maybe the same picture under two classes, maybe two "
+              "similar pictures")
 #: kind -> (one, several): how the summary line counts each kind.
 _COUNTED = {"conflict": ("conflicting label", "conflicting labels"),
             "leak": ("leak between parts", "leaks between parts"),
@@ -102,7 +107,11 @@ def _group_detail(report: Any, kinds: list[str], paths: list[str],
     names = ", ".join(relative(report, p) + size_text(sizes, p) for p in paths[:4])
     more = f" and {len(paths) - 4} more" if len(paths) > 4 else ""
     also = [KINDS[k][0].lower() for k in kinds[1:]]
-    text = f"{KINDS[kinds[0]][1][0].upper()}{KINDS[kinds[0]][1][1:]}. {names}{more}."
+    what = KINDS[kinds[0]][1]
+    if kinds[0] == "conflict" and frozenset(paths) in {
+            frozenset(g) for g in getattr(report, "look_alike", None) or []}:
+        what = LOOK_ALIKE  # near a limit: maybe two similar pictures, not one
+    text = f"{what[0].upper()}{what[1:]}. {names}{more}."
     return text + (f" Also: {', '.join(also)}." if also else "")
 
 
