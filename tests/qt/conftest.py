@@ -111,3 +111,23 @@ def make_evaluate_panel(qtbot, tmp_path):
     for p in panels:
         p.shutdown()
     task_pool().waitForDone()
+
+
+@pytest.fixture
+def train_panel(qtbot, tiny_experiment):
+    """``train_panel(epochs=None)``: a Train panel on the tiny experiment (trained for
+    ``epochs`` when given), shut down when the test ends."""
+    from workbench.qt.panels.train.panel import TrainPanel
+
+    panels = []
+
+    def make(epochs: int | None = None):
+        if epochs is not None:
+            tiny_experiment.training.epochs = epochs
+        p = TrainPanel(tiny_experiment)
+        qtbot.addWidget(p)
+        panels.append(p)
+        return p
+    yield make
+    for p in panels:
+        p.shutdown()

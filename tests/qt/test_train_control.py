@@ -9,18 +9,13 @@ from pathlib import Path
 import pytest
 
 from qt_helpers import after_epoch
-from workbench.qt.panels.train.panel import TrainPanel
 
 RUN_TIMEOUT_MS = 120000
 
 
 @pytest.fixture
-def panel(qtbot, tiny_experiment):
-    tiny_experiment.training.epochs = 3
-    p = TrainPanel(tiny_experiment)
-    qtbot.addWidget(p)
-    yield p
-    p.shutdown()
+def panel(train_panel):
+    return train_panel(epochs=3)
 
 
 def stop_after_epoch(monkeypatch, epoch: int) -> None:

@@ -8,7 +8,6 @@ import pytest
 from PySide6.QtCore import Qt
 
 from workbench.qt.panels.train.findings import ADDRESSED, severity_colour
-from workbench.qt.panels.train.panel import TrainPanel
 
 
 def finding(kind="diverged", epoch=2, severity="error", message="The loss exploded.",
@@ -20,11 +19,8 @@ def finding(kind="diverged", epoch=2, severity="error", message="The loss explod
 
 
 @pytest.fixture
-def panel(qtbot, tiny_experiment):
-    p = TrainPanel(tiny_experiment)
-    qtbot.addWidget(p)
-    yield p
-    p.shutdown()
+def panel(train_panel):
+    return train_panel()
 
 
 def tab(panel) -> tuple[str, str, bool]:

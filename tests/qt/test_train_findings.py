@@ -13,7 +13,6 @@ from PySide6.QtCore import Qt
 
 from workbench.core.runs.store import update_run_info, write_run_info
 from qt_helpers import after_epoch
-from workbench.qt.panels.train.panel import TrainPanel
 
 RUN_TIMEOUT_MS = 120000
 
@@ -30,12 +29,8 @@ def finding(kind="lr_too_low", epoch=1, severity="warning", message="The loss ba
 
 
 @pytest.fixture
-def panel(qtbot, tiny_experiment):
-    tiny_experiment.training.epochs = 1
-    p = TrainPanel(tiny_experiment)
-    qtbot.addWidget(p)
-    yield p
-    p.shutdown()
+def panel(train_panel):
+    return train_panel(epochs=1)
 
 
 def doctor_tab(panel) -> int:

@@ -10,7 +10,6 @@ from PySide6.QtCore import Qt
 
 from qt_helpers import after_epoch
 from workbench.core.runs.store import update_run_info
-from workbench.qt.panels.train.panel import TrainPanel
 
 RUN_TIMEOUT_MS = 120000
 
@@ -24,12 +23,8 @@ def finding(kind="lr_too_low", epoch=1, message="The loss barely moves.", label=
 
 
 @pytest.fixture
-def panel(qtbot, tiny_experiment):
-    tiny_experiment.training.epochs = 1
-    p = TrainPanel(tiny_experiment)
-    qtbot.addWidget(p)
-    yield p
-    p.shutdown()
+def panel(train_panel):
+    return train_panel(epochs=1)
 
 
 def click(qtbot, panel, i):

@@ -7,18 +7,14 @@ from __future__ import annotations
 import pytest
 
 from workbench.core.registry import Component
-from workbench.qt.panels.train.panel import TrainPanel
 from workbench.qt.panels.train.status import model_doctor_line
 
 RUN_TIMEOUT_MS = 120000
 
 
 @pytest.fixture
-def panel(qtbot, tiny_experiment):
-    p = TrainPanel(tiny_experiment)
-    qtbot.addWidget(p)
-    yield p
-    p.shutdown()
+def panel(train_panel):
+    return train_panel()
 
 
 def test_lr_10_for_adam_is_warned_about_and_the_button_sets_the_usual_rate(panel):

@@ -9,7 +9,6 @@ import pytest
 
 from workbench.core.registry import Component
 from workbench.qt.common import LogSpinBox
-from workbench.qt.panels.train.panel import TrainPanel
 
 from helpers import make_image_folder
 
@@ -17,11 +16,8 @@ RUN_TIMEOUT_MS = 120000
 
 
 @pytest.fixture
-def panel(qtbot, tiny_experiment):
-    p = TrainPanel(tiny_experiment)
-    qtbot.addWidget(p)
-    yield p
-    p.shutdown()
+def panel(train_panel):
+    return train_panel()
 
 
 def test_settings_are_bound_both_ways(panel):

@@ -9,19 +9,14 @@ from __future__ import annotations
 import pytest
 from PySide6.QtGui import QColor, QPalette
 
-from workbench.qt.panels.train.panel import TrainPanel
 from workbench.qt.panels.train.run_end import ENDED_COLOUR, run_end_text, show_run_end
 
 RUN_TIMEOUT_MS = 120000
 
 
 @pytest.fixture
-def panel(qtbot, tiny_experiment):
-    tiny_experiment.training.epochs = 3
-    p = TrainPanel(tiny_experiment)
-    qtbot.addWidget(p)
-    yield p
-    p.shutdown()
+def panel(train_panel):
+    return train_panel(epochs=3)
 
 
 @pytest.fixture

@@ -8,17 +8,13 @@ from workbench.core.experiment import Experiment
 from workbench.core.registry import Component
 from workbench.core.train.optim import OPTIMIZERS
 from workbench.core.train.schedules import SCHEDULERS
-from workbench.qt.panels.train.panel import TrainPanel
 
 RUN_TIMEOUT_MS = 120000
 
 
 @pytest.fixture
-def panel(qtbot, tiny_experiment):
-    p = TrainPanel(tiny_experiment)
-    qtbot.addWidget(p)
-    yield p
-    p.shutdown()
+def panel(train_panel):
+    return train_panel()
 
 
 def test_every_scheduler_is_listed_with_its_help(panel):
