@@ -414,3 +414,21 @@ def test_a_broken_experiment_file_keeps_the_last_sessions_work(qtbot, image_fold
     assert _plain(window.experiment) == _plain(edited.validate())
     window.close()
     assert _file().get("experiment") == _plain(edited.validate())
+
+
+def test_data_on_the_command_line_clears_the_sessions_exclusions_saying_so(
+        qtbot, image_folder, tmp_path):
+    # The session's exclusions named images of its own folder: on the DIR given with
+    # --data they would have dropped images silently (the Data tab says so, Keep them).
+    old = tmp_path / "old"
+    old.mkdir()
+    edited = _edited(old)
+    edited.data.exclude = ["red/red_000.png"]
+    _saved(edited)
+    window = _window(qtbot, data=str(image_folder))
+    panel = window.data_panel
+    qtbot.waitUntil(lambda: panel.index is not None, timeout=TIMEOUT_MS)
+    assert window.experiment.data.folder == str(image_folder)
+    assert window.experiment.data.exclude == []
+    assert panel.exclusions.cleared.text().startswith("Cleared 1 exclusion")
+    assert window.experiment.optimizer.type == "SGD"  # the rest of the session is kept

@@ -87,7 +87,10 @@ def create_window(data: str | None = None, experiment: str | None = None) -> Mai
                 missing = folder
     else:
         folder, adopt = demo_folder(), False
-    exp.data.folder = folder
+    if not (data and not experiment and exp.data.exclude):
+        exp.data.folder = folder
+    # else the kept experiment's exclusions name images of its own folder: the Data tab's
+    # scan of DIR sets the folder and clears them, saying so (Keep them), as an opened one
     window = MainWindow(exp)
     window_ref.append(window)
     place_window(window, session.geometry)
