@@ -49,6 +49,7 @@ def test_the_question_names_the_run_its_epoch_and_how_to_go_on(training_window):
     done = panel.plots.point_counts()["epochs"]
     assert f"“{name}” is training: epoch {done + 1} of 500" in text
     assert "kept" in text and "Continue…" in text
+    assert "workbench resume" not in text  # a learner's question, not a terminal's
 
 
 def test_a_signal_closes_without_asking_and_an_idle_window_never_asks(

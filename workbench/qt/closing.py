@@ -40,7 +40,7 @@ def stop_training_question(panel: Any) -> str:
     if done:
         return text + ("Quitting stops it. The finished epochs, their checkpoint and a model "
                        "are kept, and Continue… on the Train tab trains it further after "
-                       "the next start (or `workbench resume`).")
+                       "the next start.")  # the app's words: no terminal command here
     text += "No epoch has finished yet: quitting now keeps nothing of this run."
     last = str(getattr(panel, "last_run_dir", "") or "")
     if last and last != run_dir and os.path.isfile(os.path.join(last, "checkpoints",
