@@ -38,6 +38,30 @@ def loaded_data_panel(qtbot, folder, experiment=None):
     return panel
 
 
+def fake_label_check(monkeypatch, quality=None) -> None:
+    """check_dataset whose label check "finds" owls_07 to be a cat and cats_03 a dog (no
+    network trained), its networks reaching ``quality`` (a LabelQuality; none when None).
+    The fast checks are the real ones."""
+    from workbench.core.data.health import report as report_module
+
+    real = report_module.check_dataset
+
+    def fake(experiment, index=None, labels=False, progress=None, stop_event=None, **_kw):
+        report = real(experiment, index=index, progress=progress)
+        if labels:
+            cat = next(p for p in report.label_of if p.endswith("cats_03.png"))
+            owl = next(p for p in report.label_of if p.endswith("owls_07.png"))
+            report.label_issues = [
+                {"path": owl, "given": "owls", "suggested": "cats", "score": 0.61},
+                {"path": cat, "given": "cats", "suggested": "dogs", "score": 0.93}]
+            report.labels_checked = True
+            report.seconds["labels"] = 0.1
+            report.label_quality = quality.to_dict() if quality else None
+        return report
+
+    monkeypatch.setattr(report_module, "check_dataset", fake)
+
+
 def after_epoch(monkeypatch, epoch: int, act) -> None:
     """Call ``act(trainer)`` as epoch ``epoch`` ends, on the training thread (what Stop or
     Pause does, at a known point): a click sent from the GUI thread on the epoch's signal

@@ -131,3 +131,17 @@ def train_panel(qtbot, tiny_experiment):
     yield make
     for p in panels:
         p.shutdown()
+
+
+@pytest.fixture
+def train_window(qtbot):
+    """The main window on the default experiment with the Train tab shown, torch loaded
+    first (the settings' full forms, as in the app)."""
+    from workbench.qt.main_window import MainWindow, _default_experiment
+    from workbench.qt.startup import torch_loader
+
+    torch_loader().ensure_loaded()
+    w = MainWindow(_default_experiment())
+    qtbot.addWidget(w)
+    w.tabs.setCurrentWidget(w.train_panel)
+    return w

@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from helpers import make_photo_folder
-from qt_helpers import loaded_data_panel
+from qt_helpers import fake_label_check, loaded_data_panel
 from workbench.core.data.health import report as report_module
 from workbench.core.data.health.labels import LabelCheckCancelled
 from workbench.core.experiment import Experiment
@@ -44,21 +44,7 @@ def _check(qtbot, health, labels=False):
 @pytest.fixture
 def with_label_issue(monkeypatch):
     """check_dataset whose label check "finds" cats_03 to be a dog (no network trained)."""
-    real = report_module.check_dataset
-
-    def fake(experiment, index=None, labels=False, progress=None, stop_event=None, **_kw):
-        report = real(experiment, index=index, progress=progress)
-        if labels:
-            cat = next(p for p in report.label_of if p.endswith("cats_03.png"))
-            owl = next(p for p in report.label_of if p.endswith("owls_07.png"))
-            report.label_issues = [
-                {"path": owl, "given": "owls", "suggested": "cats", "score": 0.61},
-                {"path": cat, "given": "cats", "suggested": "dogs", "score": 0.93}]
-            report.labels_checked = True
-            report.seconds["labels"] = 0.1
-        return report
-
-    monkeypatch.setattr(report_module, "check_dataset", fake)
+    fake_label_check(monkeypatch)
 
 
 def test_a_copy_across_classes_is_found_and_excluding_it_is_an_experiment_setting(

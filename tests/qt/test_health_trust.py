@@ -10,7 +10,7 @@ import threading
 from PySide6.QtCore import Qt
 
 from helpers import make_photo_folder
-from qt_helpers import loaded_data_panel
+from qt_helpers import fake_label_check, loaded_data_panel
 from workbench.core.data.health import report as report_module
 from workbench.core.data.health.labels import LabelCheckCancelled, LabelQuality
 from workbench.core.experiment import Experiment
@@ -23,27 +23,6 @@ def _experiment() -> Experiment:
     exp.data.input_size = [32, 32]
     exp.training.device = "cpu"
     return exp
-
-
-def _fake_labels(monkeypatch, quality: LabelQuality | None):
-    """check_dataset whose label check "finds" cats_03 to be a dog and owls_07 a cat, its
-    networks reaching ``quality``."""
-    real = report_module.check_dataset
-
-    def fake(experiment, index=None, labels=False, progress=None, stop_event=None, **_kw):
-        report = real(experiment, index=index, progress=progress)
-        if labels:
-            cat = next(p for p in report.label_of if p.endswith("cats_03.png"))
-            owl = next(p for p in report.label_of if p.endswith("owls_07.png"))
-            report.label_issues = [
-                {"path": cat, "given": "cats", "suggested": "dogs", "score": 0.93},
-                {"path": owl, "given": "owls", "suggested": "cats", "score": 0.61}]
-            report.labels_checked = True
-            report.seconds["labels"] = 0.1
-            report.label_quality = quality.to_dict() if quality else None
-        return report
-
-    monkeypatch.setattr(report_module, "check_dataset", fake)
 
 
 def _check(qtbot, health, labels=False):
@@ -59,7 +38,7 @@ def _issue(health, name):
 
 def test_findings_of_a_weak_network_are_called_unreliable_and_cannot_move_files(
         qtbot, tmp_path, monkeypatch):
-    _fake_labels(monkeypatch, LabelQuality(0.48, 1 / 3, 36, 2))
+    fake_label_check(monkeypatch, LabelQuality(0.48, 1 / 3, 36, 2))
     health = loaded_data_panel(qtbot, make_photo_folder(tmp_path / "d"), _experiment()).health
     _check(qtbot, health, labels=True)
     summary = health.summary.text()
@@ -77,7 +56,7 @@ def test_findings_of_a_weak_network_are_called_unreliable_and_cannot_move_files(
 
 
 def test_a_trusted_label_check_says_how_well_its_network_did(qtbot, tmp_path, monkeypatch):
-    _fake_labels(monkeypatch, LabelQuality(0.91, 1 / 3, 36, 5))
+    fake_label_check(monkeypatch, LabelQuality(0.91, 1 / 3, 36, 5))
     health = loaded_data_panel(qtbot, make_photo_folder(tmp_path / "d"), _experiment()).health
     _check(qtbot, health, labels=True)
     assert health.summary.text().endswith(
@@ -89,7 +68,7 @@ def test_a_trusted_label_check_says_how_well_its_network_did(qtbot, tmp_path, mo
 
 def test_a_move_makes_the_findings_out_of_date_and_check_again_keeps_the_labels(
         qtbot, tmp_path, monkeypatch):
-    _fake_labels(monkeypatch, LabelQuality(0.91, 1 / 3, 36, 5))
+    fake_label_check(monkeypatch, LabelQuality(0.91, 1 / 3, 36, 5))
     root = make_photo_folder(tmp_path / "d")
     panel = loaded_data_panel(qtbot, root, _experiment())
     health = panel.health
@@ -120,7 +99,7 @@ def test_a_move_makes_the_findings_out_of_date_and_check_again_keeps_the_labels(
 
 def test_the_last_check_and_its_moves_come_back_in_the_next_session(
         qtbot, tmp_path, monkeypatch):
-    _fake_labels(monkeypatch, LabelQuality(0.91, 1 / 3, 36, 5))
+    fake_label_check(monkeypatch, LabelQuality(0.91, 1 / 3, 36, 5))
     root = make_photo_folder(tmp_path / "d")
     first = loaded_data_panel(qtbot, root, _experiment())
     _check(qtbot, first.health, labels=True)

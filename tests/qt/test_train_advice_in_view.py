@@ -11,15 +11,8 @@ from PySide6.QtWidgets import QApplication
 
 
 @pytest.fixture
-def window(qtbot):
-    from workbench.qt.main_window import MainWindow, _default_experiment
-    from workbench.qt.startup import torch_loader
-
-    torch_loader().ensure_loaded()  # the full forms, as in the app
-    w = MainWindow(_default_experiment())
-    qtbot.addWidget(w)
-    w.tabs.setCurrentWidget(w.train_panel)
-    return w
+def window(train_window):
+    return train_window
 
 
 def _settle(qtbot):

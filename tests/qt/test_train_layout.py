@@ -57,15 +57,8 @@ def test_a_bounded_label_asks_for_a_few_lines_needs_one_and_keeps_its_text(qtbot
 
 
 @pytest.fixture
-def window(qtbot):
-    from workbench.qt.main_window import MainWindow, _default_experiment
-    from workbench.qt.startup import torch_loader
-
-    torch_loader().ensure_loaded()  # the full forms, as in the app
-    w = MainWindow(_default_experiment())
-    qtbot.addWidget(w)
-    w.tabs.setCurrentWidget(w.train_panel)
-    return w
+def window(train_window):
+    return train_window
 
 
 def _long_messages(panel):

@@ -83,15 +83,8 @@ def test_scrolling_stops_at_rows_edges_and_reaches_the_end(qtbot, scroll):
 
 
 @pytest.fixture
-def window(qtbot):
-    from workbench.qt.main_window import MainWindow, _default_experiment
-    from workbench.qt.startup import torch_loader
-
-    torch_loader().ensure_loaded()  # the full forms, as in the app
-    w = MainWindow(_default_experiment())
-    qtbot.addWidget(w)
-    w.tabs.setCurrentWidget(w.train_panel)
-    return w
+def window(train_window):
+    return train_window
 
 
 @pytest.mark.parametrize("size", [(1366, 768), (1100, 706)])
