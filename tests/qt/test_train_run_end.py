@@ -123,10 +123,12 @@ def test_a_run_that_failed_otherwise_keeps_its_box(qtbot, panel, tmp_path, boxes
 def test_a_run_whose_every_batch_was_skipped_says_its_model_is_untrained():
     from workbench.qt.panels.train.status import saved_model_line
 
-    skipped = {"bundle": "/runs/a/bundle.pt", "history": [
-        {"epoch": 1, "train_loss": None, "train_acc": None, "val_loss": 1.1, "val_acc": 0.3}]}
+    skipped = {"bundle": "/runs/a/bundle.pt", "model": {"epoch": 1, "untrained": True},
+               "history": [{"epoch": 1, "train_loss": None, "train_acc": None,
+                            "val_loss": 1.1, "val_acc": 0.3}]}
     text, level = saved_model_line(skipped)
     assert level == "warning" and "untrained" in text and "Predict" not in text
-    trained = {"bundle": "/runs/a/bundle.pt", "history": [{"epoch": 1, "train_loss": 0.9}]}
+    trained = {"bundle": "/runs/a/bundle.pt", "model": {"epoch": 1},
+               "history": [{"epoch": 1, "train_loss": 0.9}]}
     text, level = saved_model_line(trained)
     assert level == "info" and text.startswith("Model saved to /runs/a/bundle.pt")

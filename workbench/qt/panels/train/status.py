@@ -99,8 +99,7 @@ def ending_text(summary: dict) -> tuple[str, str]:
 def saved_model_line(summary: dict) -> tuple[str, str]:
     """The line under the plots once a run saved its model: where, and what to do next; a
     warning when no training batch ran (every batch skipped: the model is untrained)."""
-    history = summary.get("history") or []
-    if history and all(h.get("train_loss") is None for h in history):
+    if (summary.get("model") or {}).get("untrained"):  # the core's FitResult.untrained
         return (f"No training batch ran (every batch was skipped), so the saved model "
                 f"{summary['bundle']} is untrained. Set the batch size to 32 (at least 8 "
                 f"with BatchNorm) and train again.", "warning")
