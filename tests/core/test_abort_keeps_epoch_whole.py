@@ -117,3 +117,42 @@ def test_the_blocks_own_error_goes_up_and_an_abort_is_told_from_a_failure():
     except ValueError:
         seen.append(aborting())
     assert seen == [True, False] and not aborting()
+
+
+# Both signals arrive in the teardown, after the last epoch, before the end hooks ran.
+_TEARDOWN_SCRIPT = """
+import signal, sys
+from workbench.core.train import setup
+
+real = setup.RunSetup._teardown
+
+def teardown(self):
+    signal.raise_signal(signal.SIGINT)  # stop (nothing left to stop)
+    signal.raise_signal(signal.SIGINT)  # abort
+    print("after the second Ctrl-C", file=sys.stderr, flush=True)
+    real(self)
+
+setup.RunSetup._teardown = teardown
+from workbench.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@posix
+def test_a_second_ctrl_c_in_the_teardown_waits_for_run_json(tmp_path, tiny_experiment):
+    """Stop 30's note: a second Ctrl-C after the run had stopped, in the teardown, skipped
+    the end hooks and left run.json "running" (listed as interrupted) with no bundle."""
+    tiny_experiment.training.epochs = 1
+    tiny_experiment.save(tmp_path / "exp.json")
+    run_dir = tmp_path / "run"
+    proc = subprocess.run([sys.executable, "-c", _TEARDOWN_SCRIPT, "train",
+                           str(tmp_path / "exp.json"), "--out", str(run_dir)],
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "WORKBENCH_TENSORBOARD": "0"})
+    err = proc.stderr
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "after the second Ctrl-C" in err
+    assert "finishing the run first, then aborting" in err
+    info = json.loads((run_dir / "run.json").read_text())
+    assert info["status"] != "running" and info["epochs_done"] == 1, info
+    assert info["finished"] and (run_dir / "bundle.pt").exists()

@@ -24,6 +24,7 @@ from typing import Any, Iterable
 import torch
 
 from workbench.core.experiment import Experiment
+from workbench.core.interrupts import uninterrupted
 from workbench.core.train.callbacks.base import Callback, FitResult
 from workbench.core.train.callbacks.pause import PauseGate
 from workbench.core.train.device import deterministic_mode
@@ -215,18 +216,23 @@ class Trainer(RunSetup, Steps, Resumable):
                 raise replacement from None
             raise
         finally:
-            self._teardown()
-            if self.model is not None:
-                self.model.to("cpu", memory_format=torch.contiguous_format).eval()
-            best = self.tracker.best if self.tracker is not None else None
-            result = FitResult(list(self.history), list(self.classes), self.model, stopped,
-                               self.experiment, sorted(self._skipped.items()), error,
-                               early, reason, dict(best) if best else None, restored, kind,
-                               self._weights_epoch(restored, best), self.findings)
-            self.result = result
-            # Every callback hears the end, even when one before it fails (a recorder that
-            # cannot write its bundle must not leave the app's bridge, or run.json, waiting).
-            failures = self._emit_all("on_fit_end", result)
+            # Kept whole: a second Ctrl-C in the teardown or the bundle write waits for the
+            # end hooks (core.interrupts), so run.json is never left saying "running".
+            with uninterrupted("finishing the run"):
+                self._teardown()
+                if self.model is not None:
+                    self.model.to("cpu", memory_format=torch.contiguous_format).eval()
+                best = self.tracker.best if self.tracker is not None else None
+                result = FitResult(list(self.history), list(self.classes), self.model,
+                                   stopped, self.experiment, sorted(self._skipped.items()),
+                                   error, early, reason, dict(best) if best else None,
+                                   restored, kind, self._weights_epoch(restored, best),
+                                   self.findings)
+                self.result = result
+                # Every callback hears the end, even when one before it fails (a recorder
+                # that cannot write its bundle must not leave the app's bridge, or run.json,
+                # waiting).
+                failures = self._emit_all("on_fit_end", result)
             if failures and error is None:
                 raise failures[0]
         return result
