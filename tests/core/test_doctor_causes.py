@@ -139,3 +139,15 @@ def test_dropout_that_lets_nothing_through_is_the_cause_not_the_rate():
     exp.model.layers[2].params["p"] = 0.9  # learns from scraps: named, after a stopping cause
     (cause,) = model_causes(exp, 10)
     assert cause.code == "dropout-too-high" and not cause.stops
+
+
+def test_only_a_zero_constant_is_said_to_starve_the_layers_before_of_gradient():
+    """Stop 30's note: a constant init of 0.5 was said to give the layers before "no
+    gradient at all" (true of zeros only), and its title read "every weight the same"."""
+    half = model_causes(_mlp(type="constant", params={"val": 0.5}), 10)[0]
+    assert "every weight 0.5" in half.why and "learn as one" in half.why
+    assert "no gradient" not in half.why and "from zeros" not in half.why
+    for init in ({"type": "zeros"}, {"type": "constant", "params": {"val": 0.0}},
+                 {"type": "normal", "params": {"mean": 0.0, "std": 0.0}}):
+        why = model_causes(_mlp(**init), 10)[0].why
+        assert "every weight 0)" in why and "get no gradient at all" in why, why

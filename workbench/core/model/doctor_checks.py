@@ -140,15 +140,29 @@ def _constant(init: Any) -> str | None:
     except Exception:  # an invalid spec is reported when the experiment is validated
         return None
     if kind in CONSTANT_INITS:
-        value = {"zeros": "0", "ones": "1"}.get(kind, "the same")
-        return f"{kind} initialisation (every weight {value})"
+        value = {"zeros": 0, "ones": 1}.get(kind, p.get("val"))
+        return f"{kind} initialisation (every weight {_num(value)})"
     if kind == "normal" and p.get("std") == 0:
-        return f"normal initialisation with std 0 (every weight {p.get('mean')})"
+        return f"normal initialisation with std 0 (every weight {_num(p.get('mean'))})"
     if kind == "uniform" and p.get("a") == p.get("b"):
-        return f"uniform initialisation with a = b (every weight {p.get('a')})"
+        return f"uniform initialisation with a = b (every weight {_num(p.get('a'))})"
     if p.get("gain") == 0:
         return f"{kind} initialisation with gain 0 (every weight 0)"
     return None
+
+
+def _num(value: Any) -> str:
+    """A constant weight as a person writes it (0, 0.5, 1e-08), "the same" when unknown."""
+    try:
+        return f"{float(value):g}"
+    except (TypeError, ValueError):
+        return "the same"
+
+
+def starts_from_zero(finding: Finding) -> bool:
+    """Whether a ``constant-init`` finding's constant is 0 (then the layers before get no
+    gradient either), as :func:`_constant` words it in the title."""
+    return "every weight 0)" in finding.title or "every weight -0)" in finding.title
 
 
 _SYMMETRY = ("Every unit of a layer then starts with the same weights, computes the same "

@@ -39,8 +39,7 @@ MIN_BATCH = 8
 #: learn. ``stops``: it stops learning outright (so a silent layer or weights that do not
 #: move are its doing, not the rate's); the others make learning poor.
 _EFFECTS: dict[str, tuple[str, bool]] = {
-    "constant-init": ("so the units of a layer learn as one, and from zeros the layers "
-                      "before the last get no gradient at all", True),
+    "constant-init": ("so the units of a layer learn as one", True),
     "activation-after-output": ("so the class scores it clips get (nearly) equal scores and "
                                 "little or no gradient", True),
     "softmax-before-cross-entropy": ("so the loss receives almost equal scores and its "
@@ -105,6 +104,8 @@ def model_causes(experiment: Any, num_classes: int) -> list[Cause]:
         if f.code not in _EFFECTS or f.severity != "warning":
             continue
         effect, stops = _EFFECTS[f.code]
+        if f.code == "constant-init" and M.starts_from_zero(f):
+            effect += ", and from zeros the layers before the last get no gradient at all"
         fix, act = _fix_of(f.code, f.layer, f.fix.label if f.fix else "")
         title = f.title[:1].lower() + f.title[1:]  # it follows a colon
         causes.append(Cause(f.code, f"{title}, {effect}", fix, act, stops))
