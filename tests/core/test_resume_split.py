@@ -178,3 +178,26 @@ def test_evaluate_measures_the_runs_own_validation_images_after_the_folder_chang
         {r for r in _rels(folder, samples) if r.startswith("blue/n")}
     assert not _rels(folder, samples) & record.train
     assert _rels(folder, fresh_val) & record.train, "the plain split would differ here"
+
+
+def test_int8_calibrates_and_compares_on_the_split_the_run_recorded(tmp_path,
+                                                                    tiny_experiment):
+    """Stop 30's note: ``export --int8`` compared the float and int8 models on the folder's
+    current split, which after a change holds images the run trained on."""
+    from workbench.core.bundle import load_bundle
+    from workbench.core.export.int8 import calibration_splits
+
+    run_dir = tmp_path / "run"
+    first = Seen()
+    outcome = run_training(tiny_experiment, run_dir, [first])
+    folder = tiny_experiment.data.folder
+    _change_folder(folder, read_split_record(run_dir).val)
+    index = scan_folder(folder)
+    kept = split_of_run(index, tiny_experiment.data, run_dir)
+    assert kept != split_for(index, tiny_experiment.data)
+    bundle = load_bundle(outcome.bundle_path)
+    assert calibration_splits(bundle) == kept
+    # The bundle on its own (copied out of its run folder): the experiment's split.
+    alone = tmp_path / "alone.pt"
+    alone.write_bytes(Path(outcome.bundle_path).read_bytes())
+    assert calibration_splits(load_bundle(alone)) == split_for(index, tiny_experiment.data)

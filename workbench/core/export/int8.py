@@ -82,14 +82,15 @@ Splits = tuple[list[tuple[str, int]], list[tuple[str, int]]]
 def calibration_splits(bundle: Any, folder: str | Path | None = None) -> Splits:
     """The bundle's training and validation split (``(path, label)`` lists) that
     :func:`quantize_onnx` calibrates on and compares with: of its experiment's dataset, or
-    of ``folder`` when the dataset has moved there (split as in training).
+    of ``folder`` when the dataset has moved there (split as the run recorded it, or as in
+    training when the bundle is not in its run folder).
 
     Call it before writing anything: it raises :class:`WorkbenchError` naming the folder and
     what to do when the dataset is gone or no longer has the bundle's classes.
     """
     from workbench.core.data.demo import dataset_folder
     from workbench.core.data.scan import scan_folder
-    from workbench.core.data.split import split_for
+    from workbench.core.data.split_record import split_of_run
 
     exp = bundle.experiment
     folder = str(folder) if folder else dataset_folder(exp.data.folder)
@@ -103,7 +104,9 @@ def calibration_splits(bundle: Any, folder: str | Path | None = None) -> Splits:
                              f"({', '.join(bundle.classes)}), so there are no training images "
                              f"to calibrate the int8 model on: give the bundle's dataset "
                              f"with --data DIR")
-    return split_for(index, exp.data)
+    # A bundle in its run folder: the split the run recorded, so the int8 and float models
+    # are compared on the images the run validated on, not on ones added and trained on since.
+    return split_of_run(index, exp.data, Path(bundle.path).parent if bundle.path else None)
 
 
 def _accuracy(session: Any, batches: list[tuple[np.ndarray, np.ndarray]]) -> float:
