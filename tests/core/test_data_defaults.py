@@ -157,3 +157,32 @@ def test_colour_modes_are_named_and_and_more_counts_what_is_left():
     assert _modes(four) == "modes RGB 64, RGBA 1, CMYK 1, L 1"
     five = ImageSummary(modes=Counter({"RGB": 60, "RGBA": 3, "CMYK": 2, "L": 1, "P": 1}))
     assert _modes(five) == "modes RGB 60, RGBA 3, CMYK 2 and 2 more (2 images)"
+
+
+def test_mixed_sizes_choose_the_same_input_from_a_sample_as_from_every_image():
+    """A walkthrough: `workbench init` (headers of a sample) chose 33x32 for a folder of
+    16-48 px images where the app (every header) chose 32x32; the median of mixed sizes
+    is rounded to a multiple of 8, so both choose one size."""
+    from collections import Counter
+
+    from workbench.core.data.summary import ImageSummary
+
+    def chosen(sides):
+        summary = ImageSummary(sizes=Counter((s + 1, s) for s in sides),
+                               modes=Counter({"RGB": len(sides)}))
+        return data_defaults(Experiment(), _Index(), summary)
+
+    every, sample = chosen([29, 30, 31, 32, 33, 34, 35]), chosen([30, 31, 32, 33])
+    assert every.input_size == sample.input_size == [32, 32]
+    assert "rounded to a multiple of 8" in every.describe()
+    assert chosen([60, 61, 62, 63, 64, 100, 120]).input_size == [64, 64]
+    # One size that most images have is taken as it is.
+    one = ImageSummary(sizes=Counter({(29, 27): 5, (40, 40): 2}), modes=Counter({"L": 7}))
+    assert data_defaults(Experiment(), _Index(), one).input_size == [27, 29]
+
+
+class _Index:
+    classes = ["a", "b"]
+    root = ""
+    samples: list = []
+    val_samples = None

@@ -36,6 +36,8 @@ if TYPE_CHECKING:  # pragma: no cover
 MAX_INPUT_SIDE = 224
 #: Images with a side under this keep the experiment's size (pooling layers need room).
 MIN_INPUT_SIDE = 8
+#: The input size chosen from images of mixed sizes (their median) is a multiple of this.
+MIXED_STEP = 8
 #: Headers read by :func:`data_defaults` when it is given no summary (evenly spread).
 SAMPLE_LIMIT = 1000
 #: Pillow modes without colour: 1-bit, 8-bit gray (with alpha), 16/32-bit integer, float.
@@ -159,8 +161,11 @@ def data_defaults(experiment: "Experiment", index: "DatasetIndex",
         mode_why = (f"grayscale, {_modes(summary)}" if gray else
                     f"in colour, {_modes(summary)}")
         if size_why is None:
+            rounded = (f", rounded to a multiple of {MIXED_STEP}"
+                       if [summary.median_height, summary.median_width] != size
+                       and "median" in _common(summary) else "")
             reasons.append(f"input {_hw(size)} and {_channels(channels)}: the size and colour "
-                           f"mode of the images ({_common(summary)}, {mode_why})")
+                           f"mode of the images ({_common(summary)}{rounded}, {mode_why})")
         else:
             reasons.append(size_why)
             reasons.append(f"{_channels(channels)}: the colour mode of the images "
@@ -237,8 +242,12 @@ def adapt_values(values: Sequence[float], channels: int) -> list[float]:
 def _size(summary: "ImageSummary", current: list[int]) -> tuple[list[int], str | None]:
     """``(input size, None)`` taken from the images, or ``(current, why it stays)``."""
     (w, h), n = summary.sizes.most_common(1)[0]
-    if 2 * n < summary.count:  # no size is most of them: the (lower) medians
-        w, h = summary.median_width, summary.median_height
+    if 2 * n < summary.count:
+        # No size is most of them: the (lower) medians, to a multiple of MIXED_STEP. A
+        # median of mixed sizes moves with the images read (the CLI reads a sample of
+        # headers, the app all of them: 33x32 against 32x32 for one folder); rounded, both
+        # choose the same, and the pooling layers halve it evenly.
+        w, h = _round_to_step(summary.median_width), _round_to_step(summary.median_height)
     if max(w, h) > MAX_INPUT_SIDE:
         return current, (f"input stays {_hw(current)}: the images are large "
                          f"({_common(summary)}) and are shrunk to it; a larger input sees "
@@ -248,6 +257,14 @@ def _size(summary: "ImageSummary", current: list[int]) -> tuple[list[int], str |
                          f"smaller than {MIN_INPUT_SIDE} pixels on a side, too small for "
                          f"most networks, and are enlarged to it")
     return [h, w], None
+
+
+def _round_to_step(side: int) -> int:
+    """``side`` to the nearest multiple of :data:`MIXED_STEP` (halves up), at least one
+    step; a side under a step stays (it is refused as too small with its own size)."""
+    if side < MIXED_STEP:
+        return int(side)
+    return max(MIXED_STEP, int((side + MIXED_STEP // 2) // MIXED_STEP * MIXED_STEP))
 
 
 def _common(summary: "ImageSummary") -> str:
