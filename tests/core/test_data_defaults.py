@@ -68,12 +68,31 @@ def test_one_colour_image_among_grayscale_ones_keeps_three_channels(tmp_path):
     assert "RGB 1" in defaults.describe()
 
 
-def test_a_backbone_keeps_its_size_and_rgb(tmp_path):
+def test_a_backbone_takes_its_pretrained_size_normalisation_and_rgb(tmp_path):
+    """A walkthrough: `init --preset resnet18 --data DIR` kept 32x32 and mean/std 0.5 for
+    an ImageNet-pretrained backbone, which hurts transfer accuracy without a sign."""
+    from workbench.core.model.backbone_weights import backbone_preprocessing
+
     folder = _digits(tmp_path)
     exp = preset_experiment("resnet18", folder)
     defaults = adopt_data_defaults(exp, scan_folder(folder))
-    assert exp.data.input_size == [32, 32] and exp.data.channels == 3
-    assert "resnet18" in defaults.describe() and "RGB" in defaults.describe()
+    expected = backbone_preprocessing("resnet18")
+    assert exp.data.input_size == expected["input_size"] == [224, 224]
+    assert exp.data.channels == 3
+    assert (exp.data.mean, exp.data.std) == (expected["mean"], expected["std"])
+    text = defaults.describe()
+    assert "resnet18's normalisation (mean 0.485, 0.456, 0.406" in text and "grayscale" in text
+    assert set(defaults.changes) >= {"data.input_size", "data.mean", "data.std"}
+    # The table said without torchvision is torchvision's own, for every torchvision arch.
+    from workbench.core.data.defaults import pretrained_preprocessing
+    from workbench.core.model.backbones import ARCHS
+
+    for arch in (a for a in ARCHS if not a.startswith("timm/")):
+        pre, own = pretrained_preprocessing(arch), backbone_preprocessing(arch)
+        assert {k: pre[k] for k in ("input_size", "mean", "std")} == \
+            {k: own[k] for k in ("input_size", "mean", "std")}, arch
+    # Fitted once, it is left as it is.
+    assert adopt_data_defaults(exp, scan_folder(folder)).changes == {}
     assert exp.augment.transforms == []  # digits still must not be mirrored
 
 

@@ -36,6 +36,8 @@ if TYPE_CHECKING:  # pragma: no cover
 MAX_INPUT_SIDE = 224
 #: Images with a side under this keep the experiment's size (pooling layers need room).
 MIN_INPUT_SIDE = 8
+#: The input size torchvision's ImageNet networks were trained at ([height, width]).
+PRETRAINED_INPUT = (224, 224)
 #: The input size chosen from images of mixed sizes (their median) is a multiple of this.
 MIXED_STEP = 8
 #: Headers read by :func:`data_defaults` when it is given no summary (evenly spread).
@@ -96,6 +98,29 @@ def has_backbone(experiment: "Experiment") -> str | None:
     return None
 
 
+def pretrained_preprocessing(arch: str) -> dict[str, Any] | None:
+    """The input size, mean and std ``arch``'s pretrained weights expect (see
+    :func:`~workbench.core.model.backbone_weights.backbone_preprocessing`), None when they
+    cannot be told. torchvision's networks all take ImageNet's at 224x224 (said here, so
+    that opening a folder on the GUI thread imports no torchvision); a timm model's are
+    its own (timm is asked)."""
+    if not arch.startswith("timm/"):
+        from workbench.core.data.stats import NORMALIZATION_PRESETS
+
+        mean, std = NORMALIZATION_PRESETS["ImageNet"]
+        return {"input_size": list(PRETRAINED_INPUT), "mean": list(mean), "std": list(std)}
+    try:
+        from workbench.core.model.backbone_weights import backbone_preprocessing
+
+        return backbone_preprocessing(arch)
+    except Exception:  # noqa: BLE001  (no timm, an unknown arch: keep what is there)
+        return None
+
+
+def _values(values: Sequence[float]) -> str:
+    return ", ".join(f"{float(v):g}" for v in values)
+
+
 def grayscale_suggestion(experiment: "Experiment", summary: "ImageSummary") -> str | None:
     """``"All images are grayscale: use 1 channel"`` when the data is grayscale but kept as
     RGB (and no pretrained backbone needs RGB); else None."""
@@ -146,11 +171,21 @@ def data_defaults(experiment: "Experiment", index: "DatasetIndex",
     size, channels = [int(v) for v in d.input_size], int(d.channels)
     reasons: list[str] = []
     arch = has_backbone(experiment)
+    mean = std = None
     if arch is not None:
         channels = 3
-        reasons.append(f"input stays {_hw(size)} and 3 channels: the network starts with a "
-                       f"pretrained {arch}, which takes RGB images (grayscale ones are "
-                       f"converted)")
+        pre = pretrained_preprocessing(arch)
+        if pre is None:
+            reasons.append(f"input stays {_hw(size)} and 3 channels: the network starts "
+                           f"with a pretrained {arch}, which takes RGB images (grayscale "
+                           f"ones are converted)")
+        else:
+            size, mean, std = list(pre["input_size"]), pre["mean"], pre["std"]
+            reasons.append(f"input {_hw(size)}, 3 channels and {arch}'s normalisation "
+                           f"(mean {_values(mean)}, std {_values(std)}): what the "
+                           f"pretrained {arch} was trained with (grayscale images are "
+                           f"converted; a smaller input trains faster, with weaker "
+                           f"features)")
     elif summary.count == 0:
         reasons.append(f"input stays {_hw(size)} and {_channels(channels)}: no image header "
                        f"could be read to measure")
@@ -193,6 +228,9 @@ def data_defaults(experiment: "Experiment", index: "DatasetIndex",
         changes["data.input_size"] = list(size)
     if channels != int(d.channels):
         changes["data.channels"] = channels
+    if mean is not None and ([float(v) for v in d.mean], [float(v) for v in d.std]) != \
+            (mean, std):
+        changes["data.mean"], changes["data.std"] = list(mean), list(std)
     if removed:
         changes["augment.transforms"] = transforms
     return DataDefaults(list(size), channels, transforms, removed, reasons, changes)
@@ -213,6 +251,9 @@ def apply_data_defaults(experiment: "Experiment", defaults: DataDefaults) -> boo
         d.channels = defaults.channels
         d.mean = adapt_values(d.mean, d.channels)
         d.std = adapt_values(d.std, d.channels)
+        changed = True
+    if "data.mean" in defaults.changes:
+        d.mean, d.std = list(defaults.changes["data.mean"]), list(defaults.changes["data.std"])
         changed = True
     if defaults.removed:
         experiment.augment.transforms = [t for t in experiment.augment.transforms
