@@ -5,6 +5,7 @@ a refused resume names are few, and files the scan left out are said at the star
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -135,13 +136,37 @@ def test_a_dataset_of_empty_files_fails_with_exit_2_and_no_bundle(capsys, tmp_pa
     run_dir = tmp_path / "run"
     code, out, err = run(capsys, "train", exp_file, "--data", data, "--out", run_dir)
     assert code == 2
+    # Refused before training, as the app's Data tab refuses it (each class's files are
+    # decoded until one reads).
     message = err.strip().splitlines()[-1]
+    assert ("class 'cats' in " in message and "has no usable training images (all 4 of its "
+            "files are unreadable)" in message), message
+    assert "epoch 1/" not in out and not (run_dir / "bundle.pt").exists()
+    # The folder the command made is not left holding a "failed" husk (the app's runs
+    # leave none either).
+    assert not run_dir.exists()
+
+
+def test_files_gone_unreadable_once_the_run_started_fail_it_with_no_bundle(
+        tmp_path, tiny_experiment):
+    """Files found readable before the run and empty by the time an epoch reads them: no
+    image of the training split can be read, so the run fails without a bundle."""
+    from workbench.core.train.run import run_training
+
+    exp = tiny_experiment.copy()
+    exp.training.epochs = 1
+    folder = Path(exp.data.folder)
+
+    class EmptyEveryFile(Callback):
+        def on_fit_start(self, trainer, info):
+            for path in folder.rglob("*.png"):
+                path.write_bytes(b"")
+
+    outcome = run_training(exp, tmp_path / "run", [EmptyEveryFile()], created=True)
+    assert outcome.failed and outcome.bundle_path is None
+    message = str(outcome.error)
     assert "no image of the training split could be read in epoch 1" in message
     assert "empty file (0 bytes)" in message and "No bundle is written" in message
-    assert "epoch 1/" not in out and not (run_dir / "bundle.pt").exists()
-    # The run started (run.json was written) and kept nothing, so the folder the command
-    # made is not left holding a "failed" husk (the app's runs leave none either).
-    assert not run_dir.exists()
 
 
 def test_a_validation_split_of_unreadable_files_fails(capsys, tmp_path, tiny_experiment):
@@ -153,14 +178,16 @@ def test_a_validation_split_of_unreadable_files_fails(capsys, tmp_path, tiny_exp
     exp_file = tmp_path / "exp.json"
     tiny_experiment.save(exp_file)
     code, out, err = run(capsys, "train", exp_file, "--data", data, "--out", tmp_path / "run")
-    assert code == 2 and "no image of the validation split could be read in epoch 1" in err
-    assert not (tmp_path / "run" / "bundle.pt").exists()
-    # Checked first (as the app's Data tab does), the folder is refused before training.
+    # Refused before training, with the words of the app's Data tab (a folder checked
+    # first is refused by the same check).
+    words = r"the validation folder of .* has no readable image \(all 2 of its files are " \
+            r"unreadable"
+    assert code == 2 and re.search(words, err), err
+    assert not (tmp_path / "run").exists()
     from workbench.core.data.scan import scan_folder
     from workbench.core.errors import DataError
 
-    with pytest.raises(DataError, match="the validation folder of .* has no readable image "
-                                        r"\(all 2 of its files are unreadable"):
+    with pytest.raises(DataError, match=words):
         scan_folder(data, verify=True).check_trainable()
 
 

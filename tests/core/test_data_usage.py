@@ -51,7 +51,9 @@ def _train_val_test(root, per_class=6):
 def test_the_training_header_run_json_and_report_count_what_the_run_used(
         capsys, tmp_path, tiny_experiment):
     root = tmp_path / "tiny"
-    (root / "red" / "broken.png").write_bytes(b"not a png")  # met by the run, not the scan
+    # Met by the run, not the scan: after the class's first file, the one a run decodes
+    # before it starts (to refuse a class whose every file is unreadable).
+    (root / "red" / "red_zz_broken.png").write_bytes(b"not a png")
     tiny_experiment.data.exclude = ["blue/blue_000.png"]
     tiny_experiment.training.epochs = 1
     exp_file = tmp_path / "exp.json"

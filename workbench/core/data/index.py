@@ -75,6 +75,10 @@ class DatasetIndex:
         took out as unreadable, with their labels: the split is made with them and then
         drops them (:func:`~.split.split_samples`), so it is the same whether or not the
         check ran (the app checks, a command-line run meets a damaged file as it goes).
+    verified
+        Every sample was decoded (:func:`verify_samples`, ``scan_folder(verify=True)``):
+        ``unreadable`` lists every damaged file, so :func:`check_class_files` has nothing
+        to add.
     """
 
     root: str
@@ -90,6 +94,7 @@ class DatasetIndex:
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     dropped: list[tuple[str, int]] = field(default_factory=list)
+    verified: bool = False
 
     @property
     def num_classes(self) -> int:
@@ -125,6 +130,11 @@ class DatasetIndex:
         for _, label in self.samples:
             counts[self.classes[label]] += 1
         return counts
+
+    def unreadable_classes(self) -> list[str]:
+        """Classes with no readable image in the training part (every file of theirs that
+        was decoded failed): training refuses them (:meth:`check_trainable`)."""
+        return [c for c, n in self.train_counts().items() if n == 0]
 
     def to_json_dict(self) -> dict:
         """A JSON-ready summary (what ``workbench scan --json`` prints)."""
@@ -183,8 +193,7 @@ class DatasetIndex:
                                 f"{os.path.basename(bad[0].path)}: {bad[0].reason}): replace "
                                 f"them, or remove that folder to hold validation images out "
                                 f"of train/")
-        train_counts = self.train_counts()
-        missing = [c for c, n in train_counts.items() if n == 0]
+        missing = self.unreadable_classes()
         if missing:
             c = missing[0]
             bad = sum(1 for u in self.unreadable if _in_class(u.path, root, c))
@@ -234,6 +243,39 @@ def verify_samples(index: DatasetIndex, progress: Callable[[int, int], None] | N
     _verify(index, progress, check_cancel)
 
 
+def check_class_files(index: DatasetIndex) -> None:
+    """Decode each class's training files in turn until one reads (and the validation
+    part's, in the ``train_val`` layout), moving those that do not to ``index.unreadable``
+    as :func:`verify_samples` does: the cheap check (one decode a class, unless its first
+    files are damaged) after which :meth:`~DatasetIndex.check_trainable` refuses a class
+    whose every file is unreadable, as it does after a full check. Nothing to do for a
+    verified index.
+    """
+    if index.verified:
+        return
+    groups: dict[object, list[str]] = {}
+    for path, label in index.samples:
+        groups.setdefault(label, []).append(path)
+    if index.val_samples:
+        groups["val"] = [p for p, _ in index.val_samples]
+    pending = {key: iter(paths) for key, paths in groups.items()}
+    reasons: dict[str, str] = {}
+    workers = min(32, (os.cpu_count() or 1) + 4)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wb-verify") as pool:
+        while pending:  # one file of each group still unsettled per round
+            batch = {key: next(it, None) for key, it in pending.items()}
+            batch = {key: path for key, path in batch.items() if path is not None}
+            for (key, path), reason in zip(batch.items(), pool.map(_check_file,
+                                                                   batch.values())):
+                if reason is None:
+                    del pending[key]  # a readable file: the class has something to learn
+                else:
+                    reasons[path] = reason
+            for key in set(pending) - set(batch):
+                del pending[key]  # every file tried, none readable
+    _drop(index, [p for paths in groups.values() for p in paths], reasons)
+
+
 def _verify(index: DatasetIndex, progress: Callable[[int, int], None] | None,
             check_cancel: Callable[[], None]) -> None:
     paths = [p for p, _ in index.samples] + [p for p, _ in (index.val_samples or [])] + \
@@ -253,6 +295,12 @@ def _verify(index: DatasetIndex, progress: Callable[[int, int], None] | None,
                     reasons[path] = reason
             if progress is not None:
                 progress(min(start + chunk, total), total)
+    index.verified = True
+    _drop(index, paths, reasons)
+
+
+def _drop(index: DatasetIndex, paths: list[str], reasons: dict[str, str]) -> None:
+    """Move the ``paths`` that have a reason (in their order) to ``index.unreadable``."""
     if not reasons:
         return
     index.unreadable = index.unreadable + [Unreadable(p, reasons[p]) for p in paths

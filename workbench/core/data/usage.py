@@ -8,6 +8,9 @@ the run's console header (:mod:`workbench.core.train.callbacks.progress`) and it
 
 :func:`unmatched_excludes` names the ``data.exclude`` entries that match no image (a typo,
 a file moved, or exclusions made for another dataset): they exclude nothing.
+
+:func:`unvalidated_note` (:func:`validation_note` for an experiment's split) names the
+classes that have no image held out for validation.
 """
 
 from __future__ import annotations
@@ -122,6 +125,51 @@ def run_counts(index: Any, data: Any, skipped: Iterable[str] = ()) -> dict[str, 
         return data_use(index, data, skipped).to_json()
     except WorkbenchError:
         return None
+
+
+def unvalidated_note(classes: list[str], train: Samples, val: Samples) -> str | None:
+    """A note naming the classes that have training images but none held out for
+    validation (a class of one image: a single image always trains), so their validation
+    accuracy is not measured; None when every class is validated, or when the run has no
+    validation at all (nothing is measured then, and that is no class's doing)."""
+    if not val:
+        return None
+    seen = {label for _, label in val}
+    counts: dict[int, int] = {}
+    for _, label in train:
+        counts[label] = counts.get(label, 0) + 1
+    missing = [label for label in sorted(counts) if label not in seen]
+    if not missing:
+        return None
+    if len(missing) == 1:
+        name, n = classes[missing[0]], counts[missing[0]]
+        if n == 1:
+            return (f"class {name!r} has 1 image: a single image always trains, so none is "
+                    f"held out for validation and its validation accuracy is not measured")
+        return (f"class {name!r} has no image held out for validation (all {n:,} of its "
+                f"images train), so its validation accuracy is not measured")
+    shown = ", ".join(f"{classes[c]!r} ({counts[c]:,} image{'s' if counts[c] != 1 else ''})"
+                      for c in missing[:5])
+    more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+    why = " (a class of 1 image always trains)" if any(counts[c] == 1 for c in missing) \
+        else ""
+    return (f"{len(missing)} classes have no image held out for validation: {shown}{more}"
+            f"{why}, so their validation accuracy is not measured")
+
+
+def validation_note(index: Any, data: Any) -> str | None:
+    """:func:`unvalidated_note` for the split an experiment's ``data`` makes of ``index``
+    (what ``check``, ``scan`` and the Data tab say); None also for split settings the run
+    itself refuses (it says so)."""
+    from workbench.core.errors import WorkbenchError
+
+    if index is None or not index.classes:
+        return None
+    try:
+        use = data_use(index, data)
+    except WorkbenchError:
+        return None
+    return unvalidated_note(list(index.classes), use.train, use.val)
 
 
 def unmatched_excludes(index: Any, exclude: list[str]) -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import copy
 import math
 import random
 from typing import Any
@@ -24,6 +25,7 @@ from workbench.core.train.callbacks.early_stopping import EarlyStopping
 from workbench.core.train.callbacks.norms import NormSampling
 from workbench.core.train.callbacks.pause import Pause
 from workbench.core.train.resume import SET_LR
+from workbench.core.data.usage import unvalidated_note
 from workbench.core.train.unreadable import left_out_note
 
 
@@ -40,6 +42,7 @@ class RunSetup:
     def _setup(self) -> dict[str, Any]:
         from workbench.core.data.augment.transforms import build_batch_transform
         from workbench.core.data.dataset import balanced_sampler, class_weights
+        from workbench.core.data.index import check_class_files
         from workbench.core.data.scan import scan_folder
         from workbench.core.train.callbacks.split_keeper import SplitKeeper
         from workbench.core.model.backbone_weights import load_backbone_weights
@@ -60,6 +63,12 @@ class RunSetup:
             from workbench.core.data.demo import dataset_folder
 
             self.index = scan_folder(dataset_folder(exp.data.folder))
+        if not self.index.verified:
+            # A class whose every file is unreadable is refused, as the app's verified scan
+            # refuses it, not trained as a label with no image (one decode a class); on a
+            # copy, so the caller's index is not changed under it from this thread.
+            self.index = copy.copy(self.index)
+            check_class_files(self.index)
         self.index.check_trainable()
         self.classes = list(self.index.classes)
         ckpt = self.checkpoint
@@ -96,9 +105,10 @@ class RunSetup:
         note = loss_note(exp.loss, log_probs)
         if note:
             notes.append(note)
-        note = left_out_note(self.index)  # e.g. CSV rows whose files are missing
-        if note:
-            notes.append(note)
+        for note in (left_out_note(self.index),  # e.g. CSV rows whose files are missing
+                     unvalidated_note(self.classes, train_s, val_s)):  # a 1-image class
+            if note:
+                notes.append(note)
         if self.split_keeper.note:  # images added or removed since the checkpoint
             notes.append(self.split_keeper.note)
         # MixUp/CutMix: whole training batches, after collation (None when not listed).
