@@ -83,6 +83,15 @@ def _adopt_data_defaults(exp) -> None:
         print(f"  {reason}", file=sys.stderr)
 
 
+def _validation_note(index) -> str | None:
+    """The note on classes with no image held out for validation by the default split
+    (:func:`~workbench.core.data.usage.validation_note`): a class of a single image."""
+    from workbench.core.data.usage import validation_note
+    from workbench.core.experiment import Experiment
+
+    return validation_note(index, Experiment().data)
+
+
 def cmd_scan(args: argparse.Namespace) -> int:
     from workbench.core.data.scan import scan_folder
 
@@ -91,15 +100,16 @@ def cmd_scan(args: argparse.Namespace) -> int:
     # Classes whose every file is unreadable: listed, unlike an empty folder, but with
     # nothing to train on (check_trainable refuses them); said like an empty one.
     unreadable_classes = [c for c in index.classes if not counts.get(c)]
+    notes = [*index.notes, *filter(None, [_validation_note(index)])]
     if args.json:
-        print(json.dumps({**index.to_json_dict(), "unreadable_classes": unreadable_classes},
-                         indent=2))
+        print(json.dumps({**index.to_json_dict(), "notes": notes,
+                          "unreadable_classes": unreadable_classes}, indent=2))
         return 0
     total = sum(counts.values())
     k = len(index.classes)
     print(f"{index.root}: {k} class{'' if k == 1 else 'es'}, {total:,} "
           f"image{'' if total == 1 else 's'}")
-    for note in index.notes:
+    for note in notes:
         print(f"note: {note}")
     splits = index.split_counts()
     if index.layout not in ("folders", "csv"):

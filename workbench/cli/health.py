@@ -1,8 +1,10 @@
 """``workbench check DIR``: the dataset's health (:mod:`workbench.core.data.health`):
 copies, conflicting labels, leaks between the training, validation and test parts, odd
-images and, with ``--labels``, likely mislabelled images (and, with ``--experiment``, a
-``note:`` on an optimizer setting that will very likely fail the run); with ``--strict``
-it exits with :data:`EXIT_FINDINGS` when it finds conflicting labels or leaks, to gate a
+images, empty class folders, classes with no readable image and what training would
+refuse, a class with no image held out for validation, and, with ``--labels``, likely
+mislabelled images (and, with ``--experiment``, a ``note:`` on an optimizer setting that
+will very likely fail the run); with ``--strict`` it exits with :data:`EXIT_FINDINGS` when
+it finds conflicting labels or leaks, or a dataset training would refuse, to gate a
 pipeline. And ``workbench report RUN_DIR``: a run as one HTML file
 (:mod:`workbench.core.runs.report`)."""
 
@@ -60,9 +62,10 @@ def default_note(exp, index) -> str:
                 if index.test_samples is not None else "")
         split = (f"the default split ({exp.data.val_fraction:g} held out{held}, seed "
                  f"{exp.data.seed})")
-    return (f"no --experiment: checked with {split}, input size {exp.data.input_size[0]}x"
-            f"{exp.data.input_size[1]} and no exclusions; give --experiment EXP.json to "
-            f"check as a run of it trains")
+    h, w = exp.data.input_size
+    size = f"{w}x{h}" if w == h else f"{w}x{h} (width x height)"  # as the chosen line says
+    return (f"no --experiment: checked with {split}, input size {size} and no exclusions; "
+            f"give --experiment EXP.json to check as a run of it trains")
 
 
 def _part_name(index, samples, default: str) -> str:
@@ -109,17 +112,46 @@ def cmd_check(args: argparse.Namespace) -> int:
         print("workbench check: the label check was interrupted", file=sys.stderr)
         return 130
     report.seconds["scan"] = report.seconds.get("scan", 0.0) + scanned  # done here, not there
+    classes = _class_findings(exp, index)
+    if classes["validation_note"]:
+        report.notes.append(classes["validation_note"])
+        print(f"note: {classes['validation_note']}", file=sys.stderr)
     if args.json:
-        print(json.dumps(report.to_json(), indent=2))
+        print(json.dumps({**report.to_json(), **{k: v for k, v in classes.items()
+                                                 if k != "validation_note"}}, indent=2))
     else:
-        _print_text(report)
+        _print_text(report, classes)
+    code = 0
     if args.strict and report.gating:
         n = report.gating
         print(f"workbench check: --strict: {n} finding{'s' if n != 1 else ''} "
               f"(conflicting labels, leaks between parts) would mislead a run's accuracy: "
               f"exit code {EXIT_FINDINGS}", file=sys.stderr)
-        return EXIT_FINDINGS
-    return 0
+        code = EXIT_FINDINGS
+    if args.strict and classes["cannot_train"]:
+        print(f"workbench check: --strict: training would refuse this dataset: exit code "
+              f"{EXIT_FINDINGS}", file=sys.stderr)
+        code = EXIT_FINDINGS
+    return code
+
+
+def _class_findings(exp, index) -> dict:
+    """What ``check`` says of the classes (also under these keys in ``--json``): the class
+    folders without images (``empty_classes``, left out), the classes whose every file is
+    unreadable (``unreadable_classes``), why training would refuse the dataset
+    (``cannot_train``, the message ``train`` gives; None: it would train) and the note on
+    classes with no image held out for validation."""
+    from workbench.core.data.usage import validation_note
+    from workbench.core.errors import DataError
+
+    try:
+        index.check_trainable()
+        cannot = None
+    except DataError as e:
+        cannot = str(e)
+    return {"empty_classes": list(index.empty_classes),
+            "unreadable_classes": index.unreadable_classes(), "cannot_train": cannot,
+            "validation_note": validation_note(index, exp.data)}
 
 
 def _scan(exp):
@@ -157,11 +189,17 @@ def _groups(report, title: str, groups: list[list[str]], why: str) -> None:
         print(f"  ... and {len(groups) - SHOWN} more (--json lists them all)")
 
 
-def _print_text(report) -> None:
+#: The stages ``report.seconds`` times, in words.
+_STAGES = {"scan": "scanning", "fast_checks": "quick checks", "labels": "label check"}
+
+
+def _print_text(report, classes: dict) -> None:
     parts = report.parts
-    where = (f" ({parts['train']} for training, {parts['val']} for validation, "
-             f"{parts['test']} in test/)" if "test" in parts else "")
-    print(f"{report.root}: {report.num_images} images{where}, {len(report.classes)} classes"
+    where = (f" ({parts['train']:,} for training, {parts['val']:,} for validation, "
+             f"{parts['test']:,} in test/)" if "test" in parts else "")
+    n, k = report.num_images, len(report.classes)
+    print(f"{report.root}: {n:,} image{'' if n == 1 else 's'}{where}, {k} "
+          f"class{'' if k == 1 else 'es'}"
           + (f" ({report.excluded} excluded by the experiment)" if report.excluded else ""))
     alike = {frozenset(g) for g in getattr(report, "look_alike", None) or []}
     _groups(report, "conflicting labels", [g for g in report.conflicting_labels
@@ -189,6 +227,14 @@ def _print_text(report) -> None:
         print(f"unreadable ({len(report.unreadable)}):")
         for u in report.unreadable[:SHOWN]:
             print(f"  {_rel(report, u['path'])}: {u['reason']}")
+    for key, title in (("unreadable_classes", "classes with no readable image"),
+                       ("empty_classes", "empty class folders, left out")):
+        if classes[key]:
+            print(f"{title} ({len(classes[key])}): {', '.join(classes[key][:SHOWN])}"
+                  + (f" and {len(classes[key]) - SHOWN} more" if len(classes[key]) > SHOWN
+                     else ""))
+    if classes["cannot_train"]:
+        print(f"cannot be trained on: {classes['cannot_train']}")
     if report.labels_checked:
         from workbench.core.data.health.labels import summary_line
 
@@ -201,10 +247,12 @@ def _print_text(report) -> None:
     else:
         print("labels not checked: add --labels for the cross-validated check (it trains "
               "the network 5 times)")
-    if report.clean and report.labels_checked:
+    if report.clean and report.labels_checked and not (classes["empty_classes"] or
+                                                       classes["cannot_train"]):
         print("no problems found")
-    secs = ", ".join(f"{k} {v:.1f} s" for k, v in report.seconds.items())
-    print(f"took {secs}")
+    secs = ", ".join(f"{_STAGES.get(k, k.replace('_', ' '))} {v:.1f} s"
+                     for k, v in report.seconds.items())
+    print(f"time taken: {secs}")
 
 
 def cmd_report(args: argparse.Namespace) -> int:

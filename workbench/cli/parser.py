@@ -75,8 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--json", action="store_true", help="print JSON instead of text")
     h.add_argument("--strict", action="store_true",
                    help="exit with code 5 when it finds conflicting labels or copies "
-                        "spanning the training, validation and test parts (to gate a "
-                        "pipeline); default: exit 0 whatever it finds")
+                        "spanning the training, validation and test parts, or when "
+                        "training would refuse the dataset (e.g. a class whose every file "
+                        "is unreadable, a single class), to gate a pipeline; default: "
+                        "exit 0 whatever it finds")
 
     t = sub.add_parser("train", help="train an experiment headless")
     t.add_argument("experiment", metavar="EXPERIMENT.json")
