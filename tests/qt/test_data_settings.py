@@ -99,3 +99,20 @@ def test_compute_can_be_cancelled_and_changes_nothing(qtbot, image_folder, monke
     assert s.stats_progress.isHidden() and not s.cancel_button.isVisibleTo(panel)
     assert s.compute_button.isEnabled()
     assert "Cancelled" in s.stats_message.text()
+
+
+def test_a_class_of_one_image_is_said_to_be_never_validated(qtbot, tmp_path):
+    """A walkthrough: a class of one image (none held out for validation) got no word in
+    the Data tab, though `train` and `check` now note it."""
+    from PIL import Image
+
+    from helpers import make_image_folder
+    from qt_helpers import loaded_data_panel
+
+    root = make_image_folder(tmp_path / "d", classes=("blue", "red"), per_class=6)
+    (tmp_path / "d" / "único").mkdir()
+    Image.new("RGB", (16, 16), (0, 200, 0)).save(tmp_path / "d" / "único" / "one.png")
+    panel = loaded_data_panel(qtbot, root)
+    text = panel.message.text()
+    assert text.startswith("Ready: 3 classes, 13 images.")
+    assert "class 'único' has 1 image" in text and "not measured" in text

@@ -317,7 +317,7 @@ class DataPanel(QWidget):
             self.message.show_message(f"This folder cannot be trained on yet: {e}", "warning")
         else:
             self.trainable = True
-            self.message.show_message(*ready_text(index))
+            self.message.show_message(*ready_text(index, self.current.experiment.data))
         self.current.set_dataset(index)  # the other tabs hear it from the Experiment's holder
         self.dataset_loaded.emit(index)
 

@@ -25,10 +25,12 @@ def split_counts(index: Any, data: Any) -> tuple[list, dict[str, int], dict[str,
     return use.train, train_counts, val_counts
 
 
-def ready_text(index: Any) -> tuple[str, str]:
+def ready_text(index: Any, data: Any = None) -> tuple[str, str]:
     """The Data tab's message once a dataset is scanned and trainable, and its level: the
-    counts, unreadable files, and what the scan did or suspects (a wrapper followed, an
-    archive unpacked, class folders named like dataset parts)."""
+    counts, unreadable files, what the scan did or suspects (a wrapper followed, an
+    archive unpacked, class folders named like dataset parts), and, given the experiment's
+    ``data``, the classes its split holds no image of out for validation (a class of one
+    image), as ``train`` and ``check`` say."""
     total = sum(index.counts().values())
     text = f"Ready: {index.num_classes} classes, {total:,} images."
     if index.unreadable:
@@ -37,6 +39,10 @@ def ready_text(index: Any) -> tuple[str, str]:
                  f"(see Unreadable files).")
     notes = list(getattr(index, "notes", []) or [])
     warnings = list(getattr(index, "warnings", []) or [])
+    if data is not None:
+        from workbench.core.data.usage import validation_note
+
+        notes += [n for n in [validation_note(index, data)] if n]
     text += "".join(f" Note: {n}." for n in notes)
     text += "".join(f" Warning: {w}." for w in warnings)
     return text, "warning" if index.unreadable or warnings else "ok"
