@@ -193,7 +193,8 @@ def _groups(report, title: str, groups: list[list[str]], why: str) -> None:
 _STAGES = {"scan": "scanning", "fast_checks": "quick checks", "labels": "label check"}
 
 
-def _print_text(report, classes: dict) -> None:
+def _print_text(report, classes: dict | None = None) -> None:
+    classes = classes or {"unreadable_classes": [], "empty_classes": [], "cannot_train": None}
     parts = report.parts
     where = (f" ({parts['train']:,} for training, {parts['val']:,} for validation, "
              f"{parts['test']:,} in test/)" if "test" in parts else "")
