@@ -6,6 +6,8 @@ A page starts as an empty placeholder with the tab's title; :meth:`LazyTabs.page
 (its factory imports the panel's module then), puts it in the placeholder's place, and
 emits :attr:`LazyTabs.page_built`, where the window connects it to the rest. ``page`` is how
 the window reaches a panel, so code that needs a tab gets it built, whenever that is.
+
+Ctrl+1 to Ctrl+9 show the first nine tabs (named in the tabs' tooltips).
 """
 
 from __future__ import annotations
@@ -13,8 +15,11 @@ from __future__ import annotations
 import importlib
 from typing import Any, Callable
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QTabWidget, QWidget
+
+from workbench.qt.keyboard import key_text
 
 
 class LazyTabs(QTabWidget):
@@ -40,7 +45,13 @@ class LazyTabs(QTabWidget):
         """A tab called ``title``, built by ``factory()`` when first needed."""
         self._names.append(name)
         self._factories[name] = factory
-        self.addTab(QWidget(), title)
+        i = self.addTab(QWidget(), title)
+        if i < 9:  # Ctrl+1 shows the first tab, Ctrl+2 the second...
+            key = QKeySequence(f"Ctrl+{i + 1}")
+            shortcut = QShortcut(key, self)
+            shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+            shortcut.activated.connect(lambda i=i: self.setCurrentIndex(i))
+            self.setTabToolTip(i, f"{title.replace('&', '')} ({key_text(key)})")
 
     def activate(self) -> None:
         """Build the tab shown now; from here on, a tab is built when it is opened."""
@@ -61,10 +72,12 @@ class LazyTabs(QTabWidget):
         self._pages[name] = page
         i = self._names.index(name)
         placeholder, title, current = self.widget(i), self.tabText(i), self.currentIndex()
+        tip = self.tabToolTip(i)
         blocked = self.blockSignals(True)  # the same tab stays current: no change to report
         try:
             self.removeTab(i)
             self.insertTab(i, page, title)
+            self.setTabToolTip(i, tip)
             self.setCurrentIndex(current)
         finally:
             self.blockSignals(blocked)

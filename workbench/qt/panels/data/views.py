@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QHBoxLayout, QHe
                                QTabWidget, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from workbench.qt.common import short_path, show_error
+from workbench.qt.keyboard import tab_leaves
 from workbench.qt.panels.data.chart import ClassBarChart  # noqa: F401  (its home before)
 from workbench.qt.thumbnails import PathRole
 
@@ -25,6 +26,7 @@ class ClassTable(QTableWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(0, len(self.COLUMNS), parent)
+        tab_leaves(self)  # Tab goes on to the settings beside it
         self.setHorizontalHeaderLabels(list(self.COLUMNS))
         self.verticalHeader().setVisible(False)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QTableView, QTabl
 
 import pyqtgraph as pg  # after PySide6 (see workbench.qt)
 
+from workbench.qt.keyboard import tab_leaves
 from workbench.qt.plots import style as plots_style  # noqa: F401  (white background, like the other plots)
 from workbench.qt.plots.header import add_header
 from workbench.qt.thumbnails import ThumbnailLoader
@@ -80,6 +81,7 @@ class PerClassTable(QTableView):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        tab_leaves(self)
         self.source = PerClassModel(self)
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.source)
@@ -155,6 +157,7 @@ class WorstLossesTable(QTableWidget):
 
     def __init__(self, parent: QWidget | None = None, count: int = 32):
         super().__init__(0, len(self.COLUMNS), parent)
+        tab_leaves(self)
         self.count = count
         self.entries: list[dict] = []
         self.loader = ThumbnailLoader(self, size=WORST_THUMB)

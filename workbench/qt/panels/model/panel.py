@@ -38,6 +38,7 @@ from workbench.core.registry import Component
 
 from workbench.qt.common import MessageLabel, run_standalone
 from workbench.qt.evented import subscribe
+from workbench.qt.keyboard import focusable_tool_buttons
 from workbench.qt.startup import LOADING_TEXT, when_torch_ready
 from workbench.qt.panels.model.cards import format_shape
 from workbench.qt.panels.model.doctor import DoctorList, fit_message
@@ -145,6 +146,7 @@ class ModelPanel(QWidget):
                                  self.delete_action])
         self.toolbar.addSeparator()
         self.toolbar.addActions(self.tools.actions)
+        focusable_tool_buttons(self.toolbar)  # Tab reaches Save architecture… too
 
         self.palette = LayerPalette()
         self.palette.layer_chosen.connect(lambda name: self.add_layer(name))

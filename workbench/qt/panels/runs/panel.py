@@ -26,6 +26,7 @@ from workbench.core.errors import WorkbenchError
 from workbench.core.runs.store import RunRecord, RunStore
 
 from workbench.qt.common import MessageLabel, run_standalone, show_error
+from workbench.qt.keyboard import tab_leaves
 from workbench.qt.workers import TaskRunner, TaskState
 from workbench.qt.panels.runs.dialogs import (  # noqa: F401 (NotesDialog: re-exported)
     NotesDialog, ask_notes, ask_save_path, confirm)
@@ -113,7 +114,7 @@ class RunsPanel(QWidget):
         self.proxy.setSortRole(SORT_ROLE)
         self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.proxy.setFilterKeyColumn(-1)  # the filter matches any column
-        self.table = QTableView()
+        self.table = tab_leaves(QTableView())  # Tab goes on to the buttons
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(COLUMN["created"], Qt.SortOrder.DescendingOrder)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from workbench.core.errors import WorkbenchError
 from workbench.qt.common import show_error
+from workbench.qt.panels.train.keys import START_TIP
 from workbench.qt.panels.train.run_end import show_run_end
 
 
@@ -54,7 +55,7 @@ class RunControl:
                               if self._network_problem else
                               (self._data_problem, "dataset", "Data"))
         self.start_button.setToolTip(f"Fix the {what} on the {tab} tab first: {problem}"
-                                     if problem else "")
+                                     if problem else START_TIP)
         if not self.is_running():
             self._set_running(False)
             if problem:

@@ -22,6 +22,7 @@ from workbench.qt.common import BoundedMessageLabel
 from workbench.qt.plots.header import MIN_PLOT_HEIGHT
 from workbench.qt.plots.training import TrainingPlots
 from workbench.qt.panels.train.fixes import TrainFindings
+from workbench.qt.panels.train.keys import add_run_keys
 from workbench.qt.panels.train.loss import LossEditor
 from workbench.qt.panels.train.options import RunOptionsEditor
 from workbench.qt.panels.train.run_end import show_running
@@ -304,6 +305,7 @@ def build_panel(panel: Any) -> None:
                                     "with its own settings: finish its planned epochs or "
                                     "add more (you choose)")
     panel.continue_button.clicked.connect(panel.continue_run)
+    add_run_keys(panel)  # Ctrl+Return, Ctrl+P, Ctrl+.
     row1, row2 = QHBoxLayout(), QHBoxLayout()
     row1.addWidget(panel.start_button)
     row1.addWidget(panel.pause_button)

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QDoubleSpinBox, QHB
 from workbench.core.experiment import Experiment
 
 from workbench.qt.common import MessageLabel
+from workbench.qt.keyboard import tab_leaves
 from workbench.qt.startup import when_torch_ready
 from workbench.qt.panels.train.settings import ComponentEditor, loss_problem, losses
 
@@ -87,7 +88,7 @@ class ClassWeightsEditor(QWidget):
                                           "the most.")
         self.from_sizes_button.clicked.connect(self.fill_from_sizes)
         self.hint = MessageLabel(NO_CLASSES_TEXT)
-        self.table = QTableWidget(0, 2)
+        self.table = tab_leaves(QTableWidget(0, 2))
         self.table.setHorizontalHeaderLabels(["Class", "Weight"])
         self.table.verticalHeader().hide()
         header = self.table.horizontalHeader()

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (QAbstractItemView, QSplitter, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
+from workbench.qt.keyboard import tab_leaves
 from workbench.qt.plots.header import stacked
 from workbench.qt.workers import TaskRunner, TaskState
 from workbench.qt.panels.tune.plots import HistoryPlot, ImportancePlot, short_name
@@ -42,7 +43,7 @@ class TrialsView(QWidget):
         self._importance_runner.finished.connect(self._on_importances)
         self._importance_runner.errored.connect(self._on_importance_failed)
 
-        self.table = QTableWidget(0, len(TRIAL_COLUMNS))
+        self.table = tab_leaves(QTableWidget(0, len(TRIAL_COLUMNS)))
         self.table.setHorizontalHeaderLabels(list(TRIAL_COLUMNS))
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setStretchLastSection(True)  # no blank stub after it

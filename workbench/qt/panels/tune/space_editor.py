@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHeaderView, QTable
 from workbench.core.errors import SpecError
 from workbench.core.experiment import Experiment
 from workbench.core.tune.space import path_exists
+from workbench.qt.keyboard import tab_leaves
 
 KINDS = ("float", "int", "categorical")
 #: The Field column's cell is the row's tick box too: one column less to fit in the width.
@@ -119,6 +120,7 @@ class SpaceEditor(QTableWidget):
 
     def __init__(self, experiment: Experiment, parent: QWidget | None = None):
         super().__init__(0, len(COLUMNS), parent)
+        tab_leaves(self)  # arrows move between cells, Space ticks, F2 edits
         self.setHorizontalHeaderLabels(list(COLUMNS))
         self.horizontalHeaderItem(COL["Field"]).setToolTip("Tick a field to search it")
         self.verticalHeader().setVisible(False)

@@ -17,6 +17,7 @@ from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPen
 from PySide6.QtWidgets import (QAbstractItemView, QApplication, QHeaderView, QStyle,
                                QStyledItemDelegate, QStyleOptionViewItem, QTableView)
 
+from workbench.qt.keyboard import tab_leaves
 from workbench.qt.panels.data.health.findings import ORDER, Finding
 from workbench.qt.thumbnails import ThumbnailLoader, _placeholder
 
@@ -326,6 +327,7 @@ class FindingsTable(QTableView):
 
     def __init__(self, model: FindingsModel, parent: Any = None):
         super().__init__(parent)
+        tab_leaves(self)  # Tab goes on to the buttons under it
         self.proxy = FindingsProxy(self)
         self.proxy.setSourceModel(model)
         self.setModel(self.proxy)

@@ -1,0 +1,161 @@
+"""Keyboard use: Tab leaves every table (the controls after one were out of reach: Qt's
+tables moved Tab from cell to cell and wrapped round), the Model tab's toolbar buttons take
+the focus, and the main tabs have Ctrl+1..8."""
+
+from __future__ import annotations
+
+import shutil
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QWidget
+
+from helpers import make_photo_folder
+from qt_helpers import loaded_data_panel
+
+WAIT_MS = 30000
+
+
+def shown(qtbot, widget: QWidget, size=(1366, 768)) -> QWidget:
+    """``widget`` shown as the active window (focus and shortcuts need one)."""
+    widget.resize(*size)
+    widget.show()
+    widget.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is widget.window(), timeout=WAIT_MS)
+    return widget
+
+
+def tab_stops(qtbot, start: QWidget, presses: int = 60) -> list[QWidget]:
+    """The widgets the focus goes to, pressing Tab ``presses`` times from ``start``."""
+    start.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(start.hasFocus, timeout=WAIT_MS)
+    stops = []
+    for _ in range(presses):
+        QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        stops.append(QApplication.focusWidget())
+    return stops
+
+
+def test_tab_goes_from_the_class_table_on_to_the_data_settings(qtbot, image_folder):
+    panel = shown(qtbot, loaded_data_panel(qtbot, image_folder))
+    settings = panel.settings
+    stops = tab_stops(qtbot, panel.class_table)
+    assert stops[0] is not panel.class_table
+    for widget in (settings.val_fraction, settings.stratified, settings.compute_button,
+                   settings.balance_combo):
+        assert widget in stops, widget
+    back = panel.class_table
+    back.setFocus(Qt.FocusReason.TabFocusReason)
+    QTest.keyClick(back, Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier)
+    assert QApplication.focusWidget() is not back  # Shift+Tab leaves it too
+
+
+def test_tab_goes_from_the_runs_table_on_to_every_button(qtbot, workbench_home):
+    from test_runs_panel import click_row, listed_panel, make_run
+    from workbench.core.io import runs_dir
+
+    make_run(runs_dir(), "a", "alpha", bundle=True)
+    panel = shown(qtbot, listed_panel(qtbot))
+    click_row(qtbot, panel, 0)
+    stops = tab_stops(qtbot, panel.table)
+    buttons = [panel.rename_button, panel.notes_button, panel.delete_button,
+               panel.export_button, panel.predict_button, panel.evaluate_button,
+               panel.continue_button, panel.sharing.report_button,
+               panel.sharing.tensorboard_button]
+    missed = [b.text() for b in buttons if b.isEnabled() and b not in stops]
+    assert not missed
+    assert panel.rename_button in stops and panel.delete_button in stops
+
+
+def test_tab_goes_from_the_tune_space_on_to_continue_study(qtbot, tiny_experiment):
+    from workbench.qt.panels.tune.panel import TunePanel
+    from workbench.qt.panels.tune.space_editor import COL
+    from workbench.qt.workers import task_pool
+
+    panel = TunePanel(tiny_experiment)
+    qtbot.addWidget(panel)
+    shown(qtbot, panel)
+    try:
+        assert panel.continue_check in tab_stops(qtbot, panel.editor)
+        # The table is still worked by keyboard: arrows to a row, Space ticks it, F2 edits.
+        editor, field = panel.editor, COL["Field"]
+        editor.setFocus(Qt.FocusReason.TabFocusReason)
+        editor.setCurrentCell(0, field)
+        QTest.keyClick(editor, Qt.Key.Key_Down)
+        assert editor.currentRow() == 1
+        was = editor.item(1, field).checkState()
+        QTest.keyClick(editor, Qt.Key.Key_Space)
+        assert editor.item(1, field).checkState() != was
+        editor.setCurrentCell(1, COL["High"])
+        QTest.keyClick(editor, Qt.Key.Key_F2)
+        assert editor.state() == QAbstractItemView.State.EditingState
+    finally:
+        panel.shutdown()
+        task_pool().waitForDone()
+
+
+def test_tab_goes_from_the_health_findings_on_to_reveal(qtbot, tmp_path):
+    root = make_photo_folder(tmp_path / "d")
+    shutil.copy(root / "cats" / "cats_00.png", root / "dogs" / "dogs_copy.png")
+    panel = shown(qtbot, loaded_data_panel(qtbot, root))
+    panel.views.setCurrentWidget(panel.health)
+    health = panel.health
+    with qtbot.waitSignal(health.checked, timeout=WAIT_MS):
+        health.check_button.click()
+    qtbot.waitUntil(lambda: health.reveal_button.isEnabled(), timeout=WAIT_MS)
+    assert health.reveal_button in tab_stops(qtbot, health.table)
+
+
+def test_tab_leaves_every_table_and_list_of_the_window(qtbot, tiny_experiment):
+    from workbench.qt.main_window import MainWindow, TABS
+
+    window = MainWindow(tiny_experiment)
+    qtbot.addWidget(window)
+    shown(qtbot, window)
+    for name, *_ in TABS:
+        page = window.tabs.page(name)
+        window.tabs.setCurrentWidget(page)
+        for view in page.findChildren(QAbstractItemView):
+            assert not view.tabKeyNavigation(), (name, type(view).__name__)
+            if view.isVisible() and view.isEnabled() and \
+                    view.focusPolicy() & Qt.FocusPolicy.TabFocus:
+                view.setFocus(Qt.FocusReason.TabFocusReason)
+                qtbot.waitUntil(view.hasFocus, timeout=WAIT_MS)
+                QTest.keyClick(view, Qt.Key.Key_Tab)
+                assert QApplication.focusWidget() is not view, (name, type(view).__name__)
+
+
+def test_the_model_toolbar_buttons_are_reached_with_tab_and_pressed_with_space(qtbot):
+    from workbench.core.experiment import Experiment
+    from workbench.core.model.presets import preset_layers
+    from workbench.qt.panels.model.panel import ModelPanel
+
+    exp = Experiment()
+    exp.data.input_size = [16, 16]
+    exp.model.layers, exp.model.preset = preset_layers("mlp"), "mlp"
+    panel = ModelPanel(exp, num_classes=3)
+    qtbot.addWidget(panel)
+    shown(qtbot, panel)
+    qtbot.waitUntil(lambda: panel.tools.summary_action.isEnabled(), timeout=WAIT_MS)
+    buttons = {a.text(): panel.toolbar.widgetForAction(a) for a in panel.tools.actions}
+    stops = tab_stops(qtbot, panel.preset_combo, presses=120)
+    missed = [text for text, b in buttons.items() if b not in stops]
+    assert not missed
+    summary = buttons["Copy summary"]
+    summary.setFocus(Qt.FocusReason.TabFocusReason)
+    QGuiApplication.clipboard().clear()
+    QTest.keyClick(summary, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: "Linear" in QGuiApplication.clipboard().text(), timeout=WAIT_MS)
+
+
+def test_ctrl_and_a_number_shows_that_tab(qtbot, tiny_experiment):
+    from workbench.qt.main_window import MainWindow, TABS
+
+    window = MainWindow(tiny_experiment)
+    qtbot.addWidget(window)
+    shown(qtbot, window)
+    for i in (3, 7, 0):
+        QTest.keyClick(window, Qt.Key(Qt.Key.Key_1.value + i), Qt.KeyboardModifier.ControlModifier)
+        assert window.tabs.currentIndex() == i
+        assert window.tabs.tabToolTip(i) == f"{TABS[i][1]} (Ctrl+{i + 1})"

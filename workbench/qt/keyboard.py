@@ -1,0 +1,52 @@
+"""Keyboard reach: every control can be got to with Tab, and the main actions have keys.
+
+- :func:`tab_leaves`: Tab moves the focus out of a table, not from cell to cell. Qt's
+  tables take Tab for themselves (``tabKeyNavigation``) and wrap round from the last cell
+  to the first, so the focus never left them: the buttons and fields after a table (the
+  Data tab's settings, the Runs tab's Rename… Delete…, Tune's "Continue study") could not
+  be reached by keyboard. Every table of the app is made with it.
+- :func:`focusable_tool_buttons`: a toolbar's buttons take Tab focus (QToolBar makes them
+  ``NoFocus``, so a button without a shortcut was out of the keyboard's reach).
+- :func:`shortcut_tip`: a tooltip that names its shortcut, as the Model tab's do.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QAbstractItemView, QToolBar, QToolButton
+
+View = TypeVar("View", bound=QAbstractItemView)
+
+
+def tab_leaves(view: View) -> View:
+    """``view``, with Tab and Shift+Tab moving the focus to the next and previous control
+    instead of the next cell. The arrow keys still move from cell to cell; F2, Enter or
+    typing still edit an editable cell, and while a cell is edited Tab still goes on to the
+    next one (the editor asks for it)."""
+    view.setTabKeyNavigation(False)
+    return view
+
+
+def focusable_tool_buttons(toolbar: QToolBar) -> None:
+    """Let Tab reach the buttons of ``toolbar``'s actions (call it once they are added);
+    Space presses the one with the focus."""
+    for action in toolbar.actions():
+        button = toolbar.widgetForAction(action)
+        if isinstance(button, QToolButton):
+            button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+
+
+def key_text(key: QKeySequence | str) -> str:
+    """``key`` as the platform writes it ("Ctrl+Return"; "⌘↩" on macOS)."""
+    return QKeySequence(key).toString(QKeySequence.SequenceFormat.NativeText)
+
+
+def shortcut_tip(tip: str, key: QKeySequence | str) -> str:
+    """``tip`` followed by its shortcut in brackets: "Stop after the current batch (Ctrl+.)".
+    A tip that ends in a full stop keeps it after the brackets."""
+    tip = tip.rstrip()
+    stop = tip.endswith(".")
+    return f"{tip.rstrip('.')} ({key_text(key)}){'.' if stop else ''}"
