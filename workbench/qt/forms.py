@@ -253,6 +253,9 @@ class ParamForm(QWidget):
         starting value when the user unchecks it (e.g. the experiment's input size).
     columns
         How many "label: editor" pairs per row; 1 (the default) is a plain form.
+    empty_text
+        What the form says when the entry has no parameters; by default "ReLU has no
+        parameters." ("Nothing to set." for an entry named "none").
 
     Signals
     -------
@@ -264,7 +267,7 @@ class ParamForm(QWidget):
 
     def __init__(self, entry: Entry, values: dict | None = None,
                  auto_values: dict | None = None, parent: QWidget | None = None,
-                 columns: int = 1):
+                 columns: int = 1, empty_text: str | None = None):
         super().__init__(parent)
         self.entry = entry
         self.auto_values = dict(auto_values or {})
@@ -283,7 +286,8 @@ class ParamForm(QWidget):
             for c in range(columns):
                 grid.setColumnStretch(2 * c + 1, 1)
         if not entry.params:
-            note = QLabel(f"{entry.name} has no parameters.")
+            note = QLabel(empty_text or ("Nothing to set." if entry.name == "none" else
+                                         f"{entry.name} has no parameters."))
             if grid is None:
                 layout.addRow(note)
             else:

@@ -85,6 +85,9 @@ def optimizer_advice(exp: Experiment) -> Any:
 
 #: The advice each edited field gets when the caller names none.
 _ADVICE: dict[str, Advise] = {"optimizer": optimizer_advice}
+#: What the form says for a (field, entry) with no parameters, where "none has no
+#: parameters." would not read (the others say "<name> has no parameters.").
+NO_PARAMS_TEXT = {("scheduler", "none"): "No schedule: the learning rate stays constant."}
 
 
 def scheduler_problem(exp: Experiment) -> str:
@@ -233,7 +236,8 @@ class ComponentEditor(QGroupBox):
         if entry is None:
             self._set_form(None)
         elif self.form is None or self.form.entry is not entry:
-            self._set_form(ParamForm(entry, comp.params))
+            self._set_form(ParamForm(entry, comp.params,
+                                     empty_text=NO_PARAMS_TEXT.get((self.field, entry.name))))
         else:
             self.form.set_values(comp.params)
         self.show_problem()
