@@ -8,6 +8,7 @@ import json
 import os
 from pathlib import Path
 
+import torch
 from PIL import Image
 
 from helpers import run_cli as run
@@ -197,7 +198,12 @@ def test_int8_calibrates_and_compares_on_the_split_the_run_recorded(tmp_path,
     assert kept != split_for(index, tiny_experiment.data)
     bundle = load_bundle(outcome.bundle_path)
     assert calibration_splits(bundle) == kept
-    # The bundle on its own (copied out of its run folder): the experiment's split.
+    # The bundle on its own (copied out of its run folder): the record it carries.
     alone = tmp_path / "alone.pt"
     alone.write_bytes(Path(outcome.bundle_path).read_bytes())
+    assert calibration_splits(load_bundle(alone)) == kept
+    # A bundle written before bundles carried the record, on its own: the experiment's.
+    data = torch.load(alone, weights_only=True)
+    del data["split"]
+    torch.save(data, alone)
     assert calibration_splits(load_bundle(alone)) == split_for(index, tiny_experiment.data)

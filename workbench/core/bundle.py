@@ -3,11 +3,19 @@
 It is a plain ``torch.save`` of a dict of tensors and JSON-like data::
 
     {"format_version": 1, "experiment": {...}, "classes": [...], "state_dict": {...},
-     "info": {"epoch": 7, "restored_best": false, "metrics": {"val_acc": ...}, "name": ...}}
+     "info": {"epoch": 7, "restored_best": false, "metrics": {"val_acc": ...}, "name": ...},
+     "split": {"kind": "workbench-split", ...}}
 
-(``info``, optional, says which epoch's weights these are and what they scored), so plain
-PyTorch can read it with ``torch.load(path, weights_only=True)``. It is written atomically
-and read with ``weights_only=True``: a file whose pickle would run code is refused.
+(``info``, optional, says which epoch's weights these are and what they scored; ``split``,
+optional, is the run's split record as its ``split.json`` holds it, so a bundle moved out
+of its run folder still knows which images it was validated on, not trained on: see
+:mod:`workbench.core.data.split_record`), so plain PyTorch can read it with
+``torch.load(path, weights_only=True)``. It is written atomically and read with
+``weights_only=True``: a file whose pickle would run code is refused.
+
+:func:`load_bundle` also takes a run's checkpoint (``RUN/checkpoints/best.pt`` or
+``last.pt``) as a model: its weights, experiment and classes, with a note saying which
+epoch it holds; its split is the one in its run folder.
 """
 
 from __future__ import annotations
@@ -30,6 +38,9 @@ from workbench.core.experiment import Experiment
 from workbench.core.io import atomic_write
 
 BUNDLE_FORMAT_VERSION = 1
+#: A run checkpoint's ``kind`` (:mod:`workbench.core.train.checkpoint`, which imports this
+#: module: named here, not imported).
+_CHECKPOINT_KIND = "workbench-checkpoint"
 
 
 @dataclass
@@ -44,6 +55,25 @@ class Bundle:
     #: Which weights these are: ``{"epoch", "restored_best", "metrics", "name", ...}``
     #: (``{}`` for a bundle written without it).
     info: dict[str, Any] = field(default_factory=dict)
+    #: The run's split record (``split.json``'s content) when the bundle carries it.
+    split: dict[str, Any] | None = None
+    #: What a user should hear about this file (printed as ``note:`` lines), e.g. that it
+    #: is a run's checkpoint and which epoch it holds.
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def is_checkpoint(self) -> bool:
+        """The file is a run's checkpoint (``RUN/checkpoints/best.pt``), not a bundle."""
+        return bool(self.info.get("checkpoint"))
+
+    @property
+    def run_dir(self) -> Path | None:
+        """The run folder the file is in, by where it is: a bundle's own folder, a
+        checkpoint's folder's parent (``RUN/checkpoints/best.pt`` -> ``RUN``)."""
+        if not self.path:
+            return None
+        folder = Path(self.path).parent
+        return folder.parent if self.is_checkpoint and folder.name == "checkpoints" else folder
 
     @property
     def epoch(self) -> int | None:
@@ -87,10 +117,12 @@ class Bundle:
 
 def save_bundle(path: str | Path, experiment: Experiment, classes: list[str],
                 state_dict: Mapping[str, torch.Tensor],
-                info: Mapping[str, Any] | None = None) -> Path:
+                info: Mapping[str, Any] | None = None,
+                split: Mapping[str, Any] | None = None) -> Path:
     """Write a bundle atomically (a crash mid-write leaves any previous file intact).
 
-    ``info``: plain JSON-like values saying which weights these are (see :class:`Bundle`).
+    ``info``: plain JSON-like values saying which weights these are (see :class:`Bundle`);
+    ``split``: the run's split record (``SplitRecord.to_dict()``, ``split.json``'s content).
     """
     path = Path(path)
     payload = {
@@ -101,6 +133,8 @@ def save_bundle(path: str | Path, experiment: Experiment, classes: list[str],
     }
     if info:
         payload["info"] = json.loads(json.dumps(dict(info)))  # plain data only
+    if split:
+        payload["split"] = json.loads(json.dumps(dict(split)))
     atomic_write(path, lambda f: torch.save(payload, f))
     return path
 
@@ -171,6 +205,8 @@ def _torch_warnings_silenced():
 
 
 def _bundle_from_dict(data: Any, where: str) -> Bundle:
+    if isinstance(data, dict) and data.get("kind") == _CHECKPOINT_KIND:
+        return _bundle_of_checkpoint(data, where)
     if not isinstance(data, dict) or not {"experiment", "classes", "state_dict"} <= set(data):
         raise BundleError(f"{where} is a PyTorch file but not a Workbench bundle (it lacks "
                           f"experiment, classes or state_dict); train a model in Workbench to "
@@ -194,6 +230,35 @@ def _bundle_from_dict(data: Any, where: str) -> Bundle:
     state = data["state_dict"]
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise BundleError(f"{where}: state_dict must map names to tensors")
-    info = data.get("info")
+    info, split = data.get("info"), data.get("split")
     return Bundle(experiment, list(classes), dict(state), version, where,
-                  dict(info) if isinstance(info, dict) else {})
+                  dict(info) if isinstance(info, dict) else {},
+                  dict(split) if isinstance(split, dict) else None)
+
+
+def _bundle_of_checkpoint(data: dict, where: str) -> Bundle:
+    """A run's checkpoint (``checkpoints/best.pt``, ``last.pt``) read as a model: its
+    weights, experiment and classes, and a note saying which epoch it holds."""
+    version = data.get("format_version")
+    if not isinstance(version, int) or version > 1:
+        raise BundleError(f"{where} is checkpoint format {version!r}, written by a newer "
+                          f"Workbench: upgrade Workbench")
+    epoch, history = data.get("epoch"), data.get("history")
+    if not isinstance(epoch, int) or isinstance(epoch, bool) or not isinstance(history, list):
+        raise BundleError(f"{where} is a damaged checkpoint (no epoch or history): use the "
+                          f"run's bundle.pt or its other checkpoint")
+    last = history[-1] if history and isinstance(history[-1], dict) else {}
+    metrics = {k: v for k, v in last.items() if k != "epoch" and isinstance(v, (int, float))
+               and not isinstance(v, bool)}
+    name = Path(where).name
+    bundle = _bundle_from_dict({"format_version": 1, "experiment": data.get("experiment"),
+                                "classes": data.get("classes"), "state_dict": data.get("model"),
+                                "info": {"epoch": epoch, "restored_best": False,
+                                         "metrics": metrics, "checkpoint": name}}, where)
+    score = f", val_acc {metrics['val_acc']:.3f}" if "val_acc" in metrics else ""
+    which = "the best epoch so far" if name == "best.pt" else \
+        "the last epoch finished" if name == "last.pt" else "when it was saved"
+    planned = bundle.experiment.training.epochs
+    bundle.notes.append(f"{where} is a run's checkpoint, not a bundle: using the model it "
+                        f"holds, the weights of epoch {epoch} of {planned} ({which}{score})")
+    return bundle

@@ -368,6 +368,55 @@ def resumed_split(index: DatasetIndex, data: Any, record: SplitRecord
     return train, val, new, change
 
 
+#: Said when evaluating "val" with a bundle that has no record of its run's split.
+NO_RECORD_NOTE = ("the bundle carries no record of its run's split: the validation split "
+                  "was recomputed from the folder and may include images the model was "
+                  "trained on")
+
+
+def record_to_carry(run_dir: str | Path) -> dict[str, Any] | None:
+    """The record of ``run_dir`` as the bundle written there carries it (the content of
+    its ``split.json``), or None when it has none or a damaged one."""
+    try:
+        record = read_split_record(run_dir)
+    except SplitRecordError:
+        return None
+    return record.to_dict() if record is not None else None
+
+
+def split_of_bundle(index: DatasetIndex, data: Any, bundle: Any
+                    ) -> tuple[Samples, Samples, str]:
+    """``(train, val, note)``: the split the run of ``bundle`` (a loaded
+    :class:`~workbench.core.bundle.Bundle`) trained and validated on, made on ``index``:
+    from the record the bundle carries, else from its run folder's ``split.json`` (a
+    checkpoint's, or a bundle written before bundles carried it, still in its run folder),
+    else recomputed (:func:`~.split.split_for`), with ``note`` saying that the validation
+    part may then hold trained-on images ("" otherwise, and for a folder with its own
+    validation part, which needs no record)."""
+    from workbench.core.data.split import split_for
+
+    record = None
+    for source in (getattr(bundle, "split", None), getattr(bundle, "run_dir", None)):
+        try:
+            if isinstance(source, dict):
+                record = SplitRecord.from_dict(source)
+            elif source is not None:
+                record = read_split_record(source)
+        except SplitRecordError:
+            record = None
+        if record is not None:
+            train, val, _, _ = resumed_split(index, data, record)
+            return train, val, ""
+    train, val = split_for(index, data)
+    if _folder_split(index, data) or not val:
+        return train, val, ""
+    if getattr(bundle, "is_checkpoint", False):
+        return train, val, (f"{bundle.run_dir} holds no record of the run's split "
+                            f"({SPLIT_FILE}): the validation split was recomputed from the "
+                            f"folder and may include images the model was trained on")
+    return train, val, NO_RECORD_NOTE
+
+
 def split_of_run(index: DatasetIndex, data: Any, run_dir: str | Path | None
                  ) -> tuple[Samples, Samples]:
     """The ``(train, val)`` split the run in ``run_dir`` goes on with on ``index``: made

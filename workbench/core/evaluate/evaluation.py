@@ -66,6 +66,10 @@ class EvaluationResult:
         validation split, as the bundle's experiment makes it).
     bundle_path
         Where the bundle was read from, when known.
+    notes
+        What a user should hear with the numbers (printed as ``note:`` lines): a
+        validation split recomputed because the bundle has no record of its run's, a
+        checkpoint read as the model.
     """
 
     classes: list[str]
@@ -78,6 +82,7 @@ class EvaluationResult:
     source: str = ""
     split: str = "all"
     bundle_path: str | None = None
+    notes: list[str] = field(default_factory=list)
 
     # -- derived arrays (computed once; the result is not meant to be mutated) -----------
     @cached_property
@@ -160,7 +165,7 @@ class EvaluationResult:
         ``accuracy``, ``top_k_accuracy`` (``{"k", "accuracy"}``), ``per_class``,
         ``macro_average``, ``confusion`` (list of rows, row = true class), ``most_confused``,
         ``confidence_histogram``, ``worst`` (the ``worst`` largest-loss images) and
-        ``unreadable`` (``{"path", "reason"}``).
+        ``unreadable`` (``{"path", "reason"}``) and ``notes``.
         """
         return {
             "bundle": self.bundle_path,
@@ -177,6 +182,7 @@ class EvaluationResult:
             "confidence_histogram": self.confidence_histogram(),
             "worst": self.worst(worst),
             "unreadable": [{"path": p, "reason": r} for p, r in self.unreadable],
+            "notes": list(self.notes),
         }
 
     def to_text(self) -> str:
@@ -227,7 +233,8 @@ def _write(path: str | Path, text: str) -> Path:
 
 
 def labelled_samples(bundle: Bundle, folder: str | os.PathLike | None = None,
-                     split: str = "all") -> tuple[list[tuple[str, int]], str, str]:
+                     split: str = "all", notes: list[str] | None = None
+                     ) -> tuple[list[tuple[str, int]], str, str]:
     """The images to evaluate and their labels in the *bundle's* class order.
 
     Parameters
@@ -240,9 +247,12 @@ def labelled_samples(bundle: Bundle, folder: str | os.PathLike | None = None,
     split
         ``"all"``: every image (every part of a ``train/`` + ``val/`` + ``test/`` folder);
         ``"val"``: the validation split exactly as training made it (same settings, same
-        seed; from the run's ``split.json`` when the bundle is in its run folder, so it
-        stays the run's after images were added or removed); ``"test"``: the folder's
+        seed; from the record of the run's split the bundle carries, or its run folder's
+        ``split.json``, so it stays the run's after images were added or removed; without
+        either, recomputed, and ``notes`` says so); ``"test"``: the folder's
         ``test/`` part; ``"auto"``: ``"test"`` when the folder has one, else ``"val"``.
+    notes
+        A list the notes a user should hear are appended to.
 
     Returns
     -------
@@ -257,7 +267,7 @@ def labelled_samples(bundle: Bundle, folder: str | os.PathLike | None = None,
         not know, or when ``split="val"`` gives no images.
     """
     from workbench.core.data.scan import scan_folder
-    from workbench.core.data.split_record import split_of_run
+    from workbench.core.data.split_record import split_of_bundle
 
     exp = bundle.experiment
     own = folder is None
@@ -289,10 +299,11 @@ def labelled_samples(bundle: Bundle, folder: str | os.PathLike | None = None,
             raise DataError(f"{index.root} has no test part (a test/ folder beside train/) "
                             f"with images: evaluate its validation split instead")
     elif split == "val":
-        # A bundle in its run folder: the split the run recorded (and kept on resumes),
-        # so images added to the folder since do not move trained-on images into it.
-        run_dir = Path(bundle.path).parent if bundle.path else None
-        _, samples = split_of_run(index, exp.data, run_dir)
+        # The split the run recorded (and kept on resumes), so images added to the folder
+        # since do not move trained-on images into it; recomputed, said, without a record.
+        _, samples, note = split_of_bundle(index, exp.data, bundle)
+        if note and notes is not None:
+            notes.append(note)
         if not samples and (index.samples or index.val_samples):
             raise DataError(f"the experiment holds out no validation images from "
                             f"{index.root} (data.val_fraction is 0): evaluate all of it, "
@@ -367,7 +378,8 @@ def evaluate(bundle: Bundle | str | os.PathLike, folder: str | os.PathLike | Non
     # it guarantees the same preprocessing as `workbench predict` and the GUI.
     predictor = Predictor(bundle, device=device)
     b = predictor.bundle
-    samples, source, split = labelled_samples(b, folder, split)
+    notes = list(b.notes)
+    samples, source, split = labelled_samples(b, folder, split, notes)
     k = len(b.classes)
     total = len(samples)
 
@@ -420,4 +432,4 @@ def evaluate(bundle: Bundle | str | os.PathLike, folder: str | os.PathLike | Non
         classes=list(b.classes), paths=paths, y_true=np.asarray(labels, dtype=np.int64),
         probs=np.concatenate(probs), losses=np.concatenate(losses).astype(np.float64),
         top_k=min(top_k, k), unreadable=unreadable, source=str(source), split=split,
-        bundle_path=b.path)
+        bundle_path=b.path, notes=notes)

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from workbench.core.data.split_record import record_to_carry
 from workbench.core.data.usage import run_counts
 from workbench.core.errors import WorkbenchError
 from workbench.core.interrupts import aborting, uninterrupted
@@ -295,7 +296,8 @@ class RunRecorder(Callback):
             bundle = run_dir / "bundle.pt"
             try:
                 name = read_run_info(run_dir).get("name") or result.experiment.name
-                self.bundle_path = result.save_bundle(bundle, name=str(name))
+                self.bundle_path = result.save_bundle(bundle, split=record_to_carry(run_dir),
+                                                      name=str(name))
                 saved = result.model_info()
             except (OSError, RuntimeError) as e:
                 failure = write_failure(e)

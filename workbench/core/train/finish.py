@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workbench.core.bundle import save_bundle
+from workbench.core.data.split_record import record_to_carry
 from workbench.core.errors import WorkbenchError
 from workbench.core.io import remove_stray_temporaries
 from workbench.core.runs.lock import RunLock
@@ -125,7 +126,8 @@ def finish_run(run_dir: str | Path, ckpt: Checkpoint, todo: Unfinished) -> Finis
         bundle = run_dir / "bundle.pt"
         try:
             save_bundle(bundle, ckpt.experiment, ckpt.classes, weights,
-                        info=result.model_info(name=str(name)))
+                        info=result.model_info(name=str(name)),
+                        split=record_to_carry(run_dir))
             # "bundle": as a normal end records it (see RunRecorder._finish).
             update_run_info(run_dir, status=todo.status, message=todo.reason,
                             finished=now_iso(), updated=now_iso(), epochs_done=ckpt.epoch,

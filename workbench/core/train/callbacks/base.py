@@ -136,13 +136,15 @@ class FitResult:
         return {"epoch": self.weights_epoch, "restored_best": bool(self.restored_best),
                 "metrics": self.weights_metrics, **flag, **extra}
 
-    def save_bundle(self, path: str | Path, **info: Any) -> Path:
+    def save_bundle(self, path: str | Path, split: dict[str, Any] | None = None,
+                    **info: Any) -> Path:
         """Write the trained model with its Experiment and classes as one bundle file;
-        ``info`` (plain values, e.g. the run's name) goes with :meth:`model_info`."""
+        ``info`` (plain values, e.g. the run's name) goes with :meth:`model_info`, and
+        ``split`` (the run's split record, ``split.json``'s content) with the weights."""
         from workbench.core.bundle import save_bundle
 
         if self.model is None:
             raise WorkbenchError("there is no trained model to save: the run failed before "
                                  "its network was built")
         return save_bundle(path, self.experiment, self.classes, self.model.state_dict(),
-                           info=self.model_info(**info))
+                           info=self.model_info(**info), split=split)
