@@ -112,3 +112,22 @@ print(model.eval()(torch.randn(2, 1, 32, 32)).argmax(1).tolist())
     ref = bundle.build_model().eval()
     torch.manual_seed(0)
     assert out.stdout.strip() == str(ref(torch.randn(2, 1, 32, 32)).argmax(1).tolist())
+
+
+def test_int8_export_says_which_model_each_check_is_of_and_marks_the_sidecar(
+        digits_bundle, capsys, tmp_path):
+    """The float model's onnxruntime check was printed as if it were the int8 file's, and
+    the JSON beside the int8 model did not say it was quantized."""
+    out = tmp_path / "model.onnx"
+    code, _, err = run_cli(capsys, "export", digits_bundle, "--onnx", out, "--int8")
+    assert code == 0, err
+    float_line = next(ln for ln in err.splitlines() if "matches PyTorch to" in ln)
+    assert "exported the float model to quantize" in float_line
+    assert "the float model in onnxruntime matches PyTorch to" in float_line
+    assert f"wrote {out} (opset" not in err  # the file that stays is the int8 one
+    m = re.search(r"against PyTorch on those images the int8 model gives the same top class "
+                  r"for ([\d.]+)% of them, its logits differing by up to ([\d.e+-]+)", err)
+    assert m, err
+    assert float(m.group(1)) > 90 and float(m.group(2)) > 0
+    q = json.loads(out.with_suffix(".json").read_text())["quantization"]
+    assert q["type"] == "int8" and q["compared_with_pytorch"]["top1_agreement"] > 0.9

@@ -22,6 +22,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         raise UserError("--csv - and --json both print to stdout: give --csv a file name, "
                         "or leave out --json")
     predictor = Predictor(args.bundle)
+    _print_notes(predictor.bundle)
     items: list[str] = []
     missing: dict[str, str] = {}
     for p in args.paths:
@@ -62,6 +63,13 @@ def cmd_predict(args: argparse.Namespace) -> int:
                 tops = ", ".join(f"{c} {100 * p:.1f}%" for c, p in r.top)
                 print(f"{r.path}: {tops}")
     return 0
+
+
+def _print_notes(bundle) -> None:
+    """The bundle's own notes (a run's checkpoint read as the model, and which epoch it
+    holds) as ``note:`` lines on stderr."""
+    for note in bundle.notes:
+        print(f"note: {note}", file=sys.stderr)
 
 
 def _counted(results: list) -> str:
@@ -112,6 +120,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     except EvaluationCancelled as e:
         print(f"workbench evaluate: {e}", file=sys.stderr)
         return 130
+    for note in result.notes:  # a recomputed validation split, a checkpoint as the model
+        print(f"note: {note}", file=sys.stderr)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
     else:
@@ -140,6 +150,7 @@ def cmd_export(args: argparse.Namespace) -> int:
                         "model.safetensors.json); only --code - prints")
     _check_distinct_outputs(args)
     bundle = read_bundle(args.bundle)
+    _print_notes(bundle)
     splits = None
     if args.int8:  # its training images first: a missing dataset must not leave a float model
         from workbench.core.export.int8 import calibration_splits
@@ -160,7 +171,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         from workbench.core.export.onnx import export_onnx
 
         report = export_onnx(bundle, args.onnx)
-        print(report.summary(), file=sys.stderr)
+        print(report.summary(before_int8=args.int8), file=sys.stderr)
         for warning in report.warnings:
             print(f"workbench export: warning: {warning}", file=sys.stderr)
         if args.int8:

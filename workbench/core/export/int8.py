@@ -41,6 +41,10 @@ class Int8Report:
     float_bytes: int = 0
     int8_bytes: int = 0
     note: str = ""
+    #: The int8 model (in onnxruntime) against PyTorch's on the compared images: the share
+    #: of images both give the same top class, and the largest logit difference.
+    top1_agreement: float | None = None
+    max_logit_diff: float | None = None
 
     def summary(self) -> str:
         size = (f"{self.int8_bytes / 1e6:.2f} MB (float: {self.float_bytes / 1e6:.2f} MB)")
@@ -48,9 +52,26 @@ class Int8Report:
                f"; validation accuracy on {self.compared_images} images: float "
                f"{100 * self.float_accuracy:.2f}%, int8 {100 * self.int8_accuracy:.2f}% "
                f"({100 * (self.int8_accuracy - self.float_accuracy):+.2f} points)")
+        check = ("" if self.top1_agreement is None else
+                 f"; against PyTorch on those images the int8 model gives the same top class "
+                 f"for {100 * self.top1_agreement:.1f}% of them, its logits differing by up "
+                 f"to {self.max_logit_diff:.2g}")
         return (f"wrote {self.path}: int8 (static, QDQ, calibrated on "
-                f"{self.calibration_images} training images), {size}{acc}"
+                f"{self.calibration_images} training images), {size}{acc}{check}"
                 + (f". {self.note}" if self.note else ""))
+
+    def sidecar(self) -> dict[str, Any]:
+        """What the preprocessing JSON beside the model records of the quantization."""
+        out: dict[str, Any] = {
+            "type": "int8", "method": "onnxruntime static quantization, QDQ format",
+            "weights": "int8, per channel", "activations": "uint8",
+            "calibration": f"MinMax on {self.calibration_images} training images"}
+        if self.top1_agreement is not None:
+            out["compared_with_pytorch"] = {
+                "images": self.compared_images, "top1_agreement": self.top1_agreement,
+                "max_logit_diff": self.max_logit_diff,
+                "float_accuracy": self.float_accuracy, "int8_accuracy": self.int8_accuracy}
+        return out
 
 
 def _batches(bundle: Any, samples: list[tuple[str, int]]) -> Iterator[tuple[np.ndarray,
@@ -83,14 +104,14 @@ def calibration_splits(bundle: Any, folder: str | Path | None = None) -> Splits:
     """The bundle's training and validation split (``(path, label)`` lists) that
     :func:`quantize_onnx` calibrates on and compares with: of its experiment's dataset, or
     of ``folder`` when the dataset has moved there (split as the run recorded it, or as in
-    training when the bundle is not in its run folder).
+    training when neither the bundle nor its folder holds the record).
 
     Call it before writing anything: it raises :class:`WorkbenchError` naming the folder and
     what to do when the dataset is gone or no longer has the bundle's classes.
     """
     from workbench.core.data.demo import dataset_folder
     from workbench.core.data.scan import scan_folder
-    from workbench.core.data.split_record import split_of_run
+    from workbench.core.data.split_record import split_of_bundle
 
     exp = bundle.experiment
     folder = str(folder) if folder else dataset_folder(exp.data.folder)
@@ -104,19 +125,31 @@ def calibration_splits(bundle: Any, folder: str | Path | None = None) -> Splits:
                              f"({', '.join(bundle.classes)}), so there are no training images "
                              f"to calibrate the int8 model on: give the bundle's dataset "
                              f"with --data DIR")
-    # A bundle in its run folder: the split the run recorded, so the int8 and float models
-    # are compared on the images the run validated on, not on ones added and trained on since.
-    return split_of_run(index, exp.data, Path(bundle.path).parent if bundle.path else None)
+    # The split the run recorded (carried in the bundle, or in its run folder), so the int8
+    # and float models are compared on the images the run validated on, not on ones added
+    # and trained on since.
+    train, val, _ = split_of_bundle(index, exp.data, bundle)
+    return train, val
 
 
-def _accuracy(session: Any, batches: list[tuple[np.ndarray, np.ndarray]]) -> float:
+def _logits(session: Any, batches: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
     name = session.get_inputs()[0].name
-    correct = total = 0
-    for x, y in batches:
-        logits = session.run(None, {name: x.astype(np.float32)})[0]
-        correct += int((logits.argmax(1) == y).sum())
-        total += len(y)
-    return correct / max(1, total)
+    return np.concatenate([session.run(None, {name: x.astype(np.float32)})[0]
+                           for x, _ in batches])
+
+
+def _accuracy(logits: np.ndarray, batches: list[tuple[np.ndarray, np.ndarray]]) -> float:
+    y = np.concatenate([y for _, y in batches])
+    return float((logits.argmax(1) == y).mean()) if len(y) else 0.0
+
+
+def _pytorch_logits(bundle: Any, batches: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    import torch
+
+    model = bundle.build_model().float().cpu().eval()
+    with torch.no_grad():
+        return np.concatenate([model(torch.from_numpy(x.astype(np.float32))).numpy()
+                               for x, _ in batches])
 
 
 def quantize_onnx(bundle: Any, path: str | Path, splits: Splits | None = None) -> Int8Report:
@@ -170,9 +203,17 @@ def quantize_onnx(bundle: Any, path: str | Path, splits: Splits | None = None) -
                             int8_bytes=os.path.getsize(out))
         compare = list(_batches(bundle, val[:COMPARE_IMAGES]))
         if compare:
-            report.float_accuracy = _accuracy(float_session, compare)
-            report.int8_accuracy = _accuracy(int8_session, compare)
+            float_logits = _logits(float_session, compare)
+            int8_logits = _logits(int8_session, compare)
+            report.float_accuracy = _accuracy(float_logits, compare)
+            report.int8_accuracy = _accuracy(int8_logits, compare)
             report.compared_images = sum(len(y) for _, y in compare)
+            # The int8 file that stays, checked against PyTorch (the float ONNX check said
+            # before quantizing is the float model's).
+            expected = _pytorch_logits(bundle, compare)
+            report.top1_agreement = float((int8_logits.argmax(1) == expected.argmax(1)).mean())
+            report.max_logit_diff = float(np.abs(int8_logits.astype(np.float64)
+                                                 - expected).max())
         else:
             report.note = "no validation images to compare the two models on"
         del float_session, int8_session
@@ -180,4 +221,23 @@ def quantize_onnx(bundle: Any, path: str | Path, splits: Splits | None = None) -
 
         data = Path(out).read_bytes()
         atomic_write(path, lambda f: f.write(data))
+    _record_in_sidecar(path, report)
     return report
+
+
+def _record_in_sidecar(path: Path, report: Int8Report) -> None:
+    """Say in the preprocessing JSON beside the model that it is int8-quantized (its
+    ``quantization``); a sidecar that is missing or unreadable is left as it is."""
+    import json
+
+    from workbench.core.export.onnx import preprocessing_file
+    from workbench.core.io import atomic_write_text
+
+    sidecar = preprocessing_file(path)
+    try:
+        doc = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    if isinstance(doc, dict):
+        doc["quantization"] = report.sidecar()
+        atomic_write_text(sidecar, json.dumps(doc, indent=2) + "\n")

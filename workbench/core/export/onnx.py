@@ -100,15 +100,20 @@ class OnnxReport:
         """onnxruntime was run and agrees with PyTorch within :attr:`tolerance`."""
         return self.max_abs_diff is not None and self.max_abs_diff <= (self.tolerance or 0.0)
 
-    def summary(self) -> str:
-        """One line for the CLI and the GUI's status bar."""
-        head = (f"wrote {self.path} (opset {self.opset}, dynamic batch) and "
+    def summary(self, before_int8: bool = False) -> str:
+        """One line for the CLI and the GUI's status bar. ``before_int8``: the file is
+        about to be replaced by its int8 quantization, so the check said is the float
+        model's, not the file's that stays."""
+        head = (f"wrote {self.preprocessing_path}; exported the float model to quantize "
+                f"(opset {self.opset}, dynamic batch)" if before_int8 else
+                f"wrote {self.path} (opset {self.opset}, dynamic batch) and "
                 f"{self.preprocessing_path}")
         if self.max_abs_diff is None:
             return head + "; not checked with onnxruntime"
         sizes = " and ".join(str(b) for b in self.batch_sizes)
         verb = "matches PyTorch to" if self.matches else "DIFFERS from PyTorch by up to"
-        return (f"{head}; onnxruntime {verb} {self.max_abs_diff:.2g} (largest absolute "
+        who = "the float model in onnxruntime" if before_int8 else "onnxruntime"
+        return (f"{head}; {who} {verb} {self.max_abs_diff:.2g} (largest absolute "
                 f"difference over {self.samples} inputs, batch sizes {sizes})")
 
 
