@@ -34,12 +34,32 @@ def cmd_train(args: argparse.Namespace) -> int:
             for note in dataset_notes(exp) + [optimizer_note(exp)]:
                 if note:
                     print(f"note: {note}", file=sys.stderr)
+            # What the Model doctor warns about the network (a frozen backbone with random
+            # weights learns little better than guessing), with its --set fix.
+            for warning in model_warnings(exp):
+                print(f"warning: {warning}", file=sys.stderr)
         return _run(exp, out, lock=lock, created=created)
     finally:
         if lock is not None:  # the recorder releases it when the run ends; this if not
             lock.release()
         if created:
             _remove_if_unused(out)
+
+
+def model_warnings(exp) -> list[str]:
+    """The Model doctor's warnings about ``exp``'s network
+    (:func:`workbench.core.model.doctor.starting_warnings`) on its dataset's classes; none
+    when the dataset cannot be scanned (the run itself says why)."""
+    from workbench.core.data.demo import dataset_folder
+    from workbench.core.data.scan import scan_folder
+    from workbench.core.errors import WorkbenchError
+    from workbench.core.model.doctor import starting_warnings
+
+    try:
+        classes = scan_folder(dataset_folder(exp.data.folder)).classes
+    except (WorkbenchError, OSError):
+        return []
+    return starting_warnings(exp, len(classes)) if classes else []
 
 
 def optimizer_note(exp) -> str:

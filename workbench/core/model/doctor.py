@@ -12,13 +12,14 @@ layer-type name sets) in :mod:`.findings`.
 
 from __future__ import annotations
 
+import json
 import logging
-from typing import Sequence
+from typing import Any, Sequence
 
 from workbench.core.experiment import Experiment
 from workbench.core.model.builder import NetworkSummary, infer_shapes
 from workbench.core.model.doctor_checks import CHECKS
-from workbench.core.model.findings import Check, Context, Finding
+from workbench.core.model.findings import Check, Context, Finding, Fix
 
 _log = logging.getLogger(__name__)
 
@@ -92,4 +93,50 @@ def diagnose(experiment: Experiment, num_classes: int,
     return sorted(findings, key=_order)
 
 
-__all__ = ["diagnose", "misfit_finding"]
+def fix_settings(experiment: Experiment, fix: Fix) -> dict[str, Any]:
+    """What ``fix`` changes in ``experiment``, as ``--set`` paths and values
+    (``{"model.layers[0].params.mode": "fine_tune"}``): the fix applied to a copy, and the
+    two compared. ``{}`` when it changes nothing or cannot be applied."""
+    before = experiment.to_dict()
+    try:
+        copy = Experiment.from_dict(before)
+        fix.apply(copy)
+        after = copy.to_dict()
+    except Exception:  # noqa: BLE001  (advice only: never in the way of a run)
+        return {}
+    out: dict[str, Any] = {}
+    _diff(before, after, "", out)
+    return out
+
+
+def _diff(a: Any, b: Any, path: str, out: dict[str, Any]) -> None:
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in b:
+            if k not in a or a[k] != b[k]:
+                _diff(a.get(k), b[k], f"{path}.{k}" if path else str(k), out)
+    elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b)):
+            if x != y:
+                _diff(x, y, f"{path}[{i}]", out)
+    elif a != b:
+        out[path] = b
+
+
+def starting_warnings(experiment: Experiment, num_classes: int) -> list[str]:
+    """The Model doctor's warnings about ``experiment``'s network (severity "warning"), as
+    lines a run says as it starts (``workbench train`` prints them as ``warning:``): the
+    title, why, and the fix as ``--set`` options when it has one."""
+    lines = []
+    for f in diagnose(experiment, num_classes):
+        if f.severity != "warning":
+            continue
+        sets = fix_settings(experiment, f.fix) if f.fix is not None else {}
+        option = " ".join(f"--set {k}={v if isinstance(v, str) else json.dumps(v)}"
+                          for k, v in sets.items())
+        label = f.fix.label[:1].lower() + f.fix.label[1:] if option else ""
+        fix = f" Fix: {label}, on the command line {option}." if option else ""
+        lines.append(f"{f.title}. {f.explanation}{fix}")
+    return lines
+
+
+__all__ = ["diagnose", "misfit_finding", "fix_settings", "starting_warnings"]
