@@ -13,7 +13,8 @@ import torch
 from torch import nn
 
 from workbench.core.errors import WorkbenchError
-from workbench.core.model.backbones import ARCHS, BACKBONE, TIMM, Backbone
+from workbench.core.model.backbones import (ARCHS, BACKBONE, TIMM, Backbone,
+                                            DamagedWeightsError)
 
 
 def backbone_preprocessing(arch: str) -> dict[str, Any]:
@@ -119,6 +120,8 @@ def _status(index: int, module: Backbone, load: bool) -> str | None:
         return f"{label}: pretrained weights will be loaded from {path}"
     try:
         module.load_pretrained(path)
+    except DamagedWeightsError as e:  # its message says what to do: download it again
+        raise WorkbenchError(f"{label}: the weights file {path} {e}") from None
     except (OSError, ValueError) as e:
         raise WorkbenchError(
             f"{label}: the weights file {path} {e}. Point weights_file at the {arch} file "

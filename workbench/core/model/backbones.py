@@ -26,6 +26,7 @@ the learning rate times ``backbone_lr_scale`` (see
 from __future__ import annotations
 
 import functools
+import os
 import re
 from typing import Any, Sequence
 
@@ -38,6 +39,33 @@ from workbench.core.registry import Entry, Param
 # Smallest height/width: every arch halves the image five times; below 32x32 the last
 # stages see less than one pixel (vgg16 fails outright, the others learn nothing useful).
 MIN_SIZE = 32
+
+
+class DamagedWeightsError(ValueError):
+    """A weights file whose bytes are cut short or damaged (its message says to download it
+    again)."""
+
+
+def _damaged(path: "os.PathLike", e: BaseException) -> bool:
+    """Whether reading ``path`` failed on damaged bytes of a weights file (a PyTorch zip or
+    pickle, or a safetensors file, by its first bytes), not on a file of another kind."""
+    if isinstance(e, (FileNotFoundError, PermissionError, IsADirectoryError)):
+        return False
+    try:
+        with open(path, "rb") as f:
+            head = f.read(9)
+    except OSError:
+        return False
+    if head.startswith(b"PK\x03\x04") or head[:2] in (b"\x80\x02", b"\x80\x03", b"\x80\x04",
+                                                    b"\x80\x05"):
+        return True
+    return len(head) == 9 and head[8:9] == b"{" and 0 < int.from_bytes(head[:8], "little")
+
+
+def _sentence(text: str) -> str:
+    """``text`` cut at its first sentence, at most 200 characters, never mid-word."""
+    first = re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]
+    return first if len(first) <= 200 else first[:200].rsplit(" ", 1)[0] + " ..."
 
 
 class Backbone(nn.Module):
@@ -194,15 +222,16 @@ class Backbone(nn.Module):
                                         **self._timm_args(self.arch))
                 self.net.load_state_dict(src.state_dict())
             except Exception as e:  # noqa: BLE001  (any reader error: not these weights)
+                if _damaged(path, e):
+                    raise self._damaged_error() from None
                 reason = (str(e).strip().splitlines() or [type(e).__name__])[0]
-                raise ValueError(f"cannot be read as {self.arch} weights ({reason[:200]})") \
-                    from None
+                raise ValueError(f"cannot be read as {self.arch} weights "
+                                 f"({_sentence(reason)})") from None
             return path
         try:
             state = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as e:  # pickle, zip and I/O errors all mean "not a weights file"
-            reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            raise ValueError(f"cannot be read as PyTorch weights ({reason[:200]})") from None
+            raise self._load_error(path, e) from None
         for key in ("state_dict", "model"):
             if isinstance(state, dict) and isinstance(state.get(key), dict):
                 state = state[key]
@@ -223,6 +252,30 @@ class Backbone(nn.Module):
                 raise ValueError(f"{what} {keys[0]!r}{more}: it is not {self.arch} weights")
         self.net.load_state_dict(state)
         return path
+
+    def _damaged_error(self) -> "DamagedWeightsError":
+        try:
+            url = self.weights_url()
+        except Exception:  # noqa: BLE001  (an unknown timm arch: no URL to give)
+            url = "where you got it"
+        return DamagedWeightsError(f"is incomplete or damaged (a download cut short?): "
+                                   f"delete it and download it again from {url}")
+
+    def _load_error(self, path: "os.PathLike", e: BaseException) -> ValueError:
+        """What ``torch.load``'s error on ``path`` means for a user. Torch's own words
+        are not repeated: they advise ``weights_only=False``, which would run whatever
+        code the file holds."""
+        import pickle
+
+        refused = re.search(r"GLOBAL ([\w.]+)", str(e)) \
+            if isinstance(e, pickle.UnpicklingError) else None
+        if refused:
+            return ValueError(f"was refused: it asks to load {refused.group(1)}, and loading "
+                              f"it could run code; Workbench reads only weights files of "
+                              f"tensors")
+        if _damaged(path, e):
+            return self._damaged_error()
+        return ValueError("cannot be read as PyTorch weights (it is not a PyTorch file)")
 
     def train(self, mode: bool = True) -> "Backbone":
         super().train(mode)
