@@ -328,9 +328,19 @@ if __name__ == "__main__":
     print("output shape", tuple(scores.shape))
 '''
 
-_MAIN = _MAIN_WITHOUT_PREDICT + '''    for path in sys.argv[2:]:  # python model.py bundle.pt IMAGE ...
-        top = sorted(predict(model, path)[0].items(), key=lambda kv: -kv[1])
-        print(path, "  ".join(f"{name} {p:.4f}" for name, p in top[:5]))
+_MAIN = _MAIN_WITHOUT_PREDICT + '''    if len(sys.argv) > 2:  # python model.py bundle.pt IMAGE ...
+        paths = sys.argv[2:]
+        results = predict(model, paths)  # an unreadable file: skipped, said on stderr
+        for path, probs in zip(paths, results):
+            if probs is not None:
+                top = sorted(probs.items(), key=lambda kv: -kv[1])
+                print(path, "  ".join(f"{name} {p:.4f}" for name, p in top[:5]))
+        skipped = sum(r is None for r in results)
+        if skipped == len(paths):
+            sys.exit(f"none of the {len(paths)} files could be read as an image")
+        if skipped:
+            print(f"{skipped} of {len(paths)} files skipped (unreadable, see above)",
+                  file=sys.stderr)
 '''
 
 __all__ = ["network_code", "layer_arguments", "layer_call"]

@@ -244,15 +244,30 @@ _PREDICT = '''
 def predict(model, images) -> list:
     """Class probabilities for image files (or PIL images), as Workbench predicts them:
     one {class name: probability} dict per image, in the order of the classes. ``model``
-    (with the bundle's weights loaded) is put in eval mode."""
+    (with the bundle's weights loaded) is put in eval mode. A file that cannot be read (not
+    an image, missing, truncated) is skipped with a line on stderr saying why: its entry is
+    None, and the others are still classified."""
+    import sys
+
     if isinstance(images, (str, bytes)) or hasattr(images, "__fspath__") \\
             or hasattr(images, "getpixel"):
         images = [images]
     model.eval()
     device = next(model.parameters(), torch.zeros(())).device
-    x = torch.stack([preprocess(image) for image in images]).to(device)
-    probs = torch.softmax(model(x).float(), dim=1).cpu()
-    return [dict(zip(CLASS_NAMES, p.tolist())) for p in probs]
+    tensors = {}
+    for i, image in enumerate(images):
+        try:
+            tensors[i] = preprocess(image)
+        except (OSError, ValueError, SyntaxError) as e:  # PIL's errors for unreadable files
+            reason = str(e).strip() or type(e).__name__
+            print(f"skipped {image}: cannot be read as an image ({reason})", file=sys.stderr)
+    out = [None] * len(images)
+    if tensors:
+        x = torch.stack(list(tensors.values())).to(device)
+        probs = torch.softmax(model(x).float(), dim=1).cpu()
+        for i, p in zip(tensors, probs):
+            out[i] = dict(zip(CLASS_NAMES, p.tolist()))
+    return out
 '''
 
 __all__ = ["Preprocessing", "preprocessing_code"]
