@@ -83,6 +83,10 @@ def test_validation_split_of_the_training_data_is_the_default(qtbot, make_panel,
     result = _evaluate(qtbot, panel)
     assert result.split == "val" and 0 < result.num_images < 36
     assert f"{result.num_images} images" in panel.summary.text()
+    # A bundle with no record of its run's split (written outside a run): the split was
+    # recomputed, and the panel says so, as `workbench evaluate` does.
+    assert panel.message.level == "warning"
+    assert "Note: The bundle carries no record of its run's split" in panel.message.text()
 
 
 def test_heatmap_cell_click_lists_exactly_that_cells_images(qtbot, make_panel, bundle_path,

@@ -308,8 +308,13 @@ class EvaluatePanel(QWidget):
         self.summary.setToolTip("\n".join(f"{p}: {r}" for p, r in result.unreadable[:20]))
         what = {"val": "its validation split", "test": "its test part (never trained on)"
                 }.get(result.split, "all images")
-        self.message.show_message(f"Evaluated {result.bundle_path or 'the model'} on {what} "
-                                  f"of {result.source}.", "ok")
+        # What the numbers rest on: a split recomputed (may hold trained-on images), a
+        # run's checkpoint read as the model.
+        notes = list(getattr(result, "notes", []) or [])
+        self.message.show_message(
+            f"Evaluated {result.bundle_path or 'the model'} on {what} of {result.source}."
+            + "".join(f" Note: {n[:1].upper()}{n[1:]}." for n in notes),
+            "warning" if notes else "ok")
         self.per_class.set_result(result)
         self.confusion.set_result(result)
         self.calibration.set_result(result)
