@@ -91,7 +91,7 @@ def test_change_picks_another_bundle_with_the_file_dialog(qtbot, dialog, tmp_pat
                         staticmethod(lambda *a, **k: (str(other), "")))
     dialog.choose_bundle()
     assert dialog.bundle_path == str(other)
-    assert dialog.onnx_edit.text() == str(tmp_path / "runs" / "model.onnx")
+    assert dialog.onnx_edit.text() == str(tmp_path / "runs" / "other.onnx")
 
 
 def _export_action(window):
@@ -121,9 +121,15 @@ def test_file_menu_export_asks_for_a_bundle_when_there_is_none(qtbot, bundle_pat
     monkeypatch.setattr(ExportDialog, "show", lambda self: shown.append(self))
     window = MainWindow(tiny_experiment)
     qtbot.addWidget(window)
-    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: ("", "")))
+    starts = []
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        staticmethod(lambda *a, **k: starts.append(a[2]) or ("", "")))
     _export_action(window).trigger()
     assert shown == []  # cancelled: nothing opens
+    # It starts in the runs folder, as Predict's "Load bundle…" does, not the current one.
+    from workbench.core.io import runs_dir
+
+    assert starts == [str(runs_dir())]
     monkeypatch.setattr(QFileDialog, "getOpenFileName",
                         staticmethod(lambda *a, **k: (bundle_path, "")))
     _export_action(window).trigger()

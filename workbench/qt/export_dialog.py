@@ -1,10 +1,17 @@
-"""Export dialog: a trained bundle as ONNX (checked with onnxruntime) and/or PyTorch code.
+"""Export dialog: a trained bundle as ONNX (checked with onnxruntime; float or int8) and/or
+PyTorch code.
 
-The GUI side of ``workbench export BUNDLE --onnx OUT.onnx``: the ONNX file gets a dynamic
-batch dimension and its preprocessing JSON beside it, and onnxruntime runs it at once; the
-largest absolute difference from PyTorch is shown, in orange or red when something is off.
-The export runs off the GUI thread (the exporter takes seconds); each format reports on its
-own, so a network ONNX cannot express still gets its code file.
+The GUI side of ``workbench export BUNDLE --onnx OUT.onnx [--int8] --code OUT.py``: the
+ONNX file gets a dynamic batch dimension and its preprocessing JSON beside it (shown in the
+dialog, since it is written too), and onnxruntime runs it at once; the largest absolute
+difference from PyTorch is shown, in orange or red when something is off. With "int8" the
+model is quantized, calibrated on the bundle's training images, and the float and int8
+validation accuracies are shown as the CLI prints them. The export runs off the GUI thread
+(the exporter takes seconds, int8 longer); each format reports on its own, so a network ONNX
+cannot express still gets its code file.
+
+The files are named after the bundle (a run's ``bundle.pt`` after its run), not
+``model.*``, and an export that would replace files asks once, naming them all.
 
 ``python -m workbench.qt.export_dialog BUNDLE`` opens it alone.
 """
@@ -18,48 +25,56 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (QCheckBox, QDialog, QFileDialog, QGridLayout, QHBoxLayout,
-                               QLabel, QLineEdit, QListWidget, QProgressBar, QPushButton,
-                               QTextBrowser, QVBoxLayout, QWidget)
+                               QLabel, QLineEdit, QListWidget, QMessageBox, QProgressBar,
+                               QPushButton, QTextBrowser, QVBoxLayout, QWidget)
 
 from workbench.qt.common import MessageLabel, run_standalone, stop_busy
+from workbench.qt.export_job import (coloured, default_outputs, existing_files,
+                                     export_bundle, files_to_write, report_html, sidecar_path)
 from workbench.qt.startup import torch_loader
-from workbench.qt.workers import TaskRunner, describe_exception
+from workbench.qt.workers import TaskRunner
 
 _BUNDLE_FILTER = "Workbench bundles (*.pt);;All files (*)"
 
 
-def export_bundle(bundle_path: str, onnx_path: str | None, code_path: str | None
-                  ) -> dict[str, Any]:
-    """Export ``bundle_path`` to the formats whose path is given (runs in a pool thread).
+def bundle_start_folder(bundle_path: str = "") -> str:
+    """Where choosing a bundle starts: beside the current one, else in the runs folder (as
+    Predict's "Load bundle…")."""
+    from workbench.core.io import runs_dir
 
-    Returns
-    -------
-    dict
-        ``onnx``: the :class:`~workbench.core.export.onnx.OnnxReport` or None;
-        ``onnx_error``: why the ONNX export failed, or None; ``code``: the path written or
-        None; ``code_error``: why the code export failed, or None.
-    """
-    from workbench.core.export.code import export_code, read_bundle
+    return os.path.dirname(bundle_path) if bundle_path else str(runs_dir())
 
-    out: dict[str, Any] = {"onnx": None, "onnx_error": None, "code": None, "code_error": None}
-    bundle = read_bundle(bundle_path)  # an unreadable bundle fails the whole job
-    if onnx_path:
-        try:
-            from workbench.core.export.onnx import export_onnx
 
-            out["onnx"] = export_onnx(bundle, onnx_path)
-        except Exception as e:  # noqa: BLE001 - reported in the dialog, the code still runs
-            out["onnx_error"] = describe_exception(e)
-    if code_path:
-        try:
-            out["code"] = str(export_code(bundle, code_path))
-        except Exception as e:  # noqa: BLE001
-            out["code_error"] = describe_exception(e)
-    return out
+def open_export_dialog(parent: QWidget, bundle: str) -> ExportDialog | None:
+    """File → Export model…: the dialog for ``bundle`` (asked for, starting in the runs
+    folder, when it is ""), shown; None when no bundle was chosen."""
+    if not bundle:
+        bundle, _ = QFileDialog.getOpenFileName(parent, "Choose a trained bundle to export",
+                                                bundle_start_folder(), _BUNDLE_FILTER)
+        if not bundle:
+            return None
+    dialog = ExportDialog(bundle, parent)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.show()
+    return dialog
+
+
+def confirm_replace(parent: QWidget, paths: list[str]) -> bool:
+    """Ask once whether to replace the existing ``paths``: Replace / Cancel."""
+    one = len(paths) == 1
+    box = QMessageBox(QMessageBox.Icon.Warning, "Replace files?",
+                      f"{'This file exists' if one else 'These files exist'} and would be "
+                      f"replaced by the export:", parent=parent)
+    box.setInformativeText("\n".join(paths))
+    replace = box.addButton("Replace", QMessageBox.ButtonRole.DestructiveRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    box.exec()
+    return box.clickedButton() is replace
 
 
 class ExportDialog(QDialog):
-    """Export a bundle as ONNX and/or PyTorch code.
+    """Export a bundle as ONNX (float or int8) and/or PyTorch code.
 
     Parameters
     ----------
@@ -91,7 +106,7 @@ class ExportDialog(QDialog):
         self._runner.finished.connect(self._on_finished)
         self._runner.errored.connect(self._on_errored)
         self.setWindowTitle("Export model")
-        self.resize(760, 420)
+        self.resize(760, 540)
         self._build()
         self.set_bundle(bundle_path)
 
@@ -104,6 +119,17 @@ class ExportDialog(QDialog):
                                     "checked with onnxruntime)")
         self.onnx_check.setChecked(True)
         self.onnx_edit = QLineEdit()
+        self.sidecar_label = QLabel()
+        self.sidecar_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.onnx_edit.textChanged.connect(self._show_sidecar)
+        self.int8_check = QCheckBox("int8 (smaller, faster on CPU): calibrated on the "
+                                    "training images, accuracy compared with float")
+        self.int8_check.setToolTip("Static quantization as workbench export --int8 does: "
+                                   "weights int8 per channel, activations uint8, calibrated "
+                                   "on up to 256 training images of the bundle's dataset")
+        self.data_edit = QLineEdit()
+        self.data_edit.setPlaceholderText("the bundle's dataset (give its new folder if it "
+                                          "moved)")
         self.code_check = QCheckBox("PyTorch code (.py with build_model(), loads the bundle's "
                                     "weights)")
         self.code_check.setChecked(True)
@@ -112,17 +138,22 @@ class ExportDialog(QDialog):
         grid.addWidget(QLabel("Model:"), 0, 0)
         grid.addWidget(self.bundle_label, 0, 1)
         grid.addWidget(change, 0, 2)
-        for row, (check, edit, what) in enumerate(
-                ((self.onnx_check, self.onnx_edit, "onnx"), (self.code_check, self.code_edit,
-                                                            "code")), start=1):
-            browse = QPushButton("Browse…")
-            browse.clicked.connect(lambda _=False, w=what: self.choose_output(w))
-            check.toggled.connect(edit.setEnabled)
-            check.toggled.connect(browse.setEnabled)
-            grid.addWidget(check, 2 * row - 1, 0, 1, 3)
-            grid.addWidget(edit, 2 * row, 1)
-            grid.addWidget(browse, 2 * row, 2)
+        grid.addWidget(self.onnx_check, 1, 0, 1, 3)
+        self._add_path_row(grid, 2, self.onnx_edit, self.onnx_check, "onnx")
+        grid.addWidget(self.sidecar_label, 3, 1, 1, 2)
+        grid.addWidget(self.int8_check, 4, 1, 1, 2)
+        calibrate = QLabel("Calibrate on:")
+        grid.addWidget(calibrate, 5, 0, Qt.AlignmentFlag.AlignRight)
+        data_browse = self._add_path_row(grid, 5, self.data_edit, self.int8_check, "data")
+        grid.addWidget(self.code_check, 6, 0, 1, 3)
+        self._add_path_row(grid, 7, self.code_edit, self.code_check, "code")
         grid.setColumnStretch(1, 1)
+        for widget in (self.sidecar_label, self.int8_check):
+            self.onnx_check.toggled.connect(widget.setEnabled)
+        self.onnx_check.toggled.connect(self._update_int8)
+        self.int8_check.toggled.connect(self._update_int8)
+        self._int8_widgets = (calibrate, self.data_edit, data_browse)
+        self._update_int8()
 
         self.message = MessageLabel()
         # A text box, not a QLabel: a word-wrapped label in a layout may keep the height of
@@ -154,29 +185,64 @@ class ExportDialog(QDialog):
         layout.addWidget(self.files, 1)
         layout.addLayout(buttons)
 
+    def _add_path_row(self, grid: QGridLayout, row: int, edit: QLineEdit, check: QCheckBox,
+                      what: str) -> QPushButton:
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(lambda _=False, w=what: self.choose_output(w))
+        if what != "data":  # the int8 row follows two boxes: see _update_int8
+            check.toggled.connect(edit.setEnabled)
+            check.toggled.connect(browse.setEnabled)
+        grid.addWidget(edit, row, 1)
+        grid.addWidget(browse, row, 2)
+        return browse
+
+    @Slot()
+    def _update_int8(self) -> None:
+        on = self.onnx_check.isChecked() and self.int8_check.isChecked()
+        for widget in self._int8_widgets:
+            widget.setEnabled(on)
+
+    @Slot(str)
+    def _show_sidecar(self, text: str) -> None:
+        onnx = text.strip()
+        if onnx and not onnx.lower().endswith(".onnx"):
+            onnx += ".onnx"
+        self.sidecar_label.setText(f"and its preprocessing: {sidecar_path(onnx)}" if onnx
+                                   else "")
+
     # -- choices -----------------------------------------------------------------------------
     def set_bundle(self, path: str) -> None:
-        """Export the bundle at ``path``; output paths default to files beside it."""
+        """Export the bundle at ``path``; output paths default to files beside it, named
+        after it (or after its run)."""
         self.bundle_path = str(path or "")
         self.bundle_label.setText(self.bundle_path or "none: choose a trained bundle")
-        folder = os.path.dirname(self.bundle_path) or os.getcwd()
-        self.onnx_edit.setText(os.path.join(folder, "model.onnx"))
-        self.code_edit.setText(os.path.join(folder, "model.py"))
+        onnx, code = default_outputs(self.bundle_path)
+        self.onnx_edit.setText(onnx)
+        self.code_edit.setText(code)
         self.export_button.setEnabled(bool(self.bundle_path))
 
     @Slot()
     def choose_bundle(self) -> None:
-        start = os.path.dirname(self.bundle_path) if self.bundle_path else ""
-        path, _ = QFileDialog.getOpenFileName(self, "Choose a trained bundle", start,
+        path, _ = QFileDialog.getOpenFileName(self, "Choose a trained bundle",
+                                              bundle_start_folder(self.bundle_path),
                                               _BUNDLE_FILTER)
         if path:
             self.set_bundle(path)
 
     def choose_output(self, what: str) -> None:
-        """Ask where to write the ``"onnx"`` or ``"code"`` file."""
+        """Ask where to write the ``"onnx"`` or ``"code"`` file, or (``"data"``) which
+        dataset folder the int8 model is calibrated on."""
+        if what == "data":
+            path = QFileDialog.getExistingDirectory(self, "Dataset to calibrate on",
+                                                    self.data_edit.text())
+            if path:
+                self.data_edit.setText(path)
+            return
         edit = self.onnx_edit if what == "onnx" else self.code_edit
         pattern = "ONNX models (*.onnx)" if what == "onnx" else "Python files (*.py)"
-        path, _ = QFileDialog.getSaveFileName(self, "Export to", edit.text(), pattern)
+        # Export asks once about every file it replaces (the .json too): not here as well.
+        path, _ = QFileDialog.getSaveFileName(self, "Export to", edit.text(), pattern,
+                                              options=QFileDialog.Option.DontConfirmOverwrite)
         if path:
             edit.setText(path)
 
@@ -204,23 +270,34 @@ class ExportDialog(QDialog):
     # -- exporting ---------------------------------------------------------------------------
     @Slot()
     def export(self) -> None:
-        """Export in the background to the ticked formats."""
+        """Export in the background to the ticked formats, once the user agrees to replace
+        the files that exist."""
         outputs = self._outputs()
         if outputs is None:
             return
         onnx, code = outputs
-        bundle = self.bundle_path
+        existing = existing_files(files_to_write(onnx, code))
+        if existing and not confirm_replace(self, existing):
+            self.message.show_message("Not exported: nothing was replaced. Change the file "
+                                      "names to keep those files.", "warning")
+            return
+        bundle, int8 = self.bundle_path, bool(onnx) and self.int8_check.isChecked()
+        data = self.data_edit.text().strip() or None
         self.files.clear()
         self.report.setHtml("")
         self.written = []
         self.export_button.setEnabled(False)
         self.busy.setRange(0, 0)
         self.busy.show()
-        self.message.show_message("Exporting… (ONNX export and its onnxruntime check take a "
-                                  "few seconds)" if onnx else "Exporting…")
+        self.message.show_message(
+            "Exporting… (int8: calibrating on training images, then comparing the float and "
+            "int8 models; this can take a minute)" if int8 else
+            "Exporting… (ONNX export and its onnxruntime check take a few seconds)" if onnx
+            else "Exporting…")
         # A pool thread must not be the first to import torch (see workbench.qt.startup).
         torch_loader().call_when_ready(
-            lambda: self._runner.submit(lambda state: export_bundle(bundle, onnx, code)), self)
+            lambda: self._runner.submit(
+                lambda state: export_bundle(bundle, onnx, code, int8=int8, data=data)), self)
 
     @Slot(int, object)
     def _on_finished(self, _job: int, results: dict[str, Any]) -> None:
@@ -228,19 +305,20 @@ class ExportDialog(QDialog):
         self.results = results
         lines, level = [], "ok"
         report = results["onnx"]
-        if report is not None:
+        if report is not None:  # int8 failing keeps the float model there
             self.written += [str(report.path), str(report.preprocessing_path)]
-            lines.append(_report_html(report))
+            lines.append(report_html(report, results.get("int8")))
             if report.warnings or not report.matches:
                 level = "warning"
         if results["onnx_error"]:
-            lines.append(_coloured(f"ONNX export failed: {results['onnx_error']}", "#c62828"))
+            what = "int8 quantization" if report is not None else "ONNX export"
+            lines.append(coloured(f"{what} failed: {results['onnx_error']}", "#c62828"))
             level = "error"
         if results["code"]:
             self.written.append(results["code"])
             lines.append(f"PyTorch code: {html.escape(results['code'])}")
         if results["code_error"]:
-            lines.append(_coloured(f"Code export failed: {results['code_error']}", "#c62828"))
+            lines.append(coloured(f"Code export failed: {results['code_error']}", "#c62828"))
             level = "error"
         self.files.addItems(self.written)
         self.report.setHtml("<br>".join(lines))
@@ -280,30 +358,12 @@ class ExportDialog(QDialog):
         super().closeEvent(event)
 
 
-def _coloured(text: str, colour: str) -> str:
-    return f'<span style="color:{colour}">{html.escape(text)}</span>'
-
-
-def _report_html(report: Any) -> str:
-    """The ONNX report: summary, the largest difference in bold, warnings coloured."""
-    parts = [html.escape(report.summary())]
-    if report.max_abs_diff is not None:
-        colour = "#1b7a2f" if report.matches else "#c62828"
-        parts.append(f'<b style="color:{colour}">Largest absolute difference from PyTorch: '
-                     f'{report.max_abs_diff:.3g}</b>'
-                     + (f" (tolerance {report.tolerance:.3g})" if report.tolerance else ""))
-    for warning in report.warnings:
-        colour = "#a05a00" if report.matches else "#c62828"
-        parts.append(_coloured(f"Warning: {warning}", colour))
-    return "<br>".join(parts)
-
-
 def _main() -> int:
     bundle = sys.argv[1] if len(sys.argv) > 1 else ""
     return run_standalone(lambda: ExportDialog(bundle), "Export model")
 
 
-__all__ = ["ExportDialog", "export_bundle"]
+__all__ = ["ExportDialog", "confirm_replace", "export_bundle", "open_export_dialog"]
 
 if __name__ == "__main__":
     sys.exit(_main())

@@ -328,18 +328,9 @@ class MainWindow(UrlDropTarget, QMainWindow):
     def export_model(self):
         """Open the Export dialog for the Predict tab's bundle (asking for one when there is
         none yet); returns the dialog."""
-        from workbench.qt.export_dialog import ExportDialog
+        from workbench.qt.export_dialog import open_export_dialog
 
-        bundle = self.predict_panel.bundle_path
-        if not bundle:
-            bundle, _ = QFileDialog.getOpenFileName(self, "Choose a trained bundle to export",
-                                                    "", "Workbench bundles (*.pt);;All files (*)")
-            if not bundle:
-                return None
-        dialog = ExportDialog(bundle, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.show()
-        return dialog
+        return open_export_dialog(self, self.predict_panel.bundle_path)
 
     @Slot(str, str)
     def explain_image(self, bundle_path: str, image_path: str):

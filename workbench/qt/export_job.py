@@ -1,0 +1,156 @@
+"""What the Export dialog (:mod:`workbench.qt.export_dialog`) writes and says, apart from
+its widgets: the default file names, the files an export would replace, the export job run
+in a pool thread (as ``workbench export BUNDLE --onnx OUT [--int8] --code OUT`` does) and
+its report as HTML.
+
+Torch-free at import: the dialog opens before torch has loaded.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from typing import Any
+
+from workbench.qt.workers import describe_exception
+
+
+def sidecar_path(onnx_path: str) -> str:
+    """The preprocessing JSON the ONNX export writes beside ``onnx_path`` (as
+    :func:`workbench.core.export.onnx.preprocessing_file` names it, without importing
+    torch): ``net.onnx`` -> ``net.json``."""
+    return os.path.splitext(onnx_path)[0] + ".json" if onnx_path else ""
+
+
+def default_stem(bundle_path: str) -> str:
+    """The name the exported files get: the bundle's own (``my model (v1).pt`` ->
+    ``my model (v1)``), or the run's for a run folder's ``bundle.pt`` (the folder
+    ``2024-05-01_10-00-00-flowers`` -> ``flowers``). Never ``model``: a project folder's
+    own model.py must not be the default to replace (another bundle.pt gives bundle.*)."""
+    from workbench.core.runs.record import name_in_folder  # torch-free
+
+    stem = os.path.splitext(os.path.basename(bundle_path))[0]
+    if stem == "bundle":  # a run's: its folder is named "<date>_<time>-<run name>"
+        stem = name_in_folder(os.path.basename(os.path.dirname(os.path.abspath(bundle_path)))
+                              ) or stem
+    stem = "".join(c if c.isalnum() or c in "-_.() " else "_" for c in stem).strip(" .")
+    return "exported_model" if stem in ("", "model") else stem
+
+
+def default_outputs(bundle_path: str) -> tuple[str, str]:
+    """(ONNX file, code file) an export of ``bundle_path`` writes by default: beside it,
+    named by :func:`default_stem`."""
+    folder = os.path.dirname(bundle_path) or os.getcwd()
+    stem = os.path.join(folder, default_stem(bundle_path))
+    return stem + ".onnx", stem + ".py"
+
+
+def files_to_write(onnx: str | None, code: str | None) -> list[str]:
+    """Every file an export to ``onnx`` (its preprocessing JSON included) and ``code``
+    writes, in that order."""
+    return [p for p in (onnx, sidecar_path(onnx or ""), code) if p]
+
+
+def existing_files(paths: list[str]) -> list[str]:
+    """Those of ``paths`` that exist: the export would replace them."""
+    return [p for p in paths if os.path.lexists(p)]
+
+
+def _int8_splits(bundle: Any, data: str | None) -> Any:
+    """The training and validation images the int8 model is calibrated and compared on (the
+    CLI's ``--data``: ``data``, else the bundle's dataset); the CLI's words when they are
+    missing, with the dialog's field for ``--data``."""
+    from workbench.core.export.int8 import calibration_splits
+
+    try:
+        return calibration_splits(bundle, data or None)
+    except Exception as e:  # noqa: BLE001  (WorkbenchError: the dataset is gone)
+        text = describe_exception(e)
+        raise _Int8Error(text.replace("with --data DIR", 'under "Calibrate on" (Browse…)')
+                         ) from None
+
+
+class _Int8Error(Exception):
+    pass
+
+
+def export_bundle(bundle_path: str, onnx_path: str | None, code_path: str | None,
+                  int8: bool = False, data: str | None = None) -> dict[str, Any]:
+    """Export ``bundle_path`` to the formats whose path is given (runs in a pool thread);
+    ``int8``: the ONNX model is then quantized (calibrated on the training images of the
+    bundle's dataset, or of ``data``) and compared with the float one.
+
+    Returns
+    -------
+    dict
+        ``onnx``: the :class:`~workbench.core.export.onnx.OnnxReport` or None; ``int8``:
+        the :class:`~workbench.core.export.int8.Int8Report` or None; ``onnx_error``: why
+        the ONNX export failed, or None; ``code``: the path written or None;
+        ``code_error``: why the code export failed, or None.
+    """
+    from workbench.core.export.code import export_code, read_bundle
+
+    out: dict[str, Any] = {"onnx": None, "int8": None, "onnx_error": None, "code": None,
+                           "code_error": None}
+    bundle = read_bundle(bundle_path)  # an unreadable bundle fails the whole job
+    if onnx_path:
+        try:
+            # The images first, as the CLI does: a missing dataset leaves no float model.
+            splits = _int8_splits(bundle, data) if int8 else None
+            from workbench.core.export.onnx import export_onnx
+
+            out["onnx"] = export_onnx(bundle, onnx_path)
+            if int8:
+                from workbench.core.export.int8 import quantize_onnx
+
+                out["int8"] = quantize_onnx(bundle, onnx_path, splits)
+        except _Int8Error as e:
+            out["onnx_error"] = str(e)
+        except Exception as e:  # noqa: BLE001 - reported in the dialog, the code still runs
+            out["onnx_error"] = describe_exception(e)
+    if code_path:
+        try:
+            out["code"] = str(export_code(bundle, code_path))
+        except Exception as e:  # noqa: BLE001
+            out["code_error"] = describe_exception(e)
+    return out
+
+
+def coloured(text: str, colour: str) -> str:
+    return f'<span style="color:{colour}">{html.escape(text)}</span>'
+
+
+def _summary(report: Any, before_int8: bool) -> str:
+    """The CLI's line for the ONNX export (the float model's, before an int8 one)."""
+    if before_int8:
+        try:
+            return report.summary(before_int8=True)
+        except TypeError:  # an OnnxReport without the argument
+            pass
+    return report.summary()
+
+
+def report_html(report: Any, int8: Any = None) -> str:
+    """The ONNX report: summary, the largest difference in bold, warnings coloured; then,
+    for an int8 model, its summary as the CLI prints it, and the accuracies in bold first."""
+    parts = [html.escape(_summary(report, int8 is not None))]
+    if report.max_abs_diff is not None:
+        colour = "#1b7a2f" if report.matches else "#c62828"
+        who = "Float model's largest" if int8 is not None else "Largest"
+        parts.append(f'<b style="color:{colour}">{who} absolute difference from PyTorch: '
+                     f'{report.max_abs_diff:.3g}</b>'
+                     + (f" (tolerance {report.tolerance:.3g})" if report.tolerance else ""))
+    for warning in report.warnings:
+        colour = "#a05a00" if report.matches else "#c62828"
+        parts.append(coloured(f"Warning: {warning}", colour))
+    if int8 is not None:
+        parts.append(html.escape(int8.summary()))
+        if int8.float_accuracy is not None and int8.int8_accuracy is not None:
+            # The headline, first: what quantizing cost.
+            drop = 100 * (int8.int8_accuracy - int8.float_accuracy)
+            colour = "#1b7a2f" if drop > -1 else "#a05a00" if drop > -5 else "#c62828"
+            parts.insert(0, f'<b style="color:{colour}">Validation accuracy: float '
+                            f'{100 * int8.float_accuracy:.2f}%, int8 '
+                            f'{100 * int8.int8_accuracy:.2f}% ({drop:+.2f} points, '
+                            f'{int8.compared_images} images)</b>')
+    return "<br>".join(parts)
