@@ -321,3 +321,30 @@ def test_the_main_window_tells_predict_the_dataset_folder(qtbot, tiny_experiment
     with qtbot.waitSignal(window.data_panel.dataset_loaded, timeout=TIMEOUT_MS):
         window.load_folder(str(image_folder))
     assert window.predict_panel.images_start_folder() == str(image_folder)
+
+
+def test_one_image_is_counted_as_one_image(qtbot, panel, image_folder):
+    shown = []
+    show = panel.status.show_message
+    panel.status.show_message = lambda text, level="info": (shown.append(text),
+                                                             show(text, level))
+    with qtbot.waitSignal(panel.predictions_finished, timeout=TIMEOUT_MS):
+        panel.add_images([str(image_folder / "red" / "red_001.png")])
+    assert "Classifying 1 image…" in shown
+    panel.add_images([str(image_folder / "red" / "red_002.png")])
+    panel.cancel()  # before its batch is back: the row is still queued
+    assert panel.status.text() == "Cancelled: 1 image was not classified."
+    assert not any("1 images" in text for text in shown)
+
+
+def test_a_missing_model_is_named_once_with_what_to_do(qtbot, tmp_path, image_folder):
+    gone = tmp_path / "gone.pt"
+    panel = PredictPanel(str(gone))
+    qtbot.addWidget(panel)
+    with qtbot.waitSignal(panel.predictions_finished, timeout=TIMEOUT_MS):
+        panel.add_images([str(image_folder / "red" / "red_001.png")])
+    text = panel.bundle_label.text()
+    assert panel.bundle_label.level == "error" and text.count(str(gone)) == 1
+    assert "moved or deleted" in text and "Load bundle…" in text
+    assert "moved or deleted" in panel.rows[0].error and str(gone) not in panel.rows[0].error
+    panel.shutdown()

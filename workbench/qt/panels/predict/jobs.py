@@ -109,3 +109,23 @@ def save_pasted_image(image: QImage) -> str:
         raise WorkbenchError(f"cannot write the pasted image to {path}: check that the folder "
                              f"is writable and the disk is not full")
     return str(path)
+
+
+def images(n: int) -> str:
+    """``"1 image"``, ``"3 images"``: the panel's counts in its messages."""
+    return f"{n} image{'' if n == 1 else 's'}"
+
+
+def cancelled_text(n: int) -> str:
+    """The status line after Cancel left ``n`` images not classified."""
+    return f"Cancelled: {images(n)} {'was' if n == 1 else 'were'} not classified."
+
+
+def model_error(bundle_path: str, message: str) -> tuple[str, str]:
+    """What the panel says when its model cannot be used: (above the images, in each row).
+    A model file that is gone is named once, with what to do next."""
+    if not os.path.exists(bundle_path):
+        return (f"The model {bundle_path} was moved or deleted: choose another model in the "
+                f"list or Load bundle…",
+                "Not classified: the model was moved or deleted; choose another above.")
+    return f"Cannot use the model {bundle_path}: {message}", message

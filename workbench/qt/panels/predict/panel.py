@@ -30,7 +30,8 @@ from workbench.qt.startup import LOADING_TEXT, torch_loader
 from workbench.qt.thumbnails import ThumbnailLoader
 from workbench.qt.workers import TaskRunner, TaskState, describe_exception
 from workbench.qt.panels.predict.delegate import THUMB
-from workbench.qt.panels.predict.jobs import PredictorCache, classify_in_batches, pasted_paths
+from workbench.qt.panels.predict.jobs import (PredictorCache, cancelled_text, classify_in_batches,
+                                              images, model_error, pasted_paths)
 from workbench.qt.panels.predict.layout import ALL_CLASSES, ask_images
 from workbench.qt.panels.predict.model import (CANCELLED, DONE, FAILED, QUEUED, SORT_MODES, TOP_K, ItemRole,
                             PredictionFilter, PredictionItem, PredictionModel, csv_counts,
@@ -296,11 +297,11 @@ class PredictPanel(UrlDropTarget, QWidget):
         if group is None or group not in self._groups:
             return
         left = [i for i in self._groups[group] if i.status == QUEUED]
+        above, in_row = model_error(self.bundle_path, message)
         for item in left:
-            item.set_result([], message)
+            item.set_result([], in_row)
         self.model.items_changed(left)
-        self.bundle_label.show_message(f"Cannot use the model {self.bundle_path}: {message}",
-                                       "error")
+        self.bundle_label.show_message(above, "error")
         self._finish_group(group)
 
     def _finish_group(self, group: int) -> None:
@@ -330,8 +331,7 @@ class PredictPanel(UrlDropTarget, QWidget):
                                         "classify it.")
         self.model.items_changed(left)
         if left and not quiet:
-            self.status.show_message(f"Cancelled: {len(left)} images were not classified.",
-                                     "warning")
+            self.status.show_message(cancelled_text(len(left)), "warning")
         self._refresh_classes()
         for items in groups.values():
             self.predictions_finished.emit([i.path for i in items])
@@ -341,7 +341,7 @@ class PredictPanel(UrlDropTarget, QWidget):
         self.progress.setVisible(busy)
         self.cancel_button.setVisible(busy)
         if busy:
-            self.status.show_message(f"Classifying {self._total - self._done} images…")
+            self.status.show_message(f"Classifying {images(self._total - self._done)}…")
             self.progress.setRange(0, self._total)
             # Last: a slot on valueChanged may cancel, and its message must stand.
             self.progress.setValue(self._done)
