@@ -46,6 +46,23 @@ def cmd_train(args: argparse.Namespace) -> int:
             _remove_if_unused(out)
 
 
+def _ended_before_abort(out: Path) -> str:
+    """What run.json says of a run whose end was recorded whole before a second Ctrl-C
+    was raised (the end waits for it: core.interrupts), with its bundle: "it is recorded
+    as finished, its model in RUN/bundle.pt"; "" when it was cut before that."""
+    from workbench.core.runs.store import read_run_info
+
+    try:
+        info = read_run_info(out)
+    except Exception:  # noqa: BLE001  (a word of advice: the abort goes on)
+        return ""
+    status, bundle = info.get("status"), out / "bundle.pt"
+    if status in (None, "running") or not info.get("finished") or not bundle.is_file():
+        return ""
+    more = (f" (continue it with workbench resume {out})" if status != "finished" else "")
+    return f"it is recorded as {status}{more}, its model in {bundle}"
+
+
 def model_warnings(exp) -> list[str]:
     """The Model doctor's warnings about ``exp``'s network
     (:func:`workbench.core.model.doctor.starting_warnings`) on its dataset's classes; none
@@ -216,6 +233,9 @@ def _run(exp, out: Path, checkpoint=None, lock=None, command: str = "train",
             stop.settle()
             kept = (f"; the finished epochs are kept in {last}: continue (or finish) the run "
                     f"with workbench resume {out}" if last.exists() else "")
+            ended = _ended_before_abort(out)
+            if ended:  # it came as the run's end was written, which it waited for
+                kept = f" as the run ended; {ended}"
             if main_rank:
                 print(f"workbench {command}: interrupted{kept}", file=sys.stderr)
             return 143 if isinstance(e, _Terminated) else 130
