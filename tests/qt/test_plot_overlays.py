@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextDocument, QTextOption
+from PySide6.QtWidgets import QApplication
 
 from workbench.qt.plots.overlays import JOINER, NAME_CHARS, NB_HYPHEN, short_name
 
@@ -43,13 +44,14 @@ def test_the_legend_names_each_overlays_train_and_validation_curve(plots):
     plots.set_overlays([{"name": "run-3", "history": [_epoch(e) for e in (1, 2)]},
                         {"name": "run-4", "history": [_epoch(1, val=False)]}])
     legend = plots.loss_plot.legend
+    # One entry a run, naming it once: "run-3 ┄┄ train ╌●╌ val"; run-4 has no val.
     assert [_plain(t) for t in legend.shown_texts()] == [
-        "train", "validation", "run-3 train", "run-3 val", "run-4 train"]  # run-4: no val
-    a = plots.overlays.curves[0]
-    assert _plain(legend.entry(a["train_loss"]).text) == "run-3 train"
-    assert _plain(legend.entry(a["val_loss"]).text) == "run-3 val"
+        "train", "validation", "run-3: train, val", "run-4: train"]
     header = plots.headers[plots.loss_plot].text()
     assert "┄┄" in header and "╌●╌" in header  # the samples: dotted, dashed with a mark
+    a = plots.overlays.curves[0]
+    for curve in (a["train_loss"], a["val_loss"]):  # in the run's colour
+        assert curve.opts["pen"].color().name() in header
     # The accuracy plot (a third of the width) has one entry for them, in their colours.
     acc_legend = plots.acc_plot.legend
     assert acc_legend.shown_texts() == ["train", "validation", "2 overlaid runs"]
@@ -132,14 +134,35 @@ def _lines(html: str, font, width: int) -> list[str]:
 
 @pytest.mark.parametrize("name", ["shapes-seed-cnn-1", LONG, "my run 2", "cnn/aug-on"])
 def test_a_wrapping_header_never_breaks_an_overlay_entry(plots, name):
-    """The header wraps whole entries: "shapes-" / "seed-cnn-1 val" was split at a hyphen
-    (Qt breaks after one even inside white-space: nowrap)."""
+    """The header wraps whole parts of an entry: "shapes-" / "seed-cnn-1 val" was split at
+    a hyphen (Qt breaks after one even inside white-space: nowrap). A narrow header may
+    break a run's entry before its validation part, nowhere else."""
     plots.set_overlays([{"name": name, "history": [_epoch(e) for e in (1, 2)]}])
     header = plots.headers[plots.loss_plot]
-    entries = [t for t in header.legend.shown_texts() if t.endswith((" train", " val"))]
-    assert len(entries) == 2
+    [entry] = [t for t in header.legend.shown_texts() if t.endswith(": train, val")]
+    parts = [entry.split(": ")[0] + " ┄┄ train", "╌●╌ val"]
     for width in range(150, 460, 10):
         lines = [line.replace("\xa0", " ") for line in _lines(header.text(), header.font(),
                                                                width)]
-        for entry in entries:
-            assert any(entry in line for line in lines), (width, entry, lines)
+        for part in parts:
+            assert any(part in line for line in lines), (width, part, lines)
+
+
+@pytest.mark.parametrize("name", ["shapes-seed-cnn-12", LONG, "WWWWWWWWWWWWWWWWWW"])
+@pytest.mark.parametrize("best", [7, 100])
+def test_the_loss_header_keeps_to_two_lines_with_one_overlaid_run(plots, name, best):
+    """At the default window size (1100x706) the loss plot's header wrapped to three lines
+    with one overlaid run ("run train" and "run val" each named it), taking the plot's
+    height; it names the run once and keeps to two lines."""
+    plots.resize(1078, 560)  # the plots' width in the window at 1100x706
+    plots.add_epoch(_epoch(1))
+    plots.set_overlays([{"name": name, "history": [_epoch(e) for e in (1, 2)]}])
+    plots.set_best_epoch(best)
+    plots.update_curves()
+    header = plots.headers[plots.loss_plot]
+    QApplication.processEvents()
+    assert f"best: epoch {best}" in header.legend.shown_texts()
+    assert len(_lines(header.text(), header.font(), header.contentsRect().width())) <= 2
+    line = header.fontMetrics().lineSpacing()
+    assert header.height() < 3 * line  # as laid out: two lines, not three
+    assert name in header.toolTip()  # the full name, however the legend shortens it

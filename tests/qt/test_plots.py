@@ -276,11 +276,11 @@ def test_overlays_add_one_curve_set_per_run_and_clear(qtbot, plots, noisy):
     assert all(c in plots.loss_plot.listDataItems() + plots.acc_plot.listDataItems()
                for c in drawn)
     legend = plots.loss_plot.legend.shown_texts()
-    # Named with non-breaking hyphens (a wrapped header split "run-" / "a"); run-b: no
-    # validation, no entry for it.
-    assert [t.replace("\u2011", "-") for t in legend[-3:]] == ["run-a train", "run-a val",
-                                                                "run-b train"]
-    assert "run\u2011a train" in plots.headers[plots.loss_plot].text()
+    # Named once a run, with non-breaking hyphens (a wrapped header split "run-" / "a");
+    # run-b: no validation, nothing named for it.
+    assert [t.replace("\u2011", "-") for t in legend[-2:]] == ["run-a: train, val",
+                                                                "run-b: train"]
+    assert "run\u2011a&nbsp;" in plots.headers[plots.loss_plot].text()
     a, b = plots.overlays.curves
     assert list(a["val_loss"].getData()[0]) == [1, 2, 3]
     assert list(a["val_acc"].getData()[1]) == pytest.approx([41, 42, 43])
@@ -391,6 +391,7 @@ def test_the_timer_redraws_one_changed_plot_per_event_loop_pass(qtbot, plots, no
 
 def test_live_ranges_move_in_steps_and_leave_a_users_zoom_alone(qtbot, plots):
     vb = plots.batch_plot.vb
+    plots.start()  # a run goes: its data grow
     plots.add_batches(list(range(1, 101)), [1.0 + (i % 7) / 10 for i in range(100)], 10)
     plots.update_curves()
     (x0, x1), (y0, y1) = vb.viewRange()

@@ -111,9 +111,8 @@ class PlotHeader(QLabel):
         """Show the title and the shown entries again."""
         parts = [f"<b>{html.escape(self.title)}</b>"] if self.title else []
         if self.legend.isVisible():
-            parts += [f"<span style='white-space:nowrap'>{sample_html(item)}&nbsp;"
-                      f"{html.escape(entry.text)}</span>"
-                      for item, entry in self.legend.items if entry.shown]
+            parts += [entry_html(item, entry) for item, entry in self.legend.items
+                      if entry.shown]
         self.setText("&nbsp;&nbsp; ".join(parts))
 
 
@@ -136,6 +135,16 @@ def stacked(header: PlotHeader, view: QWidget) -> QWidget:
     layout.addWidget(header)
     layout.addWidget(view, 1)
     return box
+
+
+def entry_html(item: Any, entry: LegendEntry) -> str:
+    """One entry as the header shows it: the item's sample and the entry's text, kept on
+    one line; or the item's own ``legend_html`` (rich text that draws its samples and
+    names itself, and says where it may break), when it has one."""
+    if isinstance(getattr(item, "legend_html", None), str):
+        return item.legend_html
+    return (f"<span style='white-space:nowrap'>{sample_html(item)}&nbsp;"
+            f"{html.escape(entry.text)}</span>")
 
 
 def sample_html(item: Any) -> str:

@@ -4,9 +4,10 @@ Each run gets one colour, on the loss and the accuracy plot. The live run's curv
 with a dot at each epoch (train blue, validation orange); an overlaid run's validation curve
 is dashed with a ring at each epoch and its training curve dotted without marks, so the two
 differ in both line and marks, not only in a dash pattern hard to tell at 1.5 px. The loss
-plot's legend names both: "run-3 train" and "run-3 val", the name shortened in the middle
-(:func:`short_name`, so "…-cnn-12" and "…-cnn-13" still differ) to keep an entry shorter
-than the narrowest header; the headers' tooltips and the hover read-out give the full names.
+plot's legend names both in one entry a run, "run-3 ┄┄ train ╌●╌ val" (the name once: two
+entries repeating it wrapped the header to three lines at the default window width), the
+name shortened in the middle (:func:`short_name`, so "…-cnn-12" and "…-cnn-13" still
+differ); the headers' tooltips and the hover read-out give the full names.
 The accuracy plot's header, a third of the width, has room for one more entry in its two
 lines: it names a single run once ("╌●╌ run-3", in the loss plot's styles), and more runs
 together, in their colours ("╌●╌╌●╌ 2 overlaid runs": the loss plot names them).
@@ -14,11 +15,13 @@ together, in their colours ("╌●╌╌●╌ 2 overlaid runs": the loss plot 
 
 from __future__ import annotations
 
+import html
 import math
 from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontMetrics
 
 import pyqtgraph as pg  # after PySide6 (see workbench.qt)
 
@@ -58,6 +61,19 @@ def short_name(name: str, limit: int = NAME_CHARS) -> str:
             .replace("/", "/" + JOINER))
 
 
+def fitted_name(name: str, metrics: QFontMetrics | None = None) -> str:
+    """:func:`short_name`, shortened further (in the middle) until it is no wider in
+    ``metrics`` than :data:`NAME_CHARS` x's: 18 capitals or wide digits took half as much
+    again as 18 lower-case letters, and wrapped a header by a line."""
+    limit, short = NAME_CHARS, short_name(name)
+    if metrics is not None:
+        budget = metrics.horizontalAdvance("x" * NAME_CHARS)
+        while limit > 5 and metrics.horizontalAdvance(short) > budget:
+            limit -= 1
+            short = short_name(name, limit)
+    return short
+
+
 def overlay_pens(colour: tuple[int, int, int]) -> dict[str, dict[str, Any]]:
     """The ``plot()`` keywords of a run's "train" and "val" curves in ``colour``: validation
     dashed with white-filled rings at the epochs, training dotted and unmarked."""
@@ -84,6 +100,7 @@ class Overlays:
         self.runs: list[dict[str, Any]] = []
         self.curves: list[dict[str, pg.PlotDataItem]] = []
         self._runs_entry: RunsEntry | None = None  # "2 overlaid runs" on acc_plot
+        self._run_entries: list[RunEntry] = []  # "run-3 ┄┄ train ╌●╌ val" on loss_plot
 
     def set_runs(self, runs: list[dict]) -> None:
         """Replace the overlaid runs (see :meth:`TrainingPlots.set_overlays`)."""
@@ -101,12 +118,14 @@ class Overlays:
             curves = {f"{split}_{kind}": plot.plot(**styles[split])
                       for kind, plot in (("loss", self.loss_plot), ("acc", self.acc_plot))
                       for split in ("train", "val")}
-            # Named by hand, in the live run's order (train, then validation); a split the
-            # run lacks (no validation set) gets no entry.
-            for split in ("train", "val"):
-                if any(m.get(f"{split}_loss") is not None for m in run["history"]):
-                    name = f"{short_name(run['name'])} {SPLIT_WORDS[split]}"
-                    self.loss_plot.legend.addItem(curves[f"{split}_loss"], name)
+            # Named by hand, once, with its splits in the live run's order (train, then
+            # validation); a split the run lacks (no validation set) is left out.
+            splits = [(split, curves[f"{split}_loss"]) for split in ("train", "val")
+                      if any(m.get(f"{split}_loss") is not None for m in run["history"])]
+            if splits and self.loss_plot.legend is not None:
+                entry = RunEntry(self._name(run["name"]), splits)
+                self.loss_plot.legend.addItem(entry, entry.text)
+                self._run_entries.append(entry)
             self.curves.append(curves)
         self._name_on_acc_plot()
         self._show_tooltip()
@@ -121,12 +140,16 @@ class Overlays:
             run, curves = self.runs[0], self.curves[0]
             has_val = any(m.get("val_acc") is not None for m in run["history"])
             legend.addItem(curves["val_acc" if has_val else "train_acc"],
-                           short_name(run["name"]))
+                           self._name(run["name"]))
             return
         samples = [sample_html(curves["val_acc"]) for curves in self.curves[:ACC_SAMPLES]]
         more = "…" if len(self.runs) > ACC_SAMPLES else ""
         self._runs_entry = RunsEntry("".join(samples) + more)
         legend.addItem(self._runs_entry, f"{len(self.runs)} overlaid runs")
+
+    def _name(self, name: str) -> str:
+        """``name`` as the legends show it (:func:`fitted_name` in the headers' font)."""
+        return fitted_name(name, self.headers[0].fontMetrics() if self.headers else None)
 
     def _show_tooltip(self) -> None:
         lines = ["Overlaid runs: validation dashed with rings, train dotted."]
@@ -138,6 +161,10 @@ class Overlays:
         if self._runs_entry is not None and self.acc_plot.legend is not None:
             self.acc_plot.legend.removeItem(self._runs_entry)
         self._runs_entry = None
+        for entry in self._run_entries:
+            if self.loss_plot.legend is not None:
+                self.loss_plot.legend.removeItem(entry)
+        self._run_entries = []
         for curves in self.curves:
             for key, curve in curves.items():
                 plot = self.loss_plot if key.endswith("loss") else self.acc_plot
@@ -173,6 +200,21 @@ class Overlays:
             if values:
                 parts.append(f"{run['name']}: {', '.join(values)}")
         return " · ".join(parts)
+
+
+class RunEntry:
+    """A run's one entry in the loss plot's legend: "name ┄┄ train ╌●╌ val", the
+    samples drawn like its ``splits`` ((split, curve) pairs); ``text`` says the same in
+    words, "name: train, val". A narrow header may break it before its validation part,
+    nowhere else."""
+
+    def __init__(self, name: str, splits: list[tuple[str, Any]]):
+        words = [SPLIT_WORDS[split] for split, _ in splits]
+        self.text = f"{name}: {', '.join(words)}"
+        parts = [f"{sample_html(curve)}&nbsp;{SPLIT_WORDS[split]}" for split, curve in splits]
+        parts[0] = f"{html.escape(name)}&nbsp;{parts[0]}"
+        self.legend_html = " ".join(f"<span style='white-space:nowrap'>{p}</span>"
+                                          for p in parts)
 
 
 class RunsEntry:
