@@ -6,6 +6,11 @@ lines in Python. With the training thread competing for the interpreter lock, th
 larger part of a live plot's repaint. :class:`StickyRange` keeps the range while the data
 fit well in it and, when they no longer do, jumps to a range with headroom (x) or rounded
 bounds (y), so the axes are rebuilt a few dozen times over a whole run.
+
+The headroom is for data that grow: only while a run goes (:meth:`StickyRange.set_live`).
+A run that ended (stopped, finished, diverged), or one shown from its folder, is fitted to
+its data by pyqtgraph's auto-range: a stopped run kept its room to grow (the x axis 15 %
+past its last batch) and its curves sat squeezed into the rest.
 """
 
 from __future__ import annotations
@@ -35,18 +40,31 @@ class StickyRange:
     def __init__(self, view: pg.ViewBox):
         self.view = view
         self.following = True
+        #: While a run goes: ranges with headroom, moved in steps; else a tight fit.
+        self.live = False
         self._range: tuple[tuple[float, float], tuple[float, float]] | None = None
+        self._fitting = False  # pyqtgraph's auto-range is on because this object put it on
         view.disableAutoRange()
         view.sigRangeChangedManually.connect(self._on_changed_by_hand)
 
     def _on_changed_by_hand(self, *_args: object) -> None:
         self.following = False
 
+    def set_live(self, live: bool) -> None:
+        """``True`` while a run goes (the data grow: ranges with headroom, in steps);
+        ``False`` when it ends: the data are fitted tightly from now on (:meth:`release`),
+        whatever is drawn next (the run reloaded from its folder, another axis), until a
+        run goes again."""
+        self.live = bool(live)
+        if not self.live:
+            self.release()
+
     def reset(self) -> None:
         """Follow the data again, from a fresh range (e.g. the units of an axis changed, or
         a new run starts: not the last run's axes until its first points)."""
         self.following = True
         self._range = None
+        self._fitting = False
         self.view.setRange(xRange=(0, 1), yRange=(0, 1), padding=0.0, disableAutoRange=True)
 
     def release(self) -> None:
@@ -54,22 +72,31 @@ class StickyRange:
         has zoomed: for when the data stop growing."""
         if self.following:
             self._range = None
+            self._fitting = True
             self.view.enableAutoRange()
 
     def update(self, x: tuple[float, float] | None, y: tuple[float, float] | None) -> None:
         """Move the range if the data, spanning ``x`` and ``y`` in view coordinates (log10
         on a log axis), outgrew it; ``None``: no data."""
-        if any(self.view.autoRangeEnabled()):  # the auto-range button was pressed
-            self.reset()
+        if any(self.view.autoRangeEnabled()):
+            if self._fitting:  # on since release(), or pressed again after a zoom
+                self.following = True
+            else:  # the auto-range button was pressed while the range was ours
+                self.reset()
         if not self.following or x is None or y is None:
             return
         if not all(math.isfinite(v) for v in (*x, *y)):
+            return
+        if not self.live:  # nothing grows: fit the data as they are
+            if not all(self.view.autoRangeEnabled()):
+                self.release()
             return
         old = self._range
         new = ((old and _keep(old[0], *x)) or _x_range(*x),
                (old and _keep(old[1], *y)) or _y_range(*y))
         if new != old:
             self._range = new
+            self._fitting = False
             self.view.setRange(xRange=new[0], yRange=new[1], padding=0.0,
                                disableAutoRange=True)
 

@@ -190,7 +190,10 @@ class TrainingPlots(QWidget, ControlSetters):
         self._next_timer.start()
 
     def start(self) -> None:
-        """Redraw periodically (while a run is going)."""
+        """Redraw periodically (while a run is going); the batch and norms plots leave
+        their data room to grow."""
+        for sticky in self._ranges.values():
+            sticky.set_live(True)
         self._timer.start()
 
     def stop(self) -> None:
@@ -199,7 +202,7 @@ class TrainingPlots(QWidget, ControlSetters):
         self._next_timer.stop()
         self.update_curves()
         for sticky in self._ranges.values():
-            sticky.release()  # no more growth to make room for: fit the data tightly
+            sticky.set_live(False)  # no more growth to make room for: fit the data tightly
         for note in self.notes.values():  # an empty plot will not get data now
             note.set_ended(True)
 
