@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 from workbench.core.errors import WorkbenchError
 
 from workbench.qt.panels.model.cards import LAYER_INDEX_MIME, LayerCard, card_signature
+from workbench.qt.panels.model.in_view import KeepInView
 from workbench.qt.panels.model.palette import LAYER_TYPE_MIME
 
 
@@ -106,6 +107,7 @@ class LayerStack(QScrollArea):
         self.empty_label.setWordWrap(True)
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.body.column.insertWidget(0, self.empty_label)
+        self.in_view = KeepInView(self)
 
     def show_layers(self, layers: list, registry: Any, note: str) -> None:
         """New cards for ``layers``; without a ``registry`` (torch not yet imported), cards
@@ -192,8 +194,8 @@ class LayerStack(QScrollArea):
 
     @Slot(int)
     def select(self, index: int) -> None:
-        """Highlight card ``index`` (-1: none) and scroll it into view."""
+        """Highlight card ``index`` (-1: none) and scroll it into view once the cards are
+        laid out (:mod:`.in_view`)."""
         for i, card in enumerate(self.cards):
             card.set_selected(i == index)
-        if 0 <= index < len(self.cards):
-            self.ensureWidgetVisible(self.cards[index], 10, 10)
+        self.in_view.request(self.cards[index] if 0 <= index < len(self.cards) else None)
