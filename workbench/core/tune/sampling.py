@@ -23,6 +23,7 @@ this: Optuna's grid sampler gives trial ``n`` the ``n``-th combination while any
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -44,6 +45,31 @@ def make_sampler(space: SearchSpace) -> BaseSampler:
     if space.seed is None:
         return build(seed=None)
     return TrialSeededSampler(build, space.seed)
+
+
+def distributions_of(space: SearchSpace) -> dict[str, Any]:
+    """The Optuna distribution each searched path is suggested from (as
+    ``study._suggest`` asks for it); a path whose range Optuna would refuse is left out
+    (suggesting it says why)."""
+    from optuna.distributions import (CategoricalDistribution, FloatDistribution,
+                                      IntDistribution)
+
+    out: dict[str, Any] = {}
+    for path, p in space.params.items():
+        with warnings.catch_warnings():  # an uneven step warns when suggested, not here
+            warnings.simplefilter("ignore")
+            try:
+                if space.sampler == "grid":
+                    out[path] = CategoricalDistribution(p.grid_values() or [])
+                elif p.kind == "categorical":
+                    out[path] = CategoricalDistribution(p.choices or [])
+                elif p.kind == "int":
+                    out[path] = IntDistribution(p.low, p.high, step=p.step or 1, log=p.log)
+                else:
+                    out[path] = FloatDistribution(p.low, p.high, step=p.step, log=p.log)
+            except (TypeError, ValueError):
+                continue
+    return out
 
 
 def trial_seed(seed: int, number: int) -> int:

@@ -114,7 +114,66 @@ def open_study(optuna: Any, url: str, name: str, space: SearchSpace) -> Any:
     elif metric != space.metric:
         raise SpecError("space.metric", f"study {name} already measures {metric}: use the "
                                         f"same metric, or another study name")
+    check_space_fits(study, space)
     return study
+
+
+def check_space_fits(study: Any, space: SearchSpace) -> None:
+    """Refuse, before any trial starts, a space that Optuna cannot continue ``study`` with:
+    a field its trials searched as another kind (a range, now choices), on another scale
+    (log or not), or with other choices. A changed range, step, or an added or removed field
+    is fine (Optuna continues those). SpecError naming the field, the study and what it
+    searched."""
+    from workbench.core.tune.sampling import distributions_of
+    from optuna.distributions import check_distribution_compatibility
+
+    new = distributions_of(space)
+    old: dict[str, Any] = {}
+    for t in study.get_trials(deepcopy=False):
+        for path, dist in t.distributions.items():
+            old.setdefault(path, dist)
+    for path, dist in new.items():
+        if path not in old:
+            continue
+        try:
+            check_distribution_compatibility(old[path], dist)
+        except ValueError:
+            was = old[path]
+            if _kind(was) != _kind(dist):
+                what, advice = "the kind", f"search it as {_a(_kind(was))} again"
+                if space.sampler == "grid":  # it asks for every field as a list of values
+                    advice += " (with another sampler than grid)"
+            elif _kind(was) == "choices":
+                what, advice = "the choices", "use the same choices"
+            else:
+                what, advice = "the scale", (f"search it on a {'log' if was.log else 'linear'}"
+                                             f" scale again")
+            raise SpecError(f"space.params.{path}", (
+                f"study {study.study_name} already searched it over {_describe(was)}, and a "
+                f"study cannot change {what} of a field it searched (this search gives "
+                f"{_describe(dist)}): {advice}, or give another study name")) from None
+
+
+def _kind(dist: Any) -> str:
+    """"choices", "int range" or "float range"."""
+    if hasattr(dist, "choices"):
+        return "choices"
+    return "int range" if type(dist).__name__ == "IntDistribution" else "float range"
+
+
+def _a(kind: str) -> str:
+    return {"choices": "the same choices", "int range": "an int range"}.get(kind, "a float "
+                                                                                  "range")
+
+
+def _describe(dist: Any) -> str:
+    """A distribution in words: "choices ['Adam', 'SGD']", "an int range 16 to 128"."""
+    if hasattr(dist, "choices"):
+        return f"choices {list(dist.choices)!r}"
+    kind = "an int" if type(dist).__name__ == "IntDistribution" else "a float"
+    step = f", step {dist.step:g}" if dist.step not in (None, 1) else ""
+    return (f"{kind} range {dist.low:g} to {dist.high:g}{step}"
+            f"{', log scale' if dist.log else ''}")
 
 
 def load_study(optuna: Any, url: str, name: str) -> Any:
