@@ -10,14 +10,14 @@ import signal
 import sys
 
 from workbench.cli.common import (EXIT_DIVERGED, EXIT_OUT_OF_MEMORY, EXIT_USER_ERROR,
-                                  UserError, _save_experiment, apply_overrides)
+                                  UserError, _save_experiment, apply_overrides, apply_sets)
 from workbench.cli.signals import _ctrl_c_stops
 
 
 def cmd_lr_find(args: argparse.Namespace) -> int:
     from workbench.core.errors import SpecError
     from workbench.core.experiment import Experiment
-    from workbench.core.train.lr_find import find_lr, write_lr
+    from workbench.core.train.lr_find import find_lr, set_lr
 
     exp = apply_overrides(Experiment.load(args.experiment), args.set, args.data)
     try:
@@ -41,9 +41,28 @@ def cmd_lr_find(args: argparse.Namespace) -> int:
             print(f"no suggestion, so {args.experiment} was not changed", file=sys.stderr)
             return EXIT_USER_ERROR  # nothing to write: not a bug, as `tune --apply` below
         lr = float(f"{result.suggested_lr:.3g}")  # a rate a person can read in the JSON
-        _save_experiment(args.experiment, lambda: write_lr(args.experiment, lr))
+        # The rate was found with the --set values (an SGD rate in an Adam file is wrong).
+        found = set_lr(_with_sets(args), lr)
+        _save_experiment(args.experiment, lambda: found.save(args.experiment))
         print(f"wrote optimizer.params.lr = {lr:g} into {args.experiment}", file=sys.stderr)
+        _say_sets(args, {"optimizer.params.lr"})
     return 0
+
+
+def _with_sets(args: argparse.Namespace):
+    """The experiment file as the search ran it: with the ``--set`` values (not ``--data``:
+    another dataset is a run's choice, not the experiment's)."""
+    from workbench.core.experiment import Experiment
+
+    return apply_sets(Experiment.load(args.experiment), args.set)
+
+
+def _say_sets(args: argparse.Namespace, found: set[str]) -> None:
+    """Name the ``--set`` values written beside the ``found`` paths (which won over them)."""
+    written = [s for s in args.set or [] if s.partition("=")[0].strip() not in found]
+    if written:
+        print(f"also wrote the --set values the search ran with: {', '.join(written)}",
+              file=sys.stderr)
 
 
 def cmd_tune(args: argparse.Namespace) -> int:
@@ -76,10 +95,11 @@ def cmd_tune(args: argparse.Namespace) -> int:
         if not stop.is_set():  # nothing to apply: the space's or the budget's to change
             return _failed(failed, len(summary.ran)) if failed else EXIT_USER_ERROR
     elif args.apply:
-        best = apply_params(Experiment.load(args.experiment), summary.best_params)
+        best = apply_params(_with_sets(args), summary.best_params)
         _save_experiment(args.experiment, lambda: best.save(args.experiment))
         print(f"wrote trial {summary.best_trial}'s parameters into {args.experiment}",
               file=sys.stderr)
+        _say_sets(args, set(summary.best_params))
     if stop.is_set():
         return 143 if stop.signum == signal.SIGTERM else 130
     return _failed(failed, len(summary.ran)) if failed else 0
