@@ -31,7 +31,8 @@ from workbench.core.train.disk import describe_write_failure, write_failure
 
 #: Statuses whose final weights are worth a bundle (a diverged run's hold NaNs; an
 #: out-of-memory or failed one stopped mid-batch: its last checkpoint is the usable state).
-_BUNDLED = ("finished", "stopped", "early_stopped")
+#: "pruned" is a tune trial stopped by its pruner, recorded so after its bundle was written.
+_BUNDLED = ("finished", "stopped", "early_stopped", "pruned")
 
 #: The files a run writes atomically (their temporary files are ``.<name>.*.tmp``).
 _WRITTEN = ("run.json", "experiment.json", "metrics.json", "bundle.pt", "split.json", LAST,

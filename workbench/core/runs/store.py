@@ -60,8 +60,8 @@ __all__ = ["INTERRUPTED", "RUN_INFO", "RUN_INFO_VERSION", "STATUSES", "RefreshSu
            "write_run_info"]
 
 RUN_INFO_VERSION = 1
-STATUSES = ("running", "finished", "stopped", "early_stopped", "diverged", "out_of_memory",
-            "failed")
+STATUSES = ("running", "finished", "stopped", "early_stopped", "pruned", "diverged",
+            "out_of_memory", "failed")
 #: Listed for a "running" run whose process is gone (never written to run.json).
 INTERRUPTED = "interrupted"
 # Without a lock file to ask (a run from before locks), a "running" run.json touched this

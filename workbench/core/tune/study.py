@@ -3,8 +3,9 @@
 Optuna does the searching (samplers, pruners) and the bookkeeping (its RDB storage); this
 module only turns a trial's values into an Experiment (:mod:`.space`), trains it with
 the ordinary :class:`~workbench.core.train.trainer.Trainer`, and reports each epoch's metric
-back so a pruner can stop a poor trial early. Every trial is an ordinary run folder, so it
-appears in the run history like any other.
+back so a pruner can stop a poor trial early. Every trial that finished an epoch is an
+ordinary run folder, so it appears in the run history like any other (one stopped before
+its first epoch has nothing to keep, and leaves none); a pruned one is "pruned" there.
 
 The study lives in an Optuna storage, by default ``sqlite:///<runs dir>/studies.sqlite``:
 it survives a restart and is continued by running the same study again, and several
@@ -283,8 +284,10 @@ def _run_trial(trial: Any, exp: Experiment, space: SearchSpace, study_name: str,
     result = outcome.result
     if report.pruned_at is not None:
         why = f"pruned by Optuna after epoch {report.pruned_at} (study {study_name})"
+        # "pruned", not the trainer's "stopped": the Runs tab says what the Tune tab says
+        # (it continues like a stopped run: its checkpoint is kept).
         with contextlib.suppress(OSError, WorkbenchError):
-            update_run_info(outcome.run_dir, message=why)
+            update_run_info(outcome.run_dir, status="pruned", message=why)
         raise optuna.TrialPruned(why)
     if result.stopped:
         _fail(trial, f"stopped by the user after {len(result.history)} epoch(s)",
@@ -313,6 +316,7 @@ def _fail(trial: Any, message: str, run_dir: Any = None, kind: str = "failed") -
 
 
 def _suggest(trial: Any, space: SearchSpace) -> dict[str, Any]:
+    # The distributions asked for here are sampling.distributions_of's: keep them alike.
     params = {}
     for path, p in space.params.items():
         if space.sampler == "grid":
