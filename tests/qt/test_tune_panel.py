@@ -53,7 +53,7 @@ def test_a_two_trial_study_fills_the_table_and_plot_and_apply_best_updates_the_e
     assert panel.trials_table.rowCount() == 2
     headers = [panel.trials_table.horizontalHeaderItem(c).text()
                for c in range(panel.trials_table.columnCount())]
-    assert headers == ["#", "State", "Value", "Duration (s)", "optimizer.lr"]
+    assert headers == ["#", "State", "Value", "Duration (s)", "Learning rate"]
     assert panel.trials_table.horizontalHeaderItem(4).toolTip() == LR
     assert panel.trials_table.item(0, 1).text() == "complete"
     assert len(panel.history_plot.points) == 2

@@ -4,7 +4,8 @@ The space editor (:mod:`.space_editor`) lists the Experiment's searchable fields
 settings choose Optuna's sampler and pruner, the budget and the study's storage (by default
 ``studies.sqlite`` in the runs folder, so a study survives a restart and can be continued).
 The study runs in a background thread (:mod:`.worker`) and fills a live trials table
-and two plots (:mod:`.plots`); every trial is an ordinary run in the run history.
+and two plots (:mod:`.plots`); every trial that finished an epoch is an ordinary run in
+the run history.
 "Apply best" writes the best trial's parameters into the current Experiment, in place, and
 the Experiment announces it as replaced: every tab shows the tuned values.
 
@@ -20,9 +21,10 @@ from pathlib import Path
 from typing import Any, Callable
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout,
-                               QLineEdit, QPushButton, QSpinBox, QSplitter, QVBoxLayout,
-                               QWidget)
+from PySide6.QtGui import QStatusTipEvent
+from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDoubleSpinBox,
+                               QFormLayout, QHBoxLayout, QLineEdit, QPushButton, QSpinBox,
+                               QSplitter, QVBoxLayout, QWidget)
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.events import CurrentExperiment
@@ -166,7 +168,7 @@ class TunePanel(QWidget):
         left_layout.addLayout(form)
         left_layout.addStretch(1)
 
-        self.results = TrialsView(self.metric_combo.currentText())
+        self.results = TrialsView(self.metric_combo.currentText(), self.editor.label_of)
         self.results.trials_changed.connect(self._update_buttons)
         self.metric_combo.currentTextChanged.connect(self.results.history_plot.set_metric)
         # Short names for what tests and the main window look at.
@@ -318,11 +320,14 @@ class TunePanel(QWidget):
         self._study_name = self.name_edit.text().strip() or run_name_base(self.experiment)
         self.summary = None
         self.results.reset(url, self._study_name, parsed.metric,
-                           parsed.direction == "maximize")
+                           parsed.direction == "maximize", list(space["params"]))
         worker = StudyWorker(self.experiment, space, trials, minutes * 60 if minutes else None,
                              url, self._study_name, self.continue_check.isChecked(),
                              self.runs_parent)
         self.run.start(worker)
+        # The window's status bar may still tell of an earlier study ("Applied the best
+        # trial's parameters"): an empty status tip, which the window shows, clears it.
+        QApplication.sendEvent(self, QStatusTipEvent(""))
         self.message.show_message(f"Study {self._study_name} running ({url})")
         self.status.show_message("Starting the first trial…")
         self._update_buttons()

@@ -4,16 +4,16 @@ parameter importances (computed off the GUI thread by Optuna)."""
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Any, Callable, Sequence
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import (QAbstractItemView, QSplitter, QTableWidget, QTableWidgetItem,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QSplitter, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
 
 from workbench.qt.keyboard import tab_leaves
 from workbench.qt.plots.header import stacked
 from workbench.qt.workers import TaskRunner, TaskState
-from workbench.qt.panels.tune.plots import HistoryPlot, ImportancePlot, short_name
+from workbench.qt.panels.tune.plots import HistoryPlot, ImportancePlot
 
 TRIAL_COLUMNS = ("#", "State", "Value", "Duration (s)")
 
@@ -23,6 +23,8 @@ class TrialsView(QWidget):
 
     Trials are plain dicts (:func:`workbench.core.tune.study.trial_dict`), kept by number in
     :attr:`trials`, so a trial reported twice (live, then in the final summary) is one row.
+    The parameter columns keep the space's order (:meth:`reset`), headed by ``label(path)``
+    (the field's name in the space editor) with the path in the tooltip.
 
     Signals
     -------
@@ -32,8 +34,10 @@ class TrialsView(QWidget):
 
     trials_changed = Signal()
 
-    def __init__(self, metric: str = "val_acc", parent: QWidget | None = None):
+    def __init__(self, metric: str = "val_acc", label: Callable[[str], str] | None = None,
+                 parent: QWidget | None = None):
         super().__init__(parent)
+        self.label = label or (lambda path: path)
         self.trials: dict[int, dict[str, Any]] = {}
         self.maximize = True
         self._param_columns: list[str] = []
@@ -46,11 +50,14 @@ class TrialsView(QWidget):
         self.table = tab_leaves(QTableWidget(0, len(TRIAL_COLUMNS)))
         self.table.setHorizontalHeaderLabels(list(TRIAL_COLUMNS))
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setStretchLastSection(True)  # no blank stub after it
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(True)  # no blank stub after it
+        # Every column as wide as its header and cells: the parameters get the rest.
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.history_plot = HistoryPlot(metric)
-        self.importance_plot = ImportancePlot()
+        self.importance_plot = ImportancePlot(self.label)
         plots = QSplitter(Qt.Orientation.Horizontal)
         plots.addWidget(stacked(self.history_plot.header, self.history_plot))
         plots.addWidget(stacked(self.importance_plot.header, self.importance_plot))
@@ -61,12 +68,14 @@ class TrialsView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(split)
 
-    def reset(self, storage_url: str, study_name: str, metric: str, maximize: bool) -> None:
-        """Empty the table and plots for a new study."""
+    def reset(self, storage_url: str, study_name: str, metric: str, maximize: bool,
+              params: Sequence[str] = ()) -> None:
+        """Empty the table and plots for a new study searching ``params`` (paths, in the
+        space's order: the parameter columns' order; a stored trial's other fields follow)."""
         self._study = (storage_url, study_name)
         self.maximize = maximize
         self.trials.clear()
-        self._param_columns = []
+        self._param_columns = list(params)
         self.history_plot.set_metric(metric)
         self.importance_plot.clear_importances()
         self._show()
@@ -96,14 +105,13 @@ class TrialsView(QWidget):
     # -- drawing ---------------------------------------------------------------------------
     def _show(self) -> None:
         trials = [self.trials[n] for n in sorted(self.trials)]
-        for t in trials:
-            for p in t.get("params") or {}:
-                if p not in self._param_columns:
-                    self._param_columns.append(p)
+        # Fields only earlier trials searched: after the space's, in a fixed order.
+        self._param_columns += sorted({p for t in trials for p in t.get("params") or {}}
+                                      - set(self._param_columns))
         table = self.table
         table.setColumnCount(len(TRIAL_COLUMNS) + len(self._param_columns))
         table.setHorizontalHeaderLabels(list(TRIAL_COLUMNS)
-                                        + [short_name(p) for p in self._param_columns])
+                                        + [self.label(p) for p in self._param_columns])
         for c, path in enumerate(self._param_columns, start=len(TRIAL_COLUMNS)):
             table.horizontalHeaderItem(c).setToolTip(path)
         table.setRowCount(len(trials))

@@ -43,6 +43,8 @@ _USER_KEYS = ("checked", "type", "low", "high", "log", "choices")
 #: for a row loaded from a space file), so a path that now names another layer's
 #: field does not inherit the old field's range.
 _ORIGIN = Qt.ItemDataRole.UserRole
+#: The Log item's role keeping its tick while the row is categorical (no box shown).
+_LOG = Qt.ItemDataRole.UserRole + 1
 
 
 def candidate_fields(experiment: Experiment) -> list[dict[str, Any]]:
@@ -240,24 +242,59 @@ class SpaceEditor(QTableWidget):
         combo = QComboBox()
         combo.addItems(list(KINDS))
         combo.setCurrentText(f.get("type") or "float")
-        combo.currentTextChanged.connect(lambda _t: self.edited.emit())
         self.setCellWidget(r, COL["Type"], combo)
         for col, key in (("Low", "low"), ("High", "high")):
             value = f.get(key)
             self.setItem(r, COL[col], QTableWidgetItem("" if value is None else _text(value)))
         log = QTableWidgetItem()
-        log.setFlags(Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEnabled)
-        log.setCheckState(Qt.CheckState.Checked if f.get("log") else Qt.CheckState.Unchecked)
+        log.setData(_LOG, bool(f.get("log")))
         self.setItem(r, COL["Log"], log)
         choices = f.get("choices")
         text = ", ".join(_text(c) for c in choices) if choices else ""
         item = QTableWidgetItem(text)
         item.setToolTip(text)
         self.setItem(r, COL["Choices"], item)
+        self._show_log(r)
+        path = f["path"]
+        combo.currentTextChanged.connect(lambda _t: self._on_type_changed(path))
+
+    def _show_log(self, r: int) -> None:
+        """The Log tick box of a range row; none on a categorical row (choices have no
+        scale), which keeps its tick for when it is a range again."""
+        item = self.item(r, COL["Log"])
+        if self.cellWidget(r, COL["Type"]).currentText() == "categorical":
+            item.setData(_LOG, self._log_ticked(item))
+            item.setData(Qt.ItemDataRole.CheckStateRole, None)  # no box drawn
+            item.setFlags(Qt.ItemFlag.NoItemFlags)
+            item.setToolTip("Choices have no scale")
+        else:
+            if item.data(Qt.ItemDataRole.CheckStateRole) is None:
+                item.setCheckState(Qt.CheckState.Checked if item.data(_LOG)
+                                   else Qt.CheckState.Unchecked)
+            item.setFlags(Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEnabled)
+            item.setToolTip("Search the range on a log scale")
+
+    @staticmethod
+    def _log_ticked(item: QTableWidgetItem) -> bool:
+        if item.data(Qt.ItemDataRole.CheckStateRole) is None:
+            return bool(item.data(_LOG))
+        return item.checkState() == Qt.CheckState.Checked
+
+    def _on_type_changed(self, path: str) -> None:
+        if path in self.paths:
+            self._show_log(self.row_of(path))
+        self.edited.emit()
 
     # -- rows -> SPACE.json ----------------------------------------------------------------
     def row_of(self, path: str) -> int:
         return self.paths.index(path)
+
+    def label_of(self, path: str) -> str:
+        """The name a row shows for ``path`` ("Learning rate"); the path itself for a field
+        not listed (a stored trial's field the Experiment no longer has)."""
+        if path in self.paths:
+            return self.item(self.row_of(path), COL["Field"]).text()
+        return path
 
     def set_checked(self, path: str, checked: bool = True) -> None:
         self.item(self.row_of(path), COL["Field"]).setCheckState(
@@ -308,7 +345,7 @@ class SpaceEditor(QTableWidget):
                 "checked": field.checkState() == Qt.CheckState.Checked,
                 "type": self.cellWidget(r, COL["Type"]).currentText(),
                 "low": _value(low) if low else None, "high": _value(high) if high else None,
-                "log": self.item(r, COL["Log"]).checkState() == Qt.CheckState.Checked,
+                "log": self._log_ticked(self.item(r, COL["Log"])),
                 "choices": [_value(t.strip()) for t in choices.split(",") if t.strip()] or None}
 
     def _rows(self) -> dict[str, dict[str, Any]]:
