@@ -37,6 +37,7 @@ def test_the_words_for_each_ending():
     assert run_end_text("finished", 6, 6) == "Finished: 6 of 6 epochs"
     assert run_end_text("early_stopped", 4, 10) == "Stopped early after 4 of 10 epochs"
     assert run_end_text("stopped", 2, 6) == "Stopped after 2 of 6 epochs"
+    assert run_end_text("pruned", 2, 6) == "Pruned after 2 of 6 epochs"  # a tune trial
     assert run_end_text("diverged", 1, 3) == "Diverged in epoch 2 of 3; 1 epoch kept"
     assert run_end_text("diverged", 0, 2) == "Diverged in epoch 1 of 2; nothing kept"
     assert run_end_text("out_of_memory", 2, 6) == "Out of memory in epoch 3 of 6; 2 epochs kept"

@@ -23,8 +23,8 @@ ENDED_COLOUR = "#9e9e9e"
 #: their plan, and their bar is grey.
 WORDS = {"finished": "Finished", "early_stopped": "Stopped early", "stopped": "Stopped",
          "interrupted": "Interrupted", "diverged": "Diverged", "out_of_memory": "Out of memory",
-         "failed": "Failed"}
-SHORT = ("stopped", "interrupted", "diverged", "out_of_memory", "failed")
+         "failed": "Failed", "pruned": "Pruned"}
+SHORT = ("stopped", "pruned", "interrupted", "diverged", "out_of_memory", "failed")
 #: Endings in the middle of an epoch, whose batches were dropped.
 MID_EPOCH = ("diverged", "out_of_memory", "failed")
 
