@@ -125,9 +125,14 @@ def _diff(a: Any, b: Any, path: str, out: dict[str, Any]) -> None:
 def starting_warnings(experiment: Experiment, num_classes: int) -> list[str]:
     """The Model doctor's warnings about ``experiment``'s network (severity "warning"), as
     lines a run says as it starts (``workbench train`` prints them as ``warning:``): the
-    title, why, and the fix as ``--set`` options when it has one."""
+    title, why, and the fix as ``--set`` options when it has one. None for a network the
+    run refuses (an error: it does not fit, it is too big), whose refusal says it all."""
+    summary = _context(experiment, num_classes, None).summary
+    found = diagnose(experiment, num_classes, summary)
+    if misfit_finding(summary) is not None or any(f.severity == "error" for f in found):
+        return []  # the run refuses the network with that error itself: no advice first
     lines = []
-    for f in diagnose(experiment, num_classes):
+    for f in found:
         if f.severity != "warning":
             continue
         sets = fix_settings(experiment, f.fix) if f.fix is not None else {}
