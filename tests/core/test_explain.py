@@ -297,3 +297,68 @@ def test_explainer_on_a_bundle_and_image_file(tiny_experiment, tmp_path):
     with pytest.raises(WorkbenchError, match="bad.png"):
         explainer.load(bad)
     assert explainer.grad_cam(Image.open(image_file)).heatmap.shape == (8, 8)
+
+
+def test_the_input_is_stretched_back_to_the_originals_proportions():
+    from workbench.core.explain.display import in_proportion
+
+    seen = np.zeros((8, 8, 3), np.uint8)
+    seen[2:6, 6] = 255  # a mark at x = 6/8 .. 7/8 of the squashed input
+    wide = in_proportion(seen, (16, 48))  # a 48x16 original: 3 times as wide as high
+    assert wide.shape == (8, 24, 3)
+    columns = np.flatnonzero(wide[4, :, 0])
+    assert columns.tolist() == [18, 19, 20]  # the same fraction of the width: 6/8 .. 7/8
+    assert in_proportion(seen, (48, 16)).shape == (24, 8, 3)  # a tall one: taller
+    assert in_proportion(seen, (30, 30)) is seen  # same proportions: as it is
+    assert max(in_proportion(seen, (1, 10000)).shape[:2]) == 2048  # a panorama: capped
+    # A heatmap over the input, drawn over the stretched picture, peaks where it did.
+    heat = np.zeros((4, 4), np.float32)
+    heat[:, 3] = 1.0  # the right quarter of the input
+    drawn = overlay(wide, heat, alpha=1.0)
+    reddest = drawn[4, :, 0].astype(int) - drawn[4, :, 2].astype(int)
+    assert 0.75 <= (np.argmax(reddest) + 0.5) / 24 <= 1.0
+
+
+def _mlp_bundle(experiment, path):
+    from workbench.core.bundle import save_bundle
+
+    torch.manual_seed(0)
+    model, _ = build_network(experiment.model.layers, (3, 8, 8), 2)
+    save_bundle(path, experiment, ["a", "b"], model.state_dict())
+    return path
+
+
+def test_the_explained_image_keeps_its_proportions_and_stays_upright(tiny_experiment, tmp_path):
+    explainer = Explainer(_mlp_bundle(tiny_experiment, tmp_path / "b.pt"))
+    wide = Image.new("RGB", (48, 16), (0, 0, 0))
+    wide.paste((0, 255, 0), (36, 4, 44, 12))  # a green square at x = 0.75 .. 0.92
+    wide.save(tmp_path / "wide.png")
+    image = explainer.load(tmp_path / "wide.png")
+    assert image.display.shape == (8, 8, 3)  # what the network saw: squashed to 8x8
+    assert image.source_size == (16, 48) and image.whole
+    shown = image.shown()
+    assert shown.shape == (8, 24, 3)
+    green = np.flatnonzero(shown[4, :, 1] > 128)
+    assert 0.7 <= green.min() / 24 and green.max() / 24 <= 0.95
+
+    # A JPEG stored 48 wide, 16 high, whose EXIF says "turn a quarter clockwise": upright it
+    # is 16 wide, 48 high, and the red corner stored top-left is shown top-right.
+    stored = Image.new("RGB", (48, 16), (0, 0, 255))
+    stored.paste((255, 0, 0), (0, 0, 16, 16))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    stored.save(tmp_path / "rotated.jpg", exif=exif, quality=95)
+    upright = explainer.load(tmp_path / "rotated.jpg")
+    assert upright.source_size == (48, 16)
+    shown = upright.shown()
+    assert shown.shape == (24, 8, 3)
+    assert shown[0, -1, 0] > 200 and shown[-1, 0, 2] > 200  # red top-right, blue below
+
+
+def test_a_cropping_pipeline_shows_the_input_as_the_network_saw_it(tiny_experiment, tmp_path):
+    tiny_experiment.augment.transforms = [Component("Resize", {"size": [12]}),
+                                          Component("CenterCrop", {"size": [8, 8]})]
+    explainer = Explainer(_mlp_bundle(tiny_experiment, tmp_path / "b.pt"))
+    Image.new("RGB", (48, 16)).save(tmp_path / "wide.png")
+    image = explainer.load(tmp_path / "wide.png")
+    assert not image.whole and image.shown() is image.display

@@ -173,6 +173,7 @@ def test_an_empty_map_is_said_plainly_not_captioned_red(qtbot, pooled_run, monke
     assert "Red:" not in caption
     assert "is empty" in caption and "the last convolution, 1 Conv2d" in caption
     assert dialog.overlay_view.image is None and "No heatmap" in dialog.overlay_view.text()
+    assert not dialog.opacity.isEnabled()  # nothing to fade
     dialog.opacity.setValue(80)  # nothing to redraw: the note stays
     assert dialog.overlay_view.image is None
     assert dialog.message.level == "warning" and "3 MaxPool2d" in dialog.message.text()
@@ -186,6 +187,7 @@ def test_an_empty_map_is_said_plainly_not_captioned_red(qtbot, pooled_run, monke
     assert blocker.args[0].flat is None
     assert f"Red: where the evidence for {name}" in dialog.cam_info.text()
     assert dialog.overlay_view.image is not None and dialog.message.level == "ok"
+    assert dialog.opacity.isEnabled()
 
 
 def test_a_dropped_image_is_explained_and_saved_as_png(qtbot, cnn_run, tmp_path, monkeypatch):
@@ -259,3 +261,36 @@ def test_open_image_uses_the_file_dialog(qtbot, cnn_run, monkeypatch):
     with qtbot.waitSignal(dialog.explained, timeout=TIMEOUT_MS):
         dialog.open_button.click()
     assert dialog.image_path == str(image)
+
+
+def test_a_wide_image_is_shown_in_its_own_proportions(qtbot, cnn_run, tmp_path):
+    from PIL import Image
+
+    bundle, _ = cnn_run
+    wide = Image.new("RGB", (48, 16), (20, 20, 20))
+    wide.paste((40, 200, 40), (36, 4, 44, 12))
+    wide.save(tmp_path / "wide.png")
+    dialog = _open(qtbot, bundle, tmp_path / "wide.png")
+    dialog.resize(900, 640)
+    dialog.show()
+    # The network saw it squashed to 16x16; the dialog shows it 3 times as wide as high,
+    # the heatmap stretched to match, and says so.
+    for view in (dialog.image_view, dialog.overlay_view):
+        assert (view.image.width(), view.image.height()) == (48, 16)
+        assert view.pixmap().width() == 3 * view.pixmap().height()
+    assert "image 48×16, resized to 16×16 for the network" in dialog.cam_info.text()
+    assert "own proportions" in dialog.cam_info.text()
+
+
+def test_pictures_are_enlarged_to_fill_their_view(qtbot):
+    from workbench.qt.panels.explain.views import ImageView
+
+    view = ImageView()
+    qtbot.addWidget(view)
+    view.resize(850, 470)
+    view.show()
+    view.show_array(np.zeros((290, 290, 3), np.uint8))  # a 6x6 grid of 48-pixel maps
+    box = view.contentsRect()
+    # 1.6 times, not 1 (whole multiples only), nor out of the view.
+    assert box.height() - 2 <= view.pixmap().height() <= box.height()
+    assert view.pixmap().width() == view.pixmap().height()

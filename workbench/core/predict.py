@@ -65,11 +65,21 @@ class Predictor:
         WorkbenchError
             For a file that cannot be read, naming it and why.
         """
+        return self.transform(self.decode(item))
+
+    def decode(self, item: ImageLike) -> Image.Image:
+        """The image :meth:`load` preprocesses: decoded (upright by its EXIF orientation)
+        and converted to the network's channels, at its own proportions.
+
+        Raises
+        ------
+        WorkbenchError
+            For a file that cannot be read, naming it and why.
+        """
         from workbench.core.data.images import load_image, to_channels
 
-        img = to_channels(item, self.channels) if isinstance(item, Image.Image) else \
+        return to_channels(item, self.channels) if isinstance(item, Image.Image) else \
             load_image(item, self.channels, min_side=self.decode_side)
-        return self.transform(img)
 
     @torch.no_grad()
     def predict(self, items: Iterable[ImageLike], top_k: int = 5,

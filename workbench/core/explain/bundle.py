@@ -33,11 +33,29 @@ class ExplainImage:
         background for :func:`~workbench.core.explain.methods.overlay`.
     path
         The file it came from, if any.
+    source_size
+        ``(height, width)`` of the original image, upright (EXIF orientation applied): the
+        file's own size, before the pipeline resized it to the network's input.
+    whole
+        Whether the network saw the whole original (the pipeline only resizes), so its
+        input, and a heatmap over it, can be stretched back onto the original's proportions
+        (:func:`~workbench.core.explain.display.in_proportion`); False when a step crops.
     """
 
     tensor: torch.Tensor
     display: np.ndarray
     path: str | None = None
+    source_size: tuple[int, int] | None = None
+    whole: bool = True
+
+    def shown(self) -> np.ndarray:
+        """The display image in the original's proportions when the network saw it whole
+        (a 144x48 photo resized to 48x48 is shown 144 wide, 48 high), else as it is."""
+        from workbench.core.explain.display import in_proportion
+
+        if not self.whole or self.source_size is None:
+            return self.display
+        return in_proportion(self.display, self.source_size)
 
 
 class Explainer:
@@ -75,19 +93,26 @@ class Explainer:
             return item
         from workbench.core.data.augment.preview import to_display
 
+        from workbench.core.data.augment.transforms import eval_sees_whole_image
+        from workbench.core.data.summary import image_header
+
         where = None if not isinstance(item, (str, Path)) else str(item)
         try:
-            tensor = self.predictor.load(item)
+            decoded = self.predictor.decode(item)
+            tensor = self.predictor.transform(decoded)
         except WorkbenchError:
             raise
         except (OSError, ValueError) as e:
             raise WorkbenchError(f"{where or 'the image'}: cannot read image: {e}") from None
+        header = image_header(where) if where else None
+        w, h = header[0] if header else decoded.size  # the file's size, not the draft's
         shown = to_display(tensor, self.experiment)
         if shown.shape[2] == 1:
             shown = np.repeat(shown, 3, axis=2)
         elif shown.shape[2] != 3:
             shown = np.repeat(shown.mean(axis=2, keepdims=True).astype(np.uint8), 3, axis=2)
-        return ExplainImage(tensor, np.ascontiguousarray(shown), where)
+        return ExplainImage(tensor, np.ascontiguousarray(shown), where, (int(h), int(w)),
+                            eval_sees_whole_image(self.experiment))
 
     def layers(self) -> "list[LayerChoice]":
         """The network's layers with a spatial output (measured once, then cached)."""

@@ -64,6 +64,42 @@ def resize_map(heatmap: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return out[0, 0].numpy()
 
 
+def in_proportion(image: np.ndarray, source_size: tuple[int, int],
+                  max_side: int = 2048) -> np.ndarray:
+    """Stretch the network's input picture back to the original image's proportions.
+
+    The pipeline resized a (H, W) original to the network's (h, w) input, squashing it when
+    the aspects differ; this undoes the squash by enlarging one side (nearest neighbour, so
+    each input pixel stays a visible block): a 48x48 input of a 144x48 original becomes
+    48 high, 144 wide. A position keeps its fraction of the width and height, so a heatmap
+    over the input, resized to the result (:func:`overlay` does), lies where it did.
+
+    Parameters
+    ----------
+    image
+        (h, w) or (h, w, C): what the network saw.
+    source_size
+        ``(height, width)`` of the original.
+    max_side
+        The result's longest side at most (a panorama is not stretched without end).
+    """
+    img = np.asarray(image)
+    h, w = img.shape[:2]
+    sh, sw = (max(1, int(v)) for v in source_size)
+    if sw * h >= sh * w:   # wider than the input: stretch the width
+        new_h, new_w = h, max(1, round(h * sw / sh))
+    else:
+        new_h, new_w = max(1, round(w * sh / sw)), w
+    if max(new_h, new_w) > max_side:
+        shrink = max_side / max(new_h, new_w)
+        new_h, new_w = max(1, round(new_h * shrink)), max(1, round(new_w * shrink))
+    if (new_h, new_w) == (h, w):
+        return img
+    rows = np.minimum((np.arange(new_h) + 0.5) * h / new_h, h - 1).astype(np.intp)
+    cols = np.minimum((np.arange(new_w) + 0.5) * w / new_w, w - 1).astype(np.intp)
+    return np.ascontiguousarray(img[rows][:, cols])
+
+
 def overlay(image_rgb_uint8: np.ndarray, heatmap: np.ndarray, alpha: float = 0.45) -> np.ndarray:
     """Blend a heatmap, drawn with :func:`colormap`, over an image.
 
@@ -145,4 +181,4 @@ def filter_grid(filters: np.ndarray, columns: int | None = None, pad: int = 1,
     return _tile(filters, columns, pad, pad_value)
 
 
-__all__ = ["colormap", "feature_grid", "filter_grid", "overlay", "resize_map"]
+__all__ = ["colormap", "feature_grid", "filter_grid", "in_proportion", "overlay", "resize_map"]

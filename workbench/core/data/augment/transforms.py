@@ -183,6 +183,13 @@ def build_eval_transform(exp: "Experiment") -> Callable[[Image.Image], torch.Ten
     return _compose(exp, train=False)
 
 
+def eval_sees_whole_image(exp: "Experiment") -> bool:
+    """Whether the evaluation pipeline keeps the whole picture (it only resizes, perhaps
+    changing the aspect ratio), so a position in the network's input is the same fraction
+    of the width and height of the original image; False when a step crops (CenterCrop)."""
+    return not any(s.role == "CenterCrop" for s in _plan(exp, False))
+
+
 def describe_pipeline(exp: "Experiment", train: bool) -> list[str]:
     """The steps of the training (``train=True``) or evaluation pipeline, one line each.
 

@@ -10,6 +10,7 @@ the main window imports before torch is loaded.
 
 from __future__ import annotations
 
+import html
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,7 +38,7 @@ class Explanation:
     """Everything shown for one image, class and layer."""
 
     path: str
-    display: np.ndarray                          # (H, W, 3) uint8, what the network saw
+    display: np.ndarray     # (H, W, 3) uint8, what the network saw, in the original's proportions
     top: list[tuple[str, float]] = field(default_factory=list)  # predicted classes, best first
     probabilities: list[float] = field(default_factory=list)    # every class's, in class order
     cam: Any = None                              # GradCamResult, or None with cam_error
@@ -46,6 +47,9 @@ class Explanation:
     maps_shown: int = 0
     maps_total: int = 0
     maps_error: str | None = None
+    network_size: tuple[int, int] = (0, 0)       # (h, w) of the network's input
+    source_size: tuple[int, int] | None = None   # (h, w) of the original image, upright
+    whole: bool = True                           # the network saw all of it (no crop)
 
 
 class ExplainSession:
@@ -102,8 +106,10 @@ class ExplainSession:
             ex = self._get()
             image = ex.load(image_path)
             probs = _probabilities(ex, image.tensor)
-            out = Explanation(image_path, image.display, top=_top(ex.classes, probs),
-                              probabilities=probs)
+            out = Explanation(image_path, image.shown(), top=_top(ex.classes, probs),
+                              probabilities=probs,
+                              network_size=tuple(int(v) for v in image.display.shape[:2]),
+                              source_size=image.source_size, whole=image.whole)
             try:
                 out.cam = ex.grad_cam(image, target, layer)
             except WorkbenchError as e:
@@ -150,4 +156,33 @@ def _top(names: list[str], probs: list[float], k: int = 3) -> list[tuple[str, fl
     return [(names[i] if i < len(names) else str(i), probs[i]) for i in order]
 
 
-__all__ = ["Explanation", "ExplainSession", "MAX_MAPS", "Setup"]
+def predicted_text(top: list[tuple[str, float]]) -> str:
+    """``cat (91.2%), then dog 5.1%, bird 3.7%`` (HTML-escaped)."""
+    if not top:
+        return "?"
+    (best, p), rest = top[0], top[1:]
+    text = f"{html.escape(best)} ({p * 100:.1f}%)"
+    if rest:
+        text += ", then " + ", ".join(f"{html.escape(c)} {q * 100:.1f}%" for c, q in rest)
+    return text
+
+
+def input_note(ex: Explanation) -> str:
+    """What the network saw of the image, sizes as width×height: "Image 144×48, resized to
+    48×48 for the network; shown in its own proportions, the heatmap stretched to match"."""
+    h, w = ex.network_size
+    if ex.source_size is None or not h:
+        return ""
+    sh, sw = ex.source_size
+    if not ex.whole:
+        return (f"<b>Input:</b> image {sw}×{sh}, resized and cropped to {w}×{h} for the "
+                f"network; shown as the network saw it.")
+    if (sh, sw) == (h, w):
+        return f"<b>Input:</b> image {sw}×{sh}, as the network saw it."
+    note = f"<b>Input:</b> image {sw}×{sh}, resized to {w}×{h} for the network"
+    if sh * w == sw * h:
+        return note + "."
+    return note + "; shown in its own proportions, the heatmap stretched to match."
+
+
+__all__ = ["Explanation", "ExplainSession", "MAX_MAPS", "Setup", "input_note", "predicted_text"]

@@ -25,8 +25,9 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QFileDialog, QHBoxLayout, QLa
 from workbench.qt.common import MessageLabel, UrlDropTarget, local_paths, run_standalone, stop_busy
 from workbench.qt.startup import LOADING_TEXT, torch_loader
 from workbench.qt.workers import TaskRunner
-from workbench.qt.panels.explain.jobs import MAX_MAPS, ExplainSession, Explanation, Setup
-from workbench.qt.panels.explain.views import ImageView, enlarged
+from workbench.qt.panels.explain.jobs import (MAX_MAPS, ExplainSession, Explanation, Setup,
+                                              input_note, predicted_text)
+from workbench.qt.panels.explain.views import ImageView, enlarged, page as _page
 
 NO_IMAGE = "Open an image, or drop one here, to explain it."
 #: Shown in place of the heatmap when the map is flat (GradCamResult.flat).
@@ -282,8 +283,10 @@ class ExplainDialog(UrlDropTarget, QDialog):
         self._set_busy(False)
         self.explanation = ex
         self.image_view.show_array(ex.display)
-        predicted = _predicted(ex.top)
-        self.opacity.setEnabled(ex.cam is not None)  # nothing to fade without a heatmap
+        predicted = predicted_text(ex.top)
+        note = input_note(ex)
+        # Nothing to fade without a heatmap: none (no convolution) or a flat (empty) one.
+        self.opacity.setEnabled(ex.cam is not None and ex.cam.flat is None)
         if ex.cam is not None:
             cam = ex.cam
             name = html.escape(cam.class_name or str(cam.class_index))
@@ -295,7 +298,7 @@ class ExplainDialog(UrlDropTarget, QDialog):
                 what = html.escape(cam.note or "", quote=False)
             self.cam_info.setText(f"<b>Predicted:</b> {predicted}<br><b>Explaining:</b> {name} "
                                   f"({cam.probability * 100:.1f}%) at layer "
-                                  f"{html.escape(cam.layer)}. {what}")
+                                  f"{html.escape(cam.layer)}. {what}<br>{note}")
         else:
             # No Grad-CAM (an MLP has no convolution): the prediction, and the chosen
             # class's probability, are still what the user asked about.
@@ -305,7 +308,7 @@ class ExplainDialog(UrlDropTarget, QDialog):
             if chosen is not None and chosen < len(ex.probabilities):
                 text += (f"<br><b>Chosen:</b> {html.escape(self.class_combo.currentText())} "
                          f"({ex.probabilities[chosen] * 100:.1f}%)")
-            self.cam_info.setText(f"{text}<br>No heatmap (the reason is above).")
+            self.cam_info.setText(f"{text}<br>No heatmap (the reason is above).<br>{note}")
         if ex.maps is not None:
             self.maps_view.show_array(ex.maps)
             capped = (f" (the first {ex.maps_shown} of {ex.maps_total})"
@@ -409,26 +412,6 @@ class ExplainDialog(UrlDropTarget, QDialog):
     def closeEvent(self, event: Any) -> None:  # noqa: N802  (Qt override)
         self.shutdown()
         super().closeEvent(event)
-
-
-def _predicted(top: list[tuple[str, float]]) -> str:
-    """``cat (91.2%), then dog 5.1%, bird 3.7%`` (HTML-escaped)."""
-    if not top:
-        return "?"
-    (best, p), rest = top[0], top[1:]
-    text = f"{html.escape(best)} ({p * 100:.1f}%)"
-    if rest:
-        text += ", then " + ", ".join(f"{html.escape(c)} {q * 100:.1f}%" for c, q in rest)
-    return text
-
-
-def _page(note: QLabel, view: ImageView) -> QWidget:
-    note.setWordWrap(True)
-    page = QWidget()
-    layout = QVBoxLayout(page)
-    layout.addWidget(note)
-    layout.addWidget(view, 1)
-    return page
 
 
 def _main() -> int:

@@ -1,8 +1,8 @@
 """Showing numpy pictures in Qt: array to QImage, and a label that scales its picture to fit.
 
-Explanation pictures are often tiny (a 16x16 input, 3x3 filters): they are enlarged with
-nearest-neighbour scaling so every pixel stays a crisp square, which is what the user
-inspects. Pictures larger than their view are shrunk smoothly.
+Explanation pictures are often tiny (a 16x16 input, 3x3 filters): they are enlarged to fill
+their view with nearest-neighbour scaling, so every pixel stays a crisp block, which is
+what the user inspects. Pictures larger than their view are shrunk smoothly.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 #: Saved pictures are enlarged (whole multiples, nearest neighbour) to at least this size.
 SAVE_MIN_SIDE = 512
@@ -101,15 +101,24 @@ class ImageView(QLabel):
         box = self.contentsRect().size()
         w, h = self.image.width(), self.image.height()
         scale = min(box.width() / w, box.height() / h)
-        if scale >= 1:
-            # Whole multiples keep every source pixel the same size on screen.
-            scale = max(1, int(scale))
-            mode = Qt.TransformationMode.FastTransformation
-        else:
-            mode = Qt.TransformationMode.SmoothTransformation
+        # Enlarged to fill the view (not by whole multiples only: a 6x6 grid of 48-pixel
+        # maps at 1.6x would stay at 1x, a third of the space); nearest neighbour keeps
+        # the pixels crisp blocks, a step of one screen pixel between them at most.
+        mode = (Qt.TransformationMode.FastTransformation if scale >= 1
+                else Qt.TransformationMode.SmoothTransformation)
         size = QSize(max(1, round(w * scale)), max(1, round(h * scale)))
         self.setPixmap(QPixmap.fromImage(self.image.scaled(
             size, Qt.AspectRatioMode.KeepAspectRatio, mode)))
 
 
-__all__ = ["ImageView", "SAVE_MIN_SIDE", "array_to_image", "enlarged", "to_uint8"]
+def page(note: QLabel, view: ImageView) -> QWidget:
+    """A tab page: a wrapped note above a picture view that takes the rest."""
+    note.setWordWrap(True)
+    widget = QWidget()
+    layout = QVBoxLayout(widget)
+    layout.addWidget(note)
+    layout.addWidget(view, 1)
+    return widget
+
+
+__all__ = ["ImageView", "SAVE_MIN_SIDE", "array_to_image", "enlarged", "page", "to_uint8"]
