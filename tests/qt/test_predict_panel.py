@@ -348,3 +348,84 @@ def test_a_missing_model_is_named_once_with_what_to_do(qtbot, tmp_path, image_fo
     assert "moved or deleted" in text and "Load bundle…" in text
     assert "moved or deleted" in panel.rows[0].error and str(gone) not in panel.rows[0].error
     panel.shutdown()
+
+
+def test_filters_that_hide_every_row_say_so_and_export_says_why_not(qtbot, panel,
+                                                                     image_folder, tmp_path):
+    bad = _corrupt(tmp_path)
+    files = [image_folder / "red" / "red_000.png", image_folder / "blue" / "blue_001.png",
+             image_folder / "green" / "green_002.png", bad]
+    with qtbot.waitSignal(panel.predictions_finished, timeout=TIMEOUT_MS):
+        panel.add_images([str(f) for f in files])
+    assert not panel.filter_note.isVisibleTo(panel)  # no filter: nothing hidden
+    panel.set_min_confidence(1.0)
+    assert panel.shown_items() == []
+    assert panel.filter_note.isVisibleTo(panel)
+    assert panel.filter_note.label.text() == (
+        "No prediction matches the filters (confidence at least 100%): 4 rows hidden. "
+        "Clear the filters to see them.")
+    assert panel.export_csv(str(tmp_path / "none.csv")) == ""
+    assert panel.status.text() == ("Nothing to export: the filters hide every row (4). "
+                                   "Clear them to export.")
+    panel.filter_note.clear_button.click()
+    assert len(panel.shown_items()) == 4 and not panel.filter_note.isVisibleTo(panel)
+    assert panel.min_conf.value() == 0 and panel.class_combo.currentIndex() == 0
+    # Some rows hidden: said too, and Export CSV says it wrote the rows shown.
+    first = panel.rows[0].predicted
+    panel.set_class_filter(first)
+    shown = len(panel.shown_items())
+    assert panel.filter_note.label.text() == (
+        f"Showing {shown} of 4 rows: the filters (class {first}) hide {4 - shown}.")
+    assert panel.export_csv(str(tmp_path / "some.csv"))
+    assert panel.status.text().endswith(f"(the rows shown: the filters hide {4 - shown})")
+    assert len(list(csv.reader((tmp_path / "some.csv").open()))) == 1 + shown
+
+
+def test_dropping_a_folder_again_keeps_one_row_per_image(qtbot, panel, image_folder, tmp_path):
+    bad = _corrupt(tmp_path)
+    red = image_folder / "red"
+    with qtbot.waitSignal(panel.predictions_finished, timeout=TIMEOUT_MS):
+        drop_urls(panel, [red, bad])
+    assert len(panel.rows) == 13
+    before = [(r.path, r.top, r.error) for r in panel.rows]
+    # The same model, the same files: nothing to add or classify again.
+    assert drop_urls(panel, [red, bad]).isAccepted()
+    assert [(r.path, r.top, r.error) for r in panel.rows] == before
+    assert not panel.is_busy()
+    assert panel.status.text() == ("All 13 images already listed (same model, unchanged "
+                                   "files): nothing to classify again.")
+    # A folder with new images and images already listed: only the new ones are added.
+    with qtbot.waitSignal(panel.predictions_finished, timeout=TIMEOUT_MS) as blocker:
+        drop_urls(panel, [image_folder / "green", red])
+    assert len(blocker.args[0]) == 12 and len(panel.rows) == 25
+    assert "12 already listed (same model, unchanged files): not classified again" in \
+        panel.status.text()
+    out = tmp_path / "p.csv"
+    assert panel.export_csv(str(out))
+    paths = [r[0] for r in list(csv.reader(out.open()))[1:]]
+    assert len(paths) == 25 == len(set(paths))
+    # An image changed since it was classified is classified again, in its own row.
+    changed = red / "red_003.png"
+    Image.new("RGB", (16, 16), (0, 0, 255)).save(changed)
+    with qtbot.waitSignal(panel.predictions_finished, timeout=TIMEOUT_MS) as blocker:
+        drop_urls(panel, [red])
+    assert blocker.args == [[str(changed)]] and len(panel.rows) == 25
+    # Another model: every row is classified again (and a drop then adds nothing).
+    other = tmp_path / "other.pt"
+    shutil.copy(panel.bundle_path, other)
+    with qtbot.waitSignal(panel.predictions_finished, timeout=TIMEOUT_MS):
+        panel.set_bundle(str(other))
+    assert all(r.status in (DONE, FAILED) for r in panel.rows)
+    drop_urls(panel, [red])
+    assert not panel.is_busy() and len(panel.rows) == 25
+
+
+def test_a_cancelled_image_dropped_again_is_classified_in_its_row(qtbot, panel, image_folder):
+    image = str(image_folder / "red" / "red_002.png")
+    panel.add_images([image])
+    panel.cancel()  # before its batch is back
+    [row] = panel.rows
+    assert row.status == CANCELLED and "Drop it again" in row.message
+    with qtbot.waitSignal(panel.predictions_finished, timeout=TIMEOUT_MS):
+        drop_urls(panel, [image])
+    assert panel.rows == [row] and row.status == DONE

@@ -12,7 +12,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QComboBox, QDoub
 
 from workbench.qt.common import MessageLabel
 from workbench.qt.panels.predict.delegate import PredictionDelegate
-from workbench.qt.panels.predict.model import SORT_MODES
+from workbench.qt.panels.predict.filters import FilterNote
+from workbench.qt.panels.predict.model import SORT_MODES, ItemRole
 from workbench.qt.panels.predict.runs import RunChooser
 
 SORT_LABELS = {"added": "Order added", "name": "Name", "class": "Predicted class",
@@ -45,6 +46,14 @@ def row_menu(panel: Any, item: Any, can_explain: bool) -> QMenu:
     return menu
 
 
+def show_row_menu(panel: Any, pos: Any) -> None:
+    """The context menu of the row under ``pos`` (in the view's viewport), if any."""
+    index = panel.view.indexAt(pos)
+    if index.isValid():
+        menu = panel.context_menu(index.data(ItemRole))
+        menu.exec(panel.view.viewport().mapToGlobal(pos))
+
+
 def build_panel(self: Any) -> None:
     """Create the widgets of ``self`` (a PredictPanel), connect them and lay them out."""
     self.model_combo = RunChooser()
@@ -72,7 +81,8 @@ def build_panel(self: Any) -> None:
     self.clear_button = QPushButton("Clear")
     self.clear_button.clicked.connect(self.clear)
     self.export_button = QPushButton("Export CSV…")
-    self.export_button.setToolTip("Save the rows shown (sorted and filtered) as CSV")
+    self.export_button.setToolTip("Save the rows shown (sorted and filtered) as CSV: clear "
+                                  "the filters to save every row")
     self.export_button.clicked.connect(lambda: self.export_csv())
     self.sort_combo = QComboBox()
     for mode in SORT_MODES:
@@ -124,8 +134,15 @@ def build_panel(self: Any) -> None:
     self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
     self.view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
     self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-    self.view.customContextMenuRequested.connect(self._on_context_menu)
+    self.view.customContextMenuRequested.connect(lambda pos: show_row_menu(self, pos))
     self.view.hide()
+    # Says what the filters hide (a blank list otherwise: every row filtered out).
+    self.filter_note = FilterNote()
+    self.filter_note.clear_requested.connect(self.clear_filters)
+    for signal in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.modelReset,
+                   self.proxy.layoutChanged, self.model.rowsInserted, self.model.modelReset,
+                   self.class_combo.currentIndexChanged, self.min_conf.valueChanged):
+        signal.connect(lambda *_: self.filter_note.update_from(self.proxy))
     paste = QShortcut(QKeySequence(QKeySequence.StandardKey.Paste), self)
     paste.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
     paste.activated.connect(self.paste)
@@ -135,5 +152,6 @@ def build_panel(self: Any) -> None:
     layout.addWidget(self.classes_warning)
     layout.addLayout(tools)
     layout.addLayout(progress_row)
+    layout.addWidget(self.filter_note)
     layout.addWidget(self.hint, 1)
     layout.addWidget(self.view, 1)

@@ -30,7 +30,7 @@ SORT_MODES = ("added", "name", "class", "confidence")
 WAITING, QUEUED, DONE, FAILED, CANCELLED = "waiting", "queued", "done", "error", "cancelled"
 
 
-@dataclass(eq=False)  # identity, not value: two drops of one file are two rows
+@dataclass(eq=False)  # identity, not value: a row is the same row after its result changes
 class PredictionItem:
     """One image of the panel and what is known of it.
 
@@ -46,6 +46,10 @@ class PredictionItem:
         ``waiting`` (no model yet), ``queued``, ``done``, ``error`` or ``cancelled``.
     message
         What the row says while it has no result ("Classifying…").
+    classified_with
+        What its result was asked with (:func:`~.intake.signature`: the model file and the
+        image file); None until it is. A drop of the same file again is classified again
+        only when this changed.
     """
 
     path: str
@@ -54,6 +58,7 @@ class PredictionItem:
     status: str = WAITING
     message: str = ""
     row: int = -1  # position in the model (set by PredictionModel)
+    classified_with: tuple | None = None
 
     @property
     def name(self) -> str:
@@ -78,7 +83,8 @@ class PredictionItem:
 
 
 class PredictionModel(QAbstractListModel):
-    """The panel's images, in the order they were added.
+    """The panel's images, in the order they were added; one row per path (see
+    :mod:`~.intake` for a path dropped again).
 
     ``data(index, ItemRole)`` is the :class:`PredictionItem`; ``DecorationRole`` its thumbnail
     (requested from ``loader`` the first time the row is painted).
@@ -88,7 +94,7 @@ class PredictionModel(QAbstractListModel):
         super().__init__(parent)
         self.loader = loader
         self.items: list[PredictionItem] = []
-        self._rows_of_path: dict[str, list[int]] = {}
+        self._row_of_path: dict[str, int] = {}
         self._placeholder = _placeholder(loader.size)
         self._broken = _placeholder(loader.size, broken=True)
         loader.thumbnail_ready.connect(self._on_thumbnail_ready)
@@ -121,16 +127,26 @@ class PredictionModel(QAbstractListModel):
         self.loader.request(item.path)
         return self._placeholder
 
+    def find(self, path: str) -> PredictionItem | None:
+        """The row of ``path``, None when it is not listed."""
+        row = self._row_of_path.get(str(path))
+        return None if row is None else self.items[row]
+
     def add(self, paths: Iterable[str]) -> list[PredictionItem]:
-        """Append one item per path (one model insertion however many there are)."""
-        new = [PredictionItem(str(p)) for p in paths]
+        """Append one item per path not listed yet (one model insertion however many
+        there are); returns the new items."""
+        new, seen = [], set(self._row_of_path)
+        for p in map(str, paths):
+            if p not in seen:
+                seen.add(p)
+                new.append(PredictionItem(p))
         if not new:
             return []
         first = len(self.items)
         self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
         for offset, item in enumerate(new):
             item.row = first + offset
-            self._rows_of_path.setdefault(item.path, []).append(item.row)
+            self._row_of_path[item.path] = item.row
         self.items.extend(new)
         self.endInsertRows()
         return new
@@ -139,7 +155,7 @@ class PredictionModel(QAbstractListModel):
         self.beginResetModel()
         self.loader.clear_queue()
         self.items = []
-        self._rows_of_path = {}
+        self._row_of_path = {}
         self.endResetModel()
 
     def items_changed(self, items: list[PredictionItem]) -> None:
@@ -154,7 +170,8 @@ class PredictionModel(QAbstractListModel):
 
     @Slot(str)
     def _on_thumbnail_ready(self, path: str) -> None:
-        for row in self._rows_of_path.get(path, []):
+        row = self._row_of_path.get(path)
+        if row is not None:
             index = self.index(row)
             self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
 

@@ -18,7 +18,7 @@ import os
 import sys
 from typing import Iterable
 
-from PySide6.QtCore import QObject, QPoint, QUrl, Signal, Slot
+from PySide6.QtCore import QObject, QUrl, Signal, Slot
 from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QWidget
 
 from workbench.core.events import CurrentExperiment
@@ -30,12 +30,14 @@ from workbench.qt.startup import LOADING_TEXT, torch_loader
 from workbench.qt.thumbnails import ThumbnailLoader
 from workbench.qt.workers import TaskRunner, TaskState, describe_exception
 from workbench.qt.panels.predict.delegate import THUMB
+from workbench.qt.panels.predict.filters import export_rows
+from workbench.qt.panels.predict.intake import mark_asked, sort_dropped
 from workbench.qt.panels.predict.jobs import (PredictorCache, cancelled_text, classify_in_batches,
                                               images, model_error, pasted_paths)
 from workbench.qt.panels.predict.layout import ALL_CLASSES, ask_images
-from workbench.qt.panels.predict.model import (CANCELLED, DONE, FAILED, QUEUED, SORT_MODES, TOP_K, ItemRole,
-                            PredictionFilter, PredictionItem, PredictionModel, csv_counts,
-                            predictions_csv)
+from workbench.qt.panels.predict.model import (CANCELLED, DONE, FAILED, QUEUED, SORT_MODES,
+                                               TOP_K, PredictionFilter,
+                                               PredictionItem, PredictionModel)
 
 
 class _BatchSignals(QObject):
@@ -72,6 +74,7 @@ class PredictPanel(UrlDropTarget, QWidget):
         self._next_group = 0
         self._done = self._total = 0
         self._shut_down = False
+        self._drop_note = ""  # "8 already listed…" of the last request, said when it is done
         self.ask_images = ask_images  # (parent, start folder) -> paths; tests replace it
         self._image_folders: list[str] = []  # where "Open images…" may start, latest first
         self._runner = TaskRunner(self, supersede=False)
@@ -117,7 +120,7 @@ class PredictPanel(UrlDropTarget, QWidget):
                                    "another above)")
 
     def _use_bundle(self, path: str, why: str = "") -> None:
-        self.bundle_path = str(path)
+        self.bundle_path, self._drop_note = str(path), ""
         self.bundle_label.show_message(f"Model: {self.bundle_path}{why}")
         self.model_combo.select(self.bundle_path)
         self._update_classes_warning()
@@ -187,7 +190,9 @@ class PredictPanel(UrlDropTarget, QWidget):
             self.add_images(paths)
 
     def add_images(self, paths: Iterable[str]) -> list[PredictionItem]:
-        """Add one row per image (folders expand to their images) and classify them."""
+        """Add one row per image (folders expand to their images) and classify them; an
+        image already listed keeps its row, classified again only when the model or the
+        file changed since (:mod:`.intake`). Returns the rows of the images, new or not."""
         files = image_files([str(p) for p in paths])
         if not files:
             self.status.show_message("No images there: drop image files or folders that "
@@ -195,9 +200,14 @@ class PredictPanel(UrlDropTarget, QWidget):
             return []
         self.hint.hide()
         self.view.show()
-        new = self.model.add(files)
-        self._predict(new)
-        return new
+        dropped = sort_dropped(self.model, files, self.bundle_path)
+        self._drop_note = dropped.note()
+        new = self.model.add(dropped.new)
+        if not new and not dropped.again:
+            self.status.show_message(f"All {images(len(dropped.kept))} already listed (same "
+                                     f"model, unchanged files): nothing to classify again.")
+        self._predict(dropped.again + new)
+        return dropped.kept + dropped.again + new
 
     def handle_drop(self, urls: Iterable[QUrl]) -> list[PredictionItem]:
         """What a drop does: classify the local files (and folders) among ``urls``."""
@@ -250,6 +260,7 @@ class PredictPanel(UrlDropTarget, QWidget):
                 lambda: self._predict([i for i in items if i in self.model.items]), self)
             return
         self._set_pending(items, QUEUED, "Classifying…")
+        mark_asked(items, self.bundle_path)
         self._next_group += 1
         group = self._next_group
         self._groups[group] = list(items)
@@ -300,6 +311,7 @@ class PredictPanel(UrlDropTarget, QWidget):
         above, in_row = model_error(self.bundle_path, message)
         for item in left:
             item.set_result([], in_row)
+            item.classified_with = None  # the model failed, not the image: a drop retries
         self.model.items_changed(left)
         self.bundle_label.show_message(above, "error")
         self._finish_group(group)
@@ -312,8 +324,9 @@ class PredictPanel(UrlDropTarget, QWidget):
             self._show_progress()
             failed = sum(1 for i in self.model.items if i.status == FAILED)
             done = sum(1 for i in self.model.items if i.status == DONE)
+            note = f"; {self._drop_note}" if self._drop_note else ""
             self.status.show_message(f"{done} classified" + (f", {failed} could not be read"
-                                                             if failed else ""),
+                                                             if failed else "") + note,
                                      "warning" if failed else "ok")
         self.predictions_finished.emit([i.path for i in items])
 
@@ -341,7 +354,8 @@ class PredictPanel(UrlDropTarget, QWidget):
         self.progress.setVisible(busy)
         self.cancel_button.setVisible(busy)
         if busy:
-            self.status.show_message(f"Classifying {images(self._total - self._done)}…")
+            note = f" ({self._drop_note})" if self._drop_note else ""
+            self.status.show_message(f"Classifying {images(self._total - self._done)}…{note}")
             self.progress.setRange(0, self._total)
             # Last: a slot on valueChanged may cancel, and its message must stand.
             self.progress.setValue(self._done)
@@ -362,6 +376,12 @@ class PredictPanel(UrlDropTarget, QWidget):
     def set_min_confidence(self, fraction: float) -> None:
         """Show only images whose top class has at least this probability (0..1)."""
         self.min_conf.setValue(round(fraction * 100))
+
+    @Slot()
+    def clear_filters(self) -> None:
+        """Show every row: all classes, any confidence."""
+        self.set_class_filter(None)
+        self.set_min_confidence(0)
 
     def shown_items(self) -> list[PredictionItem]:
         """The rows as the view shows them (sorted and filtered)."""
@@ -390,40 +410,14 @@ class PredictPanel(UrlDropTarget, QWidget):
         return path
 
     def export_csv(self, path: str | None = None) -> str:
-        """Write the rows shown to a CSV file (asked for when ``path`` is None).
+        """Write the rows shown (sorted and filtered) to a CSV file (asked for when ``path``
+        is None); the status line says what was written, or why nothing was.
 
         Returns the path written, "" when nothing was (no rows, dialog cancelled, error).
         """
-        items = self.shown_items()
-        if not items:
-            self.status.show_message("Nothing to export: classify some images first.",
-                                     "warning")
-            return ""
-        path = path or self._ask_csv_path()
-        if not path:
-            return ""
-        from pathlib import Path
-
-        from workbench.core.io import atomic_write_text
-
-        try:
-            atomic_write_text(Path(path), predictions_csv(items))
-        except OSError as e:
-            self.status.show_message(f"Cannot write {path}: {e.strerror or e}. Choose another "
-                                     f"folder.", "error")
-            return ""
-        self.status.show_message(f"Wrote {csv_counts(items)} to {path}", "ok")
-        return str(path)
+        return export_rows(self, path)
 
     # -- explain ---------------------------------------------------------------------------
-    @Slot(QPoint)
-    def _on_context_menu(self, pos: QPoint) -> None:
-        index = self.view.indexAt(pos)
-        if not index.isValid():
-            return
-        menu = self.context_menu(index.data(ItemRole))
-        menu.exec(self.view.viewport().mapToGlobal(pos))
-
     def context_menu(self, item: PredictionItem) -> QMenu:
         """The menu of one row: Explain… (needs a model) and Copy path."""
         from workbench.qt.panels.predict.layout import row_menu

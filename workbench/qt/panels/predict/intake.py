@@ -1,0 +1,82 @@
+"""Images dropped (pasted, opened) on the Predict panel that are already listed.
+
+A user who drops a folder again expects its rows refreshed, not listed twice (a CSV export
+then held every image twice). So a path gets one row: dropped again, it is classified again
+only when its result may have changed (another model, or the model file or the image file
+changed since), or when it has no result (cancelled, waiting for a model, or the model
+could not be used); otherwise its row stays as it is and the panel says how many were
+already listed.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from workbench.qt.panels.predict.model import DONE, FAILED, QUEUED, PredictionItem
+
+
+def _stamp(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
+def signature(bundle_path: str, image_path: str,
+              bundle_stamp: tuple[int, int] | None = None) -> tuple:
+    """What a result depends on: the model file (path and change time) and the image file
+    (change time and size). ``bundle_stamp`` saves one stat per image of a large drop."""
+    return (bundle_path, bundle_stamp if bundle_stamp is not None else _stamp(bundle_path),
+            _stamp(image_path))
+
+
+def mark_asked(items: Iterable[PredictionItem], bundle_path: str) -> None:
+    """Record on each item what its result is being asked with (:func:`signature`)."""
+    stamp = _stamp(bundle_path)
+    for item in items:
+        item.classified_with = signature(bundle_path, item.path, stamp)
+
+
+@dataclass
+class Dropped:
+    """A request's paths sorted against the rows listed."""
+
+    new: list[str] = field(default_factory=list)                # not listed: add rows
+    again: list[PredictionItem] = field(default_factory=list)   # listed: classify again
+    kept: list[PredictionItem] = field(default_factory=list)    # listed, result still good
+
+    def note(self) -> str:
+        """"8 already listed (same model, unchanged files): not classified again"."""
+        n = len(self.kept)
+        if not n:
+            return ""
+        return (f"{n} already listed (same model, unchanged file{'' if n == 1 else 's'}): "
+                f"not classified again")
+
+
+def sort_dropped(model: Any, paths: Iterable[str], bundle_path: str) -> Dropped:
+    """Sort ``paths`` (duplicates among them count once) into new paths, listed rows to
+    classify again and listed rows whose result still holds (see the module's docstring)."""
+    out = Dropped()
+    stamp = _stamp(bundle_path) if bundle_path else None
+    seen: set[str] = set()
+    for path in paths:
+        if path in seen:
+            continue
+        seen.add(path)
+        item = model.find(path)
+        if item is None:
+            out.new.append(path)
+        elif item.status == QUEUED or (
+                item.status in (DONE, FAILED) and item.classified_with is not None
+                and item.classified_with == signature(bundle_path, path, stamp)):
+            out.kept.append(item)  # being classified now, or its result still holds
+        else:
+            out.again.append(item)
+    return out
+
+
+__all__ = ["Dropped", "mark_asked", "signature", "sort_dropped"]
