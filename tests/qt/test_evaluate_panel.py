@@ -79,7 +79,10 @@ def test_trained_bundle_on_a_folder_shows_accuracy_and_a_sortable_table(
 def test_validation_split_of_the_training_data_is_the_default(qtbot, make_panel,
                                                               trained_bundle):
     panel = make_panel(trained_bundle)
-    assert panel.data_combo.currentText() == "Its dataset's test part (or validation split)"
+    # Its dataset has no test part: none is offered, and its validation split is the default.
+    items = [panel.data_combo.itemText(i) for i in range(panel.data_combo.count())]
+    assert items == ["Its validation split", "All images of a folder…"]
+    assert panel.data_combo.currentText() == "Its validation split"
     result = _evaluate(qtbot, panel)
     assert result.split == "val" and 0 < result.num_images < 36
     assert f"{result.num_images} images" in panel.summary.text()

@@ -116,7 +116,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                         f"predictions.csv")
     try:
         with _ctrl_c_stops() as stop:
-            result = evaluate(args.bundle, args.folder, top_k=args.top_k, stop_event=stop)
+            result = evaluate(args.bundle, args.folder, split=getattr(args, "split", None),
+                              top_k=args.top_k, stop_event=stop)
     except EvaluationCancelled as e:
         print(f"workbench evaluate: {e}", file=sys.stderr)
         return 130

@@ -145,6 +145,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="labelled dataset, every image of it (default: the dataset the "
                         "bundle was trained on: its test/ part when it has one, else the "
                         "validation split as training made it)")
+    v.add_argument("--split", choices=("auto", "val", "test", "all"),
+                   help="which images of the dataset: its validation split as training made "
+                        "it (val), its test/ part (test), the test part when it has one "
+                        "else the validation split (auto), or every image (all); default: "
+                        "auto without DIR, all with it")
     v.add_argument("--top-k", type=int, default=5, metavar="K",
                    help="k of the top-k accuracy (default: 5)")
     v.add_argument("--json", action="store_true", help="print JSON instead of text")

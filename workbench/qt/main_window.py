@@ -140,6 +140,8 @@ class MainWindow(UrlDropTarget, QMainWindow):
     def _wire_predict(self, panel: Any) -> None:
         panel.explain_requested.connect(self.explain_image)
 
+    _wire_evaluate = _wire_predict  # from a mistake on the Evaluate tab to its explanation
+
     def _on_bundle_saved(self, path: str) -> None:
         # The run just trained is the model to measure and to try next.
         self.predict_panel.set_bundle(path)

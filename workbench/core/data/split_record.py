@@ -384,6 +384,23 @@ def record_to_carry(run_dir: str | Path) -> dict[str, Any] | None:
     return record.to_dict() if record is not None else None
 
 
+def record_of_bundle(bundle: Any) -> SplitRecord | None:
+    """The record of the split ``bundle``'s run made: the one the bundle carries, else its
+    run folder's ``split.json`` (a checkpoint's, or an older bundle's still in its run
+    folder); None without one (or with damaged ones)."""
+    for source in (getattr(bundle, "split", None), getattr(bundle, "run_dir", None)):
+        try:
+            if isinstance(source, dict):
+                return SplitRecord.from_dict(source)
+            if source is not None:
+                record = read_split_record(source)
+                if record is not None:
+                    return record
+        except SplitRecordError:
+            continue
+    return None
+
+
 def split_of_bundle(index: DatasetIndex, data: Any, bundle: Any
                     ) -> tuple[Samples, Samples, str]:
     """``(train, val, note)``: the split the run of ``bundle`` (a loaded
@@ -395,18 +412,10 @@ def split_of_bundle(index: DatasetIndex, data: Any, bundle: Any
     validation part, which needs no record)."""
     from workbench.core.data.split import split_for
 
-    record = None
-    for source in (getattr(bundle, "split", None), getattr(bundle, "run_dir", None)):
-        try:
-            if isinstance(source, dict):
-                record = SplitRecord.from_dict(source)
-            elif source is not None:
-                record = read_split_record(source)
-        except SplitRecordError:
-            record = None
-        if record is not None:
-            train, val, _, _ = resumed_split(index, data, record)
-            return train, val, ""
+    record = record_of_bundle(bundle)
+    if record is not None:
+        train, val, _, _ = resumed_split(index, data, record)
+        return train, val, ""
     train, val = split_for(index, data)
     if _folder_split(index, data) or not val:
         return train, val, ""

@@ -165,8 +165,12 @@ class EvaluationResult:
         ``accuracy``, ``top_k_accuracy`` (``{"k", "accuracy"}``), ``per_class``,
         ``macro_average``, ``confusion`` (list of rows, row = true class), ``most_confused``,
         ``confidence_histogram``, ``worst`` (the ``worst`` largest-loss images) and
-        ``unreadable`` (``{"path", "reason"}``) and ``notes``.
+        ``unreadable`` (``{"path", "reason"}``) and ``notes``. ``top_k_accuracy``'s
+        ``accuracy`` is None, and its ``reason`` says why, when k is not below the number
+        of classes (it would be 100% whatever the model), as the text report leaves it out.
         """
+        from workbench.core.evaluate.report import top_k_dict
+
         return {
             "bundle": self.bundle_path,
             "source": self.source,
@@ -174,7 +178,7 @@ class EvaluationResult:
             "classes": list(self.classes),
             "num_images": self.num_images,
             "accuracy": self.accuracy,
-            "top_k_accuracy": {"k": self.top_k, "accuracy": self.top_k_accuracy},
+            "top_k_accuracy": top_k_dict(self),
             "per_class": self.per_class(),
             "macro_average": self.macro_average(),
             "confusion": self.confusion.tolist(),
@@ -311,6 +315,11 @@ def labelled_samples(bundle: Bundle, folder: str | os.PathLike | None = None,
     else:
         samples = list(index.samples) + list(index.val_samples or []) + \
             list(index.test_samples or [])
+        if notes is not None and samples:  # images it learned from say little
+            from workbench.core.evaluate.overlap import trained_on_note
+
+            notes.extend(n for n in [trained_on_note(bundle, index, samples,
+                                                     None if own else str(folder))] if n)
     if not samples:
         raise DataError(f"{index.root} holds no labelled images: give a folder with one "
                         f"sub-folder of images per class (named like the model's classes), "

@@ -29,6 +29,17 @@ def _top_k(r: "EvaluationResult") -> str:
             f"less)")
 
 
+def top_k_dict(r: "EvaluationResult") -> dict:
+    """``{"k", "accuracy"}`` for the JSON output; ``accuracy`` None, with a ``reason``,
+    where the text report leaves the top-k accuracy out (:func:`_top_k`)."""
+    n = len(r.classes)
+    if r.top_k < n:
+        return {"k": r.top_k, "accuracy": r.top_k_accuracy}
+    return {"k": r.top_k, "accuracy": None,
+            "reason": f"the model has {n} class{'es' * (n != 1)}, so a top-{n} accuracy is "
+                      f"always 100%; use --top-k {max(1, n - 1)} or less"}
+
+
 def format_report(r: "EvaluationResult") -> str:
     """The text report ``workbench evaluate`` prints."""
     what = {"val": "the validation split of ",

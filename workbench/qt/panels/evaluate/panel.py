@@ -1,12 +1,14 @@
 """Evaluate panel: measure a trained model on its validation split or on any labelled folder.
 
 Choose a model (a saved run's bundle, the run just trained, or "Load bundle…") and the data
-("Its dataset's test part (or validation split)" or a folder), press Evaluate. The evaluation runs
+(its dataset's test part, its validation split, or a folder: see :mod:`.data_choice`), press
+Evaluate. The evaluation runs
 off the GUI thread (:func:`workbench.core.evaluate.evaluation.evaluate`, with progress and Cancel) and
 fills four views: the sortable per-class table, the confusion matrix (click a cell to see
 its images), the confidence histogram of right against wrong predictions, and the images
-with the largest loss. "Export CSV…" writes the per-class, confusion and prediction tables;
-"Save PNG…" saves the view on show.
+with the largest loss (right-click one, or an image of a matrix cell, to explain it).
+"Export CSV…" writes the per-class, confusion and prediction tables; "Save PNG…" saves the
+view on show (:mod:`.figures`).
 
 Importing this module does not import torch; the evaluation does, once the start-up import
 (:mod:`workbench.qt.startup`) has finished.
@@ -21,9 +23,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QProgressBar,
-                               QPushButton, QSpinBox, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QProgressBar, QPushButton,
+                               QSpinBox, QVBoxLayout, QWidget)
 
 from workbench.core.events import CurrentExperiment
 
@@ -31,16 +32,12 @@ from workbench.qt.common import MessageLabel, run_standalone, stop_busy
 from workbench.qt.evented import subscribe
 from workbench.qt.startup import LOADING_TEXT, torch_loader
 from workbench.qt.workers import TaskRunner, TaskState
+from workbench.qt.panels.evaluate import image_menu
 from workbench.qt.panels.evaluate.chooser import ModelChooser
+from workbench.qt.panels.evaluate.data_choice import (FOLDER, VAL, DataChoice,
+                                                      dataset_has_test_part)
 from workbench.qt.panels.evaluate.layout import (MAX_TOP_K, NO_RESULT_TEXT, build_results,
                                                  cap_top_k, summary_text)
-
-VALIDATION, FOLDER = 0, 1
-#: The images of its own dataset it never trained on: the test/ part first, when the
-#: dataset has one, else the validation split (evaluate's split "auto").
-_VALIDATION_TEXT = "Its dataset's test part (or validation split)"
-_FOLDER_TEXT = "All images of a folder…"
-_TOOLTIP = Qt.ItemDataRole.ToolTipRole
 
 
 # Dialogs: attributes of the panel, so tests can answer them without a person.
@@ -75,19 +72,21 @@ class EvaluatePanel(QWidget):
         An evaluation could not run; ``message`` (also shown in the panel) says why.
     bundle_changed(path)
         The chosen model changed.
+    explain_requested(bundle_path, image_path)
+        "Explain…" on an image of the results (the window opens the Explain dialog).
     """
 
     evaluated = Signal(object)
     failed = Signal(str)
     bundle_changed = Signal(str)
+    explain_requested = Signal(str, str)
 
     def __init__(self, bundle: str | None = None, folder: str | None = None,
                  runs_root: str | Path | None = None, parent: QWidget | None = None,
                  experiment: CurrentExperiment | None = None):
         super().__init__(parent)
-        self.folder = ""
         self.result: Any = None
-        self._result_of: tuple[str, str | None] | None = None  # (bundle, folder) measured
+        self._result_of: tuple[str, str, str | None] | None = None  # (bundle, data, folder)
         self.ask_folder: Callable[[QWidget, str, str], str] = ask_folder
         self.ask_png_path: Callable[[QWidget, str], str] = ask_png_path
         self._stop: threading.Event | None = None
@@ -97,9 +96,10 @@ class EvaluatePanel(QWidget):
         self._runner.finished.connect(self._on_evaluated)
         self._runner.errored.connect(self._on_failed)
         self.chooser = ModelChooser(runs_root)
-        self.chooser.bundle_changed.connect(lambda _path: self._choice_changed())
+        self.chooser.bundle_changed.connect(self._on_bundle_changed)
         self.chooser.bundle_changed.connect(self.bundle_changed)
         self._build()
+        image_menu.install_on(self)  # Explain… and Copy path on the images of the results
         if bundle:
             self.set_bundle(bundle)
         if folder:
@@ -111,8 +111,7 @@ class EvaluatePanel(QWidget):
 
     # -- building --------------------------------------------------------------------------
     def _build(self) -> None:
-        self.data_combo = QComboBox()
-        self.data_combo.addItems([_VALIDATION_TEXT, _FOLDER_TEXT])
+        self.data_combo = DataChoice()
         self.data_combo.activated.connect(self._on_data_chosen)
         self.data_combo.currentIndexChanged.connect(lambda _i: self._choice_changed())
         self.top_k = QSpinBox()
@@ -121,6 +120,7 @@ class EvaluatePanel(QWidget):
         self.top_k.setPrefix("top-")
         self.top_k.setToolTip("k of the top-k accuracy: the true class among the k most "
                               "probable ones")
+        self.top_k.valueChanged.connect(self._on_top_k_changed)
         self.evaluate_button = QPushButton("Evaluate")
         self.evaluate_button.setDefault(True)
         self.evaluate_button.clicked.connect(self.evaluate)
@@ -184,28 +184,38 @@ class EvaluatePanel(QWidget):
         self.refresh_runs()  # runs finish (or are written by the CLI) while the tab is hidden
 
     # -- data ------------------------------------------------------------------------------
+    @property
+    def folder(self) -> str:
+        """The folder chosen for "All images of a folder…" ("" when none was)."""
+        return self.data_combo.folder
+
     def set_folder(self, path: str) -> None:
         """Evaluate on every image of the labelled folder (or .csv file) ``path``."""
-        self.folder = str(path)
-        self.data_combo.setItemText(FOLDER, f"Folder: {self.folder}")
-        self.data_combo.setItemData(FOLDER, self.folder, _TOOLTIP)
-        self.data_combo.setCurrentIndex(FOLDER)
+        self.data_combo.set_folder(path)
         self._choice_changed()  # another folder while Folder was already chosen
 
     def use_validation_split(self) -> None:
         """Evaluate on the validation split of the data the bundle was trained on."""
-        self.data_combo.setCurrentIndex(VALIDATION)
+        self.data_combo.choose(VAL)
+
+    def _on_bundle_changed(self, path: str) -> None:
+        from workbench.core.runs.classes import bundle_data_folder
+
+        # The test part is offered where the model's dataset has one.
+        self.data_combo.set_has_test(dataset_has_test_part(bundle_data_folder(path))
+                                     if path else None)
+        self._choice_changed()
 
     @Slot(int)
-    def _on_data_chosen(self, index: int) -> None:
-        if index != FOLDER:
+    def _on_data_chosen(self, _index: int) -> None:
+        if self.data_combo.key() != FOLDER:
             return
         path = self.ask_folder(self, "Choose a labelled folder to evaluate on",
                                self.folder or "")
         if path:
             self.set_folder(path)
         elif not self.folder:
-            self.data_combo.setCurrentIndex(VALIDATION)
+            self.data_combo.choose_default()
 
     # -- evaluating ------------------------------------------------------------------------
     def is_running(self) -> bool:
@@ -221,8 +231,9 @@ class EvaluatePanel(QWidget):
             self._show_failure("Choose a model first: train one on the Train tab, pick a saved "
                                "run, or use Load bundle…")
             return
-        folder = self.folder if self.data_combo.currentIndex() == FOLDER else None
-        if self.data_combo.currentIndex() == FOLDER and not folder:
+        key = self.data_combo.key()
+        folder = self.folder if key == FOLDER else None
+        if key == FOLDER and not folder:
             self._show_failure("Choose the folder to evaluate on (Data: All images of a "
                                "folder…)")
             return
@@ -240,7 +251,8 @@ class EvaluatePanel(QWidget):
         top_k = self.top_k.value()
         stop = self._stop = threading.Event()
         self._forget_result("Evaluating…")
-        self._result_of = (bundle, folder)
+        self._result_of = (bundle, key, folder)
+        split = None if key == FOLDER else key
 
         def job(state: TaskState) -> Any:
             from workbench.core.evaluate.evaluation import evaluate
@@ -249,13 +261,14 @@ class EvaluatePanel(QWidget):
                 state.set_progress(done, total)
                 if state.is_cancelled():
                     stop.set()
-            result = evaluate(bundle, folder, split=None, top_k=top_k, progress=progress,
+            result = evaluate(bundle, folder, split=split, top_k=top_k, progress=progress,
                               stop_event=stop)
             result.confusion  # noqa: B018  (computed here, not on the GUI thread)
             return result
         self._runner.submit(job)
-        where = f"the folder {folder}" if folder else \
-            "its dataset's test part (its validation split if it has none)"
+        where = f"the folder {folder}" if folder else "its validation split" \
+            if key == VAL else "its dataset's test part" + (
+                "" if self.data_combo.has_test else " (its validation split if it has none)")
         self.message.show_message(f"Evaluating {os.path.basename(bundle)} on {where}…")
         self.progress.setRange(0, 0)  # busy until the first progress report
         self.progress.setVisible(True)
@@ -322,6 +335,13 @@ class EvaluatePanel(QWidget):
         self.results.setEnabled(True)
         self._update_buttons()
 
+    def request_explain(self, image_path: str) -> None:
+        """Ask for an explanation of ``image_path`` by the model evaluated."""
+        bundle = (self.result.bundle_path if self.result is not None else "") or \
+            self.bundle_path()
+        if bundle and image_path:
+            self.explain_requested.emit(str(bundle), image_path)
+
     # -- export ----------------------------------------------------------------------------
     @Slot()
     def export_csv(self) -> list[str]:
@@ -342,11 +362,6 @@ class EvaluatePanel(QWidget):
                                   f"in {folder}", "ok")
         return written
 
-    def figure_widget(self) -> QWidget:
-        """The widget "Save PNG…" saves: the matrix, the histogram, or the table on show."""
-        current = self.results.currentWidget()
-        return self.confusion.heatmap if current is self.confusion else current
-
     @Slot()
     def save_png(self) -> str:
         """Ask for a file name and save the view on show as a PNG image."""
@@ -359,7 +374,9 @@ class EvaluatePanel(QWidget):
             return ""
         if not path.lower().endswith(".png"):
             path += ".png"
-        if not self.figure_widget().grab().save(path, "PNG"):
+        from workbench.qt.panels.evaluate.figures import save_figure
+
+        if not save_figure(self, path):
             self.message.show_message(f"Cannot write {path}: choose a folder you can write to",
                                       "error")
             return ""
@@ -367,10 +384,18 @@ class EvaluatePanel(QWidget):
         return path
 
     # -- state -----------------------------------------------------------------------------
-    def _chosen(self) -> tuple[str, str | None]:
-        """``(bundle, folder)`` chosen now (folder None: the bundle's own split)."""
-        return (self.bundle_path(),
-                self.folder if self.data_combo.currentIndex() == FOLDER else None)
+    def _chosen(self) -> tuple[str, str, str | None]:
+        """``(bundle, data choice, folder)`` chosen now (folder None: the bundle's own)."""
+        key = self.data_combo.key()
+        return self.bundle_path(), key, self.folder if key == FOLDER else None
+
+    @Slot(int)
+    def _on_top_k_changed(self, k: int) -> None:
+        """The result's top-k accuracy for the new k (from its probabilities: no new
+        evaluation), so the summary never names a k the spin box no longer shows."""
+        if self.result is not None:
+            self.result.top_k = min(int(k), len(self.result.classes))
+            self.summary.setText(summary_text(self.result))
 
     def _choice_changed(self) -> None:
         cap_top_k(self.top_k, self.chooser.bundle_classes())

@@ -1,0 +1,77 @@
+"""Which of the images evaluated the model was trained on.
+
+A model measured on images it learned from scores high whatever it would do on new ones:
+:func:`trained_on_note` says how many of them there are (a note of the
+:class:`~.evaluation.EvaluationResult`), comparing paths with the split of the bundle's
+run: the record of it the bundle carries (or its run folder's ``split.json``), or, for the
+bundle's own dataset only, the split its experiment makes.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+Samples = list[tuple[str, int]]
+
+
+def _key(path: str) -> str:
+    return os.path.normcase(os.path.abspath(path))
+
+
+def _dataset_root(folder: str) -> str | None:
+    """The folder a dataset's split record is relative to (None: not a plain folder)."""
+    from workbench.core.data.layouts import unwrap
+
+    folder = os.path.expanduser(folder)
+    if folder.lower().endswith(".csv") and os.path.isfile(folder):
+        return os.path.dirname(os.path.abspath(folder))
+    if not os.path.isdir(folder):
+        return None
+    try:
+        return os.path.abspath(unwrap(folder)[0])
+    except Exception:  # noqa: BLE001  (an unreadable folder: nothing to compare with)
+        return None
+
+
+def trained_on(bundle: Any, index: Any, samples: Samples, folder: str | None) -> tuple[int, bool]:
+    """``(how many of samples the model trained on, whether that count is recomputed)``.
+
+    ``folder`` is the dataset evaluated as given (None: the bundle's own); ``index`` its
+    scan. Without a record of the run's split, only the bundle's own dataset is compared
+    (with the split its experiment makes today); another folder then counts 0.
+    """
+    from workbench.core.data.split_record import record_of_bundle, split_of_bundle
+
+    own_folder = bundle.experiment.data.folder
+    same = folder is None or (bool(own_folder) and _key(os.path.expanduser(str(folder))) ==
+                              _key(os.path.expanduser(own_folder)))
+    if same:
+        train, _, note = split_of_bundle(index, bundle.experiment.data, bundle)
+        trained = {_key(p) for p, _ in train}
+        recomputed = bool(note)
+    else:
+        record = record_of_bundle(bundle)
+        root = _dataset_root(own_folder) if record is not None and own_folder else None
+        if root is None:
+            return 0, False
+        trained = {_key(os.path.join(root, r)) for r in record.train - record.missing}
+        recomputed = False
+    return sum(1 for p, _ in samples if _key(p) in trained), recomputed
+
+
+def trained_on_note(bundle: Any, index: Any, samples: Samples, folder: str | None) -> str:
+    """The note for evaluating ``samples`` when some are images the model was trained on
+    ("" when none is, or it cannot be told)."""
+    n, recomputed = trained_on(bundle, index, samples, folder)
+    if not n:
+        return ""
+    total = len(samples)
+    share = f"all {total:,} of these images are" if n == total else \
+        f"{n:,} of these {total:,} images are"
+    how = (" (by the split its experiment makes: the bundle carries no record of its run's)"
+           if recomputed else "")
+    instead = "its validation split" + (" or its test part"
+                                        if getattr(index, "test_samples", None) else "")
+    return (f"{share} images this model was trained on{how}: its accuracy on them says "
+            f"little about new images; evaluate {instead} instead")
