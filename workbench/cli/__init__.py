@@ -45,8 +45,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     entry = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
     # `workbench` alone, or `workbench --data DIR`, starts the GUI.
-    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
         argv.insert(0, "gui")
+    elif argv[0] not in COMMANDS and not argv[0].startswith("-"):
+        print(unknown_command(argv[0]), file=sys.stderr)
+        return EXIT_USER_ERROR
     args = build_parser().parse_args(argv)
     from workbench.core.errors import WorkbenchError
 
@@ -79,6 +82,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if entry and threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def unknown_command(name: str) -> str:
+    """The one line for ``workbench NAME`` where NAME is no command (not the gui's usage)."""
+    import difflib
+
+    close = difflib.get_close_matches(name, COMMANDS, n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    return (f"workbench: error: unknown command '{name}'{hint}: choose one of "
+            f"{', '.join(COMMANDS)} (see workbench --help)")
 
 
 _COMMANDS = {"gui": cmd_gui, "init": cmd_init, "scan": cmd_scan, "check": cmd_check,
