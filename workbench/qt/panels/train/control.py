@@ -1,6 +1,7 @@
 """The Train panel's run control: whether Start can be pressed (a network that fits, a
-dataset that can be trained on), Pause/Resume, Continue, and what a failed run offers
-(out of memory: start again at half the batch; diverged: the checkpoint kept).
+dataset that can be trained on, transforms that can be built), Pause/Resume, Continue,
+and what a failed run offers (out of memory: start again at half the batch; diverged: the
+checkpoint kept).
 
 A run that diverged is said once, in the status line, with the Doctor tab's finding
 beside it: no message box over the plots (the learner's rate was too large, not the app
@@ -50,10 +51,25 @@ class RunControl:
             self._data_problem = problem
             self._show_problems()
 
+    def check_augmentation(self) -> None:
+        """Disable Start while the Augment tab's transforms cannot be built, naming the step
+        as that tab does ("GaussianBlur (step 4) → kernel_size: ..."): the run used to
+        start and fail at once. Known once torch is imported (the transform registry)."""
+        problem = augment_problem(self.experiment) if self._torch else ""
+        if problem != self._augment_problem:
+            self._augment_problem = problem
+            self._show_problems()
+
+    def _problem(self) -> tuple[str, str, str]:
+        """``(problem, what, tab)`` of the first thing that keeps Start disabled, or
+        ``("", "", "")``."""
+        return next(((problem, what, tab) for problem, what, tab in (
+            (self._network_problem, "network", "Model"),
+            (self._data_problem, "dataset", "Data"),
+            (self._augment_problem, "augmentation", "Augment")) if problem), ("", "", ""))
+
     def _show_problems(self) -> None:
-        problem, what, tab = ((self._network_problem, "network", "Model")
-                              if self._network_problem else
-                              (self._data_problem, "dataset", "Data"))
+        problem, what, tab = self._problem()
         self.start_button.setToolTip(f"Fix the {what} on the {tab} tab first: {problem}"
                                      if problem else START_TIP)
         if not self.is_running():
@@ -237,6 +253,16 @@ class RunControl:
         self._set_running(False)  # Continue… has nothing to go on from
         return True
 
+    def _report_cannot_start(self, error: WorkbenchError, experiment) -> None:
+        """The experiment does not validate: say so with a transform's field named as the
+        Augment tab names it; no run began, so nothing "failed"."""
+        from workbench.core.data.augment.naming import describe_spec_error
+
+        message = describe_spec_error(error, experiment.augment.transforms)
+        self.last_error = message
+        self.status.show_message(f"Cannot start training: {message}", "error")
+        show_error(self, "Cannot start training", message)
+
     def _report_cannot_continue(self, message: str) -> None:
         self.status.show_message(f"Cannot continue: {message}", "error")
         show_error(self, "Cannot continue", message)
@@ -299,6 +325,22 @@ class RunControl:
     def _ask(self, title: str, text: str) -> bool:
         answer = QMessageBox.question(self, title, text)
         return answer == QMessageBox.StandardButton.Yes
+
+
+def augment_problem(experiment) -> str:
+    """Why ``experiment``'s transforms cannot be built, worded as the Augment tab words it
+    (:func:`~workbench.core.data.augment.naming.describe_spec_error`); ``""`` when they
+    can. Errors about other sections (data.mean) are left to the tab that edits them."""
+    from workbench.core.data.augment.naming import describe_spec_error
+    from workbench.core.data.augment.transforms import describe_pipeline
+
+    try:
+        for train in (True, False):
+            describe_pipeline(experiment, train=train)
+    except WorkbenchError as e:
+        if str(getattr(e, "field", "") or "").startswith("augment."):
+            return describe_spec_error(e, experiment.augment.transforms)
+    return ""
 
 
 def _proposed_rate(run_dir: str) -> dict:

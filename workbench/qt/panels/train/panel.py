@@ -83,6 +83,7 @@ class TrainPanel(RunControl, QWidget):
         self._start_queued = False
         self._network_problem = ""  # why the Model tab's network cannot train, or ""
         self._data_problem = ""  # why the Data tab's dataset cannot be trained on, or ""
+        self._augment_problem = ""  # why the Augment tab's transforms cannot be built, or ""
         self.run = TrainingRun(self)
         self.run.fit_started.connect(self._on_fit_started)
         self.run.batches_finished.connect(self._on_batches_finished)
@@ -132,6 +133,8 @@ class TrainPanel(RunControl, QWidget):
 
     def _on_experiment_changed(self, section: str, field: str | None) -> None:
         # Edits made elsewhere: a doctor fix's batch size, the network's output layer.
+        if section in ("data", "augment"):
+            self.check_augmentation()  # a blur's even kernel, a step after Normalize
         if section == "data" and field in ("batch_size", None):
             self.setup.refresh()
         elif section == "model":
@@ -156,6 +159,7 @@ class TrainPanel(RunControl, QWidget):
         self.loss_editor.set_experiment(self.experiment)
         self.options_editor.set_experiment(self.experiment)
         self._show_output_layer()
+        self.check_augmentation()
 
     def _show_output_layer(self) -> None:
         layers = self.experiment.model.layers
@@ -223,7 +227,7 @@ class TrainPanel(RunControl, QWidget):
         try:
             experiment.validate()
         except WorkbenchError as e:
-            self._report_error(str(e))
+            self._report_cannot_start(e, experiment)
             return
         index = self.index
         if index is None or os.path.abspath(str(index.root)) != \
@@ -408,7 +412,7 @@ class TrainPanel(RunControl, QWidget):
             w.setEnabled(not running)
         self.options_editor.set_running(running)
         self.start_button.setEnabled(not running and not self._start_queued
-                                     and not self._network_problem and not self._data_problem)
+                                     and not self._problem()[0])
         self.stop_button.setEnabled(running)
         self.pause_button.setEnabled(running)
         self.pause_button.setText("Pause")
