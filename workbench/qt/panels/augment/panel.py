@@ -1,8 +1,9 @@
 """Augment panel: edit the training transforms and see what they do.
 
 Left: the list of training transforms (add from the registry, grouped; remove; reorder by
-drag), the selected one's parameters (a :class:`~workbench.qt.forms.ParamForm` built from
-the registry's declarations), both pipelines as text and hints where an augmentation may
+drag; every edit undoable with Ctrl+Z, see :mod:`.edits`), the selected one's parameters
+(a :class:`~workbench.qt.forms.ParamForm` built from the registry's declarations), both
+pipelines as text and hints where an augmentation may
 change what an image shows or a step misses the images, each with its one-click fix and an
 Undo (:class:`~workbench.qt.panels.augment.hints_view.HintsView`). Right: the live preview
 (:class:`~workbench.qt.panels.augment.preview.AugmentPreview`).
@@ -18,7 +19,6 @@ the preview fill in when the background import (:mod:`workbench.qt.startup`) is 
 
 from __future__ import annotations
 
-import copy
 import sys
 from typing import Any
 
@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (QAbstractItemView, QGroupBox, QHBoxLayout, QLabel
                                QListWidgetItem, QMenu, QPushButton, QScrollArea, QSplitter,
                                QTabWidget, QToolButton, QVBoxLayout, QWidget)
 
-from workbench.core.data.augment.fixes import Fix, apply_fix
 from workbench.core.errors import WorkbenchError
 from workbench.core.events import CurrentExperiment
 from workbench.core.experiment import Experiment
@@ -36,7 +35,8 @@ from workbench.core.registry import Component
 from workbench.qt.common import MessageLabel, run_standalone
 from workbench.qt.evented import subscribe
 from workbench.qt.forms import ParamForm
-from workbench.qt.startup import LOADING_TEXT, torch_loader, when_torch_ready
+from workbench.qt.startup import LOADING_TEXT, when_torch_ready
+from workbench.qt.panels.augment.edits import TransformEdits
 from workbench.qt.panels.augment.hints_view import HintsView
 from workbench.qt.panels.augment.preview import AugmentPreview
 
@@ -49,7 +49,7 @@ def _transforms():
     return TRANSFORMS
 
 
-class AugmentPanel(QWidget):
+class AugmentPanel(TransformEdits, QWidget):
     """Edits ``experiment.augment.transforms`` with a live preview.
 
     Signals
@@ -153,6 +153,7 @@ class AugmentPanel(QWidget):
         splitter.setSizes([430, 800])
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
+        self._install_edit_keys()  # Ctrl+Z, Alt+Up/Down, Delete and the undo stack
         when_torch_ready(self._on_torch_ready, self)
         if not self._torch:
             self._rebuild_list()
@@ -196,14 +197,16 @@ class AugmentPanel(QWidget):
 
     def _on_experiment_replaced(self, _experiment: Experiment) -> None:
         self._set_undo(None)
+        self.undo_stack.clear()  # the history was of the previous experiment
         self._rebuild_list()
         self.refresh()
 
     def _on_experiment_changed(self, section: str, _field: str | None) -> None:
         # The pipelines follow the input size, channels and normalisation too.
         if section in ("data", "augment") and not self._announcing:
-            if section == "augment":
-                self._set_undo(None)  # the list changed elsewhere: the snapshot is stale
+            if section == "augment":  # the list changed elsewhere: the snapshots are stale
+                self._set_undo(None)
+                self.undo_stack.clear()
             self.refresh()
 
     def set_index(self, index: Any) -> None:
@@ -248,86 +251,6 @@ class AugmentPanel(QWidget):
         if not self._syncing:
             QTimer.singleShot(0, self._sync_from_list)
 
-    def _sync_from_list(self) -> None:
-        order = []
-        for row in range(self.list.count()):
-            comp = self._components.get(self.list.item(row).data(_KEY))
-            if comp is not None and all(comp is not c for c in order):
-                order.append(comp)
-        if [id(c) for c in order] != [id(c) for c in self.experiment.augment.transforms]:
-            self.experiment.augment.transforms[:] = order
-            self._changed()
-
-    # -- edits -----------------------------------------------------------------------------
-    def add_transform(self, name: str) -> None:
-        """Insert transform ``name`` (default parameters) after the selected one."""
-        if not self._torch:  # called before the Add menu exists: wait for the registry
-            torch_loader().ensure_loaded()
-        entry = _transforms().get(name)
-        comp = Component(name, entry.defaults())
-        row = self.list.currentRow() + 1 if self.list.currentRow() >= 0 else self.list.count()
-        self.experiment.augment.transforms.insert(row, comp)
-        self._syncing = True
-        try:
-            self.list.insertItem(row, self._new_item(comp))
-        finally:
-            self._syncing = False
-        self.list.setCurrentRow(row)
-        self._changed()
-
-    def remove_selected(self) -> None:
-        row = self.list.currentRow()
-        if row < 0:
-            return
-        del self.experiment.augment.transforms[row]
-        self._syncing = True
-        try:
-            self.list.takeItem(row)
-        finally:
-            self._syncing = False
-        self._on_selected(self.list.currentRow())
-        self._changed()
-
-    def move_selected(self, step: int) -> None:
-        row = self.list.currentRow()
-        new = row + step
-        if row < 0 or not 0 <= new < self.list.count():
-            return
-        items = self.experiment.augment.transforms
-        items.insert(new, items.pop(row))
-        self._syncing = True
-        try:
-            self.list.insertItem(new, self.list.takeItem(row))
-        finally:
-            self._syncing = False
-        self.list.setCurrentRow(new)
-        self._changed()
-
-    @Slot(object)
-    def apply_fix(self, fix: Fix) -> None:
-        """Make the edit of a hint's fix (:func:`~workbench.core.data.augment.fixes.apply_fix`);
-        Undo (:meth:`undo_fix`) puts the list back until the next edit."""
-        transforms = self.experiment.augment.transforms
-        before = [copy.deepcopy(t) for t in transforms]
-        transforms[:] = apply_fix(transforms, fix)
-        self._rebuild_list()
-        self._changed()
-        self._set_undo((fix.label, before))
-
-    @Slot()
-    def undo_fix(self) -> None:
-        """Put the transforms back as they were before the last fix."""
-        if self._undo is None:
-            return
-        _, before = self._undo
-        self.experiment.augment.transforms[:] = before
-        self._rebuild_list()
-        self._changed()
-
-    def _set_undo(self, undo: tuple[str, list[Component]] | None) -> None:
-        self._undo = undo
-        self.hint_view.set_undo(undo[0] if undo else None)
-
     @Slot(int)
     def _on_selected(self, row: int) -> None:
         if self.form is not None:
@@ -355,13 +278,6 @@ class AugmentPanel(QWidget):
         self.form = ParamForm(entry, comp.params, auto_values=auto)
         self.form.changed.connect(self._on_params)
         self.form_area.setWidget(self.form)
-
-    @Slot(dict)
-    def _on_params(self, values: dict) -> None:
-        row = self.list.currentRow()
-        if 0 <= row < len(self.experiment.augment.transforms):
-            self.experiment.augment.transforms[row].params = dict(values)
-            self._changed()
 
     def _changed(self) -> None:
         self._set_undo(None)  # after another edit, the snapshot would undo that one too
