@@ -15,12 +15,12 @@ from workbench.core.errors import SpecError
 from workbench.core.experiment import Experiment
 from workbench.core.registry import Component
 
-NAMES = ["Resize", "CenterCrop", "RandomResizedCrop", "RandomHorizontalFlip",
+NAMES = ["Resize", "CenterCrop", "RandomResizedCrop", "RandomCrop", "RandomHorizontalFlip",
          "RandomVerticalFlip", "RandomRotation", "ColorJitter", "Grayscale", "Normalize",
          "RandomAffine", "RandomPerspective", "RandomGrayscale", "GaussianBlur",
          "GaussianNoise", "RandomErasing", "RandAugment", "TrivialAugmentWide", "AutoAugment",
          "MixUp", "CutMix"]
-NEW = NAMES[9:18]
+NEW = NAMES[10:19]
 BATCH = ["MixUp", "CutMix"]
 
 
@@ -51,7 +51,8 @@ def test_registry_names_params_and_meta():
             assert p.help, f"{entry.name}.{p.name} has no help text"
             entry.validate({})  # defaults are valid
         if entry.meta["random"]:
-            assert entry.meta["eval"] is None or entry.name == "RandomResizedCrop"
+            assert entry.meta["eval"] is None or entry.name in ("RandomResizedCrop",
+                                                                "RandomCrop")
         else:
             assert callable(entry.meta["eval"])
 

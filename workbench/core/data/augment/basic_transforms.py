@@ -1,5 +1,5 @@
-"""The basic transform entries: sizing (Resize, CenterCrop, RandomResizedCrop), flips,
-rotation, colour (ColorJitter, Grayscale) and an extra Normalize.
+"""The basic transform entries: sizing (Resize, CenterCrop, RandomResizedCrop, RandomCrop),
+flips, rotation, colour (ColorJitter, Grayscale) and an extra Normalize.
 
 They are added to :data:`~.transforms.TRANSFORMS` first, so they lead the Augment tab's
 lists; the meta keys are documented in :mod:`.transforms`.
@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import torch
 from torchvision.transforms import v2
+from torchvision.transforms.v2 import functional as F
 
 from workbench.core.data.augment.common import (_data, _exact, _hw, _per_channel, _same, _size,
                                                _size_param)
@@ -98,6 +100,83 @@ ENTRIES.register(
     output_size=lambda p, exp: _exact(_size(p["size"], exp)))(_random_resized_crop)
 
 
+class _RandomCrop(v2.RandomCrop):
+    """v2.RandomCrop whose ``fill`` is a 0-255 pixel value on uint8 and float images alike,
+    and whose crop larger than the (padded) image says what to change."""
+
+    def __init__(self, size: list[int], padding: int, pad_if_needed: bool, fill: int,
+                 padding_mode: str):
+        super().__init__(size, padding=padding or None, pad_if_needed=pad_if_needed,
+                         fill=fill, padding_mode=padding_mode)
+        self.fill255 = int(fill)
+
+    def make_params(self, flat_inputs: list[Any]) -> dict[str, Any]:
+        try:
+            return super().make_params(flat_inputs)
+        except ValueError:
+            h, w = F.get_size(flat_inputs[0])
+            pad = self.padding[0] if self.padding else 0
+            raise ValueError(
+                f"RandomCrop: the crop {_hw(self.size)} (height x width) is larger than the "
+                f"{h}x{w} image" + (f" padded by {pad}" if pad else "") + ": turn on "
+                f"pad_if_needed, crop less, or put a Resize before it") from None
+
+    def transform(self, inpt: Any, params: dict[str, Any]) -> Any:
+        if params["needs_pad"] and isinstance(inpt, torch.Tensor) and \
+                inpt.is_floating_point():  # after a float step: the fill in [0, 1]
+            inpt = self._call_kernel(F.pad, inpt, padding=params["padding"],
+                                     fill=self.fill255 / 255.0,
+                                     padding_mode=self.padding_mode)
+            params = {**params, "needs_pad": False}
+        return super().transform(inpt, params)
+
+
+def _random_crop(size: list[int] | None = None, padding: int = 0, pad_if_needed: bool = True,
+                 fill: int = 0, padding_mode: str = "constant", *,
+                 exp: "Experiment | None" = None) -> v2.Transform:
+    return _RandomCrop(list(_exact(_size(size, exp))), padding, pad_if_needed, fill,
+                       padding_mode)
+
+
+def _describe_random_crop(p: dict, exp: Any) -> str:
+    text = f"Random crop of {_hw(_exact(_size(p['size'], exp)))}"
+    pads = {"constant": f"pixel value {p['fill']}", "edge": "the edge pixels",
+            "reflect": "a reflection", "symmetric": "a mirror image"}[p["padding_mode"]]
+    if p["padding"]:
+        text += f" after padding each side by {p['padding']} pixels ({pads})"
+    if p["pad_if_needed"]:
+        text += "; smaller images padded up to it" + ("" if p["padding"] else f" ({pads})")
+    return text
+
+
+ENTRIES.register(
+    "RandomCrop",
+    params=[_size_param("Crop size"),
+            Param("padding", int, 0, min=0, max=512,
+                  help="Pixels added on every side before cropping; with the crop at the "
+                       "image's size, 4 on 32x32 images shifts them by up to 4 pixels (the "
+                       "classic CIFAR recipe). 0: no padding."),
+            Param("pad_if_needed", bool, True,
+                  help="Pad images smaller than the crop up to its size; off, such an image "
+                       "stops training with an error (torchvision's default)."),
+            Param("fill", int, 0, min=0, max=255,
+                  help="Pixel value of the padding when padding_mode is constant (0 black, "
+                       "255 white)."),
+            Param("padding_mode", str, "constant",
+                  choices=("constant", "edge", "reflect", "symmetric"),
+                  help="constant: the fill value; edge: repeat the border pixels; reflect "
+                       "and symmetric: mirror the image at its border.")],
+    group="size",
+    help="Cut a random region of the crop size out of the image, optionally padded first "
+         "(shifts the picture without resizing it); evaluation crops the centre instead.",
+    random=True,
+    eval=lambda p, exp: v2.CenterCrop(list(_exact(_size(p["size"], exp)))),
+    eval_describe=lambda p, exp: f"Crop the centre {_hw(_exact(_size(p['size'], exp)))} "
+                                 f"(evaluation counterpart of RandomCrop)",
+    describe=_describe_random_crop,
+    output_size=lambda p, exp: _exact(_size(p["size"], exp)))(_random_crop)
+
+
 def _hflip(p: float = 0.5, *, exp: "Experiment | None" = None) -> v2.Transform:
     return v2.RandomHorizontalFlip(p)
 
@@ -130,14 +209,21 @@ def _rotation(degrees: float = 15.0, *, exp: "Experiment | None" = None) -> v2.T
     return v2.RandomRotation(degrees=(-degrees, degrees))
 
 
+def _describe_rotation(p: dict, exp: Any) -> str:
+    d = abs(float(p["degrees"]))
+    if d == 0:
+        return "No rotation (degrees 0)"
+    return f"Rotate by a random angle between -{d:g} and {d:g} degrees"
+
+
 ENTRIES.register(
     "RandomRotation",
     params=[Param("degrees", float, 15.0, min=0.0, max=180.0,
-                  help="Largest rotation either way, in degrees; 10-20 suits photos. "
-                       "Corners that come into view are black.")],
-    group="geometry", help="Rotate images by a random angle.", random=True, eval=None,
-    describe=lambda p, exp: f"Rotate by a random angle between -{p['degrees']:g} and "
-                            f"{p['degrees']:g} degrees")(_rotation)
+                  help="Largest rotation either way, in degrees (±degrees: 15 rotates by "
+                       "an angle between -15 and 15); 10-20 suits photos. Corners that "
+                       "come into view are black.")],
+    group="geometry", help="Rotate images by a random angle between -degrees and +degrees.",
+    random=True, eval=None, describe=_describe_rotation)(_rotation)
 
 
 def _color_jitter(brightness: float = 0.2, contrast: float = 0.2, saturation: float = 0.2,

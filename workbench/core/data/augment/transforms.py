@@ -23,6 +23,9 @@ Each entry's ``meta`` holds:
     Whether the step draws random numbers (and so is left out of evaluation).
 ``eval`` (callable(params, exp) -> transform or None)
     Its evaluation counterpart.
+``eval_describe`` (callable(params, exp) -> str), optional
+    The counterpart's line in the evaluation pipeline view (else "Resize to ... (evaluation
+    counterpart of ...)" for sizing steps).
 ``describe`` (callable(params, exp) -> str)
     One line for the read-only pipeline view.
 ``output_size`` (callable(params, exp) -> (h, w) or None), sizing steps only
@@ -68,6 +71,18 @@ TRANSFORMS.extend(more_transforms.ENTRIES)  # affine, blur, noise, erasing, poli
 TRANSFORMS.extend(mixing.ENTRIES)  # batch-level: MixUp, CutMix
 
 
+#: Steps that assume pixel values (in [0, 1], or uint8), so they cannot follow an extra
+#: Normalize step, and why. GaussianBlur may: a blur commutes with (x - mean) / std.
+_PIXEL_STEPS = {
+    "ColorJitter": "works on pixel values in [0, 1]",
+    "GaussianNoise": "clips the values to [0, 1], which cuts off every normalised value "
+                     "below 0",
+    **{name: "expects pixel values in [0, 1] (its contrast, solarize, posterize and "
+             "equalize operations are meaningless on normalised values)"
+       for name in ("RandAugment", "TrivialAugmentWide", "AutoAugment")},
+}
+
+
 # -- fixed steps of every pipeline -------------------------------------------------------
 @dataclass
 class _Step:
@@ -105,9 +120,10 @@ def _plan(exp: "Experiment", train: bool) -> list[_Step]:
     for where, entry, params in listed:
         if entry.name == "Normalize":
             seen_normalize = True
-        elif entry.name == "ColorJitter" and seen_normalize:
-            raise SpecError(f"{where}.type", "ColorJitter must come before Normalize: it "
-                                             "works on pixel values in [0, 1]")
+        elif seen_normalize and entry.name in _PIXEL_STEPS:
+            raise SpecError(f"{where}.type", f"{entry.name} must come before Normalize: it "
+                                             f"{_PIXEL_STEPS[entry.name]}; move it above "
+                                             f"the Normalize step")
 
     chan = "RGB (3 channels)" if data.channels == 3 else "grayscale (1 channel)"
     steps = [_Step(f"Convert to {chan}", ToChannelsImage(data.channels), role="channels")]
@@ -127,8 +143,10 @@ def _plan(exp: "Experiment", train: bool) -> list[_Step]:
                 step = counterpart(params, exp) if counterpart else None
                 if step is None:
                     continue
-                text = f"Resize to {_hw(entry.meta['output_size'](params, exp))} " \
-                       f"(evaluation counterpart of {entry.name})" \
+                text = entry.meta["eval_describe"](params, exp) \
+                    if "eval_describe" in entry.meta else \
+                    f"Resize to {_hw(entry.meta['output_size'](params, exp))} " \
+                    f"(evaluation counterpart of {entry.name})" \
                     if "output_size" in entry.meta else f"{entry.name} (evaluation form)"
         except SpecError as e:
             raise SpecError(f"{where}.params.{e.field.split('.')[-1]}", e.problem) from None
@@ -186,8 +204,9 @@ def build_eval_transform(exp: "Experiment") -> Callable[[Image.Image], torch.Ten
 def eval_sees_whole_image(exp: "Experiment") -> bool:
     """Whether the evaluation pipeline keeps the whole picture (it only resizes, perhaps
     changing the aspect ratio), so a position in the network's input is the same fraction
-    of the width and height of the original image; False when a step crops (CenterCrop)."""
-    return not any(s.role == "CenterCrop" for s in _plan(exp, False))
+    of the width and height of the original image; False when a step crops (CenterCrop, or
+    RandomCrop's centre crop)."""
+    return not any(s.role in ("CenterCrop", "RandomCrop") for s in _plan(exp, False))
 
 
 def describe_pipeline(exp: "Experiment", train: bool) -> list[str]:
