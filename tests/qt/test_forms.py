@@ -162,3 +162,41 @@ def test_small_floats_show_as_entered_and_read_back(qtbot):
     with qtbot.assertNotEmitted(form.changed):
         qtbot.keyClick(box, Qt.Key.Key_Return)
     assert form.values()["scale"][0] == 4 / 3 / 2
+
+
+def test_a_stepped_int_takes_only_values_on_its_grid(qtbot):
+    # From a learner's day: a GaussianBlur kernel_size of 4 could be typed and arrowed to,
+    # and the pipeline then said "4 is even".
+    from PySide6.QtCore import Qt
+
+    entry = Entry("Blur", lambda **kw: kw, params=(
+        Param("kernel_size", int, 5, min=1, max=31, step=2, help="Odd size."),))
+    form = _form_of(qtbot, entry)
+    box = form.editors["kernel_size"]
+    assert box.singleStep() == 2
+    box.stepBy(1)
+    assert form.values()["kernel_size"] == 7
+    box.setFocus()
+    box.lineEdit().selectAll()
+    qtbot.keyClicks(box, "10")
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    assert form.values()["kernel_size"] == 11  # raised to the next odd size
+    box.stepBy(-1)
+    assert box.value() == 9
+
+
+def test_the_blur_kernel_and_the_rotation_say_what_they_take(qtbot):
+    from workbench.core.data.augment.transforms import TRANSFORMS
+
+    blur = _form_of(qtbot, TRANSFORMS.get("GaussianBlur"))
+    assert blur.editors["kernel_size"].singleStep() == 2
+    rotation = _form_of(qtbot, TRANSFORMS.get("RandomRotation"))
+    box = rotation.editors["degrees"]
+    assert box.minimum() == 0 and "±degrees" in box.toolTip()
+
+
+def _form_of(qtbot, entry):
+    form = ParamForm(entry, {})
+    qtbot.addWidget(form)
+    form.show()
+    return form

@@ -53,6 +53,9 @@ class Param:
     choice_notes
         For choices: a few words about some of them (``{"resnet18": "11.2M parameters,
         224 px"}``), shown beside them in forms.
+    step
+        For numbers: what a form's arrows add; for an int with a ``min``, forms also take
+        only ``min + k * step`` (a GaussianBlur kernel's odd sizes: ``min=1, step=2``).
     """
 
     name: str
@@ -68,6 +71,7 @@ class Param:
     log: bool = False
     words: tuple[str, ...] | None = None
     choice_notes: dict[str, str] | None = None
+    step: float | None = None
 
     def validate(self, value: Any, where: str) -> Any:
         """Return ``value`` checked and normalised (ints accepted for floats).

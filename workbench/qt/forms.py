@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGridLayout,
 from workbench.core.registry import Entry, Param
 
 from workbench.qt.common import FloatSpinBox, LogSpinBox
+from workbench.qt.grid_spin_box import GridSpinBox
 
 _INT_LIMIT = 2_000_000_000
 _FLOAT_LIMIT = 1e9
@@ -92,11 +93,14 @@ class _LogOrZeroSpinBox(LogSpinBox):
 def _number_box(kind: type, p: Param, parent: QWidget | None = None) -> QWidget:
     """A spin box for one number of ``p`` (``kind`` is int or float)."""
     if kind is int:
-        box: QWidget = QSpinBox(parent)
+        box: QWidget = GridSpinBox(parent) if p.step and p.min is not None else \
+            QSpinBox(parent)
         # A QSpinBox holds a 32-bit int: clamp wider declared bounds (Linear's 2**31).
         lo = max(int(p.min), -_INT_LIMIT) if p.min is not None else -_INT_LIMIT
         hi = min(int(p.max), _INT_LIMIT) if p.max is not None else _INT_LIMIT
         box.setRange(lo, hi)
+        if p.step:
+            box.setSingleStep(int(p.step))
     elif p.log and p.min == 0:
         box = _LogOrZeroSpinBox(parent)
         box.setRange(0.0, p.max if p.max is not None else _FLOAT_LIMIT)
@@ -110,8 +114,8 @@ def _number_box(kind: type, p: Param, parent: QWidget | None = None) -> QWidget:
         hi = p.max if p.max is not None else _FLOAT_LIMIT
         box.setRange(lo, hi)
         span = hi - lo if p.min is not None and p.max is not None else 10.0
-        box.setSingleStep(0.01 if span <= 1.0 else 0.05 if span <= 5.0 else
-                          0.5 if span <= 100 else 1.0)
+        box.setSingleStep(p.step or (0.01 if span <= 1.0 else 0.05 if span <= 5.0 else
+                                     0.5 if span <= 100 else 1.0))
     box.setKeyboardTracking(False)
     return box
 

@@ -151,7 +151,7 @@ def _blur(kernel_size: int = 5, sigma: list[float] = (0.1, 2.0), *,
 
 ENTRIES.register(
     "GaussianBlur",
-    params=[Param("kernel_size", int, 5, min=1, max=31,
+    params=[Param("kernel_size", int, 5, min=1, max=31, step=2,
                   help="Odd size of the blur kernel in pixels; about a tenth of the image "
                        "side (3 for 32x32, 23 for 224x224)."),
             Param("sigma", list, [0.1, 2.0], min=0.01, max=50.0, item_type=float,

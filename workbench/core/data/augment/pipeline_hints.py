@@ -1,4 +1,5 @@
-"""Hints about the pipeline itself: sizes that miss the images, a second normalisation.
+"""Hints about the pipeline itself: sizes that miss the images, a second normalisation,
+colour jitter that grayscale images ignore.
 
 A CenterCrop of 4096x4096 on 160x120 photos is mostly black padding, and a crop of 1x1
 keeps one pixel; both are in the evaluation and prediction pipeline too. A Resize to
@@ -144,9 +145,34 @@ def _normalize_hint(i: int, p: dict, data_mean: Any, data_std: Any) -> Hint | No
         i, remove(i, "Normalize"))
 
 
+def _gray_jitter_hint(i: int, p: dict) -> Hint | None:
+    moot = [k for k in ("saturation", "hue") if float(p.get(k) or 0.0) > 0]
+    if not moot:
+        return None
+    return Hint(
+        f"{step_label('ColorJitter', i)} varies {' and '.join(moot)}, which grayscale images "
+        f"(data.channels 1) do not have: {'they have' if len(moot) > 1 else 'it has'} no "
+        f"effect. Set hue and saturation to 0 (brightness and contrast still apply).",
+        i, set_params(i, "ColorJitter", {"saturation": 0.0, "hue": 0.0},
+                      "Set hue and saturation to 0"))
+
+
+def _random_crop_hint(i: int, p: dict, crop: tuple[int, int], size: tuple[int, int],
+                      what: str) -> Hint | None:
+    pad = 2 * int(p.get("padding") or 0)
+    if p.get("pad_if_needed") or (crop[0] <= size[0] + pad and crop[1] <= size[1] + pad):
+        return None
+    padded = f" (with the padding, {_hw((size[0] + pad, size[1] + pad))})" if pad else ""
+    return Hint(
+        f"{step_label('RandomCrop', i)} cuts {_hw(crop)} (height x width) out of {what}"
+        f"{padded}: the crop is larger than the image, so training stops with an error. "
+        f"Turn on pad_if_needed, crop at most the images' size, or put a Resize first.",
+        i, set_params(i, "RandomCrop", {"pad_if_needed": True}, "Pad images to the crop"))
+
+
 def pipeline_hints(transforms: Sequence[Any], image_size: Sequence[int] | None,
                    input_size: Sequence[int], data_mean: Any = (0.5,),
-                   data_std: Any = (0.5,)) -> list[Hint]:
+                   data_std: Any = (0.5,), channels: int = 3) -> list[Hint]:
     """Hints about sizes and normalisation in the training list ``transforms``.
 
     Parameters
@@ -161,13 +187,17 @@ def pipeline_hints(transforms: Sequence[Any], image_size: Sequence[int] | None,
         ``data.input_size``: what "auto" sizes mean and what the network sees.
     data_mean, data_std
         ``data.mean`` and ``data.std``, named in the Normalize hint.
+    channels
+        ``data.channels``: on 1 channel a ColorJitter's hue and saturation do nothing.
 
     Returns
     -------
     list of Hint
         In the order of ``transforms``: a CenterCrop mostly padding or keeping a sliver
-        of the image; a Resize or RandomResizedCrop far larger than both the image and the
-        input size; a Normalize that is not the identity. Never raises.
+        of the image; a RandomCrop larger than the (padded) image; a Resize or
+        RandomResizedCrop far larger than both the image and the input size; a Normalize
+        that is not the identity; a ColorJitter's hue or saturation on grayscale images.
+        Never raises.
     """
     input_hw = (int(input_size[0]), int(input_size[1]))
     size = (int(image_size[0]), int(image_size[1])) if image_size else None
@@ -177,16 +207,19 @@ def pipeline_hints(transforms: Sequence[Any], image_size: Sequence[int] | None,
         try:
             name, p = _spec(t)
             hint = None
-            if name in ("Resize", "CenterCrop", "RandomResizedCrop"):
+            if name in ("Resize", "CenterCrop", "RandomResizedCrop", "RandomCrop"):
                 out = _out_size(name, p, size, input_hw)
                 if size is not None and out is not None:
                     hint = _crop_hint(i, p, out, size, input_hw, what) \
                         if name == "CenterCrop" else \
-                        _upscale_hint(i, name, p, out, size, input_hw, what)
+                        _random_crop_hint(i, p, out, size, what) if name == "RandomCrop" \
+                        else _upscale_hint(i, name, p, out, size, input_hw, what)
                 size = out
                 what = f"the {_hw(out)} images {step_label(name, i)} makes" if out else ""
             elif name == "Normalize":
                 hint = _normalize_hint(i, p, data_mean, data_std)
+            elif name == "ColorJitter" and int(channels) == 1:
+                hint = _gray_jitter_hint(i, p)
         except (TypeError, ValueError, IndexError, ZeroDivisionError):
             continue  # an invalid step: the pipeline view says what is wrong
         if hint is not None:
@@ -202,4 +235,4 @@ def all_hints(experiment: Any, classes: Sequence[str] = (), folder: str = "",
     transforms = list(experiment.augment.transforms)
     data = experiment.data
     return label_hints(classes, transforms, class_colours, folder) + pipeline_hints(
-        transforms, image_size, data.input_size, data.mean, data.std)
+        transforms, image_size, data.input_size, data.mean, data.std, data.channels)
