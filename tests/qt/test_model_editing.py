@@ -247,3 +247,39 @@ def test_keyboard_shortcuts(qtbot):
     box.setFocus()
     qtbot.keyClick(box, Qt.Key.Key_Delete)
     assert len(panel.experiment.model.layers) == n
+
+
+def test_undo_keys_in_a_cards_number_box_undo_the_panels_edits(qtbot):
+    # A spin box claims Ctrl+Z for its own text, which is empty once its value is set:
+    # with the focus in the box the keys did nothing.
+    panel = _panel(qtbot, show=True)
+    panel.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is panel, timeout=WAIT_MS)
+    box = panel.stack.cards[3].form.editors["out_channels"]  # kept by undo and redo
+    box.setFocus()
+    qtbot.waitUntil(lambda: box.hasFocus(), timeout=WAIT_MS)
+    box.selectAll()
+    qtbot.keyClicks(box, "48")
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    assert _out(panel) == 48
+    assert panel.undo_stack.undoText() == "Change out_channels of layer 4 (Conv2d)"
+    focus = QApplication.focusWidget()
+    qtbot.keyClick(focus, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert _out(panel) == 64 and box.value() == 64
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Z,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert _out(panel) == 48 and box.value() == 48
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
+    assert _out(panel) == 48 and box.text() == "48"
+    # Typing not yet entered is the box's own to undo: the network is left alone.
+    box.setFocus()
+    box.selectAll()
+    qtbot.keyClicks(box, "7")
+    qtbot.keyClick(box, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert box.text() == "48" and _out(panel) == 48
+    assert panel.undo_stack.undoText() == "Change out_channels of layer 4 (Conv2d)"
+
+
+def _out(panel: ModelPanel) -> int:
+    return panel.experiment.model.layers[3].params["out_channels"]

@@ -47,6 +47,7 @@ from workbench.qt.panels.model.palette import LayerPalette
 from workbench.qt.panels.model.presets import CUSTOM, PresetChooser
 from workbench.qt.panels.model.stack import LayerStack
 from workbench.qt.panels.model.tools import ModelTools, panel_action, undo_redo_actions
+from workbench.qt.panels.model.undo_keys import EditorUndoKeys
 
 __all__ = ["ModelPanel", "CUSTOM", "DEFAULT_NUM_CLASSES", "format_shape"]
 
@@ -153,6 +154,7 @@ class ModelPanel(QWidget):
         self.input_label = QLabel("")
         self.input_label.setWordWrap(True)
         self.stack = LayerStack()
+        self.undo_keys = EditorUndoKeys(self.stack, self.undo_action, self.redo_action)
         self.stack.drop_requested.connect(self._on_drop)
         self.stack.params_edited.connect(self.set_layer_params)
         self.stack.card_clicked.connect(self.select_layer)
