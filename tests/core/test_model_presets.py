@@ -8,7 +8,7 @@ import sys
 import pytest
 import torch
 
-from workbench.core.errors import SpecError
+from workbench.core.errors import SpecError, WorkbenchError
 from workbench.core.experiment import Experiment
 from workbench.core.registry import Component
 from workbench.core.model.builder import build_network, infer_shapes
@@ -190,3 +190,45 @@ def test_a_new_experiment_starts_from_the_seed_cnn_preset():
     assert exp.model.layers == preset_layers("seed-cnn")
     exp.model.layers[0].params["out_channels"] = 7  # a fresh copy each time
     assert Experiment().model.layers == preset_layers("seed-cnn")
+
+
+def test_the_defaults_presets_are_compared_with_are_the_registrys():
+    from workbench.core.model import presets
+
+    used = {c.type for name in NAMES for c in preset_layers(name)}
+    for kind in used:
+        _needs("resnet18") if kind == "Backbone" else None
+        assert presets._DEFAULTS[kind] == LAYERS.get(kind).defaults(), kind
+
+
+@pytest.mark.parametrize("edit", [
+    lambda c: c[7].params.update(in_features=4096),  # pinned where the preset says auto
+    lambda c: c[0].params.update(bias=False),        # a setting the preset leaves out
+    lambda c: setattr(c[7], "init", {"weight": {"type": "zeros", "params": {}}}),
+    lambda c: setattr(c[9], "share", 7),             # a weight tie
+], ids=["pinned-auto", "unnamed-setting", "own-init", "weight-tie"])
+def test_any_edit_makes_the_network_custom(edit):
+    from workbench.core.model.codegen import network_code
+    from workbench.core.model.presets import CUSTOM, network_label
+
+    exp = Experiment()
+    assert network_label("seed-cnn", exp.model.layers) == "seed-cnn"
+    assert network_label("seed-cnn", exp.copy().validate().model.layers) == "seed-cnn"
+    edit(exp.model.layers)
+    assert network_label("seed-cnn", exp.model.layers) == CUSTOM
+    assert network_label("seed-cnn", [c.to_dict() for c in exp.model.layers]) == CUSTOM
+    try:  # the exported code's header says so too (a tie of unlike layers does not export)
+        code = network_code(exp, 10)
+    except WorkbenchError:
+        return
+    assert "a custom network" in code and "seed-cnn" not in code
+
+
+def test_a_network_with_the_presets_values_in_full_is_the_preset():
+    from workbench.core.model.presets import network_label
+
+    for name in NAMES:
+        _needs(name)
+        full = [Component(c.type, LAYERS.get(c.type).validate(c.params))
+                for c in preset_layers(name)]
+        assert network_label(name, full) == name

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from workbench.core.experiment import Experiment
+from workbench.core.experiment import Experiment, ModelConfig
 from workbench.core.registry import Component
 from workbench.core.model.presets import CUSTOM, network_label, preset_layers
 from workbench.core.runs.names import dataset_label, suggest_run_name
@@ -48,8 +48,9 @@ def test_a_network_edited_away_from_its_preset_is_custom():
     layers = preset_layers("seed-cnn")
     assert network_label("seed-cnn", layers) == "seed-cnn"
     # Validation fills in defaults the preset does not set: still the preset.
-    filled = [Component(c.type, {**c.params, "extra_default": 1}) for c in layers]
-    assert network_label("seed-cnn", filled) == "seed-cnn"
+    filled = Experiment(model=ModelConfig(layers=preset_layers("seed-cnn"))).validate()
+    assert "dilation" in filled.model.layers[0].params
+    assert network_label("seed-cnn", filled.model.layers) == "seed-cnn"
     wider = preset_layers("seed-cnn")
     wider[0].params["out_channels"] = 48
     assert network_label("seed-cnn", wider) == CUSTOM

@@ -134,6 +134,16 @@ def test_palette_lists_every_layer_and_filters_by_search(qtbot):
     for name in shown:  # every match names pooling somewhere
         entry = LAYERS.get(name)
         assert "pool" in f"{entry.group} {name} {entry.help}".lower()
+    # A name that matches hides the layers whose description merely mentions it.
+    for query, names in (("conv", ["Conv2d"]), ("2d conv", ["Conv2d"]),
+                         ("dropout", ["Dropout", "Dropout2d"])):
+        palette.search.setText(query)
+        assert palette.visible_names() == names, query
+    # No name matches: a word of the description finds it.
+    palette.search.setText("swish")
+    assert palette.visible_names() == ["SiLU"]
+    palette.search.setText("fully connected")
+    assert palette.visible_names() == ["Linear"]
     palette.search.setText("no such layer")
     assert palette.visible_names() == []
     assert all(palette.tree.topLevelItem(g).isHidden()
@@ -233,3 +243,41 @@ def test_a_network_too_big_to_train_is_the_doctors_red_first_row_with_a_fix(qtbo
     assert panel.message.text() == "The layers fit together."
     panel.undo_action.trigger()  # one undo step puts the network back
     assert [c.type for c in exp.model.layers][6] == "Flatten"
+
+
+def test_an_edit_of_any_setting_shows_custom_and_choosing_the_preset_resets_it(qtbot):
+    exp = _exp16()
+    panel = _panel(qtbot, exp)
+    panel.show()
+    qtbot.waitExposed(panel)
+    combo = panel.preset_combo
+    assert combo.currentText() == "seed-cnn"
+    panel.stack.cards[7].form.editors["bias"].setChecked(False)  # the preset names no bias
+    assert exp.model.layers[7].params["bias"] is False
+    assert combo.currentText() == CUSTOM
+    panel.undo_action.trigger()
+    assert combo.currentText() == "seed-cnn"
+    panel.edits.set_init(0, {"weight": {"type": "zeros", "params": {}}})  # a layer's own init
+    assert combo.currentText() == CUSTOM
+    # The user chooses seed-cnn in the list again: the preset comes back, in one undo step.
+    steps = panel.undo_stack.count()
+    combo.showPopup()
+    view = combo.view()
+    view.setCurrentIndex(combo.model().index(combo.findText("seed-cnn"), 0))
+    with qtbot.waitSignal(panel.model_changed, timeout=WAIT_MS):
+        qtbot.keyClick(view, Qt.Key.Key_Return)
+    assert exp.model.layers[0].init is None
+    assert combo.currentText() == "seed-cnn"
+    assert panel.undo_stack.count() == steps + 1
+    # Choosing the preset shown, unchanged, changes nothing and adds no step.
+    combo.showPopup()
+    combo.view().setCurrentIndex(combo.model().index(combo.currentIndex(), 0))
+    with qtbot.waitSignal(panel.model_changed, timeout=WAIT_MS):
+        qtbot.keyClick(combo.view(), Qt.Key.Key_Return)
+    assert panel.undo_stack.count() == steps + 1
+    # A saved experiment holds every setting filled in: still the preset, nothing to load.
+    filled = _exp16().validate()
+    panel.set_experiment(filled)
+    assert combo.currentText() == "seed-cnn"
+    panel.set_preset("seed-cnn")
+    assert panel.undo_stack.count() == 0

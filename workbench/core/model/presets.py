@@ -113,20 +113,52 @@ def preset_layers(name: str) -> list[Component]:
 CUSTOM = "custom"
 
 
+#: What validation fills in for the settings a preset leaves out, per layer type it uses
+#: (the layer registry's defaults, which need torch: kept here so that naming a network
+#: stays torch-free; a test holds the two equal).
+_DEFAULTS: dict[str, dict[str, Any]] = {
+    "Conv2d": {"in_channels": None, "out_channels": 32, "kernel_size": 3, "stride": 1,
+               "padding": 1, "dilation": 1, "groups": 1, "bias": True},
+    "BatchNorm2d": {"num_features": None, "momentum": 0.1},
+    "MaxPool2d": {"kernel_size": 2, "stride": None, "padding": 0},
+    "AvgPool2d": {"kernel_size": 2, "stride": None, "padding": 0},
+    "AdaptiveAvgPool2d": {"output_size": 1},
+    "Linear": {"in_features": None, "out_features": None, "bias": True},
+    "Dropout": {"p": 0.5},
+    "RowLSTM": {"input_size": None, "hidden_size": 128, "num_layers": 1,
+                "bidirectional": False},
+    "Backbone": {"arch": "resnet18", "weights": "auto", "weights_file": "",
+                 "mode": "feature_extraction", "backbone_lr_scale": 0.1},
+    "ReLU": {}, "Tanh": {}, "Flatten": {},
+}
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as JSON gives it back (tuples as lists), to compare a file with code."""
+    return [_plain(v) for v in value] if isinstance(value, (list, tuple)) else value
+
+
 def same_layers(preset: list, layers: list) -> bool:
     """Whether ``layers`` (Components or their dicts) are the ``preset`` layers: the same
-    types in the same order, with every setting the preset gives (validation fills the
-    others in with their defaults)."""
-    def spec(layer: Any) -> tuple[str, dict]:
+    types in the same order, with the same value of every setting once the settings left
+    out are filled in with their defaults (as validation does), and neither a layer's own
+    initialisation nor a weight tie (a preset has none)."""
+    def spec(layer: Any) -> tuple[str, dict, bool]:
         if isinstance(layer, dict):
-            return str(layer.get("type", "")), dict(layer.get("params") or {})
-        return layer.type, dict(layer.params)
+            own = layer.get("init") or layer.get("share") is not None
+            return str(layer.get("type", "")), dict(layer.get("params") or {}), bool(own)
+        own = getattr(layer, "init", None) or getattr(layer, "share", None) is not None
+        return layer.type, dict(layer.params or {}), bool(own)
 
     if len(preset) != len(layers):
         return False
     for x, y in zip(preset, layers):
-        (xt, xp), (yt, yp) = spec(x), spec(y)
-        if xt != yt or any(yp.get(k) != v for k, v in xp.items()):
+        (xt, xp, _), (yt, yp, own) = spec(x), spec(y)
+        if xt != yt or own:
+            return False
+        defaults = _DEFAULTS.get(xt, {})
+        xp, yp = {**defaults, **xp}, {**defaults, **yp}
+        if xp.keys() != yp.keys() or any(_plain(xp[k]) != _plain(yp[k]) for k in xp):
             return False
     return True
 

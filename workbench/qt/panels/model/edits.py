@@ -165,8 +165,13 @@ class NetworkEditor:
                   merge_key=(index, changed), select=index)
 
     def load_preset(self, name: str, layers: list[Component]) -> bool:
-        """Replace every layer by ``layers`` (preset ``name``); False if already those."""
+        """Replace every layer by ``layers`` (preset ``name``); False if already those (all
+        settings the same once defaults are filled in, no own init, no tie)."""
+        from workbench.core.model.presets import same_layers  # torch-free
+
         exp = self._exp()
+        if exp.model.preset == name and same_layers(layers, exp.model.layers):
+            return False
 
         def load() -> None:
             exp.model.layers[:] = layers

@@ -8,6 +8,7 @@ type under :data:`LAYER_TYPE_MIME`.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Sequence
 
 from PySide6.QtCore import QMimeData, Qt, Signal, Slot
@@ -20,6 +21,17 @@ from workbench.qt.startup import LOADING_TEXT
 LAYER_TYPE_MIME = "application/x-workbench-layer-type"
 
 _NAME = Qt.ItemDataRole.UserRole
+_HELP = Qt.ItemDataRole.UserRole + 1
+
+
+def search_matches(words: list[str], name: str, group: str, help_text: str) -> int:
+    """How ``name`` matches a search of lower-case ``words``: 2 when every word is in its
+    name or group ("conv", "2d conv", "pool"), 1 when every word starts a word of its help
+    text ("swish", "fully connected"), else 0."""
+    if all(w in f"{group} {name}".lower() for w in words):
+        return 2
+    text = help_text.lower()
+    return int(all(re.search(r"\b" + re.escape(w), text) for w in words))
 
 
 class _PaletteTree(QTreeWidget):
@@ -62,7 +74,8 @@ class LayerPalette(QWidget):
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search layers…")
         self.search.setClearButtonEnabled(True)
-        self.search.setToolTip("Filter the layers by name or description.")
+        self.search.setToolTip("Filter the layers by name, or by words of their description "
+                               "when no name matches.")
         self.search.textChanged.connect(self._on_search)
         self.tree = _PaletteTree()
         self.tree.setHeaderHidden(True)
@@ -94,6 +107,7 @@ class LayerPalette(QWidget):
             for entry in entries:
                 item = QTreeWidgetItem([entry.name])
                 item.setData(0, _NAME, entry.name)
+                item.setData(0, _HELP, entry.help)
                 item.setToolTip(0, f"<b>{entry.name}</b>: {entry.help}")
                 item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
                               | Qt.ItemFlag.ItemIsDragEnabled)
@@ -124,15 +138,20 @@ class LayerPalette(QWidget):
 
     @Slot(str)
     def _on_search(self, text: str) -> None:
+        """Show the layers whose name (or group) has every word; only when none has, those
+        whose description has every word (at the start of a word): "conv" lists Conv2d,
+        not ReLU, whose help says where it goes after a convolution."""
         words = text.lower().split()
-        for g in range(self.tree.topLevelItemCount()):
-            top = self.tree.topLevelItem(g)
-            group = top.text(0).lower()
+        tops = [self.tree.topLevelItem(g) for g in range(self.tree.topLevelItemCount())]
+        found = {(g, i): search_matches(words, top.child(i).text(0), top.text(0),
+                                        top.child(i).data(0, _HELP) or "")
+                 for g, top in enumerate(tops) for i in range(top.childCount())}
+        best = max(found.values(), default=0)
+        for g, top in enumerate(tops):
             shown = 0
             for i in range(top.childCount()):
                 it = top.child(i)
-                haystack = f"{group} {it.text(0)} {it.toolTip(0)}".lower()
-                hide = not all(w in haystack for w in words)
+                hide = best == 0 or found[(g, i)] < best
                 it.setHidden(hide)
                 shown += not hide
             top.setHidden(shown == 0)

@@ -1,8 +1,9 @@
 """The preset chooser: a combo of ready-made networks and the chosen one's description.
 
-It shows "(custom)" while the layers differ from the experiment's preset (edited, or loaded
-from a file). Choosing a preset only says so (:attr:`PresetChooser.preset_chosen`): the
-panel replaces the layers, as an undoable edit.
+It shows "(custom)" while the layers differ from the experiment's preset (any setting
+edited, a layer's own initialisation or a weight tie added, or loaded from a file). Choosing
+a preset, also the one shown, only says so (:attr:`PresetChooser.preset_chosen`): the panel
+replaces the layers, as an undoable edit.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ class PresetChooser(QWidget):
                                    Qt.ItemDataRole.ToolTipRole)
         self.combo.setToolTip("Replace the network by a ready-made one (Ctrl+Z undoes)")
         self.combo.currentTextChanged.connect(self._on_chosen)
+        # Choosing the item shown again changes no text: reload it all the same.
+        self.combo.textActivated.connect(self._on_activated)
+        self._emitted: str | None = None  # chosen by this activation's text change
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(QLabel("Preset:"))
@@ -57,7 +61,15 @@ class PresetChooser(QWidget):
     @Slot(str)
     def _on_chosen(self, name: str) -> None:
         if name in self.presets:
+            self._emitted = name
             self.preset_chosen.emit(name)
+
+    @Slot(str)
+    def _on_activated(self, name: str) -> None:
+        emitted, self._emitted = self._emitted, None
+        if name != emitted:  # the text did not change: not said yet
+            self._on_chosen(name)
+            self._emitted = None
 
     def show_for(self, experiment: Experiment) -> None:
         """Show the experiment's preset, or "(custom)" for layers that differ from it."""
