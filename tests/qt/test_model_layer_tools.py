@@ -248,6 +248,31 @@ def test_a_bad_architecture_file_is_reported_and_changes_nothing(qtbot, tmp_path
     assert not panel.tools.save_architecture()
 
 
+def test_opening_after_a_failed_open_says_so_though_the_layers_are_the_same(
+        qtbot, tmp_path, monkeypatch):
+    panel = _panel(qtbot, _mlp())
+    same = tmp_path / "same.json"
+    assert panel.tools.save_architecture(str(same))
+    assert panel.tools.open_architecture(str(same))  # the layers as the file has them
+    bad = tmp_path / "bad.json"
+    bad.write_text("[")
+    assert not panel.tools.open_architecture(str(bad))
+    assert panel.message.level == "error"
+    assert panel.tools.open_architecture(str(same))  # the layers shown: nothing to change
+    assert panel.message.level != "error", panel.message.text()
+    assert "Opened the architecture" in panel.message.text()
+    assert "Cannot open" not in panel.message.text()
+    # One that does not fit is opened, and the message says why it does not fit.
+    unfit = tmp_path / "unfit.json"
+    unfit.write_text(json.dumps({"format": "workbench-architecture", "format_version": 1,
+                                 "layers": [{"type": "Flatten", "params": {}},
+                                            {"type": "Conv2d", "params": {}}]}))
+    assert panel.tools.open_architecture(str(unfit))
+    assert panel.message.level == "error"
+    assert "Opened the architecture" in panel.message.text()
+    assert "layer 2 (Conv2d)" in panel.message.text()
+
+
 def test_an_architecture_that_cannot_be_written_is_reported(qtbot, tmp_path):
     panel = _panel(qtbot, _mlp())
     (tmp_path / "file").write_text("")

@@ -92,6 +92,25 @@ def test_copy_as_pytorch_code(qtbot):
     assert panel.message.level == "error" and "Conv2d" in panel.message.text()
 
 
+def test_copied_code_names_the_loaded_datasets_classes(qtbot):
+    from types import SimpleNamespace
+
+    from workbench.core.events import CurrentExperiment
+
+    current = CurrentExperiment(Experiment())
+    current.experiment.data.input_size = [16, 16]
+    current.set_dataset(SimpleNamespace(root="/data/pets", classes=["cat", "dog", "hamster"],
+                                        num_classes=3))
+    panel = ModelPanel(current)
+    qtbot.addWidget(panel)
+    panel.code_action.trigger()
+    code = QGuiApplication.clipboard().text()
+    assert panel.message.level == "ok", panel.message.text()
+    assert "NUM_CLASSES = 3" in code
+    assert "hamster" in code and "0: cat" in code
+    compile(code, "<exported>", "exec")
+
+
 def test_train_button_explains_why_it_is_disabled(qtbot, tiny_experiment):
     from workbench.qt.main_window import MainWindow
 

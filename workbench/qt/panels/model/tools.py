@@ -158,8 +158,10 @@ class ModelTools(QObject):
             self.code_action.setToolTip("Code export is not available in this version")
             return
         panel = self.panel
-        try:
-            text = network_code(panel.experiment, panel.output_classes())
+        classes = list(getattr(panel.current.dataset, "classes", None) or [])
+        try:  # the dataset's class names, in output order, when they are the outputs
+            text = network_code(panel.experiment, panel.output_classes(),
+                                classes if len(classes) == panel.output_classes() else None)
         except WorkbenchError as e:
             self._say(f"Cannot export the code: {e}", "error")
             return
@@ -244,11 +246,14 @@ class ModelTools(QObject):
         except WorkbenchError as e:
             self._say(f"Cannot open the architecture: {e}", "error")
             return False
-        panel.edits.load_model(f"Open architecture {_file_name(path)}", model)
-        _ = panel.summary  # the pending update now (its verdict), then say what was loaded
-        if panel.message.level != "error":
-            self._say(f"Opened the architecture {path} ({len(model.layers)} layers); Ctrl+Z "
-                      f"brings the previous network back.")
+        changed = panel.edits.load_model(f"Open architecture {_file_name(path)}", model)
+        panel.refresh()  # its verdict now, in place of any earlier message (a failed open)
+        opened = f"Opened the architecture {path} ({len(model.layers)} layers)"
+        if panel.message.level == "error":  # it does not fit: say so, after what was opened
+            self._say(f"{opened}, but: {panel.message.text()}", "error")
+        else:
+            self._say(f"{opened}; Ctrl+Z brings the previous network back." if changed else
+                      f"{opened}: the same as the network shown.")
         return True
 
     # -- card actions ----------------------------------------------------------------------
