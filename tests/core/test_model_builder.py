@@ -221,6 +221,17 @@ def test_image_layer_after_flatten():
         "receives 48 flat features: move it before Flatten")
 
 
+def test_image_layer_after_another_layer_that_makes_the_input_flat():
+    # No Flatten in the network: the message names the layer that made the input flat.
+    layers = [C("RowLSTM", {"hidden_size": 16}), C("Conv2d"), C("Linear")]
+    assert _error(layers, (1, 8, 8)).error == (
+        "layer 2 (Conv2d) needs an image-shaped input (channels, height, width) but "
+        "receives 16 flat features: move it before layer 1 (RowLSTM), which outputs flat "
+        "features")
+    layers = [C("AdaptiveAvgPool2d"), C("Flatten"), C("ReLU"), C("Conv2d"), C("Linear")]
+    assert _error(layers, (3, 4, 4)).error.endswith("move it before Flatten")
+
+
 def test_conv_with_wrong_pinned_channels():
     layers = _seed_cnn()
     layers[3].params["in_channels"] = 16

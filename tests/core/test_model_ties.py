@@ -82,9 +82,10 @@ def test_conv_ties_and_their_mismatch():
 
 
 @pytest.mark.parametrize("share, words", [
-    (5, "can share weights only with an earlier layer; got 5"),
-    (9, "can share weights only with an earlier layer; got 9"),
-    (-1, "got -1"),
+    (5, "only with an earlier layer: share 5 names layer 6 (share counts from 0) and it "
+        "can share with layers 1 to 5, i.e. share 0 to 4"),
+    (9, "only with an earlier layer: share 9 names layer 10 (share counts from 0)"),
+    (-1, "share -1 names no layer"),
     (0, "cannot share weights with layer 1 (Flatten)"),
     ("3", "give the 0-based index of an earlier layer"),
     (1.5, "give the 0-based index"),
@@ -163,7 +164,9 @@ def test_experiment_validation_names_the_field():
     with pytest.raises(SpecError) as info:
         exp.validate()
     assert info.value.field == "model.layers[5].share"
-    assert "layer 6 (Linear) can share weights only with an earlier layer; got 7" in str(info.value)
+    assert "layer 6 (Linear) can share weights only with an earlier layer: share 7 names layer " \
+           "8 (share counts from 0) and it can share with layers 1 to 5, i.e. share 0 to 4" \
+        in str(info.value)
     exp.model.layers = _mlp(share=2)
     with pytest.raises(SpecError, match="a tie needs two layers of the same type"):
         exp.validate()

@@ -110,12 +110,16 @@ def _shape_text(shape: Sequence[int]) -> str:
 
 
 def _resolve(entry: Any, params: dict[str, Any], shape: tuple[int, ...],
-             num_classes: int) -> dict[str, Any]:
-    """Check the input's rank, fill auto params, and catch pinned values that disagree."""
+             num_classes: int, flattener: LayerInfo | None = None) -> dict[str, Any]:
+    """Check the input's rank, fill auto params, and catch pinned values that disagree.
+
+    ``flattener``: the layer before that made the input flat (Flatten, a RowLSTM...)."""
     wants = entry.meta.get("input", "any")
     if wants == "image" and len(shape) != 3:
+        where = "Flatten" if flattener is None or flattener.type == "Flatten" else \
+            f"layer {flattener.index + 1} ({flattener.type}), which outputs flat features"
         raise _Misfit(f"needs an image-shaped input (channels, height, width) but receives "
-                      f"{shape[0]} flat features: move it before Flatten")
+                      f"{shape[0]} flat features: move it before {where}")
     if wants == "flat" and len(shape) != 1:
         raise _Misfit(f"receives an image-shaped input {_shape_text(shape)} but needs a flat "
                       f"list of features: add Flatten before it")
@@ -217,6 +221,7 @@ def infer_shapes(layers: Sequence[Component], input_shape: Sequence[int],
     """
     shape: tuple[int, ...] | None = tuple(int(n) for n in input_shape)
     summary = NetworkSummary(input_shape=shape)
+    flattener: LayerInfo | None = None  # the last layer that made an image flat
     for i, comp in enumerate(layers):
         raw = comp.params if comp.params is not None else {}
         info = LayerInfo(i, comp.type, dict(raw) if isinstance(raw, dict) else {}, shape, None)
@@ -227,7 +232,7 @@ def infer_shapes(layers: Sequence[Component], input_shape: Sequence[int],
         try:
             entry = LAYERS.get(info.type, f"model.layers[{i}].type")
             info.params = entry.validate(raw, f"model.layers[{i}].params")
-            info.params = _resolve(entry, info.params, shape, num_classes)
+            info.params = _resolve(entry, info.params, shape, num_classes, flattener)
             out, total, trainable = _run(entry, info.params, shape)
             macs = _count_macs(entry, info.params, shape, out)
         except SpecError as e:
@@ -250,6 +255,8 @@ def infer_shapes(layers: Sequence[Component], input_shape: Sequence[int],
         summary.trainable_params += trainable
         info.macs = macs
         summary.total_macs += info.macs
+        if len(out) == 1 and len(shape) != 1:
+            flattener = info
         shape = out
     if shape is not None:
         problem = _final_problem(list(layers), summary.layers, shape, num_classes)

@@ -49,10 +49,16 @@ def share_problem(layers: Sequence[Component], j: int) -> str | None:
     if isinstance(i, bool) or not isinstance(i, int):
         return f"{what} shares weights with {i!r}: give the 0-based index of an earlier layer"
     if not 0 <= i < j:
-        span = (f"share counts from 0: the layers before it are 0 to {j - 1}" if j > 0 else
-                "it is the first layer")
-        return (f"{what} can share weights only with an earlier layer; got {i} ({span}); pick "
-                f"an earlier {layers[j].type} or remove the tie")
+        # The cards number layers from 1, share counts from 0: say both.
+        got = f"share {i} names layer {i + 1}" if i >= 0 else f"share {i} names no layer"
+        if j == 0:
+            span = "it is the first layer: no layer comes before it"
+        elif j == 1:
+            span = "it can share with layer 1 only, i.e. share 0"
+        else:
+            span = f"it can share with layers 1 to {j}, i.e. share 0 to {j - 1}"
+        return (f"{what} can share weights only with an earlier layer: {got} (share counts "
+                f"from 0) and {span}; pick an earlier {layers[j].type} or remove the tie")
     if layers[i].type != layers[j].type:
         return (f"{what} cannot share weights with {_what(layers, i)}: a tie needs two layers "
                 f"of the same type; pick an earlier {layers[j].type} or remove the tie")
