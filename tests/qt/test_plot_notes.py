@@ -175,3 +175,12 @@ def test_norm_samples_sit_at_their_batches_and_share_the_batch_plots_x_range(plo
     assert plots.norms_plot.vb.viewRange()[0] == plots.batch_plot.vb.viewRange()[0]
     plots.stop()  # then each fits its own data
     assert all(plots.norms_plot.vb.autoRangeEnabled())
+
+
+def test_a_single_norm_sample_is_drawn_as_dots_not_an_empty_plot(plots):
+    """After a 1-epoch run the lines mode showed only its legend: one point draws no line."""
+    _add_norms(plots, [[0.1, 0.2, 0.3, 0.0]])
+    drawn = [c.scatter.isVisible() and len(c.scatter.data) == 1 for c in plots.norms.curves]
+    assert drawn == [True, True, True, False]  # the 0 has no logarithm: named "(0)" instead
+    _add_norms(plots, [[0.1, 0.2, 0.3, 0.0], [0.2, 0.3, 0.4, 0.0]])  # lines from now on
+    assert not any(c.scatter.isVisible() for c in plots.norms.curves)

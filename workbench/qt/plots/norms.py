@@ -8,7 +8,8 @@ drawn on a log axis and the heatmap colours ``log10(norm)``. Samples come from a
 A norm of 0 or a non-finite one (NaN, inf: the run diverged) has no logarithm and is not
 drawn: a layer with no other value is named so in the legend ("8 Linear (0)"), the samples
 holding a non-finite norm get a red cross at the top of the lines, and when no value at all
-can be drawn a note in the plot says why instead of a legend over an empty plot.
+can be drawn a note in the plot says why instead of a legend over an empty plot. A layer
+with a single drawable value (after a 1-epoch run) is drawn as a dot: a line needs two.
 """
 
 from __future__ import annotations
@@ -121,8 +122,16 @@ class NormsView:
         self._show_state(values)
         self.drawn_bounds = self.bounds(history)
         if self.mode == "lines":
+            # A layer with one drawable value (one sample so far: a 1-epoch run) has no
+            # line to draw: a dot shows it.
+            drawable = np.isfinite(values) & (values > 0) if values.size else \
+                np.zeros((0, len(self.curves)), bool)
             for i, curve in enumerate(self.curves):
-                curve.setData(self._x, values[:, i])
+                if drawable[:, i].sum() == 1:  # that value alone (a NaN has no dot)
+                    curve.setData(self._x[drawable[:, i]], values[drawable[:, i], i],
+                                  symbol="o")
+                else:
+                    curve.setData(self._x, values[:, i], symbol=None)
             self._mark_non_finite(values)
             return
         self._draw_heatmap(values)
@@ -167,7 +176,8 @@ class NormsView:
         for i, name in enumerate(names):
             # The plot applies its log mode to a new curve: no need to set it again (on
             # every item) here, while training is going on.
-            curve = self.plot.plot(pen=pg.mkPen(colours[i], width=1.5))
+            curve = self.plot.plot(pen=pg.mkPen(colours[i], width=1.5), symbolSize=6,
+                                   symbolBrush=colours[i], symbolPen=None)
             curve.setVisible(lines)
             if len(names) <= _MAX_LEGEND:
                 self.legend.addItem(curve, name)
