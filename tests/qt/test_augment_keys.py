@@ -94,6 +94,23 @@ def test_parameter_edits_and_drags_undo_as_one_step_each(qtbot):
     panel.shutdown()
 
 
+def test_ctrl_z_in_a_parameters_box_undoes_the_edit(qtbot):
+    """A spin box claims Ctrl+Z for its own text, whose history is empty once its value is
+    set: with the focus in the box, Ctrl+Z did nothing (as on the Model tab's cards)."""
+    panel = _shown_panel(qtbot)
+    panel.list.setCurrentRow(1)
+    box = panel.form.editors["degrees"]
+    box.setFocus()
+    box.setValue(25.0)
+    assert panel.experiment.augment.transforms[1].params["degrees"] == 25.0
+    qtbot.keyClick(box, Qt.Key.Key_Z, CTRL)
+    assert panel.experiment.augment.transforms[1].params["degrees"] == 10.0
+    box = panel.form.editors["degrees"]  # the form is built again for the restored step
+    qtbot.keyClick(box, Qt.Key.Key_Y, CTRL)
+    assert panel.experiment.augment.transforms[1].params["degrees"] == 25.0
+    panel.shutdown()
+
+
 def test_a_hints_fix_is_undone_by_ctrl_z_too(qtbot):
     from workbench.core.data.augment.fixes import remove
 

@@ -21,6 +21,7 @@ from PySide6.QtGui import QAction, QKeySequence, QUndoCommand
 from workbench.core.data.augment.fixes import Fix, apply_fix
 from workbench.core.registry import Component
 from workbench.qt.panels.model.tools import undo_redo_actions
+from workbench.qt.panels.model.undo_keys import EditorUndoKeys
 
 if TYPE_CHECKING:  # pragma: no cover
     from workbench.qt.panels.augment.panel import AugmentPanel
@@ -93,6 +94,8 @@ class TransformEdits:
             a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         self.addActions([self.undo_action, self.redo_action, self.up_action,
                          self.down_action])
+        # Ctrl+Z in a parameter's box undoes the list's edits too (the box swallowed it).
+        self.undo_keys = EditorUndoKeys(self, self.undo_action, self.redo_action)
         self.list.addAction(self.delete_action)  # the list's selection is what goes
         self.remove_button.setToolTip("Remove the selected transform (Delete)")
         self.up_button.setToolTip(self.up_action.toolTip())

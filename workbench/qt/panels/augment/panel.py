@@ -277,6 +277,7 @@ class AugmentPanel(TransformEdits, QWidget):
                 if p.auto == "data.input_size"}
         self.form = ParamForm(entry, comp.params, auto_values=auto)
         self.form.changed.connect(self._on_params)
+        self.undo_keys.watch(self.form)
         self.form_area.setWidget(self.form)
 
     def _changed(self) -> None:

@@ -44,7 +44,9 @@ class EditorUndoKeys(QObject):
     Parameters
     ----------
     stack
-        The :class:`~.stack.LayerStack`: each card put in it has its editors watched.
+        The :class:`~.stack.LayerStack`: each card put in it has its editors watched. A
+        widget with no cards to follow (the Augment tab's form area) calls :meth:`watch`
+        itself for each form it shows.
     undo, redo
         The panel's actions (triggering a disabled one does nothing).
     """
@@ -52,8 +54,10 @@ class EditorUndoKeys(QObject):
     def __init__(self, stack: QWidget, undo: QAction, redo: QAction):
         super().__init__(stack)
         self._actions = {"undo": undo, "redo": redo}
-        self._body = stack.widget()  # the cards are put in it (QScrollArea.widget)
-        self._body.installEventFilter(self)
+        # The cards are put in the scroll area's widget: new ones are watched as they come.
+        self._body = stack.widget() if hasattr(stack, "widget") else None
+        if self._body is not None:
+            self._body.installEventFilter(self)
 
     def watch(self, root: QWidget) -> None:
         """Watch every number and text box under ``root``."""
@@ -65,7 +69,7 @@ class EditorUndoKeys(QObject):
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802  (Qt override)
         kind = event.type()
-        if obj is self._body:
+        if self._body is not None and obj is self._body:
             if kind == QEvent.Type.ChildAdded and isinstance(event.child(), QWidget):
                 self.watch(event.child())  # a new card, its form built already
             return False
