@@ -16,49 +16,31 @@ import copy
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Slot
-from PySide6.QtGui import QAction, QKeySequence, QUndoCommand
+from PySide6.QtGui import QAction, QKeySequence
 
 from workbench.core.data.augment.fixes import Fix, apply_fix
 from workbench.core.registry import Component
+from workbench.qt.panels.model.commands import SnapshotCommand
 from workbench.qt.panels.model.tools import undo_redo_actions
 from workbench.qt.panels.model.undo_keys import EditorUndoKeys
 
 if TYPE_CHECKING:  # pragma: no cover
     from workbench.qt.panels.augment.panel import AugmentPanel
 
-#: Command id of parameter edits (consecutive edits of one field of one step merge).
-PARAM_EDIT_ID = 1
-
 Snapshot = tuple[list[Component], int]  # the transforms, and the row to select
 
 
-class TransformsCommand(QUndoCommand):
-    """One edit of the transform list, undone and redone by restoring snapshots (the
-    edit itself is already made when the command is pushed)."""
+class TransformsCommand(SnapshotCommand):
+    """One edit of the transform list, undone and redone by restoring snapshots."""
 
     def __init__(self, text: str, panel: "AugmentPanel", before: Snapshot, after: Snapshot,
                  merge_key: Any = None):
-        super().__init__(text)
-        self.panel, self.before, self.after, self.merge_key = panel, before, after, merge_key
-        self._done = True  # the first redo (on push) has nothing to do
+        super().__init__(text, before, after, merge_key)
+        self.panel = panel
 
-    def id(self) -> int:  # noqa: A003  (Qt override)
-        return PARAM_EDIT_ID if self.merge_key is not None else -1
-
-    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802  (Qt override)
-        if not isinstance(other, TransformsCommand) or other.merge_key != self.merge_key:
-            return False
-        self.after = other.after
-        return True
-
-    def redo(self) -> None:
-        if self._done:
-            self._done = False
-            return
-        self.panel._restore(self.after)
-
-    def undo(self) -> None:
-        self.panel._restore(self.before)
+    def restore(self, snapshot: Snapshot, first: bool) -> None:
+        if not first:  # the first redo (on push) has nothing to do
+            self.panel._restore(snapshot)
 
 
 def _action(panel: Any, text: str, keys: list[str], slot: Any, tip: str,

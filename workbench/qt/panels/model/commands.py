@@ -89,7 +89,40 @@ def layer_dict(comp: Any) -> dict:
     return d
 
 
-class NetworkCommand(QUndoCommand):
+class SnapshotCommand(QUndoCommand):
+    """An edit undone and redone by putting back a snapshot of before or after it (the
+    Model tab's network, the Augment tab's transform list). The edit is already made when
+    the command is pushed, so the first :meth:`redo` puts nothing back. Consecutive
+    commands with the same ``merge_key`` (a parameter's edits) merge into one undo step.
+    A subclass says how a snapshot is put back: :meth:`restore`."""
+
+    def __init__(self, text: str, before: Any, after: Any, merge_key: Any = None):
+        super().__init__(text)
+        self.before, self.after, self.merge_key = before, after, merge_key
+        self._done = True  # pushed after the edit was made
+
+    def id(self) -> int:  # noqa: A003  (Qt override)
+        return PARAM_EDIT_ID if self.merge_key is not None else -1
+
+    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802  (Qt override)
+        if type(other) is not type(self) or other.merge_key != self.merge_key:
+            return False
+        self.after = other.after
+        return True
+
+    def redo(self) -> None:
+        first, self._done = self._done, False
+        self.restore(self.after, first)
+
+    def undo(self) -> None:
+        self.restore(self.before, False)
+
+    def restore(self, snapshot: Any, first: bool) -> None:
+        """Put ``snapshot`` back (``first``: the push's redo, the edit made already)."""
+        raise NotImplementedError
+
+
+class NetworkCommand(SnapshotCommand):
     """One edit of the network, undone and redone by restoring snapshots.
 
     Parameters
@@ -115,37 +148,18 @@ class NetworkCommand(QUndoCommand):
                  before: Snapshot, after: Snapshot, on_restored: Callable[[], None],
                  merge_key: tuple | None = None,
                  on_data_changed: Callable[[], None] | None = None):
-        super().__init__(text)
+        super().__init__(text, before, after, merge_key)
         self._exp = experiment_getter
-        self.before = before
-        self.after = after
         self._on_restored = on_restored
-        self.merge_key = merge_key
         self._on_data_changed = on_data_changed
         # Only the data fields this edit changed are put back: undoing a fix that set the
         # batch size leaves an input size chosen meanwhile on the Data tab alone.
         self.data_fields = tuple(name for name in before.data
                                  if before.data[name] != after.data.get(name))
-        self._done = True  # pushed after the edit was made: the first redo only redraws
 
-    def id(self) -> int:  # noqa: A003  (Qt override)
-        return PARAM_EDIT_ID if self.merge_key is not None else -1
-
-    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802  (Qt override)
-        if not isinstance(other, NetworkCommand) or other.merge_key != self.merge_key:
-            return False
-        self.after = other.after
-        return True
-
-    def redo(self) -> None:
-        if self._done:
-            self._done = False
-        else:
-            self.after.restore(self._exp(), self.data_fields)
-        self._restored()
-
-    def undo(self) -> None:
-        self.before.restore(self._exp(), self.data_fields)
+    def restore(self, snapshot: Snapshot, first: bool) -> None:
+        if not first:  # the push's redo only redraws
+            snapshot.restore(self._exp(), self.data_fields)
         self._restored()
 
     def _restored(self) -> None:
