@@ -134,6 +134,16 @@ def train_panel(qtbot, tiny_experiment):
 
 
 @pytest.fixture
+def train_error_boxes(monkeypatch):
+    """The Train tab's message boxes, kept instead of shown: ``(title, text)`` each."""
+    shown = []
+    for where in ("panel", "control"):
+        monkeypatch.setattr(f"workbench.qt.panels.train.{where}.show_error",
+                            lambda parent, title, text: shown.append((title, text)))
+    return shown
+
+
+@pytest.fixture
 def train_window(qtbot):
     """The main window on the default experiment with the Train tab shown, torch loaded
     first (the settings' full forms, as in the app)."""

@@ -16,17 +16,7 @@ def panel(train_panel):
     return train_panel(epochs=1)
 
 
-@pytest.fixture
-def boxes(monkeypatch):
-    """The message boxes the panel opens (their titles)."""
-    shown = []
-    for where in ("panel", "control"):
-        monkeypatch.setattr(f"workbench.qt.panels.train.{where}.show_error",
-                            lambda parent, title, text: shown.append(title))
-    return shown
-
-
-def test_start_waits_for_a_blur_with_an_odd_kernel(qtbot, panel, boxes):
+def test_start_waits_for_a_blur_with_an_odd_kernel(qtbot, panel, train_error_boxes):
     # From a learner's day: an even blur kernel left Start enabled, and Start said
     # "Training failed: augment.transforms[3].params.kernel_size: 4 is even" in a box.
     exp = panel.experiment
@@ -44,7 +34,7 @@ def test_start_waits_for_a_blur_with_an_odd_kernel(qtbot, panel, boxes):
     exp.augment.announce("transforms")
     assert panel.start_button.isEnabled()
     assert not panel.status.text().startswith("Cannot train yet")
-    assert boxes == []
+    assert train_error_boxes == []
 
 
 def test_a_step_after_normalize_disables_start_too(panel):
@@ -56,12 +46,12 @@ def test_a_step_after_normalize_disables_start_too(panel):
         panel.start_button.toolTip()
 
 
-def test_an_experiment_that_does_not_validate_cannot_start_and_says_which_step(panel, boxes):
+def test_an_experiment_that_does_not_validate_cannot_start_and_says_which_step(panel, train_error_boxes):
     exp = panel.experiment
     exp.augment.transforms = [Component("RandomHorizontalFlip"),
                               Component("GaussianBlur", {"kernel_size": 4})]
     panel.start()  # e.g. reached before the panel heard of the edit
     assert not panel.is_running()
-    assert boxes == ["Cannot start training"]
+    assert [title for title, _ in train_error_boxes] == ["Cannot start training"]
     assert panel.status.text() == ("Cannot start training: GaussianBlur (step 2) → "
                                    "kernel_size: 4 is even: use an odd size (3, 5, 7...)")

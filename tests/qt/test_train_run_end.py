@@ -19,16 +19,6 @@ def panel(train_panel):
     return train_panel(epochs=3)
 
 
-@pytest.fixture
-def boxes(monkeypatch):
-    """The message boxes the panel opens (their titles)."""
-    shown = []
-    for where in ("panel", "control"):
-        monkeypatch.setattr(f"workbench.qt.panels.train.{where}.show_error",
-                            lambda parent, title, text: shown.append(title))
-    return shown
-
-
 def highlight(bar) -> QColor:
     return bar.palette().color(QPalette.ColorRole.Highlight)
 
@@ -72,7 +62,7 @@ def test_an_ended_run_greys_the_bar_and_the_next_run_gives_it_its_colour_back(qt
 
 
 def test_a_diverged_run_is_said_once_and_its_bar_shows_where_it_ended(
-        qtbot, panel, monkeypatch, boxes):
+        qtbot, panel, monkeypatch, train_error_boxes):
     from workbench.core.train.trainer import Trainer
 
     real = Trainer.forward_loss
@@ -84,7 +74,7 @@ def test_a_diverged_run_is_said_once_and_its_bar_shows_where_it_ended(
     monkeypatch.setattr(Trainer, "forward_loss", poisoned)
     with qtbot.waitSignal(panel.training_errored, timeout=RUN_TIMEOUT_MS) as err:
         panel.start_button.click()
-    assert boxes == []  # no box over the plots: the status line and the Doctor tab say it
+    assert train_error_boxes == []  # no box over the plots: the status line and the Doctor tab say it
     status = panel.status.text()
     assert panel.status.level == "error" and status.startswith("Training diverged: ")
     assert status.endswith("begin again.") and err.args[0].endswith("begin again.")
@@ -96,7 +86,7 @@ def test_a_diverged_run_is_said_once_and_its_bar_shows_where_it_ended(
 
 
 def test_a_diverged_run_that_kept_nothing_ends_its_sentence_and_says_where_to_look(
-        qtbot, panel, monkeypatch, boxes):
+        qtbot, panel, monkeypatch, train_error_boxes):
     from workbench.core.train.trainer import Trainer
 
     real = Trainer.forward_loss
@@ -104,19 +94,19 @@ def test_a_diverged_run_that_kept_nothing_ends_its_sentence_and_says_where_to_lo
         lambda out: (out[0], out[1] * float("nan")))(real(self, x, target)))
     with qtbot.waitSignal(panel.training_errored, timeout=RUN_TIMEOUT_MS):
         panel.start_button.click()
-    assert boxes == []
+    assert train_error_boxes == []
     assert panel.status.text().endswith(". The Doctor tab says how to start again.")
     assert panel.progress.text() == "Diverged in epoch 1 of 3; nothing kept"
 
 
-def test_a_run_that_failed_otherwise_keeps_its_box(qtbot, panel, tmp_path, boxes):
+def test_a_run_that_failed_otherwise_keeps_its_box(qtbot, panel, tmp_path, train_error_boxes):
     from helpers import make_image_folder
 
     panel.experiment.data.folder = str(make_image_folder(tmp_path / "one", classes=("red",),
                                                          per_class=4))
     with qtbot.waitSignal(panel.training_errored, timeout=RUN_TIMEOUT_MS):
         panel.start()
-    assert boxes == ["Training failed"]
+    assert [title for title, _ in train_error_boxes] == ["Training failed"]
     assert panel.status.text().startswith("Training failed: ")
     assert panel.progress.text() == ""  # it never began to train: nothing to say there
 
