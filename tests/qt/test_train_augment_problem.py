@@ -46,7 +46,8 @@ def test_a_step_after_normalize_disables_start_too(panel):
         panel.start_button.toolTip()
 
 
-def test_an_experiment_that_does_not_validate_cannot_start_and_says_which_step(panel, train_error_boxes):
+def test_an_experiment_that_does_not_validate_cannot_start_and_says_which_step(
+        panel, train_error_boxes):
     exp = panel.experiment
     exp.augment.transforms = [Component("RandomHorizontalFlip"),
                               Component("GaussianBlur", {"kernel_size": 4})]

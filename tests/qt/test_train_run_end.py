@@ -74,7 +74,8 @@ def test_a_diverged_run_is_said_once_and_its_bar_shows_where_it_ended(
     monkeypatch.setattr(Trainer, "forward_loss", poisoned)
     with qtbot.waitSignal(panel.training_errored, timeout=RUN_TIMEOUT_MS) as err:
         panel.start_button.click()
-    assert train_error_boxes == []  # no box over the plots: the status line and the Doctor tab say it
+    # No box over the plots: the status line and the Doctor tab say it.
+    assert train_error_boxes == []
     status = panel.status.text()
     assert panel.status.level == "error" and status.startswith("Training diverged: ")
     assert status.endswith("begin again.") and err.args[0].endswith("begin again.")
