@@ -23,7 +23,8 @@ from workbench.core.interrupts import aborting, uninterrupted
 from workbench.core.io import atomic_write_text, remove_stray_temporaries, runs_dir
 from workbench.core.runs.batches import BatchLosses, EpochNorms, read_batches, read_norms
 from workbench.core.runs.lock import INFO_LOCK_NAME, LOCK_NAME, RunLock, editing_run_info
-from workbench.core.runs.store import read_run_info, update_run_info, write_run_info
+from workbench.core.runs.store import (keep_damaged_run_info, read_run_info, update_run_info,
+                                       write_run_info)
 from workbench.core.train.callbacks.base import Callback, FitResult
 from workbench.core.train.callbacks.checkpoints import CheckpointWriter
 from workbench.core.train.checkpoint import BEST, LAST
@@ -347,6 +348,7 @@ class RunRecorder(Callback):
     def _write_info(self, info: dict[str, Any]) -> None:
         def write() -> None:
             with editing_run_info(self.run_dir):
+                keep_damaged_run_info(self.run_dir)  # a resumed run's run.json, unparseable
                 write_run_info(self.run_dir, info)
         self._guard(write)
 

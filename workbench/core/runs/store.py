@@ -56,7 +56,8 @@ from workbench.core.runs.record import (RUN_INFO, RunRecord, fingerprint, is_run
 
 __all__ = ["INTERRUPTED", "RUN_INFO", "RUN_INFO_VERSION", "STATUSES", "RefreshSummary",
            "RunRecord", "RunStore", "current_status", "fingerprint", "is_run_folder",
-           "read_history", "read_record", "read_run_info", "run_is_live", "update_run_info",
+           "keep_damaged_run_info", "read_history", "read_record", "read_run_info",
+           "run_info_problem", "run_is_live", "update_run_info",
            "write_run_info"]
 
 RUN_INFO_VERSION = 1
@@ -87,11 +88,57 @@ def write_run_info(run_dir: str | Path, info: dict[str, Any]) -> None:
     atomic_write_text(Path(run_dir) / RUN_INFO, json.dumps(data, indent=2) + "\n")
 
 
-def update_run_info(run_dir: str | Path, **changes: Any) -> dict[str, Any]:
+def run_info_problem(run_dir: str | Path) -> str | None:
+    """Why ``run_dir``'s run.json cannot be edited (it is there but is no JSON object, or
+    cannot be read), as a sentence naming it; None when it is fine or missing."""
+    path = Path(run_dir) / RUN_INFO
+    where = f"{Path(run_dir).name}/{RUN_INFO}"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as e:
+        return f"{where} cannot be read ({getattr(e, 'strerror', None) or e})"
+    try:
+        data = json.loads(text)
+    except ValueError as e:
+        return f"{where} is not valid JSON ({e})"
+    return None if isinstance(data, dict) else f"{where} is not a JSON object"
+
+
+def keep_damaged_run_info(run_dir: str | Path) -> Path | None:
+    """Copy a run.json that cannot be parsed to ``run.json.damaged-<time>`` before it is
+    written over, so its content is never silently lost; the copy's path, or None when
+    run.json is fine or missing."""
+    if run_info_problem(run_dir) is None:
+        return None
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    copy = Path(run_dir) / f"{RUN_INFO}.damaged-{stamp}"
+    n = 1
+    while copy.exists():
+        n += 1
+        copy = Path(run_dir) / f"{RUN_INFO}.damaged-{stamp}-{n}"
+    shutil.copy2(Path(run_dir) / RUN_INFO, copy)
+    return copy
+
+
+def update_run_info(run_dir: str | Path, *, refuse_damaged: bool = False,
+                    **changes: Any) -> dict[str, Any]:
     """Read run.json, apply ``changes``, write it back; returns the new contents. One
     writer at a time (the recorder, a rename, another process): none loses another's
-    change."""
+    change.
+
+    A run.json that is there but cannot be parsed is never written over unseen: with
+    ``refuse_damaged`` (an edit a person asked for) a :class:`WorkbenchError` says so and
+    nothing changes; otherwise (a run recording its end) it is first copied to
+    ``run.json.damaged-<time>`` (:func:`keep_damaged_run_info`)."""
     with editing_run_info(run_dir):
+        problem = run_info_problem(run_dir)
+        if problem is not None:
+            if refuse_damaged:
+                raise WorkbenchError(f"{problem}: fix or delete it first; nothing was "
+                                     f"changed")
+            keep_damaged_run_info(run_dir)
         info = read_run_info(run_dir)
         info.update(changes)
         write_run_info(run_dir, info)
@@ -238,6 +285,13 @@ class RunStore:
         name = str(name).strip()
         if not name:
             raise SpecError("name", "a run's name cannot be empty: type a name")
+        folder = self._existing_run(path)
+        for other in self._index.records():  # the listed runs (a copied folder's included)
+            key = Path(other.path).name
+            if key != folder.name and other.name.casefold() == name.casefold() \
+                    and (self.root / key).is_dir():
+                raise SpecError("name", f"another run is already called {other.name} "
+                                        f"({key}): choose another name")
         return self._update(path, name=name)
 
     def annotate(self, path: str | Path, notes: str) -> RunRecord:
@@ -247,7 +301,7 @@ class RunStore:
     def _update(self, path: str | Path, **changes: Any) -> RunRecord:
         folder = self._existing_run(path)
         try:
-            update_run_info(folder, **changes)
+            update_run_info(folder, refuse_damaged=True, **changes)
         except OSError as e:
             raise WorkbenchError(f"cannot write {folder / RUN_INFO}: {e.strerror or e}; check "
                                  f"that the folder is writable") from None
