@@ -57,6 +57,8 @@ def test_a_long_name_is_capped(qtbot, workbench_home):
     make_run(runs_dir(), "a", "r1", "2026-12-06T23:02:12")
     make_run(runs_dir(), "b", "x" * 200, "2026-12-06T23:02:13")
     panel = listed_panel(qtbot)
+    panel.resize(1600, 600)  # narrower, the Name column gives way to the Notes column
+    QApplication.processEvents()
     assert panel.table.columnWidth(COLUMN["name"]) == NAME_WIDTH[1]
 
 

@@ -286,7 +286,9 @@ def test_a_corrupt_run_is_listed_with_its_problem(qtbot, root):
 
 def test_durations_read_like_a_person_would_say_them():
     assert [format_duration(s) for s in (None, 0.4, 45, 192.4, 3600, 7530)] == \
-        ["", "0 s", "45 s", "3 min 12 s", "1 h 00 min", "2 h 05 min"]
+        ["", "0.4 s", "45 s", "3 min 12 s", "1 h 00 min", "2 h 05 min"]
+    assert [format_duration(s) for s in (0, 0.2, 0.01, 0.96)] == ["0 s", "0.2 s", "< 0.1 s",
+                                                                   "1 s"]
 
 
 def test_the_main_window_wires_the_runs_tab(qtbot, monkeypatch, tiny_experiment, root,

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import socket
 import sys
+from pathlib import Path
 
 from helpers import make_image_folder
 from workbench.core.experiment import Experiment
+from workbench.core.runs.store import read_run_info
 from workbench.core.train.run import run_training
 from workbench.qt.panels.runs import share
 from workbench.qt.panels.runs.panel import RunsPanel
@@ -39,9 +41,14 @@ def test_report_writes_the_selected_run_as_html(qtbot, tmp_path):
     assert not panel.sharing.report_button.isEnabled()
     panel.select_paths([str(run_dir)])
     assert panel.sharing.report_button.isEnabled()
-    panel.sharing.ask_path = lambda parent, suggested: str(tmp_path / "out.html")
+    asked = []
+    panel.sharing.ask_path = lambda parent, suggested: asked.append(suggested) or \
+        str(tmp_path / "out.html")
     with qtbot.waitSignal(panel.sharing._runner.finished, timeout=60000):
         panel.sharing.report_button.click()
+    # Suggested by the run's name, not its dated folder's.
+    assert Path(asked[0]).name == f"{read_run_info(run_dir)['name']}.html" != \
+        f"{run_dir.name}.html"
     text = (tmp_path / "out.html").read_text()
     assert text.startswith("<!DOCTYPE html>") and "shared" in text
     assert "Wrote the report" in panel.message.text()

@@ -223,6 +223,9 @@ def read_record(path: str | Path) -> RunRecord:
         elif isinstance(value, (int, float)):
             setattr(rec, key, int(value) if kind is int else float(value))
     _read_model(rec, info, epochs)
+    if not (path / RUN_INFO).exists() and (rec.has_bundle or (path / "metrics.json").exists()):
+        # Deleted, or a run from before run.json: it may look healthy but is guessed at.
+        problems.insert(0, f"{RUN_INFO} is missing: its status and dates are inferred")
     rec.problem = "; ".join(problems)
     return rec
 

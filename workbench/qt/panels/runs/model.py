@@ -20,6 +20,9 @@ from PySide6.QtGui import QBrush, QColor
 from workbench.core.runs.store import RunRecord
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+#: What the filter matches: the cell's text, but a run's notes whole (the cell shows their
+#: first line, and a word on the second was not found).
+FILTER_ROLE = Qt.ItemDataRole.UserRole + 2
 #: The table's columns: (key, header).
 COLUMNS = (("name", "Name"), ("created", "Date"), ("status", "Status"), ("epochs", "Epochs"),
            ("val_acc", "Val acc %"), ("duration", "Duration"),
@@ -36,9 +39,11 @@ Index = QModelIndex | QPersistentModelIndex
 
 
 def format_duration(seconds: float | None) -> str:
-    """``"45 s"``, ``"3 min 12 s"``, ``"2 h 05 min"``; ``""`` when unknown."""
+    """``"0.2 s"``, ``"45 s"``, ``"3 min 12 s"``, ``"2 h 05 min"``; ``""`` when unknown."""
     if seconds is None or not math.isfinite(seconds) or seconds < 0:
         return ""
+    if 0 < seconds < 0.95:  # a run of one tiny epoch: "0 s" read as nothing done
+        return f"{seconds:.1f} s" if seconds >= 0.05 else "< 0.1 s"
     s = int(round(seconds))
     if s < 60:
         return f"{s} s"
@@ -139,7 +144,12 @@ def _tooltip(key: str, r: RunRecord) -> str:
     if key == "name":
         return r.path
     if key == "status":
-        lines = [r.message] if r.message else []
+        lines = [r.message] if r.message and r.message != r.status else []
+        if r.status == "stopped":
+            done = _epochs(r)
+            lines.insert(0, f"Stopped before its planned end, after {done} epochs: "
+                            "Continue in Train trains the epochs left from its last "
+                            "checkpoint." if r.epochs_planned else "Stopped before its end.")
         if r.status == "interrupted":
             lines.insert(0, "Its process ended mid-run (it crashed, was killed or the machine "
                             "went down). Continue in Train resumes it from its last "
@@ -232,6 +242,8 @@ class RunsTableModel(QAbstractTableModel):
             return r.name if key == "name" else _TEXT[key](r)
         if role == SORT_ROLE:
             return _SORT[key](r)
+        if role == FILTER_ROLE:
+            return r.notes if key == "notes" else _TEXT[key](r)
         if role == Qt.ItemDataRole.ToolTipRole:
             return _tooltip(key, r) or None
         if role == Qt.ItemDataRole.TextAlignmentRole and key in _NUMERIC:

@@ -30,29 +30,14 @@ from workbench.qt.keyboard import tab_leaves
 from workbench.qt.workers import TaskRunner, TaskState
 from workbench.qt.panels.runs.dialogs import (  # noqa: F401 (NotesDialog: re-exported)
     NotesDialog, ask_notes, ask_save_path, confirm)
-from workbench.qt.panels.runs.model import COLUMN, SORT_ROLE, RunsTableModel
+from workbench.qt.panels.runs.model import COLUMN, FILTER_ROLE, SORT_ROLE, RunsTableModel
 from workbench.qt.panels.runs.share import RunSharing
 from workbench.qt.panels.train.findings import FindingsView, run_findings
+from workbench.qt.panels.runs.columns import (  # noqa: F401 (re-exported)
+    COLUMN_PADDING, NAME_WIDTH, NOTES_ROOM, fit_columns, fit_name)
 
 #: More curves than this make an unreadable plot: the first ones selected are overlaid.
 MAX_OVERLAYS = 12
-#: Room added to a column fitted to its cells, so no text touches the column's border.
-COLUMN_PADDING = 16
-#: The Name column's width, fitted to the names: at least, at most.
-NAME_WIDTH = (160, 300)
-
-
-def fit_columns(table: QTableView) -> None:
-    """Fit the columns the user may resize to the runs listed, with :data:`COLUMN_PADDING`
-    to spare (a name such as "shapesA-seed-cnn-1" touched the border); the columns sized
-    to their numbers, and the last (stretched), keep their own width."""
-    table.resizeColumnsToContents()
-    header = table.horizontalHeader()
-    for c in range(header.count() - 1):
-        if header.sectionResizeMode(c) == QHeaderView.ResizeMode.Interactive:
-            header.resizeSection(c, header.sectionSize(c) + COLUMN_PADDING)
-    low, high = NAME_WIDTH
-    header.resizeSection(COLUMN["name"], min(high, max(low, header.sectionSize(COLUMN["name"]))))
 
 
 class RunsPanel(QWidget):
@@ -100,6 +85,8 @@ class RunsPanel(QWidget):
         self.ask_save_path: Callable[[QWidget, str], str] = ask_save_path
         self._shut_down = False
         self._sized = False
+        # The Name column follows the window until the user sizes it by hand.
+        self._fitting, self._name_by_hand, self._name_wanted = False, False, 0
         self._runner = TaskRunner(self, supersede=True)
         self._runner.finished.connect(self._on_listed)
         self._runner.errored.connect(self._on_list_failed)
@@ -114,6 +101,7 @@ class RunsPanel(QWidget):
         self.proxy.setSortRole(SORT_ROLE)
         self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.proxy.setFilterKeyColumn(-1)  # the filter matches any column
+        self.proxy.setFilterRole(FILTER_ROLE)  # the notes whole, not their first line
         self.table = tab_leaves(QTableView())  # Tab goes on to the buttons
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
@@ -131,6 +119,7 @@ class RunsPanel(QWidget):
             self.table.horizontalHeader().setSectionResizeMode(
                 COLUMN[key], QHeaderView.ResizeMode.ResizeToContents)
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
+        self.table.horizontalHeader().sectionResized.connect(self._on_section_resized)
 
         self.filter_edit = QLineEdit()
         self.filter_edit.setPlaceholderText("Filter runs (name, status, optimizer, notes…)")
@@ -190,6 +179,18 @@ class RunsPanel(QWidget):
             return store.runs(), store.index_problem
         self._runner.submit(list_runs)
 
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802  (Qt override)
+        super().resizeEvent(event)
+        if self._sized and not self._name_by_hand:  # the Notes column stays in sight
+            self._fitting = True
+            fit_name(self.table, self._name_wanted)
+            self._fitting = False
+
+    @Slot(int, int, int)
+    def _on_section_resized(self, column: int, _old: int, _new: int) -> None:
+        if column == COLUMN["name"] and not self._fitting:
+            self._name_by_hand = True  # the user's width stays
+
     def showEvent(self, event: Any) -> None:  # noqa: N802  (Qt override)
         super().showEvent(event)
         self.refresh()  # runs finish (or are written by the CLI) while the tab is hidden
@@ -211,7 +212,9 @@ class RunsPanel(QWidget):
             self.table.selectionModel().blockSignals(False)
         if not self._sized and records:
             self._sized = True
-            fit_columns(self.table)
+            self._fitting = True
+            self._name_wanted = fit_columns(self.table)
+            self._fitting = False
         count = len(records)
         text = (f"{count} run{'s' if count != 1 else ''} in {self.store.root}" if count else
                 f"No runs yet in {self.store.root}: runs appear here when training ends.")
@@ -324,6 +327,7 @@ class RunsPanel(QWidget):
             record = change()
         except WorkbenchError as e:
             show_error(self, title, str(e))  # the row keeps showing the old value
+            self.message.show_message(f"{title}: {e}", "error")
             return
         self.model.update_record(record)
         self._update_buttons()

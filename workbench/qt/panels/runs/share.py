@@ -118,8 +118,13 @@ class RunSharing(QObject):
             if len(records) != 1:
                 return None
             run_dir = str(records[0].path)
-        name = Path(run_dir).name
-        path = self.ask_path(self.panel, os.path.join(str(Path.home()), f"{name}.html"))
+        from workbench.core.runs.store import read_run_info
+
+        # The name the run is shown by (not its dated folder's), as a file name.
+        name = str(read_run_info(run_dir).get("name") or Path(run_dir).name)
+        file_name = "".join(c if c.isalnum() or c in "-_. " else "_" for c in name).strip()
+        path = self.ask_path(self.panel, os.path.join(str(Path.home()),
+                                                      f"{file_name or 'report'}.html"))
         if not path:
             return None
         self.panel.message.show_message(f"Writing the report of {name}…")

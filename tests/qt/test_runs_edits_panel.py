@@ -1,0 +1,116 @@
+"""The Runs tab: refused edits say why in its message line, the filter finds words on any
+line of the notes, and the Notes column stays in sight at the default window size."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from workbench.core.io import runs_dir
+from workbench.core.runs.store import read_run_info, write_run_info
+from workbench.qt.panels.runs.model import COLUMN
+from workbench.qt.panels.runs.panel import RunsPanel
+
+TIMEOUT_MS = 20000
+
+
+def make_run(root: Path, folder: str, name: str, notes: str = "") -> Path:
+    d = root / folder
+    d.mkdir(parents=True)
+    epochs = [{"epoch": 1, "train_loss": 1.0, "train_acc": 0.5, "val_loss": 0.5,
+               "val_acc": 0.5, "lr": 0.001, "seconds": 2.0}]
+    (d / "metrics.json").write_text(json.dumps({"epochs": epochs}))
+    (d / "experiment.json").write_text(json.dumps({
+        "name": name, "optimizer": {"type": "Adam", "params": {"lr": 0.001}},
+        "data": {"batch_size": 32}, "model": {"preset": "seed-cnn"},
+        "training": {"epochs": 1}}))
+    write_run_info(d, {"name": name, "created": "2026-12-06T11:00:00", "status": "finished",
+                       "epochs_done": 1, "epochs_planned": 1, "duration_s": 2.0,
+                       "notes": notes})
+    return d
+
+
+@pytest.fixture
+def root(workbench_home) -> Path:
+    return runs_dir()
+
+
+def listed_panel(qtbot, size=(900, 600)) -> RunsPanel:
+    panel = RunsPanel(runs_dir())
+    qtbot.addWidget(panel)
+    panel.resize(*size)
+    panel.show()
+    with qtbot.waitSignal(panel.refreshed, timeout=TIMEOUT_MS):
+        panel.refresh()
+    QApplication.processEvents()
+    return panel
+
+
+def names(panel: RunsPanel) -> list[str]:
+    return sorted(panel.proxy.index(r, COLUMN["name"]).data()
+                  for r in range(panel.proxy.rowCount()))
+
+
+def rename_row(panel: RunsPanel, name: str, new: str) -> None:
+    row = next(r for r in range(panel.proxy.rowCount())
+               if panel.proxy.index(r, COLUMN["name"]).data() == name)
+    panel.proxy.setData(panel.proxy.index(row, COLUMN["name"]), new,
+                        Qt.ItemDataRole.EditRole)  # what the cell's editor commits
+
+
+def test_renaming_to_a_taken_name_is_refused_in_the_message_line(qtbot, root):
+    make_run(root, "2026-12-06_11-00-00-baseline", "baseline")
+    wide = make_run(root, "2026-12-06_12-00-00-wide", "wide")
+    panel = listed_panel(qtbot)
+    rename_row(panel, "wide", "baseline")
+    assert names(panel) == ["baseline", "wide"]
+    assert read_run_info(wide)["name"] == "wide"
+    assert panel.message.level == "error"
+    assert "another run is already called baseline (2026-12-06_11-00-00-baseline): " \
+           "choose another name" in panel.message.text()
+
+
+def test_renaming_a_run_whose_run_json_is_damaged_changes_nothing(qtbot, root):
+    a = make_run(root, "a", "alpha")
+    panel = listed_panel(qtbot)
+    (a / "run.json").write_text('{"name": "alpha", ')  # damaged after it was listed
+    rename_row(panel, "alpha", "baseline")
+    assert (a / "run.json").read_text() == '{"name": "alpha", '
+    assert "a/run.json is not valid JSON" in panel.message.text()
+    assert "nothing was changed" in panel.message.text()
+
+
+def test_the_filter_finds_a_word_on_a_later_line_of_the_notes(qtbot, root):
+    make_run(root, "a", "alpha", notes="first try\nlr 0.1 overshoots")
+    make_run(root, "b", "beta", notes="fine")
+    panel = listed_panel(qtbot)
+    panel.filter_edit.setText("overshoots")
+    assert names(panel) == ["alpha"]
+    panel.filter_edit.setText("beta")  # names still match
+    assert names(panel) == ["beta"]
+
+
+def test_the_notes_column_stays_in_sight_at_the_default_window_size(qtbot, root):
+    make_run(root, "a", "shapes-resnet18-pretrained-augmented-lr0.01-run-13", notes="see")
+    panel = listed_panel(qtbot, size=(1078, 560))  # the tab's size in a 1100x706 window
+    table = panel.table
+    notes_left = table.columnViewportPosition(COLUMN["notes"])
+    assert 0 < notes_left <= table.viewport().width() - 100
+    panel.resize(1600, 560)  # room again: the name gets its full width back
+    QApplication.processEvents()
+    assert table.columnWidth(COLUMN["name"]) == 300
+
+
+def test_a_stopped_runs_status_tooltip_says_what_it_means(qtbot, root):
+    d = make_run(root, "a", "alpha")
+    info = read_run_info(d)
+    info.update(status="stopped", message="stopped", epochs_done=1, epochs_planned=5)
+    write_run_info(d, info)
+    panel = listed_panel(qtbot)
+    tip = panel.proxy.index(0, COLUMN["status"]).data(Qt.ItemDataRole.ToolTipRole)
+    assert "after 1/5 epochs" in tip and "Continue in Train" in tip
+    assert "stopped\n" not in tip + "\n"  # the bare word is not repeated

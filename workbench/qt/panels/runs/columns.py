@@ -1,0 +1,44 @@
+"""The Runs table's column widths: fitted to the runs listed, the Name column to the
+window too, so the Notes column stays in sight."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QHeaderView, QTableView
+
+from workbench.qt.panels.runs.model import COLUMN
+
+#: Room added to a column fitted to its cells, so no text touches the column's border.
+COLUMN_PADDING = 16
+#: The Name column's width, fitted to the names: at least, at most.
+NAME_WIDTH = (160, 300)
+#: The Notes column (the last) keeps at least this much of the window: a Name column of
+#: 300 px pushed it out of sight at 1100x706.
+NOTES_ROOM = 120
+
+
+def fit_columns(table: QTableView) -> int:
+    """Fit the columns the user may resize to the runs listed, with :data:`COLUMN_PADDING`
+    to spare (a name such as "shapesA-seed-cnn-1" touched the border); the columns sized
+    to their numbers, and the last (stretched), keep their own width. Returns the width
+    the names would like (:func:`fit_name`)."""
+    table.resizeColumnsToContents()
+    header = table.horizontalHeader()
+    for c in range(header.count() - 1):
+        if header.sectionResizeMode(c) == QHeaderView.ResizeMode.Interactive:
+            header.resizeSection(c, header.sectionSize(c) + COLUMN_PADDING)
+    wanted = header.sectionSize(COLUMN["name"])
+    fit_name(table, wanted)
+    return wanted
+
+
+def fit_name(table: QTableView, wanted: int) -> None:
+    """Size the Name column to ``wanted`` within :data:`NAME_WIDTH`, narrower (not below
+    its least) where the window would otherwise hide the Notes column."""
+    header = table.horizontalHeader()
+    low, high = NAME_WIDTH
+    width = min(high, max(low, wanted))
+    if table.isVisible():
+        others = sum(header.sectionSize(c) for c in range(header.count())
+                     if c not in (COLUMN["name"], COLUMN["notes"]))
+        width = max(low, min(width, table.viewport().width() - others - NOTES_ROOM))
+    header.resizeSection(COLUMN["name"], width)
