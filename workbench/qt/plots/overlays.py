@@ -10,7 +10,8 @@ name shortened in the middle (:func:`short_name`, so "…-cnn-12" and "…-cnn-1
 differ); the headers' tooltips and the hover read-out give the full names.
 The accuracy plot's header, a third of the width, has room for one more entry in its two
 lines: it names a single run once ("╌●╌ run-3", in the loss plot's styles), and more runs
-together, in their colours ("╌●╌╌●╌ 2 overlaid runs": the loss plot names them).
+together, in their colours ("╌●╌╌●╌ 2 overlaid runs": the loss plot names them); past
+:data:`LOSS_ENTRIES` runs the loss plot does the same (the tooltips name them all).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from PySide6.QtGui import QFontMetrics
 import pyqtgraph as pg  # after PySide6 (see workbench.qt)
 
 from workbench.qt.plots.header import PlotHeader, sample_html
+from workbench.qt.plots.offscale import clip, loss_peak, off_scale, off_scale_line
 
 # Distinct from the live run's blue and orange, and readable on white.
 _PALETTE = [(44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75), (227, 119, 194),
@@ -38,6 +40,9 @@ JOINER = "\u2060"  # the word joiner: invisible, no line break on either side
 SPLIT_WORDS = {"train": "train", "val": "val"}
 #: The most runs whose colours the accuracy plot's one entry for them all shows.
 ACC_SAMPLES = 4
+#: The most runs the loss plot names one by one; more get one entry ("6 overlaid runs"),
+#: as on the accuracy plot: six entries wrapped the header and orphaned their "val".
+LOSS_ENTRIES = 3
 
 
 def overlay_colour(i: int) -> tuple[int, int, int]:
@@ -99,13 +104,15 @@ class Overlays:
         self._tooltips = [h.toolTip() for h in self.headers]
         self.runs: list[dict[str, Any]] = []
         self.curves: list[dict[str, pg.PlotDataItem]] = []
-        self._runs_entry: RunsEntry | None = None  # "2 overlaid runs" on acc_plot
+        self._runs_entries: list[tuple[Any, RunsEntry]] = []  # "2 overlaid runs", legend
         self._run_entries: list[RunEntry] = []  # "run-3 ┄┄ train ╌●╌ val" on loss_plot
+        #: The runs clipped at the top of the loss plot (:mod:`.offscale`), by name.
+        self.off_scale: list[str] = []
 
     def set_runs(self, runs: list[dict]) -> None:
         """Replace the overlaid runs (see :meth:`TrainingPlots.set_overlays`)."""
         self._remove_curves()
-        self.runs = []
+        self.runs, self.off_scale = [], []
         for i, run in enumerate(runs):
             history = [dict(m) for m in (run.get("history") or [])
                        if isinstance(m, dict) and _is_number(m.get("epoch"))]
@@ -122,12 +129,14 @@ class Overlays:
             # validation); a split the run lacks (no validation set) is left out.
             splits = [(split, curves[f"{split}_loss"]) for split in ("train", "val")
                       if any(m.get(f"{split}_loss") is not None for m in run["history"])]
-            if splits and self.loss_plot.legend is not None:
+            if splits and self.loss_plot.legend is not None and len(runs) <= LOSS_ENTRIES:
                 entry = RunEntry(self._name(run["name"]), splits)
                 self.loss_plot.legend.addItem(entry, entry.text)
                 self._run_entries.append(entry)
             self.curves.append(curves)
         self._name_on_acc_plot()
+        if len(self.runs) > LOSS_ENTRIES and self.loss_plot.legend is not None:
+            self._add_runs_entry(self.loss_plot.legend, "val_loss")
         self._show_tooltip()
 
     def _name_on_acc_plot(self) -> None:
@@ -142,10 +151,16 @@ class Overlays:
             legend.addItem(curves["val_acc" if has_val else "train_acc"],
                            self._name(run["name"]))
             return
-        samples = [sample_html(curves["val_acc"]) for curves in self.curves[:ACC_SAMPLES]]
+        self._add_runs_entry(legend, "val_acc")
+
+    def _add_runs_entry(self, legend: Any, key: str) -> None:
+        """One entry for all the runs: their ``key`` curves' samples, "N overlaid runs"
+        (the header's tooltip names them)."""
+        samples = [sample_html(curves[key]) for curves in self.curves[:ACC_SAMPLES]]
         more = "…" if len(self.runs) > ACC_SAMPLES else ""
-        self._runs_entry = RunsEntry("".join(samples) + more)
-        legend.addItem(self._runs_entry, f"{len(self.runs)} overlaid runs")
+        entry = RunsEntry("".join(samples) + more)
+        legend.addItem(entry, f"{len(self.runs)} overlaid runs")
+        self._runs_entries.append((legend, entry))
 
     def _name(self, name: str) -> str:
         """``name`` as the legends show it (:func:`fitted_name` in the headers' font)."""
@@ -154,13 +169,16 @@ class Overlays:
     def _show_tooltip(self) -> None:
         lines = ["Overlaid runs: validation dashed with rings, train dotted."]
         lines += [f"• {run['name']}" for run in self.runs]
-        for header, tooltip in zip(self.headers, self._tooltips):
-            header.setToolTip("\n".join(lines) if self.runs else tooltip)
+        off = [off_scale_line(name) for name in self.off_scale]
+        for i, (header, tooltip) in enumerate(zip(self.headers, self._tooltips)):
+            text = "\n".join(lines + (off if i == 0 else [])) if self.runs else tooltip
+            if header.toolTip() != text:
+                header.setToolTip(text)
 
     def _remove_curves(self) -> None:
-        if self._runs_entry is not None and self.acc_plot.legend is not None:
-            self.acc_plot.legend.removeItem(self._runs_entry)
-        self._runs_entry = None
+        for legend, runs_entry in self._runs_entries:
+            legend.removeItem(runs_entry)
+        self._runs_entries = []
         for entry in self._run_entries:
             if self.loss_plot.legend is not None:
                 self.loss_plot.legend.removeItem(entry)
@@ -173,15 +191,26 @@ class Overlays:
                 plot.removeItem(curve)
         self.curves = []
 
-    def draw(self, kind: str, steps_axis: bool, current_bpe: int) -> None:
+    def draw(self, kind: str, steps_axis: bool, current_bpe: int,
+             live: list[dict] | None = None, log_y: bool = False) -> None:
         """Set the data of the ``kind`` ("loss" or "acc") curves; on the steps axis,
-        x = epoch x batches per epoch."""
-        for run, curves in zip(self.runs, self.curves):
+        x = epoch x batches per epoch. On a linear loss axis, runs far above the others
+        and the ``live`` run's epochs are clipped at its top (:mod:`.offscale`)."""
+        off, ceiling = set(), float("inf")
+        if kind == "loss":
+            if not log_y:
+                off, ceiling = off_scale([loss_peak(r["history"]) for r in self.runs],
+                                         [loss_peak(live or [])])
+            self.off_scale = [self.runs[i]["name"] for i in sorted(off)]
+            self._show_tooltip()
+        for i, (run, curves) in enumerate(zip(self.runs, self.curves)):
             scale = float(run["batches_per_epoch"] or current_bpe or 1) if steps_axis else 1.0
             for key in (f"train_{kind}", f"val_{kind}"):
                 rows = [m for m in run["history"] if m.get(key) is not None]
                 x = np.array([float(m["epoch"]) for m in rows]) * scale
                 y = np.array([_float(m[key]) for m in rows])
+                if i in off:
+                    y = clip(y, ceiling)
                 curves[key].setData(x, 100 * y if kind == "acc" else y)
 
     def readout(self, epoch: int, kind: str) -> str:

@@ -64,6 +64,24 @@ class LogFriendlyAxis(pg.AxisItem):
                 for spacing, values in ticks]
 
 
+class WholeNumberAxis(pg.AxisItem):
+    """An axis of whole numbers (epochs): no ticks between them ("1.5", "2.5" read as
+    half epochs on a plot of 3 epochs)."""
+
+    def tickSpacing(self, minVal, maxVal, size):  # noqa: N802,N803 (pyqtgraph's)
+        levels = super().tickSpacing(minVal, maxVal, size)
+        whole = [(spacing, 0.0) for spacing, _offset in levels if spacing >= 1 - 1e-9]
+        return whole or [(1.0, 0.0)]
+
+
+def plot_axes(whole_x: bool) -> dict[str, pg.AxisItem]:
+    """The axes of one of the training plots: ``whole_x`` for a plot of epochs."""
+    axes: dict[str, pg.AxisItem] = {"left": LogFriendlyAxis("left")}
+    if whole_x:
+        axes["bottom"] = WholeNumberAxis("bottom")
+    return axes
+
+
 def style_plot(plot: pg.PlotItem, ylabel: str) -> None:
     """Labels, downsampling, clipping and the grid of one of the training plots."""
     plot.setLabel("left", ylabel)

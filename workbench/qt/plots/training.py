@@ -39,8 +39,8 @@ from workbench.qt.plots.norms import NormsView
 from workbench.qt.plots.notes import NO_DATA, PlotNote
 from workbench.qt.plots.overlays import Overlays
 from workbench.qt.plots.range import StickyRange, empty_frame
-from workbench.qt.plots.style import (BLUE, GREEN, ORANGE, LogFriendlyAxis, best_line,
-                                      epoch_curve, style_plot)
+from workbench.qt.plots.style import (BLUE, GREEN, ORANGE, best_line,
+                                      epoch_curve, plot_axes, style_plot)
 
 PLOT_INTERVAL_MS = 66  # ~15 Hz: smooth enough to watch, and never more than 20 Hz
 NORMS_REDRAW_S = 0.5  # layer norms change slowly; their plot has many curves
@@ -88,7 +88,7 @@ class TrainingPlots(QWidget, ControlSetters):
         # MIN_PLOT_HEIGHT; the norms plot gets the width its layer curves need.
         cells = ((0, 0, 1), (0, 1, 1), (0, 2, 1), (1, 0, 1), (1, 1, 2))  # row, column, span
         for title, (row, column, columns) in zip(titles, cells):
-            view = pg.PlotWidget(axisItems={"left": LogFriendlyAxis("left")})
+            view = pg.PlotWidget(axisItems=plot_axes("epoch" in title or "rate" in title))
             header = add_header(view, title)
             grid.addWidget(header, 2 * row, column, 1, columns)
             grid.addWidget(view, 2 * row + 1, column, 1, columns)
@@ -291,7 +291,7 @@ class TrainingPlots(QWidget, ControlSetters):
         for plot in (self.batch_plot, self.loss_plot):
             plot.setLogMode(x=False, y=on)
         self._ranges[self.batch_plot].reset()
-        self._dirty.add(self.batch_plot)
+        self._dirty.update((self.batch_plot, self.loss_plot))  # overlays clipped, or not
         self.update_curves()
 
     @Slot(str)
@@ -418,7 +418,7 @@ class TrainingPlots(QWidget, ControlSetters):
         # Named in the header, where it covers nothing (re-rendered only when it changes).
         plot.legend.set_entry(line, None if best is None else f"best: epoch {best}",
                               shown=best is not None)
-        self.overlays.draw(kind, self.x_axis == "steps", self._bpe)
+        self.overlays.draw(kind, self.x_axis == "steps", self._bpe, h, self._log_y)
 
     # -- hover -----------------------------------------------------------------------------
     def _on_mouse_moved(self, plot: pg.PlotItem, scene_pos: QPointF) -> None:
