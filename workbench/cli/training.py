@@ -46,6 +46,15 @@ def cmd_train(args: argparse.Namespace) -> int:
             _remove_if_unused(out)
 
 
+def _run_name(out: Path) -> str:
+    """The name of a run trained into ``out``: its folder's name, without the date stamp of
+    a folder named as the app names them (runs/2026-12-06_11-00-00-baseline: "baseline")."""
+    from workbench.core.runs.record import name_in_folder
+
+    folder = out.resolve().name
+    return name_in_folder(folder) or folder
+
+
 def _ended_before_abort(out: Path) -> str:
     """What run.json says of a run whose end was recorded whole before a second Ctrl-C
     was raised (the end waits for it: core.interrupts), with its bundle: "it is recorded
@@ -227,7 +236,7 @@ def _run(exp, out: Path, checkpoint=None, lock=None, command: str = "train",
             # is new: told (created), it removes a run that finished no epoch with it.
             outcome = run_training(exp, out, [ConsoleProgress(held=("diverged",))]
                                    if main_rank else [],
-                                   name=out.resolve().name, lock=lock, created=created,
+                                   name=_run_name(out), lock=lock, created=created,
                                    checkpoint=checkpoint, stop_event=stop)
         except KeyboardInterrupt as e:  # a second Ctrl-C (or SIGTERM): aborted at once
             stop.settle()
