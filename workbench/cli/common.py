@@ -62,7 +62,7 @@ def _check_dataset_path(path: str) -> None:
     from workbench.core.data.archives import is_archive
 
     p = Path(path)
-    if p.is_dir() or (p.is_file() and p.suffix.lower() == ".csv") or is_archive(p):
+    if p.is_dir() or (p.is_file() and p.suffix.lower() in (".csv", ".tsv")) or is_archive(p):
         return
     if not p.exists():
         raise UserError(f"dataset {path} does not exist: give {DATASET_KINDS}")

@@ -84,6 +84,7 @@ def unpack(archive: str | os.PathLike,
     """
     archive = os.fspath(archive)
     dest = _target(archive)
+    _remove_stale(dest.parent)
     if (dest / _DONE).is_file():
         return str(dest), f"{archive} was unpacked before into {dest}"
     try:
@@ -92,19 +93,21 @@ def unpack(archive: str | os.PathLike,
         raise DataError(f"cannot read the archive {archive}: {e}") from None
     partial = dest.with_name(dest.name + f".partial-{os.getpid()}")
     shutil.rmtree(partial, ignore_errors=True)
-    files = [n for n, is_dir in members if not is_dir]
+    files = [n for n, is_dir in members if not is_dir and not _is_mac_litter(n)]
     try:
         partial.mkdir(parents=True)
         if archive.lower().endswith(".zip"):
             with zipfile.ZipFile(archive) as z:
-                for i, info in enumerate(m for m in z.infolist() if not m.is_dir()):
+                infos = [m for m in z.infolist()
+                         if not m.is_dir() and not _is_mac_litter(_safe_name(m.filename, archive))]
+                for i, info in enumerate(infos):
                     _write(partial, _safe_name(info.filename, archive), z.open(info))
                     _tick(progress, i + 1, len(files))
         else:
             with tarfile.open(archive) as t:
                 i = 0
                 for m in t.getmembers():
-                    if m.isfile():
+                    if m.isfile() and not _is_mac_litter(_safe_name(m.name, archive)):
                         i += 1
                         _write(partial, _safe_name(m.name, archive), t.extractfile(m))
                         _tick(progress, i, len(files))
@@ -113,14 +116,47 @@ def unpack(archive: str | os.PathLike,
         os.replace(partial, dest)
         _remove_older(dest, os.path.abspath(archive))
     except (zipfile.BadZipFile, tarfile.TarError, EOFError) as e:
-        shutil.rmtree(partial, ignore_errors=True)
         raise DataError(f"cannot unpack the archive {archive}: {e}") from None
     except OSError as e:
-        shutil.rmtree(partial, ignore_errors=True)
         raise DataError(f"cannot unpack {archive} into {dest.parent}: {e.strerror or e}; "
                         f"free some space there or set WORKBENCH_CACHE to another "
                         f"folder") from None
+    finally:  # also on Ctrl+C (KeyboardInterrupt) or a cancelled scan: no half copy stays
+        shutil.rmtree(partial, ignore_errors=True)
     return str(dest), f"unpacked {archive} ({len(files):,} files) into {dest}"
+
+
+def _is_mac_litter(name: str) -> bool:
+    """``__MACOSX/...`` and AppleDouble ``._photo.jpg`` members of a zip made on a Mac:
+    resource forks, not images, and never part of the dataset."""
+    parts = PurePosixPath(name).parts
+    return (any(p.lower() == "__macosx" for p in parts)
+            or bool(parts and parts[-1].startswith("._")))
+
+
+def _remove_stale(folder: Path) -> None:
+    """Delete the ``*.partial-PID`` folders of unpacks whose process is gone (killed, or
+    the machine switched off, mid-unpack)."""
+    try:
+        others = list(folder.glob("*.partial-*"))
+    except OSError:
+        return
+    for other in others:
+        pid = other.name.rsplit(".partial-", 1)[-1]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            shutil.rmtree(other, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    if os.name == "nt":  # os.kill(pid, 0) would send Ctrl+C there: leave the folder be
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # another user's process, or cannot tell: leave its folder alone
+    return True
 
 
 def _remove_older(dest: Path, archive: str) -> None:

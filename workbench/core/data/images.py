@@ -161,9 +161,10 @@ def images_in_folder(folder: str | os.PathLike) -> list[str]:
 
 def is_hidden(name: str | os.PathLike) -> bool:
     """Whether a file or folder name is one a scan ignores: dotfiles (``.DS_Store``,
-    ``._photo.jpg`` from macOS), ``Thumbs.db`` and ``desktop.ini`` from Windows."""
+    ``._photo.jpg`` from macOS), the ``__MACOSX`` folder of a zip made on a Mac,
+    ``Thumbs.db`` and ``desktop.ini`` from Windows."""
     base = os.path.basename(os.fspath(name).rstrip("/\\"))
-    return base.startswith(".") or base.lower() in ("thumbs.db", "desktop.ini")
+    return base.startswith(".") or base.lower() in ("thumbs.db", "desktop.ini", "__macosx")
 
 
 def load_image(path: str | os.PathLike, channels: int,

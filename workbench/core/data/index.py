@@ -17,7 +17,7 @@ from workbench.core.data.images import ACCEPTED_EXTENSIONS, load_image
 from workbench.core.data.layouts import SPLIT_FOLDERS
 from workbench.core.errors import DataError, ImageDecodeError, WorkbenchError
 
-_SPLIT_NAMES = {"train", "test", "val", "valid", "validation"}
+_SPLIT_NAMES = {n for names in SPLIT_FOLDERS.values() for n in names}
 
 
 class ScanCancelled(WorkbenchError):

@@ -4,7 +4,9 @@ metadata files, and class names that look like split names.
 
 - :func:`find_splits`: ``train/`` (or ``training/``) with ``val/``, ``valid/``,
   ``validation/`` and/or ``test/``, ``testing/`` beside it, any case, each holding the
-  class folders (or a metadata file).
+  class folders (or a metadata file). Kaggle's names (``training_set/``, ``test_set/``,
+  ``train_data/``, ``trainset/``...) are parts too, and a part holding only a folder of
+  its own name (``training_set/training_set/cat/...``) is read in that folder.
 - :func:`unwrap`: a folder whose only entry is another folder that holds folders (and no
   images) is a wrapper (``my_data/my_data/train/...``): the scan goes down into it.
 - :func:`find_metadata` / :func:`read_metadata`: a ``metadata.csv`` or ``metadata.jsonl``
@@ -23,11 +25,17 @@ from workbench.core.data.images import is_hidden, is_image_file
 from workbench.core.errors import DataError
 
 #: Accepted names of each split's folder (any case), in order of preference.
-SPLIT_FOLDERS = {"train": ("train", "training"), "val": ("val", "valid", "validation"),
-                 "test": ("test", "testing")}
+SPLIT_FOLDERS = {
+    "train": ("train", "training", "training_set", "train_set", "train_data",
+              "training_data", "trainset", "trainingset"),
+    "val": ("val", "valid", "validation", "validation_set", "val_set", "valid_set",
+            "val_data", "validation_data", "valset", "validset"),
+    "test": ("test", "testing", "test_set", "testing_set", "test_data", "testing_data",
+             "testset"),
+}
 #: Class names that are more likely a dataset's parts than its classes.
-SPLIT_LIKE_NAMES = frozenset({"train", "training", "test", "testing", "val", "valid",
-                              "validation", "eval", "images", "data", "dataset"})
+SPLIT_LIKE_NAMES = frozenset({n for names in SPLIT_FOLDERS.values() for n in names}
+                             | {"eval", "images", "data", "dataset"})
 METADATA_FILES = ("metadata.csv", "metadata.jsonl")
 #: Label columns tried in a metadata file, in order; else its only other column.
 LABEL_COLUMNS = ("label", "labels", "class", "category", "target")
@@ -56,11 +64,23 @@ def find_splits(root: str) -> dict[str, str | None] | None:
     found: dict[str, str | None] = {}
     for split, names in SPLIT_FOLDERS.items():
         name = next((by_lower[n] for n in names if n in by_lower), None)
-        path = os.path.join(root, name) if name else None
+        path = _own_wrapper(os.path.join(root, name)) if name else None
         found[split] = path if path and _holds_dataset(path) else None
     if found["train"] is None or (found["val"] is None and found["test"] is None):
         return None
     return found
+
+
+def _own_wrapper(folder: str) -> str:
+    """``folder``, or the folder of its own name that is all it holds (Kaggle's
+    ``training_set/training_set/``) when that one holds folders."""
+    dirs, files = _entries(folder)
+    if len(dirs) == 1 and dirs[0].lower() == os.path.basename(folder).lower() \
+            and not any(is_image_file(f) or f in METADATA_FILES for f in files):
+        inner = os.path.join(folder, dirs[0])
+        if _entries(inner)[0]:
+            return inner
+    return folder
 
 
 def _holds_dataset(folder: str) -> bool:

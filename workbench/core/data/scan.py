@@ -8,7 +8,9 @@ Layouts recognised (:mod:`.layouts`):
     trained here labels its outputs like one trained with plain PyTorch.
 ``train_val``, ``train_test``, ``train_val_test``
     ``root/train/<class>/...`` (or ``training/``) with ``val/`` (``valid/``,
-    ``validation/``) and/or ``test/`` (``testing/``) beside it, any case: the classes
+    ``validation/``) and/or ``test/`` (``testing/``) beside it, any case, or Kaggle's
+    ``training_set/`` and ``test_set/`` (``train_data/``, ``trainset/``...; a part that
+    holds only a folder of its own name is read in that folder): the classes
     come from ``train/``; the other parts are labelled by the same class list. ``val/`` is
     used for validation instead of a random split; without it validation is held out of
     train (seeded, stratified); ``test/`` is never trained on.
@@ -17,8 +19,8 @@ Hugging Face ``imagefolder`` metadata
     or in each part's folder gives the labels; classes are the sorted labels, as
     ImageFolder would order folders of those names.
 ``csv``
-    A ``.csv`` file of ``path,label`` rows (see :mod:`.csvdata`): ``scan_folder`` accepts
-    it wherever a folder is accepted.
+    A ``.csv`` (or ``.tsv``) file of ``path,label`` rows (see :mod:`.csvdata`):
+    ``scan_folder`` accepts it wherever a folder is accepted.
 
 A ``.zip`` or ``.tar(.gz)`` of such a folder is unpacked once into the cache and scanned
 there (:mod:`.archives`); a wrapper folder (``my_data/my_data/train/...``) is followed;
@@ -39,7 +41,7 @@ from __future__ import annotations
 import os
 from typing import Callable
 
-from workbench.core.data.archives import is_archive, unpack
+from workbench.core.data.archives import SUFFIXES, is_archive, unpack
 from workbench.core.data.csvdata import scan_csv
 from workbench.core.data.images import is_hidden, is_image_file, unsupported_reason
 from workbench.core.data.index import DatasetIndex, ScanCancelled, Unreadable, verify_samples
@@ -49,6 +51,8 @@ from workbench.core.errors import DataError
 
 #: Accepted names of the validation folder next to ``train/``, in order of preference.
 VAL_FOLDER_NAMES = SPLIT_FOLDERS["val"]
+#: File name endings read as a CSV dataset file (:mod:`.csvdata`).
+CSV_SUFFIXES = (".csv", ".tsv")
 
 
 def scan_folder(root: str | os.PathLike, verify: bool = False,
@@ -82,14 +86,17 @@ def scan_folder(root: str | os.PathLike, verify: bool = False,
     """
     root = os.path.expanduser(os.fspath(root))
     if not os.path.exists(root):
-        what = "file" if root.lower().endswith(".csv") else "folder"
-        raise DataError(f"dataset {what} {root} does not exist: choose a folder with one "
-                        f"sub-folder of images per class, or a .csv file of path,label rows")
+        lower = root.lower()
+        what = (" file" if lower.endswith(CSV_SUFFIXES) else "" if lower.endswith(SUFFIXES)
+                else " folder")
+        raise DataError(f"dataset{what} {root} does not exist: choose a folder with one "
+                        f"sub-folder of images per class, a .csv file of path,label rows "
+                        f"or an archive (.zip, .tar.gz) of such a folder")
     notes: list[str] = []
     if is_archive(root):
         root, note = unpack(root, progress)
         notes.append(note)
-    elif os.path.isfile(root) and root.lower().endswith(".csv"):
+    elif os.path.isfile(root) and root.lower().endswith(CSV_SUFFIXES):
         return scan_csv(root, verify=verify, progress=progress, is_cancelled=is_cancelled)
     elif not os.path.isdir(root):
         raise DataError(f"{root} is a file, not a folder: choose the folder that holds one "

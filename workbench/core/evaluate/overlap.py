@@ -24,7 +24,7 @@ def _dataset_root(folder: str) -> str | None:
     from workbench.core.data.layouts import unwrap
 
     folder = os.path.expanduser(folder)
-    if folder.lower().endswith(".csv") and os.path.isfile(folder):
+    if folder.lower().endswith((".csv", ".tsv")) and os.path.isfile(folder):
         return os.path.dirname(os.path.abspath(folder))
     if not os.path.isdir(folder):
         return None

@@ -121,7 +121,7 @@ def dataset_name(folder: str) -> str:
     folder is generic (``mnist/train`` -> ``mnist``); a CSV file's name without ``.csv``.
     Also the first part of a run's suggested name (:mod:`workbench.core.runs.names`)."""
     parts = [p for p in str(folder).replace("\\", "/").split("/") if p]
-    if parts and parts[-1].lower().endswith(".csv"):
+    if parts and parts[-1].lower().endswith((".csv", ".tsv")):
         parts[-1] = parts[-1][:-4]
     while len(parts) > 1 and parts[-1].lower() in _GENERIC_FOLDERS:
         parts.pop()
