@@ -355,7 +355,8 @@ class MainWindow(UrlDropTarget, QMainWindow):
         # The tabs hear the scan from self.current as this does: only the status is ours.
         self._update_title()
         total = sum(index.counts().values())
-        self.statusBar().showMessage(f"Dataset {index.root}: {index.num_classes} classes, "
+        n = index.num_classes
+        self.statusBar().showMessage(f"Dataset {index.root}: {n} class{'es' if n != 1 else ''}, "
                                      f"{total} images, {len(index.unreadable)} unreadable")
 
     @Slot(str)
@@ -413,7 +414,7 @@ class MainWindow(UrlDropTarget, QMainWindow):
         if not paths:
             return False
         if len(paths) == 1 and (os.path.isdir(paths[0]) or  # a CSV dataset, an archive
-                                paths[0].lower().endswith((".csv", *ARCHIVE_SUFFIXES))):
+                                paths[0].lower().endswith((".csv", ".tsv", *ARCHIVE_SUFFIXES))):
             self.load_folder(paths[0])
         else:
             self.tabs.setCurrentWidget(self.predict_panel)

@@ -33,7 +33,8 @@ from workbench.qt.panels.data.exclusions import ExclusionNotice
 from workbench.qt.panels.data.settings import DataSettings
 from workbench.qt.panels.data.health.view import HealthView
 from workbench.qt.panels.data.marks import ExcludedMarks
-from workbench.qt.panels.data.stats import ready_text, split_counts, total_text
+from workbench.qt.panels.data.stats import (blocked_text, counted, ready_text, split_counts,
+                                             total_text)
 from workbench.qt.panels.data.jobs import list_dataset, verify_dataset
 from workbench.qt.panels.data.thumbs import ClassImages
 from workbench.qt.panels.data.chart import ClassBarChart
@@ -237,7 +238,7 @@ class DataPanel(QWidget):
         start = os.path.dirname(self.folder_edit.text()) or os.path.expanduser("~")
         path, _ = QFileDialog.getOpenFileName(
             self, "Open a CSV dataset or an archive of a dataset folder", start,
-            "Datasets (*.csv *.zip *.tar *.tar.gz *.tgz *.tar.bz2 *.tar.xz);;All files (*)")
+            "Datasets (*.csv *.tsv *.zip *.tar *.tar.gz *.tgz *.tar.bz2 *.tar.xz);;All files (*)")
         if path:
             self.load_folder(path)
 
@@ -296,7 +297,7 @@ class DataPanel(QWidget):
         self.loader.clear_cache()  # a rescan may follow edits of the files
         self._show_index(index)
         n = len(index.samples) + len(index.val_samples or [])
-        self.message.show_message(f"{index.num_classes} classes, {n:,} images listed; "
+        self.message.show_message(f"{counted(index.num_classes, 'class')}, {n:,} images listed; "
                                   f"checking that every image can be read…")
         self.progress.setRange(0, max(n, 1))
         self.progress.setValue(0)
@@ -314,7 +315,8 @@ class DataPanel(QWidget):
             index.check_trainable()
         except DataError as e:
             self.trainable = False
-            self.message.show_message(f"This folder cannot be trained on yet: {e}", "warning")
+            self.message.show_message(blocked_text(index, e, self.experiment.data.folder),
+                                      "warning")
         else:
             self.trainable = True
             self.message.show_message(*ready_text(index, self.current.experiment.data))

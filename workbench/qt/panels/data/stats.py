@@ -25,6 +25,25 @@ def split_counts(index: Any, data: Any) -> tuple[list, dict[str, int], dict[str,
     return use.train, train_counts, val_counts
 
 
+def counted(n: int, word: str) -> str:
+    """``"1 class"``, ``"2 classes"``, ``"1,024 images"``."""
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}{'es' if word.endswith('s') else 's'}"
+
+
+def blocked_text(index: Any, error: Exception, chosen: str = "") -> str:
+    """The Data tab's message when ``index`` cannot be trained on (``error`` says why),
+    with the scan's warnings and notes, which often say the fix (a dataset part taken for
+    a class, a header read as a row). ``chosen``: the path opened (a folder, else a CSV
+    file or an archive: "This dataset")."""
+    import os
+
+    what = "folder" if not chosen or os.path.isdir(chosen) else "dataset"
+    text = f"This {what} cannot be trained on yet: {error}"
+    text += "".join(f" Warning: {w}." for w in getattr(index, "warnings", []) or [])
+    text += "".join(f" Note: {n}." for n in getattr(index, "notes", []) or [])
+    return text
+
+
 def ready_text(index: Any, data: Any = None) -> tuple[str, str]:
     """The Data tab's message once a dataset is scanned and trainable, and its level: the
     counts, unreadable files, what the scan did or suspects (a wrapper followed, an
@@ -32,7 +51,7 @@ def ready_text(index: Any, data: Any = None) -> tuple[str, str]:
     ``data``, the classes its split holds no image of out for validation (a class of one
     image), as ``train`` and ``check`` say."""
     total = sum(index.counts().values())
-    text = f"Ready: {index.num_classes} classes, {total:,} images."
+    text = f"Ready: {counted(index.num_classes, 'class')}, {counted(total, 'image')}."
     if index.unreadable:
         n = len(index.unreadable)
         text += (f" {n} file{'s' if n != 1 else ''} cannot be read and will be skipped "
@@ -54,7 +73,8 @@ def total_text(index: Any, data: Any) -> str:
     if index is None:
         return ""
     counts = index.counts()
-    text = f"Total: {sum(counts.values()):,} images in {index.num_classes} classes"
+    text = (f"Total: {counted(sum(counts.values()), 'image')} in "
+            f"{counted(index.num_classes, 'class')}")
     parts = {k: n for k, n in index.split_counts().items() if n is not None}
     if len(parts) > 1:  # the folder's own parts: train/ with val/ and/or test/
         text += " (" + ", ".join(f"{n:,} in {k}/" for k, n in parts.items()) + ")"
