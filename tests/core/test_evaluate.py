@@ -49,15 +49,23 @@ def test_per_class_metrics_by_hand_with_zero_divisions_as_zero():
     # Never predicted: precision 0/0 -> 0.0; recall 0/3.
     assert (by["c"]["precision"], by["c"]["recall"], by["c"]["f1"], by["c"]["support"]) == \
         (0.0, 0.0, 0.0, 3)
-    # No images: recall 0/0 -> 0.0, support 0.
-    assert (by["d"]["precision"], by["d"]["recall"], by["d"]["support"]) == (0.0, 0.0, 0)
+    # No images: recall and F1 not measured (None, not a 0 that reads as a failure);
+    # precision is measured (predicted once, wrongly: 0/1).
+    assert (by["d"]["precision"], by["d"]["recall"], by["d"]["f1"], by["d"]["support"]) == \
+        (0.0, None, None, 0)
     assert [r["support"] for r in rows] == [3, 2, 3, 0]
+    # Neither images nor predictions: nothing is measured.
+    empty = per_class_metrics(np.array([[1, 0], [0, 0]]), ["a", "b"])[1]
+    assert (empty["precision"], empty["recall"], empty["f1"]) == (None, None, None)
 
 
 def test_macro_average_and_normalised_confusion():
     macro = macro_average(np.array(CONFUSION))
     assert macro["precision"] == pytest.approx((2 / 3 + 1 / 4 + 0 + 0) / 4)
-    assert macro["recall"] == pytest.approx((2 / 3 + 1 / 2 + 0 + 0) / 4)
+    # Recall and F1 average the three classes with images ("d" has none), unlike
+    # scikit-learn's default, which would count d as 0 and divide by 4.
+    assert macro["recall"] == pytest.approx((2 / 3 + 1 / 2 + 0) / 3)
+    assert macro["f1"] == pytest.approx((2 / 3 + 1 / 3 + 0) / 3)
     n = normalized_confusion(np.array(CONFUSION))
     assert n[2].tolist() == pytest.approx([0, 2 / 3, 0, 1 / 3])
     assert n[3].tolist() == [0, 0, 0, 0]  # no support: zeros, not NaN
@@ -180,6 +188,28 @@ def test_folder_with_a_subset_of_classes_maps_them_by_name(trained, tmp_path):
     support = {row["class"]: row["support"] for row in r.per_class()}
     assert support == {"blue": 3, "green": 0, "red": 3}
     assert r.confusion[1].tolist() == [0, 0, 0]
+    # green is not measured, not failed: "—" in the report, null in JSON, and a note.
+    assert any("has no images of green: its recall is not measured" in n for n in r.notes)
+    green = next(line for line in r.to_text().splitlines() if line.startswith("green"))
+    assert green.split()[2:4] == ["\u2014", "\u2014"] and green.split()[-1] == "0"
+    assert "0.000" not in green.split()[2:4]
+    data = r.to_dict()
+    row = next(c for c in data["per_class"] if c["class"] == "green")
+    assert row["recall"] is None and row["f1"] is None
+    measured = [c["recall"] for c in data["per_class"] if c["support"]]
+    assert data["macro_average"]["recall"] == pytest.approx(sum(measured) / 2)
+
+
+def test_cli_prints_a_note_for_a_class_the_test_part_lacks(trained, capsys, tmp_path):
+    bundle, _ = trained
+    root = tmp_path / "split"
+    make_image_folder(root / "train", classes=("red", "blue", "green"), per_class=2)
+    make_image_folder(root / "test", classes=("red", "blue"), per_class=2)
+    code, out, err = run(capsys, "evaluate", str(bundle), str(root), "--split", "test")
+    assert code == 0
+    assert "note: test/ has no images of green: its recall is not measured" in err
+    green = next(line for line in out.splitlines() if line.startswith("green"))
+    assert "\u2014" in green and "0.000  0.000" not in green
 
 
 def test_a_class_the_model_does_not_know_is_a_clear_error(trained, tmp_path):

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from workbench.core.evaluate import metrics
+from workbench.core.evaluate.report import absent_class_notes
 from workbench.core.bundle import Bundle
 from workbench.core.errors import DataError, SpecError, WorkbenchError
 
@@ -123,7 +124,8 @@ class EvaluationResult:
 
     def per_class(self) -> list[dict]:
         """Precision, recall, F1 and support per class (see
-        :func:`~.metrics.per_class_metrics`; 0/0 counts as 0.0)."""
+        :func:`~.metrics.per_class_metrics`: 0/0 counts as 0.0, except a class with no
+        images, whose recall and F1 are None)."""
         return metrics.per_class_metrics(self.confusion, self.classes)
 
     def macro_average(self) -> dict:
@@ -437,8 +439,10 @@ def evaluate(bundle: Bundle | str | os.PathLike, folder: str | os.PathLike | Non
         path, reason = unreadable[0]
         raise DataError(f"none of the {total} images of {source} could be read (the first, "
                         f"{path}: {reason}); check the dataset with: workbench scan {source}")
-    return EvaluationResult(
+    result = EvaluationResult(
         classes=list(b.classes), paths=paths, y_true=np.asarray(labels, dtype=np.int64),
         probs=np.concatenate(probs), losses=np.concatenate(losses).astype(np.float64),
         top_k=min(top_k, k), unreadable=unreadable, source=str(source), split=split,
         bundle_path=b.path, notes=notes)
+    result.notes += absent_class_notes(result)  # a class with no images: recall unmeasured
+    return result

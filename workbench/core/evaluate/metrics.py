@@ -7,7 +7,10 @@ follow from it. Conventions used throughout:
 - A ratio whose denominator is 0 (the precision of a class never predicted, the recall of
   a class with no images) is defined as ``0.0``, as scikit-learn does with
   ``zero_division=0``: a number a table can sort and a JSON file can hold, where NaN could
-  not. ``support`` tells the reader when such a 0 means "no evidence" rather than "wrong".
+  not. The exception is a class with no images (support 0), e.g. one a ``test/`` part
+  lacks: nothing measured its recall, so its recall and F1 are ``None`` (shown as "—",
+  JSON ``null``) rather than a 0 that reads as a failure, and the macro recall and F1
+  average the classes with images only (scikit-learn would count such a class as 0).
 - No input means a score of ``0.0`` (nothing was shown to be right).
 """
 
@@ -84,8 +87,9 @@ def per_class_metrics(confusion: np.ndarray,
     list of dict
         One ``{"class", "precision", "recall", "f1", "support"}`` per class, in class
         order. ``support`` is the number of images of the class. 0/0 is 0.0 (see the
-        module docstring): precision of a class never predicted, recall of a class with
-        no support, F1 when precision and recall are both 0.
+        module docstring): precision of a class never predicted, F1 when precision and
+        recall are both 0. A class with no support has recall and F1 ``None`` (not
+        measured), and precision ``None`` too when it was never predicted either.
     """
     m = np.asarray(confusion, dtype=np.int64)
     k = m.shape[0]
@@ -97,24 +101,28 @@ def per_class_metrics(confusion: np.ndarray,
     rows = []
     for i in range(k):
         tp = int(m[i, i])
-        precision = _ratio(tp, predicted[i])
-        recall = _ratio(tp, support[i])
-        f1 = _ratio(2 * precision * recall, precision + recall)
+        precision = _ratio(tp, predicted[i]) if support[i] or predicted[i] else None
+        recall = f1 = None
+        if support[i]:
+            recall = _ratio(tp, support[i])
+            f1 = _ratio(2 * precision * recall, precision + recall)
         rows.append({"class": names[i], "precision": precision, "recall": recall,
                      "f1": f1, "support": int(support[i])})
     return rows
 
 
 def macro_average(confusion: np.ndarray) -> dict:
-    """Unweighted mean of precision, recall and F1 over the classes that occur, i.e. have
-    support or were predicted at least once (a class absent from both would only drag the
-    mean towards 0 without evidence either way)."""
-    m = np.asarray(confusion, dtype=np.int64)
-    seen = (m.sum(axis=0) + m.sum(axis=1)) > 0
-    rows = [r for r, s in zip(per_class_metrics(m), seen) if s]
-    if not rows:
-        return {"precision": 0.0, "recall": 0.0, "f1": 0.0}
-    return {key: float(np.mean([r[key] for r in rows])) for key in ("precision", "recall", "f1")}
+    """Unweighted mean of precision, recall and F1 over the classes where each is
+    measured: precision over the classes that have support or were predicted at least
+    once, recall and F1 over the classes with support (a class with no images has no
+    recall; scikit-learn's default would count it as 0 and drag the mean down without
+    evidence). 0.0 where no class counts."""
+    rows = per_class_metrics(np.asarray(confusion, dtype=np.int64))
+    out = {}
+    for key in ("precision", "recall", "f1"):
+        values = [r[key] for r in rows if r[key] is not None]
+        out[key] = float(np.mean(values)) if values else 0.0
+    return out
 
 
 def top_k_accuracy(probs: np.ndarray, y_true: Sequence[int], k: int) -> float:

@@ -14,8 +14,31 @@ if TYPE_CHECKING:
 MAX_TEXT_MATRIX = 20
 
 
+#: What the tables show for a number that was not measured (the recall of a class with no
+#: images): a 0 there would read as a model that failed on the class.
+NOT_MEASURED = "\u2014"
+
+
 def _pct(v: float) -> str:
     return f"{100 * v:.1f}%"
+
+
+def _cell(v: float | None, width: int) -> str:
+    return f"{NOT_MEASURED:>{width}s}" if v is None else f"{v:{width}.3f}"
+
+
+def absent_class_notes(r: "EvaluationResult") -> list[str]:
+    """A note naming the model's classes the evaluated images hold none of (support 0):
+    their recall is not measured, and the macro recall and F1 leave them out."""
+    absent = [row["class"] for row in r.per_class() if row["support"] == 0]
+    if not absent:
+        return []
+    where = {"test": "test/", "val": "the validation split"}.get(r.split, r.source or
+                                                                  "the evaluated data")
+    names = ", ".join(str(c) for c in absent[:5]) + (" ..." if len(absent) > 5 else "")
+    its = "its" if len(absent) == 1 else "their"
+    return [f"{where} has no images of {names}: {its} recall is not measured (shown as "
+            f"{NOT_MEASURED}), and the macro recall and F1 average the other classes"]
 
 
 def _top_k(r: "EvaluationResult") -> str:
@@ -50,8 +73,8 @@ def format_report(r: "EvaluationResult") -> str:
     width = max([len("macro average")] + [len(c) for c in r.classes])
     lines.append(f"{'class':{width}s}  precision  recall     f1  support")
     for row in r.per_class():
-        lines.append(f"{row['class']:{width}s}  {row['precision']:9.3f}  {row['recall']:6.3f}  "
-                     f"{row['f1']:5.3f}  {row['support']:7d}")
+        lines.append(f"{row['class']:{width}s}  {_cell(row['precision'], 9)}  "
+                     f"{_cell(row['recall'], 6)}  {_cell(row['f1'], 5)}  {row['support']:7d}")
     macro = r.macro_average()
     lines.append(f"{'macro average':{width}s}  {macro['precision']:9.3f}  "
                  f"{macro['recall']:6.3f}  {macro['f1']:5.3f}  {r.num_images:7d}")
@@ -87,8 +110,8 @@ def _csv(rows) -> str:
     return buf.getvalue()
 
 
-def _num(v: float) -> str:
-    return f"{v:.6g}"
+def _num(v: float | None) -> str:
+    return "" if v is None else f"{v:.6g}"
 
 
 def per_class_csv_text(r: "EvaluationResult") -> str:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QTableView, QTabl
 
 import pyqtgraph as pg  # after PySide6 (see workbench.qt)
 
+from workbench.core.evaluate.report import NOT_MEASURED
 from workbench.qt.keyboard import tab_leaves
 from workbench.qt.plots import style as plots_style  # noqa: F401  (white background, like the other plots)
 from workbench.qt.plots.header import add_header
@@ -56,6 +57,11 @@ class PerClassModel(QAbstractTableModel):
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return _HEADERS[PER_CLASS_COLUMNS[section]]
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole \
+                and PER_CLASS_COLUMNS[section] in ("recall", "f1"):
+            return (f"{NOT_MEASURED} for a class with no images (support 0): not measured. "
+                    f"The macro average leaves such classes out of recall and F1 "
+                    f"(scikit-learn's default would count them as 0).")
         return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex,
@@ -67,13 +73,29 @@ class PerClassModel(QAbstractTableModel):
         if role == SORT_ROLE:
             return value
         if role == Qt.ItemDataRole.DisplayRole:
+            if value is None:
+                return NOT_MEASURED
             return f"{value:.3f}" if isinstance(value, float) else str(value)
         if role == Qt.ItemDataRole.TextAlignmentRole and key != "class":
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole and key != "class" and \
                 self.rows[index.row()]["support"] == 0:
-            return "No image of this class in the evaluated data: 0 here means no evidence."
+            return (f"No image of this class in the evaluated data: its recall and F1 are "
+                    f"not measured ({NOT_MEASURED}) and the macro average leaves them out.")
         return None
+
+
+class _UnmeasuredLast(QSortFilterProxyModel):
+    """Sorts by :data:`SORT_ROLE`, a value that was not measured (``None``: the recall of a
+    class with no images) last in either order, apart from the measured ones."""
+
+    def lessThan(self, left: QModelIndex | QPersistentModelIndex,  # noqa: N802
+                 right: QModelIndex | QPersistentModelIndex) -> bool:
+        a, b = left.data(SORT_ROLE), right.data(SORT_ROLE)
+        if a is None or b is None:
+            descending = self.sortOrder() == Qt.SortOrder.DescendingOrder
+            return a is not b and (a is None) == descending
+        return super().lessThan(left, right)
 
 
 class PerClassTable(QTableView):
@@ -83,7 +105,7 @@ class PerClassTable(QTableView):
         super().__init__(parent)
         tab_leaves(self)
         self.source = PerClassModel(self)
-        self.proxy = QSortFilterProxyModel(self)
+        self.proxy = _UnmeasuredLast(self)
         self.proxy.setSourceModel(self.source)
         self.proxy.setSortRole(SORT_ROLE)
         self.setModel(self.proxy)
