@@ -82,6 +82,22 @@ def test_class_folders_named_like_parts_give_a_warning(tmp_path, capsys):
     assert scan_folder(clean).warnings == []
 
 
+def test_class_names_differing_only_in_case_give_a_warning(tmp_path, capsys):
+    root = tmp_path / "cased"
+    _imgs(root, "cat", 2)
+    _imgs(root, "dog", 2)
+    _imgs(root, "Dog", 2)
+    if len(os.listdir(root)) < 3:
+        pytest.skip("the file system does not tell names apart by case")
+    expected = "classes 'Dog' and 'dog' differ only in case: merge them if they are the same class"
+    assert scan_folder(root).warnings == [expected]
+    code, _, err = run_cli(capsys, "scan", root)
+    assert code == 0 and f"warning: {expected}" in err
+    rows = tmp_path / "labels.csv"  # labels in a .csv file, whatever the file system
+    rows.write_text("".join(f"{root / c / f'{c}_000.png'},{c}\n" for c in ("cat", "dog", "Dog")))
+    assert scan_folder(rows).warnings == [expected]
+
+
 def test_hugging_face_metadata_files(tmp_path):
     root = tmp_path / "hf"
     (root / "train").mkdir(parents=True)

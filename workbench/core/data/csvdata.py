@@ -28,6 +28,7 @@ from typing import Callable
 
 from workbench.core.data.images import is_image_file
 from workbench.core.data.index import DatasetIndex, ScanCancelled, Unreadable, verify_samples
+from workbench.core.data.layouts import case_clash_warnings
 from workbench.core.errors import DataError
 
 _PATH_HEADERS = ("path", "file", "filename", "file_name", "filepath", "file_path", "image",
@@ -107,6 +108,7 @@ def scan_csv(path: str | os.PathLike, verify: bool = False,
             progress(done, total)
     if rows and not samples and all(u.reason == "file not found" for u in unreadable):
         warnings += _missing_hints(rows, base)
+    warnings += case_clash_warnings(labels)
     index = DatasetIndex(path, labels, samples, unreadable, source="csv", warnings=warnings)
     if verify:
         verify_samples(index, progress, is_cancelled)

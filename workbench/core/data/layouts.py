@@ -13,6 +13,8 @@ metadata files, and class names that look like split names.
   with ``file_name`` and a label column, as ``load_dataset("imagefolder")`` reads it.
 - :func:`split_name_warning`: class folders named like splits in a layout that is not
   recognised (``train/`` with ``eval/`` beside it, say): the likely mistake, said.
+- :func:`case_clash_warnings`: class names that differ only in case (``Dog/`` and
+  ``dog/``) are separate classes; likely one class spelled twice, said.
 """
 
 from __future__ import annotations
@@ -188,3 +190,19 @@ def split_name_warning(classes: list[str], recognised: bool) -> str | None:
             f"a model trained on them would learn to tell the parts apart. Put the class "
             f"folders inside train/ (with val/ or test/ beside it), or choose the folder "
             f"that holds the classes")
+
+
+def case_clash_warnings(classes: list[str]) -> list[str]:
+    """One warning per group of class names that differ only in case (``Dog`` and
+    ``dog``): they are separate classes, though most likely one class spelled two ways."""
+    groups: dict[str, list[str]] = {}
+    for c in classes:
+        groups.setdefault(str(c).casefold(), []).append(str(c))
+    out = []
+    for names in groups.values():
+        if len(names) > 1:
+            quoted = [repr(n) for n in names]
+            listed = ", ".join(quoted[:-1]) + " and " + quoted[-1]
+            out.append(f"classes {listed} differ only in case: merge them if they are the "
+                       f"same class")
+    return out
