@@ -40,6 +40,11 @@ def test_the_report_is_one_html_file_with_everything_embedded(capsys, tmp_path):
     # The saved model's own figures, as the Runs tab shows them, and how it was validated.
     assert re.search(r"The saved model holds epoch 2: validation accuracy \d+\.\d\d%", text)
     assert "validation share 0.2 (seed 0)" in text
+    # The accuracy curve's axis is in % like the text, not in fractions.
+    acc = re.search(r'<svg[^>]*aria-label="Accuracy[^"]*".*?</svg>', text).group(0)
+    ticks = re.findall(r'<text x="4" y="[\d.]+">([^<]+)</text>', acc)
+    assert len(ticks) == 3 and all(t.endswith("%") for t in ticks), ticks
+    assert all(0 <= float(t[:-1]) <= 100 for t in ticks) and float(ticks[-1][:-1]) > 1
 
 
 def test_a_dataset_with_its_own_val_folder_is_reported_as_such(capsys, tmp_path):

@@ -57,17 +57,18 @@ _SERIES = (("training", "#1f77b4"), ("validation", "#ff7f0e"))
 
 
 def curve_svg(history: list[dict[str, Any]], keys: tuple[str, str], title: str,
-              width: int = 460, height: int = 240) -> str:
+              width: int = 460, height: int = 240, percent: bool = False) -> str:
     """An inline SVG line chart of two history series (training and validation), its
-    legend in the title row above the plot area."""
+    legend in the title row above the plot area; ``percent``: the values are fractions,
+    labelled on the axis as percentages (as the report's text gives accuracies)."""
     series = [[(m["epoch"], m[k]) for m in history if m.get(k) is not None] for k in keys]
     points = [p for s in series for p in s]
     if not points:
         return f"<p>No {title.lower()} recorded.</p>"
     x0, x1 = min(p[0] for p in points), max(p[0] for p in points)
     y0, y1 = min(p[1] for p in points), max(p[1] for p in points)
-    if y1 == y0:
-        y1 = y0 + 1.0
+    if y1 == y0:  # a flat line: give the axis a span (within 0..100% for percentages)
+        y0, y1 = (y0 - 0.1, y0) if percent and y0 > 0.5 else (y0, y0 + (0.1 if percent else 1))
     left, right, top, bottom = 50, 10, 24, 30
 
     def xy(x: float, y: float) -> str:
@@ -83,7 +84,8 @@ def curve_svg(history: list[dict[str, Any]], keys: tuple[str, str], title: str,
     for frac in (0.0, 0.5, 1.0):
         y = y0 + frac * (y1 - y0)
         py = xy(x0, y).split(",")[1]
-        parts.append(f'<text x="4" y="{py}">{y:.3g}</text>')
+        parts.append(f'<text x="4" y="{py}">{f"{100 * y:.3g}%" if percent else f"{y:.3g}"}'
+                     f'</text>')
     parts.append(f'<text x="{left}" y="{height - 8}">epoch {x0}</text>'
                  f'<text x="{width - 70}" y="{height - 8}">epoch {x1}</text>')
     # The legend sits in the title row, right-aligned above the plot: never on a curve.
@@ -141,6 +143,7 @@ def _thumb(path: str) -> str:
 
 def _evaluation(run_dir: Path, data: str | None, notes: list[str]) -> str:
     from workbench.core.evaluate.evaluation import evaluate
+    from workbench.core.evaluate.report import NOT_MEASURED
     from workbench.core.runs.tensorboard import confusion_image
 
     bundle = run_dir / "bundle.pt"
@@ -161,8 +164,9 @@ def _evaluation(run_dir: Path, data: str | None, notes: list[str]) -> str:
            f'the images of its row given its column, shaded by its share of the row (the '
            f'diagonal is the correct predictions).</figcaption></figure>',
            "<h3>Per class</h3>",
-           _table([[c["class"], f"{c['precision']:.3f}", f"{c['recall']:.3f}",
-                    f"{c['f1']:.3f}", c["support"]] for c in r.per_class()],
+           _table([[c["class"]] + [NOT_MEASURED if c[k] is None else f"{c[k]:.3f}"
+                                   for k in ("precision", "recall", "f1")] + [c["support"]]
+                   for c in r.per_class()],
                   ["class", "precision", "recall", "F1", "support"], {1, 2, 3, 4}),
            "<h3>Largest losses</h3><div class=\"thumbs\">"]
     for wrong in r.worst(WORST_SHOWN):
@@ -294,7 +298,7 @@ def build_report(run_dir: str | Path, data: str | None = None,
              f"{_e(exp.loss.type)} ({_params(exp.loss.params)}); seed "
              f"{exp.training.seed}.</p>",
              "<h2>Curves</h2>", curve_svg(history, ("train_loss", "val_loss"), "Loss"),
-             curve_svg(history, ("train_acc", "val_acc"), "Accuracy"),
+             curve_svg(history, ("train_acc", "val_acc"), "Accuracy (%)", percent=True),
              "<h2>Evaluation</h2>", _saved_model(info),
              _evaluation(run_dir, data, [] if notes is None else notes)]
     findings = [RunFinding.from_dict(f) for f in info.get("findings") or []]
