@@ -9,6 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
+from workbench.core.data.augment.fixes import apply_fix
 from workbench.core.data.augment.pipeline_hints import all_hints, pipeline_hints
 from workbench.core.data.augment.preview import augment_tiles
 from workbench.core.data.augment.transforms import (TRANSFORMS, build_eval_transform,
@@ -133,3 +134,24 @@ def test_the_batch_dispatch_runs_random_crop_per_image():
     assert split.eval(x).shape == (4, 3, 16, 16)
     with pytest.raises(NotSplittable):  # the crop needs each whole image: no cache
         split_pipeline(_exp([("RandomCrop", {"padding": 4})]))
+
+
+def test_a_random_crop_of_a_small_patch_of_large_photos_offers_a_resize_first():
+    steps = [Component("RandomCrop", {})]  # the default size: the 64x64 input size
+    hints = pipeline_hints(steps, (640, 640), (64, 64))
+    assert len(hints) == 1
+    assert "RandomCrop (step 1) keeps 64x64" in hints[0].text
+    assert "1% of each image" in hints[0].text and "Resize before it" in hints[0].text
+    fix = hints[0].fix
+    assert fix.label == "Resize to 74 first"
+    assert fix.describe() == "RandomCrop (step 1): put Resize (size [74]) before it."
+    fixed = apply_fix(steps, fix)
+    assert [(t.type, t.params) for t in fixed] == [("Resize", {"size": [74]}),
+                                                  ("RandomCrop", {})]
+    assert not pipeline_hints(fixed, (640, 640), (64, 64))
+    as_dicts = apply_fix([{"type": "RandomCrop", "params": {}}], fix)
+    assert as_dicts[0] == {"type": "Resize", "params": {"size": [74]}}
+    # Images under twice the crop, or a RandomResizedCrop first: no hint.
+    assert not pipeline_hints(steps, (120, 640), (64, 64))
+    assert not pipeline_hints([Component("RandomResizedCrop", {}), *steps], (640, 640),
+                              (64, 64))

@@ -1,9 +1,10 @@
 """Hints about the augmentation list, each with the edit that answers it.
 
 A :class:`Hint` is a sentence for the user and, where one edit answers it, a :class:`Fix`:
-remove a step, or set some of its parameters ("Limit rotation to 30°"). The hints come
-from :func:`~workbench.core.data.augment.hints.label_hints` (an augmentation that may
-change the label) and :func:`~workbench.core.data.augment.pipeline_hints.pipeline_hints`
+remove a step, set some of its parameters ("Limit rotation to 30°"), or put a step before
+it ("Resize to 74 first"). The hints come from
+:func:`~workbench.core.data.augment.hints.label_hints` (an augmentation that may change
+the label) and :func:`~workbench.core.data.augment.pipeline_hints.pipeline_hints`
 (a crop that misses the images, a second normalisation). :func:`offered_fixes` merges the
 fixes of several hints that share a button (every flip removed by one "Remove the flips");
 :func:`apply_fix` makes the edit on a transform list. Plain data, torch-free.
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from workbench.core.data.augment.naming import step_label
+from workbench.core.registry import Component
 
 #: :attr:`Fix.key` of the fix that removes label-changing flips.
 FLIPS = "flips"
@@ -23,17 +25,24 @@ FLIPS = "flips"
 
 @dataclass(frozen=True)
 class Edit:
-    """One step's change: ``params`` None removes it, else they are set on it."""
+    """One step's change: ``params`` None removes it, else they are set on it; with
+    ``insert`` (a ``{"type", "params"}`` step) that step is put before it instead, and
+    ``params`` None keeps it as it is."""
 
     index: int
     name: str
     params: dict | None = None
+    insert: dict | None = None
 
     def describe(self) -> str:
-        """``"RandomRotation (step 3): set degrees to 30"`` or ``"Grayscale (step 2):
-        remove it"``."""
+        """``"RandomRotation (step 3): set degrees to 30"``, ``"Grayscale (step 2):
+        remove it"`` or ``"RandomCrop (step 1): put Resize (size [74]) before it"``."""
         what = "remove it" if self.params is None else "set " + ", ".join(
             f"{k} to {_value(v)}" for k, v in self.params.items())
+        if self.insert is not None:
+            args = ", ".join(f"{k} {_value(v)}" for k, v in self.insert["params"].items())
+            what = f"put {self.insert['type']} ({args}) before it" + \
+                ("" if self.params is None else f", {what}")
         return f"{step_label(self.name, self.index)}: {what}"
 
 
@@ -91,6 +100,11 @@ def set_params(index: int, name: str, params: dict, label: str, key: str = "") -
     return Fix(label, (Edit(index, name, dict(params)),), key)
 
 
+def insert_before(index: int, name: str, step: dict, label: str) -> Fix:
+    """The fix that puts ``step`` (``{"type", "params"}``) before step ``index``."""
+    return Fix(label, (Edit(index, name, None, dict(step)),))
+
+
 def offered_fixes(hints: Sequence[Hint]) -> list[Fix]:
     """The fixes of ``hints``, one per key, in order of first appearance.
 
@@ -115,7 +129,8 @@ def offered_fixes(hints: Sequence[Hint]) -> list[Fix]:
 
 
 def apply_fix(transforms: Sequence[Any], fix: Fix) -> list[Any]:
-    """``transforms`` with ``fix`` made: removed steps left out, others' params updated.
+    """``transforms`` with ``fix`` made: removed steps left out, others' params updated,
+    inserted steps put before theirs (a dict where the step is one, else a Component).
 
     The input is not changed: a step the fix edits is a copy; the others are the same
     objects. An edit whose
@@ -126,6 +141,11 @@ def apply_fix(transforms: Sequence[Any], fix: Fix) -> list[Any]:
     for i, t in enumerate(transforms):
         e = by_index.get(i)
         name = t.get("type") if isinstance(t, dict) else getattr(t, "type", t)
+        if e is not None and name == e.name and e.insert is not None:
+            step = {"type": e.insert["type"], "params": dict(e.insert["params"])}
+            out.append(step if isinstance(t, dict) else Component(**step))
+            if e.params is None:
+                e = None  # the step itself stays as it is
         if e is None or name != e.name:
             out.append(t)
         elif e.params is not None:

@@ -2,10 +2,12 @@
 colour jitter that grayscale images ignore.
 
 A CenterCrop of 4096x4096 on 160x120 photos is mostly black padding, and a crop of 1x1
-keeps one pixel; both are in the evaluation and prediction pipeline too. A Resize to
-4096x4096 before the pipeline's own resize to ``data.input_size`` costs time and adds no
-detail. A Normalize step runs on top of the ``data.mean`` / ``data.std`` normalisation
-every pipeline ends with, so images are normalised twice (and a tiny std blows values up).
+keeps one pixel; both are in the evaluation and prediction pipeline too. A RandomCrop of
+the input size (64x64) on 640x480 photos keeps a small patch of each, with no Resize
+before it. A Resize to 4096x4096 before the pipeline's own resize to ``data.input_size``
+costs time and adds no detail. A Normalize step runs on top of the ``data.mean`` /
+``data.std`` normalisation every pipeline ends with, so images are normalised twice (and a
+tiny std blows values up).
 :func:`pipeline_hints` says so, naming the step and the dataset's typical image size
 (:func:`typical_image_size`), with a :class:`~.fixes.Fix` where one edit answers it;
 :func:`all_hints` adds the label hints of :mod:`.hints`. Torch-free and headless.
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
-from workbench.core.data.augment.fixes import Fix, Hint, remove, set_params
+from workbench.core.data.augment.fixes import Fix, Hint, insert_before, remove, set_params
 from workbench.core.data.augment.hints import _spec, label_hints
 from workbench.core.data.augment.naming import step_label
 
@@ -23,6 +25,9 @@ from workbench.core.data.augment.naming import step_label
 MIN_IMAGE_SHARE = 0.5
 #: A crop that keeps less than this share of the image's area gets a hint.
 MIN_KEPT_SHARE = 0.1
+#: A RandomCrop of images more than this many times its height and width (with no resize
+#: before it) gets a hint: it keeps a small patch of each image.
+MAX_CROP_FACTOR = 2
 #: A resize to more than this many times the pixels of both the image and the input size
 #: (4 times as wide and as high) gets a hint.
 MAX_UPSCALE = 16.0
@@ -160,6 +165,15 @@ def _gray_jitter_hint(i: int, p: dict) -> Hint | None:
 def _random_crop_hint(i: int, p: dict, crop: tuple[int, int], size: tuple[int, int],
                       what: str) -> Hint | None:
     pad = 2 * int(p.get("padding") or 0)
+    if size[0] > MAX_CROP_FACTOR * crop[0] and size[1] > MAX_CROP_FACTOR * crop[1]:
+        side = -(-max(crop) * 8 // 7)  # the classic 256 -> 224: a little room to shift in
+        return Hint(
+            f"{step_label('RandomCrop', i)} keeps {_hw(crop)} (height x width) of {what}: "
+            f"{_pct(crop[0] * crop[1] / (size[0] * size[1]))} of each image, a small random "
+            f"patch (evaluation keeps the centre patch). Put a Resize before it (shorter "
+            f"side {side}), or use RandomResizedCrop instead.",
+            i, insert_before(i, "RandomCrop", {"type": "Resize", "params": {"size": [side]}},
+                             f"Resize to {side} first"))
     if p.get("pad_if_needed") or (crop[0] <= size[0] + pad and crop[1] <= size[1] + pad):
         return None
     padded = f" (with the padding, {_hw((size[0] + pad, size[1] + pad))})" if pad else ""
@@ -194,7 +208,8 @@ def pipeline_hints(transforms: Sequence[Any], image_size: Sequence[int] | None,
     -------
     list of Hint
         In the order of ``transforms``: a CenterCrop mostly padding or keeping a sliver
-        of the image; a RandomCrop larger than the (padded) image; a Resize or
+        of the image; a RandomCrop larger than the (padded) image, or of less than half
+        its height and width (a small patch); a Resize or
         RandomResizedCrop far larger than both the image and the input size; a Normalize
         that is not the identity; a ColorJitter's hue or saturation on grayscale images.
         Never raises.
