@@ -357,7 +357,7 @@ class MainWindow(UrlDropTarget, QMainWindow):
         total = sum(index.counts().values())
         n = index.num_classes
         self.statusBar().showMessage(f"Dataset {index.root}: {n} class{'es' if n != 1 else ''}, "
-                                     f"{total} images, {len(index.unreadable)} unreadable")
+                                     f"{total:,} images, {len(index.unreadable):,} unreadable")
 
     @Slot(str)
     def _on_torch_failed(self, message: str) -> None:
