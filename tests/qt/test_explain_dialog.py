@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from pathlib import Path
 
 import numpy as np
@@ -206,6 +208,15 @@ def test_a_dropped_image_is_explained_and_saved_as_png(qtbot, cnn_run, tmp_path,
         assert saved == str(out) + ".png"
         picture = QImage(saved)
         assert not picture.isNull() and min(picture.width(), picture.height()) >= 256
+    # Offered beside the model, not in the image's class folder (a walkthrough's heatmap
+    # became a training image of "cat"); saved there anyway, it is said.
+    asked = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(
+        lambda parent, title, start, *a: asked.append(start) or
+        (str(image.with_name("cam.png")), "")))
+    dialog.save_png()
+    assert os.path.dirname(asked[0]) == os.path.dirname(str(bundle))
+    assert dialog.message.level == "warning" and "training images" in dialog.message.text()
 
 
 def test_an_unreadable_image_gives_a_message_not_a_traceback(qtbot, cnn_run, tmp_path):

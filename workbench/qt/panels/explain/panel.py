@@ -371,7 +371,10 @@ class ExplainDialog(UrlDropTarget, QDialog):
             return None
         tab = self.tabs.tabText(self.tabs.currentIndex()).lower().replace(" ", "-")
         stem = os.path.splitext(os.path.basename(self.image_path))[0] or "network"
-        start = os.path.join(os.path.dirname(self.image_path), f"{stem}-{tab}.png")
+        # Beside the model, not the image: saved in a class folder, the enlarged picture
+        # would become one of the dataset's training images.
+        start = os.path.join(os.path.dirname(self.bundle_path) or os.path.expanduser("~"),
+                             f"{stem}-{tab}.png")
         path, _ = QFileDialog.getSaveFileName(self, "Save the picture", start,
                                               "PNG images (*.png)")
         if not path:
@@ -381,7 +384,12 @@ class ExplainDialog(UrlDropTarget, QDialog):
         if not enlarged(image).save(path, "PNG"):
             self._fail(f"Cannot write {path}: choose a folder you can write to.")
             return None
-        self._show_message(f"Saved {path}", "ok")
+        beside = bool(self.image_path) and os.path.samefile(
+            os.path.dirname(os.path.abspath(path)), os.path.dirname(self.image_path))
+        self._show_message(f"Saved {path}" + (
+            ": beside the image it explains; if that folder is a class of a dataset, the "
+            "picture is now one of its training images: move it elsewhere" if beside else ""),
+            "warning" if beside else "ok")
         return path
 
     # -- state -------------------------------------------------------------------------------
