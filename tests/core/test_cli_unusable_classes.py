@@ -185,3 +185,15 @@ def test_check_says_the_input_size_width_first_as_the_chosen_line_does(tmp_path,
     assert code == 0, err
     assert "input 64x48 (width x height)" in err
     assert "input size 64x48 (width x height) and no exclusions" in err
+
+
+def test_check_of_a_clean_folder_says_so_without_labels_too(tmp_path, capsys):
+    """A walkthrough: `check` on a clean folder never said "no problems found" without
+    --labels, where the Health tab says it."""
+    from helpers import make_photo_folder
+
+    root = make_photo_folder(tmp_path / "clean", classes=("a", "b"), per_class=4)
+    code, out, _ = run_cli(capsys, "check", root)
+    assert code == 0
+    assert "no problems found (copies, conflicting labels, leaks, odd images)" in out
+    assert "labels not checked: add --labels" in out

@@ -248,9 +248,10 @@ def _print_text(report, classes: dict | None = None) -> None:
     else:
         print("labels not checked: add --labels for the cross-validated check (it trains "
               "the network 5 times)")
-    if report.clean and report.labels_checked and not (classes["empty_classes"] or
-                                                       classes["cannot_train"]):
-        print("no problems found")
+    if report.clean and not (classes["empty_classes"] or classes["cannot_train"]):
+        # As the Health tab says it; without --labels, what was not looked at is said above.
+        print("no problems found" if report.labels_checked else
+              "no problems found (copies, conflicting labels, leaks, odd images)")
     secs = ", ".join(f"{_STAGES.get(k, k.replace('_', ' '))} {v:.1f} s"
                      for k, v in report.seconds.items())
     print(f"time taken: {secs}")
