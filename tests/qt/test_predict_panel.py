@@ -341,6 +341,8 @@ def test_a_missing_model_is_named_once_with_what_to_do(qtbot, tmp_path, image_fo
     gone = tmp_path / "gone.pt"
     panel = PredictPanel(str(gone))
     qtbot.addWidget(panel)
+    # The row reads "Model: [chooser] Load bundle… Using gone.pt", not "Model:" twice.
+    assert panel.bundle_label.text() == f"Using {gone}"
     with qtbot.waitSignal(panel.predictions_finished, timeout=TIMEOUT_MS):
         panel.add_images([str(image_folder / "red" / "red_001.png")])
     text = panel.bundle_label.text()

@@ -121,7 +121,7 @@ class PredictPanel(UrlDropTarget, QWidget):
 
     def _use_bundle(self, path: str, why: str = "") -> None:
         self.bundle_path, self._drop_note = str(path), ""
-        self.bundle_label.show_message(f"Model: {self.bundle_path}{why}")
+        self.bundle_label.show_message(f"Using {self.bundle_path}{why}")  # after "Model:"
         self.model_combo.select(self.bundle_path)
         self._update_classes_warning()
         self.bundle_changed.emit(self.bundle_path)
