@@ -76,3 +76,27 @@ def after_epoch(monkeypatch, epoch: int, act) -> None:
             act(trainer)
 
     monkeypatch.setattr(RunRecorder, "on_epoch_end", on_epoch_end)
+
+
+def listed_run(root, folder: str, name: str, created: str = "2026-12-06T11:00:00",
+               notes: str = "", val_acc: float = 0.5):
+    """A finished one-epoch run folder ``root/folder`` named ``name``, as the Runs tab lists
+    it (metrics, experiment and run.json, no bundle); returns its path."""
+    import json
+    from pathlib import Path
+
+    from workbench.core.runs.store import write_run_info
+
+    d = Path(root) / folder
+    d.mkdir(parents=True)
+    epochs = [{"epoch": 1, "train_loss": 1.0, "train_acc": 0.5, "val_loss": 0.5,
+               "val_acc": val_acc, "lr": 0.001, "seconds": 2.0}]
+    (d / "metrics.json").write_text(json.dumps({"epochs": epochs}))
+    (d / "experiment.json").write_text(json.dumps({
+        "name": name, "optimizer": {"type": "Adam", "params": {"lr": 0.001}},
+        "data": {"batch_size": 32}, "model": {"preset": "seed-cnn"},
+        "training": {"epochs": 1}}))
+    write_run_info(d, {"name": name, "created": created, "updated": created,
+                       "status": "finished", "epochs_done": 1, "epochs_planned": 1,
+                       "duration_s": 2.0, "notes": notes})
+    return d

@@ -3,30 +3,18 @@ the Name column's border (from a UI review)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
+from qt_helpers import listed_run
 from workbench.core.io import runs_dir
-from workbench.core.runs.store import write_run_info
 from workbench.qt.panels.runs.model import COLUMN
 from workbench.qt.panels.runs.panel import COLUMN_PADDING, NAME_WIDTH, RunsPanel
 
 
 def make_run(root: Path, folder: str, name: str, created: str) -> None:
-    d = root / folder
-    d.mkdir(parents=True)
-    epochs = [{"epoch": 1, "train_loss": 1.0, "train_acc": 0.5, "val_loss": 0.5,
-               "val_acc": 0.429, "lr": 0.001, "seconds": 2.0}]
-    (d / "metrics.json").write_text(json.dumps({"epochs": epochs}))
-    (d / "experiment.json").write_text(json.dumps({
-        "name": name, "optimizer": {"type": "Adam", "params": {"lr": 0.001}},
-        "data": {"batch_size": 32}, "model": {"preset": "seed-cnn"},
-        "training": {"epochs": 1}}))
-    write_run_info(d, {"name": name, "created": created, "updated": created,
-                       "status": "finished", "epochs_done": 1, "epochs_planned": 1,
-                       "duration_s": 2.0, "notes": ""})
+    listed_run(root, folder, name, created=created, val_acc=0.429)
 
 
 def listed_panel(qtbot) -> RunsPanel:

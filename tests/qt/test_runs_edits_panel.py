@@ -3,13 +3,13 @@ line of the notes, and the Notes column stays in sight at the default window siz
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
+from qt_helpers import listed_run
 from workbench.core.io import runs_dir
 from workbench.core.runs.store import read_run_info, write_run_info
 from workbench.qt.panels.runs.model import COLUMN
@@ -19,19 +19,7 @@ TIMEOUT_MS = 20000
 
 
 def make_run(root: Path, folder: str, name: str, notes: str = "") -> Path:
-    d = root / folder
-    d.mkdir(parents=True)
-    epochs = [{"epoch": 1, "train_loss": 1.0, "train_acc": 0.5, "val_loss": 0.5,
-               "val_acc": 0.5, "lr": 0.001, "seconds": 2.0}]
-    (d / "metrics.json").write_text(json.dumps({"epochs": epochs}))
-    (d / "experiment.json").write_text(json.dumps({
-        "name": name, "optimizer": {"type": "Adam", "params": {"lr": 0.001}},
-        "data": {"batch_size": 32}, "model": {"preset": "seed-cnn"},
-        "training": {"epochs": 1}}))
-    write_run_info(d, {"name": name, "created": "2026-12-06T11:00:00", "status": "finished",
-                       "epochs_done": 1, "epochs_planned": 1, "duration_s": 2.0,
-                       "notes": notes})
-    return d
+    return listed_run(root, folder, name, notes=notes)
 
 
 @pytest.fixture
