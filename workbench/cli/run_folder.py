@@ -40,6 +40,23 @@ def _hold_run_lock(folder: Path, what_to_do: str):
     return lock
 
 
+_ENDED = {"diverged": "diverged", "out_of_memory": "ran out of memory", "failed": "failed",
+          "stopped": "stopped", "early_stopped": "stopped early", "pruned": "pruned"}
+
+
+def _how_it_ended(out: Path) -> str:
+    """`` (diverged in epoch 1)``, from ``out``'s run.json; "" when it does not say."""
+    from workbench.core.runs.store import read_run_info
+
+    info = read_run_info(out)
+    ended, done = _ENDED.get(info.get("status")), info.get("epochs_done")
+    if ended is None:
+        return ""
+    epoch = done + 1 if isinstance(done, int) and not isinstance(done, bool) and done >= 0 \
+        else None
+    return f" ({ended} in epoch {epoch})" if epoch else f" ({ended})"
+
+
 def _claim_run_folder(out: Path, overwrite: bool):
     """Make ``out`` ready for a new run, or refuse: a folder holding a run (or anything
     else) is replaced only with ``--overwrite``, and never while a process trains into it.
@@ -61,6 +78,11 @@ def _claim_run_folder(out: Path, overwrite: bool):
         not (checkpoints / "best.pt").exists() and \
         (not checkpoints.is_dir() or all(p.suffix == ".tmp" for p in checkpoints.iterdir()))
     if not overwrite and not husk:
+        if holds_run(out) and not (checkpoints / "last.pt").is_file():
+            # Nothing to resume (resume would refuse): its run.json keeps what happened.
+            raise UserError(f"the folder {out} holds a run that kept no epoch"
+                            f"{_how_it_ended(out)}: give --overwrite to train again into "
+                            f"it, or train into a fresh folder (--out {fresh})")
         if holds_run(out):
             raise UserError(f"the folder {out} holds a run already: continue it with "
                             f"workbench resume {out}, train into a fresh folder (e.g. --out "
