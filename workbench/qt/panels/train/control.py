@@ -100,6 +100,7 @@ class RunControl:
             return False  # (a folder deleted since: nothing to show)
         self.last_run_dir = str(run_dir)
         self._show_saved_run(run_dir)
+        self.findings.show_saved_run(run_dir)  # the Doctor tab, its fix buttons
         self._set_running(False)  # Continue… follows the run's checkpoint
         return True
 

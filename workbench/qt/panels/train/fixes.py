@@ -207,6 +207,14 @@ class TrainFindings(QObject):
                 self.view.add_finding(f)
         self.run_dir = run_dir
 
+    def show_saved_run(self, run_dir: str) -> None:
+        """Show the findings ``run_dir``'s run.json keeps, with their fix buttons: the last
+        session's run, restored (a diverged run's "Train with lr …"). Reads run.json only:
+        torch may not be imported yet (whether a fix on the Model tab addressed one is
+        checked once a run has trained)."""
+        self.run_dir = str(run_dir)
+        self.view.set_findings(run_findings(run_dir))
+
     @Slot(int)
     def _on_changed(self, count: int) -> None:
         tabs = self.panel.settings_tabs
