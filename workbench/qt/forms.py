@@ -37,8 +37,9 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGridLayout,
 
 from workbench.core.registry import Entry, Param
 
-from workbench.qt.common import FloatSpinBox, LogSpinBox
+from workbench.qt.common import FloatSpinBox, LogSpinBox, MessageLabel
 from workbench.qt.grid_spin_box import GridSpinBox
+from workbench.qt.range_note import watch_range
 
 _INT_LIMIT = 2_000_000_000
 _FLOAT_LIMIT = 1e9
@@ -320,6 +321,12 @@ class ParamForm(QWidget):
                 r, c = divmod(i, columns)
                 grid.addWidget(label, r, 2 * c, Qt.AlignmentFlag.AlignRight)
                 grid.addWidget(field, r, 2 * c + 1)
+        self.range_note = MessageLabel()  # a number typed out of range (range_note.py)
+        self.range_note.hide()
+        if grid is None:
+            layout.addRow(self.range_note)
+        else:
+            grid.addWidget(self.range_note, grid.rowCount(), 0, 1, 2 * columns)
         self.set_values(values or {})
 
     # -- editors ---------------------------------------------------------------------------
@@ -345,6 +352,7 @@ class ParamForm(QWidget):
         elif p.type in (int, float):
             w = _number_box(p.type, p)
             w.valueChanged.connect(self._on_edit)
+            watch_range(w, p.name, self._say_out_of_range)
         else:  # pragma: no cover  (Param.validate knows no other types)
             raise TypeError(f"no editor for parameter {p.name!r} of type {p.type!r}")
         return w
@@ -425,7 +433,12 @@ class ParamForm(QWidget):
             self.editors[name].setEnabled(not auto.isChecked())
         self._on_edit()
 
+    def _say_out_of_range(self, text: str) -> None:
+        self.range_note.show_message(text, "warning")
+        self.range_note.show()
+
     @Slot()
     def _on_edit(self, *_: Any) -> None:
+        self.range_note.hide()
         if not self._updating:
             self.changed.emit(self.values())

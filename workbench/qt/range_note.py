@@ -1,0 +1,62 @@
+"""A number typed outside a spin box's range is said, not silently undone.
+
+A Qt spin box given "50" where its maximum is 10 quietly shows its old value again when it
+loses focus (or on Enter): the user sees the number they typed vanish with no word why.
+:func:`watch_range` catches that moment (before the spin box reverts) and calls back with
+a sentence for a person ("lr can be at most 10: 50 was not taken"); the old value stays.
+:class:`~workbench.qt.forms.ParamForm` shows it under its editors until the next edit.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtWidgets import QAbstractSpinBox
+
+_COMMIT_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+
+
+def _number_text(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def out_of_range(name: str, box: QAbstractSpinBox) -> str:
+    """Why the text typed into ``box`` (the editor of ``name``) will not be taken, or "":
+    a number beyond its bounds."""
+    text = box.lineEdit().text().strip()
+    for affix in (box.prefix(), box.suffix()):  # a suffix such as " px"
+        text = text.replace(affix, "").strip() if affix.strip() else text
+    try:
+        value = float(text)
+    except ValueError:
+        return ""
+    if math.isnan(value):
+        return ""
+    if value > box.maximum():
+        return f"{name} can be at most {_number_text(box.maximum())}: {text} was not taken"
+    if value < box.minimum():
+        return f"{name} must be at least {_number_text(box.minimum())}: {text} was not taken"
+    return ""
+
+
+class _RangeWatcher(QObject):
+    def __init__(self, box: QAbstractSpinBox, name: str, say: Callable[[str], None]):
+        super().__init__(box)
+        self.box, self.name, self.say = box, name, say
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802  (Qt override)
+        kind = event.type()
+        if kind == QEvent.Type.FocusOut or (kind == QEvent.Type.KeyPress
+                                             and event.key() in _COMMIT_KEYS):
+            problem = out_of_range(self.name, self.box)
+            if problem:
+                self.say(problem)
+        return False  # the spin box goes on as ever (it keeps its old value)
+
+
+def watch_range(box: QAbstractSpinBox, name: str, say: Callable[[str], None]) -> None:
+    """Call ``say(sentence)`` when the number typed into ``box`` is outside its range, at
+    the moment the spin box would undo it (focus leaves it, or Enter)."""
+    box.installEventFilter(_RangeWatcher(box, name, say))
