@@ -230,3 +230,32 @@ def test_the_lr_finder_after_a_divergence_is_not_run_beyond_its_budget(tmp_path)
     lr, text = lr_after_divergence(exp, findings, budget_s=1e-6, finder="the finder button")
     assert lr is None and "would take about" in text and "(the finder button)" in text
     assert findings == [before]  # the first proposal stands
+
+
+def test_the_lr_finders_budget_leaves_out_the_setup_before_its_first_step(tmp_path,
+                                                                         monkeypatch):
+    """Building the network and data took 50 s (a slow disk, a cold cache); the sweep's
+    steps take 0.01 s each: it runs, its setup is not projected onto its 100 steps."""
+    from types import SimpleNamespace
+
+    from workbench.core.train.doctor import suggest
+
+    clock = [0.0]
+    monkeypatch.setattr(suggest, "time", SimpleNamespace(perf_counter=lambda: clock[0]))
+
+    def find_lr(experiment, num_steps, progress, stop_event, index):
+        clock[0] += 50.0  # the setup, before the first step
+        for step in range(1, num_steps + 1):
+            clock[0] += 0.01
+            progress(step, num_steps, 1e-3, 1.0)
+            if stop_event.is_set():
+                break
+        return SimpleNamespace(suggested_lr=1e-3, reason="")
+
+    monkeypatch.setattr("workbench.core.train.lr_find.find_lr", find_lr)
+    exp = _experiment(tmp_path, Component("Adam", {"lr": 10.0}))
+    findings = [{"kind": "diverged", "epoch": 1, "fix": "use 0.001 (--lr 0.001)",
+                 "action": None}]
+    lr, text = suggest.lr_after_divergence(exp, findings, budget_s=60.0)
+    assert lr == 1e-3 and "would take" not in text
+    assert text == "the LR finder suggests a learning rate of 0.001 (--lr 0.001)"

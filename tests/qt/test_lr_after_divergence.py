@@ -109,3 +109,20 @@ def test_a_new_run_stops_the_sweep_and_its_result_is_dropped(qtbot, panel):
     assert sweep.outcome is None
     assert "diverged" not in [g["kind"] for g in panel.findings.findings]
     assert "learning-rate finder" not in panel.run_label.text()
+
+
+def test_a_sweep_given_up_as_too_slow_says_it_stopped_and_why(qtbot, panel, monkeypatch):
+    """The line said "a minute at most" while it looked; when the sweep's first steps
+    project more, the next line follows on from it instead of contradicting it."""
+    too_slow = ("the LR finder would take about 75 s here, so it was not run: find a rate "
+                "with it yourself (Find learning rate… on this tab)")
+    monkeypatch.setattr("workbench.core.train.doctor.suggest.lr_after_divergence",
+                        lambda *a, **k: (None, too_slow))
+    sweep = panel.findings.after_divergence
+    with qtbot.waitSignal(panel.training_errored, timeout=RUN_TIMEOUT_MS):
+        panel.start_button.click()
+    assert "(a minute at most)" in panel.run_label.text()
+    qtbot.waitUntil(lambda: sweep.outcome is not None, timeout=RUN_TIMEOUT_MS)
+    assert panel.run_label.text() == (
+        "The learning-rate finder stopped: it would take about 75 s here, more than the "
+        "minute it is given: find a rate with it yourself (Find learning rate… on this tab).")

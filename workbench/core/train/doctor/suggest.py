@@ -29,7 +29,8 @@ from workbench.core.experiment import Experiment
 from workbench.core.train.doctor.checks import diverged_fix
 from workbench.core.train.optim_advice import fmt, lr_bounds
 
-#: Seconds the sweep may take; measured after its first steps, and given up beyond.
+#: Seconds the sweep may take; projected from its first steps (the setup before them left
+#: out), and given up beyond.
 BUDGET_S = 60.0
 #: Steps of the sweep (``workbench lr-find``'s default).
 SWEEP_STEPS = 100
@@ -62,13 +63,20 @@ def lr_after_divergence(experiment: Experiment, findings: list[dict[str, Any]],
                       "sweep of this network would measure what is wrong with it")
 
     stop = stop_event or threading.Event()
-    started = time.perf_counter()
+    first: list[tuple[int, float]] = []  # (step, time) of the first step reported
     too_long = []
 
     def progress(step: int, num_steps: int, lr: float, smoothed: float) -> None:
-        elapsed = time.perf_counter() - started
-        if step >= _JUDGE_AFTER and elapsed / step * num_steps > budget_s:
-            too_long.append(elapsed / step * num_steps)
+        # Timed from the first step on: building the network and the data before it is
+        # not a cost of each step (on a tiny dataset it is most of the time).
+        now = time.perf_counter()
+        if not first:
+            first.append((step, now))
+            return
+        timed = step - first[0][0]
+        projected = (now - first[0][1]) / timed * num_steps if timed > 0 else 0.0
+        if timed >= _JUDGE_AFTER and projected > budget_s:
+            too_long.append(projected)
             stop.set()
 
     try:

@@ -12,6 +12,7 @@ and changes nothing; a fix chosen meanwhile stops it too, and the line says so.
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -95,8 +96,7 @@ class LRAfterDivergence(QObject):
         self.outcome = (lr, text)
         if lr is None:
             if text != "the LR finder was stopped":
-                self.panel.run_label.show_message(f"No learning rate proposed: {text}.",
-                                                  "warning")
+                self.panel.run_label.show_message(_not_proposed(text), "warning")
             return
         view = self.panel.findings.view
         before = {f["kind"]: f["action"]["set"].get("optimizer.params.lr")
@@ -138,3 +138,15 @@ class LRAfterDivergence(QObject):
         self.stop()
         if running:
             self._done.wait(CLOSE_WAIT_S)
+
+
+def _not_proposed(text: str) -> str:
+    """The line saying why the sweep proposes no rate (``text``: from
+    :func:`~workbench.core.train.doctor.suggest.lr_after_divergence`); a sweep given up as
+    too slow follows on from the line that said it takes "a minute at most"."""
+    slow = re.fullmatch(r"the LR finder would take about (\S+) s here, so it was not run: "
+                        r"(.*)", text, re.DOTALL)
+    if slow:
+        return (f"The learning-rate finder stopped: it would take about {slow[1]} s here, "
+                f"more than the minute it is given: {slow[2]}.")
+    return f"No learning rate proposed: {text}."
