@@ -391,11 +391,14 @@ def test_a_result_never_stays_under_another_model_data_or_a_failure(
     panel.set_bundle(trained_bundle)  # another model
     gone()
     assert "press Evaluate" in panel.no_result.text()
+    # The line above no longer says the last model was evaluated (a UI review).
+    assert not panel.message.text().startswith("Evaluated")
     measured()
     other = tmp_path / "other"
     shutil.copytree(image_folder, other)
     panel.set_folder(str(other))  # other data
     gone()
+    assert not panel.message.text().startswith("Evaluated")
     measured()
     panel.evaluate_button.click()
     panel.cancel_button.click()  # a cancelled evaluation replaces it with nothing

@@ -19,6 +19,8 @@ from workbench.qt.panels.evaluate.views import CalibrationPlot, PerClassTable, W
 #: The top-k spin box's largest k when the model's number of classes is unknown.
 MAX_TOP_K = 20
 NO_RESULT_TEXT = "No result for the model and data chosen: press Evaluate."
+#: The message line before anything is evaluated, and once a result is dropped.
+CHOOSE_TEXT = "Choose a model and the data to measure it on, then press Evaluate."
 
 
 def cap_top_k(spin: QSpinBox, classes: list[str] | None) -> None:

@@ -36,8 +36,8 @@ from workbench.qt.panels.evaluate import image_menu
 from workbench.qt.panels.evaluate.chooser import ModelChooser
 from workbench.qt.panels.evaluate.data_choice import (FOLDER, VAL, DataChoice,
                                                       dataset_has_test_part)
-from workbench.qt.panels.evaluate.layout import (MAX_TOP_K, NO_RESULT_TEXT, build_results,
-                                                 cap_top_k, summary_text)
+from workbench.qt.panels.evaluate.layout import (CHOOSE_TEXT, MAX_TOP_K, NO_RESULT_TEXT,
+                                                 build_results, cap_top_k, summary_text)
 
 
 # Dialogs: attributes of the panel, so tests can answer them without a person.
@@ -141,8 +141,7 @@ class EvaluatePanel(QWidget):
         run.addWidget(self.cancel_button)
         run.addWidget(self.progress)
         run.addStretch(1)
-        self.message = MessageLabel("Choose a model and the data to measure it on, then "
-                                    "press Evaluate.")
+        self.message = MessageLabel(CHOOSE_TEXT)
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.RichText)
@@ -401,6 +400,8 @@ class EvaluatePanel(QWidget):
         cap_top_k(self.top_k, self.chooser.bundle_classes())
         if self.result is not None and self._chosen() != self._result_of:
             self._forget_result(NO_RESULT_TEXT)
+            # The line said what was evaluated: not the model and data chosen now.
+            self.message.show_message(CHOOSE_TEXT)
         self._update_buttons()
 
     def _forget_result(self, text: str) -> None:
