@@ -343,10 +343,13 @@ def test_a_missing_model_is_named_once_with_what_to_do(qtbot, tmp_path, image_fo
     qtbot.addWidget(panel)
     # The row reads "Model: [chooser] Load bundle… Using gone.pt", not "Model:" twice.
     assert panel.bundle_label.text() == f"Using {gone}"
+    # Nothing to clear or export before the first row (a UI review).
+    assert not panel.clear_button.isEnabled() and not panel.export_button.isEnabled()
     with qtbot.waitSignal(panel.predictions_finished, timeout=TIMEOUT_MS):
         panel.add_images([str(image_folder / "red" / "red_001.png")])
     text = panel.bundle_label.text()
     assert panel.bundle_label.level == "error" and text.count(str(gone)) == 1
+    assert panel.clear_button.isEnabled() and panel.export_button.isEnabled()
     assert "moved or deleted" in text and "Load bundle…" in text
     assert "moved or deleted" in panel.rows[0].error and str(gone) not in panel.rows[0].error
     panel.shutdown()

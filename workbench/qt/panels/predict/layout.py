@@ -143,6 +143,10 @@ def build_panel(self: Any) -> None:
                    self.proxy.layoutChanged, self.model.rowsInserted, self.model.modelReset,
                    self.class_combo.currentIndexChanged, self.min_conf.valueChanged):
         signal.connect(lambda *_: self.filter_note.update_from(self.proxy))
+    # Clear and Export CSV… have nothing to act on before the first row.
+    for signal in (self.model.rowsInserted, self.model.rowsRemoved, self.model.modelReset):
+        signal.connect(lambda *_: _enable_row_buttons(self))
+    _enable_row_buttons(self)
     paste = QShortcut(QKeySequence(QKeySequence.StandardKey.Paste), self)
     paste.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
     paste.activated.connect(self.paste)
@@ -155,3 +159,9 @@ def build_panel(self: Any) -> None:
     layout.addWidget(self.filter_note)
     layout.addWidget(self.hint, 1)
     layout.addWidget(self.view, 1)
+
+
+def _enable_row_buttons(panel: Any) -> None:
+    has_rows = panel.model.rowCount() > 0
+    panel.clear_button.setEnabled(has_rows)
+    panel.export_button.setEnabled(has_rows)
