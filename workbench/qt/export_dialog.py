@@ -122,14 +122,14 @@ class ExportDialog(QDialog):
         self.sidecar_label = QLabel()
         self.sidecar_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.onnx_edit.textChanged.connect(self._show_sidecar)
-        self.int8_check = QCheckBox("int8 (smaller, faster on CPU): calibrated on the "
-                                    "training images, accuracy compared with float")
+        self.int8_check = QCheckBox("int8 (smaller, faster on CPU; its accuracy compared "
+                                    "with the float model's)")
         self.int8_check.setToolTip("Static quantization as workbench export --int8 does: "
                                    "weights int8 per channel, activations uint8, calibrated "
                                    "on up to 256 training images of the bundle's dataset")
         self.data_edit = QLineEdit()
-        self.data_edit.setPlaceholderText("the bundle's dataset (give its new folder if it "
-                                          "moved)")
+        self.data_edit.setPlaceholderText("the training images of the bundle's dataset (give "
+                                          "its new folder if it moved)")
         self.code_check = QCheckBox("PyTorch code (.py with build_model(), loads the bundle's "
                                     "weights)")
         self.code_check.setChecked(True)
