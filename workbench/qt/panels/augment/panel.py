@@ -137,9 +137,11 @@ class AugmentPanel(TransformEdits, QWidget):
         left = QWidget()
         ll = QVBoxLayout(left)
         ll.setContentsMargins(0, 0, 0, 0)
-        ll.addWidget(list_box, 3)
-        ll.addWidget(self.form_box, 3)
-        ll.addWidget(self.pipelines, 3)
+        # The parameters first: a transform of five rows (RandomCrop) kept only two and a
+        # half in view at 1100x706, behind two scroll bars.
+        ll.addWidget(list_box, 2)
+        ll.addWidget(self.form_box, 5)
+        ll.addWidget(self.pipelines, 2)
         ll.addWidget(self.hint_view)
         ll.addWidget(self.message)
 
@@ -150,7 +152,7 @@ class AugmentPanel(TransformEdits, QWidget):
         splitter.addWidget(self.preview)
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
-        splitter.setSizes([430, 800])
+        splitter.setSizes([480, 750])
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
         self._install_edit_keys()  # Ctrl+Z, Alt+Up/Down, Delete and the undo stack
