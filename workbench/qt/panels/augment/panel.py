@@ -255,9 +255,12 @@ class AugmentPanel(TransformEdits, QWidget):
 
     @Slot(int)
     def _on_selected(self, row: int) -> None:
-        if self.form is not None:
-            self.form.deleteLater()
-            self.form = None
+        # Taken out and deleted later, not by setWidget at once: an undo asked from a key in
+        # one of its boxes (EditorUndoKeys) rebuilds the form inside that box's event.
+        old = self.form_area.takeWidget()
+        if old is not None:
+            old.deleteLater()
+        self.form = None
         comps = self.experiment.augment.transforms
         if not 0 <= row < len(comps):
             self.entry_help.setText("Select a transform to edit its parameters.")
