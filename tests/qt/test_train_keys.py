@@ -64,7 +64,7 @@ def test_the_schedule_none_says_the_learning_rate_stays_constant(qtbot, train_wi
     editor.combo.setCurrentText("none")
     qtbot.waitUntil(lambda: editor.form is not None and editor.form.entry.name == "none",
                     timeout=WAIT_MS)
-    texts = [label.text() for label in editor.form.findChildren(QLabel)]
+    texts = [label.text() for label in editor.form.findChildren(QLabel) if not label.isHidden()]
     assert texts == ["No schedule: the learning rate stays constant."]
 
 

@@ -39,7 +39,7 @@ from workbench.core.registry import Entry, Param
 
 from workbench.qt.common import FloatSpinBox, LogSpinBox, MessageLabel
 from workbench.qt.grid_spin_box import GridSpinBox
-from workbench.qt.range_note import watch_range
+from workbench.qt.range_note import note_line, watch_range
 
 _INT_LIMIT = 2_000_000_000
 _FLOAT_LIMIT = 1e9
@@ -321,12 +321,8 @@ class ParamForm(QWidget):
                 r, c = divmod(i, columns)
                 grid.addWidget(label, r, 2 * c, Qt.AlignmentFlag.AlignRight)
                 grid.addWidget(field, r, 2 * c + 1)
-        self.range_note = MessageLabel()  # a number typed out of range (range_note.py)
-        self.range_note.hide()
-        if grid is None:
-            layout.addRow(self.range_note)
-        else:
-            grid.addWidget(self.range_note, grid.rowCount(), 0, 1, 2 * columns)
+        self._range_note: MessageLabel | None = None  # made when first needed: range_note
+        self._columns = columns
         self.set_values(values or {})
 
     # -- editors ---------------------------------------------------------------------------
@@ -433,12 +429,19 @@ class ParamForm(QWidget):
             self.editors[name].setEnabled(not auto.isChecked())
         self._on_edit()
 
+    @property
+    def range_note(self) -> MessageLabel:
+        """The line saying a number typed out of range was not taken (made when first
+        needed: :func:`workbench.qt.range_note.note_line`)."""
+        return note_line(self, self._columns)
+
     def _say_out_of_range(self, text: str) -> None:
         self.range_note.show_message(text, "warning")
         self.range_note.show()
 
     @Slot()
     def _on_edit(self, *_: Any) -> None:
-        self.range_note.hide()
+        if self._range_note is not None:
+            self._range_note.hide()
         if not self._updating:
             self.changed.emit(self.values())

@@ -13,7 +13,7 @@ import math
 from typing import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtWidgets import QAbstractSpinBox
+from PySide6.QtWidgets import QAbstractSpinBox, QFormLayout, QWidget
 
 _COMMIT_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
 
@@ -60,3 +60,21 @@ def watch_range(box: QAbstractSpinBox, name: str, say: Callable[[str], None]) ->
     """Call ``say(sentence)`` when the number typed into ``box`` is outside its range, at
     the moment the spin box would undo it (focus leaves it, or Enter)."""
     box.installEventFilter(_RangeWatcher(box, name, say))
+
+
+def note_line(form: QWidget, columns: int = 1):
+    """``form``'s line under its editors for what :func:`watch_range` says (a
+    :class:`~workbench.qt.common.MessageLabel` kept as ``form._range_note``), added to its
+    layout when first asked for: a form that never needs it is laid out as before (a hidden
+    row spanning a layer card's columns narrowed its wide fields)."""
+    from workbench.qt.common import MessageLabel
+
+    if getattr(form, "_range_note", None) is None:
+        note = form._range_note = MessageLabel()
+        note.hide()
+        layout = form.layout()
+        if isinstance(layout, QFormLayout):
+            layout.addRow(note)
+        else:
+            layout.addWidget(note, layout.rowCount(), 0, 1, 2 * columns)
+    return form._range_note
