@@ -195,3 +195,14 @@ def test_a_deleted_archive_is_called_a_dataset_not_a_folder(tmp_path):
         scan_folder(tmp_path / "gone.zip")
     assert f"dataset {tmp_path / 'gone.zip'} does not exist" in str(info.value)
     assert "archive" in str(info.value)
+
+
+def test_a_one_file_dataset_that_is_gone_is_called_a_file(tmp_path):
+    """A TSV or an archive deleted during a run was called "the dataset folder …"."""
+    from workbench.core.train.unreadable import EpochReads, no_readable_error
+
+    for name in ("labels.tsv", "photos.zip", "photos.tar.gz", "labels.csv"):
+        text = str(no_readable_error("training", 2, str(tmp_path / name), EpochReads(), 1))
+        assert f"the dataset file {tmp_path / name} is gone" in text, text
+    text = str(no_readable_error("training", 2, str(tmp_path / "photos"), EpochReads(), 1))
+    assert f"the dataset folder {tmp_path / 'photos'} is gone" in text

@@ -48,7 +48,11 @@ def no_readable_error(split: str, epoch: int, root: str, reads: EpochReads,
                       epochs_done: int) -> NoReadableImages:
     """The error for an epoch in which no image of ``split`` ("training" or "validation")
     could be read; ``root`` is the dataset folder (or CSV file)."""
-    what = "file" if os.path.isfile(root) or root.lower().endswith(".csv") else "folder"
+    from workbench.core.data.archives import SUFFIXES
+
+    # A dataset that is one file (a CSV, a TSV, an archive), even once it is gone.
+    files = (".csv", ".tsv", *SUFFIXES)
+    what = "file" if os.path.isfile(root) or root.lower().endswith(files) else "folder"
     first = f" (first: {reads.first[0]}: {reads.first[1]})" if reads.first else ""
     if root and not os.path.exists(root):
         cause = f"the dataset {what} {root} is gone{first}"
