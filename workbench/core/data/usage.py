@@ -157,19 +157,25 @@ def unvalidated_note(classes: list[str], train: Samples, val: Samples) -> str | 
             f"{why}, so their validation accuracy is not measured")
 
 
-def validation_note(index: Any, data: Any) -> str | None:
-    """:func:`unvalidated_note` for the split an experiment's ``data`` makes of ``index``
-    (what ``check``, ``scan`` and the Data tab say); None also for split settings the run
-    itself refuses (it says so)."""
+def usable_split(index: Any, data: Any) -> DataUse | None:
+    """:func:`data_use` of ``index`` by an experiment's ``data``, or None without a
+    dataset of classes or for split settings the run itself refuses (it says so): what the
+    Data tab's counts and :func:`validation_note` are made from."""
     from workbench.core.errors import WorkbenchError
 
     if index is None or not index.classes:
         return None
     try:
-        use = data_use(index, data)
+        return data_use(index, data)
     except WorkbenchError:
         return None
-    return unvalidated_note(list(index.classes), use.train, use.val)
+
+
+def validation_note(index: Any, data: Any) -> str | None:
+    """:func:`unvalidated_note` for the split an experiment's ``data`` makes of ``index``
+    (what ``check``, ``scan`` and the Data tab say); None without a usable split."""
+    use = usable_split(index, data)
+    return unvalidated_note(list(index.classes), use.train, use.val) if use else None
 
 
 def unmatched_excludes(index: Any, exclude: list[str]) -> list[str]:

@@ -6,20 +6,15 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from workbench.core.errors import WorkbenchError
-
 
 def split_counts(index: Any, data: Any) -> tuple[list, dict[str, int], dict[str, int]] | None:
     """The training samples of ``index`` split by ``data`` (an experiment's ``data``), and
     the images per class in training and in validation; None without a usable split.
-    Counted as a run counts them (:func:`workbench.core.data.usage.data_use`)."""
-    if index is None or not index.classes:
-        return None
-    from workbench.core.data.usage import data_use
+    Counted as a run counts them (:func:`workbench.core.data.usage.usable_split`)."""
+    from workbench.core.data.usage import usable_split
 
-    try:
-        use = data_use(index, data)
-    except WorkbenchError:
+    use = usable_split(index, data)
+    if use is None:
         return None
     train_counts, val_counts = use.per_class(list(index.classes))
     return use.train, train_counts, val_counts
