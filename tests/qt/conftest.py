@@ -94,43 +94,46 @@ def plots(qtbot):
 
 
 @pytest.fixture
-def make_evaluate_panel(qtbot, tmp_path):
-    """``make(bundle=None, folder=None, runs_root=tmp_path / "runs", **kwargs)``: Evaluate
-    panels shut down, and their pool work finished, when the test ends."""
-    from workbench.qt.panels.evaluate.panel import EvaluatePanel
+def kept_panels(qtbot):
+    """``keep(panel)``: the panel, shut down when the test ends (and the task pool's work
+    finished after them)."""
     from workbench.qt.workers import task_pool
 
     panels = []
 
-    def make(bundle=None, folder=None, runs_root=None, **kwargs):
-        p = EvaluatePanel(bundle, folder, runs_root=runs_root or tmp_path / "runs", **kwargs)
-        qtbot.addWidget(p)
-        panels.append(p)
-        return p
-    yield make
+    def keep(panel):
+        qtbot.addWidget(panel)
+        panels.append(panel)
+        return panel
+    yield keep
     for p in panels:
         p.shutdown()
     task_pool().waitForDone()
 
 
 @pytest.fixture
-def train_panel(qtbot, tiny_experiment):
+def make_evaluate_panel(kept_panels, tmp_path):
+    """``make(bundle=None, folder=None, runs_root=tmp_path / "runs", **kwargs)``: Evaluate
+    panels shut down, and their pool work finished, when the test ends."""
+    from workbench.qt.panels.evaluate.panel import EvaluatePanel
+
+    def make(bundle=None, folder=None, runs_root=None, **kwargs):
+        return kept_panels(EvaluatePanel(bundle, folder,
+                                         runs_root=runs_root or tmp_path / "runs", **kwargs))
+    return make
+
+
+@pytest.fixture
+def train_panel(kept_panels, tiny_experiment):
     """``train_panel(epochs=None)``: a Train panel on the tiny experiment (trained for
     ``epochs`` when given), shut down when the test ends."""
     from workbench.qt.panels.train.panel import TrainPanel
 
-    panels = []
-
     def make(epochs: int | None = None):
         if epochs is not None:
             tiny_experiment.training.epochs = epochs
-        p = TrainPanel(tiny_experiment)
-        qtbot.addWidget(p)
-        panels.append(p)
-        return p
-    yield make
-    for p in panels:
-        p.shutdown()
+        return kept_panels(TrainPanel(tiny_experiment))
+    return make
 
 
 @pytest.fixture
