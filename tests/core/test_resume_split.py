@@ -90,6 +90,13 @@ def test_a_resume_after_the_folder_changed_keeps_the_validation_images(tmp_path,
                            f"{len(record.val) - 1} earlier images")
     assert f"from epoch 3 on it is measured on {len(val)} images, not {len(record.val)}" \
         in note
+    # The best epoch is chosen again among the epochs measured on the new set: the earlier
+    # best's loss was measured on other images (early stopping compared across the change).
+    afresh = next(n for n in seen.notes if "chosen afresh" in n)
+    assert afresh.startswith(f"the best epoch is chosen afresh from epoch 3 on, among the "
+                             f"epochs measured on today's {len(val)} validation images")
+    assert json.loads((run_dir / "run.json").read_text())["best"]["epoch"] == 3
+    assert torch.load(run_dir / "checkpoints" / "best.pt", weights_only=False)["epoch"] == 3
     # The epoch measured on the new set is marked in the history, and the record says so.
     epochs = json.loads((run_dir / "metrics.json").read_text())["epochs"]
     assert [e.get("val_changed") for e in epochs] == [
@@ -111,7 +118,7 @@ def test_a_resume_after_the_folder_changed_keeps_the_validation_images(tmp_path,
     stamp = (run_dir / SPLIT_FILE).stat().st_mtime_ns
     again = _resume(run_dir, 1)
     assert (again.train, again.val) == (seen.train, seen.val)
-    assert not [n for n in again.notes if "dataset changed" in n]
+    assert not [n for n in again.notes if "dataset changed" in n or "afresh" in n]
     assert (run_dir / SPLIT_FILE).stat().st_mtime_ns == stamp
     assert "val_changed" not in json.loads((run_dir / "metrics.json").read_text())[
         "epochs"][-1]

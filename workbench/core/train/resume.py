@@ -163,6 +163,10 @@ class Resumable:
         for cb in self.hooks:  # early stopping's best epoch and patience, and the rest
             if cb.state_key and cb.state_key in ckpt.callbacks:
                 cb.load_state_dict(dict(ckpt.callbacks[cb.state_key]))
+        change = self.split_keeper.change
+        if change is not None and change.val_changed:
+            afresh = self.early_stopping.start_afresh(int(ckpt.epoch) + 1, change.val_now)
+            notes.extend([afresh] if afresh else [])
         if self.experiment.training.epochs > self.schedule_epochs \
                 and self.experiment.scheduler.type != "none":
             notes.append(self._schedule_note(past_end, set_now, bool(rate_notes)))

@@ -130,3 +130,20 @@ class EarlyStopping(Callback):
         if t.patience is not None and bad >= t.patience:
             bad = 0  # it had stopped early: resuming asks for more epochs, give them
         self.tracker = BestTracker(t.metric, t.min_delta, t.patience, state.get("best"), bad)
+
+    def start_afresh(self, first_epoch: int, val_images: int) -> str:
+        """The validation set changed before ``first_epoch`` (a resume after images were
+        added or removed): a validation metric measured on it cannot be compared with the
+        earlier best, so the best epoch (and patience) are counted again from that epoch.
+        Returns the note for the user ("" when nothing was reset: a training metric, or
+        no best yet)."""
+        t = self.tracker
+        if not t.metric.startswith("val_") or t.best is None:
+            return ""
+        old = t.best
+        self.tracker = BestTracker(t.metric, t.min_delta, t.patience)
+        return (f"the best epoch is chosen afresh from epoch {first_epoch} on, among the "
+                f"epochs measured on today's {val_images:,} validation images: the earlier "
+                f"best ({t.metric} {float(old['value']):.4g} at epoch {old.get('epoch', '?')})"
+                f" was measured on the other set, and checkpoints/best.pt is replaced by "
+                f"epoch {first_epoch}'s weights (copy it first to keep it)")
