@@ -6,6 +6,7 @@ import csv
 import json
 import sqlite3
 import threading
+import zlib
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -259,6 +260,26 @@ def test_an_index_of_another_schema_is_rebuilt(root):
     store = RunStore(root)
     store.refresh()
     assert [r.name for r in store.runs()] == ["a"]
+
+
+def test_an_index_read_under_older_rules_is_read_again(root, monkeypatch):
+    """Stop 31's note: a folder indexed before a rule was added (run.json missing is now a
+    ⚠) kept its old row until a file in it changed."""
+    from workbench.core.runs import index
+
+    make_run(root, "a", info=None)  # no run.json: the rules now name that
+    store = RunStore(root)
+    store.refresh()
+    [rec] = store.runs()
+    assert "run.json is missing" in rec.problem
+    # As the Workbench before that rule left it: the same columns, the version they made.
+    older = zlib.crc32(",".join(index.COLUMNS).encode()) & 0x7FFFFFFF
+    with sqlite3.connect(root / "runs.sqlite") as con:
+        con.execute("UPDATE runs SET problem = ''")
+        con.execute(f"PRAGMA user_version = {older}")
+    store = RunStore(root)
+    store.refresh()
+    assert "run.json is missing" in store.runs()[0].problem
 
 
 def test_an_unusable_index_falls_back_to_memory(root):

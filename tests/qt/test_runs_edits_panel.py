@@ -102,3 +102,24 @@ def test_a_stopped_runs_status_tooltip_says_what_it_means(qtbot, root):
     tip = panel.proxy.index(0, COLUMN["status"]).data(Qt.ItemDataRole.ToolTipRole)
     assert "after 1/5 epochs" in tip and "Continue in Train" in tip
     assert "stopped\n" not in tip + "\n"  # the bare word is not repeated
+
+
+def test_a_copied_run_folder_is_told_apart_by_its_folder_until_one_is_renamed(qtbot, root):
+    """Stop 31's note: two folders holding the same run name (a copied folder) read alike
+    in the table, and alike in Evaluate's and Predict's choosers."""
+    make_run(root, "2026-12-06_11-00-00-baseline", "baseline")
+    make_run(root, "baseline copy", "baseline")
+    make_run(root, "2026-12-06_12-00-00-wide", "wide")
+    panel = listed_panel(qtbot, size=(1366, 600))
+    assert names(panel) == ["baseline  (2026-12-06_11-00-00-baseline)",
+                            "baseline  (baseline copy)", "wide"]
+    row = next(r for r in range(panel.proxy.rowCount())
+               if panel.proxy.index(r, COLUMN["name"]).data().endswith("(baseline copy)"))
+    index = panel.proxy.index(row, COLUMN["name"])
+    assert "Another run folder holds a run of this name" in index.data(
+        Qt.ItemDataRole.ToolTipRole)
+    assert index.data(Qt.ItemDataRole.EditRole) == "baseline"  # what the editor starts with
+    # Renaming one parts them: both rows read as plain names again.
+    panel.proxy.setData(index, "baseline copy", Qt.ItemDataRole.EditRole)
+    qtbot.waitUntil(lambda: names(panel) == ["baseline", "baseline copy", "wide"],
+                    timeout=TIMEOUT_MS)

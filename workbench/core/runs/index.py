@@ -25,12 +25,13 @@ from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any, Callable, Iterable, TypeVar
 
-from workbench.core.runs.record import RunRecord
+from workbench.core.runs.record import RECORD_RULES, RunRecord
 
 T = TypeVar("T")
 COLUMNS = tuple(f.name for f in fields(RunRecord)) + ("fingerprint",)
-# Changes with the columns: an index written with other fields is rebuilt, not misread.
-SCHEMA_VERSION = zlib.crc32(",".join(COLUMNS).encode()) & 0x7FFFFFFF
+# Changes with the columns and with the rules the records were read by: an index written
+# with other fields is rebuilt, not misread, and one read by other rules is read again.
+SCHEMA_VERSION = zlib.crc32(f"{','.join(COLUMNS)};rules {RECORD_RULES}".encode()) & 0x7FFFFFFF
 LOCK_TIMEOUT_S = 10.0
 #: Immediate lock conflicts are retried this many times before the index gives up.
 LOCK_RETRIES = 8

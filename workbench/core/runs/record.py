@@ -99,6 +99,12 @@ def name_in_folder(folder_name: str) -> str:
     return folder_name[stamp.end():] if stamp else ""
 
 
+#: Raise it whenever :func:`read_record` reads a folder differently (a new problem it names,
+#: a field it infers): the index (:mod:`.index`) keeps records read under other rules, and
+#: a folder indexed before kept its old row, its old ⚠ or none, until a file in it changed.
+RECORD_RULES = 2
+
+
 def is_run_folder(path: Path) -> bool:
     """Whether ``path`` is a folder holding a run.json or a metrics.json."""
     return path.is_dir() and ((path / RUN_INFO).is_file() or (path / "metrics.json").is_file())

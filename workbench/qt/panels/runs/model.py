@@ -140,8 +140,12 @@ _SORT: dict[str, Callable[[RunRecord], Any]] = {
 }
 
 
-def _tooltip(key: str, r: RunRecord) -> str:
+def _tooltip(key: str, r: RunRecord, shared: bool = False) -> str:
     if key == "name":
+        if shared:
+            return (f"{r.path}\nAnother run folder holds a run of this name too (a copied "
+                    f"folder?): the folder's name is shown after it. Rename one (double-click"
+                    f" or F2) to tell them apart in Evaluate and Predict.")
         return r.path
     if key == "status":
         lines = [r.message] if r.message and r.message != r.status else []
@@ -183,12 +187,27 @@ class RunsTableModel(QAbstractTableModel):
     def __init__(self, parent: Any = None):
         super().__init__(parent)
         self._records: list[RunRecord] = []
+        self._shared: set[str] = set()
 
     # -- contents ------------------------------------------------------------------------
     def set_records(self, records: list[RunRecord]) -> None:
         self.beginResetModel()
         self._records = list(records)
+        self._count_names()
         self.endResetModel()
+
+    def _count_names(self) -> None:
+        """The names more than one listed run holds (a copied run folder keeps its name)."""
+        seen: dict[str, int] = {}
+        for r in self._records:
+            key = r.name.casefold()
+            seen[key] = seen.get(key, 0) + 1
+        self._shared = {key for key, n in seen.items() if n > 1}
+
+    def _shown_name(self, r: RunRecord) -> str:
+        if r.name.casefold() in self._shared:
+            return f"{r.name}  ({Path(r.path).name})"
+        return r.name
 
     def records(self) -> list[RunRecord]:
         return list(self._records)
@@ -208,7 +227,9 @@ class RunsTableModel(QAbstractTableModel):
         if row is None:
             return
         self._records[row] = record
-        self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+        self._count_names()  # a rename may part or join two names: every row's name cell
+        self.dataChanged.emit(self.index(0, 0), self.index(len(self._records) - 1,
+                                                           len(COLUMNS) - 1))
 
     def remove_paths(self, paths: list[str]) -> None:
         for path in paths:
@@ -217,6 +238,11 @@ class RunsTableModel(QAbstractTableModel):
                 self.beginRemoveRows(QModelIndex(), row, row)
                 del self._records[row]
                 self.endRemoveRows()
+        self._count_names()
+        if self._records:
+            column = COLUMN["name"]
+            self.dataChanged.emit(self.index(0, column),
+                                  self.index(len(self._records) - 1, column))
 
     # -- Qt model interface --------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
@@ -237,7 +263,7 @@ class RunsTableModel(QAbstractTableModel):
         r = self._records[index.row()]
         key = COLUMNS[index.column()][0]
         if role == Qt.ItemDataRole.DisplayRole:
-            return _TEXT[key](r)
+            return self._shown_name(r) if key == "name" else _TEXT[key](r)
         if role == Qt.ItemDataRole.EditRole:
             return r.name if key == "name" else _TEXT[key](r)
         if role == SORT_ROLE:
@@ -245,7 +271,7 @@ class RunsTableModel(QAbstractTableModel):
         if role == FILTER_ROLE:
             return r.notes if key == "notes" else _TEXT[key](r)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return _tooltip(key, r) or None
+            return _tooltip(key, r, r.name.casefold() in self._shared) or None
         if role == Qt.ItemDataRole.TextAlignmentRole and key in _NUMERIC:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ForegroundRole and key == "status":
