@@ -120,25 +120,16 @@ def coloured(text: str, colour: str) -> str:
     return f'<span style="color:{colour}">{html.escape(text)}</span>'
 
 
-def _summary(report: Any, before_int8: bool) -> str:
-    """The CLI's line for the ONNX export (the float model's, before an int8 one)."""
-    if before_int8:
-        try:
-            return report.summary(before_int8=True)
-        except TypeError:  # an OnnxReport without the argument
-            pass
-    return report.summary()
-
-
 def report_html(report: Any, int8: Any = None) -> str:
     """The ONNX report: summary, the largest difference in bold, warnings coloured; then,
     for an int8 model, its summary as the CLI prints it, and the accuracies in bold first."""
-    parts = [html.escape(_summary(report, int8 is not None))]
+    # What was written, then the check once, on its own line (the float model's, before
+    # an int8 one).
+    parts = [html.escape(report.summary(before_int8=int8 is not None, with_check=False))]
     if report.max_abs_diff is not None:
         colour = "#1b7a2f" if report.matches else "#c62828"
-        who = "Float model's largest" if int8 is not None else "Largest"
-        parts.append(f'<b style="color:{colour}">{who} absolute difference from PyTorch: '
-                     f'{report.max_abs_diff:.3g}</b>'
+        check = report.check_line(int8 is not None)
+        parts.append(f'<b style="color:{colour}">{html.escape(check)}</b>'
                      + (f" (tolerance {report.tolerance:.3g})" if report.tolerance else ""))
     for warning in report.warnings:
         colour = "#a05a00" if report.matches else "#c62828"

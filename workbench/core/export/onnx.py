@@ -100,20 +100,29 @@ class OnnxReport:
         """onnxruntime was run and agrees with PyTorch within :attr:`tolerance`."""
         return self.max_abs_diff is not None and self.max_abs_diff <= (self.tolerance or 0.0)
 
-    def summary(self, before_int8: bool = False) -> str:
+    def summary(self, before_int8: bool = False, with_check: bool = True) -> str:
         """One line for the CLI and the GUI's status bar. ``before_int8``: the file is
         about to be replaced by its int8 quantization, so the check said is the float
-        model's, not the file's that stays."""
+        model's, not the file's that stays. ``with_check`` False: what was written only
+        (the dialog says the check on a line of its own, :meth:`check_line`)."""
         head = (f"wrote {self.preprocessing_path}; exported the float model to quantize "
                 f"(opset {self.opset}, dynamic batch)" if before_int8 else
                 f"wrote {self.path} (opset {self.opset}, dynamic batch) and "
                 f"{self.preprocessing_path}")
+        if not with_check:
+            return head
         if self.max_abs_diff is None:
             return head + "; not checked with onnxruntime"
+        return f"{head}; {self.check_line(before_int8)}"
+
+    def check_line(self, before_int8: bool = False) -> str:
+        """How closely onnxruntime matched PyTorch ("" when it was not run)."""
+        if self.max_abs_diff is None:
+            return ""
         sizes = " and ".join(str(b) for b in self.batch_sizes)
         verb = "matches PyTorch to" if self.matches else "DIFFERS from PyTorch by up to"
         who = "the float model in onnxruntime" if before_int8 else "onnxruntime"
-        return (f"{head}; {who} {verb} {self.max_abs_diff:.2g} (largest absolute "
+        return (f"{who} {verb} {self.max_abs_diff:.2g} (largest absolute "
                 f"difference over {self.samples} inputs, batch sizes {sizes})")
 
 
