@@ -59,6 +59,11 @@ def test_edited_values_survive_round_trip():
     ({"data": {"val_fraction": 1.5}}, "data.val_fraction", "maximum"),
     ({"data": {"channels": 2}}, "data.channels", "not one of"),
     ({"data": {"input_size": [32]}}, "data.input_size", "2 values"),
+    # A hand edit's number where a list goes says how to write it (stop 31's note).
+    ({"data": {"input_size": 200}}, "data.input_size",
+     "expected a list of 2 whole numbers, e.g. [200, 200], got 200"),
+    ({"augment": {"transforms": [{"type": "Resize", "params": {"size": "big"}}]}},
+     "augment.transforms[0].params.size", "expected a list of 1 or 2 whole numbers, got"),
     ({"training": {"epochs": True}}, "training.epochs", "integer"),
     ({"training": {"device": "tpu"}}, "training.device", "not a device"),
     ({"optimizer": {"type": "Adamm"}}, "optimizer.type", "unknown optimizer"),

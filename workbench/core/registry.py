@@ -9,6 +9,7 @@ makes it appear everywhere at once. Every registry is listed in :mod:`workbench.
 from __future__ import annotations
 
 import copy
+import json
 import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
@@ -87,13 +88,25 @@ class Param:
             raise SpecError(where, f"a value is required ({self._type_word()})")
         if self.type is list:
             if not isinstance(value, (list, tuple)):
-                raise SpecError(where, f"expected a list, got {value!r}")
+                raise SpecError(where, self._not_a_list(value))
             if self.length is not None and len(value) not in self.length:
                 lengths = " or ".join(str(n) for n in self.length)
                 raise SpecError(where, f"expected {lengths} values, got {len(value)}")
             item = Param(self.name, self.item_type or float, None, self.min, self.max)
             return [item._check_scalar(v, f"{where}[{i}]") for i, v in enumerate(value)]
         return self._check_scalar(value, where)
+
+    def _not_a_list(self, value: Any) -> str:
+        """What to write instead of ``value`` where a list is expected: "expected a list
+        of 2 numbers, e.g. [200, 200], got 200" (a hand-edited ``input_size: 200``)."""
+        item = {int: "whole numbers", float: "numbers", str: "names"}.get(
+            self.item_type or float, "values")
+        lengths = " or ".join(str(n) for n in self.length) if self.length else ""
+        text = f"expected a list of {lengths} {item}".replace("  ", " ")
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            n = max(self.length) if self.length else 1
+            text += f", e.g. [{', '.join([json.dumps(value)] * n)}]"
+        return f"{text}, got {value!r}"
 
     def _type_word(self) -> str:
         word = _TYPE_WORDS.get(self.type, self.type.__name__)
