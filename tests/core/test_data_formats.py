@@ -11,7 +11,7 @@ import zipfile
 
 import pytest
 
-from helpers import make_image_folder
+from helpers import make_image_folder, run_cli
 from workbench.core.data import archives
 from workbench.core.data.scan import scan_folder
 from workbench.core.errors import DataError
@@ -25,8 +25,8 @@ def _own_cache(tmp_path, monkeypatch):
 @pytest.mark.parametrize("train,test,wrapped", [
     ("training_set", "test_set", True), ("train_data", "test_data", False),
     ("trainset", "testset", False), ("Training", "Testing", False)])
-def test_kaggle_split_folders_are_the_dataset_parts_not_two_classes(tmp_path, train, test,
-                                                                    wrapped):
+def test_kaggle_split_folders_are_the_dataset_parts_not_two_classes(tmp_path, capsys, train,
+                                                                    test, wrapped):
     root = tmp_path / "ds"
     for part, n in ((train, 6), (test, 3)):
         make_image_folder(root / part / part if wrapped else root / part,
@@ -37,6 +37,14 @@ def test_kaggle_split_folders_are_the_dataset_parts_not_two_classes(tmp_path, tr
     assert len(index.samples) == 12 and len(index.test_samples) == 6
     assert index.warnings == []
     index.check_trainable()
+    # Said by their own names (stop 31's note: "train/" and "test/" were written).
+    inner = f"{train}/{train}/" if wrapped else f"{train}/"
+    assert index.part_name("train") == inner
+    assert index.part_name("test").startswith(test) and index.part_name("val") == "val/"
+    code, out, err = run_cli(capsys, "scan", root)
+    assert code == 0, err
+    assert f"layout train_test: 12 in {inner}, 6 in {index.part_name('test')}; validation " \
+           f"is held out of {inner} by the experiment's settings" in out
 
 
 def test_a_kaggle_part_alone_is_said_to_look_like_a_dataset_part(tmp_path):

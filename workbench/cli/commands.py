@@ -114,9 +114,11 @@ def cmd_scan(args: argparse.Namespace) -> int:
     splits = index.split_counts()
     if index.layout not in ("folders", "csv"):
         print(f"layout {index.layout}: " + ", ".join(
-            f"{n:,} in {part}/" for part, n in splits.items() if n is not None)
+            f"{n:,} in {index.part_name(part)}" for part, n in splits.items()
+            if n is not None)
             + ("" if splits["val"] is not None else
-               "; validation is held out of train/ by the experiment's settings")
+               f"; validation is held out of {index.part_name('train')} by the "
+               f"experiment's settings")
             + ("; the test part is never trained on (workbench evaluate uses it)"
                if splits["test"] is not None else ""))
     width = max((len(c) for c in index.classes), default=0)

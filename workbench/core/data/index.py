@@ -75,6 +75,10 @@ class DatasetIndex:
         took out as unreadable, with their labels: the split is made with them and then
         drops them (:func:`~.split.split_samples`), so it is the same whether or not the
         check ran (the app checks, a command-line run meets a damaged file as it goes).
+    part_folders
+        The folder of each part the folder has its own of (``"train"``, ``"val"``,
+        ``"test"``), relative to ``root``: ``"training_set"`` for a Kaggle-style
+        ``training_set/``; empty without parts (see :meth:`part_name`).
     verified
         Every sample was decoded (:func:`verify_samples`, ``scan_folder(verify=True)``):
         ``unreadable`` lists every damaged file, so :func:`check_class_files` has nothing
@@ -95,6 +99,7 @@ class DatasetIndex:
     warnings: list[str] = field(default_factory=list)
     dropped: list[tuple[str, int]] = field(default_factory=list)
     verified: bool = False
+    part_folders: dict[str, str] = field(default_factory=dict)
 
     @property
     def num_classes(self) -> int:
@@ -109,6 +114,11 @@ class DatasetIndex:
         parts = [p for p, s in (("val", self.val_samples), ("test", self.test_samples))
                  if s is not None]
         return "_".join(["train", *parts]) if parts else "folders"
+
+    def part_name(self, part: str) -> str:
+        """The folder of ``part`` as a person finds it: ``"training_set/"`` (the part's
+        own name), or ``"train/"`` where it is not known."""
+        return f"{self.part_folders.get(part) or part}/"
 
     def split_counts(self) -> dict[str, int | None]:
         """Images in each part the folder has (``None``: no such part; without a val

@@ -169,13 +169,17 @@ def scan_folder(root: str | os.PathLike, verify: bool = False,
                          held["val"][1], source="metadata" if meta is not None else "folder",
                          test_samples=held["test"][0], unmatched_test_classes=held["test"][1],
                          notes=notes)
+    if splits:  # the parts' own names (training_set/, test_set/), for what is said
+        index.part_folders = {part: os.path.relpath(d, root).replace(os.sep, "/")
+                              for part, d in parts.items() if d}
     warning = split_name_warning(classes, recognised=splits is not None)
     if warning:
         index.warnings.append(warning)
     index.warnings += case_clash_warnings(classes)
     if held["test"][1]:
         index.warnings.append(f"the test folder has class folder(s) {', '.join(held['test'][1])} "
-                              f"that train/ does not have: their images are left out")
+                              f"that {index.part_name('train')} does not have: their images are "
+                              f"left out")
     if verify:
         verify_samples(index, progress, is_cancelled)
     return index

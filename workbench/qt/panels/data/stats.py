@@ -72,9 +72,11 @@ def total_text(index: Any, data: Any) -> str:
             f"{counted(index.num_classes, 'class')}")
     parts = {k: n for k, n in index.split_counts().items() if n is not None}
     if len(parts) > 1:  # the folder's own parts: train/ with val/ and/or test/
-        text += " (" + ", ".join(f"{n:,} in {k}/" for k, n in parts.items()) + ")"
+        text += " (" + ", ".join(f"{n:,} in {index.part_name(k)}"
+                                 for k, n in parts.items()) + ")"
     if index.test_samples is not None:
-        text += "; test/ is never trained on: Evaluate measures the model on it"
+        text += (f"; {index.part_name('test')} is never trained on: Evaluate measures the "
+                 f"model on it")
     if getattr(data, "exclude", None):
         from workbench.core.data.usage import left_out
 

@@ -1,0 +1,18 @@
+"""The Data tab's Total line names a folder's own parts as the folder does."""
+
+from __future__ import annotations
+
+from helpers import make_image_folder
+from workbench.core.data.scan import scan_folder
+from workbench.core.experiment import Experiment
+from workbench.qt.panels.data.stats import total_text
+
+
+def test_kaggle_parts_are_named_by_their_own_folders(tmp_path):
+    """Stop 31's note: a training_set/ + test_set/ folder read "in train/", "test/"."""
+    root = tmp_path / "ds"
+    make_image_folder(root / "training_set", classes=("cat", "dog"), per_class=4)
+    make_image_folder(root / "test_set", classes=("cat", "dog"), per_class=2)
+    text = total_text(scan_folder(root), Experiment().data)
+    assert text == ("Total: 8 images in 2 classes (8 in training_set/, 4 in test_set/); "
+                    "test_set/ is never trained on: Evaluate measures the model on it")
