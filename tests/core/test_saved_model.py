@@ -156,6 +156,44 @@ def test_early_stopping_with_restore_best_keeps_the_best_epoch_and_says_so(exp, 
                         load_checkpoint(run_dir / "checkpoints" / "best.pt").model)
 
 
+def test_patience_run_out_at_the_planned_end_or_after_a_continue_keeps_the_best_epoch(
+        exp, tmp_path, monkeypatch):
+    """The auditor's first finding: the same four epochs kept epoch 2 with 8 planned (early
+    stopped) but epoch 4 with 4 planned (patience ran out on the last epoch); and a
+    Continue whose epochs did not improve replaced the best epoch's bundle with its last."""
+    from workbench.core.train.run import run_training
+
+    run_dir = tmp_path / "run"
+    exp.training.epochs = 4
+    exp.training.early_stopping, exp.training.patience = True, 2
+    exp.training.monitor = "val_acc"
+    exp.training.restore_best = True
+    scores = iter([0.5, 0.9, 0.6, 0.7, 0.6, 0.7])
+    real = Trainer._run_epoch
+
+    def scripted(self, epoch, train):
+        out = real(self, epoch, train)
+        return out if train or out is None else (out[0], next(scores))
+
+    monkeypatch.setattr(Trainer, "_run_epoch", scripted)
+    result = Trainer(exp, [RunRecorder(run_dir)]).fit()
+    assert result.status == "early_stopped" and result.restored_best
+    assert result.weights_epoch == 2 and len(result.history) == 4
+    assert json.loads((run_dir / "run.json").read_text())["bundle"]["epoch"] == 2
+
+    # Continued for 2 more epochs that do not improve: the best epoch is still the earlier
+    # segment's epoch 2, read back from best.pt.
+    ckpt = load_checkpoint(run_dir)
+    ckpt.experiment.training.epochs = 6
+    outcome = run_training(ckpt.experiment, run_dir, checkpoint=ckpt)
+    assert outcome.status == "early_stopped", outcome.error
+    info = json.loads((run_dir / "run.json").read_text())
+    assert info["epochs_done"] == 6
+    assert info["bundle"]["epoch"] == 2 and info["bundle"]["restored_best"] is True
+    assert_same_weights(load_bundle(run_dir / "bundle.pt").state_dict,
+                        load_checkpoint(run_dir / "checkpoints" / "best.pt").model)
+
+
 def test_ctrl_c_in_workbench_train_keeps_the_reported_epoch(exp, tmp_path, monkeypatch,
                                                             capsys):
     exp_file = tmp_path / "exp.json"

@@ -46,8 +46,8 @@ def unfinished(run_dir: Path, ckpt: Checkpoint) -> Unfinished | None:
     would have kept. None when epochs are left to train, or the bundle is there."""
     t = ckpt.experiment.training
     best = ckpt.best
-    early = bool(t.early_stopping and best and ckpt.bad_epochs >= t.patience
-                 and ckpt.epoch < t.epochs)
+    # Patience run out at the planned last epoch is early stopping too (its callback).
+    early = bool(t.early_stopping and best and ckpt.bad_epochs >= t.patience)
     if ckpt.epoch < t.epochs and not early:
         return None
     restore = bool(early and t.restore_best and best)

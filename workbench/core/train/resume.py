@@ -9,6 +9,7 @@ loader's generator). Callbacks keep their own state in the checkpoint: every cal
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -167,6 +168,7 @@ class Resumable:
         if change is not None and change.val_changed:
             afresh = self.early_stopping.start_afresh(int(ckpt.epoch) + 1, change.val_now)
             notes.extend([afresh] if afresh else [])
+        notes.extend(self._restore_best_weights(ckpt))
         if self.experiment.training.epochs > self.schedule_epochs \
                 and self.experiment.scheduler.type != "none":
             notes.append(self._schedule_note(past_end, set_now, bool(rate_notes)))
@@ -174,6 +176,29 @@ class Resumable:
         # generators' state at the checkpoint.
         set_rng_state(ckpt.rng, self._gen)
         return notes
+
+    def _restore_best_weights(self, ckpt: Any) -> list[str]:
+        """The best epoch's weights when it was an earlier segment's (from ``best.pt``
+        beside ``last.pt``), for early stopping's ``restore_best`` to go back to; a note
+        when they cannot be read."""
+        from workbench.core.train.checkpoint import BEST, CheckpointError, load_checkpoint
+
+        best = self.tracker.best
+        if not (self.early_stopping.restore_best and best) or \
+                int(best["epoch"]) >= int(ckpt.epoch):
+            return []
+        path = Path(str(ckpt.path)).with_name(BEST)
+        try:
+            kept = load_checkpoint(path)
+        except (CheckpointError, OSError) as e:
+            return [f"the best epoch's weights (epoch {best['epoch']}) cannot be read from "
+                    f"{path} ({e}): if early stopping ends this run, it keeps the last "
+                    f"epoch's"]
+        if int(kept.epoch) != int(best["epoch"]):
+            return [f"{path} holds epoch {kept.epoch}, not the best epoch {best['epoch']}: if "
+                    f"early stopping ends this run, it keeps the last epoch's weights"]
+        self._best_state = _to_cpu(kept.model)
+        return []
 
     def _restore_settings(self, ckpt: Any, fresh: list[dict[str, Any]]) -> list[str]:
         """Set the optimizer settings (other than the rate) that this run's experiment

@@ -85,7 +85,7 @@ class BestTracker:
                 "train_loss": "the training loss"}.get(self.metric, self.metric)
         by = f" by more than {self.min_delta:g}" if self.min_delta else ""
         return (f"early stopping: {name} ({self.metric}) did not improve{by} for "
-                f"{self.bad_epochs} epochs (best {b.get('value', float('nan')):.4g} at "
+                f"{self.bad_epochs} epoch{'s' * (self.bad_epochs != 1)} (best {b.get('value', float('nan')):.4g} at "
                 f"epoch {b.get('epoch', '?')})")
 
 
@@ -117,7 +117,9 @@ class EarlyStopping(Callback):
         tracker = self.tracker
         if tracker.update(metrics) and self.restore_best:
             trainer.keep_best_weights()
-        if tracker.should_stop and epoch < trainer.experiment.training.epochs:
+        if tracker.should_stop:
+            # At the planned last epoch too: patience ran out there all the same, and the
+            # run ends on the best epoch's weights (restore_best) whatever was planned.
             trainer.stop_early(tracker.reason())
 
     def state_dict(self) -> dict[str, Any]:
