@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from workbench.cli.common import UserError, _check_dataset_path, dataset_notes
+from workbench.core.textwidth import column_width, pad
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
@@ -35,7 +36,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
     if args.list_presets:
         for name, description in list_presets():
-            print(f"{name:12s} {description}")
+            print(f"{pad(name, 12)} {description}")
         return 0
     if args.data:
         _check_dataset_path(args.data)
@@ -121,13 +122,14 @@ def cmd_scan(args: argparse.Namespace) -> int:
                f"experiment's settings")
             + ("; the test part is never trained on (workbench evaluate uses it)"
                if splits["test"] is not None else ""))
-    width = max((len(c) for c in index.classes), default=0)
+    # Padded by terminal columns, so CJK and emoji names keep the counts in line.
+    width = column_width([*index.classes, *index.empty_classes])
     for c in index.classes:
-        print(f"  {c:{width}s}  {counts.get(c, 0)}" + (
+        print(f"  {pad(c, width)}  {counts.get(c, 0)}" + (
             " (no readable images: every file unreadable, see below)"
             if c in unreadable_classes else ""))
     for c in index.empty_classes:
-        print(f"  {c:{width}s}  0 (no images: left out)")
+        print(f"  {pad(c, width)}  0 (no images: left out)")
     if index.unreadable:
         print(f"unreadable files ({len(index.unreadable)}), left out:")
         for u in index.unreadable:

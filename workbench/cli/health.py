@@ -1,7 +1,9 @@
 """``workbench check DIR``: the dataset's health (:mod:`workbench.core.data.health`):
 copies, conflicting labels, leaks between the training, validation and test parts, odd
 images, empty class folders, classes with no readable image and what training would
-refuse, a class with no image held out for validation, and, with ``--labels``, likely
+refuse, a class with no image held out for validation, a strong class imbalance in the
+training split (as the Data tab measures it: a note, never a ``--strict`` failure, since
+class balance compensates it), and, with ``--labels``, likely
 mislabelled images (and, with ``--experiment``, a ``note:`` on an optimizer setting that
 will very likely fail the run); with ``--strict`` it exits with :data:`EXIT_FINDINGS` when
 it finds conflicting labels or leaks, or a dataset training would refuse, to gate a
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -140,7 +143,8 @@ def _class_findings(exp, index) -> dict:
     folders without images (``empty_classes``, left out), the classes whose every file is
     unreadable (``unreadable_classes``), why training would refuse the dataset
     (``cannot_train``, the message ``train`` gives; None: it would train) and the note on
-    classes with no image held out for validation."""
+    classes with no image held out for validation; and ``class_balance``, the training
+    split's imbalance (:func:`_class_balance`)."""
     from workbench.core.data.usage import validation_note
     from workbench.core.errors import DataError
 
@@ -151,7 +155,33 @@ def _class_findings(exp, index) -> dict:
         cannot = str(e)
     return {"empty_classes": list(index.empty_classes),
             "unreadable_classes": index.unreadable_classes(), "cannot_train": cannot,
-            "validation_note": validation_note(index, exp.data)}
+            "validation_note": validation_note(index, exp.data),
+            "class_balance": _class_balance(exp, index)}
+
+
+def _class_balance(exp, index) -> dict | None:
+    """The training split's class imbalance as the Data tab measures it
+    (:func:`workbench.core.data.stats.imbalance`): the ratio (None for a class without
+    training images), the largest and smallest class, the classes under a third of the
+    largest, whether it is strong, and ``message`` (None unless strong); None without a
+    usable split."""
+    from workbench.core.data.stats import balance_advice, imbalance
+    from workbench.core.data.usage import usable_split
+
+    use = usable_split(index, exp.data)
+    found = imbalance(use.per_class(list(index.classes))[0]) if use else None
+    if found is None:
+        return None
+    message = None
+    if found.strong:
+        message = found.summary()
+        if math.isfinite(found.ratio):
+            message += f": {balance_advice(exp.data.balance, cli=True)}"
+    return {"ratio": found.ratio if math.isfinite(found.ratio) else None,
+            "largest": {"class": found.largest[0], "train_images": found.largest[1]},
+            "smallest": {"class": found.smallest[0], "train_images": found.smallest[1]},
+            "small_classes": list(found.small), "imbalanced": found.strong,
+            "balance": exp.data.balance, "message": message}
 
 
 def _scan(exp):
@@ -236,6 +266,9 @@ def _print_text(report, classes: dict | None = None) -> None:
                      else ""))
     if classes["cannot_train"]:
         print(f"cannot be trained on: {classes['cannot_train']}")
+    balance = classes.get("class_balance")
+    if balance and balance["message"] and not classes["cannot_train"]:
+        print(f"class imbalance: {balance['message']}")
     if report.labels_checked:
         from workbench.core.data.health.labels import summary_line
 

@@ -1,4 +1,6 @@
-"""Normalisation statistics: presets, and the per-channel mean and std of a training split.
+"""Normalisation statistics: presets, and the per-channel mean and std of a training split;
+and the class imbalance of a training split (:func:`imbalance`), with the rule that calls it
+strong and the advice for it, shared by the Data tab and ``workbench check``.
 
 :func:`compute_mean_std` decodes every training image the way the evaluation pipeline
 does (the experiment's channel count, resized to ``data.input_size``, scaled to [0, 1])
@@ -8,6 +10,8 @@ and accumulates per-channel sums in float64, so the result is what ``data.mean``
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
@@ -40,6 +44,90 @@ def class_imbalance(counts: dict) -> float:
     from workbench.core.data.dataset import class_imbalance as _ci
 
     return _ci(counts)
+
+
+#: Largest over smallest training class above this is imbalanced: accuracy misleads and
+#: class balance is advised (the Data tab's imbalance line and ``workbench check`` say so).
+IMBALANCE_WARNING = 3.0
+
+#: ``data.balance`` values, as the advice names them.
+BALANCE_NAMES = {"weighted_loss": "the class-weighted loss",
+                 "weighted_sampler": "the weighted sampler"}
+
+
+@dataclass(frozen=True)
+class Imbalance:
+    """How unequal the classes of a training split are (see :func:`imbalance`).
+
+    Attributes
+    ----------
+    ratio
+        Largest over smallest class count (:func:`class_imbalance`; ``inf`` when a class
+        has no training image).
+    largest, smallest
+        ``(class, images)`` of the largest and the smallest class (the first in class
+        order among equals).
+    small
+        The classes with fewer than ``1 / IMBALANCE_WARNING`` of the largest's images, in
+        class order: one outlier or most classes.
+    classes
+        How many classes were counted.
+    """
+
+    ratio: float
+    largest: tuple[str, int]
+    smallest: tuple[str, int]
+    small: tuple[str, ...]
+    classes: int
+
+    @property
+    def strong(self) -> bool:
+        """Whether it is beyond :data:`IMBALANCE_WARNING` (a class without images too)."""
+        return self.ratio > IMBALANCE_WARNING
+
+    def extremes(self) -> str:
+        """``'big' 240 / 'x' 1``: the two classes that make the ratio, with their images."""
+        (big, n), (few, m) = self.largest, self.smallest
+        return f"{big!r} {n:,} / {few!r} {m:,}"
+
+    def summary(self) -> str:
+        """``240x in training ('big' 240 / 'x' 1; 87 of 90 classes have less than 1/3 as
+        many images as 'big')``; for a class without images, that it has none."""
+        if math.isinf(self.ratio):
+            return f"class {self.smallest[0]!r} has no training images"
+        spread = (f"; {len(self.small)} of {self.classes} classes have less than "
+                  f"1/{IMBALANCE_WARNING:g} as many images as {self.largest[0]!r}"
+                  if len(self.small) > 1 else "")
+        return f"{self.ratio:.1f}x in training ({self.extremes()}{spread})"
+
+
+def imbalance(counts: dict[str, int]) -> Imbalance | None:
+    """The imbalance of ``counts`` (class -> training images, e.g.
+    ``DataUse.per_class``'s first part); None without classes."""
+    if not counts:
+        return None
+    names = list(counts)
+    big = max(names, key=lambda c: counts[c])
+    few = min(names, key=lambda c: counts[c])
+    top = counts[big]
+    small = tuple(c for c in names if counts[c] * IMBALANCE_WARNING < top)
+    return Imbalance(float(class_imbalance(counts)), (big, int(top)),
+                     (few, int(counts[few])), small, len(names))
+
+
+def balance_advice(balance: str, cli: bool = False) -> str:
+    """What to do about a strong imbalance, given the experiment's ``data.balance``:
+    that it is compensated, or to consider class balance (``cli``: with the ``--set``
+    that chooses it) and to judge the model per class."""
+    if balance in BALANCE_NAMES:
+        return f"compensated by {BALANCE_NAMES[balance]}" + \
+            (f" (data.balance={balance})" if cli else "")
+    if cli:
+        how = ("a class-weighted loss (--set data.balance=weighted_loss) or the weighted "
+               "sampler (--set data.balance=weighted_sampler)")
+    else:
+        how = "the class-weighted loss or the weighted sampler"
+    return f"consider {how}, and judge the model per class, not by accuracy alone"
 
 
 class NoImagesError(WorkbenchError):

@@ -6,6 +6,8 @@ import csv
 import io
 from typing import TYPE_CHECKING
 
+from workbench.core.textwidth import column_width, pad
+
 if TYPE_CHECKING:
     from workbench.core.evaluate.evaluation import EvaluationResult
 
@@ -70,10 +72,11 @@ def format_report(r: "EvaluationResult") -> str:
     lines = [f"evaluated {r.bundle_path or 'the bundle'} on {what}{r.source}: "
              f"{r.num_images} images, {len(r.classes)} classes",
              f"accuracy {_pct(r.accuracy)}   {_top_k(r)}", ""]
-    width = max([len("macro average")] + [len(c) for c in r.classes])
+    # Padded by terminal columns (core.textwidth): CJK and emoji names take two each.
+    width = column_width(r.classes, len("macro average"))
     lines.append(f"{'class':{width}s}  precision  recall     f1  support")
     for row in r.per_class():
-        lines.append(f"{row['class']:{width}s}  {_cell(row['precision'], 9)}  "
+        lines.append(f"{pad(row['class'], width)}  {_cell(row['precision'], 9)}  "
                      f"{_cell(row['recall'], 6)}  {_cell(row['f1'], 5)}  {row['support']:7d}")
     macro = r.macro_average()
     lines.append(f"{'macro average':{width}s}  {macro['precision']:9.3f}  "
@@ -82,11 +85,11 @@ def format_report(r: "EvaluationResult") -> str:
     m = r.confusion
     if len(r.classes) <= MAX_TEXT_MATRIX:
         lines.append("confusion matrix (rows: true class, columns: predicted class)")
-        cell = max([len(c) for c in r.classes] + [len(str(int(m.max()))) if m.size else 1])
-        name_w = max(len(c) for c in r.classes)
-        lines.append(" " * name_w + "  " + " ".join(f"{c:>{cell}s}" for c in r.classes))
+        cell = column_width(r.classes, len(str(int(m.max()))) if m.size else 1)
+        name_w = column_width(r.classes)
+        lines.append(" " * name_w + "  " + " ".join(pad(c, cell, ">") for c in r.classes))
         for name, row in zip(r.classes, m.tolist()):
-            lines.append(f"{name:{name_w}s}  " + " ".join(f"{v:>{cell}d}" for v in row))
+            lines.append(f"{pad(name, name_w)}  " + " ".join(f"{v:>{cell}d}" for v in row))
     else:
         lines.append(f"confusion matrix: {len(r.classes)} classes, too wide to print; see "
                      f"--json or --csv-dir")

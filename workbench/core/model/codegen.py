@@ -235,7 +235,9 @@ def _header(exp: Any, summary: NetworkSummary, num_classes: int, classes: list[s
              f"gives probabilities."]
     if classes is not None:
         lines += ["Classes, in output order:"]
-        lines += [f"  {i}: {name}" for i, name in enumerate(classes)]
+        # A name with a newline or other control character would end the comment line.
+        lines += [f"  {i}: {name if name.isprintable() else literal(name)}"
+                  for i, name in enumerate(classes)]
     lines += ["", *prep.header,
               "",
               "Load the trained weights from the Workbench bundle (a torch.save'd dict: the "

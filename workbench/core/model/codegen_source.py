@@ -15,7 +15,8 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
-import json
+import math
+import numbers
 from typing import Iterable
 
 from workbench.core.errors import WorkbenchError
@@ -168,15 +169,40 @@ def _definitions(module_name: str, class_name: str) -> tuple[list[str], list[tup
 
 
 def literal(value: object) -> str:
-    """A parameter value as Python source, strings in double quotes like the rest of the
-    exported file (``"same"``, ``[0.5, 0.5]``, ``True``)."""
+    """A value as Python source that reads back equal to it, strings in double quotes like
+    the rest of the exported file (``"same"``, ``[0.5, 0.5]``, ``True``, ``{"a": None}``).
+
+    Strings keep every printable character as itself (``"🐦 bird"``, ``"日本語"``): JSON's
+    ``\\ud83d\\udc26`` would read back in Python as two lone surrogates, not the emoji.
+    Infinite and NaN floats are written as ``float("inf")`` / ``float("nan")``.
+    """
     if isinstance(value, str):
-        return json.dumps(value)
+        return '"' + "".join(_string_char(c) for c in value) + '"'
+    if isinstance(value, bool) or value is None:
+        return repr(value)
+    if isinstance(value, numbers.Integral):  # a numpy or torch integer too: plain int
+        return repr(int(value))
+    if isinstance(value, numbers.Real):
+        value = float(value)
+        if math.isfinite(value):
+            return repr(value)
+        return f'float("{value!r}")'  # "inf", "-inf", "nan": not Python names
     if isinstance(value, list):
         return "[" + ", ".join(literal(v) for v in value) + "]"
     if isinstance(value, tuple):
         return "(" + ", ".join(literal(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{literal(k)}: {literal(v)}" for k, v in value.items()) + "}"
     return repr(value)
+
+
+def _string_char(c: str) -> str:
+    """One character inside a double-quoted Python string literal."""
+    if c in '\\"':
+        return "\\" + c
+    # Printable characters stay themselves; the rest (newline, tab, control characters,
+    # line separators, a lone surrogate) take the escape repr gives them.
+    return c if c.isprintable() else repr(c)[1:-1]
 
 
 __all__ = ["class_reference", "custom_sources", "literal"]
