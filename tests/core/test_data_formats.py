@@ -45,6 +45,9 @@ def test_kaggle_split_folders_are_the_dataset_parts_not_two_classes(tmp_path, ca
     assert code == 0, err
     assert f"layout train_test: 12 in {inner}, 6 in {index.part_name('test')}; validation " \
            f"is held out of {inner} by the experiment's settings" in out
+    code, out, err = run_cli(capsys, "check", root)
+    assert code == 0, err
+    assert f"6 in {index.part_name('test')})" in out.splitlines()[0]
 
 
 def test_a_kaggle_part_alone_is_said_to_look_like_a_dataset_part(tmp_path):

@@ -123,7 +123,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(json.dumps({**report.to_json(), **{k: v for k, v in classes.items()
                                                  if k != "validation_note"}}, indent=2))
     else:
-        _print_text(report, classes)
+        _print_text(report, classes, index.part_name("test"))
     code = 0
     if args.strict and report.gating:
         n = report.gating
@@ -223,11 +223,11 @@ def _groups(report, title: str, groups: list[list[str]], why: str) -> None:
 _STAGES = {"scan": "scanning", "fast_checks": "quick checks", "labels": "label check"}
 
 
-def _print_text(report, classes: dict | None = None) -> None:
+def _print_text(report, classes: dict | None = None, test_part: str = "test/") -> None:
     classes = classes or {"unreadable_classes": [], "empty_classes": [], "cannot_train": None}
     parts = report.parts
     where = (f" ({parts['train']:,} for training, {parts['val']:,} for validation, "
-             f"{parts['test']:,} in test/)" if "test" in parts else "")
+             f"{parts['test']:,} in {test_part})" if "test" in parts else "")
     n, k = report.num_images, len(report.classes)
     print(f"{report.root}: {n:,} image{'' if n == 1 else 's'}{where}, {k} "
           f"class{'' if k == 1 else 'es'}"
