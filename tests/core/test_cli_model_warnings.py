@@ -4,6 +4,8 @@ on random weights learns little better than guessing)."""
 
 from __future__ import annotations
 
+import shlex
+
 from helpers import make_image_folder, run_cli
 
 
@@ -20,7 +22,7 @@ def test_train_warns_about_a_frozen_backbone_without_pretrained_weights(
     lines = [ln for ln in err.splitlines() if ln.startswith("warning: ")]
     assert any("is frozen but has no pretrained weights" in ln and
                "expect little better than guessing" in ln and
-               "--set model.layers[0].params.mode=fine_tune" in ln for ln in lines), err
+               "--set 'model.layers[0].params.mode=fine_tune'" in ln for ln in lines), err
 
 
 def test_the_doctors_fix_is_the_set_that_silences_it(tmp_path):
@@ -35,6 +37,10 @@ def test_the_doctors_fix_is_the_set_that_silences_it(tmp_path):
     said = starting_warnings(exp, 3)
     assert said and "--set " in said[0]
     option = said[0].split("on the command line ", 1)[1].rstrip(".")
-    sets = [s.removeprefix("--set ") for s in option.split(" --set ")]
+    # Pasted into a shell as printed (the learner's report: the layer list was printed
+    # unquoted, and the shell split it into "unrecognized arguments").
+    args = shlex.split(option)
+    assert args[0::2] == ["--set"] * (len(args) // 2) and len(args) % 2 == 0, option
+    sets = args[1::2]
     assert not [w for w in starting_warnings(apply_sets(exp, sets), 3)
                 if w.startswith(said[0].split(".")[0])]

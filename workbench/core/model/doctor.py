@@ -12,7 +12,6 @@ layer-type name sets) in :mod:`.findings`.
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any, Sequence
 
@@ -20,6 +19,7 @@ from workbench.core.experiment import Experiment
 from workbench.core.model.builder import NetworkSummary, infer_shapes
 from workbench.core.model.doctor_checks import CHECKS
 from workbench.core.model.findings import Check, Context, Finding, Fix
+from workbench.core.overrides import set_options
 
 _log = logging.getLogger(__name__)
 
@@ -136,8 +136,7 @@ def starting_warnings(experiment: Experiment, num_classes: int) -> list[str]:
         if f.severity != "warning":
             continue
         sets = fix_settings(experiment, f.fix) if f.fix is not None else {}
-        option = " ".join(f"--set {k}={v if isinstance(v, str) else json.dumps(v)}"
-                          for k, v in sets.items())
+        option = set_options(sets)  # shell-quoted: a layer list has spaces and quotes
         label = f.fix.label[:1].lower() + f.fix.label[1:] if option else ""
         fix = f" Fix: {label}, on the command line {option}." if option else ""
         lines.append(f"{f.title}. {f.explanation}{fix}")
