@@ -95,3 +95,43 @@ def test_bad_spec_raises_spec_error():
 
     with pytest.raises(SpecError):
         augment_tiles(_exp([("RandomRotation", {"degrees": -5})]), _gradient(), n=1)
+
+
+def _imbalanced(tmp_path):
+    from workbench.core.data.scan import scan_folder
+
+    make_image_folder(tmp_path / "d", classes=("big",), per_class=40, size=8)
+    make_image_folder(tmp_path / "d", classes=[f"small{i}" for i in range(6)], per_class=3,
+                      size=8)
+    return scan_folder(str(tmp_path / "d"))
+
+
+def test_training_draw_is_the_training_split_drawn_as_training_draws_it(tmp_path):
+    from workbench.core.data.augment.preview import training_draw
+    from workbench.core.data.split import split_for
+
+    index = _imbalanced(tmp_path)
+    exp = _exp([])
+    exp.data.val_fraction = 0.3
+    train, val = split_for(index, exp.data)
+    drawn = training_draw(exp, index, seed=0)
+    assert sorted(drawn) == sorted(train)  # a shuffle of the training split: no val image
+    assert not set(drawn) & set(val)
+    exp.data.balance = "weighted_sampler"
+    drawn = training_draw(exp, index, seed=0)
+    assert len(drawn) == len(train) and set(drawn) <= set(train)
+    # Every class equally likely: the big class (32 of 44 training images) gets ~1/7.
+    big = sum(label == index.classes.index("big") for _, label in drawn)
+    assert big < len(drawn) / 3
+
+
+def test_training_batch_with_the_weighted_sampler_is_balanced(tmp_path):
+    from workbench.core.data.augment.preview import training_batch
+
+    index = _imbalanced(tmp_path)
+    exp = _exp([])
+    plain = [t for _, t in training_batch(exp, index, n=16, seed=0)]
+    exp.data.balance = "weighted_sampler"
+    balanced = [t for _, t in training_batch(exp, index, n=16, seed=0)]
+    assert len(plain) == len(balanced) == 16
+    assert plain.count("big") >= 8 and balanced.count("big") <= 5

@@ -204,17 +204,22 @@ class ThumbnailModel(QAbstractListModel):
         self.loader = loader
         self._samples: list[tuple[str, int]] = []
         self._classes: list[str] = []
+        self._name_classes = False
         self._rows: dict[str, int] = {}
         self._placeholder = _placeholder(loader.size)
         self._broken = _placeholder(loader.size, broken=True)
         loader.thumbnail_ready.connect(self._on_thumbnail_ready)
 
-    def set_samples(self, samples: list[tuple[str, int]], classes: list[str]) -> None:
-        """Show ``samples`` (labels index ``classes``); nothing is decoded here."""
+    def set_samples(self, samples: list[tuple[str, int]], classes: list[str],
+                    name_classes: bool = False) -> None:
+        """Show ``samples`` (labels index ``classes``); nothing is decoded here. With
+        ``name_classes`` (images of several classes) each caption is the image's class
+        over its file name (two lines: see :meth:`ThumbnailView.set_caption_lines`)."""
         self.beginResetModel()
         self.loader.clear_queue()
         self._samples = list(samples)
         self._classes = list(classes)
+        self._name_classes = bool(name_classes)
         self._rows = {}
         self.endResetModel()
 
@@ -232,6 +237,8 @@ class ThumbnailModel(QAbstractListModel):
             return None
         path, label = self._samples[row]
         if role == Qt.ItemDataRole.DisplayRole:
+            if self._name_classes and 0 <= label < len(self._classes):
+                return f"{self._classes[label]}\n{os.path.basename(path)}"
             return os.path.basename(path)
         if role == Qt.ItemDataRole.DecorationRole:
             pix = self.loader.get(path)
@@ -259,13 +266,15 @@ class ThumbnailModel(QAbstractListModel):
 
 
 class ThumbnailDelegate(QStyledItemDelegate):
-    """Paints a cell as an icon square over a one-line caption, whatever the image's shape.
+    """Paints a cell as an icon square over a caption of :attr:`lines` lines (one unless
+    set), whatever the image's shape.
 
     The stock delegate sizes the icon area by the pixmap it is given; with uniform item
     sizes the view then takes the first row's height for every row, so after a wide first
     image a portrait one covered its caption. Here every cell has the same geometry: the
     thumbnail is scaled to fit the ``size`` square (both sides) and centred in it, and the
-    caption, elided to the cell's width, has a line of its own below.
+    caption, elided to the cell's width, has a line of its own below (each line of a text
+    of several lines, up to :attr:`lines`, its own).
     """
 
     #: Gap around the icon square and between it and the caption.
@@ -274,10 +283,12 @@ class ThumbnailDelegate(QStyledItemDelegate):
     def __init__(self, size: int = THUMB_SIZE, parent: QObject | None = None):
         super().__init__(parent)
         self.size = size
+        self.lines = 1
 
     def cell_size(self, metrics: QFontMetrics) -> QSize:
         """The size of every cell for captions drawn with ``metrics``."""
-        return QSize(self.size + 2 * self.PAD + 2, self.size + 3 * self.PAD + metrics.height())
+        return QSize(self.size + 2 * self.PAD + 2,
+                     self.size + 3 * self.PAD + self.lines * metrics.height())
 
     def icon_rect(self, cell: QRect) -> QRect:
         """The square the thumbnail is fitted into, in a cell whose rect is ``cell``."""
@@ -285,9 +296,9 @@ class ThumbnailDelegate(QStyledItemDelegate):
         return QRect(left, cell.y() + self.PAD, self.size, self.size)
 
     def caption_rect(self, cell: QRect, metrics: QFontMetrics) -> QRect:
-        """Where the caption goes: one text line under the icon square."""
+        """Where the caption goes: its text lines under the icon square."""
         top = cell.y() + 2 * self.PAD + self.size
-        return QRect(cell.x() + 1, top, cell.width() - 2, metrics.height())
+        return QRect(cell.x() + 1, top, cell.width() - 2, self.lines * metrics.height())
 
     def pixmap_rect(self, pixmap_size: QSize, cell: QRect) -> QRect:
         """The rect a pixmap of ``pixmap_size`` is drawn in: fitted to, and centred in,
@@ -320,7 +331,8 @@ class ThumbnailDelegate(QStyledItemDelegate):
             painter.drawPixmap(target, pix)
             painter.restore()
         caption = self.caption_rect(opt.rect, opt.fontMetrics)
-        text = opt.fontMetrics.elidedText(opt.text or "", opt.textElideMode, caption.width())
+        text = "\n".join(opt.fontMetrics.elidedText(line, opt.textElideMode, caption.width())
+                         for line in (opt.text or "").split("\n")[:self.lines])
         selected = bool(opt.state & QStyle.StateFlag.State_Selected)
         role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
         painter.save()
@@ -365,6 +377,12 @@ class ThumbnailView(QListView):
         cell = self.delegate.cell_size(self.fontMetrics())
         self.setGridSize(QSize(cell.width() + 2 * self.spacing() + 2,
                                cell.height() + 2 * self.spacing() + 2))
+
+    def set_caption_lines(self, lines: int) -> None:
+        """Give every caption ``lines`` lines (a class over a file name: 2)."""
+        if lines != self.delegate.lines:
+            self.delegate.lines = max(1, int(lines))
+            self._update_grid()
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802  (Qt override)
         super().changeEvent(event)

@@ -107,10 +107,47 @@ def _name(classes: Sequence[str], i: int) -> str:
     return classes[i] if 0 <= i < len(classes) else str(i)
 
 
+def training_draw(exp: "Experiment", index: Any, seed: int = 0) -> list[tuple[str, int]]:
+    """The training split of ``index`` in the order one epoch of training draws it.
+
+    The split is the run's (:func:`~workbench.core.data.split.split_for`: ``data``'s
+    split settings, less ``data.exclude``), so validation images never appear. With
+    ``data.balance == "weighted_sampler"`` the order is a draw of the sampler training
+    uses (:func:`~workbench.core.data.dataset.balanced_sampler`: with replacement, every
+    class equally likely); otherwise a seeded shuffle, as the training loader shuffles.
+
+    Raises
+    ------
+    SpecError
+        When the split settings are invalid (as training refuses them).
+    """
+    from workbench.core.data.dataset import balanced_sampler
+    from workbench.core.data.split import split_for
+
+    train, _ = split_for(index, exp.data)
+    gen = torch.Generator().manual_seed(int(seed))
+    if not train:
+        return []
+    if exp.data.balance == "weighted_sampler":
+        sampler = balanced_sampler([label for _, label in train], len(index.classes),
+                                   generator=gen)
+        return [train[int(i)] for i in sampler]
+    return [train[int(i)] for i in torch.randperm(len(train), generator=gen)]
+
+
+def training_batch(exp: "Experiment", index: Any, n: int = 16, seed: int = 0
+                   ) -> list[tuple[np.ndarray, str]]:
+    """One training batch of ``index`` drawn as training draws it (:func:`training_draw`),
+    then shown as :func:`batch_preview` shows it."""
+    return batch_preview(exp, training_draw(exp, index, seed), list(index.classes), n=n,
+                         seed=seed, shuffle=False)
+
+
 def batch_preview(exp: "Experiment", samples: Sequence[tuple[str, int]],
-                  classes: Sequence[str], n: int = 16, seed: int = 0
+                  classes: Sequence[str], n: int = 16, seed: int = 0, shuffle: bool = True
                   ) -> list[tuple[np.ndarray, str]]:
-    """One augmented training batch as the model sees it, with its labels.
+    """One augmented batch of ``samples`` as the model sees it, with its labels (for the
+    training split, drawn as training draws it, see :func:`training_batch`).
 
     Parameters
     ----------
@@ -118,13 +155,16 @@ def batch_preview(exp: "Experiment", samples: Sequence[tuple[str, int]],
         The experiment; when it lists MixUp or CutMix they are applied to the batch
         (helper :func:`~workbench.core.data.augment.transforms.build_batch_transform`).
     samples
-        ``(path, class index)`` pairs to draw the batch from (the training split).
+        ``(path, class index)`` pairs to draw the batch from.
     classes
         Class names, indexed by the samples' labels.
     n
         Batch size shown (fewer when there are fewer readable samples).
     seed
         Same seed, same batch.
+    shuffle
+        Draw from ``samples`` in a seeded random order; False takes them in the order
+        given (already drawn, e.g. by :func:`training_draw`).
 
     Returns
     -------
@@ -137,7 +177,8 @@ def batch_preview(exp: "Experiment", samples: Sequence[tuple[str, int]],
     transform = build_train_transform(exp)
     rng = random.Random(int(seed))
     pool = list(samples)
-    rng.shuffle(pool)
+    if shuffle:
+        rng.shuffle(pool)
     xs, ys = [], []
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(int(seed))

@@ -18,8 +18,8 @@ import random
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QImage, QPainter, QPalette, QPixmap
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel,
                                QPushButton, QScrollArea, QTabWidget, QVBoxLayout, QWidget)
 
@@ -27,90 +27,14 @@ from workbench.core.errors import WorkbenchError
 from workbench.core.events import CurrentExperiment
 
 from workbench.qt.common import MessageLabel
+from workbench.qt.panels.augment.tiles import (ImageCaption, TileCaption, batch_note,
+                                               sample_image, tile_label, to_pixmap)
 from workbench.qt.startup import LOADING_TEXT, when_torch_ready
 from workbench.qt.workers import TaskRunner
 
 TILES = 16
-TILE_PX = 112
 DEBOUNCE_MS = 30
 SAMPLE = "(built-in sample image)"
-
-
-def to_pixmap(arr: np.ndarray, px: int = TILE_PX) -> QPixmap:
-    """uint8 (H, W, C) array -> pixmap scaled to fit ``px`` (sharp pixels when enlarged)."""
-    arr = np.ascontiguousarray(arr)
-    h, w = arr.shape[:2]
-    if arr.ndim == 2 or arr.shape[2] == 1:
-        img = QImage(arr.data, w, h, w, QImage.Format.Format_Grayscale8)
-    else:
-        img = QImage(arr.data, w, h, 3 * w, QImage.Format.Format_RGB888)
-    img = img.copy()  # own the pixels: the array goes away
-    mode = Qt.TransformationMode.FastTransformation if max(h, w) * 2 <= px else \
-        Qt.TransformationMode.SmoothTransformation
-    return QPixmap.fromImage(img).scaled(px, px, Qt.AspectRatioMode.KeepAspectRatio, mode)
-
-
-def sample_image(size: int = 224):
-    """A built-in picture whose flips and rotations are easy to see (an "F" on a
-    gradient with a red corner), used until a dataset is loaded."""
-    from PIL import Image, ImageDraw
-
-    y, x = np.mgrid[0:size, 0:size]
-    arr = np.stack([x * 200 // size + 30, y * 180 // size + 40,
-                    np.full_like(x, 150)], -1).astype(np.uint8)
-    img = Image.fromarray(arr)
-    d = ImageDraw.Draw(img)
-    s = size / 224
-    d.rectangle([0, 0, 40 * s, 40 * s], fill=(220, 30, 30))
-    for box in ([70, 40, 100, 190], [70, 40, 170, 70], [70, 100, 150, 128]):
-        d.rectangle([v * s for v in box], fill=(250, 250, 250))
-    return img
-
-
-class TileCaption(QLabel):
-    """A batch tile's label: one line per part of a mix ("0.50 Zürich café +" over
-    "0.50 dog"), each cut with "…" to the label's width; :meth:`text` and the tooltip keep
-    the whole label."""
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__("", parent)
-        self.setMinimumWidth(TILE_PX)
-
-    def setText(self, text: str) -> None:  # noqa: N802  (Qt override)
-        super().setText(text)
-        self.setToolTip(text)
-        self.updateGeometry()
-
-    def shown_lines(self) -> list[str]:
-        """The lines drawn: the label split at " + ", each elided to the width."""
-        parts = self.text().split(" + ") if self.text() else []
-        width = max(1, self.contentsRect().width())
-        fm = self.fontMetrics()
-        return [fm.elidedText(p + (" +" if i < len(parts) - 1 else ""),
-                              Qt.TextElideMode.ElideRight, width)
-                for i, p in enumerate(parts)]
-
-    def sizeHint(self) -> QSize:  # noqa: N802  (Qt override)
-        lines = max(1, len(self.text().split(" + ")))
-        return QSize(TILE_PX, self.fontMetrics().lineSpacing() * lines + 2)
-
-    def minimumSizeHint(self) -> QSize:  # noqa: N802  (Qt override)
-        return QSize(TILE_PX, self.sizeHint().height())
-
-    def paintEvent(self, event) -> None:  # noqa: N802  (Qt override)
-        painter = QPainter(self)
-        painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
-        painter.drawText(self.contentsRect(), int(Qt.AlignmentFlag.AlignHCenter |
-                                                  Qt.AlignmentFlag.AlignTop),
-                         "\n".join(self.shown_lines()))
-
-
-def _tile_label() -> QLabel:
-    lab = QLabel()
-    lab.setFixedSize(TILE_PX + 4, TILE_PX + 4)
-    lab.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    lab.setStyleSheet("background: #202020; border: 1px solid #555;")
-    return lab
 
 
 def _named(exp: Any, job: Any) -> Any:
@@ -147,6 +71,7 @@ class AugmentPreview(QWidget):
         self.index: Any = None
         self.image = sample_image()
         self.image_name = "built-in sample"
+        self.image_class = ""  # the image's class, when it came from the dataset
         #: The file's own ``((width, height), mode)``, when the image came from a file.
         self.file_header: tuple[tuple[int, int], str] | None = None
         self.seed = 0
@@ -177,13 +102,17 @@ class AugmentPreview(QWidget):
         top.addStretch(1)
         top.addWidget(self.reroll_button)
 
-        self.original = _tile_label()
-        self.eval_tile = _tile_label()
-        self.tiles = [_tile_label() for _ in range(TILES)]
+        self.original = tile_label()
+        self.eval_tile = tile_label()
+        self.tiles = [tile_label() for _ in range(TILES)]
+        # Which image the draws are made of ("any class" picks one at random).
+        self.original_caption = ImageCaption()
         side = QVBoxLayout()
         for text, lab in (("Original", self.original), ("Evaluation view", self.eval_tile)):
             side.addWidget(QLabel(text))
             side.addWidget(lab)
+            if lab is self.original:
+                side.addWidget(self.original_caption)
         side.addStretch(1)
         grid = QGridLayout()
         grid.setSpacing(3)
@@ -197,12 +126,11 @@ class AugmentPreview(QWidget):
         row.addLayout(grid)
         row.addStretch(1)
 
-        self.batch_tiles = [_tile_label() for _ in range(TILES)]
+        self.batch_tiles = [tile_label() for _ in range(TILES)]
         self.batch_texts = [TileCaption() for _ in range(TILES)]
         batch_grid = QGridLayout()
         batch_grid.setSpacing(2)
         for i, (lab, text) in enumerate(zip(self.batch_tiles, self.batch_texts)):
-            text.setMaximumWidth(TILE_PX + 40)
             text.setStyleSheet("font-size: 9pt;")
             batch_grid.addWidget(lab, (i // 4) * 2, i % 4, Qt.AlignmentFlag.AlignCenter)
             batch_grid.addWidget(text, (i // 4) * 2 + 1, i % 4)
@@ -265,10 +193,13 @@ class AugmentPreview(QWidget):
         self.pick_random()
 
     def set_image(self, image: Any, name: str = "",
-                  header: tuple[tuple[int, int], str] | None = None) -> None:
+                  header: tuple[tuple[int, int], str] | None = None,
+                  class_name: str = "") -> None:
         """Preview ``image`` (a PIL image); ``header`` is the file's own ``((width,
-        height), mode)`` when it was decoded from a file at a reduced size."""
+        height), mode)`` when it was decoded from a file at a reduced size; ``class_name``
+        its class when it came from the dataset."""
         self.image, self.image_name, self.file_header = image, name, header
+        self.image_class = class_name
         self._show_original()
         self.schedule()
 
@@ -283,13 +214,16 @@ class AugmentPreview(QWidget):
         want = self.class_combo.currentIndex() - 1  # 0 is "any class"
         pool = [s for s in self.index.samples if want < 0 or s[1] == want] or \
             self.index.samples
-        self.open_path(self._rng.choice(pool)[0])
+        path, label = self._rng.choice(pool)
+        classes = list(getattr(self.index, "classes", []) or [])
+        self.open_path(path, classes[label] if 0 <= label < len(classes) else "")
 
-    def open_path(self, path: str) -> bool:
-        """Preview the image file ``path``; False when it cannot be read (the message line
-        says why) or, while torch is still loading, when it opens later, once it has."""
+    def open_path(self, path: str, class_name: str = "") -> bool:
+        """Preview the image file ``path`` (of class ``class_name`` when it came from the
+        dataset); False when it cannot be read (the message line says why) or, while torch
+        is still loading, when it opens later, once it has."""
         if not self._torch:
-            when_torch_ready(lambda: self.open_path(path), self)
+            when_torch_ready(lambda: self.open_path(path, class_name), self)
             return False
         from workbench.core.data.augment.preview import open_preview_image
         from workbench.core.data.summary import image_header
@@ -299,7 +233,7 @@ class AugmentPreview(QWidget):
         except WorkbenchError as e:
             self.message.show_message(str(e), "error")
             return False
-        self.set_image(img, path, image_header(path))
+        self.set_image(img, path, image_header(path), class_name)
         return True
 
     @Slot()
@@ -330,11 +264,11 @@ class AugmentPreview(QWidget):
             if index is None or not index.samples:
                 self.batch_note.setText("Open a dataset to see a training batch.")
                 return
-            from workbench.core.data.augment.preview import batch_preview
+            from workbench.core.data.augment.preview import training_batch
 
-            samples, classes = list(index.samples), list(index.classes)
-            self.runner.submit(_named(exp, lambda: ("batch", batch_preview(
-                exp, samples, classes, n=min(TILES, exp.data.batch_size), seed=seed))))
+            # Drawn as training draws it: its split, and its sampler when balancing.
+            self.runner.submit(_named(exp, lambda: ("batch", exp.data.balance, training_batch(
+                exp, index, n=min(TILES, exp.data.batch_size), seed=seed))))
         else:
             from workbench.core.data.augment.preview import augment_tiles, eval_view
 
@@ -344,6 +278,7 @@ class AugmentPreview(QWidget):
     def _show_original(self) -> None:
         arr = np.asarray(self.image)
         self.original.setPixmap(to_pixmap(arr))
+        self.original_caption.show_image(self.image_name, self.image_class)
         w, h = self.image.size
         if self.file_header is None or self.file_header[0] == (w, h):
             self.original.setToolTip(f"{self.image_name} ({w}x{h}, {self.image.mode})")
@@ -361,11 +296,10 @@ class AugmentPreview(QWidget):
                 lab.setPixmap(to_pixmap(arr))
             self.eval_tile.setPixmap(to_pixmap(ev))
         else:
-            items = result[1]
-            self.batch_note.setText(
-                f"One training batch ({len(items)} of {self.experiment.data.batch_size} "
-                f"images) as the model sees it, after batch-level mixing; labels show "
-                f"the mix.")
+            _, balance, items = result
+            note, tip = batch_note(len(items), self.experiment.data.batch_size, balance)
+            self.batch_note.setText(note)
+            self.batch_note.setToolTip(tip)
             for i, (lab, text) in enumerate(zip(self.batch_tiles, self.batch_texts)):
                 lab.setPixmap(to_pixmap(items[i][0]) if i < len(items) else QPixmap())
                 text.setText(items[i][1] if i < len(items) else "")

@@ -4,6 +4,11 @@ Each class is named under its bar: upright where every name fits the width of it
 the axis font, or a point smaller), else turned to read upwards, which a name of a dozen
 characters does at the default window size; only a name longer than :data:`LONGEST`
 characters ends in "…". Hovering a bar or its name shows the class, whole, and its count.
+
+The count axis is logarithmic when the largest class has more than :data:`LOG_RATIO` times
+the images of the smallest (a linear axis then draws the small classes as flat lines at 0,
+a class of 1 image invisible): the "Log scale" box says so and turns it off or on, and the
+axis is titled "images (log scale)". The choice is made afresh for each new set of classes.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QFont, QFontMetrics
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
 
 from workbench.qt.startup import after_first_paint
 
@@ -22,6 +27,28 @@ _MAX_TICK_LABELS = 40  # beyond this the class names overlap: label every n-th b
 #: Characters a turned name shows whole; a longer one ends in "…" (its tooltip has it all).
 LONGEST = 14
 _GAP = 8  # pixels at least between two upright names
+#: Largest over smallest class count beyond which the count axis is logarithmic.
+LOG_RATIO = 20
+#: Where the bars start on the log axis (0.5 images): a class of 1 image has a bar too.
+_LOG_FLOOR = math.log10(0.5)
+
+
+def wants_log(counts: list[int]) -> bool:
+    """Whether counts this uneven are drawn on a log axis (see :data:`LOG_RATIO`)."""
+    nonzero = [n for n in counts if n > 0]
+    return bool(nonzero) and max(nonzero) > LOG_RATIO * min(nonzero)
+
+
+def log_ticks(top: int) -> list[tuple[float, str]]:
+    """Ticks of a log count axis up to ``top``: 1, 2, 5, 10, 20, 50, ... (only the powers
+    of ten when those are too many to read)."""
+    values, decade = [], 1
+    while decade <= max(1, top):
+        values += [v for v in (decade, 2 * decade, 5 * decade) if v <= max(1, top)]
+        decade *= 10
+    if len(values) > 7:
+        values = [v for v in values if str(v).strip("0") == "1"]
+    return [(math.log10(v), f"{v:,}") for v in values]
 
 
 class ClassBarChart(QWidget):
@@ -35,10 +62,25 @@ class ClassBarChart(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setMinimumHeight(140)
-        QVBoxLayout(self).setContentsMargins(0, 0, 0, 0)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        self.log_box = QCheckBox("Log scale")
+        self.log_box.setToolTip(
+            f"Count axis in powers of ten, so classes of a few images show beside a large "
+            f"one. On by itself when the largest class has more than {LOG_RATIO}× the "
+            f"images of the smallest.")
+        self.log_box.setEnabled(False)
+        self.log_box.toggled.connect(lambda _on: self._draw() if self.plot_widget else None)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.log_box)
+        layout.addLayout(row)
         self.plot_widget: Any = None
         self.axis: Any = None  # the bottom axis, naming the bars
         self._bars: Any = None
+        self._shown: list[int] = []  # the counts of the bars drawn
+        self._pad = 0.6  # bars of room left of the first bar and right of the last
         self._counts: dict[str, int] = {}
         after_first_paint(self._make_plot, self)
 
@@ -63,9 +105,20 @@ class ClassBarChart(QWidget):
 
     def set_counts(self, counts: dict[str, int]) -> None:
         """Draw one bar per class; an empty dict clears the chart."""
-        self._counts = {str(c): int(n) for c, n in counts.items()}
+        new = {str(c): int(n) for c, n in counts.items()}
+        classes_changed = list(new) != list(self._counts)
+        self._counts = new
+        self.log_box.setEnabled(bool(new))
+        if classes_changed:  # a new dataset: its own scale (a rescan keeps the user's)
+            self.log_box.blockSignals(True)
+            self.log_box.setChecked(wants_log(list(new.values())))
+            self.log_box.blockSignals(False)
         if self.plot_widget is not None:
             self._draw()
+
+    def log_scale(self) -> bool:
+        """Whether the count axis is logarithmic."""
+        return self.log_box.isChecked()
 
     def _draw(self) -> None:
         import pyqtgraph as pg
@@ -78,12 +131,22 @@ class ClassBarChart(QWidget):
         if not heights:
             self.axis.show_names([], self.plot_widget.font(), turned=False)
             return
-        self._bars = pg.BarGraphItem(x=list(range(len(heights))), height=heights, width=0.7,
-                                     brush=pg.mkBrush(*_BLUE), pen=pg.mkPen(None))
+        log, left = self.log_scale(), plot.getAxis("left")
+        if log:
+            bars = [math.log10(n) - _LOG_FLOOR if n > 0 else 0.0 for n in heights]
+            floor, top = _LOG_FLOOR, math.log10(max(max(heights), 1))
+            top += 0.08 * (top - floor)
+            left.setTicks([log_ticks(max(heights))])
+        else:
+            bars, floor, top = heights, 0.0, max(heights) * 1.08 or 1
+            left.setTicks(None)
+        plot.setLabel("left", "images (log scale)" if log else "images")
+        self._bars = pg.BarGraphItem(x=list(range(len(heights))), y0=floor, height=bars,
+                                     width=0.7, brush=pg.mkBrush(*_BLUE), pen=pg.mkPen(None))
+        self._shown = list(heights)
         plot.addItem(self._bars)
         self._label_bars()
-        plot.setXRange(-0.6, len(heights) - 0.4, padding=0)
-        plot.setYRange(0, max(heights) * 1.08 or 1, padding=0)
+        plot.setYRange(floor, top, padding=0)
 
     def _label_bars(self, *_: Any) -> None:
         """The class names under the bars: upright when each fits its bar's width (at the
@@ -94,7 +157,7 @@ class ClassBarChart(QWidget):
         if not classes or self.plot_widget is None:
             return
         step = max(1, -(-len(classes) // _MAX_TICK_LABELS))
-        slot = self.plot_widget.getPlotItem().getViewBox().width() / len(classes)
+        slot = self._fit_x_range(self.plot_widget.getPlotItem().getViewBox().width())
         base = QFont(self.plot_widget.font())
         if slot <= 0:  # not laid out yet
             self.axis.show_names([(i, _short(c)) for i, c in enumerate(classes)
@@ -105,7 +168,7 @@ class ClassBarChart(QWidget):
         shown = [(i, c) for i, c in enumerate(classes) if i % step == 0]
         for font in (base, small):
             if _fit_upright([QFontMetrics(font).horizontalAdvance(c) for _, c in shown],
-                            slot * step, 0.6 * slot):
+                            slot * step, self._pad * slot):
                 self.axis.show_names(shown, font, turned=False)
                 return
         # Turned, a point smaller, and at most half the chart's height: the bars keep theirs.
@@ -116,6 +179,18 @@ class ClassBarChart(QWidget):
         self.axis.show_names([(i, metrics.elidedText(c, Qt.TextElideMode.ElideRight, room))
                               for i, c in enumerate(classes) if i % step == 0],
                              small, turned=True)
+
+    def _fit_x_range(self, width: float) -> float:
+        """Show every bar across ``width`` pixels, leaving room at each end for half a
+        turned name's line (the first name, centred on a bar 2 px from the edge, was cut
+        in half); returns the pixels from one bar to the next (0 before layout)."""
+        n = len(self._counts)
+        edge = QFontMetrics(self.plot_widget.font()).height() / 2 + 2
+        # The first bar's middle is pad * width / (n - 1 + 2 pad) pixels in: at least edge.
+        pad = 0.6 if width <= 4 * edge else max(0.6, edge * (n - 1) / (width - 2 * edge))
+        self.plot_widget.getPlotItem().setXRange(-pad, n - 1 + pad, padding=0)
+        self._pad = pad
+        return max(0.0, width) / (n - 1 + 2 * pad)
 
     def _on_mouse_moved(self, pos: Any) -> None:
         plot = self.plot_widget.getPlotItem()
@@ -142,7 +217,7 @@ class ClassBarChart(QWidget):
         """What the chart shows: class name -> bar height (nothing before it is drawn)."""
         if self._bars is None:
             return {}
-        return {c: int(h) for c, h in zip(self._counts, self._bars.opts["height"])}
+        return dict(zip(self._counts, self._shown))
 
 
 def _fit_upright(widths: list[int], room: float, edge: float) -> bool:

@@ -23,7 +23,7 @@ from workbench.core.experiment import Experiment
 
 from workbench.qt.common import MessageLabel, stop_busy
 from workbench.qt.evented import subscribe
-from workbench.qt.panels.data.stats import (adapt, close_values, fmt_values, imbalance_ratio,
+from workbench.qt.panels.data.stats import (adapt, close_values, fmt_values, imbalance_line,
                                             preset_names, preset_values)
 from workbench.qt.startup import torch_loader
 from workbench.qt.workers import TaskRunner, TaskState
@@ -32,8 +32,6 @@ CUSTOM = "Custom"
 BALANCE_CHOICES = (("none", "None"),
                    ("weighted_loss", "Class-weighted loss"),
                    ("weighted_sampler", "Weighted sampler"))
-#: Largest/smallest class ratio above which the imbalance is shown as a warning.
-IMBALANCE_WARNING = 3.0
 
 
 def _compute_mean_std(samples: list, experiment: Experiment, state: TaskState) -> Any:
@@ -274,12 +272,14 @@ class DataSettings(QWidget):
                 self._imbalance_queued = True
                 loader.call_when_ready(self._show_imbalance_when_ready, self)
             return
-        ratio = imbalance_ratio(counts)
+        ratio, text, tip = imbalance_line(counts)  # names the two classes
+        self.imbalance_label.setToolTip(tip)
         if math.isinf(ratio):
             self.imbalance_label.show_message("A class has no training images: see the "
                                               "message at the top.", "warning")
             return
-        text = f"Imbalance (largest / smallest class in training): {ratio:.1f}×"
+        from workbench.core.data.stats import IMBALANCE_WARNING  # as `workbench check` says
+
         balance = self.experiment.data.balance
         if ratio <= IMBALANCE_WARNING:
             self.imbalance_label.show_message(text, "info")

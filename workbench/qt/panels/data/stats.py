@@ -109,14 +109,40 @@ def adapt(values: Sequence[float], channels: int) -> list[float]:
     return values[:1] * channels
 
 
-def imbalance_ratio(counts: dict[str, int]) -> float:
-    """Largest over smallest class count (1.0 when balanced or empty, inf if a class has 0).
+#: Characters of a class name the imbalance line shows (the tooltip has it whole).
+NAME_CHARS = 24
 
-    Imports torch (``class_imbalance`` lives in ``workbench.core.data.dataset``).
-    """
-    from workbench.core.data.stats import class_imbalance
 
-    return float(class_imbalance(counts))
+def imbalance_line(counts: dict[str, int]) -> tuple[float, str, str]:
+    """``(ratio, text, tooltip)`` of the Data tab's imbalance line for the training counts
+    ``counts``: the ratio named by its two classes and their images (``"240.0×
+    ('Northern_rough-winged_sw…' 240 / 'x' 1)"``) and how many classes are small, so one
+    outlier reads apart from many small classes; the tooltip names them whole. Made from
+    :func:`workbench.core.data.stats.imbalance`, as ``workbench check`` says it. Imports
+    torch."""
+    from workbench.core.data.stats import IMBALANCE_WARNING, imbalance
+
+    found = imbalance(counts)
+    if found is None:
+        return 1.0, "", ""
+    (big, n), (few, m) = found.largest, found.smallest
+    short = [name if len(name) <= NAME_CHARS else name[:NAME_CHARS - 1] + "…"
+             for name in (big, few)]
+    text = f"Imbalance (largest / smallest class in training): {found.ratio:.1f}×"
+    if n != m:  # equal classes: none to name
+        text += f" ({short[0]!r} {n:,} / {short[1]!r} {m:,})"
+    part = f"1/{IMBALANCE_WARNING:g}"
+    spread = (f"{len(found.small)} of {found.classes} classes have less than {part} of "
+              f"the largest class's images")
+    if len(found.small) > 1:
+        text += f"; {spread}"
+    tip = (f"Largest: {big!r}, {n:,} training images\nSmallest: {few!r}, {m:,}"
+           if n != m else f"Every class has {n:,} training images")
+    if found.small:
+        names = ", ".join(repr(c) for c in found.small[:10])
+        more = f" and {len(found.small) - 10} more" if len(found.small) > 10 else ""
+        tip += f"\n{spread}: {names}{more}"
+    return found.ratio, text, tip
 
 
 def close_values(a: tuple[list[float], list[float]], b: tuple[list[float], list[float]]) -> bool:

@@ -66,10 +66,15 @@ class ClassImages(QGroupBox):
     def _on_class_chosen(self) -> None:
         samples = self.samples()
         name = self.class_combo.currentText()
-        if self.index is not None and name in self.index.classes:
+        one_class = self.index is not None and name in self.index.classes
+        if one_class:
             label = self.index.classes.index(name)
             samples = [s for s in samples if s[1] == label]
-        self.thumb_model.set_samples(samples, list(self.index.classes) if self.index else [])
+        # Every class shown: each caption names its image's class over its file (files
+        # alike across class folders, img_0.png, were told apart only by their tooltips).
+        self.thumbs.set_caption_lines(1 if one_class else 2)
+        self.thumb_model.set_samples(samples, list(self.index.classes) if self.index else [],
+                                     name_classes=not one_class)
         self.thumbs.scrollToTop()
         self.grid_label.setText(f"{len(samples):,} images" if self.index is not None else "")
 

@@ -20,7 +20,11 @@ from workbench.qt.panels.data.chart import ClassBarChart  # noqa: F401  (its hom
 from workbench.qt.thumbnails import PathRole
 
 class ClassTable(QTableWidget):
-    """Class, images, and how many of them train and validate under the current split."""
+    """Class, images, and how many of them train and validate under the current split.
+
+    A click on a header sorts by that column (the counts as numbers, the names without
+    regard to case); the rows start in label order. Each name is one line, cut with "…"
+    when too long, its tooltip whole, so rows keep one height however long the names."""
 
     COLUMNS = ("Class", "Images", "Train", "Val")
 
@@ -32,28 +36,44 @@ class ClassTable(QTableWidget):
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setWordWrap(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        rows = self.verticalHeader()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setDefaultSectionSize(self.fontMetrics().height() + 8)
         header = self.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for c in range(1, len(self.COLUMNS)):
             header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # label order at first
+        header.setToolTip("Click a column's title to sort by it.")
+        self.setSortingEnabled(True)
 
     def set_rows(self, counts: dict[str, int], empty: list[str]) -> None:
-        """One row per class with its count, then the empty (left out) class folders."""
+        """One row per class with its count, then the empty (left out) class folders
+        (sorted as the table is sorted, if it is)."""
+        sorting = self.isSortingEnabled()
+        self.setSortingEnabled(False)  # rows must not move while they are filled
         self.setRowCount(0)
         rows = [(c, n, False) for c, n in counts.items()] + [(c, 0, True) for c in empty]
         grey = QBrush(QColor("#888888"))
         self.setRowCount(len(rows))
         for r, (name, n, is_empty) in enumerate(rows):
-            name_item = QTableWidgetItem(name)
+            name_item = _Name(name)
+            name_item.setData(Qt.ItemDataRole.UserRole, r)  # label order, ties after sorts
+            name_item.setToolTip(name)
             count_item = _number(n, "0 (no images: left out)" if is_empty else None)
             items = [name_item, count_item, _number(None), _number(None)]
             for c, item in enumerate(items):
                 if is_empty:
                     item.setForeground(grey)
                 self.setItem(r, c, item)
+        self.setSortingEnabled(sorting)
 
     def set_split(self, train: dict[str, int] | None, val: dict[str, int] | None) -> None:
         """Fill the Train and Val columns (``None``: unknown, shown empty)."""
+        sorting = self.isSortingEnabled()
+        self.setSortingEnabled(False)  # a sorted column re-sorts as each cell changes
         for r in range(self.rowCount()):
             name = self.item(r, 0).text()
             for col, counts in ((2, train), (3, val)):
@@ -61,14 +81,35 @@ class ClassTable(QTableWidget):
                 item = self.item(r, col)
                 item.setText("" if n is None else f"{n:,}")
                 item.setData(Qt.ItemDataRole.UserRole, n)
+        self.setSortingEnabled(sorting)
 
     def column_values(self, col: int) -> dict[str, int | None]:
         return {self.item(r, 0).text(): self.item(r, col).data(Qt.ItemDataRole.UserRole)
                 for r in range(self.rowCount())}
 
 
+class _Name(QTableWidgetItem):
+    """A class name cell: sorts by the name without regard to case, then label order."""
+
+    def __lt__(self, other: QTableWidgetItem) -> bool:
+        mine, theirs = self.text(), other.text()
+        if mine.casefold() != theirs.casefold():
+            return mine.casefold() < theirs.casefold()
+        return (self.data(Qt.ItemDataRole.UserRole) or 0) < \
+            (other.data(Qt.ItemDataRole.UserRole) or 0)
+
+
+class _Number(QTableWidgetItem):
+    """A count cell: sorts by its number (an unknown one first), not by its text."""
+
+    def __lt__(self, other: QTableWidgetItem) -> bool:
+        mine = self.data(Qt.ItemDataRole.UserRole)
+        theirs = other.data(Qt.ItemDataRole.UserRole)
+        return (-1 if mine is None else mine) < (-1 if theirs is None else theirs)
+
+
 def _number(n: int | None, text: str | None = None) -> QTableWidgetItem:
-    item = QTableWidgetItem(text if text is not None else ("" if n is None else f"{n:,}"))
+    item = _Number(text if text is not None else ("" if n is None else f"{n:,}"))
     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
     item.setData(Qt.ItemDataRole.UserRole, n)
     return item

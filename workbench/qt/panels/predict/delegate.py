@@ -1,6 +1,11 @@
 """Paints one Predict row: thumbnail, file name, and the top classes as probability bars
 (or why the file could not be classified, or what the row waits for).
 
+The name line shows the file name (with its folders when names collide in the list: the
+model's DisplayRole). The top-1 line cuts the class name, never its percentage. The bar
+labels are as wide as the longest class name listed needs, up to what the row's width
+leaves beside bars of at least :data:`MIN_BAR` pixels; the row's tooltip has the whole top 5.
+
 Painting instead of widgets per row keeps thousands of rows cheap: nothing exists for a row
 that is not on screen.
 """
@@ -10,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPalette
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from workbench.qt.panels.predict.model import CANCELLED, FAILED, TOP_K, ItemRole
@@ -20,9 +25,10 @@ PAD = 6
 NAME_WIDTH = 220
 BAR_HEIGHT = 11
 BAR_GAP = 3
-LABEL_WIDTH = 120
+LABEL_WIDTH = 120  # the bar labels' width at least
 PCT_WIDTH = 52
 MAX_BAR = 360
+MIN_BAR = 160  # labels widen only while the bars keep this much
 TOP_COLOR = QColor("#2e7d32")
 OTHER_COLOR = QColor("#90a4ae")
 TRACK_COLOR = QColor("#eceff1")
@@ -32,6 +38,10 @@ MUTED_COLOR = QColor("#757575")
 
 class PredictionDelegate(QStyledItemDelegate):
     """Draws a :class:`~workbench.qt.panels.predict.model.PredictionItem` row."""
+
+    def __init__(self, parent: Any = None):
+        super().__init__(parent)
+        self._widest: tuple[Any, int] = (None, 0)  # (what it was measured for, pixels)
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:  # noqa: N802
         bars = TOP_K * (BAR_HEIGHT + BAR_GAP)
@@ -66,20 +76,20 @@ class PredictionDelegate(QStyledItemDelegate):
         painter.setFont(bold)
         painter.setPen(option.palette.color(QPalette.ColorRole.Text))
         metrics = painter.fontMetrics()
+        name = index.data(Qt.ItemDataRole.DisplayRole) or item.name
         painter.drawText(name_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                         metrics.elidedText(item.name, Qt.TextElideMode.ElideMiddle,
-                                            NAME_WIDTH))
+                         metrics.elidedText(name, Qt.TextElideMode.ElideMiddle, NAME_WIDTH))
         painter.setFont(option.font)
         below = QRect(text_left, name_rect.bottom() + 4, NAME_WIDTH,
                       rect.bottom() - name_rect.bottom() - PAD - 4)
         if item.top:
-            cls, prob = item.top[0]
             painter.setPen(TOP_COLOR)
             painter.drawText(below, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
-                             painter.fontMetrics().elidedText(
-                                 f"{cls}  {prob * 100:.1f}%", Qt.TextElideMode.ElideRight,
-                                 NAME_WIDTH))
-            self._paint_bars(painter, rect, below.right() + 2 * PAD, item.top)
+                             top_line(item.top[0], painter.fontMetrics(), NAME_WIDTH))
+            left = below.right() + 2 * PAD
+            small = bar_font(option.font)
+            label_width = self.label_width(index, QFontMetrics(small), rect.right() - left)
+            self._paint_bars(painter, rect, left, item.top, small, label_width)
         else:
             # The reason (or the wait) uses the whole width: error messages can be long.
             wide = QRect(below.left(), below.top(), rect.right() - below.left() - PAD,
@@ -93,21 +103,31 @@ class PredictionDelegate(QStyledItemDelegate):
                              | int(Qt.TextFlag.TextWordWrap), text)
         painter.restore()
 
+    def label_width(self, index: QModelIndex, metrics: QFontMetrics, room: int) -> int:
+        """The bar labels' width in a row with ``room`` pixels right of the name column:
+        the longest class name the list shows needs, at least :data:`LABEL_WIDTH`, and at
+        most what leaves bars of :data:`MIN_BAR` (and the percentages) their room. The
+        same for every row of a width, so the bars line up."""
+        names, version = label_names(index.model())
+        key = (version, metrics.height(), metrics.averageCharWidth())
+        if self._widest[0] != key:
+            self._widest = (key, max((metrics.horizontalAdvance(c) for c in names),
+                                     default=0) + 2)
+        most = room - MIN_BAR - PCT_WIDTH - 3 * PAD
+        return max(LABEL_WIDTH, min(self._widest[1], most))
+
     def _paint_bars(self, painter: QPainter, rect: QRect, left: int,
-                    top: list[tuple[str, float]]) -> None:
-        metrics = painter.fontMetrics()
-        small = QFont(painter.font())
-        small.setPointSizeF(max(7.0, small.pointSizeF() - 1))
+                    top: list[tuple[str, float]], small: QFont, label_width: int) -> None:
         painter.setFont(small)
         metrics = painter.fontMetrics()
-        bar_left = left + LABEL_WIDTH + PAD
+        bar_left = left + label_width + PAD
         bar_width = max(40, min(MAX_BAR, rect.right() - bar_left - PCT_WIDTH - 2 * PAD))
         y = rect.top() + PAD + 2
         for r, (cls, prob) in enumerate(top[:TOP_K]):
-            line = QRect(left, y, LABEL_WIDTH, BAR_HEIGHT + BAR_GAP)
+            line = QRect(left, y, label_width, BAR_HEIGHT + BAR_GAP)
             painter.setPen(QColor("#424242"))
             painter.drawText(line, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                             metrics.elidedText(cls, Qt.TextElideMode.ElideRight, LABEL_WIDTH))
+                             metrics.elidedText(cls, Qt.TextElideMode.ElideRight, label_width))
             track = QRect(bar_left, y + 1, bar_width, BAR_HEIGHT)
             painter.fillRect(track, TRACK_COLOR)
             filled = QRect(bar_left, y + 1, max(1, round(bar_width * prob)), BAR_HEIGHT)
@@ -116,6 +136,31 @@ class PredictionDelegate(QStyledItemDelegate):
             painter.drawText(pct, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                              f"{prob * 100:.1f}%")
             y += BAR_HEIGHT + BAR_GAP
+
+
+def bar_font(font: QFont) -> QFont:
+    """The bars' font: a point smaller than the row's (7 pt at least)."""
+    small = QFont(font)
+    small.setPointSizeF(max(7.0, small.pointSizeF() - 1))
+    return small
+
+
+def top_line(top1: tuple[str, float], metrics: QFontMetrics, width: int) -> str:
+    """The top-1 line, ``"cat  38.3%"``, fitted to ``width``: a long class name is cut
+    with "…", the percentage never."""
+    cls, prob = top1
+    pct = f"  {prob * 100:.1f}%"
+    room = max(0, width - metrics.horizontalAdvance(pct))
+    return metrics.elidedText(cls, Qt.TextElideMode.ElideRight, room) + pct
+
+
+def label_names(model: Any) -> tuple[Any, Any]:
+    """``(names, version)``: the class names the rows of ``model`` (a PredictionModel or
+    a proxy of one) show in their bars, and a version that changes with them; no names
+    for another model."""
+    source = getattr(model, "sourceModel", lambda: model)() or model
+    return (getattr(source, "label_names", None) or frozenset(),
+            (id(source), getattr(source, "labels_version", 0)))
 
 
 def bar_texts(item: Any) -> list[tuple[str, str]]:

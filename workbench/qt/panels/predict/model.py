@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -87,7 +88,9 @@ class PredictionModel(QAbstractListModel):
     :mod:`~.intake` for a path dropped again).
 
     ``data(index, ItemRole)`` is the :class:`PredictionItem`; ``DecorationRole`` its thumbnail
-    (requested from ``loader`` the first time the row is painted).
+    (requested from ``loader`` the first time the row is painted); ``DisplayRole`` its file
+    name, with as many of its folders as tell it apart from the other rows of that name
+    (:func:`shown_names`); ``ToolTipRole`` its path and its whole top 5.
     """
 
     def __init__(self, loader: ThumbnailLoader, parent: QObject | None = None):
@@ -95,6 +98,10 @@ class PredictionModel(QAbstractListModel):
         self.loader = loader
         self.items: list[PredictionItem] = []
         self._row_of_path: dict[str, int] = {}
+        self._shown: dict[str, str] = {}  # path -> the name its row shows
+        #: The class names the rows' bars show (the bars' labels are as wide as these need).
+        self.label_names: set[str] = set()
+        self.labels_version = 0  # changes whenever label_names does
         self._placeholder = _placeholder(loader.size)
         self._broken = _placeholder(loader.size, broken=True)
         loader.thumbnail_ready.connect(self._on_thumbnail_ready)
@@ -111,11 +118,13 @@ class PredictionModel(QAbstractListModel):
         if role == ItemRole:
             return item
         if role == Qt.ItemDataRole.DisplayRole:
-            return item.name
+            return self._shown.get(item.path, item.name)
         if role == Qt.ItemDataRole.DecorationRole:
             return self.thumbnail(item)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return item.path + (f"\n{item.error}" if item.error else "")
+            top = "".join(f"\n{p * 100:.1f}%  {c}" for c, p in item.top[:TOP_K])
+            return item.path + (f"\n{item.error}" if item.error else "") + \
+                (f"\n\nTop {min(TOP_K, len(item.top))}:{top}" if top else "")
         return None
 
     def thumbnail(self, item: PredictionItem) -> QPixmap:
@@ -148,19 +157,36 @@ class PredictionModel(QAbstractListModel):
             item.row = first + offset
             self._row_of_path[item.path] = item.row
         self.items.extend(new)
+        self._name_rows()
         self.endInsertRows()
         return new
+
+    def _name_rows(self) -> None:
+        """What each row's name line shows: see :func:`shown_names`. Rows whose shown name
+        changed (a new file of the same name) are told."""
+        before, self._shown = self._shown, shown_names([i.path for i in self.items])
+        rows = [i.row for i in self.items if i.path in before and
+                before[i.path] != self._shown[i.path]]
+        if rows:
+            self.dataChanged.emit(self.index(min(rows)), self.index(max(rows)),
+                                  [Qt.ItemDataRole.DisplayRole])
 
     def clear(self) -> None:
         self.beginResetModel()
         self.loader.clear_queue()
         self.items = []
         self._row_of_path = {}
+        self._shown = {}
+        self.label_names = set()
+        self.labels_version += 1
         self.endResetModel()
 
     def items_changed(self, items: list[PredictionItem]) -> None:
         """Tell the views these items changed (one signal over the span they cover)."""
         rows = [i.row for i in items if 0 <= i.row < len(self.items) and self.items[i.row] is i]
+        known = len(self.label_names)
+        self.label_names.update(c for i in items for c, _ in i.top[:TOP_K])
+        self.labels_version += len(self.label_names) != known
         if rows:
             self.dataChanged.emit(self.index(min(rows)), self.index(max(rows)))
 
@@ -174,6 +200,25 @@ class PredictionModel(QAbstractListModel):
         if row is not None:
             index = self.index(row)
             self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+
+
+def shown_names(paths: list[str]) -> dict[str, str]:
+    """Path -> the name its row shows: the file name, or where other paths have that file
+    name too, its fewest trailing folders that no other path ends with (``"cats/img_0.png"``,
+    ``"train/cats/img_0.png"``), with forward slashes."""
+    parts = {p: p.replace("\\", "/").split("/") for p in paths}
+    shown: dict[str, str] = {}
+    left = list(parts)
+    for k in range(1, max((len(v) for v in parts.values()), default=0) + 1):
+        tails = {p: "/".join(v[-k:]) for p, v in parts.items()}
+        seen = Counter(tails.values())
+        for p in left:
+            if seen[tails[p]] == 1 or k >= len(parts[p]):
+                shown[p] = tails[p]
+        left = [p for p in left if p not in shown]
+        if not left:
+            break
+    return shown
 
 
 class PredictionFilter(QSortFilterProxyModel):
