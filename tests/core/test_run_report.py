@@ -30,8 +30,9 @@ def test_the_report_is_one_html_file_with_everything_embedded(capsys, tmp_path):
     bare = re.sub(r"base64,[A-Za-z0-9+/=]+", "", text)
     assert not re.search(r"(https?:)?//|url\(", bare)
     assert not re.search(r'(src|href)="(?!data:)', text)
-    # The images are embedded: the confusion matrix and the largest-loss thumbnails.
-    assert text.count('src="data:image/png;base64,') == 1
+    # The images are embedded: the confusion matrix (inline SVG) and the largest-loss
+    # thumbnails.
+    assert text.count('aria-label="confusion matrix') == 1
     assert text.count('src="data:image/jpeg;base64,') >= 5
     for part in ("Conv2d", "150,979 parameters", "Adam", "<svg", "Per class", "precision",
                  "Largest losses", "overfitting", "the validation loss &lt;rose&gt;",

@@ -103,7 +103,7 @@ def test_heatmap_cell_click_lists_exactly_that_cells_images(qtbot, make_panel, b
     panel.results.setCurrentWidget(panel.confusion)
     heatmap = panel.confusion.heatmap
     np.testing.assert_array_equal(heatmap.confusion, result.confusion)
-    np.testing.assert_array_equal(heatmap.image.image, result.confusion)
+    np.testing.assert_array_equal(heatmap.values(), result.confusion)
     assert heatmap.classes == ["blue", "green", "red"]
 
     cells = [(r, c) for r in range(3) for c in range(3) if result.confusion[r, c]]
@@ -141,7 +141,10 @@ def test_counts_and_row_normalised_toggle(qtbot, make_panel, bundle_path, image_
     np.testing.assert_allclose(heatmap.image.image, result.normalized_confusion())
     np.testing.assert_allclose(heatmap.image.image.sum(axis=1), 1.0)
     panel.confusion.counts_button.click()
-    np.testing.assert_array_equal(heatmap.image.image, result.confusion)
+    np.testing.assert_array_equal(heatmap.values(), result.confusion)
+    # Coloured by count: the largest count full, an empty cell white.
+    assert heatmap.image.image.max() == 1.0
+    assert (heatmap.image.image[result.confusion == 0] == 0).all()
 
 
 def _ticks(heatmap, side: str) -> list[str]:
@@ -185,8 +188,11 @@ def test_most_confused_pair_calibration_and_largest_losses(qtbot, make_panel, bu
     pairs = result.most_confused(10)
     if pairs:
         item = panel.confusion.pairs.item(0)
-        assert item.text().startswith(f"true {pairs[0]['true']} → predicted "
-                                      f"{pairs[0]['predicted']}: {pairs[0]['count']}")
+        # One line a pair, the count first; the tooltip says it in full.
+        assert item.text().startswith(f"{pairs[0]['count']}× {pairs[0]['true']} → "
+                                      f"{pairs[0]['predicted']} (")
+        assert item.toolTip().startswith(f"true {pairs[0]['true']} → predicted "
+                                         f"{pairs[0]['predicted']}: {pairs[0]['count']}")
         with qtbot.waitSignal(panel.confusion.heatmap.cell_clicked, timeout=WAIT_MS):
             panel.confusion.pairs.itemClicked.emit(item)
         assert len(panel.confusion.cell_paths) == pairs[0]["count"]

@@ -1,13 +1,16 @@
 """A run as one self-contained HTML file: :func:`write_report` (``workbench report`` and the
 app's File → Export report…).
 
-Everything is inside the file (the curves as inline SVG, the confusion matrix and the
-image thumbnails as base64 PNG/JPEG ``data:`` URIs, the style in a ``<style>`` element):
+Everything is inside the file (the curves and the confusion matrix as inline SVG, the
+image thumbnails as base64 JPEG ``data:`` URIs, the style in a ``<style>`` element):
 nothing is fetched from the network, so it opens anywhere, offline, and can be handed in
 or attached to a ticket. It holds the experiment (data, augmentation, the network table
 with shapes and parameters, optimizer, schedule), the curves, the bundle's evaluation on
 its validation split (confusion matrix, per-class metrics, the largest-loss images), the
-training doctor's findings, and the environment (versions, device).
+training doctor's findings, and the environment (versions, device). The confusion matrix
+(:mod:`workbench.core.evaluate.confusion_figure`) names every class on both axes however
+many there are and names a cell's classes and count when pointed at; the most frequent
+mistakes are listed under it.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ _SPLIT_WORDS = {"val": "the validation split", "test": "the test part, never tra
 #: Largest-loss images shown, with thumbnails of this side.
 WORST_SHOWN = 12
 THUMB_SIDE = 96
+#: Most frequent mistakes listed under the confusion matrix.
+CONFUSED_SHOWN = 15
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2em auto;max-width:1000px;
@@ -34,7 +39,7 @@ text-align:left;font-size:.92em}th{background:#f4f4f4}.num{text-align:right}
 .error{color:#b00020}.warning{color:#9a6700}.info{color:#1f5fa8}
 .thumbs{display:flex;flex-wrap:wrap;gap:10px}.thumbs figure{margin:0;width:140px;
 font-size:.8em}.thumbs img{width:96px;height:96px;object-fit:contain;background:#eee}
-svg text{font-size:11px;font-family:sans-serif}
+svg text{font-size:11px;font-family:sans-serif}.wide{overflow-x:auto;max-width:100%}
 """
 
 
@@ -141,10 +146,23 @@ def _thumb(path: str) -> str:
         return ""
 
 
+def _most_confused(r: Any) -> str:
+    """The report's table of the :data:`CONFUSED_SHOWN` most frequent mistakes."""
+    pairs = r.most_confused(CONFUSED_SHOWN)
+    if not pairs:
+        return "<h3>Most confused</h3><p>No image was taken for another class.</p>"
+    support = dict(zip(r.classes, r.confusion.sum(axis=1).tolist()))
+    rows = [[p["true"], p["predicted"], p["count"],
+             f"{p['count'] / support[p['true']]:.1%}"] for p in pairs]
+    return ("<h3>Most confused</h3>"
+            + _table(rows, ["true class", "predicted as", "images", "share of its class"],
+                     {2, 3}))
+
+
 def _evaluation(run_dir: Path, data: str | None, notes: list[str]) -> str:
+    from workbench.core.evaluate.confusion_figure import confusion_svg
     from workbench.core.evaluate.evaluation import evaluate
     from workbench.core.evaluate.report import NOT_MEASURED
-    from workbench.core.runs.tensorboard import confusion_image
 
     bundle = run_dir / "bundle.pt"
     if not bundle.is_file():
@@ -155,14 +173,14 @@ def _evaluation(run_dir: Path, data: str | None, notes: list[str]) -> str:
     except WorkbenchError as e:
         notes.append(f"the model was not evaluated: {e}")
         return f"<p>Not evaluated: {_e(e)}</p>"
-    matrix = _png_uri(confusion_image(r.confusion.tolist(), r.classes))
     out = [f"<p>Accuracy {100 * r.accuracy:.2f}% on {r.num_images} images "
            f"({_SPLIT_WORDS.get(r.split) or _e(r.source)}).</p>",
-           f'<figure><img alt="confusion matrix: rows are the true class, columns the '
-           f'predicted class" src="{matrix}"><figcaption>Confusion matrix: each row is a '
-           f'true class, each column the class predicted for its images; a cell counts '
-           f'the images of its row given its column, shaded by its share of the row (the '
-           f'diagonal is the correct predictions).</figcaption></figure>',
+           f'<figure><div class="wide">{confusion_svg(r.confusion, r.classes)}</div>'
+           f'<figcaption>Confusion matrix: each row is a true class, each column the class '
+           f'predicted for its images; a cell counts the images of its row given its '
+           f'column, shaded by its share of the row (the diagonal is the correct '
+           f'predictions). Point at a cell for its classes and count.</figcaption></figure>',
+           _most_confused(r),
            "<h3>Per class</h3>",
            _table([[c["class"]] + [NOT_MEASURED if c[k] is None else f"{c[k]:.3f}"
                                    for k in ("precision", "recall", "f1")] + [c["support"]]

@@ -2,8 +2,10 @@
 its own.
 
 Each image starts with a title line (the model, the data evaluated, the images and the
-accuracy) and shows the whole view: the confusion matrix without the selected cell's
-outline (with whether it shows counts or row-normalised shares), every row of the
+accuracy) and shows the whole view: the whole confusion matrix, zoomed or not, without
+the selected cell's outline (with whether it shows counts or row-normalised shares; for
+more than :data:`GRAB_CLASSES` classes a larger figure that names every class on both
+axes and lists the names it cuts in full), every row of the
 per-class table and of the largest-loss table (not only those that fit on screen), the
 calibration histogram with its legend.
 """
@@ -13,11 +15,15 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from PySide6.QtCore import QPoint, QRect, Qt
+from PySide6.QtCore import QByteArray, QPoint, QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPixmap
+from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QAbstractItemView, QWidget
 
 _MARGIN = 8
+#: Up to this many classes the saved matrix is the heatmap as on screen (every class
+#: labelled); above, a larger figure naming every class on both axes.
+GRAB_CLASSES = 25
 
 
 def model_name(bundle_path: str | None) -> str:
@@ -87,6 +93,44 @@ def with_title(pixmap: QPixmap, lines: list[str]) -> QImage:
     return image
 
 
+def svg_pixmap(svg: str, dpr: float = 1.0) -> QPixmap:
+    """An SVG document drawn at its own size (times ``dpr`` pixels per point), on white."""
+    renderer = QSvgRenderer(QByteArray(svg.encode("utf-8")))
+    size = renderer.defaultSize()
+    pixmap = QPixmap(round(size.width() * dpr), round(size.height() * dpr))
+    pixmap.setDevicePixelRatio(dpr)
+    pixmap.fill(QColor("white"))
+    painter = QPainter(pixmap)
+    try:
+        renderer.render(painter, QRectF(0, 0, size.width(), size.height()))
+    finally:
+        painter.end()
+    return pixmap
+
+
+def matrix_figure(heatmap: Any) -> QPixmap:
+    """The whole confusion matrix, whatever the zoom on screen: the heatmap as it looks
+    up to :data:`GRAB_CLASSES` classes; above, the larger figure of
+    :func:`~workbench.core.evaluate.confusion_figure.confusion_svg`, every class named on
+    both axes (the heatmap's few labels and small cells would not be read on paper)."""
+    if len(heatmap.classes) > GRAB_CLASSES:
+        from workbench.core.evaluate.confusion_figure import confusion_svg
+        from workbench.qt.panels.evaluate.heatmap import FULL
+
+        svg = confusion_svg(heatmap.confusion, heatmap.classes, heatmap.normalized,
+                            shares=heatmap.normalized, full=FULL)
+        return svg_pixmap(svg, heatmap.devicePixelRatioF())
+    shown = heatmap.highlight.isVisible()
+    view = heatmap.plot.vb.viewRect()
+    heatmap.highlight.setVisible(False)  # the selection is the screen's, not the figure's
+    try:
+        heatmap.reset_zoom()
+        return heatmap.grab()
+    finally:
+        heatmap.plot.vb.setRange(view, padding=0)
+        heatmap.highlight.setVisible(shown)
+
+
 def figure_image(panel: Any) -> QImage:
     """The image "Save PNG…" writes for ``panel`` (an EvaluatePanel with a result)."""
     result, current = panel.result, panel.results.currentWidget()
@@ -95,13 +139,9 @@ def figure_image(panel: Any) -> QImage:
         heatmap = panel.confusion.heatmap
         lines.append("Confusion matrix (rows: true class, columns: predicted class), "
                      + ("row-normalised: the share of each true class's images"
-                        if heatmap.normalized else "counts of images"))
-        shown = heatmap.highlight.isVisible()
-        heatmap.highlight.setVisible(False)  # the selection is the screen's, not the figure's
-        try:
-            pixmap = heatmap.grab()
-        finally:
-            heatmap.highlight.setVisible(shown)
+                        if heatmap.normalized else "counts of images")
+                     + (" (colours on a log scale)" if heatmap.log_scale else ""))
+        pixmap = matrix_figure(heatmap)
     elif current is panel.per_class:
         lines.append("Precision, recall, F1 and support per class")
         pixmap = full_table(panel.per_class)
