@@ -41,6 +41,9 @@ def test_the_report_is_one_html_file_with_everything_embedded(capsys, tmp_path):
     # The saved model's own figures, as the Runs tab shows them, and how it was validated.
     assert re.search(r"The saved model holds epoch 2: validation accuracy \d+\.\d\d%", text)
     assert "validation share 0.2 (seed 0)" in text
+    # Said as the Runs tab says it (its table shows no loss; status in words).
+    assert "the accuracy is the Runs tab's Val acc %" in text
+    assert re.search(r"Status <b>[a-z ]+</b>, \d+ of \d+ epochs", text)
     # The accuracy curve's axis is in % like the text, not in fractions.
     acc = re.search(r'<svg[^>]*aria-label="Accuracy[^"]*".*?</svg>', text).group(0)
     ticks = re.findall(r'<text x="4" y="[\d.]+">([^<]+)</text>', acc)

@@ -236,7 +236,7 @@ def _saved_model(info: dict[str, Any]) -> str:
     return (f"<p>The saved model holds epoch {_e(saved.get('epoch'))}{best}: validation "
             f"accuracy {100 * float(metrics['val_acc']):.2f}%"
             + (f", loss {float(loss):.4f}" if loss is not None else "")
-            + " during training (what the Runs tab shows).</p>")
+            + " during training (the accuracy is the Runs tab's Val acc %).</p>")
 
 
 def _environment(info: dict[str, Any]) -> str:
@@ -299,7 +299,8 @@ def build_report(run_dir: str | Path, data: str | None = None,
     opt = exp.optimizer
     parts = [f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{_e(name)}</title>"
              f"<style>{_STYLE}</style></head><body>",
-             f"<h1>{_e(name)}</h1><p>Status <b>{_e(info.get('status'))}</b>, "
+             f"<h1>{_e(name)}</h1><p>Status <b>{_e(str(info.get('status')).replace('_', ' '))}"
+             f"</b>, "
              f"{_e(info.get('epochs_done'))} of {_e(info.get('epochs_planned'))} epochs, "
              f"{float(info.get('duration_s') or 0):.1f} s; created {_e(info.get('created'))}."
              f"{' ' + _e(info.get('message')) if info.get('message') else ''}</p>",
