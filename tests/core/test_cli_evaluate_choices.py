@@ -85,14 +85,22 @@ def test_cli_split_val_evaluates_the_validation_part_of_a_train_val_test_folder(
 
 def test_json_top_k_agrees_with_the_text(capsys, tmp_path, tiny_experiment, tiny_folder):
     bundle, _ = random_bundle(tmp_path / "b" / "bundle.pt", tiny_experiment)
-    code, out, _ = run(capsys, "evaluate", bundle, tiny_folder, "--json")  # k 5, 3 classes
+    # By default k is 5 lowered below the 3 classes, as the Evaluate tab shows it: top-2,
+    # the same in the JSON and the text (it was k 3 "always 100%" and no line in the text).
+    code, out, _ = run(capsys, "evaluate", bundle, tiny_folder, "--json")
+    top = json.loads(out)["top_k_accuracy"]
+    assert code == 0 and top["k"] == 2 and 0 <= top["accuracy"] <= 1 and "reason" not in top
+    code, out, _ = run(capsys, "evaluate", bundle, tiny_folder)
+    assert f"top-2 accuracy {100 * top['accuracy']:.1f}%" in out
+    assert evaluate(bundle, tiny_folder).top_k == 2
+    code, out, _ = run(capsys, "evaluate", bundle, tiny_folder, "--help")
+    assert "below the model's number of classes" in " ".join(out.split())
+    # A k asked for at the number of classes is left out, and the JSON says why.
+    code, out, _ = run(capsys, "evaluate", bundle, tiny_folder, "--json", "--top-k", "5")
     top = json.loads(out)["top_k_accuracy"]
     assert code == 0 and top["accuracy"] is None and "3 classes" in top["reason"]
-    code, out, _ = run(capsys, "evaluate", bundle, tiny_folder)
+    code, out, _ = run(capsys, "evaluate", bundle, tiny_folder, "--top-k", "5")
     assert "no top-k accuracy" in out
-    code, out, _ = run(capsys, "evaluate", bundle, tiny_folder, "--json", "--top-k", "2")
-    top = json.loads(out)["top_k_accuracy"]
-    assert top["k"] == 2 and 0 <= top["accuracy"] <= 1 and "reason" not in top
 
 
 @pytest.mark.parametrize("argv", [["runs", "--help"], ["runs"], ["evalute", "x.pt"]])

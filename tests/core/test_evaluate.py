@@ -256,10 +256,13 @@ def test_cli_text_report(trained, capsys):
     assert "confusion matrix" in out and "precision" in out
     for c in ("blue", "green", "red"):
         assert c in out
-    # The default k of 5 over 3 classes would always read 100%: it is left out, saying why.
-    code, out, _ = run(capsys, "evaluate", str(bundle), str(folder))
+    # A k of 5 asked over 3 classes would always read 100%: it is left out, saying why.
+    code, out, _ = run(capsys, "evaluate", str(bundle), str(folder), "--top-k", "5")
     assert code == 0 and "top-3 accuracy" not in out and "top-5" not in out
     assert "the model has 3 classes" in out and "--top-k 2" in out
+    # By default k is 5 lowered below the number of classes, as on the Evaluate tab.
+    code, out, _ = run(capsys, "evaluate", str(bundle), str(folder))
+    assert code == 0 and "top-2 accuracy" in out and "the model has 3 classes" not in out
 
 
 def test_cli_json_keys_and_csv_dir(trained, capsys, tmp_path):
@@ -272,7 +275,7 @@ def test_cli_json_keys_and_csv_dir(trained, capsys, tmp_path):
             "most_confused", "confidence_histogram", "worst", "unreadable"} <= set(data)
     assert data["classes"] == ["blue", "green", "red"]
     assert sum(map(sum, data["confusion"])) == data["num_images"] == 24
-    assert data["top_k_accuracy"]["k"] == 3  # 5 asked, only 3 classes
+    assert data["top_k_accuracy"]["k"] == 2  # 5 by default, below the 3 classes
     pc = list(csv.DictReader((tmp_path / "csv" / "per_class.csv").open()))
     assert [row["class"] for row in pc] == data["classes"]
     assert [int(row["support"]) for row in pc] == [8, 8, 8]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from helpers import make_image_folder, run_cli
@@ -100,3 +101,143 @@ def test_the_confusion_image_names_every_class_in_full_and_titles_its_axes(monke
     confusion_image([[1, 0], [0, 1]], ["cat", endless])
     cut = [t for t in drawn if t.startswith("2. an extra") and t.endswith("…")]
     assert len(cut) == 2 and f"2. {endless}" in drawn  # cut short, and in full in the key
+
+
+# -- the numbers agree with the run's other surfaces ------------------------------------------
+def _tiny(tmp_path, epochs=3) -> Experiment:
+    """8x8 colours, a small MLP: a few batches an epoch."""
+    from workbench.core.registry import Component
+
+    exp = Experiment(name="tb")
+    exp.data.folder = make_image_folder(tmp_path / "data", per_class=10, size=8)
+    exp.data.input_size = [8, 8]
+    exp.data.batch_size = 8
+    exp.data.val_fraction = 0.3
+    exp.model.layers = [Component("Flatten"), Component("Linear", {"out_features": 16}),
+                        Component("ReLU"), Component("Linear")]
+    exp.optimizer = Component("Adam", {"lr": 0.01})
+    exp.training.epochs = epochs
+    exp.training.device = "cpu"
+    return exp.validate()
+
+
+def _all_events(run_dir) -> EventAccumulator:
+    ea = EventAccumulator(str(run_dir), size_guidance={"images": 0, "scalars": 0,
+                                                       "tensors": 0})
+    ea.Reload()
+    return ea
+
+
+def _summary_text(ea) -> str:
+    [event] = ea.Tensors("summary/text_summary")
+    return event.tensor_proto.string_val[0].decode()
+
+
+def test_the_summary_is_the_kept_models_not_the_last_epochs(tmp_path):
+    from PIL import Image
+    import io
+
+    from workbench.core.evaluate.evaluation import evaluate
+
+    exp = _tiny(tmp_path)
+    # No later epoch can beat epoch 1 by 10: patience runs out at epoch 2 and the run keeps
+    # epoch 1's weights (restore_best), though epoch 2 is the last trained.
+    exp.training.early_stopping, exp.training.patience = True, 1
+    exp.training.min_delta, exp.training.restore_best = 10.0, True
+    outcome = run_training(exp, tmp_path / "run")
+    assert outcome.status == "early_stopped" and outcome.result.weights_epoch == 1
+    kept = json.loads((tmp_path / "run" / "run.json").read_text())["bundle"]["metrics"]
+    assert kept["epoch"] == 1 and len(outcome.result.history) == 2
+    ea = _all_events(tmp_path / "run")
+    value = {tag: ea.Scalars(tag)[-1].value for tag in ea.Tags()["scalars"]}
+    assert value["hparam/model_val_loss"] == np.float32(kept["val_loss"])
+    assert value["hparam/model_val_acc"] == np.float32(kept["val_acc"])
+    assert value["hparam/model_epoch"] == 1
+    assert value["hparam/best_val_loss"] == np.float32(
+        min(m["val_loss"] for m in outcome.result.history))
+    assert not any(t.startswith("hparam/final_") for t in value)  # the last epoch's, unsaid
+    assert "kept the weights of epoch 1" in _summary_text(ea)
+    # The confusion matrix is the kept model's, as `workbench evaluate` finds it on the
+    # validation split, and says which epoch it is.
+    [image] = ea.Images("confusion/val")
+    assert image.step == ea.Scalars("loss/val")[0].step  # epoch 1's step
+    drawn = np.asarray(Image.open(io.BytesIO(image.encoded_image_string)).convert("RGB"))
+    r = evaluate(outcome.bundle_path)
+    assert r.split == "val" and r.accuracy == kept["val_acc"]
+    expected = confusion_image(r.confusion.tolist(), r.classes,
+                               "Validation, epoch 1: the weights the run kept")
+    assert np.array_equal(drawn, expected)
+    # Continued, epoch 3 does not beat it either: the run goes back to epoch 1 (best.pt),
+    # an earlier session's epoch, and the summary still has its matrix (the checkpoint's).
+    from workbench.core.train.checkpoint import load_checkpoint
+
+    ckpt = load_checkpoint(tmp_path / "run")
+    more = ckpt.experiment.copy()
+    more.training.epochs = 4
+    again = run_training(more, tmp_path / "run", checkpoint=ckpt)
+    assert again.result.weights_epoch == 1 and len(again.result.history) == 3
+    ea = _all_events(tmp_path / "run")
+    [image] = ea.Images("confusion/val")
+    drawn = np.asarray(Image.open(io.BytesIO(image.encoded_image_string)).convert("RGB"))
+    assert image.step == 3 and np.array_equal(drawn, expected)
+    assert "kept the weights of epoch 1" in _summary_text(ea)
+    assert "the last epoch trained was 3" in _summary_text(ea)
+
+
+def test_norms_are_written_at_the_steps_metrics_json_gives_them(tmp_path):
+    run_training(_tiny(tmp_path, epochs=2), tmp_path / "run", norm_interval=1)
+    norms = json.loads((tmp_path / "run" / "metrics.json").read_text())["norms"]
+    ea = _all_events(tmp_path / "run")
+    for i, name in enumerate(norms[0]["names"]):  # metrics.json keeps 6 decimals
+        for tag, which in (("grad_norm", 1), ("weight_norm", 2)):
+            expected = [(s[0], s[which][i]) for e in norms for s in e["samples"]]
+            assert expected[0][0] == 1  # the first step's sample is there too
+            written = [(e.step, e.value) for e in ea.Scalars(f"{tag}/{name}")]
+            assert [s for s, _ in written] == [s for s, _ in expected]
+            assert [v for _, v in written] == pytest.approx([v for _, v in expected],
+                                                            abs=1e-6)
+
+
+@pytest.mark.parametrize("end", ["stopped", "failed"])
+def test_a_stopped_and_continued_run_shows_each_step_once_and_one_summary(tmp_path, end):
+    import threading
+
+    from tensorboard.backend.event_processing import plugin_event_accumulator
+    from tensorboard.plugins.hparams import metadata
+
+    from workbench.core.runs.batches import read_batches
+    from workbench.core.train.callbacks.base import Callback
+    from workbench.core.train.checkpoint import load_checkpoint
+
+    stop = threading.Event()
+
+    class EndInEpoch2(Callback):  # stopped, or a failure (as a killed process would end)
+        def on_batch_end(self, trainer, epoch, batch, num_batches, loss):
+            if (epoch, batch) == (2, 2):
+                if end == "failed":
+                    raise RuntimeError("the machine went down")
+                stop.set()
+
+    run = tmp_path / "run"
+    first = run_training(_tiny(tmp_path, epochs=2), run, [EndInEpoch2()], stop_event=stop)
+    assert first.status == end and first.epochs_done == 1
+    if end == "stopped":  # the dropped epoch's two batches are not shown
+        assert [e.step for e in _all_events(run).Scalars("loss/train_batch")] == [1, 2, 3]
+    ckpt = load_checkpoint(run)
+    exp = ckpt.experiment.copy()
+    exp.training.epochs = 3  # Continue, with one more epoch
+    assert run_training(exp, run, checkpoint=ckpt).status == "finished"
+    ea = _all_events(run)
+    steps = [e.step for e in ea.Scalars("loss/train_batch")]
+    assert steps == list(range(1, 10))  # each once, 4 and 5 from the continued session
+    kept = [loss for e in read_batches(run) for loss in e["loss"]]  # metrics.json's
+    assert [e.value for e in ea.Scalars("loss/train_batch")] == pytest.approx(kept, abs=1e-6)
+    # One summary: the run's end, with the hyperparameters it ended with.
+    assert [e.step for e in ea.Scalars("hparam/model_epoch")] == [9]
+    assert len(ea.Images("confusion/val")) == 1
+    hp = plugin_event_accumulator.EventAccumulator(str(run), size_guidance={"tensors": 0})
+    hp.Reload()
+    assert len(hp.Tensors(metadata.SESSION_START_INFO_TAG)) == 1
+    info = metadata.parse_session_start_info_plugin_data(
+        hp.SummaryMetadata(metadata.SESSION_START_INFO_TAG).plugin_data.content)
+    assert info.hparams["epochs"].number_value == 3

@@ -101,7 +101,7 @@ def _write_predictions_csv(path: Path, results: list, top_k: int) -> None:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from workbench.core.evaluate.evaluation import EvaluationCancelled, evaluate
 
-    if args.top_k < 1:
+    if args.top_k is not None and args.top_k < 1:  # None: the default (core.evaluate)
         raise UserError("--top-k must be at least 1")
     if args.folder:
         _check_dataset_path(args.folder)

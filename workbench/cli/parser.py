@@ -151,8 +151,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "it (val), its test/ part (test), the test part when it has one "
                         "else the validation split (auto), or every image (all); default: "
                         "auto without DIR, all with it")
-    v.add_argument("--top-k", type=int, default=5, metavar="K",
-                   help="k of the top-k accuracy (default: 5)")
+    v.add_argument("--top-k", type=int, metavar="K",
+                   help="k of the top-k accuracy (default: 5, but below the model's number "
+                        "of classes, as the Evaluate tab: top-2 for 3 classes, where a "
+                        "top-3 accuracy would always be 100%%)")
     v.add_argument("--json", action="store_true", help="print JSON instead of text")
     v.add_argument("--csv-dir", metavar="OUT",
                    help="also write per_class.csv, confusion.csv and predictions.csv in this "

@@ -167,6 +167,11 @@ class DecodedCache:
         """How many images are decoded or known to be unreadable."""
         return int(np.count_nonzero(np.asarray(self.state)))
 
+    @property
+    def unreadable(self) -> int:
+        """How many of its files are known to be unreadable (not held, and skipped)."""
+        return int(np.count_nonzero(np.asarray(self.state) == FAILED))
+
     def __len__(self) -> int:
         return self.shape[0]
 

@@ -331,7 +331,7 @@ def labelled_samples(bundle: Bundle, folder: str | os.PathLike | None = None,
 
 
 def evaluate(bundle: Bundle | str | os.PathLike, folder: str | os.PathLike | None = None,
-             split: str | None = None, top_k: int = 5,
+             split: str | None = None, top_k: int | None = None,
              progress: Callable[[int, int], None] | None = None,
              stop_event: threading.Event | None = None, batch_size: int = 64,
              device: str | torch.device = "cpu") -> EvaluationResult:
@@ -353,6 +353,7 @@ def evaluate(bundle: Bundle | str | os.PathLike, folder: str | os.PathLike | Non
         ``"all"``.
     top_k
         ``k`` of the top-k accuracy; more than the number of classes means all of them.
+        None: :func:`.metrics.default_top_k` (5, lowered below the number of classes).
     progress
         Called as ``progress(done, total)`` before the first batch and after each one.
     stop_event
@@ -380,7 +381,7 @@ def evaluate(bundle: Bundle | str | os.PathLike, folder: str | os.PathLike | Non
         split = "auto" if folder is None else "all"
     if split not in SPLITS:
         raise SpecError("split", f"must be one of {', '.join(SPLITS)}, got {split!r}")
-    if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
+    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
         raise SpecError("top_k", f"must be a whole number of at least 1, got {top_k!r}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise SpecError("batch_size", f"must be a whole number of at least 1, got "
@@ -392,6 +393,7 @@ def evaluate(bundle: Bundle | str | os.PathLike, folder: str | os.PathLike | Non
     notes = list(b.notes)
     samples, source, split = labelled_samples(b, folder, split, notes)
     k = len(b.classes)
+    top_k = min(top_k or metrics.default_top_k(k), k)  # more than k: all of them
     total = len(samples)
 
     def load(sample: tuple[str, int]):
@@ -442,7 +444,7 @@ def evaluate(bundle: Bundle | str | os.PathLike, folder: str | os.PathLike | Non
     result = EvaluationResult(
         classes=list(b.classes), paths=paths, y_true=np.asarray(labels, dtype=np.int64),
         probs=np.concatenate(probs), losses=np.concatenate(losses).astype(np.float64),
-        top_k=min(top_k, k), unreadable=unreadable, source=str(source), split=split,
+        top_k=top_k, unreadable=unreadable, source=str(source), split=split,
         bundle_path=b.path, notes=notes)
     result.notes += absent_class_notes(result)  # a class with no images: recall unmeasured
     return result

@@ -125,6 +125,17 @@ def macro_average(confusion: np.ndarray) -> dict:
     return out
 
 
+#: The k of the top-k accuracy when none is asked for, lowered below the number of classes.
+DEFAULT_TOP_K = 5
+
+
+def default_top_k(num_classes: int) -> int:
+    """The k of the top-k accuracy when none is asked for (``workbench evaluate``, the
+    Evaluate tab): :data:`DEFAULT_TOP_K`, but below the number of classes, where it would
+    read 100% whatever the model (top-2 for 3 classes; top-1, the accuracy, for 2)."""
+    return max(1, min(DEFAULT_TOP_K, int(num_classes) - 1))
+
+
 def top_k_accuracy(probs: np.ndarray, y_true: Sequence[int], k: int) -> float:
     """Share of images whose true class is among the ``k`` highest scores.
 

@@ -3,17 +3,31 @@
 ``tensorboard --logdir <runs folder>`` then shows every run (app, ``workbench train``,
 tune trials, rank 0 under torchrun) under its folder's name: the loss of every training
 batch, each epoch's losses, accuracies, learning rate and seconds, the per-layer gradient
-and weight norms when they are sampled, the training doctor's findings as text, the
-run's hyperparameters with its best metrics (the HParams tab) and, at the end, the
-validation confusion matrix as an image.
+and weight norms when they are sampled (at the optimizer step metrics.json gives them), the
+training doctor's findings as text, and the run's summary: its hyperparameters with the
+numbers of the model the run kept (the HParams tab), that model's validation confusion
+matrix as an image, and a text saying which epoch it is.
+
+The summary describes the weights the run kept (``bundle.pt``: with early stopping's
+restore_best, the best epoch's, not the last's), as run.json, the Runs tab and ``workbench
+evaluate`` do: ``hparam/model_val_acc``, ``hparam/model_val_loss`` and
+``hparam/model_epoch`` are that model's, ``hparam/best_val_acc`` and
+``hparam/best_val_loss`` the best of any epoch. It is written at the end of each session
+into its own event file (suffix :data:`SUMMARY_SUFFIX`), which replaces the one an earlier
+session wrote: TensorBoard takes a run's hyperparameters from the first record it reads, so
+a run continued from 3 to 5 epochs would otherwise keep saying 3. A continued run's events
+file starts with ``purge_step`` at the first step after its checkpoint, so the batches of
+an epoch that a stop dropped are not shown twice; a stop mid-epoch marks them dropped at
+once (TensorBoard's ``SessionLog.START``, as ``purge_step`` writes it).
 
 It uses ``torch.utils.tensorboard.SummaryWriter`` (which needs the ``tensorboard``
 package for its protocol buffers). The hooks only append plain values to a list; a
 background thread wakes every :data:`WRITE_EVERY_S` seconds and builds and writes the
 events of that stretch in one go, so the training thread pays about a microsecond a batch
 and is not made to hand the interpreter lock to the writer at every batch (waking the
-writer per event cost 5% of a short-batch epoch: ``scripts/bench_tensorboard.py``). Anything that fails to write (a full disk, a missing package) turns
-the writer off with one warning in run.json (``"tensorboard"``), never fails the run.
+writer per event cost 5% of a short-batch epoch: ``scripts/bench_tensorboard.py``).
+Anything that fails to write (a full disk, a missing package) turns the writer off with
+one warning in run.json (``"tensorboard"``), never fails the run.
 """
 
 from __future__ import annotations
@@ -50,13 +64,15 @@ def hparams_of(exp: Any) -> dict[str, Any]:
 NAME_MAX_PX = 220
 
 
-def confusion_image(confusion: list[list[int]], classes: list[str]) -> np.ndarray:
+def confusion_image(confusion: list[list[int]], classes: list[str],
+                    title: str = "") -> np.ndarray:
     """The confusion matrix as an ``(H, W, 3)`` uint8 heatmap, each row scaled to its own
-    total: rows are the true class (axis title "true class", names on the left), columns
-    the predicted class (axis title "predicted class", names written upwards above them).
-    Names are drawn in full up to :data:`NAME_MAX_PX`; a longer one is numbered, cut with
-    "…" and listed in full under its number in a key under the matrix. Over 40 classes the cells are too small for
-    names: only the axis titles are drawn."""
+    total, under ``title`` (e.g. which epoch it is) when given: rows are the true class
+    (axis title "true class", names on the left), columns the predicted class (axis title
+    "predicted class", names written upwards above them). Names are drawn in full up to
+    :data:`NAME_MAX_PX`; a longer one is numbered, cut with "…" and listed in full under its
+    number in a key under the matrix. Over 40 classes the cells are too small for names:
+    only the axis titles are drawn."""
     from PIL import Image, ImageDraw
 
     m = np.asarray(confusion, dtype=np.float64)
@@ -71,12 +87,16 @@ def confusion_image(confusion: list[list[int]], classes: list[str]) -> np.ndarra
     cut = [(i, n) for i, (n, s) in enumerate(zip(names, shown)) if s != n]
     label = max((_width(s, font) for s in shown), default=0) + (6 if shown else 0)
     line = 16
-    x0, y0 = 8 + line + label, 8 + line + label  # axis title, then the names
+    top = line + 4 if title else 0  # the title's line
+    x0, y0 = 8 + line + label, top + 8 + line + label  # axis title, then the names
     grid = k * cell
     key_h = (line * (len(cut) + 1) + 4) if cut else 0
     key_w = max((_width(f"{i + 1}. {n}", font) for i, n in cut), default=0) + 16
-    img = Image.new("RGB", (max(x0 + grid + 9, key_w), y0 + grid + 9 + key_h), "white")
+    img = Image.new("RGB", (max(x0 + grid + 9, key_w, _width(title, font) + 16 if title else 0),
+                            y0 + grid + 9 + key_h), "white")
     draw = ImageDraw.Draw(img)
+    if title:
+        draw.text((8, 6), title, font=font, fill="black")
     for i in range(k):
         for j in range(k):
             v = share[i, j]
@@ -90,7 +110,8 @@ def confusion_image(confusion: list[list[int]], classes: list[str]) -> np.ndarra
         middle = i * cell + cell / 2
         draw.text((x0 - 4, y0 + middle), name, font=font, anchor="rm", fill="black")
         _paste_upwards(img, name, font, (x0 + middle, y0 - 4), anchor="bottom")
-    draw.text((x0 + grid / 2, 6), "predicted class", font=font, anchor="mt", fill="#444")
+    draw.text((x0 + grid / 2, top + 6), "predicted class", font=font, anchor="mt",
+              fill="#444")
     _paste_upwards(img, "true class", font, (6, y0 + grid / 2), anchor="left")
     if cut:
         y = y0 + grid + 12
@@ -145,21 +166,45 @@ class TensorBoardWriter(Callback):
     """Writes the run's TensorBoard events into its run folder (see the module docstring).
     Heard before the run-folder recorder, so its files are closed before the recorder ends
     the run; it starts writing at the first batch, once the recorder has named the folder
-    (``trainer.run_dir``)."""
+    (``trainer.run_dir``). What is emitted before that (the first norm sample comes before
+    the first batch's end) waits in the queue.
+
+    It keeps the validation confusion matrices of the best epoch and the last one (also in
+    the checkpoint, :attr:`state_key`), so the summary shows the matrix of the epoch whose
+    weights the run kept, whichever segment of the run trained it."""
+
+    state_key = "tensorboard"
 
     def __init__(self) -> None:
         self._pending: deque[tuple] = deque()  # appended by the training thread (atomic)
         self._wake = threading.Event()  # set at the end: write the rest and stop
         self._thread: threading.Thread | None = None
+        self._closed = False  # the run ended: nothing more is queued
         self.failure = ""  # why writing stopped, for run.json
         self._num_batches = 1
         self._step = 0
         self._notes: list[str] = []
         self._run_dir = ""
+        self._purge_step: int | None = None  # a continued run: hide what followed last.pt
+        #: Validation confusion matrices by epoch: the best epoch's and the last one's.
+        self._confusions: dict[int, list[list[int]]] = {}
+
+    # -- the checkpoint's part ----------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        import torch
+
+        return {"confusions": {int(e): torch.tensor(m, dtype=torch.int64)
+                               for e, m in self._confusions.items()}}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        kept = state.get("confusions") or {}
+        self._confusions = {int(e): [[int(v) for v in row] for row in
+                                     (m.tolist() if hasattr(m, "tolist") else m)]
+                            for e, m in kept.items()}
 
     # -- the training thread's side: plain values on a queue ---------------------------
     def _put(self, *item: Any) -> None:
-        if self._thread is not None and not self.failure:
+        if not self._closed and not self.failure:
             self._pending.append(item)
 
     def on_fit_start(self, trainer: Any, info: dict[str, Any]) -> None:
@@ -169,14 +214,27 @@ class TensorBoardWriter(Callback):
     def _start(self, trainer: Any) -> None:
         """Start the writer at the first batch: the recorder, heard after this callback,
         has named the run folder by then."""
-        if self._thread is not None or self.failure or trainer.run_dir is None:
+        if self._thread is not None or self.failure:
+            return
+        if trainer.run_dir is None:  # no folder to write to (none will come): queue nothing
+            self._closed = True
+            self._pending.clear()
             return
         self._run_dir = str(trainer.run_dir)
+        first = int(getattr(trainer, "epochs_done", 0)) * self._num_batches  # last.pt's step
+        if getattr(trainer, "checkpoint", None) is not None:
+            # Continued: the steps after the checkpoint (a stopped epoch's batches) are
+            # written again by this session, so TensorBoard drops the earlier ones.
+            self._purge_step = first + 1
+        for note in self._notes:
+            self._put("text", "notes", note, first)
         self._thread = threading.Thread(target=self._write, name="tensorboard",
                                         daemon=True)
         self._thread.start()
-        for note in self._notes:
-            self._put("text", "notes", note, 0)
+
+    def on_batch_start(self, trainer: Any, epoch: int, batch: int) -> None:
+        if self._thread is None:
+            self._start(trainer)
 
     def on_batch_end(self, trainer: Any, epoch: int, batch: int, num_batches: int,
                      loss: float) -> None:
@@ -193,31 +251,45 @@ class TensorBoardWriter(Callback):
             if metrics.get(key) is not None:
                 self._put("scalar", tag, float(metrics[key]), step)
         self._put("scalar", "epoch", float(epoch), step)
+        confusion = getattr(trainer, "val_confusion", None)
+        if confusion is not None and metrics.get("val_loss") is not None:
+            # Early stopping, heard first, has ranked this epoch: keep the best's matrix
+            # and the last's (the trainer replaces its own every epoch).
+            self._confusions[int(epoch)] = confusion
+            tracker = getattr(trainer, "tracker", None)
+            best = tracker.best if tracker is not None else None
+            keep = {int(epoch)} | ({int(best["epoch"])} if best else set())
+            self._confusions = {e: m for e, m in self._confusions.items() if e in keep}
 
     def on_norms(self, trainer: Any, step: int, names: list[str], grad_norms: list[float],
                  weight_norms: list[float]) -> None:
+        # ``step``: the optimizer step the norms were measured at, as metrics.json has it.
         for name, g, w in zip(names, grad_norms, weight_norms):
-            self._put("scalar", f"grad_norm/{name}", float(g), self._step)
-            self._put("scalar", f"weight_norm/{name}", float(w), self._step)
+            self._put("scalar", f"grad_norm/{name}", float(g), int(step))
+            self._put("scalar", f"weight_norm/{name}", float(w), int(step))
 
     def on_finding(self, trainer: Any, finding: dict[str, Any]) -> None:
+        # At the end of the last finished epoch (the finding names its epoch): a finding
+        # made in an epoch that is then dropped stays in run.json, and here too.
+        step = int(getattr(trainer, "epochs_done", 0)) * self._num_batches
         self._put("text", f"doctor/{finding.get('kind')}",
                   f"epoch {finding.get('epoch')} ({finding.get('severity')}): "
-                  f"{finding.get('message')} Fix: {finding.get('fix')}", self._step)
+                  f"{finding.get('message')} Fix: {finding.get('fix')}", step)
 
     def on_fit_end(self, trainer: Any, result: Any) -> None:
         if self._thread is None:
+            self._closed = True
+            self._pending.clear()
             return
-        if trainer.val_confusion is not None and result.history:
-            self._put("image", "confusion/val", (trainer.val_confusion, list(result.classes)),
-                      self._step)
-        best = result.best or {}
-        last = result.history[-1] if result.history else {}
-        metrics = {f"hparam/{k}": float(v) for k, v in
-                   (("best_" + str(best.get("metric", "")), best.get("value")),
-                    ("final_val_acc", last.get("val_acc")),
-                    ("final_val_loss", last.get("val_loss"))) if v is not None}
-        self._put("hparams", hparams_of(result.experiment), metrics, 0)
+        kept = int(getattr(trainer, "epochs_done", 0)) * self._num_batches
+        if result.status == "stopped" and self._step > kept:
+            # Stopped mid-epoch: that epoch's batches are not kept (metrics.json drops
+            # them), so TensorBoard drops them too.
+            self._put("purge", "", None, kept + 1)
+        summary = run_summary(result, self._num_batches, self._confusions)
+        if summary is not None:
+            self._put("summary", "", summary, 0)
+        self._closed = True
         self._wake.set()
         self._thread.join(CLOSE_TIMEOUT_S)
         self._thread = None
@@ -235,7 +307,7 @@ class TensorBoardWriter(Callback):
         try:
             from torch.utils.tensorboard import SummaryWriter
 
-            writer = SummaryWriter(log_dir=self._run_dir)
+            writer = SummaryWriter(log_dir=self._run_dir, purge_step=self._purge_step)
             done = False
             while not done:
                 done = self._wake.wait(WRITE_EVERY_S)
@@ -245,11 +317,10 @@ class TensorBoardWriter(Callback):
                         writer.add_scalar(tag, value, step)
                     elif kind == "text":
                         writer.add_text(tag, value, step)
-                    elif kind == "image":
-                        writer.add_image(tag, confusion_image(*value), step,
-                                         dataformats="HWC")
-                    elif kind == "hparams":
-                        writer.add_hparams(tag, value, run_name=".")
+                    elif kind == "purge":
+                        writer.file_writer.add_event(_restart_event(step))
+                    elif kind == "summary":
+                        write_summary(self._run_dir, value)
         except Exception as e:  # noqa: BLE001  (a warning, never a failed run)
             self.failure = f"{type(e).__name__}: {e}"
         finally:
@@ -258,3 +329,83 @@ class TensorBoardWriter(Callback):
                     writer.close()
                 except Exception as e:  # noqa: BLE001
                     self.failure = self.failure or f"{type(e).__name__}: {e}"
+
+
+def _restart_event(step: int) -> Any:
+    """TensorBoard's mark of a restart at ``step``: the events read before it at ``step``
+    or later are dropped (what ``SummaryWriter(purge_step=...)`` writes)."""
+    from tensorboard.compat.proto.event_pb2 import Event, SessionLog
+
+    return Event(step=int(step), session_log=SessionLog(status=SessionLog.START))
+
+
+#: The suffix of the event file that holds a run's summary (hyperparameters, the kept
+#: model's numbers and confusion matrix); each session's replaces the one before.
+SUMMARY_SUFFIX = ".summary"
+
+
+def run_summary(result: Any, num_batches: int,
+                confusions: dict[int, list[list[int]]]) -> dict[str, Any] | None:
+    """The summary of a run that ended as ``result`` (a FitResult), in plain values: what
+    :func:`write_summary` writes; None when no epoch finished (no model to describe)."""
+    model = result.weights_metrics
+    if not model:
+        return None
+    epoch = int(result.weights_epoch)
+    history = result.history
+    metrics: dict[str, float] = {"hparam/model_epoch": float(epoch)}
+    for key in ("val_acc", "val_loss"):
+        if model.get(key) is not None:
+            metrics[f"hparam/model_{key}"] = float(model[key])
+        values = [float(m[key]) for m in history if m.get(key) is not None]
+        if values:
+            metrics[f"hparam/best_{key}"] = max(values) if key == "val_acc" else min(values)
+    last = int(history[-1].get("epoch") or epoch)
+    if result.restored_best:
+        which = (f"the best by {(result.best or {}).get('metric', '?')}, restored by early "
+                 f"stopping; the last epoch trained was {last}")
+    else:
+        which = "the last finished epoch"
+    numbers = ", ".join(f"{name} {fmt.format(model[key])}" for key, name, fmt in
+                        (("val_acc", "validation accuracy", "{:.2%}"),
+                         ("val_loss", "validation loss", "{:.4f}"))
+                        if model.get(key) is not None) or "no validation numbers"
+    matrix = confusions.get(epoch)
+    text = (f"The run ({result.status.replace('_', ' ')}) kept the weights of epoch {epoch} "
+            f"({which}): {numbers}, as run.json, the Runs tab and workbench evaluate on the "
+            f"validation split give them. hparam/model_val_acc, hparam/model_val_loss and "
+            f"hparam/model_epoch are that model's; hparam/best_val_acc and "
+            f"hparam/best_val_loss the best of any epoch. "
+            + (f"The image confusion/val is epoch {epoch}'s validation confusion matrix."
+               if matrix is not None else
+               f"Epoch {epoch}'s validation confusion matrix is not at hand (it was trained "
+               f"before this version kept it), so none is shown."))
+    return {"hparams": hparams_of(result.experiment), "metrics": metrics,
+            "step": epoch * max(1, int(num_batches)), "text": text, "confusion": matrix,
+            "classes": list(result.classes),
+            "title": f"Validation, epoch {epoch}: the weights the run kept"}
+
+
+def write_summary(run_dir: str, summary: dict[str, Any]) -> None:
+    """Write ``summary`` (:func:`run_summary`) as the run's summary event file, then delete
+    the ones earlier sessions wrote: one HParams record per run, the latest."""
+    from pathlib import Path
+
+    from torch.utils.tensorboard import SummaryWriter
+    from torch.utils.tensorboard.summary import hparams
+
+    earlier = sorted(Path(run_dir).glob(f"events.out.tfevents.*{SUMMARY_SUFFIX}"))
+    step = int(summary["step"])
+    with SummaryWriter(log_dir=run_dir, filename_suffix=SUMMARY_SUFFIX) as w:
+        for record in hparams(summary["hparams"], summary["metrics"]):
+            w.file_writer.add_summary(record, step)
+        for tag, value in summary["metrics"].items():
+            w.add_scalar(tag, value, step)
+        if summary.get("confusion") is not None:
+            w.add_image("confusion/val", confusion_image(summary["confusion"],
+                                                         summary["classes"],
+                                                         summary["title"]),
+                        step, dataformats="HWC")
+        w.add_text("summary", summary["text"], step)
+    for path in earlier:
+        path.unlink(missing_ok=True)
