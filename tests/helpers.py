@@ -159,6 +159,13 @@ def make_photo_folder(root, classes=("cats", "dogs", "owls"), per_class=12, side
     return root
 
 
+def error_lines(err: str) -> list[str]:
+    """The lines of ``err`` less the ``warning:`` lines a run says before it starts (a
+    handful of validation images, a flip that changes the label): a failure met during the
+    run is still one line after them."""
+    return [ln for ln in err.strip().splitlines() if not ln.startswith("warning: ")]
+
+
 def one_line(capsys, rc, *words):
     """The CLI refused with exit code 2 and one line naming ``words``; returns that line."""
     err = capsys.readouterr().err.strip()

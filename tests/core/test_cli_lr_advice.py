@@ -1,6 +1,7 @@
-"""``workbench check --experiment`` and ``workbench train`` say, as a ``note:``, that the
-optimizer's learning rate will very likely fail the run, before it starts (the training
-doctor would only say so afterwards); the note stops nothing."""
+"""``workbench check --experiment`` and ``workbench train`` say, as a ``warning:`` (as the
+Model doctor's milder advice is said), that the optimizer's learning rate will very likely
+fail the run, before it starts (the training doctor would only say so afterwards); the
+warning stops nothing."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from helpers import run_cli
 
 
 def _notes(err: str) -> list[str]:
-    return [line for line in err.splitlines() if line.startswith("note: lr ")]
+    return [line for line in err.splitlines() if line.startswith("warning: lr ")]
 
 
 def test_check_notes_a_learning_rate_that_will_diverge(capsys, tmp_path, tiny_experiment):
@@ -18,7 +19,7 @@ def test_check_notes_a_learning_rate_that_will_diverge(capsys, tmp_path, tiny_ex
     code, out, err = run_cli(capsys, "check", "--experiment", path)
     assert code == 0, err
     (note,) = _notes(err)
-    assert note.startswith("note: lr 10 is very high for Adam")
+    assert note.startswith("warning: lr 10 is very high for Adam")
     assert "very likely diverge" in note
     assert note.endswith("On the command line: --lr 0.001, or set optimizer.params.lr in "
                          "the experiment file.")
@@ -41,7 +42,7 @@ def test_train_notes_a_tiny_rate_before_the_first_epoch_and_trains(capsys, tmp_p
                              "--out", tmp_path / "run")
     assert code == 0, err  # a warning, not a refusal: the run went on
     (note,) = _notes(err)
-    assert note.startswith("note: lr 1e-8 is very low for Adam") and "--lr 0.001" in note
+    assert note.startswith("warning: lr 1e-8 is very low for Adam") and "--lr 0.001" in note
     assert "epoch 1/1" in out and (tmp_path / "run" / "metrics.json").exists()
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from helpers import make_image_folder, run_cli as run
+from helpers import error_lines, make_image_folder, run_cli as run
 from workbench import cli
 from workbench.core.bundle import load_bundle
 from workbench.core.runs.lock import RunLock
@@ -258,7 +258,7 @@ def test_torch_raising_on_a_full_disk_is_the_friendly_message(capsys, monkeypatc
     _torch_save_fails(monkeypatch, after=1)  # epoch 1's last.pt is written, not epoch 2's
     out = tmp_path / "run"
     code, _, err = run(capsys, "train", exp_file, "--out", out)
-    lines = err.strip().splitlines()
+    lines = error_lines(err)
     assert code == 2 and len(lines) == 1, err
     assert "bug" not in err and "No space left on device" in err
     assert "free some disk space" in err.lower() and "last.pt" in err
@@ -290,7 +290,7 @@ def test_a_bundle_torch_cannot_write_is_the_friendly_message(capsys, monkeypatch
     _torch_save_fails(monkeypatch, after=2)  # both checkpoints, then the bundle
     out = tmp_path / "run"
     code, _, err = run(capsys, "train", exp_file, "--out", out)
-    assert code == 2 and len(err.strip().splitlines()) == 1 and "bug" not in err
+    assert code == 2 and len(error_lines(err)) == 1 and "bug" not in err
     assert "bundle" in err and "No space left on device" in err and "last.pt" in err
     assert f"workbench resume {out}" in err  # how to write it once there is room
     assert not (out / "bundle.pt").exists()
@@ -317,7 +317,7 @@ def test_a_read_only_out_is_worded_by_errno_and_by_what_is_on_disk(capsys, monke
     monkeypatch.setattr(io_mod, "atomic_write", refused)
     out = tmp_path / "run"
     exit_code, _, err = run(capsys, "train", exp_file, "--out", out)
-    assert exit_code == 2 and len(err.strip().splitlines()) == 1
+    assert exit_code == 2 and len(error_lines(err)) == 1
     assert os.strerror(code) in err and "writable" in err
     assert "disk space" not in err.lower()
     assert "no checkpoint" in err and "are in its checkpoints" not in err

@@ -391,3 +391,26 @@ def test_cache_off_and_disk_train_the_same_weights_as_the_ram_cache(tmp_path, tr
         assert runs[mode][0].keys() == weights.keys()
         for name, w in weights.items():
             assert torch.equal(runs[mode][0][name], w), f"--cache {mode}: {name} differs"
+
+
+def test_the_cache_full_line_counts_the_images_it_holds_not_unreadable_files(
+        capsys, tmp_path, tiny_experiment):
+    # Files found unreadable only when decoded are skipped by the run and not held by the
+    # cache: its "full" line counts the images the run used (it counted the files).
+    import re
+    from pathlib import Path
+
+    from helpers import run_cli
+
+    folder = Path(tiny_experiment.data.folder)
+    for c in ("red", "green", "blue"):
+        (folder / c / "broken.png").write_bytes(b"not a png")
+    tiny_experiment.training.epochs = 1
+    tiny_experiment.save(tmp_path / "exp.json")
+    code, out, err = run_cli(capsys, "train", tmp_path / "exp.json", "--out",
+                             tmp_path / "run", "--device", "cpu")
+    assert code == 0, err
+    train, val = map(int, re.search(r"unreadable images? (?:was|were) skipped: the run used "
+                                    r"(\d+) for training and (\d+) for validation",
+                                    out).groups())
+    assert train + val < 33 and f"decoded-image cache full ({train + val} images)" in out

@@ -80,7 +80,8 @@ def test_an_activation_on_the_class_scores_is_named_with_its_fix():
     v = _view(causes=[cause], dead={"4 (10 units)": (10, 10)}, weight_change=0.0)
     found = [C.not_learning(v).to_dict(), C.dead_units(v).to_dict()]
     for f in found:
-        assert "remove layer 5 (ReLU)" in f["fix"] and f["action"]["open"] == "model"
+        assert "remove layer 5 (ReLU) (--set 'model.layers=[" in f["fix"]
+        assert f["action"]["label"] == "Remove layer 5 (ReLU)"  # the Model doctor's, here
     _no_rate(found)
     assert model_causes(_mlp(), 10) == []  # a sound network: the rate may be blamed
 
@@ -94,7 +95,9 @@ def test_every_batch_skipped_is_said_at_once_with_the_batch_size_fix():
     assert "BatchNorm" in f.message and f.action["set"] == {"data.batch_size": 32}
 
 
-def test_a_run_with_batch_size_one_and_batchnorm_names_the_skipped_batches(tmp_path):
+def test_a_run_with_batch_size_one_and_batchnorm_is_refused_with_the_batch_fix(tmp_path):
+    # It used to train on no batch and leave the skipped batches to the training doctor:
+    # the outcome is certain before the first batch, so the run is refused with the fix.
     exp = Experiment()
     exp.data.folder = make_digits(tmp_path / "d", per_class=4, size=8)
     exp.data.input_size, exp.data.channels, exp.data.batch_size = [8, 8], 1, 1
@@ -104,11 +107,9 @@ def test_a_run_with_batch_size_one_and_batchnorm_names_the_skipped_batches(tmp_p
     exp.augment.transforms = []
     exp.training.epochs, exp.training.device = 2, "cpu"
     outcome = run_training(exp.validate(), tmp_path / "run")
-    findings = outcome.result.findings
-    assert [f["kind"] for f in findings] == ["not_learning"], findings
-    assert "Every training batch of epoch 1 was skipped" in findings[0]["message"]
-    assert findings[0]["action"]["set"] == {"data.batch_size": 32}
-    _no_rate(findings)
+    assert outcome.status == "failed" and outcome.result.findings == []
+    assert "every training batch would be skipped" in outcome.message
+    assert outcome.error.action["set"] == {"data.batch_size": 32}
 
 
 def test_a_zero_initialised_run_names_the_init(tmp_path):

@@ -84,7 +84,7 @@ def test_in_the_first_epoch_it_starts_again_at_the_doctors_rate(capsys, tmp_path
     text = out + err
     assert _rates(text) == {"0.001"}, text  # a tenth of the 0.01 that diverged
     assert "workbench resume" not in text and "last good checkpoint" not in text
-    assert "start again at a learning rate of 0.001" in finding["fix"]
+    assert "train again from the start at a learning rate of 0.001" in finding["fix"]
     assert finding["action"]["continue"] is False
     # It trained for a while before it diverged: run.json says how long (it said 0.0).
     assert info["status"] == "diverged" and info["epochs_done"] == 0

@@ -168,8 +168,10 @@ def test_not_learning_names_a_label_changing_augmentation_before_the_rate():
     f = C.not_learning(view(AT_CHANCE, classes=("6", "9"), label_change=cause))
     assert "The likely cause is the augmentation: RandomRotation rotates up to 180" \
         in f.message
-    assert f.fix.startswith("limit rotation to 30° on the Augment tab")
-    assert f.action["open"] == "augment"
+    assert f.fix.startswith("limit rotation to 30°: the augmentation teaches the network "
+                            "that one class is the other (--set 'augment.transforms=[")
+    assert f.action["set"] == {"augment.transforms": [
+        {"type": "RandomRotation", "params": {"degrees": 30.0}}]}
     plain = C.not_learning(view(AT_CHANCE, classes=("6", "9")))
     assert plain.action["open"] == "lr_finder"
 
@@ -220,9 +222,8 @@ def test_a_run_diverging_from_a_constant_init_blames_the_init_not_the_rate(tmp_p
     assert "learning rate" not in f["fix"]
 
 
-def test_a_run_that_skipped_every_batch_records_an_untrained_model(tmp_path):
-    import json
-
+def test_a_run_that_would_skip_every_batch_is_refused_not_recorded_untrained(tmp_path):
+    # It used to train every epoch on no batch and finish with an untrained bundle.
     from workbench.core.train.run import run_training
 
     exp = _digits_exp(tmp_path, [
@@ -230,6 +231,7 @@ def test_a_run_that_skipped_every_batch_records_an_untrained_model(tmp_path):
         Component("ReLU"), Component("Flatten"), Component("Linear")], batch_size=1)
     exp.training.epochs = 1
     outcome = run_training(exp.validate(), tmp_path / "run")
-    assert outcome.result.untrained
-    info = json.loads((tmp_path / "run" / "run.json").read_text())
-    assert info["bundle"]["untrained"] is True, info.get("bundle")
+    assert outcome.status == "failed" and outcome.epochs_done == 0
+    assert "every training batch would be skipped" in outcome.message
+    assert outcome.error.action["set"] == {"data.batch_size": 32}
+    assert outcome.bundle_path is None and not (tmp_path / "run" / "bundle.pt").exists()

@@ -16,11 +16,12 @@ from pathlib import Path
 
 import pytest
 
+from helpers import error_lines
 from workbench import cli
 from workbench.core.bundle import load_bundle
 from workbench.core.errors import WorkbenchError
 from workbench.core.runs.lock import INFO_LOCK_NAME, LOCK_NAME
-from workbench.core.runs.store import run_is_live
+from workbench.core.runs.store import read_history, run_is_live
 from workbench.core.train.checkpoint import load_checkpoint
 from workbench.core.runs.recorder import RunRecorder
 from workbench.core.train.trainer import Callback, Trainer
@@ -116,11 +117,15 @@ def test_sigkill_at_random_moments_leaves_every_file_loadable(forkserver, tiny_e
         assert {"run.json", "experiment.json", "metrics.json", "checkpoints/last.pt",
                 "bundle.pt"} <= set(files)
         last = files["checkpoints/last.pt"]
-        # Each child continued the run: the epochs only ever go forward, and metrics.json
-        # never falls behind the checkpoint (it is written first).
+        # Each child continued the run: the epochs only ever go forward. The checkpoint is
+        # written first and run.json last: metrics.json never holds an epoch the
+        # checkpoint lacks, run.json counts none metrics.json lacks, and readers show
+        # the epochs run.json counts.
         assert last.epoch >= epochs_seen
         epochs_seen = last.epoch
-        assert len(files["metrics.json"]["epochs"]) >= last.epoch
+        done = files["run.json"]["epochs_done"]
+        assert done <= len(files["metrics.json"]["epochs"]) <= last.epoch
+        assert [m["epoch"] for m in read_history(run)] == list(range(1, done + 1))
         assert [m["epoch"] for m in last.history] == list(range(1, last.epoch + 1))
         assert files["run.json"]["status"] == "running"  # killed: it never said otherwise
         # ...but the killed process's lock went with it: the run is listed as interrupted.
@@ -222,7 +227,7 @@ def test_the_cli_reports_a_failing_callback_in_one_line(capsys, monkeypatch, tin
     exp_path = tmp_path / "exp.json"
     tiny_experiment.save(exp_path)
     code = cli.main(["train", str(exp_path), "--out", str(tmp_path / "run")])
-    err = capsys.readouterr().err.strip().splitlines()
+    err = error_lines(capsys.readouterr().err)
     assert code == 2 and err == ["workbench train: error: the recorder gave up: do what it says"]
     assert _run_info(tmp_path / "run")["status"] == "failed"
 
@@ -236,7 +241,7 @@ def test_the_cli_reports_an_unexpected_callback_error_in_one_line(capsys, monkey
     exp_path = tmp_path / "exp.json"
     tiny_experiment.save(exp_path)
     code = cli.main(["train", str(exp_path), "--out", str(tmp_path / "run")])
-    err = capsys.readouterr().err.strip().splitlines()
+    err = error_lines(capsys.readouterr().err)
     assert code != 0 and len(err) == 1 and "a bug in a callback" in err[0]
 
 
@@ -330,7 +335,7 @@ def test_the_cli_reports_a_full_disk_in_one_line_and_keeps_the_checkpoint(
     _fail_writes_after(monkeypatch, "workbench.core.train.checkpoint", 1, errno.ENOSPC)
     out = tmp_path / "run"
     code = cli.main(["train", str(exp_path), "--out", str(out)])
-    err = capsys.readouterr().err.strip().splitlines()
+    err = error_lines(capsys.readouterr().err)
     assert code == 2 and len(err) == 1
     assert str(out) in err[0] and "No space left on device" in err[0]
     assert load_checkpoint(out).epoch == 1
@@ -343,7 +348,7 @@ def test_a_bundle_that_cannot_be_written_is_an_error_not_a_silent_success(
     _fail_writes_after(monkeypatch, "workbench.core.bundle", 0, errno.ENOSPC)
     out = tmp_path / "run"
     code = cli.main(["train", str(exp_path), "--out", str(out)])
-    err = capsys.readouterr().err.strip().splitlines()
+    err = error_lines(capsys.readouterr().err)
     assert code == 2 and len(err) == 1
     assert "bundle" in err[0] and "No space left on device" in err[0]
     assert "last.pt" in err[0]  # where the trained weights are

@@ -214,3 +214,21 @@ def test_int8_calibrates_and_compares_on_the_split_the_run_recorded(tmp_path,
     del data["split"]
     torch.save(data, alone)
     assert calibration_splits(load_bundle(alone)) == split_for(index, tiny_experiment.data)
+
+
+def test_run_json_counts_the_split_a_resumed_run_kept_not_a_fresh_one(tmp_path,
+                                                                      tiny_experiment):
+    # The tester's "Continue on a grown dataset": run.json said 96/24 (a fresh 80/20
+    # split of the grown folder) while the run trained on 98/22, as its header said.
+    run_dir = tmp_path / "run"
+    assert run_training(tiny_experiment, run_dir).status == "finished"
+    folder = tiny_experiment.data.folder
+    _change_folder(folder, read_split_record(run_dir).val)
+    fresh_train, fresh_val = split_for(scan_folder(folder), tiny_experiment.data)
+
+    seen = _resume(run_dir, 1)
+    kept = (len(seen.train), len(seen.val))
+    assert kept != (len(fresh_train), len(fresh_val))  # the case that was miscounted
+    data = json.loads((run_dir / "run.json").read_text())["data"]
+    assert (data["train"], data["val"]) == kept
+    assert read_split_record(run_dir).val_images == kept[1]

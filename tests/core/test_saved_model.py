@@ -79,6 +79,22 @@ def assert_same_weights(a: dict, b: dict) -> None:
         assert torch.equal(a[k], b[k]), k
 
 
+def stop_early_on(exp, monkeypatch, scores) -> None:
+    """Early stopping on val_acc (patience 2, restore_best), the epochs scoring ``scores``
+    in turn on validation (their losses real)."""
+    exp.training.early_stopping, exp.training.patience = True, 2
+    exp.training.monitor = "val_acc"
+    exp.training.restore_best = True
+    scores = iter(scores)
+    real = Trainer._run_epoch
+
+    def scripted(self, epoch, train):
+        out = real(self, epoch, train)
+        return out if train or out is None else (out[0], next(scores))
+
+    monkeypatch.setattr(Trainer, "_run_epoch", scripted)
+
+
 def assert_bundle_scores_as_reported(run_dir: Path, epoch: int) -> None:
     """bundle.pt evaluated on the validation split gives epoch ``epoch``'s reported
     validation accuracy and loss, and run.json and the bundle say it is that epoch."""
@@ -134,18 +150,8 @@ def test_early_stopping_with_restore_best_keeps_the_best_epoch_and_says_so(exp, 
                                                                            monkeypatch):
     run_dir = tmp_path / "run"
     exp.training.epochs = 8
-    exp.training.early_stopping, exp.training.patience = True, 2
-    exp.training.monitor = "val_acc"
-    exp.training.restore_best = True
     # Epoch 2 is the best by val_acc, then it gets worse: stop after epoch 4, restore 2.
-    scores = iter([0.5, 0.9, 0.6, 0.7, 0.8, 0.8, 0.8, 0.8])
-    real = Trainer._run_epoch
-
-    def scripted(self, epoch, train):
-        out = real(self, epoch, train)
-        return out if train or out is None else (out[0], next(scores))
-
-    monkeypatch.setattr(Trainer, "_run_epoch", scripted)
+    stop_early_on(exp, monkeypatch, [0.5, 0.9, 0.6, 0.7, 0.8, 0.8, 0.8, 0.8])
     result = Trainer(exp, [RunRecorder(run_dir)]).fit()
     assert result.status == "early_stopped" and result.restored_best
     assert result.weights_epoch == 2 and len(result.history) == 4
@@ -165,17 +171,7 @@ def test_patience_run_out_at_the_planned_end_or_after_a_continue_keeps_the_best_
 
     run_dir = tmp_path / "run"
     exp.training.epochs = 4
-    exp.training.early_stopping, exp.training.patience = True, 2
-    exp.training.monitor = "val_acc"
-    exp.training.restore_best = True
-    scores = iter([0.5, 0.9, 0.6, 0.7, 0.6, 0.7])
-    real = Trainer._run_epoch
-
-    def scripted(self, epoch, train):
-        out = real(self, epoch, train)
-        return out if train or out is None else (out[0], next(scores))
-
-    monkeypatch.setattr(Trainer, "_run_epoch", scripted)
+    stop_early_on(exp, monkeypatch, [0.5, 0.9, 0.6, 0.7, 0.6, 0.7])
     result = Trainer(exp, [RunRecorder(run_dir)]).fit()
     assert result.status == "early_stopped" and result.restored_best
     assert result.weights_epoch == 2 and len(result.history) == 4

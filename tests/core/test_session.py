@@ -88,15 +88,17 @@ def test_a_file_that_is_not_a_session_is_refused(tmp_path):
         assert session.experiment is None and expected in session.problem, text
 
 
-def test_an_invalid_experiment_is_a_problem_but_the_window_state_is_kept(tmp_path):
+def test_an_invalid_value_resets_that_field_alone_and_the_window_state_is_kept(tmp_path):
     path = tmp_path / "session.json"
-    text = session_text(Experiment(), b"geo", "Augment")
+    text = session_text(_edited(), b"geo", "Augment")
     doc = json.loads(text)
     doc["experiment"]["data"]["batch_size"] = -3
     path.write_text(json.dumps(doc))
     session = read_session(path)
-    assert session.experiment is None
-    assert "data.batch_size" in session.problem and "default experiment" in session.problem
+    assert session.problem == "" and session.damaged
+    assert session.resets == ["data.batch_size: -3 is below the minimum 1 (reset to 32)"]
+    expected = _edited().validate()
+    assert session.experiment.to_dict() == expected.to_dict()  # all but batch_size (32)
     assert (session.geometry, session.tab) == (b"geo", "Augment")
 
 
@@ -109,13 +111,16 @@ def test_structure_only_reading_leaves_the_registries_for_later(tmp_path):
     # The structure is fine: a start-up that cannot import torch yet takes it as it is...
     unchecked = read_session(path, validate=False)
     assert unchecked.problem == "" and unchecked.experiment.optimizer.type == "NoSuchOptimizer"
-    # ...and the registries refuse it once they are there.
+    # ...and the registries refuse it once they are there: that component alone is reset.
     checked = read_session(path)
-    assert checked.experiment is None and "optimizer.type" in checked.problem
+    assert checked.experiment.optimizer.type == "Adam" and checked.experiment.name == "pets"
+    assert checked.experiment.to_dict()["model"] == _edited().validate().to_dict()["model"]
+    assert "optimizer.type: unknown optimizer 'NoSuchOptimizer' (reset to the default: " \
+        "Adam (lr 0.001" in checked.resets[0]
     # A wrong type is caught without the registries.
     doc["experiment"]["data"]["channels"] = "three"
     path.write_text(json.dumps(doc))
-    assert "data.channels" in read_session(path, validate=False).problem
+    assert "data.channels" in read_session(path, validate=False).resets[0]
 
 
 def test_a_damaged_geometry_or_tab_is_only_dropped(tmp_path):

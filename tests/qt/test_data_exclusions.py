@@ -49,7 +49,11 @@ def test_opening_another_folder_clears_the_exclusions_made_for_the_last_one(
     train, val = panel.split_counts()
     assert sum(train.values()) + sum(val.values()) == 10
     assert "excluded" not in panel.total_label.text()
-    assert panel.message.text() == "Ready: 2 classes, 10 images."
+    assert panel.message.text() == (  # no word of the exclusions (nor of excluded images)
+        "Ready: 2 classes, 10 images. Warning: Only 2 validation images: one image moves "
+        "accuracy by 50 points, so the validation accuracy says little about how good the "
+        "model is (add images, or hold out a larger validation share; 20 or more make it "
+        "firmer).")
 
     # "Keep them": B is the same dataset after all. Three entries name nothing in B.
     notice.keep_button.click()
@@ -111,7 +115,10 @@ def test_an_image_in_no_class_folder_is_said_to_be_unused(qtbot, tmp_path):
     panel = loaded_data_panel(qtbot, a)
     assert panel.message.text() == (
         "Ready: 3 classes, 18 images. Note: 1 image is not in a class folder, so it is not "
-        "used: loose_top.png (move it into the sub-folder of its class).")
+        "used: loose_top.png (move it into the sub-folder of its class). Warning: Only 3 "
+        "validation images: one image moves accuracy by 33 points, so the validation "
+        "accuracy says little about how good the model is (add images, or hold out a "
+        "larger validation share; 20 or more make it firmer).")
 
 
 def test_a_folder_replacing_a_missing_one_keeps_its_exclusions_and_says_so(qtbot, tmp_path):

@@ -51,3 +51,50 @@ def test_a_folder_chosen_after_the_missing_message_keeps_the_settings(
 def test_without_the_message_a_new_folder_adopts_its_defaults(qtbot, window, tmp_path):
     _open(qtbot, window, make_image_folder(tmp_path / "new", size=24))
     assert window.experiment.data.input_size == [24, 24]
+
+
+def test_the_train_tab_says_the_folder_is_missing_and_start_waits_for_it(
+        qtbot, window, tmp_path, monkeypatch):
+    # From a reopened session whose dataset folder had been renamed: the Train tab said
+    # "Press Start to train…", and Start gave a box titled "Training failed".
+    boxes = []
+    monkeypatch.setattr("workbench.qt.panels.train.panel.show_error",
+                        lambda *args: boxes.append(args))
+    panel = window.train_panel
+    gone = str(tmp_path / "gone")
+    assert not panel.start_button.isEnabled()
+    assert panel.status.text().startswith(f"Cannot train yet: the dataset folder {gone} is "
+                                          f"missing")
+    assert "open it where it is now on the Data tab" in panel.status.text()
+    assert gone in panel.start_button.toolTip()
+    panel.start()  # as a queued or programmatic start would
+    assert not panel.is_running() and boxes == [] and not panel.last_error
+    # Found again where it went: Start is offered, the line no longer says it is missing.
+    with qtbot.waitSignal(window.current.dataset_changed, timeout=TIMEOUT_MS):
+        _open(qtbot, window, make_image_folder(tmp_path / "moved", size=24))
+    assert panel.start_button.isEnabled()
+    assert "missing" not in panel.status.text()
+
+
+def test_a_folder_removed_after_it_was_opened_is_said_when_start_is_pressed(
+        qtbot, tiny_experiment, tmp_path, monkeypatch):
+    import shutil
+
+    boxes = []
+    monkeypatch.setattr("workbench.qt.panels.train.panel.show_error",
+                        lambda *args: boxes.append(args))
+    folder = make_image_folder(tmp_path / "here", size=16)
+    tiny_experiment.data.folder = folder
+    w = MainWindow(tiny_experiment)
+    qtbot.addWidget(w)
+    panel = w.train_panel
+    with qtbot.waitSignal(w.current.dataset_changed, timeout=TIMEOUT_MS):
+        w.scan_dataset(folder, adopt_defaults=False)
+    assert panel.start_button.isEnabled()
+    shutil.rmtree(folder)  # moved away while the app was open
+    panel.start()
+    assert not panel.is_running() and boxes == []
+    assert not panel.start_button.isEnabled()
+    assert panel.status.text().startswith(f"Cannot train yet: the dataset folder {folder} "
+                                          f"is missing")
+    w.shutdown()

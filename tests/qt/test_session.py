@@ -187,14 +187,17 @@ def test_bad_json_starts_the_default_experiment_with_a_message(qtbot):
                     timeout=TIMEOUT_MS)
 
 
-def test_an_experiment_the_registries_refuse_is_replaced_by_the_default(qtbot, image_folder):
+def test_a_component_the_registries_refuse_alone_is_reset_to_its_default(qtbot, image_folder):
     exp = _edited(image_folder)
     exp.optimizer = Component("NoSuchOptimizer", {})
     _saved(exp)
     window = _window(qtbot)
     assert window.experiment.optimizer.type == "Adam"
+    assert window.experiment.data.folder == str(image_folder)  # the rest is kept
+    assert window.experiment.augment.transforms[0].type == "RandomRotation"
     qtbot.waitUntil(lambda: bool(_boxes(window)), timeout=TIMEOUT_MS)
-    assert "optimizer.type" in _boxes(window)[0]
+    assert "optimizer.type" in _boxes(window)[0] and "Everything else was kept" in \
+        _boxes(window)[0]
 
 
 def test_a_refused_experiment_found_after_torch_loads_is_replaced_too(qtbot, image_folder,
@@ -212,7 +215,9 @@ def test_a_refused_experiment_found_after_torch_loads_is_replaced_too(qtbot, ima
     assert window.experiment.optimizer.type == "NoSuchOptimizer"  # not checked yet
     assert loader.ensure_loaded()
     assert window.experiment.optimizer.type == "Adam"
-    assert window.experiment.data.folder == str(default_demo_root())
+    assert window.experiment.data.folder == str(image_folder)  # only the optimizer reset
+    assert window.experiment.augment.transforms[0].type == "RandomRotation"
+    assert window.train_panel.optimizer_combo.currentText() == "Adam"  # the tabs show it
     qtbot.waitUntil(lambda: bool(_boxes(window)), timeout=TIMEOUT_MS)
     assert "NoSuchOptimizer" in _boxes(window)[0]
 

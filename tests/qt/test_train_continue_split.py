@@ -53,3 +53,56 @@ def test_continue_after_the_folder_changed_says_so_and_keeps_validation(
         assert val - {gone} <= kept.val and kept.missing == {gone}
     finally:
         panel.shutdown()
+
+
+def test_the_dialog_says_what_continuing_will_not_use_before_it_is_accepted(
+        qtbot, tiny_experiment, image_folder, monkeypatch):
+    # From a reopened session: a Dropout added and validation set to 0.4 since the run,
+    # images added to the folder; the dialog said only the run's optimizer settings.
+    from PySide6.QtWidgets import QDialog
+
+    from workbench.core.data.scan import scan_folder
+    from workbench.core.registry import Component
+
+    tiny_experiment.training.epochs = 3
+    panel = TrainPanel(tiny_experiment)
+    qtbot.addWidget(panel)
+    try:
+        after_epoch(monkeypatch, 1, lambda trainer: trainer.request_stop())
+        with qtbot.waitSignal(panel.training_finished, timeout=RUN_TIMEOUT_MS):
+            panel.start_button.click()
+        panel.experiment.model.layers.insert(2, Component("Dropout", {"p": 0.3}))
+        panel.experiment.data.val_fraction = 0.4
+        for i in range(4):
+            Image.new("RGB", (16, 16), (30, 40, 210 + i)).save(
+                image_folder / "blue" / f"n{i}.png")
+        shown = []
+
+        def exec_(dialog):
+            qtbot.waitUntil(lambda: not dialog.dataset_label.text().startswith("Checking"),
+                            timeout=RUN_TIMEOUT_MS)
+            shown.append((dialog.notes_label.text(), dialog.dataset_label.text(),
+                          dialog.dataset_label.isVisibleTo(dialog)))
+            return QDialog.DialogCode.Rejected
+
+        monkeypatch.setattr(ContinueDialog, "exec", exec_)
+        panel.continue_run()  # the folder not rescanned: the dialog's job lists it
+        [(notes, dataset, visible)] = shown
+        assert notes.splitlines() == [
+            "Note: the tabs differ from this run in these settings, which continuing does "
+            "not use (it keeps the run's own; Start training trains a new run with them):",
+            "• Data tab: validation fraction 0.4 (the run's 0.25)",
+            "• Model tab: the network (Dropout added)"]
+        assert visible and dataset.startswith(
+            "Note: The dataset changed since epoch 1: 4 images added (")
+        assert not panel.is_running()  # cancelled: nothing trains
+        # Nothing edited, the folder as it was (the Data tab's scan): nothing more to say.
+        for i in range(4):
+            os.remove(image_folder / "blue" / f"n{i}.png")
+        del panel.experiment.model.layers[2]
+        panel.experiment.data.val_fraction = 0.25
+        panel.set_dataset(scan_folder(str(image_folder)))
+        panel.continue_run()
+        assert shown[1] == ("", "", False)
+    finally:
+        panel.shutdown()

@@ -29,12 +29,14 @@ def test_the_fix_is_a_line_of_its_own_without_command_line_syntax(qtbot):
         "Epoch 1: Training diverged: the loss exploded to 2.84e+19 at batch 5 of epoch 1, "
         "over 100 times the 1.39 of guessing every class equally. The learning rate (10) is "
         "far too large: lower it.\n"
-        "Fix: Start again at a learning rate of 0.038, the LR finder's rate for this network, "
-        "or find one with the LR finder (Find learning rate… on the Train tab).")
+        "Fix: Train again from the start at a learning rate of 0.038, the LR finder's rate "
+        "for this network, or find one with the LR finder (Find learning rate… on the Train "
+        "tab).")
     shown = row.text.text()
-    assert "lower it.<br><i>Fix: Start again" in shown
+    assert "lower it.<br><i>Fix: Train again from the start" in shown
     assert "--" not in shown and "workbench" not in shown
-    assert "--" not in row.text.toolTip() and "\n\nFix: Start again" in row.text.toolTip()
+    assert "--" not in row.text.toolTip() and \
+        "\n\nFix: Train again from the start" in row.text.toolTip()
 
 
 def test_a_continued_runs_fix_loses_its_command_even_with_a_folder_in_parentheses(qtbot):

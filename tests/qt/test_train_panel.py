@@ -150,6 +150,23 @@ def test_cache_off_hides_the_cache_progress(qtbot, panel):
     assert panel.cache_label.text().startswith("Decoded-image cache: off")
 
 
+def test_the_cache_full_line_counts_the_images_it_holds(qtbot, panel):
+    # Files found unreadable only when decoded are not in the cache: the line said the
+    # start's count of files ("33 images at 8x8 ...") once full.
+    from pathlib import Path
+
+    folder = Path(panel.experiment.data.folder)
+    for c in ("red", "green", "blue"):
+        (folder / c / "broken.png").write_bytes(b"not a png")
+    with qtbot.waitSignal(panel.training_finished, timeout=RUN_TIMEOUT_MS):
+        panel.start_button.click()
+    files, rest = panel.info["cache"].split(" images ")  # "37 images at 8x8, ... in RAM"
+    held = panel.cache_bar.maximum()
+    assert held < int(files) and panel.cache_bar.value() == held
+    assert panel.cache_label.text() == (f"Decoded-image cache full: {held} images {rest}. "
+                                        f"Later epochs skip decoding.")
+
+
 def test_the_run_name_is_telling_and_used_and_the_next_one_counts_up(qtbot, panel):
     # tiny_experiment: the "colours" folder and the mlp preset.
     assert panel.name_edit.text() == "colours-mlp-1"

@@ -143,3 +143,17 @@ def test_a_categorical_row_has_no_log_box(qtbot, window):
     assert editor.space_params()[OPT] == {"type": "categorical",
                                           "choices": ["Adam", "AdamW", "SGD"]}
     assert editor.space_params()[LR]["log"] is True
+
+
+def test_a_trial_whose_process_died_reads_interrupted_with_why_on_hover(qtbot):
+    # What a continued study records of a trial killed mid-run (core.tune.stale).
+    view = TrialsView("val_acc")
+    qtbot.addWidget(view)
+    view.reset("sqlite://", "s", "val_acc", True)
+    why = ("its process ended during the trial (it was killed, crashed or its machine went "
+           "down)")
+    view.add_trials([{"number": 1, "state": "fail", "value": None, "params": {LR: 0.01},
+                      "duration_s": None, "run_dir": "/runs/x", "error": why,
+                      "failure": "interrupted"}])
+    assert view.table.item(0, 1).text() == "interrupted"
+    assert view.table.item(0, 1).toolTip() == why

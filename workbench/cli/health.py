@@ -92,7 +92,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     note = optimizer_note(exp)  # an experiment's rate that will very likely diverge
     if note:
-        print(f"note: {note}", file=sys.stderr)
+        print(f"warning: {note}", file=sys.stderr)
     started = time.perf_counter()
     index = _scan(exp)
     scanned = time.perf_counter() - started
@@ -119,6 +119,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     if classes["validation_note"]:
         report.notes.append(classes["validation_note"])
         print(f"note: {classes['validation_note']}", file=sys.stderr)
+    if not classes["cannot_train"]:  # what train warns of the data, said here too
+        from workbench.cli.run_warnings import give_folder
+        from workbench.core.data.pitfalls import data_warnings
+
+        for warning in data_warnings(index, exp.data, give=give_folder):
+            report.notes.append(warning)
+            print(f"warning: {warning}.", file=sys.stderr)
     if args.json:
         print(json.dumps({**report.to_json(), **{k: v for k, v in classes.items()
                                                  if k != "validation_note"}}, indent=2))

@@ -11,6 +11,7 @@ from pathlib import Path
 from workbench.cli.common import (EXIT_DIVERGED, EXIT_OUT_OF_MEMORY, UserError,
                                  apply_overrides, dataset_notes, main_process)
 from workbench.cli.run_folder import _claim_run_folder, _hold_run_lock, _remove_if_unused
+from workbench.cli.run_warnings import run_warnings
 from workbench.cli.signals import _ctrl_c_stops, _Terminated
 
 
@@ -29,15 +30,18 @@ def cmd_train(args: argparse.Namespace) -> int:
             out.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise UserError(f"cannot create run folder {out}: {e.strerror}") from None
-        if main_process():  # the demo dataset; data.exclude entries that match nothing;
-            # a learning rate that will very likely diverge (said before, not after, the run)
-            for note in dataset_notes(exp) + [optimizer_note(exp)]:
+        if main_process():  # the demo dataset; data.exclude entries that match nothing
+            for note in dataset_notes(exp):
                 if note:
                     print(f"note: {note}", file=sys.stderr)
-            # What the Model doctor warns about the network (a frozen backbone with random
-            # weights learns little better than guessing), with its --set fix.
-            for warning in model_warnings(exp):
-                print(f"warning: {warning}", file=sys.stderr)
+            # A learning rate that will very likely diverge (said before, not after, the
+            # run); what the Model doctor warns about the network (a frozen backbone with
+            # random weights learns little better than guessing), with its --set fix; what
+            # the Augment and Data tabs warn about the data (a flip that changes the label,
+            # the test part given as the dataset, a handful of validation images).
+            for warning in [optimizer_note(exp)] + model_warnings(exp) + run_warnings(exp):
+                if warning:
+                    print(f"warning: {warning}", file=sys.stderr)
         return _run(exp, out, lock=lock, created=created)
     finally:
         if lock is not None:  # the recorder releases it when the run ends; this if not
@@ -91,7 +95,8 @@ def model_warnings(exp) -> list[str]:
 def optimizer_note(exp) -> str:
     """The advice on ``exp``'s optimizer settings
     (:func:`workbench.core.train.optim_advice.optimizer_advice`) with the option that fixes
-    it, or ``""``: printed as a ``note:`` by ``train`` and ``check``; it stops nothing."""
+    it, or ``""``: printed as a ``warning:`` by ``train`` and ``check`` (a run that will
+    very likely fail, as the Model doctor's warnings say of theirs); it stops nothing."""
     from workbench.core.train.optim_advice import fmt, optimizer_advice
 
     advice = optimizer_advice(exp.optimizer)
@@ -188,12 +193,17 @@ def _report_divergence(exp, outcome, out: Path, command: str, fresh: bool) -> No
     from workbench.core.train.doctor.findings import RunFinding
 
     last = out / "checkpoints" / "last.pt"
-    # The epochs finished before it are in metrics.json and the last checkpoint; the
-    # weights are not saved as a bundle (they hold the NaNs by now).
-    kept = (f"; the last good checkpoint (epoch {outcome.epochs_done}) is {last}"
-            if outcome.epochs_done else "")
-    print(f"workbench {command}: {outcome.error}; no bundle written{kept}", file=sys.stderr)
     findings = outcome.result.findings if outcome.result is not None else []
+    # The epochs finished before it are in metrics.json and the last checkpoint; the
+    # weights are not saved as a bundle (they hold the NaNs by now). The checkpoint is a
+    # good one unless the doctor's rate is to train again from the start (its weights are
+    # wrecked, or it is what failed).
+    act = next((f.get("action") or {} for f in reversed(findings)
+                if f.get("kind") == "diverged"), {})
+    good = act.get("continue") or "optimizer.params.lr" not in (act.get("set") or {})
+    kept = (f"; the last good checkpoint (epoch {outcome.epochs_done}) is {last}"
+            if outcome.epochs_done and good else "")
+    print(f"workbench {command}: {outcome.error}; no bundle written{kept}", file=sys.stderr)
     if fresh and outcome.result is not None and \
             DistributedContext.from_env().world_size == 1:  # a fresh run's rate
         from workbench.core.train.doctor.suggest import BUDGET_S, lr_after_divergence

@@ -1,21 +1,34 @@
 """The app's session file: what the app reopens with.
 
-``<data directory>/session.json`` holds the current experiment, the window's geometry and the
-last tab shown, so the next start finds the user where they left off. The GUI rewrites it
-(atomically) a second or two after every change and on closing; this module is its format,
-with no Qt in it::
+``<data directory>/session.json`` holds the current experiment, the window's geometry, the
+last tab shown and what the tabs were left showing, so the next start finds the user where
+they left off. The GUI rewrites it (atomically) a second or two after every change and on
+closing; this module is its format, with no Qt in it::
 
     {"session_version": 1,
+     "train": {"last_run": "<the run folder Continue… goes on from>",
+               "run_name": "<the name typed for the next run>"},
+     "runs": {"selected": ["<run folder>", ...]},
+     "window": {"tab": "Model", "geometry": "<base64 of QMainWindow.saveGeometry()>",
+                "splitters": {"<objectName>": "<base64 of QSplitter.saveState()>"}},
+     "tune": {"sampler": "tpe", "trials": 20, "study": "...", ...},
+     "evaluate": {"bundle": "<bundle.pt>", "data": "auto|val|folder", "folder": "..."},
      "experiment": {...Experiment.to_dict()...},
-     "window": {"geometry": "<base64 of QMainWindow.saveGeometry()>", "tab": "Model"},
-     "train": {"last_run": "<the run folder the Train tab's Continue… goes on from>"}}
+     "predict": {"bundle": "<bundle.pt>", "images": ["<image>", ...]}}
 
-Reading is tolerant: a missing file is a fresh start, and a file that cannot be read (bad
-JSON, a newer format, an experiment that no longer validates) gives a :class:`Session`
-whose ``problem`` says why in words, while whatever part is still good (geometry, tab)
-is kept. Even from a file that is not valid JSON the Train tab's last run is salvaged
+The small keys come first, then the experiment, then the Predict tab's image list (up to
+:data:`MAX_PREDICT_IMAGES` paths, the longest and least needed part), so a file cut short
+keeps the most. Every key but ``session_version`` is optional, and a bad value in one is
+dropped alone.
+
+Reading is tolerant: a missing file is a fresh start, and a damaged one keeps whatever
+still reads (:mod:`workbench.core.session_repair`): of a file cut short or broken, every
+member before the break; of an experiment with a value this Workbench refuses, everything
+but that field, reset to its default. :class:`Session` says in ``problem`` why the file
+could not be read as a whole, and in ``resets`` which fields were reset and to what. Even
+from a file that is not JSON at all the Train tab's last run is salvaged
 (:func:`salvaged_last_run`) when the text names one that still exists. :func:`keep_aside`
-moves such a file out of the way so the next write does not destroy what the user might
+moves a damaged file out of the way so the next write does not destroy what the user might
 want to recover.
 """
 
@@ -26,16 +39,19 @@ import binascii
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.experiment import Experiment
-from workbench.core.io import atomic_write_text, data_home, parse_json, read_text_file
+from workbench.core.io import atomic_write_text, data_home, parse_json
+from workbench.core.session_repair import read_partial, repaired_experiment
 
 SESSION_VERSION = 1
 SESSION_NAME = "session.json"
+#: The most Predict images a session keeps (the first ones added): the file stays small.
+MAX_PREDICT_IMAGES = 500
 #: Where an unreadable session file is moved (next to it), see :func:`keep_aside`.
 SET_ASIDE_NAME = "session.unreadable.json"
 #: ``"last_run": "<a JSON string>"`` in a session file's raw text.
@@ -54,8 +70,8 @@ class Session:
     Attributes
     ----------
     experiment
-        The experiment to reopen; ``None`` when there was none (a fresh start) or it could
-        not be restored (``problem`` says why).
+        The experiment to reopen; ``None`` when there was none (a fresh start) or nothing
+        of it could be read (``problem`` says why).
     geometry
         The window geometry as ``QMainWindow.saveGeometry()`` wrote it; empty when unknown.
     tab
@@ -63,29 +79,84 @@ class Session:
     last_run
         The folder of the run the Train tab showed last (Continue… goes on from it); empty
         when none.
+    run_name
+        The name the user typed on the Train tab for the next run; empty when none (the
+        next run is named automatically).
+    runs_selected
+        The run folders selected on the Runs tab.
+    splitters
+        ``QSplitter.saveState()`` of the tabs' splitters, by their object names.
+    tune
+        The Tune tab's settings (plain JSON values; the tab checks each one).
+    evaluate
+        The Evaluate tab's choices: the model (``"bundle"``) and the data (``"data"``:
+        ``"auto"``, ``"val"`` or ``"folder"``; ``"folder"``); plain JSON values.
+    predict
+        The Predict tab's model (``"bundle"``) and its images (``"images"``).
     problem
-        Why the file, or its experiment, could not be restored; empty when all went well.
+        Why the file could not be read as a whole (bad JSON, not text, a newer format);
+        empty when it could.
+    resets
+        The experiment's fields that were reset or removed, one sentence each (what was
+        wrong, what it is now); empty when the experiment read as it was.
     """
 
     experiment: Experiment | None = None
     geometry: bytes = b""
     tab: str = ""
     last_run: str = ""
+    run_name: str = ""
+    runs_selected: list[str] = field(default_factory=list)
+    splitters: dict[str, bytes] = field(default_factory=dict)
+    tune: dict[str, Any] = field(default_factory=dict)
+    evaluate: dict[str, Any] = field(default_factory=dict)
+    predict: dict[str, Any] = field(default_factory=dict)
     problem: str = ""
+    resets: list[str] = field(default_factory=list)
+
+    @property
+    def damaged(self) -> bool:
+        """Whether the file was not all read as written (it is worth keeping aside)."""
+        return bool(self.problem or self.resets)
 
 
 def session_text(experiment: Experiment | dict, geometry: bytes = b"", tab: str = "",
-                 last_run: str = "") -> str:
+                 last_run: str = "", run_name: str = "", runs_selected: Any = (),
+                 splitters: dict[str, bytes] | None = None,
+                 tune: dict[str, Any] | None = None, evaluate: dict[str, Any] | None = None,
+                 predict: dict[str, Any] | None = None) -> str:
     """The session file's text for ``experiment`` (an Experiment or its ``to_dict()``),
-    the window ``geometry``, the ``tab`` title and the Train tab's ``last_run`` folder.
+    the window ``geometry``, the ``tab`` title, the Train tab's ``last_run`` folder and
+    ``run_name``, the Runs tab's ``runs_selected``, the tabs' ``splitters``, the Tune
+    tab's settings (``tune``), the Evaluate tab's choices (``evaluate``) and the Predict
+    tab's model and images (``predict``, at most :data:`MAX_PREDICT_IMAGES` of them).
+    Empty optional parts are left out.
 
-    Equal states give equal text, so a writer can skip a write when nothing changed.
+    Equal states give equal text, so a writer can skip a write when nothing changed. The
+    experiment is written after the small keys, and only Predict's image list after it: a
+    file cut short loses the least.
     """
     exp = experiment.to_dict() if isinstance(experiment, Experiment) else experiment
-    doc = {"session_version": SESSION_VERSION, "experiment": exp,
-           "window": {"geometry": base64.b64encode(bytes(geometry)).decode("ascii"),
-                      "tab": tab},
-           "train": {"last_run": str(last_run or "")}}
+    train = {"last_run": str(last_run or "")}
+    if run_name:
+        train["run_name"] = str(run_name)
+    doc: dict[str, Any] = {"session_version": SESSION_VERSION, "train": train}
+    if runs_selected:
+        doc["runs"] = {"selected": [str(p) for p in runs_selected]}
+    window: dict[str, Any] = {"tab": tab, "geometry": _b64(geometry)}
+    if splitters:
+        window["splitters"] = {str(k): _b64(v) for k, v in sorted(splitters.items())}
+    doc["window"] = window
+    if tune:
+        doc["tune"] = tune
+    if evaluate:
+        doc["evaluate"] = evaluate
+    doc["experiment"] = exp
+    if predict:
+        predict = dict(predict)
+        if isinstance(predict.get("images"), list):
+            predict["images"] = predict.pop("images")[:MAX_PREDICT_IMAGES]  # after "bundle"
+        doc["predict"] = predict
     return json.dumps(doc, indent=1, default=_plain) + "\n"
 
 
@@ -99,27 +170,39 @@ def write_session(text: str, path: Path | None = None) -> Path:
 
 def read_session(path: Path | None = None, validate: bool = True) -> Session:
     """Read the session file at ``path`` (default :func:`session_path`); never raises for
-    what the file holds.
+    what the file holds, and keeps whatever of it still reads.
 
     Parameters
     ----------
     validate
         Check the experiment against the registries (imports torch). ``False`` checks only
         its structure (fields, types, bounds), for a start-up that must not import torch
-        yet: the caller validates it once torch is loaded.
+        yet: the caller checks it once torch is loaded (:func:`repaired_experiment`).
     """
     path = Path(path) if path is not None else session_path()
     if not path.exists():
         return Session()
     fix = "the app starts with the default experiment"
     try:
-        text = read_text_file(path, "session file")
-    except WorkbenchError as e:
-        return Session(problem=str(e))
+        raw = path.read_bytes()
+    except OSError as e:
+        return Session(problem=f"cannot read the session file {path} ({e.strerror or e}); "
+                               f"{fix}")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return Session(last_run=salvaged_last_run(raw.decode("utf-8", "replace")),
+                       problem=f"the session file {path} is damaged (it is not text); {fix}")
+    problem, cut = "", ""
     try:
         doc = parse_json(text, f"the session file {path}", fix)
     except WorkbenchError as e:
-        return Session(last_run=salvaged_last_run(text), problem=str(e))
+        doc, cut = read_partial(text)
+        if not doc:  # not even its first member reads
+            return Session(last_run=salvaged_last_run(text), problem=str(e))
+        problem = (f"{str(e).removesuffix('; ' + fix)}: "
+                   + (f"it was cut short or damaged {_where(cut)}; what came before was "
+                      f"kept" if cut else "text follows its end; all before it was kept"))
     if not isinstance(doc, dict):
         return Session(problem=f"the session file {path} holds {type(doc).__name__}, not a "
                                f"JSON object; {fix}")
@@ -133,18 +216,65 @@ def read_session(path: Path | None = None, validate: bool = True) -> Session:
                        problem=f"the session file {path} is format {version}, written by a "
                                f"newer Workbench (this one reads up to {SESSION_VERSION}); "
                                f"{fix}")
-    window = doc.get("window") if isinstance(doc.get("window"), dict) else {}
-    train = doc.get("train") if isinstance(doc.get("train"), dict) else {}
-    last_run = train.get("last_run")
-    session = Session(geometry=_geometry(window.get("geometry")),
-                      tab=window.get("tab") if isinstance(window.get("tab"), str) else "",
-                      last_run=last_run if isinstance(last_run, str) else "")
-    try:
-        session.experiment = Experiment.from_dict(doc.get("experiment"), validate=validate)
-    except WorkbenchError as e:
-        session.problem = (f"the experiment of the last session ({path}) cannot be used: "
-                           f"{e}; {fix}")
+    session = _small_keys(doc, problem)
+    if not session.last_run and problem:
+        session.last_run = salvaged_last_run(text)
+    saved = doc.get("experiment")
+    if problem and not (isinstance(saved, dict) and set(saved) & set(_SECTIONS)):
+        session.problem = f"{problem}, but nothing of its experiment; {fix}"
+        return session  # the window's state, the last run... and the default experiment
+    if "experiment" not in doc:
+        session.resets = ["the experiment is missing (the default experiment is used)"]
+        return session
+    session.experiment, session.resets = repaired_experiment(saved, validate)
+    if problem and isinstance(saved, dict):
+        if cut.startswith("experiment."):
+            session.resets.append(f"{cut.removeprefix('experiment.')}: cut short there "
+                                  f"(what followed in it takes its defaults)")
+        missing = [s for s in _SECTIONS if s not in saved]
+        if missing:
+            session.resets.append(f"{', '.join(missing)}: not in what could be read "
+                                  f"(reset to {'its' if len(missing) == 1 else 'their'} "
+                                  f"defaults)")
     return session
+
+
+#: An experiment's sections, in the order it is written.
+_SECTIONS = ("data", "augment", "model", "init", "optimizer", "loss", "scheduler",
+             "training")
+
+
+def _small_keys(doc: dict, problem: str) -> Session:
+    """Everything of a session document but its experiment; a bad value is dropped."""
+    window = _dict(doc.get("window"))
+    train = _dict(doc.get("train"))
+    runs = _dict(doc.get("runs"))
+    selected = runs.get("selected")
+    return Session(geometry=_geometry(window.get("geometry")),
+                   tab=_str(window.get("tab")), last_run=_str(train.get("last_run")),
+                   run_name=_str(train.get("run_name")).strip(),
+                   runs_selected=[p for p in selected if isinstance(p, str) and p]
+                   if isinstance(selected, list) else [],
+                   splitters={k: g for k, v in _dict(window.get("splitters")).items()
+                              if (g := _geometry(v))},
+                   tune=_dict(doc.get("tune")), evaluate=_dict(doc.get("evaluate")),
+                   predict=_dict(doc.get("predict")), problem=problem)
+
+
+def _where(cut: str) -> str:
+    return {"(start)": "at its start", "(top level)": "between its parts"}.get(cut, f"in {cut}")
+
+
+def _dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(bytes(data)).decode("ascii")
 
 
 def salvaged_last_run(text: str) -> str:

@@ -16,12 +16,15 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.experiment import Experiment
-from workbench.core.session import Session, keep_aside, read_session, session_path
+from workbench.core.session import (SET_ASIDE_NAME, Session, keep_aside, read_session,
+                                    session_path)
+from workbench.core.session_repair import repaired_experiment
 
 from workbench.qt.closing import QUIT_WITHOUT_ASKING
 from workbench.qt.common import dispose, quit_on_sigint, show_error
 from workbench.qt.main_window import MainWindow, _default_experiment, demo_folder
 from workbench.qt.session import SessionKeeper, place_window, restore_last_run, restore_tab
+from workbench.qt.session_state import TabStates, own_models
 from workbench.qt.startup import (after_first_paint, defer_until_painted, start_after_first_paint,
                                  torch_loader)
 from workbench.qt.workers import await_workers, collect_garbage_on_gui_thread
@@ -33,8 +36,10 @@ def create_window(data: str | None = None, experiment: str | None = None) -> Mai
 
     The session (``session.json`` in the data directory, see :mod:`workbench.qt.session`)
     gives the experiment, the window geometry and the tab shown last; from then on the
-    window keeps it up to date. A session that cannot be restored is set aside with a
-    message, and the default experiment is used.
+    window keeps it up to date, with what the tabs were left showing. A damaged session
+    file is set aside with a message, and whatever of it still reads is used: a field
+    that cannot be is reset to its default (the message names each one); only a file
+    with nothing readable gives the default experiment.
 
     Parameters
     ----------
@@ -54,7 +59,7 @@ def create_window(data: str | None = None, experiment: str | None = None) -> Mai
     validate_now = loader.state in ("idle", "ready")
     session = read_session(validate=validate_now)
     problems = []
-    if session.problem:
+    if session.damaged:
         problems.append(_set_aside(session))
     exp = None
     restored = False
@@ -74,7 +79,7 @@ def create_window(data: str | None = None, experiment: str | None = None) -> Mai
         exp = _default_experiment()
     window_ref: list[MainWindow] = []
     if restored and not validate_now:  # before the window: the panels fill in after it
-        loader.call_when_ready(lambda: _check_restored(window_ref, exp))
+        loader.call_when_ready(lambda: _check_restored(window_ref, exp, session))
     missing = ""
     if data:
         folder, adopt = data, not experiment  # a new dataset for the kept experiment
@@ -102,38 +107,76 @@ def create_window(data: str | None = None, experiment: str | None = None) -> Mai
                                     else "the experiment file")
     else:
         window.scan_dataset(folder, adopt_defaults=adopt)
-    restore_last_run(window, session.last_run)
-    window.session_keeper = SessionKeeper(window, last_run=session.last_run)
-    for text in problems:
-        _tell_later(window, text)
+    # A last run deleted since is said on the Train tab, and not kept in the session.
+    last_run = (session.last_run if restore_last_run(window, session.last_run,
+                                                     own_models(session)) else "")
+    states = TabStates(window, session)  # the typed run name, runs selected, Tune, splitters
+    window.session_keeper = SessionKeeper(window, last_run=last_run, states=states)
+    for title, text in problems:
+        _tell_later(window, text, title)
     return window
 
 
-def _set_aside(session: Session) -> str:
-    """The message for a session that cannot be restored, after moving its file aside."""
-    kept = keep_aside(session_path())
-    where = f" The file was kept as {kept}." if kept else ""
+def _set_aside(session: Session, keep: bool = True) -> tuple[str, str]:
+    """The title and message for a session that could not be restored whole, after moving
+    its file aside (unless ``keep`` is False: it was already)."""
+    kept = keep_aside(session_path()) if keep else session_path().with_name(SET_ASIDE_NAME)
+    where = f" The file as it was is kept as {kept}." if kept else ""
     # Salvaged even from a damaged file (core.session.salvaged_last_run).
     run = (f" The last run, {os.path.basename(os.path.normpath(session.last_run))}, was "
            f"kept: the Train tab shows it." if session.last_run and
            os.path.isfile(os.path.join(session.last_run, "run.json")) else "")
-    return f"The last session could not be restored: {session.problem}.{where}{run}"
+    if session.experiment is None:
+        resets = "".join(f"\n• {line}" for line in session.resets)
+        return ("Last session not restored", f"The last session could not be restored: "
+                f"{session.problem or 'its experiment cannot be used'}.{resets}{where}{run}")
+    return ("Last session partly restored", partly_restored_text(
+        session.problem, session.resets, session.experiment.data.folder) + where + run)
 
 
-def _check_restored(window_ref: list[MainWindow], exp: Experiment) -> None:
-    """Once torch is loaded: validate the restored experiment; if it no longer validates
-    (written by another version of Workbench, edited by hand), say so and start anew."""
-    try:
-        exp.validate()
-    except WorkbenchError as e:
-        problem = _set_aside(Session(problem=f"its experiment cannot be used: {e}; the app "
-                                             f"starts with the default experiment"))
-        if window_ref and shiboken6.isValid(window_ref[0]):
-            window = window_ref[0]
-            fresh = _default_experiment()
-            fresh.data.folder = demo_folder()
-            window.set_experiment(fresh)
-            _tell_later(window, problem)
+def partly_restored_text(problem: str, resets: list[str], folder: str) -> str:
+    """What a session restored all but some fields says: why (``problem``, when the file
+    did not read whole), each field reset (``resets``), and that the rest was kept."""
+    why = f" ({problem})" if problem else ""
+    lines = "".join(f"\n• {line}" for line in resets)
+    on = f", its dataset folder {folder}" if folder else ""
+    return (f"Part of the last session could not be used{why}.\n\nOnly these fields were "
+            f"reset to their defaults or removed:{lines}\n\nEverything else was kept as you "
+            f"left it{on} included.")
+
+
+def _check_restored(window_ref: list[MainWindow], exp: Experiment,
+                    session: Session | None = None) -> None:
+    """Once torch is loaded: check the restored experiment against the registries; a field
+    they refuse (written by another version of Workbench, edited by hand) is reset to its
+    default, or a layer of an unknown type removed, saying which; the rest is kept. What
+    reading the ``session`` file reset already is said in the same message."""
+    if not window_ref or not shiboken6.isValid(window_ref[0]):
+        return
+    window = window_ref[0]
+    if window.experiment is not exp:  # another experiment was opened meanwhile
+        return
+    repaired, resets = repaired_experiment(exp.to_dict(), validate=True)
+    if not resets:
+        exp.validate()  # every component's defaults filled in, as before
+        return
+    earlier = session or Session()
+    for box in window.findChildren(QMessageBox):  # the start's message: said again below
+        if box.windowTitle() in _TITLES:
+            box.close()
+    title, text = _set_aside(Session(experiment=repaired, last_run=earlier.last_run,
+                                     problem=earlier.problem,
+                                     resets=earlier.resets + resets),
+                             keep=not earlier.damaged)  # kept aside already if damaged
+    if repaired.data.folder != exp.data.folder:
+        window.set_experiment(repaired)
+    else:
+        window.current.replace(repaired, in_place=True)  # the scanned dataset stays
+    _tell_later(window, text, title)
+
+
+#: The titles of the messages about the last session.
+_TITLES = ("Last session not restored", "Last session partly restored")
 
 
 def _is_demo_folder(folder: str) -> bool:
@@ -142,9 +185,10 @@ def _is_demo_folder(folder: str) -> bool:
     return os.path.abspath(folder) == os.path.abspath(default_demo_root())
 
 
-def _tell_later(window: MainWindow, text: str) -> None:
+def _tell_later(window: MainWindow, text: str,
+                title: str = "Last session not restored") -> None:
     """A message box over the window once the event loop runs (the window is shown)."""
-    QTimer.singleShot(0, window, lambda: show_error(window, "Last session not restored", text))
+    QTimer.singleShot(0, window, lambda: show_error(window, title, text))
 
 
 def main(data: str | None = None, experiment: str | None = None) -> int:

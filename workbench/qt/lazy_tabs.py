@@ -63,6 +63,10 @@ class LazyTabs(QTabWidget):
         page = self._pages.get(name)
         return page if page is not None else self._build(name)
 
+    def names(self) -> list[str]:
+        """The pages' names, in tab order."""
+        return list(self._names)
+
     def built_page(self, name: str) -> QWidget | None:
         """The page ``name`` if it has been built, else None (nothing is built)."""
         return self._pages.get(name)

@@ -19,7 +19,7 @@ from workbench.core.errors import WorkbenchError
 from workbench.core.events import CurrentExperiment
 from workbench.core.experiment import Experiment
 
-from workbench.qt.closing import ask_stop_training, may_close
+from workbench.qt.closing import ask_stop_work, may_close
 from workbench.qt.common import ElidedStatusBar, UrlDropTarget, local_paths, show_error
 from workbench.qt.defaults import default_experiment as _default_experiment, demo_folder
 from workbench.qt.evented import subscribe
@@ -64,8 +64,8 @@ class MainWindow(UrlDropTarget, QMainWindow):
     """
 
     experiment_replaced = Signal()
-    #: ``confirm_close(window) -> bool``: asked before closing mid-run (tests replace it).
-    confirm_close = staticmethod(ask_stop_training)
+    #: ``confirm_close(window) -> bool``: asked before closing mid-work (tests replace it).
+    confirm_close = staticmethod(ask_stop_work)
     # ``window.train_panel``: the Train tab's panel, built when first asked for.
     data_panel, augment_panel, model_panel, train_panel = (Page(), Page(), Page(), Page())
     tune_panel, runs_panel, evaluate_panel, predict_panel = (Page(), Page(), Page(), Page())
@@ -153,7 +153,7 @@ class MainWindow(UrlDropTarget, QMainWindow):
             runs.refresh()
 
     def is_training(self) -> bool:
-        """Whether a training run is going on (the Train tab is not built for asking)."""
+        """Whether the Train tab's run is going on (closing asks about more: qt.closing)."""
         train = self.tabs.built_page("train")
         return train is not None and train.is_running()
 

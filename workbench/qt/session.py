@@ -10,14 +10,18 @@ state and writes only when the text differs from the last write (a few kilobytes
 well under a millisecond), reading ``window.experiment`` (the current one) anew each time.
 
 It also keeps the Train tab's last run, which :func:`restore_last_run` gives back to the Train,
-Predict and Evaluate tabs. :func:`initial_geometry` sizes a first window to the screen;
-:func:`place_window` restores a saved geometry when it still fits a screen, and falls back to
-that size otherwise.
+Predict and Evaluate tabs (or says it is gone), and what the tabs show besides the
+experiment (:mod:`workbench.qt.session_state`: the typed run name, the Runs tab's selection,
+the Tune tab's settings, the Evaluate and Predict tabs' models, data and images, the
+splitters' sizes). :func:`initial_geometry` sizes a first window to the screen;
+:func:`place_window` restores a saved geometry when it still fits a screen, and falls back
+to that size otherwise.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Collection
 
 import shiboken6
 from PySide6.QtCore import QByteArray, QEvent, QObject, QRect, QTimer, Signal
@@ -25,6 +29,8 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMainWindow
 
 from workbench.core.session import session_path, session_text, write_session
+
+from workbench.qt.session_state import TabStates
 
 #: How often the keeper looks for changes (ms): the most edits a kill can lose.
 SAVE_INTERVAL_MS = 1500
@@ -96,27 +102,57 @@ def restore_tab(window, title: str) -> bool:
     return False
 
 
-def restore_last_run(window, run_dir: str) -> None:
+def restore_last_run(window, run_dir: str, own_models: Collection[str] = ()) -> bool:
     """Give the Train tab the last session's run (``run_dir``) once it is built, so that
     Continue… goes on from it and its plots show its epochs; and the Predict and Evaluate
-    tabs its model when they have none chosen yet. Nothing when the folder is gone."""
-    if not run_dir or not Path(run_dir, "run.json").is_file():
-        return
+    tabs its model when they have none chosen yet, and none of their own to get back
+    (``own_models``: :func:`workbench.qt.session_state.own_models`). True when the run is
+    there.
+
+    A folder that is gone (deleted or moved since) is said on the Train tab, where the run
+    would have shown, and in the status bar; nothing else changes."""
+    if not run_dir:
+        return False
     tabs = window.tabs
+    if not Path(run_dir, "run.json").is_file():
+        text = gone_run_text(run_dir)
+        window.statusBar().showMessage(text, 20000)
+
+        def tell(name: str, page) -> None:
+            if name == "train" and not page.last_run_dir:
+                page.run_label.show_message(text, "warning")
+        _for_page("train", tabs, tell)
+        return False
 
     def give(name: str, page) -> None:
         if name == "train":
             page.restore_last_run(run_dir)
-        elif name == "predict" and Path(run_dir, "bundle.pt").is_file():
-            page.restore_bundle(str(Path(run_dir, "bundle.pt")))
-        elif name == "evaluate" and Path(run_dir, "bundle.pt").is_file():
+        elif Path(run_dir, "bundle.pt").is_file():  # Predict, Evaluate
             page.restore_bundle(str(Path(run_dir, "bundle.pt")))
 
     for name in ("train", "predict", "evaluate"):
-        page = tabs.built_page(name)
-        if page is not None:
-            give(name, page)
-    tabs.page_built.connect(give)
+        if name not in own_models:
+            _for_page(name, tabs, give)
+    return True
+
+
+def gone_run_text(run_dir: str) -> str:
+    """"The last run, NAME, is no longer in FOLDER (deleted or moved)."."""
+    folder = Path(run_dir)
+    return f"The last run, {folder.name}, is no longer in {folder.parent} (deleted or moved)."
+
+
+def _for_page(name: str, tabs, fn) -> None:
+    """``fn(name, page)`` for tab ``name``'s page: now if it is built, else once it is."""
+    page = tabs.built_page(name)
+    if page is not None:
+        fn(name, page)
+        return
+
+    def built(built_name: str, page) -> None:
+        if built_name == name:
+            fn(name, page)
+    tabs.page_built.connect(built)
 
 
 class SessionKeeper(QObject):
@@ -135,11 +171,14 @@ class SessionKeeper(QObject):
     saved = Signal(str)
 
     def __init__(self, window, path: Path | str | None = None,
-                 interval_ms: int = SAVE_INTERVAL_MS, last_run: str = ""):
+                 interval_ms: int = SAVE_INTERVAL_MS, last_run: str = "",
+                 states: TabStates | None = None):
         super().__init__(window)
         self.window = window
         #: The last session's run, kept until the Train tab is built (it then holds it).
         self.last_run = last_run
+        #: What the tabs show besides the experiment (selection, splitters, Tune...).
+        self.states = states if states is not None else TabStates(window)
         self.path = Path(path) if path is not None else session_path()
         self.last_text = ""
         self.error = ""
@@ -156,7 +195,8 @@ class SessionKeeper(QObject):
         if train is not None:
             self.last_run = train.last_run_dir or self.last_run
         return session_text(self.window.experiment, bytes(self.window.saveGeometry().data()),
-                            tabs.tabText(tabs.currentIndex()), self.last_run)
+                            tabs.tabText(tabs.currentIndex()), self.last_run,
+                            **self.states.values())
 
     def save_now(self) -> bool:
         """Write the session if it changed since the last write; True when written.

@@ -1,7 +1,8 @@
 """What an experiment uses of a scanned dataset, counted once for everyone who shows it.
 
 :func:`data_use` gives the images a run trains and validates on (the experiment's split,
-less the images ``data.exclude`` names and the files found unreadable), the size of the
+or the one a resumed run kept: :func:`trainer_split`, less the images ``data.exclude``
+names and the files found unreadable), the size of the
 test part, and how many images were left out and why. The Data tab's table and total line,
 the run's console header (:mod:`workbench.core.train.callbacks.progress`) and its run.json
 (:mod:`workbench.core.runs.recorder`) all count with it, so they agree.
@@ -89,11 +90,15 @@ def left_out(index: Any, data: Any) -> tuple[int, int]:
     return excluded, len(getattr(index, "unreadable", None) or [])
 
 
-def data_use(index: Any, data: Any, skipped: Iterable[str] = ()) -> DataUse:
+def data_use(index: Any, data: Any, skipped: Iterable[str] = (),
+             split: tuple[Samples, Samples] | None = None) -> DataUse:
     """What a run of an experiment whose ``data`` section is ``data`` uses of ``index``.
 
     ``skipped``: paths the run met and could not decode (a scan that did not decode every
     file does not know them): they leave their side and count as unreadable.
+    ``split``: the run's own ``(train, val)`` when it has one already (a resumed run keeps
+    the split its folder recorded, which a fresh split of a changed folder is not); None:
+    the split ``data`` makes of ``index`` today.
 
     Raises
     ------
@@ -102,7 +107,8 @@ def data_use(index: Any, data: Any, skipped: Iterable[str] = ()) -> DataUse:
     """
     from workbench.core.data.split import split_for
 
-    train, val = split_for(index, data)
+    train, val = split_for(index, data) if split is None else (list(split[0]),
+                                                                list(split[1]))
     excluded, unreadable = left_out(index, data)
     gone = set(skipped)
     if gone:
@@ -114,17 +120,30 @@ def data_use(index: Any, data: Any, skipped: Iterable[str] = ()) -> DataUse:
     return DataUse(train, val, None if test is None else len(test), excluded, unreadable)
 
 
-def run_counts(index: Any, data: Any, skipped: Iterable[str] = ()) -> dict[str, Any] | None:
+def run_counts(index: Any, data: Any, skipped: Iterable[str] = (),
+               split: tuple[Samples, Samples] | None = None) -> dict[str, Any] | None:
     """:func:`data_use` as run.json records it (:meth:`DataUse.to_json`); None without a
-    dataset (``index`` None) or with split settings the run itself refuses (it says so)."""
+    dataset (``index`` None) or with split settings the run itself refuses (it says so).
+    ``split``: the run's own, as for :func:`data_use` (see :func:`trainer_split`)."""
     from workbench.core.errors import WorkbenchError
 
     if index is None:
         return None
     try:
-        return data_use(index, data, skipped).to_json()
+        return data_use(index, data, skipped, split).to_json()
     except WorkbenchError:
         return None
+
+
+def trainer_split(trainer: Any) -> tuple[Samples, Samples] | None:
+    """The ``(train, val)`` a trainer's run trains and validates on: a resumed run's is the
+    one its folder recorded (kept by its split keeper,
+    :mod:`workbench.core.train.callbacks.split_keeper`), not a fresh split of the folder as
+    it is now; None before it has one."""
+    keeper = getattr(trainer, "split_keeper", None)
+    if keeper is None:
+        return None
+    return list(keeper.train), list(keeper.val)
 
 
 def unvalidated_note(classes: list[str], train: Samples, val: Samples) -> str | None:

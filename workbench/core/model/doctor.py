@@ -129,7 +129,7 @@ def starting_warnings(experiment: Experiment, num_classes: int) -> list[str]:
     run refuses (an error: it does not fit, it is too big), whose refusal says it all."""
     summary = _context(experiment, num_classes, None).summary
     found = diagnose(experiment, num_classes, summary)
-    if misfit_finding(summary) is not None or any(f.severity == "error" for f in found):
+    if _refused(summary, found):
         return []  # the run refuses the network with that error itself: no advice first
     lines = []
     for f in found:
@@ -143,4 +143,16 @@ def starting_warnings(experiment: Experiment, num_classes: int) -> list[str]:
     return lines
 
 
-__all__ = ["diagnose", "misfit_finding", "fix_settings", "starting_warnings"]
+def _refused(summary: NetworkSummary, found: list[Finding]) -> bool:
+    return misfit_finding(summary) is not None or any(f.severity == "error" for f in found)
+
+
+def network_refused(experiment: Experiment, num_classes: int) -> bool:
+    """Whether a run refuses ``experiment``'s network (it does not fit, or the Model doctor
+    finds an error): what is said before such a run is its refusal alone."""
+    summary = _context(experiment, num_classes, None).summary
+    return _refused(summary, diagnose(experiment, num_classes, summary))
+
+
+__all__ = ["diagnose", "misfit_finding", "fix_settings", "network_refused",
+           "starting_warnings"]

@@ -313,13 +313,16 @@ def check_batchnorm_batch_one(ctx: Context) -> Iterable[Finding]:
     def apply(exp: Experiment) -> None:
         exp.data.batch_size = BATCH_SIZE_FIX
 
+    # An error: the run refuses it (core.train.failures.batch_of_one_error), as it would
+    # skip every training batch.
     yield Finding(
-        "batchnorm-batch-one", "warning", first,
+        "batchnorm-batch-one", "error", first,
         f"{ctx.name(first)} normalises over a batch of 1 image",
         "BatchNorm rescales each channel with the mean and spread of the current batch. "
         "One image has no spread to measure: PyTorch refuses BatchNorm1d on it, and "
         "Workbench skips training batches of one image when the network has BatchNorm, so "
-        f"the network would not learn. Use a batch size of {BATCH_SIZE_FIX} (or at least 8).",
+        "with batches of one it would train nothing: a run refuses to start. Use a batch "
+        f"size of {BATCH_SIZE_FIX} (or at least 8).",
         Fix(f"Set the batch size to {BATCH_SIZE_FIX}", apply))
 
 

@@ -75,21 +75,22 @@ class BatchLosses(_ByEpoch):
                 "loss": [round(v, 6) for v in binned(self._current)]}
 
 
-def read_batches(run_dir: str | Path) -> list[dict[str, Any]]:
+def read_batches(run_dir: str | Path, kept: bool = True) -> list[dict[str, Any]]:
     """The ``"batches"`` of ``run_dir``/metrics.json, each entry checked; ``[]`` for a run
-    from before they were kept, or a file that cannot be read."""
+    from before they were kept, or a file that cannot be read. ``kept``: only the epochs
+    run.json counts (:func:`~workbench.core.runs.record.read_metrics`)."""
     from workbench.core.runs.record import read_metrics
 
-    kept = []
-    for e in read_metrics(run_dir).get("batches") or []:
+    out = []
+    for e in read_metrics(run_dir, kept).get("batches") or []:
         if not isinstance(e, dict):
             continue
         epoch, n, loss = e.get("epoch"), e.get("num_batches"), e.get("loss")
         if isinstance(epoch, int) and isinstance(n, int) and n > 0 and \
                 isinstance(loss, list) and 0 < len(loss) <= n and \
                 all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in loss):
-            kept.append({"epoch": epoch, "num_batches": n, "loss": [float(v) for v in loss]})
-    return kept
+            out.append({"epoch": epoch, "num_batches": n, "loss": [float(v) for v in loss]})
+    return out
 
 
 def batch_steps(entry: dict[str, Any], batches_per_epoch: int) -> list[int]:
@@ -120,9 +121,10 @@ class EpochNorms(_ByEpoch):
         return {"names": self._names, "samples": self._current} if self._current else None
 
 
-def read_norms(run_dir: str | Path) -> list[dict[str, Any]]:
+def read_norms(run_dir: str | Path, kept: bool = True) -> list[dict[str, Any]]:
     """The ``"norms"`` of ``run_dir``/metrics.json, each entry checked (a null norm read as
-    NaN); ``[]`` for a run from before they were kept, or a file that cannot be read."""
+    NaN); ``[]`` for a run from before they were kept, or a file that cannot be read.
+    ``kept``: as for :func:`read_batches`."""
     from workbench.core.runs.record import read_metrics
 
     def numbers(values: Any, n: int) -> list[float] | None:
@@ -133,8 +135,8 @@ def read_norms(run_dir: str | Path) -> list[dict[str, Any]]:
             return None
         return [math.nan if v is None else float(v) for v in values]
 
-    kept = []
-    for e in read_metrics(run_dir).get("norms") or []:
+    out = []
+    for e in read_metrics(run_dir, kept).get("norms") or []:
         names = e.get("names") if isinstance(e, dict) else None
         if not isinstance(e, dict) or not isinstance(e.get("epoch"), int) or \
                 not isinstance(names, list) or not all(isinstance(n, str) for n in names):
@@ -146,6 +148,6 @@ def read_norms(run_dir: str | Path) -> list[dict[str, Any]]:
                 if g is not None and w is not None:
                     samples.append([s[0], g, w])
         if samples:
-            kept.append({"epoch": e["epoch"], "names": names, "samples": samples})
-    return kept
+            out.append({"epoch": e["epoch"], "names": names, "samples": samples})
+    return out
 

@@ -11,6 +11,11 @@ N``: N more).
 The dataset is the run's own folder, as for ``resume``. Where that folder is gone, the
 folder open on the Data tab takes its place when it has the run's classes (``resume
 --data DIR``); with other classes, continuing is refused (:func:`choose_dataset`).
+
+Before the user accepts, the plan says what continuing will not use: the settings the
+app's experiment has now that differ from the run's (its notes, :mod:`.unused`), and
+what changed in the dataset since the checkpoint (:func:`dataset_change`, as the run
+itself says it once it starts: :meth:`~workbench.core.data.split_record.SplitChange.note`).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.experiment import Experiment
@@ -140,13 +145,17 @@ class ContinuePlan:
 
 
 def continue_plan(run_dir: str | Path, open_folder: str = "",
-                  open_classes: list[str] | None = None) -> ContinuePlan:
+                  open_classes: list[str] | None = None, current: Experiment | None = None,
+                  applied: Iterable[str] = ()) -> ContinuePlan:
     """The plan to continue ``run_dir``, defaulting to finishing its planned epochs when
     it has some left, else :data:`DEFAULT_MORE` more.
 
     ``open_folder``, ``open_classes``: the dataset open on the Data tab and its classes
-    (None: not known yet), for :func:`choose_dataset`. Reads the checkpoint's settings
-    (not its tensors): torch must be imported.
+    (None: not known yet), for :func:`choose_dataset`. ``current``: the app's experiment,
+    whose settings that differ from the run's (and are not among the dotted paths
+    ``applied``, which the continuation sets too) are said in the notes as not used
+    (:func:`~workbench.core.runs.unused.unused_settings`). Reads the checkpoint's
+    settings (not its tensors): torch must be imported.
 
     Raises
     ------
@@ -183,8 +192,39 @@ def continue_plan(run_dir: str | Path, open_folder: str = "",
                         notes=list(settings.notes),
                         data_folder="" if folder == exp.data.folder else folder,
                         data_note=data_note)
+    if current is not None:
+        from workbench.core.runs.unused import unused_note, unused_settings
+
+        note = unused_note(unused_settings(exp, current, applied))
+        if note:
+            plan.notes.append(note)
     plan.mode = FINISH if plan.can_finish else MORE
     return plan
+
+
+def dataset_change(plan: ContinuePlan, index: Any = None) -> str:
+    """What changed in the dataset since the checkpoint, as the continued run says it once
+    it starts (:meth:`~workbench.core.data.split_record.SplitChange.note`, from the run's
+    record of its split): ``""`` when nothing did, or the run has no readable record.
+
+    ``index``: the scan of the folder the run continues on; None: scanned here (this lists
+    the folder: not on a GUI thread)."""
+    from workbench.core.data.demo import dataset_folder
+    from workbench.core.data.scan import scan_folder
+    from workbench.core.data.split_record import (SplitRecordError, read_split_record,
+                                                  resumed_split)
+
+    try:
+        record = read_split_record(plan.run_dir)
+    except SplitRecordError:
+        return ""  # the run says so itself as it starts (SplitKeeper)
+    if record is None:
+        return ""
+    data = (plan.base if plan.base is not None else  # read only: the dialog edits the plan
+            Experiment.load(Path(plan.run_dir) / "experiment.json")).data
+    if index is None:
+        index = scan_folder(dataset_folder(plan.data_folder or data.folder))
+    return resumed_split(index, data, record)[3].note(plan.done)
 
 
 def choose_dataset(run_folder: str, classes: list[str], open_folder: str = "",

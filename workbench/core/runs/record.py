@@ -5,6 +5,11 @@ still listed with what could be read, and its ``problem`` names the files that c
 Runs written before run.json existed (only experiment.json, metrics.json and bundle.pt)
 get what their files suggest: the name and date from the folder's name
 (``2024-05-01_14-03-22-name``), the status from the bundle and the epoch count.
+
+metrics.json is read as far as run.json counts the epochs done (:func:`read_metrics`): a
+process killed after writing an epoch's metrics but before run.json committed it left an
+epoch that is not kept. A run without a bundle (killed, failed, aborted) offers its last
+checkpoint as its model (:data:`CHECKPOINT_MODEL`), which Predict and Evaluate load.
 """
 
 from __future__ import annotations
@@ -17,6 +22,10 @@ from pathlib import Path
 from typing import Any
 
 RUN_INFO = "run.json"
+#: The model of a run that wrote no bundle.pt (its process was killed, it failed, or it was
+#: aborted): its last checkpoint, which ``load_bundle`` (:mod:`workbench.core.bundle`)
+#: loads as a model. Not a diverged run's (its weights were going bad), nor a live run's.
+CHECKPOINT_MODEL = "checkpoints/last.pt"
 
 
 # -- one run, as listed ----------------------------------------------------------------------
@@ -43,11 +52,15 @@ class RunRecord:
     best_val_acc, best_val_loss, last_train_loss
         From metrics.json: the highest validation accuracy (0..1), the lowest validation
         loss, the last epoch's training loss.
+    model_file
+        The file Evaluate and Predict load as the run's model, relative to ``path``:
+        ``"bundle.pt"``, :data:`CHECKPOINT_MODEL` for a run that wrote no bundle, or ``""``
+        (none).
     model_epoch, model_val_acc, model_val_loss, model_restored_best
-        The saved model (bundle.pt): which epoch's weights it holds and their validation
-        accuracy (0..1) and loss, as run.json's ``bundle`` says; for runs written before it
-        did, the last epoch's. ``None`` without a bundle. These, not the best epoch's,
-        describe the model that Evaluate and Predict load.
+        That model: which epoch's weights it holds and their validation accuracy (0..1)
+        and loss, as run.json's ``bundle`` says (for runs written before it did, the last
+        epoch's), or as the checkpoint itself says. ``None`` without a model. These, not
+        the best epoch's, describe the model that Evaluate and Predict load.
     optimizer, lr, batch_size, preset, scheduler, input_size
         Key hyperparameters, from experiment.json (``preset`` "custom" for a network edited
         away from its preset, or built without one).
@@ -70,6 +83,7 @@ class RunRecord:
     model_val_acc: float | None = None
     model_val_loss: float | None = None
     model_restored_best: bool = False
+    model_file: str = ""
     duration_s: float | None = None
     device: str = ""
     notes: str = ""
@@ -88,6 +102,22 @@ class RunRecord:
         """Where the run's bundle is (or would be)."""
         return str(Path(self.path) / "bundle.pt")
 
+    @property
+    def model_path(self) -> str:
+        """The file Evaluate and Predict load as the run's model ("" when it has none)."""
+        return str(Path(self.path) / self.model_file) if self.model_file else ""
+
+    @property
+    def checkpoint_model(self) -> bool:
+        """The run's model is its last checkpoint (it wrote no bundle)."""
+        return self.model_file == CHECKPOINT_MODEL
+
+    def drop_checkpoint_model(self) -> None:
+        """Offer no model of a run still training: its checkpoint changes every epoch."""
+        if self.checkpoint_model:
+            self.model_file = ""
+            self.model_epoch = self.model_val_acc = self.model_val_loss = None
+
 
 _STAMP = re.compile(r"^(\d{4}-\d{2}-\d{2})_(\d{2})-(\d{2})-(\d{2})-?")
 _FINGERPRINTED = (RUN_INFO, "metrics.json", "experiment.json", "bundle.pt")
@@ -102,7 +132,7 @@ def name_in_folder(folder_name: str) -> str:
 #: Raise it whenever :func:`read_record` reads a folder differently (a new problem it names,
 #: a field it infers): the index (:mod:`.index`) keeps records read under other rules, and
 #: a folder indexed before kept its old row, its old ⚠ or none, until a file in it changed.
-RECORD_RULES = 2
+RECORD_RULES = 3
 
 
 def is_run_folder(path: Path) -> bool:
@@ -113,7 +143,7 @@ def is_run_folder(path: Path) -> bool:
 def fingerprint(path: Path) -> str:
     """Changes whenever a file :func:`read_record` reads is written, added or removed."""
     parts = []
-    for name in _FINGERPRINTED:
+    for name in _FINGERPRINTED + (CHECKPOINT_MODEL,):
         try:
             st = (path / name).stat()
             # The inode too: run.json is replaced atomically (a new file), so an edit shows
@@ -136,10 +166,42 @@ def _read_json(path: Path, problems: list[str]) -> Any:
     return None
 
 
-def read_metrics(path: str | Path) -> dict[str, Any]:
-    """``path``/metrics.json as a dict; ``{}`` when missing, unreadable or not an object."""
+def read_metrics(path: str | Path, kept: bool = True) -> dict[str, Any]:
+    """``path``/metrics.json as a dict; ``{}`` when missing, unreadable or not an object.
+
+    ``kept``: without the epochs past run.json's ``epochs_done`` (their ``epochs``,
+    ``batches`` and ``norms`` entries), which a process killed between writing
+    metrics.json and run.json leaves, and whose checkpoint may not exist: every reader
+    then shows the epochs the run kept."""
     data = _read_json(Path(path) / "metrics.json", [])
-    return data if isinstance(data, dict) else {}
+    if not isinstance(data, dict):
+        return {}
+    return keep_epochs(data, epochs_done(path)) if kept else data
+
+
+def epochs_done(path: str | Path) -> int | None:
+    """run.json's ``epochs_done`` (the epochs whose checkpoint was written), or None."""
+    info = _read_json(Path(path) / RUN_INFO, [])
+    return _count(info.get("epochs_done")) if isinstance(info, dict) else None
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 \
+        else None
+
+
+def keep_epochs(metrics: dict[str, Any], done: int | None) -> dict[str, Any]:
+    """metrics.json's content without the entries of epochs past ``done`` (None: all)."""
+    if done is None:
+        return metrics
+    out = dict(metrics)
+    for key in ("epochs", "batches", "norms"):
+        entries = out.get(key)
+        if isinstance(entries, list):
+            out[key] = [e for e in entries if not (
+                isinstance(e, dict) and isinstance(e.get("epoch"), int)
+                and not isinstance(e.get("epoch"), bool) and e["epoch"] > done)]
+    return out
 
 
 def read_history(path: str | Path) -> list[dict[str, Any]]:
@@ -173,6 +235,8 @@ def read_record(path: str | Path) -> RunRecord:
         problems.append(f"{RUN_INFO} is not a JSON object")
     info = info if isinstance(info, dict) else {}
     metrics = _read_json(path / "metrics.json", problems)
+    if isinstance(metrics, dict):  # the epochs run.json counts (see read_metrics)
+        metrics = keep_epochs(metrics, _count(info.get("epochs_done")))
     epochs = _get(metrics, "epochs")
     epochs = [e for e in epochs if isinstance(e, dict)] if isinstance(epochs, list) else []
     exp = _read_json(path / "experiment.json", problems)
@@ -229,6 +293,8 @@ def read_record(path: str | Path) -> RunRecord:
         elif isinstance(value, (int, float)):
             setattr(rec, key, int(value) if kind is int else float(value))
     _read_model(rec, info, epochs)
+    if not rec.has_bundle and rec.status != "diverged" and rec.epochs_done:
+        _read_checkpoint_model(rec, path)
     if not (path / RUN_INFO).exists() and (rec.has_bundle or (path / "metrics.json").exists()):
         # Deleted, or a run from before run.json: it may look healthy but is guessed at.
         problems.insert(0, f"{RUN_INFO} is missing: its status and dates are inferred")
@@ -240,6 +306,7 @@ def _read_model(rec: RunRecord, info: dict[str, Any], epochs: list[dict[str, Any
     """Fill the ``model_*`` fields: what bundle.pt holds (run.json's ``bundle``)."""
     if not rec.has_bundle:
         return
+    rec.model_file = "bundle.pt"
     saved = info.get("bundle")
     if isinstance(saved, dict):
         epoch, fallback = saved.get("epoch"), None
@@ -252,6 +319,20 @@ def _read_model(rec: RunRecord, info: dict[str, Any], epochs: list[dict[str, Any
         return
     rec.model_epoch = epoch if isinstance(epoch, int) and not isinstance(epoch, bool) \
         else fallback
+    rec.model_val_acc = _num(metrics.get("val_acc"))
+    rec.model_val_loss = _num(metrics.get("val_loss"))
+
+
+def _read_checkpoint_model(rec: RunRecord, path: Path) -> None:
+    """Fill the ``model_*`` fields from the last checkpoint, as it says itself (its epoch
+    and that epoch's metrics): what loading it as a model gives, torch-free."""
+    from workbench.core.runs.classes import checkpoint_epoch
+
+    saved = checkpoint_epoch(path / CHECKPOINT_MODEL)
+    if saved is None:
+        return  # no checkpoint, or one that cannot be read: no model to offer
+    rec.model_file = CHECKPOINT_MODEL
+    rec.model_epoch, metrics = saved
     rec.model_val_acc = _num(metrics.get("val_acc"))
     rec.model_val_loss = _num(metrics.get("val_loss"))
 

@@ -6,6 +6,13 @@ trials alike, so a run looks the same whichever started it (layout:
 every epoch and ``checkpoints/best.pt`` whenever the monitored metric improves (its
 :class:`~workbench.core.train.callbacks.checkpoints.CheckpointWriter`), so a run that
 is stopped, crashes or diverges keeps everything up to its last finished epoch.
+
+An epoch's files are written in the order that keeps every reader on epochs that exist,
+however the process dies between two of them: ``last.pt`` (what a resume goes on from),
+``best.pt``, then ``metrics.json``, then run.json (``epochs_done``), which commits the
+epoch. metrics.json never holds an epoch that ``last.pt`` lacks, and readers show the
+epochs run.json counts (:func:`workbench.core.runs.record.read_metrics`); a resumed run
+writes metrics.json and run.json again from its checkpoint before its first epoch.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.core.data.split_record import record_to_carry
-from workbench.core.data.usage import run_counts
+from workbench.core.data.usage import run_counts, trainer_split
 from workbench.core.errors import WorkbenchError
 from workbench.core.interrupts import aborting, uninterrupted
 from workbench.core.io import atomic_write_text, remove_stray_temporaries, runs_dir
@@ -197,14 +204,18 @@ class RunRecorder(Callback):
         self._lock = lock
         self._started = True
         trainer.run_dir = self.run_dir  # what the run's other callbacks know the folder by
-        self.batches = BatchLosses(read_batches(self.run_dir) if self.resumed else [])
-        self.norms = EpochNorms(read_norms(self.run_dir) if self.resumed else [])
+        # As written, not as run.json counts them: the checkpoint may be an epoch ahead.
+        self.batches = BatchLosses(read_batches(self.run_dir, kept=False) if self.resumed
+                                   else [])
+        self.norms = EpochNorms(read_norms(self.run_dir, kept=False) if self.resumed else [])
         for kept in (self.batches, self.norms):
             kept.keep_until(trainer.epochs_done)
         if self.resumed:  # a killed earlier process may have left half-written files
             for folder in (self.run_dir, self.run_dir / "checkpoints"):
                 remove_stray_temporaries(folder, _WRITTEN)
         self._guard(lambda: exp.save(self.run_dir / "experiment.json"))
+        if self.resumed:  # the checkpoint's epochs: none a kill left ahead of it or behind
+            self._write_metrics(trainer.history)
         info_now = read_run_info(self.run_dir) if self.resumed else {}
         if getattr(trainer, "doctor", None) is not None:  # said after the last checkpoint
             trainer.doctor.recover(info_now.get("findings"))  # (diverged): kept, not dropped
@@ -220,7 +231,9 @@ class RunRecorder(Callback):
                "features": info.get("features", ""),
                # What it trains on, as the Data tab counts it (core.data.usage): the
                # images for training and validation, the test part, and those left out.
-               "data": run_counts(getattr(trainer, "index", None), exp.data),
+               # A resumed run's are of the split it kept, not a fresh one of the folder.
+               "data": run_counts(getattr(trainer, "index", None), exp.data,
+                                  split=trainer_split(trainer)),
                "notes": info_now.get("notes", ""),
                # The training doctor's findings (a resumed run's earlier ones included).
                "findings": list(trainer.findings),
@@ -242,13 +255,14 @@ class RunRecorder(Callback):
         self.batches.end_epoch(epoch)
         self.norms.end_epoch(epoch)
         # Written whole: a second Ctrl-C waits for all four (core.interrupts), so last.pt,
-        # best.pt and run.json never tell different epochs.
+        # best.pt and run.json never tell different epochs. A kill (SIGKILL, a power cut)
+        # may land between two: the checkpoint first, run.json last (see the module doc).
         with uninterrupted(f"writing epoch {epoch}'s checkpoint"):
-            self._write_metrics(trainer.history)
             checkpoints = CheckpointWriter(self.run_dir / "checkpoints", self._guard)
             checkpoints.write_last(trainer)
             self._saved_epoch = epoch
             self._saved_best = checkpoints.write_best(trainer, epoch)
+            self._write_metrics(trainer.history)
             self._update(epochs_done=self._saved_epoch, best=self._saved_best,
                          duration_s=round(trainer.elapsed, 3))
 
@@ -323,7 +337,7 @@ class RunRecorder(Callback):
         # counts become those of the images the run did use.
         skipped = [p for p, _ in result.skipped or []]
         used = run_counts(getattr(trainer, "index", None), result.experiment.data,
-                          skipped) if skipped else None
+                          skipped, trainer_split(trainer)) if skipped else None
         try:
             # "bundle": which epoch's weights bundle.pt holds and what they scored (the
             # numbers the Runs table, Evaluate and Predict show of this run's model).

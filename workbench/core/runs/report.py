@@ -324,7 +324,9 @@ def build_report(run_dir: str | Path, data: str | None = None,
     if findings:
         parts.append("<h2>Training doctor</h2><ul>" + "".join(
             f'<li class="{_e(f.severity)}"><b>{_e(f.kind)}</b>, epoch {f.epoch}: '
-            f"{_e(f.message)} <i>Fix: {_e(f.fix)}</i></li>" for f in findings) + "</ul>")
+            f"{_e(f.message)} <i>Fix: {_e(f.fix)}</i>"
+            + (f" <b>Withdrawn: {_e(f.resolved)}.</b>" if f.resolved else "")  # no longer true
+            + "</li>" for f in findings) + "</ul>")
     parts += ["<h2>Environment</h2>", _environment(info), "</body></html>"]
     return "\n".join(parts)
 

@@ -10,7 +10,8 @@ A run folder holds::
                        "norms": [{"epoch", "names", "samples": [...]}, ...]}
                       (the batches' losses, coarsely, and the layer norms: core.runs.batches)
     bundle.pt         the trained model (absent when no epoch finished or the run diverged)
-    checkpoints/last.pt, checkpoints/best.pt   for resuming (see core.train.checkpoint)
+    checkpoints/last.pt, checkpoints/best.pt   for resuming (see core.train.checkpoint);
+                      last.pt is the model of a run that wrote no bundle (killed mid-run)
     .lock, .run.json.lock   empty lock files (see core.run_lock)
 
 ``run.json`` keys: ``format_version`` (1), ``name``, ``experiment_name``, ``created``,
@@ -382,6 +383,8 @@ class RunStore:
         # Whether a "running" run still is changes without its files changing (its process
         # died): asked now, never cached in the index.
         record.status = current_status(record.path, record.status)
+        if record.status == "running":
+            record.drop_checkpoint_model()
         return record
 
 

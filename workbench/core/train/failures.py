@@ -42,6 +42,35 @@ class TrainingOutOfMemory(WorkbenchError):
         return max(1, self.batch_size // 2)
 
 
+class UntrainableBatches(WorkbenchError):
+    """A run that would train no batch at all, refused before it starts: batches of one
+    image with BatchNorm (the trainer skips each, so the network would stay as it was
+    built). ``action`` is the fix, as a training doctor's finding gives it
+    (:func:`~workbench.core.train.doctor.findings.action`)."""
+
+    def __init__(self, message: str, action: dict[str, Any]):
+        super().__init__(message)
+        self.action = action
+
+
+def batch_of_one_error(batch_size: int, batchnorm: bool) -> UntrainableBatches | None:
+    """The refusal of a run whose every training batch holds one image (``batch_size`` 1)
+    while the network has BatchNorm (``batchnorm``), or None. A last batch of one (the
+    training images one more than a multiple of the batch size) is only skipped: the
+    others train."""
+    if not batchnorm or int(batch_size) != 1:
+        return None
+    from workbench.core.train.doctor.causes import BATCH_SIZE, MIN_BATCH
+    from workbench.core.train.doctor.findings import action
+
+    return UntrainableBatches(
+        f"the batch size is 1 and the network has BatchNorm, which cannot train on a batch "
+        f"of one image (it has no spread to measure): every training batch would be "
+        f"skipped and the network would stay untrained. Set the batch size to {BATCH_SIZE}, "
+        f"or at least {MIN_BATCH} (--set data.batch_size={BATCH_SIZE})",
+        action(f"Set the batch size to {BATCH_SIZE}", {"data.batch_size": BATCH_SIZE}))
+
+
 def failure_kind(error: BaseException) -> str:
     """``"diverged"``, ``"out_of_memory"`` or ``"failed"``: the outcome ``error`` (as
     :func:`translate` left it) ends a run with."""
@@ -98,7 +127,10 @@ def oom_error(trainer: Any) -> WorkbenchError:
 
 
 def diverged_error(value: float, epoch: int, batch: int, lr: Any,
-                   validation: bool = False) -> TrainingDiverged:
+                   validation: bool = False, explosion: Any = None) -> TrainingDiverged:
+    """A loss that is not finite; ``explosion`` (the trainer's
+    :class:`~workbench.core.train.callbacks.doctor.ExplodingLoss`) says when a resumed run's
+    checkpoint, not the rate, is to blame."""
     if batch and not math.isfinite(value):
         where = f"{value} at epoch {epoch}, batch {batch}"
     else:  # finite here: another process's loss was not (under torchrun)
@@ -106,9 +138,10 @@ def diverged_error(value: float, epoch: int, batch: int, lr: Any,
     what = "validation loss" if validation else "loss"
     # No rate and no way forward here: the training doctor's diverged finding gives both,
     # once it knows whether an epoch was kept and what the LR finder says.
+    why = explosion.damaged_checkpoint(epoch, lr) if explosion is not None else ""
     return TrainingDiverged(
-        f"training diverged: the {what} became {where}. The learning rate "
-        f"({lr:g}) is the usual cause: lower it", epoch, value)
+        f"training diverged: the {what} became {where}. "
+        f"{why or f'The learning rate ({lr:g}) is the usual cause: lower it'}", epoch, value)
 
 
 def worker_died(e: BaseException) -> bool:

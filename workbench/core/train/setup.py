@@ -24,6 +24,7 @@ from workbench.core.train.callbacks.doctor import (SAMPLES_PER_EPOCH, ExplodingL
 from workbench.core.train.callbacks.early_stopping import EarlyStopping
 from workbench.core.train.callbacks.norms import NormSampling
 from workbench.core.train.callbacks.pause import Pause
+from workbench.core.train.failures import batch_of_one_error
 from workbench.core.train.resume import SET_LR
 from workbench.core.data.usage import unvalidated_note
 from workbench.core.train.unreadable import left_out_note
@@ -88,6 +89,9 @@ class RunSetup:
         self.model = model.to(self.device)
         self._has_batchnorm = any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
                                   for m in model.modules())
+        refusal = batch_of_one_error(exp.data.batch_size, self._has_batchnorm)
+        if refusal is not None:  # no batch would train: say so now, not after every epoch
+            raise refusal
         # Frozen layers stay out of the optimizer; a fine-tuned backbone gets a scaled lr.
         self.optimizer = build_optimizer(exp.optimizer, parameter_groups(
             self.model, exp.model.layers, optimizer_lr(exp.optimizer)))
@@ -114,7 +118,7 @@ class RunSetup:
         # MixUp/CutMix: whole training batches, after collation (None when not listed).
         self.batch_transform = build_batch_transform(exp, num_classes=k)
         # A loss far above ln(k): diverged, not "best" (the doctor proposes the rate).
-        self.explosion = ExplodingLoss(k)
+        self.explosion = ExplodingLoss(k, batchnorm=self._has_batchnorm)
 
         self._gen = gen = torch.Generator().manual_seed(exp.training.seed)
         sampler = (balanced_sampler(train_labels, k, generator=gen)
@@ -266,7 +270,10 @@ class RunSetup:
         if done != self._cache_reported and (done >= total or
                                              done - self._cache_reported >= step):
             self._cache_reported = done
-            self.emit("on_cache_progress", done, total)
+            # Files found unreadable are counted neither as held nor as to come: full, the
+            # cache holds ``total`` images (60 of 62 files, 2 skipped), as the run says.
+            unreadable = cache.unreadable
+            self.emit("on_cache_progress", done - unreadable, total - unreadable)
 
     def _teardown(self) -> None:
         self._ddp = None

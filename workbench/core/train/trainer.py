@@ -343,7 +343,8 @@ class Trainer(RunSetup, Steps, Resumable):
                     if exploded:  # the loss is a number, but far from any sane one
                         raise TrainingDiverged(self.explosion.message(
                             value, epoch, i + 1, self._lr()), epoch, value)
-                    raise diverged_error(value, epoch, i + 1, self._lr())
+                    raise diverged_error(value, epoch, i + 1, self._lr(),
+                                         explosion=self.explosion)
                 if train:
                     self._accumulated += 1
                     last = i + 1 == num_batches
@@ -374,7 +375,8 @@ class Trainer(RunSetup, Steps, Resumable):
             reads.read, reads.unread = int(round(read)), int(round(unread))
             if bad:
                 batch, value = bad_validation or (0, math.nan)
-                raise diverged_error(value, epoch, batch, self._lr(), validation=True)
+                raise diverged_error(value, epoch, batch, self._lr(), validation=True,
+                                     explosion=self.explosion)
         if reads.read == 0:  # nothing to learn from or to measure: not a finished epoch
             raise no_readable_error("training" if train else "validation", epoch,
                                     str(self.index.root), reads, self.epochs_done)

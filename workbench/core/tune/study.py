@@ -28,6 +28,7 @@ from workbench.core.experiment import Experiment
 from workbench.core.train.allocator import release_free_memory
 from workbench.core.tune.sampling import grid_progress
 from workbench.core.tune.space import SearchSpace, apply_params
+from workbench.core.tune.stale import TrialFolder, fail_dead_trials
 from workbench.core.tune.storage import default_storage, load_study, open_study, redact
 
 __all__ = ["SearchSpace", "StudySummary", "apply_params", "best_params", "default_storage",
@@ -46,7 +47,8 @@ class StudySummary:
     trials
         One dict per trial, oldest first: ``number, state, value, params, duration_s,
         run_dir, error, failure`` (``state``: complete, pruned, fail, running, waiting;
-        ``failure``, for a failed trial: diverged, out_of_memory, failed or stopped).
+        ``failure``, for a failed trial: diverged, out_of_memory, failed, stopped, or
+        interrupted: its process died, :mod:`.stale`).
     ran
         The numbers of the trials this call of :func:`run_study` ran.
     note
@@ -113,7 +115,8 @@ def run_study(experiment: Experiment, space: SearchSpace | dict[str, Any],
               runs_parent: str | Path | None = None, callbacks: Iterable[Any] = (),
               stop_event: threading.Event | None = None,
               on_trial: Callable[[dict[str, Any]], None] | None = None,
-              quiet: bool = True) -> StudySummary:
+              quiet: bool = True,
+              on_trial_start: Callable[[int], None] | None = None) -> StudySummary:
     """Search ``space`` around ``experiment``: train ``trials`` trials (or until ``timeout``).
 
     Parameters
@@ -141,6 +144,8 @@ def run_study(experiment: Experiment, space: SearchSpace | dict[str, Any],
         failed, "stopped") and start no more.
     on_trial
         Called with :func:`trial_dict` after each of this process's trials.
+    on_trial_start
+        Called with a trial's number as this process starts it (before its run folder).
     quiet
         Lower Optuna's own logging to warnings (the caller reports the trials).
 
@@ -165,6 +170,7 @@ def run_study(experiment: Experiment, space: SearchSpace | dict[str, Any],
     study_name = study_name or exp.name
     storage_url = storage or default_storage(runs_parent)
     study = open_study(optuna, storage_url, study_name, space)
+    fail_dead_trials(study, runs_parent)  # a killed process's trial is not running (stale.py)
     index = _scan_once(exp) if "data.folder" not in space.params else None
     stop_event = stop_event if stop_event is not None else threading.Event()
     extra = list(callbacks)
@@ -174,6 +180,8 @@ def run_study(experiment: Experiment, space: SearchSpace | dict[str, Any],
 
     def objective(trial: Any) -> float:
         ran.append(trial.number)
+        if on_trial_start is not None:
+            on_trial_start(trial.number)
         try:
             return _run_trial(trial, exp, space, study_name, runs_parent, extra, stop_event,
                               index)
@@ -196,6 +204,7 @@ def run_study(experiment: Experiment, space: SearchSpace | dict[str, Any],
         with _quiet_expected_failures(failed):
             study.optimize(objective, n_trials=trials, timeout=timeout,
                            catch=(_TrialFailed,), callbacks=[after])
+    fail_dead_trials(study, runs_parent)  # one another process left meanwhile
     summary = summarize(study, storage_url, space.metric)
     summary.ran, summary.note = ran, note
     return summary
@@ -249,6 +258,7 @@ def _run_trial(trial: Any, exp: Experiment, space: SearchSpace, study_name: str,
     except SpecError as e:  # a combination the ranges allow but the Experiment does not
         _fail(trial, f"invalid combination: {e}")
     trial_exp.name = f"{study_name}-trial-{trial.number}"
+    trial.set_user_attr("run_dir", None)  # named once the run makes it (stale.TrialFolder)
     if space.epochs is not None:
         trial_exp.training.epochs = space.epochs
 
@@ -270,13 +280,14 @@ def _run_trial(trial: Any, exp: Experiment, space: SearchSpace, study_name: str,
     relay = threading.Thread(target=_relay, args=(stop_event, own_stop), daemon=True)
     relay.start()
     try:
-        outcome = run_training(trial_exp, None, [report], extra, runs_parent=runs_parent,
-                               stop_event=own_stop, index=index)
+        outcome = run_training(trial_exp, None, [report], [*extra, TrialFolder(trial)],
+                               runs_parent=runs_parent, stop_event=own_stop, index=index)
     finally:
         own_stop.set()  # ends the relay thread
         relay.join()
-    if outcome.run_dir is not None:
-        trial.set_user_attr("run_dir", str(outcome.run_dir))
+    # None when the run kept nothing (no epoch finished: its folder was removed).
+    trial.set_user_attr("run_dir", str(outcome.run_dir) if outcome.run_dir is not None
+                        else None)
     if outcome.failed:
         if not isinstance(outcome.error, WorkbenchError):
             raise outcome.error  # a bug of ours, not the trial's

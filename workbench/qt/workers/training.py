@@ -48,7 +48,9 @@ class TrainingWorker(Worker):
         self.runs_parent = runs_parent
         self.stop_event = self.state.cancel_event
         #: A failed run's details: ``{"message", "kind" ("diverged", "out_of_memory",
-        #: "failed"), "run_dir", "epochs_done", "batch_size", "suggested_batch_size"}``.
+        #: "failed"), "run_dir", "epochs_done", "batch_size", "suggested_batch_size",
+        #: "action"}``; ``action``: the fix of a run refused before it trained (a finding's
+        #: action, e.g. the batch size that BatchNorm trains at), else None.
         self.failure: dict[str, Any] = {}
         self.trainer: Any = None
         self._pause_requested = False
@@ -114,6 +116,7 @@ class TrainingWorker(Worker):
                 "run_dir": str(outcome.run_dir or "") if failed else "",
                 "epochs_done": outcome.epochs_done if failed else 0,
                 "batch_size": bs, "suggested_batch_size": max(1, bs // 2),
+                "action": plain(getattr(e, "action", None)),
                 "experiment": self.experiment.to_dict()}  # what the run trained
             raise
         finally:

@@ -10,6 +10,13 @@ losses against what predicting every class with equal probability costs, ``ln(cl
 (the cross-entropy of an untrained network): a healthy run stays around or below it, an
 exploded one is orders of magnitude above. Its verdict ends the run as diverged, exactly as
 a NaN loss does (exit 3 in the CLI, the finished epochs' checkpoint kept, no bundle).
+
+An epoch whose losses are above that line is never "the last good checkpoint": a network
+without BatchNorm does not keep it (its validation loss ends the run), and after a later
+divergence the doctor offers to train again from the start rather than go on from it
+(:meth:`ExplodingLoss.sane`). A resumed run that diverges at once, at a rate lower than the
+one its checkpoint was trained at, blames the checkpoint rather than a rate it has no
+evidence against (:meth:`ExplodingLoss.damaged_checkpoint`).
 """
 
 from __future__ import annotations
@@ -20,10 +27,11 @@ from typing import Any
 from workbench.core.train.callbacks.base import Callback
 from workbench.core.train.doctor.checks import (CHECKS, GRADIENT_SAMPLES,
                                                 NEVER_PREDICTED_EPOCHS, RunView, diverged_fix,
-                                                lower_lr)
+                                                lower_lr, proposed_lr)
 from workbench.core.train.doctor.causes import label_cause, model_causes, skipped_cause
 from workbench.core.train.doctor.findings import RunFinding
 from workbench.core.train.doctor.probes import DeadUnitProbe, relative_change
+from workbench.core.train.doctor.resolved import withdraw
 from workbench.core.train.doctor.segments import learning_settings
 
 #: How many times ln(classes) counts as exploded. A healthy run's batch losses stay within a
@@ -38,6 +46,12 @@ SUSTAINED_BATCHES = 3
 #: set can give a sane network a huge loss in eval mode (measured: resnet18 from random
 #: weights on 24 images, validation 593-630 at epoch 1 with training 1.7), while wrecked
 #: weights show in both (Adam lr 10 on cnn-bn: validation 1.2e6, training 31.6, 29x).
+#: Only a network with BatchNorm has that excuse: without running statistics the network
+#: computes the same function in eval mode, so a validation loss above the line is the
+#: epoch's last weights wrecked, whatever the epoch's mean training loss (measured: SGD lr 5
+#: on seed-cnn, two batches an epoch, training 1.90, validation 1.27e7; a resume from that
+#: epoch diverged at once at lr 0.018, then at 0.0018, while a fresh start at 0.018 reached
+#: 100%).
 VALIDATION_TRAIN_FACTOR = 10.0
 
 
@@ -50,12 +64,18 @@ class ExplodingLoss:
         The classes the network predicts (the scale of a sane loss is ``ln(num_classes)``).
     """
 
-    def __init__(self, num_classes: int):
+    def __init__(self, num_classes: int, batchnorm: bool = True):
         self.limit = EXPLODED_FACTOR * math.log(max(2, int(num_classes)))
+        #: The network has BatchNorm, whose running statistics can make a sane network's
+        #: validation loss huge (see :data:`VALIDATION_TRAIN_FACTOR`).
+        self.batchnorm = bool(batchnorm)
         self._run = 0  # consecutive training batches above the limit
         #: What in the network itself makes it diverge (the training doctor's known cause,
         #: :meth:`~workbench.core.train.doctor.view.RunView.cause`), or "": then the rate.
         self.cause = ""
+        #: A resumed run: ``(the checkpoint's epoch, the highest rate its epochs trained
+        #: at)``, set by the training doctor as the run starts; None for a fresh run.
+        self.resumed: tuple[int, float] | None = None
 
     def batch(self, loss: float) -> bool:
         """One training batch's loss; True when the run has exploded."""
@@ -71,7 +91,41 @@ class ExplodingLoss:
         """An epoch's validation loss, with its training loss: True when the weights are
         wrecked though the training loss stayed under the line."""
         guess = self.limit / EXPLODED_FACTOR
-        return val_loss > self.limit and train_loss > VALIDATION_TRAIN_FACTOR * guess
+        return val_loss > self.limit and (train_loss > VALIDATION_TRAIN_FACTOR * guess
+                                          or not self.batchnorm)
+
+    def sane(self, metrics: dict[str, Any] | None) -> bool:
+        """Whether an epoch (its history entry) is a sound place to go on from: its losses,
+        those measured, are under the line (a BatchNorm network's validation loss may have
+        been let through: see :meth:`validation`)."""
+        values = [(metrics or {}).get(k) for k in ("train_loss", "val_loss")]
+        return all(v <= self.limit for v in values if isinstance(v, (int, float)))
+
+    def damaged_checkpoint(self, epoch: int, lr: Any) -> str:
+        """Why a divergence in ``epoch`` at the rate ``lr`` is the checkpoint's doing, not
+        the rate's, or "": a resumed run that diverged in its first epoch at a rate lower
+        than the checkpoint's epochs trained at (those weights are likely damaged already;
+        a lower rate again would fail the same way). At the same rate the run is as one
+        never interrupted, whose divergence the rate is blamed for."""
+        if self.resumed is None or self.cause or not isinstance(lr, (int, float)):
+            return ""
+        done, trained_at = self.resumed
+        if epoch != done + 1 or lr >= trained_at * (1 - 1e-6):
+            return ""
+        return (f"The run went on from the checkpoint of epoch {done} and diverged in its "
+                f"first epoch, at a learning rate ({_rate(lr)}) lower than the "
+                f"{_rate(trained_at)} that trained those weights: the checkpoint's weights "
+                f"themselves are likely damaged, so a lower rate from it would fail too")
+
+    def why(self, epoch: int, lr: Any) -> str:
+        """The cause of a divergence in ``epoch`` at ``lr``, for a person: the network's own
+        (:attr:`cause`), a damaged checkpoint (:meth:`damaged_checkpoint`), else the rate.
+        No rate to use and no way forward: the diverged finding gives both (see
+        TrainingDoctor.on_fit_end), so a run says one rate, the LR finder's once it ran."""
+        if self.cause:
+            return f"The network itself is the cause: {self.cause}"
+        return (self.damaged_checkpoint(epoch, lr) or
+                f"The learning rate ({_rate(lr)}) is far too large: lower it")
 
     def message(self, value: float, epoch: int, batch: int, lr: float,
                 validation: bool = False) -> str:
@@ -81,13 +135,9 @@ class ExplodingLoss:
         what = "loss"
         if validation:
             what, where = "validation loss", f"epoch {epoch}"
-        # No rate and no way forward here: the diverged finding gives both (see
-        # TrainingDoctor.on_fit_end), so a run says one rate, the LR finder's once it ran.
-        why = (f"The network itself is the cause: {self.cause}" if self.cause else
-               f"The learning rate ({_rate(lr)}) is far too large: lower it")
         return (f"training diverged: the {what} exploded to {value:.3g} at {where}, over "
                 f"{EXPLODED_FACTOR:g} times the {self.limit / EXPLODED_FACTOR:.2f} of "
-                f"guessing every class equally. {why}")
+                f"guessing every class equally. {self.why(epoch, lr)}")
 
 
 def _rate(lr: Any) -> str:
@@ -200,6 +250,10 @@ class TrainingDoctor(Callback):
         explosion = getattr(trainer, "explosion", None)
         if explosion is not None:  # a divergence then names the network, not the rate
             explosion.cause = cause.why if cause is not None else ""
+            rates = [m["lr"] for m in trainer.history if isinstance(m.get("lr"), (int, float))]
+            # Resumed: a divergence at once, at a rate its epochs trained at, blames it.
+            explosion.resumed = ((int(trainer.epochs_done), max(rates)) if
+                                 trainer.epochs_done and ckpt is not None and rates else None)
         self.probe = DeadUnitProbe(model)
         self._weights = trainer._finished_state
 
@@ -245,10 +299,13 @@ class TrainingDoctor(Callback):
         v.predicted, v.grads = self.predicted, self.grads
         v.first_loss = (sum(self.first_losses) / len(self.first_losses)
                         if self.first_losses else None)
+        for said in withdraw(v, self.findings[self._segment:]):  # no longer true: told again
+            trainer.emit("on_finding", dict(said))
         fired = self.fired
         for check in CHECKS:
             if check.__name__ in fired:
                 continue
+            v.messages = [str(f.get("message", "")) for f in self.findings[self._segment:]]
             finding = check(v)
             if finding is not None:
                 self.report(trainer, finding)
@@ -264,13 +321,31 @@ class TrainingDoctor(Callback):
                 and not any(f.get("kind") == "diverged" and f.get("epoch") == done + 1
                             for f in self.findings[self._segment:]):
             cause = self.view.cause()
+            message = str(result.error)
             if cause is not None:  # the network's doing: a lower rate would not help
                 fix, act = f"{cause.fix}, then train again", cause.action
             else:
-                fix, act = diverged_fix(lower_lr(self.view), done, trainer.run_dir)
+                fix, act, message = self._way_forward(trainer, done, message)
                 fix += ", or find one with the LR finder (workbench lr-find)"
-            self.report(trainer, RunFinding("diverged", done + 1, "error", str(result.error),
-                                            fix, act))
+            self.report(trainer, RunFinding("diverged", done + 1, "error", message, fix, act))
+
+    def _way_forward(self, trainer: Any, done: int,
+                     message: str) -> tuple[str, dict[str, Any], str]:
+        """The diverged finding's fix, action and message, the cause being a rate: go on
+        from the last checkpoint at a lower rate when it is a sound one, else train again
+        from the start (at the rate the run used when the checkpoint is the one to blame,
+        :meth:`ExplodingLoss.damaged_checkpoint`: nothing says that rate is too large)."""
+        v, explosion = self.view, getattr(trainer, "explosion", None)
+        last = trainer.history[-1] if done and trainer.history else None
+        if explosion is not None and explosion.damaged_checkpoint(done + 1, trainer._lr()):
+            return (*diverged_fix(v.lr, 0, source="the rate this run used"), message)
+        if last is not None and explosion is not None and not explosion.sane(last):
+            loss = last.get("val_loss")
+            message = (f"{message.rstrip('.')}. Epoch {done}, the last one kept, is no sound "
+                       f"place to go on from either: its validation loss was {loss:.3g}, over "
+                       f"{EXPLODED_FACTOR:g} times the loss of guessing")
+            done = 0
+        return (*diverged_fix(lower_lr(v), done, trainer.run_dir, _rate_source(v)), message)
 
     def recover(self, recorded: Any) -> list[dict[str, Any]]:
         """Take back the findings of ``recorded`` (run.json's list) that the checkpoint
@@ -292,6 +367,15 @@ class TrainingDoctor(Callback):
         d = finding.to_dict()
         self.findings.append(d)  # trainer.findings too: the same list
         trainer.emit("on_finding", dict(d))
+
+
+def _rate_source(v: RunView) -> str:
+    """Where the doctor's own rate comes from, for a person: the optimizer's usual rate (the
+    one the advice before the run proposed too) or a tenth of the rate that diverged."""
+    lr = lower_lr(v)
+    if lr == proposed_lr(v.lr):
+        return f"a tenth of the {_rate(v.lr)} that diverged"
+    return f"{v.optimizer}'s usual rate" if v.default_lr > 0 and lr == v.default_lr else ""
 
 
 def _key(finding: dict[str, Any]) -> tuple[Any, Any, Any]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from workbench.core.data.usage import describe_counts, run_counts
+from workbench.core.data.usage import describe_counts, run_counts, trainer_split
 from workbench.core.train.callbacks.base import Callback
 
 
@@ -71,7 +71,8 @@ class ConsoleProgress(Callback):
         self._print_findings()
         skipped = [p for p, _ in getattr(result, "skipped", None) or []]
         counts = (run_counts(getattr(trainer, "index", None), trainer.experiment.data,
-                             skipped) if skipped and result.history else None)
+                             skipped, trainer_split(trainer))
+                  if skipped and result.history else None)
         if counts:  # the header's counts were of files listed, not decoded: say the truth
             n = len(skipped)
             print(f"{n} unreadable image{'s were' if n != 1 else ' was'} skipped: the run "

@@ -7,12 +7,15 @@ only waste a run.
   (:func:`~workbench.core.model.doctor.diagnose`) that stop a network from learning (a
   constant initialisation, an activation on the class scores, a Softmax before
   cross-entropy, two weighted layers with nothing between them, BatchNorm on batches of
-  one), each with the model doctor's fix carried as a fix button's action where a setting
-  does it, else as a button that opens the Model tab, where the model doctor's own one-click
-  fix is;
+  one), each with the model doctor's fix: as ``--set`` options for the command line, and as
+  the fix button's action where a setting does it (the init, the batch size, the layers:
+  ``model.layers`` without the layer removed), else as a button that opens the Model tab, where
+  the model doctor's own one-click fix is. A Softmax or a bounded activation on the class
+  scores also gives the lowest loss the network can reach (:attr:`Cause.floor`);
 - :func:`label_cause`: an augmentation that may change the label (the Augment tab's hint,
   :func:`~workbench.core.data.augment.hints.label_hints`): a mirrored left arrow is a right
-  one, so the network is taught contradictions;
+  one, so the network is taught contradictions; its fix is the hint's (the list without the
+  flip: ``augment.transforms``), on the command line and as the fix button's action;
 - :func:`skipped_cause`: every training batch of an epoch skipped (the trainer skips a
   training batch of one image when the network has BatchNorm), so no weight moved.
 
@@ -23,9 +26,11 @@ TrainingDoctor`).
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from workbench.core.overrides import set_option, set_options
 from workbench.core.train.doctor.findings import action
 
 _log = logging.getLogger(__name__)
@@ -65,18 +70,62 @@ class Cause:
     fix: str
     action: dict[str, Any] | None = field(default=None)
     stops: bool = True  # it stops learning outright (see _EFFECTS)
+    #: The lowest cross-entropy the network can reach, when the class scores are squeezed
+    #: into a range (a Softmax or a bounded activation on them: :func:`least_loss`); None.
+    floor: float | None = None
 
 
-def _fix_of(code: str, layer: int | None, label: str) -> tuple[str, dict[str, Any] | None]:
-    """The model doctor's fix ``label`` as a fix text and a fix button's action."""
-    if code == "constant-init" and layer is None:
+#: The range a bounded output squeezes the class scores into (its width), by layer type:
+#: a Softmax's probabilities and a Sigmoid's lie in 0..1, a Tanh's in -1..1.
+_SCORE_RANGE = {"Softmax": 1.0, "Sigmoid": 1.0, "Hardsigmoid": 1.0, "Tanh": 2.0,
+                "Softsign": 2.0, "Hardtanh": 2.0, "ReLU6": 6.0}
+
+
+def least_loss(width: float, num_classes: int) -> float:
+    """The least cross-entropy of ``num_classes`` scores that lie within a range
+    ``width`` wide: the right class at the top, every other at the bottom."""
+    return math.log1p((max(2, int(num_classes)) - 1) * math.exp(-width))
+
+
+def _floor(experiment: Any, f: Any, num_classes: int) -> float | None:
+    """The loss floor the model-doctor finding ``f`` sets (None: none, or not known)."""
+    from workbench.core.model.findings import CROSS_ENTROPY_LOSSES
+
+    if f.code not in ("softmax-before-cross-entropy", "activation-after-output") or \
+            f.layer is None or str(experiment.loss.type) not in CROSS_ENTROPY_LOSSES:
+        return None
+    layer = experiment.model.layers[f.layer]
+    width = _SCORE_RANGE.get(str(layer.type))
+    if width is None:
+        return None
+    if layer.type == "Hardtanh":
+        p = dict(layer.params or {})
+        width = float(p.get("max_val", 1.0)) - float(p.get("min_val", -1.0))
+    return least_loss(width, num_classes)
+
+
+def _fix_of(experiment: Any, f: Any) -> tuple[str, dict[str, Any] | None]:
+    """The model doctor's fix of finding ``f`` as a fix text (with its ``--set`` options)
+    and a fix button's action."""
+    from workbench.core.model.doctor import fix_settings
+
+    if f.code == "constant-init" and f.layer is None:
         return ("use the default initialisation, PyTorch's (--set init.type=default)",
                 action("Use the default initialisation", {"init.type": "default"}))
-    if code == "batchnorm-batch-one":
+    if f.code == "batchnorm-batch-one":
         return _batch_fix()
+    label = f.fix.label if f.fix else ""
     text = label[:1].lower() + label[1:]
-    return (f"{text} (the Model doctor on the Model tab does it in one click)",
-            action("Open the Model tab", open_="model"))
+    # On a copy with every default filled: the fix's own changes, not the defaults'.
+    filled = type(experiment).from_dict(experiment.to_dict())
+    sets = fix_settings(filled, f.fix) if f.fix else {}
+    if not sets:
+        return (f"{text} (the Model doctor on the Model tab does it in one click)",
+                action("Open the Model tab", open_="model"))
+    options = set_options(sets)  # shell-quoted, as the Model doctor's own warnings
+    if all(k.startswith("model.layers") for k in sets):  # e.g. the list without a layer
+        return f"{text} ({options})", action(label, sets)
+    return f"{text} ({options})", action("Open the Model tab", open_="model")
 
 
 def _batch_fix() -> tuple[str, dict[str, Any]]:
@@ -99,6 +148,16 @@ def model_causes(experiment: Any, num_classes: int) -> list[Cause]:
     except Exception:  # never stand between the learner and the run
         _log.exception("the model doctor failed on the run's experiment")
         return []
+    try:
+        return _causes(experiment, found, num_classes)
+    except Exception:  # noqa: BLE001  (a fix text must not stop a run either)
+        _log.exception("the model doctor's fixes failed on the run's experiment")
+        return []
+
+
+def _causes(experiment: Any, found: list[Any], num_classes: int) -> list[Cause]:
+    from workbench.core.model import doctor_checks as M
+
     causes = []
     for f in found:
         if f.code not in _EFFECTS or f.severity != "warning":
@@ -106,9 +165,12 @@ def model_causes(experiment: Any, num_classes: int) -> list[Cause]:
         effect, stops = _EFFECTS[f.code]
         if f.code == "constant-init" and M.starts_from_zero(f):
             effect += ", and from zeros the layers before the last get no gradient at all"
-        fix, act = _fix_of(f.code, f.layer, f.fix.label if f.fix else "")
+        floor = _floor(experiment, f, num_classes)
+        if f.code == "activation-after-output" and floor is not None:  # a Sigmoid: bounded
+            effect = "so it squeezes them into a narrow range: the network is never confident"
+        fix, act = _fix_of(experiment, f)
         title = f.title[:1].lower() + f.title[1:]  # it follows a colon
-        causes.append(Cause(f.code, f"{title}, {effect}", fix, act, stops))
+        causes.append(Cause(f.code, f"{title}, {effect}", fix, act, stops, floor))
     return sorted(causes, key=lambda c: not c.stops)
 
 
@@ -121,18 +183,38 @@ def label_cause(experiment: Any, classes: list[str]) -> Cause | None:
 
         hints = label_hints(list(classes), list(experiment.augment.transforms),
                             folder=str(experiment.data.folder or ""))
+        if not hints:
+            return None
+        h = hints[0]
+        text = h.text.rstrip(".")
+        fix = _augment_fix(experiment, hints)
     except Exception:  # noqa: BLE001  (never stand between the learner and the run)
         _log.exception("the augmentation hints failed on the run's experiment")
         return None
-    if not hints:
-        return None
-    h = hints[0]
-    text = h.text.rstrip(".")
-    label = h.fix.label if h.fix is not None else "Open the Augment tab"
-    fix = (f"{label[:1].lower() + label[1:]} on the Augment tab (the augmentation teaches the "
-           f"network that one class is the other)")
+    if fix is None:  # a hint without a one-click fix: the Augment tab says what to do
+        return Cause("label-changing-augmentation", text,
+                     "change the augmentation on the Augment tab (it teaches the network "
+                     "that one class is the other)",
+                     action("Open the Augment tab", open_="augment"), stops=False)
+    label, transforms = fix
     return Cause("label-changing-augmentation", text,
-                 fix, action("Open the Augment tab", open_="augment"), stops=False)
+                 f"{label[:1].lower() + label[1:]}: the augmentation teaches the network "
+                 f"that one class is the other "
+                 f"({set_option('augment.transforms', transforms)})",
+                 action(label, {"augment.transforms": transforms}), stops=False)
+
+
+def _augment_fix(experiment: Any, hints: list[Any]) -> tuple[str, list[dict]] | None:
+    """The first hint's one-click fix, as the Augment tab offers it (every flip removed
+    by one "Remove the flips": :func:`~workbench.core.data.augment.at_start.offered_fix`):
+    its label and the transform list it leaves, as the experiment file writes it; None
+    when the hint has none."""
+    from workbench.core.data.augment.at_start import fixed_transforms, offered_fix
+
+    if hints[0].fix is None:
+        return None
+    fix = offered_fix(hints)
+    return fix.label, fixed_transforms(experiment.augment.transforms, [fix])
 
 
 def skipped_cause(epoch: int) -> Cause:

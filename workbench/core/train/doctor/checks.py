@@ -8,7 +8,9 @@ again while the run's settings stay the same
 (:class:`~workbench.core.train.callbacks.doctor.TrainingDoctor`). The checks look at the end
 of the history, so they need no state of their own and a resumed run is checked as an
 uninterrupted one would be; one continued with other settings is judged on the epochs since
-the change only (:attr:`~.view.RunView.since`).
+the change only (:attr:`~.view.RunView.since`). A cause in the network itself is named once,
+by the first finding it explains (:meth:`~.view.RunView.said`): a zero init that silences
+the ReLUs at epoch 1 is not said again when it leaves the run at chance at epoch 3.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from workbench.core.train.doctor.causes import grad_layer, layer_name, squashing
 # The checks on the classes, and the view, are read from here too (CHECKS, the callback).
 from workbench.core.train.doctor.classes import (NEVER_PREDICTED_EPOCHS,  # noqa: F401
                                                  class_imbalance, class_never_predicted,
-                                                 ignored_classes)
+                                                 ignored_classes, imbalance_cause)
 from workbench.core.train.doctor.findings import RunFinding, action
 # The rate fixes live in .fixes; diverged_fix, lower_lr and proposed_lr are read from here.
 from workbench.core.train.doctor.fixes import (_lr_fix, bounded, diverged_fix,  # noqa: F401
@@ -54,6 +56,8 @@ OVERFIT_STALL = 2
 OVERFIT_FIT = 0.1
 OVERFIT_LOSS_RATIO = 4.0
 OVERFIT_LOSS_GAP = 0.1
+#: A validation loss within this share of its best is said to stay there, not to rise.
+OVERFIT_FLAT = 0.05
 #: Epochs before underfitting is judged, and the window whose losses must be flat.
 UNDERFIT_EPOCHS = 5
 UNDERFIT_WINDOW = 3
@@ -62,6 +66,16 @@ UNDERFIT_FLAT = 0.03
 #: High: both losses at least this share of ln(classes), the loss of guessing (half of it
 #: is still about 1 in 3 wrong on 10 classes).
 UNDERFIT_HIGH = 0.5
+#: A network that gets this share of the images right fits them, whatever its loss: a high,
+#: flat loss then has another cause (a Softmax on the class scores floors it: loss_floor).
+UNDERFIT_FITTED = 0.9
+#: A loss floor (a Softmax or a bounded activation on the class scores, which the model
+#: doctor finds): the training loss within this share above the lowest it can reach
+#: (:attr:`~.causes.Cause.floor`: 0.551 for 3 classes after a Softmax) and down by less
+#: than UNDERFIT_FLAT in its last epoch. Floors under FLOOR_MIN do not matter (ReLU6 on 3
+#: classes: 0.005).
+FLOOR_NEAR = 0.1
+FLOOR_MIN = 0.05
 #: A learning rate too small to move the loss: after this many epochs the training loss is
 #: within LR_LOW_DROP of the first batches' and the weights moved less than LR_LOW_CHANGE
 #: (relative) in the last epoch. A healthy run moves its weights by 1-30% an epoch.
@@ -109,8 +123,12 @@ def not_learning(v: RunView) -> RunFinding | None:
         fix, act = "unfreeze the backbone (mode fine_tune) or add trainable layers after it", \
             action("Open the Model tab", open_="model")
     elif (cause := v.cause(stops=False)) is not None:
+        if v.said(cause):
+            return None  # a finding said it already, with its fix
         why, fix, act = f"The network itself is the cause: {cause.why}", cause.fix, cause.action
     elif (change := v.label_change) is not None:  # before the rate: no rate learns that
+        if v.said(change):
+            return None
         why = f"The likely cause is the augmentation: {change.why}"
         fix, act = change.fix, change.action
     elif any(silent / n >= DEAD_LAYER_SHARE for silent, n in v.dead.values() if n):
@@ -140,6 +158,8 @@ def not_learning(v: RunView) -> RunFinding | None:
         why = (f"The learning rate ({fmt(v.lr)}) is far above the optimizer's usual "
                f"{fmt(v.default_lr)}: the steps overshoot")
         fix, act = _lr_fix(lower_lr(v))
+    elif (unequal := imbalance_cause(v)) is not None:  # what it answers: the big class
+        why, fix, act = unequal
     else:
         why = ("The usual causes: labels that do not match the images (open a few of each "
                "class), a learning rate far too large or too small (the LR finder tells), or "
@@ -183,10 +203,13 @@ def overfitting(v: RunView) -> RunFinding | None:
     elif widening:
         what = (f"the training accuracy is {pct(tacc[-1])} but the validation accuracy "
                 f"{pct(vacc[-1])}, and the gap is growing")
-    else:
-        what = (f"the training loss is down to {train[-1]:.3f} but the validation loss is "
-                f"{val[-1]:.3f}, {val[-1] / max(train[-1], 1e-12):.0f} times as much, and "
-                f"the gap is growing")
+    else:  # a ratio to a loss near 0 means nothing: the values, and since when
+        now = (f"it stays near {val[-1]:.3f}" if val[-1] <= val[best] * (1 + OVERFIT_FLAT)
+               else f"it has risen from {val[best]:.3f} to {val[-1]:.3f}")
+        accs = (f"; the training accuracy is {pct(tacc[-1])}, the validation accuracy "
+                f"{pct(vacc[-1])}" if tacc and vacc else "")
+        what = (f"the training loss is down to {_loss(train[-1])}, but the validation loss "
+                f"has not improved since epoch {best_epoch}: {now}{accs}")
     remedies = []
     if not v.augmented:
         remedies.append("add random augmentation")
@@ -219,6 +242,9 @@ def underfitting(v: RunView) -> RunFinding | None:
         return None
     if v.at_chance():
         return None  # not_learning's
+    right = [a[-1] for a in (v.series("train_acc"), v.series("val_acc")) if a]
+    if right and max(right) >= UNDERFIT_FITTED:
+        return None  # it fits the images: a high loss is a floor's (loss_floor), not this
     window = train[-UNDERFIT_WINDOW - 1:]
     flat = window[0] - window[-1] < UNDERFIT_FLAT * window[0]
     high = window[-1] >= UNDERFIT_HIGH * v.guess_loss and \
@@ -229,10 +255,35 @@ def underfitting(v: RunView) -> RunFinding | None:
                f"{UNDERFIT_WINDOW} epochs, over half of what guessing costs "
                f"({v.guess_loss:.3f}), and the validation loss too: the network does not fit "
                f"even the training images.")
+    if (cause := v.cause(stops=False)) is not None:  # the network's doing, not its size
+        if v.said(cause):
+            return None
+        return RunFinding("underfitting", v.epoch, "warning",
+                          f"{message} The network itself is the cause: {cause.why}.",
+                          cause.fix, cause.action)
     fix, act = _lr_fix(bounded(v, v.lr * 3), continue_=True)
     return RunFinding("underfitting", v.epoch, "warning", message,
                       f"a larger network (more channels or layers), or {fix}, or more "
                       f"epochs", act)
+
+
+def loss_floor(v: RunView) -> RunFinding | None:
+    cause = next((c for c in v.causes if c.floor is not None and c.floor >= FLOOR_MIN), None)
+    losses = v.series("train_loss")
+    if cause is None or cause.floor is None or v.said(cause) or len(losses) < 2:
+        return None
+    before, last = losses[-2], losses[-1]
+    if before - last >= UNDERFIT_FLAT * before or last > cause.floor * (1 + FLOOR_NEAR):
+        return None
+    acc = v.series("train_acc")
+    right = (f", though the network gets {pct(acc[-1])} of the training images right"
+             if acc and acc[-1] >= UNDERFIT_FITTED else "")
+    message = (f"The training loss has stopped at {last:.3f}{right}: it cannot go lower. "
+               f"The network itself is the cause: {cause.why}. With the class scores so "
+               f"bounded, the loss of {len(v.classes)} classes cannot fall below "
+               f"{cause.floor:.3f}, however well the network learns: a larger network, a "
+               f"higher rate or more epochs cannot change that.")
+    return RunFinding("loss_floor", v.epoch, "warning", message, cause.fix, cause.action)
 
 
 def lr_too_low(v: RunView) -> RunFinding | None:
@@ -269,15 +320,18 @@ def dead_units(v: RunView) -> RunFinding | None:
         return None
     which = f"all {n}" if s == n else f"{s} of the {n}"
     message = (f"{pct(silent / max(1, total))} of the network's ReLU units never fire on a "
-               f"batch of training images ({which} units of {layer_name(name)}): a dead ReLU "
-               f"outputs 0 for every input, so it passes no gradient and never recovers.")
+               f"batch of training images ({which} units of {layer_name(name)}): a silent ReLU "
+               f"outputs 0 for every input, so it passes no gradient")
     cause = v.cause()
     if cause is not None:  # the network's own doing: a lower rate would not help
+        if v.said(cause):
+            return None
         return RunFinding("dead_units", v.epoch, "warning",
-                          f"{message} The network itself is the cause: {cause.why}.",
+                          f"{message}. The network itself is the cause: {cause.why}. Its fix "
+                          f"brings the units to life: training alone cannot.",
                           cause.fix, cause.action)
-    message += (f" A step far too large (the learning rate, {fmt(v.lr)}) or a bad "
-                f"initialisation does this.")
+    message += (f" and, dead, never recovers. A step far too large (the learning rate, "
+                f"{fmt(v.lr)}) or a bad initialisation does this.")
     fix, act = _lr_fix(lower_lr(v))
     return RunFinding("dead_units", v.epoch, "warning", message,
                       f"{fix}; or use LeakyReLU, or He (kaiming) initialisation", act)
@@ -311,6 +365,8 @@ def vanishing_gradients(v: RunView) -> RunFinding | None:
                f"learn.")
     cause = v.cause()
     if cause is not None:  # the network's doing: say so, with its fix
+        if v.said(cause):
+            return None
         return RunFinding("vanishing_gradients", v.epoch, "warning",
                           f"{message} The network itself is the cause: {cause.why}.",
                           cause.fix, cause.action)
@@ -334,6 +390,8 @@ def exploding_gradients(v: RunView) -> RunFinding | None:
                f"a healthy network's 0.1-50: each step throws the weights about.")
     cause = v.cause()
     if cause is not None:  # the network's doing (a constant initialisation): not the rate
+        if v.said(cause):
+            return None
         return RunFinding("exploding_gradients", v.epoch, "warning",
                           f"{message} The network itself is the cause: {cause.why}.",
                           cause.fix, cause.action)
@@ -346,4 +404,9 @@ def exploding_gradients(v: RunView) -> RunFinding | None:
 #: ends a diverged run itself, and the callback reports it).
 CHECKS: tuple[Callable[[RunView], RunFinding | None], ...] = (
     not_learning, exploding_gradients, vanishing_gradients, dead_units, lr_too_low,
-    class_imbalance, class_never_predicted, overfitting, underfitting)
+    class_imbalance, class_never_predicted, overfitting, underfitting, loss_floor)
+
+
+def _loss(x: float) -> str:
+    """A loss for a person: ``"0.012"``, or ``"under 0.001"`` (not ``"0.000"``)."""
+    return f"{x:.3f}" if x >= 0.001 else "under 0.001"

@@ -1,8 +1,10 @@
 """The training doctor's checks on the classes a network predicts (part of :mod:`.checks`):
-a class it never predicts (``class_never_predicted``), and small classes of a strongly
-imbalanced training set that it ignores, reaching the accuracy of always answering the big
-class (``class_imbalance``: with 100/5/5 training images, 1 validation image of each small
-class is too few for the first, and always answering the big class scores 91%).
+a class it never predicts (``class_never_predicted``: one with enough validation images, or
+many small ones together), and small classes of a strongly imbalanced training set that it
+ignores, reaching the accuracy of always answering the big class (``class_imbalance``: with
+100/5/5 training images, 1 validation image of each small class is too few for the first,
+and always answering the big class scores 91%). :func:`imbalance_cause` is what
+``not_learning`` says of a run at chance on such a set.
 """
 
 from __future__ import annotations
@@ -17,6 +19,11 @@ NEVER_PREDICTED_EPOCHS = 3
 NEVER_PREDICTED_FROM = 5
 #: Validation images the class needs: missing two of two is often chance.
 NEVER_PREDICTED_IMAGES = 5
+#: Or many classes never predicted together, however few images each has (90 classes of
+#: 1-8 validation images, 48 of them never predicted): at least this many classes, this
+#: share of those with validation images, and twice NEVER_PREDICTED_IMAGES images in all.
+NEVER_PREDICTED_MANY = 3
+NEVER_PREDICTED_SHARE = 0.1
 #: A strongly imbalanced training set: a class with this many times fewer training images
 #: than the largest (100 against 5 is 20 times). At 4 to 1, always answering the big class
 #: already scores 80% on two classes: a minimum a small network settles in.
@@ -68,6 +75,38 @@ def ignored_classes(v: RunView, epochs: int = IMBALANCE_EPOCHS
     if min(acc) < ceiling - CHANCE_MARGIN:
         return None  # nor does it answer the big classes right: not the imbalance alone
     return ignored, ceiling
+
+
+def imbalance_cause(v: RunView) -> tuple[str, str, dict] | None:
+    """Why a run at chance answers the big class, when its training set is strongly
+    imbalanced (a class with :data:`IMBALANCE_RATIO` times fewer images than the largest)
+    and the run does not even the classes out: a sentence, the fix and its action (a
+    class-weighted loss, the Data tab's class balance); None otherwise."""
+    counts = v.train_counts
+    if not counts or v.balanced or len(counts) != len(v.classes):
+        return None
+    big = max(range(len(counts)), key=counts.__getitem__)
+    small = [i for i, n in enumerate(counts) if 0 < n and n * IMBALANCE_RATIO <= counts[big]]
+    if not small:
+        return None
+    lo, hi = min(counts[i] for i in small), max(counts[i] for i in small)
+    if len(small) == 1:
+        few = f"{v.classes[small[0]]!r} only {lo}"
+    else:
+        few = f"{len(small)} of the {len(counts)} classes " + \
+            (f"{lo} each" if lo == hi else f"{lo} to {hi} each")
+    why = (f"The training set is strongly imbalanced ({v.classes[big]!r} has {counts[big]} "
+           f"training images, {few}): always answering {v.classes[big]!r} scores "
+           f"{pct(v.chance)}, and a network settles there first")
+    losses = v.series("train_loss")
+    start = v.start_loss if v.start_loss is not None else (losses[0] if losses else None)
+    if start and losses and losses[-1] < 0.9 * start:
+        why += (f". Its training loss still falls ({start:.2f} to {losses[-1]:.2f}), so it "
+                f"may yet learn the others: evening the classes out gets it there sooner")
+    fix = ("even the classes out: a class-weighted loss (--set data.balance=weighted_loss), "
+           "or balanced batches with the weighted sampler (--set "
+           "data.balance=weighted_sampler); more images of the small classes help most")
+    return why, fix, action(WEIGHTED_LOSS, {"data.balance": "weighted_loss"})
 
 
 def class_imbalance(v: RunView) -> RunFinding | None:
@@ -131,17 +170,41 @@ def class_never_predicted(v: RunView) -> RunFinding | None:
         return None  # at chance it answers one class: not_learning's
     if class_imbalance(v) is not None:
         return None  # the small classes of an imbalanced set: class_imbalance says so
-    never = [i for i, n in enumerate(v.val_counts)
-             if n >= NEVER_PREDICTED_IMAGES and all(p[i] == 0 for p in recent)]
+    val = v.val_counts
+    never = [i for i, n in enumerate(val) if n > 0 and all(p[i] == 0 for p in recent)]
+    judged = sum(1 for n in val if n > 0)
+    many = (len(never) >= max(NEVER_PREDICTED_MANY, NEVER_PREDICTED_SHARE * judged)
+            and sum(val[i] for i in never) >= 2 * NEVER_PREDICTED_IMAGES)
+    if not many:  # each class on its own: only one with images enough to tell
+        never = [i for i in never if val[i] >= NEVER_PREDICTED_IMAGES]
     if not never:
         return None
-    names = ", ".join(repr(v.classes[i]) for i in never[:5]) + \
-        (f" and {len(never) - 5} more" if len(never) > 5 else "")
-    message = (f"The network never predicts {names} on the validation images "
-               f"({sum(v.val_counts[i] for i in never)} of them), in the last "
-               f"{NEVER_PREDICTED_EPOCHS} epochs: every one is called something else. A class "
-               f"with few training images, or one that looks like another, does this.")
+    images = sum(val[i] for i in never)
+    plural = len(never) > 1
+    if many:
+        what = (f"{len(never)} of the {len(v.classes)} classes were never predicted on the "
+                f"validation images in the last {NEVER_PREDICTED_EPOCHS} epochs "
+                f"({_names(v, never)}; {images} images): every one was called something else.")
+    else:
+        what = (f"The network never predicts {_names(v, never)} on the validation images "
+                f"({images} of them), in the last {NEVER_PREDICTED_EPOCHS} epochs: every one "
+                f"is called something else.")
+    counts = v.train_counts
+    if counts and len(counts) == len(val):
+        lo, hi = min(counts[i] for i in never), max(counts[i] for i in never)
+        has = f"{lo}" if lo == hi else f"{lo} to {hi}"
+        what += (f" {'They have' if plural else 'It has'} {has} training image"
+                 f"{'s' * (hi != 1)}{' each' * plural}, the largest class {max(counts)}.")
+    message = (f"{what} A class with few training images, or one that looks like another, "
+               f"does this.")
+    them = "them" if plural else "it"
+    if v.balanced:  # evened out already: more images are what is left
+        return RunFinding("class_never_predicted", v.epoch, "warning",
+                          f"{message} It does so even with "
+                          f"{BALANCED.get(v.balanced, v.balanced)}.",
+                          f"add images of {them}, or weight {them} more in the loss's class "
+                          f"weights (loss.params.class_weights)")
     return RunFinding("class_never_predicted", v.epoch, "warning", message,
                       "use a class-weighted loss (--set data.balance=weighted_loss), or add "
-                      "images of it",
+                      f"images of {them}",
                       action(WEIGHTED_LOSS, {"data.balance": "weighted_loss"}))

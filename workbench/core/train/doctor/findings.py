@@ -6,7 +6,8 @@ for a person (with the command-line flag where there is one); ``action`` is the 
 for a program, applied by the app's fix button: ``{"label": button text, "set": {dotted
 experiment path: value}, "continue": whether to continue the run with it, "open": a tab or
 tool to open ("augment", "model", "lr_finder") or ""}``, or None when it is a judgement
-call.
+call. ``resolved`` is "" while the finding holds, and says why it no longer does once the
+run has shown otherwise (:mod:`.resolved`: a run at chance that learns after all).
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 #: Every kind of finding, in the order a person should read them.
-KINDS = ("diverged", "not_learning", "exploding_gradients", "vanishing_gradients",
-         "dead_units", "lr_too_low", "class_imbalance", "class_never_predicted",
-         "overfitting", "underfitting")
+KINDS = ("diverged", "not_learning", "loss_floor", "exploding_gradients",
+         "vanishing_gradients", "dead_units", "lr_too_low", "class_imbalance",
+         "class_never_predicted", "overfitting", "underfitting")
 SEVERITIES = ("error", "warning", "info")
 
 
@@ -32,6 +33,7 @@ class RunFinding:
     message: str
     fix: str = ""
     action: dict[str, Any] | None = field(default=None)
+    resolved: str = ""  # why it no longer holds ("" while it does): withdrawn
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -46,11 +48,14 @@ class RunFinding:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "RunFinding":
         return cls(str(d["kind"]), int(d.get("epoch") or 0), str(d.get("severity", "info")),
-                   str(d.get("message", "")), str(d.get("fix", "")), d.get("action"))
+                   str(d.get("message", "")), str(d.get("fix", "")), d.get("action"),
+                   str(d.get("resolved") or ""))
 
     def line(self) -> str:
         """One line for the console: ``doctor: <kind> at epoch N (severity): message``."""
         where = f" at epoch {self.epoch}" if self.epoch else ""
+        if self.resolved:  # said before: only that it no longer holds
+            return f"doctor: {self.kind}{where} withdrawn: {self.resolved}"
         end = "" if not self.fix or self.message.endswith((".", "!", "?")) else "."
         fix = f" Fix: {self.fix}" if self.fix else ""
         return f"doctor: {self.kind}{where} ({self.severity}): {self.message}{end}{fix}"

@@ -31,7 +31,16 @@ def bounded(v: Any, lr: float) -> float:
 
 
 def lower_lr(v: Any) -> float:
-    """:func:`proposed_lr` for the run ``v``, within its optimizer's bounds."""
+    """:func:`proposed_lr` for the run ``v``, within its optimizer's bounds; for a rate the
+    advice before the run calls very high (:func:`~workbench.core.train.optim_advice.
+    optimizer_advice`), the rate that advice proposed, so the app says one rate before the
+    run and after it."""
+    from workbench.core.registry import Component
+    from workbench.core.train.optim_advice import optimizer_advice
+
+    advice = optimizer_advice(Component(str(getattr(v, "optimizer", "") or ""), {"lr": v.lr}))
+    if advice is not None and advice.param == "lr" and advice.value > advice.suggested:
+        return advice.suggested
     return bounded(v, proposed_lr(v.lr, v.default_lr))
 
 
@@ -48,8 +57,8 @@ def diverged_fix(lr: float, epochs_done: int, run_dir: Any = None,
                  source: str = "") -> tuple[str, dict[str, Any]]:
     """The way forward after a run diverged, at the rate ``lr`` (``source``: where the
     rate comes from, for a person): from its last good checkpoint when an epoch was kept
-    (``epochs_done``; ``run_dir``: the run folder, to name the command), else from the
-    start. Returns the fix and its action."""
+    (``epochs_done``; ``run_dir``: the run folder, to name the command), else (0: none, or
+    none sound) training again from the start. Returns the fix and its action."""
     lr = float(f"{lr:.2g}")  # a rate a person would type
     why = f", {source}" if source else ""
     if epochs_done:
@@ -57,7 +66,8 @@ def diverged_fix(lr: float, epochs_done: int, run_dir: Any = None,
         return (f"continue from the last good checkpoint (epoch {epochs_done}) at a learning "
                 f"rate of {fmt(lr)}{why} ({how})",
                 action(f"Continue with lr {fmt(lr)}", {"optimizer.params.lr": lr}, True))
-    return (f"start again at a learning rate of {fmt(lr)}{why} (--lr {fmt(lr)})",
+    return (f"train again from the start at a learning rate of {fmt(lr)}{why} "
+            f"(--lr {fmt(lr)})",
             action(f"Train with lr {fmt(lr)}", {"optimizer.params.lr": lr}))
 
 

@@ -104,9 +104,11 @@ def lr_after_divergence(experiment: Experiment, findings: list[dict[str, Any]],
     for f in findings:
         if f.get("kind") == "diverged":
             # The same way forward as the doctor's first proposal: from the last good
-            # checkpoint when the epoch before the one that diverged was kept.
+            # checkpoint when it offered to continue (the epoch before the one that diverged
+            # was kept, and is sound), else from the start.
+            goes_on = bool((f.get("action") or {}).get("continue"))
             f["fix"], f["action"] = diverged_fix(
-                lr, max(0, int(f.get("epoch") or 1) - 1), run_dir,
+                lr, max(0, int(f.get("epoch") or 1) - 1) if goes_on else 0, run_dir,
                 "the LR finder's rate for this network and data")
     if run_dir is not None and (Path(run_dir) / "run.json").is_file():
         from workbench.core.runs.store import update_run_info

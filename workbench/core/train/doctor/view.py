@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from workbench.core.data import pitfalls
 from workbench.core.train.doctor.causes import Cause
 
 #: Epochs before a run at chance level is called not learning: the first epoch or two of a
@@ -23,8 +24,9 @@ NOT_LEARNING_EPOCHS = 3
 #: chance: below it on 10 classes is 1 image in 20 more than guessing.
 CHANCE_MARGIN = 0.05
 #: Fewer validation images than this make a judgement on validation accuracy shaky: one
-#: image moves it by more than 5 points, so the findings say so.
-SMALL_VAL = 20
+#: image moves it by more than 5 points, so the findings say so (the rule the data
+#: warnings before a run use too: :mod:`workbench.core.data.pitfalls`).
+SMALL_VAL = pitfalls.SMALL_VAL
 
 
 @dataclass
@@ -67,12 +69,22 @@ class RunView:
     label_change: Cause | None = None
     #: The last epoch trained before the run's settings last changed (0: they never did).
     since: int = 0
+    #: The messages of the findings said at the current settings: a cause is named once
+    #: (:meth:`said`), by the first finding it explains.
+    messages: list[str] = field(default_factory=list)
 
     def cause(self, stops: bool = True) -> Cause | None:
         """The first known cause that stops learning outright (``stops`` False: any)."""
         if self.skipped is not None:
             return self.skipped
         return next((c for c in self.causes if c.stops or not stops), None)
+
+    def said(self, cause: Cause | None) -> bool:
+        """Whether a finding at the current settings has named ``cause`` already: one cause,
+        one finding (a zero init silences the ReLUs at epoch 1, then leaves the run at
+        chance and the first layers without gradient: the first finding says it, with its
+        fix; the others would only repeat it)."""
+        return cause is not None and any(cause.why in m for m in self.messages)
 
     @property
     def epoch(self) -> int:
@@ -134,11 +146,11 @@ class RunView:
         """A sentence on how little a small validation split says, or "" (see
         :data:`SMALL_VAL`)."""
         n = self.val_images
-        if not 0 < n < SMALL_VAL:
+        if not pitfalls.is_small_validation(n):
             return ""
-        return (f" With only {n} validation image{'s' * (n != 1)}, one image moves accuracy "
-                f"by {100 / n:.0f} points: more validation images (a larger validation share) "
-                f"would make this judgement firmer.")
+        return (f" With only {n} validation image{'s' * (n != 1)}, "
+                f"{pitfalls.one_image_moves(n)}: more validation images (a larger validation "
+                f"share) would make this judgement firmer.")
 
     def accuracy(self) -> tuple[list[float], bool]:
         """Validation accuracies (training ones without validation), and which it is."""

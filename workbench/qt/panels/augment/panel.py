@@ -147,7 +147,7 @@ class AugmentPanel(TransformEdits, QWidget):
 
         self.preview = AugmentPreview(self.current)
         self.preview.preview_updated.connect(self.preview_updated)
-        splitter = QSplitter()
+        splitter = QSplitter(objectName="augment.steps_preview")
         splitter.addWidget(left)
         splitter.addWidget(self.preview)
         splitter.setStretchFactor(0, 2)

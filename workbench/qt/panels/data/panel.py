@@ -148,7 +148,7 @@ class DataPanel(QWidget):
         self.chart = ClassBarChart()
         chart_box = QGroupBox("Images per class")
         QVBoxLayout(chart_box).addWidget(self.chart)
-        left = QSplitter(Qt.Orientation.Vertical)
+        left = QSplitter(Qt.Orientation.Vertical, objectName="data.classes_chart")
         left.addWidget(classes_box)
         left.addWidget(chart_box)
         left.setStretchFactor(0, 1)  # four rows of the table show at the default window
@@ -169,7 +169,7 @@ class DataPanel(QWidget):
         self.unreadable_box = self.details.unreadable_box
         self.reveal_button = self.details.reveal_button
         self.summary_label = self.details.summary_label
-        middle = QSplitter(Qt.Orientation.Vertical)
+        middle = QSplitter(Qt.Orientation.Vertical, objectName="data.images_details")
         middle.addWidget(thumbs_box)
         middle.addWidget(self.details)
         middle.setStretchFactor(0, 3)
@@ -189,7 +189,7 @@ class DataPanel(QWidget):
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setMinimumWidth(300)
 
-        split = QSplitter(Qt.Orientation.Horizontal)
+        split = QSplitter(Qt.Orientation.Horizontal, objectName="data.columns")
         for widget, stretch in ((left, 2), (middle, 4), (scroll, 2)):
             split.addWidget(widget)
             split.setStretchFactor(split.count() - 1, stretch)

@@ -44,7 +44,9 @@ def ready_text(index: Any, data: Any = None) -> tuple[str, str]:
     counts, unreadable files, what the scan did or suspects (a wrapper followed, an
     archive unpacked, class folders named like dataset parts), and, given the experiment's
     ``data``, the classes its split holds no image of out for validation (a class of one
-    image), as ``train`` and ``check`` say."""
+    image), as ``train`` and ``check`` say, and what ``train`` warns about the data: the
+    folder is a dataset's test or validation part, the validation split is tiny
+    (:func:`workbench.core.data.pitfalls.data_warnings`)."""
     total = sum(index.counts().values())
     text = f"Ready: {counted(index.num_classes, 'class')}, {counted(total, 'image')}."
     if index.unreadable:
@@ -54,9 +56,13 @@ def ready_text(index: Any, data: Any = None) -> tuple[str, str]:
     notes = list(getattr(index, "notes", []) or [])
     warnings = list(getattr(index, "warnings", []) or [])
     if data is not None:
+        from workbench.core.data.pitfalls import data_warnings
         from workbench.core.data.usage import validation_note
 
         notes += [n for n in [validation_note(index, data)] if n]
+        # The test (or validation) part opened as the dataset; a handful of validation
+        # images: what ``workbench train`` warns too.
+        warnings += data_warnings(index, data)
     text += "".join(f" Note: {n}." for n in notes)
     text += "".join(f" Warning: {w}." for w in warnings)
     return text, "warning" if index.unreadable or warnings else "ok"

@@ -83,6 +83,11 @@ class ModelChooser(QWidget):
         """Every bundle offered, in the combo box's order."""
         return [self.combo.itemData(i) for i in range(self.combo.count())]
 
+    @property
+    def user_chose(self) -> bool:
+        """Whether the model chosen is the user's choice, not the chooser's own."""
+        return not self._auto and bool(self.bundle_path())
+
     def bundle_classes(self) -> list[str] | None:
         """The chosen model's classes (None when unknown or none is chosen)."""
         i = self.combo.currentIndex()

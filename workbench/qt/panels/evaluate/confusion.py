@@ -111,7 +111,7 @@ class ConfusionView(QWidget):
         cell_box.setContentsMargins(0, 0, 0, 0)
         cell_box.addWidget(self.cell_label)
         cell_box.addWidget(self.cell_images, 1)
-        self.right = QSplitter(Qt.Orientation.Vertical)
+        self.right = QSplitter(Qt.Orientation.Vertical, objectName="evaluate.confusion")
         self.right.setChildrenCollapsible(False)
         self.right.addWidget(top)
         self.right.addWidget(bottom)

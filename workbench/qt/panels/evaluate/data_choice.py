@@ -57,6 +57,11 @@ class DataChoice(QComboBox):
     def key(self) -> str:
         return self.currentData() or VAL
 
+    @property
+    def chosen_by_user(self) -> bool:
+        """Whether the choice is the user's (else the default for the model's dataset)."""
+        return self._chosen_by_user
+
     def choose(self, key: str) -> None:
         """Choose ``key`` (the user's choice from now on)."""
         self._chosen_by_user = True

@@ -106,6 +106,11 @@ class PredictPanel(UrlDropTarget, QWidget):
         self._auto = False
         self._use_bundle(path)
 
+    @property
+    def model_chosen(self) -> bool:
+        """Whether the model in use is the user's choice, not the panel's own."""
+        return not self._auto and bool(self.bundle_path)
+
     def restore_bundle(self, path: str) -> None:
         """Use the last session's model unless the user has chosen one since."""
         if self._auto or not self.bundle_path:

@@ -80,6 +80,11 @@ def bundle_choice_text(path: str) -> str:
     p = Path(path)
     if p.name == "bundle.pt" and is_run_folder(p.parent):
         return model_choice_text(read_record(p.parent))
+    run = p.parent.parent
+    if p.name == "last.pt" and p.parent.name == "checkpoints" and is_run_folder(run):
+        r = read_record(run)  # a run that wrote no bundle: its checkpoint is its model
+        if r.checkpoint_model:
+            return f"{model_choice_text(r)} · checkpoint"
     where = f"{p.name} ({p.parent.name})" if p.parent.name else p.name
     try:
         stamp = datetime.fromtimestamp(os.path.getmtime(p)).isoformat(timespec="seconds")
@@ -93,6 +98,15 @@ def model_description(r: RunRecord) -> str:
     and the best epoch when that is another one."""
     best = (f"Best validation accuracy: {r.best_val_acc * 100:.1f}%"
             if r.best_val_acc is not None else "")
+    if r.checkpoint_model and r.model_epoch is not None:
+        acc = (f": validation accuracy {r.model_val_acc * 100:.1f}%"
+               if r.model_val_acc is not None else "")
+        text = (f"No bundle.pt (the run was cut off before writing one): Predict and Evaluate "
+                f"open its checkpoint, {r.model_file}, which holds epoch {r.model_epoch}'s "
+                f"weights{acc}. Continue in Train to go on from it and save a bundle.")
+        if best and (r.model_val_acc is None or abs(r.best_val_acc - r.model_val_acc) > 1e-12):
+            text += f" {best} (another epoch)."
+        return text
     if not r.has_bundle:
         return "No saved model (bundle.pt)." + (f" {best}." if best else "")
     if r.model_epoch is None:

@@ -56,11 +56,12 @@ class RunsPanel(QWidget):
         Curves to overlay for the selected runs: ``[{"name": str, "history": [epoch
         metrics dicts]}]`` (at most :data:`MAX_OVERLAYS`; ``[]`` clears them).
     open_bundle_requested(path)
-        "Open in Predict" on a run with a bundle: the bundle file's path.
+        "Open in Predict" on a run with a model: its bundle's path (its last checkpoint's
+        when it wrote no bundle).
     continue_requested(run_dir)
         "Continue in Train" on a run with a checkpoint: the run's folder.
     evaluate_requested(path)
-        "Open in Evaluate" on a run with a bundle: the bundle file's path.
+        "Open in Evaluate" on a run with a model: as ``open_bundle_requested``.
     refreshed(count)
         The table shows the runs folder as it is now: ``count`` runs.
     runs_deleted(run_dirs)
@@ -283,15 +284,18 @@ class RunsPanel(QWidget):
         self.sharing.update(one)
         self.delete_button.setEnabled(bool(records))
         self.export_button.setEnabled(bool(records))
-        self.predict_button.setEnabled(one and records[0].has_bundle)
-        self.predict_button.setToolTip(
-            "Classify images with this run's model" if self.predict_button.isEnabled() else
-            "Select one run that saved a model (a bundle)")
-        self.evaluate_button.setEnabled(self.predict_button.isEnabled())
+        # A run that wrote no bundle (killed mid-run) offers its last checkpoint.
+        model = records[0] if one and records[0].model_file else None
+        which = (f" (its checkpoint of epoch {model.model_epoch}: it saved no bundle)"
+                 if model is not None and model.checkpoint_model else "")
+        none = "Select one run that saved a model (a bundle or a checkpoint)"
+        self.predict_button.setEnabled(model is not None)
+        self.predict_button.setToolTip(f"Classify images with this run's model{which}"
+                                       if model is not None else none)
+        self.evaluate_button.setEnabled(model is not None)
         self.evaluate_button.setToolTip(
-            "Measure this run's model: per-class metrics, confusion matrix, worst mistakes"
-            if self.evaluate_button.isEnabled() else
-            "Select one run that saved a model (a bundle)")
+            f"Measure this run's model{which}: per-class metrics, confusion matrix, worst "
+            f"mistakes" if model is not None else none)
         resumable = one and _has_checkpoint(records[0].path)
         self.continue_button.setEnabled(resumable)
         self.continue_button.setToolTip(
@@ -384,9 +388,9 @@ class RunsPanel(QWidget):
     def open_selected_bundle(self) -> None:
         """Ask (``open_bundle_requested``) to classify images with the selected run's model."""
         records = self.selected_records()
-        if len(records) != 1 or not records[0].has_bundle:
+        if len(records) != 1 or not records[0].model_file:
             return
-        bundle = records[0].bundle_path
+        bundle = records[0].model_path
         if not os.path.isfile(bundle):
             show_error(self, "No model in this run",
                        f"{bundle} no longer exists; press Refresh to update the list.")
@@ -397,8 +401,8 @@ class RunsPanel(QWidget):
     def evaluate_selected_bundle(self) -> None:
         """Ask (``evaluate_requested``) to evaluate the selected run's model."""
         records = self.selected_records()
-        if len(records) == 1 and records[0].has_bundle and os.path.isfile(records[0].bundle_path):
-            self.evaluate_requested.emit(records[0].bundle_path)
+        if len(records) == 1 and records[0].model_file and os.path.isfile(records[0].model_path):
+            self.evaluate_requested.emit(records[0].model_path)
 
     @Slot()
     def continue_selected(self) -> None:

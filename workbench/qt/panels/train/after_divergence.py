@@ -150,3 +150,14 @@ def _not_proposed(text: str) -> str:
         return (f"The learning-rate finder stopped: it would take about {slow[1]} s here, "
                 f"more than the minute it is given: {slow[2]}.")
     return f"No learning rate proposed: {text}."
+
+
+def goes_on(run_dir: str) -> bool:
+    """Whether the training doctor's way forward after the run in ``run_dir`` diverged goes
+    on from its checkpoint (run.json's ``diverged`` finding): not when its rate fix trains
+    again from the start (the checkpoint's weights are wrecked, or they are what failed)."""
+    from workbench.qt.panels.train.findings import run_findings
+
+    act = next((f["action"] or {} for f in reversed(run_findings(run_dir))
+                if f["kind"] == "diverged"), {})
+    return bool(act.get("continue")) or "optimizer.params.lr" not in (act.get("set") or {})

@@ -8,17 +8,27 @@ hand edit of its experiment.json applied; the user picks "finish the planned epo
 more", and may type a new learning rate. A fix made on the Model or Augment tab since the
 run (the Train tab's Doctor shows it as fixed there) is said too: continuing goes on with the
 run's own network and weights, so only a new run trains it.
+
+So is everything else continuing will not use, before the user accepts: the settings the
+tabs hold now that differ from the run's (the plan's notes, :mod:`workbench.core.runs.
+unused`), and what changed in the dataset since the checkpoint (images added, removed,
+moved: :func:`~workbench.core.runs.plan.dataset_change`, worked out off the GUI thread, as
+it may list the folder; the line says "Checking…" meanwhile).
 """
 
 from __future__ import annotations
+
+import os
+from typing import Any
 
 from PySide6.QtWidgets import (QButtonGroup, QDialog, QDialogButtonBox, QFormLayout,
                                QHBoxLayout, QLabel, QRadioButton, QSpinBox, QVBoxLayout,
                                QWidget)
 
-from workbench.core.runs.plan import FINISH, MORE, ContinuePlan
+from workbench.core.runs.plan import FINISH, MORE, ContinuePlan, dataset_change
 
 from workbench.qt.common import LogSpinBox
+from workbench.qt.workers import TaskRunner
 
 
 def _plural(n: int) -> str:
@@ -28,7 +38,8 @@ def _plural(n: int) -> str:
 class ContinueDialog(QDialog):
     """Edits a :class:`ContinuePlan`; :meth:`plan` is the user's choice once accepted."""
 
-    def __init__(self, plan: ContinuePlan, parent: QWidget | None = None, warning: str = ""):
+    def __init__(self, plan: ContinuePlan, parent: QWidget | None = None, warning: str = "",
+                 index: Any = None):
         super().__init__(parent)
         self._plan = plan
         self.setWindowTitle(f"Continue {plan.name}")
@@ -45,6 +56,11 @@ class ContinueDialog(QDialog):
         self.notes_label = QLabel("\n".join(line for line in lines if line))
         self.notes_label.setWordWrap(True)
         self.notes_label.setVisible(bool(self.notes_label.text()))
+        #: What changed in the dataset since the checkpoint; hidden when nothing did.
+        self.dataset_label = QLabel(f"Checking the dataset for changes since epoch "
+                                    f"{plan.done}…")
+        self.dataset_label.setWordWrap(True)
+        self._check_dataset(plan, index)
         #: A fix continuing cannot apply (see :func:`ask_continue`); hidden when none.
         self.warning_label = QLabel(warning)
         self.warning_label.setWordWrap(True)
@@ -93,6 +109,7 @@ class ContinueDialog(QDialog):
         layout.addWidget(heading)
         layout.addWidget(settings)
         layout.addWidget(self.notes_label)
+        layout.addWidget(self.dataset_label)
         layout.addWidget(self.warning_label)
         layout.addWidget(self.finish_radio)
         layout.addLayout(more_row)
@@ -105,6 +122,26 @@ class ContinueDialog(QDialog):
         self.more_spin.valueChanged.connect(lambda _v: self.more_radio.setChecked(True))
         self._update()
         self.setMinimumWidth(460)
+
+    def _check_dataset(self, plan: ContinuePlan, index: Any) -> None:
+        """Work out :func:`dataset_change` off the GUI thread (``index``: the Data tab's
+        scan of the folder the run continues on, else None: the job scans it)."""
+        self._dataset_job = TaskRunner(self)
+        self._dataset_job.finished.connect(lambda _job, note: self._show_dataset(note))
+        self._dataset_job.errored.connect(lambda _job, _message: self._show_dataset(""))
+        self._dataset_job.submit(lambda state: dataset_change(plan, index))
+
+    def _show_dataset(self, note: str) -> None:
+        note = note.strip()
+        if note and not note.endswith("."):
+            note += "."
+        self.dataset_label.setText(f"Note: {note[:1].upper()}{note[1:]}" if note else "")
+        self.dataset_label.setVisible(bool(note))
+        self.adjustSize()
+
+    def done(self, result: int) -> None:  # noqa: D401  (Qt override: accept, reject, Esc)
+        self._dataset_job.cancel_all()
+        super().done(result)
 
     def plan(self) -> ContinuePlan:
         """The plan as the dialog shows it now."""
@@ -140,8 +177,19 @@ def ask_continue(parent: QWidget, plan: ContinuePlan) -> ContinuePlan | None:
     ``findings.continue_note``)."""
     findings = getattr(parent, "findings", None)
     note = getattr(findings, "continue_note", None)
-    dialog = ContinueDialog(plan, parent, note(plan.run_dir) if callable(note) else "")
+    dialog = ContinueDialog(plan, parent, note(plan.run_dir) if callable(note) else "",
+                            _scan_of(getattr(parent, "index", None), plan))
     try:
         return dialog.plan() if dialog.exec() == QDialog.DialogCode.Accepted else None
     finally:
         dialog.deleteLater()
+
+
+def _scan_of(index: Any, plan: ContinuePlan) -> Any:
+    """``index`` (the Data tab's scan) when it is of the folder ``plan`` continues on, as
+    the run would use it; else None."""
+    folder = plan.data_folder or (plan.base.data.folder if plan.base is not None else "")
+    if index is None or not folder:
+        return None
+    same = os.path.abspath(str(index.root)) == os.path.abspath(folder)
+    return index if same else None

@@ -21,7 +21,8 @@ from PySide6.QtWidgets import QMessageBox
 from workbench.core.errors import WorkbenchError
 from workbench.qt.common import show_error
 from workbench.qt.panels.train.keys import START_TIP
-from workbench.qt.panels.train.run_end import show_run_end
+from workbench.qt.panels.train.after_divergence import goes_on
+from workbench.qt.panels.train.run_end import offer_fix, show_run_end
 
 
 class RunControl:
@@ -39,10 +40,11 @@ class RunControl:
         self._show_problems()
 
     def set_data_problem(self, index) -> None:
-        """Disable Start while the dataset cannot be trained on (one class, no readable
-        image...), saying why: the run used to start and fail at once."""
-        problem = ""
-        if index is not None:
+        """Disable Start while the dataset cannot be trained on (its folder missing, one
+        class, no readable image...), saying why: the run used to start and fail at once
+        ("Training failed"). ``index``: the Data tab's scan (None: none yet)."""
+        problem = missing_folder_problem(self.experiment.data.folder)
+        if index is not None and not problem:
             try:
                 index.check_trainable()
             except WorkbenchError as e:
@@ -50,6 +52,21 @@ class RunControl:
         if problem != self._data_problem:
             self._data_problem = problem
             self._show_problems()
+
+    def check_settings(self) -> None:
+        """Check again what the experiment's settings alone decide: its dataset folder is
+        there (moved since the last session, or since the last check?) and its transforms
+        can be built."""
+        self.set_data_problem(self.index if self.index is not None and
+                              _same_folder(self.index.root, self.experiment.data.folder)
+                              else None)
+        self.check_augmentation()
+
+    def dataset_missing(self) -> bool:
+        """Whether the experiment's dataset folder is gone (checked now): then Start is
+        disabled and the line says so, as for the other problems."""
+        self.check_settings()
+        return bool(missing_folder_problem(self.experiment.data.folder))
 
     def check_augmentation(self) -> None:
         """Disable Start while the Augment tab's transforms cannot be built, naming the step
@@ -132,22 +149,31 @@ class RunControl:
 
     def _show_last_run_line(self, run_dir: str) -> None:
         """``Last run: NAME (stopped), 3 of 8 planned epochs. Continue… trains it further
-        from its last checkpoint.`` under the plots."""
-        from workbench.core.runs.record import read_history
+        from its last checkpoint.`` under the plots; for a run that wrote no bundle (killed
+        mid-run), which model it has: its last checkpoint, opened from the Runs tab."""
+        from workbench.core.runs.record import read_history, read_record
         from workbench.core.runs.store import current_status, read_run_info
 
         info = read_run_info(run_dir)
         name = str(info.get("name") or Path(run_dir).name)
         status = current_status(run_dir, str(info.get("status") or "unknown"))
-        status = status.replace("_", " ")
         done = info.get("epochs_done")
         done = done if isinstance(done, int) else len(read_history(run_dir))
         planned = info.get("epochs_planned")
         of = f" of {planned} planned" if planned else ""
-        more = (" Continue… trains it further from its last checkpoint." if
+        model = ""
+        if status != "running" and not (Path(run_dir) / "bundle.pt").is_file():
+            record = read_record(run_dir)
+            model = (f" It saved no bundle: its model is its checkpoint of epoch "
+                     f"{record.model_epoch} (Runs tab: Open in Predict or Evaluate)."
+                     if record.checkpoint_model else "")
+        more = (" Continue… trains it further from its last checkpoint" +
+                (" and saves a bundle." if model else ".") if
                 (Path(run_dir) / "checkpoints" / "last.pt").is_file() else "")
-        self.run_label.show_message(f"Last run: {name} ({status}), {done}{of} epochs."
-                                    f"{more}")
+        if more and status == "diverged" and not goes_on(run_dir):
+            more = " Its last checkpoint is no sound place to go on from (the Doctor tab)."
+        self.run_label.show_message(f"Last run: {name} ({status.replace('_', ' ')}), "
+                                    f"{done}{of} epochs.{model}{more}")
 
     def _keep_run(self, run_dir: str) -> None:
         """A run ended in ``run_dir``: it is the last run (what Continue… and the next
@@ -196,7 +222,8 @@ class RunControl:
 
         settings = dict(settings or {})
         try:
-            plan = continue_plan(run_dir, *self._open_dataset())
+            plan = continue_plan(run_dir, *self._open_dataset(), current=self.experiment,
+                                 applied=settings)  # the tabs' edits it will not use
         except WorkbenchError as e:  # no checkpoint, a dataset gone, say: nothing trains
             self._report_cannot_continue(str(e))
             return False
@@ -284,6 +311,10 @@ class RunControl:
         self._keep_run(failure.get("run_dir", ""))
         self._end_run()
         kind, done = failure.get("kind"), int(failure.get("epochs_done") or 0)
+        fix = failure.get("action")
+        if kind == "failed" and isinstance(fix, dict) and fix.get("set"):
+            offer_fix(self, message, fix)  # before a batch trained: nothing ran to report
+            return
         if kind not in ("diverged", "out_of_memory"):  # the epochs shown were finished
             done = int(self.plots.point_counts().get("epochs", 0))
         show_run_end(self, kind if kind in ("diverged", "out_of_memory") else "failed", done)
@@ -306,11 +337,19 @@ class RunControl:
                 (Path(self.last_run_dir) / "checkpoints" / "last.pt").is_file():
             self._show_last_run_line(self.last_run_dir)  # still there to continue
         if kind == "diverged":
-            message = _full_stop(message) + (
-                f"{kept} Continue… goes on from that checkpoint at a lower learning rate (it "
-                f"offers the Doctor tab's); or set one in the optimizer form and press Start "
-                f"training to begin again." if kept else
-                " The Doctor tab says how to start again.")  # the rate, or the network's fix
+            if kept and not goes_on(self.last_run_dir):  # its weights are wrecked too
+                kept = (f" The {done} finished epoch{'' if done == 1 else 's'} "
+                        f"{'is' if done == 1 else 'are'} kept in {self.last_run_dir}, but "
+                        f"the checkpoint is no sound place to go on from:")
+                message = _full_stop(message) + (
+                    f"{kept} set the Doctor tab's rate (its button) and press Start training "
+                    f"to train again from the start.")
+            else:
+                message = _full_stop(message) + (
+                    f"{kept} Continue… goes on from that checkpoint at a lower learning "
+                    f"rate (it offers the Doctor tab's); or set one in the optimizer form and "
+                    f"press Start training to begin again." if kept else
+                    " The Doctor tab says how to start again.")  # the rate, or the network's
             # Said once, here: the Doctor tab explains it, a box over the plots would not.
             self.last_error = message
             self.status.show_message(message[:1].upper() + message[1:], "error")
@@ -326,6 +365,21 @@ class RunControl:
     def _ask(self, title: str, text: str) -> bool:
         answer = QMessageBox.question(self, title, text)
         return answer == QMessageBox.StandardButton.Yes
+
+
+def missing_folder_problem(folder: str) -> str:
+    """Why a dataset ``folder`` that is gone cannot be trained on, and what to do, as the
+    Data tab says it (:mod:`workbench.qt.missing_dataset`); ``""`` when it is there (or
+    is the demo dataset: no folder)."""
+    if not folder or os.path.exists(folder):
+        return ""
+    return (f"the dataset folder {folder} is missing (moved, renamed, or on a drive that is "
+            f"not connected): open it where it is now on the Data tab (File → Open dataset "
+            f"folder…)")
+
+
+def _same_folder(a, b) -> bool:
+    return bool(b) and os.path.abspath(str(a)) == os.path.abspath(str(b))
 
 
 def augment_problem(experiment) -> str:

@@ -14,14 +14,15 @@ and then marks every finding shown as addressed (:meth:`FindingsView.mark_addres
 row greyed with a note ("Fixed: lr = 0.003." on the one applied, "Found before the fix
 (lr = 0.003)." on the others) and its fix button disabled ("Applied" on the one applied),
 so an outdated fix, or a second one over the first, cannot be pressed; findings the run
-reports after it come with their buttons. The Runs tab shows a selected run's findings
+reports after it come with their buttons. A finding the run shows to be no longer true (it
+comes again with ``resolved``: a run at chance that learns after all) is greyed the same
+way, "Withdrawn: …" (:func:`withdrawn_note`). The Runs tab shows a selected run's findings
 with the same view, without buttons. Importing this module does not import torch.
 """
 
 from __future__ import annotations
 
 import html
-import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,9 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QStyle,
                                QVBoxLayout, QWidget)
+
+# The texts as the app says them (read from here too: the line under the plots).
+from workbench.qt.panels.train.finding_texts import app_text, sentence  # noqa: F401
 
 SEVERITIES = ("error", "warning", "info")
 #: Severity -> (standard icon, colour of its "Epoch N" and of the Doctor tab's title).
@@ -40,6 +44,8 @@ _LOOK = {
 }
 #: The colour of a finding addressed by a fix (:meth:`FindingRow.address`).
 ADDRESSED = "#808080"
+#: How the note of a finding the doctor withdrew begins (:func:`withdrawn_note`).
+WITHDRAWN = "Withdrawn: "
 #: What a tab or tool named by ``action["open"]`` is called in the button's tooltip.
 OPENS = {"augment": "the Augment tab", "model": "the Model tab",
          "lr_finder": "the learning-rate finder"}
@@ -67,7 +73,13 @@ def normalised(finding: Any) -> dict[str, Any] | None:
     return {"kind": str(finding.get("kind") or ""), "epoch": epoch,
             "severity": severity if severity in SEVERITIES else "info",
             "message": str(finding["message"]), "fix": str(finding.get("fix") or ""),
-            "action": action}
+            "action": action, "resolved": str(finding.get("resolved") or "")}
+
+
+def withdrawn_note(finding: dict[str, Any]) -> str:
+    """The note of a finding the doctor withdrew (``resolved``: why), "" for one it did not."""
+    why = finding.get("resolved") or ""
+    return f"{WITHDRAWN}{why.rstrip('.')}." if why else ""
 
 
 def button_label(action: dict[str, Any]) -> str:
@@ -78,45 +90,6 @@ def button_label(action: dict[str, Any]) -> str:
             not action.get("open"):
         return "Use " + label[len("Train with "):]
     return label
-
-
-#: The command-line parts of the core's texts, and what the app says instead (in order).
-_CLI = (
-    # "the LR finder (workbench lr-find)": the app's finder is a button on the Train tab.
-    (re.compile(r"\(workbench lr-find\)"), "(Find learning rate… on the Train tab)"),
-    # "at a learning rate of 0.01 (workbench resume RUN --lr 0.01)": the rate is said
-    # already, and the fix button continues the run (a run folder may hold parentheses).
-    (re.compile(r"\s*\(workbench resume .*? --lr [^\s()]+\)"), ""),
-    (re.compile(r"\s*\(--lr [^\s()]+\)"), ""),
-    # "a class-weighted loss (--set data.balance=weighted_loss)": the words say it, the
-    # button sets it; the experiment's names ("balance = weighted_loss") are a file's.
-    (re.compile(r"\s*\(--set [^()]*\)"), ""),
-    # "the loss's class weights (loss.params.class_weights)": a path in the experiment file
-    (re.compile(r"\s*\((?:data|training|optimizer|scheduler|loss|model|init|augment)"
-                r"(?:\.\w+)+\)"), ""),
-    # Any other command: a terminal's, not the app's.
-    (re.compile(r"\s*\((?:--|workbench )[^()]*\)"), ""),
-)
-
-
-def app_text(text: str) -> str:
-    """``text`` (a finding's message or fix) as the app says it: without the commands and
-    flags in parentheses that a terminal user types (the app's buttons and tabs do that),
-    a setting named as the forms name it. The command line keeps them (this is the app's
-    view only)."""
-    for pattern, replacement in _CLI:
-        text = pattern.sub(replacement, text)
-    return text
-
-
-def sentence(text: str) -> str:
-    """``text`` as a sentence of its own: a capital first letter and a final full stop (the
-    core's fixes are written to follow "Fix: ", its messages may end without one)."""
-    text = text.strip()
-    if not text:
-        return text
-    text = text[:1].upper() + text[1:]
-    return text if text.endswith((".", "!", "?", "…")) else text + "."
 
 
 def run_findings(run_dir: str | Path) -> list[dict[str, Any]]:
@@ -169,8 +142,9 @@ class FindingRow(QFrame):
                  parent: QWidget | None = None):
         super().__init__(parent)
         self.finding = finding
-        #: Why the finding no longer stands as it was ("" while it does): a fix applied.
-        self.note = ""
+        #: Why the finding no longer stands as it was ("" while it does): a fix applied, or
+        #: the doctor withdrew it.
+        self.note = withdrawn_note(finding)
         self.applied = False  # its own fix was the one applied
         #: News about the finding that leaves it open ("Updated: …"), "" when none.
         self.remark = ""
@@ -334,7 +308,14 @@ class FindingsView(QWidget):
     def _add(self, finding: Any) -> bool:
         f = normalised(finding)
         key = (lambda g: (g["kind"], g["epoch"], g["message"]))
-        if f is None or any(key(g) == key(f) for g in self.findings):
+        same = [r for r in self.rows if f is not None and key(r.finding) == key(f)]
+        if same and f["resolved"] and not same[0].finding["resolved"]:  # withdrawn now
+            same[0].finding["resolved"] = f["resolved"]
+            if not same[0].note:  # a fix addressed it already: that note stays
+                same[0].address(withdrawn_note(f))
+                self._enable(same[0])
+            return True
+        if f is None or same:
             return False
         row = FindingRow(f, self.with_fixes)
         row.fix_requested.connect(self.fix_requested)

@@ -25,12 +25,16 @@ the findings still open ("Doctor (1)"; "Doctor (fixed)", grey, when a fix addres
 A learning-rate sweep still looking for a rate after a divergence is stopped: its proposal
 would be a second fix over the one chosen (the line under the plots says so).
 
-A finding whose fix is on another tab ("Open the Model tab": the network itself is the
-cause, :func:`~workbench.core.train.doctor.causes.model_causes`; "Open the Augment tab": an
+A finding whose fix is the network's or the augmentation's ("Open the Model tab", or a fix
+that sets ``model.layers`` such as "Remove layer 7 (Softmax)": the network itself is the
+cause, :func:`~workbench.core.train.doctor.causes.model_causes`; "Remove the flip": an
 augmentation that changes the label) is checked again at each edit of the experiment: when
 its cause is gone it is shown as addressed ("Fixed on the Model tab: …"), saying that only
 a new run trains the fixed network (continuing goes on with the run's own network and
-weights: the Continue dialog says so too, :meth:`TrainFindings.continue_note`).
+weights: the Continue dialog says so too, :meth:`TrainFindings.continue_note`). Such a fix
+sets the layer or transform list the run had, less the culprit: once that list was edited
+since the run, the button opens the tab instead, whose own fix applies to the list as it
+is now.
 """
 
 from __future__ import annotations
@@ -50,7 +54,8 @@ from workbench.core.registry import Component
 from workbench.qt.evented import subscribe
 
 from workbench.qt.panels.train.after_divergence import LRAfterDivergence
-from workbench.qt.panels.train.findings import (ADDRESSED, OPENS, FindingsView, run_findings,
+from workbench.qt.panels.train.findings import (ADDRESSED, OPENS, WITHDRAWN, FindingsView,
+                                                app_text, run_findings, sentence,
                                                 severity_colour, severity_icon, worst)
 
 
@@ -61,7 +66,23 @@ def _value_text(value: Any) -> str:
         return "on" if value else "off"
     if isinstance(value, float):
         return fmt(value)  # 1e-6, as the optimizer's advice writes it
+    if isinstance(value, list):  # a layer or transform list: its types, in order
+        return ", ".join(str(v.get("type") if isinstance(v, dict) else getattr(v, "type", v))
+                         for v in value) or "none"
     return str(value)
+
+
+def _elsewhere(action: dict[str, Any]) -> str:
+    """The tab whose edit ``action`` is ("Model", "Augment": the network's or the
+    augmentation's own fix), or "" for a fix of the run's settings."""
+    sets = list(action["set"])
+    if action["continue"]:
+        return ""
+    if not sets:
+        return {"model": "Model", "augment": "Augment"}.get(action["open"], "")
+    if all(k.startswith("model.layers") for k in sets):
+        return "Model"
+    return "Augment" if sets == ["augment.transforms"] else ""
 
 
 #: Settings a learner knows by the forms' words, not the experiment file's names.
@@ -163,6 +184,7 @@ class TrainFindings(QObject):
         self.trained: Any = None  # the Experiment the run trained (its causes: recheck)
         self.classes: list[str] = []
         self._run_causes: list[Any] | None = None
+        self._applying = False  # a fix button's edit is being made (recheck waits)
         subscribe(self, panel.current.changed, lambda _s, _f: self.recheck())
 
     @property
@@ -238,6 +260,12 @@ class TrainFindings(QObject):
             tabs.setTabToolTip(i, noticed + (f"; a fix addresses {fixed} of them" if fixed
                                              else ""))
             colour = severity_colour(severity)
+        elif all(n.startswith(WITHDRAWN) for n in self.view.addressed()):
+            tabs.setTabText(i, self.TITLE)
+            tabs.setTabIcon(i, QIcon())
+            tabs.setTabToolTip(i, f"{noticed}; the run showed otherwise since, so the doctor "
+                                  f"withdrew {'it' if count == 1 else 'them'}")
+            colour = ADDRESSED
         else:
             tabs.setTabText(i, f"{self.TITLE} (fixed)")
             tabs.setTabIcon(i, QIcon())
@@ -258,13 +286,24 @@ class TrainFindings(QObject):
         settings, label = dict(action["set"]), action["label"]
         if settings and panel.is_running():
             return  # the run trains a snapshot: the button waits for its end
+        tab = _elsewhere(action)
+        if settings and tab and self._edited_since(settings):
+            panel.status.show_message(
+                f"“{label}” was worked out for the {_WHAT[tab]} this run trained, which has "
+                f"been edited since: the {tab} tab's own fix applies to it as it is now.",
+                "warning")
+            self.open_requested.emit(tab.lower())
+            return
         shown = ""
         if settings:
+            self._applying = True  # its own edit: "Fixed: …", not "Fixed on the … tab"
             try:
                 shown = apply_settings(panel.current, settings)
             except WorkbenchError as e:
                 panel.status.show_message(f"Cannot apply “{label}”: {e}", "error")
                 return
+            finally:
+                self._applying = False
             panel.refresh()  # the forms show the new values
             panel.settings_changed.emit()
             # Its rate would come as a second fix over this one.
@@ -284,8 +323,10 @@ class TrainFindings(QObject):
         if where == "lr_finder":
             panel.open_lr_finder()
         elif where in ("augment", "model"):
-            if not shown:
-                panel.status.show_message(f"{label}: see {OPENS[where]}.")
+            if not shown:  # what to do there (not "Open the Model tab: see the Model tab")
+                fix = sentence(app_text(str(finding.get("fix") or "")))
+                panel.status.show_message(f"On {OPENS[where]}: {fix}" if fix else
+                                          f"{label}: see {OPENS[where]}.")
             self.open_requested.emit(where)
 
     def _continue(self, label: str, settings: dict[str, Any], shown: str) -> None:
@@ -299,6 +340,23 @@ class TrainFindings(QObject):
             return
         panel.continue_run(run_dir, settings=settings)
 
+    def _edited_since(self, settings: dict[str, Any]) -> bool:
+        """Whether a list ``settings`` replaces (``model.layers``, ``augment.transforms``)
+        differs now from the run's: the fix would undo the edits made since."""
+        from workbench.core.experiment import Experiment
+
+        saved = Path(self.run_dir) / "experiment.json" if self.run_dir else None
+        try:  # a restored run's (show_saved_run) is its folder's
+            trained = self.trained if self.trained is not None or saved is None else \
+                Experiment.load(saved)
+            then, now = (Experiment.from_dict(e.to_dict()).to_dict()
+                         for e in (trained, self.panel.experiment))
+        except Exception:  # noqa: BLE001  (no run's experiment, or a half-edited one)
+            return False
+        paths = {k.split("[", 1)[0] for k in settings}  # "model.layers", "augment.transforms"
+        return any(then.get(a, {}).get(b) != now.get(a, {}).get(b)
+                   for a, _, b in (p.partition(".") for p in paths))
+
     # -- fixes made on another tab -----------------------------------------------------------
     def _causes(self, experiment: Any) -> list[Any]:
         from workbench.core.train.doctor.causes import label_cause, model_causes
@@ -311,9 +369,10 @@ class TrainFindings(QObject):
     def recheck(self) -> None:
         """Show the findings whose fix is on the Model or Augment tab as fixed there when the
         current experiment no longer has their cause (or open again when it came back)."""
+        if self._applying:
+            return
         rows = [(i, r) for i, r in enumerate(self.view.rows) if r.finding["action"]
-                and not r.finding["action"]["set"] and not r.finding["action"]["continue"]
-                and r.finding["action"]["open"] in ("model", "augment")
+                and _elsewhere(r.finding["action"])
                 and (not r.note or r.note.startswith("Fixed on the "))]
         if not rows or self.trained is None:
             return
@@ -327,7 +386,7 @@ class TrainFindings(QObject):
                           or (c.fix and f["fix"].startswith(c.fix))), None)
             if cause is None:
                 continue  # not a cause the Model or Augment tab fixes (or an older text)
-            tab = "Augment" if f["action"]["open"] == "augment" else "Model"
+            tab = _elsewhere(f["action"])
             gone = all(c.why != cause.why for c in now) and \
                 (tab == "Augment" or not any(c.stops for c in now))
             self.view.mark_fixed_elsewhere(i, _fixed_note(tab, cause.why) if gone else "")
@@ -357,6 +416,7 @@ class TrainFindings(QObject):
                   f"{what}.")
 
 
+_WHAT = {"Model": "network", "Augment": "augmentation"}
 _NEW_RUN = ("Start training trains a new run with the fixed {what}; Continue… would go on "
             "from the weights trained before the fix.")
 

@@ -28,6 +28,7 @@ from workbench.qt.panels.train.options import RunOptionsEditor
 from workbench.qt.panels.train.run_end import show_running
 from workbench.qt.panels.train.settings import ComponentEditor, optimizer_problem, scheduler_problem
 from workbench.qt.panels.train.setup import RunSetup
+from workbench.qt.panels.train.start_fix import StartFix
 
 
 class PlotsArea(QWidget):
@@ -389,11 +390,13 @@ def build_panel(panel: Any) -> None:
     lower.addLayout(progress_row)
     lower.addLayout(messages)
     lower.addWidget(PlotsArea(panel.plots), 1)
-    lower.addWidget(panel.run_label)
+    # The run line, and the Augment tab's fix beside it when it names a label hint.
+    panel.start_fix = StartFix(panel)
+    lower.addLayout(panel.start_fix.row())
 
     # Settings above, plots below; drag the handle to share the height. The plots never
     # shrink below a readable size: the settings scroll instead.
-    panel.splitter = QSplitter(Qt.Orientation.Vertical)
+    panel.splitter = QSplitter(Qt.Orientation.Vertical, objectName="train.settings_plots")
     panel.splitter.addWidget(top)
     panel.splitter.addWidget(bottom)
     panel.splitter.setChildrenCollapsible(False)

@@ -12,6 +12,7 @@ Start queues the run for when it is.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -31,8 +32,7 @@ from workbench.qt.panels.train.control import RunControl
 from workbench.qt.panels.train.run_end import show_run_end
 from workbench.qt.panels.train.settings import optimizers, schedulers
 from workbench.qt.panels.train.status import (Speed, ending_text, metrics_text,
-                                              model_doctor_line, progress_text,
-                                              saved_model_line)
+                                              progress_text, saved_model_line)
 
 
 class TrainPanel(RunControl, QWidget):
@@ -134,7 +134,7 @@ class TrainPanel(RunControl, QWidget):
     def _on_experiment_changed(self, section: str, field: str | None) -> None:
         # Edits made elsewhere: a doctor fix's batch size, the network's output layer.
         if section in ("data", "augment"):
-            self.check_augmentation()  # a blur's even kernel, a step after Normalize
+            self.check_settings()  # a blur's even kernel, a step after Normalize, the folder
         if section == "data" and field in ("batch_size", None):
             self.setup.refresh()
         elif section == "model":
@@ -159,7 +159,7 @@ class TrainPanel(RunControl, QWidget):
         self.loss_editor.set_experiment(self.experiment)
         self.options_editor.set_experiment(self.experiment)
         self._show_output_layer()
-        self.check_augmentation()
+        self.check_settings()
 
     def _show_output_layer(self) -> None:
         layers = self.experiment.model.layers
@@ -214,8 +214,9 @@ class TrainPanel(RunControl, QWidget):
         soon as it is. With ``resume_from`` (a run folder), ``experiment`` (that run's,
         with its new epoch count) continues the run from its last checkpoint.
         """
-        if self.is_running() or self._start_queued:
-            return
+        if self.is_running() or self._start_queued or \
+                (not resume_from and self.dataset_missing()):
+            return  # (its line says so, and Start is disabled until it is back)
         if not self._torch:
             self._start_queued = True
             self.start_button.setEnabled(False)
@@ -241,7 +242,7 @@ class TrainPanel(RunControl, QWidget):
         self.last_summary, self.last_error = None, ""
         self.progress.setRange(0, 0)
         self.progress.setFormat("")
-        self.run_label.show_message(*model_doctor_line(experiment, index or self.index))
+        self.start_fix.show_line(experiment, index or self.index)  # the run line, its fix
         if not resume_from:
             self.continue_summary = ""
         self.status.show_message(f"{self.continue_summary}. Preparing the data and the "
@@ -320,8 +321,8 @@ class TrainPanel(RunControl, QWidget):
     def _on_cache_progressed(self, done: int, total: int) -> None:
         self.cache_bar.setRange(0, max(1, total))
         self.cache_bar.setValue(done)
-        if done >= total:
-            note = str(self.info.get("cache", ""))
+        if done >= total:  # ``total``: the images it holds, not the files found unreadable
+            note = re.sub(r"^[\d,]+ images", f"{total:,} images", str(self.info.get("cache", "")))
             self.cache_label.setText(f"Decoded-image cache full: {note}. Later epochs skip "
                                      f"decoding.")
 

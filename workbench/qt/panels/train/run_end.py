@@ -89,3 +89,30 @@ def show_running(panel: Any) -> None:
     """A run starts: the bars in their usual look again."""
     for widget in (panel.progress, panel.cache_bar):
         set_ended_look(widget, False)
+
+
+def offer_fix(panel: Any, message: str, fix: dict) -> None:
+    """The core refused ``panel``'s run before it trained (``message``; every batch would be
+    skipped, say): say why as Start's own refusals do ("Cannot start training: …"), and
+    offer its fix (``fix``: a finding's action, whose settings it sets) with a new start."""
+    from workbench.core.errors import WorkbenchError
+    from workbench.qt.panels.train.findings import app_text, sentence
+    from workbench.qt.panels.train.fixes import apply_settings
+
+    text = sentence(app_text(message))
+    show_run_end(panel, "failed", 0)
+    panel.last_error = text
+    panel.status.show_message(f"Cannot start training: {text}", "error")
+    panel.training_errored.emit(message)
+    label = str(fix.get("label") or "Apply the fix")
+    if not panel.ask("Cannot start training", f"{text}\n\n{label} and start training?"):
+        return
+    try:
+        shown = apply_settings(panel.current, dict(fix["set"]))
+    except WorkbenchError as e:
+        panel.status.show_message(f"Cannot apply “{label}”: {e}", "error")
+        return
+    panel.refresh()  # the forms show the new values
+    panel.settings_changed.emit()
+    panel.status.show_message(f"{label}: {shown} set.", "ok")
+    panel.start()

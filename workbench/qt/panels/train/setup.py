@@ -107,6 +107,18 @@ class RunSetup(QWidget):
         """The name the next run gets: the user's, else the suggestion."""
         return self.name_edit.text().strip() or self._suggested
 
+    def typed_name(self) -> str:
+        """The name the user typed for the next run; ``""`` when the field shows the
+        suggestion (or nothing), so the next run is named automatically."""
+        typed = self.name_edit.text().strip()
+        return typed if typed != self._suggested else ""
+
+    def set_typed_name(self, name: str) -> None:
+        """Show ``name`` as typed by the user (the last session's): it is kept as the
+        dataset and network change, until a run takes it; ``""`` changes nothing."""
+        if name.strip() and name.strip() != self._suggested:
+            self.name_edit.setText(name.strip())
+
     def update_name(self, force: bool = True) -> None:
         """Suggest a name again (the dataset, network or the runs changed); a name the
         user typed is kept. ``force=False``: only when the dataset or network part changed

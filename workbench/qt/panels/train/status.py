@@ -109,22 +109,47 @@ def saved_model_line(summary: dict) -> tuple[str, str]:
 
 def model_doctor_line(experiment: Any, index: Any) -> tuple[str, str]:
     """The line under the plots as a run starts: the learning-rate advice
-    (:mod:`workbench.core.train.optim_advice`) and what the Model doctor warns about the
-    network being trained (``("", "info")`` when neither), so a learner who never looked at
-    the optimizer or opened the Model tab hears it before the run, not only from the
-    training doctor after it. One line, the rate first: it is what makes a run diverge.
-    Needs torch (imported by then); never raises."""
+    (:mod:`workbench.core.train.optim_advice`), what the Model doctor warns about the
+    network being trained, and the Augment tab's hint where an augmentation may change the
+    label (:func:`workbench.core.data.augment.at_start.run_hints`; ``("", "info")`` when
+    none), so a learner who never looked at the optimizer or opened the Model or Augment
+    tab hears it before the run, not only from the training doctor after it. One line, the
+    rate first: it is what makes a run diverge. Needs torch (imported by then); never
+    raises."""
     lr = _optimizer_warning(experiment)
     doctor = _doctor_warning(experiment, index)
-    where = "The Optimizer settings on the Train tab have the fix."
-    said = f"The Model doctor warns about this network: {doctor}; the Model tab has the fix."
-    if lr and doctor:
-        return f"{lr} {where} {said.replace(' warns', ' also warns', 1)}", "warning"
-    if lr:
-        return f"{lr} {where}", "warning"
+    augment = _augment_warning(experiment, index)
+    parts = [f"{lr} The Optimizer settings on the Train tab have the fix." if lr else ""]
     if doctor:
-        return said, "warning"
-    return "", "info"
+        warns = " also warns" if lr else " warns"
+        parts.append(f"The Model doctor{warns} about this network: {doctor}; the Model tab "
+                     f"has the fix.")
+    if augment:
+        parts.append(f"The Augment tab{' also' if lr or doctor else ''} warns: {augment}")
+    text = " ".join(p for p in parts if p)
+    return (text, "warning") if text else ("", "info")
+
+
+def _augment_warning(experiment: Any, index: Any) -> str:
+    """The Augment tab's first label hint on ``index``'s classes (its first sentence: the
+    line has room for one) with where its one-click fix is (the button at the right of the
+    run line, :mod:`.start_fix`, whose tooltip has the whole hint), or ``""``."""
+    classes = [str(c) for c in getattr(index, "classes", None) or []]
+    try:
+        from workbench.core.data.augment.at_start import offered_fix, run_hints
+
+        hints = run_hints(experiment, classes)
+        fix = offered_fix(hints)
+    except Exception:  # noqa: BLE001  (a hint: never in the way of a run)
+        return ""
+    if not hints:
+        return ""
+    first = hints[0].text.split(". ", 1)[0].rstrip(".")
+    n = len(hints) - 1
+    more = f" ({n} more hint{'' if n == 1 else 's'} there)" if n else ""
+    if fix is None:
+        return f"{first}; the Augment tab says what to do{more}."
+    return f"{first}; “{fix.label}” at the right fixes it for the next run{more}."
 
 
 def _optimizer_warning(experiment: Any) -> str:

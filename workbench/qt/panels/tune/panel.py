@@ -35,6 +35,7 @@ from workbench.qt.common import run_standalone
 from workbench.qt.evented import subscribe
 from workbench.qt.panels.tune.results import TrialsView, fmt
 from workbench.qt.panels.tune.space_editor import SpaceEditor
+from workbench.qt.panels.tune.state import continuing_text
 from workbench.qt.panels.tune.widgets import (HidingMessageLabel, WholeRows, ask_open_path,
                                               ask_save_path)
 from workbench.qt.panels.tune.worker import StudyRun, StudyWorker
@@ -175,7 +176,7 @@ class TunePanel(QWidget):
         self.trials_table = self.results.table
         self.history_plot = self.results.history_plot
         self.importance_plot = self.results.importance_plot
-        split = QSplitter(Qt.Orientation.Horizontal)
+        split = QSplitter(Qt.Orientation.Horizontal, objectName="tune.space_results")
         split.addWidget(left)
         split.addWidget(self.results)
         split.setStretchFactor(1, 1)
@@ -341,12 +342,12 @@ class TunePanel(QWidget):
             self.run.stop()
             self.status.show_message("Stopping after the running trial's current batch…")
 
-    @Slot(list)
-    def _on_loaded(self, trials: list) -> None:
+    @Slot(list, str)
+    def _on_loaded(self, trials: list, sampler: str = "") -> None:
         self.results.add_trials(trials)
         if trials:
-            self.message.show_message(f"Continuing study {self._study_name}: "
-                                      f"{len(trials)} earlier trial(s)")
+            self.message.show_message(continuing_text(
+                self._study_name, len(trials), sampler, self.sampler_combo.currentText()))
 
     @Slot(object)
     def _on_epoch_finished(self, info: dict) -> None:

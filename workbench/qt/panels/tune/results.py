@@ -58,10 +58,10 @@ class TrialsView(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.history_plot = HistoryPlot(metric)
         self.importance_plot = ImportancePlot(self.label)
-        plots = QSplitter(Qt.Orientation.Horizontal)
+        plots = QSplitter(Qt.Orientation.Horizontal, objectName="tune.plots")
         plots.addWidget(stacked(self.history_plot.header, self.history_plot))
         plots.addWidget(stacked(self.importance_plot.header, self.importance_plot))
-        split = QSplitter(Qt.Orientation.Vertical)
+        split = QSplitter(Qt.Orientation.Vertical, objectName="tune.trials_plots")
         split.addWidget(self.table)
         split.addWidget(plots)
         layout = QVBoxLayout(self)
@@ -171,7 +171,7 @@ def fmt(value: Any) -> str:
 
 #: How the State column names a failed trial's ``failure`` kind (core: ``trial_dict``).
 FAILURE_STATES = {"stopped": "stopped", "diverged": "diverged",
-                  "out_of_memory": "out of memory"}
+                  "out_of_memory": "out of memory", "interrupted": "interrupted"}
 
 
 def state_text(trial: dict) -> str:

@@ -60,7 +60,13 @@ class StudyWorker(Worker):
                 raise WorkbenchError(f"study {self.study_name} already has {len(trials)} "
                                      f"trial(s) in {url}: tick Continue study to add to it, "
                                      f"or give another study name")
-            state.send(("loaded", ([plain(trial_dict(t)) for t in trials],)))
+            # Optuna keeps no sampler with a study: the one its trials were drawn by
+            # last is noted, so continuing with another can say so.
+            attrs = old.user_attrs
+            earlier = attrs.get("sampler") or (attrs.get("space") or {}).get("sampler")
+            state.send(("loaded", ([plain(trial_dict(t)) for t in trials],
+                                   earlier if isinstance(earlier, str) else "")))
+            old.set_user_attr("sampler", self.space.get("sampler", "tpe"))
 
         class EpochNews(Callback):
             def on_epoch_end(self, trainer: Any, epoch: int, metrics: dict) -> None:
@@ -73,7 +79,8 @@ class StudyWorker(Worker):
                          timeout=self.timeout, storage=url, study_name=self.study_name,
                          runs_parent=self.runs_parent, callbacks=[EpochNews()],
                          stop_event=self.stop_event,
-                         on_trial=lambda t: state.send(("trial_finished", (plain(t),))))
+                         on_trial=lambda t: state.send(("trial_finished", (plain(t),))),
+                         on_trial_start=lambda n: state.send(("trial_started", (int(n),))))
 
 
 class StudyRun(WorkerRun):
@@ -81,8 +88,11 @@ class StudyRun(WorkerRun):
 
     Signals
     -------
-    loaded(trials)
-        The study's trials already in the storage (a continued study), before any new one.
+    loaded(trials, sampler)
+        The study's trials already in the storage (a continued study), before any new one,
+        and the sampler they were drawn by last (``""`` when unknown).
+    trial_started(number)
+        This process started trial ``number``.
     epoch_finished(info)
         ``{"epoch", "epochs", **metrics}`` of the running trial (for a status line).
     trial_finished(trial)
@@ -94,16 +104,34 @@ class StudyRun(WorkerRun):
 
     ``finished`` and ``errored`` come after the thread has been joined, so a handler may
     start the next study.
+
+    Where the study stands (for the question asked on quitting, :mod:`workbench.qt.closing`):
+    :attr:`study_name`, :attr:`trial` (the running trial's number, None before the first),
+    :attr:`epoch` (its last ``epoch_finished`` info, ``{}`` before its first epoch ends)
+    and :attr:`trials_done` (the trials this study's run has finished).
     """
 
-    loaded = Signal(list)
+    loaded = Signal(list, str)
+    trial_started = Signal(int)
     epoch_finished = Signal(object)
     trial_finished = Signal(object)
-    events = ("loaded", "epoch_finished", "trial_finished")
+    events = ("loaded", "trial_started", "epoch_finished", "trial_finished")
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self._thread: WorkerThread | None = None
+        self.study_name, self.trial, self.epoch, self.trials_done = "", None, {}, 0
+        # First, so that those connected later (the panel) see where the study stands.
+        self.trial_started.connect(self._on_trial_started)
+        self.epoch_finished.connect(lambda info: setattr(self, "epoch", dict(info)))
+        self.trial_finished.connect(self._on_trial_finished)
+
+    def _on_trial_started(self, number: int) -> None:
+        self.trial, self.epoch = number, {}
+
+    def _on_trial_finished(self, _trial: Any) -> None:
+        self.trial, self.epoch = None, {}
+        self.trials_done += 1
 
     def start(self, worker: StudyWorker) -> None:
         """Run ``worker``'s study in a new thread."""
@@ -117,6 +145,8 @@ class StudyRun(WorkerRun):
         import optuna.importance  # noqa: F401
 
         self._thread = WorkerThread("workbench-study")
+        self.study_name, self.trial, self.epoch, self.trials_done = \
+            worker.study_name, None, {}, 0
         self._launch(worker, self._thread)
 
     def shutdown(self) -> None:

@@ -135,7 +135,7 @@ class HealthView(MoveActions, QWidget):
         self.stack.addWidget(self.table)
         self.excluded = ExcludedList()
         self.excluded.include_requested.connect(self.include_entries)
-        split = QSplitter(Qt.Orientation.Horizontal)
+        split = QSplitter(Qt.Orientation.Horizontal, objectName="data.health_excluded")
         split.addWidget(self.stack)
         split.addWidget(self.excluded)
         split.setStretchFactor(0, 1)
@@ -180,8 +180,9 @@ class HealthView(MoveActions, QWidget):
         index, folder = self.current.dataset, self.experiment.data.folder
         return index if index is not None and folder and same_path(index.root, folder) else None
 
-    def is_checking(self) -> bool:
-        return self._runner.is_busy()
+    def is_checking(self, labels: bool = False) -> bool:
+        """Whether a check runs (``labels``: one with the label check, minutes long)."""
+        return self._runner.is_busy() and (self._labels or not labels)
 
     @Slot()
     def cancel(self) -> None:

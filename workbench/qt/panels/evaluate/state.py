@@ -1,0 +1,64 @@
+"""The Evaluate tab as the user left it: the model and the data they chose, kept in the
+session file (:mod:`workbench.core.session`) and chosen again when the app reopens.
+
+Only the user's own choices are kept: a model or a data choice the tab made by itself (the
+last run's model, its dataset's test part) is made again the same way. Nothing is
+evaluated on reopening, as an evaluation can take minutes: the tab says the choices are
+back and that Evaluate measures them. A model or a folder that is no longer there is said
+on the tab's message line, and the tab chooses as it does when nothing was kept.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from workbench.qt.panels.evaluate.data_choice import AUTO, FOLDER, VAL
+from workbench.qt.session_state import exists, gone_bundle_text, saved_bundle
+
+#: The message line once the last session's choices are back.
+RESTORED_TEXT = ("The model and data you chose last time are chosen again: press Evaluate "
+                 "to see the results.")
+
+
+def evaluate_state(panel: Any) -> dict[str, Any]:
+    """The choices of ``panel`` (an EvaluatePanel) the user made, as JSON values."""
+    state: dict[str, Any] = {}
+    if panel.chooser.user_chose:
+        state["bundle"] = panel.bundle_path()
+    if panel.data_combo.chosen_by_user:
+        state["data"] = panel.data_combo.key()
+    if panel.folder:
+        state["folder"] = panel.folder
+    return state
+
+
+def restore_evaluate_state(panel: Any, state: dict[str, Any]) -> None:
+    """Choose again on ``panel`` what ``state`` (from :func:`evaluate_state`) kept;
+    values of the wrong kind are ignored."""
+    said = [gone_bundle_text(state)]
+    restored = False
+    if saved_bundle(state):
+        panel.set_bundle(state["bundle"])
+        restored = True
+    folder = state.get("folder")
+    key = state.get("data")
+    if isinstance(folder, str) and folder:
+        if exists(folder):  # a folder, or a CSV file of labels
+            panel.set_folder(folder)
+            restored = True
+        else:
+            said.append(f"the folder chosen last time, {folder}, is no longer there "
+                        f"(deleted or moved)")
+            key = None if key == FOLDER else key
+    if key in (AUTO, VAL) or (key == FOLDER and panel.folder):
+        panel.data_combo.choose(key)
+        restored = True
+    said = [s for s in said if s]
+    if said:
+        text = "; ".join(said)
+        panel.message.show_message(f"{text[:1].upper()}{text[1:]}. Choose "
+                                   f"{'them' if len(said) > 1 else 'another'} above, then "
+                                   f"press Evaluate.", "warning")
+    elif restored:
+        panel.message.show_message(RESTORED_TEXT)
+

@@ -1,0 +1,139 @@
+"""The Tune tab as the user left it: its settings, kept in the session file, and its study's
+stored trials, shown again when the app reopens.
+
+:func:`tune_state` reads the settings (sampler, pruner, metric, budget, study name,
+storage, the searched fields with their ranges) as plain JSON values;
+:func:`restore_tune_state` gives them back, ignoring any value the tab cannot take (a
+hand edit, another Workbench version). :class:`StoredStudy` then lists the study of that
+name when its storage already holds it (never creating a storage file), off the GUI
+thread, so the trials table and plots show where the search stands and Start continues it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Slot
+
+from workbench.core.errors import WorkbenchError
+from workbench.core.runs.names import run_name_base
+
+from workbench.qt.workers import TaskRunner, TaskState
+
+
+def tune_state(panel: Any, previous: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The Tune tab's settings as JSON values; the searched fields as SPACE.json
+    ``params`` (``previous``'s while a cell holds no value, the user typing in it)."""
+    state: dict[str, Any] = {
+        "sampler": panel.sampler_combo.currentText(),
+        "pruner": panel.pruner_combo.currentText(),
+        "metric": panel.metric_combo.currentText(),
+        "trials": panel.trials_spin.value(), "minutes": panel.minutes_spin.value(),
+        "epochs": panel.epochs_spin.value(), "study": panel.name_edit.text().strip(),
+        "storage": panel.storage_edit.text().strip(),
+        "continue": panel.continue_check.isChecked()}
+    try:
+        state["params"] = panel.editor.space_params()
+    except WorkbenchError:
+        if isinstance((previous or {}).get("params"), dict):
+            state["params"] = previous["params"]
+    return state
+
+
+def restore_tune_state(panel: Any, state: dict[str, Any]) -> None:
+    """Show the saved ``state`` (from :func:`tune_state`); a value of the wrong kind or
+    out of range is left at the tab's default."""
+    for key, combo in (("sampler", panel.sampler_combo), ("pruner", panel.pruner_combo),
+                       ("metric", panel.metric_combo)):
+        value = state.get(key)
+        if isinstance(value, str) and combo.findText(value) >= 0:
+            combo.setCurrentText(value)
+    for key, spin, kind in (("trials", panel.trials_spin, int),
+                            ("minutes", panel.minutes_spin, (int, float)),
+                            ("epochs", panel.epochs_spin, int)):
+        value = state.get(key)
+        if isinstance(value, kind) and not isinstance(value, bool) and \
+                spin.minimum() <= value <= spin.maximum():
+            spin.setValue(value)
+    for key, edit in (("study", panel.name_edit), ("storage", panel.storage_edit)):
+        if isinstance(state.get(key), str):
+            edit.setText(state[key])
+    if isinstance(state.get("continue"), bool):
+        panel.continue_check.setChecked(state["continue"])
+    params = state.get("params")
+    if isinstance(params, dict) and all(isinstance(k, str) and isinstance(v, dict)
+                                        for k, v in params.items()):
+        # A field the experiment no longer has is taken out, and named, when the tab
+        # shows (TunePanel.refresh_fields).
+        panel.editor.set_params(params)
+
+
+def continuing_text(study: str, count: int, earlier: str, sampler: str) -> str:
+    """What Start says when it continues a stored study: how many trials it has, and when
+    they were drawn by another sampler, that the new ones are drawn by this one."""
+    text = f"Continuing study {study}: {count} earlier trial(s)"
+    if earlier and earlier != sampler:
+        text += (f", drawn by the {earlier} sampler; the new trials are drawn by the "
+                 f"{sampler} sampler chosen here (a study keeps no sampler of its own)")
+    return text
+
+
+class StoredStudy(QObject):
+    """Lists the Tune tab's study (its name, else ``<dataset>-<network>`` as Start names
+    it) from its storage when it is already there, and shows its trials in the tab.
+
+    Only a storage that exists is opened: a SQLite file that is not there is not created.
+    Nothing changes when a study was started meanwhile or trials are already shown.
+    """
+
+    def __init__(self, panel: Any):
+        super().__init__(panel)
+        self.panel = panel
+        self.runner = TaskRunner(self, supersede=True)
+        self.runner.finished.connect(self._on_listed)
+        self.shown = ""  # the study shown, once listed
+
+    def list(self) -> None:
+        """Look the study up (off the GUI thread)."""
+        panel = self.panel
+        url = panel.storage_edit.text().strip() or panel.default_storage_text()
+        name = panel.name_edit.text().strip() or run_name_base(panel.experiment)
+        if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file():
+            return
+
+        def study(state: TaskState) -> Any:
+            import optuna
+
+            from workbench.core.tune.storage import open_storage
+            from workbench.core.tune.study import summarize
+
+            optuna.logging.set_verbosity(optuna.logging.WARNING)
+            storage = open_storage(optuna, url)
+            if name not in {s.study_name for s in optuna.get_all_study_summaries(storage)}:
+                return None
+            found = optuna.load_study(study_name=name, storage=storage)
+            space = found.user_attrs.get("space") or {}
+            summary = summarize(found, url, found.user_attrs.get("metric", "value"))
+            return url, summary, list(space.get("params") or {})
+        self.runner.submit(study)
+
+    @Slot(int, object)
+    def _on_listed(self, _job: int, result: Any) -> None:
+        panel = self.panel
+        if result is None or panel.is_running() or panel.results.trials:
+            return
+        url, summary, params = result
+        if not summary.trials:
+            return
+        panel.results.reset(url, summary.study_name, summary.metric,
+                            summary.direction == "maximize", params)
+        panel.results.add_trials(summary.trials)
+        self.shown = summary.study_name
+        best = ("" if summary.best_trial is None else
+                f"; best: trial {summary.best_trial}, {summary.metric} "
+                f"{summary.best_value:.4g}")
+        panel.message.show_message(
+            f"Study {summary.study_name}: {len(summary.trials)} trial(s) stored in "
+            f"{summary.storage}{best}. Start adds trials to it (Continue study); another "
+            f"study name starts a new one.")
