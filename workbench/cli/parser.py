@@ -100,7 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_set(t)
     t.add_argument("--overwrite", action="store_true",
                    help="RUN_DIR holds a run: delete that run's files (run.json, "
-                        "experiment.json, metrics.json, bundle.pt, checkpoints/) and train "
+                        "experiment.json, metrics.json, bundle.pt, split.json, checkpoints/, its "
+                        "TensorBoard events) and train "
                         "afresh; other files in it are left alone. A run being trained now "
                         "is still refused")
 
