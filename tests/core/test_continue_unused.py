@@ -76,6 +76,15 @@ def test_parameters_left_at_their_defaults_are_not_differences(tiny_experiment):
         "Train tab: early stopping on (the run's off)"]
 
 
+def test_the_learning_rate_is_named_as_the_continue_dialog_names_it(tiny_experiment):
+    # UI review 2: "Train tab: optimizer lr 0.0003" in the list, "Learning rate:" under it.
+    run = tiny_experiment.copy().validate()
+    now = tiny_experiment.copy()
+    now.optimizer.params["lr"] = 0.0003
+    assert unused_settings(run, now) == [
+        f"Train tab: learning rate 0.0003 (the run's {run.optimizer.params['lr']:g})"]
+
+
 def test_what_changed_in_the_dataset_is_said_before_continuing(run_dir, tiny_experiment):
     folder = Path(tiny_experiment.data.folder)
     plan = continue_plan(run_dir)

@@ -66,7 +66,7 @@ def test_the_run_records_and_prints_a_withdrawn_finding(tiny_experiment, tmp_pat
 
     monkeypatch.setattr(doctor, "CHECKS", (not_learning,))
     monkeypatch.setitem(resolved.WITHDRAWN, "not_learning",
-                        lambda v: "it learns after all" if v.epoch >= 2 else "")
+                        lambda v, _f: "it learns after all" if v.epoch >= 2 else "")
     heard = []
 
     class Listener(ConsoleProgress):
@@ -87,6 +87,70 @@ def test_the_run_records_and_prints_a_withdrawn_finding(tiny_experiment, tmp_pat
     write_report(tmp_path / "run", tmp_path / "r.html")
     assert "Nothing learned yet. <i>Fix: </i> <b>Withdrawn: it learns after all.</b>" in \
         (tmp_path / "r.html").read_text()
+
+
+# UI review 2: "Epoch 14: Overfitting … the best validation loss so far was at epoch 11"
+# stood after the validation loss reached a new best at epoch 19, which the plots showed.
+OVERFIT_VAL = [1.0 - 0.05 * i for i in range(11)] + [0.56, 0.62, 0.68] + \
+    [0.60, 0.58, 0.56, 0.55, 0.40, 0.45]  # epochs 1-20: best 0.50 at 11, 0.40 at 19
+
+
+def overfit_view(epochs):
+    hist = [{"epoch": i + 1, "train_loss": 1.0 - 0.045 * i, "val_loss": OVERFIT_VAL[i],
+             "train_acc": 0.5 + 0.02 * i, "val_acc": 0.5} for i in range(epochs)]
+    return C.RunView(classes=["a", "b", "c"], history=hist, chance=1 / 3, lr=1e-3,
+                     default_lr=1e-3, first_loss=1.1, epochs_planned=20,
+                     val_counts=[20, 20, 20])
+
+
+def test_overfitting_is_withdrawn_when_the_validation_loss_reaches_a_new_best():
+    said = [C.overfitting(overfit_view(14)).to_dict()]
+    assert said[0]["epoch"] == 14 and "was at epoch 11" in said[0]["message"]
+    assert all(withdraw(overfit_view(n), said) == [] for n in range(14, 19))  # not below
+    (f,) = withdraw(overfit_view(19), said)
+    assert f["resolved"] == ("the validation loss reached a new best at epoch 19 (0.400, "
+                             "below the 0.500 of epoch 11 it named)")
+    assert RunFinding.from_dict(f).line() == ("doctor: overfitting at epoch 14 withdrawn: the "
+                                              "validation loss reached a new best at epoch 19 "
+                                              "(0.400, below the 0.500 of epoch 11 it named)")
+    assert withdraw(overfit_view(20), said) == []  # once
+
+
+def test_a_withdrawn_overfitting_may_be_said_again_not_learning_not():
+    from workbench.core.train.callbacks.doctor import TrainingDoctor
+
+    doctor = TrainingDoctor()
+    doctor.findings = [{"kind": "overfitting", "resolved": "a new best"},
+                       {"kind": "not_learning", "resolved": "it learns after all"}]
+    assert doctor.fired == {"not_learning"}  # the loss may rise again after its new best
+
+
+def test_the_run_records_and_prints_a_withdrawn_overfitting(tiny_experiment, tmp_path, capsys,
+                                                            monkeypatch):
+    from workbench.core.runs.recorder import RunRecorder
+    from workbench.core.train.callbacks import doctor
+    from workbench.core.train.trainer import Trainer
+
+    scripted = {1: 0.5, 2: 0.7, 3: 0.4}  # the validation losses: a new best at epoch 3
+    real = Trainer._run_epoch
+
+    def run_epoch(self, epoch, train):
+        out = real(self, epoch, train)
+        return out if train or out is None else (scripted[epoch], out[1])
+
+    def overfitting(v):  # scripted: said at epoch 2, naming epoch 1's best
+        return RunFinding("overfitting", v.epoch, "warning", "Overfitting.") \
+            if v.epoch == 2 else None
+
+    monkeypatch.setattr(Trainer, "_run_epoch", run_epoch)
+    monkeypatch.setattr(doctor, "CHECKS", (overfitting,))
+    tiny_experiment.training.epochs = 3
+    Trainer(tiny_experiment, [RunRecorder(tmp_path / "run"), ConsoleProgress()]).fit()
+    why = "the validation loss reached a new best at epoch 3 (0.400, below the 0.500 of " \
+          "epoch 1 it named)"
+    (kept,) = json.loads((tmp_path / "run" / "run.json").read_text())["findings"]
+    assert kept["kind"] == "overfitting" and kept["resolved"] == why
+    assert f"doctor: overfitting at epoch 2 withdrawn: {why}" in capsys.readouterr().out
 
 
 def test_many_small_classes_never_predicted_are_reported_together():

@@ -185,7 +185,7 @@ def test_export_csv_writes_one_row_per_epoch_per_run(root, tmp_path):
     with out.open(newline="") as f:
         rows = list(csv.DictReader(f))
     assert list(rows[0]) == ["run", "path", "epoch", "train_loss", "train_acc", "val_loss",
-                             "val_acc", "lr", "seconds"]
+                             "val_acc", "val_bal_acc", "lr", "seconds"]
     assert [(r["run"], r["epoch"], r["val_acc"]) for r in rows] == [
         ("alpha", "1", "0.5"), ("alpha", "2", "0.75"), ("beta", "1", "")]
     assert rows[0]["path"] == str(a) and rows[2]["path"] == str(b)

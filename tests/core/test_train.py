@@ -50,10 +50,10 @@ def test_two_epoch_fit_lowers_the_loss(tiny_experiment):
     assert last["train_loss"] < first["train_loss"]
     assert rec.batch_losses[-1] < rec.batch_losses[0]
     for m in result.history:
-        assert set(m) == {"epoch", "train_loss", "train_acc", "val_loss", "val_acc", "seconds",
-                          "lr"}
+        assert set(m) == {"epoch", "train_loss", "train_acc", "val_loss", "val_acc",
+                          "val_bal_acc", "seconds", "lr"}
         assert all(isinstance(m[k], float) for k in ("train_loss", "train_acc", "val_loss",
-                                                     "val_acc"))
+                                                     "val_acc", "val_bal_acc"))
     assert rec.info["num_train"] + rec.info["num_val"] == 30
     assert rec.info["classes"] == ["blue", "green", "red"]
     assert result.classes == ["blue", "green", "red"]

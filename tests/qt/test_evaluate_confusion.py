@@ -7,7 +7,7 @@ writes a figure that names every class."""
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QImage
 
 #: The tester's shape: one class of 60 validation images, the others 1-2, long names that
@@ -157,3 +157,33 @@ def test_save_png_of_many_classes_names_every_class_and_of_few_shows_the_whole_m
     zoomed = small.heatmap.plot.vb.viewRect()
     matrix_figure(small.heatmap)
     assert small.heatmap.plot.vb.viewRect() == zoomed  # the user's zoom is left alone
+
+
+def test_most_confused_lines_are_elided_at_any_width_with_no_sideways_scrolling(
+        qtbot, make_evaluate_panel):
+    # The tester's 60 classes: pairs far longer than the list. Rows were as wide as their
+    # text, so after the window was narrowed (1366 to 1100) the lines were clipped
+    # mid-word under a horizontal scroll bar instead of ending in "…".
+    names = ["Northern_rough-winged_swallow_juvenile",
+             "Black-throated_blue_warbler_female_first_winter_plumage"] + SPECIES[2:60]
+    m = _uneven(60)
+    m[1:20, 0] += 3
+    panel = make_evaluate_panel()
+    qtbot.addWidget(panel)
+    panel.resize(1340, 620)  # the tab's room in a 1366x768 window
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.show_result(_result(m, names))
+    panel.results.setCurrentIndex(1)  # filled while its tab was hidden, as after Evaluate
+    pairs = panel.confusion.pairs
+    assert pairs.textElideMode() == Qt.TextElideMode.ElideRight and not pairs.wordWrap()
+    for size in ((1340, 620), (1070, 620), (1070, 560), (1340, 620)):  # 1100x706: 1070x560
+        panel.resize(*size)
+        qtbot.waitUntil(lambda: pairs.visualItemRect(pairs.item(0)).width()
+                        == pairs.viewport().width(), timeout=2000)
+        longest = max(range(pairs.count()), key=lambda r: len(pairs.item(r).text()))
+        row = pairs.visualItemRect(pairs.item(longest))
+        # Each row is the list's width: its text, wider, is elided to it when painted.
+        assert pairs.fontMetrics().horizontalAdvance(pairs.item(longest).text()) > row.width()
+        assert pairs.viewport().rect().contains(row) or row.top() >= pairs.viewport().height()
+        assert not pairs.horizontalScrollBar().isVisible(), size

@@ -98,3 +98,24 @@ def test_a_folder_removed_after_it_was_opened_is_said_when_start_is_pressed(
     assert panel.status.text().startswith(f"Cannot train yet: the dataset folder {folder} "
                                           f"is missing")
     w.shutdown()
+
+
+def test_a_folder_removed_while_open_is_said_when_the_train_tab_shows(
+        qtbot, tiny_experiment, tmp_path):
+    import shutil
+
+    folder = make_image_folder(tmp_path / "here", size=16)
+    tiny_experiment.data.folder = folder
+    w = MainWindow(tiny_experiment)
+    qtbot.addWidget(w)
+    w.show()
+    panel = w.train_panel
+    with qtbot.waitSignal(w.current.dataset_changed, timeout=TIMEOUT_MS):
+        w.scan_dataset(folder, adopt_defaults=False)
+    assert w.statusBar().currentMessage().startswith(f"Dataset {folder}: 3 classes")
+    shutil.rmtree(folder)  # moved away while the app was open
+    w.tabs.setCurrentWidget(panel)  # before Start is pressed
+    assert not panel.start_button.isEnabled()
+    assert panel.status.text().count("Data tab") == 1
+    assert w.statusBar().currentMessage() == f"Dataset folder missing: {folder}"
+    w.shutdown()

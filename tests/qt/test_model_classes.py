@@ -120,6 +120,31 @@ def test_top_k_stays_below_the_chosen_models_number_of_classes(qtbot, evaluate_p
     assert panel.top_k.maximum() == 3 and panel.top_k.value() == 3  # 5 was asked for
 
 
+def test_top_k_follows_the_model_unless_the_user_set_it_for_that_model(
+        qtbot, evaluate_panel, workbench_home):
+    # A tester evaluated a 3-class model (top-2), then a 60-class one: the top-2 chosen for
+    # 3 classes stayed, where the 60-class model's default is top-5.
+    root = workbench_home / "runs"
+    three = _run(root, "three", "2026-12-01T10:00:00+00:00", ANIMALS[:3])
+    sixty = _run(root, "sixty", "2026-12-02T10:00:00+00:00", [f"c{i}" for i in range(60)])
+    two = _run(root, "two", "2026-12-03T10:00:00+00:00", ANIMALS[:2])
+    panel = evaluate_panel()
+    panel.set_bundle(three)
+    assert panel.top_k.value() == 2
+    panel.set_bundle(sixty)
+    assert (panel.top_k.maximum(), panel.top_k.value()) == (59, 5)
+    panel.top_k.setValue(10)  # the user's k for this model
+    panel.set_bundle(two)
+    assert panel.top_k.value() == 1
+    panel.set_bundle(three)
+    assert panel.top_k.value() == 2
+    panel.top_k.setValue(1)
+    panel.set_bundle(sixty)
+    assert panel.top_k.value() == 10  # the user's k for each model comes back with it
+    panel.set_bundle(three)
+    assert panel.top_k.value() == 1
+
+
 def test_the_summary_leaves_out_a_top_k_of_every_class():
     def result(k: int):
         return SimpleNamespace(accuracy=0.5, top_k=k, top_k_accuracy=1.0, classes=ANIMALS,

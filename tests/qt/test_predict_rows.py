@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import pytest
 import torch
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QFontMetrics
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QFontMetrics, QImage, QPainter
+from PySide6.QtWidgets import QStyleOptionViewItem
 
 from helpers import make_image_folder, random_bundle
-from workbench.qt.panels.predict.delegate import (LABEL_WIDTH, MIN_BAR, NAME_WIDTH, PCT_WIDTH,
-                                                  bar_font, top_line)
+from workbench.qt.panels.predict.delegate import (BAR_HEIGHT, LABEL_WIDTH, MIN_BAR, NAME_WIDTH,
+                                                  PCT_WIDTH, bar_font, top_line)
 from workbench.qt.panels.predict.model import ItemRole, shown_names
 from workbench.qt.panels.predict.panel import PredictPanel
 
@@ -97,3 +98,59 @@ def test_shown_names_take_the_fewest_folders_that_differ():
         "/d/b/other.png": "other.png"}
     assert shown_names(["/x/a/c/img.png", "/y/b/c/img.png"]) == {
         "/x/a/c/img.png": "a/c/img.png", "/y/b/c/img.png": "b/c/img.png"}
+
+
+class _RecordingPainter(QPainter):
+    """A painter that keeps what drawText and fillRect were asked (and still draws)."""
+
+    def __init__(self, device):
+        super().__init__(device)
+        self.texts: list[tuple[QRect, str]] = []
+        self.fills: list[QRect] = []
+
+    def drawText(self, *args):  # noqa: N802  (Qt override)
+        self.texts.append((QRect(args[0]), args[-1]))
+        return super().drawText(*args)
+
+    def fillRect(self, *args):  # noqa: N802  (Qt override)
+        self.fills.append(QRect(args[0]))
+        return super().fillRect(*args)
+
+
+@pytest.mark.parametrize("width", [1100, 1366])
+def test_the_top1_class_gets_the_room_the_bars_leave(qtbot, tmp_path, tiny_experiment,
+                                                     image_folder, width):
+    # At 1366 the top-1 class was cut at 170 px ("Northern_rough-winged_s… 13.5%") while
+    # a third of the row right of the bars was blank.
+    torch.manual_seed(0)
+    classes = (LONG, "species_008_sparrow_adult_male_breeding", "x")
+    bundle, _ = random_bundle(tmp_path / "m.pt", tiny_experiment.copy().validate(), classes)
+    panel = PredictPanel(str(bundle))
+    qtbot.addWidget(panel)
+    panel.resize(width - 4, 700)  # the tab's room in a window 1100 or 1366 wide
+    panel.show()
+    qtbot.waitExposed(panel)
+    rows = _classified(qtbot, panel, [image_folder / c / f"{c}_000.png"
+                                      for c in ("red", "green", "blue")])
+    view = panel.view
+    for r, row in enumerate(rows):
+        option = QStyleOptionViewItem()
+        view.initViewItemOption(option)
+        index = view.model().index(r, 0)
+        option.rect = QRect(0, 0, view.viewport().width(), view.visualRect(index).height())
+        image = QImage(option.rect.size(), QImage.Format.Format_RGB32)
+        painter = _RecordingPainter(image)
+        view.itemDelegate().paint(painter, option, index)
+        painter.end()
+        texts = [t for _, t in painter.texts]
+        cls, prob = row.top[0]
+        assert f"{cls}  {prob * 100:.1f}%" in texts, texts  # the top-1 line, whole
+        # Every bar and its percentage are whole, inside the row.
+        for c, p in row.top:
+            rect = next(rect for rect, t in painter.texts if t == f"{p * 100:.1f}%")
+            assert option.rect.contains(rect)
+        bars = [f for f in painter.fills if f.height() == BAR_HEIGHT]  # tracks, filled
+        track = max(f.width() for f in bars)
+        assert track >= MIN_BAR and sum(f.width() == track for f in bars) >= len(row.top)
+        assert all(option.rect.contains(f) for f in bars)
+    panel.shutdown()

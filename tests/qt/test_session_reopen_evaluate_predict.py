@@ -16,7 +16,7 @@ from workbench.core.io import runs_dir
 from workbench.core.runs.store import write_run_info
 from workbench.core.session import session_path, session_text, write_session
 from workbench.qt.panels.evaluate.data_choice import FOLDER, VAL
-from workbench.qt.panels.evaluate.layout import NO_RESULT_TEXT
+from workbench.qt.panels.evaluate.layout import CHOOSE_TEXT, NO_RESULT_TEXT
 from workbench.qt.panels.predict.model import DONE
 from workbench.qt.workers import task_pool
 
@@ -87,11 +87,13 @@ def test_evaluate_and_predict_reopen_with_the_model_data_and_images_left(
     assert evaluate.bundle_path() == other
     assert evaluate.chooser.combo.currentData() == other
     assert evaluate.data_combo.currentText() == f"Folder: {ds2}"
-    assert evaluate.message.text() == ("The model and data you chose last time are chosen "
-                                       "again: press Evaluate to see the results.")
+    # Said once, where the results will be: not again as "No result…" under the message.
+    assert evaluate.no_result.text() == ("The model and data you chose last time are chosen "
+                                         "again: press Evaluate to see the results.")
+    assert evaluate.message.text() == ""
     # Only the choices: nothing is evaluated by itself (it can take minutes).
     assert not evaluate.is_running() and evaluate.result is None
-    assert evaluate.no_result.text() == NO_RESULT_TEXT and evaluate.evaluate_button.isEnabled()
+    assert evaluate.evaluate_button.isEnabled()
     assert predict.bundle_path == other and predict.model_combo.currentData() == other
     assert predict.bundle_label.text() == f"Using {other}"
     qtbot.waitUntil(lambda: len(predict.rows) == 5
@@ -101,6 +103,9 @@ def test_evaluate_and_predict_reopen_with_the_model_data_and_images_left(
     assert predict.status.text() == "5 classified"
     # The Train tab still goes on from the last run.
     assert again.train_panel.last_run_dir == os.path.dirname(last)
+    _pick(evaluate.chooser.combo, last)  # another model: no longer last time's choice
+    assert evaluate.no_result.text() == NO_RESULT_TEXT
+    assert evaluate.message.text() == CHOOSE_TEXT
     _close(again)
 
 

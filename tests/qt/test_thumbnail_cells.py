@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PIL import Image
-from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtCore import QPoint, QRect, QSize, Qt
+from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QStyleOptionViewItem
 
 from workbench.qt.thumbnails import ThumbnailLoader, ThumbnailModel, ThumbnailView
@@ -106,3 +109,53 @@ def test_long_captions_are_elided_and_the_grid_follows_the_font(qtbot):
     long_name = "a_very_long_file_name_from_a_phone_camera_20240101_123456.jpg"
     elided = view.fontMetrics().elidedText(long_name, view.textElideMode(), caption.width())
     assert "…" in elided and view.fontMetrics().horizontalAdvance(elided) <= caption.width()
+
+
+class _RecordingPainter(QPainter):
+    """A painter that keeps the text of every drawText call (and still draws)."""
+
+    def __init__(self, device):
+        super().__init__(device)
+        self.texts: list[str] = []
+
+    def drawText(self, *args):  # noqa: N802  (Qt override)
+        self.texts.append(next(a for a in args if isinstance(a, str)))
+        return super().drawText(*args)
+
+
+def test_all_classes_captions_paint_the_class_over_the_file_name(qtbot, tmp_path):
+    # The "All classes" grid: a class line over a file-name line, each elided on its own.
+    # initStyleOption hands the delegate "\u2028" for the model's "\n", so a split on
+    # "\n" alone painted one middle-cut line ("Black-…_0.png").
+    long_class = "Black-throated_blue_warbler_female_first_winter_plumage"
+    samples = [(_solid(tmp_path / "img_0.png", 32, 32, RED), 0),
+               (_solid(tmp_path / "img_10_from_a_long_camera_name.png", 32, 32, BLUE), 1)]
+    loader = ThumbnailLoader(size=SIZE)
+    model = ThumbnailModel(loader)
+    view = ThumbnailView(size=SIZE)
+    view.setModel(model)
+    qtbot.addWidget(view)
+    model.set_samples(samples, ["center", long_class], name_classes=True)
+    view.set_caption_lines(2)
+    view.resize(400, 300)
+    view.show()
+    metrics = view.fontMetrics()
+    image = QImage(view.gridSize(), QImage.Format.Format_RGB32)
+    lines = []
+    for row in range(len(samples)):
+        option = QStyleOptionViewItem()
+        view.initViewItemOption(option)
+        option.rect = QRect(QPoint(0, 0), view.delegate.cell_size(metrics))
+        image.fill(Qt.GlobalColor.white)
+        painter = _RecordingPainter(image)
+        view.itemDelegate().paint(painter, option, model.index(row))
+        painter.end()
+        assert len(painter.texts) == 1
+        lines.append(painter.texts[0].split("\n"))
+    width = view.delegate.caption_rect(option.rect, metrics).width()
+    assert lines[0] == ["center", "img_0.png"]
+    klass, name = lines[1]
+    mode = Qt.TextElideMode.ElideMiddle
+    assert klass == metrics.elidedText(long_class, mode, width) and "…" in klass
+    assert name == metrics.elidedText(Path(samples[1][0]).name, mode, width)
+    assert all(metrics.horizontalAdvance(t) <= width for t in (klass, name))

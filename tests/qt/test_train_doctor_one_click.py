@@ -43,9 +43,10 @@ def test_the_flip_fix_removes_the_flip_in_one_click(qtbot, panel):
     assert button.text() == "Remove the flip"
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     assert [t.type for t in panel.experiment.augment.transforms] == ["RandomRotation"]
-    assert panel.status.text() == ("Remove the flip: transforms = RandomRotation set. Start "
-                                   "training trains a new run with it.")
-    assert view.addressed() == ["Fixed: transforms = RandomRotation."]
+    # What was done, in words: not the list it left ("transforms = RandomRotation set").
+    assert panel.status.text() == ("Removed the flip on the Augment tab: Start training "
+                                   "trains a new run without it.")
+    assert view.addressed() == ["Fixed: removed the flip on the Augment tab."]
     assert doctor_tab(panel) == "Doctor (fixed)"
 
 

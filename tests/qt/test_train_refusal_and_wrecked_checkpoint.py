@@ -31,7 +31,7 @@ def test_batches_of_one_with_batchnorm_are_refused_and_the_fix_trains(
     asked, finished = [], []
     panel.ask = lambda title, text: asked.append((title, text)) or True
     panel.training_finished.connect(finished.append)
-    with qtbot.waitSignal(panel.training_errored, timeout=RUN_TIMEOUT_MS):
+    with qtbot.waitSignal(panel.training_not_started, timeout=RUN_TIMEOUT_MS):
         panel.start_button.click()
     ((title, text),) = asked
     assert title == "Cannot start training"
@@ -49,7 +49,7 @@ def test_declining_the_fix_leaves_the_refusal_said(qtbot, train_panel, bn_experi
     bn_experiment.data.batch_size = 1
     panel = train_panel()
     panel.ask = lambda title, text: False
-    with qtbot.waitSignal(panel.training_errored, timeout=RUN_TIMEOUT_MS):
+    with qtbot.waitSignal(panel.training_not_started, timeout=RUN_TIMEOUT_MS):
         panel.start_button.click()
     assert panel.status.text().startswith("Cannot start training: The batch size is 1 and "
                                           "the network has BatchNorm")

@@ -294,8 +294,10 @@ def _run(exp, out: Path, checkpoint=None, lock=None, command: str = "train",
 def _saved_model_line(result) -> str:
     """Which epoch's weights the bundle holds and what they scored (what evaluate gives)."""
     metrics = result.weights_metrics or {}
+    keys = ("val_loss", "val_acc") + (("val_bal_acc",) if (result.best or {}).get("metric")
+                                      == "val_bal_acc" else ())
     scores = ", ".join(f"{key} {metrics[key] * 100:.1f}%" if key.endswith("acc") else
-                       f"{key} {metrics[key]:.4f}" for key in ("val_loss", "val_acc")
+                       f"{key} {metrics[key]:.4f}" for key in keys
                        if isinstance(metrics.get(key), float))
     which = (f"the best {result.best['metric']}, restored" if result.restored_best
              and result.best else "the last finished epoch")

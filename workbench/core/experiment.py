@@ -180,11 +180,16 @@ class TrainingConfig(Evented):
                                     "optimizer step: the effect of a batch this many times "
                                     "larger without its memory."))
     monitor: str = _p(Param("monitor", str, "auto",
-                            choices=("auto", "val_loss", "val_acc", "train_loss", "train_acc"),
+                            choices=("auto", "val_loss", "val_acc", "val_bal_acc",
+                                     "train_loss", "train_acc"),
                             help="The metric that picks the best epoch (its checkpoint is "
                                  "kept as best.pt) and that early stopping watches; auto: "
                                  "val_loss when there is a validation split, else "
-                                 "train_loss."))
+                                 "train_loss. val_bal_acc, the balanced accuracy: the mean "
+                                 "of each class's validation accuracy (its recall), over "
+                                 "the classes with validation images; with very unequal "
+                                 "classes, always answering the largest one scores a high "
+                                 "accuracy but a low balanced accuracy."))
     early_stopping: bool = _p(Param("early_stopping", bool, False,
                                     help="Stop when the monitored metric has not improved for "
                                          "'patience' epochs."))

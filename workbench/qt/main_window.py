@@ -114,6 +114,10 @@ class MainWindow(UrlDropTarget, QMainWindow):
         panel.training_started.connect(self._on_training_started)
         panel.training_finished.connect(self._on_training_finished)
         panel.training_errored.connect(self._on_training_errored)
+        panel.training_not_started.connect(lambda _message: self.statusBar().showMessage(
+            "Training not started (the Train tab says why and what to do)"))
+        panel.folder_missing.connect(lambda folder: self.statusBar().showMessage(
+            f"Dataset folder missing: {folder}"))  # not the dataset line of before
         panel.bundle_saved.connect(self._on_bundle_saved)
         # A training doctor's fix that asks for the Augment or Model tab.
         panel.findings.open_requested.connect(

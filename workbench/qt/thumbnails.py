@@ -311,6 +311,16 @@ class ThumbnailDelegate(QStyledItemDelegate):
         rect.moveCenter(square.center())
         return rect
 
+    def caption_lines(self, opt: QStyleOptionViewItem, width: int) -> list[str]:
+        """The caption's lines (at most :attr:`lines`), each elided on its own to ``width``.
+
+        ``opt`` is as :meth:`initStyleOption` fills it, which turns the model's "\\n" into
+        the Unicode line separator (U+2028): both end a line.
+        """
+        text = (opt.text or "").replace("\u2028", "\n")
+        return [opt.fontMetrics.elidedText(line, opt.textElideMode, width)
+                for line in text.split("\n")[:self.lines]]
+
     def sizeHint(self, option: QStyleOptionViewItem,  # noqa: N802  (Qt override)
                  index: QModelIndex | QPersistentModelIndex) -> QSize:
         return self.cell_size(option.fontMetrics)
@@ -331,8 +341,7 @@ class ThumbnailDelegate(QStyledItemDelegate):
             painter.drawPixmap(target, pix)
             painter.restore()
         caption = self.caption_rect(opt.rect, opt.fontMetrics)
-        text = "\n".join(opt.fontMetrics.elidedText(line, opt.textElideMode, caption.width())
-                         for line in (opt.text or "").split("\n")[:self.lines])
+        text = "\n".join(self.caption_lines(opt, caption.width()))
         selected = bool(opt.state & QStyle.StateFlag.State_Selected)
         role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
         painter.save()

@@ -125,6 +125,14 @@ def macro_average(confusion: np.ndarray) -> dict:
     return out
 
 
+def balanced_accuracy(confusion: np.ndarray) -> float:
+    """The balanced accuracy: :func:`macro_average`'s recall, the mean of each class's
+    recall over the classes with images. It is scikit-learn's ``balanced_accuracy_score``,
+    which also leaves out a class with no true images. Always answering one class scores
+    1 / (classes with images) however unequal the classes are. 0.0 for an empty matrix."""
+    return macro_average(confusion)["recall"]
+
+
 #: The k of the top-k accuracy when none is asked for, lowered below the number of classes.
 DEFAULT_TOP_K = 5
 

@@ -231,11 +231,14 @@ def _saved_model(info: dict[str, Any]) -> str:
     metrics = saved.get("metrics") or {}
     if "val_acc" not in metrics:
         return ""
-    loss = metrics.get("val_loss")
+    loss, bal = metrics.get("val_loss"), metrics.get("val_bal_acc")
     best = " (the best epoch, restored)" if saved.get("restored_best") else ""
+    # The balanced accuracy where it picked the best epoch (the per-class table has the rest).
+    bal = bal if (info.get("best") or {}).get("metric") == "val_bal_acc" else None
     return (f"<p>The saved model holds epoch {_e(saved.get('epoch'))}{best}: validation "
             f"accuracy {100 * float(metrics['val_acc']):.2f}%"
             + (f", loss {float(loss):.4f}" if loss is not None else "")
+            + (f", balanced accuracy {100 * float(bal):.2f}%" if bal is not None else "")
             + " during training (the accuracy is the Runs tab's Val acc %).</p>")
 
 

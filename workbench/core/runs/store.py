@@ -5,10 +5,11 @@ A run folder holds::
     run.json          what this module reads and writes (below)
     experiment.json   the Experiment the run trained
     metrics.json      {"epochs": [{"epoch", "train_loss", "train_acc", "val_loss",
-                                   "val_acc", "lr", "seconds"}, ...],
+                                   "val_acc", "val_bal_acc", "lr", "seconds"}, ...],
                        "batches": [{"epoch", "num_batches", "loss": [...]}, ...],
                        "norms": [{"epoch", "names", "samples": [...]}, ...]}
-                      (the batches' losses, coarsely, and the layer norms: core.runs.batches)
+                      (val_bal_acc: the balanced accuracy, the mean per-class recall; the
+                      batches' losses, coarsely, and the layer norms: core.runs.batches)
     bundle.pt         the trained model (absent when no epoch finished or the run diverged)
     checkpoints/last.pt, checkpoints/best.pt   for resuming (see core.train.checkpoint);
                       last.pt is the model of a run that wrote no bundle (killed mid-run)
@@ -69,8 +70,8 @@ INTERRUPTED = "interrupted"
 # Without a lock file to ask (a run from before locks), a "running" run.json touched this
 # recently is taken for a live run: it may not be deleted.
 RUNNING_GRACE_S = 60.0
-CSV_COLUMNS = ("run", "path", "epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr",
-               "seconds")
+CSV_COLUMNS = ("run", "path", "epoch", "train_loss", "train_acc", "val_loss", "val_acc",
+               "val_bal_acc", "lr", "seconds")
 
 
 def read_run_info(run_dir: str | Path) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 ``tensorboard --logdir <runs folder>`` then shows every run (app, ``workbench train``,
 tune trials, rank 0 under torchrun) under its folder's name: the loss of every training
-batch, each epoch's losses, accuracies, learning rate and seconds, the per-layer gradient
+batch, each epoch's losses, accuracies (``accuracy/val_balanced``: the validation balanced
+accuracy, metrics.json's ``val_bal_acc``), learning rate and seconds, the per-layer gradient
 and weight norms when they are sampled (at the optimizer step metrics.json gives them), the
 training doctor's findings as text, and the run's summary: its hyperparameters with the
 numbers of the model the run kept (the HParams tab), that model's validation confusion
@@ -10,9 +11,10 @@ matrix as an image, and a text saying which epoch it is.
 
 The summary describes the weights the run kept (``bundle.pt``: with early stopping's
 restore_best, the best epoch's, not the last's), as run.json, the Runs tab and ``workbench
-evaluate`` do: ``hparam/model_val_acc``, ``hparam/model_val_loss`` and
-``hparam/model_epoch`` are that model's, ``hparam/best_val_acc`` and
-``hparam/best_val_loss`` the best of any epoch. It is written at the end of each session
+evaluate`` do: ``hparam/model_val_acc``, ``hparam/model_val_bal_acc``,
+``hparam/model_val_loss`` and ``hparam/model_epoch`` are that model's,
+``hparam/best_val_acc``, ``hparam/best_val_bal_acc`` and ``hparam/best_val_loss`` the best
+of any epoch. It is written at the end of each session
 into its own event file (suffix :data:`SUMMARY_SUFFIX`), which replaces the one an earlier
 session wrote: TensorBoard takes a run's hyperparameters from the first record it reads, so
 a run continued from 3 to 5 epochs would otherwise keep saying 3. A continued run's events
@@ -247,6 +249,7 @@ class TensorBoardWriter(Callback):
         step = int(epoch) * self._num_batches
         for tag, key in (("loss/train", "train_loss"), ("loss/val", "val_loss"),
                          ("accuracy/train", "train_acc"), ("accuracy/val", "val_acc"),
+                         ("accuracy/val_balanced", "val_bal_acc"),
                          ("lr", "lr"), ("seconds_per_epoch", "seconds")):
             if metrics.get(key) is not None:
                 self._put("scalar", tag, float(metrics[key]), step)
@@ -354,12 +357,12 @@ def run_summary(result: Any, num_batches: int,
     epoch = int(result.weights_epoch)
     history = result.history
     metrics: dict[str, float] = {"hparam/model_epoch": float(epoch)}
-    for key in ("val_acc", "val_loss"):
+    for key in ("val_acc", "val_bal_acc", "val_loss"):
         if model.get(key) is not None:
             metrics[f"hparam/model_{key}"] = float(model[key])
         values = [float(m[key]) for m in history if m.get(key) is not None]
         if values:
-            metrics[f"hparam/best_{key}"] = max(values) if key == "val_acc" else min(values)
+            metrics[f"hparam/best_{key}"] = min(values) if key == "val_loss" else max(values)
     last = int(history[-1].get("epoch") or epoch)
     if result.restored_best:
         which = (f"the best by {(result.best or {}).get('metric', '?')}, restored by early "
@@ -373,9 +376,13 @@ def run_summary(result: Any, num_batches: int,
     matrix = confusions.get(epoch)
     text = (f"The run ({result.status.replace('_', ' ')}) kept the weights of epoch {epoch} "
             f"({which}): {numbers}, as run.json, the Runs tab and workbench evaluate on the "
-            f"validation split give them. hparam/model_val_acc, hparam/model_val_loss and "
-            f"hparam/model_epoch are that model's; hparam/best_val_acc and "
-            f"hparam/best_val_loss the best of any epoch. "
+            f"validation split give them"
+            + (f" (its balanced accuracy, {model['val_bal_acc']:.2%}, is workbench evaluate's "
+               f"macro average recall)" if model.get("val_bal_acc") is not None else "")
+            + f". hparam/model_val_acc, hparam/model_val_bal_acc, "
+            f"hparam/model_val_loss and hparam/model_epoch are that model's; "
+            f"hparam/best_val_acc, hparam/best_val_bal_acc and hparam/best_val_loss the best "
+            f"of any epoch. "
             + (f"The image confusion/val is epoch {epoch}'s validation confusion matrix."
                if matrix is not None else
                f"Epoch {epoch}'s validation confusion matrix is not at hand (it was trained "

@@ -101,13 +101,17 @@ def _differences(run: Experiment, now: Experiment) -> list[tuple[str, str]]:
     return out
 
 
+#: A component parameter said in words ("learning rate", as the Continue dialog's field).
+PARAM_WORDS = {("optimizer", "lr"): "learning rate"}
+
+
 def _component(section: str, a: dict, b: dict) -> list[tuple[str, str]]:
     label = WORDS.get(section, section)
     if a.get("type") != b.get("type"):
         return [(f"{section}.type", f"{label} {b.get('type')} (the run's {a.get('type')})")]
     pa, pb = a.get("params") or {}, b.get("params") or {}
-    return [(f"{section}.params.{k}", f"{label} {k} {_value(pb.get(k))} (the run's "
-                                      f"{_value(pa.get(k))})")
+    return [(f"{section}.params.{k}", f"{PARAM_WORDS.get((section, k), f'{label} {k}')} "
+                                      f"{_value(pb.get(k))} (the run's {_value(pa.get(k))})")
             for k in sorted(set(pa) | set(pb)) if pa.get(k) != pb.get(k)]
 
 

@@ -23,6 +23,7 @@ from typing import Any, Iterable
 
 import torch
 
+from workbench.core.evaluate.metrics import balanced_accuracy
 from workbench.core.experiment import Experiment
 from workbench.core.interrupts import uninterrupted
 from workbench.core.train.callbacks.base import Callback, FitResult
@@ -269,8 +270,11 @@ class Trainer(RunSetup, Steps, Resumable):
                                                               validation=True), epoch, val[0])
             self.schedule.step_epoch(val[0], train[0])
             seconds = time.perf_counter() - t0 - (self.gate.paused_seconds - paused0)
+            # The balanced accuracy from the (all-reduced) matrix of this validation pass.
+            bal = balanced_accuracy(self.val_confusion) if val[1] is not None else None
             metrics = {"epoch": epoch, "train_loss": train[0], "train_acc": train[1],
-                       "val_loss": val[0], "val_acc": val[1], "lr": lr, "seconds": seconds}
+                       "val_loss": val[0], "val_acc": val[1], "val_bal_acc": bal, "lr": lr,
+                       "seconds": seconds}
             self.history.append(metrics)
             self.epochs_done = epoch
             self.elapsed += seconds
@@ -290,7 +294,8 @@ class Trainer(RunSetup, Steps, Resumable):
         total_loss, correct, seen = 0.0, 0, 0
         reads = EpochReads()  # images decoded or not: none at all ends the run
         bad_validation: tuple[int, float] | None = None  # under torchrun: agreed at the end
-        # The validation confusion matrix (the doctor's class_never_predicted, TensorBoard).
+        # The validation confusion matrix (val_bal_acc, the doctor's class_never_predicted,
+        # TensorBoard); under torchrun summed over the ranks below, so every rank agrees.
         k = len(self.classes)
         confusion = None if train else torch.zeros(k, k, device=self.device)
         num_batches = len(loader)

@@ -32,7 +32,9 @@ from workbench.core.io import parse_json, read_text_file
 SPACE_FORMAT_VERSION = 1
 SAMPLERS = ("tpe", "random", "grid")
 PRUNERS = ("median", "hyperband", "threshold", "none")
-METRICS = ("val_acc", "val_loss", "train_acc", "train_loss")
+#: What a trial reports to Optuna after each epoch (a key of the run's metrics.json epochs;
+#: in words: core.train.metric_words).
+METRICS = ("val_acc", "val_bal_acc", "val_loss", "train_acc", "train_loss")
 KINDS = ("float", "int", "categorical")
 #: A grid of more points than this is surely a mistake (an int range without a step).
 MAX_GRID = 10000

@@ -6,7 +6,8 @@ drawn on a log axis and the heatmap colours ``log10(norm)``. Samples come from a
 :class:`~workbench.qt.plots.data.NormHistory`, whose size is bounded.
 
 A norm of 0 or a non-finite one (NaN, inf: the run diverged) has no logarithm and is not
-drawn: a layer with no other value is named so in the legend ("8 Linear (0)"), the samples
+drawn: a layer with no other value is named so in the legend ("8 Linear (no gradient)",
+"8 Linear (weights 0)"), the samples
 holding a non-finite norm get a red cross at the top of the lines, and when no value at all
 can be drawn a note in the plot says why instead of a legend over an empty plot. A layer
 with a single drawable value (after a 1-epoch run) is drawn as a dot: a line needs two.
@@ -148,7 +149,8 @@ class NormsView:
         if nothing:
             return
         for i, curve in enumerate(self.curves[:_MAX_LEGEND]):
-            self.legend.set_entry(curve, self._names[i] + _layer_suffix(values[:, i]))
+            self.legend.set_entry(curve, self._names[i] + _layer_suffix(values[:, i],
+                                                                        self.kind))
 
     def _mark_non_finite(self, values: np.ndarray) -> None:
         bad = ~np.isfinite(values).all(axis=1) if values.size else np.zeros(0, bool)
@@ -265,12 +267,14 @@ def nothing_drawn_reason(values: np.ndarray, word: str) -> str | None:
     return f"No {word} to draw: each is 0 or not finite (NaN, inf)"
 
 
-def _layer_suffix(column: np.ndarray) -> str:
-    """What a layer's legend entry adds when none of its values can be drawn."""
+def _layer_suffix(column: np.ndarray, kind: str = "grad") -> str:
+    """What a layer's legend entry adds when none of its values can be drawn (a norm of 0
+    said in words: a gradient norm of 0 is no gradient at all)."""
     finite = np.isfinite(column)
     if column.size == 0 or (finite & (column > 0)).any():
         return ""
-    return " (0)" if finite.all() else " (not finite)" if not finite.any() \
+    zero = " (no gradient)" if kind == "grad" else " (weights 0)"
+    return zero if finite.all() else " (not finite)" if not finite.any() \
         else " (0 or not finite)"
 
 

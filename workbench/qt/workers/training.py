@@ -145,8 +145,9 @@ class TrainingRun(WorkerRun):
         process's) and the per-layer norms sampled meanwhile. Emitted at most about 20
         times a second (and at every epoch end), not per batch.
     ``epoch_finished(metrics)``
-        epoch, train_loss, train_acc, val_loss, val_acc (None without validation), lr,
-        seconds; plus ``best`` (the best epoch so far, ``{"metric", "value", "epoch"}``).
+        epoch, train_loss, train_acc, val_loss, val_acc, val_bal_acc (the balanced
+        accuracy; these three None without validation), lr, seconds; plus ``best`` (the
+        best epoch so far, ``{"metric", "value", "epoch"}``).
     ``paused(epoch, batch)`` / ``resumed()``
         The run holds before that batch / goes on.
     ``skipped(path, reason)``

@@ -31,7 +31,7 @@ from workbench.core.train.doctor.checks import (CHECKS, GRADIENT_SAMPLES,
 from workbench.core.train.doctor.causes import label_cause, model_causes, skipped_cause
 from workbench.core.train.doctor.findings import RunFinding
 from workbench.core.train.doctor.probes import DeadUnitProbe, relative_change
-from workbench.core.train.doctor.resolved import withdraw
+from workbench.core.train.doctor.resolved import SAID_AGAIN, withdraw
 from workbench.core.train.doctor.segments import learning_settings
 
 #: How many times ln(classes) counts as exploded. A healthy run's batch losses stay within a
@@ -201,7 +201,10 @@ class TrainingDoctor(Callback):
 
     @property
     def fired(self) -> set[str]:
-        return {f["kind"] for f in self.findings[self._segment:]}
+        """The kinds said at the current settings, less those withdrawn since that may be
+        said again (:data:`~workbench.core.train.doctor.resolved.SAID_AGAIN`)."""
+        return {f["kind"] for f in self.findings[self._segment:]
+                if not (f.get("resolved") and f["kind"] in SAID_AGAIN)}
 
     # -- hooks ---------------------------------------------------------------------------
     def on_fit_start(self, trainer: Any, info: dict[str, Any]) -> None:

@@ -11,12 +11,14 @@ from workbench.core.errors import SpecError
 from workbench.core.train.callbacks.base import Callback
 
 #: Metrics the trainer can monitor, and whether larger is better.
-MONITORS = {"val_loss": False, "val_acc": True, "train_loss": False, "train_acc": True}
+MONITORS = {"val_loss": False, "val_acc": True, "val_bal_acc": True, "train_loss": False,
+            "train_acc": True}
 #: A loss must also fall by more than this share of its best to improve on it. Measured: a
 #: run resumed past the end of OneCycleLR (lr 4e-08) moved its validation loss by 2-3e-5 of
 #: itself an epoch (BatchNorm's running statistics alone), and every such epoch was marked
 #: best, saved as best.pt and bundled, though the printed loss did not change. Accuracies
-#: are counts of images: any rise is one more image right.
+#: are counts of images: any rise is one more image right (the balanced accuracy, a mean of
+#: each class's share of images right, changes only when a prediction does).
 LOSS_RELATIVE_DELTA = 1e-4
 
 
@@ -82,7 +84,9 @@ class BestTracker:
         """Why early stopping ended the run, for a person."""
         b = self.best or {}
         name = {"val_loss": "the validation loss", "val_acc": "the validation accuracy",
-                "train_loss": "the training loss"}.get(self.metric, self.metric)
+                "val_bal_acc": "the validation balanced accuracy",
+                "train_loss": "the training loss",
+                "train_acc": "the training accuracy"}.get(self.metric, self.metric)
         by = f" by more than {self.min_delta:g}" if self.min_delta else ""
         return (f"early stopping: {name} ({self.metric}) did not improve{by} for "
                 f"{self.bad_epochs} epoch{'s' * (self.bad_epochs != 1)} (best {b.get('value', float('nan')):.4g} at "

@@ -82,8 +82,11 @@ class ConsoleProgress(Callback):
     def on_epoch_end(self, trainer: Any, epoch: int, m: dict[str, Any]) -> None:
         best = trainer.tracker.best
         mark = f"  * best {best['metric']}" if best and best["epoch"] == epoch else ""
+        # The balanced accuracy when it picks the best epoch (the others are always shown).
+        bal = (f"  val_bal_acc {_fmt(m.get('val_bal_acc'), True)}"
+               if trainer.tracker.metric == "val_bal_acc" else "")
         print(f"epoch {epoch}/{trainer.experiment.training.epochs}  "
               f"train_loss {_fmt(m['train_loss'])}  train_acc {_fmt(m['train_acc'], True)}  "
-              f"val_loss {_fmt(m['val_loss'])}  val_acc {_fmt(m['val_acc'], True)}  "
+              f"val_loss {_fmt(m['val_loss'])}  val_acc {_fmt(m['val_acc'], True)}{bal}  "
               f"({m['seconds']:.1f} s){mark}", flush=True)
         self._print_findings()

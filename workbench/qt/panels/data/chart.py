@@ -8,7 +8,8 @@ characters ends in "…". Hovering a bar or its name shows the class, whole, and
 The count axis is logarithmic when the largest class has more than :data:`LOG_RATIO` times
 the images of the smallest (a linear axis then draws the small classes as flat lines at 0,
 a class of 1 image invisible): the "Log scale" box says so and turns it off or on, and the
-axis is titled "images (log scale)". The choice is made afresh for each new set of classes.
+axis is titled "images (log scale)" (shortened where the axis is short: the box above says
+it). The choice is made afresh for each new set of classes.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ _MAX_TICK_LABELS = 40  # beyond this the class names overlap: label every n-th b
 #: Characters a turned name shows whole; a longer one ends in "…" (its tooltip has it all).
 LONGEST = 14
 _GAP = 8  # pixels at least between two upright names
+#: The count axis's titles, longest first: the longest its height holds is shown.
+COUNT_TITLES = ("images (log scale)", "images (log)", "images")
 #: Largest over smallest class count beyond which the count axis is logarithmic.
 LOG_RATIO = 20
 #: Where the bars start on the log axis (0.5 images): a class of 1 image has a bar too.
@@ -99,6 +102,7 @@ class ClassBarChart(QWidget):
         plot.setLabel("left", "images")
         plot.getAxis("left").enableAutoSIPrefix(False)
         plot.getViewBox().sigResized.connect(self._label_bars)  # names fit the bars' width
+        plot.getViewBox().sigResized.connect(self._title_counts)  # and the title its height
         self.plot_widget.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.layout().addWidget(self.plot_widget)
         self._draw()
@@ -140,7 +144,7 @@ class ClassBarChart(QWidget):
         else:
             bars, floor, top = heights, 0.0, max(heights) * 1.08 or 1
             left.setTicks(None)
-        plot.setLabel("left", "images (log scale)" if log else "images")
+        self._title_counts()
         self._bars = pg.BarGraphItem(x=list(range(len(heights))), y0=floor, height=bars,
                                      width=0.7, brush=pg.mkBrush(*_BLUE), pen=pg.mkPen(None))
         self._shown = list(heights)
@@ -179,6 +183,22 @@ class ClassBarChart(QWidget):
         self.axis.show_names([(i, metrics.elidedText(c, Qt.TextElideMode.ElideRight, room))
                               for i, c in enumerate(classes) if i % step == 0],
                              small, turned=True)
+
+    def _title_counts(self, *_: Any) -> None:
+        """Title the count axis "images (log scale)" on a log scale, or as much of it as
+        the axis is tall ("images (log)", "images"), centred on it: a longer title is cut
+        (at the default window size, with turned names under the bars, "images (log
+        scal")."""
+        plot = self.plot_widget.getPlotItem()
+        left = plot.getAxis("left")
+        titles = COUNT_TITLES if self.log_scale() else COUNT_TITLES[-1:]
+        room = left.size().height()  # the title's text, centred on the axis (its margins
+        # are blank: they may be cut)
+        metrics = QFontMetrics(left.label.font())
+        title = next((t for t in titles if metrics.horizontalAdvance(t) <= room), titles[-1])
+        if left.labelText != title:
+            plot.setLabel("left", title)
+            left.resizeEvent(None)  # centre it again: pyqtgraph centres it on resizes only
 
     def _fit_x_range(self, width: float) -> float:
         """Show every bar across ``width`` pixels, leaving room at each end for half a

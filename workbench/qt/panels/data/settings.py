@@ -32,6 +32,11 @@ CUSTOM = "Custom"
 BALANCE_CHOICES = (("none", "None"),
                    ("weighted_loss", "Class-weighted loss"),
                    ("weighted_sampler", "Weighted sampler"))
+#: The imbalance warning's tooltip, after the counts: how to pick the best epoch by class.
+BALANCED_TIP = ("Always answering the largest class scores a high accuracy. On the Train "
+                "tab, set Best epoch & early stopping's monitor to val_bal_acc (the balanced "
+                "accuracy: the mean of each class's recall) to keep the epoch that does best "
+                "over all classes; Tune can rank trials by it too.")
 
 
 def _compute_mean_std(samples: list, experiment: Experiment, state: TaskState) -> Any:
@@ -288,9 +293,11 @@ class DataSettings(QWidget):
                 f"{text}; compensated by the {self.balance_combo.currentText().lower()}.",
                 "info")
         else:
+            self.imbalance_label.setToolTip(f"{tip}\n\n{BALANCED_TIP}" if tip else BALANCED_TIP)
             self.imbalance_label.show_message(
                 text + ". Imbalanced: consider the class-weighted loss or the weighted sampler, "
-                       "and judge the model per class, not by accuracy alone.", "warning")
+                       "and judge the model per class, not by accuracy alone (the Train tab's "
+                       "best epoch can follow the balanced accuracy).", "warning")
 
     def _show_imbalance_when_ready(self) -> None:
         self._imbalance_queued = False

@@ -115,28 +115,48 @@ def adapt(values: Sequence[float], channels: int) -> list[float]:
     return values[:1] * channels
 
 
-#: Characters of a class name the imbalance line shows (the tooltip has it whole).
-NAME_CHARS = 24
+#: Where a class name may wrap: after these, and at least every :data:`WRAP_CHARS`.
+WRAP_AFTER = "_./\\"
+WRAP_CHARS = 12
+
+
+def wrappable(name: str) -> str:
+    """``name`` with zero-width spaces where a word-wrapped label may break it: after
+    ``_``, ``.``, ``/`` and ``\\``, and inside any longer run of :data:`WRAP_CHARS`.
+
+    A label wraps only between words, so a whole name of 40 characters without a space
+    ("Black-throated_blue_warbler_female_first_winter_plumage") made it as wide as the
+    name, wider than the pane it is in."""
+    out, run = [], 0
+    for ch in name:
+        if run >= WRAP_CHARS and not ch.isspace():
+            out.append("\u200b")
+            run = 0
+        out.append(ch)
+        run = 0 if ch.isspace() or ch in WRAP_AFTER + "-" else run + 1
+        if ch in WRAP_AFTER:
+            out.append("\u200b")
+    return "".join(out)
 
 
 def imbalance_line(counts: dict[str, int]) -> tuple[float, str, str]:
     """``(ratio, text, tooltip)`` of the Data tab's imbalance line for the training counts
     ``counts``: the ratio named by its two classes and their images (``"240.0×
-    ('Northern_rough-winged_sw…' 240 / 'x' 1)"``) and how many classes are small, so one
-    outlier reads apart from many small classes; the tooltip names them whole. Made from
-    :func:`workbench.core.data.stats.imbalance`, as ``workbench check`` says it. Imports
-    torch."""
+    ('Northern_rough-winged_swallow_juvenile' 240 / 'x' 1)"``) and how many classes are
+    small, so one outlier reads apart from many small classes. The names are whole (the
+    line wraps, inside them too: :func:`wrappable`); the tooltip names the small classes.
+    Made from :func:`workbench.core.data.stats.imbalance`, as ``workbench check`` says it.
+    Imports torch."""
     from workbench.core.data.stats import IMBALANCE_WARNING, imbalance
 
     found = imbalance(counts)
     if found is None:
         return 1.0, "", ""
     (big, n), (few, m) = found.largest, found.smallest
-    short = [name if len(name) <= NAME_CHARS else name[:NAME_CHARS - 1] + "…"
-             for name in (big, few)]
+    short = [wrappable(repr(name)) for name in (big, few)]
     text = f"Imbalance (largest / smallest class in training): {found.ratio:.1f}×"
     if n != m:  # equal classes: none to name
-        text += f" ({short[0]!r} {n:,} / {short[1]!r} {m:,})"
+        text += f" ({short[0]} {n:,} / {short[1]} {m:,})"
     part = f"1/{IMBALANCE_WARNING:g}"
     spread = (f"{len(found.small)} of {found.classes} classes have less than {part} of "
               f"the largest class's images")

@@ -8,16 +8,39 @@ import os
 import sys
 from typing import Any
 
-from PySide6.QtCore import QPoint, QProcess, Qt, QUrl, Slot
+from PySide6.QtCore import QPoint, QProcess, QSize, Qt, QUrl, Slot
 from PySide6.QtGui import QBrush, QColor, QDesktopServices
 from PySide6.QtWidgets import (QAbstractItemView, QApplication, QHBoxLayout, QHeaderView,
                                QLabel, QListWidget, QListWidgetItem, QMenu, QPushButton,
-                               QTabWidget, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+                               QStyle, QTabWidget, QTableWidget, QTableWidgetItem,
+                               QVBoxLayout, QWidget)
 
 from workbench.qt.common import short_path, show_error
 from workbench.qt.keyboard import tab_leaves
 from workbench.qt.panels.data.chart import ClassBarChart  # noqa: F401  (its home before)
 from workbench.qt.thumbnails import PathRole
+
+
+class _Header(QHeaderView):
+    """A horizontal header that keeps room for the sort arrow in the sorted column only.
+
+    Qt keeps it in every column once sorting is on: about 20 px each, so at 1100 px the
+    count columns (sized to their contents) took most of the table and the Class column,
+    which takes the rest, was about 55 px ("speci…" on every row)."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(Qt.Orientation.Horizontal, parent)
+        self.setSectionsClickable(True)  # as a table's own header: a click sorts
+        self.setHighlightSections(True)
+        self.sortIndicatorChanged.connect(lambda *_: self.resizeSections())
+
+    def sectionSizeFromContents(self, logical: int) -> QSize:  # noqa: N802  (Qt override)
+        size = super().sectionSizeFromContents(logical)
+        if self.isSortIndicatorShown() and logical != self.sortIndicatorSection():
+            margin = self.style().pixelMetric(QStyle.PixelMetric.PM_HeaderMargin, None, self)
+            size.setWidth(max(1, size.width() - size.height() - margin))
+        return size
+
 
 class ClassTable(QTableWidget):
     """Class, images, and how many of them train and validate under the current split.
@@ -31,6 +54,7 @@ class ClassTable(QTableWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(0, len(self.COLUMNS), parent)
         tab_leaves(self)  # Tab goes on to the settings beside it
+        self.setHorizontalHeader(_Header(self))
         self.setHorizontalHeaderLabels(list(self.COLUMNS))
         self.verticalHeader().setVisible(False)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -42,6 +66,7 @@ class ClassTable(QTableWidget):
         rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         rows.setDefaultSectionSize(self.fontMetrics().height() + 8)
         header = self.horizontalHeader()
+        # The class names take the room the counts (as wide as their numbers) leave.
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for c in range(1, len(self.COLUMNS)):
             header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)

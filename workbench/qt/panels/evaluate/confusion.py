@@ -12,10 +12,11 @@ below it, the two split by a handle), one line each, the full text in its toolti
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt, Slot
 from PySide6.QtWidgets import (QButtonGroup, QHBoxLayout, QLabel, QListWidget,
                                QListWidgetItem, QPushButton, QRadioButton, QSplitter,
-                               QVBoxLayout, QWidget)
+                               QStyledItemDelegate, QStyleOptionViewItem, QVBoxLayout,
+                               QWidget)
 
 from workbench.qt.panels.evaluate.heatmap import (ConfusionHeatmap, axis_labels,  # noqa: F401
                                                   cell_text)
@@ -34,6 +35,19 @@ def pair_text(classes: list[str], confusion: np.ndarray, row: int, col: int) -> 
     support = int(confusion[row].sum())
     share = f" ({n / support:.0%})" if support else ""
     return f"{n}× {classes[row]} → {classes[col]}{share}"
+
+
+class ListWidthRows(QStyledItemDelegate):
+    """A list's rows as wide as the list, never as wide as their text.
+
+    A list view sizes its rows by their text: a line wider than the list made the list
+    scroll sideways and was clipped mid-word, not elided ("…"), once the window got
+    narrower. Asking for no width, every row takes the list's width and the text is elided
+    to it when painted."""
+
+    def sizeHint(self, option: QStyleOptionViewItem,  # noqa: N802  (Qt override)
+                 index: QModelIndex | QPersistentModelIndex) -> QSize:
+        return QSize(1, super().sizeHint(option, index).height())
 
 
 class ConfusionView(QWidget):
@@ -94,6 +108,10 @@ class ConfusionView(QWidget):
         self.pairs.setToolTip("The most frequent mistakes; click one to see its images")
         self.pairs.setWordWrap(False)  # one line a pair: more of them in view
         self.pairs.setTextElideMode(Qt.TextElideMode.ElideRight)
+        # Rows as wide as the list, whatever their text: a line too long ends in "…" at
+        # any width the list is resized to, with no horizontal scroll bar.
+        self.pairs.setItemDelegate(ListWidthRows(self.pairs))
+        self.pairs.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.pairs.setUniformItemSizes(True)
         self.pairs.itemClicked.connect(self._on_pair_clicked)
         self.loader = ThumbnailLoader(self)

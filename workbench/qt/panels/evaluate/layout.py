@@ -1,8 +1,9 @@
-"""The Evaluate panel's result views and the top-k spin box's limits.
+"""The Evaluate panel's result views and its top-k spin box.
 
 :func:`build_results` creates the four result views, the line shown instead of them when
-there is no result, and the export buttons; :func:`cap_top_k` and :func:`summary_text` keep
-the top-k accuracy meaningful: with k at or above the number of classes it is always 100%.
+there is no result, and the export buttons; :class:`TopKBox` (k follows the chosen model),
+:func:`cap_top_k` and :func:`summary_text` keep the top-k accuracy meaningful: with k at or
+above the number of classes it is always 100%.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QStackedWidget, QTabWidget
 
+from workbench.core.evaluate.metrics import DEFAULT_TOP_K, default_top_k
 from workbench.qt.plots.header import stacked
 from workbench.qt.panels.evaluate.confusion import ConfusionView
 from workbench.qt.panels.evaluate.views import CalibrationPlot, PerClassTable, WorstLossesTable
@@ -19,6 +21,10 @@ from workbench.qt.panels.evaluate.views import CalibrationPlot, PerClassTable, W
 #: The top-k spin box's largest k when the model's number of classes is unknown.
 MAX_TOP_K = 20
 NO_RESULT_TEXT = "No result for the model and data chosen: press Evaluate."
+#: In place of the results once the last session's choices are back (the message line
+#: then says nothing more).
+RESTORED_TEXT = ("The model and data you chose last time are chosen again: press Evaluate "
+                 "to see the results.")
 #: The message line before anything is evaluated, and once a result is dropped.
 CHOOSE_TEXT = "Choose a model and the data to measure it on, then press Evaluate."
 
@@ -27,6 +33,46 @@ def cap_top_k(spin: QSpinBox, classes: list[str] | None) -> None:
     """Let ``spin`` go up to one less than the number of ``classes`` (at least 1), or to
     :data:`MAX_TOP_K` when they are unknown; a larger k is lowered to the new maximum."""
     spin.setMaximum(max(1, len(classes) - 1) if classes else MAX_TOP_K)
+
+
+class TopKBox(QSpinBox):
+    """The k of the top-k accuracy: the chosen model's default (:func:`default_top_k` of
+    its classes, below their number) unless the user set k for that model.
+
+    A k set for a 3-class model (at most top-2) is not kept for a 60-class one chosen
+    later; back on the 3-class model, the user's k is.
+    """
+
+    def __init__(self, parent: Any = None):
+        super().__init__(parent)
+        self.setRange(1, MAX_TOP_K)
+        self.setValue(DEFAULT_TOP_K)
+        self.setPrefix("top-")
+        self.setToolTip("k of the top-k accuracy: the true class among the k most "
+                        "probable ones")
+        self._model = ""
+        self._following = False
+        self._by_user: dict[str, int] = {}  # model (bundle path) -> the k the user set
+        self.valueChanged.connect(self._on_value_changed)
+
+    def follow_model(self, bundle: str, classes: list[str] | None) -> None:
+        """Keep k below the number of ``classes`` of the model at ``bundle``; k is the
+        one the user set for that model, else its default (kept when both are unknown)."""
+        self._model = bundle
+        self._following = True
+        try:
+            cap_top_k(self, classes)
+            k = self._by_user.get(bundle) if bundle else None
+            if k is None and classes:
+                k = default_top_k(len(classes))
+            if k is not None:
+                self.setValue(k)
+        finally:
+            self._following = False
+
+    def _on_value_changed(self, k: int) -> None:
+        if not self._following and self._model:
+            self._by_user[self._model] = k
 
 
 def summary_text(result: Any) -> str:

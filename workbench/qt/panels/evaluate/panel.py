@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QProgressBar, QPushButton,
-                               QSpinBox, QVBoxLayout, QWidget)
+                               QVBoxLayout, QWidget)
 
 from workbench.core.events import CurrentExperiment
 
@@ -36,8 +36,8 @@ from workbench.qt.panels.evaluate import image_menu
 from workbench.qt.panels.evaluate.chooser import ModelChooser
 from workbench.qt.panels.evaluate.data_choice import (FOLDER, VAL, DataChoice,
                                                       dataset_has_test_part)
-from workbench.qt.panels.evaluate.layout import (CHOOSE_TEXT, MAX_TOP_K, NO_RESULT_TEXT,
-                                                 build_results, cap_top_k, summary_text)
+from workbench.qt.panels.evaluate.layout import (CHOOSE_TEXT, NO_RESULT_TEXT, TopKBox,
+                                                 build_results, summary_text)
 
 
 # Dialogs: attributes of the panel, so tests can answer them without a person.
@@ -114,12 +114,7 @@ class EvaluatePanel(QWidget):
         self.data_combo = DataChoice()
         self.data_combo.activated.connect(self._on_data_chosen)
         self.data_combo.currentIndexChanged.connect(lambda _i: self._choice_changed())
-        self.top_k = QSpinBox()
-        self.top_k.setRange(1, MAX_TOP_K)
-        self.top_k.setValue(5)
-        self.top_k.setPrefix("top-")
-        self.top_k.setToolTip("k of the top-k accuracy: the true class among the k most "
-                              "probable ones")
+        self.top_k = TopKBox()
         self.top_k.valueChanged.connect(self._on_top_k_changed)
         self.evaluate_button = QPushButton("Evaluate")
         self.evaluate_button.setDefault(True)
@@ -397,10 +392,11 @@ class EvaluatePanel(QWidget):
             self.summary.setText(summary_text(self.result))
 
     def _choice_changed(self) -> None:
-        cap_top_k(self.top_k, self.chooser.bundle_classes())
-        if self.result is not None and self._chosen() != self._result_of:
+        self.top_k.follow_model(self.bundle_path(), self.chooser.bundle_classes())
+        shown = self.result is not None or self.no_result.text() != NO_RESULT_TEXT
+        if shown and not self.is_running() and self._chosen() != self._result_of:
             self._forget_result(NO_RESULT_TEXT)
-            # The line said what was evaluated: not the model and data chosen now.
+            # The lines said what was evaluated (or chosen again): not what is chosen now.
             self.message.show_message(CHOOSE_TEXT)
         self._update_buttons()
 

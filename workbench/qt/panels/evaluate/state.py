@@ -3,9 +3,10 @@ session file (:mod:`workbench.core.session`) and chosen again when the app reope
 
 Only the user's own choices are kept: a model or a data choice the tab made by itself (the
 last run's model, its dataset's test part) is made again the same way. Nothing is
-evaluated on reopening, as an evaluation can take minutes: the tab says the choices are
-back and that Evaluate measures them. A model or a folder that is no longer there is said
-on the tab's message line, and the tab chooses as it does when nothing was kept.
+evaluated on reopening, as an evaluation can take minutes: the tab says, once and where the
+results will be, that the choices are back and that Evaluate measures them. A model or a
+folder that is no longer there is said on the tab's message line, and the tab chooses as
+it does when nothing was kept.
 """
 
 from __future__ import annotations
@@ -13,11 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 from workbench.qt.panels.evaluate.data_choice import AUTO, FOLDER, VAL
+from workbench.qt.panels.evaluate.layout import RESTORED_TEXT
 from workbench.qt.session_state import exists, gone_bundle_text, saved_bundle
 
-#: The message line once the last session's choices are back.
-RESTORED_TEXT = ("The model and data you chose last time are chosen again: press Evaluate "
-                 "to see the results.")
 
 
 def evaluate_state(panel: Any) -> dict[str, Any]:
@@ -60,5 +59,8 @@ def restore_evaluate_state(panel: Any, state: dict[str, Any]) -> None:
                                    f"{'them' if len(said) > 1 else 'another'} above, then "
                                    f"press Evaluate.", "warning")
     elif restored:
-        panel.message.show_message(RESTORED_TEXT)
+        # Said once, where the results will be (not again on the message line); another
+        # choice puts the usual "No result…" line back.
+        panel.message.show_message("")
+        panel.no_result.setText(RESTORED_TEXT)
 

@@ -4,7 +4,9 @@
 The name line shows the file name (with its folders when names collide in the list: the
 model's DisplayRole). The top-1 line cuts the class name, never its percentage. The bar
 labels are as wide as the longest class name listed needs, up to what the row's width
-leaves beside bars of at least :data:`MIN_BAR` pixels; the row's tooltip has the whole top 5.
+leaves beside bars of at least :data:`MIN_BAR` pixels; the name column, :data:`NAME_WIDTH`
+at least, widens to hold the longest top-1 line where the row has room beyond the labels
+and bars of :data:`BAR_KEEP`. The row's tooltip has the whole top 5.
 
 Painting instead of widgets per row keeps thousands of rows cheap: nothing exists for a row
 that is not on screen.
@@ -22,7 +24,8 @@ from workbench.qt.panels.predict.model import CANCELLED, FAILED, TOP_K, ItemRole
 
 THUMB = 72
 PAD = 6
-NAME_WIDTH = 220
+NAME_WIDTH = 220  # the name column's width at least
+BAR_KEEP = 240  # the bars' width the name column never takes
 BAR_HEIGHT = 11
 BAR_GAP = 3
 LABEL_WIDTH = 120  # the bar labels' width at least
@@ -41,7 +44,7 @@ class PredictionDelegate(QStyledItemDelegate):
 
     def __init__(self, parent: Any = None):
         super().__init__(parent)
-        self._widest: tuple[Any, int] = (None, 0)  # (what it was measured for, pixels)
+        self._widest: dict[str, tuple[Any, int]] = {}  # what: (measured for, pixels)
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:  # noqa: N802
         bars = TOP_K * (BAR_HEIGHT + BAR_GAP)
@@ -70,7 +73,10 @@ class PredictionDelegate(QStyledItemDelegate):
             painter.drawPixmap(x, y, scaled)
 
         text_left = box.right() + PAD + 4
-        name_rect = QRect(text_left, rect.top() + PAD, NAME_WIDTH, 18)
+        small = bar_font(option.font)
+        name_width = self.name_width(index, QFontMetrics(option.font), QFontMetrics(small),
+                                     rect.right() - text_left)
+        name_rect = QRect(text_left, rect.top() + PAD, name_width, 18)
         bold = QFont(option.font)
         bold.setBold(True)
         painter.setFont(bold)
@@ -78,16 +84,15 @@ class PredictionDelegate(QStyledItemDelegate):
         metrics = painter.fontMetrics()
         name = index.data(Qt.ItemDataRole.DisplayRole) or item.name
         painter.drawText(name_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                         metrics.elidedText(name, Qt.TextElideMode.ElideMiddle, NAME_WIDTH))
+                         metrics.elidedText(name, Qt.TextElideMode.ElideMiddle, name_width))
         painter.setFont(option.font)
-        below = QRect(text_left, name_rect.bottom() + 4, NAME_WIDTH,
+        below = QRect(text_left, name_rect.bottom() + 4, name_width,
                       rect.bottom() - name_rect.bottom() - PAD - 4)
         if item.top:
             painter.setPen(TOP_COLOR)
             painter.drawText(below, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
-                             top_line(item.top[0], painter.fontMetrics(), NAME_WIDTH))
+                             top_line(item.top[0], painter.fontMetrics(), name_width))
             left = below.right() + 2 * PAD
-            small = bar_font(option.font)
             label_width = self.label_width(index, QFontMetrics(small), rect.right() - left)
             self._paint_bars(painter, rect, left, item.top, small, label_width)
         else:
@@ -108,13 +113,33 @@ class PredictionDelegate(QStyledItemDelegate):
         the longest class name the list shows needs, at least :data:`LABEL_WIDTH`, and at
         most what leaves bars of :data:`MIN_BAR` (and the percentages) their room. The
         same for every row of a width, so the bars line up."""
+        most = room - MIN_BAR - PCT_WIDTH - 3 * PAD
+        return max(LABEL_WIDTH, min(self._widest_name(index, metrics, "label"), most))
+
+    def name_width(self, index: QModelIndex, metrics: QFontMetrics, small: QFontMetrics,
+                   room: int) -> int:
+        """The name column's width in a row with ``room`` pixels right of the thumbnail
+        (``metrics``: the top-1 line's font, ``small``: the bar labels'): the longest top-1
+        line the list can show needs (a class name and "  100.0%"), at least
+        :data:`NAME_WIDTH`, and at most what leaves the bar labels their width and the bars
+        :data:`BAR_KEEP` (and the percentages) theirs. The same for every row of a width,
+        so the bars line up."""
+        need = self._widest_name(index, metrics, "top") + metrics.horizontalAdvance(
+            "  100.0%")
+        right = room - NAME_WIDTH - 2 * PAD  # the labels' room at the narrowest name column
+        labels = self.label_width(index, small, right)
+        spare = room - 2 * PAD - labels - BAR_KEEP - PCT_WIDTH - 3 * PAD
+        return max(NAME_WIDTH, min(need, spare))
+
+    def _widest_name(self, index: QModelIndex, metrics: QFontMetrics, what: str) -> int:
+        """The pixels the longest class name the list shows takes in ``metrics`` (and 2),
+        measured once for its names and font."""
         names, version = label_names(index.model())
         key = (version, metrics.height(), metrics.averageCharWidth())
-        if self._widest[0] != key:
-            self._widest = (key, max((metrics.horizontalAdvance(c) for c in names),
-                                     default=0) + 2)
-        most = room - MIN_BAR - PCT_WIDTH - 3 * PAD
-        return max(LABEL_WIDTH, min(self._widest[1], most))
+        if self._widest.get(what, (None, 0))[0] != key:
+            self._widest[what] = (key, max((metrics.horizontalAdvance(c) for c in names),
+                                           default=0) + 2)
+        return self._widest[what][1]
 
     def _paint_bars(self, painter: QPainter, rect: QRect, left: int,
                     top: list[tuple[str, float]], small: QFont, label_width: int) -> None:

@@ -52,6 +52,8 @@ class RunControl:
         if problem != self._data_problem:
             self._data_problem = problem
             self._show_problems()
+            if problem and problem == missing_folder_problem(self.experiment.data.folder):
+                self.folder_missing.emit(self.experiment.data.folder)  # the window says so
 
     def check_settings(self) -> None:
         """Check again what the experiment's settings alone decide: its dataset folder is
@@ -87,12 +89,15 @@ class RunControl:
 
     def _show_problems(self) -> None:
         problem, what, tab = self._problem()
-        self.start_button.setToolTip(f"Fix the {what} on the {tab} tab first: {problem}"
-                                     if problem else START_TIP)
+        named = f"{tab} tab" in problem  # the tab named once: some problems say where
+        tip = f"Cannot train yet: {problem}" if named else \
+            f"Fix the {what} on the {tab} tab first: {problem}"
+        self.start_button.setToolTip(tip if problem else START_TIP)
         if not self.is_running():
             self._set_running(False)
             if problem:
-                self.status.show_message(f"Cannot train yet: {problem} ({tab} tab)", "warning")
+                where = "" if named else f" ({tab} tab)"
+                self.status.show_message(f"Cannot train yet: {problem}{where}", "warning")
             elif self.status.text().startswith("Cannot train yet"):
                 self.status.show_message("Press Start to train the model on the loaded "
                                          "dataset.")

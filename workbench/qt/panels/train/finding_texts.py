@@ -3,11 +3,14 @@ command line too ("lower it (--lr 0.01)", "the LR finder (workbench lr-find)");
 :func:`app_text` leaves out what a terminal user types (the app's buttons and tabs do it),
 :func:`sentence` makes a fix written to follow "Fix: " a sentence of its own. Plain text,
 no Qt (the Doctor tab's rows, :mod:`.findings`, and the line under the plots use them).
+:func:`settings_text` says the settings a fix set, :func:`done_text` a fix made on the Model
+or Augment tab's list ("Removed layer 11 (Softmax) on the Model tab"), not the list itself.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 #: The command-line parts of the core's texts, and what the app says instead (in order).
 _CLI = (
@@ -46,3 +49,49 @@ def sentence(text: str) -> str:
         return text
     text = text[:1].upper() + text[1:]
     return text if text.endswith((".", "!", "?", "…")) else text + "."
+
+
+def _value_text(value: Any) -> str:
+    from workbench.core.train.optim_advice import fmt
+
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float):
+        return fmt(value)  # 1e-6, as the optimizer's advice writes it
+    if isinstance(value, list):  # a layer or transform list: its types, in order
+        return ", ".join(str(v.get("type") if isinstance(v, dict) else getattr(v, "type", v))
+                         for v in value) or "none"
+    return str(value)
+
+
+#: Settings a learner knows by the forms' words, not the experiment file's names.
+_WORDS = {("data.balance", "weighted_loss"): "a class-weighted loss",
+          ("data.balance", "weighted_sampler"): "the weighted sampler",
+          ("data.balance", "none"): "no class balancing",
+          ("training.early_stopping", True): "early stopping on",
+          ("training.early_stopping", False): "early stopping off",
+          ("init.type", "default"): "the default initialisation"}
+
+
+def settings_text(settings: dict[str, Any]) -> str:
+    """``{"optimizer.params.lr": 0.001}`` in words: ``lr = 0.001``; a setting the forms
+    name in words is said so (``data.balance = weighted_loss``: "a class-weighted loss")."""
+    return ", ".join(_WORDS.get((path, v)) if isinstance(v, (str, bool)) and (path, v) in
+                     _WORDS else f"{path.rsplit('.', 1)[-1]} = {_value_text(v)}"
+                     for path, v in settings.items())
+
+
+#: A fix's verb, as said once it is done ("Remove layer 11" -> "Removed layer 11").
+_DONE = {"Remove": "Removed", "Insert": "Inserted", "Set": "Set", "Limit": "Limited",
+         "Lower": "Lowered"}
+
+
+def done_text(label: str, tab: str) -> tuple[str, str]:
+    """A fix button's ``label`` once done on ``tab`` (the Model or Augment tab's list:
+    a list of types reads like code), and what the next run trains: ``("Removed layer 11
+    (Softmax) on the Model tab", "without it")``."""
+    verb, _, rest = label.partition(" ")
+    done = f"{_DONE[verb]} {rest} on the {tab} tab" if verb in _DONE and rest else \
+        f"Done on the {tab} tab: {label[:1].lower()}{label[1:]}"
+    without = "without them" if label.endswith("s") else "without it"
+    return done, (without if verb == "Remove" else "with this change")

@@ -54,22 +54,10 @@ from workbench.core.registry import Component
 from workbench.qt.evented import subscribe
 
 from workbench.qt.panels.train.after_divergence import LRAfterDivergence
+from workbench.qt.panels.train.finding_texts import done_text, settings_text
 from workbench.qt.panels.train.findings import (ADDRESSED, OPENS, WITHDRAWN, FindingsView,
                                                 app_text, run_findings, sentence,
                                                 severity_colour, severity_icon, worst)
-
-
-def _value_text(value: Any) -> str:
-    from workbench.core.train.optim_advice import fmt
-
-    if isinstance(value, bool):
-        return "on" if value else "off"
-    if isinstance(value, float):
-        return fmt(value)  # 1e-6, as the optimizer's advice writes it
-    if isinstance(value, list):  # a layer or transform list: its types, in order
-        return ", ".join(str(v.get("type") if isinstance(v, dict) else getattr(v, "type", v))
-                         for v in value) or "none"
-    return str(value)
 
 
 def _elsewhere(action: dict[str, Any]) -> str:
@@ -83,23 +71,6 @@ def _elsewhere(action: dict[str, Any]) -> str:
     if all(k.startswith("model.layers") for k in sets):
         return "Model"
     return "Augment" if sets == ["augment.transforms"] else ""
-
-
-#: Settings a learner knows by the forms' words, not the experiment file's names.
-_WORDS = {("data.balance", "weighted_loss"): "a class-weighted loss",
-          ("data.balance", "weighted_sampler"): "the weighted sampler",
-          ("data.balance", "none"): "no class balancing",
-          ("training.early_stopping", True): "early stopping on",
-          ("training.early_stopping", False): "early stopping off",
-          ("init.type", "default"): "the default initialisation"}
-
-
-def settings_text(settings: dict[str, Any]) -> str:
-    """``{"optimizer.params.lr": 0.001}`` in words: ``lr = 0.001``; a setting the forms
-    name in words is said so (``data.balance = weighted_loss``: "a class-weighted loss")."""
-    return ", ".join(_WORDS.get((path, v)) if isinstance(v, (str, bool)) and (path, v) in
-                     _WORDS else f"{path.rsplit('.', 1)[-1]} = {_value_text(v)}"
-                     for path, v in settings.items())
 
 
 def _section_fields(settings: dict[str, Any]) -> dict[str, set[str | None]]:
@@ -309,12 +280,16 @@ class TrainFindings(QObject):
             # Its rate would come as a second fix over this one.
             stopped = self.after_divergence.is_running()
             self.after_divergence.stop()
+            said = f"{label}: {shown} set.", "with it"
+            if tab:  # a layer or transform list: what was done to it, not the list
+                said = done_text(label, tab)
+                shown, said = said[0][:1].lower() + said[0][1:], (said[0] + ":", said[1])
             if stopped:
                 panel.run_label.show_message(f"The LR finder's sweep was stopped: your "
                                              f"choice ({shown}) stands.")
             self.view.mark_addressed(finding, shown)
             panel.status.show_message(
-                f"{label}: {shown} set. Start training trains a new run with it."
+                f"{said[0]} Start training trains a new run {said[1]}."
                 + (" The LR finder's sweep was stopped: your choice stands." if stopped
                    else ""), "ok")
         if action["continue"]:

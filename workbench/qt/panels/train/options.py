@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox
 
 from workbench.core.experiment import DataConfig, Experiment, TrainingConfig
 from workbench.core.registry import Entry, Param
+from workbench.core.train.metric_words import METRIC_WORDS
 
 from workbench.qt.common import MessageLabel
 from workbench.qt.forms import ParamForm, param_tooltip
@@ -156,8 +157,19 @@ class RunOptionsEditor(QWidget):
             if isinstance(box, QDoubleSpinBox):
                 box.setDecimals(decimals)
                 box.setSingleStep(step)
+        self._explain_monitor()
         when_torch_ready(self._load_devices, self)
         self.refresh()
+
+    def _explain_monitor(self) -> None:
+        """Each metric of the monitor chooser in words, in its item's tooltip (the items
+        are the keys, as the Tune tab's Metric shows them: words beside them made the row
+        too wide at a laptop's width)."""
+        monitor = self.editor("monitor")
+        for i in range(monitor.count()):
+            if monitor.itemData(i) in METRIC_WORDS:
+                monitor.setItemData(i, METRIC_WORDS[monitor.itemData(i)],
+                                    Qt.ItemDataRole.ToolTipRole)
 
     def editor(self, name: str) -> QWidget:
         """The editor of ``training.<name>`` (the device chooser for ``"device"``)."""

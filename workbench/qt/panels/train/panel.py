@@ -29,6 +29,7 @@ from workbench.qt.evented import subscribe
 from workbench.qt.startup import LOADING_TEXT, when_torch_ready
 from workbench.qt.workers import TrainingRun
 from workbench.qt.panels.train.control import RunControl
+from workbench.qt.panels.train.follow import Follower
 from workbench.qt.panels.train.run_end import show_run_end
 from workbench.qt.panels.train.settings import optimizers, schedulers
 from workbench.qt.panels.train.status import (Speed, ending_text, metrics_text,
@@ -48,6 +49,10 @@ class TrainPanel(RunControl, QWidget):
         The run ended (completed or stopped); ``summary`` as in
         :class:`~workbench.qt.workers.TrainingWorker`.
     training_errored(message)
+    training_not_started(message)
+        Start was refused by the core before a batch trained (no run took place).
+    folder_missing(folder)
+        The experiment's dataset folder was found missing (checked when the tab shows).
     bundle_saved(path)
         The run's bundle was written to ``path``.
 
@@ -63,6 +68,8 @@ class TrainPanel(RunControl, QWidget):
     training_started = Signal()
     training_finished = Signal(object)
     training_errored = Signal(str)
+    training_not_started = Signal(str)
+    folder_missing = Signal(str)
     bundle_saved = Signal(str)
 
     def __init__(self, experiment: Experiment | CurrentExperiment,
@@ -95,16 +102,12 @@ class TrainPanel(RunControl, QWidget):
         self.run.finished.connect(self._on_run_finished)
         self._build()  # before the next: the sweep after a divergence starts before any box
         self.run.errored.connect(self._on_run_errored)
-        # The editors change components' params in place: the Experiment says so.
-        for editor, section in ((self.optimizer_editor, "optimizer"),
-                                (self.schedule_editor, "scheduler"), (self.loss_editor, "loss")):
-            editor.changed.connect(lambda _s=section: self.experiment.announce(_s))
+        self.follower = Follower(self)  # edits made elsewhere, the folder checked when shown
         self._clear_run_state()
         when_torch_ready(self._on_torch_ready, self)
         if not self._torch:
             self.refresh()
         subscribe(self, self.current.replaced, lambda _experiment: self.refresh())
-        subscribe(self, self.current.changed, self._on_experiment_changed)
         subscribe(self, self.current.dataset_changed, self.set_dataset, replay=True)
         subscribe(self, self.current.network_changed, self._on_network_changed, replay=True)
 
@@ -130,15 +133,6 @@ class TrainPanel(RunControl, QWidget):
     def set_experiment(self, experiment: Experiment) -> None:
         """Show ``experiment`` (it replaces the current one, for every view of it)."""
         self.current.replace(experiment)
-
-    def _on_experiment_changed(self, section: str, field: str | None) -> None:
-        # Edits made elsewhere: a doctor fix's batch size, the network's output layer.
-        if section in ("data", "augment"):
-            self.check_settings()  # a blur's even kernel, a step after Normalize, the folder
-        if section == "data" and field in ("batch_size", None):
-            self.setup.refresh()
-        elif section == "model":
-            self._show_output_layer()
 
     def set_dataset(self, index: Any) -> None:
         """The scanned dataset; reused by the next run when it is of the experiment's folder."""
@@ -285,6 +279,8 @@ class TrainPanel(RunControl, QWidget):
         self.skipped: list[tuple[str, str]] = []
         self.plots.clear_data()
         self.notes_label.hide()
+        self.cache_label.setText("")  # the last run's cache: this one says its own
+        self.cache_bar.hide()
 
     @Slot(object)
     def _on_fit_started(self, info: dict) -> None:
@@ -348,7 +344,7 @@ class TrainPanel(RunControl, QWidget):
         self.plots.set_best_epoch(best.get("epoch"))
         mark = " (best so far)" if best.get("epoch") == m["epoch"] else ""
         self.status.show_message(f"Epoch {m['epoch']}/{self.info.get('epochs', '?')} done"
-                                 f"{mark}: " + metrics_text(m))
+                                 f"{mark}: " + metrics_text(m, best.get("metric")))
 
     @Slot(str, str)
     def _on_skipped(self, path: str, reason: str) -> None:

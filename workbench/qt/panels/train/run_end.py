@@ -91,6 +91,20 @@ def show_running(panel: Any) -> None:
         set_ended_look(widget, False)
 
 
+def show_not_started(panel: Any) -> None:
+    """The run was refused before it trained: no run took place, so nothing says one
+    ended (the bars empty in their usual look, no cache line, the plots as before any run:
+    "No data yet", not "the run ended before the first sample")."""
+    bar = panel.progress
+    bar.setRange(0, 1)
+    bar.setValue(0)
+    bar.setFormat("")
+    panel.cache_label.setText("")
+    panel.cache_bar.hide()
+    show_running(panel)  # the usual look
+    panel.plots.clear_data()
+
+
 def offer_fix(panel: Any, message: str, fix: dict) -> None:
     """The core refused ``panel``'s run before it trained (``message``; every batch would be
     skipped, say): say why as Start's own refusals do ("Cannot start training: …"), and
@@ -100,10 +114,10 @@ def offer_fix(panel: Any, message: str, fix: dict) -> None:
     from workbench.qt.panels.train.fixes import apply_settings
 
     text = sentence(app_text(message))
-    show_run_end(panel, "failed", 0)
+    show_not_started(panel)
     panel.last_error = text
     panel.status.show_message(f"Cannot start training: {text}", "error")
-    panel.training_errored.emit(message)
+    panel.training_not_started.emit(message)
     label = str(fix.get("label") or "Apply the fix")
     if not panel.ask("Cannot start training", f"{text}\n\n{label} and start training?"):
         return

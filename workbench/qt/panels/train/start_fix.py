@@ -7,21 +7,25 @@ about the run just started. When an augmentation may change the label, the butto
 the line is the Augment tab's own fix (:func:`~workbench.core.data.augment.at_start.
 offered_fix`: "Remove the flip"): pressed, it makes that edit on the current Experiment,
 which every tab hears (the Augment tab's list follows); the run going on trains its
-snapshot, so the line then says that the next run trains without it. The button goes when
-the run ends (its line is replaced), when pressed, and when the hint is gone (the step was
-removed on the Augment tab).
+snapshot, so the line then says that the next run trains without it. A run on a small set
+ends in seconds, before the line is read: while the current Experiment still has the
+step, the warning then leads the run's end line (without its why, which the button's
+tooltip has) and the button stays (as it does after a failed or refused start, while the
+line naming it stays). The button goes when pressed, when the hint is gone (the step was
+removed on the Augment tab), when a new run starts or another experiment is opened, and
+when another line replaces the one naming it after a failure.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QObject, Slot
+from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtWidgets import QHBoxLayout, QPushButton
 
 from workbench.core.errors import WorkbenchError
 from workbench.qt.evented import subscribe
-from workbench.qt.panels.train.status import model_doctor_line
+from workbench.qt.panels.train.status import augment_warning, model_doctor_line
 
 
 def _classes(index: Any) -> list[str]:
@@ -40,8 +44,15 @@ class StartFix(QObject):
         self.button.clicked.connect(self.apply)
         self._key = ""  # the offered fix's key ("flips"), or "" while none is offered
         self._classes: list[str] = []
-        panel.run.finished.connect(lambda _summary: self.withdraw())
-        panel.run.errored.connect(lambda _message: self.withdraw())
+        # After the run's end (the warning leads its end line): that line without it, and
+        # the line shown, to put back when the button goes (unless replaced meanwhile).
+        self._end: tuple[str, str] | None = None
+        self._shown = ""
+        self._start = ""  # the start line shown with the button
+        # After the panel's own handler, which writes the end line (connected before this).
+        panel.run.finished.connect(self._on_run_finished)
+        # After every handler of the failure (they may replace the line, or start again).
+        panel.run.errored.connect(lambda _m: QTimer.singleShot(0, self, self._after_error))
         subscribe(self, panel.current.changed, self._on_experiment_changed)
         subscribe(self, panel.current.replaced, lambda _experiment: self.withdraw())
 
@@ -59,6 +70,7 @@ class StartFix(QObject):
         from workbench.core.data.augment.at_start import offered_fix, run_hints
 
         self.panel.run_label.show_message(*model_doctor_line(experiment, index))
+        self._end, self._start = None, self.panel.run_label.text()
         self._classes = _classes(index)
         hints = run_hints(experiment, self._classes)
         fix = offered_fix(hints)
@@ -78,10 +90,38 @@ class StartFix(QObject):
 
         return offered_fix(run_hints(experiment, self._classes))
 
+    @Slot(object)
+    def _on_run_finished(self, _summary: Any) -> None:
+        """The run ended: while the current Experiment still has the hint's cause, the
+        warning leads the end line and the button stays; else the button goes."""
+        experiment = self.panel.experiment
+        fix = self._fix(experiment) if self._key else None
+        if fix is None or (fix.key or fix.label) != self._key:
+            self.withdraw()
+            return
+        label = self.panel.run_label
+        self._end = (label.text(), label.level)
+        warning = augment_warning(experiment, self._classes, why=False)
+        self._shown = f"The Augment tab warns that {warning} {label.text()}".strip()
+        label.show_message(self._shown, "warning")
+
+    @Slot()
+    def _after_error(self) -> None:
+        """The run failed (or was refused before it trained): the button stays while the
+        start line naming it does."""
+        if self._key and not self.panel.is_running() and \
+                self.panel.run_label.text() != self._start:
+            self.withdraw()
+
     @Slot()
     def withdraw(self) -> None:
+        """The button goes; after a run, its end line is shown again without the warning
+        (unless another line has replaced it meanwhile)."""
         self._key = ""
         self.button.hide()
+        end, self._end = self._end, None
+        if end is not None and self.panel.run_label.text() == self._shown:
+            self.panel.run_label.show_message(*end)
 
     @Slot()
     def apply(self) -> None:
@@ -92,6 +132,7 @@ class StartFix(QObject):
         panel, key = self.panel, self._key
         fix = self._fix(panel.experiment)
         label = self.button.text()
+        end = self._end[0] if self._end is not None else ""  # after the run: its end line
         self.withdraw()
         if fix is None or (fix.key or fix.label) != key:
             panel.run_label.show_message(f"{label}: the Augment tab has no such fix to make "
@@ -109,7 +150,7 @@ class StartFix(QObject):
             f"{label}: done on the Augment tab. "
             + ("This run goes on with its own augmentation: Stop it and press Start "
                "training to train without it." if running else
-               "Start training trains without it."), "ok")
+               f"Start training trains without it. {end}".strip()), "ok")
 
     def _on_experiment_changed(self, section: str, _field: str | None) -> None:
         if section == "augment" and self._key:

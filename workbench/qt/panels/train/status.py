@@ -56,7 +56,9 @@ def progress_text(chunk: dict, info: dict, speed: Speed) -> str:
     return " · ".join(p for p in parts if p)
 
 
-def metrics_text(m: dict) -> str:
+def metrics_text(m: dict, monitor: str | None = None) -> str:
+    """An epoch's metrics in words; the balanced accuracy too when ``monitor`` (the metric
+    that picks the best epoch) is ``val_bal_acc``."""
     def pct(v: Any) -> str:
         return "n/a" if v is None else f"{100 * v:.1f}%"
 
@@ -66,6 +68,8 @@ def metrics_text(m: dict) -> str:
     text = f"train loss {num(m.get('train_loss'))}, accuracy {pct(m.get('train_acc'))}"
     if m.get("val_loss") is not None:
         text += f"; validation loss {num(m.get('val_loss'))}, accuracy {pct(m.get('val_acc'))}"
+        if monitor == "val_bal_acc":
+            text += f", balanced accuracy {pct(m.get('val_bal_acc'))}"
     if m.get("lr") is not None:  # the rate the epoch trained at: shows a schedule at work
         text += f"; lr {m['lr']:.3g}"
     if m.get("seconds") is not None:
@@ -92,7 +96,8 @@ def ending_text(summary: dict) -> tuple[str, str]:
     if metrics:
         which = " (the best epoch, restored)" if model.get("restored_best") or \
             summary.get("restored_best") else ""
-        text += f" Model kept: epoch {epoch}{which}: " + metrics_text(metrics)
+        text += f" Model kept: epoch {epoch}{which}: " + metrics_text(
+            metrics, (summary.get("best") or {}).get("metric"))
     return text, level
 
 
@@ -118,23 +123,25 @@ def model_doctor_line(experiment: Any, index: Any) -> tuple[str, str]:
     raises."""
     lr = _optimizer_warning(experiment)
     doctor = _doctor_warning(experiment, index)
-    augment = _augment_warning(experiment, index)
+    augment = augment_warning(experiment, [str(c) for c in getattr(index, "classes", None)
+                                           or []])
     parts = [f"{lr} The Optimizer settings on the Train tab have the fix." if lr else ""]
     if doctor:
         warns = " also warns" if lr else " warns"
         parts.append(f"The Model doctor{warns} about this network: {doctor}; the Model tab "
                      f"has the fix.")
     if augment:
-        parts.append(f"The Augment tab{' also' if lr or doctor else ''} warns: {augment}")
+        parts.append(f"The Augment tab{' also' if lr or doctor else ''} warns that {augment}")
     text = " ".join(p for p in parts if p)
     return (text, "warning") if text else ("", "info")
 
 
-def _augment_warning(experiment: Any, index: Any) -> str:
-    """The Augment tab's first label hint on ``index``'s classes (its first sentence: the
-    line has room for one) with where its one-click fix is (the button at the right of the
-    run line, :mod:`.start_fix`, whose tooltip has the whole hint), or ``""``."""
-    classes = [str(c) for c in getattr(index, "classes", None) or []]
+def augment_warning(experiment: Any, classes: list[str], why: bool = True) -> str:
+    """The Augment tab's first label hint on ``classes`` (its first sentence: the line has
+    room for one), to follow "The Augment tab warns that": what may happen and where its
+    one-click fix is (the button at the right of the run line, :mod:`.start_fix`, whose
+    tooltip has the whole hint) first, so that a line cut short at a laptop's width still
+    says it; why after it, in brackets (``why`` False: left out); ``""`` when none."""
     try:
         from workbench.core.data.augment.at_start import offered_fix, run_hints
 
@@ -145,11 +152,13 @@ def _augment_warning(experiment: Any, index: Any) -> str:
     if not hints:
         return ""
     first = hints[0].text.split(". ", 1)[0].rstrip(".")
+    head, _, reason = first.partition(": ")  # "X may change the label: the classes ..."
     n = len(hints) - 1
-    more = f" ({n} more hint{'' if n == 1 else 's'} there)" if n else ""
+    more = f"; {n} more hint{'' if n == 1 else 's'} there" if n else ""
+    reason = f" ({reason}{more})" if reason and why else f" ({more[2:]})" if more else ""
     if fix is None:
-        return f"{first}; the Augment tab says what to do{more}."
-    return f"{first}; “{fix.label}” at the right fixes it for the next run{more}."
+        return f"{head}; the Augment tab says what to do{reason}."
+    return f"{head}; “{fix.label}” at the right fixes it for the next run{reason}."
 
 
 def _optimizer_warning(experiment: Any) -> str:

@@ -37,12 +37,11 @@ from workbench.qt.panels.tune.results import TrialsView, fmt
 from workbench.qt.panels.tune.space_editor import SpaceEditor
 from workbench.qt.panels.tune.state import continuing_text
 from workbench.qt.panels.tune.widgets import (HidingMessageLabel, WholeRows, ask_open_path,
-                                              ask_save_path)
+                                              ask_save_path, metric_combo)
 from workbench.qt.panels.tune.worker import StudyRun, StudyWorker
 
 SAMPLERS = ("tpe", "random", "grid")
 PRUNERS = ("median", "hyperband", "none")
-METRICS = ("val_acc", "val_loss", "train_acc", "train_loss")
 
 
 class TunePanel(QWidget):
@@ -109,8 +108,7 @@ class TunePanel(QWidget):
         self.pruner_combo.addItems(list(PRUNERS))
         self.pruner_combo.setToolTip("Stops poor trials early, judged on the metric after "
                                      "each epoch")
-        self.metric_combo = QComboBox()
-        self.metric_combo.addItems(list(METRICS))
+        self.metric_combo = metric_combo()  # each metric explained in its tooltip
         self.trials_spin = QSpinBox()
         self.trials_spin.setRange(0, 100000)
         self.trials_spin.setValue(20)

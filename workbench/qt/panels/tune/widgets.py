@@ -1,5 +1,8 @@
-"""Small widgets of the Tune panel: its file dialogs, a message line that takes no room
-while it has nothing to say, and a frame that shows a table's rows whole.
+"""Small widgets of the Tune panel: its file dialogs, the Metric chooser, a message line
+that takes no room while it has nothing to say, and a frame that shows a table's rows whole.
+
+:func:`metric_combo` lists the metrics by the key SPACE.json and the results use
+(``val_bal_acc``), each explained in words in its tooltip and, once chosen, in the box's.
 
 :class:`HidingMessageLabel` is hidden while its text is empty: two empty message lines
 under the toolbar left a blank band of about 40 px above the fields table.
@@ -11,11 +14,16 @@ rows, scrolling a row at a time, so the bottom row is never cut in half.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize
-from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QSizePolicy, QTableView,
-                               QWidget)
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QSizePolicy,
+                               QTableView, QWidget)
 
+from workbench.core.train.metric_words import METRIC_WORDS
+from workbench.core.tune.space import METRICS
 from workbench.qt.common import MessageLabel
+
+#: The Metric chooser's tooltip after the chosen metric's words.
+METRIC_TIP = "The number each trial reports to Optuna after every epoch, and is ranked by."
 
 
 def ask_open_path(parent: QWidget) -> str:
@@ -28,6 +36,23 @@ def ask_save_path(parent: QWidget, suggested: str) -> str:
     path, _ = QFileDialog.getSaveFileName(parent, "Save the search space", suggested,
                                           "Search spaces (*.json)")
     return path
+
+
+def metric_combo() -> QComboBox:
+    """The Metric chooser: :data:`~workbench.core.tune.space.METRICS` by key (its
+    ``currentText`` is the metric), each explained in its item's tooltip."""
+    combo = QComboBox()
+    for metric in METRICS:
+        combo.addItem(metric)
+        combo.setItemData(combo.count() - 1, METRIC_WORDS[metric], Qt.ItemDataRole.ToolTipRole)
+
+    def show_tip() -> None:
+        words = METRIC_WORDS.get(combo.currentText(), "")
+        combo.setToolTip(f"{words}\n\n{METRIC_TIP}" if words else METRIC_TIP)
+
+    combo.currentIndexChanged.connect(show_tip)
+    show_tip()
+    return combo
 
 
 class HidingMessageLabel(MessageLabel):
