@@ -184,3 +184,17 @@ def refused(result, *words) -> str:
     for w in words:
         assert w in err, err
     return err.strip()
+
+
+
+def stop_after(epoch: int):
+    """A training callback that asks for a stop once epoch ``epoch`` has ended (as the
+    Stop button would then)."""
+    from workbench.core.train.callbacks.base import Callback
+
+    class StopAfter(Callback):
+        def on_epoch_end(self, trainer, done, metrics):
+            if done == epoch:
+                trainer.request_stop()
+
+    return StopAfter()

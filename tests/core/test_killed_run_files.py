@@ -11,6 +11,7 @@ import json
 import os
 from pathlib import Path
 
+from helpers import stop_after
 from workbench.core.bundle import load_bundle
 from workbench.core.runs.batches import read_batches
 from workbench.core.runs.lock import RunLock
@@ -21,13 +22,6 @@ from workbench.core.train.checkpoint import load_checkpoint
 from workbench.core.train.run import run_training
 
 
-class _StopAfter(Callback):
-    def __init__(self, epoch: int):
-        self.epoch = epoch
-
-    def on_epoch_end(self, trainer, epoch, metrics):
-        if epoch == self.epoch:
-            trainer.request_stop()
 
 
 def _json(path: Path) -> dict:
@@ -39,7 +33,7 @@ def _killed_run(experiment, folder: Path, done: int = 2, planned: int = 4) -> Pa
     bundle, run.json still "running" (and its lock free: the process is gone)."""
     exp = experiment.copy()
     exp.training.epochs = planned
-    outcome = run_training(exp, folder, [_StopAfter(done)])
+    outcome = run_training(exp, folder, [stop_after(done)])
     assert outcome.status == "stopped", outcome.error
     (folder / "bundle.pt").unlink()
     info = _json(folder / "run.json")

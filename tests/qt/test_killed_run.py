@@ -10,21 +10,14 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 
+from helpers import stop_after
 from workbench.core.io import runs_dir
-from workbench.core.train.callbacks.base import Callback
 from workbench.core.train.run import run_training
 from workbench.qt.panels.runs.model import COLUMN
 
 WAIT_MS = 30000
 
 
-class _StopAfter(Callback):
-    def __init__(self, epoch: int):
-        self.epoch = epoch
-
-    def on_epoch_end(self, trainer, epoch, metrics):
-        if epoch == self.epoch:
-            trainer.request_stop()
 
 
 def _killed_run(experiment, done: int = 2, planned: int = 4) -> Path:
@@ -32,7 +25,7 @@ def _killed_run(experiment, done: int = 2, planned: int = 4) -> Path:
     "running" with its lock free."""
     exp = experiment.copy()
     exp.training.epochs = planned
-    outcome = run_training(exp, None, [_StopAfter(done)], runs_parent=runs_dir())
+    outcome = run_training(exp, None, [stop_after(done)], runs_parent=runs_dir())
     assert outcome.status == "stopped", outcome.error
     run = Path(outcome.run_dir)
     (run / "bundle.pt").unlink()

@@ -76,11 +76,15 @@ class TileCaption(QLabel):
         return QSize(TILE_PX, self.sizeHint().height())
 
     def paintEvent(self, event) -> None:  # noqa: N802  (Qt override)
-        painter = QPainter(self)
-        painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
-        painter.drawText(self.contentsRect(), int(Qt.AlignmentFlag.AlignHCenter |
-                                                  Qt.AlignmentFlag.AlignTop),
-                         "\n".join(self.shown_lines()))
+        paint_lines(self, self.shown_lines())
+
+
+def paint_lines(label: QLabel, lines: list[str]) -> None:
+    """Draw ``lines`` (already cut to the width) centred at the top of ``label``."""
+    painter = QPainter(label)
+    painter.setPen(label.palette().color(QPalette.ColorRole.WindowText))
+    painter.drawText(label.contentsRect(), int(Qt.AlignmentFlag.AlignHCenter |
+                                               Qt.AlignmentFlag.AlignTop), "\n".join(lines))
 
 
 def tile_label() -> QLabel:
@@ -89,8 +93,6 @@ def tile_label() -> QLabel:
     lab.setAlignment(Qt.AlignmentFlag.AlignCenter)
     lab.setStyleSheet("background: #202020; border: 1px solid #555;")
     return lab
-
-
 
 
 class ImageCaption(QLabel):
@@ -121,11 +123,7 @@ class ImageCaption(QLabel):
         return [fm.elidedText(text, mode, width) for text, mode in self.lines]
 
     def paintEvent(self, event) -> None:  # noqa: N802  (Qt override)
-        painter = QPainter(self)
-        painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
-        painter.drawText(self.contentsRect(), int(Qt.AlignmentFlag.AlignHCenter |
-                                                  Qt.AlignmentFlag.AlignTop),
-                         "\n".join(self.shown_lines()))
+        paint_lines(self, self.shown_lines())
 
 
 def batch_note(shown: int, batch_size: int, balance: str) -> tuple[str, str]:
