@@ -42,9 +42,16 @@ def _learning(v: RunView, _finding: dict[str, Any]) -> str:
             f"class: the network learns after all")
 
 
+#: A new best withdraws ``overfitting`` only when it is this share below the best the
+#: finding named: measured on 40 epochs of digits, a 1.2% new best withdrew it at epoch 24
+#: and the next rise said it again at 26, a finding that came and went.
+NEW_BEST_MARGIN = 0.05
+
+
 def _new_best(v: RunView, finding: dict[str, Any]) -> str:
     """Why ``overfitting`` no longer holds ("" while it does): the validation loss has
-    gone below the best it had when the finding was said (the epoch the finding names)."""
+    gone clearly (:data:`NEW_BEST_MARGIN`) below the best it had when the finding was said
+    (the epoch the finding names)."""
     said = int(finding.get("epoch") or 0)
     losses = [(int(m["epoch"]), float(m["val_loss"])) for m in v.recent
               if m.get("val_loss") is not None]
@@ -52,7 +59,8 @@ def _new_best(v: RunView, finding: dict[str, Any]) -> str:
     if not before:
         return ""
     named = min(before, key=lambda x: x[1])
-    better = next((x for x in losses if x[0] > said and x[1] < named[1]), None)
+    better = next((x for x in losses
+                   if x[0] > said and x[1] < named[1] * (1 - NEW_BEST_MARGIN)), None)
     if better is None:
         return ""
     digits = next((d for d in range(3, 7) if f"{better[1]:.{d}f}" != f"{named[1]:.{d}f}"), 7)
