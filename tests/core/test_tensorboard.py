@@ -104,23 +104,6 @@ def test_the_confusion_image_names_every_class_in_full_and_titles_its_axes(monke
 
 
 # -- the numbers agree with the run's other surfaces ------------------------------------------
-def _tiny(tmp_path, epochs=3) -> Experiment:
-    """8x8 colours, a small MLP: a few batches an epoch."""
-    from workbench.core.registry import Component
-
-    exp = Experiment(name="tb")
-    exp.data.folder = make_image_folder(tmp_path / "data", per_class=10, size=8)
-    exp.data.input_size = [8, 8]
-    exp.data.batch_size = 8
-    exp.data.val_fraction = 0.3
-    exp.model.layers = [Component("Flatten"), Component("Linear", {"out_features": 16}),
-                        Component("ReLU"), Component("Linear")]
-    exp.optimizer = Component("Adam", {"lr": 0.01})
-    exp.training.epochs = epochs
-    exp.training.device = "cpu"
-    return exp.validate()
-
-
 def _all_events(run_dir) -> EventAccumulator:
     ea = EventAccumulator(str(run_dir), size_guidance={"images": 0, "scalars": 0,
                                                        "tensors": 0})
@@ -133,13 +116,14 @@ def _summary_text(ea) -> str:
     return event.tensor_proto.string_val[0].decode()
 
 
-def test_the_summary_is_the_kept_models_not_the_last_epochs(tmp_path):
+def test_the_summary_is_the_kept_models_not_the_last_epochs(tmp_path, tiny_experiment):
     from PIL import Image
     import io
 
     from workbench.core.evaluate.evaluation import evaluate
 
-    exp = _tiny(tmp_path)
+    exp = tiny_experiment  # 8x8 colours, a small MLP: a few batches an epoch
+    exp.training.epochs = 3
     # No later epoch can beat epoch 1 by 10: patience runs out at epoch 2 and the run keeps
     # epoch 1's weights (restore_best), though epoch 2 is the last trained.
     exp.training.early_stopping, exp.training.patience = True, 1
@@ -184,8 +168,8 @@ def test_the_summary_is_the_kept_models_not_the_last_epochs(tmp_path):
     assert "the last epoch trained was 3" in _summary_text(ea)
 
 
-def test_norms_are_written_at_the_steps_metrics_json_gives_them(tmp_path):
-    run_training(_tiny(tmp_path, epochs=2), tmp_path / "run", norm_interval=1)
+def test_norms_are_written_at_the_steps_metrics_json_gives_them(tmp_path, tiny_experiment):
+    run_training(tiny_experiment, tmp_path / "run", norm_interval=1)  # 2 epochs
     norms = json.loads((tmp_path / "run" / "metrics.json").read_text())["norms"]
     ea = _all_events(tmp_path / "run")
     for i, name in enumerate(norms[0]["names"]):  # metrics.json keeps 6 decimals
@@ -199,7 +183,8 @@ def test_norms_are_written_at_the_steps_metrics_json_gives_them(tmp_path):
 
 
 @pytest.mark.parametrize("end", ["stopped", "failed"])
-def test_a_stopped_and_continued_run_shows_each_step_once_and_one_summary(tmp_path, end):
+def test_a_stopped_and_continued_run_shows_each_step_once_and_one_summary(tmp_path, end,
+                                                                          tiny_experiment):
     import threading
 
     from tensorboard.backend.event_processing import plugin_event_accumulator
@@ -219,7 +204,7 @@ def test_a_stopped_and_continued_run_shows_each_step_once_and_one_summary(tmp_pa
                 stop.set()
 
     run = tmp_path / "run"
-    first = run_training(_tiny(tmp_path, epochs=2), run, [EndInEpoch2()], stop_event=stop)
+    first = run_training(tiny_experiment, run, [EndInEpoch2()], stop_event=stop)  # 2 epochs
     assert first.status == end and first.epochs_done == 1
     if end == "stopped":  # the dropped epoch's two batches are not shown
         assert [e.step for e in _all_events(run).Scalars("loss/train_batch")] == [1, 2, 3]

@@ -16,6 +16,20 @@ from workbench.qt.panels.train.panel import TrainPanel
 RUN_TIMEOUT_MS = 120000
 
 
+def _stopped_after_epoch_1(qtbot, panel: TrainPanel, monkeypatch) -> Path:
+    """Start ``panel``'s run and stop it once epoch 1 has ended; its run folder."""
+    after_epoch(monkeypatch, 1, lambda trainer: trainer.request_stop())
+    with qtbot.waitSignal(panel.training_finished, timeout=RUN_TIMEOUT_MS) as done:
+        panel.start_button.click()
+    return Path(done.args[0]["run_dir"])
+
+
+def _add_blue_images(folder: Path, n: int = 4) -> None:
+    """``n`` new images of blue (``blue/n0.png`` ...), as a user adds them to the folder."""
+    for i in range(n):
+        Image.new("RGB", (16, 16), (30, 40, 210 + i)).save(folder / "blue" / f"n{i}.png")
+
+
 def test_continue_after_the_folder_changed_says_so_and_keeps_validation(
         qtbot, tiny_experiment, image_folder, monkeypatch):
     from workbench.core.data.scan import scan_folder
@@ -24,17 +38,12 @@ def test_continue_after_the_folder_changed_says_so_and_keeps_validation(
     panel = TrainPanel(tiny_experiment)
     qtbot.addWidget(panel)
     try:
-        after_epoch(monkeypatch, 1, lambda trainer: trainer.request_stop())
-        with qtbot.waitSignal(panel.training_finished, timeout=RUN_TIMEOUT_MS) as done:
-            panel.start_button.click()
-        run_dir = Path(done.args[0]["run_dir"])
+        run_dir = _stopped_after_epoch_1(qtbot, panel, monkeypatch)
         assert "dataset changed" not in panel.notes_label.text()
         val = read_split_record(run_dir).val
         gone = sorted(r for r in val if r.startswith("green/"))[0]
         os.remove(image_folder / gone)
-        for i in range(4):
-            Image.new("RGB", (16, 16), (30, 40, 210 + i)).save(
-                image_folder / "blue" / f"n{i}.png")
+        _add_blue_images(image_folder)
         panel.set_dataset(scan_folder(str(image_folder)))  # the Data tab's rescan
 
         def ask(plan):
@@ -68,14 +77,10 @@ def test_the_dialog_says_what_continuing_will_not_use_before_it_is_accepted(
     panel = TrainPanel(tiny_experiment)
     qtbot.addWidget(panel)
     try:
-        after_epoch(monkeypatch, 1, lambda trainer: trainer.request_stop())
-        with qtbot.waitSignal(panel.training_finished, timeout=RUN_TIMEOUT_MS):
-            panel.start_button.click()
+        _stopped_after_epoch_1(qtbot, panel, monkeypatch)
         panel.experiment.model.layers.insert(2, Component("Dropout", {"p": 0.3}))
         panel.experiment.data.val_fraction = 0.4
-        for i in range(4):
-            Image.new("RGB", (16, 16), (30, 40, 210 + i)).save(
-                image_folder / "blue" / f"n{i}.png")
+        _add_blue_images(image_folder)
         shown = []
 
         def exec_(dialog):
