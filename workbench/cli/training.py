@@ -39,7 +39,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             # random weights learns little better than guessing), with its --set fix; what
             # the Augment and Data tabs warn about the data (a flip that changes the label,
             # the test part given as the dataset, a handful of validation images).
-            for warning in [optimizer_note(exp)] + model_warnings(exp) + run_warnings(exp):
+            for warning in [optimizer_note(exp)] + run_warnings(exp):
                 if warning:
                     print(f"warning: {warning}", file=sys.stderr)
         return _run(exp, out, lock=lock, created=created)
@@ -74,22 +74,6 @@ def _ended_before_abort(out: Path) -> str:
         return ""
     more = (f" (continue it with workbench resume {out})" if status != "finished" else "")
     return f"it is recorded as {status}{more}, its model in {bundle}"
-
-
-def model_warnings(exp) -> list[str]:
-    """The Model doctor's warnings about ``exp``'s network
-    (:func:`workbench.core.model.doctor.starting_warnings`) on its dataset's classes; none
-    when the dataset cannot be scanned (the run itself says why)."""
-    from workbench.core.data.demo import dataset_folder
-    from workbench.core.data.scan import scan_folder
-    from workbench.core.errors import WorkbenchError
-    from workbench.core.model.doctor import starting_warnings
-
-    try:
-        classes = scan_folder(dataset_folder(exp.data.folder)).classes
-    except (WorkbenchError, OSError):
-        return []
-    return starting_warnings(exp, len(classes)) if classes else []
 
 
 def optimizer_note(exp) -> str:

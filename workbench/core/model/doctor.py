@@ -127,10 +127,18 @@ def starting_warnings(experiment: Experiment, num_classes: int) -> list[str]:
     lines a run says as it starts (``workbench train`` prints them as ``warning:``): the
     title, why, and the fix as ``--set`` options when it has one. None for a network the
     run refuses (an error: it does not fit, it is too big), whose refusal says it all."""
+    return network_check(experiment, num_classes)[1]
+
+
+def network_check(experiment: Experiment, num_classes: int) -> tuple[bool, list[str]]:
+    """``(refused, warnings)``: whether a run refuses ``experiment``'s network (it does not
+    fit, or the Model doctor finds an error: what is said before such a run is its refusal
+    alone, so ``warnings`` is then empty), and :func:`starting_warnings`' lines, from one
+    diagnosis."""
     summary = _context(experiment, num_classes, None).summary
     found = diagnose(experiment, num_classes, summary)
-    if _refused(summary, found):
-        return []  # the run refuses the network with that error itself: no advice first
+    if misfit_finding(summary) is not None or any(f.severity == "error" for f in found):
+        return True, []  # the run refuses the network with that error itself: no advice
     lines = []
     for f in found:
         if f.severity != "warning":
@@ -140,19 +148,8 @@ def starting_warnings(experiment: Experiment, num_classes: int) -> list[str]:
         label = f.fix.label[:1].lower() + f.fix.label[1:] if option else ""
         fix = f" Fix: {label}, on the command line {option}." if option else ""
         lines.append(f"{f.title}. {f.explanation}{fix}")
-    return lines
+    return False, lines
 
 
-def _refused(summary: NetworkSummary, found: list[Finding]) -> bool:
-    return misfit_finding(summary) is not None or any(f.severity == "error" for f in found)
-
-
-def network_refused(experiment: Experiment, num_classes: int) -> bool:
-    """Whether a run refuses ``experiment``'s network (it does not fit, or the Model doctor
-    finds an error): what is said before such a run is its refusal alone."""
-    summary = _context(experiment, num_classes, None).summary
-    return _refused(summary, diagnose(experiment, num_classes, summary))
-
-
-__all__ = ["diagnose", "misfit_finding", "fix_settings", "network_refused",
+__all__ = ["diagnose", "misfit_finding", "fix_settings", "network_check",
            "starting_warnings"]
