@@ -54,3 +54,20 @@ def test_the_train_note_names_the_set_option_for_weight_decay(tiny_experiment):
     note = optimizer_note(tiny_experiment)
     assert note.startswith("weight_decay 0.5 is very large for Adam")
     assert "--set optimizer.params.weight_decay=0.0005" in note
+
+
+def test_resume_warns_of_a_rate_given_with_lr_as_train_does(capsys, tmp_path,
+                                                           tiny_experiment):
+    """`workbench resume RUN --lr 1e-8` (tomorrow's continuation at a new rate) said
+    nothing of the rate that train would have warned of."""
+    path = tmp_path / "exp.json"
+    tiny_experiment.save(path)
+    run = tmp_path / "run"
+    code, _, err = run_cli(capsys, "train", path, "--epochs", "1", "--out", run)
+    assert code == 0, err
+    assert not _notes(err)
+    code, out, err = run_cli(capsys, "resume", run, "--epochs", "1", "--lr", "1e-8")
+    assert code == 0, err
+    (note,) = _notes(err)
+    assert note.startswith("warning: lr 1e-8 is very low for Adam") and "--lr 0.001" in note
+    assert "epoch 2/2" in out

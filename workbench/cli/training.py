@@ -136,6 +136,9 @@ def cmd_resume(args: argparse.Namespace) -> int:
         if main_process():
             for note in settings.notes:
                 print(f"note: {note}", file=sys.stderr)
+            # A rate given with --lr (or kept) that will very likely diverge, as train says.
+            if optimizer_note(exp):
+                print(f"warning: {optimizer_note(exp)}", file=sys.stderr)
             print(f"resuming {run_dir} after epoch {ckpt.epoch}: epochs {ckpt.epoch + 1} to "
                   f"{exp.training.epochs}", flush=True)
         return _run(exp, run_dir, ckpt, lock=lock, command="resume")
