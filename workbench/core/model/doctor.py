@@ -97,8 +97,10 @@ def fix_settings(experiment: Experiment, fix: Fix) -> dict[str, Any]:
     """What ``fix`` changes in ``experiment``, as ``--set`` paths and values
     (``{"model.layers[0].params.mode": "fine_tune"}``): the fix applied to a copy, and the
     two compared. ``{}`` when it changes nothing or cannot be applied."""
-    before = experiment.to_dict()
     try:
+        # Read back first, so that defaults filled in by reading (an optimizer's betas)
+        # are not taken for the fix's changes.
+        before = Experiment.from_dict(experiment.to_dict()).to_dict()
         copy = Experiment.from_dict(before)
         fix.apply(copy)
         after = copy.to_dict()
@@ -111,6 +113,9 @@ def fix_settings(experiment: Experiment, fix: Fix) -> dict[str, Any]:
 
 def _diff(a: Any, b: Any, path: str, out: dict[str, Any]) -> None:
     if isinstance(a, dict) and isinstance(b, dict):
+        if set(a) - set(b) or a.get("type") != b.get("type"):  # a key gone; a new layer
+            out[path] = b
+            return
         for k in b:
             if k not in a or a[k] != b[k]:
                 _diff(a.get(k), b[k], f"{path}.{k}" if path else str(k), out)
@@ -139,7 +144,7 @@ def network_check(experiment: Experiment, num_classes: int) -> tuple[bool, list[
     found = diagnose(experiment, num_classes, summary)
     if misfit_finding(summary) is not None or any(f.severity == "error" for f in found):
         return True, []  # the run refuses the network with that error itself: no advice
-    lines = []
+    lines, keys = [], []
     for f in found:
         if f.severity != "warning":
             continue
@@ -148,7 +153,43 @@ def network_check(experiment: Experiment, num_classes: int) -> tuple[bool, list[
         label = f.fix.label[:1].lower() + f.fix.label[1:] if option else ""
         fix = f" Fix: {label}, on the command line {option}." if option else ""
         lines.append(f"{f.title}. {f.explanation}{fix}")
+        keys.extend(sets)
+    if len(keys) > len(set(keys)):  # two fixes set one thing: pasted together, one is lost
+        both = _all_fixes(experiment, num_classes)
+        shared = ", ".join(sorted({k for k in keys if keys.count(k) > 1}))
+        if both:
+            lines.append(f"The fixes above each set {shared}, so pasting two of them keeps "
+                         f"only the last. All of them at once: on the command line "
+                         f"{set_options(both)}.")
     return False, lines
+
+
+def _all_fixes(experiment: Experiment, num_classes: int, most: int = 8) -> dict[str, Any]:
+    """The ``--set`` values of every warning's fix applied in turn, each to the network the
+    last left (a removal renumbers the layers another fix names), as one edit."""
+    try:
+        copy = Experiment.from_dict(experiment.to_dict())
+        for _ in range(most):
+            fixes = [f.fix for f in diagnose(copy, num_classes)
+                     if f.severity == "warning" and f.fix is not None
+                     and fix_settings(copy, f.fix)]
+            if not fixes:
+                break
+            fixes[0].apply(copy)
+        return fix_settings(experiment, _Replace(copy))
+    except Exception:  # noqa: BLE001  (advice only: never in the way of a run)
+        return {}
+
+
+class _Replace:
+    """A fix that makes an experiment ``target``'s copy (for :func:`fix_settings`)."""
+
+    def __init__(self, target: Experiment):
+        self.target = target
+
+    def apply(self, experiment: Experiment) -> None:
+        for name, value in vars(Experiment.from_dict(self.target.to_dict())).items():
+            setattr(experiment, name, value)
 
 
 __all__ = ["diagnose", "misfit_finding", "fix_settings", "network_check",
