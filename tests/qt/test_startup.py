@@ -109,10 +109,23 @@ def patched(window, loader=None, probe=None):
         report["restored"] = window.train_panel.last_run_dir  # before its own run starts
         window.train_panel.start()
         report["queued"] = window.train_panel.status.text()
+        tabs_used.set()
     watcher.first_painted.connect(use_every_tab)
     return watcher
 
 app_mod.start_after_first_paint = patched
+
+# The loader thread says "ready" only once every tab was used and Start pressed: a fast
+# machine's import may otherwise end first, and nothing would be left to queue.
+tabs_used = threading.Event()
+real_run = startup.TorchLoader._run
+
+def run_then_wait_for_the_tabs(self):
+    import_all = self._import_all
+    self._import_all = lambda: (import_all(), tabs_used.wait(120))[0]
+    real_run(self)
+
+startup.TorchLoader._run = run_then_wait_for_the_tabs
 
 def on_ready():
     [win] = [w for w in QApplication.topLevelWidgets() if type(w).__name__ == "MainWindow"]

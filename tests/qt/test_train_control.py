@@ -88,12 +88,16 @@ def test_continue_keeps_the_runs_own_settings_not_the_forms(qtbot, panel, monkey
     panel.refresh()
     plans = []
     panel.ask_continue = lambda plan: plans.append(plan) or plan
+    # The line as the run starts, read then (connected after the panel's own slot): a fast
+    # run has gone on to "Epoch 2/3 done" by the time waitSignal returns.
+    lines = []
+    panel.run.fit_started.connect(lambda _info: lines.append(panel.status.text()))
     with qtbot.waitSignal(panel.run.fit_started, timeout=RUN_TIMEOUT_MS) as started:
         panel.continue_button.click()
     assert plans[0].lr == pytest.approx(run_lr)
     assert f"{run_lr:.3g}" in plans[0].settings_text()
     assert not any("learning rate changed" in n for n in started.args[0]["notes"])
-    assert "Continuing" in panel.status.text() and "epochs 2–3" in panel.status.text()
+    assert "Continuing" in lines[0] and "epochs 2–3" in lines[0]
     qtbot.waitUntil(lambda: not panel.is_running(), timeout=RUN_TIMEOUT_MS)
     saved = json.loads((run_dir / "experiment.json").read_text())
     assert saved["optimizer"]["params"]["lr"] == pytest.approx(run_lr)
