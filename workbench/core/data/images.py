@@ -80,10 +80,10 @@ _register_plugins()
 _READABLE_PHOTOS: tuple[str, ...] = tuple(e for e in PHOTO_FORMATS if _readable(e))
 
 #: Extensions accepted in addition to :data:`IMG_EXTENSIONS` (an animated GIF gives its
-#: first frame), and those of :data:`PHOTO_FORMATS` this Pillow can read. Files with these
-#: are extra samples: the classes, their order and the other samples stay exactly
-#: ``ImageFolder``'s.
-EXTRA_EXTENSIONS: tuple[str, ...] = (".gif",) + _READABLE_PHOTOS
+#: first frame; ``.jfif`` and ``.jpe`` are JPEGs, as browsers on Windows save downloads),
+#: and those of :data:`PHOTO_FORMATS` this Pillow can read. Files with these are extra
+#: samples: the classes, their order and the other samples stay exactly ``ImageFolder``'s.
+EXTRA_EXTENSIONS: tuple[str, ...] = (".gif", ".jfif", ".jpe") + _READABLE_PHOTOS
 
 #: Every extension a dataset scan or a folder drop picks up.
 ACCEPTED_EXTENSIONS: tuple[str, ...] = IMG_EXTENSIONS + EXTRA_EXTENSIONS
@@ -240,6 +240,9 @@ def load_image(path: str | os.PathLike, channels: int,
     except PermissionError:
         raise ImageDecodeError(path, "cannot read the file: permission denied") from None
     except OSError as e:
+        if e.errno is None:  # Pillow's parser on damaged bytes ("Truncated File Read")
+            raise ImageDecodeError(path, f"truncated or corrupt image: {_describe(e)}") \
+                from None
         raise ImageDecodeError(path, f"cannot read the file: {e.strerror or e}") from None
     with im:
         reason = _bomb_check(im)

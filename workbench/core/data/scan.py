@@ -30,8 +30,8 @@ lying at the top of the folder (or of ``train/``, ``val/``, ``test/``), in no cl
 are used by no run: a note counts them and names one (:func:`loose_images_note`).
 
 Hidden entries (dotfiles and dot-folders such as ``.DS_Store`` or ``.ipynb_checkpoints``,
-``Thumbs.db``) are ignored, and so are files of other types; ``.gif`` is accepted besides
-``ImageFolder``'s extensions (see :data:`~.images.EXTRA_EXTENSIONS`). Phone photos in a
+``Thumbs.db``) are ignored, and so are files of other types; ``.gif``, ``.jfif`` and
+``.jpe`` are accepted besides ``ImageFolder``'s extensions (see :data:`~.images.EXTRA_EXTENSIONS`). Phone photos in a
 format this Pillow cannot read (HEIC without pillow-heif) are listed in ``unreadable``
 with what to do, never ignored (:func:`~.images.unsupported_reason`).
 """
