@@ -301,3 +301,32 @@ def test_cli_errors_are_one_line(trained, capsys, tmp_path, case, words):
     code, out, err = run(capsys, "evaluate", *argv)
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and words in err and "Traceback" not in err
+
+
+def test_a_sure_prediction_has_loss_0_not_minus_0(trained, tmp_path):
+    """A model sure of the true class (probability 1.0) has a loss of 0: predictions.csv
+    writes "0", never "-0" (a negative loss to a reader)."""
+    import torch
+
+    from workbench.core.bundle import load_bundle, save_bundle
+
+    bundle, folder = trained
+    b = load_bundle(bundle)
+    state = dict(b.state_dict)
+    last_bias = [k for k in state if k.endswith("bias")][-1]
+    state[last_bias] = torch.tensor([1000.0, 0.0, 0.0])  # always "blue", with certainty
+    sure = save_bundle(tmp_path / "sure.pt", b.experiment, b.classes, state)
+    r = evaluate(sure, folder)
+    blue = r.y_true == 0
+    assert blue.any() and (r.losses[blue] == 0).all()
+    assert not np.signbit(r.losses).any()
+    r.predictions_csv(tmp_path / "pred.csv")
+    rows = list(csv.DictReader((tmp_path / "pred.csv").open()))
+    losses = [row["loss"] for row in rows if row["true"] == "blue"]
+    assert losses and set(losses) == {"0"}
+    # A result whose loss is -0.0 however it was made is written 0 too.
+    made = EvaluationResult(classes=["cat", "dog"], paths=["a.png"], y_true=np.array([0]),
+                            probs=np.array([[1.0, 0.0]], dtype=np.float32),
+                            losses=np.array([-0.0]))
+    made.predictions_csv(tmp_path / "made.csv")
+    assert next(csv.DictReader((tmp_path / "made.csv").open()))["loss"] == "0"

@@ -270,6 +270,33 @@ def test_overlay_blends_a_colour_map():
         overlay(image, heat, alpha=2)
 
 
+def test_overlay_on_grey_keeps_the_heat_colours_over_coloured_objects():
+    from workbench.core.explain.display import as_grey
+
+    blue = np.zeros((8, 8, 3), np.uint8)
+    blue[..., 2] = 255
+    grey = as_grey(blue)
+    assert (grey[..., 0] == grey[..., 1]).all() and (grey[..., 1] == grey[..., 2]).all()
+    assert 64 <= grey.min() and grey.max() <= 255  # dark objects stay visible
+    hot = np.ones((8, 8), np.float32)
+    # Red heat over a blue square: red in grey, not purple as over the colours.
+    r, g, b = overlay(blue, hot, alpha=0.45, grey=True)[0, 0].astype(int)
+    assert r > 2 * b and r > 2 * g
+    r, g, b = overlay(blue, hot, alpha=0.45)[0, 0].astype(int)
+    assert b > r  # the colours mixed: the reason for grey
+    assert np.array_equal(overlay(blue, hot, alpha=0.0, grey=True), grey)
+
+
+def test_cells_after_the_last_map_take_the_empty_value():
+    maps = np.zeros((5, 4, 4), np.float32)  # 3 columns, 2 rows: one cell unused
+    grid = feature_grid(maps, pad=1, pad_value=-1.0, empty_value=-2.0)
+    assert grid.shape == (9, 14)
+    assert (grid[5:, 10:] == -2.0).all()  # the empty cell
+    assert (grid[5:, 9] == -1.0).all() and (grid[4, :] == -1.0).all()  # gaps round maps
+    assert (grid[:4, :4] == 0).all() and (grid[5:, 5:9] == 0).all()
+    assert (feature_grid(maps, pad=1, pad_value=-1.0)[5:, 10:] == -1.0).all()  # default
+
+
 def test_explainer_on_a_bundle_and_image_file(tiny_experiment, tmp_path):
     from workbench.core.train.trainer import Trainer
 

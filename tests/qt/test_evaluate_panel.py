@@ -63,7 +63,7 @@ def test_trained_bundle_on_a_folder_shows_accuracy_and_a_sortable_table(
     assert panel.message.level == "ok"
 
     table = panel.per_class
-    assert table.proxy.rowCount() == 3
+    assert table.proxy.rowCount() == 4  # the classes, then their macro average
     assert table.column_values("class") == ["blue", "green", "red"]
     table.sortByColumn(PER_CLASS_COLUMNS.index("support"), Qt.SortOrder.AscendingOrder)
     assert table.column_values("support") == [9, 12, 12]

@@ -39,3 +39,29 @@ def test_a_class_without_images_shows_a_dash_for_recall_and_f1(qtbot):
                             (Qt.SortOrder.DescendingOrder, [1.0, 0.5])):
         table.sortByColumn(PER_CLASS_COLUMNS.index("recall"), order)
         assert table.column_values("recall") == measured + [None]
+
+
+def test_the_macro_average_row_agrees_with_the_cli_and_stays_last(qtbot):
+    from workbench.core.evaluate.report import format_report
+
+    result = _result()
+    table = PerClassTable()
+    qtbot.addWidget(table)
+    table.set_result(result)
+    macro = result.macro_average()
+    expected = ["macro average", f"{macro['precision']:.3f}", f"{macro['recall']:.3f}",
+                f"{macro['f1']:.3f}", "3"]
+    assert table.summary_texts() == expected
+    # The numbers `workbench evaluate` prints on its macro-average line.
+    cli = next(line for line in format_report(result).splitlines()
+               if line.startswith("macro average"))
+    assert cli.split()[2:] == expected[1:]
+    # Whatever the table is sorted by, the average is the last row, not among the classes.
+    for key in PER_CLASS_COLUMNS:
+        for order in (Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder):
+            table.sortByColumn(PER_CLASS_COLUMNS.index(key), order)
+            last = table.proxy.rowCount() - 1
+            assert table.proxy.index(last, 0).data() == "macro average", (key, order)
+            assert "macro average" not in table.column_values("class")
+    tip = table.proxy.index(table.proxy.rowCount() - 1, 1).data(Qt.ItemDataRole.ToolTipRole)
+    assert "Macro average" in tip and "each class counting the same" in tip

@@ -12,7 +12,10 @@ from workbench.cli.common import EXIT_USER_ERROR
 
 
 COMMANDS = ("gui", "init", "scan", "check", "train", "resume", "lr-find", "predict", "evaluate",
-            "export", "report", "tune")
+            "explain", "export", "report", "tune")
+#: The BUNDLE of predict, evaluate and export: a run folder stands for its bundle.pt, as
+#: resume and report take the run folder.
+_BUNDLE_HELP = "a bundle file (bundle.pt), or the run folder holding it"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -132,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write the suggested rate into EXPERIMENT.json (optimizer.params.lr)")
 
     r = sub.add_parser("predict", help="classify images with a trained bundle")
-    r.add_argument("bundle", metavar="BUNDLE")
+    r.add_argument("bundle", metavar="BUNDLE", help=_BUNDLE_HELP)
     r.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
     r.add_argument("--top-k", type=int, default=5, metavar="K")
     r.add_argument("--json", action="store_true", help="print JSON instead of text")
@@ -142,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("evaluate", help="measure a trained bundle on labelled images: "
                                         "accuracy, per-class table, confusion matrix")
-    v.add_argument("bundle", metavar="BUNDLE")
+    v.add_argument("bundle", metavar="BUNDLE", help=_BUNDLE_HELP)
     v.add_argument("folder", nargs="?", metavar="DIR|CSV",
                    help="labelled dataset, every image of it (default: the dataset the "
                         "bundle was trained on: its test/ part when it has one, else the "
@@ -161,9 +164,32 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also write per_class.csv, confusion.csv and predictions.csv in this "
                         "folder (created if needed)")
 
+    e = sub.add_parser("explain", help="save Grad-CAM pictures: where in each image the "
+                                       "evidence for a class lies (the app's Explain dialog)")
+    e.add_argument("bundle", metavar="BUNDLE|RUN_DIR",
+                   help="a bundle file, or a run folder (its bundle.pt)")
+    e.add_argument("paths", nargs="+", metavar="IMAGE", help="image files or folders of images")
+    e.add_argument("--class", dest="class_name", metavar="NAME",
+                   help="explain the evidence for this class (default: each image's "
+                        "predicted class)")
+    e.add_argument("--layer", metavar="LAYER",
+                   help="the layer the map is taken at, as the Explain dialog lists it: its "
+                        "number or label ('5', '5 Conv2d'; in a Backbone, 'layer4'); "
+                        "default: the last convolution")
+    e.add_argument("--out", metavar="DIR",
+                   help="folder for the PNGs, IMAGE-grad-cam.png, created if needed "
+                        "(default: explain/ beside the bundle)")
+    e.add_argument("--size", type=int, metavar="PIXELS",
+                   help="the PNG's longer side (default: the image's own size, at most 2048; "
+                        "where the network sees a crop of the image: that crop, enlarged to "
+                        "at least 512)")
+    e.add_argument("--opacity", type=int, default=45, metavar="PERCENT",
+                   help="how strongly the heatmap covers the image, 0 to 100 (default: 45, "
+                        "as in the app)")
+
     x = sub.add_parser("export", help="write a trained bundle's network for use outside "
                                       "Workbench")
-    x.add_argument("bundle", metavar="BUNDLE")
+    x.add_argument("bundle", metavar="BUNDLE", help=_BUNDLE_HELP)
     # One option per format; each names its own output file, and any may be combined.
     fmt = x.add_argument_group("formats (give at least one)")
     fmt.add_argument("--code", metavar="OUT.py",

@@ -142,6 +142,8 @@ def save_bundle(path: str | Path, experiment: Experiment, classes: list[str],
 def load_bundle(path: str | Path) -> Bundle:
     """Read a bundle safely (``weights_only=True``: nothing in the file is executed).
 
+    ``path`` may be a run folder: its ``bundle.pt`` is read (see :func:`bundle_in_folder`).
+
     Raises
     ------
     BundleError
@@ -152,9 +154,54 @@ def load_bundle(path: str | Path) -> Bundle:
     if not path.exists():
         raise BundleError(f"bundle {path} does not exist")
     if path.is_dir():
-        raise BundleError(f"{path} is a folder; give the bundle file inside it (bundle.pt)")
+        path = bundle_in_folder(path)
     data = load_torch_file(path, "bundle", BundleError)
     return _bundle_from_dict(data, str(path))
+
+
+#: The file a run folder keeps its model in; a folder given as a bundle means this file.
+BUNDLE_NAME = "bundle.pt"
+
+
+def bundle_in_folder(folder: Path) -> Path:
+    """The bundle a folder given as a bundle stands for: its :data:`BUNDLE_NAME` (a run
+    folder, as ``resume`` and ``report`` take it).
+
+    Raises
+    ------
+    BundleError
+        When it holds none, saying what it holds and what to give instead: a run that has
+        not finished (still training, interrupted, stopped before it kept a model) is told
+        apart from any other folder.
+    """
+    bundle = folder / BUNDLE_NAME
+    if bundle.is_file():
+        return bundle
+    if not ((folder / "run.json").is_file() or (folder / "metrics.json").is_file()):
+        files = sorted(p.name for p in folder.glob("*.pt"))
+        holds = (f"it holds {', '.join(files[:3])}{' ...' if len(files) > 3 else ''}: give "
+                 f"the bundle file itself" if files else "give a bundle file, or a run "
+                 "folder holding one")
+        raise BundleError(f"{folder} is a folder with no {BUNDLE_NAME} in it; {holds}")
+    from workbench.core.runs.store import current_status, read_run_info
+
+    status = current_status(folder, str(read_run_info(folder).get("status") or ""))
+    why = {"running": "the run is still training (it writes the bundle when it ends)",
+           "interrupted": "the run was interrupted before it finished",
+           "finished": "the run finished, but its bundle was removed",
+           "": "the run did not finish"}.get(status)
+    if why is None:  # stopped, diverged, out of memory, failed, ...
+        why = f"the run ended ({status.replace('_', ' ')}) before it kept a model"
+    checkpoint = next((folder / "checkpoints" / n for n in ("best.pt", "last.pt")
+                       if (folder / "checkpoints" / n).is_file()), None)
+    if checkpoint is None:
+        todo = ("wait for it to finish" if status == "running" else
+                "it holds no trained weights (no checkpoint either): train it again")
+    else:
+        resume = "" if status in ("running", "finished") else \
+            f", or finish it first with: workbench resume {folder}"
+        todo = f"to use the weights it has so far, give its checkpoint {checkpoint}{resume}"
+    raise BundleError(f"{folder} is a run folder with no {BUNDLE_NAME} yet: {why}; {todo}")
 
 
 def load_torch_file(path: Path, what: str, error: type[WorkbenchError]) -> Any:

@@ -254,11 +254,11 @@ def labelled_samples(bundle: Bundle, folder: str | os.PathLike | None = None,
         ``"all"``: every image (every part of a ``train/`` + ``val/`` + ``test/`` folder);
         ``"val"``: the validation split exactly as training made it (same settings, same
         seed; from the record of the run's split the bundle carries, or its run folder's
-        ``split.json``, so it stays the run's after images were added or removed; without
-        either, recomputed, and ``notes`` says so); ``"test"``: the folder's
+        ``split.json``, so it stays the run's after images were added or removed, said in
+        ``notes``; without either, recomputed, said too); ``"test"``: the folder's
         ``test/`` part; ``"auto"``: ``"test"`` when the folder has one, else ``"val"``.
     notes
-        A list the notes a user should hear are appended to.
+        Gets the notes a user should hear (:func:`.overlap.said_of` words the last).
 
     Returns
     -------
@@ -273,7 +273,7 @@ def labelled_samples(bundle: Bundle, folder: str | os.PathLike | None = None,
         not know, or when ``split="val"`` gives no images.
     """
     from workbench.core.data.scan import scan_folder
-    from workbench.core.data.split_record import split_of_bundle
+    from workbench.core.evaluate.split_notes import validation_split
 
     exp = bundle.experiment
     own = folder is None
@@ -307,9 +307,9 @@ def labelled_samples(bundle: Bundle, folder: str | os.PathLike | None = None,
     elif split == "val":
         # The split the run recorded (and kept on resumes), so images added to the folder
         # since do not move trained-on images into it; recomputed, said, without a record.
-        _, samples, note = split_of_bundle(index, exp.data, bundle)
-        if note and notes is not None:
-            notes.append(note)
+        samples, said = validation_split(index, exp.data, bundle)  # and what changed
+        if notes is not None:
+            notes += said
         if not samples and (index.samples or index.val_samples):
             raise DataError(f"the experiment holds out no validation images from "
                             f"{index.root} (data.val_fraction is 0): evaluate all of it, "
@@ -317,11 +317,10 @@ def labelled_samples(bundle: Bundle, folder: str | os.PathLike | None = None,
     else:
         samples = list(index.samples) + list(index.val_samples or []) + \
             list(index.test_samples or [])
-        if notes is not None and samples:  # images it learned from say little
-            from workbench.core.evaluate.overlap import trained_on_note
+        if notes is not None and samples:  # images it learned from: said once evaluated
+            from workbench.core.evaluate.overlap import TrainedOnNote
 
-            notes.extend(n for n in [trained_on_note(bundle, index, samples,
-                                                     None if own else str(folder))] if n)
+            notes.append(TrainedOnNote(bundle, index, None if own else str(folder)))
     if not samples:
         raise DataError(f"{index.root} holds no labelled images: give a folder with one "
                         f"sub-folder of images per class (named like the model's classes), "
@@ -375,6 +374,7 @@ def evaluate(bundle: Bundle | str | os.PathLike, folder: str | os.PathLike | Non
     EvaluationCancelled
         When ``stop_event`` was set.
     """
+    from workbench.core.evaluate.overlap import said_of
     from workbench.core.predict import Predictor
 
     if split is None:
@@ -432,7 +432,7 @@ def evaluate(bundle: Bundle | str | os.PathLike, folder: str | os.PathLike | Non
                     x = torch.stack(tensors).to(predictor.device)
                     logp = torch.log_softmax(predictor.model(x).float(), dim=1).cpu()
                 target = torch.tensor(batch_labels, dtype=torch.long)
-                losses.append(-logp.gather(1, target[:, None])[:, 0].numpy())
+                losses.append((0.0 - logp.gather(1, target[:, None])[:, 0]).numpy())  # +0, not -0
                 probs.append(logp.exp().numpy().astype(np.float32))
                 labels.extend(batch_labels)
             if progress is not None:
@@ -445,6 +445,6 @@ def evaluate(bundle: Bundle | str | os.PathLike, folder: str | os.PathLike | Non
         classes=list(b.classes), paths=paths, y_true=np.asarray(labels, dtype=np.int64),
         probs=np.concatenate(probs), losses=np.concatenate(losses).astype(np.float64),
         top_k=top_k, unreadable=unreadable, source=str(source), split=split,
-        bundle_path=b.path, notes=notes)
+        bundle_path=b.path, notes=said_of(notes, paths))
     result.notes += absent_class_notes(result)  # a class with no images: recall unmeasured
     return result

@@ -114,7 +114,7 @@ def _csv(rows) -> str:
 
 
 def _num(v: float | None) -> str:
-    return "" if v is None else f"{v:.6g}"
+    return "" if v is None else f"{v + 0.0:.6g}"  # + 0.0: a -0.0 loss is written 0, not -0
 
 
 def per_class_csv_text(r: "EvaluationResult") -> str:

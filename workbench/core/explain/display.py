@@ -100,7 +100,18 @@ def in_proportion(image: np.ndarray, source_size: tuple[int, int],
     return np.ascontiguousarray(img[rows][:, cols])
 
 
-def overlay(image_rgb_uint8: np.ndarray, heatmap: np.ndarray, alpha: float = 0.45) -> np.ndarray:
+def as_grey(image_rgb_uint8: np.ndarray) -> np.ndarray:
+    """The image in grey (its luminance), lifted to 64-255 so dark parts stay visible under
+    colours; (H, W, 3) uint8. Under a heatmap it keeps the shapes and drops the colours,
+    which would mix with the heatmap's (red heat over a blue object reads purple)."""
+    img = _as_rgb(image_rgb_uint8).astype(np.float32)
+    luma = img @ np.array([0.299, 0.587, 0.114], np.float32)
+    grey = (64.0 + luma * (191.0 / 255.0) + 0.5).astype(np.uint8)
+    return np.repeat(grey[:, :, None], 3, axis=2)
+
+
+def overlay(image_rgb_uint8: np.ndarray, heatmap: np.ndarray, alpha: float = 0.45,
+            grey: bool = False) -> np.ndarray:
     """Blend a heatmap, drawn with :func:`colormap`, over an image.
 
     Parameters
@@ -111,6 +122,9 @@ def overlay(image_rgb_uint8: np.ndarray, heatmap: np.ndarray, alpha: float = 0.4
         2-D values in [0, 1]; resized (bilinear) to the image's size when it differs.
     alpha
         Weight of the colours, 0 (image only) to 1 (heatmap only).
+    grey
+        Draw the image in grey (:func:`as_grey`) under the colours, so that every colour
+        seen is the heatmap's, over objects of any colour.
 
     Returns
     -------
@@ -119,14 +133,17 @@ def overlay(image_rgb_uint8: np.ndarray, heatmap: np.ndarray, alpha: float = 0.4
     """
     if not 0.0 <= float(alpha) <= 1.0:
         raise ValueError(f"overlay alpha must be between 0 and 1, not {alpha}")
-    img = _as_rgb(image_rgb_uint8)
+    img = as_grey(image_rgb_uint8) if grey else _as_rgb(image_rgb_uint8)
     colours = colormap(resize_map(heatmap, img.shape[:2])).astype(np.float32)
     out = (1.0 - alpha) * img.astype(np.float32) + alpha * colours
     return (out + 0.5).clip(0, 255).astype(np.uint8)
 
 
-def _tile(tiles: np.ndarray, columns: int | None, pad: int, pad_value: float) -> np.ndarray:
-    """Tiles (N, h, w, ...) -> one array (rows*(h+pad)-pad, cols*(w+pad)-pad, ...)."""
+def _tile(tiles: np.ndarray, columns: int | None, pad: int, pad_value: float,
+          empty_value: float | None = None) -> np.ndarray:
+    """Tiles (N, h, w, ...) -> one array (rows*(h+pad)-pad, cols*(w+pad)-pad, ...); the
+    cells after the last tile, and the gaps between them, are ``empty_value`` (default
+    ``pad_value``)."""
     n, h, w = tiles.shape[:3]
     if n == 0:
         raise ValueError("nothing to tile: the array holds no maps")
@@ -139,11 +156,14 @@ def _tile(tiles: np.ndarray, columns: int | None, pad: int, pad_value: float) ->
     for i in range(n):
         r, c = divmod(i, cols)
         grid[r * (h + pad):r * (h + pad) + h, c * (w + pad):c * (w + pad) + w] = tiles[i]
+    if empty_value is not None and n < rows * cols:  # the last row's end: no maps there
+        r, c = divmod(n, cols)
+        grid[r * (h + pad):, c * (w + pad):] = empty_value
     return grid
 
 
 def feature_grid(maps: np.ndarray, columns: int | None = None, pad: int = 1,
-                 pad_value: float = 1.0) -> np.ndarray:
+                 pad_value: float = 1.0, empty_value: float | None = None) -> np.ndarray:
     """Tile feature maps (C, h, w) into one 2-D image, row by row.
 
     Parameters
@@ -155,17 +175,19 @@ def feature_grid(maps: np.ndarray, columns: int | None = None, pad: int = 1,
     pad
         Pixels between tiles, filled with ``pad_value`` (1.0: white lines between maps
         shown in [0, 1]).
+    empty_value
+        Fills the cells after the last map and the gaps between them, so they can be
+        drawn as background rather than as gaps (default: ``pad_value``).
 
     Returns
     -------
     numpy.ndarray
-        2-D, ``(rows * (h + pad) - pad, columns * (w + pad) - pad)``; cells after the
-        last map are ``pad_value``.
+        2-D, ``(rows * (h + pad) - pad, columns * (w + pad) - pad)``.
     """
     maps = np.asarray(maps)
     if maps.ndim != 3:
         raise ValueError(f"feature maps are (C, h, w), not shape {maps.shape}")
-    return _tile(maps, columns, pad, pad_value)
+    return _tile(maps, columns, pad, pad_value, empty_value)
 
 
 def filter_grid(filters: np.ndarray, columns: int | None = None, pad: int = 1,
@@ -181,4 +203,5 @@ def filter_grid(filters: np.ndarray, columns: int | None = None, pad: int = 1,
     return _tile(filters, columns, pad, pad_value)
 
 
-__all__ = ["colormap", "feature_grid", "filter_grid", "in_proportion", "overlay", "resize_map"]
+__all__ = ["as_grey", "colormap", "feature_grid", "filter_grid", "in_proportion", "overlay",
+           "resize_map"]

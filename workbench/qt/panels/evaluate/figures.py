@@ -143,7 +143,7 @@ def figure_image(panel: Any) -> QImage:
                      + (" (colours on a log scale)" if heatmap.log_scale else ""))
         pixmap = matrix_figure(heatmap)
     elif current is panel.per_class:
-        lines.append("Precision, recall, F1 and support per class")
+        lines.append("Precision, recall, F1 and support per class, and their macro average")
         pixmap = full_table(panel.per_class)
     elif current is panel.worst:
         shown, total = panel.worst.rowCount(), result.num_images

@@ -5,7 +5,9 @@ hundreds of classes. What it writes follows what is on screen, not the number of
 
 - the axes name as many of the visible classes as their labels have room for (every one
   once zoomed in far enough), each name cut so that the part telling it apart from the
-  others stays (:mod:`workbench.core.evaluate.labels`);
+  others stays (:mod:`workbench.core.evaluate.labels`); column names too wide for their
+  cell are written on two staggered lines (every other one a line lower), so each has the
+  width of two cells before it is cut;
 - the cells show their count (or share) as soon as they are large enough on screen;
 - the wheel zooms and dragging pans only where there is something to gain
   (:meth:`ConfusionHeatmap.zoomable`); :meth:`ConfusionHeatmap.reset_zoom` shows all again;
@@ -49,6 +51,8 @@ PAD = 0.02
 #: The colour of a full cell (share 1, or the largest count); empty cells are white.
 FULL = (8, 48, 107)
 _CMAP = pg.ColorMap([0.0, 1.0], [(255, 255, 255), FULL])
+#: pyqtgraph's height for one line of tick labels (its default ``tickTextHeight``).
+TEXT_HEIGHT = 18
 cell_text = cell_tip
 
 
@@ -133,6 +137,7 @@ class ConfusionHeatmap(pg.GraphicsLayoutWidget):
         self.tick_font = QFont(self.font())
         self._metrics = QFontMetricsF(self.tick_font)
         self._widest_column = 0.0  # the widest column label with room for all of them
+        self.staggered = False  # the column names are on two staggered lines
         self.plot = self.addPlot()
         self.plot.setMenuEnabled(False, enableViewBoxMenu=True)
         self.plot.invertY(True)  # row 0 (the first class) at the top, as in a table
@@ -274,8 +279,12 @@ class ConfusionHeatmap(pg.GraphicsLayoutWidget):
             self._short_rows = (limit, texts)
         return self._short_rows[1]
 
-    def _column_text(self, i: int, cell: float) -> str:
-        room = cell - LABEL_GAP
+    def _column_text(self, i: int, cell: float, lines: int = 1,
+                     limit: float = math.inf) -> str:
+        """Column ``i``'s label for cells ``cell`` pixels wide; ``lines``: 2 when the
+        names are staggered (each then has the width of two cells); at most ``limit``
+        pixels wide."""
+        room = min(lines * cell - LABEL_GAP, limit)
         if self.numbered:
             if cell < COLUMN_NAME_PX or math.isinf(cell):  # no size yet: numbers
                 return str(i)
@@ -303,15 +312,49 @@ class ConfusionHeatmap(pg.GraphicsLayoutWidget):
         row_step = _step(line / cell)
         left.setTicks([[(i + 0.5, row_texts[i]) for i in rows if i % row_step == 0]])
         texts = {i: self._column_text(i, cell) for i in cols}
+        staggered = self._staggered_texts(texts, cell)
+        self.staggered = staggered is not None
+        if staggered is not None:  # every other name a line lower: two cells' width each
+            texts = {i: ("\n" if i % 2 else "") + t for i, t in staggered.items()}
+        if (bottom.style["autoExpandTextSpace"], bottom.style["tickTextHeight"]) != \
+                ((False, math.ceil(2 * line)) if self.staggered else (True, TEXT_HEIGHT)):
+            bottom.setStyle(autoExpandTextSpace=not self.staggered,
+                            tickTextHeight=math.ceil(2 * line) if self.staggered
+                            else TEXT_HEIGHT)
         widest = max((self._width(t) for t in texts.values()), default=0)
-        column_step = _step((widest + LABEL_GAP) / cell)
+        column_step = 1 if self.staggered else _step((widest + LABEL_GAP) / cell)
         bottom.setTicks([[(i + 0.5, t) for i, t in texts.items() if i % column_step == 0]])
         self._set_axis_titles(self.numbered, named=self.numbered and cell >= COLUMN_NAME_PX)
+        across = 1 if self.numbered else 2  # named columns can be staggered
         self._zoomable = (_step(line / full) > 1 or not self._numbers_fit(full)
-                          or _step((self._widest_column + LABEL_GAP) / full) > 1)
+                          or _step((self._widest_column + LABEL_GAP) / (across * full)) > 1)
         can_zoom = self._zoomable or self.zoomed()
         self.plot.setMouseEnabled(x=can_zoom, y=can_zoom)
         self.view_changed.emit()
+
+    def _staggered_texts(self, texts: dict[int, str], cell: float) -> dict[int, str] | None:
+        """The column names to write on two staggered lines, each with the width of two
+        cells, when ``texts`` (one line) cuts a name and every column still gets a label
+        that way; None to keep one line (numbers, names that fit, cells too small)."""
+        if self.numbered or math.isinf(cell) or len(texts) < 2 or all(
+                t == self.classes[i] for i, t in texts.items()):
+            return None
+        two = {i: self._column_text(i, cell, 2, self._axis_room(i)) for i in texts}
+        widest = max(self._width(t) for t in two.values())
+        return two if widest + LABEL_GAP <= 2 * cell else None
+
+    def _axis_room(self, i: int) -> float:
+        """The widest label column ``i`` can have, centred on it, inside the bottom axis
+        (pyqtgraph leaves out a label that crosses its ends: a wide first or last name
+        beside a matrix that fills the view's width)."""
+        ends = self.plot.getAxis("bottom").sceneBoundingRect()
+        x = self.plot.vb.mapViewToScene(QPointF(i + 0.5, 0)).x()
+        return 2 * min(x - ends.left(), ends.right() - x) - 2
+
+    def column_label_texts(self) -> list[str]:
+        """The column labels on show now, as written (a staggered one on its own line)."""
+        ticks = self.plot.getAxis("bottom")._tickLevels or [[]]
+        return [t.lstrip("\n") for _, t in ticks[0]]
 
     def _set_axis_titles(self, numbered: bool, named: bool = False) -> None:
         self.plot.setLabel("left", "true class (number: name)" if numbered else "true class")

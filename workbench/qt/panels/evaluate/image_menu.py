@@ -13,7 +13,7 @@ from PySide6.QtCore import QModelIndex, QPoint, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QMenu, QWidget
 
-from workbench.qt.thumbnails import PathRole
+from workbench.qt.thumbnails import path_at
 
 
 def image_menu(parent: QWidget, path: str, explain: Callable[[str], None]) -> QMenu:
@@ -57,8 +57,8 @@ def install_on(panel: Any) -> None:
     worst = panel.worst
 
     def worst_path(index: QModelIndex) -> str | None:
-        item = worst.item(index.row(), 0)
-        return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        row = index.row()  # the entry's path: an item's (a Qt string) drops a bad byte
+        return worst.entries[row]["path"] if 0 <= row < len(worst.entries) else None
     install(worst, worst_path, panel.request_explain)
-    install(panel.confusion.cell_images, lambda index: index.data(PathRole),
+    install(panel.confusion.cell_images, path_at,
             panel.request_explain)

@@ -97,6 +97,7 @@ def build_results(self: Any) -> tuple[QStackedWidget, QHBoxLayout]:
     self.results.addTab(self.confusion, "Confusion matrix")
     # The histogram with its title and legend above it (what Save PNG saves too).
     self.calibration_page = stacked(self.calibration.header, self.calibration)
+    self.calibration_page.layout().insertWidget(1, self.calibration.note)  # the ECE in words
     self.results.addTab(self.calibration_page, "Calibration")
     self.results.addTab(self.worst, "Largest losses")
     self.results.setEnabled(False)

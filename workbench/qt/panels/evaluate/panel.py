@@ -27,12 +27,13 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QProgressBar, Q
                                QVBoxLayout, QWidget)
 
 from workbench.core.events import CurrentExperiment
+from workbench.core.io import file_stamp
 
 from workbench.qt.common import MessageLabel, run_standalone, stop_busy
 from workbench.qt.evented import subscribe
 from workbench.qt.startup import LOADING_TEXT, torch_loader
 from workbench.qt.workers import TaskRunner, TaskState
-from workbench.qt.panels.evaluate import image_menu
+from workbench.qt.panels.evaluate import exports, image_menu
 from workbench.qt.panels.evaluate.chooser import ModelChooser
 from workbench.qt.panels.evaluate.data_choice import (FOLDER, VAL, DataChoice,
                                                       dataset_has_test_part)
@@ -86,7 +87,7 @@ class EvaluatePanel(QWidget):
                  experiment: CurrentExperiment | None = None):
         super().__init__(parent)
         self.result: Any = None
-        self._result_of: tuple[str, str, str | None] | None = None  # (bundle, data, folder)
+        self._result_of: tuple | None = None  # _chosen() when it was evaluated
         self.ask_folder: Callable[[QWidget, str, str], str] = ask_folder
         self.ask_png_path: Callable[[QWidget, str], str] = ask_png_path
         self._stop: threading.Event | None = None
@@ -98,6 +99,7 @@ class EvaluatePanel(QWidget):
         self.chooser = ModelChooser(runs_root)
         self.chooser.bundle_changed.connect(self._on_bundle_changed)
         self.chooser.bundle_changed.connect(self.bundle_changed)
+        self.chooser.runs_listed.connect(self._check_bundle_file)  # resumed in a terminal?
         self._build()
         image_menu.install_on(self)  # Explain… and Copy path on the images of the results
         if bundle:
@@ -157,8 +159,10 @@ class EvaluatePanel(QWidget):
         return self.chooser.bundle_path()
 
     def set_bundle(self, path: str) -> None:
-        """Choose the bundle at ``path`` (added to the chooser when it is not listed)."""
+        """Choose the bundle at ``path`` (added to the chooser when it is not listed); a
+        result of the file it held before (the same run, continued) is dropped."""
         self.chooser.set_bundle(path)
+        self._check_bundle_file()
 
     def restore_bundle(self, path: str) -> None:
         """Choose ``path`` (the last session's model) unless a model was chosen already."""
@@ -245,7 +249,7 @@ class EvaluatePanel(QWidget):
         top_k = self.top_k.value()
         stop = self._stop = threading.Event()
         self._forget_result("Evaluating…")
-        self._result_of = (bundle, key, folder)
+        self._result_of = self._chosen()
         split = None if key == FOLDER else key
 
         def job(state: TaskState) -> Any:
@@ -296,6 +300,7 @@ class EvaluatePanel(QWidget):
         self._finish_run()
         self.show_result(result)
         self.evaluated.emit(result)
+        self._check_bundle_file()  # saved again while it was being evaluated
 
     @Slot(int, str)
     def _on_failed(self, _job: int, message: str) -> None:
@@ -340,48 +345,36 @@ class EvaluatePanel(QWidget):
     @Slot()
     def export_csv(self) -> list[str]:
         """Ask for a folder and write per_class.csv, confusion.csv and predictions.csv there."""
-        if self.result is None:
-            return []
-        folder = self.ask_folder(self, "Export the evaluation as CSV files into", "")
-        if not folder:
-            return []
-        from workbench.core.errors import WorkbenchError
-
-        try:
-            written = [str(p) for p in self.result.write_csvs(folder)]
-        except WorkbenchError as e:
-            self.message.show_message(str(e), "error")
-            return []
-        self.message.show_message(f"Wrote {', '.join(os.path.basename(p) for p in written)} "
-                                  f"in {folder}", "ok")
-        return written
+        return exports.export_csv(self)
 
     @Slot()
     def save_png(self) -> str:
         """Ask for a file name and save the view on show as a PNG image."""
-        if self.result is None:
-            return ""
-        names = {self.per_class: "per_class", self.confusion: "confusion",
-                 self.calibration_page: "calibration", self.worst: "largest_losses"}
-        path = self.ask_png_path(self, f"{names[self.results.currentWidget()]}.png")
-        if not path:
-            return ""
-        if not path.lower().endswith(".png"):
-            path += ".png"
-        from workbench.qt.panels.evaluate.figures import save_figure
-
-        if not save_figure(self, path):
-            self.message.show_message(f"Cannot write {path}: choose a folder you can write to",
-                                      "error")
-            return ""
-        self.message.show_message(f"Saved {path}", "ok")
-        return path
+        return exports.save_png(self)
 
     # -- state -----------------------------------------------------------------------------
-    def _chosen(self) -> tuple[str, str, str | None]:
-        """``(bundle, data choice, folder)`` chosen now (folder None: the bundle's own)."""
-        key = self.data_combo.key()
-        return self.bundle_path(), key, self.folder if key == FOLDER else None
+    def _chosen(self) -> tuple:
+        """``(bundle, its file's stamp, data choice, folder)`` chosen now (folder None: the
+        bundle's own): a bundle saved again at the same path is another model."""
+        key, bundle = self.data_combo.key(), self.bundle_path()
+        return bundle, file_stamp(bundle) if bundle else None, key, \
+            self.folder if key == FOLDER else None
+
+    def _check_bundle_file(self) -> None:
+        """Drop the result when it is no longer of the model chosen: its bundle file was
+        saved again since (its run continued here, or resumed by ``workbench resume``)."""
+        chosen = self._chosen()
+        was = self._result_of  # None: a result shown without an evaluation (kept)
+        if self.result is None or was is None or self.is_running() or chosen == was or (
+                chosen[0] == was[0] and chosen[1] is None):  # deleted: kept
+            return
+        self._forget_result(NO_RESULT_TEXT)
+        if chosen[0] != self._result_of[0]:  # chosen while it was evaluated
+            self.message.show_message(CHOOSE_TEXT)
+            return
+        self.message.show_message(f"{chosen[0]} was saved again since it was evaluated (its "
+                                  f"run went on): press Evaluate to measure the new weights.",
+                                  "warning")
 
     @Slot(int)
     def _on_top_k_changed(self, k: int) -> None:

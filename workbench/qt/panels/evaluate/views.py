@@ -10,15 +10,16 @@ import os
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QPersistentModelIndex,
+from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QPersistentModelIndex, QPointF,
                             QSortFilterProxyModel, QSize, Qt, Slot)
-from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QTableView, QTableWidget,
-                               QTableWidgetItem, QWidget)
+from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QSizePolicy, QTableView,
+                               QTableWidget, QTableWidgetItem, QWidget)
 
 import pyqtgraph as pg  # after PySide6 (see workbench.qt)
 
 from workbench.core.evaluate.report import NOT_MEASURED
+from workbench.core.filenames import readable
 from workbench.qt.keyboard import tab_leaves
 from workbench.qt.plots import style as plots_style  # noqa: F401  (white background, like the other plots)
 from workbench.qt.plots.header import add_header
@@ -26,6 +27,10 @@ from workbench.qt.thumbnails import ThumbnailLoader
 
 #: Role holding a cell's raw value: numbers sort as numbers, not as their text.
 SORT_ROLE = Qt.ItemDataRole.UserRole + 10
+#: Role that is True on the macro-average row, which stays last however the table sorts.
+SUMMARY_ROLE = Qt.ItemDataRole.UserRole + 11
+#: The class column of the summary row, as ``workbench evaluate`` names it.
+MACRO_AVERAGE = "macro average"
 PER_CLASS_COLUMNS = ("class", "precision", "recall", "f1", "support")
 _HEADERS = {"class": "Class", "precision": "Precision", "recall": "Recall", "f1": "F1",
             "support": "Support"}
@@ -34,16 +39,24 @@ WORST_THUMB = 64
 
 
 class PerClassModel(QAbstractTableModel):
-    """Precision, recall, F1 and support per class (rows in class order)."""
+    """Precision, recall, F1 and support per class (rows in class order), then the macro
+    average row when one is given (as ``workbench evaluate`` prints it)."""
 
     def __init__(self, parent: Any = None):
         super().__init__(parent)
         self.rows: list[dict] = []
+        self.summary: dict | None = None
 
-    def set_rows(self, rows: list[dict]) -> None:
+    def set_rows(self, rows: list[dict], summary: dict | None = None) -> None:
+        """``rows``: one per class; ``summary``: the macro-average row (``class``,
+        ``precision``, ``recall``, ``f1``, ``support``) shown last, or None."""
         self.beginResetModel()
-        self.rows = list(rows)
+        self.rows = list(rows) + ([summary] if summary is not None else [])
+        self.summary = summary
         self.endResetModel()
+
+    def is_summary(self, row: int) -> bool:
+        return self.summary is not None and row == len(self.rows) - 1
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()  # noqa: B008
                  ) -> int:  # noqa: N802  (Qt override)
@@ -70,8 +83,20 @@ class PerClassModel(QAbstractTableModel):
             return None
         key = PER_CLASS_COLUMNS[index.column()]
         value = self.rows[index.row()][key]
+        summary = self.is_summary(index.row())
         if role == SORT_ROLE:
             return value
+        if role == SUMMARY_ROLE:
+            return summary
+        if summary and role == Qt.ItemDataRole.FontRole:
+            font = QFont()
+            font.setBold(True)
+            return font
+        if summary and role == Qt.ItemDataRole.ToolTipRole:
+            return ("Macro average: the plain mean over the classes, each class counting "
+                    "the same however many images it has (as workbench evaluate prints it). "
+                    f"Recall and F1 leave out a class with no images ({NOT_MEASURED}). "
+                    "Support: every image evaluated.")
         if role == Qt.ItemDataRole.DisplayRole:
             if value is None:
                 return NOT_MEASURED
@@ -91,9 +116,12 @@ class _UnmeasuredLast(QSortFilterProxyModel):
 
     def lessThan(self, left: QModelIndex | QPersistentModelIndex,  # noqa: N802
                  right: QModelIndex | QPersistentModelIndex) -> bool:
+        descending = self.sortOrder() == Qt.SortOrder.DescendingOrder
+        first, second = bool(left.data(SUMMARY_ROLE)), bool(right.data(SUMMARY_ROLE))
+        if first or second:  # the macro-average row: last in either order
+            return first != second and first == descending
         a, b = left.data(SORT_ROLE), right.data(SORT_ROLE)
         if a is None or b is None:
-            descending = self.sortOrder() == Qt.SortOrder.DescendingOrder
             return a is not b and (a is None) == descending
         return super().lessThan(left, right)
 
@@ -118,19 +146,34 @@ class PerClassTable(QTableView):
         self.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
 
     def set_result(self, result) -> None:
-        self.source.set_rows(result.per_class())
+        self.source.set_rows(result.per_class(), {"class": MACRO_AVERAGE,
+                                                  **result.macro_average(),
+                                                  "support": result.num_images})
 
     def column_values(self, key: str) -> list:
-        """The values of a column in the order shown (for tests and exports)."""
+        """The classes' values of a column in the order shown (for tests and exports);
+        the macro-average row is left out (see :meth:`summary_texts`)."""
         col = PER_CLASS_COLUMNS.index(key)
-        return [self.proxy.index(r, col).data(SORT_ROLE) for r in range(self.proxy.rowCount())]
+        return [self.proxy.index(r, col).data(SORT_ROLE) for r in range(self.proxy.rowCount())
+                if not self.proxy.index(r, col).data(SUMMARY_ROLE)]
+
+    def summary_texts(self) -> list[str]:
+        """The macro-average row's cells as shown (empty without a result)."""
+        if self.source.summary is None:
+            return []
+        last = self.proxy.rowCount() - 1
+        return [self.proxy.index(last, c).data() for c in range(len(PER_CLASS_COLUMNS))]
 
 
 class CalibrationPlot(pg.PlotWidget):
-    """Confidence of correct against wrong predictions, as two bar series per bin.
+    """Confidence of correct against wrong predictions: per confidence range (bin), a bar
+    of the correct images with the wrong ones stacked on it, each bar spanning exactly its
+    range on the x axis.
 
     The title gives the expected calibration error (ECE): the gap between how sure the
-    model says it is and how often it is right, averaged over the bins.
+    model says it is and how often it is right, averaged over the bins; :attr:`note`, a
+    line under the title, says so in words (and whether the model is over- or
+    under-confident).
     """
 
     def __init__(self, parent: QWidget | None = None, bins: int = 10):
@@ -144,6 +187,13 @@ class CalibrationPlot(pg.PlotWidget):
         self.plot.showGrid(y=True, alpha=0.3)
         # The legend is a line above the plot (``header``), where it covers no bar.
         self.header = add_header(self, "Confidence of correct and wrong predictions")
+        self.note = QLabel()  # what the ECE means, in words; laid out under the header
+        self.note.setWordWrap(True)
+        self.note.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        self.note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
+        self.note.setStyleSheet("background: white; color: black; padding: 0px 2px 2px;")
+        self.header.setToolTip(ECE_TIP)
+        self.note.setToolTip(ECE_TIP)
         self.plot.setMouseEnabled(x=False, y=False)
         self.correct_bars = pg.BarGraphItem(x=[], height=[], width=0.04,
                                             brush=pg.mkBrush(*CORRECT_COLOUR), name="correct")
@@ -156,19 +206,55 @@ class CalibrationPlot(pg.PlotWidget):
         h = result.confidence_histogram(self.bins)
         self.histogram = h
         edges = np.asarray(h["edges"])
-        width = (edges[1] - edges[0]) * 0.4
+        width = edges[1] - edges[0]
         centres = (edges[:-1] + edges[1:]) / 2
-        # Side by side in each bin: correct on the left half, wrong on the right.
-        self.correct_bars.setOpts(x=centres - width / 2, height=h["correct"], width=width)
-        self.wrong_bars.setOpts(x=centres + width / 2, height=h["wrong"], width=width)
+        # One bar per bin, over the whole bin (0.9-1.0 drawn from 0.9 to 1.0): the correct
+        # images, the wrong ones stacked on top (the red share is the bin's error rate).
+        correct = np.asarray(h["correct"], dtype=float)
+        self.correct_bars.setOpts(x=centres, height=correct, width=width, y0=0)
+        self.wrong_bars.setOpts(x=centres, height=h["wrong"], width=width, y0=correct)
         self.header.set_title(f"Confidence of correct and wrong predictions · "
                               f"ECE {h['ece']:.3f}")
+        self.note.setText(ece_words(h))
         self.plot.setXRange(0, 1, padding=0.02)
-        top = max([1, *h["correct"], *h["wrong"]])
+        top = max([1, *(correct + np.asarray(h["wrong"]))])
         self.plot.setYRange(0, top * 1.1, padding=0)
 
     def title_text(self) -> str:
         return self.header.title
+
+    def bar_ranges(self, which: str = "correct") -> list[tuple[float, float]]:
+        """The x range each bar of ``which`` ("correct", "wrong") covers, bin by bin."""
+        bars = self.correct_bars if which == "correct" else self.wrong_bars
+        x, width = np.asarray(bars.opts["x"]), bars.opts["width"]
+        return [(float(c - width / 2), float(c + width / 2)) for c in x]
+
+
+ECE_TIP = ("Expected calibration error (ECE): the images are grouped by the model's "
+           "confidence (0.0-0.1, 0.1-0.2, ...); in each group, the gap between the mean "
+           "confidence and the share the model got right is taken, and the gaps are "
+           "averaged, each weighted by its group's images. 0 is perfect: a model that says "
+           "80% is right 80% of the time. 0.05 means the confidence is 5 points off the "
+           "accuracy on average.")
+
+
+def ece_words(h: dict) -> str:
+    """What a histogram's ECE means, in one sentence: how many points the confidence is
+    off the accuracy on average, 0 being perfect, and in which direction."""
+    ece = float(h["ece"])
+    text = (f"Expected calibration error (ECE) {ece:.3f}: on average the confidence is "
+            f"{100 * ece:.1f} points away from the accuracy; 0 is perfect")
+    counts = np.asarray(h["correct"]) + np.asarray(h["wrong"])
+    if ece < 0.005 or not counts.sum():
+        return text + "."
+    # The image-weighted mean of confidence - accuracy: > 0 is surer than right. Gaps of
+    # both signs that mostly cancel give no one direction.
+    gap = sum(n * (c - a) for n, c, a in zip(counts, h["mean_confidence"], h["accuracy"])
+              if n) / counts.sum()
+    if abs(gap) < ece / 2:
+        return text + " (over-confident in some ranges, under-confident in others)."
+    return text + (" (mostly over-confident: surer than it is right)." if gap > 0 else
+                   " (mostly under-confident: right more often than it is sure).")
 
 
 class WorstLossesTable(QTableWidget):
@@ -198,13 +284,12 @@ class WorstLossesTable(QTableWidget):
         self.loader.clear_queue()
         self.setRowCount(len(self.entries))
         for r, e in enumerate(self.entries):
-            image = QTableWidgetItem(os.path.basename(e["path"]))
-            image.setToolTip(e["path"])
+            image = QTableWidgetItem(readable(os.path.basename(e["path"])))
+            image.setToolTip(readable(e["path"]))
             image.setData(Qt.ItemDataRole.UserRole, e["path"])
             pix = self.loader.get(e["path"])
-            if pix is not None:
-                image.setIcon(pix)
-            else:
+            image.setIcon(square_icon(pix))  # blank until the thumbnail is decoded
+            if pix is None:
                 self.loader.request(e["path"])
             tops = "   ".join(f"{t['class']} {t['prob']:.1%}" for t in e["top"])
             cells = [image, QTableWidgetItem(e["true"]), QTableWidgetItem(e["predicted"]),
@@ -216,15 +301,37 @@ class WorstLossesTable(QTableWidget):
             for c, item in enumerate(cells):
                 self.setItem(r, c, item)
 
-    @Slot(str)
+    @Slot(object)
     def _on_thumbnail_ready(self, path: str) -> None:
         pix = self.loader.get(path)
         if pix is None:
             return
         for r in range(self.rowCount()):
-            item = self.item(r, 0)
-            if item is not None and item.data(Qt.ItemDataRole.UserRole) == path:
-                item.setIcon(pix)
+            item = self.item(r, 0)  # entries, not the item's path: Qt drops a bad byte
+            if item is not None and r < len(self.entries) and self.entries[r]["path"] == path:
+                item.setIcon(square_icon(pix))
 
     def shutdown(self) -> None:
         self.loader.shutdown()
+
+
+def square_icon(pix: QPixmap | None, side: int = WORST_THUMB) -> QIcon:
+    """``pix`` centred on a transparent ``side`` x ``side`` square (blank for None): a
+    table draws an icon's own width before the text, so thumbnails of other shapes (and
+    rows still waiting for theirs) would start their file names at different places."""
+    dpr = pix.devicePixelRatio() if pix is not None else 1.0
+    canvas = QPixmap(round(side * dpr), round(side * dpr))
+    canvas.setDevicePixelRatio(dpr)
+    canvas.fill(Qt.GlobalColor.transparent)
+    if pix is not None and not pix.isNull():
+        if max(pix.width(), pix.height()) / dpr > side:
+            pix = pix.scaled(round(side * dpr), round(side * dpr),
+                             Qt.AspectRatioMode.KeepAspectRatio,
+                             Qt.TransformationMode.SmoothTransformation)
+        painter = QPainter(canvas)
+        try:
+            painter.drawPixmap(QPointF((side - pix.width() / dpr) / 2,
+                                       (side - pix.height() / dpr) / 2), pix)
+        finally:
+            painter.end()
+    return QIcon(canvas)

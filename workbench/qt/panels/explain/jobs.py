@@ -62,13 +62,25 @@ class ExplainSession:
     def __init__(self, bundle_path: str):
         self.bundle_path = str(bundle_path)
         self._explainer = None
+        self._stamp: tuple | None = None  # the bundle file's, when it was loaded
+        self._classes: list[str] | None = None  # the first load's
         self._lock = threading.Lock()
 
     def _get(self):
+        """The explainer, loaded again when the bundle file was saved again since (a run
+        continued or resumed): an image is explained by the weights the file holds now."""
+        from workbench.core.errors import WorkbenchError
         from workbench.core.explain.bundle import Explainer
+        from workbench.core.io import file_stamp
 
-        if self._explainer is None:
-            self._explainer = Explainer(self.bundle_path)
+        stamp = file_stamp(self.bundle_path)  # None: deleted since; the loaded one serves
+        if self._explainer is None or (stamp is not None and stamp != self._stamp):
+            self._explainer, self._stamp = Explainer(self.bundle_path), stamp
+            if self._classes is None:
+                self._classes = list(self._explainer.classes)  # the dialog lists these
+        if list(self._explainer.classes) != self._classes:
+            raise WorkbenchError(f"the model {self.bundle_path} was replaced by one of other "
+                                 f"classes: close this window and choose Explain… again")
         return self._explainer
 
     def setup(self) -> Setup:
@@ -121,33 +133,33 @@ class ExplainSession:
             else:
                 out.maps_total = int(maps.shape[0])
                 out.maps_shown = min(out.maps_total, MAX_MAPS)
-                out.maps = _coloured_gaps(feature_grid(maps[:MAX_MAPS], pad_value=-1.0))
+                out.maps = _coloured_gaps(feature_grid(maps[:MAX_MAPS], pad_value=-1.0,
+                                                       empty_value=-2.0))
             return out
 
 
 #: Colour of the lines between feature maps: white or black would read as an activation.
 GAP_RGB = (70, 130, 180)
+#: The cells after the last map: the picture views' background (#f4f4f4), not a map.
+EMPTY_RGB = (244, 244, 244)
 
 
 def _coloured_gaps(grid: np.ndarray) -> np.ndarray:
-    """A feature grid padded with negative values as RGB uint8: maps grey, gaps coloured."""
+    """A feature grid padded with -1 (gaps) and -2 (no map) as RGB uint8: maps grey, gaps
+    coloured, the empty cells background."""
     grey = (grid.clip(0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
     rgb = np.repeat(grey[:, :, None], 3, axis=2)
     rgb[grid < 0] = GAP_RGB
+    rgb[grid < -1.5] = EMPTY_RGB
     return rgb
 
 
 def _probabilities(ex: Any, tensor: Any) -> list[float]:
-    """Every class's probability for one preprocessed image, in class order."""
-    import torch
+    """Every class's probability for one preprocessed image, in class order (the core's,
+    which ``workbench explain`` prints too)."""
+    from workbench.core.explain.picture import probabilities
 
-    from workbench.core.explain.methods import _Modes
-
-    param = next(ex.model.parameters(), None)
-    device = param.device if param is not None else torch.device("cpu")
-    with _Modes(ex.model) as model, torch.no_grad():
-        probs = torch.softmax(model(tensor.unsqueeze(0).to(device)).float(), dim=1)[0].cpu()
-    return [float(v) for v in probs.tolist()]
+    return probabilities(ex, tensor)
 
 
 def _top(names: list[str], probs: list[float], k: int = 3) -> list[tuple[str, float]]:
@@ -167,9 +179,10 @@ def predicted_text(top: list[tuple[str, float]]) -> str:
     return text
 
 
-def input_note(ex: Explanation) -> str:
+def input_note(ex: Explanation, heatmap: bool = True) -> str:
     """What the network saw of the image, sizes as width×height: "Image 144×48, resized to
-    48×48 for the network; shown in its own proportions, the heatmap stretched to match"."""
+    48×48 for the network; shown in its own proportions, the heatmap stretched to match"
+    (without ``heatmap``, none is drawn: the heatmap is not spoken of)."""
     h, w = ex.network_size
     if ex.source_size is None or not h:
         return ""
@@ -182,7 +195,8 @@ def input_note(ex: Explanation) -> str:
     note = f"<b>Input:</b> image {sw}×{sh}, resized to {w}×{h} for the network"
     if sh * w == sw * h:
         return note + "."
-    return note + "; shown in its own proportions, the heatmap stretched to match."
+    return note + ("; shown in its own proportions, the heatmap stretched to match."
+                   if heatmap else "; shown in its own proportions.")
 
 
 __all__ = ["Explanation", "ExplainSession", "MAX_MAPS", "Setup", "input_note", "predicted_text"]

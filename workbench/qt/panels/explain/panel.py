@@ -19,21 +19,16 @@ from typing import Any
 
 from PySide6.QtCore import QUrl, Qt, Signal, Slot
 from PySide6.QtWidgets import (QComboBox, QDialog, QFileDialog, QHBoxLayout, QLabel,
-                               QProgressBar, QPushButton, QSlider, QTabWidget, QVBoxLayout,
-                               QWidget)
+                               QProgressBar, QPushButton, QTabWidget, QVBoxLayout, QWidget)
 
-from workbench.qt.common import MessageLabel, UrlDropTarget, local_paths, run_standalone, stop_busy
+from workbench.qt.common import UrlDropTarget, local_paths, run_standalone, stop_busy
 from workbench.qt.startup import LOADING_TEXT, torch_loader
 from workbench.qt.workers import TaskRunner
-from workbench.qt.panels.explain.jobs import (MAX_MAPS, ExplainSession, Explanation, Setup,
-                                              input_note, predicted_text)
-from workbench.qt.panels.explain.views import ImageView, enlarged, page as _page
-
-NO_IMAGE = "Open an image, or drop one here, to explain it."
-#: Shown in place of the heatmap when the map is flat (GradCamResult.flat).
-FLAT_MAP = {"empty": "No heatmap to draw: the map is empty at this layer (all zero).",
-            "constant": "No heatmap to draw: the map is the same everywhere at this layer."}
-DEFAULT_OPACITY = 45  # percent: the image stays recognisable under the colours
+from workbench.qt.panels.explain.cam_tab import DEFAULT_OPACITY, NO_IMAGE, CamTab
+from workbench.qt.panels.explain.jobs import MAX_MAPS, ExplainSession, Explanation, Setup
+from workbench.qt.panels.explain.texts import model_names
+from workbench.qt.panels.explain.views import (FittedLabel, FittedMessageLabel, ImageView,
+                                               enlarged, page as _page)
 
 
 class ExplainDialog(UrlDropTarget, QDialog):
@@ -79,10 +74,10 @@ class ExplainDialog(UrlDropTarget, QDialog):
         self._runner = TaskRunner(self)  # a new choice supersedes the stale explanation
         self._runner.finished.connect(self._on_explained)
         self._runner.errored.connect(self._on_explain_errored)
-        self.setWindowTitle(f"Explain · {os.path.basename(self.bundle_path)}")
         self.setAcceptDrops(True)
         self.resize(900, 640)
         self._build()
+        self._name_model()
         self._show_message(LOADING_TEXT if not torch_loader().is_ready()
                            else f"Loading the model {self.bundle_path}…")
         torch_loader().call_when_ready(self._start_setup, self)
@@ -91,6 +86,9 @@ class ExplainDialog(UrlDropTarget, QDialog):
 
     # -- building ----------------------------------------------------------------------------
     def _build(self) -> None:
+        self.model_label = FittedLabel("")
+        self.model_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.model_label.setToolTip(self.bundle_path)
         self.open_button = QPushButton("Open image…")
         self.open_button.clicked.connect(self.choose_image)
         self.image_label = QLabel("No image")
@@ -113,7 +111,7 @@ class ExplainDialog(UrlDropTarget, QDialog):
         top.addWidget(QLabel("Layer:"))
         top.addWidget(self.layer_combo)
 
-        self.message = MessageLabel()
+        self.message = FittedMessageLabel()
         self.busy = QProgressBar()
         self.busy.setRange(0, 0)
         self.busy.setMaximumWidth(120)
@@ -122,12 +120,16 @@ class ExplainDialog(UrlDropTarget, QDialog):
         status.addWidget(self.message, 1)
         status.addWidget(self.busy)
 
+        self.cam_tab = CamTab()
+        # The tab's parts, as the dialog's (what it shows is the dialog's).
+        self.image_view, self.overlay_view = self.cam_tab.image_view, self.cam_tab.overlay_view
+        self.cam_info, self.opacity = self.cam_tab.cam_info, self.cam_tab.opacity
         self.tabs = QTabWidget()
-        self.tabs.addTab(self._build_cam_tab(), "Grad-CAM")
-        self.maps_note = QLabel("")
+        self.tabs.addTab(self.cam_tab, "Grad-CAM")
+        self.maps_note = FittedLabel("")
         self.maps_view = ImageView(NO_IMAGE)
         self.tabs.addTab(_page(self.maps_note, self.maps_view), "Feature maps")
-        self.filters_note = QLabel("")
+        self.filters_note = FittedLabel("")
         self.filters_view = ImageView("Loading the filters…")
         self.tabs.addTab(_page(self.filters_note, self.filters_view), "Filters")
 
@@ -142,34 +144,11 @@ class ExplainDialog(UrlDropTarget, QDialog):
         bottom.addWidget(close)
 
         layout = QVBoxLayout(self)
+        layout.addWidget(self.model_label)
         layout.addLayout(top)
         layout.addLayout(status)
         layout.addWidget(self.tabs, 1)
         layout.addLayout(bottom)
-
-    def _build_cam_tab(self) -> QWidget:
-        self.image_view = ImageView(NO_IMAGE)
-        self.overlay_view = ImageView("")
-        views = QHBoxLayout()
-        views.addWidget(self.image_view)
-        views.addWidget(self.overlay_view)
-        self.cam_info = QLabel("")
-        self.cam_info.setWordWrap(True)
-        self.cam_info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.opacity = QSlider(Qt.Orientation.Horizontal)
-        self.opacity.setRange(0, 100)
-        self.opacity.setValue(DEFAULT_OPACITY)
-        self.opacity.setToolTip("How strongly the heatmap covers the image")
-        self.opacity.valueChanged.connect(self._draw_overlay)
-        row = QHBoxLayout()
-        row.addWidget(QLabel("Heatmap opacity:"))
-        row.addWidget(self.opacity, 1)
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        layout.addLayout(views, 1)
-        layout.addWidget(self.cam_info)
-        layout.addLayout(row)
-        return page
 
     # -- inputs ------------------------------------------------------------------------------
     def set_image(self, path: str) -> None:
@@ -282,33 +261,8 @@ class ExplainDialog(UrlDropTarget, QDialog):
     def _on_explained(self, _job: int, ex: Explanation) -> None:
         self._set_busy(False)
         self.explanation = ex
-        self.image_view.show_array(ex.display)
-        predicted = predicted_text(ex.top)
-        note = input_note(ex)
-        # Nothing to fade without a heatmap: none (no convolution) or a flat (empty) one.
-        self.opacity.setEnabled(ex.cam is not None and ex.cam.flat is None)
-        if ex.cam is not None:
-            cam = ex.cam
-            name = html.escape(cam.class_name or str(cam.class_index))
-            if cam.flat is None:
-                self._draw_overlay()
-                what = f"Red: where the evidence for {name} is strongest."
-            else:  # a flat map shows no place: "red: strongest" would mislead
-                self.overlay_view.show_text(FLAT_MAP[cam.flat])
-                what = html.escape(cam.note or "", quote=False)
-            self.cam_info.setText(f"<b>Predicted:</b> {predicted}<br><b>Explaining:</b> {name} "
-                                  f"({cam.probability * 100:.1f}%) at layer "
-                                  f"{html.escape(cam.layer)}. {what}<br>{note}")
-        else:
-            # No Grad-CAM (an MLP has no convolution): the prediction, and the chosen
-            # class's probability, are still what the user asked about.
-            self.overlay_view.show_text(ex.cam_error or "", error=True)
-            chosen = self.target_class()
-            text = f"<b>Predicted:</b> {predicted}"
-            if chosen is not None and chosen < len(ex.probabilities):
-                text += (f"<br><b>Chosen:</b> {html.escape(self.class_combo.currentText())} "
-                         f"({ex.probabilities[chosen] * 100:.1f}%)")
-            self.cam_info.setText(f"{text}<br>No heatmap (the reason is above).<br>{note}")
+        self._name_model()  # the run may have been continued since: its epoch now
+        self.cam_tab.show_explanation(ex, self.class_combo.currentText(), self.target_class())
         if ex.maps is not None:
             self.maps_view.show_array(ex.maps)
             capped = (f" (the first {ex.maps_shown} of {ex.maps_total})"
@@ -336,22 +290,12 @@ class ExplainDialog(UrlDropTarget, QDialog):
     def _on_explain_errored(self, _job: int, message: str) -> None:
         self._set_busy(False)
         self.explanation = None
-        for view in (self.image_view, self.overlay_view, self.maps_view):
-            view.show_text(NO_IMAGE)
-        self.cam_info.setText("")
+        self.cam_tab.clear()
+        self.maps_view.show_text(NO_IMAGE)
+        self.maps_note.setText("")
         self._fail(f"Cannot explain this image: {message}")
 
     # -- drawing and saving ------------------------------------------------------------------
-    @Slot()
-    def _draw_overlay(self) -> None:
-        ex = self.explanation
-        if ex is None or ex.cam is None or ex.cam.flat is not None:
-            return
-        from workbench.core.explain.display import overlay
-
-        self.overlay_view.show_array(overlay(ex.display, ex.cam.heatmap,
-                                             self.opacity.value() / 100.0))
-
     def current_image(self):
         """The picture of the current tab (the overlay on the Grad-CAM tab), or None."""
         view = (self.overlay_view, self.maps_view, self.filters_view)[self.tabs.currentIndex()]
@@ -393,6 +337,12 @@ class ExplainDialog(UrlDropTarget, QDialog):
         return path
 
     # -- state -------------------------------------------------------------------------------
+    def _name_model(self) -> None:
+        """Name the model (the run and its kept epoch) in the title and the line above."""
+        title, line = model_names(self.bundle_path)
+        self.setWindowTitle(f"Explain · {title}")
+        self.model_label.setText(f"<b>Model:</b> {html.escape(line)}")
+
     def _show_message(self, text: str, level: str = "info") -> None:
         self.message.show_message(text, level)
 

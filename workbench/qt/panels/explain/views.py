@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtGui import QImage, QPainter, QPixmap
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from workbench.qt.common import MessageLabel
 
 #: Saved pictures are enlarged (whole multiples, nearest neighbour) to at least this size.
 SAVE_MIN_SIDE = 512
@@ -91,6 +93,9 @@ class ImageView(QLabel):
     def sizeHint(self) -> QSize:  # noqa: N802  (Qt override)
         return QSize(320, 320)
 
+    def hasHeightForWidth(self) -> bool:  # noqa: N802  (Qt override)
+        return False  # a fixed minimum; its text wraps inside (else the window ignores it)
+
     def resizeEvent(self, event) -> None:  # noqa: N802  (Qt override)
         super().resizeEvent(event)
         self._rescale()
@@ -111,6 +116,85 @@ class ImageView(QLabel):
             size, Qt.AspectRatioMode.KeepAspectRatio, mode)))
 
 
+class FittedLabel(QLabel):
+    """A word-wrapped label whose minimum height is all of its text at its width.
+
+    A wrapped QLabel's height for its width is not counted in its window's minimum size
+    (nor through a tab widget), so a narrow window laid its lines over the picture above.
+    This label asks for its full height as its minimum; the window grows to fit it.
+    """
+
+    def __init__(self, text: str = "", parent: QWidget | None = None):
+        super().__init__(text, parent)
+        self.setWordWrap(True)
+        self._laid_width = -1
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802  (Qt override)
+        return False  # the minimum below says it; else a window drops its minimum height
+
+    def _needed(self) -> int:
+        if not self.text():
+            return 0
+        laid = self.testAttribute(Qt.WidgetAttribute.WA_Resized) or self.isVisible()
+        width = self.width() if laid else QLabel.sizeHint(self).width()
+        return QLabel.heightForWidth(self, max(1, width))
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802  (Qt override)
+        return QSize(QLabel.minimumSizeHint(self).width(), self._needed())
+
+    def sizeHint(self) -> QSize:  # noqa: N802  (Qt override)
+        return QSize(QLabel.sizeHint(self).width(), self._needed())
+
+    def setText(self, text: str) -> None:  # noqa: N802  (Qt override)
+        super().setText(text)
+        self.updateGeometry()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802  (Qt override)
+        super().resizeEvent(event)
+        if self.width() != self._laid_width:  # the lines the text needs changed
+            self._laid_width = self.width()
+            self.updateGeometry()
+
+    def fits(self) -> bool:
+        """Whether all of the text is inside the label (none cut off)."""
+        return not self.text() or QLabel.heightForWidth(self, self.width()) <= self.height()
+
+
+class FittedMessageLabel(FittedLabel, MessageLabel):
+    """The dialog's status line (:class:`MessageLabel` colours), never cut or overlapped."""
+
+
+class _Ramp(QWidget):
+    """The overlay's colour map as a bar, low (left) to high (right)."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        from workbench.core.explain.display import colormap  # the overlay's own colours
+
+        self._image = array_to_image(colormap(np.linspace(0.0, 1.0, 256))[None, :, :])
+        self.setFixedHeight(12)
+        self.setMinimumWidth(60)
+
+    def paintEvent(self, event) -> None:  # noqa: N802  (Qt override)
+        painter = QPainter(self)
+        painter.drawImage(self.rect(), self._image)
+        painter.end()
+
+
+class ColourKey(QWidget):
+    """The heatmap's colour key: "low", the colour bar, "high"."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ramp = _Ramp()
+        self.setToolTip("Heatmap colours, relative to the map's strongest point")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(QLabel("low"))
+        layout.addWidget(self.ramp, 1)
+        layout.addWidget(QLabel("high"))
+
+
 def page(note: QLabel, view: ImageView) -> QWidget:
     """A tab page: a wrapped note above a picture view that takes the rest."""
     note.setWordWrap(True)
@@ -121,4 +205,5 @@ def page(note: QLabel, view: ImageView) -> QWidget:
     return widget
 
 
-__all__ = ["ImageView", "SAVE_MIN_SIDE", "array_to_image", "enlarged", "page", "to_uint8"]
+__all__ = ["ColourKey", "FittedLabel", "FittedMessageLabel", "ImageView", "SAVE_MIN_SIDE",
+           "array_to_image", "enlarged", "page", "to_uint8"]

@@ -10,25 +10,17 @@ already listed.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from workbench.core.io import file_stamp as _stamp
 from workbench.qt.panels.predict.model import DONE, FAILED, QUEUED, PredictionItem
 
 
-def _stamp(path: str) -> tuple[int, int] | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return st.st_mtime_ns, st.st_size
-
-
-def signature(bundle_path: str, image_path: str,
-              bundle_stamp: tuple[int, int] | None = None) -> tuple:
-    """What a result depends on: the model file (path and change time) and the image file
-    (change time and size). ``bundle_stamp`` saves one stat per image of a large drop."""
+def signature(bundle_path: str, image_path: str, bundle_stamp: tuple | None = None) -> tuple:
+    """What a result depends on: the model file (path and stamp) and the image file (its
+    stamp: :func:`~workbench.core.io.file_stamp`, as the panel's model cache keys it).
+    ``bundle_stamp`` saves one stat per image of a large drop."""
     return (bundle_path, bundle_stamp if bundle_stamp is not None else _stamp(bundle_path),
             _stamp(image_path))
 

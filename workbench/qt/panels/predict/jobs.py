@@ -27,20 +27,27 @@ _paste_counter = itertools.count(1)
 
 
 class PredictorCache:
-    """One :class:`~workbench.core.predict.Predictor` at a time, shared by the jobs."""
+    """One :class:`~workbench.core.predict.Predictor` at a time, shared by the jobs.
+
+    It is kept by the bundle's path and file stamp (:func:`~workbench.core.io.file_stamp`):
+    a bundle saved again at the same path (a run continued in the app, or ``workbench
+    resume``) is loaded again, so its images are classified by the new weights.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._predictors: dict[str, Any] = {}
+        self._predictors: dict[tuple, Any] = {}
 
     def get(self, bundle: str) -> Any:
+        from workbench.core.io import file_stamp
         from workbench.core.predict import Predictor
 
+        key = (bundle, file_stamp(bundle))  # stamped before loading: never newer than it
         with self._lock:
-            if bundle not in self._predictors:
+            if key not in self._predictors:
                 self._predictors.clear()  # one model in memory at a time
-                self._predictors[bundle] = Predictor(bundle)
-            return self._predictors[bundle]
+                self._predictors[key] = Predictor(bundle)
+            return self._predictors[key]
 
 
 def classify_in_batches(cache: PredictorCache, bundle: str, paths: list[str], top_k: int,

@@ -19,6 +19,7 @@ from PySide6.QtCore import (QAbstractListModel, QModelIndex, QObject, QPersisten
                             QSortFilterProxyModel, Qt, Slot)
 from PySide6.QtGui import QPixmap
 
+from workbench.core.filenames import NOT_UTF8_NOTE, is_valid, readable
 from workbench.qt.thumbnails import ThumbnailLoader, _placeholder
 
 #: Classes shown (and exported) per image.
@@ -117,14 +118,15 @@ class PredictionModel(QAbstractListModel):
         item = self.items[index.row()]
         if role == ItemRole:
             return item
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._shown.get(item.path, item.name)
+        if role == Qt.ItemDataRole.DisplayRole:  # a bad byte of a name shows as "\ufffd"
+            return readable(self._shown.get(item.path, item.name))
         if role == Qt.ItemDataRole.DecorationRole:
             return self.thumbnail(item)
         if role == Qt.ItemDataRole.ToolTipRole:
             top = "".join(f"\n{p * 100:.1f}%  {c}" for c, p in item.top[:TOP_K])
-            return item.path + (f"\n{item.error}" if item.error else "") + \
-                (f"\n\nTop {min(TOP_K, len(item.top))}:{top}" if top else "")
+            note = "" if is_valid(item.path) else f"\nNote: {NOT_UTF8_NOTE}"
+            return readable(item.path + (f"\n{item.error}" if item.error else "") + note +
+                            (f"\n\nTop {min(TOP_K, len(item.top))}:{top}" if top else ""))
         return None
 
     def thumbnail(self, item: PredictionItem) -> QPixmap:
@@ -194,7 +196,7 @@ class PredictionModel(QAbstractListModel):
         """The predicted (top-1) classes among the items, sorted."""
         return sorted({i.predicted for i in self.items if i.predicted is not None})
 
-    @Slot(str)
+    @Slot(object)
     def _on_thumbnail_ready(self, path: str) -> None:
         row = self._row_of_path.get(path)
         if row is not None:
