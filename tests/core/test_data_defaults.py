@@ -73,8 +73,13 @@ def test_a_backbone_takes_its_pretrained_size_normalisation_and_rgb(tmp_path):
     an ImageNet-pretrained backbone, which hurts transfer accuracy without a sign."""
     from workbench.core.model.backbone_weights import backbone_preprocessing
 
+    from workbench.core.experiment import DataConfig
+
     folder = _digits(tmp_path)
     exp = preset_experiment("resnet18", folder)
+    # The preset sets the backbone's preprocessing itself; a file written before it did (or
+    # edited since) keeps the defaults: the dataset's defaults choose it too.
+    exp.data = DataConfig(folder=str(folder))
     defaults = adopt_data_defaults(exp, scan_folder(folder))
     expected = backbone_preprocessing("resnet18")
     assert exp.data.input_size == expected["input_size"] == [224, 224]

@@ -104,7 +104,7 @@ def test_train_notes_heic_photos_at_the_start_and_skips_a_broken_one_when_met(
     code, out, err = run_cli(capsys, "train", exp_file, "--out", tmp_path / "run")
     assert code == 0, err
     lines = out.splitlines()
-    assert lines[0].startswith("training experiment: 46 images (37 for training, 9 for "
+    assert lines[0].startswith("training run: 46 images (37 for training, 9 for "
                                "validation), 3 classes")
     notes = [line for line in lines[1:4] if line.startswith("note: ")]
     if not HAS_HEIF:

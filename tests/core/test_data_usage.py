@@ -64,7 +64,7 @@ def test_the_training_header_run_json_and_report_count_what_the_run_used(
     tab = data_use(scan_folder(root, verify=True), tiny_experiment.data)
     listed = len(tab.train) + len(tab.val) + 1  # the broken file, listed but not decoded
     lines = out.splitlines()
-    assert lines[0].startswith(f"training {tiny_experiment.name}: {listed} images (")
+    assert lines[0].startswith(f"training run: {listed} images (")  # named after --out
     assert "; left out: 1 excluded), 3 classes" in lines[0]
     assert (f"1 unreadable image was skipped: the run used {len(tab.train)} for training "
             f"and {len(tab.val)} for validation") in out

@@ -66,7 +66,8 @@ def test_every_preset_matches_pytorch_under_onnxruntime(tmp_path, name):
     assert report.matches and report.warnings == [], report.warnings
     assert report.max_abs_diff <= report.tolerance
     assert report.samples == 4 and report.batch_sizes == (1, 4)
-    assert report.input_shape == ["batch", 3, 32, 32] and report.opset >= 18
+    # The preset's own input (resnet18: the 224x224 its pretrained weights expect).
+    assert report.input_shape == ["batch", 3, *exp.data.input_size] and report.opset >= 18
 
 
 # Networks that between them hold every registered layer type but Backbone (resnet18 preset).

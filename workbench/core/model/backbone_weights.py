@@ -126,6 +126,7 @@ def _status(index: int, module: Backbone, load: bool) -> str | None:
         raise WorkbenchError(
             f"{label}: the weights file {path} {e}. Point weights_file at the {arch} file "
             f"({url}), or choose weights 'random' to train from scratch") from None
+    module.loaded_from = str(path)  # what the run records (weights_record)
     return f"{label}: pretrained weights loaded from {path}"
 
 
@@ -159,6 +160,23 @@ def load_backbone_weights(model: nn.Module) -> list[str]:
     """
     notes = [_status(i, m, load=True) for i, m in _backbones(model)]
     return [n for n in notes if n]
+
+
+def weights_record(model: nn.Module) -> str:
+    """Where the weights of ``model``'s Backbone layers came from, in words, after
+    :func:`load_backbone_weights`: ``"pretrained, loaded from PATH"``, ``"random (no
+    weights file at PATH)"`` or ``"random (weights set to random)"``; layers named when
+    there are several; ``""`` without a Backbone layer. What run.json records."""
+    words = []
+    for i, m in _backbones(model):
+        loaded = getattr(m, "loaded_from", None)
+        word = (f"pretrained, loaded from {loaded}" if loaded else
+                "random (weights set to random)" if m.weights == "random" else
+                f"random (no weights file at {m.pretrained_path()})")
+        words.append((_label(i, m.arch), word))
+    if len(words) == 1:
+        return words[0][1]
+    return "; ".join(f"{label}: {word}" for label, word in words)
 
 
 def backbone_notes(layers: Sequence[Any]) -> list[str]:
@@ -219,5 +237,26 @@ def frozen_without_weights(params: dict[str, Any]) -> bool:
         return False
 
 
-__all__ = ["backbone_notes", "backbone_preprocessing", "frozen_without_weights",
-           "load_backbone_weights", "weights_file_problem"]
+def expects_pretrained(params: dict[str, Any]) -> bool:
+    """Whether a Backbone layer with ``params`` is meant to start from pretrained weights:
+    weights pretrained, or auto with its weights file on this machine (False for random
+    weights, auto with no file, and parameters that do not validate)."""
+    try:
+        params = BACKBONE.validate(params)
+    except WorkbenchError:
+        return False
+    if params["weights"] == "random":
+        return False
+    if params["weights"] == "pretrained":
+        return True
+    with torch.device("meta"):
+        module = Backbone(**params)
+    try:
+        return module.pretrained_path().is_file()
+    except Exception:  # noqa: BLE001 - e.g. timm's cache lookup failing: say nothing
+        return False
+
+
+__all__ = ["backbone_notes", "backbone_preprocessing", "expects_pretrained",
+           "frozen_without_weights",
+           "load_backbone_weights", "weights_file_problem", "weights_record"]

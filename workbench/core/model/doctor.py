@@ -119,7 +119,8 @@ def _diff(a: Any, b: Any, path: str, out: dict[str, Any]) -> None:
         for k in b:
             if k not in a or a[k] != b[k]:
                 _diff(a.get(k), b[k], f"{path}.{k}" if path else str(k), out)
-    elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+    elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b) and \
+            any(isinstance(v, (dict, list)) for v in a + b):  # values (a mean): set whole
         for i, (x, y) in enumerate(zip(a, b)):
             if x != y:
                 _diff(x, y, f"{path}[{i}]", out)

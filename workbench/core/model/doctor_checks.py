@@ -5,7 +5,8 @@ Each check takes a :class:`~.findings.Context` and yields :class:`~.findings.Fin
 severity. To add a check, write one here and append it to :data:`CHECKS`, with a test that it
 fires on a bad network, stays quiet on a good one, and that its fix makes it go away. The
 network-size check (weights, gradients and optimizer state against the device's memory) is
-:mod:`.doctor_size`'s, the dropout-rate checks :mod:`.doctor_dropout`'s.
+:mod:`.doctor_size`'s, the dropout-rate checks :mod:`.doctor_dropout`'s, a pretrained
+backbone's (random weights, other preprocessing) :mod:`.doctor_backbone`'s.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from workbench.core.model.findings import (ACTIVATIONS, BACKBONES, BATCHNORM_BAC
                      BOUNDED_ACTIVATIONS, CONSTANT_INITS, CROSS_ENTROPY_LOSSES, DROPOUTS,
                      NORMALISATION, TRANSPARENT, WEIGHTED, Check, Context, Finding, Fix,
                      insert_layer, layers_of, remove_layer)
+from workbench.core.model.doctor_backbone import (check_backbone_preprocessing,
+                                                  check_frozen_random_backbone)
 from workbench.core.model.doctor_dropout import check_high_dropout, check_input_dropout
 from workbench.core.model.doctor_size import check_network_size
 from workbench.core.model.init import INITS
@@ -372,31 +375,6 @@ def check_dominant_layer(ctx: Context) -> Iterable[Finding]:
 
 #: Every check, in the order their findings are listed for the same layer and severity.
 #: A check takes a :class:`Context` and yields :class:`Finding` objects; append to add one.
-def check_frozen_random_backbone(ctx: Context) -> Iterable[Finding]:
-    """A frozen backbone (feature_extraction) that would start from random weights."""
-    from workbench.core.model.backbone_weights import frozen_without_weights
-
-    for i, t in enumerate(ctx.types):
-        if t not in BACKBONES or not frozen_without_weights(dict(ctx.params(i))):
-            continue
-
-        def apply(exp: Experiment, i: int = i) -> None:
-            layer = layers_of(exp)[i]
-            params = layer.params if isinstance(layer.params, dict) else {}
-            layer.params = {**params, "mode": "fine_tune"}
-
-        yield Finding(
-            "frozen-random-backbone", "warning", i,
-            f"{ctx.name(i)} is frozen but has no pretrained weights",
-            "In feature_extraction mode the backbone is never trained: it is worth keeping "
-            "only for the ImageNet features its pretrained weights give. With random "
-            "weights (none are on this machine, or weights is random) it turns every image "
-            "into random features, and only the layers after it learn: expect little better "
-            "than guessing. Train it too (mode fine_tune), or put its weights file where its "
-            "card says.",
-            Fix("Train the backbone too (mode fine_tune)", apply))
-
-
 CHECKS: list[Check] = [
     check_softmax_before_loss,
     check_activation_after_output,
@@ -410,6 +388,7 @@ CHECKS: list[Check] = [
     check_batchnorm_batch_one,
     check_dominant_layer,
     check_frozen_random_backbone,
+    check_backbone_preprocessing,
     check_network_size,
 ]
 

@@ -138,11 +138,23 @@ def _plain(value: Any) -> Any:
     return [_plain(v) for v in value] if isinstance(value, (list, tuple)) else value
 
 
-def same_layers(preset: list, layers: list) -> bool:
+#: Settings that say where a layer's weights come from or how they train, not what the
+#: network is: a preset whose Backbone reads its weights from a file the user chose, is
+#: fine-tuned, or has its own learning-rate scale is still that preset's network (the same
+#: modules and shapes, the same exported code), so it keeps the preset's name.
+NOT_ARCHITECTURE: dict[str, frozenset[str]] = {
+    "Backbone": frozenset({"weights", "weights_file", "mode", "backbone_lr_scale"}),
+}
+
+
+def same_layers(preset: list, layers: list, architecture_only: bool = False) -> bool:
     """Whether ``layers`` (Components or their dicts) are the ``preset`` layers: the same
     types in the same order, with the same value of every setting once the settings left
     out are filled in with their defaults (as validation does), and neither a layer's own
-    initialisation nor a weight tie (a preset has none)."""
+    initialisation nor a weight tie (a preset has none).
+
+    ``architecture_only``: settings of :data:`NOT_ARCHITECTURE` (a Backbone's weights file,
+    mode...) may differ: the same network, named after the preset all the same."""
     def spec(layer: Any) -> tuple[str, dict, bool]:
         if isinstance(layer, dict):
             own = layer.get("init") or layer.get("share") is not None
@@ -158,18 +170,24 @@ def same_layers(preset: list, layers: list) -> bool:
             return False
         defaults = _DEFAULTS.get(xt, {})
         xp, yp = {**defaults, **xp}, {**defaults, **yp}
+        if architecture_only:
+            free = NOT_ARCHITECTURE.get(xt, frozenset())
+            xp = {k: v for k, v in xp.items() if k not in free}
+            yp = {k: v for k, v in yp.items() if k not in free}
         if xp.keys() != yp.keys() or any(_plain(xp[k]) != _plain(yp[k]) for k in xp):
             return False
     return True
 
 
 def network_label(preset: Any, layers: list) -> str:
-    """The preset's name when ``layers`` are still that preset's, else :data:`CUSTOM`
-    (edited away from it, or built without one): what the Runs table and the code
-    export call the network."""
+    """The preset's name when ``layers`` are still that preset's network, else
+    :data:`CUSTOM` (edited away from it, or built without one): what the Runs table, the
+    run's name and the code export call the network. Where a Backbone's weights come from
+    and how it trains (:data:`NOT_ARCHITECTURE`) do not make it another network."""
     if not isinstance(preset, str) or preset not in _PRESETS:
         return CUSTOM
-    return preset if same_layers(preset_layers(preset), layers) else CUSTOM
+    return preset if same_layers(preset_layers(preset), layers, architecture_only=True) \
+        else CUSTOM
 
 
 def preset_experiment(name: str, folder: str = "") -> Experiment:
@@ -181,6 +199,14 @@ def preset_experiment(name: str, folder: str = "") -> Experiment:
         Preset name (see :func:`list_presets`).
     folder
         Dataset folder; empty means the built-in demo dataset.
+
+    The preset's other settings are applied too
+    (:func:`~.preset_settings.preset_changes`: a pretrained backbone's input size and
+    normalisation, the feature views of its cache), as the Model tab's preset chooser does.
     """
-    return Experiment(name=name, data=DataConfig(folder=str(folder)),
-                      model=ModelConfig(layers=preset_layers(name), preset=name))
+    from workbench.core.model.preset_settings import apply_preset_changes, preset_changes
+
+    exp = Experiment(name=name, data=DataConfig(folder=str(folder)),
+                     model=ModelConfig(layers=preset_layers(name), preset=name))
+    apply_preset_changes(exp, preset_changes(name, preset_layers(name), exp))
+    return exp

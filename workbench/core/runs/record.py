@@ -64,6 +64,11 @@ class RunRecord:
     optimizer, lr, batch_size, preset, scheduler, input_size
         Key hyperparameters, from experiment.json (``preset`` "custom" for a network edited
         away from its preset, or built without one).
+    backbone_weights, feature_mode
+        In words, from run.json: where a Backbone layer's weights came from ("pretrained,
+        loaded from PATH", "random (no weights file at PATH)") and how a frozen backbone's
+        features were made ("cached", "cached, K augmented views", "computed every batch
+        (WHY)"); "" without a backbone, or for a run written before run.json said.
     problem
         Which files could not be read and why ("" when all could).
     """
@@ -95,6 +100,8 @@ class RunRecord:
     preset: str = ""
     scheduler: str = ""
     input_size: tuple[int, ...] | None = None
+    backbone_weights: str = ""
+    feature_mode: str = ""
     problem: str = ""
 
     @property
@@ -132,7 +139,7 @@ def name_in_folder(folder_name: str) -> str:
 #: Raise it whenever :func:`read_record` reads a folder differently (a new problem it names,
 #: a field it infers): the index (:mod:`.index`) keeps records read under other rules, and
 #: a folder indexed before kept its old row, its old ⚠ or none, until a file in it changed.
-RECORD_RULES = 3
+RECORD_RULES = 4
 
 
 def is_run_folder(path: Path) -> bool:
@@ -284,7 +291,8 @@ def read_record(path: str | Path) -> RunRecord:
     for key, kind in (("name", str), ("created", str), ("updated", str), ("status", str),
                       ("message", str), ("device", str), ("notes", str),
                       ("experiment_name", str), ("epochs_done", int),
-                      ("epochs_planned", int), ("duration_s", float)):
+                      ("epochs_planned", int), ("duration_s", float),
+                      ("backbone_weights", str), ("feature_mode", str)):
         value = info.get(key)
         if value is None or isinstance(value, bool) or value == "":
             continue
@@ -292,6 +300,9 @@ def read_record(path: str | Path) -> RunRecord:
             setattr(rec, key, str(value))
         elif isinstance(value, (int, float)):
             setattr(rec, key, int(value) if kind is int else float(value))
+    if not rec.feature_mode and isinstance(info.get("features"), str):  # said in one word
+        rec.feature_mode = {"off": "computed every batch"}.get(
+            info["features"], info["features"].replace(" views", " augmented views"))
     _read_model(rec, info, epochs)
     if not rec.has_bundle and rec.status != "diverged" and rec.epochs_done:
         _read_checkpoint_model(rec, path)

@@ -57,21 +57,27 @@ def now_iso() -> str:
 
 
 def new_run_dir(name: str = "run", parent: str | Path | None = None) -> Path:
-    """A fresh ``<parent>/<timestamp>-<name>`` folder (parent: :func:`runs_dir`)."""
+    """A fresh ``<parent>/<timestamp>-<name>`` folder (parent: :func:`runs_dir`), ``-2``,
+    ``-3``... appended while the name is taken: created atomically, so processes starting
+    runs of the same name in the same second each get their own folder."""
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip("._") or "run"
     stamp = datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
     base = Path(parent) if parent is not None else runs_dir()
     path = base / f"{stamp}-{safe}"
     n = 1
-    while path.exists():
-        n += 1
-        path = base / f"{stamp}-{safe}-{n}"
-    try:
-        path.mkdir(parents=True)
-    except OSError as e:
-        raise WorkbenchError(f"cannot create the run folder {path}: {e.strerror}; choose a "
-                             f"runs folder you can write to") from None
-    return path
+    while True:  # mkdir is the test: another process may take a name between two checks
+        try:
+            path.mkdir(parents=True)
+            return path
+        except FileExistsError:
+            if not path.parent.is_dir():  # a file named like a folder on the way
+                raise WorkbenchError(f"cannot create the run folder {path}: {path.parent} "
+                                     f"is not a folder; choose another runs folder") from None
+            n += 1
+            path = base / f"{stamp}-{safe}-{n}"
+        except OSError as e:
+            raise WorkbenchError(f"cannot create the run folder {path}: {e.strerror}; "
+                                 f"choose a runs folder you can write to") from None
 
 
 def folder_entries(folder: Path) -> list[Path]:
@@ -151,6 +157,9 @@ class RunRecorder(Callback):
     created
         The caller made ``run_dir`` for this run (``workbench train --out NEW``): a run
         that finishes no epoch is removed with its folder, as a folder made here would be.
+    warnings
+        What the caller warned of as the run started (``workbench train``'s ``warning:``
+        lines): kept in run.json's ``start_warnings``.
 
     A recorder whose run fails before it starts (``on_fit_start``: a device that does not
     exist, a dataset whose classes differ from the checkpoint's) writes nothing, so a
@@ -165,8 +174,9 @@ class RunRecorder(Callback):
 
     def __init__(self, run_dir: str | Path | None = None, parent: str | Path | None = None,
                  save_bundle: bool = True, name: str = "", lock: RunLock | None = None,
-                 created: bool = False):
+                 created: bool = False, warnings: list[str] | tuple[str, ...] = ()):
         self.run_dir = Path(run_dir) if run_dir is not None else None
+        self.warnings = [str(w) for w in warnings if w]
         self.name = str(name or "")
         self.parent = parent
         self.save_bundle = save_bundle
@@ -235,6 +245,15 @@ class RunRecorder(Callback):
                "data": run_counts(getattr(trainer, "index", None), exp.data,
                                   split=trainer_split(trainer)),
                "notes": info_now.get("notes", ""),
+               # In words: where a backbone's weights came from (a resumed run's, from the
+               # first segment) and how its features were made (this segment).
+               "backbone_weights": info.get("backbone_weights")
+               or info_now.get("backbone_weights", ""),
+               "feature_mode": info.get("feature_mode", ""),
+               # What the run said as it started, and what its caller warned of: kept with
+               # the run (a resumed run's earlier ones first).
+               "start_notes": _merged(info_now.get("start_notes"), info.get("notes")),
+               "start_warnings": _merged(info_now.get("start_warnings"), self.warnings),
                # The training doctor's findings (a resumed run's earlier ones included).
                "findings": list(trainer.findings),
                # The bundle an earlier segment wrote stays until this one writes its own.
@@ -389,3 +408,10 @@ class RunRecorder(Callback):
 
 def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
+
+
+def _merged(earlier: Any, now: Any) -> list[str]:
+    """``earlier``'s lines, then those of ``now`` not among them (either may be None)."""
+    out = [str(n) for n in earlier or [] if isinstance(n, str)] if isinstance(
+        earlier, list) else []
+    return out + [str(n) for n in now or [] if str(n) not in out]

@@ -5,12 +5,13 @@ Everything is inside the file (the curves and the confusion matrix as inline SVG
 image thumbnails as base64 JPEG ``data:`` URIs, the style in a ``<style>`` element):
 nothing is fetched from the network, so it opens anywhere, offline, and can be handed in
 or attached to a ticket. It holds the experiment (data, augmentation, the network table
-with shapes and parameters, optimizer, schedule), the curves, the bundle's evaluation on
-its validation split (confusion matrix, per-class metrics, the largest-loss images), the
-training doctor's findings, and the environment (versions, device). The confusion matrix
-(:mod:`workbench.core.evaluate.confusion_figure`) names every class on both axes however
-many there are and names a cell's classes and count when pointed at; the most frequent
-mistakes are listed under it.
+with shapes and parameters, where a backbone's weights came from and how its features were
+made, optimizer, schedule), what the run warned of and noted as it started, the curves,
+the bundle's evaluation on its validation split (confusion matrix, per-class metrics, the
+largest-loss images), the training doctor's findings, and the environment (versions,
+device). The confusion matrix (:mod:`workbench.core.evaluate.confusion_figure`) names
+every class on both axes however many there are and names a cell's classes and count when
+pointed at; the most frequent mistakes are listed under it.
 """
 
 from __future__ import annotations
@@ -242,6 +243,29 @@ def _saved_model(info: dict[str, Any]) -> str:
             + " during training (the accuracy is the Runs tab's Val acc %).</p>")
 
 
+def _backbone(run_dir: Path) -> str:
+    """Where the backbone's weights came from and how its features were made (run.json's
+    words, :class:`~workbench.core.runs.record.RunRecord`'s reading of them)."""
+    from workbench.core.runs.record import read_record
+
+    rec = read_record(run_dir)
+    parts = [f"Backbone weights: {_e(rec.backbone_weights)}." if rec.backbone_weights else "",
+             f"Backbone features: {_e(rec.feature_mode)}." if rec.feature_mode else ""]
+    return f"<p>{' '.join(p for p in parts if p)}</p>" if any(parts) else ""
+
+
+def _start_lines(info: dict[str, Any]) -> str:
+    """What the run warned of and noted as it started (run.json's start_warnings and
+    start_notes), as a list; "" when it said nothing (or is from before they were kept)."""
+    items = [("warning", f"Warning: {w}") for w in info.get("start_warnings") or []] + \
+        [("warning" if "random" in str(n) else "info", f"Note: {n}")
+         for n in info.get("start_notes") or []]
+    if not items:
+        return ""
+    return "<h2>As the run started</h2><ul>" + "".join(
+        f'<li class="{level}">{_e(text)}</li>' for level, text in items) + "</ul>"
+
+
 def _environment(info: dict[str, Any]) -> str:
     import torch
     import torchvision
@@ -314,11 +338,12 @@ def build_report(run_dir: str | Path, data: str | None = None,
              "<h2>Augmentation</h2><ol>" + "".join(
                  f"<li>{_e(s)}</li>" for s in describe_pipeline(exp, True)) + "</ol>",
              "<h2>Network</h2>", _network(exp, classes or ["?", "?"]),
+             _backbone(run_dir),
              "<h2>Optimisation</h2>",
              f"<p>{_e(opt.type)} ({_params(opt.params)}); schedule "
              f"{_e(exp.scheduler.type)} ({_params(exp.scheduler.params)}); loss "
              f"{_e(exp.loss.type)} ({_params(exp.loss.params)}); seed "
-             f"{exp.training.seed}.</p>",
+             f"{exp.training.seed}.</p>", _start_lines(info),
              "<h2>Curves</h2>", curve_svg(history, ("train_loss", "val_loss"), "Loss"),
              curve_svg(history, ("train_acc", "val_acc"), "Accuracy (%)", percent=True),
              "<h2>Evaluation</h2>", _saved_model(info),
@@ -338,8 +363,9 @@ def write_report(run_dir: str | Path, out: str | Path, data: str | None = None,
                  notes: list[str] | None = None) -> Path:
     """Write :func:`build_report` (with ``data`` and ``notes``) to ``out`` (atomically);
     returns its path."""
+    from workbench.core.filenames import readable
     from workbench.core.io import atomic_write_text
 
     text = build_report(run_dir, data, notes)
-    atomic_write_text(Path(out), text)
+    atomic_write_text(Path(out), readable(text))  # a name's bad byte shown as "\ufffd"
     return Path(out)

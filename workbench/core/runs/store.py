@@ -24,7 +24,11 @@ A run folder holds::
 ``{"epoch", "restored_best", "metrics": {that epoch's metrics.json entry}}``, null when the
 run wrote no bundle), ``data`` (the images it used, as the Data tab counts them:
 ``{"train", "val", "test", "excluded", "unreadable"}``, ``test`` null without a test part;
-see :mod:`workbench.core.data.usage`).
+see :mod:`workbench.core.data.usage`), ``backbone_weights`` and ``feature_mode`` (in words:
+where a Backbone layer's weights came from, how a frozen backbone's features were made;
+"" without one), ``features`` (the same mode in one word: "cached", "cached, K views",
+"off"), ``start_notes`` and ``start_warnings`` (what the run said as it started, and what
+``workbench train`` warned of before it).
 
 While a process trains into a folder it holds the folder's ``.lock`` (see
 :mod:`workbench.core.runs.lock`): a run whose run.json says "running" but whose lock nobody

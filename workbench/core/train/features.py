@@ -39,38 +39,50 @@ from workbench.core.data.cache import Batch
 
 
 def plan_features(exp: Any, model: Any, split: Any, batch_transform: Any, dist: Any,
-                  summary: Any, slots: int) -> tuple[int, str]:
-    """How many views of each image's backbone features a run keeps (0: none), and the
-    note that says so ("": the question does not arise: no frozen backbone first). Whether
-    they fit in RAM is :func:`open_features`' to say."""
+                  summary: Any, slots: int) -> tuple[int, str, str]:
+    """How many views of each image's backbone features a run keeps (0: none), the note
+    that says so, and the mode in words, as run.json records it ("cached", "cached, K
+    augmented views", "computed every batch (WHY)"); both "" when the question does not
+    arise (no frozen backbone first). Whether they fit in RAM is :func:`open_features`'
+    to say."""
     layers = exp.model.layers
     if not layers or layers[0].type != "Backbone" or not getattr(model[0], "frozen", False):
-        return 0, ""
+        return 0, "", ""
     off = "Backbone features are computed every batch"
     if exp.training.feature_cache == "off":
-        return 0, f"{off}: training.feature_cache is off."
+        return 0, f"{off}: training.feature_cache is off.", every_batch("feature_cache off")
     if dist is not None:
-        return 0, f"{off}: the feature cache is not used under torchrun."
+        return 0, f"{off}: the feature cache is not used under torchrun.", \
+            every_batch("under torchrun")
     if split is None:
-        return 0, f"{off}: the images are not cached (the pipeline needs whole images)."
+        return 0, f"{off}: the images are not cached (the pipeline needs whole images).", \
+            every_batch("images not cached")
     if batch_transform is not None:
         return 0, (f"{off}: MixUp or CutMix mixes images before the backbone, differently "
-                   f"every epoch.")
+                   f"every epoch."), every_batch("MixUp or CutMix")
     views = int(exp.training.feature_views) if split.random else 1
     if views < 1:
         return 0, (f"{off}: the training augmentation is random, so the frozen backbone sees "
                    f"each image differently every epoch. Set training.feature_views to K to "
                    f"compute K augmented views of each image once and cycle through them "
-                   f"(much faster), or drop the random steps to compute its features once.")
+                   f"(much faster), or drop the random steps to compute its features once."), \
+            every_batch("random augmentation")
     if not summary.layers or not summary.layers[0].output_shape:
-        return 0, f"{off}: the backbone's output shape is unknown."
+        return 0, f"{off}: the backbone's output shape is unknown.", \
+            every_batch("output shape unknown")
     if views > 1 or split.random:
-        return views, (f"Backbone features cached, {views} augmented view"
-                       f"{'s' if views != 1 else ''} of each image (training.feature_views): "
-                       f"epochs 1-{views} compute them, later epochs cycle through them.")
+        many = f"{views} augmented view{'s' if views != 1 else ''}"
+        return views, (f"Backbone features cached, {many} of each image "
+                       f"(training.feature_views): epochs 1-{views} compute them, later "
+                       f"epochs cycle through them."), f"cached, {many}"
     return 1, ("Backbone features cached: the frozen backbone runs once per image, in the "
                "first epoch; later epochs train the layers after it on its stored features "
-               "(training.feature_cache).")
+               "(training.feature_cache)."), "cached"
+
+
+def every_batch(why: str) -> str:
+    """The feature mode of a run whose frozen backbone runs on every batch, and why."""
+    return f"computed every batch ({why})"
 
 
 def open_features(exp: Any, model: Any, slots: int, shape: tuple[int, ...],

@@ -37,9 +37,11 @@ class TrainingWorker(Worker):
 
     def __init__(self, experiment: Any, index: Any = None, save_bundle: bool = True,
                  emit_interval: float = 0.05, resume_from: str | Path | None = None,
-                 runs_parent: str | Path | None = None, run_name: str = ""):
+                 runs_parent: str | Path | None = None, run_name: str = "",
+                 warnings: list[str] | None = None):
         super().__init__()
         self.run_name = run_name
+        self.warnings = list(warnings or [])  # what the tab warned of: kept in run.json
         self.experiment = experiment.copy()
         self.index = index
         self.save_bundle = save_bundle
@@ -93,7 +95,8 @@ class TrainingWorker(Worker):
                                    runs_parent=self.runs_parent, save_bundle=self.save_bundle,
                                    name=self.run_name, checkpoint=checkpoint,
                                    stop_event=self.stop_event, index=self.index,
-                                   norm_interval=NORM_INTERVAL, started=self._started)
+                                   norm_interval=NORM_INTERVAL, started=self._started,
+                                   warnings=self.warnings)
             if outcome.failed:
                 raise outcome.error
             result = outcome.result
@@ -189,10 +192,12 @@ class TrainingRun(WorkerRun):
         self.last_failure: dict[str, Any] = {}
 
     def start(self, experiment: Any, index: Any = None, save_bundle: bool = True,
-              resume_from: str | Path | None = None, run_name: str = "") -> None:
+              resume_from: str | Path | None = None, run_name: str = "",
+              warnings: list[str] | None = None) -> None:
         """Train a snapshot of ``experiment`` on the training thread; with ``resume_from``
         (a run folder or checkpoint file), continue that run up to ``experiment``'s
-        epochs. ``run_name`` names a new run (its folder and run.json)."""
+        epochs. ``run_name`` names a new run (its folder and run.json); ``warnings``, what
+        was said as it started, are kept in its run.json."""
         if self.is_running():
             raise RuntimeError("a training run is already in progress")
         # The training thread must not be the first to import torch (see
@@ -203,7 +208,8 @@ class TrainingRun(WorkerRun):
         bridge_class()
         self._release_retired()
         worker = TrainingWorker(experiment, index=index, save_bundle=save_bundle,
-                                resume_from=resume_from, run_name=run_name)
+                                resume_from=resume_from, run_name=run_name,
+                                warnings=warnings)
         self._launch(worker, threads.training_thread())
 
     def pause(self, pause: bool = True) -> None:

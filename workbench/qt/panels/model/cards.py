@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QComboBox, QFrame
 from workbench.core.errors import WorkbenchError
 
 from workbench.qt.forms import ParamForm
+from workbench.qt.panels.model.weights_file import add_choose_button
 
 #: Mime type of a card drag: the card's 0-based index, as ASCII digits.
 LAYER_INDEX_MIME = "application/x-workbench-layer-index"
@@ -246,6 +247,7 @@ class LayerCard(QFrame):
             header.addWidget(w)
 
         self.form: ParamForm | None = None
+        self.weights_button: QPushButton | None = None  # a Backbone's "Choose…" file button
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 6)
         layout.setSpacing(3)
@@ -254,6 +256,8 @@ class LayerCard(QFrame):
             self.form = ParamForm(entry, showable_values(entry, comp.params),
                                   columns=FORM_COLUMNS)
             fit_form_to_card(self.form)
+            if comp.type == "Backbone":
+                self.weights_button = add_choose_button(self.form)
             self.form.changed.connect(lambda values: self.params_edited.emit(self.index, values))
             # A drop on a number box would be taken for text: let the card receive it.
             for child in self.form.findChildren(QAbstractSpinBox) + \

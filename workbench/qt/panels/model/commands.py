@@ -26,8 +26,19 @@ from workbench.core.experiment import Experiment
 #: Command id of parameter edits: consecutive edits of one field of one layer merge.
 PARAM_EDIT_ID = 1
 #: The ``experiment.data`` fields an edit with extras may change (doctor fixes, a backbone's
-#: preprocessing).
-DATA_FIELDS = ("batch_size", "mean", "std", "input_size")
+#: preprocessing, a backbone preset's).
+DATA_FIELDS = ("batch_size", "mean", "std", "input_size", "channels")
+#: Other sections' fields an edit with extras may change, as dotted paths (a preset's
+#: settings: :data:`workbench.core.model.preset_settings.PRESET_SETTINGS`).
+OTHER_FIELDS = ("training.feature_views",)
+
+
+def _owner(exp: Experiment, name: str) -> tuple[Any, str]:
+    """The section holding setting ``name`` (a data field, or a dotted path) and its field."""
+    if "." in name:
+        section, field_name = name.split(".", 1)
+        return getattr(exp, section), field_name
+    return exp.data, name
 
 _NOT_SET = object()
 
@@ -51,7 +62,8 @@ class Snapshot:
         snap = cls(copy.deepcopy(list(exp.model.layers)), exp.model.preset)
         if extras:
             snap.init = copy.deepcopy(exp.init)
-            snap.data = {name: copy.deepcopy(getattr(exp.data, name)) for name in DATA_FIELDS}
+            snap.data = {name: copy.deepcopy(getattr(*_owner(exp, name)))
+                         for name in DATA_FIELDS + OTHER_FIELDS}
         return snap
 
     @property
@@ -68,7 +80,7 @@ class Snapshot:
         if self.init is not _NOT_SET:
             exp.init = copy.deepcopy(self.init)
         for name in self.data if data_fields is None else data_fields:
-            setattr(exp.data, name, copy.deepcopy(self.data[name]))
+            setattr(*_owner(exp, name), copy.deepcopy(self.data[name]))
 
     def key(self) -> tuple:
         """Everything this snapshot holds, comparable: equal keys, nothing changed."""

@@ -164,20 +164,27 @@ class NetworkEditor:
         self.edit(f"Change {', '.join(changed)} of layer {index + 1} ({comp.type})", assign,
                   merge_key=(index, changed), select=index)
 
-    def load_preset(self, name: str, layers: list[Component]) -> bool:
-        """Replace every layer by ``layers`` (preset ``name``); False if already those (all
-        settings the same once defaults are filled in, no own init, no tie)."""
+    def load_preset(self, name: str, layers: list[Component], changes: Any = None) -> bool:
+        """Replace every layer by ``layers`` (preset ``name``) and make the preset's other
+        ``changes`` (a :class:`~workbench.core.model.preset_settings.PresetChanges`: a
+        backbone's preprocessing, its feature views), as one undoable step; False if
+        nothing changed (the layers already those, all settings the same once defaults are
+        filled in, no own init, no tie; and no other change)."""
+        from workbench.core.model.preset_settings import apply_preset_changes
         from workbench.core.model.presets import same_layers  # torch-free
 
         exp = self._exp()
-        if exp.model.preset == name and same_layers(layers, exp.model.layers):
+        others = changes is not None and bool(changes.changes)
+        if exp.model.preset == name and same_layers(layers, exp.model.layers) and not others:
             return False
 
         def load() -> None:
             exp.model.layers[:] = layers
             exp.model.preset = name
+            if others:
+                apply_preset_changes(exp, changes)
 
-        return self.edit(f"Load preset {name}", load, select=-1)
+        return self.edit(f"Load preset {name}", load, select=-1, extras=others)
 
     def apply_fix(self, fix: Any) -> None:
         """Apply a model-doctor fix: it may change the init and batch size too."""

@@ -44,6 +44,7 @@ from workbench.qt.panels.model.cards import format_shape
 from workbench.qt.panels.model.doctor import DoctorList, fit_message
 from workbench.qt.panels.model.edits import NetworkEditor
 from workbench.qt.panels.model.palette import LayerPalette
+from workbench.qt.panels.model.preset_apply import PresetApplier
 from workbench.qt.panels.model.presets import CUSTOM, PresetChooser
 from workbench.qt.panels.model.stack import LayerStack
 from workbench.qt.panels.model.tools import ModelTools, panel_action, undo_redo_actions
@@ -121,6 +122,7 @@ class ModelPanel(QWidget):
         self.presets = PresetChooser()
         self.presets.preset_chosen.connect(self._on_preset_chosen)
         self.preset_combo = self.presets.combo  # the chooser's combo, for tests and callers
+        self.preset_apply = PresetApplier(self)  # layers and settings, one step, a note
 
         self.toolbar = QToolBar()
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
@@ -208,6 +210,7 @@ class ModelPanel(QWidget):
     def _on_experiment_replaced(self, _experiment: Experiment) -> None:
         # Another experiment (or a tuned one): the undo history of the previous is dropped.
         self.tools.forget_backbone_notes()
+        self.preset_apply.forget()
         self.undo_stack.clear()
         self._selected = -1
         self._sync_combo()
@@ -263,9 +266,7 @@ class ModelPanel(QWidget):
 
     @Slot(str)
     def _on_preset_chosen(self, name: str) -> None:
-        from workbench.core.model.presets import preset_layers
-
-        if not self.edits.load_preset(name, preset_layers(name)):
+        if not self.preset_apply.choose(name):  # with a backbone's preprocessing: .preset_apply
             self.model_changed.emit()  # already this preset: still say so
 
     def _sync_combo(self) -> None:

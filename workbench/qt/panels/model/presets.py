@@ -1,7 +1,9 @@
 """The preset chooser: a combo of ready-made networks and the chosen one's description.
 
-It shows "(custom)" while the layers differ from the experiment's preset (any setting
-edited, a layer's own initialisation or a weight tie added, or loaded from a file). Choosing
+It shows "(custom)" while the layers differ from the experiment's preset (any setting of
+the network edited, a layer's own initialisation or a weight tie added, or loaded from a
+file; where a Backbone's weights come from and how it trains keep the preset's name). Under
+it, a note says what choosing a preset set besides the layers (:mod:`.preset_apply`). Choosing
 a preset, also the one shown, only says so (:attr:`PresetChooser.preset_chosen`): the panel
 replaces the layers, as an undoable edit.
 """
@@ -9,10 +11,12 @@ replaces the layers, as an undoable edit.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from workbench.core.experiment import Experiment
 from workbench.core.model.presets import list_presets, preset_layers, same_layers  # noqa: E501 torch-free
+
+from workbench.qt.common import MessageLabel
 
 CUSTOM = "(custom)"
 
@@ -45,11 +49,24 @@ class PresetChooser(QWidget):
         # Choosing the item shown again changes no text: reload it all the same.
         self.combo.textActivated.connect(self._on_activated)
         self._emitted: str | None = None  # chosen by this activation's text change
-        row = QHBoxLayout(self)
+        #: What choosing the preset set besides the layers, and why (hidden when nothing).
+        self.note = MessageLabel("")
+        self.note.setVisible(False)
+        row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(QLabel("Preset:"))
         row.addWidget(self.combo)
         row.addWidget(self.description, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(row)
+        layout.addWidget(self.note)
+
+    def show_note(self, text: str, level: str = "info") -> None:
+        """The line under the chooser saying what the preset set besides its layers
+        (``""`` hides it)."""
+        self.note.show_message(text, level)
+        self.note.setVisible(bool(text))
 
     def choose(self, name: str) -> None:
         """As if the user chose ``name`` in the combo."""
@@ -72,10 +89,12 @@ class PresetChooser(QWidget):
             self._emitted = None
 
     def show_for(self, experiment: Experiment) -> None:
-        """Show the experiment's preset, or "(custom)" for layers that differ from it."""
+        """Show the experiment's preset, or "(custom)" for layers that differ from it (a
+        Backbone's weights file or mode is not another network: the preset's name stays)."""
         name = experiment.model.preset
         matches = name in self.presets and same_layers(preset_layers(name),
-                                                         experiment.model.layers)
+                                                         experiment.model.layers,
+                                                         architecture_only=True)
         custom_index = self.combo.findText(CUSTOM)
         self.combo.blockSignals(True)
         try:

@@ -1,5 +1,6 @@
 """The Runs table's column widths: fitted to the runs listed, the Name column to the
-window too, so the Notes column stays in sight."""
+window too, so the Notes column stays in sight; the Backbone column shown only where a
+run listed has one."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ def fit_columns(table: QTableView) -> int:
     to spare (a name such as "shapesA-seed-cnn-1" touched the border); the columns sized
     to their numbers, and the last (stretched), keep their own width. Returns the width
     the names would like (:func:`fit_name`)."""
+    _hide_empty_backbone(table)
     table.resizeColumnsToContents()
     header = table.horizontalHeader()
     for c in range(header.count() - 1):
@@ -42,3 +44,12 @@ def fit_name(table: QTableView, wanted: int) -> None:
                      if c not in (COLUMN["name"], COLUMN["notes"]))
         width = max(low, min(width, table.viewport().width() - others - NOTES_ROOM))
     header.resizeSection(COLUMN["name"], width)
+
+
+def _hide_empty_backbone(table: QTableView) -> None:
+    """Show the Backbone column only when a run listed has a backbone: blank for every run,
+    it would take the Notes column's room at 1100x706."""
+    model, column = table.model(), COLUMN["weights"]
+    used = model is not None and any(model.index(r, column).data()
+                                     for r in range(model.rowCount()))
+    table.setColumnHidden(column, not used)

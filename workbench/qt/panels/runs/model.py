@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
@@ -27,7 +28,7 @@ FILTER_ROLE = Qt.ItemDataRole.UserRole + 2
 COLUMNS = (("name", "Name"), ("created", "Date"), ("status", "Status"), ("epochs", "Epochs"),
            ("val_acc", "Val acc %"), ("duration", "Duration"),
            ("optimizer", "Optimizer"), ("lr", "LR"), ("batch", "Batch"), ("preset", "Preset"),
-           ("notes", "Notes"))
+           ("weights", "Backbone"), ("notes", "Notes"))
 COLUMN = {key: i for i, (key, _) in enumerate(COLUMNS)}
 _NUMERIC = {"epochs", "val_acc", "duration", "lr", "batch"}
 # Statuses a person should notice: a run that did not end as planned.
@@ -120,6 +121,21 @@ def model_description(r: RunRecord) -> str:
     return text
 
 
+def backbone_word(r: RunRecord) -> str:
+    """The Backbone column: whether the run's backbone had "pretrained" or "random" weights
+    (both, for two backbones that differ); "" without a backbone, or not recorded."""
+    found = re.findall(r"\b(pretrained|random) ?[,(]", r.backbone_weights)
+    return ", ".join(dict.fromkeys(found))
+
+
+def backbone_description(r: RunRecord) -> str:
+    """The Backbone column's tooltip: where the weights came from, how the features were
+    made (run.json's words)."""
+    lines = [f"Backbone weights: {r.backbone_weights}" if r.backbone_weights else "",
+             f"Backbone features: {r.feature_mode}" if r.feature_mode else ""]
+    return "\n".join(line for line in lines if line)
+
+
 def _epochs(r: RunRecord) -> str:
     return f"{r.epochs_done}/{r.epochs_planned}" if r.epochs_planned else str(r.epochs_done)
 
@@ -136,6 +152,7 @@ _TEXT: dict[str, Callable[[RunRecord], str]] = {
     "lr": lambda r: "" if r.lr is None else f"{r.lr:.3g}",
     "batch": lambda r: "" if r.batch_size is None else str(r.batch_size),
     "preset": lambda r: r.preset,
+    "weights": backbone_word,
     "notes": lambda r: r.notes.splitlines()[0] if r.notes.strip() else "",
 }
 
@@ -150,6 +167,7 @@ _SORT: dict[str, Callable[[RunRecord], Any]] = {
     "lr": lambda r: _MISSING if r.lr is None else r.lr,
     "batch": lambda r: _MISSING if r.batch_size is None else float(r.batch_size),
     "preset": lambda r: r.preset.lower(),
+    "weights": backbone_word,
     "notes": lambda r: r.notes.lower(),
 }
 
@@ -181,6 +199,8 @@ def _tooltip(key: str, r: RunRecord, shared: bool = False) -> str:
         return r.notes
     if key == "val_acc":
         return model_description(r)
+    if key == "weights":
+        return backbone_description(r)
     if key in ("optimizer", "lr", "batch", "preset"):
         size = "×".join(str(v) for v in r.input_size) if r.input_size else "?"
         return f"scheduler: {r.scheduler or '?'}, input size: {size}"

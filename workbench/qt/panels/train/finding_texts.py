@@ -41,6 +41,33 @@ def app_text(text: str) -> str:
     return text
 
 
+#: Where the app shows a setting the core's texts name by its path in the experiment file
+#: ("Set training.feature_views to K"): the control's label, its tab and its sub-tab.
+SETTING_PLACES = {
+    **{f"training.{name}": (name, "Train → Device & run") for name in (
+        "amp", "channels_last", "seed", "deterministic", "grad_clip", "accumulate",
+        "feature_cache", "feature_views", "monitor", "early_stopping", "patience",
+        "min_delta", "restore_best")},
+    **{f"data.{name}": (name, "Data → Settings") for name in (
+        "input_size", "channels", "mean", "std", "batch_size", "cache_budget_mb")},
+}
+_PATHS = "|".join(re.escape(p) for p in SETTING_PLACES)
+_PLACE = re.compile(rf"\(({_PATHS})\)|\b({_PATHS})\b")
+
+
+def name_settings(text: str) -> str:
+    """``text`` with the settings it names by their experiment path ("training.feature_views",
+    also in parentheses) named as the app shows them, the control's label and where it is:
+    ``feature_views (Train → Device & run)``, in parentheses ``(feature_views on Train →
+    Device & run)``."""
+    def place(m: re.Match) -> str:
+        if m.group(1):  # "(training.feature_views)": "(feature_views on Train → ...)"
+            return "({} on {})".format(*SETTING_PLACES[m.group(1)])
+        return "{} ({})".format(*SETTING_PLACES[m.group(2)])
+
+    return _PLACE.sub(place, text)
+
+
 def sentence(text: str) -> str:
     """``text`` as a sentence of its own: a capital first letter and a final full stop (the
     core's fixes are written to follow "Fix: ", its messages may end without one)."""

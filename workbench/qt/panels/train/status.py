@@ -101,6 +101,22 @@ def ending_text(summary: dict) -> tuple[str, str]:
     return text, level
 
 
+def show_start_notes(label: Any, notes: Any, warnings: Any = ()) -> None:
+    """Show what a run said as it started in ``label`` (hidden when nothing): its
+    ``notes`` (the trainer's start info, or run.json's ``start_notes`` of a run shown
+    again) and ``warnings`` (run.json's ``start_warnings``), a warning when one says the
+    weights are random."""
+    from workbench.qt.panels.train.finding_texts import name_settings
+
+    # The core names settings by their path in the file; the app by the controls' names.
+    notes = [name_settings(str(n)) for n in notes or [] if n]
+    warnings = [str(w) for w in warnings or [] if w] if isinstance(warnings, list) else []
+    lines = [f"Note: {n}" for n in notes] + [f"Warning: {w}" for w in warnings]
+    label.show_message("\n".join(lines), "warning" if warnings or any(
+        "random" in n for n in notes) else "info")
+    label.setVisible(bool(lines))
+
+
 def saved_model_line(summary: dict) -> tuple[str, str]:
     """The line under the plots once a run saved its model: where, and what to do next; a
     warning when no training batch ran (every batch skipped: the model is untrained)."""

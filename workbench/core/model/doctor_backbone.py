@@ -1,0 +1,131 @@
+"""The model doctor's checks of a pretrained Backbone: frozen on random weights, and fed
+images prepared otherwise than its weights were trained on.
+
+A pretrained backbone's features are only as good as the match between the images it gets
+and those it learned from: ImageNet's normalisation and (for torchvision's networks)
+224x224 (:func:`~workbench.core.data.defaults.pretrained_preprocessing`). Choosing a
+backbone preset sets them; a later edit on the Data tab (or ``--set``) is the user's to
+make, and :func:`check_backbone_preprocessing` then says what it costs, with the fix.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from workbench.core.experiment import Experiment
+from workbench.core.model.findings import BACKBONES, Context, Finding, Fix, layers_of
+
+#: Two normalisation values closer than this are the same (files round them).
+TOLERANCE = 1e-3
+
+
+def check_frozen_random_backbone(ctx: Context) -> Iterable[Finding]:
+    """A frozen backbone (feature_extraction) that would start from random weights."""
+    from workbench.core.model.backbone_weights import frozen_without_weights
+
+    for i, t in enumerate(ctx.types):
+        if t not in BACKBONES or not frozen_without_weights(dict(ctx.params(i))):
+            continue
+
+        def apply(exp: Experiment, i: int = i) -> None:
+            layer = layers_of(exp)[i]
+            params = layer.params if isinstance(layer.params, dict) else {}
+            layer.params = {**params, "mode": "fine_tune"}
+
+        yield Finding(
+            "frozen-random-backbone", "warning", i,
+            f"{ctx.name(i)} is frozen but has no pretrained weights",
+            "In feature_extraction mode the backbone is never trained: it is worth keeping "
+            "only for the ImageNet features its pretrained weights give. With random "
+            "weights (none are on this machine, or weights is random) it turns every image "
+            "into random features, and only the layers after it learn: expect little better "
+            "than guessing. Train it too (mode fine_tune), or put its weights file where its "
+            "card says.",
+            Fix("Train the backbone too (mode fine_tune)", apply))
+
+
+def _close(a: Any, b: Any) -> bool:
+    a, b = [float(v) for v in a], [float(v) for v in b]
+    if len(a) == 1:  # one value for every channel
+        a = a * len(b)
+    return len(a) == len(b) and all(abs(x - y) <= TOLERANCE for x, y in zip(a, b))
+
+
+def _values(values: Any) -> str:
+    return ", ".join(f"{float(v):g}" for v in values)
+
+
+def _size(size: Any) -> str:
+    h, w = int(size[0]), int(size[1])
+    return f"{w}x{h}" if w == h else f"{w}x{h} (width x height)"
+
+
+def check_backbone_preprocessing(ctx: Context) -> Iterable[Finding]:
+    """A first-layer Backbone with pretrained weights whose images are normalised otherwise
+    than its weights expect (a warning), or have another input size (a warning when a side
+    is under half the expected one, else a note: a smaller input is a fair trade of
+    accuracy for speed)."""
+    from workbench.core.data.defaults import pretrained_preprocessing
+    from workbench.core.model.backbone_weights import expects_pretrained
+
+    if not ctx.types or ctx.types[0] not in BACKBONES:
+        return
+    params = dict(ctx.params(0))
+    if not expects_pretrained(params):
+        return  # random weights (the frozen check speaks of those): nothing to match
+    arch = str(params.get("arch") or "resnet18")
+    pre = pretrained_preprocessing(arch)
+    data = getattr(ctx.experiment, "data", None)
+    if pre is None or data is None:
+        return
+    mean, std, size = pre["mean"], pre["std"], [int(v) for v in pre["input_size"]]
+    try:
+        have = [int(v) for v in data.input_size]
+        norm_off = not (_close(data.mean, mean) and _close(data.std, std))
+    except (TypeError, ValueError):  # a malformed data section: validation says so
+        return
+    size_off = have != size
+    small = size_off and min(a / b for a, b in zip(have, size)) < 0.5
+    if not norm_off and not size_off:
+        return
+    parts: list[str] = []
+    fix: dict[str, Any] = {}
+    if norm_off:
+        parts.append(f"normalised with mean {_values(data.mean)} and std "
+                     f"{_values(data.std)} where its pretrained {arch} weights expect mean "
+                     f"{_values(mean)} and std {_values(std)}")
+        fix["mean"], fix["std"] = list(mean), list(std)
+    if size_off:
+        parts.append(f"{_size(have)} where its {'' if norm_off else f'pretrained {arch} '}"
+                     f"weights were trained at {_size(size)}")
+        if small or not norm_off:
+            fix["input_size"] = list(size)
+    words = " and ".join(w for w, key in (("input size", "input_size"),
+                                          ("normalisation", "mean")) if key in fix)
+    label = f"Use {arch}'s {words}" + (f" ({_size(size)})" if "input_size" in fix else "")
+
+    def apply(exp: Experiment, values: dict = fix) -> None:
+        for name, value in values.items():
+            setattr(exp.data, name, list(value))
+
+    why = ["Pretrained features are only as good as the images match those they were "
+           "learned from."]
+    if norm_off:
+        why.append("Other normalisation shifts every value the backbone sees.")
+    if small:
+        why.append(f"At {_size(have)} most of what it learned to recognise is too small to "
+                   f"see.")
+    elif size_off and have[0] * have[1] < size[0] * size[1]:
+        why.append("A smaller input trains faster, with weaker features.")
+    elif size_off:
+        why.append("A larger input trains slower and changes the scale of what it sees.")
+    if norm_off or small:
+        why.append("Expect transfer learning to do worse than it should.")
+    why.append("The fix sets the Data tab's settings to what the weights expect.")
+    yield Finding(
+        "backbone-preprocessing", "warning" if norm_off or small else "info", 0,
+        f"{ctx.name(0)} gets images {'; '.join(parts)}", " ".join(why),
+        Fix(label, apply))
+
+
+__all__ = ["check_backbone_preprocessing", "check_frozen_random_backbone"]
