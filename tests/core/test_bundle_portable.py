@@ -52,12 +52,17 @@ def test_a_bundle_moved_out_of_its_run_folder_evaluates_on_the_runs_validation_s
     moved = ship / "bundle.pt"
     shutil.copy(trained_run / "bundle.pt", moved)
     result = evaluate(moved, split="val")
-    assert result.split == "val" and result.notes == []
+    # Only that the folder gained images since the run (one of them falls in validation),
+    # never that the split was recomputed.
+    (changed,) = result.notes
+    assert changed.startswith("the dataset changed since the model was trained (1 image "
+                              "added to validation)"), changed
     seen = _rels(folder, [(p, 0) for p in result.paths])
     assert not seen & record.train, "evaluated on images the model was trained on"
     assert record.val <= seen
     code, out, err = run_cli(capsys, "evaluate", moved)
-    assert code == 0 and "validation split" in out and "note:" not in err
+    assert code == 0 and "validation split" in out and NOTE not in err
+    assert f"note: {changed}" in err
 
 
 def test_an_old_bundle_without_a_record_says_its_split_was_recomputed(
@@ -72,10 +77,11 @@ def test_an_old_bundle_without_a_record_says_its_split_was_recomputed(
     assert f"note: {NOTE}" in err
     code, out, _ = run_cli(capsys, "evaluate", old, "--json")
     assert code == 0 and __import__("json").loads(out)["notes"] == [NOTE]
-    # Still in its run folder: the run's split.json, and nothing to say.
+    # Still in its run folder: the run's split.json, and nothing to say of a recomputed
+    # split (only that the folder gained images since).
     shutil.copy(old, trained_run / "bundle.pt")
     code, _, err = run_cli(capsys, "evaluate", trained_run / "bundle.pt")
-    assert code == 0 and "note:" not in err
+    assert code == 0 and NOTE not in err and "the dataset changed since" in err
 
 
 def test_a_runs_checkpoint_is_a_model_for_predict_evaluate_and_export(

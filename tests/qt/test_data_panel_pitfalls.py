@@ -4,6 +4,8 @@ with (workbench.core.data.pitfalls.data_warnings)."""
 
 from __future__ import annotations
 
+import os
+
 from helpers import make_image_folder
 from qt_helpers import loaded_data_panel
 
@@ -35,3 +37,15 @@ def test_a_handful_of_validation_images_is_warned(qtbot, tmp_path):
         "accuracy by 33 points, so the validation accuracy says little about how good the "
         "model is (add images, or hold out a larger validation share; 20 or more make it "
         "firmer).")
+
+
+def test_the_data_tab_names_a_class_folder_that_is_a_link(qtbot, tmp_path):
+    root = tmp_path / "data"
+    make_image_folder(root, per_class=6, size=8)
+    os.symlink(root, root / "rootloop")
+    os.symlink("red", root / "red_alias")
+    panel = loaded_data_panel(qtbot, root)
+    text = panel.message.text()
+    assert panel.message.level == "warning"
+    assert "Warning: class 'rootloop' is a link to the dataset folder itself" in text, text
+    assert "Warning: class 'red_alias' is a link to class 'red'" in text

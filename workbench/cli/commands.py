@@ -41,8 +41,8 @@ def cmd_init(args: argparse.Namespace) -> int:
     if args.data:
         _check_dataset_path(args.data)
     exp = preset_experiment(args.preset, folder=str(Path(args.data).resolve()) if args.data else "")
-    if args.data:
-        _adopt_data_defaults(exp)
+    _say_preset_settings(args.preset, with_data=bool(args.data))
+    index = _adopt_data_defaults(exp) if args.data else None
     if args.output and args.output != "-":
         from workbench.core.io import write_error
 
@@ -57,13 +57,63 @@ def cmd_init(args: argparse.Namespace) -> int:
         print(exp.to_json())
     for note in dataset_notes(exp):  # no --data: the demo (kept: the app relies on it)
         print(f"note: {note}", file=sys.stderr)
+    for note in _backbone_notes(exp):
+        print(f"note: {note}", file=sys.stderr)
+    refusal = _cannot_train(index)
+    if refusal:  # as scan and check say it: the experiment is written, the data needs work
+        print(f"note: cannot be trained on yet: {refusal}", file=sys.stderr)
     return 0
 
 
-def _adopt_data_defaults(exp) -> None:
+def _cannot_train(index) -> str | None:
+    """Why training would refuse ``index`` (a class whose every file is unreadable, a
+    single class...: the message ``train`` gives, after the one decode a class it makes),
+    or None when it would train or there is no index."""
+    from workbench.core.data.index import check_class_files
+    from workbench.core.errors import DataError
+
+    if index is None:
+        return None
+    try:
+        check_class_files(index)
+        index.check_trainable()
+    except DataError as e:
+        return str(e)
+    return None
+
+
+def _say_preset_settings(name: str, with_data: bool) -> None:
+    """Say on stderr what the preset set besides its layers, and why (a pretrained
+    backbone's preprocessing, its feature views); ``with_data``: the data settings are
+    said with the dataset's choices instead."""
+    from workbench.core.experiment import Experiment
+    from workbench.core.model.preset_settings import preset_changes
+    from workbench.core.model.presets import preset_layers
+
+    changes = preset_changes(name, preset_layers(name), Experiment())
+    reasons = changes.reasons[changes.data_reasons if with_data else 0:]
+    if reasons:
+        print(f"preset {name} sets:", file=sys.stderr)
+        for reason in reasons:
+            print(f"  {reason}", file=sys.stderr)
+
+
+def _backbone_notes(exp) -> list[str]:
+    """Whether a pretrained backbone's weights are on this machine (where they go and
+    where to download them when not), said at init so that a run is not wasted on random
+    weights; nothing for a network without a Backbone (no torch imported then)."""
+    if not any(c.type == "Backbone" for c in exp.model.layers):
+        return []
+    from workbench.core.model.backbone_weights import backbone_notes
+
+    return backbone_notes(exp.model.layers)
+
+
+def _adopt_data_defaults(exp):
     """Fit ``exp`` to its dataset (input size, channels, no flip for digits or letters) and
     say on stderr what was chosen and why; a dataset that cannot be scanned keeps the
-    preset's values, with the reason."""
+    preset's values, with the reason. Returns the dataset's index (not decoded), None when
+    it could not be scanned."""
     from workbench.core.data.defaults import adopt_data_defaults
     from workbench.core.data.scan import scan_folder
     from workbench.core.errors import DataError
@@ -73,15 +123,16 @@ def _adopt_data_defaults(exp) -> None:
         index = scan_folder(folder)
     except DataError as e:
         print(f"kept the preset's input size, channels and augmentation: {e}", file=sys.stderr)
-        return
+        return None
     if not index.samples:
         print(f"kept the preset's input size, channels and augmentation: {folder} holds no "
               f"images yet", file=sys.stderr)
-        return
+        return index
     defaults = adopt_data_defaults(exp, index)
     print(f"chose from the data in {folder}:", file=sys.stderr)
     for reason in defaults.reasons:
         print(f"  {reason}", file=sys.stderr)
+    return index
 
 
 def _validation_note(index) -> str | None:

@@ -19,7 +19,8 @@ import os
 import sys
 import time
 
-from workbench.cli.common import EXIT_FINDINGS, UserError, _check_dataset_path, exclude_note
+from workbench.cli.common import (EXIT_FINDINGS, UserError, _check_dataset_path, check_output,
+                                 exclude_note)
 from workbench.cli.signals import _ctrl_c_stops
 
 #: Entries of each kind the text output lists (all of them are in --json).
@@ -119,6 +120,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     if classes["validation_note"]:
         report.notes.append(classes["validation_note"])
         print(f"note: {classes['validation_note']}", file=sys.stderr)
+    for warning in index.warnings:  # the scan's (a class folder linked to another...)
+        report.notes.append(warning)
+        print(f"warning: {warning}", file=sys.stderr)
     if not classes["cannot_train"]:  # what train warns of the data, said here too
         from workbench.cli.run_warnings import give_folder
         from workbench.core.data.pitfalls import data_warnings
@@ -303,6 +307,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     if args.data:
         _check_dataset_path(args.data)
+    check_output(args.output, "-o")  # before the run is evaluated for it
     notes: list[str] = []
     if args.output == "-":  # the HTML is the output
         sys.stdout.write(build_report(args.run_dir, args.data, notes))

@@ -4,9 +4,10 @@ scan of the dataset: the Model doctor's warnings about the network
 label (the Augment tab's hints,
 :func:`workbench.core.data.augment.at_start.starting_hint_warnings`, with a paste-able
 ``--set``), a data folder that is the test or validation part of a dataset with parts,
-and a validation split too small for its accuracy to mean much (the Data tab's warnings,
-:func:`workbench.core.data.pitfalls.data_warnings`). Printed as ``warning:`` lines; they
-stop nothing."""
+a validation split too small for its accuracy to mean much (the Data tab's warnings,
+:func:`workbench.core.data.pitfalls.data_warnings`) and the scan's own (a class folder
+that is a link to the dataset or to another class, class names differing only in case).
+Printed as ``warning:`` lines; they stop nothing."""
 
 from __future__ import annotations
 
@@ -42,8 +43,9 @@ def run_warnings(exp) -> list[str]:
         index.check_trainable()
     except (WorkbenchError, OSError):
         return lines
-    return lines + [f"{w}." for w in data_warnings(index, exp.data, exp.data.folder,
-                                                    give=give_folder)] + \
+    return lines + [f"{w}." for w in [*index.warnings,  # the scan's: a linked class...
+                                      *data_warnings(index, exp.data, exp.data.folder,
+                                                     give=give_folder)]] + \
         starting_hint_warnings(exp, index.classes)
 
 

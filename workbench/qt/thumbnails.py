@@ -24,12 +24,24 @@ from PySide6.QtGui import QColor, QFontMetrics, QImage, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (QAbstractItemView, QApplication, QListView, QStyle,
                                QStyledItemDelegate, QStyleOptionViewItem, QWidget)
 
+from workbench.core.filenames import NOT_UTF8_NOTE, is_valid, readable
+
 THUMB_SIZE = 88
 #: Thumbnails kept in memory (about 37 KB each at 96x96): a few screens' worth.
 CACHE_SIZE = 2000
 #: Requests waiting beyond this are dropped (oldest first); they are asked again if shown.
 MAX_QUEUE = 400
 PathRole = Qt.ItemDataRole.UserRole + 1
+
+
+def path_at(index: QModelIndex | QPersistentModelIndex) -> Any:
+    """The path of a :class:`ThumbnailModel` row, whole: ``index.data(PathRole)`` goes
+    through a Qt string, which drops a file name's undecodable bytes (see
+    :mod:`workbench.core.filenames`). None for an invalid index."""
+    model = index.model()
+    if isinstance(model, ThumbnailModel) and index.isValid():
+        return model.path_at(index.row())
+    return index.data(PathRole)
 
 
 def decode_thumbnail(path: str, size: int = THUMB_SIZE) -> QImage:
@@ -78,7 +90,9 @@ def _placeholder(size: int, broken: bool = False) -> QPixmap:
 
 
 class _LoaderSignals(QObject):
-    decoded = Signal(str, object)   # path, QImage or None (undecodable)
+    # Paths travel as Python objects: a str signal drops a file name's undecodable bytes
+    # (a lone surrogate), and the thumbnail would be filed under a name no row asks for.
+    decoded = Signal(object, object)   # path, QImage or None (undecodable)
 
 
 class ThumbnailLoader(QObject):
@@ -94,7 +108,7 @@ class ThumbnailLoader(QObject):
         undecodable (:meth:`is_broken`).
     """
 
-    thumbnail_ready = Signal(str)
+    thumbnail_ready = Signal(object)  # a path: a str, kept whole (see _LoaderSignals)
 
     def __init__(self, parent: QObject | None = None, size: int = THUMB_SIZE,
                  cache_size: int = CACHE_SIZE, threads: int = 2):
@@ -178,7 +192,7 @@ class ThumbnailLoader(QObject):
             except RuntimeError:  # the loader went away with its window
                 return
 
-    @Slot(str, object)
+    @Slot(object, object)
     def _on_decoded(self, path: str, image: Any) -> None:
         with self._lock:
             self._pending.discard(path)
@@ -226,6 +240,9 @@ class ThumbnailModel(QAbstractListModel):
     def samples(self) -> list[tuple[str, int]]:
         return list(self._samples)
 
+    def path_at(self, row: int) -> str | None:
+        return self._samples[row][0] if 0 <= row < len(self._samples) else None
+
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()  # noqa: B008
                  ) -> int:  # noqa: N802  (Qt override)
         return 0 if parent.isValid() else len(self._samples)
@@ -236,10 +253,10 @@ class ThumbnailModel(QAbstractListModel):
         if not index.isValid() or not 0 <= row < len(self._samples):
             return None
         path, label = self._samples[row]
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role == Qt.ItemDataRole.DisplayRole:  # a bad byte shows as "\ufffd", not dropped
             if self._name_classes and 0 <= label < len(self._classes):
-                return f"{self._classes[label]}\n{os.path.basename(path)}"
-            return os.path.basename(path)
+                return readable(f"{self._classes[label]}\n{os.path.basename(path)}")
+            return readable(os.path.basename(path))
         if role == Qt.ItemDataRole.DecorationRole:
             pix = self.loader.get(path)
             if pix is not None:
@@ -252,12 +269,13 @@ class ThumbnailModel(QAbstractListModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             name = self._classes[label] if 0 <= label < len(self._classes) else str(label)
             broken = " (cannot be decoded)" if self.loader.is_broken(path) else ""
-            return f"{path}\nclass: {name}{broken}"
+            note = "" if is_valid(path) else f"\nNote: {NOT_UTF8_NOTE}"
+            return readable(f"{path}\nclass: {name}{broken}{note}")
         if role == PathRole:
             return path
         return None
 
-    @Slot(str)
+    @Slot(object)
     def _on_thumbnail_ready(self, path: str) -> None:
         row = self._rows.pop(path, None)
         if row is not None and row < len(self._samples) and self._samples[row][0] == path:
@@ -399,4 +417,4 @@ class ThumbnailView(QListView):
             self._update_grid()
 
     def selected_paths(self) -> list[str]:
-        return [i.data(PathRole) for i in self.selectionModel().selectedIndexes()]
+        return [path_at(i) for i in self.selectionModel().selectedIndexes()]

@@ -64,10 +64,11 @@ def _members(archive: str) -> list[tuple[str, bool]]:
 
 
 def _target(archive: str) -> Path:
+    from workbench.core.filenames import name_bytes
     from workbench.core.io import cache_home
 
     st = os.stat(archive)
-    key = hashlib.sha1(f"{os.path.abspath(archive)}|{st.st_size}|{st.st_mtime_ns}".encode())
+    key = hashlib.sha1(name_bytes(f"{os.path.abspath(archive)}|{st.st_size}|{st.st_mtime_ns}"))
     stem = Path(archive).name.split(".")[0] or "dataset"
     return cache_home() / "archives" / f"{stem}-{key.hexdigest()[:12]}"
 

@@ -2,7 +2,8 @@
 
 A preset is written for no dataset in particular (32x32 RGB with a horizontal flip). Told
 the dataset, :func:`data_defaults` decides, from the scanned index and the images' headers
-(sizes and colour modes, :mod:`.summary`; nothing is decoded):
+(sizes and colour modes, :mod:`.summary`; of an index whose scan did not decode, the
+sampled files are decoded once to leave out the damaged ones):
 
 - the input size: the images' common size when it is a sensible input (at most
   :data:`MAX_INPUT_SIDE` on the long side); larger photos keep the experiment's size, and a
@@ -130,14 +131,23 @@ def grayscale_suggestion(experiment: "Experiment", summary: "ImageSummary") -> s
     return None
 
 
-def sample_paths(index: "DatasetIndex", limit: int = SAMPLE_LIMIT) -> list[str]:
+def sample_paths(index: "DatasetIndex", limit: int = SAMPLE_LIMIT,
+                 readable: bool = False) -> list[str]:
     """At most ``limit`` image paths of ``index`` (training and validation parts), spread
-    evenly over them, so every class is represented in a sorted listing."""
+    evenly over them, so every class is represented in a sorted listing. ``readable``:
+    without the files that do not decode, when the scan did not decode them (a damaged
+    JPEG's header reads, so its mode would be counted for an image no run uses), so that
+    the images counted are those the Data tab's verifying scan counts."""
     paths = [p for p, _ in index.samples] + [p for p, _ in (index.val_samples or [])]
-    if len(paths) <= limit:
-        return paths
-    step = len(paths) / limit
-    return [paths[int(i * step)] for i in range(limit)]
+    if len(paths) > limit:
+        step = len(paths) / limit
+        paths = [paths[int(i * step)] for i in range(limit)]
+    if readable and not getattr(index, "verified", True):
+        from workbench.core.data.index import unreadable_of
+
+        bad = unreadable_of(paths)
+        paths = [p for p in paths if p not in bad]
+    return paths
 
 
 def data_defaults(experiment: "Experiment", index: "DatasetIndex",
@@ -154,7 +164,8 @@ def data_defaults(experiment: "Experiment", index: "DatasetIndex",
         The scanned dataset (:func:`~.scan.scan_folder`; nothing needs decoding).
     summary
         The images' sizes and modes (:func:`~.summary.summarize_images`); None: the headers
-        of up to :data:`SAMPLE_LIMIT` images spread over the dataset are read now.
+        of up to :data:`SAMPLE_LIMIT` readable images spread over the dataset are read now
+        (:func:`sample_paths`).
     is_cancelled
         Passed to the header reading when ``summary`` is None.
 
@@ -166,7 +177,8 @@ def data_defaults(experiment: "Experiment", index: "DatasetIndex",
     if summary is None:
         from workbench.core.data.summary import summarize_images
 
-        summary = summarize_images(sample_paths(index), is_cancelled=is_cancelled)
+        summary = summarize_images(sample_paths(index, readable=True),
+                                   is_cancelled=is_cancelled)
     d = experiment.data
     size, channels = [int(v) for v in d.input_size], int(d.channels)
     reasons: list[str] = []

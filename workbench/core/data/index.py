@@ -225,6 +225,14 @@ def _check_file(path: str) -> str | None:
     return None
 
 
+def unreadable_of(paths: list[str]) -> dict[str, str]:
+    """``{path: reason}`` for the files of ``paths`` that do not decode (in a thread pool,
+    as :func:`verify_samples` checks them); empty when every one reads."""
+    workers = min(32, (os.cpu_count() or 1) + 4)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wb-verify") as pool:
+        return {p: r for p, r in zip(paths, pool.map(_check_file, paths)) if r is not None}
+
+
 def _check_csv_trainable(index: DatasetIndex) -> None:
     root = index.root
     if not index.classes:

@@ -15,6 +15,8 @@ metadata files, and class names that look like split names.
   recognised (``train/`` with ``eval/`` beside it, say): the likely mistake, said.
 - :func:`case_clash_warnings`: class names that differ only in case (``Dog/`` and
   ``dog/``) are separate classes; likely one class spelled twice, said.
+- :func:`link_warnings`: a class folder that is a link to the dataset folder (a class of
+  every image) or to another class folder (the same images under two labels), said.
 """
 
 from __future__ import annotations
@@ -205,4 +207,34 @@ def case_clash_warnings(classes: list[str]) -> list[str]:
             listed = ", ".join(quoted[:-1]) + " and " + quoted[-1]
             out.append(f"classes {listed} differ only in case: merge them if they are the "
                        f"same class")
+    return out
+
+
+def link_warnings(folder: str, classes: list[str]) -> list[str]:
+    """One warning per class folder of ``folder`` that is a symbolic link to ``folder``
+    itself or to a folder above it (a class of every image of the dataset) or to another
+    class folder (the same images under two labels). ImageFolder reads both as classes,
+    so they stay classes; the warning says why the class is odd."""
+    def real(path: str) -> str:
+        return os.path.normcase(os.path.realpath(path))
+
+    top = real(folder)
+    reals = {c: real(os.path.join(folder, c)) for c in classes}
+    out = []
+    for c in classes:
+        if not os.path.islink(os.path.join(folder, c)):
+            continue
+        target = reals[c]
+        if top == target or top.startswith(target.rstrip(os.sep) + os.sep):
+            what = "the dataset folder itself" if top == target else \
+                f"a folder holding the dataset folder ({target})"
+            out.append(f"class {c!r} is a link to {what}: it holds every image of the "
+                       f"dataset again, under its own label; remove the link")
+            continue
+        twin = next((o for o in classes if o != c and reals[o] == target
+                     and not os.path.islink(os.path.join(folder, o))), None)
+        twin = twin or next((o for o in classes if o < c and reals[o] == target), None)
+        if twin is not None:
+            out.append(f"class {c!r} is a link to class {twin!r}: the same images under "
+                       f"two labels; remove the link")
     return out

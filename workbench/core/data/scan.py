@@ -46,8 +46,8 @@ from workbench.core.data.csvdata import scan_csv
 from workbench.core.data.images import is_hidden, is_image_file, unsupported_reason
 from workbench.core.data.index import DatasetIndex, ScanCancelled, Unreadable, verify_samples
 from workbench.core.data.layouts import (SPLIT_FOLDERS, case_clash_warnings, find_metadata,
-                                         find_splits, read_metadata, split_name_warning,
-                                         unwrap)
+                                         find_splits, link_warnings, read_metadata,
+                                         split_name_warning, unwrap)
 from workbench.core.errors import DataError
 
 #: Accepted names of the validation folder next to ``train/``, in order of preference.
@@ -176,6 +176,8 @@ def scan_folder(root: str | os.PathLike, verify: bool = False,
     if warning:
         index.warnings.append(warning)
     index.warnings += case_clash_warnings(classes)
+    if meta is None:  # class folders: one linked to the dataset or to another class
+        index.warnings += link_warnings(parts["train"], classes)
     if held["test"][1]:
         index.warnings.append(f"the test folder has class folder(s) {', '.join(held['test'][1])} "
                               f"that {index.part_name('train')} does not have: their images are "

@@ -8,6 +8,7 @@ import random
 
 from workbench.core.errors import SpecError
 from workbench.core.data.index import DatasetIndex
+from workbench.core.filenames import name_bytes
 
 
 Samples = list[tuple[str, int]]
@@ -122,7 +123,7 @@ def split_samples(index: DatasetIndex, val_fraction: float, seed: int, stratifie
         # A string seed is hashed with SHA-512 by random.Random: stable across Python
         # runs and platforms (unlike hash()), and independent per class.
         name = index.classes[label] if 0 <= label < len(index.classes) else str(label)
-        rng = random.Random(f"workbench-split:{seed}:{name}")
+        rng = random.Random(name_bytes(f"workbench-split:{seed}:{name}"))  # == the str's seed
         order = sorted(paths)
         rng.shuffle(order)
         held_out.update((p, label) for p in order[:n_val])

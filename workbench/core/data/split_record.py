@@ -41,6 +41,7 @@ from typing import Any
 
 from workbench.core.data.index import DatasetIndex
 from workbench.core.data.split import excluded_paths, relative_path, split_samples
+from workbench.core.filenames import name_bytes
 from workbench.core.io import atomic_write_text
 
 #: The record's file name in a run folder.
@@ -177,7 +178,7 @@ def stable_side(seed: int, class_name: str, rel: str, val_fraction: float) -> bo
     expectation and the same file always lands on the same side)."""
     if val_fraction <= 0:
         return False
-    digest = hashlib.blake2b(f"workbench-split:{seed}:{class_name}:{rel}".encode("utf-8"),
+    digest = hashlib.blake2b(name_bytes(f"workbench-split:{seed}:{class_name}:{rel}"),
                              digest_size=8).digest()
     return int.from_bytes(digest, "big") / 2.0 ** 64 < val_fraction
 

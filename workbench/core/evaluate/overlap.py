@@ -2,7 +2,8 @@
 
 A model measured on images it learned from scores high whatever it would do on new ones:
 :func:`trained_on_note` says how many of them there are (a note of the
-:class:`~.evaluation.EvaluationResult`), comparing paths with the split of the bundle's
+:class:`~.evaluation.EvaluationResult`, worded once the images evaluated are known:
+:class:`TrainedOnNote`), comparing paths with the split of the bundle's
 run: the record of it the bundle carries (or its run folder's ``split.json``), or, for the
 bundle's own dataset only, the split its experiment makes.
 """
@@ -41,6 +42,13 @@ def trained_on(bundle: Any, index: Any, samples: Samples, folder: str | None) ->
     scan. Without a record of the run's split, only the bundle's own dataset is compared
     (with the split its experiment makes today); another folder then counts 0.
     """
+    trained, recomputed = trained_set(bundle, index, folder)
+    return sum(1 for p, _ in samples if _key(p) in trained), recomputed
+
+
+def trained_set(bundle: Any, index: Any, folder: str | None) -> tuple[set[str], bool]:
+    """``(the images the model trained on, as comparison keys, whether recomputed)``; see
+    :func:`trained_on`."""
     from workbench.core.data.split_record import record_of_bundle, split_of_bundle
 
     own_folder = bundle.experiment.data.folder
@@ -54,24 +62,48 @@ def trained_on(bundle: Any, index: Any, samples: Samples, folder: str | None) ->
         record = record_of_bundle(bundle)
         root = _dataset_root(own_folder) if record is not None and own_folder else None
         if root is None:
-            return 0, False
+            return set(), False
         trained = {_key(os.path.join(root, r)) for r in record.train - record.missing}
         recomputed = False
-    return sum(1 for p, _ in samples if _key(p) in trained), recomputed
+    return trained, recomputed
 
 
 def trained_on_note(bundle: Any, index: Any, samples: Samples, folder: str | None) -> str:
     """The note for evaluating ``samples`` when some are images the model was trained on
     ("" when none is, or it cannot be told)."""
     n, recomputed = trained_on(bundle, index, samples, folder)
+    return _note(n, len(samples), recomputed, bool(getattr(index, "test_samples", None)))
+
+
+def _note(n: int, total: int, recomputed: bool, has_test: bool) -> str:
     if not n:
         return ""
-    total = len(samples)
     share = f"all {total:,} of these images are" if n == total else \
         f"{n:,} of these {total:,} images are"
     how = (" (by the split its experiment makes: the bundle carries no record of its run's)"
            if recomputed else "")
-    instead = "its validation split" + (" or its test part"
-                                        if getattr(index, "test_samples", None) else "")
+    instead = "its validation split" + (" or its test part" if has_test else "")
     return (f"{share} images this model was trained on{how}: its accuracy on them says "
             f"little about new images; evaluate {instead} instead")
+
+
+class TrainedOnNote:
+    """The trained-on note of an evaluation, worded once the images evaluated are known
+    (:func:`said_of`): a file that cannot be read is not one of them, so "55 of these 69
+    images" would count files the model never measured."""
+
+    def __init__(self, bundle: Any, index: Any, folder: str | None) -> None:
+        self.trained, self.recomputed = trained_set(bundle, index, folder)
+        self.has_test = bool(getattr(index, "test_samples", None))
+
+    def text(self, paths: list[str]) -> str:
+        """The note for the images ``paths`` evaluated ("" when none was trained on)."""
+        n = sum(1 for p in paths if _key(p) in self.trained)
+        return _note(n, len(paths), self.recomputed, self.has_test)
+
+
+def said_of(notes: list[Any], paths: list[str]) -> list[str]:
+    """``notes`` as an evaluation of the images ``paths`` says them: each
+    :class:`TrainedOnNote` worded for those images (left out when it says nothing)."""
+    out = [n.text(paths) if isinstance(n, TrainedOnNote) else n for n in notes]
+    return [n for n in out if n]

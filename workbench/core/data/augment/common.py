@@ -47,12 +47,25 @@ def _hw(size: tuple[int, int] | list[int]) -> str:
     return f"{size[0]}x{size[1]}"
 
 
+def per_channel_problem(values: list[float], channels: int) -> str | None:
+    """Why ``values`` (a mean or std) do not fit images of ``channels`` channels, with the
+    count to give ("give 1 value, e.g. [0.5]"), or None when they fit (1 value or one a
+    channel)."""
+    n = len(values)
+    if n in (1, channels):
+        return None
+    count = "1 value" if channels == 1 else f"1 value (for every channel) or {channels}"
+    example = f", e.g. [{values[0]}]" if channels == 1 and values else ""
+    return (f"has {n} value{'' if n == 1 else 's'} but images have {channels} channel"
+            f"{'' if channels == 1 else 's'}: give {count}{example}")
+
+
 def _per_channel(values: list[float], channels: int, where: str) -> list[float]:
+    problem = per_channel_problem(values, channels)
+    if problem:
+        raise SpecError(where, problem)
     if len(values) == 1:
         return [float(values[0])] * channels
-    if len(values) != channels:
-        raise SpecError(where, f"has {len(values)} values but images have {channels} "
-                               f"channel(s): give 1 or {channels} values")
     return [float(v) for v in values]
 
 

@@ -37,6 +37,7 @@ from torchvision.transforms import v2
 
 from workbench.core.data.augment.batch_ops import PerSample, vectorize
 from workbench.core.data.augment.transforms import _plan, _Step
+from workbench.core.filenames import name_bytes
 
 if TYPE_CHECKING:  # pragma: no cover
     from workbench.core.experiment import Experiment
@@ -255,7 +256,7 @@ def split_pipeline(exp: "Experiment") -> SplitPipeline:
         channels=int(exp.data.channels),
         train=_batch_pipeline(train[n:], mean, std),
         eval=_batch_pipeline(eval_rest, mean, std), mode=mode,
-        key=hashlib.sha256(key_text.encode()).hexdigest()[:24], texts=texts,
+        key=hashlib.sha256(name_bytes(key_text)).hexdigest()[:24], texts=texts,
         decode_side=side, random=any(s.random for s in train[n:]))
 
 

@@ -29,9 +29,10 @@ FORMAT = 3
 
 
 def _file(root: str, fmt: int = FORMAT) -> Path:
+    from workbench.core.filenames import name_bytes
     from workbench.core.io import cache_home
 
-    key = hashlib.sha1(f"{fmt}|{os.path.abspath(root)}".encode()).hexdigest()[:16]
+    key = hashlib.sha1(name_bytes(f"{fmt}|{os.path.abspath(root)}")).hexdigest()[:16]
     return cache_home() / "health" / f"{key}.npz"
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.core.data.health.actions import Move
+from workbench.core.filenames import name_bytes
 
 #: Bump when the file's content changes meaning: older files are then ignored.
 FORMAT = 1
@@ -46,7 +47,7 @@ class Saved:
 def file_for(root: str) -> Path:
     from workbench.core.io import data_home
 
-    key = hashlib.sha1(os.path.abspath(root).encode()).hexdigest()[:16]
+    key = hashlib.sha1(name_bytes(os.path.abspath(root))).hexdigest()[:16]
     return data_home() / "health" / f"{key}.json"
 
 
@@ -65,7 +66,7 @@ def signature(index: Any) -> str:
     an image is added, removed, renamed or moved to another class."""
     h = hashlib.sha1()
     for path, label in sorted(_all(index)):
-        h.update(f"{_rel(index.root, path)}\0{index.classes[label]}\n".encode())
+        h.update(name_bytes(f"{_rel(index.root, path)}\0{index.classes[label]}\n"))
     return h.hexdigest()
 
 
@@ -113,6 +114,14 @@ def _write(root: str, data: dict[str, Any]) -> None:
 def save_report(index: Any, data: Any, report: Any,
                 sizes: dict[str, tuple[int, int]] | None = None) -> None:
     """Keep ``report`` (checked on ``index`` with the ``data`` settings) for the folder."""
+    try:
+        _save_report(index, data, report, sizes)
+    except (OSError, ValueError):  # e.g. a name no encoding takes: kept next time, maybe
+        pass  # the report is shown all the same; only its restart copy is missing
+
+
+def _save_report(index: Any, data: Any, report: Any,
+                 sizes: dict[str, tuple[int, int]] | None) -> None:
     saved = _read(index.root) or {"format": FORMAT, "root": os.path.abspath(index.root)}
     body = report.to_json()
     body["label_quality"] = getattr(report, "label_quality", None)

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QAbstractItemView, QMenu, QStyleOptionViewItem, QT
 
 from workbench.qt.evented import subscribe
 from workbench.qt.panels.data.health.excluded import set_excluded
-from workbench.qt.thumbnails import PathRole, ThumbnailDelegate
+from workbench.qt.thumbnails import ThumbnailDelegate, path_at
 
 EXCLUDED_TIP = ("Excluded from training, validation, evaluation and tuning (the "
                 "experiment's data.exclude): right-click it and choose Include again to "
@@ -42,7 +42,7 @@ class ExcludedDelegate(ThumbnailDelegate):
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex) -> None:
         super().paint(painter, option, index)
-        if not self.marks.is_excluded(index.data(PathRole)):
+        if not self.marks.is_excluded(path_at(index)):
             return
         square = self.icon_rect(option.rect)
         painter.save()
@@ -55,7 +55,7 @@ class ExcludedDelegate(ThumbnailDelegate):
 
     def tooltip(self, index: QModelIndex) -> str:
         text = index.data(Qt.ItemDataRole.ToolTipRole) or ""
-        if self.marks.is_excluded(index.data(PathRole)):
+        if self.marks.is_excluded(path_at(index)):
             text = f"{text}\n{EXCLUDED_TIP}" if text else EXCLUDED_TIP
         return text
 
@@ -124,8 +124,8 @@ class ExcludedMarks(QObject):
             return []
         selected = self.view.selectionModel().selectedIndexes()
         if index in selected:
-            return [i.data(PathRole) for i in selected]
-        return [index.data(PathRole)]
+            return [path_at(i) for i in selected]
+        return [path_at(index)]
 
     def set_excluded(self, paths: list[str], excluded: bool = True) -> None:
         """Exclude ``paths`` from training (or include them again)."""
@@ -141,7 +141,7 @@ class ExcludedMarks(QObject):
         if not paths:
             return None
         menu = QMenu(self.view)
-        here = self.view.indexAt(pos).data(PathRole)
+        here = path_at(self.view.indexAt(pos))
         menu.addAction("Reveal in file manager",
                        lambda: reveal_in_file_manager(here, self.view))
         if self.index_of() is not None:

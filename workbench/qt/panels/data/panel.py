@@ -36,6 +36,7 @@ from workbench.qt.panels.data.marks import ExcludedMarks
 from workbench.qt.panels.data.stats import (blocked_text, counted, ready_text, split_counts,
                                              total_text)
 from workbench.qt.panels.data.jobs import list_dataset, verify_dataset
+from workbench.qt.panels.data.relist import FolderRelist
 from workbench.qt.panels.data.thumbs import ClassImages
 from workbench.qt.panels.data.chart import ClassBarChart
 from workbench.qt.panels.data.views import ClassTable, DatasetDetails
@@ -93,6 +94,7 @@ class DataPanel(QWidget):
         self._build()
         self.headers = HeaderSummary(self.summary_label, self)
         self.headers.finished.connect(self._on_summary_finished)
+        self.relist = FolderRelist(self)  # the folder changed meanwhile: rescanned, and said
         self.folder_edit.setText(self.experiment.data.folder)
         subscribe(self, self.current.replaced, self._on_experiment_replaced)
         subscribe(self, self.current.changed, self._on_experiment_changed)
@@ -271,6 +273,7 @@ class DataPanel(QWidget):
     def shutdown(self) -> None:
         self._runner.cancel_all()
         self._verify_runner.cancel_all()
+        self.relist.shutdown()
         self.headers.cancel_all()
         self.settings.shutdown()
         self.health.shutdown()

@@ -33,7 +33,9 @@ def blocked_text(index: Any, error: Exception, chosen: str = "") -> str:
     import os
 
     what = "folder" if not chosen or os.path.isdir(chosen) else "dataset"
-    text = f"This {what} cannot be trained on yet: {error}"
+    from workbench.qt.panels.data.relist import with_rescan_hint
+
+    text = f"This {what} cannot be trained on yet: {with_rescan_hint(str(error), chosen)}"
     text += "".join(f" Warning: {w}." for w in getattr(index, "warnings", []) or [])
     text += "".join(f" Note: {n}." for n in getattr(index, "notes", []) or [])
     return text

@@ -9,7 +9,7 @@ from typing import Any
 from PySide6.QtCore import QPoint, Qt, Slot
 from PySide6.QtWidgets import QComboBox, QGroupBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from workbench.qt.thumbnails import PathRole, ThumbnailLoader, ThumbnailModel, ThumbnailView
+from workbench.qt.thumbnails import ThumbnailLoader, ThumbnailModel, ThumbnailView, path_at
 from workbench.qt.panels.data.views import reveal_in_file_manager, reveal_menu
 
 ALL_CLASSES = "All classes"
@@ -30,7 +30,7 @@ class ClassImages(QGroupBox):
         self.thumbs.setModel(self.thumb_model)
         self.thumbs.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.thumbs.customContextMenuRequested.connect(self._on_thumb_menu)
-        self.thumbs.doubleClicked.connect(lambda i: reveal_in_file_manager(i.data(PathRole)))
+        self.thumbs.doubleClicked.connect(lambda i: reveal_in_file_manager(path_at(i)))
         lay = QVBoxLayout(self)
         combo_row = QHBoxLayout()
         combo_row.addWidget(QLabel("Show:"))
@@ -82,4 +82,4 @@ class ClassImages(QGroupBox):
     def _on_thumb_menu(self, pos: QPoint) -> None:
         index = self.thumbs.indexAt(pos)
         if index.isValid():
-            reveal_menu(self, index.data(PathRole), self.thumbs.viewport().mapToGlobal(pos))
+            reveal_menu(self, path_at(index), self.thumbs.viewport().mapToGlobal(pos))

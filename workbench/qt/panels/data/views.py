@@ -15,10 +15,10 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QHBoxLayout, QHe
                                QStyle, QTabWidget, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
+from workbench.core.filenames import readable
 from workbench.qt.common import short_path, show_error
 from workbench.qt.keyboard import tab_leaves
 from workbench.qt.panels.data.chart import ClassBarChart  # noqa: F401  (its home before)
-from workbench.qt.thumbnails import PathRole
 
 
 class _Header(QHeaderView):
@@ -212,7 +212,7 @@ class DatasetDetails(QTabWidget):
         self.unreadable_list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.unreadable_list.customContextMenuRequested.connect(self._on_menu_requested)
         self.unreadable_list.itemDoubleClicked.connect(
-            lambda item: reveal_in_file_manager(item.data(PathRole), self))
+            lambda item: reveal_in_file_manager(self._path(item), self))
         self.unreadable_list.currentItemChanged.connect(
             lambda item, _prev: self.reveal_button.setEnabled(item is not None))
         self.reveal_button = QPushButton("Reveal in file manager")
@@ -237,10 +237,11 @@ class DatasetDetails(QTabWidget):
         self.unreadable_list.clear()
         root = index.root if index is not None and os.path.isdir(index.root) else \
             os.path.dirname(index.root) if index is not None else ""  # a CSV file's folder
+        # The paths by row: an item's data (a Qt string) would drop a bad byte of a name.
+        self._bad_paths = [bad.path for bad in (index.unreadable if index is not None else [])]
         for bad in (index.unreadable if index is not None else []):
-            item = QListWidgetItem(f"{short_path(bad.path, root)}: {bad.reason}")
-            item.setData(PathRole, bad.path)
-            item.setToolTip(f"{bad.path}\nDouble-click to show it in the file manager")
+            item = QListWidgetItem(readable(f"{short_path(bad.path, root)}: {bad.reason}"))
+            item.setToolTip(readable(f"{bad.path}\nDouble-click to show it in the file manager"))
             self.unreadable_list.addItem(item)
         n = self.unreadable_list.count()
         self._set_title(n)
@@ -250,11 +251,15 @@ class DatasetDetails(QTabWidget):
             self.setCurrentWidget(self.summary_label)
         self.reveal_button.setEnabled(False)
 
+    def _path(self, item: QListWidgetItem) -> str | None:
+        row = self.unreadable_list.row(item)
+        return self._bad_paths[row] if 0 <= row < len(getattr(self, "_bad_paths", [])) else None
+
     @Slot()
     def reveal_selected(self) -> None:
         item = self.unreadable_list.currentItem()
         if item is not None:
-            reveal_in_file_manager(item.data(PathRole), self)
+            reveal_in_file_manager(self._path(item), self)
 
     def _set_title(self, n: int) -> None:
         self.setTabText(self.indexOf(self.unreadable_box),
@@ -264,4 +269,4 @@ class DatasetDetails(QTabWidget):
     def _on_menu_requested(self, pos: QPoint) -> None:
         item = self.unreadable_list.itemAt(pos)
         if item is not None:
-            reveal_menu(self, item.data(PathRole), self.unreadable_list.viewport().mapToGlobal(pos))
+            reveal_menu(self, self._path(item), self.unreadable_list.viewport().mapToGlobal(pos))

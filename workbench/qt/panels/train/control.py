@@ -23,6 +23,7 @@ from workbench.qt.common import show_error
 from workbench.qt.panels.train.keys import START_TIP
 from workbench.qt.panels.train.after_divergence import goes_on
 from workbench.qt.panels.train.run_end import offer_fix, show_run_end
+from workbench.qt.panels.train.status import show_start_notes
 
 
 class RunControl:
@@ -47,8 +48,9 @@ class RunControl:
         if index is not None and not problem:
             try:
                 index.check_trainable()
-            except WorkbenchError as e:
-                problem = str(e)
+            except WorkbenchError as e:  # fixed in the folder: say what then updates the app
+                from workbench.qt.panels.data.relist import with_rescan_hint
+                problem = with_rescan_hint(str(e), str(index.root))
         if problem != self._data_problem:
             self._data_problem = problem
             self._show_problems()
@@ -135,6 +137,8 @@ class RunControl:
         info, history = read_run_info(run_dir), read_history(run_dir)
         self._show_run(run_dir, history, best=(info.get("best") or {}).get("epoch"))
         self._show_last_run_line(run_dir)
+        # What it said as it started (its weights, its features), as when it ran.
+        show_start_notes(self.notes_label, info.get("start_notes"), info.get("start_warnings"))
         done, planned = _count(info.get("epochs_done"), len(history)), \
             _count(info.get("epochs_planned"), 0)
         if planned:  # as a run that ended here would show it

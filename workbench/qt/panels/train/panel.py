@@ -31,9 +31,12 @@ from workbench.qt.workers import TrainingRun
 from workbench.qt.panels.train.control import RunControl
 from workbench.qt.panels.train.follow import Follower
 from workbench.qt.panels.train.run_end import show_run_end
+from workbench.qt.panels.train.skipped import skipped_text
+from workbench.qt.panels.data.relist import changed_before_start
 from workbench.qt.panels.train.settings import optimizers, schedulers
 from workbench.qt.panels.train.status import (Speed, ending_text, metrics_text,
-                                              progress_text, saved_model_line)
+                                              progress_text, saved_model_line,
+                                              show_start_notes)
 
 
 class TrainPanel(RunControl, QWidget):
@@ -226,7 +229,8 @@ class TrainPanel(RunControl, QWidget):
             return
         index = self.index
         if index is None or os.path.abspath(str(index.root)) != \
-                os.path.abspath(experiment.data.folder or "."):
+                os.path.abspath(experiment.data.folder or ".") or \
+                changed_before_start(self.current, index):  # (the Data tab rescans it)
             index = None  # let the trainer scan the folder itself
         # Continuing the run on show keeps its plots; any other run starts them afresh.
         self._resuming = bool(resume_from) and resume_from == self.last_run_dir
@@ -243,8 +247,10 @@ class TrainPanel(RunControl, QWidget):
                                  f"network…" if self.continue_summary else
                                  "Preparing the data and the network…")
         self._set_running(True)
+        said = self.run_label  # the run line's warning (start_fix), kept in run.json
         self.run.start(experiment, index=index, resume_from=resume_from or None,
-                       run_name="" if resume_from else self.setup.run_name())
+                       run_name="" if resume_from else self.setup.run_name(),
+                       warnings=[said.text()] if said.level == "warning" else [])
         self.plots.start()
         self.training_started.emit()
 
@@ -302,10 +308,7 @@ class TrainPanel(RunControl, QWidget):
             f"training and "
             f"{info.get('num_val', 0):,} validation images, "
             f"{len(info.get('classes', []))} classes, {info.get('num_params', 0):,} parameters.")
-        notes = [str(n) for n in info.get("notes") or []]
-        self.notes_label.show_message("\n".join(f"Note: {n}" for n in notes),
-                                      "warning" if any("random" in n for n in notes) else "info")
-        self.notes_label.setVisible(bool(notes))
+        show_start_notes(self.notes_label, info.get("notes"))
         note = str(info.get("cache", ""))
         self.cache_label.setText(f"Decoded-image cache: {note}" if note else "")
         self.cache_bar.setVisible(bool(note) and not note.startswith("off"))
@@ -366,7 +369,7 @@ class TrainPanel(RunControl, QWidget):
             self._show_run(run_dir if kept else "", summary.get("history") if kept else [],
                            bpe, (summary.get("best") or {}).get("epoch") if kept else None)
         if self.skipped:
-            text += f" {len(self.skipped)} unreadable images were skipped."
+            text += " " + skipped_text(self.skipped, self.experiment.data.folder)
         self.status.show_message(text, level)
         if summary.get("bundle"):
             self.run_label.show_message(*saved_model_line(summary))

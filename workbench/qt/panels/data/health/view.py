@@ -40,6 +40,7 @@ from workbench.qt.evented import subscribe
 from workbench.qt.panels.data.health import jobs
 from workbench.qt.panels.data.health.controls import ActionBar, CheckBar, StaleBar, confirm
 from workbench.qt.panels.data.health.excluded import ExcludedList, excluded_text, set_excluded
+from workbench.qt.panels.data.health.folder_change import FolderChange, listing_key
 from workbench.qt.panels.data.health.moves import MoveActions
 from workbench.qt.panels.data.health.findings import (KINDS, Finding, counts_of, empty_text,
                                                       same_path,
@@ -58,7 +59,7 @@ _BEFORE = ("Check the dataset for copies filed under two classes, copies on both
            "5 times on parts of the data (minutes on a large dataset).")
 
 
-class HealthView(MoveActions, QWidget):
+class HealthView(MoveActions, FolderChange, QWidget):
     """The findings of the dataset of ``experiment`` and the actions on them.
 
     Signals
@@ -87,6 +88,7 @@ class HealthView(MoveActions, QWidget):
         self.current = CurrentExperiment.of(experiment)
         self.report: Any = None
         self.index: Any = None  # the scan the report was made on, kept current by rescans
+        self.listed: Any = None  # the files of the folder when the report shown was made
         self.moves: list[Any] = []  # the files moved here, last last (Undo takes it back)
         self.sizes: dict[str, tuple[int, int]] = {}  # pixel sizes of the copies shown
         self._labels = False  # whether the running check includes the label check
@@ -205,7 +207,7 @@ class HealthView(MoveActions, QWidget):
         self.bar.end()
         report, self.index, self.sizes = result
         saved.keep_labels(self.report, report)  # a fast check keeps the label findings
-        self.report = report
+        self.report, self.listed = report, listing_key(self.index)
         saved.save_report(self.index, self.experiment.data, report, self.sizes)
         self._show_report()
         self._say("")
@@ -297,6 +299,7 @@ class HealthView(MoveActions, QWidget):
         if opened:
             self._say("")  # what the last action did was to the dataset before
             self._restore(index)
+        self.show_folder_change(index)  # a rescan of the folder checked: out of date?
         self._show_excluded()
 
     def _restore(self, index: Any) -> None:
@@ -306,7 +309,7 @@ class HealthView(MoveActions, QWidget):
         self.moves = kept.moves
         if kept.report is not None and (self.report is None or not same_path(
                 self.report.root, index.root)) and not self.is_checking():
-            self.report, self.sizes = kept.report, kept.sizes
+            self.report, self.sizes, self.listed = kept.report, kept.sizes, listing_key(index)
             when = time.strftime("%d %b %Y %H:%M", time.localtime(kept.checked_at))
             self._show_report(kept.stale or f"Shown: the check of {when}, kept from an "
                               f"earlier session.", "warning" if kept.stale else "info")
@@ -380,18 +383,19 @@ class HealthView(MoveActions, QWidget):
         moved = path in self.model.moved
         excluded = path in self.model.excluded
         skipped = sel is not None and sel[1].kind == "unreadable"  # never trained on anyway
+        gone = not moved and self.gone(path)  # deleted or moved away since the check
         self.exclude_button.setEnabled(bool(path) and not moved and not skipped
-                                       and self.index is not None)
+                                       and not gone and self.index is not None)
         self.exclude_button.setText("Include again" if excluded else "Exclude from training")
         trusted = self.report is not None and is_reliable(self.report)
         self.move_button.setEnabled(sel is not None and sel[1].kind == "label" and not moved
-                                    and not excluded and trusted)
+                                    and not excluded and trusted and not gone)
         self.move_button.setToolTip(self.actions.move_tip if trusted else (
             "Off: the label check's network was too weak for its findings to be trusted "
             "(see the line above). Exclude the image if you are sure it is wrong, or check "
             "the labels again with a stronger network"))
         self.undo_button.setEnabled(bool(self.moves))
-        self.reveal_button.setEnabled(bool(path))
+        self.reveal_button.setEnabled(bool(path) and not gone)
         if sel is None:
             text = "Select a finding; click one of its images to choose it." \
                 if self.table.proxy.rowCount() else ""
@@ -399,7 +403,8 @@ class HealthView(MoveActions, QWidget):
             f, i = sel[1], self.model.chosen_image(sel[0])
             where = f"{f.classes[i]}, {f.sides[i]}" if f.sides[i] else f.classes[i]
             state = (" — excluded" if excluded else
-                     f" — moved to {self.model.moved[path]}" if moved else "")
+                     f" — moved to {self.model.moved[path]}" if moved else
+                     " — no longer in the folder" if gone else "")
             more = "  (click another image of the row to choose it)" if len(f.paths) > 1 \
                 else ""
             text = f"Chosen: {relative(self.report, path)} ({where}){state}{more}"

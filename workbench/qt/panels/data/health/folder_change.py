@@ -1,0 +1,68 @@
+"""The Health view's findings after the folder was changed and scanned again (Rescan, or the
+Data tab noticing it, :mod:`workbench.qt.panels.data.relist`): the rows are kept, readable,
+but the stale bar says the folder changed since the check (with *Check again*), the tab's
+title says "out of date", and the actions are off for the images no longer in the folder.
+When the folder is back as it was checked, the bar goes again.
+
+:class:`FolderChange` is mixed into :class:`~.view.HealthView`: it uses the view's
+``report``, ``listed`` (the :func:`~workbench.core.data.relist.listing_key` of the scan the
+report was made on), ``model``, ``stale`` and ``title_changed``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from workbench.core.data.relist import listing_key
+from workbench.qt.panels.data.health.findings import same_path
+
+#: The start of the stale bar's text when the folder changed since the check.
+CHANGED = "The folder changed since this check"
+
+
+def changed_text(before: Any, now: Any) -> str:
+    """Why the findings of a check of the files ``before`` may not hold for ``now`` (two
+    :func:`~workbench.core.data.relist.listing_key`)."""
+    added, removed = len(now[0] - before[0]), len(before[0] - now[0])
+    what = [f"{n:,} image{'s' if n != 1 else ''} {verb}"
+            for n, verb in ((added, "added"), (removed, "removed")) if n]
+    what += [f"class folders {verb}" for names, verb in ((now[1] - before[1], "added"),
+                                                         (before[1] - now[1], "removed"))
+             if names]
+    return (f"{CHANGED} ({', '.join(what)}): its rows may name images that are gone, and "
+            f"miss new ones. Check again to see the findings of the folder as it is now.")
+
+
+class FolderChange:
+    """Marks :class:`~.view.HealthView`'s findings out of date when a rescan of their
+    folder lists other files (see the module docstring)."""
+
+    report: Any
+    listed: Any
+
+    def show_folder_change(self, index: Any) -> None:
+        """``index``: the folder's new scan."""
+        if self.report is None or index is None or self.listed is None or \
+                not same_path(index.root, self.report.root):
+            return
+        now = listing_key(index)
+        said, level = self.stale.text(), self.stale.label.level
+        mine = bool(said) and said == getattr(self, "_changed_said", None)
+        if now != self.listed and (not said or level == "info" or mine):
+            self._changed_said = changed_text(self.listed, now)  # (a move's note stays)
+            self.stale.show_stale(self._changed_said)
+        elif now == self.listed and mine:
+            self.stale.show_stale("")  # back as it was checked
+        else:
+            return
+        n = len(self.model.findings)
+        old = " (out of date)" if self.stale.text() == self._changed_said else ""
+        self.title_changed.emit(f"Health ({n}{', out of date' if old else ''})" if n
+                                else f"Health{old}")
+        self._update_actions()
+
+    @staticmethod
+    def gone(path: str) -> bool:
+        """Whether the image ``path`` of a row is no longer there (deleted or moved)."""
+        return bool(path) and not os.path.exists(path)
