@@ -1,5 +1,5 @@
 """The ``workbench`` command: gui | init | scan | check | train | resume | lr-find | predict |
-evaluate | export | report | tune.
+evaluate | explain | export | report | tune.
 
 User errors print one line on stderr and exit with code 2; nothing a user can cause shows a
 traceback. Heavy imports (torch, Qt) happen inside the commands so ``--help`` is instant.
@@ -8,11 +8,12 @@ The package: :mod:`.parser` (the options), :mod:`.common` (exit codes, :class:`U
 shared checks), :mod:`.signals` (Ctrl-C and SIGTERM), :mod:`.training` and
 :mod:`.run_folder` (train, resume), :mod:`.commands` (gui, init, scan), :mod:`.health`
 (check, report), :mod:`.bundles`
-(predict, evaluate, export), :mod:`.search` (lr-find, tune).
+(predict, evaluate, export), :mod:`.explain` (explain), :mod:`.search` (lr-find, tune).
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import sys
@@ -22,6 +23,7 @@ from typing import Sequence
 from workbench.cli import training
 from workbench.cli.bundles import cmd_evaluate, cmd_export, cmd_predict
 from workbench.cli.commands import cmd_gui, cmd_init, cmd_scan
+from workbench.cli.explain import cmd_explain
 from workbench.cli.health import cmd_check, cmd_report
 from workbench.cli.common import (EXIT_BROKEN_PIPE, EXIT_DIVERGED, EXIT_INTERNAL_ERROR,
                                   EXIT_OUT_OF_MEMORY, EXIT_USER_ERROR, UserError,
@@ -44,6 +46,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     entry = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
+    from workbench.core.filenames import print_names_as_bytes
+
+    print_names_as_bytes(sys.stdout, sys.stderr)  # a file name that is not UTF-8
     # `workbench` alone, or `workbench --data DIR`, starts the GUI.
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
         argv.insert(0, "gui")
@@ -57,8 +62,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     # them (and the first process of each other machine, whose files or devices may be
     # its own trouble); a bug is said by every process that meets one, with its rank.
     rank, local_rank = torchrun_ranks()
+    stdout = sys.stdout
+    if entry:  # a failed write to stdout says it is stdout's (not a bug of ours)
+        sys.stdout = _Stdout(stdout)
     try:
-        return _COMMANDS[args.command](args)
+        code = _COMMANDS[args.command](args)
+        if entry:  # what is left to write fails here, not unseen at the interpreter's exit
+            sys.stdout.flush()
+        return code
     except (WorkbenchError, UserError) as e:
         if rank == 0 or local_rank == 0:
             print(f"workbench {args.command}: error: {e}", file=sys.stderr)
@@ -71,17 +82,65 @@ def main(argv: Sequence[str] | None = None) -> int:
         if entry:  # or the interpreter's flush of stdout on exit raises it again
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
+    except StdoutError as e:
+        if entry:  # the interpreter's flush of stdout on exit would fail again
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        full = e.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
+        print(f"workbench {args.command}: error: cannot write the output (standard output): "
+              f"{e.strerror or e}; the output is incomplete"
+              + (": free some space or write it elsewhere" if full else ""), file=sys.stderr)
+        return EXIT_USER_ERROR
     except Exception as e:  # noqa: BLE001  (a bug of ours: one line, details on request)
-        if os.environ.get("WORKBENCH_DEBUG"):
-            raise
-        where = f" (rank {rank})" if rank else ""
-        print(f"workbench {args.command}{where}: error: unexpected {type(e).__name__}: "
-              f"{e}. This is a bug in Workbench (set WORKBENCH_DEBUG=1 to see where); files "
-              f"written so far are kept", file=sys.stderr)
-        return EXIT_INTERNAL_ERROR
+        return _bug(args.command, rank, e)
     finally:
+        sys.stdout = stdout
         if entry and threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class StdoutError(OSError):
+    """Writing to stdout failed (``> /dev/full``, a disk that filled up): the user's
+    trouble, said in one line with exit code 2."""
+
+
+class _Stdout:
+    """``sys.stdout`` for the length of a command, whose failed writes raise
+    :class:`StdoutError` (a broken pipe stays a :class:`BrokenPipeError`: ended quietly);
+    everything else is the stream's own."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def _guarded(self, call, *args):
+        try:
+            return call(*args)
+        except BrokenPipeError:
+            raise
+        except OSError as e:
+            raise StdoutError(e.errno, e.strerror) from e
+
+    def write(self, text):
+        return self._guarded(self._stream.write, text)
+
+    def writelines(self, lines):
+        return self._guarded(self._stream.writelines, lines)
+
+    def flush(self):
+        return self._guarded(self._stream.flush)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+def _bug(command: str, rank: int, e: Exception) -> int:
+    """Say that ``e`` is a bug of ours in one line (details with WORKBENCH_DEBUG=1)."""
+    if os.environ.get("WORKBENCH_DEBUG"):
+        raise e
+    where = f" (rank {rank})" if rank else ""
+    print(f"workbench {command}{where}: error: unexpected {type(e).__name__}: {e}. This is a "
+          f"bug in Workbench (set WORKBENCH_DEBUG=1 to see where); files written so far are "
+          f"kept", file=sys.stderr)
+    return EXIT_INTERNAL_ERROR
 
 
 def unknown_command(name: str) -> str:
@@ -98,4 +157,4 @@ _COMMANDS = {"gui": cmd_gui, "init": cmd_init, "scan": cmd_scan, "check": cmd_ch
              "train": cmd_train,
              "resume": cmd_resume,
              "lr-find": cmd_lr_find, "predict": cmd_predict, "evaluate": cmd_evaluate,
-             "export": cmd_export, "report": cmd_report, "tune": cmd_tune}
+             "explain": cmd_explain, "export": cmd_export, "report": cmd_report, "tune": cmd_tune}

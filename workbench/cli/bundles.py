@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from workbench.cli.common import UserError, _check_dataset_path
+from workbench.cli.common import UserError, _check_dataset_path, check_output
 from workbench.cli.signals import _ctrl_c_stops
 
 
@@ -21,6 +21,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if args.csv == "-" and args.json:
         raise UserError("--csv - and --json both print to stdout: give --csv a file name, "
                         "or leave out --json")
+    if args.csv:
+        check_output(args.csv, "--csv")  # before the predictions, not after them
     predictor = Predictor(args.bundle)
     _print_notes(predictor.bundle)
     items: list[str] = []
@@ -114,6 +116,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise UserError(f"--csv-dir {args.csv_dir} is a file, not a folder: give a folder "
                         f"(created if needed) for per_class.csv, confusion.csv and "
                         f"predictions.csv")
+    if args.csv_dir:
+        check_output(args.csv_dir, "--csv-dir", folder=True)
     try:
         with _ctrl_c_stops() as stop:
             result = evaluate(args.bundle, args.folder, split=getattr(args, "split", None),
@@ -150,6 +154,8 @@ def cmd_export(args: argparse.Namespace) -> int:
                         "model.safetensors (its description goes beside it, to "
                         "model.safetensors.json); only --code - prints")
     _check_distinct_outputs(args)
+    for option, path in outputs.items():  # before the (long) export of another
+        check_output(path, option)
     bundle = read_bundle(args.bundle)
     _print_notes(bundle)
     splits = None

@@ -161,13 +161,18 @@ def parse_sets(values: list[str] | None) -> dict[str, Any]:
 def apply_sets(exp, values: list[str] | None):
     """``exp`` with every ``--set`` applied and validated by the registries' declared
     parameters (the paths and messages of SPACE.json); a wrong path or value is a
-    :class:`UserError` naming the option."""
+    :class:`UserError` naming the option. A relative ``data.folder`` is relative to the
+    current folder (as ``--data``; one in the experiment file is relative to the file's
+    folder: :meth:`~workbench.core.experiment.Experiment.load`) and is kept absolute."""
     sets = parse_sets(values)
     if not sets:
         return exp
     from workbench.core.errors import SpecError
     from workbench.core.tune.space import apply_params
 
+    folder = sets.get("data.folder")
+    if isinstance(folder, str) and folder:  # relative to the current folder, as --data
+        sets["data.folder"] = str(Path(folder).expanduser().resolve())
     try:
         return apply_params(exp, sets)
     except SpecError as e:
@@ -202,7 +207,37 @@ def apply_overrides(exp, sets: list[str] | None, data: str | None = None,
 
 
 def dataset_override(exp, data: str | None) -> None:
-    """``--data DIR``: train on this dataset instead of the experiment's."""
+    """``--data DIR``: train on this dataset instead of the experiment's (a relative path
+    is relative to the current folder, and recorded absolute)."""
     if data:
         _check_dataset_path(data)
         exp.data.folder = str(Path(data).resolve())
+
+
+def check_output(path: str, option: str, folder: bool = False) -> None:
+    """Refuse, before the work that makes it, an output that cannot be written: a file
+    (``folder``: a folder, created if needed) whose place is read-only, not a folder, or
+    where no folder can be made. Nothing is created: a file is made and removed in the
+    nearest folder that exists. ``-`` and streams (a FIFO, a device, ``/dev/stdout``) are
+    written as they are and pass; the writer's own checks (a folder given for a file...)
+    stay its own."""
+    import errno
+    import tempfile
+
+    from workbench.core.io import output_stream, write_error
+
+    if path == "-" or not path or output_stream(path) is not None:
+        return
+    fix = f"give {option} {'a folder' if folder else 'a place'} you can write to"
+    target = Path(os.path.realpath(path))
+    place = target if folder else target.parent
+    while not place.exists() and place != place.parent:
+        place = place.parent
+    try:
+        if not place.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, f"{place} is a file, not a folder")
+        fd, probe = tempfile.mkstemp(dir=place, prefix=".workbench-", suffix=".tmp")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise UserError(write_error(path, e, fix)) from None

@@ -43,7 +43,8 @@ def cmd_lr_find(args: argparse.Namespace) -> int:
         lr = float(f"{result.suggested_lr:.3g}")  # a rate a person can read in the JSON
         # The rate was found with the --set values (an SGD rate in an Adam file is wrong).
         found = set_lr(_with_sets(args), lr)
-        _save_experiment(args.experiment, lambda: found.save(args.experiment))
+        _save_experiment(args.experiment,  # a relative data.folder stays relative
+                         lambda: found.save(args.experiment, keep_relative_folder=True))
         print(f"wrote optimizer.params.lr = {lr:g} into {args.experiment}", file=sys.stderr)
         _say_sets(args, {"optimizer.params.lr"})
     return 0
@@ -96,7 +97,8 @@ def cmd_tune(args: argparse.Namespace) -> int:
             return _failed(failed, len(summary.ran)) if failed else EXIT_USER_ERROR
     elif args.apply:
         best = apply_params(_with_sets(args), summary.best_params)
-        _save_experiment(args.experiment, lambda: best.save(args.experiment))
+        _save_experiment(args.experiment,  # a relative data.folder stays relative
+                         lambda: best.save(args.experiment, keep_relative_folder=True))
         print(f"wrote trial {summary.best_trial}'s parameters into {args.experiment}",
               file=sys.stderr)
         _say_sets(args, set(summary.best_params))
@@ -124,8 +126,10 @@ def _trial_line(t: dict, metric: str) -> str:
 
     params = "  ".join(f"{k}={short(v)}" for k, v in t["params"].items())
     head = f"trial {t['number']} {t['state']}"
-    if t["state"] == "complete":
-        head += f"  {metric} {t['value']:.4g}"
+    if t["state"] == "complete":  # as train prints it: val_acc 93.8%, val_loss 0.2311
+        from workbench.core.train.callbacks.progress import metric_text
+
+        head += f"  {metric} {metric_text(metric, t['value'])}"
     elif t.get("error"):
         head += f": {t['error']}"
     took = f"  ({t['duration_s']:.1f} s)" if t.get("duration_s") is not None else ""

@@ -8,8 +8,8 @@ import signal
 import sys
 from pathlib import Path
 
-from workbench.cli.common import (EXIT_DIVERGED, EXIT_OUT_OF_MEMORY, UserError,
-                                 apply_overrides, dataset_notes, main_process)
+from workbench.cli.common import (EXIT_DIVERGED, EXIT_OUT_OF_MEMORY, EXIT_USER_ERROR,
+                                 UserError, apply_overrides, dataset_notes, main_process)
 from workbench.cli.run_folder import _claim_run_folder, _hold_run_lock, _remove_if_unused
 from workbench.cli.run_warnings import run_warnings
 from workbench.cli.signals import _ctrl_c_stops, _Terminated
@@ -17,11 +17,13 @@ from workbench.cli.signals import _ctrl_c_stops, _Terminated
 
 def cmd_train(args: argparse.Namespace) -> int:
     from workbench.core.experiment import Experiment
+    from workbench.core.runs.recorder import unused_sibling
 
     exp = apply_overrides(Experiment.load(args.experiment), args.set, args.data, {
         "training.epochs": args.epochs, "data.batch_size": args.batch_size,
         "training.device": args.device, "data.cache": args.cache,
         "optimizer.params.lr": args.lr})
+    _refused_up_front(exp)
     out = Path(args.out)
     lock = _claim_run_folder(out, args.overwrite)
     created = not out.exists()
@@ -30,6 +32,14 @@ def cmd_train(args: argparse.Namespace) -> int:
             out.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise UserError(f"cannot create run folder {out}: {e.strerror}") from None
+        if lock is None:  # a new or empty folder: held before a word is said, so a second
+            try:          # train into it now is refused alone
+                lock = _hold_run_lock(out, f"let it finish, or train into a fresh folder "
+                                           f"(e.g. --out {unused_sibling(out)})")
+            except UserError:
+                created = False  # the other process's folder: not ours to remove
+                raise
+        warnings: list[str] = []
         if main_process():  # the demo dataset; data.exclude entries that match nothing
             for note in dataset_notes(exp):
                 if note:
@@ -38,11 +48,12 @@ def cmd_train(args: argparse.Namespace) -> int:
             # run); what the Model doctor warns about the network (a frozen backbone with
             # random weights learns little better than guessing), with its --set fix; what
             # the Augment and Data tabs warn about the data (a flip that changes the label,
-            # the test part given as the dataset, a handful of validation images).
-            for warning in [optimizer_note(exp)] + run_warnings(exp):
-                if warning:
-                    print(f"warning: {warning}", file=sys.stderr)
-        return _run(exp, out, lock=lock, created=created)
+            # the test part given as the dataset, a handful of validation images). Kept in
+            # run.json's start_warnings too.
+            warnings = [w for w in [optimizer_note(exp)] + run_warnings(exp) if w]
+            for warning in warnings:
+                print(f"warning: {warning}", file=sys.stderr)
+        return _run(exp, out, lock=lock, created=created, warnings=warnings)
     finally:
         if lock is not None:  # the recorder releases it when the run ends; this if not
             lock.release()
@@ -94,19 +105,36 @@ def optimizer_note(exp) -> str:
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
+    from workbench.core.runs.recorder import holds_run
+
+    given = Path(args.run_dir)
+    run_dir = given.parent.parent if given.is_file() else given  # a checkpoint file's run
+    # The run lock before the checkpoint is read: a run that ends meanwhile is continued
+    # from the epoch it ended with, not from the one before it (whose results would then
+    # be overwritten). A folder that holds no run gets no lock file; loading says why.
+    lock = _hold_run_lock(run_dir, "stop that run first, then resume it") \
+        if holds_run(run_dir) else None
+    try:
+        return _resume(args, given, run_dir, lock)
+    finally:
+        if lock is not None:  # the recorder releases it when the run ends; this if not
+            lock.release()
+
+
+def _resume(args: argparse.Namespace, given: Path, run_dir: Path, lock) -> int:
+    """``workbench resume`` once ``run_dir``'s lock is held (``lock``)."""
     from workbench.core.train.checkpoint import load_checkpoint
     from workbench.core.train.continuing import missing_dataset, run_settings
     from workbench.core.train.resume import check_resumable
 
-    run_dir = Path(args.run_dir)
-    ckpt = load_checkpoint(run_dir)
-    if run_dir.is_file():  # a checkpoint file: its run folder is two levels up
-        run_dir = run_dir.parent.parent
+    ckpt = load_checkpoint(given)
     if args.epochs is None and Path(ckpt.path).name == "last.pt":
         from workbench.core.train.finish import unfinished
 
         todo = unfinished(run_dir, ckpt)
         if todo is not None:  # trained to its end, but its bundle was never written
+            if lock is not None:
+                lock.release()  # finish_run takes it
             return _finish_run(run_dir, ckpt, todo)
     # The checkpoint's settings, with an edit of RUN/experiment.json applied (the rule the
     # app's Continue… follows too); an invalid or unfollowable edit refuses the resume.
@@ -123,28 +151,46 @@ def cmd_resume(args: argparse.Namespace) -> int:
         "training.epochs": None if args.epochs is None else ckpt.epoch + args.epochs,
         "training.device": args.device, "optimizer.params.lr": args.lr})
     # Everything that refuses the resume before a word of it is said or written: what the
-    # checkpoint cannot carry over, a dataset that is gone, and another process training
-    # the run now.
+    # checkpoint cannot carry over, a dataset that is gone (another process training the
+    # run now was refused above).
     check_resumable(settings.saved, exp)
     gone = missing_dataset(exp.data.folder, f"give where it is now with --data DIR (a "
                                             f"folder with the same classes): workbench "
                                             f"resume {args.run_dir} --data DIR")
     if gone:
         raise UserError(gone)
-    lock = _hold_run_lock(run_dir, "stop that run first, then resume it")
-    try:
-        if main_process():
-            for note in settings.notes:
-                print(f"note: {note}", file=sys.stderr)
-            # A rate given with --lr (or kept) that will very likely diverge, as train says.
-            if optimizer_note(exp):
-                print(f"warning: {optimizer_note(exp)}", file=sys.stderr)
-            print(f"resuming {run_dir} after epoch {ckpt.epoch}: epochs {ckpt.epoch + 1} to "
-                  f"{exp.training.epochs}", flush=True)
-        return _run(exp, run_dir, ckpt, lock=lock, command="resume")
-    finally:
-        if lock is not None:  # the recorder releases it when the run ends; this if not
-            lock.release()
+    index = _refused_up_front(exp, list(ckpt.classes))
+    if main_process():
+        for note in settings.notes:
+            print(f"note: {note}", file=sys.stderr)
+        # A rate given with --lr (or kept) that will very likely diverge, as train says.
+        if optimizer_note(exp):
+            print(f"warning: {optimizer_note(exp)}", file=sys.stderr)
+        print(f"resuming {run_dir} after epoch {ckpt.epoch}: epochs {ckpt.epoch + 1} to "
+              f"{exp.training.epochs}", flush=True)
+    return _run(exp, run_dir, ckpt, lock=lock, command="resume",
+                warnings=[optimizer_note(exp)] if optimizer_note(exp) else [], index=index)
+
+
+def _refused_up_front(exp, classes: list[str] | None = None):
+    """Refuse what the run's setup would refuse, before a word of the run is said (a
+    refusal is printed alone): a device this machine lacks and, for a resume (``classes``:
+    the checkpoint's), a dataset whose classes changed. Returns the dataset's index for a
+    resume (the run reads it: one scan), else None."""
+    from workbench.core.train.device import resolve_device
+
+    resolve_device(exp.training.device)
+    if classes is None:
+        return None
+    from workbench.core.data.demo import dataset_folder
+    from workbench.core.data.scan import scan_folder
+    from workbench.core.train.resume import check_same_classes
+
+    index = scan_folder(dataset_folder(exp.data.folder))
+    check_same_classes(classes, list(index.classes))
+    return index
+
+
 
 
 def _finish_run(run_dir: Path, ckpt, todo) -> int:
@@ -208,8 +254,10 @@ def _report_divergence(exp, outcome, out: Path, command: str, fresh: bool) -> No
 
 
 def _run(exp, out: Path, checkpoint=None, lock=None, command: str = "train",
-         created: bool = False) -> int:
+         created: bool = False, warnings: list[str] | None = None, index=None) -> int:
     """Train (or continue) ``exp`` into the run folder ``out``; returns the exit code.
+    ``warnings``: what was said before it (kept in run.json). ``index``: the dataset,
+    scanned already (None: the run scans it).
 
     ``lock``: the run lock of ``out`` when the caller holds it already (``--overwrite``).
     ``created``: this command made ``out`` just now, so a run that finishes no epoch
@@ -234,7 +282,8 @@ def _run(exp, out: Path, checkpoint=None, lock=None, command: str = "train",
             outcome = run_training(exp, out, [ConsoleProgress(held=("diverged",))]
                                    if main_rank else [],
                                    name=_run_name(out), lock=lock, created=created,
-                                   checkpoint=checkpoint, stop_event=stop)
+                                   checkpoint=checkpoint, stop_event=stop,
+                                   warnings=warnings or (), index=index)
         except KeyboardInterrupt as e:  # a second Ctrl-C (or SIGTERM): aborted at once
             stop.settle()
             kept = (f"; the finished epochs are kept in {last}: continue (or finish) the run "
@@ -261,6 +310,10 @@ def _run(exp, out: Path, checkpoint=None, lock=None, command: str = "train",
         stop.settle()
         result = outcome.result
         stopped_code = 143 if stop.signum == signal.SIGTERM else 130
+        lost = _peer_lost(result, out, main_rank)  # another torchrun process is gone
+        if lost:
+            print(f"workbench {command}: {lost}", file=sys.stderr)
+            stopped_code = EXIT_USER_ERROR
         if not main_rank:
             return stopped_code if result.stopped else 0
         metrics_path = out / "metrics.json"
@@ -269,13 +322,27 @@ def _run(exp, out: Path, checkpoint=None, lock=None, command: str = "train",
             print(_saved_model_line(result))
         if result.early_stopped:
             print(f"stopped early: {result.stop_reason}", file=sys.stderr)
-        if result.stopped:
+        if result.stopped and not lost:
             print("stopped before the last epoch" + ("" if result.history else
                                                      ": no epoch finished, no bundle written")
                   + (f"; continue with: workbench resume {out}" if last.exists() else ""),
                   file=sys.stderr)
-            return stopped_code
-        return 0
+        return stopped_code if result.stopped else 0
+
+
+def _peer_lost(result, out: Path, main_rank: bool) -> str:
+    """Why the run stopped when another torchrun process is gone (a stop, its epochs kept:
+    :func:`workbench.core.train.failures.peer_lost`), for this process to say: rank 0, the
+    first of each other machine, or the only one left; else ``""``."""
+    from workbench.core.train.distributed import DistributedContext
+    from workbench.core.train.failures import PEER_LOST
+
+    if not (result.stopped and result.stop_reason.startswith(PEER_LOST)):
+        return ""
+    ctx = DistributedContext.from_env()
+    if main_rank or ctx.local_rank == 0 or ctx.world_size == 2:
+        return result.stop_reason.replace("resume RUN_DIR", f"resume {out}")
+    return ""
 
 
 def _saved_model_line(result) -> str:

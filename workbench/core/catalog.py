@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
+from workbench.core.data.augment.common import per_channel_problem
 from workbench.core.data.augment.transforms import TRANSFORMS
 from workbench.core.errors import SpecError
 from workbench.core.model.init import INITS, validate_layer_init
@@ -71,10 +72,9 @@ def validate(experiment: "Experiment") -> "Experiment":
     _check_component(experiment.scheduler, SCHEDULERS, "scheduler")
     d = experiment.data
     for name in ("mean", "std"):
-        n = len(getattr(d, name))
-        if n not in (1, d.channels):
-            raise SpecError(f"data.{name}", f"has {n} values but images have {d.channels} "
-                                            f"channel(s): give 1 or {d.channels} values")
+        problem = per_channel_problem(getattr(d, name), d.channels)
+        if problem:
+            raise SpecError(f"data.{name}", problem)
     _declared(d, "balance").validate(d.balance, "data.balance")
     dev = experiment.training.device
     if not (dev in ("auto", "cpu", "cuda", "mps") or

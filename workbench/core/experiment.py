@@ -225,11 +225,19 @@ class Experiment(Evented):
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)
 
-    def save(self, path: str | Path) -> None:
-        """Write the Experiment as JSON (atomically: temporary file, then rename)."""
+    def save(self, path: str | Path, keep_relative_folder: bool = False) -> None:
+        """Write the Experiment as JSON (atomically: temporary file, then rename).
+        ``keep_relative_folder``: where the file names this dataset by a relative path,
+        keep it (a command writing the user's file back)."""
         from workbench.core.io import atomic_write_text
 
-        atomic_write_text(Path(path), self.to_json() + "\n")
+        exp = self
+        if keep_relative_folder:
+            from workbench.core.folder_rule import folder_as_written
+
+            exp = self.copy()
+            exp.data.folder = folder_as_written(self.data.folder, path)
+        atomic_write_text(Path(path), exp.to_json() + "\n")
 
     @classmethod
     def from_dict(cls, data: Any, validate: bool = True) -> "Experiment":
@@ -273,6 +281,10 @@ class Experiment(Evented):
         file with no section at all (``{}``, or a name only) is the default experiment, as
         intended.
 
+        A relative ``data.folder`` is relative to the file's own folder (as most tools'
+        config files are) and comes back absolute, so runs and bundles record where the
+        data is whatever the current folder (:mod:`workbench.core.folder_rule`).
+
         Raises
         ------
         SpecError
@@ -283,6 +295,9 @@ class Experiment(Evented):
         data = _parse(read_text_file(Path(path), "experiment file"), source)
         exp = cls.from_dict(data)  # what is there is checked first, then what is missing
         _check_sections(data, source)
+        from workbench.core.folder_rule import resolve_folder
+
+        exp.data.folder = resolve_folder(exp.data.folder, path)
         return exp
 
     def copy(self) -> "Experiment":

@@ -19,9 +19,10 @@ from workbench.core.errors import SpecError
 
 def read_text_file(path: Path, what: str) -> str:
     """The text of ``path``; a missing or unreadable file is a :class:`SpecError` that
-    calls it ``what`` (e.g. "experiment file")."""
+    calls it ``what`` (e.g. "experiment file"). A leading UTF-8 byte order mark (older
+    Notepad, PowerShell 5's ``Out-File -Encoding utf8``) is dropped."""
     try:
-        return Path(path).read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise SpecError("", f"{what} {path} does not exist") from None
     except (OSError, UnicodeDecodeError) as e:
@@ -282,8 +283,24 @@ def remove_stray_temporaries(folder: Path, names: Iterable[str]) -> list[Path]:
     return removed
 
 
+def file_stamp(path: str | os.PathLike) -> tuple[int, int, int] | None:
+    """``(mtime_ns, size, inode)`` of the file at ``path`` (None when it cannot be read): a
+    file saved again at the same path (:func:`atomic_write` makes a new inode) stamps
+    differently, so what was loaded from it is loaded again."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size, st.st_ino
+
+
 def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write(path, lambda f: f.write(text.encode("utf-8")))
+    """Write ``text`` as UTF-8 (atomically); a file name's undecodable bytes in it are
+    written back as themselves (:mod:`workbench.core.filenames`)."""
+    from workbench.core.filenames import encode_text
+
+    data = encode_text(text)
+    atomic_write(path, lambda f: f.write(data))
 
 
 def data_home() -> Path:

@@ -21,7 +21,9 @@ through the environment (``WORLD_SIZE``, ``RANK``, ``LOCAL_RANK``, ``MASTER_ADDR
   the same metrics (and takes the same early-stopping decision).
 
 Only rank 0 writes the run folder and prints (the CLI gives the other ranks no callbacks).
-A stop request on any rank (Ctrl-C) stops every rank at the same training batch.
+A stop request on any rank (Ctrl-C) stops every rank at the same training batch. Before
+anything is trained the ranks compare their datasets (:meth:`DistributedContext.
+check_same_dataset`) and all refuse a run whose processes read different ones.
 
 Nothing here is our own engine: torch.distributed does the work; this module only reads
 the environment and turns its failures into one-line messages.
@@ -31,7 +33,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import hashlib
 import os
+from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
 import torch
@@ -189,6 +193,24 @@ class DistributedContext:
         dist.all_reduce(t, op=dist.ReduceOp.MAX)
         return tuple(bool(v) for v in t.tolist())
 
+    def check_same_dataset(self, index: Any) -> None:
+        """Refuse, on every rank alike, a run whose processes read different datasets
+        (another class list, other images or labels: a copy on one machine out of step, a
+        folder changed while the ranks started). Left unchecked, different classes train
+        a model whose labels mean one thing on one rank and another elsewhere, and
+        different counts break the collectives mid-epoch.
+
+        Raises
+        ------
+        WorkbenchError
+            Naming the first rank whose dataset differs from rank 0's, and how.
+        """
+        prints: list[Any] = [None] * self.world_size
+        dist.all_gather_object(prints, dataset_fingerprint(index))
+        message = dataset_mismatch(prints)
+        if message:
+            raise WorkbenchError(message)
+
     def barrier(self) -> None:
         if dist.is_initialized():
             dist.barrier()
@@ -268,6 +290,72 @@ class StrideSampler(Sampler):
 
     def __iter__(self) -> Iterator[int]:
         return iter(range(self.rank, self.n, self.world_size))
+
+
+def dataset_fingerprint(index: Any) -> dict[str, Any]:
+    """What two processes must agree on to train one model: the class list, the number of
+    training and validation images, and a digest of their paths (relative to the dataset
+    folder, which may be elsewhere on each machine) and labels; ``folder`` only names it."""
+    root = Path(str(index.root))
+    base = root.parent if root.is_file() else root  # a CSV file: paths from its folder
+    digest = hashlib.sha256()
+    parts = (list(index.samples), list(index.val_samples or []))
+    for part in parts:
+        digest.update(b"\x00part")
+        for path, label in part:
+            try:
+                name = Path(path).relative_to(base).as_posix()
+            except ValueError:  # outside the folder (a CSV's absolute paths): as given
+                name = str(path)
+            digest.update(f"{name}\x00{int(label)}\x00".encode("utf-8", "surrogateescape"))
+    return {"classes": list(index.classes), "images": [len(p) for p in parts],
+            "digest": digest.hexdigest(), "folder": str(index.root)}
+
+
+def _names(classes: Sequence[str], limit: int = 8) -> str:
+    shown = ", ".join(classes[:limit])
+    return shown + (f" and {len(classes) - limit} more" if len(classes) > limit else "")
+
+
+def _classes(rank: int, mine: list[str], first: list[str]) -> str:
+    """How rank ``rank``'s class list differs from rank 0's (``first``)."""
+    extra = [c for c in mine if c not in first]
+    lacks = [c for c in first if c not in mine]
+    if not extra and not lacks:
+        return (f"rank {rank} numbers the same classes in another order ({_names(mine)}; "
+                f"rank 0: {_names(first)})")
+    words = [f"rank {rank} reads {len(mine)} classes ({_names(mine)}), rank 0 reads "
+             f"{len(first)} ({_names(first)})"]
+    if extra:
+        words.append(f"only rank {rank} has {_names(extra, 4)}")
+    if lacks:
+        words.append(f"rank {rank} lacks {_names(lacks, 4)}")
+    return "; ".join(words)
+
+
+def dataset_mismatch(prints: Sequence[Mapping[str, Any]]) -> str:
+    """The refusal of a run whose ranks' :func:`dataset_fingerprint` differ, else ``""``:
+    the first rank that differs from rank 0, compared with it."""
+    first = prints[0]
+    for rank, mine in enumerate(prints[1:], 1):
+        if all(mine[k] == first[k] for k in ("classes", "images", "digest")):
+            continue
+        if mine["classes"] != first["classes"]:
+            what = _classes(rank, mine["classes"], first["classes"])
+        elif mine["images"] != first["images"]:
+            (t, v), (t0, v0) = mine["images"], first["images"]
+            what = f"rank {rank} reads {t + v} images, rank 0 reads {t0 + v0}"
+            if v or v0:  # the folder has its own validation part
+                what = (f"rank {rank} reads {t} training and {v} validation images, rank 0 "
+                        f"reads {t0} and {v0}")
+        else:
+            what = (f"rank {rank} reads other files or labels than rank 0, though as many "
+                    f"images of the same classes")
+        return (f"the processes of this torchrun job read different datasets: {what} "
+                f"(rank {rank} reads {mine['folder']}, rank 0 {first['folder']}). Give "
+                f"every process the same dataset folder (on each machine, a copy with the "
+                f"same files), then start the run again")
+    return ""
 
 
 def unwrap(model: torch.nn.Module) -> torch.nn.Module:

@@ -97,6 +97,9 @@ def translate(error: BaseException, trainer: Any) -> BaseException | None:
     (:class:`TrainingOutOfMemory`) and dead loader workers; None for any other error."""
     if out_of_memory(error):
         return oom_error(trainer)
+    lost = peer_lost(error, trainer)
+    if lost:  # before the first epoch (the setup's collectives): nothing to keep
+        return WorkbenchError(lost)
     if worker_died(error):
         return WorkbenchError(
             f"a data-loading worker process died ({str(error).strip()}). This usually means "
@@ -142,6 +145,51 @@ def diverged_error(value: float, epoch: int, batch: int, lr: Any,
     return TrainingDiverged(
         f"training diverged: the {what} became {where}. "
         f"{why or f'The learning rate ({lr:g}) is the usual cause: lower it'}", epoch, value)
+
+
+#: How a peer-lost stop's reason begins (:func:`peer_lost`): the CLI tells it by these words.
+PEER_LOST = "another process of this torchrun job"
+
+#: What Gloo and NCCL say when the process at the other end of a collective is gone (killed,
+#: crashed, its machine lost) or stopped answering within the process group's timeout.
+_PEER_WORDS = ("by peer", "connection reset", "connection closed", "connection refused",
+               "broken pipe", "remote process", "network error", "timed out", "timeout",
+               "communicator was aborted", "ncclremoteerror", "ncclsystemerror",
+               "socket closed")
+
+
+def peer_lost(e: BaseException, trainer: Any) -> str:
+    """Why a torchrun run stops when a collective fails because another of its processes
+    is gone (Gloo's "Connection reset by peer", NCCL's "remote process exited", a
+    :class:`torch.distributed.DistError`), with how to continue it; ``""`` for any other
+    error, and in a single-process run. Not a bug: the finished epochs are kept, as a stop
+    keeps them (the trainer treats it as one)."""
+    ctx = getattr(trainer, "dist", None)
+    if ctx is None or not isinstance(e, RuntimeError) or isinstance(e, WorkbenchError):
+        return ""
+    text = str(e).strip()
+    low = text.lower()
+    backend = isinstance(e, getattr(torch.distributed, "DistError", ())) or \
+        "gloo" in low or "nccl" in low or "c10d" in low
+    if not backend or not any(w in low for w in _PEER_WORDS):
+        return ""
+    # Gloo's first line: "[.../gloo/transport/tcp/pair.cc:545] Read error ...: Connection
+    # reset by peer. This is typically caused by ...": its first sentence, without the
+    # source location.
+    detail = (text.splitlines() or [type(e).__name__])[0]
+    detail = detail.split("] ", 1)[1] if detail.startswith("[") and "] " in detail \
+        else detail
+    detail = detail.split(". ", 1)[0].rstrip(".")
+    who = f" (rank {1 - ctx.rank})" if ctx.world_size == 2 else ""
+    # Before the setup restored it, a resumed run's finished epochs are its checkpoint's.
+    done = int(trainer.epochs_done or getattr(trainer.checkpoint, "epoch", 0) or 0)
+    run_dir = getattr(trainer, "run_dir", None)  # rank 0's (the CLI names it elsewhere)
+    kept = (f"the run's {done} finished epoch(s) are kept: continue it with torchrun (the "
+            f"same options) -m workbench resume "
+            f"{run_dir if run_dir is not None else 'RUN_DIR'}" if done else
+            "no epoch had finished: start the run again")
+    return (f"{PEER_LOST}{who} stopped or lost its connection ({detail[:200]}), so this "
+            f"one stopped too; {kept}")
 
 
 def worker_died(e: BaseException) -> bool:

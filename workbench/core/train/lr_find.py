@@ -227,7 +227,7 @@ def write_lr(experiment_path: str | Path, lr: float) -> Experiment:
     cannot be read or a rate that is not valid; the file is then left unchanged.
     """
     exp = set_lr(Experiment.load(experiment_path), lr)
-    exp.save(experiment_path)
+    exp.save(experiment_path, keep_relative_folder=True)
     return exp
 
 

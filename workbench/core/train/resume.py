@@ -119,13 +119,7 @@ class Resumable:
         return _to_cpu(self.model.state_dict())
 
     def _check_checkpoint(self, ckpt: Any) -> None:
-        from workbench.core.train.checkpoint import CheckpointError
-
-        if list(ckpt.classes) != self.classes:
-            raise CheckpointError(f"the dataset's classes changed since the checkpoint "
-                                  f"({class_change(list(ckpt.classes), self.classes)}): a "
-                                  f"run resumes on the data it was trained on; start a new "
-                                  f"run instead")
+        check_same_classes(list(ckpt.classes), self.classes)
         check_resumable(ckpt.experiment, self.experiment)
 
     def _restore(self, ckpt: Any) -> list[str]:
@@ -293,6 +287,18 @@ class Resumable:
             if isinstance(getattr(scheduler, "_last_lr", None), list) and \
                     len(scheduler._last_lr) == len(rates):
                 scheduler._last_lr = list(rates)
+
+
+def check_same_classes(then: list[str], now: list[str]) -> None:
+    """Refuse to continue a run trained on the classes ``then`` on a dataset whose classes
+    are ``now`` (another list or order): a :class:`CheckpointError` saying how they differ.
+    A front end asks it before it says anything (the trainer asks again)."""
+    from workbench.core.train.checkpoint import CheckpointError
+
+    if list(then) != list(now):
+        raise CheckpointError(f"the dataset's classes changed since the checkpoint "
+                              f"({class_change(list(then), list(now))}): a run resumes on "
+                              f"the data it was trained on; start a new run instead")
 
 
 def class_change(then: list[str], now: list[str], shown: int = 3) -> str:

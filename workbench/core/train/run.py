@@ -80,7 +80,7 @@ def run_training(experiment: Experiment, run_dir: str | Path | None = None,
                  save_bundle: bool = True, name: str = "", lock: Any = None,
                  created: bool = False, checkpoint: Any = None,
                  stop_event: threading.Event | None = None, index: Any = None,
-                 norm_interval: int = 0,
+                 norm_interval: int = 0, warnings: Iterable[str] = (),
                  started: Callable[[Any], None] | None = None) -> RunOutcome:
     """Train ``experiment`` (or continue ``checkpoint``) into a run folder; never raises
     for a run that fails (its :class:`RunOutcome` says so), only for ``KeyboardInterrupt``.
@@ -94,8 +94,10 @@ def run_training(experiment: Experiment, run_dir: str | Path | None = None,
     callbacks, watchers
         Called before the recorder (they see an epoch before it is written: progress,
         pruning) and after it (they see what it wrote, e.g. ``trainer.run_dir``).
-    save_bundle, name, lock, created
-        As for :class:`~workbench.core.runs.recorder.RunRecorder`.
+    save_bundle, name, lock, created, warnings
+        As for :class:`~workbench.core.runs.recorder.RunRecorder`. A new run's experiment
+        is named after the run (``name``): one model, one name, in its folder, run.json,
+        experiment.json, the bundle, ``workbench train``'s lines and the exported code.
     checkpoint, stop_event, index, norm_interval
         As for :class:`~workbench.core.train.trainer.Trainer`.
     started
@@ -107,9 +109,16 @@ def run_training(experiment: Experiment, run_dir: str | Path | None = None,
     from workbench.core.train.trainer import Trainer
 
     recorder = None
+    if record and name and checkpoint is None and name != experiment.name:
+        experiment = experiment.copy()  # the caller's stays as it is
+        experiment.name = name
+    if experiment.data.folder and not os.path.isabs(experiment.data.folder):
+        experiment = experiment.copy()  # recorded absolute: read alike from any folder
+        experiment.data.folder = os.path.abspath(experiment.data.folder)
     if record and DistributedContext.from_env().is_main:
         recorder = RunRecorder(run_dir, parent=runs_parent, save_bundle=save_bundle,
-                               name=name, lock=lock, created=created)
+                               name=name, lock=lock, created=created,
+                               warnings=list(warnings))
         # TensorBoard events in the run folder: heard before the recorder, so its files
         # are closed before the recorder ends the run (and may remove an empty one).
         if os.environ.get("WORKBENCH_TENSORBOARD", "1") != "0":  # 0: none written

@@ -46,12 +46,12 @@ class RunSetup:
         from workbench.core.data.index import check_class_files
         from workbench.core.data.scan import scan_folder
         from workbench.core.train.callbacks.split_keeper import SplitKeeper
-        from workbench.core.model.backbone_weights import load_backbone_weights
+        from workbench.core.model.backbone_weights import load_backbone_weights, weights_record
         from workbench.core.model.builder import build_network
         from workbench.core.model.init import apply_init
         from workbench.core.train.allocator import tune_host_allocator
         from workbench.core.train.device import resolve_device
-        from workbench.core.train.features import open_features, plan_features
+        from workbench.core.train.features import every_batch, open_features, plan_features
         from workbench.core.train.optim import (build_loss, build_optimizer, loss_note,
                                                 optimizer_lr, parameter_groups)
         from workbench.core.train.schedules import build_scheduler
@@ -64,6 +64,8 @@ class RunSetup:
             from workbench.core.data.demo import dataset_folder
 
             self.index = scan_folder(dataset_folder(exp.data.folder))
+        if self.dist is not None:  # every process must read the same dataset, or none trains
+            self.dist.check_same_dataset(self.index)
         if not self.index.verified:
             # A class whose every file is unreadable is refused, as the app's verified scan
             # refuses it, not trained as a label with no image (one decode a class); on a
@@ -124,7 +126,7 @@ class RunSetup:
         sampler = (balanced_sampler(train_labels, k, generator=gen)
                    if balance == "weighted_sampler" else None)
         data_note, split = self._setup_data(train_s, val_s, gen, sampler)
-        views, features_note = plan_features(
+        views, features_note, feature_mode = plan_features(
             exp, self.model, split, self.batch_transform, self.dist, summary,
             len(self.cache) if self.cache is not None else 0)
         if views:
@@ -132,6 +134,7 @@ class RunSetup:
                                                  tuple(summary.layers[0].output_shape), views)
             views = views if self.features is not None else 0
             features_note = where if self.features is None else f"{features_note} {where}"
+            feature_mode = feature_mode if views else every_batch("no room for the features")
         if features_note:
             notes.append(features_note.strip())
         # After the loaders: a per-batch schedule needs the number of steps in an epoch.
@@ -169,6 +172,9 @@ class RunSetup:
                 "channels_last": self._channels_last, "notes": notes,
                 "features": ("cached" if views == 1 else f"cached, {views} views" if views
                              else "off" if features_note else ""),
+                # In words, for run.json (a resumed run's weights came from its checkpoint).
+                "feature_mode": feature_mode,
+                "backbone_weights": weights_record(model) if ckpt is None else "",
                 "batch_size": int(exp.data.batch_size), "monitor": self.tracker.metric,
                 "start_epoch": self.epochs_done + 1, "history": [dict(m) for m in self.history],
                 "steps": self.steps, "best": self.tracker.best,

@@ -30,7 +30,7 @@ from workbench.core.train.callbacks.base import Callback, FitResult
 from workbench.core.train.callbacks.pause import PauseGate
 from workbench.core.train.device import deterministic_mode
 from workbench.core.train.failures import (TrainingDiverged, TrainingOutOfMemory,
-                                           diverged_error, failure_kind, translate)
+                                           diverged_error, failure_kind, peer_lost, translate)
 from workbench.core.train.resume import Resumable, _to_cpu
 from workbench.core.train.setup import RunSetup, seed_everything
 from workbench.core.train.step import Steps
@@ -196,7 +196,13 @@ class Trainer(RunSetup, Steps, Resumable):
                 info = self._setup()
                 self._snapshot_weights()
                 self.emit("on_fit_start", info)
-                stopped, early, reason = self._epochs()
+                try:
+                    stopped, early, reason = self._epochs()
+                except RuntimeError as e:  # another torchrun process is gone: a stop
+                    reason = peer_lost(e, self)
+                    if not reason:
+                        raise
+                    stopped, early = True, False
                 if early and self.experiment.training.restore_best \
                         and self._best_state is not None:
                     self.model.load_state_dict(self._best_state)

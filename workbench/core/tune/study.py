@@ -26,6 +26,7 @@ from typing import Any, Callable, Iterable
 from workbench.core.errors import SpecError, WorkbenchError
 from workbench.core.experiment import Experiment
 from workbench.core.train.allocator import release_free_memory
+from workbench.core.train.callbacks.progress import metric_text
 from workbench.core.tune.sampling import grid_progress
 from workbench.core.tune.space import SearchSpace, apply_params
 from workbench.core.tune.stale import TrialFolder, fail_dead_trials
@@ -93,7 +94,7 @@ class StudySummary:
             lines.append("no trial has completed yet")
         else:
             lines.append(f"best: trial {self.best_trial}, {self.metric} "
-                         f"{_fmt(self.best_value)} ({self.direction})")
+                         f"{metric_text(self.metric, self.best_value)} ({self.direction})")
             lines += [f"  {k} = {v!r}" for k, v in self.best_params.items()]
             if self.best_run_dir:
                 lines.append(f"  run: {self.best_run_dir}")
@@ -403,7 +404,3 @@ def _quiet_expected_failures(failed: set[int]):
         yield
     finally:
         logger.removeFilter(keep)
-
-
-def _fmt(value: float | None) -> str:
-    return "-" if value is None else f"{value:.4g}"

@@ -22,6 +22,12 @@ def _fmt(value: float | None, pct: bool = False) -> str:
     return "-" if value is None else (f"{100 * value:.1f}%" if pct else f"{value:.4f}")
 
 
+def metric_text(name: str, value: float | None) -> str:
+    """``value`` of the metric ``name`` as training's lines print it: an accuracy as a
+    percentage (``93.8%``), a loss to 4 decimals, ``-`` for none."""
+    return _fmt(value, name.endswith("acc"))
+
+
 class ConsoleProgress(Callback):
     """Prints a run's progress: lines on stdout, skipped images on stderr."""
 
