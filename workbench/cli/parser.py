@@ -166,8 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("explain", help="save Grad-CAM pictures: where in each image the "
                                        "evidence for a class lies (the app's Explain dialog)")
-    e.add_argument("bundle", metavar="BUNDLE|RUN_DIR",
-                   help="a bundle file, or a run folder (its bundle.pt)")
+    e.add_argument("bundle", metavar="BUNDLE", help=_BUNDLE_HELP)
     e.add_argument("paths", nargs="+", metavar="IMAGE", help="image files or folders of images")
     e.add_argument("--class", dest="class_name", metavar="NAME",
                    help="explain the evidence for this class (default: each image's "
