@@ -241,7 +241,7 @@ def test_the_tune_tabs_stored_study_is_shown_again_with_its_trials(qtbot, image_
     qtbot.waitUntil(lambda: panel.trials_table.rowCount() == 2, timeout=TIMEOUT_MS)
     assert [panel.trials_table.item(r, 1).text() for r in range(2)] == ["complete"] * 2
     text = panel.message.text()
-    assert "Study mystudy: 2 trial(s) stored in" in text and "best: trial 1, val_acc 0.75" \
+    assert "Study mystudy: 2 trial(s) stored in" in text and "best: trial 1, val_acc 75.0%" \
         in text and "Start adds trials to it" in text
     assert panel.best_trial()["number"] == 1  # Apply best has it
     assert panel.editor.checked_paths() == [LR]  # the searched field, with its range

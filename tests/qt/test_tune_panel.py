@@ -53,7 +53,7 @@ def test_a_two_trial_study_fills_the_table_and_plot_and_apply_best_updates_the_e
     assert panel.trials_table.rowCount() == 2
     headers = [panel.trials_table.horizontalHeaderItem(c).text()
                for c in range(panel.trials_table.columnCount())]
-    assert headers == ["#", "State", "Value", "Duration (s)", "Learning rate"]
+    assert headers == ["#", "State", "Value", "Training (s)", "Learning rate", "Run"]
     assert panel.trials_table.horizontalHeaderItem(4).toolTip() == LR
     assert panel.trials_table.item(0, 1).text() == "complete"
     assert len(panel.history_plot.points) == 2
@@ -223,7 +223,9 @@ def test_apply_best_in_the_main_window_shows_in_the_other_tabs(qtbot, tiny_exper
     tune = window.tune_panel
     assert tune.experiment is window.experiment
     width = "model.layers[1].params.out_features"
-    # A trial as the study reports it: apply best must not need a study to have run here.
+    # A trial as the study reports it: apply best must not need a study to have run here
+    # (the table shows the study the Tune tab's fields name).
+    tune.results.reset(*tune.follower.key(), "val_acc", True)
     tune.results.add_trials([{"number": 0, "state": "complete", "value": 0.9,
                               "params": {width: 64, LR: 0.02}, "duration_s": 1.0}])
     refreshed = []

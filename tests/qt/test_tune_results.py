@@ -85,13 +85,13 @@ def test_the_trials_table_fits_a_laptop_width_with_field_names_in_the_spaces_ord
                      _trial(1, {OPT: "Adam", BATCH: 8, LR: 0.002}, state="pruned")])
     QApplication.processEvents()
     headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
-    assert headers == ["#", "State", "Value", "Duration (s)", "Learning rate", "Optimizer",
-                       "Batch size"]
+    assert headers == ["#", "State", "Value", "Training (s)", "Learning rate", "Optimizer",
+                       "Batch size", "Run"]
     tips = [table.horizontalHeaderItem(c).toolTip() for c in range(4, 7)]
     assert tips == [LR, OPT, BATCH]
     # The fixed columns as wide as their contents, not ~100 px each.
     metrics = table.horizontalHeader().fontMetrics()
-    for c, text in enumerate(["#", "pruned", "Value", "Duration (s)"]):
+    for c, text in enumerate(["#", "pruned", "Value", "Training (s)"]):
         assert table.columnWidth(c) < metrics.horizontalAdvance(text) + 40
     # Every column in view: nothing behind a scroll bar.
     total = sum(table.columnWidth(c) for c in range(table.columnCount() - 1))
@@ -100,7 +100,7 @@ def test_the_trials_table_fits_a_laptop_width_with_field_names_in_the_spaces_ord
     # A later summary lists the trials again: the columns keep their order.
     view.add_trials([_trial(2, {OPT: "SGD", LR: 0.05, BATCH: 4})])
     again = [table.horizontalHeaderItem(c).text() for c in range(4, table.columnCount())]
-    assert again == ["Learning rate", "Optimizer", "Batch size"]
+    assert again == ["Learning rate", "Optimizer", "Batch size", "Run"]
 
 
 def test_the_history_of_one_trial_has_sensible_axes(qtbot):

@@ -58,12 +58,20 @@ def _with_sets(args: argparse.Namespace):
     return apply_sets(Experiment.load(args.experiment), args.set)
 
 
-def _say_sets(args: argparse.Namespace, found: set[str]) -> None:
-    """Name the ``--set`` values written beside the ``found`` paths (which won over them)."""
+def _say_sets(args: argparse.Namespace, found: set[str], epochs: int | None = None) -> None:
+    """Name the ``--set`` values written beside the ``found`` paths (which won over them);
+    a ``training.epochs`` the trials did not train (the space's ``epochs``, when given,
+    was what each trial trained) is named apart, with what they trained."""
     written = [s for s in args.set or [] if s.partition("=")[0].strip() not in found]
+    unused = [s for s in written if epochs is not None
+              and s.partition("=")[0].strip() == "training.epochs"]
+    written = [s for s in written if s not in unused]
     if written:
         print(f"also wrote the --set values the search ran with: {', '.join(written)}",
               file=sys.stderr)
+    if unused:
+        print(f"also wrote {unused[-1]} from --set, though the trials trained {epochs} "
+              f"epoch(s) each (the space's \"epochs\")", file=sys.stderr)
 
 
 def cmd_tune(args: argparse.Namespace) -> int:
@@ -101,7 +109,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
                          lambda: best.save(args.experiment, keep_relative_folder=True))
         print(f"wrote trial {summary.best_trial}'s parameters into {args.experiment}",
               file=sys.stderr)
-        _say_sets(args, set(summary.best_params))
+        _say_sets(args, set(summary.best_params), space.epochs)
     if stop.is_set():
         return 143 if stop.signum == signal.SIGTERM else 130
     return _failed(failed, len(summary.ran)) if failed else 0

@@ -127,6 +127,8 @@ class MainWindow(UrlDropTarget, QMainWindow):
         # Every trial of a study is a run: a new row of the history.
         panel.trial_finished.connect(lambda _trial: self._refresh_runs())
         panel.experiment_changed.connect(self._on_tuned)
+        from workbench.qt.panels.tune.study_link import show_run_in_runs  # a row's run
+        panel.run_requested.connect(lambda path: show_run_in_runs(self, path))
 
     def _wire_runs(self, panel: Any) -> None:
         panel.open_bundle_requested.connect(self._open_run_bundle)

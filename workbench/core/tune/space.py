@@ -17,9 +17,8 @@ A path names a field of the Experiment as its JSON does: ``data.batch_size``,
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import re
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,9 @@ from workbench.core.errors import SpecError
 from workbench.core.experiment import Experiment
 from workbench.core.registry import Component
 from workbench.core.io import parse_json, read_text_file
+from workbench.core.tune.paths import _resolve, _split, path_exists
+
+__all__ = ["SearchParam", "SearchSpace", "apply_params", "path_exists", "space_example"]
 
 SPACE_FORMAT_VERSION = 1
 SAMPLERS = ("tpe", "random", "grid")
@@ -40,7 +42,6 @@ KINDS = ("float", "int", "categorical")
 MAX_GRID = 10000
 #: The largest ``seed``: Optuna's samplers seed numpy's generator, which takes 0 to 2**32 - 1.
 MAX_SEED = 2**32 - 1
-_SEGMENT = re.compile(r"^([A-Za-z_]\w*)((?:\[\d+\])*)$")
 _SCALAR = (str, int, float, bool, type(None))  # what Optuna stores as a categorical choice
 
 
@@ -75,8 +76,15 @@ class SearchParam:
         return None
 
     def probes(self) -> list[Any]:
-        """The values worth checking against the Experiment: both ends, or every choice."""
-        return list(self.choices or []) if self.kind == "categorical" else [self.low, self.high]
+        """The values worth checking against the Experiment: both ends, or every choice;
+        for a float range whose values are not all whole numbers, one that is not (an
+        integer field, a batch size, refuses it: 8 and 32 alone would pass)."""
+        if self.kind == "categorical":
+            return list(self.choices or [])
+        ends = [self.low, self.high]
+        if self.kind == "float" and not _whole_steps(self.low, self.step):
+            return [*ends, fraction_between(self.low, self.high)]
+        return ends
 
 
 @dataclass
@@ -182,6 +190,13 @@ class SearchSpace:
         exp = Experiment.from_dict(experiment.to_dict())
         types = {p[:-len(".type")] for p in self.params if p.endswith(".type")}
         for path, p in self.params.items():
+            if path.endswith(".type") and p.kind != "categorical":
+                holder, key = _resolve(exp, path)
+                if isinstance(holder, Component) and key == "type":
+                    raise SpecError(f"space.params.{path}", (
+                        f"a component's type is a name (now {holder.type!r}): search it as "
+                        f"choices, e.g. {{\"type\": \"categorical\", \"choices\": "
+                        f"{json.dumps(_type_examples(path, holder.type))}}}"))
             if path.endswith(".type") and path[:-len(".type")] in types:
                 _resolve(exp, path)
                 combos: list[dict[str, Any]] = [{}]
@@ -199,6 +214,13 @@ class SearchSpace:
                     except SpecError as e:
                         with_ = "".join(f" with {k} = {v!r}" for k, v in combo.items())
                         why = e.problem if e.field.startswith("space.") else str(e)
+                        if p.kind == "float" and "integer" in why and value not in (p.low,
+                                                                                    p.high):
+                            raise SpecError(f"space.params.{path}", (
+                                f"the experiment takes an integer here{with_}, and a float "
+                                f"range gives values such as {value:g}: use {{\"type\": "
+                                f"\"int\", \"low\": {math.ceil(p.low)}, \"high\": "
+                                f"{math.floor(p.high)}}}")) from None
                         raise SpecError(f"space.params.{path}",
                                         f"{value!r}{with_} is not valid: {why}") from None
         return exp
@@ -249,6 +271,27 @@ def space_example() -> dict[str, Any]:
 
 
 # -- helpers ---------------------------------------------------------------------------
+def _type_examples(path: str, current: str) -> list[str]:
+    """Choices to show for a searched component type: the current one and, for the
+    optimizer, two others."""
+    if path == "optimizer.type":
+        return [current] + [o for o in ("Adam", "SGD") if o != current][:1]
+    return [current, "..."]
+
+
+def _whole_steps(low: Any, step: Any) -> bool:
+    """Whether every value of a range from ``low`` in ``step`` s is a whole number."""
+    return step is not None and float(step).is_integer() and float(low).is_integer()
+
+
+def fraction_between(low: float, high: float) -> float:
+    """A value strictly between ``low`` and ``high`` that is not a whole number."""
+    x = (low + high) / 2
+    if float(x).is_integer():  # then x + 0.5 < high, or x - low <= 0.5 and (low + x) / 2
+        x = x + 0.5 if x + 0.5 < high else (low + x) / 2  # is not whole either
+    return float(x)
+
+
 def _set(holder: Any, key: str | int, value: Any) -> None:
     if isinstance(holder, (dict, list)):
         holder[key] = value
@@ -319,8 +362,12 @@ def _param(path: str, spec: Any) -> SearchParam:
     values = {}
     for name in ("low", "high"):
         v = spec.get(name)
+        word = "an integer" if kind == "int" else "a number"
+        if v is None:
+            end = "smallest" if name == "low" else "largest"
+            raise SpecError(f"{where}.{name}", f"{name} is missing: give the range's {end} "
+                                               f"value ({word})")
         if isinstance(v, bool) or not isinstance(v, number):
-            word = "an integer" if kind == "int" else "a number"
             raise SpecError(f"{where}.{name}", f"expected {word}, got {v!r}")
         values[name] = v
     low, high = values["low"], values["high"]
@@ -339,80 +386,3 @@ def _param(path: str, spec: Any) -> SearchParam:
                                              f"{'integer' if kind == 'int' else 'number'}, got "
                                              f"{step!r}")
     return SearchParam(path, kind, low, high, log, step)
-
-
-def _split(path: str, where: str) -> list[str | int]:
-    """``"model.layers[3].params.p"`` -> ``["model", "layers", 3, "params", "p"]``."""
-    if not isinstance(path, str) or not path:
-        raise SpecError(where, "expected a dotted path like optimizer.params.lr")
-    keys: list[str | int] = []
-    for segment in path.split("."):
-        m = _SEGMENT.match(segment)
-        if not m:
-            raise SpecError(where, f"{segment!r} is not a field name (a path looks like "
-                                   f"model.layers[3].params.p)")
-        keys.append(m.group(1))
-        keys.extend(int(i) for i in re.findall(r"\[(\d+)\]", m.group(2)))
-    return keys
-
-
-def path_exists(exp: Experiment, path: str) -> bool:
-    """Whether the dotted ``path`` reaches a field of ``exp``, or the component whose
-    parameter it names (a parameter left at its default is not in ``params`` until the
-    experiment is validated)."""
-    try:
-        _resolve(exp, path.split(".params.", 1)[0])
-    except SpecError:
-        return False
-    return True
-
-
-def _resolve(exp: Experiment, path: str) -> tuple[Any, str | int]:
-    """The object holding the last key of ``path``, and that key.
-
-    Raises SpecError naming ``space.params.<path>`` and what exists where it went wrong.
-    """
-    where = f"space.params.{path}"
-    keys = _split(path, where)
-    node: Any = exp
-    done = "the experiment"
-    for i, key in enumerate(keys):
-        last = i == len(keys) - 1
-        if isinstance(key, int):
-            if not isinstance(node, list):
-                raise SpecError(where, f"{done} is not a list: remove [{key}]")
-            if key >= len(node):
-                raise SpecError(where, f"{done} has {len(node)} item(s) (indexes 0 to "
-                                       f"{len(node) - 1})")
-            nxt = node[key]
-        elif isinstance(node, Component):
-            if key not in ("type", "params"):
-                raise SpecError(where, f"{done} has only type and params")
-            nxt = getattr(node, key)
-        elif dataclasses.is_dataclass(node):
-            names = [f.name for f in dataclasses.fields(node)]
-            if key not in names:
-                raise SpecError(where, f"{done} has no field {key!r}; it has "
-                                       f"{', '.join(names)}")
-            nxt = getattr(node, key)
-        elif isinstance(node, dict):
-            if key not in node:
-                owner = done.rsplit(".params", 1)[0]
-                have = ", ".join(sorted(node)) or "none"
-                raise SpecError(where, f"{owner} has no parameter {key!r}; its parameters "
-                                       f"are {have}")
-            nxt = node[key]
-        else:
-            raise SpecError(where, f"{done} is a value ({node!r}), not an object: end the "
-                                   f"path there")
-        if last:
-            return node, key
-        done = f"{done}[{key}]" if isinstance(key, int) else _join(done, key)
-        if isinstance(nxt, Component):  # name its type: "optimizer (Adam)"
-            done = f"{done} ({nxt.type})"
-        node = nxt
-    raise SpecError(where, "empty path")  # not reached: _split never returns []
-
-
-def _join(done: str, key: str) -> str:
-    return key if done == "the experiment" else f"{done}.{key}"

@@ -10,6 +10,7 @@ other's draws.
 from __future__ import annotations
 
 import inspect
+import os
 import time
 import warnings
 from pathlib import Path
@@ -59,6 +60,50 @@ def make_pruner(optuna: Any, space: SearchSpace) -> Any:
         raise SpecError("space.pruner", f"{e}") from None
 
 
+def storage_url(text: str) -> str:
+    """A storage as typed: a URL as it is, a plain file path as ``sqlite:///<its absolute
+    path>`` (what anyone giving ``studies.sqlite`` means)."""
+    text = text.strip()
+    if not text or "://" in text:
+        return text
+    return f"sqlite:///{Path(text).expanduser().resolve()}"
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a ``sqlite:///`` URL (None for another database, or in memory)."""
+    if not url.startswith("sqlite:///"):
+        return None
+    rest = url[len("sqlite:///"):].split("?", 1)[0]
+    rest = rest[len("file:"):] if rest.startswith("file:") else rest  # a SQLite URI
+    return Path(rest) if rest and rest != ":memory:" else None
+
+
+def storage_problem(url: str, error: BaseException) -> WorkbenchError:
+    """One line for a storage that cannot be opened or written: for a SQLite file, whether
+    its folder is missing or read-only and what to do; else the database's own words."""
+    cause: BaseException | None = error
+    words = str(error)
+    while cause is not None:  # Optuna wraps sqlalchemy's error, which wraps sqlite3's
+        words = str(cause)
+        cause = cause.__cause__ or cause.__context__
+    first = words.splitlines()[0] if words else type(error).__name__
+    fix = "choose another place for it (--storage, or the Tune tab's Storage field)"
+    path = sqlite_path(url)
+    if path is not None:
+        folder = path.parent
+        if not folder.is_dir():
+            return WorkbenchError(f"cannot open the study storage {path}: the folder {folder} "
+                                  f"does not exist; create it, or {fix}")
+        read_only = "readonly" in first.replace("-", "").replace(" ", "").lower()
+        if read_only or not os.access(folder, os.W_OK) or (
+                path.exists() and not os.access(path, os.W_OK)):
+            return WorkbenchError(f"cannot write the study storage {path}: it or its folder "
+                                  f"{folder} is read-only ({first}); {fix}")
+        return WorkbenchError(f"cannot use the study storage {path}: {first}; {fix}")
+    return WorkbenchError(f"cannot use the study storage {redact(url)}: {first}; give an "
+                          f"Optuna storage URL such as sqlite:///studies.sqlite")
+
+
 def open_storage(optuna: Any, url: str) -> Any:
     """An Optuna ``RDBStorage`` for ``url``, with heartbeats so a dead process's trial is
     failed, not left running; WorkbenchError naming the URL when it cannot be opened."""
@@ -79,6 +124,8 @@ def open_storage(optuna: Any, url: str) -> Any:
             if type(e).__name__ not in ("OperationalError", "IntegrityError"):
                 break
             time.sleep(0.5 * (attempt + 1))
+    if last is not None and sqlite_path(url) is not None:
+        raise storage_problem(url, last) from None
     raise WorkbenchError(f"cannot open the study storage {redact(url)}: "
                          f"{str(last).splitlines()[0] if last else 'unknown error'}; give an "
                          f"Optuna storage URL such as sqlite:///studies.sqlite") from None
@@ -89,9 +136,20 @@ def open_study(optuna: Any, url: str, name: str, space: SearchSpace) -> Any:
     creating it at the same moment); SpecError when it measures another metric or
     direction than ``space``. Its sampler is :func:`.sampling.make_sampler`'s (a seed fixes
     what each trial number draws, so cooperating processes and re-runs draw new values)."""
+    storage = open_storage(optuna, url)
+    try:
+        return _open_study(optuna, storage, url, name, space)
+    except (SpecError, WorkbenchError):
+        raise
+    except Exception as e:  # the database refused a write: a read-only file or folder
+        if type(e).__module__.split(".")[0] in ("optuna", "sqlalchemy", "sqlite3"):
+            raise storage_problem(url, e) from None
+        raise
+
+
+def _open_study(optuna: Any, storage: Any, url: str, name: str, space: SearchSpace) -> Any:
     from workbench.core.tune.sampling import make_sampler
 
-    storage = open_storage(optuna, url)
     for attempt in range(5):
         try:
             study = optuna.create_study(storage=storage, study_name=name,
@@ -123,15 +181,22 @@ def check_space_fits(study: Any, space: SearchSpace) -> None:
     a field its trials searched as another kind (a range, now choices), on another scale
     (log or not), or with other choices. A changed range, step, or an added or removed field
     is fine (Optuna continues those). SpecError naming the field, the study and what it
-    searched."""
-    from workbench.core.tune.sampling import distributions_of
+    searched. When every trial that searched the field failed (a float range on an integer
+    field), searching it as before is no advice: the refusal says to start another study
+    (Optuna keeps a field's kind for the whole study, failed trials included)."""
     from optuna.distributions import check_distribution_compatibility
+    from optuna.trial import TrialState
+
+    from workbench.core.tune.sampling import distributions_of
 
     new = distributions_of(space)
     old: dict[str, Any] = {}
+    worked: set[str] = set()  # fields some trial that did not fail searched
     for t in study.get_trials(deepcopy=False):
         for path, dist in t.distributions.items():
             old.setdefault(path, dist)
+            if t.state != TrialState.FAIL:
+                worked.add(path)
     for path, dist in new.items():
         if path not in old:
             continue
@@ -148,10 +213,16 @@ def check_space_fits(study: Any, space: SearchSpace) -> None:
             else:
                 what, advice = "the scale", (f"search it on a {'log' if was.log else 'linear'}"
                                              f" scale again")
-            raise SpecError(f"space.params.{path}", (
-                f"study {study.study_name} already searched it over {_describe(was)}, and a "
-                f"study cannot change {what} of a field it searched (this search gives "
-                f"{_describe(dist)}): {advice}, or give another study name")) from None
+            head = (f"study {study.study_name} already searched it over {_describe(was)}, "
+                    f"and a study cannot change {what} of a field it searched (this search "
+                    f"gives {_describe(dist)})")
+            if path not in worked:  # searching it so again would fail again
+                raise SpecError(f"space.params.{path}", (
+                    f"{head}; every trial that searched it failed, so give another study "
+                    f"name (--study, or the Tune tab's Study name), e.g. "
+                    f"{study.study_name}-2")) from None
+            raise SpecError(f"space.params.{path}",
+                            f"{head}: {advice}, or give another study name") from None
 
 
 def _kind(dist: Any) -> str:

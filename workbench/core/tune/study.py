@@ -27,10 +27,12 @@ from workbench.core.errors import SpecError, WorkbenchError
 from workbench.core.experiment import Experiment
 from workbench.core.train.allocator import release_free_memory
 from workbench.core.train.callbacks.progress import metric_text
+from workbench.core.tune.provenance import ATTR, experiment_mark
 from workbench.core.tune.sampling import grid_progress
 from workbench.core.tune.space import SearchSpace, apply_params
 from workbench.core.tune.stale import TrialFolder, fail_dead_trials
 from workbench.core.tune.storage import default_storage, load_study, open_study, redact
+from workbench.core.tune.storage import storage_url as storage_url_of
 
 __all__ = ["SearchSpace", "StudySummary", "apply_params", "best_params", "default_storage",
            "run_study"]
@@ -47,7 +49,9 @@ class StudySummary:
     ----------
     trials
         One dict per trial, oldest first: ``number, state, value, params, duration_s,
-        run_dir, error, failure`` (``state``: complete, pruned, fail, running, waiting;
+        run_dir, error, failure, epoch, train_s`` (``epoch``: the epoch of the run's saved
+        model, whose metric ``value`` is; ``train_s``: its run's training time, pauses
+        excluded, as the Runs tab gives it; ``state``: complete, pruned, fail, running, waiting;
         ``failure``, for a failed trial: diverged, out_of_memory, failed, stopped, or
         interrupted: its process died, :mod:`.stale`).
     ran
@@ -67,6 +71,8 @@ class StudySummary:
     trials: list[dict[str, Any]] = field(default_factory=list)
     ran: list[int] = field(default_factory=list)
     note: str | None = None
+    #: Which experiment the study searched (:func:`.provenance.experiment_mark`), or None.
+    experiment: dict[str, Any] | None = None
 
     def all_failed(self) -> dict[str, Any] | None:
         """The first trial this call ran, when every trial it ran failed (none completed or
@@ -81,7 +87,7 @@ class StudySummary:
                 "direction": self.direction, "best_value": self.best_value,
                 "best_params": dict(self.best_params), "best_trial": self.best_trial,
                 "best_run_dir": self.best_run_dir, "trials": [dict(t) for t in self.trials],
-                "ran": list(self.ran), "note": self.note}
+                "ran": list(self.ran), "note": self.note, "experiment": self.experiment}
 
     def to_text(self) -> str:
         counts: dict[str, int] = {}
@@ -107,7 +113,8 @@ def trial_dict(trial: Any) -> dict[str, Any]:
     return {"number": trial.number, "state": trial.state.name.lower(), "value": trial.value,
             "params": dict(trial.params), "duration_s": duration,
             "run_dir": trial.user_attrs.get("run_dir"), "error": trial.user_attrs.get("error"),
-            "failure": trial.user_attrs.get("failure")}
+            "failure": trial.user_attrs.get("failure"), "epoch": trial.user_attrs.get("epoch"),
+            "train_s": trial.user_attrs.get("train_s")}
 
 
 def run_study(experiment: Experiment, space: SearchSpace | dict[str, Any],
@@ -132,7 +139,8 @@ def run_study(experiment: Experiment, space: SearchSpace | dict[str, Any],
         A grid search may give neither: it ends when the grid is done, and runs no trial
         (saying so in the summary's ``note``) when every combination has been started.
     storage
-        An Optuna storage URL (``sqlite:///file``, ``postgresql://...``); default
+        An Optuna storage URL (``sqlite:///file``, ``postgresql://...``; a plain file path
+        is a SQLite file); default
         :func:`default_storage` of ``runs_parent``.
     study_name
         Default: the experiment's name. A study that exists is continued.
@@ -169,8 +177,10 @@ def run_study(experiment: Experiment, space: SearchSpace | dict[str, Any],
     _check_budget(trials, timeout, space)
     exp = space.check(experiment)
     study_name = study_name or exp.name
-    storage_url = storage or default_storage(runs_parent)
+    storage_url = storage_url_of(storage or "") or default_storage(runs_parent)
     study = open_study(optuna, storage_url, study_name, space)
+    if study.user_attrs.get(ATTR) is None:  # which experiment it searches (provenance.py)
+        study.set_user_attr(ATTR, experiment_mark(exp))
     fail_dead_trials(study, runs_parent)  # a killed process's trial is not running (stale.py)
     index = _scan_once(exp) if "data.folder" not in space.params else None
     stop_event = stop_event if stop_event is not None else threading.Event()
@@ -221,6 +231,7 @@ def best_params(storage: str, study_name: str) -> dict[str, Any]:
     """
     import optuna
 
+    storage = storage_url_of(storage)
     study = load_study(optuna, storage, study_name)
     summary = summarize(study, storage, study.user_attrs.get("metric", "value"))
     if summary.best_trial is None:
@@ -236,7 +247,8 @@ def summarize(study: Any, storage: str, metric: str) -> StudySummary:
     trials = study.get_trials(deepcopy=False)
     summary = StudySummary(study.study_name, redact(storage), metric,
                            study.direction.name.lower(),
-                           trials=[trial_dict(t) for t in trials])
+                           trials=[trial_dict(t) for t in trials],
+                           experiment=study.user_attrs.get(ATTR))
     if any(t.state == TrialState.COMPLETE for t in trials):
         best = study.best_trial
         summary.best_value, summary.best_params = best.value, dict(best.params)
@@ -289,10 +301,20 @@ def _run_trial(trial: Any, exp: Experiment, space: SearchSpace, study_name: str,
     # None when the run kept nothing (no epoch finished: its folder was removed).
     trial.set_user_attr("run_dir", str(outcome.run_dir) if outcome.run_dir is not None
                         else None)
+    history = getattr(outcome.result, "history", None) or []
+    seconds = [m["seconds"] for m in history if isinstance(m.get("seconds"), (int, float))]
+    if seconds:  # the run's training time, as run.json and the Runs tab give it
+        trial.set_user_attr("train_s", float(sum(seconds)))
     if outcome.failed:
         if not isinstance(outcome.error, WorkbenchError):
             raise outcome.error  # a bug of ours, not the trial's
-        _fail(trial, outcome.message, outcome.run_dir, outcome.status)  # diverged, ...
+        message = outcome.message
+        searched = space.params.get("data.batch_size")
+        if outcome.status == "out_of_memory" and searched is not None and searched.high:
+            # "Try batch size 16" means the searched range here: its top is too high.
+            message += (f". data.batch_size is searched ({searched.low} to {searched.high}): "
+                        f"lower the range's high end below {params['data.batch_size']}")
+        _fail(trial, message, outcome.run_dir, outcome.status)  # diverged, ...
     result = outcome.result
     if report.pruned_at is not None:
         why = f"pruned by Optuna after epoch {report.pruned_at} (study {study_name})"
@@ -304,12 +326,17 @@ def _run_trial(trial: Any, exp: Experiment, space: SearchSpace, study_name: str,
     if result.stopped:
         _fail(trial, f"stopped by the user after {len(result.history)} epoch(s)",
               kind="stopped")
-    values = [m[space.metric] for m in result.history if m.get(space.metric) is not None]
-    if not values:
+    # The trial's value is the saved model's: the metric of the epoch whose weights the run
+    # kept (its bundle, run.json, the Runs tab and Evaluate report that one), not the best
+    # epoch's, which no saved model has unless early stopping restored it.
+    kept = result.weights_metrics or {}
+    value = kept.get(space.metric)
+    if value is None:
         _fail(trial, f"no {space.metric} was measured: "
                      + ("give data.val_fraction above 0 or use metric train_acc"
                         if space.metric.startswith("val") else "no epoch finished"))
-    return max(values) if space.direction == "maximize" else min(values)
+    trial.set_user_attr("epoch", result.weights_epoch)
+    return float(value)
 
 
 def _relay(study_stop: threading.Event, trial_stop: threading.Event) -> None:

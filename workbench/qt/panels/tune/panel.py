@@ -15,7 +15,6 @@ them. ``python -m workbench.qt.panels.tune.panel [folder]`` shows the panel alon
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -29,19 +28,20 @@ from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDoubleSpinBo
 from workbench.core.errors import WorkbenchError
 from workbench.core.events import CurrentExperiment
 from workbench.core.experiment import Experiment
-from workbench.core.runs.names import run_name_base
 
 from workbench.qt.common import run_standalone
 from workbench.qt.evented import subscribe
-from workbench.qt.panels.tune.results import TrialsView, fmt
+from workbench.qt.panels.tune.results import TrialsView, fmt, metric_value
 from workbench.qt.panels.tune.space_editor import SpaceEditor
+from workbench.qt.panels.tune.space_file import PRUNER_TIP, PRUNERS, SpaceFile
 from workbench.qt.panels.tune.state import continuing_text
+from workbench.qt.panels.tune.study_link import StudyFollower, ask_apply_other, check_apply
 from workbench.qt.panels.tune.widgets import (HidingMessageLabel, WholeRows, ask_open_path,
                                               ask_save_path, metric_combo)
 from workbench.qt.panels.tune.worker import StudyRun, StudyWorker
 
 SAMPLERS = ("tpe", "random", "grid")
-PRUNERS = ("median", "hyperband", "none")
+__all__ = ["PRUNERS", "SAMPLERS", "TunePanel"]
 
 
 class TunePanel(QWidget):
@@ -68,12 +68,15 @@ class TunePanel(QWidget):
         message line says why).
     experiment_changed()
         "Apply best" changed the Experiment.
+    run_requested(path)
+        The user asked to see a trial's run on the Runs tab (its folder).
     """
 
     study_started = Signal()
     trial_finished = Signal(object)
     study_finished = Signal(object)
     experiment_changed = Signal()
+    run_requested = Signal(str)
 
     def __init__(self, experiment: Experiment | CurrentExperiment,
                  runs_parent: str | Path | None = None, parent: QWidget | None = None):
@@ -82,6 +85,11 @@ class TunePanel(QWidget):
         self.runs_parent = runs_parent
         self.ask_open_path: Callable[[QWidget], str] = ask_open_path
         self.ask_save_path: Callable[[QWidget, str], str] = ask_save_path
+        #: Asked before "Apply best" writes a study's best into an experiment it did not
+        #: search (a test answers it).
+        self.ask_apply_other: Callable[[QWidget, str], bool] = ask_apply_other
+        self.space_file = SpaceFile(self)
+        self._applying = False
         self.summary: Any = None
         self._study_name = ""
         self._shut_down = False
@@ -92,8 +100,10 @@ class TunePanel(QWidget):
         self.run.finished.connect(self._on_study_finished)
         self.run.errored.connect(self._on_study_errored)
         self._build()
+        # The table shows the study the Study name and Storage fields name (study_link).
+        self.follower = StudyFollower(self)
         self._update_buttons()
-        subscribe(self, self.current.replaced, lambda _experiment: self.refresh_fields())
+        subscribe(self, self.current.replaced, self._on_replaced)
 
     @property
     def experiment(self) -> Experiment:
@@ -106,8 +116,7 @@ class TunePanel(QWidget):
         self.sampler_combo.addItems(list(SAMPLERS))
         self.pruner_combo = QComboBox()
         self.pruner_combo.addItems(list(PRUNERS))
-        self.pruner_combo.setToolTip("Stops poor trials early, judged on the metric after "
-                                     "each epoch")
+        self.pruner_combo.setToolTip(PRUNER_TIP)
         self.metric_combo = metric_combo()  # each metric explained in its tooltip
         self.trials_spin = QSpinBox()
         self.trials_spin.setRange(0, 100000)
@@ -127,8 +136,8 @@ class TunePanel(QWidget):
         self.storage_edit = QLineEdit()
         self.storage_edit.setPlaceholderText(self.default_storage_text())
         self.storage_edit.setToolTip("An Optuna storage URL (sqlite:///file.sqlite, "
-                                     "postgresql://...). Empty: studies.sqlite in the runs "
-                                     "folder")
+                                     "postgresql://...) or a SQLite file's path. Empty: "
+                                     "studies.sqlite in the runs folder")
         self.continue_check = QCheckBox("Continue study (add to its stored trials)")
         self.continue_check.setChecked(True)
         form = QFormLayout()
@@ -169,6 +178,7 @@ class TunePanel(QWidget):
 
         self.results = TrialsView(self.metric_combo.currentText(), self.editor.label_of)
         self.results.trials_changed.connect(self._update_buttons)
+        self.results.run_requested.connect(self.run_requested)
         self.metric_combo.currentTextChanged.connect(self.results.history_plot.set_metric)
         # Short names for what tests and the main window look at.
         self.trials_table = self.results.table
@@ -199,6 +209,11 @@ class TunePanel(QWidget):
         """Search ``experiment`` from now on (a study already running keeps its snapshot);
         it replaces the current one, for every view of it."""
         self.current.replace(experiment)
+
+    def _on_replaced(self, _experiment: Any) -> None:
+        self.refresh_fields()
+        if not self._applying:  # another experiment: its study (a blank name follows it)
+            self.follower.follow()
 
     def showEvent(self, event: Any) -> None:  # noqa: N802  (Qt override)
         # Other tabs may have added, removed or changed layers, transforms or the
@@ -231,56 +246,17 @@ class TunePanel(QWidget):
 
     # -- the space ---------------------------------------------------------------------------
     def space_dict(self) -> dict[str, Any]:
-        """The SPACE.json the panel shows (raises SpecError for a cell it cannot read)."""
-        space: dict[str, Any] = {"format_version": 1, "params": self.editor.space_params(),
-                                 "sampler": self.sampler_combo.currentText(),
-                                 "pruner": self.pruner_combo.currentText(),
-                                 "metric": self.metric_combo.currentText()}
-        if self.epochs_spin.value() > 0:
-            space["epochs"] = self.epochs_spin.value()
-        return space
+        """The SPACE.json the panel shows, with what a loaded file gave that the tab does not
+        show (:mod:`.space_file`); SpecError for a cell it cannot read."""
+        return self.space_file.space_dict()
 
     @Slot()
     def save_space(self) -> None:
-        try:
-            space = self.space_dict()
-            from workbench.core.tune.space import SearchSpace
-
-            text = json.dumps(SearchSpace.from_dict(space).to_dict(), indent=2)
-        except WorkbenchError as e:
-            self.message.show_message(str(e), "error")
-            return
-        path = self.ask_save_path(self, f"{self.experiment.name}-space.json")
-        if not path:
-            return
-        try:
-            Path(path).write_text(text + "\n", encoding="utf-8")
-        except OSError as e:
-            self.message.show_message(f"cannot write {path}: {e.strerror}; choose another "
-                                      f"folder", "error")
-            return
-        self.message.show_message(f"Saved the search space to {path}", "ok")
+        self.space_file.save()
 
     @Slot()
     def load_space(self) -> None:
-        from workbench.core.tune.space import SearchSpace
-
-        path = self.ask_open_path(self)
-        if not path:
-            return
-        try:
-            space = SearchSpace.load(path)
-        except WorkbenchError as e:
-            self.message.show_message(str(e), "error")
-            return
-        self.editor.set_params({p: s.to_dict() for p, s in space.params.items()})
-        self.sampler_combo.setCurrentText(space.sampler)
-        pruner = space.pruner.get("type", "median")
-        if pruner in PRUNERS:
-            self.pruner_combo.setCurrentText(pruner)
-        self.metric_combo.setCurrentText(space.metric)
-        self.epochs_spin.setValue(space.epochs or 0)
-        self.message.show_message(f"Loaded the search space {path}", "ok")
+        self.space_file.load()
 
     # -- the study ---------------------------------------------------------------------------
     def is_running(self) -> bool:
@@ -311,15 +287,23 @@ class TunePanel(QWidget):
             if trials is None and not minutes and parsed.sampler != "grid":
                 raise WorkbenchError("trials: give a number of trials and/or a time budget "
                                      "(a search has no natural end)")
-            url = self.storage_edit.text().strip() or default_storage(self.runs_parent)
         except WorkbenchError as e:
             self.message.show_message(str(e), "error")
             return False
-        # Unnamed, a study (and its trials' runs) is named as runs are: <dataset>-<network>.
-        self._study_name = self.name_edit.text().strip() or run_name_base(self.experiment)
+        # Unnamed, a study (and its trials' runs) is named as runs are: <dataset>-<network>;
+        # a plain file path as storage is a SQLite file.
+        url, self._study_name = self.follower.key()
+        if not self.storage_edit.text().strip():
+            try:
+                url = default_storage(self.runs_parent)  # its folder made, if need be
+            except WorkbenchError as e:
+                self.message.show_message(str(e), "error")
+                return False
         self.summary = None
         self.results.reset(url, self._study_name, parsed.metric,
                            parsed.direction == "maximize", list(space["params"]))
+        self.follower.mark = None
+        self.follower.show_caption()
         worker = StudyWorker(self.experiment, space, trials, minutes * 60 if minutes else None,
                              url, self._study_name, self.continue_check.isChecked(),
                              self.runs_parent)
@@ -351,7 +335,7 @@ class TunePanel(QWidget):
     def _on_epoch_finished(self, info: dict) -> None:
         metric = self.metric_combo.currentText()
         value = info.get(metric)
-        shown = "-" if value is None else f"{value:.4g}"
+        shown = "-" if value is None else metric_value(metric, value)
         epochs = info.get("epochs")
         self.status.show_message(f"Running trial: epoch {info.get('epoch')}"
                                  f"{f'/{epochs}' if epochs else ''}, {metric} {shown}")
@@ -365,8 +349,10 @@ class TunePanel(QWidget):
     def _on_study_finished(self, summary: Any) -> None:
         self.summary = summary
         self.results.add_trials(summary.trials)  # every process's trials, as stored
+        self.follower.shown(summary)
         best = ("no trial completed" if summary.best_trial is None else
-                f"best: trial {summary.best_trial}, {summary.metric} {summary.best_value:.4g}")
+                f"best: trial {summary.best_trial}, {summary.metric} "
+                f"{metric_value(summary.metric, summary.best_value)}")
         failed = summary.all_failed()  # why none of this study's new trials has a value
         failed = failed if failed and failed.get("failure") != "stopped" else None
         why = f"; trial {failed['number']} failed: {failed['error']}" if failed else ""
@@ -375,6 +361,7 @@ class TunePanel(QWidget):
                                   f"{len(summary.trials)} trial(s); {best}{why}",
                                   "error" if failed else "ok")
         self._update_buttons()
+        self.follower.timer.start()  # a name typed while it ran: that study is listed next
         self.study_finished.emit(summary)
 
     @Slot(str)
@@ -393,6 +380,8 @@ class TunePanel(QWidget):
     def apply_best(self) -> bool:
         """Write the best trial's parameters into the Experiment (the same object), announce
         it as replaced (every view shows it anew) and emit ``experiment_changed``."""
+        if not check_apply(self, self.follower, self.ask_apply_other):
+            return False
         best = self.best_trial()
         if best is None:
             self.message.show_message("No trial has completed yet: run the study first",
@@ -408,9 +397,14 @@ class TunePanel(QWidget):
         except WorkbenchError as e:
             self.message.show_message(f"Cannot apply trial {best['number']}: {e}", "error")
             return False
-        self.current.replace(new, in_place=True)  # the fields list follows (refresh_fields)
+        self._applying = True  # the same experiment, tuned: the table keeps its study
+        try:
+            self.current.replace(new, in_place=True)  # the fields list follows
+        finally:
+            self._applying = False
         shown = ", ".join(f"{k} = {fmt(v)}" for k, v in best["params"].items())
-        self.message.show_message(f"Applied trial {best['number']}: {shown}", "ok")
+        self.message.show_message(f"Applied trial {best['number']} of study "
+                                  f"{self.results.study[1]}: {shown}", "ok")
         self.experiment_changed.emit()
         return True
 

@@ -3,19 +3,31 @@ parameter importances (computed off the GUI thread by Optuna)."""
 
 from __future__ import annotations
 
+import re
 import warnings
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QSplitter, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QMenu, QSplitter,
+                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from workbench.qt.keyboard import tab_leaves
 from workbench.qt.plots.header import stacked
 from workbench.qt.workers import TaskRunner, TaskState
 from workbench.qt.panels.tune.plots import HistoryPlot, ImportancePlot
 
-TRIAL_COLUMNS = ("#", "State", "Value", "Duration (s)")
+TRIAL_COLUMNS = ("#", "State", "Value", "Training (s)")
+#: The last column: the trial's run folder (double-click it, or "Show in Runs").
+RUN_COLUMN = "Run"
+#: Header tooltips of the fixed columns.
+COLUMN_TIPS = {
+    "Value": "The study's metric of the model the trial's run saved (the epoch its bundle "
+             "holds), as the Runs tab and Evaluate give it",
+    "Training (s)": "The trial's training time, as the Runs tab gives it (pauses and "
+                    "setup excluded); a trial that left no run: its whole time",
+    RUN_COLUMN: "The trial's run folder: double-click a row (or right-click, Show in Runs) "
+                "to select it on the Runs tab"}
 
 
 class TrialsView(QWidget):
@@ -30,9 +42,12 @@ class TrialsView(QWidget):
     -------
     trials_changed()
         Trials were added or the view was reset.
+    run_requested(path)
+        The user asked to see a trial's run (double-click, or Show in Runs).
     """
 
     trials_changed = Signal()
+    run_requested = Signal(str)
 
     def __init__(self, metric: str = "val_acc", label: Callable[[str], str] | None = None,
                  parent: QWidget | None = None):
@@ -40,6 +55,7 @@ class TrialsView(QWidget):
         self.label = label or (lambda path: path)
         self.trials: dict[int, dict[str, Any]] = {}
         self.maximize = True
+        self.metric_name = metric
         self._param_columns: list[str] = []
         self._study: tuple[str, str] = ("", "")  # storage URL, study name
         self._shut_down = False
@@ -56,6 +72,12 @@ class TrialsView(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        # One line a cell; a long run folder name keeps its end ("…study-trial-3").
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideLeft)
+        self.table.cellDoubleClicked.connect(lambda row, _col: self.request_run(row))
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._menu)
         self.history_plot = HistoryPlot(metric)
         self.importance_plot = ImportancePlot(self.label)
         plots = QSplitter(Qt.Orientation.Horizontal, objectName="tune.plots")
@@ -64,8 +86,13 @@ class TrialsView(QWidget):
         split = QSplitter(Qt.Orientation.Vertical, objectName="tune.trials_plots")
         split.addWidget(self.table)
         split.addWidget(plots)
+        #: Which study the table shows (set by the panel: study_link.StudyFollower).
+        self.caption = QLabel("")
+        self.caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.caption)
         layout.addWidget(split)
 
     def reset(self, storage_url: str, study_name: str, metric: str, maximize: bool,
@@ -74,6 +101,7 @@ class TrialsView(QWidget):
         space's order: the parameter columns' order; a stored trial's other fields follow)."""
         self._study = (storage_url, study_name)
         self.maximize = maximize
+        self.metric_name = metric
         self.trials.clear()
         self._param_columns = list(params)
         self.history_plot.set_metric(metric)
@@ -98,6 +126,34 @@ class TrialsView(QWidget):
         pick = max if self.maximize else min
         return pick(done, key=lambda t: t["value"])
 
+    @property
+    def study(self) -> tuple[str, str]:
+        """The storage URL and name of the study shown (``("", "")`` before any)."""
+        return self._study
+
+    def run_dir(self, row: int) -> str | None:
+        """The run folder of the trial in ``row`` (None: it left none)."""
+        trials = [self.trials[n] for n in sorted(self.trials)]
+        return trials[row].get("run_dir") if 0 <= row < len(trials) else None
+
+    def request_run(self, row: int) -> bool:
+        """Ask for the run of the trial in ``row`` (``run_requested``); False when it left
+        none."""
+        path = self.run_dir(row)
+        if path:
+            self.run_requested.emit(str(path))
+        return bool(path)
+
+    def _menu(self, pos: Any) -> None:
+        row = self.table.rowAt(pos.y())
+        if row < 0:
+            return
+        menu = QMenu(self.table)
+        action = menu.addAction("Show in Runs")
+        action.setEnabled(bool(self.run_dir(row)))
+        action.triggered.connect(lambda: self.request_run(row))
+        menu.popup(self.table.viewport().mapToGlobal(pos))
+
     def shutdown(self) -> None:
         self._shut_down = True
         self._importance_runner.cancel_all()
@@ -109,21 +165,35 @@ class TrialsView(QWidget):
         self._param_columns += sorted({p for t in trials for p in t.get("params") or {}}
                                       - set(self._param_columns))
         table = self.table
-        table.setColumnCount(len(TRIAL_COLUMNS) + len(self._param_columns))
-        table.setHorizontalHeaderLabels(list(TRIAL_COLUMNS)
-                                        + [self.label(p) for p in self._param_columns])
+        headers = ([*TRIAL_COLUMNS] + [self.label(p) for p in self._param_columns]
+                   + [RUN_COLUMN])
+        table.setColumnCount(len(headers))
+        table.setHorizontalHeaderLabels(headers)
         for c, path in enumerate(self._param_columns, start=len(TRIAL_COLUMNS)):
             table.horizontalHeaderItem(c).setToolTip(path)
+        for c, name in enumerate(headers):
+            if name in COLUMN_TIPS and (c < len(TRIAL_COLUMNS) or c == len(headers) - 1):
+                table.horizontalHeaderItem(c).setToolTip(COLUMN_TIPS[name])
         table.setRowCount(len(trials))
         for r, t in enumerate(trials):
-            duration = t.get("duration_s")
-            cells = [str(t["number"]), state_text(t), fmt(t.get("value")),
-                     "" if duration is None else f"{duration:.1f}"]
+            seconds = t.get("train_s") if t.get("train_s") is not None else t.get("duration_s")
+            run = t.get("run_dir")
+            cells = [str(t["number"]), state_text(t), value_text(self.metric_name, t),
+                     "" if seconds is None else f"{seconds:.1f}"]
             cells += [fmt((t.get("params") or {}).get(p)) for p in self._param_columns]
+            cells.append(run_label(run))
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if t.get("error"):  # why a trial failed: on hover, on every cell of its row
                     item.setToolTip(str(t["error"]))
+                elif c == 2 and t.get("epoch") is not None and text:
+                    item.setToolTip(f"{self.metric_name} of the model the trial's run saved "
+                                    f"(epoch {t['epoch']}'s weights)")
+                elif c == len(cells) - 1 and run:
+                    item.setToolTip(f"{run}\nDouble-click to show it on the Runs tab")
+                elif c == len(cells) - 1 and t.get("state") not in ("running", "waiting"):
+                    item.setToolTip("This trial kept no run (it ended before its first "
+                                    "epoch finished)")
                 table.setItem(r, c, item)
         self.history_plot.set_trials(trials, self.maximize)
 
@@ -158,6 +228,27 @@ class TrialsView(QWidget):
     @Slot(int, str)
     def _on_importance_failed(self, _job: int, message: str) -> None:
         self.importance_plot.clear_importances(f"importance unavailable: {message}")
+
+
+def run_label(run_dir: Any) -> str:
+    """The Run cell: the run folder's name without the time it was made
+    (``2026-12-07_08-10-59-mm-trial-3`` -> ``mm-trial-3``); the whole path is its tooltip."""
+    if not run_dir:
+        return ""
+    return re.sub(r"^\d{4}-\d{2}-\d{2}_\d{2}-\d{2}-\d{2}-", "", Path(str(run_dir)).name)
+
+
+def value_text(metric: str, trial: dict) -> str:
+    """The Value cell: nothing when the trial has no value, else :func:`metric_value`."""
+    value = trial.get("value")
+    return "" if value is None else metric_value(metric, float(value))
+
+
+def metric_value(metric: str, value: float) -> str:
+    """A metric as the command line and the other tabs give it: an accuracy as a
+    percentage (``93.8%``), a loss to 4 decimals (``core.train.callbacks.progress.
+    metric_text``'s rule, without importing torch on the GUI thread)."""
+    return f"{100 * value:.1f}%" if metric.endswith("acc") else f"{value:.4f}"
 
 
 def fmt(value: Any) -> str:

@@ -45,6 +45,9 @@ _USER_KEYS = ("checked", "type", "low", "high", "log", "choices")
 _ORIGIN = Qt.ItemDataRole.UserRole
 #: The Log item's role keeping its tick while the row is categorical (no box shown).
 _LOG = Qt.ItemDataRole.UserRole + 1
+#: The Field item's role saying the experiment takes only whole numbers there (a batch
+#: size, a width): its Type box offers no float range, whose values would be refused.
+_INTEGER = Qt.ItemDataRole.UserRole + 2
 
 
 def candidate_fields(experiment: Experiment) -> list[dict[str, Any]]:
@@ -64,7 +67,8 @@ def candidate_fields(experiment: Experiment) -> list[dict[str, Any]]:
     def add(path: str, label: str, kind: str, low: Any = None, high: Any = None,
             log: bool = False, choices: list | None = None, checked: bool = False) -> None:
         out.append({"path": path, "label": label, "type": kind, "low": low, "high": high,
-                    "log": log, "choices": choices, "checked": checked})
+                    "log": log, "choices": choices, "checked": checked,
+                    "integer": kind == "int"})
 
     params = experiment.optimizer.params or {}
     lr = params.get("lr")
@@ -238,10 +242,17 @@ class SpaceEditor(QTableWidget):
         label.setToolTip(f"{label.text()}: {f['path']}")
         # A candidate's label; None for a row from a space file (kept by :meth:`_rows`).
         label.setData(_ORIGIN, f.get("origin", f.get("label")))
+        label.setData(_INTEGER, bool(f.get("integer")))
         self.setItem(r, COL["Field"], label)
         combo = QComboBox()
-        combo.addItems(list(KINDS))
-        combo.setCurrentText(f.get("type") or "float")
+        kind = f.get("type") or "float"
+        # An integer field is searched as an int range or choices; a float range loaded
+        # from a file stays shown as it is (Start then says why it is refused).
+        combo.addItems([k for k in KINDS if k != "float" or not f.get("integer")
+                        or kind == "float"])
+        if f.get("integer"):
+            combo.setToolTip("This field takes whole numbers: an int range or choices")
+        combo.setCurrentText(kind)
         self.setCellWidget(r, COL["Type"], combo)
         for col, key in (("Low", "low"), ("High", "high")):
             value = f.get(key)
@@ -342,6 +353,7 @@ class SpaceEditor(QTableWidget):
         low, high = (self.item(r, COL[c]).text().strip() for c in ("Low", "High"))
         field = self.item(r, COL["Field"])
         return {"path": self.paths[r], "label": field.text(), "origin": field.data(_ORIGIN),
+                "integer": bool(field.data(_INTEGER)),
                 "checked": field.checkState() == Qt.CheckState.Checked,
                 "type": self.cellWidget(r, COL["Type"]).currentText(),
                 "low": _value(low) if low else None, "high": _value(high) if high else None,

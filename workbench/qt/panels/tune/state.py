@@ -32,7 +32,9 @@ def tune_state(panel: Any, previous: dict[str, Any] | None = None) -> dict[str, 
         "trials": panel.trials_spin.value(), "minutes": panel.minutes_spin.value(),
         "epochs": panel.epochs_spin.value(), "study": panel.name_edit.text().strip(),
         "storage": panel.storage_edit.text().strip(),
-        "continue": panel.continue_check.isChecked()}
+        "continue": panel.continue_check.isChecked(),
+        # What a loaded space file gave that the tab does not show (space_file.py).
+        "carried": dict(panel.space_file.carried)}
     try:
         state["params"] = panel.editor.space_params()
     except WorkbenchError:
@@ -44,6 +46,7 @@ def tune_state(panel: Any, previous: dict[str, Any] | None = None) -> dict[str, 
 def restore_tune_state(panel: Any, state: dict[str, Any]) -> None:
     """Show the saved ``state`` (from :func:`tune_state`); a value of the wrong kind or
     out of range is left at the tab's default."""
+    panel.space_file.restore(state.get("carried"))  # first: it may offer a pruner
     for key, combo in (("sampler", panel.sampler_combo), ("pruner", panel.pruner_combo),
                        ("metric", panel.metric_combo)):
         value = state.get(key)
@@ -97,7 +100,9 @@ class StoredStudy(QObject):
     def list(self) -> None:
         """Look the study up (off the GUI thread)."""
         panel = self.panel
-        url = panel.storage_edit.text().strip() or panel.default_storage_text()
+        from workbench.core.tune.storage import storage_url
+
+        url = storage_url(panel.storage_edit.text()) or panel.default_storage_text()
         name = panel.name_edit.text().strip() or run_name_base(panel.experiment)
         if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file():
             return
@@ -124,15 +129,24 @@ class StoredStudy(QObject):
         if result is None or panel.is_running() or panel.results.trials:
             return
         url, summary, params = result
+        follower = getattr(panel, "follower", None)
+        if follower is not None and follower.key() != (url, summary.study_name):
+            return  # the fields name another study since (it is listed in turn)
+        if follower is not None:
+            follower.shown(summary)
         if not summary.trials:
             return
         panel.results.reset(url, summary.study_name, summary.metric,
                             summary.direction == "maximize", params)
         panel.results.add_trials(summary.trials)
+        if follower is not None:
+            follower.shown(summary)  # the caption counts the trials now shown
         self.shown = summary.study_name
+        from workbench.qt.panels.tune.results import metric_value
+
         best = ("" if summary.best_trial is None else
                 f"; best: trial {summary.best_trial}, {summary.metric} "
-                f"{summary.best_value:.4g}")
+                f"{metric_value(summary.metric, summary.best_value)}")
         panel.message.show_message(
             f"Study {summary.study_name}: {len(summary.trials)} trial(s) stored in "
             f"{summary.storage}{best}. Start adds trials to it (Continue study); another "

@@ -48,9 +48,10 @@ class StudyWorker(Worker):
 
         from workbench.core.train.trainer import Callback
         from workbench.core.tune.study import run_study, trial_dict
-        from workbench.core.tune.storage import default_storage, open_storage
+        from workbench.core.tune.storage import (default_storage, open_storage,
+                                                 storage_problem, storage_url)
 
-        url = self.storage or default_storage(self.runs_parent)
+        url = storage_url(self.storage or "") or default_storage(self.runs_parent)
         storage = open_storage(optuna, url)
         names = {s.study_name for s in optuna.get_all_study_summaries(storage)}
         if self.study_name in names:
@@ -66,7 +67,10 @@ class StudyWorker(Worker):
             earlier = attrs.get("sampler") or (attrs.get("space") or {}).get("sampler")
             state.send(("loaded", ([plain(trial_dict(t)) for t in trials],
                                    earlier if isinstance(earlier, str) else "")))
-            old.set_user_attr("sampler", self.space.get("sampler", "tpe"))
+            try:
+                old.set_user_attr("sampler", self.space.get("sampler", "tpe"))
+            except Exception as e:  # a read-only storage: say where, and what to do
+                raise storage_problem(url, e) from None
 
         class EpochNews(Callback):
             def on_epoch_end(self, trainer: Any, epoch: int, metrics: dict) -> None:
