@@ -111,5 +111,5 @@ def test_a_run_names_its_experiment_bundle_and_exported_code(tiny_experiment, tm
     assert _info(run_dir)["experiment_name"] == "flowers" == _info(run_dir)["name"]
     bundle = load_bundle(run_dir / "bundle.pt")
     assert bundle.experiment.name == "flowers"
-    assert network_code(bundle.experiment, len(bundle.classes)).startswith("# flowers: ")
+    assert "\n# Experiment: flowers\n" in network_code(bundle.experiment, len(bundle.classes))
     assert tiny_experiment.name == "experiment"  # the caller's is left as it was

@@ -69,6 +69,19 @@ def test_a_runs_bundle_is_exported_under_the_runs_name(qtbot, bundle_path, tmp_p
     assert d.sidecar_label.text().endswith(str(tmp_path / "elsewhere.json"))
 
 
+def test_a_cli_runs_bundle_without_a_date_is_exported_under_the_runs_name(qtbot, bundle_path,
+                                                                          tmp_path):
+    # `workbench train --out runs/rgb` names the run "rgb": its folder has no date stamp.
+    run = tmp_path / "runs" / "rgb"
+    run.mkdir(parents=True)
+    shutil.copy(bundle_path, run / "bundle.pt")
+    (run / "run.json").write_text(json.dumps({"name": "rgb", "status": "finished"}))
+    d = _dialog(qtbot, run / "bundle.pt")
+    assert (d.onnx_edit.text(), d.code_edit.text()) == (str(run / "rgb.onnx"),
+                                                        str(run / "rgb.py"))
+    assert d.sidecar_label.text().endswith(str(run / "rgb.json"))
+
+
 def test_replacing_files_asks_once_naming_each_one(qtbot, bundle_path, tmp_path, answers):
     d = _dialog(qtbot, bundle_path)
     onnx, code = Path(d.onnx_edit.text()), Path(d.code_edit.text())

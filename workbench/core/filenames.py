@@ -64,10 +64,34 @@ def readable(text: str) -> str:
 def print_names_as_bytes(*streams: object) -> None:
     """Let ``streams`` (``sys.stdout``, ``sys.stderr``) print such names: a strict stream
     (a UTF-8 locale's terminal, where Python does not use surrogateescape itself) is set
-    to write a bad byte back as itself, as ``ls`` does, instead of raising mid-output."""
+    to write a bad byte back as itself, as ``ls`` does, instead of raising mid-output. A
+    character the stream's encoding has no code for (an emoji class name on a Windows
+    console or a redirected cp1252/ASCII stdout) is written as its escape, ``\\U0001f431``."""
+    import codecs
+
+    codecs.register_error(_PRINT_ERRORS, _print_error)
     for stream in streams:
-        if getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure"):
+        if getattr(stream, "errors", None) in ("strict", ERRORS) \
+                and hasattr(stream, "reconfigure"):
             try:
-                stream.reconfigure(errors=ERRORS)
+                stream.reconfigure(errors=_PRINT_ERRORS)
             except (ValueError, OSError, AttributeError):  # a stream that cannot: left so
                 pass
+
+
+#: The ``errors`` handler :func:`print_names_as_bytes` gives a stream.
+_PRINT_ERRORS = "workbench.print"
+
+
+def _print_error(e: UnicodeError) -> tuple[str | bytes, int]:
+    """A file name's undecodable byte (U+DC80..U+DCFF) as itself, anything else the
+    stream cannot encode as its backslash escape; one character at a time."""
+    import codecs
+
+    if not isinstance(e, UnicodeEncodeError):
+        raise e
+    c = e.object[e.start]
+    if "\udc80" <= c <= "\udcff":
+        return bytes([ord(c) - 0xDC00]), e.start + 1
+    return codecs.backslashreplace_errors(
+        UnicodeEncodeError(e.encoding, e.object, e.start, e.start + 1, e.reason))

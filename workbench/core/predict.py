@@ -69,7 +69,9 @@ class Predictor:
 
     def decode(self, item: ImageLike) -> Image.Image:
         """The image :meth:`load` preprocesses: decoded (upright by its EXIF orientation)
-        and converted to the network's channels, at its own proportions.
+        and converted to the network's channels, at its own proportions. A PIL image is
+        made upright too (``Image.open()`` leaves a photo as stored, often sideways), but
+        is taken at the size it was decoded at (a file's large JPEG is decoded smaller).
 
         Raises
         ------
@@ -78,8 +80,9 @@ class Predictor:
         """
         from workbench.core.data.images import load_image, to_channels
 
-        return to_channels(item, self.channels) if isinstance(item, Image.Image) else \
-            load_image(item, self.channels, min_side=self.decode_side)
+        if isinstance(item, Image.Image):  # upright as a file would be, at its own size
+            return to_channels(upright(item), self.channels)
+        return load_image(item, self.channels, min_side=self.decode_side)
 
     @torch.no_grad()
     def predict(self, items: Iterable[ImageLike], top_k: int = 5,
@@ -120,6 +123,20 @@ class Predictor:
 
     def predict_one(self, item: ImageLike, top_k: int = 5) -> Prediction:
         return self.predict([item], top_k)[0]
+
+
+def upright(image: Image.Image) -> Image.Image:
+    """``image`` turned as its EXIF Orientation tag says (``ImageOps.exif_transpose``, which
+    drops the tag: an image made upright already is returned as it is); a damaged EXIF
+    block leaves it as stored, as a file's does."""
+    from PIL import ImageOps
+
+    try:
+        if image.getexif().get(0x0112, 1) != 1:
+            return ImageOps.exif_transpose(image)
+    except Exception:  # noqa: BLE001  (Pillow raises many kinds for a damaged block)
+        pass
+    return image
 
 
 def predictions_csv(rows: Iterable[tuple[str, Sequence[tuple[str, float]], str]],

@@ -26,13 +26,20 @@ def default_stem(bundle_path: str) -> str:
     """The name the exported files get: the bundle's own (``my model (v1).pt`` ->
     ``my model (v1)``), or the run's for a run folder's ``bundle.pt`` (the folder
     ``2024-05-01_10-00-00-flowers`` -> ``flowers``). Never ``model``: a project folder's
-    own model.py must not be the default to replace (another bundle.pt gives bundle.*)."""
-    from workbench.core.runs.record import name_in_folder  # torch-free
+    own model.py must not be the default to replace (a bundle.pt outside a run folder
+    gives bundle.*). A run folder without a date stamp (``workbench train --out runs/rgb``)
+    names its run itself, as the Runs tab says: ``rgb``."""
+    from pathlib import Path
+
+    from workbench.core.runs.record import is_run_folder, name_in_folder  # torch-free
 
     stem = os.path.splitext(os.path.basename(bundle_path))[0]
     if stem == "bundle":  # a run's: its folder is named "<date>_<time>-<run name>"
-        stem = name_in_folder(os.path.basename(os.path.dirname(os.path.abspath(bundle_path)))
-                              ) or stem
+        folder = os.path.dirname(os.path.abspath(bundle_path))
+        run = name_in_folder(os.path.basename(folder))
+        if not run and is_run_folder(Path(folder)):
+            run = os.path.basename(folder)
+        stem = run or stem
     stem = "".join(c if c.isalnum() or c in "-_.() " else "_" for c in stem).strip(" .")
     return "exported_model" if stem in ("", "model") else stem
 

@@ -5,7 +5,9 @@ A model measured on images it learned from scores high whatever it would do on n
 :class:`~.evaluation.EvaluationResult`, worded once the images evaluated are known:
 :class:`TrainedOnNote`), comparing paths with the split of the bundle's
 run: the record of it the bundle carries (or its run folder's ``split.json``), or, for the
-bundle's own dataset only, the split its experiment makes.
+bundle's own dataset only, the split its experiment makes. Once the bundle's dataset is no
+longer where it was trained (copied to another machine, moved), a folder holding the
+recorded images is recognised by their paths relative to it.
 """
 
 from __future__ import annotations
@@ -60,12 +62,34 @@ def trained_set(bundle: Any, index: Any, folder: str | None) -> tuple[set[str], 
         recomputed = bool(note)
     else:
         record = record_of_bundle(bundle)
-        root = _dataset_root(own_folder) if record is not None and own_folder else None
-        if root is None:
+        if record is None:
             return set(), False
-        trained = {_key(os.path.join(root, r)) for r in record.train - record.missing}
+        root = _dataset_root(own_folder) if own_folder else None
+        if root is not None:
+            trained = {_key(os.path.join(root, r)) for r in record.train - record.missing}
+        else:  # the dataset moved (another machine): is ``folder`` it, by its paths?
+            trained = _moved_here(record, index)
         recomputed = False
     return trained, recomputed
+
+
+def _moved_here(record: Any, index: Any) -> set[str]:
+    """The keys of ``index``'s images the run of ``record`` trained on, matched by their
+    paths relative to the dataset's folder, when ``index`` is the recorded dataset moved
+    elsewhere: at least half of the images recorded are there, under the same class
+    folders and names (an empty set otherwise, as for any other dataset)."""
+    from workbench.core.data.split_record import relative_paths
+
+    recorded = (record.train | record.val) - record.missing
+    if index is None or not recorded:
+        return set()
+    paths = [p for part in (index.samples, index.val_samples, index.test_samples)
+             for p, _ in (part or ())]
+    rel = relative_paths(index, paths)
+    if 2 * sum(1 for r in rel.values() if r in recorded) < len(recorded):
+        return set()
+    train = record.train - record.missing
+    return {_key(p) for p, r in rel.items() if r in train}
 
 
 def trained_on_note(bundle: Any, index: Any, samples: Samples, folder: str | None) -> str:

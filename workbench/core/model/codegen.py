@@ -32,7 +32,8 @@ from workbench.core.registry import Component
 from workbench.core.model.builder import NetworkSummary, infer_shapes
 from workbench.core.model.codegen_init import init_statements
 from workbench.core.model.codegen_preprocess import Preprocessing, preprocessing_code
-from workbench.core.model.codegen_source import class_reference, custom_sources, literal
+from workbench.core.model.codegen_source import (class_reference, comment_text, custom_sources,
+                                                 literal)
 from workbench.core.model.init import INITS
 from workbench.core.model.layers import LAYERS
 from workbench.core.model.ties import apply_ties
@@ -208,7 +209,15 @@ def _meta_model(summary: NetworkSummary, layers: Sequence[Component]) -> nn.Sequ
 
 
 def _comment_block(lines: list[str]) -> str:
-    return "\n".join(f"# {line}".rstrip() for line in lines)
+    # Every line is made safe here, whatever text it holds (an error message, a step's
+    # description): a newline in a comment would start a line of code.
+    return "\n".join(f"# {comment_text(line)}".rstrip() for line in lines)
+
+
+def _shown(text: str) -> str:
+    """User text (a name, a file name) in a comment: as it is when printable, else as a
+    string literal (a newline or control character would end the comment line)."""
+    return text if text and text.isprintable() else literal(text)
 
 
 def _network(exp: Any) -> str:
@@ -225,8 +234,12 @@ def _header(exp: Any, summary: NetworkSummary, num_classes: int, classes: list[s
 
     c, h, w = summary.input_shape
     colour = "RGB" if c == 3 else "grayscale" if c == 1 else f"{c}-channel"
-    lines = [f"{exp.name}: an image classifier exported by Workbench {__version__}.",
+    # The experiment's name is not on the first two lines: Python reads a "coding: NAME"
+    # there as the file's encoding (PEP 263), and a name saying "coding: utf-7" could then
+    # hide a line of code in the rest of the file.
+    lines = [f"An image classifier exported by Workbench {__version__}.",
              "",
+             f"Experiment: {_shown(exp.name)}",
              f"A torch.nn.Sequential of {len(summary.layers)} layers ({_network(exp)}), "
              f"{summary.total_params:,} parameters.",
              f"Input:  a float batch of shape (batch, {c}, {h}, {w}): {colour} images, "
@@ -236,8 +249,7 @@ def _header(exp: Any, summary: NetworkSummary, num_classes: int, classes: list[s
     if classes is not None:
         lines += ["Classes, in output order:"]
         # A name with a newline or other control character would end the comment line.
-        lines += [f"  {i}: {name if name.isprintable() else literal(name)}"
-                  for i, name in enumerate(classes)]
+        lines += [f"  {i}: {_shown(name)}" for i, name in enumerate(classes)]
     lines += ["", *prep.header,
               "",
               "Load the trained weights from the Workbench bundle (a torch.save'd dict: the "
@@ -257,12 +269,12 @@ def _header(exp: Any, summary: NetworkSummary, num_classes: int, classes: list[s
     if prep.source:
         lines += ["    print(predict(model, [\"photo.jpg\"]))  # [{class: probability, ...}]",
                   "",
-                  f"Or run it: python {module_name}.py [{bundle_name} [IMAGE ...]] builds it, "
-                  f"loads the weights", "if given, prints it and the probabilities for each "
-                  "IMAGE."]
+                  f"Or run it: python {module_name}.py [{_shown(bundle_name)} [IMAGE ...]] "
+                  f"builds it, loads the weights", "if given, prints it and the probabilities "
+                  "for each IMAGE."]
     else:
-        lines += [f"Or run it: python {module_name}.py [{bundle_name}] builds it, loads the "
-                  f"weights if given, and prints it."]
+        lines += [f"Or run it: python {module_name}.py [{_shown(bundle_name)}] builds it, "
+                  f"loads the weights if given, and prints it."]
     return _comment_block(lines)
 
 
@@ -319,6 +331,10 @@ _MAIN_WITHOUT_PREDICT = '''
 if __name__ == "__main__":
     # A quick look: python model.py [bundle.pt]
     import sys
+
+    for stream in (sys.stdout, sys.stderr):  # a console that cannot show a class name
+        if getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")  # prints it as \\U0001f431
 
     model = build_model()
     if len(sys.argv) > 1:

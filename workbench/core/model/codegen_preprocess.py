@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workbench.core import errors
-from workbench.core.model.codegen_source import literal
+from workbench.core.model.codegen_source import comment_text, literal
 
 _WIDTH = 90
 
@@ -82,7 +82,7 @@ def _source(steps: list[tuple[str, dict[str, Any]]], has_classes: bool) -> str:
         call, helper = _call(step)
         if helper:
             used.append(helper)
-        lines.append(f"    # {i}. {text}")
+        lines.append(f"    # {i}. {comment_text(text)}")
         lines.append(f"    {call}")
     lines.append("    return x")
     constants = [
@@ -104,11 +104,11 @@ def _call(step: dict[str, Any]) -> tuple[str, str | None]:
         return "x = _convert(image)", None
     if op == "resize":
         return (f"x = _resize(x, {literal(step['size'])}, {literal(step['interpolation'])}, "
-                f"antialias={step['antialias']})", "_resize")
+                f"antialias={literal(step['antialias'])})", "_resize")
     if op == "center_crop":
         return f"x = _center_crop(x, {literal(step['size'])})", "_center_crop"
     if op == "grayscale":
-        return f"x = _grayscale(x, {step['channels']})", "_grayscale"
+        return f"x = _grayscale(x, {literal(step['channels'])})", "_grayscale"
     if op == "scale":
         return "x = x.to(torch.float32).mul_(1.0 / 255)", None
     if op == "normalize":
@@ -123,11 +123,17 @@ def _call(step: dict[str, Any]) -> tuple[str, str | None]:
 _HELPERS = {"_convert": '''
 def _convert(image):
     """Step 1: a file decoded and converted by its rules, or a PIL image converted (as
-    Workbench's Predict converts an image it is handed); a uint8 tensor (C, H, W)."""
+    Workbench's Predict converts an image it is handed: made upright by its EXIF
+    orientation as a file is, at the size it was decoded at); a uint8 tensor (C, H, W)."""
     import numpy as np
     from PIL import Image, ImageOps
 
     if isinstance(image, Image.Image):
+        try:  # exif_orientation: Image.open() leaves a photo as stored (often sideways)
+            if image.getexif().get(0x0112, 1) != 1:
+                image = ImageOps.exif_transpose(image)
+        except Exception:  # a damaged EXIF block: keep the image as stored
+            pass
         img = _to_color_mode(image)
     else:
         with Image.open(image) as im:  # decode
@@ -243,7 +249,9 @@ _PREDICT = '''
 @torch.no_grad()
 def predict(model, images) -> list:
     """Class probabilities for image files (or PIL images), as Workbench predicts them:
-    one {class name: probability} dict per image, in the order of the classes. ``model``
+    one {class name: probability} dict per image, in the order of the classes. A PIL image
+    is made upright by its EXIF orientation, as a file is, but is taken at the size it was
+    decoded at: a large JPEG's path gives Workbench's numbers exactly. ``model``
     (with the bundle's weights loaded) is put in eval mode. A file that cannot be read (not
     an image, missing, truncated) is skipped with a line on stderr saying why: its entry is
     None, and the others are still classified."""

@@ -196,6 +196,13 @@ def literal(value: object) -> str:
     return repr(value)
 
 
+def comment_text(text: str) -> str:
+    """``text`` safe to write after a ``#``: every character that is not printable (a
+    newline or carriage return, which would end the comment and start a line of code; a
+    tab, a line separator, a bidirectional override) as its escape (``\\n``, ``\\u2028``)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _string_char(c: str) -> str:
     """One character inside a double-quoted Python string literal."""
     if c in '\\"':
@@ -205,4 +212,4 @@ def _string_char(c: str) -> str:
     return c if c.isprintable() else repr(c)[1:-1]
 
 
-__all__ = ["class_reference", "custom_sources", "literal"]
+__all__ = ["class_reference", "comment_text", "custom_sources", "literal"]
