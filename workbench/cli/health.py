@@ -50,7 +50,7 @@ def _experiment(args: argparse.Namespace):
     exp = Experiment(name="check")
     exp.data.folder = args.folder
     _adopt_data_defaults(exp)  # the input size and channels the images suggest
-    return exp.validate()
+    return exp
 
 
 def default_note(exp, index) -> str:
@@ -91,7 +91,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     exp = _experiment(args)
     from workbench.cli.training import optimizer_note
 
-    note = optimizer_note(exp)  # an experiment's rate that will very likely diverge
+    note = optimizer_note(exp) if args.experiment else None  # a rate that will diverge
     if note:
         print(f"warning: {note}", file=sys.stderr)
     started = time.perf_counter()

@@ -244,6 +244,12 @@ def torch_loader() -> TorchLoader:
     return _LOADER
 
 
+def torch_importing() -> bool:
+    """Whether the background import of torch runs now (safe from any thread; creates no
+    loader)."""
+    return _LOADER is not None and _LOADER.state == "loading"
+
+
 def when_torch_ready(fn: Callable[[], None], owner: QObject | None = None) -> None:
     """Shorthand for ``torch_loader().call_when_ready(fn, owner)``."""
     torch_loader().call_when_ready(fn, owner)

@@ -16,6 +16,7 @@ from torchvision.transforms import v2
 
 from workbench.core.errors import ImageDecodeError
 from workbench.core.data.images import load_image
+from workbench.core.data.stats import class_imbalance  # noqa: F401  (importable from here)
 
 if TYPE_CHECKING:  # pragma: no cover
     from workbench.core.experiment import Experiment
@@ -95,20 +96,6 @@ def collate_skip_bad(batch: Sequence[Item]) -> tuple[torch.Tensor | None, torch.
     if not xs:
         return None, torch.empty(0, dtype=torch.long), skipped
     return torch.stack(xs), torch.tensor(ys, dtype=torch.long), skipped
-
-
-def class_imbalance(counts: dict) -> float:
-    """Largest over smallest class count, e.g. ``{"a": 300, "b": 100}`` -> 3.0.
-
-    1.0 when there are no classes (or all counts are equal); ``inf`` when a class has no
-    image at all.
-    """
-    values = [int(v) for v in counts.values()]
-    if not values:
-        return 1.0
-    if min(values) <= 0:
-        return float("inf") if max(values) > 0 else 1.0
-    return max(values) / min(values)
 
 
 def class_weights(labels: Sequence[int], num_classes: int) -> torch.Tensor:

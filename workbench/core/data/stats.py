@@ -39,11 +39,15 @@ class Cancelled(WorkbenchError):
 def class_imbalance(counts: dict) -> float:
     """Largest over smallest class count (``inf`` when a class has none; 1.0 for no classes).
 
-    Also importable from :mod:`workbench.core.data.dataset`.
+    1.0 when all counts are equal; also importable from :mod:`workbench.core.data.dataset`
+    (defined here: ``check`` uses it without importing torch).
     """
-    from workbench.core.data.dataset import class_imbalance as _ci
-
-    return _ci(counts)
+    values = [int(v) for v in counts.values()]
+    if not values:
+        return 1.0
+    if min(values) <= 0:
+        return float("inf") if max(values) > 0 else 1.0
+    return max(values) / min(values)
 
 
 #: Largest over smallest training class above this is imbalanced: accuracy misleads and

@@ -205,6 +205,8 @@ def unmatched_excludes(index: Any, exclude: list[str]) -> list[str]:
     dataset folder, forward slashes)."""
     from workbench.core.data.split import relative_path
 
+    if not exclude:  # nothing to look for: no path of 100k samples made relative
+        return []
     samples = list(index.samples) + list(index.val_samples or []) + \
         list(getattr(index, "dropped", None) or [])
     known = {relative_path(index, p) for p, _ in samples}

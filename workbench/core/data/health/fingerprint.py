@@ -186,12 +186,12 @@ def fingerprints(paths: Sequence[str], progress: Callable[[int, int], None] | No
     """:func:`fingerprint` of every path, in order, decoded in parallel threads (Pillow
     releases the interpreter lock while it decodes); ``progress(done, total)`` as they
     come, about every 1%."""
-    from workbench.core.data.cache import decode_threads
+    from workbench.core.data.index import decode_workers  # not cache's: that imports torch
 
     out: list[Fingerprint] = []
     total = len(paths)
     step = max(1, total // 100)
-    with ThreadPoolExecutor(max_workers=threads or decode_threads()) as pool:
+    with ThreadPoolExecutor(max_workers=threads or decode_workers()) as pool:
         for i, fp in enumerate(pool.map(fingerprint, paths, chunksize=16)):
             out.append(fp)
             if progress is not None and ((i + 1) % step == 0 or i + 1 == total):

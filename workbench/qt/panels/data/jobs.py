@@ -24,11 +24,24 @@ def list_dataset(folder: str, state: TaskState) -> Any:
 def verify_dataset(index: Any, state: TaskState) -> Any:
     """A copy of ``index`` whose undecodable samples moved to ``unreadable``.
 
-    The copy keeps the GUI's index untouched while this runs in another thread.
+    The copy keeps the GUI's index untouched while this runs in another thread; the files
+    are decoded by :func:`verify_workers` threads at a time.
     """
     from workbench.core.data.index import verify_samples
 
     checked = copy.deepcopy(index)
-    verify_samples(checked, progress=state.set_progress, is_cancelled=state.is_cancelled)
+    verify_samples(checked, progress=state.set_progress, is_cancelled=state.is_cancelled,
+                   workers=verify_workers)
     return checked
+
+
+def verify_workers() -> int:
+    """How many threads check images for the Data tab now: a core is kept for the event
+    loop, and one more while torch is imported in the background (the import holds the
+    interpreter lock for long stretches; every decoding thread lengthens the event loop's
+    wait for it). Asked before each batch of files."""
+    from workbench.core.data.index import decode_workers
+    from workbench.qt.startup import torch_importing
+
+    return decode_workers(spare=2 if torch_importing() else 1)
 

@@ -36,6 +36,7 @@ from workbench.qt.panels.data.marks import ExcludedMarks
 from workbench.qt.panels.data.stats import (blocked_text, counted, ready_text, split_counts,
                                              total_text)
 from workbench.qt.panels.data.jobs import list_dataset, verify_dataset
+from workbench.qt.panels.data.progress import ScanProgress
 from workbench.qt.panels.data.relist import FolderRelist
 from workbench.qt.panels.data.thumbs import ClassImages
 from workbench.qt.panels.data.chart import ClassBarChart
@@ -129,6 +130,7 @@ class DataPanel(QWidget):
         self.progress = QProgressBar()
         self.progress.setFormat("Checking images… %v / %m")
         self.progress.hide()
+        self.scan_progress = ScanProgress(self.progress, self)  # ~10 redraws a second
         self.message = MessageLabel("Choose a dataset folder, or drop one on the window. "
                                     "Layout: one sub-folder of images per class "
                                     "(or train/ and val/ folders holding those), or a CSV file "
@@ -261,7 +263,7 @@ class DataPanel(QWidget):
         self.exclusions.expect(folder, self.experiment.data.folder)
         self._pending_folder = folder
         self.folder_edit.setText(folder)
-        self.progress.setRange(0, 0)  # busy until the scan reports a total
+        self.scan_progress.show_now(0, 0)  # busy until the scan reports a total
         self.progress.show()
         self.message.show_message(f"Scanning {folder}…")
         self._verify_runner.cancel_all()
@@ -278,6 +280,7 @@ class DataPanel(QWidget):
         self.settings.shutdown()
         self.health.shutdown()
         self.loader.shutdown()
+        self.scan_progress.stop()
         stop_busy(self.progress)
 
     def show_class(self, name: str | None) -> None:
@@ -287,8 +290,7 @@ class DataPanel(QWidget):
     # -- results ---------------------------------------------------------------------------
     @Slot(int, int, int)
     def _on_scan_progressed(self, job: int, done: int, total: int) -> None:
-        self.progress.setRange(0, max(total, 1))
-        self.progress.setValue(done)
+        self.scan_progress.report(done, total)
 
     @Slot(int, object)
     def _on_scan_finished(self, job: int, index: Any) -> None:
@@ -302,13 +304,13 @@ class DataPanel(QWidget):
         n = len(index.samples) + len(index.val_samples or [])
         self.message.show_message(f"{counted(index.num_classes, 'class')}, {n:,} images listed; "
                                   f"checking that every image can be read…")
-        self.progress.setRange(0, max(n, 1))
-        self.progress.setValue(0)
+        self.scan_progress.show_now(0, max(n, 1))
         self.dataset_listed.emit(index)
         self._verify_runner.submit(lambda state: verify_dataset(index, state))
 
     @Slot(int, object)
     def _on_verify_finished(self, job: int, index: Any) -> None:
+        self.scan_progress.stop()
         self.progress.hide()
         changed = bool(index.unreadable) or self.index is None
         self.index = index
@@ -328,6 +330,7 @@ class DataPanel(QWidget):
 
     @Slot(int, str)
     def _on_scan_errored(self, job: int, message: str) -> None:
+        self.scan_progress.stop()
         self.progress.hide()
         self.advice.cancel()
         self.exclusions.cancel()
@@ -381,6 +384,7 @@ class DataPanel(QWidget):
         if folder != self._pending_folder:  # a summary of the dataset shown before
             return
         self.image_summary = summary
+        self.current.set_images_summary(folder, summary)  # (the Model tab's presets)
         adopted = self.advice.summary_ready(self.experiment, self.index, folder, summary)
         self.summary_finished.emit(list(lines))
         if adopted:
