@@ -36,3 +36,27 @@ def test_a_jpeg_with_a_garbage_body_is_called_corrupt_not_unreadable(tmp_path):
         assert "cannot read the file" not in e.reason
     else:
         raise AssertionError("a garbage JPEG decoded")
+
+
+def test_a_png_with_a_garbage_body_is_corrupt_in_our_words_only(tmp_path):
+    """A PNG signature and then junk (or a PNG cut short): Pillow's "Truncated File Read"
+    and "image file is truncated" said the same again, and read like a disk problem."""
+    import io
+
+    from PIL import Image
+
+    from workbench.core.data.images import load_image
+    from workbench.core.errors import ImageDecodeError
+
+    buf = io.BytesIO()
+    Image.new("RGB", (32, 32), (200, 30, 30)).save(buf, "PNG")
+    cases = {"garbage.png": b"\x89PNG\r\n\x1a\n" + b"x" * 50,
+             "half.png": buf.getvalue()[: len(buf.getvalue()) // 2]}
+    for name, data in cases.items():
+        (tmp_path / name).write_bytes(data)
+        try:
+            load_image(str(tmp_path / name), 3)
+        except ImageDecodeError as e:
+            assert e.reason == "truncated or corrupt image", (name, e.reason)
+        else:
+            raise AssertionError(f"{name} decoded")

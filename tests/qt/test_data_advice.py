@@ -181,3 +181,19 @@ def test_the_chosen_line_counts_what_the_tab_counts_once_damaged_images_are_foun
     qtbot.waitUntil(lambda: "modes RGB 10, L 2" in panel.advice.chosen.text(),
                     timeout=WAIT_MS)
     assert exp.data.input_size == [30, 40] and exp.data.channels == 3
+
+
+def test_the_chosen_line_turns_into_history_once_the_settings_are_changed(qtbot, digits):
+    exp = _preset_like()
+    panel = _panel(qtbot, exp)
+    with qtbot.waitSignal(panel.defaults_adopted, timeout=WAIT_MS):
+        panel.load_folder(digits)
+    chosen = panel.advice.chosen
+    assert chosen.text().startswith("Chosen for this dataset: input 28x28 and 1 channel")
+    panel.settings.height_spin.setValue(64)  # the user's own size
+    assert exp.data.input_size[0] == 64
+    assert chosen.text().startswith("When the folder was opened, Workbench chose input "
+                                    "28x28 and 1 channel")
+    assert "changed since" in chosen.text() and "Chosen for this dataset" not in chosen.text()
+    exp.data.input_size = [28, 28]  # back to what was chosen (e.g. Ctrl+Z)
+    assert chosen.text().startswith("Chosen for this dataset: input 28x28")

@@ -200,7 +200,7 @@ def test_most_confused_pair_calibration_and_largest_losses(qtbot, make_panel, bu
     h = panel.calibration.histogram
     assert sum(h["correct"]) + sum(h["wrong"]) == result.num_images
     assert sum(h["wrong"]) == int((result.y_pred != result.y_true).sum())
-    assert f"ECE {h['ece']:.3f}" in panel.calibration.title_text()
+    assert f"ECE {100 * h['ece']:.1f} percentage points" in panel.calibration.title_text()
 
     worst = panel.worst
     assert worst.rowCount() == min(32, result.num_images)

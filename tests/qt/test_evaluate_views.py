@@ -42,10 +42,13 @@ def test_calibration_bars_span_their_confidence_range_and_the_ece_is_explained(q
             assert (x0, x1) == (pytest.approx(edges[i]), pytest.approx(edges[i + 1])), which
     # The wrong images are stacked on the correct ones of the same bin.
     assert list(plot.wrong_bars.opts["y0"]) == list(h["correct"])
-    # The ECE is spelled out, with its scale (0 is perfect) and its meaning in points.
-    note = plot.note.text()
-    assert f"Expected calibration error (ECE) {h['ece']:.3f}" in note
-    assert "0 is perfect" in note and f"{100 * h['ece']:.1f} points" in note
+    # The ECE is said once, in percentage points (not "ECE 0.053" in the title and "5.3
+    # points" under it), and the line under the title says what it means (0 is perfect).
+    title, note = plot.title_text(), plot.note.text()
+    assert title.endswith(f"· ECE {100 * h['ece']:.1f} percentage points")
+    assert f"{h['ece']:.3f}" not in title + note and "points" not in note
+    assert note.startswith("Expected calibration error (ECE): how far, on average, the "
+                           "confidence is from the accuracy; 0 is perfect")
     assert "over-confident" in note  # sure of 0.93 and 0.62, and wrong
     assert "0 is perfect" in plot.header.toolTip() and "calibration error" in plot.header.toolTip()
 
@@ -80,6 +83,35 @@ def test_largest_losses_file_names_start_at_one_place_whatever_the_thumbnail(qtb
                                 for r in range(4)), timeout=WAIT_MS)
     sizes = {table.item(r, 0).icon().actualSize(box).toTuple() for r in range(4)}
     assert sizes == {(WORST_THUMB, WORST_THUMB)}
+
+
+@pytest.mark.parametrize("width", [1076, 1340])  # the tab at 1100x706, 1366x768
+def test_largest_losses_show_long_class_names_in_full(qtbot, width):
+    """True and Predicted were cut to "northern_car…" (100 px each) while Top
+    probabilities had 350 px to spare: similar long names could not be told apart."""
+    from PySide6.QtWidgets import QHeaderView
+
+    from workbench.qt.panels.evaluate.views import WorstLossesTable
+
+    birds = ("northern_cardinal", "great_crested_grebe", "eurasian_blue_tit")
+    table = WorstLossesTable()
+    qtbot.addWidget(table)
+    table.resize(width, 400)
+    table.show()
+    paths = [f"/x/{b}_{i:03d}.png" for i, b in enumerate(birds)]
+    table.set_result(_result([[0.2, 0.7, 0.1], [0.6, 0.3, 0.1], [0.1, 0.1, 0.8]], [0, 1, 2],
+                             paths, classes=birds))
+    metrics = table.fontMetrics()
+    for c in (1, 2):  # True, Predicted
+        widest = max(metrics.horizontalAdvance(table.item(r, c).text()) for r in range(3))
+        assert table.columnWidth(c) >= widest + 8, (c, table.columnWidth(c), widest)
+    assert table.columnWidth(3) < table.columnWidth(1)  # "0.357": a short number
+    names = max(metrics.horizontalAdvance(table.item(r, 0).text()) for r in range(3))
+    assert table.columnWidth(0) >= names + 64  # the file name beside its thumbnail
+    assert table.horizontalHeader().stretchLastSection()  # Top probabilities: the rest
+    last = table.horizontalHeader().sectionSize(4)
+    assert last > 300 and table.horizontalHeader().sectionResizeMode(4) != \
+        QHeaderView.ResizeMode.Fixed
 
 
 SHAPES = ["blue_square", "green_triangle", "red_circle", "yellow_cross"]

@@ -66,16 +66,20 @@ def test_removing_a_broken_class_enables_start_when_the_app_is_activated(qtbot, 
     assert not train.start_button.isEnabled()
     said = train.status.text()
     assert "class 'broken'" in said and said.endswith(
-        "remove the folder. Workbench rescans the folder when you switch back to it (or "
-        "click Rescan on the Data tab).")
-    assert "click Rescan" in data.message.text()
+        "remove the folder. Workbench looks at the folder again when you come back to this "
+        "window (or click Rescan on the Data tab).")
+    # The Data tab's own line points at its button, not at the tab it is on.
+    assert data.message.text().endswith(
+        "when you come back to this window (or click Rescan above).")
 
     shutil.rmtree(root / "broken")
     with qtbot.waitSignal(data.dataset_loaded, timeout=WAIT_MS):
         _activate()
     assert train.start_button.isEnabled()
-    assert data.message.text().startswith("The folder changed: 2 images removed, class "
-                                          "'broken' removed (rescanned). Ready: 2 classes")
+    # Its two empty files were never images: "2 unreadable files", not "2 images".
+    assert data.message.text().startswith("The folder changed: 2 unreadable files removed, "
+                                          "class 'broken' removed (rescanned). Ready: 2 "
+                                          "classes")
     train.shutdown()
     data.shutdown()
 

@@ -41,7 +41,7 @@ def test_choosing_the_resnet18_preset_sets_its_preprocessing_in_one_undo_step(qt
     assert panel.input_shape() == (3, 224, 224)
     note = panel.presets.note
     assert note.isVisibleTo(panel)
-    for said in ("224×224", "Data → Settings", "feature_views (Train → Device & run) 2",
+    for said in ("224×224", "Data → Settings", "feature_views 2 (Train → Device & run)",
                  "cached", "Ctrl+Z"):
         assert said in note.text()
     assert "training.feature_views" not in note.text()

@@ -1,7 +1,8 @@
 """What a run said as it started stays with it in the app: the Train tab shows the last run's
 notes again after a restart (random backbone weights, features computed every batch), a
-run started from the tab keeps the tab's start warning in run.json, the Runs tab's Backbone
-column says "random" or "pretrained" (its tooltip where from, and the feature mode), and a
+run started from the tab keeps the tab's start warning in run.json, the Runs tab's Preset
+column says "random" or "pretrained" after the preset (its tooltip where from, and the
+feature mode), and a
 run from the tab names its experiment after the run."""
 
 from __future__ import annotations
@@ -23,8 +24,13 @@ RANDOM_NOTE = (f"layer 1 (Backbone resnet18): no pretrained weights found at {NO
 EVERY_BATCH = "Backbone features are computed every batch: the training augmentation is random"
 
 
-def _backbone_run(root, folder="a", name="transfer-resnet18-1", weights="random"):
+def _backbone_run(root, folder="a", name="transfer-resnet18-1", weights="random",
+                  data_folder=""):
     run = listed_run(root, folder, name)
+    if data_folder:  # the dataset it trained on
+        experiment = json.loads((run / "experiment.json").read_text())
+        experiment["data"]["folder"] = data_folder
+        (run / "experiment.json").write_text(json.dumps(experiment))
     update_run_info(run, backbone_weights=(
         f"random (no weights file at {NO_FILE})" if weights == "random"
         else "pretrained, loaded from /data/resnet18.pth"),
@@ -36,15 +42,17 @@ def _backbone_run(root, folder="a", name="transfer-resnet18-1", weights="random"
     return run
 
 
-def test_the_last_runs_start_notes_come_back_after_a_restart(train_panel, tmp_path):
-    run = _backbone_run(tmp_path / "runs")
+def test_the_last_runs_start_notes_come_back_after_a_restart(train_panel, tmp_path,
+                                                            tiny_experiment):
+    run = _backbone_run(tmp_path / "runs", data_folder=tiny_experiment.data.folder)
     panel = train_panel()
     assert panel.notes_label.isHidden()
     assert panel.restore_last_run(str(run))
     label = panel.notes_label
     assert not label.isHidden() and label.level == "warning"
-    assert label.text().startswith(f"Note: {RANDOM_NOTE}\nNote: Backbone features are "
-                                   f"computed every batch")
+    assert label.text().startswith(f"Last run (transfer-resnet18-1) started with these "
+                                   f"notes:\nNote: {RANDOM_NOTE}\nNote: Backbone features "
+                                   f"are computed every batch")
     assert "Warning: The Model doctor warns about this network" in label.text()
     # A run from before run.json kept them shows none (and nothing breaks).
     old = listed_run(tmp_path / "runs", "old", "old")
@@ -66,20 +74,23 @@ def test_the_runs_tab_says_which_weights_each_run_had(qtbot, workbench_home):
     panel.show()
     with qtbot.waitSignal(panel.refreshed, timeout=20000):
         panel.refresh()
-    model, column = panel.table.model(), COLUMN["weights"]
-    assert model.headerData(column, Qt.Orientation.Horizontal) == "Backbone"
+    model, column = panel.table.model(), COLUMN["preset"]
+    assert model.headerData(column, Qt.Orientation.Horizontal) == "Preset"
     cells = {}
     for row in range(model.rowCount()):
         name = model.index(row, COLUMN["name"]).data()
         index = model.index(row, column)
         cells[name] = (index.data(), index.data(Qt.ItemDataRole.ToolTipRole))
-    assert cells["on-random"] == ("random", f"Backbone weights: random (no weights file at "
-                                            f"{NO_FILE})\nBackbone features: computed every "
-                                            f"batch (random augmentation)")
-    assert cells["on-imagenet"] == ("pretrained", "Backbone weights: pretrained, loaded from "
-                                                  "/data/resnet18.pth\nBackbone features: "
-                                                  "cached, 2 augmented views")
-    assert cells["no-backbone"] == ("", None)
+    settings = "scheduler: ?, input size: ?"
+    assert cells["on-random"] == ("seed-cnn · random",
+                                  f"Backbone weights: random (no weights file at {NO_FILE})\n"
+                                  f"Backbone features: computed every batch (random "
+                                  f"augmentation)\n{settings}")
+    assert cells["on-imagenet"] == ("seed-cnn · pretrained",
+                                    f"Backbone weights: pretrained, loaded from /data/resnet18"
+                                    f".pth\nBackbone features: cached, 2 augmented views\n"
+                                    f"{settings}")
+    assert cells["no-backbone"] == ("seed-cnn", settings)
     # The column fits its words, and the Notes column stays in sight at 1366 wide.
     table = panel.table
     assert table.columnWidth(column) >= table.sizeHintForColumn(column)

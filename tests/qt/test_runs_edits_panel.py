@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 from qt_helpers import listed_run
 from workbench.core.io import runs_dir
-from workbench.core.runs.store import read_run_info, write_run_info
+from workbench.core.runs.store import read_run_info, update_run_info, write_run_info
 from workbench.qt.panels.runs.model import COLUMN
 from workbench.qt.panels.runs.panel import RunsPanel
 
@@ -83,11 +83,23 @@ def test_the_filter_finds_a_word_on_a_later_line_of_the_notes(qtbot, root):
 
 
 def test_the_notes_column_stays_in_sight_at_the_default_window_size(qtbot, root):
-    make_run(root, "a", "shapes-resnet18-pretrained-augmented-lr0.01-run-13", notes="see")
+    run = make_run(root, "a", "shapes-resnet18-pretrained-augmented-lr0.01-run-13",
+                   notes="see")
+    # A run with a backbone: its weights ("pretrained") took a column of their own, which
+    # pushed the Notes column out of sight.
+    update_run_info(run, backbone_weights="pretrained, loaded from /data/resnet18.pth",
+                    feature_mode="cached, 2 augmented views", duration_s=11.0)
+    make_run(root, "b", "birds-seed-cnn-1")
     panel = listed_panel(qtbot, size=(1078, 560))  # the tab's size in a 1100x706 window
     table = panel.table
     notes_left = table.columnViewportPosition(COLUMN["notes"])
     assert 0 < notes_left <= table.viewport().width() - 100
+    presets = {panel.proxy.index(r, COLUMN["preset"]).data() for r in range(2)}
+    assert presets == {"seed-cnn · pretrained", "seed-cnn"}
+    preset = COLUMN["preset"]
+    assert table.columnWidth(preset) >= table.sizeHintForColumn(preset)  # not cut
+    assert "pretrained (loaded from a weights file) or random" in panel.proxy.headerData(
+        preset, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
     panel.resize(1600, 560)  # room again: the name gets its full width back
     QApplication.processEvents()
     assert table.columnWidth(COLUMN["name"]) == 300

@@ -244,7 +244,8 @@ def test_start_waits_for_a_dataset_that_can_be_trained_on(qtbot, panel, tmp_path
     assert not panel.start_button.isEnabled()
     # The tab is named once: by the hint that coming back (or Rescan) picks the fix up.
     assert panel.status.text().startswith("Cannot train yet: ") and \
-        "(or click Rescan on the Data tab)" in panel.status.text()
+        "Workbench looks at the folder again when you come back to this window (or click " \
+        "Rescan on the Data tab)" in panel.status.text()
     assert "single class" in panel.start_button.toolTip()
     panel.set_dataset(scan_folder(panel.experiment.data.folder))
     assert panel.start_button.isEnabled() and "single class" not in panel.start_button.toolTip()

@@ -131,19 +131,25 @@ class CurrentExperiment:
         ``dataset_changed(index)`` after :meth:`set_dataset`: the experiment's dataset was
         scanned (a :class:`~workbench.core.data.index.DatasetIndex`); :attr:`dataset` is
         the last one.
+    images_summarized
+        ``images_summarized(folder, summary)`` after :meth:`set_images_summary`: the image
+        headers of dataset ``folder`` were read (an
+        :class:`~workbench.core.data.summary.ImageSummary`: sizes and colour modes);
+        :attr:`images_summary` is the last pair.
     network_changed
         ``network_changed(summary, problem)`` after :meth:`set_network`: the network's
         shapes were worked out again (a :class:`~workbench.core.model.builder.NetworkSummary`,
         None before torch is imported) and ``problem`` says why it cannot be trained as it
         is ("": it can); :attr:`network` is the last pair.
 
-    The last two remember their last news (:attr:`Emitter.last`) for views made after it.
+    The last three remember their last news (:attr:`Emitter.last`) for views made after it.
     """
 
     def __init__(self, experiment: Any):
         self.changed = Emitter()
         self.replaced = Emitter()
         self.dataset_changed = Emitter(remember=True)
+        self.images_summarized = Emitter(remember=True)
         self.network_changed = Emitter(remember=True)
         self._experiment: Any = None
         self._sections: dict[str, tuple[Evented, Callable]] = {}
@@ -184,6 +190,11 @@ class CurrentExperiment:
         return last[0] if last else None
 
     @property
+    def images_summary(self) -> tuple[str, Any] | None:
+        """The last ``(folder, ImageSummary)`` of the dataset's image headers (None before)."""
+        return self.images_summarized.last
+
+    @property
     def network(self) -> tuple[Any, str] | None:
         """The last ``(summary, problem)`` of the network (None before the first)."""
         return self.network_changed.last
@@ -191,6 +202,11 @@ class CurrentExperiment:
     def set_dataset(self, index: Any) -> None:
         """Publish the scan of the experiment's dataset (by the tab that scanned it)."""
         self.dataset_changed.emit(index)
+
+    def set_images_summary(self, folder: str, summary: Any) -> None:
+        """Publish the image headers' summary of dataset ``folder`` (by the tab that read
+        them): what opening the dataset chooses is worked out from it."""
+        self.images_summarized.emit(folder, summary)
 
     def set_network(self, summary: Any, problem: str) -> None:
         """Publish the network's shapes and why it cannot be trained ("" when it can), by

@@ -203,8 +203,8 @@ def load_image(path: str | os.PathLike, channels: int,
     ImageDecodeError
         When the file cannot be decoded; ``reason`` says why in words, e.g.
         ``"empty file (0 bytes)"``, ``"not an image file (format not recognised)"`` or
-        ``"truncated or corrupt image: image file is truncated (3 bytes not processed)"``
-        or, for more pixels than :func:`pixel_limit` (:data:`MAX_PIXELS`),
+        ``"truncated or corrupt image"`` (:func:`corrupt_reason`) or, for more pixels
+        than :func:`pixel_limit` (:data:`MAX_PIXELS`),
         ``"decompression bomb: 400,000,000 pixels, over the limit of 268,435,456"``.
 
     Notes
@@ -241,8 +241,7 @@ def load_image(path: str | os.PathLike, channels: int,
         raise ImageDecodeError(path, "cannot read the file: permission denied") from None
     except OSError as e:
         if e.errno is None:  # Pillow's parser on damaged bytes ("Truncated File Read")
-            raise ImageDecodeError(path, f"truncated or corrupt image: {_describe(e)}") \
-                from None
+            raise ImageDecodeError(path, corrupt_reason(e)) from None
         raise ImageDecodeError(path, f"cannot read the file: {e.strerror or e}") from None
     with im:
         reason = _bomb_check(im)
@@ -266,7 +265,7 @@ def _decode(im: Image.Image, path: str, channels: int, min_side: int | None) -> 
     except Exception as e:  # noqa: BLE001
         # Pillow's decoders raise OSError, SyntaxError, ValueError, EOFError,
         # struct.error... on damaged data; every one means the same to a user.
-        raise ImageDecodeError(path, f"truncated or corrupt image: {_describe(e)}") from None
+        raise ImageDecodeError(path, corrupt_reason(e)) from None
     if min_side:
         im = _reduce(im, int(min_side))
     try:
@@ -397,6 +396,17 @@ def _upright(im: Image.Image) -> Image.Image:
     except Exception:  # noqa: BLE001
         # A damaged EXIF block must not make a decodable image unusable: keep it as stored.
         return im
+
+
+def corrupt_reason(e: BaseException) -> str:
+    """``"truncated or corrupt image"`` for a decoder's failure ``e``, with Pillow's words
+    after it only when they add something ("broken PNG file"): "Truncated File Read" and
+    "image file is truncated (3 bytes not processed)" say the same again, and a bare
+    exception name ("EOFError") says nothing to a person."""
+    text = _describe(e)
+    if "truncat" in text.lower() or text == type(e).__name__:
+        return "truncated or corrupt image"
+    return f"truncated or corrupt image: {text}"
 
 
 def _describe(e: BaseException) -> str:

@@ -19,12 +19,14 @@ from typing import Any, Callable
 @dataclass
 class ListingChange:
     """What differs between a scan and the folder now: image files (paths) and class
-    folders added or removed."""
+    folders added or removed; ``unreadable``: those of ``removed`` the scan had found
+    unreadable (not an image file, empty, damaged), which are not called images."""
 
     added: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     classes_added: list[str] = field(default_factory=list)
     classes_removed: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(self.added or self.removed or self.classes_added
@@ -84,18 +86,32 @@ def listing_changes(index: Any,
     added = sorted(p for p, _ in listed - before)
     removed = sorted(p for p, _ in before - listed)
     old, new = _classes_of(index), _classes_of(now)
-    return ListingChange(added, removed, sorted(new - old), sorted(old - new))
+    return ListingChange(added, removed, sorted(new - old), sorted(old - new),
+                         [p for p in removed if p in unreadable])
+
+
+def files_changed(added: int, removed: int, unreadable: int = 0) -> list[str]:
+    """``["2 images added", "1 removed"]``: files added and removed, ``unreadable`` of
+    those removed counted as files, not images ("1 unreadable file removed": the scan had
+    said "not an image file")."""
+    def count(n: int, noun: str) -> str:
+        return f"{n:,} {noun}{'s' if n != 1 else ''}"
+
+    parts = [f"{count(added, 'image')} added"] if added else []
+    images = removed - unreadable
+    files = f"{count(unreadable, 'unreadable file')} removed"
+    if images and unreadable:
+        parts.append(f"{count(images, 'image')} and {files}")
+    elif images:
+        parts.append(f"{images:,} removed" if parts else f"{count(images, 'image')} removed")
+    elif unreadable:
+        parts.append(files)
+    return parts
 
 
 def change_text(change: ListingChange) -> str:
     """One line saying what changed: "The folder changed: 2 images added, 1 removed"."""
-    parts = []
-    if change.added:
-        parts.append(f"{len(change.added):,} image{'s' if len(change.added) != 1 else ''} "
-                     f"added")
-    if change.removed:
-        noun = "" if parts else f" image{'s' if len(change.removed) != 1 else ''}"
-        parts.append(f"{len(change.removed):,}{noun} removed")
+    parts = files_changed(len(change.added), len(change.removed), len(change.unreadable))
     for names, what in ((change.classes_added, "added"), (change.classes_removed, "removed")):
         if names:
             shown = ", ".join(repr(n) for n in names[:3])

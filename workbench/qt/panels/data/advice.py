@@ -4,8 +4,11 @@ one-click suggestions.
 :class:`HeaderSummary` reads the loaded dataset's image headers (sizes and colour modes)
 off the GUI thread. When the user opens a new dataset, the panel then fits the experiment
 to it (:func:`workbench.core.data.defaults.data_defaults`: input size, channels, no flip for
-digits or letters) and :class:`DataAdvice` says what it chose and why. When the images are
-all grayscale but the experiment keeps three channels, it offers "Use 1 channel".
+digits or letters) and :class:`DataAdvice` says what it chose and why; once the settings
+it chose are changed (on the Data tab, or by a Model tab preset), the line says it as
+history ("When the folder was opened, Workbench chose …"), not as what the settings are.
+When the images are all grayscale but the experiment keeps three channels, it offers "Use 1
+channel".
 """
 
 from __future__ import annotations
@@ -129,6 +132,9 @@ class DataAdvice(QWidget):
         # (folder, the experiment before, what was chosen, changed) of the last adoption: a
         # later summary of that folder (its damaged images left out) re-words the line.
         self._adopted: tuple[str, Experiment, tuple, bool] | None = None
+        # (the sentence's choices, their change hint, the settings right after them): the
+        # line reads as history once the experiment's settings differ (:meth:`follow`).
+        self._chosen: tuple[str, bool, tuple] | None = None
 
     # -- a new dataset's defaults ----------------------------------------------------------
     def expect(self, folder: str, adopt: bool | None, current: str) -> None:
@@ -139,6 +145,7 @@ class DataAdvice(QWidget):
         self._adopt_folder = folder if adopt else ""
         if adopt:
             self._adopted = None
+            self._chosen = None
             self.show_chosen("")
 
     def cancel(self) -> None:
@@ -162,6 +169,7 @@ class DataAdvice(QWidget):
             before = experiment.copy()
             result = adopt_defaults(experiment, index, summary)
             self._adopted = (folder, before, _choice(result[2]), result[0])
+            self._chosen = (result[2].describe(), result[0], chosen_settings(experiment))
             self.show_chosen(result[1])
         elif self._adopted is not None and self._adopted[0] == folder and index is not None:
             from workbench.core.data.defaults import data_defaults
@@ -169,6 +177,8 @@ class DataAdvice(QWidget):
             _, before, chosen, changed = self._adopted
             defaults = data_defaults(before, index, summary)
             if _choice(defaults) == chosen:
+                if self._chosen is not None:
+                    self._chosen = (defaults.describe(), changed, self._chosen[2])
                 self.show_chosen(_chosen_text(defaults, changed))
         self.update_suggestion(experiment, summary)
         return result[:2] if result else None
@@ -187,7 +197,9 @@ class DataAdvice(QWidget):
 
     def update_suggestion(self, experiment: Experiment, summary: Any) -> None:
         """Show the suggestion when ``summary`` (an ImageSummary, or None) says every image
-        is grayscale and ``experiment`` keeps three channels."""
+        is grayscale and ``experiment`` keeps three channels; and re-word the chosen line
+        (:meth:`follow`)."""
+        self.follow(experiment)
         text = None
         if summary is not None:
             from workbench.core.data.defaults import grayscale_suggestion
@@ -197,6 +209,20 @@ class DataAdvice(QWidget):
                 text += (" (the network then gets one input channel instead of three copies "
                          "of the same values)")
         self.show_suggestion(text)
+
+    def follow(self, experiment: Experiment) -> None:
+        """Say what was chosen as history while ``experiment``'s settings differ from what
+        was chosen (the user changed them), as the present again when they are back."""
+        if self._chosen is None or not self.chosen.text():
+            return
+        describe, changed, settings = self._chosen
+        if chosen_settings(experiment, settings) == settings:
+            text = _chosen_text_of(describe, changed)
+        else:
+            text = (f"When the folder was opened, Workbench chose {describe}. The settings "
+                    f"below have been changed since: they are what training uses.")
+        if text != self.chosen.text():
+            self.show_chosen(text)
 
     def suggestion_text(self) -> str:
         return self.suggestion.text() if self._row.isVisibleTo(self) else ""
@@ -217,8 +243,25 @@ def adopt_defaults(experiment: Experiment, index: Any,
     return changed, _chosen_text(defaults, changed), defaults
 
 
+def chosen_settings(experiment: Experiment, like: tuple | None = None) -> tuple:
+    """The data settings the "Chosen for this dataset" line speaks of: input size, channels,
+    and mean and std where a pretrained backbone chose them (as in ``like``, when given)."""
+    from workbench.core.data.defaults import has_backbone
+
+    d = experiment.data
+    out: tuple = ([int(v) for v in d.input_size], int(d.channels))
+    if (like is not None and len(like) > 2) or \
+            (like is None and has_backbone(experiment) is not None):
+        out += ([round(float(v), 6) for v in d.mean], [round(float(v), 6) for v in d.std])
+    return out
+
+
 def _chosen_text(defaults: Any, changed: bool) -> str:
-    text = f"Chosen for this dataset: {defaults.describe()}."
+    return _chosen_text_of(defaults.describe(), changed)
+
+
+def _chosen_text_of(describe: str, changed: bool) -> str:
+    text = f"Chosen for this dataset: {describe}."
     if changed:
         text += " Change them in Settings (and Augment) if they do not suit."
     return text

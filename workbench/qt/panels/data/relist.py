@@ -33,20 +33,23 @@ from workbench.qt.workers import TaskRunner
 #: The relister of each app's shared experiment holder (the Train tab's Start asks it).
 _OF: "weakref.WeakKeyDictionary[Any, FolderRelist]" = weakref.WeakKeyDictionary()
 
-#: Said where a dataset cannot be trained on yet: fixing the folder and coming back is
-#: enough (or the Rescan button).
-RESCAN_HINT = ("Workbench rescans the folder when you switch back to it (or click Rescan on "
-               "the Data tab)")
+#: Said where a dataset cannot be trained on yet: fixing the folder and coming back to the
+#: app's window is enough (or the Rescan button, ``{where}``). "When you switch back to
+#: it" read as switching back to the folder.
+RESCAN_HINT = ("Workbench looks at the folder again when you come back to this window (or "
+               "click Rescan {where})")
 
 
-def with_rescan_hint(problem: str, folder: str) -> str:
+def with_rescan_hint(problem: str, folder: str, where: str = "on the Data tab") -> str:
     """``problem`` (why the dataset ``folder`` cannot be trained on: fixed by editing the
-    folder) with what then updates the app; as it is for a CSV file or an archive."""
+    folder) with what then updates the app; as it is for a CSV file or an archive.
+    ``where``: where the Rescan button is, from where the text is shown ("above", on the
+    Data tab itself)."""
     import os
 
     if not problem or not folder or not os.path.isdir(folder):
         return problem
-    return f"{problem.rstrip('. ')}. {RESCAN_HINT}."
+    return f"{problem.rstrip('. ')}. {RESCAN_HINT.format(where=where)}."
 
 
 def _same(a: str, b: str) -> bool:

@@ -35,7 +35,9 @@ def blocked_text(index: Any, error: Exception, chosen: str = "") -> str:
     what = "folder" if not chosen or os.path.isdir(chosen) else "dataset"
     from workbench.qt.panels.data.relist import with_rescan_hint
 
-    text = f"This {what} cannot be trained on yet: {with_rescan_hint(str(error), chosen)}"
+    # Shown on the Data tab, under its Rescan button.
+    hint = with_rescan_hint(str(error), chosen, where="above")
+    text = f"This {what} cannot be trained on yet: {hint}"
     text += "".join(f" Warning: {w}." for w in getattr(index, "warnings", []) or [])
     text += "".join(f" Note: {n}." for n in getattr(index, "notes", []) or [])
     return text

@@ -36,6 +36,9 @@ _HEADERS = {"class": "Class", "precision": "Precision", "recall": "Recall", "f1"
             "support": "Support"}
 CORRECT_COLOUR, WRONG_COLOUR = (30, 150, 60), (200, 50, 50)
 WORST_THUMB = 64
+#: The largest-loss table: the widest a class or file name column grows to its words, and
+#: the room added to a column fitted to its cells.
+CLASS_WIDTH, CELL_PADDING = 200, 12
 
 
 class PerClassModel(QAbstractTableModel):
@@ -170,9 +173,9 @@ class CalibrationPlot(pg.PlotWidget):
     of the correct images with the wrong ones stacked on it, each bar spanning exactly its
     range on the x axis.
 
-    The title gives the expected calibration error (ECE): the gap between how sure the
-    model says it is and how often it is right, averaged over the bins; :attr:`note`, a
-    line under the title, says so in words (and whether the model is over- or
+    The title gives the expected calibration error (ECE, in percentage points): the gap
+    between how sure the model says it is and how often it is right, averaged over the
+    bins; :attr:`note`, a line under the title, says so in words (and whether the model is over- or
     under-confident).
     """
 
@@ -213,8 +216,10 @@ class CalibrationPlot(pg.PlotWidget):
         correct = np.asarray(h["correct"], dtype=float)
         self.correct_bars.setOpts(x=centres, height=correct, width=width, y0=0)
         self.wrong_bars.setOpts(x=centres, height=h["wrong"], width=width, y0=correct)
+        # The ECE said once, in one unit (it read as two numbers: "ECE 0.053" above "5.3
+        # points"); the line under the title says what it means.
         self.header.set_title(f"Confidence of correct and wrong predictions · "
-                              f"ECE {h['ece']:.3f}")
+                              f"ECE {100 * float(h['ece']):.1f} percentage points")
         self.note.setText(ece_words(h))
         self.plot.setXRange(0, 1, padding=0.02)
         top = max([1, *(correct + np.asarray(h["wrong"]))])
@@ -234,16 +239,18 @@ ECE_TIP = ("Expected calibration error (ECE): the images are grouped by the mode
            "confidence (0.0-0.1, 0.1-0.2, ...); in each group, the gap between the mean "
            "confidence and the share the model got right is taken, and the gaps are "
            "averaged, each weighted by its group's images. 0 is perfect: a model that says "
-           "80% is right 80% of the time. 0.05 means the confidence is 5 points off the "
-           "accuracy on average.")
+           "80% is right 80% of the time. 5 percentage points (an ECE of 0.05 as a "
+           "fraction) means the confidence is 5 percentage points off the accuracy on "
+           "average.")
 
 
 def ece_words(h: dict) -> str:
-    """What a histogram's ECE means, in one sentence: how many points the confidence is
-    off the accuracy on average, 0 being perfect, and in which direction."""
+    """What a histogram's ECE (its number is in the title) means, in one sentence: how far
+    the confidence is off the accuracy on average, 0 being perfect, and in which
+    direction."""
     ece = float(h["ece"])
-    text = (f"Expected calibration error (ECE) {ece:.3f}: on average the confidence is "
-            f"{100 * ece:.1f} points away from the accuracy; 0 is perfect")
+    text = ("Expected calibration error (ECE): how far, on average, the confidence is from "
+            "the accuracy; 0 is perfect")
     counts = np.asarray(h["correct"]) + np.asarray(h["wrong"])
     if ece < 0.005 or not counts.sum():
         return text + "."
@@ -300,6 +307,18 @@ class WorstLossesTable(QTableWidget):
                 cells[2].setForeground(QBrush(QColor(*WRONG_COLOUR)))
             for c, item in enumerate(cells):
                 self.setItem(r, c, item)
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """The image name, True, Predicted and Loss as wide as their words (up to
+        :data:`CLASS_WIDTH`, the thumbnail too for the image), Top probabilities the rest:
+        "northern_car…" in True and Predicted could not be told apart while the last
+        column had 350 px to spare."""
+        header = self.horizontalHeader()
+        for c, most in ((0, WORST_THUMB + CLASS_WIDTH), (1, CLASS_WIDTH), (2, CLASS_WIDTH),
+                        (3, CLASS_WIDTH)):
+            self.setColumnWidth(c, min(most, max(header.sectionSizeHint(c),
+                                                 self.sizeHintForColumn(c) + CELL_PADDING)))
 
     @Slot(object)
     def _on_thumbnail_ready(self, path: str) -> None:

@@ -369,6 +369,21 @@ class LayerCard(QFrame):
                                        "color: #a05a00;" if warn else "")
         self.notes_label.setVisible(bool(notes))
 
+    def set_preprocessing_in_use(self, arch: str, in_use: bool) -> None:
+        """Grey out "Use this backbone's preprocessing" while the data settings already
+        are ``arch``'s (clicking it would change nothing)."""
+        button = self.preprocessing_button
+        if button is None:
+            return
+        button.setEnabled(not in_use)
+        button.setText("Data settings use this backbone's preprocessing" if in_use else
+                       "Use this backbone's preprocessing")
+        button.setToolTip(
+            f"The Data tab's input size, mean and std are what {arch}'s pretrained weights "
+            f"expect." if in_use else
+            "Set the Data tab's normalisation (mean, std) and input size to what this "
+            "backbone's pretrained weights expect (Ctrl+Z undoes it)")
+
     def set_values(self, params: dict) -> None:
         """Show ``params`` in the form (after undo/redo) without emitting."""
         if self.form is not None:

@@ -437,7 +437,7 @@ class ModelPanel(QWidget):
         """Each card's shapes and counts, who uses its weights, and a Backbone's notes."""
         notes = self.tools.backbone_notes(self.experiment.model.layers) \
             if any(c.type == "Backbone" for c in self.stack.cards) else []
-        self.stack.show_summary(summary, notes)
+        self.stack.show_summary(summary, notes, self.experiment)
 
     # -- tools: files, clipboard, weight ties, a layer's init (self.tools: .model_tools) -----
     def copy_code(self) -> None:

@@ -10,6 +10,7 @@ menu action take the same, undoable, path.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from PySide6.QtCore import QMimeData, QPoint, Qt, Signal, Slot
@@ -20,6 +21,29 @@ from workbench.core.errors import WorkbenchError
 from workbench.qt.panels.model.cards import LAYER_INDEX_MIME, LayerCard, card_signature
 from workbench.qt.panels.model.in_view import KeepInView
 from workbench.qt.panels.model.palette import LAYER_TYPE_MIME
+
+
+@lru_cache(maxsize=32)
+def _preprocessing(arch: str) -> tuple | None:
+    """``(input_size, mean, std)`` "Use this backbone's preprocessing" sets for ``arch``."""
+    from workbench.core.model.backbone_weights import backbone_preprocessing
+
+    try:
+        pre = backbone_preprocessing(arch)
+    except Exception:  # noqa: BLE001  (an unknown arch, no timm: the button says why)
+        return None
+    return (tuple(int(v) for v in pre["input_size"]),
+            tuple(round(float(v), 6) for v in pre["mean"]),
+            tuple(round(float(v), 6) for v in pre["std"]))
+
+
+def preprocessing_in_use(arch: str, data: Any) -> bool:
+    """Whether ``data`` (an experiment's data section) already has the input size, mean and
+    std of ``arch``'s pretrained weights."""
+    pre = _preprocessing(arch)
+    return pre is not None and pre == (tuple(int(v) for v in data.input_size),
+                                       tuple(round(float(v), 6) for v in data.mean),
+                                       tuple(round(float(v), 6) for v in data.std))
 
 
 class _StackBody(QWidget):
@@ -179,9 +203,10 @@ class LayerStack(QScrollArea):
             return ("index", int(text)) if text.isdigit() else None
         return None
 
-    def show_summary(self, summary: Any, notes: list[str]) -> None:
+    def show_summary(self, summary: Any, notes: list[str], experiment: Any = None) -> None:
         """Each card's shapes and counts (``summary``: a NetworkSummary), who uses its
-        weights, and the Backbone ``notes`` naming its layer."""
+        weights, the Backbone ``notes`` naming its layer, and (given ``experiment``)
+        whether a Backbone's preprocessing is the data settings' already."""
         users: dict[int, list[int]] = {}
         for info in summary.layers:
             if getattr(info, "shared_with", None) is not None:
@@ -191,6 +216,11 @@ class LayerStack(QScrollArea):
             card.set_shared_by(users.get(i, []))
             # The core's notes name their layer: "layer 3 (Backbone resnet18): ..."
             card.set_notes([n for n in notes if n.startswith(f"layer {i + 1} (")])
+            layers = experiment.model.layers if experiment is not None else []
+            if card.preprocessing_button is not None and i < len(layers):
+                arch = str((layers[i].params or {}).get("arch", "resnet18"))
+                card.set_preprocessing_in_use(arch, preprocessing_in_use(arch,
+                                                                         experiment.data))
 
     @Slot(int)
     def select(self, index: int) -> None:

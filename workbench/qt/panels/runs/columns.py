@@ -1,6 +1,5 @@
 """The Runs table's column widths: fitted to the runs listed, the Name column to the
-window too, so the Notes column stays in sight; the Backbone column shown only where a
-run listed has one."""
+window too, so the Notes column stays in sight."""
 
 from __future__ import annotations
 
@@ -19,15 +18,17 @@ NOTES_ROOM = 120
 
 def fit_columns(table: QTableView) -> int:
     """Fit the columns the user may resize to the runs listed, with :data:`COLUMN_PADDING`
-    to spare (a name such as "shapesA-seed-cnn-1" touched the border); the columns sized
-    to their numbers, and the last (stretched), keep their own width. Returns the width
-    the names would like (:func:`fit_name`)."""
-    _hide_empty_backbone(table)
+    to spare beyond their cells (a name such as "shapesA-seed-cnn-1" touched the border),
+    and no narrower than their header (which keeps room for the sort arrow: padding on top
+    of it made "Duration" 100 px wide for "11 s"); the columns sized to their numbers, and
+    the last (stretched), keep their own width. Returns the width the names would like
+    (:func:`fit_name`)."""
     table.resizeColumnsToContents()
     header = table.horizontalHeader()
     for c in range(header.count() - 1):
         if header.sectionResizeMode(c) == QHeaderView.ResizeMode.Interactive:
-            header.resizeSection(c, header.sectionSize(c) + COLUMN_PADDING)
+            header.resizeSection(c, max(header.sectionSizeHint(c),
+                                        table.sizeHintForColumn(c) + COLUMN_PADDING))
     wanted = header.sectionSize(COLUMN["name"])
     fit_name(table, wanted)
     return wanted
@@ -44,12 +45,3 @@ def fit_name(table: QTableView, wanted: int) -> None:
                      if c not in (COLUMN["name"], COLUMN["notes"]))
         width = max(low, min(width, table.viewport().width() - others - NOTES_ROOM))
     header.resizeSection(COLUMN["name"], width)
-
-
-def _hide_empty_backbone(table: QTableView) -> None:
-    """Show the Backbone column only when a run listed has a backbone: blank for every run,
-    it would take the Notes column's room at 1100x706."""
-    model, column = table.model(), COLUMN["weights"]
-    used = model is not None and any(model.index(r, column).data()
-                                     for r in range(model.rowCount()))
-    table.setColumnHidden(column, not used)

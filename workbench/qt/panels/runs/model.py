@@ -28,8 +28,12 @@ FILTER_ROLE = Qt.ItemDataRole.UserRole + 2
 COLUMNS = (("name", "Name"), ("created", "Date"), ("status", "Status"), ("epochs", "Epochs"),
            ("val_acc", "Val acc %"), ("duration", "Duration"),
            ("optimizer", "Optimizer"), ("lr", "LR"), ("batch", "Batch"), ("preset", "Preset"),
-           ("weights", "Backbone"), ("notes", "Notes"))
+           ("notes", "Notes"))
 COLUMN = {key: i for i, (key, _) in enumerate(COLUMNS)}
+#: Header tooltips, for the columns whose words need one.
+HEADER_TIPS = {"preset": "The model preset the run started from. After \"·\", a backbone's "
+                         "weights: pretrained (loaded from a weights file) or random (none "
+                         "found). Hover a cell for the file and how the features were made."}
 _NUMERIC = {"epochs", "val_acc", "duration", "lr", "batch"}
 # Statuses a person should notice: a run that did not end as planned.
 _STATUS_COLOURS = {"running": "#1565c0", "diverged": "#c62828", "out_of_memory": "#c62828",
@@ -122,18 +126,25 @@ def model_description(r: RunRecord) -> str:
 
 
 def backbone_word(r: RunRecord) -> str:
-    """The Backbone column: whether the run's backbone had "pretrained" or "random" weights
+    """Whether the run's backbone had "pretrained" or "random" weights
     (both, for two backbones that differ); "" without a backbone, or not recorded."""
     found = re.findall(r"\b(pretrained|random) ?[,(]", r.backbone_weights)
     return ", ".join(dict.fromkeys(found))
 
 
 def backbone_description(r: RunRecord) -> str:
-    """The Backbone column's tooltip: where the weights came from, how the features were
-    made (run.json's words)."""
+    """Where the run's backbone weights came from, how the features were made (run.json's
+    words): the first lines of the Preset cell's tooltip."""
     lines = [f"Backbone weights: {r.backbone_weights}" if r.backbone_weights else "",
              f"Backbone features: {r.feature_mode}" if r.feature_mode else ""]
     return "\n".join(line for line in lines if line)
+
+
+def preset_text(r: RunRecord) -> str:
+    """The Preset column: the preset, and its backbone's weights after it ("resnet18 ·
+    pretrained"). One column for both: a Backbone column of its own pushed the Notes column
+    out of sight at 1100x706."""
+    return " · ".join(part for part in (r.preset, backbone_word(r)) if part)
 
 
 def _epochs(r: RunRecord) -> str:
@@ -151,8 +162,7 @@ _TEXT: dict[str, Callable[[RunRecord], str]] = {
     "optimizer": lambda r: r.optimizer,
     "lr": lambda r: "" if r.lr is None else f"{r.lr:.3g}",
     "batch": lambda r: "" if r.batch_size is None else str(r.batch_size),
-    "preset": lambda r: r.preset,
-    "weights": backbone_word,
+    "preset": preset_text,
     "notes": lambda r: r.notes.splitlines()[0] if r.notes.strip() else "",
 }
 
@@ -166,8 +176,7 @@ _SORT: dict[str, Callable[[RunRecord], Any]] = {
     "optimizer": lambda r: r.optimizer.lower(),
     "lr": lambda r: _MISSING if r.lr is None else r.lr,
     "batch": lambda r: _MISSING if r.batch_size is None else float(r.batch_size),
-    "preset": lambda r: r.preset.lower(),
-    "weights": backbone_word,
+    "preset": lambda r: preset_text(r).lower(),
     "notes": lambda r: r.notes.lower(),
 }
 
@@ -199,11 +208,11 @@ def _tooltip(key: str, r: RunRecord, shared: bool = False) -> str:
         return r.notes
     if key == "val_acc":
         return model_description(r)
-    if key == "weights":
-        return backbone_description(r)
     if key in ("optimizer", "lr", "batch", "preset"):
         size = "×".join(str(v) for v in r.input_size) if r.input_size else "?"
-        return f"scheduler: {r.scheduler or '?'}, input size: {size}"
+        settings = f"scheduler: {r.scheduler or '?'}, input size: {size}"
+        backbone = backbone_description(r) if key == "preset" else ""
+        return f"{backbone}\n{settings}" if backbone else settings
     return ""
 
 
@@ -289,6 +298,8 @@ class RunsTableModel(QAbstractTableModel):
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section][1]
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
+            return HEADER_TIPS.get(COLUMNS[section][0])
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:

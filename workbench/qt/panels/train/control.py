@@ -23,7 +23,7 @@ from workbench.qt.common import show_error
 from workbench.qt.panels.train.keys import START_TIP
 from workbench.qt.panels.train.after_divergence import goes_on
 from workbench.qt.panels.train.run_end import offer_fix, show_run_end
-from workbench.qt.panels.train.status import show_start_notes
+from workbench.qt.panels.train.last_notes import follow_dataset, show_last_run_notes
 
 
 class RunControl:
@@ -65,6 +65,7 @@ class RunControl:
                               _same_folder(self.index.root, self.experiment.data.folder)
                               else None)
         self.check_augmentation()
+        follow_dataset(self)  # the last run's notes: while its dataset is the one open
 
     def dataset_missing(self) -> bool:
         """Whether the experiment's dataset folder is gone (checked now): then Start is
@@ -138,7 +139,7 @@ class RunControl:
         self._show_run(run_dir, history, best=(info.get("best") or {}).get("epoch"))
         self._show_last_run_line(run_dir)
         # What it said as it started (its weights, its features), as when it ran.
-        show_start_notes(self.notes_label, info.get("start_notes"), info.get("start_warnings"))
+        show_last_run_notes(self, run_dir, info)
         done, planned = _count(info.get("epochs_done"), len(history)), \
             _count(info.get("epochs_planned"), 0)
         if planned:  # as a run that ended here would show it

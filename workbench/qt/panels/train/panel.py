@@ -31,7 +31,8 @@ from workbench.qt.workers import TrainingRun
 from workbench.qt.panels.train.control import RunControl
 from workbench.qt.panels.train.follow import Follower
 from workbench.qt.panels.train.run_end import show_run_end
-from workbench.qt.panels.train.skipped import skipped_text
+from workbench.qt.panels.train.last_notes import forget_last_run_notes
+from workbench.qt.panels.train.skipped import with_skipped
 from workbench.qt.panels.data.relist import changed_before_start
 from workbench.qt.panels.train.settings import optimizers, schedulers
 from workbench.qt.panels.train.status import (Speed, ending_text, metrics_text,
@@ -284,7 +285,7 @@ class TrainPanel(RunControl, QWidget):
         self.info: dict = {}
         self.skipped: list[tuple[str, str]] = []
         self.plots.clear_data()
-        self.notes_label.hide()
+        forget_last_run_notes(self)  # the notes line is the new run's
         self.cache_label.setText("")  # the last run's cache: this one says its own
         self.cache_bar.hide()
 
@@ -368,8 +369,7 @@ class TrainPanel(RunControl, QWidget):
             kept = run_dir and run_dir == self.last_run_dir
             self._show_run(run_dir if kept else "", summary.get("history") if kept else [],
                            bpe, (summary.get("best") or {}).get("epoch") if kept else None)
-        if self.skipped:
-            text += " " + skipped_text(self.skipped, self.experiment.data.folder)
+        text, level = with_skipped(text, level, self.skipped, self.experiment.data.folder)
         self.status.show_message(text, level)
         if summary.get("bundle"):
             self.run_label.show_message(*saved_model_line(summary))

@@ -26,3 +26,15 @@ def skipped_text(skipped: list[tuple[str, str]], folder: str = "") -> str:
     more = f" and {n - SHOWN:,} more" if n > SHOWN else ""
     verb = "image was" if n == 1 else "images were"
     return f"{n:,} unreadable {verb} skipped: {', '.join(names)}{more}."
+
+
+def with_skipped(text: str, level: str, skipped: list[tuple[str, str]],
+                 folder: str = "") -> tuple[str, str]:
+    """The run-end line ``(text, level)`` with :func:`skipped_text` after it, as a sentence
+    of its own, and a warning (not "ok": it was green) when anything was skipped."""
+    said = skipped_text(skipped, folder)
+    if not said:
+        return text, level
+    text = text.rstrip()
+    return f"{text}{'' if text.endswith('.') else '.'} {said}", \
+        "warning" if level in ("ok", "info") else level

@@ -97,23 +97,26 @@ def ending_text(summary: dict) -> tuple[str, str]:
         which = " (the best epoch, restored)" if model.get("restored_best") or \
             summary.get("restored_best") else ""
         text += f" Model kept: epoch {epoch}{which}: " + metrics_text(
-            metrics, (summary.get("best") or {}).get("metric"))
+            metrics, (summary.get("best") or {}).get("metric")) + "."
     return text, level
 
 
-def show_start_notes(label: Any, notes: Any, warnings: Any = ()) -> None:
+def show_start_notes(label: Any, notes: Any, warnings: Any = (), heading: str = "") -> None:
     """Show what a run said as it started in ``label`` (hidden when nothing): its
     ``notes`` (the trainer's start info, or run.json's ``start_notes`` of a run shown
     again) and ``warnings`` (run.json's ``start_warnings``), a warning when one says the
-    weights are random."""
+    weights are random; ``heading`` on a line above them (a run shown again names itself:
+    :mod:`.last_notes`)."""
     from workbench.qt.panels.train.finding_texts import name_settings
 
     # The core names settings by their path in the file; the app by the controls' names.
     notes = [name_settings(str(n)) for n in notes or [] if n]
     warnings = [str(w) for w in warnings or [] if w] if isinstance(warnings, list) else []
     lines = [f"Note: {n}" for n in notes] + [f"Warning: {w}" for w in warnings]
-    label.show_message("\n".join(lines), "warning" if warnings or any(
-        "random" in n for n in notes) else "info")
+    if hasattr(label, "max_lines"):  # the heading's line comes on top of the notes' three
+        label.max_lines = 4 if heading and lines else 3
+    label.show_message("\n".join([heading] * bool(heading and lines) + lines),
+                       "warning" if warnings or any("random" in n for n in notes) else "info")
     label.setVisible(bool(lines))
 
 

@@ -211,13 +211,18 @@ def summary_text(report: Any, findings: list[Finding]) -> str:
     n = report.num_images
     fast = sum(v for k, v in report.seconds.items() if k != "labels")
     text = f"Checked {n:,} image{'s' if n != 1 else ''} in {duration_text(fast)}"
-    if report.excluded:
-        text += f" (leaving out {report.excluded} excluded)"
     counts = counts_of(findings)
+    # The unreadable files are not among the images checked ("Checked 79 images: 2
+    # unreadable, 79 blank" read as 2 of the 79): said as more files, beside the count.
+    unread = counts.pop("unreadable", 0)
+    aside = [f"leaving out {report.excluded} excluded"] if report.excluded else []
+    if unread:
+        aside.append(f"{unread:,} more file{'s' if unread != 1 else ''} could not be read")
+    text += f" ({'; '.join(aside)})" if aside else ""
     if counts:
         text += ": " + ", ".join(f"{c} {_COUNTED[k][c != 1]}" for k, c in counts.items())
     else:
-        text += ": no problems found"
+        text += ": no other problems found" if unread else ": no problems found"
     if report.labels_checked:
         return f"{text}. {summary_line(report)}"
     return text + (". Labels not checked: Check labels trains the network 5 times to find "

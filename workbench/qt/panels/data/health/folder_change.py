@@ -14,19 +14,19 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from workbench.core.data.relist import listing_key
+from workbench.core.data.relist import files_changed, listing_key
 from workbench.qt.panels.data.health.findings import same_path
 
 #: The start of the stale bar's text when the folder changed since the check.
 CHANGED = "The folder changed since this check"
 
 
-def changed_text(before: Any, now: Any) -> str:
+def changed_text(before: Any, now: Any, unreadable: Any = frozenset()) -> str:
     """Why the findings of a check of the files ``before`` may not hold for ``now`` (two
-    :func:`~workbench.core.data.relist.listing_key`)."""
-    added, removed = len(now[0] - before[0]), len(before[0] - now[0])
-    what = [f"{n:,} image{'s' if n != 1 else ''} {verb}"
-            for n, verb in ((added, "added"), (removed, "removed")) if n]
+    :func:`~workbench.core.data.relist.listing_key`); ``unreadable``: the paths the check
+    found unreadable, counted as files when removed, not as images."""
+    gone = before[0] - now[0]
+    what = files_changed(len(now[0] - before[0]), len(gone), len(gone & set(unreadable)))
     what += [f"class folders {verb}" for names, verb in ((now[1] - before[1], "added"),
                                                          (before[1] - now[1], "removed"))
              if names]
@@ -50,7 +50,9 @@ class FolderChange:
         said, level = self.stale.text(), self.stale.label.level
         mine = bool(said) and said == getattr(self, "_changed_said", None)
         if now != self.listed and (not said or level == "info" or mine):
-            self._changed_said = changed_text(self.listed, now)  # (a move's note stays)
+            unreadable = {u.get("path") for u in self.report.unreadable or []}
+            # (a move's note stays)
+            self._changed_said = changed_text(self.listed, now, unreadable)
             self.stale.show_stale(self._changed_said)
         elif now == self.listed and mine:
             self.stale.show_stale("")  # back as it was checked
