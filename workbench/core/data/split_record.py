@@ -247,7 +247,7 @@ class SplitChange:
         parts = []
         added = self.added_train + self.added_val
         if added:
-            parts.append(f"{_images(added)} added "
+            parts.append(f"{images_text(added)} added "
                          f"{_sides(self.added_train, self.added_val, 'to')}")
         removed = self.removed_train + self.removed_val
         if removed:
@@ -259,12 +259,12 @@ class SplitChange:
         text = f"the dataset changed since epoch {epochs_done}: {', '.join(parts)}."
         first = epochs_done + 1
         if not self.val_changed:
-            return f"{text} Validation is unchanged ({_images(self.val_now)})"
+            return f"{text} Validation is unchanged ({images_text(self.val_now)})"
         kept = ("Images trained on before stay in training, and validation keeps its "
                 if not self.folder_split else "Validation (the folder's own part) keeps its ")
         return (f"{text} {kept}{_count(self.kept_val)} earlier "
                 f"image{'s' * (self.kept_val != 1)}: from epoch {first} on it is measured on "
-                f"{_images(self.val_now)}, not {_count(self.val_before)}, so validation "
+                f"{images_text(self.val_now)}, not {_count(self.val_before)}, so validation "
                 f"scores before and after epoch {first} are not quite comparable")
 
 
@@ -272,7 +272,8 @@ def _count(n: int) -> str:
     return f"{n:,}"
 
 
-def _images(n: int) -> str:
+def images_text(n: int) -> str:
+    """``"1 image"``, ``"1,024 images"``."""
     return f"{n:,} image{'s' * (n != 1)}"
 
 

@@ -36,19 +36,17 @@ def change_note(change: Any) -> str:
     """What an evaluation of the run's validation split says when the images in it are
     not those the run validated on (a :class:`~workbench.core.data.split_record
     .SplitChange`); "" when they are."""
+    from workbench.core.data.split_record import images_text
+
     if not change.val_changed:
         return ""
     parts = []
     if change.added_val:
-        parts.append(f"{_images(change.added_val)} added to validation")
+        parts.append(f"{images_text(change.added_val)} added to validation")
     if change.removed_val:
-        parts.append(f"{_images(change.removed_val)} of validation gone from the folder")
+        parts.append(f"{images_text(change.removed_val)} of validation gone from the folder")
     what = ", ".join(parts) or "some images changed"
     return (f"the dataset changed since the model was trained ({what}): its validation "
-            f"split now holds {_images(change.val_now)}, {change.kept_val:,} of the "
+            f"split now holds {images_text(change.val_now)}, {change.kept_val:,} of the "
             f"{change.val_before:,} its run validated on, so these scores are not quite "
             f"comparable with the run's own")
-
-
-def _images(n: int) -> str:
-    return f"{n:,} image{'s' * (n != 1)}"
