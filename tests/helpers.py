@@ -41,6 +41,23 @@ def run_cli(capsys, *argv):
     return code, out, err
 
 
+def run_lr_search(capsys, tmp_path, experiment, *options):
+    """``workbench tune`` of ``experiment`` (saved as tmp_path/exp.json) over a log range of
+    learning rates, one random trial of one epoch, in its own SQLite storage; ``options``
+    are added to the command. Returns ``(exit code, stdout, stderr, the experiment file)``."""
+    import json
+
+    exp_file, space_file = tmp_path / "exp.json", tmp_path / "space.json"
+    experiment.save(exp_file)
+    space_file.write_text(json.dumps({
+        "params": {"optimizer.params.lr": {"type": "float", "low": 1e-3, "high": 0.1,
+                                           "log": True}},
+        "sampler": "random", "seed": 0, "epochs": 1}))
+    code, out, err = run_cli(capsys, "tune", exp_file, "--space", space_file, "--trials", 1,
+                             "--storage", f"sqlite:///{tmp_path / 's.db'}", *options)
+    return code, out, err, exp_file
+
+
 def random_bundle(path, experiment, classes=("blue", "green", "red")):
     """A bundle at ``path`` of ``experiment``'s network with random weights (no training);
     returns ``(path, model)``, the model in eval mode."""

@@ -4,21 +4,13 @@ give ("give 1 value", not "give 1 or 1 values")."""
 
 from __future__ import annotations
 
-import json
 import re
 
-from helpers import refused, run_cli
+from helpers import refused, run_cli, run_lr_search
 
 
 def test_tune_prints_accuracies_as_train_does(capsys, tmp_path, tiny_experiment):
-    exp_file, space_file = tmp_path / "exp.json", tmp_path / "space.json"
-    tiny_experiment.save(exp_file)
-    space_file.write_text(json.dumps({
-        "params": {"optimizer.params.lr": {"type": "float", "low": 1e-3, "high": 0.1,
-                                           "log": True}},
-        "sampler": "random", "seed": 0, "epochs": 1}))
-    code, out, err = run_cli(capsys, "tune", exp_file, "--space", space_file, "--trials", 1,
-                             "--storage", f"sqlite:///{tmp_path / 's.db'}")
+    code, out, err, _ = run_lr_search(capsys, tmp_path, tiny_experiment)
     assert code == 0, err
     trial = next(line for line in out.splitlines() if line.startswith("trial 0 complete"))
     assert re.search(r"  val_acc \d{1,3}\.\d%  ", trial), trial

@@ -3,11 +3,9 @@ too, not only the values found (a rate found with SGD into an Adam file is wrong
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from helpers import run_cli
+from helpers import run_cli, run_lr_search
 from workbench.core.experiment import Experiment
 
 
@@ -34,15 +32,8 @@ def test_lr_find_write_without_set_says_nothing_more(capsys, tmp_path, tiny_expe
 
 
 def test_tune_apply_keeps_the_set_values_it_ran_with(capsys, tmp_path, tiny_experiment):
-    exp_file, space_file = tmp_path / "exp.json", tmp_path / "space.json"
-    tiny_experiment.save(exp_file)
-    space_file.write_text(json.dumps({
-        "params": {"optimizer.params.lr": {"type": "float", "low": 1e-3, "high": 0.1,
-                                           "log": True}},
-        "sampler": "random", "seed": 0, "epochs": 1}))
-    code, _, err = run_cli(capsys, "tune", exp_file, "--space", space_file, "--trials", 1,
-                           "--storage", f"sqlite:///{tmp_path / 's.db'}", "--apply",
-                           "--set", "data.input_size=[12,12]")
+    code, _, err, exp_file = run_lr_search(capsys, tmp_path, tiny_experiment, "--apply",
+                                           "--set", "data.input_size=[12,12]")
     assert code == 0, err
     written = Experiment.load(exp_file)
     assert written.data.input_size == [12, 12]  # the size the trials trained at
