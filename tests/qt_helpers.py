@@ -100,3 +100,47 @@ def listed_run(root, folder: str, name: str, created: str = "2026-12-06T11:00:00
                        "status": "finished", "epochs_done": 1, "epochs_planned": 1,
                        "duration_s": 2.0, "notes": notes})
     return d
+
+
+def train_colours_cnn(root, name: str, layers: list, per_class: int, epochs: int,
+                      **data: object):
+    """Train ``layers`` on a colours folder under ``root`` (16x16 input, batch 8, on the
+    CPU, in a WORKBENCH_HOME of its own); returns ``(FitResult, folder)``."""
+    from pathlib import Path
+
+    import pytest
+
+    from helpers import make_image_folder
+    from workbench.core.experiment import Experiment
+    from workbench.core.train.trainer import Trainer
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("WORKBENCH_HOME", str(Path(root) / "home"))
+        folder = Path(make_image_folder(Path(root) / "colours", per_class=per_class,
+                                        size=16))
+        exp = Experiment(name=name)
+        exp.data.folder = str(folder)
+        exp.data.input_size = [16, 16]
+        exp.data.batch_size = 8
+        for key, value in data.items():
+            setattr(exp.data, key, value)
+        exp.model.layers = layers
+        exp.training.epochs = epochs
+        exp.training.device = "cpu"
+        return Trainer(exp).fit(), folder
+
+
+def open_explain(qtbot, bundle, image=None, timeout: int = 30000):
+    """An Explain dialog of ``bundle``, its model set up (or its error said), and
+    ``image`` explained when given."""
+    from workbench.qt.panels.explain.panel import ExplainDialog
+
+    dialog = ExplainDialog(str(bundle))
+    qtbot.addWidget(dialog)
+    if dialog.setup is None:
+        qtbot.waitUntil(lambda: dialog.setup is not None or dialog.message.level == "error",
+                        timeout=timeout)
+    if image is not None:
+        with qtbot.waitSignal(dialog.updated, timeout=timeout):
+            dialog.set_image(str(image))
+    return dialog

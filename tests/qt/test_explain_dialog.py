@@ -4,41 +4,15 @@ from __future__ import annotations
 
 import os
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog
 
-from helpers import make_image_folder
-from qt_helpers import drop_urls
+from qt_helpers import drop_urls, open_explain, train_colours_cnn
 from workbench.core.registry import Component
-from workbench.qt.panels.explain.panel import ExplainDialog
 
 TIMEOUT_MS = 30000
-
-
-def _train_cnn(root: Path, name: str, layers: list, per_class: int, epochs: int,
-               **data: object):
-    """Train ``layers`` on a colours folder under ``root`` (16x16 input, batch 8, on the
-    CPU, in a WORKBENCH_HOME of its own); returns ``(FitResult, folder)``."""
-    from workbench.core.experiment import Experiment
-    from workbench.core.train.trainer import Trainer
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("WORKBENCH_HOME", str(root / "home"))
-        folder = Path(make_image_folder(root / "colours", per_class=per_class, size=16))
-        exp = Experiment(name=name)
-        exp.data.folder = str(folder)
-        exp.data.input_size = [16, 16]
-        exp.data.batch_size = 8
-        for key, value in data.items():
-            setattr(exp.data, key, value)
-        exp.model.layers = layers
-        exp.training.epochs = epochs
-        exp.training.device = "cpu"
-        return Trainer(exp).fit(), folder
 
 
 def _conv() -> Component:
@@ -49,7 +23,7 @@ def _conv() -> Component:
 def cnn_run(tmp_path_factory):
     """A small trained CNN bundle (Conv2d 4 filters, ReLU, Flatten, Linear) and its folder."""
     root = tmp_path_factory.mktemp("explain")
-    result, folder = _train_cnn(root, "tiny-cnn",
+    result, folder = train_colours_cnn(root, "tiny-cnn",
                                 [_conv(), Component("ReLU", {}), Component("Flatten", {}),
                                  Component("Linear", {"out_features": 3})],
                                 per_class=12, epochs=2, val_fraction=0.25)
@@ -65,7 +39,7 @@ def pooled_run(tmp_path_factory):
     import torch
 
     root = tmp_path_factory.mktemp("explain-pooled")
-    result, folder = _train_cnn(root, "pooled-cnn",
+    result, folder = train_colours_cnn(root, "pooled-cnn",
                                 [_conv(), Component("ReLU", {}),
                                  Component("MaxPool2d", {"kernel_size": 2}),
                                  Component("Flatten", {}),
@@ -78,16 +52,7 @@ def pooled_run(tmp_path_factory):
     return str(bundle), folder
 
 
-def _open(qtbot, bundle, image=None):
-    dialog = ExplainDialog(bundle)
-    qtbot.addWidget(dialog)
-    if dialog.setup is None:
-        qtbot.waitUntil(lambda: dialog.setup is not None or dialog.message.level == "error",
-                        timeout=TIMEOUT_MS)
-    if image is not None:
-        with qtbot.waitSignal(dialog.updated, timeout=TIMEOUT_MS):
-            dialog.set_image(str(image))
-    return dialog
+_open = open_explain
 
 
 def test_grad_cam_shows_the_overlay_and_the_predicted_class(qtbot, cnn_run):

@@ -11,9 +11,8 @@ import pytest
 from PySide6.QtCore import QRect
 from PySide6.QtWidgets import QLabel
 
-from helpers import make_image_folder
+from qt_helpers import open_explain, train_colours_cnn
 from workbench.core.registry import Component
-from workbench.qt.panels.explain.panel import ExplainDialog
 
 TIMEOUT_MS = 30000
 
@@ -22,39 +21,19 @@ TIMEOUT_MS = 30000
 def cnn5(tmp_path_factory):
     """A small trained CNN whose convolution has 5 filters (5 maps: a 3x3 grid with room
     for 4 more) and the colours folder it learnt; ``(bundle path, folder)``."""
-    from workbench.core.experiment import Experiment
-    from workbench.core.train.trainer import Trainer
-
     root = tmp_path_factory.mktemp("explain-readable")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("WORKBENCH_HOME", str(root / "home"))
-        folder = Path(make_image_folder(root / "colours", per_class=12, size=16))
-        exp = Experiment(name="five-maps")
-        exp.data.folder = str(folder)
-        exp.data.input_size = [16, 16]
-        exp.data.batch_size = 8
-        exp.data.val_fraction = 0.25
-        exp.model.layers = [Component("Conv2d", {"out_channels": 5, "kernel_size": 3,
-                                                 "padding": 1}),
-                            Component("ReLU", {}), Component("Flatten", {}),
-                            Component("Linear", {"out_features": 3})]
-        exp.training.epochs = 2
-        exp.training.device = "cpu"
-        result = Trainer(exp).fit()
+    result, folder = train_colours_cnn(
+        root, "five-maps",
+        [Component("Conv2d", {"out_channels": 5, "kernel_size": 3, "padding": 1}),
+         Component("ReLU", {}), Component("Flatten", {}),
+         Component("Linear", {"out_features": 3})],
+        per_class=12, epochs=2, val_fraction=0.25)
     bundle = root / "five.pt"
     result.save_bundle(bundle)
     return str(bundle), folder
 
 
-def _open(qtbot, bundle, image=None) -> ExplainDialog:
-    dialog = ExplainDialog(str(bundle))
-    qtbot.addWidget(dialog)
-    qtbot.waitUntil(lambda: dialog.setup is not None or dialog.message.level == "error",
-                    timeout=TIMEOUT_MS)
-    if image is not None:
-        with qtbot.waitSignal(dialog.updated, timeout=TIMEOUT_MS):
-            dialog.set_image(str(image))
-    return dialog
+_open = open_explain
 
 
 def _run_folder(root: Path, bundle: str, name: str, epoch: int, val_acc: float) -> Path:
