@@ -56,11 +56,17 @@ def now_iso() -> str:
     return datetime.now().astimezone().isoformat(timespec="seconds")
 
 
+def safe_run_name(name: str) -> str:
+    """``name`` as a run folder's name ends: letters, digits, ``-_.`` kept, anything else
+    ``_``, no leading or trailing dot or underscore ("" when nothing is left)."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip("._")
+
+
 def new_run_dir(name: str = "run", parent: str | Path | None = None) -> Path:
     """A fresh ``<parent>/<timestamp>-<name>`` folder (parent: :func:`runs_dir`), ``-2``,
     ``-3``... appended while the name is taken: created atomically, so processes starting
     runs of the same name in the same second each get their own folder."""
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip("._") or "run"
+    safe = safe_run_name(name) or "run"
     stamp = datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
     base = Path(parent) if parent is not None else runs_dir()
     path = base / f"{stamp}-{safe}"

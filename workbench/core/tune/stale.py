@@ -122,11 +122,12 @@ def _run_folder(trial: Any, study_name: str, runs_parent: str | Path | None) -> 
     if "run_dir" in attrs:  # None: a trial of this Workbench not at its folder yet
         return Path(attrs["run_dir"]) if attrs["run_dir"] else None
     from workbench.core.io import runs_dir
+    from workbench.core.runs.recorder import safe_run_name
     from workbench.core.runs.store import read_run_info
 
     parent = Path(runs_parent) if runs_parent is not None else runs_dir()
     name = f"{study_name}-trial-{trial.number}"
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip("._")
+    safe = safe_run_name(name)  # as new_run_dir named its folder
     pattern = re.compile(_STAMP.pattern + re.escape(safe) + r"(-\d+)?$")
     start = trial.datetime_start or datetime.min
     found = []
