@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Sequence
 
 from workbench.core.data.images import ACCEPTED_EXTENSIONS, load_image
 from workbench.core.data.layouts import SPLIT_FOLDERS
@@ -180,13 +180,13 @@ class DatasetIndex:
                                 f"{os.path.basename(first.path)}: {first.reason}")
             if self.empty_classes:
                 raise DataError(f"no images in {root}: its sub-folders "
-                                f"({_names(self.empty_classes)}) hold no image files; "
+                                f"({listing(self.empty_classes)}) hold no image files; "
                                 f"supported types are {' '.join(ACCEPTED_EXTENSIONS)}")
             raise DataError(f"{root} has no class folders: put each class's images in a "
                             f"sub-folder named after the class, e.g. "
                             f"{os.path.join(root, 'cats', '001.jpg')}")
         if self.layout == "folders" and set(self.classes) <= _SPLIT_NAMES:
-            raise DataError(f"the class folders of {root} are named {_names(self.classes)}: "
+            raise DataError(f"the class folders of {root} are named {listing(self.classes)}: "
                             f"these look like dataset splits, not classes. Choose the folder "
                             f"whose sub-folders are the classes (e.g. "
                             f"{os.path.join(root, 'train')}), or put the validation images "
@@ -374,6 +374,7 @@ def _in_class(path: str, root: str, cls: str) -> bool:
     return cls in rel[:2]
 
 
-def _names(names: list[str], limit: int = 5) -> str:
+def listing(names: Sequence[str], limit: int = 5) -> str:
+    """The first ``limit`` names, then how many more: "a, b, c and 4 more"."""
     shown = ", ".join(names[:limit])
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")

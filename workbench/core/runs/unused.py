@@ -20,6 +20,7 @@ import difflib
 import math
 from typing import Any, Iterable
 
+from workbench.core.data.index import listing
 from workbench.core.experiment import Experiment
 
 #: Never named: chosen elsewhere (epochs, folder), not a setting, or on no tab.
@@ -140,14 +141,9 @@ def _listed(label: str, old: Any, new: Any) -> str:
         else:
             removed += [c.get("type") for c in old[i1:i2]]
             added += [c.get("type") for c in new[j1:j2]]
-    parts = [f"{_names(names)} {what}" for names, what in
+    parts = [f"{listing([str(n) for n in names], 3)} {what}" for names, what in
              ((added, "added"), (removed, "removed"), (changed, "changed")) if names]
     return f"{label} ({', '.join(parts) or 'reordered'})"
-
-
-def _names(names: list[str]) -> str:
-    shown = ", ".join(str(n) for n in names[:3])
-    return shown + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 
 
 def _count(n: int, word: str) -> str:

@@ -43,6 +43,7 @@ import torch.distributed as dist
 from torch.utils.data import Sampler
 from torch.utils.data.distributed import DistributedSampler
 
+from workbench.core.data.index import listing
 from workbench.core.errors import WorkbenchError
 
 __all__ = ["DistributedContext", "ShardedSampler", "StrideSampler", "unwrap"]
@@ -312,24 +313,19 @@ def dataset_fingerprint(index: Any) -> dict[str, Any]:
             "digest": digest.hexdigest(), "folder": str(index.root)}
 
 
-def _names(classes: Sequence[str], limit: int = 8) -> str:
-    shown = ", ".join(classes[:limit])
-    return shown + (f" and {len(classes) - limit} more" if len(classes) > limit else "")
-
-
 def _classes(rank: int, mine: list[str], first: list[str]) -> str:
     """How rank ``rank``'s class list differs from rank 0's (``first``)."""
     extra = [c for c in mine if c not in first]
     lacks = [c for c in first if c not in mine]
     if not extra and not lacks:
-        return (f"rank {rank} numbers the same classes in another order ({_names(mine)}; "
-                f"rank 0: {_names(first)})")
-    words = [f"rank {rank} reads {len(mine)} classes ({_names(mine)}), rank 0 reads "
-             f"{len(first)} ({_names(first)})"]
+        return (f"rank {rank} numbers the same classes in another order ({listing(mine, 8)}; "
+                f"rank 0: {listing(first, 8)})")
+    words = [f"rank {rank} reads {len(mine)} classes ({listing(mine, 8)}), rank 0 reads "
+             f"{len(first)} ({listing(first, 8)})"]
     if extra:
-        words.append(f"only rank {rank} has {_names(extra, 4)}")
+        words.append(f"only rank {rank} has {listing(extra, 4)}")
     if lacks:
-        words.append(f"rank {rank} lacks {_names(lacks, 4)}")
+        words.append(f"rank {rank} lacks {listing(lacks, 4)}")
     return "; ".join(words)
 
 
