@@ -78,7 +78,7 @@ class Predictor:
         WorkbenchError
             For a file that cannot be read, naming it and why.
         """
-        from workbench.core.data.images import load_image, to_channels
+        from workbench.core.data.images import load_image, to_channels, upright
 
         if isinstance(item, Image.Image):  # upright as a file would be, at its own size
             return to_channels(upright(item), self.channels)
@@ -123,20 +123,6 @@ class Predictor:
 
     def predict_one(self, item: ImageLike, top_k: int = 5) -> Prediction:
         return self.predict([item], top_k)[0]
-
-
-def upright(image: Image.Image) -> Image.Image:
-    """``image`` turned as its EXIF Orientation tag says (``ImageOps.exif_transpose``, which
-    drops the tag: an image made upright already is returned as it is); a damaged EXIF
-    block leaves it as stored, as a file's does."""
-    from PIL import ImageOps
-
-    try:
-        if image.getexif().get(0x0112, 1) != 1:
-            return ImageOps.exif_transpose(image)
-    except Exception:  # noqa: BLE001  (Pillow raises many kinds for a damaged block)
-        pass
-    return image
 
 
 def predictions_csv(rows: Iterable[tuple[str, Sequence[tuple[str, float]], str]],

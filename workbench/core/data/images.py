@@ -269,7 +269,7 @@ def _decode(im: Image.Image, path: str, channels: int, min_side: int | None) -> 
     if min_side:
         im = _reduce(im, int(min_side))
     try:
-        out = to_channels(_upright(im), channels)
+        out = to_channels(upright(im), channels)
     except ImageDecodeError as e:
         raise ImageDecodeError(path, e.reason) from None
     # The result must outlive the closed file: conversions already made a new image,
@@ -390,12 +390,16 @@ def _to_8bit(img: Image.Image) -> Image.Image:
     return Image.fromarray(out.astype(np.uint8), "L")
 
 
-def _upright(im: Image.Image) -> Image.Image:
+def upright(image: Image.Image) -> Image.Image:
+    """``image`` turned as its EXIF Orientation tag says (``ImageOps.exif_transpose``, which
+    drops the tag: an image made upright already is returned as it is, not copied); a
+    damaged EXIF block must not make a decodable image unusable: it is left as stored."""
     try:
-        return ImageOps.exif_transpose(im)
-    except Exception:  # noqa: BLE001
-        # A damaged EXIF block must not make a decodable image unusable: keep it as stored.
-        return im
+        if image.getexif().get(0x0112, 1) != 1:
+            return ImageOps.exif_transpose(image)
+    except Exception:  # noqa: BLE001  (Pillow raises many kinds for a damaged block)
+        pass
+    return image
 
 
 def corrupt_reason(e: BaseException) -> str:
