@@ -1,9 +1,9 @@
 """Which of the images evaluated the model was trained on.
 
 A model measured on images it learned from scores high whatever it would do on new ones:
-:func:`trained_on_note` says how many of them there are (a note of the
-:class:`~.evaluation.EvaluationResult`, worded once the images evaluated are known:
-:class:`TrainedOnNote`), comparing paths with the split of the bundle's
+:class:`TrainedOnNote` says how many of them there are (a note of the
+:class:`~.evaluation.EvaluationResult`, worded once the images evaluated are known),
+comparing paths with the split of the bundle's
 run: the record of it the bundle carries (or its run folder's ``split.json``), or, for the
 bundle's own dataset only, the split its experiment makes. Once the bundle's dataset is no
 longer where it was trained (copied to another machine, moved), a folder holding the
@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import os
 from typing import Any
-
-Samples = list[tuple[str, int]]
 
 
 def _key(path: str) -> str:
@@ -37,20 +35,13 @@ def _dataset_root(folder: str) -> str | None:
         return None
 
 
-def trained_on(bundle: Any, index: Any, samples: Samples, folder: str | None) -> tuple[int, bool]:
-    """``(how many of samples the model trained on, whether that count is recomputed)``.
+def trained_set(bundle: Any, index: Any, folder: str | None) -> tuple[set[str], bool]:
+    """``(the images the model trained on, as comparison keys, whether that is recomputed)``.
 
     ``folder`` is the dataset evaluated as given (None: the bundle's own); ``index`` its
     scan. Without a record of the run's split, only the bundle's own dataset is compared
-    (with the split its experiment makes today); another folder then counts 0.
+    (with the split its experiment makes today); another folder then has none.
     """
-    trained, recomputed = trained_set(bundle, index, folder)
-    return sum(1 for p, _ in samples if _key(p) in trained), recomputed
-
-
-def trained_set(bundle: Any, index: Any, folder: str | None) -> tuple[set[str], bool]:
-    """``(the images the model trained on, as comparison keys, whether recomputed)``; see
-    :func:`trained_on`."""
     from workbench.core.data.split_record import record_of_bundle, split_of_bundle
 
     own_folder = bundle.experiment.data.folder
@@ -90,13 +81,6 @@ def _moved_here(record: Any, index: Any) -> set[str]:
         return set()
     train = record.train - record.missing
     return {_key(p) for p, r in rel.items() if r in train}
-
-
-def trained_on_note(bundle: Any, index: Any, samples: Samples, folder: str | None) -> str:
-    """The note for evaluating ``samples`` when some are images the model was trained on
-    ("" when none is, or it cannot be told)."""
-    n, recomputed = trained_on(bundle, index, samples, folder)
-    return _note(n, len(samples), recomputed, bool(getattr(index, "test_samples", None)))
 
 
 def _note(n: int, total: int, recomputed: bool, has_test: bool) -> str:
