@@ -174,10 +174,12 @@ def bundle_in_folder(folder: Path) -> Path:
         not finished (still training, interrupted, stopped before it kept a model) is told
         apart from any other folder.
     """
+    from workbench.core.runs.record import is_run_folder
+
     bundle = folder / BUNDLE_NAME
     if bundle.is_file():
         return bundle
-    if not ((folder / "run.json").is_file() or (folder / "metrics.json").is_file()):
+    if not is_run_folder(folder):
         files = sorted(p.name for p in folder.glob("*.pt"))
         holds = (f"it holds {', '.join(files[:3])}{' ...' if len(files) > 3 else ''}: give "
                  f"the bundle file itself" if files else "give a bundle file, or a run "
