@@ -16,7 +16,6 @@ from torchvision.transforms import v2
 
 from workbench.core.errors import ImageDecodeError
 from workbench.core.data.images import load_image
-from workbench.core.data.stats import class_imbalance  # noqa: F401  (importable from here)
 
 if TYPE_CHECKING:  # pragma: no cover
     from workbench.core.experiment import Experiment

@@ -39,8 +39,8 @@ class Cancelled(WorkbenchError):
 def class_imbalance(counts: dict) -> float:
     """Largest over smallest class count (``inf`` when a class has none; 1.0 for no classes).
 
-    1.0 when all counts are equal; also importable from :mod:`workbench.core.data.dataset`
-    (defined here: ``check`` uses it without importing torch).
+    1.0 when all counts are equal (defined here, not in :mod:`workbench.core.data.dataset`:
+    ``check`` uses it without importing torch).
     """
     values = [int(v) for v in counts.values()]
     if not values:
