@@ -120,13 +120,12 @@ class TabStates(QObject):
             page.refreshed.connect(lambda _count, page=page: self._select_runs(page))
             page.refresh()  # the selected runs' curves go over the Train tab's plots
         elif name == "tune":
-            from workbench.qt.panels.tune.state import StoredStudy, restore_tune_state
+            from workbench.qt.panels.tune.state import restore_tune_state
             from workbench.qt.startup import torch_loader
 
             restore_tune_state(page, self.tune)
-            page.stored_study = StoredStudy(page)
             # Optuna is imported in a pool thread: never alongside torch's first import.
-            torch_loader().call_when_ready(page.stored_study.list, page)
+            torch_loader().call_when_ready(page.follower.lister.list, page)
         elif name in _OWN_STATE:
             getattr(_state_module(name), f"restore_{name}_state")(page, self.own[name])
 

@@ -1,6 +1,7 @@
 """The metrics a run records each epoch (metrics.json's ``epochs``) that can pick the best
 epoch (``training.monitor``) or rank a study's trials (SPACE.json's ``metric``), each in
-words for a tooltip. Torch-free: the app's choosers import it before torch is loaded."""
+words for a tooltip, and :func:`metric_text`, a metric's value as training's lines print
+it. Torch-free: the app's choosers and the Tune tab import it before torch is loaded."""
 
 from __future__ import annotations
 
@@ -17,3 +18,13 @@ METRIC_WORDS = {
                  "model.",
     "train_loss": "Training loss (lower is better).",
 }
+
+
+def _fmt(value: float | None, pct: bool = False) -> str:
+    return "-" if value is None else (f"{100 * value:.1f}%" if pct else f"{value:.4f}")
+
+
+def metric_text(name: str, value: float | None) -> str:
+    """``value`` of the metric ``name`` as training's lines print it: an accuracy as a
+    percentage (``93.8%``), a loss to 4 decimals, ``-`` for none."""
+    return _fmt(value, name.endswith("acc"))

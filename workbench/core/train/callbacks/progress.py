@@ -16,16 +16,7 @@ from typing import Any
 
 from workbench.core.data.usage import describe_counts, run_counts, trainer_split
 from workbench.core.train.callbacks.base import Callback
-
-
-def _fmt(value: float | None, pct: bool = False) -> str:
-    return "-" if value is None else (f"{100 * value:.1f}%" if pct else f"{value:.4f}")
-
-
-def metric_text(name: str, value: float | None) -> str:
-    """``value`` of the metric ``name`` as training's lines print it: an accuracy as a
-    percentage (``93.8%``), a loss to 4 decimals, ``-`` for none."""
-    return _fmt(value, name.endswith("acc"))
+from workbench.core.train.metric_words import _fmt, metric_text  # noqa: F401  (re-exported)
 
 
 class ConsoleProgress(Callback):

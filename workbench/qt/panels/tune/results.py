@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QMenu, QSplitter,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
+from workbench.core.train.metric_words import metric_text
 from workbench.qt.keyboard import tab_leaves
 from workbench.qt.plots.header import stacked
 from workbench.qt.workers import TaskRunner, TaskState
@@ -246,9 +247,9 @@ def value_text(metric: str, trial: dict) -> str:
 
 def metric_value(metric: str, value: float) -> str:
     """A metric as the command line and the other tabs give it: an accuracy as a
-    percentage (``93.8%``), a loss to 4 decimals (``core.train.callbacks.progress.
-    metric_text``'s rule, without importing torch on the GUI thread)."""
-    return f"{100 * value:.1f}%" if metric.endswith("acc") else f"{value:.4f}"
+    percentage (``93.8%``), a loss to 4 decimals (:func:`workbench.core.train.
+    metric_words.metric_text`, which imports no torch)."""
+    return metric_text(metric, value)
 
 
 def fmt(value: Any) -> str:

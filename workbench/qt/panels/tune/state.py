@@ -17,7 +17,6 @@ from typing import Any
 from PySide6.QtCore import QObject, Slot
 
 from workbench.core.errors import WorkbenchError
-from workbench.core.runs.names import run_name_base
 
 from workbench.qt.workers import TaskRunner, TaskState
 
@@ -99,11 +98,7 @@ class StoredStudy(QObject):
 
     def list(self) -> None:
         """Look the study up (off the GUI thread)."""
-        panel = self.panel
-        from workbench.core.tune.storage import storage_url
-
-        url = storage_url(panel.storage_edit.text()) or panel.default_storage_text()
-        name = panel.name_edit.text().strip() or run_name_base(panel.experiment)
+        url, name = self.panel.follower.key()
         if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file():
             return
 
@@ -129,18 +124,16 @@ class StoredStudy(QObject):
         if result is None or panel.is_running() or panel.results.trials:
             return
         url, summary, params = result
-        follower = getattr(panel, "follower", None)
-        if follower is not None and follower.key() != (url, summary.study_name):
+        follower = panel.follower  # it made this lister (study_link.StudyFollower)
+        if follower.key() != (url, summary.study_name):
             return  # the fields name another study since (it is listed in turn)
-        if follower is not None:
-            follower.shown(summary)
+        follower.shown(summary)
         if not summary.trials:
             return
         panel.results.reset(url, summary.study_name, summary.metric,
                             summary.direction == "maximize", params)
         panel.results.add_trials(summary.trials)
-        if follower is not None:
-            follower.shown(summary)  # the caption counts the trials now shown
+        follower.shown(summary)  # the caption counts the trials now shown
         self.shown = summary.study_name
         from workbench.qt.panels.tune.results import metric_value
 
