@@ -52,12 +52,6 @@ def with_rescan_hint(problem: str, folder: str, where: str = "on the Data tab") 
     return f"{problem.rstrip('. ')}. {RESCAN_HINT.format(where=where)}."
 
 
-def _same(a: str, b: str) -> bool:
-    import os
-
-    return bool(a) and bool(b) and os.path.abspath(a) == os.path.abspath(b)
-
-
 class FolderRelist(QObject):
     """Lists ``panel``'s (a :class:`~.panel.DataPanel`) dataset folder again when the app
     is activated or the panel shown, and rescans it when its files changed."""

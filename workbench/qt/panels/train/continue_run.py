@@ -18,7 +18,6 @@ it may list the folder; the line says "Checking…" meanwhile).
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from PySide6.QtWidgets import (QButtonGroup, QDialog, QDialogButtonBox, QFormLayout,
@@ -189,7 +188,8 @@ def _scan_of(index: Any, plan: ContinuePlan) -> Any:
     """``index`` (the Data tab's scan) when it is of the folder ``plan`` continues on, as
     the run would use it; else None."""
     folder = plan.data_folder or (plan.base.data.folder if plan.base is not None else "")
+    from workbench.qt.panels.data.health.findings import same_path
+
     if index is None or not folder:
         return None
-    same = os.path.abspath(str(index.root)) == os.path.abspath(folder)
-    return index if same else None
+    return index if same_path(index.root, folder) else None

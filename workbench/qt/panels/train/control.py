@@ -389,7 +389,11 @@ def missing_folder_problem(folder: str) -> str:
 
 
 def _same_folder(a, b) -> bool:
-    return bool(b) and os.path.abspath(str(a)) == os.path.abspath(str(b))
+    """Whether the scan of folder ``a`` is of folder ``b`` (never of "": the demo dataset);
+    case-insensitive on Windows (``same_path``)."""
+    from workbench.qt.panels.data.health.findings import same_path
+
+    return bool(b) and same_path(a, b)
 
 
 def augment_problem(experiment) -> str:

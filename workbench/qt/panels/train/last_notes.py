@@ -5,7 +5,6 @@ run, and shown only while the experiment trains on that run's dataset folder (no
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +54,8 @@ def run_data_folder(run_dir: str) -> str | None:
 
 
 def _same(a: str, b: str) -> bool:
+    from workbench.qt.panels.data.health.findings import same_path
+
     if not a or not b:  # "": the demo dataset
         return a == b
-    return os.path.normcase(os.path.abspath(a)) == os.path.normcase(os.path.abspath(b))
+    return same_path(a, b)

@@ -32,6 +32,11 @@ def _classes(index: Any) -> list[str]:
     return [str(c) for c in getattr(index, "classes", None) or []]
 
 
+def _fix_key(fix: Any) -> str:
+    """What tells an offered fix from another: its key ("flips"), else its label."""
+    return fix.key or fix.label
+
+
 class StartFix(QObject):
     """Shows the run line as a run starts and owns the fix button beside it
     (:attr:`button`, laid out by :meth:`row`)."""
@@ -74,7 +79,7 @@ class StartFix(QObject):
         self._classes = _classes(index)
         hints = run_hints(experiment, self._classes)
         fix = offered_fix(hints)
-        self._key = (fix.key or fix.label) if fix is not None else ""
+        self._key = _fix_key(fix) if fix is not None else ""
         if fix is None:
             self.button.hide()
             return
@@ -96,7 +101,7 @@ class StartFix(QObject):
         warning leads the end line and the button stays; else the button goes."""
         experiment = self.panel.experiment
         fix = self._fix(experiment) if self._key else None
-        if fix is None or (fix.key or fix.label) != self._key:
+        if fix is None or _fix_key(fix) != self._key:
             self.withdraw()
             return
         label = self.panel.run_label
@@ -134,7 +139,7 @@ class StartFix(QObject):
         label = self.button.text()
         end = self._end[0] if self._end is not None else ""  # after the run: its end line
         self.withdraw()
-        if fix is None or (fix.key or fix.label) != key:
+        if fix is None or _fix_key(fix) != key:
             panel.run_label.show_message(f"{label}: the Augment tab has no such fix to make "
                                          f"any more.")
             return
@@ -155,5 +160,5 @@ class StartFix(QObject):
     def _on_experiment_changed(self, section: str, _field: str | None) -> None:
         if section == "augment" and self._key:
             fix = self._fix(self.panel.experiment)
-            if fix is None or (fix.key or fix.label) != self._key:
+            if fix is None or _fix_key(fix) != self._key:
                 self.withdraw()  # fixed on the Augment tab (or the step edited away)
