@@ -292,7 +292,7 @@ def read_record(path: str | Path) -> RunRecord:
                       ("message", str), ("device", str), ("notes", str),
                       ("experiment_name", str), ("epochs_done", int),
                       ("epochs_planned", int), ("duration_s", float),
-                      ("backbone_weights", str), ("feature_mode", str)):
+                      ("backbone_weights", str)):
         value = info.get(key)
         if value is None or isinstance(value, bool) or value == "":
             continue
@@ -300,9 +300,7 @@ def read_record(path: str | Path) -> RunRecord:
             setattr(rec, key, str(value))
         elif isinstance(value, (int, float)):
             setattr(rec, key, int(value) if kind is int else float(value))
-    if not rec.feature_mode and isinstance(info.get("features"), str):  # said in one word
-        rec.feature_mode = {"off": "computed every batch"}.get(
-            info["features"], info["features"].replace(" views", " augmented views"))
+    rec.feature_mode = feature_mode_of(info)
     _read_model(rec, info, epochs)
     if not rec.has_bundle and rec.status != "diverged" and rec.epochs_done:
         _read_checkpoint_model(rec, path)
@@ -311,6 +309,20 @@ def read_record(path: str | Path) -> RunRecord:
         problems.insert(0, f"{RUN_INFO} is missing: its status and dates are inferred")
     rec.problem = "; ".join(problems)
     return rec
+
+
+def feature_mode_of(info: dict[str, Any]) -> str:
+    """How a frozen backbone's features were made, in words, from run.json ``info``: its
+    ``feature_mode``, else the one word runs wrote before (``features``: "off" is
+    "computed every batch", "cached, K views" is "cached, K augmented views"); ``""``
+    when it says neither."""
+    value = info.get("feature_mode")
+    if value is not None and not isinstance(value, bool) and value != "":
+        return str(value)
+    if isinstance(info.get("features"), str):  # said in one word
+        return {"off": "computed every batch"}.get(
+            info["features"], info["features"].replace(" views", " augmented views"))
+    return ""
 
 
 def _read_model(rec: RunRecord, info: dict[str, Any], epochs: list[dict[str, Any]]) -> None:

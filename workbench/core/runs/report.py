@@ -243,14 +243,16 @@ def _saved_model(info: dict[str, Any]) -> str:
             + " during training (the accuracy is the Runs tab's Val acc %).</p>")
 
 
-def _backbone(run_dir: Path) -> str:
+def _backbone(info: dict[str, Any]) -> str:
     """Where the backbone's weights came from and how its features were made (run.json's
-    words, :class:`~workbench.core.runs.record.RunRecord`'s reading of them)."""
-    from workbench.core.runs.record import read_record
+    words ``info``, read as :class:`~workbench.core.runs.record.RunRecord` reads them)."""
+    from workbench.core.runs.record import feature_mode_of
 
-    rec = read_record(run_dir)
-    parts = [f"Backbone weights: {_e(rec.backbone_weights)}." if rec.backbone_weights else "",
-             f"Backbone features: {_e(rec.feature_mode)}." if rec.feature_mode else ""]
+    weights = info.get("backbone_weights")
+    weights = "" if weights is None or isinstance(weights, bool) else str(weights)
+    mode = feature_mode_of(info)
+    parts = [f"Backbone weights: {_e(weights)}." if weights else "",
+             f"Backbone features: {_e(mode)}." if mode else ""]
     return f"<p>{' '.join(p for p in parts if p)}</p>" if any(parts) else ""
 
 
@@ -338,7 +340,7 @@ def build_report(run_dir: str | Path, data: str | None = None,
              "<h2>Augmentation</h2><ol>" + "".join(
                  f"<li>{_e(s)}</li>" for s in describe_pipeline(exp, True)) + "</ol>",
              "<h2>Network</h2>", _network(exp, classes or ["?", "?"]),
-             _backbone(run_dir),
+             _backbone(info),
              "<h2>Optimisation</h2>",
              f"<p>{_e(opt.type)} ({_params(opt.params)}); schedule "
              f"{_e(exp.scheduler.type)} ({_params(exp.scheduler.params)}); loss "
