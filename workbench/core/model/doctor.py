@@ -171,26 +171,20 @@ def _all_fixes(experiment: Experiment, num_classes: int, most: int = 8) -> dict[
     try:
         copy = Experiment.from_dict(experiment.to_dict())
         for _ in range(most):
-            fixes = [f.fix for f in diagnose(copy, num_classes)
-                     if f.severity == "warning" and f.fix is not None
-                     and fix_settings(copy, f.fix)]
-            if not fixes:
+            fix = next((f.fix for f in diagnose(copy, num_classes)
+                        if f.severity == "warning" and f.fix is not None
+                        and fix_settings(copy, f.fix)), None)
+            if fix is None:
                 break
-            fixes[0].apply(copy)
-        return fix_settings(experiment, _Replace(copy))
+            fix.apply(copy)
+        # Both read back, as fix_settings compares them: the fixes' changes, not defaults.
+        before = Experiment.from_dict(experiment.to_dict()).to_dict()
+        after = Experiment.from_dict(copy.to_dict()).to_dict()
+        out: dict[str, Any] = {}
+        _diff(before, after, "", out)
+        return out
     except Exception:  # noqa: BLE001  (advice only: never in the way of a run)
         return {}
-
-
-class _Replace:
-    """A fix that makes an experiment ``target``'s copy (for :func:`fix_settings`)."""
-
-    def __init__(self, target: Experiment):
-        self.target = target
-
-    def apply(self, experiment: Experiment) -> None:
-        for name, value in vars(Experiment.from_dict(self.target.to_dict())).items():
-            setattr(experiment, name, value)
 
 
 __all__ = ["diagnose", "misfit_finding", "fix_settings", "network_check",

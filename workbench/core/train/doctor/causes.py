@@ -116,9 +116,8 @@ def _fix_of(experiment: Any, f: Any) -> tuple[str, dict[str, Any] | None]:
         return _batch_fix()
     label = f.fix.label if f.fix else ""
     text = label[:1].lower() + label[1:]
-    # On a copy with every default filled: the fix's own changes, not the defaults'.
-    filled = type(experiment).from_dict(experiment.to_dict())
-    sets = fix_settings(filled, f.fix) if f.fix else {}
+    # fix_settings reads a copy back first: the fix's own changes, not the defaults'.
+    sets = fix_settings(experiment, f.fix) if f.fix else {}
     if not sets:
         return (f"{text} (the Model doctor on the Model tab does it in one click)",
                 action("Open the Model tab", open_="model"))
