@@ -39,7 +39,7 @@ import binascii
 import json
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -239,9 +239,8 @@ def read_session(path: Path | None = None, validate: bool = True) -> Session:
     return session
 
 
-#: An experiment's sections, in the order it is written.
-_SECTIONS = ("data", "augment", "model", "init", "optimizer", "loss", "scheduler",
-             "training")
+#: An experiment's sections, in the order it is written (its fields but its name).
+_SECTIONS = tuple(f.name for f in fields(Experiment) if f.name != "name")
 
 
 def _small_keys(doc: dict, problem: str) -> Session:

@@ -118,7 +118,8 @@ def pretrained_preprocessing(arch: str) -> dict[str, Any] | None:
         return None
 
 
-def _values(values: Sequence[float]) -> str:
+def values_text(values: Sequence[float]) -> str:
+    """Values in words: ``"0.485, 0.456, 0.406"``."""
     return ", ".join(f"{float(v):g}" for v in values)
 
 
@@ -188,18 +189,18 @@ def data_defaults(experiment: "Experiment", index: "DatasetIndex",
         channels = 3
         pre = pretrained_preprocessing(arch)
         if pre is None:
-            reasons.append(f"input stays {_hw(size)} and 3 channels: the network starts "
+            reasons.append(f"input stays {hw_text(size)} and 3 channels: the network starts "
                            f"with a pretrained {arch}, which takes RGB images (grayscale "
                            f"ones are converted)")
         else:
             size, mean, std = list(pre["input_size"]), pre["mean"], pre["std"]
-            reasons.append(f"input {_hw(size)}, 3 channels and {arch}'s normalisation "
-                           f"(mean {_values(mean)}, std {_values(std)}): what the "
+            reasons.append(f"input {hw_text(size)}, 3 channels and {arch}'s normalisation "
+                           f"(mean {values_text(mean)}, std {values_text(std)}): what the "
                            f"pretrained {arch} was trained with (grayscale images are "
                            f"converted; a smaller input trains faster, with weaker "
                            f"features)")
     elif summary.count == 0:
-        reasons.append(f"input stays {_hw(size)} and {_channels(channels)}: no image header "
+        reasons.append(f"input stays {hw_text(size)} and {_channels(channels)}: no image header "
                        f"could be read to measure")
     else:
         size, size_why = _size(summary, size)
@@ -211,7 +212,7 @@ def data_defaults(experiment: "Experiment", index: "DatasetIndex",
             rounded = (f", rounded to a multiple of {MIXED_STEP}"
                        if [summary.median_height, summary.median_width] != size
                        and "median" in _common(summary) else "")
-            reasons.append(f"input {_hw(size)} and {_channels(channels)}: the size and colour "
+            reasons.append(f"input {hw_text(size)} and {_channels(channels)}: the size and colour "
                            f"mode of the images ({_common(summary)}{rounded}, {mode_why})")
         else:
             reasons.append(size_why)
@@ -302,11 +303,11 @@ def _size(summary: "ImageSummary", current: list[int]) -> tuple[list[int], str |
         # choose the same, and the pooling layers halve it evenly.
         w, h = _round_to_step(summary.median_width), _round_to_step(summary.median_height)
     if max(w, h) > MAX_INPUT_SIDE:
-        return current, (f"input stays {_hw(current)}: the images are large "
+        return current, (f"input stays {hw_text(current)}: the images are large "
                          f"({_common(summary)}) and are shrunk to it; a larger input sees "
                          f"more detail but trains slower")
     if min(w, h) < MIN_INPUT_SIDE:
-        return current, (f"input stays {_hw(current)}: the images ({_common(summary)}) are "
+        return current, (f"input stays {hw_text(current)}: the images ({_common(summary)}) are "
                          f"smaller than {MIN_INPUT_SIDE} pixels on a side, too small for "
                          f"most networks, and are enlarged to it")
     return [h, w], None
@@ -341,7 +342,7 @@ def _modes(summary: "ImageSummary") -> str:
         (f" and {len(modes) - len(shown)} more ({rest:,} images)" if rest else "")
 
 
-def _hw(size: Sequence[int]) -> str:
+def hw_text(size: Sequence[int]) -> str:
     """``[height, width]`` in words: ``"28x28"``, or ``"200x150 (width x height)"`` like
     the image sizes (which are written width first)."""
     h, w = int(size[0]), int(size[1])

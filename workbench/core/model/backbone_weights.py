@@ -179,6 +179,13 @@ def weights_record(model: nn.Module) -> str:
     return "; ".join(f"{label}: {word}" for label, word in words)
 
 
+def _meta_backbone(params: dict[str, Any]) -> Backbone:
+    """The Backbone of ``params`` (validated by ``BACKBONE``) on the meta device: only the
+    attributes are needed, so no memory and no initialisation."""
+    with torch.device("meta"):
+        return Backbone(**params)
+
+
 def backbone_notes(layers: Sequence[Any]) -> list[str]:
     """What training will do about each Backbone layer's weights, without loading any.
 
@@ -204,8 +211,7 @@ def backbone_notes(layers: Sequence[Any]) -> list[str]:
             params = entry.validate(comp.params)
         except WorkbenchError:
             continue
-        with torch.device("meta"):  # only the attributes are needed: no memory, no init
-            module = Backbone(**params)
+        module = _meta_backbone(params)
         try:
             note = _status(i, module, load=False)
         except WorkbenchError as e:
@@ -227,8 +233,7 @@ def frozen_without_weights(params: dict[str, Any]) -> bool:
         return False
     if params["weights"] == "random":
         return True
-    with torch.device("meta"):
-        module = Backbone(**params)
+    module = _meta_backbone(params)
     try:
         # A folder or a broken file is not "no weights": training stops on it (the card
         # says why), so fine-tuning on random weights is not the advice.
@@ -249,8 +254,7 @@ def expects_pretrained(params: dict[str, Any]) -> bool:
         return False
     if params["weights"] == "pretrained":
         return True
-    with torch.device("meta"):
-        module = Backbone(**params)
+    module = _meta_backbone(params)
     try:
         return module.pretrained_path().is_file()
     except Exception:  # noqa: BLE001 - e.g. timm's cache lookup failing: say nothing

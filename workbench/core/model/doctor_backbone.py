@@ -51,21 +51,12 @@ def _close(a: Any, b: Any) -> bool:
     return len(a) == len(b) and all(abs(x - y) <= TOLERANCE for x, y in zip(a, b))
 
 
-def _values(values: Any) -> str:
-    return ", ".join(f"{float(v):g}" for v in values)
-
-
-def _size(size: Any) -> str:
-    h, w = int(size[0]), int(size[1])
-    return f"{w}x{h}" if w == h else f"{w}x{h} (width x height)"
-
-
 def check_backbone_preprocessing(ctx: Context) -> Iterable[Finding]:
     """A first-layer Backbone with pretrained weights whose images are normalised otherwise
     than its weights expect (a warning), or have another input size (a warning when a side
     is under half the expected one, else a note: a smaller input is a fair trade of
     accuracy for speed)."""
-    from workbench.core.data.defaults import pretrained_preprocessing
+    from workbench.core.data.defaults import hw_text, pretrained_preprocessing, values_text
     from workbench.core.model.backbone_weights import expects_pretrained
 
     if not ctx.types or ctx.types[0] not in BACKBONES:
@@ -91,18 +82,18 @@ def check_backbone_preprocessing(ctx: Context) -> Iterable[Finding]:
     parts: list[str] = []
     fix: dict[str, Any] = {}
     if norm_off:
-        parts.append(f"normalised with mean {_values(data.mean)} and std "
-                     f"{_values(data.std)} where its pretrained {arch} weights expect mean "
-                     f"{_values(mean)} and std {_values(std)}")
+        parts.append(f"normalised with mean {values_text(data.mean)} and std "
+                     f"{values_text(data.std)} where its pretrained {arch} weights expect mean "
+                     f"{values_text(mean)} and std {values_text(std)}")
         fix["mean"], fix["std"] = list(mean), list(std)
     if size_off:
-        parts.append(f"{_size(have)} where its {'' if norm_off else f'pretrained {arch} '}"
-                     f"weights were trained at {_size(size)}")
+        parts.append(f"{hw_text(have)} where its {'' if norm_off else f'pretrained {arch} '}"
+                     f"weights were trained at {hw_text(size)}")
         if small or not norm_off:
             fix["input_size"] = list(size)
     words = " and ".join(w for w, key in (("input size", "input_size"),
                                           ("normalisation", "mean")) if key in fix)
-    label = f"Use {arch}'s {words}" + (f" ({_size(size)})" if "input_size" in fix else "")
+    label = f"Use {arch}'s {words}" + (f" ({hw_text(size)})" if "input_size" in fix else "")
 
     def apply(exp: Experiment, values: dict = fix) -> None:
         for name, value in values.items():
@@ -113,7 +104,7 @@ def check_backbone_preprocessing(ctx: Context) -> Iterable[Finding]:
     if norm_off:
         why.append("Other normalisation shifts every value the backbone sees.")
     if small:
-        why.append(f"At {_size(have)} most of what it learned to recognise is too small to "
+        why.append(f"At {hw_text(have)} most of what it learned to recognise is too small to "
                    f"see.")
     elif size_off and have[0] * have[1] < size[0] * size[1]:
         why.append("A smaller input trains faster, with weaker features.")

@@ -105,7 +105,7 @@ def preset_changes(name: str, layers: list, experiment: Any,
     what the network being left had set and the user did not change since
     (:func:`put_back_changes`; ``dataset``: ``(DatasetIndex, ImageSummary or None)`` of
     the experiment's dataset, None when none is open)."""
-    from workbench.core.data.defaults import _hw, _values, pretrained_preprocessing
+    from workbench.core.data.defaults import hw_text, pretrained_preprocessing, values_text
 
     out = PresetChanges()
     arch = next((str((c.params or {}).get("arch", "resnet18")) for c in layers
@@ -122,8 +122,8 @@ def preset_changes(name: str, layers: list, experiment: Any,
             out.changes["data.mean"], out.changes["data.std"] = list(mean), list(std)
         if out.changes:
             out.reasons.append(
-                f"input {_hw(size)}, 3 channels and {arch}'s normalisation (mean "
-                f"{_values(mean)}, std {_values(std)}): what the pretrained {arch} was "
+                f"input {hw_text(size)}, 3 channels and {arch}'s normalisation (mean "
+                f"{values_text(mean)}, std {values_text(std)}): what the pretrained {arch} was "
                 f"trained with, so its features mean what they should (a smaller input "
                 f"trains faster, with weaker features)")
             out.data_reasons = 1
@@ -244,8 +244,7 @@ def apply_preset_changes(experiment: Any, changes: PresetChanges) -> bool:
     """Write ``changes`` into ``experiment`` (in place); True when anything changed."""
     for path, value in changes.changes.items():
         section, name = path.split(".", 1)
-        setattr(getattr(experiment, section), name,
-                list(value) if isinstance(value, (list, tuple)) else value)
+        setattr(getattr(experiment, section), name, copy_value(value))
     return bool(changes.changes)
 
 

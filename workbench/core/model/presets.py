@@ -206,7 +206,8 @@ def preset_experiment(name: str, folder: str = "") -> Experiment:
     """
     from workbench.core.model.preset_settings import apply_preset_changes, preset_changes
 
+    layers = preset_layers(name)
     exp = Experiment(name=name, data=DataConfig(folder=str(folder)),
-                     model=ModelConfig(layers=preset_layers(name), preset=name))
-    apply_preset_changes(exp, preset_changes(name, preset_layers(name), exp))
+                     model=ModelConfig(layers=layers, preset=name))
+    apply_preset_changes(exp, preset_changes(name, layers, exp))
     return exp

@@ -123,12 +123,12 @@ class PresetApplier(QObject):
         from workbench.core.model.preset_settings import preset_changes
         from workbench.core.model.presets import preset_layers
 
-        panel = self.panel
-        changes = preset_changes(name, preset_layers(name), panel.experiment, self._dataset())
+        panel, layers = self.panel, preset_layers(name)
+        changes = preset_changes(name, layers, panel.experiment, self._dataset())
         self._index = None
         panel.presets.show_note("")
-        done = panel.edits.load_preset(name, preset_layers(name), changes)
-        backbone = next((c for c in preset_layers(name) if c.type == "Backbone"), None)
+        done = panel.edits.load_preset(name, layers, changes)
+        backbone = next((c for c in layers if c.type == "Backbone"), None)
         arch = str((backbone.params or {}).get("arch", "")) if backbone is not None else ""
         note = preset_note(name, changes, arch, self._no_weights(backbone)) if done else ""
         if note:
