@@ -11,7 +11,10 @@ Printed as ``warning:`` lines; they stop nothing."""
 
 from __future__ import annotations
 
+import copy
+import os
 import shlex
+from typing import Any
 
 
 def run_warnings(exp) -> list[str]:
@@ -21,6 +24,15 @@ def run_warnings(exp) -> list[str]:
     augmentation. None when the dataset cannot be scanned (the run itself says why) or the
     network is refused; no data warnings for a dataset the run refuses (its one-line
     refusal is said alone)."""
+    return warnings_and_index(exp)[0]
+
+
+def warnings_and_index(exp) -> tuple[list[str], Any]:
+    """:func:`run_warnings`, and the scan they were read from for the run to train on (its
+    ``index``: one scan), or None where the run must scan for itself: a dataset that could
+    not be scanned or is refused, the built-in demo, a relative ``data.folder`` (the run
+    scans it made absolute). The scan is handed over as it was scanned, unchecked (the
+    warnings' decode check runs on a copy), so the run checks it exactly as its own."""
     from workbench.core.data.augment.at_start import starting_hint_warnings
     from workbench.core.data.demo import dataset_folder
     from workbench.core.data.index import check_class_files
@@ -30,23 +42,25 @@ def run_warnings(exp) -> list[str]:
     from workbench.core.model.doctor import network_check
 
     try:
-        index = scan_folder(dataset_folder(exp.data.folder))
+        scanned = scan_folder(dataset_folder(exp.data.folder))
     except (WorkbenchError, OSError):
-        return []
-    if not index.classes:
-        return []
-    refused, lines = network_check(exp, len(index.classes))
+        return [], None
+    if not scanned.classes:
+        return [], None
+    refused, lines = network_check(exp, len(scanned.classes))
     if refused or not exp.data.folder:  # the built-in demo: nothing of the learner's data
-        return lines
+        return lines, None
+    index = copy.copy(scanned)  # checked here; the run checks ``scanned`` itself
     try:
         check_class_files(index)
         index.check_trainable()
     except (WorkbenchError, OSError):
-        return lines
-    return lines + [f"{w}." for w in [*index.warnings,  # the scan's: a linked class...
-                                      *data_warnings(index, exp.data, exp.data.folder,
-                                                     give=give_folder)]] + \
+        return lines, None
+    lines = lines + [f"{w}." for w in [*index.warnings,  # the scan's: a linked class...
+                                       *data_warnings(index, exp.data, exp.data.folder,
+                                                      give=give_folder)]] + \
         starting_hint_warnings(exp, index.classes)
+    return lines, scanned if os.path.isabs(exp.data.folder) else None
 
 
 def give_folder(parent: str) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 from workbench.cli.common import (EXIT_DIVERGED, EXIT_OUT_OF_MEMORY, EXIT_USER_ERROR,
                                  UserError, apply_overrides, dataset_notes, main_process)
 from workbench.cli.run_folder import _claim_run_folder, _hold_run_lock, _remove_if_unused
-from workbench.cli.run_warnings import run_warnings
+from workbench.cli.run_warnings import warnings_and_index
 from workbench.cli.signals import _ctrl_c_stops, _Terminated
 
 
@@ -40,6 +40,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                 created = False  # the other process's folder: not ours to remove
                 raise
         warnings: list[str] = []
+        index = None  # the dataset as scanned for the warnings (None: the run scans it)
         if main_process():  # the demo dataset; data.exclude entries that match nothing
             for note in dataset_notes(exp):
                 if note:
@@ -50,10 +51,11 @@ def cmd_train(args: argparse.Namespace) -> int:
             # the Augment and Data tabs warn about the data (a flip that changes the label,
             # the test part given as the dataset, a handful of validation images). Kept in
             # run.json's start_warnings too.
-            warnings = [w for w in [optimizer_note(exp)] + run_warnings(exp) if w]
+            said, index = warnings_and_index(exp)
+            warnings = [w for w in [optimizer_note(exp)] + said if w]
             for warning in warnings:
                 print(f"warning: {warning}", file=sys.stderr)
-        return _run(exp, out, lock=lock, created=created, warnings=warnings)
+        return _run(exp, out, lock=lock, created=created, warnings=warnings, index=index)
     finally:
         if lock is not None:  # the recorder releases it when the run ends; this if not
             lock.release()
@@ -160,16 +162,17 @@ def _resume(args: argparse.Namespace, given: Path, run_dir: Path, lock) -> int:
     if gone:
         raise UserError(gone)
     index = _refused_up_front(exp, list(ckpt.classes))
+    advice = optimizer_note(exp)
     if main_process():
         for note in settings.notes:
             print(f"note: {note}", file=sys.stderr)
         # A rate given with --lr (or kept) that will very likely diverge, as train says.
-        if optimizer_note(exp):
-            print(f"warning: {optimizer_note(exp)}", file=sys.stderr)
+        if advice:
+            print(f"warning: {advice}", file=sys.stderr)
         print(f"resuming {run_dir} after epoch {ckpt.epoch}: epochs {ckpt.epoch + 1} to "
               f"{exp.training.epochs}", flush=True)
     return _run(exp, run_dir, ckpt, lock=lock, command="resume",
-                warnings=[optimizer_note(exp)] if optimizer_note(exp) else [], index=index)
+                warnings=[advice] if advice else [], index=index)
 
 
 def _refused_up_front(exp, classes: list[str] | None = None):
