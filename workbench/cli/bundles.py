@@ -8,12 +8,12 @@ import json
 import sys
 from pathlib import Path
 
-from workbench.cli.common import UserError, _check_dataset_path, check_output
+from workbench.cli.common import (UserError, _check_dataset_path, check_output, image_paths,
+                                 no_image_error)
 from workbench.cli.signals import _ctrl_c_stops
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from workbench.core.data.images import images_in_folder
     from workbench.core.predict import Prediction, Predictor
 
     if args.top_k < 1:
@@ -25,30 +25,12 @@ def cmd_predict(args: argparse.Namespace) -> int:
         check_output(args.csv, "--csv")  # before the predictions, not after them
     predictor = Predictor(args.bundle)
     _print_notes(predictor.bundle)
-    items: list[str] = []
-    missing: dict[str, str] = {}
-    for p in args.paths:
-        path = Path(p)
-        if path.is_dir():
-            found = images_in_folder(path)
-            if found:
-                items.extend(found)
-            else:  # reported in its own entry, like a missing file
-                missing[p] = "folder holds no images"
-                items.append(p)
-        elif path.exists():
-            items.append(p)
-        else:
-            missing[p] = "file not found"
-            items.append(p)
+    items, missing = image_paths(args.paths)
     readable = [i for i in items if i not in missing]
     by_path = {pr.path: pr for pr in predictor.predict(readable, top_k=args.top_k)}
     results = [Prediction(i, error=missing[i]) if i in missing else by_path[i] for i in items]
     if all(r.error is not None for r in results):  # nothing to show: a mistake to fix
-        shown = "; ".join(f"{r.path}: {r.error}" for r in results[:3])
-        more = f"; and {len(results) - 3} more" if len(results) > 3 else ""
-        raise UserError(f"no image could be classified ({shown}{more}): give image files "
-                        f"or folders of images")
+        raise no_image_error("classified", [(r.path, r.error) for r in results])
     if args.csv == "-":  # the CSV is the output, instead of the text listing
         print(_predictions_csv(results, args.top_k), end="")
         return 0

@@ -241,3 +241,37 @@ def check_output(path: str, option: str, folder: bool = False) -> None:
         os.unlink(probe)
     except OSError as e:
         raise UserError(write_error(path, e, fix)) from None
+
+
+def image_paths(paths: list[str]) -> tuple[list[str], dict[str, str]]:
+    """The images ``paths`` name, in order (a folder gives its images), and the reason of
+    each path that gives none (a missing file, a folder without images: listed too, in its
+    place), as ``predict`` and ``explain`` read their paths."""
+    from workbench.core.data.images import images_in_folder
+
+    items: list[str] = []
+    missing: dict[str, str] = {}
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            found = images_in_folder(path)
+            if found:
+                items.extend(found)
+            else:  # reported in its own entry, like a missing file
+                missing[p] = "folder holds no images"
+                items.append(p)
+        elif path.exists():
+            items.append(p)
+        else:
+            missing[p] = "file not found"
+            items.append(p)
+    return items, missing
+
+
+def no_image_error(done: str, failures: list[tuple[str, str]]) -> UserError:
+    """The one-line refusal of a command none of whose images could be ``done`` (e.g.
+    "classified"): the first three ``(path, reason)`` and how many more."""
+    shown = "; ".join(f"{p}: {why}" for p, why in failures[:3])
+    more = f"; and {len(failures) - 3} more" if len(failures) > 3 else ""
+    return UserError(f"no image could be {done} ({shown}{more}): give image files or "
+                     f"folders of images")

@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from workbench.cli.common import UserError, check_output
+from workbench.cli.common import UserError, check_output, image_paths, no_image_error
 
 #: Said once, on stderr, before the pictures: what the colours mean.
 COLOUR_NOTE = ("note: each PNG draws the image in grey under the heatmap: red where the "
@@ -34,7 +34,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if not 0 <= args.opacity <= 100:
         raise UserError(f"--opacity {args.opacity}: give a percentage, 0 (the image only) "
                         f"to 100 (the heatmap only)")
-    model = _model_file(args.bundle)
+    model = args.bundle  # a run folder: its bundle.pt (the loader reads it)
     out_dir = Path(args.out) if args.out else (
         Path(model) if Path(model).is_dir() else Path(model).parent) / "explain"
     if out_dir.exists() and not out_dir.is_dir():
@@ -46,7 +46,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
         print(f"note: {note}", file=sys.stderr)
     layer = network_layer(explainer, args.layer)  # an MLP is refused here, with why
     target = class_index(explainer, args.class_name)
-    items, missing = _images(args.paths)
+    items, missing = image_paths(args.paths)
+    items = list(dict.fromkeys(items))  # an image named twice is explained once
     _warn_if_beside_images(out_dir, [i for i in items if i not in missing])
     names = _png_names([i for i in items if i not in missing], args.class_name)
     # Failures before the first image explained wait: if every image fails, that is one
@@ -84,44 +85,13 @@ def cmd_explain(args: argparse.Namespace) -> int:
                  " (made smaller: give --size to choose its size)" if pic.shrunk else "")
         print(f"{line}; wrote {png}{extra}")
     if not explained:
-        shown = "; ".join(f"{p}: {why}" for p, why in failures[:3])
-        more = f"; and {len(failures) - 3} more" if len(failures) > 3 else ""
-        raise UserError(f"no image could be explained ({shown}{more}): give image files "
-                        f"or folders of images")
+        raise no_image_error("explained", failures)
     if failures:
         n = len(items)
         raise UserError(f"{len(failures)} of {n} image{'' if n == 1 else 's'} could not be "
                         f"explained (named above, with why): give image files that can be "
                         f"read")
     return 0
-
-
-def _model_file(path: str) -> str:
-    """The bundle file of ``path``: as given, or a run folder's bundle.pt (a folder without
-    one is left to the bundle loader, which says what it holds and what to give)."""
-    bundle = Path(path) / "bundle.pt"
-    return str(bundle) if Path(path).is_dir() and bundle.is_file() else path
-
-
-def _images(paths: list[str]) -> tuple[list[str], dict[str, str]]:
-    """The images to explain (a folder gives its images) and the reason of those that
-    cannot be, as ``workbench predict`` reads its paths."""
-    from workbench.core.data.images import images_in_folder
-
-    items: list[str] = []
-    missing: dict[str, str] = {}
-    for p in paths:
-        path = Path(p)
-        if path.is_dir():
-            found = images_in_folder(path)
-            items.extend(found or [p])
-            if not found:
-                missing[p] = "folder holds no images"
-        else:
-            items.append(p)
-            if not path.exists():
-                missing[p] = "file not found"
-    return list(dict.fromkeys(items)), missing
 
 
 def _png_names(items: list[str], class_name: str | None) -> dict[str, str]:
