@@ -293,7 +293,6 @@ class WorstLossesTable(QTableWidget):
         for r, e in enumerate(self.entries):
             image = QTableWidgetItem(readable(os.path.basename(e["path"])))
             image.setToolTip(readable(e["path"]))
-            image.setData(Qt.ItemDataRole.UserRole, e["path"])
             pix = self.loader.get(e["path"])
             image.setIcon(square_icon(pix))  # blank until the thumbnail is decoded
             if pix is None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
+from workbench.core.explain.picture import DEFAULT_ALPHA
 from workbench.qt.panels.explain.jobs import Explanation
 from workbench.qt.panels.explain.texts import cam_caption
 from workbench.qt.panels.explain.views import ColourKey, FittedLabel, ImageView
@@ -20,7 +21,8 @@ NO_IMAGE = "Open an image, or drop one here, to explain it."
 #: Shown in place of the heatmap when the map is flat (GradCamResult.flat).
 FLAT_MAP = {"empty": "No heatmap to draw: the map is empty at this layer (all zero).",
             "constant": "No heatmap to draw: the map is the same everywhere at this layer."}
-DEFAULT_OPACITY = 45  # percent: the image stays recognisable under the colours
+#: Percent: the image stays recognisable under the colours (``workbench explain``'s too).
+DEFAULT_OPACITY = round(100 * DEFAULT_ALPHA)
 
 
 class CamTab(QWidget):

@@ -113,11 +113,12 @@ class ExplainSession:
         """
         from workbench.core.errors import WorkbenchError
         from workbench.core.explain.methods import feature_grid
+        from workbench.core.explain.picture import probabilities
 
         with self._lock:
             ex = self._get()
             image = ex.load(image_path)
-            probs = _probabilities(ex, image.tensor)
+            probs = probabilities(ex, image.tensor)  # every class's, as explain prints
             out = Explanation(image_path, image.shown(), top=_top(ex.classes, probs),
                               probabilities=probs,
                               network_size=tuple(int(v) for v in image.display.shape[:2]),
@@ -152,14 +153,6 @@ def _coloured_gaps(grid: np.ndarray) -> np.ndarray:
     rgb[grid < 0] = GAP_RGB
     rgb[grid < -1.5] = EMPTY_RGB
     return rgb
-
-
-def _probabilities(ex: Any, tensor: Any) -> list[float]:
-    """Every class's probability for one preprocessed image, in class order (the core's,
-    which ``workbench explain`` prints too)."""
-    from workbench.core.explain.picture import probabilities
-
-    return probabilities(ex, tensor)
 
 
 def _top(names: list[str], probs: list[float], k: int = 3) -> list[tuple[str, float]]:
