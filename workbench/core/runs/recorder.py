@@ -30,6 +30,7 @@ from workbench.core.interrupts import aborting, uninterrupted
 from workbench.core.io import atomic_write_text, remove_stray_temporaries, runs_dir
 from workbench.core.runs.batches import BatchLosses, EpochNorms, read_batches, read_norms
 from workbench.core.runs.lock import INFO_LOCK_NAME, LOCK_NAME, RunLock, editing_run_info
+from workbench.core.runs.skipped import skipped_entry
 from workbench.core.runs.store import (keep_damaged_run_info, read_run_info, update_run_info,
                                        write_run_info)
 from workbench.core.train.callbacks.base import Callback, FitResult
@@ -198,6 +199,11 @@ class RunRecorder(Callback):
         self._saved_best: dict[str, Any] | None = None
         self.batches = BatchLosses()  # the batches' losses, coarsely (runs.batches)
         self.norms = EpochNorms()  # the layer-norm samples (runs.batches)
+        # The files met unreadable, in the order met, and run.json's entry of the segments
+        # before a resume (runs.skipped); the dataset folder their paths are kept under.
+        self._skipped: dict[str, str] = {}
+        self._earlier_skipped: Any = None
+        self._folder = ""
 
     # -- hooks -------------------------------------------------------------------------
     def on_fit_start(self, trainer: Any, info: dict[str, Any]) -> None:
@@ -233,6 +239,7 @@ class RunRecorder(Callback):
         if self.resumed:  # the checkpoint's epochs: none a kill left ahead of it or behind
             self._write_metrics(trainer.history)
         info_now = read_run_info(self.run_dir) if self.resumed else {}
+        self._earlier_skipped, self._folder = info_now.get("skipped"), exp.data.folder
         if getattr(trainer, "doctor", None) is not None:  # said after the last checkpoint
             trainer.doctor.recover(info_now.get("findings"))  # (diverged): kept, not dropped
         stamp = now_iso()
@@ -262,11 +269,16 @@ class RunRecorder(Callback):
                "start_warnings": _merged(info_now.get("start_warnings"), self.warnings),
                # The training doctor's findings (a resumed run's earlier ones included).
                "findings": list(trainer.findings),
+               # The files it skipped, unreadable (a resumed run's earlier ones first).
+               "skipped": skipped_entry((), self._folder, self._earlier_skipped),
                # The bundle an earlier segment wrote stays until this one writes its own.
                "bundle": info_now.get("bundle"),
                "resumed": list(info_now.get("resumed") or []) + ([stamp] if self.resumed
                                                                  else [])}
         self._write_info(run)
+
+    def on_skipped(self, trainer: Any, path: str, reason: str) -> None:
+        self._skipped.setdefault(str(path), str(reason))
 
     def on_batch_end(self, trainer: Any, epoch: int, batch: int, num_batches: int,
                      loss: float) -> None:
@@ -289,7 +301,7 @@ class RunRecorder(Callback):
             self._saved_best = checkpoints.write_best(trainer, epoch)
             self._write_metrics(trainer.history)
             self._update(epochs_done=self._saved_epoch, best=self._saved_best,
-                         duration_s=round(trainer.elapsed, 3))
+                         duration_s=round(trainer.elapsed, 3), skipped=self._skipped_entry())
 
     def on_finding(self, trainer: Any, finding: dict[str, Any]) -> None:
         if self._started and not self._taken and self.run_dir is not None:
@@ -360,7 +372,9 @@ class RunRecorder(Callback):
                 f"from it" if n else "before its first epoch ended")
         # Files met unreadable (a scan that decoded nothing could not leave them out): the
         # counts become those of the images the run did use.
-        skipped = [p for p, _ in result.skipped or []]
+        for path, reason in result.skipped or []:  # (each was heard in on_skipped)
+            self._skipped.setdefault(str(path), str(reason))
+        skipped = list(self._skipped)
         used = run_counts(getattr(trainer, "index", None), result.experiment.data,
                           skipped, trainer_split(trainer)) if skipped else None
         try:
@@ -371,12 +385,18 @@ class RunRecorder(Callback):
             self._update(status=status, message=message, finished=now_iso(),
                          epochs_done=self._saved_epoch, best=self._saved_best,
                          duration_s=round(getattr(trainer, "duration", trainer.elapsed), 3),
+                         skipped=self._skipped_entry(),
                          **({"bundle": saved} if saved is not None else {}),
                          **({"data": used} if used is not None else {}))
         except WorkbenchError:
             pass  # on_fit_end must not mask the run's own outcome
         if bundle_error is not None:
             raise WorkbenchError(bundle_error)
+
+    def _skipped_entry(self) -> dict[str, Any] | None:
+        """run.json's ``"skipped"``: this run's unreadable files after an earlier
+        segment's (:func:`~workbench.core.runs.skipped.skipped_entry`)."""
+        return skipped_entry(self._skipped.items(), self._folder, self._earlier_skipped)
 
     # -- files -------------------------------------------------------------------------
     def _write_metrics(self, history: list[dict[str, Any]]) -> None:

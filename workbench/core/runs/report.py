@@ -219,11 +219,16 @@ def _split_text(exp: Any) -> str:
 
 
 def _data_text(info: dict[str, Any]) -> str:
-    """The images the run used (run.json's ``data``), or ``""`` for a run from before."""
+    """The images the run used (run.json's ``data``) and those it skipped, unreadable
+    (its ``skipped``: the first few named, as the Train tab says it), or ``""`` for a run
+    from before."""
     from workbench.core.data.usage import describe_counts
+    from workbench.core.runs.skipped import saved_skipped, skipped_text
 
     text = describe_counts(info.get("data") or {})
-    return f" Images: {_e(text)}." if text else ""
+    files, count = saved_skipped(info)
+    skipped = skipped_text(files, total=count)
+    return (f" Images: {_e(text)}." if text else "") + (f" {_e(skipped)}" if skipped else "")
 
 
 def _saved_model(info: dict[str, Any]) -> str:

@@ -28,7 +28,9 @@ see :mod:`workbench.core.data.usage`), ``backbone_weights`` and ``feature_mode``
 where a Backbone layer's weights came from, how a frozen backbone's features were made;
 "" without one), ``features`` (the same mode in one word: "cached", "cached, K views",
 "off"), ``start_notes`` and ``start_warnings`` (what the run said as it started, and what
-``workbench train`` warned of before it).
+``workbench train`` warned of before it), ``skipped`` (the files it met and could not read:
+``{"count", "files": [[path, reason], ...]}``, at most 100 named, null when none; see
+:mod:`workbench.core.runs.skipped`).
 
 While a process trains into a folder it holds the folder's ``.lock`` (see
 :mod:`workbench.core.runs.lock`): a run whose run.json says "running" but whose lock nobody

@@ -23,6 +23,7 @@ from workbench.qt.common import show_error
 from workbench.qt.panels.train.keys import START_TIP
 from workbench.qt.panels.train.after_divergence import goes_on
 from workbench.qt.panels.train.run_end import offer_fix, show_run_end
+from workbench.qt.panels.train.skipped import with_skipped
 from workbench.qt.panels.train.last_notes import follow_dataset, show_last_run_notes
 
 
@@ -160,8 +161,10 @@ class RunControl:
     def _show_last_run_line(self, run_dir: str) -> None:
         """``Last run: NAME (stopped), 3 of 8 planned epochs. Continue… trains it further
         from its last checkpoint.`` under the plots; for a run that wrote no bundle (killed
-        mid-run), which model it has: its last checkpoint, opened from the Runs tab."""
+        mid-run), which model it has: its last checkpoint, opened from the Runs tab; and the
+        images it skipped, unreadable (run.json's), as its run-end line said them."""
         from workbench.core.runs.record import read_history, read_record
+        from workbench.core.runs.skipped import saved_skipped
         from workbench.core.runs.store import current_status, read_run_info
 
         info = read_run_info(run_dir)
@@ -182,8 +185,10 @@ class RunControl:
                 (Path(run_dir) / "checkpoints" / "last.pt").is_file() else "")
         if more and status == "diverged" and not goes_on(run_dir):
             more = " Its last checkpoint is no sound place to go on from (the Doctor tab)."
-        self.run_label.show_message(f"Last run: {name} ({status.replace('_', ' ')}), "
-                                    f"{done}{of} epochs.{model}{more}")
+        files, count = saved_skipped(info)
+        self.run_label.show_message(*with_skipped(
+            f"Last run: {name} ({status.replace('_', ' ')}), {done}{of} epochs.{model}{more}",
+            "info", files, total=count))
 
     def _keep_run(self, run_dir: str) -> None:
         """A run ended in ``run_dir``: it is the last run (what Continue… and the next

@@ -1,38 +1,22 @@
 """What the Train tab says of the images a run skipped because they could not be read
 (deleted or moved since the scan, truncated, not an image): how many, with the grammar of
-one, and which (the first few by name and why, as ``workbench train`` does)."""
+one, and which (the first few by name and why, as ``workbench train`` does). The sentence
+is :func:`workbench.core.runs.skipped.skipped_text`'s, also for a run shown again from its
+run.json (after a restart), which keeps them."""
 
 from __future__ import annotations
 
-import os
+from workbench.core.runs.skipped import SHOWN, skipped_text
 
-#: How many skipped files are named; the others are counted ("and 4 more").
-SHOWN = 3
-
-
-def skipped_text(skipped: list[tuple[str, str]], folder: str = "") -> str:
-    """"1 unreadable image was skipped: cats/a.jpg (file not found (moved or deleted?))."
-    for ``skipped`` ``(path, reason)`` pairs; paths relative to the dataset ``folder``.
-    "" when none was skipped."""
-    seen = dict(skipped)  # a file skipped in every epoch is named once
-    if not seen:
-        return ""
-    n = len(seen)
-    names = []
-    for path, reason in list(seen.items())[:SHOWN]:
-        rel = os.path.relpath(path, folder) if folder and os.path.isabs(path) and \
-            path.startswith(os.path.abspath(folder) + os.sep) else path
-        names.append(f"{rel} ({reason})" if reason else rel)
-    more = f" and {n - SHOWN:,} more" if n > SHOWN else ""
-    verb = "image was" if n == 1 else "images were"
-    return f"{n:,} unreadable {verb} skipped: {', '.join(names)}{more}."
+__all__ = ["SHOWN", "skipped_text", "with_skipped"]
 
 
 def with_skipped(text: str, level: str, skipped: list[tuple[str, str]],
-                 folder: str = "") -> tuple[str, str]:
+                 folder: str = "", total: int = 0) -> tuple[str, str]:
     """The run-end line ``(text, level)`` with :func:`skipped_text` after it, as a sentence
-    of its own, and a warning (not "ok": it was green) when anything was skipped."""
-    said = skipped_text(skipped, folder)
+    of its own, and a warning (not "ok": it was green) when anything was skipped.
+    ``total``: how many were skipped when ``skipped`` names only some (a saved run's)."""
+    said = skipped_text(skipped, folder, total)
     if not said:
         return text, level
     text = text.rstrip()
