@@ -1,17 +1,21 @@
-"""Export dialog: a trained bundle as ONNX (checked with onnxruntime; float or int8) and/or
-PyTorch code.
+"""Export dialog: a trained bundle as ONNX (checked with onnxruntime; float or int8), PyTorch
+code and/or safetensors weights.
 
-The GUI side of ``workbench export BUNDLE --onnx OUT.onnx [--int8] --code OUT.py``: the
-ONNX file gets a dynamic batch dimension and its preprocessing JSON beside it (shown in the
-dialog, since it is written too), and onnxruntime runs it at once; the largest absolute
-difference from PyTorch is shown, in orange or red when something is off. With "int8" the
-model is quantized, calibrated on the bundle's training images, and the float and int8
-validation accuracies are shown as the CLI prints them. The export runs off the GUI thread
-(the exporter takes seconds, int8 longer); each format reports on its own, so a network ONNX
-cannot express still gets its code file.
+The GUI side of ``workbench export BUNDLE --onnx OUT.onnx [--int8] --code OUT.py
+--safetensors OUT.safetensors``: the ONNX file gets a dynamic batch dimension and its
+preprocessing JSON beside it (shown in the dialog, since it is written too), and
+onnxruntime runs it at once; the largest absolute difference from PyTorch is shown, in
+orange or red when something is off. With "int8" the model is quantized, calibrated on the
+bundle's training images, and the float and int8 validation accuracies are shown as the CLI
+prints them. The safetensors weights (no pickle: loading them runs no code) get their
+description in ``OUT.safetensors.json`` (shown too) and are read back at once, each tensor
+compared with the bundle's. The export runs off the GUI thread (the exporter takes seconds,
+int8 longer); each format reports on its own, so a network ONNX cannot express still gets
+its code file.
 
 The files are named after the bundle (a run's ``bundle.pt`` after its run), not
-``model.*``, and an export that would replace files asks once, naming them all.
+``model.*``, and an export that would replace files asks once, naming them all; two
+outputs that are one file are refused, as the CLI refuses them.
 
 ``python -m workbench.qt.export_dialog BUNDLE`` opens it alone.
 """
@@ -30,7 +34,9 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QFileDialog, QGridLayout, QHB
 
 from workbench.qt.common import MessageLabel, run_standalone, stop_busy
 from workbench.qt.export_job import (coloured, default_outputs, existing_files,
-                                     export_bundle, files_to_write, report_html, sidecar_path)
+                                     export_bundle, files_to_write, report_html,
+                                     safetensors_description, safetensors_html,
+                                     same_file_twice, sidecar_path)
 from workbench.qt.startup import torch_loader
 from workbench.qt.workers import TaskRunner
 
@@ -74,7 +80,7 @@ def confirm_replace(parent: QWidget, paths: list[str]) -> bool:
 
 
 class ExportDialog(QDialog):
-    """Export a bundle as ONNX (float or int8) and/or PyTorch code.
+    """Export a bundle as ONNX (float or int8), PyTorch code and/or safetensors weights.
 
     Parameters
     ----------
@@ -106,7 +112,7 @@ class ExportDialog(QDialog):
         self._runner.finished.connect(self._on_finished)
         self._runner.errored.connect(self._on_errored)
         self.setWindowTitle("Export model")
-        self.resize(760, 540)
+        self.resize(760, 600)
         self._build()
         self.set_bundle(bundle_path)
 
@@ -134,6 +140,16 @@ class ExportDialog(QDialog):
                                     "weights)")
         self.code_check.setChecked(True)
         self.code_edit = QLineEdit()
+        self.safetensors_check = QCheckBox("safetensors (the weights only, no pickle: loading "
+                                           "them runs no code; read back and compared)")
+        self.safetensors_check.setToolTip("As workbench export --safetensors: load them into "
+                                          "the PyTorch code's build_model() with "
+                                          "safetensors.torch.load_file")
+        self.safetensors_edit = QLineEdit()
+        self.description_label = QLabel()
+        self.description_label.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.safetensors_edit.textChanged.connect(self._show_description)
         grid = QGridLayout()
         grid.addWidget(QLabel("Model:"), 0, 0)
         grid.addWidget(self.bundle_label, 0, 1)
@@ -147,6 +163,12 @@ class ExportDialog(QDialog):
         data_browse = self._add_path_row(grid, 5, self.data_edit, self.int8_check, "data")
         grid.addWidget(self.code_check, 6, 0, 1, 3)
         self._add_path_row(grid, 7, self.code_edit, self.code_check, "code")
+        grid.addWidget(self.safetensors_check, 8, 0, 1, 3)
+        self._add_path_row(grid, 9, self.safetensors_edit, self.safetensors_check,
+                           "safetensors")
+        grid.addWidget(self.description_label, 10, 1, 1, 2)
+        self.safetensors_check.toggled.connect(self.description_label.setEnabled)
+        self.description_label.setEnabled(False)  # unticked by default
         grid.setColumnStretch(1, 1)
         for widget in (self.sidecar_label, self.int8_check):
             self.onnx_check.toggled.connect(widget.setEnabled)
@@ -160,7 +182,8 @@ class ExportDialog(QDialog):
         # one line, cutting the report's later lines (the difference, the warnings) off.
         self.report = QTextBrowser()
         self.report.setMinimumHeight(110)
-        self.report.setPlaceholderText("The ONNX check's report appears here.")
+        self.report.setPlaceholderText("The ONNX and safetensors checks' report appears "
+                                       "here.")
         self.files = QListWidget()
         self.files.setToolTip("The files written")
         self.busy = QProgressBar()
@@ -192,6 +215,8 @@ class ExportDialog(QDialog):
         if what != "data":  # the int8 row follows two boxes: see _update_int8
             check.toggled.connect(edit.setEnabled)
             check.toggled.connect(browse.setEnabled)
+            edit.setEnabled(check.isChecked())
+            browse.setEnabled(check.isChecked())
         grid.addWidget(edit, row, 1)
         grid.addWidget(browse, row, 2)
         return browse
@@ -204,11 +229,16 @@ class ExportDialog(QDialog):
 
     @Slot(str)
     def _show_sidecar(self, text: str) -> None:
-        onnx = text.strip()
-        if onnx and not onnx.lower().endswith(".onnx"):
-            onnx += ".onnx"
+        onnx = _with_suffix(text.strip(), ".onnx")
         self.sidecar_label.setText(f"and its preprocessing: {sidecar_path(onnx)}" if onnx
                                    else "")
+
+    @Slot(str)
+    def _show_description(self, text: str) -> None:
+        weights = _with_suffix(text.strip(), ".safetensors")
+        self.description_label.setText(f"and its description: "
+                                       f"{safetensors_description(weights)}" if weights
+                                       else "")
 
     # -- choices -----------------------------------------------------------------------------
     def set_bundle(self, path: str) -> None:
@@ -216,9 +246,10 @@ class ExportDialog(QDialog):
         after it (or after its run)."""
         self.bundle_path = str(path or "")
         self.bundle_label.setText(self.bundle_path or "none: choose a trained bundle")
-        onnx, code = default_outputs(self.bundle_path)
+        onnx, code, safetensors = default_outputs(self.bundle_path)
         self.onnx_edit.setText(onnx)
         self.code_edit.setText(code)
+        self.safetensors_edit.setText(safetensors)
         self.export_button.setEnabled(bool(self.bundle_path))
 
     @Slot()
@@ -230,42 +261,50 @@ class ExportDialog(QDialog):
             self.set_bundle(path)
 
     def choose_output(self, what: str) -> None:
-        """Ask where to write the ``"onnx"`` or ``"code"`` file, or (``"data"``) which
-        dataset folder the int8 model is calibrated on."""
+        """Ask where to write the ``"onnx"``, ``"code"`` or ``"safetensors"`` file, or
+        (``"data"``) which dataset folder the int8 model is calibrated on."""
         if what == "data":
             path = QFileDialog.getExistingDirectory(self, "Dataset to calibrate on",
                                                     self.data_edit.text())
             if path:
                 self.data_edit.setText(path)
             return
-        edit = self.onnx_edit if what == "onnx" else self.code_edit
-        pattern = "ONNX models (*.onnx)" if what == "onnx" else "Python files (*.py)"
+        edit, pattern = {"onnx": (self.onnx_edit, "ONNX models (*.onnx)"),
+                         "code": (self.code_edit, "Python files (*.py)"),
+                         "safetensors": (self.safetensors_edit,
+                                         "safetensors weights (*.safetensors)")}[what]
         # Export asks once about every file it replaces (the .json too): not here as well.
         path, _ = QFileDialog.getSaveFileName(self, "Export to", edit.text(), pattern,
                                               options=QFileDialog.Option.DontConfirmOverwrite)
         if path:
             edit.setText(path)
 
-    def _outputs(self) -> tuple[str | None, str | None] | None:
-        """(onnx path, code path) to write, None for an unchecked format; None with a
-        message when the choices cannot be exported."""
+    def _outputs(self) -> tuple[str | None, str | None, str | None] | None:
+        """(onnx path, code path, safetensors path) to write, None for an unchecked format;
+        None with a message when the choices cannot be exported."""
         if not self.bundle_path:
             self._fail("Choose the trained bundle to export first (Change…).")
             return None
-        onnx = self.onnx_edit.text().strip() if self.onnx_check.isChecked() else None
-        code = self.code_edit.text().strip() if self.code_check.isChecked() else None
-        if onnx is None and code is None:
-            self._fail("Nothing to export: tick ONNX, PyTorch code or both.")
+        paths = {what: edit.text().strip() if check.isChecked() else None
+                 for what, edit, check in (
+                     ("ONNX", self.onnx_edit, self.onnx_check),
+                     ("code", self.code_edit, self.code_check),
+                     ("safetensors", self.safetensors_edit, self.safetensors_check))}
+        if all(p is None for p in paths.values()):
+            self._fail("Nothing to export: tick ONNX, PyTorch code or safetensors.")
             return None
-        if onnx == "" or code == "":
-            self._fail(f"Give the {'ONNX' if onnx == '' else 'code'} file to write, or untick "
-                       f"it.")
+        for what, path in paths.items():
+            if path == "":
+                self._fail(f"Give the {what} file to write, or untick it.")
+                return None
+        onnx, code, safetensors = (_with_suffix(paths["ONNX"], ".onnx"),
+                                   _with_suffix(paths["code"], ".py"),
+                                   _with_suffix(paths["safetensors"], ".safetensors"))
+        clash = same_file_twice(onnx, code, safetensors)
+        if clash:
+            self._fail(f"Not exported: {clash}")
             return None
-        if onnx and not onnx.lower().endswith(".onnx"):
-            onnx += ".onnx"
-        if code and not code.lower().endswith(".py"):
-            code += ".py"
-        return onnx, code
+        return onnx, code, safetensors
 
     # -- exporting ---------------------------------------------------------------------------
     @Slot()
@@ -275,8 +314,8 @@ class ExportDialog(QDialog):
         outputs = self._outputs()
         if outputs is None:
             return
-        onnx, code = outputs
-        existing = existing_files(files_to_write(onnx, code))
+        onnx, code, safetensors = outputs
+        existing = existing_files(files_to_write(onnx, code, safetensors))
         if existing and not confirm_replace(self, existing):
             self.message.show_message("Not exported: nothing was replaced. Change the file "
                                       "names to keep those files.", "warning")
@@ -297,7 +336,8 @@ class ExportDialog(QDialog):
         # A pool thread must not be the first to import torch (see workbench.qt.startup).
         torch_loader().call_when_ready(
             lambda: self._runner.submit(
-                lambda state: export_bundle(bundle, onnx, code, int8=int8, data=data)), self)
+                lambda state: export_bundle(bundle, onnx, code, int8=int8, data=data,
+                                            safetensors_path=safetensors)), self)
 
     @Slot(int, object)
     def _on_finished(self, _job: int, results: dict[str, Any]) -> None:
@@ -319,6 +359,15 @@ class ExportDialog(QDialog):
             lines.append(f"PyTorch code: {html.escape(results['code'])}")
         if results["code_error"]:
             lines.append(coloured(f"Code export failed: {results['code_error']}", "#c62828"))
+            level = "error"
+        if results["safetensors"]:  # written, even when reading it back then failed
+            self.written += results["safetensors"]
+            if not results["safetensors_error"]:
+                lines.append(safetensors_html(*results["safetensors"],
+                                              results["safetensors_checked"]))
+        if results["safetensors_error"]:
+            lines.append(coloured(f"Safetensors export failed: "
+                                  f"{results['safetensors_error']}", "#c62828"))
             level = "error"
         self.files.addItems(self.written)
         self.report.setHtml("<br>".join(lines))
@@ -356,6 +405,13 @@ class ExportDialog(QDialog):
     def closeEvent(self, event: Any) -> None:  # noqa: N802  (Qt override)
         self.shutdown()
         super().closeEvent(event)
+
+
+def _with_suffix(path: str | None, suffix: str) -> str | None:
+    """``path`` ending in ``suffix`` (added when it does not, whatever its case)."""
+    if path and not path.lower().endswith(suffix):
+        return path + suffix
+    return path
 
 
 def _main() -> int:

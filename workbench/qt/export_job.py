@@ -1,7 +1,7 @@
 """What the Export dialog (:mod:`workbench.qt.export_dialog`) writes and says, apart from
-its widgets: the default file names, the files an export would replace, the export job run
-in a pool thread (as ``workbench export BUNDLE --onnx OUT [--int8] --code OUT`` does) and
-its report as HTML.
+its widgets: the default file names, the files an export would replace (or write twice), the
+export job run in a pool thread (as ``workbench export BUNDLE --onnx OUT [--int8] --code OUT
+--safetensors OUT`` does) and its report as HTML.
 
 Torch-free at import: the dialog opens before torch has loaded.
 """
@@ -12,6 +12,7 @@ import html
 import os
 from typing import Any
 
+from workbench.core.export.weights import description_path  # torch-free
 from workbench.qt.workers import describe_exception
 
 
@@ -44,18 +45,49 @@ def default_stem(bundle_path: str) -> str:
     return "exported_model" if stem in ("", "model") else stem
 
 
-def default_outputs(bundle_path: str) -> tuple[str, str]:
-    """(ONNX file, code file) an export of ``bundle_path`` writes by default: beside it,
-    named by :func:`default_stem`."""
+def safetensors_description(weights: str) -> str:
+    """The JSON the safetensors export writes beside ``weights``
+    (:func:`~workbench.core.export.weights.description_path`): ``net.safetensors`` ->
+    ``net.safetensors.json``."""
+    return str(description_path(weights)) if weights else ""
+
+
+def default_outputs(bundle_path: str) -> tuple[str, str, str]:
+    """(ONNX file, code file, safetensors file) an export of ``bundle_path`` writes by
+    default: beside it, named by :func:`default_stem`."""
     folder = os.path.dirname(bundle_path) or os.getcwd()
     stem = os.path.join(folder, default_stem(bundle_path))
-    return stem + ".onnx", stem + ".py"
+    return stem + ".onnx", stem + ".py", stem + ".safetensors"
 
 
-def files_to_write(onnx: str | None, code: str | None) -> list[str]:
-    """Every file an export to ``onnx`` (its preprocessing JSON included) and ``code``
-    writes, in that order."""
-    return [p for p in (onnx, sidecar_path(onnx or ""), code) if p]
+def _labelled_files(onnx: str | None, code: str | None,
+                    safetensors: str | None) -> list[tuple[str, str]]:
+    return [(what, p) for what, p in (
+        ("the ONNX model", onnx), ("the ONNX preprocessing", sidecar_path(onnx or "")),
+        ("the PyTorch code", code), ("the safetensors weights", safetensors),
+        ("the safetensors description", safetensors_description(safetensors or ""))) if p]
+
+
+def files_to_write(onnx: str | None, code: str | None,
+                   safetensors: str | None = None) -> list[str]:
+    """Every file an export to ``onnx`` (its preprocessing JSON included), ``code`` and
+    ``safetensors`` (its description JSON included) writes, in that order."""
+    return [p for _, p in _labelled_files(onnx, code, safetensors)]
+
+
+def same_file_twice(onnx: str | None, code: str | None,
+                    safetensors: str | None = None) -> str | None:
+    """Why the export cannot be started when two of its files are one (as ``workbench
+    export`` refuses it: ``net.safetensors.onnx``'s preprocessing is ``net.safetensors``'s
+    description), else None."""
+    seen: dict[str, str] = {}
+    for what, path in _labelled_files(onnx, code, safetensors):
+        key = os.path.normcase(os.path.realpath(path))
+        if key in seen:
+            return (f"{seen[key]} and {what} would both write {path}: give them different "
+                    f"file names.")
+        seen[key] = what
+    return None
 
 
 def existing_files(paths: list[str]) -> list[str]:
@@ -82,10 +114,13 @@ class _Int8Error(Exception):
 
 
 def export_bundle(bundle_path: str, onnx_path: str | None, code_path: str | None,
-                  int8: bool = False, data: str | None = None) -> dict[str, Any]:
+                  int8: bool = False, data: str | None = None,
+                  safetensors_path: str | None = None) -> dict[str, Any]:
     """Export ``bundle_path`` to the formats whose path is given (runs in a pool thread);
     ``int8``: the ONNX model is then quantized (calibrated on the training images of the
-    bundle's dataset, or of ``data``) and compared with the float one.
+    bundle's dataset, or of ``data``) and compared with the float one. The safetensors
+    weights are read back and compared with the bundle's
+    (:func:`~workbench.core.export.weights.verify_safetensors`).
 
     Returns
     -------
@@ -93,12 +128,15 @@ def export_bundle(bundle_path: str, onnx_path: str | None, code_path: str | None
         ``onnx``: the :class:`~workbench.core.export.onnx.OnnxReport` or None; ``int8``:
         the :class:`~workbench.core.export.int8.Int8Report` or None; ``onnx_error``: why
         the ONNX export failed, or None; ``code``: the path written or None;
-        ``code_error``: why the code export failed, or None.
+        ``code_error``: why the code export failed, or None; ``safetensors``: (weights,
+        description) written, or None; ``safetensors_checked``: how many tensors read back
+        equal, None for a stream; ``safetensors_error``: why it failed, or None.
     """
     from workbench.core.export.code import export_code, read_bundle
 
     out: dict[str, Any] = {"onnx": None, "int8": None, "onnx_error": None, "code": None,
-                           "code_error": None}
+                           "code_error": None, "safetensors": None,
+                           "safetensors_checked": None, "safetensors_error": None}
     bundle = read_bundle(bundle_path)  # an unreadable bundle fails the whole job
     if onnx_path:
         try:
@@ -120,11 +158,31 @@ def export_bundle(bundle_path: str, onnx_path: str | None, code_path: str | None
             out["code"] = str(export_code(bundle, code_path))
         except Exception as e:  # noqa: BLE001
             out["code_error"] = describe_exception(e)
+    if safetensors_path:
+        from workbench.core.export.weights import export_safetensors, verify_safetensors
+
+        try:
+            weights, doc = export_safetensors(bundle, safetensors_path, check=False)
+            out["safetensors"] = (str(weights), str(doc))
+            out["safetensors_checked"] = verify_safetensors(bundle, weights)
+        except Exception as e:  # noqa: BLE001
+            out["safetensors_error"] = describe_exception(e)
     return out
 
 
 def coloured(text: str, colour: str) -> str:
     return f'<span style="color:{colour}">{html.escape(text)}</span>'
+
+
+def safetensors_html(weights: str, doc: str, checked: int | None) -> str:
+    """What the safetensors export wrote, in the CLI's words, then the read-back check in
+    bold, as the ONNX check is shown."""
+    head = html.escape(f"wrote {weights} (weights, safetensors) and {doc} (experiment, "
+                       f"classes)")
+    if checked is None:
+        return f"{head}<br>not read back: it was written to a stream"
+    return (f'{head}<br><b style="color:#1b7a2f">read back: its {checked} tensors equal '
+            f"the bundle's, bit for bit</b>")
 
 
 def report_html(report: Any, int8: Any = None) -> str:

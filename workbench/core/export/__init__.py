@@ -1,1 +1,1 @@
-"""Using a bundle outside Workbench: :mod:`.code` (plain PyTorch code), :mod:`.onnx` (ONNX, checked with onnxruntime), :mod:`.preprocessing` (the JSON beside an ONNX file). Import from the submodules."""
+"""Using a bundle outside Workbench: :mod:`.code` (plain PyTorch code), :mod:`.onnx` (ONNX, checked with onnxruntime), :mod:`.preprocessing` (the JSON beside an ONNX file), :mod:`.weights` (the weights as safetensors, read back at once). Import from the submodules."""
