@@ -10,7 +10,8 @@ from typing import Any, Callable, Sequence
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QMenu, QSplitter,
-                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+                               QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout,
+                               QWidget)
 
 from workbench.core.train.metric_words import metric_text
 from workbench.qt.keyboard import tab_leaves
@@ -81,12 +82,18 @@ class TrialsView(QWidget):
         self.table.customContextMenuRequested.connect(self._menu)
         self.history_plot = HistoryPlot(metric)
         self.importance_plot = ImportancePlot(self.label)
-        plots = QSplitter(Qt.Orientation.Horizontal, objectName="tune.plots")
-        plots.addWidget(stacked(self.history_plot.header, self.history_plot))
-        plots.addWidget(stacked(self.importance_plot.header, self.importance_plot))
+        # One plot at a time, each the width of the results: side by side on a laptop's
+        # screen the importance bars were a few pixels long beside their names.
+        self.plots = QTabWidget(objectName="tune.plot_tabs")
+        self.plots.setDocumentMode(True)
+        self.plots.addTab(stacked(self.history_plot.header, self.history_plot),
+                          "Optimisation history")
+        self.plots.addTab(self.importance_plot, "Parameter importance")
         split = QSplitter(Qt.Orientation.Vertical, objectName="tune.trials_plots")
         split.addWidget(self.table)
-        split.addWidget(plots)
+        split.addWidget(self.plots)
+        split.setStretchFactor(1, 1)  # a taller window gives the plots the room
+        split.setChildrenCollapsible(False)
         #: Which study the table shows (set by the panel: study_link.StudyFollower).
         self.caption = QLabel("")
         self.caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
