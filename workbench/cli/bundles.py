@@ -180,9 +180,8 @@ def _check_distinct_outputs(args: argparse.Namespace) -> None:
     """Refuse, before anything is written, two outputs of one export that are the same
     file (``--code m.json --onnx m.onnx``: the ONNX preprocessing would replace the code).
     An option clashing with itself (``--onnx m.json``) is left to its exporter's words."""
-    import os
-
     from workbench.core.export.onnx import preprocessing_file
+    from workbench.core.export.outputs import same_file_twice
     from workbench.core.export.weights import description_path
 
     files: list[tuple[str, str, str]] = []  # (option, what is written, file)
@@ -195,10 +194,6 @@ def _check_distinct_outputs(args: argparse.Namespace) -> None:
         files += [("--safetensors", "--safetensors", args.safetensors),
                   ("--safetensors", "--safetensors' description",
                    str(description_path(args.safetensors)))]
-    seen: dict[str, tuple[str, str]] = {}
-    for option, what, name in files:
-        key = os.path.normcase(os.path.realpath(name))
-        if key in seen and seen[key][0] != option:
-            raise UserError(f"{seen[key][1]} and {what} would both write {name}: give them "
-                            f"different file names")
-        seen.setdefault(key, (option, what))
+    clash = same_file_twice(files)
+    if clash:
+        raise UserError(clash)

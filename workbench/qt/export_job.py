@@ -61,33 +61,33 @@ def default_outputs(bundle_path: str) -> tuple[str, str, str]:
 
 
 def _labelled_files(onnx: str | None, code: str | None,
-                    safetensors: str | None) -> list[tuple[str, str]]:
-    return [(what, p) for what, p in (
-        ("the ONNX model", onnx), ("the ONNX preprocessing", sidecar_path(onnx or "")),
-        ("the PyTorch code", code), ("the safetensors weights", safetensors),
-        ("the safetensors description", safetensors_description(safetensors or ""))) if p]
+                    safetensors: str | None) -> list[tuple[str, str, str]]:
+    """``(output, what, path)`` of every file the export writes, in order."""
+    return [(output, what, p) for output, what, p in (
+        ("onnx", "the ONNX model", onnx),
+        ("onnx", "the ONNX preprocessing", sidecar_path(onnx or "")),
+        ("code", "the PyTorch code", code),
+        ("safetensors", "the safetensors weights", safetensors),
+        ("safetensors", "the safetensors description",
+         safetensors_description(safetensors or ""))) if p]
 
 
 def files_to_write(onnx: str | None, code: str | None,
                    safetensors: str | None = None) -> list[str]:
     """Every file an export to ``onnx`` (its preprocessing JSON included), ``code`` and
     ``safetensors`` (its description JSON included) writes, in that order."""
-    return [p for _, p in _labelled_files(onnx, code, safetensors)]
+    return [p for _, _, p in _labelled_files(onnx, code, safetensors)]
 
 
 def same_file_twice(onnx: str | None, code: str | None,
                     safetensors: str | None = None) -> str | None:
-    """Why the export cannot be started when two of its files are one (as ``workbench
-    export`` refuses it: ``net.safetensors.onnx``'s preprocessing is ``net.safetensors``'s
-    description), else None."""
-    seen: dict[str, str] = {}
-    for what, path in _labelled_files(onnx, code, safetensors):
-        key = os.path.normcase(os.path.realpath(path))
-        if key in seen:
-            return (f"{seen[key]} and {what} would both write {path}: give them different "
-                    f"file names.")
-        seen[key] = what
-    return None
+    """Why the export cannot be started when two of its files are one, as ``workbench
+    export`` refuses it (:func:`workbench.core.export.outputs.same_file_twice`), else
+    None."""
+    from workbench.core.export.outputs import same_file_twice as clash
+
+    why = clash(_labelled_files(onnx, code, safetensors))
+    return why + "." if why else None
 
 
 def existing_files(paths: list[str]) -> list[str]:
