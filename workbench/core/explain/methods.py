@@ -13,7 +13,7 @@ with the bundle's own evaluation preprocessing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Sequence, Union
 
 import numpy as np
@@ -79,6 +79,9 @@ class GradCamResult:
     suggested_layer
         For a flat map: the label of the last convolution when the map was taken elsewhere
         (the layer to try), else None.
+    probabilities
+        Every class's softmax probability for this image, in class order (the same forward
+        pass: no second one is needed to show them).
     """
 
     heatmap: np.ndarray
@@ -88,6 +91,7 @@ class GradCamResult:
     class_name: str | None = None
     flat: str | None = None
     suggested_layer: str | None = None
+    probabilities: list[float] = field(default_factory=list)
 
     @property
     def note(self) -> str | None:
@@ -335,7 +339,8 @@ def grad_cam(model: nn.Module, image: torch.Tensor, target_class: int | None = N
         conv = default_layer(_choices(cands, outputs))
         suggested = conv.label if conv is not None and conv.path != path else None
     return GradCamResult(heat.numpy().astype(np.float32), target, float(probs[target]), label,
-                         flat=flat, suggested_layer=suggested)
+                         flat=flat, suggested_layer=suggested,
+                         probabilities=[float(v) for v in probs.cpu().tolist()])
 
 
 # -- feature maps and filters ------------------------------------------------------------

@@ -223,8 +223,8 @@ def cam_picture(explainer: Any, path: str, target: int | None = None, layer: Any
     from workbench.core.explain.display import overlay
 
     image = explainer.load(path)
-    probs = probabilities(explainer, image.tensor)
     cam = explainer.grad_cam(image, target, layer)
+    probs = cam.probabilities  # (one forward pass for both)
     names = list(explainer.classes)
     best = max(range(len(probs)), key=lambda i: probs[i])
     out = CamPicture(str(path), (names[best], probs[best]),

@@ -118,15 +118,17 @@ class ExplainSession:
         with self._lock:
             ex = self._get()
             image = ex.load(image_path)
-            probs = probabilities(ex, image.tensor)  # every class's, as explain prints
-            out = Explanation(image_path, image.shown(), top=_top(ex.classes, probs),
-                              probabilities=probs,
+            out = Explanation(image_path, image.shown(),
                               network_size=tuple(int(v) for v in image.display.shape[:2]),
                               source_size=image.source_size, whole=image.whole)
             try:
                 out.cam = ex.grad_cam(image, target, layer)
             except WorkbenchError as e:
                 out.cam_error = str(e)
+            # Every class's, as explain prints (Grad-CAM's forward pass gave them).
+            probs = out.cam.probabilities if out.cam is not None else \
+                probabilities(ex, image.tensor)
+            out.top, out.probabilities = _top(ex.classes, probs), probs
             try:
                 maps = ex.feature_maps(image, layer)
             except WorkbenchError as e:
