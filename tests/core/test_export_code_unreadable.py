@@ -38,7 +38,7 @@ def test_predict_skips_an_unreadable_file_and_classifies_the_rest(tmp_path,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["True", "True"]
-    assert f"skipped {bad}: cannot be read as an image" in done.stderr
+    assert f"skipped {bad}: not an image file (format not recognised)" in done.stderr
     assert "Traceback" not in done.stderr
 
 
@@ -47,7 +47,7 @@ def test_the_command_line_fails_only_when_nothing_could_be_read(tmp_path, tiny_e
     done = _run(tmp_path, bundle, bad, good)
     assert done.returncode == 0, done.stderr
     assert f"{good} " in done.stdout and f"{bad} " not in done.stdout
-    assert f"skipped {bad}: cannot be read as an image" in done.stderr
+    assert f"skipped {bad}: not an image file (format not recognised)" in done.stderr
     assert "1 of 2 files skipped" in done.stderr
     done = _run(tmp_path, bundle, bad)
     assert done.returncode != 0 and "Traceback" not in done.stderr

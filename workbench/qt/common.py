@@ -249,6 +249,16 @@ def image_files(paths: Iterable[str]) -> list[str]:
     return out
 
 
+def image_file_filter() -> str:
+    """The file dialogs' filter for opening images: every type a dataset scan picks up
+    (:data:`~workbench.core.data.images.ACCEPTED_EXTENSIONS`), and HEIC, HEIF and AVIF
+    photos this Pillow cannot read, so that their message says what to do; then all files."""
+    from workbench.core.data.images import ACCEPTED_EXTENSIONS, PHOTO_FORMATS
+
+    pattern = " ".join(f"*{e}" for e in dict.fromkeys((*ACCEPTED_EXTENSIONS, *PHOTO_FORMATS)))
+    return f"Images ({pattern});;All files (*)"
+
+
 def short_path(path: str, root: str | None = None) -> str:
     """``path`` relative to ``root`` when inside it, else the path itself."""
     if root:

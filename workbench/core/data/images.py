@@ -118,6 +118,11 @@ _QUIET = ("ignore", None, Image.DecompressionBombWarning, None, 0)
 _raise_pillow_limit()
 quiet_bomb_warnings()
 
+#: Why a file cannot be read, in the words every reader gives (the exported PyTorch code
+#: copies them): an empty file, and one Pillow does not recognise as an image.
+EMPTY_FILE = "empty file (0 bytes)"
+NOT_AN_IMAGE = "not an image file (format not recognised)"
+
 # Transparent pixels are composited onto white: icons and cut-outs are usually drawn to be
 # seen on a light page, and their hidden RGB values are often meaningless (black or noise).
 _BACKGROUND = (255, 255, 255, 255)
@@ -132,8 +137,15 @@ def unsupported_reason(name: str | os.PathLike) -> str | None:
     """Why a photo named ``name`` cannot be read here and what to do (a HEIC photo without
     pillow-heif installed, an AVIF image on a Pillow without AVIF support), or None."""
     ext = os.path.splitext(os.fspath(name))[1].lower()
+    return None if ext in _READABLE_PHOTOS else photo_format_hint(ext)
+
+
+def photo_format_hint(ext: str) -> str | None:
+    """What to do about a photo with extension ``ext`` (one of :data:`PHOTO_FORMATS`, in
+    lower case) that a Pillow cannot read, or None for another extension. The exported
+    PyTorch code copies these texts."""
     fmt = PHOTO_FORMATS.get(ext)
-    if fmt is None or ext in _READABLE_PHOTOS:
+    if fmt is None:
         return None
     if ext == ".avif":
         return ("AVIF images cannot be read by this Pillow: convert them to JPEG or PNG, "
@@ -226,13 +238,12 @@ def load_image(path: str | os.PathLike, channels: int,
         # A pipe or device named like an image would block the reader forever.
         raise ImageDecodeError(path, "not a regular file (a pipe, socket or device)")
     if st.st_size == 0:
-        raise ImageDecodeError(path, "empty file (0 bytes)")
+        raise ImageDecodeError(path, EMPTY_FILE)
     quiet_bomb_warnings()
     try:
         im = Image.open(path)
     except UnidentifiedImageError:
-        raise ImageDecodeError(path, unsupported_reason(path)
-                               or "not an image file (format not recognised)") from None
+        raise ImageDecodeError(path, unsupported_reason(path) or NOT_AN_IMAGE) from None
     except Image.DecompressionBombError as e:
         raise ImageDecodeError(path, bomb_reason(e)) from None
     except IsADirectoryError:

@@ -5,6 +5,8 @@ export writes into its JSON as ``"steps"``: the header prints each step with its
 ``convert``, every rule with its condition), and ``preprocess()`` is one line per step
 calling a helper that does exactly that step, so running the exported file gives the
 probabilities Workbench gives (the tests hold it to :class:`~workbench.core.predict.Predictor`).
+A file it cannot read raises ``UnreadableImageError`` with Workbench's reason (an empty file,
+not an image, a HEIC photo: the texts are copied from :mod:`workbench.core.data.images`).
 
 The helpers need Pillow and numpy, which ``build_model()`` does not: they import them
 inside, so the file still imports with torch alone.
@@ -90,11 +92,30 @@ def _source(steps: list[tuple[str, dict[str, Any]]], has_classes: bool) -> str:
         "DECODE_SIDE",
         "# pixels a side, and converted to COLOR_MODE.",
         f"DECODE_SIDE = {side}",
-        f"COLOR_MODE = {literal(convert.get('mode', 'RGB'))}"]
+        f"COLOR_MODE = {literal(convert.get('mode', 'RGB'))}", "", _reasons()]
     parts = ["\n".join(constants), *(_HELPERS[h] for h in dict.fromkeys(used)),
              "\n".join(lines), _PREDICT.replace("CLASS_NAMES", "CLASSES" if has_classes else
                                                 "[str(i) for i in range(NUM_CLASSES)]")]
     return "\n\n\n".join(p.strip("\n") for p in parts)
+
+
+def _reasons() -> str:
+    """The constants of why a file cannot be read, copied from
+    :mod:`workbench.core.data.images` so that the exported code says what Workbench says."""
+    from workbench.core.data import images
+
+    lines = ["# Why a file cannot be read, in Workbench's words (UnreadableImageError's "
+             "messages).", "# HEIC photos: pip install pillow-heif, then call "
+             "pillow_heif.register_heif_opener() first.",
+             f"EMPTY_FILE = {literal(images.EMPTY_FILE)}",
+             f"NOT_AN_IMAGE = {literal(images.NOT_AN_IMAGE)}",
+             "PHOTO_FORMAT_HINTS = {  # a photo format this Pillow cannot read: what to do"]
+    for ext in images.PHOTO_FORMATS:
+        parts = textwrap.wrap(images.photo_format_hint(ext), 72, drop_whitespace=False,
+                              break_on_hyphens=False)
+        lines.append(f"    {literal(ext)}: (" + "\n              ".join(
+            literal(p) for p in parts) + "),")
+    return "\n".join(lines + ["}"])
 
 
 def _call(step: dict[str, Any]) -> tuple[str, str | None]:
@@ -121,6 +142,29 @@ def _call(step: dict[str, Any]) -> tuple[str, str | None]:
 # Each helper repeats exactly what Workbench does for its step: load_image and to_channels
 # (workbench.core.data.images) for convert, torchvision.transforms.v2's kernels for the rest.
 _HELPERS = {"_convert": '''
+class UnreadableImageError(ValueError):
+    """A file that preprocess() cannot read; the message says why, as Workbench says it."""
+
+
+def _open(path):
+    """Image.open(path); a file that is empty, not an image or in a photo format this
+    Pillow cannot read raises UnreadableImageError, saying so."""
+    from PIL import Image, UnidentifiedImageError, features
+
+    try:
+        return Image.open(path)
+    except UnidentifiedImageError:
+        if isinstance(path, str) or hasattr(path, "__fspath__"):
+            with open(path, "rb") as f:
+                if not f.read(1):
+                    raise UnreadableImageError(EMPTY_FILE) from None
+        ext = "." + str(path).rpartition(".")[2].lower()
+        readable = ext in Image.registered_extensions() and (
+            ext != ".avif" or features.check("avif"))
+        hint = None if readable else PHOTO_FORMAT_HINTS.get(ext)
+        raise UnreadableImageError(hint or NOT_AN_IMAGE) from None
+
+
 def _convert(image):
     """Step 1: a file decoded and converted by its rules, or a PIL image converted (as
     Workbench's Predict converts an image it is handed: made upright by its EXIF
@@ -136,7 +180,7 @@ def _convert(image):
             pass
         img = _to_color_mode(image)
     else:
-        with Image.open(image) as im:  # decode
+        with _open(image) as im:  # decode
             if im.format in ("JPEG", "MPO") and min(im.size) >= 2 * DECODE_SIDE:  # jpeg_draft
                 try:
                     im.draft(im.mode, (DECODE_SIDE, DECODE_SIDE))
@@ -252,9 +296,9 @@ def predict(model, images) -> list:
     one {class name: probability} dict per image, in the order of the classes. A PIL image
     is made upright by its EXIF orientation, as a file is, but is taken at the size it was
     decoded at: a large JPEG's path gives Workbench's numbers exactly. ``model``
-    (with the bundle's weights loaded) is put in eval mode. A file that cannot be read (not
-    an image, missing, truncated) is skipped with a line on stderr saying why: its entry is
-    None, and the others are still classified."""
+    (with the bundle's weights loaded) is put in eval mode. A file that cannot be read
+    (empty, not an image, missing, truncated) is skipped with a line on stderr saying why:
+    its entry is None, and the others are still classified."""
     import sys
 
     if isinstance(images, (str, bytes)) or hasattr(images, "__fspath__") \\
@@ -266,6 +310,8 @@ def predict(model, images) -> list:
     for i, image in enumerate(images):
         try:
             tensors[i] = preprocess(image)
+        except UnreadableImageError as e:  # empty, not an image...: Workbench's words
+            print(f"skipped {image}: {e}", file=sys.stderr)
         except (OSError, ValueError, SyntaxError) as e:  # PIL's errors for unreadable files
             reason = str(e).strip() or type(e).__name__
             print(f"skipped {image}: cannot be read as an image ({reason})", file=sys.stderr)

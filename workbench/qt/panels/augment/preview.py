@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout,
 from workbench.core.errors import WorkbenchError
 from workbench.core.events import CurrentExperiment
 
-from workbench.qt.common import MessageLabel
+from workbench.qt.common import MessageLabel, image_file_filter
 from workbench.qt.panels.augment.tiles import (ImageCaption, TileCaption, batch_note,
                                                sample_image, tile_label, to_pixmap)
 from workbench.qt.startup import LOADING_TEXT, when_torch_ready
@@ -196,8 +196,8 @@ class AugmentPreview(QWidget):
                   header: tuple[tuple[int, int], str] | None = None,
                   class_name: str = "") -> None:
         """Preview ``image`` (a PIL image); ``header`` is the file's own ``((width,
-        height), mode)`` when it was decoded from a file at a reduced size; ``class_name``
-        its class when it came from the dataset."""
+        height), mode)`` when it was decoded from a file (perhaps at a reduced size, in
+        another mode); ``class_name`` its class when it came from the dataset."""
         self.image, self.image_name, self.file_header = image, name, header
         self.image_class = class_name
         self._show_original()
@@ -239,8 +239,7 @@ class AugmentPreview(QWidget):
     @Slot()
     def _choose_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Preview an image", "",
-                                              "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp "
-                                              "*.tif *.tiff);;All files (*)")
+                                              image_file_filter())
         if path:
             self.open_path(path)
 
@@ -279,13 +278,16 @@ class AugmentPreview(QWidget):
         arr = np.asarray(self.image)
         self.original.setPixmap(to_pixmap(arr))
         self.original_caption.show_image(self.image_name, self.image_class)
-        w, h = self.image.size
-        if self.file_header is None or self.file_header[0] == (w, h):
-            self.original.setToolTip(f"{self.image_name} ({w}x{h}, {self.image.mode})")
-        else:  # a large JPEG is decoded at a fraction of its size (draft mode)
-            (fw, fh), mode = self.file_header
-            self.original.setToolTip(f"{self.image_name} ({fw}x{fh}, {mode}; decoded at "
-                                     f"{w}x{h} for the preview)")
+        # The file's own size and mode (a 16-bit, CMYK or palette file is converted to
+        # RGB or L), and the size a large image is decoded at (JPEG draft mode).
+        (w, h), mode = self.image.size, self.image.mode
+        (fw, fh), file_mode = self.file_header or ((w, h), mode)
+        text = f"{fw}x{fh}, {file_mode}"
+        if file_mode != mode:
+            text += f", converted to {mode}"
+        if (fw, fh) != (w, h):
+            text += f"; decoded at {w}x{h} for the preview"
+        self.original.setToolTip(f"{self.image_name} ({text})")
 
     @Slot(int, object)
     def _on_finished(self, job_id: int, result: Any) -> None:

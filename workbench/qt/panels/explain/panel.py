@@ -21,7 +21,8 @@ from PySide6.QtCore import QUrl, Qt, Signal, Slot
 from PySide6.QtWidgets import (QComboBox, QDialog, QFileDialog, QHBoxLayout, QLabel,
                                QProgressBar, QPushButton, QTabWidget, QVBoxLayout, QWidget)
 
-from workbench.qt.common import UrlDropTarget, local_paths, run_standalone, stop_busy
+from workbench.qt.common import (UrlDropTarget, image_file_filter, local_paths, run_standalone,
+                                 stop_busy)
 from workbench.qt.startup import LOADING_TEXT, torch_loader
 from workbench.qt.workers import TaskRunner
 from workbench.qt.panels.explain.cam_tab import DEFAULT_OPACITY, NO_IMAGE, CamTab
@@ -160,12 +161,9 @@ class ExplainDialog(UrlDropTarget, QDialog):
 
     @Slot()
     def choose_image(self) -> None:
-        from workbench.core.data.images import ACCEPTED_EXTENSIONS
-
-        pattern = " ".join(f"*{e}" for e in ACCEPTED_EXTENSIONS)
         start = os.path.dirname(self.image_path) if self.image_path else ""
         path, _ = QFileDialog.getOpenFileName(self, "Open an image to explain", start,
-                                              f"Images ({pattern});;All files (*)")
+                                              image_file_filter())
         if path:
             self.set_image(path)
 

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QComboBox, QDoub
                                QFileDialog, QHBoxLayout, QLabel, QListView, QMenu,
                                QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
-from workbench.qt.common import MessageLabel
+from workbench.qt.common import MessageLabel, image_file_filter
 from workbench.qt.panels.predict.delegate import PredictionDelegate
 from workbench.qt.panels.predict.filters import FilterNote
 from workbench.qt.panels.predict.model import SORT_MODES, ItemRole
@@ -25,11 +25,7 @@ def ask_images(parent: QWidget, start: str) -> list[str]:
     """The "Open images" file dialog, starting in ``start``; the files chosen (or none).
 
     The panel calls it through its ``ask_images`` attribute, which tests replace."""
-    from workbench.core.data.images import ACCEPTED_EXTENSIONS
-
-    pattern = " ".join(f"*{e}" for e in ACCEPTED_EXTENSIONS)
-    paths, _ = QFileDialog.getOpenFileNames(parent, "Open images", start,
-                                            f"Images ({pattern});;All files (*)")
+    paths, _ = QFileDialog.getOpenFileNames(parent, "Open images", start, image_file_filter())
     return list(paths)
 
 

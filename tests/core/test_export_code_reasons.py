@@ -1,0 +1,75 @@
+"""The exported PyTorch code says why it skips a file in Workbench's own words: "empty file
+(0 bytes)", what to do about a HEIC photo, "not an image file", not Pillow's "cannot identify
+image file" for all three."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+
+import pytest
+from PIL import Image
+
+from helpers import random_bundle
+from workbench.core.data import images
+from workbench.core.errors import ImageDecodeError
+from workbench.core.export.code import export_code
+
+
+@pytest.fixture
+def exported(tmp_path, tiny_experiment):
+    """(folder, bundle): the bundle of ``tiny_experiment`` and its code as model.py."""
+    bundle, _ = random_bundle(tmp_path / "bundle.pt", tiny_experiment)
+    export_code(bundle, tmp_path / "model.py")
+    return tmp_path, bundle
+
+
+def _unreadable(folder):
+    """Files the app cannot read, each with the reason it gives (load_image's)."""
+    (folder / "empty.jpg").write_bytes(b"")
+    (folder / "notes.jpg").write_text("shopping list: eggs, milk\n")
+    (folder / "iphone.heic").write_bytes(b"\x00\x00\x00\x18ftypheic" + bytes(64))
+    (folder / "camera.HEIF").write_bytes(b"\x00\x00\x00\x18ftypmif1" + bytes(64))
+    (folder / "damaged.avif").write_bytes(b"\x00\x00\x00\x1cftypavif" + bytes(8))
+    reasons = {}
+    for name in ("empty.jpg", "notes.jpg", "iphone.heic", "camera.HEIF", "damaged.avif"):
+        with pytest.raises(ImageDecodeError) as e:
+            images.load_image(folder / name, 3)
+        reasons[str(folder / name)] = e.value.reason
+    return reasons
+
+
+def test_the_exported_code_skips_each_file_with_the_apps_reason(exported):
+    folder, bundle = exported
+    reasons = _unreadable(folder)
+    assert reasons[str(folder / "empty.jpg")] == "empty file (0 bytes)"
+    assert reasons[str(folder / "notes.jpg")].startswith("not an image file")
+    assert "install pillow-heif" in reasons[str(folder / "iphone.heic")]
+    good = folder / "good.png"
+    Image.new("RGB", (12, 12), (200, 30, 30)).save(good)
+    done = subprocess.run([sys.executable, "model.py", str(bundle), *reasons, str(good)],
+                          cwd=folder, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert f"{good} " in done.stdout
+    skipped = [line for line in done.stderr.splitlines() if line.startswith("skipped ")]
+    assert skipped == [f"skipped {path}: {reason}" for path, reason in reasons.items()]
+    assert "cannot identify" not in done.stderr and "Traceback" not in done.stderr
+    assert f"{len(reasons)} of {len(reasons) + 1} files skipped" in done.stderr
+
+
+def test_preprocess_raises_the_reason_and_the_texts_are_the_apps(exported):
+    folder, _ = exported
+    spec = importlib.util.spec_from_file_location("exported_reasons", folder / "model.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    # The texts are copied from workbench.core.data.images when the code is written.
+    assert module.EMPTY_FILE == images.EMPTY_FILE
+    assert module.NOT_AN_IMAGE == images.NOT_AN_IMAGE
+    assert module.PHOTO_FORMAT_HINTS == {e: images.photo_format_hint(e)
+                                         for e in images.PHOTO_FORMATS}
+    for name, reason in _unreadable(folder).items():
+        with pytest.raises(module.UnreadableImageError) as e:
+            module.preprocess(name)
+        assert str(e.value) == reason
+        assert isinstance(e.value, ValueError)  # what predict() callers caught before
