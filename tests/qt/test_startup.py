@@ -157,6 +157,7 @@ def _last_session_with_a_run(home: Path) -> str:
     (run / "metrics.json").write_text(json.dumps({"epochs": [
         {"epoch": 1, "train_loss": 1.0, "train_acc": 0.5, "val_loss": 1.1, "val_acc": 0.4,
          "lr": 0.001, "seconds": 1.0}]}))
+    Experiment().save(run / "experiment.json")  # its dataset, which its notes follow
     write_session(session_text(Experiment(), b"", "Data", str(run)))
     return str(run)
 

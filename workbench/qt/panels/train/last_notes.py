@@ -43,14 +43,24 @@ def forget_last_run_notes(panel: Any) -> None:
 
 
 def run_data_folder(run_dir: str) -> str | None:
-    """The dataset folder the run at ``run_dir`` trained on (its experiment.json's, read
-    as ``workbench resume`` reads it); None when it cannot be read (then its notes stay)."""
-    from workbench.core.experiment import Experiment
+    """The dataset folder the run at ``run_dir`` trained on (its experiment.json's
+    ``data.folder``, a relative one read as ``workbench resume`` reads it); None when it
+    cannot be read (then its notes stay).
 
+    The file is read as JSON, not loaded as an Experiment: this runs at start-up, before
+    torch is imported, and an Experiment's validation imports torchvision, which on the
+    GUI thread, while the loader thread imports it too, left the loader a half-imported
+    module: "PyTorch could not be loaded" on every start after a run."""
+    import json
+
+    from workbench.core.folder_rule import resolve_folder
+
+    file = Path(run_dir) / "experiment.json"
     try:
-        return Experiment.load(Path(run_dir) / "experiment.json").data.folder
-    except Exception:  # noqa: BLE001  (a damaged or old file: the notes are not hidden)
+        folder = json.loads(file.read_text(encoding="utf-8-sig"))["data"]["folder"]
+    except (OSError, ValueError, KeyError, TypeError):  # a damaged or old file: notes kept
         return None
+    return resolve_folder(folder, file) if isinstance(folder, str) else None
 
 
 def _same(a: str, b: str) -> bool:
