@@ -7,7 +7,8 @@ after its folder changed would validate on images it had trained on. A run there
 records its split (:func:`record_of_split`) and a resume makes the split from that record
 (:func:`resumed_split`): an image recorded on one side stays there, an image not recorded
 goes by a rule of its own (:func:`stable_side`: the same file always lands on the same
-side, whatever else changed), and what changed is said (:meth:`SplitChange.note`).
+side, whatever else changed), and what changed is said
+(:meth:`~.split_change.SplitChange.note`).
 
 The file is JSON; its lists of paths (relative to the dataset's folder, sorted so that
 gzip shares their prefixes) are one gzip'd, base64 string, ``paths``, of
@@ -15,7 +16,7 @@ gzip shares their prefixes) are one gzip'd, base64 string, ``paths``, of
 by how random their names are::
 
     {"kind": "workbench-split", "format": 1, "seed": 0, "val_fraction": 0.2,
-     "folder_split": false, "val_images": 15,
+     "folder_split": false, "val_images": 15, "val_files": 16,
      "counts": {"train": 57, "val": 16, "missing": 1},
      "changes": [{"epoch": 9, "added_train": 3, "added_val": 2, "removed_train": 0,
                   "removed_val": 1, "moved": 0, "val_images": 15}],
@@ -23,7 +24,10 @@ by how random their names are::
 
 ``missing``: recorded images not in the folder when the record was written (one put back
 goes back to its side); ``val_images``: the images validation was measured on;
-``changes``: the epochs from which the dataset differed, and how.
+``val_files``: the validation files, those that cannot be read included (recorded with
+their side, as a listing that decodes nothing counts them), what a later split's are
+compared with (a record without it, written before it was kept, is compared by its
+paths); ``changes``: the epochs from which the dataset differed, and how.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from typing import Any
 
 from workbench.core.data.index import DatasetIndex
 from workbench.core.data.split import excluded_paths, relative_path, split_samples
+from workbench.core.data.split_change import SplitChange
 from workbench.core.filenames import name_bytes
 from workbench.core.io import atomic_write_text
 
@@ -72,6 +77,9 @@ class SplitRecord:
     changes: list[dict[str, Any]] = field(default_factory=list)
     #: The images validation was measured on (``data.exclude`` left out); None: unknown.
     val_images: int | None = None
+    #: The validation files, the unreadable ones included (``data.exclude`` left out);
+    #: None: unknown (a record written before it was kept).
+    val_files: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         lists = {"train": sorted(self.train), "val": sorted(self.val),
@@ -80,7 +88,7 @@ class SplitRecord:
                              compresslevel=6, mtime=0)
         return {"kind": SPLIT_KIND, "format": SPLIT_FORMAT, "seed": self.seed,
                 "val_fraction": self.val_fraction, "folder_split": self.folder_split,
-                "val_images": self.val_images,
+                "val_images": self.val_images, "val_files": self.val_files,
                 "counts": {k: len(v) for k, v in lists.items()},
                 "changes": list(self.changes),
                 "paths": base64.b64encode(blob).decode("ascii")}
@@ -93,17 +101,21 @@ class SplitRecord:
             raise SplitRecordError(f"it is format {d.get('format')!r}, written by a newer "
                                    f"Workbench")
         lists = _paths(d.get("paths"))
-        changes, shown = d.get("changes"), d.get("val_images")
+        changes = d.get("changes")
         try:
             return cls(*lists, seed=int(d.get("seed") or 0),
                        val_fraction=float(d.get("val_fraction") or 0.0),
                        folder_split=bool(d.get("folder_split")),
                        changes=[c for c in changes if isinstance(c, dict)]
                        if isinstance(changes, list) else [],
-                       val_images=shown if isinstance(shown, int) and
-                       not isinstance(shown, bool) else None)
+                       val_images=_count_of(d.get("val_images")),
+                       val_files=_count_of(d.get("val_files")))
         except (TypeError, ValueError, OverflowError):
             raise SplitRecordError("its settings are damaged") from None
+
+
+def _count_of(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _paths(blob: Any) -> tuple[set[str], set[str], set[str]]:
@@ -193,96 +205,41 @@ def _pool(index: DatasetIndex, data: Any) -> Samples:
                                   list(index.val_samples or []))
 
 
+def _in_val_part(index: DatasetIndex, rel: str) -> bool:
+    """Whether ``rel`` (relative to the dataset's folder) lies in its own validation part."""
+    return rel.startswith(index.part_name("val"))
+
+
+def _excluded(index: DatasetIndex, data: Any) -> set[str]:
+    """The paths ``data.exclude`` names, the unreadable ones the decode check took out
+    included (:func:`~.split.excluded_paths` looks among the others)."""
+    whole = dataclasses.replace(index, samples=list(index.samples) + list(index.dropped))
+    return excluded_paths(whole, list(getattr(data, "exclude", None) or []))
+
+
 def record_of_split(index: DatasetIndex, data: Any) -> SplitRecord:
     """The record of the split a new run makes (:func:`~.split.split_for`'s, before the
     ``data.exclude`` images are dropped), the unreadable images the split was made with
-    included."""
+    included (a folder's own validation part's in it), with its count of validation
+    images and of validation files (those and the unreadable ones)."""
     seed, fraction = int(data.seed), float(data.val_fraction)
+    every = list(index.samples) + list(index.val_samples or []) + list(index.dropped)
+    rel = relative_paths(index, [p for p, _ in every])
+    unread = {p for p, _ in index.dropped}
     if _folder_split(index, data):
-        train, val = list(index.samples), list(index.val_samples or [])
+        held = {p for p in unread if _in_val_part(index, rel[p])}
+        train = list(index.samples) + [s for s in index.dropped if s[0] not in held]
+        val = list(index.val_samples or []) + [s for s in index.dropped if s[0] in held]
     else:
         # split_samples makes the split as if no image were unreadable, then drops those:
         # splitting them as readable gives each its side, and the others theirs.
-        whole = dataclasses.replace(index, samples=_pool(index, data) + list(index.dropped),
-                                    val_samples=None, dropped=[])
+        whole = dataclasses.replace(index, samples=every, val_samples=None, dropped=[])
         train, val = split_samples(whole, fraction, seed, stratified=data.stratified)
-    rel = relative_paths(index, [p for p, _ in train + val])
+    drop = _excluded(index, data)
+    files = [p for p, _ in val if p not in drop]
     return SplitRecord({rel[p] for p, _ in train}, {rel[p] for p, _ in val}, set(), seed,
-                       fraction, _folder_split(index, data))
-
-
-@dataclass
-class SplitChange:
-    """How a resumed run's images differ from its record (counts of images)."""
-
-    added_train: int = 0
-    added_val: int = 0
-    removed_train: int = 0
-    removed_val: int = 0
-    moved: int = 0  # moved to another class folder, kept on their side
-    kept_val: int = 0  # validation images of the record still in validation
-    val_before: int = 0
-    val_now: int = 0
-    folder_split: bool = False
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.added_train or self.added_val or self.removed_train or
-                    self.removed_val or self.moved)
-
-    @property
-    def val_changed(self) -> bool:
-        return bool(self.added_val or self.removed_val or self.val_now != self.val_before)
-
-    def to_dict(self, epoch: int) -> dict[str, Any]:
-        return {"epoch": epoch, "added_train": self.added_train, "added_val": self.added_val,
-                "removed_train": self.removed_train, "removed_val": self.removed_val,
-                "moved": self.moved, "val_images": self.val_now}
-
-    def note(self, epochs_done: int) -> str:
-        """What a person is told on resuming after epoch ``epochs_done``; "" if nothing
-        changed."""
-        if not self.changed:
-            return ""
-        parts = []
-        added = self.added_train + self.added_val
-        if added:
-            parts.append(f"{images_text(added)} added "
-                         f"{_sides(self.added_train, self.added_val, 'to')}")
-        removed = self.removed_train + self.removed_val
-        if removed:
-            parts.append(f"{_count(removed)} removed "
-                         f"{_sides(self.removed_train, self.removed_val, 'from')}")
-        if self.moved:
-            parts.append(f"{_count(self.moved)} moved to another class (each kept on its "
-                         f"side of the split)")
-        text = f"the dataset changed since epoch {epochs_done}: {', '.join(parts)}."
-        first = epochs_done + 1
-        if not self.val_changed:
-            return f"{text} Validation is unchanged ({images_text(self.val_now)})"
-        kept = ("Images trained on before stay in training, and validation keeps its "
-                if not self.folder_split else "Validation (the folder's own part) keeps its ")
-        return (f"{text} {kept}{_count(self.kept_val)} earlier "
-                f"image{'s' * (self.kept_val != 1)}: from epoch {first} on it is measured on "
-                f"{images_text(self.val_now)}, not {_count(self.val_before)}, so validation "
-                f"scores before and after epoch {first} are not quite comparable")
-
-
-def _count(n: int) -> str:
-    return f"{n:,}"
-
-
-def images_text(n: int) -> str:
-    """``"1 image"``, ``"1,024 images"``."""
-    return f"{n:,} image{'s' * (n != 1)}"
-
-
-def _sides(train: int, val: int, word: str) -> str:
-    if not val:
-        return f"(all {word} training)" if train > 1 else f"({word} training)"
-    if not train:
-        return f"(all {word} validation)" if val > 1 else f"({word} validation)"
-    return f"({_count(train)} {word} training, {_count(val)} {word} validation)"
+                       fraction, _folder_split(index, data),
+                       val_images=sum(p not in unread for p in files), val_files=len(files))
 
 
 def resumed_split(index: DatasetIndex, data: Any, record: SplitRecord
@@ -302,10 +259,9 @@ def resumed_split(index: DatasetIndex, data: Any, record: SplitRecord
     if folder:  # each part as the folder has it
         entries = [(p, y, False) for p, y in index.samples] + \
             [(p, y, True) for p, y in index.val_samples or []]
-        unreadable: Samples = []
     else:
         entries = [(p, y, None) for p, y in _pool(index, data)]
-        unreadable = list(index.dropped)
+    unreadable = list(index.dropped)
     rel = relative_paths(index, [e[0] for e in entries] + [p for p, _ in unreadable])
     present = set(rel.values())
     before = (record.train | record.val) - record.missing  # there when it was recorded
@@ -337,17 +293,16 @@ def resumed_split(index: DatasetIndex, data: Any, record: SplitRecord
             decided[r] = side(r, label, fixed)
         (val if decided[r] else train).append((path, label))
     for path, label in unreadable:  # recorded with their side, as a new run's split has them
-        if rel[path] not in decided:
-            decided[rel[path]] = side(rel[path], label, None)
+        r = rel[path]
+        if r not in decided:
+            decided[r] = side(r, label, _in_val_part(index, r) if folder else None)
     new = SplitRecord({r for r, v in decided.items() if not v},
                       {r for r, v in decided.items() if v}, set(), seed, fraction, folder,
                       list(record.changes))
     for r in (record.train | record.val) - present - set(moved.values()):
         (new.val if r in record.val else new.train).add(r)
         new.missing.add(r)
-    change = SplitChange(folder_split=folder, moved=len(moved),
-                         val_before=record.val_images if record.val_images is not None
-                         else len(record.val - record.missing))
+    change = SplitChange(folder_split=folder, moved=len(moved))
     for r, is_val in decided.items():
         if r not in before and r not in moved:
             if is_val:
@@ -359,7 +314,7 @@ def resumed_split(index: DatasetIndex, data: Any, record: SplitRecord
             change.removed_val += 1
         else:
             change.removed_train += 1
-    drop = excluded_paths(index, list(getattr(data, "exclude", None) or []))
+    drop = _excluded(index, data)
     if drop:
         train = [s for s in train if s[0] not in drop]
         val = [s for s in val if s[0] not in drop]
@@ -367,6 +322,16 @@ def resumed_split(index: DatasetIndex, data: Any, record: SplitRecord
                                                 if was in record.val}
     change.kept_val = sum(1 for p, _ in val if rel[p] in earlier)
     change.val_now = new.val_images = len(val)
+    # Files compared with files (a listing cannot tell the unreadable ones), and the counts
+    # said without those today's index knows to be unreadable (see .split_change).
+    unread_val = {rel[p] for p, _ in unreadable if p not in drop and decided[rel[p]]}
+    new.val_files = len(val) + len(unread_val)
+    known = len(unread_val & earlier)
+    files_before = record.val_files
+    if files_before is None:  # an older record: its val_images may leave those out, or not
+        files_before = max(record.val_images or 0,
+                           change.kept_val + known + change.removed_val)
+    change.val_before = files_before - known
     return train, val, new, change
 
 

@@ -5,7 +5,7 @@ the bundle carries (or its run folder's ``split.json``): images added to the fol
 go by the record's rule and images removed are gone, as a resumed run has them
 (:func:`~workbench.core.data.split_record.resumed_split`). When that changed the
 validation images, :func:`validation_split` says so (as ``resume`` does,
-:meth:`~workbench.core.data.split_record.SplitChange.note`): the scores are then of a set
+:meth:`~workbench.core.data.split_change.SplitChange.note`): the scores are then of a set
 the run never validated on, not quite comparable with its own.
 """
 
@@ -34,9 +34,11 @@ def validation_split(index: Any, data: Any, bundle: Any) -> tuple[Samples, list[
 
 def change_note(change: Any) -> str:
     """What an evaluation of the run's validation split says when the images in it are
-    not those the run validated on (a :class:`~workbench.core.data.split_record
-    .SplitChange`); "" when they are."""
-    from workbench.core.data.split_record import images_text
+    not those the run validated on (a
+    :class:`~workbench.core.data.split_change.SplitChange`); "" when they are: a file that
+    cannot be read is counted as there, so one is no change (the evaluation counts it
+    unreadable)."""
+    from workbench.core.data.split_change import images_text
 
     if not change.val_changed:
         return ""
@@ -45,7 +47,7 @@ def change_note(change: Any) -> str:
         parts.append(f"{images_text(change.added_val)} added to validation")
     if change.removed_val:
         parts.append(f"{images_text(change.removed_val)} of validation gone from the folder")
-    what = ", ".join(parts) or "some images changed"
+    what = ", ".join(parts) or "other images excluded"  # data.exclude: the count alone
     return (f"the dataset changed since the model was trained ({what}): its validation "
             f"split now holds {images_text(change.val_now)}, {change.kept_val:,} of the "
             f"{change.val_before:,} its run validated on, so these scores are not quite "

@@ -83,8 +83,7 @@ class SplitKeeper(Callback):
         run_dir = Path(run_dir)
         record = self.record
         if record is None:
-            record = record_of_split(self.index, self.data)
-            record.val_images = len(self.val)
+            record = record_of_split(self.index, self.data)  # with its counts
         elif change.changed:
             record.changes.append(change.to_dict(epoch))
         elif self.source == run_dir and (run_dir / SPLIT_FILE).is_file() and \
