@@ -14,7 +14,8 @@ metadata files, and class names that look like split names.
 - :func:`split_name_warning`: class folders named like splits in a layout that is not
   recognised (``train/`` with ``eval/`` beside it, say): the likely mistake, said.
 - :func:`case_clash_warnings`: class names that differ only in case (``Dog/`` and
-  ``dog/``) are separate classes; likely one class spelled twice, said.
+  ``dog/``), spaces at the ends or accent encoding are separate classes; likely one
+  class spelled twice, said.
 - :func:`link_warnings`: a class folder that is a link to the dataset folder (a class of
   every image) or to another class folder (the same images under two labels), said.
 """
@@ -196,18 +197,41 @@ def split_name_warning(classes: list[str], recognised: bool) -> str | None:
 
 def case_clash_warnings(classes: list[str]) -> list[str]:
     """One warning per group of class names that differ only in case (``Dog`` and
-    ``dog``): they are separate classes, though most likely one class spelled two ways."""
+    ``dog``), in spaces at the start or end (``Russula`` and ``Russula ``) or in how their
+    accents are encoded (NFC and NFD, :mod:`.class_names`): they are separate classes,
+    though most likely one class spelled two ways, and the last two look identical."""
+    from workbench.core.data.class_names import (look_alike_differences, look_alike_key,
+                                                 shown)
+
     groups: dict[str, list[str]] = {}
     for c in classes:
-        groups.setdefault(str(c).casefold(), []).append(str(c))
+        groups.setdefault(look_alike_key(c), []).append(str(c))
     out = []
     for names in groups.values():
-        if len(names) > 1:
-            quoted = [repr(n) for n in names]
-            listed = ", ".join(quoted[:-1]) + " and " + quoted[-1]
+        if len(names) < 2:
+            continue
+        differ = look_alike_differences(names)
+        quoted = [repr(n) if differ == ["case"] else shown(n) for n in names]
+        listed = ", ".join(quoted[:-1]) + " and " + quoted[-1]
+        if differ == ["case"]:
             out.append(f"classes {listed} differ only in case: merge them if they are the "
                        f"same class")
+            continue
+        what = " and ".join(words for d, words in _DIFFERENCES.items() if d in differ)
+        plain = next((n for n in names if n == n.strip() and shown(n) == repr(n)), None)
+        others = [shown(n) for n in names if n != plain]
+        merge = (f"move the images of {' and '.join(others)} into {plain!r}"
+                 if plain is not None and "case" not in differ else "merge them")
+        out.append(f"classes {listed} differ only in {what}: they look alike but are "
+                   f"separate classes; if they are one, {merge}, else rename one so that "
+                   f"the names differ")
     return out
+
+
+#: How look-alike class names differ, as :func:`case_clash_warnings` says it.
+_DIFFERENCES = {"case": "case", "spaces": "spaces at the start or end",
+                "accents": "how their accents are encoded (NFC or NFD; a Mac often "
+                           "writes NFD)"}
 
 
 def link_warnings(folder: str, classes: list[str]) -> list[str]:

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from workbench.core.evaluate import metrics
+from workbench.core.evaluate.known_classes import model_labels
 from workbench.core.evaluate.report import absent_class_notes
 from workbench.core.bundle import Bundle
 from workbench.core.errors import DataError, SpecError, WorkbenchError
@@ -258,7 +259,9 @@ def labelled_samples(bundle: Bundle, folder: str | os.PathLike | None = None,
         ``notes``; without either, recomputed, said too); ``"test"``: the folder's
         ``test/`` part; ``"auto"``: ``"test"`` when the folder has one, else ``"val"``.
     notes
-        Gets the notes a user should hear (:func:`.overlap.said_of` words the last).
+        Gets the notes a user should hear (:func:`.overlap.said_of` words the last): a
+        class folder matched to the model's class though its accents are encoded
+        differently (:func:`.known_classes.model_labels`), among others.
 
     Returns
     -------
@@ -270,7 +273,8 @@ def labelled_samples(bundle: Bundle, folder: str | os.PathLike | None = None,
     ------
     DataError
         When the dataset is missing or has no images, when it has a class the model does
-        not know, or when ``split="val"`` gives no images.
+        not know (naming the model's classes spelled most like it), or when
+        ``split="val"`` gives no images.
     """
     from workbench.core.data.scan import scan_folder
     from workbench.core.evaluate.split_notes import validation_split
@@ -288,15 +292,7 @@ def labelled_samples(bundle: Bundle, folder: str | os.PathLike | None = None,
             raise DataError(f"{e} (it is the dataset the bundle was trained on; give the "
                             f"dataset to evaluate on instead)") from None
         raise
-    known = {c: i for i, c in enumerate(bundle.classes)}
-    unknown = [c for c in index.classes if c not in known]
-    if unknown:
-        names = ", ".join(repr(c) for c in unknown[:5]) + (" ..." if len(unknown) > 5 else "")
-        model = ", ".join(bundle.classes[:10]) + (" ..." if len(bundle.classes) > 10 else "")
-        raise DataError(f"{index.root} has class{'es' if len(unknown) > 1 else ''} {names} "
-                        f"that the model does not know (it was trained on: {model}); "
-                        f"remove or rename {'them' if len(unknown) > 1 else 'it'}, or "
-                        f"evaluate a model trained on {'them' if len(unknown) > 1 else 'it'}")
+    remap = model_labels(index, bundle.classes, notes)  # accents encoded as a Mac does too
     if split == "auto":
         split = "test" if index.test_samples is not None else "val"
     if split == "test":
@@ -325,7 +321,6 @@ def labelled_samples(bundle: Bundle, folder: str | os.PathLike | None = None,
         raise DataError(f"{index.root} holds no labelled images: give a folder with one "
                         f"sub-folder of images per class (named like the model's classes), "
                         f"or a .csv file of path,label rows")
-    remap = [known[c] for c in index.classes]
     return [(p, remap[label]) for p, label in samples], index.root, split
 
 
@@ -342,9 +337,9 @@ def evaluate(bundle: Bundle | str | os.PathLike, folder: str | os.PathLike | Non
         A :class:`~..bundle.Bundle` or the path of a bundle file.
     folder
         The dataset (class-per-folder, ``train/`` + ``val/``, or ``.csv``). Its classes
-        are matched to the bundle's by name: it may hold fewer (the others get support 0),
-        but not one the model does not know. ``None``: the dataset the bundle was
-        trained on.
+        are matched to the bundle's by name (equal after NFC normalisation): it may hold
+        fewer (the others get support 0), but not one the model does not know.
+        ``None``: the dataset the bundle was trained on.
     split
         ``"all"``, ``"val"``, ``"test"`` or ``"auto"`` (see :func:`labelled_samples`);
         default ``"auto"`` when ``folder`` is ``None`` (the test part when the dataset has

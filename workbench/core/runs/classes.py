@@ -126,8 +126,12 @@ def checkpoint_epoch(path: str | Path) -> tuple[int, dict] | None:
 
 def same_classes(model: list[str] | None, dataset: list[str] | None) -> bool:
     """Whether a model of classes ``model`` fits a dataset of classes ``dataset``: the
-    same names (in any order). Unknown on either side counts as fitting (nothing to
-    warn about)."""
+    same names (in any order), as an evaluation matches them
+    (:func:`~workbench.core.data.class_names.class_key`: a folder name whose accents are
+    encoded as a Mac does is the model's class). Unknown on either side counts as fitting
+    (nothing to warn about)."""
+    from workbench.core.data.class_names import class_key
+
     if not model or not dataset:
         return True
-    return sorted(model) == sorted(dataset)
+    return sorted(map(class_key, model)) == sorted(map(class_key, dataset))

@@ -1,0 +1,75 @@
+"""A labelled dataset's classes matched to a model's, for an evaluation.
+
+:func:`model_labels` matches them by name with the one rule of
+:func:`~workbench.core.data.class_names.match_classes`: a folder whose name differs from
+a model's class only in how its accents are encoded (NFD, from a Mac) is that class, and
+a note says so. A name the model does not know refuses the evaluation, naming the
+model's classes spelled most like it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from workbench.core.errors import DataError
+
+#: The model's classes a refusal lists when none is spelled like the unknown name.
+LISTED = 10
+
+
+def model_labels(index: Any, model: list[str], notes: list | None = None) -> list[int]:
+    """The index into ``model`` of each of ``index.classes``.
+
+    Parameters
+    ----------
+    index
+        The scanned dataset (``classes`` and ``root``).
+    model
+        The model's class names, in its output order.
+    notes
+        Gets a note naming the dataset classes matched though their accents are encoded
+        differently.
+
+    Raises
+    ------
+    DataError
+        When the dataset has a class the model does not know: it names the model's
+        classes closest to it (or the first few, when none is close).
+    """
+    from workbench.core.data.class_names import match_classes, shown
+
+    labels, respelled = match_classes(list(index.classes), list(model))
+    unknown = [c for c, label in zip(index.classes, labels) if label is None]
+    if unknown:
+        raise DataError(unknown_message(index.root, unknown, list(model)))
+    if respelled and notes is not None:
+        many = len(respelled) > 1
+        names = ", ".join(shown(c) for c, _ in respelled[:5]) + \
+            (" ..." if len(respelled) > 5 else "")
+        notes.append(f"the class folder{'s' * many} {names} {'are' if many else 'is'} the "
+                     f"model's class{'es' * many} of {'those names' if many else 'that name'} "
+                     f"with {'their' if many else 'its'} accents encoded differently (NFD, "
+                     f"as a Mac often writes names): evaluated as "
+                     f"{'those classes' if many else 'that class'}")
+    return [int(label) for label in labels]
+
+
+def unknown_message(root: str, unknown: list[str], model: list[str]) -> str:
+    """Why the dataset at ``root`` cannot be evaluated: its classes ``unknown`` are not
+    among the ``model``'s; the model's classes closest to each, or its first few."""
+    from workbench.core.data.class_names import closest_names
+
+    many = len(unknown) > 1
+    names = ", ".join(repr(c) for c in unknown[:5]) + (" ..." if len(unknown) > 5 else "")
+    close = [(c, closest_names(c, model)) for c in unknown[:5]]
+    close = [(c, found) for c, found in close if found]
+    if close:
+        near = "; ".join((f"for {c!r}: " if many else "") + ", ".join(repr(m) for m in found)
+                         for c, found in close)
+        known = f"the closest of its {len(model)} classes: {near}"
+    else:
+        known = "it was trained on: " + ", ".join(repr(c) for c in model[:LISTED]) + \
+            (f" and {len(model) - LISTED} more" if len(model) > LISTED else "")
+    them = "them" if many else "it"
+    return (f"{root} has class{'es' if many else ''} {names} that the model does not know "
+            f"({known}); remove or rename {them}, or evaluate a model trained on {them}")
