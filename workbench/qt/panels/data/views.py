@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QHBoxLayout, QHe
                                QVBoxLayout, QWidget)
 
 from workbench.core.filenames import readable
+from workbench.qt.class_names import ClassNameDelegate
 from workbench.qt.common import short_path, show_error
 from workbench.qt.keyboard import tab_leaves
 from workbench.qt.panels.data.chart import ClassBarChart  # noqa: F401  (its home before)
@@ -47,7 +48,9 @@ class ClassTable(QTableWidget):
 
     A click on a header sorts by that column (the counts as numbers, the names without
     regard to case); the rows start in label order. Each name is one line, cut with "…"
-    when too long, its tooltip whole, so rows keep one height however long the names."""
+    when too long keeping the part that tells it apart from the others, as the confusion
+    matrix does (:class:`~workbench.qt.class_names.ClassNameDelegate`), its tooltip whole,
+    so rows keep one height however long the names."""
 
     COLUMNS = ("Class", "Images", "Train", "Val")
 
@@ -62,6 +65,8 @@ class ClassTable(QTableWidget):
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setWordWrap(False)
         self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.names = ClassNameDelegate(self)
+        self.setItemDelegateForColumn(0, self.names)
         rows = self.verticalHeader()
         rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         rows.setDefaultSectionSize(self.fontMetrics().height() + 8)
@@ -82,6 +87,7 @@ class ClassTable(QTableWidget):
         self.setRowCount(0)
         rows = [(c, n, False) for c, n in counts.items()] + [(c, 0, True) for c in empty]
         grey = QBrush(QColor("#888888"))
+        self.names.set_names(name for name, _, _ in rows)
         self.setRowCount(len(rows))
         for r, (name, n, is_empty) in enumerate(rows):
             name_item = _Name(name)

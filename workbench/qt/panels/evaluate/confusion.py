@@ -6,7 +6,8 @@ them once zoomed in), writes the numbers in the cells large enough for them and 
 cell under the mouse ("true X → predicted Y: n (p%)"). Where the whole matrix is too small
 to read, a line says the wheel zooms and dragging pans, and "Reset zoom" shows all again.
 The most confused pairs get a list beside it (as tall as the images of the selected cell
-below it, the two split by a handle), one line each, the full text in its tooltip.
+below it, the two split by a handle), one line each, the full text in its tooltip; a click
+on one outlines its cell, panning a zoomed matrix to bring it into view.
 """
 
 from __future__ import annotations

@@ -11,6 +11,8 @@ hundreds of classes. What it writes follows what is on screen, not the number of
 - the cells show their count (or share) as soon as they are large enough on screen;
 - the wheel zooms and dragging pans only where there is something to gain
   (:meth:`ConfusionHeatmap.zoomable`); :meth:`ConfusionHeatmap.reset_zoom` shows all again;
+- a cell chosen outside the matrix (a most-confused pair) is outlined and, when it is out
+  of view, centred by panning, the zoom kept (:meth:`ConfusionHeatmap.show_cell`);
 - the colours follow :func:`~workbench.core.evaluate.confusion_figure.shades`: counts on a
   log scale when they are very uneven, so a cell of one image beside a class of hundreds
   still shows.
@@ -379,12 +381,35 @@ class ConfusionHeatmap(pg.GraphicsLayoutWidget):
         scene = self.plot.vb.mapViewToScene(QPointF(col + 0.5, row + 0.5))
         return QPointF(self.mapFromScene(scene))
 
-    def select_cell(self, row: int, col: int) -> None:
-        """Outline the cell and say so through :attr:`cell_clicked`."""
+    def select_cell(self, row: int, col: int, show: bool = True) -> None:
+        """Outline the cell, bring it into view (:meth:`show_cell`; ``show`` False for a
+        cell clicked on screen, which stays under the mouse) and say so through
+        :attr:`cell_clicked`."""
         self.selected = (row, col)
         self.highlight.setRect(QRectF(col, row, 1, 1))
         self.highlight.setVisible(True)
+        if show:
+            self.show_cell(row, col)
         self.cell_clicked.emit(row, col)
+
+    def show_cell(self, row: int, col: int) -> None:
+        """Pan, keeping the zoom, so that cell (row, col) is centred when part of it is
+        out of view (a most-confused pair chosen while zoomed in elsewhere); a cell in
+        full view is left where it is. The view stays on the matrix where it can."""
+        k = len(self.classes)
+        (x0, x1), (y0, y1) = self.plot.vb.viewRange()
+        if x0 <= col and col + 1 <= x1 and y0 <= row and row + 1 <= y1:
+            return
+
+        def centred(i: int, width: float) -> tuple[float, float]:
+            if width >= k:  # the whole of this axis fits: all of it, in the middle
+                start = (k - width) / 2
+            else:  # the cell in the middle, short of going past the matrix's edge
+                start = min(max(i + 0.5 - width / 2, 0.0), k - width)
+            return start, start + width
+
+        self.plot.vb.setRange(xRange=centred(col, x1 - x0), yRange=centred(row, y1 - y0),
+                              padding=0)
 
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
         cell = self.cell_at(scene_pos)
@@ -399,4 +424,4 @@ class ConfusionHeatmap(pg.GraphicsLayoutWidget):
             return
         cell = self.cell_at(event.scenePos())
         if cell is not None:
-            self.select_cell(*cell)
+            self.select_cell(*cell, show=False)

@@ -20,6 +20,7 @@ import pyqtgraph as pg  # after PySide6 (see workbench.qt)
 
 from workbench.core.evaluate.report import NOT_MEASURED
 from workbench.core.filenames import readable
+from workbench.qt.class_names import ClassNameDelegate
 from workbench.qt.keyboard import tab_leaves
 from workbench.qt.plots import style as plots_style  # noqa: F401  (white background, like the other plots)
 from workbench.qt.plots.header import add_header
@@ -106,6 +107,8 @@ class PerClassModel(QAbstractTableModel):
             return f"{value:.3f}" if isinstance(value, float) else str(value)
         if role == Qt.ItemDataRole.TextAlignmentRole and key != "class":
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole and key == "class":
+            return value  # the whole name, however the cell cuts it
         if role == Qt.ItemDataRole.ToolTipRole and key != "class" and \
                 self.rows[index.row()]["support"] == 0:
             return (f"No image of this class in the evaluated data: its recall and F1 are "
@@ -147,8 +150,11 @@ class PerClassTable(QTableView):
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.verticalHeader().setVisible(False)
         self.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.names = ClassNameDelegate(self)  # long names cut as the matrix cuts them
+        self.setItemDelegateForColumn(0, self.names)
 
     def set_result(self, result) -> None:
+        self.names.set_names(result.classes)
         self.source.set_rows(result.per_class(), {"class": MACRO_AVERAGE,
                                                   **result.macro_average(),
                                                   "support": result.num_images})

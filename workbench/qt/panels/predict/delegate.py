@@ -4,7 +4,9 @@
 The name line shows the file name (with its folders when names collide in the list: the
 model's DisplayRole). The top-1 line cuts the class name, never its percentage. The bar
 labels are as wide as the longest class name listed needs, up to what the row's width
-leaves beside bars of at least :data:`MIN_BAR` pixels; the name column, :data:`NAME_WIDTH`
+leaves beside bars of at least :data:`MIN_BAR` pixels. A class name too long for its room
+is cut as the confusion matrix cuts it, keeping the part that tells it apart from the other
+names listed ("Ama…40", not "Amanita_muscaria_var_gu…"). The name column, :data:`NAME_WIDTH`
 at least, widens to hold the longest top-1 line where the row has room beyond the labels
 and bars of :data:`BAR_KEEP`. The row's tooltip has the whole top 5.
 
@@ -20,6 +22,7 @@ from PySide6.QtCore import QModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
+from workbench.core.evaluate.labels import elide, shared_starts
 from workbench.qt.panels.predict.model import CANCELLED, FAILED, TOP_K, ItemRole
 
 THUMB = 72
@@ -45,6 +48,7 @@ class PredictionDelegate(QStyledItemDelegate):
     def __init__(self, parent: Any = None):
         super().__init__(parent)
         self._widest: dict[str, tuple[Any, int]] = {}  # what: (measured for, pixels)
+        self._starts: tuple[Any, dict[str, int]] = (None, {})  # (for, shared starts)
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:  # noqa: N802
         bars = TOP_K * (BAR_HEIGHT + BAR_GAP)
@@ -89,12 +93,14 @@ class PredictionDelegate(QStyledItemDelegate):
         below = QRect(text_left, name_rect.bottom() + 4, name_width,
                       rect.bottom() - name_rect.bottom() - PAD - 4)
         if item.top:
+            shared = self.shared_starts(index)
             painter.setPen(TOP_COLOR)
             painter.drawText(below, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
-                             top_line(item.top[0], painter.fontMetrics(), name_width))
+                             top_line(item.top[0], painter.fontMetrics(), name_width,
+                                      shared.get(item.top[0][0], 0)))
             left = below.right() + 2 * PAD
             label_width = self.label_width(index, QFontMetrics(small), rect.right() - left)
-            self._paint_bars(painter, rect, left, item.top, small, label_width)
+            self._paint_bars(painter, rect, left, item.top, small, label_width, shared)
         else:
             # The reason (or the wait) uses the whole width: error messages can be long.
             wide = QRect(below.left(), below.top(), rect.right() - below.left() - PAD,
@@ -141,8 +147,19 @@ class PredictionDelegate(QStyledItemDelegate):
                                            default=0) + 2)
         return self._widest[what][1]
 
+    def shared_starts(self, index: QModelIndex) -> dict[str, int]:
+        """Each class name the list shows: the length of the start it shares with another
+        (:func:`~workbench.core.evaluate.labels.shared_starts`), for cutting it as the
+        confusion matrix does; worked out once for its names."""
+        names, version = label_names(index.model())
+        if self._starts[0] != version:
+            names = sorted(names)
+            self._starts = (version, dict(zip(names, shared_starts(names))))
+        return self._starts[1]
+
     def _paint_bars(self, painter: QPainter, rect: QRect, left: int,
-                    top: list[tuple[str, float]], small: QFont, label_width: int) -> None:
+                    top: list[tuple[str, float]], small: QFont, label_width: int,
+                    shared: dict[str, int]) -> None:
         painter.setFont(small)
         metrics = painter.fontMetrics()
         bar_left = left + label_width + PAD
@@ -152,7 +169,8 @@ class PredictionDelegate(QStyledItemDelegate):
             line = QRect(left, y, label_width, BAR_HEIGHT + BAR_GAP)
             painter.setPen(QColor("#424242"))
             painter.drawText(line, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                             metrics.elidedText(cls, Qt.TextElideMode.ElideRight, label_width))
+                             elide(cls, shared.get(cls, 0), label_width,
+                                   metrics.horizontalAdvance))
             track = QRect(bar_left, y + 1, bar_width, BAR_HEIGHT)
             painter.fillRect(track, TRACK_COLOR)
             filled = QRect(bar_left, y + 1, max(1, round(bar_width * prob)), BAR_HEIGHT)
@@ -170,13 +188,16 @@ def bar_font(font: QFont) -> QFont:
     return small
 
 
-def top_line(top1: tuple[str, float], metrics: QFontMetrics, width: int) -> str:
+def top_line(top1: tuple[str, float], metrics: QFontMetrics, width: int,
+             shared: int = 0) -> str:
     """The top-1 line, ``"cat  38.3%"``, fitted to ``width``: a long class name is cut
-    with "…", the percentage never."""
+    with "…" keeping the part that tells it apart (``shared``: the length of the start
+    it shares with another name, :meth:`PredictionDelegate.shared_starts`), the
+    percentage never."""
     cls, prob = top1
     pct = f"  {prob * 100:.1f}%"
     room = max(0, width - metrics.horizontalAdvance(pct))
-    return metrics.elidedText(cls, Qt.TextElideMode.ElideRight, room) + pct
+    return elide(cls, shared, room, metrics.horizontalAdvance) + pct
 
 
 def label_names(model: Any) -> tuple[Any, Any]:
