@@ -4,12 +4,13 @@ app's File → Export report…).
 Everything is inside the file (the curves and the confusion matrix as inline SVG, the
 image thumbnails as base64 JPEG ``data:`` URIs, the style in a ``<style>`` element):
 nothing is fetched from the network, so it opens anywhere, offline, and can be handed in
-or attached to a ticket. It holds the experiment (data, augmentation, the network table
-with shapes and parameters, where a backbone's weights came from and how its features were
-made, optimizer, schedule), what the run warned of and noted as it started, the curves,
-the bundle's evaluation on its validation split (confusion matrix, per-class metrics, the
-largest-loss images), the training doctor's findings, and the environment (versions,
-device). The confusion matrix (:mod:`workbench.core.evaluate.confusion_figure`) names
+or attached to a ticket. It holds the experiment (data and its class balance,
+augmentation, the network table with shapes and parameters, where a backbone's weights
+came from and how its features were made, optimizer, schedule, loss), what the run warned
+of and noted as it started, the curves, the bundle's evaluation on its validation split
+(accuracy and top-k, the evaluation's notes, confusion matrix, per-class metrics ending
+with the macro average ``workbench evaluate`` prints, the largest-loss images), the
+training doctor's findings, and the environment (versions, device). The confusion matrix (:mod:`workbench.core.evaluate.confusion_figure`) names
 every class on both axes however many there are and names a cell's classes and count when
 pointed at; the most frequent mistakes are listed under it.
 """
@@ -163,7 +164,7 @@ def _most_confused(r: Any) -> str:
 def _evaluation(run_dir: Path, data: str | None, notes: list[str]) -> str:
     from workbench.core.evaluate.confusion_figure import confusion_svg
     from workbench.core.evaluate.evaluation import evaluate
-    from workbench.core.evaluate.report import NOT_MEASURED
+    from workbench.core.evaluate.report import NOT_MEASURED, top_k_dict
 
     bundle = run_dir / "bundle.pt"
     if not bundle.is_file():
@@ -174,8 +175,19 @@ def _evaluation(run_dir: Path, data: str | None, notes: list[str]) -> str:
     except WorkbenchError as e:
         notes.append(f"the model was not evaluated: {e}")
         return f"<p>Not evaluated: {_e(e)}</p>"
-    out = [f"<p>Accuracy {100 * r.accuracy:.2f}% on {r.num_images} images "
+    top_k = top_k_dict(r)  # left out where it would read 100% (as the Evaluate tab)
+    top_k = "" if top_k["accuracy"] is None else \
+        f", top-{top_k['k']} accuracy {100 * top_k['accuracy']:.2f}%"
+    keys = ("precision", "recall", "f1")
+    rows = [[c["class"]] + [NOT_MEASURED if c[k] is None else f"{c[k]:.3f}" for k in keys]
+            + [c["support"]] for c in r.per_class()]
+    macro = r.macro_average()  # the last row, as `workbench evaluate` and the Evaluate tab
+    rows.append(["macro average"] + [f"{macro[k]:.3f}" for k in keys] + [r.num_images])
+    out = [f"<p>Accuracy {100 * r.accuracy:.2f}%{top_k} on {r.num_images} images "
            f"({_SPLIT_WORDS.get(r.split) or _e(r.source)}).</p>",
+           # What the evaluation says beside its figures (a class with no images, ...).
+           "<ul>" + "".join(f'<li class="info">Note: {_e(n)}</li>' for n in r.notes)
+           + "</ul>" if r.notes else "",
            f'<figure><div class="wide">{confusion_svg(r.confusion, r.classes)}</div>'
            f'<figcaption>Confusion matrix: each row is a true class, each column the class '
            f'predicted for its images; a cell counts the images of its row given its '
@@ -183,10 +195,7 @@ def _evaluation(run_dir: Path, data: str | None, notes: list[str]) -> str:
            f'predictions). Point at a cell for its classes and count.</figcaption></figure>',
            _most_confused(r),
            "<h3>Per class</h3>",
-           _table([[c["class"]] + [NOT_MEASURED if c[k] is None else f"{c[k]:.3f}"
-                                   for k in ("precision", "recall", "f1")] + [c["support"]]
-                   for c in r.per_class()],
-                  ["class", "precision", "recall", "F1", "support"], {1, 2, 3, 4}),
+           _table(rows, ["class", "precision", "recall", "F1", "support"], {1, 2, 3, 4}),
            "<h3>Largest losses</h3><div class=\"thumbs\">"]
     for wrong in r.worst(WORST_SHOWN):
         out.append(f'<figure><img alt="" src="{_thumb(wrong["path"])}"><figcaption>'
@@ -216,6 +225,22 @@ def _split_text(exp: Any) -> str:
     test = (f"; its {Path(splits['test']).name}/ part never trained on" if splits["test"]
             else "")
     return val + test
+
+
+def _balance_text(exp: Any) -> str:
+    """How the run evened out unequal classes (``data.balance``), in the Data tab's words."""
+    from workbench.core.data.stats import BALANCE_NAMES
+
+    return f"class balance: {BALANCE_NAMES.get(exp.data.balance, 'none')}"
+
+
+def _loss_text(exp: Any) -> str:
+    """The loss and its settings; an empty ``class_weights`` under the class-weighted loss
+    says the weights came from the class sizes (it is not an unweighted loss)."""
+    params = dict(exp.loss.params)
+    if exp.data.balance == "weighted_loss" and params.get("class_weights") == []:
+        params["class_weights"] = "from the class sizes, as the class balance asks"
+    return f"{_e(exp.loss.type)} ({_params(params)})"
 
 
 def _data_text(info: dict[str, Any]) -> str:
@@ -341,7 +366,7 @@ def build_report(run_dir: str | Path, data: str | None = None,
              "<h2>Data</h2>", f"<p>{_e(exp.data.folder or 'the built-in demo dataset')}; "
              f"input {exp.data.input_size[0]}x{exp.data.input_size[1]}, "
              f"{exp.data.channels} channel(s), batch {exp.data.batch_size}; "
-             f"{_e(_split_text(exp))}.{_data_text(info)}</p>",
+             f"{_e(_split_text(exp))}; {_e(_balance_text(exp))}.{_data_text(info)}</p>",
              "<h2>Augmentation</h2><ol>" + "".join(
                  f"<li>{_e(s)}</li>" for s in describe_pipeline(exp, True)) + "</ol>",
              "<h2>Network</h2>", _network(exp, classes or ["?", "?"]),
@@ -349,7 +374,7 @@ def build_report(run_dir: str | Path, data: str | None = None,
              "<h2>Optimisation</h2>",
              f"<p>{_e(opt.type)} ({_params(opt.params)}); schedule "
              f"{_e(exp.scheduler.type)} ({_params(exp.scheduler.params)}); loss "
-             f"{_e(exp.loss.type)} ({_params(exp.loss.params)}); seed "
+             f"{_loss_text(exp)}; seed "
              f"{exp.training.seed}.</p>", _start_lines(info),
              "<h2>Curves</h2>", curve_svg(history, ("train_loss", "val_loss"), "Loss"),
              curve_svg(history, ("train_acc", "val_acc"), "Accuracy (%)", percent=True),

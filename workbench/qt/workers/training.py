@@ -5,7 +5,9 @@
 The trainer's hooks become the run's signals through a bridge callback
 (:mod:`workbench.qt.workers.bridge`) carrying plain Python values only (ints, floats,
 strings, dicts and lists of them), never tensors or modules, so nothing of the run is
-touched from the GUI thread. Importing this module does not import torch (the window must
+touched from the GUI thread. The dataset's warnings (a case clash, a small validation
+split) go into run.json's ``start_warnings`` as ``workbench train`` keeps them
+(:func:`dataset_warnings`). Importing this module does not import torch (the window must
 appear without it, see :mod:`workbench.qt.startup`): the trainer is imported when a run
 starts.
 """
@@ -91,7 +93,8 @@ class TrainingWorker(Worker):
                            else self.resume_from.parent.parent)
             bridge = bridge_class()(self)
             # The run façade classifies how the run ended (once, for every front end).
-            outcome = run_training(self.experiment, run_dir, watchers=[bridge],
+            outcome = run_training(self.experiment, run_dir,
+                                   watchers=[start_warnings_class()(), bridge],
                                    runs_parent=self.runs_parent, save_bundle=self.save_bundle,
                                    name=self.run_name, checkpoint=checkpoint,
                                    stop_event=self.stop_event, index=self.index,
@@ -124,6 +127,54 @@ class TrainingWorker(Worker):
             raise
         finally:
             self.trainer = None  # freed with this frame, on this thread, when work returns
+
+
+def dataset_warnings(index: Any, data: Any) -> list[str]:
+    """The scanned dataset ``index``'s own warnings (class names differing only in case, a
+    class folder linked to another) and those of training on it with ``data`` (a folder
+    that is a test part, a small validation split): what the Data tab warns of, each a
+    sentence, as ``workbench train`` keeps them in run.json's ``start_warnings``."""
+    from workbench.core.data.pitfalls import data_warnings
+
+    return [f"{w}." for w in [*(getattr(index, "warnings", None) or []),
+                              *data_warnings(index, data)]]
+
+
+class _StartWarningHooks:
+    """Adds :func:`dataset_warnings` of the dataset the run trains on (the Data tab's scan
+    handed to it, else the run's own scan: never a second one) to run.json's
+    ``start_warnings`` once the recorder has written them, so an app's run keeps what
+    ``workbench train`` of the same folder keeps (shown again after a restart, and in the
+    report)."""
+
+    def on_fit_start(self, trainer: Any, info: dict) -> None:
+        from workbench.core.runs.store import read_run_info, update_run_info
+
+        run_dir = getattr(trainer, "run_dir", None)  # set by the recorder (None: no record)
+        if run_dir is None:
+            return
+        try:
+            said = dataset_warnings(trainer.index, trainer.experiment.data)
+            kept = list(read_run_info(run_dir).get("start_warnings") or [])
+            new = [w for w in said if w not in kept]
+            if new:
+                update_run_info(run_dir, start_warnings=kept + new)
+        except Exception:  # noqa: BLE001  (a warning kept: never in the way of the run)
+            pass
+
+
+_START_WARNINGS: type | None = None
+
+
+def start_warnings_class() -> type:
+    """``_StartWarningHooks`` on top of :class:`workbench.core.train.trainer.Callback`
+    (imported with torch, when a run starts; as :func:`.bridge.bridge_class`)."""
+    global _START_WARNINGS
+    if _START_WARNINGS is None:
+        from workbench.core.train.trainer import Callback
+
+        _START_WARNINGS = type("_StartWarnings", (_StartWarningHooks, Callback), {})
+    return _START_WARNINGS
 
 
 class TrainingRun(WorkerRun):
