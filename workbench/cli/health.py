@@ -281,10 +281,13 @@ def _print_text(report, classes: dict | None = None, test_part: str = "test/") -
     if balance and balance["message"] and not classes["cannot_train"]:
         print(f"class imbalance: {balance['message']}")
     if report.labels_checked:
-        from workbench.core.data.health.labels import summary_line
+        from workbench.core.data.health.labels import summary_line, unchecked_line
 
         issues = report.label_issues
         print(summary_line(report))  # the held-out accuracy: how far to trust what follows
+        unchecked = unchecked_line(report)  # classes too small to hold out: not judged
+        if unchecked:
+            print(unchecked)
         print(f"likely mislabelled ({len(issues)}), most likely first:")
         for it in issues[:SHOWN]:
             print(f"  {_rel(report, it['path'])}: filed as {it['given']!r}, looks like "

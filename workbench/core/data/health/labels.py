@@ -16,6 +16,10 @@ held-out images wrong flags a large share of any dataset. :func:`label_quality` 
 the out-of-fold accuracy against the share of the most common class (what always guessing
 that class scores) and calls the findings unreliable below :data:`RELIABLE_SKILL` of the way
 from there to perfect; :func:`summary_line` says so, in the app and in ``workbench check``.
+
+A class with fewer than :data:`MIN_HELD_OUT` images (a species photographed once) cannot
+be held out and still be trained on: its images train in every fold, are never judged,
+and :func:`unchecked_line` names the class.
 """
 
 from __future__ import annotations
@@ -41,6 +45,11 @@ FOLD_EPOCHS = 5
 #: confident learning flags a third or more of a sound dataset (48% on 5 classes flagged
 #: 38-43% of one).
 RELIABLE_SKILL = 0.5
+#: The fewest images a class needs for the check to hold them out: a fold must keep at
+#: least one of the class's images to train on (training refuses a class without any).
+MIN_HELD_OUT = 2
+#: Classes named by :func:`unchecked_line` before "and N more".
+UNCHECKED_SHOWN = 5
 
 
 class LabelCheckCancelled(WorkbenchError):
@@ -74,6 +83,9 @@ class LabelQuality:
     #: Epochs each fold trained, and the most the check allows (None: not known).
     epochs: int | None = None
     max_epochs: int = FOLD_EPOCHS
+    #: ``(class, images)`` of the classes too small to be held out (fewer than
+    #: :data:`MIN_HELD_OUT` images): trained on in every fold, never judged.
+    unchecked: tuple[tuple[str, int], ...] = ()
 
     @property
     def needed(self) -> float:
@@ -88,13 +100,15 @@ class LabelQuality:
     def to_dict(self) -> dict[str, Any]:
         return {"accuracy": round(self.accuracy, 4), "chance": round(self.chance, 4),
                 "needed": round(self.needed, 4), "reliable": self.reliable,
-                "images": self.images, "epochs": self.epochs, "max_epochs": self.max_epochs}
+                "images": self.images, "epochs": self.epochs, "max_epochs": self.max_epochs,
+                "unchecked": [{"class": c, "images": n} for c, n in self.unchecked]}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> LabelQuality:
         return cls(float(d["accuracy"]), float(d["chance"]), int(d.get("images", 0)),
                    None if d.get("epochs") is None else int(d["epochs"]),
-                   int(d.get("max_epochs", FOLD_EPOCHS)))
+                   int(d.get("max_epochs", FOLD_EPOCHS)),
+                   tuple((str(u["class"]), int(u["images"])) for u in d.get("unchecked", [])))
 
     def advice(self) -> str:
         """What would make the findings trustworthy."""
@@ -111,16 +125,37 @@ def fold_epochs(experiment: Any, epochs: int = FOLD_EPOCHS) -> int:
     return max(1, min(int(epochs), int(experiment.training.epochs)))
 
 
+def too_small(samples: list[tuple[str, int]]) -> dict[int, int]:
+    """label -> images of the classes of ``samples`` with fewer than :data:`MIN_HELD_OUT`
+    images: the check trains on them in every fold and never holds them out."""
+    counts: dict[int, int] = {}
+    for _, label in samples:
+        counts[label] = counts.get(label, 0) + 1
+    return {lb: n for lb, n in sorted(counts.items()) if n < MIN_HELD_OUT}
+
+
+def held_out(samples: list[tuple[str, int]]) -> list[int]:
+    """The positions in ``samples`` of the images the check holds out (and judges): those
+    of every class but :func:`too_small`'s."""
+    small = too_small(samples)
+    return [i for i, (_, label) in enumerate(samples) if label not in small]
+
+
 def label_quality(samples: list[tuple[str, int]], probs: np.ndarray,
-                  epochs: int | None = None, max_epochs: int = FOLD_EPOCHS) -> LabelQuality:
+                  epochs: int | None = None, max_epochs: int = FOLD_EPOCHS,
+                  classes: list[str] | None = None) -> LabelQuality:
     """The out-of-fold accuracy of ``probs`` (from :func:`cross_validated_probs`) on the
-    given labels of ``samples``, with the share of their most common class."""
-    labels = np.array([lb for _, lb in samples], dtype=np.int64)
+    given labels of the held-out images of ``samples``, with the share of their most
+    common class, and the classes (named from ``classes``) too small to be held out."""
+    unchecked = tuple((classes[lb] if classes else str(lb), n)
+                      for lb, n in too_small(samples).items())
+    rows = held_out(samples)
+    labels = np.array([samples[i][1] for i in rows], dtype=np.int64)
     if not len(labels):
-        return LabelQuality(0.0, 0.0, 0, epochs, max_epochs)
-    accuracy = float((probs.argmax(axis=1) == labels).mean())
+        return LabelQuality(0.0, 0.0, 0, epochs, max_epochs, unchecked)
+    accuracy = float((probs[rows].argmax(axis=1) == labels).mean())
     chance = float(np.bincount(labels).max() / len(labels))
-    return LabelQuality(accuracy, chance, len(labels), epochs, max_epochs)
+    return LabelQuality(accuracy, chance, len(labels), epochs, max_epochs, unchecked)
 
 
 def duration_text(seconds: float) -> str:
@@ -150,6 +185,24 @@ def summary_line(report: Any) -> str:
             f"(chance is {q.chance:.0%}; trusting it takes {q.needed:.0%}): "
             + (f"these {n} findings are unreliable" if n else "its verdict is unreliable")
             + f"; {q.advice()}.")
+
+
+def unchecked_line(report: Any) -> str:
+    """The classes ``report``'s label check could not judge, in one sentence: "'Boletus'
+    (1 image) was not checked: a class needs at least 2 images to be held out." ("" when
+    it judged every class)."""
+    q = quality_of(report)
+    if q is None or not q.unchecked:
+        return ""
+    named = [f"{c!r} ({n} image{'s' if n != 1 else ''})"
+             for c, n in q.unchecked[:UNCHECKED_SHOWN]]
+    more = len(q.unchecked) - len(named)
+    text = ", ".join(named) + (f" and {more} more class{'es' if more != 1 else ''}"
+                               if more else "")
+    one = len(q.unchecked) == 1
+    return (f"{text} {'was' if one else 'were'} not checked: a class needs at least "
+            f"{MIN_HELD_OUT} images to be held out (add images to check "
+            f"{'it' if one else 'them'}).")
 
 
 def quality_of(report: Any) -> LabelQuality | None:
@@ -194,49 +247,45 @@ def cross_validated_probs(experiment: Any, index: Any, folds: int = FOLDS,
     """``(samples, probs)``: every image (but ``exclude``) with its given label, and the
     class probabilities a network that never saw it gives it (``(n, classes)``).
 
+    The images of a class too small to be held out (:func:`too_small`) train in every fold
+    instead; their rows of ``probs`` are their own label (no held-out opinion, and
+    :func:`label_issues` and :func:`label_quality` leave them out: :func:`held_out`).
+
     ``progress(fold, folds, text)`` before each fold; a set ``stop_event`` raises
     :class:`LabelCheckCancelled` between batches.
     """
     from workbench.core.bundle import Bundle
-    from workbench.core.data.index import DatasetIndex
     from workbench.core.predict import Predictor
     from workbench.core.train.trainer import Trainer
 
     samples = [s for s in list(index.samples) + list(index.val_samples or [])
                if s[0] not in exclude]
-    counts = np.bincount([lb for _, lb in samples], minlength=len(index.classes))
-    if (counts > 0).sum() < 2:
-        raise WorkbenchError(f"the label check needs at least two classes with images; "
-                             f"{index.root} has {int((counts > 0).sum())}")
-    if len(samples) < 2 * folds:
-        raise WorkbenchError(f"the label check needs at least {2 * folds} images ({folds} "
-                             f"folds); {index.root} has {len(samples)}")
+    _check_enough(samples, folds, index.root)
     k = len(index.classes)
     probs = np.zeros((len(samples), k), dtype=np.float64)
+    checked = held_out(samples)
+    for i in set(range(len(samples))) - set(checked):
+        probs[i, samples[i][1]] = 1.0
     stop = stop_event or threading.Event()
-    parts = _folds(samples, folds, int(experiment.data.seed))
+    parts = [[checked[j] for j in part] for part in
+             _folds([samples[i] for i in checked], folds, int(experiment.data.seed))]
     for f, held in enumerate(parts):
         if stop.is_set():
             raise LabelCheckCancelled("the label check was cancelled")
         if progress is not None:
             progress(f, folds, f"training fold {f + 1} of {folds}")
-        held_set = set(held)
-        fold_index = DatasetIndex(
-            index.root, list(index.classes),
-            [s for i, s in enumerate(samples) if i not in held_set],
-            val_samples=[samples[i] for i in held], source=index.source)
         exp = experiment.copy()
         exp.data.use_folder_split = True
         exp.training.epochs = fold_epochs(experiment, epochs)
         exp.training.early_stopping = False
-        trainer = Trainer(exp, stop_event=stop, index=fold_index)
+        trainer = Trainer(exp, stop_event=stop, index=_fold_index(index, samples, held))
         result = trainer.fit()
         if result.stopped:
             raise LabelCheckCancelled("the label check was cancelled")
         bundle = Bundle(result.experiment, list(result.classes),
                         {n: t.detach().cpu() for n, t in result.model.state_dict().items()})
         preds = Predictor(bundle).predict([samples[i][0] for i in held], top_k=k)
-        column = {name: j for j, name in enumerate(result.classes)}
+        column = {name: j for j, name in enumerate(index.classes)}
         for i, p in zip(held, preds):
             if p.error:
                 probs[i] = 1.0 / k  # unreadable: no opinion
@@ -248,12 +297,50 @@ def cross_validated_probs(experiment: Any, index: Any, folds: int = FOLDS,
     return samples, probs
 
 
+def _check_enough(samples: list[tuple[str, int]], folds: int, root: Any) -> None:
+    """Refuse, naming what is missing, a set the check cannot hold out in ``folds``
+    folds: fewer than two classes, or images, to judge."""
+    present = len({lb for _, lb in samples})
+    if present < 2:
+        raise WorkbenchError(f"the label check needs at least two classes with images; "
+                             f"{root} has {present}")
+    checked = held_out(samples)
+    judged = len({samples[i][1] for i in checked})
+    small = f" of {MIN_HELD_OUT} images or more (fewer cannot be held out)"
+    if judged < 2:
+        raise WorkbenchError(f"the label check needs at least two classes{small}; {root} "
+                             f"has {judged}: add images to the smaller classes")
+    if len(checked) < 2 * folds:
+        where = f" in classes{small}" if len(checked) < len(samples) else ""
+        raise WorkbenchError(f"the label check needs at least {2 * folds} images{where} "
+                             f"({folds} folds); {root} has {len(checked)}")
+
+
+def _fold_index(index: Any, samples: list[tuple[str, int]], held: list[int]) -> Any:
+    """The dataset one fold trains on (every image of ``samples`` but the ``held`` ones)
+    and validates on (the ``held`` ones): the classes with images only, so that a class
+    whose every image is excluded, or unreadable, is not refused as one without usable
+    training images (predictions are matched to classes by name)."""
+    from workbench.core.data.index import DatasetIndex
+
+    present = sorted({lb for _, lb in samples})
+    new = {lb: j for j, lb in enumerate(present)}
+    held_set = set(held)
+    train = [(p, new[lb]) for i, (p, lb) in enumerate(samples) if i not in held_set]
+    return DatasetIndex(index.root, [index.classes[lb] for lb in present], train,
+                        val_samples=[(samples[i][0], new[samples[i][1]]) for i in held],
+                        source=index.source)
+
+
 def label_issues(samples: list[tuple[str, int]], probs: np.ndarray,
                  classes: list[str]) -> list[LabelIssue]:
-    """The images confident learning flags, most likely wrong first."""
+    """The images confident learning flags, most likely wrong first (of the held-out
+    images only: :func:`held_out`)."""
     from cleanlab.filter import find_label_issues
     from cleanlab.rank import get_label_quality_scores
 
+    rows = held_out(samples)
+    samples, probs = [samples[i] for i in rows], probs[rows]
     labels = np.array([lb for _, lb in samples])
     # cleanlab wants every class to appear among the labels; probabilities of classes
     # without images are folded away.

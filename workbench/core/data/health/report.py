@@ -178,7 +178,8 @@ def check_dataset(experiment: Any, index: Any = None, labels: bool = False,
             stop_event, exclude=drop)
         report.label_issues = [i.to_dict() for i in label_issues(got, probs, index.classes)]
         report.label_quality = label_quality(got, probs, fold_epochs(
-            experiment, epochs or FOLD_EPOCHS), epochs or FOLD_EPOCHS).to_dict()
+            experiment, epochs or FOLD_EPOCHS), epochs or FOLD_EPOCHS,
+            classes=index.classes).to_dict()
         report.labels_checked = True
         report.seconds["labels"] = time.perf_counter() - t
     return report

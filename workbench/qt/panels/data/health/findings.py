@@ -205,8 +205,9 @@ def counts_of(findings: list[Finding]) -> dict[str, int]:
 def summary_text(report: Any, findings: list[Finding]) -> str:
     """One line: what was checked, how long it took, and how many of each finding; for a
     label check, how well its network did and whether its findings can be trusted
-    (:func:`~workbench.core.data.health.labels.summary_line`)."""
-    from workbench.core.data.health.labels import duration_text, summary_line
+    (:func:`~workbench.core.data.health.labels.summary_line`), and the classes too small
+    for it to judge (:func:`~workbench.core.data.health.labels.unchecked_line`)."""
+    from workbench.core.data.health.labels import duration_text, summary_line, unchecked_line
 
     n = report.num_images
     fast = sum(v for k, v in report.seconds.items() if k != "labels")
@@ -224,7 +225,8 @@ def summary_text(report: Any, findings: list[Finding]) -> str:
     else:
         text += ": no other problems found" if unread else ": no problems found"
     if report.labels_checked:
-        return f"{text}. {summary_line(report)}"
+        return " ".join(filter(None, (f"{text}. {summary_line(report)}",
+                                      unchecked_line(report))))
     return text + (". Labels not checked: Check labels trains the network 5 times to find "
                    "images whose label it contradicts.")
 
