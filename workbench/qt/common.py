@@ -296,12 +296,13 @@ def quit_on_sigint(app: QApplication) -> QTimer:
 def run_standalone(make_widget: Callable[[], QWidget], title: str) -> int:
     """Show one panel in its own window (``python -m workbench.qt.panels.<name>``)."""
     app = QApplication.instance() or QApplication(sys.argv)
+    from workbench.qt.screen_fit import fit_to_screen
     from workbench.qt.workers import collect_garbage_on_gui_thread
 
     collect_garbage_on_gui_thread()  # Qt objects must die on the GUI thread
     widget = make_widget()
     widget.setWindowTitle(f"Workbench: {title}")
-    widget.resize(1000, 700)
+    fit_to_screen(widget, 1000, 700, scroll=False)
     widget.show()
     quit_on_sigint(app)
     rc = app.exec()

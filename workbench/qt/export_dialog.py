@@ -37,6 +37,7 @@ from workbench.qt.export_job import (coloured, default_outputs, existing_files,
                                      export_bundle, files_to_write, report_html,
                                      safetensors_description, safetensors_html,
                                      same_file_twice, sidecar_path)
+from workbench.qt.screen_fit import fit_to_screen
 from workbench.qt.startup import torch_loader
 from workbench.qt.workers import TaskRunner
 
@@ -112,14 +113,15 @@ class ExportDialog(QDialog):
         self._runner.finished.connect(self._on_finished)
         self._runner.errored.connect(self._on_errored)
         self.setWindowTitle("Export model")
-        self.resize(760, 600)
         self._build()
         self.set_bundle(bundle_path)
+        fit_to_screen(self, 760, 600)
 
     def _build(self) -> None:
         self.bundle_label = QLabel()
         self.bundle_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         change = QPushButton("Change…")
+        change.setAutoDefault(False)  # Enter exports (the default button), focused or not
         change.clicked.connect(self.choose_bundle)
         self.onnx_check = QCheckBox("ONNX (dynamic batch; preprocessing in a .json beside it; "
                                     "checked with onnxruntime)")
@@ -207,10 +209,12 @@ class ExportDialog(QDialog):
         layout.addWidget(QLabel("Files written:"))
         layout.addWidget(self.files, 1)
         layout.addLayout(buttons)
+        self.onnx_check.setFocus()  # not "Change…": Enter exports, Space ticks
 
     def _add_path_row(self, grid: QGridLayout, row: int, edit: QLineEdit, check: QCheckBox,
                       what: str) -> QPushButton:
         browse = QPushButton("Browse…")
+        browse.setAutoDefault(False)
         browse.clicked.connect(lambda _=False, w=what: self.choose_output(w))
         if what != "data":  # the int8 row follows two boxes: see _update_int8
             check.toggled.connect(edit.setEnabled)

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QFileDialog, QHBoxLayout, QLa
 
 from workbench.qt.common import (UrlDropTarget, image_file_filter, local_paths, run_standalone,
                                  stop_busy)
+from workbench.qt.screen_fit import fit_to_screen
 from workbench.qt.startup import LOADING_TEXT, torch_loader
 from workbench.qt.workers import TaskRunner
 from workbench.qt.panels.explain.cam_tab import DEFAULT_OPACITY, NO_IMAGE, CamTab
@@ -76,9 +77,9 @@ class ExplainDialog(UrlDropTarget, QDialog):
         self._runner.finished.connect(self._on_explained)
         self._runner.errored.connect(self._on_explain_errored)
         self.setAcceptDrops(True)
-        self.resize(900, 640)
         self._build()
         self._name_model()
+        fit_to_screen(self, 900, 640)
         self._show_message(LOADING_TEXT if not torch_loader().is_ready()
                            else f"Loading the model {self.bundle_path}…")
         torch_loader().call_when_ready(self._start_setup, self)
@@ -91,6 +92,7 @@ class ExplainDialog(UrlDropTarget, QDialog):
         self.model_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.model_label.setToolTip(self.bundle_path)
         self.open_button = QPushButton("Open image…")
+        self.open_button.setAutoDefault(False)  # Enter closes (the default), never a picker
         self.open_button.clicked.connect(self.choose_image)
         self.image_label = QLabel("No image")
         self.image_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -136,8 +138,10 @@ class ExplainDialog(UrlDropTarget, QDialog):
 
         self.save_button = QPushButton("Save PNG…")
         self.save_button.setToolTip("Save the picture of the current tab")
+        self.save_button.setAutoDefault(False)
         self.save_button.clicked.connect(self.save_png)
         close = QPushButton("Close")
+        close.setDefault(True)
         close.clicked.connect(self.close)
         bottom = QHBoxLayout()
         bottom.addWidget(self.save_button)
@@ -150,6 +154,7 @@ class ExplainDialog(UrlDropTarget, QDialog):
         layout.addLayout(status)
         layout.addWidget(self.tabs, 1)
         layout.addLayout(bottom)
+        self.class_combo.setFocus()  # not "Open image…"
 
     # -- inputs ------------------------------------------------------------------------------
     def set_image(self, path: str) -> None:

@@ -2,8 +2,9 @@
 
 Generated from ``LAYERS.groups()``: a new registry entry appears here with its help text as
 tooltip, with no change to this module. Double-click a layer to add it (after the selected
-card); drag it into the stack to insert it where it is dropped. The drag carries the layer
-type under :data:`LAYER_TYPE_MIME`.
+card), or press Enter on it; Enter in the search box adds the first layer it finds (shown
+selected), and Down or Tab goes to that layer. Drag a layer into the stack to insert it
+where it is dropped; the drag carries the layer type under :data:`LAYER_TYPE_MIME`.
 """
 
 from __future__ import annotations
@@ -32,6 +33,18 @@ def search_matches(words: list[str], name: str, group: str, help_text: str) -> i
         return 2
     text = help_text.lower()
     return int(all(re.search(r"\b" + re.escape(w), text) for w in words))
+
+
+class _SearchBox(QLineEdit):
+    """The search line; Down goes to the layers found (a line edit ignores it)."""
+
+    down_pressed = Signal()
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802  (Qt override)
+        if event.key() == Qt.Key.Key_Down:
+            self.down_pressed.emit()
+            return
+        super().keyPressEvent(event)
 
 
 class _PaletteTree(QTreeWidget):
@@ -64,19 +77,23 @@ class LayerPalette(QWidget):
     Signals
     -------
     layer_chosen(str)
-        A layer type was double-clicked (or Enter was pressed on it).
+        A layer type was double-clicked (or Enter was pressed on it, or in the search box
+        while it is the selected one: the first layer found).
     """
 
     layer_chosen = Signal(str)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.search = QLineEdit()
+        self.search = _SearchBox()
         self.search.setPlaceholderText("Search layers…")
         self.search.setClearButtonEnabled(True)
         self.search.setToolTip("Filter the layers by name, or by words of their description "
-                               "when no name matches.")
+                               "when no name matches. Enter adds the first layer found "
+                               "(highlighted); Down goes to the layers.")
         self.search.textChanged.connect(self._on_search)
+        self.search.returnPressed.connect(self._add_match)
+        self.search.down_pressed.connect(self._go_to_match)
         self.tree = _PaletteTree()
         self.tree.setHeaderHidden(True)
         self.tree.setDragEnabled(True)
@@ -155,6 +172,32 @@ class LayerPalette(QWidget):
                 it.setHidden(hide)
                 shown += not hide
             top.setHidden(shown == 0)
+        # Tab, Down or Enter from the search then reach the first layer found, not a heading.
+        self.tree.setCurrentItem(self._first_match())
+
+    def _first_match(self) -> QTreeWidgetItem | None:
+        return next((it for it in self.items() if not it.isHidden()), None)
+
+    def _match(self) -> QTreeWidgetItem | None:
+        """The layer Enter in the search adds: the one chosen in the tree (with Down, say)
+        if the search shows it, else the first one found."""
+        current = self.tree.currentItem()
+        if current is not None and current.data(0, _NAME) and not current.isHidden():
+            return current
+        return self._first_match()
+
+    @Slot()
+    def _add_match(self) -> None:
+        item = self._match()
+        if item is not None:
+            self._on_activated(item)
+
+    @Slot()
+    def _go_to_match(self) -> None:
+        item = self._match()
+        if item is not None:
+            self.tree.setCurrentItem(item)
+            self.tree.setFocus(Qt.FocusReason.TabFocusReason)
 
     @Slot(QTreeWidgetItem, int)
     def _on_activated(self, item: QTreeWidgetItem, _column: int = 0) -> None:

@@ -8,6 +8,8 @@ import html
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QLabel, QMessageBox,
                                QPlainTextEdit, QVBoxLayout, QWidget)
 
+from workbench.qt.screen_fit import fit_to_screen
+
 
 class NotesDialog(QDialog):
     """A multi-line editor for a run's notes."""
@@ -25,7 +27,7 @@ class NotesDialog(QDialog):
         layout.addWidget(QLabel(f"Notes on the run <b>{html.escape(name)}</b>:"))
         layout.addWidget(self.editor, 1)
         layout.addWidget(buttons)
-        self.resize(480, 300)
+        fit_to_screen(self, 480, 300)
 
     def notes(self) -> str:
         return self.editor.toPlainText()

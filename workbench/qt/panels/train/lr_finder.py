@@ -31,6 +31,7 @@ from workbench.core.experiment import Experiment
 
 from workbench.qt.common import LogSpinBox, MessageLabel, run_standalone, stop_busy
 from workbench.qt.plots.header import stacked
+from workbench.qt.screen_fit import fit_to_screen
 from workbench.qt.startup import LOADING_TEXT, when_torch_ready
 from workbench.qt.workers import TaskRunner, TaskState
 from workbench.qt.panels.train.lr_finder_plot import LRCurvePlot
@@ -172,7 +173,7 @@ class LRFinderDialog(QDialog):
         layout.addWidget(stacked(self.plot.header, self.plot), 1)
         layout.addWidget(self.reason_label)
         layout.addLayout(bottom)
-        self.resize(760, 560)
+        fit_to_screen(self, 760, 560)
         self._show_current_lr()
 
     @Slot()

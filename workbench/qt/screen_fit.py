@@ -1,0 +1,151 @@
+"""Dialogs sized to the screen they open on.
+
+A dialog sized for a large monitor (``resize(900, 640)``) is taller than a 1366x768 laptop at
+125% scaling (1093x614 logical pixels, less a taskbar): its buttons end up below the edge of
+the screen. :func:`fit_to_screen` gives a dialog the size it asks for, shrunk to its screen as
+:func:`workbench.qt.session.initial_geometry` shrinks the first window, but not below its
+layout's minimum where that fits, and centres it; where even the minimum does not fit (a large
+font, a long path), everything above its buttons scrolls, so the buttons stay reachable.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, QRect, QSize, Qt
+from PySide6.QtGui import QGuiApplication, QScreen
+from PySide6.QtWidgets import QBoxLayout, QScrollArea, QStyle, QVBoxLayout, QWidget
+
+_SCROLL_NAME = "contents_scroll"
+
+
+def fit_to_screen(dialog: QWidget, width: int, height: int, scroll: bool = True) -> None:
+    """Size ``dialog`` (its layout built) to ``width`` x ``height``, at most 95% of the width
+    and 92% of the height its parent's screen has available, but not less than its layout's
+    minimum where the screen has room for that; centre it on that screen.
+
+    Where the minimum is larger than the screen, now or once content arrives (a model's
+    explanation, a long path), everything in the dialog's box layout but its last row (its
+    buttons) moves into a scroll area (unless ``scroll`` is False: a panel shown alone), so
+    that the buttons stay on the screen.
+    """
+    from workbench.qt.session import initial_geometry
+
+    screen = _screen(dialog)
+    if screen is None:
+        dialog.resize(width, height)
+        return
+    available = screen.availableGeometry()
+    frame = _frame_size(dialog)
+    room = _room(available, frame)
+    least = dialog.minimumSizeHint()
+    size = initial_geometry(available, (width, height)).size().expandedTo(least)
+    if scroll:
+        size += _scroll_if_too_big(dialog, least, room)
+        if dialog.findChild(_ScrollWhenTooBig) is None:
+            dialog.installEventFilter(_ScrollWhenTooBig(dialog))
+    rect = QRect(available.topLeft(), size.boundedTo(room) + frame)
+    rect.moveCenter(available.center())
+    _place(dialog, rect, frame, available)
+
+
+class _ScrollWhenTooBig(QObject):
+    """Scrolls a fitted dialog's contents once its minimum outgrows its screen (Qt would
+    make the window that large, its buttons off the screen)."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() in (QEvent.Type.LayoutRequest, QEvent.Type.Show) \
+                and isinstance(watched, QWidget) and contents_scroll(watched) is None:
+            dialog, screen = watched, _screen(watched)
+            if screen is not None:
+                available, frame = screen.availableGeometry(), _frame_size(dialog)
+                room = _room(available, frame)
+                extra = _scroll_if_too_big(dialog, dialog.minimumSizeHint(), room)
+                if not extra.isNull():
+                    size = (dialog.size() + extra).boundedTo(room)
+                    _place(dialog, QRect(dialog.pos(), size + frame), frame, available)
+        return False
+
+
+def _place(dialog: QWidget, rect: QRect, frame: QSize, available: QRect) -> None:
+    """Give ``dialog`` the window ``rect`` (its size and its ``frame``), moved into
+    ``available`` where it sticks out."""
+    rect.moveRight(min(rect.right(), available.right()))
+    rect.moveBottom(min(rect.bottom(), available.bottom()))
+    rect.moveLeft(max(rect.left(), available.left()))
+    rect.moveTop(max(rect.top(), available.top()))
+    dialog.resize(rect.size() - frame)
+    dialog.move(rect.topLeft())
+
+
+def _screen(dialog: QWidget) -> QScreen | None:
+    """The screen of ``dialog``'s parent window (its own without one)."""
+    owner = dialog.parentWidget()
+    return (owner.window() if owner is not None else dialog).screen() \
+        or QGuiApplication.primaryScreen()
+
+
+def _room(available: QRect, frame: QSize) -> QSize:
+    """The largest dialog that fits ``available`` with its window ``frame``."""
+    return QSize(max(1, available.width() - frame.width()),
+                 max(1, available.height() - frame.height()))
+
+
+def _scroll_if_too_big(dialog: QWidget, least: QSize, room: QSize) -> QSize:
+    """Scroll ``dialog``'s contents where its minimum ``least`` does not fit ``room``; the
+    size to add for the scroll bar across the way (none where nothing scrolls), so that a
+    bar one way needs none the other."""
+    taller, wider = least.height() > room.height(), least.width() > room.width()
+    if not (taller or wider) or not scroll_contents(dialog):
+        return QSize(0, 0)
+    bar = dialog.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, dialog)
+    return QSize(bar if taller else 0, bar if wider else 0)
+
+
+def _frame_size(dialog: QWidget) -> QSize:
+    """What the window frame adds to ``dialog``'s size: measured once it is shown, else a
+    title bar's height."""
+    if dialog.isVisible():
+        extra = dialog.frameGeometry().size() - dialog.geometry().size()
+        if extra.height() > 0:
+            return extra
+    title = dialog.style().pixelMetric(QStyle.PixelMetric.PM_TitleBarHeight, None, dialog)
+    return QSize(8, max(title, 2 * dialog.fontMetrics().height()) + 8)
+
+
+def scroll_contents(dialog: QWidget) -> bool:
+    """Move everything in ``dialog``'s box layout but its last item (the row of buttons)
+    into a frameless scroll area; False (and nothing changed) where the layout is not a box
+    layout of two items or more, or is already scrolled."""
+    layout = dialog.layout()
+    if not isinstance(layout, QBoxLayout) or layout.count() < 2 \
+            or contents_scroll(dialog) is not None:
+        return False
+    margins, spacing, focus = layout.contentsMargins(), layout.spacing(), dialog.focusWidget()
+    buttons = layout.takeAt(layout.count() - 1)
+    buttons_layout, buttons_widget = buttons.layout(), buttons.widget()
+    body = QWidget()
+    body.setLayout(layout)  # Qt takes the layout, and the widgets in it, off the dialog
+    layout.setContentsMargins(0, 0, 0, 0)
+    area = QScrollArea()
+    area.setObjectName(_SCROLL_NAME)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    area.setWidget(body)
+    outer = QVBoxLayout(dialog)
+    outer.setContentsMargins(margins)
+    outer.setSpacing(spacing)
+    outer.addWidget(area, 1)
+    if buttons_layout is not None:
+        outer.addLayout(buttons_layout)
+    elif buttons_widget is not None:
+        outer.addWidget(buttons_widget)
+    else:
+        outer.addItem(buttons)
+    if focus is not None:
+        focus.setFocus()  # moving a widget to another parent takes its focus
+    outer.activate()  # the dialog's minimum size is now the new layout's, not the old one's
+    return True
+
+
+def contents_scroll(dialog: QWidget) -> QScrollArea | None:
+    """The scroll area :func:`scroll_contents` put ``dialog``'s contents in; None if none."""
+    return dialog.findChild(QScrollArea, _SCROLL_NAME, Qt.FindChildOption.FindDirectChildrenOnly)
