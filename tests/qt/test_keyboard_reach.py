@@ -159,3 +159,52 @@ def test_ctrl_and_a_number_shows_that_tab(qtbot, tiny_experiment):
         QTest.keyClick(window, Qt.Key(Qt.Key.Key_1.value + i), Qt.KeyboardModifier.ControlModifier)
         assert window.tabs.currentIndex() == i
         assert window.tabs.tabToolTip(i) == f"{TABS[i][1]} (Ctrl+{i + 1})"
+
+
+def test_tab_on_the_train_tab_goes_from_each_type_to_its_settings(qtbot, train_window):
+    """Each settings form (built once torch has loaded) joined the end of the Tab order:
+    Tab went from the optimizer's Type to the schedule's, then through the plots (five
+    stops that showed no focus) before reaching lr. Now: Type, its settings, the next
+    group; the plots and the scroll areas are no Tab stops."""
+    from PySide6.QtWidgets import QAbstractScrollArea, QGraphicsView
+
+    from workbench.qt.panels.train.settings import focus_stops
+
+    window = shown(qtbot, train_window, size=(960, 706))
+    panel = window.train_panel
+    font = panel.settings_tabs.font()
+    font.setPointSizeF(14)  # a large desktop font: the page scrolls sideways
+    panel.settings_tabs.setFont(font)
+    optimizer, schedule = panel.optimizer_editor, panel.schedule_editor
+    optimizer.combo.setCurrentText("SGD")  # forms built anew, as they are after start-up
+    schedule.combo.setCurrentText("StepLR")
+    qtbot.waitUntil(lambda: schedule.form.isVisible(), timeout=WAIT_MS)
+    stops = tab_stops(qtbot, panel.name_edit, presses=30)
+    expected = ([optimizer.combo] + focus_stops(optimizer.form)
+                + [schedule.combo] + focus_stops(schedule.form))
+    assert len(expected) >= 6 and optimizer.form.editors["lr"] in expected
+    at = stops.index(optimizer.combo)
+    assert stops[at:at + len(expected)] == expected, " ".join(type(w).__name__ for w in stops)
+    assert stops[at - 1] is panel.settings_tabs.tabBar()  # after the run controls and tabs
+    assert stops.index(panel.start_button) < at
+    unmarked = [type(w).__name__ for w in stops if isinstance(w, QGraphicsView) or not
+                w.isVisible() or isinstance(w, QAbstractScrollArea) and not isinstance(
+                    w, QAbstractItemView)]  # a plot or a scroll area shows no focus
+    assert not unmarked
+    page = panel.settings_tabs.currentWidget()
+    # Leaving the schedule (at the right of the page) scrolls the page back to its left edge.
+    qtbot.waitUntil(lambda: page.horizontalScrollBar().maximum() > 0, timeout=WAIT_MS)
+    schedule.combo.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(lambda: page.horizontalScrollBar().value() > 0, timeout=WAIT_MS)
+    QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Backtab,
+                   Qt.KeyboardModifier.ShiftModifier)  # back to the optimizer's last row
+    qtbot.waitUntil(lambda: page.horizontalScrollBar().value() == 0, timeout=WAIT_MS)
+    loss = panel.loss_editor  # the Loss tab: Type, then its settings
+    panel.settings_tabs.setCurrentIndex(1)
+    expected = [loss.combo] + focus_stops(loss.form)
+    assert len(expected) > 1
+    assert tab_stops(qtbot, panel.settings_tabs.tabBar(), presses=8)[:len(expected)] == expected
+    panel.settings_tabs.setCurrentIndex(2)  # Device & run: the device, then its options
+    stops = tab_stops(qtbot, panel.settings_tabs.tabBar(), presses=6)
+    assert stops[0] is panel.options_editor.device_combo
+    assert all(panel.options_editor.isAncestorOf(w) for w in stops[:6])

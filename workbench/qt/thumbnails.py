@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import collections
 import os
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -27,6 +28,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QListView, QStyl
 from workbench.core.filenames import NOT_UTF8_NOTE, is_valid, readable
 
 THUMB_SIZE = 88
+#: A phone's file name: a cell is at least as wide as its caption at the view's font.
+CAPTION_SAMPLE = "IMG_0000.jpg"
 #: Thumbnails kept in memory (about 37 KB each at 96x96): a few screens' worth.
 CACHE_SIZE = 2000
 #: Requests waiting beyond this are dropped (oldest first); they are asked again if shown.
@@ -72,6 +75,29 @@ def decode_thumbnail(path: str, size: int = THUMB_SIZE) -> QImage:
     data = rgb.tobytes()
     image = QImage(data, rgb.width, rgb.height, 3 * rgb.width, QImage.Format.Format_RGB888)
     return image.copy()  # own the pixels: ``data`` goes away with this frame
+
+
+def elide_file_name(metrics: QFontMetrics, name: str, width: int) -> str:
+    """``name`` cut to ``width`` keeping what tells files apart: its stem's last digits (a
+    phone's counter or time: "…23456.jpg", where cut in the middle all read "IMG_….jpg")
+    and its extension; a stem without digits is cut in the middle."""
+    if metrics.horizontalAdvance(name) <= width:
+        return name
+    stem, ext = os.path.splitext(name)
+    if not stem or len(ext) > 6:
+        stem, ext = name, ""
+    room = width - metrics.horizontalAdvance(ext)
+    last = ([None] + list(re.finditer(r"\d+", stem)))[-1]  # the stem's last digits
+    text = metrics.elidedText(stem, Qt.TextElideMode.ElideLeft, room)
+    if last is None:
+        text = metrics.elidedText(stem, Qt.TextElideMode.ElideMiddle, room)
+    elif last.end() < len(stem) and len(text.lstrip("…")) < len(stem) - last.start():
+        # A long tail after them (img_10_from_a_camera.png): up to them, "…g_10….png".
+        room -= metrics.horizontalAdvance("…")
+        text = metrics.elidedText(stem[:last.end()], Qt.TextElideMode.ElideLeft, room) + "…"
+    if text.strip("…"):
+        return text + ext
+    return metrics.elidedText(name, Qt.TextElideMode.ElideLeft, width)
 
 
 def _placeholder(size: int, broken: bool = False) -> QPixmap:
@@ -304,8 +330,10 @@ class ThumbnailDelegate(QStyledItemDelegate):
         self.lines = 1
 
     def cell_size(self, metrics: QFontMetrics) -> QSize:
-        """The size of every cell for captions drawn with ``metrics``."""
-        return QSize(self.size + 2 * self.PAD + 2,
+        """The size of every cell for captions drawn with ``metrics``: as wide as the icon
+        square or a phone's file name (:data:`CAPTION_SAMPLE`), whichever is wider."""
+        width = max(self.size, metrics.horizontalAdvance(CAPTION_SAMPLE) + 2 * self.PAD)
+        return QSize(width + 2 * self.PAD + 2,
                      self.size + 3 * self.PAD + self.lines * metrics.height())
 
     def icon_rect(self, cell: QRect) -> QRect:
@@ -330,14 +358,16 @@ class ThumbnailDelegate(QStyledItemDelegate):
         return rect
 
     def caption_lines(self, opt: QStyleOptionViewItem, width: int) -> list[str]:
-        """The caption's lines (at most :attr:`lines`), each elided on its own to ``width``.
+        """The caption's lines (at most :attr:`lines`), each elided on its own to ``width``:
+        the last, the file name, by :func:`elide_file_name`, a class above it in the middle.
 
         ``opt`` is as :meth:`initStyleOption` fills it, which turns the model's "\\n" into
         the Unicode line separator (U+2028): both end a line.
         """
-        text = (opt.text or "").replace("\u2028", "\n")
-        return [opt.fontMetrics.elidedText(line, opt.textElideMode, width)
-                for line in text.split("\n")[:self.lines]]
+        lines = (opt.text or "").replace("\u2028", "\n").split("\n")
+        return [elide_file_name(opt.fontMetrics, line, width) if i == len(lines) - 1
+                else opt.fontMetrics.elidedText(line, opt.textElideMode, width)
+                for i, line in enumerate(lines[:self.lines])]
 
     def sizeHint(self, option: QStyleOptionViewItem,  # noqa: N802  (Qt override)
                  index: QModelIndex | QPersistentModelIndex) -> QSize:

@@ -24,7 +24,7 @@ import time
 from functools import partial
 
 import numpy as np
-from PySide6.QtCore import QPointF, QTimer, Slot
+from PySide6.QtCore import QPointF, Qt, QTimer, Slot
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 import pyqtgraph as pg  # after PySide6 (see workbench.qt)
@@ -89,6 +89,7 @@ class TrainingPlots(QWidget, ControlSetters):
         cells = ((0, 0, 1), (0, 1, 1), (0, 2, 1), (1, 0, 1), (1, 1, 2))  # row, column, span
         for title, (row, column, columns) in zip(titles, cells):
             view = pg.PlotWidget(axisItems=plot_axes("epoch" in title or "rate" in title))
+            view.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # no invisible Tab stop
             header = add_header(view, title)
             grid.addWidget(header, 2 * row, column, 1, columns)
             grid.addWidget(view, 2 * row + 1, column, 1, columns)

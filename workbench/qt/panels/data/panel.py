@@ -16,7 +16,7 @@ import os
 import sys
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal, Slot
 from PySide6.QtWidgets import (QFileDialog, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
                                QProgressBar, QPushButton, QScrollArea, QSplitter, QTabWidget,
                                QVBoxLayout, QWidget)
@@ -41,6 +41,30 @@ from workbench.qt.panels.data.relist import FolderRelist
 from workbench.qt.panels.data.thumbs import ClassImages
 from workbench.qt.panels.data.chart import ClassBarChart
 from workbench.qt.panels.data.views import ClassTable, DatasetDetails
+
+
+class SettingsColumn(QScrollArea):
+    """The settings column: never narrower than its form and the scroll bar beside it, so
+    no control is cut at its right edge (at a 12 pt font or 125% scaling the arrows of the
+    spin boxes and "Compute from training split" were, out of reach); where even that does
+    not fit, it scrolls sideways."""
+
+    def __init__(self, page: QWidget):
+        super().__init__()
+        self.setWidget(page)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QScrollArea.Shape.NoFrame)
+        page.installEventFilter(self)  # its form's width changes: so does the column's
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802  (Qt override)
+        width = (self.widget().minimumSizeHint().width() + 2 * self.frameWidth()
+                 + self.verticalScrollBar().sizeHint().width())
+        return QSize(width, super().minimumSizeHint().height())
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self.updateGeometry()
+        return super().eventFilter(watched, event)
 
 
 class DataPanel(QWidget):
@@ -186,18 +210,15 @@ class DataPanel(QWidget):
         self.settings.split_changed.connect(self._show_split)
         settings_box = QGroupBox("Settings")
         QVBoxLayout(settings_box).addWidget(self.settings)
-        scroll = QScrollArea()
-        scroll.setWidget(settings_box)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(300)
+        scroll = SettingsColumn(settings_box)
 
+        # The settings get their width first (a large font or 125% scaling cut them at the
+        # right, out of reach); the thumbnails give way.
         split = QSplitter(Qt.Orientation.Horizontal, objectName="data.columns")
-        for widget, stretch in ((left, 2), (middle, 4), (scroll, 2)):
+        for widget, stretch in ((left, 2), (middle, 4), (scroll, 1)):
             split.addWidget(widget)
             split.setStretchFactor(split.count() - 1, stretch)
-        split.setSizes([280, 470, 350])
+        split.setSizes([280, 470, max(350, scroll.minimumSizeHint().width())])
 
         layout = QVBoxLayout(self)
         layout.addLayout(row)

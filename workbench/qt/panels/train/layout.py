@@ -14,9 +14,9 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QSize, Qt, QTimer, Slot
 from PySide6.QtWidgets import (QAbstractButton, QAbstractScrollArea, QAbstractSlider,
-                               QAbstractSpinBox, QComboBox, QGroupBox, QHBoxLayout, QLabel,
-                               QLineEdit, QProgressBar, QPushButton, QScrollArea, QSplitter,
-                               QTabWidget, QVBoxLayout, QWidget)
+                               QAbstractSpinBox, QApplication, QComboBox, QGroupBox,
+                               QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton,
+                               QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from workbench.qt.common import BoundedMessageLabel
 from workbench.qt.plots.header import MIN_PLOT_HEIGHT
@@ -198,6 +198,8 @@ class WholeRowsScroll(QScrollArea):
         super().__init__(parent)
         self.setWidgetResizable(True)
         self.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to its rows, not to it
+        QApplication.instance().focusChanged.connect(self._on_focus_changed)
         self.trimmed = 0  # pixels left blank at the bottom
         self._value = 0
         self._timer = QTimer(self)
@@ -218,6 +220,31 @@ class WholeRowsScroll(QScrollArea):
         if event.type() in (QEvent.Type.LayoutRequest, QEvent.Type.Resize):
             self._timer.start()
         return False
+
+    def sizeHint(self) -> QSize:  # noqa: N802  (Qt override)
+        """The page's height now (Qt's is the page's first, before its form was built)."""
+        page = self.widget()
+        hint = super().sizeHint()
+        return hint if page is None else QSize(hint.width(), page.sizeHint().height())
+
+    @Slot(QWidget, QWidget)
+    def _on_focus_changed(self, old: QWidget | None, new: QWidget | None) -> None:
+        """Scroll sideways no further than the focus needs, and back to the left edge once
+        it leaves: after Tab reached the schedule's Type at 12 pt, the page stayed
+        scrolled, "Type:", "lr" and "betas" cut at its left."""
+        page = self.widget()
+        if page is None or new is None or QApplication.mouseButtons() != Qt.MouseButton.NoButton \
+                or not (page.isAncestorOf(new) or old is not None and page.isAncestorOf(old)):
+            return  # a click leaves the page where it is: what was clicked is in view
+        bar = self.horizontalScrollBar()
+        if not page.isAncestorOf(new):
+            bar.setValue(0)
+            return
+        left = new.mapTo(page, QPoint(0, 0)).x()
+        right = left + new.width()
+        # After Qt's own scroll to the focus (a 50 px margin beyond it, never back left).
+        QTimer.singleShot(0, self, lambda: bar.setValue(
+            max(0, min(left, right - self.viewport().width()))))
 
     def resizeEvent(self, event) -> None:  # noqa: N802  (Qt override)
         super().resizeEvent(event)
@@ -412,5 +439,6 @@ def build_panel(panel: Any) -> None:
     panel.scroll.setWidget(panel.splitter)
     panel.scroll.setWidgetResizable(True)
     panel.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+    panel.scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
     layout = QVBoxLayout(panel)
     layout.addWidget(panel.scroll)

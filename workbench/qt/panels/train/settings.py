@@ -25,8 +25,8 @@ import dataclasses
 from typing import Any, Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QPushButton,
-                               QScrollArea, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
+                               QPushButton, QScrollArea, QVBoxLayout, QWidget)
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.experiment import Experiment
@@ -126,6 +126,21 @@ def loss_problem(exp: Experiment, num_classes: int | None = None) -> str:
     except WorkbenchError as e:
         return str(e)
     return ""
+
+
+def focus_stops(widget: QWidget) -> list[QWidget]:
+    """The controls Tab stops at inside ``widget``, in their Tab order (a spin box, not its
+    line edit)."""
+    stops: list[QWidget] = []
+    child = widget.nextInFocusChain()
+    while child is not widget:  # the window's whole chain, round to ``widget``
+        outer = child.parentWidget() if widget.isAncestorOf(child) else None
+        while outer not in (widget, None) and not outer.focusPolicy() & Qt.FocusPolicy.TabFocus:
+            outer = outer.parentWidget()
+        if outer is widget and child.focusPolicy() & Qt.FocusPolicy.TabFocus:
+            stops.append(child)
+        child = child.nextInFocusChain()
+    return stops
 
 
 class ComponentEditor(QGroupBox):
@@ -301,6 +316,8 @@ class ComponentEditor(QGroupBox):
         if form is not None:
             form.layout().setContentsMargins(0, 0, 0, 0)
             form.changed.connect(self._on_params_edited)
+            for note in form.findChildren(QLabel) if not form.editors else ():
+                note.setWordWrap(True)  # "No schedule: …" no longer widens the page
             # Under the chooser and its message lines: a warning about a value shows where
             # it is seen first, not below the rows the page has room for. (A subclass's
             # own widgets, put in at the message lines' place, follow the form: the
@@ -309,6 +326,12 @@ class ComponentEditor(QGroupBox):
                 self._layout.removeWidget(line)
                 self._layout.insertWidget(at, line)
             self._layout.insertWidget(3, form)
+            # Tab goes from Type (and the advice's fix) on to the form's editors: a form
+            # built once torch has loaded joined the end of the window's Tab order, after
+            # the plots, so Tab went from this Type to the next group's.
+            chain = [self.combo, self.fix_button] + focus_stops(form)
+            for first, second in zip(chain, chain[1:]):
+                QWidget.setTabOrder(first, second)
 
     # -- edits ---------------------------------------------------------------------------
     @Slot(str)
