@@ -144,3 +144,19 @@ def test_a_zero_on_a_log_scale_stays_zero(panel):
     assert exp.optimizer.params["weight_decay"] == pytest.approx(1e-7)
     decay.stepBy(-4)
     assert exp.optimizer.params["weight_decay"] == 0.0
+
+
+def test_a_cosine_schedules_auto_t_max_shows_the_epochs_it_will_run(panel):
+    """T_max on auto read "1" whatever the epochs: a user took it for a one-epoch decay."""
+    exp = panel.experiment
+    panel.epochs_spin.setValue(12)
+    panel.schedule_editor.combo.setCurrentText("CosineAnnealingLR")
+    form = panel.schedule_editor.form
+    t_max = form.editors["T_max"]
+    assert form.auto_boxes["T_max"].isChecked() and not t_max.isEnabled()
+    assert t_max.value() == 12
+    panel.epochs_spin.setValue(40)  # follows the epochs
+    assert t_max.value() == 40
+    form.editors["warmup_epochs"].setValue(5)  # and the warm-up
+    assert t_max.value() == 35
+    assert exp.scheduler.params.get("T_max") is None  # still auto: nothing written

@@ -232,6 +232,16 @@ def _plateau(optimizer: torch.optim.Optimizer, steps_per_epoch: int, epochs: int
                                           cooldown=cooldown, min_lr=min_lr)
 
 
+def auto_values(spec: Component, epochs: int) -> dict[str, int]:
+    """What the "auto" settings of the schedule ``spec`` resolve to in an ``epochs``-epoch
+    run, as :func:`build_scheduler` resolves them: a cosine's ``T_max`` is the epochs left
+    after the warm-up."""
+    if spec.type != "CosineAnnealingLR":
+        return {}
+    warmup = spec.params.get("warmup_epochs") or 0
+    return {"T_max": max(1, int(epochs) - int(warmup))}
+
+
 def build_scheduler(spec: Component, optimizer: torch.optim.Optimizer, steps_per_epoch: int,
                     epochs: int) -> Schedule:
     """Build the :class:`Schedule` ``spec`` names over ``optimizer``.

@@ -26,7 +26,8 @@ from workbench.qt.panels.train.keys import add_run_keys
 from workbench.qt.panels.train.loss import LossEditor
 from workbench.qt.panels.train.options import RunOptionsEditor
 from workbench.qt.panels.train.run_end import show_running
-from workbench.qt.panels.train.settings import ComponentEditor, optimizer_problem, scheduler_problem
+from workbench.qt.panels.train.settings import (ComponentEditor, optimizer_problem,
+                                              schedule_autos, scheduler_problem)
 from workbench.qt.panels.train.setup import RunSetup
 from workbench.qt.panels.train.start_fix import StartFix
 
@@ -298,7 +299,8 @@ def build_panel(panel: Any) -> None:
     panel.optimizer_editor.changed.connect(panel.settings_changed)
     panel.optimizer_editor.changed.connect(panel.setup.update_memory)  # Adam keeps more
     panel.optimizer_combo = panel.optimizer_editor.combo
-    panel.schedule_editor = ComponentEditor("Schedule", "scheduler", scheduler_problem)
+    panel.schedule_editor = ComponentEditor("Schedule", "scheduler", scheduler_problem,
+                                            autos=schedule_autos)
     panel.schedule_editor.combo.setToolTip("How the learning rate changes during the run; "
                                           "choosing one resets its settings to its "
                                           "defaults.")
@@ -442,3 +444,4 @@ def build_panel(panel: Any) -> None:
     panel.scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
     layout = QVBoxLayout(panel)
     layout.addWidget(panel.scroll)
+

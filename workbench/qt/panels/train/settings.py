@@ -174,9 +174,13 @@ class ComponentEditor(QGroupBox):
 
     def __init__(self, title: str, field: str, check: Check,
                  parent: QWidget | None = None, hidden_params: tuple[str, ...] = (),
-                 advise: Advise | None = None):
+                 advise: Advise | None = None,
+                 autos: Callable[[Experiment], dict] | None = None):
         super().__init__(title, parent)
         self.field = field
+        # What an "auto" setting resolves to for the experiment (shown greyed, as the Model
+        # tab's cards show theirs), e.g. a cosine schedule's T_max: the epochs left.
+        self.autos = autos
         self.check = check
         self.advise = advise if advise is not None else _ADVICE.get(field)
         self.advice: Any = None  # the warning shown now
@@ -265,6 +269,8 @@ class ComponentEditor(QGroupBox):
         if self.experiment is None or self.registry is None:
             return ""
         shown = self.error_label.isVisibleTo(self), self.advice_row.isVisibleTo(self)
+        if self.form is not None and self.autos is not None:
+            self.form.show_auto_values(self.autos(self.experiment))
         problem = self.check(self.experiment)
         self.error_label.show_message(problem, "error")
         self.error_label.setVisible(bool(problem))
@@ -360,3 +366,11 @@ class ComponentEditor(QGroupBox):
         self.component().params = {**self.component().params, **values}
         self.show_problem()
         self.changed.emit()
+
+
+def schedule_autos(experiment: Experiment) -> dict:
+    """The schedule's "auto" values for the experiment's epochs (a cosine's T_max: the
+    epochs left after its warm-up), for the Schedule editor's ``autos``."""
+    from workbench.core.train.schedules import auto_values
+
+    return auto_values(experiment.scheduler, experiment.training.epochs)
