@@ -5,8 +5,16 @@ once torch is imported, and optional). Each row shows its severity (icon and col
 title and a "Fix" button when the finding carries a fix. Below the list, the selected
 finding's explanation (why it matters, what happens in training) is shown in full, word
 wrapped: the worst finding's at first, another's once it is clicked or reached with the
-arrow keys. A learner does not hover, so the explanation is never a tooltip only, and the
-pane keeps room for a few rows and a few lines of explanation however small the window.
+arrow keys. A finding the user picked stays selected while the network is edited; else the
+selection follows the worst finding, and a new finding worse than the one shown is selected
+(a Softmax added to a network whose tip was shown: its why shows without a click). Info
+findings are tips ("Tip: ..."), not problems: the title counts them apart ("no problems
+found; 1 tip"), as ``workbench train`` prints only warnings. A learner does not hover, so
+the explanation is never a tooltip only, and the pane keeps room for its rows (up to
+three) and a few lines of explanation however small the window. It asks for the height
+of all its rows and of the whole explanation (up to :data:`MAX_EXPLANATION_LINES` lines)
+and its list is never taller than its rows (no empty box under one finding): the Model tab
+gives the layer cards the rest (:mod:`.doctor_share`).
 The panel applies fixes (as undoable commands): this widget only says which was asked for.
 
 The doctor and the cards agree: while a layer does not fit (its card is red), the first
@@ -27,9 +35,12 @@ from PySide6.QtWidgets import (QAbstractItemView, QFrame, QHBoxLayout, QLabel, Q
 from workbench.core.errors import WorkbenchError
 
 _ROW = Qt.ItemDataRole.UserRole
-#: Rows of the findings list, and lines of the explanation below it, that always have room.
+#: Rows of the findings list (as many as there are, up to this), and lines of the
+#: explanation below it, that always have room; the explanation asks for up to
+#: MAX_EXPLANATION_LINES, then scrolls.
 MIN_ROWS = 3
 MIN_EXPLANATION_LINES = 4
+MAX_EXPLANATION_LINES = 8
 #: Height of a row: the fix button's (a title that wraps makes its row taller).
 ROW_HEIGHT = 30
 
@@ -99,6 +110,9 @@ class DoctorList(QWidget):
         super().__init__(parent)
         self.findings: list[Any] = []
         self._diagnose: Callable | None = None
+        #: The key (:func:`_key`) of the finding the user picked (click, arrow keys): it
+        #: stays selected; None while the selection is the automatic one.
+        self._picked: tuple | None = None
         self.title = QLabel("<b>Model doctor</b>")
         self.title.setToolTip("Checks the network for common mistakes: click a finding to "
                               "read why it matters below the list; its Fix button repairs "
@@ -111,7 +125,7 @@ class DoctorList(QWidget):
         self.list.currentRowChanged.connect(self._on_current_row_changed)
         # A row is as high as its fix button (or its title, where that wraps: _fit_rows).
         self._row_height = max(ROW_HEIGHT, QPushButton("Fix").sizeHint().height() + 4)
-        self.list.setMinimumHeight(MIN_ROWS * self._row_height + 2 * self.list.frameWidth())
+        self.list.hide()  # until there are findings: "No problems found." needs no box
         selected = self._soften_selection()
         self.list.viewport().installEventFilter(self)
         # The selected finding's explanation: a label in a frameless scroll area, so a long
@@ -132,9 +146,6 @@ class DoctorList(QWidget):
             Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         lines = self.fontMetrics().lineSpacing() * MIN_EXPLANATION_LINES
         self.explanation_area.setMinimumHeight(lines + 8 + 4)  # the label's margins, and air
-        policy = self.explanation_area.sizePolicy()
-        policy.setRetainSizeWhenHidden(True)  # the pane keeps its height with no findings
-        self.explanation_area.setSizePolicy(policy)
         self.explanation_area.setVisible(False)
         self.note = QLabel("")
         self.note.setWordWrap(True)
@@ -186,15 +197,16 @@ class DoctorList(QWidget):
     def show_note(self, text: str) -> None:
         """No findings to show, and why (not available, loading...)."""
         self.findings = []
+        self._picked = None
         self.list.clear()
+        self.list.hide()
         self._show_explanation(-1)
         self.note.setText(text)
         self.note.setVisible(True)
 
     def set_findings(self, findings: list[Any]) -> None:
-        order = {k: v[2] for k, v in _SEVERITY.items()}
-        shown = self.selected_finding()
-        self.findings = sorted(findings, key=lambda f: order[severity_key(f.severity)])
+        shown, before = self.selected_finding(), {_key(f) for f in self.findings}
+        self.findings = sorted(findings, key=_rank)
         self.list.blockSignals(True)  # the explanation is shown once, after the rows
         self.list.clear()
         for i, f in enumerate(self.findings):
@@ -202,19 +214,35 @@ class DoctorList(QWidget):
             item.setData(_ROW, i)
             self.list.addItem(item)
             self.list.setItemWidget(item, self._row_widget(i, f))
+        self.list.setVisible(bool(self.findings))
         self._fit_rows()
-        # The finding that was selected stays selected (an edit elsewhere rebuilds the rows);
-        # else the worst one is, so its explanation shows without a click.
-        keys = [_key(f) for f in self.findings]
-        current = keys.index(_key(shown)) if shown is not None and _key(shown) in keys else 0
-        self.list.setCurrentRow(current if self.findings else -1)
+        self.list.setCurrentRow(self._row_to_select(shown, before) if self.findings else -1)
         self.list.blockSignals(False)
         self._show_explanation(self.list.currentRow())
         self.note.setText("No problems found." if not findings else "")
         self.note.setVisible(not findings)
-        self.title.setText(f"<b>Model doctor</b> ({len(findings)} finding"
-                           f"{'s' if len(findings) != 1 else ''})" if findings else
-                           "<b>Model doctor</b>")
+        self.title.setText(_title(self.findings))
+
+    def _row_to_select(self, shown: Any, before: set) -> int:
+        """The row to select in the new :attr:`findings` (``shown``: the finding selected
+        before; ``before``: the previous list's keys). The user's pick stays while it is
+        listed, unless a new finding is worse: then that one is shown. Else the worst one, a
+        new one first (an edit elsewhere rebuilds the rows: the one shown stays while it is
+        among the worst)."""
+        keys, ranks = [_key(f) for f in self.findings], [_rank(f) for f in self.findings]
+        new = [i for i, k in enumerate(keys) if k not in before]
+        if self._picked in keys:
+            row = keys.index(self._picked)
+            worse = [i for i in new if ranks[i] < ranks[row]]
+            if worse:
+                self._picked = None
+            return worse[0] if worse else row
+        self._picked = None
+        fresh = [i for i in new if ranks[i] == min(ranks)]
+        if fresh:
+            return fresh[0]
+        row = keys.index(_key(shown)) if shown is not None and _key(shown) in keys else 0
+        return row if ranks[row] == ranks[0] else 0
 
     def _row_widget(self, i: int, f: Any) -> QWidget:
         sev = severity_key(f.severity)
@@ -224,11 +252,13 @@ class DoctorList(QWidget):
         row.setContentsMargins(4, 2, 4, 2)
         icon = QLabel()
         icon.setPixmap(self.style().standardIcon(pixmap).pixmap(16, 16))
-        icon.setToolTip(sev)
+        icon.setToolTip("tip" if sev == "info" else sev)
         layer = getattr(f, "layer", None)
         text = str(f.title)
         if isinstance(layer, int) and f"layer {layer + 1}" not in text.lower():
             text = f"layer {layer + 1}: {text}"
+        if sev == "info":
+            text = f"Tip: {text}"
         title = QLabel(text)
         title.setWordWrap(True)
         if colour:
@@ -264,6 +294,26 @@ class DoctorList(QWidget):
             height = max(height, row.minimumSizeHint().height(), self._row_height)
             if item.sizeHint().height() != height:
                 item.setSizeHint(QSize(0, height))
+        # As tall as the rows (up to MIN_ROWS of them, then it scrolls), never taller.
+        rows = [self.list.item(i).sizeHint().height() for i in range(self.list.count())]
+        frame = 2 * self.list.frameWidth()
+        self.list.setMinimumHeight(sum(rows[:MIN_ROWS] or [self._row_height]) + frame)
+        self.list.setMaximumHeight(max(sum(rows), self._row_height) + frame)
+        self.updateGeometry()
+
+    def sizeHint(self) -> QSize:  # noqa: N802  (Qt override)
+        """Every finding's row and the whole explanation (up to MAX_EXPLANATION_LINES
+        lines; the rest scrolls): the height this pane asks of the Model tab."""
+        height = self.layout().minimumSize().height()
+        if self.list.isVisibleTo(self):
+            height += self.list.maximumHeight() - self.list.minimumHeight()
+        area = self.explanation_area
+        if area.isVisibleTo(self):
+            lines = self.fontMetrics().lineSpacing() * MAX_EXPLANATION_LINES + 12
+            width = area.viewport().width() if area.isVisible() else self.width()
+            text = self.explanation.heightForWidth(max(width, 100)) + 2
+            height += max(0, min(text, lines) - area.minimumHeight())
+        return QSize(super().sizeHint().width(), height)
 
     def selected_finding(self) -> Any:
         """The finding whose explanation is shown, or ``None``."""
@@ -272,6 +322,8 @@ class DoctorList(QWidget):
 
     @Slot(int)
     def _on_current_row_changed(self, row: int) -> None:
+        # Signals are blocked while set_findings selects a row: this is the user's pick.
+        self._picked = _key(self.findings[row]) if 0 <= row < len(self.findings) else None
         self._show_explanation(row)
 
     def _show_explanation(self, row: int) -> None:
@@ -280,6 +332,7 @@ class DoctorList(QWidget):
         self.explanation.setText(text)
         self.explanation_area.setVisible(f is not None)
         self.explanation_area.verticalScrollBar().setValue(0)
+        self.updateGeometry()  # the text's height: the pane's wanted height
 
     def fix_button(self, i: int) -> QPushButton | None:
         """Finding ``i``'s fix button (``None`` when it has no fix)."""
@@ -290,9 +343,30 @@ class DoctorList(QWidget):
     @Slot(QListWidgetItem)
     def _on_clicked(self, item: QListWidgetItem) -> None:
         i = item.data(_ROW)
+        if 0 <= i < len(self.findings):  # a click on the row already selected picks it too
+            self._picked = _key(self.findings[i])
         layer = getattr(self.findings[i], "layer", None) if 0 <= i < len(self.findings) else None
         if isinstance(layer, int):
             self.layer_requested.emit(layer)
+
+
+def _rank(f: Any) -> int:
+    """0 for an error, 1 for a warning, 2 for a tip (info): the list's order."""
+    return _SEVERITY[severity_key(f.severity)][2]
+
+
+def _title(findings: list) -> str:
+    """The pane's title: its problems (errors and warnings) as findings, its tips apart, as
+    ``workbench train`` says the warnings only ("no problems found; 1 tip")."""
+    tips = sum(severity_key(f.severity) == "info" for f in findings)
+    problems = len(findings) - tips
+    parts = [f"{problems} finding{'s' if problems != 1 else ''}"] if problems else []
+    if tips:
+        parts.append(f"{tips} tip{'s' if tips != 1 else ''}")
+    if not findings:
+        return "<b>Model doctor</b>"
+    return f"<b>Model doctor</b> ({', '.join(parts)})" if problems else \
+        f"<b>Model doctor</b>: no problems found; {parts[0]}"
 
 
 def _key(f: Any) -> tuple:

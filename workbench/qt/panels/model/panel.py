@@ -42,6 +42,7 @@ from workbench.qt.keyboard import focusable_tool_buttons
 from workbench.qt.startup import LOADING_TEXT, when_torch_ready
 from workbench.qt.panels.model.cards import format_shape
 from workbench.qt.panels.model.doctor import DoctorList, fit_message
+from workbench.qt.panels.model.doctor_share import NetworkDoctorSplit
 from workbench.qt.panels.model.edits import NetworkEditor
 from workbench.qt.panels.model.palette import LayerPalette
 from workbench.qt.panels.model.preset_apply import PresetApplier
@@ -177,12 +178,7 @@ class ModelPanel(QWidget):
         nl.addWidget(self.stack, 1)
         nl.addWidget(self.totals_label)
         nl.addWidget(self.message)
-        middle = QSplitter(Qt.Orientation.Vertical, objectName="model.network_doctor")
-        middle.addWidget(network)
-        middle.addWidget(self.doctor)
-        middle.setStretchFactor(0, 4)
-        middle.setStretchFactor(1, 1)
-        middle.setSizes([560, 120])
+        middle = NetworkDoctorSplit(network, self.doctor)  # the cards take the stretch
         splitter = QSplitter(objectName="model.palette_network")
         splitter.addWidget(self.palette)
         splitter.addWidget(middle)
