@@ -20,6 +20,7 @@ the sweep is then not trustworthy for this network, and the finding keeps its fi
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from pathlib import Path
@@ -85,7 +86,10 @@ def lr_after_divergence(experiment: Experiment, findings: list[dict[str, Any]],
     except WorkbenchError as e:
         return None, f"the LR finder could not run ({e}): try it yourself ({finder})"
     if too_long:
-        return None, (f"the LR finder would take about {too_long[0]:.0f} s here, so it was "
+        # Never "about 60 s" after "at most 60 s": a projection of 60.4 s reads as 61. (The
+        # app's train.after_divergence reads this sentence: change both together.)
+        seconds = max(round(too_long[0]), math.floor(budget_s) + 1)
+        return None, (f"the LR finder would take about {seconds} s here, so it was "
                       f"not run: find a rate with it yourself ({finder})")
     if stop.is_set():
         return None, "the LR finder was stopped"
