@@ -5,9 +5,10 @@ refuse, a class with no image held out for validation, a strong class imbalance 
 training split (as the Data tab measures it: a note, never a ``--strict`` failure, since
 class balance compensates it), and, with ``--labels``, likely
 mislabelled images (and, with ``--experiment``, a ``note:`` on an optimizer setting that
-will very likely fail the run); with ``--strict`` it exits with :data:`EXIT_FINDINGS` when
-it finds conflicting labels or leaks, or a dataset training would refuse, to gate a
-pipeline. And ``workbench report RUN_DIR``: a run as one HTML file
+will very likely fail the run, and what ``train`` says of the network and the batch size
+as it starts: its refusal, the Model doctor's warnings); with ``--strict`` it exits with
+:data:`EXIT_FINDINGS` when it finds conflicting labels or leaks, or a dataset or network
+training would refuse, to gate a pipeline. And ``workbench report RUN_DIR``: a run as one HTML file
 (:mod:`workbench.core.runs.report`)."""
 
 from __future__ import annotations
@@ -130,6 +131,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         for warning in data_warnings(index, exp.data, give=give_folder):
             report.notes.append(warning)
             print(f"warning: {warning}.", file=sys.stderr)
+    refused = _run_said(exp, index, report) if args.experiment and \
+        not classes["cannot_train"] else ""
     if args.json:
         print(json.dumps({**report.to_json(), **{k: v for k, v in classes.items()
                                                  if k != "validation_note"}}, indent=2))
@@ -142,11 +145,30 @@ def cmd_check(args: argparse.Namespace) -> int:
               f"(conflicting labels, leaks between parts) would mislead a run's accuracy: "
               f"exit code {EXIT_FINDINGS}", file=sys.stderr)
         code = EXIT_FINDINGS
-    if args.strict and classes["cannot_train"]:
-        print(f"workbench check: --strict: training would refuse this dataset: exit code "
+    if args.strict and (classes["cannot_train"] or refused):
+        print(f"workbench check: --strict: training would refuse this "
+              f"{'dataset' if classes['cannot_train'] else 'network'}: exit code "
               f"{EXIT_FINDINGS}", file=sys.stderr)
         code = EXIT_FINDINGS
     return code
+
+
+def _run_said(exp, index, report) -> str:
+    """What ``train`` would say of ``exp``'s network and batch size as it starts, said
+    here too (:func:`workbench.cli.run_warnings.network_said`): its refusal as an
+    ``error:`` line (returned), or the Model doctor's warnings and the batch size's as
+    ``warning:`` lines; each kept in the report's notes."""
+    from workbench.cli.run_warnings import batch_warnings, network_said
+
+    refused, warnings = network_said(exp, len(index.classes))
+    if refused:
+        report.notes.append(refused)
+        print(f"error: workbench train would refuse the network: {refused}", file=sys.stderr)
+        return refused
+    for warning in warnings + batch_warnings(exp, index):
+        report.notes.append(warning)
+        print(f"warning: {warning}", file=sys.stderr)
+    return ""
 
 
 def _class_findings(exp, index) -> dict:

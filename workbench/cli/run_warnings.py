@@ -1,13 +1,15 @@
 """What ``workbench train`` warns about before epoch 1, as the app's tabs do, from one
 scan of the dataset: the Model doctor's warnings about the network
-(:func:`workbench.core.model.doctor.network_check`), an augmentation that may change the
+(:func:`workbench.core.model.doctor.network_check`), a batch size that leaves too few steps
+an epoch (:func:`batch_warnings`), an augmentation that may change the
 label (the Augment tab's hints,
 :func:`workbench.core.data.augment.at_start.starting_hint_warnings`, with a paste-able
 ``--set``), a data folder that is the test or validation part of a dataset with parts,
 a validation split too small for its accuracy to mean much (the Data tab's warnings,
 :func:`workbench.core.data.pitfalls.data_warnings`) and the scan's own (a class folder
 that is a link to the dataset or to another class, class names differing only in case).
-Printed as ``warning:`` lines; they stop nothing."""
+Printed as ``warning:`` lines; they stop nothing. ``workbench check --experiment`` says
+what is said of the network and the batch size too (:func:`network_said`)."""
 
 from __future__ import annotations
 
@@ -48,19 +50,60 @@ def warnings_and_index(exp) -> tuple[list[str], Any]:
     if not scanned.classes:
         return [], None
     refused, lines = network_check(exp, len(scanned.classes))
-    if refused or not exp.data.folder:  # the built-in demo: nothing of the learner's data
+    if refused:
         return lines, None
+    if not exp.data.folder:  # the built-in demo: nothing of the learner's data
+        return lines + batch_warnings(exp, scanned), None
     index = copy.copy(scanned)  # checked here; the run checks ``scanned`` itself
     try:
         check_class_files(index)
         index.check_trainable()
     except (WorkbenchError, OSError):
         return lines, None
-    lines = lines + [f"{w}." for w in [*index.warnings,  # the scan's: a linked class...
+    lines = lines + batch_warnings(exp, index) + \
+        [f"{w}." for w in [*index.warnings,  # the scan's: a linked class...
                                        *data_warnings(index, exp.data, exp.data.folder,
                                                       give=give_folder)]] + \
         starting_hint_warnings(exp, index.classes)
     return lines, scanned if os.path.isabs(exp.data.folder) else None
+
+
+def batch_warnings(exp, index) -> list[str]:
+    """The warning about a batch size that leaves ``index``'s training images (the split
+    ``exp`` makes of them) too few steps an epoch, with its ``--set`` fix, as one line
+    (:func:`workbench.core.train.doctor.causes.steps_cause`, the rule the Train tab and
+    the training doctor follow); none when it leaves enough."""
+    from workbench.core.data.usage import usable_split
+    from workbench.core.train.doctor.causes import steps_cause
+
+    use = usable_split(index, exp.data)
+    cause = steps_cause(exp.data.batch_size, len(use.train)) if use is not None else None
+    return [] if cause is None else [f"{cause.why[:1].upper()}{cause.why[1:]}. Fix: "
+                                     f"{cause.fix}."]
+
+
+def network_said(exp, num_classes: int) -> tuple[str, list[str]]:
+    """What ``workbench check --experiment`` says of ``exp``'s network, as ``train`` would
+    as it starts: why a run refuses it (the layer that does not fit, as the run's error
+    says it, or the Model doctor's error; ``""``: none), else the Model doctor's warnings
+    (:func:`~workbench.core.model.doctor.network_check`)."""
+    from workbench.core.model.doctor import diagnose, misfit_finding, network_check
+
+    refused, lines = network_check(exp, num_classes)
+    if not refused:
+        return "", lines
+    try:
+        from workbench.core.model.builder import infer_shapes
+
+        shape = (int(exp.data.channels), *(int(n) for n in exp.data.input_size))
+        misfit = misfit_finding(infer_shapes(list(exp.model.layers), shape, num_classes))
+    except Exception:  # noqa: BLE001  (the doctor's error says it then)
+        misfit = None
+    if misfit is not None:
+        return misfit.title, []
+    error = next((f for f in diagnose(exp, num_classes) if f.severity == "error"), None)
+    return (f"{error.title}. {error.explanation}" if error is not None else
+            "the network cannot be trained (the Model tab says why)"), []
 
 
 def give_folder(parent: str) -> str:

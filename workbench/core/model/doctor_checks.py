@@ -33,6 +33,13 @@ DOMINANT_SHARE = 0.75
 DOMINANT_MIN_PARAMS = 10_000
 
 
+def least_loss(width: float, num_classes: int) -> float:
+    """The least cross-entropy of ``num_classes`` scores that lie within a range
+    ``width`` wide (a Softmax's probabilities: 1): the right class at the top, every
+    other at the bottom."""
+    return math.log1p((max(2, int(num_classes)) - 1) * math.exp(-width))
+
+
 def check_softmax_before_loss(ctx: Context) -> Iterable[Finding]:
     """Softmax or LogSoftmax among the last layers while the loss is cross-entropy."""
     loss = getattr(getattr(ctx.experiment, "loss", None), "type", None)
@@ -44,12 +51,15 @@ def check_softmax_before_loss(ctx: Context) -> Iterable[Finding]:
                 "softmax-before-cross-entropy", "warning", i,
                 f"{ctx.name(i)} turns the class scores into probabilities before "
                 f"CrossEntropyLoss",
-                "CrossEntropyLoss applies log-softmax to the network's outputs itself, so it "
-                "expects raw scores (logits). After a Softmax it receives probabilities "
-                "between 0 and 1, which look like almost equal scores: the loss can never get "
-                "near 0 and its gradients shrink, so training stalls at a poor accuracy. "
-                "Remove the Softmax; the Predict panel already turns scores into "
-                "probabilities.", remove_layer(i, "Softmax"))
+                f"CrossEntropyLoss applies log-softmax to the network's outputs itself, so "
+                f"it expects raw scores (logits). After a Softmax it receives probabilities "
+                f"between 0 and 1, which look like almost equal scores: the loss can never "
+                f"fall below {least_loss(1.0, ctx.num_classes):.2f} (with "
+                f"{max(2, ctx.num_classes)} classes), its gradients are squashed, so the "
+                f"network learns more slowly, and the confidences it reports stay near equal "
+                f"even when it is right. The accuracy may still rise, slower than it would. "
+                f"Remove the Softmax; the Predict panel already turns scores into "
+                f"probabilities.", remove_layer(i, "Softmax"))
         elif ctx.types[i] == "LogSoftmax":
             # log_softmax(log_softmax(x)) == log_softmax(x): with this loss the layer is
             # redundant, not harmful, hence info rather than a warning.
@@ -334,7 +344,8 @@ def check_dominant_layer(ctx: Context) -> Iterable[Finding]:
 
     Only Linear layers: the usual cause is a Flatten of a large image, which pooling fixes.
     The deepest convolution of a CNN holding most parameters is normal, a pretrained
-    backbone is meant to, and in a one-layer network the share says nothing.
+    backbone is meant to, and in a one-layer network the share says nothing. A tip (info),
+    not a problem: the seed-cnn preset has one, and ``workbench train`` does not print it.
     """
     s = ctx.summary
     if s is None or not s.ok or s.total_params <= DOMINANT_MIN_PARAMS \
@@ -369,8 +380,9 @@ def check_dominant_layer(ctx: Context) -> Iterable[Finding]:
         yield Finding(
             "dominant-layer", "info", i,
             f"{ctx.name(i)} holds {share}",
-            f"{where}A layer this large makes training slower, needs more data and tends to "
-            f"memorise the training images (overfit). {advice}")
+            f"{where}That is not a mistake, but a layer this large needs more images and is "
+            f"where a network memorises its training images (overfits): if the training "
+            f"accuracy runs far ahead of the validation accuracy, shrink it first. {advice}")
 
 
 #: Every check, in the order their findings are listed for the same layer and severity.

@@ -31,7 +31,8 @@ from workbench.core.train.doctor.checks import (CHECKS, GRADIENT_SAMPLES,
 from workbench.core.train.doctor.causes import label_cause, model_causes, skipped_cause
 from workbench.core.train.doctor.findings import RunFinding
 from workbench.core.train.doctor.probes import DeadUnitProbe, relative_change
-from workbench.core.train.doctor.resolved import SAID_AGAIN, withdraw
+from workbench.core.train.doctor.resolved import (SAID_AGAIN, continued_with, withdraw,
+                                                  withdraw_fixed)
 from workbench.core.train.doctor.segments import learning_settings
 
 #: How many times ln(classes) counts as exploded. A healthy run's batch losses stay within a
@@ -162,7 +163,9 @@ class TrainingDoctor(Callback):
     :class:`~.base.FitResult`'s) and, each as it comes, to every callback's ``on_finding``;
     they are kept in the checkpoint, so a resumed run neither loses nor repeats them. A run
     resumed with other settings starts a new segment (:mod:`~workbench.core.train.doctor.
-    segments`): the checks judge the epochs since, and may say each kind again. A finding
+    segments`): the checks judge the epochs since, and may say each kind again; an earlier
+    segment's finding whose blamed setting it changed is withdrawn once the run since shows
+    it fixed (:func:`~workbench.core.train.doctor.resolved.withdraw_fixed`). A finding
     said after the last checkpoint was written (``diverged``, said as the run ends) is
     only in run.json: the recorder hands it back as the run resumes (:meth:`recover`).
     """
@@ -183,13 +186,19 @@ class TrainingDoctor(Callback):
         self._segment = 0  # self.findings[self._segment:]: said at the current settings
         self._settings: dict[str, Any] | None = None  # learning_settings of the run
         self._new_segment = False  # this resume started a segment (on_fit_start)
+        self._then: dict[str, Any] | None = None  # the settings before it, then
+        #: Earlier segments' findings whose blamed setting a later one changed, not yet
+        #: withdrawn: ``{"kind", "epoch", "message"}`` (:func:`_key`) and ``"what"``, the
+        #: change in words (:func:`~workbench.core.train.doctor.resolved.continued_with`).
+        self._changed: list[dict[str, Any]] = []
 
     # -- state ---------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         return {"findings": [dict(f) for f in self.findings],
                 "first_losses": list(self.first_losses),
                 "predicted": self.predicted[-NEVER_PREDICTED_EPOCHS:],
-                "since": self.since, "segment": self._segment, "settings": self._settings}
+                "since": self.since, "segment": self._segment, "settings": self._settings,
+                "changed": [dict(c) for c in self._changed]}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.findings = [dict(f) for f in state.get("findings") or []]
@@ -198,6 +207,7 @@ class TrainingDoctor(Callback):
         self.since = int(state.get("since") or 0)
         self._segment = int(state.get("segment") or 0)
         self._settings = state.get("settings")
+        self._changed = [dict(c) for c in state.get("changed") or [] if isinstance(c, dict)]
 
     @property
     def fired(self) -> set[str]:
@@ -225,7 +235,8 @@ class TrainingDoctor(Callback):
             if then != settings:
                 self.since, self._segment = int(trainer.epochs_done), len(self.findings)
                 self.predicted = []  # the old settings' predictions
-                self._new_segment = True
+                self._new_segment, self._then = True, then
+                self._note_changed(self.findings, settings)
         self._settings = settings
         own_weights = exp.loss.params.get("class_weights")
         self._trainable = {n for n, p in model.named_parameters() if p.requires_grad}
@@ -246,7 +257,8 @@ class TrainingDoctor(Callback):
             ("" if exp.data.balance == "none" else str(exp.data.balance)),
             since=self.since,
             # Once per run: what in the network itself stops it learning (not the rate).
-            causes=model_causes(exp, len(trainer.classes)),
+            causes=model_causes(exp, len(trainer.classes),
+                                train_images=sum(trainer.class_counts.get("train") or [])),
             activations=frozenset(type(m).__name__ for m in model.modules()),
             label_change=label_cause(exp, list(trainer.classes)))
         cause = self.view.cause()
@@ -303,6 +315,8 @@ class TrainingDoctor(Callback):
         v.first_loss = (sum(self.first_losses) / len(self.first_losses)
                         if self.first_losses else None)
         for said in withdraw(v, self.findings[self._segment:]):  # no longer true: told again
+            trainer.emit("on_finding", dict(said))
+        for said in withdraw_fixed(v, self._fixed_by_continuing()):  # fixed since: told too
             trainer.emit("on_finding", dict(said))
         fired = self.fired
         for check in CHECKS:
@@ -363,7 +377,28 @@ class TrainingDoctor(Callback):
         self.findings.extend(missing)  # trainer.findings too: the same list
         if self._new_segment:
             self._segment += len(missing)
+            self._note_changed(missing, self._settings or {})
         return missing
+
+    def _note_changed(self, findings: list[dict[str, Any]], now: dict[str, Any]) -> None:
+        """Keep those of ``findings`` (said before this segment) whose blamed setting the
+        new segment changed, to withdraw them once the run shows them fixed."""
+        kept = {_key(c) for c in self._changed}
+        for f in findings:
+            what = "" if f.get("resolved") else continued_with(f, self._then or {}, now)
+            if what and _key(f) not in kept:
+                self._changed.append({"kind": f.get("kind"), "epoch": f.get("epoch"),
+                                      "message": f.get("message"), "what": what})
+
+    def _fixed_by_continuing(self) -> list[tuple[dict[str, Any], str]]:
+        """The findings :meth:`_note_changed` kept and not yet withdrawn, each with the
+        change in words (those withdrawn are forgotten)."""
+        by_key = {_key(f): f for f in self.findings[:self._segment]}
+        pairs = [(f, str(c.get("what") or "")) for c in self._changed
+                 if (f := by_key.get(_key(c))) is not None and not f.get("resolved")]
+        self._changed = [c for c in self._changed
+                         if any(_key(f) == _key(c) for f, _ in pairs)]
+        return pairs
 
     def report(self, trainer: Any, finding: RunFinding) -> None:
         """Keep ``finding`` and tell every callback (``on_finding``)."""

@@ -7,15 +7,19 @@ only waste a run.
   (:func:`~workbench.core.model.doctor.diagnose`) that stop a network from learning (a
   constant initialisation, an activation on the class scores, a Softmax before
   cross-entropy, two weighted layers with nothing between them, BatchNorm on batches of
-  one), each with the model doctor's fix: as ``--set`` options for the command line, and as
-  the fix button's action where a setting does it (the init, the batch size, the layers:
-  ``model.layers`` without the layer removed), else as a button that opens the Model tab, where
-  the model doctor's own one-click fix is. A Softmax or a bounded activation on the class
+  one, a frozen backbone without its pretrained weights), each with the model doctor's
+  fix: as ``--set`` options for the command line, and as the fix button's action where a
+  setting does it (the init, the batch size, the layers: ``model.layers`` without the layer
+  removed), else as a button that opens the Model tab, where the model doctor's own
+  one-click fix is. A Softmax or a bounded activation on the class
   scores also gives the lowest loss the network can reach (:attr:`Cause.floor`);
 - :func:`label_cause`: an augmentation that may change the label (the Augment tab's hint,
   :func:`~workbench.core.data.augment.hints.label_hints`): a mirrored left arrow is a right
   one, so the network is taught contradictions; its fix is the hint's (the list without the
   flip: ``augment.transforms``), on the command line and as the fix button's action;
+- :func:`steps_cause`: a batch size that leaves too few steps an epoch (batch size 1000 on
+  800 training images: the weights change once an epoch), with its fix
+  (``data.batch_size``); the one rule the warnings before a run say it by too;
 - :func:`skipped_cause`: every training batch of an epoch skipped (the trainer skips a
   training batch of one image when the network has BatchNorm), so no weight moved.
 
@@ -26,7 +30,6 @@ TrainingDoctor`).
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,6 +60,8 @@ _EFFECTS: dict[str, tuple[str, bool]] = {
                                  "get no gradient", True),
     "dropout-too-high": ("so the layers after it learn from scraps, slowly and noisily",
                          False),
+    "frozen-random-backbone": ("so it turns every image into random features and only the "
+                               "layers after it learn: little better than guessing", True),
 }
 
 
@@ -65,14 +70,17 @@ class Cause:
     """A reason a run does not learn, with its fix (as a :class:`~.findings.RunFinding`
     carries one)."""
 
-    code: str  # the model doctor's finding code, or "skipped"
+    code: str  # the model doctor's finding code, "skipped" or "few-steps"
     why: str  # a sentence for a person, no final full stop
     fix: str
     action: dict[str, Any] | None = field(default=None)
     stops: bool = True  # it stops learning outright (see _EFFECTS)
     #: The lowest cross-entropy the network can reach, when the class scores are squeezed
-    #: into a range (a Softmax or a bounded activation on them: :func:`least_loss`); None.
+    #: into a range (a Softmax or a bounded activation on them:
+    #: :func:`~workbench.core.model.doctor_checks.least_loss`); None.
     floor: float | None = None
+    #: How a finding names it, before a colon and :attr:`why`.
+    lead: str = "The network itself is the cause"
 
 
 #: The range a bounded output squeezes the class scores into (its width), by layer type:
@@ -81,14 +89,9 @@ _SCORE_RANGE = {"Softmax": 1.0, "Sigmoid": 1.0, "Hardsigmoid": 1.0, "Tanh": 2.0,
                 "Softsign": 2.0, "Hardtanh": 2.0, "ReLU6": 6.0}
 
 
-def least_loss(width: float, num_classes: int) -> float:
-    """The least cross-entropy of ``num_classes`` scores that lie within a range
-    ``width`` wide: the right class at the top, every other at the bottom."""
-    return math.log1p((max(2, int(num_classes)) - 1) * math.exp(-width))
-
-
 def _floor(experiment: Any, f: Any, num_classes: int) -> float | None:
     """The loss floor the model-doctor finding ``f`` sets (None: none, or not known)."""
+    from workbench.core.model.doctor_checks import least_loss
     from workbench.core.model.findings import CROSS_ENTROPY_LOSSES
 
     if f.code not in ("softmax-before-cross-entropy", "activation-after-output") or \
@@ -133,25 +136,76 @@ def _batch_fix() -> tuple[str, dict[str, Any]]:
             action(f"Set the batch size to {BATCH_SIZE}", {"data.batch_size": BATCH_SIZE}))
 
 
-def model_causes(experiment: Any, num_classes: int) -> list[Cause]:
+def model_causes(experiment: Any, num_classes: int, train_images: int = 0) -> list[Cause]:
     """The model doctor's findings on ``experiment`` that explain a run that does not
-    learn, those that stop it outright first. Never raises (a lint must not stop a run)."""
+    learn, those that stop it outright first, then the batch size when it leaves
+    ``train_images`` (0: not known) too few steps an epoch (:func:`steps_cause`). Never
+    raises (a lint must not stop a run)."""
     from workbench.core.model import doctor_checks as M
     from workbench.core.model.doctor import diagnose
 
+    steps = steps_cause(getattr(getattr(experiment, "data", None), "batch_size", 0),
+                        train_images)
+    batch = [steps] if steps is not None else []
     checks = (M.check_constant_init, M.check_activation_after_output,
               M.check_softmax_before_loss, M.check_batchnorm_batch_one,
-              M.check_consecutive_linear, M.check_high_dropout)
+              M.check_consecutive_linear, M.check_high_dropout,
+              M.check_frozen_random_backbone)
     try:
         found = diagnose(experiment, int(num_classes), checks=checks)
     except Exception:  # never stand between the learner and the run
         _log.exception("the model doctor failed on the run's experiment")
-        return []
+        return batch
     try:
-        return _causes(experiment, found, num_classes)
+        return _causes(experiment, found, num_classes) + batch
     except Exception:  # noqa: BLE001  (a fix text must not stop a run either)
         _log.exception("the model doctor's fixes failed on the run's experiment")
-        return []
+        return batch
+
+
+#: A batch size above :data:`BATCH_SIZE` that cuts the training images into fewer batches
+#: than this is warned of before a run (the Train tab, ``workbench train`` and ``check``)
+#: and named as the cause of a run that does not learn: the weights change so few times an
+#: epoch that a run of the usual 10 to 20 epochs barely learns (the demo's 800 training
+#: images at batch size 1000, one step an epoch: 55 % after 8 epochs; at 32, 25 steps an
+#: epoch: 92.5 % after 4). At 32 or less the dataset is small, not the batch too large.
+MIN_STEPS = 4
+
+
+def _steps(images: int, batch_size: int) -> int:
+    return -(-images // batch_size)  # the last batch may be short: it is a step too
+
+
+def steps_cause(batch_size: Any, train_images: Any) -> Cause | None:
+    """The batch size as a cause, when ``batch_size`` (above :data:`BATCH_SIZE`) cuts
+    ``train_images`` into fewer than :data:`MIN_STEPS` batches; None otherwise (or when
+    either is not known). Its fix is :data:`BATCH_SIZE`, halved while that still leaves
+    too few steps (down to :data:`MIN_BATCH`, BatchNorm's least). The one rule of the
+    warnings before a run and of the training doctor."""
+    try:
+        bs, n = int(batch_size), int(train_images)
+    except (TypeError, ValueError):
+        return None
+    if n < 1 or bs <= BATCH_SIZE or (steps := _steps(n, bs)) >= MIN_STEPS:
+        return None
+    use = BATCH_SIZE
+    while use > MIN_BATCH and _steps(n, use) < MIN_STEPS:
+        use //= 2
+    images = f"the {n:,} training image{'s' * (n != 1)}"
+    if steps == 1:
+        why = (f"the batch size ({bs}) is {'larger than' if bs > n else 'as large as'} "
+               f"{images}, so each epoch is a single step (the weights change once an "
+               f"epoch) and the network barely learns")
+    else:
+        why = (f"the batch size ({bs}) cuts {images} into only {steps} batches, so each "
+               f"epoch is {steps} steps (the weights change {steps} times an epoch) and the "
+               f"network learns slowly")
+    k = _steps(n, use)
+    return Cause("few-steps", why,
+                 f"set the batch size to {use} ({k} step{'s' * (k != 1)} an epoch; "
+                 f"--set data.batch_size={use})",
+                 action(f"Set the batch size to {use}", {"data.batch_size": use}),
+                 stops=False, lead="The likely cause")
 
 
 def _causes(experiment: Any, found: list[Any], num_classes: int) -> list[Cause]:

@@ -125,7 +125,7 @@ def not_learning(v: RunView) -> RunFinding | None:
     elif (cause := v.cause(stops=False)) is not None:
         if v.said(cause):
             return None  # a finding said it already, with its fix
-        why, fix, act = f"The network itself is the cause: {cause.why}", cause.fix, cause.action
+        why, fix, act = f"{cause.lead}: {cause.why}", cause.fix, cause.action
     elif (change := v.label_change) is not None:  # before the rate: no rate learns that
         if v.said(change):
             return None
@@ -259,8 +259,13 @@ def underfitting(v: RunView) -> RunFinding | None:
         if v.said(cause):
             return None
         return RunFinding("underfitting", v.epoch, "warning",
-                          f"{message} The network itself is the cause: {cause.why}.",
-                          cause.fix, cause.action)
+                          f"{message} {cause.lead}: {cause.why}.", cause.fix, cause.action)
+    if (change := v.label_change) is not None:  # before a size or a rate: no rate learns that
+        if v.said(change):
+            return None
+        return RunFinding("underfitting", v.epoch, "warning",
+                          f"{message} The likely cause is the augmentation: {change.why}.",
+                          change.fix, change.action)
     fix, act = _lr_fix(bounded(v, v.lr * 3), continue_=True)
     return RunFinding("underfitting", v.epoch, "warning", message,
                       f"a larger network (more channels or layers), or {fix}, or more "

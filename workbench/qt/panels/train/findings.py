@@ -15,8 +15,10 @@ row greyed with a note ("Fixed: lr = 0.003." on the one applied, "Found before t
 (lr = 0.003)." on the others) and its fix button disabled ("Applied" on the one applied),
 so an outdated fix, or a second one over the first, cannot be pressed; findings the run
 reports after it come with their buttons. A finding the run shows to be no longer true (it
-comes again with ``resolved``: a run at chance that learns after all) is greyed the same
-way, "Withdrawn: …" (:func:`withdrawn_note`). The Runs tab shows a selected run's findings
+comes again with ``resolved``: a run at chance that learns after all, or one fixed by
+continuing at the rate its fix set) is greyed the same way, "Withdrawn: …"
+(:func:`withdrawn_note`), in place of a fix's note: that is what run.json keeps, so the row
+reads the same after a restart. The Runs tab shows a selected run's findings
 with the same view, without buttons. Importing this module does not import torch.
 """
 
@@ -204,8 +206,8 @@ class FindingRow(QFrame):
         own fix was the one applied (its button then says "Applied")."""
         self.note, self.applied = note, applied
         self._render()
-        if self.button is not None and applied:
-            self.button.setText("Applied")
+        if self.button is not None:
+            self.button.setText("Applied" if applied else self.finding["action"]["label"])
 
     def set_remark(self, text: str) -> None:
         """Say ``text`` under the finding (news that leaves it open); "" says nothing."""
@@ -311,9 +313,9 @@ class FindingsView(QWidget):
         same = [r for r in self.rows if f is not None and key(r.finding) == key(f)]
         if same and f["resolved"] and not same[0].finding["resolved"]:  # withdrawn now
             same[0].finding["resolved"] = f["resolved"]
-            if not same[0].note:  # a fix addressed it already: that note stays
-                same[0].address(withdrawn_note(f))
-                self._enable(same[0])
+            # Over a fix's note ("Fixed: …"): run.json says this, and a restart shows it.
+            same[0].address(withdrawn_note(f))
+            self._enable(same[0])
             return True
         if f is None or same:
             return False
@@ -349,8 +351,9 @@ class FindingsView(QWidget):
         self._changed()  # the Doctor tab counts and colours only the open ones
 
     def mark_fixed_elsewhere(self, i: int, note: str) -> None:
-        """Row ``i``'s cause was fixed on another tab (``note`` says so), or came back
-        (``note`` ""): only that row is greyed, or open again."""
+        """Row ``i``'s cause was fixed on another tab, or the restored run was continued
+        with its fix (``note`` says so), or came back (``note`` ""): only that row is
+        greyed, or open again."""
         row = self.rows[i]
         if row.note == note:
             return

@@ -20,7 +20,12 @@ A fix (a finding's ``action``, see :mod:`workbench.core.train.doctor.findings`):
 Once a fix has set something, every finding shown was found at the settings it changed:
 they are shown as addressed (:meth:`~workbench.qt.panels.train.findings.FindingsView.
 mark_addressed`), their buttons disabled, until a new run clears them or the continued
-run's epochs bring findings of their own. The Doctor tab's title, icon and colour tell only
+run's epochs bring findings of their own. The greying that lasts is run.json's: the
+continued run withdraws a finding it shows fixed (``resolved``: "fixed by continuing at lr
+0.001: …", :func:`~workbench.core.train.doctor.resolved.withdraw_fixed`), which replaces the
+fix's note; a restored run greys, as "Fixed: …", the findings whose fix the run was
+continued with (its experiment.json has what their fix sets), so a restart offers no fix
+the run already has. The Doctor tab's title, icon and colour tell only
 the findings still open ("Doctor (1)"; "Doctor (fixed)", grey, when a fix addressed all).
 A learning-rate sweep still looking for a rate after a divergence is stopped: its proposal
 would be a second fix over the one chosen (the line under the plots says so).
@@ -207,6 +212,14 @@ class TrainFindings(QObject):
         checked once a run has trained)."""
         self.run_dir = str(run_dir)
         self.view.set_findings(run_findings(run_dir))
+        trained = _saved_experiment(run_dir)
+        for i, row in enumerate(self.view.rows):  # continued with its fix: not offered again
+            action = row.finding["action"] or {"set": {}}
+            sets, tab = action["set"], _elsewhere(action) if action["set"] else ""
+            if not row.note and sets and all(_holds(trained, path, value)
+                                             for path, value in sets.items()):
+                what = settings_text(sets) if not tab else done_text(action["label"], tab)[0]
+                self.view.mark_fixed_elsewhere(i, f"Fixed: {what[:1].lower()}{what[1:]}.")
 
     @Slot(int)
     def _on_changed(self, count: int) -> None:
@@ -389,6 +402,28 @@ class TrainFindings(QObject):
                 + (" (a new initialisation only takes effect in a new run)" if model else "")
                 + f". Cancel, then press Start training, to train a new run with the fixed "
                   f"{what}.")
+
+
+def _saved_experiment(run_dir: str) -> dict[str, Any]:
+    """``run_dir``'s experiment.json as plain JSON (``{}`` when unreadable): read, not
+    loaded, since torch may not be imported yet."""
+    import json
+
+    try:
+        saved = json.loads((Path(run_dir) / "experiment.json").read_text(encoding="utf-8-sig"))
+    except (OSError, ValueError):
+        return {}
+    return saved if isinstance(saved, dict) else {}
+
+
+def _holds(experiment: dict[str, Any], path: str, value: Any) -> bool:
+    """Whether the dotted ``path`` (no list index) of a plain ``experiment`` is ``value``."""
+    node: Any = experiment
+    for key in path.split("."):
+        if not isinstance(node, dict) or key not in node:
+            return False
+        node = node[key]
+    return node == value
 
 
 _WHAT = {"Model": "network", "Augment": "augmentation"}

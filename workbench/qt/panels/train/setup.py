@@ -2,14 +2,19 @@
 
 The name defaults to something telling (``<dataset>-<network>-<n>``, e.g.
 ``digits-seed-cnn-3``: :func:`~workbench.core.runs.names.suggest_run_name`) and follows the
-dataset and the network until the user types one of their own. The batch size edits
+dataset and the network until the user types one of their own. A name is a run's own: one
+typed that another run already has (case aside, as the Runs tab's rename compares) gets
+the first free ``-2``, ``-3``… (:func:`free_run_name`), said under the box, and a name kept
+from the last session that a run took meanwhile is not shown again. The batch size edits
 ``data.batch_size`` and says roughly how much memory a training step takes on the chosen
-device (:mod:`workbench.core.train.memory`), warning when it may not fit.
+device (:mod:`workbench.core.train.memory`), warning when it may not fit, and when it
+leaves the training images too few steps an epoch (:mod:`.batch_steps`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any, Callable
 
 from PySide6.QtCore import Signal, Slot
@@ -17,7 +22,8 @@ from PySide6.QtWidgets import QFormLayout, QLineEdit, QSpinBox, QWidget
 
 from workbench.core.experiment import DataConfig, Experiment, TrainingConfig
 
-from workbench.qt.common import MessageLabel
+from workbench.qt.common import BoundedMessageLabel, MessageLabel
+from workbench.qt.panels.train.batch_steps import BatchStepsLine
 from workbench.qt.panels.train.status import format_bytes
 
 #: Above this share of the device's memory the hint warns.
@@ -57,6 +63,10 @@ class RunSetup(QWidget):
         self.name_edit = QLineEdit()
         self.name_edit.setToolTip("The new run's name, on the Runs tab and in the Evaluate and "
                                   "Predict model choosers (its folder is named after it too)")
+        self.name_note = BoundedMessageLabel("", max_lines=2)  # a taken name: what it gets
+        self.name_note.hide()
+        self.name_edit.textChanged.connect(lambda _text: self.name_note.hide())
+        self.name_edit.editingFinished.connect(self.run_name)
         epochs = _param(TrainingConfig, "epochs")
         self.epochs_spin = QSpinBox()
         self.epochs_spin.setRange(int(epochs.min), int(epochs.max))
@@ -72,9 +82,13 @@ class RunSetup(QWidget):
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow("Run name:", self.name_edit)
+        form.addRow(self.name_note)
         form.addRow("Epochs:", self.epochs_spin)
         form.addRow("Batch size:", self.batch_spin)
         form.addRow(self.memory_label)
+        # Too few steps an epoch for the dataset (StartFix binds it to the app's dataset).
+        self.steps_line = BatchStepsLine(self.batch_spin)
+        form.addRow(self.steps_line)
         self.refresh()
 
     # -- binding -------------------------------------------------------------------------
@@ -104,8 +118,17 @@ class RunSetup(QWidget):
 
     # -- the name ------------------------------------------------------------------------
     def run_name(self) -> str:
-        """The name the next run gets: the user's, else the suggestion."""
-        return self.name_edit.text().strip() or self._suggested
+        """The name the next run gets: the user's, else the suggestion; one another run
+        already has gets the first free ``-2``, ``-3``…, which the line under the box
+        says."""
+        typed = self.name_edit.text().strip()
+        if not typed:
+            return self._suggested
+        free = free_run_name(typed)
+        self.name_note.show_message(f"Another run has this name: this run is named {free} "
+                                    f"(or type another).")
+        self.name_note.setVisible(free != typed)
+        return free
 
     def typed_name(self) -> str:
         """The name the user typed for the next run; ``""`` when the field shows the
@@ -115,9 +138,11 @@ class RunSetup(QWidget):
 
     def set_typed_name(self, name: str) -> None:
         """Show ``name`` as typed by the user (the last session's): it is kept as the
-        dataset and network change, until a run takes it; ``""`` changes nothing."""
-        if name.strip() and name.strip() != self._suggested:
-            self.name_edit.setText(name.strip())
+        dataset and network change, until a run takes it; ``""``, or a name a run already
+        has (it took it: the window closed while it trained), changes nothing."""
+        name = name.strip()
+        if name and name != self._suggested and free_run_name(name) == name:
+            self.name_edit.setText(name)
 
     def update_name(self, force: bool = True) -> None:
         """Suggest a name again (the dataset, network or the runs changed); a name the
@@ -173,7 +198,7 @@ class RunSetup(QWidget):
         self.memory_label.show()
 
     def set_running(self, running: bool) -> None:
-        for w in (self.name_edit, self.epochs_spin, self.batch_spin):
+        for w in (self.name_edit, self.epochs_spin, self.batch_spin, self.steps_line.button):
             w.setEnabled(not running)
 
     @Slot(int)
@@ -186,3 +211,32 @@ class RunSetup(QWidget):
         self.experiment.data.batch_size = int(value)
         self.update_memory()
         self.batch_size_changed.emit()
+
+
+def free_run_name(name: str, root: str | Path | None = None) -> str:
+    """``name`` when no run in the runs folder ``root`` (default
+    :func:`~workbench.core.io.runs_dir`) is called so, case aside, as the Runs tab's
+    rename compares names; else the first of ``name-2``, ``name-3``… that none is."""
+    taken = run_names(root)
+    free, n = name, 1
+    while free.casefold() in taken:
+        n += 1
+        free = f"{name}-{n}"
+    return free
+
+
+def run_names(root: str | Path | None = None) -> set[str]:
+    """The names of the runs in the runs folder ``root`` (default
+    :func:`~workbench.core.io.runs_dir`), case-folded: their run.json's, else the one their
+    folder's name carries, as the Runs tab lists them. Reads run.json only (no index)."""
+    from workbench.core.io import runs_dir
+    from workbench.core.runs.record import is_run_folder, name_in_folder
+    from workbench.core.runs.store import read_run_info
+
+    folder = Path(root) if root is not None else runs_dir()
+    try:
+        runs = [p for p in folder.iterdir() if is_run_folder(p)]
+    except OSError:  # no runs folder yet
+        return set()
+    return {str(read_run_info(p).get("name") or name_in_folder(p.name) or p.name).casefold()
+            for p in runs}

@@ -60,6 +60,8 @@ class StartFix(QObject):
         panel.run.errored.connect(lambda _m: QTimer.singleShot(0, self, self._after_error))
         subscribe(self, panel.current.changed, self._on_experiment_changed)
         subscribe(self, panel.current.replaced, lambda _experiment: self.withdraw())
+        # The warning under the batch size, before Start, follows the app's dataset too.
+        panel.setup.steps_line.follow(panel.current)
 
     def row(self) -> QHBoxLayout:
         """The run line with the button at its right."""

@@ -133,7 +133,8 @@ def saved_model_line(summary: dict) -> tuple[str, str]:
 
 def model_doctor_line(experiment: Any, index: Any) -> tuple[str, str]:
     """The line under the plots as a run starts: the learning-rate advice
-    (:mod:`workbench.core.train.optim_advice`), what the Model doctor warns about the
+    (:mod:`workbench.core.train.optim_advice`), a batch size that leaves too few steps an
+    epoch (:func:`_steps_warning`), what the Model doctor warns about the
     network being trained, and the Augment tab's hint where an augmentation may change the
     label (:func:`workbench.core.data.augment.at_start.run_hints`; ``("", "info")`` when
     none), so a learner who never looked at the optimizer or opened the Model or Augment
@@ -144,7 +145,8 @@ def model_doctor_line(experiment: Any, index: Any) -> tuple[str, str]:
     doctor = _doctor_warning(experiment, index)
     augment = augment_warning(experiment, [str(c) for c in getattr(index, "classes", None)
                                            or []])
-    parts = [f"{lr} The Optimizer settings on the Train tab have the fix." if lr else ""]
+    parts = [f"{lr} The Optimizer settings on the Train tab have the fix." if lr else "",
+             _steps_warning(experiment, index)]
     if doctor:
         warns = " also warns" if lr else " warns"
         parts.append(f"The Model doctor{warns} about this network: {doctor}; the Model tab "
@@ -189,6 +191,25 @@ def _optimizer_warning(experiment: Any) -> str:
     except Exception:  # noqa: BLE001  (a hint: never in the way of a run)
         return ""
     return advice.message if advice is not None else ""
+
+
+def _steps_warning(experiment: Any, index: Any) -> str:
+    """The batch size's warning (too few steps an epoch: :mod:`.batch_steps`, the rule of
+    :func:`~workbench.core.train.doctor.causes.steps_cause`) with where its fix is, or
+    ``""``."""
+    try:
+        from workbench.core.data.usage import usable_split
+        from workbench.core.train.doctor.causes import steps_cause
+
+        use = usable_split(index, experiment.data)
+        cause = steps_cause(experiment.data.batch_size, len(use.train)) if use else None
+    except Exception:  # noqa: BLE001  (a hint: never in the way of a run)
+        return ""
+    if cause is None:
+        return ""
+    label = cause.action["label"]
+    return (f"{cause.why[:1].upper()}{cause.why[1:]}: “{label}” under Batch size fixes it "
+            f"for the next run.")
 
 
 def _doctor_warning(experiment: Any, index: Any) -> str:
