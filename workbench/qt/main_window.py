@@ -135,8 +135,9 @@ class MainWindow(UrlDropTarget, QMainWindow):
         panel.continue_requested.connect(self._continue_run)
         panel.evaluate_requested.connect(self._evaluate_run_bundle)
         panel.runs_deleted.connect(self._on_runs_deleted)
-        # Selected runs' curves go over the live plots.
-        panel.overlay_requested.connect(lambda runs: self.train_panel.plots.set_overlays(runs))
+        # Selected runs' curves go over the live plots (not the Train tab's own run).
+        panel.overlay_requested.connect(lambda runs: self.train_panel.follower.set_overlays(
+            runs, panel.selected_paths()))
 
     def _on_runs_deleted(self, run_dirs: list) -> None:
         train = self.tabs.built_page("train")  # one built later restores no deleted run

@@ -1,13 +1,14 @@
 """What the tabs were left showing, kept in the session and given back when they are built.
 
 :class:`TabStates` holds, for :class:`~workbench.qt.session.SessionKeeper`, the parts of
-the session that are not the experiment: the run name typed on the Train tab, the runs
-selected on the Runs tab, the Tune tab's settings (:mod:`workbench.qt.panels.tune.state`),
-the Evaluate tab's model and data (:mod:`workbench.qt.panels.evaluate.state`), the Predict
-tab's model and images (:mod:`workbench.qt.panels.predict.state`) and the sizes of every
-tab's splitters. Tabs are built lazily (:mod:`workbench.qt.lazy_tabs`): each gets its part
-back when it is built, and until then the last session's value is kept as it was, so a
-tab not opened in this session loses nothing.
+the session that are not the experiment: the run name typed on the Train tab (for its
+next run: ``""`` while a run trains, which owns its name), the runs selected on the Runs
+tab, the Tune tab's settings (:mod:`workbench.qt.panels.tune.state`), the Evaluate tab's
+model and data (:mod:`workbench.qt.panels.evaluate.state`), the Predict tab's model and
+images (:mod:`workbench.qt.panels.predict.state`) and the sizes of every tab's splitters.
+Tabs are built lazily (:mod:`workbench.qt.lazy_tabs`): each gets its part back when it is
+built, and until then the last session's value is kept as it was, so a tab not opened in
+this session loses nothing.
 
 Splitters are known by their ``objectName`` (``"model.palette_network"``); one without a
 name by its tab and its place among the tab's splitters (``"<tab>.splitter0"``). A saved
@@ -177,7 +178,7 @@ class TabStates(QObject):
         tabs = self.window.tabs
         train = tabs.built_page("train")
         if train is not None:
-            self.run_name = train.setup.typed_name()
+            self.run_name = _next_run_name(train)
         runs = tabs.built_page("runs")
         if runs is not None and not self._runs_pending:
             self.runs_selected = runs.selected_paths()
@@ -198,6 +199,22 @@ class TabStates(QObject):
         return {"run_name": self.run_name, "runs_selected": list(self.runs_selected),
                 "splitters": dict(self.splitters), "tune": dict(self.tune),
                 **{name: dict(state) for name, state in self.own.items()}}
+
+
+def _next_run_name(train: Any) -> str:
+    """The name typed on the Train tab ``train`` for its next run; ``""`` while a run
+    trains, or when the last run has it (the window closed while it trained, "Stop and
+    quit", so its end never cleared the box): that run owns it."""
+    if train.is_running():
+        return ""
+    typed = train.setup.typed_name()
+    if typed and train.last_run_dir:
+        from workbench.core.runs.store import read_run_info
+
+        taken = read_run_info(train.last_run_dir).get("name")
+        if isinstance(taken, str) and taken.casefold() == typed.casefold():
+            return ""
+    return typed
 
 
 def _state_module(name: str) -> Any:

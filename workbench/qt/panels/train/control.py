@@ -23,8 +23,8 @@ from workbench.qt.common import show_error
 from workbench.qt.panels.train.keys import START_TIP
 from workbench.qt.panels.train.after_divergence import goes_on
 from workbench.qt.panels.train.run_end import offer_fix, show_run_end
-from workbench.qt.panels.train.skipped import with_skipped
 from workbench.qt.panels.train.last_notes import follow_dataset, show_last_run_notes
+from workbench.qt.panels.train.saved_run import last_run_line, saved_state
 
 
 class RunControl:
@@ -137,6 +137,7 @@ class RunControl:
         from workbench.core.runs.store import current_status, read_run_info
 
         info, history = read_run_info(run_dir), read_history(run_dir)
+        self.shown_run = (str(run_dir), saved_state(run_dir))  # (Follower: changed since?)
         self._show_run(run_dir, history, best=(info.get("best") or {}).get("epoch"))
         self._show_last_run_line(run_dir)
         # What it said as it started (its weights, its features), as when it ran.
@@ -159,36 +160,9 @@ class RunControl:
         self.plots.update_curves()
 
     def _show_last_run_line(self, run_dir: str) -> None:
-        """``Last run: NAME (stopped), 3 of 8 planned epochs. Continue… trains it further
-        from its last checkpoint.`` under the plots; for a run that wrote no bundle (killed
-        mid-run), which model it has: its last checkpoint, opened from the Runs tab; and the
-        images it skipped, unreadable (run.json's), as its run-end line said them."""
-        from workbench.core.runs.record import read_history, read_record
-        from workbench.core.runs.skipped import saved_skipped
-        from workbench.core.runs.store import current_status, read_run_info
-
-        info = read_run_info(run_dir)
-        name = str(info.get("name") or Path(run_dir).name)
-        status = current_status(run_dir, str(info.get("status") or "unknown"))
-        done = info.get("epochs_done")
-        done = done if isinstance(done, int) else len(read_history(run_dir))
-        planned = info.get("epochs_planned")
-        of = f" of {planned} planned" if planned else ""
-        model = ""
-        if status != "running" and not (Path(run_dir) / "bundle.pt").is_file():
-            record = read_record(run_dir)
-            model = (f" It saved no bundle: its model is its checkpoint of epoch "
-                     f"{record.model_epoch} (Runs tab: Open in Predict or Evaluate)."
-                     if record.checkpoint_model else "")
-        more = (" Continue… trains it further from its last checkpoint" +
-                (" and saves a bundle." if model else ".") if
-                (Path(run_dir) / "checkpoints" / "last.pt").is_file() else "")
-        if more and status == "diverged" and not goes_on(run_dir):
-            more = " Its last checkpoint is no sound place to go on from (the Doctor tab)."
-        files, count = saved_skipped(info)
-        self.run_label.show_message(*with_skipped(
-            f"Last run: {name} ({status.replace('_', ' ')}), {done}{of} epochs.{model}{more}",
-            "info", files, total=count))
+        """``Last run: NAME (stopped), 3 of 8 planned epochs. Model kept: …`` under the
+        plots (:func:`~workbench.qt.panels.train.saved_run.last_run_line`)."""
+        self.run_label.show_message(*last_run_line(run_dir))
 
     def _keep_run(self, run_dir: str) -> None:
         """A run ended in ``run_dir``: it is the last run (what Continue… and the next
@@ -196,6 +170,7 @@ class RunControl:
         finished: its folder was removed) leaves the last run as it was."""
         if run_dir and Path(run_dir, "run.json").is_file():
             self.last_run_dir = str(run_dir)
+            self.shown_run = (str(run_dir), saved_state(run_dir))  # as this run left it
 
     def _nothing_kept_text(self) -> str:
         """The line under the plots after a run that finished no epoch (and so kept
@@ -240,8 +215,9 @@ class RunControl:
             plan = continue_plan(run_dir, *self._open_dataset(), current=self.experiment,
                                  applied=settings)  # the tabs' edits it will not use
         except WorkbenchError as e:  # no checkpoint, a dataset gone, say: nothing trains
-            self._report_cannot_continue(str(e))
+            self._report_cannot_continue(str(e), run_dir)
             return False
+        self.drop_stale_refusal(run_dir)  # it may be continued now: not "training right now"
         if plan.done != self.plots.point_counts()["epochs"] and run_dir == self.last_run_dir:
             self._show_saved_run(run_dir)  # resumed elsewhere since it was shown
         if plan.status == "diverged" and "optimizer.params.lr" not in settings:
@@ -306,9 +282,29 @@ class RunControl:
         self.status.show_message(f"Cannot start training: {message}", "error")
         show_error(self, "Cannot start training", message)
 
-    def _report_cannot_continue(self, message: str) -> None:
+    def _report_cannot_continue(self, message: str, run_dir: str = "") -> None:
+        from workbench.core.runs.store import run_is_live
+
         self.status.show_message(f"Cannot continue: {message}", "error")
+        # Said while another process trains it: taken back once it no longer does.
+        self._live_refusal = (run_dir, self.status.text()) \
+            if run_dir and run_is_live(run_dir) else ("", "")
         show_error(self, "Cannot continue", message)
+
+    def drop_stale_refusal(self, free: str = "") -> None:
+        """Take back "Cannot continue: the run … is training right now" once that run's
+        lock is free (the process that trained it finished, or was stopped); ``free``: a
+        run known to be free now (its Continue… has opened)."""
+        from workbench.core.runs.store import read_run_info, run_is_live
+
+        run_dir, text = getattr(self, "_live_refusal", ("", ""))
+        if not text or self.status.text() != text or \
+                (run_dir != free and run_is_live(run_dir)):
+            return
+        self._live_refusal = ("", "")
+        name = read_run_info(run_dir).get("name") or Path(run_dir).name
+        self.status.show_message(f"The run {name} is no longer training elsewhere: "
+                                 f"Continue… goes on from it.")
 
     def _on_paused(self, epoch: int, batch: int) -> None:
         self.pause_button.setText("Resume")

@@ -9,16 +9,24 @@
 - The dataset folder is checked again whenever the tab is shown and whenever the window is
   activated (the folder may have been moved or deleted meanwhile), so Start is disabled and
   the line says why before Start is pressed, not after.
+- So is the last run's folder, while no run trains: a run continued elsewhere meanwhile
+  (``workbench resume`` in a terminal) is shown again as its run.json and metrics.json
+  now say (its epochs, "Finished: 5 of 5 epochs", the model it kept), and a "Cannot
+  continue: … is training right now" is taken back once that run's lock is free.
+- The runs selected on the Runs tab are overlaid on the plots, but not the tab's own run
+  (:meth:`Follower.set_overlays`), again as each run starts and ends.
 """
 
 from __future__ import annotations
 
 import math
+import os
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject
 
 from workbench.qt.evented import subscribe
+from workbench.qt.panels.train.saved_run import run_stamp, saved_state
 
 #: Events after which the dataset folder is checked again: the tab shown, the window active.
 _RECHECK = (QEvent.Type.Show, QEvent.Type.WindowActivate)
@@ -41,6 +49,8 @@ class Follower(QObject):
         super().__init__(panel)
         self.panel = panel
         self._own = ""  # the section a form of the panel is announcing (not echoed back)
+        self._looked = ("", None)  # the last run's folder and its files' stamps, last seen
+        self._overlays: list[tuple[dict, str]] = []  # the Runs tab's: (run, its folder)
         # The component forms change params in place: the Experiment says so.
         for editor, section in ((panel.optimizer_editor, "optimizer"),
                                 (panel.schedule_editor, "scheduler"),
@@ -48,6 +58,9 @@ class Follower(QObject):
             editor.changed.connect(lambda _s=section: self.own(_s))
         subscribe(self, panel.current.changed, self._on_changed)
         panel.installEventFilter(self)
+        for signal in (panel.training_started, panel.run.fit_started,
+                       panel.training_finished, panel.training_errored):
+            signal.connect(lambda *_: self.show_overlays())  # the tab's own run changed
 
     def own(self, section: str) -> None:
         """Announce the panel's own edit of ``section`` (a component form's)."""
@@ -61,7 +74,50 @@ class Follower(QObject):
         if watched is self.panel and event.type() in _RECHECK and \
                 not self.panel.is_running():
             self.panel.check_settings()  # the folder moved or deleted meanwhile?
+            self.follow_last_run()
         return False
+
+    # -- the last run's folder ----------------------------------------------------------------
+    def follow_last_run(self) -> None:
+        """Show the last run again where its folder changed since the tab showed it (a
+        ``workbench resume`` in a terminal), and take back a "training right now" once
+        its lock is free. Reads run.json only when a file's stamp changed."""
+        p = self.panel
+        run_dir = p.last_run_dir
+        if p.is_running():
+            return
+        p.drop_stale_refusal()
+        stamp = run_stamp(run_dir) if run_dir else None
+        if not run_dir or self._looked == (run_dir, stamp):
+            return
+        self._looked = (run_dir, stamp)
+        shown, state = getattr(p, "shown_run", None), saved_state(run_dir)
+        if shown is None or shown[0] != run_dir:
+            p.shown_run = (run_dir, state)  # shown as a run of this session, before
+        elif shown[1] != state and stamp[0] is not None:
+            p._show_saved_run(run_dir)
+            p.findings.show_saved_run(run_dir)  # the Doctor tab: what that run found
+            p._set_running(False)  # Continue…: its checkpoint may be new, or gone
+
+    # -- the Runs tab's overlays --------------------------------------------------------------
+    def set_overlays(self, runs: list[dict], paths: list[str]) -> None:
+        """Overlay the runs selected on the Runs tab (``runs``, for
+        :meth:`~workbench.qt.plots.training.TrainingPlots.set_overlays`; their folders
+        ``paths``, in the same order) on the plots, leaving out the tab's own run."""
+        self._overlays = list(zip(runs, paths))
+        self.show_overlays()
+
+    def show_overlays(self) -> None:
+        """Overlay the selected runs but the one the plots show as the tab's own (drawn
+        twice, it read as another run lying on it): the run training, or while none is
+        (or while the last run is continued), the last run."""
+        p = self.panel
+        running = p.is_running()
+        own = {p.last_run_dir if not running or p._resuming else "",
+               str(p.info.get("run_dir") or "") if running else ""}
+        own = {os.path.realpath(d) for d in own if d}
+        p.plots.set_overlays([run for run, path in self._overlays
+                              if os.path.realpath(str(path)) not in own])
 
     # -- the Experiment's edits --------------------------------------------------------------
     def _on_changed(self, section: str, field: str | None) -> None:

@@ -1,0 +1,101 @@
+"""The Train tab's last run as its folder keeps it: the "Last run:" line under the plots,
+and whether the folder changed since the tab showed it.
+
+The line names the run, where it stands, the model it kept ("Model kept: epoch 4: …,
+accuracy 45.8%", from run.json's ``bundle``: the numbers the run's end said) and what
+Continue… does; :func:`saved_state` is what the tab shows of the run, so that a run
+continued elsewhere (``workbench resume`` in a terminal) is shown again
+(:class:`~workbench.qt.panels.train.follow.Follower`). Reads run.json and metrics.json
+only: at start-up this runs before torch is imported, which the GUI thread must not do.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from workbench.core.io import file_stamp
+from workbench.qt.panels.train.after_divergence import goes_on
+from workbench.qt.panels.train.skipped import with_skipped
+from workbench.qt.panels.train.status import metrics_text
+
+#: The epoch metrics the "Model kept" part names (the line has two lines' room).
+_KEPT = ("train_loss", "train_acc", "val_loss", "val_acc", "val_bal_acc")
+
+
+def last_run_line(run_dir: str) -> tuple[str, str]:
+    """``(text, level)``: ``Last run: NAME (stopped), 3 of 8 planned epochs. Model kept:
+    epoch 3: …. Continue… trains it further from its last checkpoint.``; for a run that
+    wrote no bundle (killed mid-run), which model it has: its last checkpoint, opened from
+    the Runs tab; and the images it skipped, unreadable (run.json's), as its run-end line
+    said them."""
+    from workbench.core.runs.record import read_history, read_record
+    from workbench.core.runs.skipped import saved_skipped
+    from workbench.core.runs.store import current_status, read_run_info
+
+    info = read_run_info(run_dir)
+    name = str(info.get("name") or Path(run_dir).name)
+    status = current_status(run_dir, str(info.get("status") or "unknown"))
+    done = info.get("epochs_done")
+    done = done if isinstance(done, int) else len(read_history(run_dir))
+    planned = info.get("epochs_planned")
+    of = f" of {planned} planned" if planned else ""
+    model, no_bundle = "", False
+    if status != "running" and not (Path(run_dir) / "bundle.pt").is_file():
+        record = read_record(run_dir)
+        no_bundle = bool(record.checkpoint_model)
+        model = (f" It saved no bundle: its model is its checkpoint of epoch "
+                 f"{record.model_epoch} (Runs tab: Open in Predict or Evaluate)."
+                 if no_bundle else "")
+    elif status != "running":
+        model = model_kept_text(info)
+    more = (" Continue… trains it further from its last checkpoint" +
+            (" and saves a bundle." if no_bundle else ".") if
+            (Path(run_dir) / "checkpoints" / "last.pt").is_file() else "")
+    if more and status == "diverged" and not goes_on(run_dir):
+        more = " Its last checkpoint is no sound place to go on from (the Doctor tab)."
+    files, count = saved_skipped(info)
+    return with_skipped(
+        f"Last run: {name} ({status.replace('_', ' ')}), {done}{of} epochs.{model}{more}",
+        "info", files, total=count)
+
+
+def model_kept_text(info: dict) -> str:
+    """`` Model kept: epoch 4: train loss …; validation loss 1.1467, accuracy 45.8%.``:
+    the epoch whose weights run.json ``info`` says its bundle holds, with their numbers,
+    as the run's end said them (:func:`~workbench.qt.panels.train.status.ending_text`);
+    ``""`` when it records none."""
+    bundle = info.get("bundle")
+    metrics = bundle.get("metrics") if isinstance(bundle, dict) else None
+    if not isinstance(metrics, dict):
+        return ""
+    shown = {k: v for k, v in metrics.items() if k in _KEPT and _number(v)}
+    if not shown:
+        return ""
+    epoch = bundle.get("epoch") or metrics.get("epoch")
+    which = " (the best epoch, restored)" if bundle.get("restored_best") is True else ""
+    monitor = (info.get("best") or {}).get("metric") if isinstance(info.get("best"), dict) \
+        else None
+    return f" Model kept: epoch {epoch}{which}: {metrics_text(shown, monitor)}."
+
+
+def saved_state(run_dir: str) -> tuple:
+    """What the Train tab shows of the run at ``run_dir``, as its run.json says it now
+    (its name, status, epochs done and planned, the model it kept): another value than
+    when it was shown means the run changed elsewhere since (continued, renamed)."""
+    from workbench.core.runs.store import read_run_info
+
+    info = read_run_info(run_dir)
+    return tuple(json.dumps(info.get(key), sort_keys=True, default=str) for key in
+                 ("name", "status", "epochs_done", "epochs_planned", "bundle"))
+
+
+def run_stamp(run_dir: str) -> tuple:
+    """The stamps (:func:`~workbench.core.io.file_stamp`) of ``run_dir``'s run.json and
+    metrics.json, the files the Train tab shows a saved run from: unchanged, the run is
+    as it was when last looked at."""
+    return tuple(file_stamp(Path(run_dir) / name) for name in ("run.json", "metrics.json"))
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
