@@ -8,6 +8,12 @@ far to go ("finish the planned epochs" or "N more") and, optionally, a new learn
 ``workbench resume`` follows the same rule (no ``--epochs``: finish the plan; ``--epochs
 N``: N more).
 
+A run's plan is the epochs its schedule runs over (the checkpoint's ``schedule_epochs``, set
+by its first segment), or more where it was continued past them (:func:`planned_epochs`).
+"N more" that ends short of it does not shorten it, nor the schedule: the run is recorded
+as stopped at that epoch of the plan (:func:`ended_short`), and "finish the planned epochs"
+still goes to the schedule's end.
+
 The dataset is the run's own folder, as for ``resume``. Where that folder is gone, the
 folder open on the Data tab takes its place when it has the run's classes (``resume
 --data DIR``); with other classes, continuing is refused (:func:`choose_dataset`).
@@ -46,7 +52,7 @@ class ContinuePlan:
     name, status
         The run's name and how it ended (``"interrupted"`` when its process died).
     done, planned
-        Epochs finished, and the epochs the run was planned for.
+        Epochs finished, and the epochs the run was planned for (:func:`planned_epochs`).
     optimizer, lr, scheduler
         The run's own optimizer type, base learning rate and schedule type.
     last_lr
@@ -64,6 +70,9 @@ class ContinuePlan:
     data_folder, data_note
         The dataset folder to continue on when not the run's own (``""``: its own), and
         the sentence saying which folder is used and why (``""``: nothing to say).
+    schedule_epochs
+        The epochs the checkpoint's schedule runs over, whatever epochs were asked for
+        since (0: ``planned``).
     """
 
     run_dir: str
@@ -82,6 +91,12 @@ class ContinuePlan:
     notes: list[str] = field(default_factory=list)
     data_folder: str = ""
     data_note: str = ""
+    schedule_epochs: int = 0
+
+    @property
+    def schedule_length(self) -> int:
+        """The epochs the run's schedule runs over."""
+        return self.schedule_epochs or self.planned
 
     @property
     def can_finish(self) -> bool:
@@ -126,14 +141,18 @@ class ContinuePlan:
 
     def settings_text(self) -> str:
         """The run's settings in words: ``Adam, learning rate 0.000674 (0.00031 at epoch
-        12, by its cosine schedule), cosine schedule over 60 epochs``."""
+        12, by its schedule), CosineAnnealingLR schedule over 60 epochs, at epoch 12``
+        (the schedule's length as the checkpoint keeps it; ``: its end`` or ``: past its
+        end`` once the epochs done reach it)."""
         lr = f"learning rate {self.lr:.3g}" if self.lr is not None else "its learning rate"
         scheduled = self.scheduler not in ("", "none")
         if scheduled and self.last_lr is not None and self.lr is not None \
                 and not math.isclose(self.last_lr, self.lr, rel_tol=1e-6):
             lr += f" ({self.last_lr:.3g} at epoch {self.done}, by its schedule)"
-        schedule = (f"{self.scheduler} schedule over {self.planned} epochs" if scheduled
-                    else "no schedule")
+        n = self.schedule_length
+        at = "" if self.done < n else ": its end" if self.done == n else ": past its end"
+        schedule = (f"{self.scheduler} schedule over {n} epochs, at epoch {self.done}{at}"
+                    if scheduled else "no schedule")
         return f"{self.optimizer or '?'}, {lr}, {schedule}"
 
     def summary(self) -> str:
@@ -184,14 +203,19 @@ def continue_plan(run_dir: str | Path, open_folder: str = "",
         status = INTERRUPTED  # not live (checked above): its process is gone
     last_lr = _float(history[-1].get("lr")) if history else None
     # Epochs done: the checkpoint's (a resume elsewhere may have added some since the run
-    # was shown); planned: the settings' (what `workbench resume` finishes).
+    # was shown); planned: the settings' or the schedule's (what `workbench resume`
+    # finishes).
+    schedule = _schedule_epochs(run_dir)
+    planned = planned_epochs(exp.training.epochs, schedule)
+    # A run recorded "finished" short of its plan (before runs kept it) stopped there.
+    status = ended_short(status, settings.epoch, planned)[0]
     plan = ContinuePlan(run_dir=str(run_dir), name=str(info.get("name") or run_dir.name),
-                        status=status, done=settings.epoch, planned=exp.training.epochs,
+                        status=status, done=settings.epoch, planned=planned,
                         optimizer=exp.optimizer.type, lr=_float(exp.optimizer.params.get("lr")),
                         scheduler=exp.scheduler.type, last_lr=last_lr, base=exp,
                         notes=list(settings.notes),
                         data_folder="" if folder == exp.data.folder else folder,
-                        data_note=data_note)
+                        data_note=data_note, schedule_epochs=schedule)
     if current is not None:
         from workbench.core.runs.unused import unused_note, unused_settings
 
@@ -200,6 +224,39 @@ def continue_plan(run_dir: str | Path, open_folder: str = "",
             plan.notes.append(note)
     plan.mode = FINISH if plan.can_finish else MORE
     return plan
+
+
+def planned_epochs(epochs: int, schedule_epochs: int) -> int:
+    """The epochs a run is planned for: those its schedule runs over (``schedule_epochs``,
+    the checkpoint's; 0: not known), or ``epochs`` (``training.epochs``, where this segment
+    ends) where it was continued past them. Fewer ``epochs`` ("N more" short of the
+    schedule's end) end the segment earlier without shortening the plan."""
+    return max(int(epochs), int(schedule_epochs or 0))
+
+
+def ended_short(status: str, done: int, planned: int) -> tuple[str, str]:
+    """run.json's status for a run that ended with ``status`` after ``done`` of its
+    ``planned`` epochs, and the message to say with it (``""``: none to add): a segment
+    that finished the epochs it was asked for ("N more") short of the plan is "stopped"
+    at ``done`` of ``planned``, its schedule partway (not "finished", as if the plan
+    were done)."""
+    if status != "finished" or done >= planned:
+        return status, ""
+    return "stopped", (f"trained the epochs asked for, to epoch {done} of the {planned} "
+                       f"planned: Continue… in Train (or workbench resume) trains the rest")
+
+
+def _schedule_epochs(run_dir: Path) -> int:
+    """The epochs ``run_dir``'s last checkpoint says its schedule runs over (mapped, its
+    tensors not read); 0 when it does not say."""
+    import torch
+
+    try:
+        value = torch.load(run_dir / "checkpoints" / "last.pt", map_location="cpu",
+                           weights_only=True, mmap=True).get("schedule_epochs")
+    except Exception:  # noqa: BLE001  (run_settings read it: an older or odd file)
+        return 0
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def dataset_change(plan: ContinuePlan, index: Any = None) -> str:

@@ -162,10 +162,16 @@ class ContinueDialog(QDialog):
                                  f"scale by the same factor")
         else:
             self.lr_note.setText("the run's own")
-        note = ""
-        if plan.target > p.planned and p.scheduler not in ("", "none"):
-            note = (f" Its {p.scheduler} schedule was planned for {p.planned} epochs and "
-                    f"keeps that plan; past its end it follows its own rule.")
+        note, n = "", p.schedule_length
+        scheduled = p.scheduler not in ("", "none")
+        if scheduled and plan.target > n:
+            note = (f" Its {p.scheduler} schedule was planned for {n} epochs and keeps that "
+                    f"plan; past its end it follows its own rule.")
+        elif plan.target < p.planned:  # the plan stays: listed as stopped, to finish later
+            note = (f" The run stops partway through its plan, at epoch {plan.target} of "
+                    f"{p.planned} (listed as stopped), to be finished later"
+                    + (f"; its {p.scheduler} schedule stays over {n} epochs." if scheduled
+                       else "."))
         self.outcome.setText(f"Trains epochs {p.done + 1} to {plan.target} "
                              f"({_plural(plan.target - p.done)}).{note}")
 

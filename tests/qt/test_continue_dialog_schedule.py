@@ -1,0 +1,72 @@
+"""The Continue dialog of a run continued for "N more" short of its plan: it says the
+schedule's length as the checkpoint keeps it ("over 40 epochs, at epoch 5"), still offers
+to finish the 40 planned epochs, and says what another "N more" short of them does."""
+
+from __future__ import annotations
+
+import json
+
+import torch
+
+from workbench.core.experiment import Experiment
+from workbench.core.model.presets import preset_layers
+from workbench.core.registry import Component
+from workbench.core.runs.store import write_run_info
+
+
+def _run_continued_short(tmp_path):
+    """A run folder as `workbench resume RUN --epochs 2` left a run stopped at 3 of 40
+    before the fix: its settings say 5 epochs, its checkpoint's schedule 40."""
+    exp = Experiment(name="phones-second")
+    exp.data.folder = str(tmp_path)
+    exp.model.layers, exp.model.preset = preset_layers("seed-cnn"), "seed-cnn"
+    exp.optimizer = Component("AdamW", {"lr": 0.003})
+    exp.scheduler = Component("CosineAnnealingLR", {})
+    exp.training.epochs = 5
+    run = tmp_path / "run"
+    (run / "checkpoints").mkdir(parents=True)
+    exp.validate().save(run / "experiment.json")
+    torch.save({"kind": "workbench-checkpoint", "format_version": 1,
+                "experiment": exp.to_dict(), "classes": ["cats", "dogs", "owls"], "epoch": 5,
+                "schedule_epochs": 40}, run / "checkpoints" / "last.pt")
+    epochs = [{"epoch": i, "val_acc": 0.4, "lr": 0.003} for i in range(1, 6)]
+    (run / "metrics.json").write_text(json.dumps({"epochs": epochs}))
+    write_run_info(run, {"name": "phones-second", "status": "finished", "epochs_done": 5,
+                         "epochs_planned": 5})
+    return run
+
+
+def test_the_dialog_says_the_checkpoints_schedule_and_offers_the_rest_of_the_plan(
+        qtbot, tmp_path):
+    from workbench.core.runs.plan import continue_plan
+    from workbench.qt.panels.train.continue_run import ContinueDialog
+
+    plan = continue_plan(_run_continued_short(tmp_path))
+    dialog = ContinueDialog(plan)
+    qtbot.addWidget(dialog)
+    text = " ".join(label.text() for label in dialog.findChildren(type(dialog.outcome)))
+    assert "(stopped): 5 of 40 planned epochs done" in text  # recorded "finished" then
+    assert "CosineAnnealingLR schedule over 40 epochs, at epoch 5" in text
+    assert "over 5 epochs" not in text
+    assert dialog.finish_radio.isEnabled() and dialog.finish_radio.isChecked()
+    assert dialog.finish_radio.text() == "Finish the planned epochs: 35 more, to epoch 40"
+    assert dialog.outcome.text() == "Trains epochs 6 to 40 (35 epochs)."
+    dialog.more_spin.setValue(3)  # "N more", short of the plan again
+    outcome = dialog.outcome.text()
+    assert outcome.startswith("Trains epochs 6 to 8 (3 epochs).")
+    assert "at epoch 8 of 40 (listed as stopped)" in outcome
+    assert "schedule stays over 40 epochs" in outcome and "planned for 5" not in outcome
+    assert dialog.plan().target == 8
+
+
+def test_past_the_schedules_end_the_dialog_says_it_keeps_its_plan(qtbot, tmp_path):
+    from workbench.core.runs.plan import ContinuePlan
+    from workbench.qt.panels.train.continue_run import ContinueDialog
+
+    plan = ContinuePlan(run_dir=str(tmp_path), name="r", status="finished", done=12,
+                        planned=12, optimizer="Adam", lr=0.001,
+                        scheduler="CosineAnnealingLR", schedule_epochs=12)
+    dialog = ContinueDialog(plan)
+    qtbot.addWidget(dialog)
+    assert dialog.finish_radio.text() == "Finish the planned epochs (all 12 are done)"
+    assert "schedule was planned for 12 epochs and keeps that plan" in dialog.outcome.text()
