@@ -44,7 +44,8 @@ def test_predict_images_are_capped_and_written_after_the_experiment(tmp_path):
     assert session.experiment is not None and session.resets == []
     assert session.experiment.training.epochs == 7
     assert session.evaluate == EVALUATE
-    assert session.predict == {"bundle": "/runs/b/bundle.pt"}
+    # ... and the images listed whole before the cut.
+    assert session.predict == {"bundle": "/runs/b/bundle.pt", "images": images[:300]}
     assert "predict.images" in session.problem
 
 

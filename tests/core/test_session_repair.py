@@ -87,7 +87,7 @@ def test_what_cannot_be_isolated_resets_its_section_or_the_whole_keeping_the_fol
 
 def test_a_partial_read_keeps_every_member_before_the_break():
     assert read_partial('{"a": 1, "b": {"c": [1, 2], "d": {"e": 3, "f": [4, ') == \
-        ({"a": 1, "b": {"c": [1, 2], "d": {"e": 3}}}, "b.d.f")
+        ({"a": 1, "b": {"c": [1, 2], "d": {"e": 3, "f": [4]}}}, "b.d.f")
     assert read_partial('{"a": 1, "b": 2} trailing') == ({"a": 1, "b": 2}, "")
     assert read_partial('{"a": 1,, "b": 2}') == ({"a": 1}, "(top level)")  # a hand edit
     assert read_partial('{"a"') == ({}, "(start)")

@@ -46,7 +46,7 @@ from typing import Any
 from workbench.core.errors import WorkbenchError
 from workbench.core.experiment import Experiment
 from workbench.core.io import atomic_write_text, data_home, parse_json
-from workbench.core.session_repair import read_partial, repaired_experiment
+from workbench.core.session_repair import cut_said, read_partial, repaired_experiment
 
 SESSION_VERSION = 1
 SESSION_NAME = "session.json"
@@ -99,6 +99,10 @@ class Session:
     resets
         The experiment's fields that were reset or removed, one sentence each (what was
         wrong, what it is now); empty when the experiment read as it was.
+    lost
+        The experiment's sections a file cut short lost all or part of (``"model"``,
+        ``"optimizer"``...), in order: what the last run's settings may give back
+        (:func:`with_run_sections`).
     """
 
     experiment: Experiment | None = None
@@ -113,6 +117,7 @@ class Session:
     predict: dict[str, Any] = field(default_factory=dict)
     problem: str = ""
     resets: list[str] = field(default_factory=list)
+    lost: list[str] = field(default_factory=list)
 
     @property
     def damaged(self) -> bool:
@@ -226,12 +231,16 @@ def read_session(path: Path | None = None, validate: bool = True) -> Session:
     if "experiment" not in doc:
         session.resets = ["the experiment is missing (the default experiment is used)"]
         return session
+    cut = cut.removeprefix("experiment.") if cut.startswith("experiment.") else ""
+    model = saved.get("model") if isinstance(saved, dict) else None
+    if cut == "model.layers" and isinstance(model, dict) and "preset" not in model:
+        model["preset"] = None  # the layers kept are no preset's (its name was cut off)
     session.experiment, session.resets = repaired_experiment(saved, validate)
     if problem and isinstance(saved, dict):
-        if cut.startswith("experiment."):
-            session.resets.append(f"{cut.removeprefix('experiment.')}: cut short there "
-                                  f"(what followed in it takes its defaults)")
+        if cut:
+            session.resets.append(cut_said(saved, cut))
         missing = [s for s in _SECTIONS if s not in saved]
+        session.lost = [s for s in _SECTIONS if s in missing or s == cut.split(".")[0]]
         if missing:
             session.resets.append(f"{', '.join(missing)}: not in what could be read "
                                   f"(reset to {'its' if len(missing) == 1 else 'their'} "
@@ -258,6 +267,34 @@ def _small_keys(doc: dict, problem: str) -> Session:
                               if (g := _geometry(v))},
                    tune=_dict(doc.get("tune")), evaluate=_dict(doc.get("evaluate")),
                    predict=_dict(doc.get("predict")), problem=problem)
+
+
+def with_run_sections(experiment: Experiment, run_dir: str, sections: list[str]
+                      ) -> Experiment:
+    """``experiment`` with its ``sections`` (:attr:`Session.lost`) taken from the run
+    folder ``run_dir``'s experiment.json: the settings that run was trained with.
+
+    Raises
+    ------
+    WorkbenchError
+        When that file cannot be read, or its sections cannot be used (naming it).
+    """
+    path = Path(run_dir) / "experiment.json"
+    try:
+        run = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        why = getattr(e, "strerror", None) or e
+        raise WorkbenchError(f"cannot read the last run's settings, {path} ({why}); the "
+                             f"restored settings are kept") from None
+    if not isinstance(run, dict):
+        raise WorkbenchError(f"{path} is not an experiment; the restored settings are kept")
+    doc = experiment.to_dict()
+    doc.update({s: run[s] for s in sections if s in run})
+    try:
+        return Experiment.from_dict(doc)
+    except WorkbenchError as e:
+        raise WorkbenchError(f"the last run's settings in {path} cannot be used ({e}); the "
+                             f"restored settings are kept") from None
 
 
 def _where(cut: str) -> str:

@@ -6,7 +6,9 @@ Two kinds of damage, and what is kept of each:
   program) or broken by a hand edit: :func:`read_partial` reads the JSON object as far as
   it goes, keeping every member that reads whole and, of the member where it stops, what
   came before the break (an experiment cut inside its ``model`` keeps its ``data`` and
-  ``augment``). A list cut short is dropped whole: half a network is no network.
+  ``augment``). Of a list cut short, the elements that read whole are kept (a network cut
+  inside its 14th layer keeps its first 13, and :func:`cut_said` says so plainly, and that
+  the rest is lost); a list cut before its first element is dropped, and takes its default.
 - An experiment with a value this Workbench refuses (``"val_fraction": 5``, a layer type
   another version has, a parameter renamed): :func:`repaired_experiment` resets only the
   field that :class:`~workbench.core.errors.SpecError` names to its default (a layer or an
@@ -44,10 +46,10 @@ def read_partial(text: str) -> tuple[dict | None, str]:
 
     Returns ``(members, cut)``: ``members`` holds every member that reads whole, and of an
     object member where the text breaks off, the members before the break (recursively);
-    ``cut`` is the dotted path of the member where reading stopped (``""`` when the object
-    read whole, ``"(start)"`` when not even its first member did, ``"(top level)"`` when
-    it stopped between two of its members). ``(None, "")`` when the
-    text does not begin with an object.
+    of a list member, its elements that read whole. ``cut`` is the dotted path of the
+    member where reading stopped (``""`` when the object read whole, ``"(start)"`` when not
+    even its first member did, ``"(top level)"`` when it stopped between two of its
+    members). ``(None, "")`` when the text does not begin with an object.
     """
     pos = _SPACE.match(text, 0).end()
     if not text.startswith("{", pos):
@@ -84,13 +86,66 @@ def _object(text: str, pos: int, where: str) -> tuple[dict, str]:
             if text.startswith("{", pos):
                 out[key], cut = _object(text, pos, here)
                 return out, cut or here
+            if text.startswith("[", pos):
+                items = _array(text, pos)
+                if items:  # none: the list takes its default
+                    out[key] = items
             return out, here
-        out[key] = value
+        if not _maybe_cut(value, text, pos):
+            out[key] = value
         pos = _SPACE.match(text, pos).end()
         if text.startswith(",", pos):
             pos = _SPACE.match(text, pos + 1).end()
             continue
         return out, "" if text.startswith("}", pos) else here
+
+
+def _array(text: str, pos: int) -> list:
+    """The elements of the array at ``text[pos] == "["`` that read whole, until the text
+    breaks (an element cut or damaged is dropped, with all after it)."""
+    out: list = []
+    pos = _SPACE.match(text, pos + 1).end()
+    while True:
+        try:
+            value, pos = _DECODER.raw_decode(text, pos)
+        except (ValueError, RecursionError):
+            return out
+        if not _maybe_cut(value, text, pos):
+            out.append(value)
+        pos = _SPACE.match(text, pos).end()
+        if not text.startswith(",", pos):
+            return out
+        pos = _SPACE.match(text, pos + 1).end()
+
+
+def _maybe_cut(value: Any, text: str, end: int) -> bool:
+    """Whether ``value``, read up to ``text[end]``, may be the start of a longer one: a
+    number the text ends right after (``4`` of a cut ``40``)."""
+    return end == len(text) and isinstance(value, (int, float)) and \
+        not isinstance(value, bool)
+
+
+def cut_said(experiment: dict, cut: str) -> str:
+    """What was kept of the field ``cut`` (a dotted path in ``experiment``, as
+    :func:`read_partial` read it) where the file was cut, in words."""
+    value: Any = experiment
+    for part in cut.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    noun, _ = _COMPONENT_LISTS.get(tuple(cut.split(".")), ("item", "the list"))
+    if isinstance(value, list) and value:
+        n, kind = len(value), value[-1].get("type") if isinstance(value[-1], dict) else None
+        what = f" ({kind})" if isinstance(kind, str) else ""
+        kept = f"the first {noun} was kept" if n == 1 else f"the first {n} {noun}s were kept"
+        check = (" (check how the network ends on the Model tab)" if cut == "model.layers"
+                 else "")
+        return (f"{cut} was cut short after {noun} {n}{what}: {kept}, and whatever followed "
+                f"is lost{check}")
+    if cut == "model.layers":
+        return (f"{cut} was cut short before its first layer: the default network "
+                f"(seed-cnn) is used")
+    if tuple(cut.split(".")) in _COMPONENT_LISTS:
+        return f"{cut} was cut short before its first {noun}: the default {noun}s are used"
+    return f"{cut}: cut short there (what followed in it takes its defaults)"
 
 
 # -- an experiment with a value this Workbench refuses -------------------------------------

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from workbench.core.errors import WorkbenchError
 from workbench.core.experiment import Experiment
 from workbench.core.session import (SET_ASIDE_NAME, Session, keep_aside, read_session,
-                                    session_path)
+                                    session_path, with_run_sections)
 from workbench.core.session_repair import repaired_experiment
 
 from workbench.qt.closing import QUIT_WITHOUT_ASKING
@@ -59,8 +59,6 @@ def create_window(data: str | None = None, experiment: str | None = None) -> Mai
     validate_now = loader.state in ("idle", "ready")
     session = read_session(validate=validate_now)
     problems = []
-    if session.damaged:
-        problems.append(_set_aside(session))
     exp = None
     restored = False
     if experiment:
@@ -75,6 +73,10 @@ def create_window(data: str | None = None, experiment: str | None = None) -> Mai
                                 f"{e}\n\nStarting with {instead}.")
     if exp is None and session.experiment is not None:
         exp, restored = session.experiment, True
+    if session.damaged:
+        if not restored:
+            session.lost = []  # another experiment is shown: the last run gives it nothing
+        problems.append(_set_aside(session))
     if exp is None:
         exp = _default_experiment()
     window_ref: list[MainWindow] = []
@@ -113,7 +115,7 @@ def create_window(data: str | None = None, experiment: str | None = None) -> Mai
     states = TabStates(window, session)  # the typed run name, runs selected, Tune, splitters
     window.session_keeper = SessionKeeper(window, last_run=last_run, states=states)
     for title, text in problems:
-        _tell_later(window, text, title)
+        _tell_later(window, text, title, session)
     return window
 
 
@@ -130,19 +132,59 @@ def _set_aside(session: Session, keep: bool = True) -> tuple[str, str]:
         resets = "".join(f"\n• {line}" for line in session.resets)
         return ("Last session not restored", f"The last session could not be restored: "
                 f"{session.problem or 'its experiment cannot be used'}.{resets}{where}{run}")
+    offer = ""
+    if _can_take_from_run(session):
+        name = os.path.basename(os.path.normpath(session.last_run))
+        lost = session.lost
+        listed = ", ".join(lost[:-1]) + " and " + lost[-1] if len(lost) > 1 else lost[0]
+        offer = (f"\n\nThe last run, {name}, keeps the settings it was trained with: "
+                 f"{_TAKE} replaces the {listed} settings with that run's.")
     return ("Last session partly restored", partly_restored_text(
-        session.problem, session.resets, session.experiment.data.folder) + where + run)
+        session.problem, session.resets, session.experiment.data.folder) + where + run
+        + offer)
 
 
 def partly_restored_text(problem: str, resets: list[str], folder: str) -> str:
     """What a session restored all but some fields says: why (``problem``, when the file
-    did not read whole), each field reset (``resets``), and that the rest was kept."""
+    did not read whole), each field reset (``resets``; "Nothing was reset" when none
+    was), and that the rest was kept."""
     why = f" ({problem})" if problem else ""
-    lines = "".join(f"\n• {line}" for line in resets)
     on = f", its dataset folder {folder}" if folder else ""
+    if not resets:
+        return (f"Part of the last session could not be used{why}.\n\nNothing was reset: "
+                f"everything was kept as you left it{on} included.")
+    lines = "".join(f"\n• {line}" for line in resets)
     return (f"Part of the last session could not be used{why}.\n\nOnly these fields were "
             f"reset to their defaults or removed:{lines}\n\nEverything else was kept as you "
             f"left it{on} included.")
+
+
+#: The button of a partly restored session's message that takes the sections a cut lost
+#: from the last run's experiment.json.
+_TAKE = "“Use the last run's settings”"
+
+
+def _can_take_from_run(session: Session) -> bool:
+    """Whether the last run can give back the experiment's sections the file lost."""
+    return bool(session.lost and session.last_run) and \
+        os.path.isfile(os.path.join(session.last_run, "experiment.json"))
+
+
+def _take_from_run(window: MainWindow, session: Session) -> None:
+    """Replace the window's experiment's lost sections with the last run's."""
+    if window.is_training():
+        show_error(window, "Training in progress", "Stop the current training run before "
+                   "using the last run's settings.")
+        return
+    try:
+        exp = with_run_sections(window.experiment, session.last_run, session.lost)
+    except WorkbenchError as e:
+        show_error(window, "Cannot use the last run's settings", f"{e}.")
+        return
+    if exp.data.folder != window.experiment.data.folder:
+        window.set_experiment(exp)
+    else:
+        window.current.replace(exp, in_place=True)  # the scanned dataset stays
 
 
 def _check_restored(window_ref: list[MainWindow], exp: Experiment,
@@ -164,15 +206,15 @@ def _check_restored(window_ref: list[MainWindow], exp: Experiment,
     for box in window.findChildren(QMessageBox):  # the start's message: said again below
         if box.windowTitle() in _TITLES:
             box.close()
-    title, text = _set_aside(Session(experiment=repaired, last_run=earlier.last_run,
-                                     problem=earlier.problem,
-                                     resets=earlier.resets + resets),
-                             keep=not earlier.damaged)  # kept aside already if damaged
+    restored = Session(experiment=repaired, last_run=earlier.last_run,
+                       problem=earlier.problem, resets=earlier.resets + resets,
+                       lost=earlier.lost)
+    title, text = _set_aside(restored, keep=not earlier.damaged)  # kept aside if damaged
     if repaired.data.folder != exp.data.folder:
         window.set_experiment(repaired)
     else:
         window.current.replace(repaired, in_place=True)  # the scanned dataset stays
-    _tell_later(window, text, title)
+    _tell_later(window, text, title, restored)
 
 
 #: The titles of the messages about the last session.
@@ -185,10 +227,19 @@ def _is_demo_folder(folder: str) -> bool:
     return os.path.abspath(folder) == os.path.abspath(default_demo_root())
 
 
-def _tell_later(window: MainWindow, text: str,
-                title: str = "Last session not restored") -> None:
-    """A message box over the window once the event loop runs (the window is shown)."""
-    QTimer.singleShot(0, window, lambda: show_error(window, title, text))
+def _tell_later(window: MainWindow, text: str, title: str = "Last session not restored",
+                session: Session | None = None) -> None:
+    """A message box over the window once the event loop runs (the window is shown); for
+    a partly restored ``session`` whose last run can give back what a cut lost, with a
+    button that takes it."""
+    def tell() -> None:
+        box = show_error(window, title, text)
+        if session is not None and session.experiment is not None and \
+                _can_take_from_run(session):
+            button = box.addButton(_TAKE.strip("“”"), QMessageBox.ButtonRole.AcceptRole)
+            button.clicked.connect(lambda: _take_from_run(window, session))
+
+    QTimer.singleShot(0, window, tell)
 
 
 def main(data: str | None = None, experiment: str | None = None) -> int:
