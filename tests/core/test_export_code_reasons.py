@@ -73,3 +73,21 @@ def test_preprocess_raises_the_reason_and_the_texts_are_the_apps(exported):
             module.preprocess(name)
         assert str(e.value) == reason
         assert isinstance(e.value, ValueError)  # what predict() callers caught before
+
+
+def test_a_picture_over_pillows_pixel_limit_is_skipped_not_the_end_of_the_run(
+        exported, monkeypatch, capsys):
+    """Pillow refuses a picture over twice its pixel limit with DecompressionBombError,
+    which is no OSError: one huge panorama stopped predict() for every file."""
+    folder, bundle = exported
+    spec = importlib.util.spec_from_file_location("exported_bomb", folder / "model.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    model = module.build_model()
+    big, small = folder / "big.png", folder / "small.png"
+    Image.new("RGB", (64, 64), (10, 200, 10)).save(big)
+    Image.new("RGB", (8, 8), (10, 200, 10)).save(small)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # 64x64 is over twice that
+    out = module.predict(model, [str(big), str(small)])
+    assert out[0] is None and out[1] is not None
+    assert f"skipped {big}: cannot be read as an image" in capsys.readouterr().err

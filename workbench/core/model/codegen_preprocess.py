@@ -301,6 +301,8 @@ def predict(model, images) -> list:
     its entry is None, and the others are still classified."""
     import sys
 
+    from PIL import Image
+
     if isinstance(images, (str, bytes)) or hasattr(images, "__fspath__") \\
             or hasattr(images, "getpixel"):
         images = [images]
@@ -312,7 +314,8 @@ def predict(model, images) -> list:
             tensors[i] = preprocess(image)
         except UnreadableImageError as e:  # empty, not an image...: Workbench's words
             print(f"skipped {image}: {e}", file=sys.stderr)
-        except (OSError, ValueError, SyntaxError) as e:  # PIL's errors for unreadable files
+        except (OSError, ValueError, SyntaxError,  # PIL's errors for unreadable files,
+                Image.DecompressionBombError) as e:  # and a picture over its pixel limit
             reason = str(e).strip() or type(e).__name__
             print(f"skipped {image}: cannot be read as an image ({reason})", file=sys.stderr)
     out = [None] * len(images)
