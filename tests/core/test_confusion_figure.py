@@ -46,6 +46,9 @@ def test_cut_names_keep_the_part_that_tells_them_apart():
     assert elide_names(shared, 12, width) == ["exp…cat_fin…", "exp…dog_fin…",
                                               "exp…owl_fin…"]
     assert elide_names(["cat", "dog"], 14, width) == ["cat", "dog"]  # fits: whole
+    # With room beside the part that differs, as much of the start as fits.
+    assert elide_names(shared, 20, width) == ["experiment…cat_final", "experiment…dog_final",
+                                              "experiment…owl_final"]
 
 
 def test_counts_far_apart_are_coloured_on_a_log_scale_and_even_ones_linearly():

@@ -95,6 +95,11 @@ def elide(name: str, shared: int, limit: float, width: Callable[[str], float]) -
     if start == 0 or name[start - 1] not in _SEPARATORS:
         start = shared  # no word start nearby: from the first differing character
     rest = name[start:]
+    # With room to spare, as much of the start as fits beside the whole rest
+    # ("Amanita_muscaria_var…20", not "Ama…20"): it names the group the rest is of.
+    n = _longest_fit(name[:start], limit, width, suffix=ELLIPSIS + rest)
+    if n > _HEAD:
+        return name[:n] + ELLIPSIS + rest
     for head in (name[:min(_HEAD, start)], ""):
         lead = head + ELLIPSIS
         if width(lead + rest) <= limit:
