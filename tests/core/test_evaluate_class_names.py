@@ -47,3 +47,19 @@ def test_a_class_the_model_does_not_know_names_its_closest_classes(tmp_path, tin
     with pytest.raises(DataError, match=r"it was trained on: 'Boletus_00', .*'Boletus_09' "
                                         r"and 11 more\)"):
         evaluate(bundle, other)
+
+
+def test_resuming_on_a_macs_copy_says_the_accents_not_missing_and_new():
+    """A run continued on its folder copied from a Mac is refused (NFD names sort
+    differently, so the labels would change), saying why: it read "'Écrin' is missing;
+    'Écrin' is new", one name twice."""
+    import unicodedata
+
+    from workbench.core.train.resume import class_change
+
+    nfd = unicodedata.normalize("NFD", "Écrin")
+    said = class_change(["cat", "Écrin"], ["cat", nfd])
+    assert said == (f"2 classes then, 2 now: {nfd!r} has its accents encoded differently "
+                    f"(NFD, as a Mac writes names): rename it as before")
+    assert class_change(["a", "b"], ["a", "c"]) == "2 classes then, 2 now: 'b' is missing; " \
+                                                   "'c' is new"

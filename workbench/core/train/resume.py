@@ -309,8 +309,19 @@ def class_change(then: list[str], now: list[str], shown: int = 3) -> str:
         more = f" and {len(items) - shown} more" if len(items) > shown else ""
         return f"{listed}{more} {verb[len(items) == 1]}"
 
+    from workbench.core.data.class_names import class_key
+
     gone, new = set(then) - set(now), set(now) - set(then)
     changes = []
+    # A folder copied from a Mac: the same names, their accents encoded another way (NFD).
+    was = {class_key(c): c for c in gone}
+    respelled = [c for c in now if c in new and class_key(c) in was]
+    if respelled:
+        gone -= {was[class_key(c)] for c in respelled}
+        new -= set(respelled)
+        its, it = ("its", "it") if len(respelled) == 1 else ("their", "them")
+        changes.append(f"{names(respelled, ('have', 'has'))} {its} accents encoded "
+                       f"differently (NFD, as a Mac writes names): rename {it} as before")
     if gone:
         changes.append(names([c for c in then if c in gone], ("are missing", "is missing")))
     if new:
