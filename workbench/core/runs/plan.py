@@ -8,11 +8,9 @@ far to go ("finish the planned epochs" or "N more") and, optionally, a new learn
 ``workbench resume`` follows the same rule (no ``--epochs``: finish the plan; ``--epochs
 N``: N more).
 
-A run's plan is the epochs its schedule runs over (the checkpoint's ``schedule_epochs``, set
-by its first segment), or more where it was continued past them (:func:`planned_epochs`).
-"N more" that ends short of it does not shorten it, nor the schedule: the run is recorded
-as stopped at that epoch of the plan (:func:`ended_short`), and "finish the planned epochs"
-still goes to the schedule's end.
+The schedule keeps the length its first segment gave it (the checkpoint's
+``schedule_epochs``) whatever epochs a continuation asks for: the plan says it as it is
+("CosineAnnealingLR schedule over 40 epochs, at epoch 5"), not as the epochs asked for.
 
 The dataset is the run's own folder, as for ``resume``. Where that folder is gone, the
 folder open on the Data tab takes its place when it has the run's classes (``resume
@@ -52,7 +50,7 @@ class ContinuePlan:
     name, status
         The run's name and how it ended (``"interrupted"`` when its process died).
     done, planned
-        Epochs finished, and the epochs the run was planned for (:func:`planned_epochs`).
+        Epochs finished, and the epochs the run was planned for (its settings' epochs).
     optimizer, lr, scheduler
         The run's own optimizer type, base learning rate and schedule type.
     last_lr
@@ -203,19 +201,14 @@ def continue_plan(run_dir: str | Path, open_folder: str = "",
         status = INTERRUPTED  # not live (checked above): its process is gone
     last_lr = _float(history[-1].get("lr")) if history else None
     # Epochs done: the checkpoint's (a resume elsewhere may have added some since the run
-    # was shown); planned: the settings' or the schedule's (what `workbench resume`
-    # finishes).
-    schedule = _schedule_epochs(run_dir)
-    planned = planned_epochs(exp.training.epochs, schedule)
-    # A run recorded "finished" short of its plan (before runs kept it) stopped there.
-    status = ended_short(status, settings.epoch, planned)[0]
+    # was shown); planned: the settings' (what `workbench resume` finishes).
     plan = ContinuePlan(run_dir=str(run_dir), name=str(info.get("name") or run_dir.name),
-                        status=status, done=settings.epoch, planned=planned,
+                        status=status, done=settings.epoch, planned=exp.training.epochs,
                         optimizer=exp.optimizer.type, lr=_float(exp.optimizer.params.get("lr")),
                         scheduler=exp.scheduler.type, last_lr=last_lr, base=exp,
                         notes=list(settings.notes),
                         data_folder="" if folder == exp.data.folder else folder,
-                        data_note=data_note, schedule_epochs=schedule)
+                        data_note=data_note, schedule_epochs=_schedule_epochs(run_dir))
     if current is not None:
         from workbench.core.runs.unused import unused_note, unused_settings
 
@@ -224,26 +217,6 @@ def continue_plan(run_dir: str | Path, open_folder: str = "",
             plan.notes.append(note)
     plan.mode = FINISH if plan.can_finish else MORE
     return plan
-
-
-def planned_epochs(epochs: int, schedule_epochs: int) -> int:
-    """The epochs a run is planned for: those its schedule runs over (``schedule_epochs``,
-    the checkpoint's; 0: not known), or ``epochs`` (``training.epochs``, where this segment
-    ends) where it was continued past them. Fewer ``epochs`` ("N more" short of the
-    schedule's end) end the segment earlier without shortening the plan."""
-    return max(int(epochs), int(schedule_epochs or 0))
-
-
-def ended_short(status: str, done: int, planned: int) -> tuple[str, str]:
-    """run.json's status for a run that ended with ``status`` after ``done`` of its
-    ``planned`` epochs, and the message to say with it (``""``: none to add): a segment
-    that finished the epochs it was asked for ("N more") short of the plan is "stopped"
-    at ``done`` of ``planned``, its schedule partway (not "finished", as if the plan
-    were done)."""
-    if status != "finished" or done >= planned:
-        return status, ""
-    return "stopped", (f"trained the epochs asked for, to epoch {done} of the {planned} "
-                       f"planned: Continue… in Train (or workbench resume) trains the rest")
 
 
 def _schedule_epochs(run_dir: Path) -> int:

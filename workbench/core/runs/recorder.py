@@ -30,7 +30,6 @@ from workbench.core.interrupts import aborting, uninterrupted
 from workbench.core.io import atomic_write_text, remove_stray_temporaries, runs_dir
 from workbench.core.runs.batches import BatchLosses, EpochNorms, read_batches, read_norms
 from workbench.core.runs.lock import INFO_LOCK_NAME, LOCK_NAME, RunLock, editing_run_info
-from workbench.core.runs.plan import ended_short, planned_epochs
 from workbench.core.runs.skipped import skipped_entry
 from workbench.core.runs.store import (keep_damaged_run_info, read_run_info, update_run_info,
                                        write_run_info)
@@ -198,7 +197,6 @@ class RunRecorder(Callback):
         # run.json may claim.
         self._saved_epoch = 0
         self._saved_best: dict[str, Any] | None = None
-        self._planned = 0  # the run's plan: its schedule's epochs, or more (runs.plan)
         self.batches = BatchLosses()  # the batches' losses, coarsely (runs.batches)
         self.norms = EpochNorms()  # the layer-norm samples (runs.batches)
         # The files met unreadable, in the order met, and run.json's entry of the segments
@@ -213,7 +211,6 @@ class RunRecorder(Callback):
         self.resumed = trainer.checkpoint is not None
         self._saved_epoch = trainer.epochs_done  # a resumed run's checkpoint is on disk
         self._saved_best = info.get("best")
-        self._planned = planned_epochs(exp.training.epochs, getattr(trainer, "schedule_epochs", 0))
         if self.run_dir is None:
             self.run_dir = new_run_dir(self.name or exp.name, self.parent)
             self.created_dir = True
@@ -250,7 +247,7 @@ class RunRecorder(Callback):
                "experiment_name": exp.name,
                "created": info_now.get("created") or stamp, "updated": stamp, "finished": None,
                "status": "running", "message": "", "epochs_done": trainer.epochs_done,
-               "epochs_planned": self._planned, "best": info.get("best"),
+               "epochs_planned": exp.training.epochs, "best": info.get("best"),
                "duration_s": round(trainer.elapsed, 3), "device": info.get("device", ""),
                # Whether a frozen backbone's features were cached: "cached", "cached, K
                # views", "off" or "" (no frozen backbone first).
@@ -339,8 +336,7 @@ class RunRecorder(Callback):
             shutil.rmtree(run_dir, ignore_errors=True)
             self.run_dir = None
             return
-        # "N more" that ended short of the plan: stopped there, not "finished" (runs.plan).
-        status, short = ended_short(result.status, self._saved_epoch, self._planned)
+        status = result.status
         # A second Ctrl-C (or SIGTERM) on its way up: the user's abort, not a failure. The
         # model holds the cut epoch's weights: no bundle of them.
         aborted = aborting()
@@ -368,7 +364,7 @@ class RunRecorder(Callback):
                                 f"{run_dir / 'checkpoints' / LAST}, and resuming the run "
                                 f"(workbench resume {run_dir}) writes the bundle from them")
                 status = "failed"
-        message = bundle_error or result.error or result.stop_reason or short
+        message = bundle_error or result.error or result.stop_reason or ""
         if aborted:
             n = self._saved_epoch
             message = "aborted at once (a second Ctrl-C or SIGTERM) " + (

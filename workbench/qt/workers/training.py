@@ -104,15 +104,7 @@ class TrainingWorker(Worker):
                 raise outcome.error
             result = outcome.result
             bridge.flush()
-            # As run.json records it: a "finished" segment short of the run's plan ("N
-            # more") is stopped there (core.runs.plan.ended_short), so the tab says so too.
-            from workbench.core.runs.store import read_run_info
-
-            recorded = read_run_info(outcome.run_dir) if outcome.run_dir else {}
             return {"status": result.status, "stopped": bool(result.stopped),
-                    "planned": int(recorded.get("epochs_planned") or 0),
-                    "short_of_plan": result.status == "finished" and
-                    recorded.get("status") == "stopped",
                     "early_stopped": bool(result.early_stopped),
                     "stop_reason": result.stop_reason, "best": plain(result.best),
                     "restored_best": bool(result.restored_best),

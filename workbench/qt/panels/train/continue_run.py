@@ -167,11 +167,9 @@ class ContinueDialog(QDialog):
         if scheduled and plan.target > n:
             note = (f" Its {p.scheduler} schedule was planned for {n} epochs and keeps that "
                     f"plan; past its end it follows its own rule.")
-        elif plan.target < p.planned:  # the plan stays: listed as stopped, to finish later
-            note = (f" The run stops partway through its plan, at epoch {plan.target} of "
-                    f"{p.planned} (listed as stopped), to be finished later"
-                    + (f"; its {p.scheduler} schedule stays over {n} epochs." if scheduled
-                       else "."))
+        elif scheduled and plan.target < n:
+            note = (f" Its {p.scheduler} schedule stays over {n} epochs: it ends partway "
+                    f"through it.")
         self.outcome.setText(f"Trains epochs {p.done + 1} to {plan.target} "
                              f"({_plural(plan.target - p.done)}).{note}")
 

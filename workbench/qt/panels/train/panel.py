@@ -363,9 +363,7 @@ class TrainPanel(RunControl, QWidget):
         self.setup.name_edit.clear()  # the next run gets a name of its own
         self.setup.update_name()
         text, level = ending_text(summary)
-        show_run_end(self, "stopped" if summary.get("short_of_plan") else
-                     str(summary.get("status") or ""), len(summary.get("history") or []),
-                     summary.get("planned") or None)
+        show_run_end(self, str(summary.get("status") or ""), len(summary.get("history") or []))
         if summary.get("stopped"):  # the batches of the unfinished epoch were dropped
             bpe = max(1, int(self.info.get("batches_per_epoch") or 1))
             kept = run_dir and run_dir == self.last_run_dir

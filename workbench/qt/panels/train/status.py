@@ -85,9 +85,6 @@ def ending_text(summary: dict) -> tuple[str, str]:
     epochs = f"{n} epoch{'' if n == 1 else 's'}"
     if summary.get("early_stopped"):
         text, level = f"Stopped early after {epochs}: {summary.get('stop_reason', '')}.", "ok"
-    elif summary.get("short_of_plan"):  # "N more" short of the plan (core.runs.plan)
-        text, level = (f"Trained the epochs asked for, to epoch {n} of the "
-                       f"{summary.get('planned')} planned: Continue… trains the rest."), "ok"
     elif summary.get("stopped"):
         text, level = (f"Stopped after {n} complete epoch{'' if n == 1 else 's'} (an "
                        f"unfinished epoch is not kept)."), "warning"
