@@ -6,6 +6,8 @@ from validation still gives one, with counts that add up (walk-formats: "36 of t
 
 from __future__ import annotations
 
+import dataclasses
+
 import os
 from pathlib import Path
 from types import SimpleNamespace
@@ -189,6 +191,21 @@ def test_a_folder_with_its_own_validation_part_keeps_its_unreadable_files_there(
         _, val, _, change = resumed_split(
             _index(10, ["img_001.jpg"], checked=read_by, val_part=True), data, record)
         assert not change.changed and not change.val_changed, read_by
+
+
+def test_an_older_record_of_a_folder_split_did_not_hold_its_unreadable_files():
+    """Records written before unreadable files were kept on their side left them out: they
+    are not "added" (a resume would choose the best epoch afresh)."""
+    data = _data()
+    record = record_of_split(_index(10, ["img_001.jpg"], checked=True, val_part=True), data)
+    old = dataclasses.replace(record, val_files=None,
+                              train={r for r in record.train if "img_001" not in r},
+                              val={r for r in record.val if "img_001" not in r})
+    # Read by an index that decoded its files (the app's; a listing cannot tell them from
+    # files added since).
+    _, _, _, change = resumed_split(
+        _index(10, ["img_001.jpg"], checked=True, val_part=True), data, old)
+    assert not change.changed and not change.val_changed
 
 
 def test_another_image_excluded_from_validation_is_still_a_change():

@@ -303,8 +303,11 @@ def resumed_split(index: DatasetIndex, data: Any, record: SplitRecord
         (new.val if r in record.val else new.train).add(r)
         new.missing.add(r)
     change = SplitChange(folder_split=folder, moved=len(moved))
+    # A record older than val_files left the unreadable files of a train/ + val/ dataset
+    # out: they are not "added" (which would choose the best epoch afresh on a resume).
+    unread_rel = {rel[p] for p, _ in unreadable} if record.val_files is None else set()
     for r, is_val in decided.items():
-        if r not in before and r not in moved:
+        if r not in before and r not in moved and r not in unread_rel:
             if is_val:
                 change.added_val += 1
             else:
