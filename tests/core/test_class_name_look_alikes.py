@@ -67,3 +67,18 @@ def test_closest_names_ignore_case_spaces_and_accent_encoding():
     assert closest_names("Bolletus_33", model)[0] == "Boletus_33"
     assert closest_names(NFD + "s", model)[0] == NFC
     assert closest_names("zzz", model) == []
+
+
+def test_each_way_two_names_differ_is_named_not_only_the_last():
+    """'Dog ' and 'dog' differ in case and a trailing space: "only in case" sent the user
+    to rename by case, which does not merge them."""
+    import unicodedata
+
+    from workbench.core.data.class_names import look_alike_differences
+
+    nfd = unicodedata.normalize("NFD", "Éa")
+    assert look_alike_differences(["Dog ", "dog"]) == ["spaces", "case"]
+    assert look_alike_differences([nfd, "éa"]) == ["accents", "case"]
+    assert look_alike_differences([nfd, "Éa"]) == ["accents"]
+    assert look_alike_differences(["Russula", "Russula "]) == ["spaces"]
+    assert look_alike_differences(["Boletus", "boletus"]) == ["case"]

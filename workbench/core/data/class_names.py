@@ -35,11 +35,11 @@ def look_alike_key(name: str) -> str:
 def look_alike_differences(names: list[str]) -> list[str]:
     """How the names of one :func:`look_alike_key` differ: some of ``"accents"`` (the same
     after NFC), ``"spaces"`` (the same without spaces at the ends) and ``"case"``."""
-    steps = [set(names)]
-    for step in (class_key, str.strip, str.casefold):
-        steps.append({step(n) for n in steps[-1]})
-    return [what for what, before, after in zip(("accents", "spaces", "case"), steps,
-                                                 steps[1:]) if len(after) < len(before)]
+    nfc = [class_key(n) for n in names]
+    found = {"accents": any(n != k for n, k in zip(names, nfc)),
+             "spaces": any(k != k.strip() for k in nfc),
+             "case": len({k.strip() for k in nfc}) > 1}  # apart once both are undone
+    return [what for what, differs in found.items() if differs]
 
 
 def match_classes(classes: list[str], model: list[str]
