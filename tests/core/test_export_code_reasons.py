@@ -91,3 +91,26 @@ def test_a_picture_over_pillows_pixel_limit_is_skipped_not_the_end_of_the_run(
     out = module.predict(model, [str(big), str(small)])
     assert out[0] is None and out[1] is not None
     assert f"skipped {big}: cannot be read as an image" in capsys.readouterr().err
+
+
+def test_a_heic_photo_is_read_once_pillow_heif_is_installed(exported, monkeypatch):
+    """The reason says "install pillow-heif": once it is, the exported code uses it (it
+    never registered it, so the same reason came back)."""
+    import types
+
+    folder, _ = exported
+    spec = importlib.util.spec_from_file_location("exported_heif", folder / "model.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    photo = folder / "IMG_0001.HEIC"
+    photo.write_bytes(b"\x00\x00\x00\x18ftypheic" + bytes(64))
+    registered = []
+
+    def register_heif_opener():  # what pillow-heif does: Pillow then reads the file
+        registered.append(1)
+        monkeypatch.setattr(Image, "open", lambda p, *a, **k: Image.new("RGB", (16, 16)))
+
+    monkeypatch.setitem(sys.modules, "pillow_heif",
+                        types.SimpleNamespace(register_heif_opener=register_heif_opener))
+    assert module.preprocess(str(photo)).shape[0] == 3
+    assert registered == [1]

@@ -276,10 +276,10 @@ def test_header_says_what_it_is_and_how_to_load_it():
                 for n in nodes if isinstance(n, (ast.Import, ast.ImportFrom))}
 
     # Importing the file (build_model) needs torch alone; preprocess() imports Pillow and
-    # numpy when it is called.
+    # numpy when it is called, and pillow_heif where installed, for a HEIC photo.
     assert imported(tree.body) <= {"__future__", "torch", "torchvision", "sys", "math", "typing"}
     assert imported(ast.walk(tree)) <= {"__future__", "torch", "torchvision", "sys", "math",
-                                        "typing", "PIL", "numpy", "platform"}
+                                        "typing", "PIL", "numpy", "platform", "pillow_heif"}
 
 
 def test_custom_layer_source_is_copied():

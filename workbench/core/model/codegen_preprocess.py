@@ -159,6 +159,14 @@ def _open(path):
                 if not f.read(1):
                     raise UnreadableImageError(EMPTY_FILE) from None
         ext = "." + str(path).rpartition(".")[2].lower()
+        if ext in (".heic", ".heif"):  # readable once pillow-heif is installed
+            try:
+                import pillow_heif
+            except ImportError:
+                pass
+            else:
+                pillow_heif.register_heif_opener()
+                return Image.open(path)
         readable = ext in Image.registered_extensions() and (
             ext != ".avif" or features.check("avif"))
         hint = None if readable else PHOTO_FORMAT_HINTS.get(ext)
