@@ -14,7 +14,9 @@ from PySide6.QtWidgets import QApplication
 from helpers import run_cli
 from qt_helpers import after_epoch
 from workbench.core.runs.lock import RunLock
+from workbench.core.errors import WorkbenchError
 from workbench.core.runs.store import read_run_info
+from workbench.qt.panels.train.control import IDLE_TEXT
 from workbench.qt.panels.train.status import metrics_text
 
 RUN_TIMEOUT_MS = 120000
@@ -59,6 +61,8 @@ def test_a_resume_in_a_terminal_is_shown_when_the_window_is_activated(
         qtbot, capsys, trained):
     panel, run_dir = trained
     before = panel.plots.point_counts()["epochs"]
+    ended = panel.status.text()  # "Stopped after 1 complete epoch… Model kept: epoch 1…"
+    assert ended.startswith("Stopped") and f"Model kept: epoch {before}" in ended, ended
     rc, _out, err = run_cli(capsys, "resume", run_dir, "--epochs", "1")
     assert rc == 0, err
     info = read_run_info(run_dir)
@@ -70,6 +74,10 @@ def test_a_resume_in_a_terminal_is_shown_when_the_window_is_activated(
         f"epoch {before + 1}:" in panel.run_label.text()
     assert panel.progress.format().endswith(f"{before + 1} of {info['epochs_planned']} epochs")
     assert panel.continue_button.isEnabled()
+    # The status line above no longer says how the run ended here: it says what it says
+    # at start-up.
+    assert panel.status.text() == IDLE_TEXT
+    assert f"Model kept: epoch {before}" not in panel.status.text()
 
 
 def test_the_tab_shown_again_shows_a_run_resumed_elsewhere_after_a_restart(
@@ -114,3 +122,23 @@ def test_a_continue_that_opens_takes_back_training_right_now(qtbot, trained):
     lock.release()
     assert not panel.continue_run()  # the dialog opens; cancelled again
     assert asked and "training right now" not in panel.status.text()
+
+
+def test_another_refusal_while_the_run_trains_is_not_taken_back_as_training(
+        qtbot, monkeypatch, trained, train_error_boxes):
+    panel, run_dir = trained
+    lock = RunLock(run_dir)  # a terminal trains it, and the run's dataset is gone
+    assert lock.acquire()
+
+    def gone(*_args, **_kwargs):
+        raise WorkbenchError("the dataset folder /photos/cats is gone: open it on the Data "
+                             "tab")
+
+    monkeypatch.setattr("workbench.core.runs.plan.continue_plan", gone)
+    assert not panel.continue_run()
+    refused = panel.status.text()
+    assert refused.startswith("Cannot continue: the dataset folder /photos/cats is gone")
+    lock.release()
+    _activate(panel)  # the lock is free: the refusal was not about it, and stays
+    assert panel.status.text() == refused
+    assert "no longer training elsewhere" not in panel.status.text()

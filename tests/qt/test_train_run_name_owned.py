@@ -10,7 +10,7 @@ import json
 
 from qt_helpers import after_epoch, listed_run
 from workbench.core.io import runs_dir
-from workbench.core.runs.store import read_run_info
+from workbench.core.runs.store import RunStore, read_run_info
 from workbench.core.session import session_path, session_text, write_session
 from workbench.qt import app
 
@@ -70,3 +70,22 @@ def test_start_with_a_name_another_run_has_names_the_run_apart(qtbot, train_pane
     names = sorted(read_run_info(p).get("name") for p in runs_dir().iterdir() if p.is_dir())
     assert names == ["phones-second", "phones-second-2"]
     assert panel.setup.name_note.isHidden()  # the box gives the next run a name of its own
+
+
+def test_start_after_a_rename_to_the_suggested_name_names_the_run_apart(
+        qtbot, train_panel):
+    panel = train_panel(epochs=1)
+    first = panel.setup.name_edit.placeholderText()  # <dataset>-<network>-1
+    base = first.rsplit("-", 1)[0]
+    assert first == f"{base}-1"
+    one = listed_run(runs_dir(), f"2026-12-07_09-51-47-{first}", first)
+    panel.setup.update_name()  # the runs changed: run 1 is there
+    assert panel.setup.name_edit.placeholderText() == f"{base}-2"
+    RunStore().rename(one, f"{base}-2")  # the Runs tab: run 1 now has the name suggested
+    panel.setup.name_edit.setText("")
+    with qtbot.waitSignal(panel.training_finished, timeout=RUN_TIMEOUT_MS) as done:
+        panel.start_button.click()
+    assert read_run_info(done.args[0]["run_dir"])["name"] == f"{base}-3"
+    names = sorted(read_run_info(p)["name"] for p in runs_dir().iterdir() if p.is_dir())
+    assert names == [f"{base}-2", f"{base}-3"]
+    assert panel.setup.name_edit.placeholderText() == f"{base}-4"  # none is taken

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Collection
 
 from workbench.core.io import runs_dir
 from workbench.core.runs.record import name_in_folder
@@ -42,12 +42,17 @@ def run_name_base(experiment: Any) -> str:
     return f"{dataset_label(getattr(data, 'folder', ''))}-{slug(network)}"
 
 
-def suggest_run_name(experiment: Any, root: str | Path | None = None) -> str:
+def suggest_run_name(experiment: Any, root: str | Path | None = None,
+                     taken: Collection[str] = ()) -> str:
     """``<dataset>-<network>-<n>`` for a new run of ``experiment``: ``n`` one more than
     the highest such number among the run folders under ``root`` (default
-    :func:`runs_dir`), so names do not repeat."""
+    :func:`runs_dir`), so names do not repeat; and past the names in ``taken``
+    (case-folded: a run renamed on the Runs tab keeps its folder's name)."""
     base = run_name_base(experiment)
-    return f"{base}-{_next_number(base, Path(root) if root is not None else runs_dir())}"
+    n = _next_number(base, Path(root) if root is not None else runs_dir())
+    while f"{base}-{n}".casefold() in taken:
+        n += 1
+    return f"{base}-{n}"
 
 
 def _next_number(base: str, root: Path) -> int:

@@ -26,6 +26,11 @@ from workbench.qt.panels.train.run_end import offer_fix, show_run_end
 from workbench.qt.panels.train.last_notes import follow_dataset, show_last_run_notes
 from workbench.qt.panels.train.saved_run import last_run_line, saved_state
 
+#: The status line before any run of this session (as the layout first shows it).
+IDLE_TEXT = "Press Start to train the model on the loaded dataset."
+#: How :func:`~workbench.core.runs.plan.continue_plan` refuses a run another process trains.
+_LIVE_REFUSAL = " is training right now: "
+
 
 class RunControl:
     """Pause/Resume, Continue and failure handling for the Train panel."""
@@ -103,8 +108,7 @@ class RunControl:
                 where = "" if named else f" ({tab} tab)"
                 self.status.show_message(f"Cannot train yet: {problem}{where}", "warning")
             elif self.status.text().startswith("Cannot train yet"):
-                self.status.show_message("Press Start to train the model on the loaded "
-                                         "dataset.")
+                self.status.show_message(IDLE_TEXT)
 
     def toggle_pause(self) -> None:
         """Pause the run, or resume a paused one."""
@@ -283,13 +287,22 @@ class RunControl:
         show_error(self, "Cannot start training", message)
 
     def _report_cannot_continue(self, message: str, run_dir: str = "") -> None:
-        from workbench.core.runs.store import run_is_live
-
         self.status.show_message(f"Cannot continue: {message}", "error")
-        # Said while another process trains it: taken back once it no longer does.
+        # Refused as another process trains it (not a dataset gone): taken back once not.
         self._live_refusal = (run_dir, self.status.text()) \
-            if run_dir and run_is_live(run_dir) else ("", "")
+            if run_dir and _LIVE_REFUSAL in message else ("", "")
         show_error(self, "Cannot continue", message)
+
+    def show_idle_status(self) -> None:
+        """The status line as at start-up: "Press Start…", or what keeps Start disabled; a
+        "Cannot continue: … training right now" stays (:meth:`drop_stale_refusal`)."""
+        refusal = getattr(self, "_live_refusal", ("", ""))[1]
+        if refusal and self.status.text() == refusal:
+            return
+        if self._problem()[0]:
+            self._show_problems()
+        else:
+            self.status.show_message(IDLE_TEXT)
 
     def drop_stale_refusal(self, free: str = "") -> None:
         """Take back "Cannot continue: the run … is training right now" once that run's

@@ -11,7 +11,8 @@
   the line says why before Start is pressed, not after.
 - So is the last run's folder, while no run trains: a run continued elsewhere meanwhile
   (``workbench resume`` in a terminal) is shown again as its run.json and metrics.json
-  now say (its epochs, "Finished: 5 of 5 epochs", the model it kept), and a "Cannot
+  now say (its epochs, "Finished: 5 of 5 epochs", the model it kept; the status line no
+  longer says how it ended here, but what it says at start-up), and a "Cannot
   continue: … is training right now" is taken back once that run's lock is free.
 - The runs selected on the Runs tab are overlaid on the plots, but not the tab's own run
   (:meth:`Follower.set_overlays`), again as each run starts and ends.
@@ -86,6 +87,7 @@ class Follower(QObject):
         run_dir = p.last_run_dir
         if p.is_running():
             return
+        said = p.status.text()
         p.drop_stale_refusal()
         stamp = run_stamp(run_dir) if run_dir else None
         if not run_dir or self._looked == (run_dir, stamp):
@@ -98,6 +100,8 @@ class Follower(QObject):
             p._show_saved_run(run_dir)
             p.findings.show_saved_run(run_dir)  # the Doctor tab: what that run found
             p._set_running(False)  # Continue…: its checkpoint may be new, or gone
+            if p.status.text() == said:  # how it ended here ("Stopped after…"): no more
+                p.show_idle_status()
 
     # -- the Runs tab's overlays --------------------------------------------------------------
     def set_overlays(self, runs: list[dict], paths: list[str]) -> None:

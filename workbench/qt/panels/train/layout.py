@@ -444,4 +444,3 @@ def build_panel(panel: Any) -> None:
     panel.scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
     layout = QVBoxLayout(panel)
     layout.addWidget(panel.scroll)
-

@@ -122,7 +122,9 @@ class RunSetup(QWidget):
         already has gets the first free ``-2``, ``-3``…, which the line under the box
         says."""
         typed = self.name_edit.text().strip()
-        if not typed:
+        if typed in ("", self._suggested):  # a run renamed on the Runs tab may have it now
+            if self._suggested.casefold() in run_names():
+                self.update_name()
             return self._suggested
         free = free_run_name(typed)
         self.name_note.show_message(f"Another run has this name: this run is named {free} "
@@ -155,7 +157,7 @@ class RunSetup(QWidget):
             return
         self._base = base
         typed = self.name_edit.text().strip()
-        suggestion = suggest_run_name(self.experiment)
+        suggestion = suggest_run_name(self.experiment, taken=run_names())
         keep = bool(typed) and typed != self._suggested
         self._suggested = suggestion
         self.name_edit.setPlaceholderText(suggestion)
@@ -225,11 +227,16 @@ def free_run_name(name: str, root: str | Path | None = None) -> str:
     return free
 
 
+#: Per runs folder, per run folder in it: (its run.json's stamp, its case-folded name).
+_NAMES: dict[Path, dict[str, tuple]] = {}
+
+
 def run_names(root: str | Path | None = None) -> set[str]:
     """The names of the runs in the runs folder ``root`` (default
     :func:`~workbench.core.io.runs_dir`), case-folded: their run.json's, else the one their
-    folder's name carries, as the Runs tab lists them. Reads run.json only (no index)."""
-    from workbench.core.io import runs_dir
+    folder's name carries, as the Runs tab lists them. Reads a run.json only when its
+    stamp (:func:`~workbench.core.io.file_stamp`) changed since the last call (no index)."""
+    from workbench.core.io import file_stamp, runs_dir
     from workbench.core.runs.record import is_run_folder, name_in_folder
     from workbench.core.runs.store import read_run_info
 
@@ -238,5 +245,11 @@ def run_names(root: str | Path | None = None) -> set[str]:
         runs = [p for p in folder.iterdir() if is_run_folder(p)]
     except OSError:  # no runs folder yet
         return set()
-    return {str(read_run_info(p).get("name") or name_in_folder(p.name) or p.name).casefold()
-            for p in runs}
+    known, seen = _NAMES.get(folder, {}), {}
+    for p in runs:
+        stamp = file_stamp(p / "run.json")
+        seen[p.name] = known[p.name] if p.name in known and known[p.name][0] == stamp \
+            else (stamp, str(read_run_info(p).get("name") or name_in_folder(p.name)
+                             or p.name).casefold())
+    _NAMES[folder] = seen  # (the folders gone are forgotten)
+    return {name for _stamp, name in seen.values()}
