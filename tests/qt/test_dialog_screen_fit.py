@@ -153,4 +153,8 @@ def test_enter_in_the_explain_dialog_opens_no_picker(qtbot, bundle_path, pickers
     qtbot.waitUntil(lambda: QApplication.focusWidget() is not None, timeout=WAIT_MS)
     assert QApplication.focusWidget() is dialog.class_combo
     qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)
-    assert pickers == [] and not dialog.isVisible()  # Enter closes, as Close is the default
+    # Enter after choosing a class keeps the dialog and its explanation (no default
+    # button: it closed the dialog); Escape closes it.
+    assert pickers == [] and dialog.isVisible()
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Escape)
+    assert not dialog.isVisible()

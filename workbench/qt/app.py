@@ -26,7 +26,7 @@ from workbench.qt.main_window import MainWindow, _default_experiment, demo_folde
 from workbench.qt.session import SessionKeeper, place_window, restore_last_run, restore_tab
 from workbench.qt.session_state import TabStates, own_models
 from workbench.qt.startup import (after_first_paint, defer_until_painted, start_after_first_paint,
-                                 torch_loader)
+                                 torch_loader, when_torch_ready)
 from workbench.qt.workers import await_workers, collect_garbage_on_gui_thread
 
 
@@ -171,13 +171,20 @@ def _can_take_from_run(session: Session) -> bool:
 
 
 def _take_from_run(window: MainWindow, session: Session) -> None:
-    """Replace the window's experiment's lost sections with the last run's."""
+    """Replace the window's experiment's lost sections with the last run's, once torch is
+    loaded (validating them imports it: never beside the start's background import). The
+    message, when said again (:func:`_check_restored`), no longer offers them."""
+    lost, session.lost = session.lost, []
+    when_torch_ready(lambda: _replace_from_run(window, session.last_run, lost), window)
+
+
+def _replace_from_run(window: MainWindow, last_run: str, lost: list[str]) -> None:
     if window.is_training():
         show_error(window, "Training in progress", "Stop the current training run before "
                    "using the last run's settings.")
         return
     try:
-        exp = with_run_sections(window.experiment, session.last_run, session.lost)
+        exp = with_run_sections(window.experiment, last_run, lost)
     except WorkbenchError as e:
         show_error(window, "Cannot use the last run's settings", f"{e}.")
         return

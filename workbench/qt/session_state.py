@@ -12,7 +12,8 @@ this session loses nothing.
 
 Splitters are known by their ``objectName`` (``"model.palette_network"``); one without a
 name by its tab and its place among the tab's splitters (``"<tab>.splitter0"``). A saved
-state is restored only into a splitter of the same orientation.
+state is restored only into a splitter of the same orientation. The Model doctor's split,
+which follows the doctor's findings until dragged, is kept only once the user dragged it.
 
 A model the Evaluate or Predict tab kept (:func:`own_models`) is theirs: the Train tab's
 last run does not replace it (:func:`workbench.qt.session.restore_last_run`).
@@ -31,6 +32,10 @@ from PySide6.QtWidgets import QSplitter
 #: Tabs that size a splitter themselves the first time they are shown, and the attribute
 #: that says it was done: set when a saved size was restored, so it stays.
 _FIRST_SIZING = {"train": ("first_share", "done"), "tune": (None, "_sized")}
+#: Splitters that size themselves until the user drags them (their ``user_sized``): their
+#: state is kept only once dragged, under this key; the one kept under their own key by
+#: earlier versions, dragged or not, is dropped (it would stop their sizing for good).
+_KEPT_ONCE_DRAGGED = {"model.network_doctor": "model.network_doctor.dragged"}
 #: Splitters named since their state was kept under the key made up for them.
 _RENAMED = {"evaluate.splitter0": "evaluate.confusion"}
 #: The tabs whose choices are kept by their own module (``<name>_state`` and
@@ -100,6 +105,8 @@ class TabStates(QObject):
             if old in self.splitters:
                 self.splitters.setdefault(new, self.splitters[old])
                 del self.splitters[old]
+        for old in _KEPT_ONCE_DRAGGED:
+            self.splitters.pop(old, None)
         self._runs_pending = bool(self.runs_selected)  # until the Runs tab has listed
         self._watched: dict[str, tuple[str, QSplitter]] = {}  # key: (tab, splitter)
         for name in window.tabs.names():
@@ -144,7 +151,7 @@ class TabStates(QObject):
         for key, splitter in page_splitters(name, page).items():
             self._watched[key] = (name, splitter)
             splitter.splitterMoved.connect(lambda *_, key=key: self._keep_splitter(key))
-            state = self.splitters.get(key)
+            state = self.splitters.get(_KEPT_ONCE_DRAGGED.get(key, key))
             if not state:
                 continue
             orientation = splitter.orientation()
@@ -169,8 +176,13 @@ class TabStates(QObject):
 
     def _keep_splitter(self, key: str) -> None:
         _name, splitter = self._watched.get(key, (None, None))
-        if splitter is not None and shiboken6.isValid(splitter):
-            self.splitters[key] = bytes(splitter.saveState().data())
+        if splitter is None or not shiboken6.isValid(splitter):
+            return
+        if key in _KEPT_ONCE_DRAGGED:
+            if getattr(splitter, "user_sized", False):
+                self.splitters[_KEPT_ONCE_DRAGGED[key]] = bytes(splitter.saveState().data())
+            return
+        self.splitters[key] = bytes(splitter.saveState().data())
 
     def values(self) -> dict[str, Any]:
         """The tabs' state as :func:`~workbench.core.session.session_text`'s keywords:

@@ -141,7 +141,9 @@ class ExplainDialog(UrlDropTarget, QDialog):
         self.save_button.setAutoDefault(False)
         self.save_button.clicked.connect(self.save_png)
         close = QPushButton("Close")
-        close.setDefault(True)
+        # No default button: Enter on the class box (to see another class's map) must not
+        # close the dialog; Escape closes it.
+        close.setAutoDefault(False)
         close.clicked.connect(self.close)
         bottom = QHBoxLayout()
         bottom.addWidget(self.save_button)

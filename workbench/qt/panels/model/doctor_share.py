@@ -27,7 +27,7 @@ class NetworkDoctorSplit(QSplitter):
         self.addWidget(doctor)
         self.setStretchFactor(0, 1)
         self.setStretchFactor(1, 0)
-        self.user_sized = False  # dragged, or restored from the session: left alone
+        self.user_sized = False  # dragged, or a drag restored from the session: left alone
         self.splitterMoved.connect(self._on_moved)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
