@@ -144,3 +144,18 @@ def open_explain(qtbot, bundle, image=None, timeout: int = 30000):
         with qtbot.waitSignal(dialog.updated, timeout=timeout):
             dialog.set_image(str(image))
     return dialog
+
+
+def thumbnail_view(qtbot, size: int, **loader_options):
+    """``(view, model, loader)``: a ThumbnailView showing a ThumbnailModel of its own
+    ThumbnailLoader, both parented to the view, so neither is deleted while the view is
+    still painted (a model freed with a test's locals before qtbot closed its view crashed
+    the next test's event processing)."""
+    from workbench.qt.thumbnails import ThumbnailLoader, ThumbnailModel, ThumbnailView
+
+    view = ThumbnailView(size=size)
+    qtbot.addWidget(view)
+    loader = ThumbnailLoader(view, size=size, **loader_options)
+    model = ThumbnailModel(loader, view)
+    view.setModel(model)
+    return view, model, loader

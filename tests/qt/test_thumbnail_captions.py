@@ -8,7 +8,8 @@ from __future__ import annotations
 from PySide6.QtCore import QPoint, QRect
 from PySide6.QtWidgets import QStyleOptionViewItem
 
-from workbench.qt.thumbnails import ThumbnailLoader, ThumbnailModel, ThumbnailView
+from qt_helpers import thumbnail_view
+from workbench.qt.thumbnails import ThumbnailView
 
 NAMES = ["IMG_20240101_123456.jpg", "IMG_20240101_123457.jpg", "IMG_0001.jpg",
          "IMG_0002.jpg", "IMG_0012.jpg", "PXL_20240101_090000123.jpg",
@@ -19,11 +20,7 @@ def _captions(qtbot, tmp_path, points: float, all_classes: bool) -> tuple[Thumbn
     """The caption lines each of NAMES is painted with, at a ``points`` pt font."""
     for name in NAMES:
         (tmp_path / name).write_bytes(b"")  # never decoded: the captions only
-    loader = ThumbnailLoader(size=88)
-    model = ThumbnailModel(loader)
-    view = ThumbnailView()
-    view.setModel(model)
-    qtbot.addWidget(view)
+    view, model, _loader = thumbnail_view(qtbot, 88)
     font = view.font()
     font.setPointSizeF(points)
     view.setFont(font)

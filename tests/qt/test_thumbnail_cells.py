@@ -9,8 +9,8 @@ from PySide6.QtCore import QPoint, QRect, QSize, Qt
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QStyleOptionViewItem
 
-from workbench.qt.thumbnails import (ThumbnailLoader, ThumbnailModel, ThumbnailView,
-                                     elide_file_name)
+from qt_helpers import thumbnail_view
+from workbench.qt.thumbnails import ThumbnailView, elide_file_name
 
 SIZE = 64
 RED, BLUE, GREEN, YELLOW = (220, 30, 30), (30, 30, 220), (30, 200, 30), (220, 200, 30)
@@ -43,11 +43,7 @@ def test_portrait_and_landscape_fit_the_icon_square_over_a_readable_caption(qtbo
         (_solid(tmp_path / "exif_rotated.jpg", 4032, 3024, YELLOW, orientation=6), 0),
         (_solid(tmp_path / "tall.jpg", 300, 1200, RED), 0),
     ]
-    loader = ThumbnailLoader(size=SIZE)
-    model = ThumbnailModel(loader)
-    view = ThumbnailView(size=SIZE)
-    view.setModel(model)
-    qtbot.addWidget(view)
+    view, model, loader = thumbnail_view(qtbot, SIZE)
     view.resize(600, 300)
     model.set_samples(samples, ["a"])
     view.show()
@@ -131,11 +127,7 @@ def test_all_classes_captions_paint_the_class_over_the_file_name(qtbot, tmp_path
     long_class = "Black-throated_blue_warbler_female_first_winter_plumage"
     samples = [(_solid(tmp_path / "img_0.png", 32, 32, RED), 0),
                (_solid(tmp_path / "img_10_from_a_long_camera_name.png", 32, 32, BLUE), 1)]
-    loader = ThumbnailLoader(size=SIZE)
-    model = ThumbnailModel(loader)
-    view = ThumbnailView(size=SIZE)
-    view.setModel(model)
-    qtbot.addWidget(view)
+    view, model, loader = thumbnail_view(qtbot, SIZE)
     model.set_samples(samples, ["center", long_class], name_classes=True)
     view.set_caption_lines(2)
     view.resize(400, 300)

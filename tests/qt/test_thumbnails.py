@@ -9,18 +9,14 @@ from PIL import Image
 from PySide6.QtCore import Qt
 
 from workbench.core.errors import ImageDecodeError
-from workbench.qt.thumbnails import (ThumbnailLoader, ThumbnailModel, ThumbnailView,
-                                     decode_thumbnail)
+from qt_helpers import thumbnail_view
+from workbench.qt.thumbnails import ThumbnailLoader, decode_thumbnail
 
 DECORATION = Qt.ItemDataRole.DecorationRole
 
 
 def _grid(qtbot, samples, classes=("a",), size=48, cache_size=2000):
-    loader = ThumbnailLoader(size=size, cache_size=cache_size)
-    model = ThumbnailModel(loader)
-    view = ThumbnailView(size=size)
-    view.setModel(model)
-    qtbot.addWidget(view)
+    view, model, loader = thumbnail_view(qtbot, size, cache_size=cache_size)
     model.set_samples(samples, list(classes))
     return loader, model, view
 
