@@ -2,8 +2,9 @@
 them: keeping the part that tells each name apart from the others
 (:func:`~workbench.core.evaluate.labels.elide`). Cut at the end, four classes
 "Amanita_muscaria_var_guessowii_20", "…_40", "…_60" and "Amanita muscaria_var_guessowii
-forma 0" all read "Amanita_muscaria_var_gu…"; cut this way they read "Ama…20", "Ama…40",
-"Ama…60" and "Amanita muscaria_var_gu…", as on the matrix's rows.
+forma 0" all read "Amanita_muscaria_var_gu…"; cut this way they read
+"Amanita_muscaria_var…20", "…40", "…60" ("Ama…20" in a narrow column) and "Amanita
+muscaria_var_gu…", as on the matrix's rows.
 
 Only the painting changes: the item's text stays the whole name (sorting, look-ups,
 tooltips), and a text that is not one of the names given (a "macro average" row) is
