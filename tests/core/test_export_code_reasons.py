@@ -114,3 +114,26 @@ def test_a_heic_photo_is_read_once_pillow_heif_is_installed(exported, monkeypatc
                         types.SimpleNamespace(register_heif_opener=register_heif_opener))
     assert module.preprocess(str(photo)).shape[0] == 3
     assert registered == [1]
+
+
+def test_a_missing_and_a_truncated_file_get_the_apps_reasons_too(exported, capsys):
+    folder, _ = exported
+    spec = importlib.util.spec_from_file_location("exported_more", folder / "model.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert (module.FILE_NOT_FOUND, module.CORRUPT) == (images.FILE_NOT_FOUND, images.CORRUPT)
+    gone, cut = folder / "gone.jpg", folder / "cut.jpg"
+    whole = folder / "whole.jpg"
+    Image.effect_noise((256, 256), 64).convert("RGB").save(whole, quality=95)
+    cut.write_bytes(whole.read_bytes()[:2000])  # a copy that stopped early
+    said = {}
+    for path in (gone, cut):
+        with pytest.raises(ImageDecodeError) as e:
+            images.load_image(path, 3)
+        said[path] = e.value.reason
+    assert said == {gone: images.FILE_NOT_FOUND, cut: images.CORRUPT}
+    out = module.predict(module.build_model(), [str(gone), str(cut), str(whole)])
+    assert out[0] is None and out[1] is None and out[2] is not None
+    err = capsys.readouterr().err
+    for path, reason in said.items():
+        assert f"skipped {path}: {reason}\n" in err, err

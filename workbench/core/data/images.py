@@ -119,9 +119,12 @@ _raise_pillow_limit()
 quiet_bomb_warnings()
 
 #: Why a file cannot be read, in the words every reader gives (the exported PyTorch code
-#: copies them): an empty file, and one Pillow does not recognise as an image.
+#: copies them): an empty file, one Pillow does not recognise as an image, a missing one,
+#: and one whose data ends early or is damaged.
 EMPTY_FILE = "empty file (0 bytes)"
 NOT_AN_IMAGE = "not an image file (format not recognised)"
+FILE_NOT_FOUND = "file not found (moved or deleted?)"
+CORRUPT = "truncated or corrupt image"
 
 # Transparent pixels are composited onto white: icons and cut-outs are usually drawn to be
 # seen on a light page, and their hidden RGB values are often meaningless (black or noise).
@@ -229,7 +232,7 @@ def load_image(path: str | os.PathLike, channels: int,
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        raise ImageDecodeError(path, "file not found (moved or deleted?)") from None
+        raise ImageDecodeError(path, FILE_NOT_FOUND) from None
     except OSError as e:
         raise ImageDecodeError(path, f"cannot read the file: {e.strerror or e}") from None
     if stat.S_ISDIR(st.st_mode):
@@ -420,8 +423,8 @@ def corrupt_reason(e: BaseException) -> str:
     exception name ("EOFError") says nothing to a person."""
     text = _describe(e)
     if "truncat" in text.lower() or text == type(e).__name__:
-        return "truncated or corrupt image"
-    return f"truncated or corrupt image: {text}"
+        return CORRUPT
+    return f"{CORRUPT}: {text}"
 
 
 def _describe(e: BaseException) -> str:

@@ -109,6 +109,8 @@ def _reasons() -> str:
              "pillow_heif.register_heif_opener() first.",
              f"EMPTY_FILE = {literal(images.EMPTY_FILE)}",
              f"NOT_AN_IMAGE = {literal(images.NOT_AN_IMAGE)}",
+             f"FILE_NOT_FOUND = {literal(images.FILE_NOT_FOUND)}",
+             f"CORRUPT = {literal(images.CORRUPT)}",
              "PHOTO_FORMAT_HINTS = {  # a photo format this Pillow cannot read: what to do"]
     for ext in images.PHOTO_FORMATS:
         parts = textwrap.wrap(images.photo_format_hint(ext), 72, drop_whitespace=False,
@@ -322,10 +324,14 @@ def predict(model, images) -> list:
             tensors[i] = preprocess(image)
         except UnreadableImageError as e:  # empty, not an image...: Workbench's words
             print(f"skipped {image}: {e}", file=sys.stderr)
+        except FileNotFoundError:
+            print(f"skipped {image}: {FILE_NOT_FOUND}", file=sys.stderr)
         except (OSError, ValueError, SyntaxError,  # PIL's errors for unreadable files,
                 Image.DecompressionBombError) as e:  # and a picture over its pixel limit
             reason = str(e).strip() or type(e).__name__
-            print(f"skipped {image}: cannot be read as an image ({reason})", file=sys.stderr)
+            said = CORRUPT if "truncat" in reason.lower() else \\
+                f"cannot be read as an image ({reason})"
+            print(f"skipped {image}: {said}", file=sys.stderr)
     out = [None] * len(images)
     if tensors:
         x = torch.stack(list(tensors.values())).to(device)
