@@ -59,6 +59,35 @@ def test_on_a_tiny_set_the_fix_is_a_size_that_gives_steps_enough_but_bn_can_use(
     assert steps_cause(512, 10).action["set"] == {"data.batch_size": 8}  # never under 8
 
 
+def test_accumulated_gradients_count_weight_updates_not_batches():
+    """training.accumulate: the weights change once every N batches (and at the epoch's
+    end), so batch 100 over 4 batches on 800 images is 2 updates an epoch, not 8."""
+    assert steps_cause(64, 800, 4) is None  # 13 batches: steps at 4, 8, 12 and 13
+    cause = steps_cause(100, 800, 4)
+    assert cause.why == ("the batch size (100) cuts the 800 training images into 8 batches, "
+                         "and with gradients accumulated over 4 batches (training."
+                         "accumulate) the weights change only 2 times an epoch, so the "
+                         "network learns slowly")
+    assert cause.fix == ("set the batch size to 32 (7 steps an epoch, gradients still "
+                         "accumulated over 4 batches; --set data.batch_size=32)")
+    assert cause.action["set"] == {"data.batch_size": 32}
+    assert "the weights change once an epoch" in steps_cause(64, 800, 13).why
+
+
+def test_where_no_batch_size_gives_steps_enough_the_accumulation_is_lowered_too():
+    cause = steps_cause(64, 800, 64)  # even batch 8 is 100 batches: 2 updates
+    assert cause.action["set"] == {"data.batch_size": 32, "training.accumulate": 8}
+    assert cause.action["label"] == "Set the batch size to 32 and accumulate over 8 batches"
+    assert cause.fix == ("set the batch size to 32 and accumulate gradients over 8 batches, "
+                         "not 64 (4 steps an epoch; --set data.batch_size=32 --set "
+                         "training.accumulate=8)")
+    assert steps_cause(512, 48, 2).action["set"] == {"data.batch_size": 8,
+                                                     "training.accumulate": 1}
+    exp = Experiment()
+    exp.data.batch_size, exp.training.accumulate = 100, 4
+    assert [c.code for c in model_causes(exp, 4, train_images=800)] == ["few-steps"]
+
+
 def test_not_learning_and_underfitting_name_the_batch_size_not_the_labels_or_the_rate():
     cause = steps_cause(512, 48)
     f = C.not_learning(_view([cause]))
@@ -127,6 +156,19 @@ def test_check_experiment_warns_of_the_batch_size_too(capsys, big_batch):
     code, _, err = run_cli(capsys, "check", "--experiment", big_batch)
     assert code == 0, err
     assert WARNING in err.splitlines()
+
+
+def test_train_counts_the_accumulation_in_its_warning(capsys, tmp_path, big_batch):
+    exp = Experiment.load(big_batch)
+    exp.data.batch_size, exp.training.accumulate = 40, 2  # 4 batches: 2 weight updates
+    exp.save(big_batch)
+    code, _, err = run_cli(capsys, "check", "--experiment", big_batch)
+    assert code == 0, err
+    assert ("warning: The batch size (40) cuts the 126 training images into 4 batches, and "
+            "with gradients accumulated over 2 batches (training.accumulate) the weights "
+            "change only 2 times an epoch, so the network learns slowly. Fix: set the batch "
+            "size to 16 (4 steps an epoch, gradients still accumulated over 2 batches; "
+            "--set data.batch_size=16).") in err.splitlines()
 
 
 # -- 4. a frozen backbone on random weights ------------------------------------------------

@@ -58,3 +58,26 @@ def test_the_run_line_at_start_says_it_with_where_the_fix_is(qtbot, train_panel,
     text, level = model_doctor_line(panel.experiment, panel.current.dataset)
     assert level == "warning" and SAID[:-1] in text
     assert "“Set the batch size to 32” under Batch size fixes it for the next run." in text
+
+
+def test_the_accumulation_is_counted_and_a_fix_that_lowers_it_sets_it(
+        qtbot, train_panel, tiny_experiment, tmp_path):
+    """training.accumulate: the weights change once every N batches. Batch 40 on 135
+    images is 4 batches: 1 weight update accumulated over 64, which no batch size makes
+    up for, so the fix lowers the accumulation too."""
+    from workbench.qt.panels.train.fixes import apply_settings
+
+    panel = _panel(train_panel, tiny_experiment, tmp_path, batch_size=40)
+    line = panel.setup.steps_line
+    assert not line.isVisibleTo(panel)
+    apply_settings(panel.current, {"training.accumulate": 64})  # an edit of Accumulate
+    assert line.isVisibleTo(panel)
+    assert line.label.text() == (
+        "The batch size (40) cuts the 135 training images into 4 batches, and with "
+        "gradients accumulated over 64 batches (training.accumulate) the weights change "
+        "once an epoch, so the network barely learns.")
+    assert line.button.text() == "Set the batch size to 32 and do not accumulate"
+    qtbot.mouseClick(line.button, Qt.MouseButton.LeftButton)
+    assert panel.batch_spin.value() == 32 and panel.experiment.data.batch_size == 32
+    assert panel.experiment.training.accumulate == 1
+    assert not line.isVisibleTo(panel)

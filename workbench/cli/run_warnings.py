@@ -70,14 +70,16 @@ def warnings_and_index(exp) -> tuple[list[str], Any]:
 
 def batch_warnings(exp, index) -> list[str]:
     """The warning about a batch size that leaves ``index``'s training images (the split
-    ``exp`` makes of them) too few steps an epoch, with its ``--set`` fix, as one line
+    ``exp`` makes of them) too few steps an epoch (weight updates: ``training.accumulate``
+    counted), with its ``--set`` fix, as one line
     (:func:`workbench.core.train.doctor.causes.steps_cause`, the rule the Train tab and
     the training doctor follow); none when it leaves enough."""
     from workbench.core.data.usage import usable_split
     from workbench.core.train.doctor.causes import steps_cause
 
     use = usable_split(index, exp.data)
-    cause = steps_cause(exp.data.batch_size, len(use.train)) if use is not None else None
+    cause = steps_cause(exp.data.batch_size, len(use.train), exp.training.accumulate) \
+        if use is not None else None
     return [] if cause is None else [f"{cause.why[:1].upper()}{cause.why[1:]}. Fix: "
                                      f"{cause.fix}."]
 

@@ -18,8 +18,10 @@ only waste a run.
   one, so the network is taught contradictions; its fix is the hint's (the list without the
   flip: ``augment.transforms``), on the command line and as the fix button's action;
 - :func:`steps_cause`: a batch size that leaves too few steps an epoch (batch size 1000 on
-  800 training images: the weights change once an epoch), with its fix
-  (``data.batch_size``); the one rule the warnings before a run say it by too;
+  800 training images: the weights change once an epoch; weight updates, so
+  ``training.accumulate`` is counted), with its fix (``data.batch_size``, and
+  ``training.accumulate`` where that alone cannot do it); the one rule the warnings
+  before a run say it by too;
 - :func:`skipped_cause`: every training batch of an epoch skipped (the trainer skips a
   training batch of one image when the network has BatchNorm), so no weight moved.
 
@@ -145,7 +147,8 @@ def model_causes(experiment: Any, num_classes: int, train_images: int = 0) -> li
     from workbench.core.model.doctor import diagnose
 
     steps = steps_cause(getattr(getattr(experiment, "data", None), "batch_size", 0),
-                        train_images)
+                        train_images, getattr(getattr(experiment, "training", None),
+                                              "accumulate", 1))
     batch = [steps] if steps is not None else []
     checks = (M.check_constant_init, M.check_activation_after_output,
               M.check_softmax_before_loss, M.check_batchnorm_batch_one,
@@ -172,39 +175,72 @@ def model_causes(experiment: Any, num_classes: int, train_images: int = 0) -> li
 MIN_STEPS = 4
 
 
-def _steps(images: int, batch_size: int) -> int:
-    return -(-images // batch_size)  # the last batch may be short: it is a step too
+def epoch_steps(images: int, batch_size: int, accumulate: int = 1) -> int:
+    """The weight updates an epoch: the batches (the last may be short: it is a step too),
+    one step each ``accumulate`` of them, and one at the epoch's end for those left, as
+    the trainer steps. Under torchrun each rank has only its share of the batches: not
+    counted here (the world size is not known before the run)."""
+    batches = -(-images // batch_size)
+    return -(-batches // accumulate)
 
 
-def steps_cause(batch_size: Any, train_images: Any) -> Cause | None:
-    """The batch size as a cause, when ``batch_size`` (above :data:`BATCH_SIZE`) cuts
-    ``train_images`` into fewer than :data:`MIN_STEPS` batches; None otherwise (or when
-    either is not known). Its fix is :data:`BATCH_SIZE`, halved while that still leaves
-    too few steps (down to :data:`MIN_BATCH`, BatchNorm's least). The one rule of the
-    warnings before a run and of the training doctor."""
+def _fix_size(images: int, accumulate: int) -> int:
+    use = BATCH_SIZE
+    while use > MIN_BATCH and epoch_steps(images, use, accumulate) < MIN_STEPS:
+        use //= 2
+    return use
+
+
+def steps_cause(batch_size: Any, train_images: Any, accumulate: Any = 1) -> Cause | None:
+    """The batch size as a cause, when ``batch_size`` (above :data:`BATCH_SIZE`) leaves
+    ``train_images`` fewer than :data:`MIN_STEPS` weight updates an epoch (its batches, the
+    gradients of each ``accumulate`` of them added up before a step: ``training.
+    accumulate``); None otherwise (or when either is not known). Its fix is
+    :data:`BATCH_SIZE`, halved while that still leaves too few steps (down to
+    :data:`MIN_BATCH`, BatchNorm's least), with the accumulation kept; where even that
+    leaves too few, the accumulation is lowered too, to the most that leaves enough at
+    the batch size proposed without it. The one rule of the warnings before a run and of
+    the training doctor."""
     try:
-        bs, n = int(batch_size), int(train_images)
+        bs, n, acc = int(batch_size), int(train_images), max(1, int(accumulate or 1))
     except (TypeError, ValueError):
         return None
-    if n < 1 or bs <= BATCH_SIZE or (steps := _steps(n, bs)) >= MIN_STEPS:
+    if n < 1 or bs <= BATCH_SIZE or (steps := epoch_steps(n, bs, acc)) >= MIN_STEPS:
         return None
-    use = BATCH_SIZE
-    while use > MIN_BATCH and _steps(n, use) < MIN_STEPS:
-        use //= 2
     images = f"the {n:,} training image{'s' * (n != 1)}"
-    if steps == 1:
+    batches = epoch_steps(n, bs)
+    learns = "barely learns" if steps == 1 else "learns slowly"
+    if batches > 1 and acc > 1:  # the accumulation is why there are so few steps
+        times = "once" if steps == 1 else f"only {steps} times"
+        why = (f"the batch size ({bs}) cuts {images} into {batches} batches, and with "
+               f"gradients accumulated over {acc} batches (training.accumulate) the "
+               f"weights change {times} an epoch, so the network {learns}")
+    elif steps == 1:
         why = (f"the batch size ({bs}) is {'larger than' if bs > n else 'as large as'} "
                f"{images}, so each epoch is a single step (the weights change once an "
-               f"epoch) and the network barely learns")
+               f"epoch) and the network {learns}")
     else:
         why = (f"the batch size ({bs}) cuts {images} into only {steps} batches, so each "
                f"epoch is {steps} steps (the weights change {steps} times an epoch) and the "
-               f"network learns slowly")
-    k = _steps(n, use)
-    return Cause("few-steps", why,
-                 f"set the batch size to {use} ({k} step{'s' * (k != 1)} an epoch; "
-                 f"--set data.batch_size={use})",
-                 action(f"Set the batch size to {use}", {"data.batch_size": use}),
+               f"network {learns}")
+    use, keep = _fix_size(n, acc), acc
+    if epoch_steps(n, use, acc) < MIN_STEPS:  # too few batches to accumulate over so many
+        use = _fix_size(n, 1)
+        while keep > 1 and epoch_steps(n, use, keep) < MIN_STEPS:
+            keep -= 1
+    sets: dict[str, Any] = {"data.batch_size": use}
+    k = epoch_steps(n, use, keep)
+    what, label = f"set the batch size to {use}", f"Set the batch size to {use}"
+    steps_text = f"{k} step{'s' * (k != 1)} an epoch"
+    if keep != acc:
+        sets["training.accumulate"] = keep
+        what += (" and do not accumulate gradients" if keep == 1 else
+                 f" and accumulate gradients over {keep} batches, not {acc}")
+        label += f" and accumulate over {keep} batches" if keep > 1 else " and do not accumulate"
+    elif acc > 1:
+        steps_text += f", gradients still accumulated over {acc} batches"
+    return Cause("few-steps", why, f"{what} ({steps_text}; {set_options(sets)})",
+                 action(label, sets),
                  stops=False, lead="The likely cause")
 
 

@@ -5,7 +5,8 @@ network barely learns, and the run looked fine until its curves stayed flat. The
 the training doctor's (:func:`~workbench.core.train.doctor.causes.steps_cause`, which
 ``workbench train`` and ``check`` warn by too): said here before Start, from the Data
 tab's scan and the split the experiment makes of it, with a button that sets the batch
-size it proposes in the Batch size box (as typing it would). Nothing is said while the
+size it proposes in the Batch size box (as typing it would), and lowers
+``training.accumulate`` where the fix says to. Nothing is said while the
 dataset is not scanned, or the scan is of another folder.
 """
 
@@ -54,8 +55,8 @@ class BatchStepsLine(QWidget):
         """Say the warning for ``current``'s experiment and dataset from now on."""
         self.current = current
         subscribe(self, current.dataset_changed, lambda _index: self.refresh(), replay=True)
-        subscribe(self, current.changed, lambda section, _field: section == "data"
-                  and self.refresh())
+        subscribe(self, current.changed, lambda section, field: (section == "data" or (
+                  section, field) == ("training", "accumulate")) and self.refresh())
         subscribe(self, current.replaced, lambda _experiment: self.refresh())
         self.refresh()
 
@@ -78,25 +79,38 @@ class BatchStepsLine(QWidget):
     @Slot()
     def refresh(self) -> None:
         """Show the warning when the batch size leaves too few steps an epoch, else hide."""
-        from workbench.core.train.doctor.causes import BATCH_SIZE, steps_cause
+        from workbench.core.train.doctor.causes import BATCH_SIZE, epoch_steps, steps_cause
 
         batch = int(self.current.experiment.data.batch_size) if self.current else 0
         # At the usual size or under nothing is said: no split is made for it.
-        self.cause = steps_cause(batch, self.train_images()) if batch > BATCH_SIZE else None
+        self.cause = steps_cause(batch, self.train_images(),
+                                 self.current.experiment.training.accumulate) \
+            if batch > BATCH_SIZE else None
         if self.cause is None:
             self.hide()
             return
-        why, size = self.cause.why, int(self.cause.action["set"]["data.batch_size"])
-        steps = -(-self.train_images() // size)
+        why, sets = self.cause.why, self.cause.action["set"]
+        size = int(sets["data.batch_size"])
+        accumulate = int(sets.get("training.accumulate",
+                                  self.current.experiment.training.accumulate))
+        steps = epoch_steps(self.train_images(), size, accumulate)
         self.label.show_message(f"{why[:1].upper()}{why[1:]}.", "warning")
         self.button.setText(self.cause.action["label"])
-        self.button.setToolTip(f"Sets the Batch size box to {size}: {steps} steps an epoch "
-                               f"for the next run")
+        also = "" if "training.accumulate" not in sets else \
+            f" and the gradient accumulation to {accumulate}"
+        self.button.setToolTip(f"Sets the Batch size box to {size}{also}: {steps} steps an "
+                               f"epoch for the next run")
         self.show()
 
     @Slot()
     def apply(self) -> None:
-        """Set the proposed batch size in the Batch size box, as typing it would."""
+        """Set the proposed batch size in the Batch size box, as typing it would (and the
+        gradient accumulation, where the fix lowers it, as the Train tab's fixes do)."""
         if self.cause is not None:
-            self.spin.setValue(int(self.cause.action["set"]["data.batch_size"]))
+            sets = dict(self.cause.action["set"])
+            self.spin.setValue(int(sets.pop("data.batch_size")))
+            if sets:
+                from workbench.qt.panels.train.fixes import apply_settings
+
+                apply_settings(self.current, sets)
         self.refresh()

@@ -202,7 +202,8 @@ def _steps_warning(experiment: Any, index: Any) -> str:
         from workbench.core.train.doctor.causes import steps_cause
 
         use = usable_split(index, experiment.data)
-        cause = steps_cause(experiment.data.batch_size, len(use.train)) if use else None
+        cause = steps_cause(experiment.data.batch_size, len(use.train),
+                            experiment.training.accumulate) if use else None
     except Exception:  # noqa: BLE001  (a hint: never in the way of a run)
         return ""
     if cause is None:
