@@ -208,3 +208,28 @@ def test_tab_on_the_train_tab_goes_from_each_type_to_its_settings(qtbot, train_w
     stops = tab_stops(qtbot, panel.settings_tabs.tabBar(), presses=6)
     assert stops[0] is panel.options_editor.device_combo
     assert all(panel.options_editor.isAncestorOf(w) for w in stops[:6])
+
+
+def test_no_plot_of_the_window_or_the_lr_finder_is_a_tab_stop(qtbot, tiny_experiment):
+    """A plot shows no focus: Tab stopping on one (the Data tab's chart, Evaluate's, Tune's,
+    the LR finder's) seemed to go nowhere. A click still gives it the focus."""
+    import pyqtgraph as pg
+
+    from workbench.qt.main_window import MainWindow, TABS
+    from workbench.qt.panels.train.lr_finder_plot import LRCurvePlot
+
+    window = MainWindow(tiny_experiment)
+    qtbot.addWidget(window)
+    shown(qtbot, window)
+    for name, *_ in TABS:
+        window.tabs.setCurrentWidget(window.tabs.page(name))
+    kinds = {"PlotWidget", "CalibrationPlot", "ConfusionHeatmap", "HistoryPlot",
+             "ImportancePlot"}
+    plots = lambda: window.findChildren(pg.GraphicsView)  # noqa: E731
+    qtbot.waitUntil(lambda: kinds <= {type(p).__name__ for p in plots()}
+                    and sum(type(p) is pg.PlotWidget for p in plots()) >= 6,  # Train, Data
+                    timeout=WAIT_MS)
+    finder = LRCurvePlot()
+    qtbot.addWidget(finder)
+    for plot in plots() + [finder]:
+        assert plot.focusPolicy() == Qt.FocusPolicy.ClickFocus, type(plot).__name__

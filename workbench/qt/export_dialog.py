@@ -37,6 +37,7 @@ from workbench.qt.export_job import (coloured, default_outputs, existing_files,
                                      export_bundle, files_to_write, report_html,
                                      safetensors_description, safetensors_html,
                                      same_file_twice, sidecar_path)
+from workbench.qt.panels.data.health.controls import ElidedLabel
 from workbench.qt.screen_fit import fit_to_screen
 from workbench.qt.startup import torch_loader
 from workbench.qt.workers import TaskRunner
@@ -80,6 +81,13 @@ def confirm_replace(parent: QWidget, paths: list[str]) -> bool:
     return box.clickedButton() is replace
 
 
+def _path_label() -> ElidedLabel:
+    """A line naming a file, its middle "…" where it is too long for the dialog (the name
+    and where it starts stay; the whole path is the tooltip): a deep folder never widens
+    the dialog past the screen."""
+    return ElidedLabel(mode=Qt.TextElideMode.ElideMiddle)
+
+
 class ExportDialog(QDialog):
     """Export a bundle as ONNX (float or int8), PyTorch code and/or safetensors weights.
 
@@ -118,7 +126,7 @@ class ExportDialog(QDialog):
         fit_to_screen(self, 760, 600)
 
     def _build(self) -> None:
-        self.bundle_label = QLabel()
+        self.bundle_label = _path_label()
         self.bundle_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         change = QPushButton("Change…")
         change.setAutoDefault(False)  # Enter exports (the default button), focused or not
@@ -127,7 +135,7 @@ class ExportDialog(QDialog):
                                     "checked with onnxruntime)")
         self.onnx_check.setChecked(True)
         self.onnx_edit = QLineEdit()
-        self.sidecar_label = QLabel()
+        self.sidecar_label = _path_label()
         self.sidecar_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.onnx_edit.textChanged.connect(self._show_sidecar)
         self.int8_check = QCheckBox("int8 (smaller, faster on CPU; its accuracy compared "
@@ -148,7 +156,7 @@ class ExportDialog(QDialog):
                                           "the PyTorch code's build_model() with "
                                           "safetensors.torch.load_file")
         self.safetensors_edit = QLineEdit()
-        self.description_label = QLabel()
+        self.description_label = _path_label()
         self.description_label.setTextInteractionFlags(
             Qt.TextInteractionFlag.TextSelectableByMouse)
         self.safetensors_edit.textChanged.connect(self._show_description)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+from typing import TypeVar
 
 import numpy as np
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QGraphicsView
 
 import pyqtgraph as pg  # after PySide6 (see workbench.qt)
 
@@ -14,6 +16,8 @@ import pyqtgraph as pg  # after PySide6 (see workbench.qt)
 # the training thread also wants the interpreter for. The per-epoch curves, a few points
 # each, keep it (epoch_curve).
 pg.setConfigOptions(antialias=False, background="w", foreground="k")
+
+View = TypeVar("View", bound=QGraphicsView)
 
 BLUE, ORANGE, GREEN = (31, 119, 180), (230, 120, 20), (30, 150, 60)
 BEST, GRID = (90, 90, 90), (228, 228, 228)
@@ -80,6 +84,13 @@ def plot_axes(whole_x: bool) -> dict[str, pg.AxisItem]:
     if whole_x:
         axes["bottom"] = WholeNumberAxis("bottom")
     return axes
+
+
+def no_tab_stop(view: View) -> View:
+    """``view`` (a plot) taking the focus when clicked, but no Tab stop: a plot shows no
+    focus, so Tab seemed to go nowhere there. Every plot of the app is made with it."""
+    view.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+    return view
 
 
 def style_plot(plot: pg.PlotItem, ylabel: str) -> None:

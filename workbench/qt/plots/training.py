@@ -24,7 +24,7 @@ import time
 from functools import partial
 
 import numpy as np
-from PySide6.QtCore import QPointF, Qt, QTimer, Slot
+from PySide6.QtCore import QPointF, QTimer, Slot
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 import pyqtgraph as pg  # after PySide6 (see workbench.qt)
@@ -40,7 +40,7 @@ from workbench.qt.plots.notes import NO_DATA, PlotNote
 from workbench.qt.plots.overlays import Overlays
 from workbench.qt.plots.range import StickyRange, empty_frame
 from workbench.qt.plots.style import (BLUE, GREEN, ORANGE, best_line,
-                                      epoch_curve, plot_axes, style_plot)
+                                      epoch_curve, no_tab_stop, plot_axes, style_plot)
 
 PLOT_INTERVAL_MS = 66  # ~15 Hz: smooth enough to watch, and never more than 20 Hz
 NORMS_REDRAW_S = 0.5  # layer norms change slowly; their plot has many curves
@@ -88,8 +88,8 @@ class TrainingPlots(QWidget, ControlSetters):
         # MIN_PLOT_HEIGHT; the norms plot gets the width its layer curves need.
         cells = ((0, 0, 1), (0, 1, 1), (0, 2, 1), (1, 0, 1), (1, 1, 2))  # row, column, span
         for title, (row, column, columns) in zip(titles, cells):
-            view = pg.PlotWidget(axisItems=plot_axes("epoch" in title or "rate" in title))
-            view.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # no invisible Tab stop
+            axes = plot_axes("epoch" in title or "rate" in title)
+            view = no_tab_stop(pg.PlotWidget(axisItems=axes))
             header = add_header(view, title)
             grid.addWidget(header, 2 * row, column, 1, columns)
             grid.addWidget(view, 2 * row + 1, column, 1, columns)

@@ -90,10 +90,11 @@ class ClassBarChart(QWidget):
     def _make_plot(self) -> None:
         import pyqtgraph as pg  # after PySide6 (see workbench.qt)
 
-        from workbench.qt.plots import style  # noqa: F401  (black on white, like the others)
+        from workbench.qt.plots import style  # black on white, like the others
 
         self.axis = _names_axis()
-        self.plot_widget = pg.PlotWidget(background="w", axisItems={"bottom": self.axis})
+        self.plot_widget = style.no_tab_stop(pg.PlotWidget(background="w",
+                                                           axisItems={"bottom": self.axis}))
         plot = self.plot_widget.getPlotItem()
         plot.setMenuEnabled(False)
         plot.setMouseEnabled(x=False, y=False)

@@ -33,7 +33,7 @@ import pyqtgraph as pg  # after PySide6 (see workbench.qt)
 
 from workbench.core.evaluate.confusion_figure import cell_tip, shades
 from workbench.core.evaluate.labels import elide, shared_starts
-from workbench.qt.plots import style as plots_style  # noqa: F401  (white background, like the other plots)
+from workbench.qt.plots import style as plots_style  # white background, like the other plots
 
 #: Above this many classes the columns are labelled by class number, not name.
 MAX_NAMED_COLUMNS = 8
@@ -124,6 +124,7 @@ class ConfusionHeatmap(pg.GraphicsLayoutWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        plots_style.no_tab_stop(self)
         self.classes: list[str] = []
         self.row_labels: list[str] = []     # each row's and column's label, in full
         self.column_labels: list[str] = []

@@ -22,7 +22,7 @@ from workbench.core.evaluate.report import NOT_MEASURED
 from workbench.core.filenames import readable
 from workbench.qt.class_names import ClassNameDelegate
 from workbench.qt.keyboard import tab_leaves
-from workbench.qt.plots import style as plots_style  # noqa: F401  (white background, like the other plots)
+from workbench.qt.plots import style as plots_style  # white background, like the other plots
 from workbench.qt.plots.header import add_header
 from workbench.qt.thumbnails import ThumbnailLoader
 
@@ -187,6 +187,7 @@ class CalibrationPlot(pg.PlotWidget):
 
     def __init__(self, parent: QWidget | None = None, bins: int = 10):
         super().__init__(parent)
+        plots_style.no_tab_stop(self)
         self.bins = bins
         self.histogram: dict | None = None
         self.plot = self.getPlotItem()

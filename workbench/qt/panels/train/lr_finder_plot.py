@@ -22,7 +22,7 @@ import pyqtgraph as pg  # after PySide6 (see workbench.qt)
 
 from workbench.qt.plots.header import add_header
 from workbench.qt.plots.notes import NO_DATA, PlotNote
-from workbench.qt.plots.style import LogFriendlyAxis
+from workbench.qt.plots.style import LogFriendlyAxis, no_tab_stop
 
 _BLUE, _RED = (31, 119, 180), (200, 40, 40)
 #: What the plot says before a sweep.
@@ -43,6 +43,7 @@ class LRCurvePlot(pg.PlotWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent, axisItems={"bottom": LogFriendlyAxis("bottom")})
+        no_tab_stop(self)
         self.lrs: list[float] = []
         self.setBackground("w")
         item = self.getPlotItem()

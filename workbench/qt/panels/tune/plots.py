@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QWidget
 import pyqtgraph as pg  # after PySide6 (see workbench.qt)
 
 from workbench.qt.plots.header import MIN_PLOT_HEIGHT, add_header
-from workbench.qt.plots.style import BLUE, GREEN, ORANGE, style_plot
+from workbench.qt.plots.style import BLUE, GREEN, ORANGE, no_tab_stop, style_plot
 
 
 class TrialAxis(pg.AxisItem):
@@ -41,6 +41,7 @@ class HistoryPlot(pg.PlotWidget):
 
     def __init__(self, metric: str = "val_acc", parent: QWidget | None = None):
         super().__init__(parent, axisItems={"bottom": TrialAxis("bottom")})
+        no_tab_stop(self)
         self.plot_item = self.getPlotItem()
         self.metric = metric
         style_plot(self.plot_item, metric)
@@ -104,6 +105,7 @@ class ImportancePlot(pg.PlotWidget):
     def __init__(self, label: Callable[[str], str] | None = None,
                  parent: QWidget | None = None):
         super().__init__(parent)
+        no_tab_stop(self)
         self.label = label or (lambda path: path)  # a field's name, as the table heads it
         self.plot_item = self.getPlotItem()
         style_plot(self.plot_item, "")

@@ -151,11 +151,14 @@ class StaleBar(QWidget):
 class ElidedLabel(QLabel):
     """One line that ends in "…" where it is too long for the room it has (the whole text
     is then its tooltip): a long path never widens the window. :meth:`text` is the whole
-    text, :meth:`shown_text` what is drawn."""
+    text, :meth:`shown_text` what is drawn. ``mode``: where the "…" goes (a file's path: in
+    the middle, keeping where it starts and the file's name)."""
 
-    def __init__(self, text: str = "", parent: QWidget | None = None):
+    def __init__(self, text: str = "", parent: QWidget | None = None,
+                 mode: Qt.TextElideMode = Qt.TextElideMode.ElideRight):
         super().__init__(parent)
         self._full = ""
+        self._mode = mode
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         self.setText(text)
 
@@ -183,7 +186,7 @@ class ElidedLabel(QLabel):
 
     def _elide(self) -> None:
         width = self.contentsRect().width()
-        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight,
+        shown = self.fontMetrics().elidedText(self._full, self._mode,
                                               width) if width > 0 else self._full
         self.setToolTip(self._full if shown != self._full else "")
         if shown != QLabel.text(self):
