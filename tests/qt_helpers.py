@@ -159,3 +159,15 @@ def thumbnail_view(qtbot, size: int, **loader_options):
     model = ThumbnailModel(loader, view)
     view.setModel(model)
     return view, model, loader
+
+
+def drag_splitter_handle(qtbot, split, dy: int, index: int = 1) -> None:
+    """Drag ``split``'s handle ``index`` by ``dy`` pixels (up when negative), as a user does
+    with the mouse."""
+    from PySide6.QtCore import QPoint, Qt
+
+    handle = split.handle(index)
+    middle = QPoint(handle.width() // 2, handle.height() // 2)
+    qtbot.mousePress(handle, Qt.MouseButton.LeftButton, pos=middle)
+    qtbot.mouseMove(handle, middle + QPoint(0, dy))
+    qtbot.mouseRelease(handle, Qt.MouseButton.LeftButton, pos=middle + QPoint(0, dy))

@@ -6,9 +6,9 @@ explanation, the layer cards get the rest, and a user's own sizes stay."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication, QSplitter
 
+from qt_helpers import drag_splitter_handle
 from workbench.core.experiment import Experiment
 from workbench.core.model.presets import preset_layers
 from workbench.core.registry import Component
@@ -72,11 +72,7 @@ def test_the_doctor_follows_its_findings_until_the_user_sizes_it(qtbot, panel):
     _settle(qtbot)
     assert doctor.height() == before
     # Dragging the handle makes the sizes the user's: they stay as findings come and go.
-    handle = split.handle(1)
-    middle = QPoint(handle.width() // 2, handle.height() // 2)
-    qtbot.mousePress(handle, Qt.MouseButton.LeftButton, pos=middle)
-    qtbot.mouseMove(handle, middle - QPoint(0, 60))
-    qtbot.mouseRelease(handle, Qt.MouseButton.LeftButton, pos=middle - QPoint(0, 60))
+    drag_splitter_handle(qtbot, split, -60)
     _settle(qtbot)
     dragged = split.sizes()
     assert dragged[1] > before + 30

@@ -5,9 +5,9 @@ wrote, which kept them whether dragged or not); a dragged size is kept."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QSplitter
 
+from qt_helpers import drag_splitter_handle
 from workbench.core.session import session_text, write_session
 
 from test_model_doctor_share import WAIT_MS, _settle
@@ -54,11 +54,7 @@ def test_the_doctor_follows_its_findings_after_a_restart_until_dragged(qtbot, im
     assert _follows_findings(qtbot, window, split)
     window.model_panel.undo_action.trigger()
     _settle(qtbot)
-    handle = split.handle(1)
-    middle = QPoint(handle.width() // 2, handle.height() // 2)
-    qtbot.mousePress(handle, Qt.MouseButton.LeftButton, pos=middle)
-    qtbot.mouseMove(handle, middle - QPoint(0, 60))
-    qtbot.mouseRelease(handle, Qt.MouseButton.LeftButton, pos=middle - QPoint(0, 60))
+    drag_splitter_handle(qtbot, split, -60)
     _settle(qtbot)
     assert split.user_sized
     dragged = split.sizes()
