@@ -12,6 +12,8 @@ from workbench.core.experiment import Experiment
 from workbench.qt.panels.model.doctor import DoctorList
 from workbench.qt.panels.model.panel import ModelPanel
 
+from test_model_doctor_pane import _doctor
+
 WAIT_MS = 30000
 
 
@@ -24,15 +26,6 @@ TIP = _finding("dominant-layer", "info", 7, "A large layer.")
 SOFTMAX = _finding("softmax", "warning", 10, "Softmax before the loss.")
 DROPOUT = _finding("dropout", "warning", 8, "Too much dropout.")
 MISFIT = _finding("does-not-fit", "error", 3, "It does not fit.")
-
-
-def _doctor(qtbot) -> DoctorList:
-    doctor = DoctorList()
-    qtbot.addWidget(doctor)
-    doctor.resize(900, 300)
-    doctor.show()
-    qtbot.waitExposed(doctor)
-    return doctor
 
 
 def _click(qtbot, doctor: DoctorList, row: int) -> None:
