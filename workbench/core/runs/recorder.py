@@ -199,9 +199,9 @@ class RunRecorder(Callback):
         self._saved_best: dict[str, Any] | None = None
         self.batches = BatchLosses()  # the batches' losses, coarsely (runs.batches)
         self.norms = EpochNorms()  # the layer-norm samples (runs.batches)
-        # The files met unreadable, in the order met, and run.json's entry of the segments
-        # before a resume (runs.skipped); the dataset folder their paths are kept under.
-        self._skipped: dict[str, str] = {}
+        # run.json's entry of the files met unreadable by the segments before a resume
+        # (runs.skipped; this one's are the trainer's); the dataset folder their paths are
+        # kept under.
         self._earlier_skipped: Any = None
         self._folder = ""
 
@@ -277,9 +277,6 @@ class RunRecorder(Callback):
                                                                  else [])}
         self._write_info(run)
 
-    def on_skipped(self, trainer: Any, path: str, reason: str) -> None:
-        self._skipped.setdefault(str(path), str(reason))
-
     def on_batch_end(self, trainer: Any, epoch: int, batch: int, num_batches: int,
                      loss: float) -> None:
         self.batches.add(loss, num_batches)
@@ -301,7 +298,7 @@ class RunRecorder(Callback):
             self._saved_best = checkpoints.write_best(trainer, epoch)
             self._write_metrics(trainer.history)
             self._update(epochs_done=self._saved_epoch, best=self._saved_best,
-                         duration_s=round(trainer.elapsed, 3), skipped=self._skipped_entry())
+                         duration_s=round(trainer.elapsed, 3), skipped=self._skipped_entry(trainer))
 
     def on_finding(self, trainer: Any, finding: dict[str, Any]) -> None:
         if self._started and not self._taken and self.run_dir is not None:
@@ -372,9 +369,7 @@ class RunRecorder(Callback):
                 f"from it" if n else "before its first epoch ended")
         # Files met unreadable (a scan that decoded nothing could not leave them out): the
         # counts become those of the images the run did use.
-        for path, reason in result.skipped or []:  # (each was heard in on_skipped)
-            self._skipped.setdefault(str(path), str(reason))
-        skipped = list(self._skipped)
+        skipped = [p for p, _ in result.skipped or []]
         used = run_counts(getattr(trainer, "index", None), result.experiment.data,
                           skipped, trainer_split(trainer)) if skipped else None
         try:
@@ -385,7 +380,7 @@ class RunRecorder(Callback):
             self._update(status=status, message=message, finished=now_iso(),
                          epochs_done=self._saved_epoch, best=self._saved_best,
                          duration_s=round(getattr(trainer, "duration", trainer.elapsed), 3),
-                         skipped=self._skipped_entry(),
+                         skipped=self._skipped_entry(trainer),
                          **({"bundle": saved} if saved is not None else {}),
                          **({"data": used} if used is not None else {}))
         except WorkbenchError:
@@ -393,10 +388,11 @@ class RunRecorder(Callback):
         if bundle_error is not None:
             raise WorkbenchError(bundle_error)
 
-    def _skipped_entry(self) -> dict[str, Any] | None:
-        """run.json's ``"skipped"``: this run's unreadable files after an earlier
-        segment's (:func:`~workbench.core.runs.skipped.skipped_entry`)."""
-        return skipped_entry(self._skipped.items(), self._folder, self._earlier_skipped)
+    def _skipped_entry(self, trainer: Any) -> dict[str, Any] | None:
+        """run.json's ``"skipped"``: the unreadable files ``trainer`` met (in the order
+        met) after an earlier segment's (:func:`~workbench.core.runs.skipped.skipped_entry`)."""
+        met = getattr(trainer, "skipped", None) or {}
+        return skipped_entry(met.items(), self._folder, self._earlier_skipped)
 
     # -- files -------------------------------------------------------------------------
     def _write_metrics(self, history: list[dict[str, Any]]) -> None:

@@ -106,7 +106,7 @@ class Trainer(RunSetup, Steps, Resumable):
         self._amp: torch.dtype | None = None
         self._scaler: Any = None
         self._channels_last = False
-        self._skipped: dict[str, str] = {}
+        self.skipped: dict[str, str] = {}  # unreadable files met: path -> reason, in order
         self.schedule: Any = None  # the learning-rate Schedule, once set up
         self.gate = PauseGate()
         # The run's own callbacks, made by the setup; ``hooks``: every callback the hook
@@ -231,7 +231,7 @@ class Trainer(RunSetup, Steps, Resumable):
                     self.model.to("cpu", memory_format=torch.contiguous_format).eval()
                 best = self.tracker.best if self.tracker is not None else None
                 result = FitResult(list(self.history), list(self.classes), self.model,
-                                   stopped, self.experiment, sorted(self._skipped.items()),
+                                   stopped, self.experiment, sorted(self.skipped.items()),
                                    error, early, reason, dict(best) if best else None,
                                    restored, kind, self._weights_epoch(restored, best),
                                    self.findings)
@@ -311,8 +311,8 @@ class Trainer(RunSetup, Steps, Resumable):
             for i, batch in enumerate(loader):
                 x, y, skipped = batch
                 for path, reason in skipped:
-                    if path not in self._skipped:
-                        self._skipped[path] = reason
+                    if path not in self.skipped:
+                        self.skipped[path] = reason
                         self.emit("on_skipped", path, reason)
                 reads.add(0 if x is None else len(x), skipped)
                 self._report_cache()
