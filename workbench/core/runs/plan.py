@@ -208,7 +208,7 @@ def continue_plan(run_dir: str | Path, open_folder: str = "",
                         scheduler=exp.scheduler.type, last_lr=last_lr, base=exp,
                         notes=list(settings.notes),
                         data_folder="" if folder == exp.data.folder else folder,
-                        data_note=data_note, schedule_epochs=_schedule_epochs(run_dir))
+                        data_note=data_note, schedule_epochs=settings.schedule_epochs)
     if current is not None:
         from workbench.core.runs.unused import unused_note, unused_settings
 
@@ -217,19 +217,6 @@ def continue_plan(run_dir: str | Path, open_folder: str = "",
             plan.notes.append(note)
     plan.mode = FINISH if plan.can_finish else MORE
     return plan
-
-
-def _schedule_epochs(run_dir: Path) -> int:
-    """The epochs ``run_dir``'s last checkpoint says its schedule runs over (mapped, its
-    tensors not read); 0 when it does not say."""
-    import torch
-
-    try:
-        value = torch.load(run_dir / "checkpoints" / "last.pt", map_location="cpu",
-                           weights_only=True, mmap=True).get("schedule_epochs")
-    except Exception:  # noqa: BLE001  (run_settings read it: an older or odd file)
-        return 0
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def dataset_change(plan: ContinuePlan, index: Any = None) -> str:

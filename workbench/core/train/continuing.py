@@ -47,6 +47,12 @@ class RunSettings:
         The checkpoint's classes and the epochs it holds.
     notes
         What the user should hear (experiment.json's differences applied).
+    schedule_epochs
+        The epochs the checkpoint's ``schedule_epochs`` says its schedule runs over, as
+        saved (not :attr:`~workbench.core.train.checkpoint.Checkpoint.schedule_epochs`'s
+        fallback to the training epochs); 0 when it does not say, when its header could
+        not be read without its tensors, or when :func:`run_settings` was given a loaded
+        checkpoint.
     """
 
     experiment: Experiment
@@ -54,6 +60,7 @@ class RunSettings:
     classes: list[str]
     epoch: int
     notes: list[str] = field(default_factory=list)
+    schedule_epochs: int = 0
 
 
 def run_settings(run_dir: str | Path, checkpoint: Any = None) -> RunSettings:
@@ -71,13 +78,15 @@ def run_settings(run_dir: str | Path, checkpoint: Any = None) -> RunSettings:
         file and what to do. Nothing on disk is changed.
     """
     run_dir = Path(run_dir)
+    schedule_epochs = 0
     if checkpoint is None:
-        saved, classes, epoch = checkpoint_head(run_dir)
+        saved, classes, epoch, schedule_epochs = _head(run_dir)
     else:
         saved, classes, epoch = checkpoint.experiment, list(checkpoint.classes), \
             int(checkpoint.epoch)
     path = run_dir / EXPERIMENT_FILE
-    settings = RunSettings(saved.copy(), saved, classes, epoch)
+    settings = RunSettings(saved.copy(), saved, classes, epoch,
+                           schedule_epochs=schedule_epochs)
     if not path.is_file():
         return settings  # written again from the checkpoint's as the run starts
     keep = (f"fix it, or delete it to continue with the settings saved in the run's "
@@ -118,6 +127,12 @@ def checkpoint_head(run_dir: str | Path) -> tuple[Experiment, list[str], int]:
     CheckpointError
         As :func:`~workbench.core.train.checkpoint.load_checkpoint` does.
     """
+    return _head(run_dir)[:3]
+
+
+def _head(run_dir: str | Path) -> tuple[Experiment, list[str], int, int]:
+    """:func:`checkpoint_head` and the file's ``schedule_epochs`` as saved (an int, not a
+    bool; else 0, as it is when the file cannot be mapped)."""
     import torch
 
     from workbench.core.train.checkpoint import (CHECKPOINT_FORMAT_VERSION, CHECKPOINT_KIND,
@@ -125,17 +140,20 @@ def checkpoint_head(run_dir: str | Path) -> tuple[Experiment, list[str], int]:
 
     path = Path(run_dir)
     file = path / "checkpoints" / LAST if path.is_dir() else path
+    schedule = 0
     try:
         data = torch.load(file, map_location="cpu", weights_only=True, mmap=True)
+        value = data.get("schedule_epochs")
+        schedule = value if isinstance(value, int) and not isinstance(value, bool) else 0
         version = data.get("format_version")
         if data.get("kind") == CHECKPOINT_KIND and isinstance(version, int) and \
                 version <= CHECKPOINT_FORMAT_VERSION:
             return (Experiment.from_dict(data["experiment"]),
-                    [str(c) for c in data["classes"]], int(data["epoch"]))
+                    [str(c) for c in data["classes"]], int(data["epoch"]), schedule)
     except Exception:  # noqa: BLE001  (the full read below says what is wrong)
         pass
-    ckpt = load_checkpoint(path)
-    return ckpt.experiment, list(ckpt.classes), int(ckpt.epoch)
+    ckpt = load_checkpoint(path)  # not its schedule_epochs: that falls back to the epochs
+    return ckpt.experiment, list(ckpt.classes), int(ckpt.epoch), schedule
 
 
 def experiment_changes(then: Experiment, now: Experiment) -> list[str]:
