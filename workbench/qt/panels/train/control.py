@@ -19,6 +19,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QMessageBox
 
 from workbench.core.errors import WorkbenchError
+from workbench.core.runs.store import read_run_info
 from workbench.qt.common import show_error
 from workbench.qt.panels.train.keys import START_TIP
 from workbench.qt.panels.train.after_divergence import goes_on
@@ -134,16 +135,18 @@ class RunControl:
         self._set_running(False)  # Continue… follows the run's checkpoint
         return True
 
-    def _show_saved_run(self, run_dir: str) -> None:
-        """Show ``run_dir`` as its folder keeps it: its epochs plotted, the line saying
-        where it stands, the progress bar at its epochs done of those planned."""
+    def _show_saved_run(self, run_dir: str, info: dict | None = None) -> None:
+        """Show ``run_dir`` as its folder keeps it (``info``: its run.json, when read
+        already): its epochs plotted, the line saying where it stands, the progress bar at
+        its epochs done of those planned."""
         from workbench.core.runs.record import read_history
-        from workbench.core.runs.store import current_status, read_run_info
+        from workbench.core.runs.store import current_status
 
-        info, history = read_run_info(run_dir), read_history(run_dir)
-        self.shown_run = (str(run_dir), saved_state(run_dir))  # (Follower: changed since?)
+        info = read_run_info(run_dir) if info is None else info
+        history = read_history(run_dir)
+        self.shown_run = (str(run_dir), saved_state(info))  # (Follower: changed since?)
         self._show_run(run_dir, history, best=(info.get("best") or {}).get("epoch"))
-        self._show_last_run_line(run_dir)
+        self.run_label.show_message(*last_run_line(run_dir, info))  # "Last run: …"
         # What it said as it started (its weights, its features), as when it ran.
         show_last_run_notes(self, run_dir, info)
         done, planned = _count(info.get("epochs_done"), len(history)), \
@@ -166,7 +169,7 @@ class RunControl:
     def _show_last_run_line(self, run_dir: str) -> None:
         """``Last run: NAME (stopped), 3 of 8 planned epochs. Model kept: …`` under the
         plots (:func:`~workbench.qt.panels.train.saved_run.last_run_line`)."""
-        self.run_label.show_message(*last_run_line(run_dir))
+        self.run_label.show_message(*last_run_line(run_dir, read_run_info(run_dir)))
 
     def _keep_run(self, run_dir: str) -> None:
         """A run ended in ``run_dir``: it is the last run (what Continue… and the next
@@ -174,13 +177,11 @@ class RunControl:
         finished: its folder was removed) leaves the last run as it was."""
         if run_dir and Path(run_dir, "run.json").is_file():
             self.last_run_dir = str(run_dir)
-            self.shown_run = (str(run_dir), saved_state(run_dir))  # as this run left it
+            self.shown_run = (str(run_dir), saved_state(read_run_info(run_dir)))  # as left
 
     def _nothing_kept_text(self) -> str:
         """The line under the plots after a run that finished no epoch (and so kept
         nothing): Continue… still goes on from the last run, when there is one."""
-        from workbench.core.runs.store import read_run_info
-
         text = "Nothing was saved: no epoch was completed."
         if self._can_continue():
             name = read_run_info(self.last_run_dir).get("name") or \
@@ -308,7 +309,7 @@ class RunControl:
         """Take back "Cannot continue: the run … is training right now" once that run's
         lock is free (the process that trained it finished, or was stopped); ``free``: a
         run known to be free now (its Continue… has opened)."""
-        from workbench.core.runs.store import read_run_info, run_is_live
+        from workbench.core.runs.store import run_is_live
 
         run_dir, text = getattr(self, "_live_refusal", ("", ""))
         if not text or self.status.text() != text or \

@@ -92,12 +92,15 @@ class Follower(QObject):
         stamp = run_stamp(run_dir) if run_dir else None
         if not run_dir or self._looked == (run_dir, stamp):
             return
+        from workbench.core.runs.store import read_run_info
+
         self._looked = (run_dir, stamp)
-        shown, state = getattr(p, "shown_run", None), saved_state(run_dir)
+        info = read_run_info(run_dir)
+        shown, state = getattr(p, "shown_run", None), saved_state(info)
         if shown is None or shown[0] != run_dir:
             p.shown_run = (run_dir, state)  # shown as a run of this session, before
         elif shown[1] != state and stamp[0] is not None:
-            p._show_saved_run(run_dir)
+            p._show_saved_run(run_dir, info)
             p.findings.show_saved_run(run_dir)  # the Doctor tab: what that run found
             p._set_running(False)  # Continue…: its checkpoint may be new, or gone
             if p.status.text() == said:  # how it ended here ("Stopped after…"): no more

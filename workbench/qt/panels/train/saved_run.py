@@ -17,23 +17,23 @@ from pathlib import Path
 from workbench.core.io import file_stamp
 from workbench.qt.panels.train.after_divergence import goes_on
 from workbench.qt.panels.train.skipped import with_skipped
-from workbench.qt.panels.train.status import metrics_text
+from workbench.qt.panels.train.status import kept_text
 
 #: The epoch metrics the "Model kept" part names (the line has two lines' room).
 _KEPT = ("train_loss", "train_acc", "val_loss", "val_acc", "val_bal_acc")
 
 
-def last_run_line(run_dir: str) -> tuple[str, str]:
+def last_run_line(run_dir: str, info: dict) -> tuple[str, str]:
     """``(text, level)``: ``Last run: NAME (stopped), 3 of 8 planned epochs. Model kept:
     epoch 3: …. Continue… trains it further from its last checkpoint.``; for a run that
     wrote no bundle (killed mid-run), which model it has: its last checkpoint, opened from
     the Runs tab; and the images it skipped, unreadable (run.json's), as its run-end line
-    said them."""
+    said them. ``info``: its run.json, as
+    :func:`~workbench.core.runs.store.read_run_info` read it."""
     from workbench.core.runs.record import read_history, read_record
     from workbench.core.runs.skipped import saved_skipped
-    from workbench.core.runs.store import current_status, read_run_info
+    from workbench.core.runs.store import current_status
 
-    info = read_run_info(run_dir)
     name = str(info.get("name") or Path(run_dir).name)
     status = current_status(run_dir, str(info.get("status") or "unknown"))
     done = info.get("epochs_done")
@@ -73,19 +73,16 @@ def model_kept_text(info: dict) -> str:
     if not shown:
         return ""
     epoch = bundle.get("epoch") or metrics.get("epoch")
-    which = " (the best epoch, restored)" if bundle.get("restored_best") is True else ""
     monitor = (info.get("best") or {}).get("metric") if isinstance(info.get("best"), dict) \
         else None
-    return f" Model kept: epoch {epoch}{which}: {metrics_text(shown, monitor)}."
+    return kept_text(epoch, bundle.get("restored_best") is True, shown, monitor)
 
 
-def saved_state(run_dir: str) -> tuple:
-    """What the Train tab shows of the run at ``run_dir``, as its run.json says it now
-    (its name, status, epochs done and planned, the model it kept): another value than
-    when it was shown means the run changed elsewhere since (continued, renamed)."""
-    from workbench.core.runs.store import read_run_info
-
-    info = read_run_info(run_dir)
+def saved_state(info: dict) -> tuple:
+    """What the Train tab shows of a run, as its run.json (``info``, as
+    :func:`~workbench.core.runs.store.read_run_info` read it) says it now (its name,
+    status, epochs done and planned, the model it kept): another value than when it was
+    shown means the run changed elsewhere since (continued, renamed)."""
     return tuple(json.dumps(info.get(key), sort_keys=True, default=str) for key in
                  ("name", "status", "epochs_done", "epochs_planned", "bundle"))
 

@@ -123,8 +123,9 @@ class RunSetup(QWidget):
         says."""
         typed = self.name_edit.text().strip()
         if typed in ("", self._suggested):  # a run renamed on the Runs tab may have it now
-            if self._suggested.casefold() in run_names():
-                self.update_name()
+            taken = run_names()
+            if self._suggested.casefold() in taken:
+                self.update_name(taken=taken)
             return self._suggested
         free = free_run_name(typed)
         self.name_note.show_message(f"Another run has this name: this run is named {free} "
@@ -146,10 +147,11 @@ class RunSetup(QWidget):
         if name and name != self._suggested and free_run_name(name) == name:
             self.name_edit.setText(name)
 
-    def update_name(self, force: bool = True) -> None:
+    def update_name(self, force: bool = True, taken: set[str] | None = None) -> None:
         """Suggest a name again (the dataset, network or the runs changed); a name the
         user typed is kept. ``force=False``: only when the dataset or network part changed
-        (no listing of the runs folder on every network edit)."""
+        (no listing of the runs folder on every network edit); ``taken``: the runs' names
+        (:func:`run_names`), when listed already."""
         from workbench.core.runs.names import run_name_base, suggest_run_name
 
         base = run_name_base(self.experiment)
@@ -157,7 +159,8 @@ class RunSetup(QWidget):
             return
         self._base = base
         typed = self.name_edit.text().strip()
-        suggestion = suggest_run_name(self.experiment, taken=run_names())
+        suggestion = suggest_run_name(self.experiment,
+                                      taken=run_names() if taken is None else taken)
         keep = bool(typed) and typed != self._suggested
         self._suggested = suggestion
         self.name_edit.setPlaceholderText(suggestion)

@@ -94,11 +94,18 @@ def ending_text(summary: dict) -> tuple[str, str]:
     metrics = model.get("metrics") or (history[-1] if history else None)
     epoch = model.get("epoch") or (metrics or {}).get("epoch")
     if metrics:
-        which = " (the best epoch, restored)" if model.get("restored_best") or \
-            summary.get("restored_best") else ""
-        text += f" Model kept: epoch {epoch}{which}: " + metrics_text(
-            metrics, (summary.get("best") or {}).get("metric")) + "."
+        text += kept_text(epoch, bool(model.get("restored_best") or
+                                      summary.get("restored_best")),
+                          metrics, (summary.get("best") or {}).get("metric"))
     return text, level
+
+
+def kept_text(epoch: Any, restored: bool, metrics: dict, monitor: str | None) -> str:
+    """`` Model kept: epoch 4 (the best epoch, restored): train loss ….``: the epoch whose
+    weights a run kept (``restored``: the best one, restored at its end), with its
+    ``metrics`` (:func:`metrics_text`)."""
+    which = " (the best epoch, restored)" if restored else ""
+    return f" Model kept: epoch {epoch}{which}: {metrics_text(metrics, monitor)}."
 
 
 def show_start_notes(label: Any, notes: Any, warnings: Any = (), heading: str = "") -> None:
@@ -198,12 +205,9 @@ def _steps_warning(experiment: Any, index: Any) -> str:
     :func:`~workbench.core.train.doctor.causes.steps_cause`) with where its fix is, or
     ``""``."""
     try:
-        from workbench.core.data.usage import usable_split
-        from workbench.core.train.doctor.causes import steps_cause
+        from workbench.core.train.doctor.causes import split_steps_cause
 
-        use = usable_split(index, experiment.data)
-        cause = steps_cause(experiment.data.batch_size, len(use.train),
-                            experiment.training.accumulate) if use else None
+        cause = split_steps_cause(index, experiment)
     except Exception:  # noqa: BLE001  (a hint: never in the way of a run)
         return ""
     if cause is None:
