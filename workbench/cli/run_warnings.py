@@ -74,12 +74,9 @@ def batch_warnings(exp, index) -> list[str]:
     counted), with its ``--set`` fix, as one line
     (:func:`workbench.core.train.doctor.causes.steps_cause`, the rule the Train tab and
     the training doctor follow); none when it leaves enough."""
-    from workbench.core.data.usage import usable_split
-    from workbench.core.train.doctor.causes import steps_cause
+    from workbench.core.train.doctor.causes import split_steps_cause
 
-    use = usable_split(index, exp.data)
-    cause = steps_cause(exp.data.batch_size, len(use.train), exp.training.accumulate) \
-        if use is not None else None
+    cause = split_steps_cause(index, exp)
     return [] if cause is None else [f"{cause.why[:1].upper()}{cause.why[1:]}. Fix: "
                                      f"{cause.fix}."]
 

@@ -244,6 +244,17 @@ def steps_cause(batch_size: Any, train_images: Any, accumulate: Any = 1) -> Caus
                  stops=False, lead="The likely cause")
 
 
+def split_steps_cause(index: Any, experiment: Any) -> Cause | None:
+    """:func:`steps_cause` of ``experiment``'s batch size and ``training.accumulate`` for the
+    training images of the split it makes of ``index`` (the dataset as scanned); None when
+    no split can be made."""
+    from workbench.core.data.usage import usable_split
+
+    use = usable_split(index, experiment.data)
+    return steps_cause(experiment.data.batch_size, len(use.train),
+                       experiment.training.accumulate) if use is not None else None
+
+
 def _causes(experiment: Any, found: list[Any], num_classes: int) -> list[Cause]:
     from workbench.core.model import doctor_checks as M
 
