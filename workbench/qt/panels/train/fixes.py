@@ -63,6 +63,7 @@ from workbench.qt.panels.train.finding_texts import done_text, settings_text
 from workbench.qt.panels.train.findings import (ADDRESSED, OPENS, WITHDRAWN, FindingsView,
                                                 app_text, run_findings, sentence,
                                                 severity_colour, severity_icon, worst)
+from workbench.qt.panels.train.saved_run import saved_experiment
 
 
 def _elsewhere(action: dict[str, Any]) -> str:
@@ -212,7 +213,7 @@ class TrainFindings(QObject):
         checked once a run has trained)."""
         self.run_dir = str(run_dir)
         self.view.set_findings(run_findings(run_dir))
-        trained = _saved_experiment(run_dir)
+        trained = saved_experiment(run_dir)
         for i, row in enumerate(self.view.rows):  # continued with its fix: not offered again
             action = row.finding["action"] or {"set": {}}
             sets, tab = action["set"], _elsewhere(action) if action["set"] else ""
@@ -402,18 +403,6 @@ class TrainFindings(QObject):
                 + (" (a new initialisation only takes effect in a new run)" if model else "")
                 + f". Cancel, then press Start training, to train a new run with the fixed "
                   f"{what}.")
-
-
-def _saved_experiment(run_dir: str) -> dict[str, Any]:
-    """``run_dir``'s experiment.json as plain JSON (``{}`` when unreadable): read, not
-    loaded, since torch may not be imported yet."""
-    import json
-
-    try:
-        saved = json.loads((Path(run_dir) / "experiment.json").read_text(encoding="utf-8-sig"))
-    except (OSError, ValueError):
-        return {}
-    return saved if isinstance(saved, dict) else {}
 
 
 def _holds(experiment: dict[str, Any], path: str, value: Any) -> bool:

@@ -51,16 +51,13 @@ def run_data_folder(run_dir: str) -> str | None:
     torch is imported, and an Experiment's validation imports torchvision, which on the
     GUI thread, while the loader thread imports it too, left the loader a half-imported
     module: "PyTorch could not be loaded" on every start after a run."""
-    import json
-
     from workbench.core.folder_rule import resolve_folder
+    from workbench.qt.panels.train.saved_run import saved_experiment
 
-    file = Path(run_dir) / "experiment.json"
-    try:
-        folder = json.loads(file.read_text(encoding="utf-8-sig"))["data"]["folder"]
-    except (OSError, ValueError, KeyError, TypeError):  # a damaged or old file: notes kept
-        return None
-    return resolve_folder(folder, file) if isinstance(folder, str) else None
+    data = saved_experiment(run_dir).get("data")  # (a damaged or old file: notes kept)
+    folder = data.get("folder") if isinstance(data, dict) else None
+    return resolve_folder(folder, Path(run_dir) / "experiment.json") \
+        if isinstance(folder, str) else None
 
 
 def _same(a: str, b: str) -> bool:

@@ -96,3 +96,13 @@ def run_stamp(run_dir: str) -> tuple:
 
 def _number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def saved_experiment(run_dir: str) -> dict:
+    """``run_dir``'s experiment.json as plain JSON (``{}`` when unreadable): read, not
+    loaded, since torch may not be imported yet (an Experiment's validation imports it)."""
+    try:
+        saved = json.loads((Path(run_dir) / "experiment.json").read_text(encoding="utf-8-sig"))
+    except (OSError, ValueError):
+        return {}
+    return saved if isinstance(saved, dict) else {}
