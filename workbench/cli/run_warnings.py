@@ -38,7 +38,7 @@ def warnings_and_index(exp) -> tuple[list[str], Any]:
     from workbench.core.data.augment.at_start import starting_hint_warnings
     from workbench.core.data.demo import dataset_folder
     from workbench.core.data.index import check_class_files
-    from workbench.core.data.pitfalls import data_warnings
+    from workbench.core.data.pitfalls import dataset_warnings
     from workbench.core.data.scan import scan_folder
     from workbench.core.errors import WorkbenchError
     from workbench.core.model.doctor import network_check
@@ -61,9 +61,7 @@ def warnings_and_index(exp) -> tuple[list[str], Any]:
     except (WorkbenchError, OSError):
         return lines, None
     lines = lines + batch_warnings(exp, index) + \
-        [f"{w}." for w in [*index.warnings,  # the scan's: a linked class...
-                                       *data_warnings(index, exp.data, exp.data.folder,
-                                                      give=give_folder)]] + \
+        dataset_warnings(index, exp.data, exp.data.folder, give=give_folder) + \
         starting_hint_warnings(exp, index.classes)
     return lines, scanned if os.path.isabs(exp.data.folder) else None
 

@@ -171,5 +171,15 @@ def data_warnings(index: Any, data: Any, folder: str = "",
     return out
 
 
-__all__ = ["SMALL_VAL", "DatasetPart", "data_warnings", "dataset_part",
+def dataset_warnings(index: Any, data: Any, folder: str = "",
+                     give: Callable[[str], str] | None = None) -> list[str]:
+    """The scanned dataset ``index``'s own warnings (class names differing only in case, a
+    class folder linked to another) and :func:`data_warnings` of training on it with
+    ``data`` (``folder``, ``give`` as there), each a sentence: what a run keeps in
+    run.json's ``start_warnings``, whichever front end started it."""
+    return [f"{w}." for w in [*(getattr(index, "warnings", None) or []),
+                              *data_warnings(index, data, folder, give=give)]]
+
+
+__all__ = ["SMALL_VAL", "DatasetPart", "data_warnings", "dataset_part", "dataset_warnings",
            "is_small_validation", "one_image_moves", "small_validation"]

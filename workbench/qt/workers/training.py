@@ -7,9 +7,9 @@ The trainer's hooks become the run's signals through a bridge callback
 strings, dicts and lists of them), never tensors or modules, so nothing of the run is
 touched from the GUI thread. The dataset's warnings (a case clash, a small validation
 split) go into run.json's ``start_warnings`` as ``workbench train`` keeps them
-(:func:`dataset_warnings`). Importing this module does not import torch (the window must
-appear without it, see :mod:`workbench.qt.startup`): the trainer is imported when a run
-starts.
+(:func:`workbench.core.data.pitfalls.dataset_warnings`). Importing this module does not
+import torch (the window must appear without it, see :mod:`workbench.qt.startup`): the
+trainer is imported when a run starts.
 """
 
 from __future__ import annotations
@@ -129,21 +129,11 @@ class TrainingWorker(Worker):
             self.trainer = None  # freed with this frame, on this thread, when work returns
 
 
-def dataset_warnings(index: Any, data: Any) -> list[str]:
-    """The scanned dataset ``index``'s own warnings (class names differing only in case, a
-    class folder linked to another) and those of training on it with ``data`` (a folder
-    that is a test part, a small validation split): what the Data tab warns of, each a
-    sentence, as ``workbench train`` keeps them in run.json's ``start_warnings``."""
-    from workbench.core.data.pitfalls import data_warnings
-
-    return [f"{w}." for w in [*(getattr(index, "warnings", None) or []),
-                              *data_warnings(index, data)]]
-
-
 class _StartWarningHooks:
-    """Adds :func:`dataset_warnings` of the dataset the run trains on (the Data tab's scan
-    handed to it, else the run's own scan: never a second one) to run.json's
-    ``start_warnings`` once the recorder has written them, so an app's run keeps what
+    """Adds :func:`~workbench.core.data.pitfalls.dataset_warnings` of the dataset the run
+    trains on (the Data tab's scan handed to it, else the run's own scan: never a second
+    one) to run.json's ``start_warnings`` once the recorder has written them, so an app's
+    run keeps what
     ``workbench train`` of the same folder keeps (shown again after a restart, and in the
     report)."""
 
@@ -154,6 +144,8 @@ class _StartWarningHooks:
         if run_dir is None:
             return
         try:
+            from workbench.core.data.pitfalls import dataset_warnings
+
             said = dataset_warnings(trainer.index, trainer.experiment.data)
             kept = list(read_run_info(run_dir).get("start_warnings") or [])
             new = [w for w in said if w not in kept]
