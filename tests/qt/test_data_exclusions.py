@@ -44,7 +44,7 @@ def test_opening_another_folder_clears_the_exclusions_made_for_the_last_one(
     assert notice.cleared.text() == (
         f"Cleared 5 exclusions made for the previous dataset, {a}: they named images of "
         f"that folder, not of this one. If this folder is the same dataset (moved or "
-        f"copied), keep them.")
+        f"copied), keep them. Opening that folder again brings them back.")
     # Every image of B trains or validates: none is dropped for sharing a name with A's.
     train, val = panel.split_counts()
     assert sum(train.values()) + sum(val.values()) == 10

@@ -109,7 +109,8 @@ def test_the_counts_of_excluded_images_agree(qtbot, tmp_path):
     assert panel.exclusions.cleared.text() == (
         f"Cleared 5 exclusions made for the previous dataset, {a}: 4 of them named images "
         f"of that folder, not of this one (1 named no image at all). If this folder is the "
-        f"same dataset (moved or copied), keep them.")
+        f"same dataset (moved or copied), keep them. Opening that folder again brings them "
+        f"back.")
     panel.exclusions.keep_button.click()  # the entries come back as they were written
     assert exp.data.exclude == [f"blue/blue_00{i}.png" for i in range(4)] + \
         ["blue/renamed_since.png"]

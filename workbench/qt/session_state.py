@@ -5,7 +5,9 @@ the session that are not the experiment: the run name typed on the Train tab (fo
 next run: ``""`` while a run trains, which owns its name), the runs selected on the Runs
 tab, the Tune tab's settings (:mod:`workbench.qt.panels.tune.state`), the Evaluate tab's
 model and data (:mod:`workbench.qt.panels.evaluate.state`), the Predict tab's model and
-images (:mod:`workbench.qt.panels.predict.state`) and the sizes of every tab's splitters.
+images (:mod:`workbench.qt.panels.predict.state`), the sizes of every tab's splitters and
+the Data tab's view (Dataset or Health: kept beside the splitters' states, under
+:data:`DATA_VIEW`, as its index in one byte).
 Tabs are built lazily (:mod:`workbench.qt.lazy_tabs`): each gets its part back when it is
 built, and until then the last session's value is kept as it was, so a tab not opened in
 this session loses nothing.
@@ -38,6 +40,9 @@ _FIRST_SIZING = {"train": ("first_share", "done"), "tune": (None, "_sized")}
 _KEPT_ONCE_DRAGGED = {"model.network_doctor": "model.network_doctor.dragged"}
 #: Splitters named since their state was kept under the key made up for them.
 _RENAMED = {"evaluate.splitter0": "evaluate.confusion"}
+#: The key of the Data tab's view (its ``views`` tab: Dataset 0, Health 1) among the
+#: splitters' states: a one-byte index, absent for the first.
+DATA_VIEW = "data.views"
 #: The tabs whose choices are kept by their own module (``<name>_state`` and
 #: ``restore_<name>_state`` in :mod:`workbench.qt.panels.<name>.state`).
 _OWN_STATE = ("evaluate", "predict")
@@ -136,6 +141,10 @@ class TabStates(QObject):
             torch_loader().call_when_ready(page.follower.lister.list, page)
         elif name in _OWN_STATE:
             getattr(_state_module(name), f"restore_{name}_state")(page, self.own[name])
+        elif name == "data":
+            view = self.splitters.get(DATA_VIEW, b"")
+            if len(view) == 1 and view[0] < page.views.count():
+                page.views.setCurrentIndex(view[0])
 
     def _select_runs(self, page: Any) -> None:
         if not self._runs_pending or not shiboken6.isValid(page):
@@ -199,6 +208,13 @@ class TabStates(QObject):
             from workbench.qt.panels.tune.state import tune_state
 
             self.tune = tune_state(tune, self.tune)
+        data = tabs.built_page("data")
+        if data is not None:
+            view = data.views.currentIndex()
+            if view > 0:
+                self.splitters[DATA_VIEW] = bytes([view])
+            else:
+                self.splitters.pop(DATA_VIEW, None)
         for name in _OWN_STATE:
             page = tabs.built_page(name)
             if page is not None:

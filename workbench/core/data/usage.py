@@ -3,12 +3,14 @@
 :func:`data_use` gives the images a run trains and validates on (the experiment's split,
 or the one a resumed run kept: :func:`trainer_split`, less the images ``data.exclude``
 names and the files found unreadable), the size of the
-test part, and how many images were left out and why. The Data tab's table and total line,
+test part (:func:`test_part`: less the images ``data.exclude`` names, as evaluation
+measures it), and how many images were left out and why. The Data tab's table and total line,
 the run's console header (:mod:`workbench.core.train.callbacks.progress`) and its run.json
 (:mod:`workbench.core.runs.recorder`) all count with it, so they agree.
 
 :func:`unmatched_excludes` names the ``data.exclude`` entries that match no image (a typo,
 a file moved, or exclusions made for another dataset): they exclude nothing.
+:func:`excluded_images` names the images the entries match, in every part.
 
 :func:`unvalidated_note` (:func:`validation_note` for an experiment's split) names the
 classes that have no image held out for validation.
@@ -16,6 +18,7 @@ classes that have no image held out for validation.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from typing import Any, Iterable
@@ -32,9 +35,11 @@ class DataUse:
     train, val
         ``(path, label)`` of the images trained and validated on.
     test
-        Images in the dataset's test part (never trained on), or None without one.
+        Images in the dataset's test part (never trained on) that evaluation measures
+        (:func:`test_part`), or None without one.
     excluded
-        Training and validation images that ``data.exclude`` leaves out.
+        Images that ``data.exclude`` leaves out (of training, validation and the test
+        part: :func:`excluded_images`).
     unreadable
         Files left out because they cannot be read (found by a decoding scan, or met and
         skipped by the run).
@@ -83,11 +88,40 @@ def describe_counts(counts: dict[str, Any]) -> str:
 
 def left_out(index: Any, data: Any) -> tuple[int, int]:
     """``(excluded, unreadable)``: the images of ``index`` that ``data.exclude`` leaves
-    out, and the files the scan found unreadable."""
+    out (its test part's too), and the files the scan found unreadable."""
+    excluded = len(excluded_images(index, list(getattr(data, "exclude", None) or [])))
+    return excluded, len(getattr(index, "unreadable", None) or [])
+
+
+def excluded_images(index: Any, exclude: list[str]) -> set[str]:
+    """The images of ``index`` that the ``data.exclude`` entries ``exclude`` name: of its
+    training and validation parts (:func:`~workbench.core.data.split.excluded_paths`, which
+    the split drops) and of its test part (which :func:`test_part` drops)."""
     from workbench.core.data.split import excluded_paths
 
-    excluded = len(excluded_paths(index, list(getattr(data, "exclude", None) or [])))
-    return excluded, len(getattr(index, "unreadable", None) or [])
+    if not exclude:
+        return set()
+    test = getattr(index, "test_samples", None)
+    if test:
+        index = dataclasses.replace(index, samples=list(index.samples) + list(test))
+    return excluded_paths(index, list(exclude))
+
+
+def test_part(index: Any, data: Any, notes: list | None = None) -> Samples | None:
+    """The test part of ``index`` that a model of an experiment whose ``data`` section is
+    ``data`` is measured on (``evaluate --split test``, ``report``, the Evaluate tab): its
+    ``test_samples`` less the images ``data.exclude`` names (a copy of a training image
+    excluded there); None without a test part. ``notes`` gets a note saying how many
+    were left out, if any."""
+    test = getattr(index, "test_samples", None)
+    if test is None:
+        return None
+    drop = excluded_images(index, list(getattr(data, "exclude", None) or []))
+    kept = [s for s in test if s[0] not in drop]
+    if notes is not None and len(kept) < len(test):
+        notes.append(f"the experiment's data.exclude leaves out {len(test) - len(kept)} of "
+                     f"the test part's {len(test)} images")
+    return kept
 
 
 def data_use(index: Any, data: Any, skipped: Iterable[str] = (),
@@ -116,7 +150,7 @@ def data_use(index: Any, data: Any, skipped: Iterable[str] = (),
         train = [s for s in train if s[0] not in gone]
         val = [s for s in val if s[0] not in gone]
         unreadable += n - len(train) - len(val)
-    test = index.test_samples
+    test = test_part(index, data)
     return DataUse(train, val, None if test is None else len(test), excluded, unreadable)
 
 
@@ -198,8 +232,8 @@ def validation_note(index: Any, data: Any) -> str | None:
 
 
 def unmatched_excludes(index: Any, exclude: list[str]) -> list[str]:
-    """The ``data.exclude`` entries that name no image of ``index`` (its training and
-    validation parts, unreadable files included): a typo, a file moved or renamed since,
+    """The ``data.exclude`` entries that name no image of ``index`` (its training,
+    validation and test parts, unreadable files included): a typo, a file moved or renamed since,
     or an entry made for another dataset. Matched as
     :func:`~workbench.core.data.split.excluded_paths` matches them (relative to the
     dataset folder, forward slashes)."""
@@ -208,6 +242,7 @@ def unmatched_excludes(index: Any, exclude: list[str]) -> list[str]:
     if not exclude:  # nothing to look for: no path of 100k samples made relative
         return []
     samples = list(index.samples) + list(index.val_samples or []) + \
+        list(getattr(index, "test_samples", None) or []) + \
         list(getattr(index, "dropped", None) or [])
     known = {relative_path(index, p) for p, _ in samples}
     known.update(relative_path(index, u.path) for u in index.unreadable)

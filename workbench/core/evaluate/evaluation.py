@@ -256,8 +256,8 @@ def labelled_samples(bundle: Bundle, folder: str | os.PathLike | None = None,
         ``"val"``: the validation split exactly as training made it (same settings, same
         seed; from the record of the run's split the bundle carries, or its run folder's
         ``split.json``, so it stays the run's after images were added or removed, said in
-        ``notes``; without either, recomputed, said too); ``"test"``: the folder's
-        ``test/`` part; ``"auto"``: ``"test"`` when the folder has one, else ``"val"``.
+        ``notes``; without either, recomputed, said too); ``"test"``: its ``test/`` part,
+        less what ``data.exclude`` names; ``"auto"``: ``"test"`` with one, else ``"val"``.
     notes
         Gets the notes a user should hear (:func:`.overlap.said_of` words the last): a
         class folder matched to the model's class though its accents are encoded
@@ -278,6 +278,7 @@ def labelled_samples(bundle: Bundle, folder: str | os.PathLike | None = None,
     """
     from workbench.core.data.scan import scan_folder
     from workbench.core.evaluate.split_notes import validation_split
+    from workbench.core.data.usage import test_part
 
     exp = bundle.experiment
     own = folder is None
@@ -296,7 +297,7 @@ def labelled_samples(bundle: Bundle, folder: str | os.PathLike | None = None,
     if split == "auto":
         split = "test" if index.test_samples is not None else "val"
     if split == "test":
-        samples = list(index.test_samples or [])
+        samples = test_part(index, exp.data, notes) or []  # as run.json counts it
         if not samples:
             raise DataError(f"{index.root} has no test part (a test/ folder beside train/) "
                             f"with images: evaluate its validation split instead")

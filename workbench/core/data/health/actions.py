@@ -6,7 +6,8 @@ its ``train/``, ``val/`` (or ``test/``) folder in that layout. A move takes the 
 ``<part>/<to class>/<its name>``: out of any sub-folder of its class (``cats/indoor/x.png``
 goes to ``dogs/x.png``, never to ``cats/indoor/dogs/``), never over another file (a
 numbered name is chosen instead, and :attr:`Move.renamed` says so), and the :class:`Move`
-it returns undoes it exactly, removing any folder it made.
+it returns undoes it exactly, removing any folder it made. An exclusion of the image
+follows it (:func:`followed`).
 
 Datasets whose labels are not their folders are refused with what to do instead: a CSV
 file, a Hugging Face ``metadata.csv`` (the row would still name the old path), and an
@@ -143,6 +144,18 @@ def move_to_class(index: Any, path: str, to_class: str) -> Move:
         raise DataError(f"cannot move {path} to {folder}: {e.strerror or e}; check "
                         f"that the folder is writable") from None
     return Move(str(src), str(target), target != wanted, created)
+
+
+def followed(exclude: list[str], index: Any, source: str, target: str) -> list[str]:
+    """``exclude`` (``data.exclude``) with the entries that name ``source``, an image of
+    ``index`` that a move (or its undo) took to ``target``, naming ``target`` instead: an
+    exclusion follows its file (else it would name nothing and the image train again)."""
+    from workbench.core.data.split import relative_path
+
+    was, now = relative_path(index, source), relative_path(index, target)
+    out = [now if (e.replace("\\", "/") if os.path.isabs(e) else
+                   e.replace("\\", "/").strip("/")) == was else e for e in exclude]
+    return list(dict.fromkeys(out))
 
 
 def _remove_if_empty(folder: str) -> None:

@@ -170,21 +170,45 @@ def summary_line(report: Any) -> str:
     """What the label check of ``report`` (a
     :class:`~workbench.core.data.health.report.HealthReport`) found, in one sentence, with
     how far to trust it: "Labels checked in 42.0 s: the network reached 91% on held-out
-    folds; 3 likely mislabelled." ("" when the labels were not checked)."""
+    folds; 3 likely mislabelled." ("" when the labels were not checked). An earlier
+    check's, kept by a check without one (``labels_kept``), says so, with when it ran
+    and, when images it flagged were moved since, that it is to be run again."""
     if not report.labels_checked:
         return ""
     n = len(report.label_issues)
-    text = f"Labels checked in {duration_text(report.seconds.get('labels', 0.0))}"
+    took = duration_text(report.seconds.get("labels", 0.0))
+    text, again = f"Labels checked in {took}", ""
+    if getattr(report, "labels_kept", False):
+        text = f"Labels from the earlier label check{_when(report)} ({took})"
+        moved = getattr(report, "labels_moved", 0)
+        if moved:  # its networks learned the labels as they were before
+            again = (f" {moved} image{'s' if moved != 1 else ''} it flagged "
+                     f"{'were' if moved != 1 else 'was'} moved or removed since: Check "
+                     f"labels again to check the labels as they are now.")
     found = f"{n} likely mislabelled" if n else "none looks mislabelled"
     q = quality_of(report)
     if q is None:
-        return f"{text}: {found}."
+        return f"{text}: {found}.{again}"
     if q.reliable:
-        return f"{text}: the network reached {q.accuracy:.0%} on held-out folds; {found}."
+        return (f"{text}: the network reached {q.accuracy:.0%} on held-out folds; "
+                f"{found}.{again}")
     return (f"{text}, but the network reaches only {q.accuracy:.0%} on held-out folds "
             f"(chance is {q.chance:.0%}; trusting it takes {q.needed:.0%}): "
             + (f"these {n} findings are unreliable" if n else "its verdict is unreliable")
-            + f"; {q.advice()}.")
+            + f"; {q.advice()}.{again}")
+
+
+def _when(report: Any) -> str:
+    """" of 14:05" (" of 3 Mar 14:05" another day) for the time ``report``'s label check
+    ran; "" when it is not known."""
+    import time
+
+    at = getattr(report, "labels_checked_at", 0.0)
+    if not at:
+        return ""
+    same_day = time.localtime(at)[:3] == time.localtime()[:3]
+    return " of " + time.strftime("%H:%M" if same_day else "%d %b %H:%M",
+                                  time.localtime(at))
 
 
 def unchecked_line(report: Any) -> str:

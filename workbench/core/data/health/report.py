@@ -80,6 +80,12 @@ class HealthReport:
     #: Groups of copies that only look alike (every link near a limit, none exact): shown
     #: for review rather than as the same picture (:attr:`.duplicates.CopyGroups.look_alike`).
     look_alike: list[list[str]] = field(default_factory=list)
+    #: When the label check shown ran (``time.time()``; 0: not known); ``labels_kept``:
+    #: it is an earlier check's, carried into this one (:func:`~.saved.keep_labels`),
+    #: ``labels_moved`` of its flagged images moved to another class since.
+    labels_checked_at: float = 0.0
+    labels_kept: bool = False
+    labels_moved: int = 0
 
     @property
     def clean(self) -> bool:
@@ -126,16 +132,17 @@ def check_dataset(experiment: Any, index: Any = None, labels: bool = False,
     from workbench.core.data.health.labels import (FOLD_EPOCHS, FOLDS, cross_validated_probs,
                                                    fold_epochs, label_issues, label_quality)
     from workbench.core.data.scan import scan_folder
-    from workbench.core.data.split import excluded_paths, split_for
+    from workbench.core.data.split import split_for
+    from workbench.core.data.usage import excluded_images, test_part
 
     t0 = time.perf_counter()
     if index is None:
         from workbench.core.data.demo import dataset_folder
 
         index = scan_folder(dataset_folder(experiment.data.folder), verify=True)
-    drop = excluded_paths(index, list(experiment.data.exclude))
+    drop = excluded_images(index, list(experiment.data.exclude))
     train, val = split_for(index, experiment.data)
-    test = list(index.test_samples or [])
+    test = test_part(index, experiment.data) or []
     samples = train + val + test
     report = HealthReport(str(index.root), list(index.classes), len(samples),
                           excluded=len(drop),
@@ -180,6 +187,6 @@ def check_dataset(experiment: Any, index: Any = None, labels: bool = False,
         report.label_quality = label_quality(got, probs, fold_epochs(
             experiment, epochs or FOLD_EPOCHS), epochs or FOLD_EPOCHS,
             classes=index.classes).to_dict()
-        report.labels_checked = True
+        report.labels_checked, report.labels_checked_at = True, time.time()
         report.seconds["labels"] = time.perf_counter() - t
     return report

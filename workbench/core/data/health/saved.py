@@ -1,15 +1,17 @@
 """What the Health view remembers of a dataset folder between sessions: its last check's
 report (the label check's findings took minutes) and the files it moved, so *Undo move*
-still works after a restart.
+still works after a restart, and the exclusions cleared when another folder was opened
+(:func:`save_exclusions`), given back when it is opened again.
 
 One JSON file per dataset folder, ``<data home>/health/<key>.json``, written atomically:
 the report's JSON (:meth:`~workbench.core.data.health.report.HealthReport.to_json`, with
 the label check's quality and the images' pixel sizes), the split settings it was made
-with, a signature of the folder's image list (relative path and class of every image) and
-the size and modification time of every image a finding names. :func:`load` gives the
-report back, rebuilt on the folder's current scan, and says why it may be out of date
-(images added, removed, moved or changed since; other split settings); a file that cannot
-be read is ignored, and one that cannot be written is skipped (nothing depends on it).
+with and the exclusions, a signature of the folder's image list (relative path and class
+of every image) and the size and modification time of every image a finding names.
+:func:`load` gives the report back, rebuilt on the folder's current scan, and says why it
+may be out of date (images added, removed, moved or changed since; other split settings or
+exclusions); a file that cannot be read is ignored, and one that cannot be written is
+skipped (nothing depends on it).
 """
 
 from __future__ import annotations
@@ -126,9 +128,12 @@ def _save_report(index: Any, data: Any, report: Any,
     body = report.to_json()
     body["label_quality"] = getattr(report, "label_quality", None)
     body["seconds"] = dict(report.seconds)  # unrounded: the summary reads the same again
+    for key in ("labels_checked_at", "labels_kept", "labels_moved"):  # not in --json
+        body[key] = getattr(report, key)
     saved.update({
         "report": body, "checked_at": time.time(), "signature": signature(index),
         "split": {f: getattr(data, f) for f in SPLIT_FIELDS},
+        "exclude": list(getattr(data, "exclude", None) or []),
         "stats": {p: _stat(p) for p in sorted(_named(report))},
         "sizes": {p: list(s) for p, s in (sizes or {}).items()}})
     _write(index.root, saved)
@@ -141,11 +146,31 @@ def save_moves(root: str, moves: list[Move]) -> None:
     _write(root, saved)
 
 
+def save_exclusions(root: str, exclude: list[str]) -> None:
+    """Keep ``exclude``, the ``data.exclude`` entries made for the folder ``root`` that
+    were cleared when another folder was opened: opening ``root`` again gives them back
+    (:func:`take_exclusions`)."""
+    saved = _read(root) or {"format": FORMAT, "root": os.path.abspath(root)}
+    saved["cleared_exclude"] = [str(e) for e in exclude]
+    _write(root, saved)
+
+
+def take_exclusions(root: str) -> list[str]:
+    """The entries :func:`save_exclusions` kept for the folder ``root`` (``[]``: none),
+    forgotten now: they go back into the experiment."""
+    saved = _read(root)
+    kept = saved.pop("cleared_exclude", None)
+    if kept is None:
+        return []
+    _write(root, saved)
+    return [e for e in kept if isinstance(e, str)] if isinstance(kept, list) else []
+
+
 def load(index: Any, data: Any) -> Saved:
     """What was kept for ``index``'s folder, the report rebuilt on ``index`` split with
     the ``data`` settings (its images' classes and sides)."""
     from workbench.core.data.health.report import HealthReport
-    from workbench.core.data.split import split_for
+    from workbench.core.data.split import split_samples
 
     saved = _read(index.root)
     moves = []
@@ -164,7 +189,8 @@ def load(index: Any, data: Any) -> Saved:
     try:
         report = HealthReport(**{k: v for k, v in body.items() if k in names})
         report.label_quality = body.get("label_quality")
-        train, val = split_for(index, data)
+        # Before data.exclude drops any: an image excluded since keeps its side.
+        train, val = split_samples(index, **{f: getattr(data, f) for f in SPLIT_FIELDS})
     except (TypeError, ValueError):
         return out
     test = list(getattr(index, "test_samples", None) or [])
@@ -185,19 +211,33 @@ def _staleness(index: Any, data: Any, saved: dict[str, Any]) -> str:
                 f"moved or edited. Check again to see its findings now.")
     if any(saved.get("split", {}).get(f) != getattr(data, f) for f in SPLIT_FIELDS):
         return "The split changed since this check: Check again to see its leaks."
+    then, now = saved.get("exclude"), list(getattr(data, "exclude", None) or [])
+    if isinstance(then, list) and sorted(map(str, then)) != sorted(now):  # None: older file
+        return (f"The exclusions changed since this check (data.exclude had "
+                f"{_entries(len(then))} then, {_entries(len(now))} now): Check again to "
+                f"leave out the images excluded now.")
     return ""
+
+
+def _entries(n: int) -> str:
+    return "none" if not n else f"{n} entr{'y' if n == 1 else 'ies'}"
 
 
 def keep_labels(old: Any, new: Any) -> bool:
     """Carry ``old``'s label check into ``new`` (a check without one, of the same folder):
     its findings about images still filed under the class they were checked in, its
-    quality and its time. Returns whether anything was carried."""
+    quality and its time, marked as kept (the summary says it is an earlier check's, and
+    how many of its flagged images moved since). Returns whether anything was carried."""
     if old is None or not old.labels_checked or new.labels_checked or \
             os.path.abspath(old.root) != os.path.abspath(new.root):
         return False
     new.label_issues = [i for i in old.label_issues
                         if new.label_of.get(i["path"]) == i["given"]]
-    new.labels_checked = True
+    new.labels_checked, new.labels_kept = True, True
+    new.labels_checked_at = getattr(old, "labels_checked_at", 0.0)
+    new.labels_moved = getattr(old, "labels_moved", 0) + sum(
+        1 for i in old.label_issues if new.label_of.get(i["path"]) not in (None, i["given"])
+        or (i["path"] not in new.label_of and not os.path.exists(i["path"])))
     new.label_quality = getattr(old, "label_quality", None)
     new.seconds["labels"] = old.seconds.get("labels", 0.0)
     return True

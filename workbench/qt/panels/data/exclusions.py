@@ -8,6 +8,9 @@ were made, with *Keep them* for a folder that is the same dataset moved. When th
 they were made for is gone (moved, renamed: the window says it is missing), the folder
 opened is taken for it and they are kept, said too, with *Clear them*. An experiment
 opened with its own folder keeps its list, and so does opening the same folder again.
+The exclusions cleared are kept for their folder
+(:func:`workbench.core.data.health.saved.save_exclusions`): opening it again puts them
+back, said, with *Clear them*.
 
 It also names the entries that match no image of the dataset (they exclude nothing: a
 typo, a file renamed since, or an entry kept for another folder), as ``workbench train``
@@ -50,8 +53,18 @@ def cleared_text(n: int, old_folder: str, named: int | None = None) -> str:
     else:
         why = (f"{named} of them named images of that folder, not of this one "
                f"({n - named} named no image at all)")
+    them = 'it' if n == 1 else 'them'
+    back = f" Opening that folder again brings {them} back." if old_folder else ""
     return (f"Cleared {what} made for the previous dataset, {old}: {why}. If this folder "
-            f"is the same dataset (moved or copied), keep {'it' if n == 1 else 'them'}.")
+            f"is the same dataset (moved or copied), keep {them}.{back}")
+
+
+def restored_text(n: int) -> str:
+    """The line saying that the ``n`` exclusions made for this folder, cleared when
+    another folder was opened, were put back."""
+    what = f"{n} exclusion{'s' if n != 1 else ''}"
+    return (f"Restored the {what} made for this folder, cleared when another folder was "
+            f"opened.")
 
 
 def kept_text(n: int, old_folder: str) -> str:
@@ -147,24 +160,37 @@ class ExclusionNotice(QWidget):
         """The listing of ``folder`` is shown (``index``) and becomes the experiment's
         dataset: when it is another folder than the experiment's before, its exclusions
         are cleared, and said. Returns whether ``data.exclude`` changed."""
+        from workbench.core.data.health import saved
+
         pending, self._pending = self._pending, None
         before, self.index = self.index, index
         changed = False
         if pending is not None and pending[1] == folder:
             exclude, old = list(self.experiment.data.exclude), pending[0]
             self.dropped, self.kept = [], []
+            text = None
             if exclude and old and not os.path.exists(old):  # where the dataset went
                 self.kept = exclude
-                self._show_cleared(kept_text(len(exclude), old))
+                text = kept_text(len(exclude), old)
             elif exclude:
                 self.dropped = exclude
-                self._show_cleared(cleared_text(len(exclude), old, _named(before, old,
-                                                                          exclude)))
+                if old:  # given back when that folder is opened again
+                    saved.save_exclusions(old, exclude)
+                text = cleared_text(len(exclude), old, _named(before, old, exclude))
                 self.experiment.data.exclude = []
-                self.experiment_changed.emit()
                 changed = True
-            else:
-                self._show_cleared(None)
+            # The exclusions cleared when this folder was left for another come back.
+            back = [e for e in saved.take_exclusions(folder)
+                    if e not in self.experiment.data.exclude]
+            if back:
+                self.experiment.data.exclude = list(self.experiment.data.exclude) + back
+                if not self.dropped:  # "Clear them" takes them out again
+                    self.kept = self.kept + back
+                text = " ".join(filter(None, (text, restored_text(len(back)))))
+                changed = True
+            self._show_cleared(text)
+            if changed:
+                self.experiment_changed.emit()
         self._update_unmatched()
         return changed
 

@@ -41,13 +41,14 @@ def set_excluded(experiment: Any, index: Any, paths: list[str], excluded: bool =
     return rels, changed
 
 
-def excluded_text(entries: list[str], excluded: bool) -> str:
+def excluded_text(entries: list[str], excluded: bool, use: str = "training") -> str:
     """What the views say after :func:`set_excluded`: each image counted once, however
-    often ``entries`` names it."""
+    often ``entries`` names it; ``use``: what they are left out of ("evaluation on the
+    test part" for test images)."""
     entries = list(dict.fromkeys(_norm(e) for e in entries))
     what = entries[0] if len(entries) == 1 else f"{len(entries)} images"
-    return (f"Excluded {what} from training." if excluded else
-            f"{what} {'is' if len(entries) == 1 else 'are'} included in training again.")
+    return (f"Excluded {what} from {use}." if excluded else
+            f"{what} {'is' if len(entries) == 1 else 'are'} included in {use} again.")
 
 
 def _norm(entry: str) -> str:

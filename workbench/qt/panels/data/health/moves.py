@@ -1,6 +1,6 @@
 """The Health view's file moves: *Move to suggested class* (after a confirmation) and
 *Undo move*, kept per dataset folder (:mod:`workbench.core.data.health.saved`) so Undo
-still works after a restart, and the note that the findings shown are out of date after
+still works after a restart, an exclusion of the file moved following it, and the note that the findings shown are out of date after
 one (a move re-deals the train/validation split of the classes it touches).
 
 :class:`MoveActions` is mixed into :class:`~.view.HealthView`: it uses the view's
@@ -79,7 +79,8 @@ class MoveActions:
                    f"{Path(move.source).name} already" if move.renamed else "")
         self._say(f"Moved {name} from {given!r} to {to!r} "
                   f"({relative(self.report, move.target)}){renamed}. Undo move puts it "
-                  f"back.", "warning" if move.renamed else "ok")
+                  f"back.{self._follow(move.source, move.target)}",
+                  "warning" if move.renamed else "ok")
         self.mark_stale(stale_text(self.index, self.experiment.data, [given, to]))
         self.rescan_requested.emit()
         self._update_actions()
@@ -102,11 +103,24 @@ class MoveActions:
         back = _class_folder(self.index, move.source)
         where = relative(self.report, move.source) if self.report is not None \
             else move.source
-        self._say(f"Moved {where} back.", "ok")
+        self._say(f"Moved {where} back.{self._follow(move.target, move.source)}", "ok")
         self.mark_stale(stale_text(self.index, self.experiment.data,
                                    [back, moved_to(move)], undone=True))
         self.rescan_requested.emit()
         self._update_actions()
+
+    def _follow(self, source: str, target: str) -> str:
+        """Make the ``data.exclude`` entries naming ``source`` name ``target``, where the
+        file went (:func:`~workbench.core.data.health.actions.followed`); what to add to
+        the message ("" when none did)."""
+        from workbench.core.data.health.actions import followed
+
+        old = list(self.experiment.data.exclude)
+        new = followed(old, self.index, source, target) if self.index is not None else old
+        if new == old:
+            return ""
+        self._change_exclude(new)
+        return " Its exclusion (data.exclude) follows it, so it stays out of training."
 
     def show_moves(self) -> None:
         """Mark the images of the rows that the remembered moves took away."""

@@ -316,11 +316,10 @@ class HealthView(MoveActions, FolderChange, QWidget):
         self._update_actions()
 
     def _show_excluded(self) -> None:
-        from workbench.core.data.split import excluded_paths
-        from workbench.core.data.usage import unmatched_excludes
+        from workbench.core.data.usage import excluded_images, unmatched_excludes
 
         exclude, index = list(self.experiment.data.exclude), self.index
-        paths = excluded_paths(index, exclude) if index is not None else set()
+        paths = excluded_images(index, exclude) if index is not None else set()
         self.excluded.set_entries(exclude, unmatched_excludes(index, exclude) if index
                                   is not None else (), None if index is None else len(paths))
         self.model.set_excluded(paths)
@@ -352,7 +351,9 @@ class HealthView(MoveActions, FolderChange, QWidget):
         rels, changed = set_excluded(self.experiment, self.index, paths, excluded)
         if changed:
             self.experiment_changed.emit()
-        self._say(excluded_text(rels, excluded), "ok")
+        test = self.report is not None and all(self.report.side_of.get(p) == "test" for p in paths)
+        self._say(excluded_text(rels, excluded, "evaluation on the test part" if test
+                                else "training"), "ok")
 
     @Slot(list)
     def include_entries(self, entries: list[str]) -> None:
@@ -386,7 +387,9 @@ class HealthView(MoveActions, FolderChange, QWidget):
         gone = not moved and self.gone(path)  # deleted or moved away since the check
         self.exclude_button.setEnabled(bool(path) and not moved and not skipped
                                        and not gone and self.index is not None)
-        self.exclude_button.setText("Include again" if excluded else "Exclude from training")
+        test = sel is not None and sel[1].sides[self.model.chosen_image(sel[0])] == "test"
+        self.exclude_button.setText("Include again" if excluded else
+                                    f"Exclude from {'evaluation' if test else 'training'}")
         trusted = self.report is not None and is_reliable(self.report)
         self.move_button.setEnabled(sel is not None and sel[1].kind == "label" and not moved
                                     and not excluded and trusted and not gone)

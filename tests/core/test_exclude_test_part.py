@@ -1,0 +1,69 @@
+"""``data.exclude`` naming a test/ image (a copy of a training image, found by Health's
+leak check) leaves it out of what the test part measures: run.json's test count, the
+test split ``evaluate`` and ``report`` score, and ``check``'s leaks all agree, and the
+entry is not called one that matches no image."""
+
+from __future__ import annotations
+
+import shutil
+from types import SimpleNamespace
+
+from helpers import make_photo_folder
+from workbench.core.data.health.report import check_dataset
+from workbench.core.data.scan import scan_folder
+from workbench.core.data.usage import data_use, excluded_images, unmatched_excludes
+from workbench.core.evaluate.evaluation import labelled_samples
+from workbench.core.experiment import Experiment
+
+LEAK = "test/cats/cats_from_train.png"
+
+
+def _leaky(tmp_path):
+    """train/ and test/ of three classes (6 images each), and a test/ copy of a training
+    image; an experiment on it that excludes the copy."""
+    root = tmp_path / "d"
+    for i, part in enumerate(("train", "test")):
+        make_photo_folder(root / part, per_class=6, seed=i)
+    shutil.copy(root / "train" / "cats" / "cats_00.png", root / LEAK)
+    exp = Experiment(name="leak")
+    exp.data.folder = str(root)
+    exp.data.input_size = [32, 32]
+    exp.data.exclude = [LEAK]
+    return root, exp.validate(), scan_folder(str(root))
+
+
+def test_an_excluded_test_image_is_left_out_of_the_test_part_everywhere(tmp_path):
+    root, exp, index = _leaky(tmp_path)
+    assert len(index.test_samples) == 19
+    # It names an image: no "matches no image" note on the Data tab or from check/train.
+    assert unmatched_excludes(index, exp.data.exclude) == []
+    assert excluded_images(index, exp.data.exclude) == {str(root / LEAK)}
+    # run.json's counts (and the training header's words).
+    use = data_use(index, exp.data)
+    assert use.to_json()["test"] == 18 and use.to_json()["excluded"] == 1
+    assert len(use.train) + len(use.val) == 18  # no training image is left out
+    assert use.describe().endswith("left out: 1 excluded; 18 in test/, never trained on")
+    # What evaluate --split test (and report, and the Evaluate tab) measure: the same 18.
+    bundle = SimpleNamespace(experiment=exp, classes=list(index.classes))
+    notes: list = []
+    samples, _, split = labelled_samples(bundle, None, "test", notes)
+    assert split == "test" and len(samples) == 18
+    assert str(root / LEAK) not in {p for p, _ in samples}
+    assert notes == ["the experiment's data.exclude leaves out 1 of the test part's 19 "
+                     "images"]
+    # check --experiment: the excluded copy is no longer a leak (excluding it settled it).
+    report = check_dataset(exp, index=index)
+    assert report.test_leaks == [] and report.excluded == 1
+    assert report.parts["test"] == 18 and report.num_images == 18 + 18
+
+
+def test_without_the_exclusion_the_leak_is_measured_and_reported(tmp_path):
+    root, exp, index = _leaky(tmp_path)
+    exp.data.exclude = []
+    assert data_use(index, exp.data).to_json()["test"] == 19
+    bundle = SimpleNamespace(experiment=exp, classes=list(index.classes))
+    notes: list = []
+    assert len(labelled_samples(bundle, None, "test", notes)[0]) == 19 and notes == []
+    report = check_dataset(exp, index=index)
+    assert [sorted(g) for g in report.test_leaks] == [
+        sorted([str(root / "train" / "cats" / "cats_00.png"), str(root / LEAK)])]

@@ -1,0 +1,146 @@
+"""Checking the data before trusting a model (walker report "hygiene"): Health's Exclude on
+a test/ copy of a training image really leaves it out of the test part, exclusions come
+back when their folder is opened again, an exclusion follows its file through a Move and
+its Undo, and the Data tab reopens on the Health view it was left on."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+from helpers import make_photo_folder
+from qt_helpers import fake_label_check, loaded_data_panel
+import workbench.qt.app as app
+from workbench.core.data.usage import data_use
+from workbench.core.experiment import Experiment
+from workbench.core.session import session_path, session_text, write_session
+from workbench.qt.workers import task_pool
+
+WAIT_MS = 30000
+LEAK = "test/cats/cats_from_train.png"
+
+
+def _experiment() -> Experiment:
+    exp = Experiment(name="hygiene")
+    exp.data.input_size = [32, 32]
+    exp.training.device = "cpu"
+    return exp
+
+
+def _check(qtbot, health, labels=False):
+    with qtbot.waitSignal(health.checked, timeout=WAIT_MS):
+        (health.labels_button if labels else health.check_button).click()
+    return list(health.model.findings)
+
+
+def _load(qtbot, panel, folder) -> None:
+    with qtbot.waitSignal(panel.dataset_loaded, timeout=WAIT_MS):
+        panel.load_folder(str(folder))
+
+
+def test_excluding_the_test_copy_of_a_leak_leaves_it_out_of_the_test_part(qtbot, tmp_path):
+    root = tmp_path / "d"
+    for i, part in enumerate(("train", "test")):
+        make_photo_folder(root / part, per_class=6, seed=i)
+    shutil.copy(root / "train" / "cats" / "cats_00.png", root / LEAK)
+    panel = loaded_data_panel(qtbot, root, _experiment())
+    health = panel.health
+    [leak] = [f for f in _check(qtbot, health) if f.kind == "leak"]
+    health.select(leak, image=leak.sides.index("test"))
+    assert health.chosen_path() == str(root / LEAK)
+    assert health.exclude_button.isEnabled()
+    assert health.exclude_button.text() == "Exclude from evaluation"  # it never trains
+    health.exclude_button.click()
+    exp = panel.experiment
+    assert exp.data.exclude == [LEAK]
+    assert health.status.text() == f"Excluded {LEAK} from evaluation on the test part."
+    # It names an image: no "matches no image" line, no greyed entry in the list.
+    assert not panel.exclusions.unmatched.text()
+    assert health.excluded.title() == "Excluded from training (1)"
+    assert str(root / LEAK) in health.model.excluded
+    assert health.exclude_button.text() == "Include again"
+    assert data_use(panel.index, exp.data).to_json()["test"] == 18  # run.json's count
+    # Checked again: the copy is left out, so the leak is settled.
+    assert [f for f in _check(qtbot, health) if f.kind == "leak"] == []
+    assert "leaving out 1 excluded" in health.summary.text()
+
+
+def test_exclusions_come_back_when_their_folder_is_opened_again(qtbot, tmp_path):
+    a = make_photo_folder(tmp_path / "dsA", per_class=6)
+    b = make_photo_folder(tmp_path / "dsB", per_class=4, seed=1)
+    panel = loaded_data_panel(qtbot, a, _experiment())
+    health = panel.health
+    _check(qtbot, health)
+    health.set_excluded([str(a / "cats" / "cats_01.png"), str(a / "dogs" / "dogs_02.png")])
+    made = list(panel.experiment.data.exclude)
+    _load(qtbot, panel, b)
+    assert panel.experiment.data.exclude == []
+    assert panel.exclusions.cleared.text().endswith(
+        "Opening that folder again brings them back.")
+
+    changed = []
+    panel.experiment_changed.connect(lambda: changed.append(True))
+    _load(qtbot, panel, a)
+    notice = panel.exclusions
+    assert panel.experiment.data.exclude == made and changed
+    assert notice.cleared.text() == ("Restored the 2 exclusions made for this folder, "
+                                     "cleared when another folder was opened.")
+    assert notice.keep_button.text() == "Clear them" and notice.isVisibleTo(panel)
+    assert "; 2 excluded from training" in panel.total_label.text()
+    assert health.excluded.title() == "Excluded from training (2)"
+    assert "leaving out" not in health.summary.text()  # the check shown was made before
+    assert health.stale.text().startswith("The exclusions changed since this check")
+    # Back once: opening B and A again does not bring them twice, nor after Clear them.
+    notice.keep_button.click()
+    assert panel.experiment.data.exclude == []
+    _load(qtbot, panel, b)
+    _load(qtbot, panel, a)
+    assert panel.experiment.data.exclude == [] and not notice.cleared.text()
+
+
+def test_an_exclusion_follows_its_file_through_a_move_and_its_undo(
+        qtbot, tmp_path, monkeypatch):
+    fake_label_check(monkeypatch)
+    root = make_photo_folder(tmp_path / "d", per_class=12)
+    panel = loaded_data_panel(qtbot, root, _experiment())
+    health = panel.health
+    findings = _check(qtbot, health, labels=True)
+    source, target = root / "cats" / "cats_03.png", root / "dogs" / "cats_03.png"
+    [issue] = [f for f in findings if f.paths == (str(source),)]
+    health.select(issue)
+    health.confirm = lambda parent, title, text: True
+    with qtbot.waitSignal(panel.dataset_loaded, timeout=WAIT_MS):
+        health.move_button.click()
+    health.set_excluded([str(target)])  # excluded at its new place, from the grid
+    assert panel.experiment.data.exclude == ["dogs/cats_03.png"]
+    with qtbot.waitSignal(panel.dataset_loaded, timeout=WAIT_MS):
+        health.undo_button.click()
+    assert source.is_file() and not target.exists()
+    assert panel.experiment.data.exclude == ["cats/cats_03.png"]
+    assert health.status.text() == (
+        "Moved cats/cats_03.png back. Its exclusion (data.exclude) follows it, so it stays "
+        "out of training.")
+    assert not panel.exclusions.unmatched.text()  # it names the image, where it is now
+    train, val = panel.split_counts()
+    assert train["cats"] + val["cats"] == 11  # still left out of training
+
+
+def test_the_data_tab_reopens_on_its_health_view(qtbot, tmp_path):
+    folder = make_photo_folder(tmp_path / "d", per_class=4)
+    exp = _experiment()
+    exp.data.folder = str(folder)
+    write_session(session_text(exp, b"", "Data"))
+    window = app.create_window()
+    qtbot.addWidget(window)
+    views = window.data_panel.views
+    assert views.currentIndex() == 0
+    views.setCurrentWidget(window.data_panel.health)
+    window.close()
+    again = app.create_window()
+    qtbot.addWidget(again)
+    assert again.data_panel.views.currentWidget() is again.data_panel.health
+    again.data_panel.views.setCurrentIndex(0)
+    again.close()
+    assert "data.views" not in json.loads(session_path().read_text())["window"].get(
+        "splitters", {})  # the Dataset view, the default: nothing kept
+    task_pool().waitForDone()
