@@ -2,9 +2,11 @@
 
 :class:`ThumbnailModel` lists ``(path, label)`` samples; the view asks it for the icons of
 the rows it paints, and only those are decoded, off the GUI thread, by a
-:class:`ThumbnailLoader`. Until an icon is ready the row shows a placeholder. Decoded
-thumbnails live in a bounded LRU cache, so a folder of 100k images opens at once (nothing is
-decoded up front) and scrolling back is instant.
+:class:`~workbench.qt.thumbnail_loader.ThumbnailLoader`. Until an icon is ready the row
+shows a placeholder. Decoded thumbnails live in a bounded LRU cache, so a folder of 100k
+images opens at once (nothing is decoded up front) and scrolling back is instant; a file
+changed since its thumbnail was made (rotated in a photo viewer) is decoded again when its
+cell is next painted.
 
 The loader serves the newest requests first and forgets the oldest when its queue is long:
 after a fast scroll the rows now on screen are decoded before those scrolled past.
@@ -12,28 +14,22 @@ after a fast scroll the rows now on screen are decoded before those scrolled pas
 
 from __future__ import annotations
 
-import collections
 import os
 import re
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from PySide6.QtCore import (QAbstractListModel, QEvent, QModelIndex, QObject,
-                            QPersistentModelIndex, QRect, QSize, Qt, Signal, Slot)
-from PySide6.QtGui import QColor, QFontMetrics, QImage, QPainter, QPalette, QPen, QPixmap
+                            QPersistentModelIndex, QRect, QSize, Qt, Slot)
+from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QApplication, QListView, QStyle,
                                QStyledItemDelegate, QStyleOptionViewItem, QWidget)
 
 from workbench.core.filenames import NOT_UTF8_NOTE, is_valid, readable
+from workbench.qt.thumbnail_loader import (THUMB_SIZE, ThumbnailLoader,  # noqa: F401
+                                           decode_thumbnail)  # (their home before)
 
-THUMB_SIZE = 88
 #: A phone's file name: a cell is at least as wide as its caption at the view's font.
 CAPTION_SAMPLE = "IMG_0000.jpg"
-#: Thumbnails kept in memory (about 37 KB each at 96x96): a few screens' worth.
-CACHE_SIZE = 2000
-#: Requests waiting beyond this are dropped (oldest first); they are asked again if shown.
-MAX_QUEUE = 400
 PathRole = Qt.ItemDataRole.UserRole + 1
 
 
@@ -45,36 +41,6 @@ def path_at(index: QModelIndex | QPersistentModelIndex) -> Any:
     if isinstance(model, ThumbnailModel) and index.isValid():
         return model.path_at(index.row())
     return index.data(PathRole)
-
-
-def decode_thumbnail(path: str, size: int = THUMB_SIZE) -> QImage:
-    """Decode ``path`` into an RGB :class:`QImage` at most ``size`` pixels on a side.
-
-    Safe to call from any thread (QImage, unlike QPixmap, needs no GUI thread). Decoded by
-    :func:`~workbench.core.data.images.load_image` at reduced size, as for training: JPEGs
-    in draft mode, EXIF orientation honoured, odd colour modes converted, huge images one
-    at a time.
-
-    Raises
-    ------
-    ImageDecodeError
-        When the file cannot be decoded.
-    """
-    from PIL import Image
-
-    from workbench.core.data.images import load_image
-
-    # The training loader's decode at reduced size (JPEG draft, or a box reduce of a big
-    # PNG), EXIF and modes as in training, and its one-at-a-time rule for huge images (a
-    # 200-megapixel PNG is 600 MB decoded; the thumbnail threads would hold several).
-    rgb = load_image(path, 3, min_side=size)
-    rgb.thumbnail((size, size))
-    scale = size // max(rgb.width, rgb.height)
-    if scale >= 2:  # tiny images (32x32): enlarge by a whole factor, pixels kept sharp
-        rgb = rgb.resize((rgb.width * scale, rgb.height * scale), Image.Resampling.NEAREST)
-    data = rgb.tobytes()
-    image = QImage(data, rgb.width, rgb.height, 3 * rgb.width, QImage.Format.Format_RGB888)
-    return image.copy()  # own the pixels: ``data`` goes away with this frame
 
 
 def elide_file_name(metrics: QFontMetrics, name: str, width: int) -> str:
@@ -113,123 +79,6 @@ def _placeholder(size: int, broken: bool = False) -> QPixmap:
         painter.drawLine(size - m, m, m, size - m)
     painter.end()
     return pix
-
-
-class _LoaderSignals(QObject):
-    # Paths travel as Python objects: a str signal drops a file name's undecodable bytes
-    # (a lone surrogate), and the thumbnail would be filed under a name no row asks for.
-    decoded = Signal(object, object)   # path, QImage or None (undecodable)
-
-
-class ThumbnailLoader(QObject):
-    """Decodes thumbnails on a small private thread pool, newest request first.
-
-    The pool is a plain Python one: nothing in Qt's object tree waits for it when a window
-    is deleted, so closing a window never blocks on a decode in progress.
-
-    Signals
-    -------
-    thumbnail_ready(path)
-        The thumbnail of ``path`` is now in the cache (:meth:`get`), or is known to be
-        undecodable (:meth:`is_broken`).
-    """
-
-    thumbnail_ready = Signal(object)  # a path: a str, kept whole (see _LoaderSignals)
-
-    def __init__(self, parent: QObject | None = None, size: int = THUMB_SIZE,
-                 cache_size: int = CACHE_SIZE, threads: int = 2):
-        super().__init__(parent)
-        self.size = size
-        self.cache_size = cache_size
-        self._cache: collections.OrderedDict[str, QPixmap] = collections.OrderedDict()
-        self._broken: set[str] = set()
-        self._lock = threading.Lock()
-        self._queue: collections.deque[str] = collections.deque()
-        self._pending: set[str] = set()
-        self._active = 0
-        self._stopped = False
-        self._threads = max(1, threads)
-        self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="wb-thumbs")
-        self._signals = _LoaderSignals()
-        self._signals.decoded.connect(self._on_decoded)
-        self.decoded_count = 0  # how many files were decoded (tests: laziness)
-
-    def get(self, path: str) -> QPixmap | None:
-        """The cached thumbnail of ``path`` (marked as recently used), or None."""
-        pix = self._cache.get(path)
-        if pix is not None:
-            self._cache.move_to_end(path)
-        return pix
-
-    def is_broken(self, path: str) -> bool:
-        return path in self._broken
-
-    def request(self, path: str) -> None:
-        """Queue ``path`` for decoding unless it is cached, broken or already queued."""
-        if path in self._cache or path in self._broken:
-            return
-        with self._lock:
-            if self._stopped or path in self._pending:
-                return
-            self._pending.add(path)
-            self._queue.append(path)
-            while len(self._queue) > MAX_QUEUE:
-                self._pending.discard(self._queue.popleft())
-            start = self._active < self._threads
-            if start:
-                self._active += 1
-        if start:
-            self._pool.submit(self._work)
-
-    def clear_queue(self) -> None:
-        """Forget the requests not started yet (the shown rows changed entirely)."""
-        with self._lock:
-            self._queue.clear()
-            self._pending.clear()
-
-    def clear_cache(self) -> None:
-        """Forget every thumbnail (files may have changed: a rescan)."""
-        self.clear_queue()
-        self._cache.clear()
-        self._broken.clear()
-
-    def shutdown(self) -> None:
-        """Drop queued requests and wait for the decodes in progress."""
-        with self._lock:
-            self._stopped = True
-            self._queue.clear()
-            self._pending.clear()
-        self._pool.shutdown(wait=True)
-
-    def _work(self) -> None:
-        # Runs on the pool: decode until the queue is empty, newest request first.
-        while True:
-            with self._lock:
-                if not self._queue or self._stopped:
-                    self._active -= 1
-                    return
-                path = self._queue.pop()
-            try:
-                image: QImage | None = decode_thumbnail(path, self.size)
-            except Exception:  # noqa: BLE001  (any failure: shown as a broken icon)
-                image = None
-            try:
-                self._signals.decoded.emit(path, image)
-            except RuntimeError:  # the loader went away with its window
-                return
-
-    @Slot(object, object)
-    def _on_decoded(self, path: str, image: Any) -> None:
-        with self._lock:
-            self._pending.discard(path)
-        self.decoded_count += 1
-        if image is None:
-            self._broken.add(path)
-        else:
-            self._cache[path] = QPixmap.fromImage(image)
-            while len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
-        self.thumbnail_ready.emit(path)
 
 
 class ThumbnailModel(QAbstractListModel):

@@ -74,6 +74,12 @@ class PredictionItem:
     def confidence(self) -> float | None:
         return self.top[0][1] if self.top else None
 
+    @property
+    def classified_stamp(self) -> tuple | None:
+        """The image file's stamp when its result was asked for (the last part of
+        :attr:`classified_with`); None until it was."""
+        return self.classified_with[-1] if self.classified_with else None
+
     def set_pending(self, status: str, message: str) -> None:
         self.top, self.error, self.status, self.message = [], None, status, message
 
@@ -130,10 +136,13 @@ class PredictionModel(QAbstractListModel):
         return None
 
     def thumbnail(self, item: PredictionItem) -> QPixmap:
-        pix = self.loader.get(item.path)
+        """The thumbnail of the file as it was classified: a file changed since (rotated in
+        a viewer) keeps its picture until it is classified again, then shows the new one."""
+        stamp = item.classified_stamp
+        pix = self.loader.get(item.path, stamp)
         if pix is not None:
             return pix
-        if self.loader.is_broken(item.path):
+        if self.loader.is_broken(item.path, stamp):
             return self._broken
         self.loader.request(item.path)
         return self._placeholder
