@@ -200,7 +200,7 @@ def test_init_output_through_a_symlink_writes_its_target(capsys, tmp_path):
     target.chmod(0o644)
     link = tmp_path / "exp.json"
     link.symlink_to(target)
-    code, _, err = run(capsys, "init", "-o", link)
+    code, _, err = run(capsys, "init", "-o", link, "--overwrite")  # the target exists
     assert code == 0, err
     assert link.is_symlink() and json.loads(target.read_text())["model"]["preset"] == "seed-cnn"
     assert stat.S_IMODE(target.stat().st_mode) == 0o644  # the file keeps its permissions

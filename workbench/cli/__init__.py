@@ -55,7 +55,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif argv[0] not in COMMANDS and not argv[0].startswith("-"):
         print(unknown_command(argv[0]), file=sys.stderr)
         return EXIT_USER_ERROR
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    # A command's unknown argument is that command's error, with its help (argparse would
+    # say it as the top parser's: "workbench: error", "see workbench --help").
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        (parser.commands.get(args.command) or parser).unrecognized(extra)
     from workbench.core.errors import WorkbenchError
 
     # Under torchrun every process runs the command and meets the same errors: rank 0 says

@@ -46,6 +46,9 @@ def cmd_init(args: argparse.Namespace) -> int:
     if args.output and args.output != "-":
         from workbench.core.io import write_error
 
+        if Path(args.output).is_file() and not args.overwrite:  # a hand-edited file, kept
+            raise UserError(f"{args.output} exists: choose another -o, or give --overwrite "
+                            f"to replace it")
         try:
             exp.save(args.output)
         except OSError as e:

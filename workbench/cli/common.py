@@ -206,6 +206,30 @@ def apply_overrides(exp, sets: list[str] | None, data: str | None = None,
     return _recheck(exp)
 
 
+def experiment_from_file(path: str, sets: list[str] | None, data: str | None = None,
+                         flags: dict[str, Any] | None = None):
+    """The experiment file ``path`` with the command line applied (:func:`apply_overrides`);
+    a ``data.folder`` it names that does not exist (a moved dataset), and that neither
+    ``--data`` nor ``--set`` replaced, is refused naming the file and what to do."""
+    from workbench.core.experiment import Experiment
+
+    loaded = Experiment.load(path)
+    folder = loaded.data.folder
+    exp = apply_overrides(loaded, sets, data, flags)
+    if exp.data.folder == folder:
+        missing_folder(exp, path, "give the dataset with --data DIR")
+    return exp
+
+
+def missing_folder(exp, path: str, remedy: str) -> None:
+    """Refuse ``exp``, read from the file ``path``, when its ``data.folder`` does not exist:
+    ``remedy`` says how to give the dataset on the command line."""
+    folder = exp.data.folder
+    if folder and not os.path.exists(os.path.expanduser(folder)):
+        raise UserError(f"{path}: data.folder {folder} does not exist (moved?): {remedy}, "
+                        f"or fix data.folder in {path}")
+
+
 def dataset_override(exp, data: str | None) -> None:
     """``--data DIR``: train on this dataset instead of the experiment's (a relative path
     is relative to the current folder, and recorded absolute)."""

@@ -21,7 +21,7 @@ import sys
 import time
 
 from workbench.cli.common import (EXIT_FINDINGS, UserError, _check_dataset_path, check_output,
-                                 exclude_note)
+                                 exclude_note, missing_folder)
 from workbench.cli.signals import _ctrl_c_stops
 
 #: Entries of each kind the text output lists (all of them are in --json).
@@ -45,6 +45,9 @@ def _experiment(args: argparse.Namespace):
         exp = Experiment.load(args.experiment)
         if args.folder:
             exp.data.folder = args.folder
+        else:
+            missing_folder(exp, args.experiment, f"give the dataset as DIR (workbench check "
+                                                 f"DIR --experiment {args.experiment})")
         return exp.validate()
     from workbench.cli.commands import _adopt_data_defaults
 

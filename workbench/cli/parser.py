@@ -19,8 +19,23 @@ _BUNDLE_HELP = "a bundle file (bundle.pt), or the run folder holding it"
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, not usage + message
-        self.exit(EXIT_USER_ERROR, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+    def error(self, message: str, hint: str = "") -> None:  # one line, not usage + message
+        self.exit(EXIT_USER_ERROR,
+                  f"{self.prog}: error: {message} (see {self.prog} --help{hint})\n")
+
+    def unrecognized(self, extra: list[str]) -> None:
+        """Refuse arguments this command does not take, naming the command (not
+        ``workbench``) and the option spelled most like a mistyped one."""
+        import difflib
+
+        options = [s for action in self._actions for s in action.option_strings]
+        hints = []
+        for arg in extra:
+            close = difflib.get_close_matches(arg.split("=", 1)[0], options, n=1) \
+                if arg.startswith("--") else []
+            if close:
+                hints.append(f"; did you mean {close[0]}?")
+        self.error(f"unrecognized arguments: {' '.join(extra)}", "".join(hints[:1]))
 
 
 def _add_set(p: argparse.ArgumentParser) -> None:
@@ -42,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
                                               "clicking, or headless from the command line.")
     p.add_argument("--version", action="version", version=f"workbench {__version__}")
     sub = p.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
+    #: Each command's parser, by name: an argument it does not take is its error.
+    p.commands = sub.choices
 
     g = sub.add_parser("gui", help="start the app (the default command)")
     g.add_argument("--data", metavar="DIR|CSV",
@@ -54,7 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="dataset folder (or .csv file of path,label rows, or .zip/.tar(.gz) "
                         "of a folder) it trains on (default: the built-in demo dataset)")
     i.add_argument("-o", "--output", metavar="EXPERIMENT.json",
-                   help="file to write (default: print to stdout)")
+                   help="file to write (default: print to stdout); an existing file is "
+                        "refused, unless --overwrite")
+    i.add_argument("--overwrite", action="store_true",
+                   help="replace EXPERIMENT.json when it exists")
     i.add_argument("--list-presets", action="store_true", help="list the presets and exit")
 
     s = sub.add_parser("scan", help="list a dataset folder's classes, counts and bad files")
@@ -233,8 +253,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="Optuna storage URL shared by cooperating processes (default: "
                         "sqlite:///RUNS_DIR/studies.sqlite)")
     u.add_argument("--study", metavar="NAME",
-                   help="study name (default: the experiment's name); an existing study is "
-                        "continued")
+                   help="study name (default: <dataset>-<network>, as the Tune tab and run "
+                        "names; a study that searched this experiment under another name is "
+                        "named in a note); an existing study is continued")
     u.add_argument("--apply", action="store_true",
                    help="write the best parameters into EXPERIMENT.json")
+    u.add_argument("--other-experiment", action="store_true",
+                   help="continue (and with --apply, apply) a study that searched another "
+                        "dataset or network, which is otherwise refused (e.g. the dataset "
+                        "moved)")
     return p

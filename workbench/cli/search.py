@@ -10,16 +10,16 @@ import signal
 import sys
 
 from workbench.cli.common import (EXIT_DIVERGED, EXIT_OUT_OF_MEMORY, EXIT_USER_ERROR,
-                                  UserError, _save_experiment, apply_overrides, apply_sets)
+                                  UserError, _save_experiment, apply_sets,
+                                  experiment_from_file)
 from workbench.cli.signals import _ctrl_c_stops
 
 
 def cmd_lr_find(args: argparse.Namespace) -> int:
     from workbench.core.errors import SpecError
-    from workbench.core.experiment import Experiment
     from workbench.core.train.lr_find import find_lr, set_lr
 
-    exp = apply_overrides(Experiment.load(args.experiment), args.set, args.data)
+    exp = experiment_from_file(args.experiment, args.set, args.data)
     try:
         with _ctrl_c_stops() as stop:
             result = find_lr(exp, start_lr=args.start, end_lr=args.end, num_steps=args.steps,
@@ -76,22 +76,29 @@ def _say_sets(args: argparse.Namespace, found: set[str], epochs: int | None = No
 
 def cmd_tune(args: argparse.Namespace) -> int:
     from workbench.core.errors import SpecError
-    from workbench.core.experiment import Experiment
+    from workbench.core.tune.provenance import OtherExperimentError, mark_name, searched_text
     from workbench.core.tune.study import run_study
     from workbench.core.tune.space import SearchSpace, apply_params
 
-    exp = apply_overrides(Experiment.load(args.experiment), args.set, args.data)
+    exp = experiment_from_file(args.experiment, args.set, args.data)
     try:
         space = SearchSpace.load(args.space)
     except SpecError as e:  # one without a field (unreadable, not JSON) names the file
         raise UserError(f"{args.space}: {e}" if e.field else str(e)) from None
+    if args.study is None:
+        _say_other_studies(exp, args.storage)
     try:
         with _ctrl_c_stops("stopping: this trial ends now and no other starts",
                            sigterm=True) as stop:
             summary = run_study(
                 exp, space, trials=args.trials, timeout=args.timeout, storage=args.storage,
-                study_name=args.study, stop_event=stop,
+                study_name=args.study, stop_event=stop, other_experiment=args.other_experiment,
                 on_trial=lambda t: print(_trial_line(t, space.metric), flush=True))
+    except OtherExperimentError as e:  # said before any trial, as a changed space is
+        raise UserError(f"{searched_text(e.study, e.searched)}, not {args.experiment}'s "
+                        f"({'; '.join(e.differences)}): their trials are not comparable; give "
+                        f"another --study name, or --other-experiment to add to it anyway"
+                        ) from None
     except SpecError as e:
         flag = {"trials": "--trials", "timeout": "--timeout"}.get(e.field)
         where = f"{args.space}: " if e.field.startswith("space") else ""
@@ -104,6 +111,10 @@ def cmd_tune(args: argparse.Namespace) -> int:
         if not stop.is_set():  # nothing to apply: the space's or the budget's to change
             return _failed(failed, len(summary.ran)) if failed else EXIT_USER_ERROR
     elif args.apply:
+        if summary.other_experiment:  # continued with --other-experiment: its best may be
+            print(f"note: {searched_text(summary.study_name, mark_name(summary.experiment))}"
+                  f" ({'; '.join(summary.other_experiment)}): its best trial may be one of "
+                  f"that experiment's", file=sys.stderr)
         best = apply_params(_with_sets(args), summary.best_params)
         _save_experiment(args.experiment,  # a relative data.folder stays relative
                          lambda: best.save(args.experiment, keep_relative_folder=True))
@@ -113,6 +124,25 @@ def cmd_tune(args: argparse.Namespace) -> int:
     if stop.is_set():
         return 143 if stop.signum == signal.SIGTERM else 130
     return _failed(failed, len(summary.ran)) if failed else 0
+
+
+def _say_other_studies(exp, storage: str | None) -> None:
+    """Name the studies of the storage that searched ``exp`` under another name than the
+    default (``<dataset>-<network>``, the Tune tab's): ``workbench tune`` once named a study
+    after the experiment, and such a study is continued only with ``--study NAME``."""
+    import optuna
+
+    from workbench.core.runs.names import run_name_base
+    from workbench.core.tune.storage import default_storage, storage_url, studies_of
+
+    name = run_name_base(exp)
+    found = studies_of(optuna, storage_url(storage or "") or default_storage(), exp)
+    others = [n for n, count in found.items() if count and n != name]
+    if others and name not in found:
+        print(f"note: starting study {name} (named <dataset>-<network>, as the Tune tab "
+              f"names it); this storage also holds {' and '.join(others)}, which searched "
+              f"this experiment: to continue {'it' if len(others) == 1 else 'one'}, give "
+              f"--study {others[0]}", file=sys.stderr)
 
 
 def _failed(first: dict, ran: int) -> int:
@@ -140,6 +170,9 @@ def _trial_line(t: dict, metric: str) -> str:
         head += f"  {metric} {metric_text(metric, t['value'])}"
     elif t.get("error"):
         head += f": {t['error']}"
-    took = f"  ({t['duration_s']:.1f} s)" if t.get("duration_s") is not None else ""
+    # The run's training time, as run.json, the Runs and Tune tabs give it; without one (no
+    # epoch finished) Optuna's time, setup included, said as such.
+    took = (f"  ({t['train_s']:.1f} s)" if t.get("train_s") is not None else
+            f"  ({t['duration_s']:.1f} s wall)" if t.get("duration_s") is not None else "")
     run = f"  run {t['run_dir']}" if t.get("run_dir") else ""
     return f"{head}  {params}{took}{run}"

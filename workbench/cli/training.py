@@ -9,17 +9,17 @@ import sys
 from pathlib import Path
 
 from workbench.cli.common import (EXIT_DIVERGED, EXIT_OUT_OF_MEMORY, EXIT_USER_ERROR,
-                                 UserError, apply_overrides, dataset_notes, main_process)
+                                 UserError, apply_overrides, dataset_notes,
+                                 experiment_from_file, main_process)
 from workbench.cli.run_folder import _claim_run_folder, _hold_run_lock, _remove_if_unused
 from workbench.cli.run_warnings import warnings_and_index
 from workbench.cli.signals import _ctrl_c_stops, _Terminated
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from workbench.core.experiment import Experiment
     from workbench.core.runs.recorder import unused_sibling
 
-    exp = apply_overrides(Experiment.load(args.experiment), args.set, args.data, {
+    exp = experiment_from_file(args.experiment, args.set, args.data, {
         "training.epochs": args.epochs, "data.batch_size": args.batch_size,
         "training.device": args.device, "data.cache": args.cache,
         "optimizer.params.lr": args.lr})

@@ -247,6 +247,23 @@ def _describe(dist: Any) -> str:
             f"{', log scale' if dist.log else ''}")
 
 
+def studies_of(optuna: Any, url: str, experiment: Any) -> dict[str, int]:
+    """The studies in storage ``url`` that searched ``experiment`` (their mark matches it:
+    :mod:`.provenance`), with their number of trials: the way to a study named otherwise
+    than the default (``workbench tune`` once named a study after the experiment's name).
+    ``{}`` for a SQLite file that is not there (it is not created)."""
+    from workbench.core.tune.provenance import ATTR, mark_differences
+
+    path = sqlite_path(url)
+    if path is not None and not path.is_file():
+        return {}
+    summaries = optuna.get_all_study_summaries(open_storage(optuna, url),
+                                               include_best_trial=False)
+    return {s.study_name: s.n_trials for s in summaries
+            if isinstance(s.user_attrs.get(ATTR), dict)
+            and not mark_differences(s.user_attrs[ATTR], experiment)}
+
+
 def load_study(optuna: Any, url: str, name: str) -> Any:
     """An existing study; WorkbenchError listing the storage's studies when it is not there."""
     storage = open_storage(optuna, url)

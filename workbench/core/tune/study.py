@@ -27,7 +27,8 @@ from workbench.core.errors import SpecError, WorkbenchError
 from workbench.core.experiment import Experiment
 from workbench.core.train.allocator import release_free_memory
 from workbench.core.train.callbacks.progress import metric_text
-from workbench.core.tune.provenance import ATTR, experiment_mark
+from workbench.core.runs.names import run_name_base
+from workbench.core.tune.provenance import ATTR, claim, mark_name, searched_text
 from workbench.core.tune.sampling import grid_progress
 from workbench.core.tune.space import SearchSpace, apply_params
 from workbench.core.tune.stale import TrialFolder, fail_dead_trials
@@ -73,6 +74,8 @@ class StudySummary:
     note: str | None = None
     #: Which experiment the study searched (:func:`.provenance.experiment_mark`), or None.
     experiment: dict[str, Any] | None = None
+    #: How this call's experiment differs from it, when continued anyway (``other_experiment``).
+    other_experiment: list[str] = field(default_factory=list)
 
     def all_failed(self) -> dict[str, Any] | None:
         """The first trial this call ran, when every trial it ran failed (none completed or
@@ -87,13 +90,17 @@ class StudySummary:
                 "direction": self.direction, "best_value": self.best_value,
                 "best_params": dict(self.best_params), "best_trial": self.best_trial,
                 "best_run_dir": self.best_run_dir, "trials": [dict(t) for t in self.trials],
-                "ran": list(self.ran), "note": self.note, "experiment": self.experiment}
+                "ran": list(self.ran), "note": self.note, "experiment": self.experiment,
+                "other_experiment": list(self.other_experiment)}
 
     def to_text(self) -> str:
         counts: dict[str, int] = {}
         for t in self.trials:
             counts[t["state"]] = counts.get(t["state"], 0) + 1
         lines = [self.note] if self.note else []
+        if self.other_experiment:
+            lines.append(f"{searched_text(self.study_name, mark_name(self.experiment))}, not "
+                         f"this one: {'; '.join(self.other_experiment)}")
         lines += [f"study {self.study_name} ({self.storage}): {len(self.trials)} trial(s)"
                  + (f" ({', '.join(f'{n} {s}' for s, n in counts.items())})" if counts else "")]
         if self.best_trial is None:
@@ -124,7 +131,8 @@ def run_study(experiment: Experiment, space: SearchSpace | dict[str, Any],
               stop_event: threading.Event | None = None,
               on_trial: Callable[[dict[str, Any]], None] | None = None,
               quiet: bool = True,
-              on_trial_start: Callable[[int], None] | None = None) -> StudySummary:
+              on_trial_start: Callable[[int], None] | None = None,
+              other_experiment: bool = False) -> StudySummary:
     """Search ``space`` around ``experiment``: train ``trials`` trials (or until ``timeout``).
 
     Parameters
@@ -143,7 +151,10 @@ def run_study(experiment: Experiment, space: SearchSpace | dict[str, Any],
         is a SQLite file); default
         :func:`default_storage` of ``runs_parent``.
     study_name
-        Default: the experiment's name. A study that exists is continued.
+        Default: ``<dataset>-<network>`` (:func:`~workbench.core.runs.names.run_name_base`),
+        as the Tune tab names it. A study that exists is continued, but not one that searched
+        another dataset or network (:class:`~.provenance.OtherExperimentError`) unless
+        ``other_experiment``: the summary's ``other_experiment`` then says how it differs.
     runs_parent
         Where the trials' run folders go (default: the runs folder).
     callbacks
@@ -176,11 +187,10 @@ def run_study(experiment: Experiment, space: SearchSpace | dict[str, Any],
     space = space if isinstance(space, SearchSpace) else SearchSpace.from_dict(space)
     _check_budget(trials, timeout, space)
     exp = space.check(experiment)
-    study_name = study_name or exp.name
+    study_name = study_name or run_name_base(exp)
     storage_url = storage_url_of(storage or "") or default_storage(runs_parent)
     study = open_study(optuna, storage_url, study_name, space)
-    if study.user_attrs.get(ATTR) is None:  # which experiment it searches (provenance.py)
-        study.set_user_attr(ATTR, experiment_mark(exp))
+    other = claim(study, exp, other_experiment)  # which experiment it searches (provenance)
     fail_dead_trials(study, runs_parent)  # a killed process's trial is not running (stale.py)
     index = _scan_once(exp) if "data.folder" not in space.params else None
     stop_event = stop_event if stop_event is not None else threading.Event()
@@ -217,7 +227,7 @@ def run_study(experiment: Experiment, space: SearchSpace | dict[str, Any],
                            catch=(_TrialFailed,), callbacks=[after])
     fail_dead_trials(study, runs_parent)  # one another process left meanwhile
     summary = summarize(study, storage_url, space.metric)
-    summary.ran, summary.note = ran, note
+    summary.ran, summary.note, summary.other_experiment = ran, note, other
     return summary
 
 

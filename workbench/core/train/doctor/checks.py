@@ -82,6 +82,11 @@ FLOOR_MIN = 0.05
 LR_LOW_EPOCHS = 2
 LR_LOW_DROP = 0.05
 LR_LOW_CHANGE = 1e-3
+#: Not while the run has converged: a training loss under this share of guessing's
+#: (:attr:`~.view.RunView.guess_loss`), or a training accuracy of LR_LOW_FITTED, has
+#: nothing left to fall by (a converged run fine-tuned at a lower rate).
+LR_LOW_CONVERGED = 0.02
+LR_LOW_FITTED = 0.99
 #: Silent ReLU units: a layer where this share never fires on 64 training samples (a
 #: healthy layer: a few %; a dead one after too large a step: nearly all), and at least
 #: this many units (a 4-unit layer is too small to judge).
@@ -301,6 +306,10 @@ def lr_too_low(v: RunView) -> RunFinding | None:
         return None
     if losses[-1] < start * (1 - LR_LOW_DROP):
         return None
+    accuracy = v.series("train_acc")
+    if min(start, losses[-1]) < LR_LOW_CONVERGED * v.guess_loss or (
+            accuracy and accuracy[-1] >= LR_LOW_FITTED):
+        return None  # converged: a loss near 0 cannot fall 5% further
     message = (f"The learning rate ({fmt(v.lr)}) is too small to move the loss: "
                f"{v.after().lower()} the training loss is {losses[-1]:.3f}, against "
                f"{start:.3f} {'before the change' if v.since else 'at the start'}, and the "

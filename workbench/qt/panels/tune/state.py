@@ -83,7 +83,10 @@ def continuing_text(study: str, count: int, earlier: str, sampler: str) -> str:
 
 class StoredStudy(QObject):
     """Lists the Tune tab's study (its name, else ``<dataset>-<network>`` as Start names
-    it) from its storage when it is already there, and shows its trials in the tab.
+    it) from its storage when it is already there, and shows its trials in the tab. With no
+    name typed and no such study stored, the studies stored under another name that searched
+    the open experiment (``workbench tune`` once named one after the experiment) are named
+    on the message line, with how to show one.
 
     Only a storage that exists is opened: a SQLite file that is not there is not created.
     Nothing changes when a study was started meanwhile or trials are already shown.
@@ -101,17 +104,22 @@ class StoredStudy(QObject):
         url, name = self.panel.follower.key()
         if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file():
             return
+        # The experiment as it is now (a copy: it is read in the pool thread).
+        unnamed = None if self.panel.name_edit.text().strip() else self.panel.experiment.copy()
 
         def study(state: TaskState) -> Any:
             import optuna
 
-            from workbench.core.tune.storage import open_storage
+            from workbench.core.tune.storage import open_storage, studies_of
             from workbench.core.tune.study import summarize
 
             optuna.logging.set_verbosity(optuna.logging.WARNING)
             storage = open_storage(optuna, url)
             if name not in {s.study_name for s in optuna.get_all_study_summaries(storage)}:
-                return None
+                if unnamed is None:
+                    return None
+                others = [n for n, count in studies_of(optuna, url, unnamed).items() if count]
+                return (url, name, others) if others else None
             found = optuna.load_study(study_name=name, storage=storage)
             space = found.user_attrs.get("space") or {}
             summary = summarize(found, url, found.user_attrs.get("metric", "value"))
@@ -123,8 +131,16 @@ class StoredStudy(QObject):
         panel = self.panel
         if result is None or panel.is_running() or panel.results.trials:
             return
-        url, summary, params = result
         follower = panel.follower  # it made this lister (study_link.StudyFollower)
+        if isinstance(result[1], str):  # no study of the default name; these of this experiment
+            url, name, others = result
+            if follower.key() == (url, name):
+                panel.message.show_message(
+                    f"No study {name} is stored yet; {' and '.join(others)} searched this "
+                    f"experiment: type {'its' if len(others) == 1 else 'one'} name in Study "
+                    f"name to show it and continue it")
+            return
+        url, summary, params = result
         if follower.key() != (url, summary.study_name):
             return  # the fields name another study since (it is listed in turn)
         follower.shown(summary)
