@@ -27,6 +27,8 @@ class ConsoleProgress(Callback):
         #: Kinds of finding not printed here: the caller prints them once it is done with
         #: them (the CLI's diverged one, after the LR finder has proposed its rate).
         self.held = tuple(held)
+        #: The output's reader went away (a closed pipe): the run was stopped for it.
+        self.output_closed = False
 
     def on_fit_start(self, trainer: Any, info: dict[str, Any]) -> None:
         # Both splits, as the Data tab counts them (excluded and known-unreadable files
@@ -35,46 +37,61 @@ class ConsoleProgress(Callback):
         counts = run_counts(getattr(trainer, "index", None), trainer.experiment.data) or {}
         counts.update(train=train, val=val)  # what the run's own split holds
         counts.pop("unreadable", None)  # the files the scan left out have their own note
-        print(f"training {trainer.experiment.name}: {train + val:,} images "
-              f"({describe_counts(counts)}), "
-              f"{len(info['classes'])} classes, "
-              f"{info['num_params']:,} parameters, on {info['device']}"
-              + (f" x {info['world_size']} processes" if "world_size" in info else ""),
-              flush=True)
-        print(f"decoded-image cache: {info['cache']}", flush=True)
+        self._say(trainer, f"training {trainer.experiment.name}: {train + val:,} images "
+                  f"({describe_counts(counts)}), {len(info['classes'])} classes, "
+                  f"{info['num_params']:,} parameters, on {info['device']}"
+                  + (f" x {info['world_size']} processes" if "world_size" in info else ""))
+        self._say(trainer, f"decoded-image cache: {info['cache']}")
         for note in info.get("notes", ()):  # e.g. a backbone without its weights file
-            print(f"note: {note}", flush=True)
+            self._say(trainer, f"note: {note}")
+
+    def _say(self, trainer: Any, text: str, file: Any = None) -> None:
+        """Print ``text`` (to stdout, or ``file``). When its reader went away (``workbench
+        train ... | head``) the run is stopped as Ctrl-C stops it, its last epoch kept to
+        resume, not failed over a closed pipe; what it would print goes nowhere."""
+        try:
+            print(text, file=file or sys.stdout, flush=True)
+        except BrokenPipeError:
+            import os
+
+            stream = file or sys.stdout
+            try:  # later writes, and the interpreter's flush at exit, go nowhere
+                os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+            except (OSError, ValueError, AttributeError):
+                pass
+            self.output_closed = True
+            trainer.request_stop()
 
     def on_cache_progress(self, trainer: Any, done: int, total: int) -> None:
         if done >= total:
-            print(f"decoded-image cache full ({total:,} images): later epochs skip "
-                  f"decoding", flush=True)
+            self._say(trainer, f"decoded-image cache full ({total:,} images): later epochs "
+                               f"skip decoding")
 
     def on_skipped(self, trainer: Any, path: str, reason: str) -> None:
-        print(f"skipped unreadable image {path}: {reason}", file=sys.stderr, flush=True)
+        self._say(trainer, f"skipped unreadable image {path}: {reason}", file=sys.stderr)
 
     def on_finding(self, trainer: Any, finding: dict[str, Any]) -> None:
         if finding.get("kind") not in self.held:
             self._findings.append(finding)
 
-    def _print_findings(self) -> None:
+    def _print_findings(self, trainer: Any) -> None:
         from workbench.core.train.doctor.findings import RunFinding
 
         for f in self._findings:
-            print(RunFinding.from_dict(f).line(), flush=True)
+            self._say(trainer, RunFinding.from_dict(f).line())
         self._findings = []
 
     def on_fit_end(self, trainer: Any, result: Any) -> None:
-        self._print_findings()
+        self._print_findings(trainer)
         skipped = [p for p, _ in getattr(result, "skipped", None) or []]
         counts = (run_counts(getattr(trainer, "index", None), trainer.experiment.data,
                              skipped, trainer_split(trainer))
                   if skipped and result.history else None)
         if counts:  # the header's counts were of files listed, not decoded: say the truth
             n = len(skipped)
-            print(f"{n} unreadable image{'s were' if n != 1 else ' was'} skipped: the run "
+            self._say(trainer, f"{n} unreadable image{'s were' if n != 1 else ' was'} skipped: the run "
                   f"used {counts['train']:,} for training and "
-                  f"{counts['val']:,} for validation", flush=True)
+                  f"{counts['val']:,} for validation")
 
     def on_epoch_end(self, trainer: Any, epoch: int, m: dict[str, Any]) -> None:
         best = trainer.tracker.best
@@ -82,8 +99,8 @@ class ConsoleProgress(Callback):
         # The balanced accuracy when it picks the best epoch (the others are always shown).
         bal = (f"  val_bal_acc {_fmt(m.get('val_bal_acc'), True)}"
                if trainer.tracker.metric == "val_bal_acc" else "")
-        print(f"epoch {epoch}/{trainer.experiment.training.epochs}  "
+        self._say(trainer, f"epoch {epoch}/{trainer.experiment.training.epochs}  "
               f"train_loss {_fmt(m['train_loss'])}  train_acc {_fmt(m['train_acc'], True)}  "
               f"val_loss {_fmt(m['val_loss'])}  val_acc {_fmt(m['val_acc'], True)}{bal}  "
-              f"({m['seconds']:.1f} s){mark}", flush=True)
-        self._print_findings()
+              f"({m['seconds']:.1f} s){mark}")
+        self._print_findings(trainer)
