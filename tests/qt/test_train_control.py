@@ -331,7 +331,8 @@ def test_deleting_the_last_run_on_the_runs_tab_makes_the_train_tab_forget_it(
 def test_continue_without_a_checkpoint_says_cannot_continue_not_training_failed(
         qtbot, panel, tiny_experiment, workbench_home, monkeypatch):
     run_dir = _recorded_run(tiny_experiment)
-    (run_dir / "checkpoints" / "last.pt").unlink()
+    for name in ("last.pt", "best.pt"):  # best.pt alone would stand in for last.pt
+        (run_dir / "checkpoints" / name).unlink(missing_ok=True)
     boxes = []
     monkeypatch.setattr("workbench.qt.panels.train.control.show_error",
                         lambda parent, title, text: boxes.append(title))

@@ -46,8 +46,8 @@ def test_the_flip_fix_removes_the_flip_in_one_click(qtbot, panel):
     # What was done, in words: not the list it left ("transforms = RandomRotation set").
     assert panel.status.text() == ("Removed the flip on the Augment tab: Start training "
                                    "trains a new run without it.")
-    assert view.addressed() == ["Fixed: removed the flip on the Augment tab."]
-    assert doctor_tab(panel) == "Doctor (fixed)"
+    assert view.addressed() == ["Applied: removed the flip on the Augment tab."]
+    assert doctor_tab(panel) == "Doctor (fix applied)"
 
 
 def test_the_flip_fix_does_not_undo_edits_made_since_the_run(qtbot, panel):

@@ -41,7 +41,7 @@ def test_a_fixed_divergence_leaves_the_doctor_tab_grey_and_new_findings_count(qt
     qtbot.mouseClick(panel.findings.fix_button(0), Qt.MouseButton.LeftButton)
     assert panel.findings.view.open_findings() == []
     title, colour, icon = tab(panel)
-    assert (title, colour, icon) == ("Doctor (fixed)", ADDRESSED, False)
+    assert (title, colour, icon) == ("Doctor (fix applied)", ADDRESSED, False)
     tabs = panel.settings_tabs
     assert "addresses them" in tabs.tabToolTip(tabs.indexOf(panel.findings.view))
     # The continued run's own finding is open: counted, in its colour.

@@ -48,9 +48,9 @@ def test_a_fix_applied_marks_every_earlier_finding_addressed(qtbot, panel):
     assert other.text() == "Continue with lr 0.003" and not other.isEnabled()
     assert "Found before the fix (lr = 0.02)." in other.toolTip()
     assert opens.isEnabled()  # it only opens a tab: no fix over the first
-    assert view.addressed() == ["Fixed: lr = 0.02.", "Found before the fix (lr = 0.02).",
+    assert view.addressed() == ["Applied: lr = 0.02.", "Found before the fix (lr = 0.02).",
                                 "Found before the fix (lr = 0.02)."]
-    assert view.texts()[0] == "Epoch 1: The loss barely moves.\nFix: Do it. Fixed: lr = 0.02."
+    assert view.texts()[0] == "Epoch 1: The loss barely moves.\nFix: Do it. Applied: lr = 0.02."
     assert "#808080" in view.rows[1].text.text()  # greyed
     # Pressing the outdated one does nothing: it is disabled.
     click(qtbot, panel, 1)

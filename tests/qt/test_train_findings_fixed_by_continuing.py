@@ -83,7 +83,7 @@ def test_a_restored_run_continued_with_a_fix_does_not_offer_it_again(qtbot, trai
                              "epochs_planned": 3, "findings": [slow, other]})
     panel = train_panel()
     assert panel.restore_last_run(str(run_dir))
-    assert shown(panel) == ("Doctor (1)", ["Fixed: lr = 0.001.", ""],
+    assert shown(panel) == ("Doctor (1)", ["Applied: lr = 0.001.", ""],
                             [("Continue with lr 0.001", False),
                              ("Continue with lr 0.003", True)])
 

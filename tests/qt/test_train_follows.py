@@ -94,7 +94,7 @@ def test_the_softmax_fix_says_what_it_did_not_the_list_it_left(qtbot, train_pane
     assert panel.status.text() == ("Removed layer 7 (Softmax) on the Model tab: Start "
                                    "training trains a new run without it.")
     assert panel.findings.view.addressed() == [
-        "Fixed: removed layer 7 (Softmax) on the Model tab."]
+        "Applied: removed layer 7 (Softmax) on the Model tab."]
 
 
 @pytest.fixture

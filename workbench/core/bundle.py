@@ -206,17 +206,19 @@ def bundle_in_folder(folder: Path) -> Path:
     raise BundleError(f"{folder} is a run folder with no {BUNDLE_NAME} yet: {why}; {todo}")
 
 
-def load_torch_file(path: Path, what: str, error: type[WorkbenchError]) -> Any:
+def load_torch_file(path: Path, what: str, error: type[WorkbenchError],
+                    mmap: bool = False) -> Any:
     """``torch.load(path, weights_only=True)`` on the CPU, every failure an ``error``
-    calling the file a ``what`` ("bundle", "checkpoint").
+    calling the file a ``what`` ("bundle", "checkpoint"); ``mmap``: its tensors mapped,
+    not read (a cheap look at what the file holds).
 
     A file whose pickle would run code is refused by torch's safe unpickler before anything
     runs; the message names what it asked to load. Damaged bytes are never called
-    dangerous.
+    dangerous. Torch's own reason is given as its first sentence only (:func:`_reason`).
     """
     try:
         with _torch_warnings_silenced():
-            return torch.load(path, map_location="cpu", weights_only=True)
+            return torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
     except pickle.UnpicklingError as e:
         # The safe unpickler names the global it refused ("... unsupported GLOBAL
         # posix.system ..."); any other unpickling error means the bytes are damaged or no
@@ -229,13 +231,33 @@ def load_torch_file(path: Path, what: str, error: type[WorkbenchError]) -> Any:
         raise error(f"{path} is not a readable {what} (truncated, damaged or not a PyTorch "
                     f"file)") from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as e:
-        detail = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
+        detail = _reason(e)
         raise error(f"{path} is not a readable {what} (truncated, damaged or not a PyTorch "
-                    f"file): {detail}") from None
+                    f"file){': ' + detail if detail else ''}") from None
     except (KeyError, IndexError, TypeError, AttributeError):
         # What torch's unpickler raises on bytes that are no pickle at all (a text file
         # given by mistake): its message (a stray byte value) would mean nothing here.
         raise error(f"{path} is not a readable {what} (not a PyTorch file)") from None
+
+
+#: Torch's reason is given only when its first sentence is no longer than this: a longer
+#: one is its internals, not something a person acts on.
+_REASON_CHARS = 160
+
+
+def _reason(e: BaseException) -> str:
+    """Why torch could not read a file, in a few words: an OSError's own ("Permission
+    denied"), else the first sentence of torch's message ("PytorchStreamReader failed
+    reading zip archive: failed finding central directory", without "This is an internal
+    miniz error. If you are seeing this error, ..."); never cut mid-sentence: ``""`` when
+    that sentence is too long to be one a person reads."""
+    if isinstance(e, OSError) and e.strerror:
+        return e.strerror
+    text = str(e).strip()
+    if not text:
+        return type(e).__name__
+    first = re.split(r"(?<=[.!?])\s", text.splitlines()[0], maxsplit=1)[0].rstrip(".")
+    return first if len(first) <= _REASON_CHARS else ""
 
 
 @contextlib.contextmanager

@@ -177,19 +177,20 @@ def continue_plan(run_dir: str | Path, open_folder: str = "",
     Raises
     ------
     WorkbenchError
-        When the run is training right now, has no checkpoint to continue from, its
+        When the run is training right now, has no checkpoint to continue from (its
+        ``best.pt`` stands in for a damaged or missing ``last.pt``, with a note), its
         settings cannot be used (:func:`~workbench.core.train.continuing.run_settings`),
         or its dataset folder is gone and no folder with its classes replaces it.
     """
+    from workbench.core.train.checkpoint import continue_from
     from workbench.core.train.continuing import run_settings
 
     run_dir = Path(run_dir)
     if run_is_live(run_dir):
         raise WorkbenchError(f"the run {run_dir} is training right now: stop it first, then "
                              f"continue it")
-    if not (run_dir / "checkpoints" / "last.pt").is_file():
-        raise WorkbenchError(f"{run_dir} has no checkpoint to continue from "
-                             f"(checkpoints/last.pt): start a new run instead")
+    # checkpoints/last.pt, or best.pt when that one is damaged or gone (said in the notes).
+    _, fallback = continue_from(run_dir)
     settings = run_settings(run_dir)
     exp = settings.experiment
     folder, data_note = choose_dataset(exp.data.folder, settings.classes, open_folder,
@@ -206,7 +207,7 @@ def continue_plan(run_dir: str | Path, open_folder: str = "",
                         status=status, done=settings.epoch, planned=exp.training.epochs,
                         optimizer=exp.optimizer.type, lr=_float(exp.optimizer.params.get("lr")),
                         scheduler=exp.scheduler.type, last_lr=last_lr, base=exp,
-                        notes=list(settings.notes),
+                        notes=([fallback] if fallback else []) + list(settings.notes),
                         data_folder="" if folder == exp.data.folder else folder,
                         data_note=data_note, schedule_epochs=settings.schedule_epochs)
     if current is not None:

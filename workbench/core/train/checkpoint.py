@@ -16,10 +16,12 @@ is read from ``best`` and ``bad_epochs``.
 
 The trainer writes ``checkpoints/last.pt`` at the end of every epoch and
 ``checkpoints/best.pt`` when the monitored metric improves (see
-:class:`~workbench.core.runs.recorder.RunRecorder`). With ``training.deterministic`` on, a run
-resumed from ``last.pt`` ends with the same weights as one that was never interrupted: the
-random-number generators (Python, NumPy, torch CPU and CUDA, and the data loader's own) are
-saved with the weights.
+:class:`~workbench.core.runs.recorder.RunRecorder`). A run folder whose ``last.pt`` is
+missing or damaged (a power cut) continues from its ``best.pt`` when that one is readable,
+with a note saying so and from which epoch (:func:`continue_from`). With
+``training.deterministic`` on, a run resumed from ``last.pt`` ends with the same weights as
+one that was never interrupted: the random-number generators (Python, NumPy, torch CPU and
+CUDA, and the data loader's own) are saved with the weights.
 """
 
 from __future__ import annotations
@@ -74,6 +76,8 @@ class Checkpoint:
     lr: float | None = None
     #: Each callback's saved state, by its ``state_key``.
     callbacks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Why this is not the run folder's ``last.pt`` (:func:`continue_from`), or "".
+    note: str = ""
 
     def __post_init__(self) -> None:
         if "early_stopping" not in self.callbacks:  # written before callbacks kept theirs
@@ -139,18 +143,9 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
                                   f"its checkpoints/{LAST} or {BEST}")
         raise CheckpointError(f"run folder {path} does not exist: give the folder a run was "
                               f"trained into (workbench train --out)")
+    note = ""
     if path.is_dir():
-        candidate = path / "checkpoints" / LAST
-        if not candidate.exists():
-            if not (path / "run.json").is_file():
-                raise CheckpointError(f"{path} is not a run folder (no run.json, no "
-                                      f"checkpoints/{LAST}): give the folder a run was "
-                                      f"trained into (workbench train --out)")
-            raise CheckpointError(f"run folder {path} has no checkpoint to resume from "
-                                  f"(checkpoints/{LAST} is missing): a run resumes from the "
-                                  f"end of an epoch, and this one finished none (or was "
-                                  f"trained by an older Workbench); train it again instead")
-        path = candidate
+        path, note = continue_from(path)
     data = load_torch_file(path, "checkpoint", CheckpointError)
     if not isinstance(data, dict) or data.get("kind") != CHECKPOINT_KIND:
         raise CheckpointError(f"{path} is not a Workbench checkpoint (a bundle.pt cannot be "
@@ -170,10 +165,87 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
             schedule_epochs=int(data.get("schedule_epochs") or experiment.training.epochs),
             elapsed=float(data.get("elapsed", 0.0)), path=str(path),
             lr=optimizer_lr(experiment.optimizer),
-            callbacks=_callback_states(data))
+            callbacks=_callback_states(data), note=note)
     except (KeyError, TypeError, ValueError, WorkbenchError) as e:
         raise CheckpointError(f"{path} is a damaged checkpoint ({e}): resume from "
                               f"checkpoints/{BEST} or start the run again") from None
+
+
+def continue_from(run_dir: str | Path) -> tuple[Path, str]:
+    """The checkpoint file the run folder ``run_dir`` continues from, and a note (``""``
+    for its ``checkpoints/last.pt``): when ``last.pt`` is missing or unreadable, its
+    ``best.pt`` if that one is readable, the note saying why and which epoch it holds
+    against the epochs run.json says were finished. Reads the files' headers only (their
+    tensors mapped, not read): cheap enough for the GUI thread.
+
+    Raises
+    ------
+    CheckpointError
+        When neither can be continued from: a folder that is no run, a run that finished
+        no epoch, or one whose checkpoints are both damaged or gone, each with what to do.
+    """
+    run_dir = Path(run_dir)
+    last, best = run_dir / "checkpoints" / LAST, run_dir / "checkpoints" / BEST
+    head, problem = _peek(last)
+    if head is not None:
+        return last, ""
+    kept, _ = _peek(best)
+    done = _epochs_done(run_dir)
+    if kept is None:
+        if last.exists():  # damaged, and no best.pt to take its place
+            raise CheckpointError(f"{problem}, and checkpoints/{BEST} is "
+                                  f"{'damaged too' if best.exists() else 'missing'}: the run "
+                                  f"cannot be continued; train it again")
+        if not (run_dir / "run.json").is_file():
+            raise CheckpointError(f"{run_dir} is not a run folder (no run.json, no "
+                                  f"checkpoints/{LAST}): give the folder a run was trained "
+                                  f"into (workbench train --out)")
+        if done:
+            raise CheckpointError(f"run folder {run_dir} has no checkpoint to continue from: "
+                                  f"run.json says {done} epoch{'s' if done != 1 else ''} "
+                                  f"finished, but checkpoints/{LAST} is missing and {BEST} "
+                                  f"is {'damaged' if best.exists() else 'missing too'} "
+                                  f"(deleted or moved?); put them back, or train it again")
+        raise CheckpointError(f"run folder {run_dir} has no checkpoint to resume from "
+                              f"(checkpoints/{LAST} is missing): a run resumes from the end "
+                              f"of an epoch, and this one finished none (or was trained by "
+                              f"an older Workbench); train it again instead")
+    epoch = int(kept.get("epoch") or 0)
+    which = f"epoch {epoch}, the last finished one"
+    if done > epoch:
+        again = f"epoch {epoch + 1} is" if done == epoch + 1 else \
+            f"epochs {epoch + 1}–{done} are"
+        which = f"epoch {epoch}, not {done}, the last one run.json says finished: {again} " \
+                f"trained again"
+    return best, f"{problem}; continuing from checkpoints/{BEST} instead, which holds {which}"
+
+
+def _peek(file: Path) -> tuple[dict[str, Any] | None, str]:
+    """What the checkpoint ``file`` holds, its tensors mapped (None when it cannot be
+    continued from), and why not: ``"<file> is missing"`` or the loader's message."""
+    if not file.is_file():
+        return None, f"{file} is missing"
+    try:
+        data = load_torch_file(file, "checkpoint", CheckpointError, mmap=True)
+    except CheckpointError as e:
+        return None, str(e)
+    version = data.get("format_version") if isinstance(data, dict) else None
+    if not isinstance(data, dict) or data.get("kind") != CHECKPOINT_KIND or \
+            not isinstance(version, int) or version > CHECKPOINT_FORMAT_VERSION:
+        return None, f"{file} is not a checkpoint this Workbench continues from"
+    return data, ""
+
+
+def _epochs_done(run_dir: Path) -> int:
+    """run.json's ``epochs_done`` (0 when it cannot be read)."""
+    import json
+
+    try:
+        value = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+        value = value.get("epochs_done") if isinstance(value, dict) else 0
+    except (OSError, ValueError):
+        return 0
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def _callback_states(data: dict[str, Any]) -> dict[str, dict[str, Any]]:

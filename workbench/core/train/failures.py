@@ -110,23 +110,85 @@ def translate(error: BaseException, trainer: Any) -> BaseException | None:
 
 
 def oom_error(trainer: Any) -> WorkbenchError:
+    """What running out of memory means: the network's (when it is being built, or at the
+    run's first step while its weights, gradients and optimizer state alone exceed what
+    the device can hold: no batch size fits), else the batch's
+    (:class:`TrainingOutOfMemory`, which offers half of it)."""
     bs = int(trainer.experiment.data.batch_size)
     device = trainer.device
     if getattr(trainer, "model", None) is None:  # the network itself, before any batch
         h, w = trainer.experiment.data.input_size
         return WorkbenchError(
             f"the network does not fit in the {device or 'machine'}'s memory (at input "
-            f"{w}x{h}), before a single batch: make it smaller (a smaller data.input_size, "
-            f"pooling or a stride before Flatten, or AdaptiveAvgPool2d before Flatten; the "
-            f"Model tab shows each layer's parameters)")
+            f"{w}x{h}), before a single batch: {_make_smaller(trainer)}")
+    # The optimizer's state is made at the first step: a network whose state alone does
+    # not fit fails there, at any batch size.
+    state = _state_beyond_room(trainer) if not trainer.epochs_done and \
+        int(getattr(trainer, "steps", 0) or 0) <= 1 else ""
     if device is not None and device.type == "cuda":
         torch.cuda.empty_cache()
+    if state:
+        fix = _make_smaller(trainer)
+        return WorkbenchError(
+            f"the network does not fit in the {device or 'machine'}'s memory: {state}, "
+            f"before a single image, so no batch size fits. {fix[:1].upper()}{fix[1:]}")
     done = (f" The {trainer.epochs_done} finished epoch(s) and their checkpoint are kept."
             if trainer.epochs_done else "")
     return TrainingOutOfMemory(
         f"the {device or 'device'} ran out of memory at batch size {bs}.{done} "
         f"Try batch size {max(1, bs // 2)} (or a smaller input size, or gradient "
         f"accumulation to keep the effective batch)", bs)
+
+
+def _summary(trainer: Any) -> Any:
+    """The shape summary of the trainer's network (on the meta device: nothing allocated),
+    or None when it cannot be made."""
+    from workbench.core.model.builder import infer_shapes
+
+    exp = trainer.experiment
+    try:
+        h, w = exp.data.input_size
+        return infer_shapes(exp.model.layers, (exp.data.channels, h, w),
+                            len(trainer.classes or ()) or 2)
+    except Exception:  # noqa: BLE001  (a message's detail: never the error itself)
+        return None
+
+
+def _state_beyond_room(trainer: Any) -> str:
+    """``"its weights, ... need about 16.0 GB, more than the 7.6 GB of ..."`` when the
+    network's weights, gradients and optimizer state exceed what the device can hold;
+    ``""`` when they fit or either figure is unknown."""
+    from workbench.core.train.memory import estimate, room
+
+    summary = _summary(trainer)
+    if summary is None or not summary.total_params:
+        return ""
+    opt = trainer.experiment.optimizer
+    momentum = (opt.params or {}).get("momentum", 0.9)
+    need = estimate(summary, opt.type,
+                    float(momentum) if isinstance(momentum, (int, float)) else 0.9).fixed
+    limit, where = room(trainer.device)
+    if not limit or need <= limit:
+        return ""
+    gb = 2 ** 30
+    return (f"its weights, their gradients and the {opt.type} optimizer's state need about "
+            f"{need / gb:,.1f} GB ({summary.total_params:,} parameters), more than the "
+            f"{limit / gb:,.1f} GB of {where}")
+
+
+def _make_smaller(trainer: Any) -> str:
+    """How to make the network smaller, naming its biggest layer when the summary can be
+    made (``"make it smaller (layer 8 (Linear) alone has 1,073,807,360 of its 1,074,088,900
+    parameters), with a smaller data.input_size, ..."``)."""
+    summary = _summary(trainer)
+    big = ""
+    if summary is not None and summary.layers and summary.total_params:
+        info = max(summary.layers, key=lambda layer: layer.num_params)
+        big = (f" (layer {info.index + 1} ({info.type}) alone has {info.num_params:,} of its "
+               f"{summary.total_params:,} parameters)")
+    return (f"make it smaller{big}, with a smaller data.input_size, pooling or a stride "
+            f"before Flatten, or AdaptiveAvgPool2d before Flatten (the Model tab shows each "
+            f"layer's parameters)")
 
 
 def diverged_error(value: float, epoch: int, batch: int, lr: Any,

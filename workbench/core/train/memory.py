@@ -7,6 +7,10 @@ backbone being fine-tuned keeps its inner activations too: they are estimated fr
 multiply-adds (about one kept value per 300 multiply-adds for torchvision's CNNs at 224 px;
 a frozen backbone keeps none). Good to a factor of two, which is what a hint needs: the
 real figure also depends on the allocator, cuDNN's workspace and AMP.
+
+:func:`room` is what the device can hold at most: an out-of-memory error at a run's first
+step whose weights, gradients and optimizer state alone exceed it is the network's, not
+the batch's (:func:`~workbench.core.train.failures.oom_error`).
 """
 
 from __future__ import annotations
@@ -56,3 +60,53 @@ def estimate(summary: Any, optimizer: str = "SGD", momentum: float = 0.9) -> Mem
         if info.type == "Backbone" and (info.params or {}).get("mode") == "fine_tune":
             values += _SAVED_FACTOR * (info.macs or 0) / _MACS_PER_INNER_VALUE
     return MemoryEstimate(float(fixed), _BYTES * values)
+
+
+def room(device: Any) -> tuple[int | None, str]:
+    """The most bytes training on ``device`` (a ``torch.device``; None: the CPU) can hold,
+    and what sets that figure, in words: on a GPU its free memory with what this process
+    already holds of it; on the CPU (and an Apple GPU, which shares it) the machine's RAM,
+    or this process's address-space limit (``ulimit -v``) or its cgroup's memory limit
+    where lower. ``(None, "")`` when unknown."""
+    if device is not None and getattr(device, "type", "") == "cuda":
+        import torch
+
+        try:
+            free, total = torch.cuda.mem_get_info(device)
+            held = torch.cuda.memory_reserved(device)
+        except (RuntimeError, AssertionError, ValueError):
+            return None, ""
+        return min(int(total), int(free + held)), f"what the GPU {device} has free"
+    from workbench.core.train.device import _ram_bytes
+
+    limits = [(n, words) for n, words in (
+        (_ram_bytes(), "this machine's RAM"),
+        (_address_space_limit(), "this process's address-space limit (ulimit -v)"),
+        (_cgroup_limit(), "this process's memory limit (its cgroup)")) if n]
+    return min(limits, key=lambda limit: limit[0]) if limits else (None, "")
+
+
+def _address_space_limit() -> int | None:
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+    return None if soft in (resource.RLIM_INFINITY, -1) else int(soft)
+
+
+#: Where cgroup v2 and v1 keep a container's memory limit (v1 says "no limit" with a huge
+#: number, so anything above 2**60 counts as none).
+_CGROUP_FILES = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
+
+
+def _cgroup_limit() -> int | None:
+    for path in _CGROUP_FILES:
+        try:
+            with open(path, encoding="ascii") as f:
+                text = f.read().strip()
+        except OSError:
+            continue
+        if text.isdigit() and 0 < int(text) < 2**60:
+            return int(text)
+    return None

@@ -126,7 +126,8 @@ class Resumable:
         """Load ``ckpt``'s state into the freshly set-up run; returns notes for the user."""
         from workbench.core.train.checkpoint import CheckpointError, set_rng_state
 
-        notes = []
+        # First: the run goes on from best.pt because its last.pt is damaged or gone.
+        notes = [ckpt.note] if getattr(ckpt, "note", "") else []
         # The rates this run is set to (as built from its experiment), before the
         # checkpoint's optimizer state replaces them with the saved ones.
         set_now = [float(g.get(SET_LR, g["lr"])) for g in self.optimizer.param_groups]

@@ -14,9 +14,11 @@ a NaN loss does (exit 3 in the CLI, the finished epochs' checkpoint kept, no bun
 An epoch whose losses are above that line is never "the last good checkpoint": a network
 without BatchNorm does not keep it (its validation loss ends the run), and after a later
 divergence the doctor offers to train again from the start rather than go on from it
-(:meth:`ExplodingLoss.sane`). A resumed run that diverges at once, at a rate lower than the
-one its checkpoint was trained at, blames the checkpoint rather than a rate it has no
-evidence against (:meth:`ExplodingLoss.damaged_checkpoint`).
+(:meth:`ExplodingLoss.sane`). Nor is one whose training loss stayed under the line but many
+times above guessing (:data:`~workbench.core.train.doctor.fixes.SOUND_FACTOR`): its weights
+are already wrecked, and a lower rate from them explodes again. A resumed run that diverges
+at once, at a rate lower than the one its checkpoint was trained at, blames the checkpoint
+rather than a rate it has no evidence against (:meth:`ExplodingLoss.damaged_checkpoint`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from workbench.core.train.doctor.checks import (CHECKS, GRADIENT_SAMPLES,
                                                 lower_lr, proposed_lr)
 from workbench.core.train.doctor.causes import label_cause, model_causes, skipped_cause
 from workbench.core.train.doctor.findings import RunFinding
+from workbench.core.train.doctor.fixes import unsound
 from workbench.core.train.doctor.probes import DeadUnitProbe, relative_change
 from workbench.core.train.doctor.resolved import (SAID_AGAIN, continued_with, withdraw,
                                                   withdraw_fixed)
@@ -96,11 +99,16 @@ class ExplodingLoss:
                                           or not self.batchnorm)
 
     def sane(self, metrics: dict[str, Any] | None) -> bool:
-        """Whether an epoch (its history entry) is a sound place to go on from: its losses,
-        those measured, are under the line (a BatchNorm network's validation loss may have
-        been let through: see :meth:`validation`)."""
-        values = [(metrics or {}).get(k) for k in ("train_loss", "val_loss")]
-        return all(v <= self.limit for v in values if isinstance(v, (int, float)))
+        """Whether an epoch (its history entry) is a sound place to go on from: its
+        training loss near guessing's, its validation loss under the line (a BatchNorm
+        network's may have been let through: see :meth:`validation`); see
+        :meth:`unsound`."""
+        return not self.unsound(metrics)
+
+    def unsound(self, metrics: dict[str, Any] | None) -> str:
+        """Why an epoch is no sound place to go on from, for a person, or "" (it is:
+        :func:`~workbench.core.train.doctor.fixes.unsound`)."""
+        return unsound(metrics, self.limit / EXPLODED_FACTOR, self.limit)
 
     def damaged_checkpoint(self, epoch: int, lr: Any) -> str:
         """Why a divergence in ``epoch`` at the rate ``lr`` is the checkpoint's doing, not
@@ -356,11 +364,10 @@ class TrainingDoctor(Callback):
         last = trainer.history[-1] if done and trainer.history else None
         if explosion is not None and explosion.damaged_checkpoint(done + 1, trainer._lr()):
             return (*diverged_fix(v.lr, 0, source="the rate this run used"), message)
-        if last is not None and explosion is not None and not explosion.sane(last):
-            loss = last.get("val_loss")
+        why = explosion.unsound(last) if last is not None and explosion is not None else ""
+        if why:
             message = (f"{message.rstrip('.')}. Epoch {done}, the last one kept, is no sound "
-                       f"place to go on from either: its validation loss was {loss:.3g}, over "
-                       f"{EXPLODED_FACTOR:g} times the loss of guessing")
+                       f"place to go on from either: {why}")
             done = 0
         return (*diverged_fix(lower_lr(v), done, trainer.run_dir, _rate_source(v)), message)
 

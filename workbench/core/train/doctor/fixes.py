@@ -1,10 +1,12 @@
 """The learning-rate fixes of the training doctor's findings (:mod:`.checks`): a rate to
 try after one too large or too small, and the way forward after a divergence, each as a fix
-for a person and an action for the app's fix button (:func:`~.findings.action`).
+for a person and an action for the app's fix button (:func:`~.findings.action`), from the
+last checkpoint only when its epoch is a sound one (:func:`unsound`).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from workbench.core.train.doctor.findings import action
@@ -51,6 +53,32 @@ def raised_lr(v: Any) -> float:
     if v.default_lr > 0 and 10 * v.lr < v.default_lr:
         return v.default_lr
     return bounded(v, v.lr * 10)
+
+
+#: An epoch whose mean training loss is over this many times the loss of guessing every
+#: class equally (ln(classes)) is no sound place to go on from after a divergence, however
+#: far under the exploded line it stayed. A healthy first epoch is at 1-2x (a badly
+#: initialised network starts its first batches at 5-20x); measured: SGD at lr 0.8 on
+#: seed-cnn, epoch 1 at 42x (57.7 against 1.39, validation 25.4 at 50%), then NaN in epoch
+#: 2; continuing from epoch 1 at the LR finder's 0.0059 exploded again at batch 4.
+SOUND_FACTOR = 5.0
+
+
+def unsound(metrics: dict[str, Any] | None, guess: float, val_limit: float) -> str:
+    """Why an epoch (its history entry) is no sound place to go on from, for a person
+    (``"its training loss was 57.7, 42 times the 1.39 of guessing every class equally"``),
+    or "": its training loss over :data:`SOUND_FACTOR` times ``guess`` (ln(classes)), or its
+    validation loss over ``val_limit``; losses not measured are not held against it."""
+    m = metrics or {}
+    train, val = m.get("train_loss"), m.get("val_loss")
+    if isinstance(train, (int, float)) and not train <= SOUND_FACTOR * guess:
+        times = f"{train / guess:.0f} times" if math.isfinite(train) else "far over"
+        return (f"its training loss was {train:.3g}, {times} the {guess:.2f} of guessing "
+                f"every class equally")
+    if isinstance(val, (int, float)) and not val <= val_limit:
+        return (f"its validation loss was {val:.3g}, over {val_limit / guess:g} times the "
+                f"loss of guessing")
+    return ""
 
 
 def diverged_fix(lr: float, epochs_done: int, run_dir: Any = None,

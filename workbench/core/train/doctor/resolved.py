@@ -32,9 +32,11 @@ the validation accuracy is 91% …", kept in run.json and told as above.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 from workbench.core.train.doctor.checks import LR_LOW_DROP
+from workbench.core.train.doctor.fixes import unsound
 from workbench.core.train.doctor.view import CHANCE_MARGIN, RunView, pct
 from workbench.core.train.optim_advice import fmt
 
@@ -129,10 +131,27 @@ WITHDRAWN: dict[str, Callable[[RunView, dict[str, Any]], str]] = {
 SAID_AGAIN = frozenset({"overfitting"})
 
 
+def _went_on(v: RunView, _finding: dict[str, Any]) -> str:
+    """Why ``diverged`` no longer holds at a changed rate ("" while it does): the run since
+    kept an epoch that is a sound place to go on from (:func:`~.fixes.unsound`; the
+    trainer keeps none whose losses exploded)."""
+    last = v.recent[-1] if v.recent else None
+    if last is None or unsound(last, v.guess_loss, math.inf):
+        return ""
+    kept = f"epoch {last.get('epoch')} trained and was kept"
+    loss = last.get("train_loss")
+    if not isinstance(loss, (int, float)):
+        return kept
+    return (f"{kept}, at a training loss of {loss:.3f} (guessing every class equally: "
+            f"{v.guess_loss:.2f})")
+
+
 #: For each kind of finding an earlier segment said, why a continued segment that changed
-#: the setting it blamed shows it fixed ("": it does not yet).
+#: the setting it blamed shows it fixed ("": it does not yet). A divergence counts as fixed
+#: only once the run since kept a sound epoch: going on at the lower rate alone fixes
+#: nothing (the app's "Continue with lr …" is shown as applied until then).
 CONTINUED: dict[str, Callable[[RunView, dict[str, Any]], str]] = {
-    "not_learning": _learns, "lr_too_low": _moving}
+    "not_learning": _learns, "lr_too_low": _moving, "diverged": _went_on}
 
 
 def withdraw(v: RunView, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:

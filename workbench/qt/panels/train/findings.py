@@ -11,12 +11,14 @@ labelled with it. The core's texts are written for the command line too ("lower 
 :class:`FindingsView` only shows findings and says which fix was asked for
 (``fix_requested``); the Train tab applies it (:mod:`workbench.qt.panels.train.fixes`)
 and then marks every finding shown as addressed (:meth:`FindingsView.mark_addressed`): the
-row greyed with a note ("Fixed: lr = 0.003." on the one applied, "Found before the fix
+row greyed with a note ("Applied: lr = 0.003." on the one applied, "Found before the fix
 (lr = 0.003)." on the others) and its fix button disabled ("Applied" on the one applied),
 so an outdated fix, or a second one over the first, cannot be pressed; findings the run
-reports after it come with their buttons. A finding the run shows to be no longer true (it
+reports after it come with their buttons. Applied is not fixed: only the run can show
+that. A finding the run shows to be no longer true (it
 comes again with ``resolved``: a run at chance that learns after all, or one fixed by
-continuing at the rate its fix set) is greyed the same way, "Withdrawn: …"
+continuing at the rate its fix set, a divergence once the continued run kept an epoch) is
+greyed the same way, "Withdrawn: …"
 (:func:`withdrawn_note`), in place of a fix's note: that is what run.json keeps, so the row
 reads the same after a restart. The Runs tab shows a selected run's findings
 with the same view, without buttons. Importing this module does not import torch.
@@ -48,6 +50,8 @@ _LOOK = {
 ADDRESSED = "#808080"
 #: How the note of a finding the doctor withdrew begins (:func:`withdrawn_note`).
 WITHDRAWN = "Withdrawn: "
+#: How the note of a finding whose fix was applied begins: applied, not yet shown fixed.
+APPLIED = "Applied: "
 #: What a tab or tool named by ``action["open"]`` is called in the button's tooltip.
 OPENS = {"augment": "the Augment tab", "model": "the Model tab",
          "lr_finder": "the learning-rate finder"}
@@ -344,7 +348,7 @@ class FindingsView(QWidget):
             if row.note:
                 continue
             if key(row.finding) == key(applied):
-                row.address(f"Fixed: {what}.", applied=True)
+                row.address(f"{APPLIED}{what}.", applied=True)
             else:
                 row.address(f"Found before the fix ({what}).")
             self._enable(row)

@@ -23,10 +23,11 @@ mark_addressed`), their buttons disabled, until a new run clears them or the con
 run's epochs bring findings of their own. The greying that lasts is run.json's: the
 continued run withdraws a finding it shows fixed (``resolved``: "fixed by continuing at lr
 0.001: …", :func:`~workbench.core.train.doctor.resolved.withdraw_fixed`), which replaces the
-fix's note; a restored run greys, as "Fixed: …", the findings whose fix the run was
-continued with (its experiment.json has what their fix sets), so a restart offers no fix
-the run already has. The Doctor tab's title, icon and colour tell only
-the findings still open ("Doctor (1)"; "Doctor (fixed)", grey, when a fix addressed all).
+fix's note (a divergence only once the continued run kept an epoch); a restored run greys,
+as "Applied: …", the findings whose fix the run was continued with (its experiment.json has
+what their fix sets), so a restart offers no fix the run already has. The Doctor tab's
+title, icon and colour tell only the findings still open ("Doctor (1)"; "Doctor (fix
+applied)", grey, when a fix addressed all, until the run shows them fixed).
 A learning-rate sweep still looking for a rate after a divergence is stopped: its proposal
 would be a second fix over the one chosen (the line under the plots says so).
 
@@ -60,9 +61,10 @@ from workbench.qt.evented import subscribe
 
 from workbench.qt.panels.train.after_divergence import LRAfterDivergence
 from workbench.qt.panels.train.finding_texts import done_text, settings_text
-from workbench.qt.panels.train.findings import (ADDRESSED, OPENS, WITHDRAWN, FindingsView,
-                                                app_text, run_findings, sentence,
-                                                severity_colour, severity_icon, worst)
+from workbench.qt.panels.train.findings import (ADDRESSED, APPLIED, OPENS, WITHDRAWN,
+                                                FindingsView, app_text, run_findings,
+                                                sentence, severity_colour, severity_icon,
+                                                worst)
 from workbench.qt.panels.train.saved_run import saved_experiment
 
 
@@ -220,7 +222,7 @@ class TrainFindings(QObject):
             if not row.note and sets and all(_holds(trained, path, value)
                                              for path, value in sets.items()):
                 what = settings_text(sets) if not tab else done_text(action["label"], tab)[0]
-                self.view.mark_fixed_elsewhere(i, f"Fixed: {what[:1].lower()}{what[1:]}.")
+                self.view.mark_fixed_elsewhere(i, f"{APPLIED}{what[:1].lower()}{what[1:]}.")
 
     @Slot(int)
     def _on_changed(self, count: int) -> None:
@@ -251,8 +253,9 @@ class TrainFindings(QObject):
             tabs.setTabToolTip(i, f"{noticed}; the run showed otherwise since, so the doctor "
                                   f"withdrew {'it' if count == 1 else 'them'}")
             colour = ADDRESSED
-        else:
-            tabs.setTabText(i, f"{self.TITLE} (fixed)")
+        else:  # "fixed" only where a fix was checked (the Model tab's), else "applied"
+            applied = any(n.startswith(APPLIED) for n in self.view.addressed())
+            tabs.setTabText(i, f"{self.TITLE} ({'fix applied' if applied else 'fixed'})")
             tabs.setTabIcon(i, QIcon())
             tabs.setTabToolTip(i, f"{noticed}; the fix applied addresses "
                                   f"{'it' if count == 1 else 'them'}: train again, or "
