@@ -31,7 +31,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         try:
             out.mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            raise UserError(f"cannot create run folder {out}: {e.strerror}") from None
+            from workbench.core.train.disk import folder_failure
+
+            raise UserError(folder_failure(out, e)) from None
         if lock is None:  # a new or empty folder: held before a word is said, so a second
             try:          # train into it now is refused alone
                 lock = _hold_run_lock(out, f"let it finish, or train into a fresh folder "

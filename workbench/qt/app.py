@@ -24,6 +24,7 @@ from workbench.qt.closing import QUIT_WITHOUT_ASKING
 from workbench.qt.common import dispose, quit_on_sigint, show_error
 from workbench.qt.main_window import MainWindow, _default_experiment, demo_folder
 from workbench.qt.session import SessionKeeper, place_window, restore_last_run, restore_tab
+from workbench.qt.session_share import hold_session, shared_text
 from workbench.qt.session_state import TabStates, own_models
 from workbench.qt.startup import (after_first_paint, defer_until_painted, start_after_first_paint,
                                  torch_loader, when_torch_ready)
@@ -260,6 +261,9 @@ def main(data: str | None = None, experiment: str | None = None) -> int:
     loader.defer()  # panels built from here on wait for the background import of torch
     defer_until_painted()  # and the tabs not shown (and pyqtgraph) for the first frame
     window = create_window(data, experiment)
+    lock = hold_session(window, session_path())
+    if lock.shared:  # another window is open on the data directory: said (sessions merge)
+        _tell_later(window, shared_text(session_path()), "Workbench is already open")
     start_after_first_paint(window, loader)
     window.show()
     try:
@@ -274,6 +278,7 @@ def main(data: str | None = None, experiment: str | None = None) -> int:
         await_workers()  # every worker still live (a pool job, a run), bounded
         loader.wait_for_thread()  # never leave the interpreter half-way through an import
         dispose(window)
+        lock.release()
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@ geometry and the tab are not, and a field edited in place without ``announce`` w
 unheard: so the keeper does not rely on events. A timer on the GUI thread serialises the
 state and writes only when the text differs from the last write (a few kilobytes of JSON,
 well under a millisecond), reading ``window.experiment`` (the current one) anew each time.
+A write keeps what another window open on the same data directory saved meanwhile: only
+the parts this window changed are its own (:mod:`workbench.qt.session_share`).
 
 It also keeps the Train tab's last run, which :func:`restore_last_run` gives back to the Train,
 Predict and Evaluate tabs (or says it is gone), and what the tabs show besides the
@@ -30,6 +32,7 @@ from PySide6.QtWidgets import QMainWindow
 
 from workbench.core.session import session_path, session_text, write_session
 
+from workbench.qt.session_share import merged_text, read_text
 from workbench.qt.session_state import TabStates
 
 #: How often the keeper looks for changes (ms): the most edits a kill can lose.
@@ -181,6 +184,10 @@ class SessionKeeper(QObject):
         self.states = states if states is not None else TabStates(window)
         self.path = Path(path) if path is not None else session_path()
         self.last_text = ""
+        #: The file as this window last wrote (or found) it, and this window's state then:
+        #: another window wrote since when the file differs, and the parts of this
+        #: window's state that differ from ``base`` are the ones it changed.
+        self.written, self.base = read_text(self.path), self._state_now()
         self.error = ""
         self.timer = QTimer(self)
         self.timer.setInterval(interval_ms)
@@ -198,10 +205,18 @@ class SessionKeeper(QObject):
                             tabs.tabText(tabs.currentIndex()), self.last_run,
                             **self.states.values())
 
+    def _state_now(self) -> str:
+        try:
+            return self.state_text()
+        except (TypeError, ValueError):
+            return ""
+
     def save_now(self) -> bool:
         """Write the session if it changed since the last write; True when written.
 
-        A write that fails (a full disk, a read-only data directory) is said once in the
+        What another window on the same data directory wrote since is kept, but for the
+        parts this window changed (:func:`~workbench.qt.session_share.merged_text`). A
+        write that fails (a full disk, a read-only data directory) is said once in the
         status bar and retried at the next change; it never interrupts the user.
         """
         if not shiboken6.isValid(self.window):
@@ -212,12 +227,18 @@ class SessionKeeper(QObject):
             return self._failed(f"the experiment cannot be written as JSON ({e})")
         if text == self.last_text:
             return False
+        on_disk = read_text(self.path)
+        # Once merged, the file holds the other window's parts, not this window's state:
+        # a later write merges too, or it would throw them away.
+        written = text if on_disk == self.written == self.last_text or \
+            (on_disk == self.written and not self.last_text) else \
+            merged_text(self.base, text, on_disk)
         try:
-            write_session(text, self.path)
+            write_session(written, self.path)
         except OSError as e:
             self.last_text = text  # retried when the state changes again, not every tick
             return self._failed(f"{e.strerror or e}")
-        self.last_text, self.error = text, ""
+        self.last_text, self.base, self.written, self.error = text, text, written, ""
         self.saved.emit(str(self.path))
         return True
 

@@ -9,10 +9,12 @@ is stopped, crashes or diverges keeps everything up to its last finished epoch.
 
 An epoch's files are written in the order that keeps every reader on epochs that exist,
 however the process dies between two of them: ``last.pt`` (what a resume goes on from),
-``best.pt``, then ``metrics.json``, then run.json (``epochs_done``), which commits the
-epoch. metrics.json never holds an epoch that ``last.pt`` lacks, and readers show the
-epochs run.json counts (:func:`workbench.core.runs.record.read_metrics`); a resumed run
-writes metrics.json and run.json again from its checkpoint before its first epoch.
+``metrics.json`` (small: a disk that fills up with ``best.pt`` still has the epoch
+plotted), ``best.pt``, then run.json (``epochs_done``), which commits the epoch.
+metrics.json never holds an epoch that ``last.pt`` lacks, and readers show the epochs
+run.json counts (:func:`workbench.core.runs.record.read_metrics`); a resumed run writes
+metrics.json and run.json again from its checkpoint before its first epoch, keeping what
+still reads of a damaged run.json (``run.json.damaged-<time>``, its copy as it was).
 """
 
 from __future__ import annotations
@@ -30,13 +32,14 @@ from workbench.core.interrupts import aborting, uninterrupted
 from workbench.core.io import atomic_write_text, remove_stray_temporaries, runs_dir
 from workbench.core.runs.batches import BatchLosses, EpochNorms, read_batches, read_norms
 from workbench.core.runs.lock import INFO_LOCK_NAME, LOCK_NAME, RunLock, editing_run_info
+from workbench.core.runs.record import damaged_run_info, damaged_run_info_note
 from workbench.core.runs.skipped import skipped_entry
 from workbench.core.runs.store import (keep_damaged_run_info, read_run_info, update_run_info,
                                        write_run_info)
 from workbench.core.train.callbacks.base import Callback, FitResult
 from workbench.core.train.callbacks.checkpoints import CheckpointWriter
 from workbench.core.train.checkpoint import BEST, LAST
-from workbench.core.train.disk import describe_write_failure, write_failure
+from workbench.core.train.disk import describe_write_failure, folder_failure, write_failure
 
 #: Statuses whose final weights are worth a bundle (a diverged run's hold NaNs; an
 #: out-of-memory or failed one stopped mid-batch: its last checkpoint is the usable state).
@@ -76,15 +79,13 @@ def new_run_dir(name: str = "run", parent: str | Path | None = None) -> Path:
         try:
             path.mkdir(parents=True)
             return path
-        except FileExistsError:
+        except FileExistsError as e:
             if not path.parent.is_dir():  # a file named like a folder on the way
-                raise WorkbenchError(f"cannot create the run folder {path}: {path.parent} "
-                                     f"is not a folder; choose another runs folder") from None
+                raise WorkbenchError(folder_failure(path, e)) from None
             n += 1
             path = base / f"{stamp}-{safe}-{n}"
-        except OSError as e:
-            raise WorkbenchError(f"cannot create the run folder {path}: {e.strerror}; "
-                                 f"choose a runs folder you can write to") from None
+        except OSError as e:  # NotADirectoryError too: a file where the runs folder goes
+            raise WorkbenchError(folder_failure(path, e)) from None
 
 
 def folder_entries(folder: Path) -> list[Path]:
@@ -188,6 +189,7 @@ class RunRecorder(Callback):
         self.parent = parent
         self.save_bundle = save_bundle
         self.bundle_path: Path | None = None
+        self.damaged_copy: Path | None = None  # a resumed run's damaged run.json, kept
         self.created_dir = bool(created)
         self.resumed = False
         self._lock: RunLock | None = lock
@@ -239,6 +241,12 @@ class RunRecorder(Callback):
         if self.resumed:  # the checkpoint's epochs: none a kill left ahead of it or behind
             self._write_metrics(trainer.history)
         info_now = read_run_info(self.run_dir) if self.resumed else {}
+        recovered = damaged_run_info(self.run_dir) if self.resumed else None
+        if recovered is not None:  # what still reads of it, copied aside first: a start
+            info_now = recovered   # note says so (the app's watchers hear info after this)
+            self.damaged_copy = self._guard(lambda: keep_damaged_run_info(self.run_dir))
+            info["notes"] = [*(info.get("notes") or []), damaged_run_info_note(
+                self.run_dir, self.damaged_copy, recovered)]
         self._earlier_skipped, self._folder = info_now.get("skipped"), exp.data.folder
         if getattr(trainer, "doctor", None) is not None:  # said after the last checkpoint
             trainer.doctor.recover(info_now.get("findings"))  # (diverged): kept, not dropped
@@ -295,8 +303,8 @@ class RunRecorder(Callback):
             checkpoints = CheckpointWriter(self.run_dir / "checkpoints", self._guard)
             checkpoints.write_last(trainer)
             self._saved_epoch = epoch
+            self._write_metrics(trainer.history)  # before best.pt: a full disk keeps it
             self._saved_best = checkpoints.write_best(trainer, epoch)
-            self._write_metrics(trainer.history)
             self._update(epochs_done=self._saved_epoch, best=self._saved_best,
                          duration_s=round(trainer.elapsed, 3), skipped=self._skipped_entry(trainer))
 
@@ -355,7 +363,7 @@ class RunRecorder(Callback):
                     raise
                 # Not a quiet success: the caller (CLI, app) must say the bundle is missing
                 # and where the trained weights are.
-                what, advice = describe_write_failure(failure, run_dir)
+                what, advice = describe_write_failure(failure, run_dir, in_place=True)
                 bundle_error = (f"cannot write the bundle {bundle}: {what}. {_cap(advice)}; "
                                 f"the trained weights are kept in "
                                 f"{run_dir / 'checkpoints' / LAST}, and resuming the run "
@@ -403,7 +411,8 @@ class RunRecorder(Callback):
     def _write_info(self, info: dict[str, Any]) -> None:
         def write() -> None:
             with editing_run_info(self.run_dir):
-                keep_damaged_run_info(self.run_dir)  # a resumed run's run.json, unparseable
+                if self.damaged_copy is None:  # else kept already (on_fit_start)
+                    keep_damaged_run_info(self.run_dir)
                 write_run_info(self.run_dir, info)
         self._guard(write)
 
@@ -418,7 +427,7 @@ class RunRecorder(Callback):
             failure = write_failure(e)
             if failure is None:
                 raise
-            what, advice = describe_write_failure(failure, self.run_dir)
+            what, advice = describe_write_failure(failure, self.run_dir, self.resumed)
             last = self.run_dir / "checkpoints" / LAST
             kept = (f"epochs 1 to {self._saved_epoch} are kept in {last}"
                     if self._saved_epoch > 1 else

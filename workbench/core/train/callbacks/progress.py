@@ -29,6 +29,8 @@ class ConsoleProgress(Callback):
         self.held = tuple(held)
         #: The output's reader went away (a closed pipe): the run was stopped for it.
         self.output_closed = False
+        self._info: dict[str, Any] = {}  # the run's start info, and how many notes were said
+        self._said = 0
 
     def on_fit_start(self, trainer: Any, info: dict[str, Any]) -> None:
         # Both splits, as the Data tab counts them (excluded and known-unreadable files
@@ -42,8 +44,18 @@ class ConsoleProgress(Callback):
                   f"{info['num_params']:,} parameters, on {info['device']}"
                   + (f" x {info['world_size']} processes" if "world_size" in info else ""))
         self._say(trainer, f"decoded-image cache: {info['cache']}")
+        self._info = info  # the callbacks after this one may add notes (on_epoch_start)
         for note in info.get("notes", ()):  # e.g. a backbone without its weights file
             self._say(trainer, f"note: {note}")
+        self._said = len(info.get("notes", ()))
+
+    def on_epoch_start(self, trainer: Any, epoch: int) -> None:
+        # Notes the callbacks after this one added as the run started (the recorder: a
+        # resumed run's damaged run.json, what was read back of it).
+        notes = self._info.get("notes", ())
+        for note in notes[self._said:]:
+            self._say(trainer, f"note: {note}")
+        self._said = len(notes)
 
     def _say(self, trainer: Any, text: str, file: Any = None) -> None:
         """Print ``text`` (to stdout, or ``file``). When its reader went away (``workbench

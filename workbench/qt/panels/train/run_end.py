@@ -8,6 +8,12 @@ run ended on the bar instead ("Diverged in epoch 2 of 6; 1 epoch kept"), at the 
 kept, in a neutral grey where the run did not finish its plan (the cache's full bar beside
 it too); the cache's bar goes where the cache was left part-filled. :func:`show_running`
 gives the bars their look back as the next run starts.
+
+The epochs a run kept are those its run.json counts (``epochs_done``: what a resume goes on
+from, what the Runs tab and a restart show), not those the plots heard of: a run that
+failed writing an epoch's files (a disk full at ``best.pt``) kept the epoch whose
+checkpoint it wrote, though its end was never announced, and :func:`kept_epochs` plots it
+from its metrics.json ("Failed after epoch 1 of 4; 1 epoch kept").
 """
 
 from __future__ import annotations
@@ -33,16 +39,20 @@ def _epochs(n: int) -> str:
     return f"{n} epoch{'' if n == 1 else 's'}"
 
 
-def run_end_text(status: str, done: int, planned: int) -> str:
+def run_end_text(status: str, done: int, planned: int, at_epoch_end: bool = False) -> str:
     """How a run with ``status`` (run.json's word) ended, after ``done`` of ``planned``
     epochs, for the progress bar: ``Stopped after 2 of 6 epochs``, ``Diverged in epoch 3 of
-    6; 2 epochs kept``."""
+    6; 2 epochs kept``; ``at_epoch_end``: it failed as epoch ``done``'s files were
+    written, that epoch kept (``Failed after epoch 1 of 4; 1 epoch kept``)."""
     of = f"{done} of {planned} epochs" if planned else _epochs(done)
     word = WORDS.get(status)
     if word is None:  # still running elsewhere, or a word of a later version
         return of
     if status == "finished":
         return f"{word}: {of}"
+    if at_epoch_end and status in MID_EPOCH and done:
+        return f"{word} after epoch {done}" + (f" of {planned}" if planned else "") + \
+            f"; {_epochs(done)} kept"
     if status in MID_EPOCH and (not planned or done < planned):
         at = f"epoch {done + 1}" + (f" of {planned}" if planned else "")
         return f"{word} in {at}; " + (f"{_epochs(done)} kept" if done else "nothing kept")
@@ -63,10 +73,15 @@ def show_run_end(panel: Any, status: str, done: int, planned: int | None = None,
                  per_epoch: int | None = None) -> None:
     """Show on ``panel``'s progress bar that its run ended with ``status`` after ``done``
     epochs (in all, a continued run's earlier ones included), of ``planned`` (by default
-    those ``panel.info`` planned, in steps of its ``batches_per_epoch``). A run that ended
-    before it began to train (``panel.info`` empty: it never reached its data) leaves the
-    bar empty; the status line says why."""
+    those ``panel.info`` planned, in steps of its ``batches_per_epoch``: the run that just
+    ended, whose run.json then says how many it kept, :func:`kept_epochs`). A run that
+    ended before it began to train (``panel.info`` empty: it never reached its data) leaves
+    the bar empty; the status line says why."""
     bar, info = panel.progress, panel.info
+    heard, at_epoch_end = done, False
+    if planned is None and status != "finished":
+        done = kept_epochs(panel, done)
+        at_epoch_end = done > heard
     planned = int(info.get("epochs") or 0) if planned is None else planned
     if not planned:
         bar.setRange(0, 1)
@@ -77,12 +92,34 @@ def show_run_end(panel: Any, status: str, done: int, planned: int | None = None,
         bar.setRange(0, max(planned, done) * per_epoch)
         # The epochs kept, not the batches of an unfinished one, which were dropped.
         bar.setValue(bar.maximum() if status == "finished" else done * per_epoch)
-        bar.setFormat(run_end_text(status, done, planned))
+        bar.setFormat(run_end_text(status, done, planned, at_epoch_end))
     cache = panel.cache_bar
     if cache.value() < cache.maximum():  # the cache was left part-filled: nothing to count
         cache.hide()
     for widget in (bar, cache):
         set_ended_look(widget, status in SHORT)
+
+
+def kept_epochs(panel: Any, heard: int) -> int:
+    """The epochs the run that just ended in ``panel`` kept: its run.json's ``epochs_done``,
+    or ``heard`` (the epochs the panel heard end) where it has none (a run that kept
+    nothing, its folder removed). An epoch the panel never heard end (the run failed
+    writing its files) is plotted from the run's metrics.json, as a restart shows it."""
+    from workbench.core.runs.store import read_run_info
+
+    run_dir = str(panel.info.get("run_dir") or "")
+    saved = read_run_info(run_dir) if run_dir else {}
+    kept = saved.get("epochs_done")
+    if not isinstance(kept, int) or isinstance(kept, bool) or kept < 0:
+        return heard
+    if kept > int(panel.plots.point_counts().get("epochs", 0)):
+        from workbench.core.runs.record import read_history
+
+        best = saved.get("best")
+        per_epoch = max(1, int(panel.info.get("batches_per_epoch") or 1))
+        panel._show_run(run_dir, read_history(run_dir), per_epoch,
+                        best.get("epoch") if isinstance(best, dict) else None)
+    return kept
 
 
 def show_running(panel: Any) -> None:
