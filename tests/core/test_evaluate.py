@@ -277,8 +277,9 @@ def test_cli_json_keys_and_csv_dir(trained, capsys, tmp_path):
     assert sum(map(sum, data["confusion"])) == data["num_images"] == 24
     assert data["top_k_accuracy"]["k"] == 2  # 5 by default, below the 3 classes
     pc = list(csv.DictReader((tmp_path / "csv" / "per_class.csv").open()))
-    assert [row["class"] for row in pc] == data["classes"]
-    assert [int(row["support"]) for row in pc] == [8, 8, 8]
+    # The macro-average row last, as the text and the Evaluate tab's table end.
+    assert [row["class"] for row in pc] == data["classes"] + ["macro average"]
+    assert [int(row["support"]) for row in pc] == [8, 8, 8, 24]
     preds = list(csv.DictReader((tmp_path / "csv" / "predictions.csv").open()))
     assert len(preds) == 24
     assert np.mean([row["correct"] == "1" for row in preds]) == pytest.approx(data["accuracy"])

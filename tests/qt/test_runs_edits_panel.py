@@ -62,6 +62,30 @@ def test_renaming_to_a_taken_name_is_refused_in_the_message_line(qtbot, root):
            "choose another name" in panel.message.text()
 
 
+def test_an_edit_that_succeeds_after_a_refused_one_says_so(qtbot, root):
+    # From a user's day: "Cannot rename the run: … already called baseline" stayed on the
+    # message line after the next rename and a notes edit had both succeeded.
+    make_run(root, "2026-12-06_11-00-00-baseline", "baseline")
+    wide = make_run(root, "2026-12-06_12-00-00-wide", "wide")
+    panel = listed_panel(qtbot)
+    renamed = []
+    panel.run_renamed.connect(renamed.append)
+    for refused, name, new in (("baseline", "wide", "wide-2"), ("  ", "wide-2", "wide")):
+        rename_row(panel, name, refused)
+        assert panel.message.level == "error" and "Cannot rename" in panel.message.text()
+        rename_row(panel, name, new)
+        assert panel.message.text() == f"Renamed the run to “{new}”."
+        assert panel.message.level == "ok"
+    assert renamed == [str(wide), str(wide)]  # not the refused ones: Predict, Evaluate follow
+    rename_row(panel, "wide", "baseline")
+    panel.select_paths([str(wide)])
+    panel.ask_notes = lambda parent, name, notes: "lr too large"
+    panel.edit_notes()
+    assert read_run_info(wide)["notes"] == "lr too large"
+    assert panel.message.text() == "Saved the notes of “wide”." and \
+        panel.message.level == "ok"
+
+
 def test_renaming_a_run_whose_run_json_is_damaged_changes_nothing(qtbot, root):
     a = make_run(root, "a", "alpha")
     panel = listed_panel(qtbot)

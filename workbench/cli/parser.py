@@ -235,8 +235,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="file to write (- prints the HTML)")
     o.add_argument("--data", metavar="DIR|CSV",
                    help="the run's dataset, where it has moved since the run: the report "
-                        "evaluates the bundle on its test/ part or validation split (default: "
-                        "the dataset the run trained on)")
+                        "evaluates the bundle on its validation split and its test/ part, if "
+                        "any (default: the dataset the run trained on)")
 
     u = sub.add_parser("tune", help="search hyperparameters with Optuna: one run per trial")
     u.add_argument("experiment", metavar="EXPERIMENT.json")

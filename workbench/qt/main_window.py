@@ -131,18 +131,22 @@ class MainWindow(UrlDropTarget, QMainWindow):
         panel.run_requested.connect(lambda path: show_run_in_runs(self, path))
 
     def _wire_runs(self, panel: Any) -> None:
-        panel.open_bundle_requested.connect(self._open_run_bundle)
+        panel.open_bundle_requested.connect(lambda path: self._show_model("predict", path))
         panel.continue_requested.connect(self._continue_run)
-        panel.evaluate_requested.connect(self._evaluate_run_bundle)
-        panel.runs_deleted.connect(self._on_runs_deleted)
+        panel.evaluate_requested.connect(lambda path: self._show_model("evaluate", path))
+        panel.runs_deleted.connect(self._on_runs_changed)
+        panel.run_renamed.connect(lambda _run_dir: self._on_runs_changed([]))
         # Selected runs' curves go over the live plots (not the Train tab's own run).
         panel.overlay_requested.connect(lambda runs: self.train_panel.follower.set_overlays(
             runs, panel.selected_paths()))
 
-    def _on_runs_deleted(self, run_dirs: list) -> None:
-        train = self.tabs.built_page("train")  # one built later restores no deleted run
-        if train is not None:
-            train.forget_runs(run_dirs)
+    def _on_runs_changed(self, deleted: list) -> None:
+        # Runs deleted (their folders) or one renamed ([]): the Train tab forgets a deleted
+        # last run; Evaluate and Predict list the runs again (a tab built later lists them).
+        for name in ("train", "evaluate", "predict"):
+            panel = self.tabs.built_page(name)
+            if panel is not None:
+                panel.forget_runs(deleted) if name == "train" else panel.refresh_runs()
 
     def _wire_predict(self, panel: Any) -> None:
         panel.explain_requested.connect(self.explain_image)
@@ -320,14 +324,10 @@ class MainWindow(UrlDropTarget, QMainWindow):
             return False
         return True
 
-    @Slot(str)
-    def _evaluate_run_bundle(self, path: str) -> None:
-        self.evaluate_panel.set_bundle(path)
-        self.tabs.setCurrentWidget(self.evaluate_panel)
-
-    def _open_run_bundle(self, path: str) -> None:
-        self.predict_panel.set_bundle(path)
-        self.tabs.setCurrentWidget(self.predict_panel)
+    def _show_model(self, name: str, path: str) -> None:
+        """Show the ``evaluate`` or ``predict`` tab with the model at ``path`` chosen."""
+        getattr(self, f"{name}_panel").set_bundle(path)
+        self.tabs.setCurrentWidget(getattr(self, f"{name}_panel"))
 
     def _continue_run(self, run_dir: str) -> None:
         self.tabs.setCurrentWidget(self.train_panel)

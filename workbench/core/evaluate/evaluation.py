@@ -219,12 +219,13 @@ class EvaluationResult:
         return _write(path, predictions_csv_text(self))
 
     def write_csvs(self, folder: str | Path) -> list[Path]:
-        """Write ``per_class.csv``, ``confusion.csv`` and ``predictions.csv`` into
-        ``folder`` (created if needed); returns their paths."""
-        folder = Path(folder)
-        return [self.per_class_csv(folder / "per_class.csv"),
-                self.confusion_csv(folder / "confusion.csv"),
-                self.predictions_csv(folder / "predictions.csv")]
+        """Write ``per_class.csv`` (its last row the macro average, as ``workbench evaluate``
+        prints it), ``confusion.csv`` and ``predictions.csv`` into ``folder``; their paths."""
+        from workbench.core.evaluate.report import _csv, _num, per_class_csv_text as rows
+        macro = ["macro average", *map(_num, self.macro_average().values()), self.num_images]
+        return [_write(Path(folder) / "per_class.csv", rows(self) + _csv([macro])),
+                self.confusion_csv(Path(folder) / "confusion.csv"),
+                self.predictions_csv(Path(folder) / "predictions.csv")]
 
 
 def _write(path: str | Path, text: str) -> Path:
@@ -277,8 +278,8 @@ def labelled_samples(bundle: Bundle, folder: str | os.PathLike | None = None,
         ``split="val"`` gives no images.
     """
     from workbench.core.data.scan import scan_folder
-    from workbench.core.evaluate.split_notes import validation_split
     from workbench.core.data.usage import test_part
+    from workbench.core.evaluate.split_notes import validation_split
 
     exp = bundle.experiment
     own = folder is None

@@ -8,11 +8,13 @@ or attached to a ticket. It holds the experiment (data and its class balance,
 augmentation, the network table with shapes and parameters, where a backbone's weights
 came from and how its features were made, optimizer, schedule, loss), what the run warned
 of and noted as it started, the curves, the bundle's evaluation on its validation split
-(accuracy and top-k, the evaluation's notes, confusion matrix, per-class metrics ending
-with the macro average ``workbench evaluate`` prints, the largest-loss images), the
-training doctor's findings, and the environment (versions, device). The confusion matrix (:mod:`workbench.core.evaluate.confusion_figure`) names
-every class on both axes however many there are and names a cell's classes and count when
-pointed at; the most frequent mistakes are listed under it.
+and, where the dataset has a test part, on that part too, each labelled (accuracy and
+top-k, the evaluation's notes, confusion matrix, per-class metrics ending with the macro
+average ``workbench evaluate`` prints, the largest-loss images), the training doctor's
+findings, and the environment (versions, device). The confusion matrix
+(:mod:`workbench.core.evaluate.confusion_figure`) names every class on both axes however
+many there are and names a cell's classes and count when pointed at; the most frequent
+mistakes are listed under it.
 """
 
 from __future__ import annotations
@@ -148,33 +150,55 @@ def _thumb(path: str) -> str:
         return ""
 
 
-def _most_confused(r: Any) -> str:
-    """The report's table of the :data:`CONFUSED_SHOWN` most frequent mistakes."""
+def _most_confused(r: Any, h: str = "h3") -> str:
+    """The report's table of the :data:`CONFUSED_SHOWN` most frequent mistakes, under an
+    ``h`` heading."""
     pairs = r.most_confused(CONFUSED_SHOWN)
     if not pairs:
-        return "<h3>Most confused</h3><p>No image was taken for another class.</p>"
+        return f"<{h}>Most confused</{h}><p>No image was taken for another class.</p>"
     support = dict(zip(r.classes, r.confusion.sum(axis=1).tolist()))
     rows = [[p["true"], p["predicted"], p["count"],
              f"{p['count'] / support[p['true']]:.1%}"] for p in pairs]
-    return ("<h3>Most confused</h3>"
+    return (f"<{h}>Most confused</{h}>"
             + _table(rows, ["true class", "predicted as", "images", "share of its class"],
                      {2, 3}))
 
 
-def _evaluation(run_dir: Path, data: str | None, notes: list[str]) -> str:
-    from workbench.core.evaluate.confusion_figure import confusion_svg
+def _evaluations(run_dir: Path, data: str | None, notes: list[str]) -> str:
+    """The bundle evaluated on its validation split (the Runs tab's Val acc %, the split
+    every run has, so reports compare alike), then on the dataset's test part where it has
+    one (never trained on, nor used to pick the epoch kept: the honest figure), each
+    labelled; ``data``: the dataset where it has moved."""
     from workbench.core.evaluate.evaluation import evaluate
-    from workbench.core.evaluate.report import NOT_MEASURED, top_k_dict
 
     bundle = run_dir / "bundle.pt"
     if not bundle.is_file():
         notes.append("no bundle was written, so the model was not evaluated")
         return "<p>No bundle was written, so the model was not evaluated.</p>"
-    try:  # a dataset given: its test part or validation split, as for the run's own
-        r = evaluate(str(bundle), data, split=None if data is None else "auto")
+    try:
+        first = evaluate(str(bundle), data, split="auto")  # the test part where there is one
     except WorkbenchError as e:
         notes.append(f"the model was not evaluated: {e}")
         return f"<p>Not evaluated: {_e(e)}</p>"
+    if first.split != "test":
+        return _evaluation(first)
+    test = _evaluation(first, "On the test part, never trained on")
+    try:
+        val = evaluate(str(bundle), data, split="val")
+    except WorkbenchError as e:
+        notes.append(f"the model was not evaluated on its validation split: {e}")
+        return f"<p>Not evaluated on its validation split: {_e(e)}</p>{test}"
+    return (f"<p>Accuracy {100 * val.accuracy:.2f}% on the validation split, "
+            f"{100 * first.accuracy:.2f}% on the test part (never trained on); each is "
+            f"detailed below.</p>" + _evaluation(val, "On the validation split") + test)
+
+
+def _evaluation(r: Any, title: str = "") -> str:
+    """One evaluation ``r``: accuracy, notes, confusion matrix, most confused, per class,
+    largest losses; under the heading ``title`` where the report holds two."""
+    from workbench.core.evaluate.confusion_figure import confusion_svg
+    from workbench.core.evaluate.report import NOT_MEASURED, top_k_dict
+
     top_k = top_k_dict(r)  # left out where it would read 100% (as the Evaluate tab)
     top_k = "" if top_k["accuracy"] is None else \
         f", top-{top_k['k']} accuracy {100 * top_k['accuracy']:.2f}%"
@@ -183,7 +207,9 @@ def _evaluation(run_dir: Path, data: str | None, notes: list[str]) -> str:
             + [c["support"]] for c in r.per_class()]
     macro = r.macro_average()  # the last row, as `workbench evaluate` and the Evaluate tab
     rows.append(["macro average"] + [f"{macro[k]:.3f}" for k in keys] + [r.num_images])
-    out = [f"<p>Accuracy {100 * r.accuracy:.2f}%{top_k} on {r.num_images} images "
+    h = "h4" if title else "h3"  # under the part's own heading
+    out = [f"<h3>{_e(title)}</h3>" if title else "",
+           f"<p>Accuracy {100 * r.accuracy:.2f}%{top_k} on {r.num_images} images "
            f"({_SPLIT_WORDS.get(r.split) or _e(r.source)}).</p>",
            # What the evaluation says beside its figures (a class with no images, ...).
            "<ul>" + "".join(f'<li class="info">Note: {_e(n)}</li>' for n in r.notes)
@@ -193,10 +219,10 @@ def _evaluation(run_dir: Path, data: str | None, notes: list[str]) -> str:
            f'predicted for its images; a cell counts the images of its row given its '
            f'column, shaded by its share of the row (the diagonal is the correct '
            f'predictions). Point at a cell for its classes and count.</figcaption></figure>',
-           _most_confused(r),
-           "<h3>Per class</h3>",
+           _most_confused(r, h),
+           f"<{h}>Per class</{h}>",
            _table(rows, ["class", "precision", "recall", "F1", "support"], {1, 2, 3, 4}),
-           "<h3>Largest losses</h3><div class=\"thumbs\">"]
+           f"<{h}>Largest losses</{h}><div class=\"thumbs\">"]
     for wrong in r.worst(WORST_SHOWN):
         out.append(f'<figure><img alt="" src="{_thumb(wrong["path"])}"><figcaption>'
                    f'{_e(Path(wrong["path"]).name)}<br>true {_e(wrong["true"])}, predicted '
@@ -330,10 +356,10 @@ def build_report(run_dir: str | Path, data: str | None = None,
                  notes: list[str] | None = None) -> str:
     """The HTML report of the run in ``run_dir`` (see the module docstring).
 
-    ``data``: the dataset to evaluate the bundle on (its test part or validation split),
-    where the run's own has moved; None: the run's own. ``notes`` (a list) receives a line
-    for each part of the report that could not be made (the evaluation), for a caller to
-    show beside the file.
+    ``data``: the dataset to evaluate the bundle on (its validation split, and its test
+    part where it has one), where the run's own has moved; None: the run's own. ``notes``
+    (a list) receives a line for each part of the report that could not be made (the
+    evaluation), for a caller to show beside the file.
 
     Raises
     ------
@@ -343,7 +369,7 @@ def build_report(run_dir: str | Path, data: str | None = None,
     from workbench.core.data.augment.transforms import describe_pipeline
     from workbench.core.experiment import Experiment
     from workbench.core.runs.record import read_history
-    from workbench.core.runs.store import read_run_info
+    from workbench.core.runs.store import current_status, read_run_info
     from workbench.core.train.doctor.findings import RunFinding
 
     run_dir = Path(run_dir)
@@ -356,13 +382,16 @@ def build_report(run_dir: str | Path, data: str | None = None,
     classes = _classes(run_dir, exp)
     name = info.get("name") or exp.name
     opt = exp.optimizer
+    status = current_status(run_dir, str(info.get("status")))  # the Runs tab's word
     parts = [f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{_e(name)}</title>"
              f"<style>{_STYLE}</style></head><body>",
-             f"<h1>{_e(name)}</h1><p>Status <b>{_e(str(info.get('status')).replace('_', ' '))}"
-             f"</b>, "
+             f"<h1>{_e(name)}</h1><p>Status <b>{_e(status.replace('_', ' '))}</b>"
+             f"{' (its process is gone)' if status == 'interrupted' else ''}, "
              f"{_e(info.get('epochs_done'))} of {_e(info.get('epochs_planned'))} epochs, "
              f"{float(info.get('duration_s') or 0):.1f} s; created {_e(info.get('created'))}."
-             f"{' ' + _e(info.get('message')) if info.get('message') else ''}</p>",
+             f"{' ' + _e(info.get('message')) if info.get('message') else ''}"
+             + (f" Continue it with workbench resume {_e(run_dir)}, or Continue in Train on "
+                f"the Runs tab." if status in ("interrupted", "stopped") else "") + "</p>",
              "<h2>Data</h2>", f"<p>{_e(exp.data.folder or 'the built-in demo dataset')}; "
              f"input {exp.data.input_size[0]}x{exp.data.input_size[1]}, "
              f"{exp.data.channels} channel(s), batch {exp.data.batch_size}; "
@@ -379,7 +408,7 @@ def build_report(run_dir: str | Path, data: str | None = None,
              "<h2>Curves</h2>", curve_svg(history, ("train_loss", "val_loss"), "Loss"),
              curve_svg(history, ("train_acc", "val_acc"), "Accuracy (%)", percent=True),
              "<h2>Evaluation</h2>", _saved_model(info),
-             _evaluation(run_dir, data, [] if notes is None else notes)]
+             _evaluations(run_dir, data, [] if notes is None else notes)]
     findings = [RunFinding.from_dict(f) for f in info.get("findings") or []]
     if findings:
         parts.append("<h2>Training doctor</h2><ul>" + "".join(

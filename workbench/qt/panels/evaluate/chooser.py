@@ -1,7 +1,9 @@
 """The Evaluate panel's model chooser: saved runs with a bundle, plus any bundle loaded.
 
 The runs folder is listed off the GUI thread (:class:`~workbench.core.runs.store.RunStore`);
-bundles chosen by hand or saved by a training run stay listed when it is listed again.
+bundles chosen by hand or saved by a training run stay listed when it is listed again, while
+their file is there: a model chosen that is gone (its run deleted) is said (``model_gone``).
+A long run name is cut in the middle, so its date, accuracy and epoch stay in sight.
 Models trained on other classes than the loaded dataset's (:meth:`ModelChooser.set_dataset_classes`)
 are greyed, noted and listed last, and chosen by default only when no other model fits.
 """
@@ -12,19 +14,54 @@ import os
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QPushButton, QWidget
+from PySide6.QtCore import QEvent, Qt, Signal, Slot
+from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QPushButton, QStyle,
+                               QStyleOptionComboBox, QStylePainter, QWidget)
 
 from workbench.core.runs.classes import bundle_classes, same_classes
 from workbench.qt.model_classes import CLASSES_ROLE, add_choice, first_fitting, order_choices
-from workbench.qt.workers import TaskRunner, TaskState
-from workbench.qt.panels.runs.model import bundle_choice_text, model_choice_text
+from workbench.qt.workers import TaskRunner
+from workbench.qt.panels.runs.model import bundle_choice_text, model_choices
 
 
 def ask_bundle(parent: QWidget, start: str) -> str:
     path, _ = QFileDialog.getOpenFileName(parent, "Load a trained bundle", start,
                                           "Workbench bundles (*.pt);;All files (*)")
     return path
+
+
+def fit_choice_text(metrics: QFontMetrics, text: str, width: int) -> str:
+    """``text`` (``name · date · val 98.1% (epoch 12)``) within ``width`` pixels: the name
+    cut in the middle first, so what tells the models apart after it stays whole."""
+    if metrics.horizontalAdvance(text) <= width:
+        return text
+    name, sep, tail = text.partition(" · ")
+    room = width - metrics.horizontalAdvance(sep + tail)
+    if not sep or room < metrics.horizontalAdvance("xxxx…xxxx"):
+        return metrics.elidedText(text, Qt.TextElideMode.ElideRight, width)
+    return metrics.elidedText(name, Qt.TextElideMode.ElideMiddle, room) + sep + tail
+
+
+class ModelCombo(QComboBox):
+    """A combo box showing its choice as :func:`fit_choice_text` fits it (whole in the
+    list and in the tooltip)."""
+
+    def paintEvent(self, _event: Any) -> None:  # noqa: N802  (Qt override)
+        painter = QStylePainter(self)
+        option = QStyleOptionComboBox()
+        self.initStyleOption(option)
+        painter.drawComplexControl(QStyle.ComplexControl.CC_ComboBox, option)
+        field = self.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, option,
+                                            QStyle.SubControl.SC_ComboBoxEditField, self)
+        option.currentText = fit_choice_text(self.fontMetrics(), option.currentText,
+                                             field.width() - 4)
+        painter.drawControl(QStyle.ControlElement.CE_ComboBoxLabel, option)
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip:
+            self.setToolTip(self.currentText())  # the choice whole, however it is cut
+        return super().event(event)
 
 
 class ModelChooser(QWidget):
@@ -41,6 +78,9 @@ class ModelChooser(QWidget):
         Another bundle was chosen ("" when none is).
     runs_listed()
         The runs folder was listed into the combo box.
+    model_gone(path)
+        The model chosen is no longer there (moved, or its run deleted): the chooser chose
+        its own.
 
     Without a choice of the user's (:meth:`set_bundle`, or picking an item), the chooser
     picks the model given to :meth:`restore` when it is listed, else the first that fits
@@ -49,6 +89,7 @@ class ModelChooser(QWidget):
 
     bundle_changed = Signal(str)
     runs_listed = Signal()
+    model_gone = Signal(str)
 
     def __init__(self, runs_root: str | Path | None = None, parent: QWidget | None = None):
         super().__init__(parent)
@@ -63,7 +104,7 @@ class ModelChooser(QWidget):
         self._auto = True  # the current choice was the chooser's, not the user's
         self._lister = TaskRunner(self, supersede=True)
         self._lister.finished.connect(self._on_runs_listed)
-        self.combo = QComboBox()
+        self.combo = ModelCombo()
         self.combo.setMinimumContentsLength(30)
         self.combo.setPlaceholderText("No saved model yet: train one, or Load bundle…")
         self.combo.currentIndexChanged.connect(self._on_chosen)
@@ -129,15 +170,8 @@ class ModelChooser(QWidget):
         """List the saved runs that have a bundle (off the GUI thread)."""
         if self._shut_down:
             return
-        from workbench.core.runs.store import RunStore
-
-        store = RunStore(self.runs_root)
-
-        def list_runs(state: TaskState) -> list[tuple[str, str, list[str] | None]]:
-            store.refresh()
-            return [(model_choice_text(r), r.bundle_path, bundle_classes(r.bundle_path))
-                    for r in store.runs() if r.has_bundle]
-        self._lister.submit(list_runs)
+        root = self.runs_root
+        self._lister.submit(lambda _state: model_choices(root))
 
     def shutdown(self) -> None:
         self._shut_down = True
@@ -162,15 +196,19 @@ class ModelChooser(QWidget):
         choice is another."""
         before = self.bundle_path()
         listed = {os.path.normcase(os.path.abspath(p)) for _, p, _ in self._runs}
+        self._loaded = [p for p in self._loaded if os.path.exists(p)]  # deleted: not offered
         choices = list(self._runs) + [
             (bundle_choice_text(p), p, bundle_classes(p)) for p in self._loaded
             if os.path.normcase(os.path.abspath(p)) not in listed]
+        gone = False
         self.combo.blockSignals(True)
         try:
             self.combo.clear()
             for text, path, classes in order_choices(choices, self._dataset):
                 add_choice(self.combo, text, path, classes, self._dataset)
             i = self._find(current) if current else -1
+            gone = i < 0 and bool(current)  # deleted: no longer listed
+            self._auto = self._auto or gone
             if self._auto and (i < 0 or not same_classes(
                     self.combo.itemData(i, CLASSES_ROLE), self._dataset)):
                 i = self._default_index()
@@ -179,6 +217,8 @@ class ModelChooser(QWidget):
             self.combo.blockSignals(False)
         if self.bundle_path() != before:
             self._on_chosen()
+        if gone:
+            self.model_gone.emit(current)
 
     def _default_index(self) -> int:
         """The chooser's own choice: the restored model, else the first that fits the

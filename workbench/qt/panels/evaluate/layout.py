@@ -27,6 +27,8 @@ RESTORED_TEXT = ("The model and data you chose last time are chosen again: press
                  "to see the results.")
 #: The message line before anything is evaluated, and once a result is dropped.
 CHOOSE_TEXT = "Choose a model and the data to measure it on, then press Evaluate."
+#: After a model that is no longer there (moved, or its run deleted).
+GONE_TEXT = "choose another model in the list, or Load bundle…"
 
 
 def cap_top_k(spin: QSpinBox, classes: list[str] | None) -> None:

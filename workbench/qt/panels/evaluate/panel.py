@@ -22,7 +22,7 @@ import threading
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QEvent, Qt, Signal, Slot
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QProgressBar, QPushButton,
                                QVBoxLayout, QWidget)
 
@@ -37,8 +37,8 @@ from workbench.qt.panels.evaluate import exports, image_menu
 from workbench.qt.panels.evaluate.chooser import ModelChooser
 from workbench.qt.panels.evaluate.data_choice import (FOLDER, VAL, DataChoice,
                                                       dataset_has_test_part)
-from workbench.qt.panels.evaluate.layout import (CHOOSE_TEXT, NO_RESULT_TEXT, TopKBox,
-                                                 build_results, summary_text)
+from workbench.qt.panels.evaluate.layout import (CHOOSE_TEXT, GONE_TEXT, NO_RESULT_TEXT,
+                                                 TopKBox, build_results, summary_text)
 
 
 # Dialogs: attributes of the panel, so tests can answer them without a person.
@@ -100,6 +100,8 @@ class EvaluatePanel(QWidget):
         self.chooser.bundle_changed.connect(self._on_bundle_changed)
         self.chooser.bundle_changed.connect(self.bundle_changed)
         self.chooser.runs_listed.connect(self._check_bundle_file)  # resumed in a terminal?
+        self.chooser.model_gone.connect(lambda path: self.message.show_message(
+            f"{path} is no longer there (moved, or its run deleted): {GONE_TEXT}", "warning"))
         self._build()
         image_menu.install_on(self)  # Explain… and Copy path on the images of the results
         if bundle:
@@ -177,9 +179,10 @@ class EvaluatePanel(QWidget):
         """List the saved runs that have a bundle (off the GUI thread)."""
         self.chooser.refresh_runs()
 
-    def showEvent(self, event: Any) -> None:  # noqa: N802  (Qt override)
-        super().showEvent(event)
-        self.refresh_runs()  # runs finish (or are written by the CLI) while the tab is hidden
+    def event(self, event: QEvent) -> bool:
+        if event.type() in (QEvent.Type.Show, QEvent.Type.WindowActivate):
+            self.refresh_runs()  # runs trained, resumed, renamed or deleted meanwhile
+        return super().event(event)
 
     # -- data ------------------------------------------------------------------------------
     @property
@@ -229,6 +232,10 @@ class EvaluatePanel(QWidget):
             self._show_failure("Choose a model first: train one on the Train tab, pick a saved "
                                "run, or use Load bundle…")
             return
+        if not os.path.isfile(bundle):
+            self.refresh_runs()  # it is no longer offered
+            return self._show_failure(f"Cannot evaluate: {bundle} is no longer there (moved, "
+                                      f"or its run deleted): {GONE_TEXT}")
         key = self.data_combo.key()
         folder = self.folder if key == FOLDER else None
         if key == FOLDER and not folder:

@@ -1,12 +1,12 @@
 """Predict panel: drop images (files or folders), paste or open them, and see each one's
 top-5 classes as probability bars.
 
-The model is a saved run's bundle (the combo lists the runs that have one), one loaded with
-"Load bundle…", or the bundle of the last training run. Images are classified off the GUI
-thread, 64 at a time: rows fill in as batches finish, a progress bar and Cancel show while
-work is pending, and an image that cannot be read shows its reason in its own row while the
-others are classified. Results can be sorted, filtered by predicted class and confidence,
-and exported to CSV (the same layout as ``workbench predict ... --csv OUT``).
+The model is a saved run's bundle (the combo lists the runs that have one, again as the tab is
+shown: :mod:`.follow`), one loaded with "Load bundle…", or the last run's. Images are
+classified off the GUI thread, 64 at a time: rows fill in as batches finish, a progress bar
+and Cancel show while work is pending, and an image that cannot be read shows its reason in
+its own row while the others are classified. Results can be sorted, filtered by predicted
+class and confidence, and exported to CSV (the layout of ``workbench predict ... --csv OUT``).
 
 Images dropped while torch is still being imported at start-up (:mod:`workbench.qt.startup`)
 wait in their rows and are classified when it is: the pool threads never import it first.
@@ -31,6 +31,7 @@ from workbench.qt.thumbnails import ThumbnailLoader
 from workbench.qt.workers import TaskRunner, TaskState, describe_exception
 from workbench.qt.panels.predict.delegate import THUMB
 from workbench.qt.panels.predict.filters import export_rows
+from workbench.qt.panels.predict.follow import RunsFollower
 from workbench.qt.panels.predict.intake import mark_asked, sort_dropped
 from workbench.qt.panels.predict.jobs import (PredictorCache, cancelled_text, classify_in_batches,
                                               images, model_error, pasted_paths)
@@ -88,7 +89,7 @@ class PredictPanel(UrlDropTarget, QWidget):
         self.proxy.setSourceModel(self.model)
         self.setAcceptDrops(True)
         self._build()
-        self.refresh_runs()
+        self.follower = RunsFollower(self)  # lists the runs now, again as the tab is shown
         if bundle:
             self.set_bundle(bundle)
         if experiment is not None:  # "Open images…" starts in the dataset's folder
@@ -147,11 +148,8 @@ class PredictPanel(UrlDropTarget, QWidget):
         self.classes_warning.setVisible(bool(text))
 
     def refresh_runs(self) -> None:
-        """List the saved runs that have a bundle in the model chooser again."""
-        problem = self.model_combo.refresh()
-        if problem:
-            self.status.show_message(problem, "warning")
-        self._choose_default()
+        """List the saved runs in the model chooser again, off the GUI thread (:mod:`.follow`)."""
+        self.follower.refresh()
 
     @Slot()
     def choose_bundle(self) -> None:
@@ -334,6 +332,8 @@ class PredictPanel(UrlDropTarget, QWidget):
                                                              if failed else "") + note,
                                      "warning" if failed else "ok")
         self.predictions_finished.emit([i.path for i in items])
+        if not self._groups:
+            self.follower.check_model()  # saved again while these were classified?
 
     @Slot()
     def cancel(self, quiet: bool = False) -> None:
@@ -437,6 +437,7 @@ class PredictPanel(UrlDropTarget, QWidget):
     def shutdown(self) -> None:
         self._shut_down = True  # torch becoming ready later must not start a prediction
         self._runner.cancel_all()
+        self.follower.shutdown()
         self.loader.shutdown()
 
 

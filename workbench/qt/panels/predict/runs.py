@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QComboBox, QWidget
 from workbench.core.runs.classes import bundle_classes
 from workbench.qt.model_classes import add_choice, first_fitting, order_choices
 from workbench.qt.workers import describe_exception
-from workbench.qt.panels.runs.model import bundle_choice_text, model_choice_text
+from workbench.qt.panels.runs.model import bundle_choice_text, model_choices
 
 OTHER_BUNDLE = "Other bundle file…"
 
@@ -41,21 +41,20 @@ class RunChooser(QComboBox):
         self.activated.connect(self._on_activated)
 
     def refresh(self) -> str:
-        """List the runs again; returns why they could not be listed ("" when they were)."""
-        from workbench.core.runs.store import RunStore
-
-        problem = ""
+        """List the runs again (on this thread); returns why they could not be listed (""
+        when they were). :class:`~.follow.RunsFollower` lists them off the GUI thread."""
         try:
-            store = RunStore()
-            store.refresh()
-            # Each bundle's classes: a few kilobytes read, cached (core.runs.classes).
-            runs = [(model_choice_text(r), r.bundle_path, bundle_classes(r.bundle_path))
-                    for r in store.runs() if r.has_bundle]
+            runs, problem = model_choices(), ""
         except Exception as e:  # noqa: BLE001  (a damaged runs folder must not break the tab)
             runs, problem = [], f"Cannot list the saved runs: {describe_exception(e)}"
-        self._runs = runs
-        self._fill()
+        self.set_runs(runs)
         return problem
+
+    def set_runs(self, runs: list[tuple[str, str, list[str] | None]]) -> None:
+        """List ``runs`` (:func:`~workbench.qt.panels.runs.model.model_choices`'s), the
+        model in use kept shown."""
+        self._runs = list(runs)
+        self._fill()
 
     def set_dataset_classes(self, classes: list[str] | None) -> None:
         """The loaded dataset's classes: models of other classes are marked and listed last."""

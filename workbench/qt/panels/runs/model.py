@@ -77,9 +77,24 @@ def model_choice_text(r: RunRecord) -> str:
     return " · ".join(p for p in parts if p)
 
 
+def model_choices(root: str | Path | None = None) -> list[tuple[str, str, list[str] | None]]:
+    """The saved runs under ``root`` (default: the app's runs folder) that have a bundle, as
+    the model choosers (Evaluate, Predict) list them: ``(text, bundle path, its classes)``.
+    It reads the runs folder and each bundle's classes (cached): call it off the GUI
+    thread where it may be large."""
+    from workbench.core.runs.classes import bundle_classes
+    from workbench.core.runs.store import RunStore
+
+    store = RunStore(root)
+    store.refresh()
+    return [(model_choice_text(r), r.bundle_path, bundle_classes(r.bundle_path))
+            for r in store.runs() if r.has_bundle]
+
+
 def bundle_choice_text(path: str) -> str:
     """A bundle file as a model chooser lists it: the run's text when it is a run's
-    bundle.pt, else ``file name (folder) · date``."""
+    bundle.pt, else ``file name (folder) · date`` (``· moved or deleted`` when the file
+    is gone)."""
     from workbench.core.runs.record import is_run_folder, read_record
 
     p = Path(path)
@@ -94,7 +109,7 @@ def bundle_choice_text(path: str) -> str:
     try:
         stamp = datetime.fromtimestamp(os.path.getmtime(p)).isoformat(timespec="seconds")
     except OSError:
-        return where
+        return f"{where} · moved or deleted"
     return f"{where} · {format_date(stamp)}"
 
 

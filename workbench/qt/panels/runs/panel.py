@@ -66,7 +66,9 @@ class RunsPanel(QWidget):
         The table shows the runs folder as it is now: ``count`` runs.
     runs_deleted(run_dirs)
         Delete… removed these run folders (str paths); the Train tab forgets its last run
-        when it is one of them.
+        when it is one of them, and the model choosers list the runs again.
+    run_renamed(run_dir)
+        A run was renamed (the model choosers show the new name).
     """
 
     selection_changed = Signal(list)
@@ -76,6 +78,7 @@ class RunsPanel(QWidget):
     evaluate_requested = Signal(str)
     refreshed = Signal(int)
     runs_deleted = Signal(list)
+    run_renamed = Signal(str)
 
     def __init__(self, root: str | Path | None = None, parent: QWidget | None = None):
         super().__init__(parent)
@@ -312,7 +315,9 @@ class RunsPanel(QWidget):
 
     @Slot(str, str)
     def _on_name_edited(self, path: str, name: str) -> None:
-        self._apply(lambda: self.store.rename(path, name), "Cannot rename the run")
+        if self._apply(lambda: self.store.rename(path, name), "Cannot rename the run",
+                       "Renamed the run to “{}”."):
+            self.run_renamed.emit(str(path))
 
     @Slot()
     def edit_notes(self) -> None:
@@ -324,18 +329,22 @@ class RunsPanel(QWidget):
         notes = self.ask_notes(self, record.name, record.notes)
         if notes is not None and notes != record.notes:
             self._apply(lambda: self.store.annotate(record.path, notes),
-                        "Cannot save the notes")
+                        "Cannot save the notes", "Saved the notes of “{}”.")
 
-    def _apply(self, change: Callable[[], RunRecord], title: str) -> None:
+    def _apply(self, change: Callable[[], RunRecord], title: str, done: str) -> bool:
+        """Make ``change``; the message line says it was made (``done`` with the run's
+        name), or ``title`` and why not (an earlier refusal is not left standing)."""
         try:
             record = change()
         except WorkbenchError as e:
             show_error(self, title, str(e))  # the row keeps showing the old value
             self.message.show_message(f"{title}: {e}", "error")
-            return
+            return False
         self.model.update_record(record)
         self._update_buttons()
+        self.message.show_message(done.format(record.name), "ok")
         self._supersede_stale_listing()
+        return True
 
     @Slot()
     def delete_selected(self) -> None:

@@ -6,8 +6,9 @@ The TensorBoard button starts ``tensorboard --logdir <runs folder> --port <free 
 command beside the Python running Workbench, or on the PATH) through
 :class:`~workbench.qt.panels.runs.tensorboard.TensorBoardLauncher`, and opens its page once
 it serves (an instance already started for the folder is reused); when it fails it shows
-TensorBoard's last error line, and without the command it shows the command line to run. The report is written off the GUI thread (it evaluates the
-run's model on its validation split first).
+TensorBoard's last error line, and without the command it shows the command line to run.
+The report is written off the GUI thread (it evaluates the run's model on its validation
+split, and on its dataset's test part where there is one, first).
 """
 
 from __future__ import annotations
