@@ -26,3 +26,19 @@ def test_continue_goes_on_from_best_pt_when_last_pt_is_damaged(qtbot, train_pane
     assert plan.notes[0].endswith("; continuing from checkpoints/best.pt instead, which holds "
                                   "epoch 2, the last finished one")
     assert [m["epoch"] for m in resumed.args[0]["history"]] == [1, 2, 3]
+
+
+def test_continue_is_offered_when_only_best_pt_is_left(qtbot, train_panel):
+    # A resume goes on from best.pt when last.pt is gone, but the Train tab kept
+    # Continue… greyed and its fix buttons said "kept no checkpoint" (they looked for
+    # last.pt only).
+    panel = train_panel(epochs=2)
+    with qtbot.waitSignal(panel.training_finished, timeout=RUN_TIMEOUT_MS) as first:
+        panel.start_button.click()
+    ckpts = Path(first.args[0]["run_dir"]) / "checkpoints"
+    shutil.copyfile(ckpts / "last.pt", ckpts / "best.pt")
+    (ckpts / "last.pt").unlink()
+    panel.last_run_dir = ""  # as after a restart
+    assert panel.restore_last_run(first.args[0]["run_dir"])
+    assert panel.continue_button.isEnabled()
+    assert "Continue… trains it further" in panel.run_label.text()

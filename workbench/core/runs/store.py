@@ -159,6 +159,15 @@ def current_status(run_dir: str | Path, status: str) -> str:
     return INTERRUPTED if status == "running" and not run_is_live(run_dir) else status
 
 
+def continuable(run_dir: str | Path) -> bool:
+    """Whether the run in ``run_dir`` has a checkpoint to continue from: its
+    ``checkpoints/last.pt``, or its ``best.pt``, which a resume takes when ``last.pt`` is
+    missing or damaged (:func:`workbench.core.train.checkpoint.continue_from`). The files
+    are looked for, not read: cheap enough for the GUI thread, and torch-free."""
+    folder = Path(run_dir) / "checkpoints"
+    return any((folder / name).is_file() for name in ("last.pt", "best.pt"))
+
+
 def run_is_live(run_dir: str | Path) -> bool:
     """Whether a process is training into ``run_dir`` now: its lock is held; without a
     lock file to ask, whether run.json says "running" and was updated within

@@ -19,7 +19,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QMessageBox
 
 from workbench.core.errors import WorkbenchError
-from workbench.core.runs.store import read_run_info
+from workbench.core.runs.store import continuable, read_run_info
 from workbench.qt.common import show_error
 from workbench.qt.panels.train.keys import START_TIP
 from workbench.qt.panels.train.after_divergence import goes_on
@@ -358,8 +358,7 @@ class RunControl:
                 self.settings_changed.emit()
                 self.start()
             return
-        if self.last_run_dir and \
-                (Path(self.last_run_dir) / "checkpoints" / "last.pt").is_file():
+        if self.last_run_dir and continuable(self.last_run_dir):
             self._show_last_run_line(self.last_run_dir)  # still there to continue
         if kind == "diverged":
             if kept and not goes_on(self.last_run_dir):  # its weights are wrecked too

@@ -324,7 +324,9 @@ class TrainFindings(QObject):
     def _continue(self, label: str, settings: dict[str, Any], shown: str) -> None:
         panel = self.panel
         run_dir = self.run_dir or panel.last_run_dir
-        if not run_dir or not (Path(run_dir) / "checkpoints" / "last.pt").is_file():
+        from workbench.core.runs.store import continuable
+
+        if not run_dir or not continuable(run_dir):
             done = f"{shown} set" if shown else "Nothing to continue"
             panel.status.show_message(f"{label}: {done}. This run kept no checkpoint to "
                                       f"continue from: press Start training to train "

@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Signal, Slot
@@ -420,8 +419,9 @@ class TrainPanel(RunControl, QWidget):
         self.setup.set_running(running)
 
     def _can_continue(self) -> bool:
-        return bool(self.last_run_dir) and \
-            (Path(self.last_run_dir) / "checkpoints" / "last.pt").exists()
+        from workbench.core.runs.store import continuable
+
+        return bool(self.last_run_dir) and continuable(self.last_run_dir)
 
 
 def _main() -> int:

@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 
 from workbench.core.io import file_stamp
+from workbench.core.runs.store import continuable
 from workbench.qt.panels.train.after_divergence import goes_on
 from workbench.qt.panels.train.skipped import with_skipped
 from workbench.qt.panels.train.status import kept_text
@@ -51,7 +52,7 @@ def last_run_line(run_dir: str, info: dict) -> tuple[str, str]:
         model = model_kept_text(info)
     more = (" Continue… trains it further from its last checkpoint" +
             (" and saves a bundle." if no_bundle else ".") if
-            (Path(run_dir) / "checkpoints" / "last.pt").is_file() else "")
+            continuable(run_dir) else "")
     if more and status == "diverged" and not goes_on(run_dir):
         more = " Its last checkpoint is no sound place to go on from (the Doctor tab)."
     files, count = saved_skipped(info)
