@@ -103,3 +103,8 @@ def test_a_divergence_is_withdrawn_only_once_the_continued_run_keeps_an_epoch(
     assert why.startswith("fixed by continuing at lr 0.001: epoch 2 trained and was kept, at "
                           "a training loss of "), why
     assert why.endswith(f"(guessing every class equally: {GUESS:.2f})")
+    # And workbench resume says so, as it says every other finding withdrawn (the diverged
+    # kind is held back from the progress lines until its rate is settled, and its
+    # withdrawal was held back with it).
+    assert any(line.startswith("doctor: diverged") and line.endswith(f"withdrawn: {why}")
+               for line in out.splitlines()), out

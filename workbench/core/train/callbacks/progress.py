@@ -83,8 +83,8 @@ class ConsoleProgress(Callback):
         self._say(trainer, f"skipped unreadable image {path}: {reason}", file=sys.stderr)
 
     def on_finding(self, trainer: Any, finding: dict[str, Any]) -> None:
-        if finding.get("kind") not in self.held:
-            self._findings.append(finding)
+        if finding.get("kind") not in self.held or finding.get("resolved"):  # a held kind's
+            self._findings.append(finding)  # withdrawal is said as any other's
 
     def _print_findings(self, trainer: Any) -> None:
         from workbench.core.train.doctor.findings import RunFinding
