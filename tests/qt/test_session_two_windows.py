@@ -75,8 +75,9 @@ def test_a_second_window_says_another_is_open_and_takes_the_lock_once_it_closes(
     try:
         assert lock.shared and not lock.held
         text = shared_text(session_path())
-        assert text.startswith(f"Workbench is already open on {session_path().parent} in "
-                               f"another window. Both windows keep their session in "
+        assert text.startswith(f"Another Workbench window is already open, with the same "
+                               f"settings and runs folder ({session_path().parent}). Both "
+                               f"windows keep their session in "
                                f"{session_path()}: each window's changes are kept")
         assert "WORKBENCH_HOME" in text
         other.release()  # the first window closed
@@ -111,3 +112,37 @@ def test_a_window_that_merged_keeps_merging_at_its_next_writes(qtbot, image_fold
     saved = _file()
     assert saved["experiment"]["training"]["epochs"] == 7
     assert saved["window"]["tab"] == "Data"
+
+
+def test_a_window_opened_with_an_experiment_keeps_it_when_the_other_wrote_first(
+        qtbot, image_folder, tmp_path):
+    # B's experiment (given on its command line) was its state as it opened, so the merge
+    # took it for unchanged and wrote A's over it: B showed X, and the next start had A's.
+    a = _window(qtbot, data=str(image_folder))
+    a.session_keeper.save_now()
+    exp = a.experiment.copy()
+    exp.training.epochs = 3
+    exp.save(tmp_path / "x.json")
+    b = _window(qtbot, experiment=str(tmp_path / "x.json"))
+    a.tabs.setCurrentWidget(a.runs_panel)  # A writes before B's first save
+    assert a.session_keeper.save_now()
+    assert b.session_keeper.save_now()
+    saved = _file()
+    assert saved["experiment"]["training"]["epochs"] == 3
+    assert saved["window"]["tab"] == "Runs"  # A's change, which B did not make, is kept
+
+
+def test_a_deleted_last_run_is_not_kept_in_the_session(qtbot, image_folder, tmp_path):
+    run = tmp_path / "runs" / "r1"
+    run.mkdir(parents=True)
+    write_run_info(run, {"name": "r1", "status": "finished", "epochs_done": 1})
+    a = _window(qtbot, data=str(image_folder))
+    a.session_keeper.last_run = str(run)
+    assert a.session_keeper.save_now()
+    a.tabs.setCurrentWidget(a.train_panel)  # built, with no last run of its own
+    (run / "run.json").unlink()
+    run.rmdir()
+    a.train_panel.forget_runs([str(run)])  # as the Runs tab's delete does
+    a.experiment.training.epochs = 4  # any change: written again
+    assert a.session_keeper.save_now()
+    assert _file()["train"]["last_run"] == ""

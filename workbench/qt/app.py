@@ -24,7 +24,7 @@ from workbench.qt.closing import QUIT_WITHOUT_ASKING
 from workbench.qt.common import dispose, quit_on_sigint, show_error
 from workbench.qt.main_window import MainWindow, _default_experiment, demo_folder
 from workbench.qt.session import SessionKeeper, place_window, restore_last_run, restore_tab
-from workbench.qt.session_share import hold_session, shared_text
+from workbench.qt.session_share import hold_session, read_text, shared_text
 from workbench.qt.session_state import TabStates, own_models
 from workbench.qt.startup import (after_first_paint, defer_until_painted, start_after_first_paint,
                                  torch_loader, when_torch_ready)
@@ -58,6 +58,7 @@ def create_window(data: str | None = None, experiment: str | None = None) -> Mai
     # Validating imports torch: at start-up (deferred) only the structure is checked now,
     # and the registries once torch has loaded in the background.
     validate_now = loader.state in ("idle", "ready")
+    opened = read_text(session_path())  # what another window may write over meanwhile
     session = read_session(validate=validate_now)
     problems = []
     exp = None
@@ -114,7 +115,8 @@ def create_window(data: str | None = None, experiment: str | None = None) -> Mai
     last_run = (session.last_run if restore_last_run(window, session.last_run,
                                                      own_models(session)) else "")
     states = TabStates(window, session)  # the typed run name, runs selected, Tune, splitters
-    window.session_keeper = SessionKeeper(window, last_run=last_run, states=states)
+    window.session_keeper = SessionKeeper(window, last_run=last_run, states=states,
+                                          opened=opened, own_experiment=bool(experiment or data))
     for title, text in problems:
         _tell_later(window, text, title, session)
     return window

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import QMainWindow
 
 from workbench.core.session import session_path, session_text, write_session
 
-from workbench.qt.session_share import merged_text, read_text
+from workbench.qt.session_share import merged_text, read_text, without
 from workbench.qt.session_state import TabStates
 
 #: How often the keeper looks for changes (ms): the most edits a kill can lose.
@@ -175,7 +175,8 @@ class SessionKeeper(QObject):
 
     def __init__(self, window, path: Path | str | None = None,
                  interval_ms: int = SAVE_INTERVAL_MS, last_run: str = "",
-                 states: TabStates | None = None):
+                 states: TabStates | None = None, opened: str | None = None,
+                 own_experiment: bool = False):
         super().__init__(window)
         self.window = window
         #: The last session's run, kept until the Train tab is built (it then holds it).
@@ -184,10 +185,13 @@ class SessionKeeper(QObject):
         self.states = states if states is not None else TabStates(window)
         self.path = Path(path) if path is not None else session_path()
         self.last_text = ""
-        #: The file as this window last wrote (or found) it, and this window's state then:
-        #: another window wrote since when the file differs, and the parts of this
-        #: window's state that differ from ``base`` are the ones it changed.
-        self.written, self.base = read_text(self.path), self._state_now()
+        #: The file as this window last wrote it, or found it as it opened (``opened``: as
+        #: read with the session it was built from): another window wrote since when the
+        #: file differs. ``base``: this window's state then; the parts of its state that
+        #: differ from it are this window's, and so is an experiment it was opened with
+        #: (``own_experiment``: given on the command line, never the file's).
+        self.written = read_text(self.path) if opened is None else opened
+        self.base = without(self._state_now(), "experiment" if own_experiment else "")
         self.error = ""
         self.timer = QTimer(self)
         self.timer.setInterval(interval_ms)
@@ -200,7 +204,10 @@ class SessionKeeper(QObject):
         tabs = self.window.tabs
         train = tabs.built_page("train")  # never built for this: it may not be yet
         if train is not None:
-            self.last_run = train.last_run_dir or self.last_run
+            # (Its last run is restored after it is built; one deleted since is dropped.)
+            self.last_run = train.last_run_dir or (
+                self.last_run if self.last_run and Path(self.last_run, "run.json").is_file()
+                else "")
         return session_text(self.window.experiment, bytes(self.window.saveGeometry().data()),
                             tabs.tabText(tabs.currentIndex()), self.last_run,
                             **self.states.values())

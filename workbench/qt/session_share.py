@@ -91,6 +91,16 @@ def _document(text: str) -> dict | None:
     return doc if isinstance(doc, dict) else None
 
 
+def without(text: str, key: str) -> str:
+    """The session ``text`` less its part ``key`` (``text`` itself for ``""``, or when it
+    does not read): as a base for :func:`merged_text`, that part is then this window's."""
+    doc = _document(text) if key else None
+    if doc is None or key not in doc:
+        return text
+    doc.pop(key)
+    return json.dumps(doc, indent=1) + "\n"
+
+
 def read_text(path: Path) -> str:
     """The session file's text as it is now (``""`` when it is missing or unreadable)."""
     try:
@@ -113,7 +123,8 @@ class SessionLock(RunLock):
 def shared_text(session_file: str | Path) -> str:
     """What a window that starts while another is open on the same data directory says."""
     folder = Path(session_file).parent
-    return (f"Workbench is already open on {folder} in another window. Both windows keep "
+    return (f"Another Workbench window is already open, with the same settings and runs "
+            f"folder ({folder}). Both windows keep "
             f"their session in {session_file}: each window's changes are kept, and where "
             f"both change the same thing (the experiment, the last run, the tab shown), "
             f"the later change wins.\n\nTo work on two experiments apart, close this window "
