@@ -171,7 +171,7 @@ step bench 170 32 "$PY" scripts/bench_gpu.py ${BENCH_ARGS[@]+"${BENCH_ARGS[@]}"}
 export EXP="$OUTDIR/torchrun_experiment.json"
 torchrun_data() {
     "$PY" scripts/bench_gpu.py --generate "$WORK/tr_data" --images "$DATA_IMAGES" --side 64 &&
-        "$PY" -m workbench init --preset seed-cnn --data "$WORK/tr_data" -o "$EXP"
+        "$PY" -m workbench init --preset seed-cnn --data "$WORK/tr_data" -o "$EXP" --overwrite
 }
 export -f torchrun_data
 step torchrun_data 20 4 torchrun_data
