@@ -1,19 +1,23 @@
 """The Evaluate tab and deleted runs, and its model box at the laptop's width: a run deleted
-on the Runs tab is no longer offered, its model named with what to do; a long run name is cut
-in the middle, so the date, accuracy and epoch that tell the models apart stay in sight."""
+on the Runs tab is no longer offered, its model named with the model shown instead and what
+to do; the runs listed again leave an open list as it is; a long run name is cut in the
+middle, so the date, accuracy and epoch that tell the models apart stay in sight."""
 
 from __future__ import annotations
 
 import os
 import shutil
 
+from PySide6.QtCore import QEvent
 from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtWidgets import QApplication
 
 from workbench.core.io import runs_dir
 
 TIMEOUT_MS = 60000
 GONE = "is no longer there (moved, or its run deleted): choose another model in the list, " \
        "or Load bundle…"
+DELETED = "is no longer there (moved, or its run deleted): "
 
 
 def _run(name: str, bundle: str, created: str, val_acc: float | None = None) -> str:
@@ -52,9 +56,40 @@ def test_a_run_deleted_on_the_runs_tab_is_dropped_from_evaluate_and_named(
     runs.delete_selected()
     qtbot.waitUntil(lambda: gone not in evaluate.bundle_paths(), timeout=TIMEOUT_MS)
     assert evaluate.bundle_path() == kept  # the chooser's own choice now: said
-    assert evaluate.message.text() == f"{gone} {GONE}"
+    assert evaluate.message.text() == (f"{gone} {DELETED}showing kept instead; choose another "
+                                       f"model in the list, or Load bundle…")
     assert evaluate.result is None  # the deleted model's result is not left on screen
+    # The last model deleted too: nothing to choose from.
+    runs.select_paths([str(runs_dir() / "kept")])
+    runs.delete_selected()
+    qtbot.waitUntil(lambda: not evaluate.bundle_paths(), timeout=TIMEOUT_MS)
+    assert evaluate.message.text() == (f"{kept} {DELETED}train a model on the Train tab, or "
+                                       f"Load bundle…")
     window.close()
+
+
+def test_the_runs_listed_again_leave_an_open_model_list_as_it_is(
+        qtbot, make_evaluate_panel, workbench_home, bundle_path):
+    _run("first", bundle_path, "2026-12-01T10:00:00")
+    _run("second", bundle_path, "2026-12-02T10:00:00")
+    panel = make_evaluate_panel(runs_root=runs_dir())
+    panel.show()
+    qtbot.waitUntil(lambda: len(panel.bundle_paths()) == 2, timeout=TIMEOUT_MS)
+    combo = panel.chooser.combo
+    combo.showPopup()
+    combo.view().setCurrentIndex(combo.model().index(1, 0))  # the pointer on the second
+    removed = []
+    combo.model().rowsRemoved.connect(lambda *args: removed.append(args))
+    with qtbot.waitSignal(panel.chooser.runs_listed, timeout=TIMEOUT_MS):
+        QApplication.sendEvent(panel, QEvent(QEvent.Type.WindowActivate))  # listed again
+    assert combo.view().isVisible() and combo.view().currentIndex().row() == 1
+    assert not removed
+    # A run trained meanwhile is listed all the same.
+    third = _run("third", bundle_path, "2026-12-03T10:00:00")
+    with qtbot.waitSignal(panel.chooser.runs_listed, timeout=TIMEOUT_MS):
+        QApplication.sendEvent(panel, QEvent(QEvent.Type.WindowActivate))
+    assert third in panel.bundle_paths()
+    combo.hidePopup()
 
 
 def test_evaluate_says_what_to_do_when_the_model_file_is_gone(

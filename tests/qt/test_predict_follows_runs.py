@@ -1,7 +1,8 @@
 """The Predict tab follows the saved runs as the Evaluate tab does: a run resumed in a
 terminal (its bundle saved again at the same path) classifies the rows again with its new
 weights; runs trained, renamed or deleted while the app is open are listed as they are now,
-and a deleted model in use is named with what to do."""
+and a deleted model in use is named with what to do; an open model list is left as it is
+when nothing changed."""
 
 from __future__ import annotations
 
@@ -142,3 +143,32 @@ def test_the_model_list_follows_runs_trained_renamed_and_deleted_meanwhile(
     assert second in [predict.model_combo.itemData(i)
                       for i in range(predict.model_combo.count())]
     window.close()
+
+
+def test_the_runs_listed_again_leave_an_open_model_list_as_it_is(
+        qtbot, workbench_home, bundle_path):
+    first = _run("first", bundle_path, "2026-12-01T10:00:00")
+    _run("second", bundle_path, "2026-12-02T10:00:00")
+    panel = PredictPanel(first)  # a run's model in use
+    qtbot.addWidget(panel)
+    try:
+        panel.show()
+        combo = panel.model_combo
+        qtbot.waitUntil(lambda: any(t.startswith("second · ") for t in _texts(panel)),
+                        timeout=TIMEOUT_MS)
+        combo.showPopup()
+        combo.view().setCurrentIndex(combo.model().index(2, 0))  # the pointer on a run
+        removed = []
+        combo.model().rowsRemoved.connect(lambda *args: removed.append(args))
+        with qtbot.waitSignal(panel.follower.runs_listed, timeout=TIMEOUT_MS):
+            _activate(panel)  # listed again: nothing changed
+        assert combo.view().isVisible() and combo.view().currentIndex().row() == 2
+        assert not removed and combo.currentData() == first
+        third = _run("third", bundle_path, "2026-12-03T10:00:00")
+        with qtbot.waitSignal(panel.follower.runs_listed, timeout=TIMEOUT_MS):
+            _activate(panel)
+        assert any(t.startswith("third · ") for t in _texts(panel))
+        assert combo.currentData() == first
+        combo.hidePopup()
+    finally:
+        panel.shutdown()

@@ -7,13 +7,16 @@ file's stamp (:func:`~workbench.core.io.file_stamp`: modification time, size, in
 before its decode, and checked against the file when a cell asks for it: a photo rotated or
 saved again in another program while the app is open is decoded again the next time its
 cell is painted, as the training loader's cache does. Only the cells painted pay that stat,
-so a folder of 100k images costs nothing more to list.
+so a folder of 100k images costs nothing more to list, and a file's stat is reused for
+:data:`RECHECK_S` (views repaint on every hover and scroll; a stat on a network share takes
+milliseconds) unless the view is shown again (:meth:`ThumbnailLoader.recheck`).
 """
 
 from __future__ import annotations
 
 import collections
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -27,6 +30,8 @@ THUMB_SIZE = 88
 CACHE_SIZE = 2000
 #: Requests waiting beyond this are dropped (oldest first); they are asked again if shown.
 MAX_QUEUE = 400
+#: Seconds a file's stat is reused for when its cell is painted again.
+RECHECK_S = 2.0
 
 
 def decode_thumbnail(path: str, size: int = THUMB_SIZE) -> QImage:
@@ -93,6 +98,10 @@ class ThumbnailLoader(QObject):
         self._cache: collections.OrderedDict[str, tuple[Any, QPixmap]] = \
             collections.OrderedDict()
         self._broken: dict[str, Any] = {}
+        # path -> (when, the file's stamp then): the stats reused, oldest first
+        self._checked: collections.OrderedDict[str, tuple[float, Any]] = \
+            collections.OrderedDict()
+        self.clock = time.monotonic  # replaceable (tests: time passing)
         self._lock = threading.Lock()
         self._queue: collections.deque[str] = collections.deque()
         self._pending: set[str] = set()
@@ -131,10 +140,27 @@ class ThumbnailLoader(QObject):
             return False
         return True
 
-    @staticmethod
-    def _current(path: str, decoded: tuple | None, stamp: tuple | None) -> bool:
+    def _current(self, path: str, decoded: tuple | None, stamp: tuple | None) -> bool:
         # What was decoded is of the version the caller holds, or of the file as it is now.
-        return (stamp is not None and decoded == stamp) or decoded == file_stamp(path)
+        return (stamp is not None and decoded == stamp) or decoded == self._stamp(path, stamp)
+
+    def _stamp(self, path: str, seen: tuple | None) -> Any:
+        """The file's stamp now: a stat made within :data:`RECHECK_S` is reused, unless
+        the caller has seen another version of the file (``seen``) since."""
+        now = self.clock()
+        checked = self._checked.get(path)
+        if checked is not None and now - checked[0] < RECHECK_S and seen in (None, checked[1]):
+            return checked[1]
+        stamp = self._checked[path] = (now, file_stamp(path))
+        self._checked.move_to_end(path)
+        while self._checked and now - next(iter(self._checked.values()))[0] >= RECHECK_S:
+            self._checked.popitem(last=False)  # expired: the memory of a path scrolled past
+        return stamp[1]
+
+    def recheck(self) -> None:
+        """Stat each file again when its cell is next painted: the view is shown again,
+        after another tab or program (where a photo may have been rotated)."""
+        self._checked.clear()
 
     def request(self, path: str) -> None:
         """Queue ``path`` for decoding unless it is cached, broken or already queued."""
@@ -164,6 +190,7 @@ class ThumbnailLoader(QObject):
         self.clear_queue()
         self._cache.clear()
         self._broken.clear()
+        self._checked.clear()
 
     def shutdown(self) -> None:
         """Drop queued requests and wait for the decodes in progress."""
@@ -198,6 +225,7 @@ class ThumbnailLoader(QObject):
         with self._lock:
             self._pending.discard(path)
         self.decoded_count += 1
+        self._checked.pop(path, None)  # stat afresh: the decode's stamp may be newer
         if image is None:
             self._cache.pop(path, None)
             self._broken[path] = stamp

@@ -295,5 +295,11 @@ class ThumbnailView(QListView):
         if event.type() == QEvent.Type.FontChange:
             self._update_grid()
 
+    def showEvent(self, event: Any) -> None:  # noqa: N802  (Qt override)
+        model = self.model()
+        if isinstance(model, ThumbnailModel):  # back from another tab: a photo rotated?
+            model.loader.recheck()
+        super().showEvent(event)
+
     def selected_paths(self) -> list[str]:
         return [path_at(i) for i in self.selectionModel().selectedIndexes()]

@@ -99,6 +99,7 @@ class ModelChooser(QWidget):
         self._loaded: list[str] = []  # bundles set by hand or by training, kept on relisting
         self._shut_down = False
         self._runs: list[tuple[str, str, list[str] | None]] = []  # the last listing
+        self._shown: tuple | None = None  # (choices, dataset classes) the combo box lists
         self._dataset: list[str] | None = None  # the loaded dataset's classes
         self._restored = ""  # the last session's model, chosen when nothing else is
         self._auto = True  # the current choice was the chooser's, not the user's
@@ -191,7 +192,8 @@ class ModelChooser(QWidget):
         self.runs_listed.emit()
 
     def _rebuild(self, current: str) -> None:
-        """Fill the combo box again (listed runs, then bundles loaded) and choose ``current``,
+        """Fill the combo box again (listed runs, then bundles loaded; left as it is when they
+        are what it lists, so an open list keeps its hovered row) and choose ``current``,
         or the chooser's own choice when the user made none; ``bundle_changed`` when the
         choice is another."""
         before = self.bundle_path()
@@ -200,12 +202,15 @@ class ModelChooser(QWidget):
         choices = list(self._runs) + [
             (bundle_choice_text(p), p, bundle_classes(p)) for p in self._loaded
             if os.path.normcase(os.path.abspath(p)) not in listed]
+        shown = (order_choices(choices, self._dataset), self._dataset)
         gone = False
         self.combo.blockSignals(True)
         try:
-            self.combo.clear()
-            for text, path, classes in order_choices(choices, self._dataset):
-                add_choice(self.combo, text, path, classes, self._dataset)
+            if shown != self._shown:  # unchanged: an open list is left as it is
+                self._shown = shown
+                self.combo.clear()
+                for text, path, classes in shown[0]:
+                    add_choice(self.combo, text, path, classes, self._dataset)
             i = self._find(current) if current else -1
             gone = i < 0 and bool(current)  # deleted: no longer listed
             self._auto = self._auto or gone

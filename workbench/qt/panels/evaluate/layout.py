@@ -31,6 +31,15 @@ CHOOSE_TEXT = "Choose a model and the data to measure it on, then press Evaluate
 GONE_TEXT = "choose another model in the list, or Load bundle…"
 
 
+def gone_text(path: str, chosen: str) -> str:
+    """The message line once the model at ``path`` is no longer there and the chooser
+    shows ``chosen`` (its item's text, "" when no model is left) in its place."""
+    name = chosen.partition(" · ")[0]
+    now = f"showing {name} instead; {GONE_TEXT}" if name else \
+        "train a model on the Train tab, or Load bundle…"
+    return f"{path} is no longer there (moved, or its run deleted): {now}"
+
+
 def cap_top_k(spin: QSpinBox, classes: list[str] | None) -> None:
     """Let ``spin`` go up to one less than the number of ``classes`` (at least 1), or to
     :data:`MAX_TOP_K` when they are unknown; a larger k is lowered to the new maximum."""

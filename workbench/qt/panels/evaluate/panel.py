@@ -38,7 +38,8 @@ from workbench.qt.panels.evaluate.chooser import ModelChooser
 from workbench.qt.panels.evaluate.data_choice import (FOLDER, VAL, DataChoice,
                                                       dataset_has_test_part)
 from workbench.qt.panels.evaluate.layout import (CHOOSE_TEXT, GONE_TEXT, NO_RESULT_TEXT,
-                                                 TopKBox, build_results, summary_text)
+                                                 TopKBox, build_results, gone_text,
+                                                 summary_text)
 
 
 # Dialogs: attributes of the panel, so tests can answer them without a person.
@@ -101,7 +102,7 @@ class EvaluatePanel(QWidget):
         self.chooser.bundle_changed.connect(self.bundle_changed)
         self.chooser.runs_listed.connect(self._check_bundle_file)  # resumed in a terminal?
         self.chooser.model_gone.connect(lambda path: self.message.show_message(
-            f"{path} is no longer there (moved, or its run deleted): {GONE_TEXT}", "warning"))
+            gone_text(path, self.chooser.combo.currentText()), "warning"))
         self._build()
         image_menu.install_on(self)  # Explain… and Copy path on the images of the results
         if bundle:

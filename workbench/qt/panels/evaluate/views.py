@@ -273,7 +273,9 @@ def ece_words(h: dict) -> str:
 
 class WorstLossesTable(QTableWidget):
     """The images the model got most wrong: thumbnail, true and predicted class, loss and
-    the top probabilities. Thumbnails are decoded off the GUI thread."""
+    the top probabilities. Thumbnails are decoded off the GUI thread, and again when a
+    row painted is of a file changed since (a photo rotated in a viewer), as in the Data
+    tab's grid (:class:`~workbench.qt.thumbnail_loader.ThumbnailLoader`)."""
 
     COLUMNS = ("Image", "True", "Predicted", "Loss", "Top probabilities")
 
@@ -325,6 +327,18 @@ class WorstLossesTable(QTableWidget):
                         (3, CLASS_WIDTH)):
             self.setColumnWidth(c, min(most, max(header.sectionSizeHint(c),
                                                  self.sizeHintForColumn(c) + CELL_PADDING)))
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802  (Qt override)
+        self.loader.recheck()  # back from another tab or program: a photo rotated?
+        super().showEvent(event)
+
+    def paintEvent(self, event: Any) -> None:  # noqa: N802  (Qt override)
+        last = self.rowAt(self.viewport().height() - 1)
+        for e in self.entries[max(0, self.rowAt(0)):last + 1 if last >= 0 else None]:
+            path = e["path"]
+            if self.loader.get(path) is None and not self.loader.is_broken(path):
+                self.loader.request(path)  # changed since its icon was set: decoded again
+        super().paintEvent(event)
 
     @Slot(object)
     def _on_thumbnail_ready(self, path: str) -> None:

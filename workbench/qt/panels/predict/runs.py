@@ -6,7 +6,7 @@ Models trained on other classes than the loaded dataset's
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QWidget
 
 from workbench.core.runs.classes import bundle_classes
@@ -15,6 +15,8 @@ from workbench.qt.workers import describe_exception
 from workbench.qt.panels.runs.model import bundle_choice_text, model_choices
 
 OTHER_BUNDLE = "Other bundle file…"
+#: The item data role holding the ``(text, classes)`` a model's item was made of.
+_MADE_OF = Qt.ItemDataRole.UserRole + 8
 
 
 class RunChooser(QComboBox):
@@ -37,6 +39,7 @@ class RunChooser(QComboBox):
         self.setToolTip("Saved runs that have a trained bundle")
         self.current_path = ""
         self._runs: list[tuple[str, str, list[str] | None]] = []  # the last listing
+        self._shown: tuple | None = None  # (runs, dataset classes) the list was filled with
         self.dataset_classes: list[str] | None = None  # the loaded dataset's (None: unknown)
         self.activated.connect(self._on_activated)
 
@@ -73,26 +76,33 @@ class RunChooser(QComboBox):
         return (self.itemData(row) or "") if row >= 0 else ""
 
     def _fill(self) -> None:
-        self.blockSignals(True)
-        self.clear()
-        self.addItem("(choose a saved run)", "")
-        for text, path, classes in order_choices(self._runs, self.dataset_classes):
-            add_choice(self, text, path, classes, self.dataset_classes)
-        self.addItem(OTHER_BUNDLE, None)
-        self.blockSignals(False)
+        """List the runs again; left as it is when they are what it lists (an open list
+        keeps its hovered row)."""
+        shown = (order_choices(self._runs, self.dataset_classes), self.dataset_classes)
+        if shown != self._shown:
+            self._shown = shown
+            self.blockSignals(True)
+            self.clear()
+            self.addItem("(choose a saved run)", "")
+            for text, path, classes in shown[0]:
+                self.setItemData(add_choice(self, text, path, classes, self.dataset_classes),
+                                 (text, classes), _MADE_OF)
+            self.addItem(OTHER_BUNDLE, None)
+            self.blockSignals(False)
         self.select(self.current_path)
 
     def select(self, path: str) -> None:
         """Show ``path`` as the current model (a file outside the runs is listed as itself)."""
         self.current_path = path
         index = self.findData(path) if path else 0
-        if index < 0:
-            index = add_choice(self, bundle_choice_text(path), path, bundle_classes(path),
-                               self.dataset_classes, self.count() - 1)
-        elif path:  # a run continued since: its bundle (same path) is of a later epoch now
-            self.removeItem(index)
-            add_choice(self, bundle_choice_text(path), path, bundle_classes(path),
-                       self.dataset_classes, index)
+        made_of = (bundle_choice_text(path), bundle_classes(path)) if path else None
+        # A run continued since: its bundle (same path) is of a later epoch now.
+        if path and (index < 0 or self.itemData(index, _MADE_OF) != made_of):
+            if index >= 0:
+                self.removeItem(index)
+            index = add_choice(self, made_of[0], path, made_of[1], self.dataset_classes,
+                               index if index >= 0 else self.count() - 1)
+            self.setItemData(index, made_of, _MADE_OF)
         self.blockSignals(True)
         self.setCurrentIndex(max(0, index))
         self.blockSignals(False)
