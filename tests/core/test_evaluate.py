@@ -111,7 +111,8 @@ def test_result_exports_by_hand(tmp_path):
     r.per_class_csv(tmp_path / "pc.csv")
     assert (tmp_path / "pc.csv").read_text() == ("class,precision,recall,f1,support\n"
                                                  "cat,0.5,1,0.666667,1\n"
-                                                 "dog,1,0.5,0.666667,2\n")
+                                                 "dog,1,0.5,0.666667,2\n"
+                                                 "macro average,0.75,0.75,0.666667,3\n")
     r.confusion_csv(tmp_path / "cm.csv")
     assert list(csv.reader((tmp_path / "cm.csv").open())) == [
         ["true \\ predicted", "cat", "dog"], ["cat", "1", "0"], ["dog", "1", "1"]]

@@ -98,3 +98,32 @@ def test_carried_label_findings_say_they_are_an_earlier_checks(tmp_path):
     again = check_dataset(exp, index=scan_folder(str(root)))
     assert saved.keep_labels(back, again)
     assert summary_line(again) == summary_line(new)
+
+
+def test_exclusions_the_app_made_after_the_check_do_not_put_it_out_of_date(tmp_path):
+    # Measured before: check, exclude the flagged images in the Health view, restart: "The
+    # exclusions changed since this check (data.exclude had none then, 1 entry now): Check
+    # again", of the view's own exclusions (which it did not call a change before the
+    # restart).
+    root = make_photo_folder(tmp_path / "d", per_class=6)
+    exp, index = _experiment(root), scan_folder(str(root))
+    saved.save_report(index, exp.data, check_dataset(exp, index=index))
+    exp.data.exclude = ["cats/cats_00.png"]
+    saved.keep_excluded_since(str(root), exp.data.exclude)  # the Health view's Exclude
+    assert saved.load(index, exp.data).stale == ""  # after a restart
+    exp.data.exclude = []  # included again: it was checked
+    assert saved.load(index, exp.data).stale == ""
+    exp.data.exclude = ["cats/cats_00.png", "dogs/dogs_00.png"]  # one not made in the app
+    assert saved.load(index, exp.data).stale.startswith(
+        "The exclusions changed since this check (data.exclude had none then, 2 entries "
+        "now)")
+    saved.save_report(index, exp.data, check_dataset(exp, index=index))  # checked again
+    assert saved.load(index, exp.data).stale == ""
+    exp.data.exclude = ["cats/cats_00.png"]  # excluded when checked, included again
+    assert saved.load(index, exp.data).stale.startswith("The exclusions changed")
+
+
+def test_exclusions_without_a_kept_check_keep_nothing(tmp_path):
+    root = make_photo_folder(tmp_path / "d", per_class=2)
+    saved.keep_excluded_since(str(root), ["cats/cats_00.png"])
+    assert not saved.file_for(str(root)).exists()

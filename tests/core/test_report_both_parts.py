@@ -81,3 +81,47 @@ def test_the_per_class_csv_ends_with_the_macro_average(tmp_path):
     assert [float(last[k]) for k in ("precision", "recall", "f1")] == pytest.approx(
         [macro["precision"], macro["recall"], macro["f1"]], abs=1e-6)
     assert int(last["support"]) == r.num_images == 3
+    # One row, one place: per_class_csv (measured before: no macro row) writes the same.
+    r.per_class_csv(tmp_path / "alone.csv")
+    assert (tmp_path / "alone.csv").read_text() == \
+        (tmp_path / "out" / "per_class.csv").read_text()
+
+
+def test_a_test_part_with_no_image_to_evaluate_is_reported_on_the_validation_split(
+        capsys, tmp_path):
+    # Measured before: "auto" took the empty test part, found no image, and the report
+    # said "Not evaluated", the validation split with it.
+    run = _trained(tmp_path, ("train", "val"))
+    root = tmp_path / "data"
+    for name in ("blue", "green", "red"):  # test/ of empty class folders
+        (root / "test" / name).mkdir(parents=True)
+    text = _report(capsys, run, tmp_path)
+    assert "Not evaluated" not in text
+    assert re.search(r"Accuracy [\d.]+%[^<]* on \d+ images \(the validation split\)", text)
+    assert (f"Note: {root} has no test image to evaluate (its test/ folder holds no "
+            f"images): evaluated on its validation split instead") in text
+    with pytest.raises(Exception, match="its test/ folder holds no images\\): put images "
+                                        "in it, or evaluate its validation split instead"):
+        evaluate(str(run / "bundle.pt"), split="test")
+
+
+def test_the_apps_exclusions_since_training_apply_to_the_test_part(tmp_path):
+    # The Evaluate tab passes the open experiment's data section (current): a test image
+    # excluded there after the run is left out, said; every one excluded: the validation
+    # split is evaluated instead, said too.
+    run = _trained(tmp_path, ("train", "val", "test"))
+    root = tmp_path / "data"
+    bundle = str(run / "bundle.pt")
+    whole = evaluate(bundle, split="test")
+    now = Experiment(name="now")
+    now.data.folder = str(root)
+    now.data.exclude = ["test/blue/blue_000.png"]
+    fewer = evaluate(bundle, current=now.data)
+    assert fewer.split == "test" and fewer.num_images == whole.num_images - 1
+    assert any(n.startswith("1 test image excluded (data.exclude) since the model was "
+                            "trained is left out too: test/blue/blue_000.png")
+               for n in fewer.notes)
+    now.data.exclude = sorted(str(p.relative_to(root)) for p in (root / "test").rglob("*.png"))
+    val = evaluate(bundle, current=now.data)
+    assert val.split == "val" and any("has no test image to evaluate (data.exclude leaves "
+                                      "out all" in n for n in val.notes)

@@ -122,3 +122,109 @@ def test_the_continue_plan_says_it_goes_on_from_best_pt(run):
     assert plan.done == 2
     assert plan.notes[0].endswith("continuing from checkpoints/best.pt instead, which holds "
                                   "epoch 2, the last finished one")
+
+
+def _format_99(path) -> None:
+    import torch
+
+    data = torch.load(path, weights_only=True)
+    data["format_version"] = 99
+    torch.save(data, path)
+
+
+def test_a_last_pt_of_a_newer_workbench_is_refused_not_passed_over_for_best_pt(run, capsys):
+    # Measured before: "...last.pt is not a checkpoint this Workbench continues from;
+    # continuing from checkpoints/best.pt instead": a newer file called damaged, and the
+    # resume went on from best.pt, writing over the newer last.pt.
+    from workbench.core.runs.plan import continue_plan
+
+    last = run / "checkpoints" / "last.pt"
+    _format_99(last)
+    kept = last.read_bytes()
+    said = (f"{last} is checkpoint format 99, written by a newer Workbench: upgrade "
+            f"Workbench to resume it")
+    with pytest.raises(CheckpointError) as info:
+        load_checkpoint(run)
+    assert str(info.value) == said
+    with pytest.raises(CheckpointError, match="upgrade Workbench"):
+        continue_plan(run)
+    code, _, err = run_cli(capsys, "resume", run, "--epochs", 1)
+    assert code == 2 and said in err
+    assert last.read_bytes() == kept and _info(run)["epochs_done"] == 2
+
+
+def test_a_best_pt_of_a_newer_workbench_standing_in_says_upgrade(run):
+    _truncate(run / "checkpoints" / "last.pt")
+    _format_99(run / "checkpoints" / "best.pt")
+    with pytest.raises(CheckpointError, match="best.pt is checkpoint format 99, written by "
+                                              "a newer Workbench: upgrade Workbench"):
+        load_checkpoint(run)
+
+
+def test_a_last_pt_that_cannot_be_opened_is_refused_not_written_over(run, capsys,
+                                                                      monkeypatch):
+    # Measured before: a last.pt without read permission was "not a readable checkpoint
+    # (truncated, damaged ...): Permission denied", best.pt (an earlier epoch) stood in,
+    # and the resumed run wrote over last.pt: its later epochs lost for good.
+    import errno
+
+    import torch
+
+    last = run / "checkpoints" / "last.pt"
+    real = torch.load
+
+    def load(path, *args, **kwargs):
+        if str(path) == str(last):  # chmod does not stop root: refuse it here
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(torch, "load", load)
+    kept = last.read_bytes()
+    code, _, err = run_cli(capsys, "resume", run, "--epochs", 1)
+    assert code == 2
+    assert f"{last} cannot be read (Permission denied): give yourself read permission on " \
+           f"it, then try again" in err
+    assert "best.pt" not in err and "damaged" not in err
+    assert last.read_bytes() == kept and _info(run)["epochs_done"] == 2
+
+
+def test_resume_says_why_it_goes_on_from_best_pt_before_its_header_once(
+        tiny_experiment, tmp_path, capsys, monkeypatch):
+    # Measured before: "resuming ... after epoch 1" came first, the note explaining the
+    # epoch after the run's own header.
+    import sys
+
+    tiny_experiment.training.epochs = 1
+    tiny_experiment.save(tmp_path / "e.json")
+    run_dir, ckpts = tmp_path / "run", tmp_path / "run" / "checkpoints"
+    assert run_cli(capsys, "train", tmp_path / "e.json", "--out", run_dir)[0] == 0
+    _truncate(ckpts / "last.pt")
+    monkeypatch.setattr(sys, "stderr", sys.stdout)  # one stream: the order as printed
+    code, out, _ = run_cli(capsys, "resume", run_dir, "--epochs", 1)
+    assert code == 0, out
+    lines = out.splitlines()
+    notes = [i for i, line in enumerate(lines) if "continuing from checkpoints/best.pt" in line]
+    header = next(i for i, line in enumerate(lines) if line.startswith("resuming "))
+    assert len(notes) == 1 and notes[0] < header, out
+    assert "continuing from checkpoints/best.pt" in " ".join(_info(run_dir)["start_notes"])
+
+
+def test_the_continue_plan_maps_the_checkpoints_once_and_reads_none_in_full(run,
+                                                                            monkeypatch):
+    # Measured before: continue_from ran twice, and best.pt was read in full (its tensors
+    # too) on the GUI thread when last.pt was damaged.
+    import torch
+
+    from workbench.core.runs.plan import continue_plan
+
+    _truncate(run / "checkpoints" / "last.pt")
+    real, reads = torch.load, []
+
+    def load(path, *args, **kwargs):
+        reads.append((str(path).rsplit("/", 1)[-1], bool(kwargs.get("mmap"))))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(torch, "load", load)
+    plan = continue_plan(run)
+    assert plan.done == 2 and "best.pt" in plan.notes[0]
+    assert reads == [("last.pt", True), ("best.pt", True)]

@@ -70,9 +70,11 @@ def test_a_resume_keeps_what_still_reads_of_a_damaged_run_json_and_says_where_it
     assert info["epochs_done"] == 2 and info["duration_s"] >= before["duration_s"]
     [copy] = run_dir.glob("run.json.damaged-*")
     assert copy.read_text() == damaged  # as it was
-    note = (f"k5/run.json was damaged (cut short, or not valid JSON): it is kept as it was "
-            f"in {copy}, and a new run.json was written; read back from it: its name "
-            f"(my-precious-run), its creation date and its notes")
+    # One form: the damaged file and its copy both by their full paths (it said
+    # "k5/run.json" before, and its copy's full path).
+    note = (f"{run_dir / 'run.json'} was damaged (cut short, or not valid JSON): it is kept "
+            f"as it was in {copy}, and a new run.json was written; read back from it: its "
+            f"name (my-precious-run), its creation date and its notes")
     assert note in heard.notes  # the app shows the start notes it hears
     assert note in info["start_notes"]  # and a restart, and workbench report
 
@@ -152,7 +154,8 @@ def test_workbench_resume_prints_the_damaged_run_json_note(tmp_path, tiny_experi
     code, out, _ = run_cli(capsys, "resume", run_dir, "--epochs", 2)
     assert code == 0
     [line] = [l for l in out.splitlines() if "was damaged" in l]
-    assert line.startswith("note: k5/run.json was damaged (cut short, or not valid JSON)")
+    assert line.startswith(f"note: {run_dir / 'run.json'} was damaged (cut short, or not "
+                           f"valid JSON): it is kept as it was in {run_dir}/run.json.damaged-")
     assert out.index(line) < out.index("epoch 2/")  # said as the run starts
 
 

@@ -16,3 +16,16 @@ def test_kaggle_parts_are_named_by_their_own_folders(tmp_path):
     text = total_text(scan_folder(root), Experiment().data)
     assert text == ("Total: 8 images in 2 classes (8 in training_set/, 4 in test_set/); "
                     "test_set/ is never trained on: Evaluate measures the model on it")
+
+
+def test_an_excluded_test_image_is_counted_apart_from_training(tmp_path):
+    """Review: "; 1 excluded from training" of an image of test/, which never trains."""
+    root = tmp_path / "ds"
+    make_image_folder(root / "train", classes=("cat", "dog"), per_class=4)
+    make_image_folder(root / "test", classes=("cat", "dog"), per_class=2)
+    data = Experiment().data
+    data.folder, data.exclude = str(root), ["test/cat/cat_000.png"]
+    index = scan_folder(root)
+    assert total_text(index, data).endswith("; 1 excluded from test/")
+    data.exclude.append("train/dog/dog_001.png")
+    assert total_text(index, data).endswith("; 1 excluded from training, 1 from test/")

@@ -132,3 +132,31 @@ def test_a_long_run_name_is_cut_in_the_middle_keeping_what_tells_models_apart(
     panel.chooser.combo.grab()
     assert panel.chooser.combo.currentText() == name + tail
     assert drawn and drawn[-1].endswith(tail) and drawn[-1] != name + tail
+
+
+def test_a_test_image_excluded_since_training_is_left_out_of_the_tabs_evaluation(
+        qtbot, make_evaluate_panel, tmp_path):
+    # The Health view says "Excluded … from evaluation on the test part", but the Evaluate
+    # tab scored the model's run's test part as it was: the copy of a training image stayed.
+    from helpers import make_image_folder
+    from workbench.core.events import CurrentExperiment
+    from workbench.core.experiment import Experiment
+    from workbench.core.train.run import run_training
+
+    root = tmp_path / "data"
+    for part in ("train", "val", "test"):
+        make_image_folder(root / part, per_class=4, size=12, seed=len(part))
+    exp = Experiment(name="parts")
+    exp.data.folder, exp.data.input_size = str(root), [12, 12]
+    exp.training.epochs, exp.training.device = 1, "cpu"
+    assert run_training(exp.validate(), tmp_path / "run").status == "finished"
+    now = exp.copy()
+    now.data.exclude = ["test/blue/blue_000.png"]  # excluded on the Health view since
+    panel = make_evaluate_panel(str(tmp_path / "run" / "bundle.pt"),
+                                experiment=CurrentExperiment(now))
+    panel.data_combo.setCurrentIndex(panel.data_combo.findData("auto"))  # its test part
+    with qtbot.waitSignal(panel._runner.finished, timeout=TIMEOUT_MS):
+        panel.evaluate()
+    assert panel.result.split == "test" and panel.result.num_images == 11
+    assert any("since the model was trained is left out too: test/blue/blue_000.png" in n
+               for n in panel.result.notes)

@@ -89,7 +89,8 @@ def test_exclusions_come_back_when_their_folder_is_opened_again(qtbot, tmp_path)
     assert "; 2 excluded from training" in panel.total_label.text()
     assert health.excluded.title() == "Excluded from training (2)"
     assert "leaving out" not in health.summary.text()  # the check shown was made before
-    assert health.stale.text().startswith("The exclusions changed since this check")
+    # Made in the view after that check, as shown then: not called a change of it.
+    assert health.stale.text().startswith("Shown: the check of ")
     # Back once: opening B and A again does not bring them twice, nor after Clear them.
     notice.keep_button.click()
     assert panel.experiment.data.exclude == []
@@ -144,3 +145,22 @@ def test_the_data_tab_reopens_on_its_health_view(qtbot, tmp_path):
     assert "data.views" not in json.loads(session_path().read_text())["window"].get(
         "splitters", {})  # the Dataset view, the default: nothing kept
     task_pool().waitForDone()
+
+
+def test_the_health_views_own_exclusions_keep_its_check_after_a_restart(qtbot, tmp_path):
+    # Measured before: check, exclude the flagged test/ copy, restart: "The exclusions
+    # changed since this check ... Check again", of the view's own exclusion.
+    root = tmp_path / "d"
+    for i, part in enumerate(("train", "test")):
+        make_photo_folder(root / part, per_class=6, seed=i)
+    shutil.copy(root / "train" / "cats" / "cats_00.png", root / LEAK)
+    panel = loaded_data_panel(qtbot, root, _experiment())
+    [leak] = [f for f in _check(qtbot, panel.health) if f.kind == "leak"]
+    panel.health.select(leak, image=leak.sides.index("test"))
+    panel.health.exclude_button.click()
+    assert not panel.health.stale.isVisibleTo(panel.health)  # this session: not stale
+    exp = panel.experiment.copy()
+    assert exp.data.exclude == [LEAK]
+    again = loaded_data_panel(qtbot, root, exp)  # the app started again
+    said = again.health.stale.label.text()
+    assert said.startswith("Shown: the check of ") and "exclusions changed" not in said

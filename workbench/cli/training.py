@@ -166,7 +166,8 @@ def _resume(args: argparse.Namespace, given: Path, run_dir: Path, lock) -> int:
     index = _refused_up_front(exp, list(ckpt.classes))
     advice = optimizer_note(exp)
     if main_process():
-        for note in settings.notes:
+        # Why it goes on from best.pt, before the header that names its epoch.
+        for note in [n for n in [ckpt.note] if n] + settings.notes:
             print(f"note: {note}", file=sys.stderr)
         # A rate given with --lr (or kept) that will very likely diverge, as train says.
         if advice:
@@ -278,14 +279,16 @@ def _run(exp, out: Path, checkpoint=None, lock=None, command: str = "train",
     # façade records there only) and prints.
     main_rank = DistributedContext.from_env().is_main
     last = out / "checkpoints" / "last.pt"
+    # A resume printed its checkpoint's note (best.pt standing in) before its header.
+    progress = ConsoleProgress(held=("diverged",), said=tuple(
+        n for n in [getattr(checkpoint, "note", "")] if n))
     with _ctrl_c_stops(sigterm=True) as stop:
         try:
             # Named after its folder (runs/flowers: "flowers"), not the experiment's name
             # that every run of the file shares; a resumed run keeps the name it has. The
             # folder exists by the time the run starts, so the recorder cannot see that it
             # is new: told (created), it removes a run that finished no epoch with it.
-            outcome = run_training(exp, out, [ConsoleProgress(held=("diverged",))]
-                                   if main_rank else [],
+            outcome = run_training(exp, out, [progress] if main_rank else [],
                                    name=_run_name(out), lock=lock, created=created,
                                    checkpoint=checkpoint, stop_event=stop,
                                    warnings=warnings or (), index=index)
@@ -328,11 +331,27 @@ def _run(exp, out: Path, checkpoint=None, lock=None, command: str = "train",
         if result.early_stopped:
             print(f"stopped early: {result.stop_reason}", file=sys.stderr)
         if result.stopped and not lost:
-            print("stopped before the last epoch" + ("" if result.history else
-                                                     ": no epoch finished, no bundle written")
+            why = _output_closed(out) if progress.output_closed else "stopped before the " \
+                "last epoch"
+            print(why + ("" if result.history else ": no epoch finished, no bundle written")
                   + (f"; continue with: workbench resume {out}" if last.exists() else ""),
                   file=sys.stderr)
         return stopped_code if result.stopped else 0
+
+
+def _output_closed(out: Path) -> str:
+    """Say in ``out``'s run.json that its run stopped because the reader of its output
+    went away (the run's own word is "stopped"); returns the words."""
+    from workbench.core.errors import WorkbenchError
+    from workbench.core.runs.store import update_run_info
+    from workbench.core.train.callbacks.progress import OUTPUT_CLOSED
+
+    if (out / "run.json").is_file():  # else removed: no epoch finished
+        try:
+            update_run_info(out, message=OUTPUT_CLOSED)
+        except (OSError, WorkbenchError):
+            pass  # run.json says "stopped"; this line says why
+    return OUTPUT_CLOSED
 
 
 def _peer_lost(result, out: Path, main_rank: bool) -> str:

@@ -21,6 +21,7 @@ epoch it holds; its split is the one in its run folder.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import pickle
 import re
@@ -215,6 +216,9 @@ def load_torch_file(path: Path, what: str, error: type[WorkbenchError],
     A file whose pickle would run code is refused by torch's safe unpickler before anything
     runs; the message names what it asked to load. Damaged bytes are never called
     dangerous. Torch's own reason is given as its first sentence only (:func:`_reason`).
+    A file that cannot be opened or read (no read permission, a failing drive) is not
+    called damaged: its ``error`` says what to do, and keeps the :class:`OSError` as its
+    ``__cause__`` (its ``errno``), for a caller that must tell it from a damaged file.
     """
     try:
         with _torch_warnings_silenced():
@@ -231,7 +235,12 @@ def load_torch_file(path: Path, what: str, error: type[WorkbenchError],
         raise error(f"{path} is not a readable {what} (truncated, damaged or not a PyTorch "
                     f"file)") from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as e:
-        detail = _reason(e)
+        if isinstance(e, PermissionError) or getattr(e, "errno", None) in _NOT_READ:
+            todo = "give yourself read permission on it" if isinstance(e, PermissionError) \
+                else "check the drive it is on (connected? failing?)"
+            raise error(f"{path} cannot be read ({_reason(e)}): {todo}, then try again") \
+                from e
+        detail = _reason(e)  # an OSError too: torch's reader says EINVAL of a cut file
         raise error(f"{path} is not a readable {what} (truncated, damaged or not a PyTorch "
                     f"file){': ' + detail if detail else ''}") from None
     except (KeyError, IndexError, TypeError, AttributeError):
@@ -239,6 +248,10 @@ def load_torch_file(path: Path, what: str, error: type[WorkbenchError],
         # given by mistake): its message (a stray byte value) would mean nothing here.
         raise error(f"{path} is not a readable {what} (not a PyTorch file)") from None
 
+
+#: What an :class:`OSError` says of a file that could not be read, not of its bytes
+#: (besides no permission): a failing drive, a network drive gone.
+_NOT_READ = (errno.EIO, errno.ESTALE, errno.ENOTCONN, errno.ETIMEDOUT)
 
 #: Torch's reason is given only when its first sentence is no longer than this: a longer
 #: one is its internals, not something a person acts on.

@@ -43,6 +43,8 @@ class DataUse:
     unreadable
         Files left out because they cannot be read (found by a decoding scan, or met and
         skipped by the run).
+    excluded_test
+        Those of :attr:`excluded` in the test part (left out of evaluation, not training).
     """
 
     train: Samples
@@ -50,6 +52,7 @@ class DataUse:
     test: int | None
     excluded: int
     unreadable: int
+    excluded_test: int = 0
 
     def per_class(self, classes: list[str]) -> tuple[dict[str, int], dict[str, int]]:
         """Images per class in training and in validation (every class named, 0 if none)."""
@@ -60,12 +63,15 @@ class DataUse:
         return train, val
 
     def to_json(self) -> dict[str, int | None]:
-        """The counts as run.json records them under ``"data"``."""
+        """The counts as run.json records them under ``"data"`` (``"excluded_test"`` with
+        a test part only)."""
         return {"train": len(self.train), "val": len(self.val), "test": self.test,
-                "excluded": self.excluded, "unreadable": self.unreadable}
+                "excluded": self.excluded, "unreadable": self.unreadable,
+                **({"excluded_test": self.excluded_test} if self.test is not None else {})}
 
     def describe(self) -> str:
-        """``"177 for training, 42 for validation; left out: 5 excluded, 3 unreadable"``."""
+        """``"177 for training, 42 for validation; left out: 5 excluded, 3 unreadable"``
+        (an excluded test/ image: ``"1 excluded from test/"``)."""
         return describe_counts(self.to_json())
 
 
@@ -76,9 +82,10 @@ def describe_counts(counts: dict[str, Any]) -> str:
         return ""
     val = counts.get("val")
     text = f"{counts['train']:,} for training, {f'{val:,}' if val else 'none'} for validation"
-    left = [f"{counts[k]:,} {what}" for k, what in (("excluded", "excluded"),
-                                                   ("unreadable", "unreadable"))
-            if counts.get(k)]
+    test = counts.get("excluded_test") or 0  # left out of evaluation, not of training
+    out = {"excluded": (counts.get("excluded") or 0) - test, "excluded from test/": test,
+           "unreadable": counts.get("unreadable") or 0}
+    left = [f"{n:,} {what}" for what, n in out.items() if n]
     if left:
         text += "; left out: " + ", ".join(left)
     if counts.get("test"):
@@ -151,7 +158,8 @@ def data_use(index: Any, data: Any, skipped: Iterable[str] = (),
         val = [s for s in val if s[0] not in gone]
         unreadable += n - len(train) - len(val)
     test = test_part(index, data)
-    return DataUse(train, val, None if test is None else len(test), excluded, unreadable)
+    return DataUse(train, val, None if test is None else len(test), excluded, unreadable,
+                   len(index.test_samples) - len(test) if test is not None else 0)
 
 
 def run_counts(index: Any, data: Any, skipped: Iterable[str] = (),

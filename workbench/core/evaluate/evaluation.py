@@ -8,7 +8,7 @@ matrix, the most-confused pairs, a confidence histogram and the largest-loss ima
 as JSON-ready data, a text report or CSV files.
 
 The metric functions themselves live in :mod:`.metrics`; the text and CSV
-formats in :mod:`.report`.
+formats in :mod:`.report`; which images are evaluated in :mod:`.samples`.
 """
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import torch
 
 from workbench.core.evaluate import metrics
-from workbench.core.evaluate.known_classes import model_labels
 from workbench.core.evaluate.report import absent_class_notes
+from workbench.core.evaluate.samples import labelled_samples  # noqa: F401  (re-exported)
 from workbench.core.bundle import Bundle
 from workbench.core.errors import DataError, SpecError, WorkbenchError
 
@@ -200,7 +200,8 @@ class EvaluationResult:
         return format_report(self)
 
     def per_class_csv(self, path: str | Path) -> Path:
-        """Write ``class,precision,recall,f1,support`` rows (atomically)."""
+        """Write ``class,precision,recall,f1,support`` rows, the last the macro average
+        (atomically)."""
         from workbench.core.evaluate.report import per_class_csv_text
 
         return _write(path, per_class_csv_text(self))
@@ -221,9 +222,7 @@ class EvaluationResult:
     def write_csvs(self, folder: str | Path) -> list[Path]:
         """Write ``per_class.csv`` (its last row the macro average, as ``workbench evaluate``
         prints it), ``confusion.csv`` and ``predictions.csv`` into ``folder``; their paths."""
-        from workbench.core.evaluate.report import _csv, _num, per_class_csv_text as rows
-        macro = ["macro average", *map(_num, self.macro_average().values()), self.num_images]
-        return [_write(Path(folder) / "per_class.csv", rows(self) + _csv([macro])),
+        return [self.per_class_csv(Path(folder) / "per_class.csv"),
                 self.confusion_csv(Path(folder) / "confusion.csv"),
                 self.predictions_csv(Path(folder) / "predictions.csv")]
 
@@ -240,97 +239,11 @@ def _write(path: str | Path, text: str) -> Path:
     return path
 
 
-def labelled_samples(bundle: Bundle, folder: str | os.PathLike | None = None,
-                     split: str = "all", notes: list[str] | None = None
-                     ) -> tuple[list[tuple[str, int]], str, str]:
-    """The images to evaluate and their labels in the *bundle's* class order.
-
-    Parameters
-    ----------
-    bundle
-        The loaded bundle.
-    folder
-        A labelled dataset (folder or ``.csv``); ``None`` means the one the bundle was
-        trained on (its experiment's ``data.folder``, or the demo dataset when empty).
-    split
-        ``"all"``: every image (every part of a ``train/`` + ``val/`` + ``test/`` folder);
-        ``"val"``: the validation split exactly as training made it (same settings, same
-        seed; from the record of the run's split the bundle carries, or its run folder's
-        ``split.json``, so it stays the run's after images were added or removed, said in
-        ``notes``; without either, recomputed, said too); ``"test"``: its ``test/`` part,
-        less what ``data.exclude`` names; ``"auto"``: ``"test"`` with one, else ``"val"``.
-    notes
-        Gets the notes a user should hear (:func:`.overlap.said_of` words the last): a
-        class folder matched to the model's class though its accents are encoded
-        differently (:func:`.known_classes.model_labels`), among others.
-
-    Returns
-    -------
-    (samples, source, split)
-        ``(path, label)`` pairs, the dataset path and the split evaluated (``"auto"``
-        resolved).
-
-    Raises
-    ------
-    DataError
-        When the dataset is missing or has no images, when it has a class the model does
-        not know (naming the model's classes spelled most like it), or when
-        ``split="val"`` gives no images.
-    """
-    from workbench.core.data.scan import scan_folder
-    from workbench.core.data.usage import test_part
-    from workbench.core.evaluate.split_notes import validation_split
-
-    exp = bundle.experiment
-    own = folder is None
-    if own:
-        from workbench.core.data.demo import dataset_folder
-
-        folder = dataset_folder(exp.data.folder)
-    try:
-        index = scan_folder(folder)
-    except DataError as e:
-        if own:
-            raise DataError(f"{e} (it is the dataset the bundle was trained on; give the "
-                            f"dataset to evaluate on instead)") from None
-        raise
-    remap = model_labels(index, bundle.classes, notes)  # accents encoded as a Mac does too
-    if split == "auto":
-        split = "test" if index.test_samples is not None else "val"
-    if split == "test":
-        samples = test_part(index, exp.data, notes) or []  # as run.json counts it
-        if not samples:
-            raise DataError(f"{index.root} has no test part (a test/ folder beside train/) "
-                            f"with images: evaluate its validation split instead")
-    elif split == "val":
-        # The split the run recorded (and kept on resumes), so images added to the folder
-        # since do not move trained-on images into it; recomputed, said, without a record.
-        samples, said = validation_split(index, exp.data, bundle)  # and what changed
-        if notes is not None:
-            notes += said
-        if not samples and (index.samples or index.val_samples):
-            raise DataError(f"the experiment holds out no validation images from "
-                            f"{index.root} (data.val_fraction is 0): evaluate all of it, "
-                            f"or give another dataset")
-    else:
-        samples = list(index.samples) + list(index.val_samples or []) + \
-            list(index.test_samples or [])
-        if notes is not None and samples:  # images it learned from: said once evaluated
-            from workbench.core.evaluate.overlap import TrainedOnNote
-
-            notes.append(TrainedOnNote(bundle, index, None if own else str(folder)))
-    if not samples:
-        raise DataError(f"{index.root} holds no labelled images: give a folder with one "
-                        f"sub-folder of images per class (named like the model's classes), "
-                        f"or a .csv file of path,label rows")
-    return [(p, remap[label]) for p, label in samples], index.root, split
-
-
 def evaluate(bundle: Bundle | str | os.PathLike, folder: str | os.PathLike | None = None,
              split: str | None = None, top_k: int | None = None,
              progress: Callable[[int, int], None] | None = None,
              stop_event: threading.Event | None = None, batch_size: int = 64,
-             device: str | torch.device = "cpu") -> EvaluationResult:
+             device: str | torch.device = "cpu", current: Any = None) -> EvaluationResult:
     """Classify every image of a labelled dataset and measure the results.
 
     Parameters
@@ -343,9 +256,10 @@ def evaluate(bundle: Bundle | str | os.PathLike, folder: str | os.PathLike | Non
         fewer (the others get support 0), but not one the model does not know.
         ``None``: the dataset the bundle was trained on.
     split
-        ``"all"``, ``"val"``, ``"test"`` or ``"auto"`` (see :func:`labelled_samples`);
-        default ``"auto"`` when ``folder`` is ``None`` (the test part when the dataset has
-        one, else the validation split: images training did not learn from), else
+        ``"all"``, ``"val"``, ``"test"`` or ``"auto"`` (see
+        :func:`.samples.labelled_samples`); default ``"auto"`` when ``folder`` is ``None``
+        (the test part when the dataset has one with images to evaluate, else the
+        validation split: images training did not learn from), else
         ``"all"``.
     top_k
         ``k`` of the top-k accuracy; more than the number of classes means all of them.
@@ -358,6 +272,10 @@ def evaluate(bundle: Bundle | str | os.PathLike, folder: str | os.PathLike | Non
         Images per forward pass.
     device
         Where to run the network.
+    current
+        The ``data`` section of the experiment open in the app: on the same dataset, its
+        ``data.exclude`` made since the model was trained leaves test images out too
+        (:func:`.samples.labelled_samples`).
 
     Returns
     -------
@@ -388,7 +306,7 @@ def evaluate(bundle: Bundle | str | os.PathLike, folder: str | os.PathLike | Non
     predictor = Predictor(bundle, device=device)
     b = predictor.bundle
     notes = list(b.notes)
-    samples, source, split = labelled_samples(b, folder, split, notes)
+    samples, source, split = labelled_samples(b, folder, split, notes, current)
     k = len(b.classes)
     top_k = min(top_k or metrics.default_top_k(k), k)  # more than k: all of them
     total = len(samples)

@@ -118,9 +118,14 @@ def _num(v: float | None) -> str:
 
 
 def per_class_csv_text(r: "EvaluationResult") -> str:
+    """``class,precision,recall,f1,support`` rows, the last the macro average (support:
+    the images evaluated), as ``workbench evaluate`` prints it."""
     rows = [["class", "precision", "recall", "f1", "support"]]
     rows += [[m["class"], _num(m["precision"]), _num(m["recall"]), _num(m["f1"]),
               m["support"]] for m in r.per_class()]
+    macro = r.macro_average()
+    rows.append(["macro average", *(_num(macro[k]) for k in ("precision", "recall", "f1")),
+                 r.num_images])
     return _csv(rows)
 
 

@@ -182,7 +182,6 @@ def continue_plan(run_dir: str | Path, open_folder: str = "",
         settings cannot be used (:func:`~workbench.core.train.continuing.run_settings`),
         or its dataset folder is gone and no folder with its classes replaces it.
     """
-    from workbench.core.train.checkpoint import continue_from
     from workbench.core.train.continuing import run_settings
 
     run_dir = Path(run_dir)
@@ -190,7 +189,6 @@ def continue_plan(run_dir: str | Path, open_folder: str = "",
         raise WorkbenchError(f"the run {run_dir} is training right now: stop it first, then "
                              f"continue it")
     # checkpoints/last.pt, or best.pt when that one is damaged or gone (said in the notes).
-    _, fallback = continue_from(run_dir)
     settings = run_settings(run_dir)
     exp = settings.experiment
     folder, data_note = choose_dataset(exp.data.folder, settings.classes, open_folder,
@@ -207,7 +205,7 @@ def continue_plan(run_dir: str | Path, open_folder: str = "",
                         status=status, done=settings.epoch, planned=exp.training.epochs,
                         optimizer=exp.optimizer.type, lr=_float(exp.optimizer.params.get("lr")),
                         scheduler=exp.scheduler.type, last_lr=last_lr, base=exp,
-                        notes=([fallback] if fallback else []) + list(settings.notes),
+                        notes=[n for n in [settings.fallback] if n] + settings.notes,
                         data_folder="" if folder == exp.data.folder else folder,
                         data_note=data_note, schedule_epochs=settings.schedule_epochs)
     if current is not None:

@@ -259,7 +259,7 @@ def damaged_run_info_note(path: str | Path, copy: Path, recovered: dict[str, Any
             lost.append(words)
     said = "".join([f"; read back from it: {_listed(read)}" if read else "",
                     f"; could not be read back: {_listed(lost)}" if lost else ""])
-    return (f"{Path(path).name}/{RUN_INFO} was damaged (cut short, or not valid JSON): it is "
+    return (f"{Path(path) / RUN_INFO} was damaged (cut short, or not valid JSON): it is "
             f"kept as it was in {copy}, and a new {RUN_INFO} was written{said}")
 
 

@@ -23,7 +23,8 @@ A run folder holds::
 ``resumed`` (ISO times the run was resumed at), ``bundle`` (which weights bundle.pt holds:
 ``{"epoch", "restored_best", "metrics": {that epoch's metrics.json entry}}``, null when the
 run wrote no bundle), ``data`` (the images it used, as the Data tab counts them:
-``{"train", "val", "test", "excluded", "unreadable"}``, ``test`` null without a test part;
+``{"train", "val", "test", "excluded", "unreadable"}``, ``test`` null without a test part,
+and with one ``"excluded_test"``, those of ``excluded`` in it;
 see :mod:`workbench.core.data.usage`), ``backbone_weights`` and ``feature_mode`` (in words:
 where a Backbone layer's weights came from, how a frozen backbone's features were made;
 "" without one), ``features`` (the same mode in one word: "cached", "cached, K views",

@@ -18,7 +18,9 @@ The trainer writes ``checkpoints/last.pt`` at the end of every epoch and
 ``checkpoints/best.pt`` when the monitored metric improves (see
 :class:`~workbench.core.runs.recorder.RunRecorder`). A run folder whose ``last.pt`` is
 missing or damaged (a power cut) continues from its ``best.pt`` when that one is readable,
-with a note saying so and from which epoch (:func:`continue_from`). With
+with a note saying so and from which epoch (:func:`continue_from`); one written by a newer
+Workbench, or that cannot be opened (no read permission), is refused instead, saying what
+to do: the continued run would write over it. With
 ``training.deterministic`` on, a run resumed from ``last.pt`` ends with the same weights as
 one that was never interrupted: the random-number generators (Python, NumPy, torch CPU and
 CUDA, and the data loader's own) are saved with the weights.
@@ -150,10 +152,7 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     if not isinstance(data, dict) or data.get("kind") != CHECKPOINT_KIND:
         raise CheckpointError(f"{path} is not a Workbench checkpoint (a bundle.pt cannot be "
                               f"resumed: give the run folder, or its checkpoints/{LAST})")
-    version = data.get("format_version")
-    if not isinstance(version, int) or version > CHECKPOINT_FORMAT_VERSION:
-        raise CheckpointError(f"{path} is checkpoint format {version!r}, written by a newer "
-                              f"Workbench: upgrade Workbench to resume it")
+    _check_version(path, data)
     try:
         experiment = Experiment.from_dict(data["experiment"])
         return Checkpoint(
@@ -183,12 +182,21 @@ def continue_from(run_dir: str | Path) -> tuple[Path, str]:
     CheckpointError
         When neither can be continued from: a folder that is no run, a run that finished
         no epoch, or one whose checkpoints are both damaged or gone, each with what to do.
+        A ``last.pt`` written by a newer Workbench, or one that cannot be opened (no read
+        permission), is refused with what to do, never passed over for ``best.pt``: the
+        continued run would write over it, and its epochs after ``best.pt``'s be lost.
     """
+    return peek_continue(run_dir)[:2]
+
+
+def peek_continue(run_dir: str | Path) -> tuple[Path, str, dict[str, Any]]:
+    """:func:`continue_from`, and what the file holds (read as its header is: its tensors
+    mapped, not read)."""
     run_dir = Path(run_dir)
     last, best = run_dir / "checkpoints" / LAST, run_dir / "checkpoints" / BEST
     head, problem = _peek(last)
     if head is not None:
-        return last, ""
+        return last, "", head
     kept, _ = _peek(best)
     done = _epochs_done(run_dir)
     if kept is None:
@@ -217,23 +225,42 @@ def continue_from(run_dir: str | Path) -> tuple[Path, str]:
             f"epochs {epoch + 1}–{done} are"
         which = f"epoch {epoch}, not {done}, the last one run.json says finished: {again} " \
                 f"trained again"
-    return best, f"{problem}; continuing from checkpoints/{BEST} instead, which holds {which}"
+    return best, f"{problem}; continuing from checkpoints/{BEST} instead, which holds " \
+        f"{which}", kept
 
 
 def _peek(file: Path) -> tuple[dict[str, Any] | None, str]:
-    """What the checkpoint ``file`` holds, its tensors mapped (None when it cannot be
-    continued from), and why not: ``"<file> is missing"`` or the loader's message."""
+    """What the checkpoint ``file`` holds, its tensors mapped (None when it is missing or
+    damaged), and why not: ``"<file> is missing"`` or the loader's message.
+
+    Raises
+    ------
+    CheckpointError
+        For a file written by a newer Workbench, or one that cannot be opened or read (an
+        :class:`OSError`: no read permission, a failing drive): not damaged, so no other
+        file may take its place.
+    """
     if not file.is_file():
         return None, f"{file} is missing"
     try:
         data = load_torch_file(file, "checkpoint", CheckpointError, mmap=True)
     except CheckpointError as e:
+        if isinstance(e.__cause__, OSError) and not isinstance(e.__cause__,
+                                                                FileNotFoundError):
+            raise
         return None, str(e)
-    version = data.get("format_version") if isinstance(data, dict) else None
-    if not isinstance(data, dict) or data.get("kind") != CHECKPOINT_KIND or \
-            not isinstance(version, int) or version > CHECKPOINT_FORMAT_VERSION:
+    if not isinstance(data, dict) or data.get("kind") != CHECKPOINT_KIND:
         return None, f"{file} is not a checkpoint this Workbench continues from"
+    _check_version(file, data)
     return data, ""
+
+
+def _check_version(path: Path, data: dict[str, Any]) -> None:
+    """Refuse a checkpoint of a format newer than this Workbench reads."""
+    version = data.get("format_version")
+    if not isinstance(version, int) or version > CHECKPOINT_FORMAT_VERSION:
+        raise CheckpointError(f"{path} is checkpoint format {version!r}, written by a newer "
+                              f"Workbench: upgrade Workbench to resume it")
 
 
 def _epochs_done(run_dir: Path) -> int:

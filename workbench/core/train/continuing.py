@@ -53,6 +53,9 @@ class RunSettings:
         fallback to the training epochs); 0 when it does not say, when its header could
         not be read without its tensors, or when :func:`run_settings` was given a loaded
         checkpoint.
+    fallback
+        Why the checkpoint is not the run's ``last.pt`` but its ``best.pt`` (the note of
+        :func:`~workbench.core.train.checkpoint.continue_from`), or "".
     """
 
     experiment: Experiment
@@ -61,14 +64,16 @@ class RunSettings:
     epoch: int
     notes: list[str] = field(default_factory=list)
     schedule_epochs: int = 0
+    fallback: str = ""
 
 
 def run_settings(run_dir: str | Path, checkpoint: Any = None) -> RunSettings:
     """The settings continuing ``run_dir`` trains with (the module docstring's rule).
 
     ``checkpoint``: the loaded :class:`~workbench.core.train.checkpoint.Checkpoint` to
-    continue from (default: the run's ``last.pt``, of which only the experiment, classes
-    and epoch are read: cheap enough for the GUI thread).
+    continue from (default: the run's ``last.pt``, or its ``best.pt`` where that one stands
+    in, of which only the experiment, classes and epoch are read: cheap enough for the GUI
+    thread).
 
     Raises
     ------
@@ -78,15 +83,16 @@ def run_settings(run_dir: str | Path, checkpoint: Any = None) -> RunSettings:
         file and what to do. Nothing on disk is changed.
     """
     run_dir = Path(run_dir)
-    schedule_epochs = 0
+    schedule_epochs, fallback = 0, ""
     if checkpoint is None:
-        saved, classes, epoch, schedule_epochs = _head(run_dir)
+        saved, classes, epoch, schedule_epochs, fallback = _head(run_dir)
     else:
         saved, classes, epoch = checkpoint.experiment, list(checkpoint.classes), \
             int(checkpoint.epoch)
+        fallback = getattr(checkpoint, "note", "")
     path = run_dir / EXPERIMENT_FILE
     settings = RunSettings(saved.copy(), saved, classes, epoch,
-                           schedule_epochs=schedule_epochs)
+                           schedule_epochs=schedule_epochs, fallback=fallback)
     if not path.is_file():
         return settings  # written again from the checkpoint's as the run starts
     keep = (f"fix it, or delete it to continue with the settings saved in the run's "
@@ -118,9 +124,11 @@ def run_settings(run_dir: str | Path, checkpoint: Any = None) -> RunSettings:
 
 
 def checkpoint_head(run_dir: str | Path) -> tuple[Experiment, list[str], int]:
-    """``(experiment, classes, epoch)`` of ``run_dir``'s ``checkpoints/last.pt`` (or of
-    the checkpoint file ``run_dir``), without reading its tensors: they are mapped, not
-    loaded. A file that cannot be read so is read in full for the error saying why.
+    """``(experiment, classes, epoch)`` of the checkpoint ``run_dir`` continues from
+    (:func:`~workbench.core.train.checkpoint.continue_from`: its ``last.pt``, or its
+    ``best.pt`` standing in) or of the checkpoint file ``run_dir``, without reading its
+    tensors: they are mapped, not loaded. A file that cannot be read so is read in full
+    for the error saying why.
 
     Raises
     ------
@@ -130,30 +138,33 @@ def checkpoint_head(run_dir: str | Path) -> tuple[Experiment, list[str], int]:
     return _head(run_dir)[:3]
 
 
-def _head(run_dir: str | Path) -> tuple[Experiment, list[str], int, int]:
-    """:func:`checkpoint_head` and the file's ``schedule_epochs`` as saved (an int, not a
-    bool; else 0, as it is when the file cannot be mapped)."""
+def _head(run_dir: str | Path) -> tuple[Experiment, list[str], int, int, str]:
+    """:func:`checkpoint_head`, the file's ``schedule_epochs`` as saved (an int, not a
+    bool; else 0, as it is when the file cannot be mapped) and the note of
+    :func:`~workbench.core.train.checkpoint.continue_from` (a run folder's files are
+    looked at once)."""
     import torch
 
     from workbench.core.train.checkpoint import (CHECKPOINT_FORMAT_VERSION, CHECKPOINT_KIND,
-                                                 LAST, load_checkpoint)
+                                                 load_checkpoint, peek_continue)
 
     path = Path(run_dir)
-    file = path / "checkpoints" / LAST if path.is_dir() else path
+    file, note, data = peek_continue(path) if path.is_dir() else (path, "", None)
     schedule = 0
     try:
-        data = torch.load(file, map_location="cpu", weights_only=True, mmap=True)
+        if data is None:
+            data = torch.load(file, map_location="cpu", weights_only=True, mmap=True)
         value = data.get("schedule_epochs")
         schedule = value if isinstance(value, int) and not isinstance(value, bool) else 0
         version = data.get("format_version")
         if data.get("kind") == CHECKPOINT_KIND and isinstance(version, int) and \
                 version <= CHECKPOINT_FORMAT_VERSION:
             return (Experiment.from_dict(data["experiment"]),
-                    [str(c) for c in data["classes"]], int(data["epoch"]), schedule)
+                    [str(c) for c in data["classes"]], int(data["epoch"]), schedule, note)
     except Exception:  # noqa: BLE001  (the full read below says what is wrong)
         pass
-    ckpt = load_checkpoint(path)  # not its schedule_epochs: that falls back to the epochs
-    return ckpt.experiment, list(ckpt.classes), int(ckpt.epoch), schedule
+    ckpt = load_checkpoint(file)  # not its schedule_epochs: that falls back to the epochs
+    return ckpt.experiment, list(ckpt.classes), int(ckpt.epoch), schedule, note
 
 
 def experiment_changes(then: Experiment, now: Experiment) -> list[str]:

@@ -10,8 +10,9 @@ with and the exclusions, a signature of the folder's image list (relative path a
 of every image) and the size and modification time of every image a finding names.
 :func:`load` gives the report back, rebuilt on the folder's current scan, and says why it
 may be out of date (images added, removed, moved or changed since; other split settings or
-exclusions); a file that cannot be read is ignored, and one that cannot be written is
-skipped (nothing depends on it).
+exclusions: not those the app excluded since the check, :func:`keep_excluded_since`); a
+file that cannot be read is ignored, and one that cannot be written is skipped (nothing
+depends on it).
 """
 
 from __future__ import annotations
@@ -133,7 +134,7 @@ def _save_report(index: Any, data: Any, report: Any,
     saved.update({
         "report": body, "checked_at": time.time(), "signature": signature(index),
         "split": {f: getattr(data, f) for f in SPLIT_FIELDS},
-        "exclude": list(getattr(data, "exclude", None) or []),
+        "exclude": list(getattr(data, "exclude", None) or []), "excluded_since": [],
         "stats": {p: _stat(p) for p in sorted(_named(report))},
         "sizes": {p: list(s) for p, s in (sizes or {}).items()}})
     _write(index.root, saved)
@@ -153,6 +154,23 @@ def save_exclusions(root: str, exclude: list[str]) -> None:
     saved = _read(root) or {"format": FORMAT, "root": os.path.abspath(root)}
     saved["cleared_exclude"] = [str(e) for e in exclude]
     _write(root, saved)
+
+
+def keep_excluded_since(root: str, entries: list[str]) -> None:
+    """Keep ``entries``, ``data.exclude`` entries the app added (the Health view's or the
+    thumbnail grid's Exclude) after the folder ``root``'s kept check, with it: the view
+    shows their images as excluded, not its findings as out of date, and after a restart
+    neither does :func:`load`. An image included again that was excluded when it was
+    checked was never checked: that still makes the check out of date."""
+    saved = _read(root)
+    if not isinstance(saved.get("report"), dict):
+        return  # no kept check
+    then = set(map(str, saved.get("exclude") or []))
+    since = [str(e) for e in saved.get("excluded_since") or []]
+    added = [str(e) for e in entries if str(e) not in then and str(e) not in since]
+    if added:
+        saved["excluded_since"] = since + added
+        _write(root, saved)
 
 
 def take_exclusions(root: str) -> list[str]:
@@ -212,7 +230,9 @@ def _staleness(index: Any, data: Any, saved: dict[str, Any]) -> str:
     if any(saved.get("split", {}).get(f) != getattr(data, f) for f in SPLIT_FIELDS):
         return "The split changed since this check: Check again to see its leaks."
     then, now = saved.get("exclude"), list(getattr(data, "exclude", None) or [])
-    if isinstance(then, list) and sorted(map(str, then)) != sorted(now):  # None: older file
+    since = set(map(str, saved.get("excluded_since") or []))  # added in the app: settled
+    if isinstance(then, list) and sorted(map(str, then)) != sorted(
+            e for e in now if e not in since):  # then None: an older file
         return (f"The exclusions changed since this check (data.exclude had "
                 f"{_entries(len(then))} then, {_entries(len(now))} now): Check again to "
                 f"leave out the images excluded now.")

@@ -18,16 +18,24 @@ from workbench.core.data.usage import describe_counts, run_counts, trainer_split
 from workbench.core.train.callbacks.base import Callback
 from workbench.core.train.metric_words import _fmt, metric_text  # noqa: F401  (re-exported)
 
+#: Why a run whose output's reader went away stopped (run.json's message, and the CLI's).
+OUTPUT_CLOSED = ("stopped: its output was closed (the reader of workbench's output went "
+                 "away, e.g. | head)")
+
 
 class ConsoleProgress(Callback):
     """Prints a run's progress: lines on stdout, skipped images on stderr."""
 
-    def __init__(self, held: tuple[str, ...] = ()) -> None:
+    def __init__(self, held: tuple[str, ...] = (), said: tuple[str, ...] = ()) -> None:
         self._findings: list[dict[str, Any]] = []  # printed after the epoch's own line
         #: Kinds of finding not printed here: the caller prints them once it is done with
         #: them (the CLI's diverged one, after the LR finder has proposed its rate).
         self.held = tuple(held)
-        #: The output's reader went away (a closed pipe): the run was stopped for it.
+        #: Notes the caller printed before the run (``workbench resume``'s best.pt note,
+        #: before its header): not said again.
+        self.said = tuple(said)
+        #: The output's reader went away (a closed pipe): the run was stopped for it (the
+        #: caller says so, :data:`OUTPUT_CLOSED`).
         self.output_closed = False
         self._info: dict[str, Any] = {}  # the run's start info, and how many notes were said
         self._said = 0
@@ -46,7 +54,8 @@ class ConsoleProgress(Callback):
         self._say(trainer, f"decoded-image cache: {info['cache']}")
         self._info = info  # the callbacks after this one may add notes (on_epoch_start)
         for note in info.get("notes", ()):  # e.g. a backbone without its weights file
-            self._say(trainer, f"note: {note}")
+            if note not in self.said:
+                self._say(trainer, f"note: {note}")
         self._said = len(info.get("notes", ()))
 
     def on_epoch_start(self, trainer: Any, epoch: int) -> None:

@@ -88,9 +88,14 @@ def total_text(index: Any, data: Any) -> str:
         text += (f"; {index.part_name('test')} is never trained on: Evaluate measures the "
                  f"model on it")
     if getattr(data, "exclude", None):
-        from workbench.core.data.usage import left_out
+        from workbench.core.data.usage import left_out, test_part
 
-        text += f"; {left_out(index, data)[0]} excluded from training"
+        # Counted apart: an excluded test image is left out of evaluation, not training.
+        test = len(index.test_samples or []) - len(test_part(index, data) or [])
+        train, where = left_out(index, data)[0] - test, index.part_name("test")
+        text += (f"; {train} excluded from training" + (f", {test} from {where}" if test
+                                                        else "")
+                 if train or not test else f"; {test} excluded from {where}")
     return text
 
 

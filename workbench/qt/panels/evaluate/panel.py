@@ -93,6 +93,7 @@ class EvaluatePanel(QWidget):
         self.ask_png_path: Callable[[QWidget, str], str] = ask_png_path
         self._stop: threading.Event | None = None
         self._shut_down = False
+        self._current = experiment  # its data.exclude: test images excluded since training
         self._runner = TaskRunner(self, supersede=True)
         self._runner.progressed.connect(self._on_progressed)
         self._runner.finished.connect(self._on_evaluated)
@@ -259,6 +260,7 @@ class EvaluatePanel(QWidget):
         self._forget_result("Evaluating…")
         self._result_of = self._chosen()
         split = None if key == FOLDER else key
+        now = self._current.experiment.copy().data if self._current is not None else None
 
         def job(state: TaskState) -> Any:
             from workbench.core.evaluate.evaluation import evaluate
@@ -268,7 +270,7 @@ class EvaluatePanel(QWidget):
                 if state.is_cancelled():
                     stop.set()
             result = evaluate(bundle, folder, split=split, top_k=top_k, progress=progress,
-                              stop_event=stop)
+                              stop_event=stop, current=now)
             result.confusion  # noqa: B018  (computed here, not on the GUI thread)
             return result
         self._runner.submit(job)

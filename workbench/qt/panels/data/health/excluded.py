@@ -12,6 +12,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QGroupBox, QHBoxLayout, QLabel
                                QListWidget, QListWidgetItem, QPushButton, QVBoxLayout,
                                QWidget)
 
+from workbench.core.data.health import saved
+
 #: The mark after an entry that names no image of the dataset.
 NO_IMAGE = "\n    (matches no image)"  # a line of its own: the column is narrow
 
@@ -34,9 +36,13 @@ def set_excluded(experiment: Any, index: Any, paths: list[str], excluded: bool =
     from workbench.core.data.split import relative_path
 
     rels = [relative_path(index, p) for p in paths]
-    new = edited(experiment.data.exclude, rels, excluded)
-    changed = new != list(experiment.data.exclude)
+    old = list(experiment.data.exclude)
+    new = edited(old, rels, excluded)
+    changed = new != old
     if changed:
+        # Before the views hear it: the folder's kept check does not go out of date for
+        # them, after a restart too (as this session's view shows it).
+        saved.keep_excluded_since(index.root, [e for e in new if e not in old])
         experiment.data.exclude = new
     return rels, changed
 
