@@ -82,7 +82,7 @@ def test_opening_another_folder_clears_the_health_status(qtbot, tmp_path):
     assert health.status.text() == "Excluded blue/blue_000.png from training."
     _load(qtbot, panel, b)
     assert health.status.text() == "" and health.status.isHidden()
-    assert health.excluded.title() == "Excluded from training (0)"
+    assert health.excluded.title() == "Excluded images (0)"
 
 
 def test_the_counts_of_excluded_images_agree(qtbot, tmp_path):
@@ -99,7 +99,7 @@ def test_the_counts_of_excluded_images_agree(qtbot, tmp_path):
     exp = panel.experiment
     exp.data.exclude = list(exp.data.exclude) + ["blue/renamed_since.png"]
     # The list counts images, marks the entry that names none, and says so.
-    assert health.excluded.title() == "Excluded from training (4)"
+    assert health.excluded.title() == "Excluded images (4)"
     assert health.excluded.list.item(4).text() == "blue/renamed_since.png" + NO_IMAGE
     assert health.excluded.note.text() == "4 images (1 entry matches none)"
     assert health.excluded.entries()[4] == "blue/renamed_since.png"

@@ -56,7 +56,7 @@ def test_excluding_the_test_copy_of_a_leak_leaves_it_out_of_the_test_part(qtbot,
     assert health.status.text() == f"Excluded {LEAK} from evaluation on the test part."
     # It names an image: no "matches no image" line, no greyed entry in the list.
     assert not panel.exclusions.unmatched.text()
-    assert health.excluded.title() == "Excluded from training (1)"
+    assert health.excluded.title() == "Excluded images (1)"
     assert str(root / LEAK) in health.model.excluded
     assert health.exclude_button.text() == "Include again"
     assert data_use(panel.index, exp.data).to_json()["test"] == 18  # run.json's count
@@ -87,7 +87,7 @@ def test_exclusions_come_back_when_their_folder_is_opened_again(qtbot, tmp_path)
                                      "cleared when another folder was opened.")
     assert notice.keep_button.text() == "Clear them" and notice.isVisibleTo(panel)
     assert "; 2 excluded from training" in panel.total_label.text()
-    assert health.excluded.title() == "Excluded from training (2)"
+    assert health.excluded.title() == "Excluded images (2)"
     assert "leaving out" not in health.summary.text()  # the check shown was made before
     # Made in the view after that check, as shown then: not called a change of it.
     assert health.stale.text().startswith("Shown: the check of ")

@@ -74,7 +74,7 @@ class ExcludedList(QGroupBox):
     include_requested = Signal(list)
 
     def __init__(self, parent: QWidget | None = None):
-        super().__init__("Excluded from training (0)", parent)
+        super().__init__("Excluded images (0)", parent)
         self.setToolTip("Images the experiment leaves out of training, validation, "
                         "evaluation and tuning (saved with it as data.exclude)")
         self.list = QListWidget()
@@ -120,7 +120,7 @@ class ExcludedList(QGroupBox):
             self.list.addItem(item)
             item.setSelected(e in selected)
         n = len(entries) if images is None else images
-        self.setTitle(f"Excluded from training ({n})")
+        self.setTitle(f"Excluded images ({n})")  # of training, or test/ of evaluation
         none = sum(e in unmatched for e in entries)
         self.note.setText(f"{n} image{'s' if n != 1 else ''} ({none} "
                           f"entr{'y matches' if none == 1 else 'ies match'} none)"
