@@ -41,4 +41,5 @@ def test_continue_is_offered_when_only_best_pt_is_left(qtbot, train_panel):
     panel.last_run_dir = ""  # as after a restart
     assert panel.restore_last_run(first.args[0]["run_dir"])
     assert panel.continue_button.isEnabled()
-    assert "Continue… trains it further" in panel.run_label.text()
+    assert "Continue… trains it further from checkpoints/best.pt (epoch 2, its last.pt " \
+           "is missing)" in panel.run_label.text()  # not "from its last checkpoint"

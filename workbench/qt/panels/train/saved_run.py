@@ -50,7 +50,7 @@ def last_run_line(run_dir: str, info: dict) -> tuple[str, str]:
                  if no_bundle else "")
     elif status != "running":
         model = model_kept_text(info)
-    more = (" Continue… trains it further from its last checkpoint" +
+    more = (f" Continue… trains it further from {_checkpoint_words(run_dir, info)}" +
             (" and saves a bundle." if no_bundle else ".") if
             continuable(run_dir) else "")
     if more and status == "diverged" and not goes_on(run_dir):
@@ -59,6 +59,18 @@ def last_run_line(run_dir: str, info: dict) -> tuple[str, str]:
     return with_skipped(
         f"Last run: {name} ({status.replace('_', ' ')}), {done}{of} epochs.{model}{more}",
         "info", files, total=count)
+
+
+def _checkpoint_words(run_dir: str, info: dict) -> str:
+    """What Continue… goes on from: "its last checkpoint", or, with ``checkpoints/last.pt``
+    gone, its best.pt and the epoch run.json says that holds (a resume takes it: files
+    looked for, none read)."""
+    if (Path(run_dir) / "checkpoints" / "last.pt").is_file():
+        return "its last checkpoint"
+    best = info.get("best")
+    epoch = best.get("epoch") if isinstance(best, dict) else None
+    held = f"epoch {epoch}, " if isinstance(epoch, int) and not isinstance(epoch, bool) else ""
+    return f"checkpoints/best.pt ({held}its last.pt is missing)"
 
 
 def model_kept_text(info: dict) -> str:
