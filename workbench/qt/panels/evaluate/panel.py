@@ -132,7 +132,7 @@ class EvaluatePanel(QWidget):
         self.progress.setVisible(False)
         chooser = QHBoxLayout()
         chooser.addWidget(QLabel("Model:"))
-        chooser.addWidget(self.chooser, 2)
+        chooser.addWidget(self.chooser, 3)  # the run name tells models apart
         chooser.addSpacing(12)
         chooser.addWidget(QLabel("Data:"))
         chooser.addWidget(self.data_combo, 2)
