@@ -116,3 +116,17 @@ def test_an_excluded_training_image_and_test_image_are_counted_apart(tmp_path):
     use = data_use(index, exp.data)
     assert use.describe().endswith("left out: 1 excluded, 1 excluded from test/; 18 in "
                                    "test/, never trained on")
+
+
+def test_continuing_does_not_call_a_test_image_excluded_since_a_setting_it_drops(tmp_path):
+    """Walk: the Continue dialog said "Data tab: 1 excluded image (the run's 0)" of the
+    leaked test/ copy excluded since, which never changes training (and Evaluate already
+    leaves it out of this run's test score)."""
+    from workbench.core.runs.unused import unused_settings
+
+    _root, now, _index = _leaky(tmp_path)
+    run = now.copy()
+    run.data.exclude = []
+    assert unused_settings(run, now) == []
+    now.data.exclude.append("train/dogs/dogs_01.png")  # a training image: said
+    assert unused_settings(run, now) == ["Data tab: 1 excluded image (the run's 0)"]

@@ -65,6 +65,40 @@ def test_excluding_the_test_copy_of_a_leak_leaves_it_out_of_the_test_part(qtbot,
     assert "leaving out 1 excluded" in health.summary.text()
 
 
+def test_a_test_copy_leak_chooses_the_test_copy_and_its_exclusion_settles_it(qtbot,
+                                                                             tmp_path):
+    """Walk (ui): the leak's row chose the train/ copy, so one click on "Exclude from
+    training" dropped a good training image; after excluding the test/ copy the summary
+    still warned "1 leak between parts" and the tab still counted it."""
+    root = tmp_path / "d"
+    for i, part in enumerate(("train", "test")):
+        make_photo_folder(root / part, per_class=6, seed=i)
+    shutil.copy(root / "train" / "cats" / "cats_00.png", root / LEAK)
+    panel = loaded_data_panel(qtbot, root, _experiment())
+    health = panel.health
+    titles: list[str] = []
+    health.title_changed.connect(titles.append)
+    findings = _check(qtbot, health)
+    [leak] = [f for f in findings if f.kind == "leak"]
+    assert leak.sides[-1] == "train"  # the training copy is the last shown
+    health.select(leak)  # no image clicked: the default one
+    assert health.chosen_path() == str(root / LEAK)
+    assert health.exclude_button.text() == "Exclude from evaluation"
+    assert "1 leak between parts" in health.summary.text()
+    assert titles[-1] == f"Health ({len(findings)})"
+    health.exclude_button.click()
+    assert panel.experiment.data.exclude == [LEAK]  # not the training image
+    # Settled, as a check made now would find: said so, and no longer counted.
+    assert "1 leak between parts (1 settled by an exclusion since)" in health.summary.text()
+    others = len(findings) - 1
+    assert titles[-1] == (f"Health ({others})" if others else "Health")
+    if not others:
+        assert health.summary.level == "ok"
+    health.exclude_button.click()  # Include again: a leak again
+    assert "settled" not in health.summary.text() and health.summary.level == "warning"
+    assert titles[-1] == f"Health ({len(findings)})"
+
+
 def test_exclusions_come_back_when_their_folder_is_opened_again(qtbot, tmp_path):
     a = make_photo_folder(tmp_path / "dsA", per_class=6)
     b = make_photo_folder(tmp_path / "dsB", per_class=4, seed=1)

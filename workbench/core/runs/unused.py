@@ -9,7 +9,8 @@ accepts, from :func:`~workbench.core.runs.plan.continue_plan`'s notes.
 
 Left out: what continuing takes from elsewhere (the epochs and the learning rate, chosen
 in the dialog; the dataset folder, whose note :func:`~workbench.core.runs.plan.
-choose_dataset` gives), the name, and what no tab edits (the decoded-image cache). Every
+choose_dataset` gives), the name, what no tab edits (the decoded-image cache), and
+``data.exclude`` entries of the folder's test part (they change evaluation only). Every
 other setting of the Experiment is compared, so a field added later is said too, named by
 its declaration.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
 from typing import Any, Iterable
 
 from workbench.core.data.index import listing
@@ -80,6 +82,10 @@ def unused_note(lines: list[str]) -> str:
 def _differences(run: Experiment, now: Experiment) -> list[tuple[str, str]]:
     """``(path, words)`` for each setting that differs, in the Experiment's order."""
     old, new = _plain(run), _plain(now)
+    test = _test_part(now.data.folder)
+    for d in (old, new):  # an excluded test image is left out of evaluation, not training
+        d["data"]["exclude"] = [e for e in d["data"].get("exclude") or []
+                                if not _in_test_part(e, test)]
     out: list[tuple[str, str]] = []
     for section in new:
         a, b = old.get(section), new[section]
@@ -161,6 +167,31 @@ def _value(value: Any, path: str = "") -> str:
         sep = " × " if path == "data.input_size" else ", "
         return sep.join(_value(v) for v in value) or "none"
     return str(value)
+
+
+def _test_part(folder: str) -> tuple[str, str] | None:
+    """``(dataset folder, its test part's folder)`` of the folder ``folder`` (its wrappers
+    gone through, as a scan does), or None: no test part, or not a folder."""
+    from workbench.core.data.layouts import find_splits, unwrap
+    from workbench.core.errors import DataError
+
+    try:
+        if not folder or not os.path.isdir(folder):
+            return None
+        root = unwrap(folder)[0]
+        splits = find_splits(root)
+    except (DataError, OSError):
+        return None
+    return (root, splits["test"]) if splits and splits["test"] else None
+
+
+def _in_test_part(entry: str, test: tuple[str, str] | None) -> bool:
+    """Whether the ``data.exclude`` entry ``entry`` names an image of the test part
+    ``test`` (:func:`_test_part`): it never changes training."""
+    if test is None:
+        return False
+    path = os.path.normpath(os.path.join(test[0], entry.replace("\\", "/")))
+    return path.startswith(os.path.normpath(test[1]) + os.sep)
 
 
 def _plain(exp: Experiment) -> dict[str, Any]:

@@ -73,12 +73,13 @@ def ready_text(index: Any, data: Any = None) -> tuple[str, str]:
 
 
 def total_text(index: Any, data: Any) -> str:
-    """The line under the class table: images and classes, the folder's own split, and
-    how many images ``data.exclude`` leaves out ("" without a dataset)."""
+    """The line under the class table: images and classes (a test part's images counted
+    in, as its parts listed after add up to it, and as Health checks them), the folder's
+    own split, and how many images ``data.exclude`` leaves out ("" without a dataset)."""
     if index is None:
         return ""
-    counts = index.counts()
-    text = (f"Total: {counted(sum(counts.values()), 'image')} in "
+    total = sum(index.counts().values()) + len(index.test_samples or [])
+    text = (f"Total: {counted(total, 'image')} in "
             f"{counted(index.num_classes, 'class')}")
     parts = {k: n for k, n in index.split_counts().items() if n is not None}
     if len(parts) > 1:  # the folder's own parts: train/ with val/ and/or test/

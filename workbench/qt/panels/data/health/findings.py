@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from workbench.core.data.health.labels import quality_of
+from workbench.core.data.health.labels import is_reliable, quality_of
 
 #: kind -> (title, what it means and what to do), most serious first: the default order.
 KINDS: dict[str, tuple[str, str]] = {
@@ -202,8 +202,28 @@ def counts_of(findings: list[Finding]) -> dict[str, int]:
     return {k: n for k, n in counts.items() if n}
 
 
-def summary_text(report: Any, findings: list[Finding]) -> str:
-    """One line: what was checked, how long it took, and how many of each finding; for a
+def settled(finding: Finding, excluded: set[str] | frozenset[str]) -> bool:
+    """Whether the ``excluded`` images (``data.exclude``'s) settle ``finding``, as a check
+    made after them would find: a leak whose copies left in are all in one part (its
+    test/ or validation copy excluded, say)."""
+    if finding.kind != "leak":
+        return False
+    return len({s for p, s in zip(finding.paths, finding.sides) if p not in excluded}) < 2
+
+
+def summary_of(report: Any, findings: list[Finding],
+               excluded: set[str] | frozenset[str] = frozenset()) -> tuple[str, str]:
+    """``(summary line, its level)`` of ``report`` shown as ``findings``, the findings that
+    the ``excluded`` images settled (:func:`settled`) counted apart and not a warning."""
+    left = [f for f in findings if not settled(f, excluded)]
+    doubt = quality_of(report) is not None and not is_reliable(report)
+    return (summary_text(report, findings, len(findings) - len(left)),
+            "warning" if left or doubt else "ok")
+
+
+def summary_text(report: Any, findings: list[Finding], done: int = 0) -> str:
+    """One line: what was checked, how long it took, and how many of each finding (and
+    how many of them ``done``: settled by an exclusion since); for a
     label check, how well its network did and whether its findings can be trusted
     (:func:`~workbench.core.data.health.labels.summary_line`), and the classes too small
     for it to judge (:func:`~workbench.core.data.health.labels.unchecked_line`)."""
@@ -222,6 +242,7 @@ def summary_text(report: Any, findings: list[Finding]) -> str:
     text += f" ({'; '.join(aside)})" if aside else ""
     if counts:
         text += ": " + ", ".join(f"{c} {_COUNTED[k][c != 1]}" for k, c in counts.items())
+        text += f" ({done} settled by an exclusion since)" if done else ""
     else:
         text += ": no other problems found" if unread else ": no problems found"
     if report.labels_checked:

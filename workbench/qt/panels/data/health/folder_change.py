@@ -6,7 +6,8 @@ When the folder is back as it was checked, the bar goes again.
 
 :class:`FolderChange` is mixed into :class:`~.view.HealthView`: it uses the view's
 ``report``, ``listed`` (the :func:`~workbench.core.data.relist.listing_key` of the scan the
-report was made on), ``model``, ``stale`` and ``title_changed``.
+report was made on), ``model``, ``stale`` and ``title_changed``. Its
+:meth:`~FolderChange.show_title` sets the tab's title.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import os
 from typing import Any
 
 from workbench.core.data.relist import files_changed, listing_key
-from workbench.qt.panels.data.health.findings import same_path
+from workbench.qt.panels.data.health.findings import same_path, settled
 
 #: The start of the stale bar's text when the folder changed since the check.
 CHANGED = "The folder changed since this check"
@@ -58,11 +59,18 @@ class FolderChange:
             self.stale.show_stale("")  # back as it was checked
         else:
             return
-        n = len(self.model.findings)
-        old = " (out of date)" if self.stale.text() == self._changed_said else ""
+        self.show_title()
+        self._update_actions()
+
+    def show_title(self) -> None:
+        """The tab's title: the findings not settled by an exclusion since the check
+        (:func:`~.findings.settled`), and whether the folder changed since it."""
+        n = sum(not settled(f, self.model.excluded) for f in self.model.findings)
+        said = self.stale.text()
+        old = " (out of date)" if said and said == getattr(self, "_changed_said", None) \
+            else ""
         self.title_changed.emit(f"Health ({n}{', out of date' if old else ''})" if n
                                 else f"Health{old}")
-        self._update_actions()
 
     @staticmethod
     def gone(path: str) -> bool:

@@ -66,14 +66,15 @@ class FindingsModel(QAbstractTableModel):
 
     def chosen_image(self, row: int) -> int:
         """The image of ``row`` the actions apply to: the one clicked, else a leak's first
-        validation copy (excluding it ends the leak and keeps the training images), else a
-        conflict's odd one out (its class the group's least common), else the last shown
-        (a copy's name usually sorts after its original's)."""
+        test/ copy, else its first validation copy (excluding it ends the leak and keeps
+        the training images), else a conflict's odd one out (its class the group's least
+        common), else the last shown (a copy's name usually sorts after its original's)."""
         if row in self.chosen:
             return self.chosen[row]
         f = self.findings[row]
-        if f.kind == "leak" and "val" in f.sides:
-            return f.sides.index("val")
+        side = next((s for s in ("test", "val") if s in f.sides[:MAX_SHOWN]), None)
+        if f.kind == "leak" and side:
+            return f.sides.index(side)
         shown = range(min(len(f.paths), MAX_SHOWN))  # never one under "+N more"
         if f.kind == "conflict":  # the odd one out: of the group's least common class
             fewest = min(f.classes.count(c) for c in f.classes)

@@ -31,7 +31,7 @@ from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal, Slot
 from PySide6.QtWidgets import QLabel, QSplitter, QStackedWidget, QVBoxLayout, QWidget
 
 from workbench.core.data.health import saved
-from workbench.core.data.health.labels import is_reliable, quality_of
+from workbench.core.data.health.labels import is_reliable
 from workbench.core.events import CurrentExperiment
 from workbench.core.experiment import Experiment
 
@@ -44,7 +44,7 @@ from workbench.qt.panels.data.health.folder_change import FolderChange, listing_
 from workbench.qt.panels.data.health.moves import MoveActions
 from workbench.qt.panels.data.health.findings import (KINDS, Finding, counts_of, empty_text,
                                                       same_path,
-                                                      findings_of, relative, summary_text)
+                                                      findings_of, relative, summary_of)
 from workbench.qt.panels.data.health.table import (IMAGES, THUMB, FindingsModel,
                                                    FindingsTable)
 from workbench.qt.panels.data.views import reveal_in_file_manager
@@ -221,18 +221,14 @@ class HealthView(MoveActions, FolderChange, QWidget):
         self.show_moves()
         self.table.fit_images_column()
         self._fill_kinds(findings)
-        self._show_excluded()
-        doubt = quality_of(self.report) is not None and not is_reliable(self.report)
-        self.summary.show_message(summary_text(self.report, findings),
-                                  "warning" if findings or doubt else "ok")
         self.stale.show_stale(stale, level)
+        self._show_excluded()  # and the summary, the findings the exclusions settle apart
         if findings:
             self.stack.setCurrentWidget(self.table)
             self.table.selectRow(0)
         else:
             self.empty.setText(empty_text(self.report))
             self.stack.setCurrentWidget(self.empty)
-        self.title_changed.emit(f"Health ({len(findings)})" if findings else "Health")
         self._update_actions()
 
     def mark_stale(self, text: str) -> None:
@@ -323,6 +319,9 @@ class HealthView(MoveActions, FolderChange, QWidget):
         self.excluded.set_entries(exclude, unmatched_excludes(index, exclude) if index
                                   is not None else (), None if index is None else len(paths))
         self.model.set_excluded(paths)
+        if self.report is not None:  # a leak's copy excluded settles it (a check would)
+            self.summary.show_message(*summary_of(self.report, self.model.findings, paths))
+            self.show_title()
 
     # -- actions ---------------------------------------------------------------------------
     def selected(self) -> tuple[int, Finding] | None:
