@@ -265,13 +265,9 @@ def _check_version(path: Path, data: dict[str, Any]) -> None:
 
 def _epochs_done(run_dir: Path) -> int:
     """run.json's ``epochs_done`` (0 when it cannot be read)."""
-    import json
+    from workbench.core.runs.store import read_run_info
 
-    try:
-        value = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
-        value = value.get("epochs_done") if isinstance(value, dict) else 0
-    except (OSError, ValueError):
-        return 0
+    value = read_run_info(run_dir).get("epochs_done")
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 

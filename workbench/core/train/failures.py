@@ -120,15 +120,16 @@ def oom_error(trainer: Any) -> WorkbenchError:
         h, w = trainer.experiment.data.input_size
         return WorkbenchError(
             f"the network does not fit in the {device or 'machine'}'s memory (at input "
-            f"{w}x{h}), before a single batch: {_make_smaller(trainer)}")
+            f"{w}x{h}), before a single batch: {_make_smaller(_summary(trainer))}")
     # The optimizer's state is made at the first step: a network whose state alone does
     # not fit fails there, at any batch size.
-    state = _state_beyond_room(trainer) if not trainer.epochs_done and \
-        int(getattr(trainer, "steps", 0) or 0) <= 1 else ""
+    first = not trainer.epochs_done and int(getattr(trainer, "steps", 0) or 0) <= 1
+    summary = _summary(trainer) if first else None  # its shapes, worked out once
+    state = _state_beyond_room(trainer, summary) if first else ""
     if device is not None and device.type == "cuda":
         torch.cuda.empty_cache()
     if state:
-        fix = _make_smaller(trainer)
+        fix = _make_smaller(summary)
         return WorkbenchError(
             f"the network does not fit in the {device or 'machine'}'s memory: {state}, "
             f"before a single image, so no batch size fits. {fix[:1].upper()}{fix[1:]}")
@@ -154,13 +155,12 @@ def _summary(trainer: Any) -> Any:
         return None
 
 
-def _state_beyond_room(trainer: Any) -> str:
+def _state_beyond_room(trainer: Any, summary: Any) -> str:
     """``"its weights, ... need about 16.0 GB, more than the 7.6 GB of ..."`` when the
     network's weights, gradients and optimizer state exceed what the device can hold;
-    ``""`` when they fit or either figure is unknown."""
+    ``""`` when they fit or either figure is unknown. ``summary``: its :func:`_summary`."""
     from workbench.core.train.memory import estimate, room
 
-    summary = _summary(trainer)
     if summary is None or not summary.total_params:
         return ""
     opt = trainer.experiment.optimizer
@@ -176,11 +176,11 @@ def _state_beyond_room(trainer: Any) -> str:
             f"{limit / gb:,.1f} GB of {where}")
 
 
-def _make_smaller(trainer: Any) -> str:
+def _make_smaller(summary: Any) -> str:
     """How to make the network smaller, naming its biggest layer when the summary can be
     made (``"make it smaller (layer 8 (Linear) alone has 1,073,807,360 of its 1,074,088,900
-    parameters), with a smaller data.input_size, ..."``)."""
-    summary = _summary(trainer)
+    parameters), with a smaller data.input_size, ..."``). ``summary``: the network's
+    :func:`_summary` (None: not known)."""
     big = ""
     if summary is not None and summary.layers and summary.total_params:
         info = max(summary.layers, key=lambda layer: layer.num_params)
