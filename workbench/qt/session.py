@@ -237,9 +237,8 @@ class SessionKeeper(QObject):
         on_disk = read_text(self.path)
         # Once merged, the file holds the other window's parts, not this window's state:
         # a later write merges too, or it would throw them away.
-        written = text if on_disk == self.written == self.last_text or \
-            (on_disk == self.written and not self.last_text) else \
-            merged_text(self.base, text, on_disk)
+        written = text if on_disk == self.written and self.last_text in ("", self.written) \
+            else merged_text(self.base, text, on_disk)
         try:
             write_session(written, self.path)
         except OSError as e:

@@ -160,13 +160,19 @@ def current_status(run_dir: str | Path, status: str) -> str:
     return INTERRUPTED if status == "running" and not run_is_live(run_dir) else status
 
 
-def continuable(run_dir: str | Path) -> bool:
-    """Whether the run in ``run_dir`` has a checkpoint to continue from: its
-    ``checkpoints/last.pt``, or its ``best.pt``, which a resume takes when ``last.pt`` is
-    missing or damaged (:func:`workbench.core.train.checkpoint.continue_from`). The files
+def continue_file(run_dir: str | Path) -> str | None:
+    """The checkpoint file the run in ``run_dir`` continues from, by its name: ``"last.pt"``,
+    else ``"best.pt"``, which a resume takes when ``last.pt`` is missing or damaged
+    (:func:`workbench.core.train.checkpoint.continue_from`); None without either. The files
     are looked for, not read: cheap enough for the GUI thread, and torch-free."""
     folder = Path(run_dir) / "checkpoints"
-    return any((folder / name).is_file() for name in ("last.pt", "best.pt"))
+    return next((name for name in ("last.pt", "best.pt") if (folder / name).is_file()), None)
+
+
+def continuable(run_dir: str | Path) -> bool:
+    """Whether the run in ``run_dir`` has a checkpoint to continue from
+    (:func:`continue_file`)."""
+    return continue_file(run_dir) is not None
 
 
 def run_is_live(run_dir: str | Path) -> bool:

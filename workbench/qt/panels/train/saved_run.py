@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 
 from workbench.core.io import file_stamp
-from workbench.core.runs.store import continuable
+from workbench.core.runs.store import continue_file
 from workbench.qt.panels.train.after_divergence import goes_on
 from workbench.qt.panels.train.skipped import with_skipped
 from workbench.qt.panels.train.status import kept_text
@@ -50,9 +50,9 @@ def last_run_line(run_dir: str, info: dict) -> tuple[str, str]:
                  if no_bundle else "")
     elif status != "running":
         model = model_kept_text(info)
-    more = (f" Continue… trains it further from {_checkpoint_words(run_dir, info)}" +
-            (" and saves a bundle." if no_bundle else ".") if
-            continuable(run_dir) else "")
+    found = continue_file(run_dir)
+    more = (f" Continue… trains it further from {_checkpoint_words(found, info)}" +
+            (" and saves a bundle." if no_bundle else ".") if found else "")
     if more and status == "diverged" and not goes_on(run_dir):
         more = " Its last checkpoint is no sound place to go on from (the Doctor tab)."
     files, count = saved_skipped(info)
@@ -61,11 +61,11 @@ def last_run_line(run_dir: str, info: dict) -> tuple[str, str]:
         "info", files, total=count)
 
 
-def _checkpoint_words(run_dir: str, info: dict) -> str:
-    """What Continue… goes on from: "its last checkpoint", or, with ``checkpoints/last.pt``
-    gone, its best.pt and the epoch run.json says that holds (a resume takes it: files
-    looked for, none read)."""
-    if (Path(run_dir) / "checkpoints" / "last.pt").is_file():
+def _checkpoint_words(found: str, info: dict) -> str:
+    """What Continue… goes on from (``found``: its :func:`~workbench.core.runs.store.
+    continue_file`): "its last checkpoint", or, with ``checkpoints/last.pt`` gone, its
+    best.pt and the epoch run.json says that holds (a resume takes it: none read)."""
+    if found == "last.pt":
         return "its last checkpoint"
     best = info.get("best")
     epoch = best.get("epoch") if isinstance(best, dict) else None

@@ -119,11 +119,11 @@ class StoredStudy(QObject):
                 if unnamed is None:
                     return None
                 others = [n for n, count in studies_of(optuna, url, unnamed).items() if count]
-                return (url, name, others) if others else None
+                return ("others", url, name, others) if others else None
             found = optuna.load_study(study_name=name, storage=storage)
             space = found.user_attrs.get("space") or {}
             summary = summarize(found, url, found.user_attrs.get("metric", "value"))
-            return url, summary, list(space.get("params") or {})
+            return "study", url, summary, list(space.get("params") or {})
         self.runner.submit(study)
 
     @Slot(int, object)
@@ -132,15 +132,15 @@ class StoredStudy(QObject):
         if result is None or panel.is_running() or panel.results.trials:
             return
         follower = panel.follower  # it made this lister (study_link.StudyFollower)
-        if isinstance(result[1], str):  # no study of the default name; these of this experiment
-            url, name, others = result
+        if result[0] == "others":  # no study of the default name; these of this experiment
+            _, url, name, others = result
             if follower.key() == (url, name):
                 panel.message.show_message(
                     f"No study {name} is stored yet; {' and '.join(others)} searched this "
                     f"experiment: type {'its' if len(others) == 1 else 'one'} name in Study "
                     f"name to show it and continue it")
             return
-        url, summary, params = result
+        _, url, summary, params = result
         if follower.key() != (url, summary.study_name):
             return  # the fields name another study since (it is listed in turn)
         follower.shown(summary)
