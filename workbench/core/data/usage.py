@@ -93,13 +93,6 @@ def describe_counts(counts: dict[str, Any]) -> str:
     return text
 
 
-def left_out(index: Any, data: Any) -> tuple[int, int]:
-    """``(excluded, unreadable)``: the images of ``index`` that ``data.exclude`` leaves
-    out (its test part's too), and the files the scan found unreadable."""
-    excluded = len(excluded_images(index, list(getattr(data, "exclude", None) or [])))
-    return excluded, len(getattr(index, "unreadable", None) or [])
-
-
 def excluded_images(index: Any, exclude: list[str]) -> set[str]:
     """The images of ``index`` that the ``data.exclude`` entries ``exclude`` name: of its
     training and validation parts (:func:`~workbench.core.data.split.excluded_paths`, which
@@ -114,16 +107,19 @@ def excluded_images(index: Any, exclude: list[str]) -> set[str]:
     return excluded_paths(index, list(exclude))
 
 
-def test_part(index: Any, data: Any, notes: list | None = None) -> Samples | None:
+def test_part(index: Any, data: Any, notes: list | None = None,
+              drop: set[str] | None = None) -> Samples | None:
     """The test part of ``index`` that a model of an experiment whose ``data`` section is
     ``data`` is measured on (``evaluate --split test``, ``report``, the Evaluate tab): its
     ``test_samples`` less the images ``data.exclude`` names (a copy of a training image
     excluded there); None without a test part. ``notes`` gets a note saying how many
-    were left out, if any."""
+    were left out, if any. ``drop``: :func:`excluded_images` of ``data.exclude``, when the
+    caller has it already."""
     test = getattr(index, "test_samples", None)
     if test is None:
         return None
-    drop = excluded_images(index, list(getattr(data, "exclude", None) or []))
+    if drop is None:
+        drop = excluded_images(index, list(getattr(data, "exclude", None) or []))
     kept = [s for s in test if s[0] not in drop]
     if notes is not None and len(kept) < len(test):
         notes.append(f"the experiment's data.exclude leaves out {len(test) - len(kept)} of "
@@ -150,15 +146,16 @@ def data_use(index: Any, data: Any, skipped: Iterable[str] = (),
 
     train, val = split_for(index, data) if split is None else (list(split[0]),
                                                                 list(split[1]))
-    excluded, unreadable = left_out(index, data)
+    drop = excluded_images(index, list(getattr(data, "exclude", None) or []))
+    unreadable = len(getattr(index, "unreadable", None) or [])  # the scan found
     gone = set(skipped)
     if gone:
         n = len(train) + len(val)
         train = [s for s in train if s[0] not in gone]
         val = [s for s in val if s[0] not in gone]
         unreadable += n - len(train) - len(val)
-    test = test_part(index, data)
-    return DataUse(train, val, None if test is None else len(test), excluded, unreadable,
+    test = test_part(index, data, drop=drop)
+    return DataUse(train, val, None if test is None else len(test), len(drop), unreadable,
                    len(index.test_samples) - len(test) if test is not None else 0)
 
 

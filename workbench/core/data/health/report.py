@@ -142,7 +142,7 @@ def check_dataset(experiment: Any, index: Any = None, labels: bool = False,
         index = scan_folder(dataset_folder(experiment.data.folder), verify=True)
     drop = excluded_images(index, list(experiment.data.exclude))
     train, val = split_for(index, experiment.data)
-    test = test_part(index, experiment.data) or []
+    test = test_part(index, experiment.data, drop=drop) or []
     samples = train + val + test
     report = HealthReport(str(index.root), list(index.classes), len(samples),
                           excluded=len(drop),

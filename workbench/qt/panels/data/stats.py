@@ -89,11 +89,12 @@ def total_text(index: Any, data: Any) -> str:
         text += (f"; {index.part_name('test')} is never trained on: Evaluate measures the "
                  f"model on it")
     if getattr(data, "exclude", None):
-        from workbench.core.data.usage import left_out, test_part
+        from workbench.core.data.usage import excluded_images
 
         # Counted apart: an excluded test image is left out of evaluation, not training.
-        test = len(index.test_samples or []) - len(test_part(index, data) or [])
-        train, where = left_out(index, data)[0] - test, index.part_name("test")
+        drop = excluded_images(index, list(data.exclude))
+        test = sum(p in drop for p, _ in index.test_samples or [])
+        train, where = len(drop) - test, index.part_name("test")
         text += (f"; {train} excluded from training" + (f", {test} from {where}" if test
                                                         else "")
                  if train or not test else f"; {test} excluded from {where}")
