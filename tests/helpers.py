@@ -176,6 +176,21 @@ def make_photo_folder(root, classes=("cats", "dogs", "owls"), per_class=12, side
     return root
 
 
+#: The test/ copy of a training image that :func:`make_leaky_parts` makes (a leak).
+LEAK = "test/cats/cats_from_train.png"
+
+
+def make_leaky_parts(root):
+    """train/ and test/ of three photo classes (6 images each, :func:`make_photo_folder`)
+    and :data:`LEAK`, a test/ copy of a training image. Returns ``root``."""
+    import shutil
+
+    for i, part in enumerate(("train", "test")):
+        make_photo_folder(root / part, per_class=6, seed=i)
+    shutil.copy(root / "train" / "cats" / "cats_00.png", root / LEAK)
+    return root
+
+
 def error_lines(err: str) -> list[str]:
     """The lines of ``err`` less the ``warning:`` lines a run says before it starts (a
     handful of validation images, a flip that changes the label): a failure met during the

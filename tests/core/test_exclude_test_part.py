@@ -5,26 +5,20 @@ entry is not called one that matches no image."""
 
 from __future__ import annotations
 
-import shutil
 from types import SimpleNamespace
 
-from helpers import make_photo_folder
+from helpers import LEAK, make_leaky_parts
 from workbench.core.data.health.report import check_dataset
 from workbench.core.data.scan import scan_folder
 from workbench.core.data.usage import data_use, excluded_images, unmatched_excludes
 from workbench.core.evaluate.evaluation import labelled_samples
 from workbench.core.experiment import Experiment
 
-LEAK = "test/cats/cats_from_train.png"
-
 
 def _leaky(tmp_path):
     """train/ and test/ of three classes (6 images each), and a test/ copy of a training
     image; an experiment on it that excludes the copy."""
-    root = tmp_path / "d"
-    for i, part in enumerate(("train", "test")):
-        make_photo_folder(root / part, per_class=6, seed=i)
-    shutil.copy(root / "train" / "cats" / "cats_00.png", root / LEAK)
+    root = make_leaky_parts(tmp_path / "d")
     exp = Experiment(name="leak")
     exp.data.folder = str(root)
     exp.data.input_size = [32, 32]

@@ -6,9 +6,8 @@ its Undo, and the Data tab reopens on the Health view it was left on."""
 from __future__ import annotations
 
 import json
-import shutil
 
-from helpers import make_photo_folder
+from helpers import LEAK, make_leaky_parts, make_photo_folder
 from qt_helpers import fake_label_check, loaded_data_panel
 import workbench.qt.app as app
 from workbench.core.data.usage import data_use
@@ -17,7 +16,6 @@ from workbench.core.session import session_path, session_text, write_session
 from workbench.qt.workers import task_pool
 
 WAIT_MS = 30000
-LEAK = "test/cats/cats_from_train.png"
 
 
 def _experiment() -> Experiment:
@@ -39,10 +37,7 @@ def _load(qtbot, panel, folder) -> None:
 
 
 def test_excluding_the_test_copy_of_a_leak_leaves_it_out_of_the_test_part(qtbot, tmp_path):
-    root = tmp_path / "d"
-    for i, part in enumerate(("train", "test")):
-        make_photo_folder(root / part, per_class=6, seed=i)
-    shutil.copy(root / "train" / "cats" / "cats_00.png", root / LEAK)
+    root = make_leaky_parts(tmp_path / "d")
     panel = loaded_data_panel(qtbot, root, _experiment())
     health = panel.health
     [leak] = [f for f in _check(qtbot, health) if f.kind == "leak"]
@@ -70,10 +65,7 @@ def test_a_test_copy_leak_chooses_the_test_copy_and_its_exclusion_settles_it(qtb
     """Walk (ui): the leak's row chose the train/ copy, so one click on "Exclude from
     training" dropped a good training image; after excluding the test/ copy the summary
     still warned "1 leak between parts" and the tab still counted it."""
-    root = tmp_path / "d"
-    for i, part in enumerate(("train", "test")):
-        make_photo_folder(root / part, per_class=6, seed=i)
-    shutil.copy(root / "train" / "cats" / "cats_00.png", root / LEAK)
+    root = make_leaky_parts(tmp_path / "d")
     panel = loaded_data_panel(qtbot, root, _experiment())
     health = panel.health
     titles: list[str] = []
@@ -184,10 +176,7 @@ def test_the_data_tab_reopens_on_its_health_view(qtbot, tmp_path):
 def test_the_health_views_own_exclusions_keep_its_check_after_a_restart(qtbot, tmp_path):
     # Measured before: check, exclude the flagged test/ copy, restart: "The exclusions
     # changed since this check ... Check again", of the view's own exclusion.
-    root = tmp_path / "d"
-    for i, part in enumerate(("train", "test")):
-        make_photo_folder(root / part, per_class=6, seed=i)
-    shutil.copy(root / "train" / "cats" / "cats_00.png", root / LEAK)
+    root = make_leaky_parts(tmp_path / "d")
     panel = loaded_data_panel(qtbot, root, _experiment())
     [leak] = [f for f in _check(qtbot, panel.health) if f.kind == "leak"]
     panel.health.select(leak, image=leak.sides.index("test"))
