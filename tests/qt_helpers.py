@@ -38,6 +38,25 @@ def loaded_data_panel(qtbot, folder, experiment=None):
     return panel
 
 
+def health_experiment(name: str):
+    """An experiment named ``name`` for the Data tab's health checks: 32x32 input, a label
+    check's networks trained on the CPU."""
+    from workbench.core.experiment import Experiment
+
+    exp = Experiment(name=name)
+    exp.data.input_size = [32, 32]
+    exp.training.device = "cpu"
+    return exp
+
+
+def run_health_check(qtbot, health, labels=False, timeout=30000) -> list:
+    """Press the Health view ``health``'s Check (or Check labels) and wait for its rows;
+    returns the findings."""
+    with qtbot.waitSignal(health.checked, timeout=timeout):
+        (health.labels_button if labels else health.check_button).click()
+    return list(health.model.findings)
+
+
 def fake_label_check(monkeypatch, quality=None) -> None:
     """check_dataset whose label check "finds" owls_07 to be a cat and cats_03 a dog (no
     network trained), its networks reaching ``quality`` (a LabelQuality; none when None).

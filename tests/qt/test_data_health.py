@@ -11,10 +11,9 @@ import pytest
 from PySide6.QtCore import Qt
 
 from helpers import make_photo_folder
-from qt_helpers import fake_label_check, loaded_data_panel
+from qt_helpers import fake_label_check, health_experiment, loaded_data_panel, run_health_check
 from workbench.core.data.health import report as report_module
 from workbench.core.data.health.labels import LabelCheckCancelled
-from workbench.core.experiment import Experiment
 from workbench.qt.main_window import MainWindow
 from workbench.qt.panels.data.health.findings import findings_of
 from workbench.qt.panels.data.health.table import COLUMNS, FindingRole
@@ -23,22 +22,6 @@ WAIT_MS = 30000
 
 
 _photos = make_photo_folder
-
-
-def _experiment(folder=None) -> Experiment:
-    exp = Experiment(name="health")
-    if folder is not None:
-        exp.data.folder = str(folder)
-    exp.data.input_size = [32, 32]
-    exp.training.device = "cpu"
-    return exp
-
-
-def _check(qtbot, health, labels=False):
-    """Press Check (or Check labels) and wait for the rows; returns the findings."""
-    with qtbot.waitSignal(health.checked, timeout=WAIT_MS):
-        (health.labels_button if labels else health.check_button).click()
-    return list(health.model.findings)
 
 
 @pytest.fixture
@@ -51,7 +34,7 @@ def test_a_copy_across_classes_is_found_and_excluding_it_is_an_experiment_settin
         qtbot, tmp_path):
     root = _photos(tmp_path / "d")
     shutil.copy(root / "cats" / "cats_00.png", root / "dogs" / "dogs_copy.png")
-    window = MainWindow(_experiment())
+    window = MainWindow(health_experiment("health"))
     qtbot.addWidget(window)
     with qtbot.waitSignal(window.data_panel.dataset_loaded, timeout=WAIT_MS):
         window.load_folder(str(root))
@@ -59,7 +42,7 @@ def test_a_copy_across_classes_is_found_and_excluding_it_is_an_experiment_settin
     health = panel.health
     assert panel.views.tabText(panel.views.indexOf(health)) == "Health"
 
-    findings = _check(qtbot, health)
+    findings = run_health_check(qtbot, health)
     pair = [str(root / "cats" / "cats_00.png"), str(root / "dogs" / "dogs_copy.png")]
     [conflict] = [f for f in findings if f.kind == "conflict"]
     assert list(conflict.paths) == pair
@@ -94,10 +77,10 @@ def test_a_copy_across_classes_is_found_and_excluding_it_is_an_experiment_settin
 
 
 def test_a_clean_set_shows_the_empty_state(qtbot, tmp_path):
-    panel = loaded_data_panel(qtbot, _photos(tmp_path / "clean"), _experiment())
+    panel = loaded_data_panel(qtbot, _photos(tmp_path / "clean"), health_experiment("health"))
     health = panel.health
     assert health.stack.currentWidget() is health.empty  # what Check does, before it
-    assert _check(qtbot, health) == []
+    assert run_health_check(qtbot, health) == []
     assert health.stack.currentWidget() is health.empty
     assert health.empty.text().startswith("No problems found in 36 images")
     assert health.summary.text().startswith("Checked 36 images in ")
@@ -107,9 +90,9 @@ def test_a_clean_set_shows_the_empty_state(qtbot, tmp_path):
 def test_move_to_the_suggested_class_asks_first_and_undo_puts_it_back(
         qtbot, tmp_path, with_label_issue):
     root = _photos(tmp_path / "d")
-    panel = loaded_data_panel(qtbot, root, _experiment())
+    panel = loaded_data_panel(qtbot, root, health_experiment("health"))
     health = panel.health
-    findings = _check(qtbot, health, labels=True)
+    findings = run_health_check(qtbot, health, labels=True)
     assert [f.kind for f in findings] == ["label", "label"]
     source, target = root / "cats" / "cats_03.png", root / "dogs" / "cats_03.png"
     [issue] = [f for f in findings if f.paths == (str(source),)]
@@ -144,9 +127,9 @@ def test_move_to_the_suggested_class_asks_first_and_undo_puts_it_back(
 def test_rows_sort_by_score_and_filter_by_kind(qtbot, tmp_path, with_label_issue):
     root = _photos(tmp_path / "d")
     shutil.copy(root / "owls" / "owls_01.png", root / "cats" / "owl_copy.png")
-    panel = loaded_data_panel(qtbot, root, _experiment())
+    panel = loaded_data_panel(qtbot, root, health_experiment("health"))
     health = panel.health
-    findings = _check(qtbot, health, labels=True)
+    findings = run_health_check(qtbot, health, labels=True)
     assert sorted(f.kind for f in findings) == ["conflict", "label", "label"]
     table, proxy = health.table, health.table.proxy
     # By kind, most serious first, and label issues most likely wrong first.
@@ -178,7 +161,7 @@ def test_cancel_stops_a_running_label_check(qtbot, tmp_path, monkeypatch):
         raise AssertionError("the check was not cancelled")
 
     monkeypatch.setattr(report_module, "check_dataset", slow)
-    panel = loaded_data_panel(qtbot, _photos(tmp_path / "d", per_class=4), _experiment())
+    panel = loaded_data_panel(qtbot, _photos(tmp_path / "d", per_class=4), health_experiment("health"))
     health = panel.health
     health.labels_button.click()
     qtbot.waitUntil(started.is_set, timeout=WAIT_MS)
@@ -230,11 +213,11 @@ def test_a_big_group_never_pushes_the_details_out_of_sight(qtbot, tmp_path, with
     root = _photos(tmp_path / "d")
     for i in range(10):
         shutil.copy(root / "owls" / "owls_01.png", root / "owls" / f"copy_{i}.png")
-    panel = loaded_data_panel(qtbot, root, _experiment())
+    panel = loaded_data_panel(qtbot, root, health_experiment("health"))
     panel.resize(1366, 700)
     panel.show()
     health = panel.health
-    _check(qtbot, health, labels=True)
+    run_health_check(qtbot, health, labels=True)
     panel.views.setCurrentWidget(health)  # the Health tab, as the user opens it
     table = health.table
     qtbot.waitUntil(table.isVisible, timeout=WAIT_MS)
@@ -257,7 +240,7 @@ def test_a_big_group_never_pushes_the_details_out_of_sight(qtbot, tmp_path, with
     qtbot.waitUntil(lambda: details() >= DETAILS_MIN - 1, timeout=WAIT_MS)
     assert table.columnWidth(IMAGES) < dragged  # narrowed to leave the details their room
     health.kind_combo.setCurrentIndex(0)
-    _check(qtbot, health, labels=True)
+    run_health_check(qtbot, health, labels=True)
     panel.resize(1366, 700)
     qtbot.waitUntil(lambda: table.columnWidth(IMAGES) == dragged, timeout=WAIT_MS)
 
@@ -271,9 +254,9 @@ def test_a_big_conflict_chooses_its_odd_one_out_and_shows_it(qtbot, tmp_path):
     for i in range(8):
         shutil.copy(root / "owls" / "owls_01.png", root / "owls" / f"owls_copy_{i}.png")
     shutil.copy(root / "owls" / "owls_01.png", root / "cats" / "zz_owl.png")
-    panel = loaded_data_panel(qtbot, root, _experiment())
+    panel = loaded_data_panel(qtbot, root, health_experiment("health"))
     health = panel.health
-    findings = _check(qtbot, health)
+    findings = run_health_check(qtbot, health)
     [conflict] = [f for f in findings if f.kind == "conflict"]
     assert len(conflict.paths) == 10 > MAX_SHOWN and conflict.classes[0] == "cats"
     row = list(health.model.findings).index(conflict)

@@ -10,25 +10,11 @@ import shutil
 from pathlib import Path
 
 from helpers import make_image_folder, make_photo_folder
-from qt_helpers import loaded_data_panel
-from workbench.core.experiment import Experiment
+from qt_helpers import health_experiment, loaded_data_panel, run_health_check
 from workbench.qt.panels.data.health.excluded import NO_IMAGE, excluded_text
 from workbench.qt.panels.data.health.findings import Finding, summary_text
 
 WAIT_MS = 30000
-
-
-def _experiment() -> Experiment:
-    exp = Experiment(name="review")
-    exp.data.input_size = [32, 32]
-    exp.training.device = "cpu"
-    return exp
-
-
-def _check(qtbot, health):
-    with qtbot.waitSignal(health.checked, timeout=WAIT_MS):
-        health.check_button.click()
-    return list(health.model.findings)
 
 
 def _load(qtbot, panel, folder) -> None:
@@ -44,7 +30,7 @@ def test_a_long_chosen_path_ends_in_an_ellipsis_and_never_widens_the_window(qtbo
     root = make_photo_folder(tmp_path / "d")
     long_name = "a_copy_of_a_cat_photo_" * 8 + ".png"
     shutil.copy(root / "cats" / "cats_00.png", root / "dogs" / long_name)
-    window = MainWindow(_experiment())
+    window = MainWindow(health_experiment("review"))
     qtbot.addWidget(window)
     window.resize(1100, 706)
     window.show()
@@ -54,7 +40,7 @@ def test_a_long_chosen_path_ends_in_an_ellipsis_and_never_widens_the_window(qtbo
     panel = window.data_panel
     panel.views.setCurrentWidget(panel.health)
     health = panel.health
-    [conflict] = [f for f in _check(qtbot, health) if f.kind == "conflict"]
+    [conflict] = [f for f in run_health_check(qtbot, health) if f.kind == "conflict"]
     health.select(conflict, image=list(conflict.paths).index(str(root / "dogs" / long_name)))
     label = health.actions.chosen_label
     assert long_name in label.text()
@@ -76,7 +62,7 @@ def test_opening_another_folder_clears_the_health_status(qtbot, tmp_path):
     # From a review: after opening another folder the Health tab still said "Excluded 6
     # images from training." in green, of the folder before.
     a, b = _two_datasets(tmp_path)
-    panel = loaded_data_panel(qtbot, a, _experiment())
+    panel = loaded_data_panel(qtbot, a, health_experiment("review"))
     health = panel.health
     health.set_excluded([str(a / "blue" / "blue_000.png")], True)
     assert health.status.text() == "Excluded blue/blue_000.png from training."
@@ -90,7 +76,7 @@ def test_the_counts_of_excluded_images_agree(qtbot, tmp_path):
     # "Excluded from training (5)", "4 excluded from training" and "Cleared 5 exclusions
     # ... they named images of that folder".
     a, b = _two_datasets(tmp_path)
-    panel = loaded_data_panel(qtbot, a, _experiment())
+    panel = loaded_data_panel(qtbot, a, health_experiment("review"))
     health = panel.health
     # Four images, two of them named twice (as the rows of several findings may name them).
     four = [str(a / "blue" / f"blue_00{i}.png") for i in range(4)]
@@ -149,15 +135,15 @@ def test_an_empty_unreadable_tab_gives_way_to_the_image_summary(qtbot, tmp_path)
 
 def test_the_hint_to_select_a_finding_waits_for_findings(qtbot, tmp_path):
     root = make_photo_folder(tmp_path / "d")
-    panel = loaded_data_panel(qtbot, root, _experiment())
+    panel = loaded_data_panel(qtbot, root, health_experiment("review"))
     health = panel.health
     label = health.actions.chosen_label
     assert label.text() == ""  # no check yet: nothing to select
-    assert _check(qtbot, health) == []
+    assert run_health_check(qtbot, health) == []
     assert label.text() == ""  # a clean set
     shutil.copy(root / "cats" / "cats_00.png", root / "dogs" / "dogs_copy.png")
     _load(qtbot, panel, root)
-    assert _check(qtbot, health)
+    assert run_health_check(qtbot, health)
     assert label.text().startswith("Chosen: ")
     health.table.clearSelection()
     assert label.text() == "Select a finding; click one of its images to choose it."
@@ -167,7 +153,7 @@ def _shown_chart(qtbot, tmp_path, classes):
     from workbench.qt.main_window import MainWindow
 
     folder = make_image_folder(tmp_path / "c", classes=classes, per_class=2)
-    window = MainWindow(_experiment())
+    window = MainWindow(health_experiment("review"))
     qtbot.addWidget(window)
     window.resize(1100, 706)  # the default window size the reviewer used
     window.show()

@@ -8,27 +8,13 @@ from __future__ import annotations
 import json
 
 from helpers import LEAK, make_leaky_parts, make_photo_folder
-from qt_helpers import fake_label_check, loaded_data_panel
+from qt_helpers import fake_label_check, health_experiment, loaded_data_panel, run_health_check
 import workbench.qt.app as app
 from workbench.core.data.usage import data_use
-from workbench.core.experiment import Experiment
 from workbench.core.session import session_path, session_text, write_session
 from workbench.qt.workers import task_pool
 
 WAIT_MS = 30000
-
-
-def _experiment() -> Experiment:
-    exp = Experiment(name="hygiene")
-    exp.data.input_size = [32, 32]
-    exp.training.device = "cpu"
-    return exp
-
-
-def _check(qtbot, health, labels=False):
-    with qtbot.waitSignal(health.checked, timeout=WAIT_MS):
-        (health.labels_button if labels else health.check_button).click()
-    return list(health.model.findings)
 
 
 def _load(qtbot, panel, folder) -> None:
@@ -38,9 +24,9 @@ def _load(qtbot, panel, folder) -> None:
 
 def test_excluding_the_test_copy_of_a_leak_leaves_it_out_of_the_test_part(qtbot, tmp_path):
     root = make_leaky_parts(tmp_path / "d")
-    panel = loaded_data_panel(qtbot, root, _experiment())
+    panel = loaded_data_panel(qtbot, root, health_experiment("hygiene"))
     health = panel.health
-    [leak] = [f for f in _check(qtbot, health) if f.kind == "leak"]
+    [leak] = [f for f in run_health_check(qtbot, health) if f.kind == "leak"]
     health.select(leak, image=leak.sides.index("test"))
     assert health.chosen_path() == str(root / LEAK)
     assert health.exclude_button.isEnabled()
@@ -56,7 +42,7 @@ def test_excluding_the_test_copy_of_a_leak_leaves_it_out_of_the_test_part(qtbot,
     assert health.exclude_button.text() == "Include again"
     assert data_use(panel.index, exp.data).to_json()["test"] == 18  # run.json's count
     # Checked again: the copy is left out, so the leak is settled.
-    assert [f for f in _check(qtbot, health) if f.kind == "leak"] == []
+    assert [f for f in run_health_check(qtbot, health) if f.kind == "leak"] == []
     assert "leaving out 1 excluded" in health.summary.text()
 
 
@@ -66,11 +52,11 @@ def test_a_test_copy_leak_chooses_the_test_copy_and_its_exclusion_settles_it(qtb
     training" dropped a good training image; after excluding the test/ copy the summary
     still warned "1 leak between parts" and the tab still counted it."""
     root = make_leaky_parts(tmp_path / "d")
-    panel = loaded_data_panel(qtbot, root, _experiment())
+    panel = loaded_data_panel(qtbot, root, health_experiment("hygiene"))
     health = panel.health
     titles: list[str] = []
     health.title_changed.connect(titles.append)
-    findings = _check(qtbot, health)
+    findings = run_health_check(qtbot, health)
     [leak] = [f for f in findings if f.kind == "leak"]
     assert leak.sides[-1] == "train"  # the training copy is the last shown
     health.select(leak)  # no image clicked: the default one
@@ -94,9 +80,9 @@ def test_a_test_copy_leak_chooses_the_test_copy_and_its_exclusion_settles_it(qtb
 def test_exclusions_come_back_when_their_folder_is_opened_again(qtbot, tmp_path):
     a = make_photo_folder(tmp_path / "dsA", per_class=6)
     b = make_photo_folder(tmp_path / "dsB", per_class=4, seed=1)
-    panel = loaded_data_panel(qtbot, a, _experiment())
+    panel = loaded_data_panel(qtbot, a, health_experiment("hygiene"))
     health = panel.health
-    _check(qtbot, health)
+    run_health_check(qtbot, health)
     health.set_excluded([str(a / "cats" / "cats_01.png"), str(a / "dogs" / "dogs_02.png")])
     made = list(panel.experiment.data.exclude)
     _load(qtbot, panel, b)
@@ -129,9 +115,9 @@ def test_an_exclusion_follows_its_file_through_a_move_and_its_undo(
         qtbot, tmp_path, monkeypatch):
     fake_label_check(monkeypatch)
     root = make_photo_folder(tmp_path / "d", per_class=12)
-    panel = loaded_data_panel(qtbot, root, _experiment())
+    panel = loaded_data_panel(qtbot, root, health_experiment("hygiene"))
     health = panel.health
-    findings = _check(qtbot, health, labels=True)
+    findings = run_health_check(qtbot, health, labels=True)
     source, target = root / "cats" / "cats_03.png", root / "dogs" / "cats_03.png"
     [issue] = [f for f in findings if f.paths == (str(source),)]
     health.select(issue)
@@ -154,7 +140,7 @@ def test_an_exclusion_follows_its_file_through_a_move_and_its_undo(
 
 def test_the_data_tab_reopens_on_its_health_view(qtbot, tmp_path):
     folder = make_photo_folder(tmp_path / "d", per_class=4)
-    exp = _experiment()
+    exp = health_experiment("hygiene")
     exp.data.folder = str(folder)
     write_session(session_text(exp, b"", "Data"))
     window = app.create_window()
@@ -177,8 +163,8 @@ def test_the_health_views_own_exclusions_keep_its_check_after_a_restart(qtbot, t
     # Measured before: check, exclude the flagged test/ copy, restart: "The exclusions
     # changed since this check ... Check again", of the view's own exclusion.
     root = make_leaky_parts(tmp_path / "d")
-    panel = loaded_data_panel(qtbot, root, _experiment())
-    [leak] = [f for f in _check(qtbot, panel.health) if f.kind == "leak"]
+    panel = loaded_data_panel(qtbot, root, health_experiment("hygiene"))
+    [leak] = [f for f in run_health_check(qtbot, panel.health) if f.kind == "leak"]
     panel.health.select(leak, image=leak.sides.index("test"))
     panel.health.exclude_button.click()
     assert not panel.health.stale.isVisibleTo(panel.health)  # this session: not stale

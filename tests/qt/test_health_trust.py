@@ -10,25 +10,11 @@ import threading
 from PySide6.QtCore import Qt
 
 from helpers import make_photo_folder
-from qt_helpers import fake_label_check, loaded_data_panel
+from qt_helpers import fake_label_check, health_experiment, loaded_data_panel, run_health_check
 from workbench.core.data.health import report as report_module
 from workbench.core.data.health.labels import LabelCheckCancelled, LabelQuality
-from workbench.core.experiment import Experiment
 
 WAIT_MS = 30000
-
-
-def _experiment() -> Experiment:
-    exp = Experiment(name="trust")
-    exp.data.input_size = [32, 32]
-    exp.training.device = "cpu"
-    return exp
-
-
-def _check(qtbot, health, labels=False):
-    with qtbot.waitSignal(health.checked, timeout=WAIT_MS):
-        (health.labels_button if labels else health.check_button).click()
-    return list(health.model.findings)
 
 
 def _issue(health, name):
@@ -39,8 +25,8 @@ def _issue(health, name):
 def test_findings_of_a_weak_network_are_called_unreliable_and_cannot_move_files(
         qtbot, tmp_path, monkeypatch):
     fake_label_check(monkeypatch, LabelQuality(0.48, 1 / 3, 36, 2))
-    health = loaded_data_panel(qtbot, make_photo_folder(tmp_path / "d"), _experiment()).health
-    _check(qtbot, health, labels=True)
+    health = loaded_data_panel(qtbot, make_photo_folder(tmp_path / "d"), health_experiment("trust")).health
+    run_health_check(qtbot, health, labels=True)
     summary = health.summary.text()
     assert ("Labels checked in 0.1 s, but the network reaches only 48% on held-out folds "
             "(chance is 33%; trusting it takes 67%): these 2 findings are unreliable; train "
@@ -57,8 +43,8 @@ def test_findings_of_a_weak_network_are_called_unreliable_and_cannot_move_files(
 
 def test_a_trusted_label_check_says_how_well_its_network_did(qtbot, tmp_path, monkeypatch):
     fake_label_check(monkeypatch, LabelQuality(0.91, 1 / 3, 36, 5))
-    health = loaded_data_panel(qtbot, make_photo_folder(tmp_path / "d"), _experiment()).health
-    _check(qtbot, health, labels=True)
+    health = loaded_data_panel(qtbot, make_photo_folder(tmp_path / "d"), health_experiment("trust")).health
+    run_health_check(qtbot, health, labels=True)
     assert health.summary.text().endswith(
         "Labels checked in 0.1 s: the network reached 91% on held-out folds; 2 likely "
         "mislabelled.")
@@ -70,9 +56,9 @@ def test_a_move_makes_the_findings_out_of_date_and_check_again_keeps_the_labels(
         qtbot, tmp_path, monkeypatch):
     fake_label_check(monkeypatch, LabelQuality(0.91, 1 / 3, 36, 5))
     root = make_photo_folder(tmp_path / "d")
-    panel = loaded_data_panel(qtbot, root, _experiment())
+    panel = loaded_data_panel(qtbot, root, health_experiment("trust"))
     health = panel.health
-    _check(qtbot, health, labels=True)
+    run_health_check(qtbot, health, labels=True)
     assert health.stale.isHidden()
     health.select(_issue(health, "cats_03.png"))
     health.confirm = lambda parent, title, text: True
@@ -101,8 +87,8 @@ def test_the_last_check_and_its_moves_come_back_in_the_next_session(
         qtbot, tmp_path, monkeypatch):
     fake_label_check(monkeypatch, LabelQuality(0.91, 1 / 3, 36, 5))
     root = make_photo_folder(tmp_path / "d")
-    first = loaded_data_panel(qtbot, root, _experiment())
-    _check(qtbot, first.health, labels=True)
+    first = loaded_data_panel(qtbot, root, health_experiment("trust"))
+    run_health_check(qtbot, first.health, labels=True)
     summary = first.health.summary.text()
     first.health.select(_issue(first.health, "owls_07.png"))
     first.health.confirm = lambda parent, title, text: True
@@ -110,7 +96,7 @@ def test_the_last_check_and_its_moves_come_back_in_the_next_session(
         first.health.move_button.click()
     first.shutdown()
 
-    again = loaded_data_panel(qtbot, root, _experiment()).health  # a restart
+    again = loaded_data_panel(qtbot, root, health_experiment("trust")).health  # a restart
     assert again.report is not None and again.summary.text() == summary
     assert [f.kind for f in again.model.findings] == ["label", "label"]
     assert again.stale.text().startswith("The folder changed since this check")
@@ -121,7 +107,7 @@ def test_the_last_check_and_its_moves_come_back_in_the_next_session(
     assert (root / "owls" / "owls_07.png").is_file()
     assert not (root / "cats" / "owls_07.png").exists()
 
-    third = loaded_data_panel(qtbot, root, _experiment()).health
+    third = loaded_data_panel(qtbot, root, health_experiment("trust")).health
     assert not third.undo_button.isEnabled()  # nothing left to undo
     assert third.stale.text().startswith("Shown: the check of ")  # the folder is as checked
 
@@ -137,7 +123,7 @@ def test_cancelling_the_first_label_check_says_nothing_was_checked(qtbot, tmp_pa
 
     monkeypatch.setattr(report_module, "check_dataset", slow)
     health = loaded_data_panel(qtbot, make_photo_folder(tmp_path / "d", per_class=4),
-                               _experiment()).health
+                               health_experiment("trust")).health
     health.labels_button.click()
     qtbot.waitUntil(started.is_set, timeout=WAIT_MS)
     health.cancel_button.click()
@@ -151,8 +137,8 @@ def test_copies_in_conflict_show_their_pixel_sizes(qtbot, tmp_path):
     big = 96
     Image.open(root / "cats" / "cats_00.png").resize((big, big), Image.BICUBIC).save(
         root / "dogs" / "dogs_big.png")
-    health = loaded_data_panel(qtbot, root, _experiment()).health
-    [conflict] = [f for f in _check(qtbot, health) if f.kind == "conflict"]
+    health = loaded_data_panel(qtbot, root, health_experiment("trust")).health
+    [conflict] = [f for f in run_health_check(qtbot, health) if f.kind == "conflict"]
     assert "cats/cats_00.png (48×48)" in conflict.detail
     assert f"dogs/dogs_big.png ({big}×{big})" in conflict.detail
     assert set(conflict.sizes) == {(48, 48), (big, big)}  # drawn on each thumbnail's foot
