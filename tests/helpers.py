@@ -41,6 +41,13 @@ def run_cli(capsys, *argv):
     return code, out, err
 
 
+def report_html(capsys, run, path) -> str:
+    """``workbench report RUN -o path``, which must succeed; the page written."""
+    code, _, err = run_cli(capsys, "report", run, "-o", path)
+    assert code == 0, err
+    return path.read_text()
+
+
 def run_lr_search(capsys, tmp_path, experiment, *options):
     """``workbench tune`` of ``experiment`` (saved as tmp_path/exp.json) over a log range of
     learning rates, one random trial of one epoch, in its own SQLite storage; ``options``

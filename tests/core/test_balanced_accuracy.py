@@ -10,7 +10,7 @@ import pytest
 import torch
 from PIL import Image
 
-from helpers import run_cli
+from helpers import report_html, run_cli
 from workbench.core.evaluate.evaluation import evaluate
 from workbench.core.experiment import Experiment
 from workbench.core.registry import Component
@@ -144,9 +144,7 @@ def test_early_stopping_on_it_keeps_the_best_and_evaluate_gives_the_same_number(
     assert "its balanced accuracy, 90.00%, is workbench evaluate's macro average recall" in \
         summary.tensor_proto.string_val[0].decode()
     # The report's saved-model line gives it too, since it picked the epoch.
-    code, _, err = run_cli(capsys, "report", outcome.run_dir, "-o", tmp_path / "r.html")
-    assert code == 0, err
-    text = (tmp_path / "r.html").read_text()
+    text = report_html(capsys, outcome.run_dir, tmp_path / "r.html")
     assert "The saved model holds epoch 2 (the best epoch, restored): validation accuracy " \
            "75.00%" in text and ", balanced accuracy 90.00% during training" in text
 

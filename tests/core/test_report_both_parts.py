@@ -11,7 +11,7 @@ import re
 import numpy as np
 import pytest
 
-from helpers import make_image_folder, run_cli
+from helpers import make_image_folder, report_html
 from workbench.core.evaluate.evaluation import EvaluationResult, evaluate
 from workbench.core.experiment import Experiment
 from workbench.core.train.run import run_training
@@ -31,9 +31,7 @@ def _trained(tmp_path, parts: tuple[str, ...]):
 
 
 def _report(capsys, run, tmp_path) -> str:
-    code, _, err = run_cli(capsys, "report", run, "-o", tmp_path / "r.html")
-    assert code == 0, err
-    return (tmp_path / "r.html").read_text()
+    return report_html(capsys, run, tmp_path / "r.html")
 
 
 def test_a_dataset_with_a_test_part_is_reported_on_both_parts(capsys, tmp_path):

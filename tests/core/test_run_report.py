@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from helpers import make_image_folder, run_cli
+from helpers import make_image_folder, report_html, run_cli
 from workbench.core.experiment import Experiment
 from workbench.core.runs.store import update_run_info
 from workbench.core.train.run import run_training
@@ -22,9 +22,7 @@ def test_the_report_is_one_html_file_with_everything_embedded(capsys, tmp_path):
         "kind": "overfitting", "epoch": 2, "severity": "warning",
         "message": "the validation loss <rose>", "fix": "turn on early stopping",
         "action": None}])
-    code, out, err = run_cli(capsys, "report", tmp_path / "run", "-o", tmp_path / "r.html")
-    assert code == 0, err
-    text = (tmp_path / "r.html").read_text()
+    text = report_html(capsys, tmp_path / "run", tmp_path / "r.html")
     assert text.startswith("<!DOCTYPE html>") and text.rstrip().endswith("</html>")
     # Nothing fetched from anywhere: no URL, no external src or href.
     bare = re.sub(r"base64,[A-Za-z0-9+/=]+", "", text)
@@ -62,9 +60,7 @@ def test_a_dataset_with_its_own_val_folder_is_reported_as_such(capsys, tmp_path)
     exp.training.epochs = 1
     exp.training.device = "cpu"
     assert run_training(exp.validate(), tmp_path / "run").status == "finished"
-    code, _, err = run_cli(capsys, "report", tmp_path / "run", "-o", tmp_path / "r.html")
-    assert code == 0, err
-    text = (tmp_path / "r.html").read_text()
+    text = report_html(capsys, tmp_path / "run", tmp_path / "r.html")
     assert "validation on its own val/ folder; its test/ part never trained on" in text
     assert "validation share" not in text
     assert "The saved model holds epoch 1" in text and "the test part, never trained on" in text

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from helpers import make_image_folder, run_cli
+from helpers import make_image_folder, report_html, run_cli
 from workbench.core.experiment import Experiment
 from workbench.core.train.run import run_training
 
@@ -36,9 +36,7 @@ def test_the_report_names_the_class_balance_and_gives_the_macro_row_and_notes(
     from workbench.core.evaluate.evaluation import evaluate
 
     run = _imbalanced_run(tmp_path, balance)
-    code, _, err = run_cli(capsys, "report", run, "-o", tmp_path / "r.html")
-    assert code == 0, err
-    text = (tmp_path / "r.html").read_text()
+    text = report_html(capsys, run, tmp_path / "r.html")
     # The Data paragraph says how the classes were evened out, in the Data tab's words.
     assert f"class balance: {words}." in text
     # A class-weighted loss is not shown as an unweighted one ("class_weights []"); the

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 
-from helpers import run_cli, stop_after
+from helpers import report_html, stop_after
 from workbench.core.runs.skipped import KEPT, saved_skipped, skipped_entry, skipped_text
 from workbench.core.runs.store import read_run_info
 from workbench.core.train.checkpoint import load_checkpoint
@@ -53,9 +53,7 @@ def test_run_json_names_the_skipped_files_and_a_continued_run_adds_its_own(
     assert info["data"]["unreadable"] == 3  # the counts agree with the names
 
     # workbench report's Data section says them, as the Train tab does.
-    code, _, err = run_cli(capsys, "report", run_dir, "-o", tmp_path / "r.html")
-    assert code == 0, err
-    text = (tmp_path / "r.html").read_text()
+    text = report_html(capsys, run_dir, tmp_path / "r.html")
     files, count = saved_skipped(info)
     said = skipped_text(files, total=count)
     assert said.startswith("3 unreadable images were skipped: ") and green in said
