@@ -48,6 +48,34 @@ def report_html(capsys, run, path) -> str:
     return path.read_text()
 
 
+def train_diverged(capsys, tmp_path, experiment, epochs: int = 3):
+    """``workbench train`` of ``experiment`` (``epochs`` epochs, saved as tmp_path/exp.json)
+    into tmp_path/run, which must end diverged (exit code 3); ``(run_dir, out, err)``."""
+    experiment.training.epochs = epochs
+    experiment.save(tmp_path / "exp.json")
+    run_dir = tmp_path / "run"
+    code, out, err = run_cli(capsys, "train", tmp_path / "exp.json", "--out", run_dir)
+    assert code == 3, err
+    return run_dir, out, err
+
+
+def diverged_findings(run_dir) -> list[dict]:
+    """The ``diverged`` findings of ``run_dir``'s run.json, in order."""
+    import json
+    from pathlib import Path
+
+    info = json.loads((Path(run_dir) / "run.json").read_text())
+    return [f for f in info["findings"] if f["kind"] == "diverged"]
+
+
+def no_lr_suggestion(monkeypatch) -> None:
+    """The LR finder after a divergence proposes nothing: the doctor's own rate stands."""
+    from workbench.core.train.lr_find import LRFindResult
+
+    monkeypatch.setattr("workbench.core.train.lr_find.find_lr", lambda experiment, **kw:
+                        LRFindResult([1e-4], [1.0], [1.0], None, False, "stubbed"))
+
+
 def run_lr_search(capsys, tmp_path, experiment, *options):
     """``workbench tune`` of ``experiment`` (saved as tmp_path/exp.json) over a log range of
     learning rates, one random trial of one epoch, in its own SQLite storage; ``options``

@@ -16,18 +16,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from helpers import make_image_folder, run_cli
+from helpers import diverged_findings, make_image_folder, no_lr_suggestion, run_cli
 from workbench.core.experiment import Experiment
 from workbench.core.model.presets import preset_layers
 from workbench.core.registry import Component
-
-
-def _no_finder(monkeypatch) -> None:
-    """The LR finder after a divergence proposes nothing: the doctor's own rate stands."""
-    from workbench.core.train.lr_find import LRFindResult
-
-    monkeypatch.setattr("workbench.core.train.lr_find.find_lr", lambda experiment, **kw:
-                        LRFindResult([1e-4], [1.0], [1.0], None, False, "stubbed"))
 
 
 def _experiment(tmp_path, preset: str = "seed-cnn", **optimizer) -> Experiment:
@@ -44,13 +36,12 @@ def _experiment(tmp_path, preset: str = "seed-cnn", **optimizer) -> Experiment:
 
 
 def _diverged(run_dir) -> dict:
-    info = json.loads((run_dir / "run.json").read_text())
-    return [f for f in info["findings"] if f["kind"] == "diverged"][-1]
+    return diverged_findings(run_dir)[-1]
 
 
 def test_sgd_at_lr_5_keeps_no_wrecked_epoch_and_the_fix_trains_again_from_the_start(
         capsys, tmp_path, monkeypatch):
-    _no_finder(monkeypatch)
+    no_lr_suggestion(monkeypatch)
     exp = _experiment(tmp_path)
     exp.save(tmp_path / "exp.json")
     run_dir = tmp_path / "run"

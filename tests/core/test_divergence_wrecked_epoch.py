@@ -10,12 +10,10 @@ continued run exploded at batch 4 of epoch 2.
 
 from __future__ import annotations
 
-import json
 import math
 
-from helpers import run_cli
+from helpers import diverged_findings, no_lr_suggestion, run_cli, train_diverged
 from workbench.core.train.callbacks.doctor import ExplodingLoss
-from workbench.core.train.lr_find import LRFindResult
 
 GUESS = math.log(3)  # make_image_folder's three colours
 
@@ -43,21 +41,11 @@ def _script(monkeypatch, state: dict) -> None:
 
     monkeypatch.setattr(Trainer, "_run_epoch", run_epoch)
     monkeypatch.setattr(Trainer, "forward_loss", forward_loss)
-    monkeypatch.setattr("workbench.core.train.lr_find.find_lr", lambda experiment, **kw:
-                        LRFindResult([1e-4], [1.0], [1.0], None, False, "stubbed"))
-
-
-def _diverged(run_dir) -> list[dict]:
-    info = json.loads((run_dir / "run.json").read_text())
-    return [f for f in info["findings"] if f["kind"] == "diverged"]
+    no_lr_suggestion(monkeypatch)
 
 
 def _train(capsys, tmp_path, experiment):
-    experiment.training.epochs = 3
-    experiment.save(tmp_path / "exp.json")
-    run_dir = tmp_path / "run"
-    code, out, err = run_cli(capsys, "train", tmp_path / "exp.json", "--out", run_dir)
-    assert code == 3, err
+    run_dir, out, err = train_diverged(capsys, tmp_path, experiment)
     return run_dir, out + err
 
 
@@ -75,7 +63,7 @@ def test_after_a_wrecked_epoch_the_fix_trains_again_from_the_start(
         capsys, tmp_path, tiny_experiment, monkeypatch):
     _script(monkeypatch, {"wrecked": 45.0, "nan_from": 2})
     run_dir, text = _train(capsys, tmp_path, tiny_experiment)
-    (finding,) = _diverged(run_dir)
+    (finding,) = diverged_findings(run_dir)
     assert "Epoch 1, the last one kept, is no sound place to go on from either: its " \
            "training loss was 45, 41 times the 1.10 of guessing" in finding["message"]
     assert finding["fix"].startswith("train again from the start at a learning rate of 0.001")
@@ -88,18 +76,18 @@ def test_a_divergence_is_withdrawn_only_once_the_continued_run_keeps_an_epoch(
     state = {"nan_from": 2}
     _script(monkeypatch, state)
     run_dir, text = _train(capsys, tmp_path, tiny_experiment)
-    (first,) = _diverged(run_dir)
+    (first,) = diverged_findings(run_dir)
     assert first["action"]["continue"] is True and "last good checkpoint (epoch 1)" in text
     assert first["action"]["label"] == "Continue with lr 0.001"
     # Continued at the fix's rate, it diverges again: the finding is not fixed.
     code, out, err = run_cli(capsys, "resume", run_dir, "--lr", "0.001")
     assert code == 3, err
-    assert _diverged(run_dir)[0]["resolved"] == "" and "withdrawn:" not in out
+    assert diverged_findings(run_dir)[0]["resolved"] == "" and "withdrawn:" not in out
     # Continued at that rate, it keeps an epoch: now it is, and says with what.
     state["nan_from"] = 0
     code, out, err = run_cli(capsys, "resume", run_dir, "--lr", "0.001", "--epochs", "2")
     assert code == 0, err
-    why = _diverged(run_dir)[0]["resolved"]
+    why = diverged_findings(run_dir)[0]["resolved"]
     assert why.startswith("fixed by continuing at lr 0.001: epoch 2 trained and was kept, at "
                           "a training loss of "), why
     assert why.endswith(f"(guessing every class equally: {GUESS:.2f})")

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from helpers import run_cli
+from helpers import diverged_findings, train_diverged
 from workbench.core.train.lr_find import LRFindResult
 
 
@@ -45,13 +45,9 @@ def _rates(text: str) -> set[str]:
 
 
 def _train(capsys, tmp_path, experiment):
-    experiment.training.epochs = 3
-    experiment.save(tmp_path / "exp.json")
-    run_dir = tmp_path / "run"
-    code, out, err = run_cli(capsys, "train", tmp_path / "exp.json", "--out", run_dir)
-    assert code == 3, err
+    run_dir, out, err = train_diverged(capsys, tmp_path, experiment)
     info = json.loads((run_dir / "run.json").read_text())
-    (finding,) = [f for f in info["findings"] if f["kind"] == "diverged"]
+    (finding,) = diverged_findings(run_dir)
     return run_dir, out, err, info, finding
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from helpers import run_cli
+from helpers import run_cli, train_diverged
 from test_doctor_divergence import _finder_says, _poison
 from workbench.core.train.checkpoint import load_checkpoint
 
@@ -16,12 +16,7 @@ def _diverge(capsys, monkeypatch, tmp_path, experiment, at: int = 2):
     monkeypatch.setenv("WORKBENCH_TENSORBOARD", "0")
     _poison(monkeypatch, at)
     _finder_says(monkeypatch, 0.038)
-    experiment.training.epochs = 3
-    experiment.save(tmp_path / "exp.json")
-    run_dir = tmp_path / "run"
-    code, _, err = run_cli(capsys, "train", tmp_path / "exp.json", "--out", run_dir)
-    assert code == 3, err
-    return run_dir
+    return train_diverged(capsys, tmp_path, experiment)[0]
 
 
 def _kinds(run_dir) -> list[tuple[str, int]]:
