@@ -12,7 +12,7 @@ import torch
 from workbench.core.experiment import Experiment, ModelConfig
 from workbench.core.registry import Component
 from workbench.core.model.presets import CUSTOM, network_label, preset_layers
-from workbench.core.runs.names import dataset_label, suggest_run_name
+from workbench.core.runs.names import dataset_label, free_run_name, suggest_run_name
 
 
 def seed_cnn(folder: str) -> Experiment:
@@ -34,6 +34,20 @@ def test_run_names_say_dataset_and_network_and_count_up(tmp_path):
     assert suggest_run_name(exp, root) == "digits-seed-cnn-3"
     exp.model.layers.append(Component("ReLU"))  # edited away from the preset
     assert suggest_run_name(exp, root) == "digits-custom-1"
+
+
+def test_a_typed_name_another_run_has_gets_the_first_free_number(tmp_path):
+    root = tmp_path / "runs"
+    root.mkdir()
+    assert free_run_name("Flowers", root) == "Flowers"
+    (root / "2026-12-01_10-00-00-flowers").mkdir()
+    (root / "2026-12-01_10-00-00-flowers" / "run.json").write_text("{}")
+    renamed = root / "2026-12-01_11-00-00-digits-seed-cnn-1"
+    renamed.mkdir()
+    (renamed / "run.json").write_text(json.dumps({"name": "Flowers-2"}))  # renamed on Runs
+    assert free_run_name("Flowers", root) == "Flowers-3"  # case aside, run.json's name
+    (renamed / "run.json").write_text(json.dumps({"name": "tulips"}))  # renamed again
+    assert free_run_name("Flowers", root) == "Flowers-2"
 
 
 def test_dataset_labels(tmp_path):

@@ -10,8 +10,8 @@ import re
 from pathlib import Path
 from typing import Any, Collection
 
-from workbench.core.io import runs_dir
-from workbench.core.runs.record import name_in_folder
+from workbench.core.io import file_stamp, runs_dir
+from workbench.core.runs.record import is_run_folder, name_in_folder
 
 
 def slug(text: str) -> str:
@@ -67,3 +67,41 @@ def _next_number(base: str, root: Path) -> int:
         if found:
             highest = max(highest, int(found.group(1)))
     return highest + 1
+
+
+def free_run_name(name: str, root: str | Path | None = None) -> str:
+    """``name`` when no run in the runs folder ``root`` (default
+    :func:`runs_dir`) is called so, case aside, as the Runs tab's
+    rename compares names; else the first of ``name-2``, ``name-3``… that none is."""
+    taken = run_names(root)
+    free, n = name, 1
+    while free.casefold() in taken:
+        n += 1
+        free = f"{name}-{n}"
+    return free
+
+
+#: Per runs folder, per run folder in it: (its run.json's stamp, its case-folded name).
+_NAMES: dict[Path, dict[str, tuple]] = {}
+
+
+def run_names(root: str | Path | None = None) -> set[str]:
+    """The names of the runs in the runs folder ``root`` (default
+    :func:`runs_dir`), case-folded: their run.json's, else the one their
+    folder's name carries, as the Runs tab lists them. Reads a run.json only when its
+    stamp (:func:`~workbench.core.io.file_stamp`) changed since the last call (no index)."""
+    from workbench.core.runs.store import read_run_info
+
+    folder = Path(root) if root is not None else runs_dir()
+    try:
+        runs = [p for p in folder.iterdir() if is_run_folder(p)]
+    except OSError:  # no runs folder yet
+        return set()
+    known, seen = _NAMES.get(folder, {}), {}
+    for p in runs:
+        stamp = file_stamp(p / "run.json")
+        seen[p.name] = known[p.name] if p.name in known and known[p.name][0] == stamp \
+            else (stamp, str(read_run_info(p).get("name") or name_in_folder(p.name)
+                             or p.name).casefold())
+    _NAMES[folder] = seen  # (the folders gone are forgotten)
+    return {name for _stamp, name in seen.values()}

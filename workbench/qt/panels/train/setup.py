@@ -4,23 +4,23 @@ The name defaults to something telling (``<dataset>-<network>-<n>``, e.g.
 ``digits-seed-cnn-3``: :func:`~workbench.core.runs.names.suggest_run_name`) and follows the
 dataset and the network until the user types one of their own. A name is a run's own: one
 typed that another run already has (case aside, as the Runs tab's rename compares) gets
-the first free ``-2``, ``-3``… (:func:`free_run_name`), said under the box, and a name kept
-from the last session that a run took meanwhile is not shown again. The batch size edits
-``data.batch_size`` and says roughly how much memory a training step takes on the chosen
-device (:mod:`workbench.core.train.memory`), warning when it may not fit, and when it
-leaves the training images too few steps an epoch (:mod:`.batch_steps`).
+the first free ``-2``, ``-3``… (:func:`~workbench.core.runs.names.free_run_name`), said under
+the box, and a name kept from the last session that a run took meanwhile is not shown
+again. The batch size edits ``data.batch_size`` and says roughly how much memory a training
+step takes on the chosen device (:mod:`workbench.core.train.memory`), warning when it may
+not fit, and when it leaves the training images too few steps an epoch (:mod:`.batch_steps`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 from typing import Any, Callable
 
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QFormLayout, QLineEdit, QSpinBox, QWidget
 
 from workbench.core.experiment import DataConfig, Experiment, TrainingConfig
+from workbench.core.runs.names import free_run_name, run_names
 
 from workbench.qt.common import BoundedMessageLabel, MessageLabel
 from workbench.qt.panels.train.batch_steps import BatchStepsLine
@@ -151,7 +151,7 @@ class RunSetup(QWidget):
         """Suggest a name again (the dataset, network or the runs changed); a name the
         user typed is kept. ``force=False``: only when the dataset or network part changed
         (no listing of the runs folder on every network edit); ``taken``: the runs' names
-        (:func:`run_names`), when listed already."""
+        (:func:`~workbench.core.runs.names.run_names`), when listed already."""
         from workbench.core.runs.names import run_name_base, suggest_run_name
 
         base = run_name_base(self.experiment)
@@ -216,43 +216,3 @@ class RunSetup(QWidget):
         self.experiment.data.batch_size = int(value)
         self.update_memory()
         self.batch_size_changed.emit()
-
-
-def free_run_name(name: str, root: str | Path | None = None) -> str:
-    """``name`` when no run in the runs folder ``root`` (default
-    :func:`~workbench.core.io.runs_dir`) is called so, case aside, as the Runs tab's
-    rename compares names; else the first of ``name-2``, ``name-3``… that none is."""
-    taken = run_names(root)
-    free, n = name, 1
-    while free.casefold() in taken:
-        n += 1
-        free = f"{name}-{n}"
-    return free
-
-
-#: Per runs folder, per run folder in it: (its run.json's stamp, its case-folded name).
-_NAMES: dict[Path, dict[str, tuple]] = {}
-
-
-def run_names(root: str | Path | None = None) -> set[str]:
-    """The names of the runs in the runs folder ``root`` (default
-    :func:`~workbench.core.io.runs_dir`), case-folded: their run.json's, else the one their
-    folder's name carries, as the Runs tab lists them. Reads a run.json only when its
-    stamp (:func:`~workbench.core.io.file_stamp`) changed since the last call (no index)."""
-    from workbench.core.io import file_stamp, runs_dir
-    from workbench.core.runs.record import is_run_folder, name_in_folder
-    from workbench.core.runs.store import read_run_info
-
-    folder = Path(root) if root is not None else runs_dir()
-    try:
-        runs = [p for p in folder.iterdir() if is_run_folder(p)]
-    except OSError:  # no runs folder yet
-        return set()
-    known, seen = _NAMES.get(folder, {}), {}
-    for p in runs:
-        stamp = file_stamp(p / "run.json")
-        seen[p.name] = known[p.name] if p.name in known and known[p.name][0] == stamp \
-            else (stamp, str(read_run_info(p).get("name") or name_in_folder(p.name)
-                             or p.name).casefold())
-    _NAMES[folder] = seen  # (the folders gone are forgotten)
-    return {name for _stamp, name in seen.values()}
