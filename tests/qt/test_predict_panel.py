@@ -4,6 +4,7 @@ own message; rows sort, filter, export to CSV and can be cancelled in bulk."""
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 
 import pytest
@@ -434,3 +435,27 @@ def test_a_cancelled_image_dropped_again_is_classified_in_its_row(qtbot, panel, 
     with qtbot.waitSignal(panel.predictions_finished, timeout=TIMEOUT_MS):
         drop_urls(panel, [image])
     assert panel.rows == [row] and row.status == DONE
+
+
+def test_load_bundle_starts_beside_the_model_in_use_else_in_the_runs_folder(
+        qtbot, panel, bundle_path, tmp_path, workbench_home, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    from workbench.core.io import runs_dir
+
+    other = tmp_path / "elsewhere" / "other.pt"
+    asked = []
+
+    def dialog(_parent, title, start, pattern):
+        asked.append((title, start, pattern))
+        return str(other), ""
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(dialog))
+    panel.choose_bundle()
+    assert asked[-1][1] == os.path.dirname(bundle_path)  # beside the model in use
+    assert asked[-1][2].startswith("Workbench bundles (*.pt)")
+    assert panel.bundle_path == str(other)
+    empty = PredictPanel()
+    qtbot.addWidget(empty)
+    assert not empty.bundle_path  # no saved run in this data directory
+    empty.choose_bundle()
+    assert asked[-1][1] == str(runs_dir())  # no model yet: the runs folder

@@ -23,7 +23,6 @@ outputs that are one file are refused, as the CLI refuses them.
 from __future__ import annotations
 
 import html
-import os
 import sys
 from typing import Any
 
@@ -37,28 +36,18 @@ from workbench.qt.export_job import (coloured, default_outputs, existing_files,
                                      export_bundle, files_to_write, report_html,
                                      safetensors_description, safetensors_html,
                                      same_file_twice, sidecar_path)
+from workbench.qt.model_classes import ask_bundle
 from workbench.qt.panels.data.health.controls import ElidedLabel
 from workbench.qt.screen_fit import fit_to_screen
 from workbench.qt.startup import torch_loader
 from workbench.qt.workers import TaskRunner
-
-_BUNDLE_FILTER = "Workbench bundles (*.pt);;All files (*)"
-
-
-def bundle_start_folder(bundle_path: str = "") -> str:
-    """Where choosing a bundle starts: beside the current one, else in the runs folder (as
-    Predict's "Load bundle…")."""
-    from workbench.core.io import runs_dir
-
-    return os.path.dirname(bundle_path) if bundle_path else str(runs_dir())
 
 
 def open_export_dialog(parent: QWidget, bundle: str) -> ExportDialog | None:
     """File → Export model…: the dialog for ``bundle`` (asked for, starting in the runs
     folder, when it is ""), shown; None when no bundle was chosen."""
     if not bundle:
-        bundle, _ = QFileDialog.getOpenFileName(parent, "Choose a trained bundle to export",
-                                                bundle_start_folder(), _BUNDLE_FILTER)
+        bundle = ask_bundle(parent, title="Choose a trained bundle to export")
         if not bundle:
             return None
     dialog = ExportDialog(bundle, parent)
@@ -266,9 +255,7 @@ class ExportDialog(QDialog):
 
     @Slot()
     def choose_bundle(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Choose a trained bundle",
-                                              bundle_start_folder(self.bundle_path),
-                                              _BUNDLE_FILTER)
+        path = ask_bundle(self, self.bundle_path, "Choose a trained bundle")
         if path:
             self.set_bundle(path)
 

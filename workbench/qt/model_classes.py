@@ -1,14 +1,15 @@
 """How the model choosers (Evaluate, Predict) show a model whose classes are not the loaded
 dataset's: a note on its item, grey text, listed after the models that match, and a warning
 line for the model in use. The classes come from
-:func:`~workbench.core.runs.classes.bundle_classes`.
+:func:`~workbench.core.runs.classes.bundle_classes`. Also the file dialog in which Evaluate,
+Predict and Export choose a bundle by hand (:func:`ask_bundle`).
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import QComboBox
+from PySide6.QtWidgets import QComboBox, QFileDialog, QWidget
 
 from workbench.core.runs.classes import same_classes
 
@@ -17,6 +18,20 @@ SHOWN = 4
 #: The item data role holding a choice's classes (a list, or None when unknown).
 CLASSES_ROLE = Qt.ItemDataRole.UserRole + 7
 _GREY = QBrush(QColor("#888888"))
+
+
+def ask_bundle(parent: QWidget, current: str = "",
+               title: str = "Load a trained bundle") -> str:
+    """The file dialog choosing a trained bundle, starting beside ``current`` (the bundle in
+    use), else in the runs folder; the path chosen, or "" when cancelled."""
+    import os
+
+    from workbench.core.io import runs_dir
+
+    start = os.path.dirname(current) if current else str(runs_dir())
+    path, _ = QFileDialog.getOpenFileName(parent, title, start,
+                                          "Workbench bundles (*.pt);;All files (*)")
+    return path
 
 
 def class_list(classes: list[str], shown: int = SHOWN) -> str:

@@ -16,19 +16,14 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QEvent, Qt, Signal, Slot
 from PySide6.QtGui import QFontMetrics
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QPushButton, QStyle,
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QPushButton, QStyle,
                                QStyleOptionComboBox, QStylePainter, QWidget)
 
 from workbench.core.runs.classes import bundle_classes, same_classes
-from workbench.qt.model_classes import CLASSES_ROLE, add_choice, first_fitting, order_choices
+from workbench.qt.model_classes import (CLASSES_ROLE, add_choice, ask_bundle, first_fitting,
+                                        order_choices)
 from workbench.qt.workers import TaskRunner
 from workbench.qt.panels.runs.model import bundle_choice_text, model_choices
-
-
-def ask_bundle(parent: QWidget, start: str) -> str:
-    path, _ = QFileDialog.getOpenFileName(parent, "Load a trained bundle", start,
-                                          "Workbench bundles (*.pt);;All files (*)")
-    return path
 
 
 def fit_choice_text(metrics: QFontMetrics, text: str, width: int) -> str:
@@ -159,10 +154,7 @@ class ModelChooser(QWidget):
 
     @Slot()
     def choose_bundle(self) -> None:
-        from workbench.core.io import runs_dir
-
-        current = self.bundle_path()
-        path = self.ask_bundle(self, os.path.dirname(current) if current else str(runs_dir()))
+        path = self.ask_bundle(self, self.bundle_path())
         if path:
             self.set_bundle(path)
 

@@ -1,5 +1,5 @@
-"""What the Predict panel's filters hide, said where the rows are, and what Export CSV writes
-under them.
+"""The Predict panel's sort, filters and Export CSV (:class:`FilterActions`): what the filters
+hide, said where the rows are, and what Export CSV writes under them.
 
 The filters (Class, Min. confidence) may hide every row: the list is then blank, so a line
 above it says how many rows are hidden and offers to clear the filters. Export CSV writes
@@ -12,10 +12,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QPushButton, QWidget
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QPushButton, QWidget
 
 from workbench.qt.common import MessageLabel
+from workbench.qt.panels.predict.model import SORT_MODES, PredictionItem
+
+#: The Class filter's first choice: no filter.
+ALL_CLASSES = "All classes"
 
 
 def _rows(n: int) -> str:
@@ -76,6 +80,64 @@ class FilterNote(QWidget):
         self.setVisible(bool(text))
 
 
+class FilterActions:
+    """The Predict panel's sort, filters and Export CSV (mixed into
+    :class:`~.panel.PredictPanel`, which builds the combo boxes, the proxy and the model)."""
+
+    def set_sort(self, mode: str) -> None:
+        """Sort the rows by ``added``, ``name``, ``class`` or ``confidence``."""
+        self.sort_combo.setCurrentIndex(SORT_MODES.index(mode))
+
+    def set_class_filter(self, name: str | None) -> None:
+        """Show only images predicted as ``name`` (None: all)."""
+        index = self.class_combo.findText(name) if name else 0
+        self.class_combo.setCurrentIndex(max(0, index))
+
+    def set_min_confidence(self, fraction: float) -> None:
+        """Show only images whose top class has at least this probability (0..1)."""
+        self.min_conf.setValue(round(fraction * 100))
+
+    @Slot()
+    def clear_filters(self) -> None:
+        """Show every row: all classes, any confidence."""
+        self.set_class_filter(None)
+        self.set_min_confidence(0)
+
+    def shown_items(self) -> list[PredictionItem]:
+        """The rows as the view shows them (sorted and filtered)."""
+        return self.proxy.shown_items()
+
+    @Slot(int)
+    def _on_class_filter_changed(self, index: int) -> None:
+        text = self.class_combo.itemText(index)
+        self.proxy.set_class_name(None if index <= 0 else text)
+
+    def _refresh_classes(self) -> None:
+        current = self.class_combo.currentText()
+        classes = self.model.classes()
+        if [self.class_combo.itemText(i) for i in range(1, self.class_combo.count())] == classes:
+            return
+        self.class_combo.blockSignals(True)
+        self.class_combo.clear()
+        self.class_combo.addItems([ALL_CLASSES, *classes])
+        self.class_combo.setCurrentIndex(max(0, self.class_combo.findText(current)))
+        self.class_combo.blockSignals(False)
+        self._on_class_filter_changed(self.class_combo.currentIndex())
+
+    def _ask_csv_path(self) -> str:
+        path, _ = QFileDialog.getSaveFileName(self, "Export predictions", "predictions.csv",
+                                              "CSV files (*.csv);;All files (*)")
+        return path
+
+    def export_csv(self, path: str | None = None) -> str:
+        """Write the rows shown (sorted and filtered) to a CSV file (asked for when ``path``
+        is None); the status line says what was written, or why nothing was.
+
+        Returns the path written, "" when nothing was (no rows, dialog cancelled, error).
+        """
+        return export_rows(self, path)
+
+
 def export_rows(panel: Any, path: str | None) -> str:
     """Write ``panel``'s rows shown to a CSV file (asked for when ``path`` is None); say
     what was written, or why nothing was, on its status line. Returns the path, or ""."""
@@ -106,4 +168,4 @@ def export_rows(panel: Any, path: str | None) -> str:
     return str(path)
 
 
-__all__ = ["FilterNote", "export_rows", "filters_text", "hidden_text"]
+__all__ = ["FilterActions", "FilterNote", "export_rows", "filters_text", "hidden_text"]

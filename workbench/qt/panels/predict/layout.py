@@ -12,13 +12,12 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QComboBox, QDoub
 
 from workbench.qt.common import MessageLabel, image_file_filter
 from workbench.qt.panels.predict.delegate import PredictionDelegate
-from workbench.qt.panels.predict.filters import FilterNote
+from workbench.qt.panels.predict.filters import ALL_CLASSES, FilterNote
 from workbench.qt.panels.predict.model import SORT_MODES, ItemRole
 from workbench.qt.panels.predict.runs import RunChooser
 
 SORT_LABELS = {"added": "Order added", "name": "Name", "class": "Predicted class",
                "confidence": "Confidence"}
-ALL_CLASSES = "All classes"
 
 
 def ask_images(parent: QWidget, start: str) -> list[str]:

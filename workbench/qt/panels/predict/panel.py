@@ -19,26 +19,26 @@ import sys
 from typing import Iterable
 
 from PySide6.QtCore import QObject, QUrl, Signal, Slot
-from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QWidget
+from PySide6.QtWidgets import QApplication, QMenu, QWidget
 
 from workbench.core.events import CurrentExperiment
 
 from workbench.qt.common import UrlDropTarget, image_files, local_paths, run_standalone
 from workbench.qt.evented import subscribe
-from workbench.qt.model_classes import mismatch_warning
+from workbench.qt.model_classes import ask_bundle, mismatch_warning
 from workbench.qt.startup import LOADING_TEXT, torch_loader
 from workbench.qt.thumbnails import ThumbnailLoader
 from workbench.qt.workers import TaskRunner, TaskState, describe_exception
 from workbench.qt.panels.predict.delegate import THUMB
-from workbench.qt.panels.predict.filters import export_rows
+from workbench.qt.panels.predict.filters import FilterActions
 from workbench.qt.panels.predict.follow import RunsFollower
 from workbench.qt.panels.predict.intake import mark_asked, sort_dropped
 from workbench.qt.panels.predict.jobs import (PredictorCache, cancelled_text, classify_in_batches,
                                               images, model_error, pasted_paths)
-from workbench.qt.panels.predict.layout import ALL_CLASSES, ask_images
-from workbench.qt.panels.predict.model import (CANCELLED, DONE, FAILED, QUEUED, SORT_MODES,
-                                               TOP_K, PredictionFilter,
-                                               PredictionItem, PredictionModel)
+from workbench.qt.panels.predict.layout import ask_images
+from workbench.qt.panels.predict.model import (CANCELLED, DONE, FAILED, QUEUED, TOP_K,
+                                               PredictionFilter, PredictionItem,
+                                               PredictionModel)
 
 
 class _BatchSignals(QObject):
@@ -46,7 +46,7 @@ class _BatchSignals(QObject):
     batch_ready = Signal(int, int, object)  # group id, start, [(top, error), ...]
 
 
-class PredictPanel(UrlDropTarget, QWidget):
+class PredictPanel(FilterActions, UrlDropTarget, QWidget):
     """Classifies dropped, pasted or opened images with a trained bundle.
 
     Signals
@@ -153,11 +153,7 @@ class PredictPanel(UrlDropTarget, QWidget):
 
     @Slot()
     def choose_bundle(self) -> None:
-        from workbench.core.io import runs_dir
-
-        start = os.path.dirname(self.bundle_path) if self.bundle_path else str(runs_dir())
-        path, _ = QFileDialog.getOpenFileName(self, "Load a trained bundle", start,
-                                              "Workbench bundles (*.pt);;All files (*)")
+        path = ask_bundle(self, self.bundle_path)
         if path:
             self.set_bundle(path)
 
@@ -367,60 +363,6 @@ class PredictPanel(UrlDropTarget, QWidget):
 
     def is_busy(self) -> bool:
         return bool(self._groups)
-
-    # -- sort, filter, export --------------------------------------------------------------
-    def set_sort(self, mode: str) -> None:
-        """Sort the rows by ``added``, ``name``, ``class`` or ``confidence``."""
-        self.sort_combo.setCurrentIndex(SORT_MODES.index(mode))
-
-    def set_class_filter(self, name: str | None) -> None:
-        """Show only images predicted as ``name`` (None: all)."""
-        index = self.class_combo.findText(name) if name else 0
-        self.class_combo.setCurrentIndex(max(0, index))
-
-    def set_min_confidence(self, fraction: float) -> None:
-        """Show only images whose top class has at least this probability (0..1)."""
-        self.min_conf.setValue(round(fraction * 100))
-
-    @Slot()
-    def clear_filters(self) -> None:
-        """Show every row: all classes, any confidence."""
-        self.set_class_filter(None)
-        self.set_min_confidence(0)
-
-    def shown_items(self) -> list[PredictionItem]:
-        """The rows as the view shows them (sorted and filtered)."""
-        return self.proxy.shown_items()
-
-    @Slot(int)
-    def _on_class_filter_changed(self, index: int) -> None:
-        text = self.class_combo.itemText(index)
-        self.proxy.set_class_name(None if index <= 0 else text)
-
-    def _refresh_classes(self) -> None:
-        current = self.class_combo.currentText()
-        classes = self.model.classes()
-        if [self.class_combo.itemText(i) for i in range(1, self.class_combo.count())] == classes:
-            return
-        self.class_combo.blockSignals(True)
-        self.class_combo.clear()
-        self.class_combo.addItems([ALL_CLASSES, *classes])
-        self.class_combo.setCurrentIndex(max(0, self.class_combo.findText(current)))
-        self.class_combo.blockSignals(False)
-        self._on_class_filter_changed(self.class_combo.currentIndex())
-
-    def _ask_csv_path(self) -> str:
-        path, _ = QFileDialog.getSaveFileName(self, "Export predictions", "predictions.csv",
-                                              "CSV files (*.csv);;All files (*)")
-        return path
-
-    def export_csv(self, path: str | None = None) -> str:
-        """Write the rows shown (sorted and filtered) to a CSV file (asked for when ``path``
-        is None); the status line says what was written, or why nothing was.
-
-        Returns the path written, "" when nothing was (no rows, dialog cancelled, error).
-        """
-        return export_rows(self, path)
 
     # -- explain ---------------------------------------------------------------------------
     def context_menu(self, item: PredictionItem) -> QMenu:
