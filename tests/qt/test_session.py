@@ -290,7 +290,7 @@ def test_file_open_asks_before_replacing_and_names_a_broken_file(qtbot, image_fo
     other.save(good)
     broken.write_text('{"model": ')
     chosen = []
-    monkeypatch.setattr("workbench.qt.main_window.QFileDialog.getOpenFileName",
+    monkeypatch.setattr("workbench.qt.experiment_files.QFileDialog.getOpenFileName",
                         lambda *a, **k: (str(chosen[-1]), ""))
     before = _plain(window.experiment)
     asked = []

@@ -22,7 +22,8 @@ from workbench.core.session_repair import repaired_experiment
 
 from workbench.qt.closing import QUIT_WITHOUT_ASKING
 from workbench.qt.common import dispose, quit_on_sigint, show_error
-from workbench.qt.main_window import MainWindow, _default_experiment, demo_folder
+from workbench.qt.defaults import default_experiment as _default_experiment, demo_folder
+from workbench.qt.main_window import MainWindow
 from workbench.qt.session import SessionKeeper, place_window, restore_last_run, restore_tab
 from workbench.qt.session_share import hold_session, read_text, shared_text
 from workbench.qt.session_state import TabStates, own_models

@@ -11,18 +11,18 @@ import os
 from typing import Any
 
 from PySide6.QtCore import QUrl, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QWidget
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QWidget
 
 from workbench.core.data.archives import SUFFIXES as ARCHIVE_SUFFIXES
-from workbench.core.errors import WorkbenchError
 from workbench.core.events import CurrentExperiment
 from workbench.core.experiment import Experiment
 
 from workbench.qt.closing import ask_stop_work, may_close
 from workbench.qt.common import ElidedStatusBar, UrlDropTarget, local_paths, show_error
-from workbench.qt.defaults import default_experiment as _default_experiment, demo_folder
+from workbench.qt.defaults import default_experiment as _default_experiment
 from workbench.qt.evented import subscribe
+from workbench.qt.experiment_files import ExperimentFiles
 from workbench.qt.lazy_tabs import LazyTabs, Page, page_factory
 from workbench.qt.missing_dataset import MissingDataset
 from workbench.qt.session import size_to_screen
@@ -41,7 +41,7 @@ TABS = (("data", "Data", "DataPanel", True),
         ("predict", "Predict", "PredictPanel", True))
 
 
-class MainWindow(UrlDropTarget, QMainWindow):
+class MainWindow(ExperimentFiles, UrlDropTarget, QMainWindow):
     """Tabs Data, Augment, Model, Train, Tune, Runs, Evaluate and Predict over one
     :class:`Experiment`.
 
@@ -237,92 +237,6 @@ class MainWindow(UrlDropTarget, QMainWindow):
         """Say that ``folder`` (the dataset of ``source``) is gone; the folder the user
         then opens replaces it, the settings kept (:mod:`workbench.qt.missing_dataset`)."""
         self.missing_dataset.show(folder, source)
-
-    @Slot()
-    def new_experiment(self) -> bool:
-        """Replace the experiment with the default one on the demo dataset, once the user
-        confirms (:meth:`confirm`); True when replaced."""
-        if self.is_training():
-            show_error(self, "Training in progress",
-                       "Stop the current training run before starting a new experiment.")
-            return False
-        if not self.confirm("New experiment",
-                            "Start a new experiment: the default network, augmentation and "
-                            "optimizer on the demo dataset?\n\nThe current settings are "
-                            "replaced; to keep them, save them first (File → Save "
-                            "experiment as…)."):
-            return False
-        try:
-            folder = demo_folder()
-        except (WorkbenchError, OSError) as e:
-            show_error(self, "Cannot create the demo dataset", str(e))
-            return False
-        exp = _default_experiment()
-        exp.data.folder = folder
-        self.set_experiment(exp)
-        self.tabs.setCurrentWidget(self.data_panel)
-        self.statusBar().showMessage("New experiment: the defaults on the demo dataset", 10000)
-        return True
-
-    def confirm(self, title: str, question: str) -> bool:
-        """Ask a yes/no ``question``; True for yes. (Tests replace it.)"""
-        answer = QMessageBox.question(self, title, question,
-                                      QMessageBox.StandardButton.Yes |
-                                      QMessageBox.StandardButton.No,
-                                      QMessageBox.StandardButton.No)
-        return answer == QMessageBox.StandardButton.Yes
-
-    @Slot()
-    def open_experiment(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open an experiment", "",
-                                              "Experiments (*.json);;All files (*)")
-        if not path or not self._wait_for_torch():  # validation reads the registries (torch)
-            return
-        if self.is_training():
-            show_error(self, "Training in progress",
-                       "Stop the current training run before opening another experiment.")
-            return
-        try:
-            exp = Experiment.load(path)
-        except WorkbenchError as e:
-            show_error(self, "Cannot open the experiment", f"{path}:\n{e}")
-            return
-        if self.confirm("Open experiment", f"Open {os.path.basename(path)}?\n\nThe current "
-                        f"settings are replaced; to keep them, save them first (File → Save "
-                        f"experiment as…)."):
-            self.set_experiment(exp)
-
-    @Slot()
-    def save_experiment(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save the experiment",
-                                              f"{self.experiment.name}.json",
-                                              "Experiments (*.json)")
-        if not path:
-            return
-        if not self._wait_for_torch():  # validation reads the registries (torch)
-            return
-        try:
-            self.experiment.validate()
-            self.experiment.save(path)
-        except (WorkbenchError, OSError) as e:
-            show_error(self, "Cannot save the experiment", str(e))
-            return
-        self.statusBar().showMessage(f"Saved {path}", 5000)
-
-    def _wait_for_torch(self) -> bool:
-        """Block (busy cursor) until torch is imported; False, with a message, when it
-        cannot be. Right after start-up this waits for the background import to finish."""
-        loader = torch_loader()
-        if not loader.is_ready():
-            QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-            try:
-                loader.ensure_loaded()
-            finally:
-                QGuiApplication.restoreOverrideCursor()
-        if loader.state == "failed":
-            show_error(self, "PyTorch could not be loaded", loader.error)
-            return False
-        return True
 
     def _show_model(self, name: str, path: str) -> None:
         """Show the ``evaluate`` or ``predict`` tab with the model at ``path`` chosen."""
