@@ -16,7 +16,7 @@ from qt_helpers import after_epoch
 from workbench.core.runs.lock import RunLock
 from workbench.core.errors import WorkbenchError
 from workbench.core.runs.store import read_run_info
-from workbench.qt.panels.train.control import IDLE_TEXT
+from workbench.qt.panels.train.start_checks import IDLE_TEXT
 from workbench.qt.panels.train.status import metrics_text
 
 RUN_TIMEOUT_MS = 120000

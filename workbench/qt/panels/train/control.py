@@ -1,6 +1,5 @@
-"""The Train panel's run control: whether Start can be pressed (a network that fits, a
-dataset that can be trained on, transforms that can be built), Pause/Resume, Continue,
-and what a failed run offers (out of memory: start again at half the batch; diverged: the
+"""The Train panel's run control: whether Start can be pressed (:mod:`.start_checks`),
+Pause/Resume, Continue, and what a failed run offers (out of memory: start again at half the batch; diverged: the
 checkpoint kept).
 
 A run that diverged is said once, in the status line, with the Doctor tab's finding
@@ -21,95 +20,18 @@ from PySide6.QtWidgets import QMessageBox
 from workbench.core.errors import WorkbenchError
 from workbench.core.runs.store import continuable, read_run_info
 from workbench.qt.common import show_error
-from workbench.qt.panels.train.keys import START_TIP
 from workbench.qt.panels.train.after_divergence import goes_on
 from workbench.qt.panels.train.run_end import offer_fix, show_run_end
-from workbench.qt.panels.train.last_notes import follow_dataset, show_last_run_notes
+from workbench.qt.panels.train.last_notes import show_last_run_notes
 from workbench.qt.panels.train.saved_run import last_run_line, saved_state
+from workbench.qt.panels.train.start_checks import IDLE_TEXT, StartChecks
 
-#: The status line before any run of this session (as the layout first shows it).
-IDLE_TEXT = "Press Start to train the model on the loaded dataset."
 #: How :func:`~workbench.core.runs.plan.continue_plan` refuses a run another process trains.
 _LIVE_REFUSAL = " is training right now: "
 
 
-class RunControl:
+class RunControl(StartChecks):
     """Pause/Resume, Continue and failure handling for the Train panel."""
-
-    def set_network_problem(self, problem: str) -> None:
-        """Disable Start while the network does not fit, saying why (``""``: it fits).
-
-        Called whenever the network changes, so the loss editor's note about a
-        LogSoftmax output is kept current here too."""
-        self._show_output_layer()
-        if problem == self._network_problem:
-            return
-        self._network_problem = problem
-        self._show_problems()
-
-    def set_data_problem(self, index) -> None:
-        """Disable Start while the dataset cannot be trained on (its folder missing, one
-        class, no readable image...), saying why: the run used to start and fail at once
-        ("Training failed"). ``index``: the Data tab's scan (None: none yet)."""
-        problem = missing_folder_problem(self.experiment.data.folder)
-        if index is not None and not problem:
-            try:
-                index.check_trainable()
-            except WorkbenchError as e:  # fixed in the folder: say what then updates the app
-                from workbench.qt.panels.data.relist import with_rescan_hint
-                problem = with_rescan_hint(str(e), str(index.root))
-        if problem != self._data_problem:
-            self._data_problem = problem
-            self._show_problems()
-            if problem and problem == missing_folder_problem(self.experiment.data.folder):
-                self.folder_missing.emit(self.experiment.data.folder)  # the window says so
-
-    def check_settings(self) -> None:
-        """Check again what the experiment's settings alone decide: its dataset folder is
-        there (moved since the last session, or since the last check?) and its transforms
-        can be built."""
-        self.set_data_problem(self.index if self.index is not None and
-                              _same_folder(self.index.root, self.experiment.data.folder)
-                              else None)
-        self.check_augmentation()
-        follow_dataset(self)  # the last run's notes: while its dataset is the one open
-
-    def dataset_missing(self) -> bool:
-        """Whether the experiment's dataset folder is gone (checked now): then Start is
-        disabled and the line says so, as for the other problems."""
-        self.check_settings()
-        return bool(missing_folder_problem(self.experiment.data.folder))
-
-    def check_augmentation(self) -> None:
-        """Disable Start while the Augment tab's transforms cannot be built, naming the step
-        as that tab does ("GaussianBlur (step 4) → kernel_size: ..."): the run used to
-        start and fail at once. Known once torch is imported (the transform registry)."""
-        problem = augment_problem(self.experiment) if self._torch else ""
-        if problem != self._augment_problem:
-            self._augment_problem = problem
-            self._show_problems()
-
-    def _problem(self) -> tuple[str, str, str]:
-        """``(problem, what, tab)`` of the first thing that keeps Start disabled, or
-        ``("", "", "")``."""
-        return next(((problem, what, tab) for problem, what, tab in (
-            (self._network_problem, "network", "Model"),
-            (self._data_problem, "dataset", "Data"),
-            (self._augment_problem, "augmentation", "Augment")) if problem), ("", "", ""))
-
-    def _show_problems(self) -> None:
-        problem, what, tab = self._problem()
-        named = f"{tab} tab" in problem  # the tab named once: some problems say where
-        tip = f"Cannot train yet: {problem}" if named else \
-            f"Fix the {what} on the {tab} tab first: {problem}"
-        self.start_button.setToolTip(tip if problem else START_TIP)
-        if not self.is_running():
-            self._set_running(False)
-            if problem:
-                where = "" if named else f" ({tab} tab)"
-                self.status.show_message(f"Cannot train yet: {problem}{where}", "warning")
-            elif self.status.text().startswith("Cannot train yet"):
-                self.status.show_message(IDLE_TEXT)
 
     def toggle_pause(self) -> None:
         """Pause the run, or resume a paused one."""
@@ -389,41 +311,6 @@ class RunControl:
     def _ask(self, title: str, text: str) -> bool:
         answer = QMessageBox.question(self, title, text)
         return answer == QMessageBox.StandardButton.Yes
-
-
-def missing_folder_problem(folder: str) -> str:
-    """Why a dataset ``folder`` that is gone cannot be trained on, and what to do, as the
-    Data tab says it (:mod:`workbench.qt.missing_dataset`); ``""`` when it is there (or
-    is the demo dataset: no folder)."""
-    if not folder or os.path.exists(folder):
-        return ""
-    return (f"the dataset folder {folder} is missing (moved, renamed, or on a drive that is "
-            f"not connected): open it where it is now on the Data tab (File → Open dataset "
-            f"folder…)")
-
-
-def _same_folder(a, b) -> bool:
-    """Whether the scan of folder ``a`` is of folder ``b`` (never of "": the demo dataset);
-    case-insensitive on Windows (``same_path``)."""
-    from workbench.qt.panels.data.health.findings import same_path
-
-    return bool(b) and same_path(a, b)
-
-
-def augment_problem(experiment) -> str:
-    """Why ``experiment``'s transforms cannot be built, worded as the Augment tab words it
-    (:func:`~workbench.core.data.augment.naming.describe_spec_error`); ``""`` when they
-    can. Errors about other sections (data.mean) are left to the tab that edits them."""
-    from workbench.core.data.augment.naming import describe_spec_error
-    from workbench.core.data.augment.transforms import describe_pipeline
-
-    try:
-        for train in (True, False):
-            describe_pipeline(experiment, train=train)
-    except WorkbenchError as e:
-        if str(getattr(e, "field", "") or "").startswith("augment."):
-            return describe_spec_error(e, experiment.augment.transforms)
-    return ""
 
 
 def _proposed_rate(run_dir: str) -> dict:
