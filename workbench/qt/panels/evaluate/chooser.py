@@ -76,6 +76,9 @@ class ModelChooser(QWidget):
     model_gone(path)
         The model chosen is no longer there (moved, or its run deleted): the chooser chose
         its own.
+    picked()
+        The user chose a model (in the list, or Load bundle…), the one chosen or another;
+        while ``bundle_changed`` says a change of theirs, :attr:`picking` is true.
 
     Without a choice of the user's (:meth:`set_bundle`, or picking an item), the chooser
     picks the model given to :meth:`restore` when it is listed, else the first that fits
@@ -85,6 +88,7 @@ class ModelChooser(QWidget):
     bundle_changed = Signal(str)
     runs_listed = Signal()
     model_gone = Signal(str)
+    picked = Signal()
 
     def __init__(self, runs_root: str | Path | None = None, parent: QWidget | None = None):
         super().__init__(parent)
@@ -98,12 +102,13 @@ class ModelChooser(QWidget):
         self._dataset: list[str] | None = None  # the loaded dataset's classes
         self._restored = ""  # the last session's model, chosen when nothing else is
         self._auto = True  # the current choice was the chooser's, not the user's
+        self._picking = False  # bundle_changed is being said of the user's pick
         self._lister = TaskRunner(self, supersede=True)
         self._lister.finished.connect(self._on_runs_listed)
         self.combo = ModelCombo()
         self.combo.setMinimumContentsLength(30)
         self.combo.setPlaceholderText("No saved model yet: train one, or Load bundle…")
-        self.combo.currentIndexChanged.connect(self._on_chosen)
+        self.combo.currentIndexChanged.connect(self._on_picked)  # a person's: unblocked
         self.combo.activated.connect(self._on_user_chose)
         self.load_button = QPushButton("Load bundle…")
         self.load_button.clicked.connect(self.choose_bundle)
@@ -124,6 +129,12 @@ class ModelChooser(QWidget):
     def user_chose(self) -> bool:
         """Whether the model chosen is the user's choice, not the chooser's own."""
         return not self._auto and bool(self.bundle_path())
+
+    @property
+    def picking(self) -> bool:
+        """Whether the change ``bundle_changed`` is saying is the user's pick (in the list
+        or Load bundle…), not a choice made for them (:meth:`set_bundle`, the chooser's)."""
+        return self._picking
 
     def bundle_classes(self) -> list[str] | None:
         """The chosen model's classes (None when unknown or none is chosen)."""
@@ -156,7 +167,12 @@ class ModelChooser(QWidget):
     def choose_bundle(self) -> None:
         path = self.ask_bundle(self, self.bundle_path())
         if path:
-            self.set_bundle(path)
+            self._picking = True
+            try:
+                self.set_bundle(path)
+            finally:
+                self._picking = False
+            self.picked.emit()
 
     @Slot()
     def refresh_runs(self) -> None:
@@ -229,6 +245,15 @@ class ModelChooser(QWidget):
     @Slot(int)
     def _on_user_chose(self, _index: int) -> None:
         self._auto = False
+        self.picked.emit()
+
+    @Slot(int)
+    def _on_picked(self, _index: int) -> None:
+        self._picking = True  # (_rebuild blocks the signal, then says its own change)
+        try:
+            self._on_chosen()
+        finally:
+            self._picking = False
 
     def _on_chosen(self, *_: Any) -> None:
         self.bundle_changed.emit(self.bundle_path())

@@ -62,6 +62,14 @@ class DataChoice(QComboBox):
         """Whether the choice is the user's (else the default for the model's dataset)."""
         return self._chosen_by_user
 
+    def described(self) -> str:
+        """The choice as said in a sentence ("its validation split", "the folder F")."""
+        key = self.key()
+        if key == FOLDER:
+            return f"the folder {self.folder}" if self.folder else "a folder not chosen yet"
+        return "its validation split" if key == VAL else "its dataset's test part" + (
+            "" if self.has_test else " (its validation split if it has none)")
+
     def choose(self, key: str) -> None:
         """Choose ``key`` (the user's choice from now on)."""
         self._chosen_by_user = True

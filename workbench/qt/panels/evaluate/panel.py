@@ -40,6 +40,7 @@ from workbench.qt.panels.evaluate.data_choice import (FOLDER, VAL, DataChoice,
 from workbench.qt.panels.evaluate.layout import (CHOOSE_TEXT, GONE_TEXT, NO_RESULT_TEXT,
                                                  TopKBox, build_results, gone_text,
                                                  summary_text)
+from workbench.qt.panels.evaluate.pairing import Pairing
 
 
 # Dialogs: attributes of the panel, so tests can answer them without a person.
@@ -105,6 +106,7 @@ class EvaluatePanel(QWidget):
         self.chooser.model_gone.connect(lambda path: self.message.show_message(
             gone_text(path, self.chooser.combo.currentText()), "warning"))
         self._build()
+        self.pairing = Pairing(self)  # the user's choices told from the window's
         image_menu.install_on(self)  # Explain… and Copy path on the images of the results
         if bundle:
             self.set_bundle(bundle)
@@ -204,10 +206,13 @@ class EvaluatePanel(QWidget):
     def _on_bundle_changed(self, path: str) -> None:
         from workbench.core.runs.classes import bundle_data_folder
 
+        was = self.data_combo.key()
         # The test part is offered where the model's dataset has one.
         self.data_combo.set_has_test(dataset_has_test_part(bundle_data_folder(path))
                                      if path else None)
         self._choice_changed()
+        if not self.chooser.picking:  # chosen for the user: a run trained, the Runs tab
+            self.pairing.model_set(was)
 
     @Slot(int)
     def _on_data_chosen(self, _index: int) -> None:
@@ -274,10 +279,8 @@ class EvaluatePanel(QWidget):
             result.confusion  # noqa: B018  (computed here, not on the GUI thread)
             return result
         self._runner.submit(job)
-        where = f"the folder {folder}" if folder else "its validation split" \
-            if key == VAL else "its dataset's test part" + (
-                "" if self.data_combo.has_test else " (its validation split if it has none)")
-        self.message.show_message(f"Evaluating {os.path.basename(bundle)} on {where}…")
+        self.message.show_message(f"Evaluating {os.path.basename(bundle)} on "
+                                  f"{self.data_combo.described()}…")
         self.progress.setRange(0, 0)  # busy until the first progress report
         self.progress.setVisible(True)
         self._update_buttons()
@@ -429,6 +432,7 @@ class EvaluatePanel(QWidget):
         if self._stop is not None:
             self._stop.set()
         self._runner.cancel_all()
+        self.pairing.shutdown()
         self.chooser.shutdown()
         stop_busy(self.progress)
         self.confusion.shutdown()

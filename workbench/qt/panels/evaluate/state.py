@@ -4,9 +4,10 @@ session file (:mod:`workbench.core.session`) and chosen again when the app reope
 Only the user's own choices are kept: a model or a data choice the tab made by itself (the
 last run's model, its dataset's test part) is made again the same way. Nothing is
 evaluated on reopening, as an evaluation can take minutes: the tab says, once and where the
-results will be, that the choices are back and that Evaluate measures them. A model or a
-folder that is no longer there is said on the tab's message line, and the tab chooses as
-it does when nothing was kept.
+results will be, that the choices are back and that Evaluate measures them: "you chose"
+only of a pair the user chose (``by_user``: :mod:`.pairing`), else naming the model and
+data. A model or a folder that is no longer there is said on the tab's message line, and
+the tab chooses as it does when nothing was kept.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from workbench.qt.panels.evaluate.data_choice import AUTO, FOLDER, VAL
 from workbench.qt.panels.evaluate.layout import RESTORED_TEXT
+from workbench.qt.panels.evaluate.pairing import model_name
 from workbench.qt.session_state import exists, gone_bundle_text, saved_bundle
 
 
@@ -24,6 +26,8 @@ def evaluate_state(panel: Any) -> dict[str, Any]:
     state: dict[str, Any] = {}
     if panel.chooser.user_chose:
         state["bundle"] = panel.bundle_path()
+        if panel.pairing.by_user:  # not a model a run trained set beside the data
+            state["by_user"] = True
     if panel.data_combo.chosen_by_user:
         state["data"] = panel.data_combo.key()
     if panel.folder:
@@ -52,6 +56,7 @@ def restore_evaluate_state(panel: Any, state: dict[str, Any]) -> None:
     if key in (AUTO, VAL) or (key == FOLDER and panel.folder):
         panel.data_combo.choose(key)
         restored = True
+    panel.pairing.by_user = state.get("by_user") is True and bool(saved_bundle(state))
     said = [s for s in said if s]
     if said:
         text = "; ".join(said)
@@ -62,5 +67,8 @@ def restore_evaluate_state(panel: Any, state: dict[str, Any]) -> None:
         # Said once, where the results will be (not again on the message line); another
         # choice puts the usual "No result…" line back.
         panel.message.show_message("")
-        panel.no_result.setText(RESTORED_TEXT)
+        panel.no_result.setText(RESTORED_TEXT if panel.pairing.by_user else (
+            f"Chosen again as the tab was left: {model_name(panel)} on "
+            f"{panel.data_combo.described()}. Press Evaluate to see the results."))
+    panel.pairing.check()  # a folder left from another model: its validation split
 

@@ -1,0 +1,157 @@
+"""Evaluate's model and data after a training run (tester report "walk-projects", item 3):
+a run on another dataset takes over the model; the folder chosen for the earlier model,
+whose classes the new one does not know, goes back to the model's validation split saying
+so, rather than failing when Evaluate is pressed; so does a test part the new model's
+dataset has none of. A pair the user chose is left alone, and only such a pair is
+"the model and data you chose" when the app reopens."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+from PySide6.QtWidgets import QApplication
+
+import workbench.qt.app as app
+from workbench.core.io import runs_dir
+from workbench.core.runs.store import write_run_info
+from workbench.core.session import session_text, write_session
+from workbench.qt.panels.evaluate.data_choice import AUTO, FOLDER, VAL
+from workbench.qt.panels.evaluate.layout import RESTORED_TEXT
+from workbench.qt.workers import task_pool
+
+from helpers import make_image_folder, random_bundle
+
+TIMEOUT_MS = 60000
+SHAPES = ("circle", "square", "triangle")
+
+
+def _run(name: str, bundle: str) -> str:
+    """A finished run ``name`` in the app's runs folder holding a copy of ``bundle``."""
+    folder = runs_dir() / name
+    folder.mkdir(parents=True)
+    shutil.copy(bundle, folder / "bundle.pt")
+    write_run_info(folder, {"name": name, "status": "finished", "epochs_done": 1,
+                            "epochs_planned": 1})
+    return str(folder / "bundle.pt")
+
+
+def _shapes_bundle(tmp_path, experiment, parts: bool = False) -> str:
+    """A model of other classes (circle, square, triangle), of a dataset with no test part
+    (``parts``: a train/ + val/ + test/ one)."""
+    root = tmp_path / ("shape-parts" if parts else "shapes")
+    for part in (("train", "val", "test") if parts else ("",)):
+        make_image_folder(root / part, classes=SHAPES, per_class=4, size=16)
+    exp = experiment.copy()
+    exp.data.folder = str(root)
+    return str(random_bundle(tmp_path / f"{root.name}-model" / "bundle.pt", exp.validate(),
+                             SHAPES)[0])
+
+
+def _pick(combo, i: int) -> None:
+    """Choose item ``i`` of a combo box as a click does."""
+    combo.setCurrentIndex(i)
+    combo.activated.emit(i)
+
+
+def _checked() -> None:
+    """The checks off the GUI thread done, and their news heard."""
+    task_pool().waitForDone()
+    QApplication.processEvents()
+
+
+def _window(qtbot):
+    window = app.create_window()
+    qtbot.addWidget(window)
+    return window
+
+
+def _close(window) -> None:
+    window.close()
+    task_pool().waitForDone()
+
+
+def _chosen_folder(qtbot, evaluate, folder) -> None:
+    """The user chooses the model ``evaluate`` shows, then "All images of a folder…"."""
+    with qtbot.waitSignal(evaluate.chooser.runs_listed, timeout=TIMEOUT_MS):
+        evaluate.refresh_runs()
+    _pick(evaluate.chooser.combo, evaluate.chooser.combo.currentIndex())
+    evaluate.ask_folder = lambda *_: str(folder)
+    _pick(evaluate.data_combo, evaluate.data_combo.findData(FOLDER))
+    assert evaluate.folder == str(folder) and evaluate.data_combo.key() == FOLDER
+
+
+def test_a_run_of_other_classes_takes_the_model_and_the_folder_left_goes_back_to_its_val(
+        qtbot, tmp_path, tiny_experiment, bundle_path, image_folder):
+    colours = _run("colours-mlp-1", bundle_path)
+    write_session(session_text(tiny_experiment, b"", "Evaluate", os.path.dirname(colours)))
+    window = _window(qtbot)
+    evaluate = window.evaluate_panel
+    _chosen_folder(qtbot, evaluate, image_folder)  # evaluated on the colours folder
+    # A run trained on other classes ends: the model to measure next.
+    shapes = _run("shapes-mlp-1", _shapes_bundle(tmp_path, tiny_experiment))
+    window.train_panel.bundle_saved.emit(shapes)
+    assert evaluate.bundle_path() == shapes
+    qtbot.waitUntil(lambda: evaluate.data_combo.key() == VAL, timeout=TIMEOUT_MS)
+    assert evaluate.message.level == "warning"
+    assert evaluate.message.text() == (
+        f"Data is back to the model's validation split: the folder {image_folder}, chosen "
+        f"for an earlier model, has classes 'blue', 'green', 'red' that shapes-mlp-1 does "
+        f"not know.")
+    assert evaluate.data_combo.itemText(evaluate.data_combo.findData(FOLDER)) == \
+        f"Folder: {image_folder}"  # one choice away
+    with qtbot.waitSignal(evaluate.evaluated, timeout=TIMEOUT_MS) as done:
+        evaluate.evaluate_button.click()  # measures, instead of "Cannot evaluate"
+    assert done.args[0].split == "val" and done.args[0].classes == list(SHAPES)
+    _close(window)
+
+    # Reopened: the pair is back, not as one the user chose.
+    again = _window(qtbot)
+    evaluate = again.evaluate_panel
+    assert evaluate.bundle_path() == shapes and evaluate.data_combo.key() == VAL
+    assert evaluate.no_result.text() == ("Chosen again as the tab was left: shapes-mlp-1 on "
+                                         "its validation split. Press Evaluate to see the "
+                                         "results.")
+    _close(again)
+
+
+def test_a_pair_the_user_chose_is_left_alone_and_reopens_as_theirs(
+        qtbot, tmp_path, tiny_experiment, bundle_path, image_folder):
+    colours = _run("colours-mlp-1", bundle_path)
+    shapes = _run("shapes-mlp-1", _shapes_bundle(tmp_path, tiny_experiment))
+    write_session(session_text(tiny_experiment, b"", "Evaluate", os.path.dirname(colours)))
+    window = _window(qtbot)
+    evaluate = window.evaluate_panel
+    _chosen_folder(qtbot, evaluate, image_folder)
+    # A model of the same classes set by the window keeps the folder: it fits.
+    window.train_panel.bundle_saved.emit(_run("colours-mlp-2", bundle_path))
+    _checked()
+    assert evaluate.data_combo.key() == FOLDER
+    _pick(evaluate.chooser.combo, evaluate.chooser.combo.findData(shapes))  # the user's
+    _checked()
+    assert evaluate.bundle_path() == shapes and evaluate.data_combo.key() == FOLDER
+    with qtbot.waitSignal(evaluate.failed, timeout=TIMEOUT_MS):
+        evaluate.evaluate_button.click()
+    assert "that the model does not know" in evaluate.message.text()
+    _close(window)
+
+    again = _window(qtbot)
+    evaluate = again.evaluate_panel
+    _checked()
+    assert evaluate.bundle_path() == shapes and evaluate.folder == str(image_folder)
+    assert evaluate.data_combo.key() == FOLDER
+    assert evaluate.no_result.text() == RESTORED_TEXT  # "… you chose last time …"
+    _close(again)
+
+
+def test_a_test_part_chosen_goes_back_to_the_val_split_of_a_model_with_none(
+        qtbot, tmp_path, tiny_experiment, make_evaluate_panel):
+    with_test = _run("parts-mlp-1", _shapes_bundle(tmp_path, tiny_experiment, parts=True))
+    panel = make_evaluate_panel(with_test, runs_root=runs_dir())
+    _pick(panel.data_combo, panel.data_combo.findData(AUTO))  # "Its dataset's test part"
+    assert panel.data_combo.currentText() == "Its dataset's test part"
+    panel.set_bundle(_run("shapes-mlp-1", _shapes_bundle(tmp_path, tiny_experiment)))
+    assert panel.data_combo.key() == VAL
+    assert panel.message.level == "warning"
+    assert panel.message.text() == ("Data is back to the model's validation split: "
+                                    "shapes-mlp-1's dataset has no test part.")
