@@ -12,7 +12,8 @@ closing; this module is its format, with no Qt in it::
      "window": {"tab": "Model", "geometry": "<base64 of QMainWindow.saveGeometry()>",
                 "splitters": {"<objectName>": "<base64 of QSplitter.saveState()>"}},
      "tune": {"sampler": "tpe", "trials": 20, "study": "...", ...},
-     "evaluate": {"bundle": "<bundle.pt>", "data": "auto|val|folder", "folder": "..."},
+     "evaluate": {"bundle": "<bundle.pt>", "data": "auto|val|folder", "folder": "...",
+                  "by_user": true},
      "experiment": {...Experiment.to_dict()...},
      "predict": {"bundle": "<bundle.pt>", "images": ["<image>", ...]}}
 
@@ -90,7 +91,8 @@ class Session:
         The Tune tab's settings (plain JSON values; the tab checks each one).
     evaluate
         The Evaluate tab's choices: the model (``"bundle"``) and the data (``"data"``:
-        ``"auto"``, ``"val"`` or ``"folder"``; ``"folder"``); plain JSON values.
+        ``"auto"``, ``"val"`` or ``"folder"``; ``"folder"``; ``"by_user"``: the user chose
+        that pair, not a run trained); plain JSON values.
     predict
         The Predict tab's model (``"bundle"``) and its images (``"images"``).
     problem
