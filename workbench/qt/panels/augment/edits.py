@@ -122,6 +122,7 @@ class TransformEdits:
         finally:
             self._syncing = False
         self.list.setCurrentRow(row)
+        self._show_parameters()  # the new step's parameters, to set
         self._push(f"Add {name}", before)
 
     def remove_selected(self) -> None:

@@ -22,8 +22,9 @@ from workbench.qt.workers import TaskRunner
 
 #: Fix buttons per row (the panel's left column is narrow).
 COLUMNS = 2
-#: Lines of hints shown before they scroll, and the fewest kept on a short screen.
-MAX_LINES, MIN_LINES = 8, 3
+#: Lines of hints shown before they scroll (four hints at 100% on a 1366x768 laptop), and
+#: the fewest kept on a short screen.
+MAX_LINES, MIN_LINES = 16, 3
 
 
 class _HintScroll(QScrollArea):

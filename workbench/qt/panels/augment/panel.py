@@ -2,10 +2,12 @@
 
 Left: the list of training transforms (add from the registry, grouped; remove; reorder by
 drag; every edit undoable with Ctrl+Z, see :mod:`.edits`), the selected one's parameters
-(a :class:`~workbench.qt.forms.ParamForm` built from the registry's declarations), both
-pipelines as text and hints where an augmentation may
+(a :class:`~workbench.qt.forms.ParamForm` built from the registry's declarations) with both
+pipelines as text in the tabs beside them, and hints where an augmentation may
 change what an image shows or a step misses the images, each with its one-click fix and an
-Undo (:class:`~workbench.qt.panels.augment.hints_view.HintsView`). Right: the live preview
+Undo (:class:`~workbench.qt.panels.augment.hints_view.HintsView`). The list and the form
+ask for the room they need (:mod:`workbench.qt.panels.augment.sizing`): the whole form and
+the hints stay in view on a 1366x768 laptop at 125%. Right: the live preview
 (:class:`~workbench.qt.panels.augment.preview.AugmentPreview`).
 
 Every edit goes into ``experiment.augment.transforms``, is announced through the Experiment's
@@ -24,7 +26,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (QAbstractItemView, QGroupBox, QHBoxLayout, QLabel, QListWidget,
-                               QListWidgetItem, QMenu, QPushButton, QScrollArea, QSplitter,
+                               QListWidgetItem, QMenu, QPushButton, QSizePolicy, QSplitter,
                                QTabWidget, QToolButton, QVBoxLayout, QWidget)
 
 from workbench.core.errors import WorkbenchError
@@ -39,6 +41,7 @@ from workbench.qt.startup import LOADING_TEXT, when_torch_ready
 from workbench.qt.panels.augment.edits import TransformEdits
 from workbench.qt.panels.augment.hints_view import HintsView
 from workbench.qt.panels.augment.preview import AugmentPreview
+from workbench.qt.panels.augment.sizing import FormArea, StepList
 
 _KEY = Qt.ItemDataRole.UserRole
 
@@ -79,7 +82,7 @@ class AugmentPanel(TransformEdits, QWidget):
         self._announcing = False  # this panel's own edit is being announced
         self._torch = False  # the transform registry is available
 
-        self.list = QListWidget()
+        self.list = StepList()  # as tall as its rows: the form gets the room
         self.list.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
         self.list.setDefaultDropAction(Qt.DropAction.MoveAction)
         self.list.setToolTip("Training transforms, applied top to bottom. Drag to reorder.")
@@ -111,10 +114,10 @@ class AugmentPanel(TransformEdits, QWidget):
 
         self.entry_help = QLabel("")
         self.entry_help.setWordWrap(True)
-        self.form_area = QScrollArea()
-        self.form_area.setWidgetResizable(True)
-        self.form_box = QGroupBox("Parameters")
-        fb = QVBoxLayout(self.form_box)
+        self.form_area = FormArea()  # as tall as the form: all of it in view
+        params = QWidget()
+        fb = QVBoxLayout(params)
+        fb.setContentsMargins(6, 6, 6, 6)
         fb.addWidget(self.entry_help)
         fb.addWidget(self.form_area, 1)
 
@@ -123,9 +126,19 @@ class AugmentPanel(TransformEdits, QWidget):
         for lst in (self.train_steps, self.eval_steps):
             lst.setWordWrap(True)
             lst.setAlternatingRowColors(True)
+            # The tabs are as tall as the parameters ask, not as a list's default size.
+            lst.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
+        # The pipelines share the parameters' room (a tab each): on a 1366x768 laptop at
+        # 125% the form, the pipelines and two hints one above the other left the form a
+        # slit of two rows, behind two scroll bars.
         self.pipelines = QTabWidget()
+        self.pipelines.addTab(params, "Parameters")
         self.pipelines.addTab(self.train_steps, "Training pipeline")
-        self.pipelines.addTab(self.eval_steps, "Validation / prediction pipeline")
+        self.pipelines.addTab(self.eval_steps, "Validation pipeline")
+        self.pipelines.setTabToolTip(1, "The steps every training image goes through.")
+        self.pipelines.setTabToolTip(2, "The steps every validation image goes through, "
+                                        "and every image evaluated or predicted.")
+        self.list.itemClicked.connect(self._show_parameters)
         self.hint_view = HintsView()
         self.hint_view.measured.connect(self._on_measured)
         self.hint_view.fix_requested.connect(self.apply_fix)
@@ -137,13 +150,11 @@ class AugmentPanel(TransformEdits, QWidget):
         left = QWidget()
         ll = QVBoxLayout(left)
         ll.setContentsMargins(0, 0, 0, 0)
-        # The parameters first: a transform of five rows (RandomCrop) kept only two and a
-        # half in view at 1100x706, behind two scroll bars.
-        ll.addWidget(list_box, 2)
-        ll.addWidget(self.form_box, 5)
+        ll.addWidget(list_box, 1)
         ll.addWidget(self.pipelines, 2)
         ll.addWidget(self.hint_view)
         ll.addWidget(self.message)
+        self.message.hide()  # shown with an error only
 
         self.preview = AugmentPreview(self.current)
         self.preview.preview_updated.connect(self.preview_updated)
@@ -152,7 +163,9 @@ class AugmentPanel(TransformEdits, QWidget):
         splitter.addWidget(self.preview)
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
-        splitter.setSizes([480, 750])
+        # About a third for the steps, never narrower than their form: the draws' four
+        # columns fit beside them at 125% on a 1366x768 laptop (1093 px wide).
+        splitter.setSizes([430, 770])
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
         self._install_edit_keys()  # Ctrl+Z, Alt+Up/Down, Delete and the undo stack
@@ -262,6 +275,8 @@ class AugmentPanel(TransformEdits, QWidget):
             old.deleteLater()
         self.form = None
         comps = self.experiment.augment.transforms
+        if self.list.hasFocus():  # picked with the keys: show its parameters
+            self._show_parameters()
         if not 0 <= row < len(comps):
             self.entry_help.setText("Select a transform to edit its parameters.")
             self.form_area.setWidget(QWidget())
@@ -285,6 +300,11 @@ class AugmentPanel(TransformEdits, QWidget):
         self.undo_keys.watch(self.form)
         self.form_area.setWidget(self.form)
 
+    @Slot()
+    def _show_parameters(self) -> None:
+        """Show the Parameters tab (a transform was picked in the list)."""
+        self.pipelines.setCurrentIndex(0)
+
     def _changed(self) -> None:
         self._set_undo(None)  # after another edit, the snapshot would undo that one too
         self._announcing = True  # every other view of the transforms hears it from there
@@ -302,6 +322,7 @@ class AugmentPanel(TransformEdits, QWidget):
             # Another panel replaced the transforms (a new dataset left a flip out).
             self._rebuild_list()
         self.message.show_message("")
+        self.message.hide()
         if not self._torch:
             for lst in (self.train_steps, self.eval_steps):
                 lst.clear()
@@ -324,6 +345,7 @@ class AugmentPanel(TransformEdits, QWidget):
                 continue
             for i, step in enumerate(steps, 1):
                 lst.addItem(f"{i}. {step}")
+        self.message.setVisible(not ok)
         self._show_hints()
         if ok:
             self.preview.schedule()
