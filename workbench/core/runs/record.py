@@ -64,6 +64,9 @@ class RunRecord:
     optimizer, lr, batch_size, preset, scheduler, input_size
         Key hyperparameters, from experiment.json (``preset`` "custom" for a network edited
         away from its preset, or built without one).
+    data_folder
+        The dataset folder it trained on, from experiment.json (``""``: the demo dataset);
+        ``None`` where experiment.json does not say (or is missing).
     backbone_weights, feature_mode
         In words, from run.json: where a Backbone layer's weights came from ("pretrained,
         loaded from PATH", "random (no weights file at PATH)") and how a frozen backbone's
@@ -100,6 +103,7 @@ class RunRecord:
     preset: str = ""
     scheduler: str = ""
     input_size: tuple[int, ...] | None = None
+    data_folder: str | None = None
     backbone_weights: str = ""
     feature_mode: str = ""
     problem: str = ""
@@ -317,6 +321,8 @@ def read_record(path: str | Path) -> RunRecord:
 
         rec.preset = network_label(rec.preset, layers)
     rec.scheduler = str(_get(exp, "scheduler", "type") or "")
+    folder = _get(exp, "data", "folder")
+    rec.data_folder = folder if isinstance(folder, str) else None
     size = _get(exp, "data", "input_size")
     if isinstance(size, list) and all(isinstance(v, int) for v in size):
         rec.input_size = tuple(size)

@@ -1,5 +1,5 @@
 """The Runs table's column widths: fitted to the runs listed, the Name column to the
-window too, so the Notes column stays in sight."""
+window too, and then the Dataset column, so the Notes column stays in sight."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from workbench.qt.panels.runs.model import COLUMN
 COLUMN_PADDING = 16
 #: The Name column's width, fitted to the names: at least, at most.
 NAME_WIDTH = (160, 300)
+#: The Dataset column's widest: a longer folder name is cut ("…"); its tooltip is whole.
+DATASET_WIDTH = 160
 #: The Notes column (the last) keeps at least this much of the window: a Name column of
 #: 300 px pushed it out of sight at 1100x706.
 NOTES_ROOM = 120
@@ -29,6 +31,7 @@ def fit_columns(table: QTableView) -> int:
         if header.sectionResizeMode(c) == QHeaderView.ResizeMode.Interactive:
             header.resizeSection(c, max(header.sectionSizeHint(c),
                                         table.sizeHintForColumn(c) + COLUMN_PADDING))
+    header.resizeSection(COLUMN["dataset"], _dataset_width(table))
     wanted = header.sectionSize(COLUMN["name"])
     fit_name(table, wanted)
     return wanted
@@ -36,12 +39,24 @@ def fit_columns(table: QTableView) -> int:
 
 def fit_name(table: QTableView, wanted: int) -> None:
     """Size the Name column to ``wanted`` within :data:`NAME_WIDTH`, narrower (not below
-    its least) where the window would otherwise hide the Notes column."""
+    its least) where the window would otherwise hide the Notes column; where that is not
+    enough, the Dataset column gives way too, down to its header's width."""
     header = table.horizontalHeader()
     low, high = NAME_WIDTH
     width = min(high, max(low, wanted))
     if table.isVisible():
+        dataset, fitted = COLUMN["dataset"], _dataset_width(table)
         others = sum(header.sectionSize(c) for c in range(header.count())
-                     if c not in (COLUMN["name"], COLUMN["notes"]))
-        width = max(low, min(width, table.viewport().width() - others - NOTES_ROOM))
+                     if c not in (COLUMN["name"], COLUMN["notes"], dataset))
+        room = table.viewport().width() - others - NOTES_ROOM
+        width = max(low, min(width, room - fitted))
+        header.resizeSection(dataset, max(header.sectionSizeHint(dataset),
+                                          min(fitted, room - width)))
     header.resizeSection(COLUMN["name"], width)
+
+
+def _dataset_width(table: QTableView) -> int:
+    """The Dataset column fitted to the datasets listed, within :data:`DATASET_WIDTH`."""
+    column = COLUMN["dataset"]
+    return max(table.horizontalHeader().sectionSizeHint(column),
+               min(DATASET_WIDTH, table.sizeHintForColumn(column) + COLUMN_PADDING))

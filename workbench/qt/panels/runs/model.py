@@ -18,6 +18,7 @@ from typing import Any, Callable
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 
+from workbench.core.runs.names import dataset_label
 from workbench.core.runs.store import RunRecord
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -25,13 +26,15 @@ SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 #: first line, and a word on the second was not found).
 FILTER_ROLE = Qt.ItemDataRole.UserRole + 2
 #: The table's columns: (key, header).
-COLUMNS = (("name", "Name"), ("created", "Date"), ("status", "Status"), ("epochs", "Epochs"),
-           ("val_acc", "Val acc %"), ("duration", "Duration"),
+COLUMNS = (("name", "Name"), ("dataset", "Dataset"), ("created", "Date"), ("status", "Status"),
+           ("epochs", "Epochs"), ("val_acc", "Val acc %"), ("duration", "Duration"),
            ("optimizer", "Optimizer"), ("lr", "LR"), ("batch", "Batch"), ("preset", "Preset"),
            ("notes", "Notes"))
 COLUMN = {key: i for i, (key, _) in enumerate(COLUMNS)}
 #: Header tooltips, for the columns whose words need one.
-HEADER_TIPS = {"preset": "The model preset the run started from. After \"·\", a backbone's "
+HEADER_TIPS = {"dataset": "The dataset the run trained on, named as run names begin (its "
+                          "folder's name). Hover a cell for its folder.",
+               "preset": "The model preset the run started from. After \"·\", a backbone's "
                          "weights: pretrained (loaded from a weights file) or random (none "
                          "found). Hover a cell for the file and how the features were made."}
 _NUMERIC = {"epochs", "val_acc", "duration", "lr", "batch"}
@@ -162,12 +165,19 @@ def preset_text(r: RunRecord) -> str:
     return " · ".join(part for part in (r.preset, backbone_word(r)) if part)
 
 
+def dataset_text(r: RunRecord) -> str:
+    """The Dataset column: the dataset's short name, as run names begin
+    (:func:`~workbench.core.runs.names.dataset_label`); "" where the run does not say."""
+    return "" if r.data_folder is None else dataset_label(r.data_folder)
+
+
 def _epochs(r: RunRecord) -> str:
     return f"{r.epochs_done}/{r.epochs_planned}" if r.epochs_planned else str(r.epochs_done)
 
 
 _TEXT: dict[str, Callable[[RunRecord], str]] = {
     "name": lambda r: r.name,
+    "dataset": dataset_text,
     "created": lambda r: format_date(r.created),
     "status": lambda r: r.status.replace("_", " ") + (" ⚠" if r.problem else ""),
     "epochs": _epochs,
@@ -183,6 +193,7 @@ _TEXT: dict[str, Callable[[RunRecord], str]] = {
 
 _SORT: dict[str, Callable[[RunRecord], Any]] = {
     "name": lambda r: r.name.lower(),
+    "dataset": lambda r: dataset_text(r).lower(),
     "created": lambda r: r.created,
     "status": lambda r: r.status,
     "epochs": lambda r: float(r.epochs_done),
@@ -221,6 +232,8 @@ def _tooltip(key: str, r: RunRecord, shared: bool = False) -> str:
         return "\n".join(lines)
     if key == "notes":
         return r.notes
+    if key == "dataset" and r.data_folder is not None:
+        return r.data_folder or "The built-in demo dataset"
     if key == "val_acc":
         return model_description(r)
     if key in ("optimizer", "lr", "batch", "preset"):

@@ -126,7 +126,7 @@ class RunsPanel(QWidget):
         self.table.horizontalHeader().sectionResized.connect(self._on_section_resized)
 
         self.filter_edit = QLineEdit()
-        self.filter_edit.setPlaceholderText("Filter runs (name, status, optimizer, notes…)")
+        self.filter_edit.setPlaceholderText("Filter runs (name, dataset, status, notes…)")
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.textChanged.connect(self.proxy.setFilterFixedString)
         self.refresh_button = QPushButton("Refresh")

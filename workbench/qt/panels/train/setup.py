@@ -2,7 +2,10 @@
 
 The name defaults to something telling (``<dataset>-<network>-<n>``, e.g.
 ``digits-seed-cnn-3``: :func:`~workbench.core.runs.names.suggest_run_name`) and follows the
-dataset and the network until the user types one of their own. A name is a run's own: one
+dataset and the network until the user types one of their own. A typed name is for the
+dataset folder and network it was typed for: tuning the experiment keeps it, but another
+experiment opened in its place (File → Open, New, a restart with another experiment file)
+of another folder or network drops it, said under the box. A name is a run's own: one
 typed that another run already has (case aside, as the Runs tab's rename compares) gets
 the first free ``-2``, ``-3``… (:func:`~workbench.core.runs.names.free_run_name`), said under
 the box, and a name kept from the last session that a run took meanwhile is not shown
@@ -20,7 +23,8 @@ from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QFormLayout, QLineEdit, QSpinBox, QWidget
 
 from workbench.core.experiment import DataConfig, Experiment, TrainingConfig
-from workbench.core.runs.names import free_run_name, run_names
+from workbench.core.runs.names import (dataset_label, free_run_name, keep_typed_name_scope,
+                                       run_name_scope, run_names, typed_name_scope)
 
 from workbench.qt.common import BoundedMessageLabel, MessageLabel
 from workbench.qt.panels.train.batch_steps import BatchStepsLine
@@ -60,10 +64,12 @@ class RunSetup(QWidget):
         self._summary: Any = None
         self._suggested = ""
         self._base = ""  # the <dataset>-<network> part of the suggestion
+        self._noted: tuple = ()  # the typed name and its scope, last noted beside the session
         self.name_edit = QLineEdit()
         self.name_edit.setToolTip("The new run's name, on the Runs tab and in the Evaluate and "
                                   "Predict model choosers (its folder is named after it too)")
-        self.name_note = BoundedMessageLabel("", max_lines=2)  # a taken name: what it gets
+        # A taken name: what it gets; a typed name dropped: for what it was typed.
+        self.name_note = BoundedMessageLabel("", max_lines=2)
         self.name_note.hide()
         self.name_edit.textChanged.connect(lambda _text: self.name_note.hide())
         self.name_edit.editingFinished.connect(self.run_name)
@@ -93,8 +99,18 @@ class RunSetup(QWidget):
 
     # -- binding -------------------------------------------------------------------------
     def set_experiment(self, experiment: Experiment) -> None:
+        """Show ``experiment``; one in place of another (not the same one, tuned) drops a
+        typed name when its dataset folder or network is another (:meth:`_not_kept`)."""
+        dropped = self._typed() if experiment is not self.experiment else ""
+        scope = run_name_scope(self.experiment) if dropped else ("", "")
+        if dropped and scope == run_name_scope(experiment):
+            dropped = ""
+        elif dropped:
+            self.name_edit.clear()
         self.experiment = experiment
         self.refresh()
+        if dropped:
+            self._not_kept(dropped, scope)
 
     def refresh(self) -> None:
         """Show the experiment's epochs and batch size (without echoing them back)."""
@@ -135,17 +151,44 @@ class RunSetup(QWidget):
 
     def typed_name(self) -> str:
         """The name the user typed for the next run; ``""`` when the field shows the
-        suggestion (or nothing), so the next run is named automatically."""
+        suggestion (or nothing), so the next run is named automatically. The session
+        keeps it: the dataset folder and network it is for are noted beside the session
+        (:func:`~workbench.core.runs.names.keep_typed_name_scope`, when either changed),
+        so that :meth:`set_typed_name` gives it back only for them."""
+        typed = self._typed()
+        noted = (typed, run_name_scope(self.experiment)) if typed else ()
+        if noted and noted != self._noted:
+            self._noted = noted
+            keep_typed_name_scope(*noted)
+        return typed
+
+    def _typed(self) -> str:
         typed = self.name_edit.text().strip()
         return typed if typed != self._suggested else ""
 
     def set_typed_name(self, name: str) -> None:
         """Show ``name`` as typed by the user (the last session's): it is kept as the
-        dataset and network change, until a run takes it; ``""``, or a name a run already
-        has (it took it: the window closed while it trained), changes nothing."""
+        dataset and network change, until a run takes it. ``""``, or a name a run already
+        has (it took it: the window closed while it trained), changes nothing; nor does
+        one typed for another dataset folder or network than the experiment's (the app
+        opened with another experiment file), which the line under the box says."""
         name = name.strip()
-        if name and name != self._suggested and free_run_name(name) == name:
-            self.name_edit.setText(name)
+        if not name or name == self._suggested or free_run_name(name) != name:
+            return
+        scope = typed_name_scope(name)
+        if scope is not None and scope != run_name_scope(self.experiment):
+            self._not_kept(name, scope)
+            return
+        self._noted = (name, scope) if scope is not None else ()
+        self.name_edit.setText(name)
+
+    def _not_kept(self, name: str, scope: tuple[str, str]) -> None:
+        """Say that ``name``, typed for ``scope`` (dataset folder, network), is not used."""
+        folder, network = scope
+        self.name_note.show_message(
+            f"“{name}” was typed for {dataset_label(folder)} with {network}: not kept for "
+            f"this dataset and network.")
+        self.name_note.show()
 
     def update_name(self, force: bool = True, taken: set[str] | None = None) -> None:
         """Suggest a name again (the dataset, network or the runs changed); a name the
