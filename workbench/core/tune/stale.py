@@ -5,10 +5,11 @@ never tells the study: Optuna keeps the trial RUNNING until the next process tha
 trial finds its heartbeat stale (:data:`~.storage._GRACE_S` after the last one). A study
 continued sooner, or one that ends while such a trial is left, would show it as running
 for good. :func:`run_study` (:mod:`.study`) calls :func:`fail_dead_trials` when it opens a
-study and when it ends: a RUNNING trial whose run is still "running" while its folder's
-lock is free (its process is gone: :func:`workbench.core.runs.lock.is_live`), or whose
-heartbeat is stale, is marked failed, ``failure`` "interrupted", with the reason and its
-run folder (which the Runs tab lists as interrupted, and Continue in Train goes on from).
+study and when it ends, and the Tune tab when it lists a stored study: a RUNNING trial
+whose run is still "running" while its folder's lock is free (its process is gone:
+:func:`workbench.core.runs.lock.is_live`), or whose heartbeat is stale, is marked failed,
+``failure`` "interrupted", with the reason, its run folder (which the Runs tab lists as
+interrupted, and Continue in Train goes on from) and the run's training time.
 
 Each trial names its run folder (user attr ``run_dir``) as soon as the folder is made
 (:class:`TrialFolder`); a trial of an older Workbench, which named it only at its end, is
@@ -48,9 +49,10 @@ class TrialFolder(Callback):
 def fail_dead_trials(study: Any, runs_parent: str | Path | None = None) -> list[int]:
     """Mark failed (``failure`` "interrupted", with an ``error`` saying why and the
     ``run_dir`` where it is found) every RUNNING trial of ``study`` whose process is gone:
-    its run is interrupted (run.json "running", the lock free), or its heartbeat is stale.
-    Returns their numbers. A trial that is alive is spared: its process holds its run
-    folder's lock, and before it has a folder its heartbeat is fresh.
+    its run is interrupted (run.json "running", the lock free), or its heartbeat is stale;
+    its ``train_s`` is its run's training time (:func:`train_seconds`). Returns their
+    numbers. A trial that is alive is spared: its process holds its run folder's lock, and
+    before it has a folder its heartbeat is fresh.
     """
     import optuna
     from optuna.trial import TrialState
@@ -75,13 +77,25 @@ def fail_dead_trials(study: Any, runs_parent: str | Path | None = None) -> list[
             continue
         try:
             for key, value in (("error", _why(t, run_dir, gone)), ("failure", INTERRUPTED),
-                               ("run_dir", str(run_dir) if run_dir is not None else None)):
+                               ("run_dir", str(run_dir) if run_dir is not None else None),
+                               ("train_s", train_seconds(run_dir))):
                 storage.set_trial_user_attr(t._trial_id, key, value)
             if storage.set_trial_state_values(t._trial_id, state=TrialState.FAIL):
                 marked.append(t.number)
         except optuna.exceptions.UpdateFinishedTrialError:
             continue  # another process marked it (or it ended) meanwhile
     return marked
+
+
+def train_seconds(run_dir: str | Path | None) -> float | None:
+    """The training time of the run in ``run_dir`` as its run.json and the Runs tab give it
+    (``duration_s``: pauses excluded, an epoch cut short included); None without one."""
+    from workbench.core.runs.store import read_run_info
+
+    seconds = read_run_info(run_dir).get("duration_s") if run_dir is not None else None
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        return None
+    return float(seconds)
 
 
 def _stale_ids(storage: Any, study: Any) -> set[int]:

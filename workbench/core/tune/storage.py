@@ -161,17 +161,19 @@ def _open_study(optuna: Any, storage: Any, url: str, name: str, space: SearchSpa
             time.sleep(0.2 * (attempt + 1))
     else:
         raise WorkbenchError(f"cannot create or load study {name} in {redact(url)}")
+    # The metric first: it is what the user chose (the direction follows from it).
+    metric = study.user_attrs.get("metric")
+    if metric is not None and metric != space.metric:
+        raise SpecError("space.metric", f"study {name} already measures {metric}, not "
+                                        f"{space.metric}: use metric {metric}, or another "
+                                        f"study name")
     if study.direction.name.lower() != space.direction:
         raise SpecError("space.direction", f"study {name} already exists and "
                                            f"{study.direction.name.lower()}s its value: use "
                                            f"the same direction, or another study name")
-    metric = study.user_attrs.get("metric")
     if metric is None:
         study.set_user_attr("metric", space.metric)
         study.set_user_attr("space", space.to_dict())
-    elif metric != space.metric:
-        raise SpecError("space.metric", f"study {name} already measures {metric}: use the "
-                                        f"same metric, or another study name")
     check_space_fits(study, space)
     return study
 
@@ -262,6 +264,22 @@ def studies_of(optuna: Any, url: str, experiment: Any) -> dict[str, int]:
     return {s.study_name: s.n_trials for s in summaries
             if isinstance(s.user_attrs.get(ATTR), dict)
             and not mark_differences(s.user_attrs[ATTR], experiment)}
+
+
+def stored_metric(optuna: Any, url: str, name: str) -> str | None:
+    """The metric study ``name`` in storage ``url`` measures (its ``metric`` attr, as
+    :func:`open_study` keeps it); None when there is no such study (a SQLite file that is
+    not there is not created) or it names none. WorkbenchError when the storage cannot be
+    opened."""
+    path = sqlite_path(url)
+    if path is not None and not path.is_file():
+        return None
+    for s in optuna.get_all_study_summaries(open_storage(optuna, url),
+                                            include_best_trial=False):
+        if s.study_name == name:
+            metric = s.user_attrs.get("metric")
+            return metric if isinstance(metric, str) else None
+    return None
 
 
 def load_study(optuna: Any, url: str, name: str) -> Any:

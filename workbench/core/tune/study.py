@@ -31,7 +31,7 @@ from workbench.core.runs.names import run_name_base
 from workbench.core.tune.provenance import ATTR, claim, mark_name, searched_text
 from workbench.core.tune.sampling import grid_progress
 from workbench.core.tune.space import SearchSpace, apply_params
-from workbench.core.tune.stale import TrialFolder, fail_dead_trials
+from workbench.core.tune.stale import TrialFolder, fail_dead_trials, train_seconds
 from workbench.core.tune.storage import default_storage, load_study, open_study, redact
 from workbench.core.tune.storage import storage_url as storage_url_of
 
@@ -52,7 +52,8 @@ class StudySummary:
         One dict per trial, oldest first: ``number, state, value, params, duration_s,
         run_dir, error, failure, epoch, train_s`` (``epoch``: the epoch of the run's saved
         model, whose metric ``value`` is; ``train_s``: its run's training time, pauses
-        excluded, as the Runs tab gives it; ``state``: complete, pruned, fail, running, waiting;
+        excluded, as run.json and the Runs tab give it, None without a run; ``duration_s``:
+        Optuna's wall time, setup included; ``state``: complete, pruned, fail, running, waiting;
         ``failure``, for a failed trial: diverged, out_of_memory, failed, stopped, or
         interrupted: its process died, :mod:`.stale`).
     ran
@@ -311,10 +312,9 @@ def _run_trial(trial: Any, exp: Experiment, space: SearchSpace, study_name: str,
     # None when the run kept nothing (no epoch finished: its folder was removed).
     trial.set_user_attr("run_dir", str(outcome.run_dir) if outcome.run_dir is not None
                         else None)
-    history = getattr(outcome.result, "history", None) or []
-    seconds = [m["seconds"] for m in history if isinstance(m.get("seconds"), (int, float))]
-    if seconds:  # the run's training time, as run.json and the Runs tab give it
-        trial.set_user_attr("train_s", float(sum(seconds)))
+    # The run's training time, as run.json and the Runs tab give it (a stopped or diverged
+    # run's cut-short epoch included); none without a run.
+    trial.set_user_attr("train_s", train_seconds(outcome.run_dir))
     if outcome.failed:
         if not isinstance(outcome.error, WorkbenchError):
             raise outcome.error  # a bug of ours, not the trial's

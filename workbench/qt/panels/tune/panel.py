@@ -35,7 +35,8 @@ from workbench.qt.panels.tune.results import TrialsView, fmt, metric_value
 from workbench.qt.panels.tune.space_editor import SpaceEditor
 from workbench.qt.panels.tune.space_file import PRUNER_TIP, PRUNERS, SpaceFile
 from workbench.qt.panels.tune.state import continuing_text
-from workbench.qt.panels.tune.study_link import StudyFollower, ask_apply_other, check_apply
+from workbench.qt.panels.tune.study_link import (StudyFollower, ask_apply_other, check_apply,
+                                                 metric_refusal)
 from workbench.qt.panels.tune.widgets import (HidingMessageLabel, WholeRows, ask_open_path,
                                               ask_save_path, metric_combo)
 from workbench.qt.panels.tune.worker import StudyRun, StudyWorker
@@ -179,7 +180,6 @@ class TunePanel(QWidget):
         self.results = TrialsView(self.metric_combo.currentText(), self.editor.label_of)
         self.results.trials_changed.connect(self._update_buttons)
         self.results.run_requested.connect(self.run_requested)
-        self.metric_combo.currentTextChanged.connect(self.results.history_plot.set_metric)
         # Short names for what tests and the main window look at.
         self.trials_table = self.results.table
         self.history_plot = self.results.history_plot
@@ -299,6 +299,10 @@ class TunePanel(QWidget):
             except WorkbenchError as e:
                 self.message.show_message(str(e), "error")
                 return False
+        refusal = metric_refusal(url, self._study_name, parsed.metric)
+        if refusal:  # before the table is emptied: it shows that study's trials
+            self.message.show_message(refusal, "error")
+            return False
         self.summary = None
         self.results.reset(url, self._study_name, parsed.metric,
                            parsed.direction == "maximize", list(space["params"]))
@@ -333,7 +337,7 @@ class TunePanel(QWidget):
 
     @Slot(object)
     def _on_epoch_finished(self, info: dict) -> None:
-        metric = self.metric_combo.currentText()
+        metric = self.results.metric_name  # the running study's, whatever Metric shows now
         value = info.get(metric)
         shown = "-" if value is None else metric_value(metric, value)
         epochs = info.get("epochs")

@@ -20,14 +20,17 @@ from workbench.qt.workers import TaskRunner, TaskState
 from workbench.qt.panels.tune.plots import HistoryPlot, ImportancePlot
 
 TRIAL_COLUMNS = ("#", "State", "Value", "Training (s)")
+#: The importance plot's note while its first estimate is computed (off the GUI thread).
+COMPUTING = "computing…"
 #: The last column: the trial's run folder (double-click it, or "Show in Runs").
 RUN_COLUMN = "Run"
 #: Header tooltips of the fixed columns.
 COLUMN_TIPS = {
     "Value": "The study's metric of the model the trial's run saved (the epoch its bundle "
              "holds), as the Runs tab and Evaluate give it",
-    "Training (s)": "The trial's training time, as the Runs tab gives it (pauses and "
-                    "setup excluded); a trial that left no run: its whole time",
+    "Training (s)": "The trial's training time, as run.json and the Runs tab give it "
+                    "(pauses and setup excluded); empty for a trial that kept no run (its "
+                    "wall time in the cell's tooltip)",
     RUN_COLUMN: "The trial's run folder: double-click a row (or right-click, Show in Runs) "
                 "to select it on the Runs tab"}
 
@@ -184,7 +187,7 @@ class TrialsView(QWidget):
                 table.horizontalHeaderItem(c).setToolTip(COLUMN_TIPS[name])
         table.setRowCount(len(trials))
         for r, t in enumerate(trials):
-            seconds = t.get("train_s") if t.get("train_s") is not None else t.get("duration_s")
+            seconds = t.get("train_s")  # the run's; Optuna's wall time is no training time
             run = t.get("run_dir")
             cells = [str(t["number"]), state_text(t), value_text(self.metric_name, t),
                      "" if seconds is None else f"{seconds:.1f}"]
@@ -192,7 +195,10 @@ class TrialsView(QWidget):
             cells.append(run_label(run))
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                if t.get("error"):  # why a trial failed: on hover, on every cell of its row
+                if c == 3 and seconds is None and t.get("duration_s") is not None:
+                    item.setToolTip("\n".join(str(x) for x in (t.get("error"), wall_text(t))
+                                              if x))
+                elif t.get("error"):  # why a trial failed: on hover, on every cell of its row
                     item.setToolTip(str(t["error"]))
                 elif c == 2 and t.get("epoch") is not None and text:
                     item.setToolTip(f"{self.metric_name} of the model the trial's run saved "
@@ -210,6 +216,8 @@ class TrialsView(QWidget):
         if len(complete) < 2 or self._shut_down:
             return
         url, name = self._study
+        if not self.importance_plot.importances:  # not "needs 2 complete trials": it has
+            self.importance_plot.clear_importances(COMPUTING)
 
         def importances(state: TaskState) -> dict[str, float]:
             # Off the GUI thread: Optuna reads every trial and fits its estimate.
@@ -236,6 +244,15 @@ class TrialsView(QWidget):
     @Slot(int, str)
     def _on_importance_failed(self, _job: int, message: str) -> None:
         self.importance_plot.clear_importances(f"importance unavailable: {message}")
+
+
+def wall_text(trial: dict) -> str:
+    """The Training (s) cell's tooltip for a trial without a run's training time: Optuna's
+    wall time, said as such."""
+    why = "not recorded: see its run on the Runs tab" if trial.get("run_dir") else \
+        "the trial kept no run"
+    return (f"No training time ({why}); the trial's wall time, setup included: "
+            f"{trial['duration_s']:.1f} s")
 
 
 def run_label(run_dir: Any) -> str:

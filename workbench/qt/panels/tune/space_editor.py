@@ -204,17 +204,31 @@ class SpaceEditor(QTableWidget):
         self._fill(fields)
         return dropped
 
-    def set_params(self, params: dict[str, Any]) -> None:
-        """Tick exactly the rows of SPACE.json ``params`` (adding rows for unknown paths)."""
+    def set_params(self, params: dict[str, Any],
+                   unchecked: dict[str, Any] | None = None) -> None:
+        """Tick exactly the rows of SPACE.json ``params`` (adding rows for unknown paths);
+        ``unchecked`` (:meth:`unchecked_params`) gives unticked rows their ranges (a type
+        or choices of the wrong kind, a hand edit, are left at float and none)."""
         rows = self._rows()
         for row in rows.values():
             row["checked"] = False
-        for path, spec in params.items():
-            row = rows.setdefault(path, {"path": path, "label": path, "origin": None})
-            row.update({"checked": True, "type": spec.get("type", "float"),
-                        "low": spec.get("low"), "high": spec.get("high"),
-                        "log": bool(spec.get("log", False)), "choices": spec.get("choices")})
+        for specs, checked in ((unchecked or {}, False), (params, True)):
+            for path, spec in specs.items():
+                row = rows.setdefault(path, {"path": path, "label": path, "origin": None})
+                kind, choices = spec.get("type"), spec.get("choices")
+                row.update({"checked": checked,
+                            "type": kind if isinstance(kind, str) else "float",
+                            "low": spec.get("low"), "high": spec.get("high"),
+                            "log": bool(spec.get("log", False)),
+                            "choices": choices if isinstance(choices, list) else None})
         self._fill(list(rows.values()))
+
+    def unchecked_params(self) -> dict[str, Any]:
+        """The unticked rows' ranges as typed (``{path: {"type", "low", "high", "log",
+        "choices"}}``, a cell that is not a value as its text), kept with the session so a
+        range set aside for now is there after a restart."""
+        return {path: {k: row[k] for k in ("type", "low", "high", "log", "choices")}
+                for path, row in self._rows().items() if not row["checked"]}
 
     def _fill(self, fields: list[dict[str, Any]]) -> None:
         self._filling = True

@@ -11,6 +11,7 @@ thread, so the trials table and plots show where the search stands and Start con
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,9 @@ from workbench.qt.workers import TaskRunner, TaskState
 
 def tune_state(panel: Any, previous: dict[str, Any] | None = None) -> dict[str, Any]:
     """The Tune tab's settings as JSON values; the searched fields as SPACE.json
-    ``params`` (``previous``'s while a cell holds no value, the user typing in it)."""
+    ``params`` (``previous``'s while a cell holds no value, the user typing in it), the
+    other fields' ranges as ``unchecked`` (:meth:`.space_editor.SpaceEditor.
+    unchecked_params`)."""
     state: dict[str, Any] = {
         "sampler": panel.sampler_combo.currentText(),
         "pruner": panel.pruner_combo.currentText(),
@@ -39,6 +42,7 @@ def tune_state(panel: Any, previous: dict[str, Any] | None = None) -> dict[str, 
     except WorkbenchError:
         if isinstance((previous or {}).get("params"), dict):
             state["params"] = previous["params"]
+    state["unchecked"] = panel.editor.unchecked_params()
     return state
 
 
@@ -63,12 +67,17 @@ def restore_tune_state(panel: Any, state: dict[str, Any]) -> None:
             edit.setText(state[key])
     if isinstance(state.get("continue"), bool):
         panel.continue_check.setChecked(state["continue"])
-    params = state.get("params")
-    if isinstance(params, dict) and all(isinstance(k, str) and isinstance(v, dict)
-                                        for k, v in params.items()):
+    params, unchecked = state.get("params"), state.get("unchecked")
+    if _specs(params):
         # A field the experiment no longer has is taken out, and named, when the tab
-        # shows (TunePanel.refresh_fields).
-        panel.editor.set_params(params)
+        # shows (TunePanel.refresh_fields). Unticked ranges: none in an older session.
+        panel.editor.set_params(params, unchecked if _specs(unchecked) else None)
+
+
+def _specs(value: Any) -> bool:
+    """Whether ``value`` is ``{path: {...}}``, as SPACE.json ``params`` are."""
+    return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, dict)
+                                           for k, v in value.items())
 
 
 def continuing_text(study: str, count: int, earlier: str, sampler: str) -> str:
@@ -89,7 +98,9 @@ class StoredStudy(QObject):
     on the message line, with how to show one.
 
     Only a storage that exists is opened: a SQLite file that is not there is not created.
-    Nothing changes when a study was started meanwhile or trials are already shown.
+    Trials left running by a process that died are marked interrupted in it first
+    (:func:`workbench.core.tune.stale.fail_dead_trials`), as Start would. Nothing changes
+    when a study was started meanwhile or trials are already shown.
     """
 
     def __init__(self, panel: Any):
@@ -106,10 +117,12 @@ class StoredStudy(QObject):
             return
         # The experiment as it is now (a copy: it is read in the pool thread).
         unnamed = None if self.panel.name_edit.text().strip() else self.panel.experiment.copy()
+        runs_parent = self.panel.runs_parent
 
         def study(state: TaskState) -> Any:
             import optuna
 
+            from workbench.core.tune.stale import fail_dead_trials
             from workbench.core.tune.storage import open_storage, studies_of
             from workbench.core.tune.study import summarize
 
@@ -121,6 +134,10 @@ class StoredStudy(QObject):
                 others = [n for n, count in studies_of(optuna, url, unnamed).items() if count]
                 return ("others", url, name, others) if others else None
             found = optuna.load_study(study_name=name, storage=storage)
+            # A trial whose process died (the app killed mid-trial) is "interrupted", as
+            # Start would mark it, not "running" (a live process's trial is spared).
+            with contextlib.suppress(Exception):  # a read-only storage: listed as stored
+                fail_dead_trials(found, runs_parent)
             space = found.user_attrs.get("space") or {}
             summary = summarize(found, url, found.user_attrs.get("metric", "value"))
             return "study", url, summary, list(space.get("params") or {})

@@ -9,7 +9,8 @@ A caption above the table names the study shown and the experiment it searched.
 :func:`check_apply` guards "Apply best": the study's best trial goes into the open
 experiment only when the table shows the study the fields name, and, when the study
 searched another experiment (another dataset or network, :mod:`workbench.core.tune.
-provenance`), only once the user says so.
+provenance`), only once the user says so. :func:`metric_refusal` keeps Start from
+continuing a study with another Metric than the one it measures.
 """
 
 from __future__ import annotations
@@ -100,6 +101,25 @@ class StudyFollower(QObject):
                                             if searched else ""))
         self.panel.results.caption.setText(text)
         self.panel.results.caption.setToolTip(f"{text}\nStorage: {url}")
+
+
+def metric_refusal(url: str, name: str, metric: str) -> str | None:
+    """Why Start must not run study ``name`` of storage ``url`` with ``metric``: the study
+    measures another metric (its values are of that one, and its direction follows it).
+    None when it may: no such study yet, the same metric, or a storage that cannot be read
+    (the study's start names that)."""
+    import optuna
+
+    from workbench.core.errors import WorkbenchError
+    from workbench.core.tune.storage import stored_metric
+
+    try:
+        stored = stored_metric(optuna, url, name)
+    except WorkbenchError:
+        return None
+    if stored is None or stored == metric:
+        return None
+    return f"Study {name} measures {stored}: set Metric to {stored}, or type another Study name"
 
 
 def check_apply(panel: Any, follower: StudyFollower,
