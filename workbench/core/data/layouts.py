@@ -18,6 +18,9 @@ metadata files, and class names that look like split names.
   class spelled twice, said.
 - :func:`link_warnings`: a class folder that is a link to the dataset folder (a class of
   every image) or to another class folder (the same images under two labels), said.
+- :func:`nested_dataset_warning`: the folder chosen one level too high (``~/datasets``
+  holding ``pets/cat/``, ``pets/dog/`` and ``photos/beach/``...): its "classes" are
+  datasets, whose own classes would be merged; said, with the folder to open.
 """
 
 from __future__ import annotations
@@ -262,3 +265,75 @@ def link_warnings(folder: str, classes: list[str]) -> list[str]:
             out.append(f"class {c!r} is a link to class {twin!r}: the same images under "
                        f"two labels; remove the link")
     return out
+
+
+def nested_dataset_warning(folder: str, classes: list[str],
+                           samples: list[tuple[str, int]]) -> str | None:
+    """A warning when class folders of ``folder`` look like datasets of their own (the
+    folder chosen one level too high), naming them and the folder to open; None when not.
+
+    A class looks like a dataset when it holds split folders (``train/``, ``test/``, each
+    of class folders), or when none of its images (``samples``, as the scan listed them)
+    lies in it directly and they lie in 2+ sub-folders that are mostly its own: a folder
+    of datasets has other classes in each (``cat/ dog/``, ``beach/ city/``; a copy of one
+    dataset beside others shares its names with a few). Sub-folders named alike under most
+    classes with sub-folders (``indoor/``, ``outdoor/`` under each; ``train/``, ``val/``)
+    sort each class's images by something else, and a numbered series (``2019/ 2020/``,
+    ``batch1/ batch2/``) by date or batch: those are classes. Said when
+    two classes or more look like datasets, or the only class does (one class with
+    sub-folders, ``cats/indoor/``, is a coarser label beside classes without them)."""
+    own: set[int] = set()
+    subs: dict[int, dict[str, None]] = {}  # label -> its sub-folders holding images
+    tops = [os.path.join(folder, c) + os.sep for c in classes]
+    for path, label in samples:
+        rest = path[len(tops[label]):] if path.startswith(tops[label]) else ""
+        first, sep, _ = rest.partition(os.sep)
+        if sep:
+            subs.setdefault(label, {})[first] = None
+        elif first:
+            own.add(label)
+    under: dict[str, int] = {}  # sub-folder name -> how many classes have one of that name
+    for names in subs.values():
+        for name in {n.casefold() for n in names}:
+            under[name] = under.get(name, 0) + 1
+    datasets: list[tuple[str, str]] = []  # (class, what it holds: "classes cat/, dog/")
+    for label, c in enumerate(classes):
+        names = list(subs.get(label, {}))
+        if label in own or len(names) < 2:
+            continue
+        if any(n.lower() in SPLIT_LIKE_NAMES for n in names):
+            try:
+                parts = find_splits(os.path.join(folder, c))
+            except DataError:
+                parts = None
+            if parts:
+                datasets.append((c, "parts " + _folders([os.path.basename(p) for p in
+                                                         parts.values() if p])))
+            continue
+        numbered = len({"".join(ch for ch in n if not ch.isdigit()) for n in names}) == 1
+        shared = sum(1 for n in names if 1 < under[n.casefold()] and
+                     2 * under[n.casefold()] > len(subs))
+        if not numbered and 2 * shared <= len(names):
+            datasets.append((c, "classes " + _folders(names)))
+    if not datasets or (len(datasets) < 2 and len(classes) > 1):
+        return None
+    c, holds = datasets[0]
+    open_it = f"open {os.path.join(folder, c)} to train on its {holds}"
+    if len(datasets) == 1:
+        return (f"every image of the class {c!r} is in its sub-folders "
+                f"{holds.partition(' ')[2]}: this looks like a dataset in a folder of its "
+                f"own, not a class; {open_it}")
+    names = [repr(o) for o, _ in datasets]
+    names = (", ".join(names[:-1]) + " and " + names[-1] if len(names) <= 4 else
+             ", ".join(names[:4]) + f" and {len(names) - 4} more")
+    others = "; ".join(f"{os.path.join(folder, o)} for its {h}" for o, h in datasets[1:3])
+    return (f"the classes {names} hold no image of their own, only sub-folders of images: "
+            f"this looks like a folder of datasets, and a model trained on it would learn "
+            f"to tell the datasets apart. {open_it[0].upper()}{open_it[1:]} (or "
+            f"{others}{f'; and {len(datasets) - 3} more' if len(datasets) > 3 else ''})")
+
+
+def _folders(names: list[str], limit: int = 4) -> str:
+    """``"cat/, dog/"``: the first ``limit`` folder names, then how many more."""
+    shown = ", ".join(f"{n}/" for n in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")

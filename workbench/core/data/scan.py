@@ -25,7 +25,8 @@ Hugging Face ``imagefolder`` metadata
 A ``.zip`` or ``.tar(.gz)`` of such a folder is unpacked once into the cache and scanned
 there (:mod:`.archives`); a wrapper folder (``my_data/my_data/train/...``) is followed;
 both are said in ``notes``. Class folders named like dataset parts in a layout that is not
-recognised give a warning (``warnings``), never a silent train-versus-test model. Images
+recognised give a warning (``warnings``), never a silent train-versus-test model; so do
+class folders that look like datasets of their own (a folder of datasets chosen). Images
 lying at the top of the folder (or of ``train/``, ``val/``, ``test/``), in no class folder,
 are used by no run: a note counts them and names one (:func:`loose_images_note`).
 
@@ -46,8 +47,8 @@ from workbench.core.data.csvdata import scan_csv
 from workbench.core.data.images import is_hidden, is_image_file, unsupported_reason
 from workbench.core.data.index import DatasetIndex, ScanCancelled, Unreadable, verify_samples
 from workbench.core.data.layouts import (SPLIT_FOLDERS, case_clash_warnings, find_metadata,
-                                         find_splits, link_warnings, read_metadata,
-                                         split_name_warning, unwrap)
+                                         find_splits, link_warnings, nested_dataset_warning,
+                                         read_metadata, split_name_warning, unwrap)
 from workbench.core.errors import DataError
 
 #: Accepted names of the validation folder next to ``train/``, in order of preference.
@@ -178,6 +179,10 @@ def scan_folder(root: str | os.PathLike, verify: bool = False,
     index.warnings += case_clash_warnings(classes)
     if meta is None:  # class folders: one linked to the dataset or to another class
         index.warnings += link_warnings(parts["train"], classes)
+    nested = None if meta is not None or splits else \
+        nested_dataset_warning(root, classes, samples)  # a folder of datasets chosen?
+    if nested:
+        index.warnings.append(nested)
     if held["test"][1]:
         index.warnings.append(f"the test folder has class folder(s) {', '.join(held['test'][1])} "
                               f"that {index.part_name('train')} does not have: their images are "

@@ -33,8 +33,8 @@ from workbench.qt.panels.data.exclusions import ExclusionNotice
 from workbench.qt.panels.data.settings import DataSettings
 from workbench.qt.panels.data.health.view import HealthView
 from workbench.qt.panels.data.marks import ExcludedMarks
-from workbench.qt.panels.data.stats import (blocked_text, counted, ready_text, split_counts,
-                                             total_text)
+from workbench.qt.panels.data.stats import (blocked_text, counted, gone_text, ready_text,
+                                             split_counts, total_text)
 from workbench.qt.panels.data.jobs import list_dataset, verify_dataset
 from workbench.qt.panels.data.progress import ScanProgress
 from workbench.qt.panels.data.relist import FolderRelist
@@ -120,6 +120,8 @@ class DataPanel(QWidget):
         self.headers = HeaderSummary(self.summary_label, self)
         self.headers.finished.connect(self._on_summary_finished)
         self.relist = FolderRelist(self)  # the folder changed meanwhile: rescanned, and said
+        self.relist.folder_gone.connect(  # gone since: said, its last scan still shown
+            lambda folder: self.message.show_message(gone_text(folder), "error"))
         self.folder_edit.setText(self.experiment.data.folder)
         subscribe(self, self.current.replaced, self._on_experiment_replaced)
         subscribe(self, self.current.changed, self._on_experiment_changed)
@@ -354,6 +356,7 @@ class DataPanel(QWidget):
         self.scan_progress.stop()
         self.progress.hide()
         self.advice.cancel()
+        self.advice.show_chosen("")  # "Chosen for this dataset" spoke of the one before
         self.exclusions.cancel()
         self.index = None
         self.trainable = False

@@ -10,6 +10,10 @@ as *Rescan* does and says so: "The folder changed: 2 images added, 1 removed
 lists it too, at once (:func:`changed_before_start`): a run then trains on the folder as it
 is, not as it was scanned.
 
+A folder that cannot be listed because it is gone (renamed, moved, its drive unplugged)
+is said on the Data tab's line in the Train tab's words (``folder_gone``); the last scan
+stays shown, and once the folder is back it is rescanned.
+
 Why not :class:`QFileSystemWatcher`: it watches the paths it is given, one inotify watch
 (or, on macOS and Windows, one open handle) per folder and file, with a per-user limit
 (8,192 inotify watches on many Linux systems, 256 open files on macOS) that a large
@@ -20,10 +24,11 @@ back costs one listing and sees exactly what a rescan would.
 
 from __future__ import annotations
 
+import os
 import weakref
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, Slot
+from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMainWindow
 
@@ -54,17 +59,27 @@ def with_rescan_hint(problem: str, folder: str, where: str = "on the Data tab") 
 
 class FolderRelist(QObject):
     """Lists ``panel``'s (a :class:`~.panel.DataPanel`) dataset folder again when the app
-    is activated or the panel shown, and rescans it when its files changed."""
+    is activated or the panel shown, and rescans it when its files changed.
+
+    Signals
+    -------
+    folder_gone(folder)
+        The dataset ``folder`` shown is gone since its scan (once, until it is back: then
+        it is rescanned); its advice lines are hidden meanwhile.
+    """
+
+    folder_gone = Signal(str)
 
     def __init__(self, panel: Any):
         super().__init__(panel)
         self.panel = panel
         self.note = ""  # what changed, said once the rescan it started is done
+        self.gone = ""  # the dataset folder found gone, until a scan (or it is back)
         self._runner = TaskRunner(self, supersede=True)
         self._runner.finished.connect(self._on_listed)
         panel.installEventFilter(self)
         panel.dataset_loaded.connect(self._on_loaded)
-        panel.scan_failed.connect(lambda _message: setattr(self, "note", ""))
+        panel.scan_failed.connect(lambda _message: self._forget())
         app = QGuiApplication.instance()
         if app is not None:
             app.applicationStateChanged.connect(self._on_app_state)
@@ -88,11 +103,12 @@ class FolderRelist(QObject):
                                                                       state.is_cancelled)))
 
     def check_now(self) -> ListingChange | None:
-        """List the folder now (on this thread); when its files changed, rescan it and
-        return what changed (None: unchanged, or nothing to compare with)."""
+        """List the folder now (on this thread); when its files changed (or it is back
+        after it was said gone), rescan it and return what changed (None: unchanged, or
+        nothing to compare with)."""
         index = self._index()
         change = listing_changes(index) if index is not None else None
-        if not change:
+        if change is None or not (change or self.gone):
             return None
         self._rescan(change)
         return change
@@ -100,17 +116,33 @@ class FolderRelist(QObject):
     @Slot(int, object)
     def _on_listed(self, _job: int, result: Any) -> None:
         index, change = result
-        if change and index is self._index():  # not superseded by a scan meanwhile
+        if index is not self._index():  # superseded by a scan meanwhile
+            return
+        if change is None:
+            folder = self.panel.experiment.data.folder or index.root
+            if folder != self.gone and not os.path.exists(folder):
+                self.gone = folder
+                self.panel.advice.show_chosen("")  # of the folder that is gone
+                self.panel.advice.show_suggestion(None)
+                self.folder_gone.emit(folder)
+        elif change or self.gone:  # (back, changed or not: the line said it was gone)
             self._rescan(change)
 
     def _rescan(self, change: ListingChange) -> None:
         self._runner.cancel_all()
-        self.note = f"{change_text(change)} (rescanned)."
+        self.note = (f"{change_text(change)} (rescanned)." if change else
+                     "The dataset folder is back (rescanned).")
+        self.gone = ""
         folder = self.panel.experiment.data.folder or self.panel.index.root
         self.panel.load_folder(folder, adopt_defaults=False)
 
+    def _forget(self) -> None:
+        """A scan failed: nothing to say of the one this started, or of a folder gone."""
+        self.note = self.gone = ""
+
     @Slot(object)
     def _on_loaded(self, _index: Any) -> None:
+        self.gone = ""
         if not self.note:
             return
         note, self.note = self.note, ""

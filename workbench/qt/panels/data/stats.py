@@ -72,6 +72,19 @@ def ready_text(index: Any, data: Any = None) -> tuple[str, str]:
     return text, "warning" if index.unreadable or warnings else "ok"
 
 
+def gone_text(folder: str) -> str:
+    """The Data tab's message when its dataset ``folder`` is gone since it was scanned, in
+    the Train tab's words
+    (:func:`~workbench.qt.panels.train.start_checks.missing_folder_problem`); the tab
+    shows the last scan, and coming back to the window updates it."""
+    from workbench.qt.panels.data.relist import RESCAN_HINT
+    from workbench.qt.panels.train.start_checks import missing_folder_problem
+
+    problem = missing_folder_problem(folder) or f"the dataset folder {folder} is back"
+    return (f"{problem[0].upper()}{problem[1:]}. The classes below are from its last "
+            f"scan. {RESCAN_HINT.format(where='above')}.")
+
+
 def total_text(index: Any, data: Any) -> str:
     """The line under the class table: images and classes (a test part's images counted
     in, as its parts listed after add up to it, and as Health checks them), the folder's

@@ -1,0 +1,88 @@
+"""A folder of datasets chosen as the dataset (``~/datasets`` holding ``phone_photos/`` and
+``small/``, each of class folders): its "classes" are datasets, their own classes merged;
+``scan``, ``check``, ``train`` and the Data tab say so and name the folder to open. A class
+whose images are sorted into sub-folders of another kind (by date, place, split) is not."""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers import make_image_folder, run_cli
+from workbench.core.data.scan import scan_folder
+from workbench.core.experiment import Experiment
+
+LOOKS = "this looks like a folder of datasets"
+
+
+def _datasets(root):
+    """``root/phone_photos/{beach,city,forest}``, ``root/small/{cat,dog}`` and a folder of
+    loose pictures, ``root/shots/``."""
+    make_image_folder(root / "phone_photos", ("beach", "city", "forest"), per_class=3)
+    make_image_folder(root / "small", ("cat", "dog"), per_class=3)
+    make_image_folder(root, ("shots",), per_class=2)
+    return root
+
+
+def test_a_folder_of_datasets_is_said_with_the_folders_to_open(tmp_path, capsys):
+    from workbench.cli.run_warnings import run_warnings
+
+    root = _datasets(tmp_path / "datasets")
+    index = scan_folder(root)
+    assert index.classes == ["phone_photos", "shots", "small"]  # ImageFolder's, as before
+    warning = next(w for w in index.warnings if LOOKS in w)
+    assert "'phone_photos' and 'small'" in warning and "'shots'" not in warning
+    assert f"Open {root / 'phone_photos'} to train on its classes beach/, city/, forest/" \
+        in warning
+    assert f"{root / 'small'} for its classes cat/, dog/" in warning
+    code, _, err = run_cli(capsys, "scan", root)
+    assert code == 0 and f"warning: {warning}" in err
+    code, _, err = run_cli(capsys, "check", root)
+    assert warning in err, err
+    exp = Experiment()
+    exp.data.folder = str(root)
+    assert any(warning in w for w in run_warnings(exp))  # what train prints before epoch 1
+
+
+def test_one_class_of_class_folders_names_the_folder_to_open(tmp_path):
+    make_image_folder(tmp_path / "pets" / "cats", ("indoor", "outdoor"), per_class=2)
+    (warning,) = scan_folder(tmp_path / "pets").warnings
+    assert warning == (f"every image of the class 'cats' is in its sub-folders indoor/, "
+                       f"outdoor/: this looks like a dataset in a folder of its own, not a "
+                       f"class; open {tmp_path / 'pets' / 'cats'} to train on its classes "
+                       f"indoor/, outdoor/")
+
+
+def test_datasets_with_their_own_split_folders_and_copies_of_one_are_said(tmp_path):
+    root = tmp_path / "kaggle"
+    for name, part in (("cifar", "test"), ("flowers", "val")):
+        for split in ("train", part):
+            make_image_folder(root / name / split, ("a", "b"), per_class=2)
+    warning = next(w for w in scan_folder(root).warnings if LOOKS in w)
+    assert f"Open {root / 'cifar'} to train on its parts train/, test/" in warning
+    copies = _datasets(tmp_path / "copies")  # a copy of phone_photos beside two others
+    make_image_folder(copies / "phone_photos_old", ("beach", "city", "forest"), per_class=1)
+    make_image_folder(copies / "weeds", ("clover", "dandelion"), per_class=1)
+    warning = next(w for w in scan_folder(copies).warnings if LOOKS in w)
+    assert "'phone_photos', 'phone_photos_old', 'small' and 'weeds'" in warning
+
+
+@pytest.mark.parametrize("layout", [
+    # images of each class sorted by date, by place or into its own split folders
+    {"dog": ("2019", "2020"), "cat": ("2019", "2020")},
+    {"dog": ("2019-05", "2019-06", "2020-01"), "cat": ()},
+    {"dog": ("batch1", "batch2"), "cat": ("batch3", "batch4")},
+    {"dog": ("indoor", "outdoor"), "cat": ("indoor", "outdoor"), "owl": ("forest", "outdoor")},
+    {"dog": ("train", "val"), "cat": ("train", "val")},
+    # a coarser class beside plain ones; a class with images of its own and sub-folders
+    {"bird": ("parrot", "sparrow"), "cat": (), "dog": ()},
+    {"dog": ("", "nested", "nested/deeper"), "cat": ("", "more", "other")},
+])
+def test_a_class_with_sub_folders_of_another_kind_is_a_class(tmp_path, layout):
+    root = tmp_path / "data"
+    for cls, subs in layout.items():
+        for sub in subs or ("",):
+            folder = root / cls / sub if sub else root / cls
+            make_image_folder(folder.parent, (folder.name,), per_class=2)
+    index = scan_folder(root)
+    assert sorted(index.classes) == sorted(layout)
+    assert not [w for w in index.warnings if "looks like a" in w], index.warnings
