@@ -159,16 +159,19 @@ def cmd_check(args: argparse.Namespace) -> int:
 def _run_said(exp, index, report) -> str:
     """What ``train`` would say of ``exp``'s network and batch size as it starts, said
     here too (:func:`workbench.cli.run_warnings.network_said`): its refusal as an
-    ``error:`` line (returned), or the Model doctor's warnings and the batch size's as
+    ``error:`` line (returned), or the Model doctor's warnings, the batch size's and the
+    augmentation's (a flip that changes the label, a crop larger than the images) as
     ``warning:`` lines; each kept in the report's notes."""
     from workbench.cli.run_warnings import batch_warnings, network_said
+    from workbench.core.data.augment.at_start import starting_hint_warnings
 
     refused, warnings = network_said(exp, len(index.classes))
     if refused:
         report.notes.append(refused)
         print(f"error: workbench train would refuse the network: {refused}", file=sys.stderr)
         return refused
-    for warning in warnings + batch_warnings(exp, index):
+    for warning in warnings + batch_warnings(exp, index) + \
+            starting_hint_warnings(exp, index.classes, index):
         report.notes.append(warning)
         print(f"warning: {warning}", file=sys.stderr)
     return ""

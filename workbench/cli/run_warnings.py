@@ -2,14 +2,15 @@
 scan of the dataset: the Model doctor's warnings about the network
 (:func:`workbench.core.model.doctor.network_check`), a batch size that leaves too few steps
 an epoch (:func:`batch_warnings`), an augmentation that may change the
-label (the Augment tab's hints,
+label or stops training on the images (a crop larger than them) (the Augment tab's hints,
 :func:`workbench.core.data.augment.at_start.starting_hint_warnings`, with a paste-able
 ``--set``), a data folder that is the test or validation part of a dataset with parts,
 a validation split too small for its accuracy to mean much (the Data tab's warnings,
 :func:`workbench.core.data.pitfalls.data_warnings`) and the scan's own (a class folder
 that is a link to the dataset or to another class, class names differing only in case).
 Printed as ``warning:`` lines; they stop nothing. ``workbench check --experiment`` says
-what is said of the network and the batch size too (:func:`network_said`)."""
+what is said of the network, the batch size and the augmentation too
+(:func:`network_said`)."""
 
 from __future__ import annotations
 
@@ -62,7 +63,7 @@ def warnings_and_index(exp) -> tuple[list[str], Any]:
         return lines, None
     lines = lines + batch_warnings(exp, index) + \
         dataset_warnings(index, exp.data, exp.data.folder, give=give_folder) + \
-        starting_hint_warnings(exp, index.classes)
+        starting_hint_warnings(exp, index.classes, index)
     return lines, scanned if os.path.isabs(exp.data.folder) else None
 
 

@@ -7,8 +7,11 @@ who never opened it should hear it as the run starts too: ``workbench train`` pr
 :func:`starting_hint_warnings` as ``warning:`` lines with a paste-able ``--set``, and the
 Train tab's run line names :func:`run_hints`' first hint with the button of
 :func:`offered_fix`. The hints are judged from the class names and the dataset folder's
-name, as the training doctor judges them (no image is read). Torch-free apart from the
-transform registry the hints look defaults up in.
+name, as the training doctor judges them (no image is read). A step that stops training
+on the dataset's images (a RandomCrop larger than them: :func:`stopping_hints`, judged
+from their typical size) is said the same way by ``train`` and ``check --experiment``, and
+keeps the Train tab's Start disabled. Torch-free apart from the transform registry the
+hints look defaults up in.
 """
 
 from __future__ import annotations
@@ -36,6 +39,50 @@ def run_hints(experiment: Any, classes: Sequence[str]) -> list[Hint]:
     except Exception:  # noqa: BLE001
         _log.exception("the augmentation hints failed on the experiment")
         return []
+
+
+def may_stop(experiment: Any) -> bool:
+    """Whether a step of ``experiment``'s training list may stop training on an image too
+    small for it: a RandomCrop without pad_if_needed, or padded by a reflection. Only then
+    are the images' sizes worth reading for :func:`stopping_hints`."""
+    from workbench.core.data.augment.hints import _spec
+
+    try:
+        steps = [_spec(t) for t in experiment.augment.transforms]
+    except Exception:  # noqa: BLE001  (the Augment tab says what is wrong with the list)
+        return False
+    return any(name == "RandomCrop" and (not p.get("pad_if_needed") or p.get(
+        "padding_mode") in ("reflect", "symmetric")) for name, p in steps)
+
+
+def stopping_hints(experiment: Any, image_size: Sequence[int] | None) -> list[Hint]:
+    """The Augment tab's hints on a step that stops training with an error on images of
+    ``image_size`` (the dataset's typical (height, width),
+    :func:`~.pipeline_hints.typical_image_size`): a RandomCrop larger than them, or padding
+    them by a reflection wider than they are (:attr:`~.fixes.Hint.stops`). Empty when
+    none, or with no size; never raises."""
+    if not image_size or not may_stop(experiment):
+        return []
+    try:
+        from workbench.core.data.augment.pipeline_hints import pipeline_hints
+
+        data = experiment.data
+        return [h for h in pipeline_hints(list(experiment.augment.transforms), image_size,
+                                          data.input_size, data.mean, data.std,
+                                          data.channels) if h.stops]
+    except Exception:  # noqa: BLE001
+        _log.exception("the pipeline hints failed on the experiment")
+        return []
+
+
+def index_stopping_hints(experiment: Any, index: Any) -> list[Hint]:
+    """:func:`stopping_hints` on the typical size of the scanned dataset ``index``'s
+    images, whose headers are read only when a step :func:`may_stop` training."""
+    if index is None or not may_stop(experiment):
+        return []
+    from workbench.core.data.augment.pipeline_hints import typical_image_size
+
+    return stopping_hints(experiment, typical_image_size(index))
 
 
 def offered_fix(hints: Sequence[Hint]) -> Fix | None:
@@ -71,14 +118,17 @@ def _lower(label: str) -> str:
     return label[:1].lower() + label[1:]
 
 
-def starting_hint_warnings(experiment: Any, classes: Sequence[str]) -> list[str]:
+def starting_hint_warnings(experiment: Any, classes: Sequence[str],
+                           index: Any = None) -> list[str]:
     """The label hints as lines ``workbench train`` prints (``warning:``) before its first
-    epoch, each fix with its ``--set 'augment.transforms=[...]'`` (shell-quoted); one
-    option for all of them when there are several (two ``--set`` of the same list would
-    override each other). Empty when there is no hint."""
+    epoch, after those on a step that stops training on the images of the scanned dataset
+    ``index`` (:func:`index_stopping_hints`; None: not judged), each fix with its
+    ``--set 'augment.transforms=[...]'`` (shell-quoted); one option for all of them when
+    there are several (two ``--set`` of the same list would override each other). Empty
+    when there is no hint."""
     from workbench.core.overrides import set_option
 
-    hints = run_hints(experiment, classes)
+    hints = index_stopping_hints(experiment, index) + run_hints(experiment, classes)
     if not hints:
         return []
     fixes = offered_fixes(hints)
@@ -94,5 +144,5 @@ def starting_hint_warnings(experiment: Any, classes: Sequence[str]) -> list[str]
                     f"on the command line {option}."]
 
 
-__all__ = ["as_specs", "fixed_transforms", "offered_fix", "run_hints",
-           "starting_hint_warnings"]
+__all__ = ["as_specs", "fixed_transforms", "index_stopping_hints", "may_stop", "offered_fix",
+           "run_hints", "starting_hint_warnings", "stopping_hints"]

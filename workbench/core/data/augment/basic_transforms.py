@@ -13,8 +13,8 @@ import torch
 from torchvision.transforms import v2
 from torchvision.transforms.v2 import functional as F
 
-from workbench.core.data.augment.common import (_data, _exact, _hw, _per_channel, _same, _size,
-                                               _size_param)
+from workbench.core.data.augment.common import (ImageTooSmall, _data, _exact, _hw, _per_channel,
+                                               _same, _size, _size_param)
 from workbench.core.errors import SpecError
 from workbench.core.registry import Param, Registry
 
@@ -102,24 +102,40 @@ ENTRIES.register(
 
 class _RandomCrop(v2.RandomCrop):
     """v2.RandomCrop whose ``fill`` is a 0-255 pixel value on uint8 and float images alike,
-    and whose crop larger than the (padded) image says what to change."""
+    and whose crop larger than the (padded) image, or padding by reflection wider than the
+    image, is an :class:`~.common.ImageTooSmall` naming the step (``where``, set by the
+    plan) and what to change."""
 
     def __init__(self, size: list[int], padding: int, pad_if_needed: bool, fill: int,
                  padding_mode: str):
         super().__init__(size, padding=padding or None, pad_if_needed=pad_if_needed,
                          fill=fill, padding_mode=padding_mode)
         self.fill255 = int(fill)
+        self.where = ""  # the step's field, "augment.transforms[0]"
+
+    def _too_small(self, problem: str) -> ImageTooSmall:
+        return ImageTooSmall(self.where, problem, "RandomCrop")
 
     def make_params(self, flat_inputs: list[Any]) -> dict[str, Any]:
+        h, w = F.get_size(flat_inputs[0])
         try:
-            return super().make_params(flat_inputs)
+            params = super().make_params(flat_inputs)
         except ValueError:
-            h, w = F.get_size(flat_inputs[0])
             pad = self.padding[0] if self.padding else 0
-            raise ValueError(
-                f"RandomCrop: the crop {_hw(self.size)} (height x width) is larger than the "
-                f"{h}x{w} image" + (f" padded by {pad}" if pad else "") + ": turn on "
-                f"pad_if_needed, crop less, or put a Resize before it") from None
+            raise self._too_small(
+                f"the crop {_hw(self.size)} (height x width) is larger than the {h}x{w} "
+                f"image" + (f" padded by {pad}" if pad else "") + ": turn on pad_if_needed, "
+                f"crop less, or put a Resize before it") from None
+        left, top, right, bottom = params["padding"]
+        most = (h, w) if self.padding_mode == "symmetric" else (h - 1, w - 1)
+        if self.padding_mode in ("reflect", "symmetric") and \
+                (max(top, bottom) > most[0] or max(left, right) > most[1]):
+            raise self._too_small(
+                f"padding_mode {self.padding_mode} pads the {h}x{w} image by up to "
+                f"{max(params['padding'])} pixels a side (to crop {_hw(self.size)}), more "
+                f"than it can mirror: use padding_mode constant or edge, crop less, or put a "
+                f"Resize before it")
+        return params
 
     def transform(self, inpt: Any, params: dict[str, Any]) -> Any:
         if params["needs_pad"] and isinstance(inpt, torch.Tensor) and \

@@ -7,6 +7,7 @@ The entries themselves are in :mod:`.basic_transforms`, :mod:`.more_transforms` 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -29,6 +30,29 @@ class _Data:
 #: :class:`~workbench.core.experiment.DataConfig` (a test holds them equal). Not read from
 #: that module: the experiment validates itself through the catalog, which imports this one.
 DEFAULT_DATA = _Data(input_size=(32, 32), channels=3)
+
+
+class ImageTooSmall(SpecError):
+    """A step given an image too small for it, as the pipeline runs: a crop larger than the
+    image (RandomCrop without pad_if_needed), padding by reflection wider than the image.
+
+    ``field`` names the step (``augment.transforms[0]``: the plan that builds the step sets
+    it, see :mod:`.transforms`), ``step`` its transform ("RandomCrop"), ``problem`` the
+    image's size and what to change; the message reads ``"augment.transforms[0]:
+    RandomCrop: the crop ..."``. A DataLoader worker hands it over as one text, its
+    traceback: the message is read back from its last line."""
+
+    def __init__(self, field: str, problem: str | None = None, step: str = ""):
+        if problem is None:  # ImageTooSmall(message): re-raised, or unpickled
+            last = (field.strip().splitlines() or [""])[-1]
+            last = last.split("ImageTooSmall: ", 1)[-1]
+            m = re.match(r"^(augment\.transforms\[\d+\]): (?:(\w+): )?(.*)$", last, re.S)
+            field, step, problem = (m.group(1), m.group(2) or "", m.group(3)) if m else \
+                ("", "", last)
+        super().__init__(field, problem)
+        self.step = step
+        if step:
+            self.args = (f"{field}: {step}: {problem}" if field else f"{step}: {problem}",)
 
 
 def _data(exp: "Experiment | None") -> Any:

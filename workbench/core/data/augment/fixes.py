@@ -83,11 +83,14 @@ class Fix:
 
 @dataclass(frozen=True)
 class Hint:
-    """A sentence about step ``index`` of the list and, optionally, its :class:`Fix`."""
+    """A sentence about step ``index`` of the list and, optionally, its :class:`Fix`;
+    ``stops``: the step stops training with an error on the dataset's typical image (a crop
+    larger than it), so a run should not start until it is fixed."""
 
     text: str
     index: int = -1
     fix: Fix | None = None
+    stops: bool = False
 
 
 def remove(index: int, name: str, label: str = "", key: str = "", many: str = "") -> Fix:

@@ -6,7 +6,9 @@ turns a red traffic light green. Such an augmentation teaches the network the wr
 dataset's name and each class's mean colour) so the Augment panel can say so; the user
 decides, helped by a one-click fix (:func:`label_hints`, :mod:`.fixes`).
 :func:`mirror_sensitivity` is the same judgement for the defaults a new dataset gets
-(:mod:`..defaults`): no flip for digits, letters or text.
+(:mod:`..defaults`): no flip for digits, letters or text. Which flips and rotations swap
+classes named by a direction ("turn_left"/"turn_right", "TurnLeft"/"TurnRight") is
+judged in :mod:`.directions`.
 """
 
 from __future__ import annotations
@@ -15,10 +17,9 @@ import itertools
 import math
 from typing import Any, Sequence
 
+from workbench.core.data.augment.directions import direction_pairs  # noqa: F401 (re-exported)
+from workbench.core.data.augment.directions import direction_sensitivity, rotation_limit
 from workbench.core.data.augment.fixes import FLIPS, Fix, Hint, remove, set_params
-
-#: The flips, horizontal first.
-FLIP_NAMES = ("RandomHorizontalFlip", "RandomVerticalFlip")
 
 #: Threshold on the largest rotation (degrees) above which glyph-like classes get a hint.
 LARGE_ROTATION = 30.0
@@ -37,15 +38,6 @@ _COLOUR_WORDS = {"red", "green", "blue", "yellow", "orange", "purple", "pink", "
 # Pairs one transform turns into each other.
 _UPSIDE_DOWN = [("6", "9"), ("six", "nine"), ("b", "q"), ("d", "p"), ("n", "u"), ("m", "w")]
 _MIRROR = [("b", "d"), ("p", "q")]
-#: Direction words: (axis, side). Class names that differ only in one such word, same axis,
-#: other side ("turn_left"/"turn_right"), are told apart by what a flip swaps.
-_DIRECTIONS = {"left": ("h", 0), "right": ("h", 1), "up": ("v", 0), "down": ("v", 1),
-               "cw": ("r", 0), "clockwise": ("r", 0), "ccw": ("r", 1),
-               "anticlockwise": ("r", 1), "counterclockwise": ("r", 1)}
-#: Each axis in words, and the flips that swap its sides (either mirror turns a clockwise
-#: arrow counterclockwise).
-_AXES = {"h": ("left and right", FLIP_NAMES[:1]), "v": ("up and down", FLIP_NAMES[1:]),
-         "r": ("clockwise and counterclockwise", FLIP_NAMES)}
 #: Words in a class or dataset name that say its images are digits, letters or text (whole
 #: words: "text" matches "text_a", not "texture").
 _SAYS = {
@@ -167,51 +159,6 @@ def mirror_sensitivity(classes: Sequence[str], folder: str = "") -> str | None:
     return None
 
 
-def _tokens(name: str) -> tuple[str, ...]:
-    """A class name's words, lower case, split at ``_``, ``-``, spaces and dots, with
-    "counter clockwise" and "anti-clockwise" joined ("turn_Left" -> ("turn", "left"))."""
-    out: list[str] = []
-    for w in "".join(c if c.isalnum() else " " for c in _norm(name)).split():
-        if w == "clockwise" and out and out[-1] in ("counter", "anti"):
-            w = out.pop() + w
-        out.append(w)
-    return tuple(out)
-
-
-def direction_pairs(classes: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
-    """Pairs of class names that differ only by a direction word, by the flip that swaps
-    them: ``{"RandomHorizontalFlip": [("left_arrow", "right_arrow")]}``.
-
-    The words: left/right (a horizontal flip swaps them), up/down (a vertical flip),
-    cw/ccw and clockwise/anticlockwise/counterclockwise (either flip); whole words, any
-    case, split at ``_``, ``-`` and spaces. Single letters ("L"/"R") do not count.
-    """
-    found: dict[str, list[tuple[str, str]]] = {}
-    for a, b in itertools.combinations([str(c) for c in classes], 2):
-        ta, tb = _tokens(a), _tokens(b)
-        diff = [k for k in range(len(ta)) if len(ta) == len(tb) and ta[k] != tb[k]]
-        x, y = (_DIRECTIONS.get(t[diff[0]]) if len(diff) == 1 else None for t in (ta, tb))
-        if x and y and x[0] == y[0] and x[1] != y[1]:
-            for flip in _AXES[x[0]][1]:
-                found.setdefault(flip, []).append((a, b))
-    return found
-
-
-def direction_sensitivity(classes: Sequence[str]) -> dict[str, str]:
-    """Why each flip may change these classes' labels, by flip name: ``{"RandomHorizontalFlip":
-    "the classes 'left_arrow'/'right_arrow' differ only by left and right"}``; empty when no
-    two classes differ only by a direction (see :func:`direction_pairs`)."""
-    out = {}
-    for flip, ps in direction_pairs(classes).items():
-        axes = {_DIRECTIONS[x][0] for a, b in ps for x, y in zip(_tokens(a), _tokens(b))
-                if x != y}
-        what = " or ".join(_AXES[k][0] for k in _AXES if k in axes)
-        shown = ", ".join(f"{a!r}/{b!r}" for a, b in ps[:3])
-        more = f" and {len(ps) - 3} more pairs" if len(ps) > 3 else ""
-        out[flip] = f"the classes {shown}{more} differ only by {what}"
-    return out
-
-
 def label_changing_hints(experiment: Any, classes: Sequence[str]) -> list[str]:
     """The texts of the hints where ``experiment``'s training augmentation may change an
     image's label (:func:`augmentation_hints` on its transforms, its dataset folder's name
@@ -304,7 +251,9 @@ def label_hints(classes: Sequence[str], transforms: Sequence[Any],
     A flip also gets a hint when two classes differ only by a direction it swaps
     (:func:`direction_sensitivity`). The fixes: remove the flips (one button for all, key
     :data:`~.fixes.FLIPS`); limit a
-    rotation to :data:`LARGE_ROTATION` degrees; set ColorJitter's hue to 0 and/or its
+    rotation to :data:`LARGE_ROTATION` degrees (digits, letters), or to 45 or 90 degrees
+    where class names are a quarter or a half turn apart, "left"/"up" or "left"/"right"
+    (:func:`~.directions.rotation_limit`); set ColorJitter's hue to 0 and/or its
     saturation to :data:`SAFE_SATURATION` (only what is not so already); remove a
     Grayscale or RandomGrayscale.
     """
@@ -315,6 +264,7 @@ def label_hints(classes: Sequence[str], transforms: Sequence[Any],
     mirror = [(lowered[a], lowered[b]) for a, b in _MIRROR if a in lowered and b in lowered]
     mirrored = mirror_sensitivity(classes, folder)
     dirs = direction_sensitivity(classes)
+    turns = rotation_limit(classes) or (math.inf, "")
     named = [c for c in classes if _colour_named(c)]
     by_colour = named if len(named) >= 2 else _far_apart(class_colours, classes)
     why_colour = ("their names are colours" if len(named) >= 2 else
@@ -346,15 +296,16 @@ def label_hints(classes: Sequence[str], transforms: Sequence[Any],
                       "unless mirrored images keep their class")
             hints.append(Hint(f"{name} may change the label: {'; '.join(why + swaps)}. "
                               f"Remove it {advice}.", i, flip(i, name)))
-        elif name in ("RandomRotation", "RandomAffine") and glyphs and \
-                _num(p.get("degrees")) > LARGE_ROTATION:
-            turn = f" ({pairs(upside)} are a half-turn apart)" if upside else ""
-            fix = set_params(i, name, {"degrees": LARGE_ROTATION},
-                             f"Limit rotation to {LARGE_ROTATION:g}°", key="rotation")
+        elif name in ("RandomRotation", "RandomAffine") and \
+                _num(p.get("degrees")) > (LARGE_ROTATION if glyphs else turns[0]):
+            limit, why = (LARGE_ROTATION, f"classes {_listing(glyphs)} look like digits or "
+                          f"letters" + (f" ({pairs(upside)} are a half-turn apart)"
+                                        if upside else "")) if glyphs else turns
+            fix = set_params(i, name, {"degrees": limit}, f"Limit rotation to {limit:g}°",
+                             key="rotation")
             hints.append(Hint(
                 f"{name} rotates up to {_num(p['degrees']):g} degrees, which may change the "
-                f"label: classes {_listing(glyphs)} look like digits or letters{turn}. Keep "
-                f"it at {LARGE_ROTATION:g} degrees or less.", i, fix))
+                f"label: {why}. Keep it at {limit:g} degrees or less.", i, fix))
         elif name == "ColorJitter" and by_colour:
             hint = _jitter_hint(i, name, p, by_colour, why_colour)
             if hint is not None:

@@ -174,14 +174,28 @@ def _random_crop_hint(i: int, p: dict, crop: tuple[int, int], size: tuple[int, i
             f"side {side}), or use RandomResizedCrop instead.",
             i, insert_before(i, "RandomCrop", {"type": "Resize", "params": {"size": [side]}},
                              f"Resize to {side} first"))
-    if p.get("pad_if_needed") or (crop[0] <= size[0] + pad and crop[1] <= size[1] + pad):
+    fits = crop[0] <= size[0] + pad and crop[1] <= size[1] + pad
+    if not p.get("pad_if_needed") and not fits:
+        padded = f" (with the padding, {_hw((size[0] + pad, size[1] + pad))})" if pad else ""
+        return Hint(
+            f"{step_label('RandomCrop', i)} cuts {_hw(crop)} (height x width) out of {what}"
+            f"{padded}: the crop is larger than the image, so training stops with an error. "
+            f"Turn on pad_if_needed, crop at most the images' size, or put a Resize first.",
+            i, set_params(i, "RandomCrop", {"pad_if_needed": True}, "Pad images to the crop"),
+            stops=True)
+    mode = p.get("padding_mode")
+    # Each side is padded by the padding, and with pad_if_needed by what the crop lacks.
+    sides = [pad // 2 + max(0, c - s - pad) for c, s in zip(crop, size)]
+    most = [s - (mode == "reflect") for s in size]
+    if mode not in ("reflect", "symmetric") or all(a <= m for a, m in zip(sides, most)):
         return None
-    padded = f" (with the padding, {_hw((size[0] + pad, size[1] + pad))})" if pad else ""
     return Hint(
-        f"{step_label('RandomCrop', i)} cuts {_hw(crop)} (height x width) out of {what}"
-        f"{padded}: the crop is larger than the image, so training stops with an error. "
-        f"Turn on pad_if_needed, crop at most the images' size, or put a Resize first.",
-        i, set_params(i, "RandomCrop", {"pad_if_needed": True}, "Pad images to the crop"))
+        f"{step_label('RandomCrop', i)} pads {what} by up to {max(sides)} pixels a side to "
+        f"cut {_hw(crop)} (height x width) out of them, more than padding_mode {mode} can "
+        f"mirror, so training stops with an error. Use padding_mode constant or edge, crop "
+        f"at most the images' size, or put a Resize first.",
+        i, set_params(i, "RandomCrop", {"padding_mode": "edge"}, "Pad with the edge pixels"),
+        stops=True)
 
 
 def pipeline_hints(transforms: Sequence[Any], image_size: Sequence[int] | None,
@@ -208,8 +222,9 @@ def pipeline_hints(transforms: Sequence[Any], image_size: Sequence[int] | None,
     -------
     list of Hint
         In the order of ``transforms``: a CenterCrop mostly padding or keeping a sliver
-        of the image; a RandomCrop larger than the (padded) image, or of less than half
-        its height and width (a small patch); a Resize or
+        of the image; a RandomCrop larger than the (padded) image, or padded by a
+        reflection wider than the image (both :attr:`~.fixes.Hint.stops` training), or of
+        less than half its height and width (a small patch); a Resize or
         RandomResizedCrop far larger than both the image and the input size; a Normalize
         that is not the identity; a ColorJitter's hue or saturation on grayscale images.
         Never raises.

@@ -40,6 +40,9 @@ Each entry's ``meta`` holds:
     Checks across parameters that a single :class:`~workbench.core.registry.Param` cannot
     express (a range given low-high); raises :class:`SpecError` naming the parameter.
 
+A built step with a ``where`` attribute gets its field (``augment.transforms[0]``), for
+the :class:`~.common.ImageTooSmall` it raises on an image too small for it (RandomCrop).
+
 Builders take the validated parameters and the experiment as keyword ``exp``; parameters
 declared ``auto`` (a size of ``None``) are filled from ``exp.data.input_size``. Without an
 experiment the defaults of :class:`~workbench.core.experiment.DataConfig` apply
@@ -150,6 +153,8 @@ def _plan(exp: "Experiment", train: bool) -> list[_Step]:
                     if "output_size" in entry.meta else f"{entry.name} (evaluation form)"
         except SpecError as e:
             raise SpecError(f"{where}.params.{e.field.split('.')[-1]}", e.problem) from None
+        if hasattr(step, "where"):  # its errors on an image (one too small) name the step
+            step.where = where
         random = train and bool(entry.meta.get("random", False))
         size = entry.meta["output_size"](params, exp) if "output_size" in entry.meta else "keep"
         steps.append(_Step(text, step, to_float=bool(entry.meta.get("float")), random=random,

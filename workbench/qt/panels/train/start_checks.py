@@ -1,6 +1,7 @@
 """Whether the Train tab's Start can be pressed: a network that fits (the Model tab's
 shapes), a dataset that can be trained on (its folder there, two classes, readable images)
-and transforms that can be built (the Augment tab's). The first problem disables Start and
+and transforms that can be built and run on its images (the Augment tab's: a RandomCrop
+larger than the images stops training). The first problem disables Start and
 is said in the status line and Start's tooltip, naming the tab where it is fixed.
 
 :class:`StartChecks` is mixed into :class:`~.control.RunControl` (so into the Train panel,
@@ -49,6 +50,7 @@ class StartChecks:
             self._show_problems()
             if problem and problem == missing_folder_problem(self.experiment.data.folder):
                 self.folder_missing.emit(self.experiment.data.folder)  # the window says so
+        self.check_augmentation()  # a crop larger than this dataset's images?
 
     def check_settings(self) -> None:
         """Check again what the experiment's settings alone decide: its dataset folder is
@@ -56,8 +58,7 @@ class StartChecks:
         can be built."""
         self.set_data_problem(self.index if self.index is not None and
                               _same_folder(self.index.root, self.experiment.data.folder)
-                              else None)
-        self.check_augmentation()
+                              else None)  # and the transforms (check_augmentation)
         follow_dataset(self)  # the last run's notes: while its dataset is the one open
 
     def dataset_missing(self) -> bool:
@@ -68,12 +69,34 @@ class StartChecks:
 
     def check_augmentation(self) -> None:
         """Disable Start while the Augment tab's transforms cannot be built, naming the step
-        as that tab does ("GaussianBlur (step 4) → kernel_size: ..."): the run used to
-        start and fail at once. Known once torch is imported (the transform registry)."""
-        problem = augment_problem(self.experiment) if self._torch else ""
+        as that tab does ("GaussianBlur (step 4) → kernel_size: ..."), or while a step
+        stops training on the dataset's typical image (a RandomCrop larger than it, said as
+        that tab's hint says it): the run used to start and fail at once. Known once torch
+        is imported (the transform registry)."""
+        problem = (augment_problem(self.experiment) or self._stopping_problem()) \
+            if self._torch else ""
         if problem != self._augment_problem:
             self._augment_problem = problem
             self._show_problems()
+
+    def _stopping_problem(self) -> str:
+        """The Augment tab's hint on a step that stops training on most of the scanned
+        dataset's images (:func:`~workbench.core.data.augment.at_start.stopping_hints`:
+        from their typical size, its headers read once per scan and only while a step
+        may stop), or ``""``."""
+        from workbench.core.data.augment.at_start import may_stop, stopping_hints
+
+        index = getattr(self, "index", None)
+        if index is None or not may_stop(self.experiment) or \
+                not _same_folder(index.root, self.experiment.data.folder):
+            return ""
+        measured = getattr(self, "_typical_size", None)
+        if measured is None or measured[0] is not index:
+            from workbench.core.data.augment.pipeline_hints import typical_image_size
+
+            measured = self._typical_size = (index, typical_image_size(index))
+        hints = stopping_hints(self.experiment, measured[1])
+        return hints[0].text.rstrip(".") if hints else ""
 
     def _problem(self) -> tuple[str, str, str]:
         """``(problem, what, tab)`` of the first thing that keeps Start disabled, or
