@@ -254,8 +254,13 @@ def _groups(report, title: str, groups: list[list[str]], why: str) -> None:
     for g in groups[:SHOWN]:
         print("  " + "  =  ".join(f"{_rel(report, p)} [{report.side_of.get(p, '?')}]"
                                   for p in g))
-    if len(groups) > SHOWN:
-        print(f"  ... and {len(groups) - SHOWN} more (--json lists them all)")
+    _more(groups)
+
+
+def _more(items: list) -> None:
+    """The line after a list cut at :data:`SHOWN`: how many were left out, and where."""
+    if len(items) > SHOWN:
+        print(f"  ... and {len(items) - SHOWN} more (--json lists them all)")
 
 
 #: The stages ``report.seconds`` times, in words.
@@ -293,10 +298,12 @@ def _print_text(report, classes: dict | None = None, test_part: str = "test/") -
             for it in items[:SHOWN]:
                 size = f" ({it['width']}x{it['height']})" if "width" in it else ""
                 print(f"  {_rel(report, it['path'])}{size}")
+            _more(items)
     if report.unreadable:
         print(f"unreadable ({len(report.unreadable)}):")
         for u in report.unreadable[:SHOWN]:
             print(f"  {_rel(report, u['path'])}: {u['reason']}")
+        _more(report.unreadable)
     for key, title in (("unreadable_classes", "classes with no readable image"),
                        ("empty_classes", "empty class folders, left out")):
         if classes[key]:
@@ -320,6 +327,7 @@ def _print_text(report, classes: dict | None = None, test_part: str = "test/") -
         for it in issues[:SHOWN]:
             print(f"  {_rel(report, it['path'])}: filed as {it['given']!r}, looks like "
                   f"{it['suggested']!r} (score {it['score']:.2f})")
+        _more(issues)
     else:
         print("labels not checked: add --labels for the cross-validated check (it trains "
               "the network 5 times)")
