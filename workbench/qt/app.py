@@ -22,8 +22,11 @@ from workbench.core.session_repair import repaired_experiment
 
 from workbench.qt.closing import QUIT_WITHOUT_ASKING
 from workbench.qt.common import dispose, quit_on_sigint, show_error
-from workbench.qt.defaults import default_experiment as _default_experiment, demo_folder
+from workbench.qt.defaults import (default_experiment as _default_experiment, demo_folder,
+                                   is_demo_folder)
+from workbench.qt.experiment_files import named
 from workbench.qt.main_window import MainWindow
+from workbench.qt.opened_file import files_part
 from workbench.qt.session import SessionKeeper, place_window, restore_last_run, restore_tab
 from workbench.qt.session_share import hold_session, read_text, shared_text
 from workbench.qt.session_state import TabStates, own_models
@@ -73,7 +76,8 @@ def create_window(data: str | None = None, experiment: str | None = None) -> Mai
             instead = ("the last session's settings instead; the file is left as it is" if
                        session.experiment is not None else "the default experiment instead")
             QMessageBox.warning(None, "Cannot open the experiment",
-                                f"{e}\n\nStarting with {instead}.")
+                                f"{named(experiment, e)}\n\nStarting with {instead}.")
+    loaded = exp.to_dict() if exp is not None else None  # as the file holds it
     if exp is None and session.experiment is not None:
         exp, restored = session.experiment, True
     if session.damaged:
@@ -91,7 +95,7 @@ def create_window(data: str | None = None, experiment: str | None = None) -> Mai
     elif exp.data.folder:
         folder, adopt = exp.data.folder, False  # shown exactly as saved
         if not os.path.exists(folder):
-            if _is_demo_folder(folder):
+            if is_demo_folder(folder):
                 folder = demo_folder()  # the generated demo: make it again
             else:
                 missing = folder
@@ -103,13 +107,16 @@ def create_window(data: str | None = None, experiment: str | None = None) -> Mai
     # scan of DIR sets the folder and clears them, saying so (Keep them), as an opened one
     window = MainWindow(exp)
     window_ref.append(window)
+    _restore_file(window, files_part(opened), restored, experiment if loaded else "", loaded,
+                  new=bool(data))
     place_window(window, session.geometry)
     # The tab shown last, right after the first frame: the Train tab's plots (pyqtgraph)
     # would hold that frame back by 0.6-1 s (first paint 1.0-1.35 s against 0.36 s).
     after_first_paint(lambda: restore_tab(window, session.tab), window, first=True)
     if missing:
         window.show_missing_dataset(missing, "the last session" if restored
-                                    else "the experiment file")
+                                    else os.path.basename(experiment or "")
+                                    or "the experiment file")
     else:
         window.scan_dataset(folder, adopt_defaults=adopt)
     # A last run deleted since is said on the Train tab, and not kept in the session.
@@ -118,9 +125,25 @@ def create_window(data: str | None = None, experiment: str | None = None) -> Mai
     states = TabStates(window, session)  # the typed run name, runs selected, Tune, splitters
     window.session_keeper = SessionKeeper(window, last_run=last_run, states=states,
                                           opened=opened, own_experiment=bool(experiment or data))
+    # An edit no event announced is written to the session: the title's "*" follows it.
+    window.session_keeper.saved.connect(lambda _path: window._update_title())
     for title, text in problems:
         _tell_later(window, text, title, session)
     return window
+
+
+def _restore_file(window: MainWindow, part: dict, restored: bool, path: str,
+                  loaded: dict | None, new: bool = False) -> None:
+    """Give ``window`` its experiment file: ``path`` (``--experiment``), which held
+    ``loaded``; else, for the last session's experiment (``restored``), the file the
+    session's ``part`` names; and the session's recent files either way. The default
+    experiment on a ``new`` dataset (``--data``) is saved nowhere: it has changes."""
+    window.file.restore(part, with_experiment=restored and not path)
+    if path:
+        window.file.take(loaded, path)
+    elif new and not restored:
+        window.file.take(None)
+    window._update_title()
 
 
 def _set_aside(session: Session, keep: bool = True) -> tuple[str, str]:
@@ -193,7 +216,7 @@ def _replace_from_run(window: MainWindow, last_run: str, lost: list[str]) -> Non
         show_error(window, "Cannot use the last run's settings", f"{e}.")
         return
     if exp.data.folder != window.experiment.data.folder:
-        window.set_experiment(exp)
+        window.set_experiment(exp, "the last run")
     else:
         window.current.replace(exp, in_place=True)  # the scanned dataset stays
 
@@ -222,7 +245,7 @@ def _check_restored(window_ref: list[MainWindow], exp: Experiment,
                        lost=earlier.lost)
     title, text = _set_aside(restored, keep=not earlier.damaged)  # kept aside if damaged
     if repaired.data.folder != exp.data.folder:
-        window.set_experiment(repaired)
+        window.set_experiment(repaired, "the last session")
     else:
         window.current.replace(repaired, in_place=True)  # the scanned dataset stays
     _tell_later(window, text, title, restored)
@@ -230,12 +253,6 @@ def _check_restored(window_ref: list[MainWindow], exp: Experiment,
 
 #: The titles of the messages about the last session.
 _TITLES = ("Last session not restored", "Last session partly restored")
-
-
-def _is_demo_folder(folder: str) -> bool:
-    from workbench.core.data.demo import default_demo_root
-
-    return os.path.abspath(folder) == os.path.abspath(default_demo_root())
 
 
 def _tell_later(window: MainWindow, text: str, title: str = "Last session not restored",

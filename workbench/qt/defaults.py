@@ -3,6 +3,8 @@ cursor) and the default experiment (the seed-cnn network when the spec leaves it
 
 from __future__ import annotations
 
+import os
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
@@ -18,6 +20,13 @@ def demo_folder() -> str:
         return str(ensure_demo_dataset())
     finally:
         QGuiApplication.restoreOverrideCursor()
+
+
+def is_demo_folder(folder: str) -> bool:
+    """Whether ``folder`` is the built-in demo dataset's (made again when it is missing)."""
+    from workbench.core.data.demo import default_demo_root
+
+    return os.path.abspath(folder) == os.path.abspath(default_demo_root())
 
 
 def default_experiment() -> Experiment:

@@ -20,7 +20,8 @@ from workbench.core.experiment import Experiment
 
 from workbench.qt.closing import ask_stop_work, may_close
 from workbench.qt.common import ElidedStatusBar, UrlDropTarget, local_paths, show_error
-from workbench.qt.defaults import default_experiment as _default_experiment
+from workbench.qt.defaults import (default_experiment as _default_experiment, demo_folder,
+                                   is_demo_folder)
 from workbench.qt.evented import subscribe
 from workbench.qt.experiment_files import ExperimentFiles
 from workbench.qt.lazy_tabs import LazyTabs, Page, page_factory
@@ -91,6 +92,7 @@ class MainWindow(ExperimentFiles, UrlDropTarget, QMainWindow):
         subscribe(self, self.current.dataset_changed, self._on_dataset_loaded)
         self.missing_dataset = MissingDataset(self)  # (after: its line outlasts the above)
         torch_loader().failed.connect(self._on_torch_failed)
+        self._init_files()  # the experiment file: Save's, the title's (qt.experiment_files)
         self._build_menus()
         self._update_title()
         self.tabs.activate()  # the tab shown now; the others after the first frame:
@@ -176,7 +178,10 @@ class MainWindow(ExperimentFiles, UrlDropTarget, QMainWindow):
                 ("Open dataset &folder…", QKeySequence.StandardKey.Open,
                  lambda: self.data_panel.choose_folder()),
                 ("Open &experiment…", None, self.open_experiment),
-                ("&Save experiment as…", QKeySequence.StandardKey.SaveAs, self.save_experiment),
+                ("Open recen&t", None, self._fill_recent),
+                ("&Save experiment", QKeySequence.StandardKey.Save, self.save_experiment),
+                ("Save experiment &as…", QKeySequence.StandardKey.SaveAs,
+                 self.save_experiment_as),
                 ("Load &bundle…", None, self._load_bundle),
                 ("E&xport model…", None, self.export_model),
                 ("Export &report…", None, self.export_report),
@@ -184,6 +189,11 @@ class MainWindow(ExperimentFiles, UrlDropTarget, QMainWindow):
                 ("&Quit", QKeySequence.StandardKey.Quit, self.close)):
             if text is None:
                 file_menu.addSeparator()
+                continue
+            if slot == self._fill_recent:  # a submenu, filled as it opens
+                recent = file_menu.addMenu(text)
+                recent.setToolTipsVisible(True)
+                recent.aboutToShow.connect(lambda menu=recent: self._fill_recent(menu))
                 continue
             action = QAction(text, self)
             if shortcut is not None:
@@ -206,21 +216,34 @@ class MainWindow(ExperimentFiles, UrlDropTarget, QMainWindow):
         return self.current.experiment
 
     def _update_title(self) -> None:
+        # "Workbench · expA.json* · seed-cnn · shapes": the file, "*" while it has changes.
         folder = self.experiment.data.folder
         where = f" · {os.path.basename(folder.rstrip(os.sep))}" if folder else ""
-        self.setWindowTitle(f"Workbench · {self.experiment.name}{where}")
+        name = self.experiment.name.replace("[*]", "[ * ]")  # Qt's placeholder: one only
+        first = f"{os.path.basename(self.file.path)}[*] · {name}" if self.file.path \
+            else f"{name}[*]"
+        self.setWindowTitle(f"Workbench · {first}{where}")
+        self.setWindowModified(self.is_modified())
 
     # -- experiment ------------------------------------------------------------------------
-    def set_experiment(self, experiment: Experiment) -> None:
-        """Show ``experiment`` in every panel and scan its dataset folder."""
+    def set_experiment(self, experiment: Experiment,
+                       source: str = "the experiment file") -> None:
+        """Show ``experiment`` in every panel and scan its dataset folder; a folder that is
+        missing (not the demo's: that is made again) is said, as the dataset of ``source``,
+        and the folder then chosen replaces it, the settings kept (as at start-up)."""
         if self.is_training():
             show_error(self, "Training in progress",
                        "Stop the current training run before opening another experiment.")
             return
         self.current.replace(experiment)  # every panel hears it
-        if experiment.data.folder:
+        folder = experiment.data.folder
+        if folder and not os.path.exists(folder) and is_demo_folder(folder):
+            folder = demo_folder()  # the generated demo: make it again
+        if folder and not os.path.exists(folder):
+            self.show_missing_dataset(folder, source)
+        elif folder:
             # Shown exactly as it was saved: its own folder adopts nothing from the data.
-            self.scan_dataset(experiment.data.folder, adopt_defaults=False)
+            self.scan_dataset(folder, adopt_defaults=False)
 
     def load_folder(self, folder: str) -> None:
         """Scan ``folder`` as the dataset (in the background) and show the Data tab."""
@@ -299,9 +322,8 @@ class MainWindow(ExperimentFiles, UrlDropTarget, QMainWindow):
         self._update_title()
         self.experiment_replaced.emit()
 
-    def _on_experiment_changed(self, section: str, field: str | None) -> None:
-        if section == "name" or (section == "data" and field in ("folder", None)):
-            self._update_title()
+    def _on_experiment_changed(self, _section: str, _field: str | None) -> None:
+        self._update_title()  # the folder's or the name's, and "*": changed since saved
 
     @Slot()
     def _on_tuned(self) -> None:

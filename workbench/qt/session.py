@@ -11,9 +11,10 @@ well under a millisecond), reading ``window.experiment`` (the current one) anew 
 A write keeps what another window open on the same data directory saved meanwhile: only
 the parts this window changed are its own (:mod:`workbench.qt.session_share`).
 
-It also keeps the Train tab's last run, which :func:`restore_last_run` gives back to the Train,
-Predict and Evaluate tabs (or says it is gone), and what the tabs show besides the
-experiment (:mod:`workbench.qt.session_state`: the typed run name, the Runs tab's selection,
+It also keeps the experiment file the experiment was opened from or saved to and the
+files opened recently (:mod:`workbench.qt.opened_file`), the Train tab's last run, which
+:func:`restore_last_run` gives back to the Train, Predict and Evaluate tabs (or says it is
+gone), and what the tabs show besides the experiment (:mod:`workbench.qt.session_state`: the typed run name, the Runs tab's selection,
 the Tune tab's settings, the Evaluate and Predict tabs' models, data and images, the
 splitters' sizes). :func:`initial_geometry` sizes a first window to the screen;
 :func:`place_window` restores a saved geometry when it still fits a screen, and falls back
@@ -32,6 +33,7 @@ from PySide6.QtWidgets import QMainWindow
 
 from workbench.core.session import session_path, session_text, write_session
 
+from workbench.qt.opened_file import with_files_part
 from workbench.qt.session_share import merged_text, read_text, without
 from workbench.qt.session_state import TabStates
 
@@ -208,9 +210,11 @@ class SessionKeeper(QObject):
             self.last_run = train.last_run_dir or (
                 self.last_run if self.last_run and Path(self.last_run, "run.json").is_file()
                 else "")
-        return session_text(self.window.experiment, bytes(self.window.saveGeometry().data()),
+        text = session_text(self.window.experiment, bytes(self.window.saveGeometry().data()),
                             tabs.tabText(tabs.currentIndex()), self.last_run,
                             **self.states.values())
+        file = getattr(self.window, "file", None)  # the experiment file, the recent ones
+        return with_files_part(text, file.part()) if file is not None else text
 
     def _state_now(self) -> str:
         try:
@@ -250,7 +254,7 @@ class SessionKeeper(QObject):
 
     def _failed(self, why: str) -> bool:
         message = (f"Cannot keep the session in {self.path}: {why}. The app will not reopen "
-                   f"with these settings; save them with File → Save experiment as….")
+                   f"with these settings; save them with File → Save experiment.")
         if message != self.error:
             self.error = message
             self.window.statusBar().showMessage(message, 15000)

@@ -10,7 +10,10 @@ run. Two things keep both:
   session's parts (the experiment, as one; the Train tab's last run and typed name; the
   tab; the geometry; each tab's choices), a window writes those *it* changed since its
   last write (or since it opened) and keeps the file's others, as the other window left
-  them. Where both changed the same part, the later change wins. This needs no lock, so it
+  them. Where both changed the same part, the later change wins. The experiment file a
+  window's experiment is from (:mod:`workbench.qt.opened_file`) goes with the experiment,
+  as one part: the experiment kept is the one of the file named; the recent files of both
+  are kept (those a window took off its list stay off). This needs no lock, so it
   holds where no lock can be made (a network file system) and for a window that is
   already open when another starts.
 * The first window holds ``session.lock`` beside the file (:class:`SessionLock`, the runs'
@@ -33,6 +36,8 @@ from PySide6.QtCore import QTimer
 
 from workbench.core.runs.lock import RunLock
 
+from workbench.qt.opened_file import FILES_KEY, MAX_RECENT, WITH_EXPERIMENT
+
 #: The lock file beside the session file.
 LOCK_NAME = "session.lock"
 #: How often a window that found the lock held tries to take it over (ms).
@@ -43,8 +48,8 @@ RETRY_MS = 5000
 _SPLIT = ("train", "window")
 #: The order :func:`workbench.core.session.session_text` writes the keys in (the experiment
 #: after the small ones, so a file cut short loses the least).
-_ORDER = ("session_version", "train", "runs", "window", "tune", "evaluate", "experiment",
-          "predict")
+_ORDER = ("session_version", "train", "runs", "window", "tune", "evaluate", FILES_KEY,
+          "experiment", "predict")
 _MISSING = object()
 
 
@@ -57,10 +62,16 @@ def merged_text(base: str, ours: str, theirs: str) -> str:
     if mine is None or file is None:
         return ours
     was = _document(base) or {}
+    # The experiment and the file it is from: this window's where it changed either.
+    experiment = mine if _with_file(mine) != _with_file(was) else file
     out: dict[str, Any] = {}
     for key in _keys(mine, file):
         parts = (mine.get(key, {}), was.get(key, {}), file.get(key, {}))
-        if key in _SPLIT and all(isinstance(p, dict) for p in parts):
+        if key == "experiment":
+            value = experiment.get(key, _MISSING)
+        elif key == FILES_KEY:
+            value = _files(*parts, experiment) or _MISSING
+        elif key in _SPLIT and all(isinstance(p, dict) for p in parts):
             value: Any = {k: v for k in _keys(*parts[::2])
                           if (v := _part(k, *parts)) is not _MISSING}
         else:
@@ -68,6 +79,31 @@ def merged_text(base: str, ours: str, theirs: str) -> str:
         if value is not _MISSING:
             out[key] = value
     return ours if out == mine else json.dumps(out, indent=1) + "\n"
+
+
+def _with_file(doc: dict) -> tuple:
+    """The experiment of a session document, and the file it is from (with the digest of
+    what that held: a Save is a change of the experiment's part)."""
+    files = doc.get(FILES_KEY)
+    files = files if isinstance(files, dict) else {}
+    return doc.get("experiment", _MISSING), [files.get(k) for k in WITH_EXPERIMENT]
+
+
+def _files(mine: Any, was: Any, file: Any, experiment: dict) -> dict:
+    """The merged :data:`~workbench.qt.opened_file.FILES_KEY` part: the file of the
+    ``experiment`` document's experiment, and the recent files of both windows."""
+    mine, was, file = (p if isinstance(p, dict) else {} for p in (mine, was, file))
+    parts = experiment.get(FILES_KEY)
+    out = {k: parts[k] for k in WITH_EXPERIMENT if isinstance(parts, dict) and k in parts}
+    ours, before, theirs = (p.get("recent") if isinstance(p.get("recent"), list) else []
+                            for p in (mine, was, file))
+    if ours == before:
+        recent = theirs
+    else:  # this window's list first, then the other's, but for what this one took off
+        recent = ours + [p for p in theirs if p not in ours and p not in before]
+    if recent:
+        out["recent"] = recent[:MAX_RECENT]
+    return out
 
 
 def _part(key: str, mine: dict, was: dict, file: dict) -> Any:
