@@ -101,6 +101,8 @@ class TabStates(QObject):
         super().__init__(window)
         self.window = window
         self.run_name = getattr(session, "run_name", "") or ""
+        # The experiment the name was typed for: the session's (the window may open another).
+        self.run_name_for = getattr(session, "experiment", None)
         self.runs_selected = list(getattr(session, "runs_selected", []) or [])
         self.splitters: dict[str, bytes] = dict(getattr(session, "splitters", {}) or {})
         self.tune: dict[str, Any] = dict(getattr(session, "tune", {}) or {})
@@ -128,7 +130,7 @@ class TabStates(QObject):
         """Give tab ``name``'s ``page`` what the last session left in it."""
         self._restore_splitters(name, page)
         if name == "train":
-            page.setup.set_typed_name(self.run_name)
+            page.setup.set_typed_name(self.run_name, self.run_name_for)
         elif name == "runs" and self._runs_pending:
             page.refreshed.connect(lambda _count, page=page: self._select_runs(page))
             page.refresh()  # the selected runs' curves go over the Train tab's plots

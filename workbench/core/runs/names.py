@@ -2,25 +2,18 @@
 
 The Train tab offers :func:`suggest_run_name` before Start; the run's folder and its
 run.json carry the name (see :mod:`workbench.core.runs.recorder`). A name the user typed
-is for the dataset and network it was typed for (:func:`run_name_scope`), which
-:func:`keep_typed_name_scope` notes beside the session. Torch-free.
+is for the dataset and network it was typed for (:func:`run_name_scope`). Torch-free.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path
 from typing import Any, Collection
 
-from workbench.core.io import atomic_write_text, data_home, file_stamp, runs_dir
+from workbench.core.io import file_stamp, runs_dir
 from workbench.core.runs.record import is_run_folder, name_in_folder
-
-#: In the data directory: the run name last typed on the Train tab and the dataset folder
-#: and network it was typed for (:func:`keep_typed_name_scope`).
-TYPED_NAME_FILE = "typed_run_name.json"
-
 
 def slug(text: str) -> str:
     """``text`` as a run name: letters, digits, ``-``, ``_`` and ``.``, others as ``-``."""
@@ -63,34 +56,6 @@ def run_name_scope(experiment: Any) -> tuple[str, str]:
 
         folder = str(default_demo_root())
     return os.path.normcase(os.path.abspath(os.path.expanduser(folder))), _network(experiment)
-
-
-def keep_typed_name_scope(name: str, scope: tuple[str, str]) -> None:
-    """Note in the data directory (:data:`TYPED_NAME_FILE`) that the run name ``name`` was
-    typed for ``scope`` (:func:`run_name_scope`). A write that fails is let go: the name
-    is then restored as before, for whatever experiment the app opens with."""
-    path = data_home() / TYPED_NAME_FILE
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(path, json.dumps({"name": name, "folder": scope[0],
-                                            "network": scope[1]}))
-    except OSError:
-        pass
-
-
-def typed_name_scope(name: str) -> tuple[str, str] | None:
-    """The scope the run name ``name`` was typed for, as :func:`keep_typed_name_scope`
-    noted it; None when unknown (another name was noted since, or none: a session of an
-    older Workbench)."""
-    try:
-        kept = json.loads((data_home() / TYPED_NAME_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(kept, dict) or kept.get("name") != name:
-        return None
-    folder, network = kept.get("folder"), kept.get("network")
-    return (folder, network) if isinstance(folder, str) and isinstance(network, str) \
-        else None
 
 
 def suggest_run_name(experiment: Any, root: str | Path | None = None,

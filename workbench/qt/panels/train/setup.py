@@ -23,8 +23,7 @@ from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QFormLayout, QLineEdit, QSpinBox, QWidget
 
 from workbench.core.experiment import DataConfig, Experiment, TrainingConfig
-from workbench.core.runs.names import (dataset_label, free_run_name, keep_typed_name_scope,
-                                       run_name_scope, run_names, typed_name_scope)
+from workbench.core.runs.names import dataset_label, free_run_name, run_name_scope, run_names
 
 from workbench.qt.common import BoundedMessageLabel, MessageLabel
 from workbench.qt.panels.train.batch_steps import BatchStepsLine
@@ -64,7 +63,6 @@ class RunSetup(QWidget):
         self._summary: Any = None
         self._suggested = ""
         self._base = ""  # the <dataset>-<network> part of the suggestion
-        self._noted: tuple = ()  # the typed name and its scope, last noted beside the session
         self.name_edit = QLineEdit()
         self.name_edit.setToolTip("The new run's name, on the Runs tab and in the Evaluate and "
                                   "Predict model choosers (its folder is named after it too)")
@@ -101,7 +99,7 @@ class RunSetup(QWidget):
     def set_experiment(self, experiment: Experiment) -> None:
         """Show ``experiment``; one in place of another (not the same one, tuned) drops a
         typed name when its dataset folder or network is another (:meth:`_not_kept`)."""
-        dropped = self._typed() if experiment is not self.experiment else ""
+        dropped = self.typed_name() if experiment is not self.experiment else ""
         scope = run_name_scope(self.experiment) if dropped else ("", "")
         if dropped and scope == run_name_scope(experiment):
             dropped = ""
@@ -151,35 +149,24 @@ class RunSetup(QWidget):
 
     def typed_name(self) -> str:
         """The name the user typed for the next run; ``""`` when the field shows the
-        suggestion (or nothing), so the next run is named automatically. The session
-        keeps it: the dataset folder and network it is for are noted beside the session
-        (:func:`~workbench.core.runs.names.keep_typed_name_scope`, when either changed),
-        so that :meth:`set_typed_name` gives it back only for them."""
-        typed = self._typed()
-        noted = (typed, run_name_scope(self.experiment)) if typed else ()
-        if noted and noted != self._noted:
-            self._noted = noted
-            keep_typed_name_scope(*noted)
-        return typed
-
-    def _typed(self) -> str:
+        suggestion (or nothing), so the next run is named automatically."""
         typed = self.name_edit.text().strip()
         return typed if typed != self._suggested else ""
 
-    def set_typed_name(self, name: str) -> None:
+    def set_typed_name(self, name: str, typed_for: Any = None) -> None:
         """Show ``name`` as typed by the user (the last session's): it is kept as the
         dataset and network change, until a run takes it. ``""``, or a name a run already
         has (it took it: the window closed while it trained), changes nothing; nor does
-        one typed for another dataset folder or network than the experiment's (the app
-        opened with another experiment file), which the line under the box says."""
+        one typed for another dataset folder or network than the experiment's: the
+        experiment ``typed_for`` (the last session's; the app opened with another
+        experiment file), which the line under the box says."""
         name = name.strip()
         if not name or name == self._suggested or free_run_name(name) != name:
             return
-        scope = typed_name_scope(name)
+        scope = run_name_scope(typed_for) if typed_for is not None else None
         if scope is not None and scope != run_name_scope(self.experiment):
             self._not_kept(name, scope)
             return
-        self._noted = (name, scope) if scope is not None else ()
         self.name_edit.setText(name)
 
     def _not_kept(self, name: str, scope: tuple[str, str]) -> None:
