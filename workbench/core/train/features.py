@@ -17,11 +17,14 @@ With random augmentation each epoch shows the backbone other pixels, so the cach
 and the run's notes say why, unless ``training.feature_views`` is K > 0 (Create ML's
 approach): epoch e then uses augmented view (e - 1) mod K of each image, so the first K
 epochs compute K views (each from a fresh random draw) and later epochs cycle through them;
-validation (deterministic) is computed once. Features that would not fit
-``data.cache_budget_mb`` are kept in a file under the cache folder instead
-(:func:`~workbench.core.io.cache_home`, its space reserved up front, removed when the run
-ends); when even that cannot be had the backbone runs every batch, with a note. It is off
-under torchrun.
+validation (deterministic) is computed once. The features are not kept between sessions:
+a continued run computes them again in its own first epochs (its notes say which). Features
+that would not fit ``data.cache_budget_mb`` are kept in a file under the cache folder
+instead (:func:`~workbench.core.io.cache_home`, its space reserved up front); it is deleted
+as soon as it is open, so its space goes back when the run ends, however it ends (a kill
+included), or, where an open file cannot be deleted (Windows), when the run ends and else by
+the next run (:func:`remove_stale`). When even that cannot be had the backbone runs every
+batch, with a note. It is off under torchrun.
 """
 
 from __future__ import annotations
@@ -39,10 +42,11 @@ from workbench.core.data.cache import Batch
 
 
 def plan_features(exp: Any, model: Any, split: Any, batch_transform: Any, dist: Any,
-                  summary: Any, slots: int) -> tuple[int, str, str]:
+                  summary: Any, slots: int, start: int = 1) -> tuple[int, str, str]:
     """How many views of each image's backbone features a run keeps (0: none), the note
-    that says so, and the mode in words, as run.json records it ("cached", "cached, K
-    augmented views", "computed every batch (WHY)"); both "" when the question does not
+    that says so (:func:`cached_note`; ``start``: this session's first epoch, past 1 when
+    a run is continued), and the mode in words, as run.json records it ("cached", "cached,
+    K augmented views", "computed every batch (WHY)"); both "" when the question does not
     arise (no frozen backbone first). Whether they fit in RAM is :func:`open_features`'
     to say."""
     layers = exp.model.layers
@@ -70,14 +74,36 @@ def plan_features(exp: Any, model: Any, split: Any, batch_transform: Any, dist: 
     if not summary.layers or not summary.layers[0].output_shape:
         return 0, f"{off}: the backbone's output shape is unknown.", \
             every_batch("output shape unknown")
-    if views > 1 or split.random:
+    augmented = views > 1 or split.random
+    many = f"{views} augmented view{'s' if views != 1 else ''}"
+    return views, cached_note(views, augmented, start), f"cached, {many}" if augmented \
+        else "cached"
+
+
+def cached_note(views: int, augmented: bool, start: int = 1) -> str:
+    """The note of a run whose backbone features are cached: ``views`` augmented views
+    of each image (``augmented``) or its one set of features, computed from epoch
+    ``start`` (this session's first: a continued run computes them again)."""
+    start = max(1, int(start))
+    again = ("continuing: the cached features are not kept between sessions; "
+             if start > 1 else "")
+    if augmented:
         many = f"{views} augmented view{'s' if views != 1 else ''}"
-        return views, (f"Backbone features cached, {many} of each image "
-                       f"(training.feature_views): epochs 1-{views} compute them, later "
-                       f"epochs cycle through them."), f"cached, {many}"
-    return 1, ("Backbone features cached: the frozen backbone runs once per image, in the "
-               "first epoch; later epochs train the layers after it on its stored features "
-               "(training.feature_cache)."), "cached"
+        first = (f"epoch {start} computes" if views == 1
+                 else f"epochs {start}-{start + views - 1} compute")
+        if again:
+            return (f"Backbone features cached, {many} of each image "
+                    f"(training.feature_views); {again}{first} the {many} again, later "
+                    f"epochs cycle through them.")
+        return (f"Backbone features cached, {many} of each image "
+                f"(training.feature_views): {first} them, later epochs cycle through them.")
+    if again:
+        return (f"Backbone features cached (training.feature_cache); {again}the frozen "
+                f"backbone runs once per image again, in epoch {start}; later epochs train "
+                f"the layers after it on its stored features.")
+    return ("Backbone features cached: the frozen backbone runs once per image, in the "
+            "first epoch; later epochs train the layers after it on its stored features "
+            "(training.feature_cache).")
 
 
 def every_batch(why: str) -> str:
@@ -89,11 +115,12 @@ def open_features(exp: Any, model: Any, slots: int, shape: tuple[int, ...],
                   views: int) -> tuple["FeatureCache | None", str]:
     """The run's :class:`FeatureCache` for ``model``, in RAM within ``data.cache_budget_mb``
     or else in a file, and a note when it is not in RAM (or cannot be had at all: None)."""
+    from workbench.core.io import cache_home
+
+    remove_stale(cache_home())  # a killed run's file, where it could not be deleted at once
     nbytes = 4 * slots * views * math.prod(shape)
     if nbytes <= int(exp.data.cache_budget_mb) << 20:
         return FeatureCache(model, slots, shape, views), ""
-    from workbench.core.io import cache_home
-
     size = f"{nbytes / 2**20:,.0f} MB"
     try:
         cache = FeatureCache(model, slots, shape, views, directory=cache_home())
@@ -101,8 +128,33 @@ def open_features(exp: Any, model: Any, slots: int, shape: tuple[int, ...],
         return None, (f"Backbone features are computed every batch: they would take {size}, "
                       f"over data.cache_budget_mb, and no file could hold them "
                       f"({e.strerror or e}).")
-    return cache, (f"The cached backbone features ({size}, over data.cache_budget_mb) are "
-                   f"kept in {cache.path}, removed when the run ends.")
+    kept = f"The cached backbone features ({size}, over data.cache_budget_mb) are kept in"
+    if cache.deleted:
+        return cache, (f"{kept} a file in {cache.path.parent}, deleted at once: its space "
+                       f"goes back when the run ends, however it ends.")
+    return cache, f"{kept} {cache.path}, removed when the run ends (or by the next run)."
+
+
+def remove_stale(directory: Path) -> None:
+    """Delete the feature files in ``directory`` that no live run uses: named
+    ``features-PID-…`` by a process that is gone (killed before it could delete its file),
+    or without a PID (made by an older version). On Windows every other process's file is
+    tried: one still open, a live run's, cannot be deleted there and is left."""
+    from workbench.core.data.archives import _alive
+
+    try:
+        files = list(Path(directory).glob("features-*.f32"))
+    except OSError:
+        return
+    for file in files:
+        pid, _, rest = file.name[len("features-"):].partition("-")
+        owner = int(pid) if pid.isdigit() and rest else None
+        if owner == os.getpid() or (owner is not None and os.name != "nt" and _alive(owner)):
+            continue
+        try:
+            file.unlink()
+        except OSError:  # open (Windows), or gone meanwhile
+            pass
 
 
 class FeatureCache:
@@ -133,18 +185,29 @@ class FeatureCache:
         self.backbone, self.head = model[0], model[1:]
         self.views = max(1, int(views))
         self.path: Path | None = None
+        self.deleted = False  # the file deleted as soon as it was open (not on Windows)
         full = (self.views, slots, *shape)
         if directory is None:
             self.values = torch.empty(full, dtype=torch.float32)
         else:
             Path(directory).mkdir(parents=True, exist_ok=True)
-            fd, name = tempfile.mkstemp(prefix="features-", suffix=".f32", dir=directory)
+            fd, name = tempfile.mkstemp(prefix=f"features-{os.getpid()}-", suffix=".f32",
+                                        dir=directory)
             self.path = Path(name)
             try:
+                # Deleted while open, where the system allows it: the open file and then its
+                # mapping keep the space until the process ends, however it ends, so a killed
+                # run leaves nothing behind (elsewhere: :func:`remove_stale`).
+                try:
+                    self.path.unlink()
+                    self.deleted = True
+                except OSError:  # Windows: an open file cannot be deleted
+                    pass
                 # Reserved now: a memory-mapped write to a full disk would kill the process.
                 if hasattr(os, "posix_fallocate"):
                     os.posix_fallocate(fd, 0, 4 * math.prod(full))
-                array = np.memmap(name, np.float32, "w+", shape=full)
+                with open(fd, "r+b", closefd=False) as file:
+                    array = np.memmap(file, np.float32, "r+", shape=full)
             except OSError:
                 self.path.unlink(missing_ok=True)
                 raise
@@ -159,8 +222,9 @@ class FeatureCache:
         if self.path is not None:
             self.values = torch.empty(0)  # unmapped first: Windows keeps a mapped file
             try:
-                self.path.unlink(missing_ok=True)
-            except OSError:  # pragma: no cover  (left to the cache folder's clean-up)
+                if not self.deleted:
+                    self.path.unlink(missing_ok=True)
+            except OSError:  # pragma: no cover  (left to the next run: remove_stale)
                 pass
 
     def batch(self, trainer: Any, batch: Batch, train: bool,

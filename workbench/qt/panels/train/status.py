@@ -3,6 +3,7 @@ epoch metrics; how a run ended."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from workbench.qt.panels.runs.model import format_duration
@@ -16,44 +17,93 @@ def format_bytes(n: float) -> str:
 
 
 class Speed:
-    """Batches per second, smoothed over the chunks the worker sends, and the ETA."""
+    """Batches per second, smoothed over the chunks the worker sends, and the ETA; apart
+    for the epochs that compute a frozen backbone's features and those that train on them,
+    cached (:meth:`count`), which run many times faster."""
 
     def __init__(self, smoothing: float = 0.8):
         self.smoothing = smoothing
         self.rate: float | None = None
+        self.last: float | None = None  # the latest chunk's rate, until counted
+        self.rates: dict[bool, float] = {}  # smoothed, by cached (True) or not
 
     def reset(self) -> None:
-        self.rate = None
+        self.rate = self.last = None
+        self.rates = {}
 
     def update(self, rate: float) -> None:
         if rate <= 0:
             return
-        self.rate = rate if self.rate is None else \
-            self.smoothing * self.rate + (1 - self.smoothing) * rate
+        self.last = rate
+        self.rate = self._smoothed(self.rate, rate)
+
+    def count(self, cached: bool) -> float | None:
+        """Count the latest chunk's rate as one of epochs on cached features (``cached``)
+        or not; the smoothed rate of those."""
+        if self.last is not None:
+            self.rates[cached] = self._smoothed(self.rates.get(cached), self.last)
+            self.last = None
+        return self.rates.get(cached)
+
+    def _smoothed(self, old: float | None, rate: float) -> float:
+        return rate if old is None else self.smoothing * old + (1 - self.smoothing) * rate
 
     def eta(self, remaining_batches: int) -> float | None:
         return remaining_batches / self.rate if self.rate else None
 
 
+def last_feature_epoch(info: dict) -> int:
+    """The last epoch of this session that computes cached backbone features, the later
+    ones training on them (the start info's ``features``, "cached" or "cached, K views",
+    from its ``start_epoch``: a continued run computes them again); 0 without."""
+    features = str(info.get("features") or "")
+    if not features.startswith("cached"):
+        return 0
+    match = re.search(r"(\d+) views", features)
+    return int(info.get("start_epoch") or 1) + (int(match.group(1)) if match else 1) - 1
+
+
 def progress_text(chunk: dict, info: dict, speed: Speed) -> str:
     """``Epoch 3/10 · batch 12/50 · loss 0.4312 · 1,234 img/s · ETA 1 min 05 s · cpu ·
-    512.0 MB``."""
+    512.0 MB``. With cached backbone features (:func:`last_feature_epoch`) the epochs that
+    compute them are timed apart from the later ones, which only train the layers after
+    the backbone: until one of those has run, ``ETA 40 s to the end of epoch 2; later
+    epochs are much faster (features cached)``."""
     epochs = int(info.get("epochs") or 0)
     epoch, batch, nb = int(chunk["epoch"]), int(chunk["batch"]), int(chunk["num_batches"])
     parts = [f"Epoch {epoch}/{epochs or '?'}", f"batch {batch}/{nb}",
              f"loss {chunk['losses'][-1]:.4f}" if chunk.get("losses") else ""]
-    if speed.rate:
+    last = last_feature_epoch(info)
+    rate = speed.count(epoch > last) if last else speed.rate
+    if rate:
         bs = int(info.get("batch_size") or 0)
-        parts.append(f"{speed.rate * bs:,.0f} img/s" if bs else f"{speed.rate:.1f} batches/s")
-        remaining = max(0, (epochs - epoch) * nb + (nb - batch))
-        eta = speed.eta(remaining)
-        if eta is not None:
-            parts.append(f"ETA {format_duration(eta)}")
+        parts.append(f"{rate * bs:,.0f} img/s" if bs else f"{rate:.1f} batches/s")
+        parts.append(_eta(epoch, batch, nb, epochs, last, speed))
     if info.get("device"):
         parts.append(str(info["device"]))
     if chunk.get("memory"):
         parts.append(format_bytes(chunk["memory"]))
     return " · ".join(p for p in parts if p)
+
+
+def _eta(epoch: int, batch: int, nb: int, epochs: int, last: int, speed: Speed) -> str:
+    """``ETA …`` for what is left of the run at ``speed``: the batches of the epochs that
+    compute features (up to ``last``) at their rate, the later ones at theirs once known."""
+    left = max(0, nb - batch)
+    if not last:
+        eta = speed.eta(max(0, (epochs - epoch) * nb) + left)
+        return f"ETA {format_duration(eta)}" if eta is not None else ""
+    computing = max(0, min(epochs, last) - epoch) * nb + (left if epoch <= last else 0)
+    cached = max(0, epochs - max(epoch, last)) * nb + (left if epoch > last else 0)
+    slow, fast = speed.rates.get(False), speed.rates.get(True)
+    if cached and not fast:
+        later = "later epochs are much faster (features cached)"
+        if not computing or not slow:  # the last feature epoch's last batch
+            return later
+        return f"ETA {format_duration(computing / slow)} to the end of epoch {last}; {later}"
+    eta = (computing / slow if computing and slow else 0.0) + (cached / fast if cached
+                                                               else 0.0)
+    return f"ETA {format_duration(eta)}"
 
 
 def metrics_text(m: dict, monitor: str | None = None) -> str:
