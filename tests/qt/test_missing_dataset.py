@@ -119,3 +119,30 @@ def test_a_folder_removed_while_open_is_said_when_the_train_tab_shows(
     assert panel.status.text().count("Data tab") == 1
     assert w.statusBar().currentMessage() == f"Dataset folder missing: {folder}"
     w.shutdown()
+
+
+def test_a_folder_gone_while_open_chosen_again_where_it_went_keeps_the_settings(
+        qtbot, tiny_experiment, tmp_path):
+    import os
+
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    folder = make_image_folder(tmp_path / "photos", size=24)
+    tiny_experiment.data.folder = folder
+    tiny_experiment.data.input_size = [40, 40]  # the user's own setting, not the folder's
+    window = MainWindow(tiny_experiment)
+    qtbot.addWidget(window)
+    panel = window.data_panel
+    with qtbot.waitSignal(panel.dataset_loaded, timeout=TIMEOUT_MS):
+        panel.load_folder(folder)  # the experiment's own folder: its settings kept
+    assert window.experiment.data.input_size == [40, 40]
+    os.rename(folder, tmp_path / "photos 2026")  # renamed in a file manager meanwhile
+    with qtbot.waitSignal(panel.relist.folder_gone, timeout=TIMEOUT_MS):
+        QApplication.instance().applicationStateChanged.emit(
+            Qt.ApplicationState.ApplicationActive)  # back to the app
+    with qtbot.waitSignal(window.current.dataset_changed, timeout=TIMEOUT_MS):
+        _open(qtbot, window, tmp_path / "photos 2026")
+    assert window.experiment.data.input_size == [40, 40]  # not the new folder's 24x24
+    assert "replaces the missing" in window.statusBar().currentMessage()
+    window.shutdown()

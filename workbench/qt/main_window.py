@@ -108,6 +108,7 @@ class MainWindow(ExperimentFiles, UrlDropTarget, QMainWindow):
     def _wire_data(self, panel: Any) -> None:
         panel.scan_failed.connect(self._on_scan_failed)
         panel.dataset_listed.connect(self.missing_dataset.on_listed)
+        panel.relist.folder_gone.connect(self.missing_dataset.arm)  # gone while open
 
     def _wire_model(self, panel: Any) -> None:
         panel.model_changed.connect(self._on_model_changed)

@@ -2,7 +2,8 @@
 means.
 
 At start-up (or opening an experiment) whose dataset folder is gone (moved, renamed, on a
-drive that is not connected), the window says so on the Data tab and keeps the experiment
+drive that is not connected), or when the Data tab finds it gone while the app is open
+(:meth:`MissingDataset.arm`), the window says so on the Data tab and keeps the experiment
 as it was. The folder the user then opens, however (File → Open dataset folder…, the Data
 tab's own buttons, a drop), is where the data went, not a new dataset: the experiment's
 input size, channels and augmentation stay as they were, rather than the new folder's
@@ -19,6 +20,7 @@ from typing import Any
 from PySide6.QtCore import QObject
 
 from workbench.qt.evented import subscribe
+from workbench.qt.panels.data.health.findings import same_path
 
 
 class MissingDataset(QObject):
@@ -53,6 +55,12 @@ class MissingDataset(QObject):
         window.statusBar().showMessage(f"Dataset folder missing: {folder}")
         self.folder = folder
 
+    def arm(self, folder: str) -> None:
+        """``folder`` went missing while the app was open (the Data tab says so itself): the
+        folder opened next replaces it, as at start-up; the folder back in its place is
+        just itself again."""
+        self.folder = folder
+
     def clear(self) -> None:
         self.folder = self._replaced = ""
 
@@ -62,6 +70,8 @@ class MissingDataset(QObject):
         if not self.folder:
             return
         missing, self.folder = self.folder, ""
+        if same_path(getattr(index, "root", "") or "", missing):
+            return  # back where it was (the drive connected again)
         self.window.data_panel.advice.cancel()  # before the header summary would adopt
         root = getattr(index, "root", "") or self.window.experiment.data.folder
         self._replaced = (f"Dataset {root} replaces the missing {missing}: the input size, "
