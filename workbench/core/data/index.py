@@ -84,6 +84,10 @@ class DatasetIndex:
         Every sample was decoded (:func:`verify_samples`, ``scan_folder(verify=True)``):
         ``unreadable`` lists every damaged file, so :func:`check_class_files` has nothing
         to add.
+    relatives
+        Each path's :func:`~.split.relative_path`, kept once it was asked for (``root`` and
+        ``source`` never change after a scan): made once per scan, not on every
+        ``data.exclude`` edit. Not copied by ``dataclasses.replace``, not compared.
     """
 
     root: str
@@ -101,6 +105,8 @@ class DatasetIndex:
     dropped: list[tuple[str, int]] = field(default_factory=list)
     verified: bool = False
     part_folders: dict[str, str] = field(default_factory=dict)
+    relatives: dict[str, str] = field(default_factory=dict, init=False, repr=False,
+                                      compare=False)
 
     @property
     def num_classes(self) -> int:

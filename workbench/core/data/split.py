@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import os
 import random
+from itertools import compress
+from typing import Iterable
 
 from workbench.core.errors import SpecError
 from workbench.core.data.index import DatasetIndex
@@ -31,8 +33,34 @@ def split_for(index: DatasetIndex, data) -> tuple[Samples, Samples]:
 
 def relative_path(index: DatasetIndex, path: str) -> str:
     """``path`` as ``data.exclude`` names it: relative to the dataset's folder (the CSV
-    file's folder for a CSV dataset), with forward slashes; absolute when outside it."""
-    root = os.path.dirname(index.root) if index.source == "csv" else index.root
+    file's folder for a CSV dataset), with forward slashes; absolute when outside it.
+    Kept in ``index.relatives``: each path is made relative once per scan."""
+    return relative_paths_of(index, [path])[0]
+
+
+def relative_paths_of(index: DatasetIndex, paths: Iterable[str]) -> list[str]:
+    """Each of ``paths`` as :func:`relative_path` gives it: those made before for ``index``
+    looked up, the others made (a path inside the folder without ``os.path.relpath``,
+    which takes a second for 100,000) and kept."""
+    known = getattr(index, "relatives", None)
+    known = {} if known is None else known
+    paths = list(paths)
+    out = list(map(known.get, paths))  # 10,000 looked up in a millisecond
+    if None in out:
+        root = os.path.dirname(index.root) if index.source == "csv" else index.root
+        prefix = root.rstrip("/\\") + os.sep if root else ""
+        for i, p in enumerate(paths):
+            if out[i] is None:
+                out[i] = known[p] = _relative(root, prefix, p)
+    return out
+
+
+def _relative(root: str, prefix: str, path: str) -> str:
+    if prefix and path.startswith(prefix):
+        rel = path[len(prefix):].replace(os.sep, "/")
+        wrapped = f"/{rel}/"  # "a//b", "./a", "a/../b": relpath normalises them, below
+        if "//" not in wrapped and "/./" not in wrapped and "/../" not in wrapped:
+            return rel
     try:
         rel = os.path.relpath(path, root)
     except ValueError:  # another drive (Windows)
@@ -40,14 +68,24 @@ def relative_path(index: DatasetIndex, path: str) -> str:
     return path.replace(os.sep, "/") if rel.startswith("..") else rel.replace(os.sep, "/")
 
 
-def excluded_paths(index: DatasetIndex, exclude: list[str]) -> set[str]:
-    """The sample paths of ``index`` that the ``data.exclude`` entries name."""
+def exclude_entry(entry: str) -> str:
+    """A ``data.exclude`` entry written as :func:`relative_path` writes paths: forward
+    slashes, and a relative one without a slash at either end."""
+    name = entry.replace("\\", "/")
+    return name if os.path.isabs(entry) else name.strip("/")
+
+
+def excluded_paths(index: DatasetIndex, exclude: list[str],
+                   samples: Samples | None = None) -> set[str]:
+    """The sample paths of ``index`` (its training and validation parts; ``samples``:
+    those instead) that the ``data.exclude`` entries name."""
     if not exclude:
         return set()
-    wanted = {e.replace("\\", "/").strip("/") if not os.path.isabs(e) else e.replace("\\", "/")
-              for e in exclude}
-    return {p for p, _ in list(index.samples) + list(index.val_samples or [])
-            if relative_path(index, p) in wanted}
+    wanted = {exclude_entry(e) for e in exclude}
+    if samples is None:
+        samples = list(index.samples) + list(index.val_samples or [])
+    paths = [p for p, _ in samples]
+    return set(compress(paths, map(wanted.__contains__, relative_paths_of(index, paths))))
 
 
 def split_samples(index: DatasetIndex, val_fraction: float, seed: int, stratified: bool = True,

@@ -18,8 +18,6 @@ classes that have no image held out for validation.
 
 from __future__ import annotations
 
-import dataclasses
-import os
 from dataclasses import dataclass
 from typing import Any, Iterable
 
@@ -101,10 +99,9 @@ def excluded_images(index: Any, exclude: list[str]) -> set[str]:
 
     if not exclude:
         return set()
-    test = getattr(index, "test_samples", None)
-    if test:
-        index = dataclasses.replace(index, samples=list(index.samples) + list(test))
-    return excluded_paths(index, list(exclude))
+    return excluded_paths(index, list(exclude), list(index.samples) +
+                          list(index.val_samples or []) +
+                          list(getattr(index, "test_samples", None) or []))
 
 
 def test_part(index: Any, data: Any, notes: list | None = None,
@@ -242,20 +239,13 @@ def unmatched_excludes(index: Any, exclude: list[str]) -> list[str]:
     or an entry made for another dataset. Matched as
     :func:`~workbench.core.data.split.excluded_paths` matches them (relative to the
     dataset folder, forward slashes)."""
-    from workbench.core.data.split import relative_path
+    from workbench.core.data.split import exclude_entry, relative_paths_of
 
-    if not exclude:  # nothing to look for: no path of 100k samples made relative
+    if not exclude:  # nothing to look for
         return []
     samples = list(index.samples) + list(index.val_samples or []) + \
         list(getattr(index, "test_samples", None) or []) + \
         list(getattr(index, "dropped", None) or [])
-    known = {relative_path(index, p) for p, _ in samples}
-    known.update(relative_path(index, u.path) for u in index.unreadable)
-    out = []
-    for entry in exclude:
-        name = entry.replace("\\", "/")
-        if not os.path.isabs(entry):
-            name = name.strip("/")
-        if name not in known:
-            out.append(entry)
-    return out
+    known = set(relative_paths_of(index, [p for p, _ in samples] +
+                                  [u.path for u in index.unreadable]))
+    return [entry for entry in exclude if exclude_entry(entry) not in known]

@@ -1,7 +1,9 @@
 """The Health view's chosen image and what the action bar offers for it: the selected row,
 the image chosen in it (a click on another image of the row chooses that one), *Exclude
 from training* / *Include again* through the experiment's ``data.exclude``, and the line
-saying what is chosen and why a button is off.
+saying what is chosen and why a button is off. With several rows selected (Shift/Ctrl-click,
+Shift+arrows), *Exclude N chosen* / *Include N chosen again* act on the chosen image of
+each in one edit of ``data.exclude``; Move and Reveal act on one row only.
 
 :class:`ChosenImage` is mixed into :class:`~.view.HealthView`: it uses the view's
 ``table``, ``model``, ``report``, ``index``, ``moves``, its buttons and message lines.
@@ -20,11 +22,24 @@ from workbench.qt.panels.data.health.findings import Finding, relative
 class ChosenImage:
     """The chosen image and its actions, for :class:`~.view.HealthView`."""
 
+    def selected_rows(self) -> list[tuple[int, Finding]]:
+        """``(source row, finding)`` of each selected row, in the order shown."""
+        rows = sorted(self.table.selectionModel().selectedRows(), key=lambda i: i.row())
+        return [(r, self.model.findings[r]) for r in map(self.table.source_row, rows)
+                if r is not None]
+
     def selected(self) -> tuple[int, Finding] | None:
-        """``(source row, finding)`` of the selected row, or None."""
-        rows = self.table.selectionModel().selectedRows()
-        row = self.table.source_row(rows[0]) if rows else None
-        return None if row is None else (row, self.model.findings[row])
+        """``(source row, finding)`` of the selected row; None when none is, or several."""
+        rows = self.selected_rows()
+        return rows[0] if len(rows) == 1 else None
+
+    def exclude_targets(self) -> list[str]:
+        """The chosen image of each selected row that Exclude can act on (each once): not
+        an unreadable file's (never trained on anyway), nor one moved or gone since."""
+        paths = (f.paths[self.model.chosen_image(row)] for row, f in self.selected_rows()
+                 if f.kind != "unreadable")
+        return [p for p in dict.fromkeys(paths) if p not in self.model.moved
+                and not self.gone(p)]
 
     def chosen_path(self) -> str:
         """The chosen image of the selected row ("" when none is selected)."""
@@ -60,19 +75,24 @@ class ChosenImage:
             self.experiment_changed.emit()
 
     def toggle_exclude(self) -> None:
-        path = self.chosen_path()
-        if path:
-            self.set_excluded([path], path not in self.model.excluded)
+        """Exclude the chosen images of the selected rows (those not excluded yet), or,
+        when all of them are, include them again: one edit of ``data.exclude``."""
+        paths = self.exclude_targets()
+        todo = [p for p in paths if p not in self.model.excluded]
+        if paths:
+            self.set_excluded(todo or paths, bool(todo))
 
     def _update_actions(self, *_: Any) -> None:
+        rows = self.selected_rows()
+        if len(rows) > 1:
+            self._update_for_rows(len(rows))
+            return
         sel = self.selected()
         path = self.chosen_path()
         moved = path in self.model.moved
         excluded = path in self.model.excluded
-        skipped = sel is not None and sel[1].kind == "unreadable"  # never trained on anyway
         gone = not moved and self.gone(path)  # deleted or moved away since the check
-        self.exclude_button.setEnabled(bool(path) and not moved and not skipped
-                                       and not gone and self.index is not None)
+        self.exclude_button.setEnabled(bool(self.exclude_targets()) and self.index is not None)
         test = sel is not None and sel[1].sides[self.model.chosen_image(sel[0])] == "test"
         self.exclude_button.setText("Include again" if excluded else
                                     f"Exclude from {'evaluation' if test else 'training'}")
@@ -98,3 +118,21 @@ class ChosenImage:
                 else ""
             text = f"Chosen: {relative(self.report, path)} ({where}){state}{more}"
         self.actions.chosen_label.setText(text)
+
+    def _update_for_rows(self, n: int) -> None:
+        """The buttons and the line for ``n`` (2 or more) selected rows."""
+        paths = self.exclude_targets()
+        todo = sum(p not in self.model.excluded for p in paths)
+        self.exclude_button.setEnabled(bool(paths) and self.index is not None)
+        self.exclude_button.setText(f"Exclude {todo} chosen" if todo or not paths else
+                                    f"Include {len(paths)} chosen again")
+        self.move_button.setEnabled(False)
+        self.move_button.setToolTip("Off with several rows selected: select one likely "
+                                    "mislabelled image to move it")
+        self.undo_button.setEnabled(bool(self.moves))
+        self.reveal_button.setEnabled(False)
+        left = n - len(paths)
+        self.actions.chosen_label.setText(
+            f"{n} rows selected: Exclude acts on the image chosen in each (framed)"
+            + (f"; {left} of them cannot be excluded (unreadable, moved or no longer in "
+               f"the folder)" if left else ""))

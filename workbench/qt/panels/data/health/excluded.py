@@ -21,10 +21,10 @@ NO_IMAGE = "\n    (matches no image)"  # a line of its own: the column is narrow
 def edited(exclude: list[str], entries: list[str], excluded: bool) -> list[str]:
     """``exclude`` (``data.exclude``) with ``entries`` (relative paths) added, or taken out
     however they are written there (``a\\b.png``, ``a/b.png/``)."""
-    current = list(exclude)
+    current, known, named = list(exclude), set(exclude), set(entries)  # 500 rows at once
     if excluded:
-        return current + [e for e in dict.fromkeys(entries) if e not in current]
-    return [e for e in current if _norm(e) not in entries]
+        return current + [e for e in dict.fromkeys(entries) if e not in known]
+    return [e for e in current if _norm(e) not in named]
 
 
 def set_excluded(experiment: Any, index: Any, paths: list[str], excluded: bool = True

@@ -204,11 +204,13 @@ def counts_of(findings: list[Finding]) -> dict[str, int]:
 
 def settled(finding: Finding, excluded: set[str] | frozenset[str]) -> bool:
     """Whether the ``excluded`` images (``data.exclude``'s) settle ``finding``, as a check
-    made after them would find: a leak whose copies left in are all in one part (its
-    test/ or validation copy excluded, say)."""
-    if finding.kind != "leak":
-        return False
-    return len({s for p, s in zip(finding.paths, finding.sides) if p not in excluded}) < 2
+    made after them would find (it leaves them out): a leak whose copies left in are all
+    in one part (its test/ or validation copy excluded, say); a group of copies
+    (conflicting labels, exact or near duplicates) left with one copy at most."""
+    left = [(p, s) for p, s in zip(finding.paths, finding.sides) if p not in excluded]
+    if finding.kind == "leak":
+        return len({s for _, s in left}) < 2
+    return finding.kind in ("conflict", "exact", "near") and len(left) < 2
 
 
 def summary_of(report: Any, findings: list[Finding],

@@ -64,11 +64,11 @@ class FolderChange:
 
     def show_title(self) -> None:
         """The tab's title: the findings not settled by an exclusion since the check
-        (:func:`~.findings.settled`), and whether the folder changed since it."""
+        (:func:`~.findings.settled`), and whether the folder changed since it (the stale
+        bar says so: found by a rescan in this session, or by the folder's kept check
+        shown again after a restart, :func:`workbench.core.data.health.saved.load`)."""
         n = sum(not settled(f, self.model.excluded) for f in self.model.findings)
-        said = self.stale.text()
-        old = " (out of date)" if said and said == getattr(self, "_changed_said", None) \
-            else ""
+        old = " (out of date)" if self.stale.text().startswith(CHANGED) else ""
         self.title_changed.emit(f"Health ({n}{', out of date' if old else ''})" if n
                                 else f"Health{old}")
 

@@ -4,7 +4,8 @@ score and filtered by kind.
 
 Thumbnails are decoded off the GUI thread by a
 :class:`~workbench.qt.thumbnails.ThumbnailLoader`, only for the rows painted. Clicking an
-image of a row chooses it: the actions (exclude, reveal) apply to the chosen image.
+image of a row chooses it: the actions (exclude, reveal) apply to the chosen image, and
+with several rows selected Exclude applies to the chosen image of each.
 """
 
 from __future__ import annotations
@@ -98,8 +99,12 @@ class FindingsModel(QAbstractTableModel):
         self._changed_rows(self._rows_of.get(path, []))
 
     def _changed_rows(self, rows: Any) -> None:
-        for r in rows:
-            self.dataChanged.emit(self.index(r, 0), self.index(r, len(COLUMNS) - 1))
+        """One signal for the rows from the first to the last of ``rows`` (an exclusion of
+        500 rows' images: one repaint and one update of the actions, not 500)."""
+        rows = list(rows)
+        if rows:
+            self.dataChanged.emit(self.index(min(rows), 0),
+                                  self.index(max(rows), len(COLUMNS) - 1))
 
     def _on_thumbnail_ready(self, path: str) -> None:
         for r in self._rows_of.get(path, []):
@@ -315,7 +320,8 @@ def _source_row(index: QModelIndex) -> int | None:
 
 
 class FindingsTable(QTableView):
-    """The findings' table: fixed-height rows, whole-row selection, sortable columns.
+    """The findings' table: fixed-height rows, whole-row selection of one row or several,
+    sortable columns.
 
     Signals
     -------
@@ -334,7 +340,8 @@ class FindingsTable(QTableView):
         self.setModel(self.proxy)
         self.setItemDelegateForColumn(IMAGES, ImagesDelegate(model, self))
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # Several rows (Shift/Ctrl-click, Shift+arrows, Ctrl+A): Exclude acts on each.
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setWordWrap(True)
@@ -349,6 +356,7 @@ class FindingsTable(QTableView):
         for col, width in ((0, 130), (1, 80), (2, 56), (IMAGES, images_width([]))):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
             self.setColumnWidth(col, width)
+        self._keep_rows = False  # a press chose an image of one of several rows selected
         self._hand_width: int | None = None  # the Images column's width dragged by hand
         self._fitting = False
         header.sectionResized.connect(self._on_section_resized)
@@ -397,7 +405,20 @@ class FindingsTable(QTableView):
         return None if image is None or row is None else (row, image)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802  (Qt override)
-        hit = self.image_at(event.position().toPoint())
+        pos = event.position().toPoint()
+        hit = self.image_at(pos)
         if hit is not None:
             self.image_pressed.emit(*hit)
+            rows = self.selectionModel()
+            if event.button() == Qt.MouseButton.LeftButton and \
+                    event.modifiers() == Qt.KeyboardModifier.NoModifier and \
+                    len(rows.selectedRows()) > 1 and rows.isRowSelected(self.indexAt(pos).row()):
+                self._keep_rows = True  # another image of a selected row: the rows stay
+                return
         super().mousePressEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802  (Qt override)
+        if self._keep_rows:
+            self._keep_rows = False
+            return
+        super().mouseReleaseEvent(event)

@@ -7,7 +7,9 @@ off the GUI thread, with progress and Cancel. Each finding is a row with its ima
 side (:mod:`.table`); clicking an image chooses it for the actions:
 
 - **Exclude from training** adds the image to the experiment's ``data.exclude`` (every
-  tab hears it; the list on the right, or *Include again*, takes it back);
+  tab hears it; the list on the right, or *Include again*, takes it back); with several
+  rows selected (Shift/Ctrl-click, Shift+arrows), **Exclude N chosen** adds the chosen
+  image of each in one edit (:mod:`.chosen`);
 - **Move to suggested class** (likely mislabelled images) moves the file after a
   confirmation, offers *Undo move*, and has the folder scanned again (:mod:`.moves`); it
   is off when the label check's network was too weak to trust;
@@ -343,7 +345,9 @@ class HealthView(ChosenImage, MoveActions, FolderChange, QWidget):
         if hit is None:
             return
         self.model.choose(*hit)
-        self.table.selectRow(self.table.proxy.mapFromSource(self.model.index(hit[0], 0)).row())
+        row = self.table.proxy.mapFromSource(self.model.index(hit[0], 0)).row()
+        if not self.table.selectionModel().isRowSelected(row):  # else: the rows selected
+            self.table.selectRow(row)
         self.actions.menu(self).exec(self.table.viewport().mapToGlobal(pos))
 
     def shutdown(self) -> None:
