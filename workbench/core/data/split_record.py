@@ -38,13 +38,12 @@ import gzip
 import hashlib
 import io
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from workbench.core.data.index import DatasetIndex
-from workbench.core.data.split import excluded_paths, relative_path, split_samples
+from workbench.core.data.split import excluded_paths, relative_paths_of, split_samples
 from workbench.core.data.split_change import SplitChange
 from workbench.core.filenames import name_bytes
 from workbench.core.io import atomic_write_text
@@ -170,18 +169,9 @@ def write_split_record(run_dir: str | Path, record: SplitRecord) -> Path:
 
 
 def relative_paths(index: DatasetIndex, paths: list[str]) -> dict[str, str]:
-    """Each path as :func:`~.split.relative_path` gives it, fast for the usual path inside
-    the dataset's folder (``os.path.relpath`` takes half a second for 100,000)."""
-    root = os.path.dirname(index.root) if index.source == "csv" else index.root
-    prefix = root.rstrip("/\\") + os.sep if root else ""
-    out = {}
-    for p in paths:
-        r = p[len(prefix):].replace(os.sep, "/") if prefix and p.startswith(prefix) else ""
-        # What relpath would normalise ("a//b", "./a", "a/../b") takes the slow way.
-        plain = r and not r.startswith("/") and "//" not in r and "/./" not in f"/{r}" \
-            and ".." not in r
-        out[p] = r if plain else relative_path(index, p)
-    return out
+    """Each path as :func:`~.split.relative_path` gives it (made once per scan:
+    :func:`~.split.relative_paths_of`)."""
+    return dict(zip(paths, relative_paths_of(index, paths)))
 
 
 def stable_side(seed: int, class_name: str, rel: str, val_fraction: float) -> bool:
