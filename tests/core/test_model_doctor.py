@@ -248,13 +248,14 @@ def test_backbone_with_batchnorm_and_batches_of_one():
     assert _found(exp, "batchnorm-batch-one") == []
 
 
-def test_a_frozen_backbone_without_weights_is_a_warning_and_fine_tuning_fixes_it(tmp_path):
+def test_a_frozen_backbone_without_weights_is_a_warning_and_fine_tuning_fixes_it(
+        tmp_path, monkeypatch):
     # From a user's day: the resnet18 preset on a machine without its weights file (auto
-    # falls back to random weights) got "No problems found", though only its last layer
-    # could learn, on random features.
+    # falls back to random weights where no file is named and torch's cache has none) got
+    # "No problems found", though only its last layer could learn, on random features.
     _needs("Backbone")
-    missing = str(tmp_path / "nowhere.pth")
-    exp = _exp([("Backbone", {"arch": "resnet18", "weights": "auto", "weights_file": missing,
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "empty torch cache"))
+    exp = _exp([("Backbone", {"arch": "resnet18", "weights": "auto", "weights_file": "",
                               "mode": "feature_extraction"}), ("Linear", {})])
     [f] = _found(exp, "frozen-random-backbone")
     assert f.layer == 0 and f.severity == "warning" and "layer 1 (Backbone)" in f.title

@@ -5,6 +5,7 @@ what training will do about them (:func:`backbone_notes`), never downloading any
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any, Sequence
@@ -14,7 +15,7 @@ from torch import nn
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.model.backbones import (ARCHS, BACKBONE, TIMM, Backbone,
-                                            DamagedWeightsError)
+                                            DamagedWeightsError, weights_format)
 
 
 def backbone_preprocessing(arch: str) -> dict[str, Any]:
@@ -56,20 +57,43 @@ def _label(index: int, arch: str) -> str:
     return f"layer {index + 1} (Backbone {arch})"
 
 
-#: How a weights file starts: a zip archive (``torch.save`` since PyTorch 1.6, numpy's
-#: .npz) or a pickle (older ``torch.save``, protocols 2 to 5); a safetensors file starts
-#: with its JSON header's length (8 bytes, little-endian), then ``{``.
-_ZIP, _PICKLES = b"PK\x03\x04", tuple(bytes((0x80, n)) for n in range(2, 6))
+#: What :func:`weights_file_problem` says of a file cut short (a download that stopped).
+INCOMPLETE = "is incomplete (a download cut short?)"
+
+
+def _whole(f: Any, kind: str | None, head: bytes, size: int) -> bool:
+    """Whether the open weights file ``f`` (``size`` bytes, of :func:`weights_format`'s
+    ``kind``, starting with ``head``) has its end, by a cheap look: a zip ends with its
+    end-of-central-directory record (in its last 22 bytes and a comment of up to 64 KiB);
+    a safetensors file reaches where its JSON header says its last tensor ends. A download
+    cut short does not. Other files are not judged (loading them says)."""
+    if kind == "zip":
+        f.seek(max(0, size - 22 - 0xFFFF))
+        return b"PK\x05\x06" in f.read()
+    if kind != "safetensors":
+        return True
+    length = int.from_bytes(head[:8], "little")
+    if length > size - 8 or length > 1 << 24:  # cut within its header, or past reading
+        return length <= size - 8
+    f.seek(8)
+    try:
+        ends = [v["data_offsets"][1] for k, v in json.loads(f.read(length)).items()
+                if k != "__metadata__"]
+    except (ValueError, TypeError, LookupError, AttributeError):  # damaged: loading says so
+        return True
+    return 8 + length + max(ends, default=0) <= size
 
 
 def weights_file_problem(path: "str | os.PathLike") -> str | None:
     """Why ``path`` cannot be a weights file, from a cheap look at it, or ``None``.
 
-    Only its type, size and first bytes are read (never the weights, so it is quick enough
-    for the GUI thread): a folder, an unreadable or empty file, or one that is neither a
-    PyTorch file (zip or pickle) nor a safetensors file. A file that passes may still hold
-    another arch's weights: loading them says so. A missing file is ``None`` too (the
-    callers say where to put it).
+    Only its type, size, first bytes and where it ends are read (a zip's last 64 KiB, a
+    safetensors file's JSON header; never the weights, so it is quick enough for the GUI
+    thread): a folder, an unreadable or empty file, one that is neither a PyTorch file
+    (zip or pickle) nor a safetensors file, or a zip or safetensors file cut short
+    (:data:`INCOMPLETE`). A file that passes may still hold another arch's weights:
+    loading them says so. A missing file is ``None`` too (the callers say where to put
+    it).
     """
     path = Path(path)
     if path.is_dir():
@@ -80,13 +104,15 @@ def weights_file_problem(path: "str | os.PathLike") -> str | None:
         size = path.stat().st_size
         with open(path, "rb") as f:
             head = f.read(9)
+            kind = weights_format(head)
+            whole = _whole(f, kind, head, size)
     except OSError as e:
         return f"cannot be read ({e.strerror or type(e).__name__}): check its permissions"
     if size == 0:
         return "is empty (0 bytes): it holds no weights"
-    if head.startswith(_ZIP) or head.startswith(_PICKLES):
-        return None
-    if len(head) == 9 and head[8:9] == b"{" and 0 < int.from_bytes(head[:8], "little") <= size - 8:
+    if not whole:
+        return f"{INCOMPLETE}: its end is missing"
+    if kind is not None:
         return None
     return (f"cannot be read as weights: its {size:,} byte{'s' if size != 1 else ''} are "
             f"neither a PyTorch file (.pth, .pt, .bin) nor a .safetensors file")
@@ -105,10 +131,17 @@ def _status(index: int, module: Backbone, load: bool) -> str | None:
     # A folder, or (before training: nothing is loaded here) a file that is no weights file.
     problem = weights_file_problem(path) if not load or path.is_dir() else None
     if problem:
-        raise WorkbenchError(
-            f"{label}: the weights file {path} {problem}. Point weights_file at the {arch} "
-            f"file ({url}), or choose weights 'random' to train from scratch")
+        fix = (f"Delete it and download it again from {url}" if problem.startswith(INCOMPLETE)
+               else f"Point weights_file at the {arch} file ({url})")
+        raise WorkbenchError(f"{label}: the weights file {path} {problem}. {fix}, or choose "
+                             f"weights 'random' to train from scratch")
     if not path.is_file():
+        if module.weights_file:  # a file named is meant: a typo must not train on random
+            raise WorkbenchError(
+                f"{label}: the weights file {path} does not exist. Correct weights_file (a "
+                f"typo, or the file moved?), put the {arch} weights there (download {url} on "
+                f"a machine with internet access), or choose weights 'random' to train from "
+                f"scratch")
         if module.weights == "pretrained":
             raise WorkbenchError(
                 f"{label}: pretrained weights not found at {path}. Put the file there "
@@ -127,6 +160,10 @@ def _status(index: int, module: Backbone, load: bool) -> str | None:
             f"{label}: the weights file {path} {e}. Point weights_file at the {arch} file "
             f"({url}), or choose weights 'random' to train from scratch") from None
     module.loaded_from = str(path)  # what the run records (weights_record)
+    origin = getattr(module, "weights_origin", None)
+    if origin:  # a Workbench bundle or checkpoint: its backbone only
+        return (f"{label}: the backbone weights of {origin} loaded from "
+                f"{path} (the layers after it start afresh)")
     return f"{label}: pretrained weights loaded from {path}"
 
 
@@ -148,15 +185,17 @@ def load_backbone_weights(model: nn.Module) -> list[str]:
     Returns
     -------
     list[str]
-        One note per backbone for the user: weights loaded from where, or (``auto``) not
-        found so training starts from random weights, or frozen random features.
+        One note per backbone for the user: weights loaded from where (a Workbench
+        bundle's or checkpoint's backbone: whose), or (``auto``, no ``weights_file``)
+        none in the cache so training starts from random weights, or frozen random
+        features.
 
     Raises
     ------
     WorkbenchError
-        ``weights="pretrained"`` and the file is missing (naming the path to put it at and
-        the URL to get it from), a folder given as the file, or a file that is not this
-        arch's weights.
+        The file is missing with ``weights="pretrained"`` or a ``weights_file`` named
+        (naming the path to put it at and the URL to get it from), a folder given as the
+        file, a file cut short, or a file that is not this arch's weights.
     """
     notes = [_status(i, m, load=True) for i, m in _backbones(model)]
     return [n for n in notes if n]
@@ -164,15 +203,18 @@ def load_backbone_weights(model: nn.Module) -> list[str]:
 
 def weights_record(model: nn.Module) -> str:
     """Where the weights of ``model``'s Backbone layers came from, in words, after
-    :func:`load_backbone_weights`: ``"pretrained, loaded from PATH"``, ``"random (no
+    :func:`load_backbone_weights`: ``"pretrained, loaded from PATH"`` (and ``" (the
+    backbone weights of run NAME's bundle)"`` for a Workbench file), ``"random (no
     weights file at PATH)"`` or ``"random (weights set to random)"``; layers named when
     there are several; ``""`` without a Backbone layer. What run.json records."""
     words = []
     for i, m in _backbones(model):
-        loaded = getattr(m, "loaded_from", None)
-        word = (f"pretrained, loaded from {loaded}" if loaded else
-                "random (weights set to random)" if m.weights == "random" else
+        loaded, origin = getattr(m, "loaded_from", None), getattr(m, "weights_origin", None)
+        word = ("random (weights set to random)" if m.weights == "random" else
                 f"random (no weights file at {m.pretrained_path()})")
+        if loaded:
+            word = f"pretrained, loaded from {loaded}" + \
+                (f" (the backbone weights of {origin})" if origin else "")
         words.append((_label(i, m.arch), word))
     if len(words) == 1:
         return words[0][1]
@@ -199,9 +241,9 @@ def backbone_notes(layers: Sequence[Any]) -> list[str]:
     -------
     list[str]
         One note per Backbone layer that has something to say; a missing file with
-        ``weights="pretrained"``, a folder, or a file that cannot be weights (by
-        :func:`weights_file_problem`'s quick look) is a note here (training will stop on
-        it).
+        ``weights="pretrained"`` or a ``weights_file`` named, a folder, or a file that
+        cannot be weights or is cut short (by :func:`weights_file_problem`'s quick look)
+        is a note here (training will stop on it).
     """
     entry, notes = BACKBONE, []
     for i, comp in enumerate(layers):
@@ -223,8 +265,9 @@ def backbone_notes(layers: Sequence[Any]) -> list[str]:
 
 def frozen_without_weights(params: dict[str, Any]) -> bool:
     """Whether a Backbone layer with ``params`` would train frozen on random weights: mode
-    feature_extraction with weights random, or auto and no weights file on this machine
-    (False for parameters that do not validate: the shape inference reports those)."""
+    feature_extraction with weights random, or auto with no weights_file named and none in
+    the cache on this machine (False for parameters that do not validate: the shape
+    inference reports those)."""
     try:
         params = BACKBONE.validate(params)
     except WorkbenchError:
@@ -235,24 +278,27 @@ def frozen_without_weights(params: dict[str, Any]) -> bool:
         return True
     module = _meta_backbone(params)
     try:
-        # A folder or a broken file is not "no weights": training stops on it (the card
-        # says why), so fine-tuning on random weights is not the advice.
-        return params["weights"] == "auto" and not module.pretrained_path().exists()
+        # A file named but missing, a folder or a broken file is not "no weights":
+        # training stops on it (the card says why), so fine-tuning on random weights is
+        # not the advice.
+        return params["weights"] == "auto" and not params["weights_file"] and \
+            not module.pretrained_path().exists()
     except Exception:  # noqa: BLE001 - e.g. timm's cache lookup failing: say nothing
         return False
 
 
 def expects_pretrained(params: dict[str, Any]) -> bool:
     """Whether a Backbone layer with ``params`` is meant to start from pretrained weights:
-    weights pretrained, or auto with its weights file on this machine (False for random
-    weights, auto with no file, and parameters that do not validate)."""
+    weights pretrained, a weights_file named (training stops without it), or auto with
+    the cache's file on this machine (False for random weights, auto with no file, and
+    parameters that do not validate)."""
     try:
         params = BACKBONE.validate(params)
     except WorkbenchError:
         return False
     if params["weights"] == "random":
         return False
-    if params["weights"] == "pretrained":
+    if params["weights"] == "pretrained" or params["weights_file"]:
         return True
     module = _meta_backbone(params)
     try:

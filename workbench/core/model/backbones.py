@@ -14,8 +14,10 @@ torchvision's cache file ``<torch.hub.get_dir()>/checkpoints/<file name of the w
 URL>``, the file ``torchvision.models.resnet18(weights="DEFAULT")`` would have saved; for a
 timm model, ``weights_file`` (``.safetensors``, ``.pth`` or ``.bin``) or the Hugging Face
 cache's ``model.safetensors`` of its ``timm/<name>.<tag>`` repository, the file
-``timm.create_model(name, pretrained=True)`` would have fetched. Weight loading and notes
-are :mod:`.backbone_weights`'.
+``timm.create_model(name, pretrained=True)`` would have fetched. A Workbench run's bundle
+or checkpoint as ``weights_file`` gives its Backbone layer's weights (a second stage of
+transfer learning from a first). A file of another network is refused, naming a tensor it
+lacks. Weight loading and notes are :mod:`.backbone_weights`'.
 
 Modes: ``feature_extraction`` freezes the backbone (no gradients, and its BatchNorm keeps
 its ImageNet statistics even while the Sequential trains); ``fine_tune`` trains it too, at
@@ -34,16 +36,27 @@ import torch
 from torch import nn
 
 from workbench.core.errors import WorkbenchError
+from workbench.core.model.backbone_fit import MIN_SIZE, input_misfit, patch_size
 from workbench.core.registry import Entry, Param
-
-# Smallest height/width: every arch halves the image five times; below 32x32 the last
-# stages see less than one pixel (vgg16 fails outright, the others learn nothing useful).
-MIN_SIZE = 32
 
 
 class DamagedWeightsError(ValueError):
     """A weights file whose bytes are cut short or damaged (its message says to download it
     again)."""
+
+
+def weights_format(head: bytes) -> str | None:
+    """What a weights file is by its first 9 bytes: ``"zip"`` (``torch.save`` since PyTorch
+    1.6, numpy's .npz), ``"pickle"`` (older ``torch.save``, protocols 2 to 5),
+    ``"safetensors"`` (its JSON header's length, 8 bytes little-endian, at most 100 MB as
+    safetensors allows, then ``{``) or ``None``."""
+    if head.startswith(b"PK\x03\x04"):
+        return "zip"
+    if head[:2] in (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05"):
+        return "pickle"
+    if len(head) == 9 and head[8:9] == b"{" and 0 < int.from_bytes(head[:8], "little") <= 1e8:
+        return "safetensors"
+    return None
 
 
 def _damaged(path: "os.PathLike", e: BaseException) -> bool:
@@ -53,19 +66,45 @@ def _damaged(path: "os.PathLike", e: BaseException) -> bool:
         return False
     try:
         with open(path, "rb") as f:
-            head = f.read(9)
+            return weights_format(f.read(9)) is not None
     except OSError:
         return False
-    if head.startswith(b"PK\x03\x04") or head[:2] in (b"\x80\x02", b"\x80\x03", b"\x80\x04",
-                                                    b"\x80\x05"):
-        return True
-    return len(head) == 9 and head[8:9] == b"{" and 0 < int.from_bytes(head[:8], "little")
 
 
-def _sentence(text: str) -> str:
-    """``text`` cut at its first sentence, at most 200 characters, never mid-word."""
-    first = re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]
-    return first if len(first) <= 200 else first[:200].rsplit(" ", 1)[0] + " ..."
+def _read_weights(path: "os.PathLike") -> Any:
+    """What a weights file holds: a safetensors file (by its first bytes) read with
+    safetensors, any other with ``torch.load(weights_only=True)``, which runs no code."""
+    with open(path, "rb") as f:
+        head = f.read(9)
+    if weights_format(head) == "safetensors":
+        from safetensors.torch import load_file
+
+        return load_file(str(path), device="cpu")
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def _run_weights(data: Any, arch: str, path: "os.PathLike") -> tuple[Any, str | None]:
+    """A Workbench bundle's or run checkpoint's ``arch`` Backbone weights (its keys under
+    that layer's ``"0.net."``, the prefix taken off) and what the file is, in words ("run
+    NAME's bundle (epoch 5)"); any other file's ``data`` as it is, with None."""
+    try:
+        exp, checkpoint = data["experiment"], data.get("kind") == "workbench-checkpoint"
+        weights = dict(data["model" if checkpoint else "state_dict"])
+        info = data.get("info") if isinstance(data.get("info"), dict) else {}
+        layers = {i: (c.get("params") or {}).get("arch", "resnet18")  # the default arch
+                  for i, c in enumerate(exp["model"]["layers"]) if c.get("type") == "Backbone"}
+        epoch = data.get("epoch") if checkpoint else info.get("epoch")
+        what = (f"run {info.get('name') or exp.get('name')}'s "
+                f"{'checkpoint ' + os.path.basename(path) if checkpoint else 'bundle'}"
+                f"{f' (epoch {epoch})' if isinstance(epoch, int) else ''}")
+    except (TypeError, ValueError, LookupError, AttributeError):  # not a Workbench file
+        return data, None
+    if arch not in layers.values():
+        raise ValueError(f"is {what}, whose network has no {arch} Backbone layer" +
+                         (f" (its backbone is {layers[min(layers)]})" if layers else "") +
+                         f": it holds no {arch} weights")
+    prefix = f"{min(i for i, a in layers.items() if a == arch)}.net."
+    return {k[len(prefix):]: v for k, v in weights.items() if k.startswith(prefix)}, what
 
 
 class Backbone(nn.Module):
@@ -197,52 +236,43 @@ class Backbone(nn.Module):
     def load_pretrained(self, path: "str | os.PathLike | None" = None) -> "Path":
         """Copy pretrained weights into the backbone; returns the file read.
 
-        The file's classifier head (ImageNet's 1000 classes) is dropped. A checkpoint that
-        wraps the state_dict (``{"state_dict": ...}``, ``{"model": ...}``) or saved it from
-        DistributedDataParallel (``"module."`` prefixes) is accepted too.
+        The file (``torch.save`` or safetensors) may wrap the state_dict (``{"state_dict":
+        ...}``, ``{"model": ...}``) or hold DistributedDataParallel's ``"module."``
+        prefixes; a Workbench bundle or run checkpoint gives its Backbone layer's weights,
+        and ``weights_origin`` then says whose ("run NAME's bundle"). The classifier head
+        (ImageNet's 1000 classes) is dropped; a timm model's file goes through timm's
+        checkpoint filter for it first, where it has one (as ``timm.create_model`` does).
 
         Raises
         ------
         FileNotFoundError
             The file does not exist.
+        DamagedWeightsError
+            Its bytes cannot be read back: cut short or damaged.
         ValueError
-            It cannot be read as PyTorch weights, or does not hold this arch's weights.
+            It is no weights file, or does not hold this arch's weights (missing, unexpected
+            or wrongly shaped tensors are named).
         """
         from pathlib import Path
 
         path = Path(path) if path is not None else self.pretrained_path()
         if not path.is_file():
             raise FileNotFoundError(str(path))
-        if self.arch.startswith("timm/"):  # timm reads the file and drops its own head
-            import timm
-
-            try:
-                src = timm.create_model(self.arch[5:], pretrained=True, num_classes=0,
-                                        pretrained_cfg_overlay={"file": str(path)},
-                                        **self._timm_args(self.arch))
-                self.net.load_state_dict(src.state_dict())
-            except Exception as e:  # noqa: BLE001  (any reader error: not these weights)
-                if _damaged(path, e):
-                    raise self._damaged_error() from None
-                reason = (str(e).strip().splitlines() or [type(e).__name__])[0]
-                raise ValueError(f"cannot be read as {self.arch} weights "
-                                 f"({_sentence(reason)})") from None
-            return path
         try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as e:  # pickle, zip and I/O errors all mean "not a weights file"
+            state = _read_weights(path)
+        except Exception as e:  # pickle, zip, safetensors and I/O errors: not read
             raise self._load_error(path, e) from None
+        state, self.weights_origin = _run_weights(state, self.arch, path)
         for key in ("state_dict", "model"):
             if isinstance(state, dict) and isinstance(state.get(key), dict):
                 state = state[key]
         if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor)
                                                   for v in state.values()):
             raise ValueError("holds no state_dict (a mapping of names to tensors)")
-        head = self.HEADS[self.arch][0] + "."
-        state = {k.removeprefix("module."): v for k, v in state.items()}
-        state = {k: v for k, v in state.items() if not k.startswith(head)}
+        state = self._headless({k.removeprefix("module."): v for k, v in state.items()})
         own = self.net.state_dict()
-        missing = [k for k in own if k not in state]
+        # A BatchNorm's batch count is optional: files from before PyTorch 0.4.1 lack it.
+        missing = [k for k in own if k not in state and not k.endswith("num_batches_tracked")]
         extra = [k for k in state if k not in own]
         wrong = [k for k in own if k in state and state[k].shape != own[k].shape]
         for keys, what in ((missing, "lacks"), (extra, "has unexpected"), (wrong, "has a wrong "
@@ -252,6 +282,28 @@ class Backbone(nn.Module):
                 raise ValueError(f"{what} {keys[0]!r}{more}: it is not {self.arch} weights")
         self.net.load_state_dict(state)
         return path
+
+    def _headless(self, state: dict) -> dict:
+        """``state`` without its classifier head's tensors; a timm model's through timm's
+        checkpoint filter for it first, where its module has one (convnext's and ViT's
+        turn their original authors' key names and shapes into timm's)."""
+        if not self.arch.startswith("timm/"):
+            head = self.HEADS[self.arch][0] + "."
+            return {k: v for k, v in state.items() if not k.startswith(head)}
+        import importlib
+
+        import timm
+
+        name = self.arch[5:]
+        module = importlib.import_module(timm.models.model_entrypoint(name).__module__)
+        adapt = getattr(module, "checkpoint_filter_fn", None)
+        try:
+            state = adapt(dict(state), self.net) if adapt else state
+        except Exception:  # noqa: BLE001  (another network's keys: the comparison names them)
+            pass
+        heads = timm.models.get_pretrained_cfg(name).classifier or ()
+        heads = tuple(f"{h}." for h in ((heads,) if isinstance(heads, str) else heads))
+        return {k: v for k, v in state.items() if not k.startswith(heads)}
 
     def _damaged_error(self) -> "DamagedWeightsError":
         try:
@@ -305,33 +357,6 @@ ARCH_NOTES = {"resnet18": "11.2M parameters, 224 px", "resnet50": "23.5M paramet
               "vgg16": "14.7M parameters, 224 px", **TIMM}
 
 
-def _check(params: dict[str, Any], shape: tuple[int, ...]) -> str | None:
-    c, h, w = shape
-    arch = params["arch"]
-    if c != 3:
-        return (f"expects RGB images (3 channels) as {arch} was trained on, but receives "
-                f"{c} channel{'s' if c != 1 else ''}: set data.channels to 3 (grayscale "
-                f"images are converted)")
-    if h < MIN_SIZE or w < MIN_SIZE:
-        return (f"gets a {h}x{w} input, smaller than the {MIN_SIZE}x{MIN_SIZE} {arch} needs: "
-                f"set data.input_size to at least {MIN_SIZE}x{MIN_SIZE} (224x224 is what it "
-                f"was pretrained at)")
-    patch = patch_size(arch)
-    if patch and (h % patch or w % patch):
-        fit = "x".join(str(-(-n // patch) * patch) for n in (h, w))  # rounded up
-        return (f"gets a {h}x{w} input, but {arch} needs a height and width that are "
-                f"multiples of {patch} (it cuts the image into {patch}x{patch} patches): "
-                f"change data.input_size, e.g. to {fit}")
-    return None
-
-
-def patch_size(arch: str) -> int | None:
-    """The patch size of a vision transformer arch (``"vit_tiny_patch16_224"``: 16), whose
-    input height and width must be multiples of it; ``None`` for a CNN."""
-    found = re.search(r"vit_.*patch(\d+)", arch)
-    return int(found.group(1)) if found else None
-
-
 def _shape(params: dict[str, Any], shape: tuple[int, ...]) -> tuple[int, ...]:
     return (Backbone.HEADS[params["arch"]][1],)
 
@@ -376,12 +401,14 @@ _PARAMS = (
                "for its size), vgg16 (large, 25088 features); from timm: " +
                "; ".join(f"{k[5:]} ({v})" for k, v in TIMM.items()) + "."),
     Param("weights", str, "auto", choices=("auto", "pretrained", "random"),
-          help="auto: ImageNet weights if the file is on this machine, else random weights "
-               "with a warning; pretrained: stop if the file is missing; random: train from "
-               "scratch. Never downloaded."),
+          help="auto: ImageNet weights if the cache's file is on this machine, else random "
+               "weights with a warning (a weights_file named must exist); pretrained: stop "
+               "if the file is missing; random: train from scratch. Never downloaded."),
     Param("weights_file", str, "",
-          help="Path of the .pth weights file; empty: torchvision's cache "
-               "(~/.cache/torch/hub/checkpoints, or $TORCH_HOME/hub/checkpoints)."),
+          help="Path of the weights file (.pth, .safetensors, .bin; or a Workbench run's "
+               "bundle.pt or checkpoint, for its backbone's weights); training stops if it is "
+               "missing. Empty: torchvision's cache (~/.cache/torch/hub/checkpoints, or "
+               "$TORCH_HOME/hub/checkpoints; for timm, the Hugging Face cache)."),
     Param("mode", str, "feature_extraction", choices=("feature_extraction", "fine_tune"),
           help="feature_extraction: keep the backbone fixed and train only the layers after "
                "it (fast, good for small datasets); fine_tune: train it too, gently."),
@@ -396,8 +423,8 @@ BACKBONE = Entry(
     "Pretrained backbone (transfer learning): a torchvision ImageNet network without its "
     "classifier; turns an RGB image into flat features. Follow it with Linear(auto) as the "
     "new head.", "pretrained",
-    {"input": "image", "auto": {}, "check": _check, "shape": _shape, "macs": _macs,
+    {"input": "image", "auto": {}, "check": input_misfit, "shape": _shape, "macs": _macs,
      "torch": f"{__name__}.Backbone", "export_always": ("arch",)})
 
 
-__all__ = ["ARCHS", "BACKBONE", "MIN_SIZE", "TIMM", "Backbone", "patch_size"]
+__all__ = ["ARCHS", "BACKBONE", "MIN_SIZE", "TIMM", "Backbone", "patch_size", "weights_format"]

@@ -50,7 +50,8 @@ def add_choose_button(form: Any, name: str = "weights_file") -> QPushButton | No
     line.addWidget(field, 1)
     button = QPushButton("Choose…", box)
     button.setToolTip("Choose the pretrained weights file (.pth, .pt, .safetensors or .bin) "
-                      "you downloaded, e.g. on another machine")
+                      "you downloaded, e.g. on another machine, or a run's bundle.pt for its "
+                      "backbone")
     line.addWidget(button)
     grid.addWidget(box, row, column, rows, columns)
 
