@@ -119,7 +119,8 @@ class AugmentPanel(TransformEdits, QWidget):
         fb = QVBoxLayout(params)
         fb.setContentsMargins(6, 6, 6, 6)
         fb.addWidget(self.entry_help)
-        fb.addWidget(self.form_area, 1)
+        fb.addWidget(self.form_area)
+        fb.addStretch(1)  # a short form's frame ends with it, not at the tab's bottom
 
         self.train_steps = QListWidget()
         self.eval_steps = QListWidget()

@@ -10,7 +10,7 @@ selected transform's whole form and every hint their room before the rest.
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QSize
-from PySide6.QtWidgets import QListWidget, QScrollArea, QWidget
+from PySide6.QtWidgets import QListWidget, QScrollArea, QSizePolicy, QWidget
 
 #: The transform list's rows: at least; at most kept on a short screen (then it scrolls);
 #: at most asked for.
@@ -50,6 +50,7 @@ class FormArea(QScrollArea):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setWidgetResizable(True)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Maximum)
 
     def setWidget(self, widget: QWidget) -> None:  # noqa: N802  (Qt override)
         super().setWidget(widget)  # filters the form's events (eventFilter)
