@@ -20,6 +20,9 @@ Before the user accepts, the plan says what continuing will not use: the setting
 app's experiment has now that differ from the run's (its notes, :mod:`.unused`), and
 what changed in the dataset since the checkpoint (:func:`dataset_change`, as the run
 itself says it once it starts: :meth:`~workbench.core.data.split_record.SplitChange.note`).
+One change of the Model tab it does use, and says so: a Backbone's mode or
+backbone_lr_scale (the head trained on a frozen backbone, then the backbone fine-tuned from
+there: :func:`~workbench.core.train.regroup.taken_from`).
 """
 
 from __future__ import annotations
@@ -171,7 +174,8 @@ def continue_plan(run_dir: str | Path, open_folder: str = "",
     (None: not known yet), for :func:`choose_dataset`. ``current``: the app's experiment,
     whose settings that differ from the run's (and are not among the dotted paths
     ``applied``, which the continuation sets too) are said in the notes as not used
-    (:func:`~workbench.core.runs.unused.unused_settings`). Reads the checkpoint's
+    (:func:`~workbench.core.runs.unused.unused_settings`), but for a Backbone's mode and
+    backbone_lr_scale, which it takes, with a note. Reads the checkpoint's
     settings (not its tensors): torch must be imported.
 
     Raises
@@ -190,7 +194,11 @@ def continue_plan(run_dir: str | Path, open_folder: str = "",
                              f"continue it")
     # checkpoints/last.pt, or best.pt when that one is damaged or gone (said in the notes).
     settings = run_settings(run_dir)
-    exp = settings.experiment
+    exp, used = settings.experiment, []
+    if current is not None:  # the Model tab's Backbone mode: fine-tune from the trained head
+        from workbench.core.train.regroup import taken_from
+
+        exp, used = taken_from(exp, current)
     folder, data_note = choose_dataset(exp.data.folder, settings.classes, open_folder,
                                        open_classes)
     info = read_run_info(run_dir)
@@ -205,7 +213,7 @@ def continue_plan(run_dir: str | Path, open_folder: str = "",
                         status=status, done=settings.epoch, planned=exp.training.epochs,
                         optimizer=exp.optimizer.type, lr=_float(exp.optimizer.params.get("lr")),
                         scheduler=exp.scheduler.type, last_lr=last_lr, base=exp,
-                        notes=[n for n in [settings.fallback] if n] + settings.notes,
+                        notes=[n for n in [settings.fallback] if n] + settings.notes + used,
                         data_folder="" if folder == exp.data.folder else folder,
                         data_note=data_note, schedule_epochs=settings.schedule_epochs)
     if current is not None:

@@ -212,7 +212,8 @@ def optimizer_lr(spec: Component) -> float:
 
 
 def parameter_groups(model: nn.Module, layers: Sequence[Component] | None,
-                     base_lr: float) -> list[dict[str, Any]]:
+                     base_lr: float, trains: Sequence[tuple[bool, float] | None] = ()
+                     ) -> list[dict[str, Any]]:
     """The trainable parameters of ``model`` as optimizer parameter groups.
 
     Parameters
@@ -224,6 +225,11 @@ def parameter_groups(model: nn.Module, layers: Sequence[Component] | None,
         (``"layer 1 (Backbone)"``); ``None`` names them by class.
     base_lr
         The optimizer's learning rate.
+    trains
+        Per layer, ``(trained, lr_scale)`` to group it by instead of its parameters'
+        ``requires_grad`` and its ``lr_scale`` (None, or past the list's end: as it is):
+        the groups of a Backbone in another mode, as a checkpoint's optimizer was built
+        (:mod:`.regroup`).
 
     Returns
     -------
@@ -242,19 +248,23 @@ def parameter_groups(model: nn.Module, layers: Sequence[Component] | None,
     children = list(model.children()) if isinstance(model, nn.Sequential) else [model]
     seen: set[int] = set()
 
-    def fresh(params: Iterable[nn.Parameter]) -> list[nn.Parameter]:
+    def fresh(params: Iterable[nn.Parameter], trained: bool | None = None
+              ) -> list[nn.Parameter]:
         out = []
         for p in params:
-            if p.requires_grad and id(p) not in seen:
-                seen.add(id(p))
+            if id(p) in seen or (trained is None and not p.requires_grad):
+                continue
+            seen.add(id(p))  # told untrained: kept out of the sweep below too
+            if trained is not False:
                 out.append(p)
         return out
 
     main: dict[str, Any] = {"params": [], "lr": base_lr, "name": "network"}
     groups = [main]
     for i, module in enumerate(children):
-        scale = float(getattr(module, "lr_scale", 1.0))
-        params = fresh(module.parameters())
+        told = trains[i] if i < len(trains) else None
+        scale = float(told[1] if told is not None else getattr(module, "lr_scale", 1.0))
+        params = fresh(module.parameters(), None if told is None else bool(told[0]))
         if scale == 1.0:
             main["params"] += params
             continue

@@ -17,6 +17,8 @@ import torch
 from workbench.core.errors import SpecError
 from workbench.core.experiment import Experiment
 from workbench.core.train.optim import optimizer_lr
+from workbench.core.train.regroup import (network_of, regroup_schedule, regrouped,
+                                          trainable_notes)
 
 #: The key each optimizer parameter group keeps its set learning rate under (the rate the
 #: run was configured with, before any schedule): saved with the optimizer state, so a
@@ -36,12 +38,17 @@ STATEFUL_SETTINGS = {"Adam": ("amsgrad",), "AdamW": ("amsgrad",),
 #: measured, 3e-5 of the validation loss an epoch, BatchNorm's statistics alone).
 NEAR_ZERO = 0.01
 
+#: The rates an optimizer group keeps (its current one, and those schedules compute from).
+RATES = ("lr", "initial_lr", "max_lr", "min_lr")
+
 
 def check_resumable(then: Experiment, now: Experiment) -> None:
     """Refuse to continue a run saved with experiment ``then`` as experiment ``now`` when
     the checkpoint cannot carry over: another network or input size, another schedule or
     optimizer type, or an optimizer setting (:data:`STATEFUL_SETTINGS`) turned on that
-    needs state the checkpoint does not hold. Cheap (it reads the two experiments only), so
+    needs state the checkpoint does not hold. A Backbone's mode, backbone_lr_scale and
+    weights are not the network's shapes (:data:`~workbench.core.train.regroup.UNSHAPED`):
+    they may change. Cheap (it reads the two experiments only), so
     a front end can ask before it says or writes anything; the trainer asks again.
 
     Raises
@@ -53,10 +60,11 @@ def check_resumable(then: Experiment, now: Experiment) -> None:
     """
     from workbench.core.train.checkpoint import CheckpointError
 
-    if [c.to_dict() for c in then.model.layers] != [c.to_dict() for c in now.model.layers] \
+    if network_of(then.model.layers) != network_of(now.model.layers) \
             or list(then.data.input_size) != list(now.data.input_size):
         raise CheckpointError("the network or input size differs from the checkpoint's: a "
-                              "run resumes with the network it was trained with; start a "
+                              "run resumes with the network it was trained with (only a "
+                              "Backbone's mode and backbone_lr_scale may change); start a "
                               "new run to train the edited one")
     if then.scheduler.type != now.scheduler.type:  # its progress is the checkpoint's
         raise SpecError("scheduler.type", f"the checkpoint was saved with the "
@@ -135,10 +143,17 @@ class Resumable:
         # ones back, and those the experiment changes are then set again.
         fresh = [{k: v for k, v in g.items() if k != "params"}
                  for g in self.optimizer.param_groups]
+        then, now = ckpt.experiment.model.layers, self.experiment.model.layers
         try:
             self.model.load_state_dict(ckpt.model)
-            self.optimizer.load_state_dict(ckpt.optimizer)
+            # A Backbone that trains now and did not (or the reverse): other groups.
+            state, sources = regrouped(self.model, then, now, ckpt.optimizer,
+                                       self.optimizer, RATES + (SET_LR,))
+            self.optimizer.load_state_dict(state)
             self.schedule.load_state_dict(ckpt.schedule)
+            if sources is not None:
+                regroup_schedule(_schedulers(getattr(self.schedule, "scheduler", None)),
+                                 sources, len(ckpt.optimizer["param_groups"]))
         except (RuntimeError, ValueError, KeyError) as e:
             first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
             raise CheckpointError(f"{ckpt.path}: its state does not fit this run ({first}); "
@@ -146,11 +161,13 @@ class Resumable:
         if self._scaler is not None and ckpt.scaler:
             self._scaler.load_state_dict(ckpt.scaler)
         notes.extend(self._restore_settings(ckpt, fresh))
+        trains = trainable_notes(then, now)  # what trains now, and at which rate
+        notes.extend(trains)
         # A per-batch schedule (OneCycleLR) holds its last rate past its end: no progress
         # is left to keep there, unlike the epoch schedules, which go on by their rule.
         past_end = ckpt.epoch >= self.schedule_epochs and self.schedule.per_batch and \
             self.experiment.scheduler.type != "none"
-        rate_notes = self._restore_lr(ckpt, set_now, past_end)
+        rate_notes = self._restore_lr(ckpt, set_now, past_end, said=bool(trains))
         notes.extend(rate_notes)
         self.history = [dict(m) for m in ckpt.history]
         self.epochs_done = int(ckpt.epoch)
@@ -231,8 +248,8 @@ class Resumable:
         return (f"the {kind} schedule was planned for {self.schedule_epochs} epochs and keeps "
                 f"that plan; past its end it follows its own rule")
 
-    def _restore_lr(self, ckpt: Any, set_now: list[float], past_end: bool = False
-                    ) -> list[str]:
+    def _restore_lr(self, ckpt: Any, set_now: list[float], past_end: bool = False,
+                    said: bool = False) -> list[str]:
         """Move the restored optimizer and schedule to the rates this run is set to.
 
         The old rates come from the optimizer state itself (each group's ``set_lr``), so
@@ -243,7 +260,9 @@ class Resumable:
         Past the end of a schedule that holds its last rate (``past_end``: OneCycleLR)
         there is no progress to keep: the groups train at the new rate itself (scaled,
         the 4e-5 of the set rate OneCycleLR ends at would stay near zero whatever the rate
-        given).
+        given). ``said``: a group's rate changed by its layer's ``backbone_lr_scale`` has
+        been said (:func:`~workbench.core.train.regroup.trainable_notes`); with the
+        optimizer's own rate the same, no note then.
         """
         groups = self.optimizer.param_groups
         saved = [g.get(SET_LR) for g in groups]
@@ -264,6 +283,8 @@ class Resumable:
             for group, now in zip(groups, set_now):
                 group["lr"] = now
             self._last_lrs(list(set_now))
+        if said and abs(new_lr - old_lr) <= 1e-12 * max(abs(old_lr), abs(new_lr)):
+            return []
         return [f"learning rate changed from {old_lr:g} to {new_lr:g} on resuming"]
 
     def _scale_lr(self, ratios: list[float]) -> None:
@@ -272,7 +293,7 @@ class Resumable:
         compute from (``initial_lr``, OneCycleLR's ``max_lr``/``min_lr``, each scheduler's
         ``base_lrs``, including those inside a warm-up's SequentialLR)."""
         for group, ratio in zip(self.optimizer.param_groups, ratios):
-            for key in ("lr", "initial_lr", "max_lr", "min_lr"):
+            for key in RATES:
                 if isinstance(group.get(key), (int, float)):
                     group[key] *= ratio
         for scheduler in _schedulers(getattr(self.schedule, "scheduler", None)):

@@ -13,7 +13,9 @@ So is everything else continuing will not use, before the user accepts: the sett
 tabs hold now that differ from the run's (the plan's notes, :mod:`workbench.core.runs.
 unused`), and what changed in the dataset since the checkpoint (images added, removed,
 moved: :func:`~workbench.core.runs.plan.dataset_change`, worked out off the GUI thread, as
-it may list the folder; the line says "Checking…" meanwhile).
+it may list the folder; the line says "Checking…" meanwhile). The one Model tab change it
+uses is said as used too, among the plan's notes: a Backbone's mode or backbone_lr_scale
+(fine-tuning the backbone from the trained head: :mod:`workbench.core.train.regroup`).
 """
 
 from __future__ import annotations

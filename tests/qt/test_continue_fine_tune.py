@@ -1,0 +1,70 @@
+"""Continue… after the Model tab's Backbone mode was set to fine_tune: the second stage of
+transfer learning. The tester's dialog said the Model tab's change ("Backbone changed")
+would not be used; Start training then began from a random head, unfrozen."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from workbench.core.registry import Component
+from workbench.core.train.checkpoint import load_checkpoint
+from workbench.qt.panels.train.continue_run import ContinueDialog
+from workbench.qt.panels.train.panel import TrainPanel
+
+RUN_TIMEOUT_MS = 120000
+
+
+@pytest.fixture
+def panel(qtbot, tiny_experiment, monkeypatch, tmp_path):
+    """The Train tab of a frozen resnet18 (random weights: nothing to download) and a
+    Linear head, 1 epoch."""
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
+    exp = tiny_experiment
+    exp.data.input_size = [32, 32]
+    exp.augment.transforms = []
+    exp.model.layers = [Component("Backbone", {"arch": "resnet18", "weights": "random",
+                                               "mode": "feature_extraction"}),
+                        Component("Linear")]
+    exp.training.epochs = 1
+    p = TrainPanel(exp)
+    qtbot.addWidget(p)
+    yield p
+    p.shutdown()
+
+
+def test_continue_uses_the_model_tabs_backbone_mode(qtbot, panel):
+    with qtbot.waitSignal(panel.training_finished, timeout=RUN_TIMEOUT_MS) as done:
+        panel.start_button.click()
+    assert done.args[0]["status"] == "finished"
+    run_dir = Path(done.args[0]["run_dir"])
+    before = load_checkpoint(run_dir / "checkpoints" / "last.pt").model
+    panel.experiment.model.layers[0].params["mode"] = "fine_tune"  # the Model tab's edit
+    said = []
+
+    def ask(plan):
+        dialog = ContinueDialog(plan, panel)
+        qtbot.addWidget(dialog)
+        said.append(dialog.notes_label.text())
+        dialog.more_spin.setValue(1)
+        return dialog.plan()
+
+    panel.ask_continue = ask
+    with qtbot.waitSignal(panel.training_finished, timeout=RUN_TIMEOUT_MS) as resumed:
+        panel.continue_button.click()
+    [text] = said
+    assert text.startswith("Note: the Model tab's Backbone mode fine_tune (the run's "
+                           "feature_extraction) is used: the Backbone (layer 1) is now "
+                           "trained too (mode fine_tune), at lr × 0.1")
+    assert "does not use" not in text
+    assert resumed.args[0]["status"] == "finished"
+    assert [m["epoch"] for m in resumed.args[0]["history"]] == [1, 2]
+    saved = json.loads((run_dir / "experiment.json").read_text())
+    assert saved["model"]["layers"][0]["params"]["mode"] == "fine_tune"
+    after = load_checkpoint(run_dir / "checkpoints" / "last.pt").model
+    assert not torch.equal(before["0.net.conv1.weight"], after["0.net.conv1.weight"])
+    info = json.loads((run_dir / "run.json").read_text())
+    assert any("is now trained too" in n for n in info["start_notes"])
