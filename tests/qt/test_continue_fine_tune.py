@@ -68,3 +68,37 @@ def test_continue_uses_the_model_tabs_backbone_mode(qtbot, panel):
     assert not torch.equal(before["0.net.conv1.weight"], after["0.net.conv1.weight"])
     info = json.loads((run_dir / "run.json").read_text())
     assert any("is now trained too" in n for n in info["start_notes"])
+
+
+def test_a_doctor_fix_of_the_backbone_mode_is_one_continue_applies(qtbot, panel, monkeypatch):
+    """The training doctor blamed the frozen random backbone and the user took its fix on
+    the Model tab (mode fine_tune): Continue… applies it (the plan's note says so), so the
+    dialog no longer warns that continuing cannot."""
+    from PySide6.QtWidgets import QDialog
+
+    from workbench.core.train.doctor.causes import model_causes
+
+    with qtbot.waitSignal(panel.training_finished, timeout=RUN_TIMEOUT_MS):
+        panel.start_button.click()
+    findings = panel.findings
+    findings.view.clear()
+    (cause,) = [c for c in model_causes(panel.experiment, 3) if "random" in c.why]
+    findings.trained, findings.classes = panel.experiment.copy(), ["blue", "green", "red"]
+    panel.run.finding.emit({"kind": "not_learning", "epoch": 1, "severity": "warning",
+                            "message": f"Nothing learned. The network itself is the cause: "
+                                       f"{cause.why}.", "fix": cause.fix,
+                            "action": cause.action})
+    shown = []
+
+    def exec_(dialog):
+        shown.append((dialog.warning_label.text(), dialog.notes_label.text()))
+        return QDialog.DialogCode.Rejected
+
+    monkeypatch.setattr(ContinueDialog, "exec", exec_)
+    panel.experiment.model.layers[0].params["mode"] = "fine_tune"
+    panel.experiment.announce("model")  # as the Model tab's edit says it
+    assert findings.view.addressed()[0].startswith("Fixed on the Model tab")
+    panel.continue_run()
+    [(warning, notes)] = shown
+    assert "cannot apply that fix" not in warning
+    assert "Backbone mode fine_tune (the run's feature_extraction) is used" in notes

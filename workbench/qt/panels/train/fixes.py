@@ -401,6 +401,9 @@ class TrainFindings(QObject):
         if not notes:
             return ""
         model = any(n.startswith("Fixed on the Model tab") for n in notes)
+        if model and len(notes) == sum(n.startswith("Fixed on the Model tab") for n in notes) \
+                and self._continue_takes_it():
+            return ""  # the Backbone's mode: the plan takes it, and its note says so
         what, tab = ("network", "Model") if model else ("augmentation", "Augment")
         return (f"The {what} was fixed on the {tab} tab after this run, and continuing "
                 f"cannot apply that fix: it goes on with the run's own {what}, from the "
@@ -408,6 +411,16 @@ class TrainFindings(QObject):
                 + (" (a new initialisation only takes effect in a new run)" if model else "")
                 + f". Cancel, then press Start training, to train a new run with the fixed "
                   f"{what}.")
+
+
+    def _continue_takes_it(self) -> bool:
+        """Whether the Model tab's edit since the run is one Continue applies: a Backbone's
+        mode or backbone_lr_scale alone (:func:`~workbench.core.train.regroup.taken_from`)."""
+        from workbench.core.train.regroup import network_of, taken_from
+
+        run, now = self.trained, self.panel.experiment
+        return run is not None and network_of(run.model.layers) == network_of(
+            now.model.layers) and bool(taken_from(run, now)[1])
 
 
 def _holds(experiment: dict[str, Any], path: str, value: Any) -> bool:
