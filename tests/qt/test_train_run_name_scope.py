@@ -95,3 +95,30 @@ def test_a_restart_restores_the_typed_name_only_for_its_experiment(
     fourth = _window(qtbot)  # the session now holds the shapes experiment, no typed name
     assert _suggested(fourth.train_panel.setup)
     fourth.close()
+
+
+def test_another_folder_opened_on_the_data_tab_drops_the_typed_name(train_panel, shapes):
+    panel = train_panel()
+    setup = panel.setup
+    setup.name_edit.setText("colours-baseline")
+    setup.name_edit.textEdited.emit("colours-baseline")  # as typing does
+    panel.experiment.data.folder = shapes  # the Data tab's Open folder: the same Experiment
+    panel.experiment.announce("data")
+    setup.update_name(force=False)  # (as the Model tab's summary of the new data does)
+    assert _suggested(setup) and setup.name_edit.text().startswith("shapes-")
+    assert "“colours-baseline” was typed for colours" in setup.name_note.text()
+
+
+def test_a_restart_with_data_of_another_folder_drops_the_typed_name(
+        qtbot, tiny_experiment, shapes):
+    write_session(session_text(tiny_experiment, b"", "Train"))
+    window = _window(qtbot)
+    window.train_panel.setup.name_edit.setText("colours-baseline")
+    window.close()
+    again = _window(qtbot, data=shapes)  # workbench --data ~/shapes
+    setup = again.train_panel.setup
+    qtbot.waitUntil(lambda: again.experiment.data.folder == shapes, timeout=30000)
+    setup.update_name(force=False)
+    assert setup.run_name() != "colours-baseline"
+    assert "“colours-baseline” was typed for colours" in setup.name_note.text()
+    again.close()

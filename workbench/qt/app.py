@@ -18,6 +18,7 @@ from workbench.core.errors import WorkbenchError
 from workbench.core.experiment import Experiment
 from workbench.core.session import (SET_ASIDE_NAME, Session, keep_aside, read_session,
                                     session_path, with_run_sections)
+from workbench.core.runs.names import run_name_scope
 from workbench.core.session_repair import repaired_experiment
 
 from workbench.qt.closing import QUIT_WITHOUT_ASKING
@@ -64,6 +65,8 @@ def create_window(data: str | None = None, experiment: str | None = None) -> Mai
     validate_now = loader.state in ("idle", "ready")
     opened = read_text(session_path())  # what another window may write over meanwhile
     session = read_session(validate=validate_now)
+    # What the typed run name was for, before --data points the experiment elsewhere.
+    typed_for = run_name_scope(session.experiment) if session.experiment is not None else None
     problems = []
     exp = None
     restored = False
@@ -122,7 +125,7 @@ def create_window(data: str | None = None, experiment: str | None = None) -> Mai
     # A last run deleted since is said on the Train tab, and not kept in the session.
     last_run = (session.last_run if restore_last_run(window, session.last_run,
                                                      own_models(session)) else "")
-    states = TabStates(window, session)  # the typed run name, runs selected, Tune, splitters
+    states = TabStates(window, session, typed_for)  # the typed run name, runs, Tune, splitters
     window.session_keeper = SessionKeeper(window, last_run=last_run, states=states,
                                           opened=opened, own_experiment=bool(experiment or data))
     # An edit no event announced is written to the session: the title's "*" follows it.

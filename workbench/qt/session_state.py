@@ -97,12 +97,14 @@ class TabStates(QObject):
     """The tabs' state for the session file (:meth:`values`), restored into each tab of
     ``window`` when it is built, from ``session`` (a :class:`~workbench.core.session.Session`)."""
 
-    def __init__(self, window: Any, session: Any = None):
+    def __init__(self, window: Any, session: Any = None,
+                 typed_for: tuple[str, str] | None = None):
         super().__init__(window)
         self.window = window
         self.run_name = getattr(session, "run_name", "") or ""
-        # The experiment the name was typed for: the session's (the window may open another).
-        self.run_name_for = getattr(session, "experiment", None)
+        # The dataset and network the name was typed for: the session's experiment's, as
+        # read (app.py points it at --data's folder after); the window may open another.
+        self.run_name_for = typed_for
         self.runs_selected = list(getattr(session, "runs_selected", []) or [])
         self.splitters: dict[str, bytes] = dict(getattr(session, "splitters", {}) or {})
         self.tune: dict[str, Any] = dict(getattr(session, "tune", {}) or {})

@@ -63,6 +63,7 @@ class RunSetup(QWidget):
         self._summary: Any = None
         self._suggested = ""
         self._base = ""  # the <dataset>-<network> part of the suggestion
+        self._typed_folder = ""  # the dataset folder a typed name is for (run_name_scope's)
         self.name_edit = QLineEdit()
         self.name_edit.setToolTip("The new run's name, on the Runs tab and in the Evaluate and "
                                   "Predict model choosers (its folder is named after it too)")
@@ -70,6 +71,7 @@ class RunSetup(QWidget):
         self.name_note = BoundedMessageLabel("", max_lines=2)
         self.name_note.hide()
         self.name_edit.textChanged.connect(lambda _text: self.name_note.hide())
+        self.name_edit.textEdited.connect(self._on_typed)
         self.name_edit.editingFinished.connect(self.run_name)
         epochs = _param(TrainingConfig, "epochs")
         self.epochs_spin = QSpinBox()
@@ -153,21 +155,25 @@ class RunSetup(QWidget):
         typed = self.name_edit.text().strip()
         return typed if typed != self._suggested else ""
 
-    def set_typed_name(self, name: str, typed_for: Any = None) -> None:
+    def set_typed_name(self, name: str, typed_for: tuple[str, str] | None = None) -> None:
         """Show ``name`` as typed by the user (the last session's): it is kept as the
-        dataset and network change, until a run takes it. ``""``, or a name a run already
-        has (it took it: the window closed while it trained), changes nothing; nor does
-        one typed for another dataset folder or network than the experiment's: the
-        experiment ``typed_for`` (the last session's; the app opened with another
-        experiment file), which the line under the box says."""
+        network changes, until a run takes it. ``""``, or a name a run already has (it
+        took it: the window closed while it trained), changes nothing; nor does one typed
+        for another dataset folder or network than the experiment's: ``typed_for``, the
+        last session's experiment's :func:`~workbench.core.runs.names.run_name_scope` (the
+        app opened with another experiment file, or ``--data``), which the line under the
+        box says."""
         name = name.strip()
         if not name or name == self._suggested or free_run_name(name) != name:
             return
-        scope = run_name_scope(typed_for) if typed_for is not None else None
-        if scope is not None and scope != run_name_scope(self.experiment):
-            self._not_kept(name, scope)
+        if typed_for is not None and tuple(typed_for) != run_name_scope(self.experiment):
+            self._not_kept(name, tuple(typed_for))
             return
         self.name_edit.setText(name)
+        self._on_typed()
+
+    def _on_typed(self, *_: Any) -> None:
+        self._typed_folder = run_name_scope(self.experiment)[0]
 
     def _not_kept(self, name: str, scope: tuple[str, str]) -> None:
         """Say that ``name``, typed for ``scope`` (dataset folder, network), is not used."""
@@ -192,6 +198,10 @@ class RunSetup(QWidget):
         suggestion = suggest_run_name(self.experiment,
                                       taken=run_names() if taken is None else taken)
         keep = bool(typed) and typed != self._suggested
+        scope = run_name_scope(self.experiment)
+        if keep and self._typed_folder and scope[0] != self._typed_folder:
+            keep = False  # typed for another dataset (one opened on the Data tab)
+            self._not_kept(typed, (self._typed_folder, scope[1]))
         self._suggested = suggestion
         self.name_edit.setPlaceholderText(suggestion)
         if not keep:
