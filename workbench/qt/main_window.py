@@ -217,7 +217,8 @@ class MainWindow(ExperimentFiles, UrlDropTarget, QMainWindow):
         return self.current.experiment
 
     def _update_title(self) -> None:
-        # "Workbench · expA.json* · seed-cnn · shapes": the file, "*" while it has changes.
+        # "Workbench · expA.json* · seed-cnn · shapes": the file ("*" while it has changes),
+        # the experiment's name and the dataset.
         folder = self.experiment.data.folder
         where = f" · {os.path.basename(folder.rstrip(os.sep))}" if folder else ""
         name = self.experiment.name.replace("[*]", "[ * ]")  # Qt's placeholder: one only

@@ -4,7 +4,7 @@ Each key presses its button, so it does what the button does and nothing while t
 is disabled (Start during a run, Stop with no run). The keys work wherever the focus is in
 the window while the Train tab is shown (not while another tab or a dialog is), and the
 buttons' tooltips name them. None is taken elsewhere: the File menu has Ctrl+N, Ctrl+O,
-Ctrl+Shift+S and Ctrl+Q, the Model tab Ctrl+Z/Ctrl+Y, Ctrl+D, Delete and Alt+Up/Down,
+Ctrl+S, Ctrl+Shift+S and Ctrl+Q, the Model tab Ctrl+Z/Ctrl+Y, Ctrl+D, Delete and Alt+Up/Down,
 Predict Ctrl+V, and the window Ctrl+1 to Ctrl+8 for its tabs.
 """
 
