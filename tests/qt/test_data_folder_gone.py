@@ -78,13 +78,14 @@ def test_a_failed_scan_leaves_no_advice_of_the_dataset_before(qtbot, tmp_path):
 
 
 def test_a_folder_of_datasets_is_warned_about_on_the_data_tab(qtbot, tmp_path):
-    make_image_folder(tmp_path / "datasets" / "pets", ("cat", "dog"), per_class=2)
+    for part in ("train", "val"):
+        make_image_folder(tmp_path / "datasets" / "pets" / part, ("cat", "dog"), per_class=2)
     make_image_folder(tmp_path / "datasets" / "places", ("beach", "city"), per_class=2)
     panel = DataPanel(Experiment())
     qtbot.addWidget(panel)
     with qtbot.waitSignal(panel.dataset_loaded, timeout=WAIT_MS):
         panel.load_folder(str(tmp_path / "datasets"))
     text = panel.message.text()
-    assert text.startswith("Ready: 2 classes, 8 images.") and panel.message.level == "warning"
-    assert "this looks like a folder of datasets" in text
-    assert f"Open {tmp_path / 'datasets' / 'pets'} to train on its classes cat/, dog/" in text
+    assert text.startswith("Ready: 2 classes, 12 images.") and panel.message.level == "warning"
+    assert "this may be a folder of datasets" in text
+    assert f"Open {tmp_path / 'datasets' / 'pets'} to train on its parts train/, val/" in text

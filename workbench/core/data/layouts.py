@@ -19,8 +19,8 @@ metadata files, and class names that look like split names.
 - :func:`link_warnings`: a class folder that is a link to the dataset folder (a class of
   every image) or to another class folder (the same images under two labels), said.
 - :func:`nested_dataset_warning`: the folder chosen one level too high (``~/datasets``
-  holding ``pets/cat/``, ``pets/dog/`` and ``photos/beach/``...): its "classes" are
-  datasets, whose own classes would be merged; said, with the folder to open.
+  holding ``pets/train/cat/``, ``pets/val/cat/`` and ``photos/beach/``...): its "classes"
+  may be datasets, whose own classes would be merged; said, with the folder to open.
 """
 
 from __future__ import annotations
@@ -272,16 +272,19 @@ def nested_dataset_warning(folder: str, classes: list[str],
     """A warning when class folders of ``folder`` look like datasets of their own (the
     folder chosen one level too high), naming them and the folder to open; None when not.
 
-    A class looks like a dataset when it holds split folders (``train/``, ``test/``, each
-    of class folders), or when none of its images (``samples``, as the scan listed them)
-    lies in it directly and they lie in 2+ sub-folders that are mostly its own: a folder
-    of datasets has other classes in each (``cat/ dog/``, ``beach/ city/``; a copy of one
-    dataset beside others shares its names with a few). Sub-folders named alike under most
-    classes with sub-folders (``indoor/``, ``outdoor/`` under each; ``train/``, ``val/``)
-    sort each class's images by something else, and a numbered series (``2019/ 2020/``,
-    ``batch1/ batch2/``) by date or batch: those are classes. Said when
-    two classes or more look like datasets, or the only class does (one class with
-    sub-folders, ``cats/indoor/``, is a coarser label beside classes without them)."""
+    A class looks like a dataset when it holds split folders (``train/`` with ``val/`` or
+    ``test/``, each of class folders), or, less surely, when none of its images
+    (``samples``, as the scan listed them) lies in it directly and they lie in 2+
+    sub-folders that are mostly its own (``cat/ dog/``, ``beach/ city/``). Sub-folders
+    named alike under most classes with sub-folders (``indoor/``, ``outdoor/`` under each;
+    ``train/``, ``val/`` of images) sort each class's images by something else, and a
+    numbered or dated series (``2019/ 2020/``, ``batch1/ batch2/``, ``2019 summer/``) by
+    date or batch: those are classes. Sub-folders alone cannot tell a folder of datasets
+    from photos sorted into albums (``cat/birthday/``, ``dog/park/``) or coarse labels
+    (``birds/sparrow/``, ``mammals/cat/``), which are far more common, so it is said only
+    when a class holds split folders (then the classes of sub-folders beside it are named
+    too), or when the only class looks like a dataset (one class cannot be trained; one
+    class of sub-folders beside plain classes, ``cats/indoor/``, is a coarser label)."""
     own: set[int] = set()
     subs: dict[int, dict[str, None]] = {}  # label -> its sub-folders holding images
     tops = [os.path.join(folder, c) + os.sep for c in classes]
@@ -297,6 +300,7 @@ def nested_dataset_warning(folder: str, classes: list[str],
         for name in {n.casefold() for n in names}:
             under[name] = under.get(name, 0) + 1
     datasets: list[tuple[str, str]] = []  # (class, what it holds: "classes cat/, dog/")
+    split: list[str] = []  # the classes holding split folders of classes, quoted
     for label, c in enumerate(classes):
         names = list(subs.get(label, {}))
         if label in own or len(names) < 2:
@@ -309,13 +313,15 @@ def nested_dataset_warning(folder: str, classes: list[str],
             if parts:
                 datasets.append((c, "parts " + _folders([os.path.basename(p) for p in
                                                          parts.values() if p])))
+                split.append(repr(c))
             continue
-        numbered = len({"".join(ch for ch in n if not ch.isdigit()) for n in names}) == 1
+        numbered = len({"".join(ch for ch in n if not ch.isdigit()) for n in names}) == 1 \
+            or all(n[:1].isdigit() for n in names)
         shared = sum(1 for n in names if 1 < under[n.casefold()] and
                      2 * under[n.casefold()] > len(subs))
         if not numbered and 2 * shared <= len(names):
             datasets.append((c, "classes " + _folders(names)))
-    if not datasets or (len(datasets) < 2 and len(classes) > 1):
+    if not datasets or (not split and len(classes) > 1):
         return None
     c, holds = datasets[0]
     open_it = f"open {os.path.join(folder, c)} to train on its {holds}"
@@ -323,14 +329,24 @@ def nested_dataset_warning(folder: str, classes: list[str],
         return (f"every image of the class {c!r} is in its sub-folders "
                 f"{holds.partition(' ')[2]}: this looks like a dataset in a folder of its "
                 f"own, not a class; {open_it}")
-    names = [repr(o) for o, _ in datasets]
-    names = (", ".join(names[:-1]) + " and " + names[-1] if len(names) <= 4 else
-             ", ".join(names[:4]) + f" and {len(names) - 4} more")
+    names = _listed([repr(o) for o, _ in datasets])
     others = "; ".join(f"{os.path.join(folder, o)} for its {h}" for o, h in datasets[1:3])
-    return (f"the classes {names} hold no image of their own, only sub-folders of images: "
-            f"this looks like a folder of datasets, and a model trained on it would learn "
-            f"to tell the datasets apart. {open_it[0].upper()}{open_it[1:]} (or "
-            f"{others}{f'; and {len(datasets) - 3} more' if len(datasets) > 3 else ''})")
+    why = "" if len(split) == len(datasets) else \
+        f" no image of their own, only sub-folders of images, and {_listed(split)} " \
+        f"{'holds' if len(split) == 1 else 'hold'}"
+    return (f"the classes {names} hold{why} train/ with val/ or test/ folders of classes, "
+            f"as a dataset does: this may be a folder of datasets, and a model trained on "
+            f"it would learn to tell the datasets apart. {open_it[0].upper()}{open_it[1:]} "
+            f"(or {others}{f'; and {len(datasets) - 3} more' if len(datasets) > 3 else ''})"
+            f"; if these are the classes you want to tell apart, ignore this")
+
+
+def _listed(names: list[str]) -> str:
+    """``"'a', 'b' and 'c'"``: the first four, then how many more."""
+    if len(names) == 1:
+        return names[0]
+    return (", ".join(names[:-1]) + " and " + names[-1] if len(names) <= 4 else
+            ", ".join(names[:4]) + f" and {len(names) - 4} more")
 
 
 def _folders(names: list[str], limit: int = 4) -> str:
