@@ -12,7 +12,9 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from helpers import make_photo_folder
+from PIL import Image
+
+from helpers import LEAK, make_leaky_parts, make_photo_folder
 from qt_helpers import health_experiment, loaded_data_panel, run_health_check
 from workbench.qt.panels.data.health.table import IMAGES, image_rects
 
@@ -93,6 +95,63 @@ def test_selected_rows_are_excluded_and_included_again_in_one_edit(qtbot, tmp_pa
     assert len(health.selected_rows()) == 1
     assert health.exclude_button.text() == "Exclude from training"
     assert health.reveal_button.isEnabled()
+
+
+def _select_all(qtbot, panel, health) -> None:
+    panel.resize(1300, 900)
+    panel.show()
+    qtbot.waitExposed(panel)
+    health.table.selectAll()
+
+
+def test_rows_choosing_the_same_image_are_not_said_to_be_unexcludable(qtbot, tmp_path):
+    """Review: every blank image is also in the row of exact copies; with all four rows
+    selected the line said "1 of them cannot be excluded" (rows less the images)."""
+    root = make_photo_folder(tmp_path / "d")
+    for i in range(3):
+        Image.new("RGB", (48, 48)).save(root / "cats" / f"black_{i}.png")
+    panel = loaded_data_panel(qtbot, root, health_experiment("same"))
+    health = panel.health
+    findings = run_health_check(qtbot, health)
+    assert sorted(f.kind for f in findings) == ["blank"] * 3 + ["exact"]
+    _select_all(qtbot, panel, health)
+    line = health.actions.chosen_label.text()
+    assert line.startswith("4 rows selected") and "cannot be excluded" not in line
+    assert health.exclude_button.text() == "Exclude 3 chosen"
+    health.exclude_button.click()
+    assert sorted(panel.experiment.data.exclude) == [f"cats/black_{i}.png" for i in range(3)]
+    assert health.status.text() == "Excluded 3 images from training."
+    assert "cannot be excluded" not in health.actions.chosen_label.text()
+
+    # One of them gone since the check: its own row, and the exact row choosing it, are
+    # the two rows Exclude cannot act on.
+    health.exclude_button.click()  # included again
+    health.table.clearSelection()
+    exact = next(r for r, f in enumerate(findings) if f.kind == "exact")
+    Path(findings[exact].paths[health.model.chosen_image(exact)]).unlink()
+    _select_all(qtbot, panel, health)
+    assert "; 2 of them cannot be excluded" in health.actions.chosen_label.text()
+    assert health.exclude_button.text() == "Exclude 2 chosen"
+
+
+def test_a_selection_of_training_and_test_images_says_what_each_left(qtbot, tmp_path):
+    """Review: a test/ image excluded with a training image was said to be "excluded from
+    training"; it is left out of evaluation on the test part."""
+    root = make_leaky_parts(tmp_path / "d")
+    Image.new("RGB", (48, 48)).save(root / "train" / "dogs" / "black.png")
+    panel = loaded_data_panel(qtbot, root, health_experiment("mixed"))
+    health = panel.health
+    findings = run_health_check(qtbot, health)
+    assert sorted(f.kind for f in findings) == ["blank", "leak"]
+    _select_all(qtbot, panel, health)
+    chosen = {f.kind: f.paths[health.model.chosen_image(r)] for r, f in health.selected_rows()}
+    assert chosen == {"leak": str(root / LEAK), "blank": str(root / "train/dogs/black.png")}
+    health.exclude_button.click()
+    assert health.status.text() == ("Excluded train/dogs/black.png from training and "
+                                    f"{LEAK} from evaluation on the test part.")
+    health.exclude_button.click()
+    assert health.status.text() == ("train/dogs/black.png is included in training again, "
+                                    f"and {LEAK} in evaluation on the test part.")
 
 
 def test_a_group_left_with_one_copy_is_settled_as_a_new_check_finds_it(qtbot, tmp_path):

@@ -202,9 +202,10 @@ def _in_val_part(index: DatasetIndex, rel: str) -> bool:
 
 def _excluded(index: DatasetIndex, data: Any) -> set[str]:
     """The paths ``data.exclude`` names, the unreadable ones the decode check took out
-    included (:func:`~.split.excluded_paths` looks among the others)."""
-    whole = dataclasses.replace(index, samples=list(index.samples) + list(index.dropped))
-    return excluded_paths(whole, list(getattr(data, "exclude", None) or []))
+    included (:func:`~.split.excluded_paths` looks among the others), each path made
+    relative through ``index`` (once per scan), not through a copy of it."""
+    every = list(index.samples) + list(index.val_samples or []) + list(index.dropped)
+    return excluded_paths(index, list(getattr(data, "exclude", None) or []), every)
 
 
 def record_of_split(index: DatasetIndex, data: Any) -> SplitRecord:

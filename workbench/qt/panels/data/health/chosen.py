@@ -34,12 +34,17 @@ class ChosenImage:
         return rows[0] if len(rows) == 1 else None
 
     def exclude_targets(self) -> list[str]:
-        """The chosen image of each selected row that Exclude can act on (each once): not
-        an unreadable file's (never trained on anyway), nor one moved or gone since."""
-        paths = (f.paths[self.model.chosen_image(row)] for row, f in self.selected_rows()
-                 if f.kind != "unreadable")
-        return [p for p in dict.fromkeys(paths) if p not in self.model.moved
-                and not self.gone(p)]
+        """The chosen image of each selected row that Exclude can act on (each once: rows
+        may choose the same image, a blank one also in a row of copies)."""
+        return list(dict.fromkeys(p for p in self._chosen_in_rows() if p))
+
+    def _chosen_in_rows(self) -> list[str]:
+        """The chosen image of each selected row, "" where Exclude cannot act on it: an
+        unreadable file's (never trained on anyway), or one moved or gone since."""
+        paths = ("" if f.kind == "unreadable" else f.paths[self.model.chosen_image(row)]
+                 for row, f in self.selected_rows())
+        return [p if p and p not in self.model.moved and not self.gone(p) else ""
+                for p in paths]
 
     def chosen_path(self) -> str:
         """The chosen image of the selected row ("" when none is selected)."""
@@ -61,9 +66,10 @@ class ChosenImage:
         rels, changed = set_excluded(self.experiment, self.index, paths, excluded)
         if changed:
             self.experiment_changed.emit()
-        test = self.report is not None and all(self.report.side_of.get(p) == "test" for p in paths)
-        self._say(excluded_text(rels, excluded, "evaluation on the test part" if test
-                                else "training"), "ok")
+        sides = self.report.side_of if self.report is not None else {}
+        test = [sides.get(p) == "test" for p in paths]
+        self._say(excluded_text([r for r, t in zip(rels, test) if not t], excluded,
+                                [r for r, t in zip(rels, test) if t]), "ok")
 
     def include_entries(self, entries: list[str]) -> None:
         """Take ``entries`` (as ``data.exclude`` names them) out of the exclusion list."""
@@ -121,7 +127,8 @@ class ChosenImage:
 
     def _update_for_rows(self, n: int) -> None:
         """The buttons and the line for ``n`` (2 or more) selected rows."""
-        paths = self.exclude_targets()
+        chosen = self._chosen_in_rows()
+        paths = list(dict.fromkeys(p for p in chosen if p))
         todo = sum(p not in self.model.excluded for p in paths)
         self.exclude_button.setEnabled(bool(paths) and self.index is not None)
         self.exclude_button.setText(f"Exclude {todo} chosen" if todo or not paths else
@@ -131,7 +138,7 @@ class ChosenImage:
                                     "mislabelled image to move it")
         self.undo_button.setEnabled(bool(self.moves))
         self.reveal_button.setEnabled(False)
-        left = n - len(paths)
+        left = chosen.count("")  # rows, not images: two rows may choose one image
         self.actions.chosen_label.setText(
             f"{n} rows selected: Exclude acts on the image chosen in each (framed)"
             + (f"; {left} of them cannot be excluded (unreadable, moved or no longer in "

@@ -47,14 +47,28 @@ def set_excluded(experiment: Any, index: Any, paths: list[str], excluded: bool =
     return rels, changed
 
 
-def excluded_text(entries: list[str], excluded: bool, use: str = "training") -> str:
-    """What the views say after :func:`set_excluded`: each image counted once, however
-    often ``entries`` names it; ``use``: what they are left out of ("evaluation on the
-    test part" for test images)."""
+def excluded_text(entries: Iterable[str], excluded: bool, test: Iterable[str] = ()) -> str:
+    """What the views say after :func:`set_excluded`, each image counted once however
+    often it is named: ``entries`` are left out of training (or brought back), ``test``
+    (images of the test part) out of evaluation on the test part ("Excluded 2 images from
+    training and test/cats/a.png from evaluation on the test part")."""
+    parts = [(_named(names), use) for names, use in
+             ((entries, "training"), (test, "evaluation on the test part"))]
+    parts = [(what, use) for what, use in parts if what[1]]
+    if not parts:
+        return ""
+    if excluded:
+        return "Excluded " + " and ".join(f"{what} from {use}" for (what, _), use in parts) \
+            + "."
+    (what, n), use = parts[0]
+    return f"{what} {'is' if n == 1 else 'are'} included in {use} again" + "".join(
+        f", and {what} in {use}" for (what, _), use in parts[1:]) + "."
+
+
+def _named(entries: Iterable[str]) -> tuple[str, int]:
+    """``entries`` as the views name them (the image, or "N images") and how many."""
     entries = list(dict.fromkeys(_norm(e) for e in entries))
-    what = entries[0] if len(entries) == 1 else f"{len(entries)} images"
-    return (f"Excluded {what} from {use}." if excluded else
-            f"{what} {'is' if len(entries) == 1 else 'are'} included in {use} again.")
+    return (entries[0] if len(entries) == 1 else f"{len(entries)} images"), len(entries)
 
 
 def _norm(entry: str) -> str:
