@@ -91,3 +91,14 @@ def test_the_dataset_column_leaves_the_notes_column_in_sight(qtbot, root):
     panel.resize(1344, 560)  # room again: the dataset gets its width back
     QApplication.processEvents()
     assert table.columnWidth(dataset) == DATASET_WIDTH
+
+
+def test_columns_sized_by_hand_keep_their_width(qtbot, root):
+    make_run(root, "a", "shapes-resnet18-pretrained-augmented-lr0.01-run-13", "/data/birds")
+    panel = listed_panel(qtbot)
+    table, header = panel.table, panel.table.horizontalHeader()
+    for key in ("dataset", "preset"):  # as the user drags their borders
+        header.resizeSection(COLUMN[key], 240)
+    panel.resize(1100, 560)  # the window follows no more: the user's widths stay
+    QApplication.processEvents()
+    assert [table.columnWidth(COLUMN[key]) for key in ("dataset", "preset")] == [240, 240]

@@ -6,8 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QHelpEvent
+from PySide6.QtWidgets import QApplication, QToolTip
 
 from qt_helpers import listed_run
 from workbench.core.io import runs_dir
@@ -117,17 +118,33 @@ def test_the_notes_column_stays_in_sight_at_the_default_window_size(qtbot, root)
     panel = listed_panel(qtbot, size=(1078, 560))  # the tab's size in a 1100x706 window
     table = panel.table
     notes_left = table.columnViewportPosition(COLUMN["notes"])
-    # In sight, if narrow: the Dataset column (its header's width here) takes its room.
-    assert 0 < notes_left <= table.viewport().width() - 20
-    presets = {panel.proxy.index(r, COLUMN["preset"]).data() for r in range(2)}
+    # In sight: the Name, Dataset and Preset columns give way (the Dataset column's and
+    # the backbone run's Preset cell's text cut), the Dataset column still shown.
+    assert 0 < notes_left <= table.viewport().width() - 100
+    assert table.horizontalScrollBar().maximum() == 0
+    dataset, preset = COLUMN["dataset"], COLUMN["preset"]
+    assert table.columnWidth(dataset) >= table.horizontalHeader().sectionSizeHint(dataset)
+    presets = {panel.proxy.index(r, preset).data() for r in range(2)}
     assert presets == {"seed-cnn · pretrained", "seed-cnn"}
-    preset = COLUMN["preset"]
-    assert table.columnWidth(preset) >= table.sizeHintForColumn(preset)  # not cut
+    row = next(r for r in range(2) if panel.proxy.index(r, preset).data() != "seed-cnn")
+    assert table.columnWidth(preset) < table.sizeHintForColumn(preset)  # cut: whole in its tip
+    assert shown_tooltip(table, row, preset).startswith(
+        "seed-cnn · pretrained\nBackbone weights: pretrained, loaded from /data/resnet18.pth")
     assert "pretrained (loaded from a weights file) or random" in panel.proxy.headerData(
         preset, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
-    panel.resize(1600, 560)  # room again: the name gets its full width back
+    panel.resize(1600, 560)  # room again: the name and the preset get their width back
     QApplication.processEvents()
     assert table.columnWidth(COLUMN["name"]) == 300
+    assert table.columnWidth(preset) >= table.sizeHintForColumn(preset)  # not cut
+    assert shown_tooltip(table, row, preset).startswith("Backbone weights: pretrained")
+
+
+def shown_tooltip(table, row: int, column: int) -> str:
+    """The tooltip a person hovering the cell sees."""
+    centre = table.visualRect(table.model().index(row, column)).center()
+    QApplication.sendEvent(table.viewport(), QHelpEvent(
+        QEvent.Type.ToolTip, centre, table.viewport().mapToGlobal(centre)))
+    return QToolTip.text()
 
 
 def test_a_stopped_runs_status_tooltip_says_what_it_means(qtbot, root):

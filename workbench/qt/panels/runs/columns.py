@@ -1,9 +1,12 @@
-"""The Runs table's column widths: fitted to the runs listed, the Name column to the
-window too, and then the Dataset column, so the Notes column stays in sight."""
+"""The Runs table's column widths: fitted to the runs listed, and then to the window, the
+columns of :data:`GIVE_WAY` giving way in turn, so the Notes column stays in sight."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QHeaderView, QTableView
+from PySide6.QtCore import QEvent, QModelIndex, Qt
+from PySide6.QtGui import QHelpEvent
+from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QStyledItemDelegate,
+                               QStyleOptionViewItem, QTableView, QToolTip)
 
 from workbench.qt.panels.runs.model import COLUMN
 
@@ -16,15 +19,50 @@ DATASET_WIDTH = 160
 #: The Notes column (the last) keeps at least this much of the window: a Name column of
 #: 300 px pushed it out of sight at 1100x706.
 NOTES_ROOM = 120
+#: The columns that give way, in this order, where the window would otherwise hide the
+#: Notes column: the Name column down to its least, the others down to their header's
+#: width, their text cut ("…"). A backbone run's "seed-cnn · pretrained" kept the Preset
+#: column wide and pushed Notes out of sight at 1100x706 (tooltips hold the whole text).
+GIVE_WAY = ("name", "dataset", "preset")
 
 
-def fit_columns(table: QTableView) -> int:
+def set_up_columns(table: QTableView) -> None:
+    """The last column (Notes) stretched, the short numbers' columns sized to them (never
+    cut to "0.0…"), and a cut Preset cell's whole text in its tooltip
+    (:class:`CutTextTip`)."""
+    header = table.horizontalHeader()
+    header.setStretchLastSection(True)
+    for key in ("epochs", "val_acc", "lr", "batch"):
+        header.setSectionResizeMode(COLUMN[key], QHeaderView.ResizeMode.ResizeToContents)
+    table.setItemDelegateForColumn(COLUMN["preset"], CutTextTip(table))
+
+
+class CutTextTip(QStyledItemDelegate):
+    """Cells whose text is wider than their column (cut, "…", or wrapped) show it whole on
+    their tooltip's first line, above the cell's own tooltip."""
+
+    def tooltip(self, view: QAbstractItemView, index: QModelIndex) -> str:
+        text, tip = index.data(), index.data(Qt.ItemDataRole.ToolTipRole) or ""
+        if not text or (view.fontMetrics().horizontalAdvance(text) + COLUMN_PADDING
+                        <= view.visualRect(index).width()):
+            return tip
+        return f"{text}\n{tip}" if tip else text
+
+    def helpEvent(self, event: QHelpEvent, view: QAbstractItemView,  # noqa: N802
+                  option: QStyleOptionViewItem, index: QModelIndex) -> bool:
+        if event.type() == QEvent.Type.ToolTip and index.isValid():
+            QToolTip.showText(event.globalPos(), self.tooltip(view, index), view)
+            return True
+        return super().helpEvent(event, view, option, index)
+
+
+def fit_columns(table: QTableView) -> dict[int, int]:
     """Fit the columns the user may resize to the runs listed, with :data:`COLUMN_PADDING`
     to spare beyond their cells (a name such as "shapesA-seed-cnn-1" touched the border),
     and no narrower than their header (which keeps room for the sort arrow: padding on top
     of it made "Duration" 100 px wide for "11 s"); the columns sized to their numbers, and
-    the last (stretched), keep their own width. Returns the width the names would like
-    (:func:`fit_name`)."""
+    the last (stretched), keep their own width. Returns the widths the columns of
+    :data:`GIVE_WAY` would like, for :func:`fit_to_window`."""
     table.resizeColumnsToContents()
     header = table.horizontalHeader()
     for c in range(header.count() - 1):
@@ -32,27 +70,31 @@ def fit_columns(table: QTableView) -> int:
             header.resizeSection(c, max(header.sectionSizeHint(c),
                                         table.sizeHintForColumn(c) + COLUMN_PADDING))
     header.resizeSection(COLUMN["dataset"], _dataset_width(table))
-    wanted = header.sectionSize(COLUMN["name"])
-    fit_name(table, wanted)
+    wanted = {COLUMN[key]: header.sectionSize(COLUMN[key]) for key in GIVE_WAY}
+    low, high = NAME_WIDTH
+    wanted[COLUMN["name"]] = min(high, max(low, wanted[COLUMN["name"]]))
+    fit_to_window(table, wanted)
     return wanted
 
 
-def fit_name(table: QTableView, wanted: int) -> None:
-    """Size the Name column to ``wanted`` within :data:`NAME_WIDTH`, narrower (not below
-    its least) where the window would otherwise hide the Notes column; where that is not
-    enough, the Dataset column gives way too, down to its header's width."""
+def fit_to_window(table: QTableView, wanted: dict[int, int]) -> None:
+    """Size the columns of :data:`GIVE_WAY` to their ``wanted`` widths, narrower (in turn,
+    not below their least) where the window would otherwise leave the Notes column less
+    than :data:`NOTES_ROOM`."""
     header = table.horizontalHeader()
-    low, high = NAME_WIDTH
-    width = min(high, max(low, wanted))
+    widths = dict(wanted)
     if table.isVisible():
-        dataset, fitted = COLUMN["dataset"], _dataset_width(table)
         others = sum(header.sectionSize(c) for c in range(header.count())
-                     if c not in (COLUMN["name"], COLUMN["notes"], dataset))
-        room = table.viewport().width() - others - NOTES_ROOM
-        width = max(low, min(width, room - fitted))
-        header.resizeSection(dataset, max(header.sectionSizeHint(dataset),
-                                          min(fitted, room - width)))
-    header.resizeSection(COLUMN["name"], width)
+                     if c not in widths and c != COLUMN["notes"])
+        short = others + sum(widths.values()) + NOTES_ROOM - table.viewport().width()
+        for key in GIVE_WAY:
+            c = COLUMN[key]
+            least = NAME_WIDTH[0] if key == "name" else header.sectionSizeHint(c)
+            give = max(0, min(short, widths[c] - least))
+            widths[c] -= give
+            short -= give
+    for c, width in widths.items():
+        header.resizeSection(c, width)
 
 
 def _dataset_width(table: QTableView) -> int:

@@ -19,8 +19,8 @@ from typing import Any, Callable
 
 from PySide6.QtCore import (QItemSelection, QItemSelectionModel, QSortFilterProxyModel, Qt,
                             QTimer, Signal, Slot)
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLineEdit,
-                               QPushButton, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLineEdit, QPushButton,
+                               QTableView, QVBoxLayout, QWidget)
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.runs.store import RunRecord, RunStore
@@ -34,7 +34,7 @@ from workbench.qt.panels.runs.model import COLUMN, FILTER_ROLE, SORT_ROLE, RunsT
 from workbench.qt.panels.runs.share import RunSharing
 from workbench.qt.panels.train.findings import FindingsView, run_findings
 from workbench.qt.panels.runs.columns import (  # noqa: F401 (re-exported)
-    COLUMN_PADDING, NAME_WIDTH, NOTES_ROOM, fit_columns, fit_name)
+    COLUMN_PADDING, NAME_WIDTH, NOTES_ROOM, fit_columns, fit_to_window, set_up_columns)
 
 #: More curves than this make an unreadable plot: the first ones selected are overlaid.
 MAX_OVERLAYS = 12
@@ -89,8 +89,8 @@ class RunsPanel(QWidget):
         self.ask_save_path: Callable[[QWidget, str], str] = ask_save_path
         self._shut_down = False
         self._sized = False
-        # The Name column follows the window until the user sizes it by hand.
-        self._fitting, self._name_by_hand, self._name_wanted = False, False, 0
+        # The Name, Dataset and Preset columns follow the window until the user sizes one.
+        self._fitting, self._by_hand, self._wanted = False, False, {}
         self._runner = TaskRunner(self, supersede=True)
         self._runner.finished.connect(self._on_listed)
         self._runner.errored.connect(self._on_list_failed)
@@ -118,10 +118,7 @@ class RunsPanel(QWidget):
                                    | QAbstractItemView.EditTrigger.EditKeyPressed)
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        for key in ("epochs", "val_acc", "lr", "batch"):  # short numbers: never cut to "0.0…"
-            self.table.horizontalHeader().setSectionResizeMode(
-                COLUMN[key], QHeaderView.ResizeMode.ResizeToContents)
+        set_up_columns(self.table)
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self.table.horizontalHeader().sectionResized.connect(self._on_section_resized)
 
@@ -185,15 +182,15 @@ class RunsPanel(QWidget):
 
     def resizeEvent(self, event: Any) -> None:  # noqa: N802  (Qt override)
         super().resizeEvent(event)
-        if self._sized and not self._name_by_hand:  # the Notes column stays in sight
+        if self._sized and not self._by_hand:  # the Notes column stays in sight
             self._fitting = True
-            fit_name(self.table, self._name_wanted)
+            fit_to_window(self.table, self._wanted)
             self._fitting = False
 
     @Slot(int, int, int)
     def _on_section_resized(self, column: int, _old: int, _new: int) -> None:
-        if column == COLUMN["name"] and not self._fitting:
-            self._name_by_hand = True  # the user's width stays
+        if column in self._wanted and not self._fitting:
+            self._by_hand = True  # the user's widths stay
 
     def showEvent(self, event: Any) -> None:  # noqa: N802  (Qt override)
         super().showEvent(event)
@@ -217,7 +214,7 @@ class RunsPanel(QWidget):
         if not self._sized and records:
             self._sized = True
             self._fitting = True
-            self._name_wanted = fit_columns(self.table)
+            self._wanted = fit_columns(self.table)
             self._fitting = False
         count = len(records)
         text = (f"{count} run{'s' if count != 1 else ''} in {self.store.root}" if count else
