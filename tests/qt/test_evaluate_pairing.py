@@ -3,7 +3,8 @@ a run on another dataset takes over the model; the folder chosen for the earlier
 whose classes the new one does not know, goes back to the model's validation split saying
 so, rather than failing when Evaluate is pressed; so does a test part the new model's
 dataset has none of. A pair the user chose is left alone, and only such a pair is
-"the model and data you chose" when the app reopens."""
+"the model and data you chose" when the app reopens (data chosen for the tab's own model
+too); a cancelled folder dialog is no choice. The check follows Evaluate's own rule."""
 
 from __future__ import annotations
 
@@ -155,3 +156,91 @@ def test_a_test_part_chosen_goes_back_to_the_val_split_of_a_model_with_none(
     assert panel.message.level == "warning"
     assert panel.message.text() == ("Data is back to the model's validation split: "
                                     "shapes-mlp-1's dataset has no test part.")
+
+
+def test_the_tabs_check_follows_the_rule_evaluate_refuses_with(
+        qtbot, monkeypatch, tmp_path, tiny_experiment, make_evaluate_panel, bundle_path,
+        image_folder):
+    """Review-qt item 8: the early check and Evaluate's refusal are one rule
+    (core's ``unknown_classes``), so they cannot disagree when it changes."""
+    import workbench.core.evaluate.known_classes as known_classes
+
+    # A stricter rule: no class is known. Both the check and Evaluate follow it.
+    monkeypatch.setattr(known_classes, "unknown_classes", lambda classes, _model: classes)
+    panel = make_evaluate_panel(_run("colours-mlp-1", bundle_path), runs_root=runs_dir())
+    panel.set_folder(str(image_folder))  # chosen for the user
+    panel.set_bundle(_run("colours-mlp-2", bundle_path))  # a model of the same classes
+    qtbot.waitUntil(lambda: panel.data_combo.key() == VAL, timeout=TIMEOUT_MS)
+    assert panel.message.text() == (
+        f"Data is back to the model's validation split: the folder {image_folder}, chosen "
+        f"for an earlier model, has classes 'blue', 'green', 'red' that colours-mlp-2 does "
+        f"not know.")
+    panel.ask_folder = lambda *_: str(image_folder)
+    _pick(panel.data_combo, panel.data_combo.findData(FOLDER))  # the user's: not checked
+    with qtbot.waitSignal(panel.failed, timeout=TIMEOUT_MS):
+        panel.evaluate_button.click()
+    assert "has classes 'blue', 'green', 'red' that the model does not know" in \
+        panel.message.text()
+
+
+def test_a_folder_chosen_for_the_choosers_own_model_reopens_as_the_users(
+        qtbot, tmp_path, tiny_experiment, bundle_path):
+    """Review-qt item 9: data the user chose for the model the tab chose makes the pair
+    theirs, after a restart too: not put back to the validation split as "chosen for an
+    earlier model"."""
+    colours = _run("colours-mlp-1", bundle_path)
+    shapes = make_image_folder(tmp_path / "shapes", classes=SHAPES, per_class=2, size=16)
+    write_session(session_text(tiny_experiment, b"", "Evaluate", os.path.dirname(colours)))
+    window = _window(qtbot)
+    evaluate = window.evaluate_panel
+    assert evaluate.bundle_path() == colours and not evaluate.chooser.user_chose
+    evaluate.ask_folder = lambda *_: str(shapes)
+    _pick(evaluate.data_combo, evaluate.data_combo.findData(FOLDER))
+    _checked()
+    assert evaluate.data_combo.key() == FOLDER and evaluate.pairing.by_user
+    _close(window)
+
+    again = _window(qtbot)
+    evaluate = again.evaluate_panel
+    with qtbot.waitSignal(evaluate.chooser.runs_listed, timeout=TIMEOUT_MS):
+        evaluate.refresh_runs()
+    _checked()
+    assert evaluate.bundle_path() == colours and evaluate.folder == str(shapes)
+    assert evaluate.data_combo.key() == FOLDER and evaluate.message.level != "warning"
+    assert evaluate.no_result.text() == RESTORED_TEXT  # "… you chose last time …"
+    with qtbot.waitSignal(evaluate.failed, timeout=TIMEOUT_MS):
+        evaluate.evaluate_button.click()  # Evaluate says what does not fit
+    assert "that the model does not know" in evaluate.message.text()
+    _close(again)
+
+
+def test_a_cancelled_folder_dialog_is_no_choice_of_the_users(
+        qtbot, tmp_path, tiny_experiment, bundle_path, image_folder):
+    """Review-qt item 9: cancelling the folder dialog puts the choice before back, and
+    whose it was: a pair the window made stays the window's (checked, and not "you
+    chose" on reopening)."""
+    colours = _run("colours-mlp-1", bundle_path)
+    write_session(session_text(tiny_experiment, b"", "Evaluate", os.path.dirname(colours)))
+    window = _window(qtbot)
+    evaluate, combo = window.evaluate_panel, window.evaluate_panel.data_combo
+    default = combo.key()
+    evaluate.ask_folder = lambda *_: ""
+    _pick(combo, combo.findData(FOLDER))  # no folder yet: cancelled
+    assert combo.key() == default and not combo.chosen_by_user
+    assert not evaluate.pairing.by_user
+    _chosen_folder(qtbot, evaluate, image_folder)
+    shapes = _run("shapes-mlp-1", _shapes_bundle(tmp_path, tiny_experiment))
+    window.train_panel.bundle_saved.emit(shapes)  # the folder goes back to the split
+    qtbot.waitUntil(lambda: combo.key() == VAL, timeout=TIMEOUT_MS)
+    evaluate.ask_folder = lambda *_: ""
+    _pick(combo, combo.findData(FOLDER))  # "Folder: colours", then cancelled
+    assert combo.key() == VAL and not evaluate.pairing.by_user
+    _close(window)
+
+    again = _window(qtbot)
+    evaluate = again.evaluate_panel
+    assert evaluate.bundle_path() == shapes and evaluate.data_combo.key() == VAL
+    assert evaluate.no_result.text() == ("Chosen again as the tab was left: shapes-mlp-1 on "
+                                         "its validation split. Press Evaluate to see the "
+                                         "results.")
+    _close(again)

@@ -3,7 +3,8 @@
 :func:`model_labels` matches them by name with the one rule of
 :func:`~workbench.core.data.class_names.match_classes`: a folder whose name differs from
 a model's class only in how its accents are encoded (NFD, from a Mac) is that class, and
-a note says so. A name the model does not know refuses the evaluation, naming the
+a note says so. A name the model does not know (:func:`unknown_classes`: the app's
+Evaluate tab asks it too, before Evaluate is pressed) refuses the evaluation, naming the
 model's classes spelled most like it.
 """
 
@@ -38,10 +39,10 @@ def model_labels(index: Any, model: list[str], notes: list | None = None) -> lis
     """
     from workbench.core.data.class_names import match_classes, shown
 
-    labels, respelled = match_classes(list(index.classes), list(model))
-    unknown = [c for c, label in zip(index.classes, labels) if label is None]
+    unknown = unknown_classes(index.classes, model)
     if unknown:
         raise DataError(unknown_message(index.root, unknown, list(model)))
+    labels, respelled = match_classes(list(index.classes), list(model))
     if respelled and notes is not None:
         many = len(respelled) > 1
         names = ", ".join(shown(c) for c, _ in respelled[:5]) + \
@@ -54,13 +55,28 @@ def model_labels(index: Any, model: list[str], notes: list | None = None) -> lis
     return [int(label) for label in labels]
 
 
+def unknown_classes(classes: list[str], model: list[str]) -> list[str]:
+    """The dataset's ``classes`` that the ``model`` (its class names) does not know, by the
+    rule :func:`model_labels` evaluates with."""
+    from workbench.core.data.class_names import match_classes
+
+    labels, _ = match_classes(list(classes), list(model))
+    return [c for c, label in zip(classes, labels) if label is None]
+
+
+def named_classes(names: list[str]) -> str:
+    """``"class 'a'"`` or ``"classes 'a', 'b' ..."`` (the first five): the classes a
+    message names."""
+    return f"class{'es' if len(names) > 1 else ''} " + \
+        ", ".join(repr(c) for c in names[:5]) + (" ..." if len(names) > 5 else "")
+
+
 def unknown_message(root: str, unknown: list[str], model: list[str]) -> str:
     """Why the dataset at ``root`` cannot be evaluated: its classes ``unknown`` are not
     among the ``model``'s; the model's classes closest to each, or its first few."""
     from workbench.core.data.class_names import closest_names
 
     many = len(unknown) > 1
-    names = ", ".join(repr(c) for c in unknown[:5]) + (" ..." if len(unknown) > 5 else "")
     close = [(c, closest_names(c, model)) for c in unknown[:5]]
     close = [(c, found) for c, found in close if found]
     if close:
@@ -71,5 +87,5 @@ def unknown_message(root: str, unknown: list[str], model: list[str]) -> str:
         known = "it was trained on: " + ", ".join(repr(c) for c in model[:LISTED]) + \
             (f" and {len(model) - LISTED} more" if len(model) > LISTED else "")
     them = "them" if many else "it"
-    return (f"{root} has class{'es' if many else ''} {names} that the model does not know "
+    return (f"{root} has {named_classes(unknown)} that the model does not know "
             f"({known}); remove or rename {them}, or evaluate a model trained on {them}")

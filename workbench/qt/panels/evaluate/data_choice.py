@@ -53,6 +53,8 @@ class DataChoice(QComboBox):
         self._chosen_by_user = False
         self.activated.connect(self._on_activated)
         self._fill(None)
+        self._settle()
+        self._undo = self._before
 
     def key(self) -> str:
         return self.currentData() or VAL
@@ -75,11 +77,21 @@ class DataChoice(QComboBox):
         self._chosen_by_user = True
         i = self.findData(key)
         self.setCurrentIndex(i if i >= 0 else self.findData(VAL))
+        self._settle()
 
     def choose_default(self) -> None:
         """The test part where offered, else the validation split."""
         i = self.findData(AUTO)
         self.setCurrentIndex(i if i >= 0 else self.findData(VAL))
+        self._settle()
+
+    def undo_pick(self) -> None:
+        """Back to the choice before the user's last pick in the list, and whose it was:
+        the pick is no choice of theirs (its folder dialog was cancelled)."""
+        key, self._chosen_by_user = self._undo
+        i = self.findData(key)
+        self.setCurrentIndex(i if i >= 0 else self.findData(VAL))
+        self._settle()
 
     def set_folder(self, path: str) -> None:
         self.folder = str(path)
@@ -103,6 +115,7 @@ class DataChoice(QComboBox):
                 self.choose_default()
         finally:
             self.blockSignals(False)
+        self._settle()
 
     def _fill(self, has_test: bool | None) -> None:
         self.has_test = has_test
@@ -120,5 +133,11 @@ class DataChoice(QComboBox):
         if self.folder:
             self.setItemData(self.count() - 1, self.folder, _TOOLTIP)
 
+    def _settle(self) -> None:
+        """The choice as it is now, and whose: what the user's next pick replaces."""
+        self._before = (self.key(), self._chosen_by_user)
+
     def _on_activated(self, _index: int) -> None:
+        self._undo = self._before  # (the index is the pick's already)
         self._chosen_by_user = True
+        self._settle()

@@ -120,7 +120,6 @@ class EvaluatePanel(QWidget):
     # -- building --------------------------------------------------------------------------
     def _build(self) -> None:
         self.data_combo = DataChoice()
-        self.data_combo.activated.connect(self._on_data_chosen)
         self.data_combo.currentIndexChanged.connect(lambda _i: self._choice_changed())
         self.top_k = TopKBox()
         self.top_k.valueChanged.connect(self._on_top_k_changed)
@@ -213,17 +212,6 @@ class EvaluatePanel(QWidget):
         self._choice_changed()
         if not self.chooser.picking:  # chosen for the user: a run trained, the Runs tab
             self.pairing.model_set(was)
-
-    @Slot(int)
-    def _on_data_chosen(self, _index: int) -> None:
-        if self.data_combo.key() != FOLDER:
-            return
-        path = self.ask_folder(self, "Choose a labelled folder to evaluate on",
-                               self.folder or "")
-        if path:
-            self.set_folder(path)
-        elif not self.folder:
-            self.data_combo.choose_default()
 
     # -- evaluating ------------------------------------------------------------------------
     def is_running(self) -> bool:

@@ -2,7 +2,8 @@
 session file (:mod:`workbench.core.session`) and chosen again when the app reopens.
 
 Only the user's own choices are kept: a model or a data choice the tab made by itself (the
-last run's model, its dataset's test part) is made again the same way. Nothing is
+last run's model, its dataset's test part) is made again the same way, but the model the
+user chose data for is kept with it (the pair is theirs: :mod:`.pairing`). Nothing is
 evaluated on reopening, as an evaluation can take minutes: the tab says, once and where the
 results will be, that the choices are back and that Evaluate measures them: "you chose"
 only of a pair the user chose (``by_user``: :mod:`.pairing`), else naming the model and
@@ -24,7 +25,8 @@ from workbench.qt.session_state import exists, gone_bundle_text, saved_bundle
 def evaluate_state(panel: Any) -> dict[str, Any]:
     """The choices of ``panel`` (an EvaluatePanel) the user made, as JSON values."""
     state: dict[str, Any] = {}
-    if panel.chooser.user_chose:
+    # Data the user chose makes the model theirs too: the pair reopens as theirs.
+    if panel.chooser.user_chose or (panel.pairing.by_user and panel.bundle_path()):
         state["bundle"] = panel.bundle_path()
         if panel.pairing.by_user:  # not a model a run trained set beside the data
             state["by_user"] = True
