@@ -90,7 +90,8 @@ class Session:
     tune
         The Tune tab's settings (plain JSON values; the tab checks each one).
     evaluate
-        The Evaluate tab's choices: the model (``"bundle"``) and the data (``"data"``:
+        The Evaluate tab's choices: the model (``"bundle"``: the user's, or the one the
+        data they chose goes with) and the data (``"data"``:
         ``"auto"``, ``"val"`` or ``"folder"``; ``"folder"``; ``"by_user"``: the user chose
         that pair, not a run trained); plain JSON values.
     predict
