@@ -2,12 +2,15 @@
 the default window size: the selected transform's whole parameter form, every hint whose
 fix button is shown, the whole transform list and the four columns of draws are in view
 (a walk-through at 125%: RandomCrop's five rows got a 73 px slit behind two scroll bars,
-and of two hints only the first could be read while both fix buttons showed)."""
+and of two hints only the first could be read while both fix buttons showed; a review: of
+five hints one and a half could be read while all five buttons showed). The keys that
+edit the list leave a pipeline tab shown."""
 
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QRect
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtWidgets import QApplication, QLabel, QScrollArea
 
 from helpers import make_image_folder
 from workbench.core.data.scan import scan_folder
@@ -97,8 +100,6 @@ def test_parameters_hints_list_and_draws_are_in_view(qtbot, arrows, size):
 def test_the_pipelines_are_a_tab_beside_the_parameters(qtbot):
     """The pipelines share the parameters' room: a transform picked in the list (or added)
     shows its parameters; moving one keeps the pipeline in view, to watch it change."""
-    from PySide6.QtCore import Qt
-
     from workbench.qt.panels.augment.panel import AugmentPanel
     from workbench.qt.startup import torch_loader
 
@@ -127,4 +128,158 @@ def test_the_pipelines_are_a_tab_beside_the_parameters(qtbot):
     tabs.setCurrentIndex(2)
     panel.add_transform("ColorJitter")
     assert tabs.currentIndex() == 0 and set(panel.form.editors) >= {"brightness", "hue"}
+    panel.shutdown()
+
+
+def _hint_labels(panel) -> list[QLabel]:
+    return [label for label in panel.hint_view.findChildren(QLabel)
+            if label.isVisible() and "Hint: " in label.text()]
+
+
+def _readable(label: QLabel) -> bool:
+    """All of ``label``'s lines are in view."""
+    return _fully_shown(label) and label.height() >= label.heightForWidth(label.width())
+
+
+@pytest.mark.parametrize("steps", [4, 5])
+def test_every_shown_fix_button_has_its_hint_in_view_beside_it(qtbot, tmp_path, steps):
+    """Five hints at 125% on a 1366x768 laptop: a fix button in view has its hint, whole,
+    just above it (the hints scroll, each with its button), and scrolling to any hint
+    shows it whole with its button; the form and the list stay whole."""
+    from workbench.core.data.augment.fixes import offered_fixes
+    from workbench.core.data.augment.pipeline_hints import all_hints
+    from workbench.qt.main_window import MainWindow
+    from workbench.qt.startup import torch_loader
+
+    torch_loader().ensure_loaded()
+    folder = make_image_folder(tmp_path / "arrows", classes=("left", "right", "up"),
+                               per_class=3, size=16, mode="L")
+    exp = Experiment()
+    exp.data.input_size, exp.data.channels = [16, 16], 1
+    exp.data.mean, exp.data.std = [0.5], [0.5]
+    exp.augment.transforms = [
+        Component("RandomCrop", {"size": [200, 200], "padding": 0, "pad_if_needed": False,
+                                 "fill": 0, "padding_mode": "constant"}),
+        Component("RandomHorizontalFlip", {"p": 0.5}),
+        Component("RandomRotation", {"degrees": 170}),
+        Component("ColorJitter", {"brightness": 0.4, "contrast": 0.4, "saturation": 0.4,
+                                  "hue": 0.1}),
+        Component("RandomVerticalFlip", {"p": 0.5})][:steps]
+    window = MainWindow(exp)
+    qtbot.addWidget(window)
+    window.resize(1093, 614)
+    window.show()
+    qtbot.waitExposed(window)
+    panel = window.augment_panel
+    window.tabs.setCurrentWidget(panel)
+    index = scan_folder(folder)
+    with qtbot.waitSignal(panel.hints_updated, timeout=WAIT_MS):
+        panel.set_index(index)
+    panel.list.setCurrentRow(0)
+    qtbot.waitUntil(lambda: panel.form is not None and panel.form.isVisible(), timeout=WAIT_MS)
+    view = panel.hint_view
+    hints = all_hints(exp, list(index.classes), str(index.root), view.class_colours,
+                      view.image_size)
+    assert len(hints) >= 5
+    hints_of = {}  # a button's text -> the hints it answers
+    for fix in offered_fixes(hints):
+        key = fix.key or fix.label
+        hints_of[fix.label] = [f"Hint: {h.text}" for h in hints
+                               if h.fix is not None and (h.fix.key or h.fix.label) == key]
+    buttons = [b for b in [panel.remove_flips_button, *view.fix_buttons] if b.isVisible()]
+    assert sorted(b.text() for b in buttons) == sorted(hints_of)
+    line = panel.fontMetrics().lineSpacing()
+
+    def beside(button) -> QLabel | None:
+        """The label of one of ``button``'s hints, whole and just above it."""
+        top = button.mapTo(window, button.rect().topLeft()).y()
+        for label in _hint_labels(panel):
+            bottom = label.mapTo(window, label.rect().bottomLeft()).y()
+            if any(h in label.text() for h in hints_of[button.text()]) and \
+                    _readable(label) and -line <= top - bottom <= 3 * line:
+                return label
+        return None
+
+    def laid_out() -> None:
+        form = panel.form
+        assert _fully_shown(form) and form.height() >= form.sizeHint().height()
+        # Every button in view, even in part: its hint readable beside it.
+        alone = [b.text() for b in buttons if not _shown(b).isEmpty() and beside(b) is None]
+        assert not alone, f"fix buttons in view without their hint: {alone}"
+
+    qtbot.waitUntil(laid_out, timeout=5000)
+    for button in buttons:  # scrolled to: each hint whole, its button with it
+        area = next((w for w in _ancestors(button) if isinstance(w, QScrollArea)), None)
+        label = next((la for la in _hint_labels(panel)
+                      if any(h in la.text() for h in hints_of[button.text()])), None)
+        assert label is not None, button.text()
+        if area is not None:  # scrolled till the hint and its button are in view
+            area.ensureWidgetVisible(label, 0, 0)
+            area.ensureWidgetVisible(button, 0, 0)
+        qtbot.waitUntil(lambda: _fully_shown(button) and beside(button) is not None,
+                        timeout=5000)
+    assert _fully_shown(panel.form)
+    assert panel.list.verticalScrollBar().maximum() == 0
+    panel.shutdown()
+
+
+def _ancestors(widget):
+    parent = widget.parentWidget()
+    while parent is not None:
+        yield parent
+        parent = parent.parentWidget()
+
+
+def test_keys_in_the_list_leave_a_pipeline_tab_shown(qtbot):
+    """Alt+Up/Down, Delete, Ctrl+Z and Ctrl+Shift+Z pressed in the list (its focus) keep
+    the pipeline tab in view, to watch it change; a plain arrow key picks a transform and
+    shows its parameters (the review: Alt+Down and Ctrl+Z threw the user back to
+    Parameters)."""
+    from workbench.core.data.augment.fixes import remove
+    from workbench.qt.panels.augment.panel import AugmentPanel
+    from workbench.qt.startup import torch_loader
+
+    torch_loader().ensure_loaded()
+    exp = Experiment()
+    exp.augment.transforms = [Component("RandomHorizontalFlip"), Component("RandomCrop"),
+                              Component("ColorJitter")]
+    panel = AugmentPanel(exp)
+    qtbot.addWidget(panel)
+    panel.resize(1000, 560)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is panel, timeout=WAIT_MS)
+    tabs, alt = panel.pipelines, Qt.KeyboardModifier.AltModifier
+    ctrl, shift = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier
+
+    def types():
+        return [t.type for t in exp.augment.transforms]
+
+    panel.list.setFocus()
+    panel.list.setCurrentRow(0)
+    tabs.setCurrentIndex(1)
+    qtbot.keyClick(panel.list, Qt.Key.Key_Down, alt)
+    assert types() == ["RandomCrop", "RandomHorizontalFlip", "ColorJitter"]
+    assert tabs.currentIndex() == 1
+    qtbot.keyClick(panel.list, Qt.Key.Key_Down, alt)
+    assert types()[2] == "RandomHorizontalFlip" and tabs.currentIndex() == 1
+    qtbot.keyClick(panel.list, Qt.Key.Key_Up, alt)
+    assert types()[1] == "RandomHorizontalFlip" and tabs.currentIndex() == 1
+    qtbot.keyClick(panel.list, Qt.Key.Key_Z, ctrl)
+    assert types()[2] == "RandomHorizontalFlip" and tabs.currentIndex() == 1
+    qtbot.keyClick(panel.list, Qt.Key.Key_Z, ctrl | shift)
+    assert types()[1] == "RandomHorizontalFlip" and tabs.currentIndex() == 1
+    tabs.setCurrentIndex(2)
+    qtbot.keyClick(panel.list, Qt.Key.Key_Delete)
+    assert types() == ["RandomCrop", "ColorJitter"] and tabs.currentIndex() == 2
+    panel.apply_fix(remove(1, "ColorJitter"))  # a hint's fix, the list still focused
+    assert types() == ["RandomCrop"] and tabs.currentIndex() == 2
+    qtbot.keyClick(panel.list, Qt.Key.Key_Z, ctrl)
+    assert types() == ["RandomCrop", "ColorJitter"] and tabs.currentIndex() == 2
+    assert panel.list.hasFocus()
+    panel.list.setCurrentRow(0)
+    qtbot.keyClick(panel.list, Qt.Key.Key_Down)  # picked with the keys: its parameters
+    assert panel.list.currentRow() == 1 and tabs.currentIndex() == 0
+    assert panel.form.isVisible() and set(panel.form.editors) >= {"brightness", "hue"}
     panel.shutdown()

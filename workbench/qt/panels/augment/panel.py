@@ -139,12 +139,15 @@ class AugmentPanel(TransformEdits, QWidget):
         self.pipelines.setTabToolTip(1, "The steps every training image goes through.")
         self.pipelines.setTabToolTip(2, "The steps every validation image goes through, "
                                         "and every image evaluated or predicted.")
+        # Picked with a click or the arrow keys (not moved, removed or undone: the
+        # pipeline tab stays, to watch it change).
         self.list.itemClicked.connect(self._show_parameters)
+        self.list.picked.connect(self._show_parameters)
         self.hint_view = HintsView()
         self.hint_view.measured.connect(self._on_measured)
         self.hint_view.fix_requested.connect(self.apply_fix)
         self.hint_view.undo_requested.connect(self.undo_fix)
-        self.hints = self.hint_view.label
+        self.hints = self.hint_view.rows
         self.remove_flips_button = self.hint_view.flip_button
         self.message = MessageLabel("")
 
@@ -276,8 +279,6 @@ class AugmentPanel(TransformEdits, QWidget):
             old.deleteLater()
         self.form = None
         comps = self.experiment.augment.transforms
-        if self.list.hasFocus():  # picked with the keys: show its parameters
-            self._show_parameters()
         if not 0 <= row < len(comps):
             self.entry_help.setText("Select a transform to edit its parameters.")
             self.form_area.setWidget(QWidget())

@@ -2,14 +2,15 @@
 window): the parts that ask for exactly the room they need, so the layout gives the
 selected transform's whole form and every hint their room before the rest.
 
-:class:`StepList` is the transform list, as tall as its rows (and one row to drop onto);
+:class:`StepList` is the transform list, as tall as its rows (and one row to drop onto),
+saying when the user picks a row with the keys (``picked``);
 :class:`FormArea` holds the selected transform's parameter form and keeps all of it in view
 (a form taller than :data:`FORM_LINES` lines scrolls).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QSize
+from PySide6.QtCore import QEvent, QObject, QSize, Signal
 from PySide6.QtWidgets import QListWidget, QScrollArea, QSizePolicy, QWidget
 
 #: The transform list's rows: at least; at most kept on a short screen (then it scrolls);
@@ -22,13 +23,29 @@ FORM_LINES = 16
 class StepList(QListWidget):
     """A list as tall as its rows plus one, between :data:`MIN_ROWS` and :data:`MAX_ROWS`
     (not the fixed dozen rows of a list's default size, taken from the parameter form),
-    and never shorter than its rows, up to :data:`KEPT_ROWS`."""
+    and never shorter than its rows, up to :data:`KEPT_ROWS`.
+
+    Signals
+    -------
+    picked()
+        A key pressed in the list (an arrow, Page Up/Down, a name's first letter) made
+        another row current: the user picked it. Not the list's edits (Alt+Up/Down,
+        Delete and Ctrl+Z are shortcuts, never key presses here) nor a row set by code.
+    """
+
+    picked = Signal()
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         model = self.model()
         for signal in (model.rowsInserted, model.rowsRemoved, model.modelReset):
             signal.connect(self.updateGeometry)
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802  (Qt override)
+        row = self.currentRow()
+        super().keyPressEvent(event)
+        if self.currentRow() != row:
+            self.picked.emit()
 
     def _rows_height(self, rows: int) -> int:
         row = max(self.sizeHintForRow(0), self.fontMetrics().height() + 2)
