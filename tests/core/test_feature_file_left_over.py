@@ -81,15 +81,30 @@ def test_where_an_open_file_cannot_be_deleted_the_next_run_removes_a_killed_ones
     assert _features(tmp_path) == []
 
 
+#: A live run: makes its feature file in argv[1] and holds it open, as a run's mapping does
+#: (on Windows that, not its process id, is what keeps the next run from deleting it).
+SLEEPER = """
+import os, pathlib, sys, time
+path = pathlib.Path(sys.argv[1]) / f"features-{os.getpid()}-abcd1234.f32"
+file = open(path, "wb")
+file.write(bytes(64))
+file.flush()
+print("ready", path.name, flush=True)
+time.sleep(60)
+"""
+
+
 def test_the_next_run_keeps_the_files_of_live_processes(tmp_path, monkeypatch):
-    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    sleeper = subprocess.Popen([sys.executable, "-c", SLEEPER, str(tmp_path)],
+                               stdout=subprocess.PIPE, text=True)
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait(timeout=30)
     try:
-        kept = [f"features-{sleeper.pid}-abcd1234.f32", f"features-{os.getpid()}-x1y2.f32",
-                "features-notes.txt"]
+        line = sleeper.stdout.readline().split()  # its own pid (not a launcher's)
+        assert line[:1] == ["ready"], line
+        kept = [line[1], f"features-{os.getpid()}-x1y2.f32", "features-notes.txt"]
         gone = [f"features-{dead.pid}-efgh5678.f32", "features-ddon5_rk.f32"]  # an old name
-        for name in kept + gone:
+        for name in kept[1:] + gone:
             (tmp_path / name).write_bytes(b"\0" * 64)
         monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path))
         model = torch.nn.Sequential(torch.nn.Identity(), torch.nn.Linear(4, 2))
@@ -98,6 +113,7 @@ def test_the_next_run_keeps_the_files_of_live_processes(tmp_path, monkeypatch):
     finally:
         sleeper.kill()
         sleeper.wait(timeout=30)
+        sleeper.stdout.close()
 
 
 def test_a_file_that_cannot_be_deleted_while_open_is_named_and_removed_at_the_end(

@@ -15,6 +15,7 @@ from typing import Any, Collection
 from workbench.core.io import file_stamp, runs_dir
 from workbench.core.runs.record import is_run_folder, name_in_folder
 
+
 def slug(text: str) -> str:
     """``text`` as a run name: letters, digits, ``-``, ``_`` and ``.``, others as ``-``."""
     out = re.sub(r"[^A-Za-z0-9._-]+", "-", str(text).strip()).strip("-._")

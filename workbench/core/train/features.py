@@ -42,13 +42,14 @@ from workbench.core.data.cache import Batch
 
 
 def plan_features(exp: Any, model: Any, split: Any, batch_transform: Any, dist: Any,
-                  summary: Any, slots: int, start: int = 1) -> tuple[int, str, str]:
+                  summary: Any, slots: int, start: int = 1,
+                  end: int | None = None) -> tuple[int, str, str]:
     """How many views of each image's backbone features a run keeps (0: none), the note
     that says so (:func:`cached_note`; ``start``: this session's first epoch, past 1 when
-    a run is continued), and the mode in words, as run.json records it ("cached", "cached,
-    K augmented views", "computed every batch (WHY)"); both "" when the question does not
-    arise (no frozen backbone first). Whether they fit in RAM is :func:`open_features`'
-    to say."""
+    a run is continued; ``end``: its last), and the mode in words, as run.json records it
+    ("cached", "cached, K augmented views", "computed every batch (WHY)"); both "" when the
+    question does not arise (no frozen backbone first). Whether they fit in RAM is
+    :func:`open_features`' to say."""
     layers = exp.model.layers
     if not layers or layers[0].type != "Backbone" or not getattr(model[0], "frozen", False):
         return 0, "", ""
@@ -75,35 +76,43 @@ def plan_features(exp: Any, model: Any, split: Any, batch_transform: Any, dist: 
         return 0, f"{off}: the backbone's output shape is unknown.", \
             every_batch("output shape unknown")
     augmented = views > 1 or split.random
-    many = f"{views} augmented view{'s' if views != 1 else ''}"
-    return views, cached_note(views, augmented, start), f"cached, {many}" if augmented \
-        else "cached"
+    return views, cached_note(views, augmented, start, end), \
+        f"cached, {_augmented_views(views)}" if augmented else "cached"
 
 
-def cached_note(views: int, augmented: bool, start: int = 1) -> str:
+def cached_note(views: int, augmented: bool, start: int = 1, end: int | None = None) -> str:
     """The note of a run whose backbone features are cached: ``views`` augmented views
     of each image (``augmented``) or its one set of features, computed from epoch
-    ``start`` (this session's first: a continued run computes them again)."""
+    ``start`` (this session's first: a continued run computes them again); only the epochs
+    up to ``end``, the session's last (None: not known), are named."""
     start = max(1, int(start))
+    last = start + (views - 1 if augmented else 0)  # the last epoch that computes features
+    if end is not None:
+        last = min(last, max(start, int(end)))
+    later = end is None or int(end) > last
     again = ("continuing: the cached features are not kept between sessions; "
              if start > 1 else "")
     if augmented:
-        many = f"{views} augmented view{'s' if views != 1 else ''}"
-        first = (f"epoch {start} computes" if views == 1
-                 else f"epochs {start}-{start + views - 1} compute")
+        many = _augmented_views(views)
+        first = f"epoch {start} computes" if last == start else f"epochs {start}-{last} compute"
+        some = "" if last - start + 1 == views else f"{last - start + 1} of "
+        cycle = ", later epochs cycle through them" if later else ""
         if again:
             return (f"Backbone features cached, {many} of each image "
-                    f"(training.feature_views); {again}{first} the {many} again, later "
-                    f"epochs cycle through them.")
+                    f"(training.feature_views); {again}{first} {some}the {many} again{cycle}.")
         return (f"Backbone features cached, {many} of each image "
-                f"(training.feature_views): {first} them, later epochs cycle through them.")
+                f"(training.feature_views): {first} {some}them{cycle}.")
+    rest = "; later epochs train the layers after it on its stored features" if later else ""
     if again:
         return (f"Backbone features cached (training.feature_cache); {again}the frozen "
-                f"backbone runs once per image again, in epoch {start}; later epochs train "
-                f"the layers after it on its stored features.")
-    return ("Backbone features cached: the frozen backbone runs once per image, in the "
-            "first epoch; later epochs train the layers after it on its stored features "
-            "(training.feature_cache).")
+                f"backbone runs once per image again, in epoch {start}{rest}.")
+    return (f"Backbone features cached: the frozen backbone runs once per image, in the "
+            f"first epoch{rest} (training.feature_cache).")
+
+
+def _augmented_views(views: int) -> str:
+    """The words "K augmented views" ("1 augmented view"), as the notes and run.json say it."""
+    return f"{views} augmented view{'s' if views != 1 else ''}"
 
 
 def every_batch(why: str) -> str:
@@ -139,7 +148,8 @@ def remove_stale(directory: Path) -> None:
     """Delete the feature files in ``directory`` that no live run uses: named
     ``features-PID-…`` by a process that is gone (killed before it could delete its file),
     or without a PID (made by an older version). On Windows every other process's file is
-    tried: one still open, a live run's, cannot be deleted there and is left."""
+    tried: a live run's is still open (its :class:`FeatureCache` keeps it mapped), so it
+    cannot be deleted there and is left."""
     from workbench.core.data.archives import _alive
 
     try:

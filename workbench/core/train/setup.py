@@ -129,7 +129,7 @@ class RunSetup:
         views, features_note, feature_mode = plan_features(
             exp, self.model, split, self.batch_transform, self.dist, summary,
             len(self.cache) if self.cache is not None else 0,
-            start=int(ckpt.epoch) + 1 if ckpt is not None else 1)
+            start=int(ckpt.epoch) + 1 if ckpt is not None else 1, end=exp.training.epochs)
         if views:
             self.features, where = open_features(exp, self.model, len(self.cache),
                                                  tuple(summary.layers[0].output_shape), views)
