@@ -1,12 +1,15 @@
 """The Tune tab shows a stored study as it is (walk-tune report): a trial whose process died
 reads "interrupted" as soon as the study is listed (a live process's trial stays running),
 Training (s) is the run's training time and never Optuna's wall time, the Metric box does
-not relabel the stored study's plot and Start with another Metric is refused naming it,
-the importance says it is computing, and an unticked field's range survives a restart."""
+not relabel the stored study's plot and Start with another Metric is refused naming it
+(from what the listing read, else by the study's worker: never opening the storage on the
+GUI thread, review-qt 6), the importance says it is computing, and an unticked field's
+range survives a restart."""
 
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 
@@ -130,6 +133,58 @@ def test_the_metric_box_leaves_the_stored_studys_plot_and_start_names_the_metric
     assert not started and not panel.is_running()
     assert _cells(panel, 1) == ["complete"]  # still the stored study's table
     assert len(optuna.load_study(study_name="s", storage=url).trials) == 1
+
+
+@pytest.fixture
+def opened_on(monkeypatch):
+    """The threads that opened a study storage (open_storage) during the test."""
+    from workbench.core.tune import storage
+
+    threads, real = [], storage.open_storage
+
+    def recording(*args, **kwargs):
+        threads.append(threading.current_thread())
+        return real(*args, **kwargs)
+    monkeypatch.setattr(storage, "open_storage", recording)
+    return threads
+
+
+def test_start_refuses_another_metric_without_opening_the_storage_on_the_gui_thread(
+        qtbot, panel, tmp_path, opened_on):
+    # A database that does not answer would freeze the window until it timed out.
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    _study(url)
+    _show(qtbot, panel, url, "s", 1)
+    panel.metric_combo.setCurrentText("val_loss")
+    assert not panel.start()  # refused from what the listing read
+    assert panel.message.text() == ("Study s measures val_acc: set Metric to val_acc, or "
+                                    "type another Study name")
+    assert opened_on and threading.main_thread() not in opened_on
+
+
+def test_start_before_the_study_is_listed_is_refused_by_the_worker_the_table_kept(
+        qtbot, panel, tmp_path, opened_on):
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    _study(url, name="a", values=(0.5, 0.6))
+    _study(url)  # s, val_acc
+    _show(qtbot, panel, url, "a", 2)
+    panel.metric_combo.setCurrentText("val_loss")
+    panel.name_edit.setText("s")  # Start at once: study s is not listed yet
+    started = []
+    panel.run.trial_started.connect(started.append)
+    with qtbot.waitSignal(panel.study_finished, timeout=TIMEOUT_MS) as blocker:
+        panel.start()
+    assert blocker.args == [None]
+    assert panel.message.text() == ("Study s measures val_acc: set Metric to val_acc, or "
+                                    "type another Study name")
+    assert panel.message.level == "error" and panel.status.text() == ""
+    assert _cells(panel, 1) == ["complete", "complete"]  # the table as it was
+    assert panel.results.study == (url, "a")
+    assert threading.main_thread() not in opened_on
+    study = optuna.load_study(study_name="s", storage=url)
+    assert not started and len(study.trials) == 1 and "sampler" not in study.user_attrs
+    _show(qtbot, panel, url, "s", 1)  # then the named study is listed
+    assert panel.results.study == (url, "s")
 
 
 def test_the_importance_says_computing_until_it_arrives(qtbot, tmp_path):

@@ -266,22 +266,6 @@ def studies_of(optuna: Any, url: str, experiment: Any) -> dict[str, int]:
             and not mark_differences(s.user_attrs[ATTR], experiment)}
 
 
-def stored_metric(optuna: Any, url: str, name: str) -> str | None:
-    """The metric study ``name`` in storage ``url`` measures (its ``metric`` attr, as
-    :func:`open_study` keeps it); None when there is no such study (a SQLite file that is
-    not there is not created) or it names none. WorkbenchError when the storage cannot be
-    opened."""
-    path = sqlite_path(url)
-    if path is not None and not path.is_file():
-        return None
-    for s in optuna.get_all_study_summaries(open_storage(optuna, url),
-                                            include_best_trial=False):
-        if s.study_name == name:
-            metric = s.user_attrs.get("metric")
-            return metric if isinstance(metric, str) else None
-    return None
-
-
 def load_study(optuna: Any, url: str, name: str) -> Any:
     """An existing study; WorkbenchError listing the storage's studies when it is not there."""
     storage = open_storage(optuna, url)

@@ -35,8 +35,7 @@ from workbench.qt.panels.tune.results import TrialsView, fmt, metric_value
 from workbench.qt.panels.tune.space_editor import SpaceEditor
 from workbench.qt.panels.tune.space_file import PRUNER_TIP, PRUNERS, SpaceFile
 from workbench.qt.panels.tune.state import continuing_text
-from workbench.qt.panels.tune.study_link import (StudyFollower, ask_apply_other, check_apply,
-                                                 metric_refusal)
+from workbench.qt.panels.tune.study_link import StudyFollower, ask_apply_other, check_apply
 from workbench.qt.panels.tune.widgets import (HidingMessageLabel, WholeRows, ask_open_path,
                                               ask_save_path, metric_combo)
 from workbench.qt.panels.tune.worker import StudyRun, StudyWorker
@@ -93,6 +92,7 @@ class TunePanel(QWidget):
         self._applying = False
         self.summary: Any = None
         self._study_name = ""
+        self._opening: tuple = ()  # what the table shows once the study is open
         self._shut_down = False
         self.run = StudyRun(self)
         self.run.loaded.connect(self._on_loaded)
@@ -299,15 +299,15 @@ class TunePanel(QWidget):
             except WorkbenchError as e:
                 self.message.show_message(str(e), "error")
                 return False
-        refusal = metric_refusal(url, self._study_name, parsed.metric)
-        if refusal:  # before the table is emptied: it shows that study's trials
+        # Another Metric than the listed study's is refused from what the listing read
+        # (the table keeps its trials); the worker reads the storage, off the GUI thread.
+        refusal = self.follower.refusal(parsed.metric)
+        if refusal:
             self.message.show_message(refusal, "error")
             return False
-        self.summary = None
-        self.results.reset(url, self._study_name, parsed.metric,
-                           parsed.direction == "maximize", list(space["params"]))
-        self.follower.mark = None
-        self.follower.show_caption()
+        # The table turns to this study once the worker has opened it (_on_loaded).
+        self._opening = (url, self._study_name, parsed.metric,
+                         parsed.direction == "maximize", list(space["params"]))
         worker = StudyWorker(self.experiment, space, trials, minutes * 60 if minutes else None,
                              url, self._study_name, self.continue_check.isChecked(),
                              self.runs_parent)
@@ -330,6 +330,10 @@ class TunePanel(QWidget):
 
     @Slot(list, str)
     def _on_loaded(self, trials: list, sampler: str = "") -> None:
+        self.summary = None
+        self.results.reset(*self._opening)
+        self.follower.mark = self.follower.metric = None
+        self.follower.show_caption()
         self.results.add_trials(trials)
         if trials:
             self.message.show_message(continuing_text(
@@ -353,7 +357,7 @@ class TunePanel(QWidget):
     def _on_study_finished(self, summary: Any) -> None:
         self.summary = summary
         self.results.add_trials(summary.trials)  # every process's trials, as stored
-        self.follower.shown(summary)
+        self.follower.shown(summary, summary.metric)
         best = ("no trial completed" if summary.best_trial is None else
                 f"best: trial {summary.best_trial}, {summary.metric} "
                 f"{metric_value(summary.metric, summary.best_value)}")
@@ -373,6 +377,7 @@ class TunePanel(QWidget):
         self.status.show_message("")
         self.message.show_message(message, "error")
         self._update_buttons()
+        self.follower.timer.start()  # the table kept its study: the one named is listed
         self.study_finished.emit(None)
 
     # -- apply best --------------------------------------------------------------------------

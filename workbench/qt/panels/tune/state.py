@@ -97,6 +97,9 @@ class StoredStudy(QObject):
     the open experiment (``workbench tune`` once named one after the experiment) are named
     on the message line, with how to show one.
 
+    The metric the study measures is kept with it (:meth:`.study_link.StudyFollower.shown`):
+    Start refuses another Metric from it, opening no storage on the GUI thread.
+
     Only a storage that exists is opened: a SQLite file that is not there is not created.
     Trials left running by a process that died are marked interrupted in it first
     (:func:`workbench.core.tune.stale.fail_dead_trials`), as Start would. Nothing changes
@@ -139,8 +142,10 @@ class StoredStudy(QObject):
             with contextlib.suppress(Exception):  # a read-only storage: listed as stored
                 fail_dead_trials(found, runs_parent)
             space = found.user_attrs.get("space") or {}
-            summary = summarize(found, url, found.user_attrs.get("metric", "value"))
-            return "study", url, summary, list(space.get("params") or {})
+            metric = found.user_attrs.get("metric")  # what Start checks the Metric against
+            summary = summarize(found, url, metric if isinstance(metric, str) else "value")
+            return ("study", url, summary, list(space.get("params") or {}),
+                    metric if isinstance(metric, str) else None)
         self.runner.submit(study)
 
     @Slot(int, object)
@@ -157,16 +162,16 @@ class StoredStudy(QObject):
                     f"experiment: type {'its' if len(others) == 1 else 'one'} name in Study "
                     f"name to show it and continue it")
             return
-        _, url, summary, params = result
+        _, url, summary, params, metric = result
         if follower.key() != (url, summary.study_name):
             return  # the fields name another study since (it is listed in turn)
-        follower.shown(summary)
+        follower.shown(summary, metric)
         if not summary.trials:
             return
         panel.results.reset(url, summary.study_name, summary.metric,
                             summary.direction == "maximize", params)
         panel.results.add_trials(summary.trials)
-        follower.shown(summary)  # the caption counts the trials now shown
+        follower.shown(summary, metric)  # the caption counts the trials now shown
         self.shown = summary.study_name
         from workbench.qt.panels.tune.results import metric_value
 

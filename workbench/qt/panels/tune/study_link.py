@@ -10,7 +10,10 @@ A caption above the table names the study shown and the experiment it searched.
 experiment only when the table shows the study the fields name, and, when the study
 searched another experiment (another dataset or network, :mod:`workbench.core.tune.
 provenance`), only once the user says so. :func:`metric_refusal` keeps Start from
-continuing a study with another Metric than the one it measures.
+continuing a study with another Metric than the one it measures: Start refuses from the
+metric the listing read (:meth:`StudyFollower.refusal`), the study's worker from the
+storage (:class:`.worker.StudyWorker`), so no storage is opened on the GUI thread (a
+database that does not answer would freeze the window).
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ class StudyFollower(QObject):
         self.lister = StoredStudy(panel)
         #: The experiment the shown study searched (its mark), once known.
         self.mark: dict[str, Any] | None = None
+        #: The metric the shown study measures, once listed (None: unknown, or none named).
+        self.metric: str | None = None
         self.timer = QTimer(self, singleShot=True, interval=FOLLOW_DELAY_MS)
         self.timer.timeout.connect(self.follow)
         panel.name_edit.textChanged.connect(lambda _t: self.timer.start())
@@ -72,7 +77,7 @@ class StudyFollower(QObject):
             return False
         url, name = self.key()
         panel.summary = None
-        self.mark = None
+        self.mark = self.metric = None
         panel.results.reset(url, name, panel.metric_combo.currentText(),
                             not panel.metric_combo.currentText().endswith("loss"))
         self.show_caption()
@@ -82,10 +87,19 @@ class StudyFollower(QObject):
         torch_loader().call_when_ready(self.lister.list, panel)
         return True
 
-    def shown(self, summary: Any) -> None:
-        """The table now shows ``summary``'s study (listed, or run here)."""
+    def shown(self, summary: Any, metric: str | None = None) -> None:
+        """The table now shows ``summary``'s study (listed, or run here), which measures
+        ``metric`` (None: it names none, or unknown)."""
         self.mark = getattr(summary, "experiment", None)
+        self.metric = metric
         self.show_caption(len(summary.trials))
+
+    def refusal(self, metric: str) -> str | None:
+        """Why Start must not run the named study with ``metric``, from what its listing
+        read (:func:`metric_refusal`); None when it was not listed (the worker checks)."""
+        if not self.shows_named_study():
+            return None
+        return metric_refusal(self.key()[1], self.metric, metric)
 
     def show_caption(self, count: int | None = None) -> None:
         from workbench.core.tune.provenance import mark_name
@@ -103,20 +117,10 @@ class StudyFollower(QObject):
         self.panel.results.caption.setToolTip(f"{text}\nStorage: {url}")
 
 
-def metric_refusal(url: str, name: str, metric: str) -> str | None:
-    """Why Start must not run study ``name`` of storage ``url`` with ``metric``: the study
-    measures another metric (its values are of that one, and its direction follows it).
-    None when it may: no such study yet, the same metric, or a storage that cannot be read
-    (the study's start names that)."""
-    import optuna
-
-    from workbench.core.errors import WorkbenchError
-    from workbench.core.tune.storage import stored_metric
-
-    try:
-        stored = stored_metric(optuna, url, name)
-    except WorkbenchError:
-        return None
+def metric_refusal(name: str, stored: str | None, metric: str) -> str | None:
+    """Why Start must not run study ``name``, which measures ``stored`` (None: no such
+    study yet, or it names none), with ``metric``: its values are of the stored metric,
+    and its direction follows it. None when it may."""
     if stored is None or stored == metric:
         return None
     return f"Study {name} measures {stored}: set Metric to {stored}, or type another Study name"

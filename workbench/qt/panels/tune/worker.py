@@ -51,11 +51,23 @@ class StudyWorker(Worker):
         from workbench.core.tune.storage import (default_storage, open_storage,
                                                  storage_problem, storage_url)
 
+        from workbench.qt.panels.tune.study_link import metric_refusal
+
         url = storage_url(self.storage or "") or default_storage(self.runs_parent)
         storage = open_storage(optuna, url)
         names = {s.study_name for s in optuna.get_all_study_summaries(storage)}
+        trials: list = []
+        earlier = ""
         if self.study_name in names:
             old = optuna.load_study(study_name=self.study_name, storage=storage)
+            attrs = old.user_attrs
+            # The Metric is checked here, not on the GUI thread (a database that does not
+            # answer would freeze the window), before anything is written.
+            stored = attrs.get("metric")
+            refusal = metric_refusal(self.study_name, stored if isinstance(stored, str)
+                                     else None, self.space.get("metric", "val_acc"))
+            if refusal:
+                raise WorkbenchError(refusal)
             trials = old.get_trials(deepcopy=False)
             if trials and not self.continue_study:
                 raise WorkbenchError(f"study {self.study_name} already has {len(trials)} "
@@ -63,14 +75,14 @@ class StudyWorker(Worker):
                                      f"or give another study name")
             # Optuna keeps no sampler with a study: the one its trials were drawn by
             # last is noted, so continuing with another can say so.
-            attrs = old.user_attrs
-            earlier = attrs.get("sampler") or (attrs.get("space") or {}).get("sampler")
-            state.send(("loaded", ([plain(trial_dict(t)) for t in trials],
-                                   earlier if isinstance(earlier, str) else "")))
+            found = attrs.get("sampler") or (attrs.get("space") or {}).get("sampler")
+            earlier = found if isinstance(found, str) else ""
             try:
                 old.set_user_attr("sampler", self.space.get("sampler", "tpe"))
             except Exception as e:  # a read-only storage: say where, and what to do
                 raise storage_problem(url, e) from None
+        # The panel's table turns to this study now (a refusal above left it as it was).
+        state.send(("loaded", ([plain(trial_dict(t)) for t in trials], earlier)))
 
         class EpochNews(Callback):
             def on_epoch_end(self, trainer: Any, epoch: int, metrics: dict) -> None:
@@ -93,8 +105,10 @@ class StudyRun(WorkerRun):
     Signals
     -------
     loaded(trials, sampler)
-        The study's trials already in the storage (a continued study), before any new one,
-        and the sampler they were drawn by last (``""`` when unknown).
+        The study is open, and may run: its trials already in the storage (a continued
+        study; none for a new one), before any new one, and the sampler they were drawn by
+        last (``""`` when unknown). A study refused before (another metric, not continued,
+        a storage that cannot be opened) sends ``errored`` alone.
     trial_started(number)
         This process started trial ``number``.
     epoch_finished(info)
