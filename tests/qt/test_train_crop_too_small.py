@@ -2,9 +2,12 @@
 said "This is a bug in Workbench", Start stayed enabled and the run failed with an
 "unexpected error"): the Augment preview names the step and the fix; the Train tab keeps
 Start disabled, naming the Augment tab, while the dataset's typical image is smaller than
-the crop, and a run that meets a smaller image says which step, as a user's error."""
+the crop (its size read off the GUI thread, Start waiting for it), and a run that meets a
+smaller image says which step and which image, as a user's error."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from PIL import Image
@@ -12,6 +15,7 @@ from PIL import Image
 from helpers import make_image_folder
 from workbench.core.data.scan import scan_folder
 from workbench.core.registry import Component
+from workbench.qt.panels.train.start_checks import IDLE_TEXT
 
 RUN_TIMEOUT_MS = 120000
 CROP = {"size": [24, 24], "pad_if_needed": False}
@@ -47,13 +51,26 @@ def panel(train_panel):
     return train_panel(epochs=1)
 
 
-def test_start_waits_while_the_crop_is_larger_than_the_images(panel, image_folder):
+def test_start_waits_while_the_crop_is_larger_than_the_images(qtbot, panel, image_folder,
+                                                             monkeypatch):
+    import threading
+
+    from workbench.core.data.augment import pipeline_hints
+    from workbench.qt.panels.train.start_checks import MEASURING
+
+    read_on = []  # the threads the headers are read on (review: the GUI thread, 200 files)
+    measure = pipeline_hints.typical_image_size
+    monkeypatch.setattr(pipeline_hints, "typical_image_size", lambda index, **kw: (
+        read_on.append(threading.current_thread()) or measure(index, **kw)))
     exp = panel.experiment
     exp.augment.transforms = [Component("RandomCrop", dict(CROP))]
     exp.data.input_size = [24, 24]
     exp.augment.announce("transforms")
     panel.set_dataset(scan_folder(image_folder))  # 16x16 images
-    assert not panel.start_button.isEnabled()
+    assert not panel.start_button.isEnabled()  # waiting for the size, then for the fix
+    assert panel.start_button.toolTip() == MEASURING == panel.status.text()
+    qtbot.waitUntil(lambda: panel.status.text().startswith("Cannot train yet"), timeout=20000)
+    assert read_on and threading.main_thread() not in read_on
     problem = ("RandomCrop (step 1) cuts 24x24 (height x width) out of images typically 16 "
                "high and 16 wide: the crop is larger than the image, so training stops with "
                "an error. Turn on pad_if_needed, crop at most the images' size, or put a "
@@ -65,6 +82,11 @@ def test_start_waits_while_the_crop_is_larger_than_the_images(panel, image_folde
     exp.augment.announce("transforms")
     assert panel.start_button.isEnabled()
     assert not panel.status.text().startswith("Cannot train yet")
+    exp.augment.transforms[0].params["pad_if_needed"] = False  # the same scan: measured once
+    exp.augment.announce("transforms")
+    assert not panel.start_button.isEnabled() and panel.status.text().startswith(
+        f"Cannot train yet: {problem}")
+    assert len(read_on) == 1
 
 
 def test_a_run_meeting_a_smaller_image_says_which_step(qtbot, panel, tmp_path,
@@ -80,12 +102,16 @@ def test_a_run_meeting_a_smaller_image_says_which_step(qtbot, panel, tmp_path,
     exp.data.input_size = [24, 24]
     exp.augment.announce("transforms")
     panel.set_dataset(scan_folder(folder))  # most images fit the crop: Start is enabled
-    assert panel.start_button.isEnabled()
+    qtbot.waitUntil(panel.start_button.isEnabled, timeout=20000)  # once their size is read
+    assert panel.status.text() == IDLE_TEXT
     with qtbot.waitSignal(panel.training_errored, timeout=RUN_TIMEOUT_MS) as err:
         panel.start_button.click()
-    said = ("augment.transforms[0]: RandomCrop: the crop 24x24 (height x width) is larger "
-            "than the 16x16 image: turn on pad_if_needed, crop less, or put a Resize before it")
-    assert err.args[0] == said
+    said = err.args[0]
+    assert re.fullmatch(
+        r"augment\.transforms\[0\]: RandomCrop: the crop 24x24 \(height x width\) is larger "
+        r"than the 16x16 image: turn on pad_if_needed, crop less, or put a Resize before it\. "
+        r"The image is (blue|green|red)/small_\d\.png; if only a few are this small, exclude "
+        r"them \(data\.exclude\)", said), said
     assert panel.status.text() == f"Training failed: {said}"
     assert "bug" not in panel.status.text()
     assert [title for title, _ in train_error_boxes] == ["Training failed"]

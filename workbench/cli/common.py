@@ -16,8 +16,9 @@ EXIT_USER_ERROR = 2
 EXIT_DIVERGED = 3
 #: ``train`` ran out of device memory (scripts can retry with a smaller batch).
 EXIT_OUT_OF_MEMORY = 4
-#: ``check --strict`` found conflicting labels or leaks between parts, or a dataset that
-#: training would refuse (a pipeline can stop on them before training).
+#: ``check --strict`` found conflicting labels or leaks between parts, a dataset that
+#: training would refuse, or an augmentation that would stop it (a pipeline can stop on
+#: them before training).
 EXIT_FINDINGS = 5
 #: Something went wrong that is not the user's to fix (a bug): one line, not a traceback.
 EXIT_INTERNAL_ERROR = 1

@@ -7,8 +7,9 @@ class balance compensates it), and, with ``--labels``, likely
 mislabelled images (and, with ``--experiment``, a ``note:`` on an optimizer setting that
 will very likely fail the run, and what ``train`` says of the network and the batch size
 as it starts: its refusal, the Model doctor's warnings); with ``--strict`` it exits with
-:data:`EXIT_FINDINGS` when it finds conflicting labels or leaks, or a dataset or network
-training would refuse, to gate a pipeline. And ``workbench report RUN_DIR``: a run as one HTML file
+:data:`EXIT_FINDINGS` when it finds conflicting labels or leaks, a dataset or network
+training would refuse, or an augmentation that would stop it (a crop larger than the
+typical image), to gate a pipeline. And ``workbench report RUN_DIR``: a run as one HTML file
 (:mod:`workbench.core.runs.report`)."""
 
 from __future__ import annotations
@@ -134,8 +135,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         for warning in data_warnings(index, exp.data, give=give_folder):
             report.notes.append(warning)
             print(f"warning: {warning}.", file=sys.stderr)
-    refused = _run_said(exp, index, report) if args.experiment and \
-        not classes["cannot_train"] else ""
+    refused, stops = _run_said(exp, index, report) if args.experiment and \
+        not classes["cannot_train"] else ("", "")
     if args.json:
         print(json.dumps({**report.to_json(), **{k: v for k, v in classes.items()
                                                  if k != "validation_note"}}, indent=2))
@@ -153,28 +154,38 @@ def cmd_check(args: argparse.Namespace) -> int:
               f"{'dataset' if classes['cannot_train'] else 'network'}: exit code "
               f"{EXIT_FINDINGS}", file=sys.stderr)
         code = EXIT_FINDINGS
+    elif args.strict and stops:
+        print(f"workbench check: --strict: training would stop with an error at {stops}, "
+              f"which the typical image is too small for: exit code {EXIT_FINDINGS}",
+              file=sys.stderr)
+        code = EXIT_FINDINGS
     return code
 
 
-def _run_said(exp, index, report) -> str:
+def _run_said(exp, index, report) -> tuple[str, str]:
     """What ``train`` would say of ``exp``'s network and batch size as it starts, said
     here too (:func:`workbench.cli.run_warnings.network_said`): its refusal as an
-    ``error:`` line (returned), or the Model doctor's warnings, the batch size's and the
+    ``error:`` line, or the Model doctor's warnings, the batch size's and the
     augmentation's (a flip that changes the label, a crop larger than the images) as
-    ``warning:`` lines; each kept in the report's notes."""
+    ``warning:`` lines; each kept in the report's notes. Returns the refusal and the step
+    that would stop training with an error (a RandomCrop larger than the typical image:
+    "RandomCrop (step 1)"), each "" when none."""
     from workbench.cli.run_warnings import batch_warnings, network_said
-    from workbench.core.data.augment.at_start import starting_hint_warnings
+    from workbench.core.data.augment.at_start import hint_warnings, starting_hints
+    from workbench.core.data.augment.naming import user_field
 
     refused, warnings = network_said(exp, len(index.classes))
     if refused:
         report.notes.append(refused)
         print(f"error: workbench train would refuse the network: {refused}", file=sys.stderr)
-        return refused
-    for warning in warnings + batch_warnings(exp, index) + \
-            starting_hint_warnings(exp, index.classes, index):
+        return refused, ""
+    hints = starting_hints(exp, index.classes, index)
+    for warning in warnings + batch_warnings(exp, index) + hint_warnings(exp, hints):
         report.notes.append(warning)
         print(f"warning: {warning}", file=sys.stderr)
-    return ""
+    stops = [h for h in hints if h.stops]
+    return "", (user_field(f"augment.transforms[{stops[0].index}]", exp.augment.transforms)
+                 if stops else "")
 
 
 def _class_findings(exp, index) -> dict:

@@ -100,7 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="exit with code 5 when it finds conflicting labels or copies "
                         "spanning the training, validation and test parts, or when "
                         "training would refuse the dataset (e.g. a class whose every file "
-                        "is unreadable, a single class), to gate a pipeline (a class "
+                        "is unreadable, a single class) or --experiment's augmentation "
+                        "would stop it (a crop larger than the images), to gate a "
+                        "pipeline (a class "
                         "imbalance is reported but does not fail it); default: exit 0 "
                         "whatever it finds")
 

@@ -3,17 +3,21 @@
 A file that fails to decode at training time (a scan without ``verify`` does not open
 files) makes :class:`ImageDataset` return ``None`` in place of the tensor with the reason;
 :func:`collate_skip_bad` drops it from the batch and hands the reason on, so the trainer can
-report it (``Callback.on_skipped``) and carry on.
+report it (``Callback.on_skipped``) and carry on. An image too small for a step (a crop
+larger than it) stops the run with the step's :class:`~.augment.common.ImageTooSmall`,
+naming the image (:meth:`ImageDataset.too_small`).
 """
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import torch
 from torch.utils.data import DataLoader, Dataset, WeightedRandomSampler
 from torchvision.transforms import v2
 
+from workbench.core.data.augment.common import ImageTooSmall
 from workbench.core.errors import ImageDecodeError
 from workbench.core.data.images import load_image
 
@@ -39,13 +43,17 @@ class ImageDataset(Dataset):
     min_side
         JPEGs are decoded at no less than this width and height (None: in full); see
         :func:`~.augment.pipeline.decode_side`.
+    folder
+        The dataset's folder (``data.folder``; a CSV file: its folder), to name an image
+        as ``data.exclude`` does in the error of a step it is too small for.
 
     ``dataset[i]`` is ``(tensor, label, "")``, or ``(None, label, "path\\treason")`` when
-    the file cannot be decoded: a bad image never raises.
+    the file cannot be decoded: a bad image never raises. An image too small for a step
+    raises its :class:`~.augment.common.ImageTooSmall`, naming the image.
     """
 
     def __init__(self, samples: Sequence[Sample], transform: Callable[[Any], torch.Tensor] | None,
-                 channels: int, min_side: int | None = None):
+                 channels: int, min_side: int | None = None, folder: str = ""):
         if channels not in (1, 3):
             raise ValueError(f"channels must be 1 or 3, got {channels!r}")
         self.samples = list(samples)
@@ -53,6 +61,7 @@ class ImageDataset(Dataset):
             v2.Compose([v2.PILToTensor(), v2.ToDtype(torch.float32, scale=True)])
         self.channels = channels
         self.min_side = min_side
+        self.folder = folder
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -65,7 +74,21 @@ class ImageDataset(Dataset):
             # The reason loses any tab so that the last tab separates it from the path
             # (which may contain tabs of its own).
             return None, int(label), f"{path}\t{e.reason.replace(chr(9), ' ')}"
-        return self.transform(img), int(label), ""
+        try:
+            return self.transform(img), int(label), ""
+        except ImageTooSmall as e:
+            raise self.too_small(e, path) from None
+
+    def too_small(self, error: ImageTooSmall, path: str) -> ImageTooSmall:
+        """``error`` naming the image at ``path``, relative to the dataset's folder as
+        ``data.exclude`` names it (whole when outside it): a folder of large photos with a
+        few thumbnails stops at one of them, which the user can then find or exclude."""
+        from workbench.core.runs.skipped import shown_path
+
+        root = self.folder if os.path.isdir(self.folder) else os.path.dirname(self.folder)
+        name = shown_path(path, root).replace(os.sep, "/")
+        return ImageTooSmall(error.field, f"{error.problem}. The image is {name}; if only a "
+                             f"few are this small, exclude them (data.exclude)", error.step)
 
     @property
     def targets(self) -> list[int]:
@@ -146,7 +169,8 @@ def make_loader(samples: Sequence[Sample], transform: Callable[[Any], torch.Tens
     kwargs: dict[str, Any] = {}
     if workers > 0:
         kwargs.update(persistent_workers=True, multiprocessing_context="spawn")
-    return DataLoader(ImageDataset(samples, transform, data.channels, decode_side(exp)),
+    return DataLoader(ImageDataset(samples, transform, data.channels, decode_side(exp),
+                                   data.folder),
                       batch_size=int(data.batch_size), shuffle=shuffle and sampler is None,
                       sampler=sampler, num_workers=workers,
                       collate_fn=collate_skip_bad, pin_memory=pin, generator=generator,

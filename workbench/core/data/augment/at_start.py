@@ -9,9 +9,9 @@ Train tab's run line names :func:`run_hints`' first hint with the button of
 :func:`offered_fix`. The hints are judged from the class names and the dataset folder's
 name, as the training doctor judges them (no image is read). A step that stops training
 on the dataset's images (a RandomCrop larger than them: :func:`stopping_hints`, judged
-from their typical size) is said the same way by ``train`` and ``check --experiment``, and
-keeps the Train tab's Start disabled. Torch-free apart from the transform registry the
-hints look defaults up in.
+from their typical size) is said the same way by ``train`` and ``check --experiment``
+(whose ``--strict`` then fails), and keeps the Train tab's Start disabled. Torch-free
+apart from the transform registry the hints look defaults up in.
 """
 
 from __future__ import annotations
@@ -118,17 +118,20 @@ def _lower(label: str) -> str:
     return label[:1].lower() + label[1:]
 
 
-def starting_hint_warnings(experiment: Any, classes: Sequence[str],
-                           index: Any = None) -> list[str]:
-    """The label hints as lines ``workbench train`` prints (``warning:``) before its first
-    epoch, after those on a step that stops training on the images of the scanned dataset
-    ``index`` (:func:`index_stopping_hints`; None: not judged), each fix with its
-    ``--set 'augment.transforms=[...]'`` (shell-quoted); one option for all of them when
-    there are several (two ``--set`` of the same list would override each other). Empty
-    when there is no hint."""
+def starting_hints(experiment: Any, classes: Sequence[str], index: Any = None) -> list[Hint]:
+    """The hints a run starts with: those on a step that stops training on the images of
+    the scanned dataset ``index`` (:func:`index_stopping_hints`; None: not judged; each
+    :attr:`~.fixes.Hint.stops`), then the label hints (:func:`run_hints`)."""
+    return index_stopping_hints(experiment, index) + run_hints(experiment, classes)
+
+
+def hint_warnings(experiment: Any, hints: Sequence[Hint]) -> list[str]:
+    """``hints`` as lines ``workbench train`` prints (``warning:``) before its first epoch,
+    each fix with its ``--set 'augment.transforms=[...]'`` (shell-quoted); one option for
+    all of them when there are several (two ``--set`` of the same list would override each
+    other). Empty when there is no hint."""
     from workbench.core.overrides import set_option
 
-    hints = index_stopping_hints(experiment, index) + run_hints(experiment, classes)
     if not hints:
         return []
     fixes = offered_fixes(hints)
@@ -144,5 +147,13 @@ def starting_hint_warnings(experiment: Any, classes: Sequence[str],
                     f"on the command line {option}."]
 
 
-__all__ = ["as_specs", "fixed_transforms", "index_stopping_hints", "may_stop", "offered_fix",
-           "run_hints", "starting_hint_warnings", "stopping_hints"]
+def starting_hint_warnings(experiment: Any, classes: Sequence[str],
+                           index: Any = None) -> list[str]:
+    """:func:`starting_hints` as :func:`hint_warnings` words them. Empty when there is no
+    hint."""
+    return hint_warnings(experiment, starting_hints(experiment, classes, index))
+
+
+__all__ = ["as_specs", "fixed_transforms", "hint_warnings", "index_stopping_hints", "may_stop",
+           "offered_fix", "run_hints", "starting_hint_warnings", "starting_hints",
+           "stopping_hints"]

@@ -14,7 +14,7 @@ the rest is the same. "Bright" and "Blight" are no pair (no direction word in "b
 
 from __future__ import annotations
 
-import itertools
+import functools
 from typing import Sequence
 
 #: The flips, horizontal first.
@@ -62,14 +62,39 @@ def _turned(form: tuple, mapping: dict) -> tuple:
     return tuple(mapping.get(x, x) if isinstance(x, tuple) else x for x in form)
 
 
-def _swapped(classes: Sequence[str], *mappings: dict) -> list[tuple[str, str]]:
-    """The pairs of ``classes`` one of ``mappings`` turns into each other."""
-    forms = [(str(c), _form(c)) for c in classes]
-    found = []
-    for (a, fa), (b, fb) in itertools.combinations(forms, 2):
-        if any(_turned(fa, m) == fb != fa or _turned(fb, m) == fa != fb for m in mappings):
-            found.append((a, b))
-    return found
+#: The mappings each judgement looks for: the flips, then a rotation's quarter and half turns.
+_MAPPINGS = {**{flip: (_FLIPPED[flip],) for flip in FLIP_NAMES},
+             "quarter": (_QUARTER_TURN, _BACK_TURN), "half": (_HALF_TURN,)}
+
+
+@functools.lru_cache(maxsize=8)
+def _swaps(classes: tuple[str, ...]) -> dict[str, tuple[tuple[str, str], ...]]:
+    """The pairs of ``classes`` each of :data:`_MAPPINGS` turns into each other, in the
+    classes' order: ``{"RandomHorizontalFlip": (("left", "right"),), "half": ...}``.
+
+    Only names with a direction word can pair; each one's turned form is looked up, so this
+    is linear in the names (label hints ask it several times per edit, on the GUI thread,
+    for folders of 1000 classes: kept for the last few lists of names)."""
+    forms: dict[tuple, list[int]] = {}
+    for i, name in enumerate(classes):
+        form = _form(name)
+        if any(isinstance(x, tuple) for x in form):
+            forms.setdefault(form, []).append(i)
+    out = {}
+    for key, mappings in _MAPPINGS.items():
+        found = set()
+        for form, ones in forms.items():
+            for m in mappings:
+                turned = _turned(form, m)
+                others = forms.get(turned, ()) if turned != form else ()
+                found.update((min(i, j), max(i, j)) for i in ones for j in others)
+        out[key] = tuple((classes[i], classes[j]) for i, j in sorted(found))
+    return out
+
+
+def _swapped(classes: Sequence[str], key: str) -> list[tuple[str, str]]:
+    """The pairs of ``classes`` that :data:`_MAPPINGS` ``[key]`` turns into each other."""
+    return list(_swaps(tuple(str(c) for c in classes))[key])
 
 
 def direction_pairs(classes: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
@@ -82,7 +107,7 @@ def direction_pairs(classes: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
     """
     found: dict[str, list[tuple[str, str]]] = {}
     for flip in FLIP_NAMES:
-        pairs = _swapped(classes, _FLIPPED[flip])
+        pairs = _swapped(classes, flip)
         if pairs:
             found[flip] = pairs
     return found
@@ -115,10 +140,10 @@ def rotation_limit(classes: Sequence[str]) -> tuple[float, str] | None:
     :data:`QUARTER_TURN_LIMIT` when two class names are a quarter-turn apart ("left"/"up"),
     else :data:`HALF_TURN_LIMIT` when two are a half-turn apart ("left"/"right",
     "up"/"down"); None when none are (clockwise and counterclockwise stay what they are)."""
-    quarter = _swapped(classes, _QUARTER_TURN, _BACK_TURN)
+    quarter = _swapped(classes, "quarter")
     if quarter:
         return QUARTER_TURN_LIMIT, f"the classes {_shown(quarter)} are a quarter-turn apart"
-    half = _swapped(classes, _HALF_TURN)
+    half = _swapped(classes, "half")
     if half:
         return HALF_TURN_LIMIT, f"the classes {_shown(half)} are a half-turn apart"
     return None

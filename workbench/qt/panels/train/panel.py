@@ -275,6 +275,8 @@ class TrainPanel(RunControl, QWidget):
         if self.lr_dialog is not None:
             self.lr_dialog.shutdown()
         self.findings.shutdown()
+        if getattr(self, "image_sizes", None) is not None:
+            self.image_sizes.shutdown()  # the crop check's header reads
         self.plots.stop()
         self.run.shutdown()
         stop_busy(self.progress)

@@ -2,7 +2,9 @@
 shapes), a dataset that can be trained on (its folder there, two classes, readable images)
 and transforms that can be built and run on its images (the Augment tab's: a RandomCrop
 larger than the images stops training). The first problem disables Start and
-is said in the status line and Start's tooltip, naming the tab where it is fixed.
+is said in the status line and Start's tooltip, naming the tab where it is fixed. The
+dataset's typical image size, for the crop, is read off the GUI thread (:class:`ImageSizes`:
+up to 200 headers, seconds on a network share); Start waits for it (:data:`MEASURING`).
 
 :class:`StartChecks` is mixed into :class:`~.control.RunControl` (so into the Train panel,
 which owns ``start_button``, ``status`` and the problems' fields).
@@ -11,13 +13,64 @@ which owns ``start_button``, ``status`` and the problems' fields).
 from __future__ import annotations
 
 import os
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal, Slot
 
 from workbench.core.errors import WorkbenchError
 from workbench.qt.panels.train.keys import START_TIP
 from workbench.qt.panels.train.last_notes import follow_dataset
+from workbench.qt.workers import TaskRunner
 
 #: The status line before any run of this session (as the layout first shows it).
 IDLE_TEXT = "Press Start to train the model on the loaded dataset."
+#: The status line and Start's tooltip while the dataset's image size is read for a step
+#: that may stop training on smaller images (Start waits: not a problem to fix).
+MEASURING = "Reading the size of the dataset's images (a crop larger than them stops " \
+            "training)…"
+
+
+class ImageSizes(QObject):
+    """The typical (height, width) of a scanned dataset's images
+    (:func:`~workbench.core.data.augment.pipeline_hints.typical_image_size`), read off the
+    GUI thread once per scan.
+
+    Signals
+    -------
+    measured()
+        :meth:`size_of` now knows the scan last asked about.
+    """
+
+    measured = Signal()
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._known: tuple[Any, Any] | None = None  # (index, its size or None)
+        self._asked: Any = None  # the scan being measured
+        self._runner = TaskRunner(self, supersede=True)
+        self._runner.finished.connect(self._on_finished)
+        self._runner.errored.connect(lambda job, _message: self._on_finished(job, None))
+
+    def size_of(self, index: Any) -> tuple[bool, Any]:
+        """``(True, size)`` once ``index``'s size is known (None: no header readable), else
+        ``(False, None)``, having started to read it."""
+        if self._known is not None and self._known[0] is index:
+            return True, self._known[1]
+        if self._asked is not index:
+            from workbench.core.data.augment.pipeline_hints import typical_image_size
+
+            self._asked = index
+            self._runner.submit(lambda state: typical_image_size(
+                index, is_cancelled=state.is_cancelled))
+        return False, None
+
+    def shutdown(self) -> None:
+        self._runner.cancel_all()
+
+    @Slot(int, object)
+    def _on_finished(self, _job: int, size: Any) -> None:
+        self._known, self._asked = (self._asked, size), None
+        self.measured.emit()
 
 
 class StartChecks:
@@ -82,20 +135,22 @@ class StartChecks:
     def _stopping_problem(self) -> str:
         """The Augment tab's hint on a step that stops training on most of the scanned
         dataset's images (:func:`~workbench.core.data.augment.at_start.stopping_hints`:
-        from their typical size, its headers read once per scan and only while a step
-        may stop), or ``""``."""
+        from their typical size, its headers read off the GUI thread once per scan and only
+        while a step may stop: :data:`MEASURING` until then), or ``""``."""
         from workbench.core.data.augment.at_start import may_stop, stopping_hints
 
         index = getattr(self, "index", None)
         if index is None or not may_stop(self.experiment) or \
                 not _same_folder(index.root, self.experiment.data.folder):
             return ""
-        measured = getattr(self, "_typical_size", None)
-        if measured is None or measured[0] is not index:
-            from workbench.core.data.augment.pipeline_hints import typical_image_size
-
-            measured = self._typical_size = (index, typical_image_size(index))
-        hints = stopping_hints(self.experiment, measured[1])
+        sizes = getattr(self, "image_sizes", None)
+        if sizes is None:
+            sizes = self.image_sizes = ImageSizes(self)
+            sizes.measured.connect(self.check_augmentation)
+        known, size = sizes.size_of(index)
+        if not known:
+            return MEASURING
+        hints = stopping_hints(self.experiment, size)
         return hints[0].text.rstrip(".") if hints else ""
 
     def _problem(self) -> tuple[str, str, str]:
@@ -111,13 +166,19 @@ class StartChecks:
         named = f"{tab} tab" in problem  # the tab named once: some problems say where
         tip = f"Cannot train yet: {problem}" if named else \
             f"Fix the {what} on the {tab} tab first: {problem}"
-        self.start_button.setToolTip(tip if problem else START_TIP)
+        self.start_button.setToolTip(MEASURING if problem == MEASURING else
+                                     tip if problem else START_TIP)
         if not self.is_running():
             self._set_running(False)
-            if problem:
+            said = self.status.text()
+            about_start = said.startswith("Cannot train yet") or said in (IDLE_TEXT, MEASURING)
+            if problem == MEASURING:  # Start waits a moment: a line about Start says so
+                if about_start:
+                    self.status.show_message(MEASURING)
+            elif problem:
                 where = "" if named else f" ({tab} tab)"
                 self.status.show_message(f"Cannot train yet: {problem}{where}", "warning")
-            elif self.status.text().startswith("Cannot train yet"):
+            elif about_start and said != IDLE_TEXT:
                 self.status.show_message(IDLE_TEXT)
 
 
