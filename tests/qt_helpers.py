@@ -190,3 +190,20 @@ def drag_splitter_handle(qtbot, split, dy: int, index: int = 1) -> None:
     qtbot.mousePress(handle, Qt.MouseButton.LeftButton, pos=middle)
     qtbot.mouseMove(handle, middle + QPoint(0, dy))
     qtbot.mouseRelease(handle, Qt.MouseButton.LeftButton, pos=middle + QPoint(0, dy))
+
+
+def shown_runs_panel(qtbot, size=(900, 600)):
+    """A Runs tab of the data directory's runs folder, shown at ``size`` and listed."""
+    from PySide6.QtWidgets import QApplication
+
+    from workbench.core.io import runs_dir
+    from workbench.qt.panels.runs.panel import RunsPanel
+
+    panel = RunsPanel(runs_dir())
+    qtbot.addWidget(panel)
+    panel.resize(*size)
+    panel.show()
+    with qtbot.waitSignal(panel.refreshed, timeout=20000):
+        panel.refresh()
+    QApplication.processEvents()
+    return panel

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
-from qt_helpers import listed_run
+from qt_helpers import listed_run, shown_runs_panel
 from workbench.core.io import runs_dir
 from workbench.qt.panels.runs.model import COLUMN
 from workbench.qt.panels.runs.panel import COLUMN_PADDING, NAME_WIDTH, RunsPanel
@@ -18,14 +18,7 @@ def make_run(root: Path, folder: str, name: str, created: str) -> None:
 
 
 def listed_panel(qtbot) -> RunsPanel:
-    panel = RunsPanel(runs_dir())
-    qtbot.addWidget(panel)
-    panel.resize(1140, 600)
-    panel.show()
-    with qtbot.waitSignal(panel.refreshed, timeout=20000):
-        panel.refresh()
-    QApplication.processEvents()
-    return panel
+    return shown_runs_panel(qtbot, (1140, 600))
 
 
 def test_names_and_dates_have_room_to_spare(qtbot, workbench_home):

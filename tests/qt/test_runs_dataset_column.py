@@ -12,13 +12,12 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from qt_helpers import listed_run
+from qt_helpers import listed_run, shown_runs_panel
 from workbench.core.io import runs_dir
 from workbench.qt.panels.runs.model import COLUMN
 from workbench.qt.panels.runs.columns import DATASET_WIDTH, NAME_WIDTH
 from workbench.qt.panels.runs.panel import RunsPanel
 
-TIMEOUT_MS = 20000
 
 
 def make_run(root: Path, folder: str, name: str, data_folder: str | None) -> Path:
@@ -36,14 +35,7 @@ def root(workbench_home) -> Path:
 
 
 def listed_panel(qtbot, size=(1344, 600)) -> RunsPanel:
-    panel = RunsPanel(runs_dir())
-    qtbot.addWidget(panel)
-    panel.resize(*size)
-    panel.show()
-    with qtbot.waitSignal(panel.refreshed, timeout=TIMEOUT_MS):
-        panel.refresh()
-    QApplication.processEvents()
-    return panel
+    return shown_runs_panel(qtbot, size)
 
 
 def shown(panel: RunsPanel) -> list[tuple[str, str]]:

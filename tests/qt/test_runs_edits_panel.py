@@ -10,7 +10,7 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QHelpEvent
 from PySide6.QtWidgets import QApplication, QToolTip
 
-from qt_helpers import listed_run
+from qt_helpers import listed_run, shown_runs_panel
 from workbench.core.io import runs_dir
 from workbench.core.runs.store import read_run_info, update_run_info, write_run_info
 from workbench.qt.panels.runs.model import COLUMN
@@ -29,14 +29,7 @@ def root(workbench_home) -> Path:
 
 
 def listed_panel(qtbot, size=(900, 600)) -> RunsPanel:
-    panel = RunsPanel(runs_dir())
-    qtbot.addWidget(panel)
-    panel.resize(*size)
-    panel.show()
-    with qtbot.waitSignal(panel.refreshed, timeout=TIMEOUT_MS):
-        panel.refresh()
-    QApplication.processEvents()
-    return panel
+    return shown_runs_panel(qtbot, size)
 
 
 def names(panel: RunsPanel) -> list[str]:
