@@ -158,3 +158,18 @@ def train_window(qtbot):
     qtbot.addWidget(w)
     w.tabs.setCurrentWidget(w.train_panel)
     return w
+
+
+@pytest.fixture
+def tune_panel(qtbot, tiny_experiment, tmp_path):
+    """A Tune tab of ``tiny_experiment`` (1 epoch a trial; its runs under tmp_path/runs),
+    shut down and its pool's jobs waited for after the test."""
+    from workbench.qt.panels.tune.panel import TunePanel
+    from workbench.qt.workers import task_pool
+
+    tiny_experiment.training.epochs = 1
+    panel = TunePanel(tiny_experiment, runs_parent=tmp_path / "runs")
+    qtbot.addWidget(panel)
+    yield panel
+    panel.shutdown()
+    task_pool().waitForDone()

@@ -19,7 +19,6 @@ from workbench.qt.panels.runs.columns import DATASET_WIDTH, NAME_WIDTH
 from workbench.qt.panels.runs.panel import RunsPanel
 
 
-
 def make_run(root: Path, folder: str, name: str, data_folder: str | None) -> Path:
     run = listed_run(root, folder, name, created=f"2026-12-06T11:00:0{len(folder) % 10}")
     if data_folder is not None:

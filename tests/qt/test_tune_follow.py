@@ -11,9 +11,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from workbench.core.runs.names import run_name_base
-from workbench.qt.panels.tune.panel import TunePanel
 from workbench.qt.panels.tune.space_editor import COL
-from workbench.qt.workers import task_pool
 
 optuna = pytest.importorskip("optuna")
 
@@ -22,13 +20,8 @@ LR, BATCH = "optimizer.params.lr", "data.batch_size"
 
 
 @pytest.fixture
-def panel(qtbot, tiny_experiment, tmp_path):
-    tiny_experiment.training.epochs = 1
-    p = TunePanel(tiny_experiment, runs_parent=tmp_path / "runs")
-    qtbot.addWidget(p)
-    yield p
-    p.shutdown()
-    task_pool().waitForDone()
+def panel(tune_panel):
+    return tune_panel
 
 
 def _study(url, name, lr, mark=None):

@@ -29,13 +29,8 @@ TRAINING = 3  # the Training (s) column
 
 
 @pytest.fixture
-def panel(qtbot, tiny_experiment, tmp_path):
-    tiny_experiment.training.epochs = 1
-    p = TunePanel(tiny_experiment, runs_parent=tmp_path / "runs")
-    qtbot.addWidget(p)
-    yield p
-    p.shutdown()
-    task_pool().waitForDone()
+def panel(tune_panel):
+    return tune_panel
 
 
 def _study(url, name="s", values=(0.5,)):
