@@ -265,3 +265,17 @@ def stop_after(epoch: int):
                 trainer.request_stop()
 
     return StopAfter()
+
+
+def frozen_backbone(exp, dropout: bool = True):
+    """``exp`` made a frozen resnet18 (random weights: nothing to download) and a Linear
+    head (after a Dropout of 0.2), at 32x32 with no augmentation; returns it."""
+    from workbench.core.registry import Component
+
+    exp.data.input_size = [32, 32]
+    exp.augment.transforms = []
+    exp.model.layers = [Component("Backbone", {"arch": "resnet18", "weights": "random",
+                                               "mode": "feature_extraction"}),
+                        *([Component("Dropout", {"p": 0.2})] if dropout else []),
+                        Component("Linear")]
+    return exp

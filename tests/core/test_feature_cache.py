@@ -9,6 +9,7 @@ import json
 import pytest
 import torch
 
+from helpers import frozen_backbone
 from workbench.core.evaluate.evaluation import evaluate
 from workbench.core.registry import Component as C
 from workbench.core.runs.recorder import RunRecorder
@@ -31,12 +32,7 @@ def transfer(tiny_experiment, tmp_path, monkeypatch):
     """A frozen resnet18 (random weights: nothing to download) and a Linear head, 3 epochs,
     no random augmentation; counts the images the backbone runs on."""
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
-    exp = tiny_experiment
-    exp.data.input_size = [32, 32]
-    exp.augment.transforms = []
-    exp.model.layers = [C("Backbone", {"arch": "resnet18", "weights": "random",
-                                       "mode": "feature_extraction"}),
-                        C("Dropout", {"p": 0.2}), C("Linear")]
+    exp = frozen_backbone(tiny_experiment)
     exp.training.epochs = 3
     return exp
 

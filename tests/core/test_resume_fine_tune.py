@@ -11,7 +11,7 @@ import json
 import pytest
 import torch
 
-from helpers import run_cli, stop_after
+from helpers import frozen_backbone, run_cli, stop_after
 from workbench.core.registry import Component as C
 from workbench.core.train.checkpoint import load_checkpoint
 from workbench.core.train.trainer import Callback, Trainer
@@ -38,12 +38,7 @@ def frozen_run(tiny_experiment, tmp_path, monkeypatch, capsys):
     """`workbench train` of a frozen resnet18 (random weights: nothing to download) and a
     Linear head, 2 epochs; returns ``(run folder, its experiment)``."""
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
-    exp = tiny_experiment
-    exp.data.input_size = [32, 32]
-    exp.augment.transforms = []
-    exp.model.layers = [C("Backbone", {"arch": "resnet18", "weights": "random",
-                                       "mode": "feature_extraction"}),
-                        C("Dropout", {"p": 0.2}), C("Linear")]
+    exp = frozen_backbone(tiny_experiment)
     exp.save(tmp_path / "exp.json")
     run = tmp_path / "run"
     code, _, err = run_cli(capsys, "train", tmp_path / "exp.json", "--out", run)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from workbench.core.registry import Component
+from helpers import frozen_backbone
 from workbench.core.train.checkpoint import load_checkpoint
 from workbench.qt.panels.train.continue_run import ContinueDialog
 from workbench.qt.panels.train.panel import TrainPanel
@@ -23,12 +23,7 @@ def panel(qtbot, tiny_experiment, monkeypatch, tmp_path):
     """The Train tab of a frozen resnet18 (random weights: nothing to download) and a
     Linear head, 1 epoch."""
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
-    exp = tiny_experiment
-    exp.data.input_size = [32, 32]
-    exp.augment.transforms = []
-    exp.model.layers = [Component("Backbone", {"arch": "resnet18", "weights": "random",
-                                               "mode": "feature_extraction"}),
-                        Component("Linear")]
+    exp = frozen_backbone(tiny_experiment, dropout=False)
     exp.training.epochs = 1
     p = TrainPanel(exp)
     qtbot.addWidget(p)
