@@ -92,7 +92,10 @@ def test_a_doctor_fix_of_the_backbone_mode_is_one_continue_applies(qtbot, panel,
     monkeypatch.setattr(ContinueDialog, "exec", exec_)
     panel.experiment.model.layers[0].params["mode"] = "fine_tune"
     panel.experiment.announce("model")  # as the Model tab's edit says it
-    assert findings.view.addressed()[0].startswith("Fixed on the Model tab")
+    note = findings.view.addressed()[0]
+    assert note.startswith("Fixed on the Model tab") and note.endswith(
+        "Continue… goes on from this run's weights with it; Start training trains a new run.")
+    assert "would go on from the weights trained before the fix" not in panel.run_label.text()
     panel.continue_run()
     [(warning, notes)] = shown
     assert "cannot apply that fix" not in warning

@@ -373,7 +373,7 @@ class TrainFindings(QObject):
         if self._run_causes is None:
             self._run_causes = self._causes(self.trained)
         now = self._causes(self.panel.experiment)
-        fixed = []
+        fixed, takes = [], self._continue_takes_it()  # a Backbone's mode: Continue takes it
         for i, row in rows:
             f = row.finding
             cause = next((c for c in self._run_causes if c.why in f["message"]
@@ -383,14 +383,15 @@ class TrainFindings(QObject):
             tab = _elsewhere(f["action"])
             gone = all(c.why != cause.why for c in now) and \
                 (tab == "Augment" or not any(c.stops for c in now))
-            self.view.mark_fixed_elsewhere(i, _fixed_note(tab, cause.why) if gone else "")
+            self.view.mark_fixed_elsewhere(i, _fixed_note(tab, cause.why, takes) if gone else "")
             if gone:
                 fixed.append(tab)
         if fixed and not self.panel.is_running():
             what = "network" if "Model" in fixed else "augmentation"
+            after = _TAKES if takes and set(fixed) == {"Model"} else _NEW_RUN.format(what=what)
             self.panel.run_label.show_message(
                 f"Fixed on the {' and '.join(sorted(set(fixed), reverse=True))} tab since this "
-                f"run: {_NEW_RUN.format(what=what)}", "ok")
+                f"run: {after}", "ok")
 
     def continue_note(self, run_dir: str) -> str:
         """What the Continue dialog of ``run_dir`` says when a fix made on the Model or
@@ -436,13 +437,14 @@ def _holds(experiment: dict[str, Any], path: str, value: Any) -> bool:
 _WHAT = {"Model": "network", "Augment": "augmentation"}
 _NEW_RUN = ("Start training trains a new run with the fixed {what}; Continue… would go on "
             "from the weights trained before the fix.")
+_TAKES = "Continue… goes on from this run's weights with it; Start training trains a new run."
 
 
-def _fixed_note(tab: str, why: str) -> str:
-    """The note of a finding whose cause ``why`` was fixed on ``tab``."""
+def _fixed_note(tab: str, why: str, takes: bool = False) -> str:
+    """The note of a finding whose cause ``why`` was fixed on ``tab`` (``takes``: Continue too)."""
     if tab == "Model":
         title = re.split(r", (?:so|and) ", why, maxsplit=1)[0]
         return (f"Fixed on the Model tab: the Model doctor no longer finds that {title}. "
-                + _NEW_RUN.format(what="network"))
+                + (_TAKES if takes else _NEW_RUN.format(what="network")))
     return (f"Fixed on the Augment tab: it no longer warns that {why}. "
             + _NEW_RUN.format(what="augmentation"))
