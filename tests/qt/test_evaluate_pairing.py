@@ -82,6 +82,18 @@ def _chosen_folder(qtbot, evaluate, folder) -> None:
     assert evaluate.folder == str(folder) and evaluate.data_combo.key() == FOLDER
 
 
+def _reopens_on_its_validation_split(qtbot, shapes: str) -> None:
+    """A restart shows shapes-mlp-1 (``shapes``) on its validation split, said as the tab
+    was left, not as a pair the user chose."""
+    again = _window(qtbot)
+    evaluate = again.evaluate_panel
+    assert evaluate.bundle_path() == shapes and evaluate.data_combo.key() == VAL
+    assert evaluate.no_result.text() == ("Chosen again as the tab was left: shapes-mlp-1 on "
+                                         "its validation split. Press Evaluate to see the "
+                                         "results.")
+    _close(again)
+
+
 def test_a_run_of_other_classes_takes_the_model_and_the_folder_left_goes_back_to_its_val(
         qtbot, tmp_path, tiny_experiment, bundle_path, image_folder):
     colours = _run("colours-mlp-1", bundle_path)
@@ -107,13 +119,7 @@ def test_a_run_of_other_classes_takes_the_model_and_the_folder_left_goes_back_to
     _close(window)
 
     # Reopened: the pair is back, not as one the user chose.
-    again = _window(qtbot)
-    evaluate = again.evaluate_panel
-    assert evaluate.bundle_path() == shapes and evaluate.data_combo.key() == VAL
-    assert evaluate.no_result.text() == ("Chosen again as the tab was left: shapes-mlp-1 on "
-                                         "its validation split. Press Evaluate to see the "
-                                         "results.")
-    _close(again)
+    _reopens_on_its_validation_split(qtbot, shapes)
 
 
 def test_a_pair_the_user_chose_is_left_alone_and_reopens_as_theirs(
@@ -237,10 +243,4 @@ def test_a_cancelled_folder_dialog_is_no_choice_of_the_users(
     assert combo.key() == VAL and not evaluate.pairing.by_user
     _close(window)
 
-    again = _window(qtbot)
-    evaluate = again.evaluate_panel
-    assert evaluate.bundle_path() == shapes and evaluate.data_combo.key() == VAL
-    assert evaluate.no_result.text() == ("Chosen again as the tab was left: shapes-mlp-1 on "
-                                         "its validation split. Press Evaluate to see the "
-                                         "results.")
-    _close(again)
+    _reopens_on_its_validation_split(qtbot, shapes)
