@@ -24,7 +24,7 @@ from workbench.core.session_repair import repaired_experiment
 from workbench.qt.closing import QUIT_WITHOUT_ASKING
 from workbench.qt.common import dispose, quit_on_sigint, show_error
 from workbench.qt.defaults import (default_experiment as _default_experiment, demo_folder,
-                                   is_demo_folder)
+                                   saved_folder)
 from workbench.qt.experiment_files import named
 from workbench.qt.main_window import MainWindow
 from workbench.qt.opened_file import files_part
@@ -96,12 +96,8 @@ def create_window(data: str | None = None, experiment: str | None = None) -> Mai
     if data:
         folder, adopt = data, not experiment  # a new dataset for the kept experiment
     elif exp.data.folder:
-        folder, adopt = exp.data.folder, False  # shown exactly as saved
-        if not os.path.exists(folder):
-            if is_demo_folder(folder):
-                folder = demo_folder()  # the generated demo: make it again
-            else:
-                missing = folder
+        (folder, missing), adopt = saved_folder(exp.data.folder), False  # as saved
+        folder = folder or missing
     else:
         folder, adopt = demo_folder(), False
     if not (data and not experiment and exp.data.exclude):

@@ -29,6 +29,17 @@ def is_demo_folder(folder: str) -> bool:
     return os.path.abspath(folder) == os.path.abspath(default_demo_root())
 
 
+def saved_folder(folder: str) -> tuple[str, str]:
+    """``(folder to scan, folder missing)`` for an experiment's saved dataset ``folder``:
+    itself when it is there; the demo's made again when that is gone; ``("", folder)`` for
+    any other folder gone (moved, renamed, a drive not connected)."""
+    if not folder or os.path.exists(folder):
+        return folder, ""
+    if is_demo_folder(folder):
+        return demo_folder(), ""  # the generated demo: make it again
+    return "", folder
+
+
 def default_experiment() -> Experiment:
     """A new Experiment with the default network (seed-cnn where the spec has none)."""
     exp = Experiment()

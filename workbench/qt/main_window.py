@@ -20,8 +20,7 @@ from workbench.core.experiment import Experiment
 
 from workbench.qt.closing import ask_stop_work, may_close
 from workbench.qt.common import ElidedStatusBar, UrlDropTarget, local_paths, show_error
-from workbench.qt.defaults import (default_experiment as _default_experiment, demo_folder,
-                                   is_demo_folder)
+from workbench.qt.defaults import default_experiment as _default_experiment, saved_folder
 from workbench.qt.evented import subscribe
 from workbench.qt.experiment_files import ExperimentFiles
 from workbench.qt.lazy_tabs import LazyTabs, Page, page_factory
@@ -238,11 +237,9 @@ class MainWindow(ExperimentFiles, UrlDropTarget, QMainWindow):
                        "Stop the current training run before opening another experiment.")
             return
         self.current.replace(experiment)  # every panel hears it
-        folder = experiment.data.folder
-        if folder and not os.path.exists(folder) and is_demo_folder(folder):
-            folder = demo_folder()  # the generated demo: make it again
-        if folder and not os.path.exists(folder):
-            self.show_missing_dataset(folder, source)
+        folder, missing = saved_folder(experiment.data.folder)
+        if missing:
+            self.show_missing_dataset(missing, source)
         elif folder:
             # Shown exactly as it was saved: its own folder adopts nothing from the data.
             self.scan_dataset(folder, adopt_defaults=False)
