@@ -179,3 +179,25 @@ def test_saved_figures_have_a_title_no_selection_and_every_row(
     image = QImage(panel.save_png())
     assert image.height() >= worst.rowCount() * worst.rowHeight(0)
     assert worst.height() < image.height()  # the table itself is back to its size
+
+
+def test_a_cancelled_folder_dialog_keeps_the_result_shown(
+        qtbot, make_evaluate_panel, split_bundle):
+    """Choosing "All images of a folder…" and cancelling its dialog changes nothing: the
+    result on screen (and its exports) stays; a folder chosen replaces it."""
+    bundle, root = split_bundle
+    panel = make_evaluate_panel(bundle)
+    combo = panel.data_combo
+    result = _evaluate(qtbot, panel)
+    summary = panel.summary.text()
+    panel.ask_folder = lambda *_: ""
+    combo.setCurrentIndex(_items(combo).index("All images of a folder…"))
+    combo.activated.emit(combo.currentIndex())
+    assert combo.currentText() == "Its dataset's test part"
+    assert panel.result is result and panel.summary.text() == summary
+    assert panel.export_button.isEnabled()
+
+    panel.ask_folder = lambda *_: str(root / "val")
+    combo.setCurrentIndex(_items(combo).index("All images of a folder…"))
+    combo.activated.emit(combo.currentIndex())
+    assert combo.key() == "folder" and panel.result is None  # not the folder's numbers

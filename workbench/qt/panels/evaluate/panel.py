@@ -120,7 +120,7 @@ class EvaluatePanel(QWidget):
     # -- building --------------------------------------------------------------------------
     def _build(self) -> None:
         self.data_combo = DataChoice()
-        self.data_combo.currentIndexChanged.connect(lambda _i: self._choice_changed())
+        self.data_combo.currentIndexChanged.connect(self._data_index_changed)
         self.top_k = TopKBox()
         self.top_k.valueChanged.connect(self._on_top_k_changed)
         self.evaluate_button = QPushButton("Evaluate")
@@ -384,6 +384,13 @@ class EvaluatePanel(QWidget):
         if self.result is not None:
             self.result.top_k = min(int(k), len(self.result.classes))
             self.summary.setText(summary_text(self.result))
+
+    @Slot(int)
+    def _data_index_changed(self, _index: int) -> None:
+        # "All images of a folder…" is chosen by its dialog (set_folder); cancelled, the
+        # choice before is back: the result shown stays until a folder is chosen.
+        if self.data_combo.key() != FOLDER:
+            self._choice_changed()
 
     def _choice_changed(self) -> None:
         self.top_k.follow_model(self.bundle_path(), self.chooser.bundle_classes())
