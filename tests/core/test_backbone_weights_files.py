@@ -180,3 +180,35 @@ def test_a_weights_file_named_but_missing_stops_training_with_weights_auto(tmp_p
     assert frozen_without_weights(default) and not expects_pretrained(default)
     (note,) = load_backbone_weights(torch.nn.Sequential(Backbone("resnet18")))
     assert "training from random weights" in note
+
+
+def test_the_model_doctor_lists_a_weights_file_training_will_stop_on(tmp_path):
+    # From stop 36's left-alone list: the Backbone card and Start said it, the Model
+    # doctor said "No problems found" over a network that could not start.
+    from workbench.core.experiment import Experiment
+    from workbench.core.model.doctor import diagnose
+
+    exp = Experiment()
+    exp.data.input_size = [32, 32]
+    whole = tmp_path / "resnet18.pth"
+    torch.save(torchvision.models.resnet18(weights=None).state_dict(), whole)
+    cut = _truncated(whole, 0.5)
+    for file, said in ((tmp_path / "resnt18.pth", "does not exist"),
+                       (cut, "is incomplete (a download cut short?)"), (tmp_path, "folder")):
+        exp.model.layers = [C("Backbone", {"arch": "resnet18", "weights": "auto",
+                                           "weights_file": str(file),
+                                           "mode": "feature_extraction"}), C("Linear")]
+        [f] = [f for f in diagnose(exp, 3) if f.code == "backbone-weights-file"]
+        assert (f.severity, f.layer) == ("error", 0)
+        assert f.title == "layer 1 (Backbone)'s weights file stops training"
+        assert f"the weights file {file} " in f.explanation and said in f.explanation
+        fixed = exp.copy()
+        f.fix.apply(fixed)
+        assert fixed.model.layers[0].params["weights"] == "random"
+        assert fixed.model.layers[0].params["mode"] == "fine_tune"
+        assert not [f for f in diagnose(fixed, 3) if f.severity == "error"]
+    # A whole file, and auto with none named, train: nothing said here.
+    for file in (whole, ""):
+        exp.model.layers[0].params.update(weights="auto", weights_file=str(file),
+                                          mode="feature_extraction")
+        assert not [f for f in diagnose(exp, 3) if f.code == "backbone-weights-file"]

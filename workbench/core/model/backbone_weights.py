@@ -221,11 +221,24 @@ def weights_record(model: nn.Module) -> str:
     return "; ".join(f"{label}: {word}" for label, word in words)
 
 
+#: Backbones built on the meta device, by their parameters: the doctor's checks and the
+#: card's notes ask after every edit, and each build takes tens of milliseconds.
+_META: dict[str, Backbone] = {}
+
+
 def _meta_backbone(params: dict[str, Any]) -> Backbone:
     """The Backbone of ``params`` (validated by ``BACKBONE``) on the meta device: only the
-    attributes are needed, so no memory and no initialisation."""
-    with torch.device("meta"):
-        return Backbone(**params)
+    attributes are needed, so no memory and no initialisation. Kept for the last few
+    parameter sets (read, never changed, by its callers)."""
+    key = repr(sorted(params.items()))
+    module = _META.get(key)
+    if module is None:
+        with torch.device("meta"):
+            module = Backbone(**params)
+        while len(_META) >= 8:
+            _META.pop(next(iter(_META)), None)
+        _META[key] = module
+    return module
 
 
 def backbone_notes(layers: Sequence[Any]) -> list[str]:
@@ -261,6 +274,23 @@ def backbone_notes(layers: Sequence[Any]) -> list[str]:
         if note:
             notes.append(note)
     return notes
+
+
+def weights_stop(params: dict[str, Any], index: int = 0) -> str | None:
+    """What training will stop on about the weights of a Backbone layer with ``params`` (at
+    ``index`` of the network), found without loading them, or ``None``: a file named (or,
+    with weights pretrained, the cache's) that is missing, a folder, or a file that cannot
+    be weights or is cut short (:func:`weights_file_problem`). ``None`` too for random
+    weights, auto with no file, and parameters that do not validate."""
+    try:
+        params = BACKBONE.validate(params)
+    except WorkbenchError:
+        return None
+    try:
+        _status(index, _meta_backbone(params), load=False)
+    except WorkbenchError as e:
+        return str(e)
+    return None
 
 
 def frozen_without_weights(params: dict[str, Any]) -> bool:
@@ -308,5 +338,5 @@ def expects_pretrained(params: dict[str, Any]) -> bool:
 
 
 __all__ = ["backbone_notes", "backbone_preprocessing", "expects_pretrained",
-           "frozen_without_weights",
-           "load_backbone_weights", "weights_file_problem", "weights_record"]
+           "frozen_without_weights", "load_backbone_weights", "weights_file_problem",
+           "weights_record", "weights_stop"]

@@ -1,5 +1,6 @@
-"""The model doctor's checks of a pretrained Backbone: frozen on random weights, and fed
-images prepared otherwise than its weights were trained on.
+"""The model doctor's checks of a pretrained Backbone: a weights file training stops on,
+frozen on random weights, and fed images prepared otherwise than its weights were trained
+on.
 
 A pretrained backbone's features are only as good as the match between the images it gets
 and those it learned from: ImageNet's normalisation and (for torchvision's networks)
@@ -42,6 +43,33 @@ def check_frozen_random_backbone(ctx: Context) -> Iterable[Finding]:
             "than guessing. Train it too (mode fine_tune), or put its weights file where its "
             "card says.",
             Fix("Train the backbone too (mode fine_tune)", apply))
+
+
+def check_backbone_weights_file(ctx: Context) -> Iterable[Finding]:
+    """A Backbone whose weights file training will stop on (an error): named but missing,
+    a folder, not weights, or cut short (:func:`~.backbone_weights.weights_stop`). The
+    Backbone card says the same; the fix trains from random weights instead."""
+    from workbench.core.model.backbone_weights import weights_stop
+
+    for i, t in enumerate(ctx.types):
+        if t not in BACKBONES:
+            continue
+        stop = weights_stop(dict(ctx.params(i)), i)
+        if stop is None:
+            continue
+
+        def apply(exp: Experiment, i: int = i) -> None:
+            layer = layers_of(exp)[i]
+            params = layer.params if isinstance(layer.params, dict) else {}
+            layer.params = {**params, "weights": "random", "mode": "fine_tune"}
+
+        yield Finding(
+            "backbone-weights-file", "error", i,
+            f"{ctx.name(i)}'s weights file stops training",
+            f"{stop}. Training stops on this before its first step (the layer's card says "
+            f"the same). Random weights (the fix) train, but need many more images and "
+            f"epochs than pretrained ones.",
+            Fix("Train from random weights (weights random, mode fine_tune)", apply))
 
 
 def _close(a: Any, b: Any) -> bool:

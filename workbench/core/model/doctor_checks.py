@@ -6,7 +6,8 @@ severity. To add a check, write one here and append it to :data:`CHECKS`, with a
 fires on a bad network, stays quiet on a good one, and that its fix makes it go away. The
 network-size check (weights, gradients and optimizer state against the device's memory) is
 :mod:`.doctor_size`'s, the dropout-rate checks :mod:`.doctor_dropout`'s, a pretrained
-backbone's (random weights, other preprocessing) :mod:`.doctor_backbone`'s.
+backbone's (a weights file training stops on, random weights, other
+preprocessing) :mod:`.doctor_backbone`'s.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from workbench.core.model.findings import (ACTIVATIONS, BACKBONES, BATCHNORM_BAC
                      NORMALISATION, TRANSPARENT, WEIGHTED, Check, Context, Finding, Fix,
                      insert_layer, layers_of, remove_layer)
 from workbench.core.model.doctor_backbone import (check_backbone_preprocessing,
+                                                  check_backbone_weights_file,
                                                   check_frozen_random_backbone)
 from workbench.core.model.doctor_dropout import check_high_dropout, check_input_dropout
 from workbench.core.model.doctor_size import check_network_size
@@ -399,6 +401,7 @@ CHECKS: list[Check] = [
     check_missing_flatten,
     check_batchnorm_batch_one,
     check_dominant_layer,
+    check_backbone_weights_file,
     check_frozen_random_backbone,
     check_backbone_preprocessing,
     check_network_size,
