@@ -22,7 +22,8 @@ from workbench.core.train.doctor.causes import grad_layer, layer_name, squashing
 # The checks on the classes, and the view, are read from here too (CHECKS, the callback).
 from workbench.core.train.doctor.classes import (NEVER_PREDICTED_EPOCHS,  # noqa: F401
                                                  class_imbalance, class_never_predicted,
-                                                 ignored_classes, imbalance_cause)
+                                                 ignored_classes, imbalance_cause,
+                                                 imbalance_explains)
 from workbench.core.train.doctor.findings import RunFinding, action
 # The rate fixes live in .fixes; diverged_fix, lower_lr and proposed_lr are read from here.
 from workbench.core.train.doctor.fixes import (_lr_fix, bounded, diverged_fix,  # noqa: F401
@@ -155,9 +156,11 @@ def not_learning(v: RunView) -> RunFinding | None:
                f"the images (open a few of each class), or the validation images differ "
                f"from the training ones")
         fix = "check the labels: open a few images of each class folder"
-    elif ignored_classes(v, epochs=1) is not None:
+    elif (ignored := ignored_classes(v, epochs=1)) is not None and \
+            imbalance_explains(v, ignored[0]):
         # It answers the big class of an imbalanced set (at chance: the big class's share):
-        # class_imbalance's, said once that has lasted IMBALANCE_EPOCHS.
+        # class_imbalance's, said once that has lasted IMBALANCE_EPOCHS. Not when the run
+        # evens the classes out and ignores a class with images enough: not the imbalance.
         return None
     elif losses and v.lr > 10 * v.default_lr:
         why = (f"The learning rate ({fmt(v.lr)}) is far above the optimizer's usual "

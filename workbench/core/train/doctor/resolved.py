@@ -4,17 +4,21 @@ against the 38% of always answering the big class at epoch 3, 57% at epoch 8), a
 finding that says "the network has learned nothing yet" must not stand in run.json and on
 the Doctor tab after that. Nor must "overfitting: the best validation loss was at epoch
 11" once the validation loss has reached a new best (at epoch 19, as the plots beside it
-say): a small validation split's loss may rise for a few epochs and fall lower still.
+say): a small validation split's loss may rise for a few epochs and fall lower still. Nor
+"the network ignores the small classes: it never predicted 'rare' or 'tiny'" once it
+answers 'rare' (learnt at epoch 6 of a strongly imbalanced run, the saved model's epoch):
+the classes it still ignores are then said again, on their own.
 
 :func:`withdraw` marks such a finding, said at the current settings, with ``resolved``: why
 it no longer holds (a sentence, kept in run.json beside the message). The training doctor
 (:class:`~workbench.core.train.callbacks.doctor.TrainingDoctor`) asks after every epoch and
 tells every callback again (``on_finding`` with the same kind, epoch and message, now
 ``resolved``): ``workbench train`` prints a ``withdrawn`` line, the app greys the finding.
-A withdrawn overfitting finding no longer counts as said (:data:`SAID_AGAIN`): its check
-may find it again later in the run, when the validation loss rises again after its new
-best. (A run that learned after all and then falls back to chance has not "learned nothing
-yet": that is not said again.)
+A withdrawn overfitting or class_imbalance finding no longer counts as said
+(:data:`SAID_AGAIN`): its check may find it again later in the run, when the validation
+loss rises again after its new best, or for the small classes still ignored. (A run
+that learned after all and then falls back to chance has not "learned nothing yet": that
+is not said again.)
 
 "Clear of chance" is :data:`CHANCE_MARGIN` (points) above always answering the most common
 class *and* :data:`RESOLVED_IMAGES` images above it, for :data:`RESOLVED_EPOCHS` epochs: on a
@@ -36,6 +40,7 @@ import math
 from typing import Any, Callable
 
 from workbench.core.train.doctor.checks import LR_LOW_DROP
+from workbench.core.train.doctor.classes import _names, named_classes
 from workbench.core.train.doctor.fixes import unsound
 from workbench.core.train.doctor.view import CHANCE_MARGIN, RunView, pct
 from workbench.core.train.optim_advice import fmt
@@ -121,14 +126,45 @@ def _new_best(v: RunView, finding: dict[str, Any]) -> str:
             f"named)")
 
 
+#: A class ``class_imbalance`` named as ignored is answered once the network predicts it
+#: for at least this share of its validation images, in the last epoch (the one the saved
+#: model usually holds): measured, the class of 20 images that a 320/80/20/5 run never
+#: predicted for 5 epochs got all 5 of its validation images at epoch 6, its last. A
+#: stray answer or two is not that, and the check says the finding again once the class
+#: is ignored for IMBALANCE_EPOCHS epochs again.
+ANSWERED_SHARE = 0.5
+
+
+def _answered(v: RunView, finding: dict[str, Any]) -> str:
+    """Why ``class_imbalance`` no longer holds ("" while it does): in the last epoch the
+    network predicts a class it named as ignored for at least :data:`ANSWERED_SHARE` of
+    that class's validation images. The classes it still ignores are named: its check says
+    them again, on their own."""
+    recent, val = v.segment_predicted[-1:], v.val_counts
+    if not val or not recent or len(recent[-1]) != len(val):
+        return ""
+    now = recent[-1]
+    named = named_classes(v, str(finding.get("message") or ""))
+    answered = [i for i in named if val[i] > 0 and now[i] >= ANSWERED_SHARE * val[i]]
+    if not answered:
+        return ""
+    said = [f"{v.classes[i]!r} for {now[i]} validation image{'s' * (now[i] != 1)} "
+            f"({val[i]} {'is' if val[i] == 1 else 'are'} {v.classes[i]!r})" for i in answered]
+    rest = [i for i in named if i not in answered]
+    still = f"; it still ignores {_names(v, rest)}" if rest else ""
+    return (f"at epoch {v.epoch} the network answers {' and '.join(said)}: it no longer "
+            f"ignores {_names(v, answered, 'or')}{still}")
+
+
 #: For each kind of finding that can stop being true, why it no longer holds ("": it
 #: does), from the run so far and the finding as it was said.
 WITHDRAWN: dict[str, Callable[[RunView, dict[str, Any]], str]] = {
-    "not_learning": _learning, "overfitting": _new_best}
+    "not_learning": _learning, "overfitting": _new_best, "class_imbalance": _answered}
 
 
-#: Kinds whose check may say them again once withdrawn (the run may do it again later).
-SAID_AGAIN = frozenset({"overfitting"})
+#: Kinds whose check may say them again once withdrawn (the run may do it again later;
+#: class_imbalance says again the classes the network still ignores, on their own).
+SAID_AGAIN = frozenset({"overfitting", "class_imbalance"})
 
 
 def _went_on(v: RunView, _finding: dict[str, Any]) -> str:
