@@ -84,7 +84,9 @@ def test_the_suffix_is_added_and_replacing_asks_about_the_description_too(
 
     monkeypatch.setattr(QMessageBox, "exec", cancel)
     dialog.export_button.click()
-    assert asked == [str(description)]
+    # "mine" is no earlier export's description: the question says so, in its place.
+    assert asked == [f"{description} exists and is not an earlier safetensors export's "
+                     f"description"]
     assert description.read_text() == "mine" and not (tmp_path / "net.safetensors").exists()
 
 

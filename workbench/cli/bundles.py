@@ -138,6 +138,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     _check_distinct_outputs(args)
     for option, path in outputs.items():  # before the (long) export of another
         check_output(path, option)
+    _check_replaced(args)
     bundle = read_bundle(args.bundle)
     _print_notes(bundle)
     splits = None
@@ -176,24 +177,54 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _output_files(args: argparse.Namespace) -> list[tuple[str, str, str, str | None]]:
+    """``(option, what is written, file, format)`` of every file the export writes;
+    ``format``: the ``"format"`` of the JSON an earlier export of that kind wrote there
+    (:mod:`workbench.core.export.outputs`), None for the outputs named."""
+    from workbench.core.export.onnx import preprocessing_file
+    from workbench.core.export.outputs import ONNX_FORMAT, SAFETENSORS_FORMAT
+    from workbench.core.export.weights import description_path
+
+    files: list[tuple[str, str, str, str | None]] = []
+    if args.code and args.code != "-":
+        files.append(("--code", "--code", args.code, None))
+    if args.onnx:
+        files += [("--onnx", "--onnx", args.onnx, None),
+                  ("--onnx", "--onnx's preprocessing", str(preprocessing_file(args.onnx)),
+                   ONNX_FORMAT)]
+    if args.safetensors:
+        files += [("--safetensors", "--safetensors", args.safetensors, None),
+                  ("--safetensors", "--safetensors' description",
+                   str(description_path(args.safetensors)), SAFETENSORS_FORMAT)]
+    return files
+
+
 def _check_distinct_outputs(args: argparse.Namespace) -> None:
     """Refuse, before anything is written, two outputs of one export that are the same
     file (``--code m.json --onnx m.onnx``: the ONNX preprocessing would replace the code).
     An option clashing with itself (``--onnx m.json``) is left to its exporter's words."""
-    from workbench.core.export.onnx import preprocessing_file
     from workbench.core.export.outputs import same_file_twice
-    from workbench.core.export.weights import description_path
 
-    files: list[tuple[str, str, str]] = []  # (option, what is written, file)
-    if args.code and args.code != "-":
-        files.append(("--code", "--code", args.code))
-    if args.onnx:
-        files += [("--onnx", "--onnx", args.onnx),
-                  ("--onnx", "--onnx's preprocessing", str(preprocessing_file(args.onnx)))]
-    if args.safetensors:
-        files += [("--safetensors", "--safetensors", args.safetensors),
-                  ("--safetensors", "--safetensors' description",
-                   str(description_path(args.safetensors)))]
-    clash = same_file_twice(files)
+    clash = same_file_twice((option, what, path) for option, what, path, _ in
+                            _output_files(args))
     if clash:
         raise UserError(clash)
+
+
+def _check_replaced(args: argparse.Namespace) -> None:
+    """Refuse, before anything is written, to replace a run folder's own file (ever), or a
+    JSON beside an output that is not an earlier export of its kind, such as the
+    experiment ``flowers.json`` beside ``--onnx flowers.onnx`` (unless ``--overwrite``)."""
+    from workbench.core.export.outputs import not_earlier_export, run_file
+
+    for option, what, path, fmt in _output_files(args):
+        run = run_file(path)
+        if run:
+            raise UserError(f"{what} would write {path}, {run}: an export never writes "
+                            f"over a run's own files; give {option} another name")
+        foreign = fmt and not args.overwrite and not_earlier_export(path, fmt)
+        if foreign:
+            beside = ("its preprocessing goes to NAME.json" if option == "--onnx" else
+                      "its description goes to NAME.safetensors.json")
+            raise UserError(f"{foreign}: give {option} another name ({beside}), or give "
+                            f"--overwrite to replace it")

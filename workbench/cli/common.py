@@ -240,32 +240,16 @@ def dataset_override(exp, data: str | None) -> None:
 
 
 def check_output(path: str, option: str, folder: bool = False) -> None:
-    """Refuse, before the work that makes it, an output that cannot be written: a file
+    """Refuse, before the work that makes it, an output that cannot be written
+    (:func:`workbench.core.io.cannot_write`, the Export dialog's rule too): a file
     (``folder``: a folder, created if needed) whose place is read-only, not a folder, or
-    where no folder can be made. Nothing is created: a file is made and removed in the
-    nearest folder that exists. ``-`` and streams (a FIFO, a device, ``/dev/stdout``) are
-    written as they are and pass; the writer's own checks (a folder given for a file...)
-    stay its own."""
-    import errno
-    import tempfile
+    where no folder can be made. ``-`` and streams pass."""
+    from workbench.core.io import cannot_write
 
-    from workbench.core.io import output_stream, write_error
-
-    if path == "-" or not path or output_stream(path) is not None:
-        return
-    fix = f"give {option} {'a folder' if folder else 'a place'} you can write to"
-    target = Path(os.path.realpath(path))
-    place = target if folder else target.parent
-    while not place.exists() and place != place.parent:
-        place = place.parent
-    try:
-        if not place.is_dir():
-            raise NotADirectoryError(errno.ENOTDIR, f"{place} is a file, not a folder")
-        fd, probe = tempfile.mkstemp(dir=place, prefix=".workbench-", suffix=".tmp")
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as e:
-        raise UserError(write_error(path, e, fix)) from None
+    why = cannot_write(path, f"give {option} {'a folder' if folder else 'a place'} you can "
+                             f"write to", folder=folder)
+    if why:
+        raise UserError(why)
 
 
 def image_paths(paths: list[str]) -> tuple[list[str], dict[str, str]]:

@@ -229,6 +229,10 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--data", metavar="DIR|CSV",
                    help="with --int8: the bundle's dataset, where it has moved (default: the "
                         "folder it was trained on)")
+    x.add_argument("--overwrite", action="store_true",
+                   help="replace OUT.json or OUT.safetensors.json when it exists and is not "
+                        "an earlier export (e.g. an experiment); refused otherwise. A run "
+                        "folder's own files are never replaced")
 
     o = sub.add_parser("report", help="write a run as one self-contained HTML file (curves, "
                                       "network, confusion matrix, worst images, findings)")

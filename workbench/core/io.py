@@ -265,6 +265,33 @@ def write_error(path: str | os.PathLike, error: OSError, fix: str = "") -> str:
     return f"cannot write {os.fspath(path)}: {reason}; {advice}"
 
 
+def cannot_write(path: str | os.PathLike, fix: str, folder: bool = False) -> str | None:
+    """Why ``path`` cannot be written (:func:`write_error`'s line, ending with ``fix``), or
+    None: checked before the work that makes it (``workbench`` commands' outputs, the
+    Export dialog's files). A file (``folder``: a folder, created if needed) whose place is
+    read-only, not a folder, or where no folder can be made. Nothing is created: a file is
+    made and removed in the nearest folder that exists. ``-`` and streams (a FIFO, a
+    device, ``/dev/stdout``) are written as they are and pass; the writer's own checks (a
+    folder given for a file...) stay its own."""
+    import tempfile
+
+    if path == "-" or not path or output_stream(path) is not None:
+        return None
+    target = Path(os.path.realpath(path))
+    place = target if folder else target.parent
+    while not place.exists() and place != place.parent:
+        place = place.parent
+    try:
+        if not place.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, f"{place} is a file, not a folder")
+        fd, probe = tempfile.mkstemp(dir=place, prefix=".workbench-", suffix=".tmp")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        return write_error(path, e, fix)
+    return None
+
+
 def remove_stray_temporaries(folder: Path, names: Iterable[str]) -> list[Path]:
     """Delete the temporary files :func:`atomic_write` left in ``folder`` for ``names``
     when its process was killed mid-write; returns those removed.

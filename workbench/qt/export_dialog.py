@@ -14,8 +14,10 @@ int8 longer); each format reports on its own, so a network ONNX cannot express s
 its code file.
 
 The files are named after the bundle (a run's ``bundle.pt`` after its run), not
-``model.*``, and an export that would replace files asks once, naming them all; two
-outputs that are one file are refused, as the CLI refuses them.
+``model.*`` nor a run folder's own files; a name without a folder goes beside the bundle
+too. An export that would replace files asks once, naming them all (and saying which are not
+an earlier export); two outputs that are one file, a run folder's own file and a place that
+cannot be written are refused before any work, as the CLI refuses them.
 
 ``python -m workbench.qt.export_dialog BUNDLE`` opens it alone.
 """
@@ -32,10 +34,10 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QFileDialog, QGridLayout, QHB
                                QPushButton, QTextBrowser, QVBoxLayout, QWidget)
 
 from workbench.qt.common import MessageLabel, run_standalone, stop_busy
-from workbench.qt.export_job import (coloured, default_outputs, existing_files,
-                                     export_bundle, files_to_write, report_html,
-                                     safetensors_description, safetensors_html,
-                                     same_file_twice, sidecar_path)
+from workbench.qt.export_job import (cannot_export, coloured, default_outputs,
+                                     existing_files, export_bundle, files_to_write,
+                                     foreign_files, output_path, report_html,
+                                     safetensors_description, safetensors_html, sidecar_path)
 from workbench.qt.model_classes import ask_bundle
 from workbench.qt.panels.data.health.controls import ElidedLabel
 from workbench.qt.screen_fit import fit_to_screen
@@ -56,13 +58,15 @@ def open_export_dialog(parent: QWidget, bundle: str) -> ExportDialog | None:
     return dialog
 
 
-def confirm_replace(parent: QWidget, paths: list[str]) -> bool:
-    """Ask once whether to replace the existing ``paths``: Replace / Cancel."""
+def confirm_replace(parent: QWidget, paths: list[str],
+                    foreign: dict[str, str] | None = None) -> bool:
+    """Ask once whether to replace the existing ``paths``: Replace / Cancel. ``foreign``:
+    what those that are not an earlier export are, said in their place."""
     one = len(paths) == 1
     box = QMessageBox(QMessageBox.Icon.Warning, "Replace files?",
                       f"{'This file exists' if one else 'These files exist'} and would be "
                       f"replaced by the export:", parent=parent)
-    box.setInformativeText("\n".join(paths))
+    box.setInformativeText("\n".join((foreign or {}).get(p, p) for p in paths))
     replace = box.addButton("Replace", QMessageBox.ButtonRole.DestructiveRole)
     box.addButton(QMessageBox.StandardButton.Cancel)
     box.setDefaultButton(QMessageBox.StandardButton.Cancel)
@@ -230,13 +234,13 @@ class ExportDialog(QDialog):
 
     @Slot(str)
     def _show_sidecar(self, text: str) -> None:
-        onnx = _with_suffix(text.strip(), ".onnx")
+        onnx = _with_suffix(output_path(text.strip(), self.bundle_path), ".onnx")
         self.sidecar_label.setText(f"and its preprocessing: {sidecar_path(onnx)}" if onnx
                                    else "")
 
     @Slot(str)
     def _show_description(self, text: str) -> None:
-        weights = _with_suffix(text.strip(), ".safetensors")
+        weights = _with_suffix(output_path(text.strip(), self.bundle_path), ".safetensors")
         self.description_label.setText(f"and its description: "
                                        f"{safetensors_description(weights)}" if weights
                                        else "")
@@ -279,8 +283,9 @@ class ExportDialog(QDialog):
             edit.setText(path)
 
     def _outputs(self) -> tuple[str | None, str | None, str | None] | None:
-        """(onnx path, code path, safetensors path) to write, None for an unchecked format;
-        None with a message when the choices cannot be exported."""
+        """(onnx path, code path, safetensors path) to write, absolute (a bare name is
+        beside the bundle: :func:`~.export_job.output_path`), None for an unchecked format;
+        None with a message when the choices cannot be exported (:func:`cannot_export`)."""
         if not self.bundle_path:
             self._fail("Choose the trained bundle to export first (Change…).")
             return None
@@ -296,12 +301,13 @@ class ExportDialog(QDialog):
             if path == "":
                 self._fail(f"Give the {what} file to write, or untick it.")
                 return None
-        onnx, code, safetensors = (_with_suffix(paths["ONNX"], ".onnx"),
-                                   _with_suffix(paths["code"], ".py"),
-                                   _with_suffix(paths["safetensors"], ".safetensors"))
-        clash = same_file_twice(onnx, code, safetensors)
-        if clash:
-            self._fail(f"Not exported: {clash}")
+        onnx, code, safetensors = (
+            _with_suffix(path and output_path(path, self.bundle_path), suffix)
+            for path, suffix in ((paths["ONNX"], ".onnx"), (paths["code"], ".py"),
+                                 (paths["safetensors"], ".safetensors")))
+        why = cannot_export(onnx, code, safetensors)
+        if why:
+            self._fail(f"Not exported: {why}")
             return None
         return onnx, code, safetensors
 
@@ -315,7 +321,8 @@ class ExportDialog(QDialog):
             return
         onnx, code, safetensors = outputs
         existing = existing_files(files_to_write(onnx, code, safetensors))
-        if existing and not confirm_replace(self, existing):
+        if existing and not confirm_replace(self, existing,
+                                            foreign_files(onnx, code, safetensors)):
             self.message.show_message("Not exported: nothing was replaced. Change the file "
                                       "names to keep those files.", "warning")
             return

@@ -12,8 +12,13 @@ import html
 import os
 from typing import Any
 
+from workbench.core.export.outputs import RUN_FILES  # torch-free
 from workbench.core.export.weights import description_path  # torch-free
 from workbench.qt.workers import describe_exception
+
+
+#: What an export writes after its stem (the files of :func:`default_outputs`).
+_WRITTEN = (".onnx", ".json", ".py", ".safetensors", ".safetensors.json")
 
 
 def sidecar_path(onnx_path: str) -> str:
@@ -29,7 +34,9 @@ def default_stem(bundle_path: str) -> str:
     ``2024-05-01_10-00-00-flowers`` -> ``flowers``). Never ``model``: a project folder's
     own model.py must not be the default to replace (a bundle.pt outside a run folder
     gives bundle.*). A run folder without a date stamp (``workbench train --out runs/rgb``)
-    names its run itself, as the Runs tab says: ``rgb``."""
+    names its run itself, as the Runs tab says: ``rgb``. Nor a run folder's own file: a
+    run named ``experiment`` gives ``experiment-export`` (its .json would be the run's
+    experiment.json, :data:`~workbench.core.export.outputs.RUN_FILES`)."""
     from pathlib import Path
 
     from workbench.core.runs.record import is_run_folder, name_in_folder  # torch-free
@@ -42,6 +49,8 @@ def default_stem(bundle_path: str) -> str:
             run = os.path.basename(folder)
         stem = run or stem
     stem = "".join(c if c.isalnum() or c in "-_.() " else "_" for c in stem).strip(" .")
+    if any(stem + ext in RUN_FILES for ext in _WRITTEN):  # a run named "experiment"
+        return stem + "-export"
     return "exported_model" if stem in ("", "model") else stem
 
 
@@ -54,10 +63,26 @@ def safetensors_description(weights: str) -> str:
 
 def default_outputs(bundle_path: str) -> tuple[str, str, str]:
     """(ONNX file, code file, safetensors file) an export of ``bundle_path`` writes by
-    default: beside it, named by :func:`default_stem`."""
-    folder = os.path.dirname(bundle_path) or os.getcwd()
-    stem = os.path.join(folder, default_stem(bundle_path))
+    default: beside it, named by :func:`default_stem`, ``-export`` added when a .json of
+    that name there is not an earlier export (the user's experiment ``flowers.json``
+    beside ``flowers.pt``)."""
+    stem = output_path(default_stem(bundle_path), bundle_path)
+    if foreign_files(stem + ".onnx", None, stem + ".safetensors"):
+        stem += "-export"
     return stem + ".onnx", stem + ".py", stem + ".safetensors"
+
+
+def output_path(text: str, bundle_path: str) -> str:
+    """The file a name typed in the dialog means, absolute: ``~`` expanded, and a name
+    without a folder (``my model``) beside the bundle, where the defaults are, not in
+    whatever folder the app was started from; "" stays ""."""
+    if not text:
+        return ""
+    path = os.path.expanduser(text)
+    if not os.path.isabs(path):
+        folder = os.path.dirname(os.path.abspath(bundle_path)) if bundle_path else os.getcwd()
+        path = os.path.join(folder, path)
+    return os.path.abspath(path)
 
 
 def _labelled_files(onnx: str | None, code: str | None,
@@ -90,9 +115,58 @@ def same_file_twice(onnx: str | None, code: str | None,
     return why + "." if why else None
 
 
+def cannot_export(onnx: str | None, code: str | None,
+                  safetensors: str | None = None) -> str | None:
+    """Why the export cannot be started, as ``workbench export`` refuses it before any
+    work, else None: two of its files are one (:func:`same_file_twice`), one is a run
+    folder's own file (:func:`~workbench.core.export.outputs.run_file`: never replaced,
+    not even when asked), or a file's place cannot be written (the CLI's rule,
+    :func:`workbench.core.io.cannot_write`), so no format is exported while another
+    cannot be."""
+    from workbench.core.export.outputs import run_file
+    from workbench.core.io import cannot_write
+
+    clash = same_file_twice(onnx, code, safetensors)
+    if clash:
+        return clash
+    for output, what, path in _labelled_files(onnx, code, safetensors):
+        run = run_file(path)
+        if run:
+            return (f"{what} would write {path}, {run}: an export never writes over a run's "
+                    f"own files. Give the {_NAMES[output]} file another name.")
+    for output, path in (("onnx", onnx), ("code", code), ("safetensors", safetensors)):
+        why = cannot_write(path or "", f"choose a folder you can write to for the "
+                                       f"{_NAMES[output]} file (Browse…)")
+        if why:
+            return why[0].upper() + why[1:] + "."
+    return None
+
+
+_NAMES = {"onnx": "ONNX", "code": "PyTorch code", "safetensors": "safetensors"}
+
+
 def existing_files(paths: list[str]) -> list[str]:
     """Those of ``paths`` that exist: the export would replace them."""
     return [p for p in paths if os.path.lexists(p)]
+
+
+def foreign_files(onnx: str | None, code: str | None,
+                  safetensors: str | None = None) -> dict[str, str]:
+    """The JSON files the export writes beside its outputs that exist and are not an
+    earlier export of their kind (``"flowers.json exists and is a Workbench experiment,
+    not an earlier ONNX export's preprocessing file"`` by path,
+    :func:`~workbench.core.export.outputs.not_earlier_export`): the question to replace
+    them says so."""
+    from workbench.core.export.outputs import (ONNX_FORMAT, SAFETENSORS_FORMAT,
+                                               not_earlier_export)
+
+    found = {}
+    for path, fmt in ((sidecar_path(onnx or ""), ONNX_FORMAT),
+                      (safetensors_description(safetensors or ""), SAFETENSORS_FORMAT)):
+        why = path and not_earlier_export(path, fmt)
+        if why:
+            found[path] = why
+    return found
 
 
 def _int8_splits(bundle: Any, data: str | None) -> Any:

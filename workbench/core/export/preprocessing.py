@@ -27,8 +27,9 @@ from __future__ import annotations
 from typing import Any
 
 from workbench.core.data.eval_steps import evaluation_steps
+from workbench.core.export.outputs import ONNX_FORMAT
 
-FORMAT = "workbench-onnx-preprocessing"
+FORMAT = ONNX_FORMAT
 VERSION = 1
 
 

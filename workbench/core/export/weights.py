@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.core.errors import WorkbenchError
+from workbench.core.export.outputs import SAFETENSORS_FORMAT
 
 
 def description_path(path: str | Path) -> Path:
@@ -55,7 +56,7 @@ def export_safetensors(bundle: Any, path: str | Path, check: bool = True
                              f"description is written beside it, to {json_path.name}")
     # Tied layers share storage: safetensors refuses aliases, so each tensor is its own copy.
     tensors = {k: v.detach().cpu().contiguous().clone() for k, v in bundle.state_dict.items()}
-    doc = {"format": "workbench-safetensors", "weights": path.name,
+    doc = {"format": SAFETENSORS_FORMAT, "weights": path.name,
            "classes": list(bundle.classes), "experiment": bundle.experiment.to_dict(),
            "info": dict(bundle.info or {}),
            "load": "model = build_model() (workbench export --code); "
