@@ -11,18 +11,12 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from PySide6.QtCore import QEvent, QRect, QSize, QTimer, Qt, QUrl
-from PySide6.QtGui import QFontMetrics, QPainter, QTextLayout, QTextOption, QValidator
+from PySide6.QtGui import QFontMetrics, QPainter, QPalette, QTextLayout, QTextOption, QValidator
 from PySide6.QtGui import Qt as GuiQt  # carries Qt::mightBeRichText
 from PySide6.QtWidgets import (QApplication, QDoubleSpinBox, QLabel, QMessageBox, QProgressBar,
                                QSizePolicy, QStatusBar, QWidget)
 
-# Colours of the message line: readable on light and dark palettes alike.
-_STYLES = {
-    "info": "",
-    "ok": "color: #1b7a2f;",
-    "warning": "color: #a05a00;",
-    "error": "color: #c62828; font-weight: bold;",
-}
+from workbench.qt.colours import text_look
 
 
 class ElidedStatusBar(QStatusBar):
@@ -54,18 +48,34 @@ class ElidedStatusBar(QStatusBar):
 
 
 class MessageLabel(QLabel):
-    """A word-wrapped status line whose colour says how it went (info/ok/warning/error)."""
+    """A word-wrapped status line whose colour says how it went (info/ok/warning/error),
+    readable on the window's palette, light or dark (:func:`~workbench.qt.colours.
+    level_colour`), and chosen again when the palette changes."""
 
     def __init__(self, text: str = "", parent: QWidget | None = None):
         super().__init__(text, parent)
         self.setWordWrap(True)
         self.level = "info"
+        self._look = ("", "info")  # the colour and level shown
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
     def show_message(self, text: str, level: str = "info") -> None:
         self.level = level
-        self.setStyleSheet(_STYLES.get(level, ""))
+        self._colour()
         self.setText(text)
+
+    def _colour(self) -> None:
+        palette, font = text_look(self, self.level)
+        look = (palette.color(QPalette.ColorRole.WindowText).name(), self.level)
+        if look != self._look:  # its own palette change comes back here
+            self._look = look
+            self.setPalette(palette)
+            self.setFont(font)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802  (Qt override)
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ParentChange):
+            self._colour()
 
 
 class BoundedMessageLabel(MessageLabel):

@@ -24,19 +24,20 @@ text and the bounds. Binding is two-way: :meth:`ParamForm.set_values` shows valu
 without emitting, user edits emit :attr:`ParamForm.changed` with every value.
 
 A form is one column of "label: editor" rows, or ``columns`` side by side (compact cards).
+Screen readers announce each editor by its label (:func:`~workbench.qt.accessible.name_field`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Signal, Slot
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGridLayout,
                                QHBoxLayout, QLabel, QLineEdit, QSpinBox, QWidget)
 
 from workbench.core.registry import Entry, Param
 
+from workbench.qt.accessible import name_field
 from workbench.qt.common import FloatSpinBox, LogSpinBox, MessageLabel
 from workbench.qt.grid_spin_box import GridSpinBox
 from workbench.qt.range_note import note_line, watch_range
@@ -315,6 +316,7 @@ class ParamForm(QWidget):
                 row.addWidget(auto)
             label = QLabel(p.name)
             label.setToolTip(tip)
+            name_field(label, field, p.name)  # a reader says "lr", and "lr auto" for its box
             if grid is None:
                 layout.addRow(label, field)
             else:

@@ -8,15 +8,18 @@
 - :func:`focusable_tool_buttons`: a toolbar's buttons take Tab focus (QToolBar makes them
   ``NoFocus``, so a button without a shortcut was out of the keyboard's reach).
 - :func:`shortcut_tip`: a tooltip that names its shortcut, as the Model tab's do.
+- :func:`chain_after`: widgets made after their window (a finding's fix button, a table's
+  combo boxes, a form built later) take their turn in the Tab order where they are shown,
+  not at its end; :func:`focus_stops` lists a form's stops for it.
 """
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Iterable, TypeVar
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QAbstractItemView, QToolBar, QToolButton
+from PySide6.QtWidgets import QAbstractItemView, QToolBar, QToolButton, QWidget
 
 View = TypeVar("View", bound=QAbstractItemView)
 
@@ -50,3 +53,43 @@ def shortcut_tip(tip: str, key: QKeySequence | str) -> str:
     tip = tip.rstrip()
     stop = tip.endswith(".")
     return f"{tip.rstrip('.')} ({key_text(key)}){'.' if stop else ''}"
+
+
+def _tab_stop(widget: QWidget) -> bool:
+    return bool(widget.focusPolicy() & Qt.FocusPolicy.TabFocus)
+
+
+def chain_after(anchor: QWidget, widgets: Iterable[QWidget]) -> None:
+    """Put ``widgets`` in the Tab order right after ``anchor``, one after the other.
+
+    A widget made once its window's focus chain was built (a finding's fix button, a
+    table's cell combo box) joins the end of that chain: Tab reached it only after the rest
+    of the window (the plots, the other pane). An ``anchor`` that takes no Tab focus (a
+    scroll area, a page) stands for the last Tab stop before it: the widgets then come
+    first in it. Widgets that take no Tab focus are left where they are.
+    """
+    chain = [w for w in widgets if _tab_stop(w)]
+    first = anchor
+    while not _tab_stop(first) or first in chain or \
+            (first is not anchor and anchor.isAncestorOf(first)):
+        first = first.previousInFocusChain()
+        if first is anchor or first is None:  # round the whole chain: no stop before it
+            first = chain.pop(0) if chain else anchor
+            break
+    for before, widget in zip([first, *chain], chain):
+        QWidget.setTabOrder(before, widget)
+
+
+def focus_stops(widget: QWidget) -> list[QWidget]:
+    """The controls Tab stops at inside ``widget``, in their Tab order (a spin box, not its
+    line edit)."""
+    stops: list[QWidget] = []
+    child = widget.nextInFocusChain()
+    while child is not widget:  # the window's whole chain, round to ``widget``
+        outer = child.parentWidget() if widget.isAncestorOf(child) else None
+        while outer not in (widget, None) and not _tab_stop(outer):
+            outer = outer.parentWidget()
+        if outer is widget and _tab_stop(child):
+            stops.append(child)
+        child = child.nextInFocusChain()
+    return stops

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSlider, QWidget
 
+from workbench.qt.accessible import name_field
 from workbench.qt.plots.norms import NORM_KINDS, NORM_MODES
 
 MAX_SMOOTHING = 0.999
@@ -74,18 +75,23 @@ class PlotControls(QWidget):
                                          "gradients; weight norms show layers growing")
         self.norms_kind_combo.currentIndexChanged.connect(self._on_kind_chosen)
 
+        smoothing, x_axis, norms = QLabel("Smoothing:"), QLabel("x:"), QLabel("Layer norms:")
+        name_field(smoothing, self.smoothing_slider)
+        name_field(x_axis, self.x_combo, "x axis")
+        name_field(norms, self.norms_kind_combo)
+        name_field(None, self.norms_mode_combo, "Layer norms view")
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(QLabel("Smoothing:"))
+        row.addWidget(smoothing)
         row.addWidget(self.smoothing_slider)
         row.addWidget(self.smoothing_label)
         row.addSpacing(8)
         row.addWidget(self.log_check)
         row.addSpacing(8)
-        row.addWidget(QLabel("x:"))
+        row.addWidget(x_axis)
         row.addWidget(self.x_combo)
         row.addSpacing(8)
-        row.addWidget(QLabel("Layer norms:"))
+        row.addWidget(norms)
         row.addWidget(self.norms_kind_combo)
         row.addWidget(self.norms_mode_combo)
         row.addStretch(1)

@@ -37,6 +37,7 @@ from workbench.core.registry import Component
 from workbench.qt.common import MessageLabel, run_standalone
 from workbench.qt.evented import subscribe
 from workbench.qt.forms import ParamForm
+from workbench.qt.keyboard import chain_after, focus_stops
 from workbench.qt.startup import LOADING_TEXT, when_torch_ready
 from workbench.qt.panels.augment.edits import TransformEdits
 from workbench.qt.panels.augment.hints_view import HintsView
@@ -206,8 +207,14 @@ class AugmentPanel(TransformEdits, QWidget):
             for entry in entries:
                 action = sub.addAction(entry.name)
                 action.setToolTip(entry.help)
-                action.triggered.connect(lambda _=False, n=entry.name: self.add_transform(n))
+                action.triggered.connect(lambda _=False, n=entry.name: self._add_picked(n))
         return menu
+
+    def _add_picked(self, name: str) -> None:
+        """Add ``name``, picked from the Add menu, and put the focus on its row: the focus
+        frame went with the menu and stayed on Add, so Delete or Alt+Up did nothing."""
+        self.add_transform(name)
+        self.list.setFocus(Qt.FocusReason.OtherFocusReason)
 
     # -- binding ---------------------------------------------------------------------------
     def set_experiment(self, experiment: Experiment) -> None:
@@ -301,6 +308,8 @@ class AugmentPanel(TransformEdits, QWidget):
         self.form.changed.connect(self._on_params)
         self.undo_keys.watch(self.form)
         self.form_area.setWidget(self.form)
+        # Built after the window: Tab reached its fields after the whole preview.
+        chain_after(self.form_area, focus_stops(self.form))
 
     @Slot()
     def _show_parameters(self) -> None:

@@ -150,6 +150,7 @@ class AugmentPreview(QWidget):
             scroll.setWidget(page)
             scroll.setWidgetResizable(True)
             scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+            scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # it shows no focus: no Tab stop
             self.tabs.addTab(scroll, title)
         self.tabs.currentChanged.connect(lambda _: self.schedule())
         self.message = MessageLabel("")

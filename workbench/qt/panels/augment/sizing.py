@@ -10,7 +10,7 @@ saying when the user picks a row with the keys (``picked``);
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QSize, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
 from PySide6.QtWidgets import QListWidget, QScrollArea, QSizePolicy, QWidget
 
 #: The transform list's rows: at least; at most kept on a short screen (then it scrolls);
@@ -68,6 +68,7 @@ class FormArea(QScrollArea):
         super().__init__(parent)
         self.setWidgetResizable(True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Maximum)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the form's fields
 
     def setWidget(self, widget: QWidget) -> None:  # noqa: N802  (Qt override)
         super().setWidget(widget)  # filters the form's events (eventFilter)

@@ -25,6 +25,7 @@ from workbench.core.errors import DataError
 from workbench.core.events import CurrentExperiment
 from workbench.core.experiment import Experiment
 
+from workbench.qt.accessible import name_field
 from workbench.qt.common import MessageLabel, run_standalone, stop_busy
 from workbench.qt.evented import subscribe
 from workbench.qt.workers import TaskRunner
@@ -147,8 +148,10 @@ class DataPanel(QWidget):
         self.rescan_button.setToolTip("Scan the folder again (after adding or fixing images)")
         self.rescan_button.clicked.connect(
             lambda: self.load_folder(self.folder_edit.text().strip()))
+        label = QLabel("Dataset:")
+        name_field(label, self.folder_edit, "Dataset folder")
         row = QHBoxLayout()
-        row.addWidget(QLabel("Dataset:"))
+        row.addWidget(label)
         row.addWidget(self.folder_edit, 1)
         for button in (self.choose_button, self.csv_button, self.rescan_button):
             row.addWidget(button)

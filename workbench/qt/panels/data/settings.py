@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
 from workbench.core.events import CurrentExperiment
 from workbench.core.experiment import Experiment
 
+from workbench.qt.accessible import name_field
 from workbench.qt.common import MessageLabel, stop_busy
 from workbench.qt.evented import subscribe
 from workbench.qt.panels.data.stats import (adapt, close_values, fmt_values, imbalance_line,
@@ -119,6 +120,9 @@ class DataSettings(QWidget):
         size_row.addWidget(QLabel("×"))
         size_row.addWidget(self.width_spin)
         size_row.addStretch(1)
+        size_label = QLabel("Input size (H × W):")
+        name_field(size_label, self.height_spin, "Input height")
+        name_field(None, self.width_spin, "Input width")
         self.channels_combo = QComboBox()
         self.channels_combo.addItem("RGB (3 channels)", 3)
         self.channels_combo.addItem("Grayscale (1 channel)", 1)
@@ -162,7 +166,7 @@ class DataSettings(QWidget):
         form.addRow("Split seed:", self.seed)
         form.addRow(self.folder_split)
         form.addRow("", self.stratified)
-        form.addRow("Input size (H × W):", size_row)
+        form.addRow(size_label, size_row)
         form.addRow("Channels:", self.channels_combo)
         form.addRow("Normalisation:", self.norm_combo)
         form.addRow("", self.norm_values)

@@ -9,6 +9,7 @@ from typing import Any
 from PySide6.QtCore import QPoint, Qt, Slot
 from PySide6.QtWidgets import QComboBox, QGroupBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from workbench.qt.accessible import name_field
 from workbench.qt.thumbnails import ThumbnailLoader, ThumbnailModel, ThumbnailView, path_at
 from workbench.qt.panels.data.views import reveal_in_file_manager, reveal_menu
 
@@ -33,7 +34,9 @@ class ClassImages(QGroupBox):
         self.thumbs.doubleClicked.connect(lambda i: reveal_in_file_manager(path_at(i)))
         lay = QVBoxLayout(self)
         combo_row = QHBoxLayout()
-        combo_row.addWidget(QLabel("Show:"))
+        label = QLabel("Show:")
+        name_field(label, self.class_combo, "Show class")
+        combo_row.addWidget(label)
         combo_row.addWidget(self.class_combo, 1)
         combo_row.addWidget(self.grid_label)
         lay.addLayout(combo_row)

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QProgressBar, Q
 from workbench.core.events import CurrentExperiment
 from workbench.core.io import file_stamp
 
+from workbench.qt.accessible import name_field
 from workbench.qt.common import MessageLabel, run_standalone, stop_busy
 from workbench.qt.evented import subscribe
 from workbench.qt.startup import LOADING_TEXT, torch_loader
@@ -131,11 +132,15 @@ class EvaluatePanel(QWidget):
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(220)
         self.progress.setVisible(False)
+        name_field(None, self.top_k, "Top-k accuracy: k")
+        model_label, data_label = QLabel("Model:"), QLabel("Data:")
+        name_field(model_label, self.chooser.combo)
+        name_field(data_label, self.data_combo)
         chooser = QHBoxLayout()
-        chooser.addWidget(QLabel("Model:"))
+        chooser.addWidget(model_label)
         chooser.addWidget(self.chooser, 3)  # the run name tells models apart
         chooser.addSpacing(12)
-        chooser.addWidget(QLabel("Data:"))
+        chooser.addWidget(data_label)
         chooser.addWidget(self.data_combo, 2)
         run = QHBoxLayout()
         run.addWidget(self.top_k)

@@ -6,7 +6,8 @@ multiply-adds; a layer that does not fit turns red with the builder's message. B
 when it uses an earlier layer's weights (a tie) or has its own initialisation; a Backbone
 card also shows what training will do about its pretrained weights and offers its
 preprocessing. Dragging a card (by anything but its editors) carries its index under
-:data:`LAYER_INDEX_MIME`.
+:data:`LAYER_INDEX_MIME`. Its "⋯" button opens its menu, by mouse or keyboard
+(:mod:`.card_keys`); its colours suit a light or a dark palette (:mod:`.card_style`).
 """
 
 from __future__ import annotations
@@ -16,25 +17,18 @@ from typing import Any
 from PySide6.QtCore import QMimeData, QPoint, Qt, Signal
 from PySide6.QtGui import QDrag
 from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QComboBox, QFrame, QGridLayout,
-                               QHBoxLayout, QLabel, QLineEdit, QPushButton,
+                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QToolButton,
                                QVBoxLayout, QWidget)
 
 from workbench.core.errors import WorkbenchError
 
 from workbench.qt.forms import ParamForm
+from workbench.qt.keyboard import chain_after, focus_stops
+from workbench.qt.panels.model.card_style import frame_style, text_style
 from workbench.qt.panels.model.weights_file import add_choose_button
 
 #: Mime type of a card drag: the card's 0-based index, as ASCII digits.
 LAYER_INDEX_MIME = "application/x-workbench-layer-index"
-
-_CARD_STYLE = {
-    "normal": "QFrame#layerCard { border: 1px solid palette(mid); border-radius: 5px; }",
-    "selected": "QFrame#layerCard { border: 2px solid palette(highlight); border-radius: 5px; }",
-    "misfit": "QFrame#layerCard { border: 2px solid #c62828; border-radius: 5px; "
-              "background: #ffdddd; }",
-    "misfit-selected": "QFrame#layerCard { border: 3px solid #c62828; border-radius: 5px; "
-                       "background: #ffdddd; }",
-}
 
 
 def format_shape(shape: Any) -> str:
@@ -105,8 +99,9 @@ CHOICE_CHARS = 18
 
 def fit_form_to_card(form: ParamForm, columns: int = FORM_COLUMNS) -> None:
     """Lay ``form`` out so its card fits a narrow window: free-text fields (a Backbone's
-    ``weights_file`` path) get a row of their own across the card, the other pairs flow
-    at most ``columns`` to a row, and choice boxes may shrink below their longest item."""
+    ``weights_file`` path) get a row of their own across the card, below the other pairs,
+    which flow at most ``columns`` to a row (Tab goes in that order), and choice boxes may
+    shrink below their longest item."""
     for box in form.findChildren(QComboBox):
         if max((len(box.itemText(i)) for i in range(box.count())), default=0) > CHOICE_CHARS:
             box.setSizeAdjustPolicy(
@@ -145,6 +140,11 @@ def fit_form_to_card(form: ParamForm, columns: int = FORM_COLUMNS) -> None:
         grid.addWidget(label, row, 0, Qt.AlignmentFlag.AlignRight)
         grid.addWidget(field, row, 1, 1, 2 * columns - 1)
         row += 1
+    # Tab as the fields now read: the narrow ones row by row, then the wide ones below.
+    order = [f for _, f in narrow] + [f for _, f in pairs if f in wide]
+    stops = [s for f in order for s in
+             ([f] if f.focusPolicy() & Qt.FocusPolicy.TabFocus else focus_stops(f))]
+    chain_after(stops[0], stops[1:])
 
 
 def card_signature(comp: Any, entry: Any) -> tuple:
@@ -217,7 +217,7 @@ class LayerCard(QFrame):
             tips.append("This layer has its own initialisation, overriding the experiment's: "
                         "right-click › Initialisation… to change it.")
         self.badge_label = QLabel(" · ".join(badges))
-        self.badge_label.setStyleSheet("color: #1565c0; font-weight: bold;")
+        self.badge_label.setStyleSheet(text_style("badge", self.palette(), bold=True))
         self.badge_label.setToolTip("\n".join(tips))
         self.shape_label = QLabel("")
         self.shape_label.setToolTip("Output shape (channels, height, width) or (features), "
@@ -231,11 +231,17 @@ class LayerCard(QFrame):
         self.shape_label.setMinimumWidth(110)
         self.params_label.setMinimumWidth(90)
         self.macs_label.setMinimumWidth(90)
-        more = QLabel("<a href='#'>⋯</a>")
+        # The card's menu, a Tab stop of every card (a ReLU's only one): Space, Enter, the
+        # Menu key or Shift+F10 open it, Up and Down go to the next card (.card_keys).
+        more = self.more_button = QToolButton()
+        more.setText("⋯")
+        more.setAutoRaise(True)
+        more.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        more.setAccessibleName(f"Layer {index + 1} ({comp.type}) menu")
         more.setToolTip("Move, duplicate, delete, share weights or set the initialisation "
                         "of this layer")
-        more.linkActivated.connect(
-            lambda _: self.menu_requested.emit(self.index, more.mapToGlobal(QPoint(0, 0))))
+        more.clicked.connect(lambda: self.menu_requested.emit(
+            self.index, more.mapToGlobal(QPoint(0, more.height()))))
         header = QHBoxLayout()
         header.setContentsMargins(0, 0, 0, 0)
         for w in (grip, self.index_label, self.type_label, self.badge_label):
@@ -270,7 +276,7 @@ class LayerCard(QFrame):
             layout.addWidget(noted)
         # Who uses this layer's weights (set by the panel: it depends on the other layers).
         self.shared_by_label = QLabel("")
-        self.shared_by_label.setStyleSheet("color: #1565c0;")
+        self.shared_by_label.setStyleSheet(text_style("badge", self.palette()))
         self.shared_by_label.setVisible(False)
         layout.addWidget(self.shared_by_label)
         self.notes_label: QLabel | None = None
@@ -295,7 +301,7 @@ class LayerCard(QFrame):
             layout.addLayout(row)
         self.error_label = QLabel("")
         self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color: #b71c1c; font-weight: bold;")
+        self.error_label.setStyleSheet(text_style("error", self.palette(), bold=True))
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error_label.setVisible(False)
         layout.addWidget(self.error_label)
@@ -365,8 +371,8 @@ class LayerCard(QFrame):
         self.notes_label.setText("\n".join(t[:1].upper() + t[1:] for t in texts))
         stop = any("training will stop" in n for n in notes)  # a missing or broken file
         warn = any("random" in n or "not found" in n for n in notes)
-        self.notes_label.setStyleSheet("color: #b71c1c;" if stop else
-                                       "color: #a05a00;" if warn else "")
+        self.notes_label.setStyleSheet(text_style("error" if stop else "warning" if warn
+                                                  else "", self.palette()))
         self.notes_label.setVisible(bool(notes))
 
     def set_preprocessing_in_use(self, arch: str, in_use: bool) -> None:
@@ -401,7 +407,7 @@ class LayerCard(QFrame):
             ("misfit-selected" if self._misfit else "selected")
         if key != getattr(self, "_style_key", None):  # setStyleSheet re-polishes: costly
             self._style_key = key
-            self.setStyleSheet(_CARD_STYLE[key])
+            self.setStyleSheet(frame_style(key, self.palette()))
 
     # -- mouse: select, and drag by anything that is not an editor ----------------------------
     def mousePressEvent(self, event) -> None:  # noqa: N802  (Qt override)

@@ -142,6 +142,7 @@ class DoctorList(QWidget):
         self.explanation_area.setWidget(self.explanation)
         self.explanation_area.setWidgetResizable(True)
         self.explanation_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.explanation_area.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # it draws no focus
         self.explanation_area.setHorizontalScrollBarPolicy(
             Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         lines = self.fontMetrics().lineSpacing() * MIN_EXPLANATION_LINES

@@ -5,7 +5,8 @@ edit (add, duplicate, move with Alt+Up/Down) the cards are new and not yet laid 
 their shapes and counts, filled in just after, change their heights; a new card at the
 bottom was left half below the view. :class:`KeepInView` scrolls after the edit is done,
 when pending layouts have run; a card selected while the tab is hidden (from the model
-doctor, say) is scrolled to when the tab is shown.
+doctor, say) is scrolled to when the tab is shown. A card taller than the view keeps its
+field with the focus in sight (Shift+Tab into its last field).
 """
 
 from __future__ import annotations
@@ -49,6 +50,9 @@ class KeepInView(QObject):
         for _ in range(2):
             QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
         self.area.ensureWidgetVisible(widget, MARGIN, MARGIN)
+        focus = QApplication.focusWidget()  # a card taller than the view: its field in use
+        if focus is not None and widget.isAncestorOf(focus):
+            self.area.ensureWidgetVisible(focus, MARGIN, MARGIN)
         self._target = None
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802

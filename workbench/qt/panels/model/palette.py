@@ -16,6 +16,7 @@ from PySide6.QtCore import QMimeData, Qt, Signal, Slot
 from PySide6.QtWidgets import (QAbstractItemView, QLabel, QLineEdit, QTreeWidget,
                                QTreeWidgetItem, QVBoxLayout, QWidget)
 
+from workbench.qt.accessible import name_field
 from workbench.qt.startup import LOADING_TEXT
 
 #: Mime type of a palette drag: the layer type's name, UTF-8.
@@ -102,11 +103,14 @@ class LayerPalette(QWidget):
                              "it into the network.")
         self.tree.return_pressed.connect(self._on_activated)
         self.tree.itemDoubleClicked.connect(self._on_activated)
+        title = QLabel("<b>Layers</b>")
+        name_field(None, self.search, "Search layers")
+        name_field(title, self.tree, "Layers")
         self.note = QLabel(LOADING_TEXT)
         self.note.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(QLabel("<b>Layers</b>"))
+        layout.addWidget(title)
         layout.addWidget(self.search)
         layout.addWidget(self.tree, 1)
         layout.addWidget(self.note)

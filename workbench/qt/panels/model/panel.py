@@ -355,17 +355,16 @@ class ModelPanel(QWidget):
 
     # -- cards -----------------------------------------------------------------------------
     def _rebuild_cards(self) -> None:
-        # The focused card is about to go: hand the focus to the new selected card, so
-        # Delete, Ctrl+D and Ctrl+Z keep working without another click.
+        # The focused card is about to go: hand the focus to the new selected card's "⋯"
+        # (the palette's list when no layer is left), so Delete, Ctrl+D, Ctrl+Z and Up/Down
+        # keep working without another click.
         focus = QApplication.focusWidget()
         had_focus = focus is not None and self.stack.isAncestorOf(focus)
         self.stack.show_layers(self.experiment.model.layers,
                                _layers_registry() if self._torch else None, LOADING_TEXT)
         self.select_layer(self._selected)
-        if had_focus:
-            cards = self.stack.cards
-            target = cards[self._selected] if 0 <= self._selected < len(cards) else self.stack
-            target.setFocus(Qt.FocusReason.OtherFocusReason)
+        if had_focus and not self.stack.focus_card(self._selected):
+            self.palette.tree.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _sync_cards(self) -> bool:
         """Show the layers: new values in place when only parameters changed, new cards

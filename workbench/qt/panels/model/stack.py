@@ -6,6 +6,10 @@ and accepts two drags: a layer type from the palette
 (:data:`~.cards.LAYER_INDEX_MIME`: move it there). The stack only reports what was
 asked for (:attr:`LayerStack.drop_requested`); the panel makes the edit, so a drop and a
 menu action take the same, undoable, path.
+
+The stack itself is no Tab stop (a scroll area draws no focus): its cards' "⋯" buttons and
+fields are, in reading order where the stack stands (before the model doctor), also
+after the cards are made again; the keyboard selects a card by its focus (:mod:`.card_keys`).
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from workbench.core.errors import WorkbenchError
 
+from workbench.qt.keyboard import chain_after, focus_stops
+from workbench.qt.panels.model.card_keys import CardKeys
 from workbench.qt.panels.model.cards import LAYER_INDEX_MIME, LayerCard, card_signature
 from workbench.qt.panels.model.in_view import KeepInView
 from workbench.qt.panels.model.palette import LAYER_TYPE_MIME
@@ -123,9 +129,12 @@ class LayerStack(QScrollArea):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setWidgetResizable(True)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the cards
         self.body = _StackBody(self)
         self.setWidget(self.body)
         self.cards: list[LayerCard] = []
+        self.selected = -1  # the card shown selected (select)
+        self.keys = CardKeys(self)
         self.empty_label = QLabel("The network has no layers: choose a preset, or double-click "
                                   "or drag layers from the list on the left.")
         self.empty_label.setWordWrap(True)
@@ -168,15 +177,36 @@ class LayerStack(QScrollArea):
 
     def set_cards(self, cards: list[LayerCard]) -> None:
         """Replace every card (the old ones are deleted)."""
-        for card in self.cards:
+        old, self.cards = self.cards, list(cards)  # the focus leaving the old: not a choice
+        for card in old:
             self.body.column.removeWidget(card)
             card.hide()
             card.deleteLater()
-        self.cards = list(cards)
         for i, card in enumerate(self.cards):
             self.body.column.insertWidget(i, card)
             card.show()  # now, not on the next event loop pass: drop_row needs its place
+            self.keys.watch(card)
         self.empty_label.setVisible(not self.cards)
+        # Made after the window, the cards' stops joined the end of its Tab order (one walk
+        # of the window's focus chain: the old cards are still in the body until deleted).
+        stops = focus_stops(self.body)
+        chain_after(self, [s for card in self.cards for s in stops if card.isAncestorOf(s)])
+
+    def card_focused(self, card: LayerCard) -> None:
+        """The focus came into ``card``: select it (a card selected already: show it)."""
+        if card.index != self.selected:
+            card.clicked.emit(card.index)
+        else:
+            self.in_view.request(card)
+
+    def focus_card(self, index: int,
+                   reason: Qt.FocusReason = Qt.FocusReason.OtherFocusReason) -> bool:
+        """Put the focus on card ``index``'s "⋯" button (which selects it); False, leaving
+        the focus alone, when there is no such card."""
+        if not 0 <= index < len(self.cards):
+            return False
+        self.cards[index].more_button.setFocus(reason)
+        return True
 
     def drop_row(self, y: int) -> int:
         """The insertion row for a drop at height ``y`` of the body: before the first card
@@ -226,6 +256,7 @@ class LayerStack(QScrollArea):
     def select(self, index: int) -> None:
         """Highlight card ``index`` (-1: none) and scroll it into view once the cards are
         laid out (:mod:`.in_view`)."""
+        self.selected = index
         for i, card in enumerate(self.cards):
             card.set_selected(i == index)
         self.in_view.request(self.cards[index] if 0 <= index < len(self.cards) else None)

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QComboBox, QDoub
                                QFileDialog, QHBoxLayout, QLabel, QListView, QMenu,
                                QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
+from workbench.qt.accessible import name_field
 from workbench.qt.common import MessageLabel, image_file_filter
 from workbench.qt.panels.predict.delegate import PredictionDelegate
 from workbench.qt.panels.predict.filters import ALL_CLASSES, FilterNote
@@ -58,9 +59,10 @@ def build_panel(self: Any) -> None:
     self.load_button.clicked.connect(self.choose_bundle)
     self.bundle_label = MessageLabel("No model yet: train one on the Train tab, choose a "
                                      "saved run, or load a bundle file.")
+    model_label = QLabel("Model:")
     top = QHBoxLayout()
-    top.addWidget(QLabel("Model:"))
-    top.addWidget(self.model_combo)
+    top.addWidget(model_label)
+    top.addWidget(name_field(model_label, self.model_combo))
     top.addWidget(self.load_button)
     top.addWidget(self.bundle_label, 1)
     # Shown while the model's classes are not the loaded dataset's.
@@ -99,10 +101,12 @@ def build_panel(self: Any) -> None:
     for w in (self.open_button, self.paste_button, self.clear_button, self.export_button):
         tools.addWidget(w)
     tools.addStretch(1)
-    for text, w in (("Sort:", self.sort_combo), ("Class:", self.class_combo),
-                    ("Min. confidence:", self.min_conf)):
-        tools.addWidget(QLabel(text))
-        tools.addWidget(w)
+    for text, w, name in (("Sort:", self.sort_combo, "Sort"),
+                          ("Class:", self.class_combo, "Show class"),
+                          ("Min. confidence:", self.min_conf, "Minimum confidence")):
+        label = QLabel(text)
+        tools.addWidget(label)
+        tools.addWidget(name_field(label, w, name))
 
     self.progress = QProgressBar()
     self.progress.setFormat("%v / %m images")
@@ -123,6 +127,7 @@ def build_panel(self: Any) -> None:
                             "border: 2px dashed #bbb; border-radius: 8px;")
     self.view = QListView()
     self.view.setModel(self.proxy)
+    name_field(None, self.view, "Predictions")
     self.view.setItemDelegate(PredictionDelegate(self.view))
     # Equal rows: the view lays out thousands of them without asking each one its size.
     self.view.setUniformItemSizes(True)

@@ -36,6 +36,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QStyle,
                                QVBoxLayout, QWidget)
 
+from workbench.qt.keyboard import chain_after
 # The texts as the app says them (read from here too: the line under the plots).
 from workbench.qt.panels.train.finding_texts import app_text, sentence  # noqa: F401
 
@@ -261,6 +262,7 @@ class FindingsView(QWidget):
         self.scroll.setWidgetResizable(True)
         self.scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the fix buttons
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
@@ -328,6 +330,8 @@ class FindingsView(QWidget):
         self.findings.append(f)
         self.rows.append(row)
         self._rows.insertWidget(self._rows.count() - 1, row)  # above the stretch
+        if row.button is not None:  # made after the window: Tab reached it after the plots
+            chain_after(self, [r.button for r in self.rows if r.button is not None])
         self._enable(row)
         return True
 

@@ -35,6 +35,7 @@ from workbench.core.registry import Entry
 
 from workbench.qt.common import MessageLabel
 from workbench.qt.forms import ParamForm
+from workbench.qt.keyboard import chain_after, focus_stops
 from workbench.qt.startup import LOADING_TEXT
 
 #: ``check(experiment)`` returns why the edited component cannot train, or ``""``.
@@ -126,21 +127,6 @@ def loss_problem(exp: Experiment, num_classes: int | None = None) -> str:
     except WorkbenchError as e:
         return str(e)
     return ""
-
-
-def focus_stops(widget: QWidget) -> list[QWidget]:
-    """The controls Tab stops at inside ``widget``, in their Tab order (a spin box, not its
-    line edit)."""
-    stops: list[QWidget] = []
-    child = widget.nextInFocusChain()
-    while child is not widget:  # the window's whole chain, round to ``widget``
-        outer = child.parentWidget() if widget.isAncestorOf(child) else None
-        while outer not in (widget, None) and not outer.focusPolicy() & Qt.FocusPolicy.TabFocus:
-            outer = outer.parentWidget()
-        if outer is widget and child.focusPolicy() & Qt.FocusPolicy.TabFocus:
-            stops.append(child)
-        child = child.nextInFocusChain()
-    return stops
 
 
 class ComponentEditor(QGroupBox):
@@ -335,9 +321,7 @@ class ComponentEditor(QGroupBox):
             # Tab goes from Type (and the advice's fix) on to the form's editors: a form
             # built once torch has loaded joined the end of the window's Tab order, after
             # the plots, so Tab went from this Type to the next group's.
-            chain = [self.combo, self.fix_button] + focus_stops(form)
-            for first, second in zip(chain, chain[1:]):
-                QWidget.setTabOrder(first, second)
+            chain_after(self.combo, [self.fix_button] + focus_stops(form))
 
     # -- edits ---------------------------------------------------------------------------
     @Slot(str)

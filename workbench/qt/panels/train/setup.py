@@ -25,7 +25,8 @@ from PySide6.QtWidgets import QFormLayout, QLineEdit, QSpinBox, QWidget
 from workbench.core.experiment import DataConfig, Experiment, TrainingConfig
 from workbench.core.runs.names import dataset_label, free_run_name, run_name_scope, run_names
 
-from workbench.qt.common import BoundedMessageLabel, MessageLabel
+from workbench.qt.common import BoundedMessageLabel
+from workbench.qt.panels.explain.views import FittedMessageLabel
 from workbench.qt.panels.train.batch_steps import BatchStepsLine
 from workbench.qt.panels.train.status import format_bytes
 
@@ -84,7 +85,9 @@ class RunSetup(QWidget):
         self.batch_spin.setToolTip(f"{batch.help} Larger batches train faster per image but "
                                    f"need more memory; halve it if the device runs out.")
         self.batch_spin.valueChanged.connect(self._on_batch_edited)
-        self.memory_label = MessageLabel("")
+        # Its height is all its lines (a larger font wraps it): the next row was laid over
+        # its second line.
+        self.memory_label = FittedMessageLabel("")
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow("Run name:", self.name_edit)

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHeaderView, QTable
 from workbench.core.errors import SpecError
 from workbench.core.experiment import Experiment
 from workbench.core.tune.space import path_exists
-from workbench.qt.keyboard import tab_leaves
+from workbench.qt.keyboard import chain_after, tab_leaves
 
 KINDS = ("float", "int", "categorical")
 #: The Field column's cell is the row's tick box too: one column less to fit in the width.
@@ -127,13 +127,15 @@ class SpaceEditor(QTableWidget):
     def __init__(self, experiment: Experiment, parent: QWidget | None = None):
         super().__init__(0, len(COLUMNS), parent)
         tab_leaves(self)  # arrows move between cells, Space ticks, F2 edits
+        self.setAccessibleName("Search space")  # a screen reader's name for the table
         self.setHorizontalHeaderLabels(list(COLUMNS))
         self.horizontalHeaderItem(COL["Field"]).setToolTip("Tick a field to search it")
         self.verticalHeader().setVisible(False)
         self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        # One line a row, cut at the end ("…"), never wrapped into a cut second line.
+        # One line a row, never wrapped into a cut second line; cut in the middle ("…"): a
+        # field's name begins with its layer and ends with its parameter, which tell it apart.
         self.setWordWrap(False)
-        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         header = self.horizontalHeader()
         header.setSectionResizeMode(COL["Field"], QHeaderView.ResizeMode.Stretch)
         for name in ("Type", "Log"):
@@ -145,6 +147,7 @@ class SpaceEditor(QTableWidget):
                             ("Choices", self.choices_width(", ".join(OPTIMIZER_CHOICES)))):
             header.setSectionResizeMode(COL[name], QHeaderView.ResizeMode.Interactive)
             self.setColumnWidth(COL[name], width)
+        self._choices_width = self.columnWidth(COL["Choices"])  # wanted, when there is room
         self.paths: list[str] = []
         self._filling = False
         self.itemChanged.connect(self._on_item_changed)
@@ -161,13 +164,14 @@ class SpaceEditor(QTableWidget):
     def field_width(self) -> int:
         """Width the Field column needs to show every field name whole."""
         metrics = self.fontMetrics()
-        names = [self.item(r, COL["Field"]).text() for r in range(self.rowCount())]
-        return max((metrics.horizontalAdvance(n) for n in names), default=0) + 40  # box
+        items = [self.item(r, COL["Field"]) for r in range(self.rowCount())]
+        return max((metrics.horizontalAdvance(i.text()) for i in items if i is not None),
+                   default=0) + 40  # box
 
     def preferred_width(self) -> int:
         """Width of the whole table with every field name whole (no horizontal scrolling)."""
         others = sum(self.columnWidth(c) for c in range(self.columnCount())
-                     if c != COL["Field"])
+                     if c not in (COL["Field"], COL["Choices"])) + self._choices_width
         return (self.field_width() + others + self.verticalScrollBar().sizeHint().width()
                 + 2 * self.frameWidth())
 
@@ -239,11 +243,28 @@ class SpaceEditor(QTableWidget):
                 self._add_row(f)
         finally:
             self._filling = False
+        # The Type boxes are made after the window: Tab reached them after the whole tab.
+        chain_after(self, [self.cellWidget(r, COL["Type"]) for r in range(self.rowCount())])
         # Loaded choices may be longer than the optimizers offered: widen, never narrow.
         texts = [self.item(r, COL["Choices"]).text() for r in range(self.rowCount())]
-        needed = max((self.choices_width(t) for t in texts), default=0)
-        if needed > self.columnWidth(COL["Choices"]):
-            self.setColumnWidth(COL["Choices"], needed)
+        self._choices_width = max([self._choices_width]
+                                  + [self.choices_width(t) for t in texts])
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """The field names first: where the table is too narrow for every column whole
+        (a large font), Choices (one row's, whole in its tooltip) gives up its width down to
+        its title's; only then are the names cut, in the middle."""
+        others = sum(self.columnWidth(c) for c in range(self.columnCount())
+                     if c not in (COL["Field"], COL["Choices"]))
+        room = self.viewport().width() - others - self.field_width()
+        least = self.fontMetrics().horizontalAdvance("Choices") + 16
+        self.setColumnWidth(COL["Choices"], max(least, min(self._choices_width, room)))
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802  (Qt override)
+        super().resizeEvent(event)
+        if not self._filling:
+            self._fit_columns()
 
     def _add_row(self, f: dict[str, Any]) -> None:
         r = self.rowCount()
