@@ -56,11 +56,19 @@ class RunRecord:
         The file Evaluate and Predict load as the run's model, relative to ``path``:
         ``"bundle.pt"``, :data:`CHECKPOINT_MODEL` for a run that wrote no bundle, or ``""``
         (none).
-    model_epoch, model_val_acc, model_val_loss, model_restored_best
-        That model: which epoch's weights it holds and their validation accuracy (0..1)
-        and loss, as run.json's ``bundle`` says (for runs written before it did, the last
+    model_epoch, model_val_acc, model_val_bal_acc, model_val_loss, model_restored_best
+        That model: which epoch's weights it holds and their validation accuracy and
+        balanced accuracy (0..1; the latter ``None`` for a run that did not record it) and
+        loss, as run.json's ``bundle`` says (for runs written before it did, the last
         epoch's), or as the checkpoint itself says. ``None`` without a model. These, not
         the best epoch's, describe the model that Evaluate and Predict load.
+    best_metric, best_epoch, best_value
+        run.json's ``best``: the metric that picked the best epoch (``training.monitor``
+        as the run resolved it: "val_loss" for "auto"), that epoch and its value; "" and
+        ``None`` where run.json does not say.
+    balance
+        experiment.json's ``data.balance`` ("none", "weighted_loss" or
+        "weighted_sampler"); "" where it does not say.
     optimizer, lr, batch_size, preset, scheduler, input_size
         Key hyperparameters, from experiment.json (``preset`` "custom" for a network edited
         away from its preset, or built without one).
@@ -89,6 +97,7 @@ class RunRecord:
     last_train_loss: float | None = None
     model_epoch: int | None = None
     model_val_acc: float | None = None
+    model_val_bal_acc: float | None = None
     model_val_loss: float | None = None
     model_restored_best: bool = False
     model_file: str = ""
@@ -104,6 +113,10 @@ class RunRecord:
     scheduler: str = ""
     input_size: tuple[int, ...] | None = None
     data_folder: str | None = None
+    balance: str = ""
+    best_metric: str = ""
+    best_epoch: int | None = None
+    best_value: float | None = None
     backbone_weights: str = ""
     feature_mode: str = ""
     problem: str = ""
@@ -128,6 +141,7 @@ class RunRecord:
         if self.checkpoint_model:
             self.model_file = ""
             self.model_epoch = self.model_val_acc = self.model_val_loss = None
+            self.model_val_bal_acc = None
 
 
 _STAMP = re.compile(r"^(\d{4}-\d{2}-\d{2})_(\d{2})-(\d{2})-(\d{2})-?")
@@ -143,7 +157,7 @@ def name_in_folder(folder_name: str) -> str:
 #: Raise it whenever :func:`read_record` reads a folder differently (a new problem it names,
 #: a field it infers): the index (:mod:`.index`) keeps records read under other rules, and
 #: a folder indexed before kept its old row, its old ⚠ or none, until a file in it changed.
-RECORD_RULES = 4
+RECORD_RULES = 5
 
 
 def is_run_folder(path: Path) -> bool:
@@ -221,56 +235,6 @@ def read_history(path: str | Path) -> list[dict[str, Any]]:
     return [e for e in epochs if isinstance(e, dict)] if isinstance(epochs, list) else []
 
 
-# -- a run.json that cannot be parsed ------------------------------------------------------
-#: What a person gave a run and a resume would otherwise lose with a damaged run.json.
-_THEIRS = (("name", "its name"), ("created", "its creation date"), ("notes", "its notes"))
-
-
-def damaged_run_info(path: str | Path) -> dict[str, Any] | None:
-    """What still reads of ``path``/run.json when it cannot be parsed (cut short by a kill
-    or a full disk, broken by a hand edit): the members that read whole, read as a
-    damaged session file is (:func:`~workbench.core.session_repair.read_partial`), the one
-    where it breaks off left out (it is not whole). ``{}`` when nothing reads; None when
-    run.json is fine or missing."""
-    try:
-        text = (Path(path) / RUN_INFO).read_bytes().decode("utf-8", "replace")
-    except FileNotFoundError:
-        return None
-    except OSError:
-        return {}
-    try:
-        if isinstance(json.loads(text), dict):
-            return None
-    except ValueError:
-        pass
-    from workbench.core.session_repair import read_partial  # its Experiment: only here
-
-    members, cut = read_partial(text)
-    broken = "" if cut.startswith("(") else cut.split(".")[0]
-    return {k: v for k, v in (members or {}).items() if k != broken}
-
-
-def damaged_run_info_note(path: str | Path, copy: Path, recovered: dict[str, Any]) -> str:
-    """What a resume of the run in ``path`` says of its damaged run.json: where it was
-    kept as it was (``copy``), and which of the run's name, creation date and notes were
-    read back from it (``recovered``: :func:`damaged_run_info`) and which are lost."""
-    read, lost = [], []
-    for key, words in _THEIRS:
-        value = recovered.get(key)
-        if isinstance(value, str) and value:
-            read.append(f"{words} ({value})" if key == "name" else words)
-        elif not isinstance(value, str):  # an empty one had nothing to lose
-            lost.append(words)
-    said = "".join([f"; read back from it: {_listed(read)}" if read else "",
-                    f"; could not be read back: {_listed(lost)}" if lost else ""])
-    return (f"{Path(path) / RUN_INFO} was damaged (cut short, or not valid JSON): it is "
-            f"kept as it was in {copy}, and a new {RUN_INFO} was written{said}")
-
-
-def _listed(items: list[str]) -> str:
-    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else items[0]
-
-
 def _num(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
@@ -323,6 +287,8 @@ def read_record(path: str | Path) -> RunRecord:
     rec.scheduler = str(_get(exp, "scheduler", "type") or "")
     folder = _get(exp, "data", "folder")
     rec.data_folder = folder if isinstance(folder, str) else None
+    balance = _get(exp, "data", "balance")
+    rec.balance = balance if isinstance(balance, str) else ""
     size = _get(exp, "data", "input_size")
     if isinstance(size, list) and all(isinstance(v, int) for v in size):
         rec.input_size = tuple(size)
@@ -357,6 +323,10 @@ def read_record(path: str | Path) -> RunRecord:
         elif isinstance(value, (int, float)):
             setattr(rec, key, int(value) if kind is int else float(value))
     rec.feature_mode = feature_mode_of(info)
+    best = info.get("best") if isinstance(info.get("best"), dict) else {}
+    rec.best_metric = best["metric"] if isinstance(best.get("metric"), str) else ""
+    rec.best_epoch = _count(best.get("epoch"))
+    rec.best_value = _num(best.get("value"))
     _read_model(rec, info, epochs)
     if not rec.has_bundle and rec.status != "diverged" and rec.epochs_done:
         _read_checkpoint_model(rec, path)
@@ -399,6 +369,7 @@ def _read_model(rec: RunRecord, info: dict[str, Any], epochs: list[dict[str, Any
     rec.model_epoch = epoch if isinstance(epoch, int) and not isinstance(epoch, bool) \
         else fallback
     rec.model_val_acc = _num(metrics.get("val_acc"))
+    rec.model_val_bal_acc = _num(metrics.get("val_bal_acc"))
     rec.model_val_loss = _num(metrics.get("val_loss"))
 
 
@@ -413,6 +384,7 @@ def _read_checkpoint_model(rec: RunRecord, path: Path) -> None:
     rec.model_file = CHECKPOINT_MODEL
     rec.model_epoch, metrics = saved
     rec.model_val_acc = _num(metrics.get("val_acc"))
+    rec.model_val_bal_acc = _num(metrics.get("val_bal_acc"))
     rec.model_val_loss = _num(metrics.get("val_loss"))
 
 

@@ -32,7 +32,7 @@ from workbench.core.interrupts import aborting, uninterrupted
 from workbench.core.io import atomic_write_text, remove_stray_temporaries, runs_dir
 from workbench.core.runs.batches import BatchLosses, EpochNorms, read_batches, read_norms
 from workbench.core.runs.lock import INFO_LOCK_NAME, LOCK_NAME, RunLock, editing_run_info
-from workbench.core.runs.record import damaged_run_info, damaged_run_info_note
+from workbench.core.runs.damaged import damaged_run_info, damaged_run_info_note
 from workbench.core.runs.skipped import skipped_entry
 from workbench.core.runs.store import (keep_damaged_run_info, read_run_info, update_run_info,
                                        write_run_info)

@@ -1,1 +1,1 @@
-"""Live plots: :mod:`.training` (the Train tab's TrainingPlots), with :mod:`.data` (buffers), :mod:`.controls`, :mod:`.header`, :mod:`.hover`, :mod:`.marks`, :mod:`.norms`, :mod:`.notes`, :mod:`.overlays`, :mod:`.range`, :mod:`.style`. Import from the submodules."""
+"""Live plots: :mod:`.training` (the Train tab's TrainingPlots), with :mod:`.data` (buffers), :mod:`.controls`, :mod:`.epochs`, :mod:`.header`, :mod:`.hover`, :mod:`.marks`, :mod:`.norms`, :mod:`.notes`, :mod:`.overlays`, :mod:`.range`, :mod:`.style`. Import from the submodules."""

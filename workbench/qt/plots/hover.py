@@ -32,9 +32,10 @@ def batch_readout(x: float, xs: np.ndarray, steps: np.ndarray, losses: np.ndarra
 
 
 def epoch_readout(epoch_x: float, kind: str, history: list[dict], overlays: Overlays,
-                  scale: float) -> Readout:
+                  scale: float, balanced: bool = False) -> Readout:
     """The epoch nearest ``epoch_x`` (in epochs) on a ``kind`` plot ("loss", "acc" or
-    "lr"): the live run's values, then the overlaid runs' at that epoch. The marked point
+    "lr"): the live run's values (``balanced``: the validation balanced accuracy too, as
+    the accuracy plot draws it), then the overlaid runs' at that epoch. The marked point
     is the validation value when there is one; its x is ``epoch * scale``."""
     epochs = np.array([m["epoch"] for m in history], dtype=float)
     if epochs.size == 0:  # only overlaid runs to read
@@ -54,6 +55,8 @@ def epoch_readout(epoch_x: float, kind: str, history: list[dict], overlays: Over
                           else f"{word} accuracy {pct(v)}")
             if v is not None:
                 key = f"{split}_{kind}"
+        if balanced and m.get("val_bal_acc") is not None:
+            values.append(f"validation balanced accuracy {pct(m['val_bal_acc'])}")
     text = f"epoch {m['epoch']}: " + ", ".join(values)
     extra = overlays.readout(int(m["epoch"]), kind) if kind != "lr" else ""
     if extra:

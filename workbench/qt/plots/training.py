@@ -12,7 +12,8 @@ shares the interpreter lock with training, and a pyqtgraph repaint runs much Pyt
 GUI's longest stall while training, ``scripts/bench_ui.py``).
 
 Controls (:mod:`.controls`): loss smoothing, log scale, x axis (epochs or steps), layer
-norms (:mod:`.norms`); a line reads out the point under the mouse (:mod:`.hover`); earlier
+norms (:mod:`.norms`); the per-epoch curves and the best epoch, named with the metric that
+picked it (:mod:`.epochs`); a line reads out the point under the mouse (:mod:`.hover`); earlier
 runs can be overlaid (:meth:`~TrainingPlots.set_overlays`). Titles and legends are a line
 above each plot (:mod:`.header`), and each plot keeps a readable minimum height; a plot with
 no data says so instead of showing the numbers of a made-up range (:mod:`.notes`).
@@ -32,6 +33,7 @@ import pyqtgraph as pg  # after PySide6 (see workbench.qt)
 from workbench.core.runs.batches import batch_steps
 from workbench.qt.plots.controls import ControlSetters, PlotControls
 from workbench.qt.plots.data import LossSeries, NormHistory
+from workbench.qt.plots.epochs import EpochCurves
 from workbench.qt.plots.header import PlotHeader, add_header
 from workbench.qt.plots.hover import Readout, batch_readout, epoch_readout, history_column
 from workbench.qt.plots.marks import HoverMarks
@@ -39,8 +41,7 @@ from workbench.qt.plots.norms import NormsView
 from workbench.qt.plots.notes import NO_DATA, PlotNote
 from workbench.qt.plots.overlays import Overlays
 from workbench.qt.plots.range import StickyRange, empty_frame
-from workbench.qt.plots.style import (BLUE, GREEN, ORANGE, best_line,
-                                      epoch_curve, no_tab_stop, plot_axes, style_plot)
+from workbench.qt.plots.style import BLUE, GREEN, epoch_curve, no_tab_stop, plot_axes, style_plot
 
 PLOT_INTERVAL_MS = 66  # ~15 Hz: smooth enough to watch, and never more than 20 Hz
 NORMS_REDRAW_S = 0.5  # layer norms change slowly; their plot has many curves
@@ -59,7 +60,9 @@ class TrainingPlots(QWidget, ControlSetters):
         Describes the point nearest the mouse.
     batch_plot, loss_plot, acc_plot, lr_plot, norms_plot : pyqtgraph.PlotItem
     batch_curve, batch_smooth_curve, train_loss_curve, val_loss_curve, train_acc_curve,
-    val_acc_curve, lr_curve : pyqtgraph.PlotDataItem
+    val_acc_curve, bal_acc_curve, lr_curve : pyqtgraph.PlotDataItem
+        ``bal_acc_curve``: the validation balanced accuracy, drawn while it picks the best
+        epoch (:mod:`.epochs`).
     best_lines : list of pyqtgraph.InfiniteLine
         The best-epoch markers of the loss and accuracy plots.
     headers : dict
@@ -126,14 +129,13 @@ class TrainingPlots(QWidget, ControlSetters):
                                                        autoDownsampleFactor=1.0)
         # Already smooth: a mean per pixel column draws it with half the points of "peak".
         self.batch_smooth_curve.setDownsampling(auto=True, method="mean")
-        self.train_loss_curve = epoch_curve(self.loss_plot, BLUE, "train")
-        self.val_loss_curve = epoch_curve(self.loss_plot, ORANGE, "validation")
-        self.train_acc_curve = epoch_curve(self.acc_plot, BLUE, "train")
-        self.val_acc_curve = epoch_curve(self.acc_plot, ORANGE, "validation")
+        self.epochs = EpochCurves(self.loss_plot, self.acc_plot)
+        e = self.epochs
+        self.train_loss_curve, self.val_loss_curve = e.train_loss, e.val_loss
+        self.train_acc_curve, self.val_acc_curve, self.bal_acc_curve = \
+            e.train_acc, e.val_acc, e.bal_acc
+        self.best_lines = e.best_lines
         self.lr_curve = epoch_curve(self.lr_plot, GREEN, None)
-        self.best_lines = [best_line(self.loss_plot), best_line(self.acc_plot)]
-        for plot, line in zip((self.loss_plot, self.acc_plot), self.best_lines):
-            plot.legend.addItem(line, "best", shown=False)  # named when there is one
         self.notes = {plot: PlotNote(plot, ended="No batch finished" if plot is self.batch_plot
                                      else "No epoch finished") for plot in self._plots[:-1]}
         self.norms = NormsView(self.norms_plot, self.headers[self.norms_plot])
@@ -168,12 +170,12 @@ class TrainingPlots(QWidget, ControlSetters):
 
     # -- data in ---------------------------------------------------------------------------
     def clear_data(self) -> None:
-        """Forget the run's data (batches, epochs, norms, best epoch); overlays and the
-        controls' settings stay."""
+        """Forget the run's data (batches, epochs, norms, best epoch and its metric);
+        overlays and the controls' settings stay."""
         self.batches = LossSeries(self._smoothing)
         self._history: list[dict] = []
         self._bpe = 0
-        self._best_epoch: int | None = None
+        self.epochs.clear()
         self.norm_history = NormHistory()
         self.norms.clear()
         for sticky in self._ranges.values():
@@ -228,6 +230,7 @@ class TrainingPlots(QWidget, ControlSetters):
         epoch = int(m["epoch"])
         self._history = [h for h in self._history if int(h["epoch"]) < epoch]
         self._history.append(dict(m))
+        self.epochs.note_epoch(m)  # the metric that picks the best epoch
         self._dirty.update(self._epoch_plots)
 
     def load_history(self, history: list[dict], batches_per_epoch: int,
@@ -252,9 +255,11 @@ class TrainingPlots(QWidget, ControlSetters):
         if self.norm_history.add(int(step), names, grad_norms, weight_norms):
             self._dirty.add(self.norms_plot)
 
-    def set_best_epoch(self, epoch: int | None) -> None:
-        """Mark ``epoch`` as the best one on the loss and accuracy plots (``None``: none)."""
-        self._best_epoch = None if epoch is None else int(epoch)
+    def set_best_epoch(self, epoch: int | None, monitor: str | None = None) -> None:
+        """Mark ``epoch`` as the best one on the loss and accuracy plots (``None``: none),
+        named with ``monitor``, the metric that picked it (when not given: the one the
+        run's epochs or :func:`~workbench.qt.plots.earlier.load_run` said, if any)."""
+        self.epochs.set_best(epoch, monitor)
         self._dirty.update((self.loss_plot, self.acc_plot))
 
     def set_overlays(self, runs: list[dict]) -> None:
@@ -402,24 +407,8 @@ class TrainingPlots(QWidget, ControlSetters):
 
     def _draw_epoch_plot(self, kind: str) -> None:
         """The loss or accuracy plot: the run's curves, the best epoch, the overlays."""
-        h = self._history
-        val = [m for m in h if m.get("val_loss") is not None]
-        scale = 100.0 if kind == "acc" else 1.0
-        train_curve, val_curve = ((self.train_loss_curve, self.val_loss_curve)
-                                  if kind == "loss" else
-                                  (self.train_acc_curve, self.val_acc_curve))
-        train_curve.setData(self._epochs_x(h), scale * history_column(h, f"train_{kind}"))
-        val_curve.setData(self._epochs_x(val), scale * history_column(val, f"val_{kind}"))
-        line = self.best_lines[0 if kind == "loss" else 1]
-        plot = self.loss_plot if kind == "loss" else self.acc_plot
-        best = self._best_epoch
-        line.setVisible(best is not None)
-        if best is not None:
-            line.setPos(best * self._epoch_scale())
-        # Named in the header, where it covers nothing (re-rendered only when it changes).
-        plot.legend.set_entry(line, None if best is None else f"best: epoch {best}",
-                              shown=best is not None)
-        self.overlays.draw(kind, self.x_axis == "steps", self._bpe, h, self._log_y)
+        self.epochs.draw(kind, self._history, self._epochs_x, self._epoch_scale())
+        self.overlays.draw(kind, self.x_axis == "steps", self._bpe, self._history, self._log_y)
 
     # -- hover -----------------------------------------------------------------------------
     def _on_mouse_moved(self, plot: pg.PlotItem, scene_pos: QPointF) -> None:
@@ -445,4 +434,5 @@ class TrainingPlots(QWidget, ControlSetters):
                                  s.smoothed.data, self._bpe)
         kind = "lr" if plot is self.lr_plot else "loss" if plot is self.loss_plot else "acc"
         scale = self._epoch_scale()
-        return epoch_readout(x / scale, kind, self._history, self.overlays, scale)
+        return epoch_readout(x / scale, kind, self._history, self.overlays, scale,
+                             balanced=kind == "acc" and self.epochs.shows_balanced)

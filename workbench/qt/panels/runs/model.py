@@ -20,6 +20,7 @@ from PySide6.QtGui import QBrush, QColor
 
 from workbench.core.runs.names import dataset_label
 from workbench.core.runs.store import RunRecord
+from workbench.core.train.metric_words import metric_text
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 #: What the filter matches: the cell's text, but a run's notes whole (the cell shows their
@@ -27,17 +28,25 @@ SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 FILTER_ROLE = Qt.ItemDataRole.UserRole + 2
 #: The table's columns: (key, header).
 COLUMNS = (("name", "Name"), ("dataset", "Dataset"), ("created", "Date"), ("status", "Status"),
-           ("epochs", "Epochs"), ("val_acc", "Val acc %"), ("duration", "Duration"),
-           ("optimizer", "Optimizer"), ("lr", "LR"), ("batch", "Batch"), ("preset", "Preset"),
-           ("notes", "Notes"))
+           ("epochs", "Epochs"), ("val_acc", "Val acc %"), ("bal_acc", "Bal acc %"),
+           ("duration", "Duration"), ("optimizer", "Optimizer"), ("lr", "LR"),
+           ("batch", "Batch"), ("preset", "Preset"), ("notes", "Notes"))
 COLUMN = {key: i for i, (key, _) in enumerate(COLUMNS)}
 #: Header tooltips, for the columns whose words need one.
-HEADER_TIPS = {"dataset": "The dataset the run trained on, named as run names begin (its "
+HEADER_TIPS = {"val_acc": "val_acc: the saved model's validation accuracy, as Evaluate gives "
+                          "it on the validation split and Tune for a study of val_acc. Hover a "
+                          "cell for its epoch and the run's best epoch.",
+               "bal_acc": "val_bal_acc: the saved model's validation balanced accuracy (the "
+                          "mean of each class's recall: Evaluate's macro recall on the "
+                          "validation split), as Tune gives it for a study of val_bal_acc. "
+                          "Blank where the run did not record it. Hover a cell for the run's "
+                          "class balance.",
+               "dataset": "The dataset the run trained on, named as run names begin (its "
                           "folder's name). Hover a cell for its folder.",
                "preset": "The model preset the run started from. After \"·\", a backbone's "
                          "weights: pretrained (loaded from a weights file) or random (none "
                          "found). Hover a cell for the file and how the features were made."}
-_NUMERIC = {"epochs", "val_acc", "duration", "lr", "batch"}
+_NUMERIC = {"epochs", "val_acc", "bal_acc", "duration", "lr", "batch"}
 # Statuses a person should notice: a run that did not end as planned.
 _STATUS_COLOURS = {"running": "#1565c0", "diverged": "#c62828", "out_of_memory": "#c62828",
                    "failed": "#c62828", "interrupted": "#e65100"}
@@ -118,29 +127,71 @@ def bundle_choice_text(path: str) -> str:
 
 def model_description(r: RunRecord) -> str:
     """What the run's saved model is, for a person: which epoch's weights, what they scored,
-    and the best epoch when that is another one."""
-    best = (f"Best validation accuracy: {r.best_val_acc * 100:.1f}%"
-            if r.best_val_acc is not None else "")
+    and the run's best epoch by its monitor (:func:`best_text`) when that is another one."""
+    scored = _scores(r)
     if r.checkpoint_model and r.model_epoch is not None:
-        acc = (f": validation accuracy {r.model_val_acc * 100:.1f}%"
-               if r.model_val_acc is not None else "")
         text = (f"No bundle.pt (the run was cut off before writing one): Predict and Evaluate "
                 f"open its checkpoint, {r.model_file}, which holds epoch {r.model_epoch}'s "
-                f"weights{acc}. Continue in Train to go on from it and save a bundle.")
-        if best and (r.model_val_acc is None or abs(r.best_val_acc - r.model_val_acc) > 1e-12):
-            text += f" {best} (another epoch)."
-        return text
-    if not r.has_bundle:
-        return "No saved model (bundle.pt)." + (f" {best}." if best else "")
-    if r.model_epoch is None:
-        return "The saved model (bundle.pt)." + (f" {best}." if best else "")
-    which = "the best epoch's, restored" if r.model_restored_best else "the last finished epoch's"
-    acc = (f": validation accuracy {r.model_val_acc * 100:.1f}%"
-           if r.model_val_acc is not None else "")
-    text = f"The saved model (bundle.pt) holds epoch {r.model_epoch}'s weights ({which}){acc}."
-    if best and (r.model_val_acc is None or abs(r.best_val_acc - r.model_val_acc) > 1e-12):
-        text += f" {best} (another epoch)."
-    return text
+                f"weights{scored}. Continue in Train to go on from it and save a bundle.")
+    elif not r.has_bundle:
+        text = "No saved model (bundle.pt)."
+    elif r.model_epoch is None:
+        text = "The saved model (bundle.pt)."
+    else:
+        by = f" by {r.best_metric}" if r.best_metric else ""
+        which = (f"the best epoch's{by}, restored" if r.model_restored_best
+                 else "the last finished epoch's")
+        if by and r.best_epoch == r.model_epoch and not r.model_restored_best:
+            which += f", the best{by}"
+        text = (f"The saved model (bundle.pt) holds epoch {r.model_epoch}'s weights "
+                f"({which}){scored}.")
+    best = best_text(r)
+    return f"{text} {best}." if best else text
+
+
+def _scores(r: RunRecord) -> str:
+    """": validation accuracy 99.1%, balanced accuracy 75.0%" of the run's model."""
+    scores = (("validation accuracy", r.model_val_acc),
+              ("balanced accuracy", r.model_val_bal_acc))
+    parts = [f"{words} {value * 100:.1f}%" for words, value in scores if value is not None]
+    return f": {', '.join(parts)}" if parts else ""
+
+
+def best_text(r: RunRecord) -> str:
+    """The run's best epoch where its model holds another epoch's weights: "Best epoch by
+    val_bal_acc (the run's monitor): epoch 3, 100.0%", as run.json says it; for a run from
+    before run.json said, its highest validation accuracy. "" when there is nothing else."""
+    if r.best_metric and r.best_epoch is not None:
+        if r.best_epoch == r.model_epoch:
+            return ""
+        value = "" if r.best_value is None else f", {metric_text(r.best_metric, r.best_value)}"
+        return f"Best epoch by {r.best_metric} (the run's monitor): epoch {r.best_epoch}{value}"
+    if r.best_val_acc is None or (r.model_val_acc is not None
+                                  and abs(r.best_val_acc - r.model_val_acc) <= 1e-12):
+        return ""
+    another = " (another epoch)" if r.model_epoch is not None else ""
+    return f"Highest validation accuracy: {r.best_val_acc * 100:.1f}%{another}"
+
+
+def balance_text(r: RunRecord) -> str:
+    """"class balance: the weighted sampler" (the HTML report's words; "" where the run
+    does not say)."""
+    from workbench.core.data.stats import BALANCE_NAMES
+
+    return f"class balance: {BALANCE_NAMES.get(r.balance, r.balance)}" if r.balance else ""
+
+
+def balanced_description(r: RunRecord) -> str:
+    """The Bal acc % cell's tooltip: what the figure is, and the run's class balance."""
+    if r.model_val_bal_acc is None:
+        text = ("No balanced accuracy recorded for this run's model (no validation split, "
+                "no model, or a run from before Workbench recorded it).")
+    else:
+        epoch = "" if r.model_epoch is None else f" (epoch {r.model_epoch}'s weights)"
+        text = (f"The saved model's{epoch} validation balanced accuracy, val_bal_acc: the "
+                f"mean of each class's recall.")
+    balance = balance_text(r)
+    return f"{text}\n{balance[0].upper()}{balance[1:]}." if balance else text
 
 
 def backbone_word(r: RunRecord) -> str:
@@ -183,6 +234,8 @@ _TEXT: dict[str, Callable[[RunRecord], str]] = {
     "epochs": _epochs,
     # The saved model's (bundle.pt), which Evaluate and Predict load: not the best epoch's.
     "val_acc": lambda r: "" if r.model_val_acc is None else f"{r.model_val_acc * 100:.1f}",
+    "bal_acc": lambda r: ("" if r.model_val_bal_acc is None
+                          else f"{r.model_val_bal_acc * 100:.1f}"),
     "duration": lambda r: format_duration(r.duration_s),
     "optimizer": lambda r: r.optimizer,
     "lr": lambda r: "" if r.lr is None else f"{r.lr:.3g}",
@@ -198,6 +251,7 @@ _SORT: dict[str, Callable[[RunRecord], Any]] = {
     "status": lambda r: r.status,
     "epochs": lambda r: float(r.epochs_done),
     "val_acc": lambda r: _MISSING if r.model_val_acc is None else r.model_val_acc,
+    "bal_acc": lambda r: _MISSING if r.model_val_bal_acc is None else r.model_val_bal_acc,
     "duration": lambda r: _MISSING if r.duration_s is None else r.duration_s,
     "optimizer": lambda r: r.optimizer.lower(),
     "lr": lambda r: _MISSING if r.lr is None else r.lr,
@@ -236,9 +290,13 @@ def _tooltip(key: str, r: RunRecord, shared: bool = False) -> str:
         return r.data_folder or "The built-in demo dataset"
     if key == "val_acc":
         return model_description(r)
+    if key == "bal_acc":
+        return balanced_description(r)
     if key in ("optimizer", "lr", "batch", "preset"):
         size = "×".join(str(v) for v in r.input_size) if r.input_size else "?"
         settings = f"scheduler: {r.scheduler or '?'}, input size: {size}"
+        if r.balance:
+            settings += f", {balance_text(r)}"
         backbone = backbone_description(r) if key == "preset" else ""
         return f"{backbone}\n{settings}" if backbone else settings
     return ""

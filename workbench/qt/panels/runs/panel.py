@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLineEdit, QPushB
 from workbench.core.errors import WorkbenchError
 from workbench.core.runs.store import RunRecord, RunStore
 
+from workbench.qt.accessible import name_field
 from workbench.qt.common import MessageLabel, run_standalone, show_error
 from workbench.qt.keyboard import tab_leaves
 from workbench.qt.workers import TaskRunner, TaskState
@@ -34,7 +35,8 @@ from workbench.qt.panels.runs.model import COLUMN, FILTER_ROLE, SORT_ROLE, RunsT
 from workbench.qt.panels.runs.share import RunSharing
 from workbench.qt.panels.train.findings import FindingsView, run_findings
 from workbench.qt.panels.runs.columns import (  # noqa: F401 (re-exported)
-    COLUMN_PADDING, NAME_WIDTH, NOTES_ROOM, fit_columns, fit_to_window, set_up_columns)
+    COLUMN_PADDING, NAME_WIDTH, NOTES_ROOM, WindowFit, fit_columns, fit_to_window,
+    set_up_columns)
 
 #: More curves than this make an unreadable plot: the first ones selected are overlaid.
 MAX_OVERLAYS = 12
@@ -88,9 +90,6 @@ class RunsPanel(QWidget):
         self.ask_notes: Callable[[QWidget, str, str], str | None] = ask_notes
         self.ask_save_path: Callable[[QWidget, str], str] = ask_save_path
         self._shut_down = False
-        self._sized = False
-        # The Name, Dataset and Preset columns follow the window until the user sizes one.
-        self._fitting, self._by_hand, self._wanted = False, False, {}
         self._runner = TaskRunner(self, supersede=True)
         self._runner.finished.connect(self._on_listed)
         self._runner.errored.connect(self._on_list_failed)
@@ -119,12 +118,14 @@ class RunsPanel(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().setVisible(False)
         set_up_columns(self.table)
+        self.columns = WindowFit(self.table)
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
-        self.table.horizontalHeader().sectionResized.connect(self._on_section_resized)
 
         self.filter_edit = QLineEdit()
         self.filter_edit.setPlaceholderText("Filter runs (name, dataset, status, notes…)")
         self.filter_edit.setClearButtonEnabled(True)
+        name_field(None, self.filter_edit, "Filter runs")
+        name_field(None, self.table, "Runs")
         self.filter_edit.textChanged.connect(self.proxy.setFilterFixedString)
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.clicked.connect(self.refresh)
@@ -182,18 +183,13 @@ class RunsPanel(QWidget):
 
     def resizeEvent(self, event: Any) -> None:  # noqa: N802  (Qt override)
         super().resizeEvent(event)
-        if self._sized and not self._by_hand:  # the Notes column stays in sight
-            self._fitting = True
-            fit_to_window(self.table, self._wanted)
-            self._fitting = False
-
-    @Slot(int, int, int)
-    def _on_section_resized(self, column: int, _old: int, _new: int) -> None:
-        if column in self._wanted and not self._fitting:
-            self._by_hand = True  # the user's widths stay
+        self.columns.follow_window()  # the Notes column stays in sight
 
     def showEvent(self, event: Any) -> None:  # noqa: N802  (Qt override)
         super().showEvent(event)
+        # Listed while the tab was hidden (at start-up), the columns could not see the
+        # window: at 1100x706 the Notes column began out of sight.
+        self.columns.follow_window()
         self.refresh()  # runs finish (or are written by the CLI) while the tab is hidden
 
     @Slot(int, object)
@@ -211,11 +207,8 @@ class RunsPanel(QWidget):
             self._select_paths(selected)
         finally:
             self.table.selectionModel().blockSignals(False)
-        if not self._sized and records:
-            self._sized = True
-            self._fitting = True
-            self._wanted = fit_columns(self.table)
-            self._fitting = False
+        if records:
+            self.columns.fit()
         count = len(records)
         text = (f"{count} run{'s' if count != 1 else ''} in {self.store.root}" if count else
                 f"No runs yet in {self.store.root}: runs appear here when training ends.")
