@@ -33,6 +33,19 @@ def test_a_folder_whose_accents_are_encoded_as_nfd_is_the_models_class(
     assert ("note: the class folder" in err) == bool(said)
 
 
+def test_a_model_trained_on_nfd_names_is_said_to_be_the_nfd_one(tmp_path, tiny_experiment):
+    """The other way round: the model learned a Mac's NFD folder, the folder is NFC."""
+    bundle, _ = random_bundle(tmp_path / "m.pt", tiny_experiment, ("blue", NFD, "red"))
+    folder = make_image_folder(tmp_path / "pc", classes=(NFC, "blue"), per_class=2)
+    result = evaluate(bundle, folder)
+    assert [r["support"] for r in result.per_class()] == [2, 2, 0]
+    said = [n for n in result.notes if "accents encoded differently" in n]
+    if NFC in os.listdir(folder):  # a file system that keeps the NFC name
+        assert said == [f"the class folder {NFC!r} is the model's class {NFD!r} (NFD) with "
+                        f"its accents encoded differently (NFD is how a Mac often writes "
+                        f"names): evaluated as that class"]
+
+
 def test_a_class_the_model_does_not_know_names_its_closest_classes(tmp_path, tiny_experiment):
     classes = [f"Boletus_{i:02d}" for i in range(20)] + ["Russula"]
     bundle, _ = random_bundle(tmp_path / "m.pt", tiny_experiment, classes)

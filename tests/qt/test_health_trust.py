@@ -29,8 +29,9 @@ def test_findings_of_a_weak_network_are_called_unreliable_and_cannot_move_files(
     run_health_check(qtbot, health, labels=True)
     summary = health.summary.text()
     assert ("Labels checked in 0.1 s, but the network reaches only 48% on held-out folds "
-            "(chance is 33%; trusting it takes 67%): these 2 findings are unreliable; train "
-            "longer (more epochs") in summary, summary
+            "(chance is 33%; trusting it takes 80%): these 2 findings are unreliable, as it "
+            "is wrong on 52% of the images it did not train on and flags its own mistakes "
+            "as wrong labels; train longer (more epochs") in summary, summary
     assert health.summary.level == "warning"
     issue = _issue(health, "cats_03.png")
     assert "Unreliable: the network reached only 48%" in issue.detail

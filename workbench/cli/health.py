@@ -174,7 +174,7 @@ def _run_said(exp, index, report) -> tuple[str, str]:
     from workbench.core.data.augment.at_start import hint_warnings, starting_hints
     from workbench.core.data.augment.naming import user_field
 
-    refused, warnings = network_said(exp, len(index.classes))
+    refused, warnings = network_said(exp, len(index.classes), index)
     if refused:
         report.notes.append(refused)
         print(f"error: workbench train would refuse the network: {refused}", file=sys.stderr)

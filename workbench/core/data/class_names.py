@@ -13,6 +13,8 @@ in a file manager) and case do the same to the eye.
   case, spaces at the ends or accent encoding (the warning of
   :func:`~workbench.core.data.layouts.case_clash_warnings`).
 - :func:`closest_names`: the known names nearest to an unknown one, for a message.
+- :func:`respelled_note`: the note naming the names :func:`match_classes` matched though
+  spelled differently (a test/ part's folders to train/'s classes, a folder to a model's).
 """
 
 from __future__ import annotations
@@ -85,3 +87,20 @@ def closest_names(name: str, choices: list[str], n: int = 3) -> list[str]:
 def shown(name: str) -> str:
     """``repr(name)``, followed by `` (NFD)`` when its accents are not encoded as NFC."""
     return repr(name) + (" (NFD)" if class_key(name) != name else "")
+
+
+def respelled_note(respelled: list[tuple[str, str]], what: str, whose: str, done: str) -> str:
+    """A note on the ``(name, class)`` pairs :func:`match_classes` matched though their
+    accents are encoded differently, each side marked by :func:`shown`, so the note says
+    which is the NFD one: ``respelled_note(pairs, "class folder", "the model's",
+    "evaluated as")`` gives "the class folder 'été' (NFD) is the model's class 'été' with
+    its accents encoded differently (NFD is how a Mac often writes names): evaluated as
+    that class" (the first five pairs, then "...")."""
+    many = len(respelled) > 1
+    more = " ..." if len(respelled) > 5 else ""
+    names = ", ".join(shown(c) for c, _ in respelled[:5]) + more
+    theirs = ", ".join(shown(m) for _, m in respelled[:5]) + more
+    return (f"the {what}{'s' * many} {names} {'are' if many else 'is'} {whose} "
+            f"class{'es' * many} {theirs} with {'their' if many else 'its'} accents encoded "
+            f"differently (NFD is how a Mac often writes names): {done} "
+            f"{'those classes' if many else 'that class'}")

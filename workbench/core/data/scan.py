@@ -3,15 +3,20 @@
 Layouts recognised (:mod:`.layouts`):
 
 ``folders``
-    ``root/<class>/**/<image>``: exactly what ``torchvision.datasets.ImageFolder(root)``
-    reads, with the same class order and the same sample-to-label mapping, so a model
-    trained here labels its outputs like one trained with plain PyTorch.
+    ``root/<class>/**/<image>``: what ``torchvision.datasets.ImageFolder(root)`` reads,
+    with the same class order and the same sample-to-label mapping, so a model trained
+    here labels its outputs like one trained with plain PyTorch; but for hidden entries:
+    ImageFolder makes a dot-named folder (``.ipynb_checkpoints``) a class and reads
+    dot-named files, a scan skips both, and a note names the hidden folders of images
+    (:func:`hidden_folders_note`), whose skipping shifts the labels after them.
 ``train_val``, ``train_test``, ``train_val_test``
     ``root/train/<class>/...`` (or ``training/``) with ``val/`` (``valid/``,
     ``validation/``) and/or ``test/`` (``testing/``) beside it, any case, or Kaggle's
     ``training_set/`` and ``test_set/`` (``train_data/``, ``trainset/``...; a part that
     holds only a folder of its own name is read in that folder): the classes
-    come from ``train/``; the other parts are labelled by the same class list. ``val/`` is
+    come from ``train/``; the other parts are labelled by the same class list, a folder
+    matched to a class by :func:`~.class_names.match_classes` (a test/ from a Mac's zip,
+    its names in NFD, is train/'s classes, said in a note). ``val/`` is
     used for validation instead of a random split; without it validation is held out of
     train (seeded, stratified); ``test/`` is never trained on.
 Hugging Face ``imagefolder`` metadata
@@ -28,7 +33,8 @@ both are said in ``notes``. Class folders named like dataset parts in a layout t
 recognised give a warning (``warnings``), never a silent train-versus-test model; so do
 class folders that look like datasets of their own (a folder of datasets chosen). Images
 lying at the top of the folder (or of ``train/``, ``val/``, ``test/``), in no class folder,
-are used by no run: a note counts them and names one (:func:`loose_images_note`).
+are used by no run: a note counts them and names one (:func:`loose_images_note`); a folder
+of such images and no class folder is one to classify, not a dataset (:func:`unsorted_images`).
 
 Hidden entries (dotfiles and dot-folders such as ``.DS_Store`` or ``.ipynb_checkpoints``,
 ``Thumbs.db``) are ignored, and so are files of other types; ``.gif``, ``.jfif`` and
@@ -43,6 +49,7 @@ import os
 from typing import Callable
 
 from workbench.core.data.archives import SUFFIXES, is_archive, unpack
+from workbench.core.data.class_names import match_classes, respelled_note, shown
 from workbench.core.data.csvdata import scan_csv
 from workbench.core.data.images import is_hidden, is_image_file, unsupported_reason
 from workbench.core.data.index import DatasetIndex, ScanCancelled, Unreadable, verify_samples
@@ -55,6 +62,9 @@ from workbench.core.errors import DataError
 VAL_FOLDER_NAMES = SPLIT_FOLDERS["val"]
 #: File name endings read as a CSV dataset file (:mod:`.csvdata`).
 CSV_SUFFIXES = (".csv", ".tsv")
+#: Dot-named folders of tools, never a class of images: :func:`hidden_folders_note` does
+#: not look inside (a repository's .git can hold many thousand files).
+_NOT_DATA = (".git", ".hg", ".svn", ".Trash")
 
 
 def scan_folder(root: str | os.PathLike, verify: bool = False,
@@ -151,6 +161,7 @@ def scan_folder(root: str | os.PathLike, verify: bool = False,
             tick()
 
     held: dict[str, tuple[list[tuple[str, int]] | None, list[str]]] = {}
+    respelled: dict[str, list[tuple[str, str]]] = {}
     for split in ("val", "test"):
         folder = parts[split]
         if folder is None:
@@ -158,12 +169,16 @@ def scan_folder(root: str | os.PathLike, verify: bool = False,
             continue
         check_cancel()
         rows = meta[0][split] if meta is not None and meta[0][split] else None
-        part, unmatched, lost = _labelled_part(folder, listed[split], classes, rows, tick)
+        part, unmatched, lost, respelled[split] = _labelled_part(folder, listed[split],
+                                                                 classes, rows, tick)
         held[split] = (part, unmatched)
         missing += lost
 
     if meta is None:  # (a metadata file labels the images wherever they lie)
         note = loose_images_note(root, [d for d in parts.values() if d])
+        if note:
+            notes.append(note)
+        note = hidden_folders_note(root, [d for d in parts.values() if d])
         if note:
             notes.append(note)
     index = DatasetIndex(root, classes, samples, missing, empty, held["val"][0],
@@ -173,6 +188,12 @@ def scan_folder(root: str | os.PathLike, verify: bool = False,
     if splits:  # the parts' own names (training_set/, test_set/), for what is said
         index.part_folders = {part: os.path.relpath(d, root).replace(os.sep, "/")
                               for part, d in parts.items() if d}
+    for split, pairs in respelled.items():  # a Mac's zip: the part's names in NFD
+        if pairs:
+            what = f"{index.part_name(split)} " + ("metadata label" if meta is not None
+                                                   and meta[0][split] else "class folder")
+            index.notes.append(respelled_note(pairs, what, f"{index.part_name('train')}'s",
+                                              "read as"))
     warning = split_name_warning(classes, recognised=splits is not None)
     if warning:
         index.warnings.append(warning)
@@ -184,8 +205,9 @@ def scan_folder(root: str | os.PathLike, verify: bool = False,
     if nested:
         index.warnings.append(nested)
     if held["test"][1]:
-        index.warnings.append(f"the test folder has class folder(s) {', '.join(held['test'][1])} "
-                              f"that {index.part_name('train')} does not have: their images are "
+        index.warnings.append(f"the test folder has class folder(s) "
+                              f"{', '.join(shown(n) for n in held['test'][1])} that "
+                              f"{index.part_name('train')} does not have: their images are "
                               f"left out")
     if verify:
         verify_samples(index, progress, is_cancelled)
@@ -196,14 +218,7 @@ def loose_images_note(root: str, folders: list[str]) -> str | None:
     """A note on the image files directly in ``folders`` (the dataset folder and its
     parts' folders), outside every class folder: no class, so no run uses them. None when
     there are none."""
-    loose: list[str] = []
-    for folder in dict.fromkeys([root, *folders]):
-        try:
-            with os.scandir(folder) as it:
-                loose += sorted(e.path for e in it if not is_hidden(e.name)
-                                and is_image_file(e.name) and e.is_file())
-        except OSError:
-            continue  # an unreadable part is said where it is listed
+    loose = _loose_images([root, *folders])
     if not loose:
         return None
     n = len(loose)
@@ -213,6 +228,60 @@ def loose_images_note(root: str, folders: list[str]) -> str | None:
                 f"into the sub-folder of its class)")
     return (f"{n} images are not in a class folder, so they are not used, e.g. {first} "
             f"(move each into the sub-folder of its class)")
+
+
+def hidden_folders_note(root: str, folders: list[str]) -> str | None:
+    """A note on the hidden (dot-named) folders directly in ``folders`` (the dataset folder
+    and its parts' folders) that hold images: not classes, unlike in torchvision's
+    ImageFolder, so their images are not used. None when there are none."""
+    found = []
+    for folder in dict.fromkeys(folders):
+        try:
+            with os.scandir(folder) as it:
+                dirs = sorted(e.path for e in it if e.name.startswith(".")
+                              and not e.name.startswith(_NOT_DATA) and e.is_dir())
+        except OSError:
+            continue  # an unreadable part is said where it is listed
+        found += [(d, n) for d in dirs if (n := len(_image_files(d)[0]))]
+    if not found:
+        return None
+    many = len(found) > 1
+    named = ", ".join(f"{os.path.relpath(d, root).replace(os.sep, '/')!r} "
+                      f"({n} image{'s' if n != 1 else ''})" for d, n in found)
+    them, their = ("them", "their") if many else ("it", "its")
+    return (f"hidden folder{'s' * many} {named} "
+            f"{'are not classes' if many else 'is not a class'}, as {their} "
+            f"name{'s' * many} start{'' if many else 's'} with a dot: {their} images are not "
+            f"used (torchvision's ImageFolder would read {them} as "
+            f"{'classes' if many else 'a class'}); rename {them} without the dot to use {them}")
+
+
+def unsorted_images(folder: str | os.PathLike) -> list[str]:
+    """The image files of a folder the scan finds no dataset in (no class folder, no
+    metadata file: :func:`scan_folder` would say it "has no class folders"), all lying
+    at its top: a folder of images to classify, such as new photos dropped on the window.
+    [] for a folder with class folders (a dataset, even one of loose images too), with a
+    metadata file, with no image, or that cannot be read."""
+    folder = os.path.expanduser(os.fspath(folder))
+    try:
+        if not os.path.isdir(folder) or find_metadata(folder) or _class_dirs(folder):
+            return []
+    except DataError:
+        return []  # unreadable: the scan says so, with what to do
+    return _loose_images([folder])
+
+
+def _loose_images(folders: list[str]) -> list[str]:
+    """The image files directly in each of ``folders`` (each folder once), sorted."""
+    loose: list[str] = []
+    for folder in dict.fromkeys(folders):
+        try:
+            with os.scandir(folder) as it:
+                loose += sorted(e.path for e in it if not is_hidden(e.name)
+                                and is_image_file(e.name) and e.is_file())
+        except OSError:
+            continue  # an unreadable part is said where it is listed
+    return loose
 
 
 def _metadata_parts(root: str, parts: dict[str, str | None]
@@ -250,18 +319,24 @@ def _existing(samples: list[tuple[str, int]]) -> tuple[list[tuple[str, int]],
 
 def _labelled_part(folder: str, names: list[str], classes: list[str],
                    rows: list[tuple[str, str]] | None, tick: Callable[[], None]
-                   ) -> tuple[list[tuple[str, int]], list[str], list[Unreadable]]:
+                   ) -> tuple[list[tuple[str, int]], list[str], list[Unreadable],
+                              list[tuple[str, str]]]:
     """A validation or test part (``folder``, its class folders ``names``) labelled by the
-    training part's ``classes``: its samples, its classes unknown to training (left out),
-    and listed files that are missing."""
-    label_of = {c: i for i, c in enumerate(classes)}
+    training part's ``classes``, a name matched to a class by the rule an evaluation
+    uses (:func:`~.class_names.match_classes`: accents encoded as NFD are the class): its
+    samples, its classes unknown to training (left out), listed files that are missing,
+    and the ``(name, class)`` pairs matched though spelled differently."""
+    given = sorted({lb for _, lb in rows}) if rows is not None else names
+    labels, respelled = match_classes(list(given), classes)
+    label_of = {name: lb for name, lb in zip(given, labels) if lb is not None}
     unmatched: list[str] = []
     if rows is not None:
-        unmatched = sorted({lb for _, lb in rows if lb not in label_of})
+        unmatched = [lb for lb in given if lb not in label_of]
         kept, lost = _existing([(p, label_of[lb]) for p, lb in rows if lb in label_of])
-        return kept, unmatched, lost
+        return kept, unmatched, lost, respelled
     part: list[tuple[str, int]] = []
     lost: list[Unreadable] = []
+    empty: set[str] = set()
     for name in names:
         files, odd = _image_files(os.path.join(folder, name))
         if name in label_of:
@@ -269,13 +344,16 @@ def _labelled_part(folder: str, names: list[str], classes: list[str],
             lost += odd
         elif files:
             unmatched.append(name)
+        if not files:
+            empty.add(name)
         tick()
-    return part, unmatched, lost
+    return part, unmatched, lost, [(n, c) for n, c in respelled if n not in empty]
 
 
 def _class_dirs(folder: str) -> list[str]:
-    # Same rule as torchvision's find_classes: every entry that is a directory (symlinks
-    # followed), sorted by name.
+    # torchvision's find_classes's rule, every entry that is a directory (symlinks
+    # followed) sorted by name, but for hidden ones: find_classes makes a dot-named folder
+    # a class, a scan skips it (hidden_folders_note names those holding images).
     try:
         with os.scandir(folder) as it:
             return sorted(e.name for e in it if not is_hidden(e.name) and e.is_dir())

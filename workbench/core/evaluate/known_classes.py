@@ -2,10 +2,10 @@
 
 :func:`model_labels` matches them by name with the one rule of
 :func:`~workbench.core.data.class_names.match_classes`: a folder whose name differs from
-a model's class only in how its accents are encoded (NFD, from a Mac) is that class, and
-a note says so. A name the model does not know (:func:`unknown_classes`: the app's
-Evaluate tab asks it too, before Evaluate is pressed) refuses the evaluation, naming the
-model's classes spelled most like it.
+a model's class only in how its accents are encoded (one of them NFD, from a Mac) is that
+class, and a note says so, marking which is the NFD one. A name the model does not know
+(:func:`unknown_classes`: the app's Evaluate tab asks it too, before Evaluate is pressed)
+refuses the evaluation, naming the model's classes spelled most like it.
 """
 
 from __future__ import annotations
@@ -37,21 +37,14 @@ def model_labels(index: Any, model: list[str], notes: list | None = None) -> lis
         When the dataset has a class the model does not know: it names the model's
         classes closest to it (or the first few, when none is close).
     """
-    from workbench.core.data.class_names import match_classes, shown
+    from workbench.core.data.class_names import match_classes, respelled_note
 
     unknown = unknown_classes(index.classes, model)
     if unknown:
         raise DataError(unknown_message(index.root, unknown, list(model)))
     labels, respelled = match_classes(list(index.classes), list(model))
-    if respelled and notes is not None:
-        many = len(respelled) > 1
-        names = ", ".join(shown(c) for c, _ in respelled[:5]) + \
-            (" ..." if len(respelled) > 5 else "")
-        notes.append(f"the class folder{'s' * many} {names} {'are' if many else 'is'} the "
-                     f"model's class{'es' * many} of {'those names' if many else 'that name'} "
-                     f"with {'their' if many else 'its'} accents encoded differently (NFD, "
-                     f"as a Mac often writes names): evaluated as "
-                     f"{'those classes' if many else 'that class'}")
+    if respelled and notes is not None:  # (the folder or the model's class in NFD)
+        notes.append(respelled_note(respelled, "class folder", "the model's", "evaluated as"))
     return [int(label) for label in labels]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from pathlib import Path
 from typing import Any, Collection
 
@@ -17,8 +18,13 @@ from workbench.core.runs.record import is_run_folder, name_in_folder
 
 
 def slug(text: str) -> str:
-    """``text`` as a run name: letters, digits, ``-``, ``_`` and ``.``, others as ``-``."""
-    out = re.sub(r"[^A-Za-z0-9._-]+", "-", str(text).strip()).strip("-._")
+    """``text`` as a run name: letters and digits of any script (``Données-été``,
+    ``猫と犬``), ``-``, ``_`` and ``.``, others as ``-``; in NFC, whatever spelling a Mac's
+    folder name gave. Each character kept is one a folder name may hold on Windows, macOS
+    and Linux, and one :func:`~workbench.core.runs.recorder.safe_run_name` keeps, so a
+    run's folder ends with its name."""
+    nfc = unicodedata.normalize("NFC", str(text))
+    out = re.sub(r"[^\w.-]+", "-", nfc.strip()).strip("-._")  # \w: str.isalnum(), and _
     return re.sub(r"-{2,}", "-", out)
 
 
@@ -80,7 +86,8 @@ def _next_number(base: str, root: Path) -> int:
     except OSError:
         return 1
     for folder in names:
-        found = pattern.match(name_in_folder(folder))
+        # (NFC: a Mac's file system may give the folder's name in NFD)
+        found = pattern.match(unicodedata.normalize("NFC", name_in_folder(folder)))
         if found:
             highest = max(highest, int(found.group(1)))
     return highest + 1

@@ -11,11 +11,17 @@ picks the images whose given label the probabilities contradict, and
 implementation of the method; writing our own would mean re-deriving its per-class
 thresholds and pruning rules, and keeping them right.
 
-Confident learning is only as good as the probabilities: a network that gets half the
-held-out images wrong flags a large share of any dataset. :func:`label_quality` measures
-the out-of-fold accuracy against the share of the most common class (what always guessing
-that class scores) and calls the findings unreliable below :data:`RELIABLE_SKILL` of the way
-from there to perfect; :func:`summary_line` says so, in the app and in ``workbench check``.
+Confident learning is only as good as the probabilities: it flags an image whose held-out
+probabilities point elsewhere more confidently than is usual for that class, so on a sound
+dataset every flag is one of the network's own mistakes, and a network that gets half the
+held-out images wrong flags a large share of any dataset. The flags point at wrong labels
+only when the network's errors are few beside them. :func:`label_quality` measures the
+out-of-fold accuracy, and calls the findings unreliable below :data:`RELIABLE_SKILL` of the
+way from the share of the most common class (what always guessing that class scores) to
+perfect, below :data:`MIN_ACCURACY` whatever that share (150 classes put chance at 0.7%,
+and a network at 55% is still wrong on 45% of the images), or when they are over
+:data:`MAX_FLAGGED` of the images checked; :func:`summary_line` says so, and what to do,
+in the app and in ``workbench check``.
 
 A class with fewer than :data:`MIN_HELD_OUT` images (a species photographed once) cannot
 be held out and still be trained on: its images train in every fold, are never judged,
@@ -45,6 +51,16 @@ FOLD_EPOCHS = 5
 #: confident learning flags a third or more of a sound dataset (48% on 5 classes flagged
 #: 38-43% of one).
 RELIABLE_SKILL = 0.5
+#: The held-out accuracy the findings need whatever the chance level: a network wrong on
+#: one unseen image in five flags its own mistakes by the score (55% on 150 classes of 4
+#: images flagged 152 of 601 sound ones; the same network trained on to 93% learned them).
+MIN_ACCURACY = 0.8
+#: The largest share of the images checked the findings may be: wrong labels are a few
+#: percent of a dataset (3.3% on average across ten benchmark test sets: Northcutt et al.,
+#: 2021), so far more flags are mostly the network's own mistakes.
+MAX_FLAGGED = 0.1
+#: Fewer images a class than this on average, and the advice adds "add images".
+FEW_IMAGES = 10
 #: The fewest images a class needs for the check to hold them out: a fold must keep at
 #: least one of the class's images to train on (training refuses a class without any).
 MIN_HELD_OUT = 2
@@ -86,38 +102,64 @@ class LabelQuality:
     #: ``(class, images)`` of the classes too small to be held out (fewer than
     #: :data:`MIN_HELD_OUT` images): trained on in every fold, never judged.
     unchecked: tuple[tuple[str, int], ...] = ()
+    #: The images the check flagged, and the classes it judged (0: not known).
+    flagged: int = 0
+    classes: int = 0
 
     @property
     def needed(self) -> float:
-        """The accuracy the findings need (:data:`RELIABLE_SKILL` of the way from
-        :attr:`chance` to 1)."""
-        return self.chance + RELIABLE_SKILL * (1.0 - self.chance)
+        """The accuracy the findings need: :data:`RELIABLE_SKILL` of the way from
+        :attr:`chance` to 1, and :data:`MIN_ACCURACY` at least."""
+        return max(MIN_ACCURACY, self.chance + RELIABLE_SKILL * (1.0 - self.chance))
+
+    @property
+    def too_many(self) -> bool:
+        """Whether the findings are over :data:`MAX_FLAGGED` of the images checked."""
+        return self.flagged > MAX_FLAGGED * self.images
 
     @property
     def reliable(self) -> bool:
-        return self.accuracy >= self.needed
+        return self.accuracy >= self.needed and not self.too_many
 
     def to_dict(self) -> dict[str, Any]:
         return {"accuracy": round(self.accuracy, 4), "chance": round(self.chance, 4),
                 "needed": round(self.needed, 4), "reliable": self.reliable,
                 "images": self.images, "epochs": self.epochs, "max_epochs": self.max_epochs,
-                "unchecked": [{"class": c, "images": n} for c, n in self.unchecked]}
+                "unchecked": [{"class": c, "images": n} for c, n in self.unchecked],
+                "flagged": self.flagged, "classes": self.classes}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> LabelQuality:
         return cls(float(d["accuracy"]), float(d["chance"]), int(d.get("images", 0)),
                    None if d.get("epochs") is None else int(d["epochs"]),
                    int(d.get("max_epochs", FOLD_EPOCHS)),
-                   tuple((str(u["class"]), int(u["images"])) for u in d.get("unchecked", [])))
+                   tuple((str(u["class"]), int(u["images"])) for u in d.get("unchecked", [])),
+                   int(d.get("flagged", 0)), int(d.get("classes", 0)))
+
+    def doubt(self) -> str:
+        """Why the findings are unreliable, in one sentence ("" when they are not)."""
+        if self.accuracy < self.needed:
+            return (f"Unreliable: the network reached only {self.accuracy:.0%} on held-out "
+                    f"folds.")
+        if self.too_many:
+            return (f"Unreliable: the check flagged {self.flagged / self.images:.0%} of the "
+                    f"images, far more than wrong labels usually are.")
+        return ""
 
     def advice(self) -> str:
-        """What would make the findings trustworthy."""
+        """What would make the findings trustworthy: more epochs while the experiment's
+        count is below the check's most; a stronger network; more images for classes too
+        small to learn from."""
+        few = bool(self.classes) and self.images < FEW_IMAGES * self.classes
+        more = (f" or add images ({self.classes} classes of {self.images / self.classes:.0f} "
+                f"images on average are too few to learn from)" if few else "")
         if self.epochs is not None and self.epochs < self.max_epochs:
             return (f"train longer (more epochs: each fold trained {self.epochs}, the "
-                    f"experiment's count, of at most {self.max_epochs}) or use a stronger "
-                    f"network")
-        return ("use a stronger network (a pretrained backbone, say): each fold already "
-                f"trained the check's most epochs ({self.max_epochs})")
+                    f"experiment's count, of at most {self.max_epochs})"
+                    + (f", use a stronger network{more}" if few else
+                       " or use a stronger network"))
+        return (f"use a stronger network (a pretrained backbone, say){more}: each fold "
+                f"already trained the check's most epochs ({self.max_epochs})")
 
 
 def fold_epochs(experiment: Any, epochs: int = FOLD_EPOCHS) -> int:
@@ -143,19 +185,21 @@ def held_out(samples: list[tuple[str, int]]) -> list[int]:
 
 def label_quality(samples: list[tuple[str, int]], probs: np.ndarray,
                   epochs: int | None = None, max_epochs: int = FOLD_EPOCHS,
-                  classes: list[str] | None = None) -> LabelQuality:
+                  classes: list[str] | None = None, flagged: int = 0) -> LabelQuality:
     """The out-of-fold accuracy of ``probs`` (from :func:`cross_validated_probs`) on the
     given labels of the held-out images of ``samples``, with the share of their most
-    common class, and the classes (named from ``classes``) too small to be held out."""
+    common class, the classes (named from ``classes``) too small to be held out, and the
+    number of findings (``flagged``: :func:`label_issues`'s)."""
     unchecked = tuple((classes[lb] if classes else str(lb), n)
                       for lb, n in too_small(samples).items())
     rows = held_out(samples)
     labels = np.array([samples[i][1] for i in rows], dtype=np.int64)
     if not len(labels):
-        return LabelQuality(0.0, 0.0, 0, epochs, max_epochs, unchecked)
+        return LabelQuality(0.0, 0.0, 0, epochs, max_epochs, unchecked, flagged)
     accuracy = float((probs[rows].argmax(axis=1) == labels).mean())
     chance = float(np.bincount(labels).max() / len(labels))
-    return LabelQuality(accuracy, chance, len(labels), epochs, max_epochs, unchecked)
+    return LabelQuality(accuracy, chance, len(labels), epochs, max_epochs, unchecked,
+                        flagged, len(set(labels.tolist())))
 
 
 def duration_text(seconds: float) -> str:
@@ -192,10 +236,17 @@ def summary_line(report: Any) -> str:
     if q.reliable:
         return (f"{text}: the network reached {q.accuracy:.0%} on held-out folds; "
                 f"{found}.{again}")
+    if q.accuracy >= q.needed:  # a fair network, but far too many flags
+        return (f"{text}: the network reached {q.accuracy:.0%} on held-out folds, but it "
+                f"flags {q.flagged} of the {q.images} images checked "
+                f"({q.flagged / q.images:.0%}), far more "
+                f"than wrong labels usually are (a few percent): these findings are "
+                f"unreliable, most likely its own mistakes; {q.advice()}.{again}")
     return (f"{text}, but the network reaches only {q.accuracy:.0%} on held-out folds "
             f"(chance is {q.chance:.0%}; trusting it takes {q.needed:.0%}): "
             + (f"these {n} findings are unreliable" if n else "its verdict is unreliable")
-            + f"; {q.advice()}.{again}")
+            + f", as it is wrong on {1 - q.accuracy:.0%} of the images it did not train on "
+              f"and flags its own mistakes as wrong labels; {q.advice()}.{again}")
 
 
 def _when(report: Any) -> str:

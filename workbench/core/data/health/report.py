@@ -186,7 +186,7 @@ def check_dataset(experiment: Any, index: Any = None, labels: bool = False,
         report.label_issues = [i.to_dict() for i in label_issues(got, probs, index.classes)]
         report.label_quality = label_quality(got, probs, fold_epochs(
             experiment, epochs or FOLD_EPOCHS), epochs or FOLD_EPOCHS,
-            classes=index.classes).to_dict()
+            classes=index.classes, flagged=len(report.label_issues)).to_dict()
         report.labels_checked, report.labels_checked_at = True, time.time()
         report.seconds["labels"] = time.perf_counter() - t
     return report

@@ -107,8 +107,8 @@ class ChosenImage:
                                     and not excluded and trusted and not gone)
         self.move_button.setToolTip(self.actions.move_tip if trusted else (
             "Off: the label check's network was too weak for its findings to be trusted "
-            "(see the line above). Exclude the image if you are sure it is wrong, or check "
-            "the labels again with a stronger network"))
+            "(the line above says why, and what would make them so). Exclude the image if "
+            "you are sure it is wrong"))
         self.undo_button.setEnabled(bool(self.moves))
         self.reveal_button.setEnabled(bool(path) and not gone)
         if sel is None:

@@ -146,8 +146,7 @@ def findings_of(report: Any, input_size: tuple[int, int] | None = None,
 
     examples = _examples(report)
     quality = quality_of(report)
-    doubt = "" if quality is None or quality.reliable else (
-        f" Unreliable: the network reached only {quality.accuracy:.0%} on held-out folds.")
+    doubt = "" if quality is None or quality.reliable else " " + quality.doubt()
     for issue in report.label_issues:
         path, given, suggested = issue["path"], issue["given"], issue["suggested"]
         shown = tuple((examples[c], c) for c in (suggested, given) if c in examples)
