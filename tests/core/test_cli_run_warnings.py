@@ -83,3 +83,24 @@ def test_check_warns_of_the_test_part_and_a_handful_of_validation_images_as_trai
 
     notes = json.loads(out)["notes"]
     assert part.rstrip(".") in notes and small.rstrip(".") in notes
+
+
+def test_check_and_train_say_a_validation_share_that_holds_out_no_image(tmp_path, capsys):
+    """The learner's report: 1 image a class, `check` said "no problems found" and `train`
+    "(4 for training, none for validation)" only; run.json keeps the warning too."""
+    import json
+
+    data = make_image_folder(tmp_path / "one", per_class=1, size=16)
+    code, _, err = run_cli(capsys, "check", data)
+    assert code == 0, err
+    (said,) = _warnings(err)
+    assert said.startswith("No validation images: the validation share 0.2 of 3 training "
+                           "images holds out none (each class has a single image")
+    assert "The accuracy shown is then the training accuracy" in said
+    exp = _experiment(tmp_path, data, capsys)
+    code, _, err = run_cli(capsys, "train", exp, "--epochs", "1", "--device", "cpu",
+                           "--out", tmp_path / "run")
+    assert code == 0, err
+    assert _warnings(err) == [said]
+    info = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert said in info["start_warnings"]  # the run's start notes, shown after a restart

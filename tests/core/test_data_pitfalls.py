@@ -150,3 +150,38 @@ def test_several_hints_get_one_fix_for_all(tmp_path):
     (rotation,) = fixed.augment.transforms
     assert rotation.type == "RandomRotation" and rotation.params["degrees"] == 30.0
     assert starting_hint_warnings(fixed, ["b", "d", "6", "9"]) == []
+
+
+def test_a_validation_share_that_holds_out_no_image_is_said_with_what_the_run_uses(tmp_path):
+    """1 image a class: the 0.2 share holds out none; the accuracy shown is the training
+    accuracy and the best epoch follows the training loss (the learner's report)."""
+    from workbench.core.data.scan import scan_folder
+    from workbench.core.experiment import Experiment
+
+    data = Experiment().data
+    one = scan_folder(make_image_folder(tmp_path / "one", per_class=1, size=8))
+    (said,) = data_warnings(one, data)
+    assert said == (
+        "No validation images: the validation share 0.2 of 3 training images holds out none "
+        "(each class has a single image, and a class's only image always trains). The "
+        "accuracy shown is then the training accuracy, which says nothing about new images, "
+        "and the best epoch and early stopping follow the training loss (a val_* best-epoch "
+        "metric is refused): add images (a class of 2 or more holds one out), or give the "
+        "dataset a val/ folder beside train/")
+    data.stratified, data.val_fraction = False, 0.1  # one draw over all 3: 0.3 rounds to 0
+    (said,) = data_warnings(one, data)
+    assert said.startswith("No validation images: the validation share 0.1 of 3 training "
+                           "images holds out none. The accuracy shown")
+    assert said.endswith(": hold out a larger validation share, add images, or give the "
+                         "dataset a val/ folder beside train/")
+    data.val_fraction = 0.0  # no validation asked for: nothing to say
+    assert data_warnings(one, data) == []
+    # The dataset's own val/ folder, with no image of the training classes.
+    root = tmp_path / "split"
+    make_image_folder(root / "train", per_class=4, size=8)
+    for name in ("blue", "green", "red"):
+        (root / "val" / name).mkdir(parents=True)
+    (said,) = data_warnings(scan_folder(str(root)), Experiment().data)
+    assert said.startswith("No validation images: val/ holds no image of the training "
+                           "classes. The accuracy shown is then the training accuracy")
+    assert said.endswith(": add images to val/")

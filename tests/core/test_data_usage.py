@@ -105,3 +105,34 @@ def test_scan_and_check_say_images_in_no_class_folder_are_not_used(capsys, tmp_p
     notes = scan_folder(parts).notes
     assert any(n.startswith("2 images are not in a class folder, so they are not used, e.g. "
                             "train/a.png") for n in notes), notes
+
+
+def test_a_folder_of_images_with_no_class_folder_is_one_to_classify(tmp_path):
+    from workbench.core.data.scan import unsorted_images
+
+    root = tmp_path / "d"
+    make_image_folder(root, per_class=2)
+    png = (root / "red" / "red_000.png").read_bytes()
+    new = tmp_path / "new"  # new photos: images at the top, no class folder
+    new.mkdir()
+    for name in ("b.png", "a.png", ".hidden.png"):
+        (new / name).write_bytes(png)
+    (new / "notes.txt").write_text("not an image")
+    assert unsorted_images(new) == [str(new / "a.png"), str(new / "b.png")]
+    assert "has no class folders" in _refusal(new)  # what the scan would say of it
+    (root / "loose.png").write_bytes(png)  # class folders: a dataset, loose images or not
+    assert unsorted_images(root) == [] and scan_folder(root).classes
+    (new / "metadata.csv").write_text("file_name,label\na.png,red\nb.png,blue\n")
+    assert unsorted_images(new) == []  # a Hugging Face imagefolder: labelled, a dataset
+    assert unsorted_images(tmp_path / "nowhere") == []
+    assert unsorted_images(new / "a.png") == []
+
+
+def _refusal(folder) -> str:
+    from workbench.core.errors import DataError
+
+    try:
+        scan_folder(folder).check_trainable()
+    except DataError as e:
+        return str(e)
+    return ""

@@ -58,6 +58,38 @@ def test_a_learning_rate_far_too_large_ends_the_run_as_diverged(tmp_path, optimi
     assert outcome.bundle_path is None and not (tmp_path / "run" / "bundle.pt").exists()
 
 
+def test_the_batch_the_divergence_names_is_plotted_and_logged(tmp_path):
+    """The learner's report: "exploded to 6.02e+08 at batch 4", while the loss plot and
+    TensorBoard had batches 1 to 3 only: the batch that ended the run was never shown."""
+    import re
+
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from workbench.core.train.trainer import Callback
+
+    class Plot(Callback):  # what the Train tab's loss-per-batch plot hears
+        def __init__(self):
+            self.batches, self.per_epoch = [], 0
+
+        def on_batch_end(self, trainer, epoch, batch, num_batches, loss):
+            self.batches.append(((epoch - 1) * num_batches + batch, loss))
+            self.per_epoch = num_batches
+
+    plot = Plot()
+    outcome = run_training(_experiment(tmp_path, Component("Adam", {"lr": 10.0})),
+                           tmp_path / "run", [plot])
+    assert outcome.status == "diverged"
+    value, batch, epoch = re.search(r"exploded to (\S+) at batch (\d+) of epoch (\d+)",
+                                    outcome.message).groups()
+    step = (int(epoch) - 1) * plot.per_epoch + int(batch)
+    assert plot.batches[-1] == (step, outcome.error.value)
+    assert f"{plot.batches[-1][1]:.3g}" == value
+    ea = EventAccumulator(str(tmp_path / "run"), size_guidance={"scalars": 0})
+    ea.Reload()
+    last = ea.Scalars("loss/train_batch")[-1]
+    assert last.step == step and f"{last.value:.3g}" == value  # (a float32 in the file)
+
+
 def test_a_validation_loss_that_explodes_ends_the_run_and_keeps_only_sane_epochs(
         tmp_path, monkeypatch):
     # Measured in the app: Adam lr 10 on cnn-bn trained at a loss of 31.6 (under the

@@ -49,3 +49,12 @@ def test_the_data_tab_names_a_class_folder_that_is_a_link(qtbot, tmp_path):
     assert panel.message.level == "warning"
     assert "Warning: class 'rootloop' is a link to the dataset folder itself" in text, text
     assert "Warning: class 'red_alias' is a link to class 'red'" in text
+
+
+def test_a_validation_share_that_holds_out_no_image_is_warned(qtbot, tmp_path):
+    panel = loaded_data_panel(qtbot, make_image_folder(tmp_path / "one", per_class=1))
+    assert panel.message.level == "warning"
+    text = panel.message.text()
+    assert text.startswith("Ready: 3 classes, 3 images. Warning: No validation images: the "
+                           "validation share 0.2 of 3 training images holds out none"), text
+    assert "the best epoch and early stopping follow the training loss" in text

@@ -145,3 +145,31 @@ def test_a_stopped_run_is_one_short_status_bar_line(qtbot, workbench_home):
     assert text == "Training stopped: diverged (the Train tab says why and what to do)"
     window._on_training_errored("something odd happened")
     assert window.statusBar().currentMessage().startswith("Training stopped: failed (")
+
+
+def test_a_dropped_folder_of_new_photos_is_classified_and_the_dataset_stays(
+        qtbot, tiny_experiment, image_folder, tmp_path):
+    import shutil
+
+    new = tmp_path / "new"  # new photos: no class folder, the images at its top
+    new.mkdir()
+    for name in ("blue/blue_000.png", "red/red_001.png"):
+        shutil.copy(image_folder / name, new)
+    window = _window(qtbot, tiny_experiment)
+    with qtbot.waitSignal(window.data_panel.dataset_loaded, timeout=20000):
+        window.scan_dataset(str(image_folder), adopt_defaults=False)
+    drop_urls(window, [new])
+    assert window.tabs.currentWidget() is window.predict_panel
+    assert sorted(os.path.basename(r.path) for r in window.predict_panel.rows) == \
+        ["blue_000.png", "red_001.png"]
+    assert window.experiment.data.folder == str(image_folder)  # the dataset stays open
+    assert window.data_panel.index.root == str(image_folder)
+    assert window.statusBar().currentMessage() == (
+        "new/ has no class folders: classifying its 2 images on the Predict tab (the dataset "
+        "colours stays open). To train on them, sort them into a sub-folder per class and "
+        "open new/ on the Data tab.")
+    # A folder with class folders is still the dataset, also with loose images beside them.
+    shutil.copy(image_folder / "green" / "green_002.png", image_folder)
+    with qtbot.waitSignal(window.data_panel.dataset_loaded, timeout=20000):
+        drop_urls(window, [image_folder])
+    assert window.tabs.currentWidget() is window.data_panel

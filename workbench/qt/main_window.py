@@ -54,8 +54,8 @@ class MainWindow(ExperimentFiles, UrlDropTarget, QMainWindow):
     connects only what happens beyond the Experiment: a run's bundle saved (for Evaluate
     and Predict), the runs list to refresh, and requests to change tab.
 
-    Dropping a folder anywhere on the window loads it as the dataset; dropping image files
-    classifies them on the Predict tab.
+    Dropping a folder anywhere on the window loads it as the dataset; dropping image files,
+    or a folder of images with no class folder, classifies them on the Predict tab.
 
     Signals
     -------
@@ -350,17 +350,30 @@ class MainWindow(ExperimentFiles, UrlDropTarget, QMainWindow):
 
     # -- drops -----------------------------------------------------------------------------
     def handle_drop(self, urls: list[QUrl]) -> bool:
-        """One folder (or CSV file, or archive of one): the new dataset. Image files: classify
-        them on the Predict tab."""
+        """One folder (or CSV file, or archive of one): the new dataset. Image files, or one
+        folder of images with no class folder (new photos): classify them on the Predict
+        tab, the dataset kept open, and say so."""
+        from workbench.core.data.scan import unsorted_images  # (not at start: it needs PIL)
+
         paths = local_paths(urls)
         if not paths:
             return False
-        if len(paths) == 1 and (os.path.isdir(paths[0]) or  # a CSV dataset, an archive
-                                paths[0].lower().endswith((".csv", ".tsv", *ARCHIVE_SUFFIXES))):
-            self.load_folder(paths[0])
-        else:
-            self.tabs.setCurrentWidget(self.predict_panel)
-            self.predict_panel.add_images(paths)
+        one = paths[0] if len(paths) == 1 else ""
+        photos = unsorted_images(one) if one else []  # the scan would find no class folder
+        if one and not photos and (os.path.isdir(one) or  # a CSV dataset, an archive
+                                   one.lower().endswith((".csv", ".tsv", *ARCHIVE_SUFFIXES))):
+            self.load_folder(one)
+            return True
+        self.tabs.setCurrentWidget(self.predict_panel)
+        self.predict_panel.add_images(paths)
+        if photos:
+            n, name = len(photos), os.path.basename(one.rstrip(os.sep))
+            kept = os.path.basename(self.experiment.data.folder.rstrip(os.sep))
+            self.statusBar().showMessage(
+                f"{name}/ has no class folders: classifying its {n} image"
+                f"{'s' if n != 1 else ''} on the Predict tab"
+                f"{f' (the dataset {kept} stays open)' if kept else ''}. To train on them, "
+                f"sort them into a sub-folder per class and open {name}/ on the Data tab.")
         return True
 
     # -- closing ---------------------------------------------------------------------------

@@ -6,6 +6,9 @@ Two classic mistakes train without an error and give numbers that mean little:
   accuracy by many points ("3 validation images: one image moves accuracy by 33 points"),
   the rule (:data:`SMALL_VAL`) the training doctor's caveat uses too
   (:meth:`workbench.core.train.doctor.view.RunView.small_val_caveat`);
+  and its zero case, :func:`no_validation`: a validation share (or ``val/`` folder)
+  that holds out no image at all (1 image a class), so the accuracy shown is the training
+  accuracy and the best epoch follows the training loss;
 - :func:`dataset_part`: the folder given is itself the ``test/`` (or ``val/``) part of a
   dataset with parts (its parent has ``train/`` beside it,
   :func:`~workbench.core.data.layouts.find_splits`), so the run trains on the images kept
@@ -51,6 +54,33 @@ def small_validation(n: int, val_folder: str = "") -> str:
     return (f"only {n} validation image{'s' * (n != 1)}: {one_image_moves(n)}, so the "
             f"validation accuracy says little about how good the model is ({more}; "
             f"{SMALL_VAL} or more make it firmer)")
+
+
+def no_validation(data: Any, train_counts: list[int], val_folder: str = "") -> str:
+    """A sentence saying that a run asked to validate (a validation share above 0, or the
+    dataset's own ``val_folder``, ``"val/"``) has no validation image, why, what the run
+    measures instead and what to do; ``""`` when none was asked for (a share of 0).
+    ``train_counts``: the training images of each class (what a share is held out of)."""
+    share = float(getattr(data, "val_fraction", 0) or 0)
+    if val_folder:
+        why = f"{val_folder} holds no image of the training classes"
+        more = f"add images to {val_folder}"
+    elif share <= 0:
+        return ""
+    else:
+        n = sum(train_counts)
+        why = (f"the validation share {share:g} of {n} training image{'s' * (n != 1)} "
+               f"holds out none")
+        if getattr(data, "stratified", True) and train_counts and max(train_counts) < 2:
+            why += " (each class has a single image, and a class's only image always trains)"
+            more = "add images (a class of 2 or more holds one out)"
+        else:
+            more = "hold out a larger validation share, add images"
+        more += ", or give the dataset a val/ folder beside train/"
+    return (f"no validation images: {why}. The accuracy shown is then the training "
+            f"accuracy, which says nothing about new images, and the best epoch and early "
+            f"stopping follow the training loss (a val_* best-epoch metric is refused): "
+            f"{more}")
 
 
 @dataclass(frozen=True)
@@ -149,9 +179,9 @@ def data_warnings(index: Any, data: Any, folder: str = "",
     """What is wrong with training on ``index`` (scanned from ``folder``, default its root)
     with an experiment's ``data``: the folder is a test or validation part
     (:func:`dataset_part`; ``give`` as for :meth:`DatasetPart.text`), and the validation
-    split is small (:func:`small_validation`, counted as the run counts it:
-    :func:`~workbench.core.data.usage.usable_split`). Sentences without a final full
-    stop; empty when nothing is wrong. Never raises."""
+    split is small or, asked for, empty (:func:`small_validation`, :func:`no_validation`,
+    counted as the run counts it: :func:`~workbench.core.data.usage.usable_split`).
+    Sentences without a final full stop; empty when nothing is wrong. Never raises."""
     out = []
     part = dataset_part(folder or str(getattr(index, "root", "") or ""))
     if part is not None:
@@ -165,10 +195,19 @@ def data_warnings(index: Any, data: Any, folder: str = "",
     if use is not None:
         own = getattr(index, "val_samples", None) is not None and \
             bool(getattr(data, "use_folder_split", True))
-        small = small_validation(len(use.val), index.part_name("val") if own else "")
+        folder = index.part_name("val") if own else ""
+        small = small_validation(len(use.val), folder) or ("" if use.val else no_validation(
+            data, _per_class(use.train), folder))
         if small:
             out.append(small[:1].upper() + small[1:])
     return out
+
+
+def _per_class(samples: list[tuple[str, int]]) -> list[int]:
+    counts: dict[int, int] = {}
+    for _, label in samples:
+        counts[label] = counts.get(label, 0) + 1
+    return list(counts.values())
 
 
 def dataset_warnings(index: Any, data: Any, folder: str = "",
@@ -182,4 +221,4 @@ def dataset_warnings(index: Any, data: Any, folder: str = "",
 
 
 __all__ = ["SMALL_VAL", "DatasetPart", "data_warnings", "dataset_part", "dataset_warnings",
-           "is_small_validation", "one_image_moves", "small_validation"]
+           "is_small_validation", "no_validation", "one_image_moves", "small_validation"]

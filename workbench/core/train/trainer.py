@@ -351,7 +351,8 @@ class Trainer(RunSetup, Steps, Resumable):
                     bad_validation = bad_validation or (i + 1, value)
                     continue
                 if not finite:
-                    if exploded:  # the loss is a number, but far from any sane one
+                    if exploded:  # a number far from any sane one: plotted and logged, as named
+                        self.emit("on_batch_end", epoch, i + 1, num_batches, value)
                         raise TrainingDiverged(self.explosion.message(
                             value, epoch, i + 1, self._lr()), epoch, value)
                     raise diverged_error(value, epoch, i + 1, self._lr(),
