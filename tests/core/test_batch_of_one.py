@@ -40,7 +40,9 @@ def test_batches_of_one_with_batchnorm_are_refused_but_a_last_batch_of_one_is_no
     assert last.startswith("workbench train: ")
     assert "the batch size is 1 and the network has BatchNorm" in last
     assert "every training batch would be skipped" in last
-    assert last.endswith("(--set data.batch_size=32)")
+    # A batch size that fits the 27 training images: not the usual 32, one step an epoch.
+    assert last.endswith("Set the batch size to 8: the 27 training images make 4 steps an "
+                         "epoch at 8, only 1 at 32 (--set data.batch_size=8)")
     # Refused, not a run: no folder left saying "finished", no untrained bundle.
     assert not run_dir.exists()
     # The Model doctor's finding is the refusal's: not said a second time as a warning.

@@ -109,7 +109,8 @@ def test_a_run_with_batch_size_one_and_batchnorm_is_refused_with_the_batch_fix(t
     outcome = run_training(exp.validate(), tmp_path / "run")
     assert outcome.status == "failed" and outcome.result.findings == []
     assert "every training batch would be skipped" in outcome.message
-    assert outcome.error.action["set"] == {"data.batch_size": 32}
+    # 32 training images: 8 makes 4 steps an epoch, where 32 would make one.
+    assert outcome.error.action["set"] == {"data.batch_size": 8}
 
 
 def test_a_zero_initialised_run_names_the_init(tmp_path):

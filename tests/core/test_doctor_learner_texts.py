@@ -16,7 +16,7 @@ from workbench.core.train.callbacks.base import FitResult
 from workbench.core.train.callbacks.doctor import ExplodingLoss, TrainingDoctor
 from workbench.core.train.doctor import checks as C
 from workbench.core.train.doctor import suggest
-from workbench.core.train.doctor.causes import Cause, _batch_fix, label_cause
+from workbench.core.train.doctor.causes import Cause, batch_fix, label_cause
 from workbench.core.train.doctor.classes import class_imbalance
 from workbench.core.train.doctor.fixes import lower_lr, raised_lr
 from workbench.core.train.doctor.findings import action
@@ -139,7 +139,7 @@ def test_a_run_whose_every_batch_was_skipped_says_it_is_untrained():
 
 
 def test_one_minimum_batch_size_for_batchnorm():
-    fix, _ = _batch_fix()
+    fix, _ = batch_fix()
     assert "or at least 8" in fix and "at least 2" not in fix
 
 
@@ -233,5 +233,6 @@ def test_a_run_that_would_skip_every_batch_is_refused_not_recorded_untrained(tmp
     outcome = run_training(exp.validate(), tmp_path / "run")
     assert outcome.status == "failed" and outcome.epochs_done == 0
     assert "every training batch would be skipped" in outcome.message
-    assert outcome.error.action["set"] == {"data.batch_size": 32}
+    # 50 training images: 16 makes 4 steps an epoch, where 32 would make 2.
+    assert outcome.error.action["set"] == {"data.batch_size": 16}
     assert outcome.bundle_path is None and not (tmp_path / "run" / "bundle.pt").exists()

@@ -36,9 +36,11 @@ def test_batches_of_one_with_batchnorm_are_refused_and_the_fix_trains(
     ((title, text),) = asked
     assert title == "Cannot start training"
     assert "every training batch would be skipped" in text and "--set" not in text
-    assert text.endswith("Set the batch size to 32 and start training?")
+    # A batch size that fits the 27 training images: 32 would be one step an epoch.
+    assert "the 27 training images make 4 steps an epoch at 8, only 1 at 32" in text
+    assert text.endswith("Set the batch size to 8 and start training?")
     assert train_error_boxes == []  # not "Training failed": nothing ran
-    assert panel.experiment.data.batch_size == 32
+    assert panel.experiment.data.batch_size == 8
     qtbot.waitUntil(lambda: bool(finished), timeout=RUN_TIMEOUT_MS)  # the retry trains
     assert finished[0]["status"] == "finished"
     assert not (finished[0]["model"] or {}).get("untrained")
@@ -53,6 +55,7 @@ def test_declining_the_fix_leaves_the_refusal_said(qtbot, train_panel, bn_experi
         panel.start_button.click()
     assert panel.status.text().startswith("Cannot start training: The batch size is 1 and "
                                           "the network has BatchNorm")
+    assert "Set the batch size to 8: the 27 training images" in panel.status.text()
     assert panel.experiment.data.batch_size == 1 and not panel.is_running()
     assert panel.start_button.isEnabled()
 

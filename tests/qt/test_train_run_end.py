@@ -120,6 +120,8 @@ def test_a_run_whose_every_batch_was_skipped_says_its_model_is_untrained():
                             "val_loss": 1.1, "val_acc": 0.3}]}
     text, level = saved_model_line(skipped)
     assert level == "warning" and "untrained" in text and "Predict" not in text
+    # Each batch held one image whatever its size: no fixed 32 (one step on a small set).
+    assert "batch size to 32" not in text and "each batch at least 8 images" in text
     trained = {"bundle": "/runs/a/bundle.pt", "model": {"epoch": 1},
                "history": [{"epoch": 1, "train_loss": 0.9}]}
     text, level = saved_model_line(trained)

@@ -80,10 +80,12 @@ def batch_warnings(exp, index) -> list[str]:
                                      f"{cause.fix}."]
 
 
-def network_said(exp, num_classes: int) -> tuple[str, list[str]]:
+def network_said(exp, num_classes: int, index=None) -> tuple[str, list[str]]:
     """What ``workbench check --experiment`` says of ``exp``'s network, as ``train`` would
     as it starts: why a run refuses it (the layer that does not fit, as the run's error
-    says it, or the Model doctor's error; ``""``: none), else the Model doctor's warnings
+    says it, or the Model doctor's error; batches of one image with BatchNorm as the run
+    refuses them, with a batch size that fits the training images of ``index``, the
+    dataset as scanned; ``""``: none), else the Model doctor's warnings
     (:func:`~workbench.core.model.doctor.network_check`)."""
     from workbench.core.model.doctor import diagnose, misfit_finding, network_check
 
@@ -100,8 +102,22 @@ def network_said(exp, num_classes: int) -> tuple[str, list[str]]:
     if misfit is not None:
         return misfit.title, []
     error = next((f for f in diagnose(exp, num_classes) if f.severity == "error"), None)
+    if error is not None and error.code == "batchnorm-batch-one":
+        return _batch_of_one(exp, index), []
     return (f"{error.title}. {error.explanation}" if error is not None else
             "the network cannot be trained (the Model tab says why)"), []
+
+
+def _batch_of_one(exp, index) -> str:
+    """The run's refusal of batches of one image with BatchNorm, its batch size fitting
+    the training images of the split ``exp`` makes of ``index`` (None: not known)."""
+    from workbench.core.data.usage import usable_split
+    from workbench.core.train.failures import batch_of_one_error
+
+    use = usable_split(index, exp.data)
+    refusal = batch_of_one_error(1, True, len(use.train) if use is not None else 0,
+                                 exp.training.accumulate)
+    return str(refusal)
 
 
 def give_folder(parent: str) -> str:

@@ -53,22 +53,22 @@ class UntrainableBatches(WorkbenchError):
         self.action = action
 
 
-def batch_of_one_error(batch_size: int, batchnorm: bool) -> UntrainableBatches | None:
+def batch_of_one_error(batch_size: int, batchnorm: bool, train_images: int = 0,
+                       accumulate: int = 1) -> UntrainableBatches | None:
     """The refusal of a run whose every training batch holds one image (``batch_size`` 1)
     while the network has BatchNorm (``batchnorm``), or None. A last batch of one (the
     training images one more than a multiple of the batch size) is only skipped: the
-    others train."""
+    others train. Its fix is a batch size that fits the ``train_images`` (0: not known)
+    with ``accumulate`` (:func:`~workbench.core.train.doctor.causes.batch_fix`)."""
     if not batchnorm or int(batch_size) != 1:
         return None
-    from workbench.core.train.doctor.causes import BATCH_SIZE, MIN_BATCH
-    from workbench.core.train.doctor.findings import action
+    from workbench.core.train.doctor.causes import batch_fix
 
+    fix, act = batch_fix(train_images, accumulate)
     return UntrainableBatches(
         f"the batch size is 1 and the network has BatchNorm, which cannot train on a batch "
         f"of one image (it has no spread to measure): every training batch would be "
-        f"skipped and the network would stay untrained. Set the batch size to {BATCH_SIZE}, "
-        f"or at least {MIN_BATCH} (--set data.batch_size={BATCH_SIZE})",
-        action(f"Set the batch size to {BATCH_SIZE}", {"data.batch_size": BATCH_SIZE}))
+        f"skipped and the network would stay untrained. {fix[:1].upper()}{fix[1:]}", act)
 
 
 def failure_kind(error: BaseException) -> str:

@@ -91,7 +91,8 @@ class RunSetup:
         self.model = model.to(self.device)
         self._has_batchnorm = any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
                                   for m in model.modules())
-        refusal = batch_of_one_error(exp.data.batch_size, self._has_batchnorm)
+        refusal = batch_of_one_error(exp.data.batch_size, self._has_batchnorm, len(train_s),
+                                     exp.training.accumulate)
         if refusal is not None:  # no batch would train: say so now, not after every epoch
             raise refusal
         # Frozen layers stay out of the optimizer; a fine-tuned backbone gets a scaled lr.

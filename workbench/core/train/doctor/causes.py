@@ -21,7 +21,9 @@ only waste a run.
   800 training images: the weights change once an epoch; weight updates, so
   ``training.accumulate`` is counted), with its fix (``data.batch_size``, and
   ``training.accumulate`` where that alone cannot do it); the one rule the warnings
-  before a run say it by too;
+  before a run say it by too. Its batch size (:func:`fitting_batch_size`) is also the one
+  the fix of batches of one image with BatchNorm proposes (:func:`batch_fix`, which the
+  run's refusal gives: :func:`~workbench.core.train.failures.batch_of_one_error`);
 - :func:`skipped_cause`: every training batch of an epoch skipped (the trainer skips a
   training batch of one image when the network has BatchNorm), so no weight moved.
 
@@ -109,16 +111,17 @@ def _floor(experiment: Any, f: Any, num_classes: int) -> float | None:
     return least_loss(width, num_classes)
 
 
-def _fix_of(experiment: Any, f: Any) -> tuple[str, dict[str, Any] | None]:
+def _fix_of(experiment: Any, f: Any,
+            train_images: int = 0) -> tuple[str, dict[str, Any] | None]:
     """The model doctor's fix of finding ``f`` as a fix text (with its ``--set`` options)
-    and a fix button's action."""
+    and a fix button's action (a batch size fits ``train_images``: :func:`batch_fix`)."""
     from workbench.core.model.doctor import fix_settings
 
     if f.code == "constant-init" and f.layer is None:
         return ("use the default initialisation, PyTorch's (--set init.type=default)",
                 action("Use the default initialisation", {"init.type": "default"}))
     if f.code == "batchnorm-batch-one":
-        return _batch_fix()
+        return batch_fix(train_images, getattr(experiment.training, "accumulate", 1))
     label = f.fix.label if f.fix else ""
     text = label[:1].lower() + label[1:]
     # fix_settings reads a copy back first: the fix's own changes, not the defaults'.
@@ -132,10 +135,19 @@ def _fix_of(experiment: Any, f: Any) -> tuple[str, dict[str, Any] | None]:
     return f"{text} ({options})", action("Open the Model tab", open_="model")
 
 
-def _batch_fix() -> tuple[str, dict[str, Any]]:
-    return (f"set the batch size to {BATCH_SIZE}, or at least {MIN_BATCH} "
-            f"(--set data.batch_size={BATCH_SIZE})",
-            action(f"Set the batch size to {BATCH_SIZE}", {"data.batch_size": BATCH_SIZE}))
+def batch_fix(train_images: int = 0, accumulate: int = 1) -> tuple[str, dict[str, Any]]:
+    """The fix of batches of one image with BatchNorm, as a fix text and a fix button's
+    action: the batch size that fits ``train_images`` (0: not known;
+    :func:`fitting_batch_size`), so that it is not one step an epoch (24 images: 8)."""
+    use = fitting_batch_size(train_images, accumulate)
+    text = f"set the batch size to {use}" + (f", or at least {MIN_BATCH}"
+                                             if use > MIN_BATCH else "")
+    if use < BATCH_SIZE:  # the usual 32 would leave the weights few changes an epoch
+        k, at = (epoch_steps(train_images, n, accumulate) for n in (use, BATCH_SIZE))
+        text += (f": the {train_images} training images make {k} step{'s' * (k != 1)} an "
+                 f"epoch at {use}, only {at} at {BATCH_SIZE}")
+    return (f"{text} (--set data.batch_size={use})",
+            action(f"Set the batch size to {use}", {"data.batch_size": use}))
 
 
 def model_causes(experiment: Any, num_classes: int, train_images: int = 0) -> list[Cause]:
@@ -160,7 +172,7 @@ def model_causes(experiment: Any, num_classes: int, train_images: int = 0) -> li
         _log.exception("the model doctor failed on the run's experiment")
         return batch
     try:
-        return _causes(experiment, found, num_classes) + batch
+        return _causes(experiment, found, num_classes, train_images) + batch
     except Exception:  # noqa: BLE001  (a fix text must not stop a run either)
         _log.exception("the model doctor's fixes failed on the run's experiment")
         return batch
@@ -184,9 +196,13 @@ def epoch_steps(images: int, batch_size: int, accumulate: int = 1) -> int:
     return -(-batches // accumulate)
 
 
-def _fix_size(images: int, accumulate: int) -> int:
+def fitting_batch_size(images: int = 0, accumulate: int = 1) -> int:
+    """The batch size the fixes propose for ``images`` training images (0: not known):
+    :data:`BATCH_SIZE`, halved while it leaves fewer than :data:`MIN_STEPS` weight updates
+    an epoch (``accumulate``: ``training.accumulate``), down to :data:`MIN_BATCH`,
+    BatchNorm's least (24 images: 8, 3 steps an epoch, where 32 would be one)."""
     use = BATCH_SIZE
-    while use > MIN_BATCH and epoch_steps(images, use, accumulate) < MIN_STEPS:
+    while images > 0 and use > MIN_BATCH and epoch_steps(images, use, accumulate) < MIN_STEPS:
         use //= 2
     return use
 
@@ -223,9 +239,9 @@ def steps_cause(batch_size: Any, train_images: Any, accumulate: Any = 1) -> Caus
         why = (f"the batch size ({bs}) cuts {images} into only {steps} batches, so each "
                f"epoch is {steps} steps (the weights change {steps} times an epoch) and the "
                f"network {learns}")
-    use, keep = _fix_size(n, acc), acc
+    use, keep = fitting_batch_size(n, acc), acc
     if epoch_steps(n, use, acc) < MIN_STEPS:  # too few batches to accumulate over so many
-        use = _fix_size(n, 1)
+        use = fitting_batch_size(n, 1)
         while keep > 1 and epoch_steps(n, use, keep) < MIN_STEPS:
             keep -= 1
     sets: dict[str, Any] = {"data.batch_size": use}
@@ -255,7 +271,8 @@ def split_steps_cause(index: Any, experiment: Any) -> Cause | None:
                        experiment.training.accumulate) if use is not None else None
 
 
-def _causes(experiment: Any, found: list[Any], num_classes: int) -> list[Cause]:
+def _causes(experiment: Any, found: list[Any], num_classes: int,
+            train_images: int = 0) -> list[Cause]:
     from workbench.core.model import doctor_checks as M
 
     causes = []
@@ -268,7 +285,7 @@ def _causes(experiment: Any, found: list[Any], num_classes: int) -> list[Cause]:
         floor = _floor(experiment, f, num_classes)
         if f.code == "activation-after-output" and floor is not None:  # a Sigmoid: bounded
             effect = "so it squeezes them into a narrow range: the network is never confident"
-        fix, act = _fix_of(experiment, f)
+        fix, act = _fix_of(experiment, f, train_images)
         title = f.title[:1].lower() + f.title[1:]  # it follows a colon
         causes.append(Cause(f.code, f"{title}, {effect}", fix, act, stops, floor))
     return sorted(causes, key=lambda c: not c.stops)
@@ -320,7 +337,7 @@ def _augment_fix(experiment: Any, hints: list[Any]) -> tuple[str, list[dict]] | 
 def skipped_cause(epoch: int) -> Cause:
     """Every training batch of ``epoch`` was skipped: batches of one image with BatchNorm
     (the only batches the trainer skips without an unreadable image, which ends the run)."""
-    fix, act = _batch_fix()
+    fix, act = batch_fix()
     return Cause("skipped",
                  f"Every training batch of epoch {epoch} was skipped, so no weight changed: "
                  f"the batch size is 1, and BatchNorm cannot train on a batch of one image "

@@ -23,7 +23,7 @@ from workbench.core.train.doctor.causes import grad_layer, layer_name, squashing
 from workbench.core.train.doctor.classes import (NEVER_PREDICTED_EPOCHS,  # noqa: F401
                                                  class_imbalance, class_never_predicted,
                                                  ignored_classes, imbalance_cause,
-                                                 imbalance_explains)
+                                                 imbalance_explains, small_training_set)
 from workbench.core.train.doctor.findings import RunFinding, action
 # The rate fixes live in .fixes; diverged_fix, lower_lr and proposed_lr are read from here.
 from workbench.core.train.doctor.fixes import (_lr_fix, bounded, diverged_fix,  # noqa: F401
@@ -151,11 +151,15 @@ def not_learning(v: RunView) -> RunFinding | None:
                f"epoch): the learning rate ({fmt(v.lr)}) is too small")
         fix, act = _lr_fix(raised_lr(v))
     elif on_val and train_acc and train_acc[-1] > v.chance + MEMORISING_MARGIN:
+        small = small_training_set(v)  # first where it applies: the labels may be right
         why = (f"Yet the training accuracy is {pct(train_acc[-1])}: it learns the training "
-               f"images by heart and nothing that carries over. The labels may not match "
+               f"images by heart and nothing that carries over. "
+               f"{small[0] + '. Else t' if small else 'T'}he labels may not match "
                f"the images (open a few of each class), or the validation images differ "
                f"from the training ones")
         fix = "check the labels: open a few images of each class folder"
+        if small is not None:
+            fix, act = f"{small[1]}; then {fix}", small[2]
     elif (ignored := ignored_classes(v, epochs=1)) is not None and \
             imbalance_explains(v, ignored[0]):
         # It answers the big class of an imbalanced set (at chance: the big class's share):
@@ -168,6 +172,11 @@ def not_learning(v: RunView) -> RunFinding | None:
         fix, act = _lr_fix(lower_lr(v))
     elif (unequal := imbalance_cause(v)) is not None:  # what it answers: the big class
         why, fix, act = unequal
+    elif (small := small_training_set(v)) is not None:  # before the usual causes
+        why = (f"{small[0]}. Else the usual causes: labels that do not match the images, "
+               f"or a learning rate far too large or too small (the LR finder tells)")
+        fix, act = f"{small[1]}; then check the labels and find a learning rate " \
+            "(workbench lr-find)", small[2] or action("Find a learning rate", open_="lr_finder")
     else:
         why = ("The usual causes: labels that do not match the images (open a few of each "
                "class), a learning rate far too large or too small (the LR finder tells), or "
@@ -201,7 +210,9 @@ def overfitting(v: RunView) -> RunFinding | None:
     apart = (all(far_apart(i) for i in range(-OVERFIT_EPOCHS, 0))
              and loss_gaps[-1] > loss_gaps[-1 - OVERFIT_EPOCHS]
              and len(val) - 1 - best >= OVERFIT_STALL)
-    if not (rising or widening or apart):
+    if not (rising or widening or apart) or not v.learned():
+        return None  # at chance on its training images: it learns them no more than others
+    if v.said(v.label_change):  # named (not_learning's), with its fix: not early stopping
         return None
     best_epoch = [int(m["epoch"]) for m in v.recent if m.get("val_loss") is not None][best]
     if rising:
@@ -241,7 +252,11 @@ def overfitting(v: RunView) -> RunFinding | None:
                f"what generalises. The best validation loss "
                f"{'since the settings changed' if v.since else 'so far'} was at epoch "
                f"{best_epoch}: {kept}.{v.small_val_caveat()}")
-    return RunFinding("overfitting", v.epoch, "warning", message, "; ".join(remedies), act)
+    fix = "; ".join(remedies)
+    if (change := v.label_change) is not None:  # its fix first: it teaches contradictions
+        message += f" The likely cause is the augmentation: {change.why}."
+        fix, act = change.fix, change.action
+    return RunFinding("overfitting", v.epoch, "warning", message, fix, act)
 
 
 def underfitting(v: RunView) -> RunFinding | None:

@@ -27,6 +27,16 @@ CHANCE_MARGIN = 0.05
 #: image moves it by more than 5 points, so the findings say so (the rule the data
 #: warnings before a run use too: :mod:`workbench.core.data.pitfalls`).
 SMALL_VAL = pitfalls.SMALL_VAL
+#: A training accuracy this far above the training images' chance (always answering their
+#: most common class) has learned something (:meth:`RunView.learned`); where chance is
+#: over 70%, half the way from it to 100%. Measured: left/right arrows with a
+#: label-changing flip stay at 50-54% on 96 training images (2 classes: chance) while the
+#: validation accuracy falls to 21% on 24 images, a gap of 32 points that is noise and the
+#: flip, not a network that learns its training images.
+LEARNED_MARGIN = 0.15
+#: Without a training accuracy: a training loss under this share of ln(classes), the loss
+#: of guessing (the arrows above: 0.67 against 0.69).
+LEARNED_LOSS = 0.8
 
 
 @dataclass
@@ -136,6 +146,24 @@ class RunView:
         """Whether the last :data:`NOT_LEARNING_EPOCHS` accuracies are all at chance."""
         acc, _ = self.accuracy()
         return bool(acc) and max(acc[-NOT_LEARNING_EPOCHS:]) <= self.chance + CHANCE_MARGIN
+
+    @property
+    def train_chance(self) -> float:
+        """Accuracy of always answering the most common class of the training images
+        (:attr:`chance`, the validation split's, when their counts are not known)."""
+        counts = self.train_counts or []
+        return max(counts) / sum(counts) if sum(counts) else self.chance
+
+    def learned(self) -> bool:
+        """Whether the network does clearly better than chance on its training images (by
+        :data:`LEARNED_MARGIN`; by the loss, :data:`LEARNED_LOSS`, without an accuracy): a
+        network that has learned nothing cannot be learning its training images by heart."""
+        acc = self.series("train_acc")
+        if acc:
+            chance = self.train_chance
+            return acc[-1] >= chance + min(LEARNED_MARGIN, (1 - chance) / 2)
+        losses = self.series("train_loss")
+        return bool(losses) and losses[-1] < LEARNED_LOSS * self.guess_loss
 
     @property
     def val_images(self) -> int:

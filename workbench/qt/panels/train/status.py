@@ -179,11 +179,17 @@ def show_start_notes(label: Any, notes: Any, warnings: Any = (), heading: str = 
 
 def saved_model_line(summary: dict) -> tuple[str, str]:
     """The line under the plots once a run saved its model: where, and what to do next; a
-    warning when no training batch ran (every batch skipped: the model is untrained)."""
+    warning when no training batch ran (every batch skipped: the model is untrained). A
+    batch size of 1 with BatchNorm is refused before the run, with a batch size that fits
+    the training images (:func:`workbench.core.train.doctor.causes.batch_fix`): here each
+    batch held one image whatever the batch size, so no size is proposed."""
+    from workbench.core.train.doctor.causes import MIN_BATCH
+
     if (summary.get("model") or {}).get("untrained"):  # the core's FitResult.untrained
-        return (f"No training batch ran (every batch was skipped), so the saved model "
-                f"{summary['bundle']} is untrained. Set the batch size to 32 (at least 8 "
-                f"with BatchNorm) and train again.", "warning")
+        return (f"No training batch ran (every batch held one image, which BatchNorm "
+                f"cannot train on, and was skipped), so the saved model {summary['bundle']} "
+                f"is untrained. Give each batch at least {MIN_BATCH} images (more training "
+                f"images, or a larger batch size) and train again.", "warning")
     return (f"Model saved to {summary['bundle']} (try it on the Predict tab). Continue trains "
             f"this run further.", "info")
 
