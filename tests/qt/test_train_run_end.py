@@ -126,3 +126,20 @@ def test_a_run_whose_every_batch_was_skipped_says_its_model_is_untrained():
                "history": [{"epoch": 1, "train_loss": 0.9}]}
     text, level = saved_model_line(trained)
     assert level == "info" and text.startswith("Model saved to /runs/a/bundle.pt")
+
+
+def test_a_run_without_validation_images_ends_saying_its_accuracy_is_the_training_ones():
+    # From a first day (walk-firstday item 2): 1 image a class, no validation image, and
+    # the run ended in green with "accuracy 100.0%", the training images' accuracy.
+    from workbench.qt.panels.train.status import ending_text
+
+    epoch = {"epoch": 5, "train_loss": 0.4895, "train_acc": 1.0, "val_loss": None,
+             "val_acc": None, "lr": 0.001, "seconds": 4.4}
+    text, level = ending_text({"history": [epoch] * 5, "model": {"epoch": 5,
+                                                                  "metrics": epoch}})
+    assert level == "warning"
+    assert ("Model kept: epoch 5: train loss 0.4895, accuracy 100.0% (no validation images: "
+            "accuracy on the training images only); lr 0.001 (the epoch took 4.4 s).") in text
+    measured = dict(epoch, val_loss=0.5, val_acc=0.9)
+    text, level = ending_text({"history": [measured], "model": {"metrics": measured}})
+    assert level == "ok" and "validation loss 0.5000, accuracy 90.0%" in text

@@ -120,10 +120,12 @@ def metrics_text(m: dict, monitor: str | None = None) -> str:
         text += f"; validation loss {num(m.get('val_loss'))}, accuracy {pct(m.get('val_acc'))}"
         if monitor == "val_bal_acc":
             text += f", balanced accuracy {pct(m.get('val_bal_acc'))}"
+    else:  # the training images' accuracy is all there is: not a result on new images
+        text += " (no validation images: accuracy on the training images only)"
     if m.get("lr") is not None:  # the rate the epoch trained at: shows a schedule at work
         text += f"; lr {m['lr']:.3g}"
-    if m.get("seconds") is not None:
-        text += f" ({m['seconds']:.1f} s)"
+    if m.get("seconds") is not None:  # the epoch's, not the run's: Runs gives that
+        text += f" (the epoch took {m['seconds']:.1f} s)"
     return text
 
 
@@ -147,6 +149,8 @@ def ending_text(summary: dict) -> tuple[str, str]:
         text += kept_text(epoch, bool(model.get("restored_best") or
                                       summary.get("restored_best")),
                           metrics, (summary.get("best") or {}).get("metric"))
+        if metrics.get("val_loss") is None and level == "ok":
+            level = "warning"  # not green: nothing measured the model on unseen images
     return text, level
 
 
