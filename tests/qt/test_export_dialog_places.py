@@ -127,3 +127,23 @@ def test_a_place_that_cannot_be_written_stops_every_format_first(qtbot, bundle_p
     assert blocker.args[0].startswith(f"Not exported: Cannot write {blocked / 'm.onnx'}: ")
     assert "for the ONNX file (Browse…)" in blocker.args[0]
     assert not (tmp_path / "out").exists() and d.written == []
+
+
+def test_browse_starts_where_the_export_would_write(qtbot, bundle_path, tmp_path, monkeypatch):
+    # Review-qt item 2: Browse… got the raw text, so a bare name (or ~/…) opened in the
+    # folder the app was started from, and Save moved the export there.
+    from PySide6.QtWidgets import QFileDialog
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    run = _run(tmp_path, bundle_path, "shapes-1")
+    d = _dialog(qtbot, run / "bundle.pt")
+    asked = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        lambda _parent, _title, start, *a, **k: (asked.append(start), ("", ""))[1])
+    for typed, start in (("my model", run / "my model"),
+                         ("~/weights/m.onnx", tmp_path / "home" / "weights" / "m.onnx")):
+        d.onnx_edit.setText(typed)
+        d.choose_output("onnx")
+        assert asked[-1] == str(start)
+    assert d.onnx_edit.text() == "~/weights/m.onnx"  # cancelled: the field as it was

@@ -148,7 +148,7 @@ def test_a_stopped_run_is_one_short_status_bar_line(qtbot, workbench_home):
 
 
 def test_a_dropped_folder_of_new_photos_is_classified_and_the_dataset_stays(
-        qtbot, tiny_experiment, image_folder, tmp_path):
+        qtbot, tiny_experiment, image_folder, tmp_path, bundle_path):
     import shutil
 
     new = tmp_path / "new"  # new photos: no class folder, the images at its top
@@ -164,6 +164,12 @@ def test_a_dropped_folder_of_new_photos_is_classified_and_the_dataset_stays(
         ["blue_000.png", "red_001.png"]
     assert window.experiment.data.folder == str(image_folder)  # the dataset stays open
     assert window.data_panel.index.root == str(image_folder)
+    assert window.statusBar().currentMessage() == (  # no model yet: listed, waiting
+        "new/ has no class folders: listing its 2 images on the Predict tab (the dataset "
+        "colours stays open). To train on them, sort them into a sub-folder per class and "
+        "open new/ on the Data tab. Choose a model there to classify them.")
+    window.predict_panel.set_bundle(bundle_path)
+    drop_urls(window, [new])
     assert window.statusBar().currentMessage() == (
         "new/ has no class folders: classifying its 2 images on the Predict tab (the dataset "
         "colours stays open). To train on them, sort them into a sub-folder per class and "

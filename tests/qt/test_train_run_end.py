@@ -143,3 +143,19 @@ def test_a_run_without_validation_images_ends_saying_its_accuracy_is_the_trainin
     measured = dict(epoch, val_loss=0.5, val_acc=0.9)
     text, level = ending_text({"history": [measured], "model": {"metrics": measured}})
     assert level == "ok" and "validation loss 0.5000, accuracy 90.0%" in text
+
+
+def test_a_run_without_validation_images_is_said_so_again_after_a_restart(tmp_path):
+    # Review-qt item 7: the live end line was a warning, the restored one plain.
+    from workbench.qt.panels.train.saved_run import last_run_line
+
+    metrics = {"epoch": 5, "train_loss": 0.49, "train_acc": 1.0, "val_loss": None}
+    (tmp_path / "bundle.pt").write_bytes(b"")
+    info = {"name": "one-seed-cnn-1", "status": "finished", "epochs_done": 5,
+            "epochs_planned": 5, "bundle": {"epoch": 5, "metrics": metrics}}
+    text, level = last_run_line(str(tmp_path), info)
+    assert level == "warning"
+    assert "accuracy 100.0% (no validation images: accuracy on the training images only)" \
+        in text
+    info["bundle"]["metrics"] = dict(metrics, val_loss=0.5, val_acc=0.9)
+    assert last_run_line(str(tmp_path), info)[1] == "info"

@@ -277,7 +277,10 @@ class ExportDialog(QDialog):
                          "safetensors": (self.safetensors_edit,
                                          "safetensors weights (*.safetensors)")}[what]
         # Export asks once about every file it replaces (the .json too): not here as well.
-        path, _ = QFileDialog.getSaveFileName(self, "Export to", edit.text(), pattern,
+        # Where the export would write (a bare name beside the bundle, ~ expanded), not a
+        # name the file dialog would put in the folder the app was started from.
+        start = output_path(edit.text().strip(), self.bundle_path)
+        path, _ = QFileDialog.getSaveFileName(self, "Export to", start, pattern,
                                               options=QFileDialog.Option.DontConfirmOverwrite)
         if path:
             edit.setText(path)

@@ -369,11 +369,15 @@ class MainWindow(ExperimentFiles, UrlDropTarget, QMainWindow):
         if photos:
             n, name = len(photos), os.path.basename(one.rstrip(os.sep))
             kept = os.path.basename(self.experiment.data.folder.rstrip(os.sep))
+            # Listed, not classified, until a model is chosen (the rows say so too).
+            doing = "classifying" if self.predict_panel.bundle_path else "listing"
             self.statusBar().showMessage(
-                f"{name}/ has no class folders: classifying its {n} image"
+                f"{name}/ has no class folders: {doing} its {n} image"
                 f"{'s' if n != 1 else ''} on the Predict tab"
                 f"{f' (the dataset {kept} stays open)' if kept else ''}. To train on them, "
-                f"sort them into a sub-folder per class and open {name}/ on the Data tab.")
+                f"sort them into a sub-folder per class and open {name}/ on the Data tab."
+                + ("" if self.predict_panel.bundle_path else
+                   " Choose a model there to classify them."))
         return True
 
     # -- closing ---------------------------------------------------------------------------

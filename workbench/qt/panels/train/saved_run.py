@@ -18,7 +18,7 @@ from workbench.core.io import file_stamp
 from workbench.core.runs.store import continue_file
 from workbench.qt.panels.train.after_divergence import goes_on
 from workbench.qt.panels.train.skipped import with_skipped
-from workbench.qt.panels.train.status import kept_text
+from workbench.qt.panels.train.status import NO_VALIDATION, kept_text
 
 #: The epoch metrics the "Model kept" part names (the line has two lines' room).
 _KEPT = ("train_loss", "train_acc", "val_loss", "val_acc", "val_bal_acc")
@@ -56,9 +56,10 @@ def last_run_line(run_dir: str, info: dict) -> tuple[str, str]:
     if more and status == "diverged" and not goes_on(run_dir):
         more = " Its last checkpoint is no sound place to go on from (the Doctor tab)."
     files, count = saved_skipped(info)
+    # A model measured on no validation image is said as the run's end said it: a warning.
     return with_skipped(
         f"Last run: {name} ({status.replace('_', ' ')}), {done}{of} epochs.{model}{more}",
-        "info", files, total=count)
+        "warning" if NO_VALIDATION in model else "info", files, total=count)
 
 
 def _checkpoint_words(found: str, info: dict) -> str:

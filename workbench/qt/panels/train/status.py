@@ -106,6 +106,10 @@ def _eta(epoch: int, batch: int, nb: int, epochs: int, last: int, speed: Speed) 
     return f"ETA {format_duration(eta)}"
 
 
+#: Said after the training accuracy of an epoch that had no validation images.
+NO_VALIDATION = " (no validation images: accuracy on the training images only)"
+
+
 def metrics_text(m: dict, monitor: str | None = None) -> str:
     """An epoch's metrics in words; the balanced accuracy too when ``monitor`` (the metric
     that picks the best epoch) is ``val_bal_acc``."""
@@ -121,7 +125,7 @@ def metrics_text(m: dict, monitor: str | None = None) -> str:
         if monitor == "val_bal_acc":
             text += f", balanced accuracy {pct(m.get('val_bal_acc'))}"
     else:  # the training images' accuracy is all there is: not a result on new images
-        text += " (no validation images: accuracy on the training images only)"
+        text += NO_VALIDATION
     if m.get("lr") is not None:  # the rate the epoch trained at: shows a schedule at work
         text += f"; lr {m['lr']:.3g}"
     if m.get("seconds") is not None:  # the epoch's, not the run's: Runs gives that
