@@ -95,6 +95,40 @@ def test_the_training_chance_is_the_training_images_majority():
     assert v.learned()
 
 
+# Validation loss rising from epoch 2 while the training loss falls, on 900/100 training
+# images (the validation split's majority 90%).
+IMBALANCED = history([0.69, 0.50, 0.40, 0.30, 0.25, 0.20],
+                     [0.50, 0.45, 0.55, 0.65, 0.75, 0.85],
+                     [0.60, 0.70, 0.75, 0.80, 0.83, 0.85],
+                     [0.80, 0.82, 0.80, 0.78, 0.76, 0.74])
+
+
+def imbalanced_view(hist=IMBALANCED, balanced=""):
+    return C.RunView(classes=ARROWS, history=hist, chance=0.9, lr=1e-3, default_lr=1e-3,
+                     train_counts=[900, 100], val_counts=[225, 25], balanced=balanced)
+
+
+def test_overfitting_is_said_on_imbalanced_classes_balanced_or_not():
+    # The weighted sampler's batches hold both classes equally: 85% is far above their 50%.
+    v = imbalanced_view(balanced="weighted_sampler")
+    assert v.train_chance == 0.5 and v.learned()
+    assert C.overfitting(v) is not None
+    # A class-weighted loss holds the accuracy under the 90% majority while the network
+    # learns its images: the training loss, 0.20 against ln 2 = 0.69, says it has.
+    v = imbalanced_view(balanced="weighted_loss")
+    assert v.train_chance == 0.9 and v.learned() and C.overfitting(v) is not None
+    # No balancing: knowing only that 90% are 'left' gives a loss of 0.33; 0.20 is below.
+    v = imbalanced_view()
+    assert round(v.prior_loss, 2) == 0.33 and v.learned() and C.overfitting(v) is not None
+    # At chance on the sampler's batches (52%, the loss at ln 2): nothing learned.
+    flat = [dict(m, train_acc=0.52, train_loss=0.68) for m in IMBALANCED]
+    v = imbalanced_view(flat, balanced="weighted_sampler")
+    assert not v.learned() and C.overfitting(v) is None
+    # Nor without balancing, at the 90% majority and the loss of knowing only that (0.33).
+    flat = [dict(m, train_acc=0.91, train_loss=0.31) for m in IMBALANCED]
+    assert not imbalanced_view(flat).learned()
+
+
 # Measured: cnn-bn on 6 training images a class (the demo shapes), 50 a class in val/.
 TINY = history([1.6618, 1.2675, 1.0416], [1.3864, 1.3847, 1.3829], [0.250, 0.417, 0.542],
                [0.250, 0.250, 0.250])
@@ -126,6 +160,15 @@ def test_a_tiny_training_set_is_named_before_the_labels():
     assert "small training set" not in f.message and f.fix.startswith("check the labels")
 
 
+def test_a_tiny_training_set_with_a_backbone_is_not_told_to_add_one():
+    f = C.not_learning(tiny_view(activations=frozenset({"Backbone", "Linear"}),
+                                 augmented=True))
+    assert f.fix.startswith("use more training images (30 a class at least, better "
+                            "hundreds) or more random augmentation (the Augment tab); then "
+                            "check the labels")
+    assert "backbone" not in f.fix
+
+
 def test_a_tiny_training_set_at_chance_on_both_is_named_before_the_usual_causes():
     # Measured: seed-cnn on 12 training images a class, at chance on both at epoch 3.
     hist = history([1.4127, 1.3404, 1.2961], [1.3813, 1.3874, 1.3868], [0.229, 0.396, 0.375],
@@ -153,6 +196,33 @@ def test_the_batch_of_one_refusal_proposes_a_batch_size_that_fits_the_training_s
         refusal = batch_of_one_error(1, True, n)
         assert str(refusal).endswith(f"Set the batch size to {BATCH_SIZE}, or at least 8 "
                                      f"(--set data.batch_size={BATCH_SIZE})")
+
+
+def test_the_batch_of_one_fix_says_only_true_step_counts():
+    # 3 or 5 images are one step an epoch at 8 as at 32: no "only 1 at 32".
+    for n in (3, 5):
+        assert str(batch_of_one_error(1, True, n)).endswith(
+            "Set the batch size to 8 (--set data.batch_size=8)")
+    # Accumulated over 4 batches, 8 alone leaves 24 images 1 step an epoch: the fix lowers
+    # the accumulation as the batch-steps rule does (one rule), and says so.
+    refusal = batch_of_one_error(1, True, 24, accumulate=4)
+    assert str(refusal).endswith(
+        "Set the batch size to 8 and do not accumulate gradients: the 24 training images "
+        "make 3 steps an epoch at 8, only 1 at 32 accumulated over 4 batches (--set "
+        "data.batch_size=8 --set training.accumulate=1)")
+    assert refusal.action["set"] == steps_cause(1000, 24, 4).action["set"] == \
+        {"data.batch_size": 8, "training.accumulate": 1}
+    assert refusal.action["label"] == "Set the batch size to 8 and do not accumulate"
+    # No size that leaves a last batch of one image, which BatchNorm skips.
+    for n in (9, 17, 25, 33, 65):
+        size = batch_of_one_error(1, True, n).action["set"]["data.batch_size"]
+        assert n % size != 1 and size >= 8, (n, size)
+    assert str(batch_of_one_error(1, True, 17)).endswith(
+        "Set the batch size to 9: the 17 training images make 2 steps an epoch at 9, only 1 "
+        "at 32 (--set data.batch_size=9)")
+    # 33 at 32: the last batch of one is skipped, so 1 step, not 2.
+    assert "the 33 training images make 4 steps an epoch at 9, only 1 at 32" in \
+        str(batch_of_one_error(1, True, 33))
 
 
 def test_check_says_the_refusal_with_the_fitting_batch_size(capsys, tmp_path):

@@ -65,13 +65,14 @@ def test_the_finding_is_withdrawn_once_it_answers_a_class_it_named():
     said = [class_imbalance(view([100 / 106] * 5, [[80, 20, 0, 0]] * 3)).to_dict()]
     # A stray answer is not learning it.
     assert withdraw(view([100 / 106] * 6, [[80, 20, 0, 0]] * 2 + [[79, 20, 1, 0]]), said) == []
-    # Epoch 7 (the saved model's): 'rare' answered for all 5 of its images, 'tiny' still not.
-    later = view([100 / 106] * 6 + [104 / 106], [[80, 20, 0, 0], [79, 20, 1, 0],
+    # Epoch 7 (the saved model's): 'rare' answered for all 5 of its images, 'tiny' still not
+    # (its image called 'common': 105 of 106 right).
+    later = view([100 / 106] * 6 + [105 / 106], [[80, 20, 0, 0], [79, 20, 1, 0],
                                                  [81, 20, 5, 0]])
     (f,) = withdraw(later, said)
-    assert f["resolved"] == ("at epoch 7 the network answers 'rare' for 5 validation images "
-                             "(5 are 'rare'): it no longer ignores 'rare'; it still ignores "
-                             "'tiny'")
+    assert f["resolved"] == ("at epoch 7 the network answers 'rare' for 5 validation images, "
+                             "all of them right (5 are 'rare'): it no longer ignores 'rare'; "
+                             "it still ignores 'tiny'")
     assert RunFinding.from_dict(f).line().startswith("doctor: class_imbalance at epoch 5 "
                                                      "withdrawn: at epoch 7")
     assert withdraw(later, said) == []  # once
@@ -89,3 +90,27 @@ def test_a_withdrawn_class_imbalance_may_be_said_again():
     doctor = TrainingDoctor()
     doctor.findings = [{"kind": "class_imbalance", "resolved": "it answers 'rare'"}]
     assert doctor.fired == set()  # the classes it still ignores are said on their own
+
+
+def test_answers_that_are_wrong_do_not_withdraw_it():
+    # Only 'tiny' (1 validation image) ignored; 105 of 106 right.
+    said = [class_imbalance(view([105 / 106] * 3, [[80, 20, 5, 0]] * 3)).to_dict()]
+    assert "never predicted 'tiny'" in said[0]["message"]
+    # Epoch 4: a 'common' image called 'tiny', the 'tiny' image still wrong (104 of 106).
+    assert withdraw(view([105 / 106] * 3 + [104 / 106], [[80, 20, 5, 0]] * 3 +
+                         [[79, 20, 5, 1]]), said) == []
+    # The 'tiny' image right, every other too (106 of 106): learnt.
+    (f,) = withdraw(view([105 / 106] * 3 + [1.0], [[80, 20, 5, 0]] * 3 + [[80, 20, 5, 1]]),
+                    said)
+    assert f["resolved"] == ("at epoch 4 the network answers 'tiny' for 1 validation image, "
+                             "it is right (1 is 'tiny'): it no longer ignores 'tiny'")
+    # 'rare' and 'tiny' ignored; then 5 'common' images called 'rare', every 'rare' one
+    # still wrong (95 of 106): 5 answers of 'rare', none of them right.
+    said = [class_imbalance(view([100 / 106] * 3, [[80, 20, 0, 0]] * 3)).to_dict()]
+    assert withdraw(view([100 / 106] * 3 + [95 / 106], [[80, 20, 0, 0]] * 3 +
+                         [[76, 25, 5, 0]]), said) == []
+    # 10 answers of 'rare', its 5 images right and 5 'common' ones (100 of 106): of these
+    # numbers at least 4 are surely right, enough.
+    (f,) = withdraw(view([100 / 106] * 4, [[80, 20, 0, 0]] * 3 + [[76, 20, 10, 0]]), said)
+    assert f["resolved"].startswith("at epoch 4 the network answers 'rare' for 10 validation "
+                                    "images, at least 4 of them right (5 are 'rare')")

@@ -21,9 +21,9 @@ only waste a run.
   800 training images: the weights change once an epoch; weight updates, so
   ``training.accumulate`` is counted), with its fix (``data.batch_size``, and
   ``training.accumulate`` where that alone cannot do it); the one rule the warnings
-  before a run say it by too. Its batch size (:func:`fitting_batch_size`) is also the one
-  the fix of batches of one image with BatchNorm proposes (:func:`batch_fix`, which the
-  run's refusal gives: :func:`~workbench.core.train.failures.batch_of_one_error`);
+  before a run say it by too. Its batch size and accumulation (:func:`fitting_settings`)
+  are also those the fix of batches of one image with BatchNorm proposes (:func:`batch_fix`,
+  which the run's refusal gives: :func:`~workbench.core.train.failures.batch_of_one_error`);
 - :func:`skipped_cause`: every training batch of an epoch skipped (the trainer skips a
   training batch of one image when the network has BatchNorm), so no weight moved.
 
@@ -137,17 +137,26 @@ def _fix_of(experiment: Any, f: Any,
 
 def batch_fix(train_images: int = 0, accumulate: int = 1) -> tuple[str, dict[str, Any]]:
     """The fix of batches of one image with BatchNorm, as a fix text and a fix button's
-    action: the batch size that fits ``train_images`` (0: not known;
-    :func:`fitting_batch_size`), so that it is not one step an epoch (24 images: 8)."""
-    use = fitting_batch_size(train_images, accumulate)
-    text = f"set the batch size to {use}" + (f", or at least {MIN_BATCH}"
-                                             if use > MIN_BATCH else "")
-    if use < BATCH_SIZE:  # the usual 32 would leave the weights few changes an epoch
-        k, at = (epoch_steps(train_images, n, accumulate) for n in (use, BATCH_SIZE))
+    action: the batch size (and ``training.accumulate``) that fits ``train_images`` (0: not
+    known) by the rule of :func:`steps_cause` (:func:`fitting_settings`), so that it is not
+    one step an epoch (24 images: 8), and no last batch is of one image (9 images: 9, not
+    8 and a last batch of one that BatchNorm skips)."""
+    acc = max(1, int(accumulate or 1))
+    use, keep = fitting_settings(train_images, acc)
+    what, label, sets = _settings_fix(use, keep, acc)
+    # A size fitted to the images (9 for 9: 8 leaves a last batch of one) has no lesser one.
+    least = f", or at least {MIN_BATCH}" if use >= BATCH_SIZE else ""
+    text = f"set the batch size to {use}{least}{',' * bool(least and what)}{what}"
+    # At 32, a last batch of one image (33 images) is skipped: BatchNorm, this fix's cause.
+    k = epoch_steps(train_images, use, keep)
+    at = epoch_steps(train_images - (train_images > 1 and train_images % BATCH_SIZE == 1),
+                     BATCH_SIZE, acc)
+    if k > at:  # the usual 32 would leave the weights fewer changes an epoch
+        still = f" (gradients still accumulated over {keep} batches)" if keep == acc > 1 else ""
+        then = f" accumulated over {acc} batches" if keep != acc else ""
         text += (f": the {train_images} training images make {k} step{'s' * (k != 1)} an "
-                 f"epoch at {use}, only {at} at {BATCH_SIZE}")
-    return (f"{text} (--set data.batch_size={use})",
-            action(f"Set the batch size to {use}", {"data.batch_size": use}))
+                 f"epoch at {use}{still}, only {at} at {BATCH_SIZE}{then}")
+    return f"{text} ({set_options(sets)})", action(label, sets)
 
 
 def model_causes(experiment: Any, num_classes: int, train_images: int = 0) -> list[Cause]:
@@ -200,11 +209,44 @@ def fitting_batch_size(images: int = 0, accumulate: int = 1) -> int:
     """The batch size the fixes propose for ``images`` training images (0: not known):
     :data:`BATCH_SIZE`, halved while it leaves fewer than :data:`MIN_STEPS` weight updates
     an epoch (``accumulate``: ``training.accumulate``), down to :data:`MIN_BATCH`,
-    BatchNorm's least (24 images: 8, 3 steps an epoch, where 32 would be one)."""
+    BatchNorm's least (24 images: 8, 3 steps an epoch, where 32 would be one); then one
+    more while it leaves a last batch of one image (9 images: 9; 33: 9, not 8), which the
+    trainer skips when the network has BatchNorm (one image never trains an epoch) and
+    which is otherwise a step on one image."""
     use = BATCH_SIZE
     while images > 0 and use > MIN_BATCH and epoch_steps(images, use, accumulate) < MIN_STEPS:
         use //= 2
+    while images > 1 and images % use == 1:
+        use += 1
     return use
+
+
+def fitting_settings(images: int = 0, accumulate: int = 1) -> tuple[int, int]:
+    """The batch size and ``training.accumulate`` the fixes propose for ``images`` training
+    images (0: not known) and ``accumulate``: :func:`fitting_batch_size` with the
+    accumulation kept; where even that leaves fewer than :data:`MIN_STEPS` weight updates
+    an epoch, the size without accumulation, and the accumulation lowered to the most that
+    leaves enough at it (1: none; 24 images accumulated over 4: 8, none, 3 steps)."""
+    use, keep = fitting_batch_size(images, accumulate), accumulate
+    if epoch_steps(images, use, accumulate) < MIN_STEPS:  # too few batches to accumulate
+        use = fitting_batch_size(images, 1)
+        while keep > 1 and epoch_steps(images, use, keep) < MIN_STEPS:
+            keep -= 1
+    return use, keep
+
+
+def _settings_fix(use: int, keep: int, acc: int) -> tuple[str, str, dict[str, Any]]:
+    """What a fix that sets the batch size ``use`` and the accumulation ``keep`` (from
+    ``acc``) adds to "set the batch size to N" (``" and do not accumulate gradients"``),
+    its button's label, and its settings."""
+    sets: dict[str, Any] = {"data.batch_size": use}
+    what, label = "", f"Set the batch size to {use}"
+    if keep != acc:
+        sets["training.accumulate"] = keep
+        what = (" and do not accumulate gradients" if keep == 1 else
+                f" and accumulate gradients over {keep} batches, not {acc}")
+        label += f" and accumulate over {keep} batches" if keep > 1 else " and do not accumulate"
+    return what, label, sets
 
 
 def steps_cause(batch_size: Any, train_images: Any, accumulate: Any = 1) -> Cause | None:
@@ -215,8 +257,9 @@ def steps_cause(batch_size: Any, train_images: Any, accumulate: Any = 1) -> Caus
     :data:`BATCH_SIZE`, halved while that still leaves too few steps (down to
     :data:`MIN_BATCH`, BatchNorm's least), with the accumulation kept; where even that
     leaves too few, the accumulation is lowered too, to the most that leaves enough at
-    the batch size proposed without it. The one rule of the warnings before a run and of
-    the training doctor."""
+    the batch size proposed without it (:func:`fitting_settings`). The one rule of the
+    warnings before a run, of the training doctor and of the fix of batches of one image
+    with BatchNorm (:func:`batch_fix`)."""
     try:
         bs, n, acc = int(batch_size), int(train_images), max(1, int(accumulate or 1))
     except (TypeError, ValueError):
@@ -239,24 +282,14 @@ def steps_cause(batch_size: Any, train_images: Any, accumulate: Any = 1) -> Caus
         why = (f"the batch size ({bs}) cuts {images} into only {steps} batches, so each "
                f"epoch is {steps} steps (the weights change {steps} times an epoch) and the "
                f"network {learns}")
-    use, keep = fitting_batch_size(n, acc), acc
-    if epoch_steps(n, use, acc) < MIN_STEPS:  # too few batches to accumulate over so many
-        use = fitting_batch_size(n, 1)
-        while keep > 1 and epoch_steps(n, use, keep) < MIN_STEPS:
-            keep -= 1
-    sets: dict[str, Any] = {"data.batch_size": use}
+    use, keep = fitting_settings(n, acc)
+    what, label, sets = _settings_fix(use, keep, acc)
     k = epoch_steps(n, use, keep)
-    what, label = f"set the batch size to {use}", f"Set the batch size to {use}"
     steps_text = f"{k} step{'s' * (k != 1)} an epoch"
-    if keep != acc:
-        sets["training.accumulate"] = keep
-        what += (" and do not accumulate gradients" if keep == 1 else
-                 f" and accumulate gradients over {keep} batches, not {acc}")
-        label += f" and accumulate over {keep} batches" if keep > 1 else " and do not accumulate"
-    elif acc > 1:
+    if keep == acc > 1:
         steps_text += f", gradients still accumulated over {acc} batches"
-    return Cause("few-steps", why, f"{what} ({steps_text}; {set_options(sets)})",
-                 action(label, sets),
+    return Cause("few-steps", why, f"set the batch size to {use}{what} ({steps_text}; "
+                 f"{set_options(sets)})", action(label, sets),
                  stops=False, lead="The likely cause")
 
 

@@ -5,11 +5,11 @@ ignores, reaching the accuracy of always answering the big class (``class_imbala
 100/5/5 training images, 1 validation image of each small class is too few for the first,
 and always answering the big class scores 91%). :func:`imbalance_cause` is what
 ``not_learning`` says of a run at chance on such a set; a run that evens the classes out
-and still ignores one of :data:`FEW_IMAGES` images or more is ``not_learning``'s
+and still ignores one of :data:`FEW_TO_LEARN` images or more is ``not_learning``'s
 (:func:`imbalance_explains`); on a small training set, under :data:`SMALL_TRAINING_SET`
 images a class, ``not_learning`` names that first (:func:`small_training_set`). A
-``class_imbalance`` finding is withdrawn once the network answers a class it named
-(:mod:`.resolved`).
+``class_imbalance`` finding is withdrawn once the network gets the images of a class it
+named right (:mod:`.resolved`).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ IMBALANCE_PREDICTED = 0.1
 #: A class with fewer training images than this is called few in a balanced run's fix:
 #: measured (320/80/20/5 images of patterns, no balancing), a seed-cnn learnt the class of
 #: 80 by epoch 3 and the one of 20 by epoch 6; the one of 5 it never learnt.
-FEW_IMAGES = 20
+FEW_TO_LEARN = 20
 #: A training set whose classes average fewer images than this is small: ``not_learning``
 #: names it before the labels (:func:`small_training_set`). Measured on the demo shapes (4
 #: classes, 50 validation images each, 10 epochs, Adam 1e-3, batch 32): at 6, 12 and 20 a
@@ -60,7 +60,9 @@ BALANCED = {"weighted_loss": "a class-weighted loss (data.balance weighted_loss)
             "class_weights": "the loss's own class weights"}
 
 
-def _names(v: RunView, idx: list[int], conj: str = "and", shown: int = 5) -> str:
+def quoted_names(v: RunView, idx: list[int], conj: str = "and", shown: int = 5) -> str:
+    """The classes ``idx`` of ``v``, quoted: "'a', 'b' and 'c'" (``conj``: "or"), the
+    first ``shown`` of them then "and N more"."""
     names = [repr(v.classes[i]) for i in idx[:shown]]
     if len(idx) > shown:
         return f"{', '.join(names)} and {len(idx) - shown} more"
@@ -96,11 +98,11 @@ def ignored_classes(v: RunView, epochs: int = IMBALANCE_EPOCHS
 
 def imbalance_explains(v: RunView, ignored: list[int]) -> bool:
     """Whether the imbalance explains that the network ignores the classes ``ignored``:
-    the run does not even the classes out, or each has under :data:`FEW_IMAGES` training
+    the run does not even the classes out, or each has under :data:`FEW_TO_LEARN` training
     images. A run that evens them out and still ignores a class of 80 images learns
     nothing at all (measured: a class-weighted loss at chance, its ReLUs dying)."""
     counts = v.train_counts or []
-    return not v.balanced or all(counts[i] < FEW_IMAGES for i in ignored)
+    return not v.balanced or all(counts[i] < FEW_TO_LEARN for i in ignored)
 
 
 def imbalance_cause(v: RunView) -> tuple[str, str, dict] | None:
@@ -138,7 +140,8 @@ def imbalance_cause(v: RunView) -> tuple[str, str, dict] | None:
 def small_training_set(v: RunView) -> tuple[str, str, dict | None] | None:
     """Why a run at chance learns nothing that carries over, when its training set has
     fewer than :data:`SMALL_TRAINING_SET` images a class on average: a sentence, the fix
-    (more images, augmentation, a pretrained backbone) and its action; None otherwise."""
+    (more images, augmentation, a pretrained backbone where the network has none) and its
+    action; None otherwise."""
     counts = [n for n in v.train_counts or [] if n > 0]
     if not counts or sum(counts) >= SMALL_TRAINING_SET * len(counts):
         return None
@@ -149,9 +152,12 @@ def small_training_set(v: RunView) -> tuple[str, str, dict | None] | None:
     why = (f"The likely cause is the small training set: {few}, too few (under "
            f"{SMALL_TRAINING_SET} a class) for a network to learn what tells the classes "
            f"apart, so it learns those images")
+    augment = f"{'more' if v.augmented else 'add'} random augmentation (the Augment tab)"
+    # A network with a backbone has one already (its activations hold the layer types).
     fix = (f"use more training images ({SMALL_TRAINING_SET} a class at least, better "
-           f"hundreds), {'more' if v.augmented else 'add'} random augmentation (the Augment "
-           f"tab), or a pretrained backbone (the resnet18 preset on the Model tab)")
+           f"hundreds)" + (f" or {augment}" if "Backbone" in v.activations else
+                           f", {augment}, or a pretrained backbone (the resnet18 preset on "
+                           f"the Model tab)"))
     return why, fix, (None if v.augmented else action("Open the Augment tab", open_="augment"))
 
 
@@ -194,19 +200,19 @@ def class_imbalance(v: RunView) -> RunFinding | None:
     if len(others) == 1:
         answer = f"Always answering {v.classes[others[0]]!r}"
     else:
-        answer = f"Never answering {_names(v, ignored, 'or')}"
+        answer = f"Never answering {quoted_names(v, ignored, 'or')}"
     acc = v.series("val_acc")[-1]
     small = "the small class" + "es" * (len(ignored) > 1)
     message = (f"The training set is strongly imbalanced ({sizes_text}), and the network "
                f"ignores {small}: in the last {IMBALANCE_EPOCHS} epochs it {never} "
-               f"predicted {_names(v, ignored, 'or')} ({images}). {answer} scores "
+               f"predicted {quoted_names(v, ignored, 'or')} ({images}). {answer} scores "
                f"{pct(ceiling)} on the validation images ({total - sum(n_val)} of {total}), "
                f"and the network reaches {pct(acc)}: its high accuracy hides that it has "
                f"not learnt {small}.")
     if v.balanced:
         fewest = min(ignored, key=counts.__getitem__)
         few = (f" (only {counts[fewest]} of {v.classes[fewest]!r}: few to learn from)"
-               if counts[fewest] < FEW_IMAGES else "")
+               if counts[fewest] < FEW_TO_LEARN else "")
         return RunFinding("class_imbalance", v.epoch, "warning",
                           f"{message} It does so even with "
                           f"{BALANCED.get(v.balanced, v.balanced)}.",
@@ -246,9 +252,10 @@ def class_never_predicted(v: RunView) -> RunFinding | None:
     if many:
         what = (f"{len(never)} of the {len(v.classes)} classes were never predicted on the "
                 f"validation images in the last {NEVER_PREDICTED_EPOCHS} epochs "
-                f"({_names(v, never)}; {images} images): every one was called something else.")
+                f"({quoted_names(v, never)}; {images} images): every one was called "
+                f"something else.")
     else:
-        what = (f"The network never predicts {_names(v, never)} on the validation images "
+        what = (f"The network never predicts {quoted_names(v, never)} on the validation images "
                 f"({images} of them), in the last {NEVER_PREDICTED_EPOCHS} epochs: every one "
                 f"is called something else.")
     counts = v.train_counts

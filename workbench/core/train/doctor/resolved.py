@@ -6,8 +6,8 @@ the Doctor tab after that. Nor must "overfitting: the best validation loss was a
 11" once the validation loss has reached a new best (at epoch 19, as the plots beside it
 say): a small validation split's loss may rise for a few epochs and fall lower still. Nor
 "the network ignores the small classes: it never predicted 'rare' or 'tiny'" once it
-answers 'rare' (learnt at epoch 6 of a strongly imbalanced run, the saved model's epoch):
-the classes it still ignores are then said again, on their own.
+gets the 'rare' images right (learnt at epoch 6 of a strongly imbalanced run, the saved
+model's epoch): the classes it still ignores are then said again, on their own.
 
 :func:`withdraw` marks such a finding, said at the current settings, with ``resolved``: why
 it no longer holds (a sentence, kept in run.json beside the message). The training doctor
@@ -40,7 +40,8 @@ import math
 from typing import Any, Callable
 
 from workbench.core.train.doctor.checks import LR_LOW_DROP
-from workbench.core.train.doctor.classes import _names, named_classes
+from workbench.core.train.doctor.classes import (IMBALANCE_PREDICTED, named_classes,
+                                                 quoted_names)
 from workbench.core.train.doctor.fixes import unsound
 from workbench.core.train.doctor.view import CHANCE_MARGIN, RunView, pct
 from workbench.core.train.optim_advice import fmt
@@ -126,34 +127,56 @@ def _new_best(v: RunView, finding: dict[str, Any]) -> str:
             f"named)")
 
 
-#: A class ``class_imbalance`` named as ignored is answered once the network predicts it
-#: for at least this share of its validation images, in the last epoch (the one the saved
-#: model usually holds): measured, the class of 20 images that a 320/80/20/5 run never
-#: predicted for 5 epochs got all 5 of its validation images at epoch 6, its last. A
-#: stray answer or two is not that, and the check says the finding again once the class
-#: is ignored for IMBALANCE_EPOCHS epochs again.
+#: A class ``class_imbalance`` named as ignored is answered once the network gets at least
+#: this share of its validation images right, in the last epoch (the one the saved model
+#: usually holds): measured, the class of 20 images that a 320/80/20/5 run never predicted
+#: for 5 epochs got all 5 of its validation images at epoch 6, its last. A stray answer or
+#: two, right or wrong, is not that (an image of another class called 'tiny' is not 'tiny'
+#: learnt), and the check says the finding again once the class is ignored for
+#: IMBALANCE_EPOCHS epochs again.
 ANSWERED_SHARE = 0.5
+
+
+def right_at_least(v: RunView, i: int) -> int:
+    """How many of class ``i``'s validation images the last epoch surely got right (0: none
+    sure, or not known). The run keeps how often each class was predicted, not which
+    answers were right: the epoch's right answers (its accuracy), less the most the other
+    classes can have (each at most its predictions and its images), are class ``i``'s."""
+    recent, val, acc = v.segment_predicted[-1:], v.val_counts, v.series("val_acc")[-1:]
+    if not val or not recent or not acc or len(recent[-1]) != len(val):
+        return 0
+    now = recent[-1]
+    right = round(acc[-1] * sum(now))  # the images judged: those its predictions count
+    others = sum(min(p, n) for j, (p, n) in enumerate(zip(now, val)) if j != i)
+    return max(0, min(right - others, now[i], val[i]))
 
 
 def _answered(v: RunView, finding: dict[str, Any]) -> str:
     """Why ``class_imbalance`` no longer holds ("" while it does): in the last epoch the
-    network predicts a class it named as ignored for at least :data:`ANSWERED_SHARE` of
-    that class's validation images. The classes it still ignores are named: its check says
-    them again, on their own."""
+    network gets at least :data:`ANSWERED_SHARE` of the validation images of a class it
+    named as ignored right (:func:`right_at_least`). The classes it still ignores are
+    named: its check says them again, on their own."""
     recent, val = v.segment_predicted[-1:], v.val_counts
     if not val or not recent or len(recent[-1]) != len(val):
         return ""
     now = recent[-1]
     named = named_classes(v, str(finding.get("message") or ""))
-    answered = [i for i in named if val[i] > 0 and now[i] >= ANSWERED_SHARE * val[i]]
+    right = {i: right_at_least(v, i) for i in named if val[i] > 0}
+    answered = [i for i, r in right.items() if r and r >= ANSWERED_SHARE * val[i]]
     if not answered:
         return ""
-    said = [f"{v.classes[i]!r} for {now[i]} validation image{'s' * (now[i] != 1)} "
-            f"({val[i]} {'is' if val[i] == 1 else 'are'} {v.classes[i]!r})" for i in answered]
-    rest = [i for i in named if i not in answered]
-    still = f"; it still ignores {_names(v, rest)}" if rest else ""
-    return (f"at epoch {v.epoch} the network answers {' and '.join(said)}: it no longer "
-            f"ignores {_names(v, answered, 'or')}{still}")
+
+    def said(i: int) -> str:
+        name, p, r = v.classes[i], now[i], right[i]
+        sure = "it is right" if p == 1 else \
+            "all of them right" if r == p else f"at least {r} of them right"
+        return (f"{name!r} for {p} validation image{'s' * (p != 1)}, {sure} "
+                f"({val[i]} {'is' if val[i] == 1 else 'are'} {name!r})")
+
+    rest = [i for i in named if i not in answered and now[i] <= IMBALANCE_PREDICTED * val[i]]
+    still = f"; it still ignores {quoted_names(v, rest)}" if rest else ""
+    return (f"at epoch {v.epoch} the network answers {' and '.join(map(said, answered))}: "
+            f"it no longer ignores {quoted_names(v, answered, 'or')}{still}")
 
 
 #: For each kind of finding that can stop being true, why it no longer holds ("": it

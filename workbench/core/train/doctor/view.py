@@ -28,14 +28,17 @@ CHANCE_MARGIN = 0.05
 #: warnings before a run use too: :mod:`workbench.core.data.pitfalls`).
 SMALL_VAL = pitfalls.SMALL_VAL
 #: A training accuracy this far above the training images' chance (always answering their
-#: most common class) has learned something (:meth:`RunView.learned`); where chance is
-#: over 70%, half the way from it to 100%. Measured: left/right arrows with a
-#: label-changing flip stay at 50-54% on 96 training images (2 classes: chance) while the
-#: validation accuracy falls to 21% on 24 images, a gap of 32 points that is noise and the
-#: flip, not a network that learns its training images.
+#: most common class; 1 in k on the weighted sampler's balanced batches) has learned
+#: something (:meth:`RunView.learned`); where chance is over 70%, half the way from it to
+#: 100%. Measured: left/right arrows with a label-changing flip stay at 50-54% on 96
+#: training images (2 classes: chance) while the validation accuracy falls to 21% on 24
+#: images, a gap of 32 points that is noise and the flip, not a network that learns its
+#: training images.
 LEARNED_MARGIN = 0.15
-#: Without a training accuracy: a training loss under this share of ln(classes), the loss
-#: of guessing (the arrows above: 0.67 against 0.69).
+#: Or a training loss under this share of the loss of knowing only how common each class is
+#: (:attr:`RunView.prior_loss`; the arrows above: 0.67 against ln 2 = 0.69). On an
+#: imbalanced set the accuracy alone is a poor judge: at a 90% majority it needs 95%, and a
+#: class-weighted loss holds it under the majority while the network learns its images.
 LEARNED_LOSS = 0.8
 
 
@@ -149,21 +152,40 @@ class RunView:
 
     @property
     def train_chance(self) -> float:
-        """Accuracy of always answering the most common class of the training images
-        (:attr:`chance`, the validation split's, when their counts are not known)."""
-        counts = self.train_counts or []
-        return max(counts) / sum(counts) if sum(counts) else self.chance
+        """Accuracy of always answering the most common class of the training batches: the
+        training images' (:attr:`chance`, the validation split's, when their counts are not
+        known); 1 in k with the weighted sampler, whose batches hold every class equally."""
+        counts = [n for n in self.train_counts or [] if n > 0]
+        if counts and self.balanced == "weighted_sampler":
+            return 1 / len(counts)
+        return max(counts) / sum(counts) if counts else self.chance
+
+    @property
+    def prior_loss(self) -> float:
+        """The least training loss of a network that knows only how common each class is:
+        ln(classes) (:attr:`guess_loss`) where the run evens the classes out (balanced
+        batches, or a class-weighted loss, which weights each class's images equally in
+        all), else the entropy of the training images' class shares (0.33 at 90/10).
+        The loss's own class weights are not known here: taken as not evening them out,
+        the lower of the two."""
+        counts = [n for n in self.train_counts or [] if n > 0]
+        if not counts or self.balanced in ("weighted_sampler", "weighted_loss"):
+            return self.guess_loss
+        total = sum(counts)
+        return -sum(n / total * math.log(n / total) for n in counts)
 
     def learned(self) -> bool:
-        """Whether the network does clearly better than chance on its training images (by
-        :data:`LEARNED_MARGIN`; by the loss, :data:`LEARNED_LOSS`, without an accuracy): a
-        network that has learned nothing cannot be learning its training images by heart."""
+        """Whether the network does clearly better than chance on its training images: the
+        training accuracy :data:`LEARNED_MARGIN` above :attr:`train_chance`, or the
+        training loss under :data:`LEARNED_LOSS` of :attr:`prior_loss`. A network that has
+        learned nothing cannot be learning its training images by heart."""
         acc = self.series("train_acc")
         if acc:
             chance = self.train_chance
-            return acc[-1] >= chance + min(LEARNED_MARGIN, (1 - chance) / 2)
+            if acc[-1] >= chance + min(LEARNED_MARGIN, (1 - chance) / 2):
+                return True
         losses = self.series("train_loss")
-        return bool(losses) and losses[-1] < LEARNED_LOSS * self.guess_loss
+        return bool(losses) and losses[-1] < LEARNED_LOSS * self.prior_loss
 
     @property
     def val_images(self) -> int:
