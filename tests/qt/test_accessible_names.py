@@ -4,7 +4,8 @@ not as a bare "spin box 0.001", and a combo box not by its value alone ("combo b
 No field of the generated forms (the Train tab's lr, betas, eps; every layer card's; every
 Augment step's) had an accessible name or a label buddy, nor had the hand-made rows: the
 Data tab's Dataset folder and Input size, the Runs filter and table, Evaluate's Model and
-top-k, Predict's minimum confidence, Tune's space table, the Model palette, the Smoothing
+top-k, Predict's minimum confidence, Tune's space table (and each row's Type) and trials
+table, the Model palette, preset and doctor list, Augment's image class, the Smoothing
 slider."""
 
 from __future__ import annotations
@@ -66,26 +67,13 @@ def _unnamed_stops(qtbot, window, tab) -> list[str]:
         widget = QApplication.focusWidget()
         if widget is bar or widget is None:
             break
-        if isinstance(widget, INPUTS + (QAbstractButton,)) and not spoken_name(widget) \
-                and widget not in _left_to_other_files(window):
+        if isinstance(widget, INPUTS + (QAbstractButton,)) and not spoken_name(widget):
             value = widget.currentText() if hasattr(widget, "currentText") else \
                 getattr(widget, "text", lambda: "")()
             missing.append(f"{type(widget).__name__} {value!r}")
     else:
         raise AssertionError(f"Tab never came back to the tab bar from {tab}")
     return missing
-
-
-def _left_to_other_files(window) -> list[QWidget]:
-    """Nameless inputs whose files this test's fix could not touch (named by those files'
-    own fixes, then taken off this list): Augment's image combo, the Model preset combo
-    and doctor list, Tune's Type combos in the space table and its trials table."""
-    from workbench.qt.panels.tune.space_editor import COL
-
-    space = window.tune_panel.editor
-    return [window.augment_panel.preview.class_combo, window.model_panel.preset_combo,
-            window.model_panel.doctor.list, window.tune_panel.results.table,
-            *(space.cellWidget(r, COL["Type"]) for r in range(space.rowCount()))]
 
 
 def test_every_input_tab_reaches_on_every_tab_has_a_name(qtbot, tiny_experiment):
@@ -111,3 +99,13 @@ def test_every_input_tab_reaches_on_every_tab_has_a_name(qtbot, tiny_experiment)
     assert spoken_name(train.optimizer_editor.combo) == "Type:"
     assert isinstance(train.optimizer_editor.form.editors["amsgrad"], QCheckBox)
     assert spoken_name(window.predict_panel.min_conf) == "Minimum confidence"
+    assert spoken_name(window.model_panel.preset_combo) == "Preset"
+    assert spoken_name(window.model_panel.doctor.list) == "Model doctor findings"
+    assert spoken_name(window.augment_panel.preview.class_combo) == "Image class"
+    assert spoken_name(window.tune_panel.results.table) == "Trials"
+    from workbench.qt.panels.tune.space_editor import COL
+
+    space = window.tune_panel.editor
+    assert space.rowCount() and all(
+        spoken_name(space.cellWidget(r, COL["Type"])).startswith("Type of ")
+        for r in range(space.rowCount()))

@@ -149,3 +149,47 @@ def test_tune_field_names_come_before_the_choices_at_a_large_font(big_font, qtbo
     panel.split.setSizes([600, 700])  # the handle dragged: a narrower table
     qtbot.waitUntil(lambda: editor.columnWidth(COL["Field"]) < needed, timeout=WAIT_MS)
     assert editor.horizontalScrollBar().maximum() == 0
+
+
+def test_the_doctors_severity_colours_are_readable_on_dark_windows(qtbot):
+    # The Model doctor's row titles and the Train Doctor's "Epoch N" and tab title kept
+    # their dark red and brown (#c62828, #a05a00): about 2.3:1 on a dark window.
+    import re
+    from types import SimpleNamespace
+
+    from workbench.qt.panels.model.doctor import DoctorList
+    from workbench.qt.panels.train.findings import FindingsView, severity_colour
+
+    app = QApplication.instance()
+    light = app.palette()
+    model_findings = [SimpleNamespace(code=s, severity=s, layer=1, title=f"layer 2 {s}",
+                                      explanation="Why.", fix=None)
+                      for s in ("error", "warning")]
+    try:
+        for palette in (light, dark_palette(), dark_palette("#1e1e1e"),
+                        dark_palette("#4a4a4a")):
+            app.setPalette(palette)
+            doctor = DoctorList()
+            qtbot.addWidget(doctor)
+            doctor.set_findings(list(model_findings))
+            base = doctor.list.palette().color(QPalette.ColorRole.Base)
+            for i in range(doctor.list.count()):
+                title = next(w for w in doctor.list.itemWidget(doctor.list.item(i))
+                             .findChildren(QLabel) if w.text().startswith("layer 2"))
+                title.ensurePolished()
+                shown = title.palette().color(QPalette.ColorRole.WindowText)
+                assert contrast(shown, base) >= 4.5, (palette.color(
+                    QPalette.ColorRole.Window).name(), title.text(), shown.name())
+            view = FindingsView()
+            qtbot.addWidget(view)
+            window = view.palette().color(QPalette.ColorRole.Window)
+            for severity in ("error", "warning", "info"):
+                view.add_finding({"kind": severity, "epoch": 2, "severity": severity,
+                                  "message": "The loss exploded.", "fix": "", "action": None})
+                tab = QColor(severity_colour(severity, palette))  # the Doctor tab's title
+                assert contrast(tab, window) >= 4.5, (window.name(), severity, tab.name())
+            for row in view.rows:
+                epoch = QColor(re.search(r"color: (#[0-9a-f]{6})", row.text.text()).group(1))
+                assert contrast(epoch, window) >= 4.5, (window.name(), epoch.name())
+    finally:
+        app.setPalette(light)

@@ -187,3 +187,29 @@ def test_most_confused_lines_are_elided_at_any_width_with_no_sideways_scrolling(
         assert pairs.fontMetrics().horizontalAdvance(pairs.item(longest).text()) > row.width()
         assert pairs.viewport().rect().contains(row) or row.top() >= pairs.viewport().height()
         assert not pairs.horizontalScrollBar().isVisible(), size
+
+
+def test_most_confused_lines_cut_long_names_in_the_middle_keeping_both_classes(qtbot):
+    # Two 120-character names differing at their end: cut at the line's end, "1× Looo…"
+    # showed neither which class it was, nor the arrow, nor the predicted class.
+    from workbench.qt.class_names import shown_texts
+
+    long = "L" + "o" * 110 + "ng name end "
+    names = [long + "A", long + "B", "sp031", "sp032"]
+    m = np.eye(4, dtype=np.int64) * 3
+    m[0, 2] = m[1, 3] = m[3, 1] = 1
+    view = _view(qtbot, m, names, size=(900, 400))
+    pairs = view.pairs
+    lines = dict(zip((pairs.item(r).text() for r in range(pairs.count())),
+                     shown_texts(pairs, 0)))
+    room = pairs.viewport().width()
+    for full, shown in lines.items():
+        assert pairs.fontMetrics().horizontalAdvance(shown) <= room, (shown, room)
+        count, rest = full.split("× ", 1)
+        true, predicted = rest.rsplit(" (", 1)[0].split(" → ")
+        assert shown.startswith(f"{count}× ") and shown.endswith(full[full.rindex(" ("):])
+        shown_true, shown_predicted = shown[len(count) + 2:shown.rindex(" (")].split(" → ")
+        for name, cut in ((true, shown_true), (predicted, shown_predicted)):
+            assert cut == name or ("…" in cut and cut[-1] == name[-1]), (name, cut)
+    assert lines["1× " + long + "A → sp031 (25%)"].endswith("A → sp031 (25%)")
+    assert lines["1× sp032 → " + long + "B (25%)"].startswith("1× sp032 → L")

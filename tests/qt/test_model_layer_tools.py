@@ -288,3 +288,35 @@ def test_copy_summary(qtbot):
     assert text == summary_text(panel.summary)
     assert text.startswith("Sequential(") and "Total params" in text
     assert "Copied the network summary" in panel.message.text()
+
+
+def test_init_dialog_grows_to_show_the_chosen_schemes_explanation_and_form(qtbot):
+    # The dialog kept its first height: "zeros"'s explanation (why it is wrong) was cut to
+    # half-lines and "constant"'s val field was not shown at all.
+    from PySide6.QtCore import QRect
+
+    panel = _panel(qtbot, _mlp())
+    dialog = panel.tools.edit_init(1)
+    qtbot.addWidget(dialog)
+    qtbot.waitExposed(dialog)
+    QApplication.processEvents()  # laid out, as it is by the time a user picks a scheme
+    room = dialog.screen().availableGeometry()
+    help_label = dialog.weight.help_label
+    for name in ("zeros", "constant"):
+        dialog.weight.combo.setCurrentIndex(dialog.weight.combo.findData(name))
+        qtbot.waitUntil(lambda: help_label.height()
+                        >= help_label.heightForWidth(help_label.width()), timeout=WAIT_MS)
+        assert room.contains(dialog.frameGeometry()), (room, dialog.frameGeometry())
+        # A constant hidden layer is said in orange, as the Model doctor warns of it.
+        assert dialog.message.level == "warning" and "single unit" in dialog.message.text()
+    val = dialog.weight.form.editors["val"]
+    qtbot.waitUntil(lambda: val.isVisible() and val.height() >= val.minimumSizeHint().height(),
+                    timeout=WAIT_MS)
+    assert dialog.rect().contains(QRect(val.mapTo(dialog, QPoint(0, 0)), val.size()))
+    message = dialog.message
+    assert message.height() >= message.heightForWidth(message.width())
+    dialog.reject()
+    dialog = panel.tools.edit_init(7)  # the output layer: a constant one trains fine
+    qtbot.addWidget(dialog)
+    dialog.weight.set_value({"type": "zeros"})
+    assert dialog.message.level == "ok"

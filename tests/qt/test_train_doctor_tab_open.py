@@ -37,7 +37,8 @@ def test_a_fixed_divergence_leaves_the_doctor_tab_grey_and_new_findings_count(qt
     panel.run.finding.emit(finding(kind="lr_too_low", epoch=1, severity="warning",
                                    message="The loss barely moves.", label="Set lr 0.02",
                                    settings={"optimizer.params.lr": 0.02}))
-    assert tab(panel) == ("Doctor (2)", severity_colour("error"), True)
+    bar = panel.settings_tabs.tabBar().palette()
+    assert tab(panel) == ("Doctor (2)", severity_colour("error", bar), True)
     qtbot.mouseClick(panel.findings.fix_button(0), Qt.MouseButton.LeftButton)
     assert panel.findings.view.open_findings() == []
     title, colour, icon = tab(panel)
@@ -48,5 +49,5 @@ def test_a_fixed_divergence_leaves_the_doctor_tab_grey_and_new_findings_count(qt
     panel.run.finding.emit(finding(kind="overfitting", epoch=5, severity="warning",
                                    message="Validation rises.", label="Set lr 0.0005",
                                    settings={"optimizer.params.lr": 0.0005}))
-    assert tab(panel) == ("Doctor (1)", severity_colour("warning"), True)
+    assert tab(panel) == ("Doctor (1)", severity_colour("warning", bar), True)
     assert "a fix addresses 2 of them" in tabs.tabToolTip(tabs.indexOf(panel.findings.view))

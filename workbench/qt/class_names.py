@@ -47,7 +47,7 @@ class ClassNameDelegate(QStyledItemDelegate):
         name = opt.text
         if name not in self._shared:
             return name
-        return elide(name, self._shared[name], _room(opt), opt.fontMetrics.horizontalAdvance)
+        return elide(name, self._shared[name], text_room(opt), opt.fontMetrics.horizontalAdvance)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> None:
@@ -60,7 +60,7 @@ class ClassNameDelegate(QStyledItemDelegate):
         style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
 
 
-def _room(opt: QStyleOptionViewItem) -> int:
+def text_room(opt: QStyleOptionViewItem) -> int:
     """The pixels a cell's text has: the style's text rectangle, less the margins it
     writes the text within."""
     widget = opt.widget
@@ -86,5 +86,5 @@ def shown_texts(view: QAbstractItemView, column: int) -> list[str]:
             continue
         delegate.initStyleOption(option, index)
         texts.append(option.fontMetrics.elidedText(option.text, option.textElideMode,
-                                                   _room(option)))
+                                                   text_room(option)))
     return texts

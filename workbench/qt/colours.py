@@ -40,11 +40,15 @@ def level_colour(level: str, palette: QPalette) -> QColor | None:
     """The colour of a ``level`` ("ok", "warning", "error") text on ``palette``'s window,
     readable there; None for a level shown in the plain text colour ("info")."""
     shades = LEVEL_COLOURS.get(level)
-    if shades is None:
-        return None
+    return readable_colour(*shades, palette) if shades is not None else None
+
+
+def readable_colour(light: str, dark: str, palette: QPalette) -> QColor:
+    """``light`` on ``palette``'s window where that is light, else ``dark``, mixed towards
+    the palette's text colour where it still reads below :data:`MIN_CONTRAST` there."""
     window = palette.color(QPalette.ColorRole.Window)
     text = palette.color(QPalette.ColorRole.WindowText)
-    base = QColor(shades[1] if window.lightness() < 128 else shades[0])
+    base = QColor(dark if window.lightness() < 128 else light)
     colour = base
     for step in range(1, 11):  # towards the text colour, which the palette made readable
         if contrast(colour, window) >= MIN_CONTRAST:

@@ -50,10 +50,12 @@ class ElidedStatusBar(QStatusBar):
 class MessageLabel(QLabel):
     """A word-wrapped status line whose colour says how it went (info/ok/warning/error),
     readable on the window's palette, light or dark (:func:`~workbench.qt.colours.
-    level_colour`), and chosen again when the palette changes."""
+    level_colour`), and chosen again when the palette changes. Plain text: a class or
+    folder named like a tag ("<i>one<") is shown as it is, not read as HTML."""
 
     def __init__(self, text: str = "", parent: QWidget | None = None):
         super().__init__(text, parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)
         self.setWordWrap(True)
         self.level = "info"
         self._look = ("", "info")  # the colour and level shown

@@ -6,11 +6,13 @@ the screen. :func:`fit_to_screen` gives a dialog the size it asks for, shrunk to
 :func:`workbench.qt.session.initial_geometry` shrinks the first window, but not below its
 layout's minimum where that fits, and centres it; where even the minimum does not fit (a large
 font, a long path), everything above its buttons scrolls, so the buttons stay reachable.
+:func:`grow_to_contents` makes a fitted dialog taller, within the same limits, when what it
+shows grows.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QRect, QSize, Qt
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QRect, QSize, Qt
 from PySide6.QtGui import QGuiApplication, QScreen
 from PySide6.QtWidgets import QBoxLayout, QScrollArea, QStyle, QVBoxLayout, QWidget
 
@@ -45,6 +47,32 @@ def fit_to_screen(dialog: QWidget, width: int, height: int, scroll: bool = True)
     rect = QRect(available.topLeft(), size.boundedTo(room) + frame)
     rect.moveCenter(available.center())
     _place(dialog, rect, frame, available)
+
+
+def grow_to_contents(dialog: QWidget) -> None:
+    """Make a fitted ``dialog`` as tall as its contents now need at its width (a form that
+    grew: a longer explanation, more fields), within the limits :func:`fit_to_screen` sets
+    (beyond them its contents scroll); its top stays where it is unless the dialog would
+    stick out of its screen. It never shrinks: a size the user gave it stays."""
+    from workbench.qt.session import initial_geometry
+
+    layout, screen = dialog.layout(), _screen(dialog)
+    if layout is None or screen is None:
+        return
+    # A label's new text reaches the dialog's layout one widget up at a time, through
+    # posted layout requests: all of them first, or its old height is measured.
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest.value)
+    layout.activate()
+    width = dialog.width()
+    need = layout.totalHeightForWidth(width) if layout.hasHeightForWidth() else \
+        layout.totalSizeHint().height()
+    if need <= dialog.height():
+        return
+    available, frame = screen.availableGeometry(), _frame_size(dialog)
+    size = initial_geometry(available, (width, need)).size().expandedTo(
+        dialog.minimumSizeHint()).boundedTo(_room(available, frame))
+    _place(dialog, QRect(dialog.pos(), QSize(width, size.height()) + frame), frame,
+           available)
 
 
 class _ScrollWhenTooBig(QObject):

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout,
 from workbench.core.errors import WorkbenchError
 from workbench.core.events import CurrentExperiment
 
+from workbench.qt.accessible import name_field
 from workbench.qt.common import MessageLabel, image_file_filter
 from workbench.qt.panels.augment.tiles import (ImageCaption, TileCaption, batch_note,
                                                sample_image, tile_label, to_pixmap)
@@ -97,7 +98,9 @@ class AugmentPreview(QWidget):
         self.reroll_button.setToolTip("New random draws of the same image.")
         self.reroll_button.clicked.connect(self.reroll)
         top = QHBoxLayout()
-        for w in (QLabel("Image:"), self.class_combo, self.random_button, self.open_button):
+        image_label = QLabel("Image:")
+        name_field(image_label, self.class_combo, "Image class")  # not its value alone
+        for w in (image_label, self.class_combo, self.random_button, self.open_button):
             top.addWidget(w)
         top.addStretch(1)
         top.addWidget(self.reroll_button)

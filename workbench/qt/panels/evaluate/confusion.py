@@ -6,8 +6,10 @@ them once zoomed in), writes the numbers in the cells large enough for them and 
 cell under the mouse ("true X → predicted Y: n (p%)"). Where the whole matrix is too small
 to read, a line says the wheel zooms and dragging pans, and "Reset zoom" shows all again.
 The most confused pairs get a list beside it (as tall as the images of the selected cell
-below it, the two split by a handle), one line each, the full text in its tooltip; a click
-on one outlines its cell, panning a zoomed matrix to bring it into view.
+below it, the two split by a handle), one line each, the full text in its tooltip; a line
+too long for the list cuts each name in its middle as the axes do (:class:`PairRows`), so
+the arrow and the predicted class stay in view; a click on one outlines its cell, panning
+a zoomed matrix to bring it into view.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from PySide6.QtWidgets import (QButtonGroup, QHBoxLayout, QLabel, QListWidget,
                                QStyledItemDelegate, QStyleOptionViewItem, QVBoxLayout,
                                QWidget)
 
+from workbench.core.evaluate.labels import elide
+from workbench.qt.class_names import ClassNameDelegate, text_room
 from workbench.qt.panels.evaluate.heatmap import (ConfusionHeatmap, axis_labels,  # noqa: F401
                                                   cell_text)
 from workbench.qt.thumbnails import ThumbnailLoader, ThumbnailModel, ThumbnailView
@@ -27,15 +31,26 @@ from workbench.qt.thumbnails import ThumbnailLoader, ThumbnailModel, ThumbnailVi
 MOST_CONFUSED = 20
 ZOOM_HINT = "Scroll to zoom, drag to pan"
 LOG_NOTE = "colours on a log scale"
+ARROW = " → "
+#: A most-confused row's parts (:func:`pair_parts`), which :class:`PairRows` cuts.
+PAIR_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
-def pair_text(classes: list[str], confusion: np.ndarray, row: int, col: int) -> str:
-    """A most-confused line: ``"n× true → predicted (p%)"`` (p: the share of the true
-    class's images), the count first so a long name cut at the end never hides it."""
+def pair_parts(classes: list[str], confusion: np.ndarray, row: int,
+               col: int) -> tuple[str, str, str, str]:
+    """A most-confused line's parts: ``("n× ", true, predicted, " (p%)")`` (p: the share of
+    the true class's images)."""
     n = int(confusion[row, col])
     support = int(confusion[row].sum())
     share = f" ({n / support:.0%})" if support else ""
-    return f"{n}× {classes[row]} → {classes[col]}{share}"
+    return f"{n}× ", classes[row], classes[col], share
+
+
+def pair_text(classes: list[str], confusion: np.ndarray, row: int, col: int) -> str:
+    """A most-confused line: ``"n× true → predicted (p%)"``, the count first so a long
+    name cut at the end never hides it."""
+    count, true, predicted, share = pair_parts(classes, confusion, row, col)
+    return f"{count}{true}{ARROW}{predicted}{share}"
 
 
 class ListWidthRows(QStyledItemDelegate):
@@ -49,6 +64,29 @@ class ListWidthRows(QStyledItemDelegate):
     def sizeHint(self, option: QStyleOptionViewItem,  # noqa: N802  (Qt override)
                  index: QModelIndex | QPersistentModelIndex) -> QSize:
         return QSize(1, super().sizeHint(option, index).height())
+
+
+class PairRows(ListWidthRows, ClassNameDelegate):
+    """The most-confused rows, as wide as the list, each name cut in its middle where the
+    line is too long, keeping the part that tells it from the other classes (as the
+    matrix's axes and the per-class table cut it): two long names sharing their start, cut
+    at the line's end, showed neither which class it was, nor the arrow, nor the predicted
+    class. :meth:`set_names` takes the result's classes."""
+
+    def _cut(self, opt: QStyleOptionViewItem) -> str:
+        parts = opt.index.data(PAIR_ROLE)
+        width, room = opt.fontMetrics.horizontalAdvance, text_room(opt)
+        if not parts or width(opt.text) <= room:
+            return opt.text
+        count, true, predicted, share = parts
+        names = room - width(count + ARROW + share)  # the two names share the rest
+        half, least = names / 2, width("W…")
+        # The shorter name whole where it fits in half of it, the other gets what is left.
+        own = width(true) if width(true) <= half else max(half, names - width(predicted))
+        true = elide(true, self._shared.get(true, 0), max(own, least), width)
+        predicted = elide(predicted, self._shared.get(predicted, 0),
+                          max(names - width(true), least), width)
+        return f"{count}{true}{ARROW}{predicted}{share}"
 
 
 class ConfusionView(QWidget):
@@ -79,6 +117,7 @@ class ConfusionView(QWidget):
         self.reset_zoom_button.setVisible(False)
         self.hover_label = QLabel("Hover over a cell to read it; click it to see its images.")
         self.hover_label.setStyleSheet("color: #555;")
+        self.hover_label.setTextFormat(Qt.TextFormat.PlainText)  # it names classes
         self.zoom_hint = QLabel(ZOOM_HINT)
         self.zoom_hint.setStyleSheet("color: #555;")
         self.zoom_hint.setToolTip("The wheel zooms in where the mouse is, to name every "
@@ -111,7 +150,7 @@ class ConfusionView(QWidget):
         self.pairs.setTextElideMode(Qt.TextElideMode.ElideRight)
         # Rows as wide as the list, whatever their text: a line too long ends in "…" at
         # any width the list is resized to, with no horizontal scroll bar.
-        self.pairs.setItemDelegate(ListWidthRows(self.pairs))
+        self.pairs.setItemDelegate(PairRows(self.pairs))
         self.pairs.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.pairs.setUniformItemSizes(True)
         self.pairs.itemClicked.connect(self._on_pair_clicked)
@@ -121,6 +160,7 @@ class ConfusionView(QWidget):
         self.cell_images.setModel(self.cell_model)
         self.cell_label = QLabel("No cell selected.")
         self.cell_label.setWordWrap(True)
+        self.cell_label.setTextFormat(Qt.TextFormat.PlainText)
         top, bottom = QWidget(), QWidget()
         pairs_box = QVBoxLayout(top)
         pairs_box.setContentsMargins(0, 0, 0, 0)
@@ -146,9 +186,11 @@ class ConfusionView(QWidget):
         self.heatmap.set_confusion(result.confusion, result.classes)
         self._on_view_changed()
         self.pairs.clear()
+        self.pairs.itemDelegate().set_names(result.classes)
         for pair in result.most_confused(MOST_CONFUSED):
             row, col = result.classes.index(pair["true"]), result.classes.index(pair["predicted"])
             item = QListWidgetItem(pair_text(result.classes, result.confusion, row, col))
+            item.setData(PAIR_ROLE, pair_parts(result.classes, result.confusion, row, col))
             item.setToolTip(cell_text(result.classes, result.confusion, row, col))
             item.setData(Qt.ItemDataRole.UserRole, (row, col))
             self.pairs.addItem(item)

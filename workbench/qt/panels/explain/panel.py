@@ -95,6 +95,7 @@ class ExplainDialog(UrlDropTarget, QDialog):
         self.open_button.setAutoDefault(False)  # Enter closes (the default), never a picker
         self.open_button.clicked.connect(self.choose_image)
         self.image_label = QLabel("No image")
+        self.image_label.setTextFormat(Qt.TextFormat.PlainText)  # a file named "<b>x<.png"
         self.image_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.class_combo = QComboBox()
         self.class_combo.addItem("Predicted class", None)

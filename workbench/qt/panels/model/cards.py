@@ -301,6 +301,7 @@ class LayerCard(QFrame):
             layout.addLayout(row)
         self.error_label = QLabel("")
         self.error_label.setWordWrap(True)
+        self.error_label.setTextFormat(Qt.TextFormat.PlainText)  # it may quote a path
         self.error_label.setStyleSheet(text_style("error", self.palette(), bold=True))
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error_label.setVisible(False)

@@ -34,6 +34,9 @@ from PySide6.QtWidgets import (QAbstractItemView, QFrame, QHBoxLayout, QLabel, Q
 
 from workbench.core.errors import WorkbenchError
 
+from workbench.qt.accessible import name_field
+from workbench.qt.colours import level_colour
+
 _ROW = Qt.ItemDataRole.UserRole
 #: Rows of the findings list (as many as there are, up to this), and lines of the
 #: explanation below it, that always have room; the explanation asks for up to
@@ -44,11 +47,11 @@ MAX_EXPLANATION_LINES = 8
 #: Height of a row: the fix button's (a title that wraps makes its row taller).
 ROW_HEIGHT = 30
 
-# Severity words a finding may use -> (standard icon, text colour, sort order).
+# Severity words a finding may use -> (standard icon, title colour's level, sort order).
 _SEVERITY = {
-    "error": (QStyle.StandardPixmap.SP_MessageBoxCritical, "#c62828", 0),
-    "warning": (QStyle.StandardPixmap.SP_MessageBoxWarning, "#a05a00", 1),
-    "info": (QStyle.StandardPixmap.SP_MessageBoxInformation, "", 2),
+    "error": (QStyle.StandardPixmap.SP_MessageBoxCritical, "error", 0),
+    "warning": (QStyle.StandardPixmap.SP_MessageBoxWarning, "warning", 1),
+    "info": (QStyle.StandardPixmap.SP_MessageBoxInformation, "info", 2),
 }
 
 
@@ -60,6 +63,15 @@ def severity_key(severity: Any) -> str:
     if s.startswith("warn"):
         return "warning"
     return "info"
+
+
+def _rows_palette(view: QAbstractItemView) -> QPalette:
+    """``view``'s palette with its rows' background and text as the window's, the colours
+    :func:`~workbench.qt.colours.level_colour` reads."""
+    palette = QPalette(view.palette())
+    palette.setColor(QPalette.ColorRole.Window, palette.color(QPalette.ColorRole.Base))
+    palette.setColor(QPalette.ColorRole.WindowText, palette.color(QPalette.ColorRole.Text))
+    return palette
 
 
 def misfit_finding(summary: Any) -> Any:
@@ -118,6 +130,7 @@ class DoctorList(QWidget):
                               "read why it matters below the list; its Fix button repairs "
                               "it (Ctrl+Z undoes the fix).")
         self.list = QListWidget()
+        name_field(None, self.list, "Model doctor findings")
         self.list.setWordWrap(True)
         self.list.setUniformItemSizes(False)
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -247,7 +260,7 @@ class DoctorList(QWidget):
 
     def _row_widget(self, i: int, f: Any) -> QWidget:
         sev = severity_key(f.severity)
-        pixmap, colour, _ = _SEVERITY[sev]
+        pixmap, level, _ = _SEVERITY[sev]
         w = QWidget()
         row = QHBoxLayout(w)
         row.setContentsMargins(4, 2, 4, 2)
@@ -262,8 +275,9 @@ class DoctorList(QWidget):
             text = f"Tip: {text}"
         title = QLabel(text)
         title.setWordWrap(True)
-        if colour:
-            title.setStyleSheet(f"color: {colour};")
+        colour = level_colour(level, _rows_palette(self.list))  # light or dark rows
+        if colour is not None:
+            title.setStyleSheet(f"color: {colour.name()};")
         explanation = str(getattr(f, "explanation", "") or "")
         for widget in (w, title):
             widget.setToolTip(explanation)

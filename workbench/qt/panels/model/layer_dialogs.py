@@ -7,7 +7,10 @@ initialisation (``Component.init``): a weight scheme and a bias scheme, each "gl
 (no override) or an :data:`~workbench.core.model.init.INITS` entry with its parameter form,
 with the recommended pairing for the activation after the layer. A combination the core
 refuses (a matrix scheme on a bias, a bias on a layer without one) shows the core's message
-and cannot be applied.
+and cannot be applied; a constant weight on a hidden layer (zeros, ones, constant) is said in
+orange, as the Model doctor warns of it. The dialog grows to show a scheme's explanation and
+form when another is chosen (within the screen: :func:`~workbench.qt.screen_fit.
+grow_to_contents`).
 
 Both need torch (the registries): the panel opens them only once it is imported.
 """
@@ -22,11 +25,13 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QGroupBox, 
                                QLabel, QPushButton, QVBoxLayout, QWidget)
 
 from workbench.core.errors import SpecError, WorkbenchError
+from workbench.core.model.findings import CONSTANT_INITS, WEIGHTED
 from workbench.core.registry import Component
 
 from workbench.qt.common import MessageLabel
 from workbench.qt.forms import ParamForm
 from workbench.qt.panels.model.cards import format_shape
+from workbench.qt.screen_fit import fit_to_screen, grow_to_contents
 
 #: The combo's text for "no override" (followed by what the global scheme is).
 GLOBAL = "global"
@@ -194,6 +199,8 @@ class SchemeEditor(QWidget):
             self.form = ParamForm(entry, values)
             self.form.changed.connect(lambda _: self.changed.emit())
             self._layout.addWidget(self.form)
+            if self.isVisible():
+                self.form.show()  # now, not at the next event loop: its room is measured
 
 
 class InitDialog(QDialog):
@@ -220,6 +227,7 @@ class InitDialog(QDialog):
 
         self.comp = layers[index]
         self.index = index
+        self._layers = list(layers)
         self._params = params
         self._global = global_init
         self.setWindowTitle(f"Initialisation of layer {index + 1} ({self.comp.type})")
@@ -273,6 +281,7 @@ class InitDialog(QDialog):
         self.weight.changed.connect(self._check)
         self.bias.changed.connect(self._check)
         self._check()
+        fit_to_screen(self, 600, self.sizeHint().height())
 
     @property
     def ok_button(self) -> QPushButton:
@@ -311,9 +320,25 @@ class InitDialog(QDialog):
         elif self.value() is None:
             self.message.show_message("Both global: this layer follows the experiment's "
                                       "scheme.")
+        elif weight is not None and weight["type"] in CONSTANT_INITS and self._hidden():
+            such = ", such as the recommended one" if self._recommended is not None else ""
+            self.message.show_message(
+                f"This layer gets its own initialisation, but with {weight['type']} every "
+                f"unit of it starts with the same weights and stays the same as the others: "
+                f"the layer learns like a single unit (the Model doctor warns of it). "
+                f"Choose a random scheme{such}.", "warning")
         else:
             self.message.show_message("This layer gets its own initialisation.", "ok")
         self.ok_button.setEnabled(problem is None)
+        if self.isVisible():  # the scheme's explanation, its form, this line: all in view
+            grow_to_contents(self)
+
+    def _hidden(self) -> bool:
+        """Whether the layer has weights and another layer with weights follows it (a
+        constant output layer trains fine: the Model doctor's rule)."""
+        types = [layer.type for layer in self._layers]
+        return types[self.index] in WEIGHTED and any(t in WEIGHTED
+                                                     for t in types[self.index + 1:])
 
 
 __all__ = ["GLOBAL", "InitDialog", "SchemeEditor", "ShareOption",

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 from workbench.core.experiment import Experiment
 from workbench.core.model.presets import list_presets, preset_layers, same_layers  # noqa: E501 torch-free
 
+from workbench.qt.accessible import name_field
 from workbench.qt.common import MessageLabel
 
 CUSTOM = "(custom)"
@@ -54,8 +55,9 @@ class PresetChooser(QWidget):
         self.note.setVisible(False)
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(QLabel("Preset:"))
-        row.addWidget(self.combo)
+        label = QLabel("Preset:")
+        row.addWidget(label)
+        row.addWidget(name_field(label, self.combo))
         row.addWidget(self.description, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

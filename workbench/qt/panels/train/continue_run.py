@@ -20,8 +20,10 @@ uses is said as used too, among the plan's notes: a Backbone's mode or backbone_
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QButtonGroup, QDialog, QDialogButtonBox, QFormLayout,
                                QHBoxLayout, QLabel, QRadioButton, QSpinBox, QVBoxLayout,
                                QWidget)
@@ -45,7 +47,7 @@ class ContinueDialog(QDialog):
         self._plan = plan
         self.setWindowTitle(f"Continue {plan.name}")
         status = plan.status.replace("_", " ") or "unknown"
-        heading = QLabel(f"<b>{plan.name}</b> ({status}): {plan.done} of {plan.planned} "
+        heading = QLabel(f"<b>{html.escape(plan.name)}</b> ({status}): {plan.done} of {plan.planned} "
                          f"planned epochs done.")
         heading.setWordWrap(True)
         settings = QLabel(f"Its settings: {plan.settings_text()}. Continuing goes on with "
@@ -56,15 +58,18 @@ class ContinueDialog(QDialog):
         lines = [plan.data_note] + [f"Note: {n}" for n in plan.notes]
         self.notes_label = QLabel("\n".join(line for line in lines if line))
         self.notes_label.setWordWrap(True)
+        self.notes_label.setTextFormat(Qt.TextFormat.PlainText)  # a folder named "<b>x<"
         self.notes_label.setVisible(bool(self.notes_label.text()))
         #: What changed in the dataset since the checkpoint; hidden when nothing did.
         self.dataset_label = QLabel(f"Checking the dataset for changes since epoch "
                                     f"{plan.done}…")
         self.dataset_label.setWordWrap(True)
+        self.dataset_label.setTextFormat(Qt.TextFormat.PlainText)  # it names classes
         self._check_dataset(plan, index)
         #: A fix continuing cannot apply (see :func:`ask_continue`); hidden when none.
         self.warning_label = QLabel(warning)
         self.warning_label.setWordWrap(True)
+        self.warning_label.setTextFormat(Qt.TextFormat.PlainText)
         self.warning_label.setStyleSheet("color: #a05a00;")
         self.warning_label.setVisible(bool(warning))
 

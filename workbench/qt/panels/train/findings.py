@@ -31,21 +31,23 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QIcon
+from PySide6.QtCore import QEvent, QSize, Qt, Signal
+from PySide6.QtGui import QIcon, QPalette
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QStyle,
                                QVBoxLayout, QWidget)
 
+from workbench.qt.colours import LEVEL_COLOURS, readable_colour
 from workbench.qt.keyboard import chain_after
 # The texts as the app says them (read from here too: the line under the plots).
 from workbench.qt.panels.train.finding_texts import app_text, sentence  # noqa: F401
 
 SEVERITIES = ("error", "warning", "info")
-#: Severity -> (standard icon, colour of its "Epoch N" and of the Doctor tab's title).
+#: Severity -> (standard icon, colours of its "Epoch N" and of the Doctor tab's title: on a
+#: light window, on a dark one; :func:`severity_colour`).
 _LOOK = {
-    "error": (QStyle.StandardPixmap.SP_MessageBoxCritical, "#c62828"),
-    "warning": (QStyle.StandardPixmap.SP_MessageBoxWarning, "#a05a00"),
-    "info": (QStyle.StandardPixmap.SP_MessageBoxInformation, "#1f5fa8"),
+    "error": (QStyle.StandardPixmap.SP_MessageBoxCritical, LEVEL_COLOURS["error"]),
+    "warning": (QStyle.StandardPixmap.SP_MessageBoxWarning, LEVEL_COLOURS["warning"]),
+    "info": (QStyle.StandardPixmap.SP_MessageBoxInformation, ("#1f5fa8", "#90caf9")),
 }
 #: The colour of a finding addressed by a fix (:meth:`FindingRow.address`).
 ADDRESSED = "#808080"
@@ -129,9 +131,10 @@ def severity_icon(widget: QWidget, severity: str) -> QIcon:
     return widget.style().standardIcon(_LOOK.get(severity, _LOOK["info"])[0])
 
 
-def severity_colour(severity: str) -> str:
-    """The colour that marks ``severity`` ("#rrggbb")."""
-    return _LOOK.get(severity, _LOOK["info"])[1]
+def severity_colour(severity: str, palette: QPalette) -> str:
+    """The colour that marks ``severity`` ("#rrggbb"), readable on ``palette``'s window,
+    light or dark (:func:`~workbench.qt.colours.readable_colour`)."""
+    return readable_colour(*_LOOK.get(severity, _LOOK["info"])[1], palette).name()
 
 
 class FindingRow(QFrame):
@@ -191,7 +194,7 @@ class FindingRow(QFrame):
     def _render(self) -> None:
         f = self.finding
         where = f"Epoch {f['epoch']}" if f["epoch"] else "Setup"
-        colour = ADDRESSED if self.note else _LOOK[f["severity"]][1]
+        colour = ADDRESSED if self.note else severity_colour(f["severity"], self.palette())
         message, fix = self.app_texts()
         # The fix on a line of its own: run on after the message, the two read as one.
         shown = f"<br><i>Fix: {html.escape(fix, quote=False)}</i>" if fix else ""
@@ -205,6 +208,11 @@ class FindingRow(QFrame):
             + (f" {self.note}" if self.note else "") \
             + (f"\n{self.remark}" if self.remark else "")
         self.text.setText(f"<b style='color: {colour};'>{where}:</b> {body}")
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802  (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and hasattr(self, "plain"):
+            self._render()  # "Epoch N" in the colour readable on the new window
 
     def address(self, note: str, applied: bool = False) -> None:
         """Show the finding as addressed by a fix: greyed, with ``note``; ``applied``: its

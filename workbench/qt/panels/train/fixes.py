@@ -246,7 +246,7 @@ class TrainFindings(QObject):
             tabs.setTabIcon(i, severity_icon(self.view, severity))
             tabs.setTabToolTip(i, noticed + (f"; a fix addresses {fixed} of them" if fixed
                                              else ""))
-            colour = severity_colour(severity)
+            colour = severity_colour(severity, tabs.tabBar().palette())
         elif all(n.startswith(WITHDRAWN) for n in self.view.addressed()):
             tabs.setTabText(i, self.TITLE)
             tabs.setTabIcon(i, QIcon())

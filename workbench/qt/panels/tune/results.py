@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QMenu, QS
                                QWidget)
 
 from workbench.core.train.metric_words import metric_text
+from workbench.qt.accessible import name_field
 from workbench.qt.keyboard import tab_leaves
 from workbench.qt.plots.header import stacked
 from workbench.qt.workers import TaskRunner, TaskState
@@ -70,6 +71,7 @@ class TrialsView(QWidget):
 
         self.table = tab_leaves(QTableWidget(0, len(TRIAL_COLUMNS)))
         self.table.setHorizontalHeaderLabels(list(TRIAL_COLUMNS))
+        name_field(None, self.table, "Trials")
         self.table.verticalHeader().setVisible(False)
         header = self.table.horizontalHeader()
         header.setStretchLastSection(True)  # no blank stub after it
@@ -99,6 +101,7 @@ class TrialsView(QWidget):
         split.setChildrenCollapsible(False)
         #: Which study the table shows (set by the panel: study_link.StudyFollower).
         self.caption = QLabel("")
+        self.caption.setTextFormat(Qt.TextFormat.PlainText)  # a study named "<b>x<"
         self.caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

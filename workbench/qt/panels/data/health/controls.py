@@ -152,11 +152,13 @@ class ElidedLabel(QLabel):
     """One line that ends in "…" where it is too long for the room it has (the whole text
     is then its tooltip): a long path never widens the window. :meth:`text` is the whole
     text, :meth:`shown_text` what is drawn. ``mode``: where the "…" goes (a file's path: in
-    the middle, keeping where it starts and the file's name)."""
+    the middle, keeping where it starts and the file's name). Plain text: a path with a
+    tag-like name ("<b>Bold<") is shown as it is."""
 
     def __init__(self, text: str = "", parent: QWidget | None = None,
                  mode: Qt.TextElideMode = Qt.TextElideMode.ElideRight):
         super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)
         self._full = ""
         self._mode = mode
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
