@@ -1,4 +1,5 @@
-"""A new run's plots start from an empty frame, not the last run's axes."""
+"""A new run's plots start from an empty frame, not the last run's axes; an ended run's
+plots fit their data; the accuracy axis stays within 0 and 100 %."""
 
 from __future__ import annotations
 
@@ -102,3 +103,34 @@ def test_a_stopped_runs_batch_plot_fits_its_data(qtbot, train_panel, monkeypatch
     y = np.concatenate([y, plots.batch_smooth_curve.getData()[1]])
     qtbot.waitUntil(lambda: _fitted(plots.batch_plot, (x.min(), x.max()),
                                     (y.min(), y.max())), timeout=WAIT_MS)
+
+
+def _accuracy_axis(plots) -> tuple[float, float, list[float]]:
+    """The accuracy plot's y range and the values its axis labels."""
+    (_, _), (y0, y1) = plots.acc_plot.vb.viewRange()
+    axis = plots.acc_plot.getAxis("left")
+    ticks = [v for _spacing, values in axis.tickValues(y0, y1, axis.height())
+             for v in values]
+    return y0, y1, ticks
+
+
+def test_the_accuracy_axis_stays_within_0_and_100_percent(qtbot, plots):
+    """A run stuck at 25 % (walk-firstday: the axis ran down to -20 %), and one whose
+    curves touch 0 and 100 %: no label below 0 or above 100, the dots at 0 and 100 drawn,
+    also after pyqtgraph's auto-range button."""
+    flat = {"train_loss": 1.386, "train_acc": 0.25, "val_loss": 1.386, "val_acc": 0.25,
+            "lr": 0.001, "seconds": 1.0}
+    for e in range(1, 6):
+        plots.add_epoch({"epoch": e, **flat})
+    plots.update_curves()
+    qtbot.waitUntil(lambda: plots.acc_plot.vb.viewRange()[0][1] >= 5, timeout=WAIT_MS)
+    y0, y1, ticks = _accuracy_axis(plots)
+    assert -5 < y0 < 25 < y1 <= 105 and ticks and min(ticks) >= 0 and max(ticks) <= 100
+    plots.add_epoch({"epoch": 6, **flat, "train_acc": 1.0, "val_acc": 0.0})
+    plots.update_curves()
+    for _ in range(2):
+        qtbot.waitUntil(lambda: plots.acc_plot.vb.viewRange()[0][1] >= 6, timeout=WAIT_MS)
+        y0, y1, ticks = _accuracy_axis(plots)
+        assert -5 < y0 < 0 and 100 < y1 < 105, (y0, y1)  # a dot's room either side
+        assert min(ticks) == 0 and max(ticks) == 100
+        plots.acc_plot.vb.autoRange()  # the "A" button

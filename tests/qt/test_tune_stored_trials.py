@@ -118,7 +118,7 @@ def test_the_metric_box_leaves_the_stored_studys_plot_and_start_names_the_metric
     axis = panel.history_plot.plot_item.getAxis("left")
     assert axis.labelText == "val_acc"
     panel.metric_combo.setCurrentText("val_loss")
-    assert (panel.history_plot.metric, axis.labelText) == ("val_acc", "val_acc")
+    assert (panel.history_plot.metric_name, axis.labelText) == ("val_acc", "val_acc")
     started = []
     panel.study_started.connect(lambda: started.append(1))
     assert not panel.start()

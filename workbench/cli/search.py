@@ -76,6 +76,7 @@ def _say_sets(args: argparse.Namespace, found: set[str], epochs: int | None = No
 
 def cmd_tune(args: argparse.Namespace) -> int:
     from workbench.core.errors import SpecError
+    from workbench.core.tune.advice import study_advice
     from workbench.core.tune.provenance import OtherExperimentError, mark_name, searched_text
     from workbench.core.tune.study import run_study
     from workbench.core.tune.space import SearchSpace, apply_params
@@ -87,6 +88,9 @@ def cmd_tune(args: argparse.Namespace) -> int:
         raise UserError(f"{args.space}: {e}" if e.field else str(e)) from None
     if args.study is None:
         _say_other_studies(exp, args.storage)
+    advice = study_advice(exp, space.metric, space.params)  # the Tune tab's, under Metric
+    if advice:
+        print(f"note: {advice}", file=sys.stderr)
     try:
         with _ctrl_c_stops("stopping: this trial ends now and no other starts",
                            sigterm=True) as stop:

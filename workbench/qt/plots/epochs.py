@@ -25,6 +25,9 @@ from workbench.qt.plots.style import BLUE, ORANGE, best_line, epoch_curve
 BALANCED = "val_bal_acc"
 #: Its curve's name in the legend (the read-out says "validation balanced accuracy").
 BALANCED_NAME = "balanced"
+#: How far (percentage points) the accuracy axis may reach past 0 and 100 %: room for a
+#: dot at 100 %, never an axis down to -20 % (pyqtgraph's margin around a flat run).
+ACC_MARGIN = 3.0
 
 
 def best_entry(epoch: int, monitor: str | None) -> str:
@@ -50,6 +53,8 @@ class EpochCurves:
         self.loss_plot, self.acc_plot = loss_plot, acc_plot
         self.train_loss = epoch_curve(loss_plot, BLUE, "train")
         self.val_loss = epoch_curve(loss_plot, ORANGE, "validation")
+        # Accuracy is 0-100 %, whatever the auto-range, a zoom or the overlays ask for.
+        acc_plot.vb.setLimits(yMin=-ACC_MARGIN, yMax=100 + ACC_MARGIN)
         self.train_acc = epoch_curve(acc_plot, BLUE, "train")
         self.val_acc = epoch_curve(acc_plot, ORANGE, "validation")
         # Validation's colour, dashed, with filled dots: an overlaid run's curves are

@@ -31,6 +31,7 @@ from workbench.core.experiment import Experiment
 
 from workbench.qt.common import run_standalone
 from workbench.qt.evented import subscribe
+from workbench.qt.panels.tune.metric_hint import MetricHint
 from workbench.qt.panels.tune.results import TrialsView, fmt, metric_value
 from workbench.qt.panels.tune.space_editor import SpaceEditor
 from workbench.qt.panels.tune.space_file import PRUNER_TIP, PRUNERS, SpaceFile
@@ -149,6 +150,7 @@ class TunePanel(QWidget):
                               ("Study name", self.name_edit), ("Storage", self.storage_edit)):
             form.addRow(label, widget)
         form.addRow("", self.continue_check)
+        self.metric_hint = MetricHint(self, form)  # under Metric: on imbalanced classes
 
         self.load_button = QPushButton("Load space…")
         self.load_button.clicked.connect(self.load_space)

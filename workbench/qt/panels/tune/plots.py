@@ -43,7 +43,9 @@ class HistoryPlot(pg.PlotWidget):
         super().__init__(parent, axisItems={"bottom": TrialAxis("bottom")})
         no_tab_stop(self)
         self.plot_item = self.getPlotItem()
-        self.metric = metric
+        # Not ``self.metric``: that would hide QWidget.metric(), which Qt calls on a font
+        # change ("'str' object is not callable").
+        self.metric_name = metric
         style_plot(self.plot_item, metric)
         self.plot_item.setLabel("bottom", "trial")
         # The legend on a line above the plot (lay out ``header`` above this widget),
@@ -59,7 +61,7 @@ class HistoryPlot(pg.PlotWidget):
         self.points: list[tuple[int, float]] = []
 
     def set_metric(self, metric: str) -> None:
-        self.metric = metric
+        self.metric_name = metric
         self.plot_item.setLabel("left", metric)
 
     def set_trials(self, trials: list[dict[str, Any]], maximize: bool = True) -> None:
@@ -85,7 +87,7 @@ class HistoryPlot(pg.PlotWidget):
         if not numbers:
             return
         self.plot_item.setXRange(-0.5, max(max(numbers), 1) + 0.5, padding=0)
-        accuracy = "acc" in self.metric
+        accuracy = "acc" in self.metric_name
         lo, hi = min(values), max(values)
         margin = max(0.1 * (hi - lo), 0.05 if accuracy else 0.05 * max(abs(hi), 1e-3))
         lo, hi = max(0.0, lo - margin), hi + margin

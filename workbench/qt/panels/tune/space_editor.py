@@ -1,11 +1,11 @@
 """The Tune panel's search-space editor: which Experiment fields to search, and their ranges.
 
 :func:`candidate_fields` lists the fields worth searching in an Experiment (learning rate,
-weight decay, optimizer type, batch size, epochs, each Dropout's ``p``, each Linear's or
-Conv2d's width, each augmentation's probability) with a sensible default range around the
-current value. :class:`SpaceEditor` shows them as a table, one row per field (tick its
-name to search it), and turns the ticked rows into the ``params`` of a SPACE.json (see
-:mod:`workbench.core.tune.space`), which the core then checks.
+weight decay, optimizer type, batch size, epochs, class balance, each Dropout's ``p``, each
+Linear's or Conv2d's width, each augmentation's probability) with a sensible default range
+around the current value. :class:`SpaceEditor` shows them as a table, one row per field
+(tick its name to search it), and turns the ticked rows into the ``params`` of a SPACE.json
+(see :mod:`workbench.core.tune.space`), which the core then checks.
 
 The rows follow the Experiment: :meth:`SpaceEditor.set_experiment` lists its fields again
 (the panel calls it when the tab is shown and before a study starts), keeping the ticks
@@ -24,7 +24,9 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHeaderView, QTable
 
 from workbench.core.errors import SpecError
 from workbench.core.experiment import Experiment
+from workbench.core.tune.advice import BALANCE_PATH, balance_choices
 from workbench.core.tune.space import path_exists
+from workbench.qt.accessible import name_field
 from workbench.qt.keyboard import chain_after, tab_leaves
 
 KINDS = ("float", "int", "categorical")
@@ -82,6 +84,7 @@ def candidate_fields(experiment: Experiment) -> list[dict[str, Any]]:
     add("data.batch_size", "Batch size", "int", max(1, bs // 4), max(2, bs * 2), log=True)
     epochs = int(experiment.training.epochs)
     add("training.epochs", "Epochs", "int", max(1, epochs // 2), max(2, epochs * 2))
+    add(BALANCE_PATH, "Class balance", "categorical", choices=balance_choices())
     for i, layer in enumerate(experiment.model.layers):
         p = layer.params or {}
         where = f"model.layers[{i}]"
@@ -279,7 +282,7 @@ class SpaceEditor(QTableWidget):
         label.setData(_ORIGIN, f.get("origin", f.get("label")))
         label.setData(_INTEGER, bool(f.get("integer")))
         self.setItem(r, COL["Field"], label)
-        combo = QComboBox()
+        combo = name_field(None, QComboBox(), f"Type of {label.text()}")
         kind = f.get("type") or "float"
         # An integer field is searched as an int range or choices; a float range loaded
         # from a file stays shown as it is (Start then says why it is refused).
