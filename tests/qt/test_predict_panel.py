@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication
 from qt_helpers import drop_urls
 from workbench.qt.panels.predict.panel import PredictPanel
 from workbench.qt.panels.predict.delegate import bar_texts
-from workbench.qt.panels.predict.model import CANCELLED, DONE, FAILED, csv_header
+from workbench.qt.panels.predict.model import CANCELLED, DONE, FAILED, WAITING, csv_header
 
 TIMEOUT_MS = 30000
 
@@ -346,13 +346,15 @@ def test_a_missing_model_is_named_once_with_what_to_do(qtbot, tmp_path, image_fo
     assert panel.bundle_label.text() == f"Using {gone}"
     # Nothing to clear or export before the first row (a UI review).
     assert not panel.clear_button.isEnabled() and not panel.export_button.isEnabled()
-    with qtbot.waitSignal(panel.predictions_finished, timeout=TIMEOUT_MS):
-        panel.add_images([str(image_folder / "red" / "red_001.png")])
+    panel.add_images([str(image_folder / "red" / "red_001.png")])
+    assert not panel.is_busy()  # nothing to classify with: the row waits for a model
     text = panel.bundle_label.text()
     assert panel.bundle_label.level == "error" and text.count(str(gone)) == 1
     assert panel.clear_button.isEnabled() and panel.export_button.isEnabled()
     assert "moved or deleted" in text and "Load bundle…" in text
-    assert "moved or deleted" in panel.rows[0].error and str(gone) not in panel.rows[0].error
+    [row] = panel.rows
+    assert row.status == WAITING and row.error is None
+    assert "moved or deleted" in row.message and str(gone) not in row.message
     panel.shutdown()
 
 

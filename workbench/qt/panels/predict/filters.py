@@ -2,7 +2,9 @@
 hide, said where the rows are, and what Export CSV writes under them.
 
 The filters (Class, Min. confidence) may hide every row: the list is then blank, so a line
-above it says how many rows are hidden and offers to clear the filters. Export CSV writes
+above it says how many rows are hidden and offers to clear the filters. A Class filter on a
+class that no row is predicted as any more (another model, without that class) is cleared,
+and the status line says so. Export CSV writes
 the rows shown (sorted and filtered, as the button's tooltip says); when the filters hide
 every row it says so instead of "classify some images first".
 """
@@ -112,17 +114,31 @@ class FilterActions:
         text = self.class_combo.itemText(index)
         self.proxy.set_class_name(None if index <= 0 else text)
 
-    def _refresh_classes(self) -> None:
-        current = self.class_combo.currentText()
+    def _refresh_classes(self) -> str:
+        """List the rows' predicted classes in the Class filter; returns what became of a
+        filter on a class no row is predicted as now ("" when nothing did)."""
+        current, name = self.class_combo.currentText(), self.proxy.class_name
         classes = self.model.classes()
         if [self.class_combo.itemText(i) for i in range(1, self.class_combo.count())] == classes:
-            return
+            return ""
         self.class_combo.blockSignals(True)
         self.class_combo.clear()
         self.class_combo.addItems([ALL_CLASSES, *classes])
         self.class_combo.setCurrentIndex(max(0, self.class_combo.findText(current)))
         self.class_combo.blockSignals(False)
         self._on_class_filter_changed(self.class_combo.currentIndex())
+        if name is None or name in classes or not self.model.items:
+            return ""
+        return f"the Class filter ({name}) was cleared: no row is predicted as {name} now"
+
+    def _unfilter_other_classes(self) -> str:
+        """Clear the Class filter when the model in use has no such class (its rows are
+        about to be classified with it); returns what was done, for the status line."""
+        name, classes = self.proxy.class_name, self.model_combo.bundle_classes()
+        if name is None or classes is None or name in classes:
+            return ""
+        self.set_class_filter(None)
+        return f"the Class filter ({name}) was cleared: the model has no class {name}"
 
     def _ask_csv_path(self) -> str:
         path, _ = QFileDialog.getSaveFileName(self, "Export predictions", "predictions.csv",

@@ -1,4 +1,5 @@
-"""The Predict panel's work off the GUI thread, and what a paste brings in.
+"""The Predict panel's work off the GUI thread, what a paste brings in, and what the panel
+says of its model and of the work done (the rows' and the status line's texts).
 
 :func:`classify_in_batches` runs in a pool thread: it classifies a list of paths a batch at
 a time, hands each batch's plain results (class names and floats) to a callback, and stops
@@ -19,6 +20,7 @@ from PySide6.QtCore import QMimeData
 from PySide6.QtGui import QImage
 
 from workbench.qt.workers import TaskState
+from workbench.qt.panels.predict.model import DONE, FAILED, WAITING
 
 #: Images per batch: big enough for the network to run efficiently, small enough that the
 #: rows fill in (and a cancel takes effect) within a fraction of a second.
@@ -128,11 +130,47 @@ def cancelled_text(n: int) -> str:
     return f"Cancelled: {images(n)} {'was' if n == 1 else 'were'} not classified."
 
 
+#: The model line while no model is in use, and the rows' text meanwhile.
+NO_MODEL_TEXT = ("No model yet: train one on the Train tab, choose a saved run, or load a "
+                 "bundle file.")
+NO_MODEL_ROW = ("Waiting for a model: choose a saved run, train one on the Train tab, or use "
+                "Load bundle…")
+#: The same while the panel may still choose one itself (the dataset not scanned yet).
+CHOOSING_TEXT = ("Choosing a model: the newest saved run trained on the dataset's classes, "
+                 "once the dataset is scanned…")
+CHOOSING_ROW = "Choosing a model…"
+#: The rows' text while the model in use is gone (its file moved or deleted).
+GONE_ROW = "Waiting for a model: the model was moved or deleted; choose another above."
+
+
+def model_gone(bundle_path: str) -> bool:
+    """Whether ``bundle_path`` (a model in use) is no longer there (moved or deleted)."""
+    return bool(bundle_path) and not os.path.exists(bundle_path)
+
+
 def model_error(bundle_path: str, message: str) -> tuple[str, str]:
     """What the panel says when its model cannot be used: (above the images, in each row).
     A model file that is gone is named once, with what to do next."""
-    if not os.path.exists(bundle_path):
+    if model_gone(bundle_path):
         return (f"The model {bundle_path} was moved or deleted: choose another model in the "
-                f"list or Load bundle…",
-                "Not classified: the model was moved or deleted; choose another above.")
+                f"list or Load bundle…", GONE_ROW)
     return f"Cannot use the model {bundle_path}: {message}", message
+
+
+def finished_text(items: list[Any], note: str, bundle_path: str) -> tuple[str, str]:
+    """The status line (text, level) once nothing is left to classify: "330 classified, 4
+    could not be read" (``items``: the panel's rows), then ``note``. Rows the model failed
+    (:attr:`~.model.PredictionItem.classified_with` None) are counted apart from the
+    images that could not be read, as are rows waiting for a model."""
+    done = sum(1 for i in items if i.status == DONE)
+    unread = sum(1 for i in items if i.status == FAILED and i.classified_with is not None)
+    unused = sum(1 for i in items if i.status == FAILED and i.classified_with is None)
+    gone = model_gone(bundle_path)
+    waiting = sum(1 for i in items if i.status == WAITING) if gone else 0
+    why = ("the model is gone (choose another above)" if gone else
+           "the model could not be used (see above)")
+    parts = [f"{done} classified"]
+    parts += [f"{unread} could not be read"] if unread else []
+    parts += [f"{unused + waiting} not classified: {why}"] if unused + waiting else []
+    text = ", ".join(parts) + (f"; {note}" if note else "")
+    return text, "warning" if len(parts) > 1 else "ok"

@@ -14,6 +14,7 @@ from workbench.qt.accessible import name_field
 from workbench.qt.common import MessageLabel, image_file_filter
 from workbench.qt.panels.predict.delegate import PredictionDelegate
 from workbench.qt.panels.predict.filters import ALL_CLASSES, FilterNote
+from workbench.qt.panels.predict.jobs import NO_MODEL_TEXT
 from workbench.qt.panels.predict.model import SORT_MODES, ItemRole
 from workbench.qt.panels.predict.runs import RunChooser
 
@@ -57,8 +58,7 @@ def build_panel(self: Any) -> None:
     self.model_combo.other_requested.connect(self.choose_bundle)
     self.load_button = QPushButton("Load bundle…")
     self.load_button.clicked.connect(self.choose_bundle)
-    self.bundle_label = MessageLabel("No model yet: train one on the Train tab, choose a "
-                                     "saved run, or load a bundle file.")
+    self.bundle_label = MessageLabel(NO_MODEL_TEXT)
     model_label = QLabel("Model:")
     top = QHBoxLayout()
     top.addWidget(model_label)

@@ -2,7 +2,10 @@
 top-5 classes as probability bars.
 
 The model is a saved run's bundle (the combo lists the runs that have one, again as the tab is
-shown: :mod:`.follow`), one loaded with "Load bundle…", or the last run's. Images are
+shown: :mod:`.follow`), one loaded with "Load bundle…", or the last run's; until the user
+chooses one, the newest saved run trained on the dataset's classes (the rows say "Choosing a
+model…" until the dataset is scanned). A model file moved or deleted since leaves the rows
+with a result as they are; the others wait for another model. Images are
 classified off the GUI thread, 64 at a time: rows fill in as batches finish, a progress bar
 and Cancel show while work is pending, and an image that cannot be read shows its reason in
 its own row while the others are classified. Results can be sorted, filtered by predicted
@@ -26,6 +29,7 @@ from workbench.core.events import CurrentExperiment
 from workbench.qt.common import UrlDropTarget, image_files, local_paths, run_standalone
 from workbench.qt.evented import subscribe
 from workbench.qt.model_classes import ask_bundle, mismatch_warning
+from workbench.qt.session_state import exists
 from workbench.qt.startup import LOADING_TEXT, torch_loader
 from workbench.qt.thumbnails import ThumbnailLoader
 from workbench.qt.workers import TaskRunner, TaskState, describe_exception
@@ -33,10 +37,12 @@ from workbench.qt.panels.predict.delegate import THUMB
 from workbench.qt.panels.predict.filters import FilterActions
 from workbench.qt.panels.predict.follow import RunsFollower
 from workbench.qt.panels.predict.intake import mark_asked, sort_dropped
-from workbench.qt.panels.predict.jobs import (PredictorCache, cancelled_text, classify_in_batches,
-                                              images, model_error, pasted_paths)
+from workbench.qt.panels.predict.jobs import (CHOOSING_ROW, CHOOSING_TEXT, NO_MODEL_ROW,
+                                              NO_MODEL_TEXT, PredictorCache, cancelled_text,
+                                              classify_in_batches, finished_text, images,
+                                              model_error, model_gone, pasted_paths)
 from workbench.qt.panels.predict.layout import ask_images
-from workbench.qt.panels.predict.model import (CANCELLED, DONE, FAILED, QUEUED, TOP_K,
+from workbench.qt.panels.predict.model import (CANCELLED, DONE, QUEUED, TOP_K, WAITING,
                                                PredictionFilter, PredictionItem,
                                                PredictionModel)
 
@@ -76,6 +82,8 @@ class PredictPanel(FilterActions, UrlDropTarget, QWidget):
         self._done = self._total = 0
         self._shut_down = False
         self._drop_note = ""  # "8 already listed…" of the last request, said when it is done
+        self._busy_note = ""  # "8 already being classified": said until that work is done
+        self._experiment = experiment
         self.ask_images = ask_images  # (parent, start folder) -> paths; tests replace it
         self._image_folders: list[str] = []  # where "Open images…" may start, latest first
         self._runner = TaskRunner(self, supersede=False)
@@ -94,6 +102,7 @@ class PredictPanel(FilterActions, UrlDropTarget, QWidget):
             self.set_bundle(bundle)
         if experiment is not None:  # "Open images…" starts in the dataset's folder
             subscribe(self, experiment.dataset_changed, self._on_dataset_scanned, replay=True)
+        self._show_no_model()
 
     # -- layout ----------------------------------------------------------------------------
     def _build(self) -> None:
@@ -124,6 +133,26 @@ class PredictPanel(FilterActions, UrlDropTarget, QWidget):
         if path and path != self.bundle_path:
             self._use_bundle(path, " (the newest saved run trained on these classes; choose "
                                    "another above)")
+        self._show_no_model()
+
+    def _choosing(self) -> bool:
+        """Whether the panel may still choose a model itself: none is in use, runs are
+        listed, and the dataset (its folder is there) has not been scanned yet."""
+        exp = self._experiment
+        if not self._auto or self.bundle_path or exp is None or exp.dataset is not None:
+            return False
+        folder = exp.experiment.data.folder
+        return self.model_combo.has_runs() and bool(folder) and exists(folder)
+
+    def _show_no_model(self) -> None:
+        """While no model is in use: say above and in the waiting rows whether the panel is
+        still choosing one (:meth:`_choose_default`) or the user has to."""
+        if self.bundle_path:
+            return
+        choosing = self._choosing()
+        self.bundle_label.show_message(CHOOSING_TEXT if choosing else NO_MODEL_TEXT)
+        self._set_pending([i for i in self.model.items if i.status == WAITING], WAITING,
+                          CHOOSING_ROW if choosing else NO_MODEL_ROW)
 
     def _use_bundle(self, path: str, why: str = "") -> None:
         self.bundle_path, self._drop_note = str(path), ""
@@ -132,6 +161,7 @@ class PredictPanel(FilterActions, UrlDropTarget, QWidget):
         self._update_classes_warning()
         self.bundle_changed.emit(self.bundle_path)
         if self.model.items:
+            self._drop_note = self._unfilter_other_classes()
             self.cancel(quiet=True)
             self._predict(list(self.model.items))
 
@@ -200,13 +230,13 @@ class PredictPanel(FilterActions, UrlDropTarget, QWidget):
         self.hint.hide()
         self.view.show()
         dropped = sort_dropped(self.model, files, self.bundle_path)
-        self._drop_note = dropped.note()
+        self._drop_note, self._busy_note = dropped.note(), dropped.busy_note()
         new = self.model.add(dropped.new)
         if not new and not dropped.again:
-            self.status.show_message(f"All {images(len(dropped.kept))} already listed (same "
-                                     f"model, unchanged files): nothing to classify again.")
+            self.status.show_message(dropped.nothing_text(),
+                                     "warning" if dropped.model_gone else "info")
         self._predict(dropped.again + new)
-        return dropped.kept + dropped.again + new
+        return dropped.kept + dropped.pending + dropped.again + new
 
     def handle_drop(self, urls: Iterable[QUrl]) -> list[PredictionItem]:
         """What a drop does: classify the local files (and folders) among ``urls``."""
@@ -240,9 +270,15 @@ class PredictPanel(FilterActions, UrlDropTarget, QWidget):
         if self._shut_down or not items:
             return
         if not self.bundle_path:
-            self._set_pending(items, "waiting", "Waiting for a model: choose a saved run, "
-                                                "train one on the Train tab, or use Load "
-                                                "bundle…")
+            self._set_pending(items, WAITING, CHOOSING_ROW if self._choosing() else NO_MODEL_ROW)
+            return
+        if model_gone(self.bundle_path):  # nothing to classify with: the rows wait
+            above, in_row = model_error(self.bundle_path, "")
+            self._set_pending(items, WAITING, in_row)
+            self.bundle_label.show_message(above, "error")
+            note = f"; {self._drop_note}" if self._drop_note else ""
+            self.status.show_message(f"{images(len(items))} not classified: the model is gone "
+                                     f"(choose another above){note}", "warning")
             return
         loader = torch_loader()
         if not loader.is_ready():
@@ -308,8 +344,12 @@ class PredictPanel(FilterActions, UrlDropTarget, QWidget):
             return
         left = [i for i in self._groups[group] if i.status == QUEUED]
         above, in_row = model_error(self.bundle_path, message)
+        gone = model_gone(self.bundle_path)
         for item in left:
-            item.set_result([], in_row)
+            if gone:  # the rows wait for another model, as a drop's would
+                item.set_pending(WAITING, in_row)
+            else:
+                item.set_result([], in_row)
             item.classified_with = None  # the model failed, not the image: a drop retries
         self.model.items_changed(left)
         self.bundle_label.show_message(above, "error")
@@ -317,16 +357,13 @@ class PredictPanel(FilterActions, UrlDropTarget, QWidget):
 
     def _finish_group(self, group: int) -> None:
         items = self._groups.pop(group)
-        self._refresh_classes()
+        cleared = self._refresh_classes()
         if not self._groups:
             self._done = self._total = 0
+            self._busy_note = ""
             self._show_progress()
-            failed = sum(1 for i in self.model.items if i.status == FAILED)
-            done = sum(1 for i in self.model.items if i.status == DONE)
-            note = f"; {self._drop_note}" if self._drop_note else ""
-            self.status.show_message(f"{done} classified" + (f", {failed} could not be read"
-                                                             if failed else "") + note,
-                                     "warning" if failed else "ok")
+            note = "; ".join(n for n in (self._drop_note, cleared) if n)
+            self.status.show_message(*finished_text(self.model.items, note, self.bundle_path))
         self.predictions_finished.emit([i.path for i in items])
         if not self._groups:
             self.follower.check_model()  # saved again while these were classified?
@@ -338,6 +375,7 @@ class PredictPanel(FilterActions, UrlDropTarget, QWidget):
         self._job_group.clear()
         groups, self._groups = self._groups, {}
         self._done = self._total = 0
+        self._busy_note = ""
         self._show_progress()
         left = [i for items in groups.values() for i in items if i.status == QUEUED]
         for item in left:
@@ -355,7 +393,8 @@ class PredictPanel(FilterActions, UrlDropTarget, QWidget):
         self.progress.setVisible(busy)
         self.cancel_button.setVisible(busy)
         if busy:
-            note = f" ({self._drop_note})" if self._drop_note else ""
+            note = "; ".join(n for n in (self._busy_note, self._drop_note) if n)
+            note = f" ({note})" if note else ""
             self.status.show_message(f"Classifying {images(self._total - self._done)}…{note}")
             self.progress.setRange(0, self._total)
             # Last: a slot on valueChanged may cancel, and its message must stand.

@@ -64,6 +64,10 @@ class RunChooser(QComboBox):
         self.dataset_classes = list(classes) if classes else None
         self._fill()
 
+    def has_runs(self) -> bool:
+        """Whether the last listing found a saved run with a model."""
+        return bool(self._runs)
+
     def bundle_classes(self) -> list[str] | None:
         """The classes of the model in use (None when unknown or none is)."""
         return bundle_classes(self.current_path) if self.current_path else None
