@@ -193,7 +193,10 @@ def test_the_model_doctor_lists_a_weights_file_training_will_stop_on(tmp_path):
     whole = tmp_path / "resnet18.pth"
     torch.save(torchvision.models.resnet18(weights=None).state_dict(), whole)
     cut = _truncated(whole, 0.5)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
     for file, said in ((tmp_path / "resnt18.pth", "does not exist"),
+                       (elsewhere / "resnt18.pth", "does not exist"),
                        (cut, "is incomplete (a download cut short?)"), (tmp_path, "folder")):
         exp.model.layers = [C("Backbone", {"arch": "resnet18", "weights": "auto",
                                            "weights_file": str(file),
@@ -204,11 +207,38 @@ def test_the_model_doctor_lists_a_weights_file_training_will_stop_on(tmp_path):
         assert f"the weights file {file} " in f.explanation and said in f.explanation
         fixed = exp.copy()
         f.fix.apply(fixed)
-        assert fixed.model.layers[0].params["weights"] == "random"
-        assert fixed.model.layers[0].params["mode"] == "fine_tune"
+        params = fixed.model.layers[0].params
+        if file == tmp_path / "resnt18.pth":
+            # A typo beside the file it meant: the fix is that file, not random weights
+            # (the one button offered trained a much worse model, silently).
+            assert f.fix.label == "Use the weights file resnet18.pth"
+            assert f"The fix points weights_file at {whole}" in f.explanation
+            assert params["weights_file"] == str(whole)
+            assert params["mode"] == "feature_extraction" and params["weights"] == "auto"
+        else:  # nothing it could have meant: random weights, the label naming the cost
+            assert f.fix.label == "Train from random weights (needs far more images)"
+            assert "for when you have no weights file" in f.explanation
+            assert params["weights"] == "random" and params["mode"] == "fine_tune"
         assert not [f for f in diagnose(fixed, 3) if f.severity == "error"]
     # A whole file, and auto with none named, train: nothing said here.
     for file in (whole, ""):
         exp.model.layers[0].params.update(weights="auto", weights_file=str(file),
                                           mode="feature_extraction")
         assert not [f for f in diagnose(exp, 3) if f.code == "backbone-weights-file"]
+
+
+def test_the_file_a_missing_weights_file_meant_is_one_naming_its_arch(tmp_path):
+    from workbench.core.model.backbone_weights import weights_file_near
+
+    torch.save({}, tmp_path / "resnet34.pth")  # another network's: never offered for resnet18
+    assert weights_file_near(tmp_path / "resnet18.pth", "resnet18") is None
+    torch.save({}, tmp_path / "resnet18-f37072fd.pth")  # torchvision's cache names them so
+    (tmp_path / "resnet18.txt").write_text("notes")
+    assert weights_file_near(tmp_path / "resnet18.pth", "resnet18") == \
+        tmp_path / "resnet18-f37072fd.pth"
+    assert weights_file_near(tmp_path, "resnet18") == tmp_path / "resnet18-f37072fd.pth"
+    torch.save({}, tmp_path / "birds.pth")  # a typo of a name that names no arch
+    assert weights_file_near(tmp_path / "bird.pth", "efficientnet_b0") == tmp_path / "birds.pth"
+    (tmp_path / "broken-resnet18.pth").write_bytes(b"not weights")  # not offered either
+    assert weights_file_near(tmp_path / "broken-resnet18.pth.x", "resnet18") is None
+    assert weights_file_near(tmp_path / "gone" / "resnet18.pth", "resnet18") is None

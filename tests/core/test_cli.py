@@ -299,8 +299,10 @@ def test_train_that_diverges_says_so_and_exits_with_3(capsys, tmp_path, tiny_exp
     assert "diverged" in err and "learning rate" in err and "no bundle written" in err
     assert not (run_dir / "bundle.pt").exists()
     # The training doctor ends it in epoch 1, when the loss explodes (before, it went on to
-    # NaN in a later epoch): no epoch to keep, but the record says what happened.
-    assert not (run_dir / "metrics.json").exists()
+    # NaN in a later epoch): no epoch to keep, but the record says what happened, and
+    # metrics.json the batches up to the exploded one, as plotted (a restart plots them).
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["epochs"] == [] and [b["epoch"] for b in metrics["batches"]] == [1]
     assert json.loads((run_dir / "run.json").read_text())["status"] == "diverged"
 
 

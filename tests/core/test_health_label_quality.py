@@ -1,6 +1,7 @@
 """How far the label check can be trusted: its networks' held-out accuracy against always
-guessing the most common class and against a floor, the share of the images it flags, and
-the one line that says it, why and what to do (the app and the CLI)."""
+guessing the most common class and against a floor, the share of the images it flags (a
+caution, not a verdict), and the one line that says it, why and what to do (the app and
+the CLI)."""
 
 from __future__ import annotations
 
@@ -51,21 +52,26 @@ def test_half_way_from_chance_still_rules_where_one_class_is_most_images():
     assert LabelQuality(0.96, 0.9, 100).reliable
 
 
-def test_findings_over_a_tenth_of_the_images_are_not_trusted():
-    assert LabelQuality(0.9, 0.2, 600, 5, flagged=int(MAX_FLAGGED * 600)).reliable
-    many = LabelQuality(0.9, 0.2, 600, 5, flagged=152, classes=150)
-    assert not many.reliable and many.to_dict()["reliable"] is False
+def test_findings_over_a_tenth_of_the_images_are_said_to_be_either_with_move_on():
+    """Web-scraped images, 14% of them filed wrongly: a network that learned the true
+    classes reaches about 86% on held-out folds and flags about 14%. That was called
+    "unreliable, most likely its own mistakes", and Move was turned off on the very dataset
+    that needed it: the share flagged cannot tell wrong labels from mistakes, the images can."""
+    assert not LabelQuality(0.9, 0.2, 600, 5, flagged=int(MAX_FLAGGED * 600)).too_many
+    many = LabelQuality(0.86, 0.2, 600, 5, flagged=84, classes=5)
+    assert many.too_many and many.reliable and many.to_dict()["reliable"] is True
     assert LabelQuality.from_dict(many.to_dict()) == many
-    line = summary_line(_report(many, issues=152, seconds=92))
-    assert line == ("Labels checked in 1 min 32 s: the network reached 90% on held-out "
-                    "folds, but it flags 152 of the 600 images checked (25%), far more than "
-                    "wrong labels usually are (a few percent): these findings are "
-                    "unreliable, most likely its own mistakes; use a stronger network (a "
-                    "pretrained backbone, say) or add images (150 classes of 4 images on "
-                    "average are too few to learn from): each fold already trained the "
-                    "check's most epochs (5).")
-    assert many.doubt() == ("Unreliable: the check flagged 25% of the images, far more than "
-                            "wrong labels usually are.")
+    report = _report(many, issues=84, seconds=92)
+    assert is_reliable(report) and many.doubt() == ""  # Move to suggested class stays on
+    assert summary_line(report) == (
+        "Labels checked in 1 min 32 s: the network reached 86% on held-out folds and flags "
+        "84 of the 600 images checked (14%), more than wrong labels usually are (a few "
+        "percent): either many labels are wrong or many flags are its own mistakes. Open a "
+        "few before moving them; if most are filed rightly, use a stronger network (a "
+        "pretrained backbone, say): each fold already trained the check's most epochs (5).")
+    # A weak network's many flags are still its own mistakes: not trusted (Move off).
+    weak = LabelQuality(0.6, 0.2, 600, 5, flagged=152, classes=150)
+    assert weak.too_many and not weak.reliable and weak.doubt().startswith("Unreliable")
     # A report saved before the count was kept is judged by its accuracy.
     old = LabelQuality.from_dict({"accuracy": 0.9, "chance": 0.2, "images": 600})
     assert old.flagged == 0 and old.reliable

@@ -1,5 +1,5 @@
 """Run names keep the letters of a dataset folder named in any language ("Données été",
-"猫と犬"), in one spelling (NFC) whatever the file system gave, and a run's folder ends
+"猫と犬", "हिन्दी" with its vowel signs), in one spelling (NFC) whatever the file system gave, and a run's folder ends
 with the very name, so numbering counts up and the Runs tab's Dataset column reads it."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import pytest
 
 from workbench.core.experiment import Experiment
 from workbench.core.model.presets import preset_layers
-from workbench.core.runs.names import dataset_label, slug, suggest_run_name
-from workbench.core.runs.recorder import new_run_dir, safe_run_name
+from workbench.core.runs.names import dataset_label, safe_run_name, slug, suggest_run_name
+from workbench.core.runs.recorder import new_run_dir
 
 
 def _seed_cnn(folder: str) -> Experiment:
@@ -24,6 +24,7 @@ def _seed_cnn(folder: str) -> Experiment:
 @pytest.mark.parametrize("text, expected", [
     ("Données été", "Données-été"), ("Ñandú fotos", "Ñandú-fotos"), ("猫と犬", "猫と犬"),
     ("数据", "数据"), ("Ünïcode (v2)", "Ünïcode-v2"), ("my photos!", "my-photos"),
+    ("हिन्दी", "हिन्दी"), ("தமிழ் படங்கள்", "தமிழ்-படங்கள்"),  # vowel signs, viramas (Mn, Mc)
     (unicodedata.normalize("NFD", "Données été"), "Données-été"),  # a Mac's spelling
     (' a<b>:c"d/e\\f|g?h*i ', "a-b-c-d-e-f-g-h-i"),  # none a folder name may not hold
     ("..hidden.", "hidden"), ("???", "")])

@@ -91,10 +91,13 @@ def test_a_hidden_folder_of_images_is_said_not_to_be_a_class(tmp_path):
     index = scan_folder(root)
     assert index.classes == ["cat", "dog"]
     said = [n for n in index.notes if "hidden" in n]
-    assert said == ["hidden folders '.ipynb_checkpoints' (1 image), '.leading dot' (3 "
-                    "images) are not classes, as their names start with a dot: their images "
-                    "are not used (torchvision's ImageFolder would read them as classes); "
-                    "rename them without the dot to use them"]
+    assert said == ["hidden folder '.leading dot' (3 images) is not a class, as its name "
+                    "starts with a dot: its images are not used (torchvision's ImageFolder "
+                    "would read it as a class); rename it without the dot to use it; hidden "
+                    "folder '.ipynb_checkpoints' (1 image) is not a class, as its name starts "
+                    "with a dot: its images are not used (torchvision's ImageFolder would "
+                    "read it as a class); it holds Jupyter's checkpoint copies: delete it "
+                    "before reading the folder with ImageFolder"]
     one = tmp_path / "e"
     make_image_folder(one / "train", classes=("a", "b"), per_class=1)
     make_image_folder(one / "test", classes=("a",), per_class=2)
@@ -103,3 +106,23 @@ def test_a_hidden_folder_of_images_is_said_not_to_be_a_class(tmp_path):
         "hidden folder 'test/.b' (2 images) is not a class, as its name starts with a dot: "
         "its images are not used (torchvision's ImageFolder would read it as a class); "
         "rename it without the dot to use it"]
+
+
+def test_thumbnails_and_links_are_not_advised_into_classes(tmp_path, monkeypatch):
+    """A phone's DCIM/.thumbnails (hundreds of JPEGs) was named with "rename it without the
+    dot to use it", which makes a class of thumbnails; a dot-named link to a big tree was
+    walked in full on every scan; so was any hidden folder."""
+    import workbench.core.data.scan as scan
+
+    root = tmp_path / "d"
+    make_image_folder(root, classes=("cat", "dog"), per_class=2)
+    make_image_folder(root / ".thumbnails", classes=("x",), per_class=3)
+    make_image_folder(root / ".cache", classes=("x",), per_class=3)
+    make_image_folder(tmp_path / "big", classes=("y",), per_class=3)
+    os.symlink(tmp_path / "big", root / ".linked")
+    assert not [n for n in scan_folder(root).notes if "hidden" in n]
+    # At most HIDDEN_LOOKED_AT files of a hidden folder are looked at: "N+ images".
+    make_image_folder(root / ".old", classes=("a", "b"), per_class=3)
+    monkeypatch.setattr(scan, "HIDDEN_LOOKED_AT", 4)
+    [said] = [n for n in scan_folder(root).notes if "hidden" in n]
+    assert said.startswith("hidden folder '.old' (4+ images) is not a class"), said

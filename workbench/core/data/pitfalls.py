@@ -195,19 +195,12 @@ def data_warnings(index: Any, data: Any, folder: str = "",
     if use is not None:
         own = getattr(index, "val_samples", None) is not None and \
             bool(getattr(data, "use_folder_split", True))
-        folder = index.part_name("val") if own else ""
-        small = small_validation(len(use.val), folder) or ("" if use.val else no_validation(
-            data, _per_class(use.train), folder))
+        val_folder = index.part_name("val") if own else ""
+        small = small_validation(len(use.val), val_folder) or ("" if use.val else no_validation(
+            data, list(use.per_class(list(index.classes))[0].values()), val_folder))
         if small:
             out.append(small[:1].upper() + small[1:])
     return out
-
-
-def _per_class(samples: list[tuple[str, int]]) -> list[int]:
-    counts: dict[int, int] = {}
-    for _, label in samples:
-        counts[label] = counts.get(label, 0) + 1
-    return list(counts.values())
 
 
 def dataset_warnings(index: Any, data: Any, folder: str = "",

@@ -65,6 +65,15 @@ CSV_SUFFIXES = (".csv", ".tsv")
 #: Dot-named folders of tools, never a class of images: :func:`hidden_folders_note` does
 #: not look inside (a repository's .git can hold many thousand files).
 _NOT_DATA = (".git", ".hg", ".svn", ".Trash")
+#: Dot-named folders of thumbnails a tool keeps (a phone's ``DCIM/.thumbnails``): not looked
+#: inside either, as renaming one to use it would make a class of thumbnails.
+_CACHES = (".thumbnails", ".cache")
+#: Jupyter's checkpoint copies: named when they hold images (ImageFolder's best-known
+#: trap), but as copies to delete, never to rename into a class.
+_CHECKPOINTS = ".ipynb_checkpoints"
+#: The most files :func:`hidden_folders_note` looks at in one hidden folder ("1000+
+#: images" past that): it runs on every scan.
+HIDDEN_LOOKED_AT = 1000
 
 
 def scan_folder(root: str | os.PathLike, verify: bool = False,
@@ -233,27 +242,55 @@ def loose_images_note(root: str, folders: list[str]) -> str | None:
 def hidden_folders_note(root: str, folders: list[str]) -> str | None:
     """A note on the hidden (dot-named) folders directly in ``folders`` (the dataset folder
     and its parts' folders) that hold images: not classes, unlike in torchvision's
-    ImageFolder, so their images are not used. None when there are none."""
+    ImageFolder, so their images are not used. None when there are none. Links and tools'
+    folders (:data:`_NOT_DATA`, :data:`_CACHES`) are not looked in, and at most
+    :data:`HIDDEN_LOOKED_AT` files of each folder; Jupyter's :data:`_CHECKPOINTS` are
+    called copies, not to be renamed."""
     found = []
     for folder in dict.fromkeys(folders):
         try:
             with os.scandir(folder) as it:
                 dirs = sorted(e.path for e in it if e.name.startswith(".")
-                              and not e.name.startswith(_NOT_DATA) and e.is_dir())
+                              and not e.name.startswith(_NOT_DATA)
+                              and e.name.lower() not in _CACHES
+                              and e.is_dir(follow_symlinks=False))
         except OSError:
             continue  # an unreadable part is said where it is listed
-        found += [(d, n) for d in dirs if (n := len(_image_files(d)[0]))]
-    if not found:
-        return None
-    many = len(found) > 1
-    named = ", ".join(f"{os.path.relpath(d, root).replace(os.sep, '/')!r} "
-                      f"({n} image{'s' if n != 1 else ''})" for d, n in found)
-    them, their = ("them", "their") if many else ("it", "its")
-    return (f"hidden folder{'s' * many} {named} "
-            f"{'are not classes' if many else 'is not a class'}, as {their} "
-            f"name{'s' * many} start{'' if many else 's'} with a dot: {their} images are not "
-            f"used (torchvision's ImageFolder would read {them} as "
-            f"{'classes' if many else 'a class'}); rename {them} without the dot to use {them}")
+        found += [(d, n) for d in dirs if (n := _images_in(d))[0]]
+    said = []
+    for copies in (False, True):
+        group = [(d, n) for d, n in found if (os.path.basename(d) == _CHECKPOINTS) == copies]
+        if not group:
+            continue
+        many = len(group) > 1
+        named = ", ".join(f"{os.path.relpath(d, root).replace(os.sep, '/')!r} "
+                          f"({n}{'+' * more} image{'s' if n != 1 or more else ''})"
+                          for d, (n, more) in group)
+        them, their = ("them", "their") if many else ("it", "its")
+        said.append(f"hidden folder{'s' * many} {named} "
+                    f"{'are not classes' if many else 'is not a class'}, as {their} "
+                    f"name{'s' * many} start{'' if many else 's'} with a dot: {their} images "
+                    f"are not used (torchvision's ImageFolder would read {them} as "
+                    f"{'classes' if many else 'a class'}); " + (
+                        f"{'they hold' if many else 'it holds'} Jupyter's checkpoint "
+                        f"copies: delete {them} before reading the folder with ImageFolder"
+                        if copies else
+                        f"rename {them} without the dot to use {them}"))
+    return "; ".join(said) or None
+
+
+def _images_in(folder: str) -> tuple[int, bool]:
+    """The images under the hidden ``folder`` (as a scan of it would list them, links not
+    followed), and whether files were left unlooked at past :data:`HIDDEN_LOOKED_AT`."""
+    n = seen = 0
+    for _dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = [d for d in dirnames if not is_hidden(d)]
+        for f in filenames:
+            seen += 1
+            if seen > HIDDEN_LOOKED_AT:
+                return n, True
+            n += not is_hidden(f) and is_image_file(f)
+    return n, False
 
 
 def unsorted_images(folder: str | os.PathLike) -> list[str]:

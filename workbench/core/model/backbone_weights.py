@@ -118,6 +118,42 @@ def weights_file_problem(path: "str | os.PathLike") -> str | None:
             f"neither a PyTorch file (.pth, .pt, .bin) nor a .safetensors file")
 
 
+#: How a weights file's name ends (what the Backbone card's Choose… offers).
+WEIGHTS_SUFFIXES = (".pth", ".pt", ".bin", ".safetensors")
+#: The most entries of a folder :func:`weights_file_near` looks at.
+NEAR_LOOKED_AT = 1000
+
+
+def weights_file_near(path: "str | os.PathLike", arch: str) -> Path | None:
+    """The weights file ``path`` (a weights_file that is missing, or a folder) most likely
+    meant, or ``None``: for a missing file, of the files in its folder the one of the
+    closest name among those naming ``arch`` (``resnet18-f37072fd.pth`` for
+    ``resnt18.pth``), else one of a name that close (a typo: ``bird.pth`` for
+    ``birds.pth``); for a folder, the file in it naming ``arch``, or its only weights file.
+    Only files :func:`weights_file_problem` passes, and a quick look (the first
+    :data:`NEAR_LOOKED_AT` entries): the model doctor offers it as a fix."""
+    import difflib
+
+    path = Path(os.path.expanduser(str(path)))
+    folder = path if path.is_dir() else path.parent
+    if path.exists() and not path.is_dir() or not folder.is_dir():
+        return None
+    try:
+        with os.scandir(folder) as entries:
+            names = [e.name for e, _ in zip(entries, range(NEAR_LOOKED_AT))
+                     if e.name.lower().endswith(WEIGHTS_SUFFIXES) and e.is_file()]
+    except OSError:
+        return None
+    named = [n for n in names if arch.split("/")[-1].lower() in n.lower()]
+    if path.is_dir():
+        found = named if len(named) == 1 else names if len(names) == 1 else []
+    else:
+        found = difflib.get_close_matches(path.name, named, 1, 0.0) or \
+            difflib.get_close_matches(path.name, names, 1, 0.9)
+    return folder / found[0] if len(found) == 1 and \
+        weights_file_problem(folder / found[0]) is None else None
+
+
 def _status(index: int, module: Backbone, load: bool) -> str | None:
     """Load (or, with ``load`` off, look for) one backbone's weights; the note to show."""
     label, arch = _label(index, module.arch), module.arch

@@ -48,28 +48,41 @@ def check_frozen_random_backbone(ctx: Context) -> Iterable[Finding]:
 def check_backbone_weights_file(ctx: Context) -> Iterable[Finding]:
     """A Backbone whose weights file training will stop on (an error): named but missing,
     a folder, not weights, or cut short (:func:`~.backbone_weights.weights_stop`). The
-    Backbone card says the same; the fix trains from random weights instead."""
-    from workbench.core.model.backbone_weights import weights_stop
+    Backbone card says the same, and what to do first: correct the path. The fix points
+    weights_file at the file it most likely meant, when its folder has one
+    (:func:`~.backbone_weights.weights_file_near`: ``resnet18.pth`` for a typed
+    ``resnt18.pth``); else it trains from random weights, its label naming the cost."""
+    from workbench.core.model.backbone_weights import weights_file_near, weights_stop
 
     for i, t in enumerate(ctx.types):
         if t not in BACKBONES:
             continue
-        stop = weights_stop(dict(ctx.params(i)), i)
+        params = dict(ctx.params(i))
+        stop = weights_stop(params, i)
         if stop is None:
             continue
+        named = str(params.get("weights_file") or "")
+        near = weights_file_near(named, str(params.get("arch") or "resnet18")) if named \
+            else None
 
-        def apply(exp: Experiment, i: int = i) -> None:
+        def apply(exp: Experiment, i: int = i, near: Any = near) -> None:
             layer = layers_of(exp)[i]
             params = layer.params if isinstance(layer.params, dict) else {}
-            layer.params = {**params, "weights": "random", "mode": "fine_tune"}
+            layer.params = {**params, "weights_file": str(near)} if near is not None else \
+                {**params, "weights": "random", "mode": "fine_tune"}
 
+        then = (f"The fix points weights_file at {near}, the likeliest weights file there."
+                if near is not None else
+                "The fix trains from random weights instead, for when you have no weights "
+                "file: they need many more images and epochs to do as well as pretrained "
+                "ones.")
         yield Finding(
             "backbone-weights-file", "error", i,
             f"{ctx.name(i)}'s weights file stops training",
             f"{stop}. Training stops on this before its first step (the layer's card says "
-            f"the same). Random weights (the fix) train, but need many more images and "
-            f"epochs than pretrained ones.",
-            Fix("Train from random weights (weights random, mode fine_tune)", apply))
+            f"the same; its Choose… button picks a file). {then}",
+            Fix(f"Use the weights file {near.name}", apply) if near is not None else
+            Fix("Train from random weights (needs far more images)", apply))
 
 
 def _close(a: Any, b: Any) -> bool:

@@ -9,7 +9,11 @@ has fewer batches), written beside the epochs as metrics.json's ``"batches"``::
     {"epochs": [...], "batches": [{"epoch": 1, "num_batches": 313, "loss": [2.31, ...]}]}
 
 About 1 KB an epoch, whatever the dataset's size. :func:`batch_steps` places the points on
-the run's global step axis, as the live plot numbers its batches. :class:`EpochNorms` keeps
+the run's global step axis, as the live plot numbers its batches. The epoch a divergence cut
+short is kept too, marked ``"cut": true`` (:meth:`_ByEpoch.end_epoch`), its batches up to
+``"last_batch"``, the batch the divergence names, which is a point of its own: a restart
+plots what the live plot showed, though no checkpoint holds that epoch
+(:func:`~workbench.core.runs.record.keep_epochs` keeps it). :class:`EpochNorms` keeps
 the per-layer gradient and weight norms the trainer samples (a few an epoch) the same way,
 as ``"norms"``: ``[{"epoch", "names", "samples": [[step, [grad...], [weight...]], ...]}]``
 (a norm that is not finite is written as null).
@@ -47,15 +51,16 @@ class _ByEpoch:
         self.epochs = [e for e in self.epochs if e["epoch"] <= epoch]
         self._current = []
 
-    def end_epoch(self, epoch: int) -> None:
-        """Close ``epoch``: its entry replaces any of the same or a later epoch."""
+    def end_epoch(self, epoch: int, cut: bool = False) -> None:
+        """Close ``epoch``: its entry replaces any of the same or a later epoch. ``cut``:
+        the epoch ended early (a diverged run's last), its entry marked ``"cut"``."""
         self.epochs = [e for e in self.epochs if e["epoch"] < epoch]
-        entry = self._entry()
+        entry = self._entry(cut)
         if entry is not None:
-            self.epochs.append({"epoch": int(epoch), **entry})
+            self.epochs.append({"epoch": int(epoch), **entry, **({"cut": True} if cut else {})})
         self._current = []
 
-    def _entry(self) -> dict[str, Any] | None:
+    def _entry(self, cut: bool) -> dict[str, Any] | None:
         raise NotImplementedError
 
 
@@ -64,15 +69,24 @@ class BatchLosses(_ByEpoch):
     them)."""
 
     _num_batches = 0
+    _last_batch = 0
 
-    def add(self, loss: float, num_batches: int) -> None:
+    def add(self, loss: float, num_batches: int, batch: int = 0) -> None:
         if math.isfinite(loss):
             self._current.append(float(loss))
+            self._last_batch = int(batch)
         self._num_batches = int(num_batches)
 
-    def _entry(self) -> dict[str, Any]:
-        return {"num_batches": self._num_batches,
-                "loss": [round(v, 6) for v in binned(self._current)]}
+    def _entry(self, cut: bool) -> dict[str, Any] | None:
+        if not cut:
+            return {"num_batches": self._num_batches,
+                    "loss": [round(v, 6) for v in binned(self._current)]}
+        if not self._current or not 0 < self._last_batch <= self._num_batches:
+            return None
+        # Its last batch a point of its own: the one a divergence names, as plotted live.
+        loss = binned(self._current[:-1], POINTS_PER_EPOCH - 1) + self._current[-1:]
+        return {"num_batches": self._num_batches, "last_batch": self._last_batch,
+                "loss": [round(v, 6) for v in loss]}
 
 
 def read_batches(run_dir: str | Path, kept: bool = True) -> list[dict[str, Any]]:
@@ -86,20 +100,33 @@ def read_batches(run_dir: str | Path, kept: bool = True) -> list[dict[str, Any]]
         if not isinstance(e, dict):
             continue
         epoch, n, loss = e.get("epoch"), e.get("num_batches"), e.get("loss")
+        last = e.get("last_batch", n) if e.get("cut") is True else n  # (an epoch cut short)
         if isinstance(epoch, int) and isinstance(n, int) and n > 0 and \
-                isinstance(loss, list) and 0 < len(loss) <= n and \
+                isinstance(last, int) and not isinstance(last, bool) and 0 < last <= n and \
+                isinstance(loss, list) and 0 < len(loss) <= last and \
                 all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in loss):
-            out.append({"epoch": epoch, "num_batches": n, "loss": [float(v) for v in loss]})
+            out.append({"epoch": epoch, "num_batches": n, "loss": [float(v) for v in loss],
+                        **({"last_batch": last, "cut": True} if e.get("cut") is True
+                           else {})})
     return out
 
 
 def batch_steps(entry: dict[str, Any], batches_per_epoch: int) -> list[int]:
     """Global 1-based step numbers for ``entry``'s points: each at the middle of the batches
     it averages, in epoch ``entry["epoch"]`` of ``batches_per_epoch`` steps (the entry's
-    own ``num_batches``, unless the run says otherwise)."""
+    own ``num_batches``, unless the run says otherwise). An epoch cut short spreads its
+    points over its batches up to ``last_batch``, the last point at that batch."""
     bpe, k = max(1, int(batches_per_epoch or entry["num_batches"])), len(entry["loss"])
     start = (entry["epoch"] - 1) * bpe
-    return [start + min(bpe, int((i + 0.5) * bpe / k) + 1) for i in range(k)]
+    last = entry.get("last_batch")
+    if last is None:
+        return _spread(start, bpe, k)
+    return _spread(start, int(last) - 1, k - 1) + [start + int(last)]
+
+
+def _spread(start: int, span: int, k: int) -> list[int]:
+    """``k`` steps after ``start``, each at the middle of its share of ``span`` batches."""
+    return [start + min(span, int((i + 0.5) * span / k) + 1) for i in range(k)]
 
 
 def _finite(values: list[float]) -> list[float | None]:
@@ -117,7 +144,7 @@ class EpochNorms(_ByEpoch):
         self._names = [str(n) for n in names]
         self._current.append([int(step), _finite(grads), _finite(weights)])
 
-    def _entry(self) -> dict[str, Any] | None:
+    def _entry(self, cut: bool) -> dict[str, Any] | None:
         return {"names": self._names, "samples": self._current} if self._current else None
 
 

@@ -18,14 +18,29 @@ from workbench.core.runs.record import is_run_folder, name_in_folder
 
 
 def slug(text: str) -> str:
-    """``text`` as a run name: letters and digits of any script (``Données-été``,
-    ``猫と犬``), ``-``, ``_`` and ``.``, others as ``-``; in NFC, whatever spelling a Mac's
-    folder name gave. Each character kept is one a folder name may hold on Windows, macOS
-    and Linux, and one :func:`~workbench.core.runs.recorder.safe_run_name` keeps, so a
-    run's folder ends with its name."""
+    """``text`` as a run name: letters, digits and combining marks of any script
+    (``Données-été``, ``猫と犬``, ``हिन्दी``: :func:`name_character`), ``-``, ``_`` and
+    ``.``, others as ``-``; in NFC, whatever spelling a Mac's folder name gave. Each
+    character kept is one a folder name may hold on Windows, macOS and Linux, and one
+    :func:`safe_run_name` keeps, so a run's folder ends with its name."""
     nfc = unicodedata.normalize("NFC", str(text))
-    out = re.sub(r"[^\w.-]+", "-", nfc.strip()).strip("-._")  # \w: str.isalnum(), and _
+    kept = "".join(c if name_character(c) or c in "_.-" else "-" for c in nfc.strip())
+    out = kept.strip("-._")
     return re.sub(r"-{2,}", "-", out)
+
+
+def name_character(c: str) -> bool:
+    """Whether a run name (and its folder's name) keeps the character ``c``: a letter or
+    digit of any script, or a combining mark (the vowel signs and viramas of Hindi or
+    Tamil: ``हिन्दी``), which ``str.isalnum()`` and ``\\w`` leave out."""
+    return c.isalnum() or unicodedata.category(c)[0] == "M"
+
+
+def safe_run_name(name: str) -> str:
+    """``name`` as a run folder's name ends (:func:`~.recorder.new_run_dir`): the
+    characters :func:`name_character` keeps and ``-_.``, anything else ``_``, no leading or
+    trailing dot or underscore ("" when nothing is left)."""
+    return "".join(c if name_character(c) or c in "-_." else "_" for c in name).strip("._")
 
 
 def dataset_label(folder: str) -> str:

@@ -216,7 +216,9 @@ def _count(value: Any) -> int | None:
 
 
 def keep_epochs(metrics: dict[str, Any], done: int | None) -> dict[str, Any]:
-    """metrics.json's content without the entries of epochs past ``done`` (None: all)."""
+    """metrics.json's content without the entries of epochs past ``done`` (None: all),
+    but for the batches and norms of the epoch after it that a divergence cut short
+    (marked ``"cut"``: :mod:`workbench.core.runs.batches`), as they were plotted."""
     if done is None:
         return metrics
     out = dict(metrics)
@@ -225,7 +227,8 @@ def keep_epochs(metrics: dict[str, Any], done: int | None) -> dict[str, Any]:
         if isinstance(entries, list):
             out[key] = [e for e in entries if not (
                 isinstance(e, dict) and isinstance(e.get("epoch"), int)
-                and not isinstance(e.get("epoch"), bool) and e["epoch"] > done)]
+                and not isinstance(e.get("epoch"), bool) and e["epoch"] > done
+                and not (key != "epochs" and e.get("cut") is True and e["epoch"] == done + 1))]
     return out
 
 

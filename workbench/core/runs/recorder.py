@@ -11,7 +11,8 @@ An epoch's files are written in the order that keeps every reader on epochs that
 however the process dies between two of them: ``last.pt`` (what a resume goes on from),
 ``metrics.json`` (small: a disk that fills up with ``best.pt`` still has the epoch
 plotted), ``best.pt``, then run.json (``epochs_done``), which commits the epoch.
-metrics.json never holds an epoch that ``last.pt`` lacks, and readers show the epochs
+metrics.json never holds an epoch that ``last.pt`` lacks (but for the batches of the epoch
+a divergence cut short, marked ``"cut"``: :mod:`.batches`), and readers show the epochs
 run.json counts (:func:`workbench.core.runs.record.read_metrics`); a resumed run writes
 metrics.json and run.json again from its checkpoint before its first epoch, keeping what
 still reads of a damaged run.json (``run.json.damaged-<time>``, its copy as it was).
@@ -33,6 +34,7 @@ from workbench.core.io import atomic_write_text, remove_stray_temporaries, runs_
 from workbench.core.runs.batches import BatchLosses, EpochNorms, read_batches, read_norms
 from workbench.core.runs.lock import INFO_LOCK_NAME, LOCK_NAME, RunLock, editing_run_info
 from workbench.core.runs.damaged import damaged_run_info, damaged_run_info_note
+from workbench.core.runs.names import safe_run_name
 from workbench.core.runs.skipped import skipped_entry
 from workbench.core.runs.store import (keep_damaged_run_info, read_run_info, update_run_info,
                                        write_run_info)
@@ -58,12 +60,6 @@ EVENTS_PREFIX = "events.out.tfevents."
 
 def now_iso() -> str:
     return datetime.now().astimezone().isoformat(timespec="seconds")
-
-
-def safe_run_name(name: str) -> str:
-    """``name`` as a run folder's name ends: letters, digits, ``-_.`` kept, anything else
-    ``_``, no leading or trailing dot or underscore ("" when nothing is left)."""
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip("._")
 
 
 def new_run_dir(name: str = "run", parent: str | Path | None = None) -> Path:
@@ -287,7 +283,7 @@ class RunRecorder(Callback):
 
     def on_batch_end(self, trainer: Any, epoch: int, batch: int, num_batches: int,
                      loss: float) -> None:
-        self.batches.add(loss, num_batches)
+        self.batches.add(loss, num_batches, batch)
 
     def on_norms(self, trainer: Any, step: int, names: list[str], grad_norms: list[float],
                  weight_norms: list[float]) -> None:
@@ -381,6 +377,10 @@ class RunRecorder(Callback):
         used = run_counts(getattr(trainer, "index", None), result.experiment.data,
                           skipped, trainer_split(trainer)) if skipped else None
         try:
+            if result.status == "diverged":  # the batches of the epoch it cut short, the
+                for kept in (self.batches, self.norms):  # exploded one last, as plotted
+                    kept.end_epoch(self._saved_epoch + 1, cut=True)  # live, for a restart
+                self._write_metrics(trainer.history)
             # "bundle": which epoch's weights bundle.pt holds and what they scored (the
             # numbers the Runs table, Evaluate and Predict show of this run's model).
             # The seconds trained, an epoch cut short included (the checkpoint's count,
