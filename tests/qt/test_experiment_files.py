@@ -267,3 +267,20 @@ def test_a_broken_experiment_file_given_at_start_up_is_named(
     assert text.startswith(f"{path}:\n")
     assert text.count(str(path)) == 1
     assert window.file.path == ""  # not the file: it was not opened
+
+
+def test_a_broken_experiment_file_points_to_the_apps_way_to_a_new_one(window, tmp_path,
+                                                                       monkeypatch):
+    # walk-dialogs item 2: the box said "create a new one with 'workbench init'", a command
+    # line's way, to a user of the app.
+    shown = []
+    monkeypatch.setattr("workbench.qt.experiment_files.show_error",
+                        lambda _parent, title, text: shown.append((title, text)))
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"model": {"layers": [ }')
+    assert not window.open_experiment_file(str(bad))
+    [(title, text)] = shown
+    assert title == "Cannot open the experiment"
+    assert "not valid JSON (line 1" in text and str(bad) in text
+    assert text.endswith("fix the file or create a new one with File → New experiment")
+    assert "workbench init" not in text

@@ -315,14 +315,19 @@ class Experiment(Evented):
         return validate(self)
 
 
+#: How the messages below say to make a new experiment file; the app says its own way
+#: (File → New experiment) in their place.
+NEW_FILE_HINT = "'workbench init'"
+
+
 def _parse(text: str, source: str) -> Any:
     """The JSON value of an experiment's text; bad JSON is a :class:`SpecError`."""
     try:
-        return parse_json(text, source, "fix the file or create a new one with "
-                                        "'workbench init'")
+        return parse_json(text, source, f"fix the file or create a new one with "
+                                        f"{NEW_FILE_HINT}")
     except RecursionError:  # json's decoder recurses per level: "[[[[..." exhausts it
         raise SpecError("", f"{source} is nested too deeply to be an experiment; fix the "
-                            f"file or create a new one with 'workbench init'") from None
+                            f"file or create a new one with {NEW_FILE_HINT}") from None
 
 
 #: The sections whose absence from a file would change what trains without a word, and
@@ -342,7 +347,7 @@ def _check_sections(data: Any, source: str) -> None:
         return  # no section at all: the default experiment, on purpose
     for section, instead in _REQUIRED_SECTIONS.items():
         if section not in data:
-            raise SpecError(section, f"missing from {source}: {instead} ('workbench init' "
+            raise SpecError(section, f"missing from {source}: {instead} ({NEW_FILE_HINT} "
                                      f"writes a complete file)")
 
 

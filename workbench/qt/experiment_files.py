@@ -32,8 +32,11 @@ FILTER = "Experiments (*.json);;All files (*)"
 
 
 def named(path: str, error: Exception) -> str:
-    """``error``'s message, after ``path`` unless it names the file already."""
-    text = str(error)
+    """``error``'s message, after ``path`` unless it names the file already; its way to a
+    new file said as the app's (File → New experiment), not the command line's."""
+    from workbench.core.experiment import NEW_FILE_HINT
+
+    text = str(error).replace(NEW_FILE_HINT, "File → New experiment")
     return text if str(path) in text else f"{path}:\n{text}"
 
 
