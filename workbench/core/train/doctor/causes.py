@@ -1,7 +1,7 @@
 """Causes of a run that does not learn which are not the learning rate: the training doctor
-asks these before it blames the rate (``not_learning``, ``dead_units``, ``lr_too_low`` of
-:mod:`.checks`), since a lower or higher rate cannot help them and its fix button would
-only waste a run.
+asks these before it blames the rate (``not_learning``, ``dead_units`` of :mod:`.checks`,
+``lr_too_low`` of :mod:`.rates`), since a lower or higher rate cannot help them and its fix
+button would only waste a run.
 
 - :func:`model_causes`: the model doctor's findings
   (:func:`~workbench.core.model.doctor.diagnose`) that stop a network from learning (a

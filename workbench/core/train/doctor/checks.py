@@ -1,6 +1,6 @@
 """The training doctor's checks: each a small function of a :class:`~.view.RunView` (what
 the run has shown so far) returning a :class:`~.findings.RunFinding` or None; those on the
-classes predicted are in :mod:`.classes`.
+classes predicted are in :mod:`.classes`, those on the learning rate itself in :mod:`.rates`.
 
 Every threshold is a named constant with the reason beside it. A check may be asked after
 every epoch; the callback keeps the first finding of each kind and never asks that check
@@ -28,12 +28,17 @@ from workbench.core.train.doctor.findings import RunFinding, action
 # The rate fixes live in .fixes; diverged_fix, lower_lr and proposed_lr are read from here.
 from workbench.core.train.doctor.fixes import (_lr_fix, bounded, diverged_fix,  # noqa: F401
                                                lower_lr, proposed_lr, raised_lr)
+# The checks on the rate itself, and their thresholds, live in .rates.
+from workbench.core.train.doctor.rates import (LR_LOW_CHANGE, LR_LOW_DROP,  # noqa: F401
+                                               lr_too_high, lr_too_low)
 from workbench.core.train.doctor.view import (CHANCE_MARGIN, NOT_LEARNING_EPOCHS,  # noqa: F401
                                               RunView, pct)
 from workbench.core.train.optim_advice import fmt
 
 # -- thresholds ----------------------------------------------------------------------------
-#: Training accuracy this far above chance while validation stays at chance: the network
+#: Training accuracy this far above the training batches' chance (always answering their
+#: most common class; 1 in k on the weighted sampler's balanced batches:
+#: :attr:`~.view.RunView.train_chance`) while validation stays at chance: the network
 #: learns the training images by heart, not anything that carries over.
 MEMORISING_MARGIN = 0.15
 #: Epochs past the best validation loss, with it rising, before the run is called
@@ -62,13 +67,18 @@ OVERFIT_FLAT = 0.05
 #: Epochs before underfitting is judged, and the window whose losses must be flat.
 UNDERFIT_EPOCHS = 5
 UNDERFIT_WINDOW = 3
-#: Flat: the training loss fell by less than this share over the window.
+#: Flat: the training loss moved (either way) by less than this share over the window, and
+#: no epoch in it was UNDERFIT_SWING above the lowest: a loss thrown from 0.25 back up to
+#: 1.34 and 3.33 is a rate too high (lr_too_high), not a network too small.
 UNDERFIT_FLAT = 0.03
+UNDERFIT_SWING = 0.5
 #: High: both losses at least this share of ln(classes), the loss of guessing (half of it
 #: is still about 1 in 3 wrong on 10 classes).
 UNDERFIT_HIGH = 0.5
 #: A network that gets this share of the images right fits them, whatever its loss: a high,
 #: flat loss then has another cause (a Softmax on the class scores floors it: loss_floor).
+#: In any epoch of the window: one that fitted them and fell back is unstable, not too
+#: small; and underfitting is withdrawn once the run gets there (:mod:`.resolved`).
 UNDERFIT_FITTED = 0.9
 #: A loss floor (a Softmax or a bounded activation on the class scores, which the model
 #: doctor finds): the training loss within this share above the lowest it can reach
@@ -77,17 +87,6 @@ UNDERFIT_FITTED = 0.9
 #: classes: 0.005).
 FLOOR_NEAR = 0.1
 FLOOR_MIN = 0.05
-#: A learning rate too small to move the loss: after this many epochs the training loss is
-#: within LR_LOW_DROP of the first batches' and the weights moved less than LR_LOW_CHANGE
-#: (relative) in the last epoch. A healthy run moves its weights by 1-30% an epoch.
-LR_LOW_EPOCHS = 2
-LR_LOW_DROP = 0.05
-LR_LOW_CHANGE = 1e-3
-#: Not while the run has converged: a training loss under this share of guessing's
-#: (:attr:`~.view.RunView.guess_loss`), or a training accuracy of LR_LOW_FITTED, has
-#: nothing left to fall by (a converged run fine-tuned at a lower rate).
-LR_LOW_CONVERGED = 0.02
-LR_LOW_FITTED = 0.99
 #: Silent ReLU units: a layer where this share never fires on 64 training samples (a
 #: healthy layer: a few %; a dead one after too large a step: nearly all), and at least
 #: this many units (a 4-unit layer is too small to judge).
@@ -150,7 +149,7 @@ def not_learning(v: RunView) -> RunFinding | None:
         why = (f"Its weights barely move ({v.weight_change:.1e} of their size in the last "
                f"epoch): the learning rate ({fmt(v.lr)}) is too small")
         fix, act = _lr_fix(raised_lr(v))
-    elif on_val and train_acc and train_acc[-1] > v.chance + MEMORISING_MARGIN:
+    elif on_val and train_acc and train_acc[-1] > v.train_chance + MEMORISING_MARGIN:
         small = small_training_set(v)  # first where it applies: the labels may be right
         why = (f"Yet the training accuracy is {pct(train_acc[-1])}: it learns the training "
                f"images by heart and nothing that carries over. "
@@ -192,8 +191,11 @@ def overfitting(v: RunView) -> RunFinding | None:
     if len(val) < OVERFIT_EPOCHS + 1 or len(val) != len(train):
         return None
     best = min(range(len(val)), key=val.__getitem__)
+    # The training loss fell since the best epoch, never back above it: a loss thrown up
+    # meanwhile (1.24, 0.29, 6.33, 1.09) is a rate too high (lr_too_high), not this.
     rising = (len(val) - 1 - best >= OVERFIT_EPOCHS
-              and val[-1] >= val[best] * (1 + OVERFIT_RISE) and train[-1] < train[best])
+              and val[-1] >= val[best] * (1 + OVERFIT_RISE) and train[-1] < train[best]
+              and max(train[best:]) <= train[best] * (1 + OVERFIT_FLAT))
     tacc, vacc = v.series("train_acc"), v.series("val_acc")
     gaps = [t - a for t, a in zip(tacc, vacc)][-OVERFIT_EPOCHS:]
     widening = (len(gaps) == OVERFIT_EPOCHS and gaps[-1] >= OVERFIT_GAP
@@ -218,7 +220,7 @@ def overfitting(v: RunView) -> RunFinding | None:
     if rising:
         what = (f"the validation loss has risen for {len(val) - 1 - best} epochs, from "
                 f"{val[best]:.3f} at epoch {best_epoch} to {val[-1]:.3f}, while the training "
-                f"loss kept falling")
+                f"loss fell from {train[best]:.3f} to {_loss(train[-1])}")
     elif widening:
         what = (f"the training accuracy is {pct(tacc[-1])} but the validation accuracy "
                 f"{pct(vacc[-1])}, and the gap is growing")
@@ -265,11 +267,13 @@ def underfitting(v: RunView) -> RunFinding | None:
         return None
     if v.at_chance():
         return None  # not_learning's
-    right = [a[-1] for a in (v.series("train_acc"), v.series("val_acc")) if a]
+    right = [x for a in (v.series("train_acc"), v.series("val_acc"))
+             for x in a[-UNDERFIT_WINDOW - 1:]]
     if right and max(right) >= UNDERFIT_FITTED:
         return None  # it fits the images: a high loss is a floor's (loss_floor), not this
     window = train[-UNDERFIT_WINDOW - 1:]
-    flat = window[0] - window[-1] < UNDERFIT_FLAT * window[0]
+    flat = abs(window[0] - window[-1]) < UNDERFIT_FLAT * window[0] and \
+        max(window) <= (1 + UNDERFIT_SWING) * min(window)  # rising, or thrown up: not flat
     high = window[-1] >= UNDERFIT_HIGH * v.guess_loss and \
         (not val or val[-1] >= UNDERFIT_HIGH * v.guess_loss)
     if not (flat and high):
@@ -312,32 +316,6 @@ def loss_floor(v: RunView) -> RunFinding | None:
                f"{cause.floor:.3f}, however well the network learns: a larger network, a "
                f"higher rate or more epochs cannot change that.")
     return RunFinding("loss_floor", v.epoch, "warning", message, cause.fix, cause.action)
-
-
-def lr_too_low(v: RunView) -> RunFinding | None:
-    losses = v.series("train_loss")
-    start = v.start_loss  # the run's first batches', or where the settings changed
-    if v.epochs_since < LR_LOW_EPOCHS or not losses or start is None or v.trainable == 0 \
-            or v.cause() is not None:  # the network's doing: not_learning names it
-        return None
-    if v.weight_change is None or v.weight_change >= LR_LOW_CHANGE:
-        return None
-    if losses[-1] < start * (1 - LR_LOW_DROP):
-        return None
-    accuracy = v.series("train_acc")
-    if min(start, losses[-1]) < LR_LOW_CONVERGED * v.guess_loss or (
-            accuracy and accuracy[-1] >= LR_LOW_FITTED):
-        return None  # converged: a loss near 0 cannot fall 5% further
-    message = (f"The learning rate ({fmt(v.lr)}) is too small to move the loss: "
-               f"{v.after().lower()} the training loss is {losses[-1]:.3f}, against "
-               f"{start:.3f} {'before the change' if v.since else 'at the start'}, and the "
-               f"weights moved "
-               f"{v.weight_change:.1e} of their size in the last epoch.")
-    lr = raised_lr(v)
-    fix, act = _lr_fix(lr, continue_=True)
-    usual = ", the optimizer's usual rate" if lr == v.default_lr else ""
-    return RunFinding("lr_too_low", v.epoch, "warning", message,
-                      f"{fix}{usual}; or find one with the LR finder (workbench lr-find)", act)
 
 
 def dead_units(v: RunView) -> RunFinding | None:
@@ -436,7 +414,7 @@ def exploding_gradients(v: RunView) -> RunFinding | None:
 #: ends a diverged run itself, and the callback reports it).
 CHECKS: tuple[Callable[[RunView], RunFinding | None], ...] = (
     not_learning, exploding_gradients, vanishing_gradients, dead_units, lr_too_low,
-    class_imbalance, class_never_predicted, overfitting, underfitting, loss_floor)
+    lr_too_high, class_imbalance, class_never_predicted, overfitting, underfitting, loss_floor)
 
 
 def _loss(x: float) -> str:

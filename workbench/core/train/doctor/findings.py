@@ -17,7 +17,7 @@ from typing import Any
 
 #: Every kind of finding, in the order a person should read them.
 KINDS = ("diverged", "not_learning", "loss_floor", "exploding_gradients",
-         "vanishing_gradients", "dead_units", "lr_too_low", "class_imbalance",
+         "vanishing_gradients", "dead_units", "lr_too_high", "lr_too_low", "class_imbalance",
          "class_never_predicted", "overfitting", "underfitting")
 SEVERITIES = ("error", "warning", "info")
 

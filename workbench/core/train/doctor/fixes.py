@@ -37,13 +37,36 @@ def lower_lr(v: Any) -> float:
     advice before the run calls very high (:func:`~workbench.core.train.optim_advice.
     optimizer_advice`), the rate that advice proposed, so the app says one rate before the
     run and after it."""
+    advised = _advised_lr(v)
+    return advised if advised is not None else bounded(v, proposed_lr(v.lr, v.default_lr))
+
+
+#: What an unstable run's rate is divided by (:func:`steadier_lr`): it learned, so a step
+#: back, not the tenth of a rate that learned nothing (:func:`proposed_lr`).
+STEADIER_STEP = 3.0
+
+
+def steadier_lr(v: Any) -> float:
+    """A learning rate to try after ``v.lr`` made the run unstable, its loss thrown back up
+    after it had learned (``lr_too_high``): the rate the advice before the run proposed where
+    it calls ``v.lr`` very high (as :func:`lower_lr`), else a third of it
+    (:data:`STEADIER_STEP`), within the optimizer's bounds and never above it."""
+    advised = _advised_lr(v)
+    if advised is not None:
+        return advised
+    return min(v.lr / STEADIER_STEP, bounded(v, v.lr / STEADIER_STEP))
+
+
+def _advised_lr(v: Any) -> float | None:
+    """The rate the advice before the run proposed for the run ``v``, where it calls its
+    rate very high (:func:`~workbench.core.train.optim_advice.optimizer_advice`), or None."""
     from workbench.core.registry import Component
     from workbench.core.train.optim_advice import optimizer_advice
 
     advice = optimizer_advice(Component(str(getattr(v, "optimizer", "") or ""), {"lr": v.lr}))
     if advice is not None and advice.param == "lr" and advice.value > advice.suggested:
         return advice.suggested
-    return bounded(v, proposed_lr(v.lr, v.default_lr))
+    return None
 
 
 def raised_lr(v: Any) -> float:

@@ -7,7 +7,9 @@ the Doctor tab after that. Nor must "overfitting: the best validation loss was a
 say): a small validation split's loss may rise for a few epochs and fall lower still. Nor
 "the network ignores the small classes: it never predicted 'rare' or 'tiny'" once it
 gets the 'rare' images right (learnt at epoch 6 of a strongly imbalanced run, the saved
-model's epoch): the classes it still ignores are then said again, on their own.
+model's epoch): the classes it still ignores are then said again, on their own. Nor
+"underfitting: the network does not fit even the training images" once it gets 90% of them
+right (a loss thrown up by a rate too high, that came down again).
 
 :func:`withdraw` marks such a finding, said at the current settings, with ``resolved``: why
 it no longer holds (a sentence, kept in run.json beside the message). The training doctor
@@ -39,10 +41,11 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
-from workbench.core.train.doctor.checks import LR_LOW_DROP
+from workbench.core.train.doctor.checks import UNDERFIT_FITTED
 from workbench.core.train.doctor.classes import (IMBALANCE_PREDICTED, named_classes,
                                                  quoted_names)
 from workbench.core.train.doctor.fixes import unsound
+from workbench.core.train.doctor.rates import LR_LOW_DROP
 from workbench.core.train.doctor.view import CHANCE_MARGIN, RunView, pct
 from workbench.core.train.optim_advice import fmt
 
@@ -89,15 +92,27 @@ def _learning(v: RunView, finding: dict[str, Any]) -> str:
 
 
 def _moving(v: RunView, _finding: dict[str, Any]) -> str:
-    """Why ``lr_too_low`` no longer holds at a changed rate ("" while it does): the training
-    loss is clearly (``LR_LOW_DROP``) below where the settings changed in each of the last
-    :data:`RESOLVED_EPOCHS` epochs."""
+    """Why ``lr_too_low`` (or ``lr_too_high``) no longer holds at a changed rate ("" while
+    it does): the training loss is clearly (``LR_LOW_DROP``) below where the settings
+    changed in each of the last :data:`RESOLVED_EPOCHS` epochs."""
     losses, start = v.series("train_loss")[-RESOLVED_EPOCHS:], v.start_loss
     if start is None or len(losses) < RESOLVED_EPOCHS or \
             max(losses) >= start * (1 - LR_LOW_DROP):
         return ""
     return (f"at epoch {v.epoch} the training loss is {losses[-1]:.3f}, down from "
             f"{start:.3f} before the change")
+
+
+def _fitting(v: RunView, _finding: dict[str, Any]) -> str:
+    """Why ``underfitting`` no longer holds ("" while it does): the last epoch's training or
+    validation accuracy is :data:`~.checks.UNDERFIT_FITTED` or more, the bar above which
+    it is not said."""
+    for key, split in (("train_acc", "training"), ("val_acc", "validation")):
+        acc = v.series(key)
+        if acc and acc[-1] >= UNDERFIT_FITTED:
+            return (f"at epoch {v.epoch} the {split} accuracy is {pct(acc[-1])}: the "
+                    f"network fits the images after all")
+    return ""
 
 
 #: A new best withdraws ``overfitting`` only when it is this share below the best the
@@ -182,7 +197,8 @@ def _answered(v: RunView, finding: dict[str, Any]) -> str:
 #: For each kind of finding that can stop being true, why it no longer holds ("": it
 #: does), from the run so far and the finding as it was said.
 WITHDRAWN: dict[str, Callable[[RunView, dict[str, Any]], str]] = {
-    "not_learning": _learning, "overfitting": _new_best, "class_imbalance": _answered}
+    "not_learning": _learning, "overfitting": _new_best, "class_imbalance": _answered,
+    "underfitting": _fitting}
 
 
 #: Kinds whose check may say them again once withdrawn (the run may do it again later;
@@ -208,9 +224,12 @@ def _went_on(v: RunView, _finding: dict[str, Any]) -> str:
 #: For each kind of finding an earlier segment said, why a continued segment that changed
 #: the setting it blamed shows it fixed ("": it does not yet). A divergence counts as fixed
 #: only once the run since kept a sound epoch: going on at the lower rate alone fixes
-#: nothing (the app's "Continue with lr …" is shown as applied until then).
+#: nothing (the app's "Continue with lr …" is shown as applied until then). A rate too high
+#: for a stable run, as one too low, once the training loss falls clearly below where the
+#: rate changed.
 CONTINUED: dict[str, Callable[[RunView, dict[str, Any]], str]] = {
-    "not_learning": _learns, "lr_too_low": _moving, "diverged": _went_on}
+    "not_learning": _learns, "lr_too_low": _moving, "lr_too_high": _moving,
+    "diverged": _went_on}
 
 
 def withdraw(v: RunView, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
