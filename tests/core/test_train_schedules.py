@@ -10,6 +10,7 @@ from torch.optim import lr_scheduler
 from workbench.core.errors import SpecError
 from workbench.core.experiment import Experiment
 from workbench.core.registry import Component
+from workbench.core.train import schedules
 from workbench.core.train.schedules import SCHEDULERS, build_scheduler
 from workbench.core.train.trainer import Trainer
 
@@ -75,7 +76,7 @@ def _torch_trace(sched, opt, per_batch, losses=(1.0, 1.0)):
         if sched is not None and not per_batch:
             if isinstance(sched, lr_scheduler.ReduceLROnPlateau):
                 sched.step(losses[epoch])
-            else:
+            elif epoch + 1 < EPOCHS:  # past the last epoch, its rate holds (not torch's)
                 sched.step()
     out.append(opt.param_groups[0]["lr"])
     return out
@@ -102,6 +103,26 @@ def test_settings_follow_torchs_own_scheduler(name):
     ours = _trace(schedule, ours_opt, losses)
     assert ours == pytest.approx(_torch_trace(_TORCH_SET[name](ref_opt), ref_opt, False, losses))
     assert ours[-1] < ours[0]  # the settings took effect
+
+
+@pytest.mark.parametrize("spec", [Component("CosineAnnealingLR", {}),
+                                  Component("CosineAnnealingLR", {"warmup_epochs": 1}),
+                                  Component("StepLR", {"step_size": 1}),
+                                  Component("OneCycleLR", {})], ids=lambda c: c.type)
+def test_past_its_planned_end_a_schedule_holds_its_last_rate(spec):
+    """A cosine is periodic past T_max: stepped on, it went to eta_min (0) and climbed
+    back to the set rate; a run continued past the plan trained at those rates."""
+    opt = _optimizer(0.1)
+    schedule = build_scheduler(spec, opt, steps_per_epoch=2, epochs=3)
+    opt.step()
+    lrs = []
+    for _ in range(7):  # 3 planned epochs, then 4 more: the rate each ended at
+        for _ in range(2):
+            schedule.step_batch()
+        lrs.append(schedule.lr)
+        schedule.step_epoch(1.0)
+    assert lrs[3:] == [pytest.approx(lrs[2])] * 4 and lrs[2] > 0
+    assert schedules.end_factor(spec, 3) == pytest.approx(lrs[2] / 0.1, rel=0.05)
 
 
 def test_warmup_ramps_linearly_then_cosine_decays():

@@ -55,14 +55,58 @@ def test_the_dialog_says_the_checkpoints_schedule(
     assert dialog.plan().target == 8
 
 
-def test_past_the_schedules_end_the_dialog_says_it_keeps_its_plan(qtbot, tmp_path):
+def test_past_the_schedules_end_the_dialog_says_which_rate_is_held(qtbot, tmp_path):
+    """As the run does (walk-tomorrow2 defect 1): the rate of its last epoch, or the rate
+    typed, held; not "it follows its own rule" (a cosine trained the first added epoch at
+    0, then climbed back towards the peak)."""
     from workbench.core.runs.plan import ContinuePlan
     from workbench.qt.panels.train.continue_run import ContinueDialog
 
     plan = ContinuePlan(run_dir=str(tmp_path), name="r", status="finished", done=12,
-                        planned=12, optimizer="Adam", lr=0.001,
+                        planned=12, optimizer="Adam", lr=0.001, last_lr=0.00017,
                         scheduler="CosineAnnealingLR", schedule_epochs=12)
     dialog = ContinueDialog(plan)
     qtbot.addWidget(dialog)
     assert dialog.finish_radio.text() == "Finish the planned epochs (all 12 are done)"
-    assert "schedule was planned for 12 epochs and keeps that plan" in dialog.outcome.text()
+    outcome = dialog.outcome.text()
+    assert outcome == ("Trains epochs 13 to 17 (5 epochs). Its CosineAnnealingLR schedule "
+                       "ended with epoch 12: the added epochs hold the learning rate of its "
+                       "last epoch, 0.00017.")
+    dialog.lr_spin.setValue(0.0005)
+    assert dialog.outcome.text().endswith("ended with epoch 12: the added epochs train at the "
+                                          "learning rate typed, 0.0005, held.")
+    assert "has ended, so the added epochs train at this rate" in dialog.lr_note.text()
+
+
+def test_a_schedule_that_ended_near_zero_asks_for_a_rate(qtbot, tmp_path):
+    from workbench.core.runs.plan import ContinuePlan
+    from workbench.qt.panels.train.continue_run import ContinueDialog
+
+    plan = ContinuePlan(run_dir=str(tmp_path), name="r", status="finished", done=12,
+                        planned=12, optimizer="SGD", lr=0.01, last_lr=4e-7,
+                        scheduler="OneCycleLR", schedule_epochs=12)
+    dialog = ContinueDialog(plan)
+    qtbot.addWidget(dialog)
+    assert dialog.outcome.text().endswith(
+        "the added epochs hold the learning rate of its last epoch, 4e-07, too small to "
+        "change the weights: to train on usefully, type a learning rate (a tenth of the "
+        "run's, 0.001).")
+
+
+def test_n_more_says_early_stopping_counts_afresh(qtbot, tmp_path):
+    """walk-tomorrow2 defect 3: "3 more" stopped after 1, the patience used before the
+    Continue carried over; the run now counts it afresh, and the dialog says so."""
+    from workbench.core.runs.plan import continue_plan
+    from workbench.qt.panels.train.continue_run import ContinueDialog
+
+    run = _run_continued_short(tmp_path)
+    experiment = json.loads((run / "experiment.json").read_text())
+    experiment["training"].update(early_stopping=True, patience=4)
+    (run / "experiment.json").write_text(json.dumps(experiment))
+    plan = continue_plan(run)
+    dialog = ContinueDialog(plan)
+    qtbot.addWidget(dialog)
+    dialog.more_spin.setValue(3)
+    assert dialog.outcome.text().endswith(
+        "Early stopping counts its patience (4 epochs) afresh from epoch 6, keeping the "
+        "best epoch so far.")

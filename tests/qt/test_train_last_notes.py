@@ -70,3 +70,23 @@ def test_skipped_images_are_a_sentence_of_their_own_and_a_warning(qtbot, train_p
     assert "s). 1 unreadable image was skipped: red/" in text, text
     assert text.endswith(" (truncated or corrupt image).")
     assert panel.status.level == "warning"
+
+
+def test_a_continued_runs_notes_are_its_latest_starts(qtbot, train_panel, tiny_experiment,
+                                                      tmp_path):
+    """walk-tomorrow2 defect 4: a run continued at lr 0.02, then resumed without a new
+    rate, showed the 0.02 note as the last start's: run.json keeps each start's notes
+    (core.runs.start_notes) and the tab shows the latest one's, saying from which epoch."""
+    run = _run_on(tmp_path / "runs", tiny_experiment.data.folder)
+    changed = "learning rate changed from 0.01 to 0.02 on resuming"
+    update_run_info(run, start_notes=["the later start's note"], start_notes_from=7,
+                    earlier_start_notes=[{"from_epoch": 1, "notes": [NOTE]},
+                                         {"from_epoch": 3, "notes": [changed]}])
+    panel = train_panel(epochs=1)
+    assert panel.restore_last_run(str(run))
+    assert panel.notes_label.text() == ("Last run (birds-resnet18-1) continued from epoch 7 "
+                                        "with these notes:\nNote: the later start's note")
+    update_run_info(run, start_notes=[], start_notes_from=9)  # the latest said nothing
+    again = train_panel(epochs=1)
+    assert again.restore_last_run(str(run))
+    assert again.notes_label.isHidden() and changed not in again.notes_label.text()

@@ -10,7 +10,10 @@ N``: N more).
 
 The schedule keeps the length its first segment gave it (the checkpoint's
 ``schedule_epochs``) whatever epochs a continuation asks for: the plan says it as it is
-("CosineAnnealingLR schedule over 40 epochs, at epoch 5"), not as the epochs asked for.
+("CosineAnnealingLR schedule over 40 epochs, at epoch 5"), not as the epochs asked for,
+and what it does past its end (:meth:`ContinuePlan.schedule_note`: it holds the rate given,
+or its last epoch's). A continuation that asks for other epochs than the plan counts early
+stopping's patience afresh (:meth:`ContinuePlan.patience_note`), as the run does.
 
 The dataset is the run's own folder, as for ``resume``. Where that folder is gone, the
 folder open on the Data tab takes its place when it has the run's classes (``resume
@@ -74,6 +77,10 @@ class ContinuePlan:
     schedule_epochs
         The epochs the checkpoint's schedule runs over, whatever epochs were asked for
         since (0: ``planned``).
+    schedule_end
+        The share of the set learning rate its schedule's last epoch trains at, and holds
+        past it (:func:`~workbench.core.train.schedules.end_factor`); None: not known, or
+        the schedule has ended (``last_lr`` is that rate then).
     """
 
     run_dir: str
@@ -93,11 +100,21 @@ class ContinuePlan:
     data_folder: str = ""
     data_note: str = ""
     schedule_epochs: int = 0
+    schedule_end: float | None = None
 
     @property
     def schedule_length(self) -> int:
         """The epochs the run's schedule runs over."""
         return self.schedule_epochs or self.planned
+
+    @property
+    def schedule_has_end(self) -> bool:
+        """Whether the run's schedule is planned over its epochs and holds its last rate
+        past them (every schedule but none and ReduceLROnPlateau)."""
+        from workbench.core.train.schedules import SCHEDULERS
+
+        return self.scheduler in SCHEDULERS.names() and self.scheduler != "none" and \
+            not SCHEDULERS.get(self.scheduler).meta.get("on_loss")
 
     @property
     def can_finish(self) -> bool:
@@ -155,6 +172,55 @@ class ContinuePlan:
         schedule = (f"{self.scheduler} schedule over {n} epochs, at epoch {self.done}{at}"
                     if scheduled else "no schedule")
         return f"{self.optimizer or '?'}, {lr}, {schedule}"
+
+    def schedule_note(self) -> str:
+        """What the run's schedule does over the epochs the plan trains, as the run says it
+        as it starts (:meth:`~workbench.core.train.resume.Resumable._schedule_note`); ""
+        when they end with it. Short of its length it ends partway through; past its end
+        it holds the rate typed, or the rate of its last epoch (one near zero gets a rate
+        to type)."""
+        from workbench.core.train.resume import NEAR_ZERO
+
+        n, kind = self.schedule_length, self.scheduler
+        if kind in ("", "none") or self.target == n:
+            return ""
+        if not self.schedule_has_end:
+            return (f"Its {kind} schedule has no planned end: it goes on lowering the rate "
+                    f"when the loss stops improving.")
+        if self.target < n:
+            return f"Its {kind} schedule stays over {n} epochs: it ends partway through it."
+        ended = self.done >= n
+        if ended and self.lr_changed:
+            return (f"Its {kind} schedule ended with epoch {n}: the added epochs train at "
+                    f"the learning rate typed, {self.new_lr:.3g}, held.")
+        rate = self.new_lr if self.lr_changed else self.lr
+        held = self.last_lr if ended else \
+            rate * self.schedule_end if rate is not None and self.schedule_end is not None \
+            else None
+        lead = (f"Its {kind} schedule ended with epoch {n}: the added epochs hold" if ended
+                else f"Its {kind} schedule was planned for {n} epochs and keeps that plan; "
+                     f"past its end the added epochs hold")
+        if held is None:
+            return f"{lead} the learning rate of its last epoch."
+        if rate and self.lr and held < NEAR_ZERO * rate:
+            then = "type a learning rate" if ended else \
+                f"train to epoch {n} first, then continue with a learning rate"
+            return (f"{lead} the learning rate of its last epoch, {held:.2g}, too small to "
+                    f"change the weights: to train on usefully, {then} (a tenth of the "
+                    f"run's, {self.lr / 10:.2g}).")
+        return f"{lead} the learning rate of its last epoch, {held:.3g}."
+
+    def patience_note(self) -> str:
+        """What early stopping does on the continued run, when it asks for other epochs
+        than the plan ("N more"): it counts its patience afresh from the first epoch added
+        (the best epoch kept), as the run does
+        (:meth:`~workbench.core.train.callbacks.early_stopping.EarlyStopping.count_afresh`);
+        "" otherwise, or without early stopping."""
+        t = self.base.training if self.base is not None else None
+        if t is None or not t.early_stopping or self.target == self.planned:
+            return ""
+        return (f"Early stopping counts its patience ({_plural(t.patience)}) afresh from "
+                f"epoch {self.done + 1}, keeping the best epoch so far.")
 
     def summary(self) -> str:
         """One line for the Train tab's status while the continued run trains."""
@@ -222,6 +288,10 @@ def continue_plan(run_dir: str | Path, open_folder: str = "",
         note = unused_note(unused_settings(exp, current, applied))
         if note:
             plan.notes.append(note)
+    if plan.done < plan.schedule_length:  # the rate its last epoch will train at
+        from workbench.core.train.schedules import end_factor
+
+        plan.schedule_end = end_factor(exp.scheduler, plan.schedule_length)
     plan.mode = FINISH if plan.can_finish else MORE
     return plan
 
@@ -298,6 +368,10 @@ def choose_dataset(run_folder: str, classes: list[str], open_folder: str = "",
         "its classes are checked against the run's as it starts"
     return open_folder, (f"The run's folder {run_folder} is missing; continuing on "
                          f"{open_folder} ({checked}).")
+
+
+def _plural(n: int) -> str:
+    return f"{n} epoch{'' if n == 1 else 's'}"
 
 
 def _same_path(a: str, b: str) -> bool:

@@ -36,6 +36,7 @@ from workbench.core.runs.lock import INFO_LOCK_NAME, LOCK_NAME, RunLock, editing
 from workbench.core.runs.damaged import damaged_run_info, damaged_run_info_note
 from workbench.core.runs.names import safe_run_name
 from workbench.core.runs.skipped import skipped_entry
+from workbench.core.runs.start_notes import started
 from workbench.core.runs.store import (keep_damaged_run_info, read_run_info, update_run_info,
                                        write_run_info)
 from workbench.core.train.callbacks.base import Callback, FitResult
@@ -267,9 +268,9 @@ class RunRecorder(Callback):
                "backbone_weights": info.get("backbone_weights")
                or info_now.get("backbone_weights", ""),
                "feature_mode": info.get("feature_mode", ""),
-               # What the run said as it started, and what its caller warned of: kept with
-               # the run (a resumed run's earlier ones first).
-               "start_notes": _merged(info_now.get("start_notes"), info.get("notes")),
+               # What the run said as it started (per start: .start_notes), and what its
+               # caller warned of (a resumed run's earlier warnings first).
+               **started(info_now, trainer.epochs_done + 1, info.get("notes")),
                "start_warnings": _merged(info_now.get("start_warnings"), self.warnings),
                # The training doctor's findings (a resumed run's earlier ones included).
                "findings": list(trainer.findings),

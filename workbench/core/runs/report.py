@@ -313,11 +313,15 @@ def _backbone(info: dict[str, Any]) -> str:
 
 
 def _start_lines(info: dict[str, Any]) -> str:
-    """What the run warned of and noted as it started (run.json's start_warnings and
-    start_notes), as a list; "" when it said nothing (or is from before they were kept)."""
+    """What the run warned of and noted as it started (run.json's start_warnings, and each
+    start's notes, labelled with its epochs when it started more than once:
+    :func:`~workbench.core.runs.start_notes.labelled_start_notes`), as a list; "" when it
+    said nothing (or is from before they were kept)."""
+    from workbench.core.runs.start_notes import labelled_start_notes
+
     items = [("warning", f"Warning: {w}") for w in info.get("start_warnings") or []] + \
-        [("warning" if "random" in str(n) else "info", f"Note: {n}")
-         for n in info.get("start_notes") or []]
+        [("warning" if "random" in n else "info", f"Note ({label}): {n}" if label
+          else f"Note: {n}") for label, n in labelled_start_notes(info)]
     if not items:
         return ""
     return "<h2>As the run started</h2><ul>" + "".join(

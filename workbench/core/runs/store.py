@@ -28,8 +28,10 @@ and with one ``"excluded_test"``, those of ``excluded`` in it;
 see :mod:`workbench.core.data.usage`), ``backbone_weights`` and ``feature_mode`` (in words:
 where a Backbone layer's weights came from, how a frozen backbone's features were made;
 "" without one), ``features`` (the same mode in one word: "cached", "cached, K views",
-"off"), ``start_notes`` and ``start_warnings`` (what the run said as it started, and what
-``workbench train`` warned of before it), ``skipped`` (the files it met and could not read:
+"off"), ``start_notes``, ``start_notes_from`` and ``earlier_start_notes`` (what the run
+said as it last started, the epoch it started from, and what its earlier starts said: see
+:mod:`workbench.core.runs.start_notes`), ``start_warnings`` (what ``workbench train`` warned
+of before it), ``skipped`` (the files it met and could not read:
 ``{"count", "files": [[path, reason], ...]}``, at most 100 named, null when none; see
 :mod:`workbench.core.runs.skipped`).
 

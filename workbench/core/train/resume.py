@@ -9,6 +9,7 @@ loader's generator). Callbacks keep their own state in the checkpoint: every cal
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -163,12 +164,10 @@ class Resumable:
         notes.extend(self._restore_settings(ckpt, fresh))
         trains = trainable_notes(then, now)  # what trains now, and at which rate
         notes.extend(trains)
-        # A per-batch schedule (OneCycleLR) holds its last rate past its end: no progress
-        # is left to keep there, unlike the epoch schedules, which go on by their rule.
-        past_end = ckpt.epoch >= self.schedule_epochs and self.schedule.per_batch and \
-            self.experiment.scheduler.type != "none"
-        rate_notes = self._restore_lr(ckpt, set_now, past_end, said=bool(trains))
-        notes.extend(rate_notes)
+        # A schedule holds its last rate past its end (:mod:`.schedules`): no progress is
+        # left to keep there.
+        past_end = ckpt.epoch >= self.schedule_epochs and self.schedule.has_end
+        notes.extend(self._restore_lr(ckpt, set_now, past_end, said=bool(trains)))
         self.history = [dict(m) for m in ckpt.history]
         self.epochs_done = int(ckpt.epoch)
         self.steps = int(ckpt.steps)
@@ -176,6 +175,11 @@ class Resumable:
         for cb in self.hooks:  # early stopping's best epoch and patience, and the rest
             if cb.state_key and cb.state_key in ckpt.callbacks:
                 cb.load_state_dict(dict(ckpt.callbacks[cb.state_key]))
+        if self.experiment.training.epochs != ckpt.experiment.training.epochs:
+            # "N more" (resume --epochs N): the epochs asked for are given, not cut short
+            # by the patience used before (the best epoch is kept).
+            afresh = self.early_stopping.count_afresh(int(ckpt.epoch) + 1)
+            notes.extend([afresh] if afresh else [])
         change = self.split_keeper.change
         if change is not None and change.val_changed:
             afresh = self.early_stopping.start_afresh(int(ckpt.epoch) + 1, change.val_now)
@@ -183,7 +187,7 @@ class Resumable:
         notes.extend(self._restore_best_weights(ckpt))
         if self.experiment.training.epochs > self.schedule_epochs \
                 and self.experiment.scheduler.type != "none":
-            notes.append(self._schedule_note(past_end, set_now, bool(rate_notes)))
+            notes.append(self._schedule_note(past_end, set_now, self._rate_given(ckpt)))
         # Last: everything above may draw random numbers; the run goes on from the
         # generators' state at the checkpoint.
         set_rng_state(ckpt.rng, self._gen)
@@ -230,23 +234,46 @@ class Resumable:
             if applied else []
 
     def _schedule_note(self, past_end: bool, set_now: list[float], new_rate: bool) -> str:
-        """What the schedule does with the epochs added past its plan; past the end of one
-        that holds its last rate (``past_end``), the rate it holds, and when that is near
-        zero and no new rate was given, the rate to give."""
-        kind = self.experiment.scheduler.type
-        rate = float(self.optimizer.param_groups[0]["lr"])
+        """What the schedule does with the epochs added past its plan: it holds the rate
+        of its last planned epoch (:mod:`.schedules`), or past its end (``past_end``) the
+        rate given (``new_rate``); a rate near zero gets the rate to give. A schedule
+        without an end (ReduceLROnPlateau) goes on following the loss."""
+        from workbench.core.train.schedules import end_factor
+
+        kind, n = self.experiment.scheduler.type, self.schedule_epochs
+        if not self.schedule.has_end:
+            return (f"the {kind} schedule has no planned end: the added epochs lower the "
+                    f"rate as it does, when the loss stops improving")
         set_rate = set_now[0] if set_now else 0.0
+        if past_end:
+            rate = float(self.optimizer.param_groups[0]["lr"])
+        else:  # it ends during this run: the rate its last epoch will train at
+            factor = end_factor(self.experiment.scheduler, n)
+            rate = set_rate * factor if factor is not None else math.nan
         if past_end and new_rate:
-            return (f"the {kind} schedule ended with epoch {self.schedule_epochs}: the added "
-                    f"epochs train at the constant learning rate given, {rate:g}")
-        if past_end and set_rate > 0 and rate < NEAR_ZERO * set_rate:
-            lr = float(f"{set_rate / 10:.2g}")
-            return (f"the {kind} schedule ended with epoch {self.schedule_epochs} at a "
-                    f"learning rate of {rate:.2g}, too small to change the weights: to train "
-                    f"on usefully, give a constant rate (--lr {lr:g}, a tenth of the "
+            return (f"the {kind} schedule ended with epoch {n}: the added epochs train at "
+                    f"the constant learning rate given, {rate:g}")
+        lr = float(f"{set_rate / 10:.2g}")
+        if set_rate > 0 and rate < NEAR_ZERO * set_rate:
+            end = self.experiment.training.epochs
+            when = ("ended", "to train on usefully") if past_end else \
+                ("ends", f"to train past epoch {n} usefully, continue from it")
+            return (f"the {kind} schedule {when[0]} with epoch {n} at a learning rate of "
+                    f"{rate:.2g}, too small to change the weights, and holds it up to epoch "
+                    f"{end}: {when[1]} with a constant rate (--lr {lr:g}, a tenth of the "
                     f"{set_rate:g} the run was set to)")
-        return (f"the {kind} schedule was planned for {self.schedule_epochs} epochs and keeps "
-                f"that plan; past its end it follows its own rule")
+        held = f", {rate:.3g}" if math.isfinite(rate) else ""
+        if past_end:
+            return (f"the {kind} schedule ended with epoch {n}: the added epochs hold the "
+                    f"learning rate of its last epoch{held}")
+        return (f"the {kind} schedule was planned for {n} epochs and keeps that plan; past "
+                f"its end the added epochs hold the learning rate of its last epoch{held}")
+
+    def _rate_given(self, ckpt: Any) -> bool:
+        """Whether this run's optimizer rate differs from the checkpoint's (``--lr``)."""
+        new_lr = optimizer_lr(self.experiment.optimizer)
+        old_lr = ckpt.lr if ckpt.lr is not None else optimizer_lr(ckpt.experiment.optimizer)
+        return abs(new_lr - old_lr) > 1e-12 * max(abs(old_lr), abs(new_lr))
 
     def _restore_lr(self, ckpt: Any, set_now: list[float], past_end: bool = False,
                     said: bool = False) -> list[str]:
@@ -257,12 +284,13 @@ class Resumable:
         --lr`` edits the checkpoint's own in place); a checkpoint saved before groups kept
         them falls back to the rate read from the file (:attr:`Checkpoint.lr`). A schedule
         keeps its progress: a rate it had decayed to a tenth stays a tenth of the new one.
-        Past the end of a schedule that holds its last rate (``past_end``: OneCycleLR)
-        there is no progress to keep: the groups train at the new rate itself (scaled,
-        the 4e-5 of the set rate OneCycleLR ends at would stay near zero whatever the rate
-        given). ``said``: a group's rate changed by its layer's ``backbone_lr_scale`` has
-        been said (:func:`~workbench.core.train.regroup.trainable_notes`); with the
-        optimizer's own rate the same, no note then.
+        Past the end of a schedule (``past_end``) there is no progress to keep: the
+        groups train at the new rate itself (scaled, the 4e-5 of the set rate OneCycleLR
+        ends at would stay near zero whatever the rate given), and without a new rate at
+        the rate the last epoch trained at (:meth:`_hold_last_rate`). ``said``: a group's
+        rate changed by its layer's ``backbone_lr_scale`` has been said
+        (:func:`~workbench.core.train.regroup.trainable_notes`); with the optimizer's own
+        rate the same, no note then.
         """
         groups = self.optimizer.param_groups
         saved = [g.get(SET_LR) for g in groups]
@@ -276,16 +304,32 @@ class Resumable:
         ratios = [now / old if old > 0 else 1.0 for now, old in zip(set_now, then)]
         for group, now in zip(groups, set_now):
             group[SET_LR] = now  # what the next checkpoint says this run was set to
-        if all(abs(r - 1.0) <= 1e-12 for r in ratios):
-            return []
-        self._scale_lr(ratios)
+        same = all(abs(r - 1.0) <= 1e-12 for r in ratios)
+        if not same:
+            self._scale_lr(ratios)
+        given = self._rate_given(ckpt)
         if past_end:
-            for group, now in zip(groups, set_now):
-                group["lr"] = now
-            self._last_lrs(list(set_now))
-        if said and abs(new_lr - old_lr) <= 1e-12 * max(abs(old_lr), abs(new_lr)):
+            self._hold_last_rate(ckpt, then, set_now, given)
+        if same or (said and not given):
             return []
         return [f"learning rate changed from {old_lr:g} to {new_lr:g} on resuming"]
+
+    def _hold_last_rate(self, ckpt: Any, then: list[float], set_now: list[float],
+                        given: bool) -> None:
+        """Past the schedule's end: set the groups to the rate given (``given``: each
+        group's set rate itself), else to the rate the last epoch trained at, as the same
+        share of each group's set rate (a checkpoint written before schedules held their
+        last rate has stepped past it: a cosine to eta_min, 0)."""
+        if given:
+            rates = list(set_now)
+        else:
+            last = ckpt.history[-1].get("lr") if ckpt.history else None
+            if not isinstance(last, (int, float)) or not then or then[0] <= 0:
+                return
+            rates = [now * float(last) / then[0] for now in set_now]
+        for group, rate in zip(self.optimizer.param_groups, rates):
+            group["lr"] = rate
+        self._last_lrs(rates)
 
     def _scale_lr(self, ratios: list[float]) -> None:
         """Multiply every rate the optimizer and the schedule keep by each group's ratio:

@@ -41,7 +41,8 @@ from workbench.qt.plots.norms import NormsView
 from workbench.qt.plots.notes import NO_DATA, PlotNote
 from workbench.qt.plots.overlays import Overlays
 from workbench.qt.plots.range import StickyRange, empty_frame
-from workbench.qt.plots.style import BLUE, GREEN, epoch_curve, no_tab_stop, plot_axes, style_plot
+from workbench.qt.plots.lr import LrCurve
+from workbench.qt.plots.style import BLUE, no_tab_stop, plot_axes, style_plot
 
 PLOT_INTERVAL_MS = 66  # ~15 Hz: smooth enough to watch, and never more than 20 Hz
 NORMS_REDRAW_S = 0.5  # layer norms change slowly; their plot has many curves
@@ -135,7 +136,8 @@ class TrainingPlots(QWidget, ControlSetters):
         self.train_acc_curve, self.val_acc_curve, self.bal_acc_curve = \
             e.train_acc, e.val_acc, e.bal_acc
         self.best_lines = e.best_lines
-        self.lr_curve = epoch_curve(self.lr_plot, GREEN, None)
+        self.lr = LrCurve(self.lr_plot)  # an epoch at lr 0 marked at the log axis' floor
+        self.lr_curve = self.lr.curve
         self.notes = {plot: PlotNote(plot, ended="No batch finished" if plot is self.batch_plot
                                      else "No epoch finished") for plot in self._plots[:-1]}
         self.norms = NormsView(self.norms_plot, self.headers[self.norms_plot])
@@ -370,7 +372,7 @@ class TrainingPlots(QWidget, ControlSetters):
             self.batch_smooth_curve.setData(x, self.batches.smoothed.data)
         elif plot is self.lr_plot:
             with_lr = [m for m in self._history if m.get("lr") is not None]
-            self.lr_curve.setData(self._epochs_x(with_lr), history_column(with_lr, "lr"))
+            self.lr.draw(self._epochs_x(with_lr), history_column(with_lr, "lr"))
         elif plot is self.norms_plot:
             self.norms.update(self.norm_history, self._step_scale())
         else:
@@ -434,5 +436,6 @@ class TrainingPlots(QWidget, ControlSetters):
                                  s.smoothed.data, self._bpe)
         kind = "lr" if plot is self.lr_plot else "loss" if plot is self.loss_plot else "acc"
         scale = self._epoch_scale()
-        return epoch_readout(x / scale, kind, self._history, self.overlays, scale,
-                             balanced=kind == "acc" and self.epochs.shows_balanced)
+        found = epoch_readout(x / scale, kind, self._history, self.overlays, scale,
+                              balanced=kind == "acc" and self.epochs.shows_balanced)
+        return self.lr.on_axis(found) if kind == "lr" else found

@@ -1,10 +1,13 @@
 """The best epoch and early stopping: :class:`EarlyStopping`, the callback every run has
 (its :class:`BestTracker` says which epoch ``best.pt`` and ``restore_best`` keep, and it
 ends the run when the monitored metric stops improving for ``training.patience`` epochs
-with ``training.early_stopping`` on). Its state is saved in the checkpoint."""
+with ``training.early_stopping`` on). Its state is saved in the checkpoint; a resume that
+asks for other epochs than the plan counts the patience afresh
+(:meth:`EarlyStopping.count_afresh`), one that finishes the plan counts on."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from workbench.core.errors import SpecError
@@ -136,6 +139,23 @@ class EarlyStopping(Callback):
         if t.patience is not None and bad >= t.patience:
             bad = 0  # it had stopped early: resuming asks for more epochs, give them
         self.tracker = BestTracker(t.metric, t.min_delta, t.patience, state.get("best"), bad)
+
+    def count_afresh(self, first_epoch: int) -> str:
+        """A resume that asks for other epochs than the run's plan ("N more", ``resume
+        --epochs N``) from ``first_epoch``: the epochs without improvement before it no
+        longer count against the patience, so the epochs asked for are trained unless
+        ``patience`` of them in a row do not improve; the best epoch is kept. Returns the
+        note for the user ("" when early stopping is off or none was counted)."""
+        t = self.tracker
+        if t.patience is None or not t.bad_epochs:
+            return ""
+        bad, best = t.bad_epochs, t.best or {}
+        t.bad_epochs = 0
+        return (f"early stopping counts its patience ({t.patience} epoch"
+                f"{'s' * (t.patience != 1)}) afresh from epoch {first_epoch}: the {bad} "
+                f"epoch{'s' * (bad != 1)} without improvement before it no longer count (the "
+                f"best stays {t.metric} {float(best.get('value', math.nan)):.4g} at epoch "
+                f"{best.get('epoch', '?')})")
 
     def start_afresh(self, first_epoch: int, val_images: int) -> str:
         """The validation set changed before ``first_epoch`` (a resume after images were

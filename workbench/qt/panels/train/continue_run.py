@@ -164,21 +164,18 @@ class ContinueDialog(QDialog):
             if p.can_finish else f"Finish the planned epochs (all {p.planned} are done)")
         self.more_radio.setText(f"Train more epochs, to epoch {p.done + self.more_spin.value()}:")
         plan = self.plan()
-        if plan.lr_changed:
+        if plan.lr_changed and plan.done >= plan.schedule_length and plan.schedule_has_end:
+            self.lr_note.setText(f"changed from the run's {p.lr:.3g}: its schedule has "
+                                 f"ended, so the added epochs train at this rate, held")
+        elif plan.lr_changed:
             self.lr_note.setText(f"changed from the run's {p.lr:.3g}: the schedule's rates "
                                  f"scale by the same factor")
         else:
             self.lr_note.setText("the run's own")
-        note, n = "", p.schedule_length
-        scheduled = p.scheduler not in ("", "none")
-        if scheduled and plan.target > n:
-            note = (f" Its {p.scheduler} schedule was planned for {n} epochs and keeps that "
-                    f"plan; past its end it follows its own rule.")
-        elif scheduled and plan.target < n:
-            note = (f" Its {p.scheduler} schedule stays over {n} epochs: it ends partway "
-                    f"through it.")
+        # What the schedule and early stopping do over these epochs, as the run says it.
+        notes = "".join(f" {n}" for n in (plan.schedule_note(), plan.patience_note()) if n)
         self.outcome.setText(f"Trains epochs {p.done + 1} to {plan.target} "
-                             f"({_plural(plan.target - p.done)}).{note}")
+                             f"({_plural(plan.target - p.done)}).{notes}")
 
 
 def ask_continue(parent: QWidget, plan: ContinuePlan) -> ContinuePlan | None:

@@ -17,12 +17,17 @@ _SHOWN = "_last_notes_shown"
 
 
 def show_last_run_notes(panel: Any, run_dir: str, info: dict) -> None:
-    """Show the notes run.json ``info`` of ``run_dir`` kept from its start, headed
-    "Last run (NAME) started with these notes:", while the experiment's dataset is the
-    run's."""
+    """Show the notes run.json ``info`` of ``run_dir`` kept from its latest start (not an
+    earlier start's: :mod:`workbench.core.runs.start_notes`), headed "Last run (NAME)
+    started with these notes:" ("… continued from epoch 7 with these notes:" for a
+    resumed run), while the experiment's dataset is the run's."""
+    from workbench.core.runs.start_notes import latest_start
+
     name = str(info.get("name") or Path(run_dir).name)
-    show_start_notes(panel.notes_label, info.get("start_notes"), info.get("start_warnings"),
-                     heading=f"Last run ({name}) started with these notes:")
+    first, notes = latest_start(info)
+    how = f"continued from epoch {first}" if first and first > 1 else "started"
+    show_start_notes(panel.notes_label, notes, info.get("start_warnings"),
+                     heading=f"Last run ({name}) {how} with these notes:")
     setattr(panel, _SHOWN, (run_data_folder(run_dir), panel.notes_label.text()))
     follow_dataset(panel)
 
