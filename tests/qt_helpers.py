@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QPalette
 from PySide6.QtWidgets import QApplication
 
 
@@ -180,16 +182,14 @@ def thumbnail_view(qtbot, size: int, **loader_options):
     return view, model, loader
 
 
-def drag_splitter_handle(qtbot, split, dy: int, index: int = 1) -> None:
-    """Drag ``split``'s handle ``index`` by ``dy`` pixels (up when negative), as a user does
-    with the mouse."""
-    from PySide6.QtCore import QPoint, Qt
-
+def drag_splitter_handle(qtbot, split, dy: int, index: int = 1, dx: int = 0) -> None:
+    """Drag ``split``'s handle ``index`` by ``dy`` pixels (up when negative), or ``dx``
+    (left when negative) for a side-by-side split, as a user does with the mouse."""
     handle = split.handle(index)
     middle = QPoint(handle.width() // 2, handle.height() // 2)
     qtbot.mousePress(handle, Qt.MouseButton.LeftButton, pos=middle)
-    qtbot.mouseMove(handle, middle + QPoint(0, dy))
-    qtbot.mouseRelease(handle, Qt.MouseButton.LeftButton, pos=middle + QPoint(0, dy))
+    qtbot.mouseMove(handle, middle + QPoint(dx, dy))
+    qtbot.mouseRelease(handle, Qt.MouseButton.LeftButton, pos=middle + QPoint(dx, dy))
 
 
 def shown_runs_panel(qtbot, size=(900, 600)):
@@ -207,3 +207,45 @@ def shown_runs_panel(qtbot, size=(900, 600)):
         panel.refresh()
     QApplication.processEvents()
     return panel
+
+
+def dark_palette(window: str = "#353535", text: str = "#e6e6e6",
+                 base: str = "#232323") -> QPalette:
+    """A dark palette, as Fusion with a dark ``QPalette`` gives (many Linux desktops): the
+    application's, its window, rows and their texts recoloured. Other colours give a mid-grey
+    theme: ``dark_palette("#a0a0a0", "#000000", "#ffffff")`` is a light one."""
+    palette = QPalette(QApplication.palette())
+    for role, colour in ((QPalette.ColorRole.Window, window),
+                         (QPalette.ColorRole.WindowText, text),
+                         (QPalette.ColorRole.Base, base),
+                         (QPalette.ColorRole.Text, text)):
+        palette.setColor(role, QColor(colour))
+    return palette
+
+
+def shown_colour(widget) -> QColor:
+    """The colour ``widget``'s text is painted in (its palette's, as Qt paints a label)."""
+    widget.ensurePolished()
+    return widget.palette().color(widget.foregroundRole())
+
+
+def shown_level(widget) -> str:
+    """The level ("ok", "warning", "error", "accent", "muted") in whose colour ``widget``'s
+    text is painted, on the palette it is shown on; "info" for none of them."""
+    from workbench.qt.colours import LEVEL_COLOURS, inherited_palette, level_colour
+
+    shown, palette = shown_colour(widget), inherited_palette(widget)
+    return next((level for level in (*LEVEL_COLOURS, "muted")
+                 if level_colour(level, palette) == shown), "info")
+
+
+@contextmanager
+def application_palette(palette: QPalette):
+    """The application's palette is ``palette`` inside the block, its own again after."""
+    app = QApplication.instance()
+    before = QPalette(app.palette())
+    app.setPalette(palette)
+    try:
+        yield palette
+    finally:
+        app.setPalette(before)

@@ -12,30 +12,13 @@ from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 
+from workbench.qt.colours import contrast
 from workbench.qt.common import BoundedMessageLabel, MessageLabel
+
+from qt_helpers import dark_palette
 
 WAIT_MS = 30000
 LEVELS = ("ok", "warning", "error")
-
-
-def contrast(a: QColor, b: QColor) -> float:
-    """WCAG 2 contrast ratio."""
-    def lum(c: QColor) -> float:
-        lin = [x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4
-               for x in (c.redF(), c.greenF(), c.blueF())]
-        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
-    high, low = sorted((lum(a), lum(b)), reverse=True)
-    return (high + 0.05) / (low + 0.05)
-
-
-def dark_palette(window: str = "#353535", text: str = "#e6e6e6") -> QPalette:
-    palette = QPalette()
-    for role, colour in ((QPalette.ColorRole.Window, window),
-                         (QPalette.ColorRole.WindowText, text),
-                         (QPalette.ColorRole.Base, "#232323"),
-                         (QPalette.ColorRole.Text, text)):
-        palette.setColor(role, QColor(colour))
-    return palette
 
 
 def shown_ratios(labels: dict, page: QWidget | None = None) -> dict:

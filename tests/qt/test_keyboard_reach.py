@@ -168,7 +168,7 @@ def test_tab_on_the_train_tab_goes_from_each_type_to_its_settings(qtbot, train_w
     group; the plots and the scroll areas are no Tab stops."""
     from PySide6.QtWidgets import QAbstractScrollArea, QGraphicsView
 
-    from workbench.qt.panels.train.settings import focus_stops
+    from workbench.qt.keyboard import focus_stops
 
     window = shown(qtbot, train_window, size=(960, 706))
     panel = window.train_panel

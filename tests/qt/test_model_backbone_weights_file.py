@@ -11,8 +11,7 @@ from workbench.core.experiment import Experiment
 from workbench.core.registry import Component
 from workbench.qt.panels.model.panel import ModelPanel
 
-RED = "b71c1c"
-
+from qt_helpers import shown_level
 
 @pytest.fixture(autouse=True)
 def torch_home(tmp_path, monkeypatch):
@@ -40,7 +39,7 @@ def test_a_weights_file_cut_short_is_a_red_note_before_start(qtbot, tmp_path):
     text = card.notes_label.text()
     assert text.startswith(f"The weights file {cut} is incomplete (a download cut short?)")
     assert "Delete it and download it again" in text and "will be loaded" not in text
-    assert "training will stop" in text and RED in card.notes_label.styleSheet()
+    assert "training will stop" in text and shown_level(card.notes_label) == "error"
     assert "will be loaded from" in _card(qtbot, str(whole)).notes_label.text()
 
 
@@ -50,4 +49,4 @@ def test_a_weights_file_that_does_not_exist_is_a_red_note_with_weights_auto(qtbo
     text = card.notes_label.text()
     assert text.startswith(f"The weights file {typo} does not exist. Correct weights_file")
     assert "training from random weights" not in text
-    assert "training will stop" in text and RED in card.notes_label.styleSheet()
+    assert "training will stop" in text and shown_level(card.notes_label) == "error"

@@ -2,23 +2,25 @@
 Duplicate and Move work), Up and Down on a card's "⋯" go from card to card, the Menu key,
 Shift+F10, Space and Enter open the card's menu, Ctrl+D in a number box duplicates the
 layer; the cards come before the model doctor in the Tab order, also once made again, and
-no scroll area is a stop. The cards' badges read on a dark palette too."""
+no scroll area is a stop. The cards' badges, notes and misfit message read on light,
+dark and mid-grey palettes, and follow a palette change."""
 
 from __future__ import annotations
 
-import re
 from types import SimpleNamespace
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QPalette
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QMenu, QScrollArea, QWidget
+from PySide6.QtWidgets import QApplication, QMenu, QScrollArea, QVBoxLayout, QWidget
 
 from workbench.core.experiment import Experiment
 from workbench.core.registry import Component
 from workbench.qt.colours import contrast
 from workbench.qt.panels.model.panel import ModelPanel
+
+from qt_helpers import application_palette, dark_palette, shown_colour
 
 WAIT_MS = 30000
 SHIFT = Qt.KeyboardModifier.ShiftModifier
@@ -66,7 +68,7 @@ def card_of(panel: ModelPanel, widget: QWidget) -> int:
 def test_tab_into_a_card_selects_it_and_its_actions_work(qtbot):
     panel = shown_panel(qtbot)
     cards = panel.stack.cards
-    focus(qtbot, panel.palette.tree)
+    focus(qtbot, panel.layer_palette.tree)
     assert press(Qt.Key.Key_Tab) is cards[0].more_button  # the first card comes next
     assert panel.selected_layer() == 0
     assert panel.delete_action.isEnabled() and panel.duplicate_action.isEnabled()
@@ -102,7 +104,7 @@ def test_deleting_the_last_layer_by_keyboard_leaves_the_focus_in_sight(qtbot):
     press(Qt.Key.Key_Delete)
     assert panel.experiment.model.layers == []
     # Not the empty stack (no focus drawn there): the list of layers, to add one.
-    assert QApplication.focusWidget() is panel.palette.tree
+    assert QApplication.focusWidget() is panel.layer_palette.tree
     press(Qt.Key.Key_Z, CTRL)
     assert [c.type for c in panel.experiment.model.layers] == ["Flatten"]
 
@@ -195,7 +197,7 @@ def _stops(start: QWidget, presses: int = 150) -> list[QWidget]:
 
 
 def _check_reading_order(panel: ModelPanel) -> None:
-    stops = _stops(panel.palette.tree)
+    stops = _stops(panel.layer_palette.tree)
     cards = [card_of(panel, w) for w in stops]
     in_cards = [i for i, c in enumerate(cards) if c >= 0]
     doctor = stops.index(panel.doctor.list)
@@ -242,45 +244,78 @@ def test_a_backbone_cards_fields_tab_in_reading_order(qtbot):
         [card.weights_button, card.preprocessing_button]
 
 
-def _dark(app: QApplication) -> QPalette:
-    pal = QPalette(app.palette())
-    for role, colour in ((QPalette.ColorRole.Window, "#353535"),
-                         (QPalette.ColorRole.WindowText, "#ffffff"),
-                         (QPalette.ColorRole.Base, "#252525"),
-                         (QPalette.ColorRole.Text, "#ffffff")):
-        pal.setColor(role, QColor(colour))
-    return pal
+def _ratios(card) -> dict:
+    """Each coloured text of ``card`` against what it is drawn on: the window, or a misfit
+    card's background; the card's own text on that background too."""
+    behind = card.palette().color(QPalette.ColorRole.Window)
+    if not card.misfit:
+        assert behind == card.parentWidget().palette().color(QPalette.ColorRole.Window)
+    labels = [card.badge_label, card.shared_by_label, card.error_label, card.notes_label]
+    ratios = {lab.text(): contrast(shown_colour(lab), behind) for lab in labels
+              if lab is not None and lab.text()}
+    ratios["text"] = contrast(shown_colour(card.type_label), behind)
+    return {text: round(r, 2) for text, r in ratios.items()}
 
 
-def _colour(widget: QWidget) -> QColor:
-    found = re.search(r"color:\s*(#[0-9a-fA-F]{6})", widget.styleSheet())
-    assert found, widget.styleSheet()
-    return QColor(found.group(1))
-
-
-@pytest.mark.parametrize("dark", [False, True])
-def test_the_cards_badges_read_on_a_light_and_a_dark_palette(qtbot, qapp, dark):
+def _cards(qtbot) -> tuple:
+    """A Linear card with badges (a tie, its own init, used by layer 5), in a page; a
+    Backbone card whose weights file is missing; and one that does not fit."""
     from workbench.core.model.layers import LAYERS
     from workbench.qt.panels.model.cards import LayerCard
 
-    before = QPalette(qapp.palette())
-    if dark:
-        qapp.setPalette(_dark(qapp))
-    try:
-        comp = Component("Linear", {"out_features": 8}, init={"weight": "zeros"}, share=0)
-        card = LayerCard(2, comp, LAYERS.get("Linear"))
-        qtbot.addWidget(card)
-        card.set_shared_by([4])
-        window = qapp.palette().color(QPalette.ColorRole.Window)
-        assert "shares layer 1" in card.badge_label.text()
-        for label in (card.badge_label, card.shared_by_label):
-            assert contrast(_colour(label), window) >= 4.5, label.text()
-        # A layer that does not fit: its message, and the card's own text, on its red.
-        card.show_info(SimpleNamespace(error="in_features 12 does not match 48",
-                                       input_shape=None))
-        red = re.search(r"background:\s*(#[0-9a-fA-F]{6})", card.styleSheet())
-        text = qapp.palette().color(QPalette.ColorRole.WindowText)
-        assert contrast(_colour(card.error_label), QColor(red.group(1))) >= 4.5
-        assert contrast(text, QColor(red.group(1))) >= 4.5
-    finally:
-        qapp.setPalette(before)
+    page = QWidget()
+    qtbot.addWidget(page)
+    layout = QVBoxLayout(page)
+    tied = LayerCard(2, Component("Linear", {"out_features": 8}, init={"weight": "zeros"},
+                                  share=0), LAYERS.get("Linear"))
+    tied.set_shared_by([4])
+    backbone = LayerCard(0, Component("Backbone", {"arch": "resnet18"}),
+                         LAYERS.get("Backbone"))
+    backbone.set_notes(["layer 1 (Backbone resnet18): no weights file found: its weights "
+                        "start random"])
+    misfit = LayerCard(3, Component("Linear", {"out_features": 8}, share=0),
+                       LAYERS.get("Linear"))
+    misfit.show_info(SimpleNamespace(error="in_features 12 does not match 48",
+                                     input_shape=None))
+    for card in (tied, backbone, misfit):
+        layout.addWidget(card)
+    page.show()
+    QApplication.processEvents()
+    return page, tied, backbone, misfit
+
+
+#: Windows the cards' texts must read on (4.5:1): Fusion's light one, dark ones
+#: (Fusion's, a lighter grey) and mid-grey themes, dark and light, where a fixed light or
+#: dark shade is not enough.
+THEMES = {"light": None, "dark": ("#353535",), "grey-4a": ("#4a4a4a",),
+          "grey-5a": ("#5a5a5a",), "grey-80": ("#808080", "#000000", "#ffffff"),
+          "grey-a0": ("#a0a0a0", "#000000", "#ffffff")}
+
+
+@pytest.mark.parametrize("theme", list(THEMES))
+def test_the_cards_texts_read_on_light_dark_and_grey_palettes(qtbot, theme):
+    colours = THEMES[theme]
+    with application_palette(dark_palette(*colours) if colours else QApplication.palette()):
+        page, tied, backbone, misfit = _cards(qtbot)
+        assert "shares layer 1" in tied.badge_label.text()
+        assert "random" in backbone.notes_label.text()
+        for card in (tied, backbone, misfit):
+            ratios = _ratios(card)
+            assert len(ratios) > 1 and min(ratios.values()) >= 4.5, (theme, ratios)
+
+
+def test_the_cards_colours_follow_a_palette_change(qtbot):
+    # They were chosen once, when the card was built: after a switch to a dark palette
+    # the badges stayed dark blue (about 2:1) until the card was made again.
+    light = QApplication.palette()
+    page, tied, backbone, misfit = _cards(qtbot)
+    for palette in (dark_palette(), dark_palette("#5a5a5a"), light):
+        with application_palette(palette):
+            QApplication.processEvents()
+            for card in (tied, backbone, misfit):
+                ratios = _ratios(card)
+                assert min(ratios.values()) >= 4.5, (palette.color(
+                    QPalette.ColorRole.Window).name(), ratios)
+        page.setPalette(palette)  # the window's own palette (the card's parent's) too
+        QApplication.processEvents()
+        assert min(_ratios(tied).values()) >= 4.5

@@ -57,8 +57,8 @@ def _drag_and_drop(widget, mime, pos: QPoint) -> QDropEvent:
 
 def test_drag_from_the_palette_inserts_at_the_drop_position(qtbot):
     panel = _panel(qtbot, show=True)
-    item = panel.palette.item("BatchNorm2d")
-    mime = panel.palette.tree.mimeData([item])  # what the palette's own drag carries
+    item = panel.layer_palette.item("BatchNorm2d")
+    mime = panel.layer_palette.tree.mimeData([item])  # what the palette's own drag carries
     body = panel.stack.body
     # Just above the middle of card 2 (0-based): the new layer lands before it.
     target = panel.stack.card_center(1) + QPoint(0, 1)
@@ -70,7 +70,7 @@ def test_drag_from_the_palette_inserts_at_the_drop_position(qtbot):
     assert not body.indicator.isVisible()  # the drop line goes away with the drag
     # Dropped below the last card: appended.
     below = panel.stack.cards[-1].geometry().bottom() + 3
-    _drag_and_drop(body, panel.palette.tree.mimeData([panel.palette.item("Dropout")]),
+    _drag_and_drop(body, panel.layer_palette.tree.mimeData([panel.layer_palette.item("Dropout")]),
                    QPoint(20, below))
     assert _types(panel)[-1] == "Dropout"
 

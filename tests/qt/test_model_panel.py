@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QPalette
 
 from workbench.core.experiment import Experiment
 from workbench.core.registry import Component
 from workbench.core.model.layers import LAYERS
 from workbench.qt.panels.model.panel import CUSTOM, ModelPanel
+
+from qt_helpers import shown_level
 
 
 #: How long a test waits for work done off the GUI thread (generous: CI machines
@@ -78,13 +81,16 @@ def test_misfit_card_is_red_with_its_message(qtbot):
     assert bad == 1
     card = panel.stack.cards[bad]
     assert card.misfit and card.property("misfit") is True
-    assert "ffdddd" in card.styleSheet()
+    assert card.palette().color(QPalette.ColorRole.Window).name() == "#ffdddd"  # light red
+    assert shown_level(card.error_label) == "error"
     assert card.error_label.isVisibleTo(card) and "layer 2" in card.error_label.text()
     assert card.shape_label.text() == "does not fit"
     assert panel.message.level == "error"
     assert "layer 2" in panel.message.text()
     assert not panel.stack.cards[0].misfit  # fits
-    assert "ffdddd" not in panel.stack.cards[0].styleSheet()
+    fits = panel.stack.cards[0]
+    assert fits.palette().color(QPalette.ColorRole.Window) == panel.palette().color(
+        QPalette.ColorRole.Window)  # the window's own
 
 
 def test_an_edit_that_fixes_a_misfit_clears_the_red(qtbot):
@@ -121,9 +127,21 @@ def test_editing_a_parameter_updates_that_layer_and_the_following(qtbot):
     assert panel.row_texts()[6][3] == "(4096)"
 
 
+def test_a_message_line_on_the_panel_reads_its_palette(qtbot):
+    # The layer palette was ``panel.palette``, hiding QWidget.palette(): a message line
+    # put on the panel itself raised "'LayerPalette' object is not callable".
+    from workbench.qt.common import MessageLabel
+
+    panel = _panel(qtbot, _exp16())
+    label = MessageLabel(parent=panel)
+    label.show_message("Layer 2 does not fit.", "error")
+    assert shown_level(label) == "error"
+    assert panel.layer_palette.item("Conv2d") is not None
+
+
 def test_palette_lists_every_layer_and_filters_by_search(qtbot):
     panel = _panel(qtbot, _exp16())
-    palette = panel.palette
+    palette = panel.layer_palette
     assert sorted(palette.visible_names()) == sorted(LAYERS.names())
     item = palette.item("Conv2d")
     assert LAYERS.get("Conv2d").help in item.toolTip(0)
@@ -157,10 +175,10 @@ def test_double_click_in_the_palette_adds_after_the_selected_layer(qtbot):
     panel = _panel(qtbot, exp)
     panel.show()
     qtbot.waitExposed(panel)
-    tree = panel.palette.tree
+    tree = panel.layer_palette.tree
 
     def double_click(name: str) -> None:
-        item = panel.palette.item(name)
+        item = panel.layer_palette.item(name)
         tree.scrollToItem(item)
         rect = tree.visualItemRect(item)
         # A real double click arrives as a click, then the double-click event.

@@ -20,12 +20,12 @@ def _panel(qtbot) -> ModelPanel:
     panel.show()
     qtbot.waitExposed(panel)
     panel.activateWindow()
-    qtbot.waitUntil(lambda: panel.palette.search.isEnabled(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: panel.layer_palette.search.isEnabled(), timeout=WAIT_MS)
     return panel
 
 
 def _search(qtbot, panel: ModelPanel, text: str) -> None:
-    search = panel.palette.search
+    search = panel.layer_palette.search
     search.setFocus()
     qtbot.waitUntil(lambda: QApplication.focusWidget() is search, timeout=WAIT_MS)
     search.clear()
@@ -41,25 +41,25 @@ def test_enter_in_the_search_adds_the_first_layer_found(qtbot):
     panel.select_layer(-1)
     n = len(panel.experiment.model.layers)
     _search(qtbot, panel, "dropout")
-    first = panel.palette.visible_names()[0]
+    first = panel.layer_palette.visible_names()[0]
     with qtbot.waitSignal(panel.model_changed, timeout=WAIT_MS):
-        qtbot.keyClick(panel.palette.search, Qt.Key.Key_Return)
+        qtbot.keyClick(panel.layer_palette.search, Qt.Key.Key_Return)
     assert len(panel.experiment.model.layers) == n + 1 and _types(panel)[-1] == first
     # A search with no layer found adds nothing.
     _search(qtbot, panel, "no such layer")
-    qtbot.keyClick(panel.palette.search, Qt.Key.Key_Return)
+    qtbot.keyClick(panel.layer_palette.search, Qt.Key.Key_Return)
     assert len(panel.experiment.model.layers) == n + 1
 
 
 def test_down_or_tab_from_the_search_goes_to_the_first_layer_found(qtbot):
     panel = _panel(qtbot)
-    tree = panel.palette.tree
+    tree = panel.layer_palette.tree
     for key in (Qt.Key.Key_Down, Qt.Key.Key_Tab):
         panel.select_layer(-1)
         n = len(panel.experiment.model.layers)
         _search(qtbot, panel, "pool")
-        first = panel.palette.visible_names()[0]
-        qtbot.keyClick(panel.palette.search, key)
+        first = panel.layer_palette.visible_names()[0]
+        qtbot.keyClick(panel.layer_palette.search, key)
         qtbot.waitUntil(lambda: QApplication.focusWidget() is tree, timeout=WAIT_MS)
         assert tree.currentItem().text(0) == first, key  # a layer, not its group's heading
         with qtbot.waitSignal(panel.model_changed, timeout=WAIT_MS):

@@ -13,6 +13,8 @@ from workbench.qt.panels.tune.space_editor import COL
 from workbench.qt.panels.tune.widgets import HidingMessageLabel
 from workbench.qt.workers import task_pool
 
+from qt_helpers import drag_splitter_handle
+
 WARNING = ("The experiment changed since these fields were chosen: Layer 10 (Dropout) p is "
            "no longer in it and was taken out of the search. Check the ticked fields, then "
            "press Start.")
@@ -104,6 +106,39 @@ def test_loaded_long_choices_keep_the_names_whole_and_are_whole_in_their_tooltip
     assert editor.columnWidth(COL["Field"]) >= editor.field_width() - 40
     editor.set_params({"optimizer.type": {"type": "categorical", "choices": ["x" * 200]}})
     assert editor.columnWidth(COL["Choices"]) < 400
+
+
+def test_loaded_choices_and_names_widen_the_table_where_the_window_has_room(qtbot, panel):
+    # At 1366x768 loaded choices read "Adam, Ada…, RMSprop" while the trials beside them
+    # took half the window: the split was sized once, when the tab was first shown.
+    editor = panel.editor
+
+    def whole(text: str) -> bool:
+        return editor.fontMetrics().horizontalAdvance(text) + 8 <= \
+            editor.columnWidth(COL["Choices"]) and \
+            editor.columnWidth(COL["Field"]) >= editor.field_width() - 40  # names whole
+
+    panel.resize(1346, 680)  # the window made larger: a 1366x768 screen's
+    text = "Adam, AdamW, SGD, RMSprop"
+    editor.set_params({"optimizer.type": {"type": "categorical",
+                                          "choices": text.split(", ")}})
+    qtbot.waitUntil(lambda: whole(text))
+    # A loaded field the experiment does not list is named by its path, longer than the
+    # names before: the table widens for it too.
+    before = panel.split.sizes()[0]
+    editor.set_params({"optimizer.type": {"type": "categorical", "choices": text.split(", ")},
+                       "model.layers[8].params.negative_slope": {"type": "float", "low": 0.0,
+                                                                 "high": 0.3}})
+    qtbot.waitUntil(lambda: panel.split.sizes()[0] > before and whole(text))
+    assert editor.horizontalScrollBar().maximum() == 0
+    # Once the user has dragged the handle, the split stays where they left it.
+    drag_splitter_handle(qtbot, panel.split, 0, dx=-120)
+    dragged = panel.split.sizes()[0]
+    editor.set_params({"model.layers[8].params.negative_slope_of_the_leaky_relu": {
+        "type": "float", "low": 0.0, "high": 0.3}})
+    panel.resize(1300, 680)
+    QApplication.processEvents()
+    assert panel.split.sizes()[0] == dragged
 
 
 def test_the_trials_header_reaches_the_tables_edge(panel):

@@ -31,8 +31,9 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (QCheckBox, QDialog, QFileDialog, QGridLayout, QHBoxLayout,
                                QLabel, QLineEdit, QListWidget, QMessageBox, QProgressBar,
-                               QPushButton, QTextBrowser, QVBoxLayout, QWidget)
+                               QPushButton, QVBoxLayout, QWidget)
 
+from workbench.qt.colours import LevelTextBrowser
 from workbench.qt.common import MessageLabel, run_standalone, stop_busy
 from workbench.qt.export_job import (cannot_export, coloured, default_outputs,
                                      existing_files, export_bundle, files_to_write,
@@ -183,7 +184,7 @@ class ExportDialog(QDialog):
         self.message = MessageLabel()
         # A text box, not a QLabel: a word-wrapped label in a layout may keep the height of
         # one line, cutting the report's later lines (the difference, the warnings) off.
-        self.report = QTextBrowser()
+        self.report = LevelTextBrowser()
         self.report.setMinimumHeight(110)
         self.report.setPlaceholderText("The ONNX and safetensors checks' report appears "
                                        "here.")
@@ -332,7 +333,7 @@ class ExportDialog(QDialog):
         bundle, int8 = self.bundle_path, bool(onnx) and self.int8_check.isChecked()
         data = self.data_edit.text().strip() or None
         self.files.clear()
-        self.report.setHtml("")
+        self.report.show_html("")
         self.written = []
         self.export_button.setEnabled(False)
         self.busy.setRange(0, 0)
@@ -361,13 +362,13 @@ class ExportDialog(QDialog):
                 level = "warning"
         if results["onnx_error"]:
             what = "int8 quantization" if report is not None else "ONNX export"
-            lines.append(coloured(f"{what} failed: {results['onnx_error']}", "#c62828"))
+            lines.append(coloured(f"{what} failed: {results['onnx_error']}", "error"))
             level = "error"
         if results["code"]:
             self.written.append(results["code"])
             lines.append(f"PyTorch code: {html.escape(results['code'])}")
         if results["code_error"]:
-            lines.append(coloured(f"Code export failed: {results['code_error']}", "#c62828"))
+            lines.append(coloured(f"Code export failed: {results['code_error']}", "error"))
             level = "error"
         if results["safetensors"]:  # written, even when reading it back then failed
             self.written += results["safetensors"]
@@ -376,10 +377,10 @@ class ExportDialog(QDialog):
                                               results["safetensors_checked"]))
         if results["safetensors_error"]:
             lines.append(coloured(f"Safetensors export failed: "
-                                  f"{results['safetensors_error']}", "#c62828"))
+                                  f"{results['safetensors_error']}", "error"))
             level = "error"
         self.files.addItems(self.written)
-        self.report.setHtml("<br>".join(lines))
+        self.report.show_html("<br>".join(lines))
         text = {"ok": "Exported.", "warning": "Exported, with warnings: read them below.",
                 "error": "Some exports failed: see below."}[level]
         if level == "error" and not self.written:

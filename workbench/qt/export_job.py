@@ -244,8 +244,12 @@ def export_bundle(bundle_path: str, onnx_path: str | None, code_path: str | None
     return out
 
 
-def coloured(text: str, colour: str) -> str:
-    return f'<span style="color:{colour}">{html.escape(text)}</span>'
+def coloured(text: str, level: str, bold: bool = False) -> str:
+    """``text``, escaped, in ``level``'s colour ("ok", "warning", "error"): a class the
+    report's box colours for the palette in use
+    (:class:`~workbench.qt.colours.LevelTextBrowser`)."""
+    tag = "b" if bold else "span"
+    return f'<{tag} class="{level}">{html.escape(text)}</{tag}>'
 
 
 def safetensors_html(weights: str, doc: str, checked: int | None) -> str:
@@ -255,8 +259,8 @@ def safetensors_html(weights: str, doc: str, checked: int | None) -> str:
                        f"classes)")
     if checked is None:
         return f"{head}<br>not read back: it was written to a stream"
-    return (f'{head}<br><b style="color:#1b7a2f">read back: its {checked} tensors equal '
-            f"the bundle's, bit for bit</b>")
+    return f"{head}<br>" + coloured(f"read back: its {checked} tensors equal the bundle's, "
+                                    f"bit for bit", "ok", bold=True)
 
 
 def report_html(report: Any, int8: Any = None) -> str:
@@ -266,21 +270,19 @@ def report_html(report: Any, int8: Any = None) -> str:
     # an int8 one).
     parts = [html.escape(report.summary(before_int8=int8 is not None, with_check=False))]
     if report.max_abs_diff is not None:
-        colour = "#1b7a2f" if report.matches else "#c62828"
         check = report.check_line(int8 is not None)
-        parts.append(f'<b style="color:{colour}">{html.escape(check)}</b>'
+        parts.append(coloured(check, "ok" if report.matches else "error", bold=True)
                      + (f" (tolerance {report.tolerance:.3g})" if report.tolerance else ""))
     for warning in report.warnings:
-        colour = "#a05a00" if report.matches else "#c62828"
-        parts.append(coloured(f"Warning: {warning}", colour))
+        parts.append(coloured(f"Warning: {warning}", "warning" if report.matches else "error"))
     if int8 is not None:
         parts.append(html.escape(int8.summary()))
         if int8.float_accuracy is not None and int8.int8_accuracy is not None:
             # The headline, first: what quantizing cost.
             drop = 100 * (int8.int8_accuracy - int8.float_accuracy)
-            colour = "#1b7a2f" if drop > -1 else "#a05a00" if drop > -5 else "#c62828"
-            parts.insert(0, f'<b style="color:{colour}">Validation accuracy: float '
-                            f'{100 * int8.float_accuracy:.2f}%, int8 '
-                            f'{100 * int8.int8_accuracy:.2f}% ({drop:+.2f} points, '
-                            f'{int8.compared_images} images)</b>')
+            level = "ok" if drop > -1 else "warning" if drop > -5 else "error"
+            parts.insert(0, coloured(f"Validation accuracy: float "
+                                     f"{100 * int8.float_accuracy:.2f}%, int8 "
+                                     f"{100 * int8.int8_accuracy:.2f}% ({drop:+.2f} points, "
+                                     f"{int8.compared_images} images)", level, bold=True))
     return "<br>".join(parts)

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (QButtonGroup, QHBoxLayout, QLabel, QListWidget,
 
 from workbench.core.evaluate.labels import elide
 from workbench.qt.class_names import ClassNameDelegate, text_room
+from workbench.qt.colours import follow_palette
 from workbench.qt.panels.evaluate.heatmap import (ConfusionHeatmap, axis_labels,  # noqa: F401
                                                   cell_text)
 from workbench.qt.thumbnails import ThumbnailLoader, ThumbnailModel, ThumbnailView
@@ -109,17 +110,17 @@ class ConfusionView(QWidget):
         group.addButton(self.normalized_button)
         self.normalized_button.toggled.connect(self._on_normalized)
         self.scale_note = QLabel(LOG_NOTE)
-        self.scale_note.setStyleSheet("color: #555;")
+        follow_palette(self.scale_note)  # a quiet hint, readable light or dark
         self.scale_note.setVisible(False)
         self.reset_zoom_button = QPushButton("Reset zoom")
         self.reset_zoom_button.setToolTip("Show the whole matrix again")
         self.reset_zoom_button.clicked.connect(self.heatmap.reset_zoom)
         self.reset_zoom_button.setVisible(False)
         self.hover_label = QLabel("Hover over a cell to read it; click it to see its images.")
-        self.hover_label.setStyleSheet("color: #555;")
+        follow_palette(self.hover_label)  # a quiet hint, readable light or dark
         self.hover_label.setTextFormat(Qt.TextFormat.PlainText)  # it names classes
         self.zoom_hint = QLabel(ZOOM_HINT)
-        self.zoom_hint.setStyleSheet("color: #555;")
+        follow_palette(self.zoom_hint)  # a quiet hint, readable light or dark
         self.zoom_hint.setToolTip("The wheel zooms in where the mouse is, to name every "
                                   "class and write each cell's number; Reset zoom shows "
                                   "the whole matrix again")

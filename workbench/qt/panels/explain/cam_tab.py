@@ -15,7 +15,8 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QSlider, QVBoxLa
 from workbench.core.explain.picture import DEFAULT_ALPHA
 from workbench.qt.panels.explain.jobs import Explanation
 from workbench.qt.panels.explain.texts import cam_caption
-from workbench.qt.panels.explain.views import ColourKey, FittedLabel, ImageView
+from workbench.qt.fitted import FittedLabel
+from workbench.qt.panels.explain.views import ColourKey, ImageView
 
 NO_IMAGE = "Open an image, or drop one here, to explain it."
 #: Shown in place of the heatmap when the map is flat (GradCamResult.flat).

@@ -23,14 +23,14 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QFileDialog, QHBoxLayout, QLa
 
 from workbench.qt.common import (UrlDropTarget, image_file_filter, local_paths, run_standalone,
                                  stop_busy)
+from workbench.qt.fitted import FittedLabel, FittedMessageLabel
 from workbench.qt.screen_fit import fit_to_screen
 from workbench.qt.startup import LOADING_TEXT, torch_loader
 from workbench.qt.workers import TaskRunner
 from workbench.qt.panels.explain.cam_tab import DEFAULT_OPACITY, NO_IMAGE, CamTab
 from workbench.qt.panels.explain.jobs import MAX_MAPS, ExplainSession, Explanation, Setup
 from workbench.qt.panels.explain.texts import model_names
-from workbench.qt.panels.explain.views import (FittedLabel, FittedMessageLabel, ImageView,
-                                               enlarged, page as _page)
+from workbench.qt.panels.explain.views import ImageView, enlarged, page as _page
 
 
 class ExplainDialog(UrlDropTarget, QDialog):

@@ -8,11 +8,12 @@ what the user inspects. Pictures larger than their view are shrunk smoothly.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QImage, QPainter, QPixmap
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QSize, Qt
+from PySide6.QtGui import QImage, QPainter, QPalette, QPixmap
+from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout,
+                               QWidget)
 
-from workbench.qt.common import MessageLabel
+from workbench.qt.colours import inherited_palette, level_colour, rows_palette
 
 #: Saved pictures are enlarged (whole multiples, nearest neighbour) to at least this size.
 SAVE_MIN_SIDE = 512
@@ -68,27 +69,45 @@ class ImageView(QLabel):
                  parent: QWidget | None = None):
         super().__init__(parent)
         self.image: QImage | None = None
+        self._level = "muted"  # the text's: a quiet hint, or "error"
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setWordWrap(True)
         self.setMinimumSize(min_side, min_side)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setStyleSheet("QLabel { background: #f4f4f4; color: #666; border: 1px solid #ddd; }")
+        # A well on the palette's rows' colour, light or dark (no style sheet: a widget with
+        # one keeps its colours when the palette changes).
+        self.setAutoFillBackground(True)
+        self.setBackgroundRole(QPalette.ColorRole.Base)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
         self.show_text(placeholder)
 
     def show_array(self, array: np.ndarray) -> None:
         """Show a numpy picture (see :func:`array_to_image`)."""
         self.image = array_to_image(array)
         self.setText("")
+        self.setMargin(0)  # the picture fills the view
         self._rescale()
 
     def show_text(self, text: str, error: bool = False) -> None:
         """Show a message in place of the picture (red when ``error``)."""
         self.image = None
         self.clear()
-        colour = "#c62828" if error else "#666"
-        self.setStyleSheet(f"QLabel {{ background: #f4f4f4; color: {colour}; "
-                           f"border: 1px solid #ddd; padding: 12px; }}")
+        self._level = "error" if error else "muted"
+        self._colour()
+        self.setMargin(12)  # a text is padded
         self.setText(text)
+
+    def _colour(self) -> None:
+        """The text's colour on the rows' colour of the palette it is shown on."""
+        palette = QPalette()  # no role set: all inherited but the text's
+        palette.setColor(QPalette.ColorRole.Text, level_colour(
+            self._level, rows_palette(inherited_palette(self))))
+        self.setPalette(palette)  # (the same again changes nothing)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802  (Qt override)
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ParentChange):
+            self._colour()
 
     def sizeHint(self) -> QSize:  # noqa: N802  (Qt override)
         return QSize(320, 320)
@@ -114,54 +133,6 @@ class ImageView(QLabel):
         size = QSize(max(1, round(w * scale)), max(1, round(h * scale)))
         self.setPixmap(QPixmap.fromImage(self.image.scaled(
             size, Qt.AspectRatioMode.KeepAspectRatio, mode)))
-
-
-class FittedLabel(QLabel):
-    """A word-wrapped label whose minimum height is all of its text at its width.
-
-    A wrapped QLabel's height for its width is not counted in its window's minimum size
-    (nor through a tab widget), so a narrow window laid its lines over the picture above.
-    This label asks for its full height as its minimum; the window grows to fit it.
-    """
-
-    def __init__(self, text: str = "", parent: QWidget | None = None):
-        super().__init__(text, parent)
-        self.setWordWrap(True)
-        self._laid_width = -1
-
-    def hasHeightForWidth(self) -> bool:  # noqa: N802  (Qt override)
-        return False  # the minimum below says it; else a window drops its minimum height
-
-    def _needed(self) -> int:
-        if not self.text():
-            return 0
-        laid = self.testAttribute(Qt.WidgetAttribute.WA_Resized) or self.isVisible()
-        width = self.width() if laid else QLabel.sizeHint(self).width()
-        return QLabel.heightForWidth(self, max(1, width))
-
-    def minimumSizeHint(self) -> QSize:  # noqa: N802  (Qt override)
-        return QSize(QLabel.minimumSizeHint(self).width(), self._needed())
-
-    def sizeHint(self) -> QSize:  # noqa: N802  (Qt override)
-        return QSize(QLabel.sizeHint(self).width(), self._needed())
-
-    def setText(self, text: str) -> None:  # noqa: N802  (Qt override)
-        super().setText(text)
-        self.updateGeometry()
-
-    def resizeEvent(self, event) -> None:  # noqa: N802  (Qt override)
-        super().resizeEvent(event)
-        if self.width() != self._laid_width:  # the lines the text needs changed
-            self._laid_width = self.width()
-            self.updateGeometry()
-
-    def fits(self) -> bool:
-        """Whether all of the text is inside the label (none cut off)."""
-        return not self.text() or QLabel.heightForWidth(self, self.width()) <= self.height()
-
-
-class FittedMessageLabel(FittedLabel, MessageLabel):
-    """The dialog's status line (:class:`MessageLabel` colours), never cut or overlapped."""
 
 
 class _Ramp(QWidget):
@@ -205,5 +176,5 @@ def page(note: QLabel, view: ImageView) -> QWidget:
     return widget
 
 
-__all__ = ["ColourKey", "FittedLabel", "FittedMessageLabel", "ImageView", "SAVE_MIN_SIDE",
-           "array_to_image", "enlarged", "page", "to_uint8"]
+__all__ = ["ColourKey", "ImageView", "SAVE_MIN_SIDE", "array_to_image", "enlarged", "page",
+           "to_uint8"]

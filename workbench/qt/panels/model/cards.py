@@ -7,24 +7,25 @@ when it uses an earlier layer's weights (a tie) or has its own initialisation; a
 card also shows what training will do about its pretrained weights and offers its
 preprocessing. Dragging a card (by anything but its editors) carries its index under
 :data:`LAYER_INDEX_MIME`. Its "⋯" button opens its menu, by mouse or keyboard
-(:mod:`.card_keys`); its colours suit a light or a dark palette (:mod:`.card_style`).
+(:mod:`.card_keys`); its colours suit a light or a dark palette (:mod:`.card_style`); its
+form fits a narrow window (:mod:`.card_form`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QMimeData, QPoint, Qt, Signal
-from PySide6.QtGui import QDrag
-from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QComboBox, QFrame, QGridLayout,
-                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QToolButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtCore import QEvent, QMimeData, QPoint, QRectF, Qt, Signal
+from PySide6.QtGui import QDrag, QPainter, QPalette, QPen
+from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QFrame, QHBoxLayout, QLabel,
+                               QLineEdit, QPushButton, QToolButton, QVBoxLayout, QWidget)
 
 from workbench.core.errors import WorkbenchError
 
+from workbench.qt.colours import inherited_palette, text_look
 from workbench.qt.forms import ParamForm
-from workbench.qt.keyboard import chain_after, focus_stops
-from workbench.qt.panels.model.card_style import frame_style, text_style
+from workbench.qt.panels.model.card_form import FORM_COLUMNS, fit_form_to_card
+from workbench.qt.panels.model.card_style import card_palette, frame_pen
 from workbench.qt.panels.model.weights_file import add_choose_button
 
 #: Mime type of a card drag: the card's 0-based index, as ASCII digits.
@@ -90,63 +91,6 @@ def showable_values(entry: Any, params: Any) -> dict:
     return out
 
 
-#: Columns of "label: editor" pairs in a card's form, and the characters a choice box
-#: keeps room for (its longest item, "timm/vit_tiny_patch16_224  (5.5M parameters, ...)",
-#: would make a card wider than the window; the open list still shows items whole).
-FORM_COLUMNS = 3
-CHOICE_CHARS = 18
-
-
-def fit_form_to_card(form: ParamForm, columns: int = FORM_COLUMNS) -> None:
-    """Lay ``form`` out so its card fits a narrow window: free-text fields (a Backbone's
-    ``weights_file`` path) get a row of their own across the card, below the other pairs,
-    which flow at most ``columns`` to a row (Tab goes in that order), and choice boxes may
-    shrink below their longest item."""
-    for box in form.findChildren(QComboBox):
-        if max((len(box.itemText(i)) for i in range(box.count())), default=0) > CHOICE_CHARS:
-            box.setSizeAdjustPolicy(
-                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            box.setMinimumContentsLength(CHOICE_CHARS)
-    grid = form.layout()
-    wide = {e for e in form.editors.values() if type(e) is QLineEdit}
-    if not isinstance(grid, QGridLayout) or not wide:
-        return
-    placed = []  # (row, column, widget), in reading order: label, field, label, field...
-    for i in range(grid.count()):
-        r, c, _, _ = grid.getItemPosition(i)
-        placed.append((r, c, grid.itemAt(i).widget()))
-    placed.sort(key=lambda t: t[:2])
-    if len(placed) % 2:
-        return  # not the label/field grid expected: leave it as the form made it
-    pairs = [(placed[k][2], placed[k + 1][2]) for k in range(0, len(placed) - 1, 2)]
-    if any(w is None for pair in pairs for w in pair):
-        return  # not the label/field grid expected: leave it as the form made it
-    for _, _, w in placed:
-        grid.removeWidget(w)
-    narrow = [p for p in pairs if p[1] not in wide]
-    # As many rows as ``columns`` would need, but spread over as few columns as fill them
-    # (a Backbone's four choices: two by two, narrower than three and one).
-    used = -(-len(narrow) // -(-len(narrow) // columns)) if narrow else 1
-    for c in range(used, grid.columnCount() // 2):  # the form stretched every column
-        grid.setColumnStretch(2 * c + 1, 0)
-    columns = used
-    for i, (label, field) in enumerate(narrow):
-        r, c = divmod(i, columns)
-        grid.addWidget(label, r, 2 * c, Qt.AlignmentFlag.AlignRight)
-        grid.addWidget(field, r, 2 * c + 1)
-    row = -(-len(narrow) // columns)
-    for label, field in (p for p in pairs if p[1] in wide):
-        field.setMinimumWidth(240)
-        grid.addWidget(label, row, 0, Qt.AlignmentFlag.AlignRight)
-        grid.addWidget(field, row, 1, 1, 2 * columns - 1)
-        row += 1
-    # Tab as the fields now read: the narrow ones row by row, then the wide ones below.
-    order = [f for _, f in narrow] + [f for _, f in pairs if f in wide]
-    stops = [s for f in order for s in
-             ([f] if f.focusPolicy() & Qt.FocusPolicy.TabFocus else focus_stops(f))]
-    chain_after(stops[0], stops[1:])
-
-
 def card_signature(comp: Any, entry: Any) -> tuple:
     """What a card is built from besides parameter values: when it changes, a new card."""
     return (comp.type, getattr(comp, "share", None), bool(getattr(comp, "init", None)),
@@ -192,6 +136,8 @@ class LayerCard(QFrame):
         self.signature = card_signature(comp, entry)
         self._selected = False
         self._misfit = False
+        self.notes_level = ""  # a Backbone's notes' colour: "", "warning" or "error"
+        self._key = "normal"  # the frame: selected, misfit (_restyle)
         self._press: QPoint | None = None
         self.setObjectName("layerCard")
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
@@ -217,7 +163,6 @@ class LayerCard(QFrame):
             tips.append("This layer has its own initialisation, overriding the experiment's: "
                         "right-click › Initialisation… to change it.")
         self.badge_label = QLabel(" · ".join(badges))
-        self.badge_label.setStyleSheet(text_style("badge", self.palette(), bold=True))
         self.badge_label.setToolTip("\n".join(tips))
         self.shape_label = QLabel("")
         self.shape_label.setToolTip("Output shape (channels, height, width) or (features), "
@@ -276,7 +221,6 @@ class LayerCard(QFrame):
             layout.addWidget(noted)
         # Who uses this layer's weights (set by the panel: it depends on the other layers).
         self.shared_by_label = QLabel("")
-        self.shared_by_label.setStyleSheet(text_style("badge", self.palette()))
         self.shared_by_label.setVisible(False)
         layout.addWidget(self.shared_by_label)
         self.notes_label: QLabel | None = None
@@ -302,7 +246,6 @@ class LayerCard(QFrame):
         self.error_label = QLabel("")
         self.error_label.setWordWrap(True)
         self.error_label.setTextFormat(Qt.TextFormat.PlainText)  # it may quote a path
-        self.error_label.setStyleSheet(text_style("error", self.palette(), bold=True))
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error_label.setVisible(False)
         layout.addWidget(self.error_label)
@@ -372,9 +315,9 @@ class LayerCard(QFrame):
         self.notes_label.setText("\n".join(t[:1].upper() + t[1:] for t in texts))
         stop = any("training will stop" in n for n in notes)  # a missing or broken file
         warn = any("random" in n or "not found" in n for n in notes)
-        self.notes_label.setStyleSheet(text_style("error" if stop else "warning" if warn
-                                                  else "", self.palette()))
+        self.notes_level = "error" if stop else "warning" if warn else ""
         self.notes_label.setVisible(bool(notes))
+        self._restyle()
 
     def set_preprocessing_in_use(self, arch: str, in_use: bool) -> None:
         """Grey out "Use this backbone's preprocessing" while the data settings already
@@ -404,11 +347,38 @@ class LayerCard(QFrame):
         self._restyle()
 
     def _restyle(self) -> None:
-        key = ("misfit" if self._misfit else "normal") if not self._selected else \
+        """The frame (selected, misfit) and the texts' colours, on the palette the card is
+        shown on: again when that changes (:meth:`changeEvent`)."""
+        self._key = ("misfit" if self._misfit else "normal") if not self._selected else \
             ("misfit-selected" if self._misfit else "selected")
-        if key != getattr(self, "_style_key", None):  # setStyleSheet re-polishes: costly
-            self._style_key = key
-            self.setStyleSheet(frame_style(key, self.palette()))
+        self.setPalette(card_palette(inherited_palette(self), self._misfit))
+        for label, level, bold in ((self.badge_label, "accent", True),
+                                   (self.shared_by_label, "accent", False),
+                                   (self.error_label, "error", True),
+                                   (self.notes_label, self.notes_level, False)):
+            if label is not None:  # (a palette or font as it was changes nothing)
+                palette, font = text_look(label, level)
+                font.setBold(bold)
+                label.setPalette(palette)
+                label.setFont(font)
+        self.update()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802  (Qt override)
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ParentChange):
+            self._restyle()
+
+    def paintEvent(self, event) -> None:  # noqa: N802  (Qt override)
+        """The frame, rounded, around the card's background (a misfit's red)."""
+        colour, width = frame_pen(self._key, inherited_palette(self))
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(colour, width))
+        if self._misfit:
+            painter.setBrush(self.palette().color(QPalette.ColorRole.Window))
+        half = width / 2  # the pen's middle: all of it inside the card
+        painter.drawRoundedRect(QRectF(self.rect()).adjusted(half, half, -half, -half), 5, 5)
+        painter.end()
 
     # -- mouse: select, and drag by anything that is not an editor ----------------------------
     def mousePressEvent(self, event) -> None:  # noqa: N802  (Qt override)

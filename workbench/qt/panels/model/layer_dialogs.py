@@ -28,6 +28,7 @@ from workbench.core.errors import SpecError, WorkbenchError
 from workbench.core.model.findings import CONSTANT_INITS, WEIGHTED
 from workbench.core.registry import Component
 
+from workbench.qt.colours import follow_palette
 from workbench.qt.common import MessageLabel
 from workbench.qt.forms import ParamForm
 from workbench.qt.panels.model.cards import format_shape
@@ -153,7 +154,7 @@ class SchemeEditor(QWidget):
         self.combo.currentIndexChanged.connect(self._on_scheme_chosen)
         self.help_label = QLabel("")
         self.help_label.setWordWrap(True)
-        self.help_label.setStyleSheet("color: #555;")
+        follow_palette(self.help_label)  # a quiet hint, readable light or dark
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.addWidget(self.combo)

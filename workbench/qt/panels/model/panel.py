@@ -152,8 +152,8 @@ class ModelPanel(QWidget):
         self.toolbar.addActions(self.tools.actions)
         focusable_tool_buttons(self.toolbar)  # Tab reaches Save architecture… too
 
-        self.palette = LayerPalette()
-        self.palette.layer_chosen.connect(lambda name: self.add_layer(name))
+        self.layer_palette = LayerPalette()
+        self.layer_palette.layer_chosen.connect(lambda name: self.add_layer(name))
         self.input_label = QLabel("")
         self.input_label.setWordWrap(True)
         self.stack = LayerStack()
@@ -180,7 +180,7 @@ class ModelPanel(QWidget):
         nl.addWidget(self.message)
         middle = NetworkDoctorSplit(network, self.doctor)  # the cards take the stretch
         splitter = QSplitter(objectName="model.palette_network")
-        splitter.addWidget(self.palette)
+        splitter.addWidget(self.layer_palette)
         splitter.addWidget(middle)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([190, 900])
@@ -192,7 +192,7 @@ class ModelPanel(QWidget):
     @Slot()
     def _on_torch_ready(self) -> None:
         self._torch = True
-        self.palette.set_registry(_layers_registry())
+        self.layer_palette.set_registry(_layers_registry())
         self.tools.on_torch_ready()
         self.doctor.load()
         self._rebuild_cards()
@@ -364,7 +364,7 @@ class ModelPanel(QWidget):
                                _layers_registry() if self._torch else None, LOADING_TEXT)
         self.select_layer(self._selected)
         if had_focus and not self.stack.focus_card(self._selected):
-            self.palette.tree.setFocus(Qt.FocusReason.OtherFocusReason)
+            self.layer_palette.tree.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _sync_cards(self) -> bool:
         """Show the layers: new values in place when only parameters changed, new cards

@@ -16,11 +16,14 @@ from pathlib import Path
 from typing import Any, Callable
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush
+from PySide6.QtWidgets import QApplication
 
 from workbench.core.runs.names import dataset_label
 from workbench.core.runs.store import RunRecord
 from workbench.core.train.metric_words import metric_text
+
+from workbench.qt.colours import level_colour, rows_palette
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 #: What the filter matches: the cell's text, but a run's notes whole (the cell shows their
@@ -47,9 +50,10 @@ HEADER_TIPS = {"val_acc": "val_acc: the saved model's validation accuracy, as Ev
                          "weights: pretrained (loaded from a weights file) or random (none "
                          "found). Hover a cell for the file and how the features were made."}
 _NUMERIC = {"epochs", "val_acc", "bal_acc", "duration", "lr", "batch"}
-# Statuses a person should notice: a run that did not end as planned.
-_STATUS_COLOURS = {"running": "#1565c0", "diverged": "#c62828", "out_of_memory": "#c62828",
-                   "failed": "#c62828", "interrupted": "#e65100"}
+# Statuses a person should notice: a run that did not end as planned. Their colours are
+# the app's levels, readable on the table's rows, light or dark (colours.level_colour).
+_STATUS_LEVELS = {"running": "accent", "diverged": "error", "out_of_memory": "error",
+                  "failed": "error", "interrupted": "warning"}
 _MISSING = -math.inf  # unknown numbers sort below every known one
 
 Index = QModelIndex | QPersistentModelIndex
@@ -406,8 +410,9 @@ class RunsTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole and key in _NUMERIC:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ForegroundRole and key == "status":
-            colour = _STATUS_COLOURS.get(r.status)
-            return QBrush(QColor(colour)) if colour else None
+            level = _STATUS_LEVELS.get(r.status)
+            return QBrush(level_colour(level, rows_palette(QApplication.palette()))) \
+                if level else None
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:

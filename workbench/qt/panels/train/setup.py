@@ -26,7 +26,7 @@ from workbench.core.experiment import DataConfig, Experiment, TrainingConfig
 from workbench.core.runs.names import dataset_label, free_run_name, run_name_scope, run_names
 
 from workbench.qt.common import BoundedMessageLabel
-from workbench.qt.panels.explain.views import FittedMessageLabel
+from workbench.qt.fitted import FittedMessageLabel
 from workbench.qt.panels.train.batch_steps import BatchStepsLine
 from workbench.qt.panels.train.status import format_bytes
 

@@ -37,8 +37,8 @@ from workbench.qt.panels.tune.space_editor import SpaceEditor
 from workbench.qt.panels.tune.space_file import PRUNER_TIP, PRUNERS, SpaceFile
 from workbench.qt.panels.tune.state import continuing_text
 from workbench.qt.panels.tune.study_link import StudyFollower, ask_apply_other, check_apply
-from workbench.qt.panels.tune.widgets import (HidingMessageLabel, WholeRows, ask_open_path,
-                                              ask_save_path, metric_combo)
+from workbench.qt.panels.tune.widgets import (HidingMessageLabel, SplitFit, WholeRows,
+                                              ask_open_path, ask_save_path, metric_combo)
 from workbench.qt.panels.tune.worker import StudyRun, StudyWorker
 
 SAMPLERS = ("tpe", "random", "grid")
@@ -192,6 +192,7 @@ class TunePanel(QWidget):
         split.setStretchFactor(1, 1)
         self.split = split
         self._sized = False  # the split is sized to the field names when first shown
+        self.split_fit = SplitFit(split, self.editor)  # and again as they change, undragged
 
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
@@ -222,15 +223,9 @@ class TunePanel(QWidget):
         # optimizer: list the fields the experiment has now.
         self.refresh_fields()
         super().showEvent(event)
-        if not self._sized:
+        if not self._sized:  # (a split restored from the last session stays as it was)
             self._sized = True
-            self._size_split()
-
-    def _size_split(self) -> None:
-        """Give the fields table the width its names need (at most 60% of the panel)."""
-        total = sum(self.split.sizes()) or self.width()
-        left = min(self.editor.preferred_width(), int(0.6 * total))
-        self.split.setSizes([left, max(0, total - left)])
+            self.split_fit.fit()
 
     def refresh_fields(self) -> list[str]:
         """List the searchable fields of the Experiment as it is now, keeping the user's

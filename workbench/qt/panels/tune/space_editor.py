@@ -123,9 +123,12 @@ class SpaceEditor(QTableWidget):
     -------
     edited()
         A row was ticked or a range changed.
+    width_wanted()
+        :meth:`preferred_width` changed (other fields, longer choices loaded).
     """
 
     edited = Signal()
+    width_wanted = Signal()
 
     def __init__(self, experiment: Experiment, parent: QWidget | None = None):
         super().__init__(0, len(COLUMNS), parent)
@@ -151,6 +154,7 @@ class SpaceEditor(QTableWidget):
             header.setSectionResizeMode(COL[name], QHeaderView.ResizeMode.Interactive)
             self.setColumnWidth(COL[name], width)
         self._choices_width = self.columnWidth(COL["Choices"])  # wanted, when there is room
+        self._wanted = 0  # the preferred_width said with width_wanted
         self.paths: list[str] = []
         self._filling = False
         self.itemChanged.connect(self._on_item_changed)
@@ -253,6 +257,9 @@ class SpaceEditor(QTableWidget):
         self._choices_width = max([self._choices_width]
                                   + [self.choices_width(t) for t in texts])
         self._fit_columns()
+        if self.preferred_width() != self._wanted:  # the table may be given more room
+            self._wanted = self.preferred_width()
+            self.width_wanted.emit()
 
     def _fit_columns(self) -> None:
         """The field names first: where the table is too narrow for every column whole

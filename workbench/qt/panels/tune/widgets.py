@@ -10,13 +10,16 @@ under the toolbar left a blank band of about 40 px above the fields table.
 :class:`WholeRows` holds a table: the table is as tall as its rows when they fit (no
 scrollbar, no blank area under the last row) and otherwise as tall as a whole number of
 rows, scrolling a row at a time, so the bottom row is never cut in half.
+
+:class:`SplitFit` gives the fields table the width it wants beside the trials: choices
+loaded longer than the optimizers' were cut while the trials took half the window.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QSizePolicy,
-                               QTableView, QWidget)
+                               QSplitter, QTableView, QWidget)
 
 from workbench.core.train.metric_words import METRIC_WORDS
 from workbench.core.tune.space import METRICS
@@ -141,3 +144,36 @@ class WholeRows(QWidget):
     def resizeEvent(self, event) -> None:  # noqa: N802  (Qt override)
         super().resizeEvent(event)
         self._place()
+
+
+class SplitFit(QObject):
+    """Sizes ``split``'s first side, the fields table ``editor``, to the width it wants
+    (its names and choices whole, at most 60% of the split): when :meth:`fit` is called
+    (the tab first shown), then again whenever that width changes (a space loaded with
+    longer choices) or the window is resized, until the user drags the handle."""
+
+    def __init__(self, split: QSplitter, editor: QWidget):
+        super().__init__(split)
+        self.split, self.editor = split, editor
+        self.following = False  # sized here and not dragged since: keeps fitting
+        split.splitterMoved.connect(self._dragged)
+        editor.width_wanted.connect(self._wanted)
+        split.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.Resize and self.following:
+            QTimer.singleShot(0, self, self._wanted)  # once the split has spread its sizes
+        return False
+
+    def fit(self) -> None:
+        total = sum(self.split.sizes()) or self.split.width()
+        left = min(self.editor.preferred_width(), int(0.6 * total))
+        self.split.setSizes([left, max(0, total - left)])
+        self.following = True
+
+    def _dragged(self, *_: object) -> None:
+        self.following = False
+
+    def _wanted(self) -> None:
+        if self.following and self.split.isVisible():
+            self.fit()
