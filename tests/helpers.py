@@ -279,3 +279,17 @@ def frozen_backbone(exp, dropout: bool = True):
                         *([Component("Dropout", {"p": 0.2})] if dropout else []),
                         Component("Linear")]
     return exp
+
+
+def flip_cause(classes=("left", "right")):
+    """The training doctor's cause for a RandomHorizontalFlip on direction classes (the
+    left/right arrows a flip turns into each other)."""
+    from workbench.core.experiment import Experiment
+    from workbench.core.registry import Component
+    from workbench.core.train.doctor.causes import label_cause
+
+    exp = Experiment()
+    exp.augment.transforms = [Component("RandomHorizontalFlip", {"p": 0.5})]
+    change = label_cause(exp, list(classes))
+    assert change is not None and "RandomHorizontalFlip" in change.why
+    return change

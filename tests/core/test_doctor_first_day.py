@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import json
 
-from helpers import make_image_folder, run_cli
+from helpers import flip_cause, make_image_folder, run_cli
 from workbench.core.experiment import Experiment
 from workbench.core.model.presets import preset_layers
-from workbench.core.registry import Component
 from workbench.core.train.doctor import checks as C
-from workbench.core.train.doctor.causes import (BATCH_SIZE, fitting_batch_size, label_cause,
-                                                steps_cause)
+from workbench.core.train.doctor.causes import BATCH_SIZE, fitting_batch_size, steps_cause
 from workbench.core.train.failures import batch_of_one_error
 
 ARROWS = ["left", "right"]
@@ -31,14 +29,6 @@ def history(train_loss, val_loss, train_acc, val_acc):
             for i, (t, v, ta, va) in enumerate(zip(train_loss, val_loss, train_acc, val_acc))]
 
 
-def flip_cause():
-    exp = Experiment()
-    exp.augment.transforms = [Component("RandomHorizontalFlip", {"p": 0.5})]
-    change = label_cause(exp, ARROWS)
-    assert change is not None and "RandomHorizontalFlip" in change.why
-    return change
-
-
 # Measured: `workbench train` on 120 arrows (96 for training, 24 for validation), seed-cnn,
 # lr 0.0016, with RandomHorizontalFlip: the training accuracy never leaves chance.
 FLIPPED = history([0.8382, 0.7041, 0.6912, 0.6852, 0.6729, 0.6655],
@@ -48,7 +38,7 @@ FLIPPED = history([0.8382, 0.7041, 0.6912, 0.6852, 0.6729, 0.6655],
 
 
 def arrows_view(hist, **kw):
-    kw.setdefault("label_change", flip_cause())
+    kw.setdefault("label_change", flip_cause(ARROWS))
     return C.RunView(classes=ARROWS, history=hist, chance=0.5, lr=1.6e-3, default_lr=1e-3,
                      train_counts=[48, 48], val_counts=[12, 12], augmented=True, **kw)
 
@@ -72,7 +62,7 @@ LEARNED = history([0.69, 0.60, 0.50, 0.40, 0.30, 0.25],
 
 
 def test_overfitting_with_a_label_changing_flip_names_the_flip_not_early_stopping():
-    change = flip_cause()
+    change = flip_cause(ARROWS)
     f = C.overfitting(arrows_view(LEARNED))
     assert f is not None and f.message.endswith(
         f"The likely cause is the augmentation: {change.why}.")

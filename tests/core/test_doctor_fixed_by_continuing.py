@@ -13,11 +13,8 @@ from __future__ import annotations
 
 import json
 
-from helpers import run_cli
-from workbench.core.experiment import Experiment
-from workbench.core.registry import Component
+from helpers import flip_cause, run_cli
 from workbench.core.train.doctor import checks as C
-from workbench.core.train.doctor.causes import label_cause
 from workbench.core.train.doctor.resolved import withdraw
 
 ARROWS = ["left_arrow", "right_arrow"]
@@ -34,14 +31,6 @@ def view(hist, classes=ARROWS, val_counts=(12, 12), **kw):
     kw.setdefault("lr", 1e-3)
     return C.RunView(classes=list(classes), history=hist, default_lr=1e-3, first_loss=0.7,
                      val_counts=list(val_counts), **kw)
-
-
-def flip_cause():
-    exp = Experiment()
-    exp.augment.transforms = [Component("RandomHorizontalFlip", {"p": 0.5})]
-    change = label_cause(exp, ARROWS)
-    assert change is not None and "RandomHorizontalFlip" in change.why
-    return change
 
 
 def test_resuming_at_the_fixed_rate_withdraws_the_earlier_finding_in_run_json(
@@ -116,7 +105,7 @@ def test_a_few_validation_images_above_chance_do_not_withdraw_not_learning():
 
 
 def test_not_learning_that_blames_the_flip_stays_while_the_flip_trains():
-    change = flip_cause()
+    change = flip_cause(ARROWS)
     stuck = history([0.5] * 3)
     said = C.not_learning(view(stuck, label_change=change)).to_dict()
     assert change.why in said["message"] and said["action"] == change.action
@@ -134,7 +123,7 @@ def test_not_learning_that_blames_the_flip_stays_while_the_flip_trains():
 
 
 def test_underfitting_names_the_flip_before_a_size_or_a_rate():
-    change = flip_cause()
+    change = flip_cause(ARROWS)
     flat = [{"epoch": i + 1, "train_loss": 0.69, "val_loss": 0.69, "train_acc": 0.62,
              "val_acc": 0.67} for i in range(7)]
     plain = C.underfitting(view(flat))

@@ -30,17 +30,9 @@ COLOURS = ["blue", "green", "red"]
 
 
 @pytest.fixture
-def make_panel(qtbot):
-    made = []
-
-    def make(*args, **kwargs) -> PredictPanel:
-        panel = PredictPanel(*args, **kwargs)
-        qtbot.addWidget(panel)
-        made.append(panel)
-        return panel
-    yield make
-    for panel in made:
-        panel.shutdown()
+def make_panel(kept_panels):
+    """``make(...)``: a PredictPanel, shut down when the test ends."""
+    return lambda *args, **kwargs: kept_panels(PredictPanel(*args, **kwargs))
 
 
 def _classified(qtbot, panel, paths) -> None:
