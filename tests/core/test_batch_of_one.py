@@ -62,3 +62,29 @@ def test_batches_of_one_with_batchnorm_are_refused_but_a_last_batch_of_one_is_no
     assert code == 0, err
     assert trained == [1, 1, 2, 2]  # two batches trained in each epoch
     assert "train_loss -" not in out and (run_dir / "bundle.pt").is_file()
+
+
+def test_a_skipped_last_batch_still_steps_the_gradients_accumulated_before_it(
+        capsys, tmp_path, monkeypatch):
+    # From a review: with training.accumulate 2, 27 training images in batches of 13 (13,
+    # 13, 1): the second batch is not the last, so it waited for a third that BatchNorm
+    # skips, and its gradients carried into the next epoch's first step.
+    from workbench.core.train.trainer import Trainer
+
+    exp = _experiment(tmp_path, 13)
+    exp.training.accumulate = 4  # 13 and 13 accumulate; the skipped 1 would have stepped
+    exp.save(tmp_path / "bn.json")
+    left = []
+    real = Trainer._run_epoch
+
+    def watched(self, epoch, train):
+        result = real(self, epoch, train)
+        if train:
+            left.append((self.steps, [p.grad is not None and bool(p.grad.abs().sum())
+                                      for p in self.model.parameters()].count(True)))
+        return result
+
+    monkeypatch.setattr(Trainer, "_run_epoch", watched)
+    code, out, err = run_cli(capsys, "train", tmp_path / "bn.json", "--out", tmp_path / "r")
+    assert code == 0, err
+    assert left == [(1, 0), (2, 0)]  # one step an epoch, no gradient left pending

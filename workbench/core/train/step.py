@@ -69,8 +69,22 @@ class Steps:
             self._scaler.scale(loss).backward()
         else:
             loss.backward()
-        if not step:
-            return
+        if step:
+            self._step_now()
+
+    def step_pending(self) -> None:
+        """Step the optimizer on the micro-batches accumulated so far (an epoch's last
+        batch was skipped, so the one before did not step as the last): their gradients
+        must not carry into the next epoch's first step. Counted as a step, as the
+        trainer counts the others."""
+        self._step_now()
+        self._accumulated = 0
+        self.steps += 1
+        self.schedule.step_batch()
+
+    def _step_now(self) -> None:
+        """Clip the gradients and step the optimizer (through the grad scaler for fp16),
+        leaving the gradients zeroed."""
         clip = self.experiment.training.grad_clip
         sample = self.norms is not None and self.norms.due(self.steps + 1)
         if self._scaler is not None and (clip > 0 or sample):

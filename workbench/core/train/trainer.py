@@ -319,8 +319,7 @@ class Trainer(RunSetup, Steps, Resumable):
                 if train:
                     self.emit("on_batch_start", epoch, i + 1)  # a pause waits here
                 stop = self.stop_requested
-                # BatchNorm cannot estimate statistics from one sample in training mode;
-                # a last batch of one is dropped rather than failing the run.
+                # BatchNorm cannot train on one sample: a last batch of one is dropped.
                 skip = x is None or len(x) == 0 or \
                     (train and len(x) == 1 and self._has_batchnorm)
                 if self.dist is not None:
@@ -332,14 +331,15 @@ class Trainer(RunSetup, Steps, Resumable):
                     if train:
                         self.optimizer.zero_grad(set_to_none=True)
                     return None
-                if skip:
+                if skip:  # the last one: the batch before did not know it was last
+                    if train and self._accumulated and i + 1 == num_batches:
+                        self.step_pending()
                     continue
                 x, target, y = (self.features.batch(self, batch, train, epoch) if
                                  self.features is not None else self.batch_inputs(x, y, train))
                 logits, loss = self.forward_loss(x, target)
                 value = loss.item()
-                exploded = train and self.explosion is not None and \
-                    self.explosion.batch(value)
+                exploded = train and self.explosion is not None and self.explosion.batch(value)
                 finite = math.isfinite(value) and not exploded
                 if self.dist is not None and train:
                     # One rank's divergence is every rank's: the others would otherwise wait
