@@ -249,3 +249,22 @@ def application_palette(palette: QPalette):
         yield palette
     finally:
         app.setPalette(before)
+
+
+def model_panel(qtbot, layers=None, size=None):
+    """A Model panel on a 16x16, 3-class experiment (seed-cnn, or ``layers``); shown and
+    exposed at ``size`` (width, height), or not shown when None."""
+    from workbench.core.experiment import Experiment
+    from workbench.qt.panels.model.panel import ModelPanel
+
+    exp = Experiment()
+    exp.data.input_size = [16, 16]
+    if layers is not None:
+        exp.model.layers = layers
+    panel = ModelPanel(exp, num_classes=3)
+    qtbot.addWidget(panel)
+    if size is not None:
+        panel.resize(*size)
+        panel.show()
+        qtbot.waitExposed(panel)
+    return panel

@@ -15,12 +15,11 @@ from PySide6.QtGui import QPalette
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMenu, QScrollArea, QVBoxLayout, QWidget
 
-from workbench.core.experiment import Experiment
 from workbench.core.registry import Component
 from workbench.qt.colours import contrast
 from workbench.qt.panels.model.panel import ModelPanel
 
-from qt_helpers import application_palette, dark_palette, shown_colour
+from qt_helpers import application_palette, dark_palette, model_panel, shown_colour
 
 WAIT_MS = 30000
 SHIFT = Qt.KeyboardModifier.ShiftModifier
@@ -30,14 +29,7 @@ CTRL = Qt.KeyboardModifier.ControlModifier
 def shown_panel(qtbot, layers=None) -> ModelPanel:
     """The seed-cnn network (Conv2d, ReLU, MaxPool2d, Conv2d, ReLU, MaxPool2d, Flatten,
     Linear, ReLU, Linear) in a shown, active Model panel."""
-    exp = Experiment()
-    exp.data.input_size = [16, 16]
-    if layers is not None:
-        exp.model.layers = layers
-    panel = ModelPanel(exp, num_classes=3)
-    qtbot.addWidget(panel)
-    panel.resize(1366, 768)
-    panel.show()
+    panel = model_panel(qtbot, layers, (1366, 768))
     panel.activateWindow()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is panel, timeout=WAIT_MS)
     return panel

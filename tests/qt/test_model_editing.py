@@ -6,10 +6,11 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from workbench.core.experiment import Experiment
 from workbench.core.registry import Component
 from workbench.qt.panels.model.panel import ModelPanel
 from workbench.qt.panels.model.cards import card_mime
+
+from qt_helpers import model_panel
 
 
 #: How long a test waits for work done off the GUI thread (generous: CI machines
@@ -18,17 +19,7 @@ WAIT_MS = 30000
 
 
 def _panel(qtbot, layers=None, show=False) -> ModelPanel:
-    exp = Experiment()
-    exp.data.input_size = [16, 16]
-    if layers is not None:
-        exp.model.layers = layers
-    panel = ModelPanel(exp, num_classes=3)
-    qtbot.addWidget(panel)
-    if show:
-        panel.resize(1100, 800)
-        panel.show()
-        qtbot.waitExposed(panel)
-    return panel
+    return model_panel(qtbot, layers, (1100, 800) if show else None)
 
 
 def _types(panel: ModelPanel) -> list[str]:
