@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QFrame, QHBoxLayout, QLabel, Q
 from workbench.core.errors import WorkbenchError
 
 from workbench.qt.accessible import name_field
-from workbench.qt.colours import level_colour
+from workbench.qt.colours import level_colour, rows_palette
 
 _ROW = Qt.ItemDataRole.UserRole
 #: Rows of the findings list (as many as there are, up to this), and lines of the
@@ -63,15 +63,6 @@ def severity_key(severity: Any) -> str:
     if s.startswith("warn"):
         return "warning"
     return "info"
-
-
-def _rows_palette(view: QAbstractItemView) -> QPalette:
-    """``view``'s palette with its rows' background and text as the window's, the colours
-    :func:`~workbench.qt.colours.level_colour` reads."""
-    palette = QPalette(view.palette())
-    palette.setColor(QPalette.ColorRole.Window, palette.color(QPalette.ColorRole.Base))
-    palette.setColor(QPalette.ColorRole.WindowText, palette.color(QPalette.ColorRole.Text))
-    return palette
 
 
 def misfit_finding(summary: Any) -> Any:
@@ -275,7 +266,7 @@ class DoctorList(QWidget):
             text = f"Tip: {text}"
         title = QLabel(text)
         title.setWordWrap(True)
-        colour = level_colour(level, _rows_palette(self.list))  # light or dark rows
+        colour = level_colour(level, rows_palette(self.list.palette()))  # light or dark rows
         if colour is not None:
             title.setStyleSheet(f"color: {colour.name()};")
         explanation = str(getattr(f, "explanation", "") or "")

@@ -21,7 +21,7 @@ from workbench.qt.common import MessageLabel
 from workbench.qt.evented import subscribe
 
 
-def _same_dataset(index: Any, folder: str) -> bool:
+def same_dataset(index: Any, folder: str) -> bool:
     """Whether the scan ``index`` is of the experiment's dataset ``folder`` ("": the demo)."""
     from workbench.core.data.demo import default_demo_root
     from workbench.qt.panels.data.health.findings import same_path
@@ -65,7 +65,7 @@ class BatchStepsLine(QWidget):
         known), counted again only when the scan or the split settings change."""
         index = getattr(self.current, "dataset", None)
         data = self.current.experiment.data if self.current is not None else None
-        if index is None or data is None or not _same_dataset(index, data.folder):
+        if index is None or data is None or not same_dataset(index, data.folder):
             return 0
         key = (id(index), data.val_fraction, data.seed, data.stratified,
                data.use_folder_split, tuple(data.exclude or ()))

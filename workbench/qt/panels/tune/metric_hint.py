@@ -54,7 +54,7 @@ class MetricHint(BoundedMessageLabel):
 
     def _train_counts(self) -> dict[str, int] | None:
         """The training split's counts, made again only when the scan or the split changed."""
-        from workbench.qt.panels.train.batch_steps import _same_dataset as same_dataset
+        from workbench.qt.panels.train.batch_steps import same_dataset
 
         current = self.panel.current
         index, data = current.dataset, current.experiment.data
