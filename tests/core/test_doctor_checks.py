@@ -186,6 +186,32 @@ def test_class_never_predicted_only_late_enough_and_with_enough_images():
     assert C.class_never_predicted(healthy_view(predicted=preds, val_counts=few)) is None
 
 
+def test_class_never_predicted_is_withdrawn_once_it_answers_a_class_it_named():
+    from workbench.core.train.callbacks.doctor import TrainingDoctor
+    from workbench.core.train.doctor.resolved import withdraw
+
+    never = [[25, 20, 20, 20, 20, 0, 20, 0, 20, 55]] * 3  # '5' and '7' called something else
+    said = [C.class_never_predicted(healthy_view(predicted=never)).to_dict()]
+    assert "'5' and '7'" in said[0]["message"]
+    assert withdraw(healthy_view(predicted=never), said) == []  # still true: stays
+    # The last epoch answers '5' (at least 16 of its 20 right at 88%); '7' is still never
+    # predicted, and the finding says so, then is said again for '7' alone.
+    hist = [dict(m) for m in HEALTHY]
+    hist[-1]["val_acc"] = 0.88
+    later = view(hist, predicted=never + [[22, 20, 20, 20, 20, 20, 20, 0, 20, 38]],
+                 val_counts=[20] * 10, epochs_planned=8, first_loss=2.31)
+    (f,) = withdraw(later, said)
+    assert f["resolved"] == ("at epoch 8 the network answers '5' for 20 validation images, "
+                             "at least 16 of them right (20 are '5'): it no longer ignores "
+                             "'5'; it still ignores '7'")
+    assert withdraw(later, said) == []  # once
+    again = C.class_never_predicted(later)
+    assert "'7'" in again.message and "'5'" not in again.message
+    doctor = TrainingDoctor()
+    doctor.findings = said
+    assert doctor.fired == set()  # withdrawn: its check may say the rest again
+
+
 def test_a_finding_is_plain_data_with_a_contracted_kind():
     f = RunFinding("overfitting", 4, "warning", "m", "f", {"label": "x", "set": {}})
     assert RunFinding.from_dict(f.to_dict()) == f

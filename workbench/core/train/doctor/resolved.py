@@ -7,7 +7,8 @@ the Doctor tab after that. Nor must "overfitting: the best validation loss was a
 say): a small validation split's loss may rise for a few epochs and fall lower still. Nor
 "the network ignores the small classes: it never predicted 'rare' or 'tiny'" once it
 gets the 'rare' images right (learnt at epoch 6 of a strongly imbalanced run, the saved
-model's epoch): the classes it still ignores are then said again, on their own. Nor
+model's epoch): the classes it still ignores are then said again, on their own; the same
+for "the network never predicts 'cat'" of a balanced set. Nor
 "underfitting: the network does not fit even the training images" once it gets 90% of them
 right (a loss thrown up by a rate too high, that came down again).
 
@@ -180,6 +181,14 @@ def _answered(v: RunView, finding: dict[str, Any]) -> str:
     answered = [i for i, r in right.items() if r and r >= ANSWERED_SHARE * val[i]]
     if not answered:
         return ""
+    rest = [i for i in named if i not in answered and now[i] <= IMBALANCE_PREDICTED * val[i]]
+    return _answers(v, answered, right, rest)
+
+
+def _answers(v: RunView, answered: list[int], right: dict[int, int], rest: list[int]) -> str:
+    """In words: the network answers the classes ``answered`` now (``right``: how many of
+    each it surely got right) and still ignores ``rest``."""
+    now, val = v.segment_predicted[-1], v.val_counts
 
     def said(i: int) -> str:
         name, p, r = v.classes[i], now[i], right[i]
@@ -188,22 +197,39 @@ def _answered(v: RunView, finding: dict[str, Any]) -> str:
         return (f"{name!r} for {p} validation image{'s' * (p != 1)}, {sure} "
                 f"({val[i]} {'is' if val[i] == 1 else 'are'} {name!r})")
 
-    rest = [i for i in named if i not in answered and now[i] <= IMBALANCE_PREDICTED * val[i]]
     still = f"; it still ignores {quoted_names(v, rest)}" if rest else ""
     return (f"at epoch {v.epoch} the network answers {' and '.join(map(said, answered))}: "
             f"it no longer ignores {quoted_names(v, answered, 'or')}{still}")
+
+
+def _predicted(v: RunView, finding: dict[str, Any]) -> str:
+    """Why ``class_never_predicted`` no longer holds ("" while it does): in the last epoch
+    the network gets at least :data:`ANSWERED_SHARE` of the validation images of a class
+    the finding named right, as :func:`_answered` for ``class_imbalance``; the classes it
+    still never predicts are named, and its check says them again."""
+    recent, val = v.segment_predicted[-1:], v.val_counts
+    if not val or not recent or len(recent[-1]) != len(val):
+        return ""
+    now, message = recent[-1], str(finding.get("message") or "")
+    named = [i for i, n in enumerate(val) if n > 0 and repr(v.classes[i]) in message]
+    right = {i: right_at_least(v, i) for i in named}
+    answered = [i for i, r in right.items() if r and r >= ANSWERED_SHARE * val[i]]
+    if not answered:
+        return ""
+    return _answers(v, answered, right, [i for i in named if i not in answered and now[i] == 0])
 
 
 #: For each kind of finding that can stop being true, why it no longer holds ("": it
 #: does), from the run so far and the finding as it was said.
 WITHDRAWN: dict[str, Callable[[RunView, dict[str, Any]], str]] = {
     "not_learning": _learning, "overfitting": _new_best, "class_imbalance": _answered,
-    "underfitting": _fitting}
+    "class_never_predicted": _predicted, "underfitting": _fitting}
 
 
 #: Kinds whose check may say them again once withdrawn (the run may do it again later;
-#: class_imbalance says again the classes the network still ignores, on their own).
-SAID_AGAIN = frozenset({"overfitting", "class_imbalance"})
+#: class_imbalance and class_never_predicted say again the classes the network still
+#: ignores, on their own).
+SAID_AGAIN = frozenset({"overfitting", "class_imbalance", "class_never_predicted"})
 
 
 def _went_on(v: RunView, _finding: dict[str, Any]) -> str:
