@@ -212,6 +212,19 @@ def test_seeded_build_model_starts_from_workbenchs_initial_weights(case):
             assert torch.equal(theirs[key], ours[key]), key
 
 
+def test_exported_code_does_not_carry_the_backbones_weights_file_path():
+    # build_model() loads the bundle's weights: a path on the trainer's machine means
+    # nothing on another one, and says where the user keeps their files.
+    exp = _experiment([C("Backbone", {"arch": "mobilenet_v3_small", "weights": "pretrained",
+                                      "weights_file": "/home/ana/private/mnv3.pth"}),
+                       C("Linear")], shape=(3, 32, 32)).validate()
+    code = network_code(exp, 3)
+    assert "/home/ana" not in code and "weights_file=" not in code
+    assert 'Backbone(arch="mobilenet_v3_small", weights="pretrained")' in code
+    model = _exec(code)["build_model"]().eval()
+    assert model(torch.zeros(1, 3, 32, 32)).shape == (1, 3)
+
+
 def test_ties_survive_export():
     exp = _experiment(_tied_network()).validate()
     code = _assert_same_outputs(exp, 3)

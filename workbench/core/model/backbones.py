@@ -394,6 +394,13 @@ def _macs(params: dict[str, Any], shape: tuple[int, ...], out: tuple[int, ...]) 
     return _arch_macs(params["arch"], shape[1], shape[2])
 
 
+def _exported(params: dict[str, Any]) -> dict[str, Any]:
+    """The parameters exported code writes: not ``weights_file``, a path on this machine
+    that the exported ``build_model()`` never reads (the bundle's weights replace the
+    backbone's) and that would only say where the user keeps their files."""
+    return {k: v for k, v in params.items() if k != "weights_file"}
+
+
 _PARAMS = (
     Param("arch", str, "resnet18", choices=ARCHS, choice_notes=ARCH_NOTES,
           help="The pretrained network: resnet18 (fast, 11M parameters), resnet50 (stronger, "
@@ -424,7 +431,7 @@ BACKBONE = Entry(
     "classifier; turns an RGB image into flat features. Follow it with Linear(auto) as the "
     "new head.", "pretrained",
     {"input": "image", "auto": {}, "check": input_misfit, "shape": _shape, "macs": _macs,
-     "torch": f"{__name__}.Backbone", "export_always": ("arch",)})
+     "torch": f"{__name__}.Backbone", "export_always": ("arch",), "export": _exported})
 
 
 __all__ = ["ARCHS", "BACKBONE", "MIN_SIZE", "TIMM", "Backbone", "patch_size", "weights_format"]
