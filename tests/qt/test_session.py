@@ -18,7 +18,7 @@ from workbench.core.runs.batches import read_batches
 from workbench.core.session import session_path, session_text, write_session
 from workbench.qt.main_window import MainWindow, _default_experiment
 from workbench.qt.session import (fits_a_screen, initial_geometry, place_window,
-                                  size_to_screen)
+                                  saved_normal_geometry, size_to_screen)
 
 TIMEOUT_MS = 30000
 
@@ -351,6 +351,24 @@ def test_a_saved_geometry_that_does_not_fit_the_screen_is_not_used(qtbot):
     fitting.setGeometry(QRect(10, 40, 600, 500))
     assert place_window(other, bytes(fitting.saveGeometry().data())) is True
     assert other.geometry() == QRect(10, 40, 600, 500)
+
+
+def test_a_size_saved_on_a_screen_of_another_width_is_kept_where_it_fits(qtbot):
+    # Left at 600x500 on a laptop, opened the next day on a 4K monitor: Qt's own
+    # restoreGeometry refuses a geometry saved on a screen over 25% wider or narrower.
+    import struct
+
+    saved = MainWindow()
+    qtbot.addWidget(saved)
+    saved.setGeometry(QRect(10, 40, 600, 500))
+    geometry = bytearray(saved.saveGeometry().data())
+    struct.pack_into(">i", geometry, 46, 3840)  # the screen width it was saved on
+    other = MainWindow()
+    qtbot.addWidget(other)
+    assert not other.restoreGeometry(bytes(geometry))  # Qt's refusal, as on that screen
+    assert place_window(other, bytes(geometry)) is True
+    assert other.geometry() == QRect(10, 40, 600, 500)
+    assert saved_normal_geometry(b"not a geometry") is None
 
 
 def test_the_next_start_shows_the_last_run_and_continue_goes_on_from_it(

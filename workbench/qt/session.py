@@ -17,17 +17,18 @@ files opened recently (:mod:`workbench.qt.opened_file`), the Train tab's last ru
 gone), and what the tabs show besides the experiment (:mod:`workbench.qt.session_state`: the typed run name, the Runs tab's selection,
 the Tune tab's settings, the Evaluate and Predict tabs' models, data and images, the
 splitters' sizes). :func:`initial_geometry` sizes a first window to the screen;
-:func:`place_window` restores a saved geometry when it still fits a screen, and falls back
-to that size otherwise.
+:func:`place_window` restores a saved geometry when it still fits a screen (also one Qt refuses
+as saved on a screen of another width), and falls back to that size otherwise.
 """
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 from typing import Collection
 
 import shiboken6
-from PySide6.QtCore import QByteArray, QEvent, QObject, QRect, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, QObject, QPoint, QRect, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMainWindow
 
@@ -93,8 +94,35 @@ def place_window(window: QMainWindow, geometry: bytes) -> bool:
     if geometry and window.restoreGeometry(QByteArray(geometry)):
         if window.isMaximized() or window.isFullScreen() or fits_a_screen(window.geometry()):
             return True
+    normal = saved_normal_geometry(geometry)
+    if normal is not None and fits_a_screen(normal):
+        # Qt refuses a geometry saved on a screen of another width (outside 0.8-1.25 of
+        # it, its guard against a DPI change): a window left at 1100x706 on the laptop
+        # still fits the 4K monitor it is opened on the next day.
+        window.setGeometry(normal)
+        return True
     size_to_screen(window)
     return False
+
+
+#: QWidget.saveGeometry()'s header: magic number, major and minor version (Qt 5 and 6).
+_GEOMETRY_MAGIC = 0x1D9D0CB
+_GEOMETRY_HEAD = struct.Struct(">IHH4i4i")
+
+
+def saved_normal_geometry(geometry: bytes) -> QRect | None:
+    """The window's normal (not maximised) geometry that ``geometry``
+    (``QWidget.saveGeometry()``) holds; None when it holds none, or one that is empty, or
+    the window was maximised or full screen."""
+    if not geometry or len(geometry) < _GEOMETRY_HEAD.size + 6:
+        return None
+    magic, major, _minor, *rects = _GEOMETRY_HEAD.unpack_from(geometry)
+    if magic != _GEOMETRY_MAGIC or major < 2:
+        return None
+    left, top, right, bottom = rects[4:]
+    maximized, full = geometry[_GEOMETRY_HEAD.size + 4], geometry[_GEOMETRY_HEAD.size + 5]
+    rect = QRect(QPoint(left, top), QPoint(right, bottom))
+    return None if maximized or full or rect.isEmpty() else rect
 
 
 def restore_tab(window, title: str) -> bool:
