@@ -46,8 +46,8 @@ def test_a_kept_check_is_out_of_date_once_the_exclusions_changed(tmp_path):
     assert saved.load(index, exp.data).stale == ""
     exp.data.exclude = []
     assert saved.load(index, exp.data).stale == (
-        "The exclusions changed since this check (data.exclude had 2 entries then, none "
-        "now): Check again to leave out the images excluded now.")
+        "The exclusions changed since this check: 2 images you included again were not "
+        "checked (data.exclude had 2 entries then, none now). Check again to check them.")
 
 
 def test_cleared_exclusions_are_kept_for_their_folder_until_taken_back(tmp_path):

@@ -6,7 +6,8 @@ images) while the app is open. :func:`listing_changes` lists the folder again, a
 :func:`~.scan.scan_folder` with ``verify=False`` does (about 70 ms for 10,000 images), and
 compares the files with those of the scan: images added or removed (a file moved to
 another class is both), class folders added or removed. :func:`change_text` says it in
-one line ("The folder changed: 2 added, 1 removed").
+one line ("The folder changed: 2 added, 1 removed"); once the folder was scanned again,
+:func:`rescanned` counts the added files it found unreadable as files, not images.
 """
 
 from __future__ import annotations
@@ -20,13 +21,16 @@ from typing import Any, Callable
 class ListingChange:
     """What differs between a scan and the folder now: image files (paths) and class
     folders added or removed; ``unreadable``: those of ``removed`` the scan had found
-    unreadable (not an image file, empty, damaged), which are not called images."""
+    unreadable (not an image file, empty, damaged), which are not called images;
+    ``added_unreadable``: those of ``added`` the scan after the change found unreadable
+    (:func:`rescanned`; a listing cannot tell)."""
 
     added: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     classes_added: list[str] = field(default_factory=list)
     classes_removed: list[str] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)
+    added_unreadable: list[str] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(self.added or self.removed or self.classes_added
@@ -90,28 +94,40 @@ def listing_changes(index: Any,
                          [p for p in removed if p in unreadable])
 
 
-def files_changed(added: int, removed: int, unreadable: int = 0) -> list[str]:
+def rescanned(change: ListingChange, index: Any) -> ListingChange:
+    """``change`` with ``added_unreadable`` set from ``index``, the verified scan of the
+    folder after it: the added files that scan found unreadable."""
+    from dataclasses import replace
+
+    bad = {u.path for u in getattr(index, "unreadable", None) or []}
+    return replace(change, added_unreadable=[p for p in change.added if p in bad])
+
+
+def files_changed(added: int, removed: int, unreadable: int = 0,
+                  added_unreadable: int = 0) -> list[str]:
     """``["2 images added", "1 removed"]``: files added and removed, ``unreadable`` of
-    those removed counted as files, not images ("1 unreadable file removed": the scan had
-    said "not an image file")."""
+    those removed and ``added_unreadable`` of those added counted as files, not images
+    ("1 unreadable file removed": the scan had said "not an image file")."""
     def count(n: int, noun: str) -> str:
         return f"{n:,} {noun}{'s' if n != 1 else ''}"
 
-    parts = [f"{count(added, 'image')} added"] if added else []
-    images = removed - unreadable
-    files = f"{count(unreadable, 'unreadable file')} removed"
-    if images and unreadable:
-        parts.append(f"{count(images, 'image')} and {files}")
-    elif images:
-        parts.append(f"{images:,} removed" if parts else f"{count(images, 'image')} removed")
-    elif unreadable:
-        parts.append(files)
-    return parts
+    def part(n: int, bad: int, verb: str, short: bool) -> str:
+        images, files = n - bad, f"{count(bad, 'unreadable file')} {verb}"
+        if images and bad:
+            return f"{count(images, 'image')} and {files}"
+        if images:  # "2 images added, 1 removed": the noun said once
+            return f"{images:,} {verb}" if short else f"{count(images, 'image')} {verb}"
+        return files if bad else ""
+
+    first = part(added, added_unreadable, "added", False)
+    second = part(removed, unreadable, "removed", bool(first) and not added_unreadable)
+    return [p for p in (first, second) if p]
 
 
 def change_text(change: ListingChange) -> str:
     """One line saying what changed: "The folder changed: 2 images added, 1 removed"."""
-    parts = files_changed(len(change.added), len(change.removed), len(change.unreadable))
+    parts = files_changed(len(change.added), len(change.removed), len(change.unreadable),
+                          len(change.added_unreadable))
     for names, what in ((change.classes_added, "added"), (change.classes_removed, "removed")):
         if names:
             shown = ", ".join(repr(n) for n in names[:3])

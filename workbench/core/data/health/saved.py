@@ -12,7 +12,9 @@ of every image) and the size and modification time of every image a finding name
 may be out of date (images added, removed, moved or changed since; other split settings or
 exclusions: not those the app excluded since the check, :func:`keep_excluded_since`); a
 file that cannot be read is ignored, and one that cannot be written is skipped (nothing
-depends on it).
+depends on it). :func:`exclusions_stale` gives the view the same rule for the exclusions
+while the app runs (an image included again was never checked), so the view says before a
+restart what it says after one.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from workbench.core.filenames import name_bytes
 FORMAT = 1
 #: ``data`` settings a report's split (its leaks and sides) depends on.
 SPLIT_FIELDS = ("val_fraction", "seed", "stratified", "use_folder_split")
+#: The start of the text saying ``data.exclude`` changed since the check.
+EXCLUSIONS_CHANGED = "The exclusions changed since this check"
 
 
 @dataclass
@@ -229,14 +233,37 @@ def _staleness(index: Any, data: Any, saved: dict[str, Any]) -> str:
                 f"moved or edited. Check again to see its findings now.")
     if any(saved.get("split", {}).get(f) != getattr(data, f) for f in SPLIT_FIELDS):
         return "The split changed since this check: Check again to see its leaks."
+    return _exclusions_text(index, data, saved)
+
+
+def exclusions_stale(index: Any, data: Any, report: Any) -> str:
+    """Why ``report``, the kept check of ``index``'s folder, is out of date for the
+    exclusions of ``data`` now ("" when it is not): :func:`load`'s rule, for the view while
+    the app runs. "" when the kept check is not ``report`` (it could not be written)."""
+    saved = _read(index.root)
+    body = saved.get("report")
+    if not isinstance(body, dict) or any(body.get(k) != getattr(report, k, None)
+                                         for k in ("num_images", "excluded")):
+        return ""
+    return _exclusions_text(index, data, saved)
+
+
+def _exclusions_text(index: Any, data: Any, saved: dict[str, Any]) -> str:
+    from workbench.core.data.usage import excluded_images
+
     then, now = saved.get("exclude"), list(getattr(data, "exclude", None) or [])
     since = set(map(str, saved.get("excluded_since") or []))  # added in the app: settled
-    if isinstance(then, list) and sorted(map(str, then)) != sorted(
+    if not isinstance(then, list) or sorted(map(str, then)) == sorted(
             e for e in now if e not in since):  # then None: an older file
-        return (f"The exclusions changed since this check (data.exclude had "
-                f"{_entries(len(then))} then, {_entries(len(now))} now): Check again to "
-                f"leave out the images excluded now.")
-    return ""
+        return ""
+    had = f"data.exclude had {_entries(len(then))} then, {_entries(len(now))} now"
+    back = len(excluded_images(index, list(map(str, then))) - excluded_images(index, now))
+    if back:  # left out of the check, in the data now: never checked
+        return (f"{EXCLUSIONS_CHANGED}: {back:,} image{'s' if back != 1 else ''} you "
+                f"included again {'were' if back != 1 else 'was'} not checked ({had}). "
+                f"Check again to check {'them' if back != 1 else 'it'}.")
+    return (f"{EXCLUSIONS_CHANGED} ({had}): Check again to leave out the images excluded "
+            f"now.")
 
 
 def _entries(n: int) -> str:

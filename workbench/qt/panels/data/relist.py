@@ -5,8 +5,9 @@ images) and comes back to the app. :class:`FolderRelist` lists the folder again
 (:func:`workbench.core.data.relist.listing_changes`: names only, never a decode; about
 70 ms for 10,000 images, off the GUI thread) when the app becomes active again and when
 the Data tab is shown, and, when the list of files changed, has the Data tab scan it again
-as *Rescan* does and says so: "The folder changed: 2 images added, 1 removed
-(rescanned)." on the Data tab's line and the window's status bar. *Start* on the Train tab
+as *Rescan* does and says so once the rescan has found which files can be read: "The folder
+changed: 2 images added, 1 removed (rescanned)." ("1 unreadable file added" for a broken
+file) on the Data tab's line and the window's status bar. *Start* on the Train tab
 lists it too, at once (:func:`changed_before_start`): a run then trains on the folder as it
 is, not as it was scanned.
 
@@ -32,7 +33,8 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMainWindow
 
-from workbench.core.data.relist import ListingChange, change_text, listing_changes
+from workbench.core.data.relist import (ListingChange, change_text, listing_changes,
+                                        rescanned)
 from workbench.qt.workers import TaskRunner
 
 #: The relister of each app's shared experiment holder (the Train tab's Start asks it).
@@ -73,7 +75,9 @@ class FolderRelist(QObject):
     def __init__(self, panel: Any):
         super().__init__(panel)
         self.panel = panel
-        self.note = ""  # what changed, said once the rescan it started is done
+        # What changed (None: the folder is back), said once the rescan it started is done.
+        self.change: ListingChange | None = None
+        self.note = ""  # said by the rescan it started (the folder back), when done
         self.gone = ""  # the dataset folder found gone, until a scan (or it is back)
         self._runner = TaskRunner(self, supersede=True)
         self._runner.finished.connect(self._on_listed)
@@ -130,8 +134,9 @@ class FolderRelist(QObject):
 
     def _rescan(self, change: ListingChange) -> None:
         self._runner.cancel_all()
-        self.note = (f"{change_text(change)} (rescanned)." if change else
-                     "The dataset folder is back (rescanned).")
+        # Said once the rescan found which files are unreadable (then counted as files).
+        self.change = change if change else None
+        self.note = "" if change else "The dataset folder is back (rescanned)."
         self.gone = ""
         folder = self.panel.experiment.data.folder or self.panel.index.root
         self.panel.load_folder(folder, adopt_defaults=False)
@@ -139,10 +144,14 @@ class FolderRelist(QObject):
     def _forget(self) -> None:
         """A scan failed: nothing to say of the one this started, or of a folder gone."""
         self.note = self.gone = ""
+        self.change = None
 
     @Slot(object)
-    def _on_loaded(self, _index: Any) -> None:
+    def _on_loaded(self, index: Any) -> None:
         self.gone = ""
+        if self.change is not None:
+            self.note = f"{change_text(rescanned(self.change, index))} (rescanned)."
+            self.change = None
         if not self.note:
             return
         note, self.note = self.note, ""

@@ -3,7 +3,9 @@ the image chosen in it (a click on another image of the row chooses that one), *
 from training* / *Include again* through the experiment's ``data.exclude``, and the line
 saying what is chosen and why a button is off. With several rows selected (Shift/Ctrl-click,
 Shift+arrows), *Exclude N chosen* / *Include N chosen again* act on the chosen image of
-each in one edit of ``data.exclude``; Move and Reveal act on one row only.
+each in one edit of ``data.exclude``; Move and Reveal act on one row only. *Include
+again* and *Include all* (which asks first when more than a few images would come back)
+say which images are back.
 
 :class:`ChosenImage` is mixed into :class:`~.view.HealthView`: it uses the view's
 ``table``, ``model``, ``report``, ``index``, ``moves``, its buttons and message lines.
@@ -15,8 +17,13 @@ from typing import Any
 
 from workbench.core.data.health.labels import is_reliable
 
-from workbench.qt.panels.data.health.excluded import excluded_text, set_excluded
+from workbench.qt.panels.data.health.excluded import (excluded_text, included_text,
+                                                      set_excluded)
 from workbench.qt.panels.data.health.findings import Finding, relative
+
+
+#: *Include all* asks first when it would bring back more images than this.
+ASK_OVER = 3
 
 
 class ChosenImage:
@@ -72,8 +79,27 @@ class ChosenImage:
                                 [r for r, t in zip(rels, test) if t]), "ok")
 
     def include_entries(self, entries: list[str]) -> None:
-        """Take ``entries`` (as ``data.exclude`` names them) out of the exclusion list."""
-        self._change_exclude([e for e in self.experiment.data.exclude if e not in entries])
+        """Take ``entries`` (as ``data.exclude`` names them) out of the exclusion list, and
+        say which images are back."""
+        old = list(self.experiment.data.exclude)
+        new = [e for e in old if e not in entries]
+        if new != old:
+            self._change_exclude(new)
+            self._say(included_text(self.index, old, new), "ok")
+
+    def include_all(self, entries: list[str]) -> None:
+        """*Include all*: take every entry out, after asking when more than
+        :data:`ASK_OVER` images (or entries) would come back at once."""
+        from workbench.core.data.usage import excluded_images
+
+        n = len(excluded_images(self.index, entries) if self.index is not None else ()) \
+            or len(entries)
+        if n > ASK_OVER and not self.confirm(
+                self, "Include all excluded images",
+                f"Bring all {n} excluded images back into training and evaluation?\n\n"
+                f"data.exclude is emptied: to leave them out again, exclude each one again."):
+            return
+        self.include_entries(entries)
 
     def _change_exclude(self, new: list[str]) -> None:
         if new != list(self.experiment.data.exclude):

@@ -65,6 +65,28 @@ def excluded_text(entries: Iterable[str], excluded: bool, test: Iterable[str] = 
         f", and {what} in {use}" for (what, _), use in parts[1:]) + "."
 
 
+def included_text(index: Any, old: list[str], new: list[str]) -> str:
+    """What the views say after ``data.exclude`` went from ``old`` to ``new`` by taking
+    entries out: the images of ``index`` (None: none known, each entry an image of
+    training) that are back, as :func:`excluded_text` says them, and the entries taken out
+    that matched no image."""
+    from workbench.core.data.split import relative_path
+    from workbench.core.data.usage import excluded_images, unmatched_excludes
+
+    gone = [e for e in old if e not in new]
+    if index is None:
+        return excluded_text(gone, False)
+    back = sorted(excluded_images(index, old) - excluded_images(index, new))
+    test = {p for p, _ in getattr(index, "test_samples", None) or []}
+    text = excluded_text([relative_path(index, p) for p in back if p not in test], False,
+                         [relative_path(index, p) for p in back if p in test])
+    none = len(unmatched_excludes(index, gone))
+    if none:
+        text += (f"{' ' if text else ''}Removed {none} entr{'y' if none == 1 else 'ies'} "
+                 f"that matched no image from data.exclude.")
+    return text
+
+
 def _named(entries: Iterable[str]) -> tuple[str, int]:
     """``entries`` as the views name them (the image, or "N images") and how many."""
     entries = list(dict.fromkeys(_norm(e) for e in entries))
@@ -82,10 +104,14 @@ class ExcludedList(QGroupBox):
     Signals
     -------
     include_requested(entries)
-        "Include again" (the selected entries) or "Include all" (every entry) was pressed.
+        "Include again" (the selected entries) was pressed.
+    include_all_requested(entries)
+        "Include all" (every entry) was pressed: the view asks first when there are more
+        than a few.
     """
 
     include_requested = Signal(list)
+    include_all_requested = Signal(list)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__("Excluded images (0)", parent)
@@ -98,8 +124,11 @@ class ExcludedList(QGroupBox):
         self.include_button.setToolTip("Bring the selected images back into training")
         self.include_button.clicked.connect(self._on_include_clicked)
         self.include_all_button = QPushButton("Include all")
+        self.include_all_button.setToolTip("Bring every excluded image back into training "
+                                           "and evaluation (asks first when there are "
+                                           "more than a few)")
         self.include_all_button.clicked.connect(
-            lambda: self.include_requested.emit(self.entries()))
+            lambda: self.include_all_requested.emit(self.entries()))
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
         lay.addWidget(self.list, 1)

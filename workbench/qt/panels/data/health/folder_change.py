@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from workbench.core.data.health.saved import EXCLUSIONS_CHANGED
 from workbench.core.data.relist import files_changed, listing_key
 from workbench.qt.panels.data.health.findings import same_path, settled
 
@@ -22,12 +23,15 @@ from workbench.qt.panels.data.health.findings import same_path, settled
 CHANGED = "The folder changed since this check"
 
 
-def changed_text(before: Any, now: Any, unreadable: Any = frozenset()) -> str:
+def changed_text(before: Any, now: Any, unreadable: Any = frozenset(),
+                 unreadable_now: Any = frozenset()) -> str:
     """Why the findings of a check of the files ``before`` may not hold for ``now`` (two
     :func:`~workbench.core.data.relist.listing_key`); ``unreadable``: the paths the check
-    found unreadable, counted as files when removed, not as images."""
-    gone = before[0] - now[0]
-    what = files_changed(len(now[0] - before[0]), len(gone), len(gone & set(unreadable)))
+    found unreadable, counted as files when removed, not as images; ``unreadable_now``:
+    those the scan of ``now`` found unreadable, counted as files when added."""
+    gone, new = before[0] - now[0], now[0] - before[0]
+    what = files_changed(len(new), len(gone), len(gone & set(unreadable)),
+                         len(new & set(unreadable_now)))
     what += [f"class folders {verb}" for names, verb in ((now[1] - before[1], "added"),
                                                          (before[1] - now[1], "removed"))
              if names]
@@ -50,10 +54,12 @@ class FolderChange:
         now = listing_key(index)
         said, level = self.stale.text(), self.stale.label.level
         mine = bool(said) and said == getattr(self, "_changed_said", None)
-        if now != self.listed and (not said or level == "info" or mine):
+        if now != self.listed and (not said or level == "info" or mine
+                                   or said.startswith(EXCLUSIONS_CHANGED)):  # says more
             unreadable = {u.get("path") for u in self.report.unreadable or []}
             # (a move's note stays)
-            self._changed_said = changed_text(self.listed, now, unreadable)
+            self._changed_said = changed_text(self.listed, now, unreadable, {
+                u.path for u in getattr(index, "unreadable", None) or []})
             self.stale.show_stale(self._changed_said)
         elif now == self.listed and mine:
             self.stale.show_stale("")  # back as it was checked

@@ -138,6 +138,7 @@ class HealthView(ChosenImage, MoveActions, FolderChange, QWidget):
         self.stack.addWidget(self.table)
         self.excluded = ExcludedList()
         self.excluded.include_requested.connect(self.include_entries)
+        self.excluded.include_all_requested.connect(self.include_all)
         split = QSplitter(Qt.Orientation.Horizontal, objectName="data.health_excluded")
         split.addWidget(self.stack)
         split.addWidget(self.excluded)
@@ -321,11 +322,28 @@ class HealthView(ChosenImage, MoveActions, FolderChange, QWidget):
                                   is not None else (), None if index is None else len(paths))
         self.model.set_excluded(paths)
         if self.report is not None:  # a leak's copy excluded settles it (a check would)
+            self._show_exclusions_stale()
             self.summary.show_message(*summary_of(self.report, self.model.findings, paths))
             self.show_title()
 
+    def _show_exclusions_stale(self) -> None:
+        """Mark the findings out of date when ``data.exclude`` changed since the check as
+        the check kept for a restart would be (images included again were not checked:
+        :func:`~workbench.core.data.health.saved.exclusions_stale`), or no longer so; a
+        folder or split change said already says more."""
+        said, index = self.stale.text(), self.index
+        mine = said.startswith(saved.EXCLUSIONS_CHANGED)
+        if index is None or not same_path(index.root, self.report.root) or not same_path(
+                self.experiment.data.folder or index.root, index.root) or (
+                said and not mine and self.stale.label.level != "info"):
+            return
+        text = saved.exclusions_stale(index, self.experiment.data, self.report)
+        if text or mine:
+            self.stale.show_stale(text)
+
     # -- actions (:mod:`.chosen`, :mod:`.moves`) ----------------------------------------------
     include_entries = Slot(list)(ChosenImage.include_entries)
+    include_all = Slot(list)(ChosenImage.include_all)
     toggle_exclude = Slot()(ChosenImage.toggle_exclude)
     _update_actions = Slot()(ChosenImage._update_actions)
     move_to_suggested = Slot()(MoveActions.move_to_suggested)
