@@ -7,7 +7,9 @@ clears the exclusions made for the previous one, and says so (:mod:`.exclusions`
 
 The scan (listing plus a full decode of every file) and the image summary run off the GUI
 thread; choosing another folder while one is being scanned supersedes the stale scan. A NEW
-dataset fits the experiment to its images (:mod:`.advice`).
+dataset fits the experiment to its images (:mod:`.advice`). Another folder that cannot be
+scanned (a typo) leaves the experiment's dataset shown, the field put back to it; a path
+pasted in quotes or as a file:// URL is read as the path (:mod:`.typed`).
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ import os
 import sys
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (QFileDialog, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
-                               QProgressBar, QPushButton, QScrollArea, QSplitter, QTabWidget,
+                               QProgressBar, QPushButton, QSplitter, QTabWidget,
                                QVBoxLayout, QWidget)
 
 from workbench.core.errors import DataError
@@ -29,43 +31,21 @@ from workbench.qt.accessible import name_field
 from workbench.qt.common import MessageLabel, run_standalone, stop_busy
 from workbench.qt.evented import subscribe
 from workbench.qt.workers import TaskRunner
-from workbench.qt.panels.data.advice import DataAdvice, HeaderSummary
+from workbench.qt.panels.data.advice import DataAdvice, HeaderSummary, same_folder
+from workbench.qt.panels.data.column import SettingsColumn
 from workbench.qt.panels.data.exclusions import ExclusionNotice
 from workbench.qt.panels.data.settings import DataSettings
 from workbench.qt.panels.data.health.view import HealthView
 from workbench.qt.panels.data.marks import ExcludedMarks
 from workbench.qt.panels.data.stats import (blocked_text, counted, gone_text, ready_text,
-                                             split_counts, total_text)
+                                             split_counts, still_using_text, total_text)
+from workbench.qt.panels.data.typed import typed_path
 from workbench.qt.panels.data.jobs import list_dataset, verify_dataset
 from workbench.qt.panels.data.progress import ScanProgress
 from workbench.qt.panels.data.relist import FolderRelist
 from workbench.qt.panels.data.thumbs import ClassImages
 from workbench.qt.panels.data.chart import ClassBarChart
 from workbench.qt.panels.data.views import ClassTable, DatasetDetails
-
-
-class SettingsColumn(QScrollArea):
-    """The settings column: never narrower than its form and the scroll bar beside it, so
-    no control is cut at its right edge (at a 12 pt font or 125% scaling the arrows of the
-    spin boxes and "Compute from training split" were, out of reach); where even that does
-    not fit, it scrolls sideways."""
-
-    def __init__(self, page: QWidget):
-        super().__init__()
-        self.setWidget(page)
-        self.setWidgetResizable(True)
-        self.setFrameShape(QScrollArea.Shape.NoFrame)
-        page.installEventFilter(self)  # its form's width changes: so does the column's
-
-    def minimumSizeHint(self) -> QSize:  # noqa: N802  (Qt override)
-        width = (self.widget().minimumSizeHint().width() + 2 * self.frameWidth()
-                 + self.verticalScrollBar().sizeHint().width())
-        return QSize(width, super().minimumSizeHint().height())
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
-            self.updateGeometry()
-        return super().eventFilter(watched, event)
 
 
 class DataPanel(QWidget):
@@ -81,7 +61,8 @@ class DataPanel(QWidget):
         is the :class:`~workbench.core.data.index.DatasetIndex` (it may still be unusable for
         training: the message line says why).
     scan_failed(message)
-        The folder could not be scanned (missing, not a folder...).
+        The folder could not be scanned (missing, not a folder...); the message says
+        which dataset is still used when it was not the experiment's own.
     experiment_changed()
         A setting changed ``experiment.data`` (split, size, channels, normalisation...), or
         a new dataset's defaults changed it and ``experiment.augment`` (a flip left out).
@@ -107,7 +88,9 @@ class DataPanel(QWidget):
         self.current = CurrentExperiment.of(experiment)
         self.index: Any = None
         self.trainable = False
+        self.checking = False  # the index shown is listed, its images not all checked yet
         self._pending_folder = ""
+        self._adopt: bool | None = None  # load_folder's adopt_defaults, used once listed
         self.image_summary: Any = None  # ImageSummary of the loaded dataset's headers
         self._runner = TaskRunner(self, supersede=True)
         self._runner.progressed.connect(self._on_scan_progressed)
@@ -281,11 +264,11 @@ class DataPanel(QWidget):
         new dataset, a folder other than ``experiment.data.folder`` (opening the same one
         again, e.g. restoring the last session, changes nothing); True/False: always, never.
         """
-        folder = os.path.abspath(os.path.expanduser(folder)) if folder else ""
+        folder = typed_path(folder)  # quotes, a file:// URL pasted
         if not folder:
             self.message.show_message("Enter or choose a dataset folder first.", "warning")
             return
-        self.advice.expect(folder, adopt_defaults, self.experiment.data.folder)
+        self._adopt = adopt_defaults  # (said once listed: a typo keeps the advice shown)
         self.exclusions.expect(folder, self.experiment.data.folder)
         self._pending_folder = folder
         self.folder_edit.setText(folder)
@@ -321,7 +304,8 @@ class DataPanel(QWidget):
     @Slot(int, object)
     def _on_scan_finished(self, job: int, index: Any) -> None:
         """The listing is ready: show it now, check every image in the background."""
-        self.index = index
+        self.index, self.checking = index, True  # (the Total line says it is checked)
+        self.advice.expect(self._pending_folder, self._adopt, self.experiment.data.folder)
         self.experiment.data.folder = self._pending_folder
         # Another folder: the exclusions made for the one before are cleared (and said).
         self.exclusions.dataset_opened(self._pending_folder, index)
@@ -330,8 +314,14 @@ class DataPanel(QWidget):
         n = len(index.samples) + len(index.val_samples or [])
         self.message.show_message(f"{counted(index.num_classes, 'class')}, {n:,} images listed; "
                                   f"checking that every image can be read…")
-        self.scan_progress.show_now(0, max(n, 1))
         self.dataset_listed.emit(index)
+        self._verify(index)
+
+    def _verify(self, index: Any) -> None:
+        """Check every image of the listed ``index`` for readability, in the background."""
+        n = len(index.samples) + len(index.val_samples or [])
+        self.scan_progress.show_now(0, max(n, 1))
+        self.progress.show()
         self._verify_runner.submit(lambda state: verify_dataset(index, state))
 
     @Slot(int, object)
@@ -339,9 +329,11 @@ class DataPanel(QWidget):
         self.scan_progress.stop()
         self.progress.hide()
         changed = bool(index.unreadable) or self.index is None
-        self.index = index
+        self.index, self.checking = index, False
         if changed:  # counts, split and the grid change only when files were left out
             self._show_index(index)
+        else:  # the Total line counted files: now they are images
+            self.total_label.setText(total_text(index, self.experiment.data))
         try:
             index.check_trainable()
         except DataError as e:
@@ -358,12 +350,21 @@ class DataPanel(QWidget):
     def _on_scan_errored(self, job: int, message: str) -> None:
         self.scan_progress.stop()
         self.progress.hide()
-        self.advice.cancel()
-        self.advice.show_chosen("")  # "Chosen for this dataset" spoke of the one before
         self.exclusions.cancel()
-        self.index = None
-        self.trainable = False
-        self._show_index(None)
+        old = self.experiment.data.folder
+        if old and not same_folder(self._pending_folder, old):
+            # Another folder (a typo): the experiment keeps its dataset, so the tab shows it.
+            message = still_using_text(message, old)
+            self._pending_folder = old
+            self.folder_edit.setText(old)
+            if self.index is not None and self.checking:  # its check was stopped for this
+                self._verify(self.index)
+        else:  # the experiment's own folder failed: nothing of it is left to show
+            self.advice.cancel()
+            self.advice.show_chosen("")  # "Chosen for this dataset" spoke of the one before
+            self.index = None
+            self.trainable = self.checking = False
+            self._show_index(None)
         self.message.show_message(message, "error")
         self.scan_failed.emit(message)
 
@@ -387,7 +388,7 @@ class DataPanel(QWidget):
     @Slot()
     def _show_split(self) -> None:
         """Fill the Train/Val columns and the total and imbalance lines from the split."""
-        self.total_label.setText(total_text(self.index, self.experiment.data))
+        self.total_label.setText(total_text(self.index, self.experiment.data, self.checking))
         split = split_counts(self.index, self.experiment.data)
         if split is None:
             self.class_table.set_split(None, None)

@@ -85,19 +85,31 @@ def gone_text(folder: str) -> str:
             f"scan. {RESCAN_HINT.format(where='above')}.")
 
 
-def total_text(index: Any, data: Any) -> str:
+def still_using_text(message: str, folder: str) -> str:
+    """The Data tab's message when the dataset typed or chosen could not be scanned
+    (``message`` says why: a typo "does not exist") while the experiment keeps its
+    dataset ``folder``, still shown, and what Start trains on."""
+    return f"{message.rstrip('. ')}; still using {folder}."
+
+
+def total_text(index: Any, data: Any, checking: bool = False) -> str:
     """The line under the class table: images and classes (a test part's images counted
     in, as its parts listed after add up to it, and as Health checks them), the folder's
-    own split, and how many images ``data.exclude`` leaves out ("" without a dataset)."""
+    own split, and how many images ``data.exclude`` leaves out ("" without a dataset).
+    ``checking``: ``index`` is only listed, its files not yet all decoded, so they are
+    counted as files, the unreadable ones still in ("Total: 307 files listed in 5 classes
+    …, checking that each can be read…"), not as a final number of images."""
     if index is None:
         return ""
     total = sum(index.counts().values()) + len(index.test_samples or [])
-    text = (f"Total: {counted(total, 'image')} in "
-            f"{counted(index.num_classes, 'class')}")
+    text = (f"Total: {counted(total, 'file')} listed in " if checking else
+            f"Total: {counted(total, 'image')} in ") + counted(index.num_classes, 'class')
     parts = {k: n for k, n in index.split_counts().items() if n is not None}
     if len(parts) > 1:  # the folder's own parts: train/ with val/ and/or test/
         text += " (" + ", ".join(f"{n:,} in {index.part_name(k)}"
                                  for k, n in parts.items()) + ")"
+    if checking:
+        text += ", checking that each can be read…"
     if index.test_samples is not None:
         text += (f"; {index.part_name('test')} is never trained on: Evaluate measures the "
                  f"model on it")
