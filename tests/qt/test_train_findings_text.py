@@ -41,7 +41,7 @@ def test_the_fix_is_a_line_of_its_own_without_command_line_syntax(qtbot):
 
 def test_a_continued_runs_fix_loses_its_command_even_with_a_folder_in_parentheses(qtbot):
     fix, _action = diverged_fix(0.01, 2, "/runs/cats (copy)")
-    assert "workbench resume /runs/cats (copy) --lr 0.01" in fix
+    assert "workbench resume '/runs/cats (copy)' --lr 0.01" in fix
     assert sentence(app_text(fix)) == ("Continue from the last good checkpoint (epoch 2) at a "
                                        "learning rate of 0.01.")
 

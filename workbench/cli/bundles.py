@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from pathlib import Path
 
@@ -125,7 +126,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     outputs = {"--code": args.code, "--onnx": args.onnx, "--safetensors": args.safetensors}
     if not any(outputs.values()):
         raise UserError(f"nothing to export: give {' or '.join(outputs)} with the file to "
-                        f"write, e.g. workbench export {args.bundle} --code model.py")
+                        f"write, e.g. workbench export {shlex.quote(args.bundle)} --code "
+                        f"model.py")
     if args.int8 and not args.onnx:
         raise UserError("--int8 quantizes the ONNX model: give --onnx OUT.onnx with it")
     if args.onnx == "-":  # two files (the model, its preprocessing JSON): one stdout
@@ -155,8 +157,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(bundle_code(bundle), end="")
     elif args.code:
         path = export_code(bundle, args.code)
-        print(f"wrote {path}: build_model() loads {args.bundle}'s state_dict (see its "
-              f"header)", file=sys.stderr)
+        print(f"wrote {path}: build_model() builds the network with random weights; load "
+              f"{args.bundle}'s state_dict into it as the file's header shows",
+              file=sys.stderr)
     if args.onnx:
         from workbench.core.export.onnx import export_onnx
 

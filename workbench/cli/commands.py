@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -55,7 +56,7 @@ def cmd_init(args: argparse.Namespace) -> int:
             raise UserError(write_error(args.output, e, "choose a folder you can write to, "
                                                         "or leave out -o to print it")) from None
         print(f"wrote {args.output} (preset {args.preset}); train it with: "
-              f"workbench train {args.output} --out RUN_DIR", file=sys.stderr)
+              f"workbench train {shlex.quote(args.output)} --out RUN_DIR", file=sys.stderr)
     else:
         print(exp.to_json())
     for note in dataset_notes(exp):  # no --data: the demo (kept: the app relies on it)

@@ -4,6 +4,7 @@ it), and removed afterwards when this command made it and the run left nothing i
 
 from __future__ import annotations
 
+import shlex
 import sys
 from pathlib import Path
 
@@ -69,7 +70,7 @@ def _claim_run_folder(out: Path, overwrite: bool):
         raise UserError(f"cannot read the run folder {out}: {e.strerror or e}") from None
     if not entries:
         return None
-    fresh = unused_sibling(out)
+    fresh = shlex.quote(str(unused_sibling(out)))  # shown in commands, to paste
     # A run that never finished an epoch (no checkpoint, no bundle) holds nothing to lose:
     # it is replaced as an empty folder would be.
     checkpoints = out / "checkpoints"
@@ -85,8 +86,8 @@ def _claim_run_folder(out: Path, overwrite: bool):
                             f"it, or train into a fresh folder (--out {fresh})")
         if holds_run(out):
             raise UserError(f"the folder {out} holds a run already: continue it with "
-                            f"workbench resume {out}, train into a fresh folder (e.g. --out "
-                            f"{fresh}), or give --overwrite to replace it")
+                            f"workbench resume {shlex.quote(str(out))}, train into a fresh "
+                            f"folder (e.g. --out {fresh}), or give --overwrite to replace it")
         raise UserError(f"{out} is not empty ({len(entries)} files or folders that are not a "
                         f"Workbench run): train into a fresh folder (e.g. --out {fresh}) or an "
                         f"empty one, or give --overwrite to train there anyway (its files "

@@ -25,6 +25,7 @@ import errno
 import json
 import pickle
 import re
+import shlex
 import threading
 import warnings
 import zipfile
@@ -202,7 +203,7 @@ def bundle_in_folder(folder: Path) -> Path:
                 "it holds no trained weights (no checkpoint either): train it again")
     else:
         resume = "" if status in ("running", "finished") else \
-            f", or finish it first with: workbench resume {folder}"
+            f", or finish it first with: workbench resume {shlex.quote(str(folder))}"
         todo = f"to use the weights it has so far, give its checkpoint {checkpoint}{resume}"
     raise BundleError(f"{folder} is a run folder with no {BUNDLE_NAME} yet: {why}; {todo}")
 

@@ -92,14 +92,17 @@ def create_window(data: str | None = None, experiment: str | None = None) -> Mai
     window_ref: list[MainWindow] = []
     if restored and not validate_now:  # before the window: the panels fill in after it
         loader.call_when_ready(lambda: _check_restored(window_ref, exp, session))
-    missing = ""
-    if data:
-        folder, adopt = data, not experiment  # a new dataset for the kept experiment
-    elif exp.data.folder:
-        (folder, missing), adopt = saved_folder(exp.data.folder), False  # as saved
-        folder = folder or missing
-    else:
-        folder, adopt = demo_folder(), False
+    missing = no_demo = ""
+    try:
+        if data:
+            folder, adopt = data, not experiment  # a new dataset for the kept experiment
+        elif exp.data.folder:
+            (folder, missing), adopt = saved_folder(exp.data.folder), False  # as saved
+            folder = folder or missing
+        else:
+            folder, adopt = demo_folder(), False
+    except WorkbenchError as e:  # the demo cannot be made (WORKBENCH_HOME not writable)
+        folder, adopt, no_demo = "", False, str(e)
     if not (data and not experiment and exp.data.exclude):
         exp.data.folder = folder
     # else the kept experiment's exclusions name images of its own folder: the Data tab's
@@ -116,6 +119,12 @@ def create_window(data: str | None = None, experiment: str | None = None) -> Mai
         window.show_missing_dataset(missing, "the last session" if restored
                                     else os.path.basename(experiment or "")
                                     or "the experiment file")
+    elif no_demo:
+        window.tabs.setCurrentWidget(window.data_panel)
+        window.data_panel.message.show_message(
+            f"No dataset is open: {no_demo} and start Workbench again, or open a dataset "
+            f"folder of your own with File → Open dataset folder… (or drop it here).", "error")
+        window.statusBar().showMessage("No dataset: the demo dataset cannot be made")
     else:
         window.scan_dataset(folder, adopt_defaults=adopt)
     # A last run deleted since is said on the Train tab, and not kept in the session.

@@ -2,8 +2,9 @@
 Open…, Open recent, Save and Save experiment as…. New and Open are refused while a run
 trains, and ask before replacing an experiment changed since it was opened or saved; the
 file opened or saved last (:class:`~workbench.qt.opened_file.OpenedFile`) is where Save
-writes, and is named in the window's title. Validation waits for torch's import (the
-registries).
+writes, and is named in the window's title; a dataset folder that file names relatively
+stays so (:func:`~workbench.core.folder_rule.folder_as_written`). Validation waits for
+torch's import (the registries).
 
 :class:`ExperimentFiles` is mixed into :class:`~workbench.qt.main_window.MainWindow`: it
 uses the window's ``experiment``, ``set_experiment``, ``is_training``, ``tabs``,
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.experiment import Experiment
+from workbench.core.folder_rule import folder_as_written
 from workbench.core.runs.names import run_name_base
 
 from workbench.qt.common import show_error
@@ -192,7 +194,9 @@ class ExperimentFiles:
             return False
         try:
             self.experiment.validate()
-            self.experiment.save(path)
+            exp = self.experiment.copy()  # a relative dataset folder stays relative
+            exp.data.folder = folder_as_written(exp.data.folder, path, self.file.path)
+            exp.save(path)
         except (WorkbenchError, OSError) as e:
             show_error(self, "Cannot save the experiment", named(path, e))
             return False

@@ -1,8 +1,8 @@
 """Export a trained bundle for use outside Workbench.
 
 * :func:`export_code`: the network as a self-contained PyTorch module whose
-  ``build_model()`` loads the bundle's ``state_dict`` as is (see
-  :mod:`workbench.core.model.codegen`).
+  ``build_model()`` builds it (random weights); the bundle's ``state_dict`` loads into it
+  as is, as the file's header shows (see :mod:`workbench.core.model.codegen`).
 
 * :func:`workbench.core.export.onnx.export_onnx`: ONNX with a dynamic batch dimension,
   checked at once with onnxruntime, and its preprocessing as JSON (its own module: it

@@ -7,6 +7,7 @@ last checkpoint only when its epoch is a sound one (:func:`unsound`).
 from __future__ import annotations
 
 import math
+import shlex
 from typing import Any
 
 from workbench.core.train.doctor.findings import action
@@ -113,7 +114,9 @@ def diverged_fix(lr: float, epochs_done: int, run_dir: Any = None,
     lr = float(f"{lr:.2g}")  # a rate a person would type
     why = f", {source}" if source else ""
     if epochs_done:
-        how = f"workbench resume {run_dir} --lr {fmt(lr)}" if run_dir else f"--lr {fmt(lr)}"
+        how = f"--lr {fmt(lr)}"
+        if run_dir:  # a command to paste: the folder quoted where it has spaces or '#'
+            how = f"workbench resume {shlex.quote(str(run_dir))} {how}"
         return (f"continue from the last good checkpoint (epoch {epochs_done}) at a learning "
                 f"rate of {fmt(lr)}{why} ({how})",
                 action(f"Continue with lr {fmt(lr)}", {"optimizer.params.lr": lr}, True))
