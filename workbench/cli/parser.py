@@ -214,8 +214,9 @@ def build_parser() -> argparse.ArgumentParser:
     # One option per format; each names its own output file, and any may be combined.
     fmt = x.add_argument_group("formats (give at least one)")
     fmt.add_argument("--code", metavar="OUT.py",
-                     help="a PyTorch module whose build_model() loads the bundle's "
-                          "state_dict (- prints it)")
+                     help="a PyTorch module whose build_model() builds the network; "
+                          "its header shows how to load the bundle's state_dict into it "
+                          "(- prints it)")
     fmt.add_argument("--onnx", metavar="OUT.onnx",
                      help="ONNX with a dynamic batch dimension, checked at once with "
                           "onnxruntime; the preprocessing and class names go to OUT.json")
