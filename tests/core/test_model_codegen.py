@@ -213,8 +213,8 @@ def test_seeded_build_model_starts_from_workbenchs_initial_weights(case):
 
 
 def test_exported_code_does_not_carry_the_backbones_weights_file_path():
-    # build_model() loads the bundle's weights: a path on the trainer's machine means
-    # nothing on another one, and says where the user keeps their files.
+    # The bundle's weights are loaded into the network build_model() builds: a path on the
+    # trainer's machine means nothing on another one, and says where the user keeps files.
     exp = _experiment([C("Backbone", {"arch": "mobilenet_v3_small", "weights": "pretrained",
                                       "weights_file": "/home/ana/private/mnv3.pth"}),
                        C("Linear")], shape=(3, 32, 32)).validate()
