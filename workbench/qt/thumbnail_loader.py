@@ -10,23 +10,31 @@ cell is painted, as the training loader's cache does. Only the cells painted pay
 so a folder of 100k images costs nothing more to list, and a file's stat is reused for
 :data:`RECHECK_S` (views repaint on every hover and scroll; a stat on a network share takes
 milliseconds) unless the view is shown again (:meth:`ThumbnailLoader.recheck`).
+
+On a HiDPI screen (150% or 200% scaling) a thumbnail is decoded at its size in device
+pixels and carries the screen's device pixel ratio, so it is drawn as sharp as the text
+beside it; one made for another ratio (the window moved to another screen) is decoded again
+when its cell is next painted. At a ratio of 1 nothing changes.
 """
 
 from __future__ import annotations
 
 import collections
+import math
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QGuiApplication, QImage, QPixmap
+from PySide6.QtWidgets import QWidget
 
 from workbench.core.io import file_stamp
 
 THUMB_SIZE = 88
-#: Thumbnails kept in memory (about 37 KB each at 96x96): a few screens' worth.
+#: Thumbnails kept in memory (about 37 KB each at 96x96): a few screens' worth. At a device
+#: pixel ratio of 2 each has 4 times the pixels, and a quarter as many are kept.
 CACHE_SIZE = 2000
 #: Requests waiting beyond this are dropped (oldest first); they are asked again if shown.
 MAX_QUEUE = 400
@@ -67,7 +75,8 @@ def decode_thumbnail(path: str, size: int = THUMB_SIZE) -> QImage:
 class _LoaderSignals(QObject):
     # Paths travel as Python objects: a str signal drops a file name's undecodable bytes
     # (a lone surrogate), and the thumbnail would be filed under a name no row asks for.
-    decoded = Signal(object, object, object)   # path, its stamp, QImage or None (undecodable)
+    # path, its stamp, QImage or None (undecodable), the device pixel ratio it is made for
+    decoded = Signal(object, object, object, object)
 
 
 class ThumbnailLoader(QObject):
@@ -78,7 +87,9 @@ class ThumbnailLoader(QObject):
 
     :meth:`get` and :meth:`is_broken` answer only for the file as it is now (see the
     module's docstring); a changed file's thumbnail is forgotten there, so the cell asks
-    for it again (:meth:`request`).
+    for it again (:meth:`request`). So is one made for another device pixel ratio than
+    :meth:`pixel_ratio`'s now: thumbnails are ``size`` logical pixels on a side, decoded
+    at ``ceil(size * ratio)`` device pixels and drawn with that ratio.
 
     Signals
     -------
@@ -103,7 +114,7 @@ class ThumbnailLoader(QObject):
             collections.OrderedDict()
         self.clock = time.monotonic  # replaceable (tests: time passing)
         self._lock = threading.Lock()
-        self._queue: collections.deque[str] = collections.deque()
+        self._queue: collections.deque[tuple[str, float]] = collections.deque()
         self._pending: set[str] = set()
         self._active = 0
         self._stopped = False
@@ -124,11 +135,22 @@ class ThumbnailLoader(QObject):
         entry = self._cache.get(path)
         if entry is None:
             return None
-        if not self._current(path, entry[0], stamp):
+        if entry[1].devicePixelRatio() != self.pixel_ratio() or \
+                not self._current(path, entry[0], stamp):
             del self._cache[path]
             return None
         self._cache.move_to_end(path)
         return entry[1]
+
+    def pixel_ratio(self) -> float:
+        """The device pixels per logical pixel where the thumbnails are shown (2 at 200%
+        scaling): the parent widget's screen's, else the highest of the screens'.
+        Replaceable (tests)."""
+        parent = self.parent()
+        if isinstance(parent, QWidget):
+            return parent.devicePixelRatioF()
+        app = QGuiApplication.instance()
+        return app.devicePixelRatio() if isinstance(app, QGuiApplication) else 1.0
 
     def is_broken(self, path: str, stamp: tuple | None = None) -> bool:
         """Whether ``path`` could not be decoded, and is unchanged since (``stamp``: as
@@ -166,13 +188,14 @@ class ThumbnailLoader(QObject):
         """Queue ``path`` for decoding unless it is cached, broken or already queued."""
         if path in self._cache or path in self._broken:
             return
+        ratio = self.pixel_ratio()
         with self._lock:
             if self._stopped or path in self._pending:
                 return
             self._pending.add(path)
-            self._queue.append(path)
+            self._queue.append((path, ratio))
             while len(self._queue) > MAX_QUEUE:
-                self._pending.discard(self._queue.popleft())
+                self._pending.discard(self._queue.popleft()[0])
             start = self._active < self._threads
             if start:
                 self._active += 1
@@ -207,21 +230,21 @@ class ThumbnailLoader(QObject):
                 if not self._queue or self._stopped:
                     self._active -= 1
                     return
-                path = self._queue.pop()
+                path, ratio = self._queue.pop()
             # Stamped before the decode: a file changed while it is decoded differs from
             # its stamp, and is decoded again when next asked for.
             stamp = file_stamp(path)
             try:
-                image: QImage | None = decode_thumbnail(path, self.size)
+                image: QImage | None = decode_thumbnail(path, math.ceil(self.size * ratio))
             except Exception:  # noqa: BLE001  (any failure: shown as a broken icon)
                 image = None
             try:
-                self._signals.decoded.emit(path, stamp, image)
+                self._signals.decoded.emit(path, stamp, image, ratio)
             except RuntimeError:  # the loader went away with its window
                 return
 
-    @Slot(object, object, object)
-    def _on_decoded(self, path: str, stamp: Any, image: Any) -> None:
+    @Slot(object, object, object, object)
+    def _on_decoded(self, path: str, stamp: Any, image: Any, ratio: float) -> None:
         with self._lock:
             self._pending.discard(path)
         self.decoded_count += 1
@@ -231,8 +254,10 @@ class ThumbnailLoader(QObject):
             self._broken[path] = stamp
         else:
             self._broken.pop(path, None)
-            self._cache[path] = (stamp, QPixmap.fromImage(image))
+            pixmap = QPixmap.fromImage(image)
+            pixmap.setDevicePixelRatio(ratio)  # drawn at ``size`` logical pixels, 1:1
+            self._cache[path] = (stamp, pixmap)
             self._cache.move_to_end(path)
-            while len(self._cache) > self.cache_size:
+            while len(self._cache) > max(1, int(self.cache_size / ratio ** 2)):
                 self._cache.popitem(last=False)
         self.thumbnail_ready.emit(path)

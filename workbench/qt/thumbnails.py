@@ -66,6 +66,18 @@ def elide_file_name(metrics: QFontMetrics, name: str, width: int) -> str:
     return metrics.elidedText(name, Qt.TextElideMode.ElideLeft, width)
 
 
+def fitted_rect(pix: QPixmap | QSize, box: QRect) -> QRect:
+    """Where a pixmap (or one of this logical size) is drawn in ``box``: at its logical
+    size (a HiDPI thumbnail's pixels over its device pixel ratio: drawn 1:1 on the
+    screen), shrunk to fit ``box`` where larger (never enlarged), centred in it."""
+    size = QSize(pix) if isinstance(pix, QSize) else pix.deviceIndependentSize().toSize()
+    if size.width() > box.width() or size.height() > box.height():
+        size = size.scaled(box.size(), Qt.AspectRatioMode.KeepAspectRatio)
+    rect = QRect(0, 0, max(1, size.width()), max(1, size.height()))
+    rect.moveCenter(box.center())
+    return rect
+
+
 def _placeholder(size: int, broken: bool = False) -> QPixmap:
     pix = QPixmap(size, size)
     pix.fill(QColor("#eeeeee") if not broken else QColor("#fbe9e7"))
@@ -198,13 +210,7 @@ class ThumbnailDelegate(QStyledItemDelegate):
     def pixmap_rect(self, pixmap_size: QSize, cell: QRect) -> QRect:
         """The rect a pixmap of ``pixmap_size`` is drawn in: fitted to, and centred in,
         :meth:`icon_rect` (never enlarged: tiny images are enlarged when decoded)."""
-        square = self.icon_rect(cell)
-        size = QSize(pixmap_size)
-        if size.width() > self.size or size.height() > self.size:
-            size = size.scaled(self.size, self.size, Qt.AspectRatioMode.KeepAspectRatio)
-        rect = QRect(0, 0, max(1, size.width()), max(1, size.height()))
-        rect.moveCenter(square.center())
-        return rect
+        return fitted_rect(pixmap_size, self.icon_rect(cell))
 
     def caption_lines(self, opt: QStyleOptionViewItem, width: int) -> list[str]:
         """The caption's lines (at most :attr:`lines`), each elided on its own to ``width``:

@@ -4,18 +4,25 @@ the draws are made of, and the batch tab's note."""
 
 from __future__ import annotations
 
+import math
 import os
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QImage, QPainter, QPalette, QPixmap
+from PySide6.QtGui import QGuiApplication, QImage, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QLabel, QWidget
 
 TILE_PX = 112
 
 
-def to_pixmap(arr: np.ndarray, px: int = TILE_PX) -> QPixmap:
-    """uint8 (H, W, C) array -> pixmap scaled to fit ``px`` (sharp pixels when enlarged)."""
+def to_pixmap(arr: np.ndarray, px: int = TILE_PX, ratio: float | None = None) -> QPixmap:
+    """uint8 (H, W, C) array -> pixmap scaled to fit ``px`` logical pixels (sharp pixels
+    when enlarged), made at ``ratio`` device pixels per logical pixel (default: the
+    highest of the screens', 2 at 200% scaling) and drawn 1:1 on such a screen."""
+    if ratio is None:
+        app = QGuiApplication.instance()
+        ratio = app.devicePixelRatio() if app is not None else 1.0
+    side = math.ceil(px * ratio)
     arr = np.ascontiguousarray(arr)
     h, w = arr.shape[:2]
     if arr.ndim == 2 or arr.shape[2] == 1:
@@ -23,9 +30,11 @@ def to_pixmap(arr: np.ndarray, px: int = TILE_PX) -> QPixmap:
     else:
         img = QImage(arr.data, w, h, 3 * w, QImage.Format.Format_RGB888)
     img = img.copy()  # own the pixels: the array goes away
-    mode = Qt.TransformationMode.FastTransformation if max(h, w) * 2 <= px else \
+    mode = Qt.TransformationMode.FastTransformation if max(h, w) * 2 <= side else \
         Qt.TransformationMode.SmoothTransformation
-    return QPixmap.fromImage(img).scaled(px, px, Qt.AspectRatioMode.KeepAspectRatio, mode)
+    pix = QPixmap.fromImage(img).scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio, mode)
+    pix.setDevicePixelRatio(ratio)
+    return pix
 
 
 def sample_image(size: int = 224):

@@ -108,6 +108,8 @@ class ImageView(QLabel):
         super().changeEvent(event)
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ParentChange):
             self._colour()
+        if event.type() == QEvent.Type.DevicePixelRatioChange:  # moved to another screen
+            self._rescale()
 
     def sizeHint(self) -> QSize:  # noqa: N802  (Qt override)
         return QSize(320, 320)
@@ -122,7 +124,9 @@ class ImageView(QLabel):
     def _rescale(self) -> None:
         if self.image is None:
             return
-        box = self.contentsRect().size()
+        # In device pixels (2 per logical pixel at 200% scaling), drawn 1:1 on the screen.
+        ratio = self.devicePixelRatioF()
+        box = self.contentsRect().size() * ratio
         w, h = self.image.width(), self.image.height()
         scale = min(box.width() / w, box.height() / h)
         # Enlarged to fill the view (not by whole multiples only: a 6x6 grid of 48-pixel
@@ -131,8 +135,10 @@ class ImageView(QLabel):
         mode = (Qt.TransformationMode.FastTransformation if scale >= 1
                 else Qt.TransformationMode.SmoothTransformation)
         size = QSize(max(1, round(w * scale)), max(1, round(h * scale)))
-        self.setPixmap(QPixmap.fromImage(self.image.scaled(
-            size, Qt.AspectRatioMode.KeepAspectRatio, mode)))
+        pixmap = QPixmap.fromImage(self.image.scaled(size, Qt.AspectRatioMode.KeepAspectRatio,
+                                                     mode))
+        pixmap.setDevicePixelRatio(ratio)
+        self.setPixmap(pixmap)
 
 
 class _Ramp(QWidget):

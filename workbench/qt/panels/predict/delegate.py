@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from workbench.core.evaluate.labels import elide, shared_starts
 from workbench.qt.panels.predict.model import CANCELLED, FAILED, TOP_K, ItemRole
+from workbench.qt.thumbnails import fitted_rect
 
 THUMB = 72
 PAD = 6
@@ -70,11 +71,8 @@ class PredictionDelegate(QStyledItemDelegate):
         pix = index.data(Qt.ItemDataRole.DecorationRole)
         box = QRect(rect.left() + PAD, rect.top() + PAD, THUMB, THUMB)
         if pix is not None and not pix.isNull():
-            scaled = pix if max(pix.width(), pix.height()) <= THUMB else pix.scaled(
-                THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio)
-            x = box.left() + (THUMB - scaled.width()) // 2
-            y = box.top() + (THUMB - scaled.height()) // 2
-            painter.drawPixmap(x, y, scaled)
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            painter.drawPixmap(fitted_rect(pix, box), pix)  # 1:1 on a HiDPI screen too
 
         text_left = box.right() + PAD + 4
         small = bar_font(option.font)

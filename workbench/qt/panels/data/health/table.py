@@ -19,19 +19,11 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QHeaderView, QSt
                                QStyledItemDelegate, QStyleOptionViewItem, QTableView)
 
 from workbench.qt.keyboard import tab_leaves
+from workbench.qt.panels.data.health.cells import (  # noqa: F401  (also their home before)
+    CAPTION, DETAILS_MIN, GAP, MAX_SHOWN, MORE_WIDTH, PAD, ROW_HEIGHT, THUMB, _width,
+    image_at, image_rects, images_width, score_text, shown_images)
 from workbench.qt.panels.data.health.findings import ORDER, Finding
-from workbench.qt.thumbnails import ThumbnailLoader, _placeholder
-
-#: Thumbnail side in the rows, the gap between them, and the caption under each.
-THUMB = 80
-GAP = 10
-CAPTION = 18
-PAD = 4
-#: The least width the Details column keeps when the Images column is fitted.
-DETAILS_MIN = 240
-#: Images of a group drawn at most (a "+N more" after them).
-MAX_SHOWN = 5
-ROW_HEIGHT = THUMB + CAPTION + 2 * PAD + 3  # 3: room for the chosen image's frame
+from workbench.qt.thumbnails import ThumbnailLoader, _placeholder, fitted_rect
 
 FindingRole = Qt.ItemDataRole.UserRole + 10
 SortRole = Qt.ItemDataRole.UserRole + 11
@@ -134,7 +126,7 @@ class FindingsModel(QAbstractTableModel):
         if role == FindingRole:
             return f
         if role == Qt.ItemDataRole.DisplayRole:
-            return (f.title, f.class_text, "" if f.score is None else f"{f.score:.3f}",
+            return (f.title, f.class_text, "" if f.score is None else score_text(f.score),
                     None, f.detail)[col]
         if role == SortRole:
             return (ORDER[f.kind] * 10 - (f.score or 0.0), f.class_text,
@@ -175,40 +167,13 @@ class FindingsProxy(QSortFilterProxyModel):
         return self.sourceModel().findings[row].kind == self.kind
 
 
-def image_rects(f: Finding, cell: QRect) -> list[QRect]:
-    """Where each shown image of ``f`` is drawn in ``cell`` (its own, then its examples)."""
-    n = min(len(f.paths), MAX_SHOWN)
-    rects = [QRect(cell.left() + PAD + i * (THUMB + GAP), cell.top() + PAD, THUMB, THUMB)
-             for i in range(n)]
-    x = cell.left() + PAD + n * (THUMB + GAP) + 2 * GAP  # a gap, then the examples
-    rects += [QRect(x + i * (THUMB + GAP), cell.top() + PAD, THUMB, THUMB)
-              for i in range(len(f.examples))]
-    return rects
-
-
-def image_at(f: Finding, cell: QRect, pos: QPoint) -> int | None:
-    """The image of ``f`` (not an example) under ``pos``, or None."""
-    for i, rect in enumerate(image_rects(f, cell)[:min(len(f.paths), MAX_SHOWN)]):
-        if rect.adjusted(-GAP // 2, 0, GAP // 2, CAPTION).contains(pos):
-            return i
-    return None
-
-
-def _width(f: Finding) -> int:
-    n = min(len(f.paths), MAX_SHOWN) + len(f.examples)
-    return (PAD * 2 + n * (THUMB + GAP) + (2 * GAP if f.examples else 0)
-            + (70 if len(f.paths) > MAX_SHOWN else 0))
-
-
-def images_width(findings: list[Finding]) -> int:
-    """The Images column's width that shows every row's images (at least two)."""
-    return max([PAD * 2 + 2 * (THUMB + GAP)] + [_width(f) for f in findings])
-
-
 class ImagesDelegate(QStyledItemDelegate):
     """Paints the Images cell: each image with ``class · side`` under it (and a copy's
-    pixel size on its foot), the chosen one framed, excluded ones greyed, moved ones marked; a label issue's example images of the
-    suggested and the given class after a gap."""
+    pixel size on its foot), the chosen one framed, excluded ones greyed, moved ones
+    marked; a label issue's example images of the suggested and the given class after a
+    gap. Only the images that fit the cell are drawn
+    (:func:`~workbench.qt.panels.data.health.cells.shown_images`), the others
+    counted in "+K more", nothing outside the cell (the Details column's text)."""
 
     def __init__(self, model: FindingsModel, parent: Any = None):
         super().__init__(parent)
@@ -240,15 +205,19 @@ class ImagesDelegate(QStyledItemDelegate):
         source_row = _source_row(index)
         chosen = self.model.chosen_image(source_row) if source_row is not None else -1
         selected = bool(opt.state & QStyle.StateFlag.State_Selected)
-        rects = image_rects(f, opt.rect)
-        own = min(len(f.paths), MAX_SHOWN)
+        shown = shown_images(f, opt.rect.width(), chosen)
+        rects = image_rects(f, opt.rect, chosen)
+        own = len(shown)
         painter.save()
+        painter.setClipRect(opt.rect)
         font = painter.font()
         small = QApplication.font()
         small.setPointSizeF(max(7.0, font.pointSizeF() - 1))
         painter.setFont(small)
         for i, rect in enumerate(rects):
             example = i >= own
+            if not example:
+                i = shown[i]  # the image drawn in the i-th place
             path, cls = (f.examples[i - own] if example
                          else (f.paths[i], f.classes[i]))
             self._draw_image(painter, rect, path)
@@ -269,21 +238,18 @@ class ImagesDelegate(QStyledItemDelegate):
             painter.drawText(text_rect, Qt.AlignmentFlag.AlignCenter,
                              painter.fontMetrics().elidedText(
                                  caption, Qt.TextElideMode.ElideRight, THUMB + GAP))
-        if len(f.paths) > MAX_SHOWN:
+        if len(f.paths) > own:
             x = rects[own - 1].right() + GAP // 2
-            painter.drawText(QRect(x, opt.rect.top(), 60, ROW_HEIGHT),
-                             Qt.AlignmentFlag.AlignVCenter,
-                             f"+{len(f.paths) - MAX_SHOWN} more")
+            painter.drawText(QRect(x, opt.rect.top(), MORE_WIDTH, ROW_HEIGHT),
+                             Qt.AlignmentFlag.AlignVCenter, f"+{len(f.paths) - own} more")
         painter.restore()
 
     def _draw_image(self, painter: QPainter, rect: QRect, path: str) -> None:
         pix = self._pixmap(path)
-        scaled = pix if max(pix.width(), pix.height()) <= THUMB else pix.scaled(
-            THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
-            Qt.TransformationMode.SmoothTransformation)
-        x = rect.left() + (THUMB - scaled.width()) // 2
-        y = rect.top() + (THUMB - scaled.height()) // 2
-        painter.drawPixmap(x, y, scaled)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        painter.drawPixmap(fitted_rect(pix, rect), pix)  # 1:1 on a HiDPI screen too
+        painter.restore()
 
     def _draw_state(self, painter: QPainter, rect: QRect, path: str, chosen: bool) -> None:
         pen = painter.pen()
@@ -400,9 +366,12 @@ class FindingsTable(QTableView):
         index = self.indexAt(pos)
         if not index.isValid() or index.column() != IMAGES:
             return None
-        image = image_at(index.data(FindingRole), self.visualRect(index), pos)
         row = self.source_row(index)
-        return None if image is None or row is None else (row, image)
+        if row is None:
+            return None
+        image = image_at(index.data(FindingRole), self.visualRect(index), pos,
+                         self.proxy.sourceModel().chosen_image(row))
+        return None if image is None else (row, image)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802  (Qt override)
         pos = event.position().toPoint()
