@@ -14,6 +14,7 @@ closing; this module is its format, with no Qt in it::
      "tune": {"sampler": "tpe", "trials": 20, "study": "...", ...},
      "evaluate": {"bundle": "<bundle.pt>", "data": "auto|val|folder", "folder": "...",
                   "by_user": true},
+     "augment": {"step": 2, "pipelines": 1, "preview": 1, "class": "...", "image": "..."},
      "experiment": {...Experiment.to_dict()...},
      "predict": {"bundle": "<bundle.pt>", "images": ["<image>", ...]}}
 
@@ -96,6 +97,9 @@ class Session:
         that pair, not a run trained); plain JSON values.
     predict
         The Predict tab's model (``"bundle"``) and its images (``"images"``).
+    augment
+        The Augment tab's choices (the selected step, the sub-tabs, the preview's class and
+        image: :mod:`workbench.qt.panels.augment.state`); plain JSON values.
     problem
         Why the file could not be read as a whole (bad JSON, not text, a newer format);
         empty when it could.
@@ -118,6 +122,7 @@ class Session:
     tune: dict[str, Any] = field(default_factory=dict)
     evaluate: dict[str, Any] = field(default_factory=dict)
     predict: dict[str, Any] = field(default_factory=dict)
+    augment: dict[str, Any] = field(default_factory=dict)
     problem: str = ""
     resets: list[str] = field(default_factory=list)
     lost: list[str] = field(default_factory=list)
@@ -132,12 +137,14 @@ def session_text(experiment: Experiment | dict, geometry: bytes = b"", tab: str 
                  last_run: str = "", run_name: str = "", runs_selected: Any = (),
                  splitters: dict[str, bytes] | None = None,
                  tune: dict[str, Any] | None = None, evaluate: dict[str, Any] | None = None,
-                 predict: dict[str, Any] | None = None) -> str:
+                 predict: dict[str, Any] | None = None,
+                 augment: dict[str, Any] | None = None) -> str:
     """The session file's text for ``experiment`` (an Experiment or its ``to_dict()``),
     the window ``geometry``, the ``tab`` title, the Train tab's ``last_run`` folder and
     ``run_name``, the Runs tab's ``runs_selected``, the tabs' ``splitters``, the Tune
-    tab's settings (``tune``), the Evaluate tab's choices (``evaluate``) and the Predict
-    tab's model and images (``predict``, at most :data:`MAX_PREDICT_IMAGES` of them).
+    tab's settings (``tune``), the Evaluate tab's choices (``evaluate``), the Augment tab's
+    (``augment``) and the Predict tab's model and images (``predict``, at most
+    :data:`MAX_PREDICT_IMAGES` of them).
     Empty optional parts are left out.
 
     Equal states give equal text, so a writer can skip a write when nothing changed. The
@@ -159,6 +166,8 @@ def session_text(experiment: Experiment | dict, geometry: bytes = b"", tab: str 
         doc["tune"] = tune
     if evaluate:
         doc["evaluate"] = evaluate
+    if augment:
+        doc["augment"] = augment
     doc["experiment"] = exp
     if predict:
         predict = dict(predict)
@@ -269,7 +278,8 @@ def _small_keys(doc: dict, problem: str) -> Session:
                    splitters={k: g for k, v in _dict(window.get("splitters")).items()
                               if (g := _geometry(v))},
                    tune=_dict(doc.get("tune")), evaluate=_dict(doc.get("evaluate")),
-                   predict=_dict(doc.get("predict")), problem=problem)
+                   predict=_dict(doc.get("predict")), augment=_dict(doc.get("augment")),
+                   problem=problem)
 
 
 def with_run_sections(experiment: Experiment, run_dir: str, sections: list[str]

@@ -48,8 +48,8 @@ RETRY_MS = 5000
 _SPLIT = ("train", "window")
 #: The order :func:`workbench.core.session.session_text` writes the keys in (the experiment
 #: after the small ones, so a file cut short loses the least).
-_ORDER = ("session_version", "train", "runs", "window", "tune", "evaluate", FILES_KEY,
-          "experiment", "predict")
+_ORDER = ("session_version", "train", "runs", "window", "tune", "evaluate", "augment",
+          FILES_KEY, "experiment", "predict")
 _MISSING = object()
 
 

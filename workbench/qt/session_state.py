@@ -5,7 +5,8 @@ the session that are not the experiment: the run name typed on the Train tab (fo
 next run: ``""`` while a run trains, which owns its name), the runs selected on the Runs
 tab, the Tune tab's settings (:mod:`workbench.qt.panels.tune.state`), the Evaluate tab's
 model and data (:mod:`workbench.qt.panels.evaluate.state`), the Predict tab's model and
-images (:mod:`workbench.qt.panels.predict.state`), the sizes of every tab's splitters and
+images (:mod:`workbench.qt.panels.predict.state`), the Augment tab's selected step, sub-tabs
+and preview image (:mod:`workbench.qt.panels.augment.state`), the sizes of every tab's splitters and
 the Data tab's view (Dataset or Health: kept beside the splitters' states, under
 :data:`DATA_VIEW`, as its index in one byte).
 Tabs are built lazily (:mod:`workbench.qt.lazy_tabs`): each gets its part back when it is
@@ -45,7 +46,7 @@ _RENAMED = {"evaluate.splitter0": "evaluate.confusion"}
 DATA_VIEW = "data.views"
 #: The tabs whose choices are kept by their own module (``<name>_state`` and
 #: ``restore_<name>_state`` in :mod:`workbench.qt.panels.<name>.state`).
-_OWN_STATE = ("evaluate", "predict")
+_OWN_STATE = ("evaluate", "predict", "augment")
 
 
 def exists(path: str, test: Callable[[str], bool] = os.path.exists) -> bool:
@@ -108,7 +109,7 @@ class TabStates(QObject):
         self.runs_selected = list(getattr(session, "runs_selected", []) or [])
         self.splitters: dict[str, bytes] = dict(getattr(session, "splitters", {}) or {})
         self.tune: dict[str, Any] = dict(getattr(session, "tune", {}) or {})
-        self.own: dict[str, dict[str, Any]] = {  # Evaluate's and Predict's choices
+        self.own: dict[str, dict[str, Any]] = {  # Evaluate's, Predict's, Augment's choices
             name: dict(getattr(session, name, {}) or {}) for name in _OWN_STATE}
         for old, new in _RENAMED.items():
             if old in self.splitters:

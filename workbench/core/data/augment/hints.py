@@ -23,6 +23,10 @@ from workbench.core.data.augment.fixes import FLIPS, Fix, Hint, remove, set_para
 
 #: Threshold on the largest rotation (degrees) above which glyph-like classes get a hint.
 LARGE_ROTATION = 30.0
+#: The largest rotation (degrees) each policy may draw, as torchvision defines them:
+#: TrivialAugmentWide's wide space rotates by up to 135 degrees, AutoAugment's policies by
+#: up to 30; RandAugment by its magnitude in degrees (see :func:`largest_rotation`).
+POLICY_ROTATION = {"TrivialAugmentWide": 135.0, "AutoAugment": 30.0}
 #: ColorJitter's hue above this gets a hint (a shift of 0.05 of a turn keeps red red).
 SAFE_HUE = 0.05
 #: ColorJitter's saturation above this gets a hint (a factor in [0.9, 1.1] keeps colours).
@@ -253,9 +257,10 @@ def label_hints(classes: Sequence[str], transforms: Sequence[Any],
     :data:`~.fixes.FLIPS`); limit a
     rotation to :data:`LARGE_ROTATION` degrees (digits, letters), or to 45 or 90 degrees
     where class names are a quarter or a half turn apart, "left"/"up" or "left"/"right"
-    (:func:`~.directions.rotation_limit`); set ColorJitter's hue to 0 and/or its
-    saturation to :data:`SAFE_SATURATION` (only what is not so already); remove a
-    Grayscale or RandomGrayscale.
+    (:func:`~.directions.rotation_limit`), or remove a policy that rotates past that
+    (TrivialAugmentWide, up to 135 degrees: :func:`largest_rotation`); set ColorJitter's
+    hue to 0 and/or its saturation to :data:`SAFE_SATURATION` (only what is not so
+    already); remove a Grayscale or RandomGrayscale.
     """
     classes = [str(c) for c in classes]
     lowered = {_norm(c): c for c in classes}
@@ -296,16 +301,11 @@ def label_hints(classes: Sequence[str], transforms: Sequence[Any],
                       "unless mirrored images keep their class")
             hints.append(Hint(f"{name} may change the label: {'; '.join(why + swaps)}. "
                               f"Remove it {advice}.", i, flip(i, name)))
-        elif name in ("RandomRotation", "RandomAffine") and \
-                _num(p.get("degrees")) > (LARGE_ROTATION if glyphs else turns[0]):
+        elif largest_rotation(name, p) > (LARGE_ROTATION if glyphs else turns[0]):
             limit, why = (LARGE_ROTATION, f"classes {_listing(glyphs)} look like digits or "
                           f"letters" + (f" ({pairs(upside)} are a half-turn apart)"
                                         if upside else "")) if glyphs else turns
-            fix = set_params(i, name, {"degrees": limit}, f"Limit rotation to {limit:g}°",
-                             key="rotation")
-            hints.append(Hint(
-                f"{name} rotates up to {_num(p['degrees']):g} degrees, which may change the "
-                f"label: {why}. Keep it at {limit:g} degrees or less.", i, fix))
+            hints.append(_rotation_hint(i, name, largest_rotation(name, p), limit, why))
         elif name == "ColorJitter" and by_colour:
             hint = _jitter_hint(i, name, p, by_colour, why_colour)
             if hint is not None:
@@ -316,6 +316,34 @@ def label_hints(classes: Sequence[str], transforms: Sequence[Any],
                 f"apart by ({why_colour}). Remove it unless shape alone tells them apart.",
                 i, remove(i, name)))
     return hints
+
+
+def largest_rotation(name: str, p: dict) -> float:
+    """The largest rotation (degrees) step ``name`` with parameters ``p`` may draw: a
+    RandomRotation's or RandomAffine's ``degrees``, a policy's :data:`POLICY_ROTATION`,
+    RandAugment's ``magnitude`` (its rotations go from 0 to 30 degrees over magnitudes
+    0-30); 0 for any other step."""
+    if name in ("RandomRotation", "RandomAffine"):
+        return _num(p.get("degrees"))
+    if name == "RandAugment":
+        return _num(p.get("magnitude"))
+    return POLICY_ROTATION.get(name, 0.0)
+
+
+def _rotation_hint(i: int, name: str, degrees: float, limit: float, why: str) -> Hint:
+    """A rotation past ``limit`` may change the label (``why``): the fix limits a
+    rotation's ``degrees``, or removes a policy (whose rotations have no setting)."""
+    if name in ("RandomRotation", "RandomAffine"):
+        fix = set_params(i, name, {"degrees": limit}, f"Limit rotation to {limit:g}°",
+                         key="rotation")
+        return Hint(f"{name} rotates up to {degrees:g} degrees, which may change the label: "
+                    f"{why}. Keep it at {limit:g} degrees or less.", i, fix)
+    instead = (f"lower its magnitude to {limit:g} or less" if name == "RandAugment" else
+               "use RandAugment instead (it rotates by its magnitude in degrees, 30 at "
+               "most)")
+    return Hint(f"{name} rotates up to {degrees:g} degrees (one of its random operations), "
+                f"which may change the label: {why}. Keep rotations at {limit:g} degrees or "
+                f"less: {instead}, or remove it.", i, remove(i, name))
 
 
 def _num(value: Any) -> float:

@@ -1,9 +1,13 @@
 """What the augmentation pipelines do to images, as arrays for display (headless).
 
 The Augment panel shows these; :mod:`scripts.bench_preview` times them. Every function
-builds the pipelines from the experiment exactly as training does
-(:func:`~workbench.core.data.augment.transforms.build_train_transform` and friends), then undoes
-the final normalisation by ``data.mean`` / ``data.std`` so the result can be shown.
+builds the pipelines from the experiment exactly as training does, then undoes the final
+normalisation by ``data.mean`` / ``data.std`` so the result can be shown. The training
+draws go the way training goes: the cached prefix of
+:func:`~workbench.core.data.augment.pipeline.split_pipeline` (with RandomResizedCrop, the
+image resized to the crop's size first), then the batch-wise rest; only a pipeline that
+does not split runs whole, per image
+(:func:`~workbench.core.data.augment.transforms.build_train_transform`), as training runs it.
 
 Random draws use a private, seeded copy of torch's generator state
 (:func:`torch.random.fork_rng`), so a preview is repeatable for a given seed and leaves
@@ -12,6 +16,7 @@ the global random state as it was.
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 from typing import TYPE_CHECKING, Any, Sequence
@@ -21,7 +26,7 @@ import torch
 from PIL import Image
 
 from workbench.core.errors import WorkbenchError
-from workbench.core.data.augment.pipeline import decode_side
+from workbench.core.data.augment.pipeline import NotSplittable, decode_side, split_pipeline
 from workbench.core.data.images import load_image
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -50,14 +55,17 @@ def _per_channel(values: Sequence[float], c: int) -> torch.Tensor:
 
 def augment_tiles(exp: "Experiment", image: Image.Image, n: int = 16,
                   seed: int = 0) -> list[np.ndarray]:
-    """``n`` independent draws of the training pipeline applied to ``image``.
+    """``n`` independent draws of the training pipeline applied to ``image``, made as
+    training makes them: ``image`` through the cached prefix once, then the batch-wise
+    rest on ``n`` copies (the whole pipeline per draw where it does not split).
 
     Parameters
     ----------
     exp
         Its ``augment.transforms`` and ``data`` (input size, channels, mean, std).
     image
-        Any PIL image; it is converted to the experiment's channels like training data.
+        Any PIL image, decoded as training decodes it (:func:`open_preview_image`); it is
+        converted to the experiment's channels like training data.
     n
         Number of draws.
     seed
@@ -75,12 +83,33 @@ def augment_tiles(exp: "Experiment", image: Image.Image, n: int = 16,
     SpecError
         When the augmentation list or the data settings are not valid.
     """
-    from workbench.core.data.augment.transforms import build_train_transform
-
-    transform = build_train_transform(exp)
+    split = _training_split(exp)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(int(seed))
-        return [to_display(transform(image), exp) for _ in range(int(n))]
+        if split is None:  # the pipeline runs whole, per image, as training runs it
+            from workbench.core.data.augment.transforms import build_train_transform
+
+            transform = build_train_transform(exp)
+            return [to_display(transform(image), exp) for _ in range(int(n))]
+        if int(n) <= 0:
+            return []
+        x = split.train(_cached(split, image).expand(int(n), -1, -1, -1))
+        return [to_display(x[i], exp) for i in range(len(x))]
+
+
+def _training_split(exp: "Experiment") -> Any:
+    """The pipeline split as training splits it, or None where training runs it whole
+    (:class:`~.pipeline.NotSplittable`)."""
+    try:
+        return split_pipeline(exp)
+    except NotSplittable:
+        return None
+
+
+def _cached(split: Any, image: Image.Image) -> torch.Tensor:
+    """``image`` through the prefix, as the decoded-image cache holds it: a plain uint8
+    tensor (C, H, W)."""
+    return torch.as_tensor(split.prefix(image)).as_subclass(torch.Tensor)
 
 
 def eval_view(exp: "Experiment", image: Image.Image) -> np.ndarray:
@@ -172,9 +201,13 @@ def batch_preview(exp: "Experiment", samples: Sequence[tuple[str, int]],
         uint8 (H, W, C) images and label texts: the class name, or for blended images
         their mix, e.g. ``"0.70 cat + 0.30 dog"``. Unreadable files are skipped.
     """
-    from workbench.core.data.augment.transforms import build_train_transform
+    split = _training_split(exp)
+    if split is None:
+        from workbench.core.data.augment.transforms import build_train_transform
 
-    transform = build_train_transform(exp)
+        transform = build_train_transform(exp)
+    else:  # the cached prefix per image; the rest on the batch, below
+        transform = functools.partial(_cached, split)
     rng = random.Random(int(seed))
     pool = list(samples)
     if shuffle:
@@ -194,6 +227,8 @@ def batch_preview(exp: "Experiment", samples: Sequence[tuple[str, int]],
         if not xs:
             return []
         x = torch.stack(xs)
+        if split is not None:
+            x = split.train(x)
         y = torch.tensor(ys)
         fn = _batch_fn(exp, len(classes))
         if fn is None:

@@ -53,6 +53,27 @@ def _action(panel: Any, text: str, keys: list[str], slot: Any, tip: str,
     return action
 
 
+def _row_after_fix(transforms: list[Component], fix: Fix, selected: int) -> int:
+    """The row to select once ``fix`` is made on ``transforms``: the step it changed (the
+    ``selected`` one when the fix changed it, else the first), at its new place; for a
+    step put in, that step; for a removed one, the step that took its place (the last row
+    when it was last)."""
+    edits = {e.index: e for e in fix.edits
+             if 0 <= e.index < len(transforms) and transforms[e.index].type == e.name}
+    if not edits:
+        return selected
+    target = selected if selected in edits else min(edits)
+    removed = [e for e in edits.values() if e.params is None and e.insert is None]
+    row = 0  # the new row of step i
+    for i in range(len(transforms)):
+        e = edits.get(i)
+        if i == target:
+            return min(row, len(transforms) - len(removed) - 1) if e in removed else row
+        if e is None or e not in removed:
+            row += 2 if e is not None and e.insert is not None else 1
+    return selected
+
+
 class TransformEdits:
     """The list edits of :class:`~.panel.AugmentPanel` (a mixin: the panel owns ``list``,
     the experiment and :meth:`_changed`)."""
@@ -189,6 +210,9 @@ class TransformEdits:
         transforms = self.experiment.augment.transforms
         transforms[:] = apply_fix(transforms, fix)
         self._rebuild_list()
+        row = _row_after_fix(before[0], fix, before[1])
+        if 0 <= row < self.list.count():  # the changed step, its form showing the change
+            self.list.setCurrentRow(row)
         self._push(fix.label, before)
         self._set_undo((fix.label, before[0]))
 

@@ -77,6 +77,9 @@ class AugmentPreview(QWidget):
         self.file_header: tuple[tuple[int, int], str] | None = None
         self.seed = 0
         self._rng = random.Random(0)
+        #: ``(class name, image path)`` the last session left chosen (:mod:`.state`): taken
+        #: by the first pick of a dataset image, where that class and image are still there.
+        self.wanted: tuple[str, str] | None = None
         self.runner = TaskRunner(self, supersede=True)
         self.runner.finished.connect(self._on_finished)
         self.runner.errored.connect(self._on_errored)
@@ -215,12 +218,29 @@ class AugmentPreview(QWidget):
             return
         if not self._torch:
             return  # _on_torch_ready picks one
+        if self._take_wanted():
+            return
         want = self.class_combo.currentIndex() - 1  # 0 is "any class"
         pool = [s for s in self.index.samples if want < 0 or s[1] == want] or \
             self.index.samples
         path, label = self._rng.choice(pool)
         classes = list(getattr(self.index, "classes", []) or [])
         self.open_path(path, classes[label] if 0 <= label < len(classes) else "")
+
+    def _take_wanted(self) -> bool:
+        """Choose the class and open the image of :attr:`wanted` (then forgotten); False
+        when none is wanted or the image is no longer in the dataset."""
+        wanted, self.wanted = self.wanted, None
+        if not wanted:
+            return False
+        class_name, path = wanted
+        i = self.class_combo.findText(class_name) if class_name else -1
+        if i > 0:
+            self.class_combo.setCurrentIndex(i)
+        classes = list(getattr(self.index, "classes", []) or [])
+        label = next((lbl for p, lbl in self.index.samples if p == path), None)
+        return label is not None and self.open_path(
+            path, classes[label] if 0 <= label < len(classes) else "")
 
     def open_path(self, path: str, class_name: str = "") -> bool:
         """Preview the image file ``path`` (of class ``class_name`` when it came from the
