@@ -80,6 +80,6 @@ def test_a_run_folders_own_files_are_never_written(capsys, tmp_path, tiny_experi
 
 def test_the_run_files_are_those_a_run_writes():
     from workbench.core.export.outputs import RUN_FILES
-    from workbench.core.runs.recorder import _TOP_LEVEL
+    from workbench.core.runs.clearing import _TOP_LEVEL
 
     assert set(RUN_FILES) == set(_TOP_LEVEL)

@@ -16,7 +16,7 @@ from workbench.core.data.scan import scan_folder
 from workbench.core.data.split import split_for
 from workbench.core.data.split_record import (SPLIT_FILE, read_split_record,
                                               relative_paths, split_of_run, stable_side)
-from workbench.core.runs.recorder import clear_run_files
+from workbench.core.runs.clearing import clear_run_files
 from workbench.core.train.callbacks.base import Callback
 from workbench.core.train.checkpoint import load_checkpoint
 from workbench.core.train.run import run_training

@@ -62,7 +62,8 @@ def _claim_run_folder(out: Path, overwrite: bool):
     """Make ``out`` ready for a new run, or refuse: a folder holding a run (or anything
     else) is replaced only with ``--overwrite``, and never while a process trains into it.
     Returns the run lock taken to clear it (held), or None."""
-    from workbench.core.runs.recorder import clear_run_files, folder_entries, holds_run, unused_sibling
+    from workbench.core.runs.clearing import clear_run_files
+    from workbench.core.runs.recorder import folder_entries, holds_run, unused_sibling
 
     try:
         entries = folder_entries(out) if out.is_dir() else []

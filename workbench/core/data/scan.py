@@ -33,11 +33,14 @@ both are said in ``notes``. Class folders named like dataset parts in a layout t
 recognised give a warning (``warnings``), never a silent train-versus-test model; so do
 class folders that look like datasets of their own (a folder of datasets chosen). Images
 lying at the top of the folder (or of ``train/``, ``val/``, ``test/``), in no class folder,
-are used by no run: a note counts them and names one (:func:`loose_images_note`); a folder
-of such images and no class folder is one to classify, not a dataset (:func:`unsorted_images`).
+are used by no run: a note counts them and names one (:func:`~.left_out.loose_images_note`);
+a folder of such images and no class folder is one to classify, not a dataset
+(:func:`unsorted_images`). So are files in class folders that are no image by their name
+(``IMG_0001``, ``photo.jpg.download``: :func:`~.left_out.left_out_note`).
 
 Hidden entries (dotfiles and dot-folders such as ``.DS_Store`` or ``.ipynb_checkpoints``,
-``Thumbs.db``) are ignored, and so are files of other types; ``.gif``, ``.jfif`` and
+``Thumbs.db``) are ignored, and so are files plainly of other types (``.txt``,
+:data:`~.left_out.NOT_IMAGES`); ``.gif``, ``.jfif`` and
 ``.jpe`` are accepted besides ``ImageFolder``'s extensions (see :data:`~.images.EXTRA_EXTENSIONS`). Phone photos in a
 format this Pillow cannot read (HEIC without pillow-heif) are listed in ``unreadable``
 with what to do, never ignored (:func:`~.images.unsupported_reason`).
@@ -56,6 +59,8 @@ from workbench.core.data.index import DatasetIndex, ScanCancelled, Unreadable, v
 from workbench.core.data.layouts import (SPLIT_FOLDERS, case_clash_warnings, find_metadata,
                                          find_splits, link_warnings, nested_dataset_warning,
                                          read_metadata, split_name_warning, unwrap)
+from workbench.core.data.left_out import (is_left_out, left_out_note, loose_images,
+                                          loose_images_note)
 from workbench.core.errors import DataError
 
 #: Accepted names of the validation folder next to ``train/``, in order of preference.
@@ -152,6 +157,7 @@ def scan_folder(root: str | os.PathLike, verify: bool = False,
     empty: list[str] = []
     samples: list[tuple[str, int]] = []
     missing: list[Unreadable] = []
+    left: list[str] = []  # files of class folders that are no image by their name
     if meta is not None and meta[0]["train"]:
         rows = meta[0]["train"]
         classes = sorted({label for _, label in rows})
@@ -160,7 +166,7 @@ def scan_folder(root: str | os.PathLike, verify: bool = False,
     else:
         for name in listed["train"]:
             check_cancel()
-            files, odd = _image_files(os.path.join(parts["train"], name))
+            files, odd = _image_files(os.path.join(parts["train"], name), left)
             missing += odd
             if files:
                 samples.extend((f, len(classes)) for f in files)
@@ -179,7 +185,7 @@ def scan_folder(root: str | os.PathLike, verify: bool = False,
         check_cancel()
         rows = meta[0][split] if meta is not None and meta[0][split] else None
         part, unmatched, lost, respelled[split] = _labelled_part(folder, listed[split],
-                                                                 classes, rows, tick)
+                                                                 classes, rows, tick, left)
         held[split] = (part, unmatched)
         missing += lost
 
@@ -187,9 +193,9 @@ def scan_folder(root: str | os.PathLike, verify: bool = False,
         note = loose_images_note(root, [d for d in parts.values() if d])
         if note:
             notes.append(note)
-        note = hidden_folders_note(root, [d for d in parts.values() if d])
-        if note:
-            notes.append(note)
+        for note in (hidden_folders_note(root, [d for d in parts.values() if d]),
+                     left_out_note(root, left)):
+            notes += [note] if note else []
     index = DatasetIndex(root, classes, samples, missing, empty, held["val"][0],
                          held["val"][1], source="metadata" if meta is not None else "folder",
                          test_samples=held["test"][0], unmatched_test_classes=held["test"][1],
@@ -221,22 +227,6 @@ def scan_folder(root: str | os.PathLike, verify: bool = False,
     if verify:
         verify_samples(index, progress, is_cancelled)
     return index
-
-
-def loose_images_note(root: str, folders: list[str]) -> str | None:
-    """A note on the image files directly in ``folders`` (the dataset folder and its
-    parts' folders), outside every class folder: no class, so no run uses them. None when
-    there are none."""
-    loose = _loose_images([root, *folders])
-    if not loose:
-        return None
-    n = len(loose)
-    first = os.path.relpath(loose[0], root)
-    if n == 1:
-        return (f"1 image is not in a class folder, so it is not used: {first} (move it "
-                f"into the sub-folder of its class)")
-    return (f"{n} images are not in a class folder, so they are not used, e.g. {first} "
-            f"(move each into the sub-folder of its class)")
 
 
 def hidden_folders_note(root: str, folders: list[str]) -> str | None:
@@ -305,20 +295,7 @@ def unsorted_images(folder: str | os.PathLike) -> list[str]:
             return []
     except DataError:
         return []  # unreadable: the scan says so, with what to do
-    return _loose_images([folder])
-
-
-def _loose_images(folders: list[str]) -> list[str]:
-    """The image files directly in each of ``folders`` (each folder once), sorted."""
-    loose: list[str] = []
-    for folder in dict.fromkeys(folders):
-        try:
-            with os.scandir(folder) as it:
-                loose += sorted(e.path for e in it if not is_hidden(e.name)
-                                and is_image_file(e.name) and e.is_file())
-        except OSError:
-            continue  # an unreadable part is said where it is listed
-    return loose
+    return loose_images([folder])
 
 
 def _metadata_parts(root: str, parts: dict[str, str | None]
@@ -355,14 +332,15 @@ def _existing(samples: list[tuple[str, int]]) -> tuple[list[tuple[str, int]],
 
 
 def _labelled_part(folder: str, names: list[str], classes: list[str],
-                   rows: list[tuple[str, str]] | None, tick: Callable[[], None]
-                   ) -> tuple[list[tuple[str, int]], list[str], list[Unreadable],
+                   rows: list[tuple[str, str]] | None, tick: Callable[[], None],
+                   left: list[str]) -> tuple[list[tuple[str, int]], list[str], list[Unreadable],
                               list[tuple[str, str]]]:
     """A validation or test part (``folder``, its class folders ``names``) labelled by the
     training part's ``classes``, a name matched to a class by the rule an evaluation
     uses (:func:`~.class_names.match_classes`: accents encoded as NFD are the class): its
     samples, its classes unknown to training (left out), listed files that are missing,
-    and the ``(name, class)`` pairs matched though spelled differently."""
+    and the ``(name, class)`` pairs matched though spelled differently; the files of its
+    classes' folders that are no image by their name are added to ``left``."""
     given = sorted({lb for _, lb in rows}) if rows is not None else names
     labels, respelled = match_classes(list(given), classes)
     label_of = {name: lb for name, lb in zip(given, labels) if lb is not None}
@@ -375,7 +353,8 @@ def _labelled_part(folder: str, names: list[str], classes: list[str],
     lost: list[Unreadable] = []
     empty: set[str] = set()
     for name in names:
-        files, odd = _image_files(os.path.join(folder, name))
+        files, odd = _image_files(os.path.join(folder, name),
+                                  left if name in label_of else [])
         if name in label_of:
             part.extend((f, label_of[name]) for f in files)
             lost += odd
@@ -401,10 +380,12 @@ def _class_dirs(folder: str) -> list[str]:
         raise DataError(f"cannot read {folder}: {e.strerror or e}") from None
 
 
-def _image_files(top: str) -> tuple[list[str], list[Unreadable]]:
+def _image_files(top: str, left: list[str]) -> tuple[list[str], list[Unreadable]]:
     """Image paths under ``top`` in ImageFolder's order: ``sorted(os.walk(top,
     followlinks=True))``, then sorted file names, filtered by extension; and the photos
-    in a format this Pillow cannot read (HEIC without pillow-heif), as unreadable."""
+    in a format this Pillow cannot read (HEIC without pillow-heif), as unreadable. The
+    files that are no image by their name (:func:`~.left_out.is_left_out`) are added to
+    ``left``."""
     walked = []
     # Real paths of the symlinked folders followed on the way down to each folder: a
     # link back to one of them (or to a folder holding one) would walk in a circle.
@@ -443,4 +424,6 @@ def _image_files(top: str) -> tuple[list[str], list[Unreadable]]:
                 reason = unsupported_reason(f)
                 if reason is not None:
                     odd.append(Unreadable(os.path.join(dirpath, f), reason))
+                elif is_left_out(f):
+                    left.append(os.path.join(dirpath, f))
     return images, odd

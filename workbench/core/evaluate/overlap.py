@@ -7,7 +7,8 @@ comparing paths with the split of the bundle's
 run: the record of it the bundle carries (or its run folder's ``split.json``), or, for the
 bundle's own dataset only, the split its experiment makes. Once the bundle's dataset is no
 longer where it was trained (copied to another machine, moved), a folder holding the
-recorded images is recognised by their paths relative to it.
+recorded images is recognised by their paths relative to it; so is a copy of it while the
+original is still there. A folder reached through a symbolic link is the folder it links to.
 """
 
 from __future__ import annotations
@@ -18,6 +19,13 @@ from typing import Any
 
 def _key(path: str) -> str:
     return os.path.normcase(os.path.abspath(path))
+
+
+def _same_folder(a: str, b: str) -> bool:
+    """Whether the folders ``a`` and ``b`` are one, links followed (``link_data -> data``)."""
+    def real(path: str) -> str:
+        return os.path.normcase(os.path.realpath(os.path.expanduser(path)))
+    return real(a) == real(b)
 
 
 def _dataset_root(folder: str) -> str | None:
@@ -45,8 +53,7 @@ def trained_set(bundle: Any, index: Any, folder: str | None) -> tuple[set[str], 
     from workbench.core.data.split_record import record_of_bundle, split_of_bundle
 
     own_folder = bundle.experiment.data.folder
-    same = folder is None or (bool(own_folder) and _key(os.path.expanduser(str(folder))) ==
-                              _key(os.path.expanduser(own_folder)))
+    same = folder is None or (bool(own_folder) and _same_folder(str(folder), own_folder))
     if same:
         train, _, note = split_of_bundle(index, bundle.experiment.data, bundle)
         trained = {_key(p) for p, _ in train}
@@ -56,10 +63,10 @@ def trained_set(bundle: Any, index: Any, folder: str | None) -> tuple[set[str], 
         if record is None:
             return set(), False
         root = _dataset_root(own_folder) if own_folder else None
-        if root is not None:
-            trained = {_key(os.path.join(root, r)) for r in record.train - record.missing}
-        else:  # the dataset moved (another machine): is ``folder`` it, by its paths?
-            trained = _moved_here(record, index)
+        # Is ``folder`` the dataset moved or copied (another machine), by its paths?
+        trained = _moved_here(record, index)
+        if root is not None:  # (or a part of the dataset where it was trained)
+            trained |= {_key(os.path.join(root, r)) for r in record.train - record.missing}
         recomputed = False
     return trained, recomputed
 

@@ -2,11 +2,15 @@
 
 The Train tab offers :func:`suggest_run_name` before Start; the run's folder and its
 run.json carry the name (see :mod:`workbench.core.runs.recorder`). A name the user typed
-is for the dataset and network it was typed for (:func:`run_name_scope`). Torch-free.
+is for the dataset and network it was typed for (:func:`run_name_scope`). A run folder's
+name (``<date>_<time>-<name>``) must fit the 255 bytes a folder name may take: a suggested
+name has its dataset part shortened in the middle to fit (:data:`MAX_NAME_BYTES`), a typed
+one that does not fit is refused (:func:`run_name_problem`). Torch-free.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import unicodedata
@@ -15,6 +19,14 @@ from typing import Any, Collection
 
 from workbench.core.io import file_stamp, runs_dir
 from workbench.core.runs.record import is_run_folder, name_in_folder
+
+#: The most bytes (UTF-8) of a run's name as its folder's name ends: the folder's name
+#: (``2026-12-07_21-08-49-<name>-2``) then fits the 255 bytes a file name may take, and so
+#: do the files an export names after the run (``<name>-export.safetensors.json``).
+MAX_NAME_BYTES = 200
+#: Room a suggested ``<dataset>-<network>`` keeps for what follows it (``-3``, or a tune
+#: trial's ``-trial-12``).
+_SUFFIX_ROOM = 16
 
 
 def slug(text: str) -> str:
@@ -43,6 +55,64 @@ def safe_run_name(name: str) -> str:
     return "".join(c if name_character(c) or c in "-_." else "_" for c in name).strip("._")
 
 
+def name_bytes(name: str) -> int:
+    """How many bytes ``name`` takes in a folder's name (UTF-8)."""
+    return len(name.encode("utf-8", "surrogatepass"))
+
+
+def shorten_middle(text: str, most: int) -> str:
+    """``text`` with its middle cut out (``..`` in its place) so it takes at most ``most``
+    bytes (:func:`name_bytes`); ``text`` itself when it fits. A cut takes a letter's
+    combining marks with it (``हि`` is not cut after ``ह``)."""
+    if name_bytes(text) <= most:
+        return text
+    room = max(most - 2, 2)
+
+    def fitting(chars: str, size: int) -> int:  # how many of ``chars`` fit in ``size``
+        n, used = 0, 0
+        while n < len(chars) and used + name_bytes(chars[n]) <= size:
+            used += name_bytes(chars[n])
+            n += 1
+        return n
+
+    def whole(n: int, chars: str) -> int:  # no letter parted from its marks
+        while 0 < n < len(chars) and unicodedata.category(chars[n])[0] == "M":
+            n -= 1
+        return n
+
+    head = text[:whole(fitting(text, room // 2), text)]
+    rest = text[::-1]
+    n = fitting(rest, room - name_bytes(head))
+    while n and unicodedata.category(rest[n - 1])[0] == "M":
+        n -= 1  # (its letter is cut)
+    return f"{head.rstrip('-_.')}..{rest[:n][::-1].lstrip('-_.')}"
+
+
+def run_name_problem(name: str) -> str:
+    """What is wrong with ``name`` typed as a run's name (``""``: nothing): one too long
+    for its run folder's name (:data:`MAX_NAME_BYTES`) is refused, not cut."""
+    size = name_bytes(safe_run_name(name.strip()))
+    if size <= MAX_NAME_BYTES:
+        return ""
+    return (f"the run name is too long for its folder's name ({size} bytes, at most "
+            f"{MAX_NAME_BYTES}; an accented letter takes 2, a Chinese or Japanese "
+            f"character 3): shorten the run name")
+
+
+def run_folder_failure(folder: str | Path, e: OSError) -> str:
+    """Why a new run folder ``folder`` could not be made (``mkdir`` failed with ``e``), and
+    what to do: :func:`~workbench.core.train.disk.folder_failure`'s, but for a path the
+    file system finds too long (its run name is cut to fit: :func:`shorten_middle`), where
+    the folder it goes in is to blame, not the disk."""
+    from workbench.core.train.disk import folder_failure
+
+    if e.errno != errno.ENAMETOOLONG:
+        return folder_failure(folder, e)
+    return (f"cannot create the run folder {folder}: its path is too long for the file "
+            f"system (a folder's name holds at most 255 bytes); keep runs in a folder with "
+            f"a shorter path (start Workbench with WORKBENCH_HOME set to one)")
+
+
 def dataset_label(folder: str) -> str:
     """A short name for the dataset at ``folder`` (:func:`~..data.hints.dataset_name`: its
     folder's name, a CSV file's stem, the parent's name for generic ones such as
@@ -56,9 +126,12 @@ def dataset_label(folder: str) -> str:
 
 def run_name_base(experiment: Any) -> str:
     """``<dataset>-<network>`` of ``experiment`` (no I/O): the part of a suggested run name
-    before its number."""
+    before its number; a long dataset name shortened in the middle
+    (:func:`shorten_middle`), so the name fits in its folder's (:data:`MAX_NAME_BYTES`)."""
     data = getattr(experiment, "data", None)
-    return f"{dataset_label(getattr(data, 'folder', ''))}-{slug(_network(experiment))}"
+    network = slug(_network(experiment))
+    room = MAX_NAME_BYTES - _SUFFIX_ROOM - name_bytes(network) - 1
+    return f"{shorten_middle(dataset_label(getattr(data, 'folder', '')), room)}-{network}"
 
 
 def _network(experiment: Any) -> str:

@@ -21,6 +21,7 @@ still reads of a damaged run.json (``run.json.damaged-<time>``, its copy as it w
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
 from datetime import datetime
 from pathlib import Path
@@ -34,7 +35,8 @@ from workbench.core.io import atomic_write_text, remove_stray_temporaries, runs_
 from workbench.core.runs.batches import BatchLosses, EpochNorms, read_batches, read_norms
 from workbench.core.runs.lock import INFO_LOCK_NAME, LOCK_NAME, RunLock, editing_run_info
 from workbench.core.runs.damaged import damaged_run_info, damaged_run_info_note
-from workbench.core.runs.names import safe_run_name
+from workbench.core.runs.names import (MAX_NAME_BYTES, run_folder_failure, safe_run_name,
+                                       shorten_middle)
 from workbench.core.runs.skipped import skipped_entry
 from workbench.core.runs.start_notes import started
 from workbench.core.runs.store import (keep_damaged_run_info, read_run_info, update_run_info,
@@ -52,11 +54,6 @@ _BUNDLED = ("finished", "stopped", "early_stopped", "pruned")
 #: The files a run writes atomically (their temporary files are ``.<name>.*.tmp``).
 _WRITTEN = ("run.json", "experiment.json", "metrics.json", "bundle.pt", "split.json", LAST,
             BEST)
-#: The files of a run folder's top level that are Workbench's (the rest are checkpoints/).
-#: split.json: the run's split (:mod:`workbench.core.data.split_record`).
-_TOP_LEVEL = ("run.json", "experiment.json", "metrics.json", "bundle.pt", "split.json")
-#: How TensorBoard's event files (:mod:`.tensorboard`) begin.
-EVENTS_PREFIX = "events.out.tfevents."
 
 
 def now_iso() -> str:
@@ -66,8 +63,9 @@ def now_iso() -> str:
 def new_run_dir(name: str = "run", parent: str | Path | None = None) -> Path:
     """A fresh ``<parent>/<timestamp>-<name>`` folder (parent: :func:`runs_dir`), ``-2``,
     ``-3``... appended while the name is taken: created atomically, so processes starting
-    runs of the same name in the same second each get their own folder."""
-    safe = safe_run_name(name) or "run"
+    runs of the same name in the same second each get their own folder; a long name is cut
+    in the middle to fit (:data:`~.names.MAX_NAME_BYTES`)."""
+    safe = shorten_middle(safe_run_name(name) or "run", MAX_NAME_BYTES)
     stamp = datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
     base = Path(parent) if parent is not None else runs_dir()
     path = base / f"{stamp}-{safe}"
@@ -82,7 +80,7 @@ def new_run_dir(name: str = "run", parent: str | Path | None = None) -> Path:
             n += 1
             path = base / f"{stamp}-{safe}-{n}"
         except OSError as e:  # NotADirectoryError too: a file where the runs folder goes
-            raise WorkbenchError(folder_failure(path, e)) from None
+            raise WorkbenchError(run_folder_failure(path, e)) from None
 
 
 def folder_entries(folder: Path) -> list[Path]:
@@ -104,40 +102,6 @@ def unused_sibling(folder: Path) -> Path:
     while (candidate := folder.with_name(f"{folder.name}-{n}")).exists():
         n += 1
     return candidate
-
-
-def clear_run_files(run_dir: Path) -> list[str]:
-    """Delete the files a run wrote into ``run_dir`` (run.json, experiment.json,
-    metrics.json, bundle.pt, split.json, TensorBoard's event files,
-    checkpoints/last.pt and best.pt, and the temporary files of interrupted writes of
-    them; checkpoints/ itself when nothing else is left in it), so a new run can start
-    there; returns their names relative to ``run_dir``. Files that are not Workbench's,
-    and the lock files, stay. Hold the folder's :class:`RunLock` while
-    calling it.
-
-    Raises
-    ------
-    OSError
-        When one cannot be deleted (the ones before it are gone).
-    """
-    run_dir = Path(run_dir)
-    removed = []
-    checkpoints = run_dir / "checkpoints"
-    for folder, names in ((run_dir, _TOP_LEVEL), (checkpoints, (LAST, BEST))):
-        if not folder.is_dir():
-            continue
-        for path in [folder / n for n in names] + [
-                p for n in names for p in folder.glob(f".{n}.*.tmp")]:
-            if path.is_file() or path.is_symlink():
-                path.unlink()
-                removed.append(str(path.relative_to(run_dir)))
-    for path in sorted(run_dir.glob(f"{EVENTS_PREFIX}*")) if run_dir.is_dir() else ():
-        if path.is_file():  # TensorBoard's event files (runs.tensorboard)
-            path.unlink()
-            removed.append(path.name)
-    if checkpoints.is_dir() and not any(checkpoints.iterdir()):
-        checkpoints.rmdir()
-    return removed
 
 
 class RunRecorder(Callback):
@@ -364,7 +328,8 @@ class RunRecorder(Callback):
                 bundle_error = (f"cannot write the bundle {bundle}: {what}. {_cap(advice)}; "
                                 f"the trained weights are kept in "
                                 f"{run_dir / 'checkpoints' / LAST}, and resuming the run "
-                                f"(workbench resume {run_dir}) writes the bundle from them")
+                                f"(workbench resume {shlex.quote(str(run_dir))}) writes the "
+                                f"bundle from them")
                 status = "failed"
         message = bundle_error or result.error or result.stop_reason or ""
         if aborted:

@@ -224,6 +224,8 @@ class TrainPanel(RunControl, QWidget):
         experiment = experiment or self.experiment
         try:
             experiment.validate()
+            if not resume_from:  # (a name too long for its folder: shorten it)
+                self.setup.check_name()
         except WorkbenchError as e:
             self._report_cannot_start(e, experiment)
             return

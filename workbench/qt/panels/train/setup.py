@@ -9,9 +9,11 @@ of another folder or network drops it, said under the box. A name is a run's own
 typed that another run already has (case aside, as the Runs tab's rename compares) gets
 the first free ``-2``, ``-3``… (:func:`~workbench.core.runs.names.free_run_name`), said under
 the box, and a name kept from the last session that a run took meanwhile is not shown
-again. The batch size edits ``data.batch_size`` and says roughly how much memory a training
-step takes on the chosen device (:mod:`workbench.core.train.memory`), warning when it may
-not fit, and when it leaves the training images too few steps an epoch (:mod:`.batch_steps`).
+again. A typed name too long for a folder's name is said under the box as it is typed, and
+Start refuses it (:meth:`RunSetup.check_name`). The batch size edits ``data.batch_size``
+and says roughly how much memory a training step takes on the chosen device
+(:mod:`workbench.core.train.memory`), warning when it may not fit, and when it leaves the
+training images too few steps an epoch (:mod:`.batch_steps`).
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ from typing import Any, Callable
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QFormLayout, QLineEdit, QSpinBox, QWidget
 
+from workbench.core.errors import WorkbenchError
 from workbench.core.experiment import DataConfig, Experiment, TrainingConfig
-from workbench.core.runs.names import dataset_label, free_run_name, run_name_scope, run_names
+from workbench.core.runs.names import (dataset_label, free_run_name, run_name_problem,
+                                       run_name_scope, run_names)
 
 from workbench.qt.common import BoundedMessageLabel
 from workbench.qt.fitted import FittedMessageLabel
@@ -68,10 +72,11 @@ class RunSetup(QWidget):
         self.name_edit = QLineEdit()
         self.name_edit.setToolTip("The new run's name, on the Runs tab and in the Evaluate and "
                                   "Predict model choosers (its folder is named after it too)")
-        # A taken name: what it gets; a typed name dropped: for what it was typed.
+        # A taken name: what it gets; a typed name dropped: for what it was typed; one too
+        # long: that it is.
         self.name_note = BoundedMessageLabel("", max_lines=2)
         self.name_note.hide()
-        self.name_edit.textChanged.connect(lambda _text: self.name_note.hide())
+        self.name_edit.textChanged.connect(self._on_text_changed)
         self.name_edit.textEdited.connect(self._on_typed)
         self.name_edit.editingFinished.connect(self.run_name)
         epochs = _param(TrainingConfig, "epochs")
@@ -146,6 +151,8 @@ class RunSetup(QWidget):
             if self._suggested.casefold() in taken:
                 self.update_name(taken=taken)
             return self._suggested
+        if self.name_problem():
+            return typed  # (said under the box; Start refuses it: check_name)
         free = free_run_name(typed)
         self.name_note.show_message(f"Another run has this name: this run is named {free} "
                                     f"(or type another).")
@@ -157,6 +164,24 @@ class RunSetup(QWidget):
         suggestion (or nothing), so the next run is named automatically."""
         typed = self.name_edit.text().strip()
         return typed if typed != self._suggested else ""
+
+    def name_problem(self) -> str:
+        """What keeps the typed name from naming a run (``""``: nothing): too long for its
+        folder's name (:func:`~workbench.core.runs.names.run_name_problem`)."""
+        return run_name_problem(self.typed_name())
+
+    def check_name(self) -> None:
+        """Raise :class:`~workbench.core.errors.WorkbenchError` saying what is wrong with
+        the typed name (:meth:`name_problem`), for Start to refuse it."""
+        problem = self.name_problem()
+        if problem:
+            raise WorkbenchError(problem)
+
+    def _on_text_changed(self, *_: Any) -> None:
+        problem = self.name_problem()
+        if problem:
+            self.name_note.show_message(f"{problem[:1].upper()}{problem[1:]}.")
+        self.name_note.setVisible(bool(problem))
 
     def set_typed_name(self, name: str, typed_for: tuple[str, str] | None = None) -> None:
         """Show ``name`` as typed by the user (the last session's): it is kept as the
