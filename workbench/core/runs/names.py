@@ -10,7 +10,6 @@ one that does not fit is refused (:func:`run_name_problem`). Torch-free.
 
 from __future__ import annotations
 
-import errno
 import os
 import re
 import unicodedata
@@ -97,20 +96,6 @@ def run_name_problem(name: str) -> str:
     return (f"the run name is too long for its folder's name ({size} bytes, at most "
             f"{MAX_NAME_BYTES}; an accented letter takes 2, a Chinese or Japanese "
             f"character 3): shorten the run name")
-
-
-def run_folder_failure(folder: str | Path, e: OSError) -> str:
-    """Why a new run folder ``folder`` could not be made (``mkdir`` failed with ``e``), and
-    what to do: :func:`~workbench.core.train.disk.folder_failure`'s, but for a path the
-    file system finds too long (its run name is cut to fit: :func:`shorten_middle`), where
-    the folder it goes in is to blame, not the disk."""
-    from workbench.core.train.disk import folder_failure
-
-    if e.errno != errno.ENAMETOOLONG:
-        return folder_failure(folder, e)
-    return (f"cannot create the run folder {folder}: its path is too long for the file "
-            f"system (a folder's name holds at most 255 bytes); keep runs in a folder with "
-            f"a shorter path (start Workbench with WORKBENCH_HOME set to one)")
 
 
 def dataset_label(folder: str) -> str:

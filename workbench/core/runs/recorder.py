@@ -35,8 +35,7 @@ from workbench.core.io import atomic_write_text, remove_stray_temporaries, runs_
 from workbench.core.runs.batches import BatchLosses, EpochNorms, read_batches, read_norms
 from workbench.core.runs.lock import INFO_LOCK_NAME, LOCK_NAME, RunLock, editing_run_info
 from workbench.core.runs.damaged import damaged_run_info, damaged_run_info_note
-from workbench.core.runs.names import (MAX_NAME_BYTES, run_folder_failure, safe_run_name,
-                                       shorten_middle)
+from workbench.core.runs.names import MAX_NAME_BYTES, safe_run_name, shorten_middle
 from workbench.core.runs.skipped import skipped_entry
 from workbench.core.runs.start_notes import started
 from workbench.core.runs.store import (keep_damaged_run_info, read_run_info, update_run_info,
@@ -80,7 +79,7 @@ def new_run_dir(name: str = "run", parent: str | Path | None = None) -> Path:
             n += 1
             path = base / f"{stamp}-{safe}-{n}"
         except OSError as e:  # NotADirectoryError too: a file where the runs folder goes
-            raise WorkbenchError(run_folder_failure(path, e)) from None
+            raise WorkbenchError(folder_failure(path, e)) from None
 
 
 def folder_entries(folder: Path) -> list[Path]:

@@ -82,7 +82,8 @@ def _elsewhere(folder: Path, instead: str) -> str:
 
 def describe_write_failure(e: OSError, folder: Path, in_place: bool = False) -> tuple[str, str]:
     """``(what happened, what to do)`` for a write into ``folder`` that failed with ``e``,
-    worded by its errno (out of space, read-only, not permitted, a file in the way) and,
+    worded by its errno (out of space, read-only, not permitted, a file in the way, a name
+    too long) and,
     without one, by the free space left there. ``in_place``: the run must stay in
     ``folder`` (a resumed run, its bundle), so only making room there helps; otherwise the
     advice also says how to write a new run elsewhere, as the run's front end can
@@ -104,6 +105,10 @@ def describe_write_failure(e: OSError, folder: Path, in_place: bool = False) -> 
         return what, "you may not write there: " + (
             "give yourself write permission on the run folder" if in_place else
             _elsewhere(folder, "a writable folder"))
+    if code == errno.ENAMETOOLONG:  # the name, not the disk (a folder's name: 255 bytes)
+        return f"{what} (a file or folder name holds at most 255 bytes)", (
+            "move the run to a folder with a shorter path" if in_place else
+            "use a shorter name, or " + _elsewhere(folder, "a folder with a shorter path"))
     return what, "check the disk" + (
         "" if in_place else f", or {_elsewhere(folder, _ANOTHER_DISK)}")
 
