@@ -79,7 +79,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
     from workbench.core.tune.advice import study_advice
     from workbench.core.tune.provenance import OtherExperimentError, mark_name, searched_text
     from workbench.core.tune.study import run_study
-    from workbench.core.tune.space import SearchSpace, apply_params
+    from workbench.core.tune.space import SearchSpace
 
     exp = experiment_from_file(args.experiment, args.set, args.data)
     try:
@@ -119,15 +119,36 @@ def cmd_tune(args: argparse.Namespace) -> int:
             print(f"note: {searched_text(summary.study_name, mark_name(summary.experiment))}"
                   f" ({'; '.join(summary.other_experiment)}): its best trial may be one of "
                   f"that experiment's", file=sys.stderr)
-        best = apply_params(_with_sets(args), summary.best_params)
-        _save_experiment(args.experiment,  # a relative data.folder stays relative
-                         lambda: best.save(args.experiment, keep_relative_folder=True))
-        print(f"wrote trial {summary.best_trial}'s parameters into {args.experiment}",
-              file=sys.stderr)
-        _say_sets(args, set(summary.best_params), space.epochs)
+        _apply_best(args, summary, space.epochs)
     if stop.is_set():
         return 143 if stop.signum == signal.SIGTERM else 130
     return _failed(failed, len(summary.ran)) if failed else 0
+
+
+def _apply_best(args: argparse.Namespace, summary, space_epochs: int | None) -> None:
+    """Write the best trial into EXP.json as it trained: its searched values and, where
+    EXP.json (with the ``--set`` values) has other settings now, the trial's, named on
+    stderr (:mod:`workbench.core.tune.trained`); say when it trained another number of
+    epochs than EXP.json will."""
+    from workbench.core.tune.trained import epochs_note, trained_epochs, trial_settings
+
+    trial = next(t for t in summary.trials if t["number"] == summary.best_trial)
+    searched, trained, differences = trial_settings(_with_sets(args), trial)
+    best = trained or searched
+    _save_experiment(args.experiment,  # a relative data.folder stays relative
+                     lambda: best.save(args.experiment, keep_relative_folder=True))
+    print(f"wrote trial {summary.best_trial}'s parameters into {args.experiment}",
+          file=sys.stderr)
+    if differences:
+        print(f"also wrote the other settings trial {summary.best_trial} trained, where "
+              f"{args.experiment} had others (the run's are the trial's): "
+              f"{'; '.join(differences)}", file=sys.stderr)
+    _say_sets(args, set(summary.best_params), space_epochs)
+    note = epochs_note(best, trial)
+    if note and not any(s.partition("=")[0].strip() == "training.epochs"
+                        for s in args.set or []):  # _say_sets names a --set one
+        print(f"note: {note}: give --set training.epochs={trained_epochs(trial)} (or set "
+              f"it in {args.experiment}) to repeat the trial", file=sys.stderr)
 
 
 def _say_other_studies(exp, storage: str | None) -> None:

@@ -34,6 +34,7 @@ from workbench.core.tune.space import SearchSpace, apply_params
 from workbench.core.tune.stale import TrialFolder, fail_dead_trials, train_seconds
 from workbench.core.tune.storage import default_storage, load_study, open_study, redact
 from workbench.core.tune.storage import storage_url as storage_url_of
+from workbench.core.tune.trained import TRAINED, trained_of
 
 __all__ = ["SearchSpace", "StudySummary", "apply_params", "best_params", "default_storage",
            "run_study"]
@@ -50,7 +51,8 @@ class StudySummary:
     ----------
     trials
         One dict per trial, oldest first: ``number, state, value, params, duration_s,
-        run_dir, error, failure, epoch, train_s`` (``epoch``: the epoch of the run's saved
+        run_dir, error, failure, epoch, train_s, trained`` (``trained``: the experiment it
+        trained, :mod:`.trained`; ``epoch``: the epoch of the run's saved
         model, whose metric ``value`` is; ``train_s``: its run's training time, pauses
         excluded, as run.json and the Runs tab give it, None without a run; ``duration_s``:
         Optuna's wall time, setup included; ``state``: complete, pruned, fail, running, waiting;
@@ -122,7 +124,8 @@ def trial_dict(trial: Any) -> dict[str, Any]:
             "params": dict(trial.params), "duration_s": duration,
             "run_dir": trial.user_attrs.get("run_dir"), "error": trial.user_attrs.get("error"),
             "failure": trial.user_attrs.get("failure"), "epoch": trial.user_attrs.get("epoch"),
-            "train_s": trial.user_attrs.get("train_s")}
+            "train_s": trial.user_attrs.get("train_s"),
+            TRAINED: trained_of(trial.user_attrs)}
 
 
 def run_study(experiment: Experiment, space: SearchSpace | dict[str, Any],
@@ -285,6 +288,7 @@ def _run_trial(trial: Any, exp: Experiment, space: SearchSpace, study_name: str,
     trial.set_user_attr("run_dir", None)  # named once the run makes it (stale.TrialFolder)
     if space.epochs is not None:
         trial_exp.training.epochs = space.epochs
+    trial.set_user_attr(TRAINED, trial_exp.to_dict())  # its unsearched settings (trained.py)
 
     class Report(Callback):
         pruned_at: int | None = None

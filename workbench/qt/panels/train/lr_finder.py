@@ -300,6 +300,9 @@ class LRFinderDialog(QDialog):
         self.last_result = result
         self._end_running(sweep_message(result, self.start_spin.value(),
                                         self.start_spin.minimum()))
+        # The sweep is over, even one that ended early (it diverged): a bar left at 73%
+        # read as still running, or stopped halfway.
+        self.progress.setValue(self.progress.maximum())
         self.plot.show_sweep(result.lrs, result.losses, result.smoothed)
         self.chosen_lr = result.suggested_lr
         self.plot.show_lr(self.chosen_lr)

@@ -6,8 +6,9 @@ settings choose Optuna's sampler and pruner, the budget and the study's storage 
 The study runs in a background thread (:mod:`.worker`) and fills a live trials table
 and two plots (:mod:`.plots`); every trial that finished an epoch is an ordinary run in
 the run history.
-"Apply best" writes the best trial's parameters into the current Experiment, in place, and
-the Experiment announces it as replaced: every tab shows the tuned values.
+"Apply best" writes the best trial's parameters into the current Experiment, in place (with
+the other settings the trial trained, once the user agrees: :mod:`.applying`), and the
+Experiment announces it as replaced: every tab shows the tuned values.
 
 The file dialogs are attributes (``ask_open_path``, ``ask_save_path``) so a test can answer
 them. ``python -m workbench.qt.panels.tune.panel [folder]`` shows the panel alone.
@@ -19,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QEvent, Qt, Signal, Slot
 from PySide6.QtGui import QStatusTipEvent
 from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDoubleSpinBox,
                                QFormLayout, QHBoxLayout, QLineEdit, QPushButton, QSpinBox,
@@ -31,12 +32,13 @@ from workbench.core.experiment import Experiment
 
 from workbench.qt.common import run_standalone
 from workbench.qt.evented import subscribe
+from workbench.qt.panels.tune.applying import apply_best, ask_trial_settings
 from workbench.qt.panels.tune.metric_hint import MetricHint
-from workbench.qt.panels.tune.results import TrialsView, fmt, metric_value
+from workbench.qt.panels.tune.results import TrialsView, metric_value
 from workbench.qt.panels.tune.space_editor import SpaceEditor
 from workbench.qt.panels.tune.space_file import PRUNER_TIP, PRUNERS, SpaceFile
 from workbench.qt.panels.tune.state import continuing_text
-from workbench.qt.panels.tune.study_link import StudyFollower, ask_apply_other, check_apply
+from workbench.qt.panels.tune.study_link import StudyFollower, ask_apply_other
 from workbench.qt.panels.tune.widgets import (HidingMessageLabel, SplitFit, WholeRows,
                                               ask_open_path, ask_save_path, metric_combo)
 from workbench.qt.panels.tune.worker import StudyRun, StudyWorker
@@ -89,6 +91,9 @@ class TunePanel(QWidget):
         #: Asked before "Apply best" writes a study's best into an experiment it did not
         #: search (a test answers it).
         self.ask_apply_other: Callable[[QWidget, str], bool] = ask_apply_other
+        #: Asked when the best trial trained other settings than the experiment has now:
+        #: True applies them too, False only the searched values, None nothing.
+        self.ask_trial_settings: Callable[[QWidget, str], bool | None] = ask_trial_settings
         self.space_file = SpaceFile(self)
         self._applying = False
         self.summary: Any = None
@@ -182,6 +187,8 @@ class TunePanel(QWidget):
         self.results = TrialsView(self.metric_combo.currentText(), self.editor.label_of)
         self.results.trials_changed.connect(self._update_buttons)
         self.results.run_requested.connect(self.run_requested)
+        self.results.run_missing.connect(lambda text: self.message.show_message(text,
+                                                                                "warning"))
         # Short names for what tests and the main window look at.
         self.trials_table = self.results.table
         self.history_plot = self.results.history_plot
@@ -223,9 +230,16 @@ class TunePanel(QWidget):
         # optimizer: list the fields the experiment has now.
         self.refresh_fields()
         super().showEvent(event)
+        self.follower.relist()  # a terminal's `workbench tune` may have added trials
         if not self._sized:  # (a split restored from the last session stays as it was)
             self._sized = True
             self.split_fit.fit()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802  (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow() \
+                and self.isVisible():  # back from a terminal: list the study again
+            self.follower.relist()
 
     def refresh_fields(self) -> list[str]:
         """List the searchable fields of the Experiment as it is now, keeping the user's
@@ -384,35 +398,10 @@ class TunePanel(QWidget):
 
     @Slot()
     def apply_best(self) -> bool:
-        """Write the best trial's parameters into the Experiment (the same object), announce
-        it as replaced (every view shows it anew) and emit ``experiment_changed``."""
-        if not check_apply(self, self.follower, self.ask_apply_other):
-            return False
-        best = self.best_trial()
-        if best is None:
-            self.message.show_message("No trial has completed yet: run the study first",
-                                      "warning")
-            return False
-        from workbench.qt.startup import torch_loader
-
-        torch_loader().ensure_loaded()  # apply_params validates (torch registries)
-        from workbench.core.tune.space import apply_params
-
-        try:
-            new = apply_params(self.experiment, best["params"])
-        except WorkbenchError as e:
-            self.message.show_message(f"Cannot apply trial {best['number']}: {e}", "error")
-            return False
-        self._applying = True  # the same experiment, tuned: the table keeps its study
-        try:
-            self.current.replace(new, in_place=True)  # the fields list follows
-        finally:
-            self._applying = False
-        shown = ", ".join(f"{k} = {fmt(v)}" for k, v in best["params"].items())
-        self.message.show_message(f"Applied trial {best['number']} of study "
-                                  f"{self.results.study[1]}: {shown}", "ok")
-        self.experiment_changed.emit()
-        return True
+        """Write the best trial's parameters, with the settings it trained them with when
+        the user agrees, into the Experiment (the same object), announce it as replaced
+        (every view shows it anew) and emit ``experiment_changed`` (:mod:`.applying`)."""
+        return apply_best(self)
 
     def _update_buttons(self) -> None:
         running = self.is_running()

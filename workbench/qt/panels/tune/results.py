@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QMenu, QSplitter,
                                QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout,
                                QWidget)
 
 from workbench.core.train.metric_words import metric_text
+from workbench.core.tune.trained import trained_value
 from workbench.qt.accessible import name_field
 from workbench.qt.keyboard import tab_leaves
 from workbench.qt.plots.header import stacked
@@ -34,6 +36,9 @@ COLUMN_TIPS = {
                     "wall time in the cell's tooltip)",
     RUN_COLUMN: "The trial's run folder: double-click a row (or right-click, Show in Runs) "
                 "to select it on the Runs tab"}
+#: A greyed parameter cell's tooltip: a field the trial did not search.
+UNSEARCHED_TIP = ("Not searched in this trial: the experiment's value when it ran (what it "
+                  "trained with; Apply best applies it too, once you agree)")
 
 
 class TrialsView(QWidget):
@@ -50,10 +55,13 @@ class TrialsView(QWidget):
         Trials were added or the view was reset.
     run_requested(path)
         The user asked to see a trial's run (double-click, or Show in Runs).
+    run_missing(text)
+        The user asked for a trial's run that was deleted since: ``text`` says so.
     """
 
     trials_changed = Signal()
     run_requested = Signal(str)
+    run_missing = Signal(str)
 
     def __init__(self, metric: str = "val_acc", label: Callable[[str], str] | None = None,
                  parent: QWidget | None = None):
@@ -152,8 +160,14 @@ class TrialsView(QWidget):
 
     def request_run(self, row: int) -> bool:
         """Ask for the run of the trial in ``row`` (``run_requested``); False when it left
-        none."""
+        none, or its run was deleted since (``run_missing`` says so)."""
         path = self.run_dir(row)
+        if path and not Path(str(path)).is_dir():
+            number = sorted(self.trials)[row]
+            self.run_missing.emit(f"The run of trial {number} was deleted (its folder "
+                                  f"{path} is gone): it cannot be shown on the Runs tab")
+            self._show()  # its Run cell says so now
+            return False
         if path:
             self.run_requested.emit(str(path))
         return bool(path)
@@ -164,7 +178,7 @@ class TrialsView(QWidget):
             return
         menu = QMenu(self.table)
         action = menu.addAction("Show in Runs")
-        action.setEnabled(bool(self.run_dir(row)))
+        action.setEnabled(bool(self.run_dir(row)))  # a deleted one says so when asked
         action.triggered.connect(lambda: self.request_run(row))
         menu.popup(self.table.viewport().mapToGlobal(pos))
 
@@ -194,11 +208,22 @@ class TrialsView(QWidget):
             run = t.get("run_dir")
             cells = [str(t["number"]), state_text(t), value_text(self.metric_name, t),
                      "" if seconds is None else f"{seconds:.1f}"]
-            cells += [fmt((t.get("params") or {}).get(p)) for p in self._param_columns]
-            cells.append(run_label(run))
+            params = t.get("params") or {}
+            # A field this trial did not search: the value it trained with, greyed.
+            unsearched = {c for c, p in enumerate(self._param_columns, start=len(cells))
+                          if p not in params}
+            cells += [fmt(params[p]) if p in params else fmt(trained_value(t, p))
+                      for p in self._param_columns]
+            gone = bool(run) and not Path(str(run)).is_dir()  # deleted on the Runs tab
+            cells.append(DELETED if gone else run_label(run))
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                if c == 3 and seconds is None and t.get("duration_s") is not None:
+                if c in unsearched:
+                    item.setForeground(self.palette().brush(QPalette.ColorGroup.Disabled,
+                                                            QPalette.ColorRole.Text))
+                    item.setToolTip(UNSEARCHED_TIP if text else "Not searched in this "
+                                    "trial; the value it trained with is not known")
+                elif c == 3 and seconds is None and t.get("duration_s") is not None:
                     item.setToolTip("\n".join(str(x) for x in (t.get("error"), wall_text(t))
                                               if x))
                 elif t.get("error"):  # why a trial failed: on hover, on every cell of its row
@@ -206,6 +231,8 @@ class TrialsView(QWidget):
                 elif c == 2 and t.get("epoch") is not None and text:
                     item.setToolTip(f"{self.metric_name} of the model the trial's run saved "
                                     f"(epoch {t['epoch']}'s weights)")
+                elif c == len(cells) - 1 and gone:
+                    item.setToolTip(f"The run of this trial was deleted: {run} is gone")
                 elif c == len(cells) - 1 and run:
                     item.setToolTip(f"{run}\nDouble-click to show it on the Runs tab")
                 elif c == len(cells) - 1 and t.get("state") not in ("running", "waiting"):
@@ -259,11 +286,21 @@ def wall_text(trial: dict) -> str:
 
 
 def run_label(run_dir: Any) -> str:
-    """The Run cell: the run folder's name without the time it was made
+    """The Run cell: the run's name as the Runs tab gives it (its run.json's, once renamed
+    there), else the run folder's name without the time it was made
     (``2026-12-07_08-10-59-mm-trial-3`` -> ``mm-trial-3``); the whole path is its tooltip."""
     if not run_dir:
         return ""
+    from workbench.core.runs.store import read_run_info
+
+    name = read_run_info(run_dir).get("name")
+    if isinstance(name, str) and name.strip():
+        return name
     return re.sub(r"^\d{4}-\d{2}-\d{2}_\d{2}-\d{2}-\d{2}-", "", Path(str(run_dir)).name)
+
+
+#: The Run cell of a trial whose run was deleted (on the Runs tab) since it ran.
+DELETED = "(deleted)"
 
 
 def value_text(metric: str, trial: dict) -> str:

@@ -103,7 +103,8 @@ class StoredStudy(QObject):
     Only a storage that exists is opened: a SQLite file that is not there is not created.
     Trials left running by a process that died are marked interrupted in it first
     (:func:`workbench.core.tune.stale.fail_dead_trials`), as Start would. Nothing changes
-    when a study was started meanwhile or trials are already shown.
+    when a study was started meanwhile; when the table shows the study's trials already,
+    those another process added or changed since are merged in by number.
     """
 
     def __init__(self, panel: Any):
@@ -113,13 +114,15 @@ class StoredStudy(QObject):
         self.runner.finished.connect(self._on_listed)
         self.shown = ""  # the study shown, once listed
 
-    def list(self) -> None:
-        """Look the study up (off the GUI thread)."""
+    def list(self, again: bool = False) -> None:
+        """Look the study up (off the GUI thread); ``again``: the study shown, for trials
+        another process added since (merged into the table, :meth:`_merge`)."""
         url, name = self.panel.follower.key()
         if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file():
             return
         # The experiment as it is now (a copy: it is read in the pool thread).
-        unnamed = None if self.panel.name_edit.text().strip() else self.panel.experiment.copy()
+        unnamed = None if again or self.panel.name_edit.text().strip() else \
+            self.panel.experiment.copy()
         runs_parent = self.panel.runs_parent
 
         def study(state: TaskState) -> Any:
@@ -151,7 +154,11 @@ class StoredStudy(QObject):
     @Slot(int, object)
     def _on_listed(self, _job: int, result: Any) -> None:
         panel = self.panel
-        if result is None or panel.is_running() or panel.results.trials:
+        if result is None or panel.is_running():
+            return
+        if panel.results.trials:
+            if result[0] == "study":
+                self._merge(*result[1:])
             return
         follower = panel.follower  # it made this lister (study_link.StudyFollower)
         if result[0] == "others":  # no study of the default name; these of this experiment
@@ -182,3 +189,28 @@ class StoredStudy(QObject):
             f"Study {summary.study_name}: {len(summary.trials)} trial(s) stored in "
             f"{summary.storage}{best}. Start adds trials to it (Continue study); another "
             f"study name starts a new one.")
+
+    def _merge(self, url: str, summary: Any, _params: list, metric: str | None) -> None:
+        """Add to the table the trials of the study it shows that another process (a
+        terminal's ``workbench tune``) added or changed since, by number: the rows shown
+        stay where they are, selected as they were."""
+        panel, follower = self.panel, self.panel.follower
+        if panel.results.study != (url, summary.study_name) or \
+                follower.key() != panel.results.study:
+            return
+        shown = panel.results.trials
+        changed = [t for t in summary.trials if shown.get(int(t["number"])) != t]
+        if not changed:
+            return
+        before = (panel.best_trial() or {}).get("number")
+        added = len([t for t in changed if int(t["number"]) not in shown])
+        panel.results.add_trials(changed)
+        follower.shown(summary, metric)
+        best = panel.best_trial()
+        if added and best is not None and best["number"] != before:
+            from workbench.qt.panels.tune.results import metric_value
+
+            panel.message.show_message(
+                f"Study {summary.study_name}: {added} trial(s) added by another process; "
+                f"best now: trial {best['number']}, {summary.metric} "
+                f"{metric_value(summary.metric, best['value'])} (Apply best applies it)")

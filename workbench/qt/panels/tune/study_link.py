@@ -4,6 +4,9 @@
 fields name (a blank name: ``<dataset>-<network>`` of the open experiment, as Start names
 it): when either field changes, or another experiment is opened, the table is emptied and
 that study's stored trials are listed (off the GUI thread, :class:`.state.StoredStudy`).
+The study shown is listed again (:meth:`StudyFollower.relist`) when the tab is shown, the
+window activated, Apply best pressed, and every :data:`RELIST_MS` while the tab is visible:
+trials a terminal's ``workbench tune`` adds to it are merged in.
 A caption above the table names the study shown and the experiment it searched.
 
 :func:`check_apply` guards "Apply best": the study's best trial goes into the open
@@ -27,6 +30,9 @@ from workbench.core.runs.names import run_name_base
 
 #: How long typing in the Study name or Storage field rests before the study is listed.
 FOLLOW_DELAY_MS = 400
+#: How often the shown study is listed again while the tab is visible and no study runs
+#: here: a terminal's ``workbench tune`` adds trials to it.
+RELIST_MS = 10000
 
 
 def ask_apply_other(parent: QWidget, text: str) -> bool:
@@ -55,6 +61,9 @@ class StudyFollower(QObject):
         self.timer.timeout.connect(self.follow)
         panel.name_edit.textChanged.connect(lambda _t: self.timer.start())
         panel.storage_edit.textChanged.connect(lambda _t: self.timer.start())
+        self.poll = QTimer(self, interval=RELIST_MS)
+        self.poll.timeout.connect(lambda: panel.isVisible() and self.relist())
+        self.poll.start()
 
     def key(self) -> tuple[str, str]:
         """The storage URL and study name the fields name now."""
@@ -85,6 +94,19 @@ class StudyFollower(QObject):
 
         # Optuna is imported in a pool thread: never alongside torch's first import.
         torch_loader().call_when_ready(self.lister.list, panel)
+        return True
+
+    def relist(self) -> bool:
+        """List the shown study again, when it is the one named and no study runs here (its
+        table is live then): trials another process added since are merged into the
+        table (:meth:`.state.StoredStudy._merge`). Returns whether it was asked for."""
+        panel = self.panel
+        if panel.is_running() or panel._shut_down or not panel.results.study[1] \
+                or not self.shows_named_study():
+            return False
+        from workbench.qt.startup import torch_loader
+
+        torch_loader().call_when_ready(lambda: self.lister.list(again=True), panel)
         return True
 
     def shown(self, summary: Any, metric: str | None = None) -> None:
@@ -158,7 +180,8 @@ def check_apply(panel: Any, follower: StudyFollower,
 def show_run_in_runs(window: Any, path: str) -> None:
     """Show the Runs tab of ``window`` with run folder ``path`` selected (a Tune row's run);
     a run not listed yet (the trial just ended) is selected once the tab has re-read the
-    runs folder."""
+    runs folder, and one still not there (deleted, or in another runs folder) is named on
+    the tab's message line."""
     runs = window.runs_panel
     window.tabs.setCurrentWidget(runs)
 
@@ -172,6 +195,9 @@ def show_run_in_runs(window: Any, path: str) -> None:
     if not select():
         def once(count: int) -> None:
             runs.refreshed.disconnect(once)
-            select(count)
+            if not select(count):
+                runs.message.show_message(
+                    f"The trial's run {path} is not in the runs listed here: it was deleted, "
+                    f"or is in another runs folder", "warning")
         runs.refreshed.connect(once)
         runs.refresh()
