@@ -1,6 +1,7 @@
 """Under torchrun every process runs the same command: rank 0 alone says what happens (a
-Ctrl-C reaches every process; every process meets the same error), except a bug, which
-each process that meets one reports with its rank. (The 2-process runs in
+Ctrl-C reaches every process; every process meets the same error, which each other
+machine's first process says too, with its rank, unless the ranks agreed on it), except a
+bug, which each process that meets one reports with its rank. (The 2-process runs in
 test_distributed.py check the resume and divergence lines end to end.)"""
 
 from __future__ import annotations
@@ -49,6 +50,24 @@ def test_an_error_is_said_once_a_machine(monkeypatch, capsys, tmp_path, rank, lo
     code, out, err = run_cli(capsys, "resume", tmp_path / "nonexist")
     assert code == 2 and out == ""
     assert ("does not exist" in err) is says
+    where = f" (rank {rank})" if rank else ""
+    assert not says or err.startswith(f"workbench resume{where}: error: ")
+
+
+def test_an_error_the_ranks_agreed_on_is_said_by_rank_0_alone(monkeypatch, capsys, tmp_path):
+    import workbench.cli as cli
+    from workbench.core.errors import WorkbenchError
+
+    def agreed(args):
+        e = WorkbenchError("the processes of this torchrun job read different datasets")
+        e.said_by_rank_0 = True
+        raise e
+
+    monkeypatch.setitem(cli._COMMANDS, "resume", agreed)
+    for rank, says in ((0, True), (2, False)):  # rank 2: another machine's first
+        _ranks(monkeypatch, rank, 0)
+        code, _, err = run_cli(capsys, "resume", tmp_path)
+        assert code == 2 and ("different datasets" in err) is says
 
 
 def test_a_bug_is_said_by_every_rank_with_its_rank(monkeypatch, capsys, tmp_path):

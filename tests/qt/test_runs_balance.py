@@ -124,3 +124,16 @@ def test_the_saved_models_description_names_the_monitor_or_says_highest():
                       model_epoch=6, model_val_acc=0.9, best_val_acc=0.95)
     assert model_description(older).endswith(
         "validation accuracy 90.0%. Highest validation accuracy: 95.0% (another epoch).")
+
+
+def test_a_torchrun_runs_batch_says_how_many_processes_took_it(qtbot, workbench_home):
+    # Each of 2 processes took 32 images a step: an update saw 64 (walk-torchrun, 1).
+    root = runs_dir()
+    run = listed_run(root, "tr", "torchrun-run")
+    listed_run(root, "one", "one-process-run")
+    update_run_info(run, processes=[{"from_epoch": 1, "world_size": 2, "batch_size": 32,
+                                     "per_update": 64}])
+    panel = shown_runs_panel(qtbot, (1344, 600))
+    assert _cells(panel, "batch") == {"torchrun-run": "32 × 2", "one-process-run": "32"}
+    tip = _cells(panel, "batch", Qt.ItemDataRole.ToolTipRole)["torchrun-run"]
+    assert "on each of 2 processes (torchrun): 64 per update" in tip

@@ -65,7 +65,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # Under torchrun every process runs the command and meets the same errors: rank 0 says
     # them (and the first process of each other machine, whose files or devices may be
-    # its own trouble); a bug is said by every process that meets one, with its rank.
+    # its own trouble, with its rank), but not those the ranks agreed on
+    # (``said_by_rank_0``: a dataset that differs, or one a rank could not read, which rank
+    # 0 names); a bug is said by every process that meets one, with its rank.
     rank, local_rank = torchrun_ranks()
     stdout = sys.stdout
     if entry:  # a failed write to stdout says it is stdout's (not a bug of ours)
@@ -76,8 +78,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout.flush()
         return code
     except (WorkbenchError, UserError) as e:
-        if rank == 0 or local_rank == 0:
-            print(f"workbench {args.command}: error: {e}", file=sys.stderr)
+        if rank == 0 or (local_rank == 0 and not getattr(e, "said_by_rank_0", False)):
+            where = f" (rank {rank})" if rank else ""
+            print(f"workbench {args.command}{where}: error: {e}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt as e:
         if rank == 0:

@@ -4,6 +4,7 @@ the run façade, its outcome printed once with the exit code it means."""
 from __future__ import annotations
 
 import argparse
+import shlex
 import signal
 import sys
 from pathlib import Path
@@ -87,7 +88,7 @@ def _ended_before_abort(out: Path) -> str:
     status, bundle = info.get("status"), out / "bundle.pt"
     if status in (None, "running") or not info.get("finished") or not bundle.is_file():
         return ""
-    more = (f" (continue it with workbench resume {out})" if status != "finished" else "")
+    more = (f" (continue it with {resume_command(out)})" if status != "finished" else "")
     return f"it is recorded as {status}{more}, its model in {bundle}"
 
 
@@ -160,7 +161,8 @@ def _resume(args: argparse.Namespace, given: Path, run_dir: Path, lock) -> int:
     check_resumable(settings.saved, exp)
     gone = missing_dataset(exp.data.folder, f"give where it is now with --data DIR (a "
                                             f"folder with the same classes): workbench "
-                                            f"resume {args.run_dir} --data DIR")
+                                            f"resume {shlex.quote(str(args.run_dir))} "
+                                            f"--data DIR")
     if gone:
         raise UserError(gone)
     index = _refused_up_front(exp, list(ckpt.classes))
@@ -255,7 +257,7 @@ def _report_divergence(exp, outcome, out: Path, command: str, fresh: bool) -> No
     if diverged:  # held back by the progress lines until the rate was settled
         print(RunFinding.from_dict(diverged[-1]).line(), flush=True)
     elif outcome.epochs_done:
-        print(f"continue from it at a lower rate with: workbench resume {out} --lr X",
+        print(f"continue from it at a lower rate with: {resume_command(out)} --lr X",
               file=sys.stderr)
 
 
@@ -295,7 +297,7 @@ def _run(exp, out: Path, checkpoint=None, lock=None, command: str = "train",
         except KeyboardInterrupt as e:  # a second Ctrl-C (or SIGTERM): aborted at once
             stop.settle()
             kept = (f"; the finished epochs are kept in {last}: continue (or finish) the run "
-                    f"with workbench resume {out}" if last.exists() else "")
+                    f"with {resume_command(out)}" if last.exists() else "")
             ended = _ended_before_abort(out)
             if ended:  # it came as the run's end was written, which it waited for
                 kept = f" as the run ended; {ended}"
@@ -309,7 +311,7 @@ def _run(exp, out: Path, checkpoint=None, lock=None, command: str = "train",
             return EXIT_DIVERGED
         if outcome.status == "out_of_memory":
             stop.settle()
-            kept = (f" Continue with: workbench resume {out}" if outcome.epochs_done else "")
+            kept = (f" Continue with: {resume_command(out)}" if outcome.epochs_done else "")
             print(f"workbench {command}: {outcome.error}.{kept}", file=sys.stderr)
             return EXIT_OUT_OF_MEMORY
         if outcome.failed:  # the user's to fix (exit 2) or a bug (exit 1): main says which
@@ -334,7 +336,7 @@ def _run(exp, out: Path, checkpoint=None, lock=None, command: str = "train",
             why = _output_closed(out) if progress.output_closed else "stopped before the " \
                 "last epoch"
             print(why + ("" if result.history else ": no epoch finished, no bundle written")
-                  + (f"; continue with: workbench resume {out}" if last.exists() else ""),
+                  + (f"; continue with: {resume_command(out)}" if last.exists() else ""),
                   file=sys.stderr)
         return stopped_code if result.stopped else 0
 
@@ -365,8 +367,21 @@ def _peer_lost(result, out: Path, main_rank: bool) -> str:
         return ""
     ctx = DistributedContext.from_env()
     if main_rank or ctx.local_rank == 0 or ctx.world_size == 2:
-        return result.stop_reason.replace("resume RUN_DIR", f"resume {out}")
+        path = shlex.quote(str(out))  # to paste
+        return result.stop_reason.replace("resume RUN_DIR", f"resume {path}") \
+            .replace(f"resume {out}", f"resume {path}")
     return ""
+
+
+def resume_command(out: Path) -> str:
+    """The command that continues the run in ``out``, its path quoted to paste; under
+    torchrun, torchrun's, with the options the run was started with."""
+    from workbench.core.train.distributed import DistributedContext
+
+    command = f"workbench resume {shlex.quote(str(out))}"
+    if DistributedContext.from_env().world_size > 1:
+        return f"torchrun (the same options) -m {command}"
+    return command
 
 
 def _saved_model_line(result) -> str:

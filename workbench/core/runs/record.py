@@ -119,6 +119,10 @@ class RunRecord:
     best_value: float | None = None
     backbone_weights: str = ""
     feature_mode: str = ""
+    #: The most processes a session of the run trained on (torchrun), and the images one
+    #: update of that session saw (None: one process, or not known).
+    processes: int = 1
+    per_update: int | None = None
     problem: str = ""
 
     @property
@@ -326,6 +330,12 @@ def read_record(path: str | Path) -> RunRecord:
         elif isinstance(value, (int, float)):
             setattr(rec, key, int(value) if kind is int else float(value))
     rec.feature_mode = feature_mode_of(info)
+    sessions = [p for p in info.get("processes") or [] if isinstance(p, dict)
+                and isinstance(p.get("world_size"), int)] \
+        if isinstance(info.get("processes"), list) else []
+    if sessions:
+        most = max(sessions, key=lambda p: p["world_size"])
+        rec.processes, rec.per_update = most["world_size"], _count(most.get("per_update"))
     best = info.get("best") if isinstance(info.get("best"), dict) else {}
     rec.best_metric = best["metric"] if isinstance(best.get("metric"), str) else ""
     rec.best_epoch = _count(best.get("epoch"))

@@ -241,6 +241,8 @@ class RunRecorder(Callback):
                "skipped": skipped_entry((), self._folder, self._earlier_skipped),
                # The bundle an earlier segment wrote stays until this one writes its own.
                "bundle": info_now.get("bundle"),
+               # Each session's process count and batch per update (torchrun).
+               "processes": info.get("processes") or info_now.get("processes") or [],
                "resumed": list(info_now.get("resumed") or []) + ([stamp] if self.resumed
                                                                  else [])}
         self._write_info(run)

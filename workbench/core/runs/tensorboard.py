@@ -17,10 +17,13 @@ evaluate`` do: ``hparam/model_val_acc``, ``hparam/model_val_bal_acc``,
 of any epoch. It is written at the end of each session
 into its own event file (suffix :data:`SUMMARY_SUFFIX`), which replaces the one an earlier
 session wrote: TensorBoard takes a run's hyperparameters from the first record it reads, so
-a run continued from 3 to 5 epochs would otherwise keep saying 3. A continued run's events
-file starts with ``purge_step`` at the first step after its checkpoint, so the batches of
-an epoch that a stop dropped are not shown twice; a stop mid-epoch marks them dropped at
-once (TensorBoard's ``SessionLog.START``, as ``purge_step`` writes it).
+a run continued from 3 to 5 epochs would otherwise keep saying 3. A continued run's steps
+go on from its checkpoint's last real step (metrics.json's kept batches, summed: a session
+with another number of batches an epoch, another process count or batch size, neither hides
+earlier epochs nor leaves a gap), and its events file starts with ``purge_step`` at the
+first step after that, so the batches of an epoch that a stop dropped are not shown twice;
+a stop mid-epoch marks them dropped at once (TensorBoard's ``SessionLog.START``, as
+``purge_step`` writes it).
 
 It uses ``torch.utils.tensorboard.SummaryWriter`` (which needs the ``tensorboard``
 package for its protocol buffers). The hooks only append plain values to a list; a
@@ -36,7 +39,8 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from typing import Any
+from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 
@@ -46,6 +50,20 @@ from workbench.core.train.callbacks.base import Callback
 WRITE_EVERY_S = 2.0
 #: Seconds the end of a run waits for the writer thread to write what is queued.
 CLOSE_TIMEOUT_S = 30.0
+
+
+def _epoch_ends(run_dir: str | Path, epochs: int, num_batches: int) -> dict[int, int]:
+    """The step at the end of each of the first ``epochs`` epochs of ``run_dir``, and 0 at
+    its start: metrics.json's kept batches counted on (an epoch it has none of, from an
+    older Workbench, counts ``num_batches``)."""
+    from workbench.core.runs.batches import read_batches
+
+    counts = {e["epoch"]: e["num_batches"] for e in read_batches(run_dir, kept=False)
+              if not e.get("cut")} if epochs else {}
+    ends = {0: 0}
+    for epoch in range(1, epochs + 1):
+        ends[epoch] = ends[epoch - 1] + counts.get(epoch, num_batches)
+    return ends
 
 
 def hparams_of(exp: Any) -> dict[str, Any]:
@@ -185,6 +203,11 @@ class TensorBoardWriter(Callback):
         self.failure = ""  # why writing stopped, for run.json
         self._num_batches = 1
         self._step = 0
+        # The epochs the checkpoint holds, and the step each ended at (earlier sessions
+        # may have had another number of batches an epoch): this session's steps go on
+        # from the last.
+        self._from = 0
+        self._ends: dict[int, int] = {}
         self._notes: list[str] = []
         self._run_dir = ""
         self._purge_step: int | None = None  # a continued run: hide what followed last.pt
@@ -204,6 +227,14 @@ class TensorBoardWriter(Callback):
                                      (m.tolist() if hasattr(m, "tolist") else m)]
                             for e, m in kept.items()}
 
+    def _epoch_step(self, epoch: int) -> int:
+        """The step at the end of ``epoch`` (0: the start): an epoch the checkpoint holds
+        ended where its session counted; this session's follow on from the last of them."""
+        if epoch <= self._from:
+            return self._ends.get(epoch, epoch * self._num_batches)
+        return self._ends.get(self._from, self._from * self._num_batches) + \
+            (epoch - self._from) * self._num_batches
+
     # -- the training thread's side: plain values on a queue ---------------------------
     def _put(self, *item: Any) -> None:
         if not self._closed and not self.failure:
@@ -211,6 +242,7 @@ class TensorBoardWriter(Callback):
 
     def on_fit_start(self, trainer: Any, info: dict[str, Any]) -> None:
         self._num_batches = max(1, int(info.get("batches_per_epoch") or 1))
+        self._from = int(getattr(trainer, "epochs_done", 0))
         self._notes = [str(n) for n in info.get("notes", ())]
 
     def _start(self, trainer: Any) -> None:
@@ -223,7 +255,8 @@ class TensorBoardWriter(Callback):
             self._pending.clear()
             return
         self._run_dir = str(trainer.run_dir)
-        first = int(getattr(trainer, "epochs_done", 0)) * self._num_batches  # last.pt's step
+        self._ends = _epoch_ends(trainer.run_dir, self._from, self._num_batches)
+        first = self._epoch_step(self._from)  # last.pt's step
         if getattr(trainer, "checkpoint", None) is not None:
             # Continued: the steps after the checkpoint (a stopped epoch's batches) are
             # written again by this session, so TensorBoard drops the earlier ones.
@@ -242,11 +275,11 @@ class TensorBoardWriter(Callback):
                      loss: float) -> None:
         if self._thread is None:
             self._start(trainer)
-        self._step = (int(epoch) - 1) * int(num_batches) + int(batch)
+        self._step = self._epoch_step(int(epoch) - 1) + int(batch)
         self._put("scalar", "loss/train_batch", float(loss), self._step)
 
     def on_epoch_end(self, trainer: Any, epoch: int, metrics: dict[str, Any]) -> None:
-        step = int(epoch) * self._num_batches
+        step = self._epoch_step(int(epoch))
         for tag, key in (("loss/train", "train_loss"), ("loss/val", "val_loss"),
                          ("accuracy/train", "train_acc"), ("accuracy/val", "val_acc"),
                          ("accuracy/val_balanced", "val_bal_acc"),
@@ -274,7 +307,7 @@ class TensorBoardWriter(Callback):
     def on_finding(self, trainer: Any, finding: dict[str, Any]) -> None:
         # At the end of the last finished epoch (the finding names its epoch): a finding
         # made in an epoch that is then dropped stays in run.json, and here too.
-        step = int(getattr(trainer, "epochs_done", 0)) * self._num_batches
+        step = self._epoch_step(int(getattr(trainer, "epochs_done", 0)))
         self._put("text", f"doctor/{finding.get('kind')}",
                   f"epoch {finding.get('epoch')} ({finding.get('severity')}): "
                   f"{finding.get('message')} Fix: {finding.get('fix')}", step)
@@ -284,12 +317,12 @@ class TensorBoardWriter(Callback):
             self._closed = True
             self._pending.clear()
             return
-        kept = int(getattr(trainer, "epochs_done", 0)) * self._num_batches
+        kept = self._epoch_step(int(getattr(trainer, "epochs_done", 0)))
         if result.status == "stopped" and self._step > kept:
             # Stopped mid-epoch: that epoch's batches are not kept (metrics.json drops
             # them), so TensorBoard drops them too.
             self._put("purge", "", None, kept + 1)
-        summary = run_summary(result, self._num_batches, self._confusions)
+        summary = run_summary(result, self._epoch_step, self._confusions)
         if summary is not None:
             self._put("summary", "", summary, 0)
         self._closed = True
@@ -347,10 +380,11 @@ def _restart_event(step: int) -> Any:
 SUMMARY_SUFFIX = ".summary"
 
 
-def run_summary(result: Any, num_batches: int,
+def run_summary(result: Any, epoch_step: Callable[[int], int],
                 confusions: dict[int, list[list[int]]]) -> dict[str, Any] | None:
     """The summary of a run that ended as ``result`` (a FitResult), in plain values: what
-    :func:`write_summary` writes; None when no epoch finished (no model to describe)."""
+    :func:`write_summary` writes, at the step ``epoch_step`` gives the kept epoch's end;
+    None when no epoch finished (no model to describe)."""
     model = result.weights_metrics
     if not model:
         return None
@@ -388,7 +422,7 @@ def run_summary(result: Any, num_batches: int,
                f"Epoch {epoch}'s validation confusion matrix is not at hand (it was trained "
                f"before this version kept it), so none is shown."))
     return {"hparams": hparams_of(result.experiment), "metrics": metrics,
-            "step": epoch * max(1, int(num_batches)), "text": text, "confusion": matrix,
+            "step": int(epoch_step(epoch)), "text": text, "confusion": matrix,
             "classes": list(result.classes),
             "title": f"Validation, epoch {epoch}: the weights the run kept"}
 
@@ -396,8 +430,6 @@ def run_summary(result: Any, num_batches: int,
 def write_summary(run_dir: str, summary: dict[str, Any]) -> None:
     """Write ``summary`` (:func:`run_summary`) as the run's summary event file, then delete
     the ones earlier sessions wrote: one HParams record per run, the latest."""
-    from pathlib import Path
-
     from torch.utils.tensorboard import SummaryWriter
     from torch.utils.tensorboard.summary import hparams
 

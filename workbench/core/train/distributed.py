@@ -23,7 +23,8 @@ through the environment (``WORLD_SIZE``, ``RANK``, ``LOCAL_RANK``, ``MASTER_ADDR
 Only rank 0 writes the run folder and prints (the CLI gives the other ranks no callbacks).
 A stop request on any rank (Ctrl-C) stops every rank at the same training batch. Before
 anything is trained the ranks compare their datasets (:meth:`DistributedContext.
-check_same_dataset`) and all refuse a run whose processes read different ones.
+check_same_dataset`) and all refuse a run whose processes read different ones, or one of
+which cannot read its own (rank 0 says it, naming the rank).
 
 Nothing here is our own engine: torch.distributed does the work; this module only reads
 the environment and turns its failures into one-line messages.
@@ -194,23 +195,35 @@ class DistributedContext:
         dist.all_reduce(t, op=dist.ReduceOp.MAX)
         return tuple(bool(v) for v in t.tolist())
 
-    def check_same_dataset(self, index: Any) -> None:
+    def check_same_dataset(self, index: Any, failure: WorkbenchError | None = None) -> None:
         """Refuse, on every rank alike, a run whose processes read different datasets
         (another class list, other images or labels: a copy on one machine out of step, a
         folder changed while the ranks started). Left unchecked, different classes train
         a model whose labels mean one thing on one rank and another elsewhere, and
         different counts break the collectives mid-epoch.
 
+        ``failure``: why this rank could not read its dataset (``index`` is then None);
+        every rank refuses the run with it, so rank 0 says it, naming the rank, though no
+        other rank met it (it waited in this collective until torchrun killed it).
+
         Raises
         ------
         WorkbenchError
-            Naming the first rank whose dataset differs from rank 0's, and how.
+            Naming the first rank that could not read its dataset, and why, or the first
+            whose dataset differs from rank 0's, and how.
         """
         prints: list[Any] = [None] * self.world_size
-        dist.all_gather_object(prints, dataset_fingerprint(index))
-        message = dataset_mismatch(prints)
+        dist.all_gather_object(prints, {"error": str(failure)} if failure is not None
+                               else dataset_fingerprint(index))
+        if failure is not None and (self.rank == 0 or "error" in prints[0]):
+            # Rank 0's own; or rank 0 failed too: each says its own, the same one once.
+            failure.said_by_rank_0 = prints[0].get("error") == str(failure)
+            raise failure
+        message = dataset_failure(prints) or dataset_mismatch(prints)
         if message:
-            raise WorkbenchError(message)
+            agreed = WorkbenchError(message)
+            agreed.said_by_rank_0 = True  # every rank raises it: the CLI says it once
+            raise agreed
 
     def barrier(self) -> None:
         if dist.is_initialized():
@@ -327,6 +340,17 @@ def _classes(rank: int, mine: list[str], first: list[str]) -> str:
     if lacks:
         words.append(f"rank {rank} lacks {listing(lacks, 4)}")
     return "; ".join(words)
+
+
+def dataset_failure(prints: Sequence[Mapping[str, Any]]) -> str:
+    """The refusal of a run some of whose ranks could not read their dataset (their
+    :func:`dataset_fingerprint` an ``{"error": ...}``), else ``""``: rank 0's error as it
+    is, or the first failed rank's, naming it."""
+    failed = [(rank, p["error"]) for rank, p in enumerate(prints) if "error" in p]
+    if not failed:
+        return ""
+    rank, error = failed[0]
+    return error if rank == 0 else f"rank {rank} of this torchrun job: {error}"
 
 
 def dataset_mismatch(prints: Sequence[Mapping[str, Any]]) -> str:

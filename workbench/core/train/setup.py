@@ -25,8 +25,10 @@ from workbench.core.train.callbacks.early_stopping import EarlyStopping
 from workbench.core.train.callbacks.norms import NormSampling
 from workbench.core.train.callbacks.pause import Pause
 from workbench.core.train.failures import batch_of_one_error
+from workbench.core.train.processes import ProcessCount, session
 from workbench.core.train.resume import SET_LR
 from workbench.core.data.usage import unvalidated_note
+from workbench.core.errors import WorkbenchError
 from workbench.core.train.unreadable import left_out_note
 
 
@@ -60,12 +62,18 @@ class RunSetup:
         self.device = resolve_device(exp.training.device)
         self._setup_distributed()
         tune_host_allocator()  # the same large buffers every step: keep them in the heap
+        failure = None
         if self.index is None:
             from workbench.core.data.demo import dataset_folder
 
-            self.index = scan_folder(dataset_folder(exp.data.folder))
+            try:
+                self.index = scan_folder(dataset_folder(exp.data.folder))
+            except WorkbenchError as e:
+                if self.dist is None:
+                    raise
+                failure = e  # said by every rank: rank 0 prints it (a rank of its own)
         if self.dist is not None:  # every process must read the same dataset, or none trains
-            self.dist.check_same_dataset(self.index)
+            self.dist.check_same_dataset(self.index, failure)
         if not self.index.verified:
             # A class whose every file is unreadable is refused, as the app's verified scan
             # refuses it, not trained as a label with no image (one decode a class); on a
@@ -156,10 +164,16 @@ class RunSetup:
             if self.norm_interval else max(1, self.steps_per_epoch // SAMPLES_PER_EPOCH)
         self.norms = NormSampling(interval, self.model, labels)
         self.doctor = TrainingDoctor()
+        # How many processes train this session, kept per session in the checkpoint.
+        self.processes = ProcessCount(session(
+            int(ckpt.epoch) + 1 if ckpt is not None else 1,
+            self.dist.world_size if self.dist is not None else 1, exp.data.batch_size,
+            exp.training.accumulate))
         self.hooks = [Pause(self.gate), self.early_stopping, self.norms, self.doctor,
-                      self.split_keeper, *self.callbacks]
+                      self.split_keeper, self.processes, *self.callbacks]
         if ckpt is not None:
             notes.extend(self._restore(ckpt))
+        notes.extend(self.processes.notes)  # e.g. "trained on 2 processes (batch 32 ...)"
         if self.dist is not None:  # last: DDP must wrap the final, restored parameters
             self._ddp = self.dist.wrap(self.model, self.device)
             if self.dist.rank:
@@ -180,7 +194,9 @@ class RunSetup:
                 "batch_size": int(exp.data.batch_size), "monitor": self.tracker.metric,
                 "start_epoch": self.epochs_done + 1, "history": [dict(m) for m in self.history],
                 "steps": self.steps, "best": self.tracker.best,
-                "norm_layers": list(self.norms.names)}
+                "norm_layers": list(self.norms.names),
+                # Each session's process count and batch per update (.processes).
+                "processes": self.processes.sessions}
         if self.dist is not None:
             info.update(world_size=self.dist.world_size, rank=self.dist.rank)
         return info

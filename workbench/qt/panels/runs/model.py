@@ -243,7 +243,8 @@ _TEXT: dict[str, Callable[[RunRecord], str]] = {
     "duration": lambda r: format_duration(r.duration_s),
     "optimizer": lambda r: r.optimizer,
     "lr": lambda r: "" if r.lr is None else f"{r.lr:.3g}",
-    "batch": lambda r: "" if r.batch_size is None else str(r.batch_size),
+    "batch": lambda r: "" if r.batch_size is None else str(r.batch_size) + (
+        f" × {r.processes}" if r.processes > 1 else ""),
     "preset": preset_text,
     "notes": lambda r: r.notes.splitlines()[0] if r.notes.strip() else "",
 }
@@ -302,6 +303,9 @@ def _tooltip(key: str, r: RunRecord, shared: bool = False) -> str:
         if r.balance:
             settings += f", {balance_text(r)}"
         backbone = backbone_description(r) if key == "preset" else ""
+        if key == "batch" and r.processes > 1:  # torchrun: the batch is each process's
+            backbone = (f"{r.batch_size} images a step on each of {r.processes} processes "
+                        f"(torchrun): {r.per_update or '?'} per update")
         return f"{backbone}\n{settings}" if backbone else settings
     return ""
 
