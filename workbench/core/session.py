@@ -16,7 +16,8 @@ closing; this module is its format, with no Qt in it::
                   "by_user": true},
      "augment": {"step": 2, "pipelines": 1, "preview": 1, "class": "...", "image": "..."},
      "experiment": {...Experiment.to_dict()...},
-     "predict": {"bundle": "<bundle.pt>", "images": ["<image>", ...]}}
+     "predict": {"bundle": "<bundle.pt>", "images": ["<image>", ...],
+                 "left_out": {"images": 120, "folders": ["..."], "more_folders": 0}}}
 
 The small keys come first, then the experiment, then the Predict tab's image list (up to
 :data:`MAX_PREDICT_IMAGES` paths, the longest and least needed part), so a file cut short
@@ -96,7 +97,9 @@ class Session:
         ``"auto"``, ``"val"`` or ``"folder"``; ``"folder"``; ``"by_user"``: the user chose
         that pair, not a run trained); plain JSON values.
     predict
-        The Predict tab's model (``"bundle"``) and its images (``"images"``).
+        The Predict tab's model (``"bundle"``) and its images (``"images"``; those past
+        :data:`MAX_PREDICT_IMAGES` counted in ``"left_out"``, with their folders, so a
+        restart says which were not listed again).
     augment
         The Augment tab's choices (the selected step, the sub-tabs, the preview's class and
         image: :mod:`workbench.qt.panels.augment.state`); plain JSON values.
