@@ -461,3 +461,15 @@ def test_load_bundle_starts_beside_the_model_in_use_else_in_the_runs_folder(
     assert not empty.bundle_path  # no saved run in this data directory
     empty.choose_bundle()
     assert asked[-1][1] == str(runs_dir())  # no model yet: the runs folder
+
+
+def test_the_status_never_says_classifying_0_images(qtbot, panel, image_folder):
+    # The last batch's results came in before the end line: "Classifying 0 images…" flashed.
+    said = []
+    show = panel.status.show_message
+    panel.status.show_message = lambda text, *a, **k: (said.append(text), show(text, *a, **k))
+    images = [image_folder / c / f"{c}_000.png" for c in ("red", "green", "blue")]
+    with qtbot.waitSignal(panel.predictions_finished, timeout=TIMEOUT_MS):
+        drop_urls(panel, images)
+    assert any(t.startswith("Classifying 3 images") for t in said), said
+    assert not [t for t in said if t.startswith("Classifying 0")], said

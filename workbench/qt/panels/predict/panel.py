@@ -395,7 +395,9 @@ class PredictPanel(FilterActions, UrlDropTarget, QWidget):
         if busy:
             note = "; ".join(n for n in (self._busy_note, self._drop_note) if n)
             note = f" ({note})" if note else ""
-            self.status.show_message(f"Classifying {images(self._total - self._done)}…{note}")
+            if self._done < self._total:  # the last results in: the end line says so next
+                self.status.show_message(
+                    f"Classifying {images(self._total - self._done)}…{note}")
             self.progress.setRange(0, self._total)
             # Last: a slot on valueChanged may cancel, and its message must stand.
             self.progress.setValue(self._done)
