@@ -133,7 +133,12 @@ def test_a_torchrun_runs_batch_says_how_many_processes_took_it(qtbot, workbench_
     listed_run(root, "one", "one-process-run")
     update_run_info(run, processes=[{"from_epoch": 1, "world_size": 2, "batch_size": 32,
                                      "per_update": 64}])
+    resumed = listed_run(root, "re", "resumed-run")  # 2 x 16, then continued as 1 x 32
+    update_run_info(resumed, processes=[
+        {"from_epoch": 1, "world_size": 2, "batch_size": 16, "per_update": 32},
+        {"from_epoch": 3, "world_size": 1, "batch_size": 32, "per_update": 32}])
     panel = shown_runs_panel(qtbot, (1344, 600))
-    assert _cells(panel, "batch") == {"torchrun-run": "32 × 2", "one-process-run": "32"}
+    assert _cells(panel, "batch") == {"torchrun-run": "32 × 2", "one-process-run": "32",
+                                      "resumed-run": "32"}  # as its last session trains
     tip = _cells(panel, "batch", Qt.ItemDataRole.ToolTipRole)["torchrun-run"]
-    assert "on each of 2 processes (torchrun): 64 per update" in tip
+    assert "on each of 2 processes (torchrun; its last session): 64 per update" in tip

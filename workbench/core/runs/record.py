@@ -119,8 +119,8 @@ class RunRecord:
     best_value: float | None = None
     backbone_weights: str = ""
     feature_mode: str = ""
-    #: The most processes a session of the run trained on (torchrun), and the images one
-    #: update of that session saw (None: one process, or not known).
+    #: The processes the run's last session trained on (torchrun), each taking
+    #: ``batch_size`` images a step, and the images one update saw (None: not known).
     processes: int = 1
     per_update: int | None = None
     problem: str = ""
@@ -333,9 +333,10 @@ def read_record(path: str | Path) -> RunRecord:
     sessions = [p for p in info.get("processes") or [] if isinstance(p, dict)
                 and isinstance(p.get("world_size"), int)] \
         if isinstance(info.get("processes"), list) else []
-    if sessions:
-        most = max(sessions, key=lambda p: p["world_size"])
-        rec.processes, rec.per_update = most["world_size"], _count(most.get("per_update"))
+    if sessions:  # the last session's, as experiment.json's batch size is
+        last = sessions[-1]
+        rec.processes, rec.per_update = last["world_size"], _count(last.get("per_update"))
+        rec.batch_size = _count(last.get("batch_size")) or rec.batch_size
     best = info.get("best") if isinstance(info.get("best"), dict) else {}
     rec.best_metric = best["metric"] if isinstance(best.get("metric"), str) else ""
     rec.best_epoch = _count(best.get("epoch"))

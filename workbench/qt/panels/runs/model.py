@@ -305,7 +305,7 @@ def _tooltip(key: str, r: RunRecord, shared: bool = False) -> str:
         backbone = backbone_description(r) if key == "preset" else ""
         if key == "batch" and r.processes > 1:  # torchrun: the batch is each process's
             backbone = (f"{r.batch_size} images a step on each of {r.processes} processes "
-                        f"(torchrun): {r.per_update or '?'} per update")
+                        f"(torchrun; its last session): {r.per_update or '?'} per update")
         return f"{backbone}\n{settings}" if backbone else settings
     return ""
 
