@@ -3,18 +3,38 @@
 A dialog sized for a large monitor (``resize(900, 640)``) is taller than a 1366x768 laptop at
 125% scaling (1093x614 logical pixels, less a taskbar): its buttons end up below the edge of
 the screen. :func:`fit_to_screen` gives a dialog the size it asks for, shrunk to its screen as
-:func:`workbench.qt.session.initial_geometry` shrinks the first window, but not below its
+:func:`initial_geometry` shrinks the first window, but not below its
 layout's minimum where that fits, and centres it; where even the minimum does not fit (a large
 font, a long path), everything above its buttons scrolls, so the buttons stay reachable.
 :func:`grow_to_contents` makes a fitted dialog taller, within the same limits, when what it
 shows grows.
+
+The main window's tabs scroll their pages the same way (:func:`fit_pages`) where its screen
+has no room for its minimum size (225% on a 1920x1080 laptop: 853x480 logical pixels).
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QRect, QSize, Qt
 from PySide6.QtGui import QGuiApplication, QScreen
-from PySide6.QtWidgets import QBoxLayout, QScrollArea, QStyle, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QBoxLayout, QMainWindow, QScrollArea, QStyle, QVBoxLayout, QWidget
+
+from workbench.qt.lazy_tabs import LazyTabs
+
+#: The first window's size where the screen has room for it.
+DEFAULT_SIZE = (1100, 780)
+
+
+def initial_geometry(available: QRect, size: tuple[int, int] = DEFAULT_SIZE) -> QRect:
+    """The first window's geometry: ``size``, shrunk to fit ``available`` (a screen's
+    available geometry: 95% of its width, 92% of its height, leaving room for the title
+    bar), centred in it."""
+    width = min(size[0], int(available.width() * 0.95))
+    height = min(size[1], int(available.height() * 0.92))
+    rect = QRect(0, 0, max(width, 1), max(height, 1))
+    rect.moveCenter(available.center())
+    return rect
+
 
 _SCROLL_NAME = "contents_scroll"
 
@@ -29,8 +49,6 @@ def fit_to_screen(dialog: QWidget, width: int, height: int, scroll: bool = True)
     buttons) moves into a scroll area (unless ``scroll`` is False: a panel shown alone), so
     that the buttons stay on the screen.
     """
-    from workbench.qt.session import initial_geometry
-
     screen = _screen(dialog)
     if screen is None:
         dialog.resize(width, height)
@@ -54,8 +72,6 @@ def grow_to_contents(dialog: QWidget) -> None:
     grew: a longer explanation, more fields), within the limits :func:`fit_to_screen` sets
     (beyond them its contents scroll); its top stays where it is unless the dialog would
     stick out of its screen. It never shrinks: a size the user gave it stays."""
-    from workbench.qt.session import initial_geometry
-
     layout, screen = dialog.layout(), _screen(dialog)
     if layout is None or screen is None:
         return
@@ -91,6 +107,71 @@ class _ScrollWhenTooBig(QObject):
                     size = (dialog.size() + extra).boundedTo(room)
                     _place(dialog, QRect(dialog.pos(), size + frame), frame, available)
         return False
+
+
+def fit_pages(window: QMainWindow, available: QRect) -> QSize:
+    """Scroll the pages of ``window``'s tabs (its central :class:`LazyTabs`) where
+    ``available`` (a screen's available geometry) has no room for the window's minimum size
+    with its pages whole, and not where it has room; the window's minimum size now.
+
+    From then on, a page built later or a screen that turns out smaller (as the window is
+    shown) scrolls the pages too, and the window shrinks to its screen."""
+    tabs = window.centralWidget()
+    if not isinstance(tabs, LazyTabs):
+        return window.minimumSizeHint()
+    if window.findChild(_PagesScrollWhenTooBig) is None:
+        window.installEventFilter(_PagesScrollWhenTooBig(window))
+    tabs.scroll_pages(False)
+    least = _window_least(window)
+    if not _fits(least, _room(available, _frame_size(window))):
+        tabs.scroll_pages(True)
+        least = _window_least(window)
+    return least
+
+
+class _PagesScrollWhenTooBig(QObject):
+    """Scrolls a main window's pages once its minimum outgrows its screen (a page built
+    after the first frame; the first show): Qt would make the window that large, its right
+    and bottom off the screen."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        # (Only once shown: its layout is then up to date as this hears the event.)
+        if event.type() in (QEvent.Type.LayoutRequest, QEvent.Type.Show) \
+                and isinstance(watched, QMainWindow) and watched.isVisible():
+            window, tabs, screen = watched, watched.centralWidget(), _screen(watched)
+            if isinstance(tabs, LazyTabs) and not tabs.scrolls_pages() and screen is not None:
+                available, frame = screen.availableGeometry(), _frame_size(window)
+                least = window.minimumSizeHint()
+                if not _fits(least, _room(available, frame)):
+                    tabs.scroll_pages(True)
+                    _window_least(window)  # its minimum now: the window may be smaller
+                    # Qt grew it to that minimum: back to the screen's size (not a size
+                    # given to it, which its pages now fill as before).
+                    size, fitted = window.size(), initial_geometry(
+                        available, (window.width(), window.height())).size()
+                    if size.width() == least.width():
+                        size.setWidth(fitted.width())
+                    if size.height() == least.height():
+                        size.setHeight(fitted.height())
+                    if size != window.size():
+                        _place(window, QRect(window.pos(), size + frame), frame, available)
+        return False
+
+
+def _window_least(window: QMainWindow) -> QSize:
+    """``window``'s minimum size, made its own at once, and up to date also before it is
+    first shown (its layout then still has its tabs' size from before their pages were
+    built)."""
+    window.centralWidget().updateGeometry()
+    layout = window.layout()
+    if layout is not None:
+        layout.invalidate()
+        layout.activate()
+    return window.minimumSizeHint()
+
+
+def _fits(size: QSize, room: QSize) -> bool:
+    return size.width() <= room.width() and size.height() <= room.height()
 
 
 def _place(dialog: QWidget, rect: QRect, frame: QSize, available: QRect) -> None:

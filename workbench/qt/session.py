@@ -35,26 +35,12 @@ from PySide6.QtWidgets import QMainWindow
 from workbench.core.session import session_path, session_text, write_session
 
 from workbench.qt.opened_file import with_files_part
+from workbench.qt.screen_fit import DEFAULT_SIZE, fit_pages, initial_geometry
 from workbench.qt.session_share import merged_text, read_text, without
 from workbench.qt.session_state import TabStates
 
 #: How often the keeper looks for changes (ms): the most edits a kill can lose.
 SAVE_INTERVAL_MS = 1500
-#: The first window's size where the screen has room for it.
-DEFAULT_SIZE = (1100, 780)
-
-
-def initial_geometry(available: QRect, size: tuple[int, int] = DEFAULT_SIZE) -> QRect:
-    """The first window's geometry: ``size``, shrunk to fit ``available`` (a screen's
-    available geometry: 95% of its width, 92% of its height, leaving room for the title
-    bar), centred in it."""
-    width = min(size[0], int(available.width() * 0.95))
-    height = min(size[1], int(available.height() * 0.92))
-    rect = QRect(0, 0, max(width, 1), max(height, 1))
-    rect.moveCenter(available.center())
-    return rect
-
-
 def available_geometry() -> QRect | None:
     """The primary screen's available geometry (without panels and docks); ``None``
     without a screen."""
@@ -70,7 +56,9 @@ def fits_a_screen(rect: QRect) -> bool:
 
 def size_to_screen(window: QMainWindow, available: QRect | None = None) -> None:
     """Give ``window`` the :func:`initial_geometry` of ``available`` (default: the primary
-    screen's available geometry), or its layout's minimum size where that is larger."""
+    screen's available geometry), or its layout's minimum size where that is larger; where
+    ``available`` has no room for that minimum, its tabs' pages scroll instead
+    (:func:`~workbench.qt.screen_fit.fit_pages`)."""
     available = available if available is not None else available_geometry()
     if available is None or available.isEmpty():
         window.resize(*DEFAULT_SIZE)
@@ -78,7 +66,7 @@ def size_to_screen(window: QMainWindow, available: QRect | None = None) -> None:
     rect = initial_geometry(available)
     # Qt will not make the window smaller than its layout's minimum: centre what it will
     # really be, and when that is taller than the screen keep the top (menus, tabs) on it.
-    rect.setSize(rect.size().expandedTo(window.minimumSizeHint()))
+    rect.setSize(rect.size().expandedTo(fit_pages(window, available)))
     rect.moveCenter(available.center())
     rect.moveTop(max(rect.top(), available.top()))
     rect.moveLeft(max(rect.left(), available.left()))
