@@ -7,7 +7,7 @@ import json
 import signal
 
 import pytest
-from PySide6.QtCore import QRect
+from PySide6.QtCore import QRect, Qt
 from PySide6.QtWidgets import QMessageBox
 
 import workbench.qt.app as app
@@ -367,8 +367,14 @@ def test_a_size_saved_on_a_screen_of_another_width_is_kept_where_it_fits(qtbot):
     qtbot.addWidget(other)
     assert not other.restoreGeometry(bytes(geometry))  # Qt's refusal, as on that screen
     assert place_window(other, bytes(geometry)) is True
-    assert other.geometry() == QRect(10, 40, 600, 500)
-    assert saved_normal_geometry(b"not a geometry") is None
+    assert other.geometry() == QRect(10, 40, 600, 500) and not other.isMaximized()
+    assert saved_normal_geometry(b"not a geometry") == (None, False)
+    # Left maximised there: maximised here too, its normal size kept for Restore.
+    geometry[44] = 1  # the maximised flag
+    third = MainWindow()
+    qtbot.addWidget(third)
+    assert place_window(third, bytes(geometry)) is True
+    assert third.windowState() & Qt.WindowState.WindowMaximized
 
 
 def test_the_next_start_shows_the_last_run_and_continue_goes_on_from_it(

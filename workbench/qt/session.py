@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Collection
 
 import shiboken6
-from PySide6.QtCore import QByteArray, QEvent, QObject, QPoint, QRect, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, QObject, QPoint, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMainWindow
 
@@ -82,14 +82,19 @@ def place_window(window: QMainWindow, geometry: bytes) -> bool:
     if geometry and window.restoreGeometry(QByteArray(geometry)):
         if window.isMaximized() or window.isFullScreen() or fits_a_screen(window.geometry()):
             return True
-    normal = saved_normal_geometry(geometry)
+    normal, maximized = saved_normal_geometry(geometry)
     if normal is not None and fits_a_screen(normal):
         # Qt refuses a geometry saved on a screen of another width (outside 0.8-1.25 of
         # it, its guard against a DPI change): a window left at 1100x706 on the laptop
-        # still fits the 4K monitor it is opened on the next day.
+        # still fits the 4K monitor it is opened on the next day (maximised, if it was).
         window.setGeometry(normal)
+        if maximized:
+            window.setWindowState(window.windowState() | Qt.WindowState.WindowMaximized)
         return True
     size_to_screen(window)
+    if normal is not None and maximized:  # its normal size no longer fits: maximised still
+        window.setWindowState(window.windowState() | Qt.WindowState.WindowMaximized)
+        return True
     return False
 
 
@@ -98,19 +103,19 @@ _GEOMETRY_MAGIC = 0x1D9D0CB
 _GEOMETRY_HEAD = struct.Struct(">IHH4i4i")
 
 
-def saved_normal_geometry(geometry: bytes) -> QRect | None:
+def saved_normal_geometry(geometry: bytes) -> tuple[QRect | None, bool]:
     """The window's normal (not maximised) geometry that ``geometry``
-    (``QWidget.saveGeometry()``) holds; None when it holds none, or one that is empty, or
-    the window was maximised or full screen."""
+    (``QWidget.saveGeometry()``) holds, and whether the window was maximised (or full
+    screen); ``(None, False)`` when it holds none, or an empty one."""
     if not geometry or len(geometry) < _GEOMETRY_HEAD.size + 6:
-        return None
+        return None, False
     magic, major, _minor, *rects = _GEOMETRY_HEAD.unpack_from(geometry)
     if magic != _GEOMETRY_MAGIC or major < 2:
-        return None
+        return None, False
     left, top, right, bottom = rects[4:]
     maximized, full = geometry[_GEOMETRY_HEAD.size + 4], geometry[_GEOMETRY_HEAD.size + 5]
     rect = QRect(QPoint(left, top), QPoint(right, bottom))
-    return None if maximized or full or rect.isEmpty() else rect
+    return (None, False) if rect.isEmpty() else (rect, bool(maximized or full))
 
 
 def restore_tab(window, title: str) -> bool:
