@@ -101,7 +101,8 @@ def create_window(data: str | None = None, experiment: str | None = None) -> Mai
             folder = folder or missing
         else:
             folder, adopt = demo_folder(), False
-    except WorkbenchError as e:  # the demo cannot be made (WORKBENCH_HOME not writable)
+    except WorkbenchError as e:  # the demo cannot be made (WORKBENCH_HOME not writable,
+        # a disk full, a folder of the user's in its place): the error ends in what to do
         folder, adopt, no_demo = "", False, str(e)
     if not (data and not experiment and exp.data.exclude):
         exp.data.folder = folder
@@ -122,7 +123,7 @@ def create_window(data: str | None = None, experiment: str | None = None) -> Mai
     elif no_demo:
         window.tabs.setCurrentWidget(window.data_panel)
         window.data_panel.message.show_message(
-            f"No dataset is open: {no_demo} and start Workbench again, or open a dataset "
+            f"No dataset is open: {no_demo}, then start Workbench again, or open a dataset "
             f"folder of your own with File → Open dataset folder… (or drop it here).", "error")
         window.statusBar().showMessage("No dataset: the demo dataset cannot be made")
     else:

@@ -13,6 +13,7 @@ small, vision task.
 from __future__ import annotations
 
 import colorsys
+import errno
 import json
 import math
 import os
@@ -88,28 +89,43 @@ def ensure_demo_dataset(root: Path | str | None = None) -> Path:
     ------
     DataError
         When ``root`` exists with other content (it is not replaced), or cannot be
-        written.
+        written (a disk full too); the message ends in what to do, an imperative clause
+        ("…: move it away or set WORKBENCH_HOME to another folder").
     """
+    default = root is None
     root = Path(root).expanduser() if root is not None else default_demo_root()
     if _is_current(root):
         return root
     if root.exists():
         if not _is_demo(root) and not (root.is_dir() and not any(root.iterdir())):
+            # The default root moves with WORKBENCH_HOME; one given moves with its caller.
+            elsewhere = ("set WORKBENCH_HOME to another folder" if default else
+                         "choose another folder for the demo")
             raise DataError(f"{root} already exists and is not a Workbench demo dataset: "
-                            f"remove it or choose another folder for the demo")
+                            f"move it away or {elsewhere}")
     try:
         root.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{root.name}.", suffix=".tmp", dir=root.parent))
     except OSError as e:
-        raise DataError(f"cannot create the demo dataset in {root.parent}: "
-                        f"{e.strerror or e}; set WORKBENCH_HOME to a writable folder") from None
+        raise _not_written(root, e) from None
     try:
         _generate(tmp)
         tmp.chmod(0o755)  # mkdtemp makes it 0700; the dataset is ordinary user data
         _move_into_place(tmp, root)
+    except OSError as e:  # a disk full while the images are written
+        raise _not_written(root, e) from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return root
+
+
+def _not_written(root: Path, error: OSError) -> DataError:
+    """Why the demo dataset ``root`` could not be written (``error``), and what to do."""
+    full = error.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
+    todo = ("free some space there or set WORKBENCH_HOME to another folder" if full else
+            "set WORKBENCH_HOME to a writable folder")
+    return DataError(f"cannot create the demo dataset in {root.parent}: "
+                     f"{error.strerror or error}; {todo}")
 
 
 def _move_into_place(tmp: Path, root: Path) -> None:

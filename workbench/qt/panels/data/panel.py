@@ -8,8 +8,9 @@ clears the exclusions made for the previous one, and says so (:mod:`.exclusions`
 The scan (listing plus a full decode of every file) and the image summary run off the GUI
 thread; choosing another folder while one is being scanned supersedes the stale scan. A NEW
 dataset fits the experiment to its images (:mod:`.advice`). Another folder that cannot be
-scanned (a typo) leaves the experiment's dataset shown, the field put back to it; a path
-pasted in quotes or as a file:// URL is read as the path (:mod:`.typed`).
+scanned (a typo) leaves the experiment's dataset shown, the field put back to it, or, while
+the experiment's folder is missing, the typed text to fix (:mod:`.failed`); a path pasted
+in quotes or as a file:// URL is read as the path (:mod:`.typed`).
 """
 
 from __future__ import annotations
@@ -31,14 +32,15 @@ from workbench.qt.accessible import name_field
 from workbench.qt.common import MessageLabel, run_standalone, stop_busy
 from workbench.qt.evented import subscribe
 from workbench.qt.workers import TaskRunner
-from workbench.qt.panels.data.advice import DataAdvice, HeaderSummary, same_folder
+from workbench.qt.panels.data.advice import DataAdvice, HeaderSummary
 from workbench.qt.panels.data.column import SettingsColumn
 from workbench.qt.panels.data.exclusions import ExclusionNotice
 from workbench.qt.panels.data.settings import DataSettings
 from workbench.qt.panels.data.health.view import HealthView
 from workbench.qt.panels.data.marks import ExcludedMarks
+from workbench.qt.panels.data.failed import show_failed_scan
 from workbench.qt.panels.data.stats import (blocked_text, counted, gone_text, ready_text,
-                                             split_counts, still_using_text, total_text)
+                                             split_counts, total_text)
 from workbench.qt.panels.data.typed import typed_path
 from workbench.qt.panels.data.jobs import list_dataset, verify_dataset
 from workbench.qt.panels.data.progress import ScanProgress
@@ -62,7 +64,8 @@ class DataPanel(QWidget):
         training: the message line says why).
     scan_failed(message)
         The folder could not be scanned (missing, not a folder...); the message says
-        which dataset is still used when it was not the experiment's own.
+        which dataset is still used when it was not the experiment's own (or that the
+        experiment's folder is missing too).
     experiment_changed()
         A setting changed ``experiment.data`` (split, size, channels, normalisation...), or
         a new dataset's defaults changed it and ``experiment.augment`` (a flip left out).
@@ -87,6 +90,7 @@ class DataPanel(QWidget):
         super().__init__(parent)
         self.current = CurrentExperiment.of(experiment)
         self.index: Any = None
+        self.shown_folder = ""  # the folder (or file) ``index`` is the scan of
         self.trainable = False
         self.checking = False  # the index shown is listed, its images not all checked yet
         self._pending_folder = ""
@@ -305,6 +309,7 @@ class DataPanel(QWidget):
     def _on_scan_finished(self, job: int, index: Any) -> None:
         """The listing is ready: show it now, check every image in the background."""
         self.index, self.checking = index, True  # (the Total line says it is checked)
+        self.shown_folder = self._pending_folder
         self.advice.expect(self._pending_folder, self._adopt, self.experiment.data.folder)
         self.experiment.data.folder = self._pending_folder
         # Another folder: the exclusions made for the one before are cleared (and said).
@@ -351,20 +356,7 @@ class DataPanel(QWidget):
         self.scan_progress.stop()
         self.progress.hide()
         self.exclusions.cancel()
-        old = self.experiment.data.folder
-        if old and not same_folder(self._pending_folder, old):
-            # Another folder (a typo): the experiment keeps its dataset, so the tab shows it.
-            message = still_using_text(message, old)
-            self._pending_folder = old
-            self.folder_edit.setText(old)
-            if self.index is not None and self.checking:  # its check was stopped for this
-                self._verify(self.index)
-        else:  # the experiment's own folder failed: nothing of it is left to show
-            self.advice.cancel()
-            self.advice.show_chosen("")  # "Chosen for this dataset" spoke of the one before
-            self.index = None
-            self.trainable = self.checking = False
-            self._show_index(None)
+        message = show_failed_scan(self, message)  # what stays shown (:mod:`.failed`)
         self.message.show_message(message, "error")
         self.scan_failed.emit(message)
 
@@ -409,7 +401,9 @@ class DataPanel(QWidget):
 
     @Slot(str, list, object)
     def _on_summary_finished(self, folder: str, lines: list, summary: Any) -> None:
-        if folder != self._pending_folder:  # a summary of the dataset shown before
+        # Of the dataset shown before: dropped (a folder still being scanned is not yet the
+        # experiment's, and may fail: a typo's scan keeps the one it would have replaced).
+        if folder != self.experiment.data.folder:
             return
         self.image_summary = summary
         self.current.set_images_summary(folder, summary)  # (the Model tab's presets)

@@ -92,6 +92,17 @@ def still_using_text(message: str, folder: str) -> str:
     return f"{message.rstrip('. ')}; still using {folder}."
 
 
+def missing_too_text(message: str, problem: str, last_scan: bool = False) -> str:
+    """The Data tab's message when the dataset typed or chosen could not be scanned
+    (``message`` says why) while the experiment's own folder is missing too (``problem``,
+    in the Train tab's words; "" for none): nothing is used instead. ``last_scan``: the tab
+    still shows that folder's last scan."""
+    if not problem:
+        return message
+    return (f"{message.rstrip('. ')}. {problem[0].upper()}{problem[1:]}."
+            + (" The classes below are from its last scan." if last_scan else ""))
+
+
 def total_text(index: Any, data: Any, checking: bool = False) -> str:
     """The line under the class table: images and classes (a test part's images counted
     in, as its parts listed after add up to it, and as Health checks them), the folder's
