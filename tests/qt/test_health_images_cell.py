@@ -9,9 +9,11 @@ from PIL import Image
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor
 
+from workbench.qt.panels.data.health.cells import (GAP, MAX_SHOWN, MORE_WIDTH, PAD, THUMB,
+                                                   image_rects, images_width, shown_images)
 from workbench.qt.panels.data.health.findings import Finding
-from workbench.qt.panels.data.health.table import (COLUMNS, GAP, IMAGES, PAD, THUMB,
-                                                   FindingsModel, FindingsTable)
+from workbench.qt.panels.data.health.table import (COLUMNS, IMAGES, FindingsModel,
+                                                   FindingsTable)
 from workbench.qt.thumbnails import ThumbnailLoader
 
 DETAILS = COLUMNS.index("Details")
@@ -69,10 +71,19 @@ def test_a_big_groups_images_stay_out_of_the_details_column(qtbot, tmp_path):
     assert _red_pixels(image, cell) > 0
     # Two fit, the second the val copy (chosen: in sight), with "+3 more" in the cell.
     assert [table.image_at(_place(cell, k)) for k in range(3)] == [(0, 0), (0, 4), None]
-    from workbench.qt.panels.data.health.table import MORE_WIDTH, image_rects
-
     rects = image_rects(leak, cell, 4)
     assert len(rects) == 2 and rects[-1].right() + GAP // 2 + MORE_WIDTH <= cell.right()
+
+
+def test_a_column_fitted_to_a_big_group_has_the_room_its_more_is_drawn_in(qtbot, tmp_path):
+    five, seven = _leak(tmp_path, 5), _leak(tmp_path, 7)
+    # "+2 more" takes the MORE_WIDTH the cell draws it in: no more, no less (review-qt, 8).
+    assert images_width([seven]) - images_width([five]) == MORE_WIDTH
+    table, _ = _table(qtbot, [seven], width=130 + 80 + 56 + images_width([seven]) + 240)
+    cell = table.visualRect(table.proxy.index(0, IMAGES))
+    assert table.columnWidth(IMAGES) == images_width([seven])
+    assert shown_images(seven, cell.width()) == list(range(MAX_SHOWN))
+    assert image_rects(seven, cell)[-1].right() + GAP // 2 + MORE_WIDTH <= cell.right()
 
 
 def test_a_click_where_no_image_is_drawn_chooses_nothing(qtbot, tmp_path):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import shutil
 
 from workbench.core.runs.store import write_run_info
-from workbench.qt.panels.tune.results import DELETED, UNSEARCHED_TIP, TrialsView
+from workbench.qt.panels.tune.results import DELETED, UNSEARCHED_TIP, TrialsView, read_runs
 
 LR, OPT, BATCH = "optimizer.params.lr", "optimizer.type", "data.batch_size"
 
@@ -48,6 +48,8 @@ def test_a_renamed_or_deleted_run_shows_as_it_is_now(qtbot, tmp_path):
     assert requested == [str(renamed)]  # no silent switch to the Runs tab
     assert missing == [f"The run of trial 1 was deleted (its folder {deleted} is gone): it "
                        f"cannot be shown on the Runs tab"]
+    assert _cell(view, 1, "Run").text() == DELETED  # the double-click found it gone
+    view.set_runs(read_runs(view.trials.values()))  # as the study's lister reads them
     assert _cell(view, 0, "Run").text() == "best-lr-candidate"  # run.json's name
     assert _cell(view, 1, "Run").text() == DELETED
     assert "was deleted" in _cell(view, 1, "Run").toolTip()

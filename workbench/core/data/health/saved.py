@@ -97,25 +97,56 @@ def _stat(path: str) -> list[int]:
     return [int(st.st_size), int(st.st_mtime_ns)]
 
 
-def _read(root: str) -> dict[str, Any]:
+#: The file last read or written, parsed: ``(file, its stamp, the dict)``. Every exclude or
+#: include in the Health view reads the file again (:func:`exclusions_stale`, after
+#: :func:`keep_excluded_since` wrote it): parsing a 10,000-image folder's file each time
+#: cost the click tens of milliseconds.
+_last: tuple[Path, tuple[int, ...], dict[str, Any]] | None = None
+
+
+def _stamp(file: Path) -> tuple[int, ...] | None:
     try:
-        data = json.loads(file_for(root).read_text(encoding="utf-8"))
+        st = os.stat(file)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+def _read(root: str) -> dict[str, Any]:
+    """The folder ``root``'s file as a dict (``{}``: none, unreadable, or another's); a
+    shallow copy of the one parsed before while the file's stamp is unchanged (callers
+    only set or pop its keys)."""
+    global _last
+    file = file_for(root)
+    stamp, last = _stamp(file), _last
+    if last is not None and stamp is not None and last[:2] == (file, stamp):
+        return dict(last[2])
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     ok = isinstance(data, dict) and data.get("format") == FORMAT and \
         os.path.abspath(str(data.get("root", ""))) == os.path.abspath(root)
-    return data if ok else {}
+    if not ok:
+        return {}
+    if stamp is not None:
+        _last = (file, stamp, data)
+    return dict(data)
 
 
 def _write(root: str, data: dict[str, Any]) -> None:
     from workbench.core.io import atomic_write_text
 
+    global _last
     file = file_for(root)
     try:
         file.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(file, json.dumps(data))
     except OSError:
-        pass  # a read-only or full data folder: the next session starts without it
+        _last = None
+        return  # a read-only or full data folder: the next session starts without it
+    stamp = _stamp(file)
+    _last = None if stamp is None else (file, stamp, dict(data))
 
 
 def save_report(index: Any, data: Any, report: Any,
@@ -194,7 +225,9 @@ def load(index: Any, data: Any) -> Saved:
     from workbench.core.data.health.report import HealthReport
     from workbench.core.data.split import split_samples
 
-    saved = _read(index.root)
+    import copy
+
+    saved = copy.deepcopy(_read(index.root))  # the report built from it may change its parts
     moves = []
     for m in saved.get("moves", []):
         try:

@@ -19,7 +19,6 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel,
                                QPushButton, QScrollArea, QTabWidget, QVBoxLayout, QWidget)
 
@@ -29,7 +28,7 @@ from workbench.core.events import CurrentExperiment
 from workbench.qt.accessible import name_field
 from workbench.qt.common import MessageLabel, image_file_filter
 from workbench.qt.panels.augment.tiles import (ImageCaption, TileCaption, batch_note,
-                                               sample_image, tile_label, to_pixmap)
+                                               sample_image, tile_label)
 from workbench.qt.startup import LOADING_TEXT, when_torch_ready
 from workbench.qt.workers import TaskRunner
 
@@ -300,7 +299,7 @@ class AugmentPreview(QWidget):
 
     def _show_original(self) -> None:
         arr = np.asarray(self.image)
-        self.original.setPixmap(to_pixmap(arr))
+        self.original.show_array(arr)
         self.original_caption.show_image(self.image_name, self.image_class)
         # The file's own size and mode (a 16-bit, CMYK or palette file is converted to
         # RGB or L), and the size a large image is decoded at (JPEG draft mode).
@@ -319,15 +318,15 @@ class AugmentPreview(QWidget):
         if result[0] == "draws":
             _, tiles, ev = result
             for lab, arr in zip(self.tiles, tiles):
-                lab.setPixmap(to_pixmap(arr))
-            self.eval_tile.setPixmap(to_pixmap(ev))
+                lab.show_array(arr)
+            self.eval_tile.show_array(ev)
         else:
             _, balance, items = result
             note, tip = batch_note(len(items), self.experiment.data.batch_size, balance)
             self.batch_note.setText(note)
             self.batch_note.setToolTip(tip)
             for i, (lab, text) in enumerate(zip(self.batch_tiles, self.batch_texts)):
-                lab.setPixmap(to_pixmap(items[i][0]) if i < len(items) else QPixmap())
+                lab.show_array(items[i][0] if i < len(items) else None)
                 text.setText(items[i][1] if i < len(items) else "")
                 text.setToolTip(text.text())
         self.preview_updated.emit()
@@ -348,7 +347,7 @@ class AugmentPreview(QWidget):
 
     def _clear_tiles(self) -> None:
         for lab in [*self.tiles, self.eval_tile, *self.batch_tiles]:
-            lab.setPixmap(QPixmap())
+            lab.show_array(None)
         for text in self.batch_texts:
             text.setText("")
         self.batch_note.setText("")

@@ -1,5 +1,5 @@
-"""The Augment preview's tiles and their captions: images as pixmaps, the built-in sample
-picture, a batch tile's label (one line per part of a mix), the caption naming the image
+"""The Augment preview's tiles and their captions: images as pixmaps drawn at the tile's own
+screen's pixels (:class:`Tile`), the built-in sample picture, a batch tile's label (one line per part of a mix), the caption naming the image
 the draws are made of, and the batch tab's note."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import math
 import os
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtGui import QGuiApplication, QImage, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QLabel, QWidget
 
@@ -18,7 +18,8 @@ TILE_PX = 112
 def to_pixmap(arr: np.ndarray, px: int = TILE_PX, ratio: float | None = None) -> QPixmap:
     """uint8 (H, W, C) array -> pixmap scaled to fit ``px`` logical pixels (sharp pixels
     when enlarged), made at ``ratio`` device pixels per logical pixel (default: the
-    highest of the screens', 2 at 200% scaling) and drawn 1:1 on such a screen."""
+    highest of the screens', 2 at 200% scaling; a :class:`Tile` gives its own screen's)
+    and drawn 1:1 on such a screen."""
     if ratio is None:
         app = QGuiApplication.instance()
         ratio = app.devicePixelRatio() if app is not None else 1.0
@@ -96,12 +97,33 @@ def paint_lines(label: QLabel, lines: list[str]) -> None:
                                                Qt.AlignmentFlag.AlignTop), "\n".join(lines))
 
 
-def tile_label() -> QLabel:
-    lab = QLabel()
-    lab.setFixedSize(TILE_PX + 4, TILE_PX + 4)
-    lab.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    lab.setStyleSheet("background: #202020; border: 1px solid #555;")
-    return lab
+class Tile(QLabel):
+    """A tile: an image (:meth:`show_array`) made at the device pixels of the screen the
+    tile is on (not the highest ratio of all screens: a 1x laptop screen beside a 2x
+    monitor), made again when the window moves to a screen of another ratio."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.array: np.ndarray | None = None
+        self.setFixedSize(TILE_PX + 4, TILE_PX + 4)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setStyleSheet("background: #202020; border: 1px solid #555;")
+
+    def show_array(self, arr: np.ndarray | None) -> None:
+        """Show the uint8 (H, W, C) ``arr`` (None: nothing)."""
+        self.array = arr
+        self.setPixmap(QPixmap() if arr is None else
+                       to_pixmap(arr, ratio=self.devicePixelRatioF()))
+
+    def event(self, event: QEvent) -> bool:
+        # Not changeEvent: QWidget does not pass this event on to it.
+        if event.type() == QEvent.Type.DevicePixelRatioChange and self.array is not None:
+            self.show_array(self.array)  # moved to another screen
+        return super().event(event)
+
+
+def tile_label() -> Tile:
+    return Tile()
 
 
 class ImageCaption(QLabel):

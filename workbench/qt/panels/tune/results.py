@@ -57,6 +57,10 @@ class TrialsView(QWidget):
         The user asked to see a trial's run (double-click, or Show in Runs).
     run_missing(text)
         The user asked for a trial's run that was deleted since: ``text`` says so.
+
+    The Run cells read no file: :attr:`runs` holds each run folder's name and whether it is
+    gone, read off the GUI thread (:func:`read_runs`, by the study's lister) and passed in
+    (:meth:`set_runs`); a run not read yet shows its folder's name (:func:`folder_label`).
     """
 
     trials_changed = Signal()
@@ -71,6 +75,8 @@ class TrialsView(QWidget):
         self.maximize = True
         self.metric_name = metric
         self._param_columns: list[str] = []
+        #: Run folder -> (its Run cell's name, whether it is gone), as last read.
+        self.runs: dict[str, tuple[str, bool]] = {}
         self._study: tuple[str, str] = ("", "")  # storage URL, study name
         self._shut_down = False
         self._importance_runner = TaskRunner(self, supersede=True)
@@ -131,6 +137,13 @@ class TrialsView(QWidget):
         self._show()
         self.trials_changed.emit()
 
+    def set_runs(self, runs: dict[str, tuple[str, bool]]) -> None:
+        """Take the run folders as :func:`read_runs` read them (renamed or deleted on the
+        Runs tab since); the table is redrawn when a Run cell changes."""
+        if any(self.runs.get(path) != value for path, value in runs.items()):
+            self.runs.update(runs)
+            self._show()
+
     def add_trials(self, trials: list[dict[str, Any]]) -> None:
         """Show ``trials`` (new ones, or newer states of shown ones); refresh importances."""
         for t in trials:
@@ -162,11 +175,11 @@ class TrialsView(QWidget):
         """Ask for the run of the trial in ``row`` (``run_requested``); False when it left
         none, or its run was deleted since (``run_missing`` says so)."""
         path = self.run_dir(row)
-        if path and not Path(str(path)).is_dir():
+        if path and not Path(str(path)).is_dir():  # one stat, on the user's request
             number = sorted(self.trials)[row]
             self.run_missing.emit(f"The run of trial {number} was deleted (its folder "
                                   f"{path} is gone): it cannot be shown on the Runs tab")
-            self._show()  # its Run cell says so now
+            self.set_runs({str(path): ("", True)})  # its Run cell says so now
             return False
         if path:
             self.run_requested.emit(str(path))
@@ -214,8 +227,11 @@ class TrialsView(QWidget):
                           if p not in params}
             cells += [fmt(params[p]) if p in params else fmt(trained_value(t, p))
                       for p in self._param_columns]
-            gone = bool(run) and not Path(str(run)).is_dir()  # deleted on the Runs tab
-            cells.append(DELETED if gone else run_label(run))
+            # As last read off the GUI thread (set_runs): a stat or a run.json read per
+            # row on every redraw made the window stutter with a study on a share.
+            label, gone = self.runs.get(str(run), (folder_label(run), False)) if run else \
+                ("", False)
+            cells.append(DELETED if gone else label)
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if c in unsearched:
@@ -287,8 +303,8 @@ def wall_text(trial: dict) -> str:
 
 def run_label(run_dir: Any) -> str:
     """The Run cell: the run's name as the Runs tab gives it (its run.json's, once renamed
-    there), else the run folder's name without the time it was made
-    (``2026-12-07_08-10-59-mm-trial-3`` -> ``mm-trial-3``); the whole path is its tooltip."""
+    there), else :func:`folder_label`; the whole path is its tooltip. It reads a file: call
+    it off the GUI thread (:func:`read_runs`)."""
     if not run_dir:
         return ""
     from workbench.core.runs.store import read_run_info
@@ -296,7 +312,30 @@ def run_label(run_dir: Any) -> str:
     name = read_run_info(run_dir).get("name")
     if isinstance(name, str) and name.strip():
         return name
+    return folder_label(run_dir)
+
+
+def folder_label(run_dir: Any) -> str:
+    """The run folder's name without the time it was made
+    (``2026-12-07_08-10-59-mm-trial-3`` -> ``mm-trial-3``): the Run cell until its run.json
+    is read, and the name a run keeps until it is renamed. Reads nothing."""
+    if not run_dir:
+        return ""
     return re.sub(r"^\d{4}-\d{2}-\d{2}_\d{2}-\d{2}-\d{2}-", "", Path(str(run_dir)).name)
+
+
+def read_runs(trials: Any) -> dict[str, tuple[str, bool]]:
+    """Each of ``trials``' run folders -> (its Run cell's name, :func:`run_label`; whether
+    it is gone): a stat and a run.json read each, so call it off the GUI thread (the
+    study's lister does, :class:`.state.StoredStudy`) and pass it to
+    :meth:`TrialsView.set_runs`."""
+    runs: dict[str, tuple[str, bool]] = {}
+    for t in trials:
+        run = t.get("run_dir")
+        if run and str(run) not in runs:
+            gone = not Path(str(run)).is_dir()  # deleted on the Runs tab
+            runs[str(run)] = ("", True) if gone else (run_label(run), False)
+    return runs
 
 
 #: The Run cell of a trial whose run was deleted (on the Runs tab) since it ran.

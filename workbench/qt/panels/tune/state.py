@@ -147,8 +147,12 @@ class StoredStudy(QObject):
             space = found.user_attrs.get("space") or {}
             metric = found.user_attrs.get("metric")  # what Start checks the Metric against
             summary = summarize(found, url, metric if isinstance(metric, str) else "value")
+            from workbench.qt.panels.tune.results import read_runs
+
+            # The Run cells' names, and which runs were deleted: read here, not per row on
+            # the GUI thread.
             return ("study", url, summary, list(space.get("params") or {}),
-                    metric if isinstance(metric, str) else None)
+                    metric if isinstance(metric, str) else None, read_runs(summary.trials))
         self.runner.submit(study)
 
     @Slot(int, object)
@@ -169,7 +173,7 @@ class StoredStudy(QObject):
                     f"experiment: type {'its' if len(others) == 1 else 'one'} name in Study "
                     f"name to show it and continue it")
             return
-        _, url, summary, params, metric = result
+        _, url, summary, params, metric, runs = result
         if follower.key() != (url, summary.study_name):
             return  # the fields name another study since (it is listed in turn)
         follower.shown(summary, metric)
@@ -177,6 +181,7 @@ class StoredStudy(QObject):
             return
         panel.results.reset(url, summary.study_name, summary.metric,
                             summary.direction == "maximize", params)
+        panel.results.runs.update(runs)
         panel.results.add_trials(summary.trials)
         follower.shown(summary, metric)  # the caption counts the trials now shown
         self.shown = summary.study_name
@@ -190,14 +195,17 @@ class StoredStudy(QObject):
             f"{summary.storage}{best}. Start adds trials to it (Continue study); another "
             f"study name starts a new one.")
 
-    def _merge(self, url: str, summary: Any, _params: list, metric: str | None) -> None:
+    def _merge(self, url: str, summary: Any, _params: list, metric: str | None,
+               runs: dict[str, tuple[str, bool]]) -> None:
         """Add to the table the trials of the study it shows that another process (a
         terminal's ``workbench tune``) added or changed since, by number: the rows shown
-        stay where they are, selected as they were."""
+        stay where they are, selected as they were. Runs renamed or deleted on the Runs
+        tab since show so (``runs``: :func:`.results.read_runs`)."""
         panel, follower = self.panel, self.panel.follower
         if panel.results.study != (url, summary.study_name) or \
                 follower.key() != panel.results.study:
             return
+        panel.results.set_runs(runs)
         shown = panel.results.trials
         changed = [t for t in summary.trials if shown.get(int(t["number"])) != t]
         if not changed:

@@ -63,15 +63,17 @@ def image_at(f: Finding, cell: QRect, pos: QPoint, chosen: int = -1) -> int | No
     return None
 
 
-def _width(f: Finding) -> int:
+def cell_width(f: Finding) -> int:
+    """The width of an Images cell that shows all ``f`` draws: up to :data:`MAX_SHOWN` of
+    its images, its examples, and "+K more" in the :data:`MORE_WIDTH` it is drawn in."""
     n = min(len(f.paths), MAX_SHOWN) + len(f.examples)
     return (PAD * 2 + n * (THUMB + GAP) + (2 * GAP if f.examples else 0)
-            + (70 if len(f.paths) > MAX_SHOWN else 0))
+            + (MORE_WIDTH if len(f.paths) > MAX_SHOWN else 0))
 
 
 def images_width(findings: list[Finding]) -> int:
     """The Images column's width that shows every row's images (at least two)."""
-    return max([PAD * 2 + 2 * (THUMB + GAP)] + [_width(f) for f in findings])
+    return max([PAD * 2 + 2 * (THUMB + GAP)] + [cell_width(f) for f in findings])
 
 
 def score_text(score: float) -> str:

@@ -19,9 +19,9 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QHeaderView, QSt
                                QStyledItemDelegate, QStyleOptionViewItem, QTableView)
 
 from workbench.qt.keyboard import tab_leaves
-from workbench.qt.panels.data.health.cells import (  # noqa: F401  (also their home before)
-    CAPTION, DETAILS_MIN, GAP, MAX_SHOWN, MORE_WIDTH, PAD, ROW_HEIGHT, THUMB, _width,
-    image_at, image_rects, images_width, score_text, shown_images)
+from workbench.qt.panels.data.health.cells import (
+    CAPTION, DETAILS_MIN, GAP, MAX_SHOWN, MORE_WIDTH, ROW_HEIGHT, THUMB, cell_width, image_at,
+    image_rects, images_width, score_text, shown_images)
 from workbench.qt.panels.data.health.findings import ORDER, Finding
 from workbench.qt.thumbnails import ThumbnailLoader, _placeholder, fitted_rect
 
@@ -183,7 +183,7 @@ class ImagesDelegate(QStyledItemDelegate):
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex  # noqa: N802
                  ) -> QSize:
-        return QSize(_width(index.data(FindingRole)), ROW_HEIGHT)
+        return QSize(cell_width(index.data(FindingRole)), ROW_HEIGHT)
 
     def _pixmap(self, path: str) -> Any:
         pix = self.model.loader.get(path)
