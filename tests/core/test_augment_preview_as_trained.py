@@ -7,12 +7,13 @@ band and lost its sides where training did the opposite)."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 from PIL import Image
 
-from workbench.core.data.augment.pipeline import split_pipeline
+from workbench.core.data.augment.pipeline import NotSplittable, split_pipeline
 from workbench.core.data.augment.preview import augment_tiles, batch_preview, to_display
-from workbench.core.data.augment.transforms import TRANSFORMS
+from workbench.core.data.augment.transforms import TRANSFORMS, build_train_transform
 from workbench.core.experiment import Experiment
 from workbench.core.registry import Component
 
@@ -81,5 +82,20 @@ def test_the_batch_tab_equals_the_training_path(tmp_path):
 def test_a_pipeline_that_does_not_split_still_previews_as_it_trains():
     # A rotation before a crop of fixed size: training runs it whole, per image.
     exp = _exp(("RandomRotation", {"degrees": 10}), ("CenterCrop", {"size": [40, 30]}))
-    tiles = augment_tiles(exp, _landscape(), n=3, seed=0)
+    with pytest.raises(NotSplittable):
+        split_pipeline(exp)
+    a = np.asarray(_landscape()).copy()
+    a[:, 148:152] = 0  # a black line down the middle: a rotation tilts it
+    image = Image.fromarray(a)
+    tiles = augment_tiles(exp, image, n=3, seed=0)
     assert [t.shape for t in tiles] == [(40, 30, 3)] * 3
+    # Each draw is the whole training transform's, per image, under the same seed: the
+    # rotation applied (no split path, no rotation left out).
+    transform = build_train_transform(exp)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        expected = [to_display(transform(image), exp) for _ in range(3)]
+    assert all(np.array_equal(a, b) for a, b in zip(tiles, expected))
+    unrotated = augment_tiles(_exp(("CenterCrop", {"size": [40, 30]})), image, n=1)[0]
+    assert not all(np.array_equal(t, unrotated) for t in tiles)  # the line tilted
+    assert not np.array_equal(tiles[1], tiles[2])  # a draw each

@@ -82,7 +82,7 @@ def test_a_process_that_dies_stops_the_run_resumably(tmp_path, tiny_experiment, 
     assert line.startswith("workbench train: another process of this torchrun job (rank 1) "
                            "stopped or lost its connection ("), err[-3000:]
     assert line.endswith(f"the run's 1 finished epoch(s) are kept: continue it with "
-                         f"torchrun (the same options) -m workbench resume {run_dir}")
+                         f"torchrun --nproc-per-node 2 -m workbench resume {run_dir}")
     info = json.loads((run_dir / "run.json").read_text())
     assert info["status"] == "stopped" and info["epochs_done"] == 1
     assert info["message"].startswith("another process of this torchrun job (rank 1)")

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from workbench.core.errors import WorkbenchError
-from workbench.core.runs.names import (MAX_NAME_BYTES, name_bytes, run_name_base,
+from workbench.core.runs.names import (MAX_NAME_BYTES, name_size, run_name_base,
                                        run_name_problem, shorten_middle, suggest_run_name)
 from workbench.core.runs.recorder import new_run_dir
 from workbench.core.runs.store import read_run_info
@@ -34,7 +34,7 @@ def test_a_long_dataset_name_gives_a_run_folder_that_can_be_made(tmp_path, folde
     tiny_experiment.data.folder = str(folder)
     runs = tmp_path / "runs"
     name = suggest_run_name(tiny_experiment, runs)
-    assert name_bytes(name) <= MAX_NAME_BYTES
+    assert name_size(name) <= MAX_NAME_BYTES
     assert name.endswith("-1") and ".." in name  # cut in the middle: both ends still told
     assert name.startswith(folder_name.strip()[:4].replace(" ", "-"))
     outcome = run_training(tiny_experiment, runs_parent=runs, name=name)
@@ -46,8 +46,8 @@ def test_a_long_dataset_name_gives_a_run_folder_that_can_be_made(tmp_path, folde
     # named after the run fit too.
     assert suggest_run_name(tiny_experiment, runs) == name[:-1] + "2"
     trial = f"{run_name_base(tiny_experiment)}-trial-1234"
-    assert name_bytes(trial) <= MAX_NAME_BYTES
-    assert name_bytes(f"{name}-2-export.safetensors.json") <= 255
+    assert name_size(trial) <= MAX_NAME_BYTES
+    assert name_size(f"{name}-2-export.safetensors.json") <= 255
 
 
 def test_a_name_too_long_for_a_folder_is_cut_in_the_middle_not_refused_by_the_disk(tmp_path):
@@ -55,7 +55,9 @@ def test_a_name_too_long_for_a_folder_is_cut_in_the_middle_not_refused_by_the_di
     assert made.is_dir() and len(made.name.encode()) <= 255
     assert made.name.endswith("üü-seed-cnn-3") and "ü..ü" in made.name
     assert shorten_middle("abc-def", 7) == "abc-def"
-    assert name_bytes(shorten_middle("हिन्दी" * 50, 40)) <= 40
+    assert name_size(shorten_middle("हिन्दी" * 50, 40)) <= 40
+    # An undecodable byte of a file name (a lone surrogate) is one byte on disk, not 3.
+    assert name_size("Photos-\udce9t\udce9") == 10 == len(os.fsencode("Photos-\udce9t\udce9"))
 
 
 def test_a_typed_name_too_long_is_refused_with_what_to_do():

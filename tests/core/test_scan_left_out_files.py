@@ -60,3 +60,31 @@ def test_scan_and_check_print_the_note(tmp_path, capsys):
         code, out, err = run_cli(capsys, command, root)
         assert code == 0, err
         assert "2 files in class folders are left out" in out + err, command
+
+
+def test_raw_and_design_photos_get_their_own_hint_and_a_raw_beside_its_jpeg_none(tmp_path):
+    """A RAW renamed to .jpg is an unreadable file, not a photo: RAW and design files are
+    told to be exported as JPEG; a camera set to RAW+JPEG puts IMG_1.CR2 beside IMG_1.JPG,
+    whose JPEG is used, so the RAW is not said at all."""
+    root = tmp_path / "data"
+    make_image_folder(root)
+    photo = next((root / "red").glob("*.png"))
+    shutil.copy(photo, root / "red" / "IMG_1.JPG")
+    (root / "red" / "IMG_1.CR2").write_bytes(b"\0")  # the camera's RAW of IMG_1.JPG
+    (root / "red" / "IMG_2.CR2").write_bytes(b"\0")  # a RAW alone
+    (root / "blue" / "poster.psd").write_bytes(b"\0")
+    shutil.copy(photo, root / "blue" / "IMG_0001")
+    [note] = _left_out_notes(scan_folder(root))
+    assert note.startswith("1 file in a class folder is left out") and "blue/IMG_0001" in note
+    assert "2 photos in class folders are left out, as their type (.psd, .CR2) cannot be " \
+           "read: blue/poster.psd, red/IMG_2.CR2; export them as JPEG" in note
+    assert "IMG_1.CR2" not in note
+    assert "poster.psd" not in note.split("; and ")[0]  # not told to rename it
+
+
+def test_a_raw_and_jpeg_folder_says_nothing(tmp_path):
+    root = tmp_path / "data"
+    make_image_folder(root)
+    for jpeg in list((root / "green").glob("*.png")):
+        (jpeg.with_suffix(".NEF")).write_bytes(b"\0")
+    assert _left_out_notes(scan_folder(root)) == []

@@ -7,7 +7,10 @@ the CPU (see _rank_faults.py)."""
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
+
+import pytest
 
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
@@ -97,6 +100,16 @@ def test_the_notes_of_each_process_count():
         "epoch 1 ran on 4 processes (128 images per update); this session trains on 2 "
         "processes (batch 16 each, 32 per update): scale the learning rate or set "
         "data.batch_size to 64 to train as before")
+    # The same count, another batch per update (the batch or the accumulation edited):
+    # said too, on one process as on several; the same of both, nothing.
+    assert change_note(session(1, 1, 32), 4, session(5, 1, 64)) == (
+        "epochs 1-4 ran on 1 process (32 images per update); this session trains on 1 "
+        "process (batch 64): scale the learning rate or set data.batch_size to 32 to train "
+        "as before")
+    assert change_note(session(1, 2, 16), 1, session(2, 2, 16, 2)).endswith(
+        "this session trains on 2 processes (batch 16 each, 64 per update): scale the "
+        "learning rate or set data.batch_size to 8 to train as before")
+    assert change_note(session(1, 1, 32), 4, session(5, 1, 32)) == ""
     # A checkpoint from before the count was kept, or a hand edit: nothing said.
     fresh = ProcessCount(one)
     fresh.load_state_dict({"sessions": [{"world_size": "two"}]})
@@ -106,12 +119,50 @@ def test_the_notes_of_each_process_count():
 def test_the_commands_to_continue_are_quoted_and_torchruns_under_torchrun(monkeypatch):
     from workbench.cli.training import resume_command
 
-    for name in ("WORLD_SIZE", "RANK", "LOCAL_RANK"):
+    for name in ("WORLD_SIZE", "RANK", "LOCAL_RANK", "LOCAL_WORLD_SIZE",
+                 "GROUP_WORLD_SIZE"):
         monkeypatch.delenv(name, raising=False)
     out = Path("runs dir/run #2")
     assert resume_command(out) == "workbench resume 'runs dir/run #2'"
+    # As torchrun --nproc-per-node 2 sets it: a command bash runs as it is printed.
+    for name, value in (("WORLD_SIZE", "2"), ("RANK", "0"), ("LOCAL_WORLD_SIZE", "2"),
+                        ("GROUP_WORLD_SIZE", "1")):
+        monkeypatch.setenv(name, value)
+    said = resume_command(out, "--lr X")
+    assert said == "torchrun --nproc-per-node 2 -m workbench resume 'runs dir/run #2' --lr X"
+    assert shlex.split(said) == ["torchrun", "--nproc-per-node", "2", "-m", "workbench",
+                                 "resume", "runs dir/run #2", "--lr", "X"]
+    # Two machines of 4: the rendezvous options are said in words, outside the command.
+    for name, value in (("WORLD_SIZE", "8"), ("LOCAL_WORLD_SIZE", "4"),
+                        ("GROUP_WORLD_SIZE", "2")):
+        monkeypatch.setenv(name, value)
+    words, command = resume_command(out).split(": ")
+    assert "rendezvous options" in words
+    assert shlex.split(command)[:5] == ["torchrun", "--nnodes", "2", "--nproc-per-node", "4"]
+
+
+def test_the_other_hints_to_continue_say_torchrun_where_the_run_used_it(
+        monkeypatch, tmp_path):
+    from workbench.core.bundle import bundle_in_folder
+    from workbench.core.errors import BundleError
+    from workbench.core.train.doctor.fixes import diverged_fix
+
     monkeypatch.setenv("WORLD_SIZE", "2")
-    monkeypatch.setenv("RANK", "0")
-    assert resume_command(out) == \
-        "torchrun (the same options) -m workbench resume 'runs dir/run #2'"
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")
+    text, _ = diverged_fix(0.001, 3, tmp_path / "run 1")
+    assert f"(torchrun --nproc-per-node 2 -m workbench resume '{tmp_path}/run 1' --lr " \
+           f"0.001)" in text
+    # Outside torchrun, a run folder's hint follows what its last session ran on.
+    for name in ("WORLD_SIZE", "LOCAL_WORLD_SIZE"):
+        monkeypatch.delenv(name)
+    run = tmp_path / "run 2"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "checkpoints" / "last.pt").write_bytes(b"x")
+    (run / "run.json").write_text(json.dumps({
+        "status": "stopped", "processes": [{"from_epoch": 1, "world_size": 2,
+                                            "batch_size": 8, "per_update": 16}]}))
+    with pytest.raises(BundleError) as e:
+        bundle_in_folder(run)
+    assert f"finish it first with: torchrun --nproc-per-node 2 -m workbench resume " \
+           f"'{run}'" in str(e.value)
 

@@ -56,16 +56,17 @@ def test_apply_best_asks_and_applies_the_settings_the_trial_trained(qtbot, tune_
     asked = []
     panel.ask_trial_settings = lambda _parent, text: asked.append(text) or True
     assert panel.apply_best()
-    assert "optimizer SGD (the run's Adam)" in asked[0]
-    assert "batch size 4 (the run's 8)" in asked[0]
+    assert "applying them too writes:" in asked[0]  # what is written, then what it replaces
+    assert "optimizer Adam (was SGD)" in asked[0]
+    assert "batch size 8 (was 4)" in asked[0]
     exp = panel.experiment
     assert (exp.optimizer.type, exp.data.batch_size) == ("Adam", 8)
     assert exp.optimizer.params["lr"] == pytest.approx(0.0036)
     assert exp.training.epochs == 10  # the experiment's: said, not changed
     text = panel.message.text()
     assert "Applied trial 0 of study lronly" in text
-    assert "and as the trial trained (the experiment had: Train tab: " in text
-    assert "optimizer SGD (the run's Adam)" in text
+    assert "and as the trial trained: Train tab: " in text
+    assert "optimizer Adam (was SGD)" in text
     assert "trial 0 trained 2 epochs; the experiment trains 10: set Epochs to 2" in text
 
 
@@ -83,7 +84,9 @@ def test_apply_best_only_the_searched_values_or_nothing(qtbot, tune_panel, tmp_p
     exp = panel.experiment
     assert (exp.optimizer.type, exp.data.batch_size) == ("SGD", 4)
     assert exp.optimizer.params["lr"] == pytest.approx(0.0036)
-    assert "the other settings are the experiment's, not the trial's" in panel.message.text()
+    text = panel.message.text()  # the experiment's value, which stays, then the trial's
+    assert "the other settings are the experiment's, not the trial's" in text
+    assert "optimizer SGD (the trial's Adam)" in text and "batch size 4 (the trial's 8)" in text
 
 
 def test_apply_best_asks_nothing_when_the_experiment_is_the_trials(qtbot, tune_panel,

@@ -58,16 +58,32 @@ def _with_sets(args: argparse.Namespace):
     return apply_sets(Experiment.load(args.experiment), args.set)
 
 
-def _say_sets(args: argparse.Namespace, found: set[str], epochs: int | None = None) -> None:
+def _say_sets(args: argparse.Namespace, found: set[str], epochs: int | None = None,
+              trial: dict | None = None) -> None:
     """Name the ``--set`` values written beside the ``found`` paths (which won over them);
     a ``training.epochs`` the trials did not train (the space's ``epochs``, when given,
-    was what each trial trained) is named apart, with what they trained."""
+    was what each trial trained) is named apart, with what they trained, and so is one
+    that ``trial`` (the one written, continued from before the ``--set``) trained
+    otherwise."""
+    from workbench.cli.common import parse_sets
+    from workbench.core.tune.trained import KEPT, trained_value
+
     written = [s for s in args.set or [] if s.partition("=")[0].strip() not in found]
     unused = [s for s in written if epochs is not None
               and s.partition("=")[0].strip() == "training.epochs"]
     written = [s for s in written if s not in unused]
+    # A KEPT one (the folder, the device) is this machine's, but the epochs are trained.
+    other = {s: trained_value(trial, path) for s in written if trial is not None and (
+        (path := s.partition("=")[0].strip()) == "training.epochs" or path not in KEPT)}
+    other = {s: v for s, v in other.items() if v is not None
+             and v != next(iter(parse_sets([s]).values()))}
+    written = [s for s in written if s not in other]
     if written:
         print(f"also wrote the --set values the search ran with: {', '.join(written)}",
+              file=sys.stderr)
+    if other:
+        print(f"also wrote the --set values, where trial {trial['number']} trained others: "
+              f"{', '.join(f'{s} (it trained {v})' for s, v in other.items())}",
               file=sys.stderr)
     if unused:
         print(f"also wrote {unused[-1]} from --set, though the trials trained {epochs} "
@@ -127,13 +143,15 @@ def cmd_tune(args: argparse.Namespace) -> int:
 
 def _apply_best(args: argparse.Namespace, summary, space_epochs: int | None) -> None:
     """Write the best trial into EXP.json as it trained: its searched values and, where
-    EXP.json (with the ``--set`` values) has other settings now, the trial's, named on
-    stderr (:mod:`workbench.core.tune.trained`); say when it trained another number of
-    epochs than EXP.json will."""
+    EXP.json has other settings now, the trial's, named on stderr
+    (:mod:`workbench.core.tune.trained`), but the ``--set`` values, which are what was
+    typed; say when it trained another number of epochs than EXP.json will."""
+    from workbench.cli.common import parse_sets
     from workbench.core.tune.trained import epochs_note, trained_epochs, trial_settings
 
     trial = next(t for t in summary.trials if t["number"] == summary.best_trial)
-    searched, trained, differences = trial_settings(_with_sets(args), trial)
+    searched, trained, differences = trial_settings(_with_sets(args), trial,
+                                                    kept=parse_sets(args.set))
     best = trained or searched
     _save_experiment(args.experiment,  # a relative data.folder stays relative
                      lambda: best.save(args.experiment, keep_relative_folder=True))
@@ -141,9 +159,8 @@ def _apply_best(args: argparse.Namespace, summary, space_epochs: int | None) -> 
           file=sys.stderr)
     if differences:
         print(f"also wrote the other settings trial {summary.best_trial} trained, where "
-              f"{args.experiment} had others (the run's are the trial's): "
-              f"{'; '.join(differences)}", file=sys.stderr)
-    _say_sets(args, set(summary.best_params), space_epochs)
+              f"{args.experiment} had others: {'; '.join(differences)}", file=sys.stderr)
+    _say_sets(args, set(summary.best_params), space_epochs, trial)
     note = epochs_note(best, trial)
     if note and not any(s.partition("=")[0].strip() == "training.epochs"
                         for s in args.set or []):  # _say_sets names a --set one

@@ -4,7 +4,6 @@ the run façade, its outcome printed once with the exit code it means."""
 from __future__ import annotations
 
 import argparse
-import shlex
 import signal
 import sys
 from pathlib import Path
@@ -160,9 +159,8 @@ def _resume(args: argparse.Namespace, given: Path, run_dir: Path, lock) -> int:
     # run now was refused above).
     check_resumable(settings.saved, exp)
     gone = missing_dataset(exp.data.folder, f"give where it is now with --data DIR (a "
-                                            f"folder with the same classes): workbench "
-                                            f"resume {shlex.quote(str(args.run_dir))} "
-                                            f"--data DIR")
+                                            f"folder with the same classes): "
+                                            f"{resume_command(args.run_dir, '--data DIR')}")
     if gone:
         raise UserError(gone)
     index = _refused_up_front(exp, list(ckpt.classes))
@@ -257,7 +255,7 @@ def _report_divergence(exp, outcome, out: Path, command: str, fresh: bool) -> No
     if diverged:  # held back by the progress lines until the rate was settled
         print(RunFinding.from_dict(diverged[-1]).line(), flush=True)
     elif outcome.epochs_done:
-        print(f"continue from it at a lower rate with: {resume_command(out)} --lr X",
+        print(f"continue from it at a lower rate with: {resume_command(out, '--lr X')}",
               file=sys.stderr)
 
 
@@ -367,21 +365,20 @@ def _peer_lost(result, out: Path, main_rank: bool) -> str:
         return ""
     ctx = DistributedContext.from_env()
     if main_rank or ctx.local_rank == 0 or ctx.world_size == 2:
-        path = shlex.quote(str(out))  # to paste
-        return result.stop_reason.replace("resume RUN_DIR", f"resume {path}") \
-            .replace(f"resume {out}", f"resume {path}")
+        said = result.stop_reason.replace("resume RUN_DIR", f"resume {out}")
+        # To paste: torchrun with this job's options (core says "the same options").
+        return said.replace(f"torchrun (the same options) -m workbench resume {out}",
+                            resume_command(out))
     return ""
 
 
-def resume_command(out: Path) -> str:
-    """The command that continues the run in ``out``, its path quoted to paste; under
-    torchrun, torchrun's, with the options the run was started with."""
-    from workbench.core.train.distributed import DistributedContext
+def resume_command(out: Path, extra: str = "") -> str:
+    """The command that continues the run in ``out``, its path quoted to paste, then
+    ``extra``; under torchrun, torchrun's, with this job's process count
+    (:func:`workbench.core.train.resume_hint.resume_command`)."""
+    from workbench.core.train.resume_hint import resume_command as command
 
-    command = f"workbench resume {shlex.quote(str(out))}"
-    if DistributedContext.from_env().world_size > 1:
-        return f"torchrun (the same options) -m {command}"
-    return command
+    return command(out, extra)
 
 
 def _saved_model_line(result) -> str:

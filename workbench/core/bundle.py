@@ -25,7 +25,6 @@ import errno
 import json
 import pickle
 import re
-import shlex
 import threading
 import warnings
 import zipfile
@@ -188,8 +187,10 @@ def bundle_in_folder(folder: Path) -> Path:
                  "folder holding one")
         raise BundleError(f"{folder} is a folder with no {BUNDLE_NAME} in it; {holds}")
     from workbench.core.runs.store import current_status, read_run_info
+    from workbench.core.train.resume_hint import resume_command
 
-    status = current_status(folder, str(read_run_info(folder).get("status") or ""))
+    info = read_run_info(folder)
+    status = current_status(folder, str(info.get("status") or ""))
     why = {"running": "the run is still training (it writes the bundle when it ends)",
            "interrupted": "the run was interrupted before it finished",
            "finished": "the run finished, but its bundle was removed",
@@ -203,9 +204,18 @@ def bundle_in_folder(folder: Path) -> Path:
                 "it holds no trained weights (no checkpoint either): train it again")
     else:
         resume = "" if status in ("running", "finished") else \
-            f", or finish it first with: workbench resume {shlex.quote(str(folder))}"
+            f", or finish it first with: {resume_command(folder, world_size=_processes(info))}"
         todo = f"to use the weights it has so far, give its checkpoint {checkpoint}{resume}"
     raise BundleError(f"{folder} is a run folder with no {BUNDLE_NAME} yet: {why}; {todo}")
+
+
+def _processes(info: dict[str, Any]) -> int | None:
+    """How many processes (torchrun's) the last session of the run with run.json ``info``
+    trained on; None when it does not say."""
+    sessions = info.get("processes")
+    last = sessions[-1] if isinstance(sessions, list) and sessions else None
+    world = last.get("world_size") if isinstance(last, dict) else None
+    return world if isinstance(world, int) and not isinstance(world, bool) else None
 
 
 def load_torch_file(path: Path, what: str, error: type[WorkbenchError],

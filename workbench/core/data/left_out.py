@@ -4,7 +4,10 @@ that say so, never leaving them out without a word.
 Images lying outside every class folder (:func:`loose_images_note`), and files in class
 folders whose names do not end with an image type the scan reads (:func:`left_out_note`):
 a photo saved without its extension (``IMG_0001``), a browser's unfinished download
-(``photo.jpg.download``), a RAW photo. Hidden files (``.DS_Store``: :func:`~.images.is_hidden`)
+(``photo.jpg.download``); a camera's RAW photo or an editor's file (:data:`EXPORT_TYPES`:
+``.CR2``, ``.psd``) gets its own hint (export it as JPEG), and is not said at all beside
+the image of its name (``IMG_1.CR2`` by ``IMG_1.JPG``, as a camera set to RAW+JPEG saves
+them). Hidden files (``.DS_Store``: :func:`~.images.is_hidden`)
 and files that are plainly no image (:data:`NOT_IMAGES`: ``notes.txt``, an iPhone's
 ``.MOV`` or ``.AAE``) are put there on purpose, and left out unsaid.
 """
@@ -26,6 +29,14 @@ NOT_IMAGES = frozenset(
     ".mkv .webm .3gp .wmv .mpg .mpeg .mp3 .wav .m4a .aac .flac .ogg .lnk .url .desktop "
     ".npy .npz .pt .pth .pkl .h5 .onnx .safetensors".split())
 
+#: Photos in a type no reader here opens, which a camera's or an editor's software exports
+#: as JPEG: cameras' RAW files, design and layered files, JPEG 2000 and JPEG XL. Renamed
+#: to ``.jpg`` they would only be unreadable.
+EXPORT_TYPES = frozenset(
+    ".cr2 .cr3 .crw .nef .nrw .arw .srf .sr2 .dng .orf .rw2 .raf .pef .srw .raw .rwl .3fr "
+    ".erf .kdc .mrw .x3f .iiq .psd .psb .xcf .kra .ai .eps .svg .svgz .jp2 .j2k .jpx "
+    ".jxl".split())
+
 
 def is_left_out(name: str) -> bool:
     """Whether a file named ``name`` in a class folder is one :func:`left_out_note` says:
@@ -37,18 +48,58 @@ def is_left_out(name: str) -> bool:
 
 def left_out_note(root: str, paths: list[str]) -> str | None:
     """A note on the files ``paths`` in class folders left out (:func:`is_left_out`),
-    naming the first few relative to ``root``; None when there are none."""
+    naming the first few relative to ``root``; those of :data:`EXPORT_TYPES` apart, but
+    not one beside an image of the same name. None when there are none to say."""
+    export = [p for p in paths if os.path.splitext(p)[1].lower() in EXPORT_TYPES]
+    others = [p for p in paths if os.path.splitext(p)[1].lower() not in EXPORT_TYPES]
+    notes = [note for note in (_renamed_note(root, others),
+                               _export_note(root, _without_twin(export))) if note]
+    return "; and ".join(notes) or None
+
+
+def _named(root: str, paths: list[str]) -> str:
+    return listing([os.path.relpath(p, root).replace(os.sep, "/") for p in paths], 3)
+
+
+def _renamed_note(root: str, paths: list[str]) -> str | None:
     if not paths:
         return None
     n = len(paths)
-    named = listing([os.path.relpath(p, root).replace(os.sep, "/") for p in paths], 3)
     if n == 1:
         return (f"1 file in a class folder is left out, as its name does not end with an "
-                f"image type (.jpg, .png…): {named}; if it is an image, rename it to end "
-                f"with its type (.jpg for a JPEG photo) to use it")
+                f"image type (.jpg, .png…): {_named(root, paths)}; if it is an image, "
+                f"rename it to end with its type (.jpg for a JPEG photo) to use it")
     return (f"{n} files in class folders are left out, as their names do not end with an "
-            f"image type (.jpg, .png…): {named}; if they are images, rename them to end "
-            f"with their type (.jpg for a JPEG photo) to use them")
+            f"image type (.jpg, .png…): {_named(root, paths)}; if they are images, rename "
+            f"them to end with their type (.jpg for a JPEG photo) to use them")
+
+
+def _export_note(root: str, paths: list[str]) -> str | None:
+    if not paths:
+        return None
+    types = ", ".join(dict.fromkeys(os.path.splitext(p)[1] for p in paths))
+    if len(paths) == 1:
+        return (f"1 photo in a class folder is left out, as its type ({types}) cannot be "
+                f"read: {_named(root, paths)}; export it as JPEG (or PNG) with the "
+                f"camera's or editor's software to use it (renamed, it would not read)")
+    return (f"{len(paths)} photos in class folders are left out, as their type ({types}) "
+            f"cannot be read: {_named(root, paths)}; export them as JPEG (or PNG) with the "
+            f"camera's or editor's software to use them (renamed, they would not read)")
+
+
+def _without_twin(paths: list[str]) -> list[str]:
+    """``paths`` but those beside an image of the same name (``IMG_1.CR2`` by
+    ``IMG_1.JPG``: the camera's own JPEG, used already)."""
+    stems: dict[str, set[str]] = {}
+    for folder in {os.path.dirname(p) for p in paths}:
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            names = []
+        stems[folder] = {os.path.splitext(n)[0].casefold() for n in names
+                         if is_image_file(n)}
+    return [p for p in paths if os.path.splitext(os.path.basename(p))[0].casefold()
+            not in stems[os.path.dirname(p)]]
 
 
 def loose_images_note(root: str, folders: list[str]) -> str | None:

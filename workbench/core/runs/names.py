@@ -16,6 +16,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any, Collection
 
+from workbench.core.filenames import encode_text
 from workbench.core.io import file_stamp, runs_dir
 from workbench.core.runs.record import is_run_folder, name_in_folder
 
@@ -54,23 +55,25 @@ def safe_run_name(name: str) -> str:
     return "".join(c if name_character(c) or c in "-_." else "_" for c in name).strip("._")
 
 
-def name_bytes(name: str) -> int:
-    """How many bytes ``name`` takes in a folder's name (UTF-8)."""
-    return len(name.encode("utf-8", "surrogatepass"))
+def name_size(name: str) -> int:
+    """How many bytes ``name`` takes in a folder's name: its UTF-8, an undecodable byte of
+    a file name (a lone surrogate) one byte, as on disk
+    (:func:`~workbench.core.filenames.encode_text`)."""
+    return len(encode_text(name))
 
 
 def shorten_middle(text: str, most: int) -> str:
     """``text`` with its middle cut out (``..`` in its place) so it takes at most ``most``
-    bytes (:func:`name_bytes`); ``text`` itself when it fits. A cut takes a letter's
+    bytes (:func:`name_size`); ``text`` itself when it fits. A cut takes a letter's
     combining marks with it (``हि`` is not cut after ``ह``)."""
-    if name_bytes(text) <= most:
+    if name_size(text) <= most:
         return text
     room = max(most - 2, 2)
 
     def fitting(chars: str, size: int) -> int:  # how many of ``chars`` fit in ``size``
         n, used = 0, 0
-        while n < len(chars) and used + name_bytes(chars[n]) <= size:
-            used += name_bytes(chars[n])
+        while n < len(chars) and used + name_size(chars[n]) <= size:
+            used += name_size(chars[n])
             n += 1
         return n
 
@@ -81,7 +84,7 @@ def shorten_middle(text: str, most: int) -> str:
 
     head = text[:whole(fitting(text, room // 2), text)]
     rest = text[::-1]
-    n = fitting(rest, room - name_bytes(head))
+    n = fitting(rest, room - name_size(head))
     while n and unicodedata.category(rest[n - 1])[0] == "M":
         n -= 1  # (its letter is cut)
     return f"{head.rstrip('-_.')}..{rest[:n][::-1].lstrip('-_.')}"
@@ -90,7 +93,7 @@ def shorten_middle(text: str, most: int) -> str:
 def run_name_problem(name: str) -> str:
     """What is wrong with ``name`` typed as a run's name (``""``: nothing): one too long
     for its run folder's name (:data:`MAX_NAME_BYTES`) is refused, not cut."""
-    size = name_bytes(safe_run_name(name.strip()))
+    size = name_size(safe_run_name(name.strip()))
     if size <= MAX_NAME_BYTES:
         return ""
     return (f"the run name is too long for its folder's name ({size} bytes, at most "
@@ -115,7 +118,7 @@ def run_name_base(experiment: Any) -> str:
     (:func:`shorten_middle`), so the name fits in its folder's (:data:`MAX_NAME_BYTES`)."""
     data = getattr(experiment, "data", None)
     network = slug(_network(experiment))
-    room = MAX_NAME_BYTES - _SUFFIX_ROOM - name_bytes(network) - 1
+    room = MAX_NAME_BYTES - _SUFFIX_ROOM - name_size(network) - 1
     return f"{shorten_middle(dataset_label(getattr(data, 'folder', '')), room)}-{network}"
 
 

@@ -21,7 +21,6 @@ still reads of a damaged run.json (``run.json.damaged-<time>``, its copy as it w
 from __future__ import annotations
 
 import json
-import shlex
 import shutil
 from datetime import datetime
 from pathlib import Path
@@ -44,6 +43,7 @@ from workbench.core.train.callbacks.base import Callback, FitResult
 from workbench.core.train.callbacks.checkpoints import CheckpointWriter
 from workbench.core.train.checkpoint import BEST, LAST
 from workbench.core.train.disk import describe_write_failure, folder_failure, write_failure
+from workbench.core.train.resume_hint import resume_command
 
 #: Statuses whose final weights are worth a bundle (a diverged run's hold NaNs; an
 #: out-of-memory or failed one stopped mid-batch: its last checkpoint is the usable state).
@@ -329,8 +329,7 @@ class RunRecorder(Callback):
                 bundle_error = (f"cannot write the bundle {bundle}: {what}. {_cap(advice)}; "
                                 f"the trained weights are kept in "
                                 f"{run_dir / 'checkpoints' / LAST}, and resuming the run "
-                                f"(workbench resume {shlex.quote(str(run_dir))}) writes the "
-                                f"bundle from them")
+                                f"({resume_command(run_dir)}) writes the bundle from them")
                 status = "failed"
         message = bundle_error or result.error or result.stop_reason or ""
         if aborted:

@@ -7,8 +7,9 @@ in the checkpoint (``"callbacks": {"processes": {"sessions": [...]}}``, each
 ``{"from_epoch", "world_size", "batch_size", "per_update"}``), says it as a start note
 ("trained on 2 processes (batch 32 each, 64 per update)", so run.json's ``start_notes``
 keep it per start and ``workbench report`` labels it with its epochs), and, when a resume
-trains on another number of processes than the checkpoint's last session, says what that
-does to the batch of an update.
+trains on another number of processes than the checkpoint's last session, or another batch
+per update (``data.batch_size`` or ``training.accumulate`` edited), says what that does to
+the batch of an update.
 """
 
 from __future__ import annotations
@@ -44,9 +45,11 @@ def start_note(s: dict[str, int]) -> str:
 
 
 def change_note(before: dict[str, int], last_epoch: int, now: dict[str, int]) -> str:
-    """The note of a resume that trains on another number of processes than the session
-    ``before`` (which trained up to ``last_epoch``); "" when the number is the same."""
-    if before["world_size"] == now["world_size"]:
+    """The note of a resume that trains on another number of processes, or another batch
+    per update, than the session ``before`` (which trained up to ``last_epoch``); "" when
+    both are the same."""
+    if before["world_size"] == now["world_size"] and \
+            before["per_update"] == now["per_update"]:
         return ""
     first = before["from_epoch"]
     epochs = f"epoch {first}" if first >= last_epoch else f"epochs {first}-{last_epoch}"
@@ -77,7 +80,7 @@ class ProcessCount(Callback):
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """The checkpoint's sessions (those before this one's first epoch), and the note
-        when the last of them ran on another number of processes."""
+        when the last of them ran on another number of processes or batch per update."""
         kept = []
         for s in state.get("sessions") or []:
             try:
@@ -98,8 +101,8 @@ class ProcessCount(Callback):
 
     @property
     def notes(self) -> list[str]:
-        """What this session says as it starts: the change of process count since the
-        checkpoint, else (on several processes) how many it trains on."""
+        """What this session says as it starts: the change of process count or batch per
+        update since the checkpoint, else (on several processes) how many it trains on."""
         note = self.change or start_note(self.now)
         return [note] if note else []
 

@@ -34,7 +34,7 @@ from workbench.core.tune.space import SearchSpace, apply_params
 from workbench.core.tune.stale import TrialFolder, fail_dead_trials, train_seconds
 from workbench.core.tune.storage import default_storage, load_study, open_study, redact
 from workbench.core.tune.storage import storage_url as storage_url_of
-from workbench.core.tune.trained import TRAINED, trained_of
+from workbench.core.tune.trained import TRAINED
 
 __all__ = ["SearchSpace", "StudySummary", "apply_params", "best_params", "default_storage",
            "run_study"]
@@ -125,7 +125,7 @@ def trial_dict(trial: Any) -> dict[str, Any]:
             "run_dir": trial.user_attrs.get("run_dir"), "error": trial.user_attrs.get("error"),
             "failure": trial.user_attrs.get("failure"), "epoch": trial.user_attrs.get("epoch"),
             "train_s": trial.user_attrs.get("train_s"),
-            TRAINED: trained_of(trial.user_attrs)}
+            TRAINED: trial.user_attrs.get(TRAINED)}  # else read when used: trained_of
 
 
 def run_study(experiment: Experiment, space: SearchSpace | dict[str, Any],

@@ -7,11 +7,11 @@ last checkpoint only when its epoch is a sound one (:func:`unsound`).
 from __future__ import annotations
 
 import math
-import shlex
 from typing import Any
 
 from workbench.core.train.doctor.findings import action
 from workbench.core.train.optim_advice import fmt, lr_bounds
+from workbench.core.train.resume_hint import resume_command
 
 
 def proposed_lr(lr: float, default_lr: float = 0.0) -> float:
@@ -115,8 +115,8 @@ def diverged_fix(lr: float, epochs_done: int, run_dir: Any = None,
     why = f", {source}" if source else ""
     if epochs_done:
         how = f"--lr {fmt(lr)}"
-        if run_dir:  # a command to paste: the folder quoted where it has spaces or '#'
-            how = f"workbench resume {shlex.quote(str(run_dir))} {how}"
+        if run_dir:  # a command to paste (quoted; torchrun's under torchrun)
+            how = resume_command(run_dir, how)
         return (f"continue from the last good checkpoint (epoch {epochs_done}) at a learning "
                 f"rate of {fmt(lr)}{why} ({how})",
                 action(f"Continue with lr {fmt(lr)}", {"optimizer.params.lr": lr}, True))

@@ -52,7 +52,8 @@ def apply_best(panel: Any) -> bool:
     from workbench.qt.startup import torch_loader
 
     torch_loader().ensure_loaded()  # apply_params validates (torch registries)
-    from workbench.core.tune.trained import epochs_note, trained_epochs, trial_settings
+    from workbench.core.tune.trained import (differences as worded, epochs_note,
+                                             trained_epochs, trial_settings)
 
     number, study = best["number"], panel.results.study[1]
     try:
@@ -65,7 +66,7 @@ def apply_best(panel: Any) -> bool:
         listed = "\n".join(f"• {line}" for line in differences)
         answer = panel.ask_trial_settings(
             panel, f"Trial {number} of study {study} trained other settings than the "
-                   f"experiment has now (the run's are the trial's):\n{listed}\n\nIts "
+                   f"experiment has now; applying them too writes:\n{listed}\n\nIts "
                    f"values were found with its own settings. Apply them too, so the "
                    f"experiment is what the trial trained?")
         if answer is None:
@@ -74,11 +75,11 @@ def apply_best(panel: Any) -> bool:
             return False
         if answer:
             new = trained
-            also = (f"; and as the trial trained (the experiment had: "
-                    f"{'; '.join(differences)})")
+            also = f"; and as the trial trained: {'; '.join(differences)}"
         else:
+            kept = worded(new, trained, best["params"], "the trial's")
             also = (f"; the other settings are the experiment's, not the trial's: "
-                    f"{'; '.join(differences)}")
+                    f"{'; '.join(kept)}")
     panel._applying = True  # the same experiment, tuned: the table keeps its study
     try:
         panel.current.replace(new, in_place=True)  # the fields list follows
