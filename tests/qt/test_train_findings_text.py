@@ -44,6 +44,11 @@ def test_a_continued_runs_fix_loses_its_command_even_with_a_folder_in_parenthese
     assert "workbench resume '/runs/cats (copy)' --lr 0.01" in fix
     assert sentence(app_text(fix)) == ("Continue from the last good checkpoint (epoch 2) at a "
                                        "learning rate of 0.01.")
+    # A run trained under torchrun (2 processes), shown in the app: the command goes too.
+    fix = ("continue from the last good checkpoint (epoch 2) at a learning rate of 0.01 "
+           "(torchrun --nproc-per-node 2 -m workbench resume '/runs/cats (copy)' --lr 0.01)")
+    assert sentence(app_text(fix)) == ("Continue from the last good checkpoint (epoch 2) at a "
+                                       "learning rate of 0.01.")
 
 
 def test_settings_are_named_as_the_forms_name_them():

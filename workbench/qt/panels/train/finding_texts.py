@@ -18,7 +18,8 @@ _CLI = (
     (re.compile(r"\(workbench lr-find\)"), "(Find learning rate… on the Train tab)"),
     # "at a learning rate of 0.01 (workbench resume RUN --lr 0.01)": the rate is said
     # already, and the fix button continues the run (a run folder may hold parentheses).
-    (re.compile(r"\s*\(workbench resume .*? --lr [^\s()]+\)"), ""),
+    # (Under torchrun: "(torchrun --nproc-per-node 2 -m workbench resume RUN --lr 0.01)".)
+    (re.compile(r"\s*\((?:torchrun [^()]*?-m )?workbench resume .*? --lr [^\s()]+\)"), ""),
     (re.compile(r"\s*\(--lr [^\s()]+\)"), ""),
     # "a class-weighted loss (--set data.balance=weighted_loss)": the words say it, the
     # button sets it; the experiment's names ("balance = weighted_loss") are a file's.
@@ -27,7 +28,7 @@ _CLI = (
     (re.compile(r"\s*\((?:data|training|optimizer|scheduler|loss|model|init|augment)"
                 r"(?:\.\w+)+\)"), ""),
     # Any other command: a terminal's, not the app's.
-    (re.compile(r"\s*\((?:--|workbench )[^()]*\)"), ""),
+    (re.compile(r"\s*\((?:--|workbench |torchrun )[^()]*\)"), ""),
 )
 
 
