@@ -110,7 +110,8 @@ def test_collective_failures_are_told_from_other_errors():
                         "or there was a network error, NCCL version 2.21.5")
     text = peer_lost(nccl, _Run(rank=1))
     assert text.startswith("another process of this torchrun job (rank 0) stopped")
-    assert "remote process exited" in text and text.endswith("workbench resume runs/x")
+    assert "remote process exited" in text
+    assert text.endswith("continue it with torchrun --nproc-per-node 2 -m workbench resume runs/x")
     backend = getattr(torch.distributed, "DistBackendError", None)
     if backend is not None:  # the class torch raises for backend failures, where it has one
         assert peer_lost(backend("Connection reset by peer"), _Run(world_size=4))\

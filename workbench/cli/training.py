@@ -4,6 +4,7 @@ the run façade, its outcome printed once with the exit code it means."""
 from __future__ import annotations
 
 import argparse
+import shlex
 import signal
 import sys
 from pathlib import Path
@@ -365,10 +366,8 @@ def _peer_lost(result, out: Path, main_rank: bool) -> str:
         return ""
     ctx = DistributedContext.from_env()
     if main_rank or ctx.local_rank == 0 or ctx.world_size == 2:
-        said = result.stop_reason.replace("resume RUN_DIR", f"resume {out}")
-        # To paste: torchrun with this job's options (core says "the same options").
-        return said.replace(f"torchrun (the same options) -m workbench resume {out}",
-                            resume_command(out))
+        # (Core names the run folder only where it knows it: rank 0's.)
+        return result.stop_reason.replace("resume RUN_DIR", f"resume {shlex.quote(str(out))}")
     return ""
 
 

@@ -246,10 +246,12 @@ def peer_lost(e: BaseException, trainer: Any) -> str:
     # Before the setup restored it, a resumed run's finished epochs are its checkpoint's.
     done = int(trainer.epochs_done or getattr(trainer.checkpoint, "epoch", 0) or 0)
     run_dir = getattr(trainer, "run_dir", None)  # rank 0's (the CLI names it elsewhere)
-    kept = (f"the run's {done} finished epoch(s) are kept: continue it with torchrun (the "
-            f"same options) -m workbench resume "
-            f"{run_dir if run_dir is not None else 'RUN_DIR'}" if done else
-            "no epoch had finished: start the run again")
+    from workbench.core.train.resume_hint import resume_command
+
+    again = resume_command(run_dir if run_dir is not None else "RUN_DIR",
+                           world_size=ctx.world_size)
+    kept = (f"the run's {done} finished epoch(s) are kept: continue it with {again}" if done
+            else "no epoch had finished: start the run again")
     return (f"{PEER_LOST}{who} stopped or lost its connection ({detail[:200]}), so this "
             f"one stopped too; {kept}")
 
