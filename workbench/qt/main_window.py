@@ -297,7 +297,8 @@ class MainWindow(ExperimentFiles, UrlDropTarget, QMainWindow):
     def _on_dataset_loaded(self, index) -> None:
         # The tabs hear the scan from self.current as this does: only the status is ours.
         self._update_title()
-        total = sum(index.counts().values())
+        # The Data tab's total: its test part counted in (index.unreadable holds its files too).
+        total = sum(index.counts().values()) + len(index.test_samples or [])
         n = index.num_classes
         self.statusBar().showMessage(f"Dataset {index.root}: {n} class{'es' if n != 1 else ''}, "
                                      f"{total:,} images, {len(index.unreadable):,} unreadable")

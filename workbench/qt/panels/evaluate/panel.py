@@ -2,7 +2,8 @@
 
 Choose a model (a saved run's bundle, the run just trained, or "Load bundle…") and the data
 (its dataset's test part, its validation split, or a folder: see :mod:`.data_choice`), press
-Evaluate. The evaluation runs
+Evaluate (where the model's dataset folder moved, its parts are those of the dataset open
+on the Data tab when it has the model's classes: :mod:`.moved_data`). The evaluation runs
 off the GUI thread (:func:`workbench.core.evaluate.evaluation.evaluate`, with progress and Cancel) and
 fills four views: the sortable per-class table, the confusion matrix (click a cell to see
 its images), the confidence histogram of right against wrong predictions, and the images
@@ -33,14 +34,16 @@ from workbench.qt.accessible import name_field
 from workbench.qt.common import MessageLabel, run_standalone, stop_busy
 from workbench.qt.evented import subscribe
 from workbench.qt.startup import LOADING_TEXT, torch_loader
-from workbench.qt.workers import TaskRunner, TaskState
+from workbench.qt.workers import TaskRunner
 from workbench.qt.panels.evaluate import exports, image_menu
 from workbench.qt.panels.evaluate.chooser import ModelChooser
 from workbench.qt.panels.evaluate.data_choice import (FOLDER, VAL, DataChoice,
                                                       dataset_has_test_part)
+from workbench.qt.panels.evaluate.job import evaluation_job
 from workbench.qt.panels.evaluate.layout import (CHOOSE_TEXT, GONE_TEXT, NO_RESULT_TEXT,
                                                  TopKBox, build_results, gone_text,
                                                  summary_text)
+from workbench.qt.panels.evaluate.moved_data import dataset_now
 from workbench.qt.panels.evaluate.pairing import Pairing
 
 
@@ -253,25 +256,19 @@ class EvaluatePanel(QWidget):
                                       f"loaded.")
             loader.call_when_ready(self.evaluate, self)
             return
-        top_k = self.top_k.value()
+        # Its own dataset moved: the Data tab's in its place when it has the model's classes.
+        moved, was, problem = ("", "", "") if key == FOLDER else dataset_now(
+            bundle, self._current.dataset if self._current is not None else None, "Evaluate")
+        if problem:
+            return self._show_failure(f"Cannot evaluate on {self.data_combo.described()}: "
+                                      f"{problem}")
         stop = self._stop = threading.Event()
         self._forget_result("Evaluating…")
         self._result_of = self._chosen()
-        split = None if key == FOLDER else key
         now = self._current.experiment.copy().data if self._current is not None else None
-
-        def job(state: TaskState) -> Any:
-            from workbench.core.evaluate.evaluation import evaluate
-
-            def progress(done: int, total: int) -> None:
-                state.set_progress(done, total)
-                if state.is_cancelled():
-                    stop.set()
-            result = evaluate(bundle, folder, split=split, top_k=top_k, progress=progress,
-                              stop_event=stop, current=now)
-            result.confusion  # noqa: B018  (computed here, not on the GUI thread)
-            return result
-        self._runner.submit(job)
+        self._runner.submit(evaluation_job(
+            bundle, folder or moved or None, None if key == FOLDER else key,
+            self.top_k.value(), stop, now, (was, moved) if moved else None))
         self.message.show_message(f"Evaluating {os.path.basename(bundle)} on "
                                   f"{self.data_combo.described()}…")
         self.progress.setRange(0, 0)  # busy until the first progress report

@@ -109,18 +109,23 @@ def model_choices(root: str | Path | None = None) -> list[tuple[str, str, list[s
 
 def bundle_choice_text(path: str) -> str:
     """A bundle file as a model chooser lists it: the run's text when it is a run's
-    bundle.pt, else ``file name (folder) · date`` (``· moved or deleted`` when the file
-    is gone)."""
+    bundle.pt; a run's checkpoint as the run with the checkpoint's own epoch and score
+    (``seedcnn · date · val 88.8% (epoch 10) · checkpoint best.pt``); else ``file name
+    (folder) · date`` (``· moved or deleted`` when the file is gone)."""
+    from workbench.core.runs.classes import checkpoint_epoch
     from workbench.core.runs.record import is_run_folder, read_record
 
     p = Path(path)
     if p.name == "bundle.pt" and is_run_folder(p.parent):
         return model_choice_text(read_record(p.parent))
     run = p.parent.parent
-    if p.name == "last.pt" and p.parent.name == "checkpoints" and is_run_folder(run):
-        r = read_record(run)  # a run that wrote no bundle: its checkpoint is its model
-        if r.checkpoint_model:
-            return f"{model_choice_text(r)} · checkpoint"
+    saved = checkpoint_epoch(p) if p.parent.name == "checkpoints" and \
+        is_run_folder(run) else None
+    if saved is not None:  # (last.pt: the model of a run that wrote no bundle)
+        r, acc = read_record(run), saved[1].get("val_acc")
+        r.model_epoch, r.model_val_acc = saved[0], acc if isinstance(acc, float) and \
+            math.isfinite(acc) else None
+        return f"{model_choice_text(r)} · checkpoint {p.name}"
     where = f"{p.name} ({p.parent.name})" if p.parent.name else p.name
     try:
         stamp = datetime.fromtimestamp(os.path.getmtime(p)).isoformat(timespec="seconds")

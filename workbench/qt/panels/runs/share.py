@@ -8,7 +8,9 @@ command beside the Python running Workbench, or on the PATH) through
 it serves (an instance already started for the folder is reused); when it fails it shows
 TensorBoard's last error line, and without the command it shows the command line to run.
 The report is written off the GUI thread (it evaluates the run's model on its validation
-split, and on its dataset's test part where there is one, first).
+split, and on its dataset's test part where there is one, first; where the run's dataset
+folder moved, on the dataset open on the Data tab when it has the model's classes, else the
+line under the table says what to do).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QPushButton, QWidget
 
 from workbench.qt.common import show_error
+from workbench.qt.panels.evaluate.moved_data import dataset_now
 from workbench.qt.panels.runs.tensorboard import TensorBoardLauncher
 from workbench.qt.workers import TaskRunner, TaskState
 
@@ -77,6 +80,10 @@ class RunSharing(QObject):
         self.command: Callable[[str, int], list[str] | None] = tensorboard_argv
         self.open_url: Callable[[str], Any] = lambda url: QDesktopServices.openUrl(QUrl(url))
         self.show_error: Callable[[QWidget, str, str], Any] = show_error
+        #: ``dataset()``: the scan open on the Data tab (None: none), for a run whose dataset
+        #: folder moved (:mod:`workbench.qt.panels.evaluate.moved_data`).
+        self.dataset: Callable[[], Any] = lambda: getattr(
+            getattr(panel.window(), "current", None), "dataset", None)
         self.launcher = TensorBoardLauncher(self)
         self.launcher.serving.connect(self._on_serving)
         self.launcher.failed.connect(self._on_tensorboard_failed)
@@ -129,16 +136,24 @@ class RunSharing(QObject):
         if not path:
             return None
         self.panel.message.show_message(f"Writing the report of {name}…")
+        # Its dataset moved: evaluated on the Data tab's when it has the model's classes.
+        data, was, problem = dataset_now(str(Path(run_dir) / "bundle.pt"), self.dataset(),
+                                         "Report…")
+        said = (f" (the model evaluated on {data}, open on the Data tab: its dataset "
+                f"folder {was} is missing)") if data else \
+            (f"; the model was not evaluated: {problem}" if problem else "")
 
-        def work(state: TaskState) -> str:
+        def work(state: TaskState) -> tuple[str, str]:
             from workbench.core.runs.report import write_report
 
-            return str(write_report(run_dir, path))
+            return str(write_report(run_dir, path, data or None)), said
 
         return self._runner.submit(work)
 
-    def _on_written(self, _job: int, path: str) -> None:
-        self.panel.message.show_message(f"Wrote the report {path}", "ok")
+    def _on_written(self, _job: int, written: tuple[str, str]) -> None:
+        path, said = written
+        self.panel.message.show_message(f"Wrote the report {path}{said}",
+                                        "warning" if said.startswith(";") else "ok")
 
     def _on_failed(self, _job: int, message: str) -> None:
         show_error(self.panel, "Cannot write the report", message)
