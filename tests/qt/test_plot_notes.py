@@ -117,7 +117,7 @@ def test_finite_norms_are_drawn_and_the_non_finite_samples_marked(plots):
     assert _note(plots, plots.norms_plot) is None
     legend = plots.norms_plot.legend.shown_texts()
     assert legend == ["1 Conv2d", "4 Conv2d", "8 Linear", "11 Linear (no gradient)",
-                      "not finite (NaN, inf)"]
+                      "gradients 0 (at the floor)", "not finite (NaN, inf)"]
     x, y = plots.norms.non_finite.getData()
     np.testing.assert_allclose(x, [27])  # the third sample (no batches: x is the step)
     assert plots.norms.non_finite.isVisible()
@@ -181,6 +181,7 @@ def test_a_single_norm_sample_is_drawn_as_dots_not_an_empty_plot(plots):
     """After a 1-epoch run the lines mode showed only its legend: one point draws no line."""
     _add_norms(plots, [[0.1, 0.2, 0.3, 0.0]])
     drawn = [c.scatter.isVisible() and len(c.scatter.data) == 1 for c in plots.norms.curves]
-    assert drawn == [True, True, True, False]  # the 0 has no logarithm: named "(no gradient)"
+    assert drawn == [True, True, True, True]  # the 0 at the floor, named "(no gradient)"
+    assert plots.norms.curves[3].getData()[1][0] == pytest.approx(math.log10(0.01))
     _add_norms(plots, [[0.1, 0.2, 0.3, 0.0], [0.2, 0.3, 0.4, 0.0]])  # lines from now on
     assert not any(c.scatter.isVisible() for c in plots.norms.curves)

@@ -5,12 +5,15 @@ gradient shrinking towards zero: vanishing; growing by decades: exploding), so t
 drawn on a log axis and the heatmap colours ``log10(norm)``. Samples come from a
 :class:`~workbench.qt.plots.data.NormHistory`, whose size is bounded.
 
-A norm of 0 or a non-finite one (NaN, inf: the run diverged) has no logarithm and is not
-drawn: a layer with no other value is named so in the legend ("8 Linear (no gradient)",
-"8 Linear (weights 0)"), the samples
-holding a non-finite norm get a red cross at the top of the lines, and when no value at all
-can be drawn a note in the plot says why instead of a legend over an empty plot. A layer
-with a single drawable value (after a 1-epoch run) is drawn as a dot: a line needs two.
+A norm of 0 or a non-finite one (NaN, inf: the run diverged) has no logarithm. A norm of 0
+is drawn at the plot's floor, a decade under the smallest norm drawn, and its samples get a
+red ▼ there, named in the legend ("gradients 0 from epoch 2: no layer learns" when every
+layer's gradient stays 0 from a sample on: a network stuck after its first steps, not norms
+measured once); a layer with no other value is named so in the legend ("8 Linear (no
+gradient)", "8 Linear (weights 0)"). The samples holding a non-finite norm get a red cross
+at the top of the lines, and when no value at all can be drawn (every norm 0 or not
+finite) a note in the plot says why instead of a legend over an empty plot. A layer with a
+single drawable value (after a 1-epoch run) is drawn as a dot: a line needs two.
 """
 
 from __future__ import annotations
@@ -65,6 +68,12 @@ class NormsView:
         self.non_finite = plot.plot(pen=None, symbol="x", symbolSize=9,
                                     symbolPen=pg.mkPen(_RED, width=1.5), symbolBrush=_RED)
         self.legend.addItem(self.non_finite, "not finite (NaN, inf)", shown=False)
+        # Samples with a norm of 0: a marker at the floor, where the 0 is drawn.
+        self.zeros = plot.plot(pen=None, symbol="t", symbolSize=10, symbolBrush=_RED,
+                               symbolPen=None)
+        self.zeros.legend_sample = f"<span style='color:rgb{_RED}'>▼</span>"
+        self.legend.addItem(self.zeros, "0 (at the floor)", shown=False)
+        self.floor: float | None = None  # where a norm of 0 is drawn (None: none is)
         self.image = pg.ImageItem()
         self.image.setColorMap(pg.colormap.get("viridis"))
         self.image.hide()
@@ -97,6 +106,7 @@ class NormsView:
         for c in self.curves:
             c.setVisible(lines)
         self.non_finite.setVisible(lines)
+        self.zeros.setVisible(lines)
         self.legend.setVisible(lines and len(self.curves) <= _MAX_LEGEND
                                and not self._nothing_drawn)
         self.image.setVisible(not lines)
@@ -112,6 +122,8 @@ class NormsView:
         self.drawn_bounds = (None, None)
         self.image.clear()
         self.non_finite.setData([], [])
+        self.zeros.setData([], [])
+        self.floor = None
         self._show_state(np.empty((0, 0)))
 
     def update(self, history: NormHistory, x_scale: float) -> None:
@@ -120,20 +132,23 @@ class NormsView:
             self._set_layers(history.names)
         self._x = history.steps / x_scale
         values = self._values(history)
+        self.floor = zero_floor(values)
         self._show_state(values)
         self.drawn_bounds = self.bounds(history)
         if self.mode == "lines":
+            shown = self._on_axis(values)  # a 0 at the floor
             # A layer with one drawable value (one sample so far: a 1-epoch run) has no
             # line to draw: a dot shows it.
-            drawable = np.isfinite(values) & (values > 0) if values.size else \
+            drawable = np.isfinite(shown) & (shown > 0) if values.size else \
                 np.zeros((0, len(self.curves)), bool)
             for i, curve in enumerate(self.curves):
                 if drawable[:, i].sum() == 1:  # that value alone (a NaN has no dot)
-                    curve.setData(self._x[drawable[:, i]], values[drawable[:, i], i],
+                    curve.setData(self._x[drawable[:, i]], shown[drawable[:, i], i],
                                   symbol="o")
                 else:
-                    curve.setData(self._x, values[:, i], symbol=None)
+                    curve.setData(self._x, shown[:, i], symbol=None)
             self._mark_non_finite(values)
+            self._mark_zeros(values, x_scale)
             return
         self._draw_heatmap(values)
 
@@ -163,6 +178,19 @@ class NormsView:
             self.non_finite.setData([], [])
         self.legend.set_entry(self.non_finite, shown=shown)
 
+    def _mark_zeros(self, values: np.ndarray, x_scale: float) -> None:
+        """A ▼ at the floor on each sample holding a norm of 0, and its legend entry."""
+        zero = (values == 0).any(axis=1) if self.floor is not None else np.zeros(0, bool)
+        shown = bool(zero.any()) and not self._nothing_drawn
+        self.zeros.setData(self._x[zero] if shown else [],
+                           np.full(int(zero.sum()), self.floor) if shown else [])
+        text = zero_text(values, self._x, x_scale, self.kind) if shown else None
+        self.legend.set_entry(self.zeros, text, shown=shown)
+
+    def _on_axis(self, values: np.ndarray) -> np.ndarray:
+        """``values`` as drawn: a norm of 0 at the floor (the log axis has no place for 0)."""
+        return values if self.floor is None else np.where(values == 0, self.floor, values)
+
     def _values(self, history: NormHistory) -> np.ndarray:
         return history.grad if self.kind == "grad" else history.weight
 
@@ -184,8 +212,10 @@ class NormsView:
             if len(names) <= _MAX_LEGEND:
                 self.legend.addItem(curve, name)
             self.curves.append(curve)
-        self.legend.removeItem(self.non_finite)  # last in the legend, after the layers
-        self.legend.addItem(self.non_finite, "not finite (NaN, inf)", shown=False)
+        for item, text in ((self.zeros, "0 (at the floor)"),
+                           (self.non_finite, "not finite (NaN, inf)")):
+            self.legend.removeItem(item)  # last in the legend, after the layers
+            self.legend.addItem(item, text, shown=False)
         self.legend.setVisible(lines and len(names) <= _MAX_LEGEND and not self._nothing_drawn)
 
     def _draw_heatmap(self, values: np.ndarray) -> None:
@@ -216,7 +246,7 @@ class NormsView:
             dx = float(self._x[1] - self._x[0]) if self._x.size > 1 else 1.0
             return ((float(self._x[0]) - dx / 2, float(self._x[-1]) + dx / 2),
                     (0.0, float(len(self._names))))
-        logs = log10_or_nan(self._values(history))
+        logs = log10_or_nan(self._on_axis(self._values(history)))
         finite = logs[np.isfinite(logs)]
         if finite.size == 0:
             return None, None
@@ -240,12 +270,13 @@ class NormsView:
             layer = len(self._names) - 1 - row
             return (f"step {step:,} · layer {self._names[layer]}: "
                     f"{self._kind_word()} {_fmt(values[layer])}", None)
-        logs = log10_or_nan(values)
+        shown = self._on_axis(values)
+        logs = log10_or_nan(shown)
         if not np.isfinite(logs).any():
             return (f"step {step:,}: no finite {self._kind_word()} (all 0 or NaN)", None)
         layer = int(np.nanargmin(np.abs(logs - y)))  # y is log10 on this axis
         return (f"step {step:,} · layer {self._names[layer]}: {self._kind_word()} "
-                f"{_fmt(values[layer])}", (float(self._x[col]), float(values[layer])))
+                f"{_fmt(values[layer])}", (float(self._x[col]), float(shown[layer])))
 
     def _kind_word(self) -> str:
         return "gradient norm" if self.kind == "grad" else "weight norm"
@@ -265,6 +296,28 @@ def nothing_drawn_reason(values: np.ndarray, word: str) -> str | None:
                     "(dead units, a saturated output, or frozen layers)")
         return f"Every {word} is 0"
     return f"No {word} to draw: each is 0 or not finite (NaN, inf)"
+
+
+def zero_floor(values: np.ndarray) -> float | None:
+    """Where a norm of 0 among ``values`` is drawn: a decade under the smallest positive
+    finite norm; None when none is 0 or none can be drawn (the note says why)."""
+    positive = values[np.isfinite(values) & (values > 0)]
+    if not positive.size or not (values == 0).any():
+        return None
+    return float(positive.min()) / 10
+
+
+def zero_text(values: np.ndarray, x: np.ndarray, x_scale: float, kind: str) -> str:
+    """The legend's words for the norms of 0 (samples x layers ``values`` at ``x``): when
+    every layer is 0 from a sample to the last, from where ("gradients 0 from epoch 2: no
+    layer learns"; ``x_scale`` 1: x is the step)."""
+    word = "gradients" if kind == "grad" else "weights"
+    every = (values == 0).all(axis=1)
+    if not every.size or not every[-1]:
+        return f"{word} 0 (at the floor)"
+    first = int(np.flatnonzero(~every)[-1]) + 1 if not every.all() else 0
+    at = f"epoch {x[first]:g}" if x_scale != 1 else f"step {x[first]:,.0f}"
+    return f"{word} 0 from {at}" + (": no layer learns" if kind == "grad" else "")
 
 
 def _layer_suffix(column: np.ndarray, kind: str = "grad") -> str:

@@ -18,7 +18,7 @@ reports after it come with their buttons. Applied is not fixed: only the run can
 that. A finding the run shows to be no longer true (it
 comes again with ``resolved``: a run at chance that learns after all, or one fixed by
 continuing at the rate its fix set, a divergence once the continued run kept an epoch) is
-greyed the same way, "Withdrawn: …"
+greyed the same way, "Withdrawn: …" (its fix kept while the network has its cause)
 (:func:`withdrawn_note`), in place of a fix's note: that is what run.json keeps, so the row
 reads the same after a restart. The Runs tab shows a selected run's findings
 with the same view, without buttons. Importing this module does not import torch.
@@ -156,6 +156,8 @@ class FindingRow(QFrame):
         #: the doctor withdrew it.
         self.note = withdrawn_note(finding)
         self.applied = False  # its own fix was the one applied
+        #: Withdrawn, but the cause it names is still in the experiment: its fix stays.
+        self.cause_remains = False
         #: News about the finding that leaves it open ("Updated: …"), "" when none.
         self.remark = ""
         severity = finding["severity"]
@@ -377,6 +379,11 @@ class FindingsView(QWidget):
         self._enable(row)
         self._changed()
 
+    def keep_fix(self, i: int, keep: bool) -> None:
+        """Row ``i`` (withdrawn) names a cause still in the experiment: its fix stays."""
+        self.rows[i].cause_remains = keep
+        self._enable(self.rows[i])
+
     def set_remark(self, i: int, text: str) -> None:
         """Say ``text`` under row ``i`` (:meth:`FindingRow.set_remark`)."""
         self.rows[i].set_remark(text)
@@ -396,7 +403,7 @@ class FindingsView(QWidget):
         action = row.finding["action"]
         opens_only = not action["set"] and not action["continue"] and \
             action["open"] in ("augment", "model")
-        if row.note and not opens_only:
+        if row.note and not opens_only and not row.cause_remains:
             row.button.setEnabled(False)
             row.button.setToolTip(f"{row.note} Train again, or continue the run, to see "
                                   f"whether it still holds.")

@@ -34,7 +34,8 @@ would be a second fix over the one chosen (the line under the plots says so).
 A finding whose fix is the network's or the augmentation's ("Open the Model tab", or a fix
 that sets ``model.layers`` such as "Remove layer 7 (Softmax)": the network itself is the
 cause, :func:`~workbench.core.train.doctor.causes.model_causes`; "Remove the flip": an
-augmentation that changes the label) is checked again at each edit of the experiment: when
+augmentation that changes the label) is checked again at each edit of the experiment, and
+for a restored run once its own experiment can be loaded (after a restart): when
 its cause is gone it is shown as addressed ("Fixed on the Model tab: …"), saying that only
 a new run trains the fixed network (continuing goes on with the run's own network and
 weights: the Continue dialog says so too, :meth:`TrainFindings.continue_note`). Such a fix
@@ -45,7 +46,6 @@ is now.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from pathlib import Path
 from typing import Any
@@ -54,18 +54,18 @@ from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QColor, QIcon
 
 from workbench.core.errors import WorkbenchError
-from workbench.core.events import CurrentExperiment, Evented
-from workbench.core.registry import Component
 
 from workbench.qt.evented import subscribe
 
 from workbench.qt.panels.train.after_divergence import LRAfterDivergence
+from workbench.qt.panels.train.apply_fix import apply_settings  # (also imported from here)
 from workbench.qt.panels.train.finding_texts import done_text, settings_text
 from workbench.qt.panels.train.findings import (ADDRESSED, APPLIED, OPENS, WITHDRAWN,
                                                 FindingsView, app_text, run_findings,
                                                 sentence, severity_colour, severity_icon,
                                                 worst)
 from workbench.qt.panels.train.saved_run import saved_experiment
+from workbench.qt.startup import when_torch_ready
 
 
 def _elsewhere(action: dict[str, Any]) -> str:
@@ -79,55 +79,6 @@ def _elsewhere(action: dict[str, Any]) -> str:
     if all(k.startswith("model.layers") for k in sets):
         return "Model"
     return "Augment" if sets == ["augment.transforms"] else ""
-
-
-def _section_fields(settings: dict[str, Any]) -> dict[str, set[str | None]]:
-    """The Experiment's sections each path changes, with the section's field (None: the
-    path names the section itself)."""
-    touched: dict[str, set[str | None]] = {}
-    for path in settings:
-        keys = [k.split("[", 1)[0] for k in path.split(".")]
-        touched.setdefault(keys[0], set()).add(keys[1] if len(keys) > 1 else None)
-    return touched
-
-
-def apply_settings(current: CurrentExperiment, settings: dict[str, Any]) -> str:
-    """Set each dotted path of ``settings`` in ``current``'s Experiment (the same object);
-    returns the change in words.
-
-    The values are checked first, on a copy (:func:`~workbench.core.tune.space.
-    apply_params`); then each changed field is written into the current Experiment, whose
-    sections announce it (``changed(section, field)``), so every view of it follows, as
-    with an edit made on its own tab. Component parameters (``optimizer.params.lr``) are
-    written into the component's own dict, which the forms show.
-
-    Raises
-    ------
-    WorkbenchError
-        (SpecError) for a path the Experiment does not have or a value it refuses.
-    """
-    from workbench.qt.startup import torch_loader
-
-    torch_loader().ensure_loaded()  # apply_params validates (the registries need torch)
-    from workbench.core.tune.space import apply_params
-
-    exp = current.experiment
-    new = apply_params(exp, settings)
-    for section, fields in _section_fields(settings).items():
-        old, fresh = getattr(exp, section), getattr(new, section)
-        if isinstance(old, Component):
-            for f in dataclasses.fields(old):
-                if f.name != "params":
-                    setattr(old, f.name, getattr(fresh, f.name))
-            old.params.clear()
-            old.params.update(fresh.params)
-            exp.announce(section)
-        elif isinstance(old, Evented) and None not in fields:
-            for name in fields:
-                setattr(old, name, getattr(fresh, name))  # announced by the section
-        else:
-            setattr(exp, section, fresh)  # announced by the Experiment
-    return settings_text(settings)
 
 
 class TrainFindings(QObject):
@@ -154,6 +105,7 @@ class TrainFindings(QObject):
         self.view.fix_requested.connect(self.fix)
         self.view.changed.connect(self._on_changed)
         panel.run.finding.connect(self.view.add_finding)
+        panel.run.finding.connect(lambda _f: self.recheck())  # (one withdrawn: its cause?)
         panel.run.fit_started.connect(self._on_fit_started)
         panel.run.finished.connect(lambda _summary: self.view.set_running(False))
         panel.run.errored.connect(lambda _message: self.view.set_running(False))
@@ -164,7 +116,10 @@ class TrainFindings(QObject):
         self.classes: list[str] = []
         self._run_causes: list[Any] | None = None
         self._applying = False  # a fix button's edit is being made (recheck waits)
+        self._saved_run = ""  # a restored run whose experiment is not loaded yet
         subscribe(self, panel.current.changed, lambda _s, _f: self.recheck())
+        # A restored run's classes may be the scan's (a run that kept no bundle).
+        subscribe(self, panel.current.dataset_changed, lambda _index: self.recheck())
 
     @property
     def findings(self) -> list[dict[str, Any]]:
@@ -182,6 +137,7 @@ class TrainFindings(QObject):
     @Slot()
     def _on_training_started(self) -> None:
         self.view.set_running(True)
+        self._saved_run = ""
         if not self.panel.continue_summary:  # a new run (a continued one: at fit start)
             self.view.clear()
             self.trained, self._run_causes = self.panel.experiment.copy(), None
@@ -207,13 +163,17 @@ class TrainFindings(QObject):
             for f in earlier:
                 self.view.add_finding(f)
         self.run_dir = run_dir
+        self.recheck()
 
     def show_saved_run(self, run_dir: str) -> None:
         """Show the findings ``run_dir``'s run.json keeps, with their fix buttons: the last
         session's run, restored (a diverged run's "Train with lr …"). Reads run.json only:
-        torch may not be imported yet (whether a fix on the Model tab addressed one is
-        checked once a run has trained)."""
+        torch may not be imported yet. Whether the Model or Augment tab fixed one since is
+        checked (:meth:`recheck`) once torch is imported and the run's classes are known
+        (its bundle's, else the dataset's scan): the run's own experiment is then loaded."""
         self.run_dir = str(run_dir)
+        self.trained, self._run_causes, self.classes = None, None, []
+        self._saved_run = self.run_dir
         self.view.set_findings(run_findings(run_dir))
         trained = saved_experiment(run_dir)
         for i, row in enumerate(self.view.rows):  # continued with its fix: not offered again
@@ -223,6 +183,33 @@ class TrainFindings(QObject):
                                              for path, value in sets.items()):
                 what = settings_text(sets) if not tab else done_text(action["label"], tab)[0]
                 self.view.mark_fixed_elsewhere(i, f"{APPLIED}{what[:1].lower()}{what[1:]}.")
+        when_torch_ready(self.recheck, self)
+
+    def _load_saved_run(self) -> bool:
+        """The restored run's own experiment (:attr:`trained`) and classes, from its folder,
+        once torch is imported (an Experiment's validation imports it: never on the GUI
+        thread while the loader thread does) and its classes are known; True when loaded
+        now."""
+        from workbench.qt.startup import torch_loader
+
+        run_dir = self._saved_run
+        if not run_dir or not torch_loader().is_ready():
+            return False
+        from workbench.core.experiment import Experiment
+        from workbench.core.runs.classes import bundle_classes
+
+        index = self.panel.current.dataset
+        classes = bundle_classes(Path(run_dir) / "bundle.pt") or \
+            list(getattr(index, "classes", None) or [])
+        if not classes:
+            return False  # (the scan tells them)
+        self._saved_run = ""
+        try:
+            trained = Experiment.load(Path(run_dir) / "experiment.json")
+        except (OSError, ValueError, WorkbenchError):
+            return False  # (no run's experiment to compare with: the findings stay open)
+        self.trained, self._run_causes, self.classes = trained, None, [str(c) for c in classes]
+        return True
 
     @Slot(int)
     def _on_changed(self, count: int) -> None:
@@ -305,6 +292,7 @@ class TrainFindings(QObject):
                 panel.run_label.show_message(f"The LR finder's sweep was stopped: your "
                                              f"choice ({shown}) stands.")
             self.view.mark_addressed(finding, shown)
+            self.recheck()  # a withdrawn finding's cause it removed: its button goes
             panel.status.show_message(
                 f"{said[0]} Start training trains a new run {said[1]}."
                 + (" The LR finder's sweep was stopped: your choice stands." if stopped
@@ -367,7 +355,9 @@ class TrainFindings(QObject):
             return
         rows = [(i, r) for i, r in enumerate(self.view.rows) if r.finding["action"]
                 and _elsewhere(r.finding["action"])
-                and (not r.note or r.note.startswith("Fixed on the "))]
+                and (not r.note or r.note.startswith(("Fixed on the ", WITHDRAWN)))]
+        # A restored run's first check keeps its "Last run: …" line (the rows say it).
+        restored = bool(rows) and self._load_saved_run()
         if not rows or self.trained is None:
             return
         if self._run_causes is None:
@@ -380,13 +370,16 @@ class TrainFindings(QObject):
                           or (c.fix and f["fix"].startswith(c.fix))), None)
             if cause is None:
                 continue  # not a cause the Model or Augment tab fixes (or an older text)
+            if row.note.startswith(WITHDRAWN):  # the run learned after all: the cause?
+                self.view.keep_fix(i, any(c.why == cause.why for c in now))
+                continue
             tab = _elsewhere(f["action"])
             gone = all(c.why != cause.why for c in now) and \
                 (tab == "Augment" or not any(c.stops for c in now))
-            self.view.mark_fixed_elsewhere(i, _fixed_note(tab, cause.why, takes) if gone else "")
-            if gone:
+            if gone and not row.note:  # said once (a later edit elsewhere keeps the line)
                 fixed.append(tab)
-        if fixed and not self.panel.is_running():
+            self.view.mark_fixed_elsewhere(i, _fixed_note(tab, cause.why, takes) if gone else "")
+        if fixed and not self.panel.is_running() and not restored:
             what = "network" if "Model" in fixed else "augmentation"
             after = _TAKES if takes and set(fixed) == {"Model"} else _NEW_RUN.format(what=what)
             self.panel.run_label.show_message(
