@@ -2,7 +2,8 @@
 Open…, Open recent, Save and Save experiment as…. New and Open are refused while a run
 trains, and ask before replacing an experiment changed since it was opened or saved; the
 file opened or saved last (:class:`~workbench.qt.opened_file.OpenedFile`) is where Save
-writes, and is named in the window's title; a dataset folder that file names relatively
+writes (asking first where another window or program changed that file since: Replace it,
+Save as…, Cancel), and is named in the window's title; a dataset folder that file names relatively
 stays so (:func:`~workbench.core.folder_rule.folder_as_written`). Validation waits for
 torch's import (the registries).
 
@@ -189,9 +190,31 @@ class ExperimentFiles:
                 return False
         return self._save(path)
 
+    def ask_changed_on_disk(self, path: str) -> str:
+        """Ask what to do with the experiment file ``path``, changed since it was opened or
+        saved here: "replace", "save as" or "" (Cancel). (Tests replace it.)"""
+        name = os.path.basename(path)
+        box = QMessageBox(QMessageBox.Icon.Warning, "Save experiment",
+                          f"{name} (in {os.path.dirname(path)}) was changed since you "
+                          f"opened or saved it in this window, by another Workbench window "
+                          f"or another program.\n\nReplace it: the changes made there are "
+                          f"lost.\nSave as…: this experiment goes to another file; {name} "
+                          f"stays as it is.",
+                          QMessageBox.StandardButton.Cancel, self)
+        replace = box.addButton("Replace it", QMessageBox.ButtonRole.DestructiveRole)
+        save_as = box.addButton("Save as…", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(save_as)
+        box.exec()
+        return "replace" if box.clickedButton() is replace else \
+            "save as" if box.clickedButton() is save_as else ""
+
     def _save(self, path: str) -> bool:
         if not self._wait_for_torch():  # validation reads the registries (torch)
             return False
+        if os.path.abspath(path) == self.file.path and self.file.changed_on_disk():
+            answer = self.ask_changed_on_disk(path)
+            if answer != "replace":
+                return answer == "save as" and self.save_experiment_as()
         try:
             self.experiment.validate()
             exp = self.experiment.copy()  # a relative dataset folder stays relative

@@ -4,8 +4,9 @@ the experiment has changed since, and the files opened or saved recently.
 File → Save writes back to :attr:`OpenedFile.path`; the window's title names it, with a
 ``*`` while the experiment differs from what was opened or saved (:meth:`~OpenedFile.modified`,
 a comparison of the experiment's dict with a snapshot taken then), and File → New and
-Open… ask before replacing only such an experiment. File → Open recent lists
-:attr:`~OpenedFile.recent`.
+Open… ask before replacing only such an experiment. File → Save asks first where the file
+was changed since, by another window or program (:meth:`~OpenedFile.changed_on_disk`).
+File → Open recent lists :attr:`~OpenedFile.recent`.
 
 All of it is kept in the session file (:mod:`workbench.qt.session`), beside the
 experiment, as the part :data:`FILES_KEY`::
@@ -84,6 +85,7 @@ class OpenedFile:
         self._snapshot: dict[str, Any] | None = None  # the experiment as opened or saved
         self._saved = ""  # its digest, where only that is known (from the session file)
         self._digested: tuple[bool, str] | None = None  # (registries loaded, the digest)
+        self._on_disk = ""  # the digest of the file's bytes as read or written ("": not known)
         self.take(experiment)
 
     def take(self, experiment: Experiment | dict[str, Any] | None,
@@ -98,6 +100,7 @@ class OpenedFile:
         self._saved, self._digested = "", None
         if path is not None:
             self.path = os.path.abspath(path) if path else ""
+            self._on_disk = _file_digest(self.path) if path else ""
             if path:
                 self.remember(self.path)
 
@@ -120,6 +123,24 @@ class OpenedFile:
         saved = self.saved_digest()
         return not saved or digest(experiment.to_dict()) != saved
 
+    def changed_on_disk(self) -> bool:
+        """Whether :attr:`path` was changed since the experiment was opened from it or
+        saved to it (by another window, or in an editor): its bytes differ from those read
+        or written then; after a restart, where only the session's digest is known, the
+        experiment it holds differs from that one (or no longer reads). False for a file
+        that is gone (saving it loses nothing) or where nothing is known to compare with."""
+        if not self.path or not os.path.isfile(self.path):
+            return False
+        if self._on_disk:
+            return _file_digest(self.path) != self._on_disk
+        saved = self.saved_digest()
+        if not saved:
+            return False
+        try:
+            return digest(Experiment.load(self.path).to_dict()) != saved
+        except WorkbenchError:
+            return True
+
     # -- the session file's part -----------------------------------------------------------
     def part(self) -> dict[str, Any]:
         """This file's part of the session file (:data:`FILES_KEY`); empty keys left out."""
@@ -135,8 +156,17 @@ class OpenedFile:
         if with_experiment:
             path, saved = part.get("path"), part.get("saved")
             self.path = path if isinstance(path, str) else ""
-            self._snapshot, self._digested = None, None
+            self._snapshot, self._digested, self._on_disk = None, None, ""
             self._saved = saved if isinstance(saved, str) else ""
+
+
+def _file_digest(path: str) -> str:
+    """A digest of the bytes of the file ``path`` (``""`` when it cannot be read)."""
+    try:
+        with open(path, "rb") as f:
+            return hashlib.sha1(f.read()).hexdigest()
+    except OSError:
+        return ""
 
 
 def files_part(text: str) -> dict[str, Any]:

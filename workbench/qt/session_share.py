@@ -8,14 +8,14 @@ run. Two things keep both:
 
 * A write over a file another window wrote since is a merge (:func:`merged_text`): of the
   session's parts (the experiment, as one; the Train tab's last run and typed name; the
-  tab; the geometry; each tab's choices), a window writes those *it* changed since its
-  last write (or since it opened) and keeps the file's others, as the other window left
-  them. Where both changed the same part, the later change wins. The experiment file a
-  window's experiment is from (:mod:`workbench.qt.opened_file`) goes with the experiment,
-  as one part: the experiment kept is the one of the file named; the recent files of both
-  are kept (those a window took off its list stay off). This needs no lock, so it
-  holds where no lock can be made (a network file system) and for a window that is
-  already open when another starts.
+  tab; the geometry; each tab's choices, the Predict tab's model and images apart), a
+  window writes those *it* changed since its last write (or since it opened) and keeps
+  the file's others, as the other window left them. Where both changed the same part, the
+  later change wins. The experiment file a window's experiment is from
+  (:mod:`workbench.qt.opened_file`) goes with the experiment, as one part: the experiment
+  kept is the one of the file named; the recent files of both are kept (those a window
+  took off its list stay off). This needs no lock, so it holds where no lock can be made
+  (a network file system) and for a window that is already open when another starts.
 * The first window holds ``session.lock`` beside the file (:class:`SessionLock`, the runs'
   OS lock, :mod:`workbench.core.runs.lock`: dropped however the process ends, a kill -9
   included, so it is never stale). A window that starts while it is held says so once
@@ -44,8 +44,13 @@ LOCK_NAME = "session.lock"
 RETRY_MS = 5000
 #: The session's objects whose keys are parts of their own (each merged alone); every other
 #: top-level key is one part (the experiment is merged whole: its sections depend on each
-#: other, a network on the data's channels and size).
-_SPLIT = ("train", "window")
+#: other, a network on the data's channels and size). The Predict tab's model and its
+#: images are two parts: a run's end in one window sets that window's model, and must not
+#: take the images another window listed.
+_SPLIT = ("train", "window", "predict")
+#: Keys of a split object that are one part together (the images listed, and the count of
+#: those past the first 500 that goes with them).
+_TOGETHER = (("images", "left_out"),)
 #: The order :func:`workbench.core.session.session_text` writes the keys in (the experiment
 #: after the small ones, so a file cut short loses the least).
 _ORDER = ("session_version", "train", "runs", "window", "tune", "evaluate", "augment",
@@ -73,7 +78,7 @@ def merged_text(base: str, ours: str, theirs: str) -> str:
             value = _files(*parts, experiment) or _MISSING
         elif key in _SPLIT and all(isinstance(p, dict) for p in parts):
             value: Any = {k: v for k in _keys(*parts[::2])
-                          if (v := _part(k, *parts)) is not _MISSING}
+                          if (v := _part(k, *parts, _with(k))) is not _MISSING}
         else:
             value = _part(key, mine, was, file)
         if value is not _MISSING:
@@ -106,10 +111,16 @@ def _files(mine: Any, was: Any, file: Any, experiment: dict) -> dict:
     return out
 
 
-def _part(key: str, mine: dict, was: dict, file: dict) -> Any:
-    """This window's ``key`` where it changed it since ``was``, else the file's."""
-    value = mine.get(key, _MISSING)
-    return value if value != was.get(key, _MISSING) else file.get(key, _MISSING)
+def _part(key: str, mine: dict, was: dict, file: dict, together: tuple = ()) -> Any:
+    """This window's ``key`` where it changed it (or a key ``together`` with it) since
+    ``was``, else the file's."""
+    changed = any(mine.get(k, _MISSING) != was.get(k, _MISSING) for k in together or (key,))
+    return mine.get(key, _MISSING) if changed else file.get(key, _MISSING)
+
+
+def _with(key: str) -> tuple:
+    """The keys of a split object merged as one part with ``key`` (:data:`_TOGETHER`)."""
+    return next((keys for keys in _TOGETHER if key in keys), (key,))
 
 
 def _keys(first: dict, second: dict) -> list[str]:

@@ -10,6 +10,10 @@ however it ends (a crash, SIGKILL, a power cut), so:
   still training elsewhere is refused);
 * the Runs table shows a dead "running" run as "interrupted", and lets it be deleted.
 
+The process that holds the lock writes into ``.lock`` its id and whether it is a Workbench
+window or a command in a terminal (``{"pid": 12345, "by": "window"}``), so a refusal can
+say where the run trains and how to stop it there (:func:`stop_it_text`).
+
 :func:`editing_run_info` serialises the read-modify-write of run.json (the recorder's
 epoch updates, a rename or notes from the Runs table, another process) through a second
 lock file, ``.run.json.lock``, held only for the moment of the edit.
@@ -22,6 +26,9 @@ systems), locking is skipped and callers fall back to the time run.json was last
 from __future__ import annotations
 
 import contextlib
+import json
+import os
+import sys
 import time
 from pathlib import Path
 from typing import IO, Iterator
@@ -96,6 +103,7 @@ class RunLock:
         state = _try_lock(f)
         if state is True:
             self._file = f
+            _write_holder(f, {"pid": os.getpid(), "by": _by()})
         else:
             f.close()
         return state is not False
@@ -103,8 +111,59 @@ class RunLock:
     def release(self) -> None:
         f, self._file = self._file, None
         if f is not None:
+            _write_holder(f, None)
             _unlock(f)
             f.close()
+
+
+def _by() -> str:
+    """"window" in the app's process (it has imported Qt's widgets), else "terminal" (a
+    ``workbench`` command)."""
+    return "window" if "PySide6.QtWidgets" in sys.modules else "terminal"
+
+
+def _write_holder(f: IO[bytes], who: dict | None) -> None:
+    """Write ``who`` into the lock file ``f`` (None: empty it); where that fails, the
+    refusals say less (:func:`stop_it_text`)."""
+    try:
+        f.truncate(0)
+        if who:
+            f.write(json.dumps(who).encode())
+        f.flush()
+    except OSError:
+        pass
+
+
+def holder(run_dir: str | Path) -> dict:
+    """What the process holding the lock of ``run_dir`` wrote into it: its ``pid`` (int)
+    and ``by`` ("window" or "terminal"); ``{}`` where it is not known (a lock from before
+    this was written, one just taken, a file that cannot be read)."""
+    try:
+        data = json.loads((Path(run_dir) / LOCK_NAME).read_bytes() or b"{}")
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or not isinstance(data.get("pid"), int):
+        return {}
+    return {"pid": data["pid"], "by": data.get("by") if data.get("by") in (
+        "window", "terminal") else ""}
+
+
+def stop_it_text(run_dir: str | Path) -> str:
+    """How to stop the run training into ``run_dir``, where it trains: "stop it in the
+    other Workbench window that trains it (process 12345), with Stop on its Train or Tune
+    tab", "… in the terminal that trains it (process 12345), with Ctrl-C", "… in this
+    window, …", or, where the lock does not say (:func:`holder`), both ways."""
+    found = holder(run_dir)
+    pid, by = found.get("pid"), found.get("by")
+    if pid == os.getpid() and _by() == "window":
+        return "stop it in this window, with Stop on the Train or Tune tab"
+    if by == "window":
+        return f"stop it in the other Workbench window that trains it (process {pid}), " \
+               f"with Stop on its Train or Tune tab"
+    if by == "terminal":
+        return f"stop it in the terminal that trains it (process {pid}), with Ctrl-C"
+    return ("stop it where it trains: in another Workbench window, with Stop on its Train "
+            "or Tune tab, or in a terminal, with Ctrl-C")
 
 
 def is_live(run_dir: str | Path) -> bool | None:

@@ -38,6 +38,7 @@ from typing import Any, Iterable
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.experiment import Experiment
+from workbench.core.runs.lock import stop_it_text
 from workbench.core.runs.store import INTERRUPTED, read_run_info, run_is_live
 from workbench.core.runs.record import read_history
 
@@ -256,8 +257,8 @@ def continue_plan(run_dir: str | Path, open_folder: str = "",
 
     run_dir = Path(run_dir)
     if run_is_live(run_dir):
-        raise WorkbenchError(f"the run {run_dir} is training right now: stop it first, then "
-                             f"continue it")
+        raise WorkbenchError(f"the run {run_dir} is training right now: "
+                             f"{stop_it_text(run_dir)}, then continue it")
     # checkpoints/last.pt, or best.pt when that one is damaged or gone (said in the notes).
     settings = run_settings(run_dir)
     exp, used = settings.experiment, []

@@ -13,7 +13,8 @@ A run folder holds::
     bundle.pt         the trained model (absent when no epoch finished or the run diverged)
     checkpoints/last.pt, checkpoints/best.pt   for resuming (see core.train.checkpoint);
                       last.pt is the model of a run that wrote no bundle (killed mid-run)
-    .lock, .run.json.lock   empty lock files (see core.run_lock)
+    .lock, .run.json.lock   lock files (see core.runs.lock: .lock names the process
+                      that trains, while it does)
 
 ``run.json`` keys: ``format_version`` (1), ``name``, ``experiment_name``, ``created``,
 ``updated`` and ``finished`` (ISO 8601 local times; ``finished`` null while running),
@@ -60,7 +61,7 @@ from typing import Any
 
 from workbench.core.errors import SpecError, WorkbenchError
 from workbench.core.io import atomic_write_text, runs_dir
-from workbench.core.runs.lock import editing_run_info, is_live
+from workbench.core.runs.lock import editing_run_info, is_live, stop_it_text
 from workbench.core.runs.index import RunIndex
 from workbench.core.runs.record import (RUN_INFO, RunRecord, fingerprint, is_run_folder, read_history,
                           read_record)
@@ -346,8 +347,8 @@ class RunStore:
         """
         folder = self._existing_run(path)
         if run_is_live(folder):
-            raise WorkbenchError(f"the run {folder.name} is still training: stop it "
-                                 f"before deleting it")
+            raise WorkbenchError(f"the run {folder.name} is still training: "
+                                 f"{stop_it_text(folder)}, before deleting it")
         try:
             shutil.rmtree(folder)
         except OSError as e:
