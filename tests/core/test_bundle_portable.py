@@ -97,6 +97,8 @@ def test_a_runs_checkpoint_is_a_model_for_predict_evaluate_and_export(
     assert "not a Workbench bundle" not in err and out.startswith(f"{image}: ")
     assert f"note: {best} is a run's checkpoint, not a bundle: using the model it holds, " \
            f"the weights of epoch {bundle.epoch} of 2 (the best epoch so far" in err
+    acc = bundle.info["metrics"]["val_acc"]  # the Runs tab's unit and rounding
+    assert f"so far, val_acc {acc * 100:.1f}%)" in err
     # The same weights as the run's bundle when the best epoch is the one it holds.
     final = load_bundle(trained_run / "bundle.pt")
     if final.epoch == bundle.epoch:

@@ -350,7 +350,8 @@ def _bundle_of_checkpoint(data: dict, where: str) -> Bundle:
                                 "classes": data.get("classes"), "state_dict": data.get("model"),
                                 "info": {"epoch": epoch, "restored_best": False,
                                          "metrics": metrics, "checkpoint": name}}, where)
-    score = f", val_acc {metrics['val_acc']:.3f}" if "val_acc" in metrics else ""
+    # In the Runs tab's unit and rounding (88.8%, not 0.887).
+    score = f", val_acc {metrics['val_acc'] * 100:.1f}%" if "val_acc" in metrics else ""
     which = "the best epoch so far" if name == "best.pt" else \
         "the last epoch finished" if name == "last.pt" else "when it was saved"
     planned = bundle.experiment.training.epochs
