@@ -61,7 +61,7 @@ def test_a_constant_init_is_the_cause_not_the_rate():
 
 
 def test_without_a_cause_the_rate_is_still_blamed_and_relu_is_advised_only_where_missing():
-    v = _view(dead={"1 (32 units)": (30, 32)})
+    v = _view(dead={"1 (32 units)": (30, 32)}, lr=0.5)  # far above the usual 0.001
     f = C.dead_units(v)
     assert "30 of the 32 units" in f.message and "step far too large" in f.message
     assert "optimizer.params.lr" in f.action["set"]

@@ -24,6 +24,8 @@ button would only waste a run.
   before a run say it by too. Its batch size and accumulation (:func:`fitting_settings`)
   are also those the fix of batches of one image with BatchNorm proposes (:func:`batch_fix`,
   which the run's refusal gives: :func:`~workbench.core.train.failures.batch_of_one_error`);
+- :func:`one_image_cause`: batches of one image without BatchNorm, noisy and slow, said
+  before a run with the batch size above (:func:`split_steps_cause`);
 - :func:`skipped_cause`: every training batch of an epoch skipped (the trainer skips a
   training batch of one image when the network has BatchNorm), so no weight moved.
 
@@ -293,15 +295,46 @@ def steps_cause(batch_size: Any, train_images: Any, accumulate: Any = 1) -> Caus
                  stops=False, lead="The likely cause")
 
 
+def one_image_cause(experiment: Any, train_images: Any, num_classes: int) -> Cause | None:
+    """Batches of one image (``data.batch_size`` 1, gradients not accumulated) where the
+    batch size the fixes propose (:func:`fitting_batch_size`) leaves ``train_images`` steps
+    enough (:data:`MIN_STEPS`): each step learns from one image, its gradient noisy, and an
+    epoch takes many times longer than in batches; None otherwise, and with BatchNorm,
+    which a run refuses on batches of one (the Model doctor's error says it)."""
+    from workbench.core.model import doctor_checks as M
+    from workbench.core.model.doctor import diagnose
+
+    try:
+        n, acc = int(train_images), int(experiment.training.accumulate or 1)
+        if int(experiment.data.batch_size) != 1 or acc != 1:
+            return None
+    except (AttributeError, TypeError, ValueError):
+        return None
+    use = fitting_batch_size(n)
+    if n < 1 or (k := epoch_steps(n, use)) < MIN_STEPS or \
+            diagnose(experiment, int(num_classes), checks=(M.check_batchnorm_batch_one,)):
+        return None
+    _, label, sets = _settings_fix(use, 1, 1)
+    return Cause("one-image-steps",
+                 f"the batch size is 1, so each of the {n:,} steps an epoch learns from a "
+                 f"single image: its gradient is noisy, and an epoch takes many times longer "
+                 f"than in batches of {use} ({k} steps)",
+                 f"set the batch size to {use} ({k} steps an epoch; {set_options(sets)})",
+                 action(label, sets), stops=False, lead="The likely cause")
+
+
 def split_steps_cause(index: Any, experiment: Any) -> Cause | None:
     """:func:`steps_cause` of ``experiment``'s batch size and ``training.accumulate`` for the
-    training images of the split it makes of ``index`` (the dataset as scanned); None when
-    no split can be made."""
+    training images of the split it makes of ``index`` (the dataset as scanned), or
+    :func:`one_image_cause` at batch size 1; None when no split can be made."""
     from workbench.core.data.usage import usable_split
 
     use = usable_split(index, experiment.data)
+    if use is None:
+        return None
     return steps_cause(experiment.data.batch_size, len(use.train),
-                       experiment.training.accumulate) if use is not None else None
+                       experiment.training.accumulate) or \
+        one_image_cause(experiment, len(use.train), len(index.classes))
 
 
 def _causes(experiment: Any, found: list[Any], num_classes: int,

@@ -30,7 +30,8 @@ from workbench.core.train.doctor.fixes import (_lr_fix, bounded, diverged_fix,  
                                                lower_lr, proposed_lr, raised_lr)
 # The checks on the rate itself, and their thresholds, live in .rates.
 from workbench.core.train.doctor.rates import (LR_LOW_CHANGE, LR_LOW_DROP,  # noqa: F401
-                                               lr_too_high, lr_too_low)
+                                               lr_too_high, lr_too_low, silent_units_rate,
+                                               usual_rate)
 from workbench.core.train.doctor.view import (CHANCE_MARGIN, NOT_LEARNING_EPOCHS,  # noqa: F401
                                               RunView, pct)
 from workbench.core.train.optim_advice import fmt
@@ -137,9 +138,11 @@ def not_learning(v: RunView) -> RunFinding | None:
         why = f"The likely cause is the augmentation: {change.why}"
         fix, act = change.fix, change.action
     elif any(silent / n >= DEAD_LAYER_SHARE for silent, n in v.dead.values() if n):
-        why = ("Its ReLU units have gone silent (they output 0 for every image), usually "
-               "after a step far too large")
+        why = "Its ReLU units have gone silent (they output 0 for every image). " + \
+            silent_units_rate(v).rstrip(".")
         fix, act = _lr_fix(lower_lr(v))
+        if usual_rate(v):  # the initialisation first, as the sentence says
+            fix = f"use LeakyReLU, or He (kaiming) initialisation; or {fix}"
     elif vanishing_gradients(v) is not None:
         why = ("Its first layers get almost no gradient (vanishing gradients): a deep stack "
                f"of {squashing(v.activations) or 'layers'} without normalisation passes next "
@@ -332,19 +335,28 @@ def dead_units(v: RunView) -> RunFinding | None:
     message = (f"{pct(silent / max(1, total))} of the network's ReLU units never fire on a "
                f"batch of training images ({which} units of {layer_name(name)}): a silent ReLU "
                f"outputs 0 for every input, so it passes no gradient")
-    cause = v.cause()
+    # At a rate in its optimizer's usual range, what the network does otherwise (a dropout
+    # of 0.95 silences the ReLUs before it at Adam's 0.001, where without it none go silent).
+    usual = usual_rate(v)
+    cause = v.cause() or (next((c for c in v.causes if c.code != "few-steps"), None)
+                          if usual else None)
     if cause is not None:  # the network's own doing: a lower rate would not help
         if v.said(cause):
             return None
+        if not cause.stops:
+            return RunFinding("dead_units", v.epoch, "warning",
+                              f"{message}. {cause.lead}: {cause.why}. The learning rate "
+                              f"({fmt(v.lr)}) is {usual}: unlikely the cause.",
+                              cause.fix, cause.action)
         return RunFinding("dead_units", v.epoch, "warning",
                           f"{message}. The network itself is the cause: {cause.why}. Its fix "
                           f"brings the units to life: training alone cannot.",
                           cause.fix, cause.action)
-    message += (f" and, dead, never recovers. A step far too large (the learning rate, "
-                f"{fmt(v.lr)}) or a bad initialisation does this.")
+    message += f" and, dead, never recovers. {silent_units_rate(v)}"
     fix, act = _lr_fix(lower_lr(v))
+    other = "use LeakyReLU, or He (kaiming) initialisation"
     return RunFinding("dead_units", v.epoch, "warning", message,
-                      f"{fix}; or use LeakyReLU, or He (kaiming) initialisation", act)
+                      f"{other}; or {fix}" if usual else f"{fix}; or {other}", act)
 
 
 def _in_a_row(v: RunView, test: Callable[[list[float], list[float]], bool]) -> bool:

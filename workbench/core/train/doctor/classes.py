@@ -24,6 +24,9 @@ NEVER_PREDICTED_EPOCHS = 3
 NEVER_PREDICTED_FROM = 5
 #: Validation images the class needs: missing two of two is often chance.
 NEVER_PREDICTED_IMAGES = 5
+#: A class-weighted loss is offered only for classes with at most this share of the largest
+#: class's training images: on equal counts its weights are equal, the loss unchanged.
+NEVER_PREDICTED_FEWER = 0.5
 #: Or many classes never predicted together, however few images each has (90 classes of
 #: 1-8 validation images, 48 of them never predicted): at least this many classes, this
 #: share of those with validation images, and twice NEVER_PREDICTED_IMAGES images in all.
@@ -126,11 +129,15 @@ def imbalance_cause(v: RunView) -> tuple[str, str, dict] | None:
     why = (f"The training set is strongly imbalanced ({v.classes[big]!r} has {counts[big]} "
            f"training images, {few}): always answering {v.classes[big]!r} scores "
            f"{pct(v.chance)}, and a network settles there first")
-    losses = v.series("train_loss")
-    start = v.start_loss if v.start_loss is not None else (losses[0] if losses else None)
-    if start and losses and losses[-1] < 0.9 * start:
-        why += (f". Its training loss still falls ({start:.2f} to {losses[-1]:.2f}), so it "
-                f"may yet learn the others: evening the classes out gets it there sooner")
+    # From an epoch the learner can look up (the loss plot, metrics.json): epoch 1's, or the
+    # last one's before the settings changed; not the first batches', which is shown nowhere.
+    known = [m for m in v.history
+             if m.get("train_loss") is not None and int(m.get("epoch") or 0) >= v.since]
+    if len(known) > 1 and float(known[-1]["train_loss"]) < 0.9 * float(known[0]["train_loss"]):
+        first, last = known[0], known[-1]
+        why += (f". Its training loss still falls ({float(first['train_loss']):.2f} at epoch "
+                f"{first['epoch']}, {float(last['train_loss']):.2f} at epoch {last['epoch']}), "
+                f"so it may yet learn the others: evening the classes out gets it there sooner")
     fix = ("even the classes out: a class-weighted loss (--set data.balance=weighted_loss), "
            "or balanced batches with the weighted sampler (--set "
            "data.balance=weighted_sampler); more images of the small classes help most")
@@ -259,14 +266,16 @@ def class_never_predicted(v: RunView) -> RunFinding | None:
                 f"({images} of them), in the last {NEVER_PREDICTED_EPOCHS} epochs: every one "
                 f"is called something else.")
     counts = v.train_counts
+    them = "them" if plural else "it"
     if counts and len(counts) == len(val):
         lo, hi = min(counts[i] for i in never), max(counts[i] for i in never)
         has = f"{lo}" if lo == hi else f"{lo} to {hi}"
         what += (f" {'They have' if plural else 'It has'} {has} training image"
                  f"{'s' * (hi != 1)}{' each' * plural}, the largest class {max(counts)}.")
+        if lo > NEVER_PREDICTED_FEWER * max(counts):  # not for want of images: no balancing
+            return _not_for_want_of_images(v, what, them)
     message = (f"{what} A class with few training images, or one that looks like another, "
                f"does this.")
-    them = "them" if plural else "it"
     if v.balanced:  # evened out already: more images are what is left
         return RunFinding("class_never_predicted", v.epoch, "warning",
                           f"{message} It does so even with "
@@ -277,3 +286,23 @@ def class_never_predicted(v: RunView) -> RunFinding | None:
                       "use a class-weighted loss (--set data.balance=weighted_loss), or add "
                       f"images of {them}",
                       action(WEIGHTED_LOSS, {"data.balance": "weighted_loss"}))
+
+
+def _not_for_want_of_images(v: RunView, what: str, them: str) -> RunFinding:
+    """``class_never_predicted`` of classes with about as many training images as the
+    largest: evening the classes out changes nothing (equal weights are no weights), so
+    the network's own cause where the model doctor found one (a dropout of 0.95), else a
+    class that looks like another, which Evaluate's confusion matrix shows."""
+    they = "it is" if them == "it" else "they are"
+    if (cause := v.cause(stops=False) or v.label_change) is not None:
+        lead = "the likely cause is the augmentation" if cause is v.label_change else \
+            cause.lead[:1].lower() + cause.lead[1:]
+        return RunFinding("class_never_predicted", v.epoch, "warning",
+                          f"{what} So {they} not short of images; {lead}: {cause.why}.",
+                          cause.fix, cause.action)
+    return RunFinding("class_never_predicted", v.epoch, "warning",
+                      f"{what} So {they} not short of images; "
+                      f"{'it likely looks' if them == 'it' else 'they likely look'} like "
+                      f"another class to the network.",
+                      f"check Evaluate's confusion matrix for the class {they} called "
+                      f"instead; open a few images of both and check the labels")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from workbench.core.train.doctor.findings import RunFinding
 from workbench.core.train.doctor.fixes import _lr_fix, raised_lr, steadier_lr
 from workbench.core.train.doctor.view import RunView, pct
-from workbench.core.train.optim_advice import fmt
+from workbench.core.train.optim_advice import _LR_USUAL, family, fmt
 
 #: A learning rate too small to move the loss: after this many epochs the training loss is
 #: within LR_LOW_DROP of the first batches' and the weights moved less than LR_LOW_CHANGE
@@ -94,3 +94,34 @@ def lr_too_high(v: RunView) -> RunFinding | None:
         if scheduled else ""
     return RunFinding("lr_too_high", v.epoch, "warning", message,
                       f"{fix}{scale}; or find one with the LR finder (workbench lr-find)", act)
+
+
+def usual_rate(v: RunView) -> str | None:
+    """Where the run ``v``'s rate lies against what its optimizer usually trains at, as the
+    advice before a run says it (:mod:`~workbench.core.train.optim_advice`): ``"within
+    Adam's usual 1e-5 to 0.01"`` (or below it); for an optimizer of no known family,
+    ``"not far above the optimizer's usual 0.001"`` up to ten times its default. None where
+    the rate is above that, or nothing is known: only then may a finding call it far too
+    large."""
+    kind = family(v.optimizer)
+    if kind in _LR_USUAL:
+        low, high = _LR_USUAL[kind]
+        where = "within" if v.lr >= low else "below"
+        return f"{where} {v.optimizer}'s usual {fmt(low)} to {fmt(high)}" if v.lr <= high \
+            else None
+    if v.default_lr > 0 and v.lr <= 10 * v.default_lr:
+        return f"not far above the optimizer's usual {fmt(v.default_lr)}"
+    return None
+
+
+def silent_units_rate(v: RunView) -> str:
+    """What the learning rate has to do with ReLU units gone silent, as a sentence: a step
+    far too large only where the rate is above its optimizer's usual range
+    (:func:`usual_rate`); Adam's usual 0.001 is not called that."""
+    usual = usual_rate(v)
+    if usual is None:
+        return f"A step far too large (the learning rate, {fmt(v.lr)}) or a bad " \
+            "initialisation does this."
+    still = "" if usual.startswith("below") else ", though a lower rate may still help"
+    return (f"The learning rate ({fmt(v.lr)}) is {usual}, so it is unlikely the cause: a "
+            f"bad initialisation is likelier{still}.")

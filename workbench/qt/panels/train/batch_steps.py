@@ -1,4 +1,5 @@
-"""The Train tab's warning, under the batch size, that it leaves too few steps an epoch.
+"""The Train tab's warning, under the batch size, that it leaves too few steps an epoch,
+or that batches of one image are noisy and slow (without BatchNorm, which refuses them).
 
 A batch size of 1000 on the demo's 800 training images makes each epoch a single step: the
 network barely learns, and the run looked fine until its curves stayed flat. The rule is
@@ -55,8 +56,9 @@ class BatchStepsLine(QWidget):
         """Say the warning for ``current``'s experiment and dataset from now on."""
         self.current = current
         subscribe(self, current.dataset_changed, lambda _index: self.refresh(), replay=True)
-        subscribe(self, current.changed, lambda section, field: (section == "data" or (
-                  section, field) == ("training", "accumulate")) and self.refresh())
+        # The model too: BatchNorm turns batches of one from a note into a refusal.
+        subscribe(self, current.changed, lambda section, field: (section in ("data", "model")
+                  or (section, field) == ("training", "accumulate")) and self.refresh())
         subscribe(self, current.replaced, lambda _experiment: self.refresh())
         self.refresh()
 
@@ -79,13 +81,19 @@ class BatchStepsLine(QWidget):
     @Slot()
     def refresh(self) -> None:
         """Show the warning when the batch size leaves too few steps an epoch, else hide."""
-        from workbench.core.train.doctor.causes import BATCH_SIZE, epoch_steps, steps_cause
+        from workbench.core.train.doctor.causes import (BATCH_SIZE, epoch_steps,
+                                                        one_image_cause, steps_cause)
 
         batch = int(self.current.experiment.data.batch_size) if self.current else 0
-        # At the usual size or under nothing is said: no split is made for it.
-        self.cause = steps_cause(batch, self.train_images(),
-                                 self.current.experiment.training.accumulate) \
-            if batch > BATCH_SIZE else None
+        # At the usual size or under nothing is said, but batches of one: no split is made.
+        if batch > BATCH_SIZE:
+            self.cause = steps_cause(batch, self.train_images(),
+                                     self.current.experiment.training.accumulate)
+        elif batch == 1 and self.train_images():
+            self.cause = one_image_cause(self.current.experiment, self.train_images(),
+                                         len(self.current.dataset.classes))
+        else:
+            self.cause = None
         if self.cause is None:
             self.hide()
             return
