@@ -57,15 +57,22 @@ def test_the_best_trial_is_applied_with_the_settings_it_trained(tmp_path, tiny_e
     assert trial_settings(trained, trial)[1:] == (None, [])
 
 
-def test_a_trial_of_an_older_workbench_is_read_from_its_run(tmp_path, tiny_experiment):
+def _older_study(tmp_path, experiment):
+    """A study of one trial as an older Workbench stored it: no trained experiment kept
+    with it, only its run's experiment.json."""
     run_dir = tmp_path / "2026-01-01_00-00-00-old-trial-0"
     run_dir.mkdir()
-    (run_dir / "experiment.json").write_text(json.dumps(tiny_experiment.to_dict()))
+    (run_dir / "experiment.json").write_text(json.dumps(experiment.to_dict()))
     study = optuna.create_study(storage=f"sqlite:///{tmp_path / 's.db'}", study_name="old",
                                 direction="maximize")
     study.add_trial(optuna.trial.create_trial(
         params={LR: 0.02}, value=0.5, user_attrs={"run_dir": str(run_dir)},
         distributions={LR: optuna.distributions.FloatDistribution(1e-4, 0.1, log=True)}))
+    return study
+
+
+def test_a_trial_of_an_older_workbench_is_read_from_its_run(tmp_path, tiny_experiment):
+    study = _older_study(tmp_path, tiny_experiment)
     trial = trial_dict(study.trials[0])
     trained = trial_settings(_to_sgd(tiny_experiment), trial)[1]
     assert trained.optimizer.type == "Adam" and trained.data.batch_size == 8
@@ -77,14 +84,7 @@ def test_listing_an_older_study_reads_no_run_s_experiment(tmp_path, tiny_experim
     on a share, per trial) is read only for the trial applied or shown."""
     from pathlib import Path
 
-    run_dir = tmp_path / "2026-01-01_00-00-00-old-trial-0"
-    run_dir.mkdir()
-    (run_dir / "experiment.json").write_text(json.dumps(tiny_experiment.to_dict()))
-    study = optuna.create_study(storage=f"sqlite:///{tmp_path / 's.db'}", study_name="old",
-                                direction="maximize")
-    study.add_trial(optuna.trial.create_trial(
-        params={LR: 0.02}, value=0.5, user_attrs={"run_dir": str(run_dir)},
-        distributions={LR: optuna.distributions.FloatDistribution(1e-4, 0.1, log=True)}))
+    study = _older_study(tmp_path, tiny_experiment)
     read = []
     real = Path.read_text
     monkeypatch.setattr(Path, "read_text", lambda self, *a, **k: read.append(self.name)

@@ -21,15 +21,22 @@ def _add_trial(url, lr: float, value: float) -> None:
         distributions={LR: optuna.distributions.FloatDistribution(1e-4, 0.1, log=True)}))
 
 
-def test_trials_another_process_adds_show_when_the_tab_is_shown_again(qtbot, tune_panel,
-                                                                      tmp_path):
-    panel = tune_panel
+def _shared_study(panel, tmp_path) -> str:
+    """A study of one trial, stored where another process adds trials, named on the
+    ``panel``; its storage URL."""
     url = f"sqlite:///{tmp_path / 's.db'}"
     study = optuna.create_study(storage=url, study_name="shared", direction="maximize")
     study.set_user_attr("metric", "val_acc")
     _add_trial(url, 0.001, 0.5)
     panel.storage_edit.setText(url)
     panel.name_edit.setText("shared")
+    return url
+
+
+def test_trials_another_process_adds_show_when_the_tab_is_shown_again(qtbot, tune_panel,
+                                                                      tmp_path):
+    panel = tune_panel
+    url = _shared_study(panel, tmp_path)
     panel.show()
     qtbot.waitExposed(panel)
     qtbot.waitUntil(lambda: panel.trials_table.rowCount() == 1, timeout=TIMEOUT_MS)
@@ -53,12 +60,7 @@ def test_trials_another_process_adds_show_when_the_tab_is_shown_again(qtbot, tun
 
 def test_apply_best_lists_the_study_again(qtbot, tune_panel, tmp_path):
     panel = tune_panel
-    url = f"sqlite:///{tmp_path / 's.db'}"
-    study = optuna.create_study(storage=url, study_name="shared", direction="maximize")
-    study.set_user_attr("metric", "val_acc")
-    _add_trial(url, 0.001, 0.5)
-    panel.storage_edit.setText(url)
-    panel.name_edit.setText("shared")
+    url = _shared_study(panel, tmp_path)
     qtbot.waitUntil(lambda: panel.trials_table.rowCount() == 1, timeout=TIMEOUT_MS)
     _add_trial(url, 0.02, 0.9)
     assert panel.apply_best()  # the best shown then, trial 0; the study is listed again
