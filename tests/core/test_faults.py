@@ -37,8 +37,12 @@ def _loadable_files(run: Path) -> dict[str, object]:
     for path in sorted(run.rglob("*")):
         if path.is_dir() or path.name.endswith(".tmp"):
             continue
-        if path.name in (LOCK_NAME, INFO_LOCK_NAME):
-            assert path.stat().st_size == 0  # lock files only, nothing to load
+        if path.name == INFO_LOCK_NAME:
+            assert path.stat().st_size == 0  # a lock file only, nothing to load
+            continue
+        if path.name == LOCK_NAME:  # empty, or who held it (a process killed holding it)
+            held = path.read_bytes()
+            assert not held or isinstance(json.loads(held).get("pid"), int), held
             continue
         name = str(path.relative_to(run))
         if path.suffix == ".json":
