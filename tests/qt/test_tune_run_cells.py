@@ -56,7 +56,7 @@ def test_adding_trials_reads_no_run_folder_on_the_gui_thread(qtbot, tmp_path, mo
     qtbot.addWidget(view)
     runs = [_run(tmp_path, f"s-trial-{n}") for n in range(20)]
     reads = _gui_thread_reads(monkeypatch, tmp_path)
-    view.reset("sqlite:///x.db", "s", "val_acc", True, [LR])
+    view.reset(f"sqlite:///{tmp_path / 'x.db'}", "s", "val_acc", True, [LR])
     for n, run in enumerate(runs):  # a study's trials, one update each
         view.add_trials([{"number": n, "state": "complete", "value": 0.5,
                           "params": {LR: 0.001}, "run_dir": str(run)}])

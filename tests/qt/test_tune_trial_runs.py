@@ -36,7 +36,7 @@ def test_a_renamed_or_deleted_run_shows_as_it_is_now(qtbot, tmp_path):
     view = TrialsView("val_acc")
     qtbot.addWidget(view)
     renamed, deleted = _run(tmp_path, "lronly-trial-0"), _run(tmp_path, "lronly-trial-1")
-    view.reset("sqlite:///x.db", "lronly", "val_acc", True, [LR])
+    view.reset(f"sqlite:///{tmp_path / 'x.db'}", "lronly", "val_acc", True, [LR])
     view.add_trials([_trial(0, {LR: 0.003}, renamed), _trial(1, {LR: 0.01}, deleted)])
     write_run_info(renamed, {"name": "best-lr-candidate", "status": "completed"})
     shutil.rmtree(deleted)  # as the Runs tab deletes it
@@ -64,7 +64,7 @@ def test_a_field_a_trial_did_not_search_shows_what_it_trained(qtbot, tmp_path,
     run = _run(tmp_path, "s-trial-1")
     # Trial 0 searched the optimizer and batch size; trial 1, of the same study continued
     # with only the learning rate ticked, trained Adam at batch 32.
-    view.reset("sqlite:///x.db", "s", "val_acc", True, [LR])
+    view.reset(f"sqlite:///{tmp_path / 'x.db'}", "s", "val_acc", True, [LR])
     view.add_trials([_trial(0, {LR: 0.003, OPT: "SGD", BATCH: 64}, run),
                      _trial(1, {LR: 0.01}, run, trained.to_dict())])
     assert _cell(view, 0, "optimizer.type").text() == "SGD"
