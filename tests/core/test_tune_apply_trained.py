@@ -96,14 +96,21 @@ def test_listing_an_older_study_reads_no_run_s_experiment(tmp_path, tiny_experim
     assert read.count("experiment.json") == 1
 
 
-def test_tune_apply_writes_what_the_best_trial_trained(capsys, tmp_path, tiny_experiment):
+def _tuned(capsys, tmp_path, experiment):
+    """``workbench tune`` run on ``experiment`` saved as exp.json, over the GRID space:
+    the file and the command's arguments (to run again with ``--apply``)."""
     exp_file, space_file = tmp_path / "exp.json", tmp_path / "space.json"
     space_file.write_text(json.dumps(GRID))
-    tiny_experiment.save(exp_file)
+    experiment.save(exp_file)
     args = ["tune", exp_file, "--space", space_file, "--study", "lronly",
             "--storage", f"sqlite:///{tmp_path / 's.db'}"]
     code, _, err = run_cli(capsys, *args)
     assert code == 0, err
+    return exp_file, args
+
+
+def test_tune_apply_writes_what_the_best_trial_trained(capsys, tmp_path, tiny_experiment):
+    exp_file, args = _tuned(capsys, tmp_path, tiny_experiment)
     _to_sgd(tiny_experiment).save(exp_file)  # edited since: SGD, batch 4, 5 epochs
     code, _, err = run_cli(capsys, *args, "--apply")  # the grid is done: no new trial
     assert code == 0, err
@@ -121,13 +128,7 @@ def test_tune_apply_keeps_a_typed_set_and_says_what_the_trial_trained(capsys, tm
                                                                      tiny_experiment):
     """``--set data.batch_size=4`` with ``--apply`` of a trial of batch 8: what was typed is
     written, and said as another value than the trial's (it said "wrote 4" and wrote 8)."""
-    exp_file, space_file = tmp_path / "exp.json", tmp_path / "space.json"
-    space_file.write_text(json.dumps(GRID))
-    tiny_experiment.save(exp_file)
-    args = ["tune", exp_file, "--space", space_file, "--study", "lronly",
-            "--storage", f"sqlite:///{tmp_path / 's.db'}"]
-    code, _, err = run_cli(capsys, *args)
-    assert code == 0, err
+    exp_file, args = _tuned(capsys, tmp_path, tiny_experiment)
     code, _, err = run_cli(capsys, *args, "--apply", "--set", "data.batch_size=4")
     assert code == 0, err
     written = Experiment.load(exp_file)
