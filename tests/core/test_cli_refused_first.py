@@ -5,6 +5,7 @@ process has trained past."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,7 @@ def test_train_into_a_folder_another_process_trains_is_refused_alone(capsys, tmp
     try:
         line = refused(run_cli(capsys, "train", exp_file, "--out", out),
                        "is being trained right now", "--out")
+        assert f"the terminal that trains it (process {os.getpid()}), with Ctrl-C" in line
         assert "resume" not in line  # this user ran train
         assert out.is_dir()  # the other process's folder is left to it
     finally:

@@ -25,19 +25,20 @@ def _remove_if_unused(out: Path) -> None:
         pass  # an empty folder left behind is harmless
 
 
-def _hold_run_lock(folder: Path, what_to_do: str):
+def _hold_run_lock(folder: Path, instead: str):
     """The run lock of ``folder``, held; None on the other ranks under torchrun (rank 0
-    holds it). A run another window or process trains now is refused, saying
-    ``what_to_do``."""
+    holds it). A run another window or process trains now is refused, saying where it
+    trains and how to stop it (:func:`~workbench.core.runs.lock.stop_it_text`), or what
+    to do ``instead``."""
     from workbench.cli.common import main_process
-    from workbench.core.runs.lock import RunLock
+    from workbench.core.runs.lock import RunLock, stop_it_text
 
     if not main_process():
         return None
     lock = RunLock(folder)
     if not lock.acquire():
-        raise UserError(f"{folder} is being trained right now (by another window or "
-                        f"process): {what_to_do}")
+        raise UserError(f"{folder} is being trained right now: let it finish or "
+                        f"{stop_it_text(folder)}; or {instead}")
     return lock
 
 
@@ -93,8 +94,7 @@ def _claim_run_folder(out: Path, overwrite: bool):
                         f"Workbench run): train into a fresh folder (e.g. --out {fresh}) or an "
                         f"empty one, or give --overwrite to train there anyway (its files "
                         f"are left alone)")
-    lock = _hold_run_lock(out, f"stop that run first, or train into a fresh folder (e.g. "
-                                f"--out {fresh})")
+    lock = _hold_run_lock(out, f"train into a fresh folder (e.g. --out {fresh})")
     if lock is None:
         return None  # under torchrun, rank 0 clears the folder
     try:

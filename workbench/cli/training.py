@@ -37,8 +37,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             raise UserError(folder_failure(out, e)) from None
         if lock is None:  # a new or empty folder: held before a word is said, so a second
             try:          # train into it now is refused alone
-                lock = _hold_run_lock(out, f"let it finish, or train into a fresh folder "
-                                           f"(e.g. --out {unused_sibling(out)})")
+                lock = _hold_run_lock(out, f"train into a fresh folder (e.g. --out "
+                                           f"{unused_sibling(out)})")
             except UserError:
                 created = False  # the other process's folder: not ours to remove
                 raise

@@ -32,7 +32,8 @@ from workbench.core.errors import WorkbenchError
 from workbench.core.interrupts import aborting, uninterrupted
 from workbench.core.io import atomic_write_text, remove_stray_temporaries, runs_dir
 from workbench.core.runs.batches import BatchLosses, EpochNorms, read_batches, read_norms
-from workbench.core.runs.lock import INFO_LOCK_NAME, LOCK_NAME, RunLock, editing_run_info
+from workbench.core.runs.lock import (INFO_LOCK_NAME, LOCK_NAME, RunLock, editing_run_info,
+                                      stop_it_text)
 from workbench.core.runs.damaged import damaged_run_info, damaged_run_info_note
 from workbench.core.runs.names import MAX_NAME_BYTES, safe_run_name, shorten_middle
 from workbench.core.runs.skipped import skipped_entry
@@ -182,9 +183,8 @@ class RunRecorder(Callback):
         lock = self._lock or RunLock(self.run_dir)
         if not lock.acquire():
             self._taken = True
-            raise WorkbenchError(f"the run {self.run_dir} is being trained right now (by "
-                                 f"another window or process): stop that run first, then "
-                                 f"resume it")
+            raise WorkbenchError(f"the run {self.run_dir} is being trained right now: "
+                                 f"{stop_it_text(self.run_dir)}, then resume it")
         self._lock = lock
         self._started = True
         trainer.run_dir = self.run_dir  # what the run's other callbacks know the folder by

@@ -18,7 +18,7 @@ from workbench.core.bundle import save_bundle
 from workbench.core.data.split_record import record_to_carry
 from workbench.core.errors import WorkbenchError
 from workbench.core.io import remove_stray_temporaries
-from workbench.core.runs.lock import RunLock
+from workbench.core.runs.lock import RunLock, stop_it_text
 from workbench.core.runs.store import read_run_info, update_run_info
 from workbench.core.train.callbacks.base import FitResult
 from workbench.core.train.checkpoint import BEST, Checkpoint, CheckpointError, load_checkpoint
@@ -96,8 +96,8 @@ def finish_run(run_dir: str | Path, ckpt: Checkpoint, todo: Unfinished) -> Finis
     run_dir = Path(run_dir)
     lock = RunLock(run_dir)
     if not lock.acquire():
-        raise WorkbenchError(f"the run {run_dir} is being trained right now (by another "
-                             f"window or process): let it finish")
+        raise WorkbenchError(f"the run {run_dir} is being trained right now: let it "
+                             f"finish, or {stop_it_text(run_dir)}")
     try:
         removed = [p for folder in (run_dir, run_dir / "checkpoints")
                    for p in remove_stray_temporaries(folder, _WRITTEN)]
