@@ -159,3 +159,23 @@ def test_a_run_without_validation_images_is_said_so_again_after_a_restart(tmp_pa
         in text
     info["bundle"]["metrics"] = dict(metrics, val_loss=0.5, val_acc=0.9)
     assert last_run_line(str(tmp_path), info)[1] == "info"
+
+
+def test_a_run_training_elsewhere_is_not_offered_to_continue_until_it_stops(tmp_path):
+    # The line said "Continue… trains it further" while Continue… refused the live run.
+    from workbench.core.runs.lock import RunLock
+    from workbench.qt.panels.train.saved_run import last_run_line
+
+    (tmp_path / "checkpoints").mkdir()
+    (tmp_path / "checkpoints" / "last.pt").write_bytes(b"")
+    info = {"name": "r", "status": "running", "epochs_done": 2, "epochs_planned": 9}
+    lock = RunLock(tmp_path)  # as the window or terminal training it holds it
+    assert lock.acquire()
+    try:
+        text = last_run_line(str(tmp_path), info)[0]
+    finally:
+        lock.release()
+    assert "(running), 2 of 9 planned epochs" in text and "trains it further" not in text
+    assert "It is training now: Continue… works once it stops (stop it in " in text
+    text = last_run_line(str(tmp_path), info)[0]  # its process is gone: interrupted
+    assert "(interrupted)" in text and "Continue… trains it further from its last" in text

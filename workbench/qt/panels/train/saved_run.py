@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 
 from workbench.core.io import file_stamp
+from workbench.core.runs.lock import stop_it_text
 from workbench.core.runs.store import continue_file
 from workbench.qt.panels.train.after_divergence import goes_on
 from workbench.qt.panels.train.skipped import with_skipped
@@ -26,7 +27,8 @@ _KEPT = ("train_loss", "train_acc", "val_loss", "val_acc", "val_bal_acc")
 
 def last_run_line(run_dir: str, info: dict) -> tuple[str, str]:
     """``(text, level)``: ``Last run: NAME (stopped), 3 of 8 planned epochs. Model kept:
-    epoch 3: …. Continue… trains it further from its last checkpoint.``; for a run that
+    epoch 3: …. Continue… trains it further from its last checkpoint.`` (for a run that
+    trains elsewhere now, that Continue… works once it stops, and how to stop it); for a run that
     wrote no bundle (killed mid-run), which model it has: its last checkpoint, opened from
     the Runs tab; and the images it skipped, unreadable (run.json's), as its run-end line
     said them. ``info``: its run.json, as
@@ -55,6 +57,8 @@ def last_run_line(run_dir: str, info: dict) -> tuple[str, str]:
             (" and saves a bundle." if no_bundle else ".") if found else "")
     if more and status == "diverged" and not goes_on(run_dir):
         more = " Its last checkpoint is no sound place to go on from (the Doctor tab)."
+    elif status == "running":  # another window or a terminal trains it: Continue… refuses
+        more = f" It is training now: Continue… works once it stops ({stop_it_text(run_dir)})."
     files, count = saved_skipped(info)
     # A model measured on no validation image is said as the run's end said it: a warning.
     return with_skipped(
