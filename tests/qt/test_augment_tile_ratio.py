@@ -1,7 +1,7 @@
 """The Augment tiles are made at the device pixels of the screen they are on, not at the
 highest ratio of all screens (a 1x laptop screen beside a 2x monitor: made at 2x, then
 shrunk by the label when painted), and made again when the window moves to a screen of
-another ratio (review-qt, item 9)."""
+another ratio (review-qt, item 9); Explain's picture too."""
 
 from __future__ import annotations
 
@@ -62,3 +62,21 @@ def test_the_preview_makes_its_tiles_at_their_screens_ratio(qtbot, monkeypatch,
     tiles = [preview.original, preview.eval_tile, *preview.tiles]
     qtbot.waitUntil(lambda: all(t in made for t in tiles), timeout=60000)
     assert {made[t][1] for t in tiles} == {preview.original.devicePixelRatioF()} == {1.0}
+
+
+def test_explains_view_is_drawn_again_on_a_screen_of_another_ratio(qtbot, monkeypatch):
+    # Its rebuild was in changeEvent, which QWidget never passes this event on to.
+    from workbench.qt.panels.explain.views import ImageView
+
+    made = _made(monkeypatch)
+    view = ImageView()
+    qtbot.addWidget(view)
+    view.resize(300, 300)
+    ratio = {"view": 1.0}
+    monkeypatch.setattr(ImageView, "devicePixelRatioF", lambda self: ratio["view"])
+    view.show_array(STRIPES)
+    width = made[view][0]
+    assert made[view][1] == 1.0
+    ratio["view"] = 2.0
+    QApplication.sendEvent(view, QEvent(QEvent.Type.DevicePixelRatioChange))
+    assert made[view] == (2 * width, 2.0)

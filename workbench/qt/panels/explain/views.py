@@ -108,8 +108,12 @@ class ImageView(QLabel):
         super().changeEvent(event)
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ParentChange):
             self._colour()
+
+    def event(self, event: QEvent) -> bool:
+        # Not changeEvent: QWidget does not pass this event on to it.
         if event.type() == QEvent.Type.DevicePixelRatioChange:  # moved to another screen
             self._rescale()
+        return super().event(event)
 
     def sizeHint(self) -> QSize:  # noqa: N802  (Qt override)
         return QSize(320, 320)
