@@ -24,7 +24,7 @@ SGD_LIKE = frozenset({"SGD"})
 #: ``(lowest, highest)`` learning rate each family is left alone at, and the range it
 #: usually trains at (said in the message).
 _LR_BOUNDS = {"adaptive": (1e-6, 0.05), "sgd": (1e-6, 1.0)}
-_LR_USUAL = {"adaptive": (1e-5, 1e-2), "sgd": (1e-3, 0.1)}
+LR_USUAL = {"adaptive": (1e-5, 1e-2), "sgd": (1e-3, 0.1)}
 #: An optimizer of no known family is left alone from its default lr / 1000 to x 100.
 _UNKNOWN_SPAN = (1e-3, 100.0)
 
@@ -100,8 +100,8 @@ def lr_bounds(name: str, default_lr: float) -> tuple[float, float]:
 
 def _usual(name: str, default_lr: float) -> str:
     kind = family(name)
-    if kind in _LR_USUAL:
-        low, high = _LR_USUAL[kind]
+    if kind in LR_USUAL:
+        low, high = LR_USUAL[kind]
         return f"it usually trains at {fmt(low)} to {fmt(high)}"
     return f"its usual rate is about {fmt(default_lr)}"
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from workbench.core.train.doctor.findings import RunFinding
 from workbench.core.train.doctor.fixes import _lr_fix, raised_lr, steadier_lr
 from workbench.core.train.doctor.view import RunView, pct
-from workbench.core.train.optim_advice import _LR_USUAL, family, fmt
+from workbench.core.train.optim_advice import LR_USUAL, family, fmt
 
 #: A learning rate too small to move the loss: after this many epochs the training loss is
 #: within LR_LOW_DROP of the first batches' and the weights moved less than LR_LOW_CHANGE
@@ -104,8 +104,8 @@ def usual_rate(v: RunView) -> str | None:
     the rate is above that, or nothing is known: only then may a finding call it far too
     large."""
     kind = family(v.optimizer)
-    if kind in _LR_USUAL:
-        low, high = _LR_USUAL[kind]
+    if kind in LR_USUAL:
+        low, high = LR_USUAL[kind]
         where = "within" if v.lr >= low else "below"
         return f"{where} {v.optimizer}'s usual {fmt(low)} to {fmt(high)}" if v.lr <= high \
             else None
