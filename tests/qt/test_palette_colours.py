@@ -139,3 +139,32 @@ def test_the_grey_hints_read_and_follow_the_palette(qtbot, theme):
     if theme in ("light", "dark"):
         text = labels["hover"].parentWidget().palette().color(QPalette.ColorRole.WindowText)
         assert shown_colour(labels["hover"]) != text
+
+
+def test_the_greyed_rows_read_on_their_lists(qtbot, theme):
+    # A fixed #888888 marked a left-out class folder, an exclusion naming no image and a
+    # model of other classes: 3.5:1 on white, less on the mid greys.
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QComboBox
+
+    from workbench.qt.model_classes import add_choice
+    from workbench.qt.panels.data.health.excluded import ExcludedList
+    from workbench.qt.panels.data.views import ClassTable
+
+    table = ClassTable()
+    qtbot.addWidget(table)
+    table.set_rows({"cat": 3}, ["empty"])
+    box = ExcludedList()
+    qtbot.addWidget(box)
+    box.set_entries(["cat/gone.png"], unmatched=["cat/gone.png"])
+    combo = QComboBox()
+    qtbot.addWidget(combo)
+    add_choice(combo, "run", "/runs/r/bundle.pt", ["a", "b"], ["cat", "empty"])
+    rows = QApplication.palette().color(QPalette.ColorRole.Base)
+    greys = {"left-out class": table.item(1, 0).foreground().color(),
+             "unmatched exclusion": box.list.item(0).foreground().color(),
+             "other classes": combo.itemData(0, Qt.ItemDataRole.ForegroundRole).color()}
+    text = QApplication.palette().color(QPalette.ColorRole.Text)
+    assert all(c != text for c in greys.values())  # still set apart from the others
+    ratios = {k: round(contrast(c, rows), 2) for k, c in greys.items()}
+    assert min(ratios.values()) >= 4.5, (theme, ratios)

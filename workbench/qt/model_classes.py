@@ -8,16 +8,15 @@ Predict and Export choose a bundle by hand (:func:`ask_bundle`).
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QComboBox, QFileDialog, QWidget
 
 from workbench.core.runs.classes import same_classes
+from workbench.qt.colours import muted_rows_brush
 
 #: How many class names a note lists before "…".
 SHOWN = 4
 #: The item data role holding a choice's classes (a list, or None when unknown).
 CLASSES_ROLE = Qt.ItemDataRole.UserRole + 7
-_GREY = QBrush(QColor("#888888"))
 
 
 def ask_bundle(parent: QWidget, current: str = "",
@@ -74,7 +73,7 @@ def add_choice(combo: QComboBox, text: str, path: str, classes: list[str] | None
     combo.setItemData(row, tip, Qt.ItemDataRole.ToolTipRole)
     combo.setItemData(row, classes, CLASSES_ROLE)
     if not fits:
-        combo.setItemData(row, _GREY, Qt.ItemDataRole.ForegroundRole)
+        combo.setItemData(row, muted_rows_brush(combo.view()), Qt.ItemDataRole.ForegroundRole)
     return row
 
 

@@ -9,7 +9,7 @@ import sys
 from typing import Any
 
 from PySide6.QtCore import QPoint, QProcess, QSize, Qt, QUrl, Slot
-from PySide6.QtGui import QBrush, QColor, QDesktopServices
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (QAbstractItemView, QApplication, QHBoxLayout, QHeaderView,
                                QLabel, QListWidget, QListWidgetItem, QMenu, QPushButton,
                                QStyle, QTabWidget, QTableWidget, QTableWidgetItem,
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QHBoxLayout, QHe
 
 from workbench.core.filenames import readable
 from workbench.qt.class_names import ClassNameDelegate
+from workbench.qt.colours import muted_rows_brush
 from workbench.qt.common import short_path, show_error
 from workbench.qt.keyboard import tab_leaves
 from workbench.qt.panels.data.chart import ClassBarChart  # noqa: F401  (its home before)
@@ -86,7 +87,7 @@ class ClassTable(QTableWidget):
         self.setSortingEnabled(False)  # rows must not move while they are filled
         self.setRowCount(0)
         rows = [(c, n, False) for c, n in counts.items()] + [(c, 0, True) for c in empty]
-        grey = QBrush(QColor("#888888"))
+        grey = muted_rows_brush(self)
         self.names.set_names(name for name, _, _ in rows)
         self.setRowCount(len(rows))
         for r, (name, n, is_empty) in enumerate(rows):

@@ -7,12 +7,12 @@ import os
 from typing import Any, Iterable
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QAbstractItemView, QGroupBox, QHBoxLayout, QLabel,
                                QListWidget, QListWidgetItem, QPushButton, QVBoxLayout,
                                QWidget)
 
 from workbench.core.data.health import saved
+from workbench.qt.colours import muted_rows_brush
 
 #: The mark after an entry that names no image of the dataset.
 NO_IMAGE = "\n    (matches no image)"  # a line of its own: the column is narrow
@@ -152,7 +152,7 @@ class ExcludedList(QGroupBox):
         selected = set(self.selected_entries())
         unmatched = set(unmatched)
         self.list.clear()
-        grey = QBrush(QColor("#888888"))
+        grey = muted_rows_brush(self.list)
         for e in entries:
             item = QListWidgetItem(e + (NO_IMAGE if e in unmatched else ""))
             item.setData(Qt.ItemDataRole.UserRole, e)
