@@ -130,3 +130,25 @@ def test_memorising_is_judged_against_the_training_batches_chance():
     assert v.train_chance == 0.5
     f = C.not_learning(v)
     assert f is not None and "by heart" in f.message and "80%" in f.message
+
+
+def test_a_rate_too_high_is_withdrawn_once_the_schedule_brought_the_run_back():
+    # OneCycleLR lowered the rate and the run came back (epochs 7 and 8): the finding
+    # stayed, with a live "Continue with lr 0.001", on a run that ended at 98%.
+    said = C.lr_too_high(view(ONE_CYCLE[:4])).to_dict()
+    assert withdraw(view(ONE_CYCLE[:6]), [said]) == []  # 0.521 and 80%: still thrown up
+    assert withdraw(view(ONE_CYCLE[:7]), [said]) == []  # one steady epoch: not yet
+    assert withdraw(view(ONE_CYCLE), [said]) == [said]
+    assert said["resolved"] == ("at epoch 8 the training loss is 0.061 and the training "
+                                "accuracy 98%, as before the jump (0.252 and 97% at epoch "
+                                "3): the run is steady again")
+    assert C.lr_too_high(view(ONE_CYCLE)) is None  # not said again at once
+    again = ONE_CYCLE + history([1.9], [1.5], [0.5], [0.5])  # it may be thrown up again
+    assert C.lr_too_high(view([{**e, "epoch": i + 1} for i, e in enumerate(again)])).epoch == 9
+
+
+def test_a_rate_too_high_that_keeps_the_loss_up_is_not_withdrawn():
+    said = C.lr_too_high(view(LR_005[:3], lr=0.05)).to_dict()
+    more = LR_005 + [{**e, "epoch": 5 + i} for i, e in enumerate(
+        history([0.9, 1.1], [0.9, 1.0], [0.55, 0.5], [0.6, 0.5]))]
+    assert withdraw(view(more, lr=0.05), [said]) == [] and not said.get("resolved")

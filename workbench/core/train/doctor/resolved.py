@@ -17,9 +17,11 @@ it no longer holds (a sentence, kept in run.json beside the message). The traini
 (:class:`~workbench.core.train.callbacks.doctor.TrainingDoctor`) asks after every epoch and
 tells every callback again (``on_finding`` with the same kind, epoch and message, now
 ``resolved``): ``workbench train`` prints a ``withdrawn`` line, the app greys the finding.
-A withdrawn overfitting or class_imbalance finding no longer counts as said
+A withdrawn overfitting, class_imbalance or lr_too_high finding no longer counts as said
 (:data:`SAID_AGAIN`): its check may find it again later in the run, when the validation
-loss rises again after its new best, or for the small classes still ignored. (A run
+loss rises again after its new best, or for the small classes still ignored; a withdrawn
+lr_too_high (a schedule brought the rate down and the run steadied) when the loss is
+thrown up again. (A run
 that learned after all and then falls back to chance has not "learned nothing yet": that
 is not said again.)
 
@@ -46,7 +48,8 @@ from workbench.core.train.doctor.checks import UNDERFIT_FITTED
 from workbench.core.train.doctor.classes import (IMBALANCE_PREDICTED, named_classes,
                                                  quoted_names)
 from workbench.core.train.doctor.fixes import unsound
-from workbench.core.train.doctor.rates import LR_LOW_DROP
+from workbench.core.train.doctor.rates import (LR_HIGH_DROP, LR_HIGH_GAP, LR_HIGH_RISE,
+                                               LR_LOW_DROP)
 from workbench.core.train.doctor.view import CHANCE_MARGIN, RunView, pct
 from workbench.core.train.optim_advice import fmt
 
@@ -219,17 +222,44 @@ def _predicted(v: RunView, finding: dict[str, Any]) -> str:
     return _answers(v, answered, right, [i for i in named if i not in answered and now[i] == 0])
 
 
+def _steadied(v: RunView, finding: dict[str, Any]) -> str:
+    """Why ``lr_too_high`` no longer holds at the same settings ("" while it does): in each
+    of the last :data:`RESOLVED_EPOCHS` epochs since it was said, the training loss and
+    accuracy are back where :func:`~.rates.lr_too_high` would not call them thrown up,
+    against the best epoch before it was said (a OneCycleLR or step schedule lowered the
+    rate, or the run found its feet)."""
+    said = int(finding.get("epoch") or 0)
+    epochs = [m for m in v.recent if isinstance(m.get("train_loss"), (int, float))
+              and isinstance(m.get("train_acc"), (int, float))]
+    before = [m for m in epochs if int(m["epoch"]) < said]
+    after = [m for m in epochs if int(m["epoch"]) > said][-RESOLVED_EPOCHS:]
+    if not before or len(after) < RESOLVED_EPOCHS:
+        return ""
+    best = min(before, key=lambda m: float(m["train_loss"]))
+    low, then = float(best["train_loss"]), float(best["train_acc"])
+    for m in after:
+        loss = float(m["train_loss"])
+        if (loss >= LR_HIGH_RISE * low and loss - low >= LR_HIGH_GAP * v.guess_loss) or \
+                float(m["train_acc"]) <= then - LR_HIGH_DROP:
+            return ""
+    last = after[-1]
+    return (f"at epoch {last['epoch']} the training loss is {float(last['train_loss']):.3f} "
+            f"and the training accuracy {pct(float(last['train_acc']))}, as before the jump "
+            f"({low:.3f} and {pct(then)} at epoch {best['epoch']}): the run is steady again")
+
+
 #: For each kind of finding that can stop being true, why it no longer holds ("": it
 #: does), from the run so far and the finding as it was said.
 WITHDRAWN: dict[str, Callable[[RunView, dict[str, Any]], str]] = {
     "not_learning": _learning, "overfitting": _new_best, "class_imbalance": _answered,
-    "class_never_predicted": _predicted, "underfitting": _fitting}
+    "class_never_predicted": _predicted, "underfitting": _fitting, "lr_too_high": _steadied}
 
 
 #: Kinds whose check may say them again once withdrawn (the run may do it again later;
 #: class_imbalance and class_never_predicted say again the classes the network still
-#: ignores, on their own).
-SAID_AGAIN = frozenset({"overfitting", "class_imbalance", "class_never_predicted"})
+#: ignores, on their own; a rate that steadied may throw the loss up again).
+SAID_AGAIN = frozenset({"overfitting", "class_imbalance", "class_never_predicted",
+                        "lr_too_high"})
 
 
 def _went_on(v: RunView, _finding: dict[str, Any]) -> str:
