@@ -131,5 +131,6 @@ def test_a_continuation_across_an_end_near_zero_says_so_before_it_gets_there(
     (note,) = [ln for ln in out.splitlines() if "ExponentialLR" in ln]
     assert ("ends with epoch 2 at a learning rate of 1e-05, too small to change the weights, "
             "and holds it up to epoch 4: to train past epoch 2 usefully, continue from it "
-            "with a constant rate (--lr 0.001") in note, note
+            "with a constant rate of 0.001, a tenth of the 0.01 the run was set to (--lr "
+            "0.001)") in note, note
     assert _lrs(run_dir)[1:] == [pytest.approx(1e-5)] * 3

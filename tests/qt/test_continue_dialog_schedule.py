@@ -110,3 +110,21 @@ def test_n_more_says_early_stopping_counts_afresh(qtbot, tmp_path):
     assert dialog.outcome.text().endswith(
         "Early stopping counts its patience (4 epochs) afresh from epoch 6, keeping the "
         "best epoch so far.")
+
+
+def test_the_train_tabs_start_notes_give_the_rate_without_the_terminals_flag(qtbot):
+    # The run's own note as it starts, after "Continue…" past a schedule that ended near
+    # zero (the core's words, for the terminal too): the app says the rate, not "--lr".
+    from workbench.qt.common import MessageLabel
+    from workbench.qt.panels.train.status import show_start_notes
+
+    label = MessageLabel("")
+    qtbot.addWidget(label)
+    show_start_notes(label, [
+        "the ExponentialLR schedule ended with epoch 2 at a learning rate of 1e-05, too small "
+        "to change the weights, and holds it up to epoch 4: to train on usefully with a "
+        "constant rate of 0.001, a tenth of the 0.01 the run was set to (--lr 0.001)"],
+        ["a warning that names a flag (--set training.amp=true)"])
+    assert "with a constant rate of 0.001, a tenth of the 0.01 the run was set to" in \
+        label.text()
+    assert "--lr" not in label.text() and "--set" not in label.text()

@@ -260,8 +260,8 @@ class Resumable:
                 ("ends", f"to train past epoch {n} usefully, continue from it")
             return (f"the {kind} schedule {when[0]} with epoch {n} at a learning rate of "
                     f"{rate:.2g}, too small to change the weights, and holds it up to epoch "
-                    f"{end}: {when[1]} with a constant rate (--lr {lr:g}, a tenth of the "
-                    f"{set_rate:g} the run was set to)")
+                    f"{end}: {when[1]} with a constant rate of {lr:g}, a tenth of the "
+                    f"{set_rate:g} the run was set to (--lr {lr:g})")
         held = f", {rate:.3g}" if math.isfinite(rate) else ""
         if past_end:
             return (f"the {kind} schedule ended with epoch {n}: the added epochs hold the "

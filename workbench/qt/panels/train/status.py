@@ -172,11 +172,13 @@ def show_start_notes(label: Any, notes: Any, warnings: Any = (), heading: str = 
     again) and ``warnings`` (run.json's ``start_warnings``), a warning when one says the
     weights are random; ``heading`` on a line above them (a run shown again names itself:
     :mod:`.last_notes`)."""
-    from workbench.qt.panels.train.finding_texts import name_settings
+    from workbench.qt.panels.train.finding_texts import app_text, name_settings
 
-    # The core names settings by their path in the file; the app by the controls' names.
-    notes = [name_settings(str(n)) for n in notes or [] if n]
-    warnings = [str(w) for w in warnings or [] if w] if isinstance(warnings, list) else []
+    # The core names settings by their path in the file, and the flags a terminal user
+    # types ("(--lr 0.001)"); the app by the controls' names, and without the flags.
+    notes = [name_settings(app_text(str(n))) for n in notes or [] if n]
+    warnings = [app_text(str(w)) for w in warnings or [] if w] \
+        if isinstance(warnings, list) else []
     lines = [f"Note: {n}" for n in notes] + [f"Warning: {w}" for w in warnings]
     if hasattr(label, "max_lines"):  # the heading's line comes on top of the notes' three
         label.max_lines = 4 if heading and lines else 3
