@@ -95,3 +95,21 @@ def test_strict_exits_with_its_own_code_on_conflicts_or_leaks_only(capsys, tmp_p
     check = build_parser()._subparsers._group_actions[0].choices["check"]
     assert f"code {EXIT_FINDINGS}" in check.format_help().replace("\n", " ").replace(
         "  ", " ")
+
+
+def test_check_lists_a_leak_once_and_counts_it_under_duplicates(capsys, tmp_path):
+    # A leak is a copy too: listed again under duplicates, 66 leaks read as 136 problems
+    # where the Health tab showed 70 (walk-manyclasses, defect 4).
+    root = _parts(tmp_path / "d")
+    shutil.copy(root / "test" / "cats" / "cats_00.png",
+                root / "train" / "cats" / "cats_copy.png")
+    shutil.copy(root / "train" / "dogs" / "dogs_01.png",
+                root / "train" / "dogs" / "dogs_again.png")  # a copy within one part
+    code, out, err = run_cli(capsys, "check", root)
+    assert code == 0, err
+    assert "train/test leaks (1):" in out
+    assert "exact duplicates (1; 1 more listed above): the same pixels" in out
+    assert out.count("cats_copy.png") == 1 and out.count("dogs_again.png") == 1
+    shutil.rmtree(root / "train" / "dogs")
+    code, out, _ = run_cli(capsys, "check", root)
+    assert "exact duplicates: 1, every one listed above" in out

@@ -258,10 +258,21 @@ def _rel(report, path: str) -> str:
     return path if rel.startswith("..") else rel
 
 
-def _groups(report, title: str, groups: list[list[str]], why: str) -> None:
+def _groups(report, title: str, groups: list[list[str]], why: str,
+            listed: set[frozenset] | None = None) -> None:
+    """Print ``groups`` under ``title``; with ``listed`` (the groups printed above, as sets
+    of paths, added to), a group printed already is counted, not listed again (a leak is
+    also a near duplicate: the Health tab shows it once, "Also: near duplicate")."""
+    again = [g for g in groups if listed is not None and frozenset(g) in listed]
+    groups = [g for g in groups if g not in again]
+    if listed is not None:
+        listed.update(frozenset(g) for g in groups)
     if not groups:
+        if again:
+            print(f"{title}: {len(again)}, every one listed above")
         return
-    print(f"{title} ({len(groups)}): {why}")
+    above = f"; {len(again)} more listed above" if again else ""
+    print(f"{title} ({len(groups)}{above}): {why}")
     for g in groups[:SHOWN]:
         print("  " + "  =  ".join(f"{_rel(report, p)} [{report.side_of.get(p, '?')}]"
                                   for p in g))
@@ -288,19 +299,20 @@ def _print_text(report, classes: dict | None = None, test_part: str = "test/") -
           f"class{'' if k == 1 else 'es'}"
           + (f" ({report.excluded} excluded by the experiment)" if report.excluded else ""))
     alike = {frozenset(g) for g in getattr(report, "look_alike", None) or []}
+    listed: set[frozenset] = set()  # each group once, under its most serious kind
     _groups(report, "conflicting labels", [g for g in report.conflicting_labels
                                            if frozenset(g) not in alike],
-            "the same picture filed under different classes")
+            "the same picture filed under different classes", listed)
     _groups(report, "look alike across classes", [g for g in report.conflicting_labels
                                                   if frozenset(g) in alike],
             "look alike, review: maybe the same picture under two classes, maybe two "
-            "similar pictures")
+            "similar pictures", listed)
     for key, (title, why) in _LEAKS.items():
         _groups(report, title, [g["paths"] for g in report.leaks
-                                if tuple(g["parts"]) == key], why)
-    _groups(report, "exact duplicates", report.exact_duplicates, "the same pixels")
+                                if tuple(g["parts"]) == key], why, listed)
+    _groups(report, "exact duplicates", report.exact_duplicates, "the same pixels", listed)
     _groups(report, "near duplicates", report.near_duplicates,
-            "re-encoded, resized or recompressed copies")
+            "re-encoded, resized or recompressed copies", listed)
     for title, items in (("blank images", [{"path": p} for p in report.blank_images]),
                          ("extreme aspect ratios", report.extreme_aspect),
                          ("tiny images", report.tiny_images)):
