@@ -151,6 +151,15 @@ def test_overfitting_on_a_flat_validation_loss_says_the_values_not_a_ratio():
     f = C.overfitting(view(history(train, val, tacc, [0.667] * 25), val_counts=[2, 2, 2]))
     assert "times as much" not in f.message and "growing" not in f.message
     assert f.message.startswith(
-        "Overfitting: the training loss is down to under 0.001, but the validation loss has "
+        "Overfitting: the training loss is down to 1.0e-05, but the validation loss has "
         "not improved since epoch 23: it stays near 0.429; the training accuracy is 100%, "
         "the validation accuracy 67%.")
+
+
+def test_overfitting_says_two_small_training_losses_apart():
+    # "fell from 0.000 to under 0.001" (walk-longrun, defect 3): 3.0e-04 to 1.5e-04.
+    train = [0.9, 0.3, 0.05, 0.01, 0.003, 0.0009, 3e-4, 2.5e-4, 2e-4, 1.8e-4, 1.5e-4]
+    val = [0.9, 0.5, 0.2, 0.1, 0.05, 0.02, 0.014, 0.0145, 0.015, 0.0158, 0.0165]
+    f = C.overfitting(view(history(train, val, [1.0] * 11, [1.0] * 11), val_counts=[2, 2, 2]))
+    assert "from 0.014 at epoch 7 to 0.017, while the training loss fell from 3.0e-04 to " \
+        "1.5e-04" in f.message, f.message

@@ -223,7 +223,7 @@ def overfitting(v: RunView) -> RunFinding | None:
     if rising:
         what = (f"the validation loss has risen for {len(val) - 1 - best} epochs, from "
                 f"{val[best]:.3f} at epoch {best_epoch} to {val[-1]:.3f}, while the training "
-                f"loss fell from {train[best]:.3f} to {_loss(train[-1])}")
+                f"loss fell from {_loss(train[best])} to {_loss(train[-1])}")
     elif widening:
         what = (f"the training accuracy is {pct(tacc[-1])} but the validation accuracy "
                 f"{pct(vacc[-1])}, and the gap is growing")
@@ -430,5 +430,6 @@ CHECKS: tuple[Callable[[RunView], RunFinding | None], ...] = (
 
 
 def _loss(x: float) -> str:
-    """A loss for a person: ``"0.012"``, or ``"under 0.001"`` (not ``"0.000"``)."""
-    return f"{x:.3f}" if x >= 0.001 else "under 0.001"
+    """A loss for a person: ``"0.012"``, or under 0.001 its figures, ``"1.5e-04"`` (not
+    ``"0.000"``, and not "under 0.001": "fell from 0.000 to under 0.001" read as a rise)."""
+    return f"{x:.3f}" if x >= 0.001 else f"{x:.1e}"
