@@ -24,8 +24,8 @@ def test_the_status_bar_counts_the_test_part_as_the_data_tab_does(
     with qtbot.waitSignal(w.current.dataset_changed, timeout=TIMEOUT_MS):
         w.scan_dataset(str(folder), adopt_defaults=False)
     assert total_text(w.current.dataset, None).startswith("Total: 30 images in 3 classes")
-    assert w.statusBar().currentMessage() == (f"Dataset {folder}: 3 classes, 30 images, "
-                                              f"0 unreadable")
+    assert w.statusBar().currentMessage() == (f"Dataset {folder}: 3 classes, 30 images "
+                                              f"(24 in train/, 6 in test/), 0 unreadable")
     w.shutdown()
 
 

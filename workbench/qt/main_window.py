@@ -297,11 +297,15 @@ class MainWindow(ExperimentFiles, UrlDropTarget, QMainWindow):
     def _on_dataset_loaded(self, index) -> None:
         # The tabs hear the scan from self.current as this does: only the status is ours.
         self._update_title()
-        # The Data tab's total: its test part counted in (index.unreadable holds its files too).
+        # The Data tab's total: its test part counted in (index.unreadable holds its files
+        # too), and each part's images, as the Total line says them.
+        from workbench.qt.panels.data.stats import parts_text
+
         total = sum(index.counts().values()) + len(index.test_samples or [])
         n = index.num_classes
         self.statusBar().showMessage(f"Dataset {index.root}: {n} class{'es' if n != 1 else ''}, "
-                                     f"{total:,} images, {len(index.unreadable):,} unreadable")
+                                     f"{total:,} images{parts_text(index)}, "
+                                     f"{len(index.unreadable):,} unreadable")
 
     @Slot(str)
     def _on_torch_failed(self, message: str) -> None:

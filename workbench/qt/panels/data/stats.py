@@ -45,14 +45,20 @@ def blocked_text(index: Any, error: Exception, chosen: str = "") -> str:
 
 def ready_text(index: Any, data: Any = None) -> tuple[str, str]:
     """The Data tab's message once a dataset is scanned and trainable, and its level: the
-    counts, unreadable files, what the scan did or suspects (a wrapper followed, an
+    counts (a test part's images apart: "2,368 images to train on (400 more in test/)"),
+    unreadable files, what the scan did or suspects (a wrapper followed, an
     archive unpacked, class folders named like dataset parts), and, given the experiment's
     ``data``, the classes its split holds no image of out for validation (a class of one
     image), as ``train`` and ``check`` say, and what ``train`` warns about the data: the
     folder is a dataset's test or validation part, the validation split is tiny
     (:func:`workbench.core.data.pitfalls.data_warnings`)."""
     total = sum(index.counts().values())
-    text = f"Ready: {counted(index.num_classes, 'class')}, {counted(total, 'image')}."
+    text = f"Ready: {counted(index.num_classes, 'class')}, {counted(total, 'image')}"
+    if index.test_samples is not None:  # said apart: the Total line and status bar add it
+        uses = "to train and validate on" if index.split_counts().get("val") is not None \
+            else "to train on"  # a val/ part's images are among them
+        text += f" {uses} ({len(index.test_samples):,} more in {index.part_name('test')})"
+    text += "."
     if index.unreadable:
         n = len(index.unreadable)
         text += (f" {n} file{'s' if n != 1 else ''} cannot be read and will be skipped "
@@ -103,6 +109,16 @@ def missing_too_text(message: str, problem: str, last_scan: bool = False) -> str
             + (" The classes below are from its last scan." if last_scan else ""))
 
 
+def parts_text(index: Any) -> str:
+    """``" (2,368 in train/, 400 in test/)"``: the images in each of the folder's own parts
+    (train/ with val/ and/or test/), as the Total line and the status bar say them; "" for
+    a folder with no parts."""
+    parts = {k: n for k, n in index.split_counts().items() if n is not None}
+    if len(parts) < 2:
+        return ""
+    return " (" + ", ".join(f"{n:,} in {index.part_name(k)}" for k, n in parts.items()) + ")"
+
+
 def total_text(index: Any, data: Any, checking: bool = False) -> str:
     """The line under the class table: images and classes (a test part's images counted
     in, as its parts listed after add up to it, and as Health checks them), the folder's
@@ -115,10 +131,7 @@ def total_text(index: Any, data: Any, checking: bool = False) -> str:
     total = sum(index.counts().values()) + len(index.test_samples or [])
     text = (f"Total: {counted(total, 'file')} listed in " if checking else
             f"Total: {counted(total, 'image')} in ") + counted(index.num_classes, 'class')
-    parts = {k: n for k, n in index.split_counts().items() if n is not None}
-    if len(parts) > 1:  # the folder's own parts: train/ with val/ and/or test/
-        text += " (" + ", ".join(f"{n:,} in {index.part_name(k)}"
-                                 for k, n in parts.items()) + ")"
+    text += parts_text(index)
     if checking:
         text += ", checking that each can be read…"
     if index.test_samples is not None:

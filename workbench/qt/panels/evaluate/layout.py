@@ -1,7 +1,8 @@
 """The Evaluate panel's result views and its top-k spin box.
 
 :func:`build_results` creates the four result views, the line shown instead of them when
-there is no result, and the export buttons; :class:`TopKBox` (k follows the chosen model),
+there is no result (in a :class:`ResultStack`, which fits the page to its tab), and the
+export buttons; :class:`TopKBox` (k follows the chosen model),
 :func:`cap_top_k` and :func:`summary_text` keep the top-k accuracy meaningful: with k at or
 above the number of classes it is always 100%.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QStackedWidget, QTabWidget
 
 from workbench.core.evaluate.metrics import DEFAULT_TOP_K, default_top_k
@@ -96,6 +97,16 @@ def summary_text(result: Any) -> str:
             f"{result.num_images} images · {len(result.unreadable)} unreadable")
 
 
+class ResultStack(QStackedWidget):
+    """The result views (or the no-result line) asking for no more height than they need:
+    the page scrolled where the tab has room for less than the views' preferred height
+    (the matrix's 546 px) is as tall as its tab, as before the first evaluation, and the
+    views take the height left (:func:`build_results`)."""
+
+    def sizeHint(self) -> QSize:  # noqa: N802  (Qt override)
+        return QSize(super().sizeHint().width(), self.minimumSizeHint().height())
+
+
 def build_results(self: Any) -> tuple[QStackedWidget, QHBoxLayout]:
     """Create ``self``'s (an EvaluatePanel's) result views and export buttons; returns the
     stack (views or the no-result line) and the row of export buttons."""
@@ -117,7 +128,7 @@ def build_results(self: Any) -> tuple[QStackedWidget, QHBoxLayout]:
     self.no_result = QLabel(NO_RESULT_TEXT)
     self.no_result.setAlignment(Qt.AlignmentFlag.AlignCenter)
     self.no_result.setWordWrap(True)
-    self.result_stack = QStackedWidget()
+    self.result_stack = ResultStack()
     self.result_stack.addWidget(self.no_result)
     self.result_stack.addWidget(self.results)
     self.export_button = QPushButton("Export CSV…")
