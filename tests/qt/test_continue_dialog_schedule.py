@@ -93,6 +93,20 @@ def test_a_schedule_that_ended_near_zero_asks_for_a_rate(qtbot, tmp_path):
         "run's, 0.001).")
 
 
+def test_the_rate_advised_is_a_tenth_of_the_rate_typed(qtbot, tmp_path):
+    # The dialog said a tenth of the run's rate (0.0001) where the run's own note, started
+    # from it, said a tenth of the 0.0005 typed (5e-05) (walk-longrun, defect 4).
+    from workbench.core.runs.plan import ContinuePlan
+
+    plan = ContinuePlan(run_dir=str(tmp_path), name="r", status="stopped", done=70,
+                        planned=160, optimizer="AdamW", lr=0.001, last_lr=2e-5,
+                        scheduler="OneCycleLR", schedule_epochs=160, schedule_end=4e-5,
+                        new_lr=0.0005, more=130)
+    assert plan.schedule_note().endswith(
+        "train to epoch 160 first, then continue with a learning rate (a tenth of the rate "
+        "typed, 5e-05).")
+
+
 def test_n_more_says_early_stopping_counts_afresh(qtbot, tmp_path):
     """walk-tomorrow2 defect 3: "3 more" stopped after 1, the patience used before the
     Continue carried over; the run now counts it afresh, and the dialog says so."""

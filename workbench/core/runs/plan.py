@@ -206,9 +206,11 @@ class ContinuePlan:
         if rate and self.lr and held < NEAR_ZERO * rate:
             then = "type a learning rate" if ended else \
                 f"train to epoch {n} first, then continue with a learning rate"
+            # A tenth of the rate it trains at: the one typed, as the run's note says it.
+            whose = "the rate typed" if self.lr_changed else "the run's"
             return (f"{lead} the learning rate of its last epoch, {held:.2g}, too small to "
-                    f"change the weights: to train on usefully, {then} (a tenth of the "
-                    f"run's, {self.lr / 10:.2g}).")
+                    f"change the weights: to train on usefully, {then} (a tenth of "
+                    f"{whose}, {rate / 10:.2g}).")
         return f"{lead} the learning rate of its last epoch, {held:.3g}."
 
     def patience_note(self) -> str:
