@@ -54,3 +54,18 @@ def test_finishing_the_planned_epochs_counts_on(capsys, tmp_path, tiny_experimen
     info = _info(run_dir)
     # As the uninterrupted run: the third epoch without improvement ends it.
     assert (info["status"], info["epochs_done"]) == ("early_stopped", 4)
+
+
+def test_resuming_a_run_early_stopping_ended_says_the_patience_counts_afresh(
+        capsys, tmp_path, tiny_experiment):
+    # Its count was zeroed silently as the checkpoint was read (walk-longrun, defect 5).
+    exp_file, run_dir = tmp_path / "exp.json", tmp_path / "run"
+    _early_stopping(tiny_experiment, 8).save(exp_file)
+    code, _, err = run(capsys, "train", exp_file, "--out", run_dir)
+    assert code == 0, err
+    assert (_info(run_dir)["status"], _info(run_dir)["epochs_done"]) == ("early_stopped", 4)
+    code, out, err = run(capsys, "resume", run_dir, "--epochs", "2")
+    assert code == 0, err
+    assert ("early stopping counts its patience (3 epochs) afresh from epoch 5: the 3 epochs "
+            "without improvement before it no longer count") in out
+    assert _info(run_dir)["epochs_done"] == 6  # both epochs asked for

@@ -175,9 +175,11 @@ class Resumable:
         for cb in self.hooks:  # early stopping's best epoch and patience, and the rest
             if cb.state_key and cb.state_key in ckpt.callbacks:
                 cb.load_state_dict(dict(ckpt.callbacks[cb.state_key]))
-        if self.experiment.training.epochs != ckpt.experiment.training.epochs:
-            # "N more" (resume --epochs N): the epochs asked for are given, not cut short
-            # by the patience used before (the best epoch is kept).
+        if self.experiment.training.epochs != ckpt.experiment.training.epochs or \
+                self.early_stopping.tracker.should_stop:
+            # "N more" (resume --epochs N), or a run early stopping ended: the epochs asked
+            # for are given, not cut short by the patience used before (the best epoch is
+            # kept).
             afresh = self.early_stopping.count_afresh(int(ckpt.epoch) + 1)
             notes.extend([afresh] if afresh else [])
         change = self.split_keeper.change

@@ -135,9 +135,9 @@ class EarlyStopping(Callback):
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         t = self.tracker
+        # A run that stopped early keeps its count here: resuming it counts afresh, and
+        # says so (:meth:`count_afresh`, which the resume calls).
         bad = int(state.get("bad_epochs") or 0)
-        if t.patience is not None and bad >= t.patience:
-            bad = 0  # it had stopped early: resuming asks for more epochs, give them
         self.tracker = BestTracker(t.metric, t.min_delta, t.patience, state.get("best"), bad)
 
     def count_afresh(self, first_epoch: int) -> str:
