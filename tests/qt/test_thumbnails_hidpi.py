@@ -126,6 +126,7 @@ from workbench.qt.panels.evaluate.views import WORST_THUMB, WorstLossesTable
 worst = WorstLossesTable()
 path = stripes(2 * WORST_THUMB)
 class Result:
+    classes = ["a", "b"]
     def worst(self, count, top=3):
         return [{"path": path, "true": "a", "predicted": "b", "loss": 2.0, "true_prob": 0.1,
                  "top": [{"class": "b", "prob": 0.9}]}]

@@ -7,13 +7,14 @@ forma 0" all read "Amanita_muscaria_var_gu…"; cut this way they read
 muscaria_var_gu…", as on the matrix's rows.
 
 Only the painting changes: the item's text stays the whole name (sorting, look-ups,
-tooltips), and a text that is not one of the names given (a "macro average" row) is
-painted as Qt paints it.
+tooltips), names joined by " / " or " → " (the Health table's "conflict between" and
+"given → suggested" rows) are each cut so, and a text that is not one of the names given
+(a "macro average" row) is painted as Qt paints it.
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex
 from PySide6.QtGui import QPainter
@@ -21,6 +22,9 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QStyle, QStyledI
                                QStyleOptionViewItem)
 
 from workbench.core.evaluate.labels import elide, shared_starts
+
+#: How a cell joins several class names: each name in it is cut by itself.
+JOINS = (" / ", " → ")
 
 
 class ClassNameDelegate(QStyledItemDelegate):
@@ -44,10 +48,27 @@ class ClassNameDelegate(QStyledItemDelegate):
         return self._cut(opt)
 
     def _cut(self, opt: QStyleOptionViewItem) -> str:
-        name = opt.text
-        if name not in self._shared:
-            return name
-        return elide(name, self._shared[name], text_room(opt), opt.fontMetrics.horizontalAdvance)
+        return self.cut(opt.text, text_room(opt), opt.fontMetrics.horizontalAdvance)
+
+    def cut(self, text: str, room: float, width: Callable[[str], float]) -> str:
+        """``text`` cut to ``room`` (in ``width``'s units): one of the names given keeping
+        the part that tells it apart; names joined (:data:`JOINS`) each so, the shorter
+        ones whole where they fit and the longer sharing the rest; any other text as it
+        is."""
+        if text in self._shared:
+            return elide(text, self._shared[text], room, width)
+        for join in JOINS:
+            parts = text.split(join)
+            if len(parts) < 2 or any(p not in self._shared for p in parts):
+                continue
+            left = room - width(join) * (len(parts) - 1)
+            cut = list(parts)
+            order = sorted(range(len(parts)), key=lambda i: width(parts[i]))
+            for k, i in enumerate(order):
+                cut[i] = elide(parts[i], self._shared[parts[i]], left / (len(parts) - k), width)
+                left -= width(cut[i])
+            return join.join(cut)
+        return text
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> None:

@@ -3,7 +3,10 @@
 Each class is named under its bar: upright where every name fits the width of its bar (at
 the axis font, or a point smaller), else turned to read upwards, which a name of a dozen
 characters does at the default window size; only a name longer than :data:`LONGEST`
-characters ends in "…". Hovering a bar or its name shows the class, whole, and its count.
+characters is cut, keeping the part that tells it apart from the other classes, as the
+class table and the confusion matrix cut it (:func:`~workbench.core.evaluate.labels.elide`:
+"Ama…48", not "Amanita_musc…" under five bars). Hovering a bar or its name shows the
+class, whole, and its count.
 
 The count axis is logarithmic when the largest class has more than :data:`LOG_RATIO` times
 the images of the smallest (a linear axis then draws the small classes as flat lines at 0,
@@ -21,11 +24,12 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
 
+from workbench.core.evaluate.labels import elide, shared_starts
 from workbench.qt.startup import after_first_paint
 
 _BLUE = (31, 119, 180)
 _MAX_TICK_LABELS = 40  # beyond this the class names overlap: label every n-th bar only
-#: Characters a turned name shows whole; a longer one ends in "…" (its tooltip has it all).
+#: Characters a turned name shows whole; a longer one is cut (its tooltip has it all).
 LONGEST = 14
 _GAP = 8  # pixels at least between two upright names
 #: The count axis's titles, longest first: the longest its height holds is shown.
@@ -164,9 +168,10 @@ class ClassBarChart(QWidget):
         step = max(1, -(-len(classes) // _MAX_TICK_LABELS))
         slot = self._fit_x_range(self.plot_widget.getPlotItem().getViewBox().width())
         base = QFont(self.plot_widget.font())
+        shared = shared_starts(classes)
         if slot <= 0:  # not laid out yet
-            self.axis.show_names([(i, _short(c)) for i, c in enumerate(classes)
-                                  if i % step == 0], base, turned=False)
+            self.axis.show_names([(i, elide(c, shared[i], 12, len)) for i, c in
+                                  enumerate(classes) if i % step == 0], base, turned=False)
             return
         small = QFont(base)
         small.setPointSizeF(max(7.0, base.pointSizeF() - 1))
@@ -181,7 +186,7 @@ class ClassBarChart(QWidget):
         step = max(step, math.ceil((metrics.height() + 1) / slot))
         room = min(metrics.horizontalAdvance("n" * LONGEST),
                    max(40, self.plot_widget.height() // 2))
-        self.axis.show_names([(i, metrics.elidedText(c, Qt.TextElideMode.ElideRight, room))
+        self.axis.show_names([(i, elide(c, shared[i], room, metrics.horizontalAdvance))
                               for i, c in enumerate(classes) if i % step == 0],
                              small, turned=True)
 
@@ -247,10 +252,6 @@ def _fit_upright(widths: list[int], room: float, edge: float) -> bool:
     pixels from its end, and the last one's at least as far)."""
     ends = max(widths[0], widths[-1]) / 2 <= edge
     return ends and all((a + b) / 2 + _GAP <= room for a, b in zip(widths, widths[1:]))
-
-
-def _short(name: str, limit: int = 12) -> str:
-    return name if len(name) <= limit else name[:limit - 1] + "…"
 
 
 _AXIS_CLASS: Any = None

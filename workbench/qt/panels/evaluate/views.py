@@ -40,6 +40,9 @@ WORST_THUMB = 64
 #: The largest-loss table: the widest a class or file name column grows to its words, and
 #: the room added to a column fitted to its cells.
 CLASS_WIDTH, CELL_PADDING = 200, 12
+#: Top probabilities keeps at least this width, and its widest entry ("class 12.3%"), when
+#: True and Predicted take its spare room.
+TOPS_WIDTH = 360
 
 
 class PerClassModel(QAbstractTableModel):
@@ -284,6 +287,7 @@ class WorstLossesTable(QTableWidget):
         tab_leaves(self)
         self.count = count
         self.entries: list[dict] = []
+        self._tops_width = TOPS_WIDTH  # what Top probabilities keeps (its names whole)
         self.loader = ThumbnailLoader(self, size=WORST_THUMB)
         self.loader.thumbnail_ready.connect(self._on_thumbnail_ready)
         self.setHorizontalHeaderLabels(list(self.COLUMNS))
@@ -294,11 +298,16 @@ class WorstLossesTable(QTableWidget):
         self.verticalHeader().setVisible(False)
         self.horizontalHeader().setStretchLastSection(True)
         self.setColumnWidth(0, WORST_THUMB + 120)
+        self.names = ClassNameDelegate(self)  # long names cut as the matrix cuts them
+        for c in (1, 2):
+            self.setItemDelegateForColumn(c, self.names)
 
     def set_result(self, result) -> None:
+        self.names.set_names(result.classes)
         self.entries = result.worst(self.count, top=3)
         self.loader.clear_queue()
         self.setRowCount(len(self.entries))
+        widest = 0
         for r, e in enumerate(self.entries):
             image = QTableWidgetItem(readable(os.path.basename(e["path"])))
             image.setToolTip(readable(e["path"]))
@@ -306,27 +315,48 @@ class WorstLossesTable(QTableWidget):
             image.setIcon(square_icon(pix))  # blank until the thumbnail is decoded
             if pix is None:
                 self.loader.request(e["path"])
-            tops = "   ".join(f"{t['class']} {t['prob']:.1%}" for t in e["top"])
+            entries = [f"{t['class']} {t['prob']:.1%}" for t in e["top"]]
+            tops = "   ".join(entries)
+            widest = max([widest, *map(self.fontMetrics().horizontalAdvance, entries)])
             cells = [image, QTableWidgetItem(e["true"]), QTableWidgetItem(e["predicted"]),
                      QTableWidgetItem(f"{e['loss']:.3f}"), QTableWidgetItem(tops)]
+            cells[1].setToolTip(e["true"])  # the whole name, however the cell cuts it
+            cells[2].setToolTip(e["predicted"])
             cells[4].setToolTip(f"probability of the true class ({e['true']}): "
                                 f"{e['true_prob']:.1%}")
             if e["predicted"] != e["true"]:
                 cells[2].setForeground(QBrush(QColor(*WRONG_COLOUR)))
             for c, item in enumerate(cells):
                 self.setItem(r, c, item)
+        self._tops_width = max(TOPS_WIDTH, widest + CELL_PADDING)
         self._fit_columns()
 
     def _fit_columns(self) -> None:
         """The image name, True, Predicted and Loss as wide as their words (up to
         :data:`CLASS_WIDTH`, the thumbnail too for the image), Top probabilities the rest:
         "northern_car…" in True and Predicted could not be told apart while the last
-        column had 350 px to spare."""
+        column had 350 px to spare. True and Predicted grow past :data:`CLASS_WIDTH` into
+        the room Top probabilities has beyond :data:`TOPS_WIDTH` and its widest entry; a
+        name still too long is cut keeping the part that tells it apart (:attr:`names`)."""
         header = self.horizontalHeader()
-        for c, most in ((0, WORST_THUMB + CLASS_WIDTH), (1, CLASS_WIDTH), (2, CLASS_WIDTH),
-                        (3, CLASS_WIDTH)):
-            self.setColumnWidth(c, min(most, max(header.sectionSizeHint(c),
-                                                 self.sizeHintForColumn(c) + CELL_PADDING)))
+        wanted = {c: max(header.sectionSizeHint(c), self.sizeHintForColumn(c) + CELL_PADDING)
+                  for c in range(4)}
+        widths = {c: min(most, wanted[c]) for c, most in (
+            (0, WORST_THUMB + CLASS_WIDTH), (1, CLASS_WIDTH), (2, CLASS_WIDTH),
+            (3, CLASS_WIDTH))}
+        spare = self.viewport().width() - sum(widths.values()) - self._tops_width
+        # Each its share of the room, the narrower first: the other takes what it leaves.
+        for i, c in enumerate(sorted((1, 2), key=lambda c: wanted[c])):
+            grow = max(0, min(wanted[c] - widths[c], spare // (2 - i)))
+            widths[c] += grow
+            spare -= grow
+        for c, width in widths.items():
+            self.setColumnWidth(c, width)
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802  (Qt override)
+        super().resizeEvent(event)
+        if self.entries and event.size().width() != event.oldSize().width():
+            self._fit_columns()  # the room True and Predicted may take changed
 
     def showEvent(self, event: Any) -> None:  # noqa: N802  (Qt override)
         self.loader.recheck()  # back from another tab or program: a photo rotated?

@@ -6,7 +6,8 @@ model's DisplayRole). The top-1 line cuts the class name, never its percentage. 
 labels are as wide as the longest class name listed needs, up to what the row's width
 leaves beside bars of at least :data:`MIN_BAR` pixels. A class name too long for its room
 is cut as the confusion matrix cuts it, keeping the part that tells it apart from the other
-names listed ("Ama…40", not "Amanita_muscaria_var_gu…"). The name column, :data:`NAME_WIDTH`
+classes of the model that classified the row ("Ama…40", not "Amanita_muscaria_var_gu…"),
+so a row reads the same whatever other images are listed. The name column, :data:`NAME_WIDTH`
 at least, widens to hold the longest top-1 line where the row has room beyond the labels
 and bars of :data:`BAR_KEEP`. The row's tooltip has the whole top 5.
 
@@ -23,6 +24,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from workbench.core.evaluate.labels import elide, shared_starts
+from workbench.core.runs.classes import bundle_classes
 from workbench.qt.panels.predict.model import CANCELLED, FAILED, TOP_K, ItemRole
 from workbench.qt.thumbnails import fitted_rect
 
@@ -49,7 +51,8 @@ class PredictionDelegate(QStyledItemDelegate):
     def __init__(self, parent: Any = None):
         super().__init__(parent)
         self._widest: dict[str, tuple[Any, int]] = {}  # what: (measured for, pixels)
-        self._starts: tuple[Any, dict[str, int]] = (None, {})  # (for, shared starts)
+        self._classes: dict[Any, list[str] | None] = {}  # model file: its classes
+        self._starts: dict[Any, dict[str, int]] = {}  # model (or rows' names): shared starts
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:  # noqa: N802
         bars = TOP_K * (BAR_HEIGHT + BAR_GAP)
@@ -146,14 +149,26 @@ class PredictionDelegate(QStyledItemDelegate):
         return self._widest[what][1]
 
     def shared_starts(self, index: QModelIndex) -> dict[str, int]:
-        """Each class name the list shows: the length of the start it shares with another
+        """Each class name of the model that classified the row at ``index``: the length
+        of the start it shares with another
         (:func:`~workbench.core.evaluate.labels.shared_starts`), for cutting it as the
-        confusion matrix does; worked out once for its names."""
-        names, version = label_names(index.model())
-        if self._starts[0] != version:
-            names = sorted(names)
-            self._starts = (version, dict(zip(names, shared_starts(names))))
-        return self._starts[1]
+        confusion matrix does, whatever rows are listed; worked out once per model file
+        (path and stamp). The names the list shows where the model cannot be read."""
+        asked = getattr(index.data(ItemRole), "classified_with", None)
+        model = tuple(asked[:2]) if asked else None  # (model file, its stamp)
+        if len(self._starts) > 16:
+            self._starts.clear()
+            self._classes.clear()
+        if model not in self._classes:  # read once (one stat, a few kB) per model file
+            self._classes[model] = bundle_classes(model[0]) if model else None
+        key, classes = model, self._classes[model]
+        if classes is None:
+            classes, version = label_names(index.model())
+            key = ("listed", version)
+        if key not in self._starts:
+            classes = list(classes)
+            self._starts[key] = dict(zip(classes, shared_starts(classes)))
+        return self._starts[key]
 
     def _paint_bars(self, painter: QPainter, rect: QRect, left: int,
                     top: list[tuple[str, float]], small: QFont, label_width: int,

@@ -1,6 +1,8 @@
 """The Health view's table: one row per :class:`~.findings.Finding`, its images painted
 side by side (each with its class and side of the split), sortable by kind, class and
-score and filtered by kind.
+score and filtered by kind. Class names are cut keeping the part that tells them apart
+(:class:`~workbench.qt.class_names.ClassNameDelegate`), a caption's side always whole:
+"Ama…13 · test".
 
 Thumbnails are decoded off the GUI thread by a
 :class:`~workbench.qt.thumbnails.ThumbnailLoader`, only for the rows painted. Clicking an
@@ -18,6 +20,7 @@ from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPen
 from PySide6.QtWidgets import (QAbstractItemView, QApplication, QHeaderView, QStyle,
                                QStyledItemDelegate, QStyleOptionViewItem, QTableView)
 
+from workbench.qt.class_names import ClassNameDelegate
 from workbench.qt.keyboard import tab_leaves
 from workbench.qt.panels.data.health.cells import (
     CAPTION, DETAILS_MIN, GAP, MAX_SHOWN, MORE_WIDTH, ROW_HEIGHT, THUMB, cell_width, image_at,
@@ -40,15 +43,21 @@ class FindingsModel(QAbstractTableModel):
         super().__init__(parent)
         self.loader = loader
         self.findings: list[Finding] = []
+        self.classes: list[str] = []  # the dataset's, and every class a finding names
         self.excluded: set[str] = set()
         self.moved: dict[str, str] = {}   # path -> class it was moved to
         self.chosen: dict[int, int] = {}  # row -> image of it chosen (default: the last)
         self._rows_of: dict[str, list[int]] = {}
         loader.thumbnail_ready.connect(self._on_thumbnail_ready)
 
-    def set_findings(self, findings: list[Finding]) -> None:
+    def set_findings(self, findings: list[Finding], classes: Any = ()) -> None:
+        """``classes``: the dataset's, which the names shown are told apart from (the
+        classes the findings name are added)."""
         self.beginResetModel()
         self.findings = list(findings)
+        self.classes = list(dict.fromkeys(
+            [*classes, *(c for f in self.findings for c in
+                         (*f.classes, *(c for _, c in f.examples), f.suggested) if c)]))
         self.chosen = {}
         self.moved = {}
         self._rows_of = {}
@@ -175,9 +184,11 @@ class ImagesDelegate(QStyledItemDelegate):
     (:func:`~workbench.qt.panels.data.health.cells.shown_images`), the others
     counted in "+K more", nothing outside the cell (the Details column's text)."""
 
-    def __init__(self, model: FindingsModel, parent: Any = None):
+    def __init__(self, model: FindingsModel, parent: Any = None,
+                 names: ClassNameDelegate | None = None):
         super().__init__(parent)
         self.model = model
+        self.names = names or ClassNameDelegate(self)  # cuts the captions' class names
         self._placeholder = _placeholder(THUMB)
         self._broken = _placeholder(THUMB, broken=True)
 
@@ -225,11 +236,11 @@ class ImagesDelegate(QStyledItemDelegate):
                                      opt.palette.ColorRole.HighlightedText if selected
                                      else opt.palette.ColorRole.Text)
             if example:
-                caption = f"e.g. {cls}"
+                caption = self._caption(painter, cls, before="e.g. ")
                 text.setAlpha(215 if selected else 150)  # fainter than the row's own images
             else:
                 side = {"val": "val", "train": "train", "test": "test"}.get(f.sides[i], "")
-                caption = f"{cls} · {side}" if side else cls
+                caption = self._caption(painter, cls, after=f" · {side}" if side else "")
                 if f.sizes and f.sizes[i]:
                     _draw_size(painter, rect, f.sizes[i])
                 self._draw_state(painter, rect, path, selected and i == chosen)
@@ -243,6 +254,13 @@ class ImagesDelegate(QStyledItemDelegate):
             painter.drawText(QRect(x, opt.rect.top(), MORE_WIDTH, ROW_HEIGHT),
                              Qt.AlignmentFlag.AlignVCenter, f"+{len(f.paths) - own} more")
         painter.restore()
+
+    def _caption(self, painter: QPainter, cls: str, before: str = "", after: str = "") -> str:
+        """``before + cls + after`` in a caption's width, only the class cut: the side of
+        a leak's copy ("· test") is what its row is about."""
+        metrics = painter.fontMetrics()
+        room = THUMB + GAP - metrics.horizontalAdvance(before + after)
+        return before + self.names.cut(cls, room, metrics.horizontalAdvance) + after
 
     def _draw_image(self, painter: QPainter, rect: QRect, path: str) -> None:
         pix = self._pixmap(path)
@@ -304,7 +322,11 @@ class FindingsTable(QTableView):
         self.proxy = FindingsProxy(self)
         self.proxy.setSourceModel(model)
         self.setModel(self.proxy)
-        self.setItemDelegateForColumn(IMAGES, ImagesDelegate(model, self))
+        self.names = ClassNameDelegate(self)  # the Class column and the captions
+        self.setItemDelegateForColumn(COLUMNS.index("Class"), self.names)
+        self.setItemDelegateForColumn(IMAGES, ImagesDelegate(model, self, self.names))
+        self._on_reset()
+        model.modelReset.connect(self._on_reset)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         # Several rows (Shift/Ctrl-click, Shift+arrows, Ctrl+A): Exclude acts on each.
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -348,6 +370,10 @@ class FindingsTable(QTableView):
             self.setColumnWidth(IMAGES, max(images_width([]), min(wanted, room)))
         finally:
             self._fitting = False
+
+    @Slot()
+    def _on_reset(self) -> None:
+        self.names.set_names(self.proxy.sourceModel().classes)
 
     @Slot(int, int, int)
     def _on_section_resized(self, column: int, _old: int, new: int) -> None:

@@ -219,7 +219,7 @@ class HealthView(ChosenImage, MoveActions, FolderChange, QWidget):
         """Show the rows of ``self.report``; ``stale``: why they may be out of date."""
         findings = findings_of(self.report, tuple(self.experiment.data.input_size),
                                self.sizes)
-        self.model.set_findings(findings)
+        self.model.set_findings(findings, self.report.classes)
         self.show_moves()
         self.table.fit_images_column()
         self._fill_kinds(findings)
