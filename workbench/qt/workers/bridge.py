@@ -38,6 +38,11 @@ class _BridgeHooks:
 
     Batch losses (and sampled norms) are gathered and sent in chunks (throttled at the
     source), so a fast run cannot flood the GUI's event queue with one event per batch.
+    A chunk says how long its batches took (``seconds``, ``rate``: the batches alone, not
+    an epoch's validation and checkpoint) and how long the last finished epoch took
+    (``epoch_time``: ``[epoch, seconds]`` from its start to the next one's, its
+    validation and checkpoint included; pauses left out), which the ETA is made of
+    (:class:`~workbench.qt.panels.train.status.Speed`).
 
     Mixed into the trainer's ``Callback`` by :func:`bridge_class` (so hooks the trainer
     adds later stay no-ops here); the mix is made on first use, because the trainer
@@ -52,8 +57,16 @@ class _BridgeHooks:
         self.batch_norms: list[tuple[list[float], list[float]]] = []  # this batch's samples
         self.step = 0
         self.position = (0, 0, 0)
-        self.last_emit = time.monotonic()
+        self.last_emit = self.clock()
         self.trainer: Any = None
+        self.epoch_began: tuple[int, float] | None = None  # (epoch, when), pauses left out
+        self.epoch_time: list | None = None  # [epoch, seconds] of the last one timed
+        self.paused_at: float | None = None
+        self.batch_ended = self.last_emit
+
+    def clock(self) -> float:
+        """The time chunks and epochs are timed by."""
+        return time.monotonic()
 
     def send(self, name: str, *args: Any) -> None:
         self.worker.state.send((name, args))
@@ -61,12 +74,14 @@ class _BridgeHooks:
     def flush(self) -> None:
         if not self.steps and not self.norms:
             return
-        now = time.monotonic()
+        now = self.clock()
         epoch, batch, num_batches = self.position
-        rate = len(self.steps) / max(1e-6, now - self.last_emit)
+        # Up to the last batch's end: not the validation after an epoch's last batch.
+        seconds = max(1e-6, self.batch_ended - self.last_emit)
         self.send("batches_finished", {
             "epoch": epoch, "batch": batch, "num_batches": num_batches, "step": self.step,
-            "steps": self.steps, "losses": self.losses, "rate": rate,
+            "steps": self.steps, "losses": self.losses, "rate": len(self.steps) / seconds,
+            "seconds": seconds, "epoch_time": self.epoch_time,
             "memory": memory_in_use(self.trainer), "norms": self.norms})
         self.steps, self.losses, self.norms = [], [], []
         self.last_emit = now
@@ -74,10 +89,16 @@ class _BridgeHooks:
     def on_fit_start(self, trainer: Any, info: dict) -> None:
         self.trainer = trainer
         run_dir = str(trainer.run_dir or "")  # the recorder's folder (it hears it first)
-        self.last_emit = time.monotonic()
+        self.last_emit = self.clock()
         self.send("fit_started", plain({**info, "run_dir": run_dir}))
 
     def on_epoch_start(self, trainer: Any, epoch: int) -> None:
+        now = self.clock()
+        if self.epoch_began is not None and self.epoch_began[0] == int(epoch) - 1:
+            self.epoch_time = [self.epoch_began[0], now - self.epoch_began[1]]
+        self.epoch_began = (int(epoch), now)
+        # The epoch before's validation and checkpoint are in its time, not the batch rate.
+        self.last_emit = now
         self.send("epoch_started", int(epoch))
 
     def on_batch_end(self, trainer: Any, epoch: int, batch: int, num_batches: int,
@@ -89,7 +110,8 @@ class _BridgeHooks:
         self.norms += [(self.step, grads, weights) for grads, weights in self.batch_norms]
         self.batch_norms = []
         self.position = (int(epoch), int(batch), int(num_batches))
-        if time.monotonic() - self.last_emit >= self.worker.emit_interval:
+        self.batch_ended = self.clock()
+        if self.batch_ended - self.last_emit >= self.worker.emit_interval:
             self.flush()
 
     def on_norms(self, trainer: Any, step: int, names: list, grads: list,
@@ -106,10 +128,16 @@ class _BridgeHooks:
 
     def on_paused(self, trainer: Any, epoch: int, batch: int) -> None:
         self.flush()
+        self.paused_at = self.clock()
         self.send("paused", int(epoch), int(batch))
 
     def on_resumed(self, trainer: Any) -> None:
-        self.last_emit = time.monotonic()  # the pause is not part of the batch rate
+        now = self.clock()
+        if self.paused_at is not None and self.epoch_began is not None:
+            epoch, began = self.epoch_began  # nor of the epoch's time
+            self.epoch_began = (epoch, began + now - self.paused_at)
+        self.paused_at = None
+        self.last_emit = now  # the pause is not part of the batch rate
         self.send("resumed")
 
     def on_fit_end(self, trainer: Any, result: Any) -> None:

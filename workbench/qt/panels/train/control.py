@@ -249,8 +249,7 @@ class RunControl(StartChecks):
                                  "warning")
 
     def _on_resumed(self) -> None:
-        self.pause_button.setText("Pause")
-        self.speed.reset()
+        self.pause_button.setText("Pause")  # the speed goes on: the pause is not in it
         self.status.show_message("Resumed.")
 
     def _on_run_errored(self, message: str) -> None:

@@ -17,39 +17,72 @@ def format_bytes(n: float) -> str:
 
 
 class Speed:
-    """Batches per second, smoothed over the chunks the worker sends, and the ETA; apart
-    for the epochs that compute a frozen backbone's features and those that train on them,
-    cached (:meth:`count`), which run many times faster."""
+    """How fast a run goes, from the chunks the worker sends, and the ETA: the seconds an
+    epoch takes from its start to the next one's (validation and checkpoint included,
+    pauses not: the chunks' ``epoch_time``), smoothed over the epochs, and the batches a
+    second (the chunks' batches over their ``seconds``, smoothed over the chunks: weighted
+    by time, not by chunk). Both are kept across Pause and Resume. Apart for the epochs
+    that compute a frozen backbone's features and those that train on them, cached
+    (:meth:`count`), which run many times faster."""
 
-    def __init__(self, smoothing: float = 0.8):
-        self.smoothing = smoothing
-        self.rate: float | None = None
-        self.last: float | None = None  # the latest chunk's rate, until counted
-        self.rates: dict[bool, float] = {}  # smoothed, by cached (True) or not
+    def __init__(self, smoothing: float = 0.8, epoch_smoothing: float = 0.5):
+        self.smoothing, self.epoch_smoothing = smoothing, epoch_smoothing
+        self.rate: float | None = None  # the latest chunk's rate, until counted
+        self.sums: dict[bool, tuple[float, float]] = {}  # (batches, seconds), smoothed
+        self.epochs: dict[bool, float] = {}  # an epoch's seconds, smoothed
+        self.timed = 0  # the last epoch counted in ``epochs``
 
     def reset(self) -> None:
-        self.rate = self.last = None
-        self.rates = {}
+        self.__init__(self.smoothing, self.epoch_smoothing)
 
     def update(self, rate: float) -> None:
-        if rate <= 0:
-            return
-        self.last = rate
-        self.rate = self._smoothed(self.rate, rate)
+        """A chunk's batches a second (:meth:`count` counts it)."""
+        if rate > 0:
+            self.rate = rate
 
-    def count(self, cached: bool) -> float | None:
-        """Count the latest chunk's rate as one of epochs on cached features (``cached``)
-        or not; the smoothed rate of those."""
-        if self.last is not None:
-            self.rates[cached] = self._smoothed(self.rates.get(cached), self.last)
-            self.last = None
+    @property
+    def rates(self) -> dict[bool, float]:
+        """Batches a second, by cached (True) or not."""
+        return {k: n / t for k, (n, t) in self.sums.items() if t > 0}
+
+    def count(self, chunk: dict, last: int = 0) -> float | None:
+        """Count ``chunk`` (its rate given to :meth:`update`; with ``steps`` and
+        ``seconds``, those) and the epoch time it brings, each as one of the epochs on
+        cached features (after ``last``, :func:`last_feature_epoch`; 0: none) or not; the
+        batches a second of the chunk's kind."""
+        cached = bool(last) and int(chunk["epoch"]) > last
+        timed = chunk.get("epoch_time")
+        if timed and int(timed[0]) > self.timed:
+            self.timed, seconds = int(timed[0]), float(timed[1])
+            key = bool(last) and self.timed > last
+            old = self.epochs.get(key)
+            self.epochs[key] = seconds if old is None else \
+                self.epoch_smoothing * old + (1 - self.epoch_smoothing) * seconds
+        if self.rate is not None:
+            steps, seconds = len(chunk.get("steps") or ()), chunk.get("seconds")
+            batches, seconds = (steps, float(seconds)) if steps and seconds else \
+                (1.0, 1 / self.rate)
+            n, t = self.sums.get(cached, (0.0, 0.0))
+            self.sums[cached] = (self.smoothing * n + batches, self.smoothing * t + seconds)
+            self.rate = None
         return self.rates.get(cached)
 
-    def _smoothed(self, old: float | None, rate: float) -> float:
-        return rate if old is None else self.smoothing * old + (1 - self.smoothing) * rate
-
-    def eta(self, remaining_batches: int) -> float | None:
-        return remaining_batches / self.rate if self.rate else None
+    def eta(self, epochs: int, batches: int | None, per_epoch: int,
+            cached: bool = False) -> float | None:
+        """Seconds for ``epochs`` whole epochs of ``per_epoch`` batches and, unless None,
+        the ``batches`` left of the one under way with its end (validation, checkpoint);
+        None when not measured yet. Until an epoch has been timed, all at the batch rate."""
+        if not epochs and batches is None:
+            return 0.0
+        rate, epoch = self.rates.get(cached), self.epochs.get(cached)
+        if epoch is None:
+            return (epochs * per_epoch + (batches or 0)) / rate if rate else None
+        if batches is None:
+            return epochs * epoch
+        # This epoch: its batches left at the batch rate, then its validation and checkpoint.
+        now = batches / rate + max(0.0, epoch - per_epoch / rate) if rate else \
+            epoch * batches / max(1, per_epoch)
+        return epochs * epoch + now
 
 
 def last_feature_epoch(info: dict) -> int:
@@ -74,7 +107,7 @@ def progress_text(chunk: dict, info: dict, speed: Speed) -> str:
     parts = [f"Epoch {epoch}/{epochs or '?'}", f"batch {batch}/{nb}",
              f"loss {chunk['losses'][-1]:.4f}" if chunk.get("losses") else ""]
     last = last_feature_epoch(info)
-    rate = speed.count(epoch > last) if last else speed.rate
+    rate = speed.count(chunk, last)
     if rate:
         bs = int(info.get("batch_size") or 0)
         parts.append(f"{rate * bs:,.0f} img/s" if bs else f"{rate:.1f} batches/s")
@@ -87,23 +120,22 @@ def progress_text(chunk: dict, info: dict, speed: Speed) -> str:
 
 
 def _eta(epoch: int, batch: int, nb: int, epochs: int, last: int, speed: Speed) -> str:
-    """``ETA …`` for what is left of the run at ``speed``: the batches of the epochs that
-    compute features (up to ``last``) at their rate, the later ones at theirs once known."""
+    """``ETA …`` for what is left of the run at ``speed``: the epochs that compute
+    features (up to ``last``) at their speed, the later ones at theirs once known."""
     left = max(0, nb - batch)
     if not last:
-        eta = speed.eta(max(0, (epochs - epoch) * nb) + left)
+        eta = speed.eta(max(0, epochs - epoch), left, nb)
         return f"ETA {format_duration(eta)}" if eta is not None else ""
-    computing = max(0, min(epochs, last) - epoch) * nb + (left if epoch <= last else 0)
-    cached = max(0, epochs - max(epoch, last)) * nb + (left if epoch > last else 0)
-    slow, fast = speed.rates.get(False), speed.rates.get(True)
-    if cached and not fast:
+    computing = max(0, min(epochs, last) - epoch)  # whole epochs after this one
+    cached = max(0, epochs - max(epoch, last))
+    slow = speed.eta(computing, left if epoch <= last else None, nb, False)
+    fast = speed.eta(cached, left if epoch > last else None, nb, True)
+    if fast is None:
         later = "later epochs are much faster (features cached)"
-        if not computing or not slow:  # the last feature epoch's last batch
+        if not slow:  # the last feature epoch's last batch
             return later
-        return f"ETA {format_duration(computing / slow)} to the end of epoch {last}; {later}"
-    eta = (computing / slow if computing and slow else 0.0) + (cached / fast if cached
-                                                               else 0.0)
-    return f"ETA {format_duration(eta)}"
+        return f"ETA {format_duration(slow)} to the end of epoch {last}; {later}"
+    return f"ETA {format_duration((slow or 0.0) + fast)}"
 
 
 #: Said after the training accuracy of an epoch that had no validation images.
