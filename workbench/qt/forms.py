@@ -6,7 +6,8 @@ optimizers...).
 ======================  =====================================================
 declared type           editor
 ======================  =====================================================
-``int``                 QSpinBox (bounds from ``min``/``max``)
+``int``                 an IntSpinBox (bounds from ``min``/``max``; a number
+                        typed past them is kept, said, and not taken)
 ``float``               a FloatSpinBox (small values shown as entered:
                         1e-06, not 0.0000), or a log-stepping spin box for ``log``
 ``bool``                QCheckBox
@@ -19,9 +20,10 @@ number with ``words``   a chooser of the words ("same", "valid"...) or "number",
 ======================  =====================================================
 
 A parameter declared ``auto`` gets an "auto" check box beside its editor: checked means
-``None`` (filled in automatically) and disables the editor. Tooltips come from the help
-text and the bounds. Binding is two-way: :meth:`ParamForm.set_values` shows values
-without emitting, user edits emit :attr:`ParamForm.changed` with every value.
+``None`` (filled in automatically) and disables the editor, which shows what "auto" resolves
+to, or "?" while that is unknown (:meth:`ParamForm.show_unknown_autos`). Tooltips come
+from the help text and the bounds. Binding is two-way: :meth:`ParamForm.set_values` shows
+values without emitting, user edits emit :attr:`ParamForm.changed` with every value.
 
 A form is one column of "label: editor" rows, or ``columns`` side by side (compact cards).
 Screen readers announce each editor by its label (:func:`~workbench.qt.accessible.name_field`).
@@ -29,21 +31,18 @@ Screen readers announce each editor by its label (:func:`~workbench.qt.accessibl
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGridLayout,
-                               QHBoxLayout, QLabel, QLineEdit, QSpinBox, QWidget)
+from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QFormLayout,
+                               QGridLayout, QHBoxLayout, QLabel, QLineEdit, QWidget)
 
 from workbench.core.registry import Entry, Param
 
 from workbench.qt.accessible import name_field
-from workbench.qt.common import FloatSpinBox, LogSpinBox, MessageLabel
-from workbench.qt.grid_spin_box import GridSpinBox
+from workbench.qt.common import MessageLabel
+from workbench.qt.number_boxes import number_box, read_number, set_number, show_unknown
 from workbench.qt.range_note import note_line, watch_range
-
-_INT_LIMIT = 2_000_000_000
-_FLOAT_LIMIT = 1e9
 
 
 def _bound(value: float) -> str:
@@ -75,68 +74,6 @@ def param_tooltip(p: Param) -> str:
     return " ".join(parts)
 
 
-class _LogOrZeroSpinBox(LogSpinBox):
-    """A log-stepping spin box that also holds 0 (weight decay, a schedule's floor), which
-    a plain :class:`LogSpinBox` would show and read back as its 1e-8 minimum."""
-
-    _SMALLEST = 1e-8  # the rung below which stepping down lands on 0
-
-    def stepBy(self, steps: int) -> None:  # noqa: N802  (Qt override)
-        if self.value() <= 0:
-            if steps > 0:
-                self.setValue(self._SMALLEST)
-                super().stepBy(steps - 1)
-            return
-        super().stepBy(steps)
-        if self.value() < self._SMALLEST:
-            self.setValue(0.0)
-
-
-def _number_box(kind: type, p: Param, parent: QWidget | None = None) -> QWidget:
-    """A spin box for one number of ``p`` (``kind`` is int or float)."""
-    if kind is int:
-        box: QWidget = GridSpinBox(parent) if p.step and p.min is not None else \
-            QSpinBox(parent)
-        # A QSpinBox holds a 32-bit int: clamp wider declared bounds (Linear's 2**31).
-        lo = max(int(p.min), -_INT_LIMIT) if p.min is not None else -_INT_LIMIT
-        hi = min(int(p.max), _INT_LIMIT) if p.max is not None else _INT_LIMIT
-        box.setRange(lo, hi)
-        if p.step:
-            box.setSingleStep(int(p.step))
-    elif p.log and p.min == 0:
-        box = _LogOrZeroSpinBox(parent)
-        box.setRange(0.0, p.max if p.max is not None else _FLOAT_LIMIT)
-    elif p.log:
-        box = LogSpinBox(parent)
-        box.setRange(p.min if p.min is not None and p.min > 0 else 1e-8,
-                     p.max if p.max is not None else _FLOAT_LIMIT)
-    else:
-        box = FloatSpinBox(parent)  # shows 1e-06 as that, not as "0.0000"
-        lo = p.min if p.min is not None else -_FLOAT_LIMIT
-        hi = p.max if p.max is not None else _FLOAT_LIMIT
-        box.setRange(lo, hi)
-        span = hi - lo if p.min is not None and p.max is not None else 10.0
-        box.setSingleStep(p.step or (0.01 if span <= 1.0 else 0.05 if span <= 5.0 else
-                                     0.5 if span <= 100 else 1.0))
-    box.setKeyboardTracking(False)
-    return box
-
-
-def _set_number(box: QWidget, value: Any) -> None:
-    """Show ``value``; remember it exactly so reading back does not round it (4/3)."""
-    box.setValue(value)
-    box.setProperty("exact", float(value))
-
-
-def _read_number(box: QWidget, kind: type) -> Any:
-    value = box.value()
-    if kind is float and not isinstance(box, LogSpinBox):
-        exact = box.property("exact")
-        if exact is not None and abs(exact - value) <= 0.5 * 10 ** -box.decimals():
-            return float(exact)
-    return kind(value)
-
-
 class _ListEditor(QWidget):
     """A row of spin boxes for a list parameter; a count chooser when lengths vary."""
 
@@ -156,7 +93,7 @@ class _ListEditor(QWidget):
         self.count.setToolTip("How many values: see the parameter's help.")
         self.boxes = []
         for _ in range(max(self.lengths)):
-            box = _number_box(self.kind, p)
+            box = number_box(self.kind, p)
             box.valueChanged.connect(self.edited)
             row.addWidget(box)
             self.boxes.append(box)
@@ -173,7 +110,7 @@ class _ListEditor(QWidget):
 
     def value(self) -> list:
         n = self.count.currentData()
-        return [_read_number(b, self.kind) for b in self.boxes[:n]]
+        return [read_number(b, self.kind) for b in self.boxes[:n]]
 
     def set_value(self, value: Any) -> None:
         values = list(value) if isinstance(value, (list, tuple)) else []
@@ -182,7 +119,7 @@ class _ListEditor(QWidget):
         self._show(n)
         for i, box in enumerate(self.boxes[:n]):
             if values:
-                _set_number(box, values[min(i, len(values) - 1)])
+                set_number(box, values[min(i, len(values) - 1)])
 
     def setToolTip(self, text: str) -> None:  # noqa: N802  (Qt override)
         super().setToolTip(text)
@@ -213,7 +150,7 @@ class _WordsEditor(QWidget):
         for w in self.words:
             self.choice.addItem(w, w)
         self.choice.addItem(NUMBER_CHOICE, None)
-        self.box = _number_box(p.type, p)
+        self.box = number_box(p.type, p)
         row.addWidget(self.choice)
         row.addWidget(self.box, 1)
         self.choice.currentIndexChanged.connect(self._on_choice)
@@ -225,18 +162,18 @@ class _WordsEditor(QWidget):
 
     def value(self) -> Any:
         word = self.choice.currentData()
-        return word if word is not None else _read_number(self.box, self.param.type)
+        return word if word is not None else read_number(self.box, self.param.type)
 
     def set_value(self, value: Any) -> None:
         if isinstance(value, str) and value in self.words:
             self.choice.setCurrentIndex(self.words.index(value))
             default = self.param.default
             if isinstance(default, (int, float)) and not isinstance(default, bool):
-                _set_number(self.box, default)  # where "number" starts when chosen
+                set_number(self.box, default)  # where "number" starts when chosen
         else:
             self.choice.setCurrentIndex(len(self.words))
             if isinstance(value, (int, float)) and not isinstance(value, bool):
-                _set_number(self.box, value)
+                set_number(self.box, value)
         self.box.setEnabled(self.choice.currentData() is None)
 
     def setToolTip(self, text: str) -> None:  # noqa: N802  (Qt override)
@@ -332,12 +269,15 @@ class ParamForm(QWidget):
         if getattr(p, "words", None) and p.type in (int, float):
             w: QWidget = _WordsEditor(p)
             w.edited.connect(self._on_edit)
+            watch_range(w.box, p.name, self._say_out_of_range)
         elif p.type is bool:
             w = QCheckBox()
             w.toggled.connect(self._on_edit)
         elif p.type is list:
             w = _ListEditor(p)
             w.edited.connect(self._on_edit)
+            for box in w.boxes:
+                watch_range(box, p.name, self._say_out_of_range)
         elif p.type is str and p.choices:
             w = QComboBox()
             notes = p.choice_notes or {}
@@ -348,7 +288,7 @@ class ParamForm(QWidget):
             w = QLineEdit()
             w.editingFinished.connect(self._on_edit)
         elif p.type in (int, float):
-            w = _number_box(p.type, p)
+            w = number_box(p.type, p)
             w.valueChanged.connect(self._on_edit)
             watch_range(w, p.name, self._say_out_of_range)
         else:  # pragma: no cover  (Param.validate knows no other types)
@@ -365,7 +305,7 @@ class ParamForm(QWidget):
             return w.currentData()
         if isinstance(w, QLineEdit):
             return w.text()
-        return _read_number(w, p.type)
+        return read_number(w, p.type)
 
     def _set_editor(self, p: Param, value: Any) -> None:
         w = self.editors[p.name]
@@ -383,7 +323,7 @@ class ParamForm(QWidget):
         elif isinstance(w, QLineEdit):
             w.setText(str(value))
         else:
-            _set_number(w, value)
+            set_number(w, value)
 
     # -- binding ---------------------------------------------------------------------------
     def values(self) -> dict[str, Any]:
@@ -405,6 +345,8 @@ class ParamForm(QWidget):
                 if auto is not None:
                     auto.setChecked(value is None)
                     self.editors[p.name].setEnabled(value is not None)
+                    if value is not None:
+                        self._mark_unknown(p.name, False)
                 self._set_editor(p, value)
         finally:
             self._updating = False
@@ -421,14 +363,37 @@ class ParamForm(QWidget):
                 auto = self.auto_boxes.get(p.name)
                 value = auto_values.get(p.name)
                 if auto is not None and auto.isChecked() and value is not None:
+                    self._mark_unknown(p.name, False)
                     self._set_editor(p, value)
         finally:
             self._updating = False
+
+    def show_unknown_autos(self, names: Iterable[str]) -> None:
+        """Show "?" in the editors of ``names`` where "auto" is checked: what they resolve
+        to is not known (at or below a layer that does not fit). Does not emit
+        :attr:`changed`; unchecking "auto" shows the number the editor holds."""
+        self._updating = True
+        try:
+            for name in names:
+                auto = self.auto_boxes.get(name)
+                if auto is not None and auto.isChecked():
+                    self._mark_unknown(name, True)
+        finally:
+            self._updating = False
+
+    def _mark_unknown(self, name: str, unknown: bool) -> None:
+        w = self.editors[name]
+        boxes = w.boxes if isinstance(w, _ListEditor) else [w.box] if \
+            isinstance(w, _WordsEditor) else [w] if isinstance(w, QAbstractSpinBox) else []
+        for box in boxes:
+            show_unknown(box, unknown)
 
     @Slot()
     def _on_auto(self) -> None:
         for name, auto in self.auto_boxes.items():
             self.editors[name].setEnabled(not auto.isChecked())
+            if not auto.isChecked():
+                self._mark_unknown(name, False)
         self._on_edit()
 
     @property

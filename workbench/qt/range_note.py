@@ -9,7 +9,9 @@ a sentence for a person ("lr can be at most 10: 50 was not taken"); the old valu
 
 from __future__ import annotations
 
+import inspect
 import math
+import weakref
 from typing import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt
@@ -44,15 +46,19 @@ def out_of_range(name: str, box: QAbstractSpinBox) -> str:
 class _RangeWatcher(QObject):
     def __init__(self, box: QAbstractSpinBox, name: str, say: Callable[[str], None]):
         super().__init__(box)
-        self.box, self.name, self.say = box, name, say
+        self.box, self.name = box, name
+        # A form's method is held weakly: a strong one closed a cycle (form, its list
+        # editor's boxes, their watchers, the form) that crashed Python's collector.
+        self.say = weakref.WeakMethod(say) if inspect.ismethod(say) else lambda: say
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802  (Qt override)
         kind = event.type()
         if kind == QEvent.Type.FocusOut or (kind == QEvent.Type.KeyPress
                                              and event.key() in _COMMIT_KEYS):
             problem = out_of_range(self.name, self.box)
-            if problem:
-                self.say(problem)
+            say = self.say()
+            if problem and say is not None:
+                say(problem)
         return False  # the spin box goes on as ever (it keeps its old value)
 
 

@@ -291,10 +291,14 @@ class LayerCard(QFrame):
         self._misfit = bool(error)
         self.setProperty("misfit", self._misfit)
         self.setToolTip(error or "")
-        # After a misfit the params are as given (unchecked, autos unresolved): show none.
-        if self.form is not None and info is not None and not error and \
-                info.input_shape is not None:
-            resolved = showable_values(self.entry, info.params)
+        if self.form is not None and info is not None:
+            resolved = showable_values(self.entry, getattr(info, "params", None))
+            if error or info.input_shape is None:
+                # At or after a misfit the autos are unresolved: "?", except one that is
+                # another of the layer's settings (a pool's stride: its kernel_size).
+                sources = self.entry.meta.get("auto", {})
+                resolved = {n: resolved.get(sources.get(n)) for n in self.form.auto_boxes}
+                self.form.show_unknown_autos(n for n, v in resolved.items() if v is None)
             self.form.show_auto_values({k: v for k, v in resolved.items() if v is not None})
         self._restyle()
 

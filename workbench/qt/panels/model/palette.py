@@ -2,8 +2,9 @@
 
 Generated from ``LAYERS.groups()``: a new registry entry appears here with its help text as
 tooltip, with no change to this module. Double-click a layer to add it (after the selected
-card), or press Enter on it; Enter in the search box adds the first layer it finds (shown
-selected), and Down or Tab goes to that layer. Drag a layer into the stack to insert it
+card), or press Enter on it; Enter in the search box adds the layer it finds (shown
+selected: the one named exactly, else the first whose name starts with the text, else the
+first listed), and Down or Tab goes to that layer. Drag a layer into the stack to insert it
 where it is dropped; the drag carries the layer type under :data:`LAYER_TYPE_MIME`.
 """
 
@@ -34,6 +35,13 @@ def search_matches(words: list[str], name: str, group: str, help_text: str) -> i
         return 2
     text = help_text.lower()
     return int(all(re.search(r"\b" + re.escape(w), text) for w in words))
+
+
+def name_rank(text: str, name: str) -> int:
+    """How closely ``name`` is the search ``text``: 2 for the name itself ("elu": ELU), 1
+    for a name it starts ("el": ELU), else 0 (ReLU holds "elu" but is not it)."""
+    text, name = text.strip().lower(), name.lower()
+    return 2 if text == name else int(bool(text) and name.startswith(text))
 
 
 class _SearchBox(QLineEdit):
@@ -79,7 +87,7 @@ class LayerPalette(QWidget):
     -------
     layer_chosen(str)
         A layer type was double-clicked (or Enter was pressed on it, or in the search box
-        while it is the selected one: the first layer found).
+        while it is the selected one: the layer found).
     """
 
     layer_chosen = Signal(str)
@@ -90,8 +98,8 @@ class LayerPalette(QWidget):
         self.search.setPlaceholderText("Search layers…")
         self.search.setClearButtonEnabled(True)
         self.search.setToolTip("Filter the layers by name, or by words of their description "
-                               "when no name matches. Enter adds the first layer found "
-                               "(highlighted); Down goes to the layers.")
+                               "when no name matches. Enter adds the layer named, or the "
+                               "first found (highlighted); Down goes to the layers.")
         self.search.textChanged.connect(self._on_search)
         self.search.returnPressed.connect(self._add_match)
         self.search.down_pressed.connect(self._go_to_match)
@@ -176,19 +184,23 @@ class LayerPalette(QWidget):
                 it.setHidden(hide)
                 shown += not hide
             top.setHidden(shown == 0)
-        # Tab, Down or Enter from the search then reach the first layer found, not a heading.
-        self.tree.setCurrentItem(self._first_match())
+        # Tab, Down or Enter from the search then reach the layer found, not a heading.
+        self.tree.setCurrentItem(self._best_match())
 
-    def _first_match(self) -> QTreeWidgetItem | None:
-        return next((it for it in self.items() if not it.isHidden()), None)
+    def _best_match(self) -> QTreeWidgetItem | None:
+        """The layer found: the one named exactly, else the first whose name starts with
+        the search, else the first listed."""
+        shown = [it for it in self.items() if not it.isHidden()]
+        text = self.search.text()
+        return max(shown, key=lambda it: name_rank(text, it.data(0, _NAME)), default=None)
 
     def _match(self) -> QTreeWidgetItem | None:
         """The layer Enter in the search adds: the one chosen in the tree (with Down, say)
-        if the search shows it, else the first one found."""
+        if the search shows it, else the one found."""
         current = self.tree.currentItem()
         if current is not None and current.data(0, _NAME) and not current.isHidden():
             return current
-        return self._first_match()
+        return self._best_match()
 
     @Slot()
     def _add_match(self) -> None:
