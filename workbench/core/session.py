@@ -13,7 +13,7 @@ closing; this module is its format, with no Qt in it::
                 "splitters": {"<objectName>": "<base64 of QSplitter.saveState()>"}},
      "tune": {"sampler": "tpe", "trials": 20, "study": "...", ...},
      "evaluate": {"bundle": "<bundle.pt>", "data": "auto|val|folder", "folder": "...",
-                  "by_user": true},
+                  "by_user": true, "top_k": {"<bundle.pt>": 10}},
      "augment": {"step": 2, "pipelines": 1, "preview": 1, "class": "...", "image": "..."},
      "experiment": {...Experiment.to_dict()...},
      "predict": {"bundle": "<bundle.pt>", "images": ["<image>", ...],
@@ -95,7 +95,8 @@ class Session:
         The Evaluate tab's choices: the model (``"bundle"``: the user's, or the one the
         data they chose goes with) and the data (``"data"``:
         ``"auto"``, ``"val"`` or ``"folder"``; ``"folder"``; ``"by_user"``: the user chose
-        that pair, not a run trained); plain JSON values.
+        that pair, not a run trained), and the k of the top-k accuracy the user set per
+        model (``"top_k"``, models still there); plain JSON values.
     predict
         The Predict tab's model (``"bundle"``) and its images (``"images"``; those past
         :data:`MAX_PREDICT_IMAGES` counted in ``"left_out"``, with their folders, so a

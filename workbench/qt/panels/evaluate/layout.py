@@ -52,7 +52,8 @@ class TopKBox(QSpinBox):
     its classes, below their number) unless the user set k for that model.
 
     A k set for a 3-class model (at most top-2) is not kept for a 60-class one chosen
-    later; back on the 3-class model, the user's k is.
+    later; back on the 3-class model, the user's k is. The k values set are kept in the
+    session (:meth:`user_k`, :meth:`restore_user_k`: :mod:`.state`).
     """
 
     def __init__(self, parent: Any = None):
@@ -81,6 +82,17 @@ class TopKBox(QSpinBox):
                 self.setValue(k)
         finally:
             self._following = False
+
+    def user_k(self) -> dict[str, int]:
+        """The k the user set, by model (its bundle's path)."""
+        return dict(self._by_user)
+
+    def restore_user_k(self, by_model: dict[str, int], bundle: str,
+                       classes: list[str] | None) -> None:
+        """Take back the k set per model in the last session (:meth:`user_k`; one set
+        since is kept) and follow the model at ``bundle`` (:meth:`follow_model`)."""
+        self._by_user = {**by_model, **self._by_user}
+        self.follow_model(bundle, classes)
 
     def _on_value_changed(self, k: int) -> None:
         if not self._following and self._model:

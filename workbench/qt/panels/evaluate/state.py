@@ -9,10 +9,14 @@ results will be, that the choices are back and that Evaluate measures them: "you
 only of a pair the user chose (``by_user``: :mod:`.pairing`), else naming the model and
 data. A model or a folder that is no longer there is said on the tab's message line, and
 the tab chooses as it does when nothing was kept.
+
+The k of the top-k accuracy the user set for a model (:class:`~.layout.TopKBox`) is kept
+too, for each model still there (``"top_k"``: ``{bundle: k}``), and comes back with it.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from workbench.qt.panels.evaluate.data_choice import AUTO, FOLDER, VAL
@@ -34,7 +38,20 @@ def evaluate_state(panel: Any) -> dict[str, Any]:
         state["data"] = panel.data_combo.key()
     if panel.folder:
         state["folder"] = panel.folder
+    top_k = {path: k for path, k in panel.top_k.user_k().items()
+             if exists(path, os.path.isfile)}  # of models still there
+    if top_k:
+        state["top_k"] = top_k
     return state
+
+
+def _kept_top_k(state: dict[str, Any]) -> dict[str, int]:
+    """The k set per model in ``state``; entries of the wrong kind are left out."""
+    kept = state.get("top_k")
+    if not isinstance(kept, dict):
+        return {}
+    return {path: k for path, k in kept.items() if isinstance(path, str) and path
+            and isinstance(k, int) and not isinstance(k, bool) and k >= 1}
 
 
 def restore_evaluate_state(panel: Any, state: dict[str, Any]) -> None:
@@ -42,6 +59,8 @@ def restore_evaluate_state(panel: Any, state: dict[str, Any]) -> None:
     values of the wrong kind are ignored."""
     said = [gone_bundle_text(state)]
     restored = False
+    panel.top_k.restore_user_k(_kept_top_k(state), panel.bundle_path(),
+                               panel.chooser.bundle_classes())
     if saved_bundle(state):
         panel.set_bundle(state["bundle"])
         restored = True
