@@ -40,7 +40,8 @@ class Param:
         One sentence shown as a tooltip; suggest sensible values.
     auto
         When set, ``None`` is allowed and means "filled in automatically"; the text says
-        from what (e.g. ``"input channels"``, ``"number of classes"``).
+        from what (e.g. ``"input channels"``, ``"number of classes"``). For a number or a
+        list, the word ``"auto"`` (in a file or ``--set``) is taken as ``None``.
     item_type
         For lists: the type of each item (``float`` or ``int``).
     length
@@ -82,6 +83,8 @@ class Param:
         SpecError
             Naming ``where`` when the value has the wrong type or is out of range.
         """
+        if self.auto is not None and self.type is not str and value == "auto":
+            value = None  # the word forms show and messages say ("set ... to auto")
         if value is None:
             if self.auto is not None:
                 return None

@@ -365,9 +365,12 @@ def _shape(params: dict[str, Any], shape: tuple[int, ...]) -> tuple[int, ...]:
 def _arch_macs(arch: str, h: int, w: int) -> int:
     """Multiply-adds of ``arch`` at h x w, counted as the layer registry counts them.
 
-    Convolutions and linear layers count their weight multiplications, normalisation one
-    per element; measured by one forward pass on the meta device (shapes only, no maths).
-    Cached: the Model panel re-infers shapes on every edit.
+    Convolutions and linear layers count their weight multiplications (a linear layer once
+    per token or position it is applied to), normalisation one per element, and a
+    transformer's attention (timm's ``Attention``: ``num_heads`` and ``head_dim``) its two
+    matrix products, QKᵀ and AV, N² x dim each for N tokens; measured by one forward pass on
+    the meta device (shapes only, no maths). Cached: the Model panel re-infers shapes on
+    every edit.
     """
     total = 0
 
@@ -377,9 +380,12 @@ def _arch_macs(arch: str, h: int, w: int) -> int:
             k = module.kernel_size[0] * module.kernel_size[1]
             total += output[0].numel() * (module.in_channels // module.groups) * k
         elif isinstance(module, nn.Linear):
-            total += module.in_features * module.out_features
+            total += output[0].numel() * module.in_features
         elif isinstance(module, nn.modules.batchnorm._BatchNorm):
             total += inputs[0][0].numel()
+        elif hasattr(module, "num_heads") and hasattr(module, "head_dim") and inputs:
+            tokens = inputs[0].shape[1]
+            total += 2 * tokens * tokens * module.num_heads * module.head_dim
 
     with torch.device("meta"):
         net = Backbone(arch, weights="random").eval()

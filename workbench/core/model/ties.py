@@ -36,10 +36,13 @@ def _what(layers: Sequence[Component], i: int) -> str:
     return f"layer {i + 1} ({layers[i].type})"
 
 
-def share_problem(layers: Sequence[Component], j: int) -> str | None:
+def share_problem(layers: Sequence[Component], j: int,
+                  infos: Sequence[Any] | None = None) -> str | None:
     """What is wrong with layer ``j``'s ``share`` index alone (no shapes), or ``None``.
 
-    Checks that it names an earlier layer of the same type. Used by
+    Checks that it names an earlier layer of the same type, in the terms of the file's
+    ``share`` field, naming the layers it could share with (:func:`_partners`; ``infos``:
+    as for :func:`tie_problem`, or ``None``). Used by
     :func:`workbench.core.catalog.validate`; :func:`check_ties` adds the shape checks.
     """
     i = layers[j].share
@@ -52,17 +55,49 @@ def share_problem(layers: Sequence[Component], j: int) -> str | None:
         # The cards number layers from 1, share counts from 0: say both.
         got = f"share {i} names layer {i + 1}" if i >= 0 else f"share {i} names no layer"
         if j == 0:
-            span = "it is the first layer: no layer comes before it"
-        elif j == 1:
-            span = "it can share with layer 1 only, i.e. share 0"
-        else:
-            span = f"it can share with layers 1 to {j}, i.e. share 0 to {j - 1}"
+            return (f"{what} can share weights only with an earlier layer: {got} (share "
+                    f"counts from 0) and it is the first layer: no layer comes before it; "
+                    f"remove the tie")
         return (f"{what} can share weights only with an earlier layer: {got} (share counts "
-                f"from 0) and {span}; pick an earlier {layers[j].type} or remove the tie")
+                f"from 0) and {_instead(layers, j, infos)}")
     if layers[i].type != layers[j].type:
         return (f"{what} cannot share weights with {_what(layers, i)}: a tie needs two layers "
-                f"of the same type; pick an earlier {layers[j].type} or remove the tie")
+                f"of the same type; {_instead(layers, j, infos)}")
     return None
+
+
+def _partners(layers: Sequence[Component], j: int, infos: Sequence[Any] | None) -> list[int]:
+    """The earlier layers layer ``j`` could share with: of its type, with weights of the
+    same shapes where both are known (``infos``' resolved params, else the file's own)."""
+    def shapes(k: int) -> dict[str, tuple[int, ...]] | None:
+        params = infos[k].params if infos is not None and k < len(infos) else layers[k].params
+        return _param_shapes(layers[k].type, params or {})
+
+    mine = shapes(j)
+    found = []
+    for k in range(j):
+        if layers[k].type != layers[j].type:
+            continue
+        theirs = shapes(k)
+        if mine is None or theirs is None or (theirs and theirs == mine):
+            found.append(k)
+    return found
+
+
+def _instead(layers: Sequence[Component], j: int, infos: Sequence[Any] | None) -> str:
+    """What layer ``j`` could share with instead, in ``share`` terms: "it can share with
+    layers 2 and 4, i.e. share 1 or 3; pick one of them or remove the tie", or that none can."""
+    found = _partners(layers, j, infos)
+    if not found:
+        return f"no earlier {layers[j].type} has weights of the same shape: remove the tie"
+    numbers = _words([str(k + 1) for k in found], "and")
+    shares = _words([str(k) for k in found], "or")
+    return (f"it can share with layer{'s' if len(found) > 1 else ''} {numbers}, i.e. share "
+            f"{shares}; pick {'one of them' if len(found) > 1 else 'it'} or remove the tie")
+
+
+def _words(items: list[str], last: str) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {last} {items[-1]}"
 
 
 def _param_shapes(comp_type: str, params: dict[str, Any]) -> dict[str, tuple[int, ...]] | None:
@@ -88,10 +123,17 @@ def tie_problem(layers: Sequence[Component], infos: Sequence[Any], j: int) -> st
     ``j``) whose ``params`` have their autos filled. Returns ``None`` when the tie fits or
     cannot be judged yet (a layer with unknown shapes).
     """
-    problem = share_problem(layers, j)
-    if problem or layers[j].share is None:
-        return problem
     i = layers[j].share
+    if isinstance(i, int) and not isinstance(i, bool) and j < i < len(layers):
+        # After a reorder in the app: said by layer numbers and the card's menu.
+        found = [k + 1 for k in _partners(layers, j, infos)]
+        other = f", tie it to layer {_words([str(k) for k in found], 'or')} instead," \
+            if found else ""
+        return (f"{_what(layers, j)} uses layer {i + 1}'s weights, which now comes after it: "
+                f"move it below layer {i + 1}{other} or remove the tie (⋯ menu)")
+    problem = share_problem(layers, j, infos)
+    if problem or i is None:
+        return problem
     mine = _param_shapes(layers[j].type, infos[j].params)
     theirs = _param_shapes(layers[i].type, infos[i].params)
     if mine is None or theirs is None:
