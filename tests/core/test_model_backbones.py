@@ -240,11 +240,11 @@ def test_any_error_of_a_backbone_forward_is_a_misfit_of_that_layer(monkeypatch):
         raise AssertionError("Input height (72) should be divisible by 7")
 
     monkeypatch.setattr(Backbone, "forward", refuse)
-    backbones._arch_macs.cache_clear()
+    backbones.arch_counts.cache_clear()
     try:
         s = infer_shapes([C("Backbone", {"weights": "random"}), C("Linear")], (3, 72, 88), 4)
     finally:
-        backbones._arch_macs.cache_clear()
+        backbones.arch_counts.cache_clear()
     assert not s.ok and s.error_index == 0
     assert s.error.startswith("layer 1 (Backbone) cannot take an input of shape (3, 72, 88)")
     assert "divisible by 7" in s.error

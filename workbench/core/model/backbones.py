@@ -362,8 +362,10 @@ def _shape(params: dict[str, Any], shape: tuple[int, ...]) -> tuple[int, ...]:
 
 
 @functools.lru_cache(maxsize=64)
-def _arch_macs(arch: str, h: int, w: int) -> int:
-    """Multiply-adds of ``arch`` at h x w, counted as the layer registry counts them.
+def arch_counts(arch: str, h: int, w: int) -> tuple[int, int]:
+    """Multiply-adds of ``arch`` at h x w, counted as the layer registry counts them, and
+    the values its innermost modules output per image: about what fine-tuning it keeps for
+    the backward pass (the memory hint's, :func:`~workbench.core.train.memory.estimate`).
 
     Convolutions and linear layers count their weight multiplications (a linear layer once
     per token or position it is applied to), normalisation one per element, and a
@@ -372,10 +374,12 @@ def _arch_macs(arch: str, h: int, w: int) -> int:
     the meta device (shapes only, no maths). Cached: the Model panel re-infers shapes on
     every edit.
     """
-    total = 0
+    total = values = 0
 
     def count(module: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
-        nonlocal total
+        nonlocal total, values
+        if isinstance(output, torch.Tensor) and next(module.children(), None) is None:
+            values += output[0].numel()
         if isinstance(module, nn.Conv2d):
             k = module.kernel_size[0] * module.kernel_size[1]
             total += output[0].numel() * (module.in_channels // module.groups) * k
@@ -393,11 +397,11 @@ def _arch_macs(arch: str, h: int, w: int) -> int:
         net(torch.empty((1, 3, h, w)))
     for hook in hooks:
         hook.remove()
-    return total
+    return total, values
 
 
 def _macs(params: dict[str, Any], shape: tuple[int, ...], out: tuple[int, ...]) -> int:
-    return _arch_macs(params["arch"], shape[1], shape[2])
+    return arch_counts(params["arch"], shape[1], shape[2])[0]
 
 
 def _exported(params: dict[str, Any]) -> dict[str, Any]:
