@@ -61,7 +61,7 @@ def test_a_file_beside_the_safetensors_that_is_no_description_is_refused(capsys,
 @pytest.mark.parametrize("option, name, written", [
     ("--onnx", "experiment.onnx", "experiment.json"),
     ("--onnx", "split.onnx", "split.json"),
-    ("--code", "metrics.json", "metrics.json"),
+    ("--code", "checkpoints/m", "checkpoints/m.py"),  # --code metrics.json: metrics.json.py
     ("--code", "checkpoints/last.pt", "checkpoints/last.pt"),
 ])
 def test_a_run_folders_own_files_are_never_written(capsys, tmp_path, tiny_experiment, option,

@@ -41,10 +41,12 @@ def test_separate_exports_of_one_name_keep_both_descriptions(capsys, tmp_path, b
 
 
 @pytest.mark.parametrize("argv, words", [
-    (["--code", "m.json", "--onnx", "m.onnx"], ["--code", "--onnx's preprocessing"]),
-    (["--onnx", "m.onnx", "--safetensors", "m"],
+    # Each output's own suffix is added (--code m.json writes m.json.py): only the two JSON
+    # files beside outputs can still be one.
+    (["--onnx", "m.safetensors.onnx", "--safetensors", "m.safetensors"],
      ["--onnx's preprocessing", "--safetensors' description"]),
-    (["--code", "m.py", "--safetensors", "m.py"], ["--code", "--safetensors"]),
+    (["--onnx", "m.safetensors", "--safetensors", "m"],
+     ["--onnx's preprocessing", "--safetensors' description"]),
 ])
 def test_two_outputs_of_one_export_that_are_one_file_are_refused(capsys, tmp_path, bundle,
                                                                  monkeypatch, argv, words):
@@ -68,7 +70,7 @@ def _read_only_place(monkeypatch):
 
 def test_safetensors_to_a_read_only_place_names_the_file_not_a_temporary(
         capsys, tmp_path, bundle, monkeypatch):
-    target = tmp_path / "m.st"
+    target = tmp_path / "m.safetensors"
     _read_only_place(monkeypatch)
     line = refused(run_cli(capsys, "export", bundle, "--safetensors", target),
                    f"cannot write {target}: Permission denied")

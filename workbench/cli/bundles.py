@@ -122,7 +122,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from workbench.core.export.code import bundle_code, export_code, read_bundle
+    from workbench.core.export.targets import SUFFIXES, with_suffix
 
+    # The dialog's names: "--code mymodel" writes mymodel.py (a stream stays as it is).
+    for what, suffix in SUFFIXES.items():
+        setattr(args, what, with_suffix(getattr(args, what), suffix))
     outputs = {"--code": args.code, "--onnx": args.onnx, "--safetensors": args.safetensors}
     if not any(outputs.values()):
         raise UserError(f"nothing to export: give {' or '.join(outputs)} with the file to "
@@ -138,8 +142,8 @@ def cmd_export(args: argparse.Namespace) -> int:
                         "model.safetensors (its description goes beside it, to "
                         "model.safetensors.json); only --code - prints")
     _check_distinct_outputs(args)
-    for option, path in outputs.items():  # before the (long) export of another
-        check_output(path, option)
+    for option, what, path, fmt in _output_files(args):  # before the (long) export of another
+        _check_writable(option, what, path, fmt)
     _check_replaced(args)
     bundle = read_bundle(args.bundle)
     _print_notes(bundle)
@@ -214,6 +218,26 @@ def _check_distinct_outputs(args: argparse.Namespace) -> None:
         raise UserError(clash)
 
 
+def _check_writable(option: str, what: str, path: str, fmt: str | None) -> None:
+    """Refuse, before anything is written, a file of the export that cannot be written: a
+    folder of its name, or a place :func:`check_output` refuses. A JSON beside an output
+    (``fmt``), whose name the user did not type, is named as what it is."""
+    from workbench.core.export.targets import folder_in_the_way
+
+    why = folder_in_the_way(path, _renamed(option) if fmt else
+                            f"give {option} the name of a file to write", what if fmt else "")
+    if why:
+        raise UserError(why)
+    check_output(path, option)
+
+
+def _renamed(option: str) -> str:
+    """``"give --onnx another name (its preprocessing goes to NAME.json)"``."""
+    from workbench.core.export.targets import BESIDE
+
+    return f"give {option} another name ({BESIDE[option.lstrip('-')]})"
+
+
 def _check_replaced(args: argparse.Namespace) -> None:
     """Refuse, before anything is written, to replace a run folder's own file (ever), or a
     JSON beside an output that is not an earlier export of its kind, such as the
@@ -227,7 +251,5 @@ def _check_replaced(args: argparse.Namespace) -> None:
                             f"over a run's own files; give {option} another name")
         foreign = fmt and not args.overwrite and not_earlier_export(path, fmt)
         if foreign:
-            beside = ("its preprocessing goes to NAME.json" if option == "--onnx" else
-                      "its description goes to NAME.safetensors.json")
-            raise UserError(f"{foreign}: give {option} another name ({beside}), or give "
-                            f"--overwrite to replace it")
+            raise UserError(f"{foreign}: {_renamed(option)}, or give --overwrite to "
+                            f"replace it")

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QFileDialog, QGridLayout, QHB
                                QLabel, QLineEdit, QListWidget, QMessageBox, QProgressBar,
                                QPushButton, QVBoxLayout, QWidget)
 
+from workbench.core.export.targets import with_suffix  # torch-free
 from workbench.qt.colours import LevelTextBrowser
 from workbench.qt.common import MessageLabel, run_standalone, stop_busy
 from workbench.qt.export_job import (cannot_export, coloured, default_outputs,
@@ -235,13 +236,13 @@ class ExportDialog(QDialog):
 
     @Slot(str)
     def _show_sidecar(self, text: str) -> None:
-        onnx = _with_suffix(output_path(text.strip(), self.bundle_path), ".onnx")
+        onnx = with_suffix(output_path(text.strip(), self.bundle_path), ".onnx")
         self.sidecar_label.setText(f"and its preprocessing: {sidecar_path(onnx)}" if onnx
                                    else "")
 
     @Slot(str)
     def _show_description(self, text: str) -> None:
-        weights = _with_suffix(output_path(text.strip(), self.bundle_path), ".safetensors")
+        weights = with_suffix(output_path(text.strip(), self.bundle_path), ".safetensors")
         self.description_label.setText(f"and its description: "
                                        f"{safetensors_description(weights)}" if weights
                                        else "")
@@ -306,7 +307,7 @@ class ExportDialog(QDialog):
                 self._fail(f"Give the {what} file to write, or untick it.")
                 return None
         onnx, code, safetensors = (
-            _with_suffix(path and output_path(path, self.bundle_path), suffix)
+            with_suffix(path and output_path(path, self.bundle_path), suffix)
             for path, suffix in ((paths["ONNX"], ".onnx"), (paths["code"], ".py"),
                                  (paths["safetensors"], ".safetensors")))
         why = cannot_export(onnx, code, safetensors)
@@ -360,10 +361,12 @@ class ExportDialog(QDialog):
             lines.append(report_html(report, results.get("int8")))
             if report.warnings or not report.matches:
                 level = "warning"
+        anyway = results.get("written_anyway", {})
         if results["onnx_error"]:
             what = "int8 quantization" if report is not None else "ONNX export"
             lines.append(coloured(f"{what} failed: {results['onnx_error']}", "error"))
             level = "error"
+            self.written += anyway.get("onnx", [])  # the model, before its JSON failed
         if results["code"]:
             self.written.append(results["code"])
             lines.append(f"PyTorch code: {html.escape(results['code'])}")
@@ -379,6 +382,7 @@ class ExportDialog(QDialog):
             lines.append(coloured(f"Safetensors export failed: "
                                   f"{results['safetensors_error']}", "error"))
             level = "error"
+            self.written += anyway.get("safetensors", [])
         self.files.addItems(self.written)
         self.report.show_html("<br>".join(lines))
         text = {"ok": "Exported.", "warning": "Exported, with warnings: read them below.",
@@ -415,13 +419,6 @@ class ExportDialog(QDialog):
     def closeEvent(self, event: Any) -> None:  # noqa: N802  (Qt override)
         self.shutdown()
         super().closeEvent(event)
-
-
-def _with_suffix(path: str | None, suffix: str) -> str | None:
-    """``path`` ending in ``suffix`` (added when it does not, whatever its case)."""
-    if path and not path.lower().endswith(suffix):
-        return path + suffix
-    return path
 
 
 def _main() -> int:

@@ -121,9 +121,11 @@ def cannot_export(onnx: str | None, code: str | None,
     work, else None: two of its files are one (:func:`same_file_twice`), one is a run
     folder's own file (:func:`~workbench.core.export.outputs.run_file`: never replaced,
     not even when asked), or a file's place cannot be written (the CLI's rule,
-    :func:`workbench.core.io.cannot_write`), so no format is exported while another
-    cannot be."""
+    :func:`workbench.core.io.cannot_write`) or is a folder (the JSON beside an output too:
+    :func:`~workbench.core.export.targets.folder_in_the_way`), so no format is exported
+    while another cannot be."""
     from workbench.core.export.outputs import run_file
+    from workbench.core.export.targets import BESIDE, folder_in_the_way
     from workbench.core.io import cannot_write
 
     clash = same_file_twice(onnx, code, safetensors)
@@ -134,9 +136,14 @@ def cannot_export(onnx: str | None, code: str | None,
         if run:
             return (f"{what} would write {path}, {run}: an export never writes over a run's "
                     f"own files. Give the {_NAMES[output]} file another name.")
-    for output, path in (("onnx", onnx), ("code", code), ("safetensors", safetensors)):
-        why = cannot_write(path or "", f"choose a folder you can write to for the "
-                                       f"{_NAMES[output]} file (Browse…)")
+    named = {"onnx": onnx, "code": code, "safetensors": safetensors}
+    for output, what, path in _labelled_files(onnx, code, safetensors):
+        beside = path != named[output]  # a JSON whose name follows the output's
+        why = (folder_in_the_way(path, f"give the {_NAMES[output]} file another name"
+                                       f"{f' ({BESIDE[output]})' if beside else ''}",
+                                 what if beside else "")
+               or cannot_write(path, f"choose a folder you can write to for the "
+                                     f"{_NAMES[output]} file (Browse…)"))
         if why:
             return why[0].upper() + why[1:] + "."
     return None
@@ -146,8 +153,9 @@ _NAMES = {"onnx": "ONNX", "code": "PyTorch code", "safetensors": "safetensors"}
 
 
 def existing_files(paths: list[str]) -> list[str]:
-    """Those of ``paths`` that exist: the export would replace them."""
-    return [p for p in paths if os.path.lexists(p)]
+    """Those of ``paths`` that exist: the export would replace them (a folder is no file to
+    replace: :func:`cannot_export` refuses it)."""
+    return [p for p in paths if os.path.lexists(p) and not os.path.isdir(p)]
 
 
 def foreign_files(onnx: str | None, code: str | None,
@@ -204,15 +212,20 @@ def export_bundle(bundle_path: str, onnx_path: str | None, code_path: str | None
         the ONNX export failed, or None; ``code``: the path written or None;
         ``code_error``: why the code export failed, or None; ``safetensors``: (weights,
         description) written, or None; ``safetensors_checked``: how many tensors read back
-        equal, None for a stream; ``safetensors_error``: why it failed, or None.
+        equal, None for a stream; ``safetensors_error``: why it failed, or None;
+        ``written_anyway``: by format (``"onnx"``, ``"safetensors"``), the files a failed
+        export still wrote (the model before its JSON failed), for the list of files
+        written.
     """
     from workbench.core.export.code import export_code, read_bundle
 
     out: dict[str, Any] = {"onnx": None, "int8": None, "onnx_error": None, "code": None,
                            "code_error": None, "safetensors": None,
-                           "safetensors_checked": None, "safetensors_error": None}
+                           "safetensors_checked": None, "safetensors_error": None,
+                           "written_anyway": {}}
     bundle = read_bundle(bundle_path)  # an unreadable bundle fails the whole job
     if onnx_path:
+        before = _stamps([onnx_path, sidecar_path(onnx_path)])
         try:
             # The images first, as the CLI does: a missing dataset leaves no float model.
             splits = _int8_splits(bundle, data) if int8 else None
@@ -227,6 +240,8 @@ def export_bundle(bundle_path: str, onnx_path: str | None, code_path: str | None
             out["onnx_error"] = str(e)
         except Exception as e:  # noqa: BLE001 - reported in the dialog, the code still runs
             out["onnx_error"] = describe_exception(e)
+        if out["onnx"] is None:
+            out["written_anyway"]["onnx"] = _rewritten(before)
     if code_path:
         try:
             out["code"] = str(export_code(bundle, code_path))
@@ -235,13 +250,34 @@ def export_bundle(bundle_path: str, onnx_path: str | None, code_path: str | None
     if safetensors_path:
         from workbench.core.export.weights import export_safetensors, verify_safetensors
 
+        before = _stamps([safetensors_path, safetensors_description(safetensors_path)])
         try:
             weights, doc = export_safetensors(bundle, safetensors_path, check=False)
             out["safetensors"] = (str(weights), str(doc))
             out["safetensors_checked"] = verify_safetensors(bundle, weights)
         except Exception as e:  # noqa: BLE001
             out["safetensors_error"] = describe_exception(e)
+        if out["safetensors"] is None:
+            out["written_anyway"]["safetensors"] = _rewritten(before)
     return out
+
+
+def _stamps(paths: list[str]) -> dict[str, tuple[int, int, int] | None]:
+    """Each file's identity now (None: absent): a file written since differs (an atomic
+    write makes a new one)."""
+    stamps: dict[str, tuple[int, int, int] | None] = {}
+    for path in paths:
+        try:
+            st = os.stat(path)
+            stamps[path] = (st.st_ino, st.st_mtime_ns, st.st_size)
+        except OSError:
+            stamps[path] = None
+    return stamps
+
+
+def _rewritten(before: dict[str, tuple[int, int, int] | None]) -> list[str]:
+    """Those of the files stamped ``before`` (:func:`_stamps`) written since."""
+    return [p for p, now in _stamps(list(before)).items() if now and now != before[p]]
 
 
 def coloured(text: str, level: str, bold: bool = False) -> str:

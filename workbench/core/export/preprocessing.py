@@ -14,12 +14,17 @@ the same numbers. Example::
                "layout": "NCHW", "color": "RGB"},
      "output": {"name": "logits", "shape": ["batch", 2], "meaning": "..."},
      "classes": ["cat", "dog"], "input_size": [32, 32], "channels": 3,
-     "mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5],
+     "mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5], "summary_complete": true,
      "steps": [{"op": "convert", "mode": "RGB", "rules": [...], ...},
                {"op": "resize", "size": [32, 32], "interpolation": "bilinear", ...},
                {"op": "scale", "divide_by": 255.0, "dtype": "float32"},
                {"op": "normalize", "mean": [...], "std": [...]}],
      "description": ["Convert to RGB (3 channels)", ...]}
+
+``mean``/``std`` are the whole normalisation (an Augment-tab Normalize folded into the
+experiment's own) and ``input.color`` says when a Grayscale step keeps 3 equal channels
+(:func:`~workbench.core.export.summary.input_summary`); ``summary_complete`` is false, with
+a ``summary_note``, when the steps hold more than these fields can say.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from typing import Any
 
 from workbench.core.data.eval_steps import evaluation_steps
 from workbench.core.export.outputs import ONNX_FORMAT
+from workbench.core.export.summary import input_summary
 
 FORMAT = ONNX_FORMAT
 VERSION = 1
@@ -51,15 +57,14 @@ def preprocessing_document(exp: Any, classes: list[str], model_file: str, input_
     data = exp.data
     h, w = (int(v) for v in data.input_size)
     steps = evaluation_steps(exp)
-    # The pipeline's last step is always the experiment's own normalisation.
-    normalize = steps[-1][1]
+    summary = input_summary([step for _, step in steps], int(data.channels))
     return {
         "format": FORMAT,
         "version": VERSION,
         "model": model_file,
         "input": {"name": input_name, "shape": ["batch", int(data.channels), h, w],
                   "dtype": "float32", "layout": "NCHW",
-                  "color": "RGB" if data.channels == 3 else "grayscale"},
+                  "color": summary["color"]},
         "output": {"name": output_name, "shape": ["batch", len(classes)],
                    "meaning": "logits: one unnormalised score per class, in the order of "
                               "'classes'; softmax over axis 1 gives probabilities, argmax "
@@ -67,11 +72,18 @@ def preprocessing_document(exp: Any, classes: list[str], model_file: str, input_
         "classes": [str(c) for c in classes],
         "input_size": [h, w],
         "channels": int(data.channels),
-        "mean": list(normalize["mean"]),
-        "std": list(normalize["std"]),
+        "mean": summary["mean"],
+        "std": summary["std"],
+        "summary_complete": summary["complete"],
+        **({} if summary["complete"] else {"summary_note": _PARTIAL}),
         "steps": [step for _, step in steps],
         "description": [text for text, _ in steps],
     }
+
+
+#: Why a document's ``summary_complete`` is false.
+_PARTIAL = ("'steps' do more than input_size, color, mean and std can say (a normalize step "
+            "apart from the last ones, or a step with no field here): follow 'steps'")
 
 
 __all__ = ["preprocessing_document", "FORMAT", "VERSION"]

@@ -195,7 +195,7 @@ def network_code(experiment: Any, num_classes: int, classes: list[str] | None = 
                                 module_name, prep),
                         "from __future__ import annotations",
                         "\n".join(["import torch", "from torch import nn", *imports])])
-    parts = [head, _constants(exp, input_shape, num_classes, classes), *sources, body,
+    parts = [head, _constants(exp, input_shape, num_classes, classes, prep), *sources, body,
              prep.source, _MAIN if prep.source else _MAIN_WITHOUT_PREDICT]
     return "\n\n\n".join(p.strip("\n") for p in parts) + "\n"
 
@@ -233,7 +233,8 @@ def _header(exp: Any, summary: NetworkSummary, num_classes: int, classes: list[s
     from workbench import __version__
 
     c, h, w = summary.input_shape
-    colour = "RGB" if c == 3 else "grayscale" if c == 1 else f"{c}-channel"
+    colour = (prep.summary or {}).get("color") or ("RGB" if c == 3 else "grayscale" if c == 1
+                                                   else f"{c}-channel")
     # The experiment's name is not on the first two lines: Python reads a "coding: NAME"
     # there as the file's encoding (PEP 263), and a name saying "coding: utf-7" could then
     # hide a line of code in the rest of the file.
@@ -279,12 +280,15 @@ def _header(exp: Any, summary: NetworkSummary, num_classes: int, classes: list[s
 
 
 def _constants(exp: Any, input_shape: tuple, num_classes: int,
-               classes: list[str] | None) -> str:
+               classes: list[str] | None, prep: Preprocessing) -> str:
     c = input_shape[0]
-    mean = list(exp.data.mean) * (c if len(exp.data.mean) == 1 else 1)
-    std = list(exp.data.std) * (c if len(exp.data.std) == 1 else 1)
+    # The whole normalisation (an Augment-tab Normalize folded in), as the ONNX JSON's.
+    summary = prep.summary or {"mean": exp.data.mean, "std": exp.data.std, "complete": True}
+    mean = list(summary["mean"]) * (c if len(summary["mean"]) == 1 else 1)
+    std = list(summary["std"]) * (c if len(summary["std"]) == 1 else 1)
+    partial = "" if summary["complete"] else "; part of the steps only: see preprocess()"
     lines = [f"INPUT_SHAPE = {literal(tuple(input_shape))}  # channels, height, width",
-             f"MEAN = {literal(mean)}  # per channel, after scaling to [0, 1]",
+             f"MEAN = {literal(mean)}  # per channel, after scaling to [0, 1]{partial}",
              f"STD = {literal(std)}",
              f"NUM_CLASSES = {num_classes}"]
     if classes is not None:

@@ -27,10 +27,13 @@ _WIDTH = 90
 @dataclass
 class Preprocessing:
     """What :func:`preprocessing_code` gives: ``header`` lines (without ``#``) and the
-    ``source`` of the constants and functions (empty when the steps cannot be built)."""
+    ``source`` of the constants and functions (empty when the steps cannot be built);
+    ``summary``: the steps' :func:`~workbench.core.export.summary.input_summary` (the
+    ``MEAN``/``STD`` and colour the file gives), None when they cannot be built."""
 
     header: list[str]
     source: str
+    summary: dict[str, Any] | None = None
 
 
 def preprocessing_code(exp: Any, has_classes: bool) -> Preprocessing:
@@ -45,6 +48,7 @@ def preprocessing_code(exp: Any, has_classes: bool) -> Preprocessing:
         from the class indices).
     """
     from workbench.core.data.eval_steps import evaluation_steps
+    from workbench.core.export.summary import input_summary
 
     try:
         steps = evaluation_steps(exp)
@@ -59,8 +63,15 @@ def preprocessing_code(exp: Any, has_classes: bool) -> Preprocessing:
         for rule in step.get("rules", ()):
             when = "" if rule["when"] == "always" else f" (when {rule['when']})"
             header += _wrap(f"- {rule['id']}{when}: {rule['do']}", "       ", "         ")
-    header.append("  (INPUT_SHAPE, MEAN and STD below hold the sizes and constants.)")
-    return Preprocessing(header, _source(steps, has_classes))
+    summary = input_summary([step for _, step in steps], int(exp.data.channels))
+    folded = sum(step["op"] == "normalize" for _, step in steps) > 1
+    header += _wrap("(INPUT_SHAPE, MEAN and STD below hold the sizes and constants.)"
+                    if summary["complete"] and not folded else
+                    "(INPUT_SHAPE below holds the sizes; MEAN and STD " + (
+                        "the normalize steps folded into one.)" if summary["complete"] else
+                        "only part of the steps: they do more, as preprocess() does.)"),
+                    "  ", "   ")
+    return Preprocessing(header, _source(steps, has_classes), summary)
 
 
 def _wrap(text: str | None, indent: str, then: str | None = None) -> list[str]:
