@@ -208,7 +208,7 @@ def test_a_dataset_deleted_during_the_run_keeps_the_finished_epochs(tmp_path, ti
     message = str(caught.value)
     assert "training split could be read in epoch 2" in message
     assert f"the dataset folder {folder} is gone" in message
-    assert "the 1 finished epoch(s) and their checkpoint are kept" in message
+    assert "the 1 finished epoch and its checkpoint are kept" in message
     assert load_checkpoint(run_dir).epoch == 1
     assert not (run_dir / "bundle.pt").exists()
     info = read_run_info(run_dir)

@@ -164,6 +164,27 @@ class RunIndex:
                 self._memory = _memory_database(check_same_thread=False)
 
 
+def indexed_record(path: str | Path, key: str) -> RunRecord | None:
+    """The run ``key`` (a folder name) as the index file ``path`` last recorded it, read
+    only: nothing is created, rebuilt or written. None when the file is missing or cannot
+    be read, or has no such row (what a damaged run.json is recovered from:
+    :mod:`workbench.core.runs.damaged`)."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
+                              timeout=LOCK_TIMEOUT_S)
+        try:
+            con.row_factory = sqlite3.Row
+            row = con.execute("SELECT * FROM runs WHERE path = ?", (key,)).fetchone()
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return None
+    return record_from_row(dict(row)) if row is not None else None
+
+
 def _locked(e: sqlite3.DatabaseError) -> bool:
     text = str(e).lower()
     return isinstance(e, sqlite3.OperationalError) and ("locked" in text or "busy" in text)

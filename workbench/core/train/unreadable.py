@@ -61,7 +61,9 @@ def no_readable_error(split: str, epoch: int, root: str, reads: EpochReads,
         count = f"all {reads.unread} of its images" if reads.unread > 1 else "its image"
         cause = f"{count} in {root} are gone or unreadable{first}"
         fix = "replace or remove the unreadable files (a scan of the dataset lists them)"
-    kept = (f"; the {epochs_done} finished epoch(s) and their checkpoint are kept, so "
+    finished = (f"{epochs_done} finished epoch and its" if epochs_done == 1 else
+                f"{epochs_done} finished epochs and their")
+    kept = (f"; the {finished} checkpoint are kept, so "
             f"{fix} and resume the run" if epochs_done else f"; {fix} and train again")
     return NoReadableImages(f"no image of the {split} split could be read in epoch {epoch}: "
                             f"{cause}. No bundle is written{kept}", split, epoch)

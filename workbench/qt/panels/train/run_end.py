@@ -76,8 +76,12 @@ def show_run_end(panel: Any, status: str, done: int, planned: int | None = None,
     those ``panel.info`` planned, in steps of its ``batches_per_epoch``: the run that just
     ended, whose run.json then says how many it kept, :func:`kept_epochs`). A run that
     ended before it began to train (``panel.info`` empty: it never reached its data) leaves
-    the bar empty; the status line says why."""
+    the bar empty, the status line saying why; a Continue… that did (a disk full, the
+    run's classes changed) shows the run as it is still saved, its epochs kept."""
     bar, info = panel.progress, panel.info
+    if planned is None and not info and panel.continue_summary and panel.last_run_dir:
+        panel._show_saved_run(panel.last_run_dir)  # (its planned epochs: no loop back here)
+        return
     heard, at_epoch_end = done, False
     if planned is None and status != "finished":
         done = kept_epochs(panel, done)

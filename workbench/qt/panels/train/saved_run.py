@@ -33,10 +33,14 @@ def last_run_line(run_dir: str, info: dict) -> tuple[str, str]:
     the Runs tab; and the images it skipped, unreadable (run.json's), as its run-end line
     said them. ``info``: its run.json, as
     :func:`~workbench.core.runs.store.read_run_info` read it."""
+    from workbench.core.runs.damaged import damaged_run_info
     from workbench.core.runs.record import read_history, read_record
     from workbench.core.runs.skipped import saved_skipped
     from workbench.core.runs.store import current_status
 
+    recovered = damaged_run_info(run_dir) if not info else None
+    if recovered is not None:
+        return _damaged_line(run_dir, recovered, len(read_history(run_dir)))
     name = str(info.get("name") or Path(run_dir).name)
     status = current_status(run_dir, str(info.get("status") or "unknown"))
     done = info.get("epochs_done")
@@ -64,6 +68,21 @@ def last_run_line(run_dir: str, info: dict) -> tuple[str, str]:
     return with_skipped(
         f"Last run: {name} ({status.replace('_', ' ')}), {done}{of} epochs.{model}{more}",
         "warning" if NO_VALIDATION in model else "info", files, total=count)
+
+
+def _damaged_line(run_dir: str, recovered: dict, done: int) -> tuple[str, str]:
+    """The last-run line, a warning, of a run whose run.json cannot be parsed: the file,
+    and that Continue… rewrites it keeping what it can (``recovered``, as
+    :func:`~workbench.core.runs.damaged.damaged_run_info` read it: the name it keeps)."""
+    name = str(recovered.get("name") or Path(run_dir).name)
+    found = continue_file(run_dir)
+    fix = ("Continue… rewrites it, keeping the run's name, creation date and notes where "
+           f"they can still be read or found, and trains it further from "
+           f"{_checkpoint_words(found, {})}; or restore it from a copy." if found else
+           "restore it from a copy (the run has no checkpoint to continue from).")
+    return (f"Last run: {name}, {done} epoch{'' if done == 1 else 's'}. "
+            f"{Path(run_dir) / 'run.json'} is damaged (cut short or not valid JSON): {fix}",
+            "warning")
 
 
 def _checkpoint_words(found: str, info: dict) -> str:
