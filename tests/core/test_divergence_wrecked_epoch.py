@@ -96,3 +96,16 @@ def test_a_divergence_is_withdrawn_only_once_the_continued_run_keeps_an_epoch(
     # withdrawal was held back with it).
     assert any(line.startswith("doctor: diverged") and line.endswith(f"withdrawn: {why}")
                for line in out.splitlines()), out
+
+
+def test_a_divergence_is_not_withdrawn_by_a_continuation_at_lr_0(
+        capsys, tmp_path, tiny_experiment, monkeypatch):
+    # walk-cli2 defect 2: "fixed by continuing at lr 0", though epoch 2's losses were the
+    # diverged run's own weights measured again.
+    state = {"nan_from": 2}
+    _script(monkeypatch, state)
+    run_dir, _ = _train(capsys, tmp_path, tiny_experiment)
+    state["nan_from"] = 0
+    code, out, err = run_cli(capsys, "resume", run_dir, "--lr", "0", "--epochs", "1")
+    assert code == 0, err
+    assert diverged_findings(run_dir)[0]["resolved"] == "" and "withdrawn" not in out

@@ -264,10 +264,12 @@ SAID_AGAIN = frozenset({"overfitting", "class_imbalance", "class_never_predicted
 
 def _went_on(v: RunView, _finding: dict[str, Any]) -> str:
     """Why ``diverged`` no longer holds at a changed rate ("" while it does): the run since
-    kept an epoch that is a sound place to go on from (:func:`~.fixes.unsound`; the
-    trainer keeps none whose losses exploded)."""
+    trained (a rate above 0, weights that moved: at lr 0 the kept epoch is the diverged
+    one's weights again) and kept an epoch that is a sound place to go on from
+    (:func:`~.fixes.unsound`; the trainer keeps none whose losses exploded)."""
     last = v.recent[-1] if v.recent else None
-    if last is None or unsound(last, v.guess_loss, math.inf):
+    if last is None or unsound(last, v.guess_loss, math.inf) or v.lr <= 0 or \
+            (v.weight_change is not None and v.weight_change <= 0):
         return ""
     kept = f"epoch {last.get('epoch')} trained and was kept"
     loss = last.get("train_loss")
