@@ -81,3 +81,27 @@ def test_what_the_damaged_text_still_holds_comes_first(tmp_path, tiny_experiment
     [note] = [n for n in info["start_notes"] if "was damaged" in n]
     assert "read back from it: its name (as-written) and its creation date; taken from " \
            "the runs index" in note and note.endswith(": its notes")
+
+
+def test_a_refresh_after_the_damage_keeps_the_indexed_name_date_and_notes(
+        tmp_path, tiny_experiment):
+    # The Runs tab lists the runs again at start-up, before anyone presses Continue…: the
+    # row read from the damaged run.json lost the notes the resume would have taken.
+    runs = tmp_path / "runs"
+    run_dir = _trained(tiny_experiment, runs / FOLDER)
+    update_run_info(run_dir, name="renamed", notes="three days of tuning")
+    before = read_run_info(run_dir)
+    RunStore(runs).refresh()
+    (run_dir / "run.json").write_text('{"format_version": 1, "na')
+    for _ in range(2):  # the next start-up's listing, and the one after it
+        store = RunStore(runs)
+        store.refresh()
+        [row] = store.runs()
+        assert (row.name, row.created, row.notes) == ("renamed", before["created"],
+                                                      "three days of tuning")
+        assert "run.json" in row.problem  # still shown as damaged
+        (run_dir / "metrics.json").touch()  # a change: the folder is read again
+    [note] = _damaged_and_resumed(run_dir)
+    info = read_run_info(run_dir)
+    assert (info["name"], info["notes"]) == ("renamed", "three days of tuning")
+    assert "taken from the runs index" in note

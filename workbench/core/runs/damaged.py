@@ -15,7 +15,7 @@ from typing import Any
 
 from workbench.core.runs.index import indexed_record
 from workbench.core.runs.record import RUN_INFO, name_in_folder
-from workbench.core.runs.store import RunStore
+from workbench.core.runs.store import RunStore, kept_from_whole
 
 #: What a person gave a run and a resume would otherwise lose with a damaged run.json.
 _THEIRS = (("name", "its name"), ("created", "its creation date"), ("notes", "its notes"))
@@ -72,7 +72,7 @@ def _elsewhere(path: Path) -> dict[str, tuple[str, str]]:
     found: dict[str, tuple[str, str]] = {}
     index = RunStore(path.parent).index_path
     row = indexed_record(index, path.name)
-    if row is not None and RUN_INFO not in (row.problem or ""):  # not read from this damage
+    if row is not None and kept_from_whole(row):  # not read from this damage
         for key, _ in _THEIRS:
             value = getattr(row, key, None)
             if isinstance(value, str) and (value or key == "notes"):

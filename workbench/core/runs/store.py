@@ -54,7 +54,7 @@ import csv
 import io
 import json
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -73,6 +73,16 @@ __all__ = ["INTERRUPTED", "RUN_INFO", "RUN_INFO_VERSION", "STATUSES", "RefreshSu
            "write_run_info"]
 
 RUN_INFO_VERSION = 1
+#: The end of an indexed run's ``problem`` whose name, creation date and notes are those
+#: the index read from its run.json while it was whole (:meth:`RunStore._read`).
+KEPT = " (its name, creation date and notes as the runs index had them)"
+
+
+def kept_from_whole(record: RunRecord) -> bool:
+    """Whether the indexed ``record``'s name, creation date and notes were read from a
+    whole run.json: no problem with it, or kept from such a row since (:data:`KEPT`)."""
+    problem = record.problem or ""
+    return RUN_INFO not in problem or problem.endswith(KEPT)
 STATUSES = ("running", "finished", "stopped", "early_stopped", "pruned", "diverged",
             "out_of_memory", "failed")
 #: Listed for a "running" run whose process is gone (never written to run.json).
@@ -279,7 +289,7 @@ class RunStore:
                 summary.updated += 1
             else:
                 summary.added += 1
-            changed.append((fp, read_record(folder)))
+            changed.append((fp, self._read(key, folder)))
         gone = [key for key in known if key not in folders]
         summary.removed = len(gone)
         if changed or gone:
@@ -298,9 +308,24 @@ class RunStore:
         fp = fingerprint(folder)
         record = self._index.record(folder.name, fp)
         if record is None:
-            record = read_record(folder)
+            record = self._read(folder.name, folder)
             self._index.apply([(fp, record)], [])
         return self._with_path(record)
+
+    def _read(self, key: str, folder: Path) -> RunRecord:
+        """The run in ``folder`` as :func:`read_record` reads it; where its run.json no
+        longer parses, with the name, creation date and notes of its indexed row when that
+        was read from a whole one (its ``problem`` ending in :data:`KEPT`): the index is
+        the last place that still knows them, and a resume repairing the file takes them
+        from there (:mod:`~workbench.core.runs.damaged`)."""
+        record = read_record(folder)
+        if RUN_INFO not in (record.problem or ""):
+            return record
+        old = next((r for r in self._index.records() if Path(r.path).name == key), None)
+        if old is None or (RUN_INFO in (old.problem or "") and not kept_from_whole(old)):
+            return record
+        return replace(record, name=old.name, created=old.created, notes=old.notes,
+                       problem=f"{record.problem}{KEPT}")
 
     def history(self, path: str | Path) -> list[dict[str, Any]]:
         """The run's epoch metrics (metrics.json's ``epochs``); ``[]`` when unreadable."""
