@@ -234,6 +234,7 @@ def test_export_code_writes_a_module_that_loads_the_bundle(capsys, tmp_path, tin
 
     bundle, model = _bundle_file(tmp_path, tiny_experiment)
     out_file = tmp_path / "out" / "classifier.py"
+    out_file.parent.mkdir()  # a file output's folder is not made (a mistyped one is refused)
     code, _, err = run(capsys, "export", str(bundle), "--code", str(out_file))
     assert code == 0 and f"wrote {out_file}" in err
     text = out_file.read_text()
@@ -363,6 +364,7 @@ def test_predict_csv_writes_one_row_per_image_with_top_k_and_errors(capsys, tmp_
     bad = tmp_path / "bad.png"
     bad.write_bytes(b"garbage")
     out = tmp_path / "out" / "predictions.csv"
+    out.parent.mkdir()
     code, _, err = run(capsys, "predict", str(bundle), str(folder / "red"), str(bad),
                        "--top-k", "2", "--csv", str(out))
     assert code == 0 and str(out) in err

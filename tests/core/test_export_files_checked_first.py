@@ -36,6 +36,7 @@ def test_a_folder_where_an_outputs_json_goes_is_refused_before_anything_is_writt
 
 def test_names_without_a_suffix_get_the_dialogs_suffixes(capsys, tmp_path, bundle):
     out = tmp_path / "out"
+    out.mkdir()  # a file output's folder is not made (a mistyped one is refused)
     code, _, err = run_cli(capsys, "export", bundle, "--safetensors", out / "mymodel",
                            "--code", out / "code")
     assert code == 0, err

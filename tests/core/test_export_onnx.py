@@ -173,6 +173,7 @@ def _cli(capsys, *argv):
 def test_cli_writes_both_files_and_reports_the_difference(capsys, tmp_path, tiny_experiment):
     bundle, _ = _bundle(tmp_path, tiny_experiment)
     out_file = tmp_path / "exported" / "model.onnx"
+    out_file.parent.mkdir()  # a file output's folder is not made (a mistyped one is refused)
     code, out, err = _cli(capsys, "export", str(bundle), "--onnx", str(out_file))
     assert code == 0 and out == ""
     json_file = out_file.with_suffix(".json")

@@ -21,6 +21,7 @@ def bundle(tmp_path, tiny_experiment):
 
 def test_onnx_and_safetensors_of_one_name_keep_both_descriptions(capsys, tmp_path, bundle):
     out = tmp_path / "out"
+    out.mkdir()  # a file output's folder is not made (a mistyped one is refused)
     code, _, err = run_cli(capsys, "export", bundle, "--onnx", out / "m.onnx",
                            "--safetensors", out / "m.safetensors")
     assert code == 0, err

@@ -220,7 +220,8 @@ def _check_distinct_outputs(args: argparse.Namespace) -> None:
 
 def _check_writable(option: str, what: str, path: str, fmt: str | None) -> None:
     """Refuse, before anything is written, a file of the export that cannot be written: a
-    folder of its name, or a place :func:`check_output` refuses. A JSON beside an output
+    folder of its name, or one :func:`check_output` refuses (a run's own file, a read-only
+    place, a folder that does not exist). A JSON beside an output
     (``fmt``), whose name the user did not type, is named as what it is."""
     from workbench.core.export.targets import folder_in_the_way
 
@@ -228,7 +229,7 @@ def _check_writable(option: str, what: str, path: str, fmt: str | None) -> None:
                             f"give {option} the name of a file to write", what if fmt else "")
     if why:
         raise UserError(why)
-    check_output(path, option)
+    check_output(path, option, what=what)  # a run's own file too, even with --overwrite
 
 
 def _renamed(option: str) -> str:
@@ -239,16 +240,13 @@ def _renamed(option: str) -> str:
 
 
 def _check_replaced(args: argparse.Namespace) -> None:
-    """Refuse, before anything is written, to replace a run folder's own file (ever), or a
-    JSON beside an output that is not an earlier export of its kind, such as the
-    experiment ``flowers.json`` beside ``--onnx flowers.onnx`` (unless ``--overwrite``)."""
-    from workbench.core.export.outputs import not_earlier_export, run_file
+    """Refuse, before anything is written, to replace a JSON beside an output that is not
+    an earlier export of its kind, such as the experiment ``flowers.json`` beside ``--onnx
+    flowers.onnx`` (unless ``--overwrite``; a run's own file :func:`_check_writable` refuses
+    always)."""
+    from workbench.core.export.outputs import not_earlier_export
 
     for option, what, path, fmt in _output_files(args):
-        run = run_file(path)
-        if run:
-            raise UserError(f"{what} would write {path}, {run}: an export never writes "
-                            f"over a run's own files; give {option} another name")
         foreign = fmt and not args.overwrite and not_earlier_export(path, fmt)
         if foreign:
             raise UserError(f"{foreign}: {_renamed(option)}, or give --overwrite to "

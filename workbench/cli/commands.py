@@ -10,7 +10,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from workbench.cli.common import UserError, _check_dataset_path, dataset_notes
+from workbench.cli.common import UserError, _check_dataset_path, check_output, dataset_notes
 from workbench.core.textwidth import column_width, pad
 
 
@@ -32,6 +32,10 @@ def cmd_gui(args: argparse.Namespace) -> int:
     return gui_main(data=args.data, experiment=args.experiment)
 
 
+#: What to do when ``init -o``'s file cannot be written.
+_INIT_FIX = "choose a folder you can write to, or leave out -o to print it"
+
+
 def cmd_init(args: argparse.Namespace) -> int:
     from workbench.core.model.presets import list_presets, preset_experiment
 
@@ -41,20 +45,22 @@ def cmd_init(args: argparse.Namespace) -> int:
         return 0
     if args.data:
         _check_dataset_path(args.data)
+    if args.output and args.output != "-":  # before the dataset is scanned and said
+        # A run's experiment.json is refused even with --overwrite.
+        check_output(args.output, "-o", fix=_INIT_FIX)
+        if Path(args.output).is_file() and not args.overwrite:  # a hand-edited file, kept
+            raise UserError(f"{args.output} exists: choose another -o, or give --overwrite "
+                            f"to replace it")
     exp = preset_experiment(args.preset, folder=str(Path(args.data).resolve()) if args.data else "")
     _say_preset_settings(args.preset, with_data=bool(args.data))
     index = _adopt_data_defaults(exp) if args.data else None
     if args.output and args.output != "-":
         from workbench.core.io import write_error
 
-        if Path(args.output).is_file() and not args.overwrite:  # a hand-edited file, kept
-            raise UserError(f"{args.output} exists: choose another -o, or give --overwrite "
-                            f"to replace it")
         try:
             exp.save(args.output)
         except OSError as e:
-            raise UserError(write_error(args.output, e, "choose a folder you can write to, "
-                                                        "or leave out -o to print it")) from None
+            raise UserError(write_error(args.output, e, _INIT_FIX)) from None
         print(f"wrote {args.output} (preset {args.preset}); train it with: "
               f"workbench train {shlex.quote(args.output)} --out RUN_DIR", file=sys.stderr)
     else:

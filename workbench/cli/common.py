@@ -239,17 +239,33 @@ def dataset_override(exp, data: str | None) -> None:
         exp.data.folder = str(Path(data).resolve())
 
 
-def check_output(path: str, option: str, folder: bool = False) -> None:
-    """Refuse, before the work that makes it, an output that cannot be written
-    (:func:`workbench.core.io.cannot_write`, the Export dialog's rule too): a file
-    (``folder``: a folder, created if needed) whose place is read-only, not a folder, or
-    where no folder can be made. ``-`` and streams pass."""
-    from workbench.core.io import cannot_write
+def check_output(path: str, option: str, folder: bool = False, what: str = "",
+                 fix: str = "") -> None:
+    """Refuse, before the work that makes it, an output (``what``: the file, e.g.
+    ``"--onnx's preprocessing"``; ``option`` by default) that must not or cannot be written:
+    a run folder's own file (:func:`~workbench.core.export.outputs.run_file`, even with
+    ``--overwrite``); a file (``folder``: a folder, created if needed) whose place is
+    read-only or not a folder (:func:`workbench.core.io.cannot_write`, the Export dialog's
+    rule too; ``fix``: what to do instead, if not another place); a file whose folder does
+    not exist (a mistyped folder is not made). ``-`` and streams pass."""
+    from workbench.core.export.outputs import run_file
+    from workbench.core.io import cannot_write, output_stream
 
-    why = cannot_write(path, f"give {option} {'a folder' if folder else 'a place'} you can "
-                             f"write to", folder=folder)
+    if path == "-" or not path or output_stream(path) is not None:
+        return
+    run = run_file(os.path.join(path, "-") if folder else path)  # a folder: its files
+    if run:
+        raise UserError(f"{what or option} would write {path}, {run}: a run's own files are "
+                        f"never written over; give {option} another name")
+    why = cannot_write(path, fix or f"give {option} {'a folder' if folder else 'a place'} "
+                                    f"you can write to", folder=folder)
     if why:
         raise UserError(why)
+    parent, real = Path(path).parent, Path(os.path.realpath(path)).parent  # a link's target
+    if not folder and not real.is_dir():
+        raise UserError(f"the folder {parent if not parent.is_dir() else real} of "
+                        f"{what or option} {path} does not exist: "
+                        f"create it, or give {option} a file in a folder that exists")
 
 
 def image_paths(paths: list[str]) -> tuple[list[str], dict[str, str]]:
