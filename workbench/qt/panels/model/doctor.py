@@ -16,6 +16,9 @@ of all its rows and of the whole explanation (up to :data:`MAX_EXPLANATION_LINES
 and its list is never taller than its rows (no empty box under one finding): the Model tab
 gives the layer cards the rest (:mod:`.doctor_share`).
 The panel applies fixes (as undoable commands): this widget only says which was asked for.
+A screen reader, which hears nothing of a row's widgets, hears each row's severity and
+title ("Warning: layer 5 (Dropout) drops 90% of its inputs") and its explanation: the
+item's accessible text and description (the item has no text, which would show under them).
 
 The doctor and the cards agree: while a layer does not fit (its card is red), the first
 row says so, naming the layer and what to change (the builder's message), never "No
@@ -63,6 +66,16 @@ def severity_key(severity: Any) -> str:
     if s.startswith("warn"):
         return "warning"
     return "info"
+
+
+def _row_text(f: Any) -> str:
+    """A finding's row title: "layer 3: ..." for a finding of a layer, "Tip: ..." for
+    an info finding."""
+    layer = getattr(f, "layer", None)
+    text = str(f.title)
+    if isinstance(layer, int) and f"layer {layer + 1}" not in text.lower():
+        text = f"layer {layer + 1}: {text}"
+    return f"Tip: {text}" if severity_key(f.severity) == "info" else text
 
 
 def misfit_finding(summary: Any) -> Any:
@@ -215,8 +228,14 @@ class DoctorList(QWidget):
         self.list.blockSignals(True)  # the explanation is shown once, after the rows
         self.list.clear()
         for i, f in enumerate(self.findings):
-            item = QListWidgetItem()
+            item = QListWidgetItem()  # no text: it would show under the row's widget
             item.setData(_ROW, i)
+            # What a screen reader says of the row (it hears nothing of the row's widget).
+            sev = severity_key(f.severity)
+            item.setData(Qt.ItemDataRole.AccessibleTextRole, _row_text(f) if sev == "info"
+                         else f"{sev.capitalize()}: {_row_text(f)}")
+            item.setData(Qt.ItemDataRole.AccessibleDescriptionRole,
+                         str(getattr(f, "explanation", "") or ""))
             self.list.addItem(item)
             self.list.setItemWidget(item, self._row_widget(i, f))
         self.list.setVisible(bool(self.findings))
@@ -258,13 +277,7 @@ class DoctorList(QWidget):
         icon = QLabel()
         icon.setPixmap(self.style().standardIcon(pixmap).pixmap(16, 16))
         icon.setToolTip("tip" if sev == "info" else sev)
-        layer = getattr(f, "layer", None)
-        text = str(f.title)
-        if isinstance(layer, int) and f"layer {layer + 1}" not in text.lower():
-            text = f"layer {layer + 1}: {text}"
-        if sev == "info":
-            text = f"Tip: {text}"
-        title = QLabel(text)
+        title = QLabel(_row_text(f))
         title.setWordWrap(True)
         colour = level_colour(level, rows_palette(self.list.palette()))  # light or dark rows
         if colour is not None:

@@ -11,6 +11,12 @@ so a row reads the same whatever other images are listed. The name column, :data
 at least, widens to hold the longest top-1 line where the row has room beyond the labels
 and bars of :data:`BAR_KEEP`. The row's tooltip has the whole top 5.
 
+The colours come from the view's palette (:func:`row_colours`), light or dark: the text
+colour for the name, the bar labels and the percentages, and the levels'
+(:func:`~workbench.qt.colours.level_colour`) for the top-1 line (ok), why a file could not
+be classified (error), a cancelled row (warning) and what a row waits for (muted), each
+readable on the rows; the bars' track a shade of the rows that both bars stand out from.
+
 Painting instead of widgets per row keeps thousands of rows cheap: nothing exists for a row
 that is not on screen.
 """
@@ -25,6 +31,7 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from workbench.core.evaluate.labels import elide, shared_starts
 from workbench.core.runs.classes import bundle_classes
+from workbench.qt.colours import is_dark, level_colour, rows_palette
 from workbench.qt.panels.predict.model import CANCELLED, FAILED, TOP_K, ItemRole
 from workbench.qt.thumbnails import fitted_rect
 
@@ -38,11 +45,29 @@ LABEL_WIDTH = 120  # the bar labels' width at least
 PCT_WIDTH = 52
 MAX_BAR = 360
 MIN_BAR = 160  # labels widen only while the bars keep this much
-TOP_COLOR = QColor("#2e7d32")
-OTHER_COLOR = QColor("#90a4ae")
-TRACK_COLOR = QColor("#eceff1")
-ERROR_COLOR = QColor("#c62828")
-MUTED_COLOR = QColor("#757575")
+TRACK_SHADE = (108, 140)  # the track: the rows' colour this much darker (lighter if dark)
+#: The level of what a row without a result says, by its status (others: muted).
+STATUS_LEVEL = {FAILED: "error", CANCELLED: "warning"}
+
+
+def row_colours(palette: QPalette, selected: bool = False) -> dict[str, QColor]:
+    """The colours a row is painted in on ``palette`` (the view's), each readable on its
+    background: "back" (a selected row's, else None: the rows'), "text" (the name, the bar
+    labels, the percentages), "top" (the top-1 line and its bar), "other" (the other bars),
+    "track" (behind the bars, a line between rows), and each status' message colour
+    ("error", "warning", "muted")."""
+    rows = rows_palette(palette)
+    back = None
+    if selected:  # a tint of the highlight, as light or as dark as the rows
+        highlight = palette.color(QPalette.ColorRole.Highlight)
+        back = highlight.darker(200) if is_dark(rows) else highlight.lighter(170)
+        rows.setColor(QPalette.ColorRole.Window, back)
+    base = rows.color(QPalette.ColorRole.Window)
+    track = base.lighter(TRACK_SHADE[1]) if is_dark(rows) else base.darker(TRACK_SHADE[0])
+    colours = {"back": back, "text": rows.color(QPalette.ColorRole.Text), "track": track,
+               "top": level_colour("ok", rows), "other": level_colour("muted", rows)}
+    colours.update((level, level_colour(level, rows)) for level in ("error", "warning", "muted"))
+    return colours
 
 
 class PredictionDelegate(QStyledItemDelegate):
@@ -65,10 +90,11 @@ class PredictionDelegate(QStyledItemDelegate):
             return
         painter.save()
         rect = option.rect
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        if selected:
-            painter.fillRect(rect, option.palette.color(QPalette.ColorRole.Highlight).lighter(170))
-        painter.setPen(QColor("#e0e0e0"))
+        colours = row_colours(option.palette,
+                              bool(option.state & QStyle.StateFlag.State_Selected))
+        if colours["back"] is not None:
+            painter.fillRect(rect, colours["back"])
+        painter.setPen(colours["track"])
         painter.drawLine(rect.left(), rect.bottom(), rect.right(), rect.bottom())
 
         pix = index.data(Qt.ItemDataRole.DecorationRole)
@@ -85,7 +111,7 @@ class PredictionDelegate(QStyledItemDelegate):
         bold = QFont(option.font)
         bold.setBold(True)
         painter.setFont(bold)
-        painter.setPen(option.palette.color(QPalette.ColorRole.Text))
+        painter.setPen(colours["text"])
         metrics = painter.fontMetrics()
         name = index.data(Qt.ItemDataRole.DisplayRole) or item.name
         painter.drawText(name_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
@@ -95,24 +121,21 @@ class PredictionDelegate(QStyledItemDelegate):
                       rect.bottom() - name_rect.bottom() - PAD - 4)
         if item.top:
             shared = self.shared_starts(index)
-            painter.setPen(TOP_COLOR)
+            painter.setPen(colours["top"])
             painter.drawText(below, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
                              top_line(item.top[0], painter.fontMetrics(), name_width,
                                       shared.get(item.top[0][0], 0)))
             left = below.right() + 2 * PAD
             label_width = self.label_width(index, QFontMetrics(small), rect.right() - left)
-            self._paint_bars(painter, rect, left, item.top, small, label_width, shared)
+            self._paint_bars(painter, rect, left, item.top, small, label_width, shared,
+                             colours)
         else:
             # The reason (or the wait) uses the whole width: error messages can be long.
             wide = QRect(below.left(), below.top(), rect.right() - below.left() - PAD,
                          below.height())
-            color = (ERROR_COLOR if item.status == FAILED else
-                     MUTED_COLOR if item.status != CANCELLED else QColor("#a05a00"))
-            text = (f"Cannot classify this file: {item.error}" if item.status == FAILED
-                    else item.message)
-            painter.setPen(color)
+            painter.setPen(colours[STATUS_LEVEL.get(item.status, "muted")])
             painter.drawText(wide, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-                             | int(Qt.TextFlag.TextWordWrap), text)
+                             | int(Qt.TextFlag.TextWordWrap), item.said)
         painter.restore()
 
     def label_width(self, index: QModelIndex, metrics: QFontMetrics, room: int) -> int:
@@ -172,7 +195,7 @@ class PredictionDelegate(QStyledItemDelegate):
 
     def _paint_bars(self, painter: QPainter, rect: QRect, left: int,
                     top: list[tuple[str, float]], small: QFont, label_width: int,
-                    shared: dict[str, int]) -> None:
+                    shared: dict[str, int], colours: dict[str, QColor]) -> None:
         painter.setFont(small)
         metrics = painter.fontMetrics()
         bar_left = left + label_width + PAD
@@ -180,14 +203,14 @@ class PredictionDelegate(QStyledItemDelegate):
         y = rect.top() + PAD + 2
         for r, (cls, prob) in enumerate(top[:TOP_K]):
             line = QRect(left, y, label_width, BAR_HEIGHT + BAR_GAP)
-            painter.setPen(QColor("#424242"))
+            painter.setPen(colours["text"])
             painter.drawText(line, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                              elide(cls, shared.get(cls, 0), label_width,
                                    metrics.horizontalAdvance))
             track = QRect(bar_left, y + 1, bar_width, BAR_HEIGHT)
-            painter.fillRect(track, TRACK_COLOR)
+            painter.fillRect(track, colours["track"])
             filled = QRect(bar_left, y + 1, max(1, round(bar_width * prob)), BAR_HEIGHT)
-            painter.fillRect(filled, TOP_COLOR if r == 0 else OTHER_COLOR)
+            painter.fillRect(filled, colours["top" if r == 0 else "other"])
             pct = QRect(track.right() + PAD, y, PCT_WIDTH, BAR_HEIGHT + BAR_GAP)
             painter.drawText(pct, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                              f"{prob * 100:.1f}%")

@@ -80,6 +80,13 @@ class PredictionItem:
         :attr:`classified_with`); None until it was."""
         return self.classified_with[-1] if self.classified_with else None
 
+    @property
+    def said(self) -> str:
+        """What the row says in place of a result: why the file could not be classified,
+        or what it waits for ("Classifying…")."""
+        return f"Cannot classify this file: {self.error}" if self.status == FAILED \
+            else self.message
+
     def set_pending(self, status: str, message: str) -> None:
         self.top, self.error, self.status, self.message = [], None, status, message
 
@@ -97,7 +104,10 @@ class PredictionModel(QAbstractListModel):
     ``data(index, ItemRole)`` is the :class:`PredictionItem`; ``DecorationRole`` its thumbnail
     (requested from ``loader`` the first time the row is painted); ``DisplayRole`` its file
     name, with as many of its folders as tell it apart from the other rows of that name
-    (:func:`shown_names`); ``ToolTipRole`` its path and its whole top 5.
+    (:func:`shown_names`); ``ToolTipRole`` its path and its whole top 5. A screen reader,
+    which hears neither what the delegate paints nor the tooltip, gets the name and the
+    top-1 class and confidence (or what the row says instead) as ``AccessibleTextRole``
+    and the whole top 5 (or the path) as ``AccessibleDescriptionRole``.
     """
 
     def __init__(self, loader: ThumbnailLoader, parent: QObject | None = None):
@@ -128,6 +138,13 @@ class PredictionModel(QAbstractListModel):
             return readable(self._shown.get(item.path, item.name))
         if role == Qt.ItemDataRole.DecorationRole:
             return self.thumbnail(item)
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            shown = readable(self._shown.get(item.path, item.name))
+            return readable(f"{shown}: " + (f"{item.predicted} {item.confidence * 100:.1f}%"
+                                            if item.top else item.said or item.status))
+        if role == Qt.ItemDataRole.AccessibleDescriptionRole:
+            top = ", ".join(f"{c} {p * 100:.1f}%" for c, p in item.top[:TOP_K])
+            return readable(f"Top {min(TOP_K, len(item.top))}: {top}" if top else item.path)
         if role == Qt.ItemDataRole.ToolTipRole:
             top = "".join(f"\n{p * 100:.1f}%  {c}" for c, p in item.top[:TOP_K])
             note = "" if is_valid(item.path) else f"\nNote: {NOT_UTF8_NOTE}"
