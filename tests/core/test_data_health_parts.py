@@ -108,8 +108,8 @@ def test_check_lists_a_leak_once_and_counts_it_under_duplicates(capsys, tmp_path
     code, out, err = run_cli(capsys, "check", root)
     assert code == 0, err
     assert "train/test leaks (1):" in out
-    assert "exact duplicates (1; 1 more listed above): the same pixels" in out
+    assert "exact duplicates (1; 1 more counted under the kinds above): the same pixels" in out
     assert out.count("cats_copy.png") == 1 and out.count("dogs_again.png") == 1
     shutil.rmtree(root / "train" / "dogs")
     code, out, _ = run_cli(capsys, "check", root)
-    assert "exact duplicates: 1, every one listed above" in out
+    assert "exact duplicates: 1, every one counted under the kinds above" in out

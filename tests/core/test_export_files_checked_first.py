@@ -30,7 +30,7 @@ def test_a_folder_where_an_outputs_json_goes_is_refused_before_anything_is_writt
     monkeypatch.chdir(out)
     line = refused(run_cli(capsys, "export", bundle, *argv),
                    f"cannot write {in_the_way}", "it is a folder, not a file", *words)
-    assert "give the name of a file" not in line  # a name they never typed
+    assert "the name of a file to write" not in line  # a name they never typed
     assert sorted(p.name for p in out.iterdir()) == [in_the_way]  # no half export
 
 
@@ -53,3 +53,14 @@ def test_the_suffix_rule_keeps_streams_folders_and_names_that_have_it(tmp_path):
     assert with_suffix("NET.ONNX", ".onnx") == "NET.ONNX"
     for kept in ("-", "/dev/stdout", str(tmp_path), "", None):
         assert with_suffix(kept, ".py") == kept
+
+
+@pytest.mark.parametrize("option", ["--code", "--onnx"])
+def test_a_name_ending_in_a_slash_is_refused_not_a_hidden_file(capsys, tmp_path, bundle,
+                                                              monkeypatch, option):
+    # "--code newdir/" made the folder and wrote an invisible newdir/.py (review-core 3).
+    monkeypatch.chdir(tmp_path)
+    refused(run_cli(capsys, "export", bundle, option, "newdir/"),
+            "cannot write newdir/", "it names a folder (it ends in /), not a file",
+            f"give {option} the name of a file to write")
+    assert not (tmp_path / "newdir").exists()

@@ -69,3 +69,22 @@ def test_resuming_a_run_early_stopping_ended_says_the_patience_counts_afresh(
     assert ("early stopping counts its patience (3 epochs) afresh from epoch 5: the 3 epochs "
             "without improvement before it no longer count") in out
     assert _info(run_dir)["epochs_done"] == 6  # both epochs asked for
+
+
+def test_finishing_a_run_early_stopping_ended_counts_afresh_as_its_continue_says(
+        capsys, tmp_path, tiny_experiment):
+    # The app's default for it: finish its planned epochs. The run counted afresh while
+    # the Continue dialog said nothing of it (review-core, item 2).
+    from workbench.core.runs.plan import continue_plan
+
+    exp_file, run_dir = tmp_path / "exp.json", tmp_path / "run"
+    _early_stopping(tiny_experiment, 8).save(exp_file)
+    code, _, err = run(capsys, "train", exp_file, "--out", run_dir)
+    assert code == 0 and _info(run_dir)["status"] == "early_stopped", err
+    plan = continue_plan(run_dir)
+    assert plan.target == plan.planned == 8  # finishing its plan
+    assert plan.patience_note() == ("Early stopping counts its patience (3 epochs) afresh "
+                                    "from epoch 5, keeping the best epoch so far.")
+    code, out, err = run(capsys, "resume", run_dir)
+    assert code == 0, err
+    assert "early stopping counts its patience (3 epochs) afresh from epoch 5" in out

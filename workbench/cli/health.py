@@ -261,7 +261,7 @@ def _rel(report, path: str) -> str:
 def _groups(report, title: str, groups: list[list[str]], why: str,
             listed: set[frozenset] | None = None) -> None:
     """Print ``groups`` under ``title``; with ``listed`` (the groups printed above, as sets
-    of paths, added to), a group printed already is counted, not listed again (a leak is
+    of paths, added to), a group counted under a kind above is counted, not listed again (a leak is
     also a near duplicate: the Health tab shows it once, "Also: near duplicate")."""
     again = [g for g in groups if listed is not None and frozenset(g) in listed]
     groups = [g for g in groups if g not in again]
@@ -269,9 +269,9 @@ def _groups(report, title: str, groups: list[list[str]], why: str,
         listed.update(frozenset(g) for g in groups)
     if not groups:
         if again:
-            print(f"{title}: {len(again)}, every one listed above")
+            print(f"{title}: {len(again)}, every one counted under the kinds above")
         return
-    above = f"; {len(again)} more listed above" if again else ""
+    above = f"; {len(again)} more counted under the kinds above" if again else ""
     print(f"{title} ({len(groups)}{above}): {why}")
     for g in groups[:SHOWN]:
         print("  " + "  =  ".join(f"{_rel(report, p)} [{report.side_of.get(p, '?')}]"

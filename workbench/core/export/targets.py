@@ -25,8 +25,8 @@ def with_suffix(path: str | None, suffix: str) -> str | None:
     :func:`folder_in_the_way`, not written beside it)."""
     from workbench.core.io import output_stream
 
-    if not path or path == "-" or path.lower().endswith(suffix):
-        return path
+    if not path or path == "-" or path.lower().endswith(suffix) or _names_a_folder(path):
+        return path  # (one ending in "/" names a folder: refused, not made a hidden ".py")
     if os.path.isdir(path) or output_stream(path) is not None:
         return path
     return path + suffix
@@ -36,10 +36,17 @@ def folder_in_the_way(path: str | os.PathLike | None, fix: str, where: str = "")
     """``"cannot write out/m.json, where --onnx's preprocessing goes: it is a folder, not a
     file; FIX"`` when the file ``path`` is an existing folder (``where``: the file it is,
     for a name the user did not type), else None."""
-    if not path or not os.path.isdir(path):
+    if not path or not (os.path.isdir(path) or _names_a_folder(os.fspath(path))):
         return None
     place = f", where {where} goes" if where else ""
-    return f"cannot write {os.fspath(path)}{place}: it is a folder, not a file; {fix}"
+    what = "it is a folder" if os.path.isdir(path) else "it names a folder (it ends in /)"
+    return f"cannot write {os.fspath(path)}{place}: {what}, not a file; {fix}"
+
+
+def _names_a_folder(path: str) -> bool:
+    """Whether ``path`` ends in a folder separator (``newdir/``): a folder's name, whether
+    or not it exists."""
+    return path.endswith(("/", os.sep)) or bool(os.altsep and path.endswith(os.altsep))
 
 
 __all__ = ["SUFFIXES", "BESIDE", "with_suffix", "folder_in_the_way"]

@@ -215,12 +215,13 @@ class ContinuePlan:
 
     def patience_note(self) -> str:
         """What early stopping does on the continued run, when it asks for other epochs
-        than the plan ("N more"): it counts its patience afresh from the first epoch added
-        (the best epoch kept), as the run does
+        than the plan ("N more"), or continues a run early stopping ended: it counts its
+        patience afresh from the first epoch added (the best epoch kept), as the run does
         (:meth:`~workbench.core.train.callbacks.early_stopping.EarlyStopping.count_afresh`);
         "" otherwise, or without early stopping."""
         t = self.base.training if self.base is not None else None
-        if t is None or not t.early_stopping or self.target == self.planned:
+        if t is None or not t.early_stopping or \
+                (self.target == self.planned and self.status != "early_stopped"):
             return ""
         return (f"Early stopping counts its patience ({_plural(t.patience)}) afresh from "
                 f"epoch {self.done + 1}, keeping the best epoch so far.")

@@ -77,12 +77,6 @@ RUN_INFO_VERSION = 1
 #: the index read from its run.json while it was whole (:meth:`RunStore._read`).
 KEPT = " (its name, creation date and notes as the runs index had them)"
 
-
-def kept_from_whole(record: RunRecord) -> bool:
-    """Whether the indexed ``record``'s name, creation date and notes were read from a
-    whole run.json: no problem with it, or kept from such a row since (:data:`KEPT`)."""
-    problem = record.problem or ""
-    return RUN_INFO not in problem or problem.endswith(KEPT)
 STATUSES = ("running", "finished", "stopped", "early_stopped", "pruned", "diverged",
             "out_of_memory", "failed")
 #: Listed for a "running" run whose process is gone (never written to run.json).
@@ -92,6 +86,13 @@ INTERRUPTED = "interrupted"
 RUNNING_GRACE_S = 60.0
 CSV_COLUMNS = ("run", "path", "epoch", "train_loss", "train_acc", "val_loss", "val_acc",
                "val_bal_acc", "lr", "seconds")
+
+
+def kept_from_whole(record: RunRecord) -> bool:
+    """Whether the indexed ``record``'s name, creation date and notes were read from a
+    whole run.json: no problem with it, or kept from such a row since (:data:`KEPT`)."""
+    problem = record.problem or ""
+    return RUN_INFO not in problem or problem.endswith(KEPT)
 
 
 def read_run_info(run_dir: str | Path) -> dict[str, Any]:
@@ -322,7 +323,7 @@ class RunStore:
         if RUN_INFO not in (record.problem or ""):
             return record
         old = next((r for r in self._index.records() if Path(r.path).name == key), None)
-        if old is None or (RUN_INFO in (old.problem or "") and not kept_from_whole(old)):
+        if old is None or not kept_from_whole(old):
             return record
         return replace(record, name=old.name, created=old.created, notes=old.notes,
                        problem=f"{record.problem}{KEPT}")

@@ -61,6 +61,7 @@ def estimate(summary: Any, optimizer: str = "SGD", momentum: float = 0.9) -> Mem
             values += _SAVED_FACTOR * math.prod(info.output_shape)
         params = info.params or {}
         if info.type == "Backbone" and params.get("mode") == "fine_tune" and \
+                info.output_shape and not getattr(info, "error", None) and \
                 info.input_shape and len(info.input_shape) == 3 and params.get("arch"):
             from workbench.core.model.backbones import arch_counts
 

@@ -142,7 +142,8 @@ class EarlyStopping(Callback):
 
     def count_afresh(self, first_epoch: int) -> str:
         """A resume that asks for other epochs than the run's plan ("N more", ``resume
-        --epochs N``) from ``first_epoch``: the epochs without improvement before it no
+        --epochs N``), or of a run early stopping ended, from ``first_epoch``: the epochs
+        without improvement before it no
         longer count against the patience, so the epochs asked for are trained unless
         ``patience`` of them in a row do not improve; the best epoch is kept. Returns the
         note for the user ("" when early stopping is off or none was counted)."""

@@ -37,6 +37,17 @@ LR_HIGH_GAP = 0.25
 LR_HIGH_DROP = 0.1
 
 
+def thrown_up(loss: float, acc: float, low: float, then: float,
+              guess_loss: float) -> tuple[bool, bool]:
+    """Whether an epoch's training ``loss`` and accuracy ``acc`` are thrown back from the
+    best epoch's (``low``, ``then``): the loss :data:`LR_HIGH_RISE` times and
+    :data:`LR_HIGH_GAP` of ``guess_loss`` above it, and the accuracy :data:`LR_HIGH_DROP`
+    under it, each. :func:`lr_too_high` says it when both are; the doctor withdraws it
+    once neither is (:func:`~.resolved.withdraw`)."""
+    return (loss >= LR_HIGH_RISE * low and loss - low >= LR_HIGH_GAP * guess_loss,
+            acc <= then - LR_HIGH_DROP)
+
+
 def lr_too_low(v: RunView) -> RunFinding | None:
     losses = v.series("train_loss")
     start = v.start_loss  # the run's first batches', or where the settings changed
@@ -74,11 +85,9 @@ def lr_too_high(v: RunView) -> RunFinding | None:
     losses = [float(m["train_loss"]) for m in epochs]
     best = min(range(len(epochs) - 1), key=losses.__getitem__)
     low, last = losses[best], losses[-1]
-    if not (last >= LR_HIGH_RISE * low and last - low >= LR_HIGH_GAP * v.guess_loss):
-        return None  # NaN included: the trainer ends that run as diverged
     then, now = float(epochs[best]["train_acc"]), float(epochs[-1]["train_acc"])
-    if now > then - LR_HIGH_DROP:
-        return None
+    if not all(thrown_up(last, now, low, then, v.guess_loss)):
+        return None  # NaN included: the trainer ends that run as diverged
     rates = [float(m["lr"]) for m in epochs[best:] if isinstance(m.get("lr"), (int, float))]
     peak = float(f"{max(rates, default=v.lr):.2g}")
     scheduled = abs(peak - v.lr) > 0.05 * v.lr  # a schedule took the rate elsewhere

@@ -48,8 +48,7 @@ from workbench.core.train.doctor.checks import UNDERFIT_FITTED
 from workbench.core.train.doctor.classes import (IMBALANCE_PREDICTED, named_classes,
                                                  quoted_names)
 from workbench.core.train.doctor.fixes import unsound
-from workbench.core.train.doctor.rates import (LR_HIGH_DROP, LR_HIGH_GAP, LR_HIGH_RISE,
-                                               LR_LOW_DROP)
+from workbench.core.train.doctor.rates import LR_LOW_DROP, thrown_up
 from workbench.core.train.doctor.view import CHANCE_MARGIN, RunView, pct
 from workbench.core.train.optim_advice import fmt
 
@@ -237,11 +236,9 @@ def _steadied(v: RunView, finding: dict[str, Any]) -> str:
         return ""
     best = min(before, key=lambda m: float(m["train_loss"]))
     low, then = float(best["train_loss"]), float(best["train_acc"])
-    for m in after:
-        loss = float(m["train_loss"])
-        if (loss >= LR_HIGH_RISE * low and loss - low >= LR_HIGH_GAP * v.guess_loss) or \
-                float(m["train_acc"]) <= then - LR_HIGH_DROP:
-            return ""
+    if any(any(thrown_up(float(m["train_loss"]), float(m["train_acc"]), low, then,
+                         v.guess_loss)) for m in after):
+        return ""
     last = after[-1]
     return (f"at epoch {last['epoch']} the training loss is {float(last['train_loss']):.3f} "
             f"and the training accuracy {pct(float(last['train_acc']))}, as before the jump "
