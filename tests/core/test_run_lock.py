@@ -144,7 +144,9 @@ def test_resume_of_a_run_training_elsewhere_is_refused_in_one_line(capsys, tmp_p
         lock.release()
     err = capsys.readouterr().err
     assert code == 2 and "is being trained right now" in err
-    assert f"in the terminal that trains it (process {os.getpid()}), with Ctrl-C" in err
+    assert err.strip().endswith(f"is being trained right now: let it finish or stop it in "
+                                f"the terminal that trains it (process {os.getpid()}), with "
+                                f"Ctrl-C, then resume it")
     assert len(err.strip().splitlines()) == 1
     assert (run_dir / "run.json").read_text() == before  # nothing touched
     assert main(["resume", str(run_dir), "--epochs", "1"]) == 0  # once it has stopped

@@ -158,7 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("predict", help="classify images with a trained bundle")
     r.add_argument("bundle", metavar="BUNDLE", help=_BUNDLE_HELP)
-    r.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
+    r.add_argument("paths", nargs="+", metavar="PATH",
+                   help="image files or folders (exit code 0 once one image was classified, "
+                        "each one that could not be named with why; 2 when none was)")
     r.add_argument("--top-k", type=int, default=5, metavar="K")
     r.add_argument("--json", action="store_true", help="print JSON instead of text")
     r.add_argument("--csv", metavar="OUT", help="also write the predictions to OUT as CSV "
@@ -189,7 +191,10 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("explain", help="save Grad-CAM pictures: where in each image the "
                                        "evidence for a class lies (the app's Explain dialog)")
     e.add_argument("bundle", metavar="BUNDLE", help=_BUNDLE_HELP)
-    e.add_argument("paths", nargs="+", metavar="IMAGE", help="image files or folders of images")
+    e.add_argument("paths", nargs="+", metavar="IMAGE",
+                   help="image files or folders of images (exit code 0 once one image was "
+                        "explained, each one that could not be named with why; 2 when none "
+                        "was, as predict)")
     e.add_argument("--class", dest="class_name", metavar="NAME",
                    help="explain the evidence for this class (default: each image's "
                         "predicted class)")

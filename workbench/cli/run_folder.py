@@ -28,8 +28,8 @@ def _remove_if_unused(out: Path) -> None:
 def _hold_run_lock(folder: Path, instead: str):
     """The run lock of ``folder``, held; None on the other ranks under torchrun (rank 0
     holds it). A run another window or process trains now is refused, saying where it
-    trains and how to stop it (:func:`~workbench.core.runs.lock.stop_it_text`), or what
-    to do ``instead``."""
+    trains and how to stop it (:func:`~workbench.core.runs.lock.stop_it_text`), then what
+    to do ``instead`` ("": resume it)."""
     from workbench.cli.common import main_process
     from workbench.core.runs.lock import RunLock, stop_it_text
 
@@ -38,7 +38,8 @@ def _hold_run_lock(folder: Path, instead: str):
     lock = RunLock(folder)
     if not lock.acquire():
         raise UserError(f"{folder} is being trained right now: let it finish or "
-                        f"{stop_it_text(folder)}; or {instead}")
+                        f"{stop_it_text(folder)}" + (f"; or {instead}" if instead else
+                                                     ", then resume it"))
     return lock
 
 

@@ -13,20 +13,24 @@ from workbench.cli.common import (EXIT_DIVERGED, EXIT_OUT_OF_MEMORY, EXIT_USER_E
                                   UserError, _save_experiment, apply_sets,
                                   experiment_from_file)
 from workbench.cli.signals import _ctrl_c_stops
+from workbench.cli.training import check_experiment_file
 
 
 def cmd_lr_find(args: argparse.Namespace) -> int:
     from workbench.core.errors import SpecError
     from workbench.core.train.lr_find import find_lr, set_lr
 
+    check_experiment_file(args.experiment)
     exp = experiment_from_file(args.experiment, args.set, args.data)
     try:
         with _ctrl_c_stops() as stop:
             result = find_lr(exp, start_lr=args.start, end_lr=args.end, num_steps=args.steps,
                              stop_event=stop)
     except SpecError as e:
-        flag = {"start_lr": "--start", "end_lr": "--end", "num_steps": "--steps"}.get(e.field)
-        raise UserError(f"{flag}: {e.problem}" if flag else str(e)) from None
+        flags = {"start_lr": "--start", "end_lr": "--end", "num_steps": "--steps"}
+        flag = flags.get(e.field)
+        problem = e.problem.replace("start_lr", flags["start_lr"])  # the option typed
+        raise UserError(f"{flag}: {problem}" if flag else str(e)) from None
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
     else:
@@ -97,6 +101,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
     from workbench.core.tune.study import run_study
     from workbench.core.tune.space import SearchSpace
 
+    check_experiment_file(args.experiment)
     exp = experiment_from_file(args.experiment, args.set, args.data)
     try:
         space = SearchSpace.load(args.space)

@@ -20,6 +20,7 @@ from workbench.cli.signals import _ctrl_c_stops, _Terminated
 def cmd_train(args: argparse.Namespace) -> int:
     from workbench.core.runs.recorder import unused_sibling
 
+    check_experiment_file(args.experiment)
     exp = experiment_from_file(args.experiment, args.set, args.data, {
         "training.epochs": args.epochs, "data.batch_size": args.batch_size,
         "training.device": args.device, "data.cache": args.cache,
@@ -64,6 +65,13 @@ def cmd_train(args: argparse.Namespace) -> int:
             lock.release()
         if created:
             _remove_if_unused(out)
+
+
+def check_experiment_file(path: str) -> None:
+    """Refuse an experiment file that is not there, naming the command that writes one."""
+    if not Path(path).exists():
+        raise UserError(f"experiment file {path} does not exist: write one with workbench "
+                        f"init -o {shlex.quote(path)} (--data DIR fits it to a dataset)")
 
 
 def _run_name(out: Path) -> str:
@@ -117,7 +125,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
     # The run lock before the checkpoint is read: a run that ends meanwhile is continued
     # from the epoch it ended with, not from the one before it (whose results would then
     # be overwritten). A folder that holds no run gets no lock file; loading says why.
-    lock = _hold_run_lock(run_dir, "stop that run first, then resume it") \
+    lock = _hold_run_lock(run_dir, "") \
         if holds_run(run_dir) else None
     try:
         return _resume(args, given, run_dir, lock)

@@ -25,6 +25,7 @@ import errno
 import json
 import pickle
 import re
+import shlex
 import threading
 import warnings
 import zipfile
@@ -153,11 +154,30 @@ def load_bundle(path: str | Path) -> Bundle:
     """
     path = Path(path)
     if not path.exists():
-        raise BundleError(f"bundle {path} does not exist")
+        raise BundleError(f"bundle {path} does not exist: give a run folder (as workbench "
+                          f"train --out writes it) or its {BUNDLE_NAME}")
     if path.is_dir():
         path = bundle_in_folder(path)
-    data = load_torch_file(path, "bundle", BundleError)
+    try:
+        data = load_torch_file(path, "bundle", BundleError)
+    except BundleError:
+        if _is_experiment_file(path):  # the file a run is trained from, not its model
+            train = f"workbench train {shlex.quote(str(path))} --out RUN"
+            raise BundleError(f"{path} is an experiment file, not a trained model: train it "
+                              f"first ({train}, or the Train tab), then give the run folder "
+                              f"or its {BUNDLE_NAME}") from None
+        raise
     return _bundle_from_dict(data, str(path))
+
+
+def _is_experiment_file(path: Path) -> bool:
+    """Whether ``path`` holds an experiment's JSON (its ``data`` and ``model`` sections)."""
+    try:
+        with open(path, "rb") as f:
+            data = json.loads(f.read(1 << 20).decode("utf-8-sig"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and "data" in data and "model" in data
 
 
 #: The file a run folder keeps its model in; a folder given as a bundle means this file.

@@ -36,6 +36,7 @@ import torch
 from workbench.core.errors import ImageDecodeError
 from workbench.core.data.images import load_image
 from workbench.core.data.augment.pipeline import SplitPipeline
+from workbench.core.data.sizes import hw_text
 
 EMPTY, FILLED, FAILED = 0, 1, 2
 
@@ -242,10 +243,9 @@ class DecodedCache:
         self.flush()
 
     def describe(self) -> str:
-        h, w = self.split.size
         mb = self.nbytes / 2**20
         where = "in RAM" if self.where == "ram" else f"on disk ({self.directory})"
-        return f"{len(self):,} images at {h}x{w}, {mb:,.1f} MB {where}"
+        return f"{len(self):,} images at {hw_text(self.split.size)}, {mb:,.1f} MB {where}"
 
 
 class Uncached:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from workbench.core.data.augment.hints import direction_sensitivity, mirror_sensitivity
+from workbench.core.data.sizes import hw_text  # noqa: F401  (re-exported)
 
 if TYPE_CHECKING:  # pragma: no cover
     from workbench.core.experiment import Experiment
@@ -340,13 +341,6 @@ def _modes(summary: "ImageSummary") -> str:
     rest = sum(n for _, n in modes[len(shown):])
     return "modes " + ", ".join(f"{m} {n:,}" for m, n in shown) + \
         (f" and {len(modes) - len(shown)} more ({rest:,} images)" if rest else "")
-
-
-def hw_text(size: Sequence[int]) -> str:
-    """``[height, width]`` in words: ``"28x28"``, or ``"200x150 (width x height)"`` like
-    the image sizes (which are written width first)."""
-    h, w = int(size[0]), int(size[1])
-    return f"{w}x{h}" if w == h else f"{w}x{h} (width x height)"
 
 
 def _channels(n: int) -> str:

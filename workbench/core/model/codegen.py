@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from workbench.core import errors
+from workbench.core.data.sizes import hw_text
 from workbench.core.registry import Component
 from workbench.core.model.builder import NetworkSummary, infer_shapes
 from workbench.core.model.codegen_init import init_statements
@@ -244,7 +245,7 @@ def _header(exp: Any, summary: NetworkSummary, num_classes: int, classes: list[s
              f"A torch.nn.Sequential of {len(summary.layers)} layers ({_network(exp)}), "
              f"{summary.total_params:,} parameters.",
              f"Input:  a float batch of shape (batch, {c}, {h}, {w}): {colour} images, "
-             f"{h}x{w} pixels.",
+             f"{hw_text((h, w))} pixels.",
              f"Output: one score (logit) per class, shape (batch, {num_classes}); softmax "
              f"gives probabilities."]
     if classes is not None:

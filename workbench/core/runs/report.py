@@ -371,6 +371,7 @@ def build_report(run_dir: str | Path, data: str | None = None,
         When ``run_dir`` holds no run.
     """
     from workbench.core.data.augment.transforms import describe_pipeline
+    from workbench.core.data.sizes import hw_text
     from workbench.core.experiment import Experiment
     from workbench.core.runs.record import read_history
     from workbench.core.runs.store import current_status, read_run_info
@@ -397,7 +398,7 @@ def build_report(run_dir: str | Path, data: str | None = None,
              + (f" Continue it with workbench resume {_e(run_dir)}, or Continue in Train on "
                 f"the Runs tab." if status in ("interrupted", "stopped") else "") + "</p>",
              "<h2>Data</h2>", f"<p>{_e(exp.data.folder or 'the built-in demo dataset')}; "
-             f"input {exp.data.input_size[0]}x{exp.data.input_size[1]}, "
+             f"input {hw_text(exp.data.input_size)}, "
              f"{exp.data.channels} channel(s), batch {exp.data.batch_size}; "
              f"{_e(_split_text(exp))}; {_e(_balance_text(exp))}.{_data_text(info)}</p>",
              "<h2>Augmentation</h2><ol>" + "".join(

@@ -15,6 +15,7 @@ from torchvision.transforms.v2 import functional as F
 
 from workbench.core.data.augment.common import (ImageTooSmall, _data, _exact, _hw, _per_channel,
                                                _same, _size, _size_param)
+from workbench.core.data.sizes import hw_text
 from workbench.core.errors import SpecError
 from workbench.core.registry import Param, Registry
 
@@ -33,7 +34,7 @@ def _describe_resize(params: dict, exp: Any) -> str:
     size = _size(params["size"], exp)
     if len(size) == 1:
         return f"Resize: shorter side to {size[0]} pixels (keeps the aspect ratio)"
-    return f"Resize to {_hw(size)}"
+    return f"Resize to {hw_text(size)}"
 
 
 ENTRIES.register(
@@ -54,7 +55,7 @@ ENTRIES.register(
     help="Cut the central region out (padding with black when the image is smaller); "
          "usually after a Resize to a slightly larger size.",
     random=False, eval=_same(_center_crop),
-    describe=lambda p, exp: f"Crop the centre {_hw(_exact(_size(p['size'], exp)))}",
+    describe=lambda p, exp: f"Crop the centre {hw_text(_exact(_size(p['size'], exp)))}",
     output_size=lambda p, exp: _exact(_size(p["size"], exp)))(_center_crop)
 
 
@@ -78,7 +79,7 @@ def _describe_rrc(p: dict, exp: Any) -> str:
     lo, hi = p["scale"]
     r0, r1 = p["ratio"]
     return (f"Random crop of {lo:.0%}-{hi:.0%} of the area, aspect ratio {r0:.2f}-{r1:.2f}, "
-            f"resized to {_hw(_exact(_size(p['size'], exp)))}")
+            f"resized to {hw_text(_exact(_size(p['size'], exp)))}")
 
 
 ENTRIES.register(
@@ -155,7 +156,7 @@ def _random_crop(size: list[int] | None = None, padding: int = 0, pad_if_needed:
 
 
 def _describe_random_crop(p: dict, exp: Any) -> str:
-    text = f"Random crop of {_hw(_exact(_size(p['size'], exp)))}"
+    text = f"Random crop of {hw_text(_exact(_size(p['size'], exp)))}"
     pads = {"constant": f"pixel value {p['fill']}", "edge": "the edge pixels",
             "reflect": "a reflection", "symmetric": "a mirror image"}[p["padding_mode"]]
     if p["padding"]:
@@ -187,7 +188,7 @@ ENTRIES.register(
          "(shifts the picture without resizing it); evaluation crops the centre instead.",
     random=True,
     eval=lambda p, exp: v2.CenterCrop(list(_exact(_size(p["size"], exp)))),
-    eval_describe=lambda p, exp: f"Crop the centre {_hw(_exact(_size(p['size'], exp)))} "
+    eval_describe=lambda p, exp: f"Crop the centre {hw_text(_exact(_size(p['size'], exp)))} "
                                  f"(evaluation counterpart of RandomCrop)",
     describe=_describe_random_crop,
     output_size=lambda p, exp: _exact(_size(p["size"], exp)))(_random_crop)

@@ -37,6 +37,7 @@ from torchvision.transforms import v2
 
 from workbench.core.data.augment.batch_ops import PerSample, vectorize
 from workbench.core.data.augment.transforms import _plan, _Step
+from workbench.core.data.sizes import hw_text
 from workbench.core.filenames import name_bytes
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -235,7 +236,7 @@ def split_pipeline(exp: "Experiment") -> SplitPipeline:
                 "the images' size is fixed only after a random step that needs the whole "
                 "image; put a Resize to a fixed size first to allow caching")
         size = tuple(sizing.size)
-        prefix = prefix + [_Step(f"Resize to {size[0]}x{size[1]} (cached size)",
+        prefix = prefix + [_Step(f"Resize to {hw_text(size)} (cached size)",
                                  v2.Resize(list(size), antialias=True), size=size,
                                  role="presize")]
         mode = "presized"

@@ -59,7 +59,8 @@ from PIL import Image
 from torchvision.transforms import v2
 
 from workbench.core.data.augment import basic_transforms, mixing, more_transforms
-from workbench.core.data.augment.common import _hw, _per_channel
+from workbench.core.data.augment.common import _per_channel
+from workbench.core.data.sizes import hw_text
 from workbench.core.data.steps import ToChannelsImage  # noqa: F401  (re-exported: the first step)
 from workbench.core.errors import SpecError
 from workbench.core.registry import Registry
@@ -130,7 +131,7 @@ def _plan(exp: "Experiment", train: bool) -> list[_Step]:
 
     chan = "RGB (3 channels)" if data.channels == 3 else "grayscale (1 channel)"
     steps = [_Step(f"Convert to {chan}", ToChannelsImage(data.channels), role="channels")]
-    fit = f"Resize to {_hw(target)} (data.input_size)"
+    fit = f"Resize to {hw_text(target)} (data.input_size)"
     if not sizing:
         steps.append(_Step(fit, v2.Resize(list(target), antialias=True), size=target,
                            role="fit"))
@@ -148,7 +149,7 @@ def _plan(exp: "Experiment", train: bool) -> list[_Step]:
                     continue
                 text = entry.meta["eval_describe"](params, exp) \
                     if "eval_describe" in entry.meta else \
-                    f"Resize to {_hw(entry.meta['output_size'](params, exp))} " \
+                    f"Resize to {hw_text(entry.meta['output_size'](params, exp))} " \
                     f"(evaluation counterpart of {entry.name})" \
                     if "output_size" in entry.meta else f"{entry.name} (evaluation form)"
         except SpecError as e:
