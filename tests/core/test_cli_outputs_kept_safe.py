@@ -81,3 +81,19 @@ def test_init_refuses_an_existing_file_before_scanning_the_dataset(capsys, tmp_p
     err = refused(run_cli(capsys, "init", "--data", tiny_folder, "-o", exp),
                   f"{exp} exists: choose another -o, or give --overwrite")
     assert "chose" not in err and exp.read_text() == "{}"
+
+
+@pytest.mark.parametrize("argv, option", [
+    (["lr-find", "{run}/experiment.json", "--write"], "--write"),
+    (["tune", "{run}/experiment.json", "--space", "{space}", "--apply"], "--apply"),
+])
+def test_lr_find_and_tune_do_not_rewrite_a_runs_experiment(capsys, run, tmp_path, argv,
+                                                           option):
+    # Resuming the run refuses an experiment.json that differs from its checkpoint's.
+    space = tmp_path / "space.json"
+    space.write_text('{"optimizer.params.lr": {"low": 0.0001, "high": 0.1, "log": true}}')
+    before = _files(run)
+    argv = [a.format(run=run, space=space) for a in argv]
+    refused(run_cli(capsys, *argv), f"{option} would rewrite {run / 'experiment.json'}",
+            "copy it to a file of your own")
+    assert _files(run) == before

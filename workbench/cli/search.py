@@ -16,11 +16,24 @@ from workbench.cli.signals import _ctrl_c_stops
 from workbench.cli.training import check_experiment_file
 
 
+def _refuse_run_file(path: str, option: str) -> None:
+    """Refuse, before any work, to rewrite a run folder's own experiment.json (``option``:
+    ``--write``, ``--apply``): resuming the run would then refuse its edited settings."""
+    from workbench.core.export.outputs import run_file
+
+    run = run_file(path)
+    if run:
+        raise UserError(f"{option} would rewrite {path}, {run}: a run's own files are never "
+                        f"written over; copy it to a file of your own and give that")
+
+
 def cmd_lr_find(args: argparse.Namespace) -> int:
     from workbench.core.errors import SpecError
     from workbench.core.train.lr_find import find_lr, set_lr
 
     check_experiment_file(args.experiment)
+    if args.write:
+        _refuse_run_file(args.experiment, "--write")
     exp = experiment_from_file(args.experiment, args.set, args.data)
     try:
         with _ctrl_c_stops() as stop:
@@ -102,6 +115,8 @@ def cmd_tune(args: argparse.Namespace) -> int:
     from workbench.core.tune.space import SearchSpace
 
     check_experiment_file(args.experiment)
+    if args.apply:
+        _refuse_run_file(args.experiment, "--apply")
     exp = experiment_from_file(args.experiment, args.set, args.data)
     try:
         space = SearchSpace.load(args.space)
