@@ -8,8 +8,9 @@ to read, a line says the wheel zooms and dragging pans, and "Reset zoom" shows a
 The most confused pairs get a list beside it (as tall as the images of the selected cell
 below it, the two split by a handle), one line each, the full text in its tooltip; a line
 too long for the list cuts each name in its middle as the axes do (:class:`PairRows`), so
-the arrow and the predicted class stay in view; a click on one outlines its cell, panning
-a zoomed matrix to bring it into view.
+the arrow and the predicted class stay in view; choosing one (a click, or Tab into the list,
+the arrow keys or Enter) outlines its cell, panning a zoomed matrix to bring it into view,
+and lists its images.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (QButtonGroup, QHBoxLayout, QLabel, QListWidget,
                                QWidget)
 
 from workbench.core.evaluate.labels import elide
+from workbench.qt.accessible import name_field
 from workbench.qt.class_names import ClassNameDelegate, text_room
 from workbench.qt.colours import follow_palette
 from workbench.qt.panels.evaluate.heatmap import (ConfusionHeatmap, axis_labels,  # noqa: F401
@@ -33,6 +35,7 @@ MOST_CONFUSED = 20
 ZOOM_HINT = "Scroll to zoom, drag to pan"
 LOG_NOTE = "colours on a log scale"
 ARROW = " → "
+NO_CELL = "No cell selected: click one in the matrix, or choose a pair in the list."
 #: A most-confused row's parts (:func:`pair_parts`), which :class:`PairRows` cuts.
 PAIR_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -146,7 +149,8 @@ class ConfusionView(QWidget):
         left.addLayout(under)
 
         self.pairs = QListWidget()
-        self.pairs.setToolTip("The most frequent mistakes; click one to see its images")
+        self.pairs.setToolTip("The most frequent mistakes; click one, or choose it with the "
+                              "arrow keys, to see its images")
         self.pairs.setWordWrap(False)  # one line a pair: more of them in view
         self.pairs.setTextElideMode(Qt.TextElideMode.ElideRight)
         # Rows as wide as the list, whatever their text: a line too long ends in "…" at
@@ -154,18 +158,26 @@ class ConfusionView(QWidget):
         self.pairs.setItemDelegate(PairRows(self.pairs))
         self.pairs.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.pairs.setUniformItemSizes(True)
+        # A pair reached with the keys (Tab into the list, the arrows, Enter) is chosen as
+        # a click chooses it: the matrix is no Tab stop, so the list is a keyboard user's
+        # only way to a cell's images.
         self.pairs.itemClicked.connect(self._on_pair_clicked)
+        self.pairs.itemActivated.connect(self._on_pair_clicked)
+        self.pairs.currentItemChanged.connect(self._on_pair_current)
         self.loader = ThumbnailLoader(self)
         self.cell_model = ThumbnailModel(self.loader, self)
         self.cell_images = ThumbnailView()
         self.cell_images.setModel(self.cell_model)
+        name_field(None, self.cell_images, "Images of the selected cell")
         self.cell_label = QLabel("No cell selected.")
         self.cell_label.setWordWrap(True)
         self.cell_label.setTextFormat(Qt.TextFormat.PlainText)
         top, bottom = QWidget(), QWidget()
         pairs_box = QVBoxLayout(top)
         pairs_box.setContentsMargins(0, 0, 0, 0)
-        pairs_box.addWidget(QLabel("<b>Most confused</b> (true → predicted)"))
+        pairs_title = QLabel("<b>Most confused</b> (true → predicted)")
+        name_field(pairs_title, self.pairs, "Most confused pairs")
+        pairs_box.addWidget(pairs_title)
         pairs_box.addWidget(self.pairs, 1)
         cell_box = QVBoxLayout(bottom)
         cell_box.setContentsMargins(0, 0, 0, 0)
@@ -199,7 +211,7 @@ class ConfusionView(QWidget):
             self.pairs.addItem("No mistakes.")
         self.cell_paths = []
         self.cell_model.set_samples([], result.classes)
-        self.cell_label.setText("No cell selected: click one in the matrix.")
+        self.cell_label.setText(NO_CELL)
 
     def shutdown(self) -> None:
         self.loader.shutdown()
@@ -243,6 +255,12 @@ class ConfusionView(QWidget):
     def _on_cell_hovered(self, text: str) -> None:
         if text:
             self.hover_label.setText(text)
+
+    @Slot(QListWidgetItem, QListWidgetItem)
+    def _on_pair_current(self, item: QListWidgetItem | None, _previous: object) -> None:
+        if item is not None:
+            item.setSelected(True)  # Tab into the list makes its first pair current only
+            self._on_pair_clicked(item)
 
     @Slot(QListWidgetItem)
     def _on_pair_clicked(self, item: QListWidgetItem) -> None:

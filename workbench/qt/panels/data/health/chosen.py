@@ -1,5 +1,6 @@
 """The Health view's chosen image and what the action bar offers for it: the selected row,
-the image chosen in it (a click on another image of the row chooses that one), *Exclude
+the image chosen in it (a click on another image of the row chooses that one, as
+Alt+Right / Alt+Left do), *Exclude
 from training* / *Include again* through the experiment's ``data.exclude``, and the line
 saying what is chosen and why a button is off. With several rows selected (Shift/Ctrl-click,
 Shift+arrows), *Exclude N chosen* / *Include N chosen again* act on the chosen image of
@@ -20,6 +21,7 @@ from workbench.core.data.health.labels import is_reliable
 from workbench.qt.panels.data.health.excluded import (excluded_text, included_text,
                                                       set_excluded)
 from workbench.qt.panels.data.health.findings import Finding, relative
+from workbench.qt.panels.data.health.table import CHOOSE_HINT
 
 
 #: *Include all* asks first when it would bring back more images than this.
@@ -146,8 +148,7 @@ class ChosenImage:
             state = (" — excluded" if excluded else
                      f" — moved to {self.model.moved[path]}" if moved else
                      " — no longer in the folder" if gone else "")
-            more = "  (click another image of the row to choose it)" if len(f.paths) > 1 \
-                else ""
+            more = f"  ({CHOOSE_HINT})" if len(f.paths) > 1 else ""
             text = f"Chosen: {relative(self.report, path)} ({where}){state}{more}"
         self.actions.chosen_label.setText(text)
 

@@ -11,6 +11,7 @@ from PySide6.QtCore import QElapsedTimer, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QMenu, QMessageBox,
                                QProgressBar, QPushButton, QSizePolicy, QVBoxLayout, QWidget)
 
+from workbench.qt.accessible import name_field
 from workbench.qt.common import MessageLabel, stop_busy
 
 
@@ -66,7 +67,9 @@ class CheckBar(QWidget):
             row.addWidget(w)
         row.addWidget(self.progress, 1)
         row.addStretch(0)
-        row.addWidget(QLabel("Show:"))
+        show = QLabel("Show:")
+        name_field(show, self.kind_combo, "Show findings")
+        row.addWidget(show)
         row.addWidget(self.kind_combo)
 
     def start(self, labels: bool) -> None:

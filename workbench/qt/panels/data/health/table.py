@@ -6,8 +6,9 @@ score and filtered by kind. Class names are cut keeping the part that tells them
 
 Thumbnails are decoded off the GUI thread by a
 :class:`~workbench.qt.thumbnails.ThumbnailLoader`, only for the rows painted. Clicking an
-image of a row chooses it: the actions (exclude, reveal) apply to the chosen image, and
-with several rows selected Exclude applies to the chosen image of each.
+image of a row chooses it, as Alt+Right / Alt+Left (:data:`CHOOSE_KEYS`) choose the next
+or previous image of the current row: the actions (exclude, reveal) apply to the chosen
+image, and with several rows selected Exclude applies to the chosen image of each.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from typing import Any
 
 from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QPersistentModelIndex, QPoint,
                             QRect, QSize, QSortFilterProxyModel, Qt, Signal, Slot)
-from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPen
+from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QPen
 from PySide6.QtWidgets import (QAbstractItemView, QApplication, QHeaderView, QStyle,
                                QStyledItemDelegate, QStyleOptionViewItem, QTableView)
 
+from workbench.qt.accessible import name_field
 from workbench.qt.class_names import ClassNameDelegate
 from workbench.qt.keyboard import tab_leaves
 from workbench.qt.panels.data.health.cells import (
@@ -32,6 +34,9 @@ FindingRole = Qt.ItemDataRole.UserRole + 10
 SortRole = Qt.ItemDataRole.UserRole + 11
 COLUMNS = ("Finding", "Class", "Score", "Images", "Details")
 IMAGES = COLUMNS.index("Images")
+#: The keys that choose the next or previous image of the current row (a click's choice).
+CHOOSE_KEYS = {Qt.Key.Key_Right: 1, Qt.Key.Key_Left: -1}
+CHOOSE_HINT = "Alt+Left/Right or a click chooses another image"
 
 
 class FindingsModel(QAbstractTableModel):
@@ -142,9 +147,10 @@ class FindingsModel(QAbstractTableModel):
                     -1.0 if f.score is None else f.score, index.row(), f.detail)[col]
         if role == Qt.ItemDataRole.ToolTipRole:
             sizes = f.sizes or (None,) * len(f.paths)
-            return "\n".join(f"{p}  ({c}, {s or 'not in the split'}"
-                             + (f", {z[0]}×{z[1]} px)" if z else ")")
-                             for p, c, s, z in zip(f.paths, f.classes, f.sides, sizes))
+            return "\n".join([f"{p}  ({c}, {s or 'not in the split'}"
+                              + (f", {z[0]}×{z[1]} px)" if z else ")")
+                              for p, c, s, z in zip(f.paths, f.classes, f.sides, sizes)]
+                             + ([CHOOSE_HINT] if len(f.paths) > 1 else []))
         if role == Qt.ItemDataRole.TextAlignmentRole and col == 2:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.TextAlignmentRole:
@@ -311,7 +317,8 @@ class FindingsTable(QTableView):
     -------
     image_pressed(row, image)
         An image of a row was pressed (``row`` of the source model): it becomes the
-        chosen one before the row is selected.
+        chosen one before the row is selected. Alt+Right / Alt+Left on the current row
+        (:data:`CHOOSE_KEYS`) say its next or previous image, round the row, the same way.
     """
 
     image_pressed = Signal(int, int)
@@ -319,6 +326,7 @@ class FindingsTable(QTableView):
     def __init__(self, model: FindingsModel, parent: Any = None):
         super().__init__(parent)
         tab_leaves(self)  # Tab goes on to the buttons under it
+        name_field(None, self, "Findings")
         self.proxy = FindingsProxy(self)
         self.proxy.setSourceModel(model)
         self.setModel(self.proxy)
@@ -411,6 +419,19 @@ class FindingsTable(QTableView):
                 self._keep_rows = True  # another image of a selected row: the rows stay
                 return
         super().mousePressEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802  (Qt override)
+        step = CHOOSE_KEYS.get(Qt.Key(event.key()))
+        if step is None or event.modifiers() != Qt.KeyboardModifier.AltModifier:
+            super().keyPressEvent(event)
+            return
+        row = self.source_row(self.currentIndex())
+        if row is not None:
+            model = self.proxy.sourceModel()
+            n = len(model.findings[row].paths)
+            if n > 1:  # every image, those under "+K more" too (the chosen one is shown)
+                self.image_pressed.emit(row, (model.chosen_image(row) + step) % n)
+        event.accept()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802  (Qt override)
         if self._keep_rows:

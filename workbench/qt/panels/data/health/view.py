@@ -15,6 +15,11 @@ side (:mod:`.table`); clicking an image chooses it for the actions:
   is off when the label check's network was too weak to trust;
 - **Reveal in file manager**.
 
+A check started from a button (Check, Check labels, Check again) puts the focus on Cancel
+while it runs and, when it ends, on the findings' first row (on the button when there are
+none): the buttons are off meanwhile, and Qt would leave the focus anywhere. A field the
+user moved to in the meantime keeps it.
+
 A move, an undo or a change of the split settings makes the findings shown out of date: a
 bar says why, with *Check again* (:class:`~.controls.StaleBar`). The last check of a folder
 and its moves are kept (:mod:`workbench.core.data.health.saved`) and shown again when the
@@ -96,6 +101,7 @@ class HealthView(ChosenImage, MoveActions, FolderChange, QWidget):
         # The dialog, replaceable (tests answer it without a person).
         self.confirm: Callable[[QWidget, str, str], bool] = confirm
         self._checking = ""  # the folder of the running check
+        self._refocus = False  # the running check was started from a button with the focus
         self._runner = TaskRunner(self, supersede=True)
         self._runner.yielded.connect(lambda _job, v: self.bar.show_progress(*v))
         self._runner.finished.connect(self._on_checked)
@@ -175,8 +181,34 @@ class HealthView(ChosenImage, MoveActions, FolderChange, QWidget):
         too); a check already running is superseded."""
         exp, index = self.experiment.copy(), self._scanned_index()
         self._checking, self._labels = exp.data.folder, labels
+        self._refocus = self._focus_on_buttons()
         self.bar.start(labels)
+        if self._refocus:  # the button pressed is off until the check ends
+            self.cancel_button.setFocus(Qt.FocusReason.OtherFocusReason)
         self._runner.submit(lambda state: jobs.check(exp, index, labels, state))
+
+    def _focus_on_buttons(self) -> bool:
+        """Whether the window's focus is on a button that starts or cancels a check."""
+        return self.window().focusWidget() in (self.check_button, self.labels_button,
+                                               self.cancel_button, self.stale.button)
+
+    def _end_check(self) -> bool:
+        """The buttons back as before the check; whether the focus should then go to the
+        results (:meth:`_focus_results`): the check was started from a button and the
+        focus is still on the bar's buttons, not on a field the user moved to."""
+        refocus = self._refocus and self._focus_on_buttons()
+        self._refocus = False
+        self.bar.end()
+        return refocus
+
+    def _focus_results(self, results: bool = True) -> None:
+        """The focus on the findings' current (first) row, else (none, or ``results``
+        False: a check cancelled or failed) on the button pressed."""
+        if results and self.stack.currentWidget() is self.table:
+            self.table.setFocus(Qt.FocusReason.OtherFocusReason)
+        else:
+            (self.labels_button if self._labels else self.check_button).setFocus(
+                Qt.FocusReason.OtherFocusReason)
 
     def _scanned_index(self) -> Any:
         """The Data tab's scan, when it is of the experiment's folder (else None: the job
@@ -194,7 +226,8 @@ class HealthView(ChosenImage, MoveActions, FolderChange, QWidget):
         if not self._runner.is_busy():
             return
         self._runner.cancel_all()
-        self.bar.end()
+        if self._end_check():
+            self._focus_results(results=False)
         if self.report is None:
             text = "no labels were checked" if self._labels else "nothing was checked"
         elif self._labels and not self.report.labels_checked:
@@ -206,13 +239,15 @@ class HealthView(ChosenImage, MoveActions, FolderChange, QWidget):
 
     @Slot(int, object)
     def _on_checked(self, _job: int, result: Any) -> None:
-        self.bar.end()
+        refocus = self._end_check()
         report, self.index, self.sizes = result
         saved.keep_labels(self.report, report)  # a fast check keeps the label findings
         self.report, self.listed = report, listing_key(self.index)
         saved.save_report(self.index, self.experiment.data, report, self.sizes)
         self._show_report()
         self._say("")
+        if refocus:
+            self._focus_results()
         self.checked.emit(self.report)
 
     def _show_report(self, stale: str = "", level: str = "warning") -> None:
@@ -240,7 +275,8 @@ class HealthView(ChosenImage, MoveActions, FolderChange, QWidget):
 
     @Slot(int, str)
     def _on_errored(self, _job: int, message: str) -> None:
-        self.bar.end()
+        if self._end_check():
+            self._focus_results(results=False)
         self._say(f"The check could not be done: {message}", "error")
         self.check_failed.emit(message)
 
