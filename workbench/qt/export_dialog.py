@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QFileDialog, QGridLayout, QHB
                                QPushButton, QVBoxLayout, QWidget)
 
 from workbench.core.export.targets import with_suffix  # torch-free
+from workbench.qt.accessible import name_field
 from workbench.qt.colours import LevelTextBrowser
 from workbench.qt.common import MessageLabel, run_standalone, stop_busy
 from workbench.qt.export_job import (cannot_export, coloured, default_outputs,
@@ -164,6 +165,7 @@ class ExportDialog(QDialog):
         grid.addWidget(self.sidecar_label, 3, 1, 1, 2)
         grid.addWidget(self.int8_check, 4, 1, 1, 2)
         calibrate = QLabel("Calibrate on:")
+        name_field(calibrate, self.data_edit)
         grid.addWidget(calibrate, 5, 0, Qt.AlignmentFlag.AlignRight)
         data_browse = self._add_path_row(grid, 5, self.data_edit, self.int8_check, "data")
         grid.addWidget(self.code_check, 6, 0, 1, 3)
@@ -180,6 +182,9 @@ class ExportDialog(QDialog):
         self.onnx_check.toggled.connect(self._update_int8)
         self.int8_check.toggled.connect(self._update_int8)
         self._int8_widgets = (calibrate, self.data_edit, data_browse)
+        for edit, name in ((self.onnx_edit, "ONNX file"), (self.code_edit,
+                           "PyTorch code file"), (self.safetensors_edit, "safetensors file")):
+            name_field(None, edit, name)  # a reader could not tell the path edits apart
         self._update_int8()
 
         self.message = MessageLabel()
@@ -187,10 +192,13 @@ class ExportDialog(QDialog):
         # one line, cutting the report's later lines (the difference, the warnings) off.
         self.report = LevelTextBrowser()
         self.report.setMinimumHeight(110)
+        name_field(None, self.report, "Export report")
         self.report.setPlaceholderText("The ONNX and safetensors checks' report appears "
                                        "here.")
         self.files = QListWidget()
         self.files.setToolTip("The files written")
+        files_label = QLabel("Files written:")
+        name_field(files_label, self.files)
         self.busy = QProgressBar()
         self.busy.setRange(0, 1)
         self.busy.setMaximumWidth(140)
@@ -209,7 +217,7 @@ class ExportDialog(QDialog):
         layout.addLayout(grid)
         layout.addWidget(self.message)
         layout.addWidget(self.report, 2)
-        layout.addWidget(QLabel("Files written:"))
+        layout.addWidget(files_label)
         layout.addWidget(self.files, 1)
         layout.addLayout(buttons)
         self.onnx_check.setFocus()  # not "Change…": Enter exports, Space ticks

@@ -11,15 +11,22 @@
 - :func:`chain_after`: widgets made after their window (a finding's fix button, a table's
   combo boxes, a form built later) take their turn in the Tab order where they are shown,
   not at its end; :func:`focus_stops` lists a form's stops for it.
+- :func:`menu_keys`: Shift+F10 opens a list's or table's own context menu at its current
+  row, as the Menu key does (a laptop has none, and Qt makes Shift+F10 a menu on Windows
+  only: Explain…, Copy path, Show in Runs were out of a keyboard's reach), and Enter may do
+  what a double-click does.
+- :func:`tab_as_drawn`: Tab meets a dialog's buttons in the order they are drawn (a button
+  added to a QDialogButtonBox came after Cancel, though drawn before it).
 """
 
 from __future__ import annotations
 
-from typing import Iterable, TypeVar
+from typing import Any, Callable, Iterable, TypeVar
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QAbstractItemView, QToolBar, QToolButton, QWidget
+from PySide6.QtWidgets import (QAbstractItemView, QDialogButtonBox, QToolBar, QToolButton,
+                               QWidget)
 
 View = TypeVar("View", bound=QAbstractItemView)
 
@@ -93,3 +100,56 @@ def focus_stops(widget: QWidget) -> list[QWidget]:
             stops.append(child)
         child = child.nextInFocusChain()
     return stops
+
+
+def is_menu_key(event: Any) -> bool:
+    """Whether the key ``event`` is the Menu key or Shift+F10."""
+    mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+    return (event.key() == Qt.Key.Key_Menu and mods == Qt.KeyboardModifier.NoModifier) or \
+        (event.key() == Qt.Key.Key_F10 and mods == Qt.KeyboardModifier.ShiftModifier)
+
+
+class _MenuKeys(QObject):
+    """Shift+F10 (and Enter, given ``enter``) on a view: see :func:`menu_keys`."""
+
+    def __init__(self, view: QAbstractItemView, enter: Callable[[QModelIndex], Any] | None):
+        super().__init__(view)
+        self._enter = enter
+        view.installEventFilter(self)
+
+    def eventFilter(self, view: Any, event: QEvent) -> bool:  # noqa: N802  (Qt override)
+        if event.type() != QEvent.Type.KeyPress:
+            return False
+        index = view.currentIndex()
+        plain = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier == \
+            Qt.KeyboardModifier.NoModifier
+        if event.key() == Qt.Key.Key_F10 and is_menu_key(event):  # Qt opens the Menu key's
+            if index.isValid():
+                view.scrollTo(index)
+                view.customContextMenuRequested.emit(view.visualRect(index).center())
+            return True
+        if self._enter is not None and plain and index.isValid() and \
+                event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self._enter(index)
+            return True
+        return False
+
+
+def menu_keys(view: View, enter: Callable[[QModelIndex], Any] | None = None) -> View:
+    """``view`` (with a custom context menu), Shift+F10 asking for that menu at its current
+    row (``customContextMenuRequested`` at the row's centre, in the viewport); with
+    ``enter``, Enter and Return call ``enter(current index)``, as a double-click does
+    (``activated`` would also come with every double-click: the action twice)."""
+    _MenuKeys(view, enter)
+    return view
+
+
+def tab_as_drawn(buttons: QDialogButtonBox) -> None:
+    """Tab goes through ``buttons`` in the order the platform draws them, left to right
+    (call it once they are all added and the box is in its window: Qt leaves a lone box's
+    two buttons in their order)."""
+    layout = buttons.layout()
+    drawn = [layout.itemAt(i).widget() for i in range(layout.count())]
+    drawn = [w for w in drawn if w is not None]
+    for before, widget in zip(drawn, drawn[1:]):
+        QWidget.setTabOrder(before, widget)

@@ -102,6 +102,9 @@ class _HintScroll(QScrollArea):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.viewport().setAutoFillBackground(False)  # the panel's own background
         rows.setAutoFillBackground(False)
+        # No Tab stop (it was an unnamed one, after the fix buttons): each button's
+        # description is its hint (:meth:`HintsView.show_hints`).
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self._width = -1
 
     def _room(self) -> int:
@@ -243,7 +246,11 @@ class HintsView(QWidget):
                 button.hide()
         below = [button_of.pop(h.fix.key or h.fix.label, None) if h.fix else None
                  for h in hints]  # each button below the first hint it answers
-        self.rows.show_hints([f"Hint: {h.text}" for h in hints], below)
+        texts = [f"Hint: {h.text}" for h in hints]
+        for text, button in zip(texts, below):
+            if button is not None:  # what a screen reader says of the button: its hint
+                button.setAccessibleDescription(text)
+        self.rows.show_hints(texts, below)
         self.rows.setVisible(bool(hints))
         self._scroll.setVisible(bool(hints))
         self._scroll.updateGeometry()

@@ -34,6 +34,7 @@ from workbench.core.events import CurrentExperiment
 from workbench.core.experiment import Experiment
 from workbench.core.registry import Component
 
+from workbench.qt.accessible import name_field
 from workbench.qt.common import MessageLabel, run_standalone
 from workbench.qt.evented import subscribe
 from workbench.qt.forms import ParamForm
@@ -125,7 +126,9 @@ class AugmentPanel(TransformEdits, QWidget):
 
         self.train_steps = QListWidget()
         self.eval_steps = QListWidget()
-        for lst in (self.train_steps, self.eval_steps):
+        for lst, name in ((self.train_steps, "Training pipeline"),
+                          (self.eval_steps, "Validation pipeline")):
+            name_field(None, lst, name)
             lst.setWordWrap(True)
             lst.setAlternatingRowColors(True)
             # The tabs are as tall as the parameters ask, not as a list's default size.

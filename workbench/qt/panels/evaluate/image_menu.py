@@ -13,6 +13,7 @@ from PySide6.QtCore import QModelIndex, QPoint, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QMenu, QWidget
 
+from workbench.qt.keyboard import menu_keys
 from workbench.qt.thumbnails import path_at
 
 
@@ -49,6 +50,7 @@ def install(view: QAbstractItemView, path_of: Callable[[QModelIndex], str | None
     view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
     view.customContextMenuRequested.connect(show_menu)
     view.doubleClicked.connect(double_clicked)
+    menu_keys(view, double_clicked)  # Shift+F10 its menu, Enter its Explain
 
 
 def install_on(panel: Any) -> None:

@@ -20,6 +20,7 @@ import pyqtgraph as pg  # after PySide6 (see workbench.qt)
 
 from workbench.core.evaluate.report import NOT_MEASURED
 from workbench.core.filenames import readable
+from workbench.qt.accessible import name_field
 from workbench.qt.class_names import ClassNameDelegate
 from workbench.qt.keyboard import tab_leaves
 from workbench.qt.plots import style as plots_style  # white background, like the other plots
@@ -141,6 +142,7 @@ class PerClassTable(QTableView):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         tab_leaves(self)
+        name_field(None, self, "Per-class results")
         self.source = PerClassModel(self)
         self.proxy = _UnmeasuredLast(self)
         self.proxy.setSourceModel(self.source)
@@ -284,7 +286,8 @@ class WorstLossesTable(QTableWidget):
 
     def __init__(self, parent: QWidget | None = None, count: int = 32):
         super().__init__(0, len(self.COLUMNS), parent)
-        tab_leaves(self)
+        tab_leaves(self)  # (Shift+F10 and Enter: image_menu.install)
+        name_field(None, self, "Largest losses")
         self.count = count
         self.entries: list[dict] = []
         self._tops_width = TOPS_WIDTH  # what Top probabilities keeps (its names whole)

@@ -25,6 +25,7 @@ from PySide6.QtCore import QEvent, QObject, QPoint, Qt
 from PySide6.QtGui import QContextMenuEvent
 from PySide6.QtWidgets import QWidget
 
+from workbench.qt.keyboard import is_menu_key
 from workbench.qt.panels.model.cards import LayerCard
 
 if TYPE_CHECKING:
@@ -32,13 +33,6 @@ if TYPE_CHECKING:
 
 _NONE = Qt.KeyboardModifier.NoModifier
 _KEYPAD = Qt.KeyboardModifier.KeypadModifier
-
-
-def is_menu_key(event) -> bool:
-    """The Menu key or Shift+F10."""
-    mods = event.modifiers() & ~_KEYPAD
-    return (event.key() == Qt.Key.Key_Menu and mods == _NONE) or \
-        (event.key() == Qt.Key.Key_F10 and mods == Qt.KeyboardModifier.ShiftModifier)
 
 
 class CardKeys(QObject):

@@ -28,6 +28,7 @@ from workbench.core.events import CurrentExperiment
 
 from workbench.qt.common import UrlDropTarget, image_files, local_paths, run_standalone
 from workbench.qt.evented import subscribe
+from workbench.qt.keyboard import menu_keys
 from workbench.qt.model_classes import ask_bundle, mismatch_warning
 from workbench.qt.session_state import exists
 from workbench.qt.startup import LOADING_TEXT, torch_loader
@@ -109,6 +110,7 @@ class PredictPanel(FilterActions, UrlDropTarget, QWidget):
         from workbench.qt.panels.predict.layout import build_panel
 
         build_panel(self)
+        menu_keys(self.view)  # Shift+F10 opens a row's menu (Explain…, Copy path)
 
     # -- bundle ----------------------------------------------------------------------------
     def set_bundle(self, path: str) -> None:

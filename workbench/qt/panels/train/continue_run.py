@@ -30,7 +30,10 @@ from PySide6.QtWidgets import (QButtonGroup, QDialog, QDialogButtonBox, QFormLay
 
 from workbench.core.runs.plan import FINISH, MORE, ContinuePlan, dataset_change
 
+from workbench.qt.accessible import name_field
+from workbench.qt.colours import follow_palette
 from workbench.qt.common import LogSpinBox
+from workbench.qt.keyboard import tab_as_drawn
 from workbench.qt.workers import TaskRunner
 
 
@@ -70,7 +73,7 @@ class ContinueDialog(QDialog):
         self.warning_label = QLabel(warning)
         self.warning_label.setWordWrap(True)
         self.warning_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.warning_label.setStyleSheet("color: #a05a00;")
+        follow_palette(self.warning_label, "warning")  # readable on a dark window too
         self.warning_label.setVisible(bool(warning))
 
         self.finish_radio = QRadioButton()
@@ -79,6 +82,7 @@ class ContinueDialog(QDialog):
         self.more_spin.setRange(1, 100000)
         self.more_spin.setValue(plan.more)
         self.more_spin.setSuffix(" more")
+        name_field(None, self.more_spin, "More epochs")
         group = QButtonGroup(self)
         group.addButton(self.finish_radio)
         group.addButton(self.more_radio)
@@ -100,8 +104,10 @@ class ContinueDialog(QDialog):
         lr_row = QHBoxLayout()
         lr_row.addWidget(self.lr_spin)
         lr_row.addWidget(self.lr_note, 1)
+        lr_label = QLabel("Learning rate:")
+        name_field(lr_label, self.lr_spin)
         form = QFormLayout()
-        form.addRow("Learning rate:", lr_row)
+        form.addRow(lr_label, lr_row)
 
         self.outcome = QLabel("")
         self.outcome.setWordWrap(True)
@@ -122,6 +128,7 @@ class ContinueDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.outcome)
         layout.addWidget(buttons)
+        tab_as_drawn(buttons)  # "Continue training", then Cancel
         for signal in (self.finish_radio.toggled, self.more_radio.toggled,
                        self.more_spin.valueChanged, self.lr_spin.valueChanged):
             signal.connect(self._update)

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QMenu, QS
 from workbench.core.train.metric_words import metric_text
 from workbench.core.tune.trained import trained_value
 from workbench.qt.accessible import name_field
-from workbench.qt.keyboard import tab_leaves
+from workbench.qt.keyboard import menu_keys, tab_leaves
 from workbench.qt.plots.header import stacked
 from workbench.qt.workers import TaskRunner, TaskState
 from workbench.qt.panels.tune.plots import HistoryPlot, ImportancePlot
@@ -99,6 +99,8 @@ class TrialsView(QWidget):
         self.table.cellDoubleClicked.connect(lambda row, _col: self.request_run(row))
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._menu)
+        # Shift+F10 opens the menu; Enter shows the trial's run, as a double-click does.
+        menu_keys(self.table, lambda index: self.request_run(index.row()))
         self.history_plot = HistoryPlot(metric)
         self.importance_plot = ImportancePlot(self.label)
         # One plot at a time, each the width of the results: side by side on a laptop's
