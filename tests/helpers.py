@@ -110,6 +110,22 @@ def random_bundle(path, experiment, classes=("blue", "green", "red")):
     return save_bundle(path, experiment, list(classes), model.state_dict()), model.eval()
 
 
+def finished_run(name, bundle, epochs: int = 2) -> str:
+    """A finished run ``name`` in the app's runs folder holding a copy of the model file
+    ``bundle``; returns its bundle's path."""
+    import shutil
+
+    from workbench.core.io import runs_dir
+    from workbench.core.runs.store import write_run_info
+
+    folder = runs_dir() / name
+    folder.mkdir(parents=True)
+    shutil.copy(bundle, folder / "bundle.pt")
+    write_run_info(folder, {"name": name, "status": "finished", "epochs_done": epochs,
+                            "epochs_planned": epochs})
+    return str(folder / "bundle.pt")
+
+
 def make_digits(root, per_class=40, size=16, seed=0, shuffle_labels=False):
     """Handwriting-like digits 0-9: each glyph drawn in Pillow's built-in font at a random
     size, offset, tilt and stroke weight, grey on black with noise; a real (small) vision

@@ -268,3 +268,11 @@ def model_panel(qtbot, layers=None, size=None):
         panel.show()
         qtbot.waitExposed(panel)
     return panel
+
+
+def pick_model(combo, path_or_row) -> None:
+    """Choose a model combo box's item (its path, or its row) as a click does."""
+    i = path_or_row if isinstance(path_or_row, int) else combo.findData(path_or_row)
+    assert i >= 0, f"{path_or_row} is not listed"
+    combo.setCurrentIndex(i)
+    combo.activated.emit(i)

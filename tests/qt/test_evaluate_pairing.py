@@ -9,32 +9,21 @@ too); a cancelled folder dialog is no choice. The check follows Evaluate's own r
 from __future__ import annotations
 
 import os
-import shutil
 
 from PySide6.QtWidgets import QApplication
 
 import workbench.qt.app as app
 from workbench.core.io import runs_dir
-from workbench.core.runs.store import write_run_info
 from workbench.core.session import session_text, write_session
 from workbench.qt.panels.evaluate.data_choice import AUTO, FOLDER, VAL
 from workbench.qt.panels.evaluate.layout import RESTORED_TEXT
 from workbench.qt.workers import task_pool
 
-from helpers import make_image_folder, random_bundle
+from helpers import finished_run, make_image_folder, random_bundle
+from qt_helpers import pick_model
 
 TIMEOUT_MS = 60000
 SHAPES = ("circle", "square", "triangle")
-
-
-def _run(name: str, bundle: str) -> str:
-    """A finished run ``name`` in the app's runs folder holding a copy of ``bundle``."""
-    folder = runs_dir() / name
-    folder.mkdir(parents=True)
-    shutil.copy(bundle, folder / "bundle.pt")
-    write_run_info(folder, {"name": name, "status": "finished", "epochs_done": 1,
-                            "epochs_planned": 1})
-    return str(folder / "bundle.pt")
 
 
 def _shapes_bundle(tmp_path, experiment, parts: bool = False) -> str:
@@ -47,12 +36,6 @@ def _shapes_bundle(tmp_path, experiment, parts: bool = False) -> str:
     exp.data.folder = str(root)
     return str(random_bundle(tmp_path / f"{root.name}-model" / "bundle.pt", exp.validate(),
                              SHAPES)[0])
-
-
-def _pick(combo, i: int) -> None:
-    """Choose item ``i`` of a combo box as a click does."""
-    combo.setCurrentIndex(i)
-    combo.activated.emit(i)
 
 
 def _checked() -> None:
@@ -76,9 +59,9 @@ def _chosen_folder(qtbot, evaluate, folder) -> None:
     """The user chooses the model ``evaluate`` shows, then "All images of a folder…"."""
     with qtbot.waitSignal(evaluate.chooser.runs_listed, timeout=TIMEOUT_MS):
         evaluate.refresh_runs()
-    _pick(evaluate.chooser.combo, evaluate.chooser.combo.currentIndex())
+    pick_model(evaluate.chooser.combo, evaluate.chooser.combo.currentIndex())
     evaluate.ask_folder = lambda *_: str(folder)
-    _pick(evaluate.data_combo, evaluate.data_combo.findData(FOLDER))
+    pick_model(evaluate.data_combo, evaluate.data_combo.findData(FOLDER))
     assert evaluate.folder == str(folder) and evaluate.data_combo.key() == FOLDER
 
 
@@ -96,13 +79,13 @@ def _reopens_on_its_validation_split(qtbot, shapes: str) -> None:
 
 def test_a_run_of_other_classes_takes_the_model_and_the_folder_left_goes_back_to_its_val(
         qtbot, tmp_path, tiny_experiment, bundle_path, image_folder):
-    colours = _run("colours-mlp-1", bundle_path)
+    colours = finished_run("colours-mlp-1", bundle_path, epochs=1)
     write_session(session_text(tiny_experiment, b"", "Evaluate", os.path.dirname(colours)))
     window = _window(qtbot)
     evaluate = window.evaluate_panel
     _chosen_folder(qtbot, evaluate, image_folder)  # evaluated on the colours folder
     # A run trained on other classes ends: the model to measure next.
-    shapes = _run("shapes-mlp-1", _shapes_bundle(tmp_path, tiny_experiment))
+    shapes = finished_run("shapes-mlp-1", _shapes_bundle(tmp_path, tiny_experiment), epochs=1)
     window.train_panel.bundle_saved.emit(shapes)
     assert evaluate.bundle_path() == shapes
     qtbot.waitUntil(lambda: evaluate.data_combo.key() == VAL, timeout=TIMEOUT_MS)
@@ -124,17 +107,17 @@ def test_a_run_of_other_classes_takes_the_model_and_the_folder_left_goes_back_to
 
 def test_a_pair_the_user_chose_is_left_alone_and_reopens_as_theirs(
         qtbot, tmp_path, tiny_experiment, bundle_path, image_folder):
-    colours = _run("colours-mlp-1", bundle_path)
-    shapes = _run("shapes-mlp-1", _shapes_bundle(tmp_path, tiny_experiment))
+    colours = finished_run("colours-mlp-1", bundle_path, epochs=1)
+    shapes = finished_run("shapes-mlp-1", _shapes_bundle(tmp_path, tiny_experiment), epochs=1)
     write_session(session_text(tiny_experiment, b"", "Evaluate", os.path.dirname(colours)))
     window = _window(qtbot)
     evaluate = window.evaluate_panel
     _chosen_folder(qtbot, evaluate, image_folder)
     # A model of the same classes set by the window keeps the folder: it fits.
-    window.train_panel.bundle_saved.emit(_run("colours-mlp-2", bundle_path))
+    window.train_panel.bundle_saved.emit(finished_run("colours-mlp-2", bundle_path, epochs=1))
     _checked()
     assert evaluate.data_combo.key() == FOLDER
-    _pick(evaluate.chooser.combo, evaluate.chooser.combo.findData(shapes))  # the user's
+    pick_model(evaluate.chooser.combo, evaluate.chooser.combo.findData(shapes))  # the user's
     _checked()
     assert evaluate.bundle_path() == shapes and evaluate.data_combo.key() == FOLDER
     with qtbot.waitSignal(evaluate.failed, timeout=TIMEOUT_MS):
@@ -153,11 +136,13 @@ def test_a_pair_the_user_chose_is_left_alone_and_reopens_as_theirs(
 
 def test_a_test_part_chosen_goes_back_to_the_val_split_of_a_model_with_none(
         qtbot, tmp_path, tiny_experiment, make_evaluate_panel):
-    with_test = _run("parts-mlp-1", _shapes_bundle(tmp_path, tiny_experiment, parts=True))
+    with_test = finished_run("parts-mlp-1", _shapes_bundle(tmp_path, tiny_experiment,
+                                                           parts=True), epochs=1)
     panel = make_evaluate_panel(with_test, runs_root=runs_dir())
-    _pick(panel.data_combo, panel.data_combo.findData(AUTO))  # "Its dataset's test part"
+    pick_model(panel.data_combo, panel.data_combo.findData(AUTO))  # "Its dataset's test part"
     assert panel.data_combo.currentText() == "Its dataset's test part"
-    panel.set_bundle(_run("shapes-mlp-1", _shapes_bundle(tmp_path, tiny_experiment)))
+    panel.set_bundle(finished_run("shapes-mlp-1", _shapes_bundle(tmp_path, tiny_experiment),
+                                  epochs=1))
     assert panel.data_combo.key() == VAL
     assert panel.message.level == "warning"
     assert panel.message.text() == ("Data is back to the model's validation split: "
@@ -173,16 +158,18 @@ def test_the_tabs_check_follows_the_rule_evaluate_refuses_with(
 
     # A stricter rule: no class is known. Both the check and Evaluate follow it.
     monkeypatch.setattr(known_classes, "unknown_classes", lambda classes, _model: classes)
-    panel = make_evaluate_panel(_run("colours-mlp-1", bundle_path), runs_root=runs_dir())
+    panel = make_evaluate_panel(finished_run("colours-mlp-1", bundle_path, epochs=1),
+                                runs_root=runs_dir())
     panel.set_folder(str(image_folder))  # chosen for the user
-    panel.set_bundle(_run("colours-mlp-2", bundle_path))  # a model of the same classes
+    # A model of the same classes.
+    panel.set_bundle(finished_run("colours-mlp-2", bundle_path, epochs=1))
     qtbot.waitUntil(lambda: panel.data_combo.key() == VAL, timeout=TIMEOUT_MS)
     assert panel.message.text() == (
         f"Data is back to the model's validation split: the folder {image_folder}, chosen "
         f"for an earlier model, has classes 'blue', 'green', 'red' that colours-mlp-2 does "
         f"not know.")
     panel.ask_folder = lambda *_: str(image_folder)
-    _pick(panel.data_combo, panel.data_combo.findData(FOLDER))  # the user's: not checked
+    pick_model(panel.data_combo, panel.data_combo.findData(FOLDER))  # the user's: not checked
     with qtbot.waitSignal(panel.failed, timeout=TIMEOUT_MS):
         panel.evaluate_button.click()
     assert "has classes 'blue', 'green', 'red' that the model does not know" in \
@@ -194,14 +181,14 @@ def test_a_folder_chosen_for_the_choosers_own_model_reopens_as_the_users(
     """Review-qt item 9: data the user chose for the model the tab chose makes the pair
     theirs, after a restart too: not put back to the validation split as "chosen for an
     earlier model"."""
-    colours = _run("colours-mlp-1", bundle_path)
+    colours = finished_run("colours-mlp-1", bundle_path, epochs=1)
     shapes = make_image_folder(tmp_path / "shapes", classes=SHAPES, per_class=2, size=16)
     write_session(session_text(tiny_experiment, b"", "Evaluate", os.path.dirname(colours)))
     window = _window(qtbot)
     evaluate = window.evaluate_panel
     assert evaluate.bundle_path() == colours and not evaluate.chooser.user_chose
     evaluate.ask_folder = lambda *_: str(shapes)
-    _pick(evaluate.data_combo, evaluate.data_combo.findData(FOLDER))
+    pick_model(evaluate.data_combo, evaluate.data_combo.findData(FOLDER))
     _checked()
     assert evaluate.data_combo.key() == FOLDER and evaluate.pairing.by_user
     _close(window)
@@ -225,21 +212,21 @@ def test_a_cancelled_folder_dialog_is_no_choice_of_the_users(
     """Review-qt item 9: cancelling the folder dialog puts the choice before back, and
     whose it was: a pair the window made stays the window's (checked, and not "you
     chose" on reopening)."""
-    colours = _run("colours-mlp-1", bundle_path)
+    colours = finished_run("colours-mlp-1", bundle_path, epochs=1)
     write_session(session_text(tiny_experiment, b"", "Evaluate", os.path.dirname(colours)))
     window = _window(qtbot)
     evaluate, combo = window.evaluate_panel, window.evaluate_panel.data_combo
     default = combo.key()
     evaluate.ask_folder = lambda *_: ""
-    _pick(combo, combo.findData(FOLDER))  # no folder yet: cancelled
+    pick_model(combo, combo.findData(FOLDER))  # no folder yet: cancelled
     assert combo.key() == default and not combo.chosen_by_user
     assert not evaluate.pairing.by_user
     _chosen_folder(qtbot, evaluate, image_folder)
-    shapes = _run("shapes-mlp-1", _shapes_bundle(tmp_path, tiny_experiment))
+    shapes = finished_run("shapes-mlp-1", _shapes_bundle(tmp_path, tiny_experiment), epochs=1)
     window.train_panel.bundle_saved.emit(shapes)  # the folder goes back to the split
     qtbot.waitUntil(lambda: combo.key() == VAL, timeout=TIMEOUT_MS)
     evaluate.ask_folder = lambda *_: ""
-    _pick(combo, combo.findData(FOLDER))  # "Folder: colours", then cancelled
+    pick_model(combo, combo.findData(FOLDER))  # "Folder: colours", then cancelled
     assert combo.key() == VAL and not evaluate.pairing.by_user
     _close(window)
 

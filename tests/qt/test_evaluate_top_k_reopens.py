@@ -7,37 +7,17 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 
 import workbench.qt.app as app
-from workbench.core.io import runs_dir
-from workbench.core.runs.store import write_run_info
 from workbench.core.session import session_path, session_text, write_session
 from workbench.qt.panels.evaluate.state import evaluate_state, restore_evaluate_state
 from workbench.qt.workers import task_pool
 
-from helpers import random_bundle
+from helpers import finished_run, random_bundle
+from qt_helpers import pick_model
 
 TIMEOUT_MS = 60000
 WIDE = [f"class_{i}" for i in range(8)]  # default k: 5 (3 classes: 2)
-
-
-def _run(name: str, bundle: str) -> str:
-    """A finished run with the model at ``bundle``; returns its bundle's path."""
-    folder = runs_dir() / name
-    folder.mkdir(parents=True)
-    shutil.copy(bundle, folder / "bundle.pt")
-    write_run_info(folder, {"name": name, "status": "finished", "epochs_done": 2,
-                            "epochs_planned": 2})
-    return str(folder / "bundle.pt")
-
-
-def _pick(combo, path: str) -> None:
-    """Choose ``path`` in the model combo box as a click does."""
-    i = combo.findData(path)
-    assert i >= 0, f"{path} is not listed"
-    combo.setCurrentIndex(i)
-    combo.activated.emit(i)
 
 
 def _window(qtbot):
@@ -56,13 +36,13 @@ def _close(window) -> None:
 
 def test_the_k_set_for_each_model_comes_back_after_a_restart(qtbot, tmp_path,
                                                              tiny_experiment, bundle_path):
-    last = _run("colours-mlp-1", bundle_path)  # 3 classes: the tab's own choice
-    wide = _run("wide-1", random_bundle(tmp_path / "wide.pt", tiny_experiment, WIDE)[0])
+    last = finished_run("colours-mlp-1", bundle_path)  # 3 classes: the tab's own choice
+    wide = finished_run("wide-1", random_bundle(tmp_path / "wide.pt", tiny_experiment, WIDE)[0])
     write_session(session_text(tiny_experiment, b"", "Evaluate", os.path.dirname(last)))
     window, evaluate = _window(qtbot)
     assert evaluate.bundle_path() == last and evaluate.top_k.value() == 2
     evaluate.top_k.setValue(1)  # for the model the tab chose by itself
-    _pick(evaluate.chooser.combo, wide)
+    pick_model(evaluate.chooser.combo, wide)
     assert evaluate.top_k.value() == 5
     evaluate.top_k.setValue(3)
     _close(window)
@@ -71,14 +51,14 @@ def test_the_k_set_for_each_model_comes_back_after_a_restart(qtbot, tmp_path,
     again, evaluate = _window(qtbot)
     assert evaluate.bundle_path() == wide
     assert evaluate.top_k.value() == 3  # was 5: the default again
-    _pick(evaluate.chooser.combo, last)
+    pick_model(evaluate.chooser.combo, last)
     assert evaluate.top_k.value() == 1
     _close(again)
 
 
 def test_a_model_not_chosen_again_gets_its_k_back_too(qtbot, tmp_path, tiny_experiment,
                                                      bundle_path):
-    last = _run("colours-mlp-1", bundle_path)
+    last = finished_run("colours-mlp-1", bundle_path)
     write_session(session_text(tiny_experiment, b"", "Evaluate", os.path.dirname(last)))
     window, evaluate = _window(qtbot)
     evaluate.top_k.setValue(1)  # the model stays the tab's own choice (none is kept)

@@ -12,15 +12,14 @@ import shutil
 from PySide6.QtWidgets import QSplitter
 
 import workbench.qt.app as app
-from workbench.core.io import runs_dir
-from workbench.core.runs.store import write_run_info
 from workbench.core.session import session_path, session_text, write_session
 from workbench.qt.panels.evaluate.data_choice import FOLDER, VAL
 from workbench.qt.panels.evaluate.layout import CHOOSE_TEXT, NO_RESULT_TEXT
 from workbench.qt.panels.predict.model import DONE
 from workbench.qt.workers import task_pool
 
-from helpers import make_image_folder
+from helpers import finished_run, make_image_folder
+from qt_helpers import pick_model
 
 TIMEOUT_MS = 60000
 
@@ -35,24 +34,6 @@ def _file() -> dict:
     return json.loads(session_path().read_text())
 
 
-def _run(name: str, bundle_path: str) -> str:
-    """A finished run with a model; returns its bundle's path."""
-    folder = runs_dir() / name
-    folder.mkdir(parents=True)
-    shutil.copy(bundle_path, folder / "bundle.pt")
-    write_run_info(folder, {"name": name, "status": "finished", "epochs_done": 2,
-                            "epochs_planned": 2})
-    return str(folder / "bundle.pt")
-
-
-def _pick(combo, path: str) -> None:
-    """Choose ``path`` in a model combo box as a click does."""
-    i = combo.findData(path)
-    assert i >= 0, f"{path} is not listed"
-    combo.setCurrentIndex(i)
-    combo.activated.emit(i)
-
-
 def _close(window) -> None:
     window.close()
     task_pool().waitForDone()
@@ -60,8 +41,8 @@ def _close(window) -> None:
 
 def test_evaluate_and_predict_reopen_with_the_model_data_and_images_left(
         qtbot, tmp_path, tiny_experiment, bundle_path, image_folder):
-    last = _run("colours-mlp-1", bundle_path)
-    other = _run("colours-mlp-2", bundle_path)
+    last = finished_run("colours-mlp-1", bundle_path)
+    other = finished_run("colours-mlp-2", bundle_path)
     ds2 = make_image_folder(tmp_path / "ds2", per_class=3, size=16)
     write_session(session_text(tiny_experiment, b"", "Evaluate", os.path.dirname(last)))
     window = _window(qtbot)
@@ -69,11 +50,11 @@ def test_evaluate_and_predict_reopen_with_the_model_data_and_images_left(
     assert evaluate.bundle_path() == last  # the last run's model, until one is chosen
     with qtbot.waitSignal(evaluate.chooser.runs_listed, timeout=TIMEOUT_MS):
         evaluate.refresh_runs()
-    _pick(evaluate.chooser.combo, other)
+    pick_model(evaluate.chooser.combo, other)
     evaluate.ask_folder = lambda *_: ds2
-    _pick(evaluate.data_combo, FOLDER)
+    pick_model(evaluate.data_combo, FOLDER)
     assert evaluate.folder == ds2
-    _pick(predict.model_combo, other)
+    pick_model(predict.model_combo, other)
     images = [str(image_folder / c / f"{c}_00{i}.png") for c in ("red", "blue")
               for i in range(3)][:5]
     with qtbot.waitSignal(predict.predictions_finished, timeout=TIMEOUT_MS):
@@ -103,7 +84,7 @@ def test_evaluate_and_predict_reopen_with_the_model_data_and_images_left(
     assert predict.status.text() == "5 classified"
     # The Train tab still goes on from the last run.
     assert again.train_panel.last_run_dir == os.path.dirname(last)
-    _pick(evaluate.chooser.combo, last)  # another model: no longer last time's choice
+    pick_model(evaluate.chooser.combo, last)  # another model: no longer last time's choice
     assert evaluate.no_result.text() == NO_RESULT_TEXT
     assert evaluate.message.text() == CHOOSE_TEXT
     _close(again)
@@ -112,7 +93,7 @@ def test_evaluate_and_predict_reopen_with_the_model_data_and_images_left(
 def test_what_was_deleted_since_is_said_and_the_rest_comes_back(qtbot, tmp_path,
                                                                 tiny_experiment,
                                                                 bundle_path, image_folder):
-    last = _run("colours-mlp-1", bundle_path)
+    last = finished_run("colours-mlp-1", bundle_path)
     gone = str(tmp_path / "old-run" / "bundle.pt")
     copies = tmp_path / "to-classify"
     copies.mkdir()
@@ -154,7 +135,7 @@ def test_what_was_deleted_since_is_said_and_the_rest_comes_back(qtbot, tmp_path,
 
 def test_a_kept_data_choice_comes_back_without_a_model_of_its_own(qtbot, tiny_experiment,
                                                                   bundle_path):
-    last = _run("colours-mlp-1", bundle_path)
+    last = finished_run("colours-mlp-1", bundle_path)
     write_session(session_text(tiny_experiment, b"", "Evaluate", os.path.dirname(last),
                                evaluate={"data": VAL}))
     window = _window(qtbot)
