@@ -37,6 +37,22 @@ def _buddies(widget: QWidget) -> dict[QWidget, str]:
             if label.buddy() is not None}
 
 
+
+def shown_window(qtbot, experiment):
+    """The app's window for ``experiment`` at 1366x768, active, its dataset loaded."""
+    from workbench.qt.main_window import MainWindow
+
+    window = MainWindow(experiment)
+    qtbot.addWidget(window)
+    window.resize(1366, 768)
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=WAIT_MS)
+    with qtbot.waitSignal(window.data_panel.dataset_loaded, timeout=WAIT_MS):
+        window.load_folder(experiment.data.folder)
+    return window
+
+
 def test_each_editor_of_a_form_is_named_by_its_parameter(qtbot):
     for columns in (1, 2):  # a plain form, and a card's grid
         form = ParamForm(ENTRY, {}, columns=columns)
@@ -77,18 +93,11 @@ def _unnamed_stops(qtbot, window, tab) -> list[str]:
 
 
 def test_every_input_tab_reaches_on_every_tab_has_a_name(qtbot, tiny_experiment):
-    from workbench.qt.main_window import MainWindow, TABS
+    from workbench.qt.main_window import TABS
     from workbench.qt.startup import torch_loader
 
     torch_loader().ensure_loaded()  # the Train tab's full forms, as in the app
-    window = MainWindow(tiny_experiment)
-    qtbot.addWidget(window)
-    window.resize(1366, 768)
-    window.show()
-    window.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=WAIT_MS)
-    with qtbot.waitSignal(window.data_panel.dataset_loaded, timeout=WAIT_MS):
-        window.load_folder(tiny_experiment.data.folder)  # the class table, the thumbnails
+    window = shown_window(qtbot, tiny_experiment)  # the class table, the thumbnails
     missing = {name: _unnamed_stops(qtbot, window, name) for name, *_ in TABS}
     assert not any(missing.values()), {k: v for k, v in missing.items() if v}
     data, train = window.data_panel, window.train_panel

@@ -9,26 +9,16 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from PySide6.QtWidgets import QApplication
-from test_accessible_names import WAIT_MS, _unnamed_stops
+from test_accessible_names import WAIT_MS, _unnamed_stops, shown_window
 
 from qt_helpers import run_health_check
 from workbench.qt.accessible import spoken_name
 
 
 def test_every_result_view_tab_reaches_has_a_name(qtbot, tiny_experiment, bundle_path):
-    from workbench.qt.main_window import MainWindow
-
     folder = Path(tiny_experiment.data.folder)
     shutil.copy(folder / "red" / "red_000.png", folder / "blue" / "copy_of_red.png")
-    window = MainWindow(tiny_experiment)
-    qtbot.addWidget(window)
-    window.resize(1366, 768)
-    window.show()
-    window.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=WAIT_MS)
-    with qtbot.waitSignal(window.data_panel.dataset_loaded, timeout=WAIT_MS):
-        window.load_folder(str(folder))
+    window = shown_window(qtbot, tiny_experiment)
 
     data = window.data_panel
     health = data.health

@@ -1,32 +1,9 @@
-"""walk-evaluate2 defects 2 and 3: the status bar counts a dataset's test/ part, as the
-Data tab's total does; a run's checkpoint in the Evaluate model list names its run, with
-the checkpoint's own epoch and score, also when the tab's choices come back after a
-restart."""
+"""walk-evaluate2 defect 3: a run's checkpoint in the Evaluate model list names its run,
+with the checkpoint's own epoch and score, also when the tab's choices come back after a
+restart. (Defect 2, the status bar's count of a test/ part:
+test_ready_line_says_what_it_counts.)"""
 
 from __future__ import annotations
-
-from helpers import make_image_folder
-
-TIMEOUT_MS = 60000
-
-
-def test_the_status_bar_counts_the_test_part_as_the_data_tab_does(
-        qtbot, tiny_experiment, tmp_path):
-    from workbench.qt.main_window import MainWindow
-    from workbench.qt.panels.data.stats import total_text
-
-    folder = tmp_path / "parts"
-    make_image_folder(folder / "train", per_class=8, size=16)
-    make_image_folder(folder / "test", per_class=2, size=16, seed=1)
-    tiny_experiment.data.folder = str(folder)
-    w = MainWindow(tiny_experiment)
-    qtbot.addWidget(w)
-    with qtbot.waitSignal(w.current.dataset_changed, timeout=TIMEOUT_MS):
-        w.scan_dataset(str(folder), adopt_defaults=False)
-    assert total_text(w.current.dataset, None).startswith("Total: 30 images in 3 classes")
-    assert w.statusBar().currentMessage() == (f"Dataset {folder}: 3 classes, 30 images "
-                                              f"(24 in train/, 6 in test/), 0 unreadable")
-    w.shutdown()
 
 
 def test_a_runs_checkpoint_is_listed_by_its_run_and_its_own_epoch(
