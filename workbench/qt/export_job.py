@@ -14,6 +14,7 @@ from typing import Any
 
 from workbench.core.export.outputs import RUN_FILES  # torch-free
 from workbench.core.export.weights import description_path  # torch-free
+from workbench.core.io import file_stamp
 from workbench.qt.workers import describe_exception
 
 
@@ -263,21 +264,14 @@ def export_bundle(bundle_path: str, onnx_path: str | None, code_path: str | None
 
 
 def _stamps(paths: list[str]) -> dict[str, tuple[int, int, int] | None]:
-    """Each file's identity now (None: absent): a file written since differs (an atomic
-    write makes a new one)."""
-    stamps: dict[str, tuple[int, int, int] | None] = {}
-    for path in paths:
-        try:
-            st = os.stat(path)
-            stamps[path] = (st.st_ino, st.st_mtime_ns, st.st_size)
-        except OSError:
-            stamps[path] = None
-    return stamps
+    """Each file's identity now (:func:`~workbench.core.io.file_stamp`; None: absent): a
+    file written since differs (an atomic write makes a new one)."""
+    return {path: file_stamp(path) for path in paths}
 
 
 def _rewritten(before: dict[str, tuple[int, int, int] | None]) -> list[str]:
     """Those of the files stamped ``before`` (:func:`_stamps`) written since."""
-    return [p for p, now in _stamps(list(before)).items() if now and now != before[p]]
+    return [p for p, was in before.items() if (now := file_stamp(p)) and now != was]
 
 
 def coloured(text: str, level: str, bold: bool = False) -> str:

@@ -160,7 +160,9 @@ class ConfusionView(QWidget):
         self.pairs.setUniformItemSizes(True)
         # A pair reached with the keys (Tab into the list, the arrows, Enter) is chosen as
         # a click chooses it: the matrix is no Tab stop, so the list is a keyboard user's
-        # only way to a cell's images.
+        # only way to a cell's images. Each click, double-click or key chooses it once: a
+        # click making a pair current chooses it there, not again on release
+        # (:meth:`_on_pair_clicked`).
         self.pairs.itemClicked.connect(self._on_pair_clicked)
         self.pairs.itemActivated.connect(self._on_pair_clicked)
         self.pairs.currentItemChanged.connect(self._on_pair_current)
@@ -198,6 +200,18 @@ class ConfusionView(QWidget):
         self.result = result
         self.heatmap.set_confusion(result.confusion, result.classes)
         self._on_view_changed()
+        # Quiet: clearing made the old list's next pair current, which chose its cell in
+        # the new result (a wrong cell outlined, or one outside a smaller matrix).
+        self.pairs.blockSignals(True)
+        try:
+            self._fill_pairs(result)
+        finally:
+            self.pairs.blockSignals(False)
+        self.cell_paths = []
+        self.cell_model.set_samples([], result.classes)
+        self.cell_label.setText(NO_CELL)
+
+    def _fill_pairs(self, result) -> None:
         self.pairs.clear()
         self.pairs.itemDelegate().set_names(result.classes)
         for pair in result.most_confused(MOST_CONFUSED):
@@ -209,9 +223,6 @@ class ConfusionView(QWidget):
             self.pairs.addItem(item)
         if not self.pairs.count():
             self.pairs.addItem("No mistakes.")
-        self.cell_paths = []
-        self.cell_model.set_samples([], result.classes)
-        self.cell_label.setText(NO_CELL)
 
     def shutdown(self) -> None:
         self.loader.shutdown()
@@ -264,6 +275,13 @@ class ConfusionView(QWidget):
 
     @Slot(QListWidgetItem)
     def _on_pair_clicked(self, item: QListWidgetItem) -> None:
+        """Choose ``item``'s pair; one chosen already (the click that made it current, a
+        double-click, Enter on it) is only brought back into view, its images not listed
+        again."""
         cell = item.data(Qt.ItemDataRole.UserRole)
-        if cell:
+        if not cell:
+            return
+        if self.heatmap.selected == tuple(cell):
+            self.heatmap.show_cell(*cell)
+        else:
             self.heatmap.select_cell(*cell)

@@ -291,6 +291,7 @@ class WorstLossesTable(QTableWidget):
         self.count = count
         self.entries: list[dict] = []
         self._tops_width = TOPS_WIDTH  # what Top probabilities keeps (its names whole)
+        self._fitted: dict[int, int] = {}  # the widths :meth:`_fit_columns` last set
         self.loader = ThumbnailLoader(self, size=WORST_THUMB)
         self.loader.thumbnail_ready.connect(self._on_thumbnail_ready)
         self.setHorizontalHeaderLabels(list(self.COLUMNS))
@@ -355,11 +356,15 @@ class WorstLossesTable(QTableWidget):
             spare -= grow
         for c, width in widths.items():
             self.setColumnWidth(c, width)
+        self._fitted = {c: self.columnWidth(c) for c in widths}
 
     def resizeEvent(self, event: Any) -> None:  # noqa: N802  (Qt override)
         super().resizeEvent(event)
-        if self.entries and event.size().width() != event.oldSize().width():
-            self._fit_columns()  # the room True and Predicted may take changed
+        # The room True and Predicted may take changed; a column sized by hand keeps its
+        # width (until the next result).
+        if (self.entries and event.size().width() != event.oldSize().width()
+                and all(self.columnWidth(c) == w for c, w in self._fitted.items())):
+            self._fit_columns()
 
     def showEvent(self, event: Any) -> None:  # noqa: N802  (Qt override)
         self.loader.recheck()  # back from another tab or program: a photo rotated?
