@@ -136,6 +136,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 def _resume(args: argparse.Namespace, given: Path, run_dir: Path, lock) -> int:
     """``workbench resume`` once ``run_dir``'s lock is held (``lock``)."""
+    from workbench.core.runs.plan import counting_on_note
     from workbench.core.train.checkpoint import load_checkpoint
     from workbench.core.train.continuing import missing_dataset, run_settings
     from workbench.core.train.resume import check_resumable
@@ -181,8 +182,13 @@ def _resume(args: argparse.Namespace, given: Path, run_dir: Path, lock) -> int:
         # A rate given with --lr (or kept) that will very likely diverge, as train says.
         if advice:
             print(f"warning: {advice}", file=sys.stderr)
+        # Finishing the plan counts early stopping on (the run does): how soon it may end.
+        counting = counting_on_note(exp.training, ckpt.callbacks.get("early_stopping", {}),
+                                    ckpt.epoch, "resume --epochs N") if \
+            exp.training.epochs == ckpt.experiment.training.epochs else ""
+        counting = f"; {counting[:1].lower()}{counting[1:-1]}" if counting else ""
         print(f"resuming {run_dir} after epoch {ckpt.epoch}: epochs {ckpt.epoch + 1} to "
-              f"{exp.training.epochs}", flush=True)
+              f"{exp.training.epochs}{counting}", flush=True)
     return _run(exp, run_dir, ckpt, lock=lock, command="resume",
                 warnings=[advice] if advice else [], index=index)
 

@@ -13,7 +13,9 @@ The schedule keeps the length its first segment gave it (the checkpoint's
 ("CosineAnnealingLR schedule over 40 epochs, at epoch 5"), not as the epochs asked for,
 and what it does past its end (:meth:`ContinuePlan.schedule_note`: it holds the rate given,
 or its last epoch's). A continuation that asks for other epochs than the plan counts early
-stopping's patience afresh (:meth:`ContinuePlan.patience_note`), as the run does.
+stopping's patience afresh (:meth:`ContinuePlan.patience_note`), as the run does; one that
+finishes the plan counts on, and says how many epochs without improvement are used already
+(:func:`counting_on_note`).
 
 The dataset is the run's own folder, as for ``resume``. Where that folder is gone, the
 folder open on the Data tab takes its place when it has the run's classes (``resume
@@ -38,6 +40,7 @@ from typing import Any, Iterable
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.experiment import Experiment
+from workbench.core.runs.damaged import damaged_run_info
 from workbench.core.runs.lock import stop_it_text
 from workbench.core.runs.store import INTERRUPTED, read_run_info, run_is_live
 from workbench.core.runs.record import read_history
@@ -55,7 +58,11 @@ class ContinuePlan:
     Attributes
     ----------
     name, status
-        The run's name and how it ended (``"interrupted"`` when its process died).
+        The run's name and how it ended (``"interrupted"`` when its process died); read
+        back from a damaged run.json (:func:`~workbench.core.runs.damaged.damaged_run_info`)
+        where they still can be.
+    info_damaged
+        Whether the run's run.json cannot be parsed (the continued run rewrites it).
     done, planned
         Epochs finished, and the epochs the run was planned for (its settings' epochs).
     optimizer, lr, scheduler
@@ -82,6 +89,8 @@ class ContinuePlan:
         The share of the set learning rate its schedule's last epoch trains at, and holds
         past it (:func:`~workbench.core.train.schedules.end_factor`); None: not known, or
         the schedule has ended (``last_lr`` is that rate then).
+    stopping
+        Early stopping's state in the checkpoint (``{"best": ..., "bad_epochs": 2}``).
     """
 
     run_dir: str
@@ -102,6 +111,8 @@ class ContinuePlan:
     data_note: str = ""
     schedule_epochs: int = 0
     schedule_end: float | None = None
+    info_damaged: bool = False
+    stopping: dict[str, Any] = field(default_factory=dict)
 
     @property
     def schedule_length(self) -> int:
@@ -218,11 +229,17 @@ class ContinuePlan:
         than the plan ("N more"), or continues a run early stopping ended: it counts its
         patience afresh from the first epoch added (the best epoch kept), as the run does
         (:meth:`~workbench.core.train.callbacks.early_stopping.EarlyStopping.count_afresh`);
-        "" otherwise, or without early stopping."""
+        finishing the plan counts on (:func:`counting_on_note`); "" without early
+        stopping."""
         t = self.base.training if self.base is not None else None
-        if t is None or not t.early_stopping or \
-                (self.target == self.planned and self.status != "early_stopped"):
+        if t is None or not t.early_stopping:
             return ""
+        ended = self.status == "early_stopped" or \
+            int(self.stopping.get("bad_epochs") or 0) >= t.patience
+        if self.target == self.planned and not ended:
+            afresh = ('"Train more epochs"' if self.mode == FINISH else
+                      f"training to another epoch than {self.planned}")
+            return counting_on_note(t, self.stopping, self.done, afresh)
         return (f"Early stopping counts its patience ({_plural(t.patience)}) afresh from "
                 f"epoch {self.done + 1}, keeping the best epoch so far.")
 
@@ -272,6 +289,10 @@ def continue_plan(run_dir: str | Path, open_folder: str = "",
     folder, data_note = choose_dataset(exp.data.folder, settings.classes, open_folder,
                                        open_classes)
     info = read_run_info(run_dir)
+    # A damaged one's name and status as they still read (or from the runs index, the
+    # folder's name), as the Train tab's last-run line says them.
+    recovered = None if info else damaged_run_info(run_dir)  # None: fine, or missing
+    info = info or dict(recovered or {})
     history = read_history(run_dir)
     status = str(info.get("status") or "")
     if status == "running":
@@ -285,7 +306,8 @@ def continue_plan(run_dir: str | Path, open_folder: str = "",
                         scheduler=exp.scheduler.type, last_lr=last_lr, base=exp,
                         notes=[n for n in [settings.fallback] if n] + settings.notes + used,
                         data_folder="" if folder == exp.data.folder else folder,
-                        data_note=data_note, schedule_epochs=settings.schedule_epochs)
+                        data_note=data_note, schedule_epochs=settings.schedule_epochs,
+                        info_damaged=recovered is not None)
     if current is not None:
         from workbench.core.runs.unused import unused_note, unused_settings
 
@@ -297,7 +319,45 @@ def continue_plan(run_dir: str | Path, open_folder: str = "",
 
         plan.schedule_end = end_factor(exp.scheduler, plan.schedule_length)
     plan.mode = FINISH if plan.can_finish else MORE
+    if plan.can_finish and exp.training.early_stopping:  # only finishing counts it on
+        plan.stopping = _stopping(run_dir)
     return plan
+
+
+def counting_on_note(training: Any, state: dict[str, Any], done: int, afresh: str) -> str:
+    """What early stopping does on a continuation that finishes the run's planned epochs:
+    it counts on from the checkpoint (``state``: its early stopping state, ``done``: its
+    epoch), as the uninterrupted run would, so the run may end long before the epochs it
+    shows. Says how many of ``training``'s patience are used already, the best epoch, and
+    the epoch the run ends after unless it improves; ``afresh``: what counts anew instead
+    ("Train more epochs", ``--epochs N``). "" when early stopping is off, or no epoch
+    without improvement is counted (or all are: that run counts afresh)."""
+    bad, best = int(state.get("bad_epochs") or 0), state.get("best") or {}
+    if not training.early_stopping or not best or not 0 < bad < training.patience or \
+            training.monitor not in ("auto", best.get("metric")):  # another: counted anew
+        return ""
+    value = best.get("value")
+    value = f" {float(value):.4g}" if isinstance(value, (int, float)) else ""
+    return (f"Early stopping goes on counting: {bad} of its {_plural(training.patience)} "
+            f"without improvement are used (best {best.get('metric', '')}{value} at epoch "
+            f"{best.get('epoch', '?')}), so the run ends after epoch "
+            f"{done + training.patience - bad} unless it improves; {afresh} starts the "
+            f"count anew.")
+
+
+def _stopping(run_dir: Path) -> dict[str, Any]:
+    """Early stopping's state in the checkpoint continuing ``run_dir`` goes on from (read
+    as its header is); {} when it cannot be read (the run says why as it starts)."""
+    from workbench.core.train.checkpoint import peek_continue
+
+    try:
+        data = peek_continue(run_dir)[2]
+    except Exception:  # noqa: BLE001  (run_settings read it; nothing to add here)
+        return {}
+    states = data.get("callbacks")  # none in a file written before callbacks kept theirs
+    state = states.get("early_stopping") if isinstance(states, dict) else \
+        {"best": data.get("best"), "bad_epochs": data.get("bad_epochs")}
+    return dict(state) if isinstance(state, dict) else {}
 
 
 def dataset_change(plan: ContinuePlan, index: Any = None) -> str:

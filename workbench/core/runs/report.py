@@ -118,6 +118,15 @@ def _params(params: dict[str, Any]) -> str:
     return _e(", ".join(f"{k} {v}" for k, v in params.items()) or "defaults")
 
 
+def _rates(info: dict[str, Any]) -> str:
+    """The rates a continuation at a typed rate changed the run's through (experiment.json
+    keeps the latest only: :func:`~workbench.core.runs.rate_history.rates_text`)."""
+    from workbench.core.runs.rate_history import rates_text
+
+    rates = rates_text(info)
+    return _e(f"; the learning rate was {rates}") if rates else ""
+
+
 def _table(rows: list[list[Any]], head: list[str], num: set[int] = frozenset()) -> str:
     out = ["<table><tr>" + "".join(f"<th>{_e(h)}</th>" for h in head) + "</tr>"]
     for r in rows:
@@ -406,7 +415,7 @@ def build_report(run_dir: str | Path, data: str | None = None,
              "<h2>Network</h2>", _network(exp, classes or ["?", "?"]),
              _backbone(info),
              "<h2>Optimisation</h2>",
-             f"<p>{_e(opt.type)} ({_params(opt.params)}); schedule "
+             f"<p>{_e(opt.type)} ({_params(opt.params)}{_rates(info)}); schedule "
              f"{_e(exp.scheduler.type)} ({_params(exp.scheduler.params)}); loss "
              f"{_loss_text(exp)}; seed "
              f"{exp.training.seed}.</p>", _start_lines(info),

@@ -19,8 +19,10 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import QApplication
 
+from workbench.core.data.sizes import hw_text
 from workbench.core.runs.names import dataset_label
-from workbench.core.runs.store import RunRecord
+from workbench.core.runs.rate_history import rates_text
+from workbench.core.runs.store import RunRecord, read_run_info
 from workbench.core.train.metric_words import metric_text
 
 from workbench.qt.colours import level_colour, rows_palette
@@ -303,8 +305,10 @@ def _tooltip(key: str, r: RunRecord, shared: bool = False) -> str:
     if key == "bal_acc":
         return balanced_description(r)
     if key in ("optimizer", "lr", "batch", "preset"):
-        size = "×".join(str(v) for v in r.input_size) if r.input_size else "?"
+        size = hw_text(r.input_size) if r.input_size else "?"  # width first, as everywhere
         settings = f"scheduler: {r.scheduler or '?'}, input size: {size}"
+        rates = rates_text(read_run_info(r.path)) if key == "lr" else ""  # when hovered
+        settings = f"learning rate: {rates}\n{settings}" if rates else settings
         if r.balance:
             settings += f", {balance_text(r)}"
         backbone = backbone_description(r) if key == "preset" else ""

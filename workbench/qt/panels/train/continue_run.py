@@ -49,7 +49,10 @@ class ContinueDialog(QDialog):
         super().__init__(parent)
         self._plan = plan
         self.setWindowTitle(f"Continue {plan.name}")
-        status = plan.status.replace("_", " ") or "unknown"
+        # A damaged run.json: the name and status read back from it, as the Train tab's
+        # last-run line says them, and that it is damaged (the continued run rewrites it).
+        status = "; ".join(w for w in (plan.status.replace("_", " "), "run.json damaged"
+                                       if plan.info_damaged else "") if w) or "unknown"
         heading = QLabel(f"<b>{html.escape(plan.name)}</b> ({status}): {plan.done} of {plan.planned} "
                          f"planned epochs done.")
         heading.setWordWrap(True)
