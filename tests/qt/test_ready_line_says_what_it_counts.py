@@ -23,9 +23,11 @@ def test_ready_line_and_status_bar_say_which_images_they_count(qtbot, tiny_exper
     with qtbot.waitSignal(w.current.dataset_changed, timeout=TIMEOUT_MS):
         w.scan_dataset(str(folder), adopt_defaults=False)
     index = w.current.dataset
-    text, level = ready_text(index)
-    assert text == "Ready: 3 classes, 24 images to train on (6 more in test/)."
-    assert level == "ok"
+    # val_fraction 0.25: 6 of the 24 are held out for validation.
+    text, level = ready_text(index, tiny_experiment.data)
+    assert text.startswith(
+        "Ready: 3 classes, 24 images to train and validate on (6 more in test/).")
+    assert level == "warning" and "Warning: Only 6 validation images" in text
     assert total_text(index, None).startswith(
         "Total: 30 images in 3 classes (24 in train/, 6 in test/)")
     assert w.statusBar().currentMessage() == (
@@ -51,3 +53,20 @@ def test_with_a_val_part_the_ready_line_says_it_validates_on_them_too(tmp_path):
     make_image_folder(root / "test", per_class=1, size=8, seed=2)
     assert ready_text(scan_folder(root))[0] == \
         "Ready: 3 classes, 18 images to train and validate on (3 more in test/)."
+
+
+def test_the_ready_line_says_validate_only_where_a_validation_split_exists(tmp_path):
+    from workbench.core.data.scan import scan_folder
+    from workbench.core.experiment import Experiment
+    from workbench.qt.panels.data.stats import ready_text
+
+    root = tmp_path / "parts"
+    make_image_folder(root / "train", per_class=4, size=8)
+    make_image_folder(root / "test", per_class=1, size=8, seed=2)
+    index, data = scan_folder(root), Experiment().data
+    said = "Ready: 3 classes, 12 images to train and validate on (3 more in test/)."
+    assert ready_text(index)[0] == said  # the default 0.2 holds out a fifth
+    assert ready_text(index, data)[0].startswith(said)  # then: few validation images
+    data.val_fraction = 0.0  # no val/ part and none held out: all 12 train
+    assert ready_text(index, data)[0].startswith(
+        "Ready: 3 classes, 12 images to train on (3 more in test/).")

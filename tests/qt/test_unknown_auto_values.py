@@ -46,8 +46,8 @@ def test_auto_boxes_below_a_misfit_show_a_question_mark(qtbot):
     assert saved is not None and _text(cards[4], "in_features") == str(saved)
     cards[4].form.auto_boxes["in_features"].setChecked(True)
     cards[0].form.editors["kernel_size"].setValue(3)  # fits again: the numbers are back
-    qtbot.waitUntil(lambda: _text(cards[4], "in_features") == "512", timeout=WAIT_MS)
-    assert _text(cards[2], "num_features") == "8" and _text(cards[4], "out_features") == "3"
+    qtbot.waitUntil(lambda: _text(cards[2], "num_features") == "8", timeout=WAIT_MS)
+    assert _text(cards[4], "in_features") == "512" and _text(cards[4], "out_features") == "3"
 
 
 def test_cards_added_below_a_misfit_do_not_show_1(qtbot):

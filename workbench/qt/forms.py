@@ -390,10 +390,14 @@ class ParamForm(QWidget):
 
     @Slot()
     def _on_auto(self) -> None:
-        for name, auto in self.auto_boxes.items():
-            self.editors[name].setEnabled(not auto.isChecked())
-            if not auto.isChecked():
-                self._mark_unknown(name, False)
+        updating, self._updating = self._updating, True  # a "?" box's number: one change
+        try:
+            for name, auto in self.auto_boxes.items():
+                self.editors[name].setEnabled(not auto.isChecked())
+                if not auto.isChecked():
+                    self._mark_unknown(name, False)
+        finally:
+            self._updating = updating
         self._on_edit()
 
     @property

@@ -118,7 +118,13 @@ def read_number(box: QWidget, kind: type) -> Any:
 
 def show_unknown(box: QAbstractSpinBox, unknown: bool) -> None:
     """Show :data:`UNKNOWN_TEXT` in ``box`` (it then holds its minimum), or (``unknown``
-    false) its number again: a "?" box whose "auto" is unchecked shows what it saves."""
+    false) its number again: the one it held before the "?" (the last resolved value), so a
+    "?" box whose "auto" is unchecked shows and saves that, not the minimum."""
+    was_unknown = box.specialValueText() == UNKNOWN_TEXT
+    if unknown and not was_unknown:
+        box.setProperty("known", box.value())
     box.setSpecialValueText(UNKNOWN_TEXT if unknown else "")
     if unknown:
         box.setValue(box.minimum())
+    elif was_unknown and box.property("known") is not None:
+        box.setValue(box.property("known"))

@@ -45,7 +45,8 @@ def blocked_text(index: Any, error: Exception, chosen: str = "") -> str:
 
 def ready_text(index: Any, data: Any = None) -> tuple[str, str]:
     """The Data tab's message once a dataset is scanned and trainable, and its level: the
-    counts (a test part's images apart: "2,368 images to train on (400 more in test/)"),
+    counts (a test part's images apart: "2,368 images to train and validate on (400 more
+    in test/)", "to train on" where ``data`` holds out none for validation),
     unreadable files, what the scan did or suspects (a wrapper followed, an
     archive unpacked, class folders named like dataset parts), and, given the experiment's
     ``data``, the classes its split holds no image of out for validation (a class of one
@@ -55,8 +56,12 @@ def ready_text(index: Any, data: Any = None) -> tuple[str, str]:
     total = sum(index.counts().values())
     text = f"Ready: {counted(index.num_classes, 'class')}, {counted(total, 'image')}"
     if index.test_samples is not None:  # said apart: the Total line and status bar add it
-        uses = "to train and validate on" if index.split_counts().get("val") is not None \
-            else "to train on"  # a val/ part's images are among them
+        from workbench.core.experiment import DataConfig
+
+        d = data if data is not None else DataConfig()
+        # A val/ part's images are among them, or a share of them is held out (val_fraction).
+        validated = d.val_fraction > 0 or (index.val_samples is not None and d.use_folder_split)
+        uses = "to train and validate on" if validated else "to train on"
         text += f" {uses} ({len(index.test_samples):,} more in {index.part_name('test')})"
     text += "."
     if index.unreadable:

@@ -10,6 +10,7 @@ from PySide6.QtCore import QPoint, Qt, Slot
 from PySide6.QtWidgets import QComboBox, QGroupBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from workbench.qt.accessible import name_field
+from workbench.qt.keyboard import menu_keys
 from workbench.qt.thumbnails import ThumbnailLoader, ThumbnailModel, ThumbnailView, path_at
 from workbench.qt.panels.data.views import reveal_in_file_manager, reveal_menu
 
@@ -31,6 +32,7 @@ class ClassImages(QGroupBox):
         self.thumbs.setModel(self.thumb_model)
         self.thumbs.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.thumbs.customContextMenuRequested.connect(self._on_thumb_menu)
+        menu_keys(self.thumbs)  # Shift+F10 opens a cell's menu (Exclude from training)
         self.thumbs.doubleClicked.connect(lambda i: reveal_in_file_manager(path_at(i)))
         lay = QVBoxLayout(self)
         combo_row = QHBoxLayout()

@@ -19,7 +19,7 @@ from workbench.core.filenames import readable
 from workbench.qt.class_names import ClassNameDelegate
 from workbench.qt.colours import muted_rows_brush
 from workbench.qt.common import short_path, show_error
-from workbench.qt.keyboard import tab_leaves
+from workbench.qt.keyboard import menu_keys, tab_leaves
 from workbench.qt.panels.data.chart import ClassBarChart  # noqa: F401  (its home before)
 
 
@@ -218,6 +218,7 @@ class DatasetDetails(QTabWidget):
         self.unreadable_list.setWordWrap(True)
         self.unreadable_list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.unreadable_list.customContextMenuRequested.connect(self._on_menu_requested)
+        menu_keys(self.unreadable_list)  # Shift+F10 opens a file's menu (Reveal)
         self.unreadable_list.itemDoubleClicked.connect(
             lambda item: reveal_in_file_manager(self._path(item), self))
         self.unreadable_list.currentItemChanged.connect(

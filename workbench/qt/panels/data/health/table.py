@@ -190,11 +190,10 @@ class ImagesDelegate(QStyledItemDelegate):
     (:func:`~workbench.qt.panels.data.health.cells.shown_images`), the others
     counted in "+K more", nothing outside the cell (the Details column's text)."""
 
-    def __init__(self, model: FindingsModel, parent: Any = None,
-                 names: ClassNameDelegate | None = None):
+    def __init__(self, model: FindingsModel, parent: Any, names: ClassNameDelegate):
         super().__init__(parent)
         self.model = model
-        self.names = names or ClassNameDelegate(self)  # cuts the captions' class names
+        self.names = names  # the Class column's (told the names): cuts the captions' too
         self._placeholder = _placeholder(THUMB)
         self._broken = _placeholder(THUMB, broken=True)
 

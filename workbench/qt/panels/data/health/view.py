@@ -43,6 +43,7 @@ from workbench.core.experiment import Experiment
 
 from workbench.qt.common import MessageLabel, run_standalone
 from workbench.qt.evented import subscribe
+from workbench.qt.keyboard import menu_keys
 from workbench.qt.panels.data.health import jobs
 from workbench.qt.panels.data.health.chosen import ChosenImage
 from workbench.qt.panels.data.health.controls import ActionBar, CheckBar, StaleBar, confirm
@@ -135,6 +136,7 @@ class HealthView(ChosenImage, MoveActions, FolderChange, QWidget):
         self.table.doubleClicked.connect(self._on_double_clicked)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._on_menu_requested)
+        menu_keys(self.table)  # Shift+F10 opens a row's menu
         self.empty = QLabel(_BEFORE)
         self.empty.setWordWrap(True)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -395,11 +397,13 @@ class HealthView(ChosenImage, MoveActions, FolderChange, QWidget):
 
     @Slot(QPoint)
     def _on_menu_requested(self, pos: QPoint) -> None:
-        hit = self.table.image_at(pos)
-        if hit is None:
+        hit = self.table.image_at(pos)  # off the images (Shift+F10): the row's chosen one
+        source = hit[0] if hit is not None else self.table.source_row(self.table.indexAt(pos))
+        if source is None:
             return
-        self.model.choose(*hit)
-        row = self.table.proxy.mapFromSource(self.model.index(hit[0], 0)).row()
+        if hit is not None:
+            self.model.choose(*hit)
+        row = self.table.proxy.mapFromSource(self.model.index(source, 0)).row()
         if not self.table.selectionModel().isRowSelected(row):  # else: the rows selected
             self.table.selectRow(row)
         self.actions.menu(self).exec(self.table.viewport().mapToGlobal(pos))
