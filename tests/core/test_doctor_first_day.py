@@ -70,9 +70,10 @@ def test_overfitting_with_a_label_changing_flip_names_the_flip_not_early_stoppin
     assert f.action == change.action and f.action["set"] == {"augment.transforms": []}
     # Once a finding named the flip (not_learning's), it is not said again.
     assert C.overfitting(arrows_view(LEARNED, messages=[f"... {change.why} ..."])) is None
-    # Without the flip, the usual overfitting fix.
+    # Without the flip, the usual overfitting fix, but for early stopping: its best epoch
+    # (55% of 24 images against 50%) is at chance itself (test_doctor_kept_at_chance.py).
     plain = C.overfitting(arrows_view(LEARNED, label_change=None))
-    assert plain.action["set"] == {"training.early_stopping": True}
+    assert plain.fix.startswith("use more training images") and plain.action is None
 
 
 def test_the_training_chance_is_the_training_images_majority():

@@ -404,5 +404,10 @@ def _saved_model_line(result) -> str:
                        if isinstance(metrics.get(key), float))
     which = (f"the best {result.best['metric']}, restored" if result.restored_best
              and result.best else "the last finished epoch")
+    from workbench.core.train.doctor.view import kept_at_chance
+
+    # As the app's end line says it: a model no better than chance is not "saved" quietly.
+    chance = kept_at_chance(metrics, len(result.classes or []))
     return (f"the bundle holds epoch {result.weights_epoch}'s weights ({which})"
-            + (f": {scores}" if scores else ""))
+            + (f": {scores}" if scores else "")
+            + (f". {chance} (the doctor: lines above say why)" if chance else ""))

@@ -41,6 +41,7 @@ from typing import Any
 
 from workbench.core.overrides import set_option, set_options
 from workbench.core.train.doctor.findings import action
+from workbench.core.train.doctor.zero_init import zero_effect
 
 _log = logging.getLogger(__name__)
 
@@ -346,8 +347,8 @@ def _causes(experiment: Any, found: list[Any], num_classes: int,
         if f.code not in _EFFECTS or f.severity != "warning":
             continue
         effect, stops = _EFFECTS[f.code]
-        if f.code == "constant-init" and M.starts_from_zero(f):
-            effect += ", and from zeros the layers before the last get no gradient at all"
+        if f.code == "constant-init" and M.starts_from_zero(f):  # which layers, and how
+            effect += zero_effect(experiment, f)
         floor = _floor(experiment, f, num_classes)
         if f.code == "activation-after-output" and floor is not None:  # a Sigmoid: bounded
             effect = "so it squeezes them into a narrow range: the network is never confident"

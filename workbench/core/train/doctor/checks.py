@@ -219,7 +219,11 @@ def overfitting(v: RunView) -> RunFinding | None:
         return None  # at chance on its training images: it learns them no more than others
     if v.said(v.label_change):  # named (not_learning's), with its fix: not early stopping
         return None
-    best_epoch = [int(m["epoch"]) for m in v.recent if m.get("val_loss") is not None][best]
+    best_m = [m for m in v.recent if m.get("val_loss") is not None][best]
+    best_epoch, best_acc = int(best_m["epoch"]), best_m.get("val_acc")
+    # Its best epoch no better than chance (a tiny training set): early stopping would keep
+    # a model that learned nothing (measured: 6 images a class kept epoch 2, at 26% of 25%).
+    hollow = isinstance(best_acc, (int, float)) and not v.clear(float(best_acc))
     if rising:
         what = (f"the validation loss has risen for {len(val) - 1 - best} epochs, from "
                 f"{val[best]:.3f} at epoch {best_epoch} to {val[-1]:.3f}, while the training "
@@ -238,14 +242,23 @@ def overfitting(v: RunView) -> RunFinding | None:
     if not v.augmented:
         remedies.append("add random augmentation")
     remedies += ["add dropout or weight decay", "use more training images"]
-    if not v.early_stopping:
+    if hollow:  # not_learning's fix of a small training set; else more images first
+        small = small_training_set(v)
+        remedies = [small[1]] if small else ["use more training images"] + remedies[:-1]
+        act = small[2] if small else \
+            None if v.augmented else action("Open the Augment tab", open_="augment")
+    elif not v.early_stopping:
         remedies.insert(0, "turn on early stopping (--set training.early_stopping=true)")
         act = action("Turn on early stopping", {"training.early_stopping": True})
     elif not v.augmented:
         act = action("Open the Augment tab", open_="augment")
     else:
         act = None
-    if v.early_stopping and v.restore_best:
+    if hollow:
+        kept = (f"its validation accuracy, {pct(best_acc)}, is itself at chance (always "
+                f"answering the most common class scores {pct(v.chance)}), so early stopping "
+                f"would keep a model that has learned nothing")
+    elif v.early_stopping and v.restore_best:
         kept = ("if early stopping ends the run, the saved model (bundle.pt) gets that "
                 "epoch's weights; if the run trains every planned epoch, it holds the last "
                 "epoch's (the best epoch's stay in checkpoints/best.pt)")

@@ -45,34 +45,24 @@ import math
 from typing import Any, Callable
 
 from workbench.core.train.doctor.checks import UNDERFIT_FITTED
-from workbench.core.train.doctor.classes import (IMBALANCE_PREDICTED, named_classes,
-                                                 quoted_names)
+from workbench.core.train.doctor.classes import (IMBALANCE_PREDICTED, SMALL_TRAINING_SET,
+                                                 named_classes, quoted_names,
+                                                 small_training_set)
 from workbench.core.train.doctor.fixes import unsound
 from workbench.core.train.doctor.rates import LR_LOW_DROP, thrown_up
-from workbench.core.train.doctor.view import CHANCE_MARGIN, RunView, pct
+# RESOLVED_IMAGES, the images above chance besides CHANCE_MARGIN, is the view's rule.
+from workbench.core.train.doctor.view import (CHANCE_MARGIN, RESOLVED_IMAGES,  # noqa: F401
+                                              RunView, pct)
 from workbench.core.train.optim_advice import fmt
 
 #: Epochs in a row the accuracy must be clear of chance before "not learning" is
 #: withdrawn: one good epoch may be noise on a small validation split.
 RESOLVED_EPOCHS = 2
-#: And the images it must be right on above chance (always answering the most common
-#: class), besides CHANCE_MARGIN: measured, arrows behind a flip that swaps the classes
-#: scored 16 of 24 validation images for 2 epochs against the 12 of chance (67% against
-#: 50%, 4 images) and 13 after; 3 shapes scored 5 and 6 of 12 against 4.
-RESOLVED_IMAGES = 5
-
-
-def _clear(v: RunView, acc: float, on_val: bool) -> bool:
-    """Whether accuracy ``acc`` is clear of chance: :data:`CHANCE_MARGIN` above it and, on a
-    split whose size is known, :data:`RESOLVED_IMAGES` images above it."""
-    n = v.val_images if on_val else sum(v.train_counts or [])
-    above = acc - v.chance
-    return above > CHANCE_MARGIN and (not n or round(above * n, 6) >= RESOLVED_IMAGES)
 
 
 def _learns(v: RunView, finding: dict[str, Any]) -> str:
     """The accuracy that shows the run learns, in words ("" while it does not): clear of
-    chance (:func:`_clear`) in each of the last :data:`RESOLVED_EPOCHS` epochs, and no
+    chance (:meth:`~.view.RunView.clear`) in each of the last :data:`RESOLVED_EPOCHS` epochs, and no
     label-changing augmentation that ``finding`` blames still in the pipeline."""
     change = v.label_change
     if v.skipped is not None or (change is not None
@@ -80,18 +70,38 @@ def _learns(v: RunView, finding: dict[str, Any]) -> str:
         return ""
     acc, on_val = v.accuracy()
     recent = acc[-RESOLVED_EPOCHS:]
-    if len(recent) < RESOLVED_EPOCHS or not _clear(v, min(recent), on_val):
+    if len(recent) < RESOLVED_EPOCHS or not v.clear(min(recent), on_val):
         return ""
     split = "validation" if on_val else "training"
-    return (f"at epoch {v.epoch} the {split} accuracy is {pct(acc[-1])} ({pct(acc[-2])} the "
-            f"epoch before), clear of the {pct(v.chance)} of always answering the most common "
-            f"class")
+    now, before = _pair(acc[-1], acc[-2])
+    return (f"at epoch {v.epoch} the {split} accuracy is {now} ({before} the epoch before), "
+            f"clear of the {pct(v.chance)} of always answering the most common class")
+
+
+def _pair(a: float, b: float) -> tuple[str, str]:
+    """Accuracies ``a`` and ``b`` in whole percents (:func:`~.view.pct`), or with one
+    decimal where whole ones misstate the step between them by a point or more (30.5% and
+    31.5% would read "30%" and "32%", a drop twice the real one)."""
+    x, y = pct(a), pct(b)
+    if abs((float(x[:-1]) - float(y[:-1])) - 100 * (a - b)) < 1 - 1e-9:
+        return x, y
+    return f"{100 * a:.1f}%", f"{100 * b:.1f}%"
 
 
 def _learning(v: RunView, finding: dict[str, Any]) -> str:
-    """Why ``not_learning`` no longer holds ("" while it does)."""
+    """Why ``not_learning`` no longer holds ("" while it does). One that named the small
+    training set still names it while the set is small (:func:`~.classes.
+    small_training_set`): a network a few points over chance on 6 images a class learns
+    little, and more images remain the fix."""
     why = _learns(v, finding)
-    return f"{why}: the network learns after all" if why else ""
+    if not why:
+        return ""
+    if "small training set" in str(finding.get("message") or "") and \
+            small_training_set(v) is not None:
+        return (f"{why}: the network learns after all, but the training set is still small "
+                f"(under {SMALL_TRAINING_SET} images a class): more training images are what "
+                f"helps most")
+    return f"{why}: the network learns after all"
 
 
 def _moving(v: RunView, _finding: dict[str, Any]) -> str:

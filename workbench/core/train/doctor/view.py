@@ -23,6 +23,12 @@ NOT_LEARNING_EPOCHS = 3
 #: Accuracy within this of chance (always answering the most common class) counts as
 #: chance: below it on 10 classes is 1 image in 20 more than guessing.
 CHANCE_MARGIN = 0.05
+#: And the images above chance (always answering the most common class) an accuracy must
+#: be right on to be clear of it, besides CHANCE_MARGIN (:func:`clear_of_chance`):
+#: measured, arrows behind a flip that swaps the classes scored 16 of 24 validation images
+#: for 2 epochs against the 12 of chance (67% against 50%, 4 images) and 13 after; 3 shapes
+#: scored 5 and 6 of 12 against 4.
+RESOLVED_IMAGES = 5
 #: Fewer validation images than this make a judgement on validation accuracy shaky: one
 #: image moves it by more than 5 points, so the findings say so (the rule the data
 #: warnings before a run use too: :mod:`workbench.core.data.pitfalls`).
@@ -150,6 +156,12 @@ class RunView:
         acc, _ = self.accuracy()
         return bool(acc) and max(acc[-NOT_LEARNING_EPOCHS:]) <= self.chance + CHANCE_MARGIN
 
+    def clear(self, acc: float, on_val: bool = True) -> bool:
+        """Whether accuracy ``acc`` on the validation split (``on_val`` False: the training
+        one) is clear of chance (:func:`clear_of_chance`)."""
+        n = self.val_images if on_val else sum(self.train_counts or [])
+        return clear_of_chance(acc, self.chance, n)
+
     @property
     def train_chance(self) -> float:
         """Accuracy of always answering the most common class of the training batches: the
@@ -206,6 +218,38 @@ class RunView:
         """Validation accuracies (training ones without validation), and which it is."""
         val = self.series("val_acc")
         return (val, True) if val else (self.series("train_acc"), False)
+
+
+def clear_of_chance(acc: float, chance: float, images: int = 0) -> bool:
+    """Whether accuracy ``acc`` is clear of ``chance``: :data:`CHANCE_MARGIN` above it and,
+    on a split of ``images`` (0: not known), :data:`RESOLVED_IMAGES` images above it."""
+    above = acc - chance
+    return above > CHANCE_MARGIN and (not images or round(above * images, 6) >= RESOLVED_IMAGES)
+
+
+def kept_at_chance(metrics: dict[str, Any], classes: int) -> str:
+    """The sentence (no full stop) a run's end says after the model it kept when that model
+    is at chance, as the doctor's ``not_learning`` judges it (:data:`CHANCE_MARGIN`: the
+    line may be shown where the validation images are not counted): "This model is no
+    better than always answering one class (25%): it has learned nothing"; ``""`` when it
+    is clear of chance, or not measured on validation images. ``metrics``: the kept
+    epoch's; ``classes``: how many. Judged on the balanced accuracy where the epoch has
+    one, whose chance is 1 in ``classes`` however unequal the classes (always answering the
+    big class of a 90/10 set scores 90% accuracy, 50% balanced), else on the accuracy
+    against 1 in ``classes``, the least chance can be."""
+    def number(x: Any) -> bool:
+        return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+    acc, bal = metrics.get("val_acc"), metrics.get("val_bal_acc")
+    score = bal if number(bal) else acc
+    if classes < 2 or metrics.get("val_loss") is None or not number(score) or \
+            clear_of_chance(float(score), 1 / classes):
+        return ""
+    # The line shows the accuracy: the balanced one is named where it differs.
+    what = f"This model's balanced accuracy, {100 * score:.1f}%, is" \
+        if score is bal and not (number(acc) and abs(acc - bal) < 5e-4) else "This model is"
+    return (f"{what} no better than always answering one class ({pct(1 / classes)}): it has "
+            f"learned nothing")
 
 
 def pct(x: float) -> str:

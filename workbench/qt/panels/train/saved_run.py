@@ -5,8 +5,9 @@ The line names the run, where it stands, the model it kept ("Model kept: epoch 4
 accuracy 45.8%", from run.json's ``bundle``: the numbers the run's end said) and what
 Continue… does; :func:`saved_state` is what the tab shows of the run, so that a run
 continued elsewhere (``workbench resume`` in a terminal) is shown again
-(:class:`~workbench.qt.panels.train.follow.Follower`). Reads run.json and metrics.json
-only: at start-up this runs before torch is imported, which the GUI thread must not do.
+(:class:`~workbench.qt.panels.train.follow.Follower`). Reads run.json and metrics.json,
+and the bundle's class names without torch (:mod:`workbench.core.runs.classes`): at
+start-up this runs before torch is imported, which the GUI thread must not do.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from workbench.core.runs.lock import stop_it_text
 from workbench.core.runs.store import continue_file
 from workbench.qt.panels.train.after_divergence import goes_on
 from workbench.qt.panels.train.skipped import with_skipped
-from workbench.qt.panels.train.status import NO_VALIDATION, kept_text
+from workbench.qt.panels.train.status import AT_CHANCE, NO_VALIDATION, kept_text
 
 #: The epoch metrics the "Model kept" part names (the line has two lines' room).
 _KEPT = ("train_loss", "train_acc", "val_loss", "val_acc", "val_bal_acc")
@@ -33,6 +34,7 @@ def last_run_line(run_dir: str, info: dict) -> tuple[str, str]:
     the Runs tab; and the images it skipped, unreadable (run.json's), as its run-end line
     said them. ``info``: its run.json, as
     :func:`~workbench.core.runs.store.read_run_info` read it."""
+    from workbench.core.runs.classes import bundle_classes
     from workbench.core.runs.damaged import damaged_run_info
     from workbench.core.runs.record import read_history, read_record
     from workbench.core.runs.skipped import saved_skipped
@@ -55,7 +57,7 @@ def last_run_line(run_dir: str, info: dict) -> tuple[str, str]:
                  f"{record.model_epoch} (Runs tab: Open in Predict or Evaluate)."
                  if no_bundle else "")
     elif status != "running":
-        model = model_kept_text(info)
+        model = model_kept_text(info, len(bundle_classes(Path(run_dir) / "bundle.pt") or []))
     found = continue_file(run_dir)
     more = (f" Continue… trains it further from {_checkpoint_words(found, info)}" +
             (" and saves a bundle." if no_bundle else ".") if found else "")
@@ -64,10 +66,12 @@ def last_run_line(run_dir: str, info: dict) -> tuple[str, str]:
     elif status == "running":  # another window or a terminal trains it: Continue… refuses
         more = f" It is training now: Continue… works once it stops ({stop_it_text(run_dir)})."
     files, count = saved_skipped(info)
-    # A model measured on no validation image is said as the run's end said it: a warning.
+    # A model measured on no validation image, or at chance, is said as the run's end said
+    # it: a warning.
     return with_skipped(
         f"Last run: {name} ({status.replace('_', ' ')}), {done}{of} epochs.{model}{more}",
-        "warning" if NO_VALIDATION in model else "info", files, total=count)
+        "warning" if NO_VALIDATION in model or AT_CHANCE in model else "info", files,
+        total=count)
 
 
 def _damaged_line(run_dir: str, recovered: dict, done: int) -> tuple[str, str]:
@@ -97,10 +101,11 @@ def _checkpoint_words(found: str, info: dict) -> str:
     return f"checkpoints/best.pt ({held}its last.pt is missing)"
 
 
-def model_kept_text(info: dict) -> str:
+def model_kept_text(info: dict, classes: int = 0) -> str:
     """`` Model kept: epoch 4: train loss …; validation loss 1.1467, accuracy 45.8%.``:
     the epoch whose weights run.json ``info`` says its bundle holds, with their numbers,
-    as the run's end said them (:func:`~workbench.qt.panels.train.status.ending_text`);
+    as the run's end said them (:func:`~workbench.qt.panels.train.status.ending_text`:
+    with the bundle's ``classes``, 0 when not known, that they are at chance);
     ``""`` when it records none."""
     bundle = info.get("bundle")
     metrics = bundle.get("metrics") if isinstance(bundle, dict) else None
@@ -112,7 +117,7 @@ def model_kept_text(info: dict) -> str:
     epoch = bundle.get("epoch") or metrics.get("epoch")
     monitor = (info.get("best") or {}).get("metric") if isinstance(info.get("best"), dict) \
         else None
-    return kept_text(epoch, bundle.get("restored_best") is True, shown, monitor)
+    return kept_text(epoch, bundle.get("restored_best") is True, shown, monitor, classes)
 
 
 def saved_state(info: dict) -> tuple:

@@ -167,7 +167,9 @@ def metrics_text(m: dict, monitor: str | None = None) -> str:
 
 def ending_text(summary: dict) -> tuple[str, str]:
     """``(text, level)`` saying how a run ended (finished, stopped, stopped early) and which
-    epoch's weights it kept, with their metrics: the numbers the saved model has."""
+    epoch's weights it kept, with their metrics: the numbers the saved model has; a warning,
+    not green, when they were measured on no validation image, or are at chance
+    (:func:`kept_text`)."""
     history = summary.get("history") or []
     n = len(history)
     epochs = f"{n} epoch{'' if n == 1 else 's'}"
@@ -182,20 +184,34 @@ def ending_text(summary: dict) -> tuple[str, str]:
     metrics = model.get("metrics") or (history[-1] if history else None)
     epoch = model.get("epoch") or (metrics or {}).get("epoch")
     if metrics:
-        text += kept_text(epoch, bool(model.get("restored_best") or
-                                      summary.get("restored_best")),
-                          metrics, (summary.get("best") or {}).get("metric"))
-        if metrics.get("val_loss") is None and level == "ok":
+        kept = kept_text(epoch, bool(model.get("restored_best") or
+                                     summary.get("restored_best")),
+                         metrics, (summary.get("best") or {}).get("metric"),
+                         len(summary.get("classes") or []))
+        text += kept
+        if (metrics.get("val_loss") is None or AT_CHANCE in kept) and level == "ok":
             level = "warning"  # not green: nothing measured the model on unseen images
     return text, level
 
 
-def kept_text(epoch: Any, restored: bool, metrics: dict, monitor: str | None) -> str:
+#: Said after the model a run kept when it is at chance (:func:`kept_text`).
+AT_CHANCE = "; see the Doctor tab."
+
+
+def kept_text(epoch: Any, restored: bool, metrics: dict, monitor: str | None,
+              classes: int = 0) -> str:
     """`` Model kept: epoch 4 (the best epoch, restored): train loss ….``: the epoch whose
     weights a run kept (``restored``: the best one, restored at its end), with its
-    ``metrics`` (:func:`metrics_text`)."""
+    ``metrics`` (:func:`metrics_text`); and, of ``classes`` (0: not known), when those are
+    at chance, `` This model is no better than always answering one class (25%): it has
+    learned nothing; see the Doctor tab.`` (:func:`~workbench.core.train.doctor.view.
+    kept_at_chance`)."""
+    from workbench.core.train.doctor.view import kept_at_chance
+
     which = " (the best epoch, restored)" if restored else ""
-    return f" Model kept: epoch {epoch}{which}: {metrics_text(metrics, monitor)}."
+    chance = kept_at_chance(metrics, classes)
+    return (f" Model kept: epoch {epoch}{which}: {metrics_text(metrics, monitor)}." +
+            (f" {chance}{AT_CHANCE}" if chance else ""))
 
 
 def show_start_notes(label: Any, notes: Any, warnings: Any = (), heading: str = "") -> None:
