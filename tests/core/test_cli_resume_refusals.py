@@ -126,6 +126,8 @@ def test_past_the_end_of_a_one_cycle_the_note_gives_a_rate_and_that_rate_holds(
     assert code == 0, err
     (note,) = [ln for ln in out.splitlines() if "OneCycleLR" in ln]
     assert "too small to change the weights" in note and "--lr 0.001" in note
+    # A sentence with its verb (it said "to train on usefully with a constant rate").
+    assert "to train on usefully, continue with a constant rate of 0.001, a tenth" in note
     code, out, err = run(capsys, "resume", run_dir, "--epochs", "2", "--lr", "0.001")
     assert code == 0, err
     assert "the added epochs train at the constant learning rate given, 0.001" in out

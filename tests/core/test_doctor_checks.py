@@ -144,6 +144,22 @@ def test_lr_too_low_when_neither_loss_nor_weights_move():
                              trainable=0)) is None  # frozen: not the rate's fault
 
 
+def test_lr_too_low_judges_the_rate_the_schedule_gave_the_epochs():
+    # A OneCycleLR run continued at 0.0005 while its schedule ran, which annealed it to
+    # 2e-08: the finding blamed the 0.0005 and proposed 0.005, against the start note's
+    # 5e-05 (walk-tomorrow3 defect 4).
+    still = history([2.313, 2.312], [2.31, 2.31], [0.1, 0.1], [0.1, 0.1])
+    kw = dict(lr=5e-4, first_loss=2.312, weight_change=3e-4)
+    annealed = [dict(m, lr=lr) for m, lr in zip(still, [2e-6, 2e-8])]
+    assert C.lr_too_low(view(annealed, **kw)) is None  # the schedule's end: its note's
+    lowered = [dict(m, lr=lr) for m, lr in zip(still, [1.2e-4, 1e-4])]
+    f = C.lr_too_low(view(lowered, **kw))
+    assert f.message.startswith("The learning rate (0.0005; the schedule took it down to "
+                                "0.00012) is too small")
+    held = [dict(m, lr=5e-4) for m in still]  # at the set rate: the set rate is named
+    assert C.lr_too_low(view(held, **kw)).message.startswith("The learning rate (0.0005) is")
+
+
 def test_dead_units_by_layer_and_by_network():
     dead = C.dead_units(view(HEALTHY[:2], dead={"1 (32 units)": (30, 32), "4": (3, 64)},
                              lr=0.5))

@@ -169,3 +169,58 @@ def test_workbench_train_names_a_file_where_its_out_folder_goes(tmp_path, tiny_e
     code, _, err = run_cli(capsys, "train", exp, "--out", tmp_path / "afile" / "run")
     assert code == 2
     assert f"{tmp_path / 'afile'} is a file, not a folder; move or rename that file" in err
+
+
+def test_resume_of_a_finished_run_whose_run_json_is_damaged_keeps_its_bundle(
+        tmp_path, tiny_experiment, capsys):
+    # It said "its bundle was never written", wrote bundle.pt over the good one and a
+    # run.json without the run's name, notes or creation date (walk-tomorrow3 defect 2).
+    from tests.helpers import run_cli
+
+    run_dir = _trained(tiny_experiment, tmp_path / "k7")
+    bundle = (run_dir / "bundle.pt").read_bytes()
+    _cut_after(run_dir, "notes")
+    code, out, err = run_cli(capsys, "resume", run_dir)
+    assert code != 0 and "never written" not in out + err
+    assert "has finished all its 1 epochs: give --epochs N" in err
+    assert (run_dir / "bundle.pt").read_bytes() == bundle
+
+
+def test_resume_finishing_a_damaged_run_without_its_bundle_keeps_its_name_and_notes(
+        tmp_path, tiny_experiment, capsys):
+    from tests.helpers import run_cli
+    from workbench.core.bundle import load_bundle
+
+    run_dir = _trained(tiny_experiment, tmp_path / "k8")
+    before = json.loads(_cut_after(run_dir, "notes"))
+    (run_dir / "bundle.pt").unlink()  # the kill came as it was written
+    code, out, err = run_cli(capsys, "resume", run_dir)
+    assert code == 0, err
+    assert "its bundle was never written" in out
+    info = read_run_info(run_dir)
+    assert info["name"] == "my-precious-run" and info["notes"] == "three days of tuning"
+    assert info["created"] == before["created"] and info["status"] == "finished"
+    assert info["bundle"]["epoch"] == 1
+    assert load_bundle(run_dir / "bundle.pt").info["name"] == "my-precious-run"
+    [copy] = run_dir.glob("run.json.damaged-*")
+    assert f"was damaged (cut short, or not valid JSON): it is kept as it was in {copy}" in err
+
+
+def test_resume_of_an_early_stopped_run_whose_run_json_is_damaged_trains_on(
+        tmp_path, tiny_experiment, capsys):
+    # An early-stopped run with epochs left: the first resume trained nothing.
+    from tests.helpers import run_cli
+
+    tiny_experiment.training.early_stopping, tiny_experiment.training.patience = True, 1
+    tiny_experiment.training.min_delta = 100.0  # never an improvement after epoch 1
+    tiny_experiment.training.epochs = 4
+    run_dir = tmp_path / "k9"
+    assert run_training(tiny_experiment, run_dir).status == "early_stopped"
+    update_run_info(run_dir, name="my-precious-run", notes="three days of tuning")
+    _cut_after(run_dir, "notes")
+    code, out, err = run_cli(capsys, "resume", run_dir)
+    assert code == 0, err
+    assert "epoch 3/4" in out and "never written" not in out
+    info = read_run_info(run_dir)
+    assert info["epochs_done"] == 3 and info["name"] == "my-precious-run"
+    assert info["notes"] == "three days of tuning"

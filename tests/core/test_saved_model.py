@@ -215,3 +215,27 @@ def test_ctrl_c_in_workbench_train_keeps_the_reported_epoch(exp, tmp_path, monke
     assert_same_weights(load_bundle(run_dir / "bundle.pt").state_dict,
                         load_checkpoint(run_dir).model)
     assert_bundle_scores_as_reported(run_dir, epoch=2)
+
+
+def test_a_continue_of_a_run_stopped_right_after_its_best_epoch_keeps_that_epoch(
+        exp, tmp_path, monkeypatch):
+    """Stopped (Stop, Ctrl-C, a kill) right after a new best epoch, then continued until
+    early stopping ends it: the bundle holds the best epoch's weights (the checkpoint's
+    own), not the last epoch's written over the better bundle."""
+    from tests.helpers import stop_after
+    from workbench.core.train.run import run_training
+
+    run_dir = tmp_path / "run"
+    exp.training.epochs = 8
+    stop_early_on(exp, monkeypatch, [0.5, 0.9, 0.6, 0.7, 0.6, 0.7])
+    result = Trainer(exp, [RunRecorder(run_dir), stop_after(2)]).fit()
+    assert result.status == "stopped" and result.weights_epoch == 2
+    ckpt = load_checkpoint(run_dir)
+    assert ckpt.epoch == 2 and ckpt.best["epoch"] == 2
+
+    outcome = run_training(ckpt.experiment, run_dir, checkpoint=ckpt)
+    assert outcome.status == "early_stopped", outcome.error
+    info = json.loads((run_dir / "run.json").read_text())
+    assert info["epochs_done"] == 4
+    assert info["bundle"]["epoch"] == 2 and info["bundle"]["restored_best"] is True
+    assert_same_weights(load_bundle(run_dir / "bundle.pt").state_dict, ckpt.model)

@@ -136,8 +136,8 @@ def test_the_train_tabs_start_notes_give_the_rate_without_the_terminals_flag(qtb
     qtbot.addWidget(label)
     show_start_notes(label, [
         "the ExponentialLR schedule ended with epoch 2 at a learning rate of 1e-05, too small "
-        "to change the weights, and holds it up to epoch 4: to train on usefully with a "
-        "constant rate of 0.001, a tenth of the 0.01 the run was set to (--lr 0.001)"],
+        "to change the weights, and holds it up to epoch 4: to train on usefully, continue "
+        "with a constant rate of 0.001, a tenth of the 0.01 the run was set to (--lr 0.001)"],
         ["a warning that names a flag (--set training.amp=true)"])
     assert "with a constant rate of 0.001, a tenth of the 0.01 the run was set to" in \
         label.text()

@@ -14,12 +14,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from workbench.core.bundle import save_bundle
+from workbench.core.bundle import BundleError, load_torch_file, save_bundle
 from workbench.core.data.split_record import record_to_carry
 from workbench.core.errors import WorkbenchError
 from workbench.core.io import remove_stray_temporaries
-from workbench.core.runs.lock import RunLock, stop_it_text
-from workbench.core.runs.store import read_run_info, update_run_info
+from workbench.core.runs.damaged import damaged_run_info, damaged_run_info_note
+from workbench.core.runs.lock import RunLock, editing_run_info, stop_it_text
+from workbench.core.runs.store import (keep_damaged_run_info, read_run_info, update_run_info,
+                                       write_run_info)
 from workbench.core.train.callbacks.base import FitResult
 from workbench.core.train.checkpoint import BEST, Checkpoint, CheckpointError, load_checkpoint
 from workbench.core.train.callbacks.early_stopping import BestTracker
@@ -43,7 +45,9 @@ def unfinished(run_dir: Path, ckpt: Checkpoint) -> Unfinished | None:
     """Whether the run in ``run_dir``, whose last checkpoint is ``ckpt``, finished training
     but lacks the bundle of it: every planned epoch done (or early stopping's patience run
     out), and no ``bundle.pt`` whose run.json entry says it holds the weights its end
-    would have kept. None when epochs are left to train, or the bundle is there."""
+    would have kept. None when epochs are left to train, or the bundle is there (with
+    run.json damaged, :func:`~workbench.core.runs.damaged.damaged_run_info`: a bundle.pt
+    that says it holds those weights)."""
     t = ckpt.experiment.training
     best = ckpt.best
     # Patience run out at the planned last epoch is early stopping too (its callback).
@@ -60,6 +64,10 @@ def unfinished(run_dir: Path, ckpt: Checkpoint) -> Unfinished | None:
     # has none: its status is the word.)
     if ((run_dir / "bundle.pt").is_file() and info.get("status") in _BUNDLED
             and (not isinstance(entry, dict) or entry.get("epoch") == epoch)):
+        return None
+    # A damaged run.json (cut short by a kill or a full disk) records nothing that reads
+    # for sure: the bundle itself says which epoch's weights it holds.
+    if damaged_run_info(run_dir) is not None and _bundle_epoch(run_dir / "bundle.pt") == epoch:
         return None
     reason = ""
     if early:
@@ -79,7 +87,8 @@ class Finished:
     removed: list[Path]
     #: What the bundle holds, as a training run's result describes it (no model).
     result: FitResult
-    #: Why best.pt was not used when it should have been ("" when it was, or was not due).
+    #: Why best.pt was not used when it should have been, and where a damaged run.json
+    #: was kept and what was read back of it ("" when neither).
     note: str = ""
 
 
@@ -121,13 +130,17 @@ def finish_run(run_dir: str | Path, ckpt: Checkpoint, todo: Unfinished) -> Finis
                            ckpt.experiment, early_stopped=todo.status == "early_stopped",
                            stop_reason=todo.reason, best=ckpt.best, restored_best=restored,
                            weights_epoch=int(ckpt.best["epoch"]) if restored else ckpt.epoch)
-        info = read_run_info(run_dir)
+        # A damaged run.json: what still reads of it (the run's name, creation date, notes).
+        recovered = damaged_run_info(run_dir)
+        info = read_run_info(run_dir) if recovered is None else recovered
         name = info.get("name") or run_dir.resolve().name
         bundle = run_dir / "bundle.pt"
         try:
             save_bundle(bundle, ckpt.experiment, ckpt.classes, weights,
                         info=result.model_info(name=str(name)),
                         split=record_to_carry(run_dir))
+            if recovered is not None:
+                note = "; ".join(n for n in (_rewrite_damaged(run_dir, recovered), note) if n)
             # "bundle": as a normal end records it (see RunRecorder._finish).
             update_run_info(run_dir, status=todo.status, message=todo.reason,
                             finished=now_iso(), updated=now_iso(), epochs_done=ckpt.epoch,
@@ -143,3 +156,28 @@ def finish_run(run_dir: str | Path, ckpt: Checkpoint, todo: Unfinished) -> Finis
         return Finished(bundle, source, removed, result, note)
     finally:
         lock.release()
+
+
+def _bundle_epoch(path: Path) -> int | None:
+    """The epoch whose weights the bundle at ``path`` says it holds (its tensors mapped,
+    not read); None when it is missing, unreadable or does not say."""
+    if not path.is_file():
+        return None
+    try:
+        data = load_torch_file(path, "bundle", BundleError, mmap=True)
+    except BundleError:
+        return None
+    info = data.get("info") if isinstance(data, dict) else None
+    epoch = info.get("epoch") if isinstance(info, dict) else None
+    return epoch if isinstance(epoch, int) and not isinstance(epoch, bool) else None
+
+
+def _rewrite_damaged(run_dir: Path, recovered: dict) -> str:
+    """Copy the damaged run.json aside and write what still reads of it (``recovered``,
+    from :func:`~workbench.core.runs.damaged.damaged_run_info`: the run's name, creation
+    date and notes among it) back whole; the note that says so, as a resume's start note
+    does."""
+    with editing_run_info(run_dir):
+        copy = keep_damaged_run_info(run_dir)
+        write_run_info(run_dir, dict(recovered))
+    return damaged_run_info_note(run_dir, copy, recovered) if copy is not None else ""

@@ -196,14 +196,18 @@ class Resumable:
         return notes
 
     def _restore_best_weights(self, ckpt: Any) -> list[str]:
-        """The best epoch's weights when it was an earlier segment's (from ``best.pt``
-        beside ``last.pt``), for early stopping's ``restore_best`` to go back to; a note
-        when they cannot be read."""
+        """The best epoch's weights when it was an earlier segment's, for early stopping's
+        ``restore_best`` to go back to: the checkpoint's own when the best epoch is its
+        epoch (a run stopped right after a new best), else from ``best.pt`` beside
+        ``last.pt``; a note when they cannot be read."""
         from workbench.core.train.checkpoint import BEST, CheckpointError, load_checkpoint
 
         best = self.tracker.best
         if not (self.early_stopping.restore_best and best) or \
-                int(best["epoch"]) >= int(ckpt.epoch):
+                int(best["epoch"]) > int(ckpt.epoch):
+            return []
+        if int(best["epoch"]) == int(ckpt.epoch):  # the weights just loaded are the best
+            self._best_state = _to_cpu(ckpt.model)
             return []
         path = Path(str(ckpt.path)).with_name(BEST)
         try:
@@ -258,7 +262,7 @@ class Resumable:
         lr = float(f"{set_rate / 10:.2g}")
         if set_rate > 0 and rate < NEAR_ZERO * set_rate:
             end = self.experiment.training.epochs
-            when = ("ended", "to train on usefully") if past_end else \
+            when = ("ended", "to train on usefully, continue") if past_end else \
                 ("ends", f"to train past epoch {n} usefully, continue from it")
             return (f"the {kind} schedule {when[0]} with epoch {n} at a learning rate of "
                     f"{rate:.2g}, too small to change the weights, and holds it up to epoch "

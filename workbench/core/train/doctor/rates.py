@@ -24,6 +24,9 @@ LR_LOW_CHANGE = 1e-3
 #: nothing left to fall by (a converged run fine-tuned at a lower rate).
 LR_LOW_CONVERGED = 0.02
 LR_LOW_FITTED = 0.99
+#: The epochs judged trained (by their recorded rates) under this share of the run's set
+#: rate: a schedule took the rate down, and the finding names the rate it trained at.
+LR_LOW_SCHEDULED = 0.5
 #: A learning rate too high for the run to stay stable, though it learned: the last
 #: epoch's training loss at least LR_HIGH_RISE times its lowest since the settings last
 #: changed and LR_HIGH_GAP of ln(classes) above it (a loss near 0 doubles in noise), with
@@ -49,6 +52,13 @@ def thrown_up(loss: float, acc: float, low: float, then: float,
 
 
 def lr_too_low(v: RunView) -> RunFinding | None:
+    """The loss and the weights not moving at the rate the epochs trained at (their
+    recorded ``lr``): proposes a higher rate (:func:`~.fixes.raised_lr`). Silent where a
+    schedule took the rate near zero (:data:`~workbench.core.train.resume.NEAR_ZERO` of the
+    set rate: its planned end, which the start note of a run continued past it covers with
+    the rate to continue at), and naming the schedule's rate where it took it well down."""
+    from workbench.core.train.resume import NEAR_ZERO
+
     losses = v.series("train_loss")
     start = v.start_loss  # the run's first batches', or where the settings changed
     if v.epochs_since < LR_LOW_EPOCHS or not losses or start is None or v.trainable == 0 \
@@ -62,7 +72,14 @@ def lr_too_low(v: RunView) -> RunFinding | None:
     if min(start, losses[-1]) < LR_LOW_CONVERGED * v.guess_loss or (
             accuracy and accuracy[-1] >= LR_LOW_FITTED):
         return None  # converged: a loss near 0 cannot fall 5% further
-    message = (f"The learning rate ({fmt(v.lr)}) is too small to move the loss: "
+    rates = [float(m["lr"]) for m in v.recent if isinstance(m.get("lr"), (int, float))]
+    ran = max(rates, default=v.lr)  # the highest rate the epochs judged trained at
+    if ran < NEAR_ZERO * v.lr:
+        return None  # the schedule's end, not the set rate: its note says what to do
+    rate = fmt(v.lr)
+    if ran < LR_LOW_SCHEDULED * v.lr:
+        rate += f"; the schedule took it down to {fmt(float(f'{ran:.2g}'))}"
+    message = (f"The learning rate ({rate}) is too small to move the loss: "
                f"{v.after().lower()} the training loss is {losses[-1]:.3f}, against "
                f"{start:.3f} {'before the change' if v.since else 'at the start'}, and the "
                f"weights moved "
