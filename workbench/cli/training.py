@@ -410,4 +410,4 @@ def _saved_model_line(result) -> str:
     chance = kept_at_chance(metrics, len(result.classes or []))
     return (f"the bundle holds epoch {result.weights_epoch}'s weights ({which})"
             + (f": {scores}" if scores else "")
-            + (f". {chance} (the doctor: lines above say why)" if chance else ""))
+            + (f". {chance} (the doctor's lines above say why)" if chance else ""))
