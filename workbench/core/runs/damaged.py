@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.core.runs.index import indexed_record
-from workbench.core.runs.record import RUN_INFO, name_in_folder
+from workbench.core.runs.record import RUN_INFO, name_in_folder, time_in_folder
 from workbench.core.runs.store import RunStore, kept_from_whole
 
 #: What a person gave a run and a resume would otherwise lose with a damaged run.json.
@@ -85,15 +85,15 @@ def _elsewhere(path: Path) -> dict[str, tuple[str, str]]:
 
 
 def _folder_time(folder_name: str) -> str:
-    """The local time a ``<date>_<time>-<name>`` folder's name carries, in run.json's form
+    """The local time a ``<date>_<time>-<name>`` folder's name carries
+    (:func:`~workbench.core.runs.record.time_in_folder`), in run.json's form
     (``2026-12-01T10:00:00+01:00``); "" when it carries none."""
+    local = time_in_folder(folder_name)
     try:
-        stamp = datetime.strptime(folder_name[:19], "%Y-%m-%d_%H-%M-%S")
-    except ValueError:
+        return datetime.fromisoformat(local).astimezone().isoformat(timespec="seconds") \
+            if local else ""
+    except ValueError:  # digits that are no date (month 13)
         return ""
-    if folder_name[19:20] not in ("", "-"):
-        return ""
-    return stamp.astimezone().isoformat(timespec="seconds")
 
 
 def damaged_run_info_note(path: str | Path, copy: Path, recovered: dict[str, Any]) -> str:

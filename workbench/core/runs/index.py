@@ -62,11 +62,14 @@ class RunIndex:
             return [record_from_row(dict(r)) for r in rows]
         return self._run(query)
 
-    def record(self, key: str, fingerprint: str) -> RunRecord | None:
-        """The run ``key`` when it is indexed with this ``fingerprint``, else None."""
+    def record(self, key: str, fingerprint: str | None = None) -> RunRecord | None:
+        """The run ``key`` when it is indexed with this ``fingerprint`` (None: with any),
+        else None."""
         def query(con: sqlite3.Connection) -> RunRecord | None:
-            row = con.execute("SELECT * FROM runs WHERE path = ? AND fingerprint = ?",
-                              (key, fingerprint)).fetchone()
+            row = con.execute("SELECT * FROM runs WHERE path = ?", (key,)).fetchone() \
+                if fingerprint is None else \
+                con.execute("SELECT * FROM runs WHERE path = ? AND fingerprint = ?",
+                            (key, fingerprint)).fetchone()
             return record_from_row(dict(row)) if row is not None else None
         return self._run(query)
 

@@ -158,6 +158,14 @@ def name_in_folder(folder_name: str) -> str:
     return folder_name[stamp.end():] if stamp else ""
 
 
+def time_in_folder(folder_name: str) -> str:
+    """The local time a ``<date>_<time>-<name>`` folder's name carries,
+    ``2026-12-01T10:00:00`` ("" when none)."""
+    stamp = _STAMP.match(folder_name)
+    return f"{stamp.group(1)}T{stamp.group(2)}:{stamp.group(3)}:{stamp.group(4)}" \
+        if stamp else ""
+
+
 #: Raise it whenever :func:`read_record` reads a folder differently (a new problem it names,
 #: a field it infers): the index (:mod:`.index`) keeps records read under other rules, and
 #: a folder indexed before kept its old row, its old ⚠ or none, until a file in it changed.
@@ -274,12 +282,10 @@ def read_record(path: str | Path) -> RunRecord:
     exp = _read_json(path / "experiment.json", problems)
     exp = exp if isinstance(exp, dict) else {}
 
-    stamp = _STAMP.match(path.name)
     # Folders are named "<date>_<time>-<experiment name>": the name without the time.
     rec = RunRecord(path=str(path), name=name_in_folder(path.name) or path.name)
     rec.has_bundle = (path / "bundle.pt").is_file()
-    rec.created = (f"{stamp.group(1)}T{stamp.group(2)}:{stamp.group(3)}:{stamp.group(4)}"
-                   if stamp else _oldest_mtime(path))
+    rec.created = time_in_folder(path.name) or _oldest_mtime(path)
     rec.experiment_name = str(exp.get("name") or "")
     rec.optimizer = str(_get(exp, "optimizer", "type") or "")
     rec.lr = _num(_get(exp, "optimizer", "params", "lr"))

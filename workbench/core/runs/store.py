@@ -322,7 +322,7 @@ class RunStore:
         record = read_record(folder)
         if RUN_INFO not in (record.problem or ""):
             return record
-        old = next((r for r in self._index.records() if Path(r.path).name == key), None)
+        old = self._index.record(key)  # as indexed before this read
         if old is None or not kept_from_whole(old):
             return record
         return replace(record, name=old.name, created=old.created, notes=old.notes,
