@@ -320,7 +320,7 @@ def continue_plan(run_dir: str | Path, open_folder: str = "",
         plan.schedule_end = end_factor(exp.scheduler, plan.schedule_length)
     plan.mode = FINISH if plan.can_finish else MORE
     if plan.can_finish and exp.training.early_stopping:  # only finishing counts it on
-        plan.stopping = _stopping(run_dir)
+        plan.stopping = dict(settings.stopping)
     return plan
 
 
@@ -343,21 +343,6 @@ def counting_on_note(training: Any, state: dict[str, Any], done: int, afresh: st
             f"{best.get('epoch', '?')}), so the run ends after epoch "
             f"{done + training.patience - bad} unless it improves; {afresh} starts the "
             f"count anew.")
-
-
-def _stopping(run_dir: Path) -> dict[str, Any]:
-    """Early stopping's state in the checkpoint continuing ``run_dir`` goes on from (read
-    as its header is); {} when it cannot be read (the run says why as it starts)."""
-    from workbench.core.train.checkpoint import peek_continue
-
-    try:
-        data = peek_continue(run_dir)[2]
-    except Exception:  # noqa: BLE001  (run_settings read it; nothing to add here)
-        return {}
-    states = data.get("callbacks")  # none in a file written before callbacks kept theirs
-    state = states.get("early_stopping") if isinstance(states, dict) else \
-        {"best": data.get("best"), "bad_epochs": data.get("bad_epochs")}
-    return dict(state) if isinstance(state, dict) else {}
 
 
 def dataset_change(plan: ContinuePlan, index: Any = None) -> str:

@@ -56,6 +56,9 @@ class RunSettings:
     fallback
         Why the checkpoint is not the run's ``last.pt`` but its ``best.pt`` (the note of
         :func:`~workbench.core.train.checkpoint.continue_from`), or "".
+    stopping
+        Early stopping's state in the checkpoint (``{"best": ..., "bad_epochs": 2}``; {}
+        where its header could not be read without its tensors).
     """
 
     experiment: Experiment
@@ -65,6 +68,7 @@ class RunSettings:
     notes: list[str] = field(default_factory=list)
     schedule_epochs: int = 0
     fallback: str = ""
+    stopping: dict[str, Any] = field(default_factory=dict)
 
 
 def run_settings(run_dir: str | Path, checkpoint: Any = None) -> RunSettings:
@@ -85,14 +89,16 @@ def run_settings(run_dir: str | Path, checkpoint: Any = None) -> RunSettings:
     run_dir = Path(run_dir)
     schedule_epochs, fallback = 0, ""
     if checkpoint is None:
-        saved, classes, epoch, schedule_epochs, fallback = _head(run_dir)
+        saved, classes, epoch, schedule_epochs, fallback, stopping = _head(run_dir)
     else:
         saved, classes, epoch = checkpoint.experiment, list(checkpoint.classes), \
             int(checkpoint.epoch)
         fallback = getattr(checkpoint, "note", "")
+        stopping = _stopping_state(checkpoint.callbacks)
     path = run_dir / EXPERIMENT_FILE
     settings = RunSettings(saved.copy(), saved, classes, epoch,
-                           schedule_epochs=schedule_epochs, fallback=fallback)
+                           schedule_epochs=schedule_epochs, fallback=fallback,
+                           stopping=stopping)
     if not path.is_file():
         return settings  # written again from the checkpoint's as the run starts
     keep = (f"fix it, or delete it to continue with the settings saved in the run's "
@@ -138,11 +144,11 @@ def checkpoint_head(run_dir: str | Path) -> tuple[Experiment, list[str], int]:
     return _head(run_dir)[:3]
 
 
-def _head(run_dir: str | Path) -> tuple[Experiment, list[str], int, int, str]:
+def _head(run_dir: str | Path) -> tuple[Experiment, list[str], int, int, str, dict]:
     """:func:`checkpoint_head`, the file's ``schedule_epochs`` as saved (an int, not a
-    bool; else 0, as it is when the file cannot be mapped) and the note of
+    bool; else 0, as it is when the file cannot be mapped), the note of
     :func:`~workbench.core.train.checkpoint.continue_from` (a run folder's files are
-    looked at once)."""
+    looked at once) and early stopping's state (:func:`_stopping_state`)."""
     import torch
 
     from workbench.core.train.checkpoint import (CHECKPOINT_FORMAT_VERSION, CHECKPOINT_KIND,
@@ -159,12 +165,23 @@ def _head(run_dir: str | Path) -> tuple[Experiment, list[str], int, int, str]:
         version = data.get("format_version")
         if data.get("kind") == CHECKPOINT_KIND and isinstance(version, int) and \
                 version <= CHECKPOINT_FORMAT_VERSION:
+            states = data.get("callbacks")  # none in a file from before callbacks kept theirs
             return (Experiment.from_dict(data["experiment"]),
-                    [str(c) for c in data["classes"]], int(data["epoch"]), schedule, note)
+                    [str(c) for c in data["classes"]], int(data["epoch"]), schedule, note,
+                    _stopping_state(states if isinstance(states, dict) else {
+                        "early_stopping": {"best": data.get("best"),
+                                           "bad_epochs": data.get("bad_epochs")}}))
     except Exception:  # noqa: BLE001  (the full read below says what is wrong)
         pass
     ckpt = load_checkpoint(file)  # not its schedule_epochs: that falls back to the epochs
-    return ckpt.experiment, list(ckpt.classes), int(ckpt.epoch), schedule, note
+    return (ckpt.experiment, list(ckpt.classes), int(ckpt.epoch), schedule, note,
+            _stopping_state(ckpt.callbacks))
+
+
+def _stopping_state(callbacks: Any) -> dict[str, Any]:
+    """Early stopping's state among a checkpoint's ``callbacks`` states; {} without one."""
+    state = callbacks.get("early_stopping") if isinstance(callbacks, dict) else None
+    return dict(state) if isinstance(state, dict) else {}
 
 
 def experiment_changes(then: Experiment, now: Experiment) -> list[str]:
